@@ -1,0 +1,29 @@
+"""Helpers shared by the benchmark scripts: timing and machine description."""
+
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+
+def median_seconds(fn, repeats):
+    """Run ``fn`` ``repeats`` times; return (median seconds, last result)."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def machine_description():
+    device = (
+        torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
+    )
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+        f"({torch.get_num_threads()} torch threads), {device}, "
+        f"Python {platform.python_version()}, torch {torch.__version__}"
+    )

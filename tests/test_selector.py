@@ -1,0 +1,243 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skal_openset import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
+
+# Few epochs keep the common checks fast; the checks themselves are unchanged.
+FAST = dict(max_epochs=20, random_state=0)
+
+
+@parametrize_with_checks(
+    [MetaQueryNetSelector(**FAST), MetaQueryNetSelector(monotone=False, **FAST)]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def synthetic_self_validation_set(n, rng):
+    """Masked-loss targets that are a known monotone function of the inputs.
+
+    Purity decides whether an example is IN (else its target is 0), and IN
+    targets grow with informativeness: what MQ-Net is meant to learn.
+    """
+    Z = rng.uniform(0.05, 4.0, size=(n, 2))
+    is_in = Z[:, 0] + rng.normal(scale=0.3, size=n) > 1.5
+    y = np.where(is_in, Z[:, 1] * rng.lognormal(sigma=0.2, size=n), 0.0)
+    return Z, y
+
+
+meta_inputs = arrays(
+    np.float32,
+    st.tuples(st.integers(1, 30), st.integers(1, 4)),
+    elements=st.floats(0, 50, width=32),
+)
+
+
+def _random_module(n_features, seed, monotone=True):
+    torch.manual_seed(seed)
+    module = MonotoneMLP(n_features, 16, monotone=monotone)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0.0, 2.0)  # signed raw weights: the ReLU must do the work
+    return module
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    Z=meta_inputs,
+    delta=st.floats(0, 10, width=32),
+    column=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_increasing_one_input_never_lowers_the_score(Z, delta, column, seed):
+    column %= Z.shape[1]
+    module = _random_module(Z.shape[1], seed)
+    Z_up = Z.copy()
+    Z_up[:, column] += delta
+    with torch.no_grad():
+        before = module(torch.from_numpy(Z))
+        after = module(torch.from_numpy(Z_up))
+    assert torch.all(after >= before)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_skyline_holds_for_a_trained_selector(data, seed):
+    rng = np.random.RandomState(seed)
+    Z_train, y_train = synthetic_self_validation_set(60, rng)
+    selector = MetaQueryNetSelector(max_epochs=30, random_state=seed).fit(
+        Z_train, y_train
+    )
+    Z_j = data.draw(arrays(np.float64, (20, 2), elements=st.floats(0, 20)))
+    increase = data.draw(arrays(np.float64, (20, 2), elements=st.floats(0, 20)))
+    Z_i = Z_j + increase  # Z_i >= Z_j component-wise
+    assert np.all(selector.predict(Z_i) >= selector.predict(Z_j))
+
+
+def test_unconstrained_network_breaks_the_skyline():
+    # A counter-example exists once the weights may be negative.
+    module = MonotoneMLP(2, 1, monotone=False)
+    with torch.no_grad():
+        module.hidden.weight.fill_(-1.0)
+        module.output.weight.fill_(1.0)
+    low, high = torch.tensor([[0.0, 0.0]]), torch.tensor([[1.0, 1.0]])
+    assert module(high) < module(low)
+
+    constrained = MonotoneMLP(2, 1, monotone=True)
+    constrained.load_state_dict(module.state_dict())
+    assert constrained(high) >= constrained(low)
+
+
+def test_selector_learns_a_monotone_ranking():
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(500, rng)
+    Z_test, y_test = synthetic_self_validation_set(2000, rng)
+    oracle = pairwise_ranking_accuracy(y_test, np.where(Z_test[:, 0] > 1.5, Z_test[:, 1], 0))
+    selector = MetaQueryNetSelector(random_state=0).fit(Z, y)
+    held_out = selector.score(Z_test, y_test)
+    # Chance is 0.5; the noise-free rule that generated the data reaches
+    # `oracle` (about 0.9). The bar: well above chance, close to that rule.
+    assert held_out > 0.8
+    assert held_out > oracle - 0.08
+    assert selector.loss_curve_[-1] < selector.loss_curve_[0]
+    assert selector.n_iter_ == len(selector.loss_curve_)
+
+
+def test_same_random_state_gives_identical_predictions():
+    rng = np.random.RandomState(1)
+    Z, y = synthetic_self_validation_set(200, rng)
+    first = MetaQueryNetSelector(random_state=3).fit(Z, y).predict(Z)
+    second = MetaQueryNetSelector(random_state=3).fit(Z, y).predict(Z)
+    other = MetaQueryNetSelector(random_state=4).fit(Z, y).predict(Z)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+
+
+def test_fit_does_not_touch_the_global_torch_rng():
+    rng = np.random.RandomState(1)
+    Z, y = synthetic_self_validation_set(50, rng)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    MetaQueryNetSelector(max_epochs=2, random_state=0).fit(Z, y)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_chunked_pairs_give_the_same_model():
+    rng = np.random.RandomState(2)
+    Z, y = synthetic_self_validation_set(150, rng)
+    whole = MetaQueryNetSelector(max_epochs=15, random_state=0).fit(Z, y)
+    chunked = clone(whole).set_params(pair_chunk_size=7).fit(Z, y)
+    np.testing.assert_allclose(whole.loss_curve_, chunked.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(whole.predict(Z), chunked.predict(Z), rtol=1e-4)
+
+
+def test_loss_is_the_mean_hinge_over_untied_pairs():
+    Z = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]])
+    y = np.array([0.0, 0.0, 1.0, 2.0])
+    selector = MetaQueryNetSelector(max_epochs=1, random_state=0).fit(Z, y)
+    # Recompute the first epoch's loss from the same initial network.
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    torch.manual_seed(seed)
+    module = MonotoneMLP(2, 64).double()
+    with torch.no_grad():
+        phi = module(torch.as_tensor(Z)).numpy()
+    hinges = [
+        max(0.0, 1.0 - np.sign(y[i] - y[j]) * (phi[i] - phi[j]))
+        for i in range(4)
+        for j in range(4)
+        if y[i] != y[j]
+    ]
+    assert selector.loss_curve_[0] == pytest.approx(np.mean(hinges), rel=1e-5)
+
+
+def test_sample_weight_zero_removes_rows():
+    rng = np.random.RandomState(4)
+    Z, y = synthetic_self_validation_set(80, rng)
+    Z_noise, y_noise = rng.uniform(0, 4, (20, 2)), rng.uniform(0, 5, 20)
+    weights = np.r_[np.ones(80), np.zeros(20)]
+    weighted = MetaQueryNetSelector(max_epochs=10, random_state=0).fit(
+        np.r_[Z, Z_noise], np.r_[y, y_noise], sample_weight=weights
+    )
+    plain = MetaQueryNetSelector(max_epochs=10, random_state=0).fit(Z, y)
+    np.testing.assert_allclose(weighted.loss_curve_, plain.loss_curve_, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "Z, message",
+    [
+        (np.array([[1.0, np.nan], [1.0, 2.0]]), "NaN"),
+        (np.array([[1.0, np.inf], [1.0, 2.0]]), "infinity"),
+        (np.array([[1.0, -0.5], [1.0, 2.0]]), "Negative values in data"),
+    ],
+)
+def test_bad_meta_input_is_rejected(Z, message):
+    with pytest.raises(ValueError, match=message):
+        MetaQueryNetSelector().fit(Z, [0.0, 1.0])
+
+
+def test_negative_inputs_are_fine_without_the_constraint():
+    Z = np.array([[-1.0, 0.0], [1.0, 2.0]])
+    MetaQueryNetSelector(monotone=False, max_epochs=2).fit(Z, [0.0, 1.0])
+
+
+def test_negative_inputs_rejected_at_predict():
+    selector = MetaQueryNetSelector(max_epochs=2).fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        selector.predict([[-1.0]])
+    with pytest.raises(ValueError, match="features"):
+        selector.predict([[1.0, 2.0]])
+
+
+def test_target_without_pairs_warns_and_keeps_the_unfitted_state():
+    selector = MetaQueryNetSelector()
+    with pytest.warns(UserWarning, match="no pair to rank"):
+        selector.fit(np.ones((5, 2)), np.zeros(5))
+    assert not hasattr(selector, "module_")
+    assert not hasattr(selector, "n_features_in_")
+
+
+def test_target_without_pairs_keeps_the_previous_model():
+    rng = np.random.RandomState(5)
+    Z, y = synthetic_self_validation_set(100, rng)
+    selector = MetaQueryNetSelector(max_epochs=10, random_state=0).fit(Z, y)
+    before = selector.predict(Z)
+    with pytest.warns(UserWarning, match="left as it was"):
+        selector.fit(Z[:10], np.zeros(10))  # an all-OOD query set
+    np.testing.assert_array_equal(selector.predict(Z), before)
+
+
+def test_early_stop_once_every_pair_clears_the_margin():
+    Z = np.array([[0.0, 0.0], [10.0, 10.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        selector = MetaQueryNetSelector(lr=0.5, max_epochs=500, random_state=0)
+        selector.fit(Z, [0.0, 1.0])
+    assert selector.loss_curve_[-1] == 0.0
+    assert selector.n_iter_ < 500
+
+
+def test_pairwise_ranking_accuracy_matches_a_loop():
+    rng = np.random.RandomState(6)
+    y = rng.randint(0, 4, 40).astype(float)
+    s = rng.randint(0, 5, 40).astype(float)  # ties in both
+    w = rng.uniform(0, 2, 40)
+    num = den = 0.0
+    for i in range(40):
+        for j in range(40):
+            if y[i] > y[j]:
+                pair = w[i] * w[j]
+                den += pair
+                num += pair * (1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0)
+    assert pairwise_ranking_accuracy(y, s, sample_weight=w) == pytest.approx(num / den)
+    assert pairwise_ranking_accuracy(y, y) == 1.0
+    assert pairwise_ranking_accuracy(y, -y) == 0.0
+    assert np.isnan(pairwise_ranking_accuracy(np.zeros(3), s[:3]))
