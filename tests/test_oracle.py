@@ -1,0 +1,150 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skal_openset._oracle import OpenSetOracle
+
+Y = np.array([0, -1, 1, -1, 2, 3, -1, 0])
+COSTS = st.sampled_from([0.5, 1.0, 2.0, 4.0])  # Table 6 costs: exact in binary
+
+
+def _cost(y, indices, cost_in, cost_ood, ood_label=-1):
+    return sum(cost_ood if y[i] == ood_label else cost_in for i in indices)
+
+
+def test_label_returns_truth_and_keeps_accounts():
+    oracle = OpenSetOracle(Y, cost_in=1.0, cost_ood=2.5)
+    np.testing.assert_array_equal(oracle.label([4, 1, 0]), [2, -1, 0])
+    np.testing.assert_array_equal(oracle.label(np.array([6, 2])), [-1, 1])
+    assert oracle.spent_ == _cost(Y, [4, 1, 0, 6, 2], 1.0, 2.5) == 8.0
+    assert (oracle.n_queried_in_, oracle.n_queried_ood_) == (3, 2)
+    np.testing.assert_array_equal(np.flatnonzero(~oracle.queried_), [3, 5, 7])
+
+
+def test_custom_ood_label():
+    oracle = OpenSetOracle([0, 9, 1], ood_label=9, cost_ood=3.0)
+    np.testing.assert_array_equal(oracle.label([1, 2]), [9, 1])
+    assert (oracle.spent_, oracle.n_queried_ood_) == (4.0, 1)
+
+
+def test_returned_labels_do_not_alias_state():
+    y = Y.copy()
+    oracle = OpenSetOracle(y)
+    y[0] = 5
+    labels = oracle.label([0])
+    labels[0] = 7
+    assert oracle.y_true[0] == 0
+
+
+def test_fill_budget_skips_examples_that_do_not_fit():
+    # Ranked: OOD(4), IN(1), OOD(4), IN(1), IN(1); budget 6 -> 4 + 1, skip the
+    # second OOD, then 1 more IN fits.
+    oracle = OpenSetOracle(Y, cost_in=1.0, cost_ood=4.0)
+    kept, cost = oracle.fill_budget([1, 0, 3, 2, 4], budget=6)
+    np.testing.assert_array_equal(kept, [1, 0, 2])
+    assert cost == 6.0
+    assert oracle.spent_ == 0.0 and not oracle.queried_.any()  # nothing bought yet
+
+
+def test_fill_budget_equal_costs_takes_prefix():
+    oracle = OpenSetOracle(Y)
+    kept, cost = oracle.fill_budget([7, 6, 5, 4, 3], budget=3)
+    np.testing.assert_array_equal(kept, [7, 6, 5])
+    assert cost == 3.0
+
+
+def test_fill_budget_absorbs_float_rounding():
+    oracle = OpenSetOracle([0, 1, 2, 3], cost_in=0.1)
+    kept, _ = oracle.fill_budget([0, 1, 2, 3], budget=0.3)
+    np.testing.assert_array_equal(kept, [0, 1, 2])
+
+
+def test_fill_budget_zero_and_empty():
+    oracle = OpenSetOracle(Y)
+    assert oracle.fill_budget([0, 1], budget=0)[0].size == 0
+    kept, cost = oracle.fill_budget([], budget=5)
+    assert kept.size == 0 and cost == 0.0
+    assert oracle.label([]).size == 0 and oracle.spent_ == 0.0
+
+
+@given(
+    st.lists(st.booleans(), min_size=1, max_size=30),
+    COSTS,
+    COSTS,
+    st.integers(0, 60).map(lambda q: q / 4),
+    st.randoms(use_true_random=False),
+)
+def test_fill_budget_greedy_invariants(is_ood, cost_in, cost_ood, budget, rnd):
+    y = np.where(is_ood, -1, 0)
+    ranked = list(range(len(y)))
+    rnd.shuffle(ranked)
+    oracle = OpenSetOracle(y, cost_in=cost_in, cost_ood=cost_ood)
+    kept, cost = oracle.fill_budget(ranked, budget)
+    kept = kept.tolist()
+    # Kept examples come in ranked order and their cost is what was reported.
+    assert kept == [i for i in ranked if i in set(kept)]
+    assert cost == _cost(y, kept, cost_in, cost_ood) <= budget
+    # Skipping: every ranked example left out would have broken the budget,
+    # already given the kept examples ranked above it.
+    for pos, i in enumerate(ranked):
+        if i not in kept:
+            above = [j for j in ranked[:pos] if j in kept]
+            assert _cost(y, above + [i], cost_in, cost_ood) > budget
+    # Buying them charges exactly the reported cost.
+    oracle.label(kept)
+    assert oracle.spent_ == cost
+    assert oracle.n_queried_in_ + oracle.n_queried_ood_ == len(kept)
+
+
+def test_cannot_buy_twice():
+    oracle = OpenSetOracle(Y)
+    oracle.label([2, 3])
+    with pytest.raises(ValueError, match="already labelled"):
+        oracle.label([3])
+    with pytest.raises(ValueError, match="already labelled"):
+        oracle.fill_budget([0, 2], budget=2)
+    with pytest.raises(ValueError, match="more than once"):
+        oracle.label([0, 0])
+    with pytest.raises(ValueError, match="more than once"):
+        oracle.fill_budget([1, 4, 1], budget=2)
+    assert oracle.spent_ == 2.0  # failed calls charge nothing
+    assert oracle.queried_.sum() == 2
+
+
+@pytest.mark.parametrize(
+    "indices, match",
+    [
+        ([8], "outside the pool"),
+        ([-1], "outside the pool"),
+        ([0.0, 1.0], "integer pool indices"),
+        ([[0, 1]], "1-D"),
+        ([True, False], "integer pool indices"),
+    ],
+)
+def test_bad_indices(indices, match):
+    oracle = OpenSetOracle(Y)
+    with pytest.raises(ValueError, match=match):
+        oracle.label(indices)
+    with pytest.raises(ValueError, match=match):
+        oracle.fill_budget(indices, budget=1)
+
+
+@pytest.mark.parametrize("name", ["cost_in", "cost_ood"])
+@pytest.mark.parametrize("value", [0.0, -1.0, np.inf, np.nan])
+def test_bad_costs(name, value):
+    with pytest.raises(ValueError, match=name):
+        OpenSetOracle(Y, **{name: value})
+
+
+@pytest.mark.parametrize("budget", [-1.0, np.inf, np.nan])
+def test_bad_budget(budget):
+    with pytest.raises(ValueError, match="budget"):
+        OpenSetOracle(Y).fill_budget([0], budget)
+
+
+def test_bad_labels():
+    with pytest.raises(ValueError, match="integer labels"):
+        OpenSetOracle([0.0, 1.0, -1.0])
+    with pytest.raises(ValueError):
+        OpenSetOracle([[0, 1], [1, 0]])

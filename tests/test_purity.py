@@ -1,0 +1,217 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import cdist, mahalanobis
+from sklearn.covariance import ledoit_wolf
+
+from skal_openset import _purity
+from skal_openset._purity import (
+    energy_purity,
+    knn_contrast_purity,
+    knn_purity,
+    mahalanobis_purity,
+    msp_purity,
+)
+
+
+def _unit_rows(X):
+    return np.array([row / np.linalg.norm(row) for row in X])
+
+
+def _kth_distance(X, ref, k):
+    return np.sort(cdist(_unit_rows(X), _unit_rows(ref)), axis=1)[:, k - 1]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+# --- msp / energy ---------------------------------------------------------
+
+
+def test_msp_matches_row_max(rng):
+    proba = rng.dirichlet(np.ones(4), size=10)
+    np.testing.assert_allclose(msp_purity(proba), [max(row) for row in proba.tolist()])
+    with pytest.raises(ValueError, match="sum to 1"):
+        msp_purity([[0.3, 0.3]])
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
+def test_energy_matches_direct_formula(rng, temperature):
+    logits = rng.normal(scale=4.0, size=(10, 3))
+    expected = [
+        temperature * math.log(sum(math.exp(v / temperature) for v in row))
+        for row in logits.tolist()
+    ]
+    np.testing.assert_allclose(energy_purity(logits, temperature), expected, rtol=1e-12)
+
+
+def test_energy_is_stable_and_oriented():
+    purity = energy_purity([[1000.0, 1000.0], [1.0, 0.0], [0.0, 0.0]])
+    assert np.isfinite(purity).all()
+    np.testing.assert_allclose(purity[0], 1000 + math.log(2))
+    assert purity[1] > purity[2]  # a confident logit vector is more IN
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, np.inf])
+def test_energy_bad_temperature(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        energy_purity([[1.0, 2.0]], temperature=temperature)
+
+
+def test_energy_nan_logits():
+    with pytest.raises(ValueError, match="NaN"):
+        energy_purity([[1.0, np.nan]])
+
+
+# --- Mahalanobis ----------------------------------------------------------
+
+
+def test_mahalanobis_matches_loop_with_ledoit_wolf_covariance(rng):
+    X_train = rng.normal(size=(30, 4)) + np.repeat(np.eye(4)[:3] * 5, 10, axis=0)
+    y_train = np.repeat([0, 1, 2], 10)
+    X = rng.normal(scale=3.0, size=(8, 4))
+    means = {c: X_train[y_train == c].mean(axis=0) for c in range(3)}
+    residuals = np.vstack([X_train[y_train == c] - means[c] for c in range(3)])
+    cov, _ = ledoit_wolf(residuals, assume_centered=True)
+    VI = np.linalg.inv(cov)
+    expected = [-min(mahalanobis(x, means[c], VI) ** 2 for c in range(3)) for x in X]
+    purity = mahalanobis_purity(X, X_train, y_train)
+    np.testing.assert_allclose(purity, expected, rtol=1e-8)
+
+
+def test_mahalanobis_orientation(rng):
+    X_train = rng.normal(size=(40, 3))
+    y_train = np.arange(40) % 2
+    mean0 = X_train[y_train == 0].mean(axis=0)
+    at_mean, far = mahalanobis_purity([mean0, mean0 + 20], X_train, y_train)
+    assert at_mean == pytest.approx(0.0, abs=1e-9)
+    assert far < at_mean
+
+
+def test_mahalanobis_few_samples_high_dimension(rng):
+    # 6 examples in 50 dimensions: the empirical covariance is singular. A point
+    # that leaves the span of the labelled data must still score lower.
+    X_train = np.zeros((6, 50))
+    X_train[:, :5] = rng.normal(size=(6, 5))
+    y_train = np.array([0, 0, 0, 1, 1, 1])
+    off_span = X_train[0].copy()
+    off_span[40] = 10.0
+    purity = mahalanobis_purity([X_train[0], off_span], X_train, y_train)
+    assert np.isfinite(purity).all()
+    assert purity[1] < purity[0]
+
+
+def test_mahalanobis_batched_equals_unbatched(rng, monkeypatch):
+    X_train, y_train = rng.normal(size=(20, 3)), np.arange(20) % 4
+    X = rng.normal(size=(25, 3))
+    whole = mahalanobis_purity(X, X_train, y_train)
+    monkeypatch.setattr(_purity, "_BATCH_SIZE", 7)
+    np.testing.assert_allclose(mahalanobis_purity(X, X_train, y_train), whole)
+
+
+@pytest.mark.parametrize(
+    "X_train, y_train, match",
+    [
+        (np.ones((4, 2)), [0, 1, 0, -1], "non-negative integer"),
+        (np.ones((4, 2)), [0.0, 1.0, 0.0, 1.0], "non-negative integer"),
+        (np.ones((4, 2)), [0, 1, 0], "3 labels"),
+        (np.eye(2), [0, 1], "more labelled IN examples"),
+        (np.ones((4, 2)), [0, 1, 0, 1], "no within-class variation"),
+        ([[0.0, np.nan], [1.0, 1.0], [2.0, 0.0]], [0, 0, 1], "NaN"),
+    ],
+)
+def test_mahalanobis_bad_inputs(X_train, y_train, match):
+    with pytest.raises(ValueError, match=match):
+        mahalanobis_purity(np.ones((2, 2)), X_train, y_train)
+
+
+def test_mahalanobis_feature_mismatch(rng):
+    with pytest.raises(ValueError, match="features"):
+        mahalanobis_purity(np.ones((2, 3)), rng.normal(size=(5, 2)), [0, 0, 1, 1, 1])
+
+
+# --- kNN ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_knn_matches_cdist(rng, k, monkeypatch):
+    X, ref = rng.normal(size=(30, 5)), rng.normal(size=(12, 5))
+    monkeypatch.setattr(_purity, "_BATCH_SIZE", 7)  # exercise the batching too
+    expected = -_kth_distance(X, ref, k)
+    np.testing.assert_allclose(knn_purity(X, ref, k=k), expected, atol=1e-7)
+
+
+def test_knn_orientation(rng):
+    ref = rng.normal(size=(10, 4))
+    on_example, far = knn_purity([ref[3], -ref[3]], ref)
+    assert on_example == pytest.approx(0.0, abs=1e-6)
+    assert far < on_example
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.floats(0.01, 100.0), st.integers(0, 2**32 - 1))
+def test_knn_scale_invariant_and_bounded(scale, seed):
+    rng = np.random.default_rng(seed)
+    X, ref = rng.normal(size=(6, 3)), rng.normal(size=(4, 3))
+    purity = knn_purity(X, ref, k=2)
+    np.testing.assert_allclose(knn_purity(scale * X, ref, k=2), purity, atol=1e-6)
+    assert np.all(purity <= 1e-6) and np.all(purity >= -2 - 1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_contrast_matches_cdist(rng, k):
+    X, ref_in, ref_ood = (rng.normal(size=(n, 4)) for n in (20, 8, 5))
+    expected = _kth_distance(X, ref_ood, k) - _kth_distance(X, ref_in, k)
+    purity = knn_contrast_purity(X, ref_in, ref_ood, k=k)
+    np.testing.assert_allclose(purity, expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("no_ood", [None, np.empty((0, 4)), []])
+def test_contrast_without_ood_equals_knn(rng, no_ood):
+    X, ref_in = rng.normal(size=(10, 4)), rng.normal(size=(6, 4))
+    purity = knn_contrast_purity(X, ref_in, no_ood)
+    np.testing.assert_array_equal(purity, knn_purity(X, ref_in))
+
+
+def test_contrast_orientation():
+    ref_in = np.array([[1.0, 0.0], [0.0, 1.0]])
+    ref_ood = np.array([[0.0, 1.05]])
+    # Both points lie at the same distance from their nearest IN example; the
+    # second one sits next to a labelled OOD example.
+    X = [[1.0, 0.1], [0.1, 1.0]]
+    near_in_only, near_ood = knn_contrast_purity(X, ref_in, ref_ood)
+    assert near_ood < near_in_only
+    plain = knn_purity(X, ref_in)
+    assert plain[0] == pytest.approx(plain[1])
+
+
+@pytest.mark.parametrize("func", [knn_purity, knn_contrast_purity])
+def test_knn_bad_inputs(func, rng):
+    X, ref = rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
+    with pytest.raises(ValueError, match="larger than"):
+        func(X, ref, k=5)
+    with pytest.raises(ValueError, match="k == 0"):
+        func(X, ref, k=0)
+    with pytest.raises(ValueError, match="empty"):
+        func(X, np.empty((0, 2)))
+    with pytest.raises(ValueError, match="features"):
+        func(X, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        func([[np.nan, 1.0]], ref)
+    with pytest.raises(ValueError, match="2D"):
+        func(X, [1.0, 2.0])
+
+
+def test_contrast_bad_ood(rng):
+    X, ref = rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
+    with pytest.raises(ValueError, match="rows in embedding_ood"):
+        knn_contrast_purity(X, ref, ref[:1], k=2)
+    with pytest.raises(ValueError, match="embedding_ood has 3 features"):
+        knn_contrast_purity(X, ref, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        knn_contrast_purity(X, ref, [[np.nan, 0.0]])
