@@ -1,0 +1,730 @@
+"""Open-set split experiments and loaders for standard data formats.
+
+The split follows the split-dataset protocol of MQ-Net (Park et al., NeurIPS 2022):
+a few classes of a labelled data set are declared in-distribution (IN), the rest
+out-of-distribution (OOD); the unlabelled pool holds every IN training example plus
+enough random OOD examples to reach the noise ratio, and the test set holds IN
+examples only.
+
+The loaders read files that are already on disk; none of them downloads anything.
+"""
+
+import csv
+import gzip
+import io
+import math
+import pickle
+import zipfile
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "OpenSetSplit",
+    "load_cifar_batches",
+    "load_csv_table",
+    "load_digits_dataset",
+    "load_fashion_mnist",
+    "load_idx",
+    "load_image_folder_zip",
+    "make_open_set_split",
+]
+
+#: CIFAR-10 class names in the dataset's own label order (label 0 is "airplane").
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class OpenSetSplit:
+    """One split-dataset open-set active learning experiment.
+
+    Built by :func:`make_open_set_split`; it can also be built directly from data
+    that is already split, in which case the label conventions below are checked.
+
+    Parameters
+    ----------
+    X_pool : ndarray of shape (n_pool, ...)
+        Features of the pool: every IN training example plus the OOD examples.
+    y_pool : ndarray of shape (n_pool,)
+        Ground truth the simulated oracle reveals: ``0 .. k-1`` for IN examples,
+        ``ood_label`` for OOD examples.
+    initial_idx : ndarray of shape (n_initial,)
+        Sorted, distinct indices into the pool of the initial labelled set.
+    X_test : ndarray of shape (n_test, ...)
+        Features of the test set (IN examples only).
+    y_test : ndarray of shape (n_test,)
+        k-way labels ``0 .. k-1`` of the test set.
+    in_classes : ndarray of shape (k,)
+        The original class labels used as IN; ``in_classes[j]`` became label ``j``.
+    ood_label : int, default=-1
+        Label of OOD examples in ``y_pool``.
+
+    Attributes
+    ----------
+    n_classes : int
+        Number of IN classes ``k``.
+    is_ood : ndarray of shape (n_pool,), dtype=bool
+        True for the OOD examples of the pool.
+    """
+
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    initial_idx: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    in_classes: np.ndarray
+    ood_label: int = -1
+
+    def __post_init__(self):
+        check_consistent_length(self.X_pool, self.y_pool)
+        check_consistent_length(self.X_test, self.y_test)
+        k = len(self.in_classes)
+        if k < 2:
+            raise ValueError(f"An open-set split needs at least 2 IN classes, got {k}.")
+        if 0 <= self.ood_label < k:
+            raise ValueError(
+                f"ood_label={self.ood_label} collides with the IN labels 0..{k - 1}."
+            )
+        pool_in = self.y_pool != self.ood_label
+        if np.any((self.y_pool[pool_in] < 0) | (self.y_pool[pool_in] >= k)):
+            raise ValueError(f"y_pool must hold labels 0..{k - 1} or ood_label.")
+        if np.any((self.y_test < 0) | (self.y_test >= k)):
+            raise ValueError(f"y_test must hold IN labels 0..{k - 1} only.")
+        idx = self.initial_idx
+        out_of_range = np.any((idx < 0) | (idx >= len(self.y_pool)))
+        if out_of_range or len(np.unique(idx)) != len(idx):
+            raise ValueError("initial_idx must be distinct indices into the pool.")
+
+    @property
+    def n_classes(self):
+        """Number of IN classes ``k``."""
+        return len(self.in_classes)
+
+    @property
+    def is_ood(self):
+        """Boolean mask of the OOD examples of the pool."""
+        return self.y_pool == self.ood_label
+
+    def __repr__(self):
+        return (
+            f"OpenSetSplit(n_pool={len(self.y_pool)}, "
+            f"n_ood_pool={int(self.is_ood.sum())}, "
+            f"n_initial={len(self.initial_idx)}, n_test={len(self.y_test)}, "
+            f"in_classes={self.in_classes.tolist()}, ood_label={self.ood_label})"
+        )
+
+
+def _check_X_y(X, y, X_name, y_name):
+    """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length."""
+    X = check_array(X, allow_nd=True, input_name=X_name)
+    y = column_or_1d(y)
+    if len(X) != len(y):
+        raise ValueError(
+            f"{X_name} and {y_name} have different lengths: {len(X)} != {len(y)}."
+        )
+    return X, y
+
+
+def _choose_in_classes(y, in_classes, n_in_classes, rng):
+    """Return the IN classes as values of ``np.unique(y)``, in k-way label order."""
+    classes = np.unique(y)
+    if in_classes is not None and n_in_classes is not None:
+        raise ValueError("Give in_classes or n_in_classes, not both.")
+    if in_classes is not None:
+        in_classes = np.asarray(in_classes)
+        if in_classes.ndim != 1:
+            raise ValueError("in_classes must be a 1-d sequence of class labels.")
+        unknown = in_classes[~np.isin(in_classes, classes)]
+        if unknown.size:
+            raise ValueError(
+                f"in_classes {unknown.tolist()} do not occur in y "
+                f"(its classes are {classes.tolist()})."
+            )
+        if len(np.unique(in_classes)) != len(in_classes):
+            raise ValueError(f"in_classes has duplicates: {in_classes.tolist()}.")
+        if len(in_classes) < 2:
+            raise ValueError(
+                "An open-set split needs at least 2 IN classes, "
+                f"got {in_classes.tolist()}."
+            )
+        # take the values from `classes` so they share y's dtype
+        in_classes = classes[np.searchsorted(classes, in_classes)]
+    else:
+        if n_in_classes is None:
+            n_in_classes = max(2, round(0.4 * len(classes)))
+        if not isinstance(n_in_classes, Integral) or not (
+            2 <= n_in_classes <= len(classes)
+        ):
+            raise ValueError(
+                f"n_in_classes must be an integer in [2, {len(classes)}], "
+                f"got {n_in_classes!r}."
+            )
+        in_classes = np.sort(rng.choice(classes, n_in_classes, replace=False))
+    return in_classes
+
+
+def _to_k_way(labels, in_classes, ood_label):
+    """Map labels to their position in ``in_classes``, or to ``ood_label``."""
+    sorter = np.argsort(in_classes)
+    pos = np.searchsorted(in_classes, labels, sorter=sorter)
+    codes = sorter[pos.clip(max=len(in_classes) - 1)]
+    return np.where(in_classes[codes] == labels, codes, ood_label).astype(np.int64)
+
+
+def _initial_indices(is_ood, initial_size, noise_ratio, rng):
+    """Draw the initial labelled set as the reference code does, topped up to size."""
+    n_pool = len(is_ood)
+    if initial_size is None:
+        initial_size = max(1, min(500, n_pool // 10))
+    if not isinstance(initial_size, Integral) or not 1 <= initial_size <= n_pool:
+        raise ValueError(
+            f"initial_size must be an integer in [1, {n_pool}] (the pool size), "
+            f"got {initial_size!r}."
+        )
+    in_pos, ood_pos = np.flatnonzero(~is_ood), np.flatnonzero(is_ood)
+    n_in = min(int(initial_size * (1 - noise_ratio)), len(in_pos))
+    n_ood = min(int(initial_size * noise_ratio), len(ood_pos))
+    chosen = np.concatenate(
+        [
+            rng.choice(in_pos, n_in, replace=False),
+            rng.choice(ood_pos, n_ood, replace=False),
+        ]
+    )
+    # the int() truncations can leave a slot or two: fill them from the whole pool
+    rest = np.setdiff1d(np.arange(n_pool), chosen)
+    top_up = rng.choice(rest, initial_size - len(chosen), replace=False)
+    return np.sort(np.concatenate([chosen, top_up]))
+
+
+def make_open_set_split(
+    X,
+    y,
+    *,
+    in_classes=None,
+    n_in_classes=None,
+    noise_ratio=0.4,
+    initial_size=None,
+    X_test=None,
+    y_test=None,
+    test_size=0.25,
+    ood_label=-1,
+    random_state=None,
+):
+    """Build a split-dataset open-set active learning experiment.
+
+    Some classes of ``(X, y)`` are declared IN and relabelled ``0 .. k-1``; all
+    other classes are OOD. The pool keeps every IN training example and adds
+    ``round(n_in * tau / (1 - tau))`` OOD examples drawn at random, where
+    ``tau = noise_ratio`` and ``n_in`` is the number of IN training examples, so
+    that OOD examples make up the share ``tau`` of the pool. The test set holds IN
+    examples only.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Features of any shape, e.g. tables ``(n, d)`` or images ``(n, C, H, W)``;
+        rows are selected along axis 0 and never flattened.
+    y : array-like of shape (n_samples,)
+        Original class labels.
+    in_classes : array-like of shape (k,), default=None
+        Original labels of the IN classes; ``in_classes[j]`` becomes label ``j``.
+        Give either this or ``n_in_classes``.
+    n_in_classes : int, default=None
+        Number of IN classes drawn at random (then sorted). When neither this nor
+        ``in_classes`` is given, 40% of the classes (at least 2) are drawn, which
+        gives the paper's 4 of 10 (CIFAR-10) and 40 of 100 (CIFAR-100).
+    noise_ratio : float, default=0.4
+        Share ``tau`` of OOD examples in the pool, ``0 <= tau < 1``.
+    initial_size : int, default=None
+        Size ``b`` of the initial labelled set. As in the reference code,
+        ``int(b * (1 - tau))`` IN and ``int(b * tau)`` OOD pool examples are drawn at
+        random, then random pool examples fill any slots left by the truncation.
+        ``None`` means 500 (the paper's CIFAR budget), capped at a tenth of the
+        pool (at least 1) for small data sets.
+    X_test, y_test : array-like, default=None
+        A separate test set (give both or neither); its IN rows form the test set
+        and all IN rows of ``X`` go to the pool. When not given, a stratified
+        ``test_size`` share of the IN rows of ``X`` is held out instead.
+    test_size : float or int, default=0.25
+        Share (float) or number (int) of IN rows held out as test set when
+        ``X_test`` is not given; see :func:`sklearn.model_selection.train_test_split`.
+    ood_label : int, default=-1
+        Label of OOD examples in ``y_pool``; must not be one of ``0 .. k-1``.
+    random_state : int, RandomState instance or None, default=None
+        Controls the choice of IN classes, the test hold-out, the OOD examples,
+        the pool order and the initial labelled set.
+
+    Returns
+    -------
+    split : OpenSetSplit
+        The pool (shuffled), its ground truth, the initial labelled indices, the
+        IN-only test set and the IN classes.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are inconsistent, contain NaN or infinity, name unknown or
+        fewer than 2 IN classes, or if ``X`` has fewer OOD rows than the noise
+        ratio needs (the ratio is never changed silently).
+
+    Examples
+    --------
+    >>> from skal_openset import load_digits_dataset, make_open_set_split
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(
+    ...     X, y, in_classes=[3, 5, 8], noise_ratio=0.2, random_state=0)
+    >>> split.n_classes, split.X_pool.shape[1]
+    (3, 64)
+    >>> n_in = int((~split.is_ood).sum())
+    >>> int(split.is_ood.sum()) == round(n_in * 0.2 / 0.8)
+    True
+    """
+    X, y = _check_X_y(X, y, "X", "y")
+    if not isinstance(noise_ratio, Real) or not 0 <= noise_ratio < 1:
+        raise ValueError(f"noise_ratio must be in [0, 1), got {noise_ratio!r}.")
+    rng = check_random_state(random_state)
+    in_classes = _choose_in_classes(y, in_classes, n_in_classes, rng)
+    k = len(in_classes)
+    if not isinstance(ood_label, Integral) or 0 <= ood_label < k:
+        raise ValueError(
+            f"ood_label must be an integer outside the IN labels 0..{k - 1}, "
+            f"got {ood_label!r}."
+        )
+
+    is_in = np.isin(y, in_classes)
+    in_rows, ood_rows = np.flatnonzero(is_in), np.flatnonzero(~is_in)
+    if noise_ratio > 0 and not ood_rows.size:
+        raise ValueError(
+            "No OOD classes left: in_classes cover every class of y, but "
+            f"noise_ratio={noise_ratio} needs OOD examples."
+        )
+
+    if (X_test is None) != (y_test is None):
+        raise ValueError("Give both X_test and y_test, or neither.")
+    if X_test is None:
+        train_rows, test_rows = train_test_split(
+            in_rows, test_size=test_size, stratify=y[in_rows], random_state=rng
+        )
+        X_test, y_test = X[test_rows], y[test_rows]
+    else:
+        X_test, y_test = _check_X_y(X_test, y_test, "X_test", "y_test")
+        if X_test.shape[1:] != X.shape[1:]:
+            raise ValueError(
+                f"X_test rows have shape {X_test.shape[1:]}, X rows {X.shape[1:]}."
+            )
+        keep = np.isin(y_test, in_classes)
+        if not keep.any():
+            raise ValueError("y_test holds none of the IN classes.")
+        train_rows, X_test, y_test = in_rows, X_test[keep], y_test[keep]
+
+    n_in = len(train_rows)
+    n_ood = round(n_in * noise_ratio / (1 - noise_ratio))
+    if n_ood > len(ood_rows):
+        raise ValueError(
+            f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "
+            f"OOD examples, but only {len(ood_rows)} are available."
+        )
+    pool_rows = rng.permutation(
+        np.concatenate([train_rows, rng.choice(ood_rows, n_ood, replace=False)])
+    )
+    y_pool = _to_k_way(y[pool_rows], in_classes, ood_label)
+    initial_idx = _initial_indices(y_pool == ood_label, initial_size, noise_ratio, rng)
+    return OpenSetSplit(
+        X_pool=X[pool_rows],
+        y_pool=y_pool,
+        initial_idx=initial_idx,
+        X_test=X_test,
+        y_test=_to_k_way(y_test, in_classes, ood_label),
+        in_classes=in_classes,
+        ood_label=int(ood_label),
+    )
+
+
+def _to_unit_float(images):
+    """uint8 pixels -> C-contiguous float32 in [0, 1] without an intermediate copy."""
+    return np.true_divide(images, np.float32(255), dtype=np.float32, order="C")
+
+
+def load_digits_dataset():
+    """Load scikit-learn's embedded 8x8 digits (1,797 examples, 10 classes).
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64), dtype=float32
+        Pixel intensities scaled from 0..16 to [0, 1].
+    y : ndarray of shape (1797,), dtype=int64
+        Digit labels 0..9.
+    """
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y.astype(np.int64)
+
+
+def load_csv_table(path, label_column="label", *, return_classes=False):
+    """Load a numeric table with a header row and one label column from a CSV file.
+
+    Values may be separated by ``","`` or ``", "``. Read with the standard
+    :mod:`csv` module (no pandas needed).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    label_column : str, default="label"
+        Header name of the label column; every other column is a feature.
+    return_classes : bool, default=False
+        Also return the sorted distinct original labels.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), dtype=float32
+        The feature columns in file order.
+    y : ndarray of shape (n_samples,), dtype=int64
+        Integer labels are kept as they are; other labels (e.g. letters) are
+        encoded with :class:`~sklearn.preprocessing.LabelEncoder` as their position
+        in ``classes``.
+    classes : ndarray of shape (n_classes,)
+        Only if ``return_classes``: the sorted distinct original labels (strings
+        for encoded labels, so that ``classes[y]`` recovers them; integers
+        otherwise).
+    """
+    with open(path, newline="") as f:
+        rows = [row for row in csv.reader(f, skipinitialspace=True) if row]
+    if not rows:
+        raise ValueError(f"{path} is empty.")
+    header, body = rows[0], rows[1:]
+    if label_column not in header:
+        raise ValueError(f"{path} has no column {label_column!r}; header: {header}.")
+    ragged = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    if ragged:
+        raise ValueError(
+            f"{path}: line(s) {ragged[:5]} do not have {len(header)} values "
+            "like the header."
+        )
+    if not body:
+        raise ValueError(f"{path} has a header but no data rows.")
+    table = np.array(body, dtype=str)
+    j = header.index(label_column)
+    try:
+        X = np.delete(table, j, axis=1).astype(np.float32)
+    except ValueError as exc:
+        raise ValueError(f"{path}: feature values must be numeric ({exc}).") from None
+    labels = table[:, j]
+    try:
+        y = labels.astype(np.int64)
+        classes = np.unique(y)
+    except ValueError:
+        encoder = LabelEncoder().fit(labels)
+        y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
+    return (X, y, classes) if return_classes else (X, y)
+
+
+# IDX type codes (third magic byte) -> big-endian numpy dtypes
+_IDX_DTYPES = {
+    0x08: ">u1",
+    0x09: ">i1",
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
+
+
+def _read_idx(path):
+    """Read an IDX file (gzip-compressed or plain) into an ndarray of its own shape."""
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    with (gzip.open if gzipped else open)(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_DTYPES:
+        raise ValueError(
+            f"{path} is not an IDX file: bad magic number 0x{data[:4].hex()} "
+            "(expected 0x0000, a type code and the number of dimensions)."
+        )
+    ndim, offset = data[3], 4 + 4 * data[3]
+    if len(data) < offset:
+        raise ValueError(f"{path}: IDX header is truncated.")
+    shape = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, offset=4))
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = offset + math.prod(shape) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(
+            f"{path}: IDX header announces shape {shape} ({expected} bytes), "
+            f"but the file has {len(data)} bytes."
+        )
+    return np.frombuffer(data, dtype, offset=offset).reshape(shape)
+
+
+def load_idx(images_path, labels_path):
+    """Load an image/label pair of IDX files, as used by (Fashion-)MNIST.
+
+    Parameters
+    ----------
+    images_path : str or path-like
+        IDX file of unsigned-byte images of shape (n, H, W), gzip-compressed or plain.
+    labels_path : str or path-like
+        IDX file of n integer labels, gzip-compressed or plain.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 1, H, W), dtype=float32
+        Pixels scaled to [0, 1].
+    y : ndarray of shape (n,), dtype=int64
+        Labels.
+    """
+    images, labels = _read_idx(images_path), _read_idx(labels_path)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            f"{images_path} must hold unsigned-byte images of shape (n, H, W), "
+            f"got {images.dtype} of shape {images.shape}."
+        )
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"{labels_path} must hold a 1-d array of integer labels.")
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{images_path} has {len(images)} images but {labels_path} has "
+            f"{len(labels)} labels."
+        )
+    return _to_unit_float(images[:, None]), labels.astype(np.int64)
+
+
+def _find_file(directory, name):
+    """``directory/name.gz`` or ``directory/name``, whichever exists."""
+    for candidate in (directory / f"{name}.gz", directory / name):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"Neither {name}.gz nor {name} found in {directory}.")
+
+
+def load_fashion_mnist(directory):
+    """Load Fashion-MNIST (or MNIST) from its four standard IDX files.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder with ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+        ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, each
+        gzip-compressed (``.gz``) or plain.
+
+    Returns
+    -------
+    X_train : ndarray of shape (60000, 1, 28, 28), dtype=float32
+    y_train : ndarray of shape (60000,), dtype=int64
+    X_test : ndarray of shape (10000, 1, 28, 28), dtype=float32
+    y_test : ndarray of shape (10000,), dtype=int64
+        Pixels in [0, 1]; labels 0..9.
+    """
+    directory = Path(directory)
+    train = load_idx(
+        _find_file(directory, "train-images-idx3-ubyte"),
+        _find_file(directory, "train-labels-idx1-ubyte"),
+    )
+    test = load_idx(
+        _find_file(directory, "t10k-images-idx3-ubyte"),
+        _find_file(directory, "t10k-labels-idx1-ubyte"),
+    )
+    return (*train, *test)
+
+
+def _load_cifar_pickles(paths, label_key):
+    """Concatenate CIFAR python-format batches into uint8 (n, 3, 32, 32) and labels."""
+    images, labels = [], []
+    for path in paths:
+        with open(path, "rb") as f:
+            batch = pickle.load(f, encoding="bytes")
+        if not (isinstance(batch, dict) and b"data" in batch and label_key in batch):
+            raise ValueError(
+                f"{path} is not a CIFAR batch: expected a dict with b'data' "
+                f"and {label_key!r}."
+            )
+        data = np.asarray(batch[b"data"], dtype=np.uint8)
+        if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+            raise ValueError(
+                f"{path}: b'data' must have shape (n, 3072), got {data.shape}."
+            )
+        if len(data) != len(batch[label_key]):
+            raise ValueError(
+                f"{path}: {len(data)} images but {len(batch[label_key])} labels."
+            )
+        # rows hold the red, green and blue 32x32 planes one after the other
+        images.append(data.reshape(-1, 3, 32, 32))
+        labels.append(np.asarray(batch[label_key], dtype=np.int64))
+    return _to_unit_float(np.concatenate(images)), np.concatenate(labels)
+
+
+def load_cifar_batches(directory):
+    """Load CIFAR-10 or CIFAR-100 from the original python (pickle) files.
+
+    CIFAR-10 is recognised by ``data_batch_1`` .. ``data_batch_5`` and
+    ``test_batch`` (labels ``b"labels"``), CIFAR-100 by ``train`` and ``test``
+    (its 100 fine labels ``b"fine_labels"``).
+
+    The files are unpickled: load only files from a trusted source.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The extracted folder, e.g. ``cifar-10-batches-py`` or ``cifar-100-python``.
+
+    Returns
+    -------
+    X_train : ndarray of shape (n_train, 3, 32, 32), dtype=float32
+    y_train : ndarray of shape (n_train,), dtype=int64
+    X_test : ndarray of shape (n_test, 3, 32, 32), dtype=float32
+    y_test : ndarray of shape (n_test,), dtype=int64
+        RGB pixels in [0, 1], channels first; labels as stored.
+    """
+    directory = Path(directory)
+    if (directory / "data_batch_1").exists():
+        train = [directory / f"data_batch_{i}" for i in range(1, 6)]
+        test, label_key = [directory / "test_batch"], b"labels"
+    elif (directory / "train").exists():
+        train, test = [directory / "train"], [directory / "test"]
+        label_key = b"fine_labels"
+    else:
+        raise FileNotFoundError(
+            f"{directory} holds neither CIFAR-10 batches (data_batch_1, ...) "
+            "nor CIFAR-100 files (train, test)."
+        )
+    return (
+        *_load_cifar_pickles(train, label_key),
+        *_load_cifar_pickles(test, label_key),
+    )
+
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+_SPLITS = ("train", "test")
+
+
+def _decode_images(zf, names):
+    """Decode same-sized images from a zip into uint8 (n, H, W, 3)."""
+    from PIL import Image
+
+    out = None
+    for i, name in enumerate(names):
+        # reading the bytes first is faster than streaming through zf.open
+        with Image.open(io.BytesIO(zf.read(name))) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        if out is None:
+            out = np.empty((len(names), *pixels.shape), dtype=np.uint8)
+        elif pixels.shape != out.shape[1:]:
+            raise ValueError(
+                f"{name} is {pixels.shape[1]}x{pixels.shape[0]} pixels, "
+                f"the first image {out.shape[2]}x{out.shape[1]}; all must match."
+            )
+        out[i] = pixels
+    return out
+
+
+def _zip_images(path, cache_path):
+    """Sorted member names and their uint8 (n, H, W, 3) images for each split."""
+    if cache_path is not None and Path(cache_path).exists():
+        with np.load(cache_path) as cache:
+            return {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
+    try:
+        import PIL  # noqa: F401
+    except ImportError as exc:  # Pillow is an optional dependency
+        raise ImportError(
+            "load_image_folder_zip needs Pillow: pip install pillow"
+        ) from exc
+    with zipfile.ZipFile(path) as zf:
+        members = {}
+        for split in _SPLITS:
+            names = sorted(
+                name
+                for name in zf.namelist()
+                if name.startswith(f"{split}/")
+                and name.count("/") == 2
+                and name.lower().endswith(_IMAGE_SUFFIXES)
+            )
+            if not names:
+                raise ValueError(f"{path} has no images under {split}/<class>/.")
+            members[split] = (np.array(names), _decode_images(zf, names))
+    if cache_path is not None:
+        arrays = {
+            f"{s}_{kind}": a
+            for s in _SPLITS
+            for kind, a in zip(("names", "images"), members[s])
+        }
+        # a file object keeps np.savez from appending ".npz" to the name
+        with open(cache_path, "wb") as f:
+            np.savez(f, **arrays)
+    return members
+
+
+def load_image_folder_zip(path, class_names=None, *, cache_path=None):
+    """Load a zip of images laid out as ``train/<class>/*`` and ``test/<class>/*``.
+
+    Images (PNG, JPEG or BMP) are decoded with Pillow and converted to RGB; all
+    must have the same size. Other entries (e.g. a README) are ignored. Decoding
+    the 60,000 JPEGs of CIFAR-10 takes 12-30 s on one CPU core; ``cache_path``
+    makes later loads take about a second.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The zip file.
+    class_names : sequence of str, default=None
+        Class folder names in label order: label ``j`` is ``class_names[j]``
+        (e.g. :data:`CIFAR10_CLASSES`). Every class folder must be listed; names
+        without a folder are allowed. ``None`` sorts the folder names
+        alphabetically.
+    cache_path : str or path-like, default=None
+        A ``.npz`` file holding the decoded pixels (uint8, about 3 KB per 32x32
+        image). Read instead of the zip if it exists, written after decoding
+        otherwise. It is not checked against the zip: delete it when the zip
+        changes.
+
+    Returns
+    -------
+    X_train : ndarray of shape (n_train, 3, H, W), dtype=float32
+    y_train : ndarray of shape (n_train,), dtype=int64
+    X_test : ndarray of shape (n_test, 3, H, W), dtype=float32
+    y_test : ndarray of shape (n_test,), dtype=int64
+        RGB pixels in [0, 1], channels first, ordered by label then file name.
+    class_names : list of str
+        The class names in label order.
+    """
+    members = _zip_images(path, cache_path)
+    folder_of = {
+        s: np.array([name.split("/")[1] for name in members[s][0]]) for s in _SPLITS
+    }
+    folders = sorted(set(np.concatenate(list(folder_of.values())).tolist()))
+    if class_names is None:
+        class_names = folders
+    else:
+        class_names = list(class_names)
+        if len(set(class_names)) != len(class_names):
+            raise ValueError(f"class_names has duplicates: {class_names}.")
+        unknown = sorted(set(folders) - set(class_names))
+        if unknown:
+            raise ValueError(
+                f"Class folders {unknown} of {path} are not in class_names."
+            )
+    label_of = {cls: j for j, cls in enumerate(class_names)}
+    arrays = []
+    for split in _SPLITS:
+        labels = np.array([label_of[cls] for cls in folder_of[split]], dtype=np.int64)
+        # names are sorted, so a stable sort orders by label, then file name
+        order = np.argsort(labels, kind="stable")
+        images = members[split][1][order].transpose(0, 3, 1, 2)
+        arrays += [_to_unit_float(images), labels[order]]
+    return (*arrays, class_names)

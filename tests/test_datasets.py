@@ -1,0 +1,516 @@
+import gzip
+import io
+import math
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from skal_openset._datasets import (
+    OpenSetSplit,
+    load_cifar_batches,
+    load_csv_table,
+    load_digits_dataset,
+    load_fashion_mnist,
+    load_idx,
+    load_image_folder_zip,
+    make_open_set_split,
+)
+
+
+# ---------------------------------------------------------------- split helpers
+def _tagged_data(n_per_class, n_classes, row_shape=(2, 3), seed=0):
+    """Shuffled labels and features whose every entry is the row's own index."""
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    y = np.random.default_rng(seed).permutation(labels)
+    ids = np.arange(len(y), dtype=np.float64).reshape(-1, *[1] * len(row_shape))
+    return np.broadcast_to(ids, (len(y), *row_shape)).copy(), y
+
+
+def _ids(X):
+    return X.reshape(len(X), -1)[:, 0].astype(int)
+
+
+def _check_split(split, X, y, in_classes, tau, initial_size, test_size):
+    code = {c: j for j, c in enumerate(in_classes)}
+    pool, test = _ids(split.X_pool), _ids(split.X_test)
+    assert split.X_pool.shape[1:] == X.shape[1:] and split.X_pool.dtype == X.dtype
+    np.testing.assert_array_equal(split.in_classes, in_classes)
+    assert split.n_classes == len(in_classes)
+    # rows are distinct, the test set is IN only and disjoint from the pool
+    assert len(set(pool)) == len(pool) and len(set(test)) == len(test)
+    assert not set(pool) & set(test)
+    assert all(y[i] in code for i in test)
+    np.testing.assert_array_equal(split.y_test, [code[y[i]] for i in test])
+    np.testing.assert_array_equal(split.y_pool, [code.get(y[i], -1) for i in pool])
+    # every IN row is either in the pool or in the test set
+    in_rows = {i for i in range(len(y)) if y[i] in code}
+    assert in_rows == set(pool[split.y_pool >= 0]) | set(test)
+    # test hold-out: sklearn's ceil rule, stratified to within one per class
+    n_in_total = len(in_rows)
+    assert len(test) == math.ceil(test_size * n_in_total)
+    for c in in_classes:
+        share = np.sum(y[list(in_rows)] == c) / n_in_total
+        assert abs(np.sum(y[test] == c) - share * len(test)) <= 1
+    # pool noise follows the protocol's formula
+    n_in = int(np.sum(split.y_pool >= 0))
+    assert int(split.is_ood.sum()) == round(n_in * tau / (1 - tau))
+    # initial labelled set
+    idx = split.initial_idx
+    assert len(idx) == initial_size and np.all(np.diff(idx) > 0)
+    assert 0 <= idx[0] and idx[-1] < len(pool)
+    n_init_ood = int(split.is_ood[idx].sum())
+    assert n_init_ood >= int(initial_size * tau)
+    assert initial_size - n_init_ood >= int(initial_size * (1 - tau))
+
+
+# ---------------------------------------------------------------- split tests
+@settings(max_examples=60, deadline=None)
+@given(
+    n_classes=st.integers(3, 6),
+    n_per_class=st.integers(8, 30),
+    tau=st.sampled_from([0.0, 0.1, 0.2, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9]),
+    test_size=st.sampled_from([0.25, 0.5]),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_split_counts_and_invariants(
+    n_classes, n_per_class, tau, test_size, seed, data
+):
+    X, y = _tagged_data(n_per_class, n_classes, seed=seed)
+    k = data.draw(st.integers(2, n_classes - 1))
+    in_classes = data.draw(st.permutations(range(n_classes)))[:k]
+    n_in = k * n_per_class - math.ceil(test_size * k * n_per_class)
+    needed = round(n_in * tau / (1 - tau))
+    available = (n_classes - k) * n_per_class
+    if needed > available:
+        with pytest.raises(ValueError, match=f"needs {needed} OOD .* only {available}"):
+            make_open_set_split(
+                X, y, in_classes=in_classes, noise_ratio=tau, test_size=test_size
+            )
+        return
+    b = data.draw(st.integers(1, n_in + needed))
+    split = make_open_set_split(
+        X,
+        y,
+        in_classes=in_classes,
+        noise_ratio=tau,
+        initial_size=b,
+        test_size=test_size,
+        random_state=seed,
+    )
+    _check_split(split, X, y, in_classes, tau, b, test_size)
+
+
+def test_split_reproduces_paper_pool_sizes():
+    # CIFAR-10 shaped labels: 5,000 train / 1,000 test images per class
+    y = np.repeat(np.arange(10), 5000)
+    y_test = np.repeat(np.arange(10), 1000)
+    X, X_test = np.zeros((len(y), 1)), np.zeros((len(y_test), 1))
+    for tau, n_ood in [(0.1, 2222), (0.2, 5000), (0.4, 13333), (0.6, 30000)]:
+        split = make_open_set_split(
+            X, y, in_classes=[4, 2, 5, 7], noise_ratio=tau, initial_size=500,
+            X_test=X_test, y_test=y_test, random_state=0,
+        )
+        assert (~split.is_ood).sum() == 20000 and split.is_ood.sum() == n_ood
+        assert len(split.y_test) == 4000
+        n_init_ood = split.is_ood[split.initial_idx].sum()
+        assert n_init_ood == int(500 * tau)
+
+
+def test_split_with_given_test_set():
+    X, y = _tagged_data(10, 5, row_shape=(1, 2, 2))
+    X_test, y_test = _tagged_data(4, 5, row_shape=(1, 2, 2), seed=1)
+    X_test += 1000  # tell test rows apart from training rows
+    split = make_open_set_split(
+        X, y, in_classes=[3, 1], noise_ratio=0.5, X_test=X_test, y_test=y_test,
+        random_state=0,
+    )
+    keep = np.isin(y_test, [3, 1])
+    np.testing.assert_array_equal(split.X_test, X_test[keep])
+    np.testing.assert_array_equal(split.y_test, np.where(y_test[keep] == 3, 0, 1))
+    # every IN row of X goes to the pool
+    assert (~split.is_ood).sum() == 20 and split.is_ood.sum() == 20
+    pool_in = _ids(split.X_pool[~split.is_ood])
+    assert set(pool_in) == set(np.flatnonzero(np.isin(y, [3, 1])))
+
+
+def test_split_random_in_classes_and_default_share():
+    X, y = _tagged_data(8, 10)
+    split = make_open_set_split(X, y, n_in_classes=3, random_state=0)
+    assert split.n_classes == 3 and np.all(np.diff(split.in_classes) > 0)
+    assert set(split.in_classes) <= set(range(10))
+    drawn = {
+        tuple(make_open_set_split(X, y, noise_ratio=0.1, random_state=s).in_classes)
+        for s in range(10)
+    }
+    assert {len(c) for c in drawn} == {4}  # 40% of 10 classes
+    assert len(drawn) > 1
+    X3, y3 = _tagged_data(20, 3)
+    assert make_open_set_split(X3, y3, noise_ratio=0.1, random_state=0).n_classes == 2
+
+
+def test_split_string_labels_keep_given_order():
+    X, y = _tagged_data(6, 4)
+    names = np.array(["cat", "dog", "elk", "fox"])[y]
+    split = make_open_set_split(
+        X, names, in_classes=["fox", "cat"], noise_ratio=0.2, random_state=0
+    )
+    assert split.in_classes.tolist() == ["fox", "cat"]
+    pool = _ids(split.X_pool)
+    expected = np.select([names[pool] == "fox", names[pool] == "cat"], [0, 1], -1)
+    np.testing.assert_array_equal(split.y_pool, expected)
+
+
+def test_split_is_reproducible_and_seed_dependent():
+    X, y = _tagged_data(20, 5)
+    kwargs = dict(in_classes=[0, 1], noise_ratio=0.4, initial_size=10)
+    a = make_open_set_split(X, y, random_state=3, **kwargs)
+    b = make_open_set_split(X, y, random_state=3, **kwargs)
+    c = make_open_set_split(X, y, random_state=4, **kwargs)
+    for field in ("X_pool", "y_pool", "initial_idx", "X_test", "y_test"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert not np.array_equal(a.X_pool, c.X_pool)
+
+
+def test_split_default_initial_size_and_custom_ood_label():
+    X, y = _tagged_data(50, 4)
+    split = make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.2, ood_label=7)
+    assert len(split.initial_idx) == len(split.y_pool) // 10
+    assert set(np.unique(split.y_pool)) == {0, 1, 7}
+    assert split.is_ood.sum() == round(75 * 0.2 / 0.8)
+
+
+def test_split_closed_set_without_noise():
+    X, y = _tagged_data(8, 3)
+    split = make_open_set_split(X, y, in_classes=[0, 1, 2], noise_ratio=0.0)
+    assert not split.is_ood.any() and len(split.y_pool) == 18
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(in_classes=[0, 9]), "do not occur in y"),
+        (dict(in_classes=[1]), "at least 2 IN classes"),
+        (dict(in_classes=[1, 1]), "duplicates"),
+        (dict(in_classes=[0, 1], n_in_classes=2), "not both"),
+        (dict(in_classes=None, n_in_classes=1), "n_in_classes"),
+        (dict(in_classes=[0, 1, 2, 3]), "No OOD classes left"),
+        (dict(noise_ratio=1.0), "noise_ratio"),
+        (dict(noise_ratio=-0.1), "noise_ratio"),
+        (dict(initial_size=0), "initial_size"),
+        (dict(initial_size=10_000), "initial_size"),
+        (dict(ood_label=1), "ood_label"),
+        (dict(X_test=np.zeros((4, 2, 3))), "both X_test and y_test"),
+        (dict(X_test=np.zeros((4, 3)), y_test=np.zeros(4)), "X_test rows have shape"),
+        (dict(X_test=np.zeros((4, 2, 3)), y_test=np.full(4, 3)), "none of the IN"),
+    ],
+)
+def test_split_errors(kwargs, match):
+    X, y = _tagged_data(10, 4)
+    kwargs = {"in_classes": [0, 1], **kwargs}
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, y, **kwargs)
+
+
+def test_split_rejects_bad_arrays():
+    X, y = _tagged_data(10, 4)
+    with pytest.raises(ValueError, match="different lengths"):
+        make_open_set_split(X, y[:-1], in_classes=[0, 1])
+    X[3, 1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        make_open_set_split(X, y, in_classes=[0, 1])
+    X[3, 1, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        make_open_set_split(X, y, in_classes=[0, 1])
+
+
+def test_open_set_split_checks_direct_construction():
+    good = dict(
+        X_pool=np.zeros((4, 2)), y_pool=np.array([0, 1, -1, 1]),
+        initial_idx=np.array([0, 2]), X_test=np.zeros((2, 2)), y_test=np.array([0, 1]),
+        in_classes=np.array([5, 7]),
+    )
+    split = OpenSetSplit(**good)
+    np.testing.assert_array_equal(split.is_ood, [False, False, True, False])
+    assert "n_pool=4, n_ood_pool=1, n_initial=2, n_test=2" in repr(split)
+    with pytest.raises(AttributeError):
+        split.ood_label = -2  # frozen
+    for change, match in [
+        (dict(y_pool=np.array([0, 2, -1, 1])), "y_pool"),
+        (dict(y_test=np.array([0, -1])), "y_test"),
+        (dict(initial_idx=np.array([0, 4])), "initial_idx"),
+        (dict(initial_idx=np.array([1, 1])), "initial_idx"),
+        (dict(ood_label=1), "collides"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            OpenSetSplit(**{**good, **change})
+
+
+# ---------------------------------------------------------------- loaders
+def test_load_digits_dataset():
+    X, y = load_digits_dataset()
+    ref = load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float32 and y.dtype == np.int64
+    assert X.min() == 0 and X.max() == 1
+    np.testing.assert_allclose(X * 16, ref.data, atol=1e-5)
+    np.testing.assert_array_equal(y, ref.target)
+
+
+def test_load_csv_table_encodes_string_labels(tmp_path):
+    rows = [(0.5, -1, "b"), (2, 3.25, "a"), (1, 1e-3, "b")]
+    path = tmp_path / "t.csv"
+    path.write_text("x0,x1,label\n" + "\n".join(", ".join(map(str, r)) for r in rows))
+    X, y, classes = load_csv_table(path, return_classes=True)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(X, np.array([r[:2] for r in rows], dtype=np.float32))
+    assert classes[y].tolist() == ["b", "a", "b"] and sorted(classes) == list(classes)
+    X2, y2 = load_csv_table(path)
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_load_csv_table_keeps_integer_labels(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,cls,b\n1.5,7,2\n0,3,-4\n\n")  # blank trailing line is fine
+    X, y, classes = load_csv_table(path, label_column="cls", return_classes=True)
+    np.testing.assert_array_equal(X, [[1.5, 2], [0, -4]])
+    assert y.tolist() == [7, 3] and classes.tolist() == [3, 7]
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("x0,x1\n1,2\n", "no column 'label'"),
+        ("x0,label\n1,a\n?,b\n", "numeric"),
+        ("x0,label\n1,a\n2\n", "line"),
+        ("x0,label\n", "no data rows"),
+    ],
+)
+def test_load_csv_table_errors(tmp_path, text, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+
+
+def _write_idx(path, array, type_code, gz):
+    header = bytes([0, 0, type_code, array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
+    payload = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(payload)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_idx(tmp_path, gz):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5, 4, 3), dtype=np.uint8)  # H != W catches swaps
+    labels = rng.integers(0, 10, 5).astype(np.int32)
+    _write_idx(tmp_path / "img", images, 0x08, gz)
+    _write_idx(tmp_path / "lab", labels, 0x0C, gz)
+    X, y = load_idx(tmp_path / "img", tmp_path / "lab")
+    assert X.shape == (5, 1, 4, 3) and X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(X[:, 0], images.astype(np.float32) / 255)
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_load_idx_errors(tmp_path):
+    images = np.zeros((3, 2, 2), dtype=np.uint8)
+    _write_idx(tmp_path / "img", images, 0x08, gz=True)
+    _write_idx(tmp_path / "lab2", np.zeros(2, np.uint8), 0x08, gz=False)
+    with pytest.raises(ValueError, match="3 images but .* 2 labels"):
+        load_idx(tmp_path / "img", tmp_path / "lab2")
+    (tmp_path / "bad").write_bytes(b"\x08\x03\x00\x00" + bytes(20))
+    with pytest.raises(ValueError, match="magic number 0x08030000"):
+        load_idx(tmp_path / "bad", tmp_path / "lab2")
+    raw = gzip.decompress((tmp_path / "img").read_bytes())
+    (tmp_path / "short").write_bytes(raw[:-1])
+    with pytest.raises(ValueError, match="the file has"):
+        load_idx(tmp_path / "short", tmp_path / "lab2")
+    with pytest.raises(ValueError, match="unsigned-byte images"):
+        load_idx(tmp_path / "lab2", tmp_path / "lab2")
+
+
+def test_load_fashion_mnist(tmp_path):
+    rng = np.random.default_rng(1)
+    parts = {}
+    for prefix, n, gz in [("train", 6, True), ("t10k", 4, False)]:
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, n, dtype=np.uint8)
+        suffix = ".gz" if gz else ""
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte{suffix}", images, 0x08, gz)
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte{suffix}", labels, 0x08, gz)
+        parts[prefix] = images, labels
+    X_train, y_train, X_test, y_test = load_fashion_mnist(tmp_path)
+    for prefix, X, y in [("train", X_train, y_train), ("t10k", X_test, y_test)]:
+        images, labels = parts[prefix]
+        assert X.shape == (len(images), 1, 28, 28)
+        np.testing.assert_array_equal(X[:, 0] * 255, images)
+        np.testing.assert_array_equal(y, labels)
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        load_fashion_mnist(tmp_path / "missing")
+
+
+def _cifar_rows(images):
+    """The CIFAR row layout: the red, then green, then blue 32x32 plane, row-major."""
+    planes = [images[:, c].reshape(len(images), -1) for c in range(3)]
+    return np.concatenate(planes, axis=1)
+
+
+def _write_pickle(path, obj):
+    with open(path, "wb") as f:
+        pickle.dump(obj, f)
+
+
+def test_load_cifar10_batches(tmp_path):
+    rng = np.random.default_rng(2)
+    images = rng.integers(0, 256, (13, 3, 32, 32), dtype=np.uint8)
+    labels = rng.integers(0, 10, 13)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for i, name in enumerate(names):
+        chunk = slice(2 * i, 2 * i + 2) if name != "test_batch" else slice(10, 13)
+        _write_pickle(
+            tmp_path / name,
+            {b"data": _cifar_rows(images[chunk]), b"labels": labels[chunk].tolist()},
+        )
+    X_train, y_train, X_test, y_test = load_cifar_batches(tmp_path)
+    assert X_train.shape == (10, 3, 32, 32) and X_train.dtype == np.float32
+    np.testing.assert_array_equal(X_train * 255, images[:10])
+    np.testing.assert_array_equal(X_test * 255, images[10:])
+    np.testing.assert_array_equal(y_train, labels[:10])
+    np.testing.assert_array_equal(y_test, labels[10:])
+    assert y_train.dtype == np.int64
+
+
+def test_load_cifar100_files(tmp_path):
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (5, 3, 32, 32), dtype=np.uint8)
+    fine = [99, 0, 42, 7, 13]
+    for name, part in [("train", slice(0, 3)), ("test", slice(3, 5))]:
+        _write_pickle(
+            tmp_path / name,
+            {b"data": _cifar_rows(images[part]), b"fine_labels": fine[part],
+             b"coarse_labels": [0] * len(fine[part])},
+        )
+    X_train, y_train, X_test, y_test = load_cifar_batches(tmp_path)
+    np.testing.assert_array_equal(X_test * 255, images[3:])
+    assert y_train.tolist() == [99, 0, 42] and y_test.tolist() == [7, 13]
+
+
+def test_load_cifar_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="neither CIFAR-10"):
+        load_cifar_batches(tmp_path)
+    _write_pickle(tmp_path / "train", {b"data": np.zeros((2, 3072), np.uint8)})
+    with pytest.raises(ValueError, match="not a CIFAR batch"):
+        load_cifar_batches(tmp_path)
+    _write_pickle(
+        tmp_path / "train",
+        {b"data": np.zeros((2, 100), np.uint8), b"fine_labels": [0, 1]},
+    )
+    with pytest.raises(ValueError, match=r"shape \(n, 3072\)"):
+        load_cifar_batches(tmp_path)
+
+
+def _png_bytes(pixels):
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _write_image_zip(path, layout, size=(5, 4), seed=0):
+    """Write random PNGs; layout and result map (split, class) to count / HWC images."""
+    rng = np.random.default_rng(seed)
+    written = {}
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("README.txt", "not an image")
+        for (split, cls), n in layout.items():
+            zf.writestr(f"{split}/{cls}/", "")
+            images = rng.integers(0, 256, (n, *size, 3), dtype=np.uint8)
+            # written in reverse name order: the loader must sort by file name
+            for i in reversed(range(n)):
+                zf.writestr(f"{split}/{cls}/{i:03d}.png", _png_bytes(images[i]))
+            written[split, cls] = images
+    return written
+
+
+def _expected(written, split, class_names):
+    present = [
+        (j, written[split, c])
+        for j, c in enumerate(class_names)
+        if (split, c) in written
+    ]
+    X = np.concatenate([images for _, images in present])
+    y = [j for j, images in present for _ in images]
+    return X.transpose(0, 3, 1, 2), y
+
+
+def test_load_image_folder_zip(tmp_path):
+    layout = {("train", "dog"): 3, ("train", "cat"): 2, ("train", "bird"): 2,
+              ("test", "cat"): 1, ("test", "dog"): 2}
+    written = _write_image_zip(tmp_path / "f.zip", layout)
+    X_train, y_train, X_test, y_test, names = load_image_folder_zip(tmp_path / "f.zip")
+    assert names == ["bird", "cat", "dog"]
+    assert X_train.shape == (7, 3, 5, 4) and X_train.dtype == np.float32
+    for X, y, split in [(X_train, y_train, "train"), (X_test, y_test, "test")]:
+        expected_X, expected_y = _expected(written, split, names)
+        np.testing.assert_array_equal(X * 255, expected_X)
+        assert y.tolist() == expected_y and y.dtype == np.int64
+    order = ["dog", "bird", "cat", "unused"]
+    X_train, y_train, _, y_test, names = load_image_folder_zip(
+        tmp_path / "f.zip", class_names=order
+    )
+    assert names == order
+    expected_X, expected_y = _expected(written, "train", order)
+    np.testing.assert_array_equal(X_train * 255, expected_X)
+    assert y_train.tolist() == expected_y and y_test.tolist() == [0, 0, 2]
+
+
+def test_load_image_folder_zip_cache(tmp_path):
+    layout = {("train", "a"): 2, ("train", "b"): 1, ("test", "a"): 1}
+    _write_image_zip(tmp_path / "f.zip", layout)
+    cache = tmp_path / "cache"  # no .npz suffix on purpose
+    first = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    assert cache.exists()
+    # the zip is no longer read once the cache exists
+    (tmp_path / "f.zip").write_bytes(b"")
+    second = load_image_folder_zip(tmp_path / "f.zip", ["b", "a"], cache_path=cache)
+    assert second[4] == ["b", "a"] and second[1].tolist() == [0, 1, 1]
+    np.testing.assert_array_equal(second[0], first[0][[2, 0, 1]])
+    np.testing.assert_array_equal(second[2], first[2])
+
+
+def test_load_image_folder_zip_converts_modes(tmp_path):
+    grey = np.arange(20, dtype=np.uint8).reshape(5, 4) * 10
+    colour = np.full((5, 4, 3), [200, 30, 90], dtype=np.uint8)
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        zf.writestr("train/x/0.png", _png_bytes(grey))
+        buffer = io.BytesIO()
+        Image.fromarray(colour).save(buffer, format="JPEG", quality=95)
+        zf.writestr("test/x/0.jpg", buffer.getvalue())
+    X_train, _, X_test, _, _ = load_image_folder_zip(tmp_path / "f.zip")
+    np.testing.assert_array_equal(X_train[0] * 255, np.stack([grey] * 3))
+    np.testing.assert_allclose(X_test[0].mean(axis=(1, 2)) * 255, [200, 30, 90], atol=3)
+
+
+def test_load_image_folder_zip_errors(tmp_path):
+    _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "b"): 1})
+    with pytest.raises(ValueError, match=r"\['b'\] .* not in class_names"):
+        load_image_folder_zip(tmp_path / "a.zip", class_names=["a"])
+    with pytest.raises(ValueError, match="duplicates"):
+        load_image_folder_zip(tmp_path / "a.zip", class_names=["a", "b", "a"])
+    _write_image_zip(tmp_path / "b.zip", {("train", "a"): 1})
+    with pytest.raises(ValueError, match="no images under test"):
+        load_image_folder_zip(tmp_path / "b.zip")
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as zf:
+        zf.writestr("train/a/0.png", _png_bytes(np.zeros((4, 4, 3), np.uint8)))
+        zf.writestr("train/a/1.png", _png_bytes(np.zeros((4, 5, 3), np.uint8)))
+        zf.writestr("test/a/0.png", _png_bytes(np.zeros((4, 4, 3), np.uint8)))
+    with pytest.raises(ValueError, match="5x4 pixels, the first image 4x4"):
+        load_image_folder_zip(tmp_path / "c.zip")
