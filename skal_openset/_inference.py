@@ -1,0 +1,173 @@
+"""Model outputs of a fitted skorch net, without re-initialising it.
+
+Everything runs through one batched loop over the net's own validation
+iterator (``net.get_iterator(net.get_dataset(X), training=False)``), under
+``torch.no_grad`` with the module in eval mode; the previous train/eval mode of
+every submodule is restored afterwards. Results are float numpy arrays.
+"""
+
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNet
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+from sklearn.utils.validation import check_consistent_length
+from torch import nn
+
+from ._models import _check_class_labels
+
+
+def _batched_apply(net, X, fn):
+    """Concatenate ``fn(module, X_batch)`` over the net's batches, as numpy.
+
+    Raises skorch's ``NotInitializedError`` (a sklearn ``NotFittedError``) when
+    the net has no module yet.
+    """
+    if not isinstance(net, NeuralNet):
+        raise TypeError(f"net must be a fitted skorch net; got {type(net).__name__}.")
+    net.check_is_fitted()
+    module = net.module_
+    modes = [(m, m.training) for m in module.modules()]
+    iterator = net.get_iterator(net.get_dataset(X), training=False)
+    outputs = []
+    module.eval()
+    try:
+        with torch.no_grad():
+            for batch in iterator:
+                Xi, _ = unpack_data(batch)
+                outputs.append(fn(module, to_tensor(Xi, device=net.device)).cpu())
+    finally:
+        for m, training in modes:
+            m.training = training
+    return torch.cat(outputs).numpy()
+
+
+def _logits(module, x):
+    out = module(x)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _last_linear_input(module, x):
+    """Input of the module's last registered ``nn.Linear`` during a forward pass."""
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(
+            f"{type(module).__name__} has neither an embed method nor an nn.Linear "
+            "layer whose input could serve as the embedding."
+        )
+    captured = []
+    handle = linears[-1].register_forward_hook(
+        lambda mod, inputs, output: captured.append(inputs[0])
+    )
+    try:
+        module(x)
+    finally:
+        handle.remove()
+    return captured[-1]
+
+
+def _embedding(module, x):
+    if hasattr(module, "embed"):
+        return module.embed(x)
+    return _last_linear_input(module, x)
+
+
+def _predicted_loss(module, x):
+    out = module(x)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError(
+            f"{type(module).__name__} has no loss-prediction head: its forward must "
+            "return (logits, predicted_loss); build the net with learning_loss=True."
+        )
+    return out[1]
+
+
+def predict_logits(net, X):
+    """Logits of a fitted net (the first output when the module returns a tuple).
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        Fitted (or at least initialised) net.
+    X : array-like
+        Input accepted by the net.
+
+    Returns
+    -------
+    logits : ndarray of shape (n_samples, n_classes)
+    """
+    return _batched_apply(net, X, _logits)
+
+
+def embed(net, X):
+    """Penultimate embedding of a fitted net.
+
+    Uses ``net.module_.embed``. A module without ``embed`` falls back to a
+    forward hook that captures the input of its last registered ``nn.Linear``
+    layer (the classifier head in the usual layout; a module that registers
+    another linear layer after its head, e.g. a loss-prediction branch, must
+    define ``embed`` instead).
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        Fitted net.
+    X : array-like
+        Input accepted by the net.
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_samples, embedding_dim)
+    """
+    return _batched_apply(net, X, _embedding)
+
+
+def per_sample_loss(net, X, y):
+    """Cross-entropy of every row, computed from the net's logits.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        Fitted net whose module returns logits (or ``(logits, ...)``).
+    X : array-like
+        Input accepted by the net.
+    y : array-like of shape (n_samples,)
+        Class indices in ``0..k-1`` where k is the number of logits.
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,)
+        Its mean equals the mean cross-entropy on ``(X, y)``.
+    """
+    check_consistent_length(X, y)
+    y = _check_class_labels(y)
+    logits = predict_logits(net, X)
+    y = _check_class_labels(y, n_classes=logits.shape[1])
+    return F.cross_entropy(
+        torch.from_numpy(logits), torch.from_numpy(y), reduction="none"
+    ).numpy()
+
+
+def predicted_loss(net, X):
+    """Loss predicted by a learning-loss net's loss-prediction head.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        Fitted net whose module returns ``(logits, predicted_loss)``, e.g. a
+        :class:`LearningLossNet`.
+    X : array-like
+        Input accepted by the net.
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,)
+        Higher = larger expected loss (more informative).
+
+    Raises
+    ------
+    ValueError
+        If the module has no loss-prediction head.
+    """
+    return _batched_apply(net, X, _predicted_loss)
+

@@ -1,0 +1,709 @@
+"""Target models: torch backbones, the learning-loss head and skorch nets.
+
+Every backbone maps an input batch to a penultimate embedding (``embed``), a
+linear ``head`` maps that to logits, and ``embed_with_intermediates`` also
+returns the feature maps the learning-loss head (Yoo & Kweon, CVPR 2019) reads.
+The skorch nets train them from scratch on the in-distribution labelled set.
+"""
+
+import contextlib
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNetClassifier
+from skorch.callbacks import LRScheduler
+from skorch.utils import is_dataset, to_tensor
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from torch import nn
+from torch.utils.data import DataLoader, RandomSampler
+
+
+def _check_class_labels(y, n_classes=None, name="y"):
+    """Return ``y`` as an int64 vector of class indices in ``0..n_classes-1``."""
+    y = column_or_1d(y, warn=True)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} must hold integer class indices 0..k-1; got dtype {y.dtype}."
+        )
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise ValueError(
+            f"{name} must hold integer class indices; got non-integer values."
+        )
+    y = y.astype(np.int64)
+    bad = (y < 0) if n_classes is None else (y < 0) | (y >= n_classes)
+    if np.any(bad):
+        upper = "k-1" if n_classes is None else n_classes - 1
+        raise ValueError(
+            f"{name} holds labels outside 0..{upper} (e.g. {y[bad][0]}); target "
+            "models train on in-distribution examples only, so drop OOD rows "
+            "(ood_label) first."
+        )
+    return y
+
+
+def _check_positive_int(value, name):
+    if not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+
+
+# --------------------------------------------------------------------------- modules
+
+
+class BackboneModule(nn.Module):
+    """Base class of the target backbones: ``stages`` -> ``pool`` -> ``head``.
+
+    Subclasses set ``stages`` (an ``nn.ModuleList`` applied in order; each
+    stage's output is one intermediate feature map), ``pool`` (maps the last
+    stage's output to the ``(n, embedding_dim)`` embedding), ``head`` (a linear
+    layer, registered last) and ``intermediate_dims`` (the channel or feature
+    count of each stage's output).
+    """
+
+    def embed_with_intermediates(self, x):
+        """Return the embedding and the list of every stage's output.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input batch.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, embedding_dim)
+        intermediates : list of torch.Tensor
+            One per stage, shape ``(n, c, h, w)`` or ``(n, d)``.
+        """
+        intermediates = []
+        for stage in self.stages:
+            x = stage(x)
+            intermediates.append(x)
+        return self.pool(x), intermediates
+
+    def embed(self, x):
+        """Penultimate embedding, shape ``(n, embedding_dim)``."""
+        return self.embed_with_intermediates(x)[0]
+
+    def forward(self, x):
+        return self.head(self.embed(x))
+
+
+class MLPModule(BackboneModule):
+    """Multi-layer perceptron for tables: (Linear -> ReLU -> Dropout) per hidden layer.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input columns.
+    n_classes : int
+        Number of output logits.
+    hidden_sizes : sequence of int, default=(256, 128)
+        Width of each hidden layer (at least one); the last is the embedding.
+    dropout : float, default=0.0
+        Dropout probability after each hidden ReLU.
+    """
+
+    def __init__(self, n_features, n_classes, hidden_sizes=(256, 128), dropout=0.0):
+        super().__init__()
+        _check_positive_int(n_features, "n_features")
+        _check_positive_int(n_classes, "n_classes")
+        hidden_sizes = tuple(hidden_sizes)
+        if not hidden_sizes:
+            raise ValueError("hidden_sizes must name at least one hidden layer.")
+        for size in hidden_sizes:
+            _check_positive_int(size, "every hidden size")
+        widths = (n_features,) + hidden_sizes
+        self.stages = nn.ModuleList(
+            nn.Sequential(nn.Linear(d_in, d_out), nn.ReLU(), nn.Dropout(dropout))
+            for d_in, d_out in zip(widths[:-1], widths[1:])
+        )
+        self.pool = nn.Identity()
+        self.head = nn.Linear(hidden_sizes[-1], n_classes)
+        self.intermediate_dims = hidden_sizes
+
+
+class _BasicBlock(nn.Module):
+    """ResNet basic block: two 3x3 convs with batch norm, plus a shortcut."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, 1, stride, bias=False),
+                nn.BatchNorm2d(planes),
+            )
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet18Module(BackboneModule):
+    """CIFAR-style ResNet-18: 3x3 stride-1 stem, no max-pool, 512-d embedding.
+
+    Four stages of two basic blocks (64, 128, 256, 512 channels; the stem is
+    part of the first stage), then global average pooling.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of output logits.
+    in_channels : int, default=3
+        Input channels (3 for CIFAR, 1 for grey images).
+    """
+
+    def __init__(self, n_classes, in_channels=3):
+        super().__init__()
+        _check_positive_int(n_classes, "n_classes")
+        _check_positive_int(in_channels, "in_channels")
+        widths = (64, 128, 256, 512)
+        stem = nn.Sequential(
+            nn.Conv2d(in_channels, 64, 3, 1, padding=1, bias=False),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+        )
+        stages, in_planes = [], 64
+        for i, planes in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            first = [stem] if i == 0 else []
+            stages.append(nn.Sequential(
+                *first, _BasicBlock(in_planes, planes, stride), _BasicBlock(planes, planes, 1)
+            ))
+            in_planes = planes
+        self.stages = nn.ModuleList(stages)
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(512, n_classes)
+        self.intermediate_dims = widths
+
+
+class SmallCNNModule(BackboneModule):
+    """Small CNN for 28x28 grey images (Fashion-MNIST), fast on a CPU.
+
+    Two (3x3 conv -> batch norm -> ReLU -> 2x2 max-pool) stages with 32 and 64
+    channels, then a fully connected 128-d stage (after adaptive pooling to
+    7x7, so other input sizes work too).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of output logits.
+    in_channels : int, default=1
+        Input channels.
+    """
+
+    def __init__(self, n_classes, in_channels=1):
+        super().__init__()
+        _check_positive_int(n_classes, "n_classes")
+        _check_positive_int(in_channels, "in_channels")
+
+        def conv_stage(c_in, c_out):
+            return nn.Sequential(
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            )
+
+        self.stages = nn.ModuleList([
+            conv_stage(in_channels, 32),
+            conv_stage(32, 64),
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(7),
+                nn.Flatten(),
+                nn.Linear(64 * 7 * 7, 128),
+                nn.ReLU(),
+            ),
+        ])
+        self.pool = nn.Identity()
+        self.head = nn.Linear(128, n_classes)
+        self.intermediate_dims = (32, 64, 128)
+
+
+class LossPredictionModule(nn.Module):
+    """Loss-prediction head of learning loss (Yoo & Kweon, CVPR 2019).
+
+    Each intermediate feature map is globally average-pooled (when it has
+    spatial dimensions), mapped by Linear -> ReLU to ``hidden_size`` units; the
+    concatenation is mapped by a Linear layer to one predicted loss per row.
+
+    Parameters
+    ----------
+    intermediate_dims : sequence of int
+        Channel (or feature) count of each intermediate input.
+    hidden_size : int, default=128
+        Units per intermediate branch.
+    """
+
+    def __init__(self, intermediate_dims, hidden_size=128):
+        super().__init__()
+        intermediate_dims = tuple(intermediate_dims)
+        if not intermediate_dims:
+            raise ValueError("intermediate_dims must name at least one feature map.")
+        self.branches = nn.ModuleList(
+            nn.Sequential(nn.Linear(d, hidden_size), nn.ReLU())
+            for d in intermediate_dims
+        )
+        self.out = nn.Linear(hidden_size * len(intermediate_dims), 1)
+
+    def forward(self, intermediates):
+        # Global average pool over every axis after the channel axis.
+        pooled = [f.flatten(2).mean(2) if f.dim() > 2 else f for f in intermediates]
+        hidden = [branch(f) for branch, f in zip(self.branches, pooled)]
+        return self.out(torch.cat(hidden, dim=1)).squeeze(1)
+
+
+class LearningLossModule(nn.Module):
+    """A backbone plus a learning-loss head; ``forward`` returns ``(logits, loss)``.
+
+    Parameters
+    ----------
+    backbone : BackboneModule subclass or instance
+        The target model. Pass the class (with its arguments as extra keyword
+        arguments) so that every skorch ``fit`` builds fresh weights; an
+        instance is used as is, like skorch's own ``module``.
+    hidden_size : int, default=128
+        Units per branch of the loss-prediction head.
+    **backbone_kwargs
+        Arguments for ``backbone`` when it is a class, e.g. ``n_classes``.
+
+    Attributes
+    ----------
+    detach_features : bool
+        When True, the intermediates are detached before the loss-prediction
+        head, so its gradient no longer reaches the backbone.
+        :class:`LearningLossNet` sets it each epoch from ``ll_detach_epoch``.
+    """
+
+    def __init__(self, backbone, hidden_size=128, **backbone_kwargs):
+        super().__init__()
+        if isinstance(backbone, nn.Module):
+            if backbone_kwargs:
+                raise TypeError(
+                    "backbone is already an instance; got extra arguments "
+                    f"{sorted(backbone_kwargs)} that only apply to a class."
+                )
+        else:
+            backbone = backbone(**backbone_kwargs)
+        missing = [a for a in ("embed_with_intermediates", "head", "intermediate_dims")
+                   if not hasattr(backbone, a)]
+        if missing:
+            raise TypeError(
+                f"backbone {type(backbone).__name__} lacks {missing}; use a "
+                "BackboneModule subclass (MLPModule, ResNet18Module, SmallCNNModule)."
+            )
+        self.backbone = backbone
+        self.loss_head = LossPredictionModule(backbone.intermediate_dims, hidden_size)
+        self.detach_features = False
+
+    def embed(self, x):
+        """Penultimate embedding of the backbone."""
+        return self.backbone.embed(x)
+
+    def forward(self, x):
+        embedding, intermediates = self.backbone.embed_with_intermediates(x)
+        if self.detach_features:
+            intermediates = [f.detach() for f in intermediates]
+        return self.backbone.head(embedding), self.loss_head(intermediates)
+
+
+# ------------------------------------------------------------------------- skorch nets
+
+
+def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
+    """DataLoader that makes at least ``min_steps`` batches per epoch.
+
+    The reference CIFAR recipe runs every epoch for at least 100 SGD steps, so a
+    small labelled set is cycled several times (fresh permutations) per epoch.
+    Use it as ``iterator_train=min_steps_loader, iterator_train__min_steps=100``.
+
+    Parameters
+    ----------
+    dataset : torch Dataset
+    batch_size : int
+    shuffle : bool, default=False
+        Shuffle when the dataset already fills ``min_steps`` batches; otherwise
+        the cycled permutations are always random.
+    min_steps : int, default=0
+        Least number of batches per epoch.
+    **kwargs
+        Passed on to :class:`torch.utils.data.DataLoader`.
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+    """
+    n_samples = min_steps * batch_size
+    if n_samples <= len(dataset):
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **kwargs)
+    # Without replacement, RandomSampler concatenates whole permutations.
+    generator = kwargs.pop("generator", None)
+    sampler = RandomSampler(dataset, num_samples=n_samples, generator=generator)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **kwargs)
+
+
+@contextlib.contextmanager
+def _seeded_torch(rng, device):
+    """Run the block on a forked torch RNG seeded from a numpy RandomState."""
+    cuda = torch.device(device).type == "cuda" if device is not None else False
+    devices = list(range(torch.cuda.device_count())) if cuda else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        yield
+
+
+class TargetNet(NeuralNetClassifier):
+    """skorch classifier for a module returning logits, trained from scratch.
+
+    A :class:`skorch.NeuralNetClassifier` with defaults for active learning:
+    cross-entropy on logits, no internal validation split and shuffled training
+    batches. Inputs are validated and cast to float32 (arrays with NaN/inf are
+    rejected), targets to int64 class indices in ``0..len(classes)-1``. All
+    other parameters are skorch's; pass ``classes=np.arange(k)`` so that a
+    labelled set missing some class still yields a k-way model.
+
+    Parameters
+    ----------
+    module : torch module class or instance
+        Its ``forward`` returns logits of shape ``(n, k)``.
+    criterion : torch criterion, default=torch.nn.CrossEntropyLoss
+    train_split : callable or None, default=None
+        skorch's internal validation split; None trains on all rows.
+    random_state : int, RandomState instance or None, default=None
+        When not None, ``fit`` is reproducible: it runs inside
+        ``torch.random.fork_rng`` with a seed drawn through
+        ``check_random_state``, which fixes weight initialisation, batch
+        shuffling and dropout, and leaves torch's global RNG as it was. Bitwise
+        reproducible on CPU; CUDA kernels may add their own nondeterminism.
+        ``partial_fit`` (warm continuation) uses torch's global RNG. None uses
+        torch's global RNG throughout.
+    **kwargs
+        Any other :class:`skorch.NeuralNetClassifier` parameter.
+        ``iterator_train__shuffle`` defaults to True.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_openset import MLPModule, TargetNet
+    >>> X = np.random.rand(20, 4).astype("float32"); y = np.arange(20) % 3
+    >>> net = TargetNet(MLPModule, module__n_features=4, module__n_classes=3,
+    ...                 classes=np.arange(3), max_epochs=2, verbose=0,
+    ...                 random_state=0).fit(X, y)
+    >>> net.predict_proba(X).shape
+    (20, 3)
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=nn.CrossEntropyLoss,
+        train_split=None,
+        random_state=None,
+        **kwargs,
+    ):
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(
+            module, *args, criterion=criterion, train_split=train_split, **kwargs
+        )
+        self.random_state = random_state
+
+    def _rng_context(self):
+        if self.random_state is None:
+            return contextlib.nullcontext()
+        return _seeded_torch(check_random_state(self.random_state), self.device)
+
+    def fit(self, X, y, **fit_params):
+        """Initialise the module from scratch and train it; see skorch's ``fit``."""
+        with self._rng_context():
+            return super().fit(X, y, **fit_params)
+
+    def get_dataset(self, X, y=None):
+        """Validate, cast ``X`` to float32 and ``y`` to int64, build the dataset.
+
+        Datasets, dicts and tensors are passed on unchanged.
+        """
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+            return super().get_dataset(X, y)
+        X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
+        if y is not None:
+            check_consistent_length(X, y)
+            n_classes = None if self.classes is None else len(self.classes)
+            y = _check_class_labels(y, n_classes)
+        return super().get_dataset(X, y)
+
+
+def _halves_ranking_loss(predicted, target, margin=1.0):
+    """Learning-loss ranking loss, pairing row i of each half with row i of the other.
+
+    ``max(0, -sign(t_i - t_j) * (p_i - p_j) + margin)`` averaged over the
+    pairs; an odd last row is left out, a batch of one gives 0.
+    """
+    half = predicted.shape[0] // 2
+    if half == 0:
+        return predicted.new_zeros(())
+    sign = torch.sign(target[:half] - target[half:2 * half])
+    return F.margin_ranking_loss(
+        predicted[:half], predicted[half:2 * half], sign, margin=margin
+    )
+
+
+class LearningLossNet(TargetNet):
+    """:class:`TargetNet` for a :class:`LearningLossModule` (Yoo & Kweon, 2019).
+
+    The module returns ``(logits, predicted_loss)``. The training loss is the
+    mean cross-entropy plus ``ll_weight`` times the pairwise margin ranking
+    loss (margin 1) between the predicted losses and the detached per-sample
+    cross-entropies, the batch split into two halves that form the pairs.
+    ``predict`` and ``predict_proba`` use the logits. The ``criterion``
+    parameter is not used: the loss is cross-entropy by definition.
+
+    Parameters
+    ----------
+    module : LearningLossModule class or instance
+    ll_weight : float, default=1.0
+        Weight of the ranking loss (lambda in the paper).
+    ll_detach_epoch : int or None, default=None
+        From epoch ``ll_detach_epoch + 1`` on (epochs count from 1), the
+        backbone features are detached from the loss-prediction head, so the
+        ranking loss no longer trains the backbone (paper: 120 of 200 epochs).
+        None never detaches.
+    **kwargs
+        Any :class:`TargetNet` parameter (``random_state``, ``classes``, ...).
+    """
+
+    def __init__(self, module, *args, ll_weight=1.0, ll_detach_epoch=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.ll_weight = ll_weight
+        self.ll_detach_epoch = ll_detach_epoch
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        epoch = len(self.history)  # 1-based: super() just opened this epoch's row
+        self.module_.detach_features = (
+            self.ll_detach_epoch is not None and epoch > self.ll_detach_epoch
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Mean cross-entropy + ``ll_weight`` * learning-loss ranking loss."""
+        if not (isinstance(y_pred, tuple) and len(y_pred) == 2):
+            raise TypeError(
+                "LearningLossNet needs a module whose forward returns "
+                "(logits, predicted_loss), such as LearningLossModule."
+            )
+        logits, predicted = y_pred
+        y_true = to_tensor(y_true, device=logits.device)
+        ce = F.cross_entropy(logits, y_true, reduction="none")
+        ranking = _halves_ranking_loss(predicted, ce.detach())
+        return ce.mean() + self.ll_weight * ranking
+
+
+# -------------------------------------------------------------------------- factories
+
+
+def _make_net(backbone, backbone_kwargs, n_classes, learning_loss, max_epochs,
+              random_state, defaults, kwargs):
+    """Assemble a TargetNet or LearningLossNet; ``kwargs`` override ``defaults``."""
+    params = dict(
+        max_epochs=max_epochs,
+        classes=np.arange(n_classes),
+        train_split=None,
+        verbose=0,
+        random_state=random_state,
+        **defaults,
+    )
+    module_params = {f"module__{k}": v for k, v in backbone_kwargs.items()}
+    if learning_loss:
+        # Paper: detach after epoch 120 of 200.
+        params["ll_detach_epoch"] = int(0.6 * max_epochs)
+        params.update(module_params, module__backbone=backbone)
+        params.update(kwargs)
+        return LearningLossNet(LearningLossModule, **params)
+    params.update(module_params)
+    params.update(kwargs)
+    return TargetNet(backbone, **params)
+
+
+def make_mlp_classifier(
+    n_features,
+    n_classes,
+    *,
+    learning_loss=False,
+    hidden_sizes=(256, 128),
+    dropout=0.0,
+    max_epochs=100,
+    lr=1e-3,
+    batch_size=64,
+    device="cpu",
+    random_state=None,
+    **kwargs,
+):
+    """Ready-to-fit MLP classifier for tables (Adam, no schedule).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input columns.
+    n_classes : int
+        Number of in-distribution classes k; the model is k-way whatever
+        classes the labelled set holds.
+    learning_loss : bool, default=False
+        Return a :class:`LearningLossNet` whose module also predicts its loss;
+        the backbone features are detached after 60% of the epochs.
+    hidden_sizes : sequence of int, default=(256, 128)
+    dropout : float, default=0.0
+    max_epochs : int, default=100
+    lr : float, default=1e-3
+    batch_size : int, default=64
+    device : str, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+        See :class:`TargetNet`.
+    **kwargs
+        Any other net parameter; overrides the defaults above
+        (e.g. ``optimizer__weight_decay=1e-4`` or ``verbose=1``).
+
+    Returns
+    -------
+    TargetNet or LearningLossNet
+        Not yet fitted.
+    """
+    return _make_net(
+        MLPModule,
+        dict(
+            n_features=n_features,
+            n_classes=n_classes,
+            hidden_sizes=tuple(hidden_sizes),
+            dropout=dropout,
+        ),
+        n_classes, learning_loss, max_epochs, random_state,
+        dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
+        kwargs,
+    )
+
+
+def make_cnn_classifier(
+    n_classes,
+    *,
+    learning_loss=False,
+    in_channels=1,
+    max_epochs=30,
+    lr=1e-3,
+    batch_size=64,
+    device="cpu",
+    random_state=None,
+    **kwargs,
+):
+    """Ready-to-fit :class:`SmallCNNModule` classifier for 28x28 images (Adam).
+
+    Inputs are float arrays of shape ``(n, in_channels, 28, 28)``.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of in-distribution classes k.
+    learning_loss : bool, default=False
+        See :func:`make_mlp_classifier`.
+    in_channels : int, default=1
+    max_epochs : int, default=30
+    lr : float, default=1e-3
+    batch_size : int, default=64
+    device : str, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+    **kwargs
+        Any other net parameter; overrides the defaults above.
+
+    Returns
+    -------
+    TargetNet or LearningLossNet
+    """
+    return _make_net(
+        SmallCNNModule,
+        dict(n_classes=n_classes, in_channels=in_channels),
+        n_classes, learning_loss, max_epochs, random_state,
+        dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
+        kwargs,
+    )
+
+
+def make_resnet18_classifier(
+    n_classes,
+    *,
+    learning_loss=False,
+    in_channels=3,
+    max_epochs=200,
+    lr=0.1,
+    momentum=0.9,
+    weight_decay=5e-4,
+    batch_size=64,
+    lr_milestones=None,
+    min_steps_per_epoch=100,
+    device="cpu",
+    random_state=None,
+    **kwargs,
+):
+    """Ready-to-fit CIFAR ResNet-18 classifier with the MQ-Net reference recipe.
+
+    SGD (lr 0.1, momentum 0.9, weight decay 5e-4), batch 64, 200 epochs of at
+    least 100 steps each, learning rate x0.1 at half and three quarters of the
+    epochs (100 and 150 of 200). Inputs are float arrays of shape
+    ``(n, in_channels, h, w)``, already normalised; no augmentation is applied.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of in-distribution classes k.
+    learning_loss : bool, default=False
+        See :func:`make_mlp_classifier` (detach after epoch 120 of 200).
+    in_channels : int, default=3
+    max_epochs : int, default=200
+    lr : float, default=0.1
+    momentum : float, default=0.9
+    weight_decay : float, default=5e-4
+    batch_size : int, default=64
+    lr_milestones : sequence of int or None, default=None
+        Epochs after which the learning rate is multiplied by 0.1; None means
+        ``(max_epochs // 2, 3 * max_epochs // 4)``.
+    min_steps_per_epoch : int, default=100
+        A labelled set smaller than ``min_steps_per_epoch * batch_size`` rows is
+        cycled to fill that many steps per epoch (see :func:`min_steps_loader`);
+        0 gives plain epochs.
+    device : str, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+    **kwargs
+        Any other net parameter; overrides the defaults above.
+
+    Returns
+    -------
+    TargetNet or LearningLossNet
+    """
+    if lr_milestones is None:
+        lr_milestones = (max_epochs // 2, 3 * max_epochs // 4)
+    scheduler = LRScheduler(
+        policy=torch.optim.lr_scheduler.MultiStepLR,
+        milestones=list(lr_milestones),
+        gamma=0.1,
+    )
+    return _make_net(
+        ResNet18Module,
+        dict(n_classes=n_classes, in_channels=in_channels),
+        n_classes, learning_loss, max_epochs, random_state,
+        dict(
+            optimizer=torch.optim.SGD,
+            lr=lr,
+            optimizer__momentum=momentum,
+            optimizer__weight_decay=weight_decay,
+            batch_size=batch_size,
+            iterator_train=min_steps_loader,
+            iterator_train__min_steps=min_steps_per_epoch,
+            callbacks=[("lr_scheduler", scheduler)],
+            device=device,
+        ),
+        kwargs,
+    )

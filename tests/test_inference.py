@@ -1,0 +1,192 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
+from torch import nn
+
+from skal_openset._inference import (
+    embed,
+    per_sample_loss,
+    predict_logits,
+    predicted_loss,
+)
+from skal_openset._models import TargetNet, make_mlp_classifier
+
+N_FEATURES, K = 5, 3
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_blobs(60, N_FEATURES, centers=K, cluster_std=3.0, random_state=0)
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def mlp_net(data):
+    # Dropout makes a missed eval() visible as run-to-run differences.
+    return make_mlp_classifier(N_FEATURES, K, hidden_sizes=(16, 8), dropout=0.5,
+                               max_epochs=2, batch_size=16, random_state=0).fit(*data)
+
+
+@pytest.fixture(scope="module")
+def ll_net(data):
+    return make_mlp_classifier(N_FEATURES, K, learning_loss=True, hidden_sizes=(16, 8),
+                               max_epochs=2, batch_size=16, random_state=0).fit(*data)
+
+
+def manual_embedding(mlp, X):
+    """Embedding from the weights alone: relu(W2 relu(W1 x + b1) + b2)."""
+    h = torch.from_numpy(X)
+    for stage in mlp.stages:
+        h = F.relu(F.linear(h, stage[0].weight, stage[0].bias))
+    return h.detach().numpy()
+
+
+class _NoEmbed(nn.Module):
+    """The same network seen only through forward (no embed method)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+class _Scale(nn.Module):
+    """A module with parameters but no nn.Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return self.scale * x
+
+
+def test_shapes_and_dtypes(data, mlp_net, ll_net):
+    X, y = data
+    n = len(X)
+    for net in (mlp_net, ll_net):
+        assert predict_logits(net, X).shape == (n, K)
+        assert embed(net, X).shape == (n, 8)
+        loss = per_sample_loss(net, X, y)
+        assert loss.shape == (n,) and np.issubdtype(loss.dtype, np.floating)
+    assert predicted_loss(ll_net, X).shape == (n,)
+
+
+def test_embed_and_logits_match_weights(data, mlp_net):
+    X, _ = data
+    module = mlp_net.module_
+    emb = embed(mlp_net, X)
+    np.testing.assert_allclose(emb, manual_embedding(module, X), rtol=1e-5, atol=1e-6)
+    head = module.head
+    expected = emb @ head.weight.detach().numpy().T + head.bias.detach().numpy()
+    logits = predict_logits(mlp_net, X)
+    np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_embed_hook_fallback_matches_embed(data, mlp_net):
+    X, _ = data
+    wrapped = TargetNet(_NoEmbed(mlp_net.module_), classes=np.arange(K)).initialize()
+    assert not hasattr(wrapped.module_, "embed")
+    np.testing.assert_allclose(embed(wrapped, X), embed(mlp_net, X), rtol=1e-6)
+    no_linear = TargetNet(_Scale()).initialize()
+    with pytest.raises(ValueError, match="neither an embed method nor an nn.Linear"):
+        embed(no_linear, X)
+
+
+def test_per_sample_loss_matches_cross_entropy_and_skorch_loss(data, mlp_net):
+    X, y = data
+    loss = per_sample_loss(mlp_net, X, y)
+    module = mlp_net.module_
+    module.eval()
+    with torch.no_grad():
+        logits = module(torch.from_numpy(X))
+    expected = F.cross_entropy(logits, torch.from_numpy(y), reduction="none").numpy()
+    np.testing.assert_allclose(loss, expected, rtol=1e-5, atol=1e-6)
+    skorch_loss = mlp_net.get_loss(mlp_net.forward(X), torch.from_numpy(y))
+    assert loss.mean() == pytest.approx(float(skorch_loss), rel=1e-5)
+
+
+def test_ll_outputs_match_module(data, ll_net):
+    X, y = data
+    module = ll_net.module_
+    module.eval()
+    with torch.no_grad():
+        logits, pred = module(torch.from_numpy(X))
+    tol = dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predicted_loss(ll_net, X), pred.numpy(), **tol)
+    np.testing.assert_allclose(predict_logits(ll_net, X), logits.numpy(), **tol)
+    np.testing.assert_allclose(embed(ll_net, X), manual_embedding(module.backbone, X),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("set_mode", ["train", "eval", "mixed"])
+def test_inference_restores_training_modes(data, mlp_net, set_mode):
+    X, y = data
+    module = mlp_net.module_
+    module.train(set_mode != "eval")
+    if set_mode == "mixed":
+        module.stages[0].eval()
+    before = {name: m.training for name, m in module.named_modules()}
+    results = [embed(mlp_net, X) for _ in range(2)]
+    per_sample_loss(mlp_net, X, y)
+    assert {name: m.training for name, m in module.named_modules()} == before
+    # Dropout (p=0.5) was off during inference: identical repeated results.
+    np.testing.assert_array_equal(*results)
+
+
+def test_inference_does_not_change_weights(data, ll_net):
+    X, y = data
+    before = {k: v.clone() for k, v in ll_net.module_.state_dict().items()}
+    for fn in (predict_logits, embed, predicted_loss):
+        fn(ll_net, X)
+    per_sample_loss(ll_net, X, y)
+    after = ll_net.module_.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch_size=st.integers(1, 70), seed=st.integers(0, 2**31 - 1))
+def test_results_independent_of_batching_and_order(data, mlp_net, batch_size, seed):
+    X, y = data
+    perm = np.random.RandomState(seed).permutation(len(X))
+    ref_loss, ref_emb = per_sample_loss(mlp_net, X, y), embed(mlp_net, X)
+    original = mlp_net.batch_size
+    mlp_net.batch_size = batch_size
+    try:
+        np.testing.assert_allclose(per_sample_loss(mlp_net, X[perm], y[perm]),
+                                   ref_loss[perm], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(embed(mlp_net, X[perm]), ref_emb[perm],
+                                   rtol=1e-5, atol=1e-6)
+    finally:
+        mlp_net.batch_size = original
+
+
+def test_errors(data, mlp_net):
+    X, y = data
+    unfitted = make_mlp_classifier(N_FEATURES, K)
+    for fn in (predict_logits, embed, predicted_loss):
+        with pytest.raises(NotFittedError):
+            fn(unfitted, X)
+    with pytest.raises(NotFittedError):
+        per_sample_loss(unfitted, X, y)
+    with pytest.raises(ValueError, match="no loss-prediction head"):
+        predicted_loss(mlp_net, X)
+    with pytest.raises(ValueError, match=r"outside 0\.\.2"):
+        per_sample_loss(mlp_net, X, np.where(y == 0, K, y))
+    with pytest.raises(ValueError, match=r"outside 0\.\.k-1"):
+        per_sample_loss(mlp_net, X, np.where(y == 0, -1, y))
+    with pytest.raises(ValueError, match="inconsistent"):
+        per_sample_loss(mlp_net, X, y[:-1])
+    bad = X.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        embed(mlp_net, bad)
+    with pytest.raises(TypeError, match="skorch net"):
+        embed(mlp_net.module_, X)

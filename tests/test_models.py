@@ -1,0 +1,373 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import spearmanr
+from skorch.callbacks import Callback, LRScheduler
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from torch import nn
+
+from skal_openset._inference import per_sample_loss, predict_logits, predicted_loss
+from skal_openset._models import (
+    LearningLossModule,
+    LearningLossNet,
+    LossPredictionModule,
+    MLPModule,
+    ResNet18Module,
+    SmallCNNModule,
+    TargetNet,
+    _halves_ranking_loss,
+    make_cnn_classifier,
+    make_mlp_classifier,
+    make_resnet18_classifier,
+    min_steps_loader,
+)
+
+
+def blobs(n=128, n_features=4, k=3, std=2.0, seed=0):
+    X, y = make_blobs(n, n_features, centers=k, cluster_std=std, random_state=seed)
+    return X, y
+
+
+def state(module):
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def states_equal(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+# ------------------------------------------------------------------------- modules
+
+
+@pytest.mark.parametrize(
+    "module, x, dims, spatial",
+    [
+        (MLPModule(6, 4, hidden_sizes=(16, 8)), torch.randn(5, 6),
+         (16, 8), [None, None]),
+        (SmallCNNModule(4), torch.randn(5, 1, 28, 28), (32, 64, 128), [14, 7, None]),
+        (ResNet18Module(4), torch.randn(2, 3, 32, 32),
+         (64, 128, 256, 512), [32, 16, 8, 4]),
+        (ResNet18Module(4, in_channels=1), torch.randn(2, 1, 28, 28),
+         (64, 128, 256, 512), [28, 14, 7, 4]),
+    ],
+)
+def test_backbone_shapes_and_forward(module, x, dims, spatial):
+    module.eval()
+    with torch.no_grad():
+        emb, inter = module.embed_with_intermediates(x)
+        logits = module(x)
+    n = x.shape[0]
+    assert emb.shape == (n, module.head.in_features)
+    assert logits.shape == (n, 4)
+    assert torch.allclose(logits, module.head(emb))
+    assert torch.equal(module.embed(x), emb)
+    assert tuple(module.intermediate_dims) == dims
+    for f, d, s in zip(inter, dims, spatial, strict=True):
+        assert f.shape[:2] == (n, d)
+        assert f.shape[2:] == (() if s is None else (s, s))
+
+
+def test_resnet18_is_cifar_style():
+    module = ResNet18Module(10)
+    stem = module.stages[0][0][0]
+    assert stem.kernel_size == (3, 3) and stem.stride == (1, 1)
+    assert not any(isinstance(m, nn.MaxPool2d) for m in module.modules())
+    n_blocks = sum(type(m).__name__ == "_BasicBlock" for m in module.modules())
+    assert n_blocks == 8
+    n_params = sum(p.numel() for p in module.parameters())
+    assert 11.1e6 < n_params < 11.3e6  # the usual CIFAR ResNet-18 size (~11.17M)
+
+
+def test_mlp_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="hidden_sizes"):
+        MLPModule(4, 2, hidden_sizes=())
+    with pytest.raises(ValueError, match="n_classes"):
+        MLPModule(4, 0)
+
+
+def test_loss_prediction_pools_and_shapes():
+    torch.manual_seed(0)
+    head = LossPredictionModule((3, 5), hidden_size=7)
+    maps = [torch.randn(4, 3, 6, 6), torch.randn(4, 5)]
+    out = head(maps)
+    assert out.shape == (4,)
+    # Independent computation: mean over space, branch, concat, linear.
+    hidden = torch.cat([
+        F.relu(head.branches[0][0](maps[0].mean(dim=(2, 3)))),
+        F.relu(head.branches[1][0](maps[1])),
+    ], dim=1)
+    assert torch.allclose(out, head.out(hidden).squeeze(1))
+
+
+def test_learning_loss_module_wraps_backbone():
+    torch.manual_seed(0)
+    ll = LearningLossModule(MLPModule, n_features=6, n_classes=3, hidden_sizes=(8, 4))
+    x = torch.randn(5, 6)
+    logits, pred = ll(x)
+    assert logits.shape == (5, 3) and pred.shape == (5,)
+    assert torch.allclose(logits, ll.backbone(x))
+    assert torch.equal(ll.embed(x), ll.backbone.embed(x))
+    backbone = MLPModule(6, 3)
+    assert LearningLossModule(backbone).backbone is backbone
+    with pytest.raises(TypeError, match="already an instance"):
+        LearningLossModule(backbone, n_classes=3)
+    with pytest.raises(TypeError, match="lacks"):
+        LearningLossModule(nn.Linear(6, 3))
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_detach_features_stops_backbone_gradient(detach):
+    ll = LearningLossModule(MLPModule, n_features=6, n_classes=3, hidden_sizes=(8, 4))
+    ll.detach_features = detach
+    _, pred = ll(torch.randn(5, 6))
+    pred.sum().backward()
+    grads = [p.grad for p in ll.backbone.parameters()]
+    reached = any(g is not None and g.abs().sum() > 0 for g in grads)
+    assert reached != detach
+    assert all(p.grad is not None for p in ll.loss_head.parameters())
+
+
+# --------------------------------------------------------------------- ranking loss
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 9), st.integers(0, 2**31 - 1))
+def test_halves_ranking_loss_matches_pairwise_formula(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    pred, target = torch.randn(n, generator=g), torch.rand(n, generator=g)
+    half = n // 2
+    terms = [
+        max(0.0, -float(torch.sign(target[i] - target[half + i]))
+            * float(pred[i] - pred[half + i]) + 1.0)
+        for i in range(half)
+    ]
+    expected = np.mean(terms) if terms else 0.0
+    loss = float(_halves_ranking_loss(pred, target))
+    assert loss == pytest.approx(expected, abs=1e-6)
+
+
+# ----------------------------------------------------------------------- skorch nets
+
+
+def test_target_net_reproducible_and_leaves_global_rng():
+    X, y = blobs()
+    before = torch.get_rng_state()
+    nets = [make_mlp_classifier(4, 3, hidden_sizes=(16,), dropout=0.2, max_epochs=3,
+                                random_state=7).fit(X, y) for _ in range(2)]
+    assert torch.equal(torch.get_rng_state(), before)
+    assert states_equal(state(nets[0].module_), state(nets[1].module_))
+    np.testing.assert_array_equal(nets[0].predict_proba(X), nets[1].predict_proba(X))
+    other = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=3,
+                                random_state=8).fit(X, y)
+    assert not np.array_equal(other.predict_proba(X), nets[0].predict_proba(X))
+    # A RandomState instance is accepted and advanced (sklearn semantics).
+    rs = np.random.RandomState(0)
+    net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=1, random_state=rs)
+    a = state(net.fit(X, y).module_)
+    assert not states_equal(a, state(net.fit(X, y).module_))
+
+
+def test_fit_restarts_from_scratch_partial_fit_continues():
+    X, y = blobs()
+    net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
+    first = state(net.fit(X, y).module_)
+    assert states_equal(first, state(net.fit(X, y).module_))
+    assert len(net.history) == 2
+    net.partial_fit(X, y)
+    assert not states_equal(first, state(net.module_))
+    assert len(net.history) == 4
+
+
+@pytest.mark.parametrize("learning_loss", [False, True])
+def test_missing_classes_still_k_way(learning_loss):
+    X, y = blobs(k=2)
+    y = np.where(y == 1, 3, 0)  # classes 1 and 2 of 0..4 never seen
+    net = make_mlp_classifier(4, 5, learning_loss=learning_loss, hidden_sizes=(16,),
+                              max_epochs=2, random_state=0).fit(X, y)
+    proba = net.predict_proba(X)
+    assert proba.shape == (len(X), 5)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(net.classes_, np.arange(5))
+
+
+def test_learning_loss_net_predicts_like_a_classifier():
+    X, y = blobs()
+    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(16, 8),
+                              max_epochs=3, random_state=0).fit(X, y)
+    assert isinstance(net, LearningLossNet)
+    assert isinstance(net.module_, LearningLossModule)
+    proba = net.predict_proba(X)
+    logits = torch.from_numpy(predict_logits(net, X))
+    expected = torch.softmax(logits, 1).numpy()
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(net.predict(X), proba.argmax(1))
+    assert net.score(X, y) == pytest.approx(np.mean(net.predict(X) == y))
+
+
+def test_learning_loss_net_loss_is_ce_plus_weighted_ranking():
+    X, y = blobs(n=16)
+    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(8,),
+                              max_epochs=1, ll_weight=0.5, random_state=0).fit(X, y)
+    logits, pred = net.forward(X.astype(np.float32))
+    yt = torch.from_numpy(y)
+    ce = F.cross_entropy(logits, yt, reduction="none")
+    half = len(y) // 2
+    sign = torch.sign(ce[:half] - ce[half:])
+    ranking = F.relu(-sign * (pred[:half] - pred[half:]) + 1)
+    expected = ce.mean() + 0.5 * ranking.mean()
+    loss = float(net.get_loss((logits, pred), yt))
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(TypeError, match="logits, predicted_loss"):
+        net.get_loss(logits, yt)
+
+
+def test_learning_loss_net_trains_and_ranks_losses():
+    # A 20-epoch toy fit; Spearman was >= 0.86 over 20 seeds (>= 0.49 after 10 epochs,
+    # and anywhere in -0.9..0.6 with ll_weight=0), so 0.5 is a safe bar.
+    X, y = blobs(n=128, seed=3)
+    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(32, 16),
+                              max_epochs=20, batch_size=32, random_state=3).fit(X, y)
+    losses = net.history[:, "train_loss"]
+    assert losses[-1] < 0.7 * losses[0]
+    rho = spearmanr(predicted_loss(net, X), per_sample_loss(net, X, y)).statistic
+    assert rho > 0.5
+
+
+class _RecordDetach(Callback):
+    def initialize(self):
+        self.flags = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.flags.append(net.module_.detach_features)
+
+
+def test_ll_detach_epoch_switches_flag_and_isolates_backbone():
+    X, y = blobs(n=64)
+    rec = _RecordDetach()
+
+    def fit(**kw):
+        return make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(8,),
+                                   max_epochs=3, random_state=0, **kw).fit(X, y)
+
+    def backbone(**kw):
+        return state(fit(**kw).module_.backbone)
+
+    fit(ll_detach_epoch=1, callbacks=[rec])
+    assert rec.flags == [False, True, True]
+    # Detached from the start, the ranking loss cannot move the backbone.
+    detached = [backbone(ll_detach_epoch=0, ll_weight=w) for w in (0, 1)]
+    assert states_equal(*detached)
+    joint = [backbone(ll_detach_epoch=None, ll_weight=w) for w in (0, 1)]
+    assert not states_equal(*joint)
+
+
+@pytest.mark.parametrize(
+    "X_bad, y_bad, match",
+    [
+        (None, -1, r"outside 0\.\.2"),
+        (None, 3, r"outside 0\.\.2"),
+        (None, 0.5, "non-integer"),
+        (np.nan, None, "NaN"),
+    ],
+)
+def test_fit_validates_inputs(X_bad, y_bad, match):
+    X, y = blobs(n=20)
+    if X_bad is not None:
+        X[0, 0] = X_bad
+    if y_bad is not None:
+        y = y.astype(float)
+        y[0] = y_bad
+    net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1)
+    with pytest.raises(ValueError, match=match):
+        net.fit(X, y)
+
+
+def test_fit_rejects_length_mismatch_and_casts_dtypes():
+    X, y = blobs(n=20)
+    net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1)
+    with pytest.raises(ValueError, match="inconsistent"):
+        net.fit(X, y[:-1])
+    ds = net.get_dataset(X.astype(np.float64), y.astype(np.int32))
+    assert ds.X.dtype == np.float32 and ds.y.dtype == np.int64
+
+
+def test_clone_gives_fresh_equivalent_net():
+    X, y = blobs(n=32)
+    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(8,), max_epochs=1,
+                              random_state=0).fit(X, y)
+    twin = clone(net).fit(X, y)
+    assert states_equal(state(net.module_), state(twin.module_))
+
+
+# ------------------------------------------------------------------------- factories
+
+
+def test_resnet18_factory_reference_recipe():
+    net = make_resnet18_classifier(4, learning_loss=True)
+    assert isinstance(net, LearningLossNet)
+    assert net.optimizer is torch.optim.SGD
+    assert net.lr == 0.1
+    assert (net.optimizer__momentum, net.optimizer__weight_decay) == (0.9, 5e-4)
+    assert (net.batch_size, net.max_epochs, net.ll_detach_epoch) == (64, 200, 120)
+    assert net.train_split is None and net.verbose == 0
+    np.testing.assert_array_equal(net.classes, np.arange(4))
+    scheduler = dict(net.callbacks)["lr_scheduler"]
+    assert isinstance(scheduler, LRScheduler)
+    assert scheduler.milestones == [100, 150]
+    assert isinstance(make_resnet18_classifier(4, max_epochs=8), TargetNet)
+
+
+def test_lr_schedule_decays_at_milestones():
+    X, y = blobs(n=16)
+    net = make_mlp_classifier(
+        4, 3, hidden_sizes=(8,), max_epochs=4, optimizer=torch.optim.SGD, lr=1.0,
+        callbacks=[("lr", LRScheduler(torch.optim.lr_scheduler.MultiStepLR,
+                                      milestones=[2], gamma=0.1))],
+    ).fit(X, y)
+    assert net.history[:, "event_lr"] == pytest.approx([1.0, 1.0, 0.1, 0.1])
+
+
+def test_kwargs_override_factory_defaults():
+    net = make_mlp_classifier(4, 3, verbose=1, optimizer=torch.optim.SGD,
+                              module__dropout=0.3, ll_detach_epoch=None,
+                              learning_loss=True)
+    assert net.verbose == 1 and net.optimizer is torch.optim.SGD
+    assert net.module__dropout == 0.3 and net.ll_detach_epoch is None
+    assert net.module__backbone is MLPModule
+
+
+def test_cnn_classifier_fits_images():
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(12, 1, 28, 28), rng.randint(0, 3, 12)
+    net = make_cnn_classifier(3, learning_loss=True, max_epochs=1, batch_size=6,
+                              random_state=0).fit(X, y)
+    assert net.predict_proba(X).shape == (12, 3)
+
+
+@pytest.mark.slow
+def test_resnet18_classifier_fits_one_epoch():
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(8, 3, 32, 32).astype(np.float32), rng.randint(0, 4, 8)
+    net = make_resnet18_classifier(4, learning_loss=True, max_epochs=1, batch_size=4,
+                                   min_steps_per_epoch=0, random_state=0).fit(X, y)
+    assert net.predict_proba(X).shape == (8, 4)
+    assert predicted_loss(net, X).shape == (8,)
+
+
+@pytest.mark.parametrize(
+    "n, min_steps, expected_batches", [(10, 5, 5), (10, 1, 3), (10, 0, 3)]
+)
+def test_min_steps_loader(n, min_steps, expected_batches):
+    dataset = torch.utils.data.TensorDataset(torch.arange(n))
+    loader = min_steps_loader(dataset, batch_size=4, shuffle=True, min_steps=min_steps)
+    seen = torch.cat([b[0] for b in loader])
+    assert len(loader) == expected_batches
+    # Whole permutations first: every row appears once before any repeats.
+    full = (len(seen) // n) * n
+    counts = torch.bincount(seen[:full], minlength=n)
+    assert torch.all(counts == full // n)
