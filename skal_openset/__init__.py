@@ -1,13 +1,103 @@
 """Open-set active learning with Meta-Query-Net."""
 
+from ._datasets import (
+    CIFAR10_CLASSES,
+    OpenSetSplit,
+    load_cifar_batches,
+    load_csv_table,
+    load_digits_dataset,
+    load_fashion_mnist,
+    load_idx,
+    load_image_folder_zip,
+    make_open_set_split,
+)
+from ._inference import embed, per_sample_loss, predict_logits, predicted_loss
+from ._informativeness import (
+    entropy_informativeness,
+    gradient_embedding,
+    least_confidence,
+    margin_informativeness,
+)
+from ._learner import ActiveLearner
 from ._meta_input import MetaInputTransformer
+from ._models import (
+    BackboneModule,
+    LearningLossModule,
+    LearningLossNet,
+    LossPredictionModule,
+    MLPModule,
+    ResNet18Module,
+    SmallCNNModule,
+    TargetNet,
+    make_cnn_classifier,
+    make_mlp_classifier,
+    make_resnet18_classifier,
+)
+from ._oracle import OpenSetOracle
+from ._purity import (
+    energy_purity,
+    knn_contrast_purity,
+    knn_purity,
+    mahalanobis_purity,
+    msp_purity,
+)
 from ._selector import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
+from ._strategies._badge import BadgeQuery
+from ._strategies._base import QueryStrategy
+from ._strategies._coreset import CoreSetQuery
+from ._strategies._learning_loss import LearningLossQuery
+from ._strategies._meta_query import MQNetQuery, PurityInformativenessQuery
+from ._strategies._random import RandomQuery
+from ._strategies._uncertainty import UncertaintyQuery
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ActiveLearner",
+    "BackboneModule",
+    "BadgeQuery",
+    "CIFAR10_CLASSES",
+    "CoreSetQuery",
+    "LearningLossModule",
+    "LearningLossNet",
+    "LearningLossQuery",
+    "LossPredictionModule",
+    "MLPModule",
+    "MQNetQuery",
     "MetaInputTransformer",
     "MetaQueryNetSelector",
     "MonotoneMLP",
+    "OpenSetOracle",
+    "OpenSetSplit",
+    "PurityInformativenessQuery",
+    "QueryStrategy",
+    "RandomQuery",
+    "ResNet18Module",
+    "SmallCNNModule",
+    "TargetNet",
+    "UncertaintyQuery",
+    "embed",
+    "energy_purity",
+    "entropy_informativeness",
+    "gradient_embedding",
+    "knn_contrast_purity",
+    "knn_purity",
+    "least_confidence",
+    "load_cifar_batches",
+    "load_csv_table",
+    "load_digits_dataset",
+    "load_fashion_mnist",
+    "load_idx",
+    "load_image_folder_zip",
+    "mahalanobis_purity",
+    "make_cnn_classifier",
+    "make_mlp_classifier",
+    "make_open_set_split",
+    "make_resnet18_classifier",
+    "margin_informativeness",
+    "msp_purity",
     "pairwise_ranking_accuracy",
+    "per_sample_loss",
+    "predict_logits",
+    "predicted_loss",
 ]

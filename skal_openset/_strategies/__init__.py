@@ -1,0 +1,1 @@
+"""Query strategies: one module each, all on :class:`QueryStrategy`."""

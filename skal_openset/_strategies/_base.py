@@ -1,0 +1,113 @@
+"""The base class every query strategy derives from."""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
+
+
+class QueryStrategy(BaseEstimator):
+    """Base class of query strategies, callable with modAL's contract.
+
+    ``strategy(learner, X_pool, n_instances=1)`` returns ``(indices,
+    scores)``: the positions in `X_pool` to label, in priority order
+    (highest first), and a score for each, aligned with `indices`. The
+    learner gives the strategy its current classifier (``estimator_``, or
+    modAL's ``estimator``) and its labelled set.
+
+    Subclasses implement ``_select(learner, X_pool, n_instances, rng)``.
+    Strategies that learn from the labels of their own queries (MQ-Net)
+    also override :meth:`update`, which the learner calls in ``teach``
+    before it retrains its classifier.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None, default=None
+        Used wherever the strategy draws at random (including ties). An int
+        makes every call reproducible.
+    """
+
+    _parameter_constraints = {"random_state": ["random_state"]}
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def __call__(self, learner, X_pool, n_instances=1, **kwargs):
+        """Choose the examples of `X_pool` to label next.
+
+        Parameters
+        ----------
+        learner : ActiveLearner or modAL learner
+            Holds the current classifier and the labelled set.
+        X_pool : array-like of shape (n_pool, ...)
+            Unlabelled candidates.
+        n_instances : int, default=1
+            How many to choose. If the pool is smaller, all of it is chosen
+            (in priority order) with a warning.
+        **kwargs
+            Ignored; accepted for compatibility with modAL.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,)
+            Distinct positions in `X_pool`, highest priority first.
+        scores : ndarray of shape (n_instances,)
+            The strategy's score of each chosen example.
+        """
+        self._validate_params()
+        X_pool = check_array(
+            X_pool, allow_nd=True, dtype=None, input_name="X_pool",
+            ensure_all_finite=True,
+        )
+        if not isinstance(n_instances, Integral) or n_instances < 1:
+            raise ValueError(
+                f"n_instances must be a positive integer, got {n_instances!r}."
+            )
+        if n_instances > len(X_pool):
+            warnings.warn(
+                f"n_instances={n_instances} is larger than the pool "
+                f"({len(X_pool)} examples); the whole pool is returned.",
+                UserWarning,
+            )
+            n_instances = len(X_pool)
+        rng = check_random_state(self.random_state)
+        indices, scores = self._select(learner, X_pool, n_instances, rng)
+        return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        raise NotImplementedError
+
+    def update(self, learner, X_query, y_query):
+        """Learn from the labelled query set (no-op unless overridden).
+
+        Called by :meth:`ActiveLearner.teach` with the newly labelled
+        examples, while the learner still holds the classifier that chose
+        them.
+
+        Parameters
+        ----------
+        learner : ActiveLearner or modAL learner
+        X_query : array-like of shape (n_query, ...)
+        y_query : array-like of shape (n_query,)
+            Class labels, or the learner's ``ood_label``.
+
+        Returns
+        -------
+        self : object
+        """
+        return self
+
+
+def top_scores(scores, n_instances, rng):
+    """Indices of the `n_instances` highest scores, highest first.
+
+    Ties are broken at random, so that a constant score (e.g. an untrained
+    model) does not always pick the first rows of the pool.
+    """
+    scores = np.asarray(scores, dtype=float)
+    tie_break = rng.permutation(len(scores))
+    order = np.lexsort((tie_break, -scores))[:n_instances]
+    return order, scores[order]

@@ -1,0 +1,47 @@
+"""CORESET: k-center greedy in the classifier's embedding space (Sener & Savarese 2018)."""
+
+import numpy as np
+from sklearn.metrics import pairwise_distances, pairwise_distances_argmin_min
+
+from .._inference import embed
+from .._model_scores import fitted_estimator, labelled_set
+from ._base import QueryStrategy
+
+
+class CoreSetQuery(QueryStrategy):
+    """Query the pool examples farthest from everything chosen so far.
+
+    Greedy k-center: starting from the labelled examples as centres, each
+    step adds the pool example whose distance to its nearest centre is
+    largest. The score of a chosen example is that distance at the time it
+    was chosen, so scores decrease along the returned order. Labelled OOD
+    examples count as centres too: the region they cover is already known.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None, default=None
+        Picks the first centre when nothing is labelled yet.
+
+    References
+    ----------
+    .. [1] O. Sener and S. Savarese, "Active Learning for Convolutional
+       Neural Networks: A Core-Set Approach", ICLR 2018.
+    """
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        net = fitted_estimator(learner)
+        pool = embed(net, X_pool)
+        X_labelled = labelled_set(learner)[0]
+        if len(X_labelled):
+            _, nearest = pairwise_distances_argmin_min(pool, embed(net, X_labelled))
+        else:
+            nearest = np.full(len(pool), np.inf)
+            nearest[rng.randint(len(pool))] = np.finfo(float).max
+        indices, scores = [], []
+        for _ in range(n_instances):
+            chosen = int(np.argmax(nearest))
+            indices.append(chosen)
+            scores.append(nearest[chosen])
+            distance = pairwise_distances(pool, pool[chosen : chosen + 1]).ravel()
+            np.minimum(nearest, distance, out=nearest)
+        return indices, scores

@@ -1,0 +1,233 @@
+"""Strategies that balance purity and informativeness: P+I, P*I and MQ-Net."""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils._param_validation import StrOptions
+
+from .._inference import per_sample_loss
+from .._meta_input import MetaInputTransformer
+from .._model_scores import (
+    INFORMATIVENESS_SCORES,
+    PURITY_SCORES,
+    compute_score,
+    fitted_estimator,
+)
+from .._selector import MetaQueryNetSelector
+from ._base import QueryStrategy, top_scores
+
+
+class _MetaInputQuery(QueryStrategy):
+    """Scores the pool by a function of its meta-input ``[P(x), I(x)]``.
+
+    The meta-input is ``exp(z(score))`` of the raw purity and
+    informativeness scores, with the z-score statistics of the pool being
+    queried (kept in ``meta_input_`` for later sets of the same round).
+    """
+
+    _parameter_constraints = {
+        **QueryStrategy._parameter_constraints,
+        "purity": [StrOptions(set(PURITY_SCORES)), callable],
+        "informativeness": [StrOptions(set(INFORMATIVENESS_SCORES)), callable],
+    }
+
+    def _raw_scores(self, learner, X):
+        return np.column_stack(
+            [
+                compute_score(self.purity, PURITY_SCORES, "purity", learner, X),
+                compute_score(
+                    self.informativeness,
+                    INFORMATIVENESS_SCORES,
+                    "informativeness",
+                    learner,
+                    X,
+                ),
+            ]
+        )
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        raw = self._raw_scores(learner, X_pool)
+        self.meta_input_ = MetaInputTransformer().fit(raw)
+        scores = self._combine(self.meta_input_.transform(raw))
+        return top_scores(scores, n_instances, rng)
+
+
+class PurityInformativenessQuery(_MetaInputQuery):
+    """Heuristic balance of purity and informativeness: P+I or P*I.
+
+    The two fixed balancing rules of the paper's Table 5; ``"sum"`` is also
+    what MQ-Net uses before it has been trained.
+
+    Parameters
+    ----------
+    purity : str or callable, default="knn_contrast"
+        One of ``"msp"``, ``"energy"``, ``"mahalanobis"``, ``"knn"``,
+        ``"knn_contrast"``, or ``score(learner, X) -> (n,)`` with higher
+        meaning more likely in-distribution.
+    informativeness : str or callable, default="least_confidence"
+        One of ``"least_confidence"``, ``"margin"``, ``"entropy"``,
+        ``"learning_loss"``, or ``score(learner, X) -> (n,)`` with higher
+        meaning more informative.
+    combine : {"sum", "product"}, default="sum"
+        ``P(x) + I(x)`` or ``P(x) * I(x)`` of the meta-input.
+    random_state : int, RandomState instance or None, default=None
+        Breaks ties.
+
+    Attributes
+    ----------
+    meta_input_ : MetaInputTransformer
+        Fitted on the raw scores of the last pool queried.
+    """
+
+    _parameter_constraints = {
+        **_MetaInputQuery._parameter_constraints,
+        "combine": [StrOptions({"sum", "product"})],
+    }
+
+    def __init__(
+        self,
+        purity="knn_contrast",
+        informativeness="least_confidence",
+        combine="sum",
+        random_state=None,
+    ):
+        self.purity = purity
+        self.informativeness = informativeness
+        self.combine = combine
+        self.random_state = random_state
+
+    def _combine(self, Z):
+        return Z.sum(axis=1) if self.combine == "sum" else Z.prod(axis=1)
+
+
+class MQNetQuery(_MetaInputQuery):
+    """Meta-Query-Net: a learnt, monotone balance of purity and informativeness.
+
+    Before any update the pool is ranked by ``P(x) + I(x)`` of the
+    meta-input. Each :meth:`update` (called by the learner's ``teach`` with
+    the freshly labelled query set, the *self-validation set*) fits a
+    :class:`MetaQueryNetSelector` that ranks that set by its masked
+    cross-entropy (the current classifier's loss for in-distribution
+    examples, 0 for OOD ones); later queries rank the pool by the
+    selector's meta-score.
+
+    Parameters
+    ----------
+    purity : str or callable, default="knn_contrast"
+        Purity score; see :class:`PurityInformativenessQuery`.
+    informativeness : str or callable, default="least_confidence"
+        Informativeness score; see :class:`PurityInformativenessQuery`.
+    selector : MetaQueryNetSelector or None, default=None
+        Template of the meta-model, cloned at every update. None uses
+        ``MetaQueryNetSelector(random_state=random_state)``.
+    accumulate : bool, default=False
+        If False (the paper), each update trains on the latest query set
+        only; if True, on every query set seen so far, each with the
+        meta-input scale of its own round.
+    random_state : int, RandomState instance or None, default=None
+        Breaks ties and seeds the default selector.
+
+    Attributes
+    ----------
+    meta_input_ : MetaInputTransformer
+        Fitted on the raw scores of the last pool queried; the query set is
+        converted with the same statistics, so training and querying share
+        one scale.
+    selector_ : MetaQueryNetSelector
+        The meta-model of the last update that had a pair to rank. Absent
+        until then (the strategy ranks by ``P + I``).
+    validation_meta_input_ : ndarray of shape (n_validation, 2)
+        Meta-input of the self-validation set of the last update (all query
+        sets so far when ``accumulate=True``).
+    validation_target_ : ndarray of shape (n_validation,)
+        Its masked cross-entropy.
+
+    Notes
+    -----
+    An update whose query set holds no pair with different targets (e.g. all
+    OOD) keeps the previous selector, with the selector's warning.
+
+    The masked loss needs per-example cross-entropy, so the learner's
+    classifier must be a skorch net (e.g. from ``make_mlp_classifier``).
+
+    References
+    ----------
+    .. [1] D. Park, Y. Shin, J. Bang, Y. Lee, H. Song and J.-G. Lee,
+       "Meta-Query-Net: Resolving Purity-Informativeness Dilemma in Open-set
+       Active Learning", NeurIPS 2022.
+    """
+
+    _parameter_constraints = {
+        **_MetaInputQuery._parameter_constraints,
+        "selector": [MetaQueryNetSelector, None],
+        "accumulate": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        purity="knn_contrast",
+        informativeness="least_confidence",
+        selector=None,
+        accumulate=False,
+        random_state=None,
+    ):
+        self.purity = purity
+        self.informativeness = informativeness
+        self.selector = selector
+        self.accumulate = accumulate
+        self.random_state = random_state
+
+    def _combine(self, Z):
+        if hasattr(self, "selector_"):
+            return self.selector_.predict(Z)
+        return Z.sum(axis=1)
+
+    def update(self, learner, X_query, y_query):
+        """Fit the meta-model on the labelled query set (the self-validation set).
+
+        Must be called before the learner retrains on the query: the masked
+        loss has to come from the classifier that chose it.
+
+        Parameters
+        ----------
+        learner : ActiveLearner or modAL learner
+            Still holding the classifier that chose the query.
+        X_query : array-like of shape (n_query, ...)
+            The labelled query set.
+        y_query : array-like of shape (n_query,)
+            Its labels: classes ``0..k-1`` or the learner's ``ood_label``.
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "meta_input_"):
+            raise ValueError(
+                "MQNetQuery.update needs the meta-input scale of a queried "
+                "pool: call the strategy on the pool before updating it."
+            )
+        y_query = np.asarray(y_query)
+        if len(y_query) != len(X_query):
+            raise ValueError(
+                f"X_query has {len(X_query)} rows but y_query has {len(y_query)}."
+            )
+        is_in = y_query != getattr(learner, "ood_label", -1)
+        target = np.zeros(len(y_query))
+        if is_in.any():
+            target[is_in] = per_sample_loss(
+                fitted_estimator(learner), X_query[is_in], y_query[is_in]
+            )
+        Z = self.meta_input_.transform(self._raw_scores(learner, X_query))
+        if self.accumulate and hasattr(self, "validation_target_"):
+            Z = np.vstack([self.validation_meta_input_, Z])
+            target = np.concatenate([self.validation_target_, target])
+
+        selector = clone(
+            MetaQueryNetSelector(random_state=self.random_state)
+            if self.selector is None
+            else self.selector
+        )
+        self.validation_meta_input_, self.validation_target_ = Z, target
+        selector.fit(Z, target)  # warns and stays unfitted if there is no pair
+        if hasattr(selector, "module_"):
+            self.selector_ = selector
+        return self

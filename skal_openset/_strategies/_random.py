@@ -1,0 +1,17 @@
+"""RANDOM: uniform sampling, the non-AL baseline."""
+
+from ._base import QueryStrategy
+
+
+class RandomQuery(QueryStrategy):
+    """Choose pool examples uniformly at random.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draw.
+    """
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        indices = rng.choice(len(X_pool), size=n_instances, replace=False)
+        return indices, rng.uniform(size=n_instances)

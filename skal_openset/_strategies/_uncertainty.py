@@ -1,0 +1,35 @@
+"""CONF and its relatives: query what the classifier is least sure of."""
+
+from sklearn.utils._param_validation import StrOptions
+
+from .._model_scores import INFORMATIVENESS_SCORES, compute_score
+from ._base import QueryStrategy, top_scores
+
+
+class UncertaintyQuery(QueryStrategy):
+    """Query the examples the classifier is most uncertain about.
+
+    Parameters
+    ----------
+    measure : {"least_confidence", "margin", "entropy"}, default="least_confidence"
+        ``"least_confidence"`` (1 - max probability) is the paper's CONF
+        baseline; ``"margin"`` prefers a small gap between the top two
+        classes; ``"entropy"`` a flat predicted distribution.
+    random_state : int, RandomState instance or None, default=None
+        Breaks ties.
+    """
+
+    _parameter_constraints = {
+        **QueryStrategy._parameter_constraints,
+        "measure": [StrOptions({"least_confidence", "margin", "entropy"})],
+    }
+
+    def __init__(self, measure="least_confidence", random_state=None):
+        self.measure = measure
+        self.random_state = random_state
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        scores = compute_score(
+            self.measure, INFORMATIVENESS_SCORES, "informativeness", learner, X_pool
+        )
+        return top_scores(scores, n_instances, rng)
