@@ -11,6 +11,7 @@ from ._datasets import (
     load_image_folder_zip,
     make_open_set_split,
 )
+from ._experiment import run_active_learning, summarize_final_round, write_records_csv
 from ._inference import embed, per_sample_loss, predict_logits, predicted_loss
 from ._informativeness import (
     entropy_informativeness,
@@ -34,6 +35,7 @@ from ._models import (
     make_resnet18_classifier,
 )
 from ._oracle import OpenSetOracle
+from ._plots import plot_learning_curves
 from ._purity import (
     energy_purity,
     knn_contrast_purity,
@@ -97,7 +99,11 @@ __all__ = [
     "margin_informativeness",
     "msp_purity",
     "pairwise_ranking_accuracy",
+    "plot_learning_curves",
     "per_sample_loss",
     "predict_logits",
     "predicted_loss",
+    "run_active_learning",
+    "summarize_final_round",
+    "write_records_csv",
 ]
