@@ -9,18 +9,23 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import Interval
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Convert raw scores to the positive meta-input of MQ-Net: ``exp(z(score))``.
+    """Convert raw scores to the non-negative meta-input of MQ-Net.
 
-    Each column is standardised with the mean and population standard
-    deviation learnt in `fit` and then exponentiated, so the result is
-    strictly positive, as the skyline guarantee of
-    :class:`MetaQueryNetSelector` requires. Fit it on the **unlabelled pool**
+    With ``scaling="exp_zscore"`` (the paper's conversion) each column is
+    standardised with the mean and population standard deviation learnt in
+    `fit` and then exponentiated, so the result is strictly positive, as the
+    skyline guarantee of :class:`MetaQueryNetSelector` requires. With
+    ``scaling="quantile"`` each column is mapped to its empirical CDF over
+    the fitted scores (values in [0, 1]); this keeps the order but ignores
+    the scale, so a heavy-tailed score (e.g. the uncertainty of a confident
+    model, whose few large values become ``exp(5)`` or more) cannot drown the
+    other one in a sum. Fit it on the **unlabelled pool**
     of the round and apply the same transform to every set scored in that
     round (the pool and the query set that later trains the selector), so
     that training and querying see one scale.
@@ -31,17 +36,23 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     Parameters
     ----------
+    scaling : {"exp_zscore", "quantile"}, default="exp_zscore"
+        The conversion; see above.
     clip : float, default=20.0
-        Standardised scores are clipped to ``[-clip, clip]`` before the
-        exponential, so that extreme outliers cannot overflow.
+        With ``"exp_zscore"``, standardised scores are clipped to
+        ``[-clip, clip]`` before the exponential, so that extreme outliers
+        cannot overflow.
 
     Attributes
     ----------
     mean_ : ndarray of shape (n_features,)
-        Column means of the fitted scores.
+        Column means of the fitted scores (``"exp_zscore"``).
     scale_ : ndarray of shape (n_features,)
         Column population standard deviations; 1 for constant columns, so
-        that a constant score maps to ``exp(0) = 1`` rather than NaN.
+        that a constant score maps to ``exp(0) = 1`` rather than NaN
+        (``"exp_zscore"``).
+    quantile_transformer_ : QuantileTransformer
+        The fitted empirical CDFs (``"quantile"``).
     n_features_in_ : int
         Number of score columns seen in `fit`.
 
@@ -56,14 +67,18 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
            [3.4  , 1.   ]])
     """
 
-    _parameter_constraints = {"clip": [Interval(Real, 0, None, closed="neither")]}
+    _parameter_constraints = {
+        "scaling": [StrOptions({"exp_zscore", "quantile"})],
+        "clip": [Interval(Real, 0, None, closed="neither")],
+    }
 
-    def __init__(self, clip=20.0):
+    def __init__(self, scaling="exp_zscore", clip=20.0):
+        self.scaling = scaling
         self.clip = clip
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Learn each column's mean and standard deviation.
+        """Learn each column's statistics (mean and std, or quantiles).
 
         Parameters
         ----------
@@ -78,12 +93,17 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             Fitted transformer.
         """
         X = validate_data(self, X, dtype=np.float64)
-        scaler = StandardScaler().fit(X)
-        self.mean_, self.scale_ = scaler.mean_, scaler.scale_
+        if self.scaling == "quantile":
+            self.quantile_transformer_ = QuantileTransformer(
+                n_quantiles=min(1000, len(X))
+            ).fit(X)
+        else:
+            scaler = StandardScaler().fit(X)
+            self.mean_, self.scale_ = scaler.mean_, scaler.scale_
         return self
 
     def transform(self, X):
-        """Map raw scores to ``exp(clip((X - mean_) / scale_))``.
+        """Map raw scores to ``exp(clip((X - mean_) / scale_))`` or their CDF.
 
         Parameters
         ----------
@@ -93,9 +113,11 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         Returns
         -------
         Z : ndarray of shape (n_samples, n_features)
-            Strictly positive meta-input.
+            Non-negative meta-input.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        if self.scaling == "quantile":
+            return self.quantile_transformer_.transform(X)
         z = (X - self.mean_) / self.scale_
         return np.exp(np.clip(z, -self.clip, self.clip))

@@ -19,8 +19,8 @@ from ._base import QueryStrategy, top_scores
 class _MetaInputQuery(QueryStrategy):
     """Scores the pool by a function of its meta-input ``[P(x), I(x)]``.
 
-    The meta-input is ``exp(z(score))`` of the raw purity and
-    informativeness scores, with the z-score statistics of the pool being
+    The meta-input is ``exp(z(score))`` (or the empirical CDF) of the raw
+    purity and informativeness scores, with the statistics of the pool being
     queried (kept in ``meta_input_`` for later sets of the same round).
     """
 
@@ -28,6 +28,7 @@ class _MetaInputQuery(QueryStrategy):
         **QueryStrategy._parameter_constraints,
         "purity": [StrOptions(set(PURITY_SCORES)), callable],
         "informativeness": [StrOptions(set(INFORMATIVENESS_SCORES)), callable],
+        "meta_input": [StrOptions({"exp_zscore", "quantile"})],
     }
 
     def _raw_scores(self, learner, X):
@@ -46,9 +47,9 @@ class _MetaInputQuery(QueryStrategy):
 
     def _select(self, learner, X_pool, n_instances, rng):
         raw = self._raw_scores(learner, X_pool)
-        self.meta_input_ = MetaInputTransformer().fit(raw)
-        scores = self._combine(self.meta_input_.transform(raw))
-        return top_scores(scores, n_instances, rng)
+        self.meta_input_ = MetaInputTransformer(scaling=self.meta_input).fit(raw)
+        self.pool_meta_input_ = self.meta_input_.transform(raw)
+        return top_scores(self._combine(self.pool_meta_input_), n_instances, rng)
 
 
 class PurityInformativenessQuery(_MetaInputQuery):
@@ -69,6 +70,9 @@ class PurityInformativenessQuery(_MetaInputQuery):
         meaning more informative.
     combine : {"sum", "product"}, default="sum"
         ``P(x) + I(x)`` or ``P(x) * I(x)`` of the meta-input.
+    meta_input : {"exp_zscore", "quantile"}, default="exp_zscore"
+        Conversion of the raw scores to the meta-input; see
+        :class:`MetaInputTransformer`.
     random_state : int, RandomState instance or None, default=None
         Breaks ties.
 
@@ -76,6 +80,8 @@ class PurityInformativenessQuery(_MetaInputQuery):
     ----------
     meta_input_ : MetaInputTransformer
         Fitted on the raw scores of the last pool queried.
+    pool_meta_input_ : ndarray of shape (n_pool, 2)
+        Meta-input ``[P, I]`` of the last pool queried.
     """
 
     _parameter_constraints = {
@@ -88,11 +94,13 @@ class PurityInformativenessQuery(_MetaInputQuery):
         purity="knn_contrast",
         informativeness="least_confidence",
         combine="sum",
+        meta_input="exp_zscore",
         random_state=None,
     ):
         self.purity = purity
         self.informativeness = informativeness
         self.combine = combine
+        self.meta_input = meta_input
         self.random_state = random_state
 
     def _combine(self, Z):
@@ -119,6 +127,9 @@ class MQNetQuery(_MetaInputQuery):
     selector : MetaQueryNetSelector or None, default=None
         Template of the meta-model, cloned at every update. None uses
         ``MetaQueryNetSelector(random_state=random_state)``.
+    meta_input : {"exp_zscore", "quantile"}, default="exp_zscore"
+        Conversion of the raw scores to the meta-input; see
+        :class:`MetaInputTransformer`.
     accumulate : bool, default=False
         If False (the paper), each update trains on the latest query set
         only; if True, on every query set seen so far, each with the
@@ -132,6 +143,8 @@ class MQNetQuery(_MetaInputQuery):
         Fitted on the raw scores of the last pool queried; the query set is
         converted with the same statistics, so training and querying share
         one scale.
+    pool_meta_input_ : ndarray of shape (n_pool, 2)
+        Meta-input ``[P, I]`` of the last pool queried.
     selector_ : MetaQueryNetSelector
         The meta-model of the last update that had a pair to rank. Absent
         until then (the strategy ranks by ``P + I``).
@@ -167,12 +180,14 @@ class MQNetQuery(_MetaInputQuery):
         purity="knn_contrast",
         informativeness="least_confidence",
         selector=None,
+        meta_input="exp_zscore",
         accumulate=False,
         random_state=None,
     ):
         self.purity = purity
         self.informativeness = informativeness
         self.selector = selector
+        self.meta_input = meta_input
         self.accumulate = accumulate
         self.random_state = random_state
 

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skal_openset import MetaInputTransformer
+
+
+@parametrize_with_checks(
+    [MetaInputTransformer(), MetaInputTransformer(scaling="quantile")]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_exp_zscore_uses_the_pool_statistics_for_every_set():
+    rng = np.random.RandomState(0)
+    pool = rng.normal(3.0, 2.0, size=(500, 2))
+    query = rng.normal(5.0, 1.0, size=(20, 2))
+    transformer = MetaInputTransformer().fit(pool)
+    expected = np.exp((query - pool.mean(0)) / pool.std(0))  # population std
+    np.testing.assert_allclose(transformer.transform(query), expected)
+    # Fitting on the query itself would give another scale: the bug to avoid.
+    assert not np.allclose(MetaInputTransformer().fit_transform(query), expected)
+
+
+def test_constant_scores_give_one_not_nan():
+    Z = MetaInputTransformer().fit_transform(np.c_[np.full(10, 4.2), np.arange(10)])
+    np.testing.assert_allclose(Z[:, 0], 1.0)
+    Z = MetaInputTransformer(scaling="quantile").fit_transform(np.full((10, 1), 4.2))
+    assert np.all(np.isfinite(Z))
+
+
+def test_clip_prevents_overflow():
+    transformer = MetaInputTransformer(clip=5.0).fit(np.c_[np.arange(10.0)])
+    Z = transformer.transform([[1e12], [-1e12]])
+    np.testing.assert_allclose(Z.ravel(), [np.exp(5.0), np.exp(-5.0)])
+
+
+@pytest.mark.parametrize("scaling", ["exp_zscore", "quantile"])
+def test_rejects_nan(scaling):
+    with pytest.raises(ValueError, match="NaN"):
+        MetaInputTransformer(scaling=scaling).fit([[1.0], [np.nan]])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    pool=arrays(np.float64, st.tuples(st.integers(2, 50), st.just(2)),
+                elements=st.floats(-1e3, 1e3)),
+    scaling=st.sampled_from(["exp_zscore", "quantile"]),
+)
+def test_conversion_is_non_negative_and_keeps_the_order(pool, scaling):
+    Z = MetaInputTransformer(scaling=scaling).fit_transform(pool)
+    assert np.all(Z >= 0) and np.all(np.isfinite(Z))
+    for column in range(2):
+        order = np.argsort(pool[:, column], kind="stable")
+        assert np.all(np.diff(Z[order, column]) >= -1e-12)
+    if scaling == "quantile":
+        assert np.all(Z <= 1.0)
