@@ -23,6 +23,7 @@ def run_active_learning(
     cost_in=1.0,
     cost_ood=1.0,
     progress=False,
+    callback=None,
 ):
     """Run open-set active learning on a split and record every round.
 
@@ -51,6 +52,9 @@ def run_active_learning(
         Cost of labelling an IN and an OOD example.
     progress : bool, default=False
         Show a tqdm progress bar over the rounds.
+    callback : callable, default=None
+        Called as ``callback(record, learner)`` at the end of every round,
+        e.g. to snapshot the strategy's state (``learner.query_strategy_``).
 
     Returns
     -------
@@ -94,19 +98,20 @@ def run_active_learning(
             train_seconds = time.perf_counter() - start
             query_size = bought.size
             query_in_share = float(np.mean(labels != split.ood_label))
-        records.append(
-            {
-                "round": round_,
-                "test_accuracy": learner.score(split.X_test, split.y_test),
-                "n_labelled": learner.y_labelled_.size,
-                "n_labelled_in": int(np.sum(learner.y_labelled_ != split.ood_label)),
-                "query_size": query_size,
-                "query_in_share": query_in_share,
-                "budget_spent": oracle.spent_ - initial_cost,
-                "train_seconds": train_seconds,
-                "query_seconds": query_seconds,
-            }
-        )
+        record = {
+            "round": round_,
+            "test_accuracy": learner.score(split.X_test, split.y_test),
+            "n_labelled": learner.y_labelled_.size,
+            "n_labelled_in": int(np.sum(learner.y_labelled_ != split.ood_label)),
+            "query_size": query_size,
+            "query_in_share": query_in_share,
+            "budget_spent": oracle.spent_ - initial_cost,
+            "train_seconds": train_seconds,
+            "query_seconds": query_seconds,
+        }
+        if callback is not None:
+            callback(record, learner)
+        records.append(record)
     return records
 
 

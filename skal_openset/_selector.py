@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -325,9 +325,14 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         self._check_non_negative(X)
         device = torch.device(self.device)
+        scores = np.empty(len(X))
+        # Row blocks keep the hidden activations (rows x hidden_size) small
+        # enough to stay in cache instead of one huge temporary.
         with torch.inference_mode():
-            scores = self.module_(torch.tensor(X, device=device))
-        return scores.cpu().numpy()
+            for rows in gen_batches(len(X), 2**15):
+                block = torch.tensor(X[rows], device=device)
+                scores[rows] = self.module_(block).cpu().numpy()
+        return scores
 
     def score(self, X, y, sample_weight=None):
         """Pairwise ranking accuracy (concordance) of the meta-scores.

@@ -128,3 +128,14 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
     }
     assert (tmp_path / "accuracy.png").stat().st_size > 0
     assert (tmp_path / "records.csv").exists()
+
+
+def test_callback_sees_every_round_after_its_teach(split, estimator):
+    seen = []
+    run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=3, budget=5,
+        callback=lambda record, learner: seen.append(
+            (record["round"], learner.y_labelled_.size)
+        ),
+    )
+    assert seen == [(1, 20), (2, 25), (3, 30)]
