@@ -117,11 +117,23 @@ class ActiveLearner(BaseEstimator):
         if not isinstance(self.ood_label, Integral):
             raise ValueError(f"ood_label must be an integer, got {self.ood_label!r}.")
         X, y = self._check_labelled(X, y)
-        self.classes_ = self._resolve_classes(y)
-        self._check_known_labels(y)
+        classes = self._resolve_classes(y)
+        if self.ood_label in classes:
+            raise ValueError(
+                f"ood_label={self.ood_label} is one of the known classes "
+                f"{classes.tolist()}; its examples would never be trained on."
+            )
+        self._check_known_labels(y, classes)
+        if np.all(y == self.ood_label):
+            raise ValueError(
+                "The labelled set holds no in-distribution example, so there is "
+                "nothing to train the classifier on."
+            )
         strategy = self.query_strategy
         if strategy is None:
             strategy = UncertaintyQuery()
+        # Attributes are set only once every check has passed.
+        self.classes_ = classes
         self.query_strategy_ = (
             clone(strategy) if isinstance(strategy, QueryStrategy) else strategy
         )
@@ -172,7 +184,7 @@ class ActiveLearner(BaseEstimator):
             return self.fit(X, y)
         self._fit_on_initial_set()
         X, y = self._check_labelled(X, y)
-        self._check_known_labels(y)
+        self._check_known_labels(y, self.classes_)
         update = getattr(self.query_strategy_, "update", None)
         if update is not None:
             update(self, X, y)
@@ -225,21 +237,16 @@ class ActiveLearner(BaseEstimator):
             return np.asarray(classes)
         return np.unique(y[y != self.ood_label])
 
-    def _check_known_labels(self, y):
-        unknown = np.setdiff1d(y, np.append(self.classes_, self.ood_label))
+    def _check_known_labels(self, y, classes):
+        unknown = np.setdiff1d(y, np.append(classes, self.ood_label))
         if unknown.size:
             raise ValueError(
                 f"Labels {unknown.tolist()} are neither known classes "
-                f"{self.classes_.tolist()} nor ood_label={self.ood_label}."
+                f"{classes.tolist()} nor ood_label={self.ood_label}."
             )
 
     def _train(self, warm):
         is_in = self.y_labelled_ != self.ood_label
-        if not is_in.any():
-            raise ValueError(
-                "The labelled set holds no in-distribution example, so there is "
-                "nothing to train the classifier on."
-            )
         X_in, y_in = self.X_labelled_[is_in], self.y_labelled_[is_in]
         if warm:
             self.estimator_.partial_fit(X_in, y_in)

@@ -44,4 +44,6 @@ class CoreSetQuery(QueryStrategy):
             scores.append(nearest[chosen])
             distance = pairwise_distances(pool, pool[chosen : chosen + 1]).ravel()
             np.minimum(nearest, distance, out=nearest)
+            # Copies of a centre are also at 0: never pick the same row twice.
+            nearest[chosen] = -np.inf
         return indices, scores

@@ -1,5 +1,7 @@
 """RANDOM: uniform sampling, the non-AL baseline."""
 
+import numpy as np
+
 from ._base import QueryStrategy
 
 
@@ -14,4 +16,5 @@ class RandomQuery(QueryStrategy):
 
     def _select(self, learner, X_pool, n_instances, rng):
         indices = rng.choice(len(X_pool), size=n_instances, replace=False)
-        return indices, rng.uniform(size=n_instances)
+        # Scores follow the priority order, like every other strategy's.
+        return indices, np.sort(rng.uniform(size=n_instances))[::-1]

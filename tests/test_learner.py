@@ -1,0 +1,447 @@
+"""ActiveLearner: the modAL-style loop that keeps OOD examples out of training.
+
+Most tests use a tiny sklearn spy classifier and a spy strategy that write
+every call into one shared log, so the order of events and exactly what the
+classifier was trained on can be checked; a few use the real skorch nets.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+
+from skal_openset import (
+    ActiveLearner,
+    MQNetQuery,
+    OpenSetOracle,
+    QueryStrategy,
+    RandomQuery,
+    UncertaintyQuery,
+    load_digits_dataset,
+    make_mlp_classifier,
+    make_open_set_split,
+)
+from skal_openset._strategies._base import top_scores
+
+K = 4
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    # Tiny nets: on a busy 2-core machine intra-op threads cost 10-40x.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+class Log(list):
+    """Event log shared by the spies; survives sklearn.clone (deepcopy)."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def kinds(self):
+        return [event[0] for event in self]
+
+
+class SpyClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression that logs every fit/partial_fit call."""
+
+    def __init__(self, log=None):
+        self.log = log
+
+    def _record(self, kind, X, y):
+        self.log.append((kind, id(self), hasattr(self, "model_"), X.copy(), y.copy()))
+
+    def fit(self, X, y):
+        self._record("fit", X, y)
+        self.model_ = LogisticRegression(max_iter=200).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def partial_fit(self, X, y):
+        self._record("partial_fit", X, y)
+        self.model_ = LogisticRegression(max_iter=200).fit(X, y)
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+class SpyStrategy(QueryStrategy):
+    """Random queries; logs what `update` sees of the learner."""
+
+    def __init__(self, log=None, random_state=None):
+        self.log = log
+        self.random_state = random_state
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        return top_scores(rng.uniform(size=len(X_pool)), n_instances, rng)
+
+    def update(self, learner, X_query, y_query):
+        self.log.append(("update", id(learner.estimator_), len(learner.y_labelled_),
+                         np.array(X_query), np.array(y_query)))
+        self.n_updates_ = getattr(self, "n_updates_", 0) + 1
+        return self
+
+
+@pytest.fixture(scope="module")
+def split():
+    X, y = load_digits_dataset()
+    return make_open_set_split(
+        X, y, n_in_classes=K, noise_ratio=0.4, initial_size=40, random_state=0
+    )
+
+
+@pytest.fixture(scope="module")
+def initial(split):
+    return split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+
+
+@pytest.fixture(scope="module")
+def batches(split):
+    """Two labelled batches from outside the initial set, each with IN and OOD."""
+    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+    out = []
+    for rows in (rest[:20], rest[20:35]):
+        y = split.y_pool[rows]
+        assert 0 < np.sum(y == -1) < len(y)
+        out.append((split.X_pool[rows], y))
+    return out
+
+
+@pytest.fixture
+def log():
+    return Log()
+
+
+def spy_learner(log, initial=None, **kwargs):
+    X, y = (None, None) if initial is None else initial
+    return ActiveLearner(SpyClassifier(log), SpyStrategy(log, random_state=0), X, y,
+                         **kwargs)
+
+
+def mlp(max_epochs=5, **kwargs):
+    return make_mlp_classifier(64, K, hidden_sizes=(32, 16), max_epochs=max_epochs,
+                               lr=1e-2, batch_size=16, random_state=0, **kwargs)
+
+
+# ------------------------------------------------------- sklearn estimator
+
+
+def test_init_only_stores_its_arguments(log, initial):
+    estimator, strategy = SpyClassifier(log), SpyStrategy(log)
+    learner = ActiveLearner(estimator, strategy, *initial, ood_label=-1,
+                            warm_start=True)
+    params = learner.get_params(deep=False)
+    assert params["estimator"] is estimator and params["query_strategy"] is strategy
+    assert params["X_training"] is initial[0] and params["y_training"] is initial[1]
+    assert params["warm_start"] is True and params["classes"] is None
+    assert not [name for name in vars(learner) if name.endswith("_")]
+    assert log == []  # nothing trained
+
+
+def test_clone_of_a_used_learner_is_unfitted(log, initial, batches):
+    learner = spy_learner(log, initial)
+    learner.teach(*batches[0])
+    twin = clone(learner)
+    assert not [name for name in vars(twin) if name.endswith("_")]
+    assert twin.get_params(deep=False).keys() == learner.get_params(deep=False).keys()
+    np.testing.assert_array_equal(twin.X_training, initial[0])
+    twin.fit(*initial)  # usable on its own
+    assert len(twin.y_labelled_) == len(initial[1])
+
+
+# ---------------------------------------------------------- training data
+
+
+def test_first_query_fits_lazily_on_the_initial_set(log, initial, split):
+    learner = spy_learner(log, initial)
+    assert log == []
+    learner.query(split.X_pool[:50], n_instances=3)
+    assert log.kinds() == ["fit"]
+    np.testing.assert_array_equal(learner.X_labelled_, initial[0])
+    np.testing.assert_array_equal(learner.y_labelled_, initial[1])
+    learner.query(split.X_pool[:50], n_instances=3)
+    assert log.kinds() == ["fit"]  # fitted once
+
+
+def test_ood_rows_never_reach_the_classifier(log, initial, batches):
+    learner = spy_learner(log, initial)
+    learner.fit(*initial)
+    for X, y in batches:
+        learner.teach(X, y)
+    fits = [event for event in log if event[0] == "fit"]
+    assert len(fits) == 3
+    X_all = np.concatenate([initial[0]] + [X for X, _ in batches])
+    y_all = np.concatenate([initial[1]] + [y for _, y in batches])
+    # Labelled OOD stay in the labelled set, in order.
+    np.testing.assert_array_equal(learner.X_labelled_, X_all)
+    np.testing.assert_array_equal(learner.y_labelled_, y_all)
+    sizes = np.cumsum([len(initial[1])] + [len(y) for _, y in batches])
+    for (_, _, _, X_fit, y_fit), n in zip(fits, sizes):
+        assert not np.any(y_fit == -1)
+        keep = y_all[:n] != -1
+        np.testing.assert_array_equal(X_fit, X_all[:n][keep])
+        np.testing.assert_array_equal(y_fit, y_all[:n][keep])
+
+
+def test_skorch_net_is_trained_on_in_rows_only(initial, monkeypatch):
+    seen = []
+    net = mlp(max_epochs=1)
+    original_fit = type(net).fit
+
+    def recording_fit(self, X, y, **kwargs):
+        seen.append(np.array(y))
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(type(net), "fit", recording_fit)
+    ActiveLearner(net).fit(*initial)
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], initial[1][initial[1] != -1])
+
+
+# ------------------------------------------------------------------ teach
+
+
+def test_teach_updates_the_strategy_before_retraining(log, initial, batches):
+    learner = spy_learner(log, initial)
+    learner.fit(*initial)
+    chooser = learner.estimator_
+    X, y = batches[0]
+    learner.teach(X, y)
+    assert log.kinds() == ["fit", "update", "fit"]
+    _, estimator_id, n_labelled, X_seen, y_seen = log[1]
+    assert estimator_id == id(chooser)  # the classifier that chose the query
+    assert n_labelled == len(initial[1])  # before the query joined
+    np.testing.assert_array_equal(X_seen, X)
+    np.testing.assert_array_equal(y_seen, y)
+
+
+def test_teach_retrains_a_fresh_clone_by_default(log, initial, batches):
+    learner = spy_learner(log, initial)
+    learner.fit(*initial)
+    previous = learner.estimator_
+    learner.teach(*batches[0])
+    assert learner.estimator_ is not previous
+    kind, fitted_id, was_fitted, _, _ = log[-1]
+    assert kind == "fit" and fitted_id == id(learner.estimator_) and not was_fitted
+    assert "partial_fit" not in log.kinds()
+
+
+def test_warm_start_continues_with_partial_fit(log, initial, batches):
+    learner = spy_learner(log, initial, warm_start=True)
+    learner.fit(*initial)
+    previous = learner.estimator_
+    learner.teach(*batches[0])
+    assert learner.estimator_ is previous
+    assert log.kinds() == ["fit", "update", "partial_fit"]
+    kind, fitted_id, was_fitted, _, y_fit = log[-1]
+    assert fitted_id == id(previous) and was_fitted
+    np.testing.assert_array_equal(
+        y_fit, learner.y_labelled_[learner.y_labelled_ != -1]
+    )
+
+
+def test_warm_start_with_a_skorch_net_keeps_training(initial, batches):
+    cold = ActiveLearner(mlp(max_epochs=3)).fit(*initial).teach(*batches[0])
+    warm = ActiveLearner(mlp(max_epochs=3), warm_start=True).fit(*initial)
+    net = warm.estimator_
+    warm.teach(*batches[0])
+    assert warm.estimator_ is net and len(net.history) == 6
+    assert len(cold.estimator_.history) == 3
+
+
+def test_teach_without_data_acts_like_fit(log, initial):
+    taught = spy_learner(log).teach(*initial)
+    assert log.kinds() == ["fit"]  # no strategy update: nothing was queried
+    fitted = spy_learner(Log()).fit(*initial)
+    np.testing.assert_array_equal(taught.X_labelled_, fitted.X_labelled_)
+    np.testing.assert_array_equal(taught.predict(initial[0]),
+                                  fitted.predict(initial[0]))
+    assert isinstance(taught.query_strategy_, SpyStrategy)
+
+
+def test_teach_before_query_fits_the_initial_set_first(log, initial, batches):
+    learner = spy_learner(log, initial).teach(*batches[0])
+    assert log.kinds() == ["fit", "update", "fit"]
+    assert len(learner.y_labelled_) == len(initial[1]) + len(batches[0][1])
+
+
+# ------------------------------------------------------------- bad labels
+
+
+@pytest.mark.parametrize("method", ["fit", "teach"])
+def test_unknown_labels_are_named(log, initial, method):
+    learner = spy_learner(log, initial, classes=np.arange(K))
+    learner.fit(*initial)
+    n_events = len(log)
+    y = initial[1].copy()
+    y[[0, 3]] = [7, 11]
+    with pytest.raises(ValueError, match=r"\[7, 11\].*ood_label=-1"):
+        getattr(learner, method)(initial[0], y)
+    if method == "teach":  # rejected before anything changed
+        assert len(log) == n_events and len(learner.y_labelled_) == len(y)
+
+
+def test_known_classes_come_from_the_skorch_net(initial):
+    learner = ActiveLearner(mlp(max_epochs=1))
+    X, y = initial
+    keep = y != 3  # class 3 absent from the labelled set, still known
+    learner.fit(X[keep], y[keep])
+    np.testing.assert_array_equal(learner.classes_, np.arange(K))
+    learner.teach(X[~keep], y[~keep])
+    assert learner.predict_proba(X).shape == (len(X), K)
+
+
+@pytest.mark.parametrize("method", ["fit", "teach"])
+def test_float_labels_are_rejected(log, initial, method):
+    learner = spy_learner(log, initial)
+    with pytest.raises(ValueError, match="integer labels"):
+        getattr(learner, method)(initial[0], initial[1].astype(float))
+
+
+def test_all_ood_initial_set_is_a_clear_error(log, initial):
+    X, y = initial
+    learner = spy_learner(log)
+    with pytest.raises(ValueError, match="no in-distribution example"):
+        learner.fit(X[y == -1], y[y == -1])
+    # A failed fit leaves no half-fitted state behind.
+    assert not [name for name in vars(learner) if name.endswith("_")]
+
+
+def test_ood_label_among_the_known_classes_is_rejected(initial):
+    X, y = initial
+    learner = ActiveLearner(mlp(max_epochs=1), ood_label=0)  # classes 0..3 from the net
+    with pytest.raises(ValueError, match="ood_label=0 is one of the known classes"):
+        learner.fit(X[y != -1], y[y != -1])
+
+
+@pytest.mark.parametrize("ood_label", [-1.0, "ood", None])
+def test_non_integer_ood_label_is_rejected(log, initial, ood_label):
+    with pytest.raises(ValueError, match="ood_label must be an integer"):
+        spy_learner(log, ood_label=ood_label).fit(*initial)
+
+
+def test_other_ood_label(log, initial):
+    X, y = initial
+    y = np.where(y == -1, 99, y)
+    learner = spy_learner(log, ood_label=99).fit(X, y)
+    assert not np.any(log[0][4] == 99)
+    np.testing.assert_array_equal(learner.y_labelled_, y)
+
+
+@pytest.mark.parametrize("bad", ["nan", "length"])
+def test_bad_training_data_is_rejected(log, initial, bad):
+    X, y = initial[0].copy(), initial[1]
+    if bad == "nan":
+        X[2, 2] = np.nan
+    else:
+        y = y[:-1]
+    with pytest.raises(ValueError, match="NaN|inconsistent numbers"):
+        spy_learner(log).fit(X, y)
+
+
+# ---------------------------------------------------------- query, predict
+
+
+def test_query_before_any_data_is_not_fitted(log, split):
+    learner = spy_learner(log)
+    with pytest.raises(NotFittedError, match="no labelled data"):
+        learner.query(split.X_pool[:10])
+    with pytest.raises(NotFittedError):
+        learner.predict(split.X_pool[:10])
+
+
+def test_query_returns_indices_and_rows(log, initial, split):
+    learner = spy_learner(log, initial)
+    X_pool = split.X_pool[:60]
+    indices, X_query = learner.query(X_pool.tolist(), n_instances=7)
+    assert indices.shape == (7,) and len(np.unique(indices)) == 7
+    np.testing.assert_array_equal(X_query, X_pool[indices])
+    expected, _ = SpyStrategy(random_state=0)(learner, X_pool, n_instances=7)
+    np.testing.assert_array_equal(indices, expected)
+
+
+def test_predict_proba_and_score_delegate(initial, split):
+    learner = ActiveLearner(mlp(), X_training=initial[0], y_training=initial[1])
+    X, y = split.X_test, split.y_test
+    proba = learner.predict_proba(X)  # lazily fits
+    net = learner.estimator_
+    np.testing.assert_array_equal(proba, net.predict_proba(X))
+    np.testing.assert_array_equal(learner.predict(X), net.predict(X))
+    assert learner.score(X, y) == pytest.approx(np.mean(net.predict(X) == y))
+
+
+# ----------------------------------------------------------------- strategy
+
+
+def test_default_strategy_is_uncertainty(log, initial):
+    learner = ActiveLearner(SpyClassifier(log)).fit(*initial)
+    assert isinstance(learner.query_strategy_, UncertaintyQuery)
+
+
+def test_strategy_is_cloned_at_fit(initial, batches, split):
+    user_strategy = MQNetQuery("msp", random_state=0)
+    params = user_strategy.get_params()
+    learner = ActiveLearner(mlp(), user_strategy, *initial)
+    indices, X_query = learner.query(split.X_pool[200:400], n_instances=20)
+    learner.teach(X_query, split.y_pool[200:400][indices])
+    assert learner.query_strategy_ is not user_strategy
+    assert hasattr(learner.query_strategy_, "meta_input_")
+    assert not [name for name in vars(user_strategy) if name.endswith("_")]
+    assert user_strategy.get_params() == params
+    # A new fit starts over with a fresh clone.
+    learner.fit(*initial)
+    assert not hasattr(learner.query_strategy_, "meta_input_")
+
+
+def test_plain_callable_strategy_is_used_as_is(log, initial, batches, split):
+    calls = []
+
+    def first_rows(learner, X_pool, n_instances=1):
+        calls.append(learner)
+        return np.arange(n_instances), np.zeros(n_instances)
+
+    learner = ActiveLearner(SpyClassifier(log), first_rows, *initial)
+    indices, _ = learner.query(split.X_pool[:30], n_instances=4)
+    np.testing.assert_array_equal(indices, np.arange(4))
+    assert learner.query_strategy_ is first_rows and calls == [learner]
+    learner.teach(*batches[0])  # no update method: just retrains
+    assert log.kinds() == ["fit", "fit"]
+
+
+# --------------------------------------------------------------- full loop
+
+
+def test_three_rounds_of_mqnet_with_the_oracle(split):
+    oracle = OpenSetOracle(split.y_pool)
+    y_initial = oracle.label(split.initial_idx)
+    learner = ActiveLearner(
+        mlp(max_epochs=10), MQNetQuery(random_state=0),
+        split.X_pool[split.initial_idx], y_initial,
+    )
+    budget, labelled = 25, list(split.initial_idx)
+    for round_ in range(3):
+        unlabelled = np.flatnonzero(~oracle.queried_)
+        indices, _ = learner.query(split.X_pool[unlabelled], n_instances=budget)
+        kept, cost = oracle.fill_budget(unlabelled[indices], budget)
+        assert cost == budget and len(kept) == budget
+        y = oracle.label(kept)
+        learner.teach(split.X_pool[kept], y)
+        labelled.extend(kept)
+        np.testing.assert_array_equal(learner.y_labelled_, split.y_pool[labelled])
+        strategy = learner.query_strategy_
+        np.testing.assert_array_equal(strategy.validation_target_ == 0, y == -1)
+    assert hasattr(strategy, "selector_")
+    assert oracle.spent_ == len(split.initial_idx) + 3 * budget
+    assert len(np.unique(labelled)) == len(labelled)
+    assert learner.score(split.X_test, split.y_test) > 1.5 / K

@@ -1,0 +1,643 @@
+"""Query strategies: one shared template of the modAL contract, then each
+strategy's own behaviour, every score checked against an independent
+computation from the learner's net."""
+
+import copy
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.special import logsumexp, xlogy
+from sklearn.metrics import pairwise_distances
+from sklearn.preprocessing import normalize
+
+from skal_openset import (
+    ActiveLearner,
+    BadgeQuery,
+    CoreSetQuery,
+    LearningLossQuery,
+    MetaInputTransformer,
+    MQNetQuery,
+    PurityInformativenessQuery,
+    RandomQuery,
+    UncertaintyQuery,
+    embed,
+    load_digits_dataset,
+    mahalanobis_purity,
+    make_mlp_classifier,
+    make_open_set_split,
+    predict_logits,
+    predicted_loss,
+)
+
+K = 4
+N_POOL = 150
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    # Tiny nets: on a busy 2-core machine intra-op threads cost 10-40x.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def split():
+    X, y = load_digits_dataset()
+    return make_open_set_split(
+        X, y, n_in_classes=K, noise_ratio=0.4, initial_size=40, random_state=0
+    )
+
+
+@pytest.fixture(scope="module")
+def unlabelled(split):
+    """Positions of a small unlabelled pool (not in the initial set)."""
+    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+    return rest[:N_POOL]
+
+
+@pytest.fixture(scope="module")
+def pool(split, unlabelled):
+    return split.X_pool[unlabelled]
+
+
+def _net(learning_loss=False):
+    return make_mlp_classifier(
+        64, K, learning_loss=learning_loss, hidden_sizes=(32, 16), max_epochs=15,
+        lr=1e-2, batch_size=16, iterator_valid__batch_size=1024, random_state=0,
+    )
+
+
+def _fitted_learner(split, strategy=None, learning_loss=False):
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    return ActiveLearner(_net(learning_loss), strategy).fit(X0, y0)
+
+
+@pytest.fixture(scope="module")
+def learner(split):
+    return _fitted_learner(split)
+
+
+@pytest.fixture(scope="module")
+def ll_learner(split):
+    return _fitted_learner(split, learning_loss=True)
+
+
+@pytest.fixture(scope="module")
+def taught(split, unlabelled, pool):
+    """An MQ-Net learner after one query and teach, and the net that chose the query."""
+    mq_learner = _fitted_learner(split, MQNetQuery(random_state=0))
+    idx, X_query = mq_learner.query(pool, n_instances=30)
+    y_query = split.y_pool[unlabelled[idx]]
+    assert 0 < np.sum(y_query == -1) < len(y_query), "need IN and OOD in the query"
+    chooser = copy.deepcopy(mq_learner.estimator_)
+    raw_pool = raw_scores(mq_learner, pool, "knn_contrast", "least_confidence")
+    raw_query = raw_scores(mq_learner, X_query, "knn_contrast", "least_confidence")
+    mq_learner.teach(X_query, y_query)
+    return dict(learner=mq_learner, chooser=chooser, X_query=X_query,
+                y_query=y_query, raw_pool=raw_pool, raw_query=raw_query)
+
+
+def zeroed(learner, modules=("stages", "head")):
+    """A copy of `learner` whose net has the named submodules' parameters zeroed."""
+    learner = copy.deepcopy(learner)
+    with torch.no_grad():
+        for name in modules:
+            for param in getattr(learner.estimator_.module_, name).parameters():
+                param.zero_()
+    return learner
+
+
+# ------------------------------------------------- independent computations
+
+
+def informativeness(name, net, X):
+    proba = net.predict_proba(X).astype(np.float64)
+    top = np.sort(proba, axis=1)
+    if name == "least_confidence":
+        return 1.0 - top[:, -1]
+    if name == "margin":
+        return top[:, -2] - top[:, -1]
+    if name == "entropy":
+        return -xlogy(proba, proba).sum(axis=1)
+    assert name == "learning_loss"
+    module = copy.deepcopy(net.module_).eval()
+    with torch.no_grad():
+        return module(torch.from_numpy(X))[1].numpy().astype(np.float64)
+
+
+def purity(name, learner, X):
+    net = learner.estimator_
+    if name == "msp":
+        return net.predict_proba(X).max(axis=1).astype(np.float64)
+    if name == "energy":
+        return logsumexp(predict_logits(net, X).astype(np.float64), axis=1)
+    is_in = learner.y_labelled_ != learner.ood_label
+    emb = embed(net, X)
+    emb_in = embed(net, learner.X_labelled_[is_in])
+    if name == "mahalanobis":
+        return mahalanobis_purity(emb, emb_in, learner.y_labelled_[is_in])
+    dist_in = pairwise_distances(normalize(emb), normalize(emb_in)).min(axis=1)
+    if name == "knn":
+        return -dist_in
+    assert name == "knn_contrast"
+    emb_ood = embed(net, learner.X_labelled_[~is_in])
+    return pairwise_distances(normalize(emb), normalize(emb_ood)).min(axis=1) - dist_in
+
+
+def raw_scores(learner, X, purity_name, informativeness_name):
+    return np.column_stack([
+        purity(purity_name, learner, X),
+        informativeness(informativeness_name, learner.estimator_, X),
+    ])
+
+
+def exp_z(raw, reference):
+    """exp of the z-score of `raw` under the mean and population std of `reference`."""
+    return np.exp((raw - reference.mean(axis=0)) / reference.std(axis=0))
+
+
+def gradient_norms(net, X):
+    """||p - onehot(argmax p)|| * ||h||: the norm of BADGE's gradient embedding."""
+    proba = net.predict_proba(X).astype(np.float64)
+    residual = proba - np.eye(proba.shape[1])[proba.argmax(axis=1)]
+    return np.linalg.norm(residual, axis=1) * np.linalg.norm(embed(net, X), axis=1)
+
+
+# ------------------------------------------------------------------ template
+
+
+@dataclass
+class Case:
+    make: Callable  # random_state -> a fresh strategy
+    learner: ActiveLearner
+
+
+def assert_contract(indices, scores, n_pool, k):
+    assert isinstance(indices, np.ndarray) and isinstance(scores, np.ndarray)
+    assert indices.shape == (k,) and scores.shape == (k,)
+    assert np.issubdtype(indices.dtype, np.integer)
+    assert len(np.unique(indices)) == k
+    assert indices.min() >= 0 and indices.max() < n_pool
+    assert np.all(np.isfinite(scores))
+
+
+def net_state(learner):
+    net = learner.estimator_
+    return (
+        {k: v.clone() for k, v in net.module_.state_dict().items()},
+        len(net.history),
+        learner.X_labelled_.copy(),
+        learner.y_labelled_.copy(),
+    )
+
+
+class StrategyTemplate:
+    """What every query strategy satisfies; subclasses provide a `case` fixture.
+
+    ``ordered``: scores are non-increasing along the returned order.
+    ``top_k``: the indices are the k best of ``expected_scores``.
+    """
+
+    ordered = True
+    top_k = True
+
+    def expected_scores(self, strategy, learner, X_pool):
+        """Each pool row's score, computed independently; None if not per row."""
+        return None
+
+    @pytest.mark.parametrize("k", [1, 7, N_POOL])
+    def test_modal_contract(self, case, pool, k):
+        indices, scores = case.make(0)(case.learner, pool, n_instances=k, unused=1)
+        assert_contract(indices, scores, len(pool), k)
+
+    def test_scores_match_an_independent_computation(self, case, pool):
+        strategy = case.make(0)
+        indices, scores = strategy(case.learner, pool, n_instances=20)
+        expected = self.expected_scores(strategy, case.learner, pool)
+        if expected is None:
+            pytest.skip("the score of a row depends on the rest of the batch")
+        np.testing.assert_allclose(scores, expected[indices], rtol=1e-4, atol=1e-6)
+        if self.top_k:
+            rest = np.delete(expected, indices)
+            assert scores.min() >= rest.max() - 1e-4 * (1 + abs(rest.max()))
+
+    def test_scores_non_increasing(self, case, pool):
+        if not self.ordered:
+            pytest.skip("scores of this strategy carry no order")
+        _, scores = case.make(0)(case.learner, pool, n_instances=30)
+        assert np.all(np.diff(scores) <= 1e-9 * (1 + np.abs(scores[:-1])))
+
+    def test_reproducible_with_an_int_seed(self, case, pool):
+        strategy = case.make(3)
+        first = strategy(case.learner, pool, n_instances=15)
+        again = strategy(case.learner, pool, n_instances=15)
+        other = case.make(3)(case.learner, pool, n_instances=15)
+        for result in (again, other):
+            np.testing.assert_array_equal(result[0], first[0])
+            np.testing.assert_array_equal(result[1], first[1])
+
+    def test_does_not_mutate_the_learner(self, case, pool):
+        state, n_epochs, X_lab, y_lab = net_state(case.learner)
+        proba = case.learner.predict_proba(pool)
+        case.make(0)(case.learner, pool, n_instances=10)
+        new_state, new_epochs, new_X, new_y = net_state(case.learner)
+        assert state.keys() == new_state.keys()
+        for name in state:
+            assert torch.equal(state[name], new_state[name]), name
+        assert new_epochs == n_epochs
+        np.testing.assert_array_equal(case.learner.predict_proba(pool), proba)
+        np.testing.assert_array_equal(new_X, X_lab)
+        np.testing.assert_array_equal(new_y, y_lab)
+
+    def test_more_instances_than_pool_returns_all_with_warning(self, case, pool):
+        small = pool[:6]
+        with pytest.warns(UserWarning, match="larger than the pool"):
+            indices, scores = case.make(0)(case.learner, small, n_instances=9)
+        assert_contract(indices, scores, len(small), len(small))
+
+    @pytest.mark.parametrize("n_instances", [0, -2, 2.5, 3.0, "3", None])
+    def test_rejects_a_bad_n_instances(self, case, pool, n_instances):
+        with pytest.raises(ValueError, match="n_instances"):
+            case.make(0)(case.learner, pool, n_instances=n_instances)
+
+    @pytest.mark.parametrize("bad", [np.nan, np.inf])
+    def test_rejects_a_non_finite_pool(self, case, pool, bad):
+        X = pool[:20].copy()
+        X[3, 5] = bad
+        with pytest.raises(ValueError, match="X_pool contains (NaN|inf)"):
+            case.make(0)(case.learner, X, n_instances=2)
+
+    def test_rejects_an_empty_pool(self, case, pool):
+        with pytest.raises(ValueError, match="0 sample"):
+            case.make(0)(case.learner, pool[:0], n_instances=1)
+
+    @settings(max_examples=5, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.differing_executors])
+    @given(data=st.data())
+    def test_contract_on_any_sub_pool(self, case, pool, data):
+        rows = data.draw(st.lists(st.integers(0, len(pool) - 1), min_size=2,
+                                  max_size=40, unique=True))
+        k = data.draw(st.integers(1, len(rows)))
+        indices, scores = case.make(0)(case.learner, pool[rows], n_instances=k)
+        assert_contract(indices, scores, len(rows), k)
+
+
+# ---------------------------------------------------------------- strategies
+
+
+class TestRandomQuery(StrategyTemplate):
+    ordered = False
+    top_k = False
+
+    @pytest.fixture
+    def case(self, learner):
+        return Case(lambda seed: RandomQuery(random_state=seed), learner)
+
+    def test_different_seeds_differ(self, learner, pool):
+        picks = {tuple(RandomQuery(seed)(learner, pool, n_instances=10)[0])
+                 for seed in range(5)}
+        assert len(picks) == 5
+
+    def test_ignores_the_model(self, learner, ll_learner, pool):
+        a = RandomQuery(7)(learner, pool, n_instances=10)
+        b = RandomQuery(7)(ll_learner, pool, n_instances=10)
+        np.testing.assert_array_equal(a[0], b[0])
+
+    def test_shared_random_state_instance_advances(self, learner, pool):
+        strategy = RandomQuery(np.random.RandomState(0))
+        first = strategy(learner, pool, n_instances=10)[0]
+        second = strategy(learner, pool, n_instances=10)[0]
+        assert not np.array_equal(first, second)
+
+
+class TestUncertaintyQuery(StrategyTemplate):
+    @pytest.fixture(params=["least_confidence", "margin", "entropy"])
+    def case(self, request, learner):
+        return Case(
+            lambda seed: UncertaintyQuery(request.param, random_state=seed), learner
+        )
+
+    def expected_scores(self, strategy, learner, X_pool):
+        return informativeness(strategy.measure, learner.estimator_, X_pool)
+
+    def test_unknown_measure_is_rejected(self, learner, pool):
+        with pytest.raises(ValueError, match="measure"):
+            UncertaintyQuery("variance")(learner, pool, n_instances=1)
+
+    def test_ties_are_broken_at_random(self, learner, pool):
+        flat = zeroed(learner)  # every row gets the uniform distribution
+        picks = [UncertaintyQuery(random_state=s)(flat, pool, n_instances=5)[0]
+                 for s in range(3)]
+        assert not np.array_equal(picks[0], np.arange(5))
+        assert len({tuple(p) for p in picks}) == 3
+
+
+class TestCoreSetQuery(StrategyTemplate):
+    @pytest.fixture
+    def case(self, learner):
+        return Case(lambda seed: CoreSetQuery(random_state=seed), learner)
+
+    def test_greedy_k_center_against_pairwise_distances(self, learner, pool):
+        indices, scores = CoreSetQuery(0)(learner, pool, n_instances=12)
+        net = learner.estimator_
+        emb = embed(net, pool).astype(np.float64)
+        labelled = embed(net, learner.X_labelled_).astype(np.float64)  # OOD included
+        nearest = pairwise_distances(emb, labelled).min(axis=1)
+        # First pick: the pool point farthest from every labelled example.
+        assert indices[0] == np.argmax(nearest)
+        for chosen, score in zip(indices, scores):
+            assert score == pytest.approx(nearest[chosen], rel=1e-4, abs=1e-6)
+            assert nearest[chosen] >= nearest.max() - 1e-5
+            to_chosen = pairwise_distances(emb, emb[[chosen]]).ravel()
+            nearest = np.minimum(nearest, to_chosen)
+
+    def test_labelled_rows_are_not_picked_before_new_ones(self, learner, pool):
+        X = np.vstack([learner.X_labelled_[:10], pool[:10]])
+        indices, scores = CoreSetQuery(0)(learner, X, n_instances=10)
+        assert indices.min() >= 10
+        assert np.all(scores > 0)
+
+    @pytest.mark.parametrize("n_instances", [5, 12])
+    def test_duplicate_rows_give_distinct_indices(self, learner, pool, n_instances):
+        X = np.repeat(pool[:3], 4, axis=0)
+        indices, scores = CoreSetQuery(0)(learner, X, n_instances=n_instances)
+        assert_contract(indices, scores, len(X), n_instances)
+        # The three distinct rows come first, then zero-distance copies.
+        assert len(np.unique(indices[:3] // 4)) == 3
+        np.testing.assert_array_equal(scores[3:], 0.0)
+
+    def test_a_pool_of_labelled_rows_gives_distinct_indices(self, learner):
+        indices, scores = CoreSetQuery(0)(learner, learner.X_labelled_, n_instances=8)
+        assert_contract(indices, scores, len(learner.X_labelled_), 8)
+
+
+class TestBadgeQuery(StrategyTemplate):
+    ordered = False
+    top_k = False
+
+    @pytest.fixture
+    def case(self, learner):
+        return Case(lambda seed: BadgeQuery(random_state=seed), learner)
+
+    def expected_scores(self, strategy, learner, X_pool):
+        return gradient_norms(learner.estimator_, X_pool)
+
+    def test_never_picks_a_copy_while_a_new_row_remains(self, learner, pool):
+        X = np.repeat(pool[:3], 4, axis=0)
+        for seed in range(5):
+            indices, _ = BadgeQuery(seed)(learner, X, n_instances=3)
+            assert sorted(indices // 4) == [0, 1, 2]
+
+    def test_more_picks_than_distinct_rows_stay_distinct(self, learner, pool):
+        X = np.repeat(pool[:3], 4, axis=0)
+        for seed in range(5):
+            indices, scores = BadgeQuery(seed)(learner, X, n_instances=6)
+            assert_contract(indices, scores, len(X), 6)
+
+    def test_zero_gradients_fall_back_to_distinct_top_norms(self, learner, pool):
+        dead = zeroed(learner, modules=("stages",))  # zero embedding everywhere
+        indices, scores = BadgeQuery(0)(dead, pool, n_instances=10)
+        assert_contract(indices, scores, len(pool), 10)
+        np.testing.assert_array_equal(scores, 0.0)
+
+    def test_few_nonzero_gradients_come_first_by_norm(self, learner, pool):
+        # Without stage biases a zero input has a zero embedding, hence no gradient.
+        dead = copy.deepcopy(learner)
+        with torch.no_grad():
+            for stage in dead.estimator_.module_.stages:
+                stage[0].bias.zero_()
+        X = np.vstack([np.zeros((8, pool.shape[1]), np.float32), pool[:3]])
+        norms = gradient_norms(dead.estimator_, X)
+        assert np.count_nonzero(norms) == 3
+        indices, scores = BadgeQuery(0)(dead, X, n_instances=6)
+        np.testing.assert_array_equal(indices[:3], 8 + np.argsort(-norms[8:]))
+        np.testing.assert_allclose(scores, norms[indices], rtol=1e-4)
+        np.testing.assert_array_equal(scores[3:], 0.0)
+
+
+class TestLearningLossQuery(StrategyTemplate):
+    @pytest.fixture
+    def case(self, ll_learner):
+        return Case(lambda seed: LearningLossQuery(random_state=seed), ll_learner)
+
+    def expected_scores(self, strategy, learner, X_pool):
+        return informativeness("learning_loss", learner.estimator_, X_pool)
+
+    def test_needs_a_learning_loss_net(self, learner, pool):
+        with pytest.raises(ValueError, match="learning_loss=True"):
+            LearningLossQuery()(learner, pool, n_instances=1)
+
+
+PI_CASES = [
+    ("msp", "least_confidence", "sum", "learner"),
+    ("energy", "margin", "product", "learner"),
+    ("mahalanobis", "entropy", "sum", "learner"),
+    ("knn", "least_confidence", "product", "learner"),
+    ("knn_contrast", "least_confidence", "sum", "learner"),
+    ("knn_contrast", "entropy", "product", "learner"),
+    ("energy", "learning_loss", "sum", "ll_learner"),
+]
+
+
+class TestPurityInformativenessQuery(StrategyTemplate):
+    @pytest.fixture(params=PI_CASES, ids=["-".join(c[:3]) for c in PI_CASES])
+    def case(self, request):
+        p, i, combine, learner_name = request.param
+        return Case(
+            lambda seed: PurityInformativenessQuery(p, i, combine, random_state=seed),
+            request.getfixturevalue(learner_name),
+        )
+
+    def expected_scores(self, strategy, learner, X_pool):
+        raw = raw_scores(learner, X_pool, strategy.purity, strategy.informativeness)
+        Z = exp_z(raw, raw)
+        return Z.sum(axis=1) if strategy.combine == "sum" else Z.prod(axis=1)
+
+    def test_meta_input_is_fitted_on_the_queried_pool(self, learner, pool):
+        strategy = PurityInformativenessQuery("msp", random_state=0)
+        strategy(learner, pool, n_instances=3)
+        raw = raw_scores(learner, pool, "msp", "least_confidence")
+        fitted = strategy.meta_input_
+        np.testing.assert_allclose(fitted.mean_, raw.mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(fitted.scale_, raw.std(axis=0), rtol=1e-4)
+
+    def test_callable_scores(self, learner, pool):
+        first_feature = lambda lrn, X: np.asarray(X)[:, 10].astype(float)  # noqa: E731
+        row_sum = lambda lrn, X: np.asarray(X).sum(axis=1).astype(float)  # noqa: E731
+        strategy = PurityInformativenessQuery(first_feature, row_sum, random_state=0)
+        indices, scores = strategy(learner, pool, n_instances=10)
+        raw = np.column_stack([first_feature(None, pool), row_sum(None, pool)])
+        expected = exp_z(raw, raw).sum(axis=1)
+        np.testing.assert_allclose(scores, expected[indices], rtol=1e-5)
+
+    @pytest.mark.parametrize("output", [lambda X: np.ones(len(X) + 1),
+                                        lambda X: np.full(len(X), np.nan)])
+    def test_callable_with_a_bad_output_is_rejected(self, learner, pool, output):
+        strategy = PurityInformativenessQuery(lambda lrn, X: output(X))
+        with pytest.raises(ValueError, match="purity score must return"):
+            strategy(learner, pool, n_instances=1)
+
+    @pytest.mark.parametrize("params", [dict(purity="csi"),
+                                        dict(informativeness="badge"),
+                                        dict(combine="max")])
+    def test_unknown_option_is_rejected(self, learner, pool, params):
+        with pytest.raises(ValueError, match=list(params)[0]):
+            PurityInformativenessQuery(**params)(learner, pool, n_instances=1)
+
+
+class TestMQNetQuery(StrategyTemplate):
+    @pytest.fixture(params=["before_update", "after_update"])
+    def case(self, request, learner, taught):
+        if request.param == "before_update":
+            return Case(lambda seed: MQNetQuery(random_state=seed), learner)
+        fitted = taught["learner"].query_strategy_
+        assert hasattr(fitted, "selector_")
+        return Case(
+            lambda seed: copy.deepcopy(fitted).set_params(random_state=seed),
+            taught["learner"],
+        )
+
+    def expected_scores(self, strategy, learner, X_pool):
+        raw = raw_scores(learner, X_pool, strategy.purity, strategy.informativeness)
+        Z = exp_z(raw, raw)
+        if hasattr(strategy, "selector_"):
+            return strategy.selector_.predict(Z)
+        return Z.sum(axis=1)
+
+
+# --------------------------------------------------------- MQ-Net specifics
+
+
+@pytest.mark.parametrize("purity_name", ["msp", "knn_contrast"])
+def test_mqnet_first_query_is_the_sum_heuristic(learner, pool, purity_name):
+    mq = MQNetQuery(purity_name, "entropy", random_state=4)(
+        learner, pool, n_instances=25
+    )
+    pi = PurityInformativenessQuery(purity_name, "entropy", "sum", random_state=4)(
+        learner, pool, n_instances=25
+    )
+    np.testing.assert_array_equal(mq[0], pi[0])
+    np.testing.assert_array_equal(mq[1], pi[1])
+
+
+class _StubSelector:
+    """Records what it is asked to score; prefers low informativeness."""
+
+    def predict(self, Z):
+        self.seen = np.array(Z)
+        return -Z[:, 1]
+
+
+def test_mqnet_after_update_ranks_by_the_selector(taught, pool):
+    strategy = copy.deepcopy(taught["learner"].query_strategy_)
+    strategy.selector_ = stub = _StubSelector()
+    indices, scores = strategy(taught["learner"], pool, n_instances=10)
+    raw = raw_scores(taught["learner"], pool, "knn_contrast", "least_confidence")
+    np.testing.assert_allclose(stub.seen, exp_z(raw, raw), rtol=1e-4)
+    np.testing.assert_array_equal(indices, np.argsort(-stub.predict(stub.seen))[:10])
+    np.testing.assert_array_equal(scores, -stub.seen[indices, 1])
+
+
+def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
+    strategy = taught["learner"].query_strategy_
+    X_query, y_query = taught["X_query"], taught["y_query"]
+    is_in = y_query != -1
+
+    def cross_entropy(net):
+        proba = net.predict_proba(X_query[is_in]).astype(np.float64)
+        return -np.log(proba[np.arange(is_in.sum()), y_query[is_in]])
+
+    expected = np.zeros(len(y_query))
+    expected[is_in] = cross_entropy(taught["chooser"])
+    np.testing.assert_allclose(
+        strategy.validation_target_, expected, rtol=1e-4, atol=1e-6
+    )
+    # The retrained classifier has seen the query: its loss is another target.
+    after = cross_entropy(taught["learner"].estimator_)
+    assert not np.allclose(after, expected[is_in], rtol=1e-2)
+    assert after.mean() < expected[is_in].mean()
+
+
+def test_query_set_meta_input_uses_the_pool_statistics(taught):
+    strategy = taught["learner"].query_strategy_
+    expected = exp_z(taught["raw_query"], taught["raw_pool"])
+    np.testing.assert_allclose(strategy.validation_meta_input_, expected, rtol=1e-4)
+    own_scale = MetaInputTransformer().fit_transform(taught["raw_query"])
+    assert not np.allclose(strategy.validation_meta_input_, own_scale, rtol=1e-2)
+
+
+def _ood_rows(split, unlabelled, n):
+    ood = unlabelled[split.y_pool[unlabelled] == -1][:n]
+    return split.X_pool[ood], split.y_pool[ood]
+
+
+def test_all_ood_update_without_selector_stays_on_the_sum(
+    learner, pool, split, unlabelled
+):
+    strategy = MQNetQuery(random_state=0)
+    before = strategy(learner, pool, n_instances=10)
+    with pytest.warns(UserWarning, match="no pair to rank"):
+        strategy.update(learner, *_ood_rows(split, unlabelled, 8))
+    assert not hasattr(strategy, "selector_")
+    np.testing.assert_array_equal(strategy.validation_target_, np.zeros(8))
+    after = strategy(learner, pool, n_instances=10)
+    np.testing.assert_array_equal(after[0], before[0])
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_all_ood_update_keeps_the_previous_selector(taught, pool, split, unlabelled):
+    strategy = copy.deepcopy(taught["learner"].query_strategy_)
+    selector = strategy.selector_
+    before = strategy(taught["learner"], pool, n_instances=10)
+    with pytest.warns(UserWarning, match="no pair to rank"):
+        strategy.update(taught["learner"], *_ood_rows(split, unlabelled, 8))
+    assert strategy.selector_ is selector
+    after = strategy(taught["learner"], pool, n_instances=10)
+    np.testing.assert_array_equal(after[0], before[0])
+
+
+def test_update_before_any_query_is_an_error(learner, pool):
+    with pytest.raises(ValueError, match="call the strategy on the pool"):
+        MQNetQuery().update(learner, pool[:4], np.array([0, 1, -1, 2]))
+
+
+def test_update_with_mismatched_lengths_is_an_error(learner, pool):
+    strategy = MQNetQuery(random_state=0)
+    strategy(learner, pool, n_instances=2)
+    with pytest.raises(ValueError, match="rows"):
+        strategy.update(learner, pool[:4], np.array([0, 1, -1]))
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_accumulate_grows_the_validation_set(
+    learner, pool, split, unlabelled, accumulate
+):
+    y_pool = split.y_pool[unlabelled]
+    in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
+    query_sets = [np.r_[in_rows[:6], ood_rows[:6]],
+                  np.r_[in_rows[6:11], ood_rows[6:10]]]
+    strategy = MQNetQuery("msp", random_state=0, accumulate=accumulate)
+    sizes, metas = [], []
+    for rows in query_sets:
+        strategy(learner, pool, n_instances=5)
+        strategy.update(learner, pool[rows], y_pool[rows])
+        sizes.append(len(strategy.validation_target_))
+        metas.append(strategy.validation_meta_input_.copy())
+        assert metas[-1].shape == (sizes[-1], 2)
+        assert hasattr(strategy, "selector_")
+    if accumulate:
+        assert sizes == [12, 21]
+        np.testing.assert_array_equal(metas[1][:12], metas[0])
+    else:
+        assert sizes == [12, 9]
