@@ -38,21 +38,34 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio):
     start = time.perf_counter()
     for trial in range(n_trials):
         split = make_open_set_split(
-            X, y, n_in_classes=4, noise_ratio=noise_ratio,
-            initial_size=budget, random_state=trial,
+            X,
+            y,
+            n_in_classes=4,
+            noise_ratio=noise_ratio,
+            initial_size=budget,
+            random_state=trial,
         )
         estimator = make_mlp_classifier(
-            X.shape[1], split.n_classes, hidden_sizes=(128,), max_epochs=50,
+            X.shape[1],
+            split.n_classes,
+            hidden_sizes=(128,),
+            max_epochs=50,
             random_state=trial,
         )
         for name, strategy in DEMO_STRATEGIES.items():
             runs = run_active_learning(
-                split, estimator, strategy(random_state=trial),
-                n_rounds=n_rounds, budget=budget,
+                split,
+                estimator,
+                strategy(random_state=trial),
+                n_rounds=n_rounds,
+                budget=budget,
             )
             records += [{"strategy": name, "trial": trial, **r} for r in runs]
-            print(f"trial {trial}  {name:8s} final accuracy "
-                  f"{runs[-1]['test_accuracy']:.3f}", flush=True)
+            print(
+                f"trial {trial}  {name:8s} final accuracy "
+                f"{runs[-1]['test_accuracy']:.3f}",
+                flush=True,
+            )
     wall = time.perf_counter() - start
 
     rows = summarize_final_round(records)

@@ -170,4 +170,3 @@ def predicted_loss(net, X):
         If the module has no loss-prediction head.
     """
     return _batched_apply(net, X, _predicted_loss)
-

@@ -175,7 +175,5 @@ def gradient_embedding(proba, embedding):
     n_samples, n_classes = proba.shape
     residual = proba.astype(np.float32)  # astype copies, so the caller's array is safe
     residual[np.arange(n_samples), proba.argmax(axis=1)] -= 1.0
-    grad = np.einsum(
-        "nk,nd->nkd", residual, embedding.astype(np.float32, copy=False)
-    )
+    grad = np.einsum("nk,nd->nkd", residual, embedding.astype(np.float32, copy=False))
     return grad.reshape(n_samples, n_classes * embedding.shape[1])

@@ -174,9 +174,13 @@ class ResNet18Module(BackboneModule):
         for i, planes in enumerate(widths):
             stride = 1 if i == 0 else 2
             first = [stem] if i == 0 else []
-            stages.append(nn.Sequential(
-                *first, _BasicBlock(in_planes, planes, stride), _BasicBlock(planes, planes, 1)
-            ))
+            stages.append(
+                nn.Sequential(
+                    *first,
+                    _BasicBlock(in_planes, planes, stride),
+                    _BasicBlock(planes, planes, 1),
+                )
+            )
             in_planes = planes
         self.stages = nn.ModuleList(stages)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
@@ -212,16 +216,18 @@ class SmallCNNModule(BackboneModule):
                 nn.MaxPool2d(2),
             )
 
-        self.stages = nn.ModuleList([
-            conv_stage(in_channels, 32),
-            conv_stage(32, 64),
-            nn.Sequential(
-                nn.AdaptiveAvgPool2d(7),
-                nn.Flatten(),
-                nn.Linear(64 * 7 * 7, 128),
-                nn.ReLU(),
-            ),
-        ])
+        self.stages = nn.ModuleList(
+            [
+                conv_stage(in_channels, 32),
+                conv_stage(32, 64),
+                nn.Sequential(
+                    nn.AdaptiveAvgPool2d(7),
+                    nn.Flatten(),
+                    nn.Linear(64 * 7 * 7, 128),
+                    nn.ReLU(),
+                ),
+            ]
+        )
         self.pool = nn.Identity()
         self.head = nn.Linear(128, n_classes)
         self.intermediate_dims = (32, 64, 128)
@@ -292,8 +298,11 @@ class LearningLossModule(nn.Module):
                 )
         else:
             backbone = backbone(**backbone_kwargs)
-        missing = [a for a in ("embed_with_intermediates", "head", "intermediate_dims")
-                   if not hasattr(backbone, a)]
+        missing = [
+            a
+            for a in ("embed_with_intermediates", "head", "intermediate_dims")
+            if not hasattr(backbone, a)
+        ]
         if missing:
             raise TypeError(
                 f"backbone {type(backbone).__name__} lacks {missing}; use a "
@@ -449,9 +458,9 @@ def _halves_ranking_loss(predicted, target, margin=1.0):
     half = predicted.shape[0] // 2
     if half == 0:
         return predicted.new_zeros(())
-    sign = torch.sign(target[:half] - target[half:2 * half])
+    sign = torch.sign(target[:half] - target[half : 2 * half])
     return F.margin_ranking_loss(
-        predicted[:half], predicted[half:2 * half], sign, margin=margin
+        predicted[:half], predicted[half : 2 * half], sign, margin=margin
     )
 
 
@@ -508,8 +517,16 @@ class LearningLossNet(TargetNet):
 # -------------------------------------------------------------------------- factories
 
 
-def _make_net(backbone, backbone_kwargs, n_classes, learning_loss, max_epochs,
-              random_state, defaults, kwargs):
+def _make_net(
+    backbone,
+    backbone_kwargs,
+    n_classes,
+    learning_loss,
+    max_epochs,
+    random_state,
+    defaults,
+    kwargs,
+):
     """Assemble a TargetNet or LearningLossNet; ``kwargs`` override ``defaults``."""
     params = dict(
         max_epochs=max_epochs,
@@ -582,7 +599,10 @@ def make_mlp_classifier(
             hidden_sizes=tuple(hidden_sizes),
             dropout=dropout,
         ),
-        n_classes, learning_loss, max_epochs, random_state,
+        n_classes,
+        learning_loss,
+        max_epochs,
+        random_state,
         dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
         kwargs,
     )
@@ -626,7 +646,10 @@ def make_cnn_classifier(
     return _make_net(
         SmallCNNModule,
         dict(n_classes=n_classes, in_channels=in_channels),
-        n_classes, learning_loss, max_epochs, random_state,
+        n_classes,
+        learning_loss,
+        max_epochs,
+        random_state,
         dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
         kwargs,
     )
@@ -693,7 +716,10 @@ def make_resnet18_classifier(
     return _make_net(
         ResNet18Module,
         dict(n_classes=n_classes, in_channels=in_channels),
-        n_classes, learning_loss, max_epochs, random_state,
+        n_classes,
+        learning_loss,
+        max_epochs,
+        random_state,
         dict(
             optimizer=torch.optim.SGD,
             lr=lr,

@@ -150,6 +150,7 @@ class OpenSetOracle:
         check_scalar(budget, "budget", numbers.Real, min_val=0)
         if not math.isfinite(budget):
             raise ValueError(f"budget must be finite, got {budget}.")
+
         def fits(total):
             # isclose absorbs float rounding: three costs of 0.1 fit a budget of 0.3.
             return total <= budget or math.isclose(total, budget)

@@ -3,7 +3,9 @@
 import numpy as np
 
 
-def plot_learning_curves(records, metric="test_accuracy", group_key="strategy", ax=None):
+def plot_learning_curves(
+    records, metric="test_accuracy", group_key="strategy", ax=None
+):
     """Mean +- standard deviation of a metric over rounds, one line per group.
 
     Parameters
@@ -33,7 +35,9 @@ def plot_learning_curves(records, metric="test_accuracy", group_key="strategy", 
         mean = np.array([np.mean(v) for v in values])
         std = np.array([np.std(v) for v in values])
         (line,) = ax.plot(rounds, mean, marker="o", markersize=3, label=str(group))
-        ax.fill_between(rounds, mean - std, mean + std, alpha=0.2, color=line.get_color())
+        ax.fill_between(
+            rounds, mean - std, mean + std, alpha=0.2, color=line.get_color()
+        )
     ax.set_xlabel("round")
     ax.set_ylabel(metric.replace("_", " "))
     ax.grid(alpha=0.3)

@@ -299,7 +299,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 chunk.backward()
                 loss += chunk.item()
             self.loss_curve_.append(loss)
-            if self.verbose and epoch % (50 if self.verbose == 1 else self.verbose) == 0:
+            if (
+                self.verbose
+                and epoch % (50 if self.verbose == 1 else self.verbose) == 0
+            ):
                 print(f"epoch {epoch:4d}  ranking loss {loss:.6f}")
             if loss == 0.0:
                 break

@@ -115,8 +115,14 @@ def test_split_reproduces_paper_pool_sizes():
     X, X_test = np.zeros((len(y), 1)), np.zeros((len(y_test), 1))
     for tau, n_ood in [(0.1, 2222), (0.2, 5000), (0.4, 13333), (0.6, 30000)]:
         split = make_open_set_split(
-            X, y, in_classes=[4, 2, 5, 7], noise_ratio=tau, initial_size=500,
-            X_test=X_test, y_test=y_test, random_state=0,
+            X,
+            y,
+            in_classes=[4, 2, 5, 7],
+            noise_ratio=tau,
+            initial_size=500,
+            X_test=X_test,
+            y_test=y_test,
+            random_state=0,
         )
         assert (~split.is_ood).sum() == 20000 and split.is_ood.sum() == n_ood
         assert len(split.y_test) == 4000
@@ -129,7 +135,12 @@ def test_split_with_given_test_set():
     X_test, y_test = _tagged_data(4, 5, row_shape=(1, 2, 2), seed=1)
     X_test += 1000  # tell test rows apart from training rows
     split = make_open_set_split(
-        X, y, in_classes=[3, 1], noise_ratio=0.5, X_test=X_test, y_test=y_test,
+        X,
+        y,
+        in_classes=[3, 1],
+        noise_ratio=0.5,
+        X_test=X_test,
+        y_test=y_test,
         random_state=0,
     )
     keep = np.isin(y_test, [3, 1])
@@ -233,8 +244,11 @@ def test_split_rejects_bad_arrays():
 
 def test_open_set_split_checks_direct_construction():
     good = dict(
-        X_pool=np.zeros((4, 2)), y_pool=np.array([0, 1, -1, 1]),
-        initial_idx=np.array([0, 2]), X_test=np.zeros((2, 2)), y_test=np.array([0, 1]),
+        X_pool=np.zeros((4, 2)),
+        y_pool=np.array([0, 1, -1, 1]),
+        initial_idx=np.array([0, 2]),
+        X_test=np.zeros((2, 2)),
+        y_test=np.array([0, 1]),
         in_classes=np.array([5, 7]),
     )
     split = OpenSetSplit(**good)
@@ -396,8 +410,11 @@ def test_load_cifar100_files(tmp_path):
     for name, part in [("train", slice(0, 3)), ("test", slice(3, 5))]:
         _write_pickle(
             tmp_path / name,
-            {b"data": _cifar_rows(images[part]), b"fine_labels": fine[part],
-             b"coarse_labels": [0] * len(fine[part])},
+            {
+                b"data": _cifar_rows(images[part]),
+                b"fine_labels": fine[part],
+                b"coarse_labels": [0] * len(fine[part]),
+            },
         )
     X_train, y_train, X_test, y_test = load_cifar_batches(tmp_path)
     np.testing.assert_array_equal(X_test * 255, images[3:])
@@ -452,8 +469,13 @@ def _expected(written, split, class_names):
 
 
 def test_load_image_folder_zip(tmp_path):
-    layout = {("train", "dog"): 3, ("train", "cat"): 2, ("train", "bird"): 2,
-              ("test", "cat"): 1, ("test", "dog"): 2}
+    layout = {
+        ("train", "dog"): 3,
+        ("train", "cat"): 2,
+        ("train", "bird"): 2,
+        ("test", "cat"): 1,
+        ("test", "dog"): 2,
+    }
     written = _write_image_zip(tmp_path / "f.zip", layout)
     X_train, y_train, X_test, y_test, names = load_image_folder_zip(tmp_path / "f.zip")
     assert names == ["bird", "cat", "dog"]

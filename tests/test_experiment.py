@@ -53,7 +53,11 @@ def test_records_follow_the_rounds_and_the_budget(split, estimator):
 
 def test_ood_cost_changes_how_many_examples_a_round_buys(split, estimator):
     records = run_active_learning(
-        split, estimator, RandomQuery(random_state=1), n_rounds=3, budget=12,
+        split,
+        estimator,
+        RandomQuery(random_state=1),
+        n_rounds=3,
+        budget=12,
         cost_ood=4.0,
     )
     for before, after in zip(records, records[1:]):
@@ -69,7 +73,9 @@ def test_runs_are_reproducible_and_leave_templates_untouched(split, estimator):
     first = run_active_learning(split, estimator, strategy, n_rounds=3, budget=10)
     second = run_active_learning(split, estimator, strategy, n_rounds=3, budget=10)
     keys = ["test_accuracy", "n_labelled_in", "budget_spent"]
-    assert [[r[k] for k in keys] for r in first] == [[r[k] for k in keys] for r in second]
+    assert [[r[k] for k in keys] for r in first] == [
+        [r[k] for k in keys] for r in second
+    ]
     assert not hasattr(strategy, "selector_")
     assert not hasattr(estimator, "module_")
 
@@ -84,10 +90,18 @@ def _fake_records():
     for trial, accuracies in enumerate([[0.5, 0.7], [0.5, 0.9]]):
         for round_, accuracy in enumerate(accuracies, start=1):
             records.append(
-                {"strategy": "A", "trial": trial, "round": round_,
-                 "test_accuracy": accuracy, "query_size": 0 if round_ == 1 else 10,
-                 "query_in_share": float("nan") if round_ == 1 else 0.5 + 0.1 * trial,
-                 "train_seconds": 1.0, "query_seconds": 0.5}
+                {
+                    "strategy": "A",
+                    "trial": trial,
+                    "round": round_,
+                    "test_accuracy": accuracy,
+                    "query_size": 0 if round_ == 1 else 10,
+                    "query_in_share": float("nan")
+                    if round_ == 1
+                    else 0.5 + 0.1 * trial,
+                    "train_seconds": 1.0,
+                    "query_seconds": 0.5,
+                }
             )
     return records
 
@@ -118,13 +132,29 @@ def test_learning_curve_plot_has_a_band_per_group():
 
 @pytest.mark.slow
 def test_demo_command_writes_its_outputs(tmp_path, capsys):
-    main(["demo", "--output", str(tmp_path), "--trials", "1", "--rounds", "2",
-          "--budget", "10"])
+    main(
+        [
+            "demo",
+            "--output",
+            str(tmp_path),
+            "--trials",
+            "1",
+            "--rounds",
+            "2",
+            "--budget",
+            "10",
+        ]
+    )
     out = capsys.readouterr().out
     assert "| MQ-Net |" in out and "| RANDOM |" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert {r["strategy"] for r in summary} == {
-        "MQ-Net", "RANDOM", "CONF", "CORESET", "BADGE", "P+I"
+        "MQ-Net",
+        "RANDOM",
+        "CONF",
+        "CORESET",
+        "BADGE",
+        "P+I",
     }
     assert (tmp_path / "accuracy.png").stat().st_size > 0
     assert (tmp_path / "records.csv").exists()
@@ -133,7 +163,11 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
 def test_callback_sees_every_round_after_its_teach(split, estimator):
     seen = []
     run_active_learning(
-        split, estimator, RandomQuery(random_state=0), n_rounds=3, budget=5,
+        split,
+        estimator,
+        RandomQuery(random_state=0),
+        n_rounds=3,
+        budget=5,
         callback=lambda record, learner: seen.append(
             (record["round"], learner.y_labelled_.size)
         ),

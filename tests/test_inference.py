@@ -28,14 +28,28 @@ def data():
 @pytest.fixture(scope="module")
 def mlp_net(data):
     # Dropout makes a missed eval() visible as run-to-run differences.
-    return make_mlp_classifier(N_FEATURES, K, hidden_sizes=(16, 8), dropout=0.5,
-                               max_epochs=2, batch_size=16, random_state=0).fit(*data)
+    return make_mlp_classifier(
+        N_FEATURES,
+        K,
+        hidden_sizes=(16, 8),
+        dropout=0.5,
+        max_epochs=2,
+        batch_size=16,
+        random_state=0,
+    ).fit(*data)
 
 
 @pytest.fixture(scope="module")
 def ll_net(data):
-    return make_mlp_classifier(N_FEATURES, K, learning_loss=True, hidden_sizes=(16, 8),
-                               max_epochs=2, batch_size=16, random_state=0).fit(*data)
+    return make_mlp_classifier(
+        N_FEATURES,
+        K,
+        learning_loss=True,
+        hidden_sizes=(16, 8),
+        max_epochs=2,
+        batch_size=16,
+        random_state=0,
+    ).fit(*data)
 
 
 def manual_embedding(mlp, X):
@@ -122,8 +136,9 @@ def test_ll_outputs_match_module(data, ll_net):
     tol = dict(rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(predicted_loss(ll_net, X), pred.numpy(), **tol)
     np.testing.assert_allclose(predict_logits(ll_net, X), logits.numpy(), **tol)
-    np.testing.assert_allclose(embed(ll_net, X), manual_embedding(module.backbone, X),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        embed(ll_net, X), manual_embedding(module.backbone, X), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("set_mode", ["train", "eval", "mixed"])
@@ -160,10 +175,15 @@ def test_results_independent_of_batching_and_order(data, mlp_net, batch_size, se
     original = mlp_net.batch_size
     mlp_net.batch_size = batch_size
     try:
-        np.testing.assert_allclose(per_sample_loss(mlp_net, X[perm], y[perm]),
-                                   ref_loss[perm], rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(embed(mlp_net, X[perm]), ref_emb[perm],
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            per_sample_loss(mlp_net, X[perm], y[perm]),
+            ref_loss[perm],
+            rtol=1e-5,
+            atol=1e-6,
+        )
+        np.testing.assert_allclose(
+            embed(mlp_net, X[perm]), ref_emb[perm], rtol=1e-5, atol=1e-6
+        )
     finally:
         mlp_net.batch_size = original
 

@@ -5,11 +5,8 @@ every call into one shared log, so the order of events and exactly what the
 classifier was trained on can be checked; a few use the real skorch nets.
 """
 
-import copy
-
 import numpy as np
 import pytest
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -19,7 +16,6 @@ from skal_openset import (
     MQNetQuery,
     OpenSetOracle,
     QueryStrategy,
-    RandomQuery,
     UncertaintyQuery,
     load_digits_dataset,
     make_mlp_classifier,
@@ -28,15 +24,6 @@ from skal_openset import (
 from skal_openset._strategies._base import top_scores
 
 K = 4
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny nets: on a busy 2-core machine intra-op threads cost 10-40x.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 class Log(list):
@@ -87,8 +74,15 @@ class SpyStrategy(QueryStrategy):
         return top_scores(rng.uniform(size=len(X_pool)), n_instances, rng)
 
     def update(self, learner, X_query, y_query):
-        self.log.append(("update", id(learner.estimator_), len(learner.y_labelled_),
-                         np.array(X_query), np.array(y_query)))
+        self.log.append(
+            (
+                "update",
+                id(learner.estimator_),
+                len(learner.y_labelled_),
+                np.array(X_query),
+                np.array(y_query),
+            )
+        )
         self.n_updates_ = getattr(self, "n_updates_", 0) + 1
         return self
 
@@ -125,13 +119,22 @@ def log():
 
 def spy_learner(log, initial=None, **kwargs):
     X, y = (None, None) if initial is None else initial
-    return ActiveLearner(SpyClassifier(log), SpyStrategy(log, random_state=0), X, y,
-                         **kwargs)
+    return ActiveLearner(
+        SpyClassifier(log), SpyStrategy(log, random_state=0), X, y, **kwargs
+    )
 
 
 def mlp(max_epochs=5, **kwargs):
-    return make_mlp_classifier(64, K, hidden_sizes=(32, 16), max_epochs=max_epochs,
-                               lr=1e-2, batch_size=16, random_state=0, **kwargs)
+    return make_mlp_classifier(
+        64,
+        K,
+        hidden_sizes=(32, 16),
+        max_epochs=max_epochs,
+        lr=1e-2,
+        batch_size=16,
+        random_state=0,
+        **kwargs,
+    )
 
 
 # ------------------------------------------------------- sklearn estimator
@@ -139,8 +142,9 @@ def mlp(max_epochs=5, **kwargs):
 
 def test_init_only_stores_its_arguments(log, initial):
     estimator, strategy = SpyClassifier(log), SpyStrategy(log)
-    learner = ActiveLearner(estimator, strategy, *initial, ood_label=-1,
-                            warm_start=True)
+    learner = ActiveLearner(
+        estimator, strategy, *initial, ood_label=-1, warm_start=True
+    )
     params = learner.get_params(deep=False)
     assert params["estimator"] is estimator and params["query_strategy"] is strategy
     assert params["X_training"] is initial[0] and params["y_training"] is initial[1]
@@ -246,9 +250,7 @@ def test_warm_start_continues_with_partial_fit(log, initial, batches):
     assert log.kinds() == ["fit", "update", "partial_fit"]
     kind, fitted_id, was_fitted, _, y_fit = log[-1]
     assert fitted_id == id(previous) and was_fitted
-    np.testing.assert_array_equal(
-        y_fit, learner.y_labelled_[learner.y_labelled_ != -1]
-    )
+    np.testing.assert_array_equal(y_fit, learner.y_labelled_[learner.y_labelled_ != -1])
 
 
 def test_warm_start_with_a_skorch_net_keeps_training(initial, batches):
@@ -265,8 +267,9 @@ def test_teach_without_data_acts_like_fit(log, initial):
     assert log.kinds() == ["fit"]  # no strategy update: nothing was queried
     fitted = spy_learner(Log()).fit(*initial)
     np.testing.assert_array_equal(taught.X_labelled_, fitted.X_labelled_)
-    np.testing.assert_array_equal(taught.predict(initial[0]),
-                                  fitted.predict(initial[0]))
+    np.testing.assert_array_equal(
+        taught.predict(initial[0]), fitted.predict(initial[0])
+    )
     assert isinstance(taught.query_strategy_, SpyStrategy)
 
 
@@ -426,8 +429,10 @@ def test_three_rounds_of_mqnet_with_the_oracle(split):
     oracle = OpenSetOracle(split.y_pool)
     y_initial = oracle.label(split.initial_idx)
     learner = ActiveLearner(
-        mlp(max_epochs=10), MQNetQuery(random_state=0),
-        split.X_pool[split.initial_idx], y_initial,
+        mlp(max_epochs=10),
+        MQNetQuery(random_state=0),
+        split.X_pool[split.initial_idx],
+        y_initial,
     )
     budget, labelled = 25, list(split.initial_idx)
     for round_ in range(3):

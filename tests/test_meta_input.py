@@ -47,8 +47,11 @@ def test_rejects_nan(scaling):
 
 @settings(max_examples=50, deadline=None)
 @given(
-    pool=arrays(np.float64, st.tuples(st.integers(2, 50), st.just(2)),
-                elements=st.floats(-1e3, 1e3)),
+    pool=arrays(
+        np.float64,
+        st.tuples(st.integers(2, 50), st.just(2)),
+        elements=st.floats(-1e3, 1e3),
+    ),
     scaling=st.sampled_from(["exp_zscore", "quantile"]),
 )
 def test_conversion_is_non_negative_and_keeps_the_order(pool, scaling):

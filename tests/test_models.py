@@ -46,13 +46,25 @@ def states_equal(a, b):
 @pytest.mark.parametrize(
     "module, x, dims, spatial",
     [
-        (MLPModule(6, 4, hidden_sizes=(16, 8)), torch.randn(5, 6),
-         (16, 8), [None, None]),
+        (
+            MLPModule(6, 4, hidden_sizes=(16, 8)),
+            torch.randn(5, 6),
+            (16, 8),
+            [None, None],
+        ),
         (SmallCNNModule(4), torch.randn(5, 1, 28, 28), (32, 64, 128), [14, 7, None]),
-        (ResNet18Module(4), torch.randn(2, 3, 32, 32),
-         (64, 128, 256, 512), [32, 16, 8, 4]),
-        (ResNet18Module(4, in_channels=1), torch.randn(2, 1, 28, 28),
-         (64, 128, 256, 512), [28, 14, 7, 4]),
+        (
+            ResNet18Module(4),
+            torch.randn(2, 3, 32, 32),
+            (64, 128, 256, 512),
+            [32, 16, 8, 4],
+        ),
+        (
+            ResNet18Module(4, in_channels=1),
+            torch.randn(2, 1, 28, 28),
+            (64, 128, 256, 512),
+            [28, 14, 7, 4],
+        ),
     ],
 )
 def test_backbone_shapes_and_forward(module, x, dims, spatial):
@@ -96,10 +108,13 @@ def test_loss_prediction_pools_and_shapes():
     out = head(maps)
     assert out.shape == (4,)
     # Independent computation: mean over space, branch, concat, linear.
-    hidden = torch.cat([
-        F.relu(head.branches[0][0](maps[0].mean(dim=(2, 3)))),
-        F.relu(head.branches[1][0](maps[1])),
-    ], dim=1)
+    hidden = torch.cat(
+        [
+            F.relu(head.branches[0][0](maps[0].mean(dim=(2, 3)))),
+            F.relu(head.branches[1][0](maps[1])),
+        ],
+        dim=1,
+    )
     assert torch.allclose(out, head.out(hidden).squeeze(1))
 
 
@@ -141,8 +156,12 @@ def test_halves_ranking_loss_matches_pairwise_formula(n, seed):
     pred, target = torch.randn(n, generator=g), torch.rand(n, generator=g)
     half = n // 2
     terms = [
-        max(0.0, -float(torch.sign(target[i] - target[half + i]))
-            * float(pred[i] - pred[half + i]) + 1.0)
+        max(
+            0.0,
+            -float(torch.sign(target[i] - target[half + i]))
+            * float(pred[i] - pred[half + i])
+            + 1.0,
+        )
         for i in range(half)
     ]
     expected = np.mean(terms) if terms else 0.0
@@ -156,13 +175,18 @@ def test_halves_ranking_loss_matches_pairwise_formula(n, seed):
 def test_target_net_reproducible_and_leaves_global_rng():
     X, y = blobs()
     before = torch.get_rng_state()
-    nets = [make_mlp_classifier(4, 3, hidden_sizes=(16,), dropout=0.2, max_epochs=3,
-                                random_state=7).fit(X, y) for _ in range(2)]
+    nets = [
+        make_mlp_classifier(
+            4, 3, hidden_sizes=(16,), dropout=0.2, max_epochs=3, random_state=7
+        ).fit(X, y)
+        for _ in range(2)
+    ]
     assert torch.equal(torch.get_rng_state(), before)
     assert states_equal(state(nets[0].module_), state(nets[1].module_))
     np.testing.assert_array_equal(nets[0].predict_proba(X), nets[1].predict_proba(X))
-    other = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=3,
-                                random_state=8).fit(X, y)
+    other = make_mlp_classifier(
+        4, 3, hidden_sizes=(16,), max_epochs=3, random_state=8
+    ).fit(X, y)
     assert not np.array_equal(other.predict_proba(X), nets[0].predict_proba(X))
     # A RandomState instance is accepted and advanced (sklearn semantics).
     rs = np.random.RandomState(0)
@@ -186,8 +210,14 @@ def test_fit_restarts_from_scratch_partial_fit_continues():
 def test_missing_classes_still_k_way(learning_loss):
     X, y = blobs(k=2)
     y = np.where(y == 1, 3, 0)  # classes 1 and 2 of 0..4 never seen
-    net = make_mlp_classifier(4, 5, learning_loss=learning_loss, hidden_sizes=(16,),
-                              max_epochs=2, random_state=0).fit(X, y)
+    net = make_mlp_classifier(
+        4,
+        5,
+        learning_loss=learning_loss,
+        hidden_sizes=(16,),
+        max_epochs=2,
+        random_state=0,
+    ).fit(X, y)
     proba = net.predict_proba(X)
     assert proba.shape == (len(X), 5)
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
@@ -196,8 +226,9 @@ def test_missing_classes_still_k_way(learning_loss):
 
 def test_learning_loss_net_predicts_like_a_classifier():
     X, y = blobs()
-    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(16, 8),
-                              max_epochs=3, random_state=0).fit(X, y)
+    net = make_mlp_classifier(
+        4, 3, learning_loss=True, hidden_sizes=(16, 8), max_epochs=3, random_state=0
+    ).fit(X, y)
     assert isinstance(net, LearningLossNet)
     assert isinstance(net.module_, LearningLossModule)
     proba = net.predict_proba(X)
@@ -210,8 +241,15 @@ def test_learning_loss_net_predicts_like_a_classifier():
 
 def test_learning_loss_net_loss_is_ce_plus_weighted_ranking():
     X, y = blobs(n=16)
-    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(8,),
-                              max_epochs=1, ll_weight=0.5, random_state=0).fit(X, y)
+    net = make_mlp_classifier(
+        4,
+        3,
+        learning_loss=True,
+        hidden_sizes=(8,),
+        max_epochs=1,
+        ll_weight=0.5,
+        random_state=0,
+    ).fit(X, y)
     logits, pred = net.forward(X.astype(np.float32))
     yt = torch.from_numpy(y)
     ce = F.cross_entropy(logits, yt, reduction="none")
@@ -229,8 +267,15 @@ def test_learning_loss_net_trains_and_ranks_losses():
     # A 20-epoch toy fit; Spearman was >= 0.86 over 20 seeds (>= 0.49 after 10 epochs,
     # and anywhere in -0.9..0.6 with ll_weight=0), so 0.5 is a safe bar.
     X, y = blobs(n=128, seed=3)
-    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(32, 16),
-                              max_epochs=20, batch_size=32, random_state=3).fit(X, y)
+    net = make_mlp_classifier(
+        4,
+        3,
+        learning_loss=True,
+        hidden_sizes=(32, 16),
+        max_epochs=20,
+        batch_size=32,
+        random_state=3,
+    ).fit(X, y)
     losses = net.history[:, "train_loss"]
     assert losses[-1] < 0.7 * losses[0]
     rho = spearmanr(predicted_loss(net, X), per_sample_loss(net, X, y)).statistic
@@ -251,8 +296,15 @@ def test_ll_detach_epoch_switches_flag_and_isolates_backbone():
     rec = _RecordDetach()
 
     def fit(**kw):
-        return make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(8,),
-                                   max_epochs=3, random_state=0, **kw).fit(X, y)
+        return make_mlp_classifier(
+            4,
+            3,
+            learning_loss=True,
+            hidden_sizes=(8,),
+            max_epochs=3,
+            random_state=0,
+            **kw,
+        ).fit(X, y)
 
     def backbone(**kw):
         return state(fit(**kw).module_.backbone)
@@ -298,8 +350,9 @@ def test_fit_rejects_length_mismatch_and_casts_dtypes():
 
 def test_clone_gives_fresh_equivalent_net():
     X, y = blobs(n=32)
-    net = make_mlp_classifier(4, 3, learning_loss=True, hidden_sizes=(8,), max_epochs=1,
-                              random_state=0).fit(X, y)
+    net = make_mlp_classifier(
+        4, 3, learning_loss=True, hidden_sizes=(8,), max_epochs=1, random_state=0
+    ).fit(X, y)
     twin = clone(net).fit(X, y)
     assert states_equal(state(net.module_), state(twin.module_))
 
@@ -325,17 +378,34 @@ def test_resnet18_factory_reference_recipe():
 def test_lr_schedule_decays_at_milestones():
     X, y = blobs(n=16)
     net = make_mlp_classifier(
-        4, 3, hidden_sizes=(8,), max_epochs=4, optimizer=torch.optim.SGD, lr=1.0,
-        callbacks=[("lr", LRScheduler(torch.optim.lr_scheduler.MultiStepLR,
-                                      milestones=[2], gamma=0.1))],
+        4,
+        3,
+        hidden_sizes=(8,),
+        max_epochs=4,
+        optimizer=torch.optim.SGD,
+        lr=1.0,
+        callbacks=[
+            (
+                "lr",
+                LRScheduler(
+                    torch.optim.lr_scheduler.MultiStepLR, milestones=[2], gamma=0.1
+                ),
+            )
+        ],
     ).fit(X, y)
     assert net.history[:, "event_lr"] == pytest.approx([1.0, 1.0, 0.1, 0.1])
 
 
 def test_kwargs_override_factory_defaults():
-    net = make_mlp_classifier(4, 3, verbose=1, optimizer=torch.optim.SGD,
-                              module__dropout=0.3, ll_detach_epoch=None,
-                              learning_loss=True)
+    net = make_mlp_classifier(
+        4,
+        3,
+        verbose=1,
+        optimizer=torch.optim.SGD,
+        module__dropout=0.3,
+        ll_detach_epoch=None,
+        learning_loss=True,
+    )
     assert net.verbose == 1 and net.optimizer is torch.optim.SGD
     assert net.module__dropout == 0.3 and net.ll_detach_epoch is None
     assert net.module__backbone is MLPModule
@@ -344,8 +414,9 @@ def test_kwargs_override_factory_defaults():
 def test_cnn_classifier_fits_images():
     rng = np.random.RandomState(0)
     X, y = rng.rand(12, 1, 28, 28), rng.randint(0, 3, 12)
-    net = make_cnn_classifier(3, learning_loss=True, max_epochs=1, batch_size=6,
-                              random_state=0).fit(X, y)
+    net = make_cnn_classifier(
+        3, learning_loss=True, max_epochs=1, batch_size=6, random_state=0
+    ).fit(X, y)
     assert net.predict_proba(X).shape == (12, 3)
 
 
@@ -353,8 +424,14 @@ def test_cnn_classifier_fits_images():
 def test_resnet18_classifier_fits_one_epoch():
     rng = np.random.RandomState(0)
     X, y = rng.rand(8, 3, 32, 32).astype(np.float32), rng.randint(0, 4, 8)
-    net = make_resnet18_classifier(4, learning_loss=True, max_epochs=1, batch_size=4,
-                                   min_steps_per_epoch=0, random_state=0).fit(X, y)
+    net = make_resnet18_classifier(
+        4,
+        learning_loss=True,
+        max_epochs=1,
+        batch_size=4,
+        min_steps_per_epoch=0,
+        random_state=0,
+    ).fit(X, y)
     assert net.predict_proba(X).shape == (8, 4)
     assert predicted_loss(net, X).shape == (8,)
 

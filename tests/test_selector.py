@@ -100,7 +100,9 @@ def test_selector_learns_a_monotone_ranking():
     rng = np.random.RandomState(0)
     Z, y = synthetic_self_validation_set(500, rng)
     Z_test, y_test = synthetic_self_validation_set(2000, rng)
-    oracle = pairwise_ranking_accuracy(y_test, np.where(Z_test[:, 0] > 1.5, Z_test[:, 1], 0))
+    oracle = pairwise_ranking_accuracy(
+        y_test, np.where(Z_test[:, 0] > 1.5, Z_test[:, 1], 0)
+    )
     selector = MetaQueryNetSelector(random_state=0).fit(Z, y)
     held_out = selector.score(Z_test, y_test)
     # Chance is 0.5; the noise-free rule that generated the data reaches

@@ -31,7 +31,6 @@ from skal_openset import (
     make_mlp_classifier,
     make_open_set_split,
     predict_logits,
-    predicted_loss,
 )
 
 K = 4
@@ -39,15 +38,6 @@ N_POOL = 150
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny nets: on a busy 2-core machine intra-op threads cost 10-40x.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +62,15 @@ def pool(split, unlabelled):
 
 def _net(learning_loss=False):
     return make_mlp_classifier(
-        64, K, learning_loss=learning_loss, hidden_sizes=(32, 16), max_epochs=15,
-        lr=1e-2, batch_size=16, iterator_valid__batch_size=1024, random_state=0,
+        64,
+        K,
+        learning_loss=learning_loss,
+        hidden_sizes=(32, 16),
+        max_epochs=15,
+        lr=1e-2,
+        batch_size=16,
+        iterator_valid__batch_size=1024,
+        random_state=0,
     )
 
 
@@ -103,8 +100,14 @@ def taught(split, unlabelled, pool):
     raw_pool = raw_scores(mq_learner, pool, "knn_contrast", "least_confidence")
     raw_query = raw_scores(mq_learner, X_query, "knn_contrast", "least_confidence")
     mq_learner.teach(X_query, y_query)
-    return dict(learner=mq_learner, chooser=chooser, X_query=X_query,
-                y_query=y_query, raw_pool=raw_pool, raw_query=raw_query)
+    return dict(
+        learner=mq_learner,
+        chooser=chooser,
+        X_query=X_query,
+        y_query=y_query,
+        raw_pool=raw_pool,
+        raw_query=raw_query,
+    )
 
 
 def zeroed(learner, modules=("stages", "head")):
@@ -155,10 +158,12 @@ def purity(name, learner, X):
 
 
 def raw_scores(learner, X, purity_name, informativeness_name):
-    return np.column_stack([
-        purity(purity_name, learner, X),
-        informativeness(informativeness_name, learner.estimator_, X),
-    ])
+    return np.column_stack(
+        [
+            purity(purity_name, learner, X),
+            informativeness(informativeness_name, learner.estimator_, X),
+        ]
+    )
 
 
 def exp_z(raw, reference):
@@ -281,13 +286,21 @@ class StrategyTemplate:
         with pytest.raises(ValueError, match="0 sample"):
             case.make(0)(case.learner, pool[:0], n_instances=1)
 
-    @settings(max_examples=5, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                     HealthCheck.differing_executors])
+    @settings(
+        max_examples=5,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
     @given(data=st.data())
     def test_contract_on_any_sub_pool(self, case, pool, data):
-        rows = data.draw(st.lists(st.integers(0, len(pool) - 1), min_size=2,
-                                  max_size=40, unique=True))
+        rows = data.draw(
+            st.lists(
+                st.integers(0, len(pool) - 1), min_size=2, max_size=40, unique=True
+            )
+        )
         k = data.draw(st.integers(1, len(rows)))
         indices, scores = case.make(0)(case.learner, pool[rows], n_instances=k)
         assert_contract(indices, scores, len(rows), k)
@@ -305,8 +318,10 @@ class TestRandomQuery(StrategyTemplate):
         return Case(lambda seed: RandomQuery(random_state=seed), learner)
 
     def test_different_seeds_differ(self, learner, pool):
-        picks = {tuple(RandomQuery(seed)(learner, pool, n_instances=10)[0])
-                 for seed in range(5)}
+        picks = {
+            tuple(RandomQuery(seed)(learner, pool, n_instances=10)[0])
+            for seed in range(5)
+        }
         assert len(picks) == 5
 
     def test_ignores_the_model(self, learner, ll_learner, pool):
@@ -337,8 +352,10 @@ class TestUncertaintyQuery(StrategyTemplate):
 
     def test_ties_are_broken_at_random(self, learner, pool):
         flat = zeroed(learner)  # every row gets the uniform distribution
-        picks = [UncertaintyQuery(random_state=s)(flat, pool, n_instances=5)[0]
-                 for s in range(3)]
+        picks = [
+            UncertaintyQuery(random_state=s)(flat, pool, n_instances=5)[0]
+            for s in range(3)
+        ]
         assert not np.array_equal(picks[0], np.arange(5))
         assert len({tuple(p) for p in picks}) == 3
 
@@ -481,16 +498,18 @@ class TestPurityInformativenessQuery(StrategyTemplate):
         expected = exp_z(raw, raw).sum(axis=1)
         np.testing.assert_allclose(scores, expected[indices], rtol=1e-5)
 
-    @pytest.mark.parametrize("output", [lambda X: np.ones(len(X) + 1),
-                                        lambda X: np.full(len(X), np.nan)])
+    @pytest.mark.parametrize(
+        "output", [lambda X: np.ones(len(X) + 1), lambda X: np.full(len(X), np.nan)]
+    )
     def test_callable_with_a_bad_output_is_rejected(self, learner, pool, output):
         strategy = PurityInformativenessQuery(lambda lrn, X: output(X))
         with pytest.raises(ValueError, match="purity score must return"):
             strategy(learner, pool, n_instances=1)
 
-    @pytest.mark.parametrize("params", [dict(purity="csi"),
-                                        dict(informativeness="badge"),
-                                        dict(combine="max")])
+    @pytest.mark.parametrize(
+        "params",
+        [dict(purity="csi"), dict(informativeness="badge"), dict(combine="max")],
+    )
     def test_unknown_option_is_rejected(self, learner, pool, params):
         with pytest.raises(ValueError, match=list(params)[0]):
             PurityInformativenessQuery(**params)(learner, pool, n_instances=1)
@@ -625,8 +644,10 @@ def test_accumulate_grows_the_validation_set(
 ):
     y_pool = split.y_pool[unlabelled]
     in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
-    query_sets = [np.r_[in_rows[:6], ood_rows[:6]],
-                  np.r_[in_rows[6:11], ood_rows[6:10]]]
+    query_sets = [
+        np.r_[in_rows[:6], ood_rows[:6]],
+        np.r_[in_rows[6:11], ood_rows[6:10]],
+    ]
     strategy = MQNetQuery("msp", random_state=0, accumulate=accumulate)
     sizes, metas = [], []
     for rows in query_sets:

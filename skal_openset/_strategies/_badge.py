@@ -41,7 +41,9 @@ class BadgeQuery(QueryStrategy):
             return top_scores(norms, n_instances, rng)
         # float64: scikit-learn's k-means++ was measured 10x slower on float32.
         _, indices = kmeans_plusplus(
-            gradients.astype(np.float64), n_instances, random_state=rng,
+            gradients.astype(np.float64),
+            n_instances,
+            random_state=rng,
             n_local_trials=1,
         )
         # Once every row coincides with a centre (duplicate rows), k-means++

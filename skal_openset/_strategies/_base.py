@@ -59,7 +59,10 @@ class QueryStrategy(BaseEstimator):
         """
         self._validate_params()
         X_pool = check_array(
-            X_pool, allow_nd=True, dtype=None, input_name="X_pool",
+            X_pool,
+            allow_nd=True,
+            dtype=None,
+            input_name="X_pool",
             ensure_all_finite=True,
         )
         if not isinstance(n_instances, Integral) or n_instances < 1:

@@ -1,4 +1,4 @@
-"""CORESET: k-center greedy in the classifier's embedding space (Sener & Savarese 2018)."""
+"""CORESET: k-center greedy in the classifier's embedding space (Sener 2018)."""
 
 import numpy as np
 from sklearn.metrics import pairwise_distances, pairwise_distances_argmin_min
