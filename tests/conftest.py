@@ -1,6 +1,8 @@
 import pytest
 import torch
 
+from skal_openset import load_digits_dataset, make_open_set_split
+
 
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
@@ -10,3 +12,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def split():
+    """Digits, 4 IN / 6 OOD classes, 40% noise, 40 initially labelled."""
+    X, y = load_digits_dataset()
+    return make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=40, random_state=0
+    )

@@ -17,9 +17,7 @@ from skal_openset import (
     OpenSetOracle,
     QueryStrategy,
     UncertaintyQuery,
-    load_digits_dataset,
     make_mlp_classifier,
-    make_open_set_split,
 )
 from skal_openset._strategies._base import top_scores
 
@@ -85,14 +83,6 @@ class SpyStrategy(QueryStrategy):
         )
         self.n_updates_ = getattr(self, "n_updates_", 0) + 1
         return self
-
-
-@pytest.fixture(scope="module")
-def split():
-    X, y = load_digits_dataset()
-    return make_open_set_split(
-        X, y, n_in_classes=K, noise_ratio=0.4, initial_size=40, random_state=0
-    )
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,8 @@ from skal_openset import (
     RandomQuery,
     UncertaintyQuery,
     embed,
-    load_digits_dataset,
     mahalanobis_purity,
     make_mlp_classifier,
-    make_open_set_split,
     predict_logits,
 )
 
@@ -38,14 +36,6 @@ N_POOL = 150
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def split():
-    X, y = load_digits_dataset()
-    return make_open_set_split(
-        X, y, n_in_classes=K, noise_ratio=0.4, initial_size=40, random_state=0
-    )
 
 
 @pytest.fixture(scope="module")
