@@ -89,7 +89,7 @@ class _PairChunks:
     def _compute(self, scale):
         for start in range(0, len(self.y), self.chunk_size):
             rows = slice(start, start + self.chunk_size)
-            sign = torch.sign(self.y[rows, None] - self.y[None, :])
+            sign = torch.sign(self.y[rows, None] - self.y[None, :]).to(self.w.dtype)
             weight = sign.abs() * self.w[rows, None] * self.w[None, :] * scale
             yield rows, sign, weight
 
@@ -275,13 +275,12 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
-        # Double precision costs little at this size and makes the scores of
-        # a row independent of the batch it is scored in.
-        module.to(device, torch.float64)
-        X_t = torch.tensor(X, device=device)
+        # Training in single precision is ~3x faster on the CPU than double.
+        module.to(device, torch.float32)
+        X_t = torch.tensor(X, dtype=torch.float32, device=device)
         pairs = _PairChunks(
-            torch.tensor(y, device=device),
-            torch.tensor(sample_weight, device=device),
+            torch.tensor(y, device=device),  # double: close targets stay untied
+            torch.tensor(sample_weight, dtype=torch.float32, device=device),
             self.pair_chunk_size,
         )
 
@@ -308,7 +307,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 break
             optimizer.step()
         self.n_iter_ = len(self.loss_curve_)
-        self.module_ = module.eval()
+        # Scoring in double precision makes a row's score independent of the
+        # batch it is scored in.
+        self.module_ = module.double().eval()
         return self
 
     def predict(self, X):
