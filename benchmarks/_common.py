@@ -19,9 +19,7 @@ def median_seconds(fn, repeats):
 
 
 def machine_description():
-    device = (
-        torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    )
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
         f"({torch.get_num_threads()} torch threads), {device}, "

@@ -1,0 +1,371 @@
+"""Open-set active learning on real data, on the CPU: suites, ablations, report.
+
+Every (suite, dataset, noise, strategy, trial, variant) cell runs the
+split-dataset protocol with :func:`skal_openset.run_active_learning` and is
+written to ``results/cells/<suite>/<cell>.json`` as soon as it finishes; a
+rerun skips finished cells, so an interrupted run loses nothing. Cells run in
+parallel through joblib (``--n-jobs``), so the same command can run on a Dask
+or Ray cluster through joblib's backend (``--backend``).
+
+    python benchmarks/openset_benchmark.py run tabular [--quick] [--n-jobs 2]
+    python benchmarks/openset_benchmark.py run fashion [--quick]
+    python benchmarks/openset_benchmark.py run ablations [--quick]
+    python benchmarks/openset_benchmark.py report
+
+Data are read from ``--data-dir`` (default ``../shared/data`` next to the
+repository). Tabular features are standardised with statistics of the whole
+table (label-free). IN classes are drawn at random per trial (about 40%), the
+same draw for every strategy and noise ratio of that trial, so comparisons
+within a trial are paired.
+"""
+
+import argparse
+import json
+import os
+import time
+from functools import lru_cache
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed, parallel_backend
+from sklearn.preprocessing import StandardScaler
+
+from _common import machine_description
+from skal_openset import (
+    BadgeQuery,
+    CoreSetQuery,
+    LearningLossQuery,
+    MetaQueryNetSelector,
+    MQNetQuery,
+    PurityInformativenessQuery,
+    RandomQuery,
+    UncertaintyQuery,
+    load_csv_table,
+    load_fashion_mnist,
+    make_cnn_classifier,
+    make_mlp_classifier,
+    make_open_set_split,
+    run_active_learning,
+)
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
+
+NOISE_RATIOS = (0.1, 0.2, 0.4, 0.6)
+STRATEGIES = ("RANDOM", "CONF", "CORESET", "BADGE", "LL", "P+I", "P*I", "MQ-Net")
+
+# Budget per round and rounds scaled to the pool (about 1-2% of it per round).
+DATASETS = {
+    "letter": dict(budget=100, rounds=8),
+    "penbased": dict(budget=50, rounds=8),
+    "satimage": dict(budget=40, rounds=8),
+    "segment": dict(budget=20, rounds=8),
+    # A random 1/10 of Fashion-MNIST's training images keeps the CNN suite
+    # to minutes on a CPU; the test set is complete.
+    "fashion": dict(budget=50, rounds=6, train_fraction=0.1),
+}
+
+
+def make_strategy(name, seed, variant="default"):
+    """The strategy of a cell; `variant` selects an ablation of MQ-Net."""
+    if name == "MQ-Net":
+        purity, informativeness = "knn_contrast", "least_confidence"
+        selector = None
+        if variant.startswith("input="):
+            purity, informativeness = variant[len("input=") :].split("+")
+        elif variant == "no-skyline":
+            selector = MetaQueryNetSelector(monotone=False, random_state=seed)
+        return MQNetQuery(
+            purity,
+            informativeness,
+            selector=selector,
+            random_state=seed,
+            meta_input="quantile" if variant == "quantile" else "exp_zscore",
+        )
+    return {
+        "RANDOM": lambda: RandomQuery(random_state=seed),
+        "CONF": lambda: UncertaintyQuery(random_state=seed),
+        "CORESET": lambda: CoreSetQuery(random_state=seed),
+        "BADGE": lambda: BadgeQuery(random_state=seed),
+        "LL": lambda: LearningLossQuery(random_state=seed),
+        "P+I": lambda: PurityInformativenessQuery(random_state=seed),
+        "P*I": lambda: PurityInformativenessQuery(combine="product", random_state=seed),
+    }[name]()
+
+
+def make_estimator(dataset, n_features, n_classes, learning_loss, seed):
+    if dataset == "fashion":
+        return make_cnn_classifier(
+            n_classes, learning_loss=learning_loss, max_epochs=15, random_state=seed
+        )
+    return make_mlp_classifier(
+        n_features,
+        n_classes,
+        learning_loss=learning_loss,
+        hidden_sizes=(128,),
+        max_epochs=40,
+        random_state=seed,
+    )
+
+
+@lru_cache(maxsize=None)
+def load_dataset(dataset, data_dir):
+    """(X, y, X_test, y_test); the test arrays are None where the split makes them."""
+    data_dir = Path(data_dir)
+    if dataset == "fashion":
+        X, y, X_test, y_test = load_fashion_mnist(data_dir / "fashion-mnist")
+        keep = (
+            np.random.RandomState(0).rand(len(y)) < DATASETS[dataset]["train_fraction"]
+        )
+        return X[keep], y[keep], X_test, y_test
+    X, y = load_csv_table(data_dir / "tabular" / f"{dataset}.csv")
+    return StandardScaler().fit_transform(X).astype(np.float32), y, None, None
+
+
+def cell_name(cell):
+    return (
+        "_".join(f"{k}={v}" for k, v in cell.items() if k != "suite")
+        .replace("*", "x")
+        .replace("+", "p")
+    )
+
+
+def run_cell(cell, data_dir):
+    """Run one cell unless its result file exists; return the file's path."""
+    path = RESULTS / "cells" / cell["suite"] / f"{cell_name(cell)}.json"
+    if path.exists():
+        return path
+    torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
+    dataset, trial = cell["dataset"], cell["trial"]
+    config = DATASETS[dataset]
+    X, y, X_test, y_test = load_dataset(dataset, str(data_dir))
+    n_classes = len(np.unique(y))
+    split = make_open_set_split(
+        X,
+        y,
+        n_in_classes=round(0.4 * n_classes),
+        noise_ratio=cell["noise"],
+        initial_size=config["budget"],
+        X_test=X_test,
+        y_test=y_test,
+        random_state=trial,
+    )
+    learning_loss = cell["strategy"] == "LL" or "learning_loss" in cell.get(
+        "variant", ""
+    )
+    estimator = make_estimator(
+        dataset, X.shape[1], split.n_classes, learning_loss, trial
+    )
+    strategy = make_strategy(cell["strategy"], trial, cell.get("variant", "default"))
+    snapshots = []
+
+    def snapshot(record, learner):
+        state = learner.query_strategy_
+        if hasattr(state, "selector_") and record["round"] > 1:
+            snapshots.append(_landscape_snapshot(record["round"], state))
+
+    start = time.perf_counter()
+    records = run_active_learning(
+        split,
+        estimator,
+        strategy,
+        n_rounds=cell["rounds"],
+        budget=config["budget"],
+        cost_ood=cell.get("cost_ood", 1.0),
+        # Figure 4 data from the first trial only, to keep the files small.
+        callback=snapshot if cell["strategy"] == "MQ-Net" and trial == 0 else None,
+    )
+    result = {
+        "cell": cell,
+        "in_classes": split.in_classes.tolist(),
+        "seconds": time.perf_counter() - start,
+        "records": records,
+        "landscapes": snapshots,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    tmp.replace(path)  # atomic: a killed run never leaves half a cell
+    return path
+
+
+def _landscape_snapshot(round_, strategy):
+    """What Figure 4 needs: pool and query meta-inputs and the selector's grid."""
+    pool = strategy.pool_meta_input_
+    hi = np.quantile(pool, 0.99, axis=0)
+    grid_i, grid_p = np.meshgrid(np.linspace(0, hi[1], 40), np.linspace(0, hi[0], 40))
+    scores = strategy.selector_.predict(
+        np.column_stack([grid_p.ravel(), grid_i.ravel()])
+    )
+    keep = np.random.RandomState(round_).permutation(len(pool))[:500]
+    return {
+        "round": round_,
+        "pool": pool[keep].round(4).tolist(),
+        "query": strategy.validation_meta_input_.round(4).tolist(),
+        "query_is_in": (strategy.validation_target_ > 0).tolist(),
+        "grid_informativeness": grid_i[0].tolist(),
+        "grid_purity": grid_p[:, 0].tolist(),
+        "grid_scores": scores.reshape(grid_i.shape).round(4).tolist(),
+    }
+
+
+def grid(suite, quick, trials):
+    """The cells of a suite; quick cells run 3 rounds and never pass for full ones."""
+    trials = range(1 if quick else trials)
+    cells = _cells(suite, quick, trials)
+    for cell in cells:
+        cell["rounds"] = 3 if quick else DATASETS[cell["dataset"]]["rounds"]
+    return cells
+
+
+def _cells(suite, quick, trials):
+    name = (
+        f"{suite}-quick" if quick else suite
+    )  # quick results never mix with full ones
+    if suite == "tabular":
+        datasets = (
+            ["segment"] if quick else ["letter", "penbased", "satimage", "segment"]
+        )
+        noises = (0.4,) if quick else NOISE_RATIOS
+        return [
+            dict(suite=name, dataset=d, noise=n, strategy=s, trial=t)
+            for d, n, s, t in product(datasets, noises, STRATEGIES, trials)
+        ]
+    if suite == "fashion":
+        # The CNN costs ~1 min a cell on 2 CPU cores: the two noisiest ratios.
+        noises = (0.4,) if quick else (0.4, 0.6)
+        return [
+            dict(suite=name, dataset="fashion", noise=n, strategy=s, trial=t)
+            for n, s, t in product(noises, STRATEGIES, trials)
+        ]
+    if suite == "ablations":
+        # Table 2 (meta-input choices), Table 4 (no skyline) and the quantile
+        # meta-input; Table 6 (OOD labelling cost) on the tabular set only.
+        variants = (
+            "input=knn_contrast+least_confidence",
+            "input=energy+least_confidence",
+            "input=mahalanobis+least_confidence",
+            "input=knn_contrast+learning_loss",
+            "no-skyline",
+            "quantile",
+        )
+        if quick:
+            return [
+                dict(
+                    suite=name,
+                    dataset="segment",
+                    noise=0.4,
+                    strategy="MQ-Net",
+                    trial=t,
+                    variant=v,
+                )
+                for v, t in product(variants[:2], trials)
+            ]
+        cells = [
+            dict(
+                suite=name,
+                dataset="penbased",
+                noise=n,
+                strategy="MQ-Net",
+                trial=t,
+                variant=v,
+            )
+            for n, v, t in product((0.2, 0.6), variants, trials)
+        ]
+        # letter is where MQ-Net trails most in the main grid: test the
+        # quantile meta-input there against the default.
+        cells += [
+            dict(
+                suite=name,
+                dataset="letter",
+                noise=n,
+                strategy="MQ-Net",
+                trial=t,
+                variant=v,
+            )
+            for n, v, t in product((0.4, 0.6), (variants[0], "quantile"), trials)
+        ]
+        cells += [
+            dict(
+                suite=name,
+                dataset="fashion",
+                noise=0.4,
+                strategy="MQ-Net",
+                trial=t,
+                variant=v,
+            )
+            for v, t in product(variants, trials[:2])
+        ]
+        cells += [
+            dict(
+                suite=name,
+                dataset="penbased",
+                noise=0.4,
+                strategy=s,
+                trial=t,
+                cost_ood=c,
+            )
+            for c, s, t in product(
+                (0.5, 1.0, 2.0, 4.0), ("CONF", "CORESET", "P+I", "MQ-Net"), trials
+            )
+        ]
+        return cells
+    raise ValueError(f"unknown suite {suite!r}")
+
+
+def run_suite(args):
+    # joblib's worker processes must import this folder's modules too.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(HERE), os.environ.get("PYTHONPATH")])
+    )
+    # Referenced through the module, not __main__, so workers unpickle it by name.
+    from openset_benchmark import run_cell as run_cell_by_name
+
+    cells = grid(args.suite, args.quick, args.trials)
+    start = time.perf_counter()
+    with parallel_backend(args.backend, n_jobs=args.n_jobs):
+        paths = Parallel(verbose=5)(
+            delayed(run_cell_by_name)(cell, args.data_dir) for cell in cells
+        )
+    wall = time.perf_counter() - start
+    command = f"python benchmarks/openset_benchmark.py run {args.suite}" + (
+        " --quick" if args.quick else ""
+    )
+    run = {
+        "command": f"{command} --n-jobs {args.n_jobs}",
+        "cells": len(paths),
+        "wall_seconds": wall,
+        "machine": machine_description(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    log = RESULTS / "cells" / cells[0]["suite"] / "_runs.jsonl"
+    with log.open("a") as f:
+        f.write(json.dumps(run) + "\n")
+    print(f"{args.suite}: {len(paths)} cells in {wall:.0f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run (or finish) a suite")
+    run.add_argument("suite", choices=["tabular", "fashion", "ablations"])
+    run.add_argument("--quick", action="store_true", help="one dataset, one trial")
+    run.add_argument("--trials", type=int, default=3)
+    run.add_argument("--n-jobs", type=int, default=2)
+    run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
+    run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    commands.add_parser("report", help="tables, figures and RESULTS.md from the cells")
+    args = parser.parse_args()
+    if args.command == "run":
+        run_suite(args)
+    else:
+        from report import write_report
+
+        write_report(RESULTS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Tables, figures and RESULTS.md from the finished benchmark cells.
+
+Run through ``python benchmarks/openset_benchmark.py report``.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
+
+STRATEGY_ORDER = ("RANDOM", "CONF", "CORESET", "BADGE", "LL", "P+I", "P*I", "MQ-Net")
+
+
+def load_cells(results, suite):
+    """Records of every finished cell of a suite, each tagged with its cell keys."""
+    records, landscapes = [], []
+    for path in sorted((results / "cells" / suite).glob("*.json")):
+        cell = json.loads(path.read_text())
+        keys = {k: v for k, v in cell["cell"].items() if k != "suite"}
+        keys.setdefault("variant", "default")
+        keys.setdefault("cost_ood", 1.0)
+        records += [{**keys, **r} for r in cell["records"]]
+        if cell["landscapes"]:
+            landscapes.append((keys, cell["landscapes"]))
+    return records, landscapes
+
+
+def _table(rows, row_key, column_key, columns, fmt_best=max):
+    """Markdown table of mean +- std, the best mean of each row in bold."""
+    by_row = {}
+    for r in rows:
+        by_row.setdefault(r[row_key], {})[r[column_key]] = r
+    lines = [
+        f"| {row_key} | " + " | ".join(str(c) for c in columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+    ]
+    for row, cells in by_row.items():
+        present = [cells[c]["accuracy_mean"] for c in columns if c in cells]
+        best = fmt_best(present) if present else None
+        entries = []
+        for c in columns:
+            if c not in cells:
+                entries.append("")
+                continue
+            r = cells[c]
+            text = f"{100 * r['accuracy_mean']:.2f} +- {100 * r['accuracy_std']:.2f}"
+            entries.append(f"**{text}**" if r["accuracy_mean"] == best else text)
+        lines.append(f"| {row} | " + " | ".join(entries) + " |")
+    return lines
+
+
+def _in_share_table(rows, row_key, columns):
+    by_row = {}
+    for r in rows:
+        by_row.setdefault(r[row_key], {})[r["strategy"]] = r["in_share_mean"]
+    lines = [
+        f"| {row_key} | " + " | ".join(columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+    ]
+    for row, cells in by_row.items():
+        lines.append(
+            f"| {row} | "
+            + " | ".join(f"{cells[c]:.2f}" if c in cells else "" for c in columns)
+            + " |"
+        )
+    return lines
+
+
+def main_suite_section(results, suite, title):
+    records, landscapes = load_cells(results, suite)
+    if not records:
+        return [], []
+    for r in records:
+        r["cell"] = f"{r['dataset']} {int(100 * r['noise'])}%"
+    rows = summarize_final_round(records, group_keys=("cell", "strategy"))
+    strategies = [s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)]
+    rows.sort(key=lambda r: (r["cell"].split()[0], int(r["cell"].split()[1][:-1])))
+    lines = [
+        f"## {title}",
+        "",
+        "Final-round test accuracy (%), mean +- std over trials; best mean in bold.",
+        "",
+        *_table(rows, "cell", "strategy", strategies),
+        "",
+        "IN share of all queried examples (mean over trials):",
+        "",
+        *_in_share_table(rows, "cell", strategies),
+        "",
+    ]
+    figures = [_accuracy_figure(results, suite, records)]
+    figures += _landscape_figures(results, suite, landscapes)
+    return lines, figures
+
+
+def _accuracy_figure(results, suite, records):
+    cells = sorted(
+        {r["cell"] for r in records},
+        key=lambda c: (c.split()[0], int(c.split()[1][:-1])),
+    )
+    n_cols = 4
+    n_rows = int(np.ceil(len(cells) / n_cols))
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False
+    )
+    for ax, cell in zip(axes.ravel(), cells):
+        plot_learning_curves([r for r in records if r["cell"] == cell], ax=ax)
+        ax.set_title(cell, fontsize="small")
+        if ax is not axes.ravel()[0]:
+            ax.get_legend().remove()
+    for ax in axes.ravel()[len(cells) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    path = results / f"{suite}_accuracy.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _landscape_figures(results, suite, landscapes):
+    """Figure 4 per dataset: (a) over rounds at the lowest noise, (b) the last
+    round over noise ratios; the meta-score over (informativeness, purity)."""
+    paths = []
+    for dataset in sorted({keys["dataset"] for keys, _ in landscapes}):
+        runs = sorted(
+            (keys["noise"], snaps)
+            for keys, snaps in landscapes
+            if keys["dataset"] == dataset
+        )
+        over_rounds = runs[0][1][:: max(1, len(runs[0][1]) // 4)][:4]
+        panels = [
+            [(f"{int(100 * runs[0][0])}% round {s['round']}", s) for s in over_rounds],
+            [
+                (f"{int(100 * noise)}% round {snaps[-1]['round']}", snaps[-1])
+                for noise, snaps in runs
+            ],
+        ]
+        n_cols = max(len(row) for row in panels)
+        fig, axes = plt.subplots(2, n_cols, figsize=(3 * n_cols, 5.6), squeeze=False)
+        for row, row_axes in zip(panels, axes):
+            for ax, (title, snap) in zip(row_axes, row):
+                _draw_landscape(ax, snap)
+                ax.set_title(f"{dataset} {title}", fontsize="x-small")
+            for ax in row_axes[len(row) :]:
+                ax.axis("off")
+        fig.tight_layout()
+        path = results / f"{suite}_landscape_{dataset}.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def _draw_landscape(ax, snap):
+    gi, gp = np.array(snap["grid_informativeness"]), np.array(snap["grid_purity"])
+    scores = np.array(snap["grid_scores"])
+    ax.contourf(gi, gp, scores, levels=20, cmap="coolwarm")
+    pool, query = np.array(snap["pool"]), np.array(snap["query"])
+    is_in = np.array(snap["query_is_in"])
+    ax.scatter(pool[:, 1], pool[:, 0], s=2, c="0.6", alpha=0.5)
+    ax.scatter(query[is_in, 1], query[is_in, 0], s=6, c="blue")
+    ax.scatter(query[~is_in, 1], query[~is_in, 0], s=6, c="red")
+    # Tangent of the iso-score line through the lowest-scored queried example.
+    lowest = query[np.argmin(_interpolate(gi, gp, scores, query))]
+    d_i, d_p = np.gradient(scores, gi, axis=1), np.gradient(scores, gp, axis=0)
+    gx = _interpolate(gi, gp, d_i, lowest[None])[0]
+    gy = _interpolate(gi, gp, d_p, lowest[None])[0]
+    if abs(gy) > 1e-12:
+        slope = -gx / gy
+        xs = np.array([gi[0], gi[-1]])
+        ax.plot(xs, lowest[0] + slope * (xs - lowest[1]), "k--", lw=1)
+        ax.text(
+            0.02, 0.92, f"slope {slope:.2f}", transform=ax.transAxes, fontsize="x-small"
+        )
+    ax.set_xlim(gi[0], gi[-1])
+    ax.set_ylim(gp[0], gp[-1])
+    ax.set_xlabel("informativeness", fontsize="x-small")
+    ax.set_ylabel("purity", fontsize="x-small")
+    ax.tick_params(labelsize="xx-small")
+
+
+def _interpolate(gi, gp, values, points):
+    """Nearest grid value at (purity, informativeness) points."""
+    col = np.clip(np.searchsorted(gi, points[:, 1]), 0, len(gi) - 1)
+    row = np.clip(np.searchsorted(gp, points[:, 0]), 0, len(gp) - 1)
+    return values[row, col]
+
+
+def ablation_section(results):
+    records, _ = load_cells(results, "ablations")
+    if not records:
+        return []
+    lines = ["## Ablations", ""]
+    for r in records:
+        r["cell"] = f"{r['dataset']} {int(100 * r['noise'])}%"
+    variants = [r for r in records if r["variant"] != "default"]
+    if variants:
+        rows = summarize_final_round(variants, group_keys=("cell", "variant"))
+        names = list(dict.fromkeys(r["variant"] for r in rows))
+        lines += [
+            "Meta-input choices (Table 2: `input=purity+informativeness`) and MQ-Net "
+            "without the skyline constraint (Table 4). Final accuracy (%):",
+            "",
+            *_table(rows, "cell", "variant", names),
+            "",
+        ]
+    costs = [r for r in records if r["variant"] == "default"]
+    if costs:
+        for r in costs:
+            r["cost"] = f"{r['dataset']} c_OOD={r['cost_ood']}"
+        rows = summarize_final_round(costs, group_keys=("cost", "strategy"))
+        strategies = [
+            s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)
+        ]
+        lines += [
+            "OOD labelling cost (Table 6), 40% noise. Final accuracy (%):",
+            "",
+            *_table(rows, "cost", "strategy", strategies),
+            "",
+        ]
+    return lines
+
+
+def per_round_section(results, suite):
+    """Table 5: P+I, P*I and MQ-Net accuracy per round."""
+    records, _ = load_cells(results, suite)
+    records = [r for r in records if r["strategy"] in ("P+I", "P*I", "MQ-Net")]
+    if not records:
+        return []
+    lines = ["## Per round: P+I, P*I and MQ-Net (Table 5)", ""]
+    for dataset in sorted({r["dataset"] for r in records}):
+        for noise in (0.2, 0.4):
+            sub = [
+                r for r in records if r["dataset"] == dataset and r["noise"] == noise
+            ]
+            if not sub:
+                continue
+            rounds = sorted({r["round"] for r in sub})
+            lines += [
+                f"{dataset}, {int(100 * noise)}% noise, mean accuracy (%) per round:",
+                "",
+                "| strategy | " + " | ".join(str(k) for k in rounds) + " |",
+                "| --- |" + " --- |" * len(rounds),
+            ]
+            for s in ("P+I", "P*I", "MQ-Net"):
+                means = [
+                    np.mean(
+                        [
+                            r["test_accuracy"]
+                            for r in sub
+                            if r["strategy"] == s and r["round"] == k
+                        ]
+                    )
+                    for k in rounds
+                ]
+                lines.append(
+                    f"| {s} | " + " | ".join(f"{100 * m:.2f}" for m in means) + " |"
+                )
+            lines.append("")
+    return lines
+
+
+def runs_section(results):
+    lines = ["## How these were produced", ""]
+    for suite in ("tabular", "fashion", "ablations"):
+        log = results / "cells" / suite / "_runs.jsonl"
+        if not log.exists():
+            continue
+        for run in map(json.loads, log.read_text().splitlines()):
+            lines.append(
+                f"- `{run['command']}`: {run['cells']} cells, "
+                f"{run['wall_seconds'] / 60:.1f} min "
+                f"wall on {run['machine']} ({run['date']}; cells already finished "
+                "are skipped, so only a run that started empty times the whole suite)"
+            )
+    return lines + [""]
+
+
+def write_report(results):
+    results = Path(results)
+    lines = ["# Open-set active learning benchmarks (CPU)", ""]
+    for suite, title in (
+        ("tabular", "UCI tables"),
+        ("fashion", "Fashion-MNIST (small CNN)"),
+    ):
+        section, figures = main_suite_section(results, suite, title)
+        lines += section
+        lines += [f"![{p.stem}]({p.name})" for p in figures] + [""]
+    lines += per_round_section(results, "tabular")
+    lines += ablation_section(results)
+    lines += runs_section(results)
+    (results / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {results / 'RESULTS.md'}")
