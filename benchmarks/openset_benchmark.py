@@ -84,6 +84,7 @@ def make_strategy(name, seed, variant="default"):
             selector=selector,
             random_state=seed,
             meta_input="quantile" if variant == "quantile" else "exp_zscore",
+            diversity_pool=3 if variant == "diversity" else None,
         )
     return {
         "RANDOM": lambda: RandomQuery(random_state=seed),
@@ -242,8 +243,9 @@ def _cells(suite, quick, trials):
             for n, s, t in product(noises, STRATEGIES, trials)
         ]
     if suite == "ablations":
-        # Table 2 (meta-input choices), Table 4 (no skyline) and the quantile
-        # meta-input; Table 6 (OOD labelling cost) on the tabular set only.
+        # Table 2 (meta-input choices), Table 4 (no skyline), the quantile
+        # meta-input and diverse batches (diversity_pool=3); Table 6 (OOD
+        # labelling cost) on the tabular set only.
         variants = (
             "input=knn_contrast+least_confidence",
             "input=energy+least_confidence",
@@ -251,6 +253,7 @@ def _cells(suite, quick, trials):
             "input=knn_contrast+learning_loss",
             "no-skyline",
             "quantile",
+            "diversity",
         )
         if quick:
             return [
@@ -276,7 +279,7 @@ def _cells(suite, quick, trials):
             for n, v, t in product((0.2, 0.6), variants, trials)
         ]
         # letter is where MQ-Net trails most in the main grid: test the
-        # quantile meta-input there against the default.
+        # quantile meta-input and the diverse batch there against the default.
         cells += [
             dict(
                 suite=name,
@@ -286,7 +289,9 @@ def _cells(suite, quick, trials):
                 trial=t,
                 variant=v,
             )
-            for n, v, t in product((0.4, 0.6), (variants[0], "quantile"), trials)
+            for n, v, t in product(
+                (0.4, 0.6), (variants[0], "quantile", "diversity"), trials
+            )
         ]
         cells += [
             dict(

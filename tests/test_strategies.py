@@ -652,3 +652,28 @@ def test_accumulate_grows_the_validation_set(
         np.testing.assert_array_equal(metas[1][:12], metas[0])
     else:
         assert sizes == [12, 9]
+
+
+def test_mqnet_diverse_batch_is_drawn_from_the_top_meta_scores(taught, pool):
+    learner = taught["learner"]
+    plain = copy.deepcopy(learner.query_strategy_)
+    top, _ = plain(learner, pool, n_instances=30)
+    diverse = copy.deepcopy(plain).set_params(diversity_pool=3)
+    indices, scores = diverse(learner, pool, n_instances=10)
+    assert len(np.unique(indices)) == 10 and set(indices) <= set(top)
+    np.testing.assert_allclose(
+        scores, plain.selector_.predict(plain.pool_meta_input_)[indices]
+    )
+    # Greedy k-center among the candidates: first the one farthest from
+    # every labelled example, and a batch more spread out than the top 10.
+    net = learner.estimator_
+    candidates = embed(net, pool[top])
+    distance_to_labelled = pairwise_distances(
+        candidates, embed(net, learner.X_labelled_)
+    ).min(axis=1)
+    assert indices[0] == top[np.argmax(distance_to_labelled)]
+
+    def spread(rows):
+        return pairwise_distances(embed(net, pool[rows])).mean()
+
+    assert spread(indices) > spread(top[:10])

@@ -29,21 +29,30 @@ class CoreSetQuery(QueryStrategy):
     """
 
     def _select(self, learner, X_pool, n_instances, rng):
-        net = fitted_estimator(learner)
-        pool = embed(net, X_pool)
-        X_labelled = labelled_set(learner)[0]
-        if len(X_labelled):
-            _, nearest = pairwise_distances_argmin_min(pool, embed(net, X_labelled))
-        else:
-            nearest = np.full(len(pool), np.inf)
-            nearest[rng.randint(len(pool))] = np.finfo(float).max
-        indices, scores = [], []
-        for _ in range(n_instances):
-            chosen = int(np.argmax(nearest))
-            indices.append(chosen)
-            scores.append(nearest[chosen])
-            distance = pairwise_distances(pool, pool[chosen : chosen + 1]).ravel()
-            np.minimum(nearest, distance, out=nearest)
-            # Copies of a centre are also at 0: never pick the same row twice.
-            nearest[chosen] = -np.inf
-        return indices, scores
+        return k_center_greedy(learner, X_pool, n_instances, rng)
+
+
+def k_center_greedy(learner, X_pool, n_instances, rng):
+    """Greedy k-center in the embedding space, labelled examples as centres.
+
+    Returns the chosen positions in `X_pool` in the order they were chosen
+    and, for each, its distance to the nearest centre when it was chosen.
+    """
+    net = fitted_estimator(learner)
+    pool = embed(net, X_pool)
+    X_labelled = labelled_set(learner)[0]
+    if len(X_labelled):
+        _, nearest = pairwise_distances_argmin_min(pool, embed(net, X_labelled))
+    else:
+        nearest = np.full(len(pool), np.inf)
+        nearest[rng.randint(len(pool))] = np.finfo(float).max
+    indices, scores = [], []
+    for _ in range(n_instances):
+        chosen = int(np.argmax(nearest))
+        indices.append(chosen)
+        scores.append(nearest[chosen])
+        distance = pairwise_distances(pool, pool[chosen : chosen + 1]).ravel()
+        np.minimum(nearest, distance, out=nearest)
+        # Copies of a centre are also at 0: never pick the same row twice.
+        nearest[chosen] = -np.inf
+    return np.asarray(indices), np.asarray(scores)

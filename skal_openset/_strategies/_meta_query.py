@@ -2,7 +2,9 @@
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils._param_validation import StrOptions
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._inference import per_sample_loss
 from .._meta_input import MetaInputTransformer
@@ -14,6 +16,7 @@ from .._model_scores import (
 )
 from .._selector import MetaQueryNetSelector
 from ._base import QueryStrategy, top_scores
+from ._coreset import k_center_greedy
 
 
 class _MetaInputQuery(QueryStrategy):
@@ -134,6 +137,12 @@ class MQNetQuery(_MetaInputQuery):
         If False (the paper), each update trains on the latest query set
         only; if True, on every query set seen so far, each with the
         meta-input scale of its own round.
+    diversity_pool : int or None, default=None
+        If None (the paper), query the top meta-scores. If an int ``m``,
+        take the ``m * n_instances`` top meta-scores and choose among them
+        by greedy k-center in the classifier's embedding space (labelled
+        examples as the first centres), so a batch does not pile up in one
+        region. Returned in the order chosen, with their meta-scores.
     random_state : int, RandomState instance or None, default=None
         Breaks ties and seeds the default selector.
 
@@ -172,6 +181,7 @@ class MQNetQuery(_MetaInputQuery):
     _parameter_constraints = {
         **_MetaInputQuery._parameter_constraints,
         "selector": [MetaQueryNetSelector, None],
+        "diversity_pool": [Interval(Integral, 1, None, closed="left"), None],
         "accumulate": ["boolean"],
     }
 
@@ -182,12 +192,14 @@ class MQNetQuery(_MetaInputQuery):
         selector=None,
         meta_input="exp_zscore",
         accumulate=False,
+        diversity_pool=None,
         random_state=None,
     ):
         self.purity = purity
         self.informativeness = informativeness
         self.selector = selector
         self.meta_input = meta_input
+        self.diversity_pool = diversity_pool
         self.accumulate = accumulate
         self.random_state = random_state
 
@@ -195,6 +207,18 @@ class MQNetQuery(_MetaInputQuery):
         if hasattr(self, "selector_"):
             return self.selector_.predict(Z)
         return Z.sum(axis=1)
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        indices, scores = super()._select(
+            learner,
+            X_pool,
+            min(len(X_pool), n_instances * (self.diversity_pool or 1)),
+            rng,
+        )
+        if self.diversity_pool is None:
+            return indices, scores
+        chosen, _ = k_center_greedy(learner, X_pool[indices], n_instances, rng)
+        return indices[chosen], scores[chosen]
 
     def update(self, learner, X_query, y_query):
         """Fit the meta-model on the labelled query set (the self-validation set).
