@@ -55,7 +55,17 @@ RESULTS = HERE / "results"
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
 
 NOISE_RATIOS = (0.1, 0.2, 0.4, 0.6)
-STRATEGIES = ("RANDOM", "CONF", "CORESET", "BADGE", "LL", "P+I", "P*I", "MQ-Net")
+STRATEGIES = (
+    "RANDOM",
+    "CONF",
+    "CORESET",
+    "BADGE",
+    "LL",
+    "P+I",
+    "P*I",
+    "MQ-Net",
+    "MQ-Net+div",  # ours: MQNetQuery(diversity_pool=3)
+)
 
 # Budget per round and rounds scaled to the pool (about 1-2% of it per round).
 DATASETS = {
@@ -69,13 +79,40 @@ DATASETS = {
 }
 
 
-def make_strategy(name, seed, variant="default"):
+class RandomValidationMQNet(MQNetQuery):
+    """Table 3: MQ-Net trained on a random labelled sample, not its own query.
+
+    Each update draws as many examples as the query had, uniformly from the
+    pool with their true labels (an independent validation set the paper's
+    ablation assumes; here it may overlap the unlabelled pool, but these
+    labels only reach the meta-model, never the classifier).
+    """
+
+    def __init__(self, X_source=None, y_source=None, random_state=None):
+        super().__init__(random_state=random_state)
+        self.X_source = X_source
+        self.y_source = y_source
+
+    def update(self, learner, X_query, y_query):
+        if not hasattr(self, "validation_rng_"):
+            self.validation_rng_ = np.random.RandomState(self.random_state)
+        rows = self.validation_rng_.choice(
+            len(self.y_source), size=len(y_query), replace=False
+        )
+        return super().update(learner, self.X_source[rows], self.y_source[rows])
+
+
+def make_strategy(name, seed, variant="default", split=None):
     """The strategy of a cell; `variant` selects an ablation of MQ-Net."""
+    if name == "MQ-Net+div":
+        return MQNetQuery(diversity_pool=3, random_state=seed)
     if name == "MQ-Net":
         purity, informativeness = "knn_contrast", "least_confidence"
         selector = None
         if variant.startswith("input="):
             purity, informativeness = variant[len("input=") :].split("+")
+        elif variant == "random-validation":
+            return RandomValidationMQNet(split.X_pool, split.y_pool, random_state=seed)
         elif variant == "no-skyline":
             selector = MetaQueryNetSelector(monotone=False, random_state=seed)
         return MQNetQuery(
@@ -160,7 +197,9 @@ def run_cell(cell, data_dir):
     estimator = make_estimator(
         dataset, X.shape[1], split.n_classes, learning_loss, trial
     )
-    strategy = make_strategy(cell["strategy"], trial, cell.get("variant", "default"))
+    strategy = make_strategy(
+        cell["strategy"], trial, cell.get("variant", "default"), split
+    )
     snapshots = []
 
     def snapshot(record, learner):
@@ -254,6 +293,7 @@ def _cells(suite, quick, trials):
             "no-skyline",
             "quantile",
             "diversity",
+            "random-validation",
         )
         if quick:
             return [

@@ -14,7 +14,17 @@ import numpy as np  # noqa: E402
 
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
 
-STRATEGY_ORDER = ("RANDOM", "CONF", "CORESET", "BADGE", "LL", "P+I", "P*I", "MQ-Net")
+STRATEGY_ORDER = (
+    "RANDOM",
+    "CONF",
+    "CORESET",
+    "BADGE",
+    "LL",
+    "P+I",
+    "P*I",
+    "MQ-Net",
+    "MQ-Net+div",
+)
 
 
 def load_cells(results, suite):
