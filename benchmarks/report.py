@@ -103,9 +103,48 @@ def main_suite_section(results, suite, title):
         *_in_share_table(rows, "cell", strategies),
         "",
     ]
+    lines += _paired_rank_lines(records, strategies)
     figures = [_accuracy_figure(results, suite, records)]
     figures += _landscape_figures(results, suite, landscapes)
     return lines, figures
+
+
+def _paired_rank_lines(records, strategies):
+    """Mean rank of each strategy within (cell, trial), per noise ratio.
+
+    Trials of a cell differ in their class split, whose difficulty dominates
+    the standard deviations above; ranking within a trial compares the
+    strategies on the same split (1 = best).
+    """
+    finals = {}
+    for r in records:
+        key = (r["dataset"], r["noise"], r["trial"], r["strategy"])
+        if r["round"] >= finals.get(key, {"round": 0})["round"]:
+            finals[key] = r
+    ranks = {}
+    for dataset, noise, trial in {k[:3] for k in finals}:
+        present = [s for s in strategies if (dataset, noise, trial, s) in finals]
+        accuracy = [
+            finals[(dataset, noise, trial, s)]["test_accuracy"] for s in present
+        ]
+        order = np.argsort(np.argsort(-np.array(accuracy), kind="stable"))
+        for s, rank in zip(present, order + 1):
+            ranks.setdefault(noise, {}).setdefault(s, []).append(rank)
+    lines = [
+        "Mean rank of the final accuracy within each (dataset, trial), i.e. on the "
+        "same class split (1 = best; ties broken by strategy order):",
+        "",
+        "| noise | " + " | ".join(strategies) + " |",
+        "| --- |" + " --- |" * len(strategies),
+    ]
+    for noise in sorted(ranks):
+        best = min(np.mean(v) for v in ranks[noise].values())
+        cells = []
+        for s in strategies:
+            mean = np.mean(ranks[noise].get(s, [np.nan]))
+            cells.append(f"**{mean:.2f}**" if mean == best else f"{mean:.2f}")
+        lines.append(f"| {int(100 * noise)}% | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _accuracy_figure(results, suite, records):
@@ -293,7 +332,13 @@ def runs_section(results):
 
 def write_report(results):
     results = Path(results)
-    lines = ["# Open-set active learning benchmarks (CPU)", ""]
+    lines = [
+        "# Open-set active learning benchmarks (CPU)",
+        "",
+        "What these tables say, and why MQ-Net does not lead here: "
+        "[FINDINGS.md](FINDINGS.md) (written by hand from this run).",
+        "",
+    ]
     for suite, title in (
         ("tabular", "UCI tables"),
         ("fashion", "Fashion-MNIST (small CNN)"),
