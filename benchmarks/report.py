@@ -12,19 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
 
-STRATEGY_ORDER = (
-    "RANDOM",
-    "CONF",
-    "CORESET",
-    "BADGE",
-    "LL",
-    "P+I",
-    "P*I",
-    "MQ-Net",
-    "MQ-Net+div",
-)
 
 
 def load_cells(results, suite):
