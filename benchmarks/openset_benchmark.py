@@ -295,55 +295,29 @@ def _cells(suite, quick, trials):
             "diversity",
             "random-validation",
         )
-        if quick:
+
+        def mqnet_cells(dataset, noises, chosen, trial_list):
             return [
                 dict(
                     suite=name,
-                    dataset="segment",
-                    noise=0.4,
+                    dataset=dataset,
+                    noise=n,
                     strategy="MQ-Net",
                     trial=t,
                     variant=v,
                 )
-                for v, t in product(variants[:2], trials)
+                for n, v, t in product(noises, chosen, trial_list)
             ]
-        cells = [
-            dict(
-                suite=name,
-                dataset="penbased",
-                noise=n,
-                strategy="MQ-Net",
-                trial=t,
-                variant=v,
-            )
-            for n, v, t in product((0.2, 0.6), variants, trials)
-        ]
+
+        if quick:
+            return mqnet_cells("segment", (0.4,), variants[:2], trials)
+        cells = mqnet_cells("penbased", (0.2, 0.6), variants, trials)
         # letter is where MQ-Net trails most in the main grid: test the
         # quantile meta-input and the diverse batch there against the default.
-        cells += [
-            dict(
-                suite=name,
-                dataset="letter",
-                noise=n,
-                strategy="MQ-Net",
-                trial=t,
-                variant=v,
-            )
-            for n, v, t in product(
-                (0.4, 0.6), (variants[0], "quantile", "diversity"), trials
-            )
-        ]
-        cells += [
-            dict(
-                suite=name,
-                dataset="fashion",
-                noise=0.4,
-                strategy="MQ-Net",
-                trial=t,
-                variant=v,
-            )
-            for v, t in product(variants, trials[:2])
-        ]
+        cells += mqnet_cells(
+            "letter", (0.4, 0.6), (variants[0], "quantile", "diversity"), trials
+        )
+        cells += mqnet_cells("fashion", (0.4,), variants, trials[:2])
         cells += [
             dict(
                 suite=name,
