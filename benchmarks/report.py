@@ -16,7 +16,6 @@ from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
 
 
-
 def load_cells(results, suite):
     """Records of every finished cell of a suite, each tagged with its cell keys."""
     records, landscapes = [], []
