@@ -435,7 +435,11 @@ def test_three_rounds_of_mqnet_with_the_oracle(split):
         labelled.extend(kept)
         np.testing.assert_array_equal(learner.y_labelled_, split.y_pool[labelled])
         strategy = learner.query_strategy_
-        np.testing.assert_array_equal(strategy.validation_target_ == 0, y == -1)
+        # Every query set so far (accumulate=True), the latest one last.
+        assert len(strategy.validation_target_) == (round_ + 1) * budget
+        np.testing.assert_array_equal(
+            strategy.validation_target_[-budget:] == 0, y == -1
+        )
     assert hasattr(strategy, "selector_")
     assert oracle.spent_ == len(split.initial_idx) + 3 * budget
     assert len(np.unique(labelled)) == len(labelled)

@@ -79,10 +79,12 @@ def ll_learner(split):
     return _fitted_learner(split, learning_loss=True)
 
 
-@pytest.fixture(scope="module")
-def taught(split, unlabelled, pool):
+PAPER_MQNET = dict(meta_input="exp_zscore", accumulate=False, diversity_pool=None)
+
+
+def _taught(split, unlabelled, pool, strategy):
     """An MQ-Net learner after one query and teach, and the net that chose the query."""
-    mq_learner = _fitted_learner(split, MQNetQuery(random_state=0))
+    mq_learner = _fitted_learner(split, strategy)
     idx, X_query = mq_learner.query(pool, n_instances=30)
     y_query = split.y_pool[unlabelled[idx]]
     assert 0 < np.sum(y_query == -1) < len(y_query), "need IN and OOD in the query"
@@ -98,6 +100,16 @@ def taught(split, unlabelled, pool):
         raw_pool=raw_pool,
         raw_query=raw_query,
     )
+
+
+@pytest.fixture(scope="module")
+def taught(split, unlabelled, pool):
+    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0))
+
+
+@pytest.fixture(scope="module")
+def taught_paper(split, unlabelled, pool):
+    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0, **PAPER_MQNET))
 
 
 def zeroed(learner, modules=("stages", "head")):
@@ -159,6 +171,18 @@ def raw_scores(learner, X, purity_name, informativeness_name):
 def exp_z(raw, reference):
     """exp of the z-score of `raw` under the mean and population std of `reference`."""
     return np.exp((raw - reference.mean(axis=0)) / reference.std(axis=0))
+
+
+def empirical_cdf(raw, reference):
+    """Each column of `raw` on the empirical CDF of `reference` (distinct values)."""
+    steps = np.linspace(0, 1, len(reference))
+    return np.column_stack(
+        [np.interp(raw[:, j], np.sort(reference[:, j]), steps) for j in range(2)]
+    )
+
+
+def meta_input(raw, reference, scaling):
+    return (exp_z if scaling == "exp_zscore" else empirical_cdf)(raw, reference)
 
 
 def gradient_norms(net, X):
@@ -506,10 +530,18 @@ class TestPurityInformativenessQuery(StrategyTemplate):
 
 
 class TestMQNetQuery(StrategyTemplate):
+    """The paper's configuration: the top meta-scores."""
+
+    config = PAPER_MQNET
+    taught_fixture = "taught_paper"
+
     @pytest.fixture(params=["before_update", "after_update"])
-    def case(self, request, learner, taught):
+    def case(self, request, learner):
         if request.param == "before_update":
-            return Case(lambda seed: MQNetQuery(random_state=seed), learner)
+            return Case(
+                lambda seed: MQNetQuery(random_state=seed, **self.config), learner
+            )
+        taught = request.getfixturevalue(self.taught_fixture)
         fitted = taught["learner"].query_strategy_
         assert hasattr(fitted, "selector_")
         return Case(
@@ -519,23 +551,36 @@ class TestMQNetQuery(StrategyTemplate):
 
     def expected_scores(self, strategy, learner, X_pool):
         raw = raw_scores(learner, X_pool, strategy.purity, strategy.informativeness)
-        Z = exp_z(raw, raw)
+        Z = meta_input(raw, raw, strategy.meta_input)
         if hasattr(strategy, "selector_"):
             return strategy.selector_.predict(Z)
         return Z.sum(axis=1)
 
 
+class TestDefaultMQNetQuery(TestMQNetQuery):
+    """The defaults: quantile meta-input, accumulated validation, diverse batch."""
+
+    config = {}
+    taught_fixture = "taught"
+    top_k = False  # the batch is chosen among the top 3 x n_instances
+
+
 # --------------------------------------------------------- MQ-Net specifics
 
 
+@pytest.mark.parametrize("scaling", ["quantile", "exp_zscore"])
 @pytest.mark.parametrize("purity_name", ["msp", "knn_contrast"])
-def test_mqnet_first_query_is_the_sum_heuristic(learner, pool, purity_name):
-    mq = MQNetQuery(purity_name, "entropy", random_state=4)(
-        learner, pool, n_instances=25
-    )
-    pi = PurityInformativenessQuery(purity_name, "entropy", "sum", random_state=4)(
-        learner, pool, n_instances=25
-    )
+def test_mqnet_first_query_is_the_sum_heuristic(learner, pool, purity_name, scaling):
+    mq = MQNetQuery(
+        purity_name,
+        "entropy",
+        meta_input=scaling,
+        diversity_pool=None,
+        random_state=4,
+    )(learner, pool, n_instances=25)
+    pi = PurityInformativenessQuery(
+        purity_name, "entropy", "sum", meta_input=scaling, random_state=4
+    )(learner, pool, n_instances=25)
     np.testing.assert_array_equal(mq[0], pi[0])
     np.testing.assert_array_equal(mq[1], pi[1])
 
@@ -548,12 +593,16 @@ class _StubSelector:
         return -Z[:, 1]
 
 
-def test_mqnet_after_update_ranks_by_the_selector(taught, pool):
+@pytest.mark.parametrize("taught_name", ["taught", "taught_paper"])
+def test_mqnet_after_update_ranks_by_the_selector(request, taught_name, pool):
+    taught = request.getfixturevalue(taught_name)
     strategy = copy.deepcopy(taught["learner"].query_strategy_)
+    strategy.set_params(diversity_pool=None)
     strategy.selector_ = stub = _StubSelector()
     indices, scores = strategy(taught["learner"], pool, n_instances=10)
     raw = raw_scores(taught["learner"], pool, "knn_contrast", "least_confidence")
-    np.testing.assert_allclose(stub.seen, exp_z(raw, raw), rtol=1e-4)
+    expected = meta_input(raw, raw, strategy.meta_input)
+    np.testing.assert_allclose(stub.seen, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(indices, np.argsort(-stub.predict(stub.seen))[:10])
     np.testing.assert_array_equal(scores, -stub.seen[indices, 1])
 
@@ -578,11 +627,17 @@ def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
     assert after.mean() < expected[is_in].mean()
 
 
-def test_query_set_meta_input_uses_the_pool_statistics(taught):
+@pytest.mark.parametrize("taught_name", ["taught", "taught_paper"])
+def test_query_set_meta_input_uses_the_pool_statistics(request, taught_name):
+    taught = request.getfixturevalue(taught_name)
     strategy = taught["learner"].query_strategy_
-    expected = exp_z(taught["raw_query"], taught["raw_pool"])
-    np.testing.assert_allclose(strategy.validation_meta_input_, expected, rtol=1e-4)
-    own_scale = MetaInputTransformer().fit_transform(taught["raw_query"])
+    expected = meta_input(taught["raw_query"], taught["raw_pool"], strategy.meta_input)
+    np.testing.assert_allclose(
+        strategy.validation_meta_input_, expected, rtol=1e-4, atol=1e-6
+    )
+    own_scale = MetaInputTransformer(scaling=strategy.meta_input).fit_transform(
+        taught["raw_query"]
+    )
     assert not np.allclose(strategy.validation_meta_input_, own_scale, rtol=1e-2)
 
 
@@ -605,7 +660,10 @@ def test_all_ood_update_without_selector_stays_on_the_sum(
     np.testing.assert_array_equal(after[1], before[1])
 
 
-def test_all_ood_update_keeps_the_previous_selector(taught, pool, split, unlabelled):
+def test_all_ood_update_keeps_the_previous_selector(
+    taught_paper, pool, split, unlabelled
+):
+    taught = taught_paper  # without accumulation: the update alone has no pair
     strategy = copy.deepcopy(taught["learner"].query_strategy_)
     selector = strategy.selector_
     before = strategy(taught["learner"], pool, n_instances=10)
@@ -656,24 +714,34 @@ def test_accumulate_grows_the_validation_set(
 
 def test_mqnet_diverse_batch_is_drawn_from_the_top_meta_scores(taught, pool):
     learner = taught["learner"]
-    plain = copy.deepcopy(learner.query_strategy_)
-    top, _ = plain(learner, pool, n_instances=30)
-    diverse = copy.deepcopy(plain).set_params(diversity_pool=3)
+    diverse = copy.deepcopy(learner.query_strategy_)
+    top, _ = copy.deepcopy(diverse).set_params(diversity_pool=None)(
+        learner, pool, n_instances=30
+    )
     indices, scores = diverse(learner, pool, n_instances=10)
     assert len(np.unique(indices)) == 10 and set(indices) <= set(top)
     np.testing.assert_allclose(
-        scores, plain.selector_.predict(plain.pool_meta_input_)[indices]
+        scores, diverse.selector_.predict(diverse.pool_meta_input_)[indices]
     )
-    # Greedy k-center among the candidates: first the one farthest from
-    # every labelled example, and a batch more spread out than the top 10.
-    net = learner.estimator_
-    candidates = embed(net, pool[top])
-    distance_to_labelled = pairwise_distances(
-        candidates, embed(net, learner.X_labelled_)
-    ).min(axis=1)
-    assert indices[0] == top[np.argmax(distance_to_labelled)]
+    # Returned in meta-score order, and more spread out than the top 10.
+    rank = {row: position for position, row in enumerate(top)}
+    assert [rank[row] for row in indices] == sorted(rank[row] for row in indices)
 
     def spread(rows):
-        return pairwise_distances(embed(net, pool[rows])).mean()
+        return pairwise_distances(embed(learner.estimator_, pool[rows])).mean()
 
     assert spread(indices) > spread(top[:10])
+
+
+def test_mqnet_diverse_batch_covers_every_distinct_candidate(taught, pool):
+    """Copies of three rows fill the top 3k: top-k would take copies of one."""
+    learner = taught["learner"]
+    strategy = copy.deepcopy(learner.query_strategy_)
+    scores = strategy.selector_.predict(strategy.pool_meta_input_)
+    distinct = pool[np.argsort(-scores)[[0, 40, 80]]]
+    copies = np.repeat(distinct, 10, axis=0)
+    indices, _ = strategy(learner, copies, n_instances=10)
+    assert len(np.unique(indices)) == 10
+    assert set(indices // 10) == {0, 1, 2}
+    top, _ = strategy.set_params(diversity_pool=None)(learner, copies, n_instances=10)
+    assert len(set(top // 10)) == 1
