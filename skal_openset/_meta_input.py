@@ -94,8 +94,10 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """
         X = validate_data(self, X, dtype=np.float64)
         if self.scaling == "quantile":
+            # subsample=None: the CDF of the whole pool; the default draws an
+            # unseeded 10,000-row subsample, so large pools were not reproducible.
             self.quantile_transformer_ = QuantileTransformer(
-                n_quantiles=min(1000, len(X))
+                n_quantiles=min(1000, len(X)), subsample=None
             ).fit(X)
         else:
             scaler = StandardScaler().fit(X)

@@ -26,6 +26,21 @@ def test_exp_zscore_uses_the_pool_statistics_for_every_set():
     assert not np.allclose(MetaInputTransformer().fit_transform(query), expected)
 
 
+def test_quantile_is_the_cdf_of_the_whole_pool():
+    """Pools above 10,000 rows once got an unseeded subsample: not reproducible."""
+    rng = np.random.RandomState(0)
+    pool = rng.standard_cauchy(size=(15_000, 2))
+    query = pool[:50] * 0.5
+    first = MetaInputTransformer(scaling="quantile").fit(pool).transform(query)
+    again = MetaInputTransformer(scaling="quantile").fit(pool).transform(query)
+    np.testing.assert_array_equal(first, again)
+    steps = np.linspace(0, 1, 1000)
+    expected = np.column_stack(
+        [np.interp(query[:, j], np.quantile(pool[:, j], steps), steps) for j in (0, 1)]
+    )
+    np.testing.assert_allclose(first, expected, atol=1e-9)
+
+
 def test_constant_scores_give_one_not_nan():
     Z = MetaInputTransformer().fit_transform(np.c_[np.full(10, 4.2), np.arange(10)])
     np.testing.assert_allclose(Z[:, 0], 1.0)
