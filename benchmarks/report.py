@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from openset_benchmark import ABLATIONS  # noqa: E402
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
 
@@ -140,6 +141,8 @@ def _goal_lines(rows):
             gap = 100 * (ours["accuracy_mean"] - best["accuracy_mean"])
             if noise in ("40%", "60%"):
                 verdict = "best" if gap >= 0 else f"behind {best['strategy']}"
+            elif gap >= 0:
+                verdict = f"ahead of {best['strategy']}"
             else:
                 within = -gap <= 100 * ours["accuracy_std"]
                 verdict = (
@@ -291,7 +294,7 @@ def ablation_section(results):
     variants = [r for r in records if r["variant"] != "default"]
     if variants:
         rows = summarize_final_round(variants, group_keys=("cell", "variant"))
-        names = list(dict.fromkeys(r["variant"] for r in rows))
+        names = [v for v in ABLATIONS if any(r["variant"] == v for r in rows)]
         lines += [
             "`MQNetQuery()` with its defaults "
             "(`input=knn_contrast+least_confidence`) and one thing changed: the "
@@ -370,11 +373,12 @@ def runs_section(results):
         if not log.exists():
             continue
         for run in map(json.loads, log.read_text().splitlines()):
+            earlier = " (the others had finished in an earlier run)"
             lines.append(
-                f"- `{run['command']}`: {run['cells']} cells, "
-                f"{run['wall_seconds'] / 60:.1f} min "
-                f"wall on {run['machine']} ({run['date']}; cells already finished "
-                "are skipped, so only a run that started empty times the whole suite)"
+                f"- `{run['command']}`: ran {run['ran']} of {run['cells']} cells"
+                f"{earlier if run['ran'] < run['cells'] else ''} in "
+                f"{run['wall_seconds'] / 60:.1f} min wall on {run['machine']} "
+                f"({run['date']})"
             )
     return lines + [""]
 
