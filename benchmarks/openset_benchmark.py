@@ -134,7 +134,9 @@ def make_strategy(name, seed, variant="default", split=None):
             return RandomValidationMQNet(split.X_pool, split.y_pool, random_state=seed)
         params = dict(MQNET_CONFIGS.get(variant, {}), random_state=seed)
         if variant.startswith("input="):
-            params["purity"], params["informativeness"] = variant[6:].split("+")
+            params["purity"], params["informativeness"] = variant.removeprefix(
+                "input="
+            ).split("+")
         elif variant == "no-skyline":
             params["selector"] = MetaQueryNetSelector(monotone=False, random_state=seed)
         return MQNetQuery(**params)
