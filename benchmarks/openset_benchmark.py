@@ -362,7 +362,7 @@ def run_suite(args):
         )
     wall = time.perf_counter() - start
     command = f"python benchmarks/openset_benchmark.py run {args.suite}" + (
-        " --quick" if args.quick else ""
+        " --quick" if args.quick else f" --trials {args.trials}"
     )
     run = {
         "command": f"{command} --n-jobs {args.n_jobs}",
