@@ -304,7 +304,9 @@ def _area_under_curve(run):
     return float(auc(bought, accuracy) / bought[-1])
 
 
-def summarize_final_round(records, group_keys=("strategy",)):
+def summarize_final_round(
+    records: list[dict], group_keys: tuple[str, ...] = ("strategy",)
+) -> list[dict]:
     """Mean and standard deviation over trials of the final round, per group.
 
     Parameters
