@@ -1,12 +1,15 @@
 """The open-set active learner: a modAL-style loop that keeps OOD out of training."""
 
-from numbers import Integral
+import copy
 
 import numpy as np
+from skorch import NeuralNet
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_array, check_consistent_length
+from sklearn.metrics import accuracy_score
+from sklearn.utils.validation import check_array, column_or_1d
 
+from ._model_scores import class_probabilities, encode_labels, split_pipeline
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 
@@ -23,29 +26,47 @@ class ActiveLearner(BaseEstimator):
     the classifier that chose them. The classifier is then retrained from
     scratch on the in-distribution examples of everything labelled so far.
 
+    Any classifier with ``predict_proba`` works (a scikit-learn classifier, a
+    :class:`~sklearn.pipeline.Pipeline`, a skorch net); labels may be any
+    values (integers, strings), with ``ood_label`` of the same kind. The
+    classifier is trained on the positions ``0..k-1`` of the labels in
+    ``classes_`` and its predictions are mapped back.
+
     As a scikit-learn estimator, the constructor only stores its arguments;
     the classifier is trained on ``X_training, y_training`` by `fit`, or at
-    the first `query` or `teach`.
+    the first `query` or `teach`. Every method that changes the learner
+    either succeeds or leaves it exactly as it was.
 
     Parameters
     ----------
     estimator : classifier
-        Template of the classifier (e.g. a skorch net from
-        ``make_mlp_classifier``); cloned, never modified.
+        Template of the classifier (e.g. ``RandomForestClassifier()``, a
+        pipeline, or a skorch net from ``make_mlp_classifier``); cloned,
+        never modified.
     query_strategy : QueryStrategy or callable, default=None
         ``strategy(learner, X_pool, n_instances=...) -> (indices, scores)``.
         None means ``UncertaintyQuery()`` (modAL's default). Cloned at `fit`
-        when it is a :class:`QueryStrategy`.
+        when it is a :class:`QueryStrategy`, which also checks there that it
+        can work with `estimator`.
     X_training : array-like of shape (n_samples, ...), default=None
         Initial labelled examples.
     y_training : array-like of shape (n_samples,), default=None
         Their labels: classes, or `ood_label`.
-    ood_label : int, default=-1
+    ood_label : int or str, default=-1
         Label the annotator gives to out-of-distribution examples.
     classes : array-like, default=None
-        The known (in-distribution) classes. None takes the estimator's
-        ``classes`` parameter when it has one (skorch), else the
-        in-distribution labels of the first labelled set.
+        The known (in-distribution) classes, in the order of the classifier's
+        outputs. None takes the estimator's ``classes`` parameter when it has
+        one (skorch nets from this package: ``0..k-1``) and the labels are
+        among them, else the sorted in-distribution labels of the first
+        labelled set.
+    embedding : transformer, callable or None, default=None
+        The representation distance-based strategies (kNN purity, CORESET,
+        BADGE, the diverse batch) work in. A transformer (e.g.
+        ``PCA(10)``) is cloned and fitted on the labelled examples at every
+        `fit`; a callable is called as ``embedding(estimator_, X) -> (n, d)``.
+        None: a net's penultimate layer, else the output of a pipeline's
+        preprocessing steps, else the input itself.
     warm_start : bool, default=False
         If True, `teach` continues training the current classifier
         (``partial_fit``) instead of retraining it from scratch.
@@ -53,25 +74,31 @@ class ActiveLearner(BaseEstimator):
     Attributes
     ----------
     estimator_ : classifier
-        The classifier trained on the labelled in-distribution examples.
+        The classifier trained on the labelled in-distribution examples,
+        with targets ``0..k-1`` (positions in `classes_`).
     query_strategy_ : QueryStrategy or callable
         The strategy in use (a clone of `query_strategy`), with its state.
     X_labelled_ : ndarray of shape (n_labelled, ...)
         Every labelled example, OOD included.
     y_labelled_ : ndarray of shape (n_labelled,)
-        Their labels.
-    classes_ : ndarray
+        Their labels, as given.
+    classes_ : ndarray of shape (k,)
         The known classes.
+    embedding_ : transformer
+        The fitted `embedding` transformer (only when one is given).
+    n_features_in_ : int
+        Number of features of 2-D input.
 
     Examples
     --------
+    >>> from sklearn.ensemble import RandomForestClassifier
     >>> from skal_openset import (ActiveLearner, MQNetQuery, load_digits_dataset,
-    ...                           make_mlp_classifier, make_open_set_split)
+    ...                           make_open_set_split)
     >>> X, y = load_digits_dataset()
     >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
     ...                             initial_size=40, random_state=0)
     >>> learner = ActiveLearner(
-    ...     estimator=make_mlp_classifier(64, 4, max_epochs=20, random_state=0),
+    ...     estimator=RandomForestClassifier(random_state=0),
     ...     query_strategy=MQNetQuery(random_state=0),
     ...     X_training=split.X_pool[split.initial_idx],
     ...     y_training=split.y_pool[split.initial_idx],
@@ -90,6 +117,7 @@ class ActiveLearner(BaseEstimator):
         *,
         ood_label=-1,
         classes=None,
+        embedding=None,
         warm_start=False,
     ):
         self.estimator = estimator
@@ -98,7 +126,22 @@ class ActiveLearner(BaseEstimator):
         self.y_training = y_training
         self.ood_label = ood_label
         self.classes = classes
+        self.embedding = embedding
         self.warm_start = warm_start
+
+    def __repr__(self, N_CHAR_MAX=700):
+        # The labelled arrays are data, not settings: show their shape only.
+        params = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if name not in ("X_training", "y_training")
+        }
+        shown = [f"{k}={v!r}" for k, v in params.items()]
+        for name in ("X_training", "y_training"):
+            value = getattr(self, name)
+            if value is not None:
+                shown.append(f"{name}=<{type(value).__name__} {np.shape(value)}>")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def fit(self, X, y):
         """Start over: make ``(X, y)`` the labelled set and train on its IN rows.
@@ -114,13 +157,16 @@ class ActiveLearner(BaseEstimator):
         -------
         self : object
         """
-        if not isinstance(self.ood_label, Integral):
-            raise ValueError(f"ood_label must be an integer, got {self.ood_label!r}.")
+        if np.ndim(self.ood_label) != 0 or self.ood_label is None:
+            raise ValueError(
+                f"ood_label must be a single label such as -1 or 'unknown', got "
+                f"{self.ood_label!r}."
+            )
         X, y = self._check_labelled(X, y)
         classes = self._resolve_classes(y)
-        if self.ood_label in classes:
+        if self.ood_label in set(classes.tolist()):
             raise ValueError(
-                f"ood_label={self.ood_label} is one of the known classes "
+                f"ood_label={self.ood_label!r} is one of the known classes "
                 f"{classes.tolist()}; its examples would never be trained on."
             )
         self._check_known_labels(y, classes)
@@ -129,16 +175,24 @@ class ActiveLearner(BaseEstimator):
                 "The labelled set holds no in-distribution example, so there is "
                 "nothing to train the classifier on."
             )
+        self._check_estimator(classes)
         strategy = self.query_strategy
         if strategy is None:
             strategy = UncertaintyQuery()
-        # Attributes are set only once every check has passed.
+        if isinstance(strategy, QueryStrategy):
+            strategy = clone(strategy)
+            strategy._check_estimator(self.estimator)
+        embedding = self._fit_embedding(X)
+        estimator = self._trained(None, X, y, classes)
+        # Attributes are set only once everything has succeeded.
         self.classes_ = classes
-        self.query_strategy_ = (
-            clone(strategy) if isinstance(strategy, QueryStrategy) else strategy
-        )
+        self.query_strategy_ = strategy
+        if embedding is not None:
+            self.embedding_ = embedding
+        if X.ndim == 2:
+            self.n_features_in_ = X.shape[1]
         self.X_labelled_, self.y_labelled_ = X, y
-        self._train(warm=False)
+        self.estimator_ = estimator
         return self
 
     def query(self, X_pool, n_instances=1, **query_kwargs):
@@ -147,7 +201,7 @@ class ActiveLearner(BaseEstimator):
         Parameters
         ----------
         X_pool : array-like of shape (n_pool, ...)
-            Unlabelled examples.
+            Unlabelled examples (a pandas DataFrame works too).
         n_instances : int, default=1
             How many to choose.
         **query_kwargs
@@ -156,18 +210,24 @@ class ActiveLearner(BaseEstimator):
         Returns
         -------
         indices : ndarray of shape (n_instances,)
-            Positions in `X_pool`, highest priority first.
-        X_query : ndarray of shape (n_instances, ...)
-            ``X_pool[indices]``.
+            Positions (not index labels) in `X_pool`, highest priority first.
+        X_query : ndarray or DataFrame of shape (n_instances, ...)
+            Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
         self._fit_on_initial_set()
+        X = self._check_rows(X_pool, "X_pool")
         indices, _ = self.query_strategy_(
-            self, X_pool, n_instances=n_instances, **query_kwargs
+            self, X, n_instances=n_instances, **query_kwargs
         )
-        return indices, np.asarray(X_pool)[indices]
+        if hasattr(X_pool, "iloc"):
+            return indices, X_pool.iloc[indices]
+        return indices, X[indices]
 
     def teach(self, X, y):
         """Add labelled examples, let the strategy learn from them, retrain.
+
+        Atomic: if anything fails (a bad label, the strategy's update, the
+        retraining, an interrupt), the learner is left exactly as before.
 
         Parameters
         ----------
@@ -184,29 +244,39 @@ class ActiveLearner(BaseEstimator):
             return self.fit(X, y)
         self._fit_on_initial_set()
         X, y = self._check_labelled(X, y)
+        self._check_rows(X, "X")
         self._check_known_labels(y, self.classes_)
-        update = getattr(self.query_strategy_, "update", None)
-        if update is not None:
-            update(self, X, y)
-        self.X_labelled_ = np.concatenate([self.X_labelled_, X])
-        self.y_labelled_ = np.concatenate([self.y_labelled_, y])
-        self._train(warm=self.warm_start)
+        strategy = self.query_strategy_
+        if hasattr(strategy, "update"):
+            # The update reads this learner's current classifier, which still
+            # is the one that chose the query; work on a copy until retrained.
+            strategy = copy.deepcopy(strategy)
+            strategy.update(self, X, y)
+        X_all = np.concatenate([self.X_labelled_, X])
+        y_all = np.concatenate([self.y_labelled_, y])
+        previous = self.estimator_ if self.warm_start else None
+        estimator = self._trained(previous, X_all, y_all, self.classes_)
+        self.query_strategy_ = strategy
+        self.X_labelled_, self.y_labelled_ = X_all, y_all
+        self.estimator_ = estimator
         return self
 
     def predict(self, X):
-        """Class predictions of the current classifier."""
+        """Predicted classes (values of `classes_`) of the current classifier."""
         self._fit_on_initial_set()
-        return self.estimator_.predict(X)
+        codes = np.asarray(self.estimator_.predict(self._check_rows(X, "X")))
+        return self.classes_[codes.astype(np.intp)]
 
     def predict_proba(self, X):
-        """Class probabilities of the current classifier."""
+        """Class probabilities, one column per entry of `classes_`, float64."""
         self._fit_on_initial_set()
-        return self.estimator_.predict_proba(X)
+        return class_probabilities(self, self._check_rows(X, "X"))
 
     def score(self, X, y):
         """Accuracy of the current classifier on in-distribution data ``(X, y)``."""
-        self._fit_on_initial_set()
-        return self.estimator_.score(X, y)
+        return accuracy_score(column_or_1d(y), self.predict(X))
+
+    # ----------------------------------------------------------- internals
 
     def _fit_on_initial_set(self):
         if hasattr(self, "estimator_"):
@@ -220,35 +290,94 @@ class ActiveLearner(BaseEstimator):
 
     def _check_labelled(self, X, y):
         X = check_array(X, allow_nd=True, dtype=None, input_name="X")
-        y = np.asarray(y)
-        if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(
-                "y must be a 1-D array of integer labels (classes or ood_label); "
-                f"got shape {y.shape} and dtype {y.dtype}."
-            )
-        check_consistent_length(X, y)
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or inf; every example needs a label.")
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
         return X, y
+
+    def _check_rows(self, X, name):
+        """`X` as an array whose rows have the shape of the labelled examples."""
+        X = check_array(X, allow_nd=True, dtype=None, input_name=name)
+        expected = self.X_labelled_.shape[1:]
+        if X.shape[1:] != expected:
+            raise ValueError(
+                f"{name} rows have shape {X.shape[1:]}, but the learner was fitted "
+                f"on rows of shape {expected}: give the same features, in the same "
+                "layout, as the labelled examples."
+            )
+        return X
 
     def _resolve_classes(self, y):
         if self.classes is not None:
-            return np.asarray(self.classes)
-        classes = getattr(self.estimator, "classes", None)
-        if classes is not None:
-            return np.asarray(classes)
-        return np.unique(y[y != self.ood_label])
+            classes = column_or_1d(np.asarray(self.classes))
+            if len(set(classes.tolist())) != len(classes):
+                raise ValueError(f"classes has duplicates: {classes.tolist()}.")
+            return classes
+        in_labels = y[y != self.ood_label]
+        estimator_classes = _final_step_param(self.estimator, "classes")
+        if estimator_classes is not None:
+            estimator_classes = np.asarray(estimator_classes)
+            if set(in_labels.tolist()) <= set(estimator_classes.tolist()):
+                return estimator_classes
+        return np.unique(in_labels)
 
     def _check_known_labels(self, y, classes):
-        unknown = np.setdiff1d(y, np.append(classes, self.ood_label))
-        if unknown.size:
+        allowed = set(classes.tolist()) | {self.ood_label}
+        unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
+        if unknown:
             raise ValueError(
-                f"Labels {unknown.tolist()} are neither known classes "
-                f"{classes.tolist()} nor ood_label={self.ood_label}."
+                f"Labels {unknown} are neither known classes {classes.tolist()} "
+                f"nor ood_label={self.ood_label!r}; pass classes=[...] listing "
+                "every in-distribution class, and label OOD examples ood_label."
             )
 
-    def _train(self, warm):
-        is_in = self.y_labelled_ != self.ood_label
-        X_in, y_in = self.X_labelled_[is_in], self.y_labelled_[is_in]
-        if warm:
-            self.estimator_.partial_fit(X_in, y_in)
-        else:
-            self.estimator_ = clone(self.estimator).fit(X_in, y_in)
+    def _check_estimator(self, classes):
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(
+                f"estimator must be a classifier with fit and predict_proba; got "
+                f"{type(self.estimator).__name__}."
+            )
+        if self.warm_start and not hasattr(self.estimator, "partial_fit"):
+            raise ValueError(
+                f"warm_start=True needs an estimator with partial_fit; "
+                f"{type(self.estimator).__name__} has none. Use warm_start=False."
+            )
+        final = split_pipeline(self.estimator)[1]
+        net_classes = _final_step_param(self.estimator, "classes")
+        if isinstance(final, NeuralNet) and net_classes is not None:
+            if len(net_classes) != len(classes):
+                raise ValueError(
+                    f"The net is {len(net_classes)}-way but the learner has "
+                    f"{len(classes)} classes {classes.tolist()}; build it for "
+                    f"{len(classes)} classes (e.g. make_mlp_classifier(n_features, "
+                    f"{len(classes)})) or pass classes=[...]."
+                )
+
+    def _fit_embedding(self, X):
+        if self.embedding is None or not hasattr(self.embedding, "transform"):
+            if self.embedding is not None and not callable(self.embedding):
+                raise TypeError(
+                    "embedding must be a transformer, a callable "
+                    f"embedding(estimator, X) or None; got {self.embedding!r}."
+                )
+            return None
+        return clone(self.embedding).fit(X)
+
+    def _trained(self, previous, X, y, classes):
+        """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched."""
+        is_in = y != self.ood_label
+        X_in = X[is_in]
+        codes = encode_labels(classes, y[is_in])
+        if previous is None:
+            return clone(self.estimator).fit(X_in, codes)
+        estimator = copy.deepcopy(previous)
+        estimator.partial_fit(X_in, codes)
+        return estimator
+
+
+def _final_step_param(estimator, name):
+    """Parameter `name` of the final step of `estimator`, or None."""
+    final = split_pipeline(estimator)[1]
+    return final.get_params(deep=False).get(name) if hasattr(final, "get_params") else None

@@ -1,12 +1,28 @@
-"""Purity and informativeness of pool examples under a learner's current model.
+"""What a query strategy reads from a learner, for any scikit-learn classifier.
 
 Binds the array-level scores of :mod:`._purity` and :mod:`._informativeness`
-to what a learner holds: its fitted classifier and its labelled set. A score
-is named by a string, or given as a callable ``score(learner, X) -> (n,)``.
+to what a learner holds: its fitted classifier and its labelled set. The
+classifier may be a skorch net, any scikit-learn classifier with
+``predict_proba``, or a :class:`~sklearn.pipeline.Pipeline` ending in either:
+
+- class probabilities: float64, one column per known class (columns a
+  classifier never saw are 0); a net's come from its logits in float64;
+- the embedding: the learner's ``embedding`` hook if it has one; else a net's
+  penultimate layer (after the pipeline's preprocessing steps); else the
+  output of the pipeline's preprocessing steps, or the input itself;
+- the per-example loss: cross-entropy from those probabilities, clipped so that
+  it is finite and strictly positive (an IN example never ties with the
+  masked loss 0 of an OOD one).
+
+A score is named by a string, or given as a callable ``score(learner, X) ->
+(n,)``.
 """
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from scipy.special import softmax
+from skorch import NeuralNet
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._inference import embed, predict_logits, predicted_loss
 from ._informativeness import (
@@ -14,6 +30,7 @@ from ._informativeness import (
     least_confidence,
     margin_informativeness,
 )
+from ._models import LearningLossNet
 from ._purity import (
     energy_purity,
     knn_contrast_purity,
@@ -22,74 +39,264 @@ from ._purity import (
     msp_purity,
 )
 
+# Probabilities are clipped to [_EPS, 1 - _EPS]: the loss stays finite for a
+# probability of 0 and positive for a probability of 1.
+_EPS = 1e-12
+
+
+# ------------------------------------------------------------ the classifier
+
 
 def fitted_estimator(learner):
     """The learner's current classifier (ours: ``estimator_``; modAL: ``estimator``)."""
     estimator = getattr(learner, "estimator_", None)
-    return learner.estimator if estimator is None else estimator
+    if estimator is None:
+        estimator = getattr(learner, "estimator", None)
+    if estimator is None:
+        raise TypeError(
+            f"{type(learner).__name__} holds no single classifier (estimator_ or "
+            "estimator); query strategies need one learner, not a committee: use "
+            "skal_openset.ActiveLearner or modAL's ActiveLearner."
+        )
+    return estimator
 
 
-def labelled_set(learner):
-    """``(X, y, ood_label)`` of everything the learner has labelled so far.
+def split_pipeline(estimator):
+    """``(preprocessing, final_step)``; preprocessing is None outside a Pipeline."""
+    if isinstance(estimator, Pipeline):
+        return (estimator[:-1] if len(estimator) > 1 else None), estimator[-1]
+    return None, estimator
+
+
+def _final_input(estimator, X):
+    """The final step and ``X`` passed through the steps before it."""
+    preprocessing, final = split_pipeline(estimator)
+    return final, (X if preprocessing is None else preprocessing.transform(X))
+
+
+def check_estimator_supports(estimator, needs, who):
+    """Raise a ValueError naming the remedy if `estimator` lacks what `needs` lists.
+
+    Parameters
+    ----------
+    estimator : classifier
+        The learner's (unfitted) classifier template.
+    needs : set of {"proba", "logits", "loss_head"}
+        What the strategy reads from the fitted classifier.
+    who : str
+        The strategy or score that needs it, for the message.
+    """
+    final = split_pipeline(estimator)[1]
+    if "proba" in needs and not hasattr(estimator, "predict_proba"):
+        raise ValueError(
+            f"{who} needs class probabilities, but {type(final).__name__} has no "
+            "predict_proba; use a probabilistic classifier (e.g. "
+            "SVC(probability=True), or wrap it in CalibratedClassifierCV)."
+        )
+    if "logits" in needs and not isinstance(final, NeuralNet):
+        raise ValueError(
+            f"{who} needs a net's logits, but the classifier is "
+            f"{type(final).__name__}; use a skorch net (e.g. make_mlp_classifier) "
+            "or a probability-based score such as purity='msp' or 'knn'."
+        )
+    if "loss_head" in needs and not isinstance(final, LearningLossNet):
+        raise ValueError(
+            f"{who} needs a net with a loss-prediction head, but the classifier is "
+            f"{type(final).__name__}; build it with make_mlp_classifier(..., "
+            "learning_loss=True) (or make_cnn/make_resnet18_classifier), or use "
+            "another informativeness score such as 'least_confidence'."
+        )
+
+
+def _n_classes(learner, estimator):
+    classes = getattr(learner, "classes_", None)
+    return len(classes if classes is not None else estimator.classes_)
+
+
+def class_probabilities(learner, X):
+    """Class probabilities of the learner's classifier, float64, one column per class.
+
+    Columns follow the learner's ``classes_`` (our learner trains its
+    classifier on their positions ``0..k-1``); a modAL learner's follow its
+    classifier's ``classes_``.
+    """
+    estimator = fitted_estimator(learner)
+    final, X_final = _final_input(estimator, X)
+    if isinstance(final, NeuralNet):
+        proba = softmax(predict_logits(final, X_final).astype(np.float64), axis=1)
+    else:
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    n_classes = _n_classes(learner, estimator)
+    if proba.shape[1] == n_classes:
+        return proba
+    # A classifier that has not seen every class yet has fewer columns.
+    columns = np.asarray(estimator.classes_)
+    full = np.zeros((len(proba), n_classes))
+    full[:, columns] = proba
+    return full
+
+
+def class_logits(learner, X):
+    """Logits of the learner's net (through its pipeline's preprocessing)."""
+    estimator = fitted_estimator(learner)
+    check_estimator_supports(estimator, {"logits"}, "This score")
+    final, X_final = _final_input(estimator, X)
+    return predict_logits(final, X_final)
+
+
+def loss_prediction(learner, X):
+    """Loss predicted by the learner's learning-loss net."""
+    estimator = fitted_estimator(learner)
+    check_estimator_supports(estimator, {"loss_head"}, "Learning loss")
+    final, X_final = _final_input(estimator, X)
+    return predicted_loss(final, X_final)
+
+
+def model_embedding(learner, X):
+    """The representation distance-based strategies work in, 2-D float.
+
+    The learner's ``embedding`` hook when set (a transformer fitted at the
+    learner's ``fit``, ``embedding_``, or a callable ``embedding(estimator,
+    X)``); otherwise a net's penultimate layer, or the output of the
+    pipeline's preprocessing steps, or the input itself (flattened).
+    """
+    estimator = fitted_estimator(learner)
+    hook = getattr(learner, "embedding", None)
+    if hook is not None:
+        transformer = getattr(learner, "embedding_", None)
+        values = (
+            transformer.transform(X) if transformer is not None else hook(estimator, X)
+        )
+    else:
+        final, X_final = _final_input(estimator, X)
+        if isinstance(final, NeuralNet):
+            values = embed(final, X_final)
+        else:
+            values = np.asarray(X_final)
+            values = values.reshape(len(values), -1)
+    values = check_array(
+        values, dtype=(np.float64, np.float32), input_name="embedding"
+    )
+    if len(values) != len(X):
+        raise ValueError(
+            f"The embedding has {len(values)} rows for {len(X)} examples."
+        )
+    return values
+
+
+# ------------------------------------------------------------- labels
+
+
+def encode_labels(classes, y):
+    """Positions of labels `y` in `classes`; a ValueError names unknown labels."""
+    classes, y = np.asarray(classes), np.asarray(y)
+    order = np.argsort(classes, kind="stable")
+    position = np.searchsorted(classes, y, sorter=order).clip(max=len(classes) - 1)
+    codes = order[position]
+    unknown = classes[codes] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"Labels {np.unique(y[unknown]).tolist()} are not among the known "
+            f"classes {classes.tolist()}."
+        )
+    return codes
+
+
+def class_codes(learner, y):
+    """Positions of labels `y` among the learner's classes (modAL: its classifier's)."""
+    classes = getattr(learner, "classes_", None)
+    if classes is None:
+        classes = fitted_estimator(learner).classes_
+    return encode_labels(classes, y)
+
+
+def per_example_loss(learner, X, y):
+    """Cross-entropy of each in-distribution example under the current classifier.
+
+    float64, from :func:`class_probabilities` clipped to ``[1e-12, 1 - 1e-12]``,
+    so every value is finite and strictly positive.
+    """
+    proba = class_probabilities(learner, X)
+    p = proba[np.arange(len(proba)), class_codes(learner, y)]
+    return -np.log(np.clip(p, _EPS, 1.0 - _EPS))
+
+
+def labelled_in_and_ood(learner):
+    """``(X_in, codes_in, X_ood)`` of everything the learner has labelled so far.
 
     Our :class:`ActiveLearner` keeps labelled OOD examples in ``X_labelled_``;
-    a modAL learner only has what it was taught, in ``X_training``.
+    a modAL learner has what it was taught in ``X_training`` plus the OOD rows
+    that :func:`teach_open_set` kept in ``X_ood_``.
     """
     ood_label = getattr(learner, "ood_label", -1)
     if hasattr(learner, "X_labelled_"):
-        return learner.X_labelled_, learner.y_labelled_, ood_label
-    return learner.X_training, np.asarray(learner.y_training), ood_label
-
-
-def _labelled_embeddings(learner, net):
-    X, y, ood_label = labelled_set(learner)
+        X, y = learner.X_labelled_, learner.y_labelled_
+        X_ood_kept = None
+    else:
+        X, y = learner.X_training, np.asarray(learner.y_training)
+        X_ood_kept = getattr(learner, "X_ood_", None)
     is_ood = y == ood_label
     if is_ood.all():
         raise ValueError("The learner has no labelled in-distribution example.")
-    emb_in = embed(net, X[~is_ood])
-    emb_ood = embed(net, X[is_ood]) if is_ood.any() else None
-    return emb_in, y[~is_ood], emb_ood
+    X = np.asarray(X)
+    X_ood = X[is_ood]
+    if X_ood_kept is not None and len(X_ood_kept):
+        X_ood = np.concatenate([X_ood, X_ood_kept])
+    return X[~is_ood], class_codes(learner, y[~is_ood]), X_ood
 
 
-def _proba(learner, X):
-    return fitted_estimator(learner).predict_proba(X)
+# ------------------------------------------------------------- the scores
 
 
-def _energy(learner, X):
-    return energy_purity(predict_logits(fitted_estimator(learner), X))
+def _labelled_embeddings(learner):
+    X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+    emb_ood = model_embedding(learner, X_ood) if len(X_ood) else None
+    return model_embedding(learner, X_in), codes_in, emb_ood
 
 
 def _mahalanobis(learner, X):
-    net = fitted_estimator(learner)
-    emb_in, y_in, _ = _labelled_embeddings(learner, net)
-    return mahalanobis_purity(embed(net, X), emb_in, y_in)
+    emb_in, codes_in, _ = _labelled_embeddings(learner)
+    return mahalanobis_purity(model_embedding(learner, X), emb_in, codes_in)
 
 
 def _knn(learner, X):
-    net = fitted_estimator(learner)
-    emb_in, _, _ = _labelled_embeddings(learner, net)
-    return knn_purity(embed(net, X), emb_in)
+    emb_in, _, _ = _labelled_embeddings(learner)
+    return knn_purity(model_embedding(learner, X), emb_in)
 
 
 def _knn_contrast(learner, X):
-    net = fitted_estimator(learner)
-    emb_in, _, emb_ood = _labelled_embeddings(learner, net)
-    return knn_contrast_purity(embed(net, X), emb_in, emb_ood)
+    emb_in, _, emb_ood = _labelled_embeddings(learner)
+    return knn_contrast_purity(model_embedding(learner, X), emb_in, emb_ood)
+
+
+def _from_proba(score):
+    return lambda learner, X: score(class_probabilities(learner, X))
 
 
 PURITY_SCORES = {
-    "msp": lambda learner, X: msp_purity(_proba(learner, X)),
-    "energy": _energy,
+    "msp": _from_proba(msp_purity),
+    "energy": lambda learner, X: energy_purity(class_logits(learner, X)),
     "mahalanobis": _mahalanobis,
     "knn": _knn,
     "knn_contrast": _knn_contrast,
 }
 
 INFORMATIVENESS_SCORES = {
-    "least_confidence": lambda learner, X: least_confidence(_proba(learner, X)),
-    "margin": lambda learner, X: margin_informativeness(_proba(learner, X)),
-    "entropy": lambda learner, X: entropy_informativeness(_proba(learner, X)),
-    "learning_loss": lambda learner, X: predicted_loss(fitted_estimator(learner), X),
+    "least_confidence": _from_proba(least_confidence),
+    "margin": _from_proba(margin_informativeness),
+    "entropy": _from_proba(entropy_informativeness),
+    "learning_loss": loss_prediction,
+}
+
+# What each named score reads from the classifier; the embedding-based
+# scores work with any classifier (in its input space when it is no net).
+SCORE_NEEDS = {
+    "msp": {"proba"},
+    "energy": {"logits"},
+    "least_confidence": {"proba"},
+    "margin": {"proba"},
+    "entropy": {"proba"},
+    "learning_loss": {"loss_head"},
 }
 
 

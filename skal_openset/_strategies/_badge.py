@@ -3,9 +3,12 @@
 import numpy as np
 from sklearn.cluster import kmeans_plusplus
 
-from .._inference import embed
 from .._informativeness import gradient_embedding
-from .._model_scores import fitted_estimator
+from .._model_scores import (
+    check_estimator_supports,
+    class_probabilities,
+    model_embedding,
+)
 from ._base import QueryStrategy, top_scores
 
 
@@ -31,9 +34,13 @@ class BadgeQuery(QueryStrategy):
        Bounds", ICLR 2020.
     """
 
+    def _check_estimator(self, estimator):
+        check_estimator_supports(estimator, {"proba"}, "BADGE")
+
     def _select(self, learner, X_pool, n_instances, rng):
-        net = fitted_estimator(learner)
-        gradients = gradient_embedding(net.predict_proba(X_pool), embed(net, X_pool))
+        gradients = gradient_embedding(
+            class_probabilities(learner, X_pool), model_embedding(learner, X_pool)
+        )
         norms = np.linalg.norm(gradients, axis=1)
         if np.count_nonzero(norms) < n_instances:
             # k-means++ cannot draw from zero mass: a confident model sees

@@ -83,6 +83,15 @@ class QueryStrategy(BaseEstimator):
     def _select(self, learner, X_pool, n_instances, rng):
         raise NotImplementedError
 
+    def _check_estimator(self, estimator):
+        """Raise a ValueError naming the remedy if `estimator` cannot serve.
+
+        Called by :meth:`ActiveLearner.fit` with the learner's (unfitted)
+        classifier, so that a strategy that cannot work with it fails at once
+        rather than at the first query. Every strategy here works with any
+        classifier unless it overrides this.
+        """
+
     def update(self, learner, X_query, y_query):
         """Learn from the labelled query set (no-op unless overridden).
 

@@ -3,8 +3,7 @@
 import numpy as np
 from sklearn.metrics import pairwise_distances, pairwise_distances_argmin_min
 
-from .._inference import embed
-from .._model_scores import fitted_estimator, labelled_set
+from .._model_scores import labelled_in_and_ood, model_embedding
 from ._base import QueryStrategy
 
 
@@ -38,11 +37,13 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     Returns the chosen positions in `X_pool` in the order they were chosen
     and, for each, its distance to the nearest centre when it was chosen.
     """
-    net = fitted_estimator(learner)
-    pool = embed(net, X_pool)
-    X_labelled = labelled_set(learner)[0]
+    pool = model_embedding(learner, X_pool)
+    X_in, _, X_ood = labelled_in_and_ood(learner)
+    X_labelled = np.concatenate([X_in, X_ood])
     if len(X_labelled):
-        _, nearest = pairwise_distances_argmin_min(pool, embed(net, X_labelled))
+        _, nearest = pairwise_distances_argmin_min(
+            pool, model_embedding(learner, X_labelled)
+        )
     else:
         nearest = np.full(len(pool), np.inf)
         nearest[rng.randint(len(pool))] = np.finfo(float).max

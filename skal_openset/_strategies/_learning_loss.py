@@ -1,6 +1,11 @@
 """LL: query the examples whose predicted loss is largest (Yoo & Kweon 2019)."""
 
-from .._model_scores import INFORMATIVENESS_SCORES, compute_score
+from .._model_scores import (
+    INFORMATIVENESS_SCORES,
+    SCORE_NEEDS,
+    check_estimator_supports,
+    compute_score,
+)
 from ._base import QueryStrategy, top_scores
 
 
@@ -21,6 +26,9 @@ class LearningLossQuery(QueryStrategy):
     .. [1] D. Yoo and I. S. Kweon, "Learning Loss for Active Learning",
        CVPR 2019.
     """
+
+    def _check_estimator(self, estimator):
+        check_estimator_supports(estimator, SCORE_NEEDS["learning_loss"], "LL")
 
     def _select(self, learner, X_pool, n_instances, rng):
         scores = compute_score(

@@ -9,13 +9,15 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._inference import embed, per_sample_loss
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
     INFORMATIVENESS_SCORES,
     PURITY_SCORES,
+    SCORE_NEEDS,
+    check_estimator_supports,
     compute_score,
-    fitted_estimator,
+    model_embedding,
+    per_example_loss,
 )
 from .._selector import MetaQueryNetSelector
 from ._base import QueryStrategy, top_scores
@@ -35,6 +37,16 @@ class _MetaInputQuery(QueryStrategy):
         "informativeness": [StrOptions(set(INFORMATIVENESS_SCORES)), callable],
         "meta_input": [StrOptions({"exp_zscore", "quantile"})],
     }
+
+    def _check_estimator(self, estimator):
+        for kind, score in (
+            ("purity", self.purity),
+            ("informativeness", self.informativeness),
+        ):
+            if isinstance(score, str):
+                check_estimator_supports(
+                    estimator, SCORE_NEEDS.get(score, set()), f"{kind}={score!r}"
+                )
 
     def _raw_scores(self, learner, X):
         return np.column_stack(
@@ -178,8 +190,9 @@ class MQNetQuery(_MetaInputQuery):
     An update whose query set holds no pair with different targets (e.g. all
     OOD) keeps the previous selector, with the selector's warning.
 
-    The masked loss needs per-example cross-entropy, so the learner's
-    classifier must be a skorch net (e.g. from ``make_mlp_classifier``).
+    The masked loss is the cross-entropy of the classifier's
+    ``predict_proba`` (a net's logits), so any probabilistic classifier
+    works; see :func:`class_probabilities` in ``_model_scores``.
 
     References
     ----------
@@ -213,6 +226,11 @@ class MQNetQuery(_MetaInputQuery):
         self.accumulate = accumulate
         self.random_state = random_state
 
+    def _check_estimator(self, estimator):
+        super()._check_estimator(estimator)
+        # The masked loss of the self-validation set.
+        check_estimator_supports(estimator, {"proba"}, "MQNetQuery")
+
     def _combine(self, Z):
         if hasattr(self, "selector_"):
             return self.selector_.predict(Z)
@@ -228,7 +246,7 @@ class MQNetQuery(_MetaInputQuery):
         if self.diversity_pool is None or len(indices) <= n_instances:
             return indices, scores
         chosen = _best_per_cluster(
-            embed(fitted_estimator(learner), X_pool[indices]), n_instances, rng
+            model_embedding(learner, X_pool[indices]), n_instances, rng
         )
         return indices[chosen], scores[chosen]
 
@@ -264,9 +282,7 @@ class MQNetQuery(_MetaInputQuery):
         is_in = y_query != getattr(learner, "ood_label", -1)
         target = np.zeros(len(y_query))
         if is_in.any():
-            target[is_in] = per_sample_loss(
-                fitted_estimator(learner), X_query[is_in], y_query[is_in]
-            )
+            target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
         Z = self.meta_input_.transform(self._raw_scores(learner, X_query))
         if self.accumulate and hasattr(self, "validation_target_"):
             Z = np.vstack([self.validation_meta_input_, Z])

@@ -2,7 +2,12 @@
 
 from sklearn.utils._param_validation import StrOptions
 
-from .._model_scores import INFORMATIVENESS_SCORES, compute_score
+from .._model_scores import (
+    INFORMATIVENESS_SCORES,
+    SCORE_NEEDS,
+    check_estimator_supports,
+    compute_score,
+)
 from ._base import QueryStrategy, top_scores
 
 
@@ -27,6 +32,9 @@ class UncertaintyQuery(QueryStrategy):
     def __init__(self, measure="least_confidence", random_state=None):
         self.measure = measure
         self.random_state = random_state
+
+    def _check_estimator(self, estimator):
+        check_estimator_supports(estimator, SCORE_NEEDS[self.measure], "CONF")
 
     def _select(self, learner, X_pool, n_instances, rng):
         scores = compute_score(
