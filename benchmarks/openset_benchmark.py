@@ -93,6 +93,10 @@ class RandomValidationMQNet(MQNetQuery):
         self.X_source = X_source
         self.y_source = y_source
 
+    def _meta_input_for(self, X_query):
+        # The validation rows come from anywhere in the pool: its scale.
+        return self.meta_input_
+
     def update(self, learner, X_query, y_query):
         if not hasattr(self, "validation_rng_"):
             self.validation_rng_ = np.random.RandomState(self.random_state)

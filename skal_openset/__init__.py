@@ -21,6 +21,7 @@ from ._informativeness import (
 )
 from ._learner import ActiveLearner
 from ._meta_input import MetaInputTransformer
+from ._modal import teach_open_set
 from ._models import (
     BackboneModule,
     LearningLossModule,
@@ -44,6 +45,7 @@ from ._purity import (
     msp_purity,
 )
 from ._selector import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
+from ._skactiveml import SkactivemlQuery
 from ._strategies._badge import BadgeQuery
 from ._strategies._base import QueryStrategy
 from ._strategies._coreset import CoreSetQuery
@@ -75,6 +77,7 @@ __all__ = [
     "QueryStrategy",
     "RandomQuery",
     "ResNet18Module",
+    "SkactivemlQuery",
     "SmallCNNModule",
     "TargetNet",
     "UncertaintyQuery",
@@ -105,5 +108,6 @@ __all__ = [
     "predicted_loss",
     "run_active_learning",
     "summarize_final_round",
+    "teach_open_set",
     "write_records_csv",
 ]

@@ -9,7 +9,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._model_scores import class_probabilities, encode_labels, split_pipeline
+from ._model_scores import (
+    check_label_kind,
+    class_probabilities,
+    encode_labels,
+    split_pipeline,
+)
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 
@@ -163,6 +168,7 @@ class ActiveLearner(BaseEstimator):
                 f"{self.ood_label!r}."
             )
         X, y = self._check_labelled(X, y)
+        check_label_kind(y, self.ood_label)
         classes = self._resolve_classes(y)
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
