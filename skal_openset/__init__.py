@@ -1,5 +1,7 @@
 """Open-set active learning with Meta-Query-Net."""
 
+import logging
+
 from ._datasets import (
     CIFAR10_CLASSES,
     OpenSetSplit,
@@ -36,6 +38,7 @@ from ._models import (
     make_resnet18_classifier,
 )
 from ._oracle import OpenSetOracle
+from ._persistence import load_object, save_object
 from ._plots import plot_learning_curves
 from ._purity import (
     energy_purity,
@@ -55,6 +58,9 @@ from ._strategies._random import RandomQuery
 from ._strategies._uncertainty import UncertaintyQuery
 
 __version__ = "0.1.0.dev0"
+
+# Quiet unless the application configures logging (the library convention).
+logging.getLogger("skal_openset").addHandler(logging.NullHandler())
 
 __all__ = [
     "ActiveLearner",
@@ -94,6 +100,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_idx",
     "load_image_folder_zip",
+    "load_object",
     "mahalanobis_purity",
     "make_cnn_classifier",
     "make_mlp_classifier",
@@ -107,6 +114,7 @@ __all__ = [
     "predict_logits",
     "predicted_loss",
     "run_active_learning",
+    "save_object",
     "summarize_final_round",
     "teach_open_set",
     "write_records_csv",

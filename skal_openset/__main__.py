@@ -1,9 +1,21 @@
-"""Command line: ``skal-openset demo`` runs the main job on the embedded digits data."""
+"""Command line of skal_openset.
+
+``skal-openset demo`` compares MQ-Net with the baselines on the embedded
+digits data; ``skal-openset run`` runs active learning on your own table,
+simulated from its labels or labelled by you (``--interactive``).
+"""
 
 import argparse
+import io
 import json
+import math
+import sys
 import time
 from pathlib import Path
+
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from . import (
     BadgeQuery,
@@ -12,6 +24,7 @@ from . import (
     PurityInformativenessQuery,
     RandomQuery,
     UncertaintyQuery,
+    __version__,
     load_digits_dataset,
     make_mlp_classifier,
     make_open_set_split,
@@ -20,8 +33,16 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
+from ._campaign import (
+    check_in_classes,
+    load_table,
+    run_interactive,
+    simulated_split,
+    table_fingerprint,
+)
+from ._persistence import atomic_open
 
-DEMO_STRATEGIES = {
+STRATEGIES = {
     "MQ-Net": MQNetQuery,
     "RANDOM": RandomQuery,
     "CONF": UncertaintyQuery,
@@ -31,93 +52,414 @@ DEMO_STRATEGIES = {
 }
 
 
-def run_demo(output, n_trials, n_rounds, budget, noise_ratio):
-    """Digits, 4 IN / 6 OOD classes: every demo strategy over several trials."""
+def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=None):
+    """Records of every demo strategy on digits (4 IN / 6 OOD), one run per seed.
+
+    Each seed draws the IN classes, the pool, the initial set (of size
+    `budget`) and the nets' initialisation; every strategy runs on the same
+    draws. A line per strategy goes to `out` as soon as its runs end.
+    """
     X, y = load_digits_dataset()
-    records = []
-    start = time.perf_counter()
-    for trial in range(n_trials):
-        split = make_open_set_split(
+    splits = [
+        make_open_set_split(
             X,
             y,
             n_in_classes=4,
             noise_ratio=noise_ratio,
             initial_size=budget,
-            random_state=trial,
+            random_state=seed,
         )
-        estimator = make_mlp_classifier(
-            X.shape[1],
-            split.n_classes,
-            hidden_sizes=(128,),
-            max_epochs=50,
-            random_state=trial,
-        )
-        for name, strategy in DEMO_STRATEGIES.items():
-            runs = run_active_learning(
-                split,
-                estimator,
-                strategy(random_state=trial),
-                n_rounds=n_rounds,
-                budget=budget,
+        for seed in seeds
+    ]
+    records = []
+    for name, strategy in STRATEGIES.items():
+        start = time.perf_counter()
+        runs = []
+        for seed, split in zip(seeds, splits):
+            estimator = make_mlp_classifier(
+                X.shape[1],
+                split.n_classes,
+                hidden_sizes=(128,),
+                max_epochs=50,
+                random_state=seed,
             )
-            records += [{"strategy": name, "trial": trial, **r} for r in runs]
+            runs += [
+                {"strategy": name, "trial": seed, **record}
+                for record in run_active_learning(
+                    split,
+                    estimator,
+                    strategy(random_state=seed),
+                    n_rounds=n_rounds,
+                    budget=budget,
+                    progress=progress,
+                )
+            ]
+        records += runs
+        if out is not None:
+            (row,) = summarize_final_round(runs)
             print(
-                f"trial {trial}  {name:8s} final accuracy "
-                f"{runs[-1]['test_accuracy']:.3f}",
+                f"{name:8s} final accuracy {row['accuracy_mean']:.3f}  "
+                f"AUC {row['auc_mean']:.3f}  OOD labels bought "
+                f"{row['ood_labels_mean']:5.1f} of {budget * (n_rounds - 1)}  "
+                f"({time.perf_counter() - start:.0f} s)",
+                file=out,
                 flush=True,
             )
-    wall = time.perf_counter() - start
+    return records
 
-    rows = summarize_final_round(records)
-    rows.sort(key=lambda r: -r["accuracy_mean"])
-    table = [
-        f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, budget {budget} x "
-        f"{n_rounds - 1} queries, {n_trials} trials ({wall:.0f} s)",
-        "",
-        "| strategy | final accuracy (mean +- std) | IN share of queries | s per run |",
-        "| --- | --- | --- | --- |",
+
+def summary_table(rows):
+    """Markdown table of `summarize_final_round` rows, best AUC first."""
+    rows = sorted(rows, key=lambda r: -r["auc_mean"])
+    return [
+        (
+            "| strategy | final accuracy (mean +- std) | AUC | OOD labels bought "
+            "| IN share of queries | s per run |"
+        ),
+        "| --- | --- | --- | --- | --- | --- |",
         *(
             f"| {r['strategy']} | {r['accuracy_mean']:.3f} +- {r['accuracy_std']:.3f} "
+            f"| {r['auc_mean']:.3f} | {r['ood_labels_mean']:.1f} "
             f"| {r['in_share_mean']:.2f} | {r['seconds_mean']:.1f} |"
             for r in rows
         ),
     ]
+
+
+def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
+    """Run the demo, print its table and write its outputs once all is done."""
+    setting = (
+        f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, initial set and "
+        f"budget {budget} labels x {n_rounds - 1} rounds, {n_trials} trials"
+    )
+    print(setting, flush=True)
+    records = demo_records(
+        list(range(n_trials)),
+        n_rounds,
+        budget,
+        noise_ratio,
+        progress=progress,
+        out=sys.stdout,
+    )
+    rows = summarize_final_round(records)
+    table = summary_table(rows)
+    note = (
+        "AUC: test accuracy averaged over the labels bought (area under the "
+        "learning curve). OOD labels bought are budget wasted: they never "
+        "train the classifier."
+    )
     print("\n" + "\n".join(table))
+    _write_outputs(output, records, rows, [setting, "", *table, "", note], setting)
 
-    output.mkdir(parents=True, exist_ok=True)
+
+def _write_outputs(output, records, rows, summary_lines, title):
+    """records.csv, summary.json, summary.md and learning_curves.png.
+
+    Everything is computed before anything is written, and each file is
+    written atomically, so an interrupted command leaves no partial output.
+    """
+    figure = _learning_curves_png(records, title)
     write_records_csv(records, output / "records.csv")
-    (output / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (output / "summary.md").write_text("\n".join(table) + "\n")
-    _save_learning_curves(records, output / "accuracy.png", table[0])
-    print(f"\nWrote {output}/records.csv, summary.md, summary.json, accuracy.png")
+    with atomic_open(output / "summary.json", "w") as f:
+        f.write(json.dumps(rows, indent=2) + "\n")
+    with atomic_open(output / "summary.md", "w") as f:
+        f.write("\n".join(summary_lines) + "\n")
+    with atomic_open(output / "learning_curves.png") as f:
+        f.write(figure)
+    print(
+        f"\nWrote {output}/records.csv, summary.md, summary.json, learning_curves.png"
+    )
 
 
-def _save_learning_curves(records, path, title):
+def _make_estimator(kind, n_features, n_classes, seed):
+    if kind == "forest":
+        return RandomForestClassifier(n_estimators=200, random_state=seed)
+    # Features of a user's table can have any scale; the net wants them standard.
+    return make_pipeline(
+        StandardScaler(),
+        make_mlp_classifier(
+            n_features,
+            n_classes,
+            hidden_sizes=(128,),
+            max_epochs=50,
+            random_state=seed,
+        ),
+    )
+
+
+def run_own_data(args):
+    """``skal-openset run``: simulated from the file's labels, or interactive."""
+    X, labels = load_table(args.data, args.label_column)
+    in_classes = check_in_classes(args.in_classes.split(","), labels, args.ood_label)
+    estimator = _make_estimator(args.classifier, X.shape[1], len(in_classes), args.seed)
+    strategy = STRATEGIES[args.strategy](random_state=args.seed)
+    costs = dict(cost_in=args.cost_in, cost_ood=args.cost_ood)
+    output = args.output
+    if args.interactive:
+        options = [in_classes, args.ood_label, args.strategy, args.classifier]
+        options += [args.budget, args.cost_in, args.cost_ood, args.seed]
+        records, _ = run_interactive(
+            X,
+            labels,
+            in_classes,
+            estimator,
+            strategy,
+            output=output,
+            ood_label=args.ood_label,
+            n_rounds=args.rounds,
+            budget=args.budget,
+            poll_seconds=args.poll_seconds,
+            timeout=args.timeout,
+            fingerprint=table_fingerprint(X, labels, *options),
+            **costs,
+        )
+        write_records_csv(records, output / "records.csv")
+        print(
+            f"\nLabelled {records[-1]['n_labelled']} rows "
+            f"({records[-1]['n_labelled_in']} IN), budget spent "
+            f"{records[-1]['budget_spent']:g}. Wrote {output}/records.csv; the "
+            f"learner is in {output}/state.joblib (skal_openset.load_object)."
+        )
+        return
+    split = simulated_split(
+        X,
+        labels,
+        in_classes,
+        initial_size=args.initial_size or math.ceil(args.budget),
+        test_size=args.test_size,
+        random_state=args.seed,
+    )
+    setting = (
+        f"{args.data.name}: IN classes {', '.join(in_classes)}, "
+        f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
+        f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} rounds"
+    )
+    print(setting, flush=True)
+    records = run_active_learning(
+        split,
+        estimator,
+        strategy,
+        n_rounds=args.rounds,
+        budget=args.budget,
+        progress=True,
+        checkpoint=output / "checkpoint.joblib",
+        **costs,
+    )
+    records = [{"strategy": args.strategy, "trial": args.seed, **r} for r in records]
+    rows = summarize_final_round(records)
+    table = summary_table(rows)
+    print("\n" + "\n".join(table))
+    _write_outputs(output, records, rows, [setting, "", *table], setting)
+
+
+def _learning_curves_png(records, title):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ax = plot_learning_curves(records)
-    ax.set_title(title, fontsize="small")
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
+    fig = plot_learning_curves(records)
+    fig.suptitle(title, fontsize="medium")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input: one line on stderr and exit status 2, no usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _strategy(text):
+    names = {name.lower(): name for name in STRATEGIES}
+    if text.lower() not in names:
+        raise argparse.ArgumentTypeError(
+            f"must be one of {', '.join(STRATEGIES)}, got {text}"
+        )
+    return names[text.lower()]
+
+
+def _ratio(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def build_parser():
+    parser = _Parser(
+        prog="skal-openset",
+        description="Open-set active learning with Meta-Query-Net.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="MQ-Net against RANDOM, CONF, CORESET, BADGE and P+I on digits",
+        description="Compare MQ-Net with RANDOM, CONF, CORESET, BADGE and P+I on "
+        "the embedded digits data (4 IN / 6 OOD classes); print a line per "
+        "strategy as it ends, then a table, and write records.csv, summary.md, "
+        "summary.json and learning_curves.png.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    demo.add_argument(
+        "--output",
+        type=Path,
+        default=Path("demo-output"),
+        help="folder for the outputs, written once all runs end",
+    )
+    demo.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=3,
+        help="trials (seeds 0, 1, ...) per strategy",
+    )
+    demo.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=6,
+        help="rounds, the initial fit included",
+    )
+    demo.add_argument(
+        "--budget",
+        type=_positive_int,
+        default=30,
+        help="labels bought per round; also the initial set's size",
+    )
+    demo.add_argument(
+        "--noise",
+        type=_ratio,
+        default=0.4,
+        help="share of OOD examples in the unlabelled pool",
+    )
+    demo.add_argument(
+        "--progress", action="store_true", help="show a progress bar per run"
+    )
+    _add_run_parser(commands)
+    return parser
+
+
+def _add_run_parser(commands):
+    run = commands.add_parser(
+        "run",
+        help="active learning on your own table (CSV or .npz)",
+        description="Active learning on your own table: a CSV with a header row "
+        "(or a .npz with arrays X and the label column), numeric features and "
+        "one label column. Rows whose label is not an IN class are OOD. "
+        "Simulated (default): every row is labelled; labels are revealed as they "
+        "are bought, a share of the IN rows is the test set, and a rerun resumes "
+        "from OUTPUT/checkpoint.joblib. Interactive: rows with an empty label "
+        "are the pool; each round writes the chosen row ids to "
+        "OUTPUT/queries/round_<r>.csv and waits until you fill in its label "
+        "column; rerun the same command to resume.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = run.add_argument
+    add("data", type=Path, help="the table, .csv or .npz")
+    add("--in-classes", required=True, help="comma-separated IN labels, e.g. 1,2,3")
+    add("--label-column", default="label", help="label column (array for .npz)")
+    add("--ood-label", default="unknown", help="the OOD label in your answers")
+    add(
+        "--strategy",
+        type=_strategy,
+        default="MQ-Net",
+        help=f"query strategy: {', '.join(STRATEGIES)}",
+    )
+    add(
+        "--classifier",
+        choices=("mlp", "forest"),
+        default="mlp",
+        help="standardised MLP (skorch) or random forest",
+    )
+    add("--budget", type=_positive_float, default=40, help="budget per round")
+    add("--rounds", type=_positive_int, default=6, help="rounds, the first fit too")
+    add("--cost-in", type=_positive_float, default=1.0, help="cost of an IN label")
+    add("--cost-ood", type=_positive_float, default=1.0, help="cost of an OOD label")
+    add(
+        "--initial-size",
+        type=_positive_int,
+        default=None,
+        help="simulated: rows labelled at the start; None means the budget",
+    )
+    add(
+        "--test-size",
+        type=_ratio,
+        default=0.25,
+        help="simulated: share of the IN rows held out as test set",
+    )
+    add("--seed", type=int, default=0, help="seed of split, nets and strategy")
+    add(
+        "--output",
+        type=Path,
+        default=Path("run-output"),
+        help="folder for the outputs and the resumable state",
+    )
+    add(
+        "--interactive",
+        action="store_true",
+        help="you label the queried rows in a CSV file",
+    )
+    add(
+        "--poll-seconds",
+        type=_positive_float,
+        default=2.0,
+        help="interactive: how often to look for your labels",
+    )
+    add(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        help="interactive: stop waiting after this many seconds; None waits on",
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="skal-openset", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="MQ-Net against RANDOM, CONF, CORESET, BADGE and P+I on digits"
-    )
-    demo.add_argument("--output", type=Path, default=Path("demo-output"))
-    demo.add_argument("--trials", type=int, default=3)
-    demo.add_argument("--rounds", type=int, default=6)
-    demo.add_argument("--budget", type=int, default=30)
-    demo.add_argument("--noise", type=float, default=0.4)
+    """Entry point of the ``skal-openset`` command."""
+    parser = build_parser()
     args = parser.parse_args(argv)
-    run_demo(args.output, args.trials, args.rounds, args.budget, args.noise)
+    if args.command == "demo":
+        run_demo(
+            args.output,
+            args.trials,
+            args.rounds,
+            args.budget,
+            args.noise,
+            progress=args.progress,
+        )
+        return
+    try:
+        run_own_data(args)
+    except (ValueError, TypeError, FileNotFoundError, TimeoutError) as exc:
+        # A problem with the user's data or options: one line, exit status 2.
+        parser.error(" ".join(str(exc).split()))
 
 
 if __name__ == "__main__":

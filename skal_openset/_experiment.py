@@ -1,30 +1,94 @@
 """The experiment runner: rounds of train, score, query, label and update."""
 
 import csv
+import logging
 import math
+import numbers
+import os
+import random
 import time
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
+import joblib
 import numpy as np
+import torch
 from sklearn.base import clone
+from sklearn.metrics import auc
+from sklearn.utils import check_scalar
 from tqdm.auto import tqdm
 
+from ._datasets import OpenSetSplit
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle
+from ._persistence import atomic_open, load_object, save_object
+
+logger = logging.getLogger("skal_openset")
+
+
+def _check_budget(budget, cost_in, cost_ood):
+    check_scalar(budget, "budget", numbers.Real)
+    most = max(cost_in, cost_ood)
+    if not (math.isfinite(budget) and budget >= most):
+        raise ValueError(
+            f"budget={budget} cannot buy a label in every round: it must be "
+            f"finite and at least max(cost_in, cost_ood) = {most}, the price of "
+            "the dearest label. Raise the budget or lower the costs."
+        )
+
+
+def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
+    """What makes two runs the same experiment, for checking a checkpoint."""
+    arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
+    return joblib.hash([arrays, estimator, query_strategy, budget, cost_in, cost_ood])
+
+
+def _rng_state():
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
+
+
+def _set_rng_state(state):
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+
+
+def _resume(checkpoint, fingerprint, n_rounds):
+    state = load_object(checkpoint)
+    if state.get("fingerprint") != fingerprint:
+        raise ValueError(
+            f"checkpoint={str(checkpoint)!r} was written by a different experiment "
+            "(split, estimator, strategy, budget or costs differ); pass another "
+            "path or delete it to start over."
+        )
+    if len(state["records"]) > n_rounds:
+        raise ValueError(
+            f"checkpoint={str(checkpoint)!r} already holds "
+            f"{len(state['records'])} rounds, more than n_rounds={n_rounds}."
+        )
+    _set_rng_state(state["rng"])
+    logger.info("Resuming %s after round %d", checkpoint, len(state["records"]))
+    return state
 
 
 def run_active_learning(
-    split,
+    split: OpenSetSplit,
     estimator,
     query_strategy,
     *,
-    n_rounds=10,
-    budget=500,
-    cost_in=1.0,
-    cost_ood=1.0,
-    progress=False,
-    callback=None,
-):
+    n_rounds: int = 10,
+    budget: float = 500,
+    cost_in: float = 1.0,
+    cost_ood: float = 1.0,
+    progress: bool = False,
+    callback: Callable[[dict, ActiveLearner], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+) -> list[dict]:
     """Run open-set active learning on a split and record every round.
 
     Round 1 trains on the initial labelled set; every later round first
@@ -32,8 +96,14 @@ def run_active_learning(
     (filled in priority order until the round's budget is spent, Eq. (1)),
     teaches the learner (the strategy learns from the query, then the
     classifier is retrained on all labelled IN examples) and then evaluates
-    on the IN-only test set. The initial set is free; only queries are
-    charged.
+    on the IN-only test set.
+
+    The initial set is given, not bought: the oracle labels it (so
+    ``oracle.spent_`` includes its cost) but ``budget_spent`` does not, so
+    ``budget_spent == oracle.spent_ - cost of the initial set`` at every
+    round. Progress is logged at INFO level to the ``"skal_openset"`` logger
+    (silent unless you configure logging, e.g. ``logging.basicConfig(
+    level=logging.INFO)``).
 
     Parameters
     ----------
@@ -47,86 +117,196 @@ def run_active_learning(
         Number of rounds, the first one included (so ``n_rounds - 1``
         queries).
     budget : float, default=500
-        Labelling budget per query round.
+        Labelling budget per query round; at least ``max(cost_in,
+        cost_ood)``, so that every round can buy a label.
     cost_in, cost_ood : float, default=1.0
         Cost of labelling an IN and an OOD example.
     progress : bool, default=False
-        Show a tqdm progress bar over the rounds.
+        Show a tqdm progress bar over the rounds (the first round is the
+        initial fit), with the latest test accuracy and IN share of the
+        query in its postfix.
     callback : callable, default=None
-        Called as ``callback(record, learner)`` at the end of every round,
-        e.g. to snapshot the strategy's state (``learner.query_strategy_``).
+        Called as ``callback(record, learner)`` at the end of every round
+        run in this call (not for rounds restored from `checkpoint`), e.g.
+        to snapshot the strategy's state (``learner.query_strategy_``).
+    checkpoint : str or path-like, default=None
+        A file (see :func:`save_object`) where the learner, the oracle, the
+        records and the global random states (Python, NumPy, torch) are
+        saved atomically after every round. If it exists when the run
+        starts, the run resumes after its last round, and gives the same
+        records as an uninterrupted run except for the timing keys
+        (``train_seconds``, ``query_seconds``). The file must come from the
+        same experiment (split, estimator, strategy, budget and costs);
+        `n_rounds` may be larger, to continue a finished run.
 
     Returns
     -------
     records : list of dict
         One per round: ``round``, ``test_accuracy``, ``n_labelled``,
         ``n_labelled_in``, ``query_size``, ``query_in_share`` (NaN in round
-        1), ``budget_spent`` (cumulative), ``train_seconds`` and
-        ``query_seconds``.
+        1), ``budget_spent`` (cumulative, initial set excluded),
+        ``train_seconds`` and ``query_seconds``. Fewer than `n_rounds` only
+        if the pool runs out, which also issues a ``RuntimeWarning``.
+
+    Raises
+    ------
+    ValueError
+        If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
+        belongs to another experiment.
     """
-    if n_rounds < 1:
-        raise ValueError(f"n_rounds must be at least 1, got {n_rounds}.")
+    check_scalar(n_rounds, "n_rounds", numbers.Integral, min_val=1)
     oracle = OpenSetOracle(
         split.y_pool, ood_label=split.ood_label, cost_in=cost_in, cost_ood=cost_ood
     )
-    initial_labels = oracle.label(split.initial_idx)
-    initial_cost = oracle.spent_  # given, not bought: excluded from the budget
-    n_candidates = math.ceil(budget / min(oracle.cost_in, oracle.cost_ood))
-    learner = ActiveLearner(
-        clone(estimator), clone(query_strategy), ood_label=split.ood_label
+    _check_budget(budget, oracle.cost_in, oracle.cost_ood)
+    fingerprint = _fingerprint(
+        split, estimator, query_strategy, budget, cost_in, cost_ood
     )
-
-    start = time.perf_counter()
-    learner.fit(split.X_pool[split.initial_idx], initial_labels)
-    train_seconds, query_seconds = time.perf_counter() - start, 0.0
-    query_size, query_in_share = 0, float("nan")
-    records = []
-    for round_ in tqdm(range(1, n_rounds + 1), disable=not progress, desc="rounds"):
-        if round_ > 1:
+    n_candidates = math.ceil(budget / min(oracle.cost_in, oracle.cost_ood))
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = _resume(checkpoint, fingerprint, n_rounds)
+        learner, oracle, records = state["learner"], state["oracle"], state["records"]
+        initial_cost = state["initial_cost"]
+    else:
+        records = []
+    bar = tqdm(
+        total=n_rounds,
+        initial=len(records),
+        disable=not progress,
+        desc=type(query_strategy).__name__,
+    )
+    with bar:
+        for round_ in range(len(records) + 1, n_rounds + 1):
             start = time.perf_counter()
-            pool = np.flatnonzero(~oracle.queried_)
-            if pool.size == 0:
-                break
-            ranked, _ = learner.query(
-                split.X_pool[pool], n_instances=min(n_candidates, pool.size)
+            if round_ == 1:
+                initial_labels = oracle.label(split.initial_idx)
+                initial_cost = oracle.spent_  # given, not bought
+                learner = ActiveLearner(
+                    clone(estimator), clone(query_strategy), ood_label=split.ood_label
+                )
+                learner.fit(split.X_pool[split.initial_idx], initial_labels)
+                train_seconds, query_seconds = time.perf_counter() - start, 0.0
+                query_size, query_in_share = 0, float("nan")
+            else:
+                pool = np.flatnonzero(~oracle.queried_)
+                if pool.size == 0:
+                    warnings.warn(
+                        f"The pool ran out after round {round_ - 1}: the run "
+                        f"stops with {round_ - 1} of n_rounds={n_rounds} rounds.",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    break
+                ranked, _ = learner.query(
+                    split.X_pool[pool], n_instances=min(n_candidates, pool.size)
+                )
+                bought, _ = oracle.fill_budget(pool[ranked], budget)
+                labels = oracle.label(bought)
+                query_seconds = time.perf_counter() - start
+                start = time.perf_counter()
+                learner.teach(split.X_pool[bought], labels)
+                train_seconds = time.perf_counter() - start
+                query_size = bought.size
+                query_in_share = float(np.mean(labels != split.ood_label))
+            record = {
+                "round": round_,
+                "test_accuracy": learner.score(split.X_test, split.y_test),
+                "n_labelled": learner.y_labelled_.size,
+                "n_labelled_in": int(np.sum(learner.y_labelled_ != split.ood_label)),
+                "query_size": query_size,
+                "query_in_share": query_in_share,
+                "budget_spent": oracle.spent_ - initial_cost,
+                "train_seconds": train_seconds,
+                "query_seconds": query_seconds,
+            }
+            if callback is not None:
+                callback(record, learner)
+            records.append(record)
+            if checkpoint is not None:
+                state = {
+                    "fingerprint": fingerprint,
+                    "learner": learner,
+                    "oracle": oracle,
+                    "records": records,
+                    "initial_cost": initial_cost,
+                    "rng": _rng_state(),
+                }
+                save_object(state, checkpoint)
+            logger.info(
+                "round %d/%d: test accuracy %.4f, bought %d (IN share %.2f), "
+                "train %.1f s, query %.1f s",
+                round_,
+                n_rounds,
+                record["test_accuracy"],
+                query_size,
+                query_in_share,
+                train_seconds,
+                query_seconds,
             )
-            bought, _ = oracle.fill_budget(pool[ranked], budget)
-            labels = oracle.label(bought)
-            query_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            learner.teach(split.X_pool[bought], labels)
-            train_seconds = time.perf_counter() - start
-            query_size = bought.size
-            query_in_share = float(np.mean(labels != split.ood_label))
-        record = {
-            "round": round_,
-            "test_accuracy": learner.score(split.X_test, split.y_test),
-            "n_labelled": learner.y_labelled_.size,
-            "n_labelled_in": int(np.sum(learner.y_labelled_ != split.ood_label)),
-            "query_size": query_size,
-            "query_in_share": query_in_share,
-            "budget_spent": oracle.spent_ - initial_cost,
-            "train_seconds": train_seconds,
-            "query_seconds": query_seconds,
-        }
-        if callback is not None:
-            callback(record, learner)
-        records.append(record)
+            bar.set_postfix(
+                accuracy=f"{record['test_accuracy']:.3f}",
+                in_share=f"{query_in_share:.2f}",
+                refresh=False,
+            )
+            bar.update()
     return records
 
 
-def write_records_csv(records, path):
-    """Write a list of flat dicts (all with the same keys) to a CSV file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+def write_records_csv(records: list[dict], path) -> Path:
+    """Write records (flat dicts, all with the same keys) to a CSV file.
+
+    The file is written atomically (see :func:`atomic_open`).
+
+    Parameters
+    ----------
+    records : list of dict
+        E.g. the records of :func:`run_active_learning`; the keys of the
+        first record are the columns.
+    path : str or path-like
+        Destination; its folder is created if needed.
+
+    Returns
+    -------
+    path : Path
+
+    Raises
+    ------
+    ValueError
+        If `records` is empty: the columns come from the records, so there
+        is no header to write, and an empty file would look like a run that
+        crashed. Also if the records do not all have the same keys.
+    """
+    if len(records) == 0:
+        raise ValueError(
+            "records is empty: there is no row and no column to write. Check "
+            "that the run produced records before saving them."
+        )
+    fields = list(records[0])
+    for i, record in enumerate(records):
+        if list(record) != fields:
+            raise ValueError(
+                f"records[{i}] has the keys {list(record)}, but records[0] has "
+                f"{fields}; every record must have the same keys."
+            )
+    with atomic_open(path, "w") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(records)
-    return path
+    return Path(path)
 
 
-def summarize_final_round(records, group_keys=("strategy",)):
+def _area_under_curve(run):
+    """Test accuracy averaged over the labels bought (trapezoids), of one run."""
+    bought = np.cumsum([r["query_size"] for r in run])
+    accuracy = [r["test_accuracy"] for r in run]
+    if bought[-1] == 0:
+        return float(accuracy[-1])
+    return float(auc(bought, accuracy) / bought[-1])
+
+
+def summarize_final_round(
+    records: list[dict], group_keys: tuple[str, ...] = ("strategy",)
+) -> list[dict]:
     """Mean and standard deviation over trials of the final round, per group.
 
     Parameters
@@ -142,8 +322,11 @@ def summarize_final_round(records, group_keys=("strategy",)):
     rows : list of dict
         Per group: the group keys, ``n_trials``, ``accuracy_mean``,
         ``accuracy_std`` (population std over trials), ``in_share_mean`` (IN
-        share of all queries, averaged over trials) and ``seconds_mean``
-        (train + query time of a whole run).
+        share of all queries, averaged over trials), ``auc_mean`` (area
+        under the curve of test accuracy against labels bought, divided by
+        the labels bought: the accuracy averaged over the budget),
+        ``ood_labels_mean`` (OOD labels bought by the queries) and
+        ``seconds_mean`` (train + query time of a whole run).
     """
     groups = {}
     for record in records:
@@ -162,6 +345,11 @@ def summarize_final_round(records, group_keys=("strategy",)):
             np.sum([r["train_seconds"] + r["query_seconds"] for r in run])
             for run in trials.values()
         ]
+        runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]
+        ood_labels = [
+            sum(round(r["query_size"] * (1 - r["query_in_share"])) for r in run[1:])
+            for run in runs
+        ]
         rows.append(
             {
                 **dict(zip(group_keys, key)),
@@ -169,6 +357,8 @@ def summarize_final_round(records, group_keys=("strategy",)):
                 "accuracy_mean": float(np.mean(accuracy)),
                 "accuracy_std": float(np.std(accuracy)),
                 "in_share_mean": float(np.mean(in_share)),
+                "auc_mean": float(np.mean([_area_under_curve(run) for run in runs])),
+                "ood_labels_mean": float(np.mean(ood_labels)),
                 "seconds_mean": float(np.mean(seconds)),
             }
         )

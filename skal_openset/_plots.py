@@ -1,45 +1,179 @@
-"""Figures: learning curves over rounds with error bands."""
+"""Figures: learning curves and the OOD labels they cost, mean and band over trials."""
+
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+_X_AXES = {
+    "labels": "labels bought (initial set excluded)",
+    "budget": "budget spent (initial set excluded)",
+    "rounds": "round",
+}
+
+
+def _runs(records, group_key):
+    """``{group: [run, ...]}``, each run a list of records in round order.
+
+    Records without `group_key` form one group named ``""``; a run is the
+    records of one ``trial``, or, without that key, a stretch of increasing
+    rounds (so the records of one or several runs can be passed as they are).
+    """
+    if isinstance(records, Mapping):
+        items = [
+            (name, run)
+            for name, value in records.items()
+            for run in (
+                value if value and not isinstance(value[0], Mapping) else [value]
+            )
+        ]
+    else:
+        items = [(None, records)]
+    groups = {}
+    for name, rows in items:
+        for row in rows:
+            if not isinstance(row, Mapping) or "round" not in row:
+                raise TypeError(
+                    "records must be dicts with a 'round' key, as run_active_learning "
+                    f"returns, or a mapping of names to them; got {row!r}."
+                )
+            group = name if name is not None else row.get(group_key, "")
+            runs = groups.setdefault(group, {})
+            trial = row.get("trial")
+            if trial is None:  # a new run starts where the rounds restart
+                previous = runs.get(len(runs) - 1)
+                new = previous is None or row["round"] <= previous[-1]["round"]
+                trial = len(runs) if new else len(runs) - 1
+            runs.setdefault(trial, []).append(row)
+    if not groups:
+        raise ValueError("records is empty: there is nothing to plot.")
+    return {
+        group: [sorted(run, key=lambda r: r["round"]) for run in runs.values()]
+        for group, runs in groups.items()
+    }
+
+
+def _curves(run, x):
+    """Per round of one run: the x value, test accuracy and OOD labels bought."""
+    size = np.array([r["query_size"] for r in run], dtype=float)
+    in_share = np.nan_to_num([r["query_in_share"] for r in run])  # NaN in round 1
+    xs = {
+        "labels": np.cumsum(size),
+        "budget": np.array([r.get("budget_spent", np.nan) for r in run]),
+        "rounds": np.array([r["round"] for r in run], dtype=float),
+    }[x]
+    ood = np.cumsum(np.rint(size * (1 - in_share)))
+    return xs, np.array([r["test_accuracy"] for r in run]), ood
+
+
+def _mean_and_band(ax, runs, index, x, label):
+    """Mean over runs, round by round, with a +-std band when there are several."""
+    n_rounds = max(len(run) for run in runs)
+    table = np.full((len(runs), 3, n_rounds), np.nan)
+    for i, run in enumerate(runs):
+        curves = _curves(run, x)
+        for j in range(3):
+            table[i, j, : len(run)] = curves[j]
+    xs, ys = np.nanmean(table[:, 0], axis=0), table[:, index]
+    mean, std = np.nanmean(ys, axis=0), np.nanstd(ys, axis=0)
+    (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=label)
+    if len(runs) > 1:
+        ax.fill_between(xs, mean - std, mean + std, alpha=0.15, color=line.get_color())
+    return line
+
 
 def plot_learning_curves(
-    records, metric="test_accuracy", group_key="strategy", ax=None
+    records,
+    *,
+    x: str = "labels",
+    group_key: str = "strategy",
+    ax=None,
 ):
-    """Mean +- standard deviation of a metric over rounds, one line per group.
+    """Test accuracy, and OOD labels wasted, against labels bought.
+
+    Draws two panels: the test accuracy and the cumulative number of OOD
+    labels bought (the budget wasted on examples that never train the
+    classifier), each as the mean over trials with a +- one standard
+    deviation band, one line per strategy.
 
     Parameters
     ----------
-    records : list of dict
-        Records of :func:`run_active_learning`, each with ``group_key``,
-        ``trial`` and ``round`` keys.
-    metric : str, default="test_accuracy"
-        Record key to plot.
+    records : list of dict or mapping of str to records
+        The records of :func:`run_active_learning` as they come (one run,
+        or several runs one after another), or records extended with a
+        ``group_key`` (one line per value) and a ``trial`` key, or a mapping
+        ``{name: records of one run or list of runs}``.
+    x : {"labels", "budget", "rounds"}, default="labels"
+        The x axis: labels bought by queries, budget spent by queries (these
+        differ when the OOD cost differs from the IN cost), or round.
     group_key : str, default="strategy"
         Record key whose values get one line each.
-    ax : matplotlib Axes, default=None
-        Where to draw; a new figure if None.
+    ax : matplotlib Axes or pair of Axes, default=None
+        Where to draw: None makes a new figure with both panels; a single
+        Axes gets the accuracy panel only (e.g. one cell of a grid); a pair
+        gets the accuracy and the OOD panel.
 
     Returns
     -------
-    ax : matplotlib Axes
+    fig : matplotlib Figure
+        The figure drawn on; it has no title, so that you can set your own.
+
+    Raises
+    ------
+    ValueError
+        If `x` is not one of the choices or `records` is empty.
+    TypeError
+        If `records` does not hold records.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skal_openset import plot_learning_curves
+    >>> records = [  # what run_active_learning returns, shortened
+    ...     {"round": 1, "test_accuracy": 0.6, "query_size": 0,
+    ...      "query_in_share": float("nan")},
+    ...     {"round": 2, "test_accuracy": 0.7, "query_size": 10,
+    ...      "query_in_share": 0.8},
+    ... ]
+    >>> fig = plot_learning_curves({"MQ-Net": records})
+    >>> [a.get_ylabel() for a in fig.axes]
+    ['test accuracy', 'OOD labels bought (wasted)']
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
+    if x not in _X_AXES:
+        raise ValueError(f"x must be one of {sorted(_X_AXES)}, got {x!r}.")
+    groups = _runs(records, group_key)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    for group in dict.fromkeys(r[group_key] for r in records):
-        rows = [r for r in records if r[group_key] == group]
-        rounds = np.unique([r["round"] for r in rows])
-        values = [[r[metric] for r in rows if r["round"] == k] for k in rounds]
-        mean = np.array([np.mean(v) for v in values])
-        std = np.array([np.std(v) for v in values])
-        (line,) = ax.plot(rounds, mean, marker="o", markersize=3, label=str(group))
-        ax.fill_between(
-            rounds, mean - std, mean + std, alpha=0.2, color=line.get_color()
-        )
-    ax.set_xlabel("round")
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
+        axes = list(ax)
+        fig = axes[0].figure
+    else:
+        axes, fig = [ax], ax.figure
+    for group, runs in groups.items():
+        for index, panel in zip((1, 2), axes):
+            _mean_and_band(panel, runs, index, x, str(group))
+    ylabels = ["test accuracy", "OOD labels bought (wasted)"]
+    for panel, ylabel in zip(axes, ylabels):
+        panel.set_xlabel(_X_AXES[x])
+        panel.set_ylabel(ylabel)
+        panel.grid(alpha=0.3)
+        panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
+    if len(groups) > 1 or "" not in groups:
+        n_trials = max(len(runs) for runs in groups.values())
+        title = "mean \u00b1 std over trials" if n_trials > 1 else None
+        if ax is None:  # below both panels, where it hides no curve
+            fig.legend(
+                *axes[0].get_legend_handles_labels(),
+                loc="outside lower center",
+                ncol=min(len(groups), 6),
+                fontsize="small",
+                title=title,
+                title_fontsize="small",
+            )
+        else:
+            axes[0].legend(fontsize="small", title=title, title_fontsize="small")
+    return fig

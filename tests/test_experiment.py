@@ -1,14 +1,21 @@
 import csv
 import json
+import logging
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
+import skal_openset
 from skal_openset import (
     MQNetQuery,
     RandomQuery,
     load_digits_dataset,
+    load_object,
     make_mlp_classifier,
     make_open_set_split,
     plot_learning_curves,
@@ -112,6 +119,9 @@ def test_summary_aggregates_the_final_round_over_trials():
     assert row["accuracy_mean"] == pytest.approx(0.8)
     assert row["accuracy_std"] == pytest.approx(0.1)
     assert row["in_share_mean"] == pytest.approx(0.55)
+    # Trapezoids over labels bought 0 -> 10: (0.5 + 0.7) / 2 and (0.5 + 0.9) / 2.
+    assert row["auc_mean"] == pytest.approx(0.65)
+    assert row["ood_labels_mean"] == pytest.approx(4.5)
     assert row["seconds_mean"] == pytest.approx(3.0)
 
 
@@ -123,11 +133,59 @@ def test_records_round_trip_through_csv(tmp_path):
 
 
 def test_learning_curve_plot_has_a_band_per_group():
-    ax = plot_learning_curves(_fake_records())
-    (line,) = ax.get_lines()
+    fig = plot_learning_curves(_fake_records())
+    accuracy, ood = fig.axes
+    (line,) = accuracy.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [0, 10])  # labels bought
     np.testing.assert_allclose(line.get_ydata(), [0.5, 0.8])
-    assert len(ax.collections) == 1  # the +-std band
-    matplotlib.pyplot.close(ax.figure)
+    assert len(accuracy.collections) == 1  # the +-std band
+    # OOD labels: 10 * (1 - 0.5) and 10 * (1 - 0.6), averaged.
+    np.testing.assert_allclose(ood.get_lines()[0].get_ydata(), [0, 4.5])
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_take_the_runners_records_directly(split, estimator):
+    records = run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=3, budget=5
+    )
+    fig = plot_learning_curves(records)
+    accuracy, ood = fig.axes
+    np.testing.assert_allclose(accuracy.get_lines()[0].get_xdata(), [0, 5, 10])
+    np.testing.assert_allclose(
+        accuracy.get_lines()[0].get_ydata(), [r["test_accuracy"] for r in records]
+    )
+    n_ood = [r["n_labelled"] - r["n_labelled_in"] for r in records]
+    np.testing.assert_allclose(
+        ood.get_lines()[0].get_ydata(), np.subtract(n_ood, n_ood[0])
+    )
+    assert not fig.legends and not accuracy.get_title()
+    matplotlib.pyplot.close(fig)
+    # Several strategies, each with one run or a list of runs.
+    fig = plot_learning_curves({"A": records, "B": [records, records]}, x="rounds")
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["A", "B"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["A", "B"]
+    np.testing.assert_allclose(fig.axes[0].get_lines()[1].get_xdata(), [1, 2, 3])
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_split_runs_without_a_trial_key():
+    records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
+    fig = plot_learning_curves(records)
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.5, 0.8])
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize(
+    "records, kwargs, error",
+    [
+        ([], {}, ValueError),
+        (_fake_records(), {"x": "epochs"}, ValueError),
+        ([1, 2], {}, TypeError),
+    ],
+)
+def test_learning_curves_reject_bad_input(records, kwargs, error):
+    with pytest.raises(error, match="records|x must be"):
+        plot_learning_curves(records, **kwargs)
 
 
 @pytest.mark.slow
@@ -147,6 +205,7 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "| MQ-Net |" in out and "| RANDOM |" in out
+    assert out.index("MQ-Net   final accuracy") < out.index("RANDOM   final accuracy")
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert {r["strategy"] for r in summary} == {
         "MQ-Net",
@@ -156,8 +215,39 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
         "BADGE",
         "P+I",
     }
-    assert (tmp_path / "accuracy.png").stat().st_size > 0
+    assert (tmp_path / "learning_curves.png").stat().st_size > 0
     assert (tmp_path / "records.csv").exists()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--trials", "0"], "--trials: must be a positive integer, got 0"),
+        (["demo", "--noise", "1.5"], "--noise: must be in [0, 1), got 1.5"),
+        (["demo", "--budget", "ten"], "--budget: must be a positive integer, got ten"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_command_line_exits_2_with_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_version_and_help_with_defaults(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skal-openset {skal_openset.__version__}"
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = capsys.readouterr().out
+    for option in ("--output", "--trials", "--rounds", "--budget", "--noise"):
+        assert option in help_text
+    assert help_text.count("(default:") == 6  # the five above and --progress
 
 
 def test_callback_sees_every_round_after_its_teach(split, estimator):
@@ -173,3 +263,167 @@ def test_callback_sees_every_round_after_its_teach(split, estimator):
         ),
     )
     assert seen == [(1, 20), (2, 25), (3, 30)]
+
+
+def _without_timing(records):
+    return json.dumps(
+        [
+            {k: v for k, v in r.items() if k not in ("train_seconds", "query_seconds")}
+            for r in records
+        ]
+    )
+
+
+def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
+    with pytest.raises(ValueError, match=r"budget=3 .*max\(cost_in, cost_ood\) = 4"):
+        run_active_learning(split, estimator, RandomQuery(), budget=3, cost_ood=4.0)
+    with pytest.raises(ValueError, match="budget=0"):
+        run_active_learning(split, estimator, RandomQuery(), budget=0)
+
+
+def test_exhausted_pool_stops_the_run_with_a_warning(estimator):
+    X, y = load_digits_dataset()
+    small = make_open_set_split(
+        X[:120],
+        y[:120],
+        n_in_classes=4,
+        noise_ratio=0.4,
+        initial_size=20,
+        test_size=0.5,
+        random_state=0,
+    )
+    n_pool = small.y_pool.size
+    n_rounds = 3 + (n_pool - 20) // 20
+    with pytest.warns(RuntimeWarning, match="pool ran out"):
+        records = run_active_learning(
+            small, estimator, RandomQuery(random_state=0), n_rounds=n_rounds, budget=20
+        )
+    assert len(records) < n_rounds
+    assert records[-1]["n_labelled"] == n_pool
+
+
+def test_budget_spent_is_the_oracles_spending_less_the_initial_set(
+    split, estimator, tmp_path
+):
+    records = run_active_learning(
+        split,
+        estimator,
+        RandomQuery(random_state=0),
+        n_rounds=3,
+        budget=12,
+        cost_ood=2.0,
+        checkpoint=tmp_path / "run.joblib",
+    )
+    oracle = load_object(tmp_path / "run.joblib")["oracle"]
+    initial = split.y_pool[split.initial_idx]
+    initial_cost = np.sum(np.where(initial == split.ood_label, 2.0, 1.0))
+    assert oracle.spent_ - initial_cost == pytest.approx(records[-1]["budget_spent"])
+
+
+def test_progress_bar_shows_accuracy_and_in_share(split, estimator, capsys):
+    run_active_learning(
+        split,
+        estimator,
+        RandomQuery(random_state=0),
+        n_rounds=2,
+        budget=5,
+        progress=True,
+    )
+    err = capsys.readouterr().err
+    assert "2/2" in err and "accuracy=" in err and "in_share=" in err
+
+
+def test_rounds_are_logged_to_the_named_logger_only_when_asked(
+    split, estimator, caplog
+):
+    with caplog.at_level(logging.INFO, logger="skal_openset"):
+        run_active_learning(
+            split, estimator, RandomQuery(random_state=0), n_rounds=2, budget=5
+        )
+    messages = [r.getMessage() for r in caplog.records if r.name == "skal_openset"]
+    assert [m.split(":")[0] for m in messages] == ["round 1/2", "round 2/2"]
+    assert logging.getLogger("skal_openset").getEffectiveLevel() > logging.INFO
+
+
+def test_empty_records_are_refused_by_the_csv_writer(tmp_path):
+    with pytest.raises(ValueError, match="records is empty"):
+        write_records_csv([], tmp_path / "r.csv")
+    assert not (tmp_path / "r.csv").exists()
+    with pytest.raises(ValueError, match=r"records\[1\] has the keys"):
+        write_records_csv([{"a": 1}, {"b": 2}], tmp_path / "r.csv")
+
+
+def test_checkpoint_resumes_with_identical_records(split, estimator, tmp_path):
+    strategy = MQNetQuery(random_state=0)
+    full = run_active_learning(split, estimator, strategy, n_rounds=4, budget=10)
+    path = tmp_path / "run.joblib"
+    run_active_learning(
+        split, estimator, strategy, n_rounds=2, budget=10, checkpoint=path
+    )
+    seen = []
+    resumed = run_active_learning(
+        split,
+        estimator,
+        strategy,
+        n_rounds=4,
+        budget=10,
+        checkpoint=path,
+        callback=lambda record, learner: seen.append(record["round"]),
+    )
+    assert seen == [3, 4]  # rounds 1-2 came from the checkpoint
+    assert _without_timing(resumed) == _without_timing(full)
+
+
+def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path):
+    path = tmp_path / "run.joblib"
+    run_active_learning(
+        split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
+    )
+    with pytest.raises(ValueError, match="different experiment"):
+        run_active_learning(
+            split, estimator, RandomQuery(), n_rounds=2, budget=11, checkpoint=path
+        )
+
+
+_KILLED_RUN = """
+import json, os, signal, sys
+import torch
+from skal_openset import (MQNetQuery, load_digits_dataset, make_mlp_classifier,
+                          make_open_set_split, run_active_learning)
+torch.set_num_threads(1)
+X, y = load_digits_dataset()
+split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+                            initial_size=20, random_state=0)
+estimator = make_mlp_classifier(64, 4, hidden_sizes=(32,), max_epochs=5,
+                                random_state=0)
+kill_at = int(sys.argv[2])
+
+def die(record, learner):
+    if record["round"] == kill_at:  # after the round's work, before its save
+        os.kill(os.getpid(), signal.SIGKILL)
+
+records = run_active_learning(split, estimator, MQNetQuery(random_state=0),
+                              n_rounds=4, budget=10, checkpoint=sys.argv[1],
+                              callback=die)
+print(json.dumps([{k: v for k, v in r.items() if "seconds" not in k}
+                  for r in records]))
+"""
+
+
+def test_run_killed_mid_round_resumes_to_the_same_records(tmp_path):
+    def run(checkpoint, kill_at):
+        return subprocess.run(
+            [sys.executable, "-c", _KILLED_RUN, str(checkpoint), str(kill_at)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parents[1],
+        )
+
+    uninterrupted = run(tmp_path / "a.joblib", 0)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    killed = run(tmp_path / "b.joblib", 3)
+    assert killed.returncode == -signal.SIGKILL
+    assert load_object(tmp_path / "b.joblib")["records"][-1]["round"] == 2
+    resumed = run(tmp_path / "b.joblib", 0)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout == uninterrupted.stdout

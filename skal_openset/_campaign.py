@@ -1,0 +1,270 @@
+"""Active learning on a user's own table: simulated from its labels, or interactive.
+
+The engine of ``skal-openset run``. A table is a CSV (or .npz) file with
+numeric feature columns and one label column; an empty label marks an
+unlabelled row. Labels are handled as strings, so ``3`` and ``"cat"`` work
+alike; every label outside the IN classes counts as OOD.
+"""
+
+import csv
+import math
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from ._datasets import OpenSetSplit, _initial_indices, load_csv_table
+from ._learner import ActiveLearner
+from ._persistence import atomic_open, load_object, save_object
+
+
+def load_table(path, label_column="label"):
+    """Features and string labels ("" for an unlabelled row) of a CSV or .npz file.
+
+    A .npz file holds the features as ``X`` and the labels as `label_column`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No data file at {path}.")
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"X", label_column} - set(data.files)
+            if missing:
+                raise ValueError(
+                    f"{path} lacks the arrays {sorted(missing)}; a .npz file needs "
+                    f"the features as 'X' and the labels as {label_column!r}."
+                )
+            X, labels = data["X"].astype(np.float32), data[label_column]
+    else:
+        X, y, classes = load_csv_table(path, label_column, return_classes=True)
+        # Integer labels come back as they are, others as codes into classes.
+        labels = y if np.issubdtype(classes.dtype, np.integer) else classes[y]
+    labels = np.char.strip(np.asarray(labels).astype(str))
+    if X.ndim != 2 or len(X) != len(labels):
+        raise ValueError(
+            f"{path}: expected a table of rows and one label per row, got features "
+            f"of shape {X.shape} and {len(labels)} labels."
+        )
+    return X, labels
+
+
+def check_in_classes(in_classes, labels, ood_label):
+    """The IN classes as strings, each present among the labels, at least 2."""
+    in_classes = [str(c).strip() for c in in_classes]
+    present = set(labels.tolist())
+    missing = [c for c in in_classes if c not in present]
+    if len(set(in_classes)) < 2 or missing or ood_label in in_classes:
+        raise ValueError(
+            f"in_classes must name at least 2 distinct labels of the file, not the "
+            f"OOD label {ood_label!r}; got {in_classes} (not in the file: "
+            f"{missing}; the file's labels: {sorted(present - {''})[:20]})."
+        )
+    return in_classes
+
+
+def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_state):
+    """An :class:`OpenSetSplit` that keeps every row of a fully labelled table.
+
+    A stratified `test_size` share of the IN rows is the test set; all other
+    rows, OOD included, form the pool, so its noise ratio is the file's own.
+    The initial labelled set is `initial_size` random pool rows, IN and OOD
+    in the pool's proportions.
+    """
+    if (labels == "").any():
+        row = int(np.flatnonzero(labels == "")[0])
+        raise ValueError(
+            f"Row {row} has no label: a simulated run needs every label; use "
+            "--interactive to label rows yourself."
+        )
+    rng = check_random_state(random_state)
+    code = {c: j for j, c in enumerate(in_classes)}
+    y = np.array([code.get(label, -1) for label in labels.tolist()])
+    rows_in = np.flatnonzero(y >= 0)
+    train_in, test = train_test_split(
+        rows_in, test_size=test_size, stratify=y[rows_in], random_state=rng
+    )
+    pool = rng.permutation(np.concatenate([train_in, np.flatnonzero(y < 0)]))
+    is_ood = y[pool] < 0
+    # IN and OOD in the pool's proportions, as make_open_set_split draws it.
+    initial = _initial_indices(is_ood, initial_size, is_ood.mean(), rng)
+    return OpenSetSplit(
+        X[pool], y[pool], initial, X[test], y[test], np.asarray(in_classes)
+    )
+
+
+def _read_answers(path, ids, allowed):
+    """The labels of a query file once every row is filled in, else None.
+
+    Raises ValueError for a row that is not asked for or a label that is not
+    allowed, naming both.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, csv.Error):  # being saved right now: try again later
+        return None
+    answers = {}
+    for row in rows:
+        row_id, label = (row.get("id") or "").strip(), (row.get("label") or "").strip()
+        if label and label not in allowed:
+            raise ValueError(
+                f"{path}: row id {row_id} has the label {label!r}, which is not one "
+                f"of {sorted(allowed)}."
+            )
+        answers[row_id] = label
+    if sorted(answers) != sorted(str(i) for i in ids):
+        raise ValueError(
+            f"{path}: the ids must stay those asked for ({len(ids)} rows); "
+            "change only the label column."
+        )
+    if any(answers[str(i)] == "" for i in ids):
+        return None
+    return np.array([answers[str(i)] for i in ids])
+
+
+def run_interactive(
+    X,
+    labels,
+    in_classes,
+    estimator,
+    query_strategy,
+    *,
+    output,
+    ood_label="unknown",
+    n_rounds=10,
+    budget=100,
+    cost_in=1.0,
+    cost_ood=1.0,
+    poll_seconds=2.0,
+    timeout=None,
+    fingerprint=None,
+    log=print,
+):
+    """Query, wait for a person's labels in a CSV file, teach; round after round.
+
+    The labelled rows of the table train the first classifier; the unlabelled
+    ones are the pool. Each query round writes ``queries/round_<r>.csv``
+    (``id`` = row number in the table, ``label`` empty) under `output`, then
+    reads it every `poll_seconds` until every label is filled in: an IN
+    class, `ood_label`, or any other label of the table (also OOD). Since a
+    label's cost is known only once it is given, a round asks for
+    ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the budget
+    is sure to pay for, and then charges each label its own cost.
+
+    The state (learner, records, the open query) is saved atomically in
+    ``state.joblib`` after every step, so a rerun resumes where it stopped:
+    at the open query, without asking anew.
+
+    Returns
+    -------
+    records : list of dict
+        Per round: ``round``, ``n_labelled``, ``n_labelled_in``,
+        ``query_size``, ``query_in_share`` and ``budget_spent``.
+    learner : ActiveLearner
+    """
+    output = Path(output)
+    state_path = output / "state.joblib"
+    known = set(labels.tolist()) - {""}
+    allowed = known | set(in_classes) | {ood_label}
+    n_query = math.floor(budget / max(cost_in, cost_ood))
+    if n_query < 1:
+        raise ValueError(
+            f"budget={budget} does not pay for one label at max(cost_in, "
+            f"cost_ood) = {max(cost_in, cost_ood)}."
+        )
+
+    def as_open_set(answers):
+        return np.where(np.isin(answers, in_classes), answers, ood_label)
+
+    if state_path.exists():
+        state = load_object(state_path)
+        if state["fingerprint"] != fingerprint:
+            raise ValueError(
+                f"{state_path} belongs to another campaign (other data or "
+                "options); choose another output folder."
+            )
+        log(f"Resuming from {state_path} after round {len(state['records'])}.")
+    else:
+        labelled = np.flatnonzero(labels != "")
+        if labelled.size == 0:
+            raise ValueError("The table has no labelled row to start from.")
+        learner = ActiveLearner(
+            clone(estimator),
+            clone(query_strategy),
+            classes=in_classes,
+            ood_label=ood_label,
+        ).fit(X[labelled], as_open_set(labels[labelled]))
+        state = {
+            "fingerprint": fingerprint,
+            "learner": learner,
+            "labelled": labelled,
+            "pending": None,
+            "records": [_interactive_record(1, learner, ood_label, 0, np.nan, 0.0)],
+        }
+        save_object(state, state_path)
+    learner, records = state["learner"], state["records"]
+    for round_ in range(len(records) + 1, n_rounds + 1):
+        query_path = output / "queries" / f"round_{round_}.csv"
+        if state["pending"] is None:
+            pool = np.setdiff1d(np.flatnonzero(labels == ""), state["labelled"])
+            if pool.size == 0:
+                log(f"Every row is labelled; stopping after round {round_ - 1}.")
+                break
+            ranked, _ = learner.query(X[pool], n_instances=min(n_query, pool.size))
+            state["pending"] = pool[ranked]
+            with atomic_open(query_path, "w") as f:
+                writer = csv.writer(f)
+                writer.writerow(["id", "label"])
+                writer.writerows([i, ""] for i in state["pending"].tolist())
+            save_object(state, state_path)
+        ids = state["pending"]
+        log(
+            f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
+            f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
+        )
+        start = time.monotonic()
+        while (answers := _read_answers(query_path, ids, allowed)) is None:
+            if timeout is not None and time.monotonic() - start > timeout:
+                raise TimeoutError(
+                    f"No complete labels in {query_path} after {timeout} s; rerun "
+                    "the same command to go on waiting."
+                )
+            time.sleep(poll_seconds)
+        y = as_open_set(answers)
+        learner.teach(X[ids], y)
+        n_ood = int(np.sum(y == ood_label))
+        spent = records[-1]["budget_spent"] + n_ood * cost_ood
+        spent += (ids.size - n_ood) * cost_in
+        records.append(
+            _interactive_record(
+                round_, learner, ood_label, ids.size, 1 - n_ood / ids.size, spent
+            )
+        )
+        state["labelled"] = np.concatenate([state["labelled"], ids])
+        state["pending"] = None
+        save_object(state, state_path)
+        log(
+            f"Round {round_}: {ids.size - n_ood} IN and {n_ood} OOD labels, "
+            f"budget spent {spent:g}."
+        )
+    return records, learner
+
+
+def _interactive_record(round_, learner, ood_label, size, in_share, spent):
+    return {
+        "round": round_,
+        "n_labelled": learner.y_labelled_.size,
+        "n_labelled_in": int(np.sum(learner.y_labelled_ != ood_label)),
+        "query_size": size,
+        "query_in_share": in_share,
+        "budget_spent": spent,
+    }
+
+
+def table_fingerprint(X, labels, *options):
+    """What identifies a campaign: the table and the options that shape it."""
+    return joblib.hash([X, labels, *options])

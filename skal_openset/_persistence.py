@@ -1,0 +1,163 @@
+"""Saving and loading fitted objects: joblib files that carry the package version."""
+
+import os
+import pickle
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator, TextIO
+
+import joblib
+
+_FORMAT = "skal_openset"
+
+
+def _release(version: str) -> tuple[int, int]:
+    """The (major, minor) release of a version string such as ``0.1.0.dev0``."""
+    match = re.match(r"(\d+)\.(\d+)", version)
+    if match is None:
+        raise ValueError(f"Cannot read a release from the version {version!r}.")
+    return int(match[1]), int(match[2])
+
+
+@contextmanager
+def atomic_open(path, mode: str = "wb") -> Iterator[BinaryIO | TextIO]:
+    """Open ``path`` for writing so that it appears complete or not at all.
+
+    The data go to ``<path>.partial`` beside the target, are flushed to disk
+    and then renamed over ``path`` (``os.replace`` is atomic on POSIX and
+    Windows). An exception or a kill before the rename leaves any earlier
+    ``path`` untouched.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its folder is created if needed.
+    mode : {"wb", "w"}, default="wb"
+        Binary or text (UTF-8, no newline translation, as ``csv`` wants).
+
+    Yields
+    ------
+    file : file object
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+    try:
+        with open(partial, mode, **text) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def save_object(obj: Any, path) -> Path:
+    """Save any object (learner, strategy, selector, oracle, ...) to a file.
+
+    The file is a small header (the version of skal_openset that wrote it)
+    followed by a joblib pickle of the object, written atomically (see
+    :func:`atomic_open`), so an interrupted save never leaves a truncated
+    file behind.
+
+    Parameters
+    ----------
+    obj : object
+        What to save; it must be picklable (every estimator and strategy of
+        this package is, fitted or not).
+    path : str or path-like
+        Destination file; its folder is created if needed.
+
+    Returns
+    -------
+    path : Path
+
+    See Also
+    --------
+    load_object : The inverse.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skal_openset import OpenSetOracle, load_object, save_object
+    >>> oracle = OpenSetOracle([0, -1, 1])
+    >>> _ = oracle.label([1])
+    >>> path = save_object(oracle, pathlib.Path(tempfile.mkdtemp()) / "oracle.joblib")
+    >>> load_object(path).spent_
+    1.0
+    """
+    from . import __version__
+
+    with atomic_open(path, "wb") as f:
+        # The header comes first so that the version is checked before the
+        # object is unpickled with classes that may have changed.
+        pickle.dump({"format": _FORMAT, "version": __version__}, f)
+        joblib.dump(obj, f)
+    return Path(path)
+
+
+def load_object(path) -> Any:
+    """Load an object saved by :func:`save_object`, checking the version.
+
+    Files are compatible within one release: a file written by version
+    X.Y.* (including its dev, alpha, beta and rc versions) loads in any
+    X.Y.* version, since the attributes of fitted objects change only
+    between releases. Any other file is refused with an error rather than
+    loaded into objects that may silently misbehave.
+
+    Like any pickle, a file can run code when loaded: load only files you
+    trust.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_object`.
+
+    Returns
+    -------
+    obj : object
+        The saved object, in the state it was saved.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a skal_openset file, is truncated, or was written
+        by an incompatible version.
+    """
+    from . import __version__
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No file to load at {path}.")
+    with path.open("rb") as f:
+        try:
+            header = pickle.load(f)
+        except Exception:  # a foreign file fails in many ways
+            header = None
+        if not (isinstance(header, dict) and header.get("format") == _FORMAT):
+            raise ValueError(
+                f"{path} was not written by skal_openset.save_object; load it "
+                "with joblib.load if you trust it."
+            )
+        saved = header["version"]
+        if _release(saved) != _release(__version__):
+            major, minor = _release(saved)
+            raise ValueError(
+                f"{path} was written by skal_openset {saved}, which is not "
+                f"compatible with the installed {__version__}: files load only "
+                f"within the same X.Y release. Install skal_openset=={major}."
+                f"{minor}.* to load it, or re-create it with this version."
+            )
+        try:
+            return joblib.load(f)
+        except Exception as exc:
+            raise ValueError(
+                f"{path} is truncated or damaged ({type(exc).__name__}: {exc})."
+            ) from exc

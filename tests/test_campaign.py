@@ -1,0 +1,202 @@
+"""``skal-openset run``: simulated and interactive active learning on a user's table."""
+
+import csv
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from skal_openset import load_object
+from skal_openset.__main__ import main
+
+SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
+
+
+def _table(path, n=160, blank_from=None, seed=0):
+    """Four well separated blobs named by strings; "dog" and "eel" are OOD.
+
+    Labels from row `blank_from` on are left empty (the pool of an
+    interactive run); returns the true labels.
+    """
+    rng = np.random.default_rng(seed)
+    names = np.array(["cat", "cow", "dog", "eel"])
+    truth = names[rng.integers(0, 4, n)]
+    X = rng.normal(size=(n, 5)) + 4 * np.searchsorted(names, truth)[:, None]
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"x{j}" for j in range(5)] + ["species"])
+        for i, (row, label) in enumerate(zip(X.round(4), truth)):
+            shown = "" if blank_from is not None and i >= blank_from else label
+            writer.writerow([*row, shown])
+    return truth
+
+
+def _run(tmp_path, data, *options):
+    return main(
+        [
+            "run",
+            str(data),
+            "--in-classes",
+            "cat,cow",
+            "--label-column",
+            "species",
+            "--output",
+            str(tmp_path / "out"),
+            *options,
+        ]
+    )
+
+
+def test_simulated_run_on_a_csv_with_string_labels(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv")
+    _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10")
+    out = capsys.readouterr().out
+    assert "zoo.csv: IN classes cat, cow" in out and "| MQ-Net |" in out
+    with (tmp_path / "out" / "records.csv").open() as f:
+        records = list(csv.DictReader(f))
+    assert [int(r["round"]) for r in records] == [1, 2, 3]
+    assert [int(r["query_size"]) for r in records] == [0, 10, 10]
+    assert float(records[-1]["test_accuracy"]) > 0.9  # the blobs are separable
+    assert (tmp_path / "out" / "learning_curves.png").stat().st_size > 0
+    # The checkpoint holds the finished run: a rerun only reloads it.
+    assert len(load_object(tmp_path / "out" / "checkpoint.joblib")["records"]) == 3
+
+
+def _annotate(folder, truth, stop, answer_ood):
+    """A scripted person: fills in every query file that appears in `folder`."""
+    while not stop.is_set():
+        for path in sorted(folder.glob("round_*.csv")):
+            with path.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+            if rows and all(r["label"] == "" for r in rows):
+                for r in rows:
+                    label = truth[int(r["id"])]
+                    r["label"] = label if label in ("cat", "cow") else answer_ood(label)
+                with path.open("w", newline="") as f:
+                    writer = csv.DictWriter(f, fieldnames=["id", "label"])
+                    writer.writeheader()
+                    writer.writerows(rows)
+        time.sleep(0.02)
+
+
+def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    options = ["--interactive", "--rounds", "3", "--budget", "8"]
+    options += ["--poll-seconds", "0.02", "--strategy", "random"]
+    # Nobody labels: the run gives up on round 2, with one line and status 2.
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "0.2")
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "round_2.csv" in err
+    queries = tmp_path / "out" / "queries"
+    with (queries / "round_2.csv").open() as f:
+        asked = [int(r["id"]) for r in csv.DictReader(f)]
+    assert len(asked) == 8 and min(asked) >= 20  # only unlabelled rows
+    # A person answers; the rerun asks nothing new for round 2 and goes on.
+    stop = threading.Event()
+    person = threading.Thread(
+        target=_annotate, args=(queries, truth, stop, lambda label: "unknown")
+    )
+    person.start()
+    try:
+        _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
+    finally:
+        stop.set()
+        person.join()
+    with (queries / "round_2.csv").open() as f:
+        assert [int(r["id"]) for r in csv.DictReader(f)] == asked
+    with (tmp_path / "out" / "records.csv").open() as f:
+        records = list(csv.DictReader(f))
+    assert [int(r["n_labelled"]) for r in records] == [20, 28, 36]
+    is_in = np.isin(truth[asked], ["cat", "cow"])
+    assert float(records[1]["query_in_share"]) == pytest.approx(is_in.mean())
+    assert float(records[2]["budget_spent"]) == 16.0
+    learner = load_object(tmp_path / "out" / "state.joblib")["learner"]
+    assert set(learner.y_labelled_) <= {"cat", "cow", "unknown"}
+
+
+def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    stop = threading.Event()
+    queries = tmp_path / "out" / "queries"
+    queries.mkdir(parents=True)
+    person = threading.Thread(
+        target=_annotate, args=(queries, truth, stop, lambda label: "fish?")
+    )
+    person.start()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            _run(
+                tmp_path,
+                tmp_path / "zoo.csv",
+                "--interactive",
+                "--rounds",
+                "2",
+                "--budget",
+                "20",
+                "--poll-seconds",
+                "0.02",
+                "--timeout",
+                "60",
+                "--strategy",
+                "random",
+            )
+    finally:
+        stop.set()
+        person.join()
+    assert exit_.value.code == 2
+    assert "has the label 'fish?', which is not one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--in-classes", "cat,lion"], "not in the file: ['lion']"),
+        (["--in-classes", "cat"], "at least 2 distinct labels"),
+        (["--label-column", "kind"], "kind"),
+        (["--budget", "0"], "--budget: must be a positive number"),
+        (["--strategy", "best"], "--strategy: must be one of MQ-Net"),
+        (["--budget", "2", "--cost-ood", "3"], "budget=2.0 cannot buy a label"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
+    _table(tmp_path / "zoo.csv", n=40)
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", *options)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "nothing.csv")
+    assert "No data file at" in capsys.readouterr().err
+    _table(tmp_path / "zoo.csv", n=40, blank_from=30)
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv")
+    assert "Row 30 has no label" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (SHARED / "tabular" / "satimage.csv").exists(), reason="no data"
+)
+def test_satimage_runs_first_time(tmp_path, capsys):
+    main(
+        [
+            "run",
+            str(SHARED / "tabular" / "satimage.csv"),
+            "--in-classes",
+            "1,2,3",
+            "--rounds",
+            "2",
+            "--output",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "satimage.csv: IN classes 1, 2, 3" in out and "| MQ-Net |" in out
+    assert (tmp_path / "records.csv").exists()
