@@ -15,6 +15,7 @@ from ._model_scores import (
     encode_labels,
     split_pipeline,
 )
+from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 
@@ -266,6 +267,48 @@ class ActiveLearner(BaseEstimator):
         self.X_labelled_, self.y_labelled_ = X_all, y_all
         self.estimator_ = estimator
         return self
+
+    def save(self, path):
+        """Save the learner (classifier, strategy state, labelled set) to a file.
+
+        See :func:`save_object`: an atomic joblib file that carries the
+        package version.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        path : Path
+        """
+        return save_object(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a learner saved by :meth:`save`, checking the package version.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        learner : ActiveLearner
+
+        Raises
+        ------
+        ValueError
+            If the file was written by an incompatible version or holds
+            something other than an ActiveLearner.
+        """
+        learner = load_object(path)
+        if not isinstance(learner, cls):
+            raise ValueError(
+                f"{str(path)!r} holds a {type(learner).__name__}, not an "
+                f"{cls.__name__}; load it with skal_openset.load_object."
+            )
+        return learner
 
     def predict(self, X):
         """Predicted classes (values of `classes_`) of the current classifier."""
