@@ -10,6 +10,7 @@ or Ray cluster through joblib's backend (``--backend``).
     python benchmarks/openset_benchmark.py run tabular [--quick] [--n-jobs 2]
     python benchmarks/openset_benchmark.py run fashion [--quick]
     python benchmarks/openset_benchmark.py run ablations [--quick]
+    python benchmarks/openset_benchmark.py run classifiers [--quick]
     python benchmarks/openset_benchmark.py report
 
 Data are read from ``--data-dir`` (default ``../shared/data`` next to the
@@ -30,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed, parallel_backend
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _common import machine_description
@@ -93,6 +97,10 @@ class RandomValidationMQNet(MQNetQuery):
         self.X_source = X_source
         self.y_source = y_source
 
+    def _meta_input_for(self, X_query):
+        # The validation rows come from anywhere in the pool: its scale.
+        return self.meta_input_
+
     def update(self, learner, X_query, y_query):
         if not hasattr(self, "validation_rng_"):
             self.validation_rng_ = np.random.RandomState(self.random_state)
@@ -151,7 +159,22 @@ def make_strategy(name, seed, variant="default", split=None):
     }[name]()
 
 
-def make_estimator(dataset, n_features, n_classes, learning_loss, seed):
+# The classifiers of the "classifiers" suite: what scikit-learn users bring.
+CLASSIFIERS = {
+    "random_forest": lambda seed: RandomForestClassifier(random_state=seed),
+    "logreg_pipeline": lambda seed: make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=1000)
+    ),
+    "hist_gradient_boosting": lambda seed: HistGradientBoostingClassifier(
+        random_state=seed
+    ),
+}
+CLASSIFIER_STRATEGIES = ("RANDOM", "CONF", "BADGE", "P*I", "MQ-Net")
+
+
+def make_estimator(dataset, n_features, n_classes, learning_loss, seed, kind="mlp"):
+    if kind != "mlp":
+        return CLASSIFIERS[kind](seed)
     if dataset == "fashion":
         return make_cnn_classifier(
             n_classes, learning_loss=learning_loss, max_epochs=15, random_state=seed
@@ -218,7 +241,12 @@ def run_cell(cell, data_dir):
         "variant", ""
     )
     estimator = make_estimator(
-        dataset, X.shape[1], split.n_classes, learning_loss, trial
+        dataset,
+        X.shape[1],
+        split.n_classes,
+        learning_loss,
+        trial,
+        cell.get("estimator", "mlp"),
     )
     strategy = make_strategy(
         cell["strategy"], trial, cell.get("variant", "default"), split
@@ -342,6 +370,18 @@ def _cells(suite, quick, trials):
             )
         ]
         return cells
+    if suite == "classifiers":
+        # MQ-Net and the baselines with scikit-learn classifiers, 40% noise.
+        datasets = (
+            ["segment"] if quick else ["letter", "penbased", "satimage", "segment"]
+        )
+        estimators = ("random_forest",) if quick else ("mlp", *CLASSIFIERS)
+        return [
+            dict(suite=name, dataset=d, noise=0.4, estimator=e, strategy=s, trial=t)
+            for d, e, s, t in product(
+                datasets, estimators, CLASSIFIER_STRATEGIES, trials
+            )
+        ]
     raise ValueError(f"unknown suite {suite!r}")
 
 
@@ -382,7 +422,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a suite")
-    run.add_argument("suite", choices=["tabular", "fashion", "ablations"])
+    run.add_argument(
+        "suite", choices=["tabular", "fashion", "ablations", "classifiers"]
+    )
     run.add_argument("--quick", action="store_true", help="one dataset, one trial")
     run.add_argument("--trials", type=int, default=3)
     run.add_argument("--n-jobs", type=int, default=2)

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from openset_benchmark import ABLATIONS  # noqa: E402
+from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES  # noqa: E402
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
 
@@ -153,8 +153,8 @@ def _goal_lines(rows):
     return lines + [""]
 
 
-def _paired_rank_lines(records, strategies):
-    """Mean rank of each strategy within (cell, trial), per noise ratio.
+def _paired_rank_lines(records, strategies, row_key="noise"):
+    """Mean rank of each strategy within (cell, trial), per `row_key` value.
 
     Trials of a cell differ in their class split, whose difficulty dominates
     the standard deviations above; ranking within a trial compares the
@@ -162,32 +162,33 @@ def _paired_rank_lines(records, strategies):
     """
     finals = {}
     for r in records:
-        key = (r["dataset"], r["noise"], r["trial"], r["strategy"])
+        row = r[row_key]
+        key = (r["dataset"], r["noise"], r.get("estimator"), r["trial"], row)
+        key += (r["strategy"],)
         if r["round"] >= finals.get(key, {"round": 0})["round"]:
             finals[key] = r
     ranks = {}
-    for dataset, noise, trial in {k[:3] for k in finals}:
-        present = [s for s in strategies if (dataset, noise, trial, s) in finals]
-        accuracy = [
-            finals[(dataset, noise, trial, s)]["test_accuracy"] for s in present
-        ]
+    for group in {k[:-1] for k in finals}:
+        present = [s for s in strategies if (*group, s) in finals]
+        accuracy = [finals[(*group, s)]["test_accuracy"] for s in present]
         order = np.argsort(np.argsort(-np.array(accuracy), kind="stable"))
         for s, rank in zip(present, order + 1):
-            ranks.setdefault(noise, {}).setdefault(s, []).append(rank)
+            ranks.setdefault(group[-1], {}).setdefault(s, []).append(rank)
     lines = [
         "Mean rank of the final accuracy within each (dataset, trial), i.e. on the "
         "same class split (1 = best; ties broken by strategy order):",
         "",
-        "| noise | " + " | ".join(strategies) + " |",
+        f"| {row_key} | " + " | ".join(strategies) + " |",
         "| --- |" + " --- |" * len(strategies),
     ]
-    for noise in sorted(ranks):
-        best = min(np.mean(v) for v in ranks[noise].values())
+    for row in sorted(ranks):
+        best = min(np.mean(v) for v in ranks[row].values())
         cells = []
         for s in strategies:
-            mean = np.mean(ranks[noise].get(s, [np.nan]))
+            mean = np.mean(ranks[row].get(s, [np.nan]))
             cells.append(f"**{mean:.2f}**" if mean == best else f"{mean:.2f}")
-        lines.append(f"| {int(100 * noise)}% | " + " | ".join(cells) + " |")
+        label = f"{int(100 * row)}%" if row_key == "noise" else row
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -383,6 +384,35 @@ def runs_section(results):
     return lines + [""]
 
 
+def classifiers_section(results):
+    """MQ-Net and the baselines with each classifier a scikit-learn user brings."""
+    records, _ = load_cells(results, "classifiers")
+    if not records:
+        return []
+    for r in records:
+        r["cell"] = f"{r['dataset']} / {r['estimator']}"
+    rows = summarize_final_round(records, group_keys=("cell", "strategy"))
+    rows.sort(key=lambda r: r["cell"])
+    return [
+        "## Any classifier (UCI tables, 40% noise)",
+        "",
+        "The same protocol with the skorch MLP (`mlp`) and three scikit-learn "
+        "classifiers: `RandomForestClassifier()`, `make_pipeline(StandardScaler(), "
+        "LogisticRegression())` and `HistGradientBoostingClassifier()`, all with "
+        "their defaults. Distance-based scores use the MLP's penultimate layer, the "
+        "pipeline's scaled input, or the input. Final-round accuracy (%), mean +- "
+        "std over trials; best mean in bold.",
+        "",
+        *_table(rows, "cell", "strategy", list(CLASSIFIER_STRATEGIES)),
+        "",
+        "IN share of all queried examples (mean over trials):",
+        "",
+        *_in_share_table(rows, "cell", list(CLASSIFIER_STRATEGIES)),
+        "",
+        *_paired_rank_lines(records, list(CLASSIFIER_STRATEGIES), "estimator"),
+    ]
+
+
 def write_report(results):
     results = Path(results)
     lines = [
@@ -401,6 +431,7 @@ def write_report(results):
         lines += section
         lines += [f"![{p.stem}]({p.name})" for p in figures] + [""]
     lines += per_round_section(results, "tabular")
+    lines += classifiers_section(results)
     lines += ablation_section(results)
     lines += runs_section(results)
     (results / "RESULTS.md").write_text("\n".join(lines) + "\n")

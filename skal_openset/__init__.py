@@ -23,6 +23,7 @@ from ._informativeness import (
 )
 from ._learner import ActiveLearner
 from ._meta_input import MetaInputTransformer
+from ._modal import teach_open_set
 from ._models import (
     BackboneModule,
     LearningLossModule,
@@ -47,6 +48,7 @@ from ._purity import (
     msp_purity,
 )
 from ._selector import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
+from ._skactiveml import SkactivemlQuery
 from ._strategies._badge import BadgeQuery
 from ._strategies._base import QueryStrategy
 from ._strategies._coreset import CoreSetQuery
@@ -81,6 +83,7 @@ __all__ = [
     "QueryStrategy",
     "RandomQuery",
     "ResNet18Module",
+    "SkactivemlQuery",
     "SmallCNNModule",
     "TargetNet",
     "UncertaintyQuery",
@@ -113,5 +116,6 @@ __all__ = [
     "run_active_learning",
     "save_object",
     "summarize_final_round",
+    "teach_open_set",
     "write_records_csv",
 ]

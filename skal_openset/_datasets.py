@@ -84,6 +84,8 @@ class OpenSetSplit:
         Number of IN classes ``k``.
     is_ood : ndarray of shape (n_pool,), dtype=bool
         True for the OOD examples of the pool.
+    noise_ratio : float
+        Share of OOD examples in the pool.
     """
 
     X_pool: np.ndarray
@@ -124,10 +126,16 @@ class OpenSetSplit:
         """Boolean mask of the OOD examples of the pool."""
         return self.y_pool == self.ood_label
 
+    @property
+    def noise_ratio(self):
+        """Share of OOD examples in the pool."""
+        return float(self.is_ood.mean()) if len(self.y_pool) else 0.0
+
     def __repr__(self):
         return (
             f"OpenSetSplit(n_pool={len(self.y_pool)}, "
             f"n_ood_pool={int(self.is_ood.sum())}, "
+            f"noise_ratio={self.noise_ratio:.3f}, "
             f"n_initial={len(self.initial_idx)}, n_test={len(self.y_test)}, "
             f"in_classes={self.in_classes.tolist()}, ood_label={self.ood_label})"
         )
@@ -221,7 +229,7 @@ def make_open_set_split(
     *,
     in_classes=None,
     n_in_classes=None,
-    noise_ratio=0.4,
+    noise_ratio=None,
     initial_size=None,
     X_test=None,
     y_test=None,
@@ -235,7 +243,9 @@ def make_open_set_split(
     other classes are OOD. The pool keeps every IN training example and adds
     ``round(n_in * tau / (1 - tau))`` OOD examples drawn at random, where
     ``tau = noise_ratio`` and ``n_in`` is the number of IN training examples, so
-    that OOD examples make up the share ``tau`` of the pool. The test set holds IN
+    that OOD examples make up the share ``tau`` of the pool; with
+    ``noise_ratio=None`` (the default) it keeps every OOD example, and
+    ``split.noise_ratio`` says what share that is. The test set holds IN
     examples only.
 
     Parameters
@@ -252,8 +262,10 @@ def make_open_set_split(
         Number of IN classes drawn at random (then sorted). When neither this nor
         ``in_classes`` is given, 40% of the classes (at least 2) are drawn, which
         gives the paper's 4 of 10 (CIFAR-10) and 40 of 100 (CIFAR-100).
-    noise_ratio : float, default=0.4
-        Share ``tau`` of OOD examples in the pool, ``0 <= tau < 1``.
+    noise_ratio : float or None, default=None
+        Share ``tau`` of OOD examples in the pool, ``0 <= tau < 1``: OOD
+        examples beyond that share are left out. None keeps the data as it
+        is: every OOD example goes to the pool.
     initial_size : int, default=None
         Size ``b`` of the initial labelled set. As in the reference code,
         ``int(b * (1 - tau))`` IN and ``int(b * tau)`` OOD pool examples are drawn at
@@ -299,8 +311,13 @@ def make_open_set_split(
     True
     """
     X, y = _check_X_y(X, y, "X", "y")
-    if not isinstance(noise_ratio, Real) or not 0 <= noise_ratio < 1:
-        raise ValueError(f"noise_ratio must be in [0, 1), got {noise_ratio!r}.")
+    if noise_ratio is not None and (
+        not isinstance(noise_ratio, Real) or not 0 <= noise_ratio < 1
+    ):
+        raise ValueError(
+            f"noise_ratio must be in [0, 1) or None (keep every OOD example), "
+            f"got {noise_ratio!r}."
+        )
     rng = check_random_state(random_state)
     in_classes = _choose_in_classes(y, in_classes, n_in_classes, rng)
     k = len(in_classes)
@@ -312,7 +329,7 @@ def make_open_set_split(
 
     is_in = np.isin(y, in_classes)
     in_rows, ood_rows = np.flatnonzero(is_in), np.flatnonzero(~is_in)
-    if noise_ratio > 0 and not ood_rows.size:
+    if noise_ratio is not None and noise_ratio > 0 and not ood_rows.size:
         raise ValueError(
             "No OOD classes left: in_classes cover every class of y, but "
             f"noise_ratio={noise_ratio} needs OOD examples."
@@ -337,7 +354,11 @@ def make_open_set_split(
         train_rows, X_test, y_test = in_rows, X_test[keep], y_test[keep]
 
     n_in = len(train_rows)
-    n_ood = round(n_in * noise_ratio / (1 - noise_ratio))
+    if noise_ratio is None:
+        n_ood = len(ood_rows)
+        noise_ratio = n_ood / (n_in + n_ood)
+    else:
+        n_ood = round(n_in * noise_ratio / (1 - noise_ratio))
     if n_ood > len(ood_rows):
         raise ValueError(
             f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "

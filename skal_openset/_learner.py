@@ -9,7 +9,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._model_scores import class_probabilities, encode_labels, split_pipeline
+from ._model_scores import (
+    check_label_kind,
+    class_probabilities,
+    encode_labels,
+    split_pipeline,
+)
+from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 
@@ -163,6 +169,7 @@ class ActiveLearner(BaseEstimator):
                 f"{self.ood_label!r}."
             )
         X, y = self._check_labelled(X, y)
+        check_label_kind(y, self.ood_label)
         classes = self._resolve_classes(y)
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
@@ -260,6 +267,48 @@ class ActiveLearner(BaseEstimator):
         self.X_labelled_, self.y_labelled_ = X_all, y_all
         self.estimator_ = estimator
         return self
+
+    def save(self, path):
+        """Save the learner (classifier, strategy state, labelled set) to a file.
+
+        See :func:`save_object`: an atomic joblib file that carries the
+        package version.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        path : Path
+        """
+        return save_object(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load a learner saved by :meth:`save`, checking the package version.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        learner : ActiveLearner
+
+        Raises
+        ------
+        ValueError
+            If the file was written by an incompatible version or holds
+            something other than an ActiveLearner.
+        """
+        learner = load_object(path)
+        if not isinstance(learner, cls):
+            raise ValueError(
+                f"{str(path)!r} holds a {type(learner).__name__}, not an "
+                f"{cls.__name__}; load it with skal_openset.load_object."
+            )
+        return learner
 
     def predict(self, X):
         """Predicted classes (values of `classes_`) of the current classifier."""

@@ -187,6 +187,24 @@ def model_embedding(learner, X):
 # ------------------------------------------------------------- labels
 
 
+def check_label_kind(y, ood_label):
+    """Raise if `ood_label` is a number and the labels are strings, or vice versa.
+
+    Such an OOD label can never match, so every OOD example would silently
+    become a class of its own.
+    """
+    y_is_text = y.dtype.kind in "US" or (
+        y.dtype.kind == "O" and all(isinstance(v, str) for v in y[:100].tolist())
+    )
+    if y_is_text != isinstance(ood_label, str) and len(y):
+        kind = "strings" if y_is_text else "numbers"
+        raise ValueError(
+            f"The labels are {kind} but ood_label={ood_label!r} is not, so no "
+            "example could ever be OOD: pass the label your annotator gives to "
+            f"OOD examples, e.g. ood_label={'unknown' if y_is_text else -1!r}."
+        )
+
+
 def encode_labels(classes, y):
     """Positions of labels `y` in `classes`; a ValueError names unknown labels."""
     classes, y = np.asarray(classes), np.asarray(y)

@@ -44,6 +44,42 @@ def _check_class_labels(y, n_classes=None, name="y"):
     return y
 
 
+def _to_input_shape(X, input_shape):
+    """`X` as float32 rows of `input_shape`, from the layouts users have.
+
+    Accepted besides the exact shape: flat rows (``(n, 784)`` for
+    ``(1, 28, 28)``), rows of a single-channel image without the channel axis
+    (``(n, 28, 28)``), channels-last rows (``(n, 32, 32, 3)`` for
+    ``(3, 32, 32)``), and image rows for a flat input (``(n, 28, 28)`` for
+    ``(784,)``). uint8 pixels are scaled from 0..255 to [0, 1].
+    """
+    X = np.asarray(X)
+    shape, row = tuple(input_shape), X.shape[1:]
+    if row == shape:
+        pass
+    elif len(shape) == 3 and row == (shape[1], shape[2], shape[0]):
+        X = X.transpose(0, 3, 1, 2)
+    elif len(shape) == 3 and shape[0] == 1 and row == shape[1:]:
+        X = X[:, None]
+    elif (len(row) == 1 or len(shape) == 1) and np.prod(row) == np.prod(shape):
+        X = X.reshape(len(X), *shape)
+    else:
+        accepted = "flat rows of the same size"
+        if len(shape) == 3:
+            accepted += f", channels-last rows {(shape[1], shape[2], shape[0])}"
+            if shape[0] == 1:
+                accepted += f", rows {shape[1:]}"
+        raise ValueError(
+            f"X has rows of shape {row}, but this net takes rows of shape {shape} "
+            f"(also accepted: {accepted}). Build the net for your data, e.g. "
+            "make_mlp_classifier(n_features=X.shape[1], ...) or "
+            "make_cnn_classifier(..., input_shape=...)."
+        )
+    if X.dtype == np.uint8:
+        return X.astype(np.float32) / 255.0
+    return X
+
+
 def _check_positive_int(value, name):
     if not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
@@ -385,6 +421,12 @@ class TargetNet(NeuralNetClassifier):
     criterion : torch criterion, default=torch.nn.CrossEntropyLoss
     train_split : callable or None, default=None
         skorch's internal validation split; None trains on all rows.
+    input_shape : tuple of int or None, default=None
+        Shape of one input row. When set, other common layouts of the same
+        data are converted to it (flat rows, missing channel axis,
+        channels-last images, uint8 pixels scaled to [0, 1]), and any other
+        shape is rejected with a message naming the expected one. None
+        passes the input on as it is.
     random_state : int, RandomState instance or None, default=None
         When not None, ``fit`` is reproducible: it runs inside
         ``torch.random.fork_rng`` with a seed drawn through
@@ -415,6 +457,7 @@ class TargetNet(NeuralNetClassifier):
         *args,
         criterion=nn.CrossEntropyLoss,
         train_split=None,
+        input_shape=None,
         random_state=None,
         **kwargs,
     ):
@@ -422,6 +465,7 @@ class TargetNet(NeuralNetClassifier):
         super().__init__(
             module, *args, criterion=criterion, train_split=train_split, **kwargs
         )
+        self.input_shape = input_shape
         self.random_state = random_state
 
     def _rng_context(self):
@@ -435,12 +479,14 @@ class TargetNet(NeuralNetClassifier):
             return super().fit(X, y, **fit_params)
 
     def get_dataset(self, X, y=None):
-        """Validate, cast ``X`` to float32 and ``y`` to int64, build the dataset.
+        """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.
 
         Datasets, dicts and tensors are passed on unchanged.
         """
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
+        if self.input_shape is not None:
+            X = _to_input_shape(X, self.input_shape)
         X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
         if y is not None:
             check_consistent_length(X, y)
@@ -526,6 +572,7 @@ def _make_net(
     random_state,
     defaults,
     kwargs,
+    input_shape,
 ):
     """Assemble a TargetNet or LearningLossNet; ``kwargs`` override ``defaults``."""
     params = dict(
@@ -533,6 +580,7 @@ def _make_net(
         classes=np.arange(n_classes),
         train_split=None,
         verbose=0,
+        input_shape=tuple(input_shape),
         random_state=random_state,
         **defaults,
     )
@@ -605,6 +653,7 @@ def make_mlp_classifier(
         random_state,
         dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
         kwargs,
+        (n_features,),
     )
 
 
@@ -613,6 +662,7 @@ def make_cnn_classifier(
     *,
     learning_loss=False,
     in_channels=1,
+    input_shape=None,
     max_epochs=30,
     lr=1e-3,
     batch_size=64,
@@ -622,7 +672,9 @@ def make_cnn_classifier(
 ):
     """Ready-to-fit :class:`SmallCNNModule` classifier for 28x28 images (Adam).
 
-    Inputs are float arrays of shape ``(n, in_channels, 28, 28)``.
+    Inputs are float arrays of shape ``(n, in_channels, 28, 28)``, or the
+    same images flat, without the channel axis, channels-last or as uint8
+    pixels (see :class:`TargetNet`'s ``input_shape``).
 
     Parameters
     ----------
@@ -631,6 +683,9 @@ def make_cnn_classifier(
     learning_loss : bool, default=False
         See :func:`make_mlp_classifier`.
     in_channels : int, default=1
+    input_shape : tuple of int or None, default=None
+        Shape of one image, ``(in_channels, height, width)``; None means
+        ``(in_channels, 28, 28)``.
     max_epochs : int, default=30
     lr : float, default=1e-3
     batch_size : int, default=64
@@ -652,6 +707,7 @@ def make_cnn_classifier(
         random_state,
         dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
         kwargs,
+        (in_channels, 28, 28) if input_shape is None else input_shape,
     )
 
 
@@ -660,6 +716,7 @@ def make_resnet18_classifier(
     *,
     learning_loss=False,
     in_channels=3,
+    input_shape=None,
     max_epochs=200,
     lr=0.1,
     momentum=0.9,
@@ -676,7 +733,9 @@ def make_resnet18_classifier(
     SGD (lr 0.1, momentum 0.9, weight decay 5e-4), batch 64, 200 epochs of at
     least 100 steps each, learning rate x0.1 at half and three quarters of the
     epochs (100 and 150 of 200). Inputs are float arrays of shape
-    ``(n, in_channels, h, w)``, already normalised; no augmentation is applied.
+    ``(n, in_channels, h, w)`` (or channels-last, or uint8 pixels; see
+    :class:`TargetNet`'s ``input_shape``), already normalised; no
+    augmentation is applied.
 
     Parameters
     ----------
@@ -685,6 +744,8 @@ def make_resnet18_classifier(
     learning_loss : bool, default=False
         See :func:`make_mlp_classifier` (detach after epoch 120 of 200).
     in_channels : int, default=3
+    input_shape : tuple of int or None, default=None
+        Shape of one image; None means ``(in_channels, 32, 32)``.
     max_epochs : int, default=200
     lr : float, default=0.1
     momentum : float, default=0.9
@@ -732,4 +793,5 @@ def make_resnet18_classifier(
             device=device,
         ),
         kwargs,
+        (in_channels, 32, 32) if input_shape is None else input_shape,
     )

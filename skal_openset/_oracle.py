@@ -7,6 +7,8 @@ import numpy as np
 from sklearn.utils import check_scalar
 from sklearn.utils.validation import column_or_1d
 
+from ._model_scores import check_label_kind
+
 
 def _check_cost(value, name):
     check_scalar(value, name, numbers.Real, min_val=0, include_boundaries="neither")
@@ -27,9 +29,11 @@ class OpenSetOracle:
     Parameters
     ----------
     y_true : array-like of shape (n_pool,)
-        Ground-truth integer labels of the pool: IN classes, or ``ood_label``.
-    ood_label : int, default=-1
-        Label that marks OOD examples.
+        Ground-truth labels of the pool (integers, strings, ...): IN classes,
+        or ``ood_label``.
+    ood_label : int or str, default=-1
+        Label that marks OOD examples. With integer labels, any other
+        negative label is taken for a mistyped OOD label and rejected.
     cost_in : float, default=1.0
         Cost of labelling one IN example, > 0.
     cost_ood : float, default=1.0
@@ -61,11 +65,22 @@ class OpenSetOracle:
 
     def __init__(self, y_true, *, ood_label=-1, cost_in=1.0, cost_ood=1.0):
         y_true = column_or_1d(y_true)
-        if not np.issubdtype(y_true.dtype, np.integer):
+        if np.ndim(ood_label) != 0 or ood_label is None:
             raise ValueError(
-                f"y_true must hold integer labels, got dtype {y_true.dtype}."
+                f"ood_label must be a single label such as -1 or 'unknown', got "
+                f"{ood_label!r}."
             )
-        check_scalar(ood_label, "ood_label", numbers.Integral)
+        check_label_kind(y_true, ood_label)
+        if y_true.dtype.kind == "f" and not np.all(np.isfinite(y_true)):
+            raise ValueError("y_true contains NaN or inf; every example needs a label.")
+        if y_true.dtype.kind in "iu":
+            negative = np.unique(y_true[(y_true < 0) & (y_true != ood_label)])
+            if negative.size:
+                raise ValueError(
+                    f"y_true holds negative labels {negative.tolist()} besides "
+                    f"ood_label={ood_label!r}; if they mark OOD examples, pass "
+                    f"ood_label={negative[0]}."
+                )
         self.y_true = y_true.copy()
         self.ood_label = ood_label
         self.cost_in = _check_cost(cost_in, "cost_in")

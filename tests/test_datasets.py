@@ -198,6 +198,18 @@ def test_split_default_initial_size_and_custom_ood_label():
     assert split.is_ood.sum() == round(75 * 0.2 / 0.8)
 
 
+def test_split_keeps_every_ood_example_by_default():
+    X, y = _tagged_data(10, 4)  # 10 per class
+    split = make_open_set_split(X, y, in_classes=[0, 1], random_state=0)
+    # The pool holds all 20 OOD rows and the IN rows left after the test split.
+    assert split.is_ood.sum() == 20
+    n_in = int((~split.is_ood).sum())
+    assert split.noise_ratio == pytest.approx(20 / (20 + n_in))
+    assert f"noise_ratio={split.noise_ratio:.3f}" in repr(split)
+    chosen = make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.2)
+    assert chosen.noise_ratio == pytest.approx(0.2, abs=0.05)
+
+
 def test_split_closed_set_without_noise():
     X, y = _tagged_data(8, 3)
     split = make_open_set_split(X, y, in_classes=[0, 1, 2], noise_ratio=0.0)
@@ -212,7 +224,7 @@ def test_split_closed_set_without_noise():
         (dict(in_classes=[1, 1]), "duplicates"),
         (dict(in_classes=[0, 1], n_in_classes=2), "not both"),
         (dict(in_classes=None, n_in_classes=1), "n_in_classes"),
-        (dict(in_classes=[0, 1, 2, 3]), "No OOD classes left"),
+        (dict(in_classes=[0, 1, 2, 3], noise_ratio=0.2), "No OOD classes left"),
         (dict(noise_ratio=1.0), "noise_ratio"),
         (dict(noise_ratio=-0.1), "noise_ratio"),
         (dict(initial_size=0), "initial_size"),
@@ -253,7 +265,7 @@ def test_open_set_split_checks_direct_construction():
     )
     split = OpenSetSplit(**good)
     np.testing.assert_array_equal(split.is_ood, [False, False, True, False])
-    assert "n_pool=4, n_ood_pool=1, n_initial=2, n_test=2" in repr(split)
+    assert "n_pool=4, n_ood_pool=1, noise_ratio=0.250, n_initial=2, n_test=2" in repr(split)
     with pytest.raises(AttributeError):
         split.ood_label = -2  # frozen
     for change, match in [

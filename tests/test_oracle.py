@@ -144,7 +144,20 @@ def test_bad_budget(budget):
 
 
 def test_bad_labels():
-    with pytest.raises(ValueError, match="integer labels"):
-        OpenSetOracle([0.0, 1.0, -1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        OpenSetOracle([0.0, 1.0, np.nan])
     with pytest.raises(ValueError):
         OpenSetOracle([[0, 1], [1, 0]])
+
+
+def test_a_mistyped_ood_label_is_rejected():
+    # -1 marks OOD here; ood_label=5 would charge those rows as IN.
+    with pytest.raises(ValueError, match="negative labels \\[-1\\].*ood_label=-1"):
+        OpenSetOracle([0, 1, -1, 2], ood_label=5)
+
+
+def test_string_labels():
+    oracle = OpenSetOracle(["cat", "unknown", "dog"], ood_label="unknown", cost_ood=2)
+    kept, cost = oracle.fill_budget([1, 0, 2], budget=4)
+    assert cost == 4.0 and oracle.label(kept).tolist() == ["unknown", "cat", "dog"]
+    assert oracle.n_queried_ood_ == 1 and oracle.n_queried_in_ == 2

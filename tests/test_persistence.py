@@ -115,3 +115,26 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path):
             raise RuntimeError("killed")
     assert load_object(path) == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
+def test_learner_save_and_load_continue_identically(tmp_path, split):
+    from skal_openset import ActiveLearner, MQNetQuery, OpenSetOracle, make_mlp_classifier
+
+    oracle = OpenSetOracle(split.y_pool)
+    learner = ActiveLearner(
+        make_mlp_classifier(64, 4, hidden_sizes=(16,), max_epochs=5, random_state=0),
+        MQNetQuery(random_state=0),
+        split.X_pool[split.initial_idx],
+        oracle.label(split.initial_idx),
+    )
+    rest = np.flatnonzero(~oracle.queried_)
+    indices, X_query = learner.query(split.X_pool[rest], n_instances=10)
+    learner.teach(X_query, oracle.label(rest[indices]))
+    path = learner.save(tmp_path / "learner.joblib")
+    loaded = ActiveLearner.load(path)
+    pool = split.X_pool[np.flatnonzero(~oracle.queried_)]
+    first, again = learner.query(pool, n_instances=10), loaded.query(pool, n_instances=10)
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(learner.predict_proba(pool), loaded.predict_proba(pool))
+    with pytest.raises(ValueError, match="holds a OpenSetOracle, not an ActiveLearner"):
+        ActiveLearner.load(save_object(oracle, tmp_path / "oracle.joblib"))

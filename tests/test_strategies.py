@@ -729,8 +729,9 @@ def _ood_rows(split, unlabelled, n):
 def test_all_ood_update_without_selector_stays_on_the_sum(
     learner, pool, split, unlabelled
 ):
+    before = MQNetQuery(random_state=0)(learner, pool, n_instances=10)
     strategy = MQNetQuery(random_state=0)
-    before = strategy(learner, pool, n_instances=10)
+    strategy(learner, pool, n_instances=len(pool))  # every row was queried
     with pytest.warns(UserWarning, match="no pair to rank"):
         strategy.update(learner, *_ood_rows(split, unlabelled, 8))
     assert not hasattr(strategy, "selector_")
@@ -746,7 +747,8 @@ def test_all_ood_update_keeps_the_previous_selector(
     taught = taught_paper  # without accumulation: the update alone has no pair
     strategy = copy.deepcopy(taught["learner"].query_strategy_)
     selector = strategy.selector_
-    before = strategy(taught["learner"], pool, n_instances=10)
+    before = copy.deepcopy(strategy)(taught["learner"], pool, n_instances=10)
+    strategy(taught["learner"], pool, n_instances=len(pool))
     with pytest.warns(UserWarning, match="no pair to rank"):
         strategy.update(taught["learner"], *_ood_rows(split, unlabelled, 8))
     assert strategy.selector_ is selector
@@ -779,7 +781,7 @@ def test_accumulate_grows_the_validation_set(
     strategy = MQNetQuery("msp", random_state=0, accumulate=accumulate)
     sizes, metas = [], []
     for rows in query_sets:
-        strategy(learner, pool, n_instances=5)
+        strategy(learner, pool, n_instances=len(pool))
         strategy.update(learner, pool[rows], y_pool[rows])
         sizes.append(len(strategy.validation_target_))
         metas.append(strategy.validation_meta_input_.copy())

@@ -2,6 +2,7 @@
 
 import warnings
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone
@@ -15,6 +16,7 @@ from .._model_scores import (
     PURITY_SCORES,
     SCORE_NEEDS,
     check_estimator_supports,
+    class_probabilities,
     compute_score,
     model_embedding,
     per_example_loss,
@@ -237,18 +239,64 @@ class MQNetQuery(_MetaInputQuery):
         return Z.sum(axis=1)
 
     def _select(self, learner, X_pool, n_instances, rng):
+        if getattr(self, "_recent_queries", None) and not self._updated_since_query:
+            warnings.warn(
+                "MQNetQuery was queried again without an update since its last "
+                "query, so it has not learnt from that query's labels (without "
+                "updates it stays the fixed P+I rule). Call "
+                "strategy.update(learner, X_query, y_query) before the learner "
+                "retrains on a query (skal_openset.ActiveLearner.teach and "
+                "teach_open_set do).",
+                UserWarning,
+            )
         indices, scores = super()._select(
             learner,
             X_pool,
             min(len(X_pool), n_instances * (self.diversity_pool or 1)),
             rng,
         )
-        if self.diversity_pool is None or len(indices) <= n_instances:
-            return indices, scores
-        chosen = _best_per_cluster(
-            model_embedding(learner, X_pool[indices]), n_instances, rng
+        if self.diversity_pool is not None and len(indices) > n_instances:
+            chosen = _best_per_cluster(
+                model_embedding(learner, X_pool[indices]), n_instances, rng
+            )
+            indices, scores = indices[chosen], scores[chosen]
+        self._remember_query(learner, X_pool[indices])
+        return indices, scores
+
+    def _remember_query(self, learner, X_chosen):
+        """Keep what `update` needs to tie labelled rows to the query that chose them.
+
+        The meta-input scale of that query's pool, and the classifier's
+        probabilities on a few of its rows (to detect a retrained classifier).
+        """
+        probe = X_chosen[:_N_PROBE_ROWS]
+        query = _RememberedQuery(
+            {_row_key(row) for row in X_chosen},
+            self.meta_input_,
+            probe,
+            class_probabilities(learner, probe),
         )
-        return indices[chosen], scores[chosen]
+        self._recent_queries = [query, *getattr(self, "_recent_queries", [])][
+            :_N_REMEMBERED_QUERIES
+        ]
+        self._updated_since_query = False
+
+    def _query_of(self, X_query):
+        """The most recent remembered query that returned every row of `X_query`."""
+        keys = {_row_key(row) for row in X_query}
+        for query in getattr(self, "_recent_queries", []):
+            if keys <= query.row_keys:
+                return query
+        raise ValueError(
+            "X_query holds rows that none of the last "
+            f"{_N_REMEMBERED_QUERIES} queries of this strategy returned. MQ-Net "
+            "converts their scores on the scale of the pool they were chosen "
+            "from: update with (part of) what a query returned."
+        )
+
+    def _meta_input_for(self, X_query):
+        """The meta-input scale of the query set: that of the query that chose it."""
+        return self._query_of(X_query).meta_input
 
     def update(self, learner, X_query, y_query):
         """Fit the meta-model on the labelled query set (the self-validation set).
@@ -269,7 +317,7 @@ class MQNetQuery(_MetaInputQuery):
         -------
         self : object
         """
-        if not hasattr(self, "meta_input_"):
+        if not getattr(self, "_recent_queries", None):
             raise ValueError(
                 "MQNetQuery.update needs the meta-input scale of a queried "
                 "pool: call the strategy on the pool before updating it."
@@ -283,7 +331,16 @@ class MQNetQuery(_MetaInputQuery):
         target = np.zeros(len(y_query))
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
-        Z = self.meta_input_.transform(self._raw_scores(learner, X_query))
+        meta_input = self._meta_input_for(X_query)
+        last = self._recent_queries[0]
+        if not np.allclose(class_probabilities(learner, last.probe), last.proba):
+            raise ValueError(
+                "The learner's classifier changed since the last query: call "
+                "strategy.update(learner, X_query, y_query) before the learner "
+                "retrains on the query, since MQ-Net's target is the loss of "
+                "the classifier that chose it."
+            )
+        Z = meta_input.transform(self._raw_scores(learner, X_query))
         if self.accumulate and hasattr(self, "validation_target_"):
             Z = np.vstack([self.validation_meta_input_, Z])
             target = np.concatenate([self.validation_target_, target])
@@ -295,9 +352,27 @@ class MQNetQuery(_MetaInputQuery):
         )
         self.validation_meta_input_, self.validation_target_ = Z, target
         selector.fit(Z, target)  # warns and stays unfitted if there is no pair
+        self._updated_since_query = True
         if hasattr(selector, "module_"):
             self.selector_ = selector
         return self
+
+
+# Rows whose probabilities are compared to detect a retrained classifier, and
+# how many queries are remembered to find the one that chose a query set.
+_N_PROBE_ROWS = 16
+_N_REMEMBERED_QUERIES = 5
+
+
+class _RememberedQuery(NamedTuple):
+    row_keys: set
+    meta_input: MetaInputTransformer
+    probe: np.ndarray
+    proba: np.ndarray
+
+
+def _row_key(row):
+    return np.ascontiguousarray(row).tobytes()
 
 
 def _best_per_cluster(embedding, n_clusters, rng):

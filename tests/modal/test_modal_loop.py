@@ -9,16 +9,27 @@ import pytest
 
 modAL_models = pytest.importorskip("modAL.models")
 
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+
 from skal_openset import (  # noqa: E402
     MQNetQuery,
     OpenSetOracle,
     load_digits_dataset,
     make_mlp_classifier,
     make_open_set_split,
+    teach_open_set,
 )
 
 
-def test_mqnet_query_drives_modal_active_learner_for_three_rounds():
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        make_mlp_classifier(64, 4, max_epochs=20, random_state=0),
+        RandomForestClassifier(n_estimators=30, random_state=0),
+    ],
+    ids=["skorch-mlp", "random-forest"],
+)
+def test_mqnet_query_drives_modal_active_learner_for_three_rounds(estimator):
     X, y = load_digits_dataset()
     split = make_open_set_split(
         X, y, n_in_classes=4, noise_ratio=0.4, initial_size=30, random_state=0
@@ -28,7 +39,7 @@ def test_mqnet_query_drives_modal_active_learner_for_three_rounds():
     is_in = initial != split.ood_label
     strategy = MQNetQuery(random_state=0)
     learner = modAL_models.ActiveLearner(
-        estimator=make_mlp_classifier(64, 4, max_epochs=20, random_state=0),
+        estimator=estimator,
         query_strategy=strategy,
         X_training=split.X_pool[split.initial_idx][is_in],
         y_training=initial[is_in],
@@ -40,12 +51,12 @@ def test_mqnet_query_drives_modal_active_learner_for_three_rounds():
         assert len(np.unique(ranked)) == 20
         bought, _ = oracle.fill_budget(unlabelled[ranked], budget=20)
         labels = oracle.label(bought)
-        # modAL's teach does not call update: do it while modAL still holds
-        # the classifier that chose the query, then teach the IN rows only.
-        strategy.update(learner, split.X_pool[bought], labels)
-        keep = labels != split.ood_label
-        learner.teach(split.X_pool[bought][keep], labels[keep])
+        # modAL's teach does not call update: teach_open_set does, while modAL
+        # still holds the classifier that chose the query, then teaches the
+        # IN rows only and keeps the OOD rows for the purity score.
+        teach_open_set(learner, split.X_pool[bought], labels)
         accuracies.append(learner.score(split.X_test, split.y_test))
     assert hasattr(strategy, "selector_")  # MQ-Net trained on a self-validation set
     assert len(learner.X_training) == oracle.n_queried_in_  # OOD never taught
+    assert len(learner.X_ood_) == oracle.n_queried_ood_ - np.sum(~is_in)
     assert min(accuracies) > 0.6  # chance is 0.25 for 4 classes

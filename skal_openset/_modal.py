@@ -1,0 +1,61 @@
+"""The open-set teach step for modAL learners."""
+
+import numpy as np
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._learner import ActiveLearner
+
+
+def teach_open_set(learner, X, y, *, ood_label=None, **teach_kwargs):
+    """Teach labelled query rows to a modAL learner the open-set way.
+
+    modAL's ``teach`` neither lets the strategy learn from the query nor
+    keeps OOD rows out of training. This does, in the order MQ-Net needs:
+
+    1. ``learner.query_strategy.update(learner, X, y)`` while the learner
+       still holds the classifier that chose the query (strategies without
+       ``update`` skip this);
+    2. the OOD rows are kept in ``learner.X_ood_`` (purity scores such as
+       ``knn_contrast`` read them; modAL's ``X_training`` never holds OOD);
+    3. ``learner.teach`` with the in-distribution rows only, skipped when
+       there are none (modAL cannot teach an empty set).
+
+    Our :class:`ActiveLearner` does all this in its own ``teach``; it is
+    called as is.
+
+    Parameters
+    ----------
+    learner : modAL ActiveLearner or ActiveLearner
+    X : array-like of shape (n_samples, ...)
+        The labelled query rows.
+    y : array-like of shape (n_samples,)
+        Their labels: known classes, or `ood_label`.
+    ood_label : int or str, default=None
+        The OOD label; None takes ``learner.ood_label`` if set, else -1. It is
+        stored as ``learner.ood_label`` so the strategies read the same one.
+    **teach_kwargs
+        Passed on to modAL's ``teach`` (e.g. ``only_new=True``).
+
+    Returns
+    -------
+    learner : the same learner
+    """
+    if isinstance(learner, ActiveLearner):
+        return learner.teach(X, y)
+    if ood_label is None:
+        ood_label = getattr(learner, "ood_label", -1)
+    X = check_array(X, allow_nd=True, dtype=None, input_name="X")
+    y = column_or_1d(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    learner.ood_label = ood_label
+    update = getattr(learner.query_strategy, "update", None)
+    if update is not None:
+        update(learner, X, y)
+    is_ood = y == ood_label
+    if is_ood.any():
+        kept = getattr(learner, "X_ood_", None)
+        learner.X_ood_ = X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
+    if not is_ood.all():
+        learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
+    return learner

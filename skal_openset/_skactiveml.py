@@ -1,0 +1,160 @@
+"""The query strategies through scikit-activeml's pool contract."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._learner import ActiveLearner
+
+
+class SkactivemlQuery(BaseEstimator):
+    """Any query strategy of this package as a scikit-activeml pool strategy.
+
+    scikit-activeml strategies are called as ``query(X, y, clf, ...)`` on
+    the whole data set, with unlabelled rows marked by ``missing_label``.
+    This adapter keeps an :class:`ActiveLearner` between calls: the first
+    call fits it on the labelled rows; each later call first *teaches* it the
+    rows that were labelled since the previous call (so MQ-Net learns from
+    the query that chose them, with the classifier that chose them, and OOD
+    rows stay out of training), then queries the candidates.
+
+    Parameters
+    ----------
+    strategy : QueryStrategy
+        E.g. ``MQNetQuery(random_state=0)``; cloned at the first call.
+    ood_label : int or str, default=-1
+        The label the annotator gives to out-of-distribution rows.
+    classes : array-like or None, default=None
+        The known classes; None takes ``clf.classes`` (scikit-activeml's
+        ``SklearnClassifier``), else the labels seen.
+    missing_label : scalar, default=np.nan
+        The marker of unlabelled rows, as in scikit-activeml.
+
+    Attributes
+    ----------
+    learner_ : ActiveLearner
+        The learner built from the labelled rows, with the strategy's state.
+    labelled_ : ndarray of shape (n_samples,), dtype=bool
+        The rows that were labelled at the last call.
+
+    Notes
+    -----
+    ``clf`` is used as the template of the learner's classifier; a
+    scikit-activeml ``SklearnClassifier`` is unwrapped to the classifier it
+    wraps, since the learner already handles labels and missing labels. The
+    classifier is always (re)trained, so ``fit_clf`` is ignored. Utilities
+    are not available: the strategies score the batch they choose only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import MQNetQuery, SkactivemlQuery
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 3)); y = np.full(60, np.nan)
+    >>> y[:6] = [0, 1, 0, 1, -1, -1]
+    >>> qs = SkactivemlQuery(MQNetQuery(random_state=0, diversity_pool=None))
+    >>> qs.query(X, y, LogisticRegression(), batch_size=4).shape
+    (4,)
+    """
+
+    def __init__(self, strategy, *, ood_label=-1, classes=None, missing_label=np.nan):
+        self.strategy = strategy
+        self.ood_label = ood_label
+        self.classes = classes
+        self.missing_label = missing_label
+
+    def query(
+        self,
+        X,
+        y,
+        clf,
+        fit_clf=True,
+        sample_weight=None,
+        candidates=None,
+        batch_size=1,
+        return_utilities=False,
+    ):
+        """Indices of the rows of `X` to label next.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Labelled and unlabelled rows.
+        y : array-like of shape (n_samples,)
+            Labels, `missing_label` for unlabelled rows, `ood_label` for OOD.
+        clf : classifier
+            Template of the classifier (plain or a scikit-activeml
+            ``SklearnClassifier``).
+        fit_clf : bool, default=True
+            Ignored (the learner always trains its own copy).
+        sample_weight : None
+            Not supported; must be None.
+        candidates : array-like of int or None, default=None
+            Indices of the rows that may be chosen; None means every
+            unlabelled row.
+        batch_size : int, default=1
+        return_utilities : bool, default=False
+            Must be False.
+
+        Returns
+        -------
+        query_indices : ndarray of shape (batch_size,)
+            Indices into `X`, highest priority first.
+        """
+        if return_utilities or sample_weight is not None:
+            raise ValueError(
+                "SkactivemlQuery supports neither return_utilities=True nor "
+                "sample_weight: the strategies score only the batch they choose."
+            )
+        X = check_array(X, allow_nd=True, dtype=None, input_name="X")
+        y = column_or_1d(y)
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+        labelled = ~_is_missing(y, self.missing_label)
+        if not labelled.any():
+            raise ValueError("y holds no label: label a few rows first.")
+        previous = getattr(self, "labelled_", None)
+        if previous is None or previous.shape != labelled.shape or (
+            previous & ~labelled
+        ).any():
+            self.learner_ = ActiveLearner(
+                _unwrapped(clf),
+                clone(self.strategy),
+                ood_label=self.ood_label,
+                classes=self._known_classes(clf),
+            ).fit(X[labelled], y[labelled])
+        elif (new := labelled & ~previous).any():
+            self.learner_.teach(X[new], y[new])
+        self.labelled_ = labelled
+        if candidates is None:
+            candidates = np.flatnonzero(~labelled)
+        candidates = np.asarray(candidates, dtype=np.intp)
+        if candidates.ndim != 1 or not len(candidates):
+            raise ValueError("candidates must be a non-empty 1-D array of indices.")
+        indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
+        return candidates[indices]
+
+    def _known_classes(self, clf):
+        if self.classes is None and _is_skactiveml(clf):
+            return getattr(clf, "classes", None)
+        return self.classes
+
+
+def _is_skactiveml(clf):
+    return type(clf).__module__.startswith("skactiveml")
+
+
+def _unwrapped(clf):
+    """A scikit-activeml classifier wrapper's classifier; anything else as is."""
+    if _is_skactiveml(clf) and hasattr(clf, "estimator"):
+        return clf.estimator
+    return clf
+
+
+def _is_missing(y, missing_label):
+    if not (isinstance(missing_label, float) and np.isnan(missing_label)):
+        return y == missing_label
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    return np.array([isinstance(v, float) and v != v for v in y.tolist()])

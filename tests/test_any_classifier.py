@@ -1,0 +1,503 @@
+"""What a scikit-learn user brings: any classifier, their own labels, pipelines,
+DataFrames, image layouts, and the modAL / scikit-activeml loops.
+
+The strategy template in test_strategies.py runs every strategy on five
+classifier kinds; these tests cover the learner around them.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from skal_openset import (
+    ActiveLearner,
+    BadgeQuery,
+    CoreSetQuery,
+    LearningLossQuery,
+    MQNetQuery,
+    OpenSetOracle,
+    PurityInformativenessQuery,
+    RandomQuery,
+    SkactivemlQuery,
+    UncertaintyQuery,
+    embed,
+    load_digits_dataset,
+    make_cnn_classifier,
+    make_mlp_classifier,
+    teach_open_set,
+)
+from skal_openset._model_scores import model_embedding, per_example_loss
+
+NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                  "eight", "nine"])  # fmt: skip
+
+
+def user_data(kind):
+    """Digits with the user's own labels: 3, 5, 7, 9 and -1, or names and 'unknown'."""
+    X, y = load_digits_dataset()
+    keep = np.isin(y, [3, 5, 7, 9])
+    if kind == "ints":
+        return X, np.where(keep, y, -1), -1, [3, 5, 7, 9]
+    return X, np.where(keep, NAMES[y], "unknown"), "unknown", list(NAMES[[3, 5, 7, 9]])
+
+
+def mlp(n_classes=4, **kwargs):
+    return make_mlp_classifier(
+        64, n_classes, hidden_sizes=(32,), max_epochs=10, random_state=0, **kwargs
+    )
+
+
+def run_loop(estimator, strategy, kind, n_rounds=2, budget=20, **learner_kwargs):
+    """The README's quick start on the user's labels; returns the learner, oracle."""
+    X, y, ood_label, _ = user_data(kind)
+    rng = np.random.RandomState(0)
+    pool = rng.permutation(len(y))[:600]
+    X_pool, y_pool = X[pool], y[pool]
+    oracle = OpenSetOracle(y_pool, ood_label=ood_label)
+    initial = rng.choice(len(pool), 40, replace=False)
+    learner = ActiveLearner(
+        estimator,
+        strategy,
+        X_pool[initial],
+        oracle.label(initial),
+        ood_label=ood_label,
+        **learner_kwargs,
+    )
+    for _ in range(n_rounds):
+        unlabelled = np.flatnonzero(~oracle.queried_)
+        ranked, _ = learner.query(X_pool[unlabelled], n_instances=budget)
+        bought, _ = oracle.fill_budget(unlabelled[ranked], budget=budget)
+        learner.teach(X_pool[bought], oracle.label(bought))
+    return learner, oracle
+
+
+# --------------------------------------------------- any classifier, any labels
+
+STRATEGIES = [
+    MQNetQuery(random_state=0),
+    MQNetQuery(purity="msp", diversity_pool=None, random_state=0),
+    PurityInformativenessQuery(combine="product", random_state=0),
+    BadgeQuery(random_state=0),
+    CoreSetQuery(random_state=0),
+    UncertaintyQuery(random_state=0),
+    RandomQuery(random_state=0),
+]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("kind", ["ints", "strings"])
+def test_random_forest_with_the_users_labels(strategy, kind):
+    learner, oracle = run_loop(
+        RandomForestClassifier(n_estimators=20, random_state=0), strategy, kind
+    )
+    X, y, ood_label, classes = user_data(kind)
+    assert sorted(learner.classes_.tolist()) == sorted(classes)
+    predicted = learner.predict(X[:50])
+    assert set(predicted.tolist()) <= set(classes)
+    assert learner.predict_proba(X[:5]).shape == (5, 4)
+    is_in = y != ood_label
+    assert learner.score(X[is_in], y[is_in]) > 0.5  # chance is 0.25
+    # OOD rows are kept for the strategy but never reach the classifier.
+    n_ood = int(np.sum(learner.y_labelled_ == ood_label))
+    assert n_ood == oracle.n_queried_ood_ and n_ood > 0
+    assert learner.estimator_.n_features_in_ == 64
+    assert set(learner.estimator_.classes_) <= {0, 1, 2, 3}
+
+
+def test_mqnet_learns_with_a_random_forest():
+    learner, _ = run_loop(
+        RandomForestClassifier(n_estimators=20, random_state=0),
+        MQNetQuery(random_state=0),
+        "strings",
+    )
+    strategy = learner.query_strategy_
+    assert hasattr(strategy, "selector_")
+    target = strategy.validation_target_
+    assert np.all(np.isfinite(target)) and np.any(target > 0)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        make_pipeline(StandardScaler(), mlp()),
+    ],
+    ids=["logreg-pipeline", "hist-gradient-boosting", "mlp-pipeline"],
+)
+def test_other_classifiers_drive_mqnet(estimator):
+    learner, _ = run_loop(estimator, MQNetQuery(random_state=0), "ints")
+    assert hasattr(learner.query_strategy_, "selector_")
+
+
+def test_non_contiguous_class_labels_with_a_skorch_net():
+    X, y, _, _ = user_data("ints")
+    rows = np.flatnonzero(np.isin(y, [3, 5, 7]) | (y == -1))[:90]
+    learner = ActiveLearner(mlp(3), classes=[3, 5, 7]).fit(X[rows], y[rows])
+    np.testing.assert_array_equal(learner.classes_, [3, 5, 7])
+    assert set(learner.predict(X[:40]).tolist()) <= {3, 5, 7}
+
+
+def test_a_net_of_the_wrong_width_is_a_clear_error():
+    X, y, _, _ = user_data("ints")
+    with pytest.raises(ValueError, match="net is 5-way but the learner has 4"):
+        ActiveLearner(mlp(5)).fit(X[:80], y[:80])
+
+
+def test_pipeline_embedding_goes_through_the_preprocessing():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(make_pipeline(StandardScaler(), mlp())).fit(X[:80], y[:80])
+    pipeline = learner.estimator_
+    expected = embed(pipeline[-1], pipeline[0].transform(X[:10]))
+    np.testing.assert_allclose(model_embedding(learner, X[:10]), expected, rtol=1e-6)
+    linear = ActiveLearner(make_pipeline(StandardScaler(), LogisticRegression()))
+    linear.fit(X[:80], y[:80])
+    np.testing.assert_allclose(
+        model_embedding(linear, X[:10]), linear.estimator_[0].transform(X[:10])
+    )
+
+
+@pytest.mark.parametrize("hook", ["transformer", "callable"])
+def test_embedding_hook(hook):
+    X, y, _, _ = user_data("ints")
+    if hook == "transformer":
+        embedding = PCA(5, random_state=0)
+    else:
+
+        def embedding(estimator, X):
+            return np.asarray(X)[:, :7]
+
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        CoreSetQuery(),
+        embedding=embedding,
+    ).fit(X[:80], y[:80])
+    values = model_embedding(learner, X[:10])
+    assert values.shape == (10, 5 if hook == "transformer" else 7)
+    if hook == "transformer":
+        assert learner.embedding is embedding and not hasattr(embedding, "components_")
+        np.testing.assert_allclose(values, learner.embedding_.transform(X[:10]))
+    indices, _ = learner.query(X[80:200], n_instances=5)
+    assert len(set(indices)) == 5
+
+
+def test_a_bad_embedding_hook_is_a_clear_error():
+    X, y, _, _ = user_data("ints")
+    with pytest.raises(TypeError, match="embedding must be a transformer"):
+        ActiveLearner(LogisticRegression(), embedding="pca").fit(X[:80], y[:80])
+
+
+@pytest.mark.parametrize(
+    "strategy, match",
+    [
+        (LearningLossQuery(), "loss-prediction head.*learning_loss=True"),
+        (PurityInformativenessQuery("energy"), "logits.*purity='msp'"),
+        (MQNetQuery(informativeness="learning_loss"), "loss-prediction head"),
+    ],
+)
+def test_impossible_strategies_fail_at_fit_naming_the_remedy(strategy, match):
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(RandomForestClassifier(n_estimators=5), strategy)
+    with pytest.raises(ValueError, match=match):
+        learner.fit(X[:80], y[:80])
+    assert not hasattr(learner, "estimator_")
+
+
+def test_a_classifier_without_predict_proba_fails_at_fit():
+    X, y, _, _ = user_data("ints")
+    with pytest.raises(ValueError, match="predict_proba.*probability=True"):
+        ActiveLearner(SVC(), MQNetQuery()).fit(X[:80], y[:80])
+    # Strategies that read no probabilities work with it.
+    ActiveLearner(SVC(), RandomQuery()).fit(X[:80], y[:80])
+
+
+def test_ood_label_is_never_a_known_class_of_another_kind():
+    X, y, _, _ = user_data("strings")
+    with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
+        ActiveLearner(LogisticRegression()).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match="ood_label='unknown'"):
+        OpenSetOracle(y)
+
+
+# ------------------------------------------------------------- DataFrames
+
+
+def test_dataframes_in_positions_and_rows_out():
+    pd = pytest.importorskip("pandas")
+    X, y, ood_label, _ = user_data("strings")
+    frame = pd.DataFrame(X, index=np.arange(len(X)) * 10 + 7)
+    labels = pd.Series(y, index=frame.index)
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        MQNetQuery(random_state=0),
+        frame.iloc[:60],
+        labels.iloc[:60],
+        ood_label=ood_label,
+    )
+    pool = frame.iloc[60:300]
+    indices, X_query = learner.query(pool, n_instances=8)
+    assert isinstance(X_query, pd.DataFrame)
+    pd.testing.assert_frame_equal(X_query, pool.iloc[indices])
+    learner.teach(X_query, labels.loc[X_query.index])
+    assert len(learner.y_labelled_) == 68
+
+
+# ------------------------------------------------------ shapes and atomicity
+
+
+def test_pool_with_the_wrong_feature_count_is_rejected_at_the_learner():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), RandomQuery()).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match=r"X_pool rows have shape \(10,\).*\(64,\)"):
+        learner.query(X[80:200, :10], n_instances=3)
+    with pytest.raises(ValueError, match=r"X rows have shape \(10,\)"):
+        learner.teach(X[80:90, :10], y[80:90])
+
+
+def test_a_net_built_for_other_features_names_the_expected_shape():
+    X, y, _, _ = user_data("ints")
+    with pytest.raises(ValueError, match=r"rows of shape \(64,\).*\(10,\)"):
+        ActiveLearner(make_mlp_classifier(10, 4, max_epochs=1)).fit(X[:80], y[:80])
+
+
+class FailingClassifier(LogisticRegression):
+    """Fails to fit while `failing` is set: a retraining that breaks mid-teach."""
+
+    failing = False
+
+    def fit(self, X, y):
+        if FailingClassifier.failing:
+            raise RuntimeError("retraining failed")
+        return super().fit(X, y)
+
+
+def test_a_failing_teach_leaves_the_learner_as_it_was():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(FailingClassifier(max_iter=300), MQNetQuery(random_state=0))
+    learner.fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:300], n_instances=10)
+    FailingClassifier.failing = True
+    estimator = learner.estimator_
+    before = copy.deepcopy(vars(learner))
+    strategy_state = copy.deepcopy(vars(learner.query_strategy_))
+    try:
+        with pytest.raises(RuntimeError, match="retraining failed"):
+            learner.teach(X_query, y[80:300][indices])
+    finally:
+        FailingClassifier.failing = False
+    assert learner.estimator_ is estimator
+    np.testing.assert_array_equal(learner.X_labelled_, before["X_labelled_"])
+    np.testing.assert_array_equal(learner.y_labelled_, before["y_labelled_"])
+    assert not hasattr(learner.query_strategy_, "selector_")
+    assert vars(learner.query_strategy_).keys() == strategy_state.keys()
+    FailingClassifier.failing = False
+    learner.teach(X_query, y[80:300][indices])  # and it still works afterwards
+    assert hasattr(learner.query_strategy_, "selector_")
+
+
+def test_warm_start_without_partial_fit_fails_at_fit():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(RandomForestClassifier(), warm_start=True)
+    with pytest.raises(ValueError, match="warm_start=True needs an estimator"):
+        learner.fit(X[:80], y[:80])
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["nchw", "nhw", "flat", "channels_last", "uint8"],
+)
+def test_cnn_takes_the_image_layouts_users_have(layout):
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, size=(12, 28, 28)).astype(np.uint8)
+    X = {
+        "nchw": images[:, None] / 255.0,
+        "nhw": images / 255.0,
+        "flat": images.reshape(12, -1) / 255.0,
+        "channels_last": images[..., None] / 255.0,
+        "uint8": images,
+    }[layout]
+    net = make_cnn_classifier(3, max_epochs=1, random_state=0)
+    net.fit(X, np.arange(12) % 3)
+    reference = make_cnn_classifier(3, max_epochs=1, random_state=0)
+    reference.fit((images[:, None] / 255.0).astype(np.float32), np.arange(12) % 3)
+    np.testing.assert_allclose(
+        net.predict_proba(X), reference.predict_proba(images[:, None] / 255.0), rtol=1e-5
+    )
+
+
+def test_cnn_rejects_other_shapes_naming_the_expected_one():
+    net = make_cnn_classifier(3, max_epochs=1)
+    with pytest.raises(ValueError, match=r"rows of shape \(1, 28, 28\)"):
+        net.fit(np.zeros((6, 3, 32, 32), np.float32), np.arange(6) % 3)
+    rgb = make_cnn_classifier(3, in_channels=3, input_shape=(3, 32, 32), max_epochs=1)
+    rgb.fit(np.zeros((6, 32, 32, 3), np.uint8), np.arange(6) % 3)
+
+
+# ---------------------------------------------------------- MQ-Net's target
+
+
+class SureClassifier(LogisticRegression):
+    """Probability exactly 1 for the class it predicts."""
+
+    def predict_proba(self, X):
+        proba = np.zeros((len(X), len(self.classes_)))
+        proba[:, 1] = 1.0
+        return proba
+
+
+def test_a_certain_in_example_still_ranks_above_ood():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(SureClassifier()).fit(X[:80], y[:80])
+    loss = per_example_loss(learner, X[:4], np.full(4, learner.classes_[1]))
+    assert np.all(loss > 0) and np.all(np.isfinite(loss))  # OOD rows get exactly 0
+    wrong = per_example_loss(learner, X[:4], np.full(4, learner.classes_[0]))
+    assert np.all(np.isfinite(wrong)) and np.all(wrong > 20)
+
+
+def test_saturated_net_logits_give_a_positive_float64_loss():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp()).fit(X[:80], y[:80])
+    with np.errstate(all="ignore"):
+        import torch
+
+        with torch.no_grad():  # logits [.., 0, 17, ..]-like: CE underflows in float32
+            learner.estimator_.module_.head.weight.mul_(50.0)
+    codes = learner.estimator_.predict(X[:40])
+    loss = per_example_loss(learner, X[:40], learner.classes_[codes])
+    assert loss.dtype == np.float64 and np.all(loss > 0)
+
+
+# -------------------------------------------- MQ-Net's state and modAL traps
+
+
+def test_update_uses_the_scale_of_the_query_that_chose_the_rows():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    strategy = learner.query_strategy_
+    pool = X[80:400]
+    indices, X_query = learner.query(pool, n_instances=20)
+    expected = strategy.meta_input_.transform(strategy._raw_scores(learner, X_query))
+    with pytest.warns(UserWarning, match="queried again without an update"):
+        learner.query(pool[:1], n_instances=1)  # a degenerate one-row pool
+    learner.teach(X_query, y[80:400][indices])
+    Z = learner.query_strategy_.validation_meta_input_
+    np.testing.assert_allclose(Z, expected)
+    assert np.ptp(Z, axis=0).min() > 0  # not the [[0, 0]] of the one-row pool
+
+
+def test_update_with_rows_no_query_returned_is_an_error():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    learner.query(X[80:400], n_instances=20)
+    with pytest.raises(ValueError, match="none of the last 5 queries"):
+        learner.teach(X[500:510], y[500:510])
+    assert len(learner.y_labelled_) == 80
+
+
+def test_update_after_the_classifier_retrained_is_detected():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    strategy = learner.query_strategy_
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    learner.estimator_ = make_mlp_classifier(64, 4, max_epochs=3, random_state=1).fit(
+        X[:200][y[:200] != -1], np.searchsorted([3, 5, 7, 9], y[:200][y[:200] != -1])
+    )
+    with pytest.raises(ValueError, match="classifier changed since the last query"):
+        strategy.update(learner, X_query, y[80:400][indices])
+
+
+class ModalLike:
+    """The attributes of modAL's ActiveLearner that the strategies read."""
+
+    def __init__(self, estimator, query_strategy, X, y):
+        self.estimator = estimator.fit(X, y)
+        self.query_strategy = query_strategy
+        self.X_training, self.y_training = X, y
+        self.taught = []
+
+    def teach(self, X, y):
+        self.taught.append(len(y))
+        self.X_training = np.concatenate([self.X_training, X])
+        self.y_training = np.concatenate([self.y_training, y])
+        self.estimator.fit(self.X_training, self.y_training)
+
+
+def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
+    X, y, _, _ = user_data("ints")
+    is_in = y != -1
+    strategy = MQNetQuery(random_state=0)
+    learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[:80][is_in[:80]],
+                        y[:80][is_in[:80]])  # fmt: skip
+    pool, n_ood = X[80:400], 0
+    for _ in range(2):
+        indices, _ = strategy(learner, pool, n_instances=15)
+        teach_open_set(learner, pool[indices], y[80:400][indices])
+        n_ood += int(np.sum(~is_in[80:400][indices]))
+    assert hasattr(strategy, "selector_")
+    assert len(learner.X_ood_) == n_ood > 0
+    assert not np.any(learner.y_training == -1)
+    # An all-OOD query teaches nothing (modAL cannot teach an empty set).
+    ood = np.flatnonzero(~is_in[80:400])
+    indices, _ = strategy(learner, pool[ood], n_instances=5)
+    n_taught = len(learner.taught)
+    teach_open_set(learner, pool[ood][indices], np.full(5, -1))
+    assert len(learner.taught) == n_taught
+    assert len(learner.X_ood_) == n_ood + 5
+
+
+def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
+    X, y, _, _ = user_data("ints")
+    is_in = y[:200] != -1
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:200][is_in],
+                        y[:200][is_in])  # fmt: skip
+    strategy = PurityInformativenessQuery("knn_contrast", random_state=0)
+    without = strategy(learner, X[300:500], n_instances=10)
+    learner.X_ood_ = X[:200][~is_in]
+    with_ood = strategy(learner, X[300:500], n_instances=10)
+    assert not np.array_equal(without[1], with_ood[1])
+
+
+def test_a_committee_is_a_clear_error():
+    class Committee:
+        learner_list = []
+
+    with pytest.raises(TypeError, match="not a committee"):
+        MQNetQuery()(Committee(), np.zeros((5, 3)), n_instances=1)
+
+
+# ----------------------------------------------------------- scikit-activeml
+
+
+def test_scikit_activeml_pool_contract():
+    skactiveml = pytest.importorskip("skactiveml")
+    from skactiveml.classifier import SklearnClassifier
+    from skactiveml.utils import MISSING_LABEL
+
+    X, y_true, _, classes = user_data("strings")
+    X, y_true = X[:400], y_true[:400]
+    y = np.full(len(y_true), MISSING_LABEL, dtype=object)
+    y[:40] = y_true[:40]
+    clf = SklearnClassifier(
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        classes=classes,
+        missing_label=MISSING_LABEL,
+    )
+    qs = SkactivemlQuery(MQNetQuery(random_state=0), ood_label="unknown")
+    for _ in range(3):
+        query = qs.query(X, y, clf, batch_size=10)
+        assert query.shape == (10,) and len(set(query)) == 10
+        assert all(y[i] is MISSING_LABEL or y[i] != y[i] for i in query)
+        y[query] = y_true[query]
+    assert hasattr(qs.learner_.query_strategy_, "selector_")
+    assert len(qs.learner_.y_labelled_) == 60  # two batches taught, then queried
+    assert skactiveml.__version__
+    candidates = np.flatnonzero(np.array([v != v for v in y]))[:30]
+    chosen = qs.query(X, y, clf, candidates=candidates, batch_size=5)
+    assert set(chosen) <= set(candidates)
