@@ -49,3 +49,30 @@ def test_save_and_resume(quick):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("same as an uninterrupted campaign: True")
+
+
+@pytest.mark.slow
+def test_own_csv_random_forest(quick, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["own_csv_random_forest.py"])  # its stand-in
+    runpy.run_path(str(EXAMPLES / "own_csv_random_forest.py"), run_name="__main__")
+    out = capsys.readouterr().out.splitlines()
+    assert "'unknown'" in out[0] and (quick / "named_digits.csv").exists()
+    accuracy = [float(line.rsplit(" ", 1)[1]) for line in out if "round" in line]
+    assert len(accuracy) == 3 and accuracy[-1] > 0.8
+    assert out[-1].startswith("predicted: [")
+
+
+@pytest.mark.slow
+def test_tabular_mlp_pipeline(quick, capsys):
+    runpy.run_path(str(EXAMPLES / "tabular_mlp_pipeline.py"), run_name="__main__")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("OpenSetSplit(")
+    assert [line.split()[0] for line in out[1:]] == ["MQ-Net", "RANDOM"]
+
+
+@pytest.mark.slow
+def test_images_cnn(quick, capsys):
+    runpy.run_path(str(EXAMPLES / "images_cnn.py"), run_name="__main__")
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == ["MQ-Net", "CONF"]
+    assert all(float(line.split()[3].rstrip(",")) > 0.25 for line in out)
