@@ -20,6 +20,7 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
+from ._atomic import atomic_path
 
 DEMO_STRATEGIES = {
     "MQ-Net": MQNetQuery,
@@ -84,10 +85,13 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio):
     ]
     print("\n" + "\n".join(table))
 
-    output.mkdir(parents=True, exist_ok=True)
+    # Only now, with all work done, and each file atomically: a Ctrl-C leaves
+    # every output file either as it was or complete.
     write_records_csv(records, output / "records.csv")
-    (output / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (output / "summary.md").write_text("\n".join(table) + "\n")
+    with atomic_path(output / "summary.json") as tmp:
+        tmp.write_text(json.dumps(rows, indent=2) + "\n")
+    with atomic_path(output / "summary.md") as tmp:
+        tmp.write_text("\n".join(table) + "\n")
     _save_learning_curves(records, output / "accuracy.png", table[0])
     print(f"\nWrote {output}/records.csv, summary.md, summary.json, accuracy.png")
 
@@ -101,7 +105,8 @@ def _save_learning_curves(records, path, title):
     ax = plot_learning_curves(records)
     ax.set_title(title, fontsize="small")
     ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        ax.figure.savefig(tmp, dpi=120, format="png")
     plt.close(ax.figure)
 
 

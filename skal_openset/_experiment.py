@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from ._atomic import atomic_path
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle
 
@@ -116,10 +117,12 @@ def run_active_learning(
 
 
 def write_records_csv(records, path):
-    """Write a list of flat dicts (all with the same keys) to a CSV file."""
+    """Write a list of flat dicts (all with the same keys) to a CSV file.
+
+    The file is written atomically: an interrupted call leaves no partial file.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(records[0]))
         writer.writeheader()
         writer.writerows(records)

@@ -368,6 +368,10 @@ def _seeded_torch(rng, device):
         yield
 
 
+class _TrainingInterrupted(BaseException):
+    """Carries a KeyboardInterrupt past skorch's ``partial_fit``."""
+
+
 class TargetNet(NeuralNetClassifier):
     """skorch classifier for a module returning logits, trained from scratch.
 
@@ -433,6 +437,26 @@ class TargetNet(NeuralNetClassifier):
         """Initialise the module from scratch and train it; see skorch's ``fit``."""
         with self._rng_context():
             return super().fit(X, y, **fit_params)
+
+    # skorch's partial_fit (which fit calls) catches KeyboardInterrupt around
+    # fit_loop and returns a half-trained net as if training had finished; a
+    # campaign would then go on with it. Smuggle the interrupt past it instead.
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            raise _TrainingInterrupted from exc
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train without re-initialising; see skorch's ``partial_fit``.
+
+        Unlike skorch's, a ``KeyboardInterrupt`` (Ctrl-C) during training is
+        re-raised rather than ending training early as if it had finished.
+        """
+        try:
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        except _TrainingInterrupted as exc:
+            raise exc.__cause__ from None
 
     def get_dataset(self, X, y=None):
         """Validate, cast ``X`` to float32 and ``y`` to int64, build the dataset.

@@ -206,6 +206,36 @@ def test_fit_restarts_from_scratch_partial_fit_continues():
     assert len(net.history) == 4
 
 
+class _CtrlCAtEpoch(Callback):
+    """Raises KeyboardInterrupt at the end of epoch ``epoch``, like a Ctrl-C."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("learning_loss", [False, True])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_keyboard_interrupt_is_reraised_not_swallowed(learning_loss, method):
+    # skorch 1.4's partial_fit swallows it and returns a half-trained net.
+    X, y = blobs()
+    net = make_mlp_classifier(
+        4,
+        3,
+        learning_loss=learning_loss,
+        hidden_sizes=(16,),
+        max_epochs=5,
+        callbacks=[("ctrl_c", _CtrlCAtEpoch(2))],
+        random_state=0,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        getattr(net, method)(X, y)
+    assert len(net.history) == 2
+
+
 @pytest.mark.parametrize("learning_loss", [False, True])
 def test_missing_classes_still_k_way(learning_loss):
     X, y = blobs(k=2)
