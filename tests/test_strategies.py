@@ -284,7 +284,7 @@ class StrategyTemplate:
             indices, scores = case.make(0)(case.learner, small, n_instances=9)
         assert_contract(indices, scores, len(small), len(small))
 
-    @pytest.mark.parametrize("n_instances", [0, -2, 2.5, 3.0, "3", None])
+    @pytest.mark.parametrize("n_instances", [0, -2, 2.5, 3.0, "3", None, True, False])
     def test_rejects_a_bad_n_instances(self, case, pool, n_instances):
         with pytest.raises(ValueError, match="n_instances"):
             case.make(0)(case.learner, pool, n_instances=n_instances)

@@ -65,7 +65,12 @@ class QueryStrategy(BaseEstimator):
             input_name="X_pool",
             ensure_all_finite=True,
         )
-        if not isinstance(n_instances, Integral) or n_instances < 1:
+        # bool is an Integral, but True meaning 1 would be an accident
+        if (
+            not isinstance(n_instances, Integral)
+            or isinstance(n_instances, bool)
+            or n_instances < 1
+        ):
             raise ValueError(
                 f"n_instances must be a positive integer, got {n_instances!r}."
             )
