@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
 from skorch.callbacks import LRScheduler
+from skorch.dataset import Dataset
 from skorch.utils import is_dataset, to_tensor
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
@@ -368,6 +369,9 @@ def _seeded_torch(rng, device):
         yield
 
 
+_INFERENCE_BATCH_BYTES = 2**22
+
+
 class _TrainingInterrupted(BaseException):
     """Carries a KeyboardInterrupt past skorch's ``partial_fit``."""
 
@@ -457,6 +461,29 @@ class TargetNet(NeuralNetClassifier):
             return super().partial_fit(X, y, classes=classes, **fit_params)
         except _TrainingInterrupted as exc:
             raise exc.__cause__ from None
+
+    def get_iterator(self, dataset, training=False):
+        """Batches of ``dataset``; inference on an array takes it in large slices.
+
+        skorch's DataLoader fetches an array row by row in batches of
+        ``batch_size``, which on a large pool costs more than the forward
+        pass itself. For inference with the default ``iterator_valid`` and no
+        ``iterator_valid__*`` parameters, an in-memory array is cut into
+        slices of about 4 MB (at least ``batch_size`` rows) instead.
+        """
+        plain = (
+            not training
+            and self.iterator_valid is DataLoader
+            and not self.get_params_for("iterator_valid")
+            and type(dataset) is Dataset
+            and isinstance(dataset.X, np.ndarray)
+            and len(dataset.X)
+        )
+        if not plain:
+            return super().get_iterator(dataset, training)
+        X = dataset.X
+        rows = max(self.batch_size, _INFERENCE_BATCH_BYTES // max(1, X[0].nbytes))
+        return ((torch.from_numpy(X[i : i + rows]), None) for i in range(0, len(X), rows))
 
     def get_dataset(self, X, y=None):
         """Validate, cast ``X`` to float32 and ``y`` to int64, build the dataset.

@@ -478,3 +478,19 @@ def test_min_steps_loader(n, min_steps, expected_batches):
     full = (len(seen) // n) * n
     counts = torch.bincount(seen[:full], minlength=n)
     assert torch.all(counts == full // n)
+
+
+def test_inference_on_an_array_takes_large_slices_with_the_same_result():
+    X, y = blobs(n=3000)
+    net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
+    net.fit(X, y)
+    batches = list(net.get_iterator(net.get_dataset(X), training=False))
+    assert len(batches) == 1 and batches[0][0].shape == (3000, 4)
+    # Any iterator_valid parameter keeps skorch's own row-by-row DataLoader.
+    rowwise = clone(net).set_params(iterator_valid__batch_size=64)
+    rowwise.initialize()
+    rowwise.module_.load_state_dict(net.module_.state_dict())
+    assert len(rowwise.get_iterator(rowwise.get_dataset(X))) == 47
+    np.testing.assert_allclose(
+        net.predict_proba(X), rowwise.predict_proba(X), rtol=1e-5, atol=1e-7
+    )

@@ -26,6 +26,7 @@ from skal_openset import (
     RandomQuery,
     UncertaintyQuery,
     embed,
+    gradient_embedding,
     mahalanobis_purity,
     make_mlp_classifier,
     predict_logits,
@@ -423,6 +424,26 @@ class TestBadgeQuery(StrategyTemplate):
 
     def expected_scores(self, strategy, learner, X_pool):
         return gradient_norms(learner.estimator_, X_pool)
+
+    def test_first_pick_is_the_largest_gradient(self, learner, pool):
+        largest = np.argmax(gradient_norms(learner.estimator_, pool))
+        for seed in range(3):
+            assert BadgeQuery(seed)(learner, pool, n_instances=5)[0][0] == largest
+
+    def test_draws_like_kmeans_pp_on_the_materialised_gradients(self, learner, pool):
+        net = learner.estimator_
+        G = gradient_embedding(net.predict_proba(pool), embed(net, pool))
+        G = G.astype(np.float64)
+        for seed in range(3):
+            rng = np.random.RandomState(seed)
+            chosen = [int(np.argmax((G**2).sum(1)))]
+            min_sq_dist = np.full(len(G), np.inf)
+            for _ in range(9):  # D^2 sampling, written out on G
+                min_sq_dist = np.minimum(min_sq_dist, ((G - G[chosen[-1]]) ** 2).sum(1))
+                p = min_sq_dist / min_sq_dist.sum()
+                chosen.append(int(np.searchsorted(np.cumsum(p), rng.uniform(0, 1))))
+            indices, _ = BadgeQuery(seed)(learner, pool, n_instances=10)
+            assert indices.tolist() == chosen
 
     def test_never_picks_a_copy_while_a_new_row_remains(self, learner, pool):
         X = np.repeat(pool[:3], 4, axis=0)
