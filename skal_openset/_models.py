@@ -8,6 +8,7 @@ The skorch nets train them from scratch on the in-distribution labelled set.
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 import torch
@@ -359,12 +360,18 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **kwargs)
 
 
+# torch's RNG is global to the process: two threads seeding it (dask or
+# joblib threads running cells side by side) would draw from each other's
+# streams. Seeded blocks therefore run one at a time.
+TORCH_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _seeded_torch(rng, device):
     """Run the block on a forked torch RNG seeded from a numpy RandomState."""
     cuda = torch.device(device).type == "cuda" if device is not None else False
     devices = list(range(torch.cuda.device_count())) if cuda else []
-    with torch.random.fork_rng(devices=devices):
+    with TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         yield
 

@@ -150,3 +150,38 @@ def test_report_names_the_bad_file(tmp_path):
     (folder / "_runs.jsonl").write_text('{"comm')
     with pytest.raises(ValueError, match=r"_runs.jsonl, line 1: not JSON"):
         report.runs_section(tmp_path)
+
+
+def without_timing(content):
+    records = [
+        {k: v for k, v in r.items() if not k.endswith("seconds")}
+        for r in content["records"]
+    ]
+    return json.dumps({**content, "records": records, "seconds": 0, "checksum": 0})
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_the_same_cells_as_loky(tmp_path, tiny_data_dir, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    # RANDOM, CONF, MQ-Net: the classifier and the selector seed torch's RNG.
+    monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:2] + GRID(*args)[-1:])
+    cells = bench.grid("tabular", True, 1)
+    results = {}
+    for backend in ("loky", "dask"):
+        args = run_args(tmp_path / backend, tiny_data_dir, backend)
+        args.n_jobs = 2
+        if backend == "dask":
+            # Threads: cells run side by side in one process, so this also
+            # checks that seeded fits do not draw from each other's RNG.
+            cluster = distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            )
+            with cluster, distributed.Client(cluster):
+                bench.run_suite(args)
+        else:
+            bench.run_suite(args)
+        results[backend] = [
+            without_timing(read_cell(bench.cell_path(c, tmp_path / backend), c))
+            for c in cells
+        ]
+    assert results["dask"] == results["loky"]

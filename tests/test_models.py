@@ -494,3 +494,21 @@ def test_inference_on_an_array_takes_large_slices_with_the_same_result():
     np.testing.assert_allclose(
         net.predict_proba(X), rowwise.predict_proba(X), rtol=1e-5, atol=1e-7
     )
+
+
+def test_seeded_fits_in_threads_do_not_share_the_torch_rng():
+    # Dask or joblib threads fit nets side by side in one process.
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = blobs()
+
+    def fit(seed):
+        net = make_mlp_classifier(
+            4, 3, hidden_sizes=(16,), max_epochs=6, batch_size=8, random_state=seed
+        )
+        return state(net.fit(X, y).module_)
+
+    expected = [fit(seed) for seed in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(fit, range(4)))
+    assert all(states_equal(a, b) for a, b in zip(expected, concurrent))
