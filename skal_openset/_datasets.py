@@ -654,12 +654,15 @@ _SPLITS = ("train", "test")
 
 
 # What a damaged zip member or image raises (Pillow: OSError for truncated
-# data, SyntaxError or ValueError for broken headers).
+# data, SyntaxError or ValueError for broken headers; zipfile:
+# NotImplementedError or RuntimeError for flag bits a damaged header sets).
 _DAMAGED_MEMBER = (
     OSError,
     EOFError,
     SyntaxError,
     ValueError,
+    NotImplementedError,
+    RuntimeError,
     zlib.error,
     zipfile.BadZipFile,
 )
@@ -713,8 +716,13 @@ def _zip_images(path, cache_path):
         ) from exc
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise ValueError(f"{path} is not a zip file or is truncated ({exc}).") from None
+    except FileNotFoundError:
+        raise
+    except _DAMAGED_MEMBER as exc:
+        raise ValueError(
+            f"{path} is not a zip file or is truncated or damaged "
+            f"({type(exc).__name__}: {exc})."
+        ) from None
     with zf:
         members = {}
         for split in _SPLITS:

@@ -1,5 +1,8 @@
+import os
+
 import pytest
 import torch
+from hypothesis import settings
 
 from skal_openset import load_digits_dataset, make_open_set_split
 
@@ -35,3 +38,11 @@ def tiny_data_dir(tmp_path_factory):
     lines += [",".join([*(f"{v:.4f}" for v in row), str(c)]) for row, c in zip(X, y)]
     (root / "tabular" / "segment.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+# Hypothesis: a small "ci" profile by default (every test run, CI included);
+# HYPOTHESIS_PROFILE=slow fuzzes much longer. Tests that set max_examples
+# themselves keep their own count.
+settings.register_profile("ci", max_examples=25, deadline=None)
+settings.register_profile("slow", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -646,3 +646,29 @@ def test_load_csv_table_rejects_non_finite_and_huge(tmp_path, value):
     path.write_text(f"x0,x1,label\n1,2,a\n3,{value},b\n")
     with pytest.raises(ValueError, match="t.csv, line 3, column 'x1'"):
         load_csv_table(path)
+
+
+def _edit_central_directory(path, member, offset, value):
+    """Set a 2-byte field of a member's central directory header."""
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + len(member)] != member.encode():
+        at = raw.index(b"PK\x01\x02", at + 1)
+    raw[at + offset : at + offset + 2] = struct.pack("<H", value)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    "offset, value, match",
+    [
+        (6, 84, "f.zip is not a zip file or is truncated or damaged"),  # version 8.4
+        (8, 1, r"member test/a/000.png is not a readable image"),  # "encrypted"
+    ],
+    ids=["unsupported-version", "encrypted-flag"],
+)
+def test_damaged_zip_headers_name_the_file(tmp_path, offset, value, match):
+    # zipfile raises NotImplementedError or RuntimeError for these.
+    _write_image_zip(tmp_path / "f.zip", {("test", "a"): 1, ("train", "a"): 1})
+    _edit_central_directory(tmp_path / "f.zip", "test/a/000.png", offset, value)
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(tmp_path / "f.zip")
