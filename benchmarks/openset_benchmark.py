@@ -389,11 +389,20 @@ def main():
     run.add_argument("--trials", type=int, default=3)
     run.add_argument("--n-jobs", type=int, default=2)
     run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
+    run.add_argument(
+        "--scheduler", help="with --backend dask: the scheduler address (default: "
+        "a local cluster)"
+    )
     run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     commands.add_parser("report", help="tables, figures and RESULTS.md from the cells")
     args = parser.parse_args()
     try:
-        if args.command == "run":
+        if args.command == "run" and args.backend == "dask":
+            from distributed import Client
+
+            with Client(args.scheduler):  # joblib's dask backend needs a client
+                run_suite(args)
+        elif args.command == "run":
             run_suite(args)
         else:
             from report import write_report
