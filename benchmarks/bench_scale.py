@@ -115,7 +115,10 @@ def main():
     )
     parser.add_argument("--output", default="scale", help="results/<output>.md/json")
     parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (1: robust on a busy machine)"
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1: robust on a busy machine)",
     )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()

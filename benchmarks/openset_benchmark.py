@@ -410,8 +410,10 @@ def main():
             write_report(args.results_dir)
     except KeyboardInterrupt:
         # Cells are written whole or not at all, so a rerun finishes the suite.
-        print("Interrupted: finished cells are kept; rerun to finish the rest.",
-              file=sys.stderr)
+        print(
+            "Interrupted: finished cells are kept; rerun to finish the rest.",
+            file=sys.stderr,
+        )
         sys.exit(130)  # the shell's status for a SIGINT
 
 

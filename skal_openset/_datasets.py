@@ -486,7 +486,9 @@ def _read_idx(path):
         with (gzip.open if gzipped else open)(path, "rb") as f:
             data = f.read()
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path} is a truncated or corrupt gzip file ({exc}).") from None
+        raise ValueError(
+            f"{path} is a truncated or corrupt gzip file ({exc})."
+        ) from None
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_DTYPES:
         raise ValueError(
             f"{path} is not an IDX file: bad magic number 0x{data[:4].hex()} "

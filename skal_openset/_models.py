@@ -490,7 +490,8 @@ class TargetNet(NeuralNetClassifier):
             return super().get_iterator(dataset, training)
         X = dataset.X
         rows = max(self.batch_size, _INFERENCE_BATCH_BYTES // max(1, X[0].nbytes))
-        return ((torch.from_numpy(X[i : i + rows]), None) for i in range(0, len(X), rows))
+        starts = range(0, len(X), rows)
+        return ((torch.from_numpy(X[i : i + rows]), None) for i in starts)
 
     def get_dataset(self, X, y=None):
         """Validate, cast ``X`` to float32 and ``y`` to int64, build the dataset.

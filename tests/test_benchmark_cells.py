@@ -29,7 +29,9 @@ def content(rounds=2):
         )
         for i in range(1, rounds + 1)
     ]
-    return dict(cell=cell, in_classes=[1, 2], seconds=1.0, records=records, landscapes=[])
+    return dict(
+        cell=cell, in_classes=[1, 2], seconds=1.0, records=records, landscapes=[]
+    )
 
 
 def test_write_read_round_trip(tmp_path):
@@ -127,14 +129,15 @@ def two_cells(suite, quick, trials):
 def test_run_reruns_invalid_cell_only(tmp_path, tiny_data_dir, monkeypatch, capsys):
     monkeypatch.setattr(bench, "grid", two_cells)
     bench.run_suite(run_args(tmp_path, tiny_data_dir))
-    valid, truncated = (bench.cell_path(c, tmp_path) for c in two_cells("tabular", 1, 1))
+    cells = two_cells("tabular", True, 1)
+    valid, truncated = (bench.cell_path(c, tmp_path) for c in cells)
     truncated.write_text(truncated.read_text()[:100])
     before = valid.stat().st_mtime_ns
     with pytest.warns(UserWarning, match=f"{truncated}.*running it again"):
         bench.run_suite(run_args(tmp_path, tiny_data_dir))
     assert "ran 1 of 2 cells" in capsys.readouterr().out
     assert valid.stat().st_mtime_ns == before
-    read_cell(truncated, two_cells("tabular", 1, 1)[1])
+    read_cell(truncated, cells[1])
 
 
 def test_report_names_the_bad_file(tmp_path):
@@ -161,7 +164,9 @@ def without_timing(content):
 
 
 @pytest.mark.slow
-def test_dask_backend_gives_the_same_cells_as_loky(tmp_path, tiny_data_dir, monkeypatch):
+def test_dask_backend_gives_the_same_cells_as_loky(
+    tmp_path, tiny_data_dir, monkeypatch
+):
     distributed = pytest.importorskip("distributed")
     # RANDOM, CONF, MQ-Net: the classifier and the selector seed torch's RNG.
     monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:2] + GRID(*args)[-1:])
@@ -174,7 +179,10 @@ def test_dask_backend_gives_the_same_cells_as_loky(tmp_path, tiny_data_dir, monk
             # Threads: cells run side by side in one process, so this also
             # checks that seeded fits do not draw from each other's RNG.
             cluster = distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+                n_workers=2,
+                threads_per_worker=1,
+                processes=False,
+                dashboard_address=None,
             )
             with cluster, distributed.Client(cluster):
                 bench.run_suite(args)

@@ -41,7 +41,7 @@ CLEAN_ORIGINS = ("skal_openset", "sklearn/utils/validation.py", "sklearn/utils/_
 
 
 def answer_or_clean_error(fn, *names):
-    """``fn()``, or None after checking that it raised a clean error naming one of `names`."""
+    """``fn()``, or None once checked that it raised a clean error naming a `names`."""
     try:
         return fn()
     except (ValueError, TypeError) as exc:
@@ -103,16 +103,17 @@ def written(data, name):
 
 CSV = "x0,x1,label\n0.5,-1,a\n2,3.25,b\n1e-3,7,a\n".encode()
 TOKENS = ["1", "-2.5", "nan", "inf", "-1e60", "1e29", "abc", "", "0x1F", "1,2", '"3"']
+TABLES = st.lists(
+    st.lists(st.sampled_from(TOKENS), min_size=3, max_size=3), max_size=4
+).map(lambda rows: "x0,label,x1\n" + "\n".join(map(",".join, rows)))
 
 
 @given(
     data=st.one_of(
         corrupted(CSV),
-        st.lists(st.lists(st.sampled_from(TOKENS), min_size=3, max_size=3), max_size=4)
-        .map(lambda rows: "x0,label,x1\n" + "\n".join(map(",".join, rows)))
-        .flatmap(lambda text: st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]).map(
-            lambda enc: text.encode(enc)
-        )),
+        st.tuples(TABLES, st.sampled_from(["utf-8", "utf-8-sig", "latin-1"])).map(
+            lambda table_encoding: str.encode(*table_encoding)
+        ),
         st.binary(max_size=40),
     )
 )

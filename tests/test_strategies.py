@@ -394,6 +394,14 @@ class TestCoreSetQuery(StrategyTemplate):
             to_chosen = pairwise_distances(emb, emb[[chosen]]).ravel()
             nearest = np.minimum(nearest, to_chosen)
 
+    def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
+        empty = copy.copy(learner)
+        empty.X_labelled_ = learner.X_labelled_[:0]
+        firsts = {
+            CoreSetQuery(seed)(empty, pool, n_instances=2)[0][0] for seed in range(6)
+        }
+        assert len(firsts) > 1  # was always row 0: argmax found an inf before the pick
+
     def test_labelled_rows_are_not_picked_before_new_ones(self, learner, pool):
         X = np.vstack([learner.X_labelled_[:10], pool[:10]])
         indices, scores = CoreSetQuery(0)(learner, X, n_instances=10)

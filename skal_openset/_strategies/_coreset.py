@@ -47,9 +47,9 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     if len(X_labelled):
         _, nearest = pairwise_distances_argmin_min(pool, embed(net, X_labelled))
         nearest = nearest.astype(np.float64) ** 2  # squared from here on
-    else:
-        nearest = np.full(len(pool), np.inf)
-        nearest[rng.randint(len(pool))] = np.finfo(float).max
+    else:  # the first centre is a random row
+        nearest = np.full(len(pool), np.finfo(float).max)
+        nearest[rng.randint(len(pool))] = np.inf
     indices, scores = [], []
     for _ in range(n_instances):
         chosen = int(np.argmax(nearest))
