@@ -2,8 +2,10 @@
 
 Every (suite, dataset, noise, strategy, trial, variant) cell runs the
 split-dataset protocol with :func:`skal_openset.run_active_learning` and is
-written to ``results/cells/<suite>/<cell>.json`` as soon as it finishes; a
-rerun skips finished cells, so an interrupted run loses nothing. Cells run in
+written to ``results/cells/<suite>/<cell>.json`` as soon as it finishes
+(atomically, with a checksum); a rerun skips finished cells and reruns invalid
+ones, so an interrupted run loses nothing. Ctrl-C stops a run with exit status
+130 and writes nothing from the cells it interrupted. Cells run in
 parallel through joblib (``--n-jobs``), so the same command can run on a Dask
 or Ray cluster through joblib's backend (``--backend``).
 
@@ -23,6 +25,7 @@ within a trial are paired.
 import argparse
 import json
 import os
+import sys
 import time
 from functools import lru_cache
 from itertools import product
@@ -36,6 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from _cells import is_finished, write_cell
 from _common import machine_description
 from skal_openset import (
     BadgeQuery,
@@ -213,15 +217,12 @@ def cell_name(cell):
     )
 
 
-def cell_path(cell):
-    return RESULTS / "cells" / cell["suite"] / f"{cell_name(cell)}.json"
+def cell_path(cell, results=RESULTS):
+    return Path(results) / "cells" / cell["suite"] / f"{cell_name(cell)}.json"
 
 
-def run_cell(cell, data_dir):
-    """Run one cell unless its result file exists; return the file's path."""
-    path = cell_path(cell)
-    if path.exists():
-        return path
+def run_cell(cell, data_dir, results=RESULTS):
+    """Run one cell and write its result file; return the file's path."""
     torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
     dataset, trial = cell["dataset"], cell["trial"]
     config = DATASETS[dataset]
@@ -276,11 +277,7 @@ def run_cell(cell, data_dir):
         "records": records,
         "landscapes": snapshots,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result))
-    tmp.replace(path)  # atomic: a killed run never leaves half a cell
-    return path
+    return write_cell(cell_path(cell, results), result)
 
 
 def _landscape_snapshot(round_, strategy):
@@ -394,11 +391,12 @@ def run_suite(args):
     from openset_benchmark import run_cell as run_cell_by_name
 
     cells = grid(args.suite, args.quick, args.trials)
-    n_to_run = sum(not cell_path(cell).exists() for cell in cells)
+    todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
-        paths = Parallel(verbose=5)(
-            delayed(run_cell_by_name)(cell, args.data_dir) for cell in cells
+        Parallel(verbose=5)(
+            delayed(run_cell_by_name)(cell, args.data_dir, args.results_dir)
+            for cell in todo
         )
     wall = time.perf_counter() - start
     command = f"python benchmarks/openset_benchmark.py run {args.suite}" + (
@@ -406,20 +404,24 @@ def run_suite(args):
     )
     run = {
         "command": f"{command} --n-jobs {args.n_jobs}",
-        "cells": len(paths),
-        "ran": n_to_run,  # the others had finished in an earlier run
+        "cells": len(cells),
+        "ran": len(todo),  # the others had finished in an earlier run
         "wall_seconds": wall,
         "machine": machine_description(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    log = RESULTS / "cells" / cells[0]["suite"] / "_runs.jsonl"
+    log = args.results_dir / "cells" / cells[0]["suite"] / "_runs.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as f:
         f.write(json.dumps(run) + "\n")
-    print(f"{args.suite}: ran {n_to_run} of {len(paths)} cells in {wall:.0f} s")
+    print(f"{args.suite}: ran {len(todo)} of {len(cells)} cells in {wall:.0f} s")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS, help="cells and report go here"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a suite")
     run.add_argument(
@@ -429,15 +431,32 @@ def main():
     run.add_argument("--trials", type=int, default=3)
     run.add_argument("--n-jobs", type=int, default=2)
     run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
+    run.add_argument(
+        "--scheduler", help="with --backend dask: the scheduler address (default: "
+        "a local cluster)"
+    )
     run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     commands.add_parser("report", help="tables, figures and RESULTS.md from the cells")
     args = parser.parse_args()
-    if args.command == "run":
-        run_suite(args)
-    else:
-        from report import write_report
+    try:
+        if args.command == "run" and args.backend == "dask":
+            from distributed import Client
 
-        write_report(RESULTS)
+            with Client(args.scheduler):  # joblib's dask backend needs a client
+                run_suite(args)
+        elif args.command == "run":
+            run_suite(args)
+        else:
+            from report import write_report
+
+            write_report(args.results_dir)
+    except KeyboardInterrupt:
+        # Cells are written whole or not at all, so a rerun finishes the suite.
+        print(
+            "Interrupted: finished cells are kept; rerun to finish the rest.",
+            file=sys.stderr,
+        )
+        sys.exit(130)  # the shell's status for a SIGINT
 
 
 if __name__ == "__main__":

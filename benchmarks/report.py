@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from _cells import read_cell  # noqa: E402
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES  # noqa: E402
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
@@ -21,7 +22,7 @@ def load_cells(results, suite):
     """Records of every finished cell of a suite, each tagged with its cell keys."""
     records, landscapes = [], []
     for path in sorted((results / "cells" / suite).glob("*.json")):
-        cell = json.loads(path.read_text())
+        cell = read_cell(path)
         keys = {k: v for k, v in cell["cell"].items() if k != "suite"}
         keys.setdefault("variant", "default")
         keys.setdefault("cost_ood", 1.0)
@@ -367,13 +368,33 @@ def per_round_section(results, suite):
     return lines
 
 
+_RUN_KEYS = {"command", "ran", "cells", "wall_seconds", "machine", "date"}
+
+
+def _read_run_log(log):
+    """The run records of a ``_runs.jsonl`` log; an error names the file and line."""
+    runs = []
+    for number, line in enumerate(log.read_text().splitlines(), start=1):
+        try:
+            run = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{log}, line {number}: not JSON ({exc}).") from None
+        if not isinstance(run, dict) or not _RUN_KEYS <= set(run):
+            raise ValueError(
+                f"{log}, line {number}: a run record needs the keys "
+                f"{sorted(_RUN_KEYS)}."
+            )
+        runs.append(run)
+    return runs
+
+
 def runs_section(results):
     lines = ["## How these were produced", ""]
     for suite in ("tabular", "fashion", "ablations"):
         log = results / "cells" / suite / "_runs.jsonl"
         if not log.exists():
             continue
-        for run in map(json.loads, log.read_text().splitlines()):
+        for run in _read_run_log(log):
             earlier = " (the others had finished in an earlier run)"
             lines.append(
                 f"- `{run['command']}`: ran {run['ran']} of {run['cells']} cells"

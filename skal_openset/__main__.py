@@ -41,7 +41,7 @@ from ._campaign import (
     simulated_split,
     table_fingerprint,
 )
-from ._persistence import atomic_open
+from ._atomic import atomic_open
 
 STRATEGIES = {
     "MQ-Net": MQNetQuery,

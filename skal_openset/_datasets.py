@@ -15,6 +15,7 @@ import io
 import math
 import pickle
 import zipfile
+import zlib
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
@@ -25,6 +26,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+
+from ._atomic import atomic_open
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -399,11 +402,15 @@ def load_digits_dataset():
     return (X / 16).astype(np.float32), y.astype(np.int64)
 
 
+_MAX_CSV_VALUE = 1e30
+
+
 def load_csv_table(path, label_column="label", *, return_classes=False):
     """Load a numeric table with a header row and one label column from a CSV file.
 
-    Values may be separated by ``","`` or ``", "``. Read with the standard
-    :mod:`csv` module (no pandas needed).
+    Values may be separated by ``","`` or ``", "``. The file must be UTF-8
+    (a byte-order mark is allowed). Read with the standard :mod:`csv` module
+    (no pandas needed).
 
     Parameters
     ----------
@@ -426,9 +433,21 @@ def load_csv_table(path, label_column="label", *, return_classes=False):
         Only if ``return_classes``: the sorted distinct original labels (strings
         for encoded labels, so that ``classes[y]`` recovers them; integers
         otherwise).
+
+    Raises
+    ------
+    ValueError
+        If the file is not UTF-8, is ragged or empty, lacks the label column,
+        or holds a feature value that is not a number, not finite or larger
+        than 1e30 in absolute value (the line and column are named).
     """
-    with open(path, newline="") as f:
-        rows = [row for row in csv.reader(f, skipinitialspace=True) if row]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f, skipinitialspace=True) if row]
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text ({exc}); save it as UTF-8 first."
+        ) from None
     if not rows:
         raise ValueError(f"{path} is empty.")
     header, body = rows[0], rows[1:]
@@ -445,9 +464,20 @@ def load_csv_table(path, label_column="label", *, return_classes=False):
     table = np.array(body, dtype=str)
     j = header.index(label_column)
     try:
-        X = np.delete(table, j, axis=1).astype(np.float32)
+        X = np.delete(table, j, axis=1).astype(np.float64)
     except ValueError as exc:
         raise ValueError(f"{path}: feature values must be numeric ({exc}).") from None
+    # float32 would turn 1e60 into inf; such values are errors in the file.
+    bad = ~(np.abs(X) <= _MAX_CSV_VALUE)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        col += col >= j  # index in the file, label column included
+        raise ValueError(
+            f"{path}, line {row + 2}, column {header[col]!r}: feature value "
+            f"{body[row][col]!r} is not finite or above {_MAX_CSV_VALUE:g} in "
+            "absolute value; fix or drop that row."
+        )
+    X = X.astype(np.float32)
     labels = table[:, j]
     try:
         y = labels.astype(np.int64)
@@ -473,8 +503,13 @@ def _read_idx(path):
     """Read an IDX file (gzip-compressed or plain) into an ndarray of its own shape."""
     with open(path, "rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"
-    with (gzip.open if gzipped else open)(path, "rb") as f:
-        data = f.read()
+    try:
+        with (gzip.open if gzipped else open)(path, "rb") as f:
+            data = f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(
+            f"{path} is a truncated or corrupt gzip file ({exc})."
+        ) from None
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_DTYPES:
         raise ValueError(
             f"{path} is not an IDX file: bad magic number 0x{data[:4].hex()} "
@@ -570,7 +605,13 @@ def _load_cifar_pickles(paths, label_key):
     images, labels = [], []
     for path in paths:
         with open(path, "rb") as f:
-            batch = pickle.load(f, encoding="bytes")
+            try:
+                batch = pickle.load(f, encoding="bytes")
+            except Exception as exc:  # damaged pickles fail in many ways
+                raise ValueError(
+                    f"{path} is not a readable pickle, e.g. truncated "
+                    f"({type(exc).__name__}: {exc})."
+                ) from None
         if not (isinstance(batch, dict) and b"data" in batch and label_key in batch):
             raise ValueError(
                 f"{path} is not a CIFAR batch: expected a dict with b'data' "
@@ -635,21 +676,43 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 _SPLITS = ("train", "test")
 
 
-def _decode_images(zf, names):
+# What a damaged zip member or image raises (Pillow: OSError for truncated
+# data, SyntaxError or ValueError for broken headers; zipfile:
+# NotImplementedError or RuntimeError for flag bits a damaged header sets).
+_DAMAGED_MEMBER = (
+    OSError,
+    EOFError,
+    SyntaxError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    zipfile.BadZipFile,
+)
+
+
+def _decode_images(zf, names, path):
     """Decode same-sized images from a zip into uint8 (n, H, W, 3)."""
     from PIL import Image
 
     out = None
     for i, name in enumerate(names):
-        # reading the bytes first is faster than streaming through zf.open
-        with Image.open(io.BytesIO(zf.read(name))) as image:
-            pixels = np.asarray(image.convert("RGB"))
+        try:
+            # reading the bytes first is faster than streaming through zf.open
+            with Image.open(io.BytesIO(zf.read(name))) as image:
+                pixels = np.asarray(image.convert("RGB"))
+        except (*_DAMAGED_MEMBER, Image.DecompressionBombError) as exc:
+            raise ValueError(
+                f"{path}: member {name} is not a readable image, e.g. truncated "
+                f"({type(exc).__name__}: {exc})."
+            ) from None
         if out is None:
             out = np.empty((len(names), *pixels.shape), dtype=np.uint8)
         elif pixels.shape != out.shape[1:]:
             raise ValueError(
-                f"{name} is {pixels.shape[1]}x{pixels.shape[0]} pixels, "
-                f"the first image {out.shape[2]}x{out.shape[1]}; all must match."
+                f"{path}: member {name} is {pixels.shape[1]}x{pixels.shape[0]} "
+                f"pixels, the first image {out.shape[2]}x{out.shape[1]}; all "
+                "must match."
             )
         out[i] = pixels
     return out
@@ -658,15 +721,32 @@ def _decode_images(zf, names):
 def _zip_images(path, cache_path):
     """Sorted member names and their uint8 (n, H, W, 3) images for each split."""
     if cache_path is not None and Path(cache_path).exists():
-        with np.load(cache_path) as cache:
-            return {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
+        try:
+            with np.load(cache_path) as cache:
+                return {
+                    s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS
+                }
+        except (*_DAMAGED_MEMBER, KeyError) as exc:
+            raise ValueError(
+                f"cache_path {cache_path} is not a cache this function wrote "
+                f"({type(exc).__name__}: {exc}); delete it to decode the zip again."
+            ) from None
     try:
         import PIL  # noqa: F401
     except ImportError as exc:  # Pillow is an optional dependency
         raise ImportError(
             "load_image_folder_zip needs Pillow: pip install pillow"
         ) from exc
-    with zipfile.ZipFile(path) as zf:
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise
+    except _DAMAGED_MEMBER as exc:
+        raise ValueError(
+            f"{path} is not a zip file or is truncated or damaged "
+            f"({type(exc).__name__}: {exc})."
+        ) from None
+    with zf:
         members = {}
         for split in _SPLITS:
             names = sorted(
@@ -678,15 +758,16 @@ def _zip_images(path, cache_path):
             )
             if not names:
                 raise ValueError(f"{path} has no images under {split}/<class>/.")
-            members[split] = (np.array(names), _decode_images(zf, names))
+            members[split] = (np.array(names), _decode_images(zf, names, path))
     if cache_path is not None:
         arrays = {
             f"{s}_{kind}": a
             for s in _SPLITS
             for kind, a in zip(("names", "images"), members[s])
         }
-        # a file object keeps np.savez from appending ".npz" to the name
-        with open(cache_path, "wb") as f:
+        # Atomic, so an interrupted first load leaves no half cache; a file
+        # object keeps np.savez from appending ".npz" to the name.
+        with atomic_open(cache_path) as f:
             np.savez(f, **arrays)
     return members
 

@@ -6,6 +6,7 @@ iterator (``net.get_iterator(net.get_dataset(X), training=False)``), under
 every submodule is restored afterwards. Results are float numpy arrays.
 """
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
@@ -28,18 +29,24 @@ def _batched_apply(net, X, fn):
     net.check_is_fitted()
     module = net.module_
     modes = [(m, m.training) for m in module.modules()]
-    iterator = net.get_iterator(net.get_dataset(X), training=False)
-    outputs = []
+    dataset = net.get_dataset(X)
+    iterator = net.get_iterator(dataset, training=False)
+    # Filled in place: concatenating at the end would hold the result twice.
+    out, start = None, 0
     module.eval()
     try:
         with torch.no_grad():
             for batch in iterator:
                 Xi, _ = unpack_data(batch)
-                outputs.append(fn(module, to_tensor(Xi, device=net.device)).cpu())
+                part = fn(module, to_tensor(Xi, device=net.device)).cpu().numpy()
+                if out is None:
+                    out = np.empty((len(dataset), *part.shape[1:]), part.dtype)
+                out[start : start + len(part)] = part
+                start += len(part)
     finally:
         for m, training in modes:
             m.training = training
-    return torch.cat(outputs).numpy()
+    return out
 
 
 def _logits(module, x):

@@ -151,7 +151,8 @@ def gradient_embedding(proba, embedding):
     -----
     The output takes ``4 * n_samples * n_classes * n_features`` bytes: 20 GB for
     a pool of 1,000,000 examples with 10 classes and 512 features. For large
-    pools, call it on chunks or on a candidate subset.
+    pools, call it on chunks or on a candidate subset; :class:`BadgeQuery`
+    never forms it (inner products of outer products factorise).
 
     References
     ----------
@@ -173,7 +174,17 @@ def gradient_embedding(proba, embedding):
             f"{proba.shape[0]} and {embedding.shape[0]}."
         )
     n_samples, n_classes = proba.shape
-    residual = proba.astype(np.float32)  # astype copies, so the caller's array is safe
-    residual[np.arange(n_samples), proba.argmax(axis=1)] -= 1.0
+    residual = probability_residual(proba)
     grad = np.einsum("nk,nd->nkd", residual, embedding.astype(np.float32, copy=False))
     return grad.reshape(n_samples, n_classes * embedding.shape[1])
+
+
+def probability_residual(proba):
+    """``p - onehot(argmax p)`` per row, float32: the gradient of the logits.
+
+    The class factor of :func:`gradient_embedding`, whose rows are the outer
+    products of these residuals with the embeddings.
+    """
+    residual = proba.astype(np.float32)  # astype copies, so the caller's array is safe
+    residual[np.arange(len(proba)), proba.argmax(axis=1)] -= 1.0
+    return residual

@@ -41,7 +41,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     clip : float, default=20.0
         With ``"exp_zscore"``, standardised scores are clipped to
         ``[-clip, clip]`` before the exponential, so that extreme outliers
-        cannot overflow.
+        cannot overflow; at most 700 (``exp(710)`` is infinite).
 
     Attributes
     ----------
@@ -69,7 +69,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 
     _parameter_constraints = {
         "scaling": [StrOptions({"exp_zscore", "quantile"})],
-        "clip": [Interval(Real, 0, None, closed="neither")],
+        # exp(700) is finite in float64, exp(710) is not.
+        "clip": [Interval(Real, 0, 700, closed="right")],
     }
 
     def __init__(self, scaling="exp_zscore", clip=20.0):
@@ -100,8 +101,13 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
                 n_quantiles=min(1000, len(X)), subsample=None
             ).fit(X)
         else:
-            scaler = StandardScaler().fit(X)
-            self.mean_, self.scale_ = scaler.mean_, scaler.scale_
+            # Statistics of X / max|X|, scaled back: StandardScaler's sums
+            # overflow to inf (then NaN) for values near the float64 limit.
+            peak = np.abs(X).max(axis=0)
+            peak[peak == 0] = 1.0
+            scaler = StandardScaler().fit(X / peak)
+            self.mean_ = scaler.mean_ * peak
+            self.scale_ = np.where(scaler.var_ > 0, scaler.scale_ * peak, 1.0)
         return self
 
     def transform(self, X):
@@ -120,6 +126,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         if self.scaling == "quantile":
-            return self.quantile_transformer_.transform(X)
+            # Interpolation rounding can leave -1e-17: the meta-input must
+            # stay non-negative for the selector's skyline guarantee.
+            return np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
         z = (X - self.mean_) / self.scale_
         return np.exp(np.clip(z, -self.clip, self.clip))

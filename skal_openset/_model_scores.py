@@ -254,8 +254,6 @@ def labelled_in_and_ood(learner):
         X, y = learner.X_training, np.asarray(learner.y_training)
         X_ood_kept = getattr(learner, "X_ood_", None)
     is_ood = y == ood_label
-    if is_ood.all():
-        raise ValueError("The learner has no labelled in-distribution example.")
     X = np.asarray(X)
     X_ood = X[is_ood]
     if X_ood_kept is not None and len(X_ood_kept):

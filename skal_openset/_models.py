@@ -8,12 +8,14 @@ The skorch nets train them from scratch on the in-distribution labelled set.
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
 from skorch.callbacks import LRScheduler
+from skorch.dataset import Dataset
 from skorch.utils import is_dataset, to_tensor
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
@@ -394,14 +396,27 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **kwargs)
 
 
+# torch's RNG is global to the process: two threads seeding it (dask or
+# joblib threads running cells side by side) would draw from each other's
+# streams. Seeded blocks therefore run one at a time.
+TORCH_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _seeded_torch(rng, device):
     """Run the block on a forked torch RNG seeded from a numpy RandomState."""
     cuda = torch.device(device).type == "cuda" if device is not None else False
     devices = list(range(torch.cuda.device_count())) if cuda else []
-    with torch.random.fork_rng(devices=devices):
+    with TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
         yield
+
+
+_INFERENCE_BATCH_BYTES = 2**22
+
+
+class _TrainingInterrupted(BaseException):
+    """Carries a KeyboardInterrupt past skorch's ``partial_fit``."""
 
 
 class TargetNet(NeuralNetClassifier):
@@ -477,6 +492,50 @@ class TargetNet(NeuralNetClassifier):
         """Initialise the module from scratch and train it; see skorch's ``fit``."""
         with self._rng_context():
             return super().fit(X, y, **fit_params)
+
+    # skorch's partial_fit (which fit calls) catches KeyboardInterrupt around
+    # fit_loop and returns a half-trained net as if training had finished; a
+    # campaign would then go on with it. Smuggle the interrupt past it instead.
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            raise _TrainingInterrupted from exc
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train without re-initialising; see skorch's ``partial_fit``.
+
+        Unlike skorch's, a ``KeyboardInterrupt`` (Ctrl-C) during training is
+        re-raised rather than ending training early as if it had finished.
+        """
+        try:
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        except _TrainingInterrupted as exc:
+            raise exc.__cause__ from None
+
+    def get_iterator(self, dataset, training=False):
+        """Batches of ``dataset``; inference on an array takes it in large slices.
+
+        skorch's DataLoader fetches an array row by row in batches of
+        ``batch_size``, which on a large pool costs more than the forward
+        pass itself. For inference with the default ``iterator_valid`` and no
+        ``iterator_valid__*`` parameters, an in-memory array is cut into
+        slices of about 4 MB (at least ``batch_size`` rows) instead.
+        """
+        plain = (
+            not training
+            and self.iterator_valid is DataLoader
+            and not self.get_params_for("iterator_valid")
+            and type(dataset) is Dataset
+            and isinstance(dataset.X, np.ndarray)
+            and len(dataset.X)
+        )
+        if not plain:
+            return super().get_iterator(dataset, training)
+        X = dataset.X
+        rows = max(self.batch_size, _INFERENCE_BATCH_BYTES // max(1, X[0].nbytes))
+        starts = range(0, len(X), rows)
+        return ((torch.from_numpy(X[i : i + rows]), None) for i in starts)
 
     def get_dataset(self, X, y=None):
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.

@@ -1,13 +1,13 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
-import os
 import pickle
 import re
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, TextIO
+from typing import Any
 
 import joblib
+
+from ._atomic import atomic_open
 
 _FORMAT = "skal_openset"
 
@@ -18,43 +18,6 @@ def _release(version: str) -> tuple[int, int]:
     if match is None:
         raise ValueError(f"Cannot read a release from the version {version!r}.")
     return int(match[1]), int(match[2])
-
-
-@contextmanager
-def atomic_open(path, mode: str = "wb") -> Iterator[BinaryIO | TextIO]:
-    """Open ``path`` for writing so that it appears complete or not at all.
-
-    The data go to ``<path>.partial`` beside the target, are flushed to disk
-    and then renamed over ``path`` (``os.replace`` is atomic on POSIX and
-    Windows). An exception or a kill before the rename leaves any earlier
-    ``path`` untouched.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file to write; its folder is created if needed.
-    mode : {"wb", "w"}, default="wb"
-        Binary or text (UTF-8, no newline translation, as ``csv`` wants).
-
-    Yields
-    ------
-    file : file object
-    """
-    if mode not in ("wb", "w"):
-        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}.")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
-    try:
-        with open(partial, mode, **text) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 def save_object(obj: Any, path) -> Path:

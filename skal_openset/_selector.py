@@ -15,6 +15,8 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
+from ._models import TORCH_RNG_LOCK
+
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
@@ -272,7 +274,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
 
         device = torch.device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with torch.random.fork_rng(devices=[]):
+        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
         # Training in single precision is ~3x faster on the CPU than double.

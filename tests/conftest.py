@@ -1,5 +1,8 @@
+import os
+
 import pytest
 import torch
+from hypothesis import settings
 
 from skal_openset import load_digits_dataset, make_open_set_split
 
@@ -21,3 +24,25 @@ def split():
     return make_open_set_split(
         X, y, n_in_classes=4, noise_ratio=0.4, initial_size=40, random_state=0
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory):
+    """A benchmark data folder whose tabular/segment.csv is 7 blobs of 40 rows."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(280, 19, centers=7, random_state=0)
+    root = tmp_path_factory.mktemp("data")
+    (root / "tabular").mkdir()
+    lines = [",".join([f"f{i}" for i in range(19)] + ["label"])]
+    lines += [",".join([*(f"{v:.4f}" for v in row), str(c)]) for row, c in zip(X, y)]
+    (root / "tabular" / "segment.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+# Hypothesis: a small "ci" profile by default (every test run, CI included);
+# HYPOTHESIS_PROFILE=slow fuzzes much longer. Tests that set max_examples
+# themselves keep their own count.
+settings.register_profile("ci", max_examples=25, deadline=None)
+settings.register_profile("slow", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -548,3 +548,139 @@ def test_load_image_folder_zip_errors(tmp_path):
         zf.writestr("test/a/0.png", _png_bytes(np.zeros((4, 4, 3), np.uint8)))
     with pytest.raises(ValueError, match="5x4 pixels, the first image 4x4"):
         load_image_folder_zip(tmp_path / "c.zip")
+
+
+# ------------------------------------------------------ damaged files name the file
+
+
+def _jpeg_bytes(pixels):
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda b: b[: len(b) // 2], "truncated or corrupt gzip"),
+        (lambda b: b[:12] + bytes(len(b) - 12), "truncated or corrupt gzip"),
+        (lambda b: b[:-4] + b"\0\0\0\0", "truncated or corrupt gzip"),  # size field
+    ],
+)
+def test_load_idx_damaged_gzip_names_file(tmp_path, damage, match):
+    _write_idx(tmp_path / "img.gz", np.zeros((30, 8, 8), np.uint8), 0x08, gz=True)
+    path = tmp_path / "img.gz"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ValueError, match=match) as info:
+        load_idx(path, path)
+    assert str(path) in str(info.value)
+
+
+def test_load_cifar_truncated_pickle_names_file(tmp_path):
+    _write_pickle(
+        tmp_path / "train",
+        {b"data": np.zeros((2, 3072), np.uint8), b"fine_labels": [0, 1]},
+    )
+    raw = (tmp_path / "train").read_bytes()
+    (tmp_path / "train").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="train is not a readable pickle"):
+        load_cifar_batches(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "member, data",
+    [
+        ("train/a/1.png", b"not an image at all"),
+        ("train/a/1.jpg", _jpeg_bytes(np.full((16, 16, 3), 90, np.uint8))[:-200]),
+        ("train/a/1.png", _png_bytes(np.full((16, 16, 3), 90, np.uint8))[:-30]),
+    ],
+    ids=["text", "truncated-jpeg", "truncated-png"],
+)
+def test_load_image_folder_zip_bad_member_names_zip_and_member(tmp_path, member, data):
+    path = tmp_path / "f.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("train/a/0.png", _png_bytes(np.zeros((16, 16, 3), np.uint8)))
+        zf.writestr(member, data)
+        zf.writestr("test/a/0.png", _png_bytes(np.zeros((16, 16, 3), np.uint8)))
+    with pytest.raises(ValueError, match=f"member {member} is not a readable image"):
+        load_image_folder_zip(path)
+
+
+def test_load_image_folder_zip_truncated_zip_names_file(tmp_path):
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    raw = (tmp_path / "f.zip").read_bytes()
+    (tmp_path / "f.zip").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="f.zip is not a zip file or is truncated"):
+        load_image_folder_zip(tmp_path / "f.zip")
+
+
+def test_image_cache_is_written_atomically(tmp_path, monkeypatch):
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    cache = tmp_path / "cache.npz"
+    savez = np.savez
+
+    def interrupted_savez(file, **arrays):
+        savez(file, **arrays)
+        file.truncate(100)  # half written when Ctrl-C arrives
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted_savez)
+    with pytest.raises(KeyboardInterrupt):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    assert list(tmp_path.iterdir()) == [tmp_path / "f.zip"]
+    monkeypatch.setattr(np, "savez", savez)
+    expected = load_image_folder_zip(tmp_path / "f.zip")
+    for _ in range(2):  # decodes and writes the cache, then reads it
+        loaded = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+        np.testing.assert_array_equal(loaded[0], expected[0])
+    cache.write_bytes(cache.read_bytes()[:100])
+    with pytest.raises(ValueError, match="cache.npz is not a cache"):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+
+
+def test_load_csv_table_accepts_utf8_bom(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufefflabel,x0\n1,0.5\n2,1.5\n".encode())
+    X, y = load_csv_table(path)
+    assert y.tolist() == [1, 2] and X.ravel().tolist() == [0.5, 1.5]
+
+
+def test_load_csv_table_rejects_latin1(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("x0,label\n1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="t.csv is not UTF-8"):
+        load_csv_table(path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e60", "-2e30"])
+def test_load_csv_table_rejects_non_finite_and_huge(tmp_path, value):
+    path = tmp_path / "t.csv"
+    path.write_text(f"x0,x1,label\n1,2,a\n3,{value},b\n")
+    with pytest.raises(ValueError, match="t.csv, line 3, column 'x1'"):
+        load_csv_table(path)
+
+
+def _edit_central_directory(path, member, offset, value):
+    """Set a 2-byte field of a member's central directory header."""
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"PK\x01\x02")
+    while raw[at + 46 : at + 46 + len(member)] != member.encode():
+        at = raw.index(b"PK\x01\x02", at + 1)
+    raw[at + offset : at + offset + 2] = struct.pack("<H", value)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    "offset, value, match",
+    [
+        (6, 84, "f.zip is not a zip file or is truncated or damaged"),  # version 8.4
+        (8, 1, r"member test/a/000.png is not a readable image"),  # "encrypted"
+    ],
+    ids=["unsupported-version", "encrypted-flag"],
+)
+def test_damaged_zip_headers_name_the_file(tmp_path, offset, value, match):
+    # zipfile raises NotImplementedError or RuntimeError for these.
+    _write_image_zip(tmp_path / "f.zip", {("test", "a"): 1, ("train", "a"): 1})
+    _edit_central_directory(tmp_path / "f.zip", "test/a/000.png", offset, value)
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(tmp_path / "f.zip")

@@ -77,3 +77,22 @@ def test_conversion_is_non_negative_and_keeps_the_order(pool, scaling):
         assert np.all(np.diff(Z[order, column]) >= -1e-12)
     if scaling == "quantile":
         assert np.all(Z <= 1.0)
+
+
+def test_values_near_the_float64_limit_give_finite_meta_input():
+    # StandardScaler's sums overflowed to inf, then NaN.
+    X = np.array([[6e307, 1.0], [6e307, 2.0], [6e307, 3.0], [-1e307, 4.0]])
+    Z = MetaInputTransformer().fit_transform(X)
+    assert np.all(np.isfinite(Z)) and np.all(Z > 0)
+    assert Z[3, 0] < Z[0, 0] and Z[0, 1] < Z[3, 1]
+
+
+def test_clip_that_would_overflow_exp_is_rejected():
+    with pytest.raises(ValueError, match="clip"):
+        MetaInputTransformer(clip=710.0).fit(np.array([[0.0], [1.0]]))
+
+
+def test_quantile_meta_input_is_never_negative():
+    X = np.array([[11.0], [11.0], [11.0], [-4.1e-146], [11.0], [11.0]])
+    transformer = MetaInputTransformer(scaling="quantile").fit(X)
+    assert transformer.transform(np.array([[0.0]]))[0, 0] >= 0

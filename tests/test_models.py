@@ -206,6 +206,36 @@ def test_fit_restarts_from_scratch_partial_fit_continues():
     assert len(net.history) == 4
 
 
+class _CtrlCAtEpoch(Callback):
+    """Raises KeyboardInterrupt at the end of epoch ``epoch``, like a Ctrl-C."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("learning_loss", [False, True])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_keyboard_interrupt_is_reraised_not_swallowed(learning_loss, method):
+    # skorch 1.4's partial_fit swallows it and returns a half-trained net.
+    X, y = blobs()
+    net = make_mlp_classifier(
+        4,
+        3,
+        learning_loss=learning_loss,
+        hidden_sizes=(16,),
+        max_epochs=5,
+        callbacks=[("ctrl_c", _CtrlCAtEpoch(2))],
+        random_state=0,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        getattr(net, method)(X, y)
+    assert len(net.history) == 2
+
+
 @pytest.mark.parametrize("learning_loss", [False, True])
 def test_missing_classes_still_k_way(learning_loss):
     X, y = blobs(k=2)
@@ -448,3 +478,37 @@ def test_min_steps_loader(n, min_steps, expected_batches):
     full = (len(seen) // n) * n
     counts = torch.bincount(seen[:full], minlength=n)
     assert torch.all(counts == full // n)
+
+
+def test_inference_on_an_array_takes_large_slices_with_the_same_result():
+    X, y = blobs(n=3000)
+    net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
+    net.fit(X, y)
+    batches = list(net.get_iterator(net.get_dataset(X), training=False))
+    assert len(batches) == 1 and batches[0][0].shape == (3000, 4)
+    # Any iterator_valid parameter keeps skorch's own row-by-row DataLoader.
+    rowwise = clone(net).set_params(iterator_valid__batch_size=64)
+    rowwise.initialize()
+    rowwise.module_.load_state_dict(net.module_.state_dict())
+    assert len(rowwise.get_iterator(rowwise.get_dataset(X))) == 47
+    np.testing.assert_allclose(
+        net.predict_proba(X), rowwise.predict_proba(X), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_seeded_fits_in_threads_do_not_share_the_torch_rng():
+    # Dask or joblib threads fit nets side by side in one process.
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = blobs()
+
+    def fit(seed):
+        net = make_mlp_classifier(
+            4, 3, hidden_sizes=(16,), max_epochs=6, batch_size=8, random_state=seed
+        )
+        return state(net.fit(X, y).module_)
+
+    expected = [fit(seed) for seed in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(fit, range(4)))
+    assert all(states_equal(a, b) for a, b in zip(expected, concurrent))

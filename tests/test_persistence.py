@@ -14,7 +14,7 @@ from skal_openset import (
     make_mlp_classifier,
     save_object,
 )
-from skal_openset._persistence import atomic_open
+from skal_openset._atomic import atomic_open
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from skal_openset import (
     RandomQuery,
     UncertaintyQuery,
     embed,
+    gradient_embedding,
     mahalanobis_purity,
     make_mlp_classifier,
     predict_logits,
@@ -350,7 +351,7 @@ class StrategyTemplate:
             indices, scores = case.make(0)(case.learner, small, n_instances=9)
         assert_contract(indices, scores, len(small), len(small))
 
-    @pytest.mark.parametrize("n_instances", [0, -2, 2.5, 3.0, "3", None])
+    @pytest.mark.parametrize("n_instances", [0, -2, 2.5, 3.0, "3", None, True, False])
     def test_rejects_a_bad_n_instances(self, case, pool, n_instances):
         with pytest.raises(ValueError, match="n_instances"):
             case.make(0)(case.learner, pool, n_instances=n_instances)
@@ -460,6 +461,15 @@ class TestCoreSetQuery(StrategyTemplate):
             to_chosen = pairwise_distances(emb, emb[[chosen]]).ravel()
             nearest = np.minimum(nearest, to_chosen)
 
+    def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
+        empty = copy.copy(learner)
+        empty.X_labelled_ = learner.X_labelled_[:0]
+        empty.y_labelled_ = learner.y_labelled_[:0]
+        firsts = {
+            CoreSetQuery(seed)(empty, pool, n_instances=2)[0][0] for seed in range(6)
+        }
+        assert len(firsts) > 1  # was always row 0: argmax found an inf before the pick
+
     def test_labelled_rows_are_not_picked_before_new_ones(self, learner, pool):
         X = np.vstack([learner.X_labelled_[:10], pool[:10]])
         indices, scores = CoreSetQuery(0)(learner, X, n_instances=10)
@@ -490,6 +500,26 @@ class TestBadgeQuery(StrategyTemplate):
 
     def expected_scores(self, strategy, learner, X_pool):
         return gradient_norms(learner, X_pool)
+
+    def test_first_pick_is_the_largest_gradient(self, learner, pool):
+        largest = np.argmax(gradient_norms(learner, pool))
+        for seed in range(3):
+            assert BadgeQuery(seed)(learner, pool, n_instances=5)[0][0] == largest
+
+    def test_draws_like_kmeans_pp_on_the_materialised_gradients(self, learner, pool):
+        net = learner.estimator_
+        G = gradient_embedding(net.predict_proba(pool), embed(net, pool))
+        G = G.astype(np.float64)
+        for seed in range(3):
+            rng = np.random.RandomState(seed)
+            chosen = [int(np.argmax((G**2).sum(1)))]
+            min_sq_dist = np.full(len(G), np.inf)
+            for _ in range(9):  # D^2 sampling, written out on G
+                min_sq_dist = np.minimum(min_sq_dist, ((G - G[chosen[-1]]) ** 2).sum(1))
+                p = min_sq_dist / min_sq_dist.sum()
+                chosen.append(int(np.searchsorted(np.cumsum(p), rng.uniform(0, 1))))
+            indices, _ = BadgeQuery(seed)(learner, pool, n_instances=10)
+            assert indices.tolist() == chosen
 
     def test_never_picks_a_copy_while_a_new_row_remains(self, learner, pool):
         X = np.repeat(pool[:3], 4, axis=0)

@@ -1,15 +1,14 @@
 """BADGE: k-means++ seeding on gradient embeddings (Ash et al. 2020)."""
 
 import numpy as np
-from sklearn.cluster import kmeans_plusplus
 
-from .._informativeness import gradient_embedding
+from .._informativeness import probability_residual
 from .._model_scores import (
     check_estimator_supports,
     class_probabilities,
     model_embedding,
 )
-from ._base import QueryStrategy, top_scores
+from ._base import QueryStrategy, sq_distances_to, top_scores
 
 
 class BadgeQuery(QueryStrategy):
@@ -18,14 +17,22 @@ class BadgeQuery(QueryStrategy):
     Each pool example is represented by the gradient of the cross-entropy
     at its predicted label with respect to the last layer's weights; its
     norm grows with uncertainty and its direction encodes what the example
-    would teach. k-means++ seeding (``n_local_trials=1``, as in BADGE) then
-    picks examples that are both large and spread out. The score of a chosen
-    example is its gradient-embedding norm.
+    would teach. As in BADGE, the first pick is the largest gradient, each
+    later one is drawn with probability proportional to its squared distance
+    to the nearest pick so far (k-means++ seeding, one trial per step), so
+    the batch is both large and spread out. The score of a chosen example is
+    its gradient-embedding norm.
+
+    The gradient embedding (``n_classes * embedding_dim`` columns, see
+    :func:`gradient_embedding`) is never formed: the gradient of row ``i`` is
+    the outer product ``r_i h_i^T`` of its probability residual and its
+    embedding, so ``<g_i, g_j> = <r_i, r_j> <h_i, h_j>``, and each step costs
+    one pass over the embeddings, in memory linear in the pool.
 
     Parameters
     ----------
     random_state : int, RandomState instance or None, default=None
-        Seeds the k-means++ draw.
+        Seeds the k-means++ draws.
 
     References
     ----------
@@ -38,27 +45,41 @@ class BadgeQuery(QueryStrategy):
         check_estimator_supports(estimator, {"proba"}, "BADGE")
 
     def _select(self, learner, X_pool, n_instances, rng):
-        gradients = gradient_embedding(
-            class_probabilities(learner, X_pool), model_embedding(learner, X_pool)
-        )
-        norms = np.linalg.norm(gradients, axis=1)
+        residual = probability_residual(class_probabilities(learner, X_pool))
+        embedding = model_embedding(learner, X_pool)
+        sq_norms = np.einsum("nk,nk->n", residual, residual, dtype=np.float64)
+        sq_norms *= np.einsum("nd,nd->n", embedding, embedding, dtype=np.float64)
+        norms = np.sqrt(sq_norms)
         if np.count_nonzero(norms) < n_instances:
             # k-means++ cannot draw from zero mass: a confident model sees
             # no gradient; take the largest norms instead.
             return top_scores(norms, n_instances, rng)
-        # float64: scikit-learn's k-means++ was measured 10x slower on float32.
-        _, indices = kmeans_plusplus(
-            gradients.astype(np.float64),
-            n_instances,
-            random_state=rng,
-            n_local_trials=1,
-        )
-        # Once every row coincides with a centre (duplicate rows), k-means++
-        # repeats row 0: keep first occurrences, fill up by largest norm.
-        _, first = np.unique(indices, return_index=True)
-        indices = indices[np.sort(first)]
+        indices = _kmeans_pp_outer(residual, embedding, sq_norms, n_instances, rng)
+        # Once every row coincides with a centre (duplicate rows), nothing is
+        # left to draw: fill up by largest norm.
         if len(indices) < n_instances:
             rest = np.setdiff1d(np.arange(len(norms)), indices)
             extra, _ = top_scores(norms[rest], n_instances - len(indices), rng)
             indices = np.concatenate([indices, rest[extra]])
         return indices, norms[indices]
+
+
+def _kmeans_pp_outer(R, H, sq_norms, n_centres, rng):
+    """k-means++ seeding on the rows ``g_i = r_i h_i^T``, given only R and H.
+
+    The first centre is the row of largest norm (BADGE's choice), each next
+    one is drawn with probability proportional to ``min_c ||g_i - g_c||^2``,
+    with ``||g_i - g_c||^2 = ||g_i||^2 + ||g_c||^2 - 2 <r_i, r_c> <h_i, h_c>``.
+    Stops early when every row coincides with a centre.
+    """
+    chosen = [int(np.argmax(sq_norms))]
+    min_sq_dist = np.full(len(sq_norms), np.inf)
+    while True:
+        c = chosen[-1]
+        inner = (R @ R[c]).astype(np.float64) * (H @ H[c])
+        np.minimum(min_sq_dist, sq_distances_to(sq_norms, c, inner), out=min_sq_dist)
+        cumulative = np.cumsum(min_sq_dist)
+        if len(chosen) == n_centres or cumulative[-1] <= 0:
+            return np.asarray(chosen)
+        draw = np.searchsorted(cumulative, rng.uniform(0, cumulative[-1]), "right")
+        chosen.append(int(min(draw, len(cumulative) - 1)))

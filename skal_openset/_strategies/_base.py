@@ -65,7 +65,12 @@ class QueryStrategy(BaseEstimator):
             input_name="X_pool",
             ensure_all_finite=True,
         )
-        if not isinstance(n_instances, Integral) or n_instances < 1:
+        # bool is an Integral, but True meaning 1 would be an accident
+        if (
+            not isinstance(n_instances, Integral)
+            or isinstance(n_instances, bool)
+            or n_instances < 1
+        ):
             raise ValueError(
                 f"n_instances must be a positive integer, got {n_instances!r}."
             )
@@ -123,3 +128,19 @@ def top_scores(scores, n_instances, rng):
     tie_break = rng.permutation(len(scores))
     order = np.lexsort((tie_break, -scores))[:n_instances]
     return order, scores[order]
+
+
+# Relative size of float32 rounding in squared distances taken from norms.
+_ROUNDING = 1e-5
+
+
+def sq_distances_to(sq_norms, c, inner):
+    """``||x_i - x_c||^2`` from squared norms and the inner products ``<x_i, x_c>``.
+
+    One pass over the rows, no pairwise matrix. Copies of ``x_c`` come out as
+    exactly 0 (float32 inner products would leave rounding there), so a
+    strategy never takes a copy of a chosen row for a distant one.
+    """
+    sq_dist = sq_norms + sq_norms[c] - 2 * inner
+    sq_dist[sq_dist < _ROUNDING * (sq_norms + sq_norms[c])] = 0
+    return sq_dist

@@ -1,10 +1,10 @@
 """CORESET: k-center greedy in the classifier's embedding space (Sener 2018)."""
 
 import numpy as np
-from sklearn.metrics import pairwise_distances, pairwise_distances_argmin_min
+from sklearn.metrics import pairwise_distances_argmin_min
 
 from .._model_scores import labelled_in_and_ood, model_embedding
-from ._base import QueryStrategy
+from ._base import QueryStrategy, sq_distances_to
 
 
 class CoreSetQuery(QueryStrategy):
@@ -36,24 +36,28 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
 
     Returns the chosen positions in `X_pool` in the order they were chosen
     and, for each, its distance to the nearest centre when it was chosen.
+    Each step is one pass over the float32 embeddings (distances from norms
+    and one matrix-vector product), so memory stays linear in the pool.
     """
     pool = model_embedding(learner, X_pool)
+    sq_norms = np.einsum("nd,nd->n", pool, pool, dtype=np.float64)
     X_in, _, X_ood = labelled_in_and_ood(learner)
     X_labelled = np.concatenate([X_in, X_ood])
     if len(X_labelled):
         _, nearest = pairwise_distances_argmin_min(
             pool, model_embedding(learner, X_labelled)
         )
-    else:
-        nearest = np.full(len(pool), np.inf)
-        nearest[rng.randint(len(pool))] = np.finfo(float).max
+        nearest = nearest.astype(np.float64) ** 2  # squared from here on
+    else:  # the first centre is a random row
+        nearest = np.full(len(pool), np.finfo(float).max)
+        nearest[rng.randint(len(pool))] = np.inf
     indices, scores = [], []
     for _ in range(n_instances):
         chosen = int(np.argmax(nearest))
         indices.append(chosen)
-        scores.append(nearest[chosen])
-        distance = pairwise_distances(pool, pool[chosen : chosen + 1]).ravel()
-        np.minimum(nearest, distance, out=nearest)
+        scores.append(np.sqrt(nearest[chosen]))
+        inner = pool @ pool[chosen]
+        np.minimum(nearest, sq_distances_to(sq_norms, chosen, inner), out=nearest)
         # Copies of a centre are also at 0: never pick the same row twice.
         nearest[chosen] = -np.inf
     return np.asarray(indices), np.asarray(scores)

@@ -1,0 +1,116 @@
+"""Benchmark cell files: written atomically with a checksum, validated on read.
+
+A cell file is the JSON object of one finished (suite, dataset, noise,
+strategy, trial, variant) run. :func:`read_cell` is the one check that both
+``openset_benchmark.py run`` (is this cell finished?) and ``report.py`` (may
+its numbers be used?) apply: a truncated, foreign, incomplete or edited file
+is never counted as a result.
+"""
+
+import hashlib
+import json
+import warnings
+
+from skal_openset._atomic import atomic_path
+
+# What the report reads from every record; run_active_learning writes more.
+RECORD_KEYS = (
+    "round",
+    "test_accuracy",
+    "query_size",
+    "query_in_share",
+    "train_seconds",
+    "query_seconds",
+)
+CELL_KEYS = ("suite", "dataset", "noise", "strategy", "trial", "rounds")
+
+
+class InvalidCellError(ValueError):
+    """A cell file that is not a complete, intact result; names the file."""
+
+
+def _checksum(content):
+    """SHA-256 of the content's canonical JSON (keys sorted), the checksum left out."""
+    body = {k: v for k, v in content.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def write_cell(path, content):
+    """Write a cell's content with its checksum, atomically (temp file + rename)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({**content, "checksum": _checksum(content)}))
+    return path
+
+
+def read_cell(path, expected_cell=None):
+    """Load a cell file and check it is a complete, intact result.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The cell file.
+    expected_cell : dict, default=None
+        When given, the file must hold exactly this cell (not another one
+        saved under its name).
+
+    Returns
+    -------
+    content : dict
+
+    Raises
+    ------
+    InvalidCellError
+        Naming the file and what is wrong: not JSON, a missing key, fewer or
+        more records than the cell's rounds, a non-finite accuracy, a checksum
+        that does not match the content, or a different cell.
+    """
+
+    def invalid(reason):
+        return InvalidCellError(f"benchmark cell {path}: {reason}")
+
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise invalid(f"cannot be read as JSON ({exc})") from None
+    if not isinstance(content, dict):
+        raise invalid("is not a JSON object")
+    missing = {"cell", "in_classes", "seconds", "records", "landscapes", "checksum"}
+    missing -= set(content)
+    if missing:
+        raise invalid(f"lacks the keys {sorted(missing)}")
+    if content["checksum"] != _checksum(content):
+        raise invalid("checksum does not match its content (edited or damaged)")
+    cell, records = content["cell"], content["records"]
+    if not isinstance(cell, dict) or not set(CELL_KEYS) <= set(cell):
+        raise invalid(f"'cell' must be an object with the keys {list(CELL_KEYS)}")
+    if expected_cell is not None and cell != expected_cell:
+        raise invalid(f"holds the cell {cell}, not {expected_cell}")
+    rounds = cell["rounds"]
+    if not isinstance(records, list) or len(records) != rounds:
+        n = len(records) if isinstance(records, list) else "no"
+        raise invalid(f"has {n} records for a cell of {rounds} rounds")
+    for i, record in enumerate(records, start=1):
+        if not isinstance(record, dict) or not set(RECORD_KEYS) <= set(record):
+            raise invalid(f"record {i} lacks some of the keys {list(RECORD_KEYS)}")
+        if record["round"] != i:
+            raise invalid(f"record {i} is of round {record['round']}")
+        accuracy = record["test_accuracy"]
+        if not isinstance(accuracy, (int, float)) or not 0 <= accuracy <= 1:
+            raise invalid(f"record {i} has test_accuracy {accuracy!r}")
+    return content
+
+
+def is_finished(path, cell):
+    """True when ``path`` holds a valid result of ``cell``.
+
+    An invalid file is reported with a warning naming it and counts as not
+    finished, so the cell is run again.
+    """
+    if not path.exists():
+        return False
+    try:
+        read_cell(path, cell)
+    except InvalidCellError as exc:
+        warnings.warn(f"{exc}; running it again.", UserWarning, stacklevel=2)
+        return False
+    return True

@@ -1,0 +1,171 @@
+"""Time and peak memory of one 500-example query on a large pool, per strategy.
+
+The pool is synthetic: 64 features, 10 Gaussian clusters of equal size, 4 of
+them IN (labels 0..3), the others OOD. A skorch MLP (``make_mlp_classifier``,
+its defaults) is trained on 500 random labelled rows; MQ-Net first queries and
+learns from a 5,000-row sample, so that the timed query runs its trained
+selector. Each (strategy, rows, repeat) runs in a fresh subprocess, so peak
+memory is the process's ``ru_maxrss`` (torch allocations included, which
+tracemalloc does not see). ``query MB`` is the peak during the query minus the
+peak before it, i.e. the memory the query needs above the pool array, model
+and interpreter.
+
+    python benchmarks/bench_scale.py [--rows 100000 1000000] [--repeats 3 1]
+        [--strategies RANDOM CONF MQ-Net BADGE CORESET] [--output scale]
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _common import machine_description
+
+RESULTS = Path(__file__).parent / "results"
+N_FEATURES, N_CLUSTERS, N_IN, N_LABELLED, N_QUERY = 64, 10, 4, 500, 500
+
+
+def make_pool(n_rows, seed):
+    """Float32 pool of 10 Gaussian clusters, made in chunks (no float64 spike)."""
+    rng = np.random.RandomState(seed)
+    centres = rng.normal(scale=2.0, size=(N_CLUSTERS, N_FEATURES)).astype(np.float32)
+    cluster = rng.randint(N_CLUSTERS, size=n_rows)
+    X = np.empty((n_rows, N_FEATURES), dtype=np.float32)
+    for start in range(0, n_rows, 65536):
+        part = slice(start, start + 65536)
+        X[part] = rng.standard_normal((len(X[part]), N_FEATURES))
+        X[part] += centres[cluster[part]]
+    y = np.where(cluster < N_IN, cluster, -1)
+    return X, y
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def measure(name, n_rows, seed, threads):
+    """One timed query in this process; returns seconds and memory."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from skal_openset import (
+        ActiveLearner,
+        BadgeQuery,
+        CoreSetQuery,
+        MQNetQuery,
+        RandomQuery,
+        UncertaintyQuery,
+        make_mlp_classifier,
+    )
+
+    strategies = {
+        "RANDOM": RandomQuery,
+        "CONF": UncertaintyQuery,
+        "MQ-Net": MQNetQuery,
+        "BADGE": BadgeQuery,
+        "CORESET": CoreSetQuery,
+    }
+    X, y = make_pool(n_rows, seed)
+    rng = np.random.RandomState(seed)
+    labelled = rng.choice(n_rows, N_LABELLED, replace=False)
+    learner = ActiveLearner(
+        make_mlp_classifier(N_FEATURES, N_IN, random_state=seed),
+        strategies[name](random_state=seed),
+    ).fit(X[labelled], y[labelled])
+    if name == "MQ-Net":
+        sample = rng.choice(n_rows, 5000, replace=False)
+        chosen, X_query = learner.query(X[sample], n_instances=N_QUERY)
+        learner.query_strategy_.update(learner, X_query, y[sample][chosen])
+    before = peak_mb()
+    start = time.perf_counter()
+    learner.query(X, n_instances=N_QUERY)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "query_mb": peak_mb() - before,
+        "pool_mb": X.nbytes / 2**20,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def run_child(name, n_rows, seed, threads):
+    command = [sys.executable, __file__, "--child", name, str(n_rows), str(seed)]
+    command += ["--threads", str(threads)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--repeats", type=int, nargs="+", default=[3, 1], help="per --rows entry"
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        default=["RANDOM", "CONF", "MQ-Net", "BADGE", "CORESET"],
+    )
+    parser.add_argument("--output", default="scale", help="results/<output>.md/json")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1: robust on a busy machine)",
+    )
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, n_rows, seed = args.child
+        print(json.dumps(measure(name, int(n_rows), int(seed), args.threads)))
+        return
+    repeats = args.repeats + args.repeats[-1:] * len(args.rows)
+    rows = []
+    for n_rows, n_repeats in zip(args.rows, repeats):
+        for name in args.strategies:
+            runs = [
+                run_child(name, n_rows, seed, args.threads) for seed in range(n_repeats)
+            ]
+            row = {
+                "strategy": name,
+                "rows": n_rows,
+                "runs": n_repeats,
+                **{
+                    key: statistics.median(r[key] for r in runs)
+                    for key in ("seconds", "peak_mb", "query_mb", "pool_mb")
+                },
+            }
+            rows.append(row)
+            print(
+                f"{name:8s} {n_rows:>9,d} rows: {row['seconds']:6.1f} s, "
+                f"query {row['query_mb']:6.0f} MB, peak {row['peak_mb']:6.0f} MB",
+                flush=True,
+            )
+    import torch
+
+    torch.set_num_threads(args.threads)  # so that the description says so
+    result = {"machine": machine_description(), "results": rows}
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [
+        f"Median of the runs; machine: {result['machine']}.",
+        "",
+        "| strategy | pool rows | runs | seconds | query MB above pool | peak MB |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {r['strategy']} | {r['rows']:,} | {r['runs']} | {r['seconds']:.1f} "
+            f"| {r['query_mb']:.0f} | {r['peak_mb']:.0f} |"
+            for r in rows
+        ),
+    ]
+    (RESULTS / f"{args.output}.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Atomic file writes: a file is either complete or not there at all."""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
+
+    The temporary file is in the same folder, so :func:`os.replace` is atomic:
+    readers see the old file (or none) until the block has finished, never a
+    half-written one. If the block raises (including ``KeyboardInterrupt``),
+    the temporary file is removed and ``path`` is left as it was. Its name
+    ends in ``.tmp``, so give writers that infer a format from the suffix the
+    format explicitly.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; missing parent folders are created.
+
+    Yields
+    ------
+    tmp : pathlib.Path
+        An empty file to write the content to.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="wb"):
+    """Open ``path`` for writing so that it appears complete or not at all.
+
+    A file object on :func:`atomic_path`'s temporary file, flushed to disk
+    before the rename.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its folder is created if needed.
+    mode : {"wb", "w"}, default="wb"
+        Binary or text (UTF-8, no newline translation, as ``csv`` wants).
+
+    Yields
+    ------
+    file : file object
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}.")
+    text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+    with atomic_path(path) as tmp, open(tmp, mode, **text) as f:
+        yield f
+        f.flush()
+        os.fsync(f.fileno())

@@ -1,0 +1,195 @@
+"""Benchmark cell files: validated on every read, invalid ones rerun."""
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))  # by path
+
+import openset_benchmark as bench  # noqa: E402
+import report  # noqa: E402
+from _cells import InvalidCellError, is_finished, read_cell, write_cell  # noqa: E402
+
+CELL = dict(suite="t", dataset="segment", noise=0.4, strategy="RANDOM", trial=0)
+
+
+def content(rounds=2):
+    cell = dict(CELL, rounds=rounds)
+    records = [
+        dict(
+            round=i,
+            test_accuracy=0.5,
+            query_size=0 if i == 1 else 20,
+            query_in_share=float("nan") if i == 1 else 0.6,
+            train_seconds=0.1,
+            query_seconds=0.0,
+        )
+        for i in range(1, rounds + 1)
+    ]
+    return dict(
+        cell=cell, in_classes=[1, 2], seconds=1.0, records=records, landscapes=[]
+    )
+
+
+def test_write_read_round_trip(tmp_path):
+    path = write_cell(tmp_path / "c.json", content())
+    loaded = read_cell(path, content()["cell"])
+    assert json.dumps(loaded["records"]) == json.dumps(content()["records"])
+    assert len(loaded["checksum"]) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]
+
+
+def edit(text, change):
+    data = json.loads(text)
+    change(data)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda t: t[: len(t) // 2], "cannot be read as JSON"),
+        (lambda t: "[1, 2]", "not a JSON object"),
+        (lambda t: "\udcff", "cannot be read"),
+        (lambda t: edit(t, lambda d: d.pop("checksum")), "lacks the keys"),
+        (lambda t: edit(t, lambda d: d.pop("records")), "lacks the keys"),
+        (
+            lambda t: edit(t, lambda d: d["records"][0].update(test_accuracy=0.99)),
+            "checksum does not match",
+        ),
+    ],
+)
+def test_damaged_cell_is_invalid_and_named(tmp_path, damage, reason):
+    path = write_cell(tmp_path / "c.json", content())
+    path.write_text(damage(path.read_text()), errors="surrogateescape")
+    with pytest.raises(InvalidCellError, match=reason) as info:
+        read_cell(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda c: c["records"].pop(), "has 1 records for a cell of 2 rounds"),
+        (lambda c: c["records"].reverse(), "record 1 is of round 2"),
+        (lambda c: c["records"][1].pop("query_size"), "record 2 lacks"),
+        (lambda c: c["records"][1].update(test_accuracy=float("nan")), "accuracy nan"),
+        (lambda c: c["cell"].pop("rounds"), "'cell' must be an object"),
+    ],
+)
+def test_incomplete_cell_is_invalid_even_with_its_checksum(tmp_path, change, reason):
+    bad = content()
+    change(bad)
+    path = write_cell(tmp_path / "c.json", bad)
+    with pytest.raises(InvalidCellError, match=reason):
+        read_cell(path)
+
+
+def test_foreign_cell_is_invalid(tmp_path):
+    path = write_cell(tmp_path / "c.json", content())
+    with pytest.raises(InvalidCellError, match="not"):
+        read_cell(path, dict(CELL, rounds=2, trial=1))
+
+
+def test_is_finished_warns_with_file_name(tmp_path):
+    path = tmp_path / "c.json"
+    cell = content()["cell"]
+    assert not is_finished(path, cell)
+    path.write_text("{")
+    with pytest.warns(UserWarning, match=f"{path}.*running it again"):
+        assert not is_finished(path, cell)
+    write_cell(path, content())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert is_finished(path, cell)
+
+
+def run_args(results, data_dir, backend="loky"):
+    return bench.argparse.Namespace(
+        suite="tabular",
+        quick=True,
+        trials=1,
+        n_jobs=1,
+        backend=backend,
+        data_dir=data_dir,
+        results_dir=results,
+    )
+
+
+GRID = bench.grid
+
+
+def two_cells(suite, quick, trials):
+    return GRID(suite, quick, trials)[:2]  # RANDOM and CONF
+
+
+def test_run_reruns_invalid_cell_only(tmp_path, tiny_data_dir, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "grid", two_cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    cells = two_cells("tabular", True, 1)
+    valid, truncated = (bench.cell_path(c, tmp_path) for c in cells)
+    truncated.write_text(truncated.read_text()[:100])
+    before = valid.stat().st_mtime_ns
+    with pytest.warns(UserWarning, match=f"{truncated}.*running it again"):
+        bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    assert "ran 1 of 2 cells" in capsys.readouterr().out
+    assert valid.stat().st_mtime_ns == before
+    read_cell(truncated, cells[1])
+
+
+def test_report_names_the_bad_file(tmp_path):
+    folder = tmp_path / "cells" / "tabular"
+    path = write_cell(folder / "c.json", content())
+    path.write_text(path.read_text()[:-10])
+    with pytest.raises(InvalidCellError, match=str(path)):
+        report.load_cells(tmp_path, "tabular")
+    path.unlink()
+    (folder / "_runs.jsonl").write_text('{"command": "x"}\n{"comm')
+    with pytest.raises(ValueError, match=r"_runs.jsonl, line 1: .* needs the keys"):
+        report.runs_section(tmp_path)
+    (folder / "_runs.jsonl").write_text('{"comm')
+    with pytest.raises(ValueError, match=r"_runs.jsonl, line 1: not JSON"):
+        report.runs_section(tmp_path)
+
+
+def without_timing(content):
+    records = [
+        {k: v for k, v in r.items() if not k.endswith("seconds")}
+        for r in content["records"]
+    ]
+    return json.dumps({**content, "records": records, "seconds": 0, "checksum": 0})
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_the_same_cells_as_loky(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    distributed = pytest.importorskip("distributed")
+    # RANDOM, CONF, MQ-Net: the classifier and the selector seed torch's RNG.
+    monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:2] + GRID(*args)[-1:])
+    cells = bench.grid("tabular", True, 1)
+    results = {}
+    for backend in ("loky", "dask"):
+        args = run_args(tmp_path / backend, tiny_data_dir, backend)
+        args.n_jobs = 2
+        if backend == "dask":
+            # Threads: cells run side by side in one process, so this also
+            # checks that seeded fits do not draw from each other's RNG.
+            cluster = distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=False,
+                dashboard_address=None,
+            )
+            with cluster, distributed.Client(cluster):
+                bench.run_suite(args)
+        else:
+            bench.run_suite(args)
+        results[backend] = [
+            without_timing(read_cell(bench.cell_path(c, tmp_path / backend), c))
+            for c in cells
+        ]
+    assert results["dask"] == results["loky"]

@@ -1,0 +1,163 @@
+"""Ctrl-C (SIGINT) at several moments of the benchmark and the demo.
+
+Each run is a subprocess in its own session; SIGINT goes to its whole process
+group, as a terminal's Ctrl-C does. A run must then exit non-zero and leave
+only complete, valid output: finished benchmark cells identical to those of an
+uninterrupted run, demo files either absent or whole.
+"""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their siblings
+
+from _cells import read_cell  # noqa: E402
+
+pytestmark = pytest.mark.slow
+TIMING_KEYS = {"seconds", "train_seconds", "query_seconds", "checksum"}
+
+
+def start(args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def interrupt(process, when, timeout=120):
+    """Wait until ``when()`` is true (or the process ends), then Ctrl-C it."""
+    deadline = time.monotonic() + timeout
+    while not when() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=timeout)
+    return process.returncode, output
+
+
+def never():
+    return False
+
+
+def benchmark(results, data_dir):
+    return start(
+        [
+            "benchmarks/openset_benchmark.py",
+            "--results-dir",
+            str(results),
+            "run",
+            "tabular",
+            "--quick",
+            "--n-jobs",
+            "1",
+            "--data-dir",
+            str(data_dir),
+        ]
+    )
+
+
+def cells_of(results):
+    return {p.name: p for p in (results / "cells").glob("*/*.json")}
+
+
+def without_timing(value):
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def reference_cells(tiny_data_dir, tmp_path_factory):
+    results = tmp_path_factory.mktemp("reference")
+    returncode, output = interrupt(benchmark(results, tiny_data_dir), never)
+    assert returncode == 0, output
+    return {name: read_cell(path) for name, path in cells_of(results).items()}
+
+
+@pytest.mark.parametrize("after_cells", [None, 5])
+def test_sigint_stops_benchmark_keeping_only_whole_cells(
+    after_cells, reference_cells, tiny_data_dir, tmp_path
+):
+    process = benchmark(tmp_path, tiny_data_dir)
+    if after_cells is None:  # still importing
+        started = time.monotonic()
+        returncode, output = interrupt(process, lambda: time.monotonic() > started + 1)
+    else:
+        returncode, output = interrupt(
+            process, lambda: len(cells_of(tmp_path)) >= after_cells
+        )
+    assert returncode != 0, output
+    cells = cells_of(tmp_path)
+    assert len(cells) < len(reference_cells)
+    for name, path in cells.items():
+        # Whole, and the same result as without the interrupt (skorch alone
+        # would have saved a half-trained model's accuracy here).
+        assert without_timing(read_cell(path)) == without_timing(reference_cells[name])
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def check_demo_output(folder):
+    """Every demo file present is complete; no temporary file is left."""
+    assert not list(folder.rglob("*.tmp"))
+    if (folder / "records.csv").exists():
+        with (folder / "records.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert rows and all(None not in row.values() for row in rows)
+    if (folder / "summary.json").exists():
+        assert json.loads((folder / "summary.json").read_text())
+    if (folder / "learning_curves.png").exists():
+        from PIL import Image
+
+        with Image.open(folder / "learning_curves.png") as image:
+            image.verify()
+
+
+@pytest.mark.parametrize("after_lines", [0, 1])
+def test_sigint_stops_demo_without_partial_output(after_lines, tmp_path):
+    output_dir = tmp_path / "demo"
+    process = start(
+        [
+            "-m",
+            "skal_openset",
+            "demo",
+            "--output",
+            str(output_dir),
+            "--trials",
+            "3",
+            "--rounds",
+            "6",
+            "--budget",
+            "20",
+        ]
+    )
+    lines = []
+
+    def printed_enough():
+        # The demo prints one line per finished strategy.
+        lines.append(process.stdout.readline())
+        return sum("final accuracy" in line for line in lines) >= after_lines
+
+    if after_lines == 0:  # still importing or in the first run
+        started = time.monotonic()
+        returncode, output = interrupt(process, lambda: time.monotonic() > started + 2)
+    else:
+        returncode, output = interrupt(process, printed_enough)
+    assert returncode != 0, "".join(lines) + output
+    check_demo_output(output_dir)
