@@ -172,7 +172,7 @@ class LfOSAQuery(QueryStrategy):
             self._labelled_key = key
         values, predicted = self._activations(X_pool)
         self.mixtures_ = {}
-        for c in np.unique(predicted[predicted < self.n_known_]):
+        for c in np.unique(predicted[predicted < self._n_known]):
             rows = values[predicted == c].reshape(-1, 1)
             if len(rows) < 2:
                 continue
@@ -188,7 +188,7 @@ class LfOSAQuery(QueryStrategy):
     def _train_detector(self, learner, seed):
         X_in, codes_in, X_ood = labelled_in_and_ood(learner)
         k = _n_classes(learner, fitted_estimator(learner))
-        self.n_known_ = k
+        self._n_known = k
         detector = clone(fitted_estimator(learner))
         split_pipeline(detector)[1].set_params(
             module__n_classes=k + 1,
