@@ -20,7 +20,7 @@ from .._model_scores import (
     labelled_in_and_ood,
     model_embedding,
 )
-from ._base import QueryStrategy
+from ._base import QueryStrategy, top_scores
 
 
 class EOALQuery(QueryStrategy):
@@ -99,12 +99,12 @@ class EOALQuery(QueryStrategy):
         X_in, codes_in, X_ood = labelled_in_and_ood(learner)
         n_known = _n_classes(learner, fitted_estimator(learner))
         labelled = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
-        scaler = StandardScaler().fit(model_embedding(learner, labelled))
-        emb_in = scaler.transform(model_embedding(learner, X_in))
+        emb_labelled = model_embedding(learner, labelled)
+        scaler = StandardScaler().fit(emb_labelled)
+        emb_labelled = scaler.transform(emb_labelled)
+        emb_in = emb_labelled[: len(X_in)]
+        emb_ood = emb_labelled[len(X_in) :] if len(X_ood) else None
         pool = scaler.transform(model_embedding(learner, X_pool))
-        emb_ood = None
-        if len(X_ood):
-            emb_ood = scaler.transform(model_embedding(learner, X_ood))
 
         in_class = self._one_vs_all(emb_in, codes_in, emb_ood, pool)
         score = -entropy_informativeness(
@@ -113,7 +113,7 @@ class EOALQuery(QueryStrategy):
         if emb_ood is not None:
             score += self._open_entropy(emb_ood, pool, n_known, rng)
         accepted = in_class.max(axis=1) >= 0.5
-        order = _rank(score, rng)
+        order, _ = top_scores(score, len(score), rng)
         first = order[accepted[order]]
         if self.diversity and len(first) > 1:
             n_groups = min(n_known, n_instances, len(first))
@@ -142,10 +142,6 @@ class EOALQuery(QueryStrategy):
         centres = _kmeans(emb_ood, n_clusters, rng).cluster_centers_
         closeness = softmax(-pairwise_distances(pool, centres), axis=1)
         return entropy_informativeness(closeness) / np.log(n_clusters)
-
-
-def _rank(score, rng):
-    return np.lexsort((rng.permutation(len(score)), -score))
 
 
 def _take_turns(embedding, ranked, n_clusters, rng):
