@@ -51,10 +51,14 @@ from ._selector import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accur
 from ._skactiveml import SkactivemlQuery
 from ._strategies._badge import BadgeQuery
 from ._strategies._base import QueryStrategy
+from ._strategies._ccal import CCALQuery
 from ._strategies._coreset import CoreSetQuery
+from ._strategies._eoal import EOALQuery
 from ._strategies._learning_loss import LearningLossQuery
+from ._strategies._lfosa import LfOSAQuery
 from ._strategies._meta_query import MQNetQuery, PurityInformativenessQuery
 from ._strategies._random import RandomQuery
+from ._strategies._similar import SimilarQuery
 from ._strategies._uncertainty import UncertaintyQuery
 
 __version__ = "0.1.0.dev0"
@@ -66,11 +70,14 @@ __all__ = [
     "ActiveLearner",
     "BackboneModule",
     "BadgeQuery",
+    "CCALQuery",
     "CIFAR10_CLASSES",
     "CoreSetQuery",
+    "EOALQuery",
     "LearningLossModule",
     "LearningLossNet",
     "LearningLossQuery",
+    "LfOSAQuery",
     "LossPredictionModule",
     "MLPModule",
     "MQNetQuery",
@@ -83,6 +90,7 @@ __all__ = [
     "QueryStrategy",
     "RandomQuery",
     "ResNet18Module",
+    "SimilarQuery",
     "SkactivemlQuery",
     "SmallCNNModule",
     "TargetNet",

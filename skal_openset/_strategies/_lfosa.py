@@ -1,0 +1,224 @@
+"""LfOSA: query what a (K+1)-class detector most likely calls IN (Ning et al. 2022)."""
+
+import warnings
+from numbers import Real
+
+import joblib
+import numpy as np
+import torch.nn.functional as F
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from .._inference import predict_logits
+from .._model_scores import (
+    _final_input,
+    _n_classes,
+    fitted_estimator,
+    labelled_in_and_ood,
+    split_pipeline,
+)
+from .._models import LearningLossNet, TargetNet
+from ._base import QueryStrategy, top_scores
+
+
+class TemperatureCrossEntropy(nn.Module):
+    """Cross-entropy of ``logits / T``; one temperature for IN rows, one for OOD rows.
+
+    Parameters
+    ----------
+    ood_class : int
+        The target index of the OOD class (K).
+    known_T, unknown_T : float
+        Temperature of rows whose target is a known class, and of OOD rows.
+    """
+
+    def __init__(self, ood_class, known_T=0.5, unknown_T=2.0):
+        super().__init__()
+        self.ood_class = ood_class
+        self.known_T = known_T
+        self.unknown_T = unknown_T
+
+    def forward(self, logits, target):
+        is_ood = (target == self.ood_class).to(logits.dtype)
+        T = self.known_T + (self.unknown_T - self.known_T) * is_ood
+        return F.cross_entropy(logits / T.unsqueeze(1), target)
+
+
+class LfOSAQuery(QueryStrategy):
+    """Query the pool examples a (K+1)-class detector most likely sees as IN.
+
+    Each query trains a *detector*: a fresh copy of the learner's net with
+    K+1 outputs, on the labelled IN examples (classes ``0..K-1``) and the
+    labelled OOD examples (class K), with the cross-entropy of
+    ``logits / T`` (``known_T`` for IN rows, ``unknown_T`` for OOD rows; a
+    low temperature sharpens the activations of known classes). Every pool
+    example gets its detector's *maximum activation value* (its largest
+    logit) and predicted class. Per predicted known class, a 2-component
+    Gaussian mixture is fitted on those values; the posterior of the
+    component with the larger mean is the example's probability of being IN
+    of its predicted class. Examples predicted as OOD (class K) get 0. The
+    highest probabilities are queried; that probability is the score.
+
+    Parameters
+    ----------
+    known_T : float, default=0.5
+        Training temperature of labelled IN rows (the paper's T).
+    unknown_T : float, default=2.0
+        Training temperature of labelled OOD rows (the official code's
+        ``--unknown-T`` default).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the detector's training, the mixtures' initialisation and ties.
+
+    Attributes
+    ----------
+    detector_ : classifier
+        The (K+1)-class net (or pipeline) trained for the last labelled set.
+    mixtures_ : dict of int to GaussianMixture
+        The mixture of each predicted known class, fitted on the last pool.
+
+    Notes
+    -----
+    Differences from the official code (``ningkp/LfOSA``, ``Sampling.py``,
+    ``AV_sampling_temperature``):
+
+    - the detector is a copy of the learner's own net (architecture and
+      training parameters), not a separate ResNet-18, and is trained without
+      the centre loss; the learner's classifier plays the paper's target
+      model;
+    - a predicted class with fewer than 2 pool examples has no mixture: the
+      official code never queries those examples, here they score 0 and come
+      last;
+    - the detector is retrained only when the labelled set changes, so
+      repeated queries on one labelled set share it.
+
+    LfOSA needs a net whose output size can be changed: a :class:`TargetNet`
+    whose module takes ``n_classes`` (``make_mlp_classifier``,
+    ``make_cnn_classifier``, ``make_resnet18_classifier``, without
+    ``learning_loss``), possibly at the end of a pipeline. Any other
+    classifier is rejected when the learner is fitted.
+
+    :meth:`in_probability` is the LfOSA score as a function
+    ``(learner, X) -> (n,)``, e.g. as MQ-Net's purity:
+    ``MQNetQuery(purity=LfOSAQuery(random_state=0).in_probability)``.
+
+    References
+    ----------
+    .. [1] K.-P. Ning, X. Zhao, Y. Li and S.-J. Huang, "Active Learning for
+       Open-set Annotation", CVPR 2022.
+    """
+
+    _parameter_constraints = {
+        **QueryStrategy._parameter_constraints,
+        "known_T": [Interval(Real, 0, None, closed="neither")],
+        "unknown_T": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, known_T=0.5, unknown_T=2.0, random_state=None):
+        self.known_T = known_T
+        self.unknown_T = unknown_T
+        self.random_state = random_state
+
+    def _check_estimator(self, estimator):
+        net = split_pipeline(estimator)[1]
+        if (
+            not isinstance(net, TargetNet)
+            or isinstance(net, LearningLossNet)
+            or "module__n_classes" not in net.get_params()
+        ):
+            raise ValueError(
+                "LfOSAQuery trains a (K+1)-class copy of the learner's net, so it "
+                "needs a TargetNet whose module takes n_classes (make_mlp_classifier, "
+                "make_cnn_classifier or make_resnet18_classifier without "
+                f"learning_loss); got {type(net).__name__}. With another classifier "
+                "use e.g. SimilarQuery, CCALQuery or EOALQuery."
+            )
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        return top_scores(self._fit(learner, X_pool, rng), n_instances, rng)
+
+    def in_probability(self, learner, X):
+        """LfOSA's probability that each row of `X` is IN of its predicted class.
+
+        Trains the detector and fits the mixtures on `X` when the learner's
+        labelled set differs from the last one seen; otherwise reuses both
+        (so MQ-Net's update scores its query set on the scale of the pool it
+        was chosen from: call it on the pool first).
+
+        Parameters
+        ----------
+        learner : ActiveLearner or modAL learner
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        probability : ndarray of shape (n_samples,)
+        """
+        self._validate_params()
+        if getattr(self, "_labelled_key", None) != _labelled_key(learner):
+            return self._fit(learner, X, check_random_state(self.random_state))
+        return self._posterior(*self._activations(X))
+
+    def _fit(self, learner, X_pool, rng):
+        """Train the detector (unless cached) and the mixtures on `X_pool`."""
+        self._check_estimator(fitted_estimator(learner))
+        detector_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        key = _labelled_key(learner)
+        if getattr(self, "_labelled_key", None) != key:
+            self.detector_ = self._train_detector(learner, detector_seed)
+            self._labelled_key = key
+        values, predicted = self._activations(X_pool)
+        self.mixtures_ = {}
+        for c in np.unique(predicted[predicted < self._n_known]):
+            rows = values[predicted == c].reshape(-1, 1)
+            if len(rows) < 2:
+                continue
+            # The paper's settings; 10 iterations rarely converge.
+            mixture = GaussianMixture(
+                2, max_iter=10, tol=1e-2, reg_covar=5e-4, random_state=mixture_seed
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self.mixtures_[int(c)] = mixture.fit(rows)
+        return self._posterior(values, predicted)
+
+    def _train_detector(self, learner, seed):
+        X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+        k = _n_classes(learner, fitted_estimator(learner))
+        self._n_known = k
+        detector = clone(fitted_estimator(learner))
+        split_pipeline(detector)[1].set_params(
+            module__n_classes=k + 1,
+            classes=np.arange(k + 1),
+            criterion=TemperatureCrossEntropy,
+            criterion__ood_class=k,
+            criterion__known_T=self.known_T,
+            criterion__unknown_T=self.unknown_T,
+            random_state=int(seed),
+        )
+        X = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
+        y = np.concatenate([codes_in, np.full(len(X_ood), k)])
+        return detector.fit(X, y)
+
+    def _activations(self, X):
+        """Maximum activation value and predicted class of each row (K = OOD)."""
+        net, X_net = _final_input(self.detector_, X)
+        logits = predict_logits(net, X_net).astype(np.float64)
+        return logits.max(axis=1), logits.argmax(axis=1)
+
+    def _posterior(self, values, predicted):
+        probability = np.zeros(len(values))
+        for c, mixture in self.mixtures_.items():
+            rows = predicted == c
+            if rows.any():
+                posterior = mixture.predict_proba(values[rows].reshape(-1, 1))
+                probability[rows] = posterior[:, np.argmax(mixture.means_.ravel())]
+        return probability
+
+
+def _labelled_key(learner):
+    X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+    return joblib.hash((X_in, codes_in, X_ood))

@@ -1,0 +1,313 @@
+"""The open-set baselines (LfOSA, SIMILAR, CCAL, EOAL): the shared strategy
+template, then each one's scores against an independent computation."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import logsumexp, softmax, xlogy
+from sklearn.decomposition import PCA
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler, normalize
+from test_strategies import (  # noqa: F401  (fixtures are used by name)
+    K,
+    Case,
+    StrategyTemplate,
+    _fitted_learner,
+    _net,
+    any_learner,
+    empirical_cdf,
+    estimator_kind,
+    expected_embedding,
+    learner,
+    pool,
+    unlabelled,
+)
+
+from skal_openset import (
+    ActiveLearner,
+    CCALQuery,
+    EOALQuery,
+    LfOSAQuery,
+    MQNetQuery,
+    SimilarQuery,
+    make_mlp_classifier,
+)
+from skal_openset._strategies._lfosa import TemperatureCrossEntropy
+
+
+def _labelled(learner):
+    is_in = learner.y_labelled_ != learner.ood_label
+    return (
+        learner.X_labelled_[is_in],
+        learner.y_labelled_[is_in],
+        learner.X_labelled_[~is_in],
+    )
+
+
+# --------------------------------------------------------------------- LfOSA
+
+
+def lfosa_posterior(strategy, X):
+    """IN probability from the detector's logits and the mixtures' parameters."""
+    module = strategy.detector_.module_.eval()
+    with torch.no_grad():
+        logits = module(torch.from_numpy(np.asarray(X, np.float32))).numpy()
+    values, predicted = logits.max(axis=1).astype(np.float64), logits.argmax(axis=1)
+    probability = np.zeros(len(X))
+    for c, mixture in strategy.mixtures_.items():
+        rows = predicted == c
+        mean = mixture.means_.ravel()
+        var = mixture.covariances_.ravel()
+        v = values[rows, None]
+        log_density = (
+            np.log(mixture.weights_)
+            - 0.5 * np.log(2 * np.pi * var)
+            - (v - mean) ** 2 / (2 * var)
+        )
+        posterior = np.exp(log_density - logsumexp(log_density, axis=1, keepdims=True))
+        probability[rows] = posterior[:, np.argmax(mean)]
+    return probability, predicted
+
+
+class TestLfOSAQuery(StrategyTemplate):
+    @pytest.fixture
+    def case(self, learner):
+        return Case(lambda seed: LfOSAQuery(random_state=seed), learner)
+
+    def expected_scores(self, strategy, learner, X_pool):
+        return lfosa_posterior(strategy, X_pool)[0]
+
+    def test_detector_has_an_ood_class_and_learns_it(self, learner, pool):
+        strategy = LfOSAQuery(random_state=0)
+        strategy(learner, pool, n_instances=5)
+        assert strategy.detector_.module_.head.out_features == K + 1
+        _, _, X_ood = _labelled(learner)
+        _, predicted = lfosa_posterior(strategy, X_ood)
+        assert np.mean(predicted == K) > 0.5
+
+    def test_rows_predicted_ood_score_zero(self, learner, pool):
+        strategy = LfOSAQuery(random_state=0)
+        strategy(learner, pool, n_instances=5)
+        probability, predicted = lfosa_posterior(strategy, pool)
+        assert np.any(predicted == K)
+        np.testing.assert_array_equal(
+            strategy.in_probability(learner, pool)[predicted == K], 0.0
+        )
+        assert K not in strategy.mixtures_
+
+    def test_temperature_cross_entropy(self):
+        rng = np.random.RandomState(0)
+        logits, target = rng.randn(6, K + 1), np.array([0, K, 2, K, 1, 3])
+        T = np.where(target == K, 2.0, 0.5)[:, None]
+        scaled = logits / T
+        expected = np.mean(
+            logsumexp(scaled, axis=1) - scaled[np.arange(6), target]
+        )
+        loss = TemperatureCrossEntropy(K, known_T=0.5, unknown_T=2.0)(
+            torch.from_numpy(logits), torch.from_numpy(target)
+        )
+        assert loss.item() == pytest.approx(expected, rel=1e-10)
+
+    @pytest.mark.parametrize(
+        "estimator",
+        [
+            lambda: RandomForestClassifier(n_estimators=5),
+            lambda: _net(learning_loss=True),
+        ],
+    )
+    def test_rejects_a_classifier_without_a_resizable_net_at_fit(
+        self, split, estimator
+    ):
+        X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+        with pytest.raises(ValueError, match="LfOSAQuery trains a \\(K\\+1\\)-class"):
+            ActiveLearner(estimator(), LfOSAQuery()).fit(X0, y0)
+
+    def test_lfosa_score_as_mqnet_purity(self, split, unlabelled, pool):
+        mq = MQNetQuery(purity=LfOSAQuery(random_state=0).in_probability)
+        mq_learner = _fitted_learner(split, mq.set_params(random_state=0))
+        idx, X_query = mq_learner.query(pool, n_instances=30)
+        mq = mq_learner.query_strategy_  # the learner's clone, with its state
+        purity = mq.purity.__self__.in_probability(mq_learner, pool)
+        np.testing.assert_allclose(
+            mq.pool_meta_input_[:, 0],
+            empirical_cdf(purity[:, None], purity[:, None]).ravel(),
+        )
+        y_query = split.y_pool[unlabelled[idx]]
+        assert 0 < np.sum(y_query == -1) < len(y_query)
+        mq_learner.teach(X_query, y_query)  # update reuses the pool's mixtures
+        assert hasattr(mq_learner.query_strategy_, "selector_")
+        rest = np.setdiff1d(np.arange(len(pool)), idx)
+        indices, _ = mq_learner.query(pool[rest], n_instances=10)
+        assert len(np.unique(indices)) == 10
+
+
+# ------------------------------------------------------------------- SIMILAR
+
+
+def flcmi(S_pool_batch, query_cap, private):
+    cover = S_pool_batch.max(axis=1) if S_pool_batch.shape[1] else 0.0 * query_cap
+    return np.maximum(np.minimum(cover, query_cap) - private, 0.0).sum()
+
+
+def kernel(A, B):
+    return (1.0 + normalize(A) @ normalize(B).T) / 2.0
+
+
+class TestSimilarQuery(StrategyTemplate):
+    top_k = False
+
+    @pytest.fixture
+    def case(self, any_learner):
+        return Case(lambda seed: SimilarQuery(random_state=seed), any_learner)
+
+    @pytest.mark.parametrize("eta, nu", [(1.0, 1.0), (0.8, 0.5)])
+    def test_greedy_against_brute_force(self, learner, pool, eta, nu):
+        X = pool[:14]
+        indices, gains = SimilarQuery(eta=eta, nu=nu, random_state=0)(
+            learner, X, n_instances=6
+        )
+        X_in, _, X_ood = _labelled(learner)
+        emb = expected_embedding(learner, X).astype(np.float64)
+        S = kernel(emb, emb)
+        q = eta * kernel(emb, expected_embedding(learner, X_in)).max(axis=1)
+        p = nu * kernel(emb, expected_embedding(learner, X_ood)).max(axis=1)
+        chosen = []
+        for index, gain in zip(indices, gains):
+            base = flcmi(S[:, chosen], q, p)
+            brute = np.array(
+                [flcmi(S[:, chosen + [j]], q, p) - base for j in range(len(X))]
+            )
+            brute[chosen] = -np.inf
+            assert gain == pytest.approx(brute[index], rel=1e-5, abs=1e-6)
+            assert gain >= brute.max() - 1e-5
+            chosen.append(int(index))
+
+    def test_prefers_copies_of_labelled_in_over_copies_of_labelled_ood(self, learner):
+        X_in, _, X_ood = _labelled(learner)
+        X = np.concatenate([X_ood[:5], X_in[:1]])
+        indices, _ = SimilarQuery(random_state=0)(learner, X, n_instances=1)
+        assert indices[0] == 5
+
+
+# ---------------------------------------------------------------------- CCAL
+
+
+def ccal_class_scores(F_pool, F_in, codes, k=100.0, t=0.9):
+    """CCAL's per-class scores, row by row."""
+    def min_max(v):
+        return (v - v.min()) / (v.max() - v.min())
+
+    F_pool, F_in = F_pool.astype(np.float64), F_in.astype(np.float64)
+    cos = normalize(F_pool) @ normalize(F_in).T
+    semantic = min_max(cos.max(axis=1))
+    semantic = (1 - np.exp(-k * (semantic - t))) / (1 + np.exp(-k * (semantic - t)))
+    scores = []
+    for c in np.unique(codes):
+        anchors = normalize(F_in[codes == c])
+        raw = []
+        for row in normalize(F_pool):
+            sims = anchors @ row
+            a, b = np.argsort(-sims)[:2]
+            raw.append(2 * sims[a] - sims[b] + anchors[a] @ anchors[b])
+        scores.append(semantic + 1 - min_max(np.array(raw)))
+    return scores
+
+
+class TestCCALQuery(StrategyTemplate):
+    ordered = False
+    top_k = False
+
+    @pytest.fixture
+    def case(self, any_learner):
+        return Case(lambda seed: CCALQuery(random_state=seed), any_learner)
+
+    @pytest.mark.parametrize("n_instances", [4, 9])
+    def test_classes_take_turns_by_their_scores(self, learner, pool, n_instances):
+        X_in, y_in, _ = _labelled(learner)
+        strategy = CCALQuery(features=lambda X: X * 2.0, random_state=0)
+        indices, scores = strategy(learner, pool, n_instances=n_instances)
+        expected = ccal_class_scores(pool, X_in, y_in)
+        per_class = -(-n_instances // K)
+        taken = []
+        for c, score in enumerate(expected):
+            order = [i for i in np.argsort(-score, kind="stable") if i not in taken]
+            taken += order[: min(per_class, n_instances - len(taken))]
+        np.testing.assert_array_equal(indices, taken)
+        owner = np.repeat(np.arange(K), per_class)[:n_instances]
+        np.testing.assert_allclose(
+            scores, [expected[c][i] for c, i in zip(owner, indices)], rtol=1e-6
+        )
+
+    def test_a_fitted_transformer_serves_as_features(self, learner, pool):
+        pca = PCA(8, random_state=0).fit(pool)
+        a = CCALQuery(features=pca, random_state=0)(learner, pool, n_instances=8)
+        b = CCALQuery(features=pca.transform, random_state=0)(
+            learner, pool, n_instances=8
+        )
+        np.testing.assert_array_equal(a[0], b[0])
+
+    def test_features_with_wrong_rows_are_rejected(self, learner, pool):
+        with pytest.raises(ValueError, match="one feature row per example"):
+            CCALQuery(features=lambda X: X[:3])(learner, pool, n_instances=2)
+
+
+# ---------------------------------------------------------------------- EOAL
+
+
+def eoal_scores(learner, X, open_set):
+    """-H_c (mean binary entropy of the heads, bits) + H_o (every OOD row a centre)."""
+    X_in, y_in, X_ood = _labelled(learner)
+    emb = lambda A: expected_embedding(learner, A)  # noqa: E731
+    scaler = StandardScaler().fit(emb(np.concatenate([X_in, X_ood])))
+    E_in, E_ood, E = (scaler.transform(emb(A)) for A in (X_in, X_ood, X))
+    train = np.concatenate([E_in, E_ood])
+    target = np.concatenate([y_in, np.full(len(E_ood), -1)])
+    p = np.column_stack(
+        [
+            LogisticRegression(solver="liblinear")
+            .fit(train, target == c)
+            .predict_proba(E)[:, 1]
+            for c in range(K)
+        ]
+    )
+    closed = -(xlogy(p, p) + xlogy(1 - p, 1 - p)).mean(axis=1) / np.log(2)
+    score = -closed
+    if open_set:
+        d = np.linalg.norm(E[:, None, :] - E_ood[None, :, :], axis=2)
+        w = softmax(-d, axis=1)
+        score += -xlogy(w, w).sum(axis=1) / np.log(len(E_ood))
+    return score, p.max(axis=1) >= 0.5
+
+
+class TestEOALQuery(StrategyTemplate):
+    ordered = False
+    top_k = False
+
+    @pytest.fixture
+    def case(self, any_learner):
+        return Case(lambda seed: EOALQuery(random_state=seed), any_learner)
+
+    @pytest.mark.parametrize("clusters, open_set", [(1, False), (10_000, True)])
+    def test_entropies_against_an_independent_computation(
+        self, learner, pool, clusters, open_set
+    ):
+        strategy = EOALQuery(
+            n_unknown_clusters=clusters, diversity=False, random_state=0
+        )
+        indices, scores = strategy(learner, pool, n_instances=len(pool))
+        expected, accepted = eoal_scores(learner, pool, open_set)
+        np.testing.assert_allclose(scores, expected[indices], rtol=1e-4, atol=1e-6)
+        # The accepted rows first, each group by score.
+        n_accepted = accepted.sum()
+        assert 0 < n_accepted < len(pool)
+        assert accepted[indices[:n_accepted]].all()
+        for group in (scores[:n_accepted], scores[n_accepted:]):
+            assert np.all(np.diff(group) <= 1e-9)
+
+    def test_diversity_changes_the_batch_but_not_its_best_row(self, learner, pool):
+        plain = EOALQuery(diversity=False, random_state=0)(learner, pool, n_instances=K)
+        diverse = EOALQuery(random_state=0)(learner, pool, n_instances=K)
+        # The best row leads either way; the rest come from other clusters.
+        assert diverse[0][0] == plain[0][0]
+        assert not np.array_equal(np.sort(plain[0]), np.sort(diverse[0]))
