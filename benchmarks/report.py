@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy.stats import rankdata  # noqa: E402
 
 from openset_benchmark import ABLATIONS  # noqa: E402
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
@@ -171,12 +172,12 @@ def _paired_rank_lines(records, strategies):
         accuracy = [
             finals[(dataset, noise, trial, s)]["test_accuracy"] for s in present
         ]
-        order = np.argsort(np.argsort(-np.array(accuracy), kind="stable"))
-        for s, rank in zip(present, order + 1):
+        # Tied strategies share the average of their ranks.
+        for s, rank in zip(present, rankdata(-np.array(accuracy))):
             ranks.setdefault(noise, {}).setdefault(s, []).append(rank)
     lines = [
         "Mean rank of the final accuracy within each (dataset, trial), i.e. on the "
-        "same class split (1 = best; ties broken by strategy order):",
+        "same class split (1 = best; tied strategies share their average rank):",
         "",
         "| noise | " + " | ".join(strategies) + " |",
         "| --- |" + " --- |" * len(strategies),
