@@ -15,6 +15,7 @@ from ._informativeness import (
     margin_informativeness,
 )
 from ._purity import (
+    cosine_purity,
     energy_purity,
     knn_contrast_purity,
     knn_purity,
@@ -65,10 +66,10 @@ def _mahalanobis(learner, X):
     return mahalanobis_purity(embed(net, X), emb_in, y_in)
 
 
-def _knn(learner, X):
+def _knn(learner, X, score=knn_purity):
     net = fitted_estimator(learner)
     emb_in, _, _ = _labelled_embeddings(learner, net)
-    return knn_purity(embed(net, X), emb_in)
+    return score(embed(net, X), emb_in)
 
 
 def _knn_contrast(learner, X):
@@ -83,6 +84,7 @@ PURITY_SCORES = {
     "mahalanobis": _mahalanobis,
     "knn": _knn,
     "knn_contrast": _knn_contrast,
+    "cosine": lambda lrn, X: _knn(lrn, X, cosine_purity),
 }
 
 INFORMATIVENESS_SCORES = {

@@ -492,7 +492,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         )
 
 
-def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
+def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None, groups=None):
     """Fraction of pairs with different targets that the scores order correctly.
 
     Also known as the concordance index. Pairs tied in `y_score` count one
@@ -506,6 +506,9 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
         Scores to evaluate.
     sample_weight : array-like of shape (n_samples,), default=None
         Pair ``(i, j)`` is weighted by ``sample_weight[i] * sample_weight[j]``.
+    groups : array-like of shape (n_samples,), default=None
+        If given, pairs across groups count only when one side has target 0,
+        as in :meth:`MetaQueryNetSelector.fit`.
 
     Returns
     -------
@@ -542,6 +545,9 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
             f"sample_weight has shape {weight.shape} but y_true has "
             f"{y_true.shape}: give one weight per row."
         )
+    if groups is not None:
+        groups = column_or_1d(groups)
+        check_consistent_length(y_true, groups)
     checked = (("y_true", y_true), ("y_score", y_score), ("sample_weight", weight))
     for name, values in checked:
         if not np.isfinite(values).all():
@@ -557,6 +563,12 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
         true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
         score_sign = np.sign(y_score[start:stop, None] - y_score[None, :])
         pair_weight = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
+        if groups is not None:
+            pair_weight *= (
+                (groups[start:stop, None] == groups[None, :])
+                | (y_true[start:stop, None] == 0)
+                | (y_true[None, :] == 0)
+            )
         agreement = np.where(score_sign == 0, 0.5, true_sign * score_sign > 0)
         concordant += (agreement * pair_weight).sum()
         total += pair_weight.sum()

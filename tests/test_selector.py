@@ -373,3 +373,16 @@ def test_pairwise_ranking_accuracy_rejects_bad_input():
     selector = MetaQueryNetSelector(max_epochs=2, random_state=0).fit(Z, y)
     with pytest.raises(ValueError, match="sample_weight has shape"):
         selector.score(Z, y, sample_weight=np.ones(29))
+
+
+def test_pairwise_ranking_accuracy_with_groups_matches_a_loop():
+    rng = np.random.RandomState(9)
+    y = np.where(rng.rand(40) < 0.3, 0.0, rng.uniform(0.1, 3, 40))
+    s, g = rng.uniform(0, 1, 40), rng.randint(0, 3, 40)
+    num = den = 0.0
+    for i in range(40):
+        for j in range(40):
+            if y[i] > y[j] and (g[i] == g[j] or y[j] == 0):
+                den += 1
+                num += 1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0
+    assert pairwise_ranking_accuracy(y, s, groups=g) == pytest.approx(num / den)
