@@ -302,10 +302,14 @@ def ablation_section(results):
             "purity and informativeness scores (Table 2: `input=purity+"
             "informativeness`); a random labelled sample instead of the query set "
             "as the self-validation set (Table 3: `random-validation`); no skyline "
-            "constraint (Table 4: `no-skyline`); each of this library's changes "
+            "constraint (Table 4: `no-skyline`); no meta-model, `update` does "
+            "nothing (`no-meta-model`); each of this library's changes "
             "undone: the paper's `exp(z)` meta-input (`exp_zscore`), training on the "
             "latest query set only (`no-accumulate`), the top-k batch "
-            "(`no-diversity`), and all three (`paper`). Final accuracy (%):",
+            "(`no-diversity`), and all three (`exp-z+latest+top-k`); in-distribution "
+            "pairs ranked across rounds (`all-pairs`); the batch kept within the "
+            "skyline as a set (`batch-skyline`); P+I kept unless the selector "
+            "wins held-out pairs (`validate-selector`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),
             "",
@@ -329,7 +333,14 @@ def ablation_section(results):
 
 def per_round_section(results, suite):
     """Table 5: P+I, P*I and MQ-Net accuracy per round."""
-    compared = ("P+I", "P*I", "MQ-Net (paper)", "MQ-Net")
+    compared = (
+        "P+I",
+        "P*I",
+        "MQ-Net (paper preset)",
+        "MQ-Net (exp-z+latest+top-k)",
+        "MQ-Net (no meta-model)",
+        "MQ-Net",
+    )
     records, _ = load_cells(results, suite)
     records = [r for r in records if r["strategy"] in compared]
     if not records:
@@ -389,8 +400,12 @@ def write_report(results):
     lines = [
         "# Open-set active learning benchmarks (CPU)",
         "",
-        "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper)` "
-        "is the paper's configuration. What these tables say, and why: "
+        "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper "
+        "preset)` is `MQNetQuery.paper()`, the paper's configuration as closely as "
+        "the target model allows; `MQ-Net (exp-z+latest+top-k)` is the defaults "
+        "with the exp(z) meta-input, the latest query set only and a top-k batch; "
+        "`MQ-Net (no meta-model)` is the defaults with an `update` that does "
+        "nothing (P+I every round). What these tables say, and why: "
         "[FINDINGS.md](FINDINGS.md) (written by hand from this run).",
         "",
     ]

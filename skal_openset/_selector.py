@@ -102,8 +102,8 @@ class _PairChunks:
 
     ``sign[a, j]`` is +1 where row ``a`` of the chunk must score above row
     ``j``, -1 where below and 0 for ties (no preference) and for pairs that
-    ``groups`` excludes; ``weight`` is the pair weight ``w_a * w_j`` on the
-    remaining pairs, normalised to sum to one over all chunks (``total`` is
+    ``groups`` excludes; ``weight`` is the pair weight ``w_a * w_j`` (times
+    ``|y_a - y_j|`` with ``gap=True``) on the remaining pairs, normalised to sum to one over all chunks (``total`` is
     the sum before normalising, 0 if no pair is left). Chunks are computed
     once and kept while the whole pair matrix is small; larger problems
     recompute them on every pass to bound memory.
@@ -111,8 +111,9 @@ class _PairChunks:
 
     _CACHE_LIMIT = 2**24  # pair-matrix elements kept in memory between passes
 
-    def __init__(self, y, w, chunk_size, groups=None):
+    def __init__(self, y, w, chunk_size, groups=None, gap=False):
         self.y, self.w, self.chunk_size, self.groups = y, w, chunk_size, groups
+        self.gap = gap
         self.total = float(sum(weight.sum() for _, _, weight in self._compute(1.0)))
         self.scale = 1.0 / self.total if self.total > 0 else 0.0
         self.cache = (
@@ -133,6 +134,9 @@ class _PairChunks:
                     | (self.y[None, :] == 0)
                 )
             weight = sign.abs() * self.w[rows, None] * self.w[None, :] * scale
+            if self.gap:
+                difference = (self.y[rows, None] - self.y[None, :]).abs()
+                weight = weight * difference.to(weight.dtype)
             yield rows, sign, weight
 
     def __iter__(self):
@@ -176,6 +180,11 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     lr_decay_epoch : int or None, default=None
         If an int, the learning rate is multiplied by 0.1 from this epoch on
         (the authors' code: epoch 50 of 100).
+    pair_weight : {"uniform", "target_gap"}, default="uniform"
+        Weight of a pair in the ranking loss: the same for every pair (Eq. 3
+        of the paper), or proportional to the difference of the two targets,
+        so that mis-ordering an example of tiny loss below an OOD example
+        costs little and mis-ordering a large loss costs much.
     pair_chunk_size : int, default=2048
         Rows of the ``n x n`` pair matrix processed at once; bounds memory
         at about ``pair_chunk_size * n`` elements for large ``n``.
@@ -243,6 +252,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "lr_decay_epoch": [Interval(Integral, 1, None, closed="left"), None],
+        "pair_weight": [StrOptions({"uniform", "target_gap"})],
         "pair_chunk_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -259,6 +269,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         optimizer="adam",
         batch_size=None,
         lr_decay_epoch=None,
+        pair_weight="uniform",
         pair_chunk_size=2048,
         device="cpu",
         random_state=None,
@@ -272,6 +283,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.lr_decay_epoch = lr_decay_epoch
+        self.pair_weight = pair_weight
         self.pair_chunk_size = pair_chunk_size
         self.device = device
         self.random_state = random_state
@@ -340,7 +352,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         y_t = torch.tensor(y, device=device)  # double: close targets stay untied
         w_t = torch.tensor(sample_weight, dtype=torch.float32, device=device)
         g_t = None if groups is None else torch.tensor(groups, device=device)
-        pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t)
+        gap = self.pair_weight == "target_gap"
+        pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
         if pairs.total == 0:
             warnings.warn(
                 "The target offers no pair to rank among the rows with positive "
@@ -379,6 +392,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                             w_t[rows],
                             self.pair_chunk_size,
                             None if g_t is None else g_t[rows],
+                            gap,
                         ),
                         optimizer,
                         step=True,
@@ -492,7 +506,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         )
 
 
-def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None, groups=None):
+def pairwise_ranking_accuracy(
+    y_true, y_score, *, sample_weight=None, groups=None, pair_weight="uniform"
+):
     """Fraction of pairs with different targets that the scores order correctly.
 
     Also known as the concordance index. Pairs tied in `y_score` count one
@@ -509,6 +525,10 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None, groups=Non
     groups : array-like of shape (n_samples,), default=None
         If given, pairs across groups count only when one side has target 0,
         as in :meth:`MetaQueryNetSelector.fit`.
+    pair_weight : {"uniform", "target_gap"}, default="uniform"
+        With ``"target_gap"`` each pair also counts in proportion to the
+        difference of its targets: the share of the total target gap that
+        the scores order correctly.
 
     Returns
     -------
@@ -545,6 +565,10 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None, groups=Non
             f"sample_weight has shape {weight.shape} but y_true has "
             f"{y_true.shape}: give one weight per row."
         )
+    if pair_weight not in ("uniform", "target_gap"):
+        raise ValueError(
+            f"pair_weight must be 'uniform' or 'target_gap', got {pair_weight!r}."
+        )
     if groups is not None:
         groups = column_or_1d(groups)
         check_consistent_length(y_true, groups)
@@ -562,14 +586,16 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None, groups=Non
         stop = start + chunk
         true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
         score_sign = np.sign(y_score[start:stop, None] - y_score[None, :])
-        pair_weight = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
+        pairs = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
+        if pair_weight == "target_gap":
+            pairs *= np.abs(y_true[start:stop, None] - y_true[None, :])
         if groups is not None:
-            pair_weight *= (
+            pairs *= (
                 (groups[start:stop, None] == groups[None, :])
                 | (y_true[start:stop, None] == 0)
                 | (y_true[None, :] == 0)
             )
         agreement = np.where(score_sign == 0, 0.5, true_sign * score_sign > 0)
-        concordant += (agreement * pair_weight).sum()
-        total += pair_weight.sum()
+        concordant += (agreement * pairs).sum()
+        total += pairs.sum()
     return concordant / total if total > 0 else float("nan")

@@ -386,3 +386,34 @@ def test_pairwise_ranking_accuracy_with_groups_matches_a_loop():
                 den += 1
                 num += 1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0
     assert pairwise_ranking_accuracy(y, s, groups=g) == pytest.approx(num / den)
+
+
+def test_target_gap_weighting_of_the_metric_matches_a_loop():
+    rng = np.random.RandomState(10)
+    y, s = rng.uniform(0, 3, 30), rng.uniform(0, 1, 30)
+    num = den = 0.0
+    for i in range(30):
+        for j in range(30):
+            if y[i] > y[j]:
+                den += y[i] - y[j]
+                num += (y[i] - y[j]) * (s[i] > s[j])
+    accuracy = pairwise_ranking_accuracy(y, s, pair_weight="target_gap")
+    assert accuracy == pytest.approx(num / den)
+    with pytest.raises(ValueError, match="pair_weight"):
+        pairwise_ranking_accuracy(y, s, pair_weight="gap")
+
+
+def test_target_gap_loss_weights_each_hinge_by_the_gap():
+    Z = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]])
+    y = np.array([0.0, 0.0, 1.0, 3.0])
+    selector = MetaQueryNetSelector(
+        max_epochs=1, pair_weight="target_gap", random_state=0
+    ).fit(Z, y)
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        phi = MonotoneMLP(2, 64).double()(torch.as_tensor(Z)).numpy()
+    gap = np.abs(y[:, None] - y[None, :])
+    hinge = np.maximum(0, 1 - np.sign(y[:, None] - y[None, :]) * (phi[:, None] - phi))
+    expected = (hinge * gap).sum() / gap.sum()
+    assert selector.loss_curve_[0] == pytest.approx(expected, rel=1e-4)

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
 from sklearn.base import clone
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics import pairwise_distances, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 
 from skal_openset import (
@@ -28,6 +29,7 @@ from skal_openset import (
     RandomQuery,
     UncertaintyQuery,
     embed,
+    knn_contrast_purity,
     learning_loss_or_confidence,
     mahalanobis_purity,
     make_mlp_classifier,
@@ -895,3 +897,43 @@ def test_batch_skyline_leaves_out_no_dominating_example(taught, pool):
         for i in indices
     ]
     assert not any(dominated)
+
+
+# ------------------------------------------------------------ purity="auto"
+
+
+def test_auto_purity_takes_the_score_with_the_best_held_out_auroc(learner, pool):
+    strategy = PurityInformativenessQuery("auto", random_state=0)
+    strategy(learner, pool, n_instances=5)
+    auroc = strategy.purity_auroc_
+    assert {"msp", "energy", "knn", "knn_contrast", "cosine"} <= set(auroc)
+    assert strategy.purity_ == max(auroc, key=auroc.get)
+    assert all(0.0 <= value <= 1.0 for value in auroc.values())
+    fixed = PurityInformativenessQuery(strategy.purity_, random_state=0)
+    fixed(learner, pool, n_instances=5)
+    np.testing.assert_allclose(strategy.pool_meta_input_, fixed.pool_meta_input_)
+
+
+def test_auto_purity_auroc_is_cross_validated(learner):
+    """knn_contrast of a labelled example against itself would give AUROC 1."""
+    auroc = _meta_query._purity_auroc(learner)
+    X, y = learner.X_labelled_, learner.y_labelled_
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X, y != -1)
+    expected = []
+    for train, test in folds:
+        emb = embed(learner.estimator_, X)
+        is_in = y[train] != -1
+        purity = knn_contrast_purity(
+            emb[test], emb[train][is_in], emb[train][~is_in]
+        )
+        expected.append(roc_auc_score(y[test] != -1, purity))
+    assert auroc["knn_contrast"] == pytest.approx(np.mean(expected))
+
+
+def test_auto_purity_falls_back_with_few_ood_labels(split, pool):
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    keep = np.flatnonzero(y0 != -1).tolist() + np.flatnonzero(y0 == -1)[:5].tolist()
+    few = ActiveLearner(_net()).fit(X0[keep], y0[keep])
+    strategy = MQNetQuery("auto", random_state=0)
+    strategy(few, pool, n_instances=5)
+    assert strategy.purity_ == "knn_contrast" and strategy.purity_auroc_ == {}

@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -17,6 +18,7 @@ from .._model_scores import (
     PURITY_SCORES,
     compute_score,
     fitted_estimator,
+    labelled_set,
 )
 from .._models import LearningLossNet
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
@@ -29,19 +31,22 @@ class _MetaInputQuery(QueryStrategy):
     The meta-input is ``exp(z(score))`` (or the empirical CDF) of the raw
     purity and informativeness scores, with the statistics of the pool being
     queried (kept in ``meta_input_`` for later sets of the same round).
+    With ``purity="auto"`` the purity score of each round is the named one
+    with the best cross-validated AUROC on the labelled set (``purity_``).
     """
 
     _parameter_constraints = {
         **QueryStrategy._parameter_constraints,
-        "purity": [StrOptions(set(PURITY_SCORES)), callable],
+        "purity": [StrOptions(set(PURITY_SCORES) | {"auto"}), callable],
         "informativeness": [StrOptions(set(INFORMATIVENESS_SCORES)), callable],
         "meta_input": [StrOptions({"exp_zscore", "quantile"})],
     }
 
     def _raw_scores(self, learner, X):
+        purity = self.purity_ if self.purity == "auto" else self.purity
         return np.column_stack(
             [
-                compute_score(self.purity, PURITY_SCORES, "purity", learner, X),
+                compute_score(purity, PURITY_SCORES, "purity", learner, X),
                 compute_score(
                     self.informativeness,
                     INFORMATIVENESS_SCORES,
@@ -53,6 +58,13 @@ class _MetaInputQuery(QueryStrategy):
         )
 
     def _select(self, learner, X_pool, n_instances, rng):
+        if self.purity == "auto":
+            self.purity_auroc_ = _purity_auroc(learner)
+            self.purity_ = (
+                max(self.purity_auroc_, key=self.purity_auroc_.get)
+                if self.purity_auroc_
+                else _AUTO_FALLBACK
+            )
         raw = self._raw_scores(learner, X_pool)
         self.meta_input_ = MetaInputTransformer(scaling=self.meta_input).fit(raw)
         self.pool_meta_input_ = self.meta_input_.transform(raw)
@@ -69,8 +81,14 @@ class PurityInformativenessQuery(_MetaInputQuery):
     ----------
     purity : str or callable, default="knn_contrast"
         One of ``"msp"``, ``"energy"``, ``"mahalanobis"``, ``"knn"``,
-        ``"knn_contrast"``, or ``score(learner, X) -> (n,)`` with higher
-        meaning more likely in-distribution.
+        ``"knn_contrast"``, ``"cosine"``, or ``score(learner, X) -> (n,)``
+        with higher meaning more likely in-distribution. ``"auto"`` picks,
+        at every query, the named score whose held-out AUROC of labelled IN
+        versus labelled OOD examples is best (3-fold cross-validation, each
+        fold scored against the labelled set of the other folds; the
+        classifier is the current one, which has seen the IN examples of
+        every fold). With fewer than 6 labelled OOD or IN examples it
+        uses ``"knn_contrast"``.
     informativeness : str or callable, default="least_confidence"
         One of ``"least_confidence"``, ``"margin"``, ``"entropy"``,
         ``"learning_loss"``, or ``score(learner, X) -> (n,)`` with higher
@@ -89,6 +107,11 @@ class PurityInformativenessQuery(_MetaInputQuery):
         Fitted on the raw scores of the last pool queried.
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
+    purity_ : str
+        With ``purity="auto"``, the score chosen at the last query.
+    purity_auroc_ : dict
+        With ``purity="auto"``, the cross-validated AUROC of each named
+        score at the last query (empty when it fell back).
     """
 
     _parameter_constraints = {
@@ -128,7 +151,7 @@ class MQNetQuery(_MetaInputQuery):
     Parameters
     ----------
     purity : str or callable, default="knn_contrast"
-        Purity score; see :class:`PurityInformativenessQuery`.
+        Purity score, or ``"auto"``; see :class:`PurityInformativenessQuery`.
     informativeness : str or callable, default="least_confidence"
         Informativeness score; see :class:`PurityInformativenessQuery`.
     selector : MetaQueryNetSelector or None, default=None
@@ -152,9 +175,10 @@ class MQNetQuery(_MetaInputQuery):
         both cases.
     validate_selector : bool, default=False
         If True, each update first compares, by 3-fold cross-validation on
-        the self-validation set, the held-out pairwise ranking accuracy of
-        the learnt selector with that of the fixed rule ``P + I``, and keeps
-        ranking by ``P + I`` unless the selector wins.
+        the self-validation set, the held-out pairwise ranking accuracy
+        (pairs weighted by their target gap) of the learnt selector with that
+        of the fixed rule ``P + I``, and keeps ranking by ``P + I`` unless
+        the selector wins.
     diversity_pool : int or None, default=3
         If an int ``m``, take the ``m * n_instances`` top meta-scores,
         cluster them into ``n_instances`` groups by k-means in the
@@ -181,6 +205,12 @@ class MQNetQuery(_MetaInputQuery):
         one scale.
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
+    purity_ : str
+        With ``purity="auto"``, the score chosen at the last query; see
+        :class:`PurityInformativenessQuery`.
+    purity_auroc_ : dict
+        With ``purity="auto"``, the cross-validated AUROC of each named
+        score at the last query (empty when it fell back).
     selector_ : MetaQueryNetSelector
         The meta-model of the last update that had a pair to rank (and, with
         ``validate_selector=True``, beat ``P + I``). Absent until then, and
@@ -391,6 +421,47 @@ class MQNetQuery(_MetaInputQuery):
         return self
 
 
+_AUTO_FALLBACK = "knn_contrast"
+_AUTO_MIN_LABELS = 6  # of each kind, so that each of 3 folds holds two
+
+
+def _purity_auroc(learner):
+    """3-fold cross-validated AUROC of every named purity score, or {}.
+
+    Each held-out fold is scored by a stand-in learner that holds the
+    current classifier and the labelled examples of the other folds; a
+    score that cannot be computed there (e.g. Mahalanobis with too few
+    examples per class) is left out.
+    """
+    X, y, ood_label = labelled_set(learner)
+    is_in = np.asarray(y) != ood_label
+    if min(is_in.sum(), (~is_in).sum()) < _AUTO_MIN_LABELS:
+        return {}
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, is_in))
+    auroc = {}
+    for name, score in PURITY_SCORES.items():
+        try:
+            values = [
+                roc_auc_score(
+                    is_in[test], score(_StandIn(learner, X, y, train), X[test])
+                )
+                for train, test in folds
+            ]
+        except ValueError:
+            continue
+        auroc[name] = float(np.mean(values))
+    return auroc
+
+
+class _StandIn:
+    """The learner's classifier with only some of its labelled examples."""
+
+    def __init__(self, learner, X, y, rows):
+        self.estimator_ = fitted_estimator(learner)
+        self.X_labelled_, self.y_labelled_ = X[rows], np.asarray(y)[rows]
+        self.ood_label = getattr(learner, "ood_label", -1)
+
+
 def learning_loss_or_confidence(learner, X):
     """Informativeness of the paper: LL if the classifier has a loss head, else CONF.
 
@@ -418,8 +489,10 @@ def learning_loss_or_confidence(learner, X):
 def _cross_validated_scores(selector, Z, target, groups, n_splits=3):
     """Held-out pairwise ranking accuracy of a refitted selector and of ``P + I``.
 
-    Folds are stratified by in-distribution versus OOD, so that every
-    held-out fold has pairs of both kinds when the set has them; a fold
+    Pairs count in proportion to their target gap: what matters is how much
+    of the loss the ranking puts first, not how many pairs it orders. Folds
+    are stratified by in-distribution versus OOD, so that every held-out
+    fold has pairs of both kinds when the set has them; a fold
     without a pair to rank (or without one to train on) is left out.
     """
     is_in = target > 0
@@ -436,7 +509,7 @@ def _cross_validated_scores(selector, Z, target, groups, n_splits=3):
             )
             if not hasattr(fold, "module_"):
                 continue
-            held_out = dict(groups=_subset(groups, test))
+            held_out = dict(groups=_subset(groups, test), pair_weight="target_gap")
             rule = pairwise_ranking_accuracy(
                 target[test], Z[test].sum(axis=1), **held_out
             )
