@@ -1,7 +1,7 @@
 """Does MQ-Net's learnt meta-model earn its place? Causes and safe-learning variants.
 
 Runs MQ-Net on the four tables of ``../shared/data`` at 40% and 60% noise on
-trial seeds the benchmark never reports (100-104), with the benchmark's
+trial seeds the benchmark never reports (100-103), with the benchmark's
 budgets, rounds and classifier, in variants: the library defaults, no
 meta-model (``update`` does nothing, so every round ranks by ``P + I``),
 ``validate_selector=True``, ``pairs="all"``, ``batch_skyline=True`` and a
@@ -283,10 +283,13 @@ def _cause_lines(diags):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102, 103])
     parser.add_argument(
-        "--seeds", type=int, nargs="+", default=[100, 101, 102, 103, 104]
+        "--variants",
+        nargs="+",
+        choices=list(VARIANTS),
+        default=[v for v in VARIANTS if v != "target-gap"],  # tried on one run only
     )
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--data-dir", default=DEFAULT_DATA)
     parser.add_argument(
         "--summary-only", action="store_true", help="rewrite the .md from the .json"
