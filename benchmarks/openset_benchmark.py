@@ -71,7 +71,9 @@ STRATEGIES = (
     "LL",
     "P+I",
     "P*I",
-    "MQ-Net (paper)",  # exp(z) meta-input, latest query set only, top-k
+    "MQ-Net (paper preset)",  # MQNetQuery.paper(), on a net with a loss head
+    "MQ-Net (exp-z+latest+top-k)",  # the defaults with those three undone
+    "MQ-Net (no meta-model)",  # the defaults, but update does nothing
     "MQ-Net",  # MQNetQuery() with this library's defaults
 )
 
@@ -114,36 +116,62 @@ class RandomValidationMQNet(MQNetQuery):
         return super().update(learner, self.X_source[rows], self.y_source[rows])
 
 
-# The paper's MQ-Net, and each of this library's three changes undone alone.
+class NoMetaModelMQNet(MQNetQuery):
+    """MQ-Net without its meta-model: `update` does nothing.
+
+    Every round ranks by the first-round rule ``P + I`` of the meta-input and
+    takes the same batch as MQ-Net, so the comparison isolates what the
+    learnt balance adds.
+    """
+
+    def update(self, learner, X_query, y_query):
+        return self
+
+
+# Each of this library's changes to MQ-Net undone alone, all three together,
+# and its options switched on one at a time.
 MQNET_CONFIGS = {
     "exp_zscore": dict(meta_input="exp_zscore"),
     "no-accumulate": dict(accumulate=False),
     "no-diversity": dict(diversity_pool=None),
-    "paper": dict(meta_input="exp_zscore", accumulate=False, diversity_pool=None),
+    "exp-z+latest+top-k": dict(
+        meta_input="exp_zscore", accumulate=False, diversity_pool=None
+    ),
+    "all-pairs": dict(pairs="all"),  # IN-IN pairs ranked across rounds too
+    "batch-skyline": dict(batch_skyline=True),
+    "validate-selector": dict(validate_selector=True),
 }
 
 
 # MQ-Net with its defaults, one thing changed: the paper's Table 2 (meta-input
-# scores), Table 3 (random validation), Table 4 (no skyline), and each of this
-# library's changes undone (the paper's own configuration last).
+# scores), Table 3 (random validation), Table 4 (no skyline), no meta-model
+# at all, and the configurations above.
 ABLATIONS = (
     "input=knn_contrast+least_confidence",  # the defaults
     "input=energy+least_confidence",
     "input=mahalanobis+least_confidence",
     "input=knn_contrast+learning_loss",
+    "input=auto+least_confidence",  # purity chosen each round by held-out AUROC
     "random-validation",
     "no-skyline",
+    "no-meta-model",
     *MQNET_CONFIGS,
 )
 
 
 def make_strategy(name, seed, variant="default", split=None):
     """The strategy of a cell; `variant` selects an ablation of MQ-Net."""
-    if name == "MQ-Net (paper)":
-        return MQNetQuery(random_state=seed, **MQNET_CONFIGS["paper"])
+    if name == "MQ-Net (paper preset)":
+        return MQNetQuery.paper(random_state=seed)
+    if name == "MQ-Net (exp-z+latest+top-k)":
+        return MQNetQuery(random_state=seed, **MQNET_CONFIGS["exp-z+latest+top-k"])
+    if name == "MQ-Net (no meta-model)":
+        return NoMetaModelMQNet(random_state=seed)
     if name == "MQ-Net":
         if variant == "random-validation":
             return RandomValidationMQNet(split.X_pool, split.y_pool, random_state=seed)
+        if variant == "no-meta-model":
+            return NoMetaModelMQNet(random_state=seed)
         params = dict(MQNET_CONFIGS.get(variant, {}), random_state=seed)
         if variant.startswith("input="):
             params["purity"], params["informativeness"] = variant.removeprefix(
@@ -214,6 +242,7 @@ def cell_name(cell):
         .replace("+", "p")
         .replace(" (", "_")
         .replace(")", "")
+        .replace(" ", "-")
     )
 
 
@@ -238,9 +267,11 @@ def run_cell(cell, data_dir, results=RESULTS):
         y_test=y_test,
         random_state=trial,
     )
-    learning_loss = cell["strategy"] == "LL" or "learning_loss" in cell.get(
-        "variant", ""
-    )
+    # LL needs the loss head; the paper preset uses it as its informativeness.
+    learning_loss = cell["strategy"] in (
+        "LL",
+        "MQ-Net (paper preset)",
+    ) or "learning_loss" in cell.get("variant", "")
     estimator = make_estimator(
         dataset,
         X.shape[1],
@@ -256,7 +287,11 @@ def run_cell(cell, data_dir, results=RESULTS):
 
     def snapshot(record, learner):
         state = learner.query_strategy_
-        if hasattr(state, "selector_") and record["round"] > 1:
+        if hasattr(state, "purity_auroc_"):  # purity="auto": every score's AUROC
+            record["purity"] = state.purity_
+            record["purity_auroc"] = state.purity_auroc_
+        # Figure 4 data from the first trial only, to keep the files small.
+        if trial == 0 and hasattr(state, "selector_") and record["round"] > 1:
             snapshots.append(_landscape_snapshot(record["round"], state))
 
     start = time.perf_counter()
@@ -267,8 +302,7 @@ def run_cell(cell, data_dir, results=RESULTS):
         n_rounds=cell["rounds"],
         budget=config["budget"],
         cost_ood=cell.get("cost_ood", 1.0),
-        # Figure 4 data from the first trial only, to keep the files small.
-        callback=snapshot if cell["strategy"] == "MQ-Net" and trial == 0 else None,
+        callback=snapshot if cell["strategy"] == "MQ-Net" else None,
     )
     result = {
         "cell": cell,
@@ -346,10 +380,9 @@ def _cells(suite, quick, trials):
         if quick:
             return mqnet_cells("segment", (0.4,), ABLATIONS[:2], trials)
         cells = mqnet_cells("penbased", (0.2, 0.6), ABLATIONS, trials)
-        # letter is where the paper's MQ-Net trails most in the main grid.
-        cells += mqnet_cells(
-            "letter", (0.4, 0.6), (ABLATIONS[0], *MQNET_CONFIGS), trials
-        )
+        # letter is where the exp-z, latest-set, top-k MQ-Net trails most.
+        letter_variants = (ABLATIONS[0], "no-meta-model", *MQNET_CONFIGS)
+        cells += mqnet_cells("letter", (0.4, 0.6), letter_variants, trials)
         cells += mqnet_cells("fashion", (0.4,), ABLATIONS, trials[:2])
         cells += [
             dict(
@@ -362,7 +395,14 @@ def _cells(suite, quick, trials):
             )
             for c, s, t in product(
                 (0.5, 1.0, 2.0, 4.0),
-                ("CONF", "CORESET", "P+I", "MQ-Net (paper)", "MQ-Net"),
+                (
+                    "CONF",
+                    "CORESET",
+                    "P+I",
+                    "MQ-Net (paper preset)",
+                    "MQ-Net (no meta-model)",
+                    "MQ-Net",
+                ),
                 trials,
             )
         ]

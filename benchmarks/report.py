@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy.stats import rankdata  # noqa: E402
 
 from _cells import read_cell  # noqa: E402
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES  # noqa: E402
@@ -172,12 +173,12 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
     for group in {k[:-1] for k in finals}:
         present = [s for s in strategies if (*group, s) in finals]
         accuracy = [finals[(*group, s)]["test_accuracy"] for s in present]
-        order = np.argsort(np.argsort(-np.array(accuracy), kind="stable"))
-        for s, rank in zip(present, order + 1):
+        # Tied strategies share the average of their ranks.
+        for s, rank in zip(present, rankdata(-np.array(accuracy))):
             ranks.setdefault(group[-1], {}).setdefault(s, []).append(rank)
     lines = [
         "Mean rank of the final accuracy within each (dataset, trial), i.e. on the "
-        "same class split (1 = best; ties broken by strategy order):",
+        "same class split (1 = best; tied strategies share their average rank):",
         "",
         f"| {row_key} | " + " | ".join(strategies) + " |",
         "| --- |" + " --- |" * len(strategies),
@@ -303,10 +304,14 @@ def ablation_section(results):
             "purity and informativeness scores (Table 2: `input=purity+"
             "informativeness`); a random labelled sample instead of the query set "
             "as the self-validation set (Table 3: `random-validation`); no skyline "
-            "constraint (Table 4: `no-skyline`); each of this library's changes "
+            "constraint (Table 4: `no-skyline`); no meta-model, `update` does "
+            "nothing (`no-meta-model`); each of this library's changes "
             "undone: the paper's `exp(z)` meta-input (`exp_zscore`), training on the "
             "latest query set only (`no-accumulate`), the top-k batch "
-            "(`no-diversity`), and all three (`paper`). Final accuracy (%):",
+            "(`no-diversity`), and all three (`exp-z+latest+top-k`); in-distribution "
+            "pairs ranked across rounds (`all-pairs`); the batch kept within the "
+            "skyline as a set (`batch-skyline`); P+I kept unless the selector "
+            "wins held-out pairs (`validate-selector`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),
             "",
@@ -330,7 +335,14 @@ def ablation_section(results):
 
 def per_round_section(results, suite):
     """Table 5: P+I, P*I and MQ-Net accuracy per round."""
-    compared = ("P+I", "P*I", "MQ-Net (paper)", "MQ-Net")
+    compared = (
+        "P+I",
+        "P*I",
+        "MQ-Net (paper preset)",
+        "MQ-Net (exp-z+latest+top-k)",
+        "MQ-Net (no meta-model)",
+        "MQ-Net",
+    )
     records, _ = load_cells(results, suite)
     records = [r for r in records if r["strategy"] in compared]
     if not records:
@@ -439,8 +451,12 @@ def write_report(results):
     lines = [
         "# Open-set active learning benchmarks (CPU)",
         "",
-        "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper)` "
-        "is the paper's configuration. What these tables say, and why: "
+        "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper "
+        "preset)` is `MQNetQuery.paper()`, the paper's configuration as closely as "
+        "the target model allows; `MQ-Net (exp-z+latest+top-k)` is the defaults "
+        "with the exp(z) meta-input, the latest query set only and a top-k batch; "
+        "`MQ-Net (no meta-model)` is the defaults with an `update` that does "
+        "nothing (P+I every round). What these tables say, and why: "
         "[FINDINGS.md](FINDINGS.md) (written by hand from this run).",
         "",
     ]

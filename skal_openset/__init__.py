@@ -41,6 +41,7 @@ from ._oracle import OpenSetOracle
 from ._persistence import load_object, save_object
 from ._plots import plot_learning_curves
 from ._purity import (
+    cosine_purity,
     energy_purity,
     knn_contrast_purity,
     knn_purity,
@@ -56,7 +57,11 @@ from ._strategies._coreset import CoreSetQuery
 from ._strategies._eoal import EOALQuery
 from ._strategies._learning_loss import LearningLossQuery
 from ._strategies._lfosa import LfOSAQuery
-from ._strategies._meta_query import MQNetQuery, PurityInformativenessQuery
+from ._strategies._meta_query import (
+    MQNetQuery,
+    PurityInformativenessQuery,
+    learning_loss_or_confidence,
+)
 from ._strategies._random import RandomQuery
 from ._strategies._similar import SimilarQuery
 from ._strategies._uncertainty import UncertaintyQuery
@@ -95,12 +100,14 @@ __all__ = [
     "SmallCNNModule",
     "TargetNet",
     "UncertaintyQuery",
+    "cosine_purity",
     "embed",
     "energy_purity",
     "entropy_informativeness",
     "gradient_embedding",
     "knn_contrast_purity",
     "knn_purity",
+    "learning_loss_or_confidence",
     "least_confidence",
     "load_cifar_batches",
     "load_csv_table",

@@ -32,6 +32,7 @@ from ._informativeness import (
 )
 from ._models import LearningLossNet
 from ._purity import (
+    cosine_purity,
     energy_purity,
     knn_contrast_purity,
     knn_purity,
@@ -108,9 +109,10 @@ def check_estimator_supports(estimator, needs, who):
         )
 
 
-def _n_classes(learner, estimator):
+def n_classes(learner):
+    """Number of known classes: the learner's (modAL: its classifier's)."""
     classes = getattr(learner, "classes_", None)
-    return len(classes if classes is not None else estimator.classes_)
+    return len(classes if classes is not None else fitted_estimator(learner).classes_)
 
 
 def class_probabilities(learner, X):
@@ -126,12 +128,12 @@ def class_probabilities(learner, X):
         proba = softmax(predict_logits(final, X_final).astype(np.float64), axis=1)
     else:
         proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    n_classes = _n_classes(learner, estimator)
-    if proba.shape[1] == n_classes:
+    k = n_classes(learner)
+    if proba.shape[1] == k:
         return proba
     # A classifier that has not seen every class yet has fewer columns.
     columns = np.asarray(estimator.classes_)
-    full = np.zeros((len(proba), n_classes))
+    full = np.zeros((len(proba), k))
     full[:, columns] = proba
     return full
 
@@ -275,9 +277,9 @@ def _mahalanobis(learner, X):
     return mahalanobis_purity(model_embedding(learner, X), emb_in, codes_in)
 
 
-def _knn(learner, X):
+def _knn(learner, X, score=knn_purity):
     emb_in, _, _ = _labelled_embeddings(learner)
-    return knn_purity(model_embedding(learner, X), emb_in)
+    return score(model_embedding(learner, X), emb_in)
 
 
 def _knn_contrast(learner, X):
@@ -295,6 +297,7 @@ PURITY_SCORES = {
     "mahalanobis": _mahalanobis,
     "knn": _knn,
     "knn_contrast": _knn_contrast,
+    "cosine": lambda lrn, X: _knn(lrn, X, cosine_purity),
 }
 
 INFORMATIVENESS_SCORES = {

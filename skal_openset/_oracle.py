@@ -56,11 +56,11 @@ class OpenSetOracle:
     >>> oracle = OpenSetOracle([0, -1, 1, -1, 2], cost_ood=2.0)
     >>> kept, cost = oracle.fill_budget([1, 0, 3, 2, 4], budget=4)
     >>> kept, cost
-    (array([1, 0, 2]), 4.0)
+    (array([1, 0]), 3.0)
     >>> oracle.label(kept)
-    array([-1,  0,  1])
+    array([-1,  0])
     >>> oracle.spent_, oracle.n_queried_in_, oracle.n_queried_ood_
-    (4.0, 2, 1)
+    (3.0, 1, 1)
     """
 
     def __init__(self, y_true, *, ood_label=-1, cost_in=1.0, cost_ood=1.0):
@@ -127,13 +127,12 @@ class OpenSetOracle:
         return np.where(self._is_ood[indices], self.cost_ood, self.cost_in)
 
     def fill_budget(self, ranked_indices, budget):
-        """Greedily select ranked examples while their total cost fits the budget.
+        """Take ranked examples in order until the next one does not fit the budget.
 
-        Walks ``ranked_indices`` in order and keeps an example whenever the
-        cumulative cost stays within ``budget``. An example that does not fit
-        is skipped and the walk goes on, so a cheaper example further down can
-        still use the remaining budget. Nothing is bought: pass the result to
-        :meth:`label`.
+        Walks ``ranked_indices`` in order and keeps each example while the
+        cumulative cost stays within ``budget``; the walk stops at the first
+        example whose cost does not fit. Nothing is bought: pass the result
+        to :meth:`label`.
 
         Parameters
         ----------
@@ -145,21 +144,21 @@ class OpenSetOracle:
         Returns
         -------
         kept_indices : ndarray of shape (n_kept,)
-            The selected indices, in ranked order.
+            A prefix of `ranked_indices`.
         cost : float
             Their total cost, ``<= budget`` (up to float rounding).
 
         Notes
         -----
-        Stopping at the first misfit would waste up to ``max(cost_in,
-        cost_ood)`` of every round's budget when costs differ (e.g. an OOD
-        example at cost 4 with 3 units left), while skipping keeps spending it
-        on the next examples that fit, which is what Eq. (1) allows. The walk
-        ends as soon as less than ``min(cost_in, cost_ood)`` is left. Skipping
-        reads the label of a skipped example to know its cost; that label is
-        never returned and the example stays unlabelled, but a caller should not
-        infer anything from which examples were skipped. With equal costs and an
-        integer budget (the paper's default) both rules select the same prefix.
+        The cost of an example depends on its true label (IN or OOD), which
+        the strategy does not know. Skipping an example that does not fit and
+        buying a cheaper one further down would let that hidden label choose
+        the purchase: with ``cost_ood > cost_in`` it skips OOD examples for
+        free, a purity filter no real annotator offers. So the purchase is
+        always a prefix of the strategy's order, and up to ``max(cost_in,
+        cost_ood)`` of a round's budget can stay unspent when costs differ.
+        With equal costs and an integer budget (the paper's default) the
+        prefix spends the whole budget.
         """
         ranked = self._check_indices(ranked_indices, "ranked_indices")
         check_scalar(budget, "budget", numbers.Real, min_val=0)
@@ -170,14 +169,12 @@ class OpenSetOracle:
             # isclose absorbs float rounding: three costs of 0.1 fit a budget of 0.3.
             return total <= budget or math.isclose(total, budget)
 
-        cheapest = min(self.cost_in, self.cost_ood)
         kept, spent = [], 0.0
         for idx, cost in zip(ranked.tolist(), self._costs(ranked).tolist()):
-            if not fits(spent + cheapest):
+            if not fits(spent + cost):
                 break
-            if fits(spent + cost):
-                kept.append(idx)
-                spent += cost
+            kept.append(idx)
+            spent += cost
         return np.asarray(kept, dtype=np.intp), spent
 
     def label(self, indices):

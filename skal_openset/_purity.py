@@ -10,7 +10,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cholesky
 from scipy.special import logsumexp
 from sklearn.covariance import LedoitWolf
-from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_scalar, gen_batches
@@ -191,6 +191,48 @@ def mahalanobis_purity(embedding, embedding_train, y_train):
         sq_dist = euclidean_distances(embedding[batch] @ whiten, means_w, squared=True)
         purity[batch] = -sq_dist.min(axis=1)
     return purity
+
+
+def cosine_purity(embedding, embedding_in):
+    """Largest cosine similarity to a labelled IN example (CSI-lite).
+
+    The score the MQ-Net authors' code uses as its CSI purity, here on the
+    target model's embedding instead of a contrastively trained one. It
+    orders examples as :func:`knn_purity` with ``k=1`` does (on unit vectors
+    the distance is ``sqrt(2 - 2 cos)``), on another scale.
+
+    Parameters
+    ----------
+    embedding : array-like of shape (n_samples, n_features)
+        Embeddings to score.
+    embedding_in : array-like of shape (n_in, n_features)
+        Embeddings of the labelled IN examples, at least one.
+
+    Returns
+    -------
+    purity : ndarray of shape (n_samples,)
+        ``max_j cos(z, z_j)``, in ``[-1, 1]``; 0 for an all-zero row.
+
+    References
+    ----------
+    J. Tack, S. Mo, J. Jeong and J. Shin. CSI: Novelty Detection via
+    Contrastive Learning on Distributionally Shifted Instances. NeurIPS 2020.
+
+    Examples
+    --------
+    >>> cosine_purity([[1.0, 0.0], [0.0, 3.0], [-1.0, 0.0]], [[2.0, 0.0]]).round(4)
+    array([ 1.,  0., -1.])
+    """
+    embedding = _check_embedding(embedding, "embedding")
+    embedding_in = _check_reference(embedding_in, "embedding_in", embedding.shape[1], 1)
+    # Chunked by scikit-learn's working memory, so large pools stay in budget.
+    nearest = pairwise_distances_chunked(
+        embedding,
+        embedding_in,
+        metric="cosine",
+        reduce_func=lambda distances, start: distances.min(axis=1),
+    )
+    return 1.0 - np.concatenate(list(nearest))
 
 
 def knn_purity(embedding, embedding_in, k=1):

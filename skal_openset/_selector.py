@@ -10,7 +10,9 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_consistent_length,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 from torch import nn
@@ -21,15 +23,21 @@ _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
 class MonotoneMLP(nn.Module):
-    """Two-layer perceptron whose output is non-decreasing in every input.
+    """Two-layer perceptron whose output is increasing in every input.
 
-    The weight matrices pass through a ReLU in the forward pass, so every
-    effective weight is non-negative; with the non-decreasing sigmoid hidden
-    activation the network is then monotone in each input on the non-negative
-    orthant (Park et al. 2022, Theorem 4.1). Biases are unconstrained. The
-    output layer has no bias: a pairwise ranking loss cannot see a constant
-    shift, so its gradient would be pure rounding noise, which adaptive
-    optimisers turn into full-size random steps.
+    With ``monotone=True`` each weight matrix is stored as a raw parameter
+    and used through a softplus, so every effective weight is positive; with
+    the increasing sigmoid hidden activation the network is then increasing
+    in each input on the non-negative orthant (Park et al. 2022, Theorem
+    4.1). The softplus has a non-zero gradient everywhere, so a weight cannot
+    die, as ReLU-wrapped weights do once a step pushes them below zero (20-40%
+    of them under Adam, with whole inputs ignored in some fits). Biases are
+    unconstrained. The output layer has no bias: a pairwise ranking loss
+    cannot see a constant shift, so its gradient would be pure rounding
+    noise, which adaptive optimisers turn into full-size random steps.
+
+    Effective weights and hidden biases start uniform in [0, 1), as in the
+    authors' code.
 
     Parameters
     ----------
@@ -46,42 +54,70 @@ class MonotoneMLP(nn.Module):
         self.monotone = monotone
         self.hidden = nn.Linear(n_features, hidden_size)
         self.output = nn.Linear(hidden_size, 1, bias=False)
-        # Start every weight alive: a weight initialised below zero would sit in
-        # the flat part of the ReLU and never receive a gradient.
-        nn.init.uniform_(self.hidden.weight, 0.0, 1.0)
-        nn.init.uniform_(self.hidden.bias, -1.0, 1.0)
-        nn.init.uniform_(self.output.weight, 0.0, 1.0)
+        with torch.no_grad():
+            for weight in (self.hidden.weight, self.output.weight):
+                weight.uniform_(0.0, 1.0)
+                if monotone:
+                    # softplus^-1, so that the effective weight is the uniform draw.
+                    weight.copy_(torch.log(torch.expm1(weight.clamp_min(1e-4))))
+            self.hidden.bias.uniform_(0.0, 1.0)
 
-    def _weight(self, layer):
-        return torch.relu(layer.weight) if self.monotone else layer.weight
+    def effective_weights(self):
+        """The (hidden, output) weight matrices the forward pass uses."""
+        transform = nn.functional.softplus if self.monotone else (lambda w: w)
+        return transform(self.hidden.weight), transform(self.output.weight)
 
     def forward(self, X):
+        hidden_weight, output_weight = self.effective_weights()
         hidden = torch.sigmoid(
-            nn.functional.linear(X, self._weight(self.hidden), self.hidden.bias)
+            nn.functional.linear(X, hidden_weight, self.hidden.bias)
         )
-        out = nn.functional.linear(hidden, self._weight(self.output))
-        return out.squeeze(-1)
+        return nn.functional.linear(hidden, output_weight).squeeze(-1)
 
 
 def _fitted_attributes(estimator):
     return {k: v for k, v in vars(estimator).items() if k.endswith("_")}
 
 
+def _restore(estimator, fitted_attributes):
+    """Put back the fitted state an estimator had before a `fit` call."""
+    for name in _fitted_attributes(estimator):
+        delattr(estimator, name)
+    vars(estimator).update(fitted_attributes)
+
+
+def _check_numeric_target(y, name="y"):
+    """Reject class labels, strings and booleans passed as a ranking target."""
+    kind = np.asarray(y).dtype.kind if y is not None else "f"
+    if kind in "bUSO" and not (
+        kind == "O" and all(isinstance(v, Real) for v in np.ravel(y))
+    ):
+        raise ValueError(
+            f"{name} must be a numeric ranking target (e.g. the masked "
+            f"cross-entropy of each row); got dtype {np.asarray(y).dtype}. "
+            "Booleans and labels carry no loss to rank by."
+        )
+
+
 class _PairChunks:
     """Row chunks of the pair matrix: preference signs and normalised weights.
 
     ``sign[a, j]`` is +1 where row ``a`` of the chunk must score above row
-    ``j``, -1 where below and 0 for ties (no preference); ``weight`` is the
-    pair weight ``w_a * w_j`` on untied pairs, normalised to sum to one over
-    all chunks. Chunks are computed once and kept while the whole pair matrix
-    is small; larger problems recompute them on every pass to bound memory.
+    ``j``, -1 where below and 0 for ties (no preference) and for pairs that
+    ``groups`` excludes; ``weight`` is the pair weight ``w_a * w_j`` (times
+    ``|y_a - y_j|`` with ``gap=True``) on the remaining pairs, normalised to sum to one over all chunks (``total`` is
+    the sum before normalising, 0 if no pair is left). Chunks are computed
+    once and kept while the whole pair matrix is small; larger problems
+    recompute them on every pass to bound memory.
     """
 
     _CACHE_LIMIT = 2**24  # pair-matrix elements kept in memory between passes
 
-    def __init__(self, y, w, chunk_size):
-        self.y, self.w, self.chunk_size = y, w, chunk_size
-        self.scale = 1.0 / sum(weight.sum() for _, _, weight in self._compute(1.0))
+    def __init__(self, y, w, chunk_size, groups=None, gap=False):
+        self.y, self.w, self.chunk_size, self.groups = y, w, chunk_size, groups
+        self.gap = gap
+        self.total = float(sum(weight.sum() for _, _, weight in self._compute(1.0)))
+        self.scale = 1.0 / self.total if self.total > 0 else 0.0
         self.cache = (
             list(self._compute(self.scale))
             if len(y) ** 2 <= self._CACHE_LIMIT
@@ -92,7 +128,17 @@ class _PairChunks:
         for start in range(0, len(self.y), self.chunk_size):
             rows = slice(start, start + self.chunk_size)
             sign = torch.sign(self.y[rows, None] - self.y[None, :]).to(self.w.dtype)
+            if self.groups is not None:
+                # Pairs across groups count only when one side has target 0.
+                sign = sign * (
+                    (self.groups[rows, None] == self.groups[None, :])
+                    | (self.y[rows, None] == 0)
+                    | (self.y[None, :] == 0)
+                )
             weight = sign.abs() * self.w[rows, None] * self.w[None, :] * scale
+            if self.gap:
+                difference = (self.y[rows, None] - self.y[None, :]).abs()
+                weight = weight * difference.to(weight.dtype)
             yield rows, sign, weight
 
     def __iter__(self):
@@ -122,12 +168,25 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     margin : float, default=1.0
         Margin ``eta`` of the ranking loss.
     max_epochs : int, default=100
-        Number of full-batch optimisation steps. Training stops earlier once
-        every pair is ranked correctly by at least the margin (zero loss).
+        Number of epochs: full-batch optimisation steps, or passes over the
+        rows in mini-batches. Training stops earlier once every pair is
+        ranked correctly by at least the margin (zero loss).
     lr : float, default=0.05
         Learning rate.
     optimizer : {"adam", "sgd"}, default="adam"
-        Optimiser of the network parameters.
+        Optimiser of the network parameters (SGD without momentum).
+    batch_size : int or None, default=None
+        If None, every step uses every pair (full batch). If an int, each
+        epoch shuffles the rows into mini-batches of this size and takes one
+        step per batch on the pairs within it, as the authors' code does.
+    lr_decay_epoch : int or None, default=None
+        If an int, the learning rate is multiplied by 0.1 from this epoch on
+        (the authors' code: epoch 50 of 100).
+    pair_weight : {"uniform", "target_gap"}, default="uniform"
+        Weight of a pair in the ranking loss: the same for every pair (Eq. 3
+        of the paper), or proportional to the difference of the two targets,
+        so that mis-ordering an example of tiny loss below an OOD example
+        costs little and mis-ordering a large loss costs much.
     pair_chunk_size : int, default=2048
         Rows of the ``n x n`` pair matrix processed at once; bounds memory
         at about ``pair_chunk_size * n`` elements for large ``n``.
@@ -163,8 +222,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     unfitted estimator stays unfitted.
 
     Compared with the authors' code, which trains 100 epochs of mini-batch
-    SGD on 16 reversed pairs per batch of 32, this estimator uses every pair
-    in each step, so far fewer steps are needed.
+    SGD on 16 reversed pairs per batch of 32, the defaults use every pair in
+    each step, so far fewer steps are needed.
+    ``MetaQueryNetSelector(optimizer="sgd", lr=1e-3, batch_size=32,
+    lr_decay_epoch=50)`` is that schedule (with every pair of each batch).
 
     References
     ----------
@@ -191,6 +252,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "lr_decay_epoch": [Interval(Integral, 1, None, closed="left"), None],
+        "pair_weight": [StrOptions({"uniform", "target_gap"})],
         "pair_chunk_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -205,6 +269,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         max_epochs=100,
         lr=0.05,
         optimizer="adam",
+        batch_size=None,
+        lr_decay_epoch=None,
+        pair_weight="uniform",
         pair_chunk_size=2048,
         device="cpu",
         random_state=None,
@@ -216,6 +283,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.lr = lr
         self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.lr_decay_epoch = lr_decay_epoch
+        self.pair_weight = pair_weight
         self.pair_chunk_size = pair_chunk_size
         self.device = device
         self.random_state = random_state
@@ -236,7 +306,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Train the meta-model to rank rows of `X` in the order of `y`.
 
         Parameters
@@ -250,56 +320,94 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
             Per-row weights; the pair ``(i, j)`` is weighted by
             ``sample_weight[i] * sample_weight[j]``.
+        groups : array-like of shape (n_samples,), default=None
+            Group of each row, e.g. the active-learning round of its query.
+            If given, a pair of rows from different groups is ranked only
+            when one of the two has target 0: the losses of in-distribution
+            examples are compared within their own round (whose classifier
+            and meta-input scale they share), while an OOD example (target 0
+            in every round) ranks below every in-distribution one.
 
         Returns
         -------
         self : object
             The fitted selector, or the unchanged one if `y` offers no pair.
+
+        Raises
+        ------
+        ValueError
+            If `y` is not numeric (e.g. class labels or booleans), if the
+            meta-inputs are negative while ``monotone=True``, or if they are
+            too large for training to stay finite.
         """
         previous_state = _fitted_attributes(self)
+        _check_numeric_target(y)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         self._check_non_negative(X)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.unique(y[sample_weight > 0]).size < 2:
+        if groups is not None:
+            groups = column_or_1d(groups)
+            check_consistent_length(X, groups)
+            groups = np.unique(groups, return_inverse=True)[1]
+        device = torch.device(self.device)
+        X_t = torch.tensor(X, dtype=torch.float32, device=device)
+        y_t = torch.tensor(y, device=device)  # double: close targets stay untied
+        w_t = torch.tensor(sample_weight, dtype=torch.float32, device=device)
+        g_t = None if groups is None else torch.tensor(groups, device=device)
+        gap = self.pair_weight == "target_gap"
+        pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
+        if pairs.total == 0:
             warnings.warn(
-                "The target has fewer than two distinct values among the rows "
-                "with positive weight, so there is no pair to rank; the "
-                "selector is left as it was.",
+                "The target offers no pair to rank among the rows with positive "
+                "weight (fewer than two distinct values, or none within a "
+                "group); the selector is left as it was.",
                 UserWarning,
             )
-            for name in _fitted_attributes(self):
-                delattr(self, name)
-            vars(self).update(previous_state)
+            _restore(self, previous_state)
             return self
 
-        device = torch.device(self.device)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        rng = check_random_state(self.random_state)
+        seed, order_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
         # Training in single precision is ~3x faster on the CPU than double.
         module.to(device, torch.float32)
-        X_t = torch.tensor(X, dtype=torch.float32, device=device)
-        pairs = _PairChunks(
-            torch.tensor(y, device=device),  # double: close targets stay untied
-            torch.tensor(sample_weight, dtype=torch.float32, device=device),
-            self.pair_chunk_size,
-        )
-
         optimizer = _OPTIMIZERS[self.optimizer](module.parameters(), lr=self.lr)
+        schedule = torch.optim.lr_scheduler.MultiStepLR(
+            optimizer,
+            [] if self.lr_decay_epoch is None else [self.lr_decay_epoch],
+            gamma=0.1,
+        )
+        order = torch.Generator().manual_seed(int(order_seed))
         self.loss_curve_ = []
         for epoch in range(self.max_epochs):
-            optimizer.zero_grad()
-            loss = 0.0
-            # Recomputing the (cheap) forward pass per chunk lets each chunk's
-            # graph be freed after its backward, so memory stays O(chunk * n).
-            for rows, sign, weight in pairs:
-                scores = module(X_t)
-                diff = scores[rows, None] - scores[None, :]
-                chunk = (torch.relu(self.margin - sign * diff) * weight).sum()
-                chunk.backward()
-                loss += chunk.item()
+            if self.batch_size is None:
+                loss = self._pair_loss(module, X_t, pairs, optimizer)
+            else:
+                batch_losses = [
+                    self._pair_loss(
+                        module,
+                        X_t[rows],
+                        _PairChunks(
+                            y_t[rows],
+                            w_t[rows],
+                            self.pair_chunk_size,
+                            None if g_t is None else g_t[rows],
+                            gap,
+                        ),
+                        optimizer,
+                        step=True,
+                    )
+                    for rows in torch.randperm(len(X), generator=order).split(
+                        self.batch_size
+                    )
+                ]
+                batch_losses = [b for b in batch_losses if b is not None]
+                loss = float(np.mean(batch_losses)) if batch_losses else 0.0
             self.loss_curve_.append(loss)
+            if not np.isfinite(loss):
+                break
             if (
                 self.verbose
                 and epoch % (50 if self.verbose == 1 else self.verbose) == 0
@@ -307,12 +415,46 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 print(f"epoch {epoch:4d}  ranking loss {loss:.6f}")
             if loss == 0.0:
                 break
-            optimizer.step()
+            if self.batch_size is None:
+                optimizer.step()
+            schedule.step()
+        if not (
+            np.isfinite(self.loss_curve_).all()
+            and all(torch.isfinite(p).all() for p in module.parameters())
+        ):
+            _restore(self, previous_state)
+            raise ValueError(
+                "Training diverged (non-finite loss or weights): the meta-inputs "
+                f"reach {np.abs(X).max():.3g}, too large for the network. Convert "
+                "raw scores with MetaInputTransformer, whose outputs are moderate."
+            )
         self.n_iter_ = len(self.loss_curve_)
         # Scoring in double precision makes a row's score independent of the
         # batch it is scored in.
         self.module_ = module.double().eval()
         return self
+
+    def _pair_loss(self, module, X, pairs, optimizer, step=False):
+        """Ranking loss of the pairs of `X`, whose gradient it leaves in place.
+
+        With ``step=True`` (a mini-batch) it also takes the optimiser step.
+        Returns None, without a step, when `pairs` holds no pair to rank.
+        """
+        if pairs.total == 0:
+            return None
+        optimizer.zero_grad()
+        loss = 0.0
+        # Recomputing the (cheap) forward pass per chunk lets each chunk's
+        # graph be freed after its backward, so memory stays O(chunk * n).
+        for chunk_rows, sign, weight in pairs:
+            scores = module(X)
+            diff = scores[chunk_rows, None] - scores[None, :]
+            chunk = (torch.relu(self.margin - sign * diff) * weight).sum()
+            chunk.backward()
+            loss += chunk.item()
+        if step:
+            optimizer.step()
+        return loss
 
     def predict(self, X):
         """Meta-scores: higher means query earlier.
@@ -366,7 +508,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         )
 
 
-def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
+def pairwise_ranking_accuracy(
+    y_true, y_score, *, sample_weight=None, groups=None, pair_weight="uniform"
+):
     """Fraction of pairs with different targets that the scores order correctly.
 
     Also known as the concordance index. Pairs tied in `y_score` count one
@@ -380,11 +524,24 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
         Scores to evaluate.
     sample_weight : array-like of shape (n_samples,), default=None
         Pair ``(i, j)`` is weighted by ``sample_weight[i] * sample_weight[j]``.
+    groups : array-like of shape (n_samples,), default=None
+        If given, pairs across groups count only when one side has target 0,
+        as in :meth:`MetaQueryNetSelector.fit`.
+    pair_weight : {"uniform", "target_gap"}, default="uniform"
+        With ``"target_gap"`` each pair also counts in proportion to the
+        difference of its targets: the share of the total target gap that
+        the scores order correctly.
 
     Returns
     -------
     accuracy : float
         In [0, 1]; 0.5 is chance. NaN if `y_true` has a single distinct value.
+
+    Raises
+    ------
+    ValueError
+        If the inputs differ in length, are not finite, or `y_true` is not
+        numeric.
 
     Examples
     --------
@@ -392,6 +549,7 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
     >>> pairwise_ranking_accuracy([0, 1, 2], [0.1, 0.5, 0.3])
     0.666...
     """
+    _check_numeric_target(y_true, "y_true")
     y_true = np.asarray(y_true, dtype=np.float64)
     y_score = np.asarray(y_score, dtype=np.float64)
     if y_true.shape != y_score.shape or y_true.ndim != 1:
@@ -404,6 +562,25 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
         if sample_weight is None
         else np.asarray(sample_weight, dtype=np.float64)
     )
+    if weight.shape != y_true.shape:
+        raise ValueError(
+            f"sample_weight has shape {weight.shape} but y_true has "
+            f"{y_true.shape}: give one weight per row."
+        )
+    if pair_weight not in ("uniform", "target_gap"):
+        raise ValueError(
+            f"pair_weight must be 'uniform' or 'target_gap', got {pair_weight!r}."
+        )
+    if groups is not None:
+        groups = column_or_1d(groups)
+        check_consistent_length(y_true, groups)
+    checked = (("y_true", y_true), ("y_score", y_score), ("sample_weight", weight))
+    for name, values in checked:
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"{name} contains NaN or infinity; every value must be finite "
+                "to order the pairs."
+            )
     concordant = total = 0.0
     # Chunked so that 10^5-row sets do not need a 10^10-element matrix.
     chunk = max(1, 2**22 // max(len(y_true), 1))
@@ -411,8 +588,16 @@ def pairwise_ranking_accuracy(y_true, y_score, *, sample_weight=None):
         stop = start + chunk
         true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
         score_sign = np.sign(y_score[start:stop, None] - y_score[None, :])
-        pair_weight = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
+        pairs = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
+        if pair_weight == "target_gap":
+            pairs *= np.abs(y_true[start:stop, None] - y_true[None, :])
+        if groups is not None:
+            pairs *= (
+                (groups[start:stop, None] == groups[None, :])
+                | (y_true[start:stop, None] == 0)
+                | (y_true[None, :] == 0)
+            )
         agreement = np.where(score_sign == 0, 0.5, true_sign * score_sign > 0)
-        concordant += (agreement * pair_weight).sum()
-        total += pair_weight.sum()
+        concordant += (agreement * pairs).sum()
+        total += pairs.sum()
     return concordant / total if total > 0 else float("nan")

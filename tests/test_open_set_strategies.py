@@ -31,7 +31,6 @@ from skal_openset import (
     LfOSAQuery,
     MQNetQuery,
     SimilarQuery,
-    make_mlp_classifier,
 )
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 

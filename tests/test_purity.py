@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist, mahalanobis
@@ -9,6 +10,7 @@ from sklearn.covariance import ledoit_wolf
 
 from skal_openset import _purity
 from skal_openset._purity import (
+    cosine_purity,
     energy_purity,
     knn_contrast_purity,
     knn_purity,
@@ -188,6 +190,30 @@ def test_contrast_orientation():
     assert near_ood < near_in_only
     plain = knn_purity(X, ref_in)
     assert plain[0] == pytest.approx(plain[1])
+
+
+def test_cosine_matches_a_loop_and_orders_like_1nn(rng):
+    X, ref = rng.normal(size=(40, 5)), rng.normal(size=(9, 5))
+    X[0] = 0.0  # no direction: cosine similarity 0, as scikit-learn defines it
+    expected = [
+        max(float(x @ r) / (np.linalg.norm(x) * np.linalg.norm(r) or 1.0) for r in ref)
+        for x in X
+    ]
+    with sklearn.config_context(working_memory=1e-4):  # a few rows per chunk
+        purity = cosine_purity(X, ref)
+    np.testing.assert_allclose(purity, expected, atol=1e-12)
+    order = np.argsort(purity[1:])
+    np.testing.assert_array_equal(order, np.argsort(knn_purity(X[1:], ref)))
+
+
+def test_cosine_bad_inputs(rng):
+    X = rng.normal(size=(3, 2))
+    with pytest.raises(ValueError, match="empty"):
+        cosine_purity(X, np.empty((0, 2)))
+    with pytest.raises(ValueError, match="features"):
+        cosine_purity(X, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        cosine_purity([[np.nan, 1.0]], X)
 
 
 @pytest.mark.parametrize("func", [knn_purity, knn_contrast_purity])

@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
 from skorch import NeuralNet
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics import pairwise_distances, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import QuantileTransformer, StandardScaler, normalize
 
@@ -26,16 +28,20 @@ from skal_openset import (
     CoreSetQuery,
     LearningLossQuery,
     MetaInputTransformer,
+    MetaQueryNetSelector,
     MQNetQuery,
     PurityInformativenessQuery,
     RandomQuery,
     UncertaintyQuery,
     embed,
     gradient_embedding,
+    knn_contrast_purity,
+    learning_loss_or_confidence,
     mahalanobis_purity,
     make_mlp_classifier,
     predict_logits,
 )
+from skal_openset._strategies import _meta_query
 
 K = 4
 N_POOL = 150
@@ -112,7 +118,7 @@ def ll_learner(split):
     return _fitted_learner(split, learning_loss=True)
 
 
-PAPER_MQNET = dict(meta_input="exp_zscore", accumulate=False, diversity_pool=None)
+EXP_Z_LATEST_TOP_K = dict(meta_input="exp_zscore", accumulate=False, diversity_pool=None)
 
 
 def _taught(split, unlabelled, pool, strategy, kind="mlp"):
@@ -143,7 +149,7 @@ def taught(split, unlabelled, pool):
 
 @pytest.fixture(scope="module")
 def taught_paper(split, unlabelled, pool):
-    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0, **PAPER_MQNET))
+    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0, **EXP_Z_LATEST_TOP_K))
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +159,7 @@ def any_taught(split, unlabelled, pool, estimator_kind):
         name: _taught(
             split, unlabelled, pool, MQNetQuery(random_state=0, **config), estimator_kind
         )
-        for name, config in (("taught", {}), ("taught_paper", PAPER_MQNET))
+        for name, config in (("taught", {}), ("taught_paper", EXP_Z_LATEST_TOP_K))
     }
 
 
@@ -214,6 +220,8 @@ def purity(name, learner, X):
     emb_in = expected_embedding(learner, learner.X_labelled_[is_in])
     if name == "mahalanobis":
         return mahalanobis_purity(emb, emb_in, learner.y_labelled_[is_in])
+    if name == "cosine":
+        return (normalize(emb) @ normalize(emb_in).T).max(axis=1)
     dist_in = pairwise_distances(normalize(emb), normalize(emb_in)).min(axis=1)
     if name == "knn":
         return -dist_in
@@ -571,6 +579,7 @@ PI_CASES = [
     ("msp", "least_confidence", "sum"),
     ("mahalanobis", "entropy", "sum"),
     ("knn", "least_confidence", "product"),
+    ("cosine", "margin", "sum"),
     ("knn_contrast", "least_confidence", "sum"),
     ("knn_contrast", "entropy", "product"),
 ]
@@ -640,9 +649,9 @@ class TestPurityInformativenessQueryOnNets(TestPurityInformativenessQuery):
 
 
 class TestMQNetQuery(StrategyTemplate):
-    """The paper's configuration: the top meta-scores."""
+    """exp(z) meta-input, latest query set only, the top meta-scores."""
 
-    config = PAPER_MQNET
+    config = EXP_Z_LATEST_TOP_K
     taught_fixture = "taught_paper"
 
     @pytest.fixture(params=["before_update", "after_update"])
@@ -857,3 +866,188 @@ def test_mqnet_diverse_batch_covers_every_distinct_candidate(taught, pool):
     assert set(indices // 10) == {0, 1, 2}
     top, _ = strategy.set_params(diversity_pool=None)(learner, copies, n_instances=10)
     assert len(set(top // 10)) == 1
+
+
+# ------------------------------------------------------ paper preset, pairs
+
+
+def test_paper_preset_is_a_plain_configuration():
+    strategy = MQNetQuery.paper(random_state=3)
+    params = strategy.get_params()
+    assert params["purity"] == "cosine"
+    assert params["informativeness"] is learning_loss_or_confidence
+    assert (params["meta_input"], params["accumulate"]) == ("exp_zscore", False)
+    assert params["diversity_pool"] is None and not params["validate_selector"]
+    selector = params["selector"].get_params()
+    assert (selector["optimizer"], selector["lr"]) == ("sgd", 1e-3)
+    assert (selector["batch_size"], selector["max_epochs"]) == (32, 100)
+    assert selector["lr_decay_epoch"] == 50 and selector["random_state"] == 3
+    cloned = clone(strategy)
+    assert cloned.get_params()["selector"].get_params() == selector
+    assert type(cloned) is MQNetQuery
+
+
+@pytest.mark.parametrize("learner_name", ["learner", "ll_learner"])
+def test_paper_informativeness_is_ll_with_a_loss_head_else_conf(
+    request, learner_name, pool
+):
+    learner = request.getfixturevalue(learner_name)
+    name = "learning_loss" if learner_name == "ll_learner" else "least_confidence"
+    np.testing.assert_allclose(
+        learning_loss_or_confidence(learner, pool),
+        informativeness(name, learner, pool),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_paper_preset_learns_with_the_official_schedule(
+    split, unlabelled, pool, ll_learner
+):
+    learner = copy.deepcopy(ll_learner)
+    learner.query_strategy_ = strategy = MQNetQuery.paper(random_state=0)
+    indices, _ = strategy(learner, pool, n_instances=40)
+    strategy.update(learner, pool[indices], split.y_pool[unlabelled[indices]])
+    assert strategy.selector_.n_iter_ == 100
+    raw = np.column_stack(
+        [
+            purity("cosine", learner, pool),
+            informativeness("learning_loss", learner, pool),
+        ]
+    )
+    np.testing.assert_allclose(
+        strategy.pool_meta_input_, exp_z(raw, raw), rtol=1e-4, atol=1e-6
+    )
+
+
+def _two_query_sets(strategy, learner, pool, split, unlabelled):
+    y_pool = split.y_pool[unlabelled]
+    in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
+    query_sets = (
+        np.r_[in_rows[:6], ood_rows[:6]],
+        np.r_[in_rows[6:11], ood_rows[6:10]],
+    )
+    for rows in query_sets:
+        strategy(learner, pool, n_instances=len(pool))  # every row was queried
+        strategy.update(learner, pool[rows], y_pool[rows])
+    return strategy
+
+
+@pytest.mark.parametrize("pairs", ["within_round", "all"])
+def test_accumulated_in_pairs_are_ranked_within_their_round(
+    learner, pool, split, unlabelled, pairs
+):
+    strategy = MQNetQuery("msp", pairs=pairs, random_state=0)
+    _two_query_sets(strategy, learner, pool, split, unlabelled)
+    np.testing.assert_array_equal(strategy.validation_round_, [0] * 12 + [1] * 9)
+    groups = strategy.validation_round_ if pairs == "within_round" else None
+    expected = MetaQueryNetSelector(random_state=0).fit(
+        strategy.validation_meta_input_, strategy.validation_target_, groups=groups
+    )
+    np.testing.assert_allclose(
+        strategy.selector_.predict(strategy.pool_meta_input_),
+        expected.predict(strategy.pool_meta_input_),
+    )
+
+
+def test_cross_validation_keeps_the_rule_when_it_ranks_better():
+    rng = np.random.RandomState(0)
+    Z = rng.uniform(0, 1, size=(90, 2))
+    selector = MetaQueryNetSelector(max_epochs=30, random_state=0)
+    # Targets ordered by P + I: the rule is perfect, the selector cannot beat it.
+    target = Z.sum(axis=1)
+    scores = _meta_query._cross_validated_scores(selector, Z, target, None)
+    assert scores["rule"] == 1.0 and scores["selector"] < 1.0
+    # Targets set by purity alone, against informativeness: the rule is poor.
+    target = np.where(Z[:, 0] > 0.5, 1.0 + Z[:, 0] - 0.9 * Z[:, 1], 0.0)
+    scores = _meta_query._cross_validated_scores(selector, Z, target, None)
+    assert scores["selector"] > scores["rule"] + 0.1
+
+
+@pytest.mark.parametrize("winner", ["selector", "rule"])
+def test_validated_update_ranks_by_the_winner(
+    learner, pool, split, unlabelled, monkeypatch, winner
+):
+    monkeypatch.setattr(
+        _meta_query,
+        "_cross_validated_scores",
+        lambda *args: {"selector": 0.7, "rule": 0.6 if winner == "selector" else 0.8},
+    )
+    strategy = _two_query_sets(
+        MQNetQuery("msp", validate_selector=True, diversity_pool=None, random_state=0),
+        learner,
+        pool,
+        split,
+        unlabelled,
+    )
+    assert hasattr(strategy, "selector_") == (winner == "selector")
+    indices, scores = strategy(learner, pool, n_instances=10)
+    if winner == "rule":
+        np.testing.assert_allclose(scores, strategy.pool_meta_input_[indices].sum(1))
+
+
+def test_diverse_batch_with_the_skyline_takes_dominators_first():
+    # Ranked rows: two in cluster A, then two in cluster B, each dominated
+    # by every row above it.
+    embedding = np.array([[0.0], [0.1], [10.0], [10.1]])
+    Z = np.array([[3.0, 3.0], [2.0, 2.0], [1.0, 1.0], [0.5, 0.5]])
+    rng = np.random.RandomState(0)
+    free = _meta_query._diverse_batch(embedding, None, 2, rng)
+    np.testing.assert_array_equal(free, [0, 2])  # row 2 is dominated by row 1
+    skyline = _meta_query._diverse_batch(embedding, Z, 2, rng)
+    np.testing.assert_array_equal(skyline, [0, 1])
+
+
+def test_batch_skyline_leaves_out_no_dominating_example(taught, pool):
+    learner = taught["learner"]
+    strategy = copy.deepcopy(learner.query_strategy_).set_params(batch_skyline=True)
+    indices, _ = strategy(learner, pool, n_instances=10)
+    Z = strategy.pool_meta_input_
+    left_out = np.setdiff1d(np.arange(len(pool)), indices)
+    dominated = [
+        ((Z[left_out] >= Z[i]).all(axis=1) & (Z[left_out] > Z[i]).any(axis=1)).any()
+        for i in indices
+    ]
+    assert not any(dominated)
+
+
+# ------------------------------------------------------------ purity="auto"
+
+
+def test_auto_purity_takes_the_score_with_the_best_held_out_auroc(learner, pool):
+    strategy = PurityInformativenessQuery("auto", random_state=0)
+    strategy(learner, pool, n_instances=5)
+    auroc = strategy.purity_auroc_
+    assert {"msp", "energy", "knn", "knn_contrast", "cosine"} <= set(auroc)
+    assert strategy.purity_ == max(auroc, key=auroc.get)
+    assert all(0.0 <= value <= 1.0 for value in auroc.values())
+    fixed = PurityInformativenessQuery(strategy.purity_, random_state=0)
+    fixed(learner, pool, n_instances=5)
+    np.testing.assert_allclose(strategy.pool_meta_input_, fixed.pool_meta_input_)
+
+
+def test_auto_purity_auroc_is_cross_validated(learner):
+    """knn_contrast of a labelled example against itself would give AUROC 1."""
+    auroc = _meta_query._purity_auroc(learner)
+    is_ood = learner.y_labelled_ == -1  # in-distribution rows first, then OOD
+    X = np.concatenate([learner.X_labelled_[~is_ood], learner.X_labelled_[is_ood]])
+    y = np.concatenate([learner.y_labelled_[~is_ood], learner.y_labelled_[is_ood]])
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X, y != -1)
+    expected = []
+    for train, test in folds:
+        emb = embed(learner.estimator_, X)
+        is_in = y[train] != -1
+        purity = knn_contrast_purity(
+            emb[test], emb[train][is_in], emb[train][~is_in]
+        )
+        expected.append(roc_auc_score(y[test] != -1, purity))
+    assert auroc["knn_contrast"] == pytest.approx(np.mean(expected))
+
+
+def test_auto_purity_falls_back_with_few_ood_labels(split, pool):
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    keep = np.flatnonzero(y0 != -1).tolist() + np.flatnonzero(y0 == -1)[:5].tolist()
+    few = ActiveLearner(_net()).fit(X0[keep], y0[keep])
+    strategy = MQNetQuery("auto", random_state=0)
+    strategy(few, pool, n_instances=5)
+    assert strategy.purity_ == "knn_contrast" and strategy.purity_auroc_ == {}

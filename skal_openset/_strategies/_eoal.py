@@ -15,8 +15,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._informativeness import entropy_informativeness
 from .._model_scores import (
-    _n_classes,
-    fitted_estimator,
+    n_classes,
     labelled_in_and_ood,
     model_embedding,
 )
@@ -97,7 +96,7 @@ class EOALQuery(QueryStrategy):
 
     def _select(self, learner, X_pool, n_instances, rng):
         X_in, codes_in, X_ood = labelled_in_and_ood(learner)
-        n_known = _n_classes(learner, fitted_estimator(learner))
+        n_known = n_classes(learner)
         labelled = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
         emb_labelled = model_embedding(learner, labelled)
         scaler = StandardScaler().fit(emb_labelled)

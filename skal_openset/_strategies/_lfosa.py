@@ -16,7 +16,7 @@ from torch import nn
 from .._inference import predict_logits
 from .._model_scores import (
     _final_input,
-    _n_classes,
+    n_classes,
     fitted_estimator,
     labelled_in_and_ood,
     split_pipeline,
@@ -187,7 +187,7 @@ class LfOSAQuery(QueryStrategy):
 
     def _train_detector(self, learner, seed):
         X_in, codes_in, X_ood = labelled_in_and_ood(learner)
-        k = _n_classes(learner, fitted_estimator(learner))
+        k = n_classes(learner)
         self._n_known = k
         detector = clone(fitted_estimator(learner))
         split_pipeline(detector)[1].set_params(

@@ -8,6 +8,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._meta_input import MetaInputTransformer
@@ -18,10 +20,15 @@ from .._model_scores import (
     check_estimator_supports,
     class_probabilities,
     compute_score,
+    fitted_estimator,
+    labelled_in_and_ood,
     model_embedding,
+    n_classes,
     per_example_loss,
+    split_pipeline,
 )
-from .._selector import MetaQueryNetSelector
+from .._models import LearningLossNet
+from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from ._base import QueryStrategy, top_scores
 
 
@@ -31,11 +38,13 @@ class _MetaInputQuery(QueryStrategy):
     The meta-input is ``exp(z(score))`` (or the empirical CDF) of the raw
     purity and informativeness scores, with the statistics of the pool being
     queried (kept in ``meta_input_`` for later sets of the same round).
+    With ``purity="auto"`` the purity score of each round is the named one
+    with the best cross-validated AUROC on the labelled set (``purity_``).
     """
 
     _parameter_constraints = {
         **QueryStrategy._parameter_constraints,
-        "purity": [StrOptions(set(PURITY_SCORES)), callable],
+        "purity": [StrOptions(set(PURITY_SCORES) | {"auto"}), callable],
         "informativeness": [StrOptions(set(INFORMATIVENESS_SCORES)), callable],
         "meta_input": [StrOptions({"exp_zscore", "quantile"})],
     }
@@ -51,9 +60,10 @@ class _MetaInputQuery(QueryStrategy):
                 )
 
     def _raw_scores(self, learner, X):
+        purity = self.purity_ if self.purity == "auto" else self.purity
         return np.column_stack(
             [
-                compute_score(self.purity, PURITY_SCORES, "purity", learner, X),
+                compute_score(purity, PURITY_SCORES, "purity", learner, X),
                 compute_score(
                     self.informativeness,
                     INFORMATIVENESS_SCORES,
@@ -65,6 +75,13 @@ class _MetaInputQuery(QueryStrategy):
         )
 
     def _select(self, learner, X_pool, n_instances, rng):
+        if self.purity == "auto":
+            self.purity_auroc_ = _purity_auroc(learner)
+            self.purity_ = (
+                max(self.purity_auroc_, key=self.purity_auroc_.get)
+                if self.purity_auroc_
+                else _AUTO_FALLBACK
+            )
         raw = self._raw_scores(learner, X_pool)
         self.meta_input_ = MetaInputTransformer(scaling=self.meta_input).fit(raw)
         self.pool_meta_input_ = self.meta_input_.transform(raw)
@@ -81,8 +98,14 @@ class PurityInformativenessQuery(_MetaInputQuery):
     ----------
     purity : str or callable, default="knn_contrast"
         One of ``"msp"``, ``"energy"``, ``"mahalanobis"``, ``"knn"``,
-        ``"knn_contrast"``, or ``score(learner, X) -> (n,)`` with higher
-        meaning more likely in-distribution.
+        ``"knn_contrast"``, ``"cosine"``, or ``score(learner, X) -> (n,)``
+        with higher meaning more likely in-distribution. ``"auto"`` picks,
+        at every query, the named score whose held-out AUROC of labelled IN
+        versus labelled OOD examples is best (3-fold cross-validation, each
+        fold scored against the labelled set of the other folds; the
+        classifier is the current one, which has seen the IN examples of
+        every fold). With fewer than 6 labelled OOD or IN examples it
+        uses ``"knn_contrast"``.
     informativeness : str or callable, default="least_confidence"
         One of ``"least_confidence"``, ``"margin"``, ``"entropy"``,
         ``"learning_loss"``, or ``score(learner, X) -> (n,)`` with higher
@@ -101,6 +124,11 @@ class PurityInformativenessQuery(_MetaInputQuery):
         Fitted on the raw scores of the last pool queried.
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
+    purity_ : str
+        With ``purity="auto"``, the score chosen at the last query.
+    purity_auroc_ : dict
+        With ``purity="auto"``, the cross-validated AUROC of each named
+        score at the last query (empty when it fell back).
     """
 
     _parameter_constraints = {
@@ -140,7 +168,7 @@ class MQNetQuery(_MetaInputQuery):
     Parameters
     ----------
     purity : str or callable, default="knn_contrast"
-        Purity score; see :class:`PurityInformativenessQuery`.
+        Purity score, or ``"auto"``; see :class:`PurityInformativenessQuery`.
     informativeness : str or callable, default="least_confidence"
         Informativeness score; see :class:`PurityInformativenessQuery`.
     selector : MetaQueryNetSelector or None, default=None
@@ -155,12 +183,34 @@ class MQNetQuery(_MetaInputQuery):
         with the meta-input scale of its own round; if False (the paper), on
         the latest query set only, which is small and noisy when the
         budget is.
+    pairs : {"within_round", "all"}, default="within_round"
+        With ``accumulate=True``, which pairs of in-distribution examples
+        are ranked: only those queried in the same round (their losses come
+        from one classifier and their meta-inputs share one scale), or all,
+        which mostly teaches that older rounds had larger losses. Pairs of
+        an in-distribution and an OOD example are ranked across rounds in
+        both cases.
+    validate_selector : bool, default=False
+        If True, each update first compares, by 3-fold cross-validation on
+        the self-validation set, the held-out pairwise ranking accuracy
+        (pairs weighted by their target gap) of the learnt selector with that
+        of the fixed rule ``P + I``, and keeps ranking by ``P + I`` unless
+        the selector wins.
     diversity_pool : int or None, default=3
         If an int ``m``, take the ``m * n_instances`` top meta-scores,
         cluster them into ``n_instances`` groups by k-means in the
         classifier's embedding space and query the best of each group, so
         a batch does not pile up in one region. Returned in meta-score
         order. If None (the paper), query the top meta-scores.
+    batch_skyline : bool, default=False
+        With a `diversity_pool`, take an example into the batch only once
+        every candidate that dominates it (at least as high in purity and
+        informativeness, higher in one) is in it, so that no example left
+        out dominates a chosen one: the skyline holds for the batch as a
+        set, at the cost of most of the diversity (in two dimensions the
+        batches that respect it are close to the top meta-scores). If False,
+        the best example of each cluster is taken even when a better one of
+        the same cluster dominates it.
     random_state : int, RandomState instance or None, default=None
         Breaks ties and seeds the default selector.
 
@@ -172,22 +222,38 @@ class MQNetQuery(_MetaInputQuery):
         one scale.
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
+    purity_ : str
+        With ``purity="auto"``, the score chosen at the last query; see
+        :class:`PurityInformativenessQuery`.
+    purity_auroc_ : dict
+        With ``purity="auto"``, the cross-validated AUROC of each named
+        score at the last query (empty when it fell back).
     selector_ : MetaQueryNetSelector
-        The meta-model of the last update that had a pair to rank. Absent
-        until then (the strategy ranks by ``P + I``).
+        The meta-model of the last update that had a pair to rank (and, with
+        ``validate_selector=True``, beat ``P + I``). Absent until then, and
+        the strategy ranks by ``P + I``.
     validation_meta_input_ : ndarray of shape (n_validation, 2)
         Meta-input of the self-validation set of the last update (all query
         sets so far when ``accumulate=True``).
     validation_target_ : ndarray of shape (n_validation,)
         Its masked cross-entropy.
+    validation_round_ : ndarray of shape (n_validation,)
+        The update (0, 1, ...) in which each row was queried.
+    cv_scores_ : dict
+        With ``validate_selector=True``, the mean held-out pairwise ranking
+        accuracy of ``"selector"`` and ``"rule"`` at the last update that
+        had a pair to rank.
+
+    See Also
+    --------
+    MQNetQuery.paper : The paper's configuration.
 
     Notes
     -----
-    The defaults differ from the paper in three ways that each won on our
-    benchmarks (``benchmarks/results/FINDINGS.md``): the scale-free
-    meta-input, the accumulated self-validation set and the diverse batch.
-    ``MQNetQuery(meta_input="exp_zscore", accumulate=False,
-    diversity_pool=None)`` is the paper's method.
+    The defaults differ from the paper in the scale-free meta-input, the
+    accumulated self-validation set and the diverse batch
+    (``benchmarks/results/FINDINGS.md``), and in the purity score (kNN
+    contrast; the paper's CSI needs a contrastive encoder).
 
     An update whose query set holds no pair with different targets (e.g. all
     OOD) keeps the previous selector, with the selector's warning.
@@ -208,6 +274,9 @@ class MQNetQuery(_MetaInputQuery):
         "selector": [MetaQueryNetSelector, None],
         "diversity_pool": [Interval(Integral, 1, None, closed="left"), None],
         "accumulate": ["boolean"],
+        "pairs": [StrOptions({"within_round", "all"})],
+        "validate_selector": ["boolean"],
+        "batch_skyline": ["boolean"],
     }
 
     def __init__(
@@ -217,21 +286,77 @@ class MQNetQuery(_MetaInputQuery):
         selector=None,
         meta_input="quantile",
         accumulate=True,
+        pairs="within_round",
+        validate_selector=False,
         diversity_pool=3,
+        batch_skyline=False,
         random_state=None,
     ):
         self.purity = purity
         self.informativeness = informativeness
         self.selector = selector
         self.meta_input = meta_input
-        self.diversity_pool = diversity_pool
         self.accumulate = accumulate
+        self.pairs = pairs
+        self.validate_selector = validate_selector
+        self.diversity_pool = diversity_pool
+        self.batch_skyline = batch_skyline
         self.random_state = random_state
 
     def _check_estimator(self, estimator):
         super()._check_estimator(estimator)
         # The masked loss of the self-validation set.
         check_estimator_supports(estimator, {"proba"}, "MQNetQuery")
+
+    @classmethod
+    def paper(cls, random_state=None):
+        """MQ-Net as the paper configures it, as closely as the target model allows.
+
+        Purity: the CSI-lite score of the authors' code (largest cosine
+        similarity to a labelled in-distribution example,
+        :func:`cosine_purity`), on the classifier's embedding since no
+        contrastive encoder is trained. Informativeness: the learning-loss
+        head's predicted loss (LL) when the classifier has one (e.g.
+        ``make_mlp_classifier(learning_loss=True)``), least confidence
+        (CONF, the paper's Table 2 variant) otherwise. ``exp(z)``
+        meta-input; the selector retrained on the latest query set only,
+        with the official schedule (SGD at lr 1e-3 without momentum, 100
+        epochs of batch-32 steps, lr x0.1 at epoch 50, weights drawn
+        uniformly from [0, 1)); the top meta-scores as the batch.
+
+        Parameters
+        ----------
+        random_state : int, RandomState instance or None, default=None
+            Breaks ties and seeds the selector.
+
+        Returns
+        -------
+        strategy : MQNetQuery
+            A plain instance whose parameters hold this configuration, so
+            ``get_params``, ``set_params`` and ``clone`` work as usual.
+
+        Examples
+        --------
+        >>> from skal_openset import MQNetQuery
+        >>> MQNetQuery.paper().get_params()["purity"]
+        'cosine'
+        """
+        return cls(
+            purity="cosine",
+            informativeness=learning_loss_or_confidence,
+            selector=MetaQueryNetSelector(
+                optimizer="sgd",
+                lr=1e-3,
+                batch_size=32,
+                lr_decay_epoch=50,
+                max_epochs=100,
+                random_state=random_state,
+            ),
+            meta_input="exp_zscore",
+            accumulate=False,
+            diversity_pool=None,
+            random_state=random_state,
+        )
 
     def _combine(self, Z):
         if hasattr(self, "selector_"):
@@ -256,8 +381,11 @@ class MQNetQuery(_MetaInputQuery):
             rng,
         )
         if self.diversity_pool is not None and len(indices) > n_instances:
-            chosen = _best_per_cluster(
-                model_embedding(learner, X_pool[indices]), n_instances, rng
+            chosen = _diverse_batch(
+                model_embedding(learner, X_pool[indices]),
+                self.pool_meta_input_[indices] if self.batch_skyline else None,
+                n_instances,
+                rng,
             )
             indices, scores = indices[chosen], scores[chosen]
         self._remember_query(learner, X_pool[indices])
@@ -340,21 +468,33 @@ class MQNetQuery(_MetaInputQuery):
                 "retrains on the query, since MQ-Net's target is the loss of "
                 "the classifier that chose it."
             )
+        self._updated_since_query = True
         Z = meta_input.transform(self._raw_scores(learner, X_query))
+        rounds = np.zeros(len(Z), dtype=int)
         if self.accumulate and hasattr(self, "validation_target_"):
             Z = np.vstack([self.validation_meta_input_, Z])
             target = np.concatenate([self.validation_target_, target])
+            rounds = np.concatenate(
+                [self.validation_round_, rounds + self.validation_round_.max() + 1]
+            )
+        self.validation_meta_input_, self.validation_target_ = Z, target
+        self.validation_round_ = rounds
+        groups = rounds if self.pairs == "within_round" else None
 
         selector = clone(
             MetaQueryNetSelector(random_state=self.random_state)
             if self.selector is None
             else self.selector
         )
-        self.validation_meta_input_, self.validation_target_ = Z, target
-        selector.fit(Z, target)  # warns and stays unfitted if there is no pair
-        self._updated_since_query = True
-        if hasattr(selector, "module_"):
-            self.selector_ = selector
+        selector.fit(Z, target, groups=groups)  # warns, stays unfitted if no pair
+        if not hasattr(selector, "module_"):
+            return self
+        if self.validate_selector:
+            self.cv_scores_ = _cross_validated_scores(selector, Z, target, groups)
+            if not self.cv_scores_["selector"] > self.cv_scores_["rule"]:
+                vars(self).pop("selector_", None)  # back to the fixed rule
+                return self
+        self.selector_ = selector
         return self
 
 
@@ -375,18 +515,154 @@ def _row_key(row):
     return np.ascontiguousarray(row).tobytes()
 
 
-def _best_per_cluster(embedding, n_clusters, rng):
-    """Sorted positions of the first row of each k-means cluster.
+_AUTO_FALLBACK = "knn_contrast"
+_AUTO_MIN_LABELS = 6  # of each kind, so that each of 3 folds holds two
 
-    Rows come ranked by meta-score, so the first row of a cluster is its
-    best. If k-means finds fewer distinct clusters (duplicate rows), the
-    best remaining rows fill the batch.
+
+def _purity_auroc(learner):
+    """3-fold cross-validated AUROC of every named purity score, or {}.
+
+    Each held-out fold is scored by a stand-in learner that holds the
+    current classifier and the labelled examples of the other folds; a
+    score that cannot be computed there (e.g. Mahalanobis with too few
+    examples per class) is left out.
+    """
+    X_in, codes, X_ood = labelled_in_and_ood(learner)
+    if min(len(X_in), len(X_ood)) < _AUTO_MIN_LABELS:
+        return {}
+    X = np.concatenate([X_in, X_ood])
+    y = np.concatenate([codes, np.full(len(X_ood), -1)])  # class positions, -1 OOD
+    is_in = y >= 0
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, is_in))
+    auroc = {}
+    for name, score in PURITY_SCORES.items():
+        try:
+            values = [
+                roc_auc_score(
+                    is_in[test], score(_StandIn(learner, X, y, train), X[test])
+                )
+                for train, test in folds
+            ]
+        except ValueError:
+            continue
+        auroc[name] = float(np.mean(values))
+    return auroc
+
+
+class _StandIn:
+    """The learner's classifier with only some of its labelled examples.
+
+    Labels are class positions ``0..k-1`` and -1 for OOD.
+    """
+
+    def __init__(self, learner, X, y, rows):
+        self.estimator_ = fitted_estimator(learner)
+        self.classes_ = np.arange(n_classes(learner))
+        self.X_labelled_, self.y_labelled_ = X[rows], y[rows]
+        self.ood_label = -1
+        self.embedding = getattr(learner, "embedding", None)
+        self.embedding_ = getattr(learner, "embedding_", None)
+
+
+def learning_loss_or_confidence(learner, X):
+    """Informativeness of the paper: LL if the classifier has a loss head, else CONF.
+
+    Parameters
+    ----------
+    learner : ActiveLearner or modAL learner
+        Holds the fitted classifier.
+    X : array-like of shape (n_samples, ...)
+        Examples to score.
+
+    Returns
+    -------
+    informativeness : ndarray of shape (n_samples,)
+        The predicted loss of a :class:`LearningLossNet`, otherwise one
+        minus the largest class probability.
+    """
+    name = (
+        "learning_loss"
+        if isinstance(split_pipeline(fitted_estimator(learner))[1], LearningLossNet)
+        else "least_confidence"
+    )
+    return INFORMATIVENESS_SCORES[name](learner, X)
+
+
+def _cross_validated_scores(selector, Z, target, groups, n_splits=3):
+    """Held-out pairwise ranking accuracy of a refitted selector and of ``P + I``.
+
+    Pairs count in proportion to their target gap: what matters is how much
+    of the loss the ranking puts first, not how many pairs it orders. Folds
+    are stratified by in-distribution versus OOD, so that every held-out
+    fold has pairs of both kinds when the set has them; a fold
+    without a pair to rank (or without one to train on) is left out.
+    """
+    is_in = target > 0
+    n_splits = min(n_splits, np.bincount(is_in, minlength=2).max())
+    scores = {"selector": [], "rule": []}
+    if n_splits < 2:
+        return {name: float("nan") for name in scores}
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # folds without pairs
+        for train, test in folds.split(Z, is_in):
+            fold = clone(selector).fit(
+                Z[train], target[train], groups=_subset(groups, train)
+            )
+            if not hasattr(fold, "module_"):
+                continue
+            held_out = dict(groups=_subset(groups, test), pair_weight="target_gap")
+            rule = pairwise_ranking_accuracy(
+                target[test], Z[test].sum(axis=1), **held_out
+            )
+            if np.isnan(rule):
+                continue
+            scores["rule"].append(rule)
+            scores["selector"].append(
+                pairwise_ranking_accuracy(
+                    target[test], fold.predict(Z[test]), **held_out
+                )
+            )
+    return {
+        name: float(np.mean(values)) if values else float("nan")
+        for name, values in scores.items()
+    }
+
+
+def _subset(groups, rows):
+    return None if groups is None else groups[rows]
+
+
+def _diverse_batch(embedding, Z, n_instances, rng):
+    """Sorted positions of the best rows of distinct k-means clusters.
+
+    Rows come ranked by meta-score. k-means groups them into `n_instances`
+    clusters in the embedding. The batch is built one row at a time: the
+    best eligible row of a cluster not yet represented, else (k-means found
+    fewer distinct clusters, e.g. duplicate rows) the best eligible row.
+    Every row is eligible if `Z` is None; otherwise a row is eligible once
+    every row that dominates it in `Z` (at least as good on every
+    meta-input and better on one) is in the batch, so that no row left out
+    dominates a chosen one.
     """
     # float64: scikit-learn's k-means++ seeding is much slower on float32.
-    kmeans = KMeans(n_clusters, n_init=1, random_state=rng.randint(2**31 - 1))
+    kmeans = KMeans(n_instances, n_init=1, random_state=rng.randint(2**31 - 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows
         labels = kmeans.fit_predict(np.asarray(embedding, dtype=np.float64))
-    _, first = np.unique(labels, return_index=True)
-    rest = np.setdiff1d(np.arange(len(labels)), first)
-    return np.sort(np.concatenate([first, rest[: n_clusters - len(first)]]))
+    # dominates[j, i]: row j dominates row i.
+    dominates = (
+        np.zeros((len(labels), len(labels)), dtype=bool)
+        if Z is None
+        else (Z[:, None] >= Z[None]).all(axis=2) & (Z[:, None] > Z[None]).any(axis=2)
+    )
+    chosen = np.zeros(len(labels), dtype=bool)
+    covered = set()
+    for _ in range(n_instances):
+        eligible = ~chosen & ~dominates[~chosen].any(axis=0)
+        candidates = np.flatnonzero(eligible)
+        fresh = [i for i in candidates if labels[i] not in covered]
+        pick = fresh[0] if fresh else candidates[0]
+        chosen[pick] = True
+        covered.add(labels[pick])
+    return np.flatnonzero(chosen)
