@@ -334,16 +334,19 @@ def _landscape_snapshot(round_, strategy):
     }
 
 
-def grid(suite, quick, trials):
-    """The cells of a suite; quick cells run 3 rounds and never pass for full ones."""
+def grid(suite, quick, trials, noises=NOISE_RATIOS):
+    """The cells of a suite; quick cells run 3 rounds and never pass for full ones.
+
+    `noises` restricts the tabular and fashion suites to some noise ratios.
+    """
     trials = range(1 if quick else trials)
-    cells = _cells(suite, quick, trials)
+    cells = _cells(suite, quick, trials, tuple(noises))
     for cell in cells:
         cell["rounds"] = 3 if quick else DATASETS[cell["dataset"]]["rounds"]
     return cells
 
 
-def _cells(suite, quick, trials):
+def _cells(suite, quick, trials, noise_ratios=NOISE_RATIOS):
     name = (
         f"{suite}-quick" if quick else suite
     )  # quick results never mix with full ones
@@ -351,13 +354,13 @@ def _cells(suite, quick, trials):
         datasets = (
             ["segment"] if quick else ["letter", "penbased", "satimage", "segment"]
         )
-        noises = (0.4,) if quick else NOISE_RATIOS
+        noises = (0.4,) if quick else noise_ratios
         return [
             dict(suite=name, dataset=d, noise=n, strategy=s, trial=t)
             for d, n, s, t in product(datasets, noises, STRATEGIES, trials)
         ]
     if suite == "fashion":
-        noises = (0.4,) if quick else NOISE_RATIOS
+        noises = (0.4,) if quick else noise_ratios
         return [
             dict(suite=name, dataset="fashion", noise=n, strategy=s, trial=t)
             for n, s, t in product(noises, STRATEGIES, trials)
@@ -430,7 +433,7 @@ def run_suite(args):
     # Referenced through the module, not __main__, so workers unpickle it by name.
     from openset_benchmark import run_cell as run_cell_by_name
 
-    cells = grid(args.suite, args.quick, args.trials)
+    cells = grid(args.suite, args.quick, args.trials, args.noise)
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
@@ -442,6 +445,8 @@ def run_suite(args):
     command = f"python benchmarks/openset_benchmark.py run {args.suite}" + (
         " --quick" if args.quick else f" --trials {args.trials}"
     )
+    if tuple(args.noise) != NOISE_RATIOS:
+        command += " --noise " + " ".join(map(str, args.noise))
     run = {
         "command": f"{command} --n-jobs {args.n_jobs}",
         "cells": len(cells),
@@ -469,6 +474,13 @@ def main():
     )
     run.add_argument("--quick", action="store_true", help="one dataset, one trial")
     run.add_argument("--trials", type=int, default=3)
+    run.add_argument(
+        "--noise",
+        type=float,
+        nargs="+",
+        default=NOISE_RATIOS,
+        help="noise ratios of the tabular and fashion suites",
+    )
     run.add_argument("--n-jobs", type=int, default=2)
     run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
     run.add_argument(
