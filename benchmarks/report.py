@@ -19,12 +19,18 @@ from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
 from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
 
 
+# Cells written before the column was renamed for what it runs (the same
+# MQNetQuery parameters).
+_RENAMED = {"MQ-Net (paper)": "MQ-Net (exp-z+latest+top-k)"}
+
+
 def load_cells(results, suite):
     """Records of every finished cell of a suite, each tagged with its cell keys."""
     records, landscapes = [], []
     for path in sorted((results / "cells" / suite).glob("*.json")):
         cell = read_cell(path)
         keys = {k: v for k, v in cell["cell"].items() if k != "suite"}
+        keys["strategy"] = _RENAMED.get(keys["strategy"], keys["strategy"])
         keys.setdefault("variant", "default")
         keys.setdefault("cost_ood", 1.0)
         records += [{**keys, **r} for r in cell["records"]]
@@ -362,7 +368,7 @@ def per_round_section(results, suite):
                 "| strategy | " + " | ".join(str(k) for k in rounds) + " |",
                 "| --- |" + " --- |" * len(rounds),
             ]
-            for s in compared:
+            for s in [s for s in compared if any(r["strategy"] == s for r in sub)]:
                 means = [
                     np.mean(
                         [
