@@ -341,9 +341,17 @@ def make_open_set_split(
     if (X_test is None) != (y_test is None):
         raise ValueError("Give both X_test and y_test, or neither.")
     if X_test is None:
-        train_rows, test_rows = train_test_split(
-            in_rows, test_size=test_size, stratify=y[in_rows], random_state=rng
-        )
+        try:
+            train_rows, test_rows = train_test_split(
+                in_rows, test_size=test_size, stratify=y[in_rows], random_state=rng
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot hold out a stratified test set of test_size={test_size!r} "
+                f"from the IN rows ({exc}); every IN class needs at least 2 rows "
+                "and the test set at least one row per IN class. Give more data, "
+                "another test_size, or X_test and y_test."
+            ) from None
         X_test, y_test = X[test_rows], y[test_rows]
     else:
         X_test, y_test = _check_X_y(X_test, y_test, "X_test", "y_test")

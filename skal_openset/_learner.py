@@ -338,7 +338,7 @@ class ActiveLearner(BaseEstimator):
         self.fit(self.X_training, self.y_training)
 
     def _check_labelled(self, X, y):
-        X = check_array(X, allow_nd=True, dtype=None, input_name="X")
+        X = _check_rows_of(X, "X")
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf; every example needs a label.")
@@ -348,7 +348,7 @@ class ActiveLearner(BaseEstimator):
 
     def _check_rows(self, X, name):
         """`X` as an array whose rows have the shape of the labelled examples."""
-        X = check_array(X, allow_nd=True, dtype=None, input_name=name)
+        X = _check_rows_of(X, name)
         expected = self.X_labelled_.shape[1:]
         if X.shape[1:] != expected:
             raise ValueError(
@@ -424,6 +424,16 @@ class ActiveLearner(BaseEstimator):
         estimator = copy.deepcopy(previous)
         estimator.partial_fit(X_in, codes)
         return estimator
+
+
+def _check_rows_of(X, name):
+    """`X` as a finite array of at least one row; errors name the argument."""
+    X = check_array(
+        X, allow_nd=True, dtype=None, ensure_min_samples=0, input_name=name
+    )
+    if len(X) == 0:
+        raise ValueError(f"{name} has 0 samples; pass at least one row.")
+    return X
 
 
 def _final_step_param(estimator, name):

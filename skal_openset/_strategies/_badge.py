@@ -8,7 +8,7 @@ from .._model_scores import (
     class_probabilities,
     model_embedding,
 )
-from ._base import QueryStrategy, sq_distances_to, top_scores
+from ._base import QueryStrategy, sq_distances_to, top_scores, unit_scaled
 
 
 class BadgeQuery(QueryStrategy):
@@ -46,10 +46,10 @@ class BadgeQuery(QueryStrategy):
 
     def _select(self, learner, X_pool, n_instances, rng):
         residual = probability_residual(class_probabilities(learner, X_pool))
-        embedding = model_embedding(learner, X_pool)
+        embedding, scale = unit_scaled(model_embedding(learner, X_pool))
         sq_norms = np.einsum("nk,nk->n", residual, residual, dtype=np.float64)
         sq_norms *= np.einsum("nd,nd->n", embedding, embedding, dtype=np.float64)
-        norms = np.sqrt(sq_norms)
+        norms = np.sqrt(sq_norms) * scale
         if np.count_nonzero(norms) < n_instances:
             # k-means++ cannot draw from zero mass: a confident model sees
             # no gradient; take the largest norms instead.

@@ -144,3 +144,18 @@ def sq_distances_to(sq_norms, c, inner):
     sq_dist = sq_norms + sq_norms[c] - 2 * inner
     sq_dist[sq_dist < _ROUNDING * (sq_norms + sq_norms[c])] = 0
     return sq_dist
+
+
+def unit_scaled(embedding):
+    """``(embedding / s, s)`` with ``s`` its largest absolute value (1 if 0).
+
+    Distance-based choices do not change under one common scale, and the
+    squared norms of moderate values cannot overflow (an input-space
+    embedding may hold values near the float limit).
+    """
+    embedding = np.asarray(embedding)
+    if embedding.dtype.kind != "f":
+        embedding = embedding.astype(np.float64)
+    scale = float(np.abs(embedding).max(initial=0.0)) or 1.0
+    # The embedding's own float type: float32 keeps large pools light.
+    return embedding / embedding.dtype.type(scale), scale

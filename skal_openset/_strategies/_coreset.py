@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.metrics import pairwise_distances_argmin_min
 
 from .._model_scores import labelled_in_and_ood, model_embedding
-from ._base import QueryStrategy, sq_distances_to
+from ._base import QueryStrategy, sq_distances_to, unit_scaled
 
 
 class CoreSetQuery(QueryStrategy):
@@ -39,13 +39,13 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     Each step is one pass over the float32 embeddings (distances from norms
     and one matrix-vector product), so memory stays linear in the pool.
     """
-    pool = model_embedding(learner, X_pool)
+    pool, scale = unit_scaled(model_embedding(learner, X_pool))
     sq_norms = np.einsum("nd,nd->n", pool, pool, dtype=np.float64)
     X_in, _, X_ood = labelled_in_and_ood(learner)
     X_labelled = np.concatenate([X_in, X_ood])
     if len(X_labelled):
         _, nearest = pairwise_distances_argmin_min(
-            pool, model_embedding(learner, X_labelled)
+            pool, model_embedding(learner, X_labelled) / scale
         )
         nearest = nearest.astype(np.float64) ** 2  # squared from here on
     else:  # the first centre is a random row
@@ -55,7 +55,7 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     for _ in range(n_instances):
         chosen = int(np.argmax(nearest))
         indices.append(chosen)
-        scores.append(np.sqrt(nearest[chosen]))
+        scores.append(np.sqrt(nearest[chosen]) * scale)
         inner = pool @ pool[chosen]
         np.minimum(nearest, sq_distances_to(sq_norms, chosen, inner), out=nearest)
         # Copies of a centre are also at 0: never pick the same row twice.
