@@ -200,3 +200,73 @@ def test_satimage_runs_first_time(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "satimage.csv: IN classes 1, 2, 3" in out and "| MQ-Net |" in out
     assert (tmp_path / "records.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (SHARED / "tabular" / "satimage.csv").exists(), reason="no data"
+)
+def test_satimage_runs_first_time_interactively(tmp_path, capsys):
+    """satimage with all but 60 labels blanked; a scripted person answers."""
+    with (SHARED / "tabular" / "satimage.csv").open(newline="") as f:
+        rows = list(csv.reader(f))
+    header, rows = rows[0], rows[1:]
+    truth = np.array([row[-1].strip() for row in rows])
+    labelled = set(np.random.RandomState(0).permutation(len(rows))[:60].tolist())
+    data = tmp_path / "satimage_to_label.csv"
+    with data.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for i, row in enumerate(rows):
+            writer.writerow(row[:-1] + [row[-1] if i in labelled else ""])
+    stop = threading.Event()
+    person = threading.Thread(
+        target=_annotate_satimage, args=(tmp_path / "queries", truth, stop)
+    )
+    person.start()
+    try:
+        main(
+            [
+                "run",
+                str(data),
+                "--in-classes",
+                "1,2,3",
+                "--ood-label",
+                "unknown",
+                "--interactive",
+                "--rounds",
+                "3",
+                "--budget",
+                "20",
+                "--poll-seconds",
+                "0.05",
+                "--timeout",
+                "120",
+                "--output",
+                str(tmp_path),
+            ]
+        )
+    finally:
+        stop.set()
+        person.join()
+    with (tmp_path / "records.csv").open() as f:
+        records = list(csv.DictReader(f))
+    assert [int(r["n_labelled"]) for r in records] == [60, 80, 100]
+    assert "Labelled 100 rows" in capsys.readouterr().out
+
+
+def _annotate_satimage(folder, truth, stop):
+    """Answers satimage queries: classes 1, 2, 3 by name, every other one "unknown"."""
+    while not stop.is_set():
+        for path in sorted(folder.glob("round_*.csv")):
+            with path.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+            if rows and all(r["label"] == "" for r in rows):
+                for r in rows:
+                    label = truth[int(r["id"])]
+                    r["label"] = label if label in ("1", "2", "3") else "unknown"
+                with path.open("w", newline="") as f:
+                    writer = csv.DictWriter(f, fieldnames=["id", "label"])
+                    writer.writeheader()
+                    writer.writerows(rows)
+        time.sleep(0.05)
