@@ -306,11 +306,9 @@ class ContrastivePurity:
     ----------
     encoder_ : ContrastiveEncoder
         The fitted encoder in use (set by :meth:`fit` or the first call).
-
-    Notes
-    -----
-    The features of every image scored are kept, keyed by the image's
-    bytes, so later rounds only transform the newly labelled images.
+    features_ : dict
+        The features of every image scored so far, keyed by a hash of the
+        image's bytes, so later rounds only transform images not seen yet.
 
     Examples
     --------
@@ -352,11 +350,13 @@ class ContrastivePurity:
         encoder = self._fitted_encoder(X)
         X = np.asarray(X)
         keys = row_keys(X)
-        cache = self.__dict__.setdefault("features_", {})
-        new = [i for i, key in enumerate(keys) if key not in cache]
+        if not hasattr(self, "features_"):
+            self.features_ = {}
+        new = [i for i, key in enumerate(keys) if key not in self.features_]
         if new:
-            cache.update(zip([keys[i] for i in new], encoder.transform(X[new])))
-        return np.array([cache[key] for key in keys]).reshape(len(X), -1)
+            features = encoder.transform(X[new])
+            self.features_.update(zip([keys[i] for i in new], features))
+        return np.array([self.features_[key] for key in keys]).reshape(len(X), -1)
 
     def _fitted_encoder(self, X):
         if hasattr(self, "encoder_"):
