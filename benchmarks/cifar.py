@@ -235,15 +235,15 @@ def grid(preset):
     config = PRESETS[preset]
     return [
         dict(preset=preset, split=sp, noise=n, strategy=s)
-        for sp, n, s in product(config["splits"], config["noises"], config["strategies"])
+        for n, sp, s in product(config["noises"], config["splits"], config["strategies"])
     ]
 
 
 def run_preset(preset, *, data, results, cache_dir, device, n_jobs):
     """Run every cell, ``n_jobs`` trials at a time: their encoders, then their cells.
 
-    Trials go split by split, in the preset's noise order, so an interrupted
-    run leaves whole trials. The run is logged even when interrupted (Ctrl-C).
+    Trials go noise by noise, in the preset's order, so an interrupted run
+    leaves whole trials, every split of the first noise ratios first. The run is logged even when interrupted (Ctrl-C).
     Returns the paths of the finished cells.
     """
     # joblib's worker processes must import this folder's modules too.

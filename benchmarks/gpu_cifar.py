@@ -87,6 +87,7 @@ def main(argv=None):
         type=Path,
         default=HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip",
     )
+    parser.add_argument("--cache-dir", type=Path, default=HERE / ".cache")
     parser.add_argument("--preset", default="gpu-lease")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--reference-labels", type=int, default=4500)
@@ -99,7 +100,8 @@ def main(argv=None):
     from cifar import PRESETS, run_preset
     from skal_openset import summarize_final_round, write_records_csv
 
-    cache_dir = args.out / "cache"
+    # decoded images and encoders stay out of --out, which should come back small
+    cache_dir = args.cache_dir
     config = PRESETS[args.preset]
     reference = reference_check(
         args.data, cache_dir, args.device, args.reference_labels, config["net"]

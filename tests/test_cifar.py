@@ -384,6 +384,8 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
             "cpu",
             "--reference-labels",
             "40",
+            "--cache-dir",
+            str(tmp_path / "cache"),
         ],
         check=True,
         cwd=ROOT,
@@ -395,3 +397,4 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     assert sorted(c["strategy"] for c in summary["cells"]) == ["MQ-Net", "RANDOM"]
     rows = (out / "records.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 * 2  # header, 2 strategies x 2 rounds
+    assert not (out / "cache").exists()  # the big decoded images stay out of --out
