@@ -8,7 +8,7 @@ rerun skips finished cells. The contrastive purity encoder is fitted once per
 (split, noise) on the unlabelled pool, before the cells, and cached on disk
 (``joblib.Memory``), so every strategy of a trial scores with the same one.
 
-    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]     # ~1 h on 2 cores
+    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # 15-20 min alone, 2 cores
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
     python benchmarks/cifar.py report
 
@@ -22,7 +22,7 @@ Presets:
   test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
   to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
   encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (paper) and
-  MQ-Net. About 25 minutes alone on 2 cores.
+  MQ-Net. About 15-20 minutes alone on 2 cores.
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
   10 rounds (see ``benchmarks/gpu_cifar.py``).
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
@@ -136,7 +136,10 @@ def load_cifar(data, cache_dir, pool_size=None, test_size=None):
         X, y = X[np.sort(keep)], y[np.sort(keep)]
     if test_size is not None:
         keep, _ = train_test_split(
-            np.arange(len(y_test)), train_size=test_size, stratify=y_test, random_state=0
+            np.arange(len(y_test)),
+            train_size=test_size,
+            stratify=y_test,
+            random_state=0,
         )
         X_test, y_test = X_test[np.sort(keep)], y_test[np.sort(keep)]
     return X, y, X_test, y_test
@@ -160,7 +163,7 @@ def make_split(preset, split, noise, data, cache_dir):
 
 
 def fit_encoder(preset, split, noise, data, cache_dir, device):
-    """The trial's encoder, fitted on the unlabelled pool (the pool less the initial set)."""
+    """The trial's encoder, fitted on the unlabelled pool (pool less initial set)."""
     s = make_split(preset, split, noise, data, cache_dir)
     unlabelled = np.setdiff1d(np.arange(len(s.y_pool)), s.initial_idx)
     encoder = ContrastiveEncoder(
@@ -235,7 +238,9 @@ def grid(preset):
     config = PRESETS[preset]
     return [
         dict(preset=preset, split=sp, noise=n, strategy=s)
-        for n, sp, s in product(config["noises"], config["splits"], config["strategies"])
+        for n, sp, s in product(
+            config["noises"], config["splits"], config["strategies"]
+        )
     ]
 
 
@@ -243,8 +248,9 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs):
     """Run every cell, ``n_jobs`` trials at a time: their encoders, then their cells.
 
     Trials go noise by noise, in the preset's order, so an interrupted run
-    leaves whole trials, every split of the first noise ratios first. The run is logged even when interrupted (Ctrl-C).
-    Returns the paths of the finished cells.
+    leaves whole trials, every split of the first noise ratios first. The run
+    is logged in ``_runs.jsonl``, also when interrupted (Ctrl-C). Returns the
+    paths of the cells.
     """
     # joblib's worker processes must import this folder's modules too.
     os.environ["PYTHONPATH"] = os.pathsep.join(
