@@ -56,25 +56,24 @@ def reference_check(data, cache_dir, device, n_labels, config):
     import torch
 
     from cifar import load_cifar
-    from skal_openset import CIFAR10_SPLITS, make_fast_resnet_classifier
-    from skal_openset._datasets import _to_k_way
+    from skal_openset import make_cifar_split, make_fast_resnet_classifier
 
-    X, y, X_test, y_test = load_cifar(data, cache_dir)
-    in_classes = np.array(CIFAR10_SPLITS[0])
-    rows = np.flatnonzero(np.isin(y, in_classes))
-    rows = np.random.RandomState(0).choice(
-        rows, min(n_labels, len(rows)), replace=False
+    # noise 0: the pool is every IN training image of split [4,2,5,7]
+    split = make_cifar_split(
+        *load_cifar(data, cache_dir), split=0, noise_ratio=0.0, budget=1
     )
-    test = np.isin(y_test, in_classes)
+    rows = np.random.RandomState(0).choice(
+        len(split.y_pool), min(n_labels, len(split.y_pool)), replace=False
+    )
     net = make_fast_resnet_classifier(4, device=device, random_state=0, **config)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     start = time.perf_counter()
-    net.fit(X[rows], _to_k_way(y[rows], in_classes, -1))
+    net.fit(split.X_pool[rows], split.y_pool[rows])
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    accuracy = net.score(X_test[test], _to_k_way(y_test[test], in_classes, -1))
+    accuracy = net.score(split.X_test, split.y_test)
     return {"n_labels": len(rows), "accuracy": accuracy, "fit_seconds": seconds}
 
 
