@@ -1,5 +1,6 @@
-"""Helpers shared by the benchmark scripts: timing and machine description."""
+"""Helpers shared by the benchmark scripts: timing, machine description, cell files."""
 
+import json
 import os
 import platform
 import statistics
@@ -25,3 +26,11 @@ def machine_description():
         f"({torch.get_num_threads()} torch threads), {device}, "
         f"Python {platform.python_version()}, torch {torch.__version__}"
     )
+
+
+def write_json_atomic(path, obj):
+    """Write ``obj`` as JSON via a temporary file, so no reader sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj))
+    tmp.replace(path)

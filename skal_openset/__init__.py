@@ -66,6 +66,24 @@ from ._strategies._random import RandomQuery
 from ._strategies._similar import SimilarQuery
 from ._strategies._uncertainty import UncertaintyQuery
 
+# CIFAR protocol, fast image target model and contrastive purity (issue 11)
+from ._augment import random_crop_flip
+from ._cifar import (
+    CIFAR10_SPLITS,
+    CIFAR100_SPLITS,
+    CIFAR_BUDGET,
+    CIFAR_ROUNDS,
+    make_cifar_split,
+)
+from ._contrastive import ContrastiveEncoder, ContrastivePurity
+from ._fast_resnet import (
+    AugmentedLearningLossNet,
+    AugmentedNet,
+    BatchIterator,
+    make_fast_resnet_classifier,
+)
+from ._purity_auroc import PurityAUROC
+
 __version__ = "0.1.0.dev0"
 
 # Quiet unless the application configures logging (the library convention).
@@ -133,4 +151,18 @@ __all__ = [
     "summarize_final_round",
     "teach_open_set",
     "write_records_csv",
+    # issue 11
+    "AugmentedLearningLossNet",
+    "AugmentedNet",
+    "BatchIterator",
+    "CIFAR100_SPLITS",
+    "CIFAR10_SPLITS",
+    "CIFAR_BUDGET",
+    "CIFAR_ROUNDS",
+    "ContrastiveEncoder",
+    "ContrastivePurity",
+    "PurityAUROC",
+    "make_cifar_split",
+    "make_fast_resnet_classifier",
+    "random_crop_flip",
 ]

@@ -187,8 +187,8 @@ class _BasicBlock(nn.Module):
 class ResNet18Module(BackboneModule):
     """CIFAR-style ResNet-18: 3x3 stride-1 stem, no max-pool, 512-d embedding.
 
-    Four stages of two basic blocks (64, 128, 256, 512 channels; the stem is
-    part of the first stage), then global average pooling.
+    Four stages of two basic blocks (64, 128, 256, 512 channels by default;
+    the stem is part of the first stage), then global average pooling.
 
     Parameters
     ----------
@@ -196,19 +196,23 @@ class ResNet18Module(BackboneModule):
         Number of output logits.
     in_channels : int, default=3
         Input channels (3 for CIFAR, 1 for grey images).
+    width : int, default=64
+        Channels of the first stage; the others have 2, 4 and 8 times as
+        many. A narrow net (e.g. 8) trains on a CPU in seconds.
     """
 
-    def __init__(self, n_classes, in_channels=3):
+    def __init__(self, n_classes, in_channels=3, width=64):
         super().__init__()
         _check_positive_int(n_classes, "n_classes")
         _check_positive_int(in_channels, "in_channels")
-        widths = (64, 128, 256, 512)
+        _check_positive_int(width, "width")
+        widths = tuple(width * m for m in (1, 2, 4, 8))
         stem = nn.Sequential(
-            nn.Conv2d(in_channels, 64, 3, 1, padding=1, bias=False),
-            nn.BatchNorm2d(64),
+            nn.Conv2d(in_channels, width, 3, 1, padding=1, bias=False),
+            nn.BatchNorm2d(width),
             nn.ReLU(),
         )
-        stages, in_planes = [], 64
+        stages, in_planes = [], width
         for i, planes in enumerate(widths):
             stride = 1 if i == 0 else 2
             first = [stem] if i == 0 else []
@@ -222,7 +226,7 @@ class ResNet18Module(BackboneModule):
             in_planes = planes
         self.stages = nn.ModuleList(stages)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.head = nn.Linear(512, n_classes)
+        self.head = nn.Linear(widths[-1], n_classes)
         self.intermediate_dims = widths
 
 

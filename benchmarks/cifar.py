@@ -1,0 +1,333 @@
+"""CIFAR-10 open-set active learning: the paper's Table 1 protocol, and slices of it.
+
+Every (preset, split, noise, strategy) cell runs :func:`make_cifar_split`
+(one trial per class split, seeded by the split's index, as the paper) and
+:func:`run_active_learning`, and is written to
+``results/cells/cifar-<preset>/<cell>.json`` as soon as it finishes; a
+rerun skips finished cells. The contrastive purity encoder is fitted once per
+(split, noise) on the unlabelled pool, before the cells, and cached on disk
+(``joblib.Memory``), so every strategy of a trial scores with the same one.
+
+    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # 15-20 min alone, 2 cores
+    python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
+    python benchmarks/cifar.py report
+
+Presets:
+
+* ``table1``: the exact protocol (all 50,000 training images, five splits,
+  noise 10-60%, b = 500, 10 rounds), every strategy of the library, the
+  fast ResNet-18 recipe; meant for a GPU.
+* ``cpu-slice``: a fixed stratified 10,000-image subsample of the training
+  images (and 2,500 of the test images, of which the 1,000 IN ones are the
+  test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
+  to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
+  encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (paper) and
+  MQ-Net. About 15-20 minutes alone on 2 cores.
+* ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
+  10 rounds (see ``benchmarks/gpu_cifar.py``).
+* ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
+
+Purity-based strategies (P+I, P*I, both MQ-Nets) use the contrastive
+encoder's purity, as the paper uses CSI's. In MQ-Net cells, the AUROC of IN
+vs OOD of every purity score on 1,000 unlabelled pool images is recorded each
+round (``purity_auroc_<score>``).
+"""
+
+import argparse
+import json
+import os
+import time
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import torch
+from joblib import Memory, Parallel, delayed
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+
+from _common import machine_description, write_json_atomic
+from openset_benchmark import STRATEGIES, cell_name, make_strategy
+from skal_openset import (
+    CIFAR10_CLASSES,
+    ContrastiveEncoder,
+    ContrastivePurity,
+    PurityAUROC,
+    load_cifar_batches,
+    load_image_folder_zip,
+    make_cifar_split,
+    make_fast_resnet_classifier,
+    run_active_learning,
+)
+
+HERE = Path(__file__).parent
+DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip"
+DEFAULT_CACHE = HERE / ".cache"
+
+PRESETS = {
+    "table1": dict(
+        splits=(0, 1, 2, 3, 4),
+        noises=(0.1, 0.2, 0.4, 0.6),
+        strategies=STRATEGIES,
+        budget=500,
+        rounds=10,
+        pool_size=None,
+        test_size=None,
+        net=dict(width=64, max_epochs=60, batch_size=256, min_steps_per_epoch=16),
+        encoder=dict(width=32, batch_size=256, max_epochs=30, max_seconds=120),
+    ),
+    "cpu-slice": dict(
+        splits=(0, 1, 2),
+        noises=(0.4, 0.6, 0.2),  # run in this order: the goals are at 40/60%
+        strategies=("RANDOM", "CONF", "BADGE", "P*I", "MQ-Net (paper)", "MQ-Net"),
+        budget=150,
+        rounds=4,
+        pool_size=10_000,
+        test_size=2_500,
+        net=dict(width=8, max_epochs=8, batch_size=64, min_steps_per_epoch=4),
+        encoder=dict(width=8, batch_size=64, max_epochs=0.5),
+    ),
+    "gpu-lease": dict(
+        splits=(0,),
+        noises=(0.4,),
+        strategies=("RANDOM", "CONF", "MQ-Net"),
+        budget=500,
+        rounds=10,
+        pool_size=None,
+        test_size=None,
+        net=dict(width=64, max_epochs=60, batch_size=256, min_steps_per_epoch=16),
+        encoder=dict(width=32, batch_size=256, max_epochs=30, max_seconds=90),
+    ),
+    "tiny": dict(
+        splits=(0,),
+        noises=(0.4,),
+        strategies=("RANDOM", "MQ-Net"),
+        budget=20,
+        rounds=2,
+        pool_size=None,
+        test_size=None,
+        net=dict(width=2, max_epochs=1, batch_size=16),
+        encoder=dict(width=2, batch_size=16, max_epochs=1),
+    ),
+}
+
+# Every purity score whose AUROC is recorded; the encoder ones are added per cell.
+AUROC_SCORES = ("knn", "knn_contrast", "msp", "energy", "mahalanobis")
+PURITY_STRATEGIES = ("P+I", "P*I", "MQ-Net (paper)", "MQ-Net")
+
+
+def load_cifar(data, cache_dir, pool_size=None, test_size=None):
+    """Training and test images of a zip (image folders) or a pickle folder.
+
+    ``pool_size`` / ``test_size`` keep a fixed stratified random subsample.
+    """
+    data = Path(data)
+    if data.is_dir():
+        X, y, X_test, y_test = load_cifar_batches(data)
+    else:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        X, y, X_test, y_test, _ = load_image_folder_zip(
+            data, CIFAR10_CLASSES, cache_path=cache_dir / f"{data.stem}.npz"
+        )
+    if pool_size is not None:
+        keep, _ = train_test_split(
+            np.arange(len(y)), train_size=pool_size, stratify=y, random_state=0
+        )
+        X, y = X[np.sort(keep)], y[np.sort(keep)]
+    if test_size is not None:
+        keep, _ = train_test_split(
+            np.arange(len(y_test)),
+            train_size=test_size,
+            stratify=y_test,
+            random_state=0,
+        )
+        X_test, y_test = X_test[np.sort(keep)], y_test[np.sort(keep)]
+    return X, y, X_test, y_test
+
+
+def make_split(preset, split, noise, data, cache_dir):
+    config = PRESETS[preset]
+    X, y, X_test, y_test = load_cifar(
+        data, cache_dir, config["pool_size"], config["test_size"]
+    )
+    return make_cifar_split(
+        X,
+        y,
+        X_test,
+        y_test,
+        split=split,
+        noise_ratio=noise,
+        budget=config["budget"],
+        random_state=split,
+    )
+
+
+def fit_encoder(preset, split, noise, data, cache_dir, device):
+    """The trial's encoder, fitted on the unlabelled pool (pool less initial set)."""
+    s = make_split(preset, split, noise, data, cache_dir)
+    unlabelled = np.setdiff1d(np.arange(len(s.y_pool)), s.initial_idx)
+    encoder = ContrastiveEncoder(
+        device=device, random_state=split, **PRESETS[preset]["encoder"]
+    )
+    return encoder.fit(s.X_pool[unlabelled])
+
+
+def _memory(cache_dir):
+    return Memory(cache_dir / "encoders", verbose=0)
+
+
+def cell_path(results, cell):
+    return results / "cells" / f"cifar-{cell['preset']}" / f"{cell_name(cell)}.json"
+
+
+def run_cell(cell, data, results, cache_dir, device):
+    """Run one cell unless its result file exists; return the file's path."""
+    path = cell_path(results, cell)
+    if path.exists():
+        return path
+    if device == "cpu":
+        torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
+    preset, split_index, noise = cell["preset"], cell["split"], cell["noise"]
+    config = PRESETS[preset]
+    split = make_split(preset, split_index, noise, data, cache_dir)
+    encoder = _memory(cache_dir).cache(fit_encoder)(
+        preset, split_index, noise, data, cache_dir, device
+    )
+    purity = ContrastivePurity(encoder).fit(split.X_pool)
+    strategy = make_strategy(cell["strategy"], split_index)
+    if cell["strategy"] in PURITY_STRATEGIES:
+        strategy.set_params(purity=purity)
+    estimator = make_fast_resnet_classifier(
+        split.n_classes,
+        learning_loss=cell["strategy"] == "LL",
+        device=device,
+        random_state=split_index,
+        **config["net"],
+    )
+    callback = None
+    if cell["strategy"] == "MQ-Net":
+        scores = {name: name for name in AUROC_SCORES}
+        scores["encoder"] = purity
+        scores["encoder_ood"] = ContrastivePurity(encoder, use_ood=True)
+        callback = PurityAUROC(split, scores, random_state=split_index)
+    start = time.perf_counter()
+    records = run_active_learning(
+        split,
+        estimator,
+        strategy,
+        n_rounds=config["rounds"],
+        budget=config["budget"],
+        callback=callback,
+    )
+    result = {
+        "cell": cell,
+        "in_classes": split.in_classes.tolist(),
+        "n_pool": len(split.y_pool),
+        "n_test": len(split.y_test),
+        "seconds": time.perf_counter() - start,
+        "encoder_seconds": encoder.fit_seconds_,
+        "encoder_epochs": encoder.n_epochs_,
+        "device": device,
+        "records": records,
+    }
+    write_json_atomic(path, result)
+    return path
+
+
+def grid(preset):
+    config = PRESETS[preset]
+    return [
+        dict(preset=preset, split=sp, noise=n, strategy=s)
+        for n, sp, s in product(
+            config["noises"], config["splits"], config["strategies"]
+        )
+    ]
+
+
+def run_preset(preset, *, data, results, cache_dir, device, n_jobs):
+    """Run every cell, ``n_jobs`` trials at a time: their encoders, then their cells.
+
+    Trials go noise by noise, in the preset's order, so an interrupted run
+    leaves whole trials, every split of the first noise ratios first. The run
+    is logged in ``_runs.jsonl``, also when interrupted (Ctrl-C). Returns the
+    paths of the cells.
+    """
+    # joblib's worker processes must import this folder's modules too.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(HERE), os.environ.get("PYTHONPATH")])
+    )
+    from cifar import fit_encoder as fit_by_name, run_cell as run_by_name
+
+    cells = grid(preset)
+    todo = [c for c in cells if not cell_path(results, c).exists()]
+    trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
+    cached_fit = _memory(cache_dir).cache(fit_by_name)
+    start, encoder_wall, interrupted = time.perf_counter(), 0.0, True
+    try:
+        with Parallel(n_jobs=n_jobs, verbose=5) as parallel:
+            for first in range(0, len(trials), n_jobs):
+                chunk = trials[first : first + n_jobs]
+                encoder_start = time.perf_counter()
+                parallel(
+                    delayed(cached_fit)(preset, sp, n, data, cache_dir, device)
+                    for sp, n in chunk
+                )
+                encoder_wall += time.perf_counter() - encoder_start
+                parallel(
+                    delayed(run_by_name)(c, data, results, cache_dir, device)
+                    for c in todo
+                    if (c["split"], c["noise"]) in chunk
+                )
+        interrupted = False
+    finally:
+        wall = time.perf_counter() - start
+        ran = sum(cell_path(results, c).exists() for c in todo)
+        run = {
+            "command": f"python benchmarks/cifar.py run {preset} --device {device} "
+            f"--n-jobs {n_jobs}",
+            "cells": len(cells),
+            "ran": ran,
+            "interrupted": interrupted,
+            "encoder_wall_seconds": encoder_wall,
+            "wall_seconds": wall,
+            "machine": machine_description(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+        log = results / "cells" / f"cifar-{preset}" / "_runs.jsonl"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as f:
+            f.write(json.dumps(run) + "\n")
+        print(f"{preset}: ran {ran} of {len(cells)} cells in {wall:.0f} s")
+    return [cell_path(results, c) for c in cells]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run (or finish) a preset")
+    run.add_argument("preset", choices=sorted(PRESETS))
+    run.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    run.add_argument("--n-jobs", type=int, default=2)
+    run.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    run.add_argument("--results", type=Path, default=HERE / "results")
+    report = commands.add_parser("report", help="cifar.md and figures from the cells")
+    report.add_argument("--results", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    if args.command == "run":
+        run_preset(
+            args.preset,
+            data=args.data,
+            results=args.results,
+            cache_dir=args.cache_dir,
+            device=args.device,
+            n_jobs=args.n_jobs,
+        )
+    else:
+        from cifar_report import write_cifar_report
+
+        print(write_cifar_report(args.results))
+
+
+if __name__ == "__main__":
+    main()

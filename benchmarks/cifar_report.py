@@ -1,0 +1,157 @@
+"""``results/cifar.md`` and its figures from the finished CIFAR cells.
+
+Run through ``python benchmarks/cifar.py report``.
+"""
+
+import json
+
+import numpy as np
+
+from cifar import PRESETS
+from report import _accuracy_figure, _in_share_table, _paired_rank_lines, _table
+from skal_openset import CIFAR10_SPLITS, summarize_final_round
+
+AUROC_PREFIX = "purity_auroc_"
+
+
+def load_cifar_cells(results, preset):
+    """(records tagged with their cell keys, cell results, run log) of a preset."""
+    folder = results / "cells" / f"cifar-{preset}"
+    records, cells = [], []
+    for path in sorted(folder.glob("*.json")):
+        cell = json.loads(path.read_text())
+        keys = dict(cell["cell"], dataset="cifar10", trial=cell["cell"]["split"])
+        keys["cell"] = f"cifar10 {int(100 * keys['noise'])}%"
+        records += [{**keys, **r} for r in cell["records"]]
+        cells.append(cell)
+    log = folder / "_runs.jsonl"
+    runs = (
+        [json.loads(line) for line in log.read_text().splitlines()]
+        if log.exists()
+        else []
+    )
+    return records, cells, runs
+
+
+def _auroc_lines(records):
+    """Per noise ratio: mean AUROC over splits of every purity score, per round."""
+    rows = [r for r in records if any(k.startswith(AUROC_PREFIX) for k in r)]
+    if not rows:
+        return []
+    scores = [
+        k.removeprefix(AUROC_PREFIX) for k in rows[0] if k.startswith(AUROC_PREFIX)
+    ]
+    lines = [
+        "### Purity AUROC (IN vs OOD) on the unlabelled pool, per round",
+        "",
+        "Measured in the MQ-Net cells on a fixed random sample of 1,000 pool images "
+        "less the labelled ones; mean over the splits. `encoder`: max cosine "
+        "similarity to the labelled IN images in the contrastive encoder's space; "
+        "`encoder_ood`: the same minus the similarity to the labelled OOD images; "
+        "the others use the target classifier (its features or its outputs). Best "
+        "per round in bold.",
+        "",
+    ]
+    for noise in sorted({r["noise"] for r in rows}):
+        lines += [
+            f"Noise {int(100 * noise)}%:",
+            "",
+            "| round | " + " | ".join(scores) + " |",
+            "| --- |" + " --- |" * len(scores),
+        ]
+        for round_ in sorted({r["round"] for r in rows}):
+            at = [r for r in rows if r["noise"] == noise and r["round"] == round_]
+            means = [np.nanmean([r[AUROC_PREFIX + s] for r in at]) for s in scores]
+            best = np.nanmax(means)
+            cells = [f"**{m:.3f}**" if m == best else f"{m:.3f}" for m in means]
+            lines.append(f"| {round_} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def preset_section(results, preset):
+    """Markdown lines and figure paths of one preset; empty if it has no cells."""
+    records, cells, runs = load_cifar_cells(results, preset)
+    if not records:
+        return [], []
+    config = PRESETS[preset]
+    suite = f"cifar-{preset}"
+    strategies = [
+        s for s in config["strategies"] if any(r["strategy"] == s for r in records)
+    ]
+    rows = summarize_final_round(records, group_keys=("cell", "strategy"))
+    rows.sort(key=lambda r: int(r["cell"].split()[1][:-1]))
+    split_rows = summarize_final_round(
+        [
+            {
+                **r,
+                "cell": f"{list(CIFAR10_SPLITS[r['split']])} {int(100 * r['noise'])}%",
+            }
+            for r in records
+        ],
+        group_keys=("cell", "strategy"),
+    )
+    n_pool = sorted({c["n_pool"] for c in cells})
+    encoder_s = [c["encoder_seconds"] for c in cells]
+    encoder_epochs = [c["encoder_epochs"] for c in cells]
+    lines = [
+        f"## Preset `{preset}`",
+        "",
+        "CIFAR-10 (JPEG copy). Splits "
+        f"{[list(CIFAR10_SPLITS[s]) for s in config['splits']]}"
+        f" (one trial each, seeded by the split), budget {config['budget']} per round, "
+        f"{config['rounds']} rounds, pool sizes {n_pool[0]}-{n_pool[-1]} "
+        f"(training subsample: {config['pool_size'] or 'all'}), "
+        f"{cells[0]['n_test']} IN test images, target net "
+        f"`make_fast_resnet_classifier(**{config['net']})`, encoder "
+        f"`ContrastiveEncoder(**{config['encoder']})` fitted in "
+        f"{np.mean(encoder_s):.0f} s ({np.mean(encoder_epochs):.2f} epochs) "
+        "on average, "
+        f"device `{cells[0]['device']}`.",
+        "",
+    ]
+    for run in runs:
+        lines.append(
+            f"Run: `{run['command']}`: {run['ran']} of {run['cells']} cells in "
+            f"{run['wall_seconds'] / 60:.1f} min "
+            f"(encoders {run['encoder_wall_seconds']:.0f} s)"
+            f" on {run['machine']}, {run['date']}."
+        )
+    lines += [
+        "",
+        "Final-round test accuracy (%), mean +- std over the splits; best mean "
+        "in bold.",
+        "",
+        *_table(rows, "cell", "strategy", strategies),
+        "",
+        "Per split:",
+        "",
+        *_table(split_rows, "cell", "strategy", strategies),
+        "",
+        "IN share of all queried examples:",
+        "",
+        *_in_share_table(rows, "cell", strategies),
+        "",
+        *_paired_rank_lines(records, strategies),
+        *_auroc_lines(records),
+    ]
+    figure = _accuracy_figure(results, suite, records)
+    lines += [f"![learning curves]({figure.name})", ""]
+    return lines, [figure]
+
+
+def write_cifar_report(results):
+    """Write ``results/cifar.md`` for every preset with cells; return its path."""
+    lines = [
+        "# CIFAR-10 open-set active learning",
+        "",
+        "Written by `python benchmarks/cifar.py report` from the cells under "
+        "`results/cells/cifar-*`.",
+        "",
+    ]
+    for preset in PRESETS:
+        section, _ = preset_section(results, preset)
+        lines += section
+    path = results / "cifar.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

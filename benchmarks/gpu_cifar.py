@@ -1,0 +1,152 @@
+"""One command for a 15-minute GPU lease: CIFAR-10 split [4,2,5,7] at 40% noise.
+
+    python benchmarks/gpu_cifar.py --wheels WHEELS --data cifar10-jpeg.zip --out "$OUT"
+
+1. Installs what a bare GPU machine lacks (skorch; torch, numpy, scikit-learn
+   and Pillow are assumed present) from ``--wheels``, a folder filled
+   beforehand with ``pip download skorch tabulate -d WHEELS --no-deps``
+   (no network needed on the GPU machine).
+2. Times the fast target recipe on the reference setting of issue 11
+   (``--reference-labels`` random IN labels of split [4,2,5,7], tested on
+   its IN test images; goal >= 86.2% in <= 30 s on an H200).
+3. Runs the ``gpu-lease`` preset of ``benchmarks/cifar.py``: RANDOM, CONF and
+   MQ-Net, b = 500, 10 rounds, the contrastive encoder fitted first.
+4. Writes ``summary.json`` (wall times, device, final accuracies),
+   ``records.csv`` (every round) and the cells to ``--out``.
+
+``--preset tiny --device cpu`` runs the same path on a few images (CI).
+"""
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def install_missing(wheels):
+    """pip-install skorch from a local wheel folder if it is not importable."""
+    if importlib.util.find_spec("skorch") is not None:
+        return False
+    if wheels is None:
+        raise SystemExit("skorch is missing: pass --wheels DIR holding its wheel.")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "skorch",
+        ],
+        check=True,
+    )
+    return True
+
+
+def reference_check(data, cache_dir, device, n_labels, config):
+    """Accuracy and seconds of the fast recipe on ``n_labels`` random IN images."""
+    import numpy as np
+    import torch
+
+    from cifar import load_cifar
+    from skal_openset import make_cifar_split, make_fast_resnet_classifier
+
+    # noise 0: the pool is every IN training image of split [4,2,5,7]
+    split = make_cifar_split(
+        *load_cifar(data, cache_dir), split=0, noise_ratio=0.0, budget=1
+    )
+    rows = np.random.RandomState(0).choice(
+        len(split.y_pool), min(n_labels, len(split.y_pool)), replace=False
+    )
+    net = make_fast_resnet_classifier(4, device=device, random_state=0, **config)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    net.fit(split.X_pool[rows], split.y_pool[rows])
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    accuracy = net.score(split.X_test, split.y_test)
+    return {"n_labels": len(rows), "accuracy": accuracy, "fit_seconds": seconds}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--wheels", type=Path, default=None)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip",
+    )
+    parser.add_argument("--cache-dir", type=Path, default=HERE / ".cache")
+    parser.add_argument("--preset", default="gpu-lease")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--reference-labels", type=int, default=4500)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    installed = install_missing(args.wheels)
+
+    sys.path.insert(0, str(HERE))
+    from _common import machine_description
+    from cifar import PRESETS, run_preset
+    from skal_openset import summarize_final_round, write_records_csv
+
+    # decoded images and encoders stay out of --out, which should come back small
+    cache_dir = args.cache_dir
+    config = PRESETS[args.preset]
+    reference = reference_check(
+        args.data, cache_dir, args.device, args.reference_labels, config["net"]
+    )
+    print("reference:", reference, flush=True)
+    run_start = time.perf_counter()
+    paths = run_preset(
+        args.preset,
+        data=args.data,
+        results=args.out,
+        cache_dir=cache_dir,
+        device=args.device,
+        n_jobs=1,
+    )
+    cells = [json.loads(Path(p).read_text()) for p in paths]
+    records = [
+        {"strategy": c["cell"]["strategy"], "trial": c["cell"]["split"], **r}
+        for c in cells
+        for r in c["records"]
+    ]
+    # only the MQ-Net cell records purity AUROCs: blank elsewhere
+    columns = dict.fromkeys(k for r in records for k in r)
+    write_records_csv(
+        [{k: r.get(k, "") for k in columns} for r in records], args.out / "records.csv"
+    )
+    summary = {
+        "machine": machine_description(),
+        "preset": args.preset,
+        "installed_skorch": installed,
+        "reference": reference,
+        "run_seconds": time.perf_counter() - run_start,
+        "total_seconds": time.perf_counter() - start,
+        "cells": [
+            {
+                "strategy": c["cell"]["strategy"],
+                "seconds": c["seconds"],
+                "encoder_seconds": c["encoder_seconds"],
+                "final_accuracy": c["records"][-1]["test_accuracy"],
+            }
+            for c in cells
+        ],
+        "final": summarize_final_round(records),
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

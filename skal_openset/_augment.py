@@ -1,0 +1,151 @@
+"""Image augmentation as batched tensor ops, on whatever device the batch is.
+
+Every function takes a float batch ``(n, C, H, W)`` and draws one random
+transformation per image from torch's global RNG (seeded by the nets'
+``random_state``), so a whole batch is augmented in a few kernel calls and
+nothing leaves the device.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+def _check_images(x, name="x"):
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError(
+            f"{name} must be a 4-d tensor of images (n, C, H, W); got "
+            f"{type(x).__name__} of shape {tuple(getattr(x, 'shape', ()))}."
+        )
+
+
+def random_crop_flip(x, padding=4):
+    """Random crop after zero padding, then a random horizontal flip.
+
+    The CIFAR augmentation of the MQ-Net paper (and of most CIFAR recipes):
+    each image is shifted by up to ``padding`` pixels in each direction,
+    the uncovered border filled with zeros, and mirrored with probability 1/2.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, C, H, W)
+        Images.
+    padding : int, default=4
+        Largest shift in pixels.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, C, H, W)
+        A new tensor; ``x`` is not modified.
+
+    Examples
+    --------
+    >>> import torch
+    >>> random_crop_flip(torch.ones(2, 3, 8, 8)).shape
+    torch.Size([2, 3, 8, 8])
+    """
+    _check_images(x)
+    n, _, h, w = x.shape
+    padded = F.pad(x, (padding,) * 4)
+    dy = torch.randint(0, 2 * padding + 1, (n, 1), device=x.device)
+    dx = torch.randint(0, 2 * padding + 1, (n, 1), device=x.device)
+    rows = (torch.arange(h, device=x.device) + dy)[:, :, None]  # (n, h, 1)
+    cols = torch.arange(w, device=x.device) + dx  # (n, w)
+    flip = torch.rand(n, 1, device=x.device) < 0.5
+    cols = torch.where(flip, cols.flip(1), cols)[:, None, :]  # (n, 1, w)
+    batch = torch.arange(n, device=x.device)[:, None, None]
+    # advanced indexing puts the indexed axes first: (n, h, w, C)
+    return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+
+
+def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)):
+    """SimCLR's random resized crop and horizontal flip, one affine warp per image.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, C, H, W)
+    scale : (float, float), default=(0.2, 1.0)
+        Range of the crop's area as a share of the image.
+    ratio : (float, float), default=(3/4, 4/3)
+        Range of the crop's aspect ratio.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, C, H, W)
+    """
+    _check_images(x)
+    n = x.shape[0]
+    area = torch.empty(n, device=x.device).uniform_(*scale)
+    log_ratio = torch.empty(n, device=x.device).uniform_(
+        *torch.log(torch.tensor(ratio)).tolist()
+    )
+    aspect = torch.exp(log_ratio)
+    # half-extent of the crop in normalised [-1, 1] coordinates
+    sx = torch.sqrt(area * aspect).clamp(max=1.0)
+    sy = torch.sqrt(area / aspect).clamp(max=1.0)
+    tx = (torch.rand(n, device=x.device) * 2 - 1) * (1 - sx)
+    ty = (torch.rand(n, device=x.device) * 2 - 1) * (1 - sy)
+    flip = torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
+    theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
+    theta[:, 0, 0], theta[:, 0, 2] = sx * flip, tx
+    theta[:, 1, 1], theta[:, 1, 2] = sy, ty
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", align_corners=False)
+
+
+def color_jitter(x, strength=0.4, grayscale_p=0.2):
+    """Random brightness, contrast and saturation, then random greyscale.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, 3, H, W)
+        RGB images in [0, 1].
+    strength : float, default=0.4
+        Each factor is drawn uniformly from ``[1 - strength, 1 + strength]``.
+    grayscale_p : float, default=0.2
+        Probability of replacing an image by its luminance.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, 3, H, W), clipped to [0, 1]
+    """
+    _check_images(x)
+    n = x.shape[0]
+
+    def factor():
+        return torch.empty(n, 1, 1, 1, device=x.device).uniform_(
+            1 - strength, 1 + strength
+        )
+
+    weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype)
+    x = x * factor()
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mean) * factor() + mean
+    grey = (x * weights[:, None, None]).sum(1, keepdim=True)
+    x = (x - grey) * factor() + grey
+    to_grey = torch.rand(n, 1, 1, 1, device=x.device) < grayscale_p
+    x = torch.where(to_grey, grey.expand_as(x), x)
+    return x.clamp(0, 1)
+
+
+def rotate90(x, k):
+    """Rotate each image by ``k[i]`` quarter turns (CSI's shifting transformation).
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, C, H, W) with H == W
+    k : torch.Tensor of shape (n,)
+        Integers in 0..3.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, C, H, W)
+    """
+    _check_images(x)
+    if x.shape[2] != x.shape[3]:
+        raise ValueError(f"rotate90 needs square images; got {tuple(x.shape[2:])}.")
+    out = x.clone()
+    for turns in range(1, 4):
+        rows = k == turns
+        if rows.any():
+            out[rows] = torch.rot90(x[rows], turns, dims=(2, 3))
+    return out

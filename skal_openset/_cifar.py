@@ -1,0 +1,94 @@
+"""The CIFAR protocol of MQ-Net's Table 1: class splits, budget and rounds.
+
+CIFAR-10 uses 4 IN classes of 10 in the paper's five class splits, CIFAR-100
+40 IN classes of 100. The pool holds every IN training image plus random OOD
+training images up to the noise ratio, the initial labelled set is
+``int(b(1 - t))`` IN plus ``int(bt)`` OOD pool images, the test set holds the
+IN test images only, and ``b = 500`` images are bought in each of 10 rounds.
+Load the images with :func:`load_image_folder_zip` or
+:func:`load_cifar_batches`.
+"""
+
+import numpy as np
+
+from ._datasets import make_open_set_split
+
+#: The paper's five CIFAR-10 IN class splits (CIFAR-10 label indices), one per trial.
+CIFAR10_SPLITS = ((4, 2, 5, 7), (7, 1, 2, 5), (6, 4, 3, 2), (8, 9, 1, 3), (2, 9, 5, 3))
+
+#: Five CIFAR-100 splits of 40 IN classes (fine labels). The paper does not
+#: list its own; these are ``RandomState(seed).choice(100, 40)`` for seeds 0-4.
+CIFAR100_SPLITS = tuple(
+    tuple(sorted(np.random.RandomState(seed).choice(100, 40, replace=False).tolist()))
+    for seed in range(5)
+)
+
+#: Labelling budget per round (also the size of the initial set) and rounds.
+CIFAR_BUDGET = 500
+CIFAR_ROUNDS = 10
+
+_SPLITS = {"cifar10": CIFAR10_SPLITS, "cifar100": CIFAR100_SPLITS}
+
+
+def make_cifar_split(
+    X,
+    y,
+    X_test,
+    y_test,
+    *,
+    dataset="cifar10",
+    split=0,
+    noise_ratio=0.4,
+    budget=CIFAR_BUDGET,
+    random_state=None,
+):
+    """One trial of the paper's CIFAR protocol.
+
+    Parameters
+    ----------
+    X, y : array-like
+        Training images ``(n, 3, 32, 32)`` and their labels (CIFAR-10
+        labels 0-9 or CIFAR-100 fine labels 0-99). A subsample is fine as
+        long as it holds enough OOD images for the noise ratio.
+    X_test, y_test : array-like
+        Test images and labels; only the IN ones are kept.
+    dataset : {"cifar10", "cifar100"}, default="cifar10"
+        Which split table to use.
+    split : int, default=0
+        Index into :data:`CIFAR10_SPLITS` or :data:`CIFAR100_SPLITS` (0-4);
+        the paper runs one trial per split.
+    noise_ratio : float, default=0.4
+        Share of OOD images in the pool (paper: 0.1, 0.2, 0.4, 0.6).
+    budget : int, default=500
+        Size of the initial labelled set, as in the paper equal to the
+        budget of each round.
+    random_state : int, RandomState instance or None, default=None
+        Controls the OOD images, the pool order and the initial set.
+
+    Returns
+    -------
+    OpenSetSplit
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``dataset`` or ``split``, or data that cannot fill
+        the split (see :func:`make_open_set_split`).
+    """
+    if dataset not in _SPLITS:
+        raise ValueError(f"dataset must be one of {sorted(_SPLITS)}; got {dataset!r}.")
+    splits = _SPLITS[dataset]
+    if not isinstance(split, (int, np.integer)) or not 0 <= split < len(splits):
+        raise ValueError(
+            f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
+        )
+    return make_open_set_split(
+        X,
+        y,
+        in_classes=splits[split],
+        noise_ratio=noise_ratio,
+        initial_size=budget,
+        X_test=X_test,
+        y_test=y_test,
+        random_state=random_state,
+    )

@@ -1,0 +1,399 @@
+"""A contrastive purity encoder in the spirit of CSI (Tack et al., NeurIPS 2020).
+
+:class:`ContrastiveEncoder` learns image features without labels on the
+unlabelled pool: SimCLR's contrastive loss where every image also appears
+rotated by a random quarter turn as a *different* instance (a shifted
+negative), plus a head that predicts the rotation. OOD images then sit
+farther from the labelled IN images than IN images do.
+:class:`ContrastivePurity` turns a fitted encoder into a purity score for
+any strategy: the maximum cosine similarity to the labelled IN examples (the
+MQ-Net authors' simplified CSI score), optionally contrasted with the
+labelled OOD examples.
+"""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_is_fitted, check_memory
+from torch import nn
+
+from ._augment import color_jitter, random_resized_crop_flip, rotate90
+from ._model_scores import labelled_set
+from ._models import ResNet18Module, _seeded_torch
+from ._purity import knn_contrast_purity
+
+_N_ROTATIONS = 4
+
+
+class _EncoderModule(nn.Module):
+    """ResNet-18 backbone whose ``head`` predicts the rotation, plus a projection."""
+
+    def __init__(self, in_channels, width, projection_dim):
+        super().__init__()
+        self.backbone = ResNet18Module(_N_ROTATIONS, in_channels, width)
+        dim = 8 * width
+        self.projection = nn.Sequential(
+            nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, projection_dim)
+        )
+
+    def forward(self, x):
+        features = self.backbone.embed(x)
+        return self.projection(features), self.backbone.head(features)
+
+
+def _nt_xent(z, temperature):
+    """SimCLR's loss for ``z = [view 1; view 2]``: row i's positive is row i +- n."""
+    z = F.normalize(z.float(), dim=1)
+    n = z.shape[0] // 2
+    similarity = z @ z.T / temperature
+    similarity.fill_diagonal_(float("-inf"))
+    positive = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(similarity, positive)
+
+
+def _simclr_views(x):
+    return color_jitter(random_resized_crop_flip(x))
+
+
+class ContrastiveEncoder(TransformerMixin, BaseEstimator):
+    """Self-supervised image encoder: SimCLR with rotation-shifted negatives.
+
+    Each step draws ``batch_size`` images, adds a copy of each rotated by a
+    random 90, 180 or 270 degrees (a distinct instance, as CSI's shifting
+    transformations), augments every instance twice (random resized crop,
+    flip, colour jitter, greyscale) and minimises the NT-Xent loss between
+    the two views plus the cross-entropy of predicting each view's
+    rotation. Training stops after ``max_epochs`` passes over the data or
+    ``max_seconds``, whichever comes first. ``transform`` returns the
+    L2-normalised projection of the un-augmented images.
+
+    Parameters
+    ----------
+    width : int, default=64
+        First-stage channels of the :class:`ResNet18Module` backbone.
+    projection_dim : int, default=128
+        Size of the output features.
+    max_epochs : float, default=100
+        Passes over the data (may be fractional).
+    max_seconds : float or None, default=None
+        Wall-clock budget of ``fit``; None means no limit. A time limit makes
+        the result depend on the machine's speed.
+    batch_size : int, default=256
+        Images per step (each becomes 4 views).
+    lr : float, default=1e-3
+        Adam's learning rate.
+    temperature : float, default=0.5
+        Temperature of the contrastive loss.
+    device : str, default="cpu"
+        On CUDA the data live on the device and the forward pass runs under
+        bf16 autocast.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batches and augmentations (through a
+        forked torch RNG, as :class:`TargetNet` does).
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (in eval mode).
+    n_steps_ : int
+        Optimisation steps taken.
+    n_epochs_ : float
+        Passes over the data taken (``n_steps_ * batch_size / n_samples``).
+    fit_seconds_ : float
+        Wall time of ``fit``.
+    loss_curve_ : list of float
+        Mean training loss of each pass over the data (the last one may be
+        partial).
+
+    References
+    ----------
+    J. Tack, S. Mo, J. Jeong and J. Shin. CSI: Novelty Detection via
+    Contrastive Learning on Distributionally Shifted Instances. NeurIPS 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.rand(32, 3, 16, 16).astype("float32")
+    >>> enc = ContrastiveEncoder(width=4, projection_dim=8, max_epochs=1,
+    ...                          batch_size=16, random_state=0).fit(X)
+    >>> enc.transform(X).shape
+    (32, 8)
+    """
+
+    _parameter_constraints = {
+        "width": [Interval(Integral, 1, None, closed="left")],
+        "projection_dim": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Real, 0, None, closed="neither")],
+        "max_seconds": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        width=64,
+        projection_dim=128,
+        max_epochs=100,
+        max_seconds=None,
+        batch_size=256,
+        lr=1e-3,
+        temperature=0.5,
+        device="cpu",
+        random_state=None,
+    ):
+        self.width = width
+        self.projection_dim = projection_dim
+        self.max_epochs = max_epochs
+        self.max_seconds = max_seconds
+        self.batch_size = batch_size
+        self.lr = lr
+        self.temperature = temperature
+        self.device = device
+        self.random_state = random_state
+
+    def _check_images(self, X):
+        X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
+        if X.ndim != 4 or X.shape[2] != X.shape[3]:
+            raise ValueError(
+                "X must hold square images of shape (n, C, H, H); got shape "
+                f"{X.shape}."
+            )
+        return X
+
+    def _autocast(self):
+        return torch.autocast(
+            "cuda",
+            dtype=torch.bfloat16,
+            enabled=torch.device(self.device).type == "cuda",
+        )
+
+    def fit(self, X, y=None):
+        """Train the encoder on the images ``X``; ``y`` is ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, H)
+            Unlabelled square images, at least 2.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ContrastiveEncoder
+        """
+        self._validate_params()
+        X = self._check_images(X)
+        if len(X) < 2:
+            raise ValueError("ContrastiveEncoder needs at least 2 images to contrast.")
+        start = time.perf_counter()
+        with _seeded_torch(check_random_state(self.random_state), self.device):
+            self._train(torch.as_tensor(X, device=self.device), start)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def _train(self, data, start):
+        n = len(data)
+        batch = min(self.batch_size, n)
+        steps_per_epoch = max(1, n // batch)
+        max_steps = max(1, round(self.max_epochs * steps_per_epoch))
+        self.module_ = _EncoderModule(data.shape[1], self.width, self.projection_dim)
+        self.module_.to(self.device).train()
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
+        self.loss_curve_, epoch_losses, step = [], [], 0
+        while step < max_steps:
+            rows = torch.randperm(n, device=data.device)[:batch]
+            x = data[rows]
+            turns = torch.randint(1, _N_ROTATIONS, (batch,), device=data.device)
+            shifted = torch.cat([x, rotate90(x, turns)])
+            rotation = torch.cat([torch.zeros_like(turns), turns])
+            views = torch.cat([_simclr_views(shifted), _simclr_views(shifted)])
+            with self._autocast():
+                projection, rotation_logits = self.module_(views)
+            loss = _nt_xent(projection, self.temperature) + F.cross_entropy(
+                rotation_logits.float(), rotation.repeat(2)
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            epoch_losses.append(loss.item())
+            if step % steps_per_epoch == 0 or step == max_steps:
+                self.loss_curve_.append(float(np.mean(epoch_losses)))
+                epoch_losses = []
+            if self.max_seconds is not None:
+                if time.perf_counter() - start > self.max_seconds:
+                    if epoch_losses:
+                        self.loss_curve_.append(float(np.mean(epoch_losses)))
+                    break
+        self.module_.eval()
+        self.n_steps_ = step
+        self.n_epochs_ = step * batch / n
+
+    def transform(self, X):
+        """L2-normalised projections of the images, without augmentation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, H)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, projection_dim), dtype=float32
+        """
+        check_is_fitted(self)
+        X = self._check_images(X)
+        out = np.empty((len(X), self.projection_dim), dtype=np.float32)
+        with torch.no_grad():
+            for rows in gen_batches(len(X), 1024):
+                x = torch.as_tensor(X[rows], device=self.device)
+                with self._autocast():
+                    projection, _ = self.module_(x)
+                out[rows] = F.normalize(projection.float(), dim=1).cpu().numpy()
+        return out
+
+
+def row_keys(X):
+    """A hash of each row's bytes: finds the same images in another array."""
+    return [hash(row.tobytes()) for row in np.ascontiguousarray(X)]
+
+
+def _fit_encoder(encoder, X):
+    """Module-level so that ``joblib.Memory`` can cache it."""
+    return encoder.fit(X)
+
+
+class ContrastivePurity:
+    """Purity ``score(learner, X)`` from a :class:`ContrastiveEncoder`.
+
+    The purity of a pool example is its maximum cosine similarity to the
+    labelled IN examples in the encoder's feature space, returned as
+    ``-||z - z_nn||`` of the unit-norm features (the same order, as
+    ``||z - z'||^2 = 2 - 2 cos``; see :func:`knn_purity`). With
+    ``use_ood=True`` the distance to the nearest labelled OOD example is
+    added (:func:`knn_contrast_purity`), so examples that look like OOD
+    already bought lose purity.
+
+    Pass it as ``purity=`` to any strategy. It is deliberately not a
+    scikit-learn estimator: ``clone`` of a strategy deep-copies it, fitted
+    encoder included, so one encoder fitted per trial serves every
+    strategy of that trial.
+
+    Parameters
+    ----------
+    encoder : ContrastiveEncoder, default=None
+        Used as is when fitted. Otherwise a clone is fitted on the first
+        pool this score is asked to score (the unlabelled pool of the first
+        query) and kept in ``encoder_``. None means ``ContrastiveEncoder()``.
+    use_ood : bool, default=False
+        Contrast with the labelled OOD examples as well.
+    memory : str, joblib.Memory or None, default=None
+        Caches the fit of an unfitted ``encoder`` on disk, keyed by its
+        parameters and the pool, so strategies run apart (e.g. in other
+        processes) on the same pool share one fit, as scikit-learn's
+        ``Pipeline(memory=...)`` does.
+
+    Attributes
+    ----------
+    encoder_ : ContrastiveEncoder
+        The fitted encoder in use (set by :meth:`fit` or the first call).
+    features_ : dict
+        The features of every image scored so far, keyed by a hash of the
+        image's bytes, so later rounds only transform images not seen yet.
+
+    Examples
+    --------
+    >>> from skal_openset import MQNetQuery
+    >>> strategy = MQNetQuery(purity=ContrastivePurity(ContrastiveEncoder()))
+    """
+
+    def __init__(self, encoder=None, use_ood=False, memory=None):
+        self.encoder = encoder
+        self.use_ood = use_ood
+        self.memory = memory
+
+    def __repr__(self):
+        return (
+            f"ContrastivePurity(encoder={self.encoder!r}, use_ood={self.use_ood}, "
+            f"memory={self.memory!r})"
+        )
+
+    def fit(self, X, y=None):
+        """Fit the encoder on ``X`` unless it is fitted; keep the features of ``X``.
+
+        Calling this on the whole pool before the strategies are cloned
+        lets every clone start with the features at hand.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, C, H, H)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ContrastivePurity
+        """
+        self._features(X)
+        return self
+
+    def _features(self, X):
+        encoder = self._fitted_encoder(X)
+        X = np.asarray(X)
+        keys = row_keys(X)
+        if not hasattr(self, "features_"):
+            self.features_ = {}
+        new = [i for i, key in enumerate(keys) if key not in self.features_]
+        if new:
+            features = encoder.transform(X[new])
+            self.features_.update(zip([keys[i] for i in new], features))
+        return np.array([self.features_[key] for key in keys]).reshape(len(X), -1)
+
+    def _fitted_encoder(self, X):
+        if hasattr(self, "encoder_"):
+            return self.encoder_
+        encoder = ContrastiveEncoder() if self.encoder is None else self.encoder
+        if not isinstance(encoder, ContrastiveEncoder):
+            raise TypeError(
+                "encoder must be a ContrastiveEncoder or None; got "
+                f"{type(encoder).__name__}."
+            )
+        try:
+            check_is_fitted(encoder)
+        except NotFittedError:
+            encoder = check_memory(self.memory).cache(_fit_encoder)(clone(encoder), X)
+        self.encoder_ = encoder
+        return encoder
+
+    def __call__(self, learner, X):
+        """Purity of the rows of ``X`` under the learner's labelled set.
+
+        Parameters
+        ----------
+        learner : ActiveLearner or modAL learner
+        X : array-like of shape (n_samples, C, H, H)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Higher means more likely in-distribution.
+        """
+        X_labelled, y_labelled, ood_label = labelled_set(learner)
+        is_ood = np.asarray(y_labelled) == ood_label
+        if is_ood.all():
+            raise ValueError("The learner has no labelled in-distribution example.")
+        X_labelled = np.asarray(X_labelled)
+        z_pool = self._features(X)
+        z_ood = None
+        if self.use_ood and is_ood.any():
+            z_ood = self._features(X_labelled[is_ood])
+        return knn_contrast_purity(z_pool, self._features(X_labelled[~is_ood]), z_ood)

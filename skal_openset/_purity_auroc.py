@@ -1,0 +1,76 @@
+"""How well purity scores separate IN from OOD in the unlabelled pool, per round."""
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sklearn.utils import check_random_state
+
+from ._contrastive import row_keys
+from ._model_scores import PURITY_SCORES, compute_score, labelled_set
+
+
+class PurityAUROC:
+    """``callback`` of :func:`run_active_learning` recording purity AUROCs.
+
+    At the end of every round, each purity score rates a fixed random sample
+    of the pool, less whatever the learner has labelled by then, and the
+    AUROC of IN (positive) against OOD is written into the round's record
+    as ``purity_auroc_<name>``: 1 separates perfectly, 0.5 is chance. A score
+    that cannot be computed yet (e.g. Mahalanobis with too few labels)
+    records NaN.
+
+    Parameters
+    ----------
+    split : OpenSetSplit
+        The experiment's split (its pool and ground truth).
+    scores : dict of str -> str or callable
+        Record name -> purity score, a name of the library's scores
+        (``"knn"``, ``"mahalanobis"``...) or ``score(learner, X)``.
+    max_samples : int, default=1000
+        Size of the pool sample; the whole pool if smaller.
+    random_state : int, RandomState instance or None, default=None
+        Draws the sample.
+
+    Examples
+    --------
+    >>> callback = PurityAUROC(split, {"msp": "msp", "knn": "knn"})  # doctest: +SKIP
+    >>> run_active_learning(split, net, strategy, callback=callback)  # doctest: +SKIP
+    """
+
+    def __init__(self, split, scores, max_samples=1000, random_state=None):
+        self.split = split
+        self.scores = scores
+        self.max_samples = max_samples
+        self.random_state = random_state
+
+    def _sample(self):
+        if not hasattr(self, "rows_"):
+            unknown = [s for s in self.scores.values() if not callable(s)]
+            unknown = sorted(set(unknown) - set(PURITY_SCORES))
+            if unknown:
+                raise ValueError(
+                    f"Unknown purity scores {unknown}; use {sorted(PURITY_SCORES)} "
+                    "or callables."
+                )
+            n_pool = len(self.split.y_pool)
+            rng = check_random_state(self.random_state)
+            size = min(self.max_samples, n_pool)
+            self.rows_ = np.sort(rng.choice(n_pool, size, replace=False))
+            self.keys_ = np.array(row_keys(self.split.X_pool[self.rows_]))
+        return self.rows_, self.keys_
+
+    def __call__(self, record, learner):
+        """Add ``purity_auroc_<name>`` for every score to ``record``."""
+        rows, keys = self._sample()
+        X_labelled, _, _ = labelled_set(learner)
+        rows = rows[~np.isin(keys, row_keys(X_labelled))]
+        X = self.split.X_pool[rows]
+        is_in = ~self.split.is_ood[rows]
+        for name, score in self.scores.items():
+            auroc = float("nan")
+            if 0 < is_in.sum() < len(is_in):
+                try:
+                    purity = compute_score(score, PURITY_SCORES, "purity", learner, X)
+                    auroc = float(roc_auc_score(is_in, purity))
+                except ValueError:  # e.g. too few labelled examples for this score
+                    pass
+            record[f"purity_auroc_{name}"] = auroc

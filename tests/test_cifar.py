@@ -1,0 +1,400 @@
+"""CIFAR protocol, fast image target model, contrastive purity and purity AUROC."""
+
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from skal_openset import (
+    CIFAR10_CLASSES,
+    CIFAR10_SPLITS,
+    CIFAR100_SPLITS,
+    ActiveLearner,
+    AugmentedLearningLossNet,
+    AugmentedNet,
+    BatchIterator,
+    ContrastiveEncoder,
+    ContrastivePurity,
+    MQNetQuery,
+    PurityAUROC,
+    RandomQuery,
+    load_cifar_batches,
+    make_cifar_split,
+    make_fast_resnet_classifier,
+    make_mlp_classifier,
+    predicted_loss,
+    random_crop_flip,
+    run_active_learning,
+)
+from skal_openset._augment import color_jitter, random_resized_crop_flip, rotate90
+from skal_openset._fast_resnet import one_cycle_factor
+from skorch.dataset import Dataset
+
+ROOT = Path(__file__).parents[1]
+
+
+def _images(n, size=8, seed=0):
+    return np.random.RandomState(seed).rand(n, 3, size, size).astype(np.float32)
+
+
+# ------------------------------------------------------------------ augmentation
+
+
+def test_random_crop_flip_shifts_and_mirrors():
+    torch.manual_seed(0)
+    x = torch.arange(2 * 3 * 6 * 6, dtype=torch.float32).reshape(2, 3, 6, 6) + 1
+    out = random_crop_flip(x, padding=0)  # no shift: the image or its mirror
+    for i in range(2):
+        assert torch.equal(out[i], x[i]) or torch.equal(out[i], x[i].flip(2))
+    out = random_crop_flip(x.repeat(50, 1, 1, 1), padding=2)
+    assert out.shape == (100, 3, 6, 6)
+    # every output pixel is an input pixel of the same image and channel, or padding
+    values = set(x[0, 0].flatten().tolist()) | {0.0}
+    assert set(out[::2, 0].flatten().tolist()) <= values
+    assert len({tuple(o.flatten().tolist()) for o in out[::2]}) > 5  # random per image
+
+
+def test_rotate90_and_other_augmentations():
+    x = torch.rand(4, 3, 5, 5)
+    k = torch.tensor([0, 1, 2, 3])
+    out = rotate90(x, k)
+    for i in range(4):
+        assert torch.equal(out[i], torch.rot90(x[i], i, dims=(1, 2)))
+    for fn in (random_resized_crop_flip, color_jitter):
+        y = fn(x)
+        assert y.shape == x.shape and torch.isfinite(y).all()
+    assert 0 <= color_jitter(x).min() and color_jitter(x).max() <= 1
+    with pytest.raises(ValueError, match="square"):
+        rotate90(torch.rand(1, 3, 4, 5), torch.tensor([1]))
+    with pytest.raises(ValueError, match="4-d tensor"):
+        random_crop_flip(np.zeros((1, 3, 4, 4)))
+
+
+# ----------------------------------------------------------------- target model
+
+
+def test_batch_iterator_orders_and_cycles():
+    X, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
+    batches = list(BatchIterator(Dataset(X, y), batch_size=4))
+    assert [len(b[0]) for b in batches] == [4, 4, 2]
+    assert np.concatenate([b[1] for b in batches]).tolist() == list(range(10))
+    torch.manual_seed(0)
+    it = BatchIterator(Dataset(X, y), batch_size=4, shuffle=True, min_steps=5)
+    batches = list(it)
+    assert len(batches) == len(it) == 5 and all(len(b[0]) == 4 for b in batches)
+    assert np.array_equal(X[batches[0][1], 0], batches[0][0][:, 0])  # rows stay paired
+    small = list(BatchIterator(Dataset(X[:3], y[:3]), batch_size=4, shuffle=True))
+    assert len(small) == 1 and sorted(small[0][1].tolist()) == [0, 1, 2]
+    with pytest.raises(TypeError, match="skorch Dataset"):
+        BatchIterator({"X": X}, batch_size=4)
+
+
+@given(st.integers(1, 300), st.floats(0, 0.9))
+def test_one_cycle_factor_rises_to_one_then_falls(max_epochs, warmup):
+    factors = np.array(
+        [one_cycle_factor(e, max_epochs, warmup) for e in range(max_epochs)]
+    )
+    peak = int(np.argmax(factors))
+    assert factors[peak] == 1 and np.all(factors > 0)
+    assert np.all(np.diff(factors[: peak + 1]) > 0)
+    assert np.all(np.diff(factors[peak:]) < 0)
+
+
+def test_fast_resnet_fits_reproducibly_on_cpu():
+    X, y = _images(24), np.arange(24) % 3
+    make = lambda: make_fast_resnet_classifier(  # noqa: E731
+        3, width=2, max_epochs=2, batch_size=8, random_state=0
+    )
+    a, b = make().fit(X, y), make().fit(X, y)
+    assert isinstance(a, AugmentedNet)
+    assert a.predict_proba(X).shape == (24, 3)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.module_.head.in_features == 16  # width 2 -> 2 * 8 channels
+    c = make().set_params(crop_padding=None).fit(X, y)
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+    ll = make_fast_resnet_classifier(3, learning_loss=True, width=2, max_epochs=2)
+    assert isinstance(ll.fit(X, y), AugmentedLearningLossNet)
+    assert predicted_loss(ll, X).shape == (24,)
+    with pytest.raises(ValueError, match="outside 0..2"):
+        make().fit(X, np.arange(24))
+
+
+# -------------------------------------------------------------------- encoder
+
+
+def _tiny_encoder(**kwargs):
+    params = dict(width=2, projection_dim=8, max_epochs=1, batch_size=8, random_state=0)
+    return ContrastiveEncoder(**{**params, **kwargs})
+
+
+def test_contrastive_encoder_fit_transform():
+    X = _images(24)
+    enc = _tiny_encoder().fit(X)
+    Z = enc.transform(X)
+    assert Z.shape == (24, 8) and Z.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(Z, axis=1), 1, rtol=1e-5)
+    assert enc.n_steps_ == 3 and enc.n_epochs_ == 1 and len(enc.loss_curve_) == 1
+    np.testing.assert_array_equal(Z, _tiny_encoder().fit(X).transform(X))
+    assert not np.array_equal(Z, _tiny_encoder(random_state=1).fit(X).transform(X))
+    timed = _tiny_encoder(max_epochs=1000, max_seconds=0.01).fit(X)
+    assert timed.n_steps_ < 3000
+
+
+@pytest.mark.parametrize(
+    "X, kwargs, error, match",
+    [
+        (np.zeros((4, 3, 4, 5), np.float32), {}, ValueError, "square"),
+        (np.zeros((4, 48), np.float32), {}, ValueError, "square"),
+        (np.zeros((1, 3, 4, 4), np.float32), {}, ValueError, "at least 2"),
+        (
+            np.zeros((4, 3, 4, 4), np.float32),
+            {"max_epochs": 0},
+            ValueError,
+            "max_epochs",
+        ),
+    ],
+)
+def test_contrastive_encoder_errors(X, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        _tiny_encoder(**kwargs).fit(X)
+
+
+def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):
+    X = _images(40)
+    y = np.r_[np.arange(10) % 2, -np.ones(30, int)]
+    learner = ActiveLearner(
+        make_fast_resnet_classifier(2, width=2, max_epochs=1), RandomQuery()
+    ).fit(X[[0, 1, 2, 30]], y[[0, 1, 2, 30]])
+    encoder = _tiny_encoder().fit(X)
+    purity = ContrastivePurity(encoder).fit(X)
+    scores = purity(learner, X[3:])
+    Z = encoder.transform(X)
+    # -||z - z_nn|| over unit vectors: the order of the max cosine similarity
+    gaps = Z[3:, None].astype(float) - Z[None, [0, 1, 2]]
+    np.testing.assert_allclose(scores, -np.linalg.norm(gaps, axis=2).min(1), atol=1e-5)
+    with_ood = ContrastivePurity(encoder, use_ood=True)(learner, X[3:])
+    assert np.all(with_ood >= scores)  # distance to the labelled OOD added
+    strategy = clone(MQNetQuery(purity=purity))
+    assert strategy.purity.encoder_ is not encoder  # deep-copied, fitted
+    np.testing.assert_array_equal(strategy.purity.encoder_.transform(X), Z)
+    # an unfitted encoder is fitted once per pool through the memory cache
+    memory = joblib.Memory(tmp_path, verbose=0)
+    first = ContrastivePurity(_tiny_encoder(), memory=memory)
+    first(learner, X[3:])
+    second = ContrastivePurity(_tiny_encoder(), memory=memory)
+    second(learner, X[3:])
+    assert second.encoder_.fit_seconds_ == first.encoder_.fit_seconds_  # from the cache
+    with pytest.raises(TypeError, match="ContrastiveEncoder"):
+        ContrastivePurity("knn")(learner, X)
+    ood_only = ActiveLearner(make_fast_resnet_classifier(2, width=2, max_epochs=1))
+    ood_only.X_labelled_, ood_only.y_labelled_ = X[30:32], y[30:32]
+    ood_only.ood_label = -1
+    with pytest.raises(ValueError, match="no labelled in-distribution"):
+        purity(ood_only, X)
+
+
+# ------------------------------------------------------------------ protocol
+
+
+def _cifar_like(n_per_class, n_classes, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    return rng.rand(len(y), 3, 4, 4).astype(np.float32), y
+
+
+@pytest.mark.parametrize("noise", [0.1, 0.4, 0.6])
+def test_make_cifar_split_follows_the_protocol(noise):
+    X, y = _cifar_like(30, 10)
+    X_test, y_test = _cifar_like(5, 10, seed=1)
+    s = make_cifar_split(X, y, X_test, y_test, split=2, noise_ratio=noise, budget=20)
+    assert s.in_classes.tolist() == sorted(CIFAR10_SPLITS[2]) or set(
+        s.in_classes.tolist()
+    ) == set(CIFAR10_SPLITS[2])
+    assert s.in_classes.tolist() == list(CIFAR10_SPLITS[2])
+    n_ood_initial = int(s.is_ood[s.initial_idx].sum())
+    assert len(s.initial_idx) == 20
+    assert n_ood_initial >= int(20 * noise) and 20 - n_ood_initial >= int(
+        20 * (1 - noise)
+    )
+    assert len(s.y_test) == 20 and (s.y_test >= 0).all()  # the 4 IN test classes
+    assert (~s.is_ood).sum() == 120
+
+
+def test_cifar100_preset_on_synthetic_pickles(tmp_path):
+    X, y = _cifar_like(4, 100)
+    X_test, y_test = _cifar_like(1, 100, seed=1)
+    for name, images, labels in [("train", X, y), ("test", X_test, y_test)]:
+        pixels = np.zeros((len(labels), 3, 32, 32), np.uint8)
+        pixels[:, :, :4, :4] = (images * 255).astype(np.uint8)
+        batch = {b"data": pixels.reshape(len(labels), -1), b"fine_labels": list(labels)}
+        (tmp_path / name).write_bytes(pickle.dumps(batch))
+    loaded = load_cifar_batches(tmp_path)
+    s = make_cifar_split(
+        *loaded, dataset="cifar100", split=4, noise_ratio=0.2, budget=10
+    )
+    assert s.n_classes == 40 and s.in_classes.tolist() == list(CIFAR100_SPLITS[4])
+    assert len(s.y_test) == 40 and (~s.is_ood).sum() == 160
+    assert len(set(map(tuple, CIFAR100_SPLITS))) == 5
+    assert all(len(set(c)) == 40 and max(c) < 100 for c in CIFAR100_SPLITS)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"dataset": "cifar1000"}, "dataset must be one of"),
+        ({"split": 5}, "split must be an integer in 0..4"),
+        ({"split": 1.0}, "split must be an integer"),
+    ],
+)
+def test_make_cifar_split_errors(kwargs, match):
+    X, y = _cifar_like(5, 10)
+    with pytest.raises(ValueError, match=match):
+        make_cifar_split(X, y, X, y, **kwargs)
+
+
+# -------------------------------------------------------------- purity AUROC
+
+
+def test_purity_auroc_callback(split):
+    truth = dict(zip(map(bytes, split.X_pool), ~split.is_ood))
+
+    def oracle_purity(learner, X):
+        return np.array([truth[bytes(row)] for row in X], dtype=float)
+
+    seen = []
+
+    def count_rows(learner, X):
+        seen.append(len(X))
+        return np.zeros(len(X))
+
+    callback = PurityAUROC(
+        split,
+        {"oracle": oracle_purity, "flat": count_rows, "msp": "msp"},
+        max_samples=len(split.y_pool),
+        random_state=0,
+    )
+    records = run_active_learning(
+        split,
+        make_mlp_classifier(64, 4, max_epochs=1, random_state=0),
+        RandomQuery(random_state=0),
+        n_rounds=2,
+        budget=20,
+        callback=callback,
+    )
+    assert [r["purity_auroc_oracle"] for r in records] == [1.0, 1.0]
+    assert [r["purity_auroc_flat"] for r in records] == [0.5, 0.5]
+    assert all(0 <= r["purity_auroc_msp"] <= 1 for r in records)
+    # the labelled examples are left out of the sample
+    assert seen == [len(split.y_pool) - 40, len(split.y_pool) - 60]
+    with pytest.raises(ValueError, match="Unknown purity scores"):
+        PurityAUROC(split, {"x": "nope"})({}, None)
+
+
+# -------------------------------------------------------------- pipeline (CI)
+
+
+def _write_cifar_zip(path, n_train=30, n_test=6):
+    """Image-folder zip of 10 classes of random 32x32 PNGs (class = tint)."""
+    from PIL import Image
+
+    rng = np.random.RandomState(0)
+    with zipfile.ZipFile(path, "w") as zf:
+        for part, n in (("train", n_train), ("test", n_test)):
+            for label, name in enumerate(CIFAR10_CLASSES):
+                for i in range(n):
+                    pixels = rng.randint(0, 128, (32, 32, 3)) + 12 * label
+                    buffer = io.BytesIO()
+                    Image.fromarray(pixels.astype(np.uint8)).save(buffer, "PNG")
+                    zf.writestr(f"{part}/{name}/{i:04d}.png", buffer.getvalue())
+
+
+@pytest.fixture(scope="module")
+def cifar_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "cifar.zip"
+    _write_cifar_zip(path)
+    return path
+
+
+@pytest.mark.slow
+def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
+    data = cifar_zip
+    common = ["--results", str(tmp_path / "results")]
+    run = [sys.executable, str(ROOT / "benchmarks" / "cifar.py")]
+    # this checkout's package, even where another copy is installed
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        [
+            *run,
+            "run",
+            "tiny",
+            "--data",
+            str(data),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--n-jobs",
+            "1",
+            *common,
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    cells = sorted((tmp_path / "results" / "cells" / "cifar-tiny").glob("*.json"))
+    assert len(cells) == 2  # RANDOM and MQ-Net, split 0 at 40% noise
+    report = subprocess.run(
+        [*run, "report", *common],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    text = (tmp_path / "results" / "cifar.md").read_text()
+    assert "Preset `tiny`" in text and "Purity AUROC" in text and "MQ-Net" in text
+    assert (tmp_path / "results" / "cifar-tiny_accuracy.png").exists()
+    assert report.returncode == 0
+
+
+@pytest.mark.slow
+def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "gpu_cifar.py"),
+            "--out",
+            str(out),
+            "--data",
+            str(cifar_zip),
+            "--preset",
+            "tiny",
+            "--device",
+            "cpu",
+            "--reference-labels",
+            "40",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["reference"]["n_labels"] == 40
+    assert 0 <= summary["reference"]["accuracy"] <= 1
+    assert sorted(c["strategy"] for c in summary["cells"]) == ["MQ-Net", "RANDOM"]
+    rows = (out / "records.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * 2  # header, 2 strategies x 2 rounds
+    assert not (out / "cache").exists()  # the big decoded images stay out of --out
