@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Memory, Parallel, delayed
-from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from _common import machine_description, write_json_atomic
