@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_memory
 from torch import nn
 
 from ._augment import color_jitter, random_resized_crop_flip, rotate90
-from ._model_scores import labelled_set
+from ._model_scores import labelled_in_and_ood
 from ._models import ResNet18Module, _seeded_torch
 from ._purity import knn_contrast_purity
 
@@ -387,13 +387,11 @@ class ContrastivePurity:
         ndarray of shape (n_samples,)
             Higher means more likely in-distribution.
         """
-        X_labelled, y_labelled, ood_label = labelled_set(learner)
-        is_ood = np.asarray(y_labelled) == ood_label
-        if is_ood.all():
+        X_in, _, X_ood = labelled_in_and_ood(learner)
+        if not len(X_in):
             raise ValueError("The learner has no labelled in-distribution example.")
-        X_labelled = np.asarray(X_labelled)
         z_pool = self._features(X)
         z_ood = None
-        if self.use_ood and is_ood.any():
-            z_ood = self._features(X_labelled[is_ood])
-        return knn_contrast_purity(z_pool, self._features(X_labelled[~is_ood]), z_ood)
+        if self.use_ood and len(X_ood):
+            z_ood = self._features(X_ood)
+        return knn_contrast_purity(z_pool, self._features(X_in), z_ood)

@@ -5,7 +5,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
 from ._contrastive import row_keys
-from ._model_scores import PURITY_SCORES, compute_score, labelled_set
+from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
 
 
 class PurityAUROC:
@@ -61,8 +61,8 @@ class PurityAUROC:
     def __call__(self, record, learner):
         """Add ``purity_auroc_<name>`` for every score to ``record``."""
         rows, keys = self._sample()
-        X_labelled, _, _ = labelled_set(learner)
-        rows = rows[~np.isin(keys, row_keys(X_labelled))]
+        X_in, _, X_ood = labelled_in_and_ood(learner)
+        rows = rows[~np.isin(keys, row_keys(np.concatenate([X_in, X_ood])))]
         X = self.split.X_pool[rows]
         is_in = ~self.split.is_ood[rows]
         for name, score in self.scores.items():

@@ -112,6 +112,7 @@ def run_args(results, data_dir, backend="loky"):
         suite="tabular",
         quick=True,
         trials=1,
+        noise=bench.NOISE_RATIOS,
         n_jobs=1,
         backend=backend,
         data_dir=data_dir,
@@ -122,8 +123,8 @@ def run_args(results, data_dir, backend="loky"):
 GRID = bench.grid
 
 
-def two_cells(suite, quick, trials):
-    return GRID(suite, quick, trials)[:2]  # RANDOM and CONF
+def two_cells(suite, quick, trials, noises=bench.NOISE_RATIOS):
+    return GRID(suite, quick, trials, noises)[:2]  # RANDOM and CONF
 
 
 def test_run_reruns_invalid_cell_only(tmp_path, tiny_data_dir, monkeypatch, capsys):
