@@ -205,7 +205,7 @@ def _accuracy_figure(results, suite, records):
         {r["cell"] for r in records},
         key=lambda c: (c.split()[0], int(c.split()[1][:-1])),
     )
-    n_cols = 4
+    n_cols = min(4, len(cells))
     n_rows = int(np.ceil(len(cells) / n_cols))
     fig, axes = plt.subplots(
         n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False
