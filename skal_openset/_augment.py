@@ -18,7 +18,7 @@ def _check_images(x, name="x"):
         )
 
 
-def random_crop_flip(x, padding=4):
+def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     """Random crop after zero padding, then a random horizontal flip.
 
     The CIFAR augmentation of the MQ-Net paper (and of most CIFAR recipes):

@@ -10,8 +10,10 @@ Load the images with :func:`load_image_folder_zip` or
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._datasets import make_open_set_split
+from ._datasets import OpenSetSplit, make_open_set_split
+from ._typing import RandomStateLike
 
 #: The paper's five CIFAR-10 IN class splits (CIFAR-10 label indices), one per trial.
 CIFAR10_SPLITS = ((4, 2, 5, 7), (7, 1, 2, 5), (6, 4, 3, 2), (8, 9, 1, 3), (2, 9, 5, 3))
@@ -31,17 +33,17 @@ _SPLITS = {"cifar10": CIFAR10_SPLITS, "cifar100": CIFAR100_SPLITS}
 
 
 def make_cifar_split(
-    X,
-    y,
-    X_test,
-    y_test,
+    X: ArrayLike,
+    y: ArrayLike,
+    X_test: ArrayLike,
+    y_test: ArrayLike,
     *,
-    dataset="cifar10",
-    split=0,
-    noise_ratio=0.4,
-    budget=CIFAR_BUDGET,
-    random_state=None,
-):
+    dataset: str = "cifar10",
+    split: int = 0,
+    noise_ratio: float = 0.4,
+    budget: int = CIFAR_BUDGET,
+    random_state: RandomStateLike = None,
+) -> OpenSetSplit:
     """One trial of the paper's CIFAR protocol.
 
     Parameters

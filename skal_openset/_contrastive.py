@@ -13,10 +13,12 @@ labelled OOD examples.
 
 import time
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, gen_batches
@@ -28,6 +30,7 @@ from ._augment import color_jitter, random_resized_crop_flip, rotate90
 from ._model_scores import labelled_in_and_ood
 from ._models import ResNet18Module, _seeded_torch
 from ._purity import knn_contrast_purity
+from ._typing import RandomStateLike
 
 _N_ROTATIONS = 4
 
@@ -141,16 +144,16 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        width=64,
-        projection_dim=128,
-        max_epochs=100,
-        max_seconds=None,
-        batch_size=256,
-        lr=1e-3,
-        temperature=0.5,
-        device="cpu",
-        random_state=None,
-    ):
+        width: int = 64,
+        projection_dim: int = 128,
+        max_epochs: int = 100,
+        max_seconds: float | None = None,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        temperature: float = 0.5,
+        device: str = "cpu",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.width = width
         self.projection_dim = projection_dim
         self.max_epochs = max_epochs
@@ -165,8 +168,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
             raise ValueError(
-                "X must hold square images of shape (n, C, H, H); got shape "
-                f"{X.shape}."
+                f"X must hold square images of shape (n, C, H, H); got shape {X.shape}."
             )
         return X
 
@@ -177,7 +179,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
             enabled=torch.device(self.device).type == "cuda",
         )
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> "ContrastiveEncoder":
         """Train the encoder on the images ``X``; ``y`` is ignored.
 
         Parameters
@@ -239,7 +241,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         self.n_steps_ = step
         self.n_epochs_ = step * batch / n
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """L2-normalised projections of the images, without augmentation.
 
         Parameters
@@ -316,7 +318,9 @@ class ContrastivePurity:
     >>> strategy = MQNetQuery(purity=ContrastivePurity(ContrastiveEncoder()))
     """
 
-    def __init__(self, encoder=None, use_ood=False, memory=None):
+    def __init__(
+        self, encoder: Any = None, use_ood: bool = False, memory: Any = None
+    ) -> None:
         self.encoder = encoder
         self.use_ood = use_ood
         self.memory = memory
@@ -327,7 +331,7 @@ class ContrastivePurity:
             f"memory={self.memory!r})"
         )
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> "ContrastivePurity":
         """Fit the encoder on ``X`` unless it is fitted; keep the features of ``X``.
 
         Calling this on the whole pool before the strategies are cloned
@@ -374,7 +378,7 @@ class ContrastivePurity:
         self.encoder_ = encoder
         return encoder
 
-    def __call__(self, learner, X):
+    def __call__(self, learner: Any, X: ArrayLike) -> np.ndarray:
         """Purity of the rows of ``X`` under the learner's labelled set.
 
         Parameters

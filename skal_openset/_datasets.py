@@ -9,18 +9,23 @@ examples only.
 The loaders read files that are already on disk; none of them downloads anything.
 """
 
+from __future__ import annotations
+
 import csv
 import gzip
 import io
 import math
+import os
 import pickle
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -28,6 +33,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from ._atomic import atomic_open
+from ._typing import RandomStateLike
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -227,19 +233,19 @@ def _initial_indices(is_ood, initial_size, noise_ratio, rng):
 
 
 def make_open_set_split(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
-    in_classes=None,
-    n_in_classes=None,
-    noise_ratio=None,
-    initial_size=None,
-    X_test=None,
-    y_test=None,
-    test_size=0.25,
-    ood_label=-1,
-    random_state=None,
-):
+    in_classes: ArrayLike | None = None,
+    n_in_classes: int | None = None,
+    noise_ratio: float | None = None,
+    initial_size: int | None = None,
+    X_test: ArrayLike | None = None,
+    y_test: ArrayLike | None = None,
+    test_size: float = 0.25,
+    ood_label: int = -1,
+    random_state: RandomStateLike = None,
+) -> OpenSetSplit:
     """Build a split-dataset open-set active learning experiment.
 
     Some classes of ``(X, y)`` are declared IN and relabelled ``0 .. k-1``; all
@@ -396,7 +402,7 @@ def _to_unit_float(images):
     return np.true_divide(images, np.float32(255), dtype=np.float32, order="C")
 
 
-def load_digits_dataset():
+def load_digits_dataset() -> tuple[np.ndarray, np.ndarray]:
     """Load scikit-learn's embedded 8x8 digits (1,797 examples, 10 classes).
 
     Returns
@@ -413,7 +419,12 @@ def load_digits_dataset():
 _MAX_CSV_VALUE = 1e30
 
 
-def load_csv_table(path, label_column="label", *, return_classes=False):
+def load_csv_table(
+    path: str | os.PathLike,
+    label_column: str = "label",
+    *,
+    return_classes: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load a numeric table with a header row and one label column from a CSV file.
 
     Values may be separated by ``","`` or ``", "``. The file must be UTF-8
@@ -537,7 +548,9 @@ def _read_idx(path):
     return np.frombuffer(data, dtype, offset=offset).reshape(shape)
 
 
-def load_idx(images_path, labels_path):
+def load_idx(
+    images_path: str | os.PathLike, labels_path: str | os.PathLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Load an image/label pair of IDX files, as used by (Fashion-)MNIST.
 
     Parameters
@@ -578,7 +591,9 @@ def _find_file(directory, name):
     raise FileNotFoundError(f"Neither {name}.gz nor {name} found in {directory}.")
 
 
-def load_fashion_mnist(directory):
+def load_fashion_mnist(
+    directory: str | os.PathLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST (or MNIST) from its four standard IDX files.
 
     Parameters
@@ -640,7 +655,9 @@ def _load_cifar_pickles(paths, label_key):
     return _to_unit_float(np.concatenate(images)), np.concatenate(labels)
 
 
-def load_cifar_batches(directory):
+def load_cifar_batches(
+    directory: str | os.PathLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load CIFAR-10 or CIFAR-100 from the original python (pickle) files.
 
     CIFAR-10 is recognised by ``data_batch_1`` .. ``data_batch_5`` and
@@ -780,7 +797,12 @@ def _zip_images(path, cache_path):
     return members
 
 
-def load_image_folder_zip(path, class_names=None, *, cache_path=None):
+def load_image_folder_zip(
+    path: str | os.PathLike,
+    class_names: Sequence[str] | None = None,
+    *,
+    cache_path: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Load a zip of images laid out as ``train/<class>/*`` and ``test/<class>/*``.
 
     Images (PNG, JPEG or BMP) are decoded with Pillow and converted to RGB; all

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -78,8 +79,8 @@ def _resume(checkpoint, fingerprint, n_rounds):
 
 def run_active_learning(
     split: OpenSetSplit,
-    estimator,
-    query_strategy,
+    estimator: Any,
+    query_strategy: Callable[..., tuple[np.ndarray, Any]],
     *,
     n_rounds: int = 10,
     budget: float = 500,
@@ -252,7 +253,7 @@ def run_active_learning(
     return records
 
 
-def write_records_csv(records: list[dict], path) -> Path:
+def write_records_csv(records: list[dict], path: str | os.PathLike) -> Path:
     """Write records (flat dicts, all with the same keys) to a CSV file.
 
     The file is written atomically (see :func:`atomic_open`).

@@ -12,9 +12,11 @@ short one-cycle (linear warm-up, then linear decay to zero) sized for 500 to
 
 import math
 from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset, unpack_data
 
@@ -26,6 +28,7 @@ from ._models import (
     TargetNet,
     _check_positive_int,
 )
+from ._typing import RandomStateLike
 
 
 class BatchIterator:
@@ -53,7 +56,13 @@ class BatchIterator:
     rows than one batch (batch norm cannot train on a batch of one).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, min_steps=0):
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        shuffle: bool = False,
+        min_steps: int = 0,
+    ) -> None:
         if not isinstance(dataset, Dataset) or isinstance(dataset.X, (dict, list)):
             raise TypeError(
                 "BatchIterator needs a skorch Dataset of one array or tensor X; "
@@ -122,7 +131,14 @@ class AugmentedNet(TargetNet):
         ``iterator_valid`` default to :class:`BatchIterator`.
     """
 
-    def __init__(self, module, *args, crop_padding=4, fast_cuda=True, **kwargs):
+    def __init__(
+        self,
+        module: Any,
+        *args: Any,
+        crop_padding: int = 4,
+        fast_cuda: bool = True,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("iterator_train", BatchIterator)
         kwargs.setdefault("iterator_valid", BatchIterator)
         super().__init__(module, *args, **kwargs)
@@ -132,13 +148,13 @@ class AugmentedNet(TargetNet):
     def _fast(self):
         return self.fast_cuda and torch.device(self.device).type == "cuda"
 
-    def initialize_module(self):
+    def initialize_module(self) -> "AugmentedNet":
         super().initialize_module()
         if self._fast():
             self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
 
-    def get_dataset(self, X, y=None):
+    def get_dataset(self, X: Any, y: ArrayLike | None = None) -> Any:
         """Validate as :class:`TargetNet`; on the CUDA fast path, move to the device."""
         dataset = super().get_dataset(X, y)
         if self._fast() and isinstance(dataset, Dataset):
@@ -149,7 +165,7 @@ class AugmentedNet(TargetNet):
             )
         return dataset
 
-    def train_step_single(self, batch, **fit_params):
+    def train_step_single(self, batch: Any, **fit_params: Any) -> dict:
         """Augment the batch on its device, then the usual skorch step."""
         Xi, yi = unpack_data(batch)
         if self.crop_padding is not None:
@@ -158,7 +174,7 @@ class AugmentedNet(TargetNet):
             )
         return super().train_step_single((Xi, yi), **fit_params)
 
-    def infer(self, x, **fit_params):
+    def infer(self, x: Any, **fit_params: Any) -> Any:
         """Forward pass; bf16 autocast and channels-last on the CUDA fast path."""
         if not self._fast():
             return super().infer(x, **fit_params)
@@ -175,22 +191,22 @@ class AugmentedLearningLossNet(AugmentedNet, LearningLossNet):
 
 
 def make_fast_resnet_classifier(
-    n_classes,
+    n_classes: int,
     *,
-    learning_loss=False,
-    width=64,
-    in_channels=3,
-    max_epochs=40,
-    batch_size=256,
-    min_steps_per_epoch=0,
-    lr=0.2,
-    momentum=0.9,
-    weight_decay=5e-4,
-    crop_padding=4,
-    device="cpu",
-    random_state=None,
-    **kwargs,
-):
+    learning_loss: bool = False,
+    width: int = 64,
+    in_channels: int = 3,
+    max_epochs: int = 40,
+    batch_size: int = 256,
+    min_steps_per_epoch: int = 0,
+    lr: float = 0.2,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    crop_padding: int = 4,
+    device: str = "cpu",
+    random_state: RandomStateLike = None,
+    **kwargs: Any,
+) -> "AugmentedNet":
     """CIFAR ResNet-18 with augmentation and a short one-cycle SGD schedule.
 
     Nesterov SGD, batch 256, 40 epochs of linear warm-up (first 20%) and

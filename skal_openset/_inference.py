@@ -7,6 +7,7 @@ every submodule is restored afterwards. Results are float numpy arrays.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
@@ -89,7 +90,7 @@ def _predicted_loss(module, x):
     return out[1]
 
 
-def predict_logits(net, X):
+def predict_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     """Logits of a fitted net (the first output when the module returns a tuple).
 
     Parameters
@@ -106,7 +107,7 @@ def predict_logits(net, X):
     return _batched_apply(net, X, _logits)
 
 
-def embed(net, X):
+def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     """Penultimate embedding of a fitted net.
 
     Uses ``net.module_.embed``. A module without ``embed`` falls back to a
@@ -129,7 +130,7 @@ def embed(net, X):
     return _batched_apply(net, X, _embedding)
 
 
-def per_sample_loss(net, X, y):
+def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Cross-entropy of every row, computed from the net's logits.
 
     Parameters
@@ -155,7 +156,7 @@ def per_sample_loss(net, X, y):
     ).numpy()
 
 
-def predicted_loss(net, X):
+def predicted_loss(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     """Loss predicted by a learning-loss net's loss-prediction head.
 
     Parameters

@@ -5,6 +5,7 @@ queries the examples with the largest values first.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import entropy
 from sklearn.utils.validation import check_array
 
@@ -56,7 +57,7 @@ def _check_proba(proba, *, min_classes=1):
     return proba
 
 
-def least_confidence(proba):
+def least_confidence(proba: ArrayLike) -> np.ndarray:
     """Least-confidence score (CONF): one minus the largest class probability.
 
     Parameters
@@ -78,7 +79,7 @@ def least_confidence(proba):
     return 1.0 - proba.max(axis=1).astype(np.float64)
 
 
-def margin_informativeness(proba):
+def margin_informativeness(proba: ArrayLike) -> np.ndarray:
     """Negative margin between the two most probable classes.
 
     Parameters
@@ -103,7 +104,7 @@ def margin_informativeness(proba):
     return top2[:, 0] - top2[:, 1]
 
 
-def entropy_informativeness(proba):
+def entropy_informativeness(proba: ArrayLike) -> np.ndarray:
     """Shannon entropy (natural log) of the predicted class distribution.
 
     Parameters
@@ -125,7 +126,7 @@ def entropy_informativeness(proba):
     return entropy(proba, axis=1).astype(np.float64)
 
 
-def gradient_embedding(proba, embedding):
+def gradient_embedding(proba: ArrayLike, embedding: ArrayLike) -> np.ndarray:
     """BADGE hallucinated-gradient embedding of the last linear layer.
 
     For cross-entropy at the predicted label ``y_hat = argmax p``, the gradient

@@ -1,8 +1,15 @@
 """The open-set active learner: a modAL-style loop that keeps OOD out of training."""
 
+from __future__ import annotations
+
 import copy
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from skorch import NeuralNet
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
@@ -116,16 +123,16 @@ class ActiveLearner(BaseEstimator):
 
     def __init__(
         self,
-        estimator,
-        query_strategy=None,
-        X_training=None,
-        y_training=None,
+        estimator: Any,
+        query_strategy: Callable[..., tuple[np.ndarray, Any]] | None = None,
+        X_training: ArrayLike | None = None,
+        y_training: ArrayLike | None = None,
         *,
-        ood_label=-1,
-        classes=None,
-        embedding=None,
-        warm_start=False,
-    ):
+        ood_label: Any = -1,
+        classes: ArrayLike | None = None,
+        embedding: Any = None,
+        warm_start: bool = False,
+    ) -> None:
         self.estimator = estimator
         self.query_strategy = query_strategy
         self.X_training = X_training
@@ -149,7 +156,7 @@ class ActiveLearner(BaseEstimator):
                 shown.append(f"{name}=<{type(value).__name__} {np.shape(value)}>")
         return f"{type(self).__name__}({', '.join(shown)})"
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> ActiveLearner:
         """Start over: make ``(X, y)`` the labelled set and train on its IN rows.
 
         Parameters
@@ -202,7 +209,9 @@ class ActiveLearner(BaseEstimator):
         self.estimator_ = estimator
         return self
 
-    def query(self, X_pool, n_instances=1, **query_kwargs):
+    def query(
+        self, X_pool: ArrayLike, n_instances: int = 1, **query_kwargs: Any
+    ) -> tuple[np.ndarray, Any]:
         """Choose the pool examples to label next.
 
         Parameters
@@ -230,7 +239,7 @@ class ActiveLearner(BaseEstimator):
             return indices, X_pool.iloc[indices]
         return indices, X[indices]
 
-    def teach(self, X, y):
+    def teach(self, X: ArrayLike, y: ArrayLike) -> ActiveLearner:
         """Add labelled examples, let the strategy learn from them, retrain.
 
         Atomic: if anything fails (a bad label, the strategy's update, the
@@ -268,7 +277,7 @@ class ActiveLearner(BaseEstimator):
         self.estimator_ = estimator
         return self
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> Path:
         """Save the learner (classifier, strategy state, labelled set) to a file.
 
         See :func:`save_object`: an atomic joblib file that carries the
@@ -285,7 +294,7 @@ class ActiveLearner(BaseEstimator):
         return save_object(self, path)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> ActiveLearner:
         """Load a learner saved by :meth:`save`, checking the package version.
 
         Parameters
@@ -310,18 +319,18 @@ class ActiveLearner(BaseEstimator):
             )
         return learner
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted classes (values of `classes_`) of the current classifier."""
         self._fit_on_initial_set()
         codes = np.asarray(self.estimator_.predict(self._check_rows(X, "X")))
         return self.classes_[codes.astype(np.intp)]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, one column per entry of `classes_`, float64."""
         self._fit_on_initial_set()
         return class_probabilities(self, self._check_rows(X, "X"))
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy of the current classifier on in-distribution data ``(X, y)``."""
         return accuracy_score(column_or_1d(y), self.predict(X))
 

@@ -1,8 +1,12 @@
 """Meta-input conversion: raw purity and informativeness scores to MQ-Net inputs."""
 
+from __future__ import annotations
+
 from numbers import Real
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
@@ -73,12 +77,12 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         "clip": [Interval(Real, 0, 700, closed="right")],
     }
 
-    def __init__(self, scaling="exp_zscore", clip=20.0):
+    def __init__(self, scaling: str = "exp_zscore", clip: float = 20.0) -> None:
         self.scaling = scaling
         self.clip = clip
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: Any = None) -> MetaInputTransformer:
         """Learn each column's statistics (mean and std, or quantiles).
 
         Parameters
@@ -110,7 +114,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             self.scale_ = np.where(scaler.var_ > 0, scaler.scale_ * peak, 1.0)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Map raw scores to ``exp(clip((X - mean_) / scale_))`` or their CDF.
 
         Parameters

@@ -1,12 +1,22 @@
 """The open-set teach step for modAL learners."""
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._learner import ActiveLearner
 
 
-def teach_open_set(learner, X, y, *, ood_label=None, **teach_kwargs):
+def teach_open_set(
+    learner: Any,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    ood_label: Any = None,
+    **teach_kwargs: Any,
+) -> Any:
     """Teach labelled query rows to a modAL learner the open-set way.
 
     modAL's ``teach`` neither lets the strategy learn from the query nor

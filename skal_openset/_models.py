@@ -6,11 +6,16 @@ returns the feature maps the learning-loss head (Yoo & Kweon, CVPR 2019) reads.
 The skorch nets train them from scratch on the in-distribution labelled set.
 """
 
+from __future__ import annotations
+
 import contextlib
 import numbers
 import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
@@ -21,6 +26,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
+
+from ._typing import RandomStateLike
 
 
 def _check_class_labels(y, n_classes=None, name="y"):
@@ -100,7 +107,14 @@ class BackboneModule(nn.Module):
     count of each stage's output).
     """
 
-    def embed_with_intermediates(self, x):
+    stages: nn.ModuleList
+    pool: nn.Module
+    head: nn.Module
+    intermediate_dims: Sequence[int]
+
+    def embed_with_intermediates(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Return the embedding and the list of every stage's output.
 
         Parameters
@@ -120,11 +134,11 @@ class BackboneModule(nn.Module):
             intermediates.append(x)
         return self.pool(x), intermediates
 
-    def embed(self, x):
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate embedding, shape ``(n, embedding_dim)``."""
         return self.embed_with_intermediates(x)[0]
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
 
 
@@ -143,7 +157,13 @@ class MLPModule(BackboneModule):
         Dropout probability after each hidden ReLU.
     """
 
-    def __init__(self, n_features, n_classes, hidden_sizes=(256, 128), dropout=0.0):
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        hidden_sizes: Sequence[int] = (256, 128),
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         _check_positive_int(n_features, "n_features")
         _check_positive_int(n_classes, "n_classes")
@@ -201,7 +221,7 @@ class ResNet18Module(BackboneModule):
         many. A narrow net (e.g. 8) trains on a CPU in seconds.
     """
 
-    def __init__(self, n_classes, in_channels=3, width=64):
+    def __init__(self, n_classes: int, in_channels: int = 3, width: int = 64) -> None:
         super().__init__()
         _check_positive_int(n_classes, "n_classes")
         _check_positive_int(in_channels, "in_channels")
@@ -245,7 +265,7 @@ class SmallCNNModule(BackboneModule):
         Input channels.
     """
 
-    def __init__(self, n_classes, in_channels=1):
+    def __init__(self, n_classes: int, in_channels: int = 1) -> None:
         super().__init__()
         _check_positive_int(n_classes, "n_classes")
         _check_positive_int(in_channels, "in_channels")
@@ -290,7 +310,9 @@ class LossPredictionModule(nn.Module):
         Units per intermediate branch.
     """
 
-    def __init__(self, intermediate_dims, hidden_size=128):
+    def __init__(
+        self, intermediate_dims: Sequence[int], hidden_size: int = 128
+    ) -> None:
         super().__init__()
         intermediate_dims = tuple(intermediate_dims)
         if not intermediate_dims:
@@ -301,7 +323,7 @@ class LossPredictionModule(nn.Module):
         )
         self.out = nn.Linear(hidden_size * len(intermediate_dims), 1)
 
-    def forward(self, intermediates):
+    def forward(self, intermediates: Sequence[torch.Tensor]) -> torch.Tensor:
         # Global average pool over every axis after the channel axis.
         pooled = [f.flatten(2).mean(2) if f.dim() > 2 else f for f in intermediates]
         hidden = [branch(f) for branch, f in zip(self.branches, pooled)]
@@ -330,7 +352,12 @@ class LearningLossModule(nn.Module):
         :class:`LearningLossNet` sets it each epoch from ``ll_detach_epoch``.
     """
 
-    def __init__(self, backbone, hidden_size=128, **backbone_kwargs):
+    def __init__(
+        self,
+        backbone: BackboneModule | type[BackboneModule],
+        hidden_size: int = 128,
+        **backbone_kwargs: Any,
+    ) -> None:
         super().__init__()
         if isinstance(backbone, nn.Module):
             if backbone_kwargs:
@@ -354,11 +381,11 @@ class LearningLossModule(nn.Module):
         self.loss_head = LossPredictionModule(backbone.intermediate_dims, hidden_size)
         self.detach_features = False
 
-    def embed(self, x):
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate embedding of the backbone."""
         return self.backbone.embed(x)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         embedding, intermediates = self.backbone.embed_with_intermediates(x)
         if self.detach_features:
             intermediates = [f.detach() for f in intermediates]
@@ -472,14 +499,14 @@ class TargetNet(NeuralNetClassifier):
 
     def __init__(
         self,
-        module,
-        *args,
-        criterion=nn.CrossEntropyLoss,
-        train_split=None,
-        input_shape=None,
-        random_state=None,
-        **kwargs,
-    ):
+        module: Any,
+        *args: Any,
+        criterion: Any = nn.CrossEntropyLoss,
+        train_split: Callable[..., Any] | None = None,
+        input_shape: tuple[int, ...] | None = None,
+        random_state: RandomStateLike = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(
             module, *args, criterion=criterion, train_split=train_split, **kwargs
@@ -492,7 +519,7 @@ class TargetNet(NeuralNetClassifier):
             return contextlib.nullcontext()
         return _seeded_torch(check_random_state(self.random_state), self.device)
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
         """Initialise the module from scratch and train it; see skorch's ``fit``."""
         with self._rng_context():
             return super().fit(X, y, **fit_params)
@@ -500,13 +527,17 @@ class TargetNet(NeuralNetClassifier):
     # skorch's partial_fit (which fit calls) catches KeyboardInterrupt around
     # fit_loop and returns a half-trained net as if training had finished; a
     # campaign would then go on with it. Smuggle the interrupt past it instead.
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+    def fit_loop(
+        self, X: Any, y: Any = None, epochs: int | None = None, **fit_params: Any
+    ) -> TargetNet:
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt as exc:
             raise _TrainingInterrupted from exc
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
+    def partial_fit(
+        self, X: Any, y: Any = None, classes: ArrayLike | None = None, **fit_params: Any
+    ) -> TargetNet:
         """Train without re-initialising; see skorch's ``partial_fit``.
 
         Unlike skorch's, a ``KeyboardInterrupt`` (Ctrl-C) during training is
@@ -517,7 +548,7 @@ class TargetNet(NeuralNetClassifier):
         except _TrainingInterrupted as exc:
             raise exc.__cause__ from None
 
-    def get_iterator(self, dataset, training=False):
+    def get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
         """Batches of ``dataset``; inference on an array takes it in large slices.
 
         skorch's DataLoader fetches an array row by row in batches of
@@ -541,7 +572,7 @@ class TargetNet(NeuralNetClassifier):
         starts = range(0, len(X), rows)
         return ((torch.from_numpy(X[i : i + rows]), None) for i in starts)
 
-    def get_dataset(self, X, y=None):
+    def get_dataset(self, X: Any, y: Any = None) -> torch.utils.data.Dataset:
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.
 
         Datasets, dicts and tensors are passed on unchanged.
@@ -597,19 +628,38 @@ class LearningLossNet(TargetNet):
         Any :class:`TargetNet` parameter (``random_state``, ``classes``, ...).
     """
 
-    def __init__(self, module, *args, ll_weight=1.0, ll_detach_epoch=None, **kwargs):
+    def __init__(
+        self,
+        module: Any,
+        *args: Any,
+        ll_weight: float = 1.0,
+        ll_detach_epoch: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(module, *args, **kwargs)
         self.ll_weight = ll_weight
         self.ll_detach_epoch = ll_detach_epoch
 
-    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+    def on_epoch_begin(
+        self,
+        net: Any,
+        dataset_train: Any = None,
+        dataset_valid: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         epoch = len(self.history)  # 1-based: super() just opened this epoch's row
         self.module_.detach_features = (
             self.ll_detach_epoch is not None and epoch > self.ll_detach_epoch
         )
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
+    def get_loss(
+        self,
+        y_pred: tuple[torch.Tensor, torch.Tensor],
+        y_true: torch.Tensor,
+        X: Any = None,
+        training: bool = False,
+    ) -> torch.Tensor:
         """Mean cross-entropy + ``ll_weight`` * learning-loss ranking loss."""
         if not (isinstance(y_pred, tuple) and len(y_pred) == 2):
             raise TypeError(
@@ -660,19 +710,19 @@ def _make_net(
 
 
 def make_mlp_classifier(
-    n_features,
-    n_classes,
+    n_features: int,
+    n_classes: int,
     *,
-    learning_loss=False,
-    hidden_sizes=(256, 128),
-    dropout=0.0,
-    max_epochs=100,
-    lr=1e-3,
-    batch_size=64,
-    device="cpu",
-    random_state=None,
-    **kwargs,
-):
+    learning_loss: bool = False,
+    hidden_sizes: Sequence[int] = (256, 128),
+    dropout: float = 0.0,
+    max_epochs: int = 100,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    device: str = "cpu",
+    random_state: RandomStateLike = None,
+    **kwargs: Any,
+) -> TargetNet:
     """Ready-to-fit MLP classifier for tables (Adam, no schedule).
 
     Parameters
@@ -721,18 +771,18 @@ def make_mlp_classifier(
 
 
 def make_cnn_classifier(
-    n_classes,
+    n_classes: int,
     *,
-    learning_loss=False,
-    in_channels=1,
-    input_shape=None,
-    max_epochs=30,
-    lr=1e-3,
-    batch_size=64,
-    device="cpu",
-    random_state=None,
-    **kwargs,
-):
+    learning_loss: bool = False,
+    in_channels: int = 1,
+    input_shape: tuple[int, ...] | None = None,
+    max_epochs: int = 30,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    device: str = "cpu",
+    random_state: RandomStateLike = None,
+    **kwargs: Any,
+) -> TargetNet:
     """Ready-to-fit :class:`SmallCNNModule` classifier for 28x28 images (Adam).
 
     Inputs are float arrays of shape ``(n, in_channels, 28, 28)``, or the
@@ -775,22 +825,22 @@ def make_cnn_classifier(
 
 
 def make_resnet18_classifier(
-    n_classes,
+    n_classes: int,
     *,
-    learning_loss=False,
-    in_channels=3,
-    input_shape=None,
-    max_epochs=200,
-    lr=0.1,
-    momentum=0.9,
-    weight_decay=5e-4,
-    batch_size=64,
-    lr_milestones=None,
-    min_steps_per_epoch=100,
-    device="cpu",
-    random_state=None,
-    **kwargs,
-):
+    learning_loss: bool = False,
+    in_channels: int = 3,
+    input_shape: tuple[int, ...] | None = None,
+    max_epochs: int = 200,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    batch_size: int = 64,
+    lr_milestones: Sequence[int] | None = None,
+    min_steps_per_epoch: int = 100,
+    device: str = "cpu",
+    random_state: RandomStateLike = None,
+    **kwargs: Any,
+) -> TargetNet:
     """Ready-to-fit CIFAR ResNet-18 classifier with the MQ-Net reference recipe.
 
     SGD (lr 0.1, momentum 0.9, weight decay 5e-4), batch 64, 200 epochs of at

@@ -2,8 +2,10 @@
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.utils import check_scalar
 from sklearn.utils.validation import column_or_1d
 
@@ -63,7 +65,14 @@ class OpenSetOracle:
     (3.0, 1, 1)
     """
 
-    def __init__(self, y_true, *, ood_label=-1, cost_in=1.0, cost_ood=1.0):
+    def __init__(
+        self,
+        y_true: ArrayLike,
+        *,
+        ood_label: Any = -1,
+        cost_in: float = 1.0,
+        cost_ood: float = 1.0,
+    ) -> None:
         y_true = column_or_1d(y_true)
         if np.ndim(ood_label) != 0 or ood_label is None:
             raise ValueError(
@@ -126,7 +135,9 @@ class OpenSetOracle:
     def _costs(self, indices):
         return np.where(self._is_ood[indices], self.cost_ood, self.cost_in)
 
-    def fill_budget(self, ranked_indices, budget):
+    def fill_budget(
+        self, ranked_indices: ArrayLike, budget: float
+    ) -> tuple[np.ndarray, float]:
         """Take ranked examples in order until the next one does not fit the budget.
 
         Walks ``ranked_indices`` in order and keeps each example while the
@@ -177,7 +188,7 @@ class OpenSetOracle:
             spent += cost
         return np.asarray(kept, dtype=np.intp), spent
 
-    def label(self, indices):
+    def label(self, indices: ArrayLike) -> np.ndarray:
         """Buy the labels of ``indices`` and update the accounts.
 
         Parameters

@@ -1,5 +1,6 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
+import os
 import pickle
 import re
 from pathlib import Path
@@ -20,7 +21,7 @@ def _release(version: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def save_object(obj: Any, path) -> Path:
+def save_object(obj: Any, path: str | os.PathLike) -> Path:
     """Save any object (learner, strategy, selector, oracle, ...) to a file.
 
     The file is a small header (the version of skal_openset that wrote it)
@@ -64,7 +65,7 @@ def save_object(obj: Any, path) -> Path:
     return Path(path)
 
 
-def load_object(path) -> Any:
+def load_object(path: str | os.PathLike) -> Any:
     """Load an object saved by :func:`save_object`, checking the version.
 
     Files are compatible within one release: a file written by version

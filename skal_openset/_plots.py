@@ -1,8 +1,15 @@
 """Figures: learning curves and the OOD labels they cost, mean and band over trials."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
 _X_AXES = {
     "labels": "labels bought (initial set excluded)",
@@ -82,12 +89,12 @@ def _mean_and_band(ax, runs, index, x, label):
 
 
 def plot_learning_curves(
-    records,
+    records: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
     *,
     x: str = "labels",
     group_key: str = "strategy",
-    ax=None,
-):
+    ax: Axes | Sequence[Axes] | np.ndarray | None = None,
+) -> Figure | SubFigure:
     """Test accuracy, and OOD labels wasted, against labels bought.
 
     Draws two panels: the test accuracy and the cumulative number of OOD

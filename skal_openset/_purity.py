@@ -7,6 +7,7 @@ the literature is returned as ``-O``.
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cholesky
 from scipy.special import logsumexp
 from sklearn.covariance import LedoitWolf
@@ -60,7 +61,7 @@ def _kth_neighbor_distance(embedding, reference, k):
     return distances
 
 
-def msp_purity(proba):
+def msp_purity(proba: ArrayLike) -> np.ndarray:
     """Maximum softmax probability (Hendrycks & Gimpel, 2017).
 
     Parameters
@@ -81,7 +82,7 @@ def msp_purity(proba):
     return _check_proba(proba).max(axis=1).astype(np.float64)
 
 
-def energy_purity(logits, temperature=1.0):
+def energy_purity(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     """Negative free energy of the logits (Liu et al., 2020).
 
     Parameters
@@ -115,7 +116,9 @@ def energy_purity(logits, temperature=1.0):
     return temperature * logsumexp(scaled, axis=1)
 
 
-def mahalanobis_purity(embedding, embedding_train, y_train):
+def mahalanobis_purity(
+    embedding: ArrayLike, embedding_train: ArrayLike, y_train: ArrayLike
+) -> np.ndarray:
     """Minus the smallest class-conditional squared Mahalanobis distance.
 
     Class means come from the labelled IN embeddings; one covariance shared by
@@ -193,7 +196,7 @@ def mahalanobis_purity(embedding, embedding_train, y_train):
     return purity
 
 
-def cosine_purity(embedding, embedding_in):
+def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     """Largest cosine similarity to a labelled IN example (CSI-lite).
 
     The score the MQ-Net authors' code uses as its CSI purity, here on the
@@ -235,7 +238,7 @@ def cosine_purity(embedding, embedding_in):
     return 1.0 - np.concatenate(list(nearest))
 
 
-def knn_purity(embedding, embedding_in, k=1):
+def knn_purity(embedding: ArrayLike, embedding_in: ArrayLike, k: int = 1) -> np.ndarray:
     """Minus the distance to the k-th nearest labelled IN example (Sun et al., 2022).
 
     Both sets are L2-normalised first, so distances lie in ``[0, 2]``.
@@ -272,7 +275,12 @@ def knn_purity(embedding, embedding_in, k=1):
     return knn_contrast_purity(embedding, embedding_in, None, k=k)
 
 
-def knn_contrast_purity(embedding, embedding_in, embedding_ood=None, k=1):
+def knn_contrast_purity(
+    embedding: ArrayLike,
+    embedding_in: ArrayLike,
+    embedding_ood: ArrayLike | None = None,
+    k: int = 1,
+) -> np.ndarray:
     """k-NN distance to labelled OOD minus k-NN distance to labelled IN.
 
     Uses the OOD examples already bought by the active learner: an example is

@@ -1,11 +1,14 @@
 """How well purity scores separate IN from OOD in the unlabelled pool, per round."""
 
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
 from ._contrastive import row_keys
 from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
+from ._typing import RandomStateLike
 
 
 class PurityAUROC:
@@ -36,7 +39,13 @@ class PurityAUROC:
     >>> run_active_learning(split, net, strategy, callback=callback)  # doctest: +SKIP
     """
 
-    def __init__(self, split, scores, max_samples=1000, random_state=None):
+    def __init__(
+        self,
+        split: Any,
+        scores: dict,
+        max_samples: int = 1000,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.split = split
         self.scores = scores
         self.max_samples = max_samples
@@ -58,7 +67,7 @@ class PurityAUROC:
             self.keys_ = np.array(row_keys(self.split.X_pool[self.rows_]))
         return self.rows_, self.keys_
 
-    def __call__(self, record, learner):
+    def __call__(self, record: dict, learner: Any) -> None:
         """Add ``purity_auroc_<name>`` for every score to ``record``."""
         rows, keys = self._sample()
         X_in, _, X_ood = labelled_in_and_ood(learner)

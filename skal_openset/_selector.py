@@ -1,10 +1,13 @@
 """Meta-Query-Net: the monotone meta-model that ranks examples for labelling."""
 
+from __future__ import annotations
+
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -18,6 +21,7 @@ from sklearn.utils.validation import (
 from torch import nn
 
 from ._models import TORCH_RNG_LOCK
+from ._typing import RandomStateLike
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -49,7 +53,9 @@ class MonotoneMLP(nn.Module):
         If False, the weights are used as they are (a plain MLP).
     """
 
-    def __init__(self, n_features, hidden_size, monotone=True):
+    def __init__(
+        self, n_features: int, hidden_size: int, monotone: bool = True
+    ) -> None:
         super().__init__()
         self.monotone = monotone
         self.hidden = nn.Linear(n_features, hidden_size)
@@ -62,12 +68,12 @@ class MonotoneMLP(nn.Module):
                     weight.copy_(torch.log(torch.expm1(weight.clamp_min(1e-4))))
             self.hidden.bias.uniform_(0.0, 1.0)
 
-    def effective_weights(self):
+    def effective_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The (hidden, output) weight matrices the forward pass uses."""
         transform = nn.functional.softplus if self.monotone else (lambda w: w)
         return transform(self.hidden.weight), transform(self.output.weight)
 
-    def forward(self, X):
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
         hidden_weight, output_weight = self.effective_weights()
         hidden = torch.sigmoid(
             nn.functional.linear(X, hidden_weight, self.hidden.bias)
@@ -263,20 +269,20 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_size=64,
-        monotone=True,
-        margin=1.0,
-        max_epochs=100,
-        lr=0.05,
-        optimizer="adam",
-        batch_size=None,
-        lr_decay_epoch=None,
-        pair_weight="uniform",
-        pair_chunk_size=2048,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
+        hidden_size: int = 64,
+        monotone: bool = True,
+        margin: float = 1.0,
+        max_epochs: int = 100,
+        lr: float = 0.05,
+        optimizer: str = "adam",
+        batch_size: int | None = None,
+        lr_decay_epoch: int | None = None,
+        pair_weight: str = "uniform",
+        pair_chunk_size: int = 2048,
+        device: str | torch.device = "cpu",
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+    ) -> None:
         self.hidden_size = hidden_size
         self.monotone = monotone
         self.margin = margin
@@ -306,7 +312,13 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        groups: ArrayLike | None = None,
+    ) -> MetaQueryNetSelector:
         """Train the meta-model to rank rows of `X` in the order of `y`.
 
         Parameters
@@ -456,7 +468,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             optimizer.step()
         return loss
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Meta-scores: higher means query earlier.
 
         Parameters
@@ -482,7 +494,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 scores[rows] = self.module_(block).cpu().numpy()
         return scores
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Pairwise ranking accuracy (concordance) of the meta-scores.
 
         The fraction of pairs with different targets that the meta-scores
@@ -509,8 +523,13 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
 
 
 def pairwise_ranking_accuracy(
-    y_true, y_score, *, sample_weight=None, groups=None, pair_weight="uniform"
-):
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+    groups: ArrayLike | None = None,
+    pair_weight: str = "uniform",
+) -> float:
     """Fraction of pairs with different targets that the scores order correctly.
 
     Also known as the concordance index. Pairs tied in `y_score` count one

@@ -1,10 +1,14 @@
 """The query strategies through scikit-activeml's pool contract."""
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._learner import ActiveLearner
+from ._strategies._base import QueryStrategy
 
 
 class SkactivemlQuery(BaseEstimator):
@@ -58,7 +62,14 @@ class SkactivemlQuery(BaseEstimator):
     (4,)
     """
 
-    def __init__(self, strategy, *, ood_label=-1, classes=None, missing_label=np.nan):
+    def __init__(
+        self,
+        strategy: QueryStrategy,
+        *,
+        ood_label: Any = -1,
+        classes: ArrayLike | None = None,
+        missing_label: Any = np.nan,
+    ) -> None:
         self.strategy = strategy
         self.ood_label = ood_label
         self.classes = classes
@@ -66,15 +77,15 @@ class SkactivemlQuery(BaseEstimator):
 
     def query(
         self,
-        X,
-        y,
-        clf,
-        fit_clf=True,
-        sample_weight=None,
-        candidates=None,
-        batch_size=1,
-        return_utilities=False,
-    ):
+        X: ArrayLike,
+        y: ArrayLike,
+        clf: Any,
+        fit_clf: bool = True,
+        sample_weight: ArrayLike | None = None,
+        candidates: ArrayLike | None = None,
+        batch_size: int = 1,
+        return_utilities: bool = False,
+    ) -> np.ndarray:
         """Indices of the rows of `X` to label next.
 
         Parameters

@@ -1,12 +1,18 @@
 """The base class every query strategy derives from."""
 
+from __future__ import annotations
+
 import warnings
 from numbers import Integral
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
+
+from .._typing import RandomStateLike
 
 
 class QueryStrategy(BaseEstimator):
@@ -32,10 +38,16 @@ class QueryStrategy(BaseEstimator):
 
     _parameter_constraints = {"random_state": ["random_state"]}
 
-    def __init__(self, random_state=None):
+    def __init__(self, random_state: RandomStateLike = None) -> None:
         self.random_state = random_state
 
-    def __call__(self, learner, X_pool, n_instances=1, **kwargs):
+    def __call__(
+        self,
+        learner: Any,
+        X_pool: ArrayLike,
+        n_instances: int = 1,
+        **kwargs: Any,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Choose the examples of `X_pool` to label next.
 
         Parameters
@@ -97,7 +109,9 @@ class QueryStrategy(BaseEstimator):
         classifier unless it overrides this.
         """
 
-    def update(self, learner, X_query, y_query):
+    def update(
+        self, learner: Any, X_query: ArrayLike, y_query: ArrayLike
+    ) -> QueryStrategy:
         """Learn from the labelled query set (no-op unless overridden).
 
         Called by :meth:`ActiveLearner.teach` with the newly labelled

@@ -1,6 +1,7 @@
 """CCAL-style query: semantic plus distinctive scores (Du et al. 2021)."""
 
 from numbers import Real
+from typing import Any
 
 import numpy as np
 from sklearn.metrics.pairwise import cosine_similarity
@@ -8,6 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array
 
 from .._model_scores import labelled_in_and_ood, model_embedding
+from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
 
@@ -71,7 +73,13 @@ class CCALQuery(QueryStrategy):
         "t": [Interval(Real, 0, 1, closed="both")],
     }
 
-    def __init__(self, features=None, k=100.0, t=0.9, random_state=None):
+    def __init__(
+        self,
+        features: Any = None,
+        k: float = 100.0,
+        t: float = 0.9,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.features = features
         self.k = k
         self.t = t

@@ -19,6 +19,7 @@ from .._model_scores import (
     labelled_in_and_ood,
     model_embedding,
 )
+from .._typing import RandomStateLike
 from ._base import QueryStrategy, top_scores
 
 
@@ -87,8 +88,12 @@ class EOALQuery(QueryStrategy):
     }
 
     def __init__(
-        self, n_unknown_clusters=None, C=1.0, diversity=True, random_state=None
-    ):
+        self,
+        n_unknown_clusters: int | None = None,
+        C: float = 1.0,
+        diversity: bool = True,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.n_unknown_clusters = n_unknown_clusters
         self.C = C
         self.diversity = diversity

@@ -2,9 +2,11 @@
 
 import warnings
 from numbers import Real
+from typing import Any
 
 import joblib
 import numpy as np
+from numpy.typing import ArrayLike
 import torch.nn.functional as F
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -22,6 +24,7 @@ from .._model_scores import (
     split_pipeline,
 )
 from .._models import LearningLossNet, TargetNet
+from .._typing import RandomStateLike
 from ._base import QueryStrategy, top_scores
 
 
@@ -117,7 +120,12 @@ class LfOSAQuery(QueryStrategy):
         "unknown_T": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, known_T=0.5, unknown_T=2.0, random_state=None):
+    def __init__(
+        self,
+        known_T: float = 0.5,
+        unknown_T: float = 2.0,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.known_T = known_T
         self.unknown_T = unknown_T
         self.random_state = random_state
@@ -140,7 +148,7 @@ class LfOSAQuery(QueryStrategy):
     def _select(self, learner, X_pool, n_instances, rng):
         return top_scores(self._fit(learner, X_pool, rng), n_instances, rng)
 
-    def in_probability(self, learner, X):
+    def in_probability(self, learner: Any, X: ArrayLike) -> np.ndarray:
         """LfOSA's probability that each row of `X` is IN of its predicted class.
 
         Trains the detector and fits the mixtures on `X` when the learner's

@@ -1,16 +1,21 @@
 """Strategies that balance purity and informativeness: P+I, P*I and MQ-Net."""
 
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable
 from numbers import Integral
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array
 
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
@@ -29,6 +34,7 @@ from .._model_scores import (
 )
 from .._models import LearningLossNet
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
+from .._typing import RandomStateLike
 from ._base import QueryStrategy, top_scores
 
 
@@ -138,12 +144,12 @@ class PurityInformativenessQuery(_MetaInputQuery):
 
     def __init__(
         self,
-        purity="knn_contrast",
-        informativeness="least_confidence",
-        combine="sum",
-        meta_input="exp_zscore",
-        random_state=None,
-    ):
+        purity: str | Callable[..., np.ndarray] = "knn_contrast",
+        informativeness: str | Callable[..., np.ndarray] = "least_confidence",
+        combine: str = "sum",
+        meta_input: str = "exp_zscore",
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.purity = purity
         self.informativeness = informativeness
         self.combine = combine
@@ -281,17 +287,17 @@ class MQNetQuery(_MetaInputQuery):
 
     def __init__(
         self,
-        purity="knn_contrast",
-        informativeness="least_confidence",
-        selector=None,
-        meta_input="quantile",
-        accumulate=True,
-        pairs="within_round",
-        validate_selector=False,
-        diversity_pool=3,
-        batch_skyline=False,
-        random_state=None,
-    ):
+        purity: str | Callable[..., np.ndarray] = "knn_contrast",
+        informativeness: str | Callable[..., np.ndarray] = "least_confidence",
+        selector: MetaQueryNetSelector | None = None,
+        meta_input: str = "quantile",
+        accumulate: bool = True,
+        pairs: str = "within_round",
+        validate_selector: bool = False,
+        diversity_pool: int | None = 3,
+        batch_skyline: bool = False,
+        random_state: RandomStateLike = None,
+    ) -> None:
         self.purity = purity
         self.informativeness = informativeness
         self.selector = selector
@@ -309,7 +315,7 @@ class MQNetQuery(_MetaInputQuery):
         check_estimator_supports(estimator, {"proba"}, "MQNetQuery")
 
     @classmethod
-    def paper(cls, random_state=None):
+    def paper(cls, random_state: RandomStateLike = None) -> MQNetQuery:
         """MQ-Net as the paper configures it, as closely as the target model allows.
 
         Purity: the CSI-lite score of the authors' code (largest cosine
@@ -426,7 +432,9 @@ class MQNetQuery(_MetaInputQuery):
         """The meta-input scale of the query set: that of the query that chose it."""
         return self._query_of(X_query).meta_input
 
-    def update(self, learner, X_query, y_query):
+    def update(
+        self, learner: Any, X_query: ArrayLike, y_query: ArrayLike
+    ) -> MQNetQuery:
         """Fit the meta-model on the labelled query set (the self-validation set).
 
         Must be called before the learner retrains on the query: the masked
@@ -450,6 +458,7 @@ class MQNetQuery(_MetaInputQuery):
                 "MQNetQuery.update needs the meta-input scale of a queried "
                 "pool: call the strategy on the pool before updating it."
             )
+        X_query = check_array(X_query, allow_nd=True, dtype=None, input_name="X_query")
         y_query = np.asarray(y_query)
         if len(y_query) != len(X_query):
             raise ValueError(
@@ -564,7 +573,7 @@ class _StandIn:
         self.embedding_ = getattr(learner, "embedding_", None)
 
 
-def learning_loss_or_confidence(learner, X):
+def learning_loss_or_confidence(learner: Any, X: ArrayLike) -> np.ndarray:
     """Informativeness of the paper: LL if the classifier has a loss head, else CONF.
 
     Parameters

@@ -8,6 +8,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval
 
 from .._model_scores import labelled_in_and_ood, model_embedding
+from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
 # Pool-to-pool similarities are computed this many entries at a time.
@@ -74,7 +75,9 @@ class SimilarQuery(QueryStrategy):
         "nu": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, eta=1.0, nu=1.0, random_state=None):
+    def __init__(
+        self, eta: float = 1.0, nu: float = 1.0, random_state: RandomStateLike = None
+    ) -> None:
         self.eta = eta
         self.nu = nu
         self.random_state = random_state

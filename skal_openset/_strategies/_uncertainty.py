@@ -8,6 +8,7 @@ from .._model_scores import (
     check_estimator_supports,
     compute_score,
 )
+from .._typing import RandomStateLike
 from ._base import QueryStrategy, top_scores
 
 
@@ -29,7 +30,9 @@ class UncertaintyQuery(QueryStrategy):
         "measure": [StrOptions({"least_confidence", "margin", "entropy"})],
     }
 
-    def __init__(self, measure="least_confidence", random_state=None):
+    def __init__(
+        self, measure: str = "least_confidence", random_state: RandomStateLike = None
+    ) -> None:
         self.measure = measure
         self.random_state = random_state
 
