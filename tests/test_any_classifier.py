@@ -501,3 +501,11 @@ def test_scikit_activeml_pool_contract():
     candidates = np.flatnonzero(np.array([v != v for v in y]))[:30]
     chosen = qs.query(X, y, clf, candidates=candidates, batch_size=5)
     assert set(chosen) <= set(candidates)
+
+
+def test_learner_repr_shows_shapes_not_data():
+    X, y, _, _ = user_data("ints")
+    text = repr(ActiveLearner(LogisticRegression(), MQNetQuery(), X, y))
+    assert "X_training=<ndarray (1797, 64)>" in text
+    assert "y_training=<ndarray (1797,)>" in text
+    assert len(text) < 300 and "0.0625" not in text
