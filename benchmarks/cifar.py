@@ -21,7 +21,7 @@ Presets:
   images (and 2,500 of the test images, of which the 1,000 IN ones are the
   test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
   to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
-  encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (paper) and
+  encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k) and
   MQ-Net. About 15-20 minutes alone on 2 cores.
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
   10 rounds (see ``benchmarks/gpu_cifar.py``).
@@ -78,7 +78,14 @@ PRESETS = {
     "cpu-slice": dict(
         splits=(0, 1, 2),
         noises=(0.4, 0.6, 0.2),  # run in this order: the goals are at 40/60%
-        strategies=("RANDOM", "CONF", "BADGE", "P*I", "MQ-Net (paper)", "MQ-Net"),
+        strategies=(
+            "RANDOM",
+            "CONF",
+            "BADGE",
+            "P*I",
+            "MQ-Net (exp-z+latest+top-k)",
+            "MQ-Net",
+        ),
         budget=150,
         rounds=4,
         pool_size=10_000,
@@ -112,7 +119,7 @@ PRESETS = {
 
 # Every purity score whose AUROC is recorded; the encoder ones are added per cell.
 AUROC_SCORES = ("knn", "knn_contrast", "msp", "energy", "mahalanobis")
-PURITY_STRATEGIES = ("P+I", "P*I", "MQ-Net (paper)", "MQ-Net")
+PURITY_STRATEGIES = ("P+I", "P*I", "MQ-Net (exp-z+latest+top-k)", "MQ-Net")
 
 
 def load_cifar(data, cache_dir, pool_size=None, test_size=None):

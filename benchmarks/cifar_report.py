@@ -8,7 +8,13 @@ import json
 import numpy as np
 
 from cifar import PRESETS
-from report import _accuracy_figure, _in_share_table, _paired_rank_lines, _table
+from report import (
+    _RENAMED,
+    _accuracy_figure,
+    _in_share_table,
+    _paired_rank_lines,
+    _table,
+)
 from skal_openset import CIFAR10_SPLITS, summarize_final_round
 
 AUROC_PREFIX = "purity_auroc_"
@@ -21,6 +27,7 @@ def load_cifar_cells(results, preset):
     for path in sorted(folder.glob("*.json")):
         cell = json.loads(path.read_text())
         keys = dict(cell["cell"], dataset="cifar10", trial=cell["cell"]["split"])
+        keys["strategy"] = _RENAMED.get(keys["strategy"], keys["strategy"])
         keys["cell"] = f"cifar10 {int(100 * keys['noise'])}%"
         records += [{**keys, **r} for r in cell["records"]]
         cells.append(cell)
