@@ -63,7 +63,7 @@ def test_simulated_run_on_a_csv_with_string_labels(tmp_path, capsys):
     assert len(load_object(tmp_path / "out" / "checkpoint.joblib")["records"]) == 3
 
 
-def _annotate(folder, truth, stop, answer_ood):
+def _annotate(folder, truth, stop, answer_ood, in_classes=("cat", "cow")):
     """A scripted person: fills in every query file that appears in `folder`."""
     while not stop.is_set():
         for path in sorted(folder.glob("round_*.csv")):
@@ -72,7 +72,7 @@ def _annotate(folder, truth, stop, answer_ood):
             if rows and all(r["label"] == "" for r in rows):
                 for r in rows:
                     label = truth[int(r["id"])]
-                    r["label"] = label if label in ("cat", "cow") else answer_ood(label)
+                    r["label"] = label if label in in_classes else answer_ood(label)
                 with path.open("w", newline="") as f:
                     writer = csv.DictWriter(f, fieldnames=["id", "label"])
                     writer.writeheader()
@@ -221,7 +221,9 @@ def test_satimage_runs_first_time_interactively(tmp_path, capsys):
             writer.writerow(row[:-1] + [row[-1] if i in labelled else ""])
     stop = threading.Event()
     person = threading.Thread(
-        target=_annotate_satimage, args=(tmp_path / "queries", truth, stop)
+        target=_annotate,
+        args=(tmp_path / "queries", truth, stop, lambda label: "unknown"),
+        kwargs={"in_classes": ("1", "2", "3")},
     )
     person.start()
     try:
@@ -254,19 +256,3 @@ def test_satimage_runs_first_time_interactively(tmp_path, capsys):
     assert [int(r["n_labelled"]) for r in records] == [60, 80, 100]
     assert "Labelled 100 rows" in capsys.readouterr().out
 
-
-def _annotate_satimage(folder, truth, stop):
-    """Answers satimage queries: classes 1, 2, 3 by name, every other one "unknown"."""
-    while not stop.is_set():
-        for path in sorted(folder.glob("round_*.csv")):
-            with path.open(newline="") as f:
-                rows = list(csv.DictReader(f))
-            if rows and all(r["label"] == "" for r in rows):
-                for r in rows:
-                    label = truth[int(r["id"])]
-                    r["label"] = label if label in ("1", "2", "3") else "unknown"
-                with path.open("w", newline="") as f:
-                    writer = csv.DictWriter(f, fieldnames=["id", "label"])
-                    writer.writeheader()
-                    writer.writerows(rows)
-        time.sleep(0.05)
