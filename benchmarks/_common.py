@@ -8,6 +8,8 @@ import time
 
 import torch
 
+from skal_openset._atomic import atomic_open
+
 
 def median_seconds(fn, repeats):
     """Run ``fn`` ``repeats`` times; return (median seconds, last result)."""
@@ -29,8 +31,6 @@ def machine_description():
 
 
 def write_json_atomic(path, obj):
-    """Write ``obj`` as JSON via a temporary file, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj))
-    tmp.replace(path)
+    """Write ``obj`` as JSON so that no reader ever sees half a file."""
+    with atomic_open(path, "w") as f:
+        f.write(json.dumps(obj))
