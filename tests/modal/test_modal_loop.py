@@ -25,6 +25,24 @@ from skal_openset import (  # noqa: E402
 )
 
 
+def modal_learner(estimator, strategy):
+    """modAL's learner on the IN rows of a digits split; the oracle and split too."""
+    X, y = load_digits_dataset()
+    split = make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=30, random_state=0
+    )
+    oracle = OpenSetOracle(split.y_pool)
+    initial = oracle.label(split.initial_idx)
+    is_in = initial != split.ood_label
+    learner = modAL_models.ActiveLearner(
+        estimator=estimator,
+        query_strategy=strategy,
+        X_training=split.X_pool[split.initial_idx][is_in],
+        y_training=initial[is_in],
+    )
+    return learner, oracle, split, is_in
+
+
 @pytest.mark.parametrize(
     "estimator",
     [
@@ -34,20 +52,8 @@ from skal_openset import (  # noqa: E402
     ids=["skorch-mlp", "random-forest"],
 )
 def test_mqnet_query_drives_modal_active_learner_for_three_rounds(estimator):
-    X, y = load_digits_dataset()
-    split = make_open_set_split(
-        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=30, random_state=0
-    )
-    oracle = OpenSetOracle(split.y_pool)
-    initial = oracle.label(split.initial_idx)
-    is_in = initial != split.ood_label
     strategy = MQNetQuery(random_state=0)
-    learner = modAL_models.ActiveLearner(
-        estimator=estimator,
-        query_strategy=strategy,
-        X_training=split.X_pool[split.initial_idx][is_in],
-        y_training=initial[is_in],
-    )
+    learner, oracle, split, is_in = modal_learner(estimator, strategy)
     accuracies = []
     for _ in range(3):
         unlabelled = np.flatnonzero(~oracle.queried_)
@@ -77,18 +83,8 @@ def test_mqnet_query_drives_modal_active_learner_for_three_rounds(estimator):
     ids=lambda strategy: type(strategy).__name__,
 )
 def test_open_set_baselines_drive_modal_active_learner(strategy):
-    X, y = load_digits_dataset()
-    split = make_open_set_split(
-        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=30, random_state=0
-    )
-    oracle = OpenSetOracle(split.y_pool)
-    initial = oracle.label(split.initial_idx)
-    is_in = initial != split.ood_label
-    learner = modAL_models.ActiveLearner(
-        estimator=make_mlp_classifier(64, 4, max_epochs=20, random_state=0),
-        query_strategy=strategy,
-        X_training=split.X_pool[split.initial_idx][is_in],
-        y_training=initial[is_in],
+    learner, oracle, split, is_in = modal_learner(
+        make_mlp_classifier(64, 4, max_epochs=20, random_state=0), strategy
     )
     learner.X_ood_ = split.X_pool[split.initial_idx][~is_in]
     for _ in range(2):
