@@ -210,14 +210,20 @@ def _accuracy_figure(results, suite, records):
     fig, axes = plt.subplots(
         n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False
     )
+    # Up to 20 distinguishable colours (the default cycle repeats after 10).
+    tab20 = plt.get_cmap("tab20").colors
     for ax, cell in zip(axes.ravel(), cells):
+        ax.set_prop_cycle(color=tab20[::2] + tab20[1::2])
         plot_learning_curves([r for r in records if r["cell"] == cell], ax=ax)
         ax.set_title(cell, fontsize="small")
-        if ax is not axes.ravel()[0]:
-            ax.get_legend().remove()
+        ax.get_legend().remove()
     for ax in axes.ravel()[len(cells) :]:
         ax.axis("off")
-    fig.tight_layout()
+    # One legend below the grid, where it hides no curve.
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)))
+    legend_inches = 0.3 * np.ceil(len(labels) / 6) + 0.2
+    fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     path = results / f"{suite}_accuracy.png"
     fig.savefig(path, dpi=90)
     plt.close(fig)
