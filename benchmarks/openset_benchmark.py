@@ -434,6 +434,8 @@ def run_suite(args):
     from openset_benchmark import run_cell as run_cell_by_name
 
     cells = grid(args.suite, args.quick, args.trials, args.noise)
+    if args.strategies:
+        cells = [c for c in cells if c["strategy"] in args.strategies]
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
@@ -447,6 +449,8 @@ def run_suite(args):
     )
     if tuple(args.noise) != NOISE_RATIOS:
         command += " --noise " + " ".join(map(str, args.noise))
+    if args.strategies:
+        command += " --strategies " + " ".join(f"'{s}'" for s in args.strategies)
     run = {
         "command": f"{command} --n-jobs {args.n_jobs}",
         "cells": len(cells),
@@ -480,6 +484,12 @@ def main():
         nargs="+",
         default=NOISE_RATIOS,
         help="noise ratios of the tabular and fashion suites",
+    )
+    run.add_argument(
+        "--strategies",
+        nargs="+",
+        choices=STRATEGIES,
+        help="run only the cells of these strategies (default: all of the suite)",
     )
     run.add_argument("--n-jobs", type=int, default=2)
     run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")

@@ -107,12 +107,13 @@ def test_is_finished_warns_with_file_name(tmp_path):
         assert is_finished(path, cell)
 
 
-def run_args(results, data_dir, backend="loky"):
+def run_args(results, data_dir, backend="loky", strategies=None):
     return bench.argparse.Namespace(
         suite="tabular",
         quick=True,
         trials=1,
         noise=bench.NOISE_RATIOS,
+        strategies=strategies,
         n_jobs=1,
         backend=backend,
         data_dir=data_dir,
@@ -139,6 +140,17 @@ def test_run_reruns_invalid_cell_only(tmp_path, tiny_data_dir, monkeypatch, caps
     assert "ran 1 of 2 cells" in capsys.readouterr().out
     assert valid.stat().st_mtime_ns == before
     read_cell(truncated, cells[1])
+
+
+def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "grid", two_cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir, strategies=["CONF"]))
+    assert "ran 1 of 1 cells" in capsys.readouterr().out
+    random_cell, conf_cell = two_cells("tabular", True, 1)
+    assert not bench.cell_path(random_cell, tmp_path).exists()
+    read_cell(bench.cell_path(conf_cell, tmp_path), conf_cell)
+    log = tmp_path / "cells" / conf_cell["suite"] / "_runs.jsonl"
+    assert "--strategies 'CONF'" in log.read_text()
 
 
 def test_report_names_the_bad_file(tmp_path):
