@@ -2,12 +2,13 @@
 
 Runs MQ-Net on the four tables of ``../shared/data`` at 40% and 60% noise on
 trial seeds the benchmark never reports (100-102), with the benchmark's
-budgets, rounds and classifier, in variants: the library defaults, no
-meta-model (``update`` does nothing, so every round ranks by ``P + I``),
-``validate_selector=True``, ``pairs="all"``, ``batch_skyline=True`` and a
-selector whose pairs are weighted by their target gap. For
-the defaults it also records, at every update, what limits the
-self-validation signal:
+budgets, rounds and classifier, in variants: the learnt meta-model
+(``rule_weight=0``, the selector alone ranks), the fixed rule (``P + I``
+every round; ``MQNetQuery()``, the defaults, chosen on these runs), the
+learnt one with ``validate_selector=True``, ``pairs="all"``,
+``batch_skyline=True`` or pairs weighted by their target gap, and blends of
+rule and selector (``rule_weight`` 0.5 and 0.75). For the learnt meta-model
+it also records, at every update, what limits the self-validation signal:
 
 - the size and IN share of the query set (small, one-sided sets);
 - the share of in-distribution pairs that come from different rounds
@@ -19,7 +20,7 @@ self-validation signal:
 - the fraction of dead selector weights (effective weight below 1e-3).
 
     python benchmarks/meta_signal.py [--n-jobs 2] [--seeds 100 101 ...]
-        [--variants default no-meta-model ...] [--summary-only]
+        [--variants learnt rule ...] [--summary-only]
 
 Writes one file per run to ``results/meta_signal/`` (a rerun resumes from
 them) and the summary ``results/meta_signal.md``; seeds whose class split has
@@ -43,7 +44,6 @@ from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
     RESULTS,
-    NoMetaModelMQNet,
     load_dataset,
     make_estimator,
 )
@@ -57,18 +57,34 @@ from skal_openset import (
 
 TABLES = ("letter", "penbased", "satimage", "segment")
 CELLS = RESULTS / "meta_signal"
+LEARNT = dict(rule_weight=0.0)  # the selector alone ranks, as in the paper
 VARIANTS = {
-    "default": lambda seed: MQNetQuery(random_state=seed),
-    "no-meta-model": lambda seed: NoMetaModelMQNet(random_state=seed),
+    "learnt": lambda seed: MQNetQuery(random_state=seed, **LEARNT),
+    "rule": lambda seed: MQNetQuery(random_state=seed),  # the defaults
     "validate-selector": lambda seed: MQNetQuery(
-        validate_selector=True, random_state=seed
+        validate_selector=True, random_state=seed, **LEARNT
     ),
-    "all-pairs": lambda seed: MQNetQuery(pairs="all", random_state=seed),
-    "batch-skyline": lambda seed: MQNetQuery(batch_skyline=True, random_state=seed),
+    "all-pairs": lambda seed: MQNetQuery(pairs="all", random_state=seed, **LEARNT),
+    "batch-skyline": lambda seed: MQNetQuery(
+        batch_skyline=True, random_state=seed, **LEARNT
+    ),
     "target-gap": lambda seed: MQNetQuery(
         selector=MetaQueryNetSelector(pair_weight="target_gap", random_state=seed),
         random_state=seed,
+        **LEARNT,
     ),
+    "target-gap+validate": lambda seed: MQNetQuery(
+        selector=MetaQueryNetSelector(pair_weight="target_gap", random_state=seed),
+        validate_selector=True,
+        random_state=seed,
+        **LEARNT,
+    ),
+    **{
+        f"rule-weight-{w}": lambda seed, w=w: MQNetQuery(
+            rule_weight=w, random_state=seed
+        )
+        for w in (0.5, 0.75)
+    },
 }
 
 
@@ -129,9 +145,7 @@ def diagnostics(record, strategy, seed):
         "query_size": record["query_size"],
         "query_in_share": record["query_in_share"],
         "n_validation": len(target),
-        "cross_round_in_in_share": float(
-            (in_in & ~same).sum() / max(in_in.sum(), 1)
-        ),
+        "cross_round_in_in_share": float((in_in & ~same).sum() / max(in_in.sum(), 1)),
         "held_out": held_out_accuracies(Z, target, rounds, seed),
     }
     selector = getattr(strategy, "selector_", None)
@@ -172,7 +186,7 @@ def run(dataset, noise, seed, variant, data_dir):
     diags = []
 
     def callback(record, learner):
-        if variant == "default" and record["round"] > 1:
+        if variant == "learnt" and record["round"] > 1:
             diags.append(diagnostics(record, learner.query_strategy_, seed))
 
     start = time.process_time()
@@ -208,7 +222,8 @@ def summary(cells):
         f"Written by `benchmarks/meta_signal.py` (seeds {seeds}, never reported by "
         "the benchmark; the tables at 40/60% noise with the benchmark's budgets). "
         "Final test accuracy (%), mean over seeds; W/T/L: paired wins, ties and "
-        "losses against `no-meta-model` (P + I every round, same batch rule).",
+        "losses against `rule` (`MQNetQuery()`, the defaults: P + I every round, "
+        "same batch rule).",
         "",
         "| cell | " + " | ".join(variants) + " |",
         "| --- |" + " --- |" * len(variants),
@@ -220,10 +235,9 @@ def summary(cells):
         entries = []
         for v in variants:
             paired = [
-                (by[(dataset, noise, s, v)], by[(dataset, noise, s, "no-meta-model")])
+                (by[(dataset, noise, s, v)], by[(dataset, noise, s, "rule")])
                 for s in seeds
-                if (dataset, noise, s, v) in by
-                and (dataset, noise, s, "no-meta-model") in by
+                if (dataset, noise, s, v) in by and (dataset, noise, s, "rule") in by
             ]
             mean = np.mean([ours["accuracy"] for ours, _ in paired])
             means[v].append(mean)
@@ -247,7 +261,7 @@ def summary(cells):
         )
         + ".",
     ]
-    diags = [d for c in cells if c["variant"] == "default" for d in c["diagnostics"]]
+    diags = [d for c in cells if c["variant"] == "learnt" for d in c["diagnostics"]]
     if diags:
         lines += _cause_lines(diags)
     cpu = sum(c["cpu_seconds"] for c in cells)
@@ -264,12 +278,12 @@ def _cause_lines(diags):
     dead = [d.get("dead_weight_fraction", 0.0) for d in diags]
     lines = [
         "",
-        f"Causes, over the {len(diags)} updates of the defaults:",
+        f"Causes, over the {len(diags)} updates of the learnt meta-model:",
         "",
         f"- query sets: median size {np.median([d['query_size'] for d in diags]):.0f}; "
         f"{100 * np.mean(np.array(share) < 0.1):.0f}% are one-sided (under 10% IN "
         "or under 10% OOD);",
-        "- IN-IN pairs from different rounds, which `pairs=\"within_round\"` "
+        '- IN-IN pairs from different rounds, which `pairs="within_round"` '
         f"leaves out: {100 * np.mean(cross):.0f}% of the IN-IN pairs of the "
         f"accumulated set on average, {100 * np.mean(cross_last):.0f}% at round "
         f"{last};",
@@ -304,7 +318,7 @@ def main():
         "--variants",
         nargs="+",
         choices=list(VARIANTS),
-        default=["default", "no-meta-model", "validate-selector"],
+        default=["learnt", "rule", "validate-selector"],
     )
     parser.add_argument("--data-dir", default=DEFAULT_DATA)
     parser.add_argument(

@@ -72,8 +72,8 @@ STRATEGIES = (
     "P+I",
     "P*I",
     "MQ-Net (paper preset)",  # MQNetQuery.paper(), on a net with a loss head
-    "MQ-Net (exp-z+latest+top-k)",  # the defaults with those three undone
-    "MQ-Net (no meta-model)",  # the defaults, but update does nothing
+    "MQ-Net (exp-z+latest+top-k)",  # the learnt one with those three undone
+    "MQ-Net (learnt meta-model)",  # the defaults, but the selector ranks
     "MQ-Net",  # MQNetQuery() with this library's defaults
 )
 
@@ -90,7 +90,7 @@ DATASETS = {
 
 
 class RandomValidationMQNet(MQNetQuery):
-    """Table 3: MQ-Net trained on a random labelled sample, not its own query.
+    """Table 3: the learnt MQ-Net trained on a random labelled sample, not its query.
 
     Each update draws as many examples as the query had, uniformly from the
     pool with their true labels (an independent validation set the paper's
@@ -99,7 +99,7 @@ class RandomValidationMQNet(MQNetQuery):
     """
 
     def __init__(self, X_source=None, y_source=None, random_state=None):
-        super().__init__(random_state=random_state)
+        super().__init__(rule_weight=0.0, random_state=random_state)
         self.X_source = X_source
         self.y_source = y_source
 
@@ -116,45 +116,34 @@ class RandomValidationMQNet(MQNetQuery):
         return super().update(learner, self.X_source[rows], self.y_source[rows])
 
 
-class NoMetaModelMQNet(MQNetQuery):
-    """MQ-Net without its meta-model: `update` does nothing.
-
-    Every round ranks by the first-round rule ``P + I`` of the meta-input and
-    takes the same batch as MQ-Net, so the comparison isolates what the
-    learnt balance adds.
-    """
-
-    def update(self, learner, X_query, y_query):
-        return self
-
-
-# Each of this library's changes to MQ-Net undone alone, all three together,
-# and its options switched on one at a time.
+# The defaults with one thing changed, and the learnt meta-model
+# (``rule_weight=0``, the paper's ranking) alone and with one thing changed.
+LEARNT = dict(rule_weight=0.0)
 MQNET_CONFIGS = {
     "exp_zscore": dict(meta_input="exp_zscore"),
-    "no-accumulate": dict(accumulate=False),
     "no-diversity": dict(diversity_pool=None),
-    "exp-z+latest+top-k": dict(
-        meta_input="exp_zscore", accumulate=False, diversity_pool=None
-    ),
-    "all-pairs": dict(pairs="all"),  # IN-IN pairs ranked across rounds too
     "batch-skyline": dict(batch_skyline=True),
-    "validate-selector": dict(validate_selector=True),
+    "learnt": LEARNT,
+    "learnt-rule-weight-0.5": dict(rule_weight=0.5),  # half rule, half selector
+    "learnt-no-accumulate": dict(LEARNT, accumulate=False),
+    "learnt-all-pairs": dict(LEARNT, pairs="all"),  # IN-IN pairs across rounds
+    "learnt-validate-selector": dict(LEARNT, validate_selector=True),
+    "learnt-exp-z+latest+top-k": dict(
+        LEARNT, meta_input="exp_zscore", accumulate=False, diversity_pool=None
+    ),
 }
 
 
-# MQ-Net with its defaults, one thing changed: the paper's Table 2 (meta-input
-# scores), Table 3 (random validation), Table 4 (no skyline), no meta-model
-# at all, and the configurations above.
+# The paper's Table 2 (meta-input scores), Table 3 (random validation) and
+# Table 4 (no skyline), and the configurations above.
 ABLATIONS = (
     "input=knn_contrast+least_confidence",  # the defaults
     "input=energy+least_confidence",
     "input=mahalanobis+least_confidence",
     "input=knn_contrast+learning_loss",
     "input=auto+least_confidence",  # purity chosen each round by held-out AUROC
-    "random-validation",
-    "no-skyline",
-    "no-meta-model",
+    "learnt-random-validation",
+    "learnt-no-skyline",
     *MQNET_CONFIGS,
 )
 
@@ -164,21 +153,23 @@ def make_strategy(name, seed, variant="default", split=None):
     if name == "MQ-Net (paper preset)":
         return MQNetQuery.paper(random_state=seed)
     if name == "MQ-Net (exp-z+latest+top-k)":
-        return MQNetQuery(random_state=seed, **MQNET_CONFIGS["exp-z+latest+top-k"])
-    if name == "MQ-Net (no meta-model)":
-        return NoMetaModelMQNet(random_state=seed)
+        config = MQNET_CONFIGS["learnt-exp-z+latest+top-k"]
+        return MQNetQuery(random_state=seed, **config)
+    if name == "MQ-Net (learnt meta-model)":
+        return MQNetQuery(random_state=seed, **LEARNT)
     if name == "MQ-Net":
-        if variant == "random-validation":
+        if variant == "learnt-random-validation":
             return RandomValidationMQNet(split.X_pool, split.y_pool, random_state=seed)
-        if variant == "no-meta-model":
-            return NoMetaModelMQNet(random_state=seed)
         params = dict(MQNET_CONFIGS.get(variant, {}), random_state=seed)
         if variant.startswith("input="):
             params["purity"], params["informativeness"] = variant.removeprefix(
                 "input="
             ).split("+")
-        elif variant == "no-skyline":
-            params["selector"] = MetaQueryNetSelector(monotone=False, random_state=seed)
+        elif variant == "learnt-no-skyline":
+            params.update(
+                LEARNT,
+                selector=MetaQueryNetSelector(monotone=False, random_state=seed),
+            )
         return MQNetQuery(**params)
     return {
         "RANDOM": lambda: RandomQuery(random_state=seed),
@@ -290,8 +281,15 @@ def run_cell(cell, data_dir, results=RESULTS):
         if hasattr(state, "purity_auroc_"):  # purity="auto": every score's AUROC
             record["purity"] = state.purity_
             record["purity_auroc"] = state.purity_auroc_
-        # Figure 4 data from the first trial only, to keep the files small.
-        if trial == 0 and hasattr(state, "selector_") and record["round"] > 1:
+        # Figure 4 data of the learnt meta-model, from the first trial only,
+        # to keep the files small.
+        learnt = cell["strategy"] == "MQ-Net (learnt meta-model)"
+        if (
+            learnt
+            and trial == 0
+            and hasattr(state, "selector_")
+            and record["round"] > 1
+        ):
             snapshots.append(_landscape_snapshot(record["round"], state))
 
     start = time.perf_counter()
@@ -302,7 +300,7 @@ def run_cell(cell, data_dir, results=RESULTS):
         n_rounds=cell["rounds"],
         budget=config["budget"],
         cost_ood=cell.get("cost_ood", 1.0),
-        callback=snapshot if cell["strategy"] == "MQ-Net" else None,
+        callback=snapshot if cell["strategy"].startswith("MQ-Net") else None,
     )
     result = {
         "cell": cell,
@@ -384,9 +382,11 @@ def _cells(suite, quick, trials, noise_ratios=NOISE_RATIOS):
             return mqnet_cells("segment", (0.4,), ABLATIONS[:2], trials)
         cells = mqnet_cells("penbased", (0.2, 0.6), ABLATIONS, trials)
         # letter is where the exp-z, latest-set, top-k MQ-Net trails most.
-        letter_variants = (ABLATIONS[0], "no-meta-model", *MQNET_CONFIGS)
+        letter_variants = (ABLATIONS[0], *MQNET_CONFIGS)
         cells += mqnet_cells("letter", (0.4, 0.6), letter_variants, trials)
-        cells += mqnet_cells("fashion", (0.4,), ABLATIONS, trials[:2])
+        # A CNN cell costs about ten tabular ones: the main comparisons only.
+        fashion_variants = (*ABLATIONS[:2], "input=auto+least_confidence", "learnt")
+        cells += mqnet_cells("fashion", (0.4,), fashion_variants, trials[:2])
         cells += [
             dict(
                 suite=name,
@@ -403,7 +403,7 @@ def _cells(suite, quick, trials, noise_ratios=NOISE_RATIOS):
                     "CORESET",
                     "P+I",
                     "MQ-Net (paper preset)",
-                    "MQ-Net (no meta-model)",
+                    "MQ-Net (learnt meta-model)",
                     "MQ-Net",
                 ),
                 trials,
@@ -494,8 +494,8 @@ def main():
     run.add_argument("--n-jobs", type=int, default=2)
     run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
     run.add_argument(
-        "--scheduler", help="with --backend dask: the scheduler address (default: "
-        "a local cluster)"
+        "--scheduler",
+        help="with --backend dask: the scheduler address (default: a local cluster)",
     )
     run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     commands.add_parser("report", help="tables, figures and RESULTS.md from the cells")

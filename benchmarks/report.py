@@ -312,17 +312,19 @@ def ablation_section(results):
         names = [v for v in ABLATIONS if any(r["variant"] == v for r in rows)]
         lines += [
             "`MQNetQuery()` with its defaults "
-            "(`input=knn_contrast+least_confidence`) and one thing changed: the "
-            "purity and informativeness scores (Table 2: `input=purity+"
-            "informativeness`); a random labelled sample instead of the query set "
-            "as the self-validation set (Table 3: `random-validation`); no skyline "
-            "constraint (Table 4: `no-skyline`); no meta-model, `update` does "
-            "nothing (`no-meta-model`); each of this library's changes "
-            "undone: the paper's `exp(z)` meta-input (`exp_zscore`), training on the "
-            "latest query set only (`no-accumulate`), the top-k batch "
-            "(`no-diversity`), and all three (`exp-z+latest+top-k`); in-distribution "
-            "pairs ranked across rounds (`all-pairs`); the batch kept within the "
-            "skyline as a set (`batch-skyline`); P+I kept unless the selector "
+            "(`input=knn_contrast+least_confidence`, the rule P + I) and one thing "
+            "changed: the purity and informativeness scores (Table 2: "
+            "`input=purity+informativeness`); the paper's `exp(z)` meta-input "
+            "(`exp_zscore`); the top-k batch (`no-diversity`); the batch kept "
+            "within the skyline as a set (`batch-skyline`). Then the learnt "
+            "meta-model (`learnt`: `rule_weight=0`, the selector alone ranks) and "
+            "it with one thing changed: a random labelled sample instead of the "
+            "query set as the self-validation set (Table 3: "
+            "`learnt-random-validation`); no skyline constraint (Table 4: "
+            "`learnt-no-skyline`); half rule, half selector "
+            "(`learnt-rule-weight-0.5`); training on the latest query set only "
+            "(`learnt-no-accumulate`); in-distribution pairs ranked across rounds "
+            "(`learnt-all-pairs`); P+I kept unless the selector "
             "wins held-out pairs (`validate-selector`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),
@@ -352,7 +354,7 @@ def per_round_section(results, suite):
         "P*I",
         "MQ-Net (paper preset)",
         "MQ-Net (exp-z+latest+top-k)",
-        "MQ-Net (no meta-model)",
+        "MQ-Net (learnt meta-model)",
         "MQ-Net",
     )
     records, _ = load_cells(results, suite)
@@ -465,10 +467,12 @@ def write_report(results):
         "",
         "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper "
         "preset)` is `MQNetQuery.paper()`, the paper's configuration as closely as "
-        "the target model allows; `MQ-Net (exp-z+latest+top-k)` is the defaults "
-        "with the exp(z) meta-input, the latest query set only and a top-k batch; "
-        "`MQ-Net (no meta-model)` is the defaults with an `update` that does "
-        "nothing (P+I every round). What these tables say, and why: "
+        "the target model allows; `MQ-Net (learnt meta-model)` is the defaults "
+        "with `rule_weight=0`, so that the learnt selector ranks instead of the "
+        "fixed rule P+I (the defaults before this run); `MQ-Net "
+        "(exp-z+latest+top-k)` is that learnt one with the exp(z) meta-input, "
+        "the latest query set only and a top-k batch. What these tables say, "
+        "and why: "
         "[FINDINGS.md](FINDINGS.md) (written by hand from this run).",
         "",
     ]

@@ -5,7 +5,9 @@ is IN) and its informativeness I (how much the classifier would learn from
 it), with a small network that is monotone in both (the skyline constraint).
 After a few rounds the network has learnt how to trade one for the other;
 this example draws its meta-score over the (I, P) plane with the pool on top,
-as in Figure 4 of the paper.
+as in Figure 4 of the paper. ``rule_weight=0`` lets the learnt selector rank
+(the library's default ranks by the fixed rule P + I, which did better on
+every data set we could run: see benchmarks/results/FINDINGS.md).
 
 Run: python examples/selector_landscape.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 Writes selector_landscape.png to the current folder.
@@ -44,7 +46,7 @@ states = []
 run_active_learning(
     split,
     estimator,
-    MQNetQuery(random_state=0),
+    MQNetQuery(rule_weight=0, random_state=0),
     n_rounds=3 if QUICK else 6,
     budget=20,
     callback=lambda record, learner: states.append(learner.query_strategy_),

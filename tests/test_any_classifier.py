@@ -114,7 +114,7 @@ def test_random_forest_with_the_users_labels(strategy, kind):
 def test_mqnet_learns_with_a_random_forest():
     learner, _ = run_loop(
         RandomForestClassifier(n_estimators=20, random_state=0),
-        MQNetQuery(random_state=0),
+        MQNetQuery(rule_weight=0, random_state=0),
         "strings",
     )
     strategy = learner.query_strategy_
@@ -133,7 +133,7 @@ def test_mqnet_learns_with_a_random_forest():
     ids=["logreg-pipeline", "hist-gradient-boosting", "mlp-pipeline"],
 )
 def test_other_classifiers_drive_mqnet(estimator):
-    learner, _ = run_loop(estimator, MQNetQuery(random_state=0), "ints")
+    learner, _ = run_loop(estimator, MQNetQuery(rule_weight=0, random_state=0), "ints")
     assert hasattr(learner.query_strategy_, "selector_")
 
 
@@ -280,7 +280,9 @@ class FailingClassifier(LogisticRegression):
 
 def test_a_failing_teach_leaves_the_learner_as_it_was():
     X, y, _, _ = user_data("ints")
-    learner = ActiveLearner(FailingClassifier(max_iter=300), MQNetQuery(random_state=0))
+    learner = ActiveLearner(
+        FailingClassifier(max_iter=300), MQNetQuery(rule_weight=0, random_state=0)
+    )
     learner.fit(X[:80], y[:80])
     indices, X_query = learner.query(X[80:300], n_instances=10)
     FailingClassifier.failing = True
@@ -328,7 +330,9 @@ def test_cnn_takes_the_image_layouts_users_have(layout):
     reference = make_cnn_classifier(3, max_epochs=1, random_state=0)
     reference.fit((images[:, None] / 255.0).astype(np.float32), np.arange(12) % 3)
     np.testing.assert_allclose(
-        net.predict_proba(X), reference.predict_proba(images[:, None] / 255.0), rtol=1e-5
+        net.predict_proba(X),
+        reference.predict_proba(images[:, None] / 255.0),
+        rtol=1e-5,
     )
 
 
@@ -432,7 +436,7 @@ class ModalLike:
 def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     X, y, _, _ = user_data("ints")
     is_in = y != -1
-    strategy = MQNetQuery(random_state=0)
+    strategy = MQNetQuery(rule_weight=0, random_state=0)
     learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[:80][is_in[:80]],
                         y[:80][is_in[:80]])  # fmt: skip
     pool, n_ood = X[80:400], 0
@@ -489,7 +493,7 @@ def test_scikit_activeml_pool_contract():
         classes=classes,
         missing_label=MISSING_LABEL,
     )
-    qs = SkactivemlQuery(MQNetQuery(random_state=0), ood_label="unknown")
+    qs = SkactivemlQuery(MQNetQuery(rule_weight=0, random_state=0), ood_label="unknown")
     for _ in range(3):
         query = qs.query(X, y, clf, batch_size=10)
         assert query.shape == (10,) and len(set(query)) == 10

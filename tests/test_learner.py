@@ -425,7 +425,7 @@ def test_three_rounds_of_mqnet_with_the_oracle(split):
     y_initial = oracle.label(split.initial_idx)
     learner = ActiveLearner(
         mlp(max_epochs=10),
-        MQNetQuery(random_state=0),
+        MQNetQuery(rule_weight=0, random_state=0),
         split.X_pool[split.initial_idx],
         y_initial,
     )

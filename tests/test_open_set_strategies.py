@@ -123,7 +123,9 @@ class TestLfOSAQuery(StrategyTemplate):
             ActiveLearner(estimator(), LfOSAQuery()).fit(X0, y0)
 
     def test_lfosa_score_as_mqnet_purity(self, split, unlabelled, pool):
-        mq = MQNetQuery(purity=LfOSAQuery(random_state=0).in_probability)
+        mq = MQNetQuery(
+            purity=LfOSAQuery(random_state=0).in_probability, rule_weight=0
+        )
         mq_learner = _fitted_learner(split, mq.set_params(random_state=0))
         idx, X_query = mq_learner.query(pool, n_instances=30)
         mq = mq_learner.query_strategy_  # the learner's clone, with its state

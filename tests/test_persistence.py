@@ -22,7 +22,7 @@ def taught_learner(split):
     """A learner after one query round, so its MQ-Net selector is fitted."""
     learner = ActiveLearner(
         make_mlp_classifier(64, 4, hidden_sizes=(32,), max_epochs=5, random_state=0),
-        MQNetQuery(random_state=0),
+        MQNetQuery(rule_weight=0, random_state=0),
         ood_label=split.ood_label,
     ).fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
     indices, X_query = learner.query(split.X_pool, n_instances=20)

@@ -13,6 +13,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
+from scipy.stats import rankdata
 from skorch import NeuralNet
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -118,7 +119,10 @@ def ll_learner(split):
     return _fitted_learner(split, learning_loss=True)
 
 
-EXP_Z_LATEST_TOP_K = dict(meta_input="exp_zscore", accumulate=False, diversity_pool=None)
+LEARNT = dict(rule_weight=0.0)  # the learnt selector ranks, not the rule P + I
+EXP_Z_LATEST_TOP_K = dict(
+    LEARNT, meta_input="exp_zscore", accumulate=False, diversity_pool=None
+)
 
 
 def _taught(split, unlabelled, pool, strategy, kind="mlp"):
@@ -144,22 +148,33 @@ def _taught(split, unlabelled, pool, strategy, kind="mlp"):
 
 @pytest.fixture(scope="module")
 def taught(split, unlabelled, pool):
-    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0))
+    """The learnt MQ-Net (``rule_weight=0``) after one query and teach."""
+    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0, **LEARNT))
 
 
 @pytest.fixture(scope="module")
 def taught_paper(split, unlabelled, pool):
-    return _taught(split, unlabelled, pool, MQNetQuery(random_state=0, **EXP_Z_LATEST_TOP_K))
+    return _taught(
+        split, unlabelled, pool, MQNetQuery(random_state=0, **EXP_Z_LATEST_TOP_K)
+    )
 
 
 @pytest.fixture(scope="module")
 def any_taught(split, unlabelled, pool, estimator_kind):
-    """Taught learners of every classifier kind, for both MQ-Net configurations."""
+    """Taught learners of every classifier kind, for three MQ-Net configurations."""
     return {
         name: _taught(
-            split, unlabelled, pool, MQNetQuery(random_state=0, **config), estimator_kind
+            split,
+            unlabelled,
+            pool,
+            MQNetQuery(random_state=0, **config),
+            estimator_kind,
         )
-        for name, config in (("taught", {}), ("taught_paper", EXP_Z_LATEST_TOP_K))
+        for name, config in (
+            ("taught_default", {}),
+            ("taught", LEARNT),
+            ("taught_paper", EXP_Z_LATEST_TOP_K),
+        )
     }
 
 
@@ -303,10 +318,12 @@ class StrategyTemplate:
 
     ``ordered``: scores are non-increasing along the returned order.
     ``top_k``: the indices are the k best of ``expected_scores``.
+    ``score_atol``: absolute tolerance of the scores against them.
     """
 
     ordered = True
     top_k = True
+    score_atol = 1e-6
 
     def expected_scores(self, strategy, learner, X_pool):
         """Each pool row's score, computed independently; None if not per row."""
@@ -323,7 +340,9 @@ class StrategyTemplate:
         expected = self.expected_scores(strategy, case.learner, pool)
         if expected is None:
             pytest.skip("the score of a row depends on the rest of the batch")
-        np.testing.assert_allclose(scores, expected[indices], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(
+            scores, expected[indices], rtol=1e-4, atol=self.score_atol
+        )
         if self.top_k:
             rest = np.delete(expected, indices)
             assert scores.min() >= rest.max() - 1e-4 * (1 + abs(rest.max()))
@@ -649,7 +668,7 @@ class TestPurityInformativenessQueryOnNets(TestPurityInformativenessQuery):
 
 
 class TestMQNetQuery(StrategyTemplate):
-    """exp(z) meta-input, latest query set only, the top meta-scores."""
+    """Learnt; exp(z) meta-input, latest query set only, the top meta-scores."""
 
     config = EXP_Z_LATEST_TOP_K
     taught_fixture = "taught_paper"
@@ -662,26 +681,47 @@ class TestMQNetQuery(StrategyTemplate):
             )
         taught = request.getfixturevalue("any_taught")[self.taught_fixture]
         fitted = taught["learner"].query_strategy_
-        assert hasattr(fitted, "selector_")
+        assert hasattr(fitted, "selector_") == (fitted.rule_weight < 1)
         return Case(
-            lambda seed: copy.deepcopy(fitted).set_params(random_state=seed),
+            lambda seed: copy.deepcopy(fitted).set_params(
+                random_state=seed, **self.config
+            ),
             taught["learner"],
         )
 
     def expected_scores(self, strategy, learner, X_pool):
         raw = raw_scores(learner, X_pool, strategy.purity, strategy.informativeness)
         Z = meta_input(raw, raw, strategy.meta_input)
-        if hasattr(strategy, "selector_"):
-            return strategy.selector_.predict(Z)
-        return Z.sum(axis=1)
+        if not hasattr(strategy, "selector_"):
+            return Z.sum(axis=1)
+        learnt, weight = strategy.selector_.predict(Z), strategy.rule_weight
+        if weight == 0:
+            return learnt
+        return weight * rankdata(Z.sum(axis=1)) + (1 - weight) * rankdata(learnt)
 
 
-class TestDefaultMQNetQuery(TestMQNetQuery):
-    """The defaults: quantile meta-input, accumulated validation, diverse batch."""
+class TestLearntMQNetQuery(TestMQNetQuery):
+    """Learnt; quantile meta-input, accumulated validation, diverse batch."""
 
-    config = {}
+    config = LEARNT
     taught_fixture = "taught"
     top_k = False  # the batch is chosen among the top 3 x n_instances
+
+
+class TestBlendedMQNetQuery(TestLearntMQNetQuery):
+    """Half rule, half the learnt selector."""
+
+    config = dict(rule_weight=0.5)
+    score_atol = 1.0  # ranks: float noise can break a near-tie either way
+
+
+class TestDefaultMQNetQuery(TestLearntMQNetQuery):
+    """The defaults: the rule P + I, no selector, even after an update."""
+
+    config = {}
+    taught_fixture = "taught_default"
+    # Float noise on a near-tie of raw scores moves a quantile by 1 / n_pool.
+    score_atol = 0.01
 
 
 # --------------------------------------------------------- MQ-Net specifics
@@ -726,6 +766,37 @@ def test_mqnet_after_update_ranks_by_the_selector(request, taught_name, pool):
     np.testing.assert_array_equal(scores, -stub.seen[indices, 1])
 
 
+def test_default_mqnet_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, pool):
+    taught = _taught(split, unlabelled, pool, MQNetQuery(random_state=0))
+    strategy = copy.deepcopy(taught["learner"].query_strategy_)
+    assert len(strategy.validation_target_) == len(taught["y_query"])
+    assert not hasattr(strategy, "selector_")
+    strategy.set_params(diversity_pool=None)
+    rule = PurityInformativenessQuery(meta_input="quantile", random_state=0)
+    for got, expected in zip(
+        strategy(taught["learner"], pool, n_instances=10),
+        rule(taught["learner"], pool, n_instances=10),
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(weight=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
+def test_blend_of_rule_and_selector_is_monotone(taught, weight, seed):
+    strategy = copy.deepcopy(taught["learner"].query_strategy_)
+    strategy.set_params(rule_weight=weight)
+    Z = np.random.RandomState(seed).rand(60, 2).round(1)  # ties included
+    scores = strategy._combine(Z)
+    dominates = (Z[:, None] >= Z[None]).all(axis=2)  # [a, b]: Z[a] >= Z[b]
+    assert (scores[:, None] >= scores[None] - 1e-9)[dominates].all()
+    for endpoint, ranking in (
+        (1.0, Z.sum(axis=1)),
+        (0.0, strategy.selector_.predict(Z)),
+    ):
+        if weight == endpoint:
+            np.testing.assert_array_equal(rankdata(scores), rankdata(ranking))
+
+
 def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
     strategy = taught["learner"].query_strategy_
     X_query, y_query = taught["X_query"], taught["y_query"]
@@ -768,8 +839,8 @@ def _ood_rows(split, unlabelled, n):
 def test_all_ood_update_without_selector_stays_on_the_sum(
     learner, pool, split, unlabelled
 ):
-    before = MQNetQuery(random_state=0)(learner, pool, n_instances=10)
-    strategy = MQNetQuery(random_state=0)
+    before = MQNetQuery(random_state=0, **LEARNT)(learner, pool, n_instances=10)
+    strategy = MQNetQuery(random_state=0, **LEARNT)
     strategy(learner, pool, n_instances=len(pool))  # every row was queried
     with pytest.warns(UserWarning, match="no pair to rank"):
         strategy.update(learner, *_ood_rows(split, unlabelled, 8))
@@ -817,7 +888,7 @@ def test_accumulate_grows_the_validation_set(
         np.r_[in_rows[:6], ood_rows[:6]],
         np.r_[in_rows[6:11], ood_rows[6:10]],
     ]
-    strategy = MQNetQuery("msp", random_state=0, accumulate=accumulate)
+    strategy = MQNetQuery("msp", random_state=0, accumulate=accumulate, **LEARNT)
     sizes, metas = [], []
     for rows in query_sets:
         strategy(learner, pool, n_instances=len(pool))
@@ -937,7 +1008,7 @@ def _two_query_sets(strategy, learner, pool, split, unlabelled):
 def test_accumulated_in_pairs_are_ranked_within_their_round(
     learner, pool, split, unlabelled, pairs
 ):
-    strategy = MQNetQuery("msp", pairs=pairs, random_state=0)
+    strategy = MQNetQuery("msp", pairs=pairs, random_state=0, **LEARNT)
     _two_query_sets(strategy, learner, pool, split, unlabelled)
     np.testing.assert_array_equal(strategy.validation_round_, [0] * 12 + [1] * 9)
     groups = strategy.validation_round_ if pairs == "within_round" else None
@@ -974,7 +1045,9 @@ def test_validated_update_ranks_by_the_winner(
         lambda *args: {"selector": 0.7, "rule": 0.6 if winner == "selector" else 0.8},
     )
     strategy = _two_query_sets(
-        MQNetQuery("msp", validate_selector=True, diversity_pool=None, random_state=0),
+        MQNetQuery(
+            "msp", validate_selector=True, diversity_pool=None, random_state=0, **LEARNT
+        ),
         learner,
         pool,
         split,
@@ -1037,9 +1110,7 @@ def test_auto_purity_auroc_is_cross_validated(learner):
     for train, test in folds:
         emb = embed(learner.estimator_, X)
         is_in = y[train] != -1
-        purity = knn_contrast_purity(
-            emb[test], emb[train][is_in], emb[train][~is_in]
-        )
+        purity = knn_contrast_purity(emb[test], emb[train][is_in], emb[train][~is_in])
         expected.append(roc_auc_score(y[test] != -1, purity))
     assert auroc["knn_contrast"] == pytest.approx(np.mean(expected))
 

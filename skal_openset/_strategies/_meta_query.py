@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -163,13 +164,20 @@ class PurityInformativenessQuery(_MetaInputQuery):
 class MQNetQuery(_MetaInputQuery):
     """Meta-Query-Net: a learnt, monotone balance of purity and informativeness.
 
-    Before any update the pool is ranked by ``P(x) + I(x)`` of the
-    meta-input. Each :meth:`update` (called by the learner's ``teach`` with
-    the freshly labelled query set, the *self-validation set*) fits a
+    Each :meth:`update` (called by the learner's ``teach`` with the freshly
+    labelled query set, the *self-validation set*) can fit a
     :class:`MetaQueryNetSelector` that ranks that set by its masked
     cross-entropy (the current classifier's loss for in-distribution
-    examples, 0 for OOD ones); later queries rank the pool by the
-    selector's meta-score.
+    examples, 0 for OOD ones); later queries rank the pool by a blend of
+    the selector's meta-score and the fixed rule ``P(x) + I(x)`` of the
+    meta-input, set by `rule_weight`.
+
+    By default (``rule_weight=1``) no selector is fitted and every query
+    ranks by the rule: on every data set we could run, the learnt balance
+    lost to the rule it starts from, because the masked loss rewards purity
+    more than the classifier's accuracy does
+    (``benchmarks/results/FINDINGS.md``). ``rule_weight=0`` ranks by the
+    learnt selector alone, as the paper does.
 
     Parameters
     ----------
@@ -202,6 +210,12 @@ class MQNetQuery(_MetaInputQuery):
         (pairs weighted by their target gap) of the learnt selector with that
         of the fixed rule ``P + I``, and keeps ranking by ``P + I`` unless
         the selector wins.
+    rule_weight : float in [0, 1], default=1.0
+        Weight of the rule ``P + I`` in the meta-score; the learnt selector
+        has ``1 - rule_weight``. The two are blended as ranks over the pool,
+        so their scales do not matter and the blend stays monotone in purity
+        and informativeness. With 1 (the default) no selector is fitted;
+        with 0 the selector alone ranks (the paper).
     diversity_pool : int or None, default=3
         If an int ``m``, take the ``m * n_instances`` top meta-scores,
         cluster them into ``n_instances`` groups by k-means in the
@@ -235,9 +249,9 @@ class MQNetQuery(_MetaInputQuery):
         With ``purity="auto"``, the cross-validated AUROC of each named
         score at the last query (empty when it fell back).
     selector_ : MetaQueryNetSelector
-        The meta-model of the last update that had a pair to rank (and, with
-        ``validate_selector=True``, beat ``P + I``). Absent until then, and
-        the strategy ranks by ``P + I``.
+        With ``rule_weight < 1``, the meta-model of the last update that had
+        a pair to rank (and, with ``validate_selector=True``, beat
+        ``P + I``). Absent until then, and the strategy ranks by ``P + I``.
     validation_meta_input_ : ndarray of shape (n_validation, 2)
         Meta-input of the self-validation set of the last update (all query
         sets so far when ``accumulate=True``).
@@ -256,10 +270,10 @@ class MQNetQuery(_MetaInputQuery):
 
     Notes
     -----
-    The defaults differ from the paper in the scale-free meta-input, the
-    accumulated self-validation set and the diverse batch
-    (``benchmarks/results/FINDINGS.md``), and in the purity score (kNN
-    contrast; the paper's CSI needs a contrastive encoder).
+    The defaults differ from the paper in the fixed rule (`rule_weight`),
+    the scale-free meta-input, the accumulated self-validation set and the
+    diverse batch (``benchmarks/results/FINDINGS.md``), and in the purity
+    score (kNN contrast; the paper's CSI needs a contrastive encoder).
 
     An update whose query set holds no pair with different targets (e.g. all
     OOD) keeps the previous selector, with the selector's warning.
@@ -282,6 +296,7 @@ class MQNetQuery(_MetaInputQuery):
         "accumulate": ["boolean"],
         "pairs": [StrOptions({"within_round", "all"})],
         "validate_selector": ["boolean"],
+        "rule_weight": [Interval(Real, 0, 1, closed="both")],
         "batch_skyline": ["boolean"],
     }
 
@@ -294,6 +309,7 @@ class MQNetQuery(_MetaInputQuery):
         accumulate: bool = True,
         pairs: str = "within_round",
         validate_selector: bool = False,
+        rule_weight: float = 1.0,
         diversity_pool: int | None = 3,
         batch_skyline: bool = False,
         random_state: RandomStateLike = None,
@@ -305,6 +321,7 @@ class MQNetQuery(_MetaInputQuery):
         self.accumulate = accumulate
         self.pairs = pairs
         self.validate_selector = validate_selector
+        self.rule_weight = rule_weight
         self.diversity_pool = diversity_pool
         self.batch_skyline = batch_skyline
         self.random_state = random_state
@@ -328,7 +345,8 @@ class MQNetQuery(_MetaInputQuery):
         meta-input; the selector retrained on the latest query set only,
         with the official schedule (SGD at lr 1e-3 without momentum, 100
         epochs of batch-32 steps, lr x0.1 at epoch 50, weights drawn
-        uniformly from [0, 1)); the top meta-scores as the batch.
+        uniformly from [0, 1)); the selector alone ranks
+        (``rule_weight=0``); the top meta-scores as the batch.
 
         Parameters
         ----------
@@ -360,14 +378,22 @@ class MQNetQuery(_MetaInputQuery):
             ),
             meta_input="exp_zscore",
             accumulate=False,
+            rule_weight=0.0,
             diversity_pool=None,
             random_state=random_state,
         )
 
     def _combine(self, Z):
-        if hasattr(self, "selector_"):
+        rule = Z.sum(axis=1)
+        if not hasattr(self, "selector_"):
+            return rule
+        if self.rule_weight == 0:
             return self.selector_.predict(Z)
-        return Z.sum(axis=1)
+        # Ranks make the two scales comparable; a weighted sum of two rankings
+        # that are monotone in (P, I) is monotone too, so the skyline holds.
+        return self.rule_weight * rankdata(rule) + (1 - self.rule_weight) * rankdata(
+            self.selector_.predict(Z)
+        )
 
     def _select(self, learner, X_pool, n_instances, rng):
         if getattr(self, "_recent_queries", None) and not self._updated_since_query:
@@ -489,6 +515,8 @@ class MQNetQuery(_MetaInputQuery):
         self.validation_meta_input_, self.validation_target_ = Z, target
         self.validation_round_ = rounds
         groups = rounds if self.pairs == "within_round" else None
+        if self.rule_weight == 1:
+            return self  # the rule alone ranks: no selector to fit
 
         selector = clone(
             MetaQueryNetSelector(random_state=self.random_state)

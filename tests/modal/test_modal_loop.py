@@ -52,7 +52,7 @@ def modal_learner(estimator, strategy):
     ids=["skorch-mlp", "random-forest"],
 )
 def test_mqnet_query_drives_modal_active_learner_for_three_rounds(estimator):
-    strategy = MQNetQuery(random_state=0)
+    strategy = MQNetQuery(rule_weight=0, random_state=0)
     learner, oracle, split, is_in = modal_learner(estimator, strategy)
     accuracies = []
     for _ in range(3):
