@@ -8,7 +8,7 @@ rerun skips finished cells. The contrastive purity encoder is fitted once per
 (split, noise) on the unlabelled pool, before the cells, and cached on disk
 (``joblib.Memory``), so every strategy of a trial scores with the same one.
 
-    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # 15-20 min before the open-set baselines
+    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # see the preset below
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
     python benchmarks/cifar.py report
 
@@ -22,7 +22,9 @@ Presets:
   test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
   to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
   encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k),
-  MQ-Net and the open-set baselines LfOSA, EOAL, SIMILAR and CCAL.
+  MQ-Net and the open-set baselines LfOSA, EOAL, SIMILAR and CCAL. About
+  15-20 minutes alone on 2 cores without the four baselines (not yet timed
+  with them).
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
   10 rounds (see ``benchmarks/gpu_cifar.py``).
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
