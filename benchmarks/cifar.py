@@ -8,7 +8,7 @@ rerun skips finished cells. The contrastive purity encoder is fitted once per
 (split, noise) on the unlabelled pool, before the cells, and cached on disk
 (``joblib.Memory``), so every strategy of a trial scores with the same one.
 
-    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # 15-20 min alone, 2 cores
+    python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # see the preset below
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
     python benchmarks/cifar.py report
 
@@ -21,14 +21,17 @@ Presets:
   images (and 2,500 of the test images, of which the 1,000 IN ones are the
   test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
   to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
-  encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k) and
-  MQ-Net. About 15-20 minutes alone on 2 cores.
+  encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k),
+  MQ-Net and the open-set baselines LfOSA, EOAL, SIMILAR and CCAL. About
+  15-20 minutes alone on 2 cores without the four baselines (not yet timed
+  with them).
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
   10 rounds (see ``benchmarks/gpu_cifar.py``).
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
 
 Purity-based strategies (P+I, P*I, both MQ-Nets) use the contrastive
-encoder's purity, as the paper uses CSI's. In MQ-Net cells, the AUROC of IN
+encoder's purity, as the paper uses CSI's; CCAL uses the encoder's features
+for its semantic and distinctive scores. In MQ-Net cells, the AUROC of IN
 vs OOD of every purity score on 1,000 unlabelled pool images is recorded each
 round (``purity_auroc_<score>``).
 """
@@ -85,6 +88,10 @@ PRESETS = {
             "P*I",
             "MQ-Net (exp-z+latest+top-k)",
             "MQ-Net",
+            "LfOSA",
+            "EOAL",
+            "SIMILAR",
+            "CCAL",
         ),
         budget=150,
         rounds=4,
@@ -107,7 +114,7 @@ PRESETS = {
     "tiny": dict(
         splits=(0,),
         noises=(0.4,),
-        strategies=("RANDOM", "MQ-Net"),
+        strategies=("RANDOM", "MQ-Net", "CCAL"),
         budget=20,
         rounds=2,
         pool_size=None,
@@ -203,6 +210,10 @@ def run_cell(cell, data, results, cache_dir, device):
     strategy = make_strategy(cell["strategy"], split_index)
     if cell["strategy"] in PURITY_STRATEGIES:
         strategy.set_params(purity=purity)
+    if cell["strategy"] == "CCAL":
+        # The bound method: the learner's clone of the strategy copies it
+        # fitted (a clone of the encoder itself would be unfitted).
+        strategy.set_params(features=encoder.transform)
     estimator = make_fast_resnet_classifier(
         split.n_classes,
         learning_loss=cell["strategy"] == "LL",

@@ -43,12 +43,16 @@ from _cells import is_finished, write_cell
 from _common import machine_description
 from skal_openset import (
     BadgeQuery,
+    CCALQuery,
     CoreSetQuery,
+    EOALQuery,
     LearningLossQuery,
+    LfOSAQuery,
     MetaQueryNetSelector,
     MQNetQuery,
     PurityInformativenessQuery,
     RandomQuery,
+    SimilarQuery,
     UncertaintyQuery,
     load_csv_table,
     load_fashion_mnist,
@@ -75,6 +79,11 @@ STRATEGIES = (
     "MQ-Net (exp-z+latest+top-k)",  # the learnt one with those three undone
     "MQ-Net (learnt meta-model)",  # the defaults, but the selector ranks
     "MQ-Net",  # MQNetQuery() with this library's defaults
+    # The open-set baselines (issue 12).
+    "LfOSA",
+    "EOAL",
+    "SIMILAR",
+    "CCAL",
 )
 
 # Budget per round and rounds scaled to the pool (about 1-2% of it per round).
@@ -142,6 +151,7 @@ ABLATIONS = (
     "input=mahalanobis+least_confidence",
     "input=knn_contrast+learning_loss",
     "input=auto+least_confidence",  # purity chosen each round by held-out AUROC
+    "input=lfosa+least_confidence",  # LfOSA's IN probability as the purity
     "learnt-random-validation",
     "learnt-no-skyline",
     *MQNET_CONFIGS,
@@ -165,6 +175,8 @@ def make_strategy(name, seed, variant="default", split=None):
             params["purity"], params["informativeness"] = variant.removeprefix(
                 "input="
             ).split("+")
+            if params["purity"] == "lfosa":
+                params["purity"] = LfOSAQuery(random_state=seed).in_probability
         elif variant == "learnt-no-skyline":
             params.update(
                 LEARNT,
@@ -179,6 +191,12 @@ def make_strategy(name, seed, variant="default", split=None):
         "LL": lambda: LearningLossQuery(random_state=seed),
         "P+I": lambda: PurityInformativenessQuery(random_state=seed),
         "P*I": lambda: PurityInformativenessQuery(combine="product", random_state=seed),
+        "LfOSA": lambda: LfOSAQuery(random_state=seed),
+        "EOAL": lambda: EOALQuery(random_state=seed),
+        # FLCMI costs the square of the pool: a 5,000-row subset keeps letter
+        # and the 60% pools (up to 14,000 rows) to seconds per query.
+        "SIMILAR": lambda: SimilarQuery(subsample=5000, random_state=seed),
+        "CCAL": lambda: CCALQuery(random_state=seed),
     }[name]()
 
 

@@ -205,24 +205,45 @@ def _accuracy_figure(results, suite, records):
         {r["cell"] for r in records},
         key=lambda c: (c.split()[0], int(c.split()[1][:-1])),
     )
+    present = {r["strategy"] for r in records}
+    order = [s for s in STRATEGY_ORDER if s in present]
+    order += sorted(present - set(order))
     n_cols = min(4, len(cells))
     n_rows = int(np.ceil(len(cells) / n_cols))
+    # One legend below the grid, where it hides no curve, in rows that fit.
+    n_legend_cols = min(len(order), 6, 2 * n_cols)
+    legend_inches = 0.3 * np.ceil(len(order) / n_legend_cols) + 0.2
     fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False
+        n_rows,
+        n_cols,
+        figsize=(4 * n_cols, 3 * n_rows + legend_inches),
+        squeeze=False,
     )
-    # Up to 20 distinguishable colours (the default cycle repeats after 10).
+    # One colour per strategy in every panel, also where a panel lacks some,
+    # from 20 distinguishable ones (the default cycle repeats after 10).
     tab20 = plt.get_cmap("tab20").colors
+    colours = dict(zip(order, tab20[::2] + tab20[1::2]))
+    handles = {}
     for ax, cell in zip(axes.ravel(), cells):
-        ax.set_prop_cycle(color=tab20[::2] + tab20[1::2])
-        plot_learning_curves([r for r in records if r["cell"] == cell], ax=ax)
+        for strategy in order:
+            runs = [
+                r for r in records if r["cell"] == cell and r["strategy"] == strategy
+            ]
+            if runs:
+                ax.set_prop_cycle(color=[colours[strategy]])
+                plot_learning_curves(runs, ax=ax)
         ax.set_title(cell, fontsize="small")
+        handles.update(zip(*reversed(ax.get_legend_handles_labels())))
         ax.get_legend().remove()
     for ax in axes.ravel()[len(cells) :]:
         ax.axis("off")
-    # One legend below the grid, where it hides no curve.
-    handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)))
-    legend_inches = 0.3 * np.ceil(len(labels) / 6) + 0.2
+    fig.legend(
+        [handles[s] for s in order],
+        order,
+        loc="lower center",
+        ncol=n_legend_cols,
+        fontsize="small",
+    )
     fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     path = results / f"{suite}_accuracy.png"
     fig.savefig(path, dpi=90)
@@ -471,8 +492,11 @@ def write_report(results):
         "with `rule_weight=0`, so that the learnt selector ranks instead of the "
         "fixed rule P+I (the defaults before this run); `MQ-Net "
         "(exp-z+latest+top-k)` is that learnt one with the exp(z) meta-input, "
-        "the latest query set only and a top-k batch. What these tables say, "
-        "and why: "
+        "the latest query set only and a top-k batch. `LfOSA`, `EOAL`, `SIMILAR` "
+        "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
+        "`SimilarQuery(subsample=5000)` and `CCALQuery()`; their papers' claims "
+        "checked on these cells: "
+        "[openset_claims.md](openset_claims.md). What these tables say, and why: "
         "[FINDINGS.md](FINDINGS.md) (written by hand from this run).",
         "",
     ]

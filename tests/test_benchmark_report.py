@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
+import report  # noqa: E402
 from report import _paired_rank_lines  # noqa: E402
 
 
@@ -29,3 +30,26 @@ def test_tied_strategies_share_their_average_rank():
     row = _paired_rank_lines(records, ["A", "B", "C"])[-2]
     # Trial 0: A and B share ranks 1-2, C is 3; trial 1: all share 1-3.
     assert row == "| 40% | **1.75** | **1.75** | 2.50 |"
+
+
+def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
+    # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
+    records = [
+        dict(_final(s, 0, 0.5), round=k, cell=cell, query_size=10, query_in_share=0.5)
+        for cell, strategies in (("a 40%", ("CONF",)), ("b 40%", ("RANDOM", "CONF")))
+        for s in strategies
+        for k in (1, 2)
+    ]
+    colours = {}
+
+    def plot(runs, ax):
+        report_plot(runs, ax=ax)
+        for line in ax.get_lines():
+            if not line.get_label().startswith("_"):
+                colours.setdefault(line.get_label(), set()).add(line.get_color())
+
+    report_plot = report.plot_learning_curves
+    monkeypatch.setattr(report, "plot_learning_curves", plot)
+    report._accuracy_figure(tmp_path, "s", records)
+    assert len(colours["CONF"]) == 1
+    assert colours["CONF"] != colours["RANDOM"]

@@ -352,7 +352,7 @@ def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
         env=env,
     )
     cells = sorted((tmp_path / "results" / "cells" / "cifar-tiny").glob("*.json"))
-    assert len(cells) == 2  # RANDOM and MQ-Net, split 0 at 40% noise
+    assert len(cells) == 3  # RANDOM, MQ-Net and CCAL, split 0 at 40% noise
     report = subprocess.run(
         [*run, "report", *common],
         check=True,
@@ -394,7 +394,8 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["reference"]["n_labels"] == 40
     assert 0 <= summary["reference"]["accuracy"] <= 1
-    assert sorted(c["strategy"] for c in summary["cells"]) == ["MQ-Net", "RANDOM"]
+    strategies = sorted(c["strategy"] for c in summary["cells"])
+    assert strategies == ["CCAL", "MQ-Net", "RANDOM"]
     rows = (out / "records.csv").read_text().splitlines()
-    assert len(rows) == 1 + 2 * 2  # header, 2 strategies x 2 rounds
+    assert len(rows) == 1 + 3 * 2  # header, 3 strategies x 2 rounds
     assert not (out / "cache").exists()  # the big decoded images stay out of --out

@@ -4,6 +4,8 @@ template, then each one's scores against an independent computation."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import logsumexp, softmax, xlogy
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
@@ -33,6 +35,7 @@ from skal_openset import (
     SimilarQuery,
 )
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
+from skal_openset._strategies._similar import lazy_greedy_flcmi
 
 
 def _labelled(learner):
@@ -155,6 +158,20 @@ def kernel(A, B):
     return (1.0 + normalize(A) @ normalize(B).T) / 2.0
 
 
+def assert_plain_greedy(indices, gains, S, q, p, tol):
+    """Each choice has the largest brute-force FLCMI gain, and that gain."""
+    chosen = []
+    for index, gain in zip(indices, gains):
+        base = flcmi(S[:, chosen], q, p)
+        brute = np.array(
+            [flcmi(S[:, chosen + [j]], q, p) - base for j in range(len(S))]
+        )
+        brute[chosen] = -np.inf
+        assert gain == pytest.approx(max(brute[index], 0.0), rel=tol, abs=tol)
+        assert brute[index] >= brute.max() - tol
+        chosen.append(int(index))
+
+
 class TestSimilarQuery(StrategyTemplate):
     top_k = False
 
@@ -173,16 +190,36 @@ class TestSimilarQuery(StrategyTemplate):
         S = kernel(emb, emb)
         q = eta * kernel(emb, expected_embedding(learner, X_in)).max(axis=1)
         p = nu * kernel(emb, expected_embedding(learner, X_ood)).max(axis=1)
-        chosen = []
-        for index, gain in zip(indices, gains):
-            base = flcmi(S[:, chosen], q, p)
-            brute = np.array(
-                [flcmi(S[:, chosen + [j]], q, p) - base for j in range(len(X))]
-            )
-            brute[chosen] = -np.inf
-            assert gain == pytest.approx(brute[index], rel=1e-5, abs=1e-6)
-            assert gain >= brute.max() - 1e-5
-            chosen.append(int(index))
+        assert_plain_greedy(indices, gains, S, q, p, tol=1e-5)
+
+    @settings(max_examples=25, deadline=None)
+    @given(seed=st.integers(0, 2**31 - 1), nu=st.sampled_from([0.0, 0.9, 1.0]))
+    def test_lazy_greedy_is_the_plain_greedy(self, seed, nu):
+        # Enough rows for several refresh blocks; with nu near 1 many rows
+        # have query_cap <= private and leave the ground set, and clustered
+        # rows saturate their cap.
+        rng = np.random.RandomState(seed)
+        centres = rng.randn(4, 3)
+        X = centres[rng.randint(4, size=90)] + 0.3 * rng.randn(90, 3)
+        unit = normalize(X)
+        S = kernel(X, X)
+        q = kernel(X, X[:6]).max(axis=1)
+        p = nu * kernel(X, X[6:12]).max(axis=1)
+        indices, gains = lazy_greedy_flcmi(unit, q, p, 25, np.random.RandomState(0))
+        assert_plain_greedy(indices, gains, S, q, p, tol=1e-9)
+
+    def test_subsample_maximises_over_a_random_subset(self, learner, pool):
+        indices, gains = SimilarQuery(subsample=40, random_state=0)(
+            learner, pool, n_instances=6
+        )
+        rows = np.sort(np.random.RandomState(0).choice(len(pool), 40, replace=False))
+        assert set(indices) <= set(rows)
+        _, subset_gains = SimilarQuery(random_state=0)(learner, pool[rows], 6)
+        np.testing.assert_allclose(gains, subset_gains, rtol=1e-9)
+        # A subsample as large as the pool changes nothing.
+        whole = SimilarQuery(random_state=0)(learner, pool, n_instances=6)
+        full = SimilarQuery(subsample=len(pool), random_state=0)(learner, pool, 6)
+        np.testing.assert_array_equal(whole[0], full[0])
 
     def test_prefers_copies_of_labelled_in_over_copies_of_labelled_ood(self, learner):
         X_in, _, X_ood = _labelled(learner)
@@ -247,6 +284,19 @@ class TestCCALQuery(StrategyTemplate):
             learner, pool, n_instances=8
         )
         np.testing.assert_array_equal(a[0], b[0])
+
+    def test_a_learner_keeps_a_fitted_transform_method_fitted(self, split, pool):
+        pca = PCA(8, random_state=0).fit(pool)
+        in_learner = _fitted_learner(split, CCALQuery(features=pca.transform))
+        indices, _ = in_learner.query(pool, n_instances=8)
+        direct = CCALQuery(features=pca.transform)(in_learner, pool, n_instances=8)
+        np.testing.assert_array_equal(indices, direct[0])
+
+    def test_a_transformer_unfitted_by_the_learner_is_named(self, split, pool):
+        pca = PCA(8, random_state=0).fit(pool)
+        in_learner = _fitted_learner(split, CCALQuery(features=pca))
+        with pytest.raises(ValueError, match="features=PCA.*not fitted.*transform"):
+            in_learner.query(pool, n_instances=8)
 
     def test_features_with_wrong_rows_are_rejected(self, learner, pool):
         with pytest.raises(ValueError, match="one feature row per example"):

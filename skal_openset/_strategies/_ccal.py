@@ -4,6 +4,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array
@@ -40,8 +41,12 @@ class CCALQuery(QueryStrategy):
     features : callable, transformer or None, default=None
         The feature space. None: the classifier's embedding (see
         :func:`model_embedding`). A fitted transformer (anything with
-        ``transform``): ``features.transform(X)``, e.g. a contrastive encoder.
-        A callable: ``features(X)``. Either must return one row per example.
+        ``transform``): ``features.transform(X)``. A callable:
+        ``features(X)``, e.g. a fitted contrastive encoder's ``transform``
+        method. Either must return one row per example. A learner
+        (:class:`ActiveLearner`) clones its strategy, which unfits a
+        transformer given as such; its bound ``transform`` method is copied
+        fitted.
     k : float, default=100.0
         Steepness of the semantic squashing (the reference code's ``--k``).
     t : float, default=0.9
@@ -89,7 +94,15 @@ class CCALQuery(QueryStrategy):
         if self.features is None:
             return model_embedding(learner, X)
         if hasattr(self.features, "transform"):
-            values = self.features.transform(X)
+            try:
+                values = self.features.transform(X)
+            except NotFittedError:
+                raise ValueError(
+                    f"features={type(self.features).__name__}(...) is not fitted. A "
+                    "learner clones its strategy, and cloning unfits an estimator "
+                    "parameter: pass the fitted transformer's method instead, "
+                    "features=transformer.transform."
+                ) from None
         else:
             values = self.features(X)
         values = check_array(values, input_name="features(X)")

@@ -1,7 +1,6 @@
 """SIMILAR: greedy facility-location conditional mutual information (Kothawade 2021)."""
 
-import heapq
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.preprocessing import normalize
@@ -47,8 +46,14 @@ class SimilarQuery(QueryStrategy):
     nu : float, default=1.0
         Privacy hardness (``privacyHardness``): weight of the similarity to
         labelled OOD that is subtracted.
+    subsample : int or None, default=None
+        If the pool is larger, maximise over a uniformly random subset of
+        this many pool examples (ground set and candidates; at least
+        ``n_instances``), as the LL4AL and MQ-Net code query a random subset
+        of the unlabelled pool each round. Time then grows as the square of
+        `subsample`, not of the pool. None: the whole pool.
     random_state : int, RandomState instance or None, default=None
-        Breaks ties between equal gains.
+        Draws the subsample and breaks ties between equal gains.
 
     Notes
     -----
@@ -58,9 +63,12 @@ class SimilarQuery(QueryStrategy):
     :func:`model_embedding`) rather than last-layer gradients; the kernel is
     cosine similarity shifted to [0, 1] so that the facility-location
     function is monotone; the greedy is our own vectorised lazy greedy
-    (``submodlib-py`` needs a C++ build). Time grows as the square of the
-    pool, memory only linearly. With no labelled OOD example the conditioning
-    term is 0 (FLQMI).
+    (``submodlib-py`` needs a C++ build). As in distil, the ground set is
+    the whole pool, but pool rows that cannot add to the function (no more
+    similar to labelled IN than to labelled OOD, or already covered up to
+    their cap) are dropped from the sums, which changes nothing in the
+    result. Time grows as the square of the pool, memory only linearly. With
+    no labelled OOD example the conditioning term is 0 (FLQMI).
 
     References
     ----------
@@ -73,16 +81,32 @@ class SimilarQuery(QueryStrategy):
         **QueryStrategy._parameter_constraints,
         "eta": [Interval(Real, 0, None, closed="left")],
         "nu": [Interval(Real, 0, None, closed="left")],
+        "subsample": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
-        self, eta: float = 1.0, nu: float = 1.0, random_state: RandomStateLike = None
+        self,
+        eta: float = 1.0,
+        nu: float = 1.0,
+        subsample: int | None = None,
+        random_state: RandomStateLike = None,
     ) -> None:
         self.eta = eta
         self.nu = nu
+        self.subsample = subsample
         self.random_state = random_state
 
     def _select(self, learner, X_pool, n_instances, rng):
+        size = len(X_pool)
+        if self.subsample is not None and size > max(self.subsample, n_instances):
+            rows = np.sort(
+                rng.choice(size, max(self.subsample, n_instances), replace=False)
+            )
+            indices, gains = self._flcmi(learner, X_pool[rows], n_instances, rng)
+            return rows[indices], gains
+        return self._flcmi(learner, X_pool, n_instances, rng)
+
+    def _flcmi(self, learner, X_pool, n_instances, rng):
         pool = normalize(model_embedding(learner, X_pool).astype(np.float64))
         X_in, _, X_ood = labelled_in_and_ood(learner)
         query_cap = self.eta * self._max_similarity(learner, pool, X_in)
@@ -101,34 +125,52 @@ def lazy_greedy_flcmi(pool, query_cap, private, n_select, rng):
     """Lazy greedy maximisation of FLCMI over the pool; ``(indices, gains)``.
 
     `pool` holds unit rows; `query_cap` and `private` are each ground row's
-    ``eta max_q s_iq`` and ``nu max_p s_ip``.
+    ``eta max_q s_iq`` and ``nu max_p s_ip``. Row ``i`` adds
+    ``f_i(c) = max(min(c, query_cap_i) - private_i, 0)`` for its cover ``c``,
+    so a candidate ``j`` gains ``clip(s_ij, low_i, query_cap_i) - low_i``
+    from it, with ``low_i = max(cover_i, private_i)``. Rows with
+    ``low_i >= query_cap_i`` (no more like labelled IN than labelled OOD, or
+    covered up to their cap) can gain nothing and leave the ground set: an
+    exact restriction. Stale upper bounds are refreshed for the best ones a
+    block at a time, one matrix product per block.
     """
     n = len(pool)
-    cover = np.zeros(n)  # max similarity of each ground row to the batch
+    ground = np.flatnonzero(query_cap > private)
+    low, cap = private[ground], query_cap[ground]
 
     def gains(columns):
-        S = _similarity(pool, pool[columns])
-        covered = np.minimum(np.maximum(cover[:, None], S), query_cap[:, None])
-        now = np.maximum(np.minimum(cover, query_cap) - private, 0.0).sum()
-        return np.maximum(covered - private[:, None], 0.0).sum(axis=0) - now, S
+        # s = (1 + cos) / 2, so clip the cosines to 2 low - 1 and 2 cap - 1.
+        cos = pool[ground] @ pool[columns].T
+        np.clip(cos, 2 * low[:, None] - 1, 2 * cap[:, None] - 1, out=cos)
+        return (cos.sum(axis=0) - (2 * low - 1).sum()) / 2
 
-    step = max(1, _CHUNK_ENTRIES // n)
+    step = max(1, _CHUNK_ENTRIES // max(len(ground), 1))
     upper = np.concatenate(
-        [gains(np.arange(s, min(s + step, n)))[0] for s in range(0, n, step)]
+        [gains(np.arange(s, min(s + step, n))) for s in range(0, n, step)]
     )
     tie_break = rng.permutation(n)
-    heap = [(-upper[i], tie_break[i], i) for i in range(n)]
-    heapq.heapify(heap)
+    available = np.ones(n, dtype=bool)
     indices, chosen_gains = [], []
+    block = 16
     while len(indices) < n_select:
-        _, rank, i = heapq.heappop(heap)
-        gain, S = gains([i])
-        # Gains only shrink (submodularity): a fresh gain that still beats
-        # every stale upper bound is the greedy choice.
-        if not heap or gain[0] >= -heap[0][0] - 1e-12 * max(1.0, abs(gain[0])):
-            indices.append(i)
-            chosen_gains.append(max(gain[0], 0.0))
-            np.maximum(cover, S[:, 0], out=cover)
-        else:
-            heapq.heappush(heap, (-gain[0], rank, i))
+        fresh = np.zeros(n, dtype=bool)
+        while True:
+            # Gains only shrink (submodularity): a fresh gain that still beats
+            # every stale upper bound is the greedy choice.
+            order = np.flatnonzero(available)
+            order = order[np.lexsort((tie_break[order], -upper[order]))]
+            if fresh[order[0]]:
+                break
+            stale = order[~fresh[order]][:block]
+            upper[stale] = gains(stale)
+            fresh[stale] = True
+            block = min(2 * block, step)  # many refreshes: larger blocks
+        i = order[0]
+        indices.append(i)
+        chosen_gains.append(max(upper[i], 0.0))
+        available[i] = False
+        np.maximum(low, _similarity(pool[ground], pool[[i]])[:, 0], out=low)
+        keep = low < cap
+        ground, low, cap = ground[keep], low[keep], cap[keep]
+        block = max(16, block // 2)
     return np.asarray(indices), np.asarray(chosen_gains)
