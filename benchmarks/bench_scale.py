@@ -4,11 +4,12 @@ The pool is synthetic: 64 features, 10 Gaussian clusters of equal size, 4 of
 them IN (labels 0..3), the others OOD. A skorch MLP (``make_mlp_classifier``,
 its defaults) is trained on 500 random labelled rows; MQ-Net first queries and
 learns from a 5,000-row sample, so that the timed query runs its trained
-selector. Each (strategy, rows, repeat) runs in a fresh subprocess, so peak
-memory is the process's ``ru_maxrss`` (torch allocations included, which
-tracemalloc does not see). ``query MB`` is the peak during the query minus the
-peak before it, i.e. the memory the query needs above the pool array, model
-and interpreter.
+selector. ``CPU seconds`` is the process's CPU time during the query (all
+threads), steadier than wall time on a shared machine. Each (strategy, rows,
+repeat) runs in a fresh subprocess, so peak memory is the process's
+``ru_maxrss`` (torch allocations included, which tracemalloc does not see).
+``query MB`` is the peak during the query minus the peak before it, i.e. the
+memory the query needs above the pool array, model and interpreter.
 
     python benchmarks/bench_scale.py [--rows 100000 1000000] [--repeats 3 1]
         [--strategies RANDOM CONF MQ-Net BADGE CORESET] [--output scale]
@@ -83,11 +84,12 @@ def measure(name, n_rows, seed, threads):
         chosen, X_query = learner.query(X[sample], n_instances=N_QUERY)
         learner.query_strategy_.update(learner, X_query, y[sample][chosen])
     before = peak_mb()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     learner.query(X, n_instances=N_QUERY)
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu_start,
         "peak_mb": peak_mb(),
         "query_mb": peak_mb() - before,
         "pool_mb": X.nbytes / 2**20,
@@ -139,12 +141,13 @@ def main():
                 "runs": n_repeats,
                 **{
                     key: statistics.median(r[key] for r in runs)
-                    for key in ("seconds", "peak_mb", "query_mb", "pool_mb")
+                    for key in ("seconds", "cpu_seconds", "peak_mb", "query_mb", "pool_mb")
                 },
             }
             rows.append(row)
             print(
-                f"{name:8s} {n_rows:>9,d} rows: {row['seconds']:6.1f} s, "
+                f"{name:8s} {n_rows:>9,d} rows: {row['seconds']:6.1f} s "
+                f"({row['cpu_seconds']:.1f} s CPU), "
                 f"query {row['query_mb']:6.0f} MB, peak {row['peak_mb']:6.0f} MB",
                 flush=True,
             )
@@ -156,11 +159,12 @@ def main():
     lines = [
         f"Median of the runs; machine: {result['machine']}.",
         "",
-        "| strategy | pool rows | runs | seconds | query MB above pool | peak MB |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| strategy | pool rows | runs | seconds | CPU seconds | query MB above pool "
+        "| peak MB |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
         *(
             f"| {r['strategy']} | {r['rows']:,} | {r['runs']} | {r['seconds']:.1f} "
-            f"| {r['query_mb']:.0f} | {r['peak_mb']:.0f} |"
+            f"| {r['cpu_seconds']:.1f} | {r['query_mb']:.0f} | {r['peak_mb']:.0f} |"
             for r in rows
         ),
     ]

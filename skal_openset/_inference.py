@@ -2,8 +2,8 @@
 
 Everything runs through one batched loop over the net's own validation
 iterator (``net.get_iterator(net.get_dataset(X), training=False)``), under
-``torch.no_grad`` with the module in eval mode; the previous train/eval mode of
-every submodule is restored afterwards. Results are float numpy arrays.
+``torch.inference_mode`` with the module in eval mode; the previous train/eval
+mode of every submodule is restored afterwards. Results are float numpy arrays.
 """
 
 import numpy as np
@@ -16,38 +16,46 @@ from skorch.utils import to_tensor
 from sklearn.utils.validation import check_consistent_length
 from torch import nn
 
-from ._models import _check_class_labels
+from ._models import BackboneModule, _check_class_labels
 
 
 def _batched_apply(net, X, fn):
     """Concatenate ``fn(module, X_batch)`` over the net's batches, as numpy.
 
+    `fn` returns a tensor, or a tuple of tensors (then so does this).
     Raises skorch's ``NotInitializedError`` (a sklearn ``NotFittedError``) when
     the net has no module yet.
     """
-    if not isinstance(net, NeuralNet):
-        raise TypeError(f"net must be a fitted skorch net; got {type(net).__name__}.")
-    net.check_is_fitted()
-    module = net.module_
+    module = _fitted_module(net)
     modes = [(m, m.training) for m in module.modules()]
     dataset = net.get_dataset(X)
     iterator = net.get_iterator(dataset, training=False)
     # Filled in place: concatenating at the end would hold the result twice.
-    out, start = None, 0
+    outs, start = None, 0
     module.eval()
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             for batch in iterator:
                 Xi, _ = unpack_data(batch)
-                part = fn(module, to_tensor(Xi, device=net.device)).cpu().numpy()
-                if out is None:
-                    out = np.empty((len(dataset), *part.shape[1:]), part.dtype)
-                out[start : start + len(part)] = part
-                start += len(part)
+                parts = fn(module, to_tensor(Xi, device=net.device))
+                is_tuple = isinstance(parts, tuple)
+                parts = [p.cpu().numpy() for p in (parts if is_tuple else (parts,))]
+                if outs is None:
+                    outs = [np.empty((len(dataset), *p.shape[1:]), p.dtype) for p in parts]
+                for out, part in zip(outs, parts):
+                    out[start : start + len(part)] = part
+                start += len(parts[0])
     finally:
         for m, training in modes:
             m.training = training
-    return out
+    return tuple(outs) if is_tuple else outs[0]
+
+
+def _fitted_module(net):
+    if not isinstance(net, NeuralNet):
+        raise TypeError(f"net must be a fitted skorch net; got {type(net).__name__}.")
+    net.check_is_fitted()
+    return net.module_
 
 
 def _logits(module, x):
@@ -55,29 +63,42 @@ def _logits(module, x):
     return out[0] if isinstance(out, tuple) else out
 
 
-def _last_linear_input(module, x):
-    """Input of the module's last registered ``nn.Linear`` during a forward pass."""
+def _head(module):
+    """The layer whose input is the embedding, or None if only ``embed`` knows it.
+
+    The ``head`` of a :class:`BackboneModule` (also as the ``backbone`` of a
+    learning-loss module); for a module without ``embed``, its last
+    registered ``nn.Linear``.
+    """
+    if hasattr(module, "embed"):
+        backbone = getattr(module, "backbone", module)
+        return backbone.head if isinstance(backbone, BackboneModule) else None
     linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError(
             f"{type(module).__name__} has neither an embed method nor an nn.Linear "
             "layer whose input could serve as the embedding."
         )
+    return linears[-1]
+
+
+def _embedding_and_logits(module, x):
+    """Both from one forward pass: the head's input is captured on the way."""
     captured = []
-    handle = linears[-1].register_forward_hook(
+    handle = _head(module).register_forward_hook(
         lambda mod, inputs, output: captured.append(inputs[0])
     )
     try:
-        module(x)
+        logits = _logits(module, x)
     finally:
         handle.remove()
-    return captured[-1]
+    return captured[-1], logits
 
 
 def _embedding(module, x):
     if hasattr(module, "embed"):
         return module.embed(x)
-    return _last_linear_input(module, x)
+    return _embedding_and_logits(module, x)[0]
 
 
 def _predicted_loss(module, x):
@@ -128,6 +149,35 @@ def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     embedding : ndarray of shape (n_samples, embedding_dim)
     """
     return _batched_apply(net, X, _embedding)
+
+
+def embed_and_predict_logits(
+    net: NeuralNet, X: ArrayLike
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Embedding and logits of a fitted net from one pass over `X`.
+
+    One pass where the module's layout says how its logits follow from its
+    embedding (a :class:`BackboneModule`, a learning-loss module around one,
+    or a module without ``embed``, see :func:`embed`); otherwise only the
+    embedding, since the logits would cost a second pass.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        Fitted net.
+    X : array-like
+        Input accepted by the net.
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_samples, embedding_dim)
+        As :func:`embed` returns it.
+    logits : ndarray of shape (n_samples, n_classes) or None
+        As :func:`predict_logits` returns them, or None.
+    """
+    if _head(_fitted_module(net)) is None:
+        return embed(net, X), None
+    return _batched_apply(net, X, _embedding_and_logits)
 
 
 def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:

@@ -16,7 +16,14 @@ classifier may be a skorch net, any scikit-learn classifier with
 
 A score is named by a string, or given as a callable ``score(learner, X) ->
 (n,)``.
+
+Within :func:`query_scope` (every query strategy's call), each of these
+outputs of one classifier on one array is computed once, so that the scores
+of a query share one pass over the pool.
 """
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 from scipy.special import softmax
@@ -24,7 +31,7 @@ from skorch import NeuralNet
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._inference import embed, predict_logits, predicted_loss
+from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
 from ._informativeness import (
     entropy_informativeness,
     least_confidence,
@@ -46,6 +53,47 @@ _EPS = 1e-12
 
 
 # ------------------------------------------------------------ the classifier
+
+# Outputs computed in the current query scope: {(kind, id(classifier),
+# id(X)): (classifier, X, output)}. Holding the classifier and the array
+# keeps their ids from being reused by other objects while the scope lasts.
+_QUERY_OUTPUTS = ContextVar("query_outputs", default=None)
+
+
+@contextmanager
+def query_scope():
+    """Compute each output of a classifier on an array once inside the block.
+
+    A query reads the pool several times (purity, informativeness, the
+    embedding of a diverse batch); inside the block they share the
+    classifier's outputs, and a net's embedding pass keeps its logits, so
+    the pool goes through the net once. The outputs are dropped when the
+    block ends: they belong to the classifier as fitted at that query, and a
+    refit (modAL retrains its classifier in place) must never meet them.
+    """
+    token = _QUERY_OUTPUTS.set({})
+    try:
+        yield
+    finally:
+        _QUERY_OUTPUTS.reset(token)
+
+
+def _remember(kind, estimator, X, output):
+    outputs = _QUERY_OUTPUTS.get()
+    if outputs is not None:
+        outputs[kind, id(estimator), id(X)] = (estimator, X, output)
+
+
+def _reused(kind, estimator, X, compute):
+    """``compute()``, or its output from earlier in the same query scope."""
+    outputs = _QUERY_OUTPUTS.get() or {}
+    entry = outputs.get((kind, id(estimator), id(X)))
+    if entry is not None:
+        return entry[2]
+    output = compute()
+    _remember(kind, estimator, X, output)
+    return output
+
 
 
 def fitted_estimator(learner):
@@ -123,11 +171,11 @@ def class_probabilities(learner, X):
     classifier's ``classes_``.
     """
     estimator = fitted_estimator(learner)
-    final, X_final = _final_input(estimator, X)
-    if isinstance(final, NeuralNet):
-        proba = softmax(predict_logits(final, X_final).astype(np.float64), axis=1)
+    if isinstance(split_pipeline(estimator)[1], NeuralNet):
+        proba = softmax(_net_logits(estimator, X).astype(np.float64), axis=1)
     else:
-        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+        proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
+        proba = np.asarray(proba, dtype=np.float64)
     k = n_classes(learner)
     if proba.shape[1] == k:
         return proba
@@ -142,8 +190,17 @@ def class_logits(learner, X):
     """Logits of the learner's net (through its pipeline's preprocessing)."""
     estimator = fitted_estimator(learner)
     check_estimator_supports(estimator, {"logits"}, "This score")
-    final, X_final = _final_input(estimator, X)
-    return predict_logits(final, X_final)
+    return _net_logits(estimator, X)
+
+
+def _net_logits(estimator, X):
+    """Logits of the pipeline's final net (reused within a query scope)."""
+
+    def compute():
+        final, X_final = _final_input(estimator, X)
+        return predict_logits(final, X_final)
+
+    return _reused("logits", estimator, X, compute)
 
 
 def loss_prediction(learner, X):
@@ -163,6 +220,12 @@ def model_embedding(learner, X):
     pipeline's preprocessing steps, or the input itself (flattened).
     """
     estimator = fitted_estimator(learner)
+    return _reused(
+        "embedding", estimator, X, lambda: _embedding(learner, estimator, X)
+    )
+
+
+def _embedding(learner, estimator, X):
     hook = getattr(learner, "embedding", None)
     if hook is not None:
         transformer = getattr(learner, "embedding_", None)
@@ -172,7 +235,9 @@ def model_embedding(learner, X):
     else:
         final, X_final = _final_input(estimator, X)
         if isinstance(final, NeuralNet):
-            values = embed(final, X_final)
+            values, logits = embed_and_predict_logits(final, X_final)
+            if logits is not None:  # came with the embedding's pass
+                _remember("logits", estimator, X, logits)
         else:
             values = np.asarray(X_final)
             values = values.reshape(len(values), -1)

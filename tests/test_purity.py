@@ -148,6 +148,28 @@ def test_knn_matches_cdist(rng, k, monkeypatch):
     np.testing.assert_allclose(knn_purity(X, ref, k=k), expected, atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3])
+def test_contrast_matches_sklearn_nearest_neighbors(rng, dtype, k, monkeypatch):
+    # The search by matrix product against the previous implementation, on
+    # ReLU-like embeddings with an all-zero row and copies of reference rows.
+    from sklearn.neighbors import NearestNeighbors
+    from sklearn.preprocessing import normalize
+
+    X = np.maximum(rng.normal(size=(300, 16)), 0).astype(dtype)
+    X[0] = 0.0
+    ref_in, ref_ood = X[10:40].copy(), X[40:60].copy()
+    monkeypatch.setattr(_purity, "_BATCH_SIZE", 64)
+
+    def kth(ref):
+        nn = NearestNeighbors(n_neighbors=k).fit(normalize(ref))
+        return nn.kneighbors(normalize(X))[0][:, -1]
+
+    purity = knn_contrast_purity(X, ref_in, ref_ood, k=k)
+    np.testing.assert_allclose(purity, kth(ref_ood) - kth(ref_in), atol=1e-6)
+    assert purity.dtype == np.float64
+
+
 def test_knn_orientation(rng):
     ref = rng.normal(size=(10, 4))
     on_example, far = knn_purity([ref[3], -ref[3]], ref)

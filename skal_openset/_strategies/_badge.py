@@ -45,8 +45,9 @@ class BadgeQuery(QueryStrategy):
         check_estimator_supports(estimator, {"proba"}, "BADGE")
 
     def _select(self, learner, X_pool, n_instances, rng):
-        residual = probability_residual(class_probabilities(learner, X_pool))
+        # The embedding first: within the query, its pass also yields the logits.
         embedding, scale = unit_scaled(model_embedding(learner, X_pool))
+        residual = probability_residual(class_probabilities(learner, X_pool))
         sq_norms = np.einsum("nk,nk->n", residual, residual, dtype=np.float64)
         sq_norms *= np.einsum("nd,nd->n", embedding, embedding, dtype=np.float64)
         norms = np.sqrt(sq_norms) * scale

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from .._model_scores import query_scope
 from .._typing import RandomStateLike
 
 
@@ -94,7 +95,8 @@ class QueryStrategy(BaseEstimator):
             )
             n_instances = len(X_pool)
         rng = check_random_state(self.random_state)
-        indices, scores = self._select(learner, X_pool, n_instances, rng)
+        with query_scope():  # every score of this query shares the model's outputs
+            indices, scores = self._select(learner, X_pool, n_instances, rng)
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
 
     def _select(self, learner, X_pool, n_instances, rng):
@@ -140,7 +142,12 @@ def top_scores(scores, n_instances, rng):
     """
     scores = np.asarray(scores, dtype=float)
     tie_break = rng.permutation(len(scores))
-    order = np.lexsort((tie_break, -scores))[:n_instances]
+    # Only rows not below the n-th highest score (ties and NaN, which sorts
+    # last, included) can make the cut: sorting them alone gives the same
+    # order as sorting the whole pool.
+    nth = np.partition(-scores, n_instances - 1)[n_instances - 1]
+    rows = np.flatnonzero(~(-scores > nth))
+    order = rows[np.lexsort((tie_break[rows], -scores[rows]))][:n_instances]
     return order, scores[order]
 
 

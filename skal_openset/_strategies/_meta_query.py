@@ -17,6 +17,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
+from threadpoolctl import threadpool_limits
 
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
@@ -684,7 +685,9 @@ def _diverse_batch(embedding, Z, n_instances, rng):
     """
     # float64: scikit-learn's k-means++ seeding is much slower on float32.
     kmeans = KMeans(n_instances, n_init=1, random_state=rng.randint(2**31 - 1))
-    with warnings.catch_warnings():
+    # One BLAS thread, as scikit-learn's own Lloyd loop uses: the seeding's
+    # n_instances tiny products cost more in thread hand-offs than in work.
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows
         labels = kmeans.fit_predict(np.asarray(embedding, dtype=np.float64))
     # dominates[j, i]: row j dominates row i.
