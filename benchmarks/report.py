@@ -222,7 +222,8 @@ def _accuracy_figure(results, suite, records):
     # One colour per strategy in every panel, also where a panel lacks some,
     # from 20 distinguishable ones (the default cycle repeats after 10).
     tab20 = plt.get_cmap("tab20").colors
-    colours = dict(zip(order, tab20[::2] + tab20[1::2]))
+    others = [s for s in order if s != "MQ-Net"]
+    colours = dict(zip(others, tab20[::2] + tab20[1::2]), **{"MQ-Net": "black"})
     handles = {}
     for ax, cell in zip(axes.ravel(), cells):
         for strategy in order:

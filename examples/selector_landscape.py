@@ -5,9 +5,10 @@ is IN) and its informativeness I (how much the classifier would learn from
 it), with a small network that is monotone in both (the skyline constraint).
 After a few rounds the network has learnt how to trade one for the other;
 this example draws its meta-score over the (I, P) plane with the pool on top,
-as in Figure 4 of the paper. ``rule_weight=0`` lets the learnt selector rank
-(the library's default ranks by the fixed rule P + I, which did better on
-every data set we could run: see benchmarks/results/FINDINGS.md).
+as in Figure 4 of the paper. ``rule_weight=0`` makes the learnt selector
+rank whatever the OOD share (by default it ranks only while OOD examples are
+rare, and the fixed rule P + I when they are common: see
+benchmarks/results/FINDINGS.md).
 
 Run: python examples/selector_landscape.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 Writes selector_landscape.png to the current folder.

@@ -681,7 +681,7 @@ class TestMQNetQuery(StrategyTemplate):
             )
         taught = request.getfixturevalue("any_taught")[self.taught_fixture]
         fitted = taught["learner"].query_strategy_
-        assert hasattr(fitted, "selector_") == (fitted.rule_weight < 1)
+        assert hasattr(fitted, "selector_") == (fitted.rule_weight_ < 1)
         return Case(
             lambda seed: copy.deepcopy(fitted).set_params(
                 random_state=seed, **self.config
@@ -716,7 +716,7 @@ class TestBlendedMQNetQuery(TestLearntMQNetQuery):
 
 
 class TestDefaultMQNetQuery(TestLearntMQNetQuery):
-    """The defaults: the rule P + I, no selector, even after an update."""
+    """The defaults: the learnt selector or the rule, by the labelled OOD share."""
 
     config = {}
     taught_fixture = "taught_default"
@@ -766,8 +766,8 @@ def test_mqnet_after_update_ranks_by_the_selector(request, taught_name, pool):
     np.testing.assert_array_equal(scores, -stub.seen[indices, 1])
 
 
-def test_default_mqnet_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, pool):
-    taught = _taught(split, unlabelled, pool, MQNetQuery(random_state=0))
+def test_rule_alone_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, pool):
+    taught = _taught(split, unlabelled, pool, MQNetQuery(rule_weight=1, random_state=0))
     strategy = copy.deepcopy(taught["learner"].query_strategy_)
     assert len(strategy.validation_target_) == len(taught["y_query"])
     assert not hasattr(strategy, "selector_")
@@ -784,7 +784,7 @@ def test_default_mqnet_fits_no_selector_and_ranks_by_the_rule(split, unlabelled,
 @given(weight=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
 def test_blend_of_rule_and_selector_is_monotone(taught, weight, seed):
     strategy = copy.deepcopy(taught["learner"].query_strategy_)
-    strategy.set_params(rule_weight=weight)
+    strategy.rule_weight_ = weight  # what a query with rule_weight=weight sets
     Z = np.random.RandomState(seed).rand(60, 2).round(1)  # ties included
     scores = strategy._combine(Z)
     dominates = (Z[:, None] >= Z[None]).all(axis=2)  # [a, b]: Z[a] >= Z[b]
@@ -795,6 +795,31 @@ def test_blend_of_rule_and_selector_is_monotone(taught, weight, seed):
     ):
         if weight == endpoint:
             np.testing.assert_array_equal(rankdata(scores), rankdata(ranking))
+
+
+@pytest.mark.parametrize(
+    "n_ood, learnt", [(0, True), (5, True), (9, False), (20, False)]
+)
+def test_auto_rule_weight_follows_the_labelled_ood_share(
+    split, unlabelled, pool, n_ood, learnt
+):
+    y_pool = split.y_pool[unlabelled]
+    in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
+    rows = np.r_[in_rows[:20], ood_rows[:n_ood]]
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), MQNetQuery(random_state=0)
+    ).fit(pool[rows], y_pool[rows])
+    rest = np.setdiff1d(np.arange(len(pool)), rows)
+    for _ in range(2):  # decided at the first query, kept at the second
+        indices, X_query = learner.query(pool[rest], n_instances=30)
+        y_query = y_pool[rest][indices]
+        assert 0 < np.sum(y_query == -1) < len(y_query), "need IN and OOD"
+        learner.teach(X_query, y_query)
+        rest = np.delete(rest, indices)
+        strategy = learner.query_strategy_
+        assert strategy.labelled_ood_share_ == n_ood / (20 + n_ood)
+        assert strategy.rule_weight_ == (0.0 if learnt else 1.0)
+        assert hasattr(strategy, "selector_") == learnt
 
 
 def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
