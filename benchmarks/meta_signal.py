@@ -241,6 +241,9 @@ def summary(cells):
                 for s in seeds
                 if (dataset, noise, s, v) in by and (dataset, noise, s, "rule") in by
             ]
+            if not paired:  # a variant run on some noise ratios only
+                entries.append("")
+                continue
             mean = np.mean([ours["accuracy"] for ours, _ in paired])
             means[v].append(mean)
             entries.append(f"{100 * mean:.2f}")
@@ -249,7 +252,7 @@ def summary(cells):
                 totals[v][0 if gap > 0 else 1 if gap == 0 else 2] += 1
         lines.append(f"| {dataset} {int(100 * noise)}% | " + " | ".join(entries) + " |")
     lines += [
-        "| mean | "
+        "| mean of its cells | "
         + " | ".join(f"{100 * np.mean(means[v]):.2f}" for v in variants)
         + " |",
         "| W/T/L | "
