@@ -78,6 +78,7 @@ STRATEGIES = (
     "MQ-Net (paper preset)",  # MQNetQuery.paper(), on a net with a loss head
     "MQ-Net (exp-z+latest+top-k)",  # the learnt one with those three undone
     "MQ-Net (learnt meta-model)",  # the defaults, but the selector ranks
+    "MQ-Net (no meta-model)",  # the defaults, but the rule P + I ranks
     "MQ-Net",  # MQNetQuery() with this library's defaults
     # The open-set baselines (issue 12).
     "LfOSA",
@@ -133,6 +134,7 @@ MQNET_CONFIGS = {
     "no-diversity": dict(diversity_pool=None),
     "batch-skyline": dict(batch_skyline=True),
     "learnt": LEARNT,
+    "rule": dict(rule_weight=1),  # no meta-model at any noise ratio
     "learnt-rule-weight-0.5": dict(rule_weight=0.5),  # half rule, half selector
     "learnt-no-accumulate": dict(LEARNT, accumulate=False),
     "learnt-all-pairs": dict(LEARNT, pairs="all"),  # IN-IN pairs across rounds
@@ -167,6 +169,8 @@ def make_strategy(name, seed, variant="default", split=None):
         return MQNetQuery(random_state=seed, **config)
     if name == "MQ-Net (learnt meta-model)":
         return MQNetQuery(random_state=seed, **LEARNT)
+    if name == "MQ-Net (no meta-model)":
+        return MQNetQuery(rule_weight=1, random_state=seed)
     if name == "MQ-Net":
         if variant == "learnt-random-validation":
             return RandomValidationMQNet(split.X_pool, split.y_pool, random_state=seed)

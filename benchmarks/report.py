@@ -338,7 +338,8 @@ def ablation_section(results):
             "changed: the purity and informativeness scores (Table 2: "
             "`input=purity+informativeness`); the paper's `exp(z)` meta-input "
             "(`exp_zscore`); the top-k batch (`no-diversity`); the batch kept "
-            "within the skyline as a set (`batch-skyline`). Then the learnt "
+            "within the skyline as a set (`batch-skyline`); the rule P+I at every "
+            "noise ratio (`rule`: `rule_weight=1`). Then the learnt "
             "meta-model (`learnt`: `rule_weight=0`, the selector alone ranks) and "
             "it with one thing changed: a random labelled sample instead of the "
             "query set as the self-validation set (Table 3: "
@@ -377,6 +378,7 @@ def per_round_section(results, suite):
         "MQ-Net (paper preset)",
         "MQ-Net (exp-z+latest+top-k)",
         "MQ-Net (learnt meta-model)",
+        "MQ-Net (no meta-model)",
         "MQ-Net",
     )
     records, _ = load_cells(results, suite)
@@ -489,9 +491,11 @@ def write_report(results):
         "",
         "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper "
         "preset)` is `MQNetQuery.paper()`, the paper's configuration as closely as "
-        "the target model allows; `MQ-Net (learnt meta-model)` is the defaults "
-        "with `rule_weight=0`, so that the learnt selector ranks instead of the "
-        "fixed rule P+I (the defaults before this run); `MQ-Net "
+        "the target model allows; `MQ-Net (learnt meta-model)` and `MQ-Net (no "
+        "meta-model)` are the defaults with `rule_weight=0` (the learnt selector "
+        "ranks at every noise ratio) and `rule_weight=1` (the fixed rule P+I "
+        "does); the defaults (`rule_weight=\"auto\"`) take the first below 30% "
+        "labelled OOD and the second above; `MQ-Net "
         "(exp-z+latest+top-k)` is that learnt one with the exp(z) meta-input, "
         "the latest query set only and a top-k batch. `LfOSA`, `EOAL`, `SIMILAR` "
         "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
