@@ -317,6 +317,12 @@ def labelled_in_and_ood(learner):
     if hasattr(learner, "X_labelled_"):
         X, y = learner.X_labelled_, learner.y_labelled_
         X_ood_kept = None
+    elif not hasattr(learner, "X_training"):
+        raise TypeError(
+            f"{type(learner).__name__} holds no labelled set (X_labelled_ or "
+            "X_training); query strategies need one learner, not a committee: use "
+            "skal_openset.ActiveLearner or a modAL ActiveLearner."
+        )
     else:
         X, y = learner.X_training, np.asarray(learner.y_training)
         X_ood_kept = getattr(learner, "X_ood_", None)
