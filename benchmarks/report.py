@@ -103,6 +103,7 @@ def main_suite_section(results, suite, title):
     ]
     lines += _goal_lines(rows)
     lines += _paired_rank_lines(records, strategies)
+    lines += _paired_wins_lines(records)
     figures = [_accuracy_figure(results, suite, records)]
     figures += _landscape_figures(results, suite, landscapes)
     return lines, figures
@@ -161,6 +162,62 @@ def _goal_lines(rows):
     return lines + [""]
 
 
+def _final_records(records, row_key):
+    """The last round of every run, keyed by (dataset, noise, estimator, trial,
+    row, strategy)."""
+    finals = {}
+    for r in records:
+        key = (r["dataset"], r["noise"], r.get("estimator"), r["trial"], r[row_key])
+        key += (r["strategy"],)
+        if r["round"] >= finals.get(key, {"round": 0})["round"]:
+            finals[key] = r
+    return finals
+
+
+# What MQ-Net is compared with run by run: its two meta-model ablations and the
+# strongest standard and fixed-rule baselines.
+PAIRED_AGAINST = (
+    "MQ-Net (learnt meta-model)",
+    "MQ-Net (no meta-model)",
+    "BADGE",
+    "P*I",
+)
+
+
+def _paired_wins_lines(records, rivals=PAIRED_AGAINST, row_key="noise"):
+    """MQ-Net's wins, ties and losses against each rival on the same runs."""
+    finals = _final_records(records, row_key)
+    rivals = [s for s in rivals if any(k[-1] == s for k in finals)]
+    if "MQ-Net" not in {k[-1] for k in finals} or not rivals:
+        return []
+    lines = [
+        "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties / "
+        "losses of the final accuracy, and the mean difference (points):",
+        "",
+        f"| {row_key} | " + " | ".join(rivals) + " |",
+        "| --- |" + " --- |" * len(rivals),
+    ]
+    for row in sorted({k[-2] for k in finals}):
+        cells = []
+        for rival in rivals:
+            gaps = np.array(
+                [
+                    final["test_accuracy"] - finals[(*k[:-1], rival)]["test_accuracy"]
+                    for k, final in finals.items()
+                    if k[-2] == row and k[-1] == "MQ-Net" and (*k[:-1], rival) in finals
+                ]
+            )
+            cells.append(
+                f"{(gaps > 0).sum()}/{(gaps == 0).sum()}/{(gaps < 0).sum()}, "
+                f"{100 * gaps.mean():+.2f}"
+                if len(gaps)
+                else ""
+            )
+        label = f"{int(100 * row)}%" if row_key == "noise" else row
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _paired_rank_lines(records, strategies, row_key="noise"):
     """Mean rank of each strategy within (cell, trial), per `row_key` value.
 
@@ -168,13 +225,7 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
     the standard deviations above; ranking within a trial compares the
     strategies on the same split (1 = best).
     """
-    finals = {}
-    for r in records:
-        row = r[row_key]
-        key = (r["dataset"], r["noise"], r.get("estimator"), r["trial"], row)
-        key += (r["strategy"],)
-        if r["round"] >= finals.get(key, {"round": 0})["round"]:
-            finals[key] = r
+    finals = _final_records(records, row_key)
     ranks = {}
     for group in {k[:-1] for k in finals}:
         present = [s for s in strategies if (*group, s) in finals]
@@ -494,7 +545,7 @@ def write_report(results):
         "the target model allows; `MQ-Net (learnt meta-model)` and `MQ-Net (no "
         "meta-model)` are the defaults with `rule_weight=0` (the learnt selector "
         "ranks at every noise ratio) and `rule_weight=1` (the fixed rule P+I "
-        "does); the defaults (`rule_weight=\"auto\"`) take the first below 30% "
+        'does); the defaults (`rule_weight="auto"`) take the first below 30% '
         "labelled OOD and the second above; `MQ-Net "
         "(exp-z+latest+top-k)` is that learnt one with the exp(z) meta-input, "
         "the latest query set only and a top-k batch. `LfOSA`, `EOAL`, `SIMILAR` "

@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
 import report  # noqa: E402
-from report import _paired_rank_lines  # noqa: E402
+from report import _paired_rank_lines, _paired_wins_lines  # noqa: E402
 
 
 def _final(strategy, trial, accuracy):
@@ -18,6 +18,18 @@ def _final(strategy, trial, accuracy):
         round=3,
         test_accuracy=accuracy,
     )
+
+
+def test_paired_wins_count_mqnet_against_each_rival_on_the_same_trial():
+    accuracies = {0: (0.9, 0.8), 1: (0.7, 0.7), 2: (0.5, 0.6)}
+    records = [
+        _final(strategy, trial, accuracy)
+        for trial, row in accuracies.items()
+        for strategy, accuracy in zip(("MQ-Net", "BADGE"), row)
+    ]
+    lines = _paired_wins_lines(records, rivals=("BADGE", "absent"))
+    assert lines[2] == "| noise | BADGE |"
+    assert lines[-2] == "| 40% | 1/1/1, +0.00 |"
 
 
 def test_tied_strategies_share_their_average_rank():
