@@ -329,7 +329,16 @@ def _landscape_figures(results, suite, landscapes):
                 ax.set_title(f"{dataset} {title}", fontsize="x-small")
             for ax in row_axes[len(row) :]:
                 ax.axis("off")
-        fig.tight_layout()
+        fig.legend(
+            *axes[0, 0].get_legend_handles_labels(),
+            loc="lower center",
+            ncol=3,
+            fontsize="small",
+            title="learnt meta-score: red high, blue low; dashed: its tangent at the "
+            "lowest-scored query",
+            title_fontsize="small",
+        )
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
         path = results / f"{suite}_landscape_{dataset}.png"
         fig.savefig(path, dpi=80)
         plt.close(fig)
@@ -343,9 +352,9 @@ def _draw_landscape(ax, snap):
     ax.contourf(gi, gp, scores, levels=20, cmap="coolwarm")
     pool, query = np.array(snap["pool"]), np.array(snap["query"])
     is_in = np.array(snap["query_is_in"])
-    ax.scatter(pool[:, 1], pool[:, 0], s=2, c="0.6", alpha=0.5)
-    ax.scatter(query[is_in, 1], query[is_in, 0], s=6, c="blue")
-    ax.scatter(query[~is_in, 1], query[~is_in, 0], s=6, c="red")
+    ax.scatter(pool[:, 1], pool[:, 0], s=2, c="0.6", alpha=0.5, label="pool")
+    ax.scatter(query[is_in, 1], query[is_in, 0], s=6, c="blue", label="queried, IN")
+    ax.scatter(query[~is_in, 1], query[~is_in, 0], s=6, c="red", label="queried, OOD")
     # Tangent of the iso-score line through the lowest-scored queried example.
     lowest = query[np.argmin(_interpolate(gi, gp, scores, query))]
     d_i, d_p = np.gradient(scores, gi, axis=1), np.gradient(scores, gp, axis=0)
