@@ -406,8 +406,8 @@ def ablation_section(results):
             "`learnt-random-validation`); no skyline constraint (Table 4: "
             "`learnt-no-skyline`); half rule, half selector "
             "(`learnt-rule-weight-0.5`); training on the latest query set only "
-            "(`learnt-no-accumulate`); in-distribution pairs ranked across rounds "
-            "(`learnt-all-pairs`); P+I kept unless the selector "
+            "(`learnt-no-accumulate`); in-distribution pairs ranked within their "
+            "round only (`learnt-within-round-pairs`); P+I kept unless the selector "
             "wins held-out pairs (`validate-selector`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),

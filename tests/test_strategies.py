@@ -1029,11 +1029,13 @@ def _two_query_sets(strategy, learner, pool, split, unlabelled):
     return strategy
 
 
-@pytest.mark.parametrize("pairs", ["within_round", "all"])
+@pytest.mark.parametrize("pairs", ["within_round", "all", None])
 def test_accumulated_in_pairs_are_ranked_within_their_round(
     learner, pool, split, unlabelled, pairs
 ):
-    strategy = MQNetQuery("msp", pairs=pairs, random_state=0, **LEARNT)
+    # None: the default, which ranks pairs across rounds (meta_signal.md).
+    kwargs = {} if pairs is None else dict(pairs=pairs)
+    strategy = MQNetQuery("msp", random_state=0, **kwargs, **LEARNT)
     _two_query_sets(strategy, learner, pool, split, unlabelled)
     np.testing.assert_array_equal(strategy.validation_round_, [0] * 12 + [1] * 9)
     groups = strategy.validation_round_ if pairs == "within_round" else None

@@ -199,12 +199,16 @@ class MQNetQuery(_MetaInputQuery):
         with the meta-input scale of its own round; if False (the paper), on
         the latest query set only, which is small and noisy when the
         budget is.
-    pairs : {"within_round", "all"}, default="within_round"
+    pairs : {"all", "within_round"}, default="all"
         With ``accumulate=True``, which pairs of in-distribution examples
-        are ranked: only those queried in the same round (their losses come
-        from one classifier and their meta-inputs share one scale), or all,
-        which mostly teaches that older rounds had larger losses. Pairs of
-        an in-distribution and an OOD example are ranked across rounds in
+        are ranked: all of them, or only those queried in the same round
+        (their losses come from one classifier and their meta-inputs share
+        one scale). Pairs from different rounds mostly say that older
+        rounds had larger losses, which moves the learnt ranking towards
+        informativeness; on seeds the benchmark never reports, that gave
+        higher accuracy than within-round pairs at every noise ratio
+        measured (``benchmarks/results/meta_signal.md``). Pairs of an
+        in-distribution and an OOD example are ranked across rounds in
         both cases.
     validate_selector : bool, default=False
         If True, each update first compares, by 3-fold cross-validation on
@@ -318,7 +322,7 @@ class MQNetQuery(_MetaInputQuery):
         selector: MetaQueryNetSelector | None = None,
         meta_input: str = "quantile",
         accumulate: bool = True,
-        pairs: str = "within_round",
+        pairs: str = "all",
         validate_selector: bool = False,
         rule_weight: float | str = "auto",
         diversity_pool: int | None = 3,
