@@ -29,8 +29,8 @@ Presets:
   10 rounds (see ``benchmarks/gpu_cifar.py``).
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
 
-Purity-based strategies (P+I, P*I, both MQ-Nets) use the contrastive
-encoder's purity, as the paper uses CSI's; CCAL uses the encoder's features
+Purity-based strategies (P+I, P*I and the MQ-Nets, paper presets included)
+use the contrastive encoder's purity, as the paper uses CSI's; CCAL uses the encoder's features
 for its semantic and distinctive scores. In MQ-Net cells, the AUROC of IN
 vs OOD of every purity score on 1,000 unlabelled pool images is recorded each
 round (``purity_auroc_<score>``).
@@ -49,7 +49,12 @@ from joblib import Memory, Parallel, delayed
 from sklearn.model_selection import train_test_split
 
 from _common import machine_description, write_json_atomic
-from openset_benchmark import STRATEGIES, cell_name, make_strategy
+from openset_benchmark import (
+    LOSS_HEAD_STRATEGIES,
+    STRATEGIES,
+    cell_name,
+    make_strategy,
+)
 from skal_openset import (
     CIFAR10_CLASSES,
     ContrastiveEncoder,
@@ -126,7 +131,15 @@ PRESETS = {
 
 # Every purity score whose AUROC is recorded; the encoder ones are added per cell.
 AUROC_SCORES = ("knn", "knn_contrast", "msp", "energy", "mahalanobis")
-PURITY_STRATEGIES = ("P+I", "P*I", "MQ-Net (exp-z+latest+top-k)", "MQ-Net")
+PURITY_STRATEGIES = (
+    "P+I",
+    "P*I",
+    # The paper's CSI purity is this encoder's cosine score.
+    "MQ-Net (paper preset)",
+    "MQ-Net (paper preset, LL head)",
+    "MQ-Net (exp-z+latest+top-k)",
+    "MQ-Net",
+)
 
 
 def load_cifar(data, cache_dir, pool_size=None, test_size=None):
@@ -216,7 +229,7 @@ def run_cell(cell, data, results, cache_dir, device):
         strategy.set_params(features=encoder.transform)
     estimator = make_fast_resnet_classifier(
         split.n_classes,
-        learning_loss=cell["strategy"] == "LL",
+        learning_loss=cell["strategy"] in LOSS_HEAD_STRATEGIES,
         device=device,
         random_state=split_index,
         **config["net"],

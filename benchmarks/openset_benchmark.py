@@ -75,7 +75,10 @@ STRATEGIES = (
     "LL",
     "P+I",
     "P*I",
-    "MQ-Net (paper preset)",  # MQNetQuery.paper(), on a net with a loss head
+    # MQNetQuery.paper() on the net every column shares (so CONF informativeness),
+    # and on a net with a learning-loss head (so LL, the paper's default).
+    "MQ-Net (paper preset)",
+    "MQ-Net (paper preset, LL head)",
     "MQ-Net (exp-z+latest+top-k)",  # the learnt one with those three undone
     "MQ-Net (learnt meta-model)",  # the defaults, but the selector ranks
     "MQ-Net (no meta-model)",  # the defaults, but the rule P + I ranks
@@ -86,6 +89,9 @@ STRATEGIES = (
     "SIMILAR",
     "CCAL",
 )
+# The columns whose net has a learning-loss head: LL needs it, and the paper
+# preset takes it as its informativeness where it is there.
+LOSS_HEAD_STRATEGIES = ("LL", "MQ-Net (paper preset, LL head)")
 
 # Budget per round and rounds scaled to the pool (about 1-2% of it per round).
 DATASETS = {
@@ -137,7 +143,8 @@ MQNET_CONFIGS = {
     "rule": dict(rule_weight=1),  # no meta-model at any noise ratio
     "learnt-rule-weight-0.5": dict(rule_weight=0.5),  # half rule, half selector
     "learnt-no-accumulate": dict(LEARNT, accumulate=False),
-    "learnt-all-pairs": dict(LEARNT, pairs="all"),  # IN-IN pairs across rounds
+    # IN-IN pairs of one round only (the audit's fix, no longer the default)
+    "learnt-within-round-pairs": dict(LEARNT, pairs="within_round"),
     "learnt-validate-selector": dict(LEARNT, validate_selector=True),
     "learnt-exp-z+latest+top-k": dict(
         LEARNT, meta_input="exp_zscore", accumulate=False, diversity_pool=None
@@ -162,7 +169,7 @@ ABLATIONS = (
 
 def make_strategy(name, seed, variant="default", split=None):
     """The strategy of a cell; `variant` selects an ablation of MQ-Net."""
-    if name == "MQ-Net (paper preset)":
+    if name.startswith("MQ-Net (paper preset"):
         return MQNetQuery.paper(random_state=seed)
     if name == "MQ-Net (exp-z+latest+top-k)":
         config = MQNET_CONFIGS["learnt-exp-z+latest+top-k"]
@@ -280,11 +287,9 @@ def run_cell(cell, data_dir, results=RESULTS):
         y_test=y_test,
         random_state=trial,
     )
-    # LL needs the loss head; the paper preset uses it as its informativeness.
-    learning_loss = cell["strategy"] in (
-        "LL",
-        "MQ-Net (paper preset)",
-    ) or "learning_loss" in cell.get("variant", "")
+    learning_loss = cell["strategy"] in LOSS_HEAD_STRATEGIES or (
+        "learning_loss" in cell.get("variant", "")
+    )
     estimator = make_estimator(
         dataset,
         X.shape[1],

@@ -206,3 +206,32 @@ def test_dask_backend_gives_the_same_cells_as_loky(
             for c in cells
         ]
     assert results["dask"] == results["loky"]
+
+
+def test_only_the_loss_head_columns_get_a_loss_head(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # The paper preset shares the other columns' net (so it ranks by CONF);
+    # its "LL head" column and LL get the learning-loss head.
+    heads = {}
+    make_estimator = bench.make_estimator
+
+    def spy(dataset, n_features, n_classes, learning_loss, seed, kind="mlp"):
+        heads[strategy] = learning_loss
+        return make_estimator(dataset, n_features, n_classes, learning_loss, seed, kind)
+
+    monkeypatch.setattr(bench, "make_estimator", spy)
+    for strategy in (
+        "CONF",
+        "LL",
+        "MQ-Net (paper preset)",
+        "MQ-Net (paper preset, LL head)",
+    ):
+        cell = dict(CELL, strategy=strategy, rounds=2)
+        bench.run_cell(cell, tiny_data_dir, tmp_path)
+    assert heads == {
+        "CONF": False,
+        "LL": True,
+        "MQ-Net (paper preset)": False,
+        "MQ-Net (paper preset, LL head)": True,
+    }
