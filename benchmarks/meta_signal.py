@@ -226,20 +226,25 @@ def run(dataset, noise, seed, variant, data_dir):
 def summary(cells):
     variants = [v for v in VARIANTS if any(c["variant"] == v for c in cells)]
     seeds = sorted({c["seed"] for c in cells})
+    by = {(c["dataset"], c["noise"], c["seed"], c["variant"]): c for c in cells}
+    noises = sorted({c["noise"] for c in cells})
+    seeds_of = ", ".join(
+        f"{int(100 * n)}%: {sorted({c['seed'] for c in cells if c['noise'] == n})}"
+        for n in noises
+    )
     lines = [
         "# Does the learnt meta-model earn its place?",
         "",
-        f"Written by `benchmarks/meta_signal.py` (seeds {seeds}, never reported by "
-        "the benchmark; the tables with the benchmark's budgets). "
-        "Final test accuracy (%), mean over seeds; W/T/L: paired wins, ties and "
-        "losses against `rule` (`rule_weight=1`: P + I every round, same batch "
-        "rule).",
+        f"Written by `benchmarks/meta_signal.py` (seeds by noise ratio: {seeds_of}; "
+        "never reported by the benchmark; the tables with the benchmark's "
+        "budgets). Final test accuracy (%), mean over seeds; W/T/L: paired wins, "
+        "ties and losses against `rule` (`rule_weight=1`: P + I every round, same "
+        "batch rule).",
         "",
         "| cell | " + " | ".join(variants) + " |",
         "| --- |" + " --- |" * len(variants),
     ]
-    by = {(c["dataset"], c["noise"], c["seed"], c["variant"]): c for c in cells}
-    totals = {v: [0, 0, 0] for v in variants}
+    gaps = {(v, n): [] for v in variants for n in noises}
     means = {v: [] for v in variants}
     for dataset, noise in sorted({k[:2] for k in by}):
         entries = []
@@ -255,17 +260,39 @@ def summary(cells):
             mean = np.mean([ours["accuracy"] for ours, _ in paired])
             means[v].append(mean)
             entries.append(f"{100 * mean:.2f}")
-            for ours, base in paired:
-                gap = ours["accuracy"] - base["accuracy"]
-                totals[v][0 if gap > 0 else 1 if gap == 0 else 2] += 1
+            gaps[(v, noise)] += [
+                ours["accuracy"] - base["accuracy"] for ours, base in paired
+            ]
         lines.append(f"| {dataset} {int(100 * noise)}% | " + " | ".join(entries) + " |")
+
+    def wtl(values):
+        values = np.asarray(values)
+        if not len(values):
+            return ""
+        counts = [(values > 0).sum(), (values == 0).sum(), (values < 0).sum()]
+        return "/".join(map(str, counts)) + f", {100 * values.mean():+.2f}"
+
     lines += [
         "| mean of its cells | "
         + " | ".join(f"{100 * np.mean(means[v]):.2f}" for v in variants)
         + " |",
         "| W/T/L | "
-        + " | ".join("/".join(map(str, totals[v])) for v in variants)
+        + " | ".join(
+            wtl([g for n in noises for g in gaps[(v, n)]]).split(",")[0]
+            for v in variants
+        )
         + " |",
+        "",
+        "W/T/L against `rule` and the mean gap (points), by noise ratio:",
+        "",
+        "| noise | " + " | ".join(variants) + " |",
+        "| --- |" + " --- |" * len(variants),
+        *(
+            f"| {int(100 * n)}% | "
+            + " | ".join(wtl(gaps[(v, n)]) for v in variants)
+            + " |"
+            for n in noises
+        ),
         "",
         "Mean IN share of the queries: "
         + ", ".join(
