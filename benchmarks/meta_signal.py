@@ -228,10 +228,10 @@ def summary(cells):
     seeds = sorted({c["seed"] for c in cells})
     by = {(c["dataset"], c["noise"], c["seed"], c["variant"]): c for c in cells}
     noises = sorted({c["noise"] for c in cells})
-    seeds_of = ", ".join(
-        f"{int(100 * n)}%: {sorted({c['seed'] for c in cells if c['noise'] == n})}"
-        for n in noises
-    )
+    seeds_of_noise = {
+        n: sorted({c["seed"] for c in cells if c["noise"] == n}) for n in noises
+    }
+    seeds_of = ", ".join(f"{int(100 * n)}%: {seeds_of_noise[n]}" for n in noises)
     lines = [
         "# Does the learnt meta-model earn its place?",
         "",
@@ -282,6 +282,7 @@ def summary(cells):
             for v in variants
         )
         + " |",
+        *_fewer_seeds_lines(cells, variants, seeds_of_noise),
         "",
         "W/T/L against `rule` and the mean gap (points), by noise ratio:",
         "",
@@ -307,6 +308,25 @@ def summary(cells):
     cpu = sum(c["cpu_seconds"] for c in cells)
     lines += ["", f"CPU time of the runs: {cpu / 60:.1f} min.", ""]
     return lines
+
+
+def _fewer_seeds_lines(cells, variants, seeds_of_noise):
+    """Name the variants run on fewer seeds than a noise ratio has."""
+    notes = []
+    for v in variants:
+        for noise, seeds in seeds_of_noise.items():
+            ran = sorted(
+                {c["seed"] for c in cells if c["variant"] == v and c["noise"] == noise}
+            )
+            if ran and ran != seeds:
+                notes.append(f"{v} at {int(100 * noise)}%: seeds {ran}")
+    if not notes:
+        return []
+    return [
+        "",
+        "Run on fewer seeds (their means are not comparable across columns; their "
+        "W/T/L below is paired on their own seeds): " + "; ".join(notes) + ".",
+    ]
 
 
 def _cause_lines(diags):
