@@ -177,9 +177,8 @@ class MQNetQuery(_MetaInputQuery):
     examples are rare (under 30% of the labelled set at the first query)
     and the rule alone ranks, with no selector fitted, when they are common.
     On the tables we could run, the learnt balance beat the rule it starts
-    from at 10-20% noise and lost to it at 40-60%: the masked loss rewards
-    purity more than the classifier's accuracy does, which costs most when
-    OOD examples are common (``benchmarks/results/FINDINGS.md``).
+    from at 10-20% noise and tied with it at 40-60%, where the rule is
+    cheaper (``benchmarks/results/FINDINGS.md``).
 
     Parameters
     ----------
@@ -352,8 +351,10 @@ class MQNetQuery(_MetaInputQuery):
 
         Purity: the CSI-lite score of the authors' code (largest cosine
         similarity to a labelled in-distribution example,
-        :func:`cosine_purity`), on the classifier's embedding since no
-        contrastive encoder is trained. Informativeness: the learning-loss
+        :func:`cosine_purity`), on the classifier's embedding; with a fitted
+        :class:`ContrastiveEncoder`, ``.set_params(purity=ContrastivePurity(
+        encoder))`` gives the same score on its features, closer to the
+        paper's CSI. Informativeness: the learning-loss
         head's predicted loss (LL) when the classifier has one (e.g.
         ``make_mlp_classifier(learning_loss=True)``), least confidence
         (CONF, the paper's Table 2 variant) otherwise. ``exp(z)``
