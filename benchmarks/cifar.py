@@ -22,7 +22,8 @@ Presets:
   test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
   to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
   encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k),
-  MQ-Net and the open-set baselines LfOSA, EOAL, SIMILAR and CCAL. About
+  MQ-Net, MQ-Net (no meta-model) and the open-set baselines LfOSA, EOAL, SIMILAR
+  and CCAL (``--strategies`` runs some columns only). About
   15-20 minutes alone on 2 cores without the four baselines (not yet timed
   with them).
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
@@ -93,6 +94,7 @@ PRESETS = {
             "P*I",
             "MQ-Net (exp-z+latest+top-k)",
             "MQ-Net",
+            "MQ-Net (no meta-model)",
             "LfOSA",
             "EOAL",
             "SIMILAR",
@@ -138,6 +140,8 @@ PURITY_STRATEGIES = (
     "MQ-Net (paper preset)",
     "MQ-Net (paper preset, LL head)",
     "MQ-Net (exp-z+latest+top-k)",
+    "MQ-Net (learnt meta-model)",
+    "MQ-Net (no meta-model)",
     "MQ-Net",
 )
 
@@ -274,8 +278,10 @@ def grid(preset):
     ]
 
 
-def run_preset(preset, *, data, results, cache_dir, device, n_jobs):
+def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=None):
     """Run every cell, ``n_jobs`` trials at a time: their encoders, then their cells.
+
+    `strategies` restricts the run to those columns of the preset (None: all).
 
     Trials go noise by noise, in the preset's order, so an interrupted run
     leaves whole trials, every split of the first noise ratios first. The run
@@ -289,6 +295,14 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs):
     from cifar import fit_encoder as fit_by_name, run_cell as run_by_name
 
     cells = grid(preset)
+    if strategies:
+        unknown = set(strategies) - set(PRESETS[preset]["strategies"])
+        if unknown:
+            raise ValueError(
+                f"Strategies {sorted(unknown)} are not columns of preset {preset!r}; "
+                f"choose from {list(PRESETS[preset]['strategies'])}."
+            )
+        cells = [c for c in cells if c["strategy"] in strategies]
     todo = [c for c in cells if not cell_path(results, c).exists()]
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir).cache(fit_by_name)
@@ -314,7 +328,12 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs):
         ran = sum(cell_path(results, c).exists() for c in todo)
         run = {
             "command": f"python benchmarks/cifar.py run {preset} --device {device} "
-            f"--n-jobs {n_jobs}",
+            f"--n-jobs {n_jobs}"
+            + (
+                " --strategies " + " ".join(f"'{s}'" for s in strategies)
+                if strategies
+                else ""
+            ),
             "cells": len(cells),
             "ran": ran,
             "interrupted": interrupted,
@@ -341,6 +360,11 @@ def main():
     run.add_argument("--data", type=Path, default=DEFAULT_DATA)
     run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     run.add_argument("--results", type=Path, default=HERE / "results")
+    run.add_argument(
+        "--strategies",
+        nargs="+",
+        help="run only the cells of these columns (default: all of the preset)",
+    )
     report = commands.add_parser("report", help="cifar.md and figures from the cells")
     report.add_argument("--results", type=Path, default=HERE / "results")
     args = parser.parse_args()
@@ -352,6 +376,7 @@ def main():
             cache_dir=args.cache_dir,
             device=args.device,
             n_jobs=args.n_jobs,
+            strategies=args.strategies,
         )
     else:
         from cifar_report import write_cifar_report

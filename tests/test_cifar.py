@@ -334,24 +334,26 @@ def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
     run = [sys.executable, str(ROOT / "benchmarks" / "cifar.py")]
     # this checkout's package, even where another copy is installed
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run(
-        [
-            *run,
-            "run",
-            "tiny",
-            "--data",
-            str(data),
-            "--cache-dir",
-            str(tmp_path / "c"),
-            "--n-jobs",
-            "1",
-            *common,
-        ],
-        check=True,
-        cwd=ROOT,
-        env=env,
-    )
-    cells = sorted((tmp_path / "results" / "cells" / "cifar-tiny").glob("*.json"))
+    run_tiny = [
+        *run,
+        "run",
+        "tiny",
+        "--data",
+        str(data),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--n-jobs",
+        "1",
+        *common,
+    ]
+    folder = tmp_path / "results" / "cells" / "cifar-tiny"
+    subprocess.run([*run_tiny, "--strategies", "RANDOM"], check=True, cwd=ROOT, env=env)
+    assert [p.name for p in folder.glob("*.json")] == [
+        "preset=tiny_split=0_noise=0.4_strategy=RANDOM.json"
+    ]
+    assert "--strategies 'RANDOM'" in (folder / "_runs.jsonl").read_text()
+    subprocess.run(run_tiny, check=True, cwd=ROOT, env=env)
+    cells = sorted(folder.glob("*.json"))
     assert len(cells) == 3  # RANDOM, MQ-Net and CCAL, split 0 at 40% noise
     report = subprocess.run(
         [*run, "report", *common],
@@ -365,6 +367,22 @@ def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
     assert "Preset `tiny`" in text and "Purity AUROC" in text and "MQ-Net" in text
     assert (tmp_path / "results" / "cifar-tiny_accuracy.png").exists()
     assert report.returncode == 0
+
+
+def test_cifar_run_refuses_a_strategy_the_preset_lacks(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cifar
+
+    with pytest.raises(ValueError, match=r"\['LL'\] are not columns of preset 'tiny'"):
+        cifar.run_preset(
+            "tiny",
+            data=tmp_path / "none.zip",
+            results=tmp_path,
+            cache_dir=tmp_path,
+            device="cpu",
+            n_jobs=1,
+            strategies=["RANDOM", "LL"],
+        )
 
 
 @pytest.mark.slow
