@@ -126,6 +126,30 @@ def _read_answers(path, ids, allowed):
     return np.array([answers[str(i)] for i in ids])
 
 
+def _wait_read(path, ids, allowed, reads):
+    """:func:`_read_answers`, but an invalid file must read so twice, unchanged.
+
+    An editor that saves in place can be caught half-way (rows missing, a label
+    cut short); such a file is read again at the next poll, and the error is
+    raised only if the file has not changed since. `reads` keeps the signature
+    of the last invalid read.
+    """
+    try:
+        answers = _read_answers(path, ids, allowed)
+    except ValueError:
+        try:
+            stat = path.stat()
+            signature = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            signature = None
+        if signature is not None and reads.get("invalid") == signature:
+            raise
+        reads["invalid"] = signature
+        return None
+    reads.pop("invalid", None)
+    return answers
+
+
 def run_interactive(
     X,
     labels,
@@ -226,8 +250,8 @@ def run_interactive(
             f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
             f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
         )
-        start = time.monotonic()
-        while (answers := _read_answers(query_path, ids, allowed)) is None:
+        start, reads = time.monotonic(), {}
+        while (answers := _wait_read(query_path, ids, allowed, reads)) is None:
             if timeout is not None and time.monotonic() - start > timeout:
                 raise TimeoutError(
                     f"No complete labels in {query_path} after {timeout} s; rerun "

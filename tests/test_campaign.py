@@ -73,10 +73,13 @@ def _annotate(folder, truth, stop, answer_ood, in_classes=("cat", "cow")):
                 for r in rows:
                     label = truth[int(r["id"])]
                     r["label"] = label if label in in_classes else answer_ood(label)
-                with path.open("w", newline="") as f:
+                # Saved whole at once (a half-saved file is the next test's).
+                partial = path.with_suffix(".partial")
+                with partial.open("w", newline="") as f:
                     writer = csv.DictWriter(f, fieldnames=["id", "label"])
                     writer.writeheader()
                     writer.writerows(rows)
+                partial.replace(path)
         time.sleep(0.02)
 
 
@@ -256,3 +259,41 @@ def test_satimage_runs_first_time_interactively(tmp_path, capsys):
     assert [int(r["n_labelled"]) for r in records] == [60, 80, 100]
     assert "Labelled 100 rows" in capsys.readouterr().out
 
+
+def test_a_query_file_caught_half_saved_is_read_again(tmp_path, monkeypatch):
+    # The person's editor saves in place: each wait first finds the open query
+    # file cut off after half its rows, then whole. Only an unchanged invalid
+    # file is an error.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    queries = tmp_path / "out" / "queries"
+    asked = {}
+
+    def editor_saves(seconds):
+        path = max(queries.glob("round_*.csv"))
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        rows = asked.setdefault(path, rows)
+        for r in rows:
+            label = truth[int(r["id"])]
+            r["label"] = label if label in ("cat", "cow") else "unknown"
+        with path.open(newline="") as f:
+            half_saved = len(list(csv.DictReader(f))) < len(rows)
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["id", "label"])
+            writer.writeheader()
+            writer.writerows(rows if half_saved else rows[: len(rows) // 2])
+
+    monkeypatch.setattr("skal_openset._campaign.time.sleep", editor_saves)
+    options = [
+        "--interactive",
+        "--rounds",
+        "3",
+        "--budget",
+        "8",
+        "--strategy",
+        "random",
+    ]
+    _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
+    with (tmp_path / "out" / "records.csv").open() as f:
+        records = list(csv.DictReader(f))
+    assert [int(r["n_labelled"]) for r in records] == [20, 28, 36]
