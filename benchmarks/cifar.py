@@ -22,8 +22,8 @@ Presets:
   test set), splits 0-2, noise 20/40/60%, b = 150 (the paper's 500 scaled
   to the smaller pool), 4 rounds, a width-8 ResNet-18 trained 8 epochs, the
   encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k),
-  MQ-Net, MQ-Net (no meta-model) and the open-set baselines LfOSA, EOAL, SIMILAR
-  and CCAL (``--strategies`` runs some columns only). About
+  MQ-Net, its learnt and no-meta-model columns and the open-set baselines LfOSA,
+  EOAL, SIMILAR and CCAL (``--strategies`` runs some columns only). About
   15-20 minutes alone on 2 cores without the four baselines (not yet timed
   with them).
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
@@ -94,6 +94,7 @@ PRESETS = {
             "P*I",
             "MQ-Net (exp-z+latest+top-k)",
             "MQ-Net",
+            "MQ-Net (learnt meta-model)",
             "MQ-Net (no meta-model)",
             "LfOSA",
             "EOAL",
