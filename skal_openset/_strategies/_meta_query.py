@@ -178,7 +178,8 @@ class MQNetQuery(_MetaInputQuery):
     and the rule alone ranks, with no selector fitted, when they are common.
     On the tables we could run, the learnt balance beat the rule it starts
     from at 10-20% noise and tied with it at 40-60%, where the rule is
-    cheaper (``benchmarks/results/FINDINGS.md``).
+    cheaper; on a small CPU slice of CIFAR-10 it was ahead at 40-60% too, so
+    try ``rule_weight=0`` on image pools (``benchmarks/results/FINDINGS.md``).
 
     Parameters
     ----------
