@@ -385,6 +385,28 @@ def test_cifar_run_refuses_a_strategy_the_preset_lacks(tmp_path, monkeypatch):
         )
 
 
+def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):
+    # cpu-validation checks defaults on trial seeds no reported run uses.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cifar
+
+    assert cifar.trial_seed("cpu-validation", 3) == 103
+    assert {c["split"] for c in cifar.grid("cpu-validation")} == {3, 4}
+    monkeypatch.setitem(
+        cifar.PRESETS, "tiny-offset", {**cifar.PRESETS["tiny"], "seed_offset": 5}
+    )
+    plain, offset = (
+        cifar.make_split(p, 0, 0.4, cifar_zip, tmp_path)
+        for p in ("tiny", "tiny-offset")
+    )
+    X, y, X_test, y_test = cifar.load_cifar(cifar_zip, tmp_path)
+    expected = make_cifar_split(
+        X, y, X_test, y_test, split=0, budget=20, random_state=5
+    )
+    np.testing.assert_array_equal(offset.initial_idx, expected.initial_idx)
+    assert not np.array_equal(plain.initial_idx, offset.initial_idx)
+
+
 @pytest.mark.slow
 def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     out = tmp_path / "out"
