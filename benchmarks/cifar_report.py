@@ -106,7 +106,9 @@ def preset_section(results, preset):
         "",
         "CIFAR-10 (JPEG copy). Splits "
         f"{[list(CIFAR10_SPLITS[s]) for s in config['splits']]}"
-        f" (one trial each, seeded by the split), budget {config['budget']} per round, "
+        f" (one trial each, seeded by the split index"
+        + (f" plus {config['seed_offset']}" if config.get("seed_offset") else "")
+        + f"), budget {config['budget']} per round, "
         f"{config['rounds']} rounds, pool sizes {n_pool[0]}-{n_pool[-1]} "
         f"(training subsample: {config['pool_size'] or 'all'}), "
         f"{cells[0]['n_test']} IN test images, target net "
