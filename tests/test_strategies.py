@@ -716,7 +716,7 @@ class TestBlendedMQNetQuery(TestLearntMQNetQuery):
 
 
 class TestDefaultMQNetQuery(TestLearntMQNetQuery):
-    """The defaults: the learnt selector or the rule, by the labelled OOD share."""
+    """The defaults: the learnt selector ranks alone."""
 
     config = {}
     taught_fixture = "taught_default"
@@ -807,7 +807,7 @@ def test_auto_rule_weight_follows_the_labelled_ood_share(
     in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
     rows = np.r_[in_rows[:20], ood_rows[:n_ood]]
     learner = ActiveLearner(
-        LogisticRegression(max_iter=500), MQNetQuery(random_state=0)
+        LogisticRegression(max_iter=500), MQNetQuery(rule_weight="auto", random_state=0)
     ).fit(pool[rows], y_pool[rows])
     rest = np.setdiff1d(np.arange(len(pool)), rows)
     for _ in range(2):  # decided at the first query, kept at the second

@@ -173,13 +173,12 @@ class MQNetQuery(_MetaInputQuery):
     the selector's meta-score and the fixed rule ``P(x) + I(x)`` of the
     meta-input, set by `rule_weight`.
 
-    By default (``rule_weight="auto"``) the learnt selector ranks while OOD
-    examples are rare (under 30% of the labelled set at the first query)
-    and the rule alone ranks, with no selector fitted, when they are common.
-    On the tables we could run, the learnt balance beat the rule it starts
-    from at 10-20% noise and tied with it at 40-60%, where the rule is
-    cheaper; on a small CPU slice of CIFAR-10 it was ahead at 40-60% too, so
-    try ``rule_weight=0`` on image pools (``benchmarks/results/FINDINGS.md``).
+    By default (``rule_weight=0``) the learnt selector alone ranks, as in
+    the paper. On seeds and class splits the benchmark never reports it beat
+    the rule it starts from at 10-20% noise on the tables and tied with it at
+    40-60%, and beat it at every noise ratio on a CPU slice of CIFAR-10
+    (``benchmarks/results/FINDINGS.md``). ``rule_weight="auto"`` keeps the
+    rule, with no selector fitted, when OOD examples are common.
 
     Parameters
     ----------
@@ -216,16 +215,16 @@ class MQNetQuery(_MetaInputQuery):
         (pairs weighted by their target gap) of the learnt selector with that
         of the fixed rule ``P + I``, and keeps ranking by ``P + I`` unless
         the selector wins.
-    rule_weight : float in [0, 1] or "auto", default="auto"
+    rule_weight : float in [0, 1] or "auto", default=0.0
         Weight of the rule ``P + I`` in the meta-score; the learnt selector
         has ``1 - rule_weight``. The two are blended as ranks over the pool,
         so their scales do not matter and the blend stays monotone in purity
         and informativeness. With 1 no selector is fitted; with 0 the
         selector alone ranks (the paper). ``"auto"`` takes 0 if under 30% of
         the learner's labelled set is OOD at the first query, and 1
-        otherwise (chosen on seeds the benchmark never reports; the initial
-        set should be a random sample of the pool for this to estimate its
-        OOD share).
+        otherwise (the initial set should be a random sample of the pool for
+        this to estimate its OOD share); it saves the selector's fits where
+        OOD is common, which cost accuracy on images in our runs.
     diversity_pool : int or None, default=3
         If an int ``m``, take the ``m * n_instances`` top meta-scores,
         cluster them into ``n_instances`` groups by k-means in the
@@ -324,7 +323,7 @@ class MQNetQuery(_MetaInputQuery):
         accumulate: bool = True,
         pairs: str = "all",
         validate_selector: bool = False,
-        rule_weight: float | str = "auto",
+        rule_weight: float | str = 0.0,
         diversity_pool: int | None = 3,
         batch_skyline: bool = False,
         random_state: RandomStateLike = None,
