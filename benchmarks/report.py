@@ -551,11 +551,12 @@ def write_report(results):
         "",
         "`MQ-Net` is `MQNetQuery()` with this library's defaults; `MQ-Net (paper "
         "preset)` is `MQNetQuery.paper()`, the paper's configuration as closely as "
-        "the target model allows; `MQ-Net (learnt meta-model)` and `MQ-Net (no "
-        "meta-model)` are the defaults with `rule_weight=0` (the learnt selector "
-        "ranks at every noise ratio) and `rule_weight=1` (the fixed rule P+I "
-        'does); the defaults (`rule_weight="auto"`) take the first below 30% '
-        "labelled OOD and the second above; `MQ-Net "
+        "the target model allows, on the net every column shares (so CONF "
+        "informativeness), and `MQ-Net (paper preset, LL head)` the same on a net "
+        "with a learning-loss head (so LL); `MQ-Net (learnt meta-model)` and "
+        "`MQ-Net (no meta-model)` are the defaults with `rule_weight=0` set "
+        "explicitly (the learnt selector ranks, as the defaults do) and "
+        "`rule_weight=1` (the fixed rule P+I ranks); `MQ-Net "
         "(exp-z+latest+top-k)` is that learnt one with the exp(z) meta-input, "
         "the latest query set only and a top-k batch. `LfOSA`, `EOAL`, `SIMILAR` "
         "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
