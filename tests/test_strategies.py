@@ -822,6 +822,21 @@ def test_auto_rule_weight_follows_the_labelled_ood_share(
         assert hasattr(strategy, "selector_") == learnt
 
 
+def test_default_learns_even_when_ood_is_common(split, unlabelled, pool):
+    # rule_weight=0 by default: the learnt selector ranks at any OOD share.
+    y_pool = split.y_pool[unlabelled]
+    in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
+    rows = np.r_[in_rows[:20], ood_rows[:20]]
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), MQNetQuery(random_state=0)
+    ).fit(pool[rows], y_pool[rows])
+    rest = np.setdiff1d(np.arange(len(pool)), rows)
+    indices, X_query = learner.query(pool[rest], n_instances=30)
+    learner.teach(X_query, y_pool[rest][indices])
+    strategy = learner.query_strategy_
+    assert strategy.rule_weight_ == 0.0 and hasattr(strategy, "selector_")
+
+
 def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
     strategy = taught["learner"].query_strategy_
     X_query, y_query = taught["X_query"], taught["y_query"]
