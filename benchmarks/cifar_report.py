@@ -12,6 +12,7 @@ from report import (
     _RENAMED,
     _accuracy_figure,
     _in_share_table,
+    _markdown_header,
     _paired_rank_lines,
     _table,
 )
@@ -63,8 +64,7 @@ def _auroc_lines(records):
         lines += [
             f"Noise {int(100 * noise)}%:",
             "",
-            "| round | " + " | ".join(scores) + " |",
-            "| --- |" + " --- |" * len(scores),
+            *_markdown_header("round", scores),
         ]
         for round_ in sorted({r["round"] for r in rows}):
             at = [r for r in rows if r["noise"] == noise and r["round"] == round_]

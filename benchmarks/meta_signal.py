@@ -266,12 +266,12 @@ def summary(cells):
             ]
         lines.append(f"| {dataset} {int(100 * noise)}% | " + " | ".join(entries) + " |")
 
-    def wtl(values):
+    def counts(values):
         values = np.asarray(values)
-        if not len(values):
-            return ""
-        counts = [(values > 0).sum(), (values == 0).sum(), (values < 0).sum()]
-        return "/".join(map(str, counts)) + f", {100 * values.mean():+.2f}"
+        return f"{(values > 0).sum()}/{(values == 0).sum()}/{(values < 0).sum()}"
+
+    def wtl(values):
+        return f"{counts(values)}, {100 * np.mean(values):+.2f}" if values else ""
 
     lines += [
         "| mean of its cells | "
@@ -279,8 +279,7 @@ def summary(cells):
         + " |",
         "| W/T/L | "
         + " | ".join(
-            wtl([g for n in noises for g in gaps[(v, n)]]).split(",")[0]
-            for v in variants
+            counts([g for n in noises for g in gaps[(v, n)]]) for v in variants
         )
         + " |",
         *_fewer_seeds_lines(cells, variants, seeds_of_noise),

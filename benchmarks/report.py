@@ -39,15 +39,25 @@ def load_cells(results, suite):
     return records, landscapes
 
 
+def _markdown_header(first, columns):
+    """The header and separator lines of a markdown table."""
+    return [
+        f"| {first} | " + " | ".join(str(c) for c in columns) + " |",
+        "| --- |" + " --- |" * len(columns),
+    ]
+
+
+def _row_label(row, row_key):
+    """A noise ratio as a percentage; any other row key as it is."""
+    return f"{int(100 * row)}%" if row_key == "noise" else row
+
+
 def _table(rows, row_key, column_key, columns, fmt_best=max):
     """Markdown table of mean +- std, the best mean of each row in bold."""
     by_row = {}
     for r in rows:
         by_row.setdefault(r[row_key], {})[r[column_key]] = r
-    lines = [
-        f"| {row_key} | " + " | ".join(str(c) for c in columns) + " |",
-        "| --- |" + " --- |" * len(columns),
-    ]
+    lines = _markdown_header(row_key, columns)
     for row, cells in by_row.items():
         present = [cells[c]["accuracy_mean"] for c in columns if c in cells]
         best = fmt_best(present) if present else None
@@ -67,10 +77,7 @@ def _in_share_table(rows, row_key, columns):
     by_row = {}
     for r in rows:
         by_row.setdefault(r[row_key], {})[r["strategy"]] = r["in_share_mean"]
-    lines = [
-        f"| {row_key} | " + " | ".join(columns) + " |",
-        "| --- |" + " --- |" * len(columns),
-    ]
+    lines = _markdown_header(row_key, columns)
     for row, cells in by_row.items():
         lines.append(
             f"| {row} | "
@@ -130,8 +137,7 @@ def _goal_lines(rows):
         "standard baseline's (RANDOM, CONF, CORESET, BADGE, LL), and whether "
         "that is within one of MQ-Net's standard deviations:",
         "",
-        "| dataset | " + " | ".join(noises) + " |",
-        "| --- |" + " --- |" * len(noises),
+        *_markdown_header("dataset", noises),
     ]
     for dataset, by_noise in sorted(cells.items()):
         entries = []
@@ -194,8 +200,7 @@ def _paired_wins_lines(records, rivals=PAIRED_AGAINST, row_key="noise"):
         "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties / "
         "losses of the final accuracy, and the mean difference (points):",
         "",
-        f"| {row_key} | " + " | ".join(rivals) + " |",
-        "| --- |" + " --- |" * len(rivals),
+        *_markdown_header(row_key, rivals),
     ]
     for row in sorted({k[-2] for k in finals}):
         cells = []
@@ -213,8 +218,7 @@ def _paired_wins_lines(records, rivals=PAIRED_AGAINST, row_key="noise"):
                 if len(gaps)
                 else ""
             )
-        label = f"{int(100 * row)}%" if row_key == "noise" else row
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -237,8 +241,7 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
         "Mean rank of the final accuracy within each (dataset, trial), i.e. on the "
         "same class split (1 = best; tied strategies share their average rank):",
         "",
-        f"| {row_key} | " + " | ".join(strategies) + " |",
-        "| --- |" + " --- |" * len(strategies),
+        *_markdown_header(row_key, strategies),
     ]
     for row in sorted(ranks):
         best = min(np.mean(v) for v in ranks[row].values())
@@ -246,8 +249,7 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
         for s in strategies:
             mean = np.mean(ranks[row].get(s, [np.nan]))
             cells.append(f"**{mean:.2f}**" if mean == best else f"{mean:.2f}")
-        label = f"{int(100 * row)}%" if row_key == "noise" else row
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -457,8 +459,7 @@ def per_round_section(results, suite):
             lines += [
                 f"{dataset}, {int(100 * noise)}% noise, mean accuracy (%) per round:",
                 "",
-                "| strategy | " + " | ".join(str(k) for k in rounds) + " |",
-                "| --- |" + " --- |" * len(rounds),
+                *_markdown_header("strategy", rounds),
             ]
             for s in [s for s in compared if any(r["strategy"] == s for r in sub)]:
                 means = [
