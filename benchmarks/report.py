@@ -396,7 +396,8 @@ def ablation_section(results):
         names = [v for v in ABLATIONS if any(r["variant"] == v for r in rows)]
         lines += [
             "`MQNetQuery()` with its defaults "
-            "(`input=knn_contrast+least_confidence`, the rule P + I) and one thing "
+            "(`input=knn_contrast+least_confidence`: the learnt meta-model ranks "
+            "from the second round) and one thing "
             "changed: the purity and informativeness scores (Table 2: "
             "`input=purity+informativeness`); the paper's `exp(z)` meta-input "
             "(`exp_zscore`); the top-k batch (`no-diversity`); the batch kept "
@@ -410,7 +411,10 @@ def ablation_section(results):
             "(`learnt-rule-weight-0.5`); training on the latest query set only "
             "(`learnt-no-accumulate`); in-distribution pairs ranked within their "
             "round only (`learnt-within-round-pairs`); P+I kept unless the selector "
-            "wins held-out pairs (`validate-selector`). Final accuracy (%):",
+            "wins held-out pairs (`learnt-validate-selector`). Last, "
+            "`MQNetQuery.paper()` (`paper-preset`) and it with the defaults' "
+            "kNN-contrast purity instead of CSI-lite "
+            "(`paper-preset+purity=knn_contrast`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),
             "",

@@ -6,6 +6,9 @@ import warnings
 from pathlib import Path
 
 import pytest
+from sklearn.base import clone
+
+from skal_openset import MQNetQuery
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))  # by path
 
@@ -235,3 +238,12 @@ def test_only_the_loss_head_columns_get_a_loss_head(
         "MQ-Net (paper preset)": False,
         "MQ-Net (paper preset, LL head)": True,
     }
+
+
+def test_the_paper_preset_ablation_changes_the_purity_only():
+    preset = bench.make_strategy("MQ-Net", 3, "paper-preset")
+    swapped = bench.make_strategy("MQ-Net", 3, "paper-preset+purity=knn_contrast")
+    assert swapped.purity == "knn_contrast" and preset.purity == "cosine"
+    paper = MQNetQuery.paper(random_state=3)
+    for strategy, purity in ((preset, "cosine"), (swapped, "knn_contrast")):
+        assert repr(strategy) == repr(clone(paper).set_params(purity=purity))
