@@ -167,10 +167,11 @@ ABLATIONS = (
     "learnt-random-validation",
     "learnt-no-skyline",
     *MQNET_CONFIGS,
-    # The paper preset, and with the defaults' purity: how much of its gap
-    # to the other MQ-Nets on letter comes from CSI-lite ignoring labelled OOD.
+    # The paper preset, and with the defaults' purity or selector training:
+    # where its gap to the other MQ-Nets on letter comes from.
     "paper-preset",
     "paper-preset+purity=knn_contrast",
+    "paper-preset+adam-selector",
 )
 
 
@@ -190,6 +191,8 @@ def make_strategy(name, seed, variant="default", split=None):
             strategy = MQNetQuery.paper(random_state=seed)
             if "+purity=" in variant:
                 strategy.set_params(purity=variant.split("+purity=")[1])
+            if variant.endswith("+adam-selector"):  # the library's full-batch Adam
+                strategy.set_params(selector=MetaQueryNetSelector(random_state=seed))
             return strategy
         if variant == "learnt-random-validation":
             return RandomValidationMQNet(split.X_pool, split.y_pool, random_state=seed)

@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy.stats import rankdata  # noqa: E402
+from scipy.stats import rankdata, ttest_1samp  # noqa: E402
 
 from _cells import read_cell  # noqa: E402
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES  # noqa: E402
@@ -111,6 +111,14 @@ def main_suite_section(results, suite, title):
     lines += _goal_lines(rows)
     lines += _paired_rank_lines(records, strategies)
     lines += _paired_wins_lines(records)
+    if len({r["dataset"] for r in records}) > 1:
+        # Does the learnt meta-model earn its place in every cell?
+        lines += _paired_wins_lines(
+            records,
+            ("MQ-Net (no meta-model)",),
+            "cell",
+            "The same against `MQ-Net (no meta-model)`, cell by cell:",
+        )
     figures = [_accuracy_figure(results, suite, records)]
     figures += _landscape_figures(results, suite, landscapes)
     return lines, figures
@@ -190,15 +198,24 @@ PAIRED_AGAINST = (
 )
 
 
-def _paired_wins_lines(records, rivals=PAIRED_AGAINST, row_key="noise"):
+_PAIRED_WINS_INTRO = (
+    "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties / "
+    "losses of the final accuracy, and the mean difference (points) with its "
+    "95% confidence interval (paired t); an interval that holds 0 cannot tell "
+    "the two apart:"
+)
+
+
+def _paired_wins_lines(
+    records, rivals=PAIRED_AGAINST, row_key="noise", intro=_PAIRED_WINS_INTRO
+):
     """MQ-Net's wins, ties and losses against each rival on the same runs."""
     finals = _final_records(records, row_key)
     rivals = [s for s in rivals if any(k[-1] == s for k in finals)]
     if "MQ-Net" not in {k[-1] for k in finals} or not rivals:
         return []
     lines = [
-        "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties / "
-        "losses of the final accuracy, and the mean difference (points):",
+        intro,
         "",
         *_markdown_header(row_key, rivals),
     ]
@@ -214,12 +231,22 @@ def _paired_wins_lines(records, rivals=PAIRED_AGAINST, row_key="noise"):
             )
             cells.append(
                 f"{(gaps > 0).sum()}/{(gaps == 0).sum()}/{(gaps < 0).sum()}, "
-                f"{100 * gaps.mean():+.2f}"
+                f"{100 * gaps.mean():+.2f} {_confidence_interval(100 * gaps)}"
                 if len(gaps)
                 else ""
             )
         lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def _confidence_interval(differences):
+    """The 95% paired-t interval of the mean difference, as "[low, high]"."""
+    if len(differences) < 2:
+        return ""
+    if np.ptp(differences) == 0:  # every pair equal: no spread to estimate
+        return f"[{differences[0]:+.2f}, {differences[0]:+.2f}]"
+    low, high = ttest_1samp(differences, 0.0).confidence_interval(0.95)
+    return f"[{low:+.2f}, {high:+.2f}]"
 
 
 def _paired_rank_lines(records, strategies, row_key="noise"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sklearn.base import clone
 
-from skal_openset import MQNetQuery
+from skal_openset import MetaQueryNetSelector, MQNetQuery
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))  # by path
 
@@ -240,10 +240,17 @@ def test_only_the_loss_head_columns_get_a_loss_head(
     }
 
 
-def test_the_paper_preset_ablation_changes_the_purity_only():
-    preset = bench.make_strategy("MQ-Net", 3, "paper-preset")
-    swapped = bench.make_strategy("MQ-Net", 3, "paper-preset+purity=knn_contrast")
-    assert swapped.purity == "knn_contrast" and preset.purity == "cosine"
+def test_the_paper_preset_ablations_change_one_thing_each():
     paper = MQNetQuery.paper(random_state=3)
-    for strategy, purity in ((preset, "cosine"), (swapped, "knn_contrast")):
-        assert repr(strategy) == repr(clone(paper).set_params(purity=purity))
+    expected = {
+        "paper-preset": clone(paper),
+        "paper-preset+purity=knn_contrast": clone(paper).set_params(
+            purity="knn_contrast"
+        ),
+        "paper-preset+adam-selector": clone(paper).set_params(
+            selector=MetaQueryNetSelector(random_state=3)
+        ),
+    }
+    for variant, strategy in expected.items():
+        assert repr(bench.make_strategy("MQ-Net", 3, variant)) == repr(strategy)
+    assert len({repr(s) for s in expected.values()}) == 3

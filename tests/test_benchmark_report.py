@@ -5,6 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
+import numpy as np  # noqa: E402
+from scipy.stats import t  # noqa: E402
+
 import report  # noqa: E402
 from report import _paired_rank_lines, _paired_wins_lines  # noqa: E402
 
@@ -29,7 +32,27 @@ def test_paired_wins_count_mqnet_against_each_rival_on_the_same_trial():
     ]
     lines = _paired_wins_lines(records, rivals=("BADGE", "absent"))
     assert lines[2] == "| noise | BADGE |"
-    assert lines[-2] == "| 40% | 1/1/1, +0.00 |"
+    # Gaps of +10, 0 and -10 points: mean 0, standard error 10 / sqrt(3).
+    half_width = t.ppf(0.975, df=2) * 10 / np.sqrt(3)
+    assert lines[-2] == (
+        f"| 40% | 1/1/1, +0.00 [{-half_width:+.2f}, {half_width:+.2f}] |"
+    )
+
+
+def test_paired_wins_by_cell_name_each_cell():
+    records = [
+        dict(_final(strategy, trial, accuracy), dataset=d, cell=f"{d} 40%")
+        for d, gap in (("a", 0.02), ("b", -0.01))
+        for trial in (0, 1)
+        for strategy, accuracy in (("MQ-Net", 0.9 + gap), ("BADGE", 0.9))
+    ]
+    lines = _paired_wins_lines(records, ("BADGE",), "cell", "intro")
+    assert lines[0] == "intro"
+    # Equal gaps within a cell: the interval is the gap itself.
+    assert lines[-3:-1] == [
+        "| a 40% | 2/0/0, +2.00 [+2.00, +2.00] |",
+        "| b 40% | 0/0/2, -1.00 [-1.00, -1.00] |",
+    ]
 
 
 def test_tied_strategies_share_their_average_rank():
