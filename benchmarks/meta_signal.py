@@ -51,6 +51,7 @@ from openset_benchmark import (
     load_dataset,
     make_estimator,
 )
+from report import _confidence_interval
 from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
@@ -92,6 +93,18 @@ VARIANTS = {
             rule_weight=w, pairs="within_round", random_state=seed
         )
         for w in (0.5, 0.75)
+    },
+    # Tried on the all-pairs selector at 40/60%: a half blend with the rule,
+    # and a narrower selector (1 hidden unit: a learnt linear balance).
+    "rule-weight-0.5-all-pairs": lambda seed: MQNetQuery(
+        rule_weight=0.5, random_state=seed
+    ),
+    **{
+        f"selector-hidden-{h}": lambda seed, h=h: MQNetQuery(
+            selector=MetaQueryNetSelector(hidden_size=h, random_state=seed),
+            random_state=seed,
+        )
+        for h in (1, 4)
     },
 }
 
@@ -271,7 +284,10 @@ def summary(cells):
         return f"{(values > 0).sum()}/{(values == 0).sum()}/{(values < 0).sum()}"
 
     def wtl(values):
-        return f"{counts(values)}, {100 * np.mean(values):+.2f}" if values else ""
+        if not values:
+            return ""
+        gap = 100 * np.asarray(values)
+        return f"{counts(values)}, {gap.mean():+.2f} {_confidence_interval(gap)}"
 
     lines += [
         "| mean of its cells | "
@@ -284,7 +300,8 @@ def summary(cells):
         + " |",
         *_fewer_seeds_lines(cells, variants, seeds_of_noise),
         "",
-        "W/T/L against `rule` and the mean gap (points), by noise ratio:",
+        "W/T/L against `rule` and the mean gap (points) with its 95% interval "
+        "(paired t), by noise ratio:",
         "",
         "| noise | " + " | ".join(variants) + " |",
         "| --- |" + " --- |" * len(variants),
