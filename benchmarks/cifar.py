@@ -24,8 +24,8 @@ Presets:
   encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k),
   MQ-Net, its learnt and no-meta-model columns and the open-set baselines LfOSA,
   EOAL, SIMILAR and CCAL (``--strategies`` runs some columns only). About
-  15-20 minutes alone on 2 cores without the four baselines (not yet timed
-  with them).
+  15-20 minutes alone on 2 cores without the four baselines, 18 more with
+  them.
 * ``cpu-validation``: the cpu-slice protocol on splits 3 and 4 with trial
   seeds 103 and 104, the learnt and no-meta-model MQ-Net columns only; for
   checking defaults on splits no reported run uses.
