@@ -94,8 +94,17 @@ VARIANTS = {
         )
         for w in (0.5, 0.75)
     },
-    # Tried on the all-pairs selector at 40/60%: a half blend with the rule,
-    # and a narrower selector (1 hidden unit: a learnt linear balance).
+    # Tried on the all-pairs selector at 40/60%: the safe-learning variants
+    # above, a half blend with the rule, and a narrower selector (1 hidden
+    # unit: a learnt linear balance).
+    "validate-selector-all-pairs": lambda seed: MQNetQuery(
+        validate_selector=True, random_state=seed, **LEARNT
+    ),
+    "target-gap-all-pairs": lambda seed: MQNetQuery(
+        selector=MetaQueryNetSelector(pair_weight="target_gap", random_state=seed),
+        random_state=seed,
+        **LEARNT,
+    ),
     "rule-weight-0.5-all-pairs": lambda seed: MQNetQuery(
         rule_weight=0.5, random_state=seed
     ),
@@ -387,6 +396,11 @@ def _cause_lines(diags):
     return lines
 
 
+def write_summary():
+    cells = [json.loads(p.read_text()) for p in sorted(CELLS.glob("*.json"))]
+    (RESULTS / "meta_signal.md").write_text("\n".join(summary(cells)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -404,8 +418,7 @@ def main():
     )
     args = parser.parse_args()
     if args.summary_only:
-        cells = [json.loads(p.read_text()) for p in sorted(CELLS.glob("*.json"))]
-        (RESULTS / "meta_signal.md").write_text("\n".join(summary(cells)))
+        write_summary()
         return
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [os.path.dirname(__file__), os.environ.get("PYTHONPATH")])
@@ -416,9 +429,8 @@ def main():
     cells = Parallel(n_jobs=args.n_jobs, verbose=5)(
         delayed(run_by_name)(d, n, s, v, args.data_dir) for d, n, s, v in jobs
     )
-    cells = [c for c in cells if c is not None]
-    (RESULTS / "meta_signal.md").write_text("\n".join(summary(cells)))
-    print(f"{len(cells)} runs; {machine_description()}")
+    print(f"{sum(c is not None for c in cells)} runs; {machine_description()}")
+    write_summary()  # of every finished cell, not only this run's
 
 
 if __name__ == "__main__":
