@@ -1,6 +1,7 @@
 """Does MQ-Net's learnt meta-model earn its place? Causes and safe-learning variants.
 
-Runs MQ-Net on the four tables of ``../shared/data`` at 10-60% noise
+Runs MQ-Net on the four tables of ``../shared/data`` (or Fashion-MNIST,
+``--datasets fashion``, reported in its own section) at 10-60% noise
 (``--noise``, default 40% and 60%) on trial seeds the benchmark never reports
 (100-102; ``--seeds``), with the benchmark's budgets, rounds and classifier,
 in variants: the learnt meta-model (``rule_weight=0``, the selector alone
@@ -11,7 +12,9 @@ one the default everywhere), the learnt one with in-distribution pairs
 of one round only (``pairs="within_round"``, the default before these runs),
 and, on that one, the safe-learning variants ``validate_selector=True``,
 ``batch_skyline=True``, pairs weighted by their target gap, and blends of
-rule and selector (``rule_weight`` 0.5 and 0.75). For the learnt meta-model
+rule and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs
+selector, the held-out check, gap-weighted pairs, a half blend and narrower
+selectors. For the learnt meta-model
 it also records, at every update, what limits the self-validation signal:
 
 - the size and IN share of the query set (small, one-sided sets);
@@ -247,6 +250,21 @@ def run(dataset, noise, seed, variant, data_dir):
 
 
 def summary(cells):
+    """The report: the tables first, then Fashion-MNIST if it was run."""
+    lines = _summary_lines(
+        [c for c in cells if c["dataset"] in TABLES],
+        "# Does the learnt meta-model earn its place?",
+        "the tables",
+    )
+    images = [c for c in cells if c["dataset"] not in TABLES]
+    if images:
+        lines += _summary_lines(
+            images, "## Fashion-MNIST (small CNN)", "Fashion-MNIST"
+        )
+    return lines
+
+
+def _summary_lines(cells, heading, scope):
     variants = [v for v in VARIANTS if any(c["variant"] == v for c in cells)]
     seeds = sorted({c["seed"] for c in cells})
     by = {(c["dataset"], c["noise"], c["seed"], c["variant"]): c for c in cells}
@@ -256,10 +274,10 @@ def summary(cells):
     }
     seeds_of = ", ".join(f"{int(100 * n)}%: {seeds_of_noise[n]}" for n in noises)
     lines = [
-        "# Does the learnt meta-model earn its place?",
+        heading,
         "",
         f"Written by `benchmarks/meta_signal.py` (seeds by noise ratio: {seeds_of}; "
-        "never reported by the benchmark; the tables with the benchmark's "
+        f"never reported by the benchmark; {scope} with the benchmark's "
         "budgets). Final test accuracy (%), mean over seeds; W/T/L: paired wins, "
         "ties and losses against `rule` (`rule_weight=1`: P + I every round, same "
         "batch rule).",
@@ -412,6 +430,9 @@ def main():
         default=["learnt", "rule", "validate-selector"],
     )
     parser.add_argument("--noise", type=float, nargs="+", default=[0.4, 0.6])
+    parser.add_argument(
+        "--datasets", nargs="+", choices=[*TABLES, "fashion"], default=list(TABLES)
+    )
     parser.add_argument("--data-dir", default=DEFAULT_DATA)
     parser.add_argument(
         "--summary-only", action="store_true", help="rewrite the .md from the .json"
@@ -425,7 +446,7 @@ def main():
     )
     from meta_signal import run as run_by_name  # workers unpickle it by name
 
-    jobs = product(TABLES, args.noise, args.seeds, args.variants)
+    jobs = product(args.datasets, args.noise, args.seeds, args.variants)
     cells = Parallel(n_jobs=args.n_jobs, verbose=5)(
         delayed(run_by_name)(d, n, s, v, args.data_dir) for d, n, s, v in jobs
     )
