@@ -441,7 +441,9 @@ def ablation_section(results):
             "wins held-out pairs (`learnt-validate-selector`). Last, "
             "`MQNetQuery.paper()` (`paper-preset`) and it with the defaults' "
             "kNN-contrast purity instead of CSI-lite "
-            "(`paper-preset+purity=knn_contrast`). Final accuracy (%):",
+            "(`paper-preset+purity=knn_contrast`) or with the library's "
+            "full-batch Adam selector instead of the official SGD schedule "
+            "(`paper-preset+adam-selector`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),
             "",
