@@ -1,0 +1,62 @@
+"""The summary of benchmarks/meta_signal.py: paired against the rule, by data set group."""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+
+import meta_signal  # noqa: E402
+
+
+def _cell(dataset, seed, variant, accuracy):
+    return dict(
+        dataset=dataset,
+        noise=0.4,
+        seed=seed,
+        variant=variant,
+        accuracy=accuracy,
+        in_share=0.8,
+        cpu_seconds=1.0,
+        diagnostics=[],
+    )
+
+
+def _cells():
+    # The learnt selector gains 1-3 points on the tables and loses 2 on Fashion.
+    cells = []
+    for seed, gain in zip((100, 101, 102), (0.01, 0.02, 0.03)):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "learnt", 0.8 + gain)]
+        cells += [_cell("fashion", seed, "rule", 0.9)]
+        cells += [_cell("fashion", seed, "learnt", 0.88)]
+    return cells
+
+
+def _row(lines, start, label):
+    """The first line after `lines[start]` that is the table row `label`."""
+    return next(line for line in lines[start:] if line.startswith(f"| {label} |"))
+
+
+def test_tables_and_fashion_are_summarised_apart():
+    lines = meta_signal.summary(_cells())
+    fashion = lines.index("## Fashion-MNIST (small CNN)")
+    # Gains of 1, 2 and 3 points: mean 2, standard error 1 / sqrt(3), t(2).
+    assert _row(lines, 0, "40%") == (
+        "| 40% | 3/0/0, +2.00 [-0.48, +4.48] | 0/3/0, +0.00 [+0.00, +0.00] |"
+    )
+    assert _row(lines, fashion, "40%") == (
+        "| 40% | 0/0/3, -2.00 [-2.00, -2.00] | 0/3/0, +0.00 [+0.00, +0.00] |"
+    )
+    assert not any("fashion" in line for line in lines[:fashion])
+
+
+def test_a_run_summarises_every_finished_cell(tmp_path, monkeypatch):
+    monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
+    monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
+    (tmp_path / "cells").mkdir()
+    for i, cell in enumerate(_cells()):
+        (tmp_path / "cells" / f"{i}.json").write_text(json.dumps(cell))
+    meta_signal.write_summary()
+    written = (tmp_path / "meta_signal.md").read_text()
+    assert written == "\n".join(meta_signal.summary(_cells()))
