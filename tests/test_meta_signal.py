@@ -60,3 +60,15 @@ def test_a_run_summarises_every_finished_cell(tmp_path, monkeypatch):
     meta_signal.write_summary()
     written = (tmp_path / "meta_signal.md").read_text()
     assert written == "\n".join(meta_signal.summary(_cells()))
+
+
+def test_true_purity_reads_the_split_labels():
+    from skal_openset import make_open_set_split
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    split = make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=20, random_state=0
+    )
+    purity = meta_signal.TruePurity(split)(None, split.X_pool[:50])
+    assert purity.tolist() == (~split.is_ood[:50]).astype(float).tolist()
