@@ -14,7 +14,8 @@ and, on that one, the safe-learning variants ``validate_selector=True``,
 ``batch_skyline=True``, pairs weighted by their target gap, and blends of
 rule and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs
 selector, the held-out check, gap-weighted pairs, a half blend and narrower
-selectors. For the learnt meta-model
+selectors; and, as a diagnostic, the learnt selector and the rule with the
+pool's true IN/OOD status as purity. For the learnt meta-model
 it also records, at every update, what limits the self-validation signal:
 
 - the size and IN share of the query set (small, one-sided sets);
@@ -304,7 +305,8 @@ def _summary_lines(cells, heading, scope):
         f"never reported by the benchmark; {scope} with the benchmark's "
         "budgets). Final test accuracy (%), mean over seeds; W/T/L: paired wins, "
         "ties and losses against `rule` (`rule_weight=1`: P + I every round, same "
-        "batch rule).",
+        "batch rule). The variants are `VARIANTS` in the script; `true-purity-*` "
+        "are diagnostics whose purity reads the pool's true labels.",
         "",
         "| cell | " + " | ".join(variants) + " |",
         "| --- |" + " --- |" * len(variants),
