@@ -119,6 +119,8 @@ VARIANTS = {
         )
         for h in (1, 4)
     },
+    # The purity chosen each query by held-out AUROC on the labelled IN/OOD.
+    "auto-purity": lambda seed: MQNetQuery(purity="auto", random_state=seed),
     # Diagnostics, not strategies: the learnt selector and the rule given the
     # true IN/OOD status as their purity (see TruePurity).
     "true-purity-learnt": lambda seed: MQNetQuery(random_state=seed, **LEARNT),
