@@ -185,6 +185,11 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         If None, every step uses every pair (full batch). If an int, each
         epoch shuffles the rows into mini-batches of this size and takes one
         step per batch on the pairs within it, as the authors' code does.
+    steps_per_epoch : int or None, default=None
+        With `batch_size` set: each epoch passes over the shuffled rows as
+        many times as it takes to make at least this many mini-batch steps,
+        as the authors' code does (100). If None, one pass. Requires
+        `batch_size`.
     lr_decay_epoch : int or None, default=None
         If an int, the learning rate is multiplied by 0.1 from this epoch on
         (the authors' code: epoch 50 of 100).
@@ -231,7 +236,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     SGD on 16 reversed pairs per batch of 32, the defaults use every pair in
     each step, so far fewer steps are needed.
     ``MetaQueryNetSelector(optimizer="sgd", lr=1e-3, batch_size=32,
-    lr_decay_epoch=50)`` is that schedule (with every pair of each batch).
+    steps_per_epoch=100, lr_decay_epoch=50)`` is that schedule (with every
+    pair of each batch): about 10,000 steps for a query set of a few hundred.
 
     References
     ----------
@@ -259,6 +265,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "steps_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "lr_decay_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "pair_weight": [StrOptions({"uniform", "target_gap"})],
         "pair_chunk_size": [Interval(Integral, 1, None, closed="left")],
@@ -276,6 +283,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         lr: float = 0.05,
         optimizer: str = "adam",
         batch_size: int | None = None,
+        steps_per_epoch: int | None = None,
         lr_decay_epoch: int | None = None,
         pair_weight: str = "uniform",
         pair_chunk_size: int = 2048,
@@ -290,6 +298,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.lr = lr
         self.optimizer = optimizer
         self.batch_size = batch_size
+        self.steps_per_epoch = steps_per_epoch
         self.lr_decay_epoch = lr_decay_epoch
         self.pair_weight = pair_weight
         self.pair_chunk_size = pair_chunk_size
@@ -352,6 +361,11 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             meta-inputs are negative while ``monotone=True``, or if they are
             too large for training to stay finite.
         """
+        if self.steps_per_epoch is not None and self.batch_size is None:
+            raise ValueError(
+                "steps_per_epoch counts mini-batch steps: set batch_size too, or "
+                "leave steps_per_epoch=None for full-batch training."
+            )
         previous_state = _fitted_attributes(self)
         _check_numeric_target(y)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
@@ -397,24 +411,27 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             if self.batch_size is None:
                 loss = self._pair_loss(module, X_t, pairs, optimizer)
             else:
-                batch_losses = [
-                    self._pair_loss(
-                        module,
-                        X_t[rows],
-                        _PairChunks(
-                            y_t[rows],
-                            w_t[rows],
-                            self.pair_chunk_size,
-                            None if g_t is None else g_t[rows],
-                            gap,
-                        ),
-                        optimizer,
-                        step=True,
-                    )
-                    for rows in torch.randperm(len(X), generator=order).split(
-                        self.batch_size
-                    )
-                ]
+                batch_losses = []
+                # Whole passes, as the authors' code does, until enough steps.
+                while len(batch_losses) < (self.steps_per_epoch or 1):
+                    batch_losses += [
+                        self._pair_loss(
+                            module,
+                            X_t[rows],
+                            _PairChunks(
+                                y_t[rows],
+                                w_t[rows],
+                                self.pair_chunk_size,
+                                None if g_t is None else g_t[rows],
+                                gap,
+                            ),
+                            optimizer,
+                            step=True,
+                        )
+                        for rows in torch.randperm(len(X), generator=order).split(
+                            self.batch_size
+                        )
+                    ]
                 batch_losses = [b for b in batch_losses if b is not None]
                 loss = float(np.mean(batch_losses)) if batch_losses else 0.0
             self.loss_curve_.append(loss)

@@ -316,6 +316,41 @@ def test_official_schedule_takes_one_step_per_mini_batch():
     assert selector.score(Z, y) > 0.9
 
 
+def test_steps_per_epoch_repeats_whole_passes_until_enough_steps():
+    # The authors' loop: whole passes over the shuffled query set until at
+    # least steps_per_epoch mini-batch steps, then the next epoch.
+    Z, _ = synthetic_self_validation_set(100, np.random.RandomState(8))
+    y = Z.sum(axis=1)
+    selector = MetaQueryNetSelector(
+        optimizer="sgd",
+        lr=1e-3,
+        batch_size=32,
+        steps_per_epoch=10,
+        lr_decay_epoch=2,
+        max_epochs=4,
+        random_state=0,
+    )
+    steps = []
+    original = torch.optim.SGD.step
+
+    def counting_step(optimizer, *args, **kwargs):
+        steps.append(optimizer.param_groups[0]["lr"])
+        return original(optimizer, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch.optim.SGD, "step", counting_step)
+        selector.fit(Z, y)
+    assert len(steps) == 4 * 12  # 3 passes of ceil(100 / 32) = 4 batches
+    np.testing.assert_allclose(steps[:24], 1e-3)
+    np.testing.assert_allclose(steps[24:], 1e-4)
+
+
+def test_steps_per_epoch_needs_mini_batches():
+    Z, y = synthetic_self_validation_set(20, np.random.RandomState(0))
+    with pytest.raises(ValueError, match="set batch_size"):
+        MetaQueryNetSelector(steps_per_epoch=100).fit(Z, y)
+
+
 def test_groups_rank_nonzero_targets_only_within_their_group():
     # Two rounds whose IN losses disagree with the inputs across rounds only.
     Z = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0], [0.1, 0.1]])

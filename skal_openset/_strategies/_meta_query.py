@@ -360,8 +360,8 @@ class MQNetQuery(_MetaInputQuery):
         (CONF, the paper's Table 2 variant) otherwise. ``exp(z)``
         meta-input; the selector retrained on the latest query set only,
         with the official schedule (SGD at lr 1e-3 without momentum, 100
-        epochs of batch-32 steps, lr x0.1 at epoch 50, weights drawn
-        uniformly from [0, 1)); the selector alone ranks
+        epochs of at least 100 batch-32 steps, lr x0.1 at epoch 50, weights
+        drawn uniformly from [0, 1)); the selector alone ranks
         (``rule_weight=0``); the top meta-scores as the batch.
 
         Parameters
@@ -388,6 +388,7 @@ class MQNetQuery(_MetaInputQuery):
                 optimizer="sgd",
                 lr=1e-3,
                 batch_size=32,
+                steps_per_epoch=100,
                 lr_decay_epoch=50,
                 max_epochs=100,
                 random_state=random_state,
