@@ -73,10 +73,10 @@ def _table(rows, row_key, column_key, columns, fmt_best=max):
     return lines
 
 
-def _in_share_table(rows, row_key, columns):
+def _in_share_table(rows, row_key, columns, column_key="strategy"):
     by_row = {}
     for r in rows:
-        by_row.setdefault(r[row_key], {})[r["strategy"]] = r["in_share_mean"]
+        by_row.setdefault(r[row_key], {})[r[column_key]] = r["in_share_mean"]
     lines = _markdown_header(row_key, columns)
     for row, cells in by_row.items():
         lines.append(
@@ -446,6 +446,10 @@ def ablation_section(results):
             "(`paper-preset+adam-selector`). Final accuracy (%):",
             "",
             *_table(rows, "cell", "variant", names),
+            "",
+            "IN share of all queried examples (mean over trials):",
+            "",
+            *_in_share_table(rows, "cell", names, "variant"),
             "",
         ]
     costs = [r for r in records if r["variant"] == "default"]

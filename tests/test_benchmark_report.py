@@ -88,3 +88,30 @@ def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
     report._accuracy_figure(tmp_path, "s", records)
     assert len(colours["CONF"]) == 1
     assert colours["CONF"] != colours["RANDOM"]
+
+
+def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
+    def run(variant, in_share):
+        return [
+            dict(
+                dataset="letter",
+                noise=0.6,
+                trial=0,
+                strategy="MQ-Net",
+                variant=variant,
+                round=r,
+                test_accuracy=0.8,
+                query_size=10,
+                query_in_share=in_share if r else 1.0,
+                train_seconds=0.0,
+                query_seconds=0.0,
+            )
+            for r in range(3)
+        ]
+
+    records = run("paper-preset", 0.5) + run("paper-preset+adam-selector", 0.9)
+    monkeypatch.setattr(report, "load_cells", lambda results, suite: (records, []))
+    lines = report.ablation_section("unused")
+    start = lines.index("IN share of all queried examples (mean over trials):")
+    assert lines[start + 2] == "| cell | paper-preset | paper-preset+adam-selector |"
+    assert lines[start + 4] == "| letter 60% | 0.50 | 0.90 |"
