@@ -1,8 +1,14 @@
-"""The summary of benchmarks/meta_signal.py: paired against the rule, by data set group."""
+"""benchmarks/meta_signal.py: its summary, paired against the rule by data set
+group, and the variants it defines."""
 
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
@@ -72,3 +78,27 @@ def test_true_purity_reads_the_split_labels():
     )
     purity = meta_signal.TruePurity(split)(None, split.X_pool[:50])
     assert purity.tolist() == (~split.is_ood[:50]).astype(float).tolist()
+
+
+def test_detector_purity_learns_ood_from_the_labelled_rows():
+    rng = np.random.RandomState(0)
+    X_in, X_ood = rng.normal(0, 1, (30, 2)), rng.normal(6, 1, (30, 2))
+    learner = SimpleNamespace(
+        X_labelled_=np.concatenate([X_in, X_ood]),
+        y_labelled_=np.r_[np.zeros(30, int), -np.ones(30, int)],
+        ood_label=-1,
+    )
+    purity = meta_signal.detector_purity(learner, np.array([[0.0, 0.0], [6.0, 6.0]]))
+    assert purity[0] > 0.9 and purity[1] < 0.1
+
+
+def test_bagged_selector_rank_averages_members_fitted_on_resamples():
+    rng = np.random.RandomState(0)
+    Z = rng.uniform(0.1, 3.0, (60, 2))
+    y = np.where(Z[:, 0] > 1.0, Z[:, 1], 0.0)
+    bagged = clone(meta_signal.BaggedSelector(n_bags=3, random_state=0)).fit(Z, y)
+    assert len(bagged.members_) == 3
+    expected = np.mean([rankdata(m.predict(Z)) for m in bagged.members_], axis=0)
+    np.testing.assert_allclose(bagged.predict(Z), expected)
+    # Members differ: each saw its own bootstrap sample.
+    assert not np.allclose(bagged.members_[0].predict(Z), bagged.members_[1].predict(Z))
