@@ -13,10 +13,12 @@ of one round only (``pairs="within_round"``, the default before these runs),
 and, on that one, the safe-learning variants ``validate_selector=True``,
 ``batch_skyline=True``, pairs weighted by their target gap, and blends of
 rule and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs
-selector, the held-out check, gap-weighted pairs, a half blend and narrower
-selectors; and, as a diagnostic, the learnt selector and the rule with the
-pool's true IN/OOD status as purity. For the learnt meta-model
-it also records, at every update, what limits the self-validation signal:
+selector, the held-out check, gap-weighted pairs, a half blend, narrower
+selectors, a bagged selector and, for the learnt selector and the rule, an
+IN-vs-OOD extra-trees detector as purity; and, as a diagnostic, the learnt
+selector and the rule with the pool's true IN/OOD status as purity. For the
+learnt meta-model it also records, at every update, what limits the
+self-validation signal:
 
 - the size and IN share of the query set (small, one-sided sets);
 - the share of in-distribution pairs that come from different rounds
@@ -45,7 +47,10 @@ from itertools import product
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from scipy.stats import rankdata
+from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import check_random_state
 
 from _common import machine_description
 from openset_benchmark import (
@@ -59,6 +64,7 @@ from report import _confidence_interval
 from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
+    knn_contrast_purity,
     make_open_set_split,
     pairwise_ranking_accuracy,
     run_active_learning,
@@ -129,6 +135,64 @@ VARIANTS = {
     # The purity chosen each query by held-out AUROC on the labelled IN/OOD.
     "auto-purity": lambda seed: MQNetQuery(purity="auto", random_state=seed),
 }
+
+
+class BaggedSelector(MetaQueryNetSelector):
+    """The rank average of selectors fitted on bootstrap resamples of the rows.
+
+    Tried as a variance cut for the noisy per-example loss target.
+    """
+
+    def __init__(self, n_bags=5, random_state=None):
+        self.n_bags = n_bags
+        self.random_state = random_state
+
+    def fit(self, X, y, groups=None):
+        rng = check_random_state(self.random_state)
+        self.members_ = []
+        for _ in range(self.n_bags):
+            rows = rng.randint(len(y), size=len(y))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # a bag without pairs
+                member = MetaQueryNetSelector(random_state=rng.randint(2**31 - 1))
+                member.fit(
+                    X[rows], y[rows], groups=None if groups is None else groups[rows]
+                )
+            if hasattr(member, "module_"):
+                self.members_.append(member)
+        if self.members_:
+            self.module_ = self.members_[0].module_  # marks it fitted
+        return self
+
+    def predict(self, X):
+        return np.mean([rankdata(m.predict(X)) for m in self.members_], axis=0)
+
+
+def detector_purity(learner, X):
+    """P(IN) of extra trees fitted on the labelled IN vs OOD rows, in input space.
+
+    Tried because it separates IN from OOD in the pool a little better than
+    kNN contrast; kNN contrast while fewer than 2 OOD rows are labelled.
+    """
+    is_ood = learner.y_labelled_ == learner.ood_label
+    X_in, X_ood = learner.X_labelled_[~is_ood], learner.X_labelled_[is_ood]
+    if len(X_ood) < 2:
+        return knn_contrast_purity(X, X_in, X_ood)
+    detector = ExtraTreesClassifier(200, random_state=0, n_jobs=1).fit(
+        np.concatenate([X_in, X_ood]), np.r_[np.ones(len(X_in)), np.zeros(len(X_ood))]
+    )
+    return detector.predict_proba(X)[:, 1]
+
+
+VARIANTS["bagged-selector"] = lambda seed: MQNetQuery(
+    selector=BaggedSelector(random_state=seed), random_state=seed
+)
+VARIANTS["detector-purity-learnt"] = lambda seed: MQNetQuery(
+    purity=detector_purity, random_state=seed
+)
+VARIANTS["detector-purity-rule"] = lambda seed: MQNetQuery(
+    purity=detector_purity, rule_weight=1, random_state=seed
+)
 # Diagnostics, not strategies: the learnt selector and the rule given the true
 # IN/OOD status as their purity (`run` swaps in TruePurity).
 VARIANTS["true-purity-learnt"] = VARIANTS["learnt"]
