@@ -139,7 +139,8 @@ def main():
         f"{ours_s:.3f} | {np.mean(ours_acc):.4f} |",
         f"| authors' schedule (SGD, 16 reversed pairs / batch, 100 x 100 steps) | "
         f"{base_s:.3f} | {np.mean(base_acc):.4f} |",
-        f"| authors' network before training (its initial weights) | - | {np.mean(init_acc):.4f} |",
+        "| authors' network before training (its initial weights) | - | "
+        f"{np.mean(init_acc):.4f} |",
         "",
         f"Fit speed-up: **{base_s / ours_s:.1f}x** (ratio of medians, same run).",
         "",

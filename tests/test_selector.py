@@ -293,12 +293,8 @@ def test_initial_effective_weights_are_uniform_on_0_1(monotone):
         assert abs(values.mean() - 0.5) < 0.02
 
 
-def test_official_schedule_takes_one_step_per_mini_batch():
-    Z, _ = synthetic_self_validation_set(100, np.random.RandomState(8))
-    y = Z.sum(axis=1)  # distinct targets: every batch has pairs to rank
-    selector = MetaQueryNetSelector(
-        optimizer="sgd", lr=1e-3, batch_size=32, lr_decay_epoch=50, random_state=0
-    )
+def _sgd_step_learning_rates(selector, Z, y):
+    """Fit `selector`; the learning rate of each SGD step it took."""
     steps = []
     original = torch.optim.SGD.step
 
@@ -309,6 +305,16 @@ def test_official_schedule_takes_one_step_per_mini_batch():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(torch.optim.SGD, "step", counting_step)
         selector.fit(Z, y)
+    return steps
+
+
+def test_official_schedule_takes_one_step_per_mini_batch():
+    Z, _ = synthetic_self_validation_set(100, np.random.RandomState(8))
+    y = Z.sum(axis=1)  # distinct targets: every batch has pairs to rank
+    selector = MetaQueryNetSelector(
+        optimizer="sgd", lr=1e-3, batch_size=32, lr_decay_epoch=50, random_state=0
+    )
+    steps = _sgd_step_learning_rates(selector, Z, y)
     assert selector.n_iter_ == 100
     assert len(steps) == 100 * 4  # ceil(100 / 32) batches an epoch
     np.testing.assert_allclose(steps[:200], 1e-3)
@@ -330,16 +336,7 @@ def test_steps_per_epoch_repeats_whole_passes_until_enough_steps():
         max_epochs=4,
         random_state=0,
     )
-    steps = []
-    original = torch.optim.SGD.step
-
-    def counting_step(optimizer, *args, **kwargs):
-        steps.append(optimizer.param_groups[0]["lr"])
-        return original(optimizer, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(torch.optim.SGD, "step", counting_step)
-        selector.fit(Z, y)
+    steps = _sgd_step_learning_rates(selector, Z, y)
     assert len(steps) == 4 * 12  # 3 passes of ceil(100 / 32) = 4 batches
     np.testing.assert_allclose(steps[:24], 1e-3)
     np.testing.assert_allclose(steps[24:], 1e-4)
