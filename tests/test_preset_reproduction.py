@@ -1,0 +1,86 @@
+"""benchmarks/preset_reproduction.py: its summary of the reruns."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+
+import preset_reproduction as pr  # noqa: E402
+
+OLD = "abc1234"
+COLUMNS = {
+    "old": (OLD, pr.OLD_COLUMN),
+    "conf": (OLD, "CONF"),
+    "exp-z": ("today", pr.TODAY_COLUMNS[0]),
+    "preset": ("today", pr.TODAY_COLUMNS[1]),
+}
+
+
+def _rows(accuracy, seeds=(100, 101, 102), split_of=lambda column, trial: [trial]):
+    """One row per (column, trial); `accuracy(column, trial)` in percent."""
+    rows = []
+    for column, (code, strategy) in COLUMNS.items():
+        trials = pr.REPORTED_TRIALS + (() if column == "conf" else seeds)
+        rows += [
+            {
+                "code": code,
+                "strategy": strategy,
+                "dataset": "letter",
+                "noise": 0.4,
+                "trial": trial,
+                "accuracy": accuracy(column, trial),
+                "in_share": [0.5, 1.0],
+                "in_classes": split_of(column, trial),
+                "cell_file": f"{column}/{trial}.json",
+            }
+            for trial in trials
+        ]
+    return rows
+
+
+def _committed(commit, cell_file):
+    """The old column was committed 2 points higher than its rerun gives,
+    except on trial 0; CONF and the preset are committed as rerun."""
+    column, trial = cell_file[: -len(".json")].split("/")
+    assert commit == (OLD if column in ("old", "conf") else "HEAD")
+    return 80.0 + (2.0 if column == "old" and trial != "0" else 0.0)
+
+
+def _row(lines, after, label):
+    start = next(i for i, line in enumerate(lines) if line.startswith(after))
+    return next(line for line in lines[start:] if line.startswith(f"| {label} |"))
+
+
+def test_reported_trials_compare_committed_and_rerun_cells():
+    lines = pr.summary(_rows(lambda column, trial: 80.0), _committed)
+    row = _row(lines, "## The benchmark's reported", "letter 40%")
+    # Committed old column: 80 + 2 * 4/5 = 81.6; reruns all 80; 1 of 5 identical.
+    assert row == (
+        "| letter 40% | 81.60 | 80.00 | 80.00 | 80.00 | -1.60 | +0.00 "
+        "| 1 / 5 / 5 of 5 |"
+    )
+
+
+def test_unreported_splits_give_paired_differences_with_intervals():
+    gains = {100: 1.0, 101: 2.0, 102: 3.0}
+
+    def accuracy(column, trial):
+        return 70.0 + (gains.get(trial, 0.0) if column == "preset" else 0.0)
+
+    row = _row(pr.summary(_rows(accuracy), _committed), "## Class splits", "letter 40%")
+    # Gains 1, 2, 3: mean 2, standard error 1 / sqrt(3), t(2) = 4.303.
+    assert row == (
+        "| letter 40% | 70.00 | 70.00 | 72.00 | 0.75 / 0.75 / 0.75 "
+        "| +0.00 [+0.00, +0.00] (0/3/0) | +2.00 [-0.48, +4.48] (3/0/0) "
+        "| +2.00 [-0.48, +4.48] (3/0/0) |"
+    )
+
+
+def test_codes_that_draw_different_class_splits_are_not_paired():
+    def split_of(column, trial):
+        return [trial + (column == "old")]
+
+    with pytest.raises(ValueError, match="different class splits"):
+        pr.summary(_rows(lambda column, trial: 80.0, split_of=split_of), _committed)
