@@ -137,3 +137,33 @@ def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
     start = lines.index("IN share of all queried examples (mean over trials):")
     assert lines[start + 2] == "| cell | paper-preset | paper-preset+adam-selector |"
     assert lines[start + 4] == "| letter 60% | 0.50 | 0.90 |"
+
+
+def test_resolution_lines_say_what_the_trials_can_tell_apart():
+    # Gaps of +1 and -1 point in each of two cells: standard deviation sqrt(2).
+    records = [
+        dict(_final(strategy, trial, accuracy), dataset=dataset, noise=noise)
+        for dataset, noise in (("a", 0.4), ("b", 0.6), ("c", 0.2))
+        for trial, gap in ((0, 0.01), (1, -0.01))
+        for strategy, accuracy in (
+            ("MQ-Net", 0.8 + gap),
+            ("MQ-Net (no meta-model)", 0.8),
+        )
+    ]
+    (text, blank) = report._resolution_lines(records)
+    assert blank == ""
+    # The 20% cell is left out; sd sqrt(2), se 1: P(Bin(10, 1/2) >= 8) = 56/1024.
+    assert "standard deviation of 1.41 points (pooled over 2 cells)" in text
+    assert "standard error of 1.00" in text
+    assert "with probability 0.055" in text
+    # 80% chance of 8 of 10 needs each cell's win probability p with
+    # P(Bin(10, p) >= 8) = 0.8, p = 0.8424, so a gain of norm.ppf(p) = 1.00.
+    assert "a true gain of 1.00 points" in text
+    # (1.96 * sqrt(2) / 0.5) ** 2 = 30.7 trials.
+    assert "about 31 trials a cell" in text
+
+
+def test_resolution_lines_need_a_rival_and_repeated_trials():
+    records = [_final("MQ-Net", 0, 0.8), _final("MQ-Net (no meta-model)", 0, 0.7)]
+    assert report._resolution_lines(records) == []
+    assert report._resolution_lines([_final("MQ-Net", 0, 0.8)]) == []
