@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -208,6 +209,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     verbose : int, default=0
         If 1, print the ranking loss every 50 epochs; if larger, every
         ``verbose`` epochs.
+    warm_start : bool, default=False
+        If True, `fit` starts from the network of the previous call (same
+        number of meta-inputs, `hidden_size` and `monotone`) instead of new
+        random weights; the optimiser's state starts afresh.
 
     Attributes
     ----------
@@ -272,6 +277,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -290,6 +296,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         device: str | torch.device = "cpu",
         random_state: RandomStateLike = None,
         verbose: int = 0,
+        warm_start: bool = False,
     ) -> None:
         self.hidden_size = hidden_size
         self.monotone = monotone
@@ -305,6 +312,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -368,7 +376,20 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             )
         previous_state = _fitted_attributes(self)
         _check_numeric_target(y)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        warm = self.warm_start and hasattr(self, "module_")
+        X, y = validate_data(
+            self, X, y, reset=not warm, dtype=np.float64, y_numeric=True
+        )
+        if warm and (
+            self.module_.hidden.out_features != self.hidden_size
+            or self.module_.monotone != self.monotone
+        ):
+            raise ValueError(
+                "warm_start=True continues the fitted network, which has "
+                f"hidden_size={self.module_.hidden.out_features} and "
+                f"monotone={self.module_.monotone}; set warm_start=False to fit "
+                "a network of the new shape from scratch."
+            )
         self._check_non_negative(X)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if groups is not None:
@@ -394,9 +415,12 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         seed, order_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
+        if warm:
+            module = copy.deepcopy(self.module_)
+        else:
+            with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
         # Training in single precision is ~3x faster on the CPU than double.
         module.to(device, torch.float32)
         optimizer = _OPTIMIZERS[self.optimizer](module.parameters(), lr=self.lr)

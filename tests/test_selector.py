@@ -449,3 +449,41 @@ def test_target_gap_loss_weights_each_hinge_by_the_gap():
     hinge = np.maximum(0, 1 - np.sign(y[:, None] - y[None, :]) * (phi[:, None] - phi))
     expected = (hinge * gap).sum() / gap.sum()
     assert selector.loss_curve_[0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_warm_start_continues_from_the_previous_network():
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(200, rng)
+    Z_new, y_new = synthetic_self_validation_set(200, rng)
+    selector = MetaQueryNetSelector(random_state=0).fit(Z, y)
+    fitted = selector.predict(Z)
+    # A step too small to move the weights keeps the network it starts from.
+    selector.set_params(warm_start=True, lr=1e-12, max_epochs=1).fit(Z_new, y_new)
+    np.testing.assert_allclose(selector.predict(Z), fitted, rtol=1e-6)
+    untrained = MetaQueryNetSelector(random_state=0, lr=1e-12, max_epochs=1)
+    assert not np.allclose(untrained.fit(Z_new, y_new).predict(Z), fitted, rtol=1e-3)
+    # More steps then do move it, from there.
+    selector.set_params(lr=0.05, max_epochs=50).fit(Z_new, y_new)
+    assert not np.allclose(selector.predict(Z), fitted, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(hidden_size=8), "hidden_size=64"),
+        (dict(monotone=False), "monotone=True"),
+    ],
+)
+def test_warm_start_refuses_a_network_of_another_shape(change, message):
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(**FAST).fit(Z, y)
+    selector.set_params(warm_start=True, **change)
+    with pytest.raises(ValueError, match=message):
+        selector.fit(Z, y)
+
+
+def test_warm_start_refuses_another_number_of_meta_inputs():
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(warm_start=True, **FAST).fit(Z, y)
+    with pytest.raises(ValueError, match="features"):
+        selector.fit(np.c_[Z, Z[:, :1]], y)
