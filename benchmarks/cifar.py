@@ -27,8 +27,9 @@ Presets:
   15-20 minutes alone on 2 cores without the four baselines, 18 more with
   them.
 * ``cpu-validation``: the cpu-slice protocol on splits 3 and 4 with trial
-  seeds 103 and 104, the learnt and no-meta-model MQ-Net columns only; for
-  checking defaults on splits no reported run uses.
+  seeds 103 and 104, the learnt and no-meta-model MQ-Net columns and the
+  selector started from the rule only; for checking defaults on splits no
+  reported run uses.
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
   10 rounds (see ``benchmarks/gpu_cifar.py``).
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
@@ -142,7 +143,11 @@ PRESETS["cpu-validation"] = {
     **PRESETS["cpu-slice"],
     "splits": (3, 4),
     "seed_offset": 100,
-    "strategies": ("MQ-Net (learnt meta-model)", "MQ-Net (no meta-model)"),
+    "strategies": (
+        "MQ-Net (learnt meta-model)",
+        "MQ-Net (no meta-model)",
+        "MQ-Net (started from the rule)",
+    ),
 }
 
 # Every purity score whose AUROC is recorded; the encoder ones are added per cell.
@@ -156,6 +161,7 @@ PURITY_STRATEGIES = (
     "MQ-Net (exp-z+latest+top-k)",
     "MQ-Net (learnt meta-model)",
     "MQ-Net (no meta-model)",
+    "MQ-Net (started from the rule)",
     "MQ-Net",
 )
 

@@ -58,6 +58,7 @@ from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
     RESULTS,
+    RuleStartSelector,
     load_dataset,
     make_estimator,
 )
@@ -183,21 +184,6 @@ def detector_purity(learner, X):
         np.concatenate([X_in, X_ood]), np.r_[np.ones(len(X_in)), np.zeros(len(X_ood))]
     )
     return detector.predict_proba(X)[:, 1]
-
-
-class RuleStartSelector(MetaQueryNetSelector):
-    """The selector first fitted to rank by the rule ``P + I``, then from there
-    by the target (the issue's "start the meta-model from the fixed rule").
-
-    Construct it with ``warm_start=True``: each fit starts from scratch on the
-    rule's order, then continues on the target's.
-    """
-
-    def fit(self, X, y, sample_weight=None, groups=None):
-        X = np.asarray(X, dtype=np.float64)
-        vars(self).pop("module_", None)  # from the rule, not the last fit
-        super().fit(X, X.sum(axis=1))
-        return super().fit(X, y, sample_weight, groups)
 
 
 VARIANTS["bagged-selector"] = lambda seed: MQNetQuery(
