@@ -15,8 +15,8 @@ and, on that one, the safe-learning variants ``validate_selector=True``,
 rule and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs
 selector, the held-out check, gap-weighted pairs, a half blend, narrower
 selectors, a bagged selector, a selector started from the rule and, for the
-learnt selector and the rule, an IN-vs-OOD extra-trees detector as purity;
-and, as a diagnostic, the learnt
+learnt selector and the rule, an IN-vs-OOD extra-trees detector as purity
+and its rank average with kNN contrast; and, as a diagnostic, the learnt
 selector and the rule with the pool's true IN/OOD status as purity. For the
 learnt meta-model it also records, at every update, what limits the
 self-validation signal:
@@ -71,6 +71,7 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
+from skal_openset._model_scores import PURITY_SCORES
 
 TABLES = ("letter", "penbased", "satimage", "segment")
 CELLS = RESULTS / "meta_signal"
@@ -186,6 +187,16 @@ def detector_purity(learner, X):
     return detector.predict_proba(X)[:, 1]
 
 
+def ensemble_purity(learner, X):
+    """Rank average of kNN contrast (the default) and `detector_purity`.
+
+    Tried because the two err on different examples: one in the classifier's
+    embedding, one a supervised detector in input space.
+    """
+    scores = (PURITY_SCORES["knn_contrast"](learner, X), detector_purity(learner, X))
+    return np.mean([rankdata(score) / len(X) for score in scores], axis=0)
+
+
 VARIANTS["bagged-selector"] = lambda seed: MQNetQuery(
     selector=BaggedSelector(random_state=seed), random_state=seed
 )
@@ -197,6 +208,12 @@ VARIANTS["detector-purity-learnt"] = lambda seed: MQNetQuery(
 )
 VARIANTS["detector-purity-rule"] = lambda seed: MQNetQuery(
     purity=detector_purity, rule_weight=1, random_state=seed
+)
+VARIANTS["ensemble-purity-learnt"] = lambda seed: MQNetQuery(
+    purity=ensemble_purity, random_state=seed
+)
+VARIANTS["ensemble-purity-rule"] = lambda seed: MQNetQuery(
+    purity=ensemble_purity, rule_weight=1, random_state=seed
 )
 # Diagnostics, not strategies: the learnt selector and the rule given the true
 # IN/OOD status as their purity (`run` swaps in TruePurity).

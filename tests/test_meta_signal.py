@@ -129,3 +129,13 @@ def test_each_variant_is_also_paired_against_the_learnt_defaults():
     assert _row(lines, fashion, "rule") == (
         "| rule | 3 | 3/0/0, +2.00 [+2.00, +2.00] |"
     )
+
+
+def test_ensemble_purity_averages_the_ranks_of_its_two_scores(monkeypatch):
+    knn = np.array([0.1, 0.9, 0.5, 0.3])
+    detector = np.array([0.8, 0.7, 0.2, 0.1])
+    monkeypatch.setitem(meta_signal.PURITY_SCORES, "knn_contrast", lambda lrn, X: knn)
+    monkeypatch.setattr(meta_signal, "detector_purity", lambda lrn, X: detector)
+    purity = meta_signal.ensemble_purity(None, np.zeros((4, 2)))
+    # Ranks 1,4,3,2 and 4,3,2,1 over 4 rows.
+    np.testing.assert_allclose(purity, [5 / 8, 7 / 8, 5 / 8, 3 / 8])
