@@ -427,23 +427,13 @@ def _summary_lines(cells, heading, scope):
             ]
         lines.append(f"| {dataset} {int(100 * noise)}% | " + " | ".join(entries) + " |")
 
-    def counts(values):
-        values = np.asarray(values)
-        return f"{(values > 0).sum()}/{(values == 0).sum()}/{(values < 0).sum()}"
-
-    def wtl(values):
-        if not values:
-            return ""
-        gap = 100 * np.asarray(values)
-        return f"{counts(values)}, {gap.mean():+.2f} {_confidence_interval(gap)}"
-
     lines += [
         "| mean of its cells | "
         + " | ".join(f"{100 * np.mean(means[v]):.2f}" for v in variants)
         + " |",
         "| W/T/L | "
         + " | ".join(
-            counts([g for n in noises for g in gaps[(v, n)]]) for v in variants
+            _counts([g for n in noises for g in gaps[(v, n)]]) for v in variants
         )
         + " |",
         *_fewer_seeds_lines(cells, variants, seeds_of_noise),
@@ -455,7 +445,7 @@ def _summary_lines(cells, heading, scope):
         "| --- |" + " --- |" * len(variants),
         *(
             f"| {int(100 * n)}% | "
-            + " | ".join(wtl(gaps[(v, n)]) for v in variants)
+            + " | ".join(_paired_gaps(gaps[(v, n)]) for v in variants)
             + " |"
             for n in noises
         ),
@@ -476,6 +466,20 @@ def _summary_lines(cells, heading, scope):
     return lines
 
 
+def _counts(values):
+    """Wins/ties/losses of paired accuracy differences, as "W/T/L"."""
+    values = np.asarray(values)
+    return f"{(values > 0).sum()}/{(values == 0).sum()}/{(values < 0).sum()}"
+
+
+def _paired_gaps(values):
+    """W/T/L, mean gap (points) and its 95% paired-t interval of differences."""
+    if not values:
+        return ""
+    gap = 100 * np.asarray(values)
+    return f"{_counts(values)}, {gap.mean():+.2f} {_confidence_interval(gap)}"
+
+
 def _against_learnt_lines(by, variants):
     """Each variant against `learnt` (the defaults), pooled over its runs."""
     rows = []
@@ -486,11 +490,7 @@ def _against_learnt_lines(by, variants):
             if key[3] == v and (*key[:3], "learnt") in by
         ]
         if v != "learnt" and len(gaps) > 1:
-            gap = 100 * np.asarray(gaps)
-            rows.append(
-                f"| {v} | {len(gap)} | {(gap > 0).sum()}/{(gap == 0).sum()}/"
-                f"{(gap < 0).sum()}, {gap.mean():+.2f} {_confidence_interval(gap)} |"
-            )
+            rows.append(f"| {v} | {len(gaps)} | {_paired_gaps(gaps)} |")
     if not rows:
         return []
     return [
