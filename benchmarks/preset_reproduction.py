@@ -16,7 +16,7 @@ each on the benchmark's reported trials 0-4 and on class splits it never
 reports (seeds 100-111, ``--seeds``), where paired differences are given
 with 95% paired-t intervals.
 
-    python benchmarks/preset_reproduction.py [--old-commit 0881fcd]
+    python benchmarks/preset_reproduction.py [--old-commit ec813d6]
         [--seeds 100 ...] [--n-jobs 2] [--summary-only]
 
 Writes ``results/preset_reproduction.jsonl`` (one row per run; a rerun
