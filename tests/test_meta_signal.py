@@ -139,3 +139,55 @@ def test_ensemble_purity_averages_the_ranks_of_its_two_scores(monkeypatch):
     purity = meta_signal.ensemble_purity(None, np.zeros((4, 2)))
     # Ranks 1,4,3,2 and 4,3,2,1 over 4 rows.
     np.testing.assert_allclose(purity, [5 / 8, 7 / 8, 5 / 8, 3 / 8])
+
+
+def test_balanced_pairs_selector_weighs_ood_rows_to_even_the_pair_types(monkeypatch):
+    seen = {}
+
+    def record(self, X, y, sample_weight=None, groups=None):
+        seen["weight"] = sample_weight
+        return self
+
+    monkeypatch.setattr(meta_signal.MetaQueryNetSelector, "fit", record)
+    y = np.array([0.5, 0.2, 0.9, 0.4, 0.7, 0.0, 0.0])  # 5 IN, 2 OOD
+    meta_signal.BalancedPairsSelector().fit(np.ones((7, 2)), y)
+    # IN-IN pairs weigh 5 * 4 / 2 = 10; IN-vs-OOD pairs 5 * 2 * v, so v = 1.
+    np.testing.assert_allclose(seen["weight"], [1, 1, 1, 1, 1, 1.0, 1.0])
+    meta_signal.BalancedPairsSelector().fit(np.ones((4, 2)), [0.5, 0.2, 0.9, 0.0])
+    np.testing.assert_allclose(seen["weight"], [1, 1, 1, 1.0])  # 3 pairs each
+    meta_signal.BalancedPairsSelector().fit(np.ones((3, 2)), [0.5, 0.2, 0.0])
+    np.testing.assert_allclose(seen["weight"], [1, 1, 0.5])  # 1 against 2 v
+
+
+def test_fixed_balance_ranks_by_its_weighted_sum_and_learns_nothing():
+    Z = np.array([[0.9, 0.1], [0.2, 0.6], [0.5, 0.5]])
+    balance = clone(meta_signal.FixedBalance(purity_weight=0.25)).fit(Z, [3, 2, 1])
+    np.testing.assert_allclose(balance.predict(Z), [0.3, 0.5, 0.5])
+
+
+def test_balance_headroom_is_cross_fitted_over_halves_of_the_seeds(monkeypatch):
+    monkeypatch.setattr(
+        meta_signal,
+        "VARIANTS",
+        {"learnt": None, "rule": None, "balance-0.1": None, "balance-0.9": None},
+    )
+    # Gains over the rule (points) on seeds 100-103: purity-heavy wins on
+    # the first half, informativeness-heavy on the second.
+    gains = {"balance-0.9": [2, 2, -1, -1], "balance-0.1": [-1, -1, 3, 3]}
+    cells = []
+    for i, seed in enumerate(range(100, 104)):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "learnt", 0.8 + 0.001 * i)]
+        cells += [_cell("letter", seed, v, 0.8 + g[i] / 100) for v, g in gains.items()]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("What a fixed"))
+    # In hindsight 0.1 (+1.00 on all four); cross-fitted: 0.9 chosen on the
+    # first half scores -1 on the second, 0.1 chosen there scores -1 on the first.
+    assert _row(lines, start, "letter 40%").endswith(
+        "| 4 | 0.1 | +1.00 | 0.9, 0.1 | -1.00 | +0.15 |"
+    )
+    # Learnt gains 0, 0.1, 0.2 and 0.3 points: mean 0.15, standard error
+    # 0.0645, t(3) = 3.18.
+    assert _row(lines, start, "40%") == (
+        "| 40% | 0/0/4, -1.00 [-1.00, -1.00] | 3/1/0, +0.15 [-0.06, +0.36] |"
+    )
