@@ -16,8 +16,9 @@ rule and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs
 selector, the held-out check, gap-weighted pairs, a half blend, narrower
 selectors, a bagged selector, a selector started from the rule, one whose
 IN-vs-OOD and IN-IN pairs weigh the same and, for the learnt selector and
-the rule, an IN-vs-OOD extra-trees detector as purity and its rank average
-with kNN contrast; and, as diagnostics, the learnt selector and the rule
+the rule, an IN-vs-OOD extra-trees detector as purity, its rank average
+with kNN contrast and kNN contrast in input space or with the 3rd nearest
+neighbour; and, as diagnostics, the learnt selector and the rule
 with the pool's true IN/OOD status as purity, and fixed balances
 ``w P + (1 - w) I`` (``balance-*``), whose best weight per cell, chosen on
 half of the seeds and scored on the other half, bounds what any fixed
@@ -75,7 +76,13 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
-from skal_openset._model_scores import PURITY_SCORES
+from skal_openset._model_scores import (
+    PURITY_SCORES,
+    fitted_estimator,
+    labelled_in_and_ood,
+    model_embedding,
+    split_pipeline,
+)
 
 TABLES = ("letter", "penbased", "satimage", "segment")
 CELLS = RESULTS / "meta_signal"
@@ -244,6 +251,53 @@ for _w in (0.1, 0.25, 0.75, 0.9):
     VARIANTS[f"balance-{_w}"] = lambda seed, w=_w: MQNetQuery(
         selector=FixedBalance(purity_weight=w), random_state=seed
     )
+
+
+def input_knn_contrast_purity(learner, X):
+    """kNN contrast on the classifier's preprocessed input, not its embedding.
+
+    Tried because the small MLP's penultimate layer is trained on the IN
+    classes only, so it may fold OOD rows onto IN ones that the (scaled)
+    features keep apart.
+    """
+    preprocessing, _ = split_pipeline(fitted_estimator(learner))
+
+    def features(rows):
+        return rows if preprocessing is None else preprocessing.transform(rows)
+
+    X_in, _, X_ood = labelled_in_and_ood(learner)
+    return knn_contrast_purity(
+        features(X), features(X_in), features(X_ood) if len(X_ood) else None
+    )
+
+
+def knn3_contrast_purity(learner, X):
+    """kNN contrast with the 3rd nearest neighbour in each labelled set.
+
+    Tried as a less noisy distance than the nearest one; the nearest while
+    fewer than 3 OOD rows are labelled.
+    """
+    X_in, _, X_ood = labelled_in_and_ood(learner)
+    return knn_contrast_purity(
+        model_embedding(learner, X),
+        model_embedding(learner, X_in),
+        model_embedding(learner, X_ood) if len(X_ood) else None,
+        k=3 if len(X_ood) >= 3 else 1,
+    )
+
+
+for _name, _purity in (
+    ("input-knn", input_knn_contrast_purity),
+    ("knn3", knn3_contrast_purity),
+):
+    VARIANTS[f"{_name}-purity-learnt"] = lambda seed, p=_purity: MQNetQuery(
+        purity=p, random_state=seed
+    )
+    VARIANTS[f"{_name}-purity-rule"] = lambda seed, p=_purity: MQNetQuery(
+        purity=p, rule_weight=1, random_state=seed
+    )
+
+
 VARIANTS["bagged-selector"] = lambda seed: MQNetQuery(
     selector=BaggedSelector(random_state=seed), random_state=seed
 )
@@ -425,9 +479,7 @@ def summary(cells):
     )
     images = [c for c in cells if c["dataset"] not in TABLES]
     if images:
-        lines += _summary_lines(
-            images, "## Fashion-MNIST (small CNN)", "Fashion-MNIST"
-        )
+        lines += _summary_lines(images, "## Fashion-MNIST (small CNN)", "Fashion-MNIST")
     return lines
 
 
@@ -561,9 +613,7 @@ def _balance_headroom_lines(by):
     held-out gain. The weight chosen on all seeds, with its gain on them,
     is the optimistic in-hindsight figure.
     """
-    weights = {
-        float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")
-    }
+    weights = {float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")}
     weights[0.5] = "rule"
     rows, held_out, learnt_gains = [], {}, {}
     for dataset, noise in sorted({k[:2] for k in by}):

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import rankdata
 from sklearn.base import clone
 
-from skal_openset import pairwise_ranking_accuracy
+from skal_openset import knn_contrast_purity, pairwise_ranking_accuracy
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
@@ -191,3 +191,48 @@ def test_balance_headroom_is_cross_fitted_over_halves_of_the_seeds(monkeypatch):
     assert _row(lines, start, "40%") == (
         "| 40% | 0/0/4, -1.00 [-1.00, -1.00] | 3/1/0, +0.15 [-0.06, +0.36] |"
     )
+
+
+def _pipeline_learner(X_in, y_in, X_ood):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_in, y_in)
+    return SimpleNamespace(
+        estimator_=pipeline,
+        X_labelled_=np.concatenate([X_in, X_ood]),
+        y_labelled_=np.r_[y_in, -np.ones(len(X_ood), int)],
+        ood_label=-1,
+    )
+
+
+def test_input_knn_contrast_purity_measures_on_the_scaled_features():
+    rng = np.random.RandomState(0)
+    # Feature 1 has a thousand times the scale of feature 0.
+    X_in = rng.normal(0, 1, (40, 2)) * [1, 1000]
+    X_ood = rng.normal(0, 1, (10, 2)) * [1, 1000] + [3, 0]
+    learner = _pipeline_learner(X_in, np.arange(40) % 2, X_ood)
+    X = rng.normal(0, 1, (20, 2)) * [1, 1000]
+    scale = learner.estimator_[0].transform
+    expected = knn_contrast_purity(scale(X), scale(X_in), scale(X_ood))
+    purity = meta_signal.input_knn_contrast_purity(learner, X)
+    np.testing.assert_allclose(purity, expected)
+    assert not np.allclose(purity, knn_contrast_purity(X, X_in, X_ood))
+
+
+def test_knn3_contrast_purity_takes_the_third_neighbour_once_3_ood_are_labelled():
+    rng = np.random.RandomState(1)
+    X_in, X, X_ood = (
+        rng.normal(0, 1, (40, 3)),
+        rng.normal(0, 1, (20, 3)),
+        rng.normal(2, 1, (5, 3)),
+    )
+    y_in = np.arange(40) % 2
+    for n_ood, k in ((5, 3), (2, 1)):
+        learner = _pipeline_learner(X_in, y_in, X_ood[:n_ood])
+        scale = learner.estimator_[0].transform
+        np.testing.assert_allclose(
+            meta_signal.knn3_contrast_purity(learner, X),
+            knn_contrast_purity(scale(X), scale(X_in), scale(X_ood[:n_ood]), k=k),
+        )
