@@ -165,7 +165,7 @@ def test_fixed_balance_ranks_by_its_weighted_sum_and_learns_nothing():
     np.testing.assert_allclose(balance.predict(Z), [0.3, 0.5, 0.5])
 
 
-def test_balance_headroom_is_cross_fitted_over_halves_of_the_seeds(monkeypatch):
+def _balance_cells(monkeypatch):
     monkeypatch.setattr(
         meta_signal,
         "VARIANTS",
@@ -179,6 +179,11 @@ def test_balance_headroom_is_cross_fitted_over_halves_of_the_seeds(monkeypatch):
         cells += [_cell("letter", seed, "rule", 0.8)]
         cells += [_cell("letter", seed, "learnt", 0.8 + 0.001 * i)]
         cells += [_cell("letter", seed, v, 0.8 + g[i] / 100) for v, g in gains.items()]
+    return cells
+
+
+def test_balance_headroom_is_cross_fitted_over_halves_of_the_seeds(monkeypatch):
+    cells = _balance_cells(monkeypatch)
     lines = meta_signal.summary(cells)
     start = next(i for i, line in enumerate(lines) if line.startswith("What a fixed"))
     # In hindsight 0.1 (+1.00 on all four); cross-fitted: 0.9 chosen on the
@@ -236,3 +241,13 @@ def test_knn3_contrast_purity_takes_the_third_neighbour_once_3_ood_are_labelled(
             meta_signal.knn3_contrast_purity(learner, X),
             knn_contrast_purity(scale(X), scale(X_in), scale(X_ood[:n_ood]), k=k),
         )
+
+
+def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
+    monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
+    (tmp_path / "cells").mkdir()
+    for i, cell in enumerate(_balance_cells(monkeypatch)):
+        (tmp_path / "cells" / f"{i}.json").write_text(json.dumps(cell))
+    meta_signal.write_summary()
+    assert (tmp_path / "meta_signal_balance.png").stat().st_size > 0
