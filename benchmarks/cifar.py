@@ -136,6 +136,9 @@ PRESETS = {
     ),
 }
 
+# Diagnostics: fixed balances w P + (1 - w) I, to see how far the best one is
+# from the rule P + I (w = 0.5) on images.
+BALANCES = tuple(f"MQ-Net (fixed balance w={w})" for w in (0.1, 0.25, 0.75, 0.9))
 # Defaults are checked here, not on the reported presets: the cpu-slice
 # protocol on class splits 3 and 4 with trial seeds 103 and 104, which no
 # reported run uses.
@@ -147,6 +150,7 @@ PRESETS["cpu-validation"] = {
         "MQ-Net (learnt meta-model)",
         "MQ-Net (no meta-model)",
         "MQ-Net (started from the rule)",
+        *BALANCES,
     ),
 }
 
@@ -162,6 +166,7 @@ PURITY_STRATEGIES = (
     "MQ-Net (learnt meta-model)",
     "MQ-Net (no meta-model)",
     "MQ-Net (started from the rule)",
+    *BALANCES,
     "MQ-Net",
 )
 

@@ -63,6 +63,7 @@ from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
     RESULTS,
+    FixedBalance,
     RuleStartSelector,
     load_dataset,
     make_estimator,
@@ -223,25 +224,6 @@ class BalancedPairsSelector(MetaQueryNetSelector):
         n_in, n_ood = is_in.sum(), (~is_in).sum()
         ood_weight = (n_in - 1) / (2 * n_ood) if n_in > 1 and n_ood else 1.0
         return super().fit(X, y, np.where(is_in, 1.0, ood_weight), groups)
-
-
-class FixedBalance(MetaQueryNetSelector):
-    """Diagnostic: the fixed ranking ``w P + (1 - w) I`` instead of a fitted one.
-
-    Measures how much any balance of purity and informativeness on these
-    meta-inputs could gain over ``P + I`` (``w = 0.5``); ``fit`` learns nothing.
-    """
-
-    def __init__(self, purity_weight=0.5):
-        self.purity_weight = purity_weight
-
-    def fit(self, X, y, sample_weight=None, groups=None):
-        self.module_ = None  # marks it fitted: the strategy ranks with `predict`
-        return self
-
-    def predict(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        return self.purity_weight * X[:, 0] + (1 - self.purity_weight) * X[:, 1]
 
 
 VARIANTS["balanced-pairs"] = lambda seed: MQNetQuery(

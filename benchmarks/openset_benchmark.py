@@ -122,6 +122,25 @@ class RuleStartSelector(MetaQueryNetSelector):
         return super().fit(X, y, sample_weight, groups)
 
 
+class FixedBalance(MetaQueryNetSelector):
+    """Diagnostic: the fixed ranking ``w P + (1 - w) I`` instead of a fitted one.
+
+    Measures how much any balance of purity and informativeness on these
+    meta-inputs could gain over ``P + I`` (``w = 0.5``); ``fit`` learns nothing.
+    """
+
+    def __init__(self, purity_weight=0.5):
+        self.purity_weight = purity_weight
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        self.module_ = None  # marks it fitted: the strategy ranks with `predict`
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        return self.purity_weight * X[:, 0] + (1 - self.purity_weight) * X[:, 1]
+
+
 class RandomValidationMQNet(MQNetQuery):
     """Table 3: the learnt MQ-Net trained on a random labelled sample, not its query.
 
@@ -205,6 +224,11 @@ def make_strategy(name, seed, variant="default", split=None):
         return MQNetQuery(
             selector=RuleStartSelector(warm_start=True, random_state=seed),
             random_state=seed,
+        )
+    if name.startswith("MQ-Net (fixed balance w="):  # a diagnostic
+        weight = float(name.removeprefix("MQ-Net (fixed balance w=").rstrip(")"))
+        return MQNetQuery(
+            selector=FixedBalance(purity_weight=weight), random_state=seed
         )
     if name == "MQ-Net":
         if variant.startswith("paper-preset"):

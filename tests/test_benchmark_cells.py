@@ -254,3 +254,13 @@ def test_the_paper_preset_ablations_change_one_thing_each():
     for variant, strategy in expected.items():
         assert repr(bench.make_strategy("MQ-Net", 3, variant)) == repr(strategy)
     assert len({repr(s) for s in expected.values()}) == 3
+
+
+def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
+    strategy = bench.make_strategy("MQ-Net (fixed balance w=0.25)", 3)
+    assert strategy.selector.purity_weight == 0.25
+    Z = [[0.9, 0.1], [0.2, 0.6]]
+    assert clone(strategy.selector).fit(Z, [1.0, 0.0]).predict(Z).tolist() == [
+        0.9 * 0.25 + 0.1 * 0.75,
+        0.2 * 0.25 + 0.6 * 0.75,
+    ]
