@@ -355,8 +355,10 @@ def _accuracy_figure(results, suite, records):
     order += sorted(present - set(order))
     n_cols = min(4, len(cells))
     n_rows = int(np.ceil(len(cells) / n_cols))
-    # One legend below the grid, where it hides no curve, in rows that fit.
-    n_legend_cols = min(len(order), 6, 2 * n_cols)
+    # One legend below the grid, where it hides no curve, in rows that fit:
+    # an entry takes about 0.065 in a character of its label plus 0.5 in.
+    entry_inches = 0.065 * max(map(len, order)) + 0.5
+    n_legend_cols = max(1, min(len(order), 6, int(4 * n_cols / entry_inches)))
     legend_inches = 0.3 * np.ceil(len(order) / n_legend_cols) + 0.2
     fig, axes = plt.subplots(
         n_rows,

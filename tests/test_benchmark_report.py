@@ -167,3 +167,22 @@ def test_resolution_lines_need_a_rival_and_repeated_trials():
     records = [_final("MQ-Net", 0, 0.8), _final("MQ-Net (no meta-model)", 0, 0.7)]
     assert report._resolution_lines(records) == []
     assert report._resolution_lines([_final("MQ-Net", 0, 0.8)]) == []
+
+
+def test_the_legend_of_long_strategy_names_fits_in_the_figure(tmp_path, monkeypatch):
+    # The CIFAR-10 validation figure: 3 panels, 7 MQ-Net columns with long names.
+    names = [f"MQ-Net (fixed balance w={w})" for w in (0.1, 0.25, 0.75, 0.9)]
+    names += ["MQ-Net (learnt meta-model)", "MQ-Net (no meta-model)", "CONF"]
+    records = [
+        dict(_final(s, 0, 0.5), round=k, cell=cell, query_size=10, query_in_share=0.5)
+        for cell in ("c 20%", "c 40%", "c 60%")
+        for s in names
+        for k in (1, 2)
+    ]
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    report._accuracy_figure(tmp_path, "s", records)
+    (fig,) = figures
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
