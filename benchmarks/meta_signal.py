@@ -727,11 +727,16 @@ def write_summary():
     cells = [json.loads(p.read_text()) for p in sorted(CELLS.glob("*.json"))]
     (RESULTS / "meta_signal.md").write_text("\n".join(summary(cells)))
     tables = [c for c in cells if c["dataset"] in TABLES]
-    if any(c["variant"].startswith("balance-") for c in tables):
-        plot_balance(tables, RESULTS / "meta_signal_balance.png")
+    images = [c for c in cells if c["dataset"] not in TABLES]
+    for scope, title, name in (
+        (tables, "four UCI tables", "meta_signal_balance.png"),
+        (images, "Fashion-MNIST", "meta_signal_balance_fashion.png"),
+    ):
+        if any(c["variant"].startswith("balance-") for c in scope):
+            plot_balance(scope, RESULTS / name, title)
 
 
-def plot_balance(cells, path):
+def plot_balance(cells, path, title):
     """Gain over ``rule`` of each fixed balance ``w``, and of ``learnt``, by noise.
 
     Pooled over the data sets on the seeds where every balance and ``learnt``
@@ -793,7 +798,7 @@ def plot_balance(cells, path):
     axes[0][0].set_ylabel("final accuracy minus the rule's (points)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
-    fig.suptitle("Fixed balances against the learnt selector, four UCI tables")
+    fig.suptitle(f"Fixed balances against the learnt selector, {title}")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
