@@ -21,8 +21,8 @@ with kNN contrast and kNN contrast in input space or with the 3rd nearest
 neighbour; and, as diagnostics, the learnt selector and the rule
 with the pool's true IN/OOD status as purity, and fixed balances
 ``w P + (1 - w) I`` (``balance-*``), whose best weight per cell, chosen on
-half of the seeds and scored on the other half, bounds what any fixed
-balance of the two scores could gain over ``P + I``. For the
+half of the seeds and scored on the other half, estimates what a fixed
+balance of the two scores tuned per cell gains over ``P + I``. For the
 learnt meta-model it also records, at every update, what limits the
 self-validation signal:
 
@@ -586,6 +586,12 @@ def _against_learnt_lines(by, variants):
     ]
 
 
+def _balance_variants():
+    """``{w: variant}`` of the fixed balances, with the rule as ``w = 0.5``."""
+    weights = {float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")}
+    return {**weights, 0.5: "rule"}
+
+
 def _balance_headroom_lines(by):
     """How much a fixed balance ``w P + (1 - w) I``, tuned per cell, gains over P + I.
 
@@ -595,8 +601,7 @@ def _balance_headroom_lines(by):
     held-out gain. The weight chosen on all seeds, with its gain on them,
     is the optimistic in-hindsight figure.
     """
-    weights = {float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")}
-    weights[0.5] = "rule"
+    weights = _balance_variants()
     rows, held_out, learnt_gains = [], {}, {}
     for dataset, noise in sorted({k[:2] for k in by}):
         seeds = sorted(
@@ -747,8 +752,7 @@ def plot_balance(cells, path, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    weights = {float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")}
-    weights[0.5] = "rule"
+    weights = _balance_variants()
     by = {(c["dataset"], c["noise"], c["seed"], c["variant"]): c for c in cells}
     runs = sorted(
         {k[:3] for k in by}
