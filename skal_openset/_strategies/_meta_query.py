@@ -178,8 +178,8 @@ class MQNetQuery(_MetaInputQuery):
     the rule it starts from at 10-20% noise on the tables and tied with it at
     40-60%, where no fixed balance ``w P + (1 - w) I`` beats the rule
     either; it beat the rule at every noise ratio on a CPU slice of
-    CIFAR-10, and on Fashion-MNIST at 40%, where a balance leaning to
-    informativeness beats the rule by 1.3 points, it gained 0.9
+    CIFAR-10, and on Fashion-MNIST, where a balance leaning to
+    informativeness beats the rule by 1.3-2 points, it gained 0.3-1.1
     (``benchmarks/results/FINDINGS.md``). ``rule_weight="auto"`` keeps the
     rule, with no selector fitted, when OOD examples are common.
 
