@@ -53,7 +53,7 @@ from itertools import product
 import numpy as np
 import torch
 from joblib import Parallel, delayed
-from scipy.stats import rankdata, ttest_1samp
+from scipy.stats import rankdata
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state
@@ -68,7 +68,7 @@ from openset_benchmark import (
     load_dataset,
     make_estimator,
 )
-from report import _confidence_interval
+from report import _confidence_interval, paired_interval
 from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
@@ -612,32 +612,31 @@ def _balance_headroom_lines(by):
         if len(seeds) < 4:
             continue
 
-        def gain(w, part):
+        def gain(variant, part):
             return np.array(
                 [
-                    by[(dataset, noise, s, weights[w])]["accuracy"]
+                    by[(dataset, noise, s, variant)]["accuracy"]
                     - by[(dataset, noise, s, "rule")]["accuracy"]
                     for s in part
                 ]
             )
 
         halves = (seeds[: len(seeds) // 2], seeds[len(seeds) // 2 :])
-        chosen = [max(weights, key=lambda w: gain(w, half).mean()) for half in halves]
-        cross = np.concatenate([gain(chosen[0], halves[1]), gain(chosen[1], halves[0])])
-        held_out.setdefault(noise, []).extend(cross)
-        best = max(weights, key=lambda w: gain(w, seeds).mean())
-        learnt = np.array(
-            [
-                by[(dataset, noise, s, "learnt")]["accuracy"]
-                - by[(dataset, noise, s, "rule")]["accuracy"]
-                for s in seeds
-            ]
+        chosen = [
+            max(weights, key=lambda w: gain(weights[w], half).mean()) for half in halves
+        ]
+        cross = np.concatenate(
+            [gain(weights[chosen[0]], halves[1]), gain(weights[chosen[1]], halves[0])]
         )
+        held_out.setdefault(noise, []).extend(cross)
+        best = max(weights, key=lambda w: gain(weights[w], seeds).mean())
+        learnt = gain("learnt", seeds)
         learnt_gains.setdefault(noise, []).extend(learnt)
         rows.append(
             f"| {dataset} {int(100 * noise)}% | {len(seeds)} | {best} | "
-            f"{100 * gain(best, seeds).mean():+.2f} | {chosen[0]}, {chosen[1]} | "
-            f"{100 * cross.mean():+.2f} | {100 * learnt.mean():+.2f} |"
+            f"{100 * gain(weights[best], seeds).mean():+.2f} | "
+            f"{chosen[0]}, {chosen[1]} | {100 * cross.mean():+.2f} | "
+            f"{100 * learnt.mean():+.2f} |"
         )
     if not rows:
         return []
@@ -775,14 +774,9 @@ def plot_balance(cells, path, title):
                 ]
             )
 
-        def interval(values):
-            if np.ptp(values) == 0:
-                return values.mean(), values.mean()
-            return ttest_1samp(values, 0.0).confidence_interval(0.95)
-
         ws = sorted(weights)
         means = [gains(weights[w]).mean() for w in ws]
-        bounds = np.array([interval(gains(weights[w])) for w in ws])
+        bounds = np.array([paired_interval(gains(weights[w])) for w in ws])
         ax.errorbar(
             ws,
             means,
@@ -793,7 +787,7 @@ def plot_balance(cells, path, title):
         )
         learnt = gains("learnt")
         ax.axhline(learnt.mean(), color="C1", linestyle="--", label="learnt selector")
-        ax.axhspan(*interval(learnt), color="C1", alpha=0.15)
+        ax.axhspan(*paired_interval(learnt), color="C1", alpha=0.15)
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(f"{int(100 * noise)}% OOD ({len(keys)} runs)")
         ax.set_xlabel("purity weight w (0.5 = the rule P + I)")

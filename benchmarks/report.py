@@ -288,13 +288,18 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     ]
 
 
+def paired_interval(differences):
+    """``(low, high)``: the 95% paired-t interval of the mean difference."""
+    if np.ptp(differences) == 0:  # every pair equal: no spread to estimate
+        return differences[0], differences[0]
+    return tuple(ttest_1samp(differences, 0.0).confidence_interval(0.95))
+
+
 def _confidence_interval(differences):
     """The 95% paired-t interval of the mean difference, as "[low, high]"."""
     if len(differences) < 2:
         return ""
-    if np.ptp(differences) == 0:  # every pair equal: no spread to estimate
-        return f"[{differences[0]:+.2f}, {differences[0]:+.2f}]"
-    low, high = ttest_1samp(differences, 0.0).confidence_interval(0.95)
+    low, high = paired_interval(differences)
     return f"[{low:+.2f}, {high:+.2f}]"
 
 
