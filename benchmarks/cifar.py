@@ -27,8 +27,9 @@ Presets:
   15-20 minutes alone on 2 cores without the four baselines, 18 more with
   them.
 * ``cpu-validation``: the cpu-slice protocol on splits 3 and 4 with trial
-  seeds 103 and 104, the learnt and no-meta-model MQ-Net columns and the
-  selector started from the rule only; for checking defaults on splits no
+  seeds 103 and 104, the learnt (random-start) and no-meta-model MQ-Net
+  columns, the selector started from the rule (the defaults since
+  2026-11-29) and fixed balances only; for checking defaults on splits no
   reported run uses.
 * ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
   10 rounds (see ``benchmarks/gpu_cifar.py``).

@@ -80,8 +80,8 @@ STRATEGIES = (
     "MQ-Net (paper preset)",
     "MQ-Net (paper preset, LL head)",
     "MQ-Net (exp-z+latest+top-k)",  # the learnt one with those three undone
-    # rule_weight=0 set explicitly: the defaults since they changed to it, so
-    # its cells equal MQ-Net's; it pins the learnt configuration if they move.
+    # The selector from its random start, as in the paper (the defaults before
+    # they started it from the rule).
     "MQ-Net (learnt meta-model)",
     "MQ-Net (no meta-model)",  # the defaults, but the rule P + I ranks
     "MQ-Net",  # MQNetQuery() with this library's defaults
@@ -105,21 +105,6 @@ DATASETS = {
     # to minutes on a CPU; the test set is complete.
     "fashion": dict(budget=50, rounds=6, train_fraction=0.1),
 }
-
-
-class RuleStartSelector(MetaQueryNetSelector):
-    """The selector first fitted to rank by the rule ``P + I``, then from there
-    by the target (the issue's "start the meta-model from the fixed rule").
-
-    Construct it with ``warm_start=True``: each fit starts from scratch on the
-    rule's order, then continues on the target's.
-    """
-
-    def fit(self, X, y, sample_weight=None, groups=None):
-        X = np.asarray(X, dtype=np.float64)
-        vars(self).pop("module_", None)  # from the rule, not the last fit
-        super().fit(X, X.sum(axis=1))
-        return super().fit(X, y, sample_weight, groups)
 
 
 class FixedBalance(MetaQueryNetSelector):
@@ -151,7 +136,11 @@ class RandomValidationMQNet(MQNetQuery):
     """
 
     def __init__(self, X_source=None, y_source=None, random_state=None):
-        super().__init__(rule_weight=0.0, random_state=random_state)
+        super().__init__(
+            selector=MetaQueryNetSelector(random_state=random_state),  # random start
+            rule_weight=0.0,
+            random_state=random_state,
+        )
         self.X_source = X_source
         self.y_source = y_source
 
@@ -170,7 +159,8 @@ class RandomValidationMQNet(MQNetQuery):
 
 # The defaults with one thing changed, and the learnt meta-model
 # (``rule_weight=0``, the paper's ranking and now the default, set explicitly)
-# alone and with one thing changed.
+# alone and with one thing changed; all with the selector's random start
+# (`random_start`), on which they were measured.
 LEARNT = dict(rule_weight=0.0)
 MQNET_CONFIGS = {
     "exp_zscore": dict(meta_input="exp_zscore"),
@@ -209,20 +199,33 @@ ABLATIONS = (
 )
 
 
+def random_start(strategy):
+    """`strategy` with the selector's random start, if it has the default selector.
+
+    The columns and ablations measured before the defaults started the
+    selector from the rule keep the start they were measured with.
+    """
+    if strategy.selector is None:
+        strategy.set_params(
+            selector=MetaQueryNetSelector(random_state=strategy.random_state)
+        )
+    return strategy
+
+
 def make_strategy(name, seed, variant="default", split=None):
     """The strategy of a cell; `variant` selects an ablation of MQ-Net."""
     if name.startswith("MQ-Net (paper preset"):
         return MQNetQuery.paper(random_state=seed)
     if name == "MQ-Net (exp-z+latest+top-k)":
         config = MQNET_CONFIGS["learnt-exp-z+latest+top-k"]
-        return MQNetQuery(random_state=seed, **config)
+        return random_start(MQNetQuery(random_state=seed, **config))
     if name == "MQ-Net (learnt meta-model)":
-        return MQNetQuery(random_state=seed, **LEARNT)
+        return random_start(MQNetQuery(random_state=seed, **LEARNT))
     if name == "MQ-Net (no meta-model)":
         return MQNetQuery(rule_weight=1, random_state=seed)
-    if name == "MQ-Net (started from the rule)":  # a candidate default
+    if name == "MQ-Net (started from the rule)":  # the defaults, pinned
         return MQNetQuery(
-            selector=RuleStartSelector(warm_start=True, random_state=seed),
+            selector=MetaQueryNetSelector(init="rule", random_state=seed),
             random_state=seed,
         )
     if name.startswith("MQ-Net (fixed balance w="):  # a diagnostic
@@ -252,7 +255,8 @@ def make_strategy(name, seed, variant="default", split=None):
                 LEARNT,
                 selector=MetaQueryNetSelector(monotone=False, random_state=seed),
             )
-        return MQNetQuery(**params)
+        strategy = MQNetQuery(**params)
+        return strategy if variant == "default" else random_start(strategy)
     return {
         "RANDOM": lambda: RandomQuery(random_state=seed),
         "CONF": lambda: UncertaintyQuery(random_state=seed),

@@ -110,7 +110,7 @@ def main_suite_section(results, suite, title):
         "",
     ]
     lines += _goal_lines(rows)
-    lines += _rank_lines(records, strategies)
+    lines += _paired_rank_lines(records, strategies)
     lines += _paired_wins_lines(records)
     if len({r["dataset"] for r in records}) > 1:
         # Does the learnt meta-model earn its place in every cell?
@@ -190,15 +190,11 @@ def _final_records(records, row_key):
     return finals
 
 
-# The defaults with `rule_weight=0` set explicitly: MQ-Net's own configuration
-# since the learnt meta-model became the default, kept as the column that the
-# CIFAR-10 and Figure 4 results name.
-DUPLICATE_OF_DEFAULTS = "MQ-Net (learnt meta-model)"
-
-# What MQ-Net is compared with run by run: its two meta-model ablations and the
-# strongest standard and fixed-rule baselines.
+# What MQ-Net is compared with run by run: its two meta-model ablations (the
+# selector from its random start, the defaults before the rule start; the rule
+# alone) and the strongest standard and fixed-rule baselines.
 PAIRED_AGAINST = (
-    DUPLICATE_OF_DEFAULTS,
+    "MQ-Net (learnt meta-model)",
     "MQ-Net (no meta-model)",
     "BADGE",
     "P*I",
@@ -303,13 +299,12 @@ def _confidence_interval(differences):
     return f"[{low:+.2f}, {high:+.2f}]"
 
 
-def _paired_rank_lines(records, strategies, row_key="noise", intro=None):
+def _paired_rank_lines(records, strategies, row_key="noise"):
     """Mean rank of each strategy within (cell, trial), per `row_key` value.
 
     Trials of a cell differ in their class split, whose difficulty dominates
     the standard deviations above; ranking within a trial compares the
-    strategies on the same split (1 = best). `intro` replaces the sentence
-    that introduces the table.
+    strategies on the same split (1 = best).
     """
     finals = _final_records(records, row_key)
     ranks = {}
@@ -320,8 +315,7 @@ def _paired_rank_lines(records, strategies, row_key="noise", intro=None):
         for s, rank in zip(present, rankdata(-np.array(accuracy))):
             ranks.setdefault(group[-1], {}).setdefault(s, []).append(rank)
     lines = [
-        intro
-        or "Mean rank of the final accuracy within each (dataset, trial), i.e. on "
+        "Mean rank of the final accuracy within each (dataset, trial), i.e. on "
         "the same class split (1 = best; tied strategies share their average rank):",
         "",
         *_markdown_header(row_key, strategies),
@@ -334,20 +328,6 @@ def _paired_rank_lines(records, strategies, row_key="noise", intro=None):
             cells.append(f"**{mean:.2f}**" if mean == best else f"{mean:.2f}")
         lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
     return lines + [""]
-
-
-def _rank_lines(records, strategies):
-    """Paired mean ranks, and again without the defaults' duplicate column."""
-    lines = _paired_rank_lines(records, strategies)
-    if DUPLICATE_OF_DEFAULTS in strategies:
-        lines += _paired_rank_lines(
-            records,
-            [s for s in strategies if s != DUPLICATE_OF_DEFAULTS],
-            intro=f"The same without `{DUPLICATE_OF_DEFAULTS}`: it is `MQ-Net`'s "
-            "configuration (the default `rule_weight=0` set explicitly), so the "
-            "two share every rank they hold:",
-        )
-    return lines
 
 
 def _accuracy_figure(results, suite, records):
@@ -663,12 +643,14 @@ def write_report(results):
         "preset)` is `MQNetQuery.paper()`, the paper's configuration as closely as "
         "the target model allows, on the net every column shares (so CONF "
         "informativeness), and `MQ-Net (paper preset, LL head)` the same on a net "
-        "with a learning-loss head (so LL); `MQ-Net (learnt meta-model)` and "
-        "`MQ-Net (no meta-model)` are the defaults with `rule_weight=0` set "
-        "explicitly (the learnt selector ranks, as the defaults do) and "
-        "`rule_weight=1` (the fixed rule P+I ranks); `MQ-Net "
-        "(exp-z+latest+top-k)` is that learnt one with the exp(z) meta-input, "
-        "the latest query set only and a top-k batch. `LfOSA`, `EOAL`, `SIMILAR` "
+        "with a learning-loss head (so LL); `MQ-Net (learnt meta-model)` is the "
+        "defaults with the selector started from its random weights, as in the "
+        "paper (`MetaQueryNetSelector()`, the defaults before they started it "
+        'from the rule, `init="rule"`), and `MQ-Net (no meta-model)` the '
+        "defaults with `rule_weight=1` (the fixed rule P+I ranks); `MQ-Net "
+        "(exp-z+latest+top-k)` is that random-start learnt one with the exp(z) "
+        "meta-input, the latest query set only and a top-k batch. The ablations "
+        "below use the random start too. `LfOSA`, `EOAL`, `SIMILAR` "
         "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
         "`SimilarQuery(subsample=5000)` and `CCALQuery()`; their papers' claims "
         "checked on these cells: "

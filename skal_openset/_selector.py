@@ -76,9 +76,7 @@ class MonotoneMLP(nn.Module):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         hidden_weight, output_weight = self.effective_weights()
-        hidden = torch.sigmoid(
-            nn.functional.linear(X, hidden_weight, self.hidden.bias)
-        )
+        hidden = torch.sigmoid(nn.functional.linear(X, hidden_weight, self.hidden.bias))
         return nn.functional.linear(hidden, output_weight).squeeze(-1)
 
 
@@ -213,6 +211,14 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         If True, `fit` starts from the network of the previous call (same
         number of meta-inputs, `hidden_size` and `monotone`) instead of new
         random weights; the optimiser's state starts afresh.
+    init : {"random", "rule"}, default="random"
+        Starting point of a new network. ``"random"``: the random weights
+        (as the authors' code draws them). ``"rule"``: those weights first
+        trained, with the same optimiser and epochs, to rank the rows by the
+        sum of their meta-inputs (the fixed rule ``P + I``), then on the
+        target from there, so the fit moves away from the rule only as far as
+        the target's pairs pull it. ``MQNetQuery``'s default selector uses
+        ``"rule"``. With ``warm_start=True`` it applies to the first fit only.
 
     Attributes
     ----------
@@ -221,9 +227,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     n_features_in_ : int
         Number of meta-inputs seen in `fit`.
     loss_curve_ : list of float
-        Ranking loss at each epoch.
+        Ranking loss at each epoch on the target (with ``init="rule"``, the
+        epochs that fit the rule are not included).
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run on the target.
 
     See Also
     --------
@@ -278,6 +285,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "init": [StrOptions({"random", "rule"})],
     }
 
     def __init__(
@@ -297,6 +305,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         random_state: RandomStateLike = None,
         verbose: int = 0,
         warm_start: bool = False,
+        init: str = "random",
     ) -> None:
         self.hidden_size = hidden_size
         self.monotone = monotone
@@ -313,6 +322,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.init = init
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -423,6 +433,33 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
         # Training in single precision is ~3x faster on the CPU than double.
         module.to(device, torch.float32)
+        try:
+            if not warm and self.init == "rule":
+                rule = torch.tensor(X.sum(axis=1), device=device)
+                rule_pairs = _PairChunks(rule, w_t, self.pair_chunk_size, None, gap)
+                self._train(module, X_t, rule, w_t, None, rule_pairs, order_seed)
+            self.loss_curve_ = self._train(
+                module, X_t, y_t, w_t, g_t, pairs, order_seed
+            )
+        except ValueError:
+            _restore(self, previous_state)
+            raise
+        self.n_iter_ = len(self.loss_curve_)
+        # Scoring in double precision makes a row's score independent of the
+        # batch it is scored in.
+        self.module_ = module.double().eval()
+        return self
+
+    def _train(self, module, X, y, w, groups, pairs, order_seed):
+        """Train `module` in place to rank the rows of `X` in the order of `y`.
+
+        `pairs` are the `_PairChunks` of ``(y, w, groups)``. Returns the
+        ranking loss of each epoch; raises ValueError if training diverges. A
+        target with no pair to rank leaves `module` as it was.
+        """
+        gap = self.pair_weight == "target_gap"
+        if pairs.total == 0:
+            return []
         optimizer = _OPTIMIZERS[self.optimizer](module.parameters(), lr=self.lr)
         schedule = torch.optim.lr_scheduler.MultiStepLR(
             optimizer,
@@ -430,10 +467,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             gamma=0.1,
         )
         order = torch.Generator().manual_seed(int(order_seed))
-        self.loss_curve_ = []
+        loss_curve = []
         for epoch in range(self.max_epochs):
             if self.batch_size is None:
-                loss = self._pair_loss(module, X_t, pairs, optimizer)
+                loss = self._pair_loss(module, X, pairs, optimizer)
             else:
                 batch_losses = []
                 # Whole passes, as the authors' code does, until enough steps.
@@ -441,12 +478,12 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                     batch_losses += [
                         self._pair_loss(
                             module,
-                            X_t[rows],
+                            X[rows],
                             _PairChunks(
-                                y_t[rows],
-                                w_t[rows],
+                                y[rows],
+                                w[rows],
                                 self.pair_chunk_size,
-                                None if g_t is None else g_t[rows],
+                                None if groups is None else groups[rows],
                                 gap,
                             ),
                             optimizer,
@@ -458,7 +495,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                     ]
                 batch_losses = [b for b in batch_losses if b is not None]
                 loss = float(np.mean(batch_losses)) if batch_losses else 0.0
-            self.loss_curve_.append(loss)
+            loss_curve.append(loss)
             if not np.isfinite(loss):
                 break
             if (
@@ -472,20 +509,16 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 optimizer.step()
             schedule.step()
         if not (
-            np.isfinite(self.loss_curve_).all()
+            np.isfinite(loss_curve).all()
             and all(torch.isfinite(p).all() for p in module.parameters())
         ):
-            _restore(self, previous_state)
             raise ValueError(
                 "Training diverged (non-finite loss or weights): the meta-inputs "
-                f"reach {np.abs(X).max():.3g}, too large for the network. Convert "
-                "raw scores with MetaInputTransformer, whose outputs are moderate."
+                f"reach {X.abs().max().item():.3g}, too large for the network. "
+                "Convert raw scores with MetaInputTransformer, whose outputs are "
+                "moderate."
             )
-        self.n_iter_ = len(self.loss_curve_)
-        # Scoring in double precision makes a row's score independent of the
-        # batch it is scored in.
-        self.module_ = module.double().eval()
-        return self
+        return loss_curve
 
     def _pair_loss(self, module, X, pairs, optimizer, step=False):
         """Ranking loss of the pairs of `X`, whose gradient it leaves in place.

@@ -264,3 +264,21 @@ def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
         0.9 * 0.25 + 0.1 * 0.75,
         0.2 * 0.25 + 0.6 * 0.75,
     ]
+
+
+def test_the_mqnet_column_is_the_defaults_and_the_learnt_column_a_random_start():
+    defaults = bench.make_strategy("MQ-Net", 3)
+    assert repr(defaults) == repr(MQNetQuery(random_state=3))
+    rule_start = bench.make_strategy("MQ-Net (started from the rule)", 3)
+    assert rule_start.selector.get_params()["init"] == "rule"
+    for name in ("MQ-Net (learnt meta-model)", "MQ-Net (exp-z+latest+top-k)"):
+        selector = bench.make_strategy(name, 3).selector
+        assert repr(selector) == repr(MetaQueryNetSelector(random_state=3))
+    # The ablations keep the random start they were measured with.
+    for variant in bench.ABLATIONS:
+        strategy = bench.make_strategy("MQ-Net", 3, variant, split=_NoSplit)
+        assert strategy.selector.get_params()["init"] == "random", variant
+
+
+class _NoSplit:  # the random-validation ablation reads its pool from the split
+    X_pool = y_pool = None

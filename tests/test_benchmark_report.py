@@ -67,28 +67,6 @@ def test_tied_strategies_share_their_average_rank():
     assert row == "| 40% | **1.75** | **1.75** | 2.50 |"
 
 
-def test_ranks_are_also_given_without_the_defaults_duplicate_column():
-    strategies = ["BADGE", report.DUPLICATE_OF_DEFAULTS, "MQ-Net"]
-    records = [
-        _final(strategy, 0, accuracy)
-        for strategy, accuracy in zip(strategies, (0.8, 0.9, 0.9))
-    ]
-    lines = report._rank_lines(records, strategies)
-    assert lines[2:5] == [
-        f"| noise | BADGE | {report.DUPLICATE_OF_DEFAULTS} | MQ-Net |",
-        "| --- | --- | --- | --- |",
-        "| 40% | 3.00 | **1.50** | **1.50** |",
-    ]
-    assert lines[6].startswith(f"The same without `{report.DUPLICATE_OF_DEFAULTS}`")
-    assert lines[8:11] == [
-        "| noise | BADGE | MQ-Net |",
-        "| --- | --- | --- |",
-        "| 40% | 2.00 | **1.00** |",
-    ]
-    # Without the duplicate there is one table.
-    assert len(report._rank_lines(records, ["BADGE", "MQ-Net"])) == 6
-
-
 def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
     # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
     records = [

@@ -1,3 +1,4 @@
+import copy
 import warnings
 
 import numpy as np
@@ -23,7 +24,11 @@ SAMPLE_WEIGHT_TOLERANCE = (
 
 
 @parametrize_with_checks(
-    [MetaQueryNetSelector(**FAST), MetaQueryNetSelector(monotone=False, **FAST)],
+    [
+        MetaQueryNetSelector(**FAST),
+        MetaQueryNetSelector(monotone=False, **FAST),
+        MetaQueryNetSelector(init="rule", **FAST),
+    ],
     expected_failed_checks=lambda estimator: {
         "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_TOLERANCE
     },
@@ -465,6 +470,46 @@ def test_warm_start_continues_from_the_previous_network():
     # More steps then do move it, from there.
     selector.set_params(lr=0.05, max_epochs=50).fit(Z_new, y_new)
     assert not np.allclose(selector.predict(Z), fitted, rtol=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rule_init_starts_from_the_order_of_the_sum(seed):
+    # Below a top tier that every start ranks first at once (so the target
+    # moves nothing), the inputs trade off: their sum orders these rows
+    # differently from either input, and only the rule start follows it.
+    rng = np.random.RandomState(seed)
+    z0 = rng.uniform(0.1, 1.0, 70)
+    low = np.column_stack([z0, 1.1 - z0 + rng.uniform(0, 0.3, 70)])
+    Z = np.vstack([low, rng.uniform(4, 5, (10, 2))])
+    y = np.r_[np.zeros(70), np.ones(10)]
+    accuracy = {}
+    for init in ("random", "rule"):
+        selector = MetaQueryNetSelector(init=init, random_state=seed).fit(Z, y)
+        assert selector.n_iter_ == 1 and selector.loss_curve_ == [0.0]
+        accuracy[init] = pairwise_ranking_accuracy(
+            low.sum(axis=1), selector.predict(low)
+        )
+    assert accuracy["rule"] > 0.98
+    assert accuracy["random"] < accuracy["rule"] - 0.03
+
+
+def test_rule_init_then_learns_the_target():
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(200, rng)
+    selector = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
+    assert selector.score(Z, y) > pairwise_ranking_accuracy(y, Z.sum(axis=1))
+    assert selector.n_iter_ == len(selector.loss_curve_) <= selector.max_epochs
+
+
+def test_rule_init_applies_to_the_first_warm_fit_only():
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(100, rng)
+    rule_start = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
+    warm = MetaQueryNetSelector(init="rule", warm_start=True, random_state=0)
+    np.testing.assert_allclose(warm.fit(Z, y).predict(Z), rule_start.predict(Z))
+    # The next fit continues from that network, not from the rule again.
+    continued = copy.deepcopy(warm).set_params(lr=1e-12, max_epochs=1).fit(Z, y)
+    np.testing.assert_allclose(continued.predict(Z), warm.predict(Z), rtol=1e-6)
 
 
 @pytest.mark.parametrize(

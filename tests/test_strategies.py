@@ -837,6 +837,22 @@ def test_default_learns_even_when_ood_is_common(split, unlabelled, pool):
     assert strategy.rule_weight_ == 0.0 and hasattr(strategy, "selector_")
 
 
+def test_default_selector_starts_from_the_rule_and_the_paper_preset_does_not(
+    split, unlabelled, pool, learner
+):
+    y_pool = split.y_pool[unlabelled]
+    for strategy, init in (
+        (MQNetQuery(random_state=0), "rule"),
+        (MQNetQuery.paper(random_state=0), "random"),
+    ):
+        learner = copy.deepcopy(learner)
+        learner.query_strategy_ = strategy
+        indices, _ = strategy(learner, pool, n_instances=40)
+        strategy.update(learner, pool[indices], y_pool[indices])
+        assert strategy.selector_.get_params()["init"] == init
+        assert strategy.selector_.random_state == 0
+
+
 def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
     strategy = taught["learner"].query_strategy_
     X_query, y_query = taught["X_query"], taught["y_query"]
@@ -1055,7 +1071,7 @@ def test_accumulated_in_pairs_are_ranked_within_their_round(
     _two_query_sets(strategy, learner, pool, split, unlabelled)
     np.testing.assert_array_equal(strategy.validation_round_, [0] * 12 + [1] * 9)
     groups = strategy.validation_round_ if pairs == "within_round" else None
-    expected = MetaQueryNetSelector(random_state=0).fit(
+    expected = clone(strategy.selector_).fit(
         strategy.validation_meta_input_, strategy.validation_target_, groups=groups
     )
     np.testing.assert_allclose(
