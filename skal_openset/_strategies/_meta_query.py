@@ -177,13 +177,14 @@ class MQNetQuery(_MetaInputQuery):
     the paper, and each fit starts from the rule: the network is first
     trained to rank by ``P + I``, then on the masked loss from there
     (``MetaQueryNetSelector(init="rule")``). On seeds and class splits the
-    benchmark never reports, that start beat the paper's random one by 0.16
-    points on the tables (335 paired runs, 10-60% noise) and 0.17 on
-    Fashion-MNIST (40 runs); the learnt selector beat the rule at 10-20%
-    noise on the tables and tied with it at 40-60%, where no fixed balance
-    ``w P + (1 - w) I`` beats the rule either, and on Fashion-MNIST, where a
-    balance leaning to informativeness beats the rule by 1.3-2 points, it
-    gained part of that (``benchmarks/results/FINDINGS.md``).
+    benchmark never reports, that start beat the paper's random one by 0.15
+    points on the tables (523 paired runs, 10-60% noise) and 0.17 on
+    Fashion-MNIST (40 runs), and was below it on a CPU slice of CIFAR-10 (15
+    noisy runs). It beat the rule at 10-20% noise on the tables and tied with
+    it at 40-60%, where no fixed balance ``w P + (1 - w) I`` beats the rule
+    either; on Fashion-MNIST, where a balance leaning to informativeness
+    beats the rule by 1.3-2 points, it gained 0.8
+    (``benchmarks/results/FINDINGS.md``).
     ``rule_weight="auto"`` keeps the rule, with no selector fitted, when OOD
     examples are common.
 
