@@ -493,6 +493,15 @@ def test_rule_init_starts_from_the_order_of_the_sum(seed):
     assert accuracy["random"] < accuracy["rule"] - 0.03
 
 
+def test_rule_init_is_a_fit_to_the_sum_then_a_warm_fit_to_the_target():
+    # The two fits the benchmark's former RuleStartSelector made, in one.
+    Z, y = synthetic_self_validation_set(150, np.random.RandomState(0))
+    two_fits = MetaQueryNetSelector(random_state=0).fit(Z, Z.sum(axis=1))
+    two_fits.set_params(warm_start=True).fit(Z, y)
+    rule_start = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
+    np.testing.assert_array_equal(rule_start.predict(Z), two_fits.predict(Z))
+
+
 def test_rule_init_then_learns_the_target():
     rng = np.random.RandomState(0)
     Z, y = synthetic_self_validation_set(200, rng)
