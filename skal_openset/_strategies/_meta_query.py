@@ -179,7 +179,7 @@ class MQNetQuery(_MetaInputQuery):
     (``MetaQueryNetSelector(init="rule")``). On seeds and class splits the
     benchmark never reports, that start beat the paper's random one by 0.15
     points on the tables (523 paired runs, 10-60% noise) and 0.17 on
-    Fashion-MNIST (40 runs), and was below it on a CPU slice of CIFAR-10 (15
+    Fashion-MNIST (40 runs), and tied with it on a CPU slice of CIFAR-10 (21
     noisy runs). It beat the rule at 10-20% noise on the tables and tied with
     it at 40-60%, where no fixed balance ``w P + (1 - w) I`` beats the rule
     either; on Fashion-MNIST, where a balance leaning to informativeness
