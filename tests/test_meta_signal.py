@@ -106,7 +106,7 @@ def test_bagged_selector_rank_averages_members_fitted_on_resamples():
     assert not np.allclose(bagged.members_[0].predict(Z), bagged.members_[1].predict(Z))
 
 
-def test_each_variant_is_also_paired_against_the_learnt_defaults():
+def test_each_variant_is_also_paired_against_the_random_start_learnt():
     lines = meta_signal.summary(_cells())
     fashion = lines.index("## Fashion-MNIST (small CNN)")
     # The rule loses 1, 2 and 3 points to the learnt selector on letter.

@@ -1,4 +1,3 @@
-import copy
 import warnings
 
 import numpy as np
@@ -510,15 +509,25 @@ def test_rule_init_then_learns_the_target():
     assert selector.n_iter_ == len(selector.loss_curve_) <= selector.max_epochs
 
 
-def test_rule_init_applies_to_the_first_warm_fit_only():
-    rng = np.random.RandomState(0)
-    Z, y = synthetic_self_validation_set(100, rng)
-    rule_start = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
+def test_rule_init_applies_to_the_first_warm_fit_only(monkeypatch):
+    targets = []
+    train = MetaQueryNetSelector._train
+
+    def recording_train(self, module, X, y, *args):
+        targets.append(y.clone())
+        return train(self, module, X, y, *args)
+
+    monkeypatch.setattr(MetaQueryNetSelector, "_train", recording_train)
+    Z, y = synthetic_self_validation_set(100, np.random.RandomState(0))
     warm = MetaQueryNetSelector(init="rule", warm_start=True, random_state=0)
-    np.testing.assert_allclose(warm.fit(Z, y).predict(Z), rule_start.predict(Z))
-    # The next fit continues from that network, not from the rule again.
-    continued = copy.deepcopy(warm).set_params(lr=1e-12, max_epochs=1).fit(Z, y)
-    np.testing.assert_allclose(continued.predict(Z), warm.predict(Z), rtol=1e-6)
+    warm.fit(Z, y)
+    # The rule's order (the sum of the inputs), then the target's.
+    np.testing.assert_allclose(targets[0].numpy(), Z.sum(axis=1))
+    np.testing.assert_allclose(targets[1].numpy(), y)
+    # The next fit continues from that network, on the target alone.
+    warm.fit(Z, y)
+    assert len(targets) == 3
+    np.testing.assert_allclose(targets[2].numpy(), y)
 
 
 @pytest.mark.parametrize(
