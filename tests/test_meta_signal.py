@@ -228,6 +228,35 @@ def test_knn3_contrast_purity_takes_the_third_neighbour_once_3_ood_are_labelled(
         )
 
 
+def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.RandomState(2)
+
+    def cluster(n, centre):
+        return rng.normal(0, 0.05, (n, 2)) + centre
+
+    # An IN and an OOD cluster, in directions apart (the graph is built on
+    # L2-normalised features), one labelled OOD row.
+    X_in, X_ood = cluster(6, [3, 0.5]), cluster(1, [0.5, 3])
+    pool = np.vstack([cluster(20, [3, 0.5]), cluster(20, [0.5, 3])])
+    # The identity as preprocessing: the embedding is the input itself.
+    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
+    learner = SimpleNamespace(
+        estimator_=pipeline.fit(X_in, np.arange(6) % 2),
+        X_labelled_=np.concatenate([X_in, X_ood]),
+        y_labelled_=np.r_[np.arange(6) % 2, -1],
+        ood_label=-1,
+    )
+    purity = meta_signal.SpreadingPurity()
+    scores = purity(learner, pool)
+    assert scores[:20].min() > 0.9 and scores[20:].max() < 0.1
+    # A query set of pool rows gets the pool's scores, not a new graph's.
+    np.testing.assert_array_equal(purity(learner, pool[[3, 25]]), scores[[3, 25]])
+
+
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
     monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
