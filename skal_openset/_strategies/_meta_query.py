@@ -178,12 +178,12 @@ class MQNetQuery(_MetaInputQuery):
     trained to rank by ``P + I``, then on the masked loss from there
     (``MetaQueryNetSelector(init="rule")``). On seeds and class splits the
     benchmark never reports, that start beat the paper's random one by 0.15
-    points on the tables (523 paired runs, 10-60% noise) and 0.17 on
-    Fashion-MNIST (40 runs), and tied with it on a CPU slice of CIFAR-10 (21
+    points on the tables (523 paired runs, 10-60% noise) and 0.10 on
+    Fashion-MNIST (64 runs), and tied with it on a CPU slice of CIFAR-10 (21
     noisy runs). It beat the rule at 10-20% noise on the tables and tied with
     it at 40-60%, where no fixed balance ``w P + (1 - w) I`` beats the rule
     either; on Fashion-MNIST, where a balance leaning to informativeness
-    beats the rule by 1.3-2 points, it gained 0.8
+    beats the rule by 1.3-2 points, it gained 0.9
     (``benchmarks/results/FINDINGS.md``).
     ``rule_weight="auto"`` keeps the rule, with no selector fitted, when OOD
     examples are common.
