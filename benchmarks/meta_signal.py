@@ -21,10 +21,10 @@ the rule, an IN-vs-OOD extra-trees detector as purity, its rank average
 with kNN contrast, kNN contrast in input space or with the 3rd nearest
 neighbour, and label spreading over the pool; and, as diagnostics, the
 learnt selector and the rule with the pool's true IN/OOD status as purity,
-and fixed balances
-``w P + (1 - w) I`` (``balance-*``), whose best weight per cell, chosen on
-half of the seeds and scored on the other half, estimates what a fixed
-balance of the two scores tuned per cell gains over ``P + I``. For the
+and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
+per cell, chosen on half of the seeds and scored on the other half,
+estimates what a fixed balance of the two scores tuned per cell gains over
+``P + I``. For the
 learnt meta-model it also records, at every update, what limits the
 self-validation signal:
 
@@ -271,6 +271,11 @@ def knn3_contrast_purity(learner, X):
     )
 
 
+def _row_keys(X):
+    """A hashable key per row, to look a pool row up by its values."""
+    return [np.ascontiguousarray(row).tobytes() for row in X]
+
+
 class SpreadingPurity:
     """P(IN) by label spreading over a kNN graph of the pool and the labelled rows.
 
@@ -287,7 +292,7 @@ class SpreadingPurity:
         self.scores = {}
 
     def __call__(self, learner, X):
-        keys = [np.ascontiguousarray(row).tobytes() for row in X]
+        keys = _row_keys(X)
         if all(key in self.scores for key in keys):
             return np.array([self.scores[key] for key in keys])
         X_in, _, X_ood = labelled_in_and_ood(learner)
@@ -365,13 +370,12 @@ class TruePurity:
     """
 
     def __init__(self, split):
-        self.is_in = {
-            np.ascontiguousarray(row).tobytes(): float(not ood)
-            for row, ood in zip(split.X_pool, split.is_ood)
-        }
+        self.is_in = dict(
+            zip(_row_keys(split.X_pool), (float(not ood) for ood in split.is_ood))
+        )
 
     def __call__(self, learner, X):
-        return np.array([self.is_in[np.ascontiguousarray(r).tobytes()] for r in X])
+        return np.array([self.is_in[key] for key in _row_keys(X)])
 
 
 def held_out_accuracies(Z, target, groups, seed, pairs):
