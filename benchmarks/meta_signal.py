@@ -19,7 +19,8 @@ since these runs; every other variant keeps the random start), one whose
 IN-vs-OOD and IN-IN pairs weigh the same and, for the learnt selector and
 the rule, an IN-vs-OOD extra-trees detector as purity, its rank average
 with kNN contrast, kNN contrast in input space or with the 3rd nearest
-neighbour, and label spreading over the pool; and, as diagnostics, the
+neighbour, label spreading over the pool, and a positive-unlabelled density
+ratio of the labelled IN rows to the pool; and, as diagnostics, the
 learnt selector and the rule with the pool's true IN/OOD status as purity,
 and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
 per cell, chosen on half of the seeds and scored on the other half,
@@ -58,6 +59,7 @@ from joblib import Parallel, delayed
 from scipy.stats import rankdata
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.model_selection import StratifiedKFold
+from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
@@ -276,16 +278,12 @@ def _row_keys(X):
     return [np.ascontiguousarray(row).tobytes() for row in X]
 
 
-class SpreadingPurity:
-    """P(IN) by label spreading over a kNN graph of the pool and the labelled rows.
+class _PoolPurity:
+    """A purity computed over the whole pool at the query, kept per row.
 
-    Tried because it uses the pool's cluster structure, which kNN contrast
-    ignores: a labelled OOD example passes its low purity on to the unlabelled
-    rows of its cluster. Graph on the L2-normalised classifier embedding, as
-    kNN contrast; kNN contrast while no OOD row is labelled. Transductive, so
-    a pool's scores are kept and looked up for its rows when the query set is
-    scored again at the update (a fresh graph over the query alone would give
-    another scale).
+    Such a score depends on the rows scored together, so the query set, scored
+    again at the update, gets the scores its rows had in the pool (a fresh
+    score over the query alone would give another scale).
     """
 
     def __init__(self):
@@ -295,25 +293,59 @@ class SpreadingPurity:
         keys = _row_keys(X)
         if all(key in self.scores for key in keys):
             return np.array([self.scores[key] for key in keys])
-        X_in, _, X_ood = labelled_in_and_ood(learner)
-        if len(X_ood) == 0:
-            purity = PURITY_SCORES["knn_contrast"](learner, X)
-        else:
-            embedding = model_embedding(learner, np.concatenate([X_in, X_ood, X]))
-            embedding = embedding / np.maximum(
-                np.linalg.norm(embedding, axis=1, keepdims=True), 1e-12
-            )
-            labels = np.r_[
-                np.ones(len(X_in), int),
-                np.zeros(len(X_ood), int),
-                -np.ones(len(X), int),
-            ]
-            spreading = LabelSpreading(kernel="knn", n_neighbors=10).fit(
-                embedding, labels
-            )
-            purity = spreading.label_distributions_[len(X_in) + len(X_ood) :, 1]
+        purity = self._score_pool(learner, X, *labelled_in_and_ood(learner)[::2])
         self.scores = dict(zip(keys, purity))
         return purity
+
+
+def _normalised_embedding(learner, X):
+    embedding = model_embedding(learner, X)
+    return embedding / np.maximum(
+        np.linalg.norm(embedding, axis=1, keepdims=True), 1e-12
+    )
+
+
+class SpreadingPurity(_PoolPurity):
+    """P(IN) by label spreading over a kNN graph of the pool and the labelled rows.
+
+    Tried because it uses the pool's cluster structure, which kNN contrast
+    ignores: a labelled OOD example passes its low purity on to the unlabelled
+    rows of its cluster. Graph on the L2-normalised classifier embedding, as
+    kNN contrast; kNN contrast while no OOD row is labelled.
+    """
+
+    def _score_pool(self, learner, X, X_in, X_ood):
+        if len(X_ood) == 0:
+            return PURITY_SCORES["knn_contrast"](learner, X)
+        embedding = _normalised_embedding(learner, np.concatenate([X_in, X_ood, X]))
+        labels = np.r_[
+            np.ones(len(X_in), int), np.zeros(len(X_ood), int), -np.ones(len(X), int)
+        ]
+        spreading = LabelSpreading(kernel="knn", n_neighbors=10).fit(embedding, labels)
+        return spreading.label_distributions_[len(X_in) + len(X_ood) :, 1]
+
+
+class PoolRatioPurity(_PoolPurity):
+    """Density of the labelled IN rows over the density of all rows, by kNN.
+
+    Positive-unlabelled learning: the rows ever in the pool (unlabelled and
+    labelled) are a sample of IN and OOD, the labelled IN ones of IN alone, so
+    their density ratio is low where OOD rows are, whether or not any was
+    bought there (kNN contrast knows only the OOD rows bought so far). The
+    ratio is estimated as ``log d_m(z, all) - log d_1(z, labelled IN)`` on the
+    L2-normalised classifier embedding, with ``m`` the number of rows per
+    labelled IN row, so both radii hold the same expected count.
+    """
+
+    def _score_pool(self, learner, X, X_in, X_ood):
+        embedding = _normalised_embedding(learner, np.concatenate([X, X_in, X_ood]))
+        pool, labelled_in = embedding[: len(X)], embedding[len(X) : len(X) + len(X_in)]
+        m = max(1, round(len(embedding) / len(X_in)))
+        # The m-th neighbour among the other rows: each pool row is its own 0th.
+        d_all = NearestNeighbors(n_neighbors=m + 1).fit(embedding).kneighbors(pool)[0]
+        d_in = NearestNeighbors(n_neighbors=1).fit(labelled_in).kneighbors(pool)[0]
+        tiny = 1e-12
+        return np.log(d_all[:, m] + tiny) - np.log(d_in[:, 0] + tiny)
 
 
 VARIANTS["spreading-purity-learnt"] = lambda seed: MQNetQuery(
@@ -323,6 +355,14 @@ VARIANTS["spreading-purity-learnt"] = lambda seed: MQNetQuery(
 )
 VARIANTS["spreading-purity-rule"] = lambda seed: MQNetQuery(
     purity=SpreadingPurity(), rule_weight=1, random_state=seed
+)
+VARIANTS["pool-ratio-purity-learnt"] = lambda seed: MQNetQuery(
+    purity=PoolRatioPurity(),
+    selector=MetaQueryNetSelector(init="rule", random_state=seed),
+    random_state=seed,
+)
+VARIANTS["pool-ratio-purity-rule"] = lambda seed: MQNetQuery(
+    purity=PoolRatioPurity(), rule_weight=1, random_state=seed
 )
 
 for _name, _purity in (

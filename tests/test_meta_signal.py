@@ -257,6 +257,36 @@ def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
     np.testing.assert_array_equal(purity(learner, pool[[3, 25]]), scores[[3, 25]])
 
 
+def test_pool_ratio_purity_is_low_where_unlabelled_rows_crowd():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    def arc(angles):
+        return np.c_[np.cos(angles), np.sin(angles)]
+
+    # Labelled IN rows around angle 0; a crowded unlabelled cluster at +0.5
+    # and a few scattered rows about -0.5, as far from the labelled IN rows.
+    X_in = arc(np.linspace(-0.05, 0.05, 6))
+    crowd = arc(np.linspace(0.49, 0.51, 40))
+    scattered = arc(np.linspace(-0.45, -0.65, 5))
+    pool = np.vstack([crowd, scattered])
+    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
+    learner = SimpleNamespace(
+        estimator_=pipeline.fit(X_in, np.arange(6) % 2),
+        X_labelled_=X_in,
+        y_labelled_=np.arange(6) % 2,
+        ood_label=-1,
+    )
+    purity = meta_signal.PoolRatioPurity()
+    scores = purity(learner, pool)
+    # kNN purity (no labelled OOD) ranks the crowd as pure as the scattered
+    # rows; the density ratio ranks it below all of them.
+    assert scores[:40].max() < scores[40:].min()
+    # A query set of pool rows gets the pool's scores.
+    np.testing.assert_array_equal(purity(learner, pool[[3, 42]]), scores[[3, 42]])
+
+
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
     monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
