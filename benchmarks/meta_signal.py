@@ -348,22 +348,16 @@ class PoolRatioPurity(_PoolPurity):
         return np.log(d_all[:, m] + tiny) - np.log(d_in[:, 0] + tiny)
 
 
-VARIANTS["spreading-purity-learnt"] = lambda seed: MQNetQuery(
-    purity=SpreadingPurity(),
-    selector=MetaQueryNetSelector(init="rule", random_state=seed),
-    random_state=seed,
-)
-VARIANTS["spreading-purity-rule"] = lambda seed: MQNetQuery(
-    purity=SpreadingPurity(), rule_weight=1, random_state=seed
-)
-VARIANTS["pool-ratio-purity-learnt"] = lambda seed: MQNetQuery(
-    purity=PoolRatioPurity(),
-    selector=MetaQueryNetSelector(init="rule", random_state=seed),
-    random_state=seed,
-)
-VARIANTS["pool-ratio-purity-rule"] = lambda seed: MQNetQuery(
-    purity=PoolRatioPurity(), rule_weight=1, random_state=seed
-)
+# Pool-scored purities hold state per run: each variant call makes a new one.
+for _name, _purity in (("spreading", SpreadingPurity), ("pool-ratio", PoolRatioPurity)):
+    VARIANTS[f"{_name}-purity-learnt"] = lambda seed, p=_purity: MQNetQuery(
+        purity=p(),
+        selector=MetaQueryNetSelector(init="rule", random_state=seed),
+        random_state=seed,
+    )
+    VARIANTS[f"{_name}-purity-rule"] = lambda seed, p=_purity: MQNetQuery(
+        purity=p(), rule_weight=1, random_state=seed
+    )
 
 for _name, _purity in (
     ("input-knn", input_knn_contrast_purity),
