@@ -4,7 +4,9 @@ Every (suite, dataset, noise, strategy, trial, variant) cell runs the
 split-dataset protocol with :func:`skal_openset.run_active_learning` and is
 written to ``results/cells/<suite>/<cell>.json`` as soon as it finishes
 (atomically, with a checksum); a rerun skips finished cells and reruns invalid
-ones, so an interrupted run loses nothing. Ctrl-C stops a run with exit status
+ones, so an interrupted run loses nothing; the cells of a class split that
+cannot be drawn (too few OOD examples for a high noise ratio) are skipped, with
+a message, and the run goes on. Ctrl-C stops a run with exit status
 130 and writes nothing from the cells it interrupted. Cells run in
 parallel through joblib (``--n-jobs``), so the same command can run on a Dask
 or Ray cluster through joblib's backend (``--backend``).
@@ -333,29 +335,48 @@ def cell_path(cell, results=RESULTS):
     return Path(results) / "cells" / cell["suite"] / f"{cell_name(cell)}.json"
 
 
+def make_split(dataset, noise, trial, data_dir):
+    """The open-set split of a cell; its trial draws the IN classes and the pool."""
+    X, y, X_test, y_test = load_dataset(dataset, str(data_dir))
+    return make_open_set_split(
+        X,
+        y,
+        n_in_classes=round(0.4 * len(np.unique(y))),
+        noise_ratio=noise,
+        initial_size=DATASETS[dataset]["budget"],
+        X_test=X_test,
+        y_test=y_test,
+        random_state=trial,
+    )
+
+
+def infeasible_splits(cells, data_dir):
+    """``{(dataset, noise, trial): reason}`` for the splits that cannot be drawn.
+
+    A class split whose OOD classes hold too few examples for a high noise
+    ratio cannot be drawn; its cells are skipped, not run and not written.
+    """
+    reasons = {}
+    for key in sorted({(c["dataset"], c["noise"], c["trial"]) for c in cells}):
+        try:
+            make_split(*key, data_dir)
+        except ValueError as error:
+            reasons[key] = str(error)
+    return reasons
+
+
 def run_cell(cell, data_dir, results=RESULTS):
     """Run one cell and write its result file; return the file's path."""
     torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
     dataset, trial = cell["dataset"], cell["trial"]
     config = DATASETS[dataset]
-    X, y, X_test, y_test = load_dataset(dataset, str(data_dir))
-    n_classes = len(np.unique(y))
-    split = make_open_set_split(
-        X,
-        y,
-        n_in_classes=round(0.4 * n_classes),
-        noise_ratio=cell["noise"],
-        initial_size=config["budget"],
-        X_test=X_test,
-        y_test=y_test,
-        random_state=trial,
-    )
+    split = make_split(dataset, cell["noise"], trial, data_dir)
     learning_loss = cell["strategy"] in LOSS_HEAD_STRATEGIES or (
         "learning_loss" in cell.get("variant", "")
     )
     estimator = make_estimator(
         dataset,
-        X.shape[1],
+        split.X_pool.shape[1],
         split.n_classes,
         learning_loss,
         trial,
@@ -529,6 +550,15 @@ def run_suite(args):
     cells = grid(args.suite, args.quick, args.trials, args.noise)
     if args.strategies:
         cells = [c for c in cells if c["strategy"] in args.strategies]
+    suite = cells[0]["suite"]
+    skipped = infeasible_splits(cells, args.data_dir)
+    for (dataset, noise, trial), reason in skipped.items():
+        print(
+            f"Skipped the cells of {dataset} at {noise:.0%} noise, trial {trial}: "
+            f"{reason}",
+            file=sys.stderr,
+        )
+    cells = [c for c in cells if (c["dataset"], c["noise"], c["trial"]) not in skipped]
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
@@ -548,15 +578,19 @@ def run_suite(args):
         "command": f"{command} --n-jobs {args.n_jobs}",
         "cells": len(cells),
         "ran": len(todo),  # the others had finished in an earlier run
+        "skipped_splits": [list(key) for key in skipped],
         "wall_seconds": wall,
         "machine": machine_description(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    log = args.results_dir / "cells" / cells[0]["suite"] / "_runs.jsonl"
+    log = args.results_dir / "cells" / suite / "_runs.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as f:
         f.write(json.dumps(run) + "\n")
-    print(f"{args.suite}: ran {len(todo)} of {len(cells)} cells in {wall:.0f} s")
+    print(
+        f"{args.suite}: ran {len(todo)} of {len(cells)} cells in {wall:.0f} s"
+        + (f" ({len(skipped)} class splits skipped)" if skipped else "")
+    )
 
 
 def main():

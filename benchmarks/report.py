@@ -596,11 +596,20 @@ def runs_section(results):
             continue
         for run in _read_run_log(log):
             earlier = " (the others had finished in an earlier run)"
+            skipped = ", ".join(
+                f"{dataset} at {noise:.0%} noise, trial {trial}"
+                for dataset, noise, trial in run.get("skipped_splits", [])
+            )
             lines.append(
                 f"- `{run['command']}`: ran {run['ran']} of {run['cells']} cells"
                 f"{earlier if run['ran'] < run['cells'] else ''} in "
                 f"{run['wall_seconds'] / 60:.1f} min wall on {run['machine']} "
                 f"({run['date']})"
+                + (
+                    f"; skipped, the class split cannot be drawn: {skipped}"
+                    if skipped
+                    else ""
+                )
             )
     return lines + [""]
 

@@ -156,6 +156,32 @@ def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, ca
     assert "--strategies 'CONF'" in log.read_text()
 
 
+def test_a_split_that_cannot_be_drawn_is_skipped_and_the_rest_run(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # 3 IN classes of 40 rows leave 160 OOD rows: enough for 40% noise, far
+    # too few for 90%.
+    def cells(suite, quick, trials, noises=bench.NOISE_RATIOS):
+        # In the full suite's folder, whose runs the report lists.
+        feasible = [dict(c, suite="tabular") for c in two_cells(suite, quick, trials)]
+        return [*feasible, dict(feasible[0], noise=0.9)]
+
+    monkeypatch.setattr(bench, "grid", cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    out, err = capsys.readouterr()
+    assert "ran 2 of 2 cells" in out and "1 class splits skipped" in out
+    assert "Skipped the cells of segment at 90% noise, trial 0: noise_ratio=0.9" in err
+    feasible, infeasible = cells("tabular", True, 1)[:2], cells("tabular", True, 1)[2]
+    for cell in feasible:
+        read_cell(bench.cell_path(cell, tmp_path), cell)
+    assert not bench.cell_path(infeasible, tmp_path).exists()
+    lines = report.runs_section(tmp_path)
+    assert any(
+        "skipped, the class split cannot be drawn: segment at 90% noise, trial 0" in x
+        for x in lines
+    )
+
+
 def test_report_names_the_bad_file(tmp_path):
     folder = tmp_path / "cells" / "tabular"
     path = write_cell(folder / "c.json", content())
