@@ -589,7 +589,7 @@ def run_suite(args):
         f.write(json.dumps(run) + "\n")
     print(
         f"{args.suite}: ran {len(todo)} of {len(cells)} cells in {wall:.0f} s"
-        + (f" ({len(skipped)} class splits skipped)" if skipped else "")
+        + (f"; skipped class splits: {len(skipped)}" if skipped else "")
     )
 
 

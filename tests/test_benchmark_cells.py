@@ -169,7 +169,7 @@ def test_a_split_that_cannot_be_drawn_is_skipped_and_the_rest_run(
     monkeypatch.setattr(bench, "grid", cells)
     bench.run_suite(run_args(tmp_path, tiny_data_dir))
     out, err = capsys.readouterr()
-    assert "ran 2 of 2 cells" in out and "1 class splits skipped" in out
+    assert "ran 2 of 2 cells" in out and "skipped class splits: 1" in out
     assert "Skipped the cells of segment at 90% noise, trial 0: noise_ratio=0.9" in err
     feasible, infeasible = cells("tabular", True, 1)[:2], cells("tabular", True, 1)[2]
     for cell in feasible:
