@@ -349,7 +349,11 @@ class PoolRatioPurity(_PoolPurity):
 
 
 # Pool-scored purities hold state per run: each variant call makes a new one.
+# Their learnt variants start from the rule, so the summary also pairs them
+# with `rule-start`.
+ON_RULE_START = []
 for _name, _purity in (("spreading", SpreadingPurity), ("pool-ratio", PoolRatioPurity)):
+    ON_RULE_START.append(f"{_name}-purity-learnt")
     VARIANTS[f"{_name}-purity-learnt"] = lambda seed, p=_purity: MQNetQuery(
         purity=p(),
         selector=MetaQueryNetSelector(init="rule", random_state=seed),
@@ -630,6 +634,7 @@ def _summary_lines(cells, heading, scope):
         )
         + ".",
         *_against_learnt_lines(by, variants),
+        *_against_rule_start_lines(by, variants),
         *_balance_headroom_lines(by),
     ]
     diags = [d for c in cells if c["variant"] == "learnt" for d in c["diagnostics"]]
@@ -676,6 +681,37 @@ def _against_learnt_lines(by, variants):
         "",
         "| variant | paired runs | against learnt |",
         "| --- | --- | --- |",
+        *rows,
+    ]
+
+
+def _against_rule_start_lines(by, variants):
+    """Each variant built on the rule start against `rule-start`, by noise ratio.
+
+    Such a variant changes one thing (its purity) on top of the defaults, so the
+    defaults are its baseline.
+    """
+    rows = []
+    for v in (v for v in variants if v in ON_RULE_START):
+        for noise in sorted({key[1] for key in by if key[3] == v}):
+            gaps = [
+                cell["accuracy"] - by[(*key[:3], "rule-start")]["accuracy"]
+                for key, cell in by.items()
+                if key[3] == v and key[1] == noise and (*key[:3], "rule-start") in by
+            ]
+            if len(gaps) > 1:
+                cell = f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
+                rows.append(f"| {v} | {cell} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "Variants started from the rule against `rule-start` (the defaults) on the "
+        "same runs, by noise ratio: W/T/L and the mean gap (points) with its 95% "
+        "interval (paired t):",
+        "",
+        "| variant | noise | paired runs | against rule-start |",
+        "| --- | --- | --- | --- |",
         *rows,
     ]
 

@@ -287,6 +287,23 @@ def test_pool_ratio_purity_is_low_where_unlabelled_rows_crowd():
     np.testing.assert_array_equal(purity(learner, pool[[3, 42]]), scores[[3, 42]])
 
 
+def test_purities_on_the_rule_start_are_paired_with_it_by_noise_ratio():
+    cells = []
+    for seed in (100, 101, 102):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "rule-start", 0.82)]
+        cells += [_cell("letter", seed, "pool-ratio-purity-learnt", 0.81)]
+        cells += [_cell("letter", seed, "pool-ratio-purity-rule", 0.79)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Variants st"))
+    assert _row(lines, start, "pool-ratio-purity-learnt").startswith(
+        "| pool-ratio-purity-learnt | 40% | 3 | 0/0/3, -1.00 "
+    )
+    # Variants with the rule or the random start are not paired with it.
+    table = lines[start : start + 8]
+    assert not any("pool-ratio-purity-rule" in line for line in table)
+
+
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
     monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
