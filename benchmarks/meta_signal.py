@@ -659,15 +659,22 @@ def _paired_gaps(values):
     return f"{_counts(values)}, {gap.mean():+.2f} {_confidence_interval(gap)}"
 
 
+def _gaps_against(by, variant, base, noise=None):
+    """Accuracy of `variant` minus `base`'s on the runs both made (one noise ratio)."""
+    return [
+        cell["accuracy"] - by[(*key[:3], base)]["accuracy"]
+        for key, cell in by.items()
+        if key[3] == variant
+        and (*key[:3], base) in by
+        and (noise is None or key[1] == noise)
+    ]
+
+
 def _against_learnt_lines(by, variants):
     """Each variant against `learnt` (the defaults before rule-start), pooled."""
     rows = []
     for v in variants:
-        gaps = [
-            cell["accuracy"] - by[(*key[:3], "learnt")]["accuracy"]
-            for key, cell in by.items()
-            if key[3] == v and (*key[:3], "learnt") in by
-        ]
+        gaps = _gaps_against(by, v, "learnt")
         if v != "learnt" and len(gaps) > 1:
             rows.append(f"| {v} | {len(gaps)} | {_paired_gaps(gaps)} |")
     if not rows:
@@ -694,11 +701,7 @@ def _against_rule_start_lines(by, variants):
     rows = []
     for v in (v for v in variants if v in ON_RULE_START):
         for noise in sorted({key[1] for key in by if key[3] == v}):
-            gaps = [
-                cell["accuracy"] - by[(*key[:3], "rule-start")]["accuracy"]
-                for key, cell in by.items()
-                if key[3] == v and key[1] == noise and (*key[:3], "rule-start") in by
-            ]
+            gaps = _gaps_against(by, v, "rule-start", noise)
             if len(gaps) > 1:
                 cell = f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
                 rows.append(f"| {v} | {cell} |")
