@@ -141,7 +141,13 @@ def main():
                 "runs": n_repeats,
                 **{
                     key: statistics.median(r[key] for r in runs)
-                    for key in ("seconds", "cpu_seconds", "peak_mb", "query_mb", "pool_mb")
+                    for key in (
+                        "seconds",
+                        "cpu_seconds",
+                        "peak_mb",
+                        "query_mb",
+                        "pool_mb",
+                    )
                 },
             }
             rows.append(row)

@@ -20,6 +20,7 @@ Run: python benchmarks/bench_selector.py [--repeats 5] [--seeds 3]
 import argparse
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ def main():
     for n_rows in (50_000, 1_000_000):
         pool = np.random.RandomState(1).uniform(0.05, 4.0, size=(n_rows, 2))
         predict_s[n_rows], _ = median_seconds(
-            lambda: selector.predict(pool), args.repeats
+            partial(selector.predict, pool), args.repeats
         )
 
     result = {

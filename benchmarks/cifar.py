@@ -38,10 +38,10 @@ Presets:
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
 
 Purity-based strategies (P+I, P*I and the MQ-Nets, paper presets included)
-use the contrastive encoder's purity, as the paper uses CSI's; CCAL uses the encoder's features
-for its semantic and distinctive scores. In MQ-Net cells, the AUROC of IN
-vs OOD of every purity score on 1,000 unlabelled pool images is recorded each
-round (``purity_auroc_<score>``).
+use the contrastive encoder's purity, as the paper uses CSI's; CCAL uses the
+encoder's features for its semantic and distinctive scores. In MQ-Net cells,
+the AUROC of IN vs OOD of every purity score on 1,000 unlabelled pool images
+is recorded each round (``purity_auroc_<score>``).
 """
 
 import argparse
@@ -335,7 +335,8 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(HERE), os.environ.get("PYTHONPATH")])
     )
-    from cifar import fit_encoder as fit_by_name, run_cell as run_by_name
+    from cifar import fit_encoder as fit_by_name
+    from cifar import run_cell as run_by_name
 
     cells = grid(preset)
     if strategies:

@@ -25,8 +25,8 @@ from itertools import product
 from pathlib import Path
 
 import torch
-from openset_benchmark import NOISE_RATIOS
 
+from openset_benchmark import NOISE_RATIOS
 from skal_openset import summarize_final_round
 from skal_openset.__main__ import demo_records
 

@@ -745,11 +745,11 @@ def _balance_headroom_lines(by):
         if len(seeds) < 4:
             continue
 
-        def gain(variant, part):
+        def gain(variant, part, cell=(dataset, noise)):
             return np.array(
                 [
-                    by[(dataset, noise, s, variant)]["accuracy"]
-                    - by[(dataset, noise, s, "rule")]["accuracy"]
+                    by[(*cell, s, variant)]["accuracy"]
+                    - by[(*cell, s, "rule")]["accuracy"]
                     for s in part
                 ]
             )

@@ -29,7 +29,7 @@ import json
 import os
 import sys
 import time
-from functools import lru_cache
+from functools import cache
 from itertools import product
 from pathlib import Path
 
@@ -306,7 +306,7 @@ def make_estimator(dataset, n_features, n_classes, learning_loss, seed, kind="ml
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_dataset(dataset, data_dir):
     """(X, y, X_test, y_test); the test arrays are None where the split makes them."""
     data_dir = Path(data_dir)

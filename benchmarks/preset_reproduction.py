@@ -52,9 +52,10 @@ def worker(code, dataset, noise, strategy, trials, n_jobs, data_dir):
     sys.path[:0] = [str(code / "benchmarks"), str(code)]
     import inspect
 
+    from joblib import Parallel, delayed
+
     import openset_benchmark
     import skal_openset
-    from joblib import Parallel, delayed
 
     if code not in Path(skal_openset.__file__).resolve().parents:
         raise RuntimeError(f"imported {skal_openset.__file__}, not the one in {code}")

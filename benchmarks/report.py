@@ -9,16 +9,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.optimize import brentq  # noqa: E402
-from scipy.stats import binom, norm, rankdata, ttest_1samp  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import binom, norm, rankdata, ttest_1samp
 
-from _cells import read_cell  # noqa: E402
-from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES  # noqa: E402
-from openset_benchmark import STRATEGIES as STRATEGY_ORDER  # noqa: E402
-from skal_openset import plot_learning_curves, summarize_final_round  # noqa: E402
-
+from _cells import read_cell
+from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES
+from openset_benchmark import STRATEGIES as STRATEGY_ORDER
+from skal_openset import plot_learning_curves, summarize_final_round
 
 # Cells written before the column was renamed for what it runs (the same
 # MQNetQuery parameters).

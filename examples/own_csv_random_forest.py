@@ -8,7 +8,8 @@ to "three", every other digit "unknown"); pass your own file instead.
 The loop is the one you would run with a real annotator: query, label, teach.
 The simulated annotator (OpenSetOracle) answers from the file's labels.
 
-Run: python examples/own_csv_random_forest.py [your.csv]   (SKAL_EXAMPLE_QUICK=1: seconds)
+Run: python examples/own_csv_random_forest.py [your.csv]
+(SKAL_EXAMPLE_QUICK=1: seconds)
 """
 
 import os

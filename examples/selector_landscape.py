@@ -29,7 +29,7 @@ from skal_openset import (
 )
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 QUICK = os.environ.get("SKAL_EXAMPLE_QUICK") == "1"
 torch.set_num_threads(1)  # tiny nets: threads cost more than they give

@@ -45,7 +45,11 @@ estimator = make_pipeline(
 records = []
 for name, strategy in [("MQ-Net", MQNetQuery), ("RANDOM", RandomQuery)]:
     runs = run_active_learning(
-        split, estimator, strategy(random_state=0), n_rounds=3 if QUICK else 6, budget=30
+        split,
+        estimator,
+        strategy(random_state=0),
+        n_rounds=3 if QUICK else 6,
+        budget=30,
     )
     records += [{**r, "strategy": name, "trial": 0} for r in runs]
 for row in summarize_final_round(records):

@@ -2,6 +2,15 @@
 
 import logging
 
+from ._augment import random_crop_flip
+from ._cifar import (
+    CIFAR10_SPLITS,
+    CIFAR100_SPLITS,
+    CIFAR_BUDGET,
+    CIFAR_ROUNDS,
+    make_cifar_split,
+)
+from ._contrastive import ContrastiveEncoder, ContrastivePurity
 from ._datasets import (
     CIFAR10_CLASSES,
     OpenSetSplit,
@@ -14,6 +23,12 @@ from ._datasets import (
     make_open_set_split,
 )
 from ._experiment import run_active_learning, summarize_final_round, write_records_csv
+from ._fast_resnet import (
+    AugmentedLearningLossNet,
+    AugmentedNet,
+    BatchIterator,
+    make_fast_resnet_classifier,
+)
 from ._inference import embed, per_sample_loss, predict_logits, predicted_loss
 from ._informativeness import (
     entropy_informativeness,
@@ -48,6 +63,7 @@ from ._purity import (
     mahalanobis_purity,
     msp_purity,
 )
+from ._purity_auroc import PurityAUROC
 from ._selector import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
 from ._skactiveml import SkactivemlQuery
 from ._strategies._badge import BadgeQuery
@@ -65,24 +81,6 @@ from ._strategies._meta_query import (
 from ._strategies._random import RandomQuery
 from ._strategies._similar import SimilarQuery
 from ._strategies._uncertainty import UncertaintyQuery
-
-# CIFAR protocol, fast image target model and contrastive purity (issue 11)
-from ._augment import random_crop_flip
-from ._cifar import (
-    CIFAR10_SPLITS,
-    CIFAR100_SPLITS,
-    CIFAR_BUDGET,
-    CIFAR_ROUNDS,
-    make_cifar_split,
-)
-from ._contrastive import ContrastiveEncoder, ContrastivePurity
-from ._fast_resnet import (
-    AugmentedLearningLossNet,
-    AugmentedNet,
-    BatchIterator,
-    make_fast_resnet_classifier,
-)
-from ._purity_auroc import PurityAUROC
 
 __version__ = "0.1.0.dev0"
 

@@ -34,6 +34,7 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
+from ._atomic import atomic_open
 from ._campaign import (
     check_in_classes,
     load_table,
@@ -41,7 +42,6 @@ from ._campaign import (
     simulated_split,
     table_fingerprint,
 )
-from ._atomic import atomic_open
 
 STRATEGIES = {
     "MQ-Net": MQNetQuery,

@@ -130,7 +130,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
     (32, 8)
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         "width": [Interval(Integral, 1, None, closed="left")],
         "projection_dim": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Real, 0, None, closed="neither")],

@@ -748,9 +748,7 @@ def _zip_images(path, cache_path):
     if cache_path is not None and Path(cache_path).exists():
         try:
             with np.load(cache_path) as cache:
-                return {
-                    s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS
-                }
+                return {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
         except (*_DAMAGED_MEMBER, KeyError) as exc:
             raise ValueError(
                 f"cache_path {cache_path} is not a cache this function wrote "

@@ -151,7 +151,10 @@ class AugmentedNet(TargetNet):
     def initialize_module(self) -> "AugmentedNet":
         super().initialize_module()
         if self._fast():
-            self.module_ = self.module_.to(memory_format=torch.channels_last)
+            # Module.to accepts memory_format, which torch's overloads omit.
+            self.module_: torch.nn.Module = self.module_.to(
+                memory_format=torch.channels_last  # type: ignore[call-overload]
+            )
         return self
 
     def get_dataset(self, X: Any, y: ArrayLike | None = None) -> Any:
@@ -259,7 +262,7 @@ def make_fast_resnet_classifier(
         policy=torch.optim.lr_scheduler.LambdaLR,
         lr_lambda=partial(one_cycle_factor, max_epochs=max_epochs),
     )
-    params = dict(
+    params: dict[str, Any] = dict(
         module__n_classes=n_classes,
         module__in_channels=in_channels,
         module__width=width,

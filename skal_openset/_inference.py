@@ -7,13 +7,13 @@ mode of every submodule is restored afterwards. Results are float numpy arrays.
 """
 
 import numpy as np
-from numpy.typing import ArrayLike
 import torch
 import torch.nn.functional as F
+from numpy.typing import ArrayLike
+from sklearn.utils.validation import check_consistent_length
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
-from sklearn.utils.validation import check_consistent_length
 from torch import nn
 
 from ._models import BackboneModule, _check_class_labels
@@ -41,7 +41,9 @@ def _batched_apply(net, X, fn):
                 is_tuple = isinstance(parts, tuple)
                 parts = [p.cpu().numpy() for p in (parts if is_tuple else (parts,))]
                 if outs is None:
-                    outs = [np.empty((len(dataset), *p.shape[1:]), p.dtype) for p in parts]
+                    outs = [
+                        np.empty((len(dataset), *p.shape[1:]), p.dtype) for p in parts
+                    ]
                 for out, part in zip(outs, parts):
                     out[start : start + len(part)] = part
                 start += len(parts[0])

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from skorch import NeuralNet
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_array, column_or_1d
+from skorch import NeuralNet
 
 from ._model_scores import (
     check_label_kind,
@@ -437,9 +437,7 @@ class ActiveLearner(BaseEstimator):
 
 def _check_rows_of(X, name):
     """`X` as a finite array of at least one row; errors name the argument."""
-    X = check_array(
-        X, allow_nd=True, dtype=None, ensure_min_samples=0, input_name=name
-    )
+    X = check_array(X, allow_nd=True, dtype=None, ensure_min_samples=0, input_name=name)
     if len(X) == 0:
         raise ValueError(f"{name} has 0 samples; pass at least one row.")
     return X
@@ -448,4 +446,6 @@ def _check_rows_of(X, name):
 def _final_step_param(estimator, name):
     """Parameter `name` of the final step of `estimator`, or None."""
     final = split_pipeline(estimator)[1]
-    return final.get_params(deep=False).get(name) if hasattr(final, "get_params") else None
+    return (
+        final.get_params(deep=False).get(name) if hasattr(final, "get_params") else None
+    )

@@ -71,7 +71,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
            [3.4  , 1.   ]])
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         "scaling": [StrOptions({"exp_zscore", "quantile"})],
         # exp(700) is finite in float64, exp(710) is not.
         "clip": [Interval(Real, 0, 700, closed="right")],

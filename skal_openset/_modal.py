@@ -65,7 +65,9 @@ def teach_open_set(
     is_ood = y == ood_label
     if is_ood.any():
         kept = getattr(learner, "X_ood_", None)
-        learner.X_ood_ = X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
+        learner.X_ood_ = (
+            X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
+        )
     if not is_ood.all():
         learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
     return learner

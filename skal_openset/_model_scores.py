@@ -27,9 +27,9 @@ from contextvars import ContextVar
 
 import numpy as np
 from scipy.special import softmax
-from skorch import NeuralNet
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
+from skorch import NeuralNet
 
 from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
 from ._informativeness import (
@@ -93,7 +93,6 @@ def _reused(kind, estimator, X, compute):
     output = compute()
     _remember(kind, estimator, X, output)
     return output
-
 
 
 def fitted_estimator(learner):
@@ -220,9 +219,7 @@ def model_embedding(learner, X):
     pipeline's preprocessing steps, or the input itself (flattened).
     """
     estimator = fitted_estimator(learner)
-    return _reused(
-        "embedding", estimator, X, lambda: _embedding(learner, estimator, X)
-    )
+    return _reused("embedding", estimator, X, lambda: _embedding(learner, estimator, X))
 
 
 def _embedding(learner, estimator, X):
@@ -241,13 +238,9 @@ def _embedding(learner, estimator, X):
         else:
             values = np.asarray(X_final)
             values = values.reshape(len(values), -1)
-    values = check_array(
-        values, dtype=(np.float64, np.float32), input_name="embedding"
-    )
+    values = check_array(values, dtype=(np.float64, np.float32), input_name="embedding")
     if len(values) != len(X):
-        raise ValueError(
-            f"The embedding has {len(values)} rows for {len(X)} examples."
-        )
+        raise ValueError(f"The embedding has {len(values)} rows for {len(X)} examples.")
     return values
 
 

@@ -15,15 +15,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 import torch
 import torch.nn.functional as F
+from numpy.typing import ArrayLike
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset
 from skorch.utils import is_dataset, to_tensor
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
@@ -546,7 +546,9 @@ class TargetNet(NeuralNetClassifier):
         try:
             return super().partial_fit(X, y, classes=classes, **fit_params)
         except _TrainingInterrupted as exc:
-            raise exc.__cause__ from None
+            interrupt = exc.__cause__
+            assert isinstance(interrupt, KeyboardInterrupt)  # what fit_loop carries
+            raise interrupt from None
 
     def get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
         """Batches of ``dataset``; inference on an array takes it in large slices.

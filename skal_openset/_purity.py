@@ -329,9 +329,7 @@ def knn_contrast_purity(
     """
     check_scalar(k, "k", numbers.Integral, min_val=1)
     embedding = _check_embedding(embedding, "embedding")
-    references = [
-        _check_reference(embedding_in, "embedding_in", embedding.shape[1], k)
-    ]
+    references = [_check_reference(embedding_in, "embedding_in", embedding.shape[1], k)]
     if embedding_ood is not None and np.size(embedding_ood) > 0:
         references.append(
             _check_reference(embedding_ood, "embedding_ood", embedding.shape[1], k)

@@ -126,9 +126,11 @@ class SkactivemlQuery(BaseEstimator):
         if not labelled.any():
             raise ValueError("y holds no label: label a few rows first.")
         previous = getattr(self, "labelled_", None)
-        if previous is None or previous.shape != labelled.shape or (
-            previous & ~labelled
-        ).any():
+        if (
+            previous is None
+            or previous.shape != labelled.shape
+            or (previous & ~labelled).any()
+        ):
             self.learner_ = ActiveLearner(
                 _unwrapped(clf),
                 clone(self.strategy),

@@ -1,9 +1,11 @@
 import os
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import settings
 
+from _learners import ESTIMATORS, N_POOL, _fitted_learner
 from skal_openset import load_digits_dataset, make_open_set_split
 
 
@@ -24,6 +26,35 @@ def split():
     return make_open_set_split(
         X, y, n_in_classes=4, noise_ratio=0.4, initial_size=40, random_state=0
     )
+
+
+@pytest.fixture(scope="module")
+def unlabelled(split):
+    """Positions of a small unlabelled pool (not in the initial set)."""
+    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+    return rest[:N_POOL]
+
+
+@pytest.fixture(scope="module")
+def pool(split, unlabelled):
+    return split.X_pool[unlabelled]
+
+
+@pytest.fixture(scope="module")
+def learner(split):
+    """The skorch MLP learner, for tests of net-specific behaviour."""
+    return _fitted_learner(split)
+
+
+@pytest.fixture(scope="module", params=list(ESTIMATORS))
+def estimator_kind(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def any_learner(split, estimator_kind):
+    """A learner of every classifier kind, for the shared strategy template."""
+    return _fitted_learner(split, kind=estimator_kind)
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,15 @@
 """Benchmark cell files: validated on every read, invalid ones rerun."""
 
 import json
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from sklearn.base import clone
 
+import openset_benchmark as bench
+import report
+from _cells import InvalidCellError, is_finished, read_cell, write_cell
 from skal_openset import MetaQueryNetSelector, MQNetQuery
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))  # by path
-
-import openset_benchmark as bench  # noqa: E402
-import report  # noqa: E402
-from _cells import InvalidCellError, is_finished, read_cell, write_cell  # noqa: E402
 
 CELL = dict(suite="t", dataset="segment", noise=0.4, strategy="RANDOM", trial=0)
 

@@ -1,15 +1,10 @@
 """The benchmark report's statistics (benchmarks/report.py)."""
 
-import sys
-from pathlib import Path
+import numpy as np
+from scipy.stats import t
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-
-import numpy as np  # noqa: E402
-from scipy.stats import t  # noqa: E402
-
-import report  # noqa: E402
-from report import _paired_rank_lines, _paired_wins_lines  # noqa: E402
+import report
+from report import _paired_rank_lines, _paired_wins_lines
 
 
 def _final(strategy, trial, accuracy):

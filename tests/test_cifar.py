@@ -16,6 +16,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import clone
+from skorch.dataset import Dataset
 
 from skal_openset import (
     CIFAR10_CLASSES,
@@ -40,7 +41,6 @@ from skal_openset import (
 )
 from skal_openset._augment import color_jitter, random_resized_crop_flip, rotate90
 from skal_openset._fast_resnet import one_cycle_factor
-from skorch.dataset import Dataset
 
 ROOT = Path(__file__).parents[1]
 

@@ -265,7 +265,9 @@ def test_open_set_split_checks_direct_construction():
     )
     split = OpenSetSplit(**good)
     np.testing.assert_array_equal(split.is_ood, [False, False, True, False])
-    assert "n_pool=4, n_ood_pool=1, noise_ratio=0.250, n_initial=2, n_test=2" in repr(split)
+    assert "n_pool=4, n_ood_pool=1, noise_ratio=0.250, n_initial=2, n_test=2" in repr(
+        split
+    )
     with pytest.raises(AttributeError):
         split.ood_label = -2  # frozen
     for change, match in [

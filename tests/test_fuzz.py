@@ -9,14 +9,15 @@ raised keeps its state. Examples per test: the hypothesis profile
 """
 
 import copy
-import warnings
 import gzip
 import io
 import pickle
 import struct
 import tempfile
 import traceback
+import warnings
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 
 from skal_openset import (
+    ActiveLearner,
+    BadgeQuery,
+    CoreSetQuery,
     MetaInputTransformer,
+    MetaQueryNetSelector,
+    MQNetQuery,
     OpenSetOracle,
+    PurityInformativenessQuery,
+    RandomQuery,
+    UncertaintyQuery,
     load_cifar_batches,
     load_csv_table,
     load_idx,
@@ -102,7 +113,7 @@ def written(data, name):
     return folder / name
 
 
-CSV = "x0,x1,label\n0.5,-1,a\n2,3.25,b\n1e-3,7,a\n".encode()
+CSV = b"x0,x1,label\n0.5,-1,a\n2,3.25,b\n1e-3,7,a\n"
 TOKENS = ["1", "-2.5", "nan", "inf", "-1e60", "1e29", "abc", "", "0x1F", "1,2", '"3"']
 TABLES = st.lists(
     st.lists(st.sampled_from(TOKENS), min_size=3, max_size=3), max_size=4
@@ -232,7 +243,7 @@ def test_open_set_oracle(y_true, ood_label, cost_in, cost_ood, calls):
         before = state_of(oracle)
         if method == "fill_budget":
             result = answer_or_clean_error(
-                lambda: oracle.fill_budget(indices, budget), "ranked_indices", "budget"
+                partial(oracle.fill_budget, indices, budget), "ranked_indices", "budget"
             )
             assert_same_state(before, state_of(oracle))  # fill_budget buys nothing
             if result is not None:
@@ -240,7 +251,7 @@ def test_open_set_oracle(y_true, ood_label, cost_in, cost_ood, calls):
                 assert set(kept) <= set(indices) and np.isfinite(cost)
                 assert cost <= budget + 1e-9 * max(1, budget)
         else:
-            labels = answer_or_clean_error(lambda: oracle.label(indices), "indices")
+            labels = answer_or_clean_error(partial(oracle.label, indices), "indices")
             if labels is None:
                 assert_same_state(before, state_of(oracle))
                 continue
@@ -327,20 +338,6 @@ def test_make_open_set_split(n, n_classes, seed, params):
 
 # --------------------------------------------------- learner and strategies
 
-from sklearn.ensemble import RandomForestClassifier  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-
-from skal_openset import (  # noqa: E402
-    ActiveLearner,
-    BadgeQuery,
-    CoreSetQuery,
-    MetaQueryNetSelector,
-    MQNetQuery,
-    PurityInformativenessQuery,
-    RandomQuery,
-    UncertaintyQuery,
-)
-
 FUZZ_STRATEGIES = {
     "mqnet": lambda: MQNetQuery(random_state=0),
     "pi": lambda: PurityInformativenessQuery("knn", random_state=0),
@@ -369,11 +366,11 @@ def _labelled(seed, text):
     n_pool=st.integers(0, 30),
     width=st.sampled_from([4, 4, 4, 3, 5]),
     poison=st.sampled_from([None, np.nan, np.inf, 1e300]),
-    n_instances=st.one_of(
-        st.integers(-2, 40), st.sampled_from([True, 2.0, "3", None])
-    ),
+    n_instances=st.one_of(st.integers(-2, 40), st.sampled_from([True, 2.0, "3", None])),
 )
-def test_learner_query(strategy, forest, text, seed, n_pool, width, poison, n_instances):
+def test_learner_query(
+    strategy, forest, text, seed, n_pool, width, poison, n_instances
+):
     X, y, ood_label = _labelled(seed, text)
     estimator = (
         RandomForestClassifier(n_estimators=5, random_state=0)
@@ -413,7 +410,9 @@ def test_learner_query(strategy, forest, text, seed, n_pool, width, poison, n_in
 def test_learner_teach_is_atomic(text, seed, n, label, length):
     X, y, ood_label = _labelled(seed, text)
     learner = ActiveLearner(
-        LogisticRegression(max_iter=200), MQNetQuery(random_state=0), ood_label=ood_label
+        LogisticRegression(max_iter=200),
+        MQNetQuery(random_state=0),
+        ood_label=ood_label,
     ).fit(X, y)
     pool = np.random.RandomState(seed + 1).normal(size=(20, 4))
     indices, X_query = learner.query(pool, n_instances=max(n, 1))
@@ -425,7 +424,9 @@ def test_learner_teach_is_atomic(text, seed, n, label, length):
         "nan": np.nan,
         "other-kind": 7 if text else "bird",
     }[label]
-    y_query = np.array([values] * (n + length), dtype=object if label == "nan" else None)
+    y_query = np.array(
+        [values] * (n + length), dtype=object if label == "nan" else None
+    )
     before = state_of(learner)
     taught = answer_or_clean_error(
         lambda: learner.teach(X_query, y_query), "y", "X", "Labels", "labels"

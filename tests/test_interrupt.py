@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from _cells import read_cell
+
 ROOT = Path(__file__).parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their siblings
-
-from _cells import read_cell  # noqa: E402
-
 pytestmark = pytest.mark.slow
 TIMING_KEYS = {"seconds", "train_seconds", "query_seconds", "checksum"}
 

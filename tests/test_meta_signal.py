@@ -2,19 +2,14 @@
 group, and the variants it defines."""
 
 import json
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import clone
 
+import meta_signal
 from skal_openset import knn_contrast_purity
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-
-import meta_signal  # noqa: E402
 
 
 def _cell(dataset, seed, variant, accuracy):
@@ -71,8 +66,9 @@ def test_a_run_summarises_every_finished_cell(tmp_path, monkeypatch):
 
 
 def test_true_purity_reads_the_split_labels():
-    from skal_openset import make_open_set_split
     from sklearn.datasets import load_digits
+
+    from skal_openset import make_open_set_split
 
     X, y = load_digits(return_X_y=True)
     split = make_open_set_split(

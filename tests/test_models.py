@@ -5,9 +5,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import spearmanr
-from skorch.callbacks import Callback, LRScheduler
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
+from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 
 from skal_openset._inference import per_sample_loss, predict_logits, predicted_loss

@@ -11,21 +11,8 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler, normalize
-from test_strategies import (  # noqa: F401  (fixtures are used by name)
-    K,
-    Case,
-    StrategyTemplate,
-    _fitted_learner,
-    _net,
-    any_learner,
-    empirical_cdf,
-    estimator_kind,
-    expected_embedding,
-    learner,
-    pool,
-    unlabelled,
-)
 
+from _learners import K, _fitted_learner, _net
 from skal_openset import (
     ActiveLearner,
     CCALQuery,
@@ -36,6 +23,7 @@ from skal_openset import (
 )
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
+from test_strategies import Case, StrategyTemplate, empirical_cdf, expected_embedding
 
 
 def _labelled(learner):
@@ -103,9 +91,7 @@ class TestLfOSAQuery(StrategyTemplate):
         logits, target = rng.randn(6, K + 1), np.array([0, K, 2, K, 1, 3])
         T = np.where(target == K, 2.0, 0.5)[:, None]
         scaled = logits / T
-        expected = np.mean(
-            logsumexp(scaled, axis=1) - scaled[np.arange(6), target]
-        )
+        expected = np.mean(logsumexp(scaled, axis=1) - scaled[np.arange(6), target])
         loss = TemperatureCrossEntropy(K, known_T=0.5, unknown_T=2.0)(
             torch.from_numpy(logits), torch.from_numpy(target)
         )
@@ -126,9 +112,7 @@ class TestLfOSAQuery(StrategyTemplate):
             ActiveLearner(estimator(), LfOSAQuery()).fit(X0, y0)
 
     def test_lfosa_score_as_mqnet_purity(self, split, unlabelled, pool):
-        mq = MQNetQuery(
-            purity=LfOSAQuery(random_state=0).in_probability, rule_weight=0
-        )
+        mq = MQNetQuery(purity=LfOSAQuery(random_state=0).in_probability, rule_weight=0)
         mq_learner = _fitted_learner(split, mq.set_params(random_state=0))
         idx, X_query = mq_learner.query(pool, n_instances=30)
         mq = mq_learner.query_strategy_  # the learner's clone, with its state
@@ -233,6 +217,7 @@ class TestSimilarQuery(StrategyTemplate):
 
 def ccal_class_scores(F_pool, F_in, codes, k=100.0, t=0.9):
     """CCAL's per-class scores, row by row."""
+
     def min_max(v):
         return (v - v.min()) / (v.max() - v.min())
 
@@ -268,7 +253,7 @@ class TestCCALQuery(StrategyTemplate):
         expected = ccal_class_scores(pool, X_in, y_in)
         per_class = -(-n_instances // K)
         taken = []
-        for c, score in enumerate(expected):
+        for score in expected:
             order = [i for i in np.argsort(-score, kind="stable") if i not in taken]
             taken += order[: min(per_class, n_instances - len(taken))]
         np.testing.assert_array_equal(indices, taken)

@@ -1,13 +1,8 @@
 """The paper-claim report of the open-set baselines (benchmarks/openset_claims.py)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-
-import openset_benchmark as bench  # noqa: E402
-from _cells import write_cell  # noqa: E402
-from openset_claims import CLAIMS, write_claims  # noqa: E402
+import openset_benchmark as bench
+from _cells import write_cell
+from openset_claims import CLAIMS, write_claims
 
 
 def _write(results, dataset, noise, strategy, trial, in_share, accuracy):

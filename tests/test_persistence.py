@@ -118,7 +118,12 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path):
 
 
 def test_learner_save_and_load_continue_identically(tmp_path, split):
-    from skal_openset import ActiveLearner, MQNetQuery, OpenSetOracle, make_mlp_classifier
+    from skal_openset import (
+        ActiveLearner,
+        MQNetQuery,
+        OpenSetOracle,
+        make_mlp_classifier,
+    )
 
     oracle = OpenSetOracle(split.y_pool)
     learner = ActiveLearner(
@@ -133,8 +138,13 @@ def test_learner_save_and_load_continue_identically(tmp_path, split):
     path = learner.save(tmp_path / "learner.joblib")
     loaded = ActiveLearner.load(path)
     pool = split.X_pool[np.flatnonzero(~oracle.queried_)]
-    first, again = learner.query(pool, n_instances=10), loaded.query(pool, n_instances=10)
+    first, again = (
+        learner.query(pool, n_instances=10),
+        loaded.query(pool, n_instances=10),
+    )
     np.testing.assert_array_equal(first[0], again[0])
-    np.testing.assert_array_equal(learner.predict_proba(pool), loaded.predict_proba(pool))
+    np.testing.assert_array_equal(
+        learner.predict_proba(pool), loaded.predict_proba(pool)
+    )
     with pytest.raises(ValueError, match="holds a OpenSetOracle, not an ActiveLearner"):
         ActiveLearner.load(save_object(oracle, tmp_path / "oracle.joblib"))

@@ -1,13 +1,8 @@
 """benchmarks/preset_reproduction.py: its summary of the reruns."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-
-import preset_reproduction as pr  # noqa: E402
+import preset_reproduction as pr
 
 OLD = "abc1234"
 COLUMNS = {

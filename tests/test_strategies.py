@@ -3,8 +3,8 @@ strategy's own behaviour, every score checked against an independent
 computation from the learner's net."""
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import joblib
 import numpy as np
@@ -14,15 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
 from scipy.stats import rankdata
-from skorch import NeuralNet
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import QuantileTransformer, StandardScaler, normalize
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import QuantileTransformer, normalize
+from skorch import NeuralNet
 
+from _learners import N_POOL, K, _fitted_learner, _net
 from skal_openset import (
     ActiveLearner,
     BadgeQuery,
@@ -39,79 +39,11 @@ from skal_openset import (
     knn_contrast_purity,
     learning_loss_or_confidence,
     mahalanobis_purity,
-    make_mlp_classifier,
     predict_logits,
 )
 from skal_openset._strategies import _meta_query
 
-K = 4
-N_POOL = 150
-
-
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def unlabelled(split):
-    """Positions of a small unlabelled pool (not in the initial set)."""
-    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
-    return rest[:N_POOL]
-
-
-@pytest.fixture(scope="module")
-def pool(split, unlabelled):
-    return split.X_pool[unlabelled]
-
-
-def _net(learning_loss=False):
-    return make_mlp_classifier(
-        64,
-        K,
-        learning_loss=learning_loss,
-        hidden_sizes=(32, 16),
-        max_epochs=15,
-        lr=1e-2,
-        batch_size=16,
-        iterator_valid__batch_size=1024,
-        random_state=0,
-    )
-
-
-# Every classifier kind a user may bring; the template runs on each.
-ESTIMATORS = {
-    "mlp": _net,
-    "mlp_pipeline": lambda: make_pipeline(StandardScaler(), _net()),
-    "random_forest": lambda: RandomForestClassifier(n_estimators=20, random_state=0),
-    "logreg_pipeline": lambda: make_pipeline(
-        StandardScaler(), LogisticRegression(max_iter=500)
-    ),
-    "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
-        max_iter=20, random_state=0
-    ),
-}
-
-
-def _fitted_learner(split, strategy=None, learning_loss=False, kind="mlp"):
-    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
-    estimator = _net(learning_loss) if learning_loss else ESTIMATORS[kind]()
-    return ActiveLearner(estimator, strategy).fit(X0, y0)
-
-
-@pytest.fixture(scope="module")
-def learner(split):
-    """The skorch MLP learner, for tests of net-specific behaviour."""
-    return _fitted_learner(split)
-
-
-@pytest.fixture(scope="module", params=list(ESTIMATORS))
-def estimator_kind(request):
-    return request.param
-
-
-@pytest.fixture(scope="module")
-def any_learner(split, estimator_kind):
-    """A learner of every classifier kind, for the shared template."""
-    return _fitted_learner(split, kind=estimator_kind)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +58,7 @@ EXP_Z_LATEST_TOP_K = dict(
 
 
 def _taught(split, unlabelled, pool, strategy, kind="mlp"):
-    """An MQ-Net learner after one query and teach, and the model that chose the query."""
+    """An MQ-Net learner after one query and teach, and the model that chose it."""
     mq_learner = _fitted_learner(split, strategy, kind=kind)
     idx, X_query = mq_learner.query(pool, n_instances=30)
     y_query = split.y_pool[unlabelled[idx]]

@@ -71,7 +71,7 @@ class CCALQuery(QueryStrategy):
        ICCV 2021.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "features": [None, HasMethods("transform"), callable],
         "k": [Interval(Real, 0, None, closed="neither")],

@@ -15,9 +15,9 @@ from sklearn.utils._param_validation import Interval
 
 from .._informativeness import entropy_informativeness
 from .._model_scores import (
-    n_classes,
     labelled_in_and_ood,
     model_embedding,
+    n_classes,
 )
 from .._typing import RandomStateLike
 from ._base import QueryStrategy, top_scores
@@ -80,7 +80,7 @@ class EOALQuery(QueryStrategy):
        "Entropic Open-set Active Learning", AAAI 2024.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "n_unknown_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "C": [Interval(Real, 0, None, closed="neither")],

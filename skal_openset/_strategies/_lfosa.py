@@ -6,8 +6,8 @@ from typing import Any
 
 import joblib
 import numpy as np
-from numpy.typing import ArrayLike
 import torch.nn.functional as F
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -18,9 +18,9 @@ from torch import nn
 from .._inference import predict_logits
 from .._model_scores import (
     _final_input,
-    n_classes,
     fitted_estimator,
     labelled_in_and_ood,
+    n_classes,
     split_pipeline,
 )
 from .._models import LearningLossNet, TargetNet
@@ -114,7 +114,7 @@ class LfOSAQuery(QueryStrategy):
        Open-set Annotation", CVPR 2022.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "known_T": [Interval(Real, 0, None, closed="neither")],
         "unknown_T": [Interval(Real, 0, None, closed="neither")],

@@ -77,7 +77,7 @@ class SimilarQuery(QueryStrategy):
        Scenarios", NeurIPS 2021.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "eta": [Interval(Real, 0, None, closed="left")],
         "nu": [Interval(Real, 0, None, closed="left")],

@@ -25,7 +25,7 @@ class UncertaintyQuery(QueryStrategy):
         Breaks ties.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "measure": [StrOptions({"least_confidence", "margin", "entropy"})],
     }
