@@ -7,7 +7,6 @@ import numbers
 import os
 import random
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from ._datasets import OpenSetSplit
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle
 from ._persistence import atomic_open, load_object, save_object
+from ._warn import warn
 
 logger = logging.getLogger("skal_openset")
 
@@ -48,14 +48,14 @@ def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
 def _rng_state():
     return {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": np.random.get_state(),  # noqa: NPY002 (the global state is saved)
         "torch": torch.get_rng_state(),
     }
 
 
 def _set_rng_state(state):
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
     torch.set_rng_state(state["torch"])
 
 
@@ -191,11 +191,10 @@ def run_active_learning(
             else:
                 pool = np.flatnonzero(~oracle.queried_)
                 if pool.size == 0:
-                    warnings.warn(
+                    warn(
                         f"The pool ran out after round {round_ - 1}: the run "
                         f"stops with {round_ - 1} of n_rounds={n_rounds} rounds.",
                         RuntimeWarning,
-                        stacklevel=2,
                     )
                     break
                 ranked, _ = learner.query(
@@ -329,7 +328,7 @@ def summarize_final_round(
         ``ood_labels_mean`` (OOD labels bought by the queries) and
         ``seconds_mean`` (train + query time of a whole run).
     """
-    groups = {}
+    groups: dict[tuple, dict[int, list[dict]]] = {}
     for record in records:
         key = tuple(record[k] for k in group_keys)
         groups.setdefault(key, {}).setdefault(record["trial"], []).append(record)

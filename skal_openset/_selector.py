@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,6 +22,7 @@ from torch import nn
 
 from ._models import TORCH_RNG_LOCK
 from ._typing import RandomStateLike
+from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -110,10 +110,11 @@ class _PairChunks:
     ``sign[a, j]`` is +1 where row ``a`` of the chunk must score above row
     ``j``, -1 where below and 0 for ties (no preference) and for pairs that
     ``groups`` excludes; ``weight`` is the pair weight ``w_a * w_j`` (times
-    ``|y_a - y_j|`` with ``gap=True``) on the remaining pairs, normalised to sum to one over all chunks (``total`` is
-    the sum before normalising, 0 if no pair is left). Chunks are computed
-    once and kept while the whole pair matrix is small; larger problems
-    recompute them on every pass to bound memory.
+    ``|y_a - y_j|`` with ``gap=True``) on the remaining pairs, normalised to
+    sum to one over all chunks (``total`` is the sum before normalising, 0 if
+    no pair is left). Chunks are computed once and kept while the whole pair
+    matrix is small; larger problems recompute them on every pass to bound
+    memory.
     """
 
     _CACHE_LIMIT = 2**24  # pair-matrix elements kept in memory between passes
@@ -269,7 +270,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "monotone": ["boolean"],
         "margin": [Interval(Real, 0, None, closed="neither")],
@@ -414,7 +415,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         gap = self.pair_weight == "target_gap"
         pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
         if pairs.total == 0:
-            warnings.warn(
+            warn(
                 "The target offers no pair to rank among the rows with positive "
                 "weight (fewer than two distinct values, or none within a "
                 "group); the selector is left as it was.",
@@ -447,7 +448,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.n_iter_ = len(self.loss_curve_)
         # Scoring in double precision makes a row's score independent of the
         # batch it is scored in.
-        self.module_ = module.double().eval()
+        self.module_: MonotoneMLP = module.double().eval()
         return self
 
     def _train(self, module, X, y, w, groups, pairs, order_seed):

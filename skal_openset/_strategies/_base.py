@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral
 from typing import Any
 
@@ -14,6 +13,7 @@ from sklearn.utils.validation import check_array
 
 from .._model_scores import query_scope
 from .._typing import RandomStateLike
+from .._warn import warn
 
 
 class QueryStrategy(BaseEstimator):
@@ -37,7 +37,7 @@ class QueryStrategy(BaseEstimator):
         makes every call reproducible.
     """
 
-    _parameter_constraints = {"random_state": ["random_state"]}
+    _parameter_constraints: dict = {"random_state": ["random_state"]}
 
     def __init__(self, random_state: RandomStateLike = None) -> None:
         self.random_state = random_state
@@ -88,7 +88,7 @@ class QueryStrategy(BaseEstimator):
                 f"n_instances must be a positive integer, got {n_instances!r}."
             )
         if n_instances > len(X_pool):
-            warnings.warn(
+            warn(
                 f"n_instances={n_instances} is larger than the pool "
                 f"({len(X_pool)} examples); the whole pool is returned.",
                 UserWarning,

@@ -37,6 +37,7 @@ from .._model_scores import (
 from .._models import LearningLossNet
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._typing import RandomStateLike
+from .._warn import warn
 from ._base import QueryStrategy, top_scores
 
 
@@ -50,7 +51,7 @@ class _MetaInputQuery(QueryStrategy):
     with the best cross-validated AUROC on the labelled set (``purity_``).
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "purity": [StrOptions(set(PURITY_SCORES) | {"auto"}), callable],
         "informativeness": [StrOptions(set(INFORMATIVENESS_SCORES)), callable],
@@ -139,7 +140,7 @@ class PurityInformativenessQuery(_MetaInputQuery):
         score at the last query (empty when it fell back).
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **_MetaInputQuery._parameter_constraints,
         "combine": [StrOptions({"sum", "product"})],
     }
@@ -295,10 +296,11 @@ class MQNetQuery(_MetaInputQuery):
 
     Notes
     -----
-    The defaults differ from the paper in the fixed rule when OOD examples
-    are common (`rule_weight`), the scale-free meta-input, the accumulated self-validation set and the
-    diverse batch (``benchmarks/results/FINDINGS.md``), and in the purity
-    score (kNN contrast; the paper's CSI needs a contrastive encoder).
+    The defaults differ from the paper in the selector's start from the rule
+    (`selector`), the scale-free meta-input, the accumulated self-validation
+    set with pairs across rounds, the diverse batch
+    (``benchmarks/results/FINDINGS.md``) and the purity score (kNN contrast;
+    the paper's CSI needs a contrastive encoder).
 
     An update whose query set holds no pair with different targets (e.g. all
     OOD) keeps the previous selector, with the selector's warning.
@@ -314,7 +316,7 @@ class MQNetQuery(_MetaInputQuery):
        Active Learning", NeurIPS 2022.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         **_MetaInputQuery._parameter_constraints,
         "selector": [MetaQueryNetSelector, None],
         "diversity_pool": [Interval(Integral, 1, None, closed="left"), None],
@@ -425,7 +427,7 @@ class MQNetQuery(_MetaInputQuery):
 
     def _select(self, learner, X_pool, n_instances, rng):
         if getattr(self, "_recent_queries", None) and not self._updated_since_query:
-            warnings.warn(
+            warn(
                 "MQNetQuery was queried again without an update since its last "
                 "query, so it has not learnt from that query's labels (without "
                 "updates it stays the fixed P+I rule). Call "
@@ -550,8 +552,9 @@ class MQNetQuery(_MetaInputQuery):
             rounds = np.concatenate(
                 [self.validation_round_, rounds + self.validation_round_.max() + 1]
             )
-        self.validation_meta_input_, self.validation_target_ = Z, target
-        self.validation_round_ = rounds
+        self.validation_meta_input_: np.ndarray = Z
+        self.validation_target_: np.ndarray = target
+        self.validation_round_: np.ndarray = rounds
         groups = rounds if self.pairs == "within_round" else None
         if self.rule_weight_ == 1:
             return self  # the rule alone ranks: no selector to fit
@@ -567,7 +570,7 @@ class MQNetQuery(_MetaInputQuery):
         if self.validate_selector:
             self.cv_scores_ = _cross_validated_scores(selector, Z, target, groups)
             if not self.cv_scores_["selector"] > self.cv_scores_["rule"]:
-                vars(self).pop("selector_", None)  # back to the fixed rule
+                self.__dict__.pop("selector_", None)  # back to the fixed rule
                 return self
         self.selector_ = selector
         return self
