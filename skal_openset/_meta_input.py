@@ -68,7 +68,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     >>> MetaInputTransformer().fit_transform(pool_scores).round(3)
     array([[0.294, 1.   ],
            [1.   , 1.   ],
-           [3.4  , 1.   ]])
+           [3.403, 1.   ]])
     """
 
     _parameter_constraints: dict = {

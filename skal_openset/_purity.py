@@ -285,8 +285,8 @@ def knn_purity(embedding: ArrayLike, embedding_in: ArrayLike, k: int = 1) -> np.
 
     Examples
     --------
-    >>> knn_purity([[1.0, 0.0], [0.0, 3.0]], [[2.0, 0.0]]).round(4)
-    array([-0.    , -1.4142])
+    >>> knn_purity([[1.0, 1.0], [0.0, 3.0]], [[2.0, 0.0]]).round(4)
+    array([-0.7654, -1.4142])
     """
     return knn_contrast_purity(embedding, embedding_in, None, k=k)
 

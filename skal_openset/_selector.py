@@ -266,7 +266,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     >>> Z = rng.uniform(0.1, 3.0, size=(200, 2))
     >>> y = np.where(Z[:, 0] > 1.0, Z[:, 1], 0.0)
     >>> selector = MetaQueryNetSelector(random_state=0).fit(Z, y)
-    >>> selector.score(Z, y) > 0.9
+    >>> bool(selector.score(Z, y) > 0.9)
     True
     """
 
@@ -694,4 +694,4 @@ def pairwise_ranking_accuracy(
         agreement = np.where(score_sign == 0, 0.5, true_sign * score_sign > 0)
         concordant += (agreement * pairs).sum()
         total += pairs.sum()
-    return concordant / total if total > 0 else float("nan")
+    return float(concordant / total) if total > 0 else float("nan")
