@@ -95,6 +95,20 @@ class OpenSetSplit:
         True for the OOD examples of the pool.
     noise_ratio : float
         Share of OOD examples in the pool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_openset import OpenSetSplit
+    >>> split = OpenSetSplit(
+    ...     X_pool=np.zeros((4, 2)), y_pool=np.array([0, 1, -1, 1]),
+    ...     initial_idx=np.array([0, 2]), X_test=np.zeros((2, 2)),
+    ...     y_test=np.array([0, 1]), in_classes=np.array([3, 7]))
+    >>> split
+    OpenSetSplit(n_pool=4, n_ood_pool=1, noise_ratio=0.250, n_initial=2, n_test=2,
+                 in_classes=[3, 7], ood_label=-1)
+    >>> split.n_classes, split.is_ood.tolist()
+    (2, [False, False, True, False])
     """
 
     X_pool: np.ndarray
@@ -411,6 +425,15 @@ def load_digits_dataset() -> tuple[np.ndarray, np.ndarray]:
         Pixel intensities scaled from 0..16 to [0, 1].
     y : ndarray of shape (1797,), dtype=int64
         Digit labels 0..9.
+
+    Examples
+    --------
+    >>> from skal_openset import load_digits_dataset
+    >>> X, y = load_digits_dataset()
+    >>> X.shape, X.dtype, y.shape
+    ((1797, 64), dtype('float32'), (1797,))
+    >>> float(X.min()), float(X.max()), sorted(set(y.tolist())) == list(range(10))
+    (0.0, 1.0, True)
     """
     X, y = load_digits(return_X_y=True)
     return (X / 16).astype(np.float32), y.astype(np.int64)
@@ -459,6 +482,19 @@ def load_csv_table(
         If the file is not UTF-8, is ragged or empty, lacks the label column,
         or holds a feature value that is not a number, not finite or larger
         than 1e30 in absolute value (the line and column are named).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skal_openset import load_csv_table
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "table.csv"
+    >>> _ = path.write_text("x1,x2,label\\n0.5,1.0,cat\\n2.0,3.5,dog\\n1.5,0.0,cat\\n")
+    >>> X, y, classes = load_csv_table(path, return_classes=True)
+    >>> X.shape, y.tolist(), classes.tolist()
+    ((3, 2), [0, 1, 0], ['cat', 'dog'])
+    >>> tmp.cleanup()
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:

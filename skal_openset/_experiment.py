@@ -154,6 +154,20 @@ def run_active_learning(
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (RandomQuery, load_digits_dataset, make_open_set_split,
+    ...                           run_active_learning)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> records = run_active_learning(split, LogisticRegression(),
+    ...                               RandomQuery(random_state=0),
+    ...                               n_rounds=3, budget=20)
+    >>> [(r["round"], r["n_labelled"], r["budget_spent"]) for r in records]
+    [(1, 40, 0.0), (2, 60, 20.0), (3, 80, 40.0)]
     """
     check_scalar(n_rounds, "n_rounds", numbers.Integral, min_val=1)
     oracle = OpenSetOracle(
@@ -327,6 +341,27 @@ def summarize_final_round(
         the labels bought: the accuracy averaged over the budget),
         ``ood_labels_mean`` (OOD labels bought by the queries) and
         ``seconds_mean`` (train + query time of a whole run).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (RandomQuery, load_digits_dataset, make_open_set_split,
+    ...                           run_active_learning, summarize_final_round)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> records = []
+    >>> for trial in range(2):
+    ...     run = run_active_learning(split, LogisticRegression(),
+    ...                               RandomQuery(random_state=trial),
+    ...                               n_rounds=2, budget=20)
+    ...     records += [{**r, "strategy": "random", "trial": trial} for r in run]
+    >>> [row] = summarize_final_round(records)
+    >>> row["strategy"], row["n_trials"]
+    ('random', 2)
+    >>> sorted(row)
+    ['accuracy_mean', 'accuracy_std', 'auc_mean', 'in_share_mean', 'n_trials',
+     'ood_labels_mean', 'seconds_mean', 'strategy']
     """
     groups: dict[tuple, dict[int, list[dict]]] = {}
     for record in records:

@@ -126,6 +126,16 @@ def predict_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     Returns
     -------
     logits : ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> from skal_openset import (load_digits_dataset, make_mlp_classifier,
+    ...                           predict_logits)
+    >>> X, y = load_digits_dataset()
+    >>> net = make_mlp_classifier(64, 10, max_epochs=3, random_state=0)
+    >>> net = net.fit(X[:300], y[:300])
+    >>> predict_logits(net, X[:5]).shape
+    (5, 10)
     """
     return _batched_apply(net, X, _logits)
 
@@ -149,6 +159,15 @@ def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     Returns
     -------
     embedding : ndarray of shape (n_samples, embedding_dim)
+
+    Examples
+    --------
+    >>> from skal_openset import embed, load_digits_dataset, make_mlp_classifier
+    >>> X, y = load_digits_dataset()
+    >>> net = make_mlp_classifier(64, 10, max_epochs=3, random_state=0)
+    >>> net = net.fit(X[:300], y[:300])
+    >>> embed(net, X[:5]).shape  # the input of the last layer
+    (5, 128)
     """
     return _batched_apply(net, X, _embedding)
 
@@ -198,6 +217,17 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     -------
     loss : ndarray of shape (n_samples,)
         Its mean equals the mean cross-entropy on ``(X, y)``.
+
+    Examples
+    --------
+    >>> from skal_openset import (load_digits_dataset, make_mlp_classifier,
+    ...                           per_sample_loss)
+    >>> X, y = load_digits_dataset()
+    >>> net = make_mlp_classifier(64, 10, max_epochs=3, random_state=0)
+    >>> net = net.fit(X[:300], y[:300])
+    >>> loss = per_sample_loss(net, X[:5], y[:5])
+    >>> loss.shape, bool((loss >= 0).all())
+    ((5,), True)
     """
     check_consistent_length(X, y)
     y = _check_class_labels(y)

@@ -104,20 +104,23 @@ class ActiveLearner(BaseEstimator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> from skal_openset import (ActiveLearner, MQNetQuery, load_digits_dataset,
     ...                           make_open_set_split)
     >>> X, y = load_digits_dataset()
     >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
     ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> y_unlabelled = np.delete(split.y_pool, split.initial_idx)
     >>> learner = ActiveLearner(
     ...     estimator=RandomForestClassifier(random_state=0),
     ...     query_strategy=MQNetQuery(random_state=0),
     ...     X_training=split.X_pool[split.initial_idx],
     ...     y_training=split.y_pool[split.initial_idx],
     ... )
-    >>> indices, X_query = learner.query(split.X_pool, n_instances=10)
-    >>> learner.teach(X_query, split.y_pool[indices]).X_labelled_.shape
+    >>> indices, X_query = learner.query(X_unlabelled, n_instances=10)
+    >>> learner.teach(X_query, y_unlabelled[indices]).X_labelled_.shape
     (50, 64)
     """
 

@@ -753,6 +753,15 @@ def make_mlp_classifier(
     -------
     TargetNet or LearningLossNet
         Not yet fitted.
+
+    Examples
+    --------
+    >>> from skal_openset import load_digits_dataset, make_mlp_classifier
+    >>> X, y = load_digits_dataset()
+    >>> net = make_mlp_classifier(n_features=64, n_classes=10, max_epochs=3,
+    ...                           random_state=0).fit(X[:300], y[:300])
+    >>> net.predict_proba(X[:5]).shape
+    (5, 10)
     """
     return _make_net(
         MLPModule,
@@ -812,6 +821,15 @@ def make_cnn_classifier(
     Returns
     -------
     TargetNet or LearningLossNet
+
+    Examples
+    --------
+    >>> from skal_openset import load_digits_dataset, make_cnn_classifier
+    >>> X, y = load_digits_dataset()  # flat rows of 8x8 images
+    >>> net = make_cnn_classifier(10, input_shape=(1, 8, 8), max_epochs=2,
+    ...                           random_state=0).fit(X[:300], y[:300])
+    >>> net.predict_proba(X[:5]).shape
+    (5, 10)
     """
     return _make_net(
         SmallCNNModule,

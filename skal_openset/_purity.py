@@ -171,6 +171,18 @@ def mahalanobis_purity(
     ----------
     K. Lee, K. Lee, H. Lee and J. Shin. A Simple Unified Framework for Detecting
     Out-of-Distribution Samples and Adversarial Attacks. NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_openset import mahalanobis_purity
+    >>> rng = np.random.RandomState(0)
+    >>> y_train = np.repeat([0, 1], 20)
+    >>> embedding_train = rng.normal(size=(40, 2)) + 5 * y_train[:, None]
+    >>> embedding = [[0.0, 0.0], [5.0, 5.0], [20.0, -20.0]]
+    >>> purity = mahalanobis_purity(embedding, embedding_train, y_train)
+    >>> int(purity.argmin()), bool((purity <= 0).all())
+    (2, True)
     """
     embedding_train = _check_embedding(embedding_train, "embedding_train")
     embedding = _check_embedding(embedding, "embedding", embedding_train.shape[1])

@@ -52,6 +52,17 @@ class MonotoneMLP(nn.Module):
         Width of the hidden layer.
     monotone : bool, default=True
         If False, the weights are used as they are (a plain MLP).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skal_openset import MonotoneMLP
+    >>> mlp = MonotoneMLP(n_features=2, hidden_size=8)
+    >>> scores = mlp(torch.tensor([[0.1, 0.2], [0.5, 0.2], [0.5, 0.9]]))
+    >>> scores.shape
+    torch.Size([3])
+    >>> bool(scores[0] < scores[1] < scores[2])  # increasing in every input
+    True
     """
 
     def __init__(

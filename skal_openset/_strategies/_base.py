@@ -35,6 +35,22 @@ class QueryStrategy(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Used wherever the strategy draws at random (including ties). An int
         makes every call reproducible.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import ActiveLearner, QueryStrategy
+    >>> class LeastConfident(QueryStrategy):
+    ...     def _select(self, learner, X_pool, n_instances, rng):
+    ...         scores = 1 - learner.predict_proba(X_pool).max(axis=1)
+    ...         indices = np.argsort(-scores)[:n_instances]
+    ...         return indices, scores[indices]
+    >>> learner = ActiveLearner(LogisticRegression(), LeastConfident()).fit(
+    ...     [[0.0], [1.0], [3.0], [4.0], [9.0]], [0, 0, 1, 1, -1])
+    >>> indices, X_query = learner.query([[0.0], [2.1], [4.0]], n_instances=1)
+    >>> X_query
+    array([[2.1]])
     """
 
     _parameter_constraints: dict = {"random_state": ["random_state"]}

@@ -69,6 +69,26 @@ class CCALQuery(QueryStrategy):
     .. [1] P. Du, S. Zhao, H. Chen, S. Chai, H. Chen and C. Li, "Contrastive
        Coding for Active Learning under Class Distribution Mismatch",
        ICCV 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, CCALQuery, load_digits_dataset,
+    ...                           make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> pca = PCA(n_components=16, random_state=0).fit(split.X_pool)
+    >>> strategy = CCALQuery(features=pca.transform, random_state=0)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy,
+    ...                         X_training=split.X_pool[split.initial_idx],
+    ...                         y_training=split.y_pool[split.initial_idx])
+    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
+    >>> X_query.shape
+    (5, 64)
     """
 
     _parameter_constraints: dict = {

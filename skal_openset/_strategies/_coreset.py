@@ -25,6 +25,23 @@ class CoreSetQuery(QueryStrategy):
     ----------
     .. [1] O. Sener and S. Savarese, "Active Learning for Convolutional
        Neural Networks: A Core-Set Approach", ICLR 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, CoreSetQuery, load_digits_dataset,
+    ...                           make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> strategy = CoreSetQuery(random_state=0)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy).fit(
+    ...     split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    >>> indices, scores = strategy(learner, X_unlabelled, n_instances=5)
+    >>> bool((scores[:-1] >= scores[1:]).all())  # distances to the nearest centre
+    True
     """
 
     def _select(self, learner, X_pool, n_instances, rng):

@@ -112,6 +112,23 @@ class LfOSAQuery(QueryStrategy):
     ----------
     .. [1] K.-P. Ning, X. Zhao, Y. Li and S.-J. Huang, "Active Learning for
        Open-set Annotation", CVPR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skal_openset import (ActiveLearner, LfOSAQuery, load_digits_dataset,
+    ...                           make_mlp_classifier, make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> net = make_mlp_classifier(64, split.n_classes, max_epochs=3, random_state=0)
+    >>> learner = ActiveLearner(net, LfOSAQuery(random_state=0),
+    ...                         X_training=split.X_pool[split.initial_idx],
+    ...                         y_training=split.y_pool[split.initial_idx])
+    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
+    >>> learner.query_strategy_.detector_.predict_proba(X_query).shape  # K + 1 classes
+    (5, 5)
     """
 
     _parameter_constraints: dict = {

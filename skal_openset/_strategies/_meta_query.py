@@ -138,6 +138,24 @@ class PurityInformativenessQuery(_MetaInputQuery):
     purity_auroc_ : dict
         With ``purity="auto"``, the cross-validated AUROC of each named
         score at the last query (empty when it fell back).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, PurityInformativenessQuery,
+    ...                           load_digits_dataset, make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> strategy = PurityInformativenessQuery(combine="product", random_state=0)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy,
+    ...                         X_training=split.X_pool[split.initial_idx],
+    ...                         y_training=split.y_pool[split.initial_idx])
+    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
+    >>> learner.query_strategy_.pool_meta_input_.shape
+    (850, 2)
     """
 
     _parameter_constraints: dict = {
@@ -314,6 +332,25 @@ class MQNetQuery(_MetaInputQuery):
     .. [1] D. Park, Y. Shin, J. Bang, Y. Lee, H. Song and J.-G. Lee,
        "Meta-Query-Net: Resolving Purity-Informativeness Dilemma in Open-set
        Active Learning", NeurIPS 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, MQNetQuery, load_digits_dataset,
+    ...                           make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> y_unlabelled = np.delete(split.y_pool, split.initial_idx)
+    >>> learner = ActiveLearner(LogisticRegression(), MQNetQuery(random_state=0),
+    ...                         X_training=split.X_pool[split.initial_idx],
+    ...                         y_training=split.y_pool[split.initial_idx])
+    >>> indices, X_query = learner.query(X_unlabelled, n_instances=10)
+    >>> learner = learner.teach(X_query, y_unlabelled[indices])  # MQ-Net learns too
+    >>> learner.query_strategy_.validation_target_.shape
+    (10,)
     """
 
     _parameter_constraints: dict = {
@@ -661,6 +698,19 @@ def learning_loss_or_confidence(learner: Any, X: ArrayLike) -> np.ndarray:
     informativeness : ndarray of shape (n_samples,)
         The predicted loss of a :class:`LearningLossNet`, otherwise one
         minus the largest class probability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, MQNetQuery,
+    ...                           learning_loss_or_confidence, load_digits_dataset)
+    >>> strategy = MQNetQuery(informativeness=learning_loss_or_confidence)
+    >>> X, y = load_digits_dataset()
+    >>> learner = ActiveLearner(LogisticRegression()).fit(X[:100], y[:100])
+    >>> scores = learning_loss_or_confidence(learner, X[100:105])  # no loss head: CONF
+    >>> bool(np.allclose(scores, 1 - learner.predict_proba(X[100:105]).max(axis=1)))
+    True
     """
     name = (
         "learning_loss"

@@ -12,6 +12,23 @@ class RandomQuery(QueryStrategy):
     ----------
     random_state : int, RandomState instance or None, default=None
         Seeds the draw.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, RandomQuery, load_digits_dataset,
+    ...                           make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> strategy = RandomQuery(random_state=0)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy).fit(
+    ...     split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    >>> indices, scores = strategy(learner, X_unlabelled, n_instances=5)
+    >>> len(set(indices.tolist())), bool((scores[:-1] >= scores[1:]).all())
+    (5, True)
     """
 
     def _select(self, learner, X_pool, n_instances, rng):

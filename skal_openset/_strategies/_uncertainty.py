@@ -23,6 +23,24 @@ class UncertaintyQuery(QueryStrategy):
         classes; ``"entropy"`` a flat predicted distribution.
     random_state : int, RandomState instance or None, default=None
         Breaks ties.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skal_openset import (ActiveLearner, UncertaintyQuery, load_digits_dataset,
+    ...                           make_open_set_split)
+    >>> X, y = load_digits_dataset()
+    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+    ...                             initial_size=40, random_state=0)
+    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> strategy = UncertaintyQuery(measure="margin", random_state=0)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy,
+    ...                         X_training=split.X_pool[split.initial_idx],
+    ...                         y_training=split.y_pool[split.initial_idx])
+    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
+    >>> X_query.shape
+    (5, 64)
     """
 
     _parameter_constraints: dict = {
