@@ -30,17 +30,14 @@ class LearningLossQuery(QueryStrategy):
     --------
     >>> import numpy as np
     >>> from skal_openset import (ActiveLearner, LearningLossQuery, load_digits_dataset,
-    ...                           make_mlp_classifier, make_open_set_split)
+    ...                           make_mlp_classifier)
     >>> X, y = load_digits_dataset()
-    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
-    ...                             initial_size=40, random_state=0)
-    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
-    >>> net = make_mlp_classifier(64, split.n_classes, learning_loss=True,
-    ...                           max_epochs=3, random_state=0)
-    >>> learner = ActiveLearner(net, LearningLossQuery(random_state=0),
-    ...                         X_training=split.X_pool[split.initial_idx],
-    ...                         y_training=split.y_pool[split.initial_idx])
-    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
+    >>> y = np.where(y < 4, y, -1)  # digits 4-9 are out of distribution: label -1
+    >>> net = make_mlp_classifier(64, 4, learning_loss=True, max_epochs=3,
+    ...                           random_state=0)
+    >>> strategy = LearningLossQuery(random_state=0)
+    >>> learner = ActiveLearner(net, strategy).fit(X[:100], y[:100])
+    >>> indices, X_query = learner.query(X[100:], n_instances=5)
     >>> X_query.shape
     (5, 64)
     """

@@ -117,16 +117,12 @@ class LfOSAQuery(QueryStrategy):
     --------
     >>> import numpy as np
     >>> from skal_openset import (ActiveLearner, LfOSAQuery, load_digits_dataset,
-    ...                           make_mlp_classifier, make_open_set_split)
+    ...                           make_mlp_classifier)
     >>> X, y = load_digits_dataset()
-    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
-    ...                             initial_size=40, random_state=0)
-    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
-    >>> net = make_mlp_classifier(64, split.n_classes, max_epochs=3, random_state=0)
-    >>> learner = ActiveLearner(net, LfOSAQuery(random_state=0),
-    ...                         X_training=split.X_pool[split.initial_idx],
-    ...                         y_training=split.y_pool[split.initial_idx])
-    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
+    >>> y = np.where(y < 4, y, -1)  # digits 4-9 are out of distribution: label -1
+    >>> net = make_mlp_classifier(64, 4, max_epochs=3, random_state=0)
+    >>> learner = ActiveLearner(net, LfOSAQuery(random_state=0)).fit(X[:100], y[:100])
+    >>> indices, X_query = learner.query(X[100:], n_instances=5)
     >>> learner.query_strategy_.detector_.predict_proba(X_query).shape  # K + 1 classes
     (5, 5)
     """

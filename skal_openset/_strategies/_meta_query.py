@@ -144,18 +144,14 @@ class PurityInformativenessQuery(_MetaInputQuery):
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skal_openset import (ActiveLearner, PurityInformativenessQuery,
-    ...                           load_digits_dataset, make_open_set_split)
+    ...                           load_digits_dataset)
     >>> X, y = load_digits_dataset()
-    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
-    ...                             initial_size=40, random_state=0)
-    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> y = np.where(y < 4, y, -1)  # digits 4-9 are out of distribution: label -1
     >>> strategy = PurityInformativenessQuery(combine="product", random_state=0)
-    >>> learner = ActiveLearner(LogisticRegression(), strategy,
-    ...                         X_training=split.X_pool[split.initial_idx],
-    ...                         y_training=split.y_pool[split.initial_idx])
-    >>> indices, X_query = learner.query(X_unlabelled, n_instances=5)
-    >>> learner.query_strategy_.pool_meta_input_.shape
-    (850, 2)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy).fit(X[:100], y[:100])
+    >>> indices, X_query = learner.query(X[100:], n_instances=5)
+    >>> learner.query_strategy_.pool_meta_input_.shape  # [P, I] of every pool row
+    (1697, 2)
     """
 
     _parameter_constraints: dict = {
@@ -337,20 +333,16 @@ class MQNetQuery(_MetaInputQuery):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skal_openset import (ActiveLearner, MQNetQuery, load_digits_dataset,
-    ...                           make_open_set_split)
+    >>> from skal_openset import ActiveLearner, MQNetQuery, load_digits_dataset
     >>> X, y = load_digits_dataset()
-    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
-    ...                             initial_size=40, random_state=0)
-    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
-    >>> y_unlabelled = np.delete(split.y_pool, split.initial_idx)
-    >>> learner = ActiveLearner(LogisticRegression(), MQNetQuery(random_state=0),
-    ...                         X_training=split.X_pool[split.initial_idx],
-    ...                         y_training=split.y_pool[split.initial_idx])
-    >>> indices, X_query = learner.query(X_unlabelled, n_instances=10)
-    >>> learner = learner.teach(X_query, y_unlabelled[indices])  # MQ-Net learns too
-    >>> learner.query_strategy_.validation_target_.shape
-    (10,)
+    >>> y = np.where(y < 4, y, -1)  # digits 4-9 are out of distribution: label -1
+    >>> learner = ActiveLearner(LogisticRegression(), MQNetQuery(random_state=0))
+    >>> learner = learner.fit(X[:100], y[:100])
+    >>> X_pool, y_pool = X[100:], y[100:]
+    >>> indices, X_query = learner.query(X_pool, n_instances=20)
+    >>> learner = learner.teach(X_query, y_pool[indices])  # the meta-model learns too
+    >>> learner.query_strategy_.selector_
+    MetaQueryNetSelector(init='rule', random_state=0)
     """
 
     _parameter_constraints: dict = {

@@ -17,16 +17,12 @@ class RandomQuery(QueryStrategy):
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skal_openset import (ActiveLearner, RandomQuery, load_digits_dataset,
-    ...                           make_open_set_split)
+    >>> from skal_openset import ActiveLearner, RandomQuery, load_digits_dataset
     >>> X, y = load_digits_dataset()
-    >>> split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
-    ...                             initial_size=40, random_state=0)
-    >>> X_unlabelled = np.delete(split.X_pool, split.initial_idx, axis=0)
+    >>> y = np.where(y < 4, y, -1)  # digits 4-9 are out of distribution: label -1
     >>> strategy = RandomQuery(random_state=0)
-    >>> learner = ActiveLearner(LogisticRegression(), strategy).fit(
-    ...     split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
-    >>> indices, scores = strategy(learner, X_unlabelled, n_instances=5)
+    >>> learner = ActiveLearner(LogisticRegression(), strategy).fit(X[:100], y[:100])
+    >>> indices, scores = strategy(learner, X[100:], n_instances=5)
     >>> len(set(indices.tolist())), bool((scores[:-1] >= scores[1:]).all())
     (5, True)
     """
