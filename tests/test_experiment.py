@@ -294,12 +294,14 @@ def test_exhausted_pool_stops_the_run_with_a_warning(estimator):
     )
     n_pool = small.y_pool.size
     n_rounds = 3 + (n_pool - 20) // 20
-    with pytest.warns(RuntimeWarning, match="pool ran out"):
+    with pytest.warns(RuntimeWarning, match="pool ran out") as warned:
         records = run_active_learning(
             small, estimator, RandomQuery(random_state=0), n_rounds=n_rounds, budget=20
         )
     assert len(records) < n_rounds
     assert records[-1]["n_labelled"] == n_pool
+    [warning] = [w for w in warned if "pool ran out" in str(w.message)]
+    assert warning.filename == __file__  # the line that started the campaign
 
 
 def test_budget_spent_is_the_oracles_spending_less_the_initial_set(

@@ -1,19 +1,12 @@
-"""Every warning of the package names the caller's line that led to it, however
-deep in the package it is raised (a learner's query calling its strategy, teach
-updating it, a campaign calling the learner)."""
+"""A learner's warnings name the caller's line that led to them, however deep
+in the package they are raised (query calling the strategy, teach updating it);
+the campaign's is checked in test_experiment.py."""
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skal_openset import (
-    ActiveLearner,
-    MQNetQuery,
-    RandomQuery,
-    load_digits_dataset,
-    make_open_set_split,
-    run_active_learning,
-)
+from skal_openset import ActiveLearner, MQNetQuery
 
 
 @pytest.fixture
@@ -56,28 +49,4 @@ def test_a_learner_warning_names_the_line_that_called_the_learner(
     with pytest.warns(UserWarning, match=message) as record:
         action(split, mqnet_learner)
     [warning] = [w for w in record if message in str(w.message)]
-    assert warning.filename == __file__
-
-
-def test_the_campaign_warning_names_the_line_that_started_the_campaign():
-    X, y = load_digits_dataset()
-    small = make_open_set_split(
-        X[:120],
-        y[:120],
-        n_in_classes=4,
-        noise_ratio=0.4,
-        initial_size=20,
-        test_size=0.5,
-        random_state=0,
-    )
-    n_rounds = 3 + (small.y_pool.size - 20) // 20
-    with pytest.warns(RuntimeWarning, match="pool ran out") as record:
-        run_active_learning(
-            small,
-            LogisticRegression(max_iter=500),
-            RandomQuery(random_state=0),
-            n_rounds=n_rounds,
-            budget=20,
-        )
-    [warning] = [w for w in record if "pool ran out" in str(w.message)]
     assert warning.filename == __file__
