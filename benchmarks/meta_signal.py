@@ -25,7 +25,8 @@ learnt selector and the rule with the pool's true IN/OOD status as purity,
 and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
 per cell, chosen on half of the seeds and scored on the other half,
 estimates what a fixed balance of the two scores tuned per cell gains over
-``P + I``. For the
+``P + I``, and two fixed rules no balance expresses, ``min(P, I)`` and the
+purer half of the pool first by informativeness. For the
 learnt meta-model it also records, at every update, what limits the
 self-validation signal:
 
@@ -238,6 +239,39 @@ for _w in (0.1, 0.25, 0.75, 0.9):
     VARIANTS[f"balance-{_w}"] = lambda seed, w=_w: MQNetQuery(
         selector=FixedBalance(purity_weight=w), random_state=seed
     )
+
+
+class MinRule(FixedBalance):
+    """Diagnostic: ``min(P, I)``, a rule no weighted sum can express.
+
+    Tried because at 40/60% noise no balance ``w P + (1 - w) I`` beats the
+    sum: a row must be high in both scores here, so a very informative row
+    cannot buy its way in with middling purity.
+    """
+
+    def predict(self, X):
+        return np.asarray(X, dtype=np.float64).min(axis=1)
+
+
+class PurityFloor(FixedBalance):
+    """Diagnostic: the rows of the top half by purity first, most informative first.
+
+    ``P`` is a quantile over the pool, so ``P >= 0.5`` keeps the purer half;
+    the other half follows, also by ``I``. Monotone in both scores.
+    """
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        return X[:, 1] + (X[:, 0] >= 0.5)
+
+
+VARIANTS["min-rule"] = lambda seed: MQNetQuery(selector=MinRule(), random_state=seed)
+# Seeds run to confirm a gain the first seeds suggested, under a reading rule
+# written down before they ran: their gaps are also reported on their own.
+CONFIRMATION_SEEDS = {"min-rule": range(112, 136)}
+VARIANTS["purity-floor"] = lambda seed: MQNetQuery(
+    selector=PurityFloor(), random_state=seed
+)
 
 
 def input_knn_contrast_purity(learner, X):
@@ -635,6 +669,7 @@ def _summary_lines(cells, heading, scope):
         + ".",
         *_against_learnt_lines(by, variants),
         *_against_rule_start_lines(by, variants),
+        *_confirmation_lines(by),
         *_balance_headroom_lines(by),
     ]
     diags = [d for c in cells if c["variant"] == "learnt" for d in c["diagnostics"]]
@@ -659,14 +694,18 @@ def _paired_gaps(values):
     return f"{_counts(values)}, {gap.mean():+.2f} {_confidence_interval(gap)}"
 
 
-def _gaps_against(by, variant, base, noise=None):
-    """Accuracy of `variant` minus `base`'s on the runs both made (one noise ratio)."""
+def _gaps_against(by, variant, base, noise=None, seeds=None):
+    """Accuracy of `variant` minus `base`'s on the runs both made.
+
+    Optionally of one noise ratio, or of the trial seeds in `seeds` only.
+    """
     return [
         cell["accuracy"] - by[(*key[:3], base)]["accuracy"]
         for key, cell in by.items()
         if key[3] == variant
         and (*key[:3], base) in by
         and (noise is None or key[1] == noise)
+        and (seeds is None or key[2] in seeds)
     ]
 
 
@@ -715,6 +754,32 @@ def _against_rule_start_lines(by, variants):
         "",
         "| variant | noise | paired runs | against rule-start |",
         "| --- | --- | --- | --- |",
+        *rows,
+    ]
+
+
+def _confirmation_lines(by):
+    """Each variant of `CONFIRMATION_SEEDS` against `rule` on those seeds alone."""
+    rows = []
+    for v, seeds in CONFIRMATION_SEEDS.items():
+        for noise in sorted({key[1] for key in by if key[3] == v}):
+            gaps = _gaps_against(by, v, "rule", noise, seeds)
+            if len(gaps) > 1:
+                span = f"{seeds[0]}-{seeds[-1]}"
+                cell = (
+                    f"{span} | {int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
+                )
+                rows.append(f"| {v} | {cell} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "Confirmation runs: variants against `rule` on the seeds run to confirm "
+        "what their first seeds suggested, those seeds alone, by noise ratio "
+        "(W/T/L and the mean gap in points with its 95% paired-t interval):",
+        "",
+        "| variant | seeds | noise | paired runs | against rule |",
+        "| --- | --- | --- | --- | --- |",
         *rows,
     ]
 

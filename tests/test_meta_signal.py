@@ -140,6 +140,29 @@ def test_balanced_pairs_selector_weighs_ood_rows_to_even_the_pair_types(monkeypa
     np.testing.assert_allclose(seen["weight"], [1, 1, 0.5])  # 1 against 2 v
 
 
+def test_confirmation_runs_are_paired_with_the_rule_on_their_own_seeds():
+    cells = []
+    for seed, gain in ((100, 0.05), (112, -0.01), (113, 0.03)):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "min-rule", 0.8 + gain)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Confirmation"))
+    # Seed 100 (before the confirmation) is left out: +1.00 points on 112-113.
+    assert _row(lines, start, "min-rule").startswith(
+        "| min-rule | 112-135 | 40% | 2 | 1/0/1, +1.00 "
+    )
+
+
+def test_min_rule_and_purity_floor_rank_as_documented():
+    Z = np.array([[0.9, 0.1], [0.4, 0.8], [0.6, 0.3]])
+    np.testing.assert_allclose(
+        meta_signal.MinRule().fit(Z, [1, 2, 3]).predict(Z), [0.1, 0.4, 0.3]
+    )
+    # The purer half (P >= 0.5) first, each half by informativeness.
+    floor = meta_signal.PurityFloor().fit(Z, [1, 2, 3]).predict(Z)
+    assert list(np.argsort(-floor)) == [2, 0, 1]
+
+
 def test_fixed_balance_ranks_by_its_weighted_sum_and_learns_nothing():
     Z = np.array([[0.9, 0.1], [0.2, 0.6], [0.5, 0.5]])
     balance = clone(meta_signal.FixedBalance(purity_weight=0.25)).fit(Z, [3, 2, 1])
