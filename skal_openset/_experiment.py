@@ -196,8 +196,12 @@ def run_active_learning(
             if round_ == 1:
                 initial_labels = oracle.label(split.initial_idx)
                 initial_cost = oracle.spent_  # given, not bought
+                # The split knows every IN class, also those the initial set lacks.
                 learner = ActiveLearner(
-                    clone(estimator), clone(query_strategy), ood_label=split.ood_label
+                    clone(estimator),
+                    clone(query_strategy),
+                    ood_label=split.ood_label,
+                    classes=np.arange(split.n_classes),
                 )
                 learner.fit(split.X_pool[split.initial_idx], initial_labels)
                 train_seconds, query_seconds = time.perf_counter() - start, 0.0

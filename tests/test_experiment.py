@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 
 import skal_openset
 from skal_openset import (
@@ -279,6 +280,23 @@ def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
         run_active_learning(split, estimator, RandomQuery(), budget=3, cost_ood=4.0)
     with pytest.raises(ValueError, match="budget=0"):
         run_active_learning(split, estimator, RandomQuery(), budget=0)
+
+
+def test_a_scikit_learn_classifier_runs_when_the_initial_set_lacks_an_in_class():
+    X, y = load_digits_dataset()
+    split = make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.6, initial_size=8, random_state=1
+    )
+    initial = set(split.y_pool[split.initial_idx].tolist()) - {split.ood_label}
+    assert initial < set(range(split.n_classes))  # the case: a class is missing
+    records = run_active_learning(
+        split,
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        RandomQuery(random_state=0),
+        n_rounds=3,
+        budget=10,
+    )
+    assert [r["round"] for r in records] == [1, 2, 3]
 
 
 def test_exhausted_pool_stops_the_run_with_a_warning(estimator):
