@@ -396,6 +396,42 @@ def test_update_uses_the_scale_of_the_query_that_chose_the_rows():
     assert np.ptp(Z, axis=0).min() > 0  # not the [[0, 0]] of the one-row pool
 
 
+@pytest.mark.parametrize(
+    "as_taught",
+    [
+        lambda X_query: X_query.tolist(),
+        lambda X_query: X_query.astype(np.float64),
+        lambda X_query: np.where(X_query == 0, -0.0, X_query),
+    ],
+    ids=["list", "float64", "negative-zero"],
+)
+def test_update_takes_the_query_rows_back_in_another_container(as_taught):
+    X, y, _, _ = user_data("ints")
+    X = X.astype(np.float32)
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    learner.teach(as_taught(X_query), y[80:400][indices])
+    assert len(learner.y_labelled_) == 100
+
+
+def test_update_takes_back_query_rows_of_a_dataframe_with_a_text_column():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y, _, _ = user_data("ints")
+    frame = pd.DataFrame(X[:, :8]).assign(colour=np.where(X[:, 9] > 0.3, "a", "b"))
+    estimator = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [8]), remainder="passthrough"),
+        LogisticRegression(max_iter=500),
+    )
+    learner = ActiveLearner(estimator, MQNetQuery(random_state=0))
+    learner.fit(frame.iloc[:80], y[:80])
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=20)
+    learner.teach(X_query, y[80:400][indices])
+    assert len(learner.y_labelled_) == 100
+
+
 def test_update_with_rows_no_query_returned_is_an_error():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])

@@ -623,7 +623,16 @@ class _RememberedQuery(NamedTuple):
 
 
 def _row_key(row):
-    return np.ascontiguousarray(row).tobytes()
+    """A key equal for rows of equal values, whatever their dtype or container.
+
+    Numbers compare at float32 precision (a float32 pool taught back as
+    float64 or a list), with -0.0 as 0.0; other rows (object columns of a
+    DataFrame, whose bytes are pointers) by their values.
+    """
+    row = np.asarray(row)
+    if row.dtype.kind in "biuf":
+        return (np.ascontiguousarray(row, dtype=np.float32) + np.float32(0)).tobytes()
+    return tuple(row.ravel().tolist())
 
 
 _AUTO_FALLBACK = "knn_contrast"
