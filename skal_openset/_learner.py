@@ -261,6 +261,17 @@ class ActiveLearner(BaseEstimator):
         """
         if not hasattr(self, "estimator_") and self.X_training is None:
             return self.fit(X, y)
+        before = dict(vars(self))
+        try:
+            return self._teach(X, y)
+        except BaseException:
+            # Also undoes the deferred fit on the initial set that _teach may
+            # have done first.
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    def _teach(self, X, y):
         self._fit_on_initial_set()
         X, y = self._check_labelled(X, y)
         self._check_rows(X, "X")

@@ -304,6 +304,20 @@ def test_a_failing_teach_leaves_the_learner_as_it_was():
     assert hasattr(learner.query_strategy_, "selector_")
 
 
+def test_a_failing_teach_before_any_query_leaves_the_initial_set_unfitted():
+    # The learner fits its initial set at the first query or teach; a teach
+    # that fails (MQ-Net has no queried pool to take the rows' scale from)
+    # must undo that fit too.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300), MQNetQuery(), X[:80], y[:80]
+    )
+    with pytest.raises(ValueError, match="needs the meta-input scale"):
+        learner.teach(X[80:90], y[80:90])
+    assert not hasattr(learner, "estimator_")
+    assert not hasattr(learner, "X_labelled_")
+
+
 def test_warm_start_without_partial_fit_fails_at_fit():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(RandomForestClassifier(), warm_start=True)
