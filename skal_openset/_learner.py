@@ -261,14 +261,14 @@ class ActiveLearner(BaseEstimator):
         """
         if not hasattr(self, "estimator_") and self.X_training is None:
             return self.fit(X, y)
-        before = dict(vars(self))
+        before = dict(self.__dict__)
         try:
             return self._teach(X, y)
         except BaseException:
             # Also undoes the deferred fit on the initial set that _teach may
             # have done first.
-            vars(self).clear()
-            vars(self).update(before)
+            self.__dict__.clear()
+            self.__dict__.update(before)
             raise
 
     def _teach(self, X, y):
