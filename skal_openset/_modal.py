@@ -1,5 +1,6 @@
 """The open-set teach step for modAL learners."""
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,11 @@ def teach_open_set(
     3. ``learner.teach`` with the in-distribution rows only, skipped when
        there are none (modAL cannot teach an empty set).
 
-    Our :class:`ActiveLearner` does all this in its own ``teach``; it is
-    called as is.
+    If any step fails (an interrupt included), the learner's attributes and
+    the strategy's state are put back as they were, so the call can be
+    retried; a classifier that modAL's ``teach`` refitted in place stays as
+    that failed fit left it. Our :class:`ActiveLearner` does all this in its
+    own ``teach``; it is called as is.
 
     Parameters
     ----------
@@ -58,16 +62,27 @@ def teach_open_set(
     y = column_or_1d(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
-    learner.ood_label = ood_label
-    update = getattr(learner.query_strategy, "update", None)
-    if update is not None:
-        update(learner, X, y)
-    is_ood = y == ood_label
-    if is_ood.any():
-        kept = getattr(learner, "X_ood_", None)
-        learner.X_ood_ = (
-            X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
-        )
-    if not is_ood.all():
-        learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
+    strategy = learner.query_strategy
+    update = getattr(strategy, "update", None)
+    learner_state = dict(learner.__dict__)
+    strategy_state = copy.deepcopy(strategy.__dict__) if update is not None else None
+    try:
+        learner.ood_label = ood_label
+        if update is not None:
+            update(learner, X, y)
+        is_ood = y == ood_label
+        if not is_ood.all():
+            learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
+        if is_ood.any():
+            kept = getattr(learner, "X_ood_", None)
+            learner.X_ood_ = (
+                X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
+            )
+    except BaseException:
+        learner.__dict__.clear()
+        learner.__dict__.update(learner_state)
+        if strategy_state is not None:
+            strategy.__dict__.clear()
+            strategy.__dict__.update(strategy_state)
+        raise
     return learner

@@ -506,6 +506,31 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+class FailingModalLike(ModalLike):
+    def teach(self, X, y):
+        self.X_training = np.concatenate([self.X_training, X])  # as modAL does
+        raise RuntimeError("retraining failed")
+
+
+def test_a_failing_teach_open_set_leaves_learner_and_strategy_as_they_were():
+    X, y, _, _ = user_data("ints")
+    is_in = y != -1
+    strategy = MQNetQuery(rule_weight=0, random_state=0)
+    learner = FailingModalLike(LogisticRegression(max_iter=300), strategy,
+                               X[:80][is_in[:80]], y[:80][is_in[:80]])  # fmt: skip
+    pool = X[80:400]
+    indices, _ = strategy(learner, pool, n_instances=15)
+    assert 0 < np.sum(~is_in[80:400][indices]) < 15  # IN rows to teach, OOD to keep
+    before = copy.deepcopy(vars(strategy))
+    for _ in range(2):  # a retry must not double anything
+        with pytest.raises(RuntimeError, match="retraining failed"):
+            teach_open_set(learner, pool[indices], y[80:400][indices])
+        assert not hasattr(learner, "X_ood_")
+        assert len(learner.X_training) == np.sum(is_in[:80])
+        assert vars(strategy).keys() == before.keys()
+        assert not hasattr(strategy, "validation_target_")
+
+
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
