@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -82,7 +83,10 @@ class ActiveLearner(BaseEstimator):
         preprocessing steps, else the input itself.
     warm_start : bool, default=False
         If True, `teach` continues training the current classifier
-        (``partial_fit``) instead of retraining it from scratch.
+        (``partial_fit``) instead of retraining it from scratch. A classifier
+        whose ``partial_fit`` takes ``classes`` (scikit-learn's, skorch's) is
+        then trained by ``partial_fit`` from the start, declaring every known
+        class, so that a class missing from the initial set can come later.
 
     Attributes
     ----------
@@ -442,11 +446,20 @@ class ActiveLearner(BaseEstimator):
         is_in = y != self.ood_label
         X_in = X[is_in]
         codes = encode_labels(classes, y[is_in])
-        if previous is None:
-            return clone(self.estimator).fit(X_in, codes)
-        estimator = copy.deepcopy(previous)
-        estimator.partial_fit(X_in, codes)
-        return estimator
+        if previous is not None:
+            estimator = copy.deepcopy(previous)
+            estimator.partial_fit(X_in, codes)
+            return estimator
+        estimator = clone(self.estimator)
+        if self.warm_start and _takes_classes(estimator.partial_fit):
+            # A later partial_fit cannot add a class the first training did
+            # not declare, and the initial set may lack some.
+            return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
+        return estimator.fit(X_in, codes)
+
+
+def _takes_classes(partial_fit):
+    return "classes" in inspect.signature(partial_fit).parameters
 
 
 def _check_rows_of(X, name):

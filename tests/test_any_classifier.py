@@ -318,6 +318,26 @@ def test_a_failing_teach_before_any_query_leaves_the_initial_set_unfitted():
     assert not hasattr(learner, "X_labelled_")
 
 
+def test_warm_start_learns_a_class_the_initial_set_lacked():
+    from sklearn.linear_model import SGDClassifier
+
+    X, y, _, classes = user_data("ints")
+    initial = np.flatnonzero(y != 9)[:80]
+    later = np.flatnonzero(y == 9)[:5]
+    learner = ActiveLearner(
+        SGDClassifier(loss="log_loss", random_state=0),
+        UncertaintyQuery(random_state=0),
+        X[initial],
+        y[initial],
+        classes=classes,
+        warm_start=True,
+    )
+    learner.query(X[400:600], n_instances=5)
+    learner.teach(X[later], y[later])
+    assert learner.predict_proba(X[later]).shape == (5, 4)
+    assert 9 in set(learner.predict(X[y == 9]).tolist())
+
+
 def test_warm_start_without_partial_fit_fails_at_fit():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(RandomForestClassifier(), warm_start=True)
