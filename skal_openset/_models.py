@@ -678,6 +678,20 @@ class LearningLossNet(TargetNet):
 # -------------------------------------------------------------------------- factories
 
 
+def _image_shape(in_channels, input_shape, default_size):
+    """`input_shape` checked against `in_channels`, or the default image shape."""
+    if input_shape is None:
+        return (in_channels, *default_size)
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[0] != in_channels:
+        raise ValueError(
+            f"input_shape must be (in_channels, height, width) with "
+            f"in_channels={in_channels}; got {shape}. For {in_channels}-channel "
+            f"images of h x w pixels pass input_shape=({in_channels}, h, w)."
+        )
+    return shape
+
+
 def _make_net(
     backbone,
     backbone_kwargs,
@@ -840,7 +854,7 @@ def make_cnn_classifier(
         random_state,
         dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
         kwargs,
-        (in_channels, 28, 28) if input_shape is None else input_shape,
+        _image_shape(in_channels, input_shape, (28, 28)),
     )
 
 
@@ -926,5 +940,5 @@ def make_resnet18_classifier(
             device=device,
         ),
         kwargs,
-        (in_channels, 32, 32) if input_shape is None else input_shape,
+        _image_shape(in_channels, input_shape, (32, 32)),
     )

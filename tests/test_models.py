@@ -512,3 +512,12 @@ def test_seeded_fits_in_threads_do_not_share_the_torch_rng():
     with ThreadPoolExecutor(4) as pool:
         concurrent = list(pool.map(fit, range(4)))
     assert all(states_equal(a, b) for a, b in zip(expected, concurrent))
+
+
+@pytest.mark.parametrize("make", [make_cnn_classifier, make_resnet18_classifier])
+@pytest.mark.parametrize("input_shape", [(8, 8), (64,), (2, 8, 8)])
+def test_an_image_shape_that_does_not_fit_the_channels_is_refused_up_front(
+    make, input_shape
+):
+    with pytest.raises(ValueError, match=r"input_shape must be \(in_channels"):
+        make(10, in_channels=1, input_shape=input_shape)

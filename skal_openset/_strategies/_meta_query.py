@@ -542,7 +542,8 @@ class MQNetQuery(_MetaInputQuery):
         X_query : array-like of shape (n_query, ...)
             The labelled query set.
         y_query : array-like of shape (n_query,)
-            Its labels: classes ``0..k-1`` or the learner's ``ood_label``.
+            Its labels as the annotator gave them: the learner's known
+            classes, or its ``ood_label``.
 
         Returns
         -------
