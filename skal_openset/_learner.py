@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, column_or_1d
 from skorch import NeuralNet
 
@@ -105,6 +106,13 @@ class ActiveLearner(BaseEstimator):
         The fitted `embedding` transformer (only when one is given).
     n_features_in_ : int
         Number of features of 2-D input.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of `fit`'s X, if it was a DataFrame with string column
+        names. A pipeline estimator then gets its rows back as a DataFrame of
+        these columns and dtypes (``feature_dtypes_``), so its steps may select
+        columns by name; later DataFrames must have the same columns.
+    feature_dtypes_ : pandas Series
+        The dtypes of those columns.
 
     Examples
     --------
@@ -182,6 +190,7 @@ class ActiveLearner(BaseEstimator):
                 f"ood_label must be a single label such as -1 or 'unknown', got "
                 f"{self.ood_label!r}."
             )
+        dtypes = _named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
         check_label_kind(y, self.ood_label)
         classes = self._resolve_classes(y)
@@ -204,8 +213,13 @@ class ActiveLearner(BaseEstimator):
             strategy = clone(strategy)
             strategy._check_estimator(self.estimator)
         embedding = self._fit_embedding(X)
-        estimator = self._trained(None, X, y, classes)
+        estimator = self._trained(None, X, y, classes, dtypes)
         # Attributes are set only once everything has succeeded.
+        for name in ("feature_names_in_", "feature_dtypes_"):
+            self.__dict__.pop(name, None)
+        if dtypes is not None:
+            self.feature_names_in_ = np.asarray(dtypes.index, dtype=object)
+            self.feature_dtypes_ = dtypes
         self.classes_ = classes
         self.query_strategy_ = strategy
         if embedding is not None:
@@ -277,6 +291,7 @@ class ActiveLearner(BaseEstimator):
 
     def _teach(self, X, y):
         self._fit_on_initial_set()
+        self._check_columns(X, "X")
         X, y = self._check_labelled(X, y)
         self._check_rows(X, "X")
         self._check_known_labels(y, self.classes_)
@@ -289,7 +304,8 @@ class ActiveLearner(BaseEstimator):
         X_all = np.concatenate([self.X_labelled_, X])
         y_all = np.concatenate([self.y_labelled_, y])
         previous = self.estimator_ if self.warm_start else None
-        estimator = self._trained(previous, X_all, y_all, self.classes_)
+        dtypes = getattr(self, "feature_dtypes_", None)
+        estimator = self._trained(previous, X_all, y_all, self.classes_, dtypes)
         self.query_strategy_ = strategy
         self.X_labelled_, self.y_labelled_ = X_all, y_all
         self.estimator_ = estimator
@@ -373,8 +389,22 @@ class ActiveLearner(BaseEstimator):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
         return X, y
 
+    def _check_columns(self, X, name):
+        """A DataFrame `X` must have the columns of `fit`'s, in their order."""
+        fitted_names = getattr(self, "feature_names_in_", None)
+        columns = getattr(X, "columns", None)
+        if fitted_names is None or columns is None:
+            return
+        if list(columns) != list(fitted_names):
+            raise ValueError(
+                f"{name} has the columns {list(columns)}, but the learner was "
+                f"fitted on {list(fitted_names)}: give the same columns in the "
+                f"same order (e.g. {name}[learner.feature_names_in_])."
+            )
+
     def _check_rows(self, X, name):
         """`X` as an array whose rows have the shape of the labelled examples."""
+        self._check_columns(X, name)
         X = _check_rows_of(X, name)
         expected = self.X_labelled_.shape[1:]
         if X.shape[1:] != expected:
@@ -441,8 +471,12 @@ class ActiveLearner(BaseEstimator):
             return None
         return clone(self.embedding).fit(X)
 
-    def _trained(self, previous, X, y, classes):
-        """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched."""
+    def _trained(self, previous, X, y, classes, dtypes=None):
+        """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched.
+
+        With the `dtypes` of a DataFrame's named columns, a pipeline gets its
+        rows back as such a DataFrame (its steps may select columns by name).
+        """
         is_in = y != self.ood_label
         X_in = X[is_in]
         codes = encode_labels(classes, y[is_in])
@@ -451,11 +485,37 @@ class ActiveLearner(BaseEstimator):
             estimator.partial_fit(X_in, codes)
             return estimator
         estimator = clone(self.estimator)
+        if dtypes is not None and isinstance(estimator, Pipeline):
+            estimator = Pipeline([("to_frame", _ToFrame(dtypes)), *estimator.steps])
         if self.warm_start and _takes_classes(estimator.partial_fit):
             # A later partial_fit cannot add a class the first training did
             # not declare, and the initial set may lack some.
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
+
+
+class _ToFrame(TransformerMixin, BaseEstimator):
+    """Rows back as a DataFrame with the columns and dtypes the learner was given."""
+
+    def __init__(self, dtypes=None):
+        self.dtypes = dtypes
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        import pandas as pd  # only reached with a DataFrame's columns
+
+        frame = pd.DataFrame(np.asarray(X), columns=self.dtypes.index)
+        return frame.astype(self.dtypes.to_dict())
+
+
+def _named_column_dtypes(X):
+    """The dtypes of `X`'s columns if it is a DataFrame with string column names."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not all(isinstance(c, str) for c in columns):
+        return None
+    return X.dtypes
 
 
 def _takes_classes(partial_fit):

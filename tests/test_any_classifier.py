@@ -249,6 +249,40 @@ def test_dataframes_in_positions_and_rows_out():
     assert len(learner.y_labelled_) == 68
 
 
+def _named_frame(pd):
+    """Digits' first 8 pixels as named columns and a text column, with labels."""
+    X, y, ood_label, _ = user_data("strings")
+    frame = pd.DataFrame(X[:, :8], columns=[f"px{i}" for i in range(8)])
+    frame["shade"] = np.where(X[:, 9] > 0.3, "dark", "light")
+    return frame, y, ood_label
+
+
+@pytest.mark.parametrize("strategy", [MQNetQuery, UncertaintyQuery])
+def test_a_pipeline_selects_dataframe_columns_by_name(strategy):
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame, y, ood_label = _named_frame(pd)
+    estimator = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["shade"]), (StandardScaler(), ["px2", "px5"])
+        ),
+        LogisticRegression(max_iter=500),
+    )
+    learner = ActiveLearner(estimator, strategy(random_state=0), ood_label=ood_label)
+    learner.fit(frame.iloc[:80], y[:80])
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=10)
+    learner.teach(X_query, y[80:400][indices])
+    assert list(learner.feature_names_in_) == list(frame.columns)
+    assert learner.predict(frame.iloc[400:410]).shape == (10,)
+    with pytest.raises(ValueError, match="same columns in the same order"):
+        learner.query(frame.iloc[400:500, ::-1], n_instances=3)
+    with pytest.raises(ValueError, match="same columns in the same order"):
+        learner.teach(frame.iloc[500:503, ::-1], y[500:503])
+    assert len(learner.y_labelled_) == 90
+
+
 # ------------------------------------------------------ shapes and atomicity
 
 
