@@ -5,6 +5,11 @@ import os
 import tempfile
 from pathlib import Path
 
+# mkstemp makes files private (0600); a written file should get the mode any
+# new file of this process gets. The umask can only be read by setting it.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -32,6 +37,7 @@ def atomic_path(path):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -1,4 +1,6 @@
 import copy
+import os
+import stat
 
 import joblib
 import numpy as np
@@ -115,6 +117,16 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path):
             raise RuntimeError("killed")
     assert load_object(path) == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
+def test_a_written_file_gets_the_mode_of_any_new_file(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    (tmp_path / "plain").touch()  # what open() gives under this umask
+    with atomic_open(tmp_path / "records.csv", "w") as f:
+        f.write("round\n")
+    mode = stat.S_IMODE((tmp_path / "records.csv").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o666 & ~umask
 
 
 def test_learner_save_and_load_continue_identically(tmp_path, split):
