@@ -222,14 +222,23 @@ def run_own_data(args):
             f"learner is in {output}/state.joblib (skal_openset.load_object)."
         )
         return
-    split = simulated_split(
-        X,
-        labels,
-        in_classes,
-        initial_size=args.initial_size or math.ceil(args.budget),
-        test_size=args.test_size,
-        random_state=args.seed,
-    )
+    initial_size = args.initial_size or math.ceil(args.budget)
+    try:
+        split = simulated_split(
+            X,
+            labels,
+            in_classes,
+            initial_size=initial_size,
+            test_size=args.test_size,
+            random_state=args.seed,
+        )
+    except ValueError as exc:
+        if args.initial_size is not None or "initial_size" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc} --initial-size defaults to the budget ({initial_size}); pass "
+            "a smaller --initial-size."
+        ) from None
     setting = (
         f"{args.data.name}: IN classes {', '.join(in_classes)}, "
         f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
@@ -446,21 +455,23 @@ def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        # The demo's nets are tiny: torch's intra-op threads cost more than they
-        # give (3-4x the CPU time with 2 threads on 2 cores).
-        torch.set_num_threads(1)
-        run_demo(
-            args.output,
-            args.trials,
-            args.rounds,
-            args.budget,
-            args.noise,
-            progress=args.progress,
-        )
-        return
     try:
-        run_own_data(args)
+        if args.output.exists() and not args.output.is_dir():
+            raise ValueError(f"--output {args.output} is a file; give a folder.")
+        if args.command == "demo":
+            # The demo's nets are tiny: torch's intra-op threads cost more than
+            # they give (3-4x the CPU time with 2 threads on 2 cores).
+            torch.set_num_threads(1)
+            run_demo(
+                args.output,
+                args.trials,
+                args.rounds,
+                args.budget,
+                args.noise,
+                progress=args.progress,
+            )
+        else:
+            run_own_data(args)
     except (ValueError, TypeError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.
         parser.error(" ".join(str(exc).split()))

@@ -39,6 +39,19 @@ def load_table(path, label_column="label"):
                     f"the features as 'X' and the labels as {label_column!r}."
                 )
             X, labels = data["X"].astype(np.float32), data[label_column]
+        if labels.ndim != 1:
+            raise ValueError(
+                f"{path}: the labels {label_column!r} have shape {labels.shape}; "
+                "give one label per row, as a 1-D array."
+            )
+        if labels.dtype.kind == "f":  # NaN marks an unlabelled row, as "" does
+            labels = np.where(np.isnan(labels), "", labels.astype(str))
+        bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"{path}: row {int(np.flatnonzero(bad)[0])} of X holds NaN or "
+                "infinity; every feature value must be a finite number."
+            )
     else:
         X, y, classes = load_csv_table(path, label_column, return_classes=True)
         # Integer labels come back as they are, others as codes into classes.
@@ -55,6 +68,11 @@ def load_table(path, label_column="label"):
 def check_in_classes(in_classes, labels, ood_label):
     """The IN classes as strings, each present among the labels, at least 2."""
     in_classes = [str(c).strip() for c in in_classes]
+    if "" in in_classes or len(set(in_classes)) < len(in_classes):
+        raise ValueError(
+            f"in_classes must be distinct, non-empty labels; got {in_classes} "
+            "(a doubled or trailing comma?)."
+        )
     present = set(labels.tolist())
     missing = [c for c in in_classes if c not in present]
     if len(set(in_classes)) < 2 or missing or ood_label in in_classes:
@@ -77,8 +95,9 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     if (labels == "").any():
         row = int(np.flatnonzero(labels == "")[0])
         raise ValueError(
-            f"Row {row} has no label: a simulated run needs every label; use "
-            "--interactive to label rows yourself."
+            f"Data row {row} (counted from 0, header and blank lines left out) has "
+            "no label: a simulated run needs every label; use --interactive to "
+            "label rows yourself."
         )
     rng = check_random_state(random_state)
     code = {c: j for j, c in enumerate(in_classes)}
@@ -107,6 +126,11 @@ def _read_answers(path, ids, allowed):
             rows = list(csv.DictReader(f))
     except (OSError, csv.Error):  # being saved right now: try again later
         return None
+    except UnicodeDecodeError:
+        raise ValueError(
+            f"{path} is not UTF-8 text (a spreadsheet may have saved it in another "
+            "encoding): save it as 'CSV UTF-8', keeping the id and label columns."
+        ) from None
     answers = {}
     for row in rows:
         row_id, label = (row.get("id") or "").strip(), (row.get("label") or "").strip()
@@ -172,7 +196,9 @@ def run_interactive(
 
     The labelled rows of the table train the first classifier; the unlabelled
     ones are the pool. Each query round writes ``queries/round_<r>.csv``
-    (``id`` = row number in the table, ``label`` empty) under `output`, then
+    (``id`` = the row's position among the table's data rows, counted from 0
+    with the header and blank lines left out; ``label`` empty) under
+    `output`, written again if it goes missing, then
     reads it every `poll_seconds` until every label is filled in: an IN
     class, `ood_label`, or any other label of the table (also OOD). Since a
     label's cost is known only once it is given, a round asks for
@@ -240,11 +266,11 @@ def run_interactive(
                 break
             ranked, _ = learner.query(X[pool], n_instances=min(n_query, pool.size))
             state["pending"] = pool[ranked]
-            with atomic_open(query_path, "w") as f:
-                writer = csv.writer(f)
-                writer.writerow(["id", "label"])
-                writer.writerows([i, ""] for i in state["pending"].tolist())
+            _write_query(query_path, state["pending"])
             save_object(state, state_path)
+        elif not query_path.exists():  # deleted or moved: its ids are in the state
+            _write_query(query_path, state["pending"])
+            log(f"Wrote {query_path} again: it was missing.")
         ids = state["pending"]
         log(
             f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
@@ -276,6 +302,13 @@ def run_interactive(
             f"budget spent {spent:g}."
         )
     return records, learner
+
+
+def _write_query(path, ids):
+    with atomic_open(path, "w") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "label"])
+        writer.writerows([i, ""] for i in ids.tolist())
 
 
 def _interactive_record(round_, learner, ood_label, size, in_share, spent):

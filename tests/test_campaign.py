@@ -162,6 +162,9 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
         (["--budget", "0"], "--budget: must be a positive number"),
         (["--strategy", "best"], "--strategy: must be one of MQ-Net"),
         (["--budget", "2", "--cost-ood", "3"], "budget=2.0 cannot buy a label"),
+        (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
+        (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
+        (["--budget", "40"], "--initial-size defaults to the budget (40)"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
@@ -180,7 +183,7 @@ def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", n=40, blank_from=30)
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "zoo.csv")
-    assert "Row 30 has no label" in capsys.readouterr().err
+    assert "Data row 30 (counted from 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -297,3 +300,76 @@ def test_a_query_file_caught_half_saved_is_read_again(tmp_path, monkeypatch):
     with (tmp_path / "out" / "records.csv").open() as f:
         records = list(csv.DictReader(f))
     assert [int(r["n_labelled"]) for r in records] == [20, 28, 36]
+
+
+def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv", n=40)
+    taken = tmp_path / "taken.csv"
+    taken.write_text("keep me\n")
+    run = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat,cow"]
+    for argv in ([*run, "--label-column", "species"], ["demo"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--output", str(taken)])
+        assert exit_.value.code == 2
+        assert "is a file; give a folder" in capsys.readouterr().err
+    assert taken.read_text() == "keep me\n"
+
+
+def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--noise", "0.95", "--trials", "1", "--rounds", "2",
+              "--budget", "5", "--output", str(tmp_path / "demo")])  # fmt: skip
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "noise_ratio=0.95" in err, err
+
+
+def _wait_briefly(tmp_path):
+    return _run(
+        tmp_path, tmp_path / "zoo.csv", "--interactive", "--rounds", "2",
+        "--budget", "5", "--poll-seconds", "0.02", "--timeout", "0.2",
+        "--strategy", "random",
+    )  # fmt: skip
+
+
+def test_a_missing_query_file_is_written_again_on_rerun(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    asked = query.read_text()
+    query.unlink()  # moved, deleted, or saved as .xlsx
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    assert "again: it was missing" in capsys.readouterr().out
+    assert query.read_text() == asked
+
+
+def test_a_query_file_in_another_encoding_is_named_with_the_fix(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    ids = [row["id"] for row in csv.DictReader(query.open())]
+    answers = "id,label\n" + "".join(f"{i},caf\xe9\n" for i in ids)
+    query.write_bytes(answers.encode("cp1252"))  # as Excel on Windows saves it
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path):
+    from skal_openset._campaign import load_table
+
+    X = np.arange(12, dtype=float).reshape(4, 3)
+    np.savez(tmp_path / "t.npz", X=X, label=np.array([1.0, np.nan, 2.0, np.nan]))
+    _, labels = load_table(tmp_path / "t.npz")
+    assert labels.tolist() == ["1.0", "", "2.0", ""]
+    np.savez(tmp_path / "wide.npz", X=X, label=np.ones((4, 1)))
+    with pytest.raises(ValueError, match=r"shape \(4, 1\); give one label per row"):
+        load_table(tmp_path / "wide.npz")
+    X[2, 1] = np.inf
+    np.savez(tmp_path / "inf.npz", X=X, label=np.ones(4))
+    with pytest.raises(ValueError, match="row 2 of X holds NaN or infinity"):
+        load_table(tmp_path / "inf.npz")
