@@ -440,6 +440,25 @@ def load_digits_dataset() -> tuple[np.ndarray, np.ndarray]:
 
 
 _MAX_CSV_VALUE = 1e30
+_INT64 = np.iinfo(np.int64)
+
+
+def _is_int64_literal(text):
+    """Whether ``text`` is an int64 written canonically: "-3", not "07" or "+7"."""
+    try:
+        value = int(text)
+    except ValueError:  # not an integer, or more digits than int() reads
+        return False
+    return str(value) == text and _INT64.min <= value <= _INT64.max
+
+
+def _is_number(text):
+    """Whether ``float`` reads ``text``, as the feature columns need."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_csv_table(
@@ -450,9 +469,10 @@ def load_csv_table(
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load a numeric table with a header row and one label column from a CSV file.
 
-    Values may be separated by ``","`` or ``", "``. The file must be UTF-8
-    (a byte-order mark is allowed). Read with the standard :mod:`csv` module
-    (no pandas needed).
+    Values may be separated by ``","`` or ``", "``; whitespace around a label
+    is dropped, so ``"cat "`` and ``"cat"`` are one class. The file must be
+    UTF-8 (a byte-order mark is allowed). Read with the standard :mod:`csv`
+    module (no pandas needed).
 
     Parameters
     ----------
@@ -468,9 +488,12 @@ def load_csv_table(
     X : ndarray of shape (n_samples, n_features), dtype=float32
         The feature columns in file order.
     y : ndarray of shape (n_samples,), dtype=int64
-        Integer labels are kept as they are; other labels (e.g. letters) are
-        encoded with :class:`~sklearn.preprocessing.LabelEncoder` as their position
-        in ``classes``.
+        If every label is an integer written canonically (``"7"``, ``"-3"``;
+        not ``"07"``, ``"+7"`` or ``"7.0"``) that fits int64, the labels are
+        kept as they are. Otherwise all labels are strings (so ``"01"`` and
+        ``"1"`` are two classes), encoded with
+        :class:`~sklearn.preprocessing.LabelEncoder` as their position in
+        ``classes``.
     classes : ndarray of shape (n_classes,)
         Only if ``return_classes``: the sorted distinct original labels (strings
         for encoded labels, so that ``classes[y]`` recovers them; integers
@@ -480,8 +503,8 @@ def load_csv_table(
     ------
     ValueError
         If the file is not UTF-8, is ragged or empty, lacks the label column,
-        or holds a feature value that is not a number, not finite or larger
-        than 1e30 in absolute value (the line and column are named).
+        or holds a feature value that is empty, not a number, not finite or
+        larger than 1e30 in absolute value (the line and column are named).
 
     Examples
     --------
@@ -498,17 +521,20 @@ def load_csv_table(
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [row for row in csv.reader(f, skipinitialspace=True) if row]
+            reader = csv.reader(f, skipinitialspace=True)
+            # keep each row's line in the file: blank lines are skipped
+            rows = [(reader.line_num, row) for row in reader if row]
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path} is not UTF-8 text ({exc}); save it as UTF-8 first."
         ) from None
     if not rows:
         raise ValueError(f"{path} is empty.")
-    header, body = rows[0], rows[1:]
+    header = rows[0][1]
+    lines, body = [line for line, _ in rows[1:]], [row for _, row in rows[1:]]
     if label_column not in header:
         raise ValueError(f"{path} has no column {label_column!r}; header: {header}.")
-    ragged = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    ragged = [line for line, row in zip(lines, body) if len(row) != len(header)]
     if ragged:
         raise ValueError(
             f"{path}: line(s) {ragged[:5]} do not have {len(header)} values "
@@ -518,26 +544,42 @@ def load_csv_table(
         raise ValueError(f"{path} has a header but no data rows.")
     table = np.array(body, dtype=str)
     j = header.index(label_column)
+    features = np.delete(table, j, axis=1)
     try:
-        X = np.delete(table, j, axis=1).astype(np.float64)
-    except ValueError as exc:
-        raise ValueError(f"{path}: feature values must be numeric ({exc}).") from None
+        X = features.astype(np.float64)
+    except ValueError:
+        # numpy does not say where the bad value is; find the first one
+        bad = ~np.vectorize(_is_number, otypes=[bool])(features)
+        row, col = np.argwhere(bad)[0]
+        col += col >= j  # index in the file, label column included
+        value = body[row][col]
+        problem = (
+            "is empty (missing); fill it in"
+            if not value.strip()
+            else f"{value!r} is not numeric; fix it"
+        )
+        raise ValueError(
+            f"{path}, line {lines[row]}, column {header[col]!r}: feature value "
+            f"{problem} or drop that row."
+        ) from None
     # float32 would turn 1e60 into inf; such values are errors in the file.
     bad = ~(np.abs(X) <= _MAX_CSV_VALUE)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         col += col >= j  # index in the file, label column included
         raise ValueError(
-            f"{path}, line {row + 2}, column {header[col]!r}: feature value "
+            f"{path}, line {lines[row]}, column {header[col]!r}: feature value "
             f"{body[row][col]!r} is not finite or above {_MAX_CSV_VALUE:g} in "
             "absolute value; fix or drop that row."
         )
     X = X.astype(np.float32)
-    labels = table[:, j]
-    try:
+    labels = np.char.strip(table[:, j])
+    # Only canonical integers map back to their text, so "01" and "1" stay two
+    # classes, and labels beyond int64 stay strings instead of overflowing.
+    if all(map(_is_int64_literal, labels)):
         y = labels.astype(np.int64)
         classes = np.unique(y)
-    except ValueError:
+    else:
         encoder = LabelEncoder().fit(labels)
         y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
     return (X, y, classes) if return_classes else (X, y)
@@ -676,18 +718,32 @@ def _load_cifar_pickles(paths, label_key):
                 f"{path} is not a CIFAR batch: expected a dict with b'data' "
                 f"and {label_key!r}."
             )
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
+        data, y = np.asarray(batch[b"data"]), np.asarray(batch[label_key])
         if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
             raise ValueError(
                 f"{path}: b'data' must have shape (n, 3072), got {data.shape}."
             )
-        if len(data) != len(batch[label_key]):
+        # Casting to uint8 or int64 would silently wrap or truncate other values
+        # (pixel 1000 -> 232, label 0.7 -> 0).
+        if data.dtype.kind not in "iu":
             raise ValueError(
-                f"{path}: {len(data)} images but {len(batch[label_key])} labels."
+                f"{path}: b'data' must hold integer pixel values 0..255 (uint8 in "
+                f"the original files), got {data.dtype}."
             )
+        if data.size and not 0 <= data.min() <= data.max() <= 255:
+            raise ValueError(
+                f"{path}: pixel values in b'data' must be 0..255, got "
+                f"{data.min()}..{data.max()}."
+            )
+        if y.size and y.dtype.kind not in "iu":
+            raise ValueError(
+                f"{path}: {label_key!r} must hold integer labels, got {y.dtype}."
+            )
+        if len(data) != len(y):
+            raise ValueError(f"{path}: {len(data)} images but {len(y)} labels.")
         # rows hold the red, green and blue 32x32 planes one after the other
-        images.append(data.reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(batch[label_key], dtype=np.int64))
+        images.append(data.astype(np.uint8, copy=False).reshape(-1, 3, 32, 32))
+        labels.append(y.astype(np.int64))
     return _to_unit_float(np.concatenate(images)), np.concatenate(labels)
 
 
@@ -714,6 +770,16 @@ def load_cifar_batches(
     X_test : ndarray of shape (n_test, 3, 32, 32), dtype=float32
     y_test : ndarray of shape (n_test,), dtype=int64
         RGB pixels in [0, 1], channels first; labels as stored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``directory`` holds neither layout, or a file of it is missing.
+    ValueError
+        If a file is not a CIFAR batch: not a readable pickle of a dict with
+        ``b"data"`` and the labels, pixels that are not integers 0..255 in
+        rows of 3072, labels that are not integers, or not one label per
+        image (the file is named).
     """
     directory = Path(directory)
     if (directory / "data_batch_1").exists():
@@ -753,7 +819,7 @@ _DAMAGED_MEMBER = (
 
 
 def _decode_images(zf, names, path):
-    """Decode same-sized images from a zip into uint8 (n, H, W, 3)."""
+    """Decode images from a zip into uint8 (n, H, W, 3); all must match the first."""
     from PIL import Image
 
     out = None
@@ -772,8 +838,8 @@ def _decode_images(zf, names, path):
         elif pixels.shape != out.shape[1:]:
             raise ValueError(
                 f"{path}: member {name} is {pixels.shape[1]}x{pixels.shape[0]} "
-                f"pixels, the first image {out.shape[2]}x{out.shape[1]}; all "
-                "must match."
+                f"pixels, the first image {out.shape[2]}x{out.shape[1]} "
+                f"({names[0]}); all images, train and test, must have the same size."
             )
         out[i] = pixels
     return out
@@ -806,18 +872,21 @@ def _zip_images(path, cache_path):
             f"({type(exc).__name__}: {exc})."
         ) from None
     with zf:
-        members = {}
+        names = {}
         for split in _SPLITS:
-            names = sorted(
+            names[split] = sorted(
                 name
                 for name in zf.namelist()
                 if name.startswith(f"{split}/")
                 and name.count("/") == 2
                 and name.lower().endswith(_IMAGE_SUFFIXES)
             )
-            if not names:
+            if not names[split]:
                 raise ValueError(f"{path} has no images under {split}/<class>/.")
-            members[split] = (np.array(names), _decode_images(zf, names, path))
+        # one pass over both splits, so the test images must match the train size
+        images = _decode_images(zf, [n for s in _SPLITS for n in names[s]], path)
+    parts = np.split(images, [len(names[_SPLITS[0]])])
+    members = {s: (np.array(names[s]), part) for s, part in zip(_SPLITS, parts)}
     if cache_path is not None:
         arrays = {
             f"{s}_{kind}": a
@@ -839,10 +908,10 @@ def load_image_folder_zip(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Load a zip of images laid out as ``train/<class>/*`` and ``test/<class>/*``.
 
-    Images (PNG, JPEG or BMP) are decoded with Pillow and converted to RGB; all
-    must have the same size. Other entries (e.g. a README) are ignored. Decoding
-    the 60,000 JPEGs of CIFAR-10 takes 12-30 s on one CPU core; ``cache_path``
-    makes later loads take about a second.
+    Images (PNG, JPEG or BMP) are decoded with Pillow and converted to RGB; all,
+    train and test, must have the same size. Other entries (e.g. a README) are
+    ignored. Decoding the 60,000 JPEGs of CIFAR-10 takes 12-30 s on one CPU
+    core; ``cache_path`` makes later loads take about a second.
 
     Parameters
     ----------
@@ -868,6 +937,16 @@ def load_image_folder_zip(
         RGB pixels in [0, 1], channels first, ordered by label then file name.
     class_names : list of str
         The class names in label order.
+
+    Raises
+    ------
+    ValueError
+        If the zip is damaged, a split has no images, an image is unreadable or
+        its size differs from the first train image's, ``class_names`` has
+        duplicates or lacks a class folder, or ``cache_path`` is not a cache
+        this function wrote.
+    ImportError
+        If Pillow is not installed and there is no cache to read.
     """
     members = _zip_images(path, cache_path)
     folder_of = {

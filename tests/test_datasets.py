@@ -327,6 +327,70 @@ def test_load_csv_table_errors(tmp_path, text, match):
         load_csv_table(path)
 
 
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("x0,x1,label\n1,2,a\n3,,b\n", "line 3, column 'x1': feature value is empty"),
+        ("x0,x1,label\n1,2,a\n3,\t,b\n", "line 3, column 'x1': feature value is empty"),
+        ("label,x0,x1\na,1,2\nb,?,3\n", r"line 3, column 'x0': .* '\?' is not numeric"),
+        # blank lines are skipped but still counted: messages name the file's lines
+        ("x0,label\n\n1,a\n\n,b\n", "line 5, column 'x0': feature value is empty"),
+        ("x0,label\n\n1,a\n\ninf,b\n", "line 5, column 'x0': feature value 'inf'"),
+    ],
+    ids=["empty", "blank", "not-a-number", "empty-after-blank", "inf-after-blank"],
+)
+def test_load_csv_table_errors_name_line_and_column(tmp_path, text, match):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f"t.csv, {match}"):
+        load_csv_table(path)
+
+
+def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x0,label\n\n1,a\n\n2\n")
+    with pytest.raises(ValueError, match=r"t.csv: line\(s\) \[5\] do not have 2"):
+        load_csv_table(path)
+
+
+def test_load_csv_table_keeps_non_canonical_integer_labels_as_strings(tmp_path):
+    path = tmp_path / "t.csv"
+    for labels in (["01", "1", "007", "7", "+1", "-3"], ["1.0", "1", "-0"]):
+        rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
+        path.write_text("x0,label\n" + rows)
+        _, y, classes = load_csv_table(path, return_classes=True)
+        assert classes.tolist() == sorted(labels) and classes[y].tolist() == labels
+    # canonical integers, negative ones included, stay integers
+    path.write_text("x0,label\n0,-3\n1,10\n2,-3\n")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert y.tolist() == [-3, 10, -3] and classes.tolist() == [-3, 10]
+
+
+@pytest.mark.parametrize(
+    "big",
+    ["12345678901234567890", str(2**63), str(-(2**63) - 1), "9" * 5000],
+    ids=["20-digits", "int64-max+1", "int64-min-1", "5000-digits"],
+)
+def test_load_csv_table_keeps_labels_beyond_int64_as_strings(tmp_path, big):
+    path = tmp_path / "t.csv"
+    path.write_text(f"x0,label\n0,{big}\n1,7\n")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert classes[y].tolist() == [big, "7"]
+    path.write_text(f"x0,label\n0,{2**63 - 1}\n1,{-(2**63)}\n")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert y.tolist() == [2**63 - 1, -(2**63)] and y.dtype == np.int64
+
+
+def test_load_csv_table_strips_label_whitespace(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('x0,label\n0,cat \n1,cat\n2,\tcat\n3, dog\n4,"  dog\t"\n')
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert classes.tolist() == ["cat", "dog"] and y.tolist() == [0, 0, 0, 1, 1]
+    path.write_text("x0,label\n0,7 \n1,\t7\n2,3\n")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert y.tolist() == [7, 7, 3] and classes.tolist() == [3, 7]
+
+
 def _write_idx(path, array, type_code, gz):
     header = bytes([0, 0, type_code, array.ndim]) + struct.pack(
         f">{array.ndim}I", *array.shape
@@ -449,6 +513,45 @@ def test_load_cifar_errors(tmp_path):
         load_cifar_batches(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "data, labels, match",
+    [
+        (np.full((2, 3072), 1000.0), [0, 1], "must hold integer pixel .* got float64"),
+        (np.full((2, 3072), 0.5), [0, 1], "must hold integer pixel .* got float64"),
+        (np.full((2, 3072), 1000), [0, 1], r"must be 0\.\.255, got 1000\.\.1000"),
+        (np.arange(-1, 6143).reshape(2, 3072), [0, 1], r"got -1\.\.6142"),
+        (np.zeros((2, 3072), np.uint8), [0.7, 1.2], "integer labels, got float64"),
+        (np.zeros((2, 3072), np.uint8), ["0", "1"], "integer labels, got <U1"),
+    ],
+    ids=["float-big", "float-unit", "int-big", "negative", "float-labels", "str"],
+)
+def test_load_cifar_rejects_values_that_would_wrap(tmp_path, data, labels, match):
+    # casting these to uint8 / int64 would wrap (1000 -> 232) or truncate (0.7 -> 0)
+    _write_pickle(tmp_path / "train", {b"data": data, b"fine_labels": labels})
+    _write_pickle(
+        tmp_path / "test",
+        {b"data": np.zeros((1, 3072), np.uint8), b"fine_labels": [0]},
+    )
+    with pytest.raises(ValueError, match="train: .*" + match):
+        load_cifar_batches(tmp_path)
+
+
+def test_load_cifar_accepts_other_integer_types(tmp_path):
+    data = np.arange(2 * 3072).reshape(2, 3072) % 256
+    _write_pickle(
+        tmp_path / "train",
+        {b"data": data.tolist(), b"fine_labels": np.array([3, 99], np.int32)},
+    )
+    _write_pickle(
+        tmp_path / "test",
+        {b"data": np.zeros((0, 3072), np.int16), b"fine_labels": []},
+    )
+    X_train, y_train, X_test, y_test = load_cifar_batches(tmp_path)
+    np.testing.assert_array_equal(X_train.reshape(2, -1) * 255, data)
+    assert y_train.tolist() == [3, 99] and y_train.dtype == np.int64
+    assert X_test.shape == (0, 3, 32, 32) and y_test.dtype == np.int64
+
+
 def _png_bytes(pixels):
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
@@ -550,6 +653,18 @@ def test_load_image_folder_zip_errors(tmp_path):
         zf.writestr("test/a/0.png", _png_bytes(np.zeros((4, 4, 3), np.uint8)))
     with pytest.raises(ValueError, match="5x4 pixels, the first image 4x4"):
         load_image_folder_zip(tmp_path / "c.zip")
+
+
+def test_load_image_folder_zip_rejects_sizes_differing_across_splits(tmp_path):
+    path, cache = tmp_path / "f.zip", tmp_path / "cache.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("train/a/0.png", _png_bytes(np.zeros((6, 6, 3), np.uint8)))
+        zf.writestr("train/b/0.png", _png_bytes(np.zeros((6, 6, 3), np.uint8)))
+        zf.writestr("test/a/0.png", _png_bytes(np.zeros((5, 4, 3), np.uint8)))
+    match = r"member test/a/0.png is 4x5 pixels, the first image 6x6 \(train/a/0.png\)"
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(path, cache_path=cache)
+    assert not cache.exists()  # no cache of the mismatched images
 
 
 # ------------------------------------------------------ damaged files name the file
