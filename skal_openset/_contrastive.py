@@ -165,10 +165,20 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_images(self, X):
+        is_uint8 = np.asarray(X).dtype == np.uint8
         X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
             raise ValueError(
                 f"X must hold square images of shape (n, C, H, H); got shape {X.shape}."
+            )
+        if is_uint8:
+            return X / np.float32(255)  # as the nets scale uint8 pixels
+        # The augmentations clip to [0, 1]: other values would be lost.
+        if X.size and not 0 <= X.min() <= X.max() <= 1:
+            raise ValueError(
+                f"X must hold pixels in [0, 1] (float) or 0..255 (uint8); got "
+                f"values in [{X.min():g}, {X.max():g}]. Pass unnormalised images "
+                "scaled to [0, 1] (e.g. X / 255)."
             )
         return X
 
@@ -185,7 +195,8 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, C, H, H)
-            Unlabelled square images, at least 2.
+            Unlabelled square images, at least 2: float pixels in [0, 1], or
+            uint8 pixels 0..255 (scaled to [0, 1]).
         y : None
             Ignored.
 

@@ -152,6 +152,16 @@ def test_contrastive_encoder_fit_transform():
     assert timed.n_steps_ < 3000
 
 
+def test_contrastive_encoder_reads_uint8_pixels_as_the_nets_do():
+    X = _images(24)
+    pixels = np.round(X * 255).astype(np.uint8)
+    as_uint8 = _tiny_encoder().fit(pixels).transform(pixels)
+    scaled = (pixels / np.float32(255)).astype(np.float32)
+    np.testing.assert_allclose(
+        as_uint8, _tiny_encoder().fit(scaled).transform(scaled), atol=1e-6
+    )
+
+
 @pytest.mark.parametrize(
     "X, kwargs, error, match",
     [
@@ -164,6 +174,8 @@ def test_contrastive_encoder_fit_transform():
             ValueError,
             "max_epochs",
         ),
+        (np.full((4, 3, 4, 4), 255.0, np.float32), {}, ValueError, r"in \[0, 1\]"),
+        (np.full((4, 3, 4, 4), -0.5, np.float32), {}, ValueError, r"in \[0, 1\]"),
     ],
 )
 def test_contrastive_encoder_errors(X, kwargs, error, match):
