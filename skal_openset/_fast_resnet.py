@@ -112,6 +112,26 @@ def one_cycle_factor(epoch, max_epochs, warmup=0.2):
     return (max_epochs - epoch) / (max_epochs - w)
 
 
+class OneCycleLR(LRScheduler):
+    """skorch's ``LRScheduler`` with :func:`one_cycle_factor` over the net's epochs.
+
+    The net's ``max_epochs`` is read when training starts, so a later
+    ``set_params(max_epochs=...)`` (or a grid search over it) keeps the
+    schedule whole; a schedule fixed when the net was built would go on
+    falling past zero, a negative learning rate, when given more epochs.
+    """
+
+    # skorch clones a callback with its attributes as keyword arguments.
+    def __init__(self, policy=torch.optim.lr_scheduler.LambdaLR, **kwargs):
+        super().__init__(policy=policy, **kwargs)
+
+    def _get_scheduler(self, net, policy, **scheduler_kwargs):
+        lr_lambda = partial(one_cycle_factor, max_epochs=net.max_epochs)
+        return super()._get_scheduler(
+            net, policy, lr_lambda=lr_lambda, **scheduler_kwargs
+        )
+
+
 class AugmentedNet(TargetNet):
     """:class:`TargetNet` that augments training batches and has a CUDA fast path.
 
@@ -258,10 +278,6 @@ def make_fast_resnet_classifier(
     (8,)
     """
     _check_positive_int(max_epochs, "max_epochs")
-    schedule = LRScheduler(
-        policy=torch.optim.lr_scheduler.LambdaLR,
-        lr_lambda=partial(one_cycle_factor, max_epochs=max_epochs),
-    )
     params: dict[str, Any] = dict(
         module__n_classes=n_classes,
         module__in_channels=in_channels,
@@ -275,7 +291,7 @@ def make_fast_resnet_classifier(
         optimizer__weight_decay=weight_decay,
         batch_size=batch_size,
         iterator_train__min_steps=min_steps_per_epoch,
-        callbacks=[("lr_scheduler", schedule)],
+        callbacks=[("lr_scheduler", OneCycleLR())],
         verbose=0,
         device=device,
         random_state=random_state,

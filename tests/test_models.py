@@ -521,3 +521,18 @@ def test_an_image_shape_that_does_not_fit_the_channels_is_refused_up_front(
 ):
     with pytest.raises(ValueError, match=r"input_shape must be \(in_channels"):
         make(10, in_channels=1, input_shape=input_shape)
+
+
+def test_the_one_cycle_schedule_follows_max_epochs_set_after_the_net_was_built():
+    from skal_openset import make_fast_resnet_classifier
+    from skal_openset._fast_resnet import one_cycle_factor
+
+    net = make_fast_resnet_classifier(
+        2, width=2, max_epochs=2, batch_size=8, lr=0.2, random_state=0
+    )
+    net.set_params(max_epochs=5)
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    lrs = net.fit(X, np.arange(8) % 2).history[:, "event_lr"]
+    expected = [0.2 * one_cycle_factor(e, 5) for e in range(5)]
+    np.testing.assert_allclose(lrs, expected)
+    assert min(lrs) > 0
