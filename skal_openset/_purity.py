@@ -24,6 +24,14 @@ from ._informativeness import _check_proba
 _BATCH_SIZE = 16384
 
 
+class TooFewLabelsError(ValueError):
+    """A purity score cannot be computed yet: too few labelled examples.
+
+    More labels fix it, unlike other ValueErrors of these scores; callers that
+    track scores round by round (``PurityAUROC``) wait for it to pass.
+    """
+
+
 def _check_embedding(X, name, n_features=None, ensure_min_samples=1):
     """Validate a finite 2-D embedding matrix, optionally of a given width."""
     X = check_array(
@@ -43,9 +51,11 @@ def _check_reference(X, name, n_features, k):
     """Validate a labelled reference set that must hold at least ``k`` rows."""
     X = _check_embedding(X, name, n_features, ensure_min_samples=0)
     if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: at least k={k} reference rows are needed.")
+        raise TooFewLabelsError(
+            f"{name} is empty: at least k={k} reference rows are needed."
+        )
     if k > X.shape[0]:
-        raise ValueError(
+        raise TooFewLabelsError(
             f"k={k} is larger than the number of rows in {name} ({X.shape[0]})."
         )
     return X
@@ -199,7 +209,7 @@ def mahalanobis_purity(
         )
     classes, y_idx = np.unique(y_train, return_inverse=True)
     if y_train.shape[0] <= classes.size:
-        raise ValueError(
+        raise TooFewLabelsError(
             f"Need more labelled IN examples ({y_train.shape[0]}) than classes "
             f"({classes.size}) to estimate a covariance."
         )
@@ -212,7 +222,7 @@ def mahalanobis_purity(
         # Precision = L L^T, so the Mahalanobis distance is Euclidean after x -> x L.
         whiten = cholesky(lw.precision_, lower=True)
     except LinAlgError:
-        raise ValueError(
+        raise TooFewLabelsError(
             "The labelled IN embeddings have no within-class variation; "
             "cannot estimate a covariance."
         ) from None

@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 
 from ._contrastive import row_keys
 from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
+from ._purity import TooFewLabelsError
 from ._typing import RandomStateLike
 
 
@@ -18,8 +19,9 @@ class PurityAUROC:
     of the pool, less whatever the learner has labelled by then, and the
     AUROC of IN (positive) against OOD is written into the round's record
     as ``purity_auroc_<name>``: 1 separates perfectly, 0.5 is chance. A score
-    that cannot be computed yet (e.g. Mahalanobis with too few labels)
-    records NaN.
+    that cannot be computed yet (too few labels, e.g. for Mahalanobis)
+    records NaN; any other error of a score (one that cannot work with these
+    data) is raised.
 
     Parameters
     ----------
@@ -80,6 +82,6 @@ class PurityAUROC:
                 try:
                     purity = compute_score(score, PURITY_SCORES, "purity", learner, X)
                     auroc = float(roc_auc_score(is_in, purity))
-                except ValueError:  # e.g. too few labelled examples for this score
+                except TooFewLabelsError:
                     pass
             record[f"purity_auroc_{name}"] = auroc

@@ -263,3 +263,26 @@ def test_contrast_bad_ood(rng):
         knn_contrast_purity(X, ref, np.ones((2, 3)))
     with pytest.raises(ValueError, match="NaN"):
         knn_contrast_purity(X, ref, [[np.nan, 0.0]])
+
+
+def test_purity_auroc_waits_out_too_few_labels_but_raises_other_errors(split):
+    from sklearn.linear_model import LogisticRegression
+
+    from skal_openset import ActiveLearner, PurityAUROC
+    from skal_openset._purity import TooFewLabelsError
+
+    initial = split.initial_idx
+    learner = ActiveLearner(LogisticRegression(max_iter=300))
+    learner.fit(split.X_pool[initial], split.y_pool[initial])
+
+    def not_yet(learner, X):
+        raise TooFewLabelsError("too few labels")
+
+    def misconfigured(learner, X):
+        raise ValueError("X must hold square images")
+
+    record = {}
+    PurityAUROC(split, {"later": not_yet}, random_state=0)(record, learner)
+    assert np.isnan(record["purity_auroc_later"])
+    with pytest.raises(ValueError, match="square images"):
+        PurityAUROC(split, {"broken": misconfigured}, random_state=0)({}, learner)
