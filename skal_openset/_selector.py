@@ -413,7 +413,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 "a network of the new shape from scratch."
             )
         self._check_non_negative(X)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         if groups is not None:
             groups = column_or_1d(groups)
             check_consistent_length(X, groups)
@@ -672,6 +674,8 @@ def pairwise_ranking_accuracy(
             f"sample_weight has shape {weight.shape} but y_true has "
             f"{y_true.shape}: give one weight per row."
         )
+    if (weight < 0).any():
+        raise ValueError("sample_weight must be non-negative: a pair weighs w_a w_j.")
     if pair_weight not in ("uniform", "target_gap"):
         raise ValueError(
             f"pair_weight must be 'uniform' or 'target_gap', got {pair_weight!r}."

@@ -550,3 +550,12 @@ def test_warm_start_refuses_another_number_of_meta_inputs():
     selector = MetaQueryNetSelector(warm_start=True, **FAST).fit(Z, y)
     with pytest.raises(ValueError, match="features"):
         selector.fit(np.c_[Z, Z[:, :1]], y)
+
+
+def test_negative_sample_weights_are_refused():
+    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(20, 2))
+    y, weight = Z[:, 0], np.r_[-np.ones(2), np.ones(18)]
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        MetaQueryNetSelector(random_state=0).fit(Z, y, sample_weight=weight)
+    with pytest.raises(ValueError, match="non-negative"):
+        pairwise_ranking_accuracy(y, Z[:, 1], sample_weight=weight)
