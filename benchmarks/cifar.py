@@ -12,6 +12,10 @@ rerun skips finished cells. The contrastive purity encoder is fitted once per
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
     python benchmarks/cifar.py report
 
+``--results-dir DIR`` (after ``run`` or ``report``; ``--results`` is the same)
+reads and writes the cells and the report under DIR instead of ``results/``:
+a trial run that leaves the committed results alone.
+
 Presets:
 
 * ``table1``: the exact protocol (all 50,000 training images, five splits,
@@ -53,10 +57,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Memory, Parallel, delayed
+from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 
-from _common import machine_description, write_json_atomic
+from _common import job_count, machine_description, require_data, write_json_atomic
 from openset_benchmark import (
     LOSS_HEAD_STRATEGIES,
     STRATEGIES,
@@ -76,6 +80,7 @@ from skal_openset import (
 )
 
 HERE = Path(__file__).parent
+RESULTS = HERE / "results"
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip"
 DEFAULT_CACHE = HERE / ".cache"
 
@@ -321,6 +326,17 @@ def grid(preset):
     ]
 
 
+def strategies_error(preset, strategies):
+    """Why `strategies` cannot restrict `preset`'s run; None if all are its columns."""
+    unknown = set(strategies or ()) - set(PRESETS[preset]["strategies"])
+    if unknown:
+        return (
+            f"Strategies {sorted(unknown)} are not columns of preset {preset!r}; "
+            f"choose from {list(PRESETS[preset]['strategies'])}."
+        )
+    return None
+
+
 def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=None):
     """Run every cell, ``n_jobs`` trials at a time: their encoders, then their cells.
 
@@ -338,23 +354,22 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     from cifar import fit_encoder as fit_by_name
     from cifar import run_cell as run_by_name
 
+    error = strategies_error(preset, strategies)
+    if error:
+        raise ValueError(error)
     cells = grid(preset)
     if strategies:
-        unknown = set(strategies) - set(PRESETS[preset]["strategies"])
-        if unknown:
-            raise ValueError(
-                f"Strategies {sorted(unknown)} are not columns of preset {preset!r}; "
-                f"choose from {list(PRESETS[preset]['strategies'])}."
-            )
         cells = [c for c in cells if c["strategy"] in strategies]
     todo = [c for c in cells if not cell_path(results, c).exists()]
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir).cache(fit_by_name)
     start, encoder_wall, interrupted = time.perf_counter(), 0.0, True
     try:
+        # As many trials at a time as jobs run (n_jobs=-1: every core).
+        per_chunk = effective_n_jobs(n_jobs)
         with Parallel(n_jobs=n_jobs, verbose=5) as parallel:
-            for first in range(0, len(trials), n_jobs):
-                chunk = trials[first : first + n_jobs]
+            for first in range(0, len(trials), per_chunk):
+                chunk = trials[first : first + per_chunk]
                 encoder_start = time.perf_counter()
                 parallel(
                     delayed(cached_fit)(preset, sp, n, data, cache_dir, device)
@@ -400,19 +415,42 @@ def main():
     run = commands.add_parser("run", help="run (or finish) a preset")
     run.add_argument("preset", choices=sorted(PRESETS))
     run.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
-    run.add_argument("--n-jobs", type=int, default=2)
-    run.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    run.add_argument(
+        "--n-jobs",
+        type=job_count,
+        default=2,
+        help="trials run in parallel, as joblib counts (-1: every core)",
+    )
+    run.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the CIFAR-10 image-folder zip or pickle folder "
+        "(default: ../shared/data/cifar10-jpeg.zip next to the repository)",
+    )
     run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
-    run.add_argument("--results", type=Path, default=HERE / "results")
     run.add_argument(
         "--strategies",
         nargs="+",
         help="run only the cells of these columns (default: all of the preset)",
     )
     report = commands.add_parser("report", help="cifar.md and figures from the cells")
-    report.add_argument("--results", type=Path, default=HERE / "results")
+    for command in (run, report):
+        command.add_argument(
+            "--results-dir",
+            "--results",
+            dest="results",
+            type=Path,
+            default=RESULTS,
+            help="cells and report go here (default: benchmarks/results, the "
+            "committed results)",
+        )
     args = parser.parse_args()
     if args.command == "run":
+        error = strategies_error(args.preset, args.strategies)
+        if error:
+            run.error(error)
+        require_data(run, args.data, "--data", "CIFAR-10 data")
         run_preset(
             args.preset,
             data=args.data,

@@ -40,11 +40,14 @@ self-validation signal:
 - the fraction of dead selector weights (effective weight below 1e-3).
 
     python benchmarks/meta_signal.py [--n-jobs 2] [--seeds 100 101 ...]
-        [--variants learnt rule ...] [--summary-only]
+        [--variants learnt rule ...] [--summary-only] [--results-dir DIR]
 
 Writes one file per run to ``results/meta_signal/`` (a rerun resumes from
-them) and the summary ``results/meta_signal.md``; seeds whose class split has
-too few OOD examples for 60% noise are skipped.
+them) and the summary ``results/meta_signal.md`` with its figures
+``results/meta_signal_balance*.png``; seeds whose class split has too few OOD
+examples for 60% noise are skipped. ``--results-dir DIR`` puts all of them
+under DIR instead of ``results/``: a trial run that leaves the committed
+results alone.
 """
 
 import argparse
@@ -53,6 +56,7 @@ import os
 import time
 import warnings
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -64,7 +68,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
-from _common import machine_description
+from _common import job_count, machine_description, noise_ratio, require_data
 from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
@@ -92,7 +96,6 @@ from skal_openset._model_scores import (
 )
 
 TABLES = ("letter", "penbased", "satimage", "segment")
-CELLS = RESULTS / "meta_signal"
 LEARNT = dict(rule_weight=0.0)  # the selector alone ranks, as in the paper
 # The safe-learning variants were measured on the learnt selector with
 # within-round pairs, the default then; they keep it.
@@ -522,13 +525,18 @@ def diagnostics(record, strategy, seed):
     return out
 
 
-def cell_path(dataset, noise, seed, variant):
-    return CELLS / f"{dataset}_{int(100 * noise)}_{seed}_{variant}.json"
+def cells_dir(results):
+    """The folder of the per-run files under a results folder."""
+    return Path(results) / "meta_signal"
 
 
-def run(dataset, noise, seed, variant, data_dir):
+def cell_path(results, dataset, noise, seed, variant):
+    return cells_dir(results) / f"{dataset}_{int(100 * noise)}_{seed}_{variant}.json"
+
+
+def run(dataset, noise, seed, variant, data_dir, results):
     """Run one cell unless its file exists; None if the class split is infeasible."""
-    path = cell_path(dataset, noise, seed, variant)
+    path = cell_path(results, dataset, noise, seed, variant)
     if path.exists():
         return json.loads(path.read_text())
     torch.set_num_threads(1)
@@ -577,7 +585,7 @@ def run(dataset, noise, seed, variant, data_dir):
         cpu_seconds=time.process_time() - start,
         diagnostics=[d for d in diags if d is not None],
     )
-    CELLS.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(cell))  # a rerun resumes from the finished cells
     return cell
 
@@ -925,9 +933,13 @@ def _cause_lines(diags):
     return lines
 
 
-def write_summary():
-    cells = [json.loads(p.read_text()) for p in sorted(CELLS.glob("*.json"))]
-    (RESULTS / "meta_signal.md").write_text("\n".join(summary(cells)))
+def write_summary(results):
+    """meta_signal.md and its figures under `results`, from its per-run files."""
+    results = Path(results)
+    paths = sorted(cells_dir(results).glob("*.json"))
+    cells = [json.loads(p.read_text()) for p in paths]
+    results.mkdir(parents=True, exist_ok=True)  # a new --results-dir
+    (results / "meta_signal.md").write_text("\n".join(summary(cells)))
     tables = [c for c in cells if c["dataset"] in TABLES]
     images = [c for c in cells if c["dataset"] not in TABLES]
     for scope, title, name in (
@@ -935,7 +947,7 @@ def write_summary():
         (images, "Fashion-MNIST", "meta_signal_balance_fashion.png"),
     ):
         if any(c["variant"].startswith("balance-") for c in scope):
-            plot_balance(scope, RESULTS / name, title)
+            plot_balance(scope, results / name, title)
 
 
 def plot_balance(cells, path, title):
@@ -1002,7 +1014,12 @@ def plot_balance(cells, path, title):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument(
+        "--n-jobs",
+        type=job_count,
+        default=2,
+        help="runs in parallel, as joblib counts (-1: every core)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102])
     parser.add_argument(
         "--variants",
@@ -1010,18 +1027,37 @@ def main():
         choices=list(VARIANTS),
         default=["learnt", "rule", "validate-selector"],
     )
-    parser.add_argument("--noise", type=float, nargs="+", default=[0.4, 0.6])
+    parser.add_argument("--noise", type=noise_ratio, nargs="+", default=[0.4, 0.6])
     parser.add_argument(
         "--datasets", nargs="+", choices=[*TABLES, "fashion"], default=list(TABLES)
     )
-    parser.add_argument("--data-dir", default=DEFAULT_DATA)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
+        "next to the repository)",
+    )
     parser.add_argument(
         "--summary-only", action="store_true", help="rewrite the .md from the .json"
     )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=RESULTS,
+        help="per-run files (in meta_signal/), summary and figures go here "
+        "(default: benchmarks/results, the committed results)",
+    )
     args = parser.parse_args()
     if args.summary_only:
-        write_summary()
+        if not any(cells_dir(args.results_dir).glob("*.json")):
+            parser.error(
+                f"no runs under {cells_dir(args.results_dir)} to summarise; run "
+                "without --summary-only first"
+            )
+        write_summary(args.results_dir)
         return
+    require_data(parser, args.data_dir, "--data-dir")
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [os.path.dirname(__file__), os.environ.get("PYTHONPATH")])
     )
@@ -1029,10 +1065,11 @@ def main():
 
     jobs = product(args.datasets, args.noise, args.seeds, args.variants)
     cells = Parallel(n_jobs=args.n_jobs, verbose=5)(
-        delayed(run_by_name)(d, n, s, v, args.data_dir) for d, n, s, v in jobs
+        delayed(run_by_name)(d, n, s, v, args.data_dir, args.results_dir)
+        for d, n, s, v in jobs
     )
     print(f"{sum(c is not None for c in cells)} runs; {machine_description()}")
-    write_summary()  # of every finished cell, not only this run's
+    write_summary(args.results_dir)  # of every finished cell, not only this run's
 
 
 if __name__ == "__main__":

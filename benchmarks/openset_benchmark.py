@@ -17,6 +17,11 @@ or Ray cluster through joblib's backend (``--backend``).
     python benchmarks/openset_benchmark.py run classifiers [--quick]
     python benchmarks/openset_benchmark.py report
 
+``--results-dir DIR``, before the command, writes the cells and the report
+under DIR instead of ``results/``: a trial run that leaves the committed
+results alone. ``--quick`` runs one trial at 40% noise, so it takes neither
+``--trials`` nor ``--noise``.
+
 Data are read from ``--data-dir`` (default ``../shared/data`` next to the
 repository). Tabular features are standardised with statistics of the whole
 table (label-free). IN classes are drawn at random per trial (about 40%), the
@@ -42,7 +47,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _cells import is_finished, write_cell
-from _common import machine_description
+from _common import (
+    job_count,
+    machine_description,
+    noise_ratio,
+    positive_int,
+    require_data,
+)
 from skal_openset import (
     BadgeQuery,
     CCALQuery,
@@ -69,6 +80,7 @@ RESULTS = HERE / "results"
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
 
 NOISE_RATIOS = (0.1, 0.2, 0.4, 0.6)
+TRIALS = 3
 STRATEGIES = (
     "RANDOM",
     "CONF",
@@ -593,24 +605,60 @@ def run_suite(args):
     )
 
 
+def check_run_args(parser, args):
+    """Refuse a run whose options would not apply or leave no cell; fill defaults.
+
+    The run log records the options as given: one that did not apply would
+    log a run that never happened.
+    """
+    if args.quick and (args.trials is not None or args.noise is not None):
+        parser.error(
+            "--quick runs one trial at 40% noise; drop --trials and --noise, or --quick"
+        )
+    if args.noise is not None and args.suite not in ("tabular", "fashion"):
+        parser.error(
+            f"--noise applies to the tabular and fashion suites; the {args.suite} "
+            "suite has its own noise ratios"
+        )
+    args.trials = TRIALS if args.trials is None else args.trials
+    args.noise = NOISE_RATIOS if args.noise is None else args.noise
+    cells = grid(args.suite, args.quick, args.trials, args.noise)
+    available = list(dict.fromkeys(c["strategy"] for c in cells))
+    unknown = [s for s in args.strategies or () if s not in available]
+    if unknown:
+        parser.error(
+            f"the {args.suite}{' --quick' if args.quick else ''} suite has no cells "
+            f"of {unknown}; choose from {available}"
+        )
+    require_data(parser, args.data_dir, "--data-dir")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--results-dir", type=Path, default=RESULTS, help="cells and report go here"
+        "--results-dir",
+        type=Path,
+        default=RESULTS,
+        help="cells and report go here (default: benchmarks/results, the "
+        "committed results)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a suite")
     run.add_argument(
         "suite", choices=["tabular", "fashion", "ablations", "classifiers"]
     )
-    run.add_argument("--quick", action="store_true", help="one dataset, one trial")
-    run.add_argument("--trials", type=int, default=3)
+    run.add_argument(
+        "--quick", action="store_true", help="one dataset, one trial, 40%% noise"
+    )
+    run.add_argument(
+        "--trials", type=positive_int, help=f"trials per cell (default: {TRIALS})"
+    )
     run.add_argument(
         "--noise",
-        type=float,
+        type=noise_ratio,
         nargs="+",
-        default=NOISE_RATIOS,
-        help="noise ratios of the tabular and fashion suites",
+        help="noise ratios of the tabular and fashion suites, each in [0, 1) "
+        f"(default: {' '.join(map(str, NOISE_RATIOS))})",
     )
     run.add_argument(
         "--strategies",
@@ -618,15 +666,28 @@ def main():
         choices=STRATEGIES,
         help="run only the cells of these strategies (default: all of the suite)",
     )
-    run.add_argument("--n-jobs", type=int, default=2)
+    run.add_argument(
+        "--n-jobs",
+        type=job_count,
+        default=2,
+        help="cells run in parallel, as joblib counts (-1: every core)",
+    )
     run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
     run.add_argument(
         "--scheduler",
         help="with --backend dask: the scheduler address (default: a local cluster)",
     )
-    run.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
+        "next to the repository)",
+    )
     commands.add_parser("report", help="tables, figures and RESULTS.md from the cells")
     args = parser.parse_args()
+    if args.command == "run":
+        check_run_args(run, args)
     try:
         if args.command == "run" and args.backend == "dask":
             from distributed import Client
@@ -638,7 +699,8 @@ def main():
         else:
             from report import write_report
 
-            write_report(args.results_dir)
+            if write_report(args.results_dir) is None:
+                sys.exit(1)  # nothing to report: said why
     except KeyboardInterrupt:
         # Cells are written whole or not at all, so a rerun finishes the suite.
         print(

@@ -4,6 +4,7 @@ Run through ``python benchmarks/openset_benchmark.py report``.
 """
 
 import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -52,11 +53,29 @@ def _row_label(row, row_key):
     return f"{int(100 * row)}%" if row_key == "noise" else row
 
 
+def _most_trials(rows, row_key):
+    """The trials of the most complete entry of each table row."""
+    most = {}
+    for r in rows:
+        most[r[row_key]] = max(most.get(r[row_key], 0), r["n_trials"])
+    return most
+
+
+def _n_mark(n, most):
+    """The mark (n=k) of an entry over fewer trials (or runs) than its row's most.
+
+    An incomplete grid is marked, not hidden: such a mean is no peer of the
+    others in its row; a complete row shows no mark.
+    """
+    return f" (n={n})" if n < most else ""
+
+
 def _table(rows, row_key, column_key, columns, fmt_best=max):
     """Markdown table of mean +- std, the best mean of each row in bold."""
     by_row = {}
     for r in rows:
         by_row.setdefault(r[row_key], {})[r[column_key]] = r
+    most = _most_trials(rows, row_key)
     lines = _markdown_header(row_key, columns)
     for row, cells in by_row.items():
         present = [cells[c]["accuracy_mean"] for c in columns if c in cells]
@@ -68,7 +87,8 @@ def _table(rows, row_key, column_key, columns, fmt_best=max):
                 continue
             r = cells[c]
             text = f"{100 * r['accuracy_mean']:.2f} +- {100 * r['accuracy_std']:.2f}"
-            entries.append(f"**{text}**" if r["accuracy_mean"] == best else text)
+            text = f"**{text}**" if r["accuracy_mean"] == best else text
+            entries.append(text + _n_mark(r["n_trials"], most[row]))
         lines.append(f"| {row} | " + " | ".join(entries) + " |")
     return lines
 
@@ -76,15 +96,39 @@ def _table(rows, row_key, column_key, columns, fmt_best=max):
 def _in_share_table(rows, row_key, columns, column_key="strategy"):
     by_row = {}
     for r in rows:
-        by_row.setdefault(r[row_key], {})[r[column_key]] = r["in_share_mean"]
+        by_row.setdefault(r[row_key], {})[r[column_key]] = r
+    most = _most_trials(rows, row_key)
     lines = _markdown_header(row_key, columns)
     for row, cells in by_row.items():
         lines.append(
             f"| {row} | "
-            + " | ".join(f"{cells[c]:.2f}" if c in cells else "" for c in columns)
+            + " | ".join(
+                f"{cells[c]['in_share_mean']:.2f}"
+                + _n_mark(cells[c]["n_trials"], most[row])
+                if c in cells
+                else ""
+                for c in columns
+            )
             + " |"
         )
     return lines
+
+
+def _warn_fewer_trials(section, rows, row_key, column_key):
+    """Name on stderr the entries of a section over fewer trials than their row's
+    most complete one (the tables mark them " (n=k)")."""
+    most = _most_trials(rows, row_key)
+    fewer = [
+        f"{r[row_key]} / {r[column_key]} ({r['n_trials']} of {most[r[row_key]]})"
+        for r in rows
+        if r["n_trials"] < most[r[row_key]]
+    ]
+    if fewer:
+        print(
+            f"Warning: {section}: entries over fewer trials than the rest of their "
+            f"row, marked (n=k) in the tables; finish their runs: {'; '.join(fewer)}",
+            file=sys.stderr,
+        )
 
 
 def main_suite_section(results, suite, title):
@@ -94,6 +138,7 @@ def main_suite_section(results, suite, title):
     for r in records:
         r["cell"] = f"{r['dataset']} {int(100 * r['noise'])}%"
     rows = summarize_final_round(records, group_keys=("cell", "strategy"))
+    _warn_fewer_trials(suite, rows, "cell", "strategy")
     strategies = [s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)]
     rows.sort(key=lambda r: (r["cell"].split()[0], int(r["cell"].split()[1][:-1])))
     lines = [
@@ -321,10 +366,14 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
     ]
     for row in sorted(ranks):
         best = min(np.mean(v) for v in ranks[row].values())
+        most = max(map(len, ranks[row].values()))
         cells = []
         for s in strategies:
-            mean = np.mean(ranks[row].get(s, [np.nan]))
-            cells.append(f"**{mean:.2f}**" if mean == best else f"{mean:.2f}")
+            runs = ranks[row].get(s, [])
+            mean = np.mean(runs or [np.nan])
+            text = f"**{mean:.2f}**" if mean == best else f"{mean:.2f}"
+            # Ranked on fewer class splits than the rest of its row: marked.
+            cells.append(text + (_n_mark(len(runs), most) if runs else ""))
         lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -471,6 +520,7 @@ def ablation_section(results):
     variants = [r for r in records if r["variant"] != "default"]
     if variants:
         rows = summarize_final_round(variants, group_keys=("cell", "variant"))
+        _warn_fewer_trials("ablations", rows, "cell", "variant")
         names = [v for v in ABLATIONS if any(r["variant"] == v for r in rows)]
         lines += [
             "`MQNetQuery()` with its defaults "
@@ -508,6 +558,7 @@ def ablation_section(results):
         for r in costs:
             r["cost"] = f"{r['dataset']} c_OOD={r['cost_ood']}"
         rows = summarize_final_round(costs, group_keys=("cost", "strategy"))
+        _warn_fewer_trials("ablations, OOD cost", rows, "cost", "strategy")
         strategies = [
             s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)
         ]
@@ -621,6 +672,7 @@ def classifiers_section(results):
     for r in records:
         r["cell"] = f"{r['dataset']} / {r['estimator']}"
     rows = summarize_final_round(records, group_keys=("cell", "strategy"))
+    _warn_fewer_trials("classifiers", rows, "cell", "strategy")
     rows.sort(key=lambda r: r["cell"])
     return [
         "## Any classifier (UCI tables, 40% noise)",
@@ -642,8 +694,23 @@ def classifiers_section(results):
     ]
 
 
+# The suites the report presents; quick cells (``<suite>-quick``) never pass
+# for them.
+FULL_SUITES = ("tabular", "fashion", "classifiers", "ablations")
+
+
 def write_report(results):
+    """Write RESULTS.md and its figures; return its path, or None (and say why)
+    where no full-suite cell is there to report."""
     results = Path(results)
+    if not any(any((results / "cells" / s).glob("*.json")) for s in FULL_SUITES):
+        print(
+            f"No full-suite cells under {results / 'cells'} to report (quick ones "
+            "never are); run a suite without --quick first, e.g. "
+            "python benchmarks/openset_benchmark.py run tabular",
+            file=sys.stderr,
+        )
+        return None
     lines = [
         "# Open-set active learning benchmarks (CPU)",
         "",
@@ -677,5 +744,7 @@ def write_report(results):
     lines += classifiers_section(results)
     lines += ablation_section(results)
     lines += runs_section(results)
-    (results / "RESULTS.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {results / 'RESULTS.md'}")
+    path = results / "RESULTS.md"
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+    return path

@@ -1,6 +1,7 @@
 """Benchmark cell files: validated on every read, invalid ones rerun."""
 
 import json
+import sys
 import warnings
 
 import pytest
@@ -303,3 +304,71 @@ def test_the_mqnet_column_is_the_defaults_and_the_learnt_column_a_random_start()
 
 class _NoSplit:  # the random-validation ablation reads its pool from the split
     X_pool = y_pool = None
+
+
+def _main(monkeypatch, *argv):
+    """openset_benchmark.py's command line; its default results are a guard."""
+    monkeypatch.setattr(sys, "argv", ["openset_benchmark.py", *argv])
+    bench.main()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        # --quick runs one trial at 40% noise: a run log of another would lie.
+        (["tabular", "--quick", "--noise", "0.1"], "--quick runs one trial at 40%"),
+        (["tabular", "--quick", "--trials", "5"], "--quick runs one trial at 40%"),
+        (["classifiers", "--noise", "0.1"], "--noise applies to the tabular and"),
+        (["tabular", "--noise", "1.5"], "argument --noise: a noise ratio is in [0, 1)"),
+        (["tabular", "--noise", "-0.2"], "argument --noise: a noise ratio is in [0"),
+        (["tabular", "--trials", "0"], "argument --trials: must be at least 1, got 0"),
+        (["tabular", "--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        (
+            ["classifiers", "--quick", "--strategies", "LL"],
+            "the classifiers --quick suite has no cells of ['LL']; choose from",
+        ),
+    ],
+)
+def test_a_bad_run_is_one_line_of_error_and_logs_nothing(
+    tmp_path, tiny_data_dir, monkeypatch, capsys, argv, message
+):
+    # The tiny data hold segment only.
+    monkeypatch.setattr(
+        bench, "grid", lambda *a: [c for c in GRID(*a) if c["dataset"] == "segment"]
+    )
+    results = tmp_path / "results"
+    suite, *options = argv
+    with pytest.raises(SystemExit) as info:
+        _main(
+            monkeypatch,
+            *("--results-dir", str(results), "run", suite),
+            # One cell, where the old scripts ran: a later --strategies wins.
+            *("--strategies", "RANDOM", *options, "--data-dir", str(tiny_data_dir)),
+        )
+    assert info.value.code == 2
+    (error,) = [
+        line for line in capsys.readouterr().err.splitlines() if "error" in line
+    ]
+    assert error.startswith("openset_benchmark.py run: error: ")
+    assert message in error
+    assert not results.exists()
+
+
+def test_a_missing_default_data_folder_is_named(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "shared" / "data"
+    monkeypatch.setattr(bench, "DEFAULT_DATA", missing)
+    results = tmp_path / "results"
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, "--results-dir", str(results), "run", "tabular", "--quick")
+    assert info.value.code == 2
+    assert (
+        f"error: the data folder {missing} is missing; pass --data-dir"
+        in capsys.readouterr().err
+    )
+    assert not results.exists()
+
+
+def test_n_jobs_takes_joblib_counts():
+    from _common import job_count
+
+    assert [job_count(text) for text in ("1", "4", "-1", "-2")] == [1, 4, -1, -2]

@@ -1,9 +1,13 @@
 """The benchmark report's statistics (benchmarks/report.py)."""
 
+import sys
+
 import numpy as np
+import pytest
 from scipy.stats import t
 
 import report
+from _cells import write_cell
 from report import _paired_rank_lines, _paired_wins_lines
 
 
@@ -159,3 +163,69 @@ def test_the_legend_of_long_strategy_names_fits_in_the_figure(tmp_path, monkeypa
     fig.canvas.draw()
     box = fig.legends[0].get_window_extent()
     assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+
+
+def _runs(strategy, trials, accuracy=0.5):
+    """Two-round records of `strategy` on cell "a 40%", one run per trial."""
+    return [
+        dict(
+            _final(strategy, trial, accuracy + 0.01 * trial),
+            dataset="a",
+            round=k,
+            variant="default",
+            cost_ood=1.0,
+            query_size=10 * (k > 1),
+            query_in_share=0.5,
+            train_seconds=0.0,
+            query_seconds=0.0,
+        )
+        for trial in trials
+        for k in (1, 2)
+    ]
+
+
+def _suite_section(tmp_path, monkeypatch, records):
+    monkeypatch.setattr(report, "load_cells", lambda results, suite: (records, []))
+    lines, _ = report.main_suite_section(tmp_path, "tabular", "T")
+    return lines
+
+
+def test_an_incomplete_grid_is_marked_and_named(tmp_path, monkeypatch, capsys):
+    # MQ-Net on one trial of three: its mean is no peer of the others'.
+    records = _runs("CONF", (0, 1, 2)) + _runs("MQ-Net", (0,), accuracy=0.9)
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    accuracy, in_share = (
+        line for line in lines if line.startswith("| a 40% |") and "/" not in line
+    )
+    assert accuracy == "| a 40% | 51.00 +- 0.82 | **90.00 +- 0.00** (n=1) |"
+    assert in_share == "| a 40% | 0.50 | 0.50 (n=1) |"
+    ranks = lines[lines.index(next(x for x in lines if x.startswith("Mean rank"))) + 4]
+    # CONF is 2nd on trial 0, alone (1st) on trials 1 and 2.
+    assert ranks == "| 40% | 1.33 | **1.00** (n=1) |"
+    assert capsys.readouterr().err == (
+        "Warning: tabular: entries over fewer trials than the rest of their row, "
+        "marked (n=k) in the tables; finish their runs: a 40% / MQ-Net (1 of 3)\n"
+    )
+
+
+def test_a_complete_grid_has_no_marks(tmp_path, monkeypatch, capsys):
+    records = _runs("CONF", (0, 1, 2)) + _runs("MQ-Net", (0, 1, 2), accuracy=0.9)
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| a 40% | 51.00 +- 0.82 | **91.00 +- 0.82** |" in lines
+    assert not any("(n=" in line for line in lines)
+    assert capsys.readouterr().err == ""
+
+
+def test_no_report_of_quick_cells_only(tmp_path, monkeypatch, capsys):
+    import openset_benchmark as bench
+    from test_benchmark_cells import content
+
+    write_cell(tmp_path / "cells" / "tabular-quick" / "c.json", content())
+    monkeypatch.setattr(
+        sys, "argv", ["openset_benchmark.py", "--results-dir", str(tmp_path), "report"]
+    )
+    with pytest.raises(SystemExit) as info:
+        bench.main()
+    assert info.value.code == 1
+    assert "No full-suite cells under" in capsys.readouterr().err
+    assert not (tmp_path / "RESULTS.md").exists()

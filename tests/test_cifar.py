@@ -451,3 +451,51 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     rows = (out / "records.csv").read_text().splitlines()
     assert len(rows) == 1 + 3 * 2  # header, 3 strategies x 2 rounds
     assert not (out / "cache").exists()  # the big decoded images stay out of --out
+
+
+def _cifar_main(monkeypatch, *argv):
+    import cifar
+
+    monkeypatch.setattr(sys, "argv", ["cifar.py", *argv])
+    cifar.main()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (
+            ["--strategies", "FOO"],
+            "Strategies ['FOO'] are not columns of preset 'tiny'; choose from",
+        ),
+        (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        (["--data", "MISSING"], "the CIFAR-10 data MISSING is missing; pass --data"),
+    ],
+)
+def test_a_bad_cifar_run_is_one_line_of_error(
+    tmp_path, monkeypatch, capsys, options, message
+):
+    missing = str(tmp_path / "none.zip")
+    results = tmp_path / "results"
+    with pytest.raises(SystemExit) as info:
+        _cifar_main(
+            monkeypatch,
+            *("run", "tiny", "--data", str(tmp_path), "--cache-dir", str(tmp_path)),
+            *(o.replace("MISSING", missing) for o in options),
+            *("--results", str(results)),  # the spelling the old script took
+        )
+    assert info.value.code == 2
+    (error,) = [
+        line for line in capsys.readouterr().err.splitlines() if "error" in line
+    ]
+    assert error.startswith("cifar.py run: error: ")
+    assert message.replace("MISSING", missing) in error
+    assert not results.exists()
+
+
+def test_cifar_results_dir_takes_the_report(tmp_path, monkeypatch, capsys):
+    import cifar
+
+    monkeypatch.setattr(cifar, "RESULTS", tmp_path / "committed")
+    _cifar_main(monkeypatch, "report", "--results-dir", str(tmp_path))
+    assert capsys.readouterr().out.strip() == str(tmp_path / "cifar.md")
+    assert not (tmp_path / "committed").exists()

@@ -2,9 +2,11 @@
 group, and the variants it defines."""
 
 import json
+import sys
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from scipy.stats import rankdata
 from sklearn.base import clone
 
@@ -54,13 +56,11 @@ def test_tables_and_fashion_are_summarised_apart():
     assert not any("fashion" in line for line in lines[:fashion])
 
 
-def test_a_run_summarises_every_finished_cell(tmp_path, monkeypatch):
-    monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
-    monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
-    (tmp_path / "cells").mkdir()
+def test_a_run_summarises_every_finished_cell(tmp_path):
+    (tmp_path / "meta_signal").mkdir()
     for i, cell in enumerate(_cells()):
-        (tmp_path / "cells" / f"{i}.json").write_text(json.dumps(cell))
-    meta_signal.write_summary()
+        (tmp_path / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    meta_signal.write_summary(tmp_path)
     written = (tmp_path / "meta_signal.md").read_text()
     assert written == "\n".join(meta_signal.summary(_cells()))
 
@@ -324,10 +324,61 @@ def test_purities_on_the_rule_start_are_paired_with_it_by_noise_ratio():
 
 
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(meta_signal, "CELLS", tmp_path / "cells")
-    monkeypatch.setattr(meta_signal, "RESULTS", tmp_path)
-    (tmp_path / "cells").mkdir()
+    (tmp_path / "meta_signal").mkdir()
     for i, cell in enumerate(_balance_cells(monkeypatch)):
-        (tmp_path / "cells" / f"{i}.json").write_text(json.dumps(cell))
-    meta_signal.write_summary()
+        (tmp_path / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    meta_signal.write_summary(tmp_path)
     assert (tmp_path / "meta_signal_balance.png").stat().st_size > 0
+
+
+def _main(monkeypatch, *argv):
+    """meta_signal.py's command line, its default results folder a guard."""
+    monkeypatch.setattr(sys, "argv", ["meta_signal.py", *argv])
+    meta_signal.main()
+
+
+def test_results_dir_takes_the_runs_summary_and_figures(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    committed = tmp_path / "committed"
+    monkeypatch.setattr(meta_signal, "RESULTS", committed)
+    results = tmp_path / "trial"
+    _main(
+        monkeypatch,
+        *("--datasets", "segment", "--seeds", "0", "--variants", "rule"),
+        *("--noise", "0.4", "--n-jobs", "1", "--data-dir", str(tiny_data_dir)),
+        *("--results-dir", str(results)),
+    )
+    assert [p.name for p in (results / "meta_signal").iterdir()] == [
+        "segment_40_0_rule.json"
+    ]
+    assert "rule" in (results / "meta_signal.md").read_text()
+    # The summary alone, with its figure, from the cells there.
+    for i, cell in enumerate(_balance_cells(monkeypatch)):
+        (results / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    _main(monkeypatch, "--summary-only", "--results-dir", str(results))
+    assert (results / "meta_signal_balance.png").stat().st_size > 0
+    assert not committed.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--noise", "1.5"], "argument --noise: a noise ratio is in [0, 1)"),
+        (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        (["--summary-only"], "meta_signal to summarise; run without --summary-only"),
+        (
+            ["--data-dir", "MISSING"],
+            "the data folder MISSING is missing; pass --data-dir",
+        ),
+    ],
+)
+def test_a_bad_command_line_is_one_line_of_error(
+    tmp_path, monkeypatch, capsys, argv, message
+):
+    argv = [a.replace("MISSING", str(tmp_path / "none")) for a in argv]
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, *argv, "--results-dir", str(tmp_path / "out"))
+    assert info.value.code == 2
+    assert message.replace("MISSING", str(tmp_path / "none")) in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
