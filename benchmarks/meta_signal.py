@@ -675,7 +675,8 @@ def _summary_lines(cells, heading, scope):
             for v in variants
         )
         + ".",
-        *_against_learnt_lines(by, variants),
+        *_pooled_lines(by, variants, "learnt"),
+        *_pooled_lines(by, variants, "rule"),
         *_against_rule_start_lines(by, variants),
         *_confirmation_lines(by),
         *_balance_headroom_lines(by),
@@ -717,23 +718,28 @@ def _gaps_against(by, variant, base, noise=None, seeds=None):
     ]
 
 
-def _against_learnt_lines(by, variants):
-    """Each variant against `learnt` (the defaults before rule-start), pooled."""
+_POOLED_BASES = {
+    "learnt": "`learnt` (the selector from its random start: the defaults until "
+    "`rule-start` replaced it on these runs)",
+    "rule": "`rule` (P + I every round)",
+}
+
+
+def _pooled_lines(by, variants, base):
+    """Each variant against `base` on the same runs, pooled over noise ratios."""
     rows = []
     for v in variants:
-        gaps = _gaps_against(by, v, "learnt")
-        if v != "learnt" and len(gaps) > 1:
+        gaps = _gaps_against(by, v, base)
+        if v != base and len(gaps) > 1:
             rows.append(f"| {v} | {len(gaps)} | {_paired_gaps(gaps)} |")
     if not rows:
         return []
     return [
         "",
-        "Against `learnt` (the selector from its random start: the defaults until "
-        "`rule-start` replaced it on these runs) on the same runs, pooled over "
-        "every noise ratio: W/T/L and the mean gap (points) with its 95% interval "
-        "(paired t):",
+        f"Against {_POOLED_BASES[base]} on the same runs, pooled over every noise "
+        "ratio: W/T/L and the mean gap (points) with its 95% interval (paired t):",
         "",
-        "| variant | paired runs | against learnt |",
+        f"| variant | paired runs | against {base} |",
         "| --- | --- | --- |",
         *rows,
     ]

@@ -112,6 +112,18 @@ def test_each_variant_is_also_paired_against_the_random_start_learnt():
     )
 
 
+def test_each_variant_is_also_paired_against_the_rule_pooled_over_noise():
+    cells = []
+    for seed, noise, gain in ((100, 0.4, 0.01), (101, 0.4, 0.03), (100, 0.6, -0.01)):
+        rule = dict(_cell("letter", seed, "rule", 0.8), noise=noise)
+        cells += [rule, dict(rule, variant="rule-start", accuracy=0.8 + gain)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Against `rule`"))
+    assert _row(lines, start, "rule-start").startswith(
+        "| rule-start | 3 | 2/0/1, +1.00 "
+    )
+
+
 def test_ensemble_purity_averages_the_ranks_of_its_two_scores(monkeypatch):
     knn = np.array([0.1, 0.9, 0.5, 0.3])
     detector = np.array([0.8, 0.7, 0.2, 0.1])
