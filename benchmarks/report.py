@@ -266,14 +266,19 @@ def _paired_wins_lines(
         "",
         *_markdown_header(row_key, rivals),
     ]
-    for row in sorted({k[-2] for k in finals}):
+    rows = sorted({k[-2] for k in finals})
+    # With several noise ratios, a last row pools their runs.
+    pooled = ["all"] if row_key == "noise" and len(rows) > 1 else []
+    for row in rows + pooled:
         cells = []
         for rival in rivals:
             gaps = np.array(
                 [
                     final["test_accuracy"] - finals[(*k[:-1], rival)]["test_accuracy"]
                     for k, final in finals.items()
-                    if k[-2] == row and k[-1] == "MQ-Net" and (*k[:-1], rival) in finals
+                    if row in ("all", k[-2])
+                    and k[-1] == "MQ-Net"
+                    and (*k[:-1], rival) in finals
                 ]
             )
             cells.append(
@@ -282,7 +287,8 @@ def _paired_wins_lines(
                 if len(gaps)
                 else ""
             )
-        lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
+        label = "all, pooled" if row == "all" else _row_label(row, row_key)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 

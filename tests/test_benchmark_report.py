@@ -38,6 +38,22 @@ def test_paired_wins_count_mqnet_against_each_rival_on_the_same_trial():
     )
 
 
+def test_paired_wins_pool_the_noise_ratios_in_a_last_row():
+    records = [
+        dict(_final(strategy, trial, accuracy), noise=noise)
+        for noise, gap in ((0.4, 0.02), (0.6, -0.01))
+        for trial in (0, 1)
+        for strategy, accuracy in (("MQ-Net", 0.9 + gap), ("BADGE", 0.9))
+    ]
+    lines = _paired_wins_lines(records, ("BADGE",))
+    interval = report._confidence_interval(np.r_[2.0, 2.0, -1.0, -1.0])
+    assert lines[-4:-1] == [
+        "| 40% | 2/0/0, +2.00 [+2.00, +2.00] |",
+        "| 60% | 0/0/2, -1.00 [-1.00, -1.00] |",
+        f"| all, pooled | 2/0/2, +0.50 {interval} |",
+    ]
+
+
 def test_paired_wins_by_cell_name_each_cell():
     records = [
         dict(_final(strategy, trial, accuracy), dataset=d, cell=f"{d} 40%")
