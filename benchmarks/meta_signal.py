@@ -269,9 +269,6 @@ class PurityFloor(FixedBalance):
 
 
 VARIANTS["min-rule"] = lambda seed: MQNetQuery(selector=MinRule(), random_state=seed)
-# Seeds run to confirm a gain the first seeds suggested, under a reading rule
-# written down before they ran: their gaps are also reported on their own.
-CONFIRMATION_SEEDS = {"min-rule": range(112, 136)}
 VARIANTS["purity-floor"] = lambda seed: MQNetQuery(
     selector=PurityFloor(), random_state=seed
 )
@@ -772,28 +769,43 @@ def _against_rule_start_lines(by, variants):
     ]
 
 
+# Runs made to decide what earlier seeds suggested, under a reading rule
+# written down before they ran: (variant, baseline, seeds, noise ratios or
+# None for all, data sets). Their gaps are also reported on their own.
+CONFIRMATIONS = [
+    ("min-rule", "rule", range(112, 136), None, TABLES),
+    ("rule-start", "learnt", range(106, 118), (0.1, 0.2), TABLES),
+    ("rule-start", "learnt", range(124, 148), (0.4, 0.6), TABLES),
+    ("rule-start", "learnt", range(112, 120), (0.1, 0.2, 0.4), ("fashion",)),
+]
+
+
 def _confirmation_lines(by):
-    """Each variant of `CONFIRMATION_SEEDS` against `rule` on those seeds alone."""
+    """Each entry of `CONFIRMATIONS` on its seeds alone, by noise ratio and pooled."""
     rows = []
-    for v, seeds in CONFIRMATION_SEEDS.items():
-        for noise in sorted({key[1] for key in by if key[3] == v}):
-            gaps = _gaps_against(by, v, "rule", noise, seeds)
+    for variant, base, seeds, noises, datasets in CONFIRMATIONS:
+        runs = {k: c for k, c in by.items() if k[0] in datasets and k[2] in seeds}
+        present = sorted({k[1] for k in runs if k[3] == variant})
+        present = [n for n in present if noises is None or n in noises]
+        span = f"{variant} | {base} | {seeds[0]}-{seeds[-1]}"
+        for label, part in [(f"{int(100 * n)}%", [n]) for n in present] + (
+            [("pooled", present)] if len(present) > 1 else []
+        ):
+            gaps = [g for n in part for g in _gaps_against(runs, variant, base, n)]
             if len(gaps) > 1:
-                span = f"{seeds[0]}-{seeds[-1]}"
-                cell = (
-                    f"{span} | {int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
+                rows.append(
+                    f"| {span} | {label} | {len(gaps)} | {_paired_gaps(gaps)} |"
                 )
-                rows.append(f"| {v} | {cell} |")
     if not rows:
         return []
     return [
         "",
-        "Confirmation runs: variants against `rule` on the seeds run to confirm "
-        "what their first seeds suggested, those seeds alone, by noise ratio "
+        "Confirmation runs: the seeds run to decide what earlier seeds suggested, "
+        "those seeds alone, against the baseline named, by noise ratio and pooled "
         "(W/T/L and the mean gap in points with its 95% paired-t interval):",
         "",
-        "| variant | seeds | noise | paired runs | against rule |",
-        "| --- | --- | --- | --- | --- |",
+        "| variant | against | seeds | noise | paired runs | gap |",
+        "| --- | --- | --- | --- | --- | --- |",
         *rows,
     ]
 
