@@ -420,6 +420,23 @@ class TestCoreSetQuery(StrategyTemplate):
             to_chosen = pairwise_distances(emb, emb[[chosen]]).ravel()
             nearest = np.minimum(nearest, to_chosen)
 
+    def test_features_far_from_the_origin_are_not_taken_for_copies(self):
+        # A year-like column: norms near 2000, distances of a few units. The
+        # exact greedy k-center, against which the picks are checked.
+        rng = np.random.RandomState(0)
+        X = np.column_stack([rng.uniform(1990, 2020, 300), rng.normal(size=300)])
+        y = np.where(X[:, 1] > 0, 1, 0)
+        learner = ActiveLearner(LogisticRegression()).fit(X[:40], y[:40])
+        indices, _ = CoreSetQuery(0)(learner, X[40:], n_instances=8)
+        nearest = pairwise_distances(X[40:], X[:40]).min(axis=1)
+        expected = []
+        for _ in range(8):
+            expected.append(int(np.argmax(nearest)))
+            nearest = np.minimum(
+                nearest, pairwise_distances(X[40:], X[[40 + expected[-1]]]).ravel()
+            )
+        np.testing.assert_array_equal(indices, expected)
+
     def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
         empty = copy.copy(learner)
         empty.X_labelled_ = learner.X_labelled_[:0]

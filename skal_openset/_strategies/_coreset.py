@@ -52,13 +52,18 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     Each step is one pass over the float32 embeddings (distances from norms
     and one matrix-vector product), so memory stays linear in the pool.
     """
-    pool, scale = unit_scaled(model_embedding(learner, X_pool))
+    embedding = model_embedding(learner, X_pool)
+    # Centred on the pool: distances do not change, but squared distances taken
+    # from norms lose the rounding of large norms (features far from 0, such
+    # as a year column), which would zero the distances of distinct rows.
+    center = embedding.mean(axis=0)
+    pool, scale = unit_scaled(embedding - center)
     sq_norms = np.einsum("nd,nd->n", pool, pool, dtype=np.float64)
     X_in, _, X_ood = labelled_in_and_ood(learner)
     X_labelled = np.concatenate([X_in, X_ood])
     if len(X_labelled):
         _, nearest = pairwise_distances_argmin_min(
-            pool, model_embedding(learner, X_labelled) / scale
+            pool, (model_embedding(learner, X_labelled) - center) / scale
         )
         nearest = nearest.astype(np.float64) ** 2  # squared from here on
     else:  # the first centre is a random row
