@@ -142,9 +142,20 @@ class SkactivemlQuery(BaseEstimator):
         self.labelled_ = labelled
         if candidates is None:
             candidates = np.flatnonzero(~labelled)
-        candidates = np.asarray(candidates, dtype=np.intp)
-        if candidates.ndim != 1 or not len(candidates):
-            raise ValueError("candidates must be a non-empty 1-D array of indices.")
+        given = np.asarray(candidates)
+        if given.ndim != 1 or not len(given) or given.dtype.kind not in "iu":
+            raise ValueError(
+                "candidates must be a non-empty 1-D array of integer row indices."
+            )
+        candidates = given.astype(np.intp)
+        # Distinct rows of X: a repeated or wrapped index could be chosen twice.
+        if candidates.min() < 0 or candidates.max() >= len(X):
+            raise ValueError(
+                f"candidates must be row indices of X, in 0..{len(X) - 1}; got "
+                f"values from {candidates.min()} to {candidates.max()}."
+            )
+        if len(np.unique(candidates)) < len(candidates):
+            raise ValueError("candidates holds an index twice; give each row once.")
         indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
         return candidates[indices]
 

@@ -597,6 +597,19 @@ def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     assert not np.array_equal(without[1], with_ood[1])
 
 
+def test_margin_with_one_known_class_names_the_remedy():
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y, _, _ = user_data("ints")
+    one_class = np.flatnonzero(np.isin(y, [3, -1]))[:60]
+    learner = ActiveLearner(
+        DecisionTreeClassifier(random_state=0), UncertaintyQuery("margin")
+    )
+    learner.fit(X[one_class], y[one_class])
+    with pytest.raises(ValueError, match=r"learner knows one class; pass classes="):
+        learner.query(X[1000:1100], n_instances=3)
+
+
 def test_a_committee_is_a_clear_error():
     class Committee:
         learner_list = []
@@ -634,6 +647,15 @@ def test_scikit_activeml_pool_contract():
     candidates = np.flatnonzero(np.array([v != v for v in y]))[:30]
     chosen = qs.query(X, y, clf, candidates=candidates, batch_size=5)
     assert set(chosen) <= set(candidates)
+    # Candidates that could repeat or wrap a row are refused.
+    for bad, message in [
+        (candidates[[0, 0, 1]], "an index twice"),
+        (-candidates[:3] - 1, "row indices of X"),
+        (np.r_[candidates[:2], len(X)], "row indices of X"),
+        (candidates[:3] + 0.5, "integer row indices"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            qs.query(X, y, clf, candidates=bad, batch_size=2)
 
 
 def test_learner_repr_shows_shapes_not_data():
