@@ -1079,6 +1079,24 @@ def test_diverse_batch_with_the_skyline_takes_dominators_first():
     np.testing.assert_array_equal(skyline, [0, 1])
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(st.integers(0, 5), min_size=2, max_size=40),
+    n=st.integers(1, 10),
+    seed=st.integers(0, 3),
+)
+def test_diverse_batch_without_the_skyline_equals_its_general_loop(rows, n, seed):
+    # Repeated values make k-means find fewer distinct clusters than asked.
+    embedding = np.array(rows, dtype=float)[:, None]
+    n = min(n, len(rows))
+    direct = _meta_query._diverse_batch(embedding, None, n, np.random.RandomState(seed))
+    # A constant Z dominates nothing: the general loop with every row eligible.
+    loop = _meta_query._diverse_batch(
+        embedding, np.zeros((len(rows), 2)), n, np.random.RandomState(seed)
+    )
+    np.testing.assert_array_equal(direct, loop)
+
+
 def test_batch_skyline_leaves_out_no_dominating_example(taught, pool):
     learner = taught["learner"]
     strategy = copy.deepcopy(learner.query_strategy_).set_params(batch_skyline=True)

@@ -786,12 +786,14 @@ def _diverse_batch(embedding, Z, n_instances, rng):
     with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows
         labels = kmeans.fit_predict(np.asarray(embedding, dtype=np.float64))
+    if Z is None:
+        # Every row eligible: the loop below takes the best row of each cluster,
+        # then the best others; here without its quadratic bookkeeping.
+        firsts = np.unique(labels, return_index=True)[1]
+        others = np.setdiff1d(np.arange(len(labels)), firsts)
+        return np.sort(np.r_[firsts, others[: n_instances - len(firsts)]])
     # dominates[j, i]: row j dominates row i.
-    dominates = (
-        np.zeros((len(labels), len(labels)), dtype=bool)
-        if Z is None
-        else (Z[:, None] >= Z[None]).all(axis=2) & (Z[:, None] > Z[None]).any(axis=2)
-    )
+    dominates = (Z[:, None] >= Z[None]).all(axis=2) & (Z[:, None] > Z[None]).any(axis=2)
     chosen = np.zeros(len(labels), dtype=bool)
     covered = set()
     for _ in range(n_instances):
