@@ -94,6 +94,7 @@ from skal_openset._model_scores import (
     model_embedding,
     split_pipeline,
 )
+from skal_openset._rows import row_keys
 
 TABLES = ("letter", "penbased", "satimage", "segment")
 LEARNT = dict(rule_weight=0.0)  # the selector alone ranks, as in the paper
@@ -307,11 +308,6 @@ def knn3_contrast_purity(learner, X):
     )
 
 
-def _row_keys(X):
-    """A hashable key per row, to look a pool row up by its values."""
-    return [np.ascontiguousarray(row).tobytes() for row in X]
-
-
 class _PoolPurity:
     """A purity computed over the whole pool at the query, kept per row.
 
@@ -324,7 +320,7 @@ class _PoolPurity:
         self.scores = {}
 
     def __call__(self, learner, X):
-        keys = _row_keys(X)
+        keys = row_keys(X)
         if all(key in self.scores for key in keys):
             return np.array([self.scores[key] for key in keys])
         purity = self._score_pool(learner, X, *labelled_in_and_ood(learner)[::2])
@@ -443,11 +439,11 @@ class TruePurity:
 
     def __init__(self, split):
         self.is_in = dict(
-            zip(_row_keys(split.X_pool), (float(not ood) for ood in split.is_ood))
+            zip(row_keys(split.X_pool), (float(not ood) for ood in split.is_ood))
         )
 
     def __call__(self, learner, X):
-        return np.array([self.is_in[key] for key in _row_keys(X)])
+        return np.array([self.is_in[key] for key in row_keys(X)])
 
 
 def held_out_accuracies(Z, target, groups, seed, pairs):

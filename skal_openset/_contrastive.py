@@ -30,6 +30,7 @@ from ._augment import color_jitter, random_resized_crop_flip, rotate90
 from ._model_scores import labelled_in_and_ood
 from ._models import ResNet18Module, _seeded_torch
 from ._purity import knn_contrast_purity
+from ._rows import row_keys
 from ._typing import RandomStateLike
 
 _N_ROTATIONS = 4
@@ -273,11 +274,6 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
                     projection, _ = self.module_(x)
                 out[rows] = F.normalize(projection.float(), dim=1).cpu().numpy()
         return out
-
-
-def row_keys(X):
-    """A hash of each row's bytes: finds the same images in another array."""
-    return [hash(row.tobytes()) for row in np.ascontiguousarray(X)]
 
 
 def _fit_encoder(encoder, X):

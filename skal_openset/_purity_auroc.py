@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
-from ._contrastive import row_keys
 from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
 from ._purity import TooFewLabelsError
+from ._rows import row_keys
 from ._typing import RandomStateLike
 
 

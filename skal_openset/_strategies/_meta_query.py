@@ -35,6 +35,7 @@ from .._model_scores import (
     split_pipeline,
 )
 from .._models import LearningLossNet
+from .._rows import row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._typing import RandomStateLike
 from .._warn import warn
@@ -500,7 +501,7 @@ class MQNetQuery(_MetaInputQuery):
         """
         probe = X_chosen[:_N_PROBE_ROWS]
         query = _RememberedQuery(
-            {_row_key(row) for row in X_chosen},
+            set(row_keys(X_chosen)),
             self.meta_input_,
             probe,
             class_probabilities(learner, probe),
@@ -512,7 +513,7 @@ class MQNetQuery(_MetaInputQuery):
 
     def _query_of(self, X_query):
         """The most recent remembered query that returned every row of `X_query`."""
-        keys = {_row_key(row) for row in X_query}
+        keys = set(row_keys(X_query))
         for query in getattr(self, "_recent_queries", []):
             if keys <= query.row_keys:
                 return query
@@ -621,19 +622,6 @@ class _RememberedQuery(NamedTuple):
     meta_input: MetaInputTransformer
     probe: np.ndarray
     proba: np.ndarray
-
-
-def _row_key(row):
-    """A key equal for rows of equal values, whatever their dtype or container.
-
-    Numbers compare at float32 precision (a float32 pool taught back as
-    float64 or a list), with -0.0 as 0.0; other rows (object columns of a
-    DataFrame, whose bytes are pointers) by their values.
-    """
-    row = np.asarray(row)
-    if row.dtype.kind in "biuf":
-        return (np.ascontiguousarray(row, dtype=np.float32) + np.float32(0)).tobytes()
-    return tuple(row.ravel().tolist())
 
 
 _AUTO_FALLBACK = "knn_contrast"
