@@ -1,6 +1,8 @@
-"""Atomic file writes: a file is either complete or not there at all."""
+"""Atomic changes: a file is either complete or not there at all, and an
+object's attributes change wholly or not at all."""
 
 import contextlib
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -71,3 +73,20 @@ def atomic_open(path, mode="wb"):
         yield f
         f.flush()
         os.fsync(f.fileno())
+
+
+@contextlib.contextmanager
+def restored_on_error(obj, deep=False):
+    """Put ``obj``'s attributes back as they were if the block raises.
+
+    Interrupts included. With ``deep=True`` the attributes are deep-copied
+    first, for a block that changes them in place (a strategy's ``update``);
+    otherwise the block must only rebind them.
+    """
+    state = copy.deepcopy(vars(obj)) if deep else dict(vars(obj))
+    try:
+        yield
+    except BaseException:
+        obj.__dict__.clear()
+        obj.__dict__.update(state)
+        raise

@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, column_or_1d
 from skorch import NeuralNet
 
+from ._atomic import restored_on_error
 from ._model_scores import (
     check_label_kind,
     class_probabilities,
@@ -279,37 +280,28 @@ class ActiveLearner(BaseEstimator):
         """
         if not hasattr(self, "estimator_") and self.X_training is None:
             return self.fit(X, y)
-        before = dict(self.__dict__)
-        try:
-            return self._teach(X, y)
-        except BaseException:
-            # Also undoes the deferred fit on the initial set that _teach may
-            # have done first.
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-
-    def _teach(self, X, y):
-        self._fit_on_initial_set()
-        self._check_columns(X, "X")
-        X, y = self._check_labelled(X, y)
-        self._check_rows(X, "X")
-        self._check_known_labels(y, self.classes_)
-        strategy = self.query_strategy_
-        if hasattr(strategy, "update"):
-            # The update reads this learner's current classifier, which still
-            # is the one that chose the query; work on a copy until retrained.
-            strategy = copy.deepcopy(strategy)
-            strategy.update(self, X, y)
-        X_all = np.concatenate([self.X_labelled_, X])
-        y_all = np.concatenate([self.y_labelled_, y])
-        previous = self.estimator_ if self.warm_start else None
-        dtypes = getattr(self, "feature_dtypes_", None)
-        estimator = self._trained(previous, X_all, y_all, self.classes_, dtypes)
-        self.query_strategy_ = strategy
-        self.X_labelled_, self.y_labelled_ = X_all, y_all
-        self.estimator_ = estimator
-        return self
+        # Also undoes the deferred fit on the initial set, done first.
+        with restored_on_error(self):
+            self._fit_on_initial_set()
+            self._check_columns(X, "X")
+            X, y = self._check_labelled(X, y)
+            self._check_rows(X, "X")
+            self._check_known_labels(y, self.classes_)
+            strategy = self.query_strategy_
+            if hasattr(strategy, "update"):
+                # The update reads this learner's current classifier, which still
+                # is the one that chose the query; work on a copy until retrained.
+                strategy = copy.deepcopy(strategy)
+                strategy.update(self, X, y)
+            X_all = np.concatenate([self.X_labelled_, X])
+            y_all = np.concatenate([self.y_labelled_, y])
+            previous = self.estimator_ if self.warm_start else None
+            dtypes = getattr(self, "feature_dtypes_", None)
+            estimator = self._trained(previous, X_all, y_all, self.classes_, dtypes)
+            self.query_strategy_ = strategy
+            self.X_labelled_, self.y_labelled_ = X_all, y_all
+            self.estimator_ = estimator
+            return self
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save the learner (classifier, strategy state, labelled set) to a file.

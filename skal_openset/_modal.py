@@ -1,12 +1,13 @@
 """The open-set teach step for modAL learners."""
 
-import copy
+import contextlib
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_array, column_or_1d
 
+from ._atomic import restored_on_error
 from ._learner import ActiveLearner
 
 
@@ -64,9 +65,10 @@ def teach_open_set(
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
     strategy = learner.query_strategy
     update = getattr(strategy, "update", None)
-    learner_state = dict(learner.__dict__)
-    strategy_state = copy.deepcopy(strategy.__dict__) if update is not None else None
-    try:
+    with contextlib.ExitStack() as rollback:
+        rollback.enter_context(restored_on_error(learner))
+        if update is not None:  # it changes the strategy's state in place
+            rollback.enter_context(restored_on_error(strategy, deep=True))
         learner.ood_label = ood_label
         if update is not None:
             update(learner, X, y)
@@ -78,11 +80,4 @@ def teach_open_set(
             learner.X_ood_ = (
                 X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
             )
-    except BaseException:
-        learner.__dict__.clear()
-        learner.__dict__.update(learner_state)
-        if strategy_state is not None:
-            strategy.__dict__.clear()
-            strategy.__dict__.update(strategy_state)
-        raise
     return learner
