@@ -1,7 +1,6 @@
 """Helpers shared by the benchmark scripts: timing, machine description, cell files,
-command-line checks."""
+the data-folder check. Their argparse types are the CLI's (skal_openset._argtypes)."""
 
-import argparse
 import json
 import os
 import platform
@@ -37,38 +36,6 @@ def write_json_atomic(path, obj):
     """Write ``obj`` as JSON so that no reader ever sees half a file."""
     with atomic_open(path, "w") as f:
         f.write(json.dumps(obj))
-
-
-# argparse types: a bad value exits 2 with one line naming the option, before
-# anything runs or is logged.
-
-
-def noise_ratio(text):
-    """A noise ratio: a float in [0, 1), the share of OOD examples in the pool."""
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(
-            f"a noise ratio is in [0, 1) (0.4 for 40%), got {text}"
-        )
-    return value
-
-
-def positive_int(text):
-    """A count of at least 1 (trials)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def job_count(text):
-    """joblib's ``n_jobs``: a nonzero int; -1 for every core, -2 all but one..."""
-    value = int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(
-            "0 jobs run nothing; give the number of parallel jobs, or -1 for every core"
-        )
-    return value
 
 
 def require_data(parser, path, option, what="data folder"):

@@ -60,7 +60,7 @@ import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 
-from _common import job_count, machine_description, require_data, write_json_atomic
+from _common import machine_description, require_data, write_json_atomic
 from openset_benchmark import (
     LOSS_HEAD_STRATEGIES,
     STRATEGIES,
@@ -78,6 +78,7 @@ from skal_openset import (
     make_fast_resnet_classifier,
     run_active_learning,
 )
+from skal_openset._argtypes import job_count
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"

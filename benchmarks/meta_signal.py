@@ -68,7 +68,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
-from _common import job_count, machine_description, noise_ratio, require_data
+from _common import machine_description, require_data
 from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
@@ -87,6 +87,7 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
+from skal_openset._argtypes import job_count, ratio
 from skal_openset._model_scores import (
     PURITY_SCORES,
     fitted_estimator,
@@ -1041,7 +1042,7 @@ def main():
         choices=list(VARIANTS),
         default=["learnt", "rule", "validate-selector"],
     )
-    parser.add_argument("--noise", type=noise_ratio, nargs="+", default=[0.4, 0.6])
+    parser.add_argument("--noise", type=ratio, nargs="+", default=[0.4, 0.6])
     parser.add_argument(
         "--datasets", nargs="+", choices=[*TABLES, "fashion"], default=list(TABLES)
     )

@@ -47,13 +47,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _cells import is_finished, write_cell
-from _common import (
-    job_count,
-    machine_description,
-    noise_ratio,
-    positive_int,
-    require_data,
-)
+from _common import machine_description, require_data
 from skal_openset import (
     BadgeQuery,
     CCALQuery,
@@ -74,6 +68,7 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
+from skal_openset._argtypes import job_count, positive_int, ratio
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -655,7 +650,7 @@ def main():
     )
     run.add_argument(
         "--noise",
-        type=noise_ratio,
+        type=ratio,
         nargs="+",
         help="noise ratios of the tabular and fashion suites, each in [0, 1) "
         f"(default: {' '.join(map(str, NOISE_RATIOS))})",

@@ -34,6 +34,7 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
+from ._argtypes import positive_float, positive_int, ratio
 from ._atomic import atomic_open
 from ._campaign import (
     check_in_classes,
@@ -283,26 +284,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
 def _strategy(text):
     names = {name.lower(): name for name in STRATEGIES}
     if text.lower() not in names:
@@ -310,16 +291,6 @@ def _strategy(text):
             f"must be one of {', '.join(STRATEGIES)}, got {text}"
         )
     return names[text.lower()]
-
-
-def _ratio(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
 
 
 def build_parser():
@@ -348,25 +319,25 @@ def build_parser():
     )
     demo.add_argument(
         "--trials",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         help="trials (seeds 0, 1, ...) per strategy",
     )
     demo.add_argument(
         "--rounds",
-        type=_positive_int,
+        type=positive_int,
         default=6,
         help="rounds, the initial fit included",
     )
     demo.add_argument(
         "--budget",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="labels bought per round; also the initial set's size",
     )
     demo.add_argument(
         "--noise",
-        type=_ratio,
+        type=ratio,
         default=0.4,
         help="share of OOD examples in the unlabelled pool",
     )
@@ -409,19 +380,19 @@ def _add_run_parser(commands):
         default="mlp",
         help="standardised MLP (skorch) or random forest",
     )
-    add("--budget", type=_positive_float, default=40, help="budget per round")
-    add("--rounds", type=_positive_int, default=6, help="rounds, the first fit too")
-    add("--cost-in", type=_positive_float, default=1.0, help="cost of an IN label")
-    add("--cost-ood", type=_positive_float, default=1.0, help="cost of an OOD label")
+    add("--budget", type=positive_float, default=40, help="budget per round")
+    add("--rounds", type=positive_int, default=6, help="rounds, the first fit too")
+    add("--cost-in", type=positive_float, default=1.0, help="cost of an IN label")
+    add("--cost-ood", type=positive_float, default=1.0, help="cost of an OOD label")
     add(
         "--initial-size",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="simulated: rows labelled at the start; None means the budget",
     )
     add(
         "--test-size",
-        type=_ratio,
+        type=ratio,
         default=0.25,
         help="simulated: share of the IN rows held out as test set",
     )
@@ -439,13 +410,13 @@ def _add_run_parser(commands):
     )
     add(
         "--poll-seconds",
-        type=_positive_float,
+        type=positive_float,
         default=2.0,
         help="interactive: how often to look for your labels",
     )
     add(
         "--timeout",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         help="interactive: stop waiting after this many seconds; None waits on",
     )

@@ -319,9 +319,15 @@ def _main(monkeypatch, *argv):
         (["tabular", "--quick", "--noise", "0.1"], "--quick runs one trial at 40%"),
         (["tabular", "--quick", "--trials", "5"], "--quick runs one trial at 40%"),
         (["classifiers", "--noise", "0.1"], "--noise applies to the tabular and"),
-        (["tabular", "--noise", "1.5"], "argument --noise: a noise ratio is in [0, 1)"),
-        (["tabular", "--noise", "-0.2"], "argument --noise: a noise ratio is in [0"),
-        (["tabular", "--trials", "0"], "argument --trials: must be at least 1, got 0"),
+        (
+            ["tabular", "--noise", "1.5"],
+            "argument --noise: must be in [0, 1) (0.4 for 40%)",
+        ),
+        (["tabular", "--noise", "-0.2"], "argument --noise: must be in [0, 1)"),
+        (
+            ["tabular", "--trials", "0"],
+            "argument --trials: must be a positive integer, got 0",
+        ),
         (["tabular", "--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
         (
             ["classifiers", "--quick", "--strategies", "LL"],
@@ -369,6 +375,6 @@ def test_a_missing_default_data_folder_is_named(tmp_path, monkeypatch, capsys):
 
 
 def test_n_jobs_takes_joblib_counts():
-    from _common import job_count
+    from skal_openset._argtypes import job_count
 
     assert [job_count(text) for text in ("1", "4", "-1", "-2")] == [1, 4, -1, -2]

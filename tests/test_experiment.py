@@ -225,7 +225,10 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
     "argv, message",
     [
         (["demo", "--trials", "0"], "--trials: must be a positive integer, got 0"),
-        (["demo", "--noise", "1.5"], "--noise: must be in [0, 1), got 1.5"),
+        (
+            ["demo", "--noise", "1.5"],
+            "--noise: must be in [0, 1) (0.4 for 40%), got 1.5",
+        ),
         (["demo", "--budget", "ten"], "--budget: must be a positive integer, got ten"),
         (["fly"], "invalid choice: 'fly'"),
     ],

@@ -397,7 +397,7 @@ def test_results_dir_takes_the_runs_summary_and_figures(
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--noise", "1.5"], "argument --noise: a noise ratio is in [0, 1)"),
+        (["--noise", "1.5"], "argument --noise: must be in [0, 1) (0.4 for 40%)"),
         (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
         (["--summary-only"], "meta_signal to summarise; run without --summary-only"),
         (
