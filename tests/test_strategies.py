@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
 from scipy.stats import rankdata
 from sklearn.base import clone
+from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
@@ -1095,6 +1096,43 @@ def test_diverse_batch_without_the_skyline_equals_its_general_loop(rows, n, seed
         embedding, np.zeros((len(rows), 2)), n, np.random.RandomState(seed)
     )
     np.testing.assert_array_equal(direct, loop)
+
+
+def _skyline_batch_by_definition(labels, Z, n):
+    """The skyline batch as the docstring defines it, from the full matrix."""
+    dominates = (Z[:, None] >= Z[None]).all(axis=2) & (Z[:, None] > Z[None]).any(axis=2)
+    chosen, covered = np.zeros(len(Z), dtype=bool), set()
+    for _ in range(n):
+        eligible = np.flatnonzero(~chosen & ~dominates[~chosen].any(axis=0))
+        fresh = [i for i in eligible if labels[i] not in covered]
+        pick = fresh[0] if fresh else eligible[0]
+        chosen[pick] = True
+        covered.add(labels[pick])
+    return np.flatnonzero(chosen)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 3)),
+        min_size=2,
+        max_size=60,
+    ),
+    n=st.integers(1, 12),
+    seed=st.integers(0, 3),
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_diverse_batch_with_the_skyline_equals_its_definition(rows, n, seed):
+    rows = np.array(rows, dtype=float)  # small values: many ties and duplicates
+    embedding, Z = rows[:, :1], rows[:, 1:]
+    n = min(n, len(rows))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_meta_query, "_DOMINANCE_CHUNK", 7)  # several chunks
+        batch = _meta_query._diverse_batch(embedding, Z, n, np.random.RandomState(seed))
+    labels = KMeans(
+        n, n_init=1, random_state=np.random.RandomState(seed).randint(2**31 - 1)
+    ).fit_predict(embedding)
+    np.testing.assert_array_equal(batch, _skyline_batch_by_definition(labels, Z, n))
 
 
 def test_batch_skyline_leaves_out_no_dominating_example(taught, pool):

@@ -755,6 +755,17 @@ def _subset(groups, rows):
     return None if groups is None else groups[rows]
 
 
+# Rows of the dominance matrix computed at once, so that memory grows linearly
+# with the candidates.
+_DOMINANCE_CHUNK = 256
+
+
+def _dominance(Z_rows, Z):
+    """``[j, i]``: row j of `Z_rows` dominates row i of `Z` (>= on all, > on one)."""
+    at_least = (Z_rows[:, None] >= Z[None]).all(axis=2)
+    return at_least & (Z_rows[:, None] > Z[None]).any(axis=2)
+
+
 def _diverse_batch(embedding, Z, n_instances, rng):
     """Sorted positions of the best rows of distinct k-means clusters.
 
@@ -780,15 +791,18 @@ def _diverse_batch(embedding, Z, n_instances, rng):
         firsts = np.unique(labels, return_index=True)[1]
         others = np.setdiff1d(np.arange(len(labels)), firsts)
         return np.sort(np.r_[firsts, others[: n_instances - len(firsts)]])
-    # dominates[j, i]: row j dominates row i.
-    dominates = (Z[:, None] >= Z[None]).all(axis=2) & (Z[:, None] > Z[None]).any(axis=2)
+    # Each row's count of unchosen rows that dominate it, kept up to date as
+    # rows are chosen: memory and time per step linear in the rows.
+    blockers = np.zeros(len(Z), dtype=np.int64)
+    for start in range(0, len(Z), _DOMINANCE_CHUNK):
+        blockers += _dominance(Z[start : start + _DOMINANCE_CHUNK], Z).sum(axis=0)
     chosen = np.zeros(len(labels), dtype=bool)
-    covered = set()
+    covered = np.zeros(labels.max() + 1, dtype=bool)
     for _ in range(n_instances):
-        eligible = ~chosen & ~dominates[~chosen].any(axis=0)
-        candidates = np.flatnonzero(eligible)
-        fresh = [i for i in candidates if labels[i] not in covered]
-        pick = fresh[0] if fresh else candidates[0]
+        candidates = np.flatnonzero(~chosen & (blockers == 0))
+        fresh = candidates[~covered[labels[candidates]]]
+        pick = fresh[0] if len(fresh) else candidates[0]
         chosen[pick] = True
-        covered.add(labels[pick])
+        covered[labels[pick]] = True
+        blockers -= _dominance(Z[pick : pick + 1], Z)[0]
     return np.flatnonzero(chosen)
