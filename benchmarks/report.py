@@ -208,6 +208,8 @@ def _goal_lines(rows):
             ]
             best = max(rivals, key=lambda r: r["accuracy_mean"])
             gap = 100 * (ours["accuracy_mean"] - best["accuracy_mean"])
+            most = max(r["n_trials"] for r in strategies.values())
+            fewest = min(ours["n_trials"], best["n_trials"])
             if noise in ("40%", "60%"):
                 verdict = "best" if gap >= 0 else f"behind {best['strategy']}"
             elif gap >= 0:
@@ -217,7 +219,7 @@ def _goal_lines(rows):
                 verdict = (
                     f"{'within' if within else 'outside'} 1 std of {best['strategy']}"
                 )
-            entries.append(f"{gap:+.2f} ({verdict})")
+            entries.append(f"{gap:+.2f} ({verdict})" + _n_mark(fewest, most))
         lines.append(f"| {dataset} | " + " | ".join(entries) + " |")
     return lines + [""]
 
@@ -606,20 +608,20 @@ def per_round_section(results, suite):
                 "",
                 *_markdown_header("strategy", rounds),
             ]
+            accuracies = {}
+            for r in sub:
+                accuracies.setdefault((r["strategy"], r["round"]), []).append(
+                    r["test_accuracy"]
+                )
+            most = max(len(runs) for runs in accuracies.values())
             for s in [s for s in compared if any(r["strategy"] == s for r in sub)]:
-                means = [
-                    np.mean(
-                        [
-                            r["test_accuracy"]
-                            for r in sub
-                            if r["strategy"] == s and r["round"] == k
-                        ]
-                    )
+                entries = [
+                    f"{100 * np.mean(runs):.2f}" + _n_mark(len(runs), most)
+                    if (runs := accuracies.get((s, k)))
+                    else ""
                     for k in rounds
                 ]
-                lines.append(
-                    f"| {s} | " + " | ".join(f"{100 * m:.2f}" for m in means) + " |"
-                )
+                lines.append(f"| {s} | " + " | ".join(entries) + " |")
             lines.append("")
     return lines
 

@@ -218,6 +218,7 @@ def test_an_incomplete_grid_is_marked_and_named(tmp_path, monkeypatch, capsys):
     ranks = lines[lines.index(next(x for x in lines if x.startswith("Mean rank"))) + 4]
     # CONF is 2nd on trial 0, alone (1st) on trials 1 and 2.
     assert ranks == "| 40% | 1.33 | **1.00** (n=1) |"
+    assert "| a |  |  | +39.00 (best) (n=1) |  |" in lines  # the goal check
     assert capsys.readouterr().err == (
         "Warning: tabular: entries over fewer trials than the rest of their row, "
         "marked (n=k) in the tables; finish their runs: a 40% / MQ-Net (1 of 3)\n"
@@ -245,3 +246,14 @@ def test_no_report_of_quick_cells_only(tmp_path, monkeypatch, capsys):
     assert info.value.code == 1
     assert "No full-suite cells under" in capsys.readouterr().err
     assert not (tmp_path / "RESULTS.md").exists()
+
+
+def test_the_per_round_table_marks_means_over_fewer_runs(monkeypatch):
+    # MQ-Net's trial 1 stopped after round 1: its round-2 mean is over one run.
+    records = _runs("P+I", (0, 1)) + [
+        r for r in _runs("MQ-Net", (0, 1)) if (r["trial"], r["round"]) != (1, 2)
+    ]
+    monkeypatch.setattr(report, "load_cells", lambda results, suite: (records, []))
+    lines = report.per_round_section("unused", "tabular")
+    assert "| P+I | 50.50 | 50.50 |" in lines
+    assert "| MQ-Net | 50.50 | 50.00 (n=1) |" in lines
