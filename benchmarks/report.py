@@ -256,9 +256,17 @@ _PAIRED_WINS_INTRO = (
 
 
 def _paired_wins_lines(
-    records, rivals=PAIRED_AGAINST, row_key="noise", intro=_PAIRED_WINS_INTRO
+    records,
+    rivals=PAIRED_AGAINST,
+    row_key="noise",
+    intro=_PAIRED_WINS_INTRO,
+    pools=None,
 ):
-    """MQ-Net's wins, ties and losses against each rival on the same runs."""
+    """MQ-Net's wins, ties and losses against each rival on the same runs.
+
+    `pools`: ``(label, row values)`` of the last rows, each pooling the runs of
+    those rows; by default, with several noise ratios, one row pools them all.
+    """
     finals = _final_records(records, row_key)
     rivals = [s for s in rivals if any(k[-1] == s for k in finals)]
     if "MQ-Net" not in {k[-1] for k in finals} or not rivals:
@@ -269,16 +277,16 @@ def _paired_wins_lines(
         *_markdown_header(row_key, rivals),
     ]
     rows = sorted({k[-2] for k in finals})
-    # With several noise ratios, a last row pools their runs.
-    pooled = ["all"] if row_key == "noise" and len(rows) > 1 else []
-    for row in rows + pooled:
+    if pools is None:
+        pools = [("all, pooled", rows)] if row_key == "noise" and len(rows) > 1 else []
+    for label, pooled in [(_row_label(row, row_key), (row,)) for row in rows] + pools:
         cells = []
         for rival in rivals:
             gaps = np.array(
                 [
                     final["test_accuracy"] - finals[(*k[:-1], rival)]["test_accuracy"]
                     for k, final in finals.items()
-                    if row in ("all", k[-2])
+                    if k[-2] in pooled
                     and k[-1] == "MQ-Net"
                     and (*k[:-1], rival) in finals
                 ]
@@ -289,7 +297,6 @@ def _paired_wins_lines(
                 if len(gaps)
                 else ""
             )
-        label = "all, pooled" if row == "all" else _row_label(row, row_key)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines + [""]
 

@@ -257,3 +257,44 @@ def test_the_per_round_table_marks_means_over_fewer_runs(monkeypatch):
     lines = report.per_round_section("unused", "tabular")
     assert "| P+I | 50.50 | 50.50 |" in lines
     assert "| MQ-Net | 50.50 | 50.00 (n=1) |" in lines
+
+
+def test_paired_wins_pool_the_rows_they_are_given():
+    records = [
+        dict(_final(strategy, trial, accuracy), preset=preset)
+        for preset, gap in (("a", 0.02), ("b", -0.01), ("c", 0.04))
+        for trial in (0, 1)
+        for strategy, accuracy in (("MQ-Net", 0.9 + gap), ("BADGE", 0.9))
+    ]
+    pools = [("a and b", ["a", "b"])]
+    lines = _paired_wins_lines(records, ("BADGE",), "preset", "intro", pools)
+    interval = report._confidence_interval(np.r_[2.0, 2.0, -1.0, -1.0])
+    assert lines[-2:] == [f"| a and b | 2/0/2, +0.50 {interval} |", ""]
+    assert "| c | 2/0/0, +4.00 [+4.00, +4.00] |" in lines
+
+
+def test_the_cifar_starts_section_pools_the_pinned_defaults_with_mqnet(monkeypatch):
+    import cifar_report
+
+    def cells(results, preset):
+        # The validation presets name today's defaults "started from the rule".
+        ours = "MQ-Net" if preset == "cpu-slice" else "MQ-Net (started from the rule)"
+        gap = {"cpu-slice": -0.01, "cpu-validation": 0.03}.get(preset)
+        if gap is None:
+            return [], [], []
+        records = [
+            _final(strategy, trial, accuracy)
+            for trial in (0, 1)
+            for strategy, accuracy in (
+                (ours, 0.9 + gap),
+                ("MQ-Net (no meta-model)", 0.9),
+            )
+        ]
+        return records, [], []
+
+    monkeypatch.setattr(cifar_report, "load_cifar_cells", cells)
+    lines = cifar_report.starts_section("unused")
+    assert "| cpu-slice | 0/0/2, -1.00 [-1.00, -1.00] |" in lines
+    assert "| unreported presets, pooled | 2/0/0, +3.00 [+3.00, +3.00] |" in lines
+    interval = report._confidence_interval(np.r_[-1.0, -1.0, 3.0, 3.0])
+    assert f"| all, pooled | 2/0/2, +1.00 {interval} |" in lines
