@@ -160,3 +160,47 @@ def test_learner_save_and_load_continue_identically(tmp_path, split):
     )
     with pytest.raises(ValueError, match="holds a OpenSetOracle, not an ActiveLearner"):
         ActiveLearner.load(save_object(oracle, tmp_path / "oracle.joblib"))
+
+
+_QUERY_OR_TEACH = """
+import sys
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from skal_openset import (
+    ActiveLearner, MQNetQuery, load_digits_dataset, load_object,
+    make_open_set_split, save_object,
+)
+X, y = load_digits_dataset()
+split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4, initial_size=40,
+                            random_state=0)
+path = sys.argv[2]
+rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+if sys.argv[1] == "query":
+    learner = ActiveLearner(LogisticRegression(max_iter=200), MQNetQuery())
+    learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    indices, _ = learner.query(split.X_pool[rest], n_instances=10)
+    save_object({"learner": learner, "ids": rest[indices]}, path)
+else:
+    state = load_object(path)
+    ids = state["ids"]
+    state["learner"].teach(split.X_pool[ids], split.y_pool[ids])
+"""
+
+
+def test_a_query_saved_in_one_process_is_taught_in_another(tmp_path):
+    # An interactive campaign stops at an open query; the labels come back to
+    # a new process, whose string hashes differ (PYTHONHASHSEED).
+    import subprocess
+    import sys
+
+    script, state = tmp_path / "step.py", tmp_path / "state.joblib"
+    script.write_text(_QUERY_OR_TEACH)
+    for step, seed in (("query", "1"), ("teach", "2")):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run(
+            [sys.executable, str(script), step, str(state)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
