@@ -1,10 +1,12 @@
 """Atomic changes: a file is either complete or not there at all, and an
-object's attributes change wholly or not at all."""
+object's attributes change wholly or not at all, Ctrl-C included."""
 
 import contextlib
 import copy
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 # mkstemp makes files private (0600); a written file should get the mode any
@@ -90,3 +92,37 @@ def restored_on_error(obj, deep=False):
         obj.__dict__.clear()
         obj.__dict__.update(state)
         raise
+
+
+class _Interrupt(BaseException):
+    """Ctrl-C during training, as no fit loop catches it."""
+
+
+@contextlib.contextmanager
+def interrupts_escape_training():
+    """Make Ctrl-C during the block raise ``KeyboardInterrupt`` out of it.
+
+    skorch's ``fit`` and ``partial_fit`` catch ``KeyboardInterrupt`` and
+    return a half-trained net as if training had finished, and an active
+    learning round would go on with it. In the block, SIGINT raises an
+    exception no fit loop catches, turned back into ``KeyboardInterrupt`` on
+    the way out. Only in the main thread and while SIGINT has Python's
+    default handler: an application's own handler is left alone.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise _Interrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    except _Interrupt:
+        raise KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

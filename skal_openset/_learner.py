@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, column_or_1d
 from skorch import NeuralNet
 
-from ._atomic import restored_on_error
+from ._atomic import interrupts_escape_training, restored_on_error
 from ._model_scores import (
     check_label_kind,
     class_probabilities,
@@ -468,7 +468,12 @@ class ActiveLearner(BaseEstimator):
 
         With the `dtypes` of a DataFrame's named columns, a pipeline gets its
         rows back as such a DataFrame (its steps may select columns by name).
+        Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net.
         """
+        with interrupts_escape_training():
+            return self._train(previous, X, y, classes, dtypes)
+
+    def _train(self, previous, X, y, classes, dtypes):
         is_in = y != self.ood_label
         X_in = X[is_in]
         codes = encode_labels(classes, y[is_in])

@@ -253,6 +253,43 @@ def test_warm_start_with_a_skorch_net_keeps_training(initial, batches):
     assert len(cold.estimator_.history) == 3
 
 
+def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(initial, batches):
+    # skorch's fit loop swallows KeyboardInterrupt and returns a half-trained
+    # net; the learner must stop instead, leaving the previous round in place.
+    import os
+    import signal
+
+    import torch
+    from skorch import NeuralNetClassifier
+    from skorch.callbacks import Callback
+
+    epochs = []
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epochs.append(len(net.history))
+            if len(epochs) == 5:  # the 2nd epoch of the teach
+                os.kill(os.getpid(), signal.SIGINT)
+
+    net = NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=64,
+        module__out_features=K,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=3,
+        train_split=None,
+        verbose=0,
+        callbacks=[CtrlC()],
+    )
+    learner = ActiveLearner(net).fit(*initial)
+    fitted, labelled = learner.estimator_, len(learner.y_labelled_)
+    with pytest.raises(KeyboardInterrupt):
+        learner.teach(*batches[0])
+    assert epochs == [1, 2, 3, 1, 2]
+    assert learner.estimator_ is fitted and len(learner.y_labelled_) == labelled
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_teach_without_data_acts_like_fit(log, initial):
     taught = spy_learner(log).teach(*initial)
     assert log.kinds() == ["fit"]  # no strategy update: nothing was queried
