@@ -1,14 +1,16 @@
 """The open-set teach step for modAL learners."""
 
 import contextlib
+import copy
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._atomic import restored_on_error
+from ._atomic import interrupts_escape_training, restored_on_error
 from ._learner import ActiveLearner
+from ._model_scores import check_label_kind
 
 
 def teach_open_set(
@@ -61,6 +63,7 @@ def teach_open_set(
         ood_label = getattr(learner, "ood_label", -1)
     X = check_array(X, allow_nd=True, dtype=None, input_name="X")
     y = column_or_1d(y)
+    check_label_kind(y, ood_label)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
     strategy = learner.query_strategy
@@ -74,7 +77,11 @@ def teach_open_set(
             update(learner, X, y)
         is_ood = y == ood_label
         if not is_ood.all():
-            learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
+            # modAL retrains its estimator in place: train a copy, so that a
+            # failure leaves the learner's estimator as it was.
+            learner.estimator = copy.deepcopy(learner.estimator)
+            with interrupts_escape_training():
+                learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
         if is_ood.any():
             kept = getattr(learner, "X_ood_", None)
             learner.X_ood_ = (

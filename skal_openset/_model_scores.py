@@ -248,20 +248,37 @@ def _embedding(learner, estimator, X):
 
 
 def check_label_kind(y, ood_label):
-    """Raise if `ood_label` is a number and the labels are strings, or vice versa.
+    """Raise if `ood_label` and the labels are not of one kind (strings, bytes
+    or numbers).
 
     Such an OOD label can never match, so every OOD example would silently
     become a class of its own.
     """
-    y_is_text = y.dtype.kind in "US" or (
-        y.dtype.kind == "O" and all(isinstance(v, str) for v in y[:100].tolist())
+    if not len(y):
+        return
+    first = y[:100].tolist()
+    if y.dtype.kind == "U" or (
+        y.dtype.kind == "O" and all(isinstance(v, str) for v in first)
+    ):
+        kind, example = "strings", "'unknown'"
+    elif y.dtype.kind == "S" or (
+        y.dtype.kind == "O" and all(isinstance(v, bytes) for v in first)
+    ):
+        kind, example = "bytes", "b'unknown' (or decode the labels to strings)"
+    else:
+        kind, example = "numbers", "-1"
+    ood_kind = (
+        "strings"
+        if isinstance(ood_label, str)
+        else "bytes"
+        if isinstance(ood_label, bytes)
+        else "numbers"
     )
-    if y_is_text != isinstance(ood_label, str) and len(y):
-        kind = "strings" if y_is_text else "numbers"
+    if kind != ood_kind:
         raise ValueError(
             f"The labels are {kind} but ood_label={ood_label!r} is not, so no "
             "example could ever be OOD: pass the label your annotator gives to "
-            f"OOD examples, e.g. ood_label={'unknown' if y_is_text else -1!r}."
+            f"OOD examples, e.g. ood_label={example}."
         )
 
 

@@ -226,6 +226,21 @@ def test_ood_label_is_never_a_known_class_of_another_kind():
         OpenSetOracle(y)
 
 
+def test_bytes_labels_need_a_bytes_ood_label():
+    # As h5py or np.loadtxt(dtype="S") give them: b"unknown" != "unknown".
+    X = np.arange(12.0).reshape(6, 2)
+    y = np.array([b"cat", b"dog", b"unknown", b"cat", b"dog", b"unknown"])
+    with pytest.raises(ValueError, match="labels are bytes but ood_label='unknown'"):
+        OpenSetOracle(y, ood_label="unknown")
+    with pytest.raises(ValueError, match="labels are bytes"):
+        ActiveLearner(LogisticRegression(), ood_label="unknown").fit(X, y)
+    oracle = OpenSetOracle(y, ood_label=b"unknown", cost_ood=5.0)
+    oracle.label(np.arange(6))
+    assert (oracle.n_queried_ood_, oracle.spent_) == (2, 14.0)
+    learner = ActiveLearner(LogisticRegression(), ood_label=b"unknown").fit(X, y)
+    assert learner.classes_.tolist() == [b"cat", b"dog"]
+
+
 # ------------------------------------------------------------- DataFrames
 
 
@@ -583,6 +598,32 @@ def test_a_failing_teach_open_set_leaves_learner_and_strategy_as_they_were():
         assert len(learner.X_training) == np.sum(is_in[:80])
         assert vars(strategy).keys() == before.keys()
         assert not hasattr(strategy, "validation_target_")
+
+
+class HalfTrainingModalLike(ModalLike):
+    def teach(self, X, y):
+        self.estimator.fit(X, y)  # modAL retrains in place...
+        raise RuntimeError("retraining failed")  # ...and something fails after
+
+
+def test_a_failing_teach_open_set_leaves_the_modal_estimator_as_it_was():
+    X, y, _, _ = user_data("ints")
+    is_in = y != -1
+    learner = HalfTrainingModalLike(LogisticRegression(max_iter=300), None,
+                                    X[:80][is_in[:80]], y[:80][is_in[:80]])  # fmt: skip
+    before = learner.estimator.predict_proba(X[300:400])
+    with pytest.raises(RuntimeError, match="retraining failed"):
+        teach_open_set(learner, X[80:120][is_in[80:120]], y[80:120][is_in[80:120]])
+    np.testing.assert_array_equal(learner.estimator.predict_proba(X[300:400]), before)
+
+
+def test_teach_open_set_refuses_an_ood_label_of_another_kind():
+    X, y, _, _ = user_data("strings")
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:4],
+                        np.array(["cat", "dog", "cat", "dog"]))  # fmt: skip
+    with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
+        teach_open_set(learner, X[4:8], np.array(["cat", "unknown", "dog", "unknown"]))
+    assert len(learner.X_training) == 4 and not hasattr(learner, "X_ood_")
 
 
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
