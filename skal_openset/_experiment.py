@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import joblib
+import joblib.hashing
 import numpy as np
 import torch
 from sklearn.base import clone
@@ -39,10 +39,24 @@ def _check_budget(budget, cost_in, cost_ood):
         )
 
 
+class _Hasher(joblib.hashing.NumpyHasher):
+    """joblib's hash, with torch tensors hashed by their values: their pickles
+    differ from one process to the next, so a module instance in a template
+    would make every resumed run look like another experiment."""
+
+    def save(self, obj):
+        if isinstance(obj, torch.Tensor):
+            values = obj.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
+            obj = ("torch.Tensor", str(obj.dtype), tuple(obj.shape), values.numpy())
+        super().save(obj)
+
+
 def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     """What makes two runs the same experiment, for checking a checkpoint."""
     arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
-    return joblib.hash([arrays, estimator, query_strategy, budget, cost_in, cost_ood])
+    return _Hasher().hash(
+        [arrays, estimator, query_strategy, budget, cost_in, cost_ood]
+    )
 
 
 def _rng_state():
@@ -61,7 +75,7 @@ def _set_rng_state(state):
 
 def _resume(checkpoint, fingerprint, n_rounds):
     state = load_object(checkpoint)
-    if state.get("fingerprint") != fingerprint:
+    if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "
             "(split, estimator, strategy, budget or costs differ); pass another "
@@ -301,7 +315,7 @@ def write_records_csv(records: list[dict], path: str | os.PathLike) -> Path:
         )
     fields = list(records[0])
     for i, record in enumerate(records):
-        if list(record) != fields:
+        if record.keys() != records[0].keys():  # DictWriter orders each row
             raise ValueError(
                 f"records[{i}] has the keys {list(record)}, but records[0] has "
                 f"{fields}; every record must have the same keys."
@@ -373,18 +387,18 @@ def summarize_final_round(
         groups.setdefault(key, {}).setdefault(record["trial"], []).append(record)
     rows = []
     for key, trials in groups.items():
-        finals = [max(run, key=lambda r: r["round"]) for run in trials.values()]
-        accuracy = [r["test_accuracy"] for r in finals]
+        runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]
+        accuracy = [run[-1]["test_accuracy"] for run in runs]
+        # Round 1 trains on the initial set: no query, a NaN IN share.
         in_share = [
             np.sum([r["query_size"] * r["query_in_share"] for r in run[1:]])
             / max(1, np.sum([r["query_size"] for r in run[1:]]))
-            for run in trials.values()
+            for run in runs
         ]
         seconds = [
             np.sum([r["train_seconds"] + r["query_seconds"] for r in run])
-            for run in trials.values()
+            for run in runs
         ]
-        runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]
         ood_labels = [
             sum(round(r["query_size"] * (1 - r["query_in_share"])) for r in run[1:])
             for run in runs

@@ -1,6 +1,7 @@
 import csv
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from skal_openset import (
     make_open_set_split,
     plot_learning_curves,
     run_active_learning,
+    save_object,
     summarize_final_round,
     write_records_csv,
 )
@@ -124,6 +126,18 @@ def test_summary_aggregates_the_final_round_over_trials():
     assert row["auc_mean"] == pytest.approx(0.65)
     assert row["ood_labels_mean"] == pytest.approx(4.5)
     assert row["seconds_mean"] == pytest.approx(3.0)
+
+
+def test_records_with_the_same_keys_in_another_order_are_written(tmp_path):
+    path = write_records_csv([{"a": 1, "b": 2}, {"b": 4, "a": 3}], tmp_path / "r.csv")
+    assert path.read_text().splitlines() == ["a,b", "1,2", "3,4"]
+
+
+def test_summary_does_not_depend_on_the_order_of_the_records():
+    # E.g. a table sorted by round, latest first.
+    assert summarize_final_round(_fake_records()[::-1]) == summarize_final_round(
+        _fake_records()
+    )
 
 
 def test_records_round_trip_through_csv(tmp_path):
@@ -406,6 +420,49 @@ def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path)
         run_active_learning(
             split, estimator, RandomQuery(), n_rounds=2, budget=11, checkpoint=path
         )
+
+
+def test_a_checkpoint_path_holding_another_object_is_refused(
+    split, estimator, tmp_path
+):
+    path = save_object({"not": "a checkpoint"}, tmp_path / "other.joblib")
+    for other in (path, save_object([1, 2], tmp_path / "list.joblib")):
+        with pytest.raises(ValueError, match="different experiment"):
+            run_active_learning(
+                split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=other
+            )
+
+
+_FINGERPRINT = """
+import torch
+from skorch import NeuralNetClassifier
+from skal_openset import MQNetQuery, load_digits_dataset, make_open_set_split
+from skal_openset._experiment import _fingerprint
+X, y = load_digits_dataset()
+split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4, initial_size=20,
+                            random_state=0)
+torch.manual_seed(0)
+module = torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ReLU(),
+                             torch.nn.Linear(8, 4))
+net = NeuralNetClassifier(module, criterion=torch.nn.CrossEntropyLoss)
+print(_fingerprint(split, net, MQNetQuery(random_state=0), 10, 1.0, 1.0))
+"""
+
+
+def test_a_module_instance_has_the_same_fingerprint_in_every_process():
+    # Else a resumed run with such a template is refused as another experiment.
+    def fingerprint(seed):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run(
+            [sys.executable, "-c", _FINGERPRINT],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert fingerprint("1") == fingerprint("2")
 
 
 _KILLED_RUN = """
