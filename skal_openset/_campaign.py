@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 
 from ._datasets import OpenSetSplit, _initial_indices, load_csv_table
 from ._learner import ActiveLearner
+from ._oracle import within_budget
 from ._persistence import atomic_open, load_object, save_object
 
 
@@ -220,11 +221,14 @@ def run_interactive(
     state_path = output / "state.joblib"
     known = set(labels.tolist()) - {""}
     allowed = known | set(in_classes) | {ood_label}
-    n_query = math.floor(budget / max(cost_in, cost_ood))
+    most = max(cost_in, cost_ood)
+    n_query = math.floor(budget / most)
+    if within_budget((n_query + 1) * most, budget):  # 1.2 / 0.4 is 2.9999...
+        n_query += 1
     if n_query < 1:
         raise ValueError(
             f"budget={budget} does not pay for one label at max(cost_in, "
-            f"cost_ood) = {max(cost_in, cost_ood)}."
+            f"cost_ood) = {most}."
         )
 
     def as_open_set(answers):
@@ -232,7 +236,7 @@ def run_interactive(
 
     if state_path.exists():
         state = load_object(state_path)
-        if state["fingerprint"] != fingerprint:
+        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
             raise ValueError(
                 f"{state_path} belongs to another campaign (other data or "
                 "options); choose another output folder."

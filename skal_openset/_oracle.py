@@ -19,6 +19,12 @@ def _check_cost(value, name):
     return float(value)
 
 
+def within_budget(total, budget):
+    """Whether `total` fits `budget`; isclose absorbs float rounding, so three
+    costs of 0.1 fit a budget of 0.3."""
+    return total <= budget or math.isclose(total, budget)
+
+
 class OpenSetOracle:
     """Simulated annotator that reveals ground-truth pool labels at a cost.
 
@@ -80,16 +86,25 @@ class OpenSetOracle:
                 f"{ood_label!r}."
             )
         check_label_kind(y_true, ood_label)
-        if y_true.dtype.kind == "f" and not np.all(np.isfinite(y_true)):
-            raise ValueError("y_true contains NaN or inf; every example needs a label.")
-        if y_true.dtype.kind in "iu":
-            negative = np.unique(y_true[(y_true < 0) & (y_true != ood_label)])
-            if negative.size:
-                raise ValueError(
-                    f"y_true holds negative labels {negative.tolist()} besides "
-                    f"ood_label={ood_label!r}; if they mark OOD examples, pass "
-                    f"ood_label={negative[0]}."
-                )
+        values = y_true.tolist()
+        if any(v is None or v != v or v in (np.inf, -np.inf) for v in values):
+            raise ValueError(
+                "y_true contains None, NaN or inf; every example needs a label."
+            )
+        negative = sorted(
+            {
+                v
+                for v in values
+                if isinstance(v, numbers.Real) and not isinstance(v, bool) and v < 0
+            }
+            - {ood_label}
+        )
+        if negative:
+            raise ValueError(
+                f"y_true holds negative labels {negative} besides "
+                f"ood_label={ood_label!r}; if they mark OOD examples, pass "
+                f"ood_label={negative[0]}."
+            )
         self.y_true = y_true.copy()
         self.ood_label = ood_label
         self.cost_in = _check_cost(cost_in, "cost_in")
@@ -176,13 +191,9 @@ class OpenSetOracle:
         if not math.isfinite(budget):
             raise ValueError(f"budget must be finite, got {budget}.")
 
-        def fits(total):
-            # isclose absorbs float rounding: three costs of 0.1 fit a budget of 0.3.
-            return total <= budget or math.isclose(total, budget)
-
         kept, spent = [], 0.0
         for idx, cost in zip(ranked.tolist(), self._costs(ranked).tolist()):
-            if not fits(spent + cost):
+            if not within_budget(spent + cost, budget):
                 break
             kept.append(idx)
             spent += cost

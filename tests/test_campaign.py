@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from skal_openset import load_object
+from skal_openset import load_object, save_object
 from skal_openset.__main__ import main
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
@@ -343,6 +343,28 @@ def test_a_missing_query_file_is_written_again_on_rerun(tmp_path, capsys):
         _wait_briefly(tmp_path)
     assert "again: it was missing" in capsys.readouterr().out
     assert query.read_text() == asked
+
+
+def test_a_round_asks_for_every_label_a_fractional_budget_pays_for(tmp_path):
+    # 1.2 / 0.4 is 2.9999999999999996 in floating point; the oracle buys 3.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _run(
+            tmp_path, tmp_path / "zoo.csv", "--interactive", "--rounds", "2",
+            "--budget", "1.2", "--cost-in", "0.4", "--cost-ood", "0.4",
+            "--poll-seconds", "0.02", "--timeout", "0.2", "--strategy", "random",
+        )  # fmt: skip
+    with (tmp_path / "out" / "queries" / "round_2.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == 3
+
+
+def test_a_state_file_of_something_else_is_refused(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    save_object([1, 2], tmp_path / "out" / "state.joblib")
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    assert "belongs to another campaign" in capsys.readouterr().err
 
 
 def test_a_query_file_in_another_encoding_is_named_with_the_fix(tmp_path, capsys):

@@ -148,10 +148,28 @@ def test_bad_labels():
         OpenSetOracle([[0, 1], [1, 0]])
 
 
-def test_a_mistyped_ood_label_is_rejected():
-    # -1 marks OOD here; ood_label=5 would charge those rows as IN.
-    with pytest.raises(ValueError, match="negative labels \\[-1\\].*ood_label=-1"):
-        OpenSetOracle([0, 1, -1, 2], ood_label=5)
+@pytest.mark.parametrize(
+    "y_true",
+    [
+        np.array([0, 1, None, -1], dtype=object),
+        np.array([0, 1, np.nan, -1], dtype=object),
+        [0.0, 1.0, np.inf],
+    ],
+)
+def test_a_missing_label_of_any_dtype_is_rejected(y_true):
+    # None or NaN would be bought (and charged) as an IN example.
+    with pytest.raises(ValueError, match="None, NaN or inf; every example needs"):
+        OpenSetOracle(y_true)
+
+
+@pytest.mark.parametrize(
+    "y_true",
+    [[0, 1, -2, -1], [0.0, 1.0, -2.0, -1.0], np.array([0, 1, -2, -1], dtype=object)],
+)
+def test_a_mistyped_ood_label_is_rejected(y_true):
+    # -2 marks OOD here; with ood_label=-1 those rows would be charged as IN.
+    with pytest.raises(ValueError, match=r"negative labels \[-2(\.0)?\].*ood_label=-2"):
+        OpenSetOracle(y_true)
 
 
 def test_string_labels():
