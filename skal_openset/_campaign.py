@@ -46,7 +46,11 @@ def load_table(path, label_column="label"):
                 "give one label per row, as a 1-D array."
             )
         if labels.dtype.kind == "f":  # NaN marks an unlabelled row, as "" does
-            labels = np.where(np.isnan(labels), "", labels.astype(str))
+            # NaN made integer labels float: 3.0 is written 3, as in a CSV.
+            labels = np.array(
+                ["" if v != v else str(int(v)) if v.is_integer() else str(v)
+                 for v in labels.tolist()]
+            )  # fmt: skip
         bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1)
         if bad.any():
             raise ValueError(

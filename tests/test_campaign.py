@@ -385,9 +385,10 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
     from skal_openset._campaign import load_table
 
     X = np.arange(12, dtype=float).reshape(4, 3)
-    np.savez(tmp_path / "t.npz", X=X, label=np.array([1.0, np.nan, 2.0, np.nan]))
+    np.savez(tmp_path / "t.npz", X=X, label=np.array([1.0, np.nan, 2.5, np.nan]))
     _, labels = load_table(tmp_path / "t.npz")
-    assert labels.tolist() == ["1.0", "", "2.0", ""]
+    # NaN made the integer label 1 a float; it is read as "1", as in a CSV.
+    assert labels.tolist() == ["1", "", "2.5", ""]
     np.savez(tmp_path / "wide.npz", X=X, label=np.ones((4, 1)))
     with pytest.raises(ValueError, match=r"shape \(4, 1\); give one label per row"):
         load_table(tmp_path / "wide.npz")
