@@ -346,19 +346,69 @@ class ActiveLearner(BaseEstimator):
         return learner
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predicted classes (values of `classes_`) of the current classifier."""
+        """Predict the class of each row with the current classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows of the kind the learner was trained on.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Values of `classes_` (never `ood_label`: the classifier knows
+            only the in-distribution classes).
+        """
         self._fit_on_initial_set()
         codes = np.asarray(self.estimator_.predict(self._check_rows(X, "X")))
         return self.classes_[codes.astype(np.intp)]
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Class probabilities, one column per entry of `classes_`, float64."""
+        """Class probabilities of each row under the current classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows of the kind the learner was trained on.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype=float64
+            One column per entry of `classes_`, in that order.
+        """
         self._fit_on_initial_set()
         return class_probabilities(self, self._check_rows(X, "X"))
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
-        """Accuracy of the current classifier on in-distribution data ``(X, y)``."""
-        return accuracy_score(column_or_1d(y), self.predict(X))
+        """Accuracy of the current classifier on in-distribution data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Test rows.
+        y : array-like of shape (n_samples,)
+            Their classes, values of `classes_`.
+
+        Returns
+        -------
+        accuracy : float
+
+        Raises
+        ------
+        ValueError
+            If `y` holds `ood_label`: the classifier never predicts it, so
+            such rows would count as errors; score the IN rows only.
+        """
+        y = column_or_1d(y)
+        n_ood = int(np.sum(y == self.ood_label))
+        if n_ood:
+            raise ValueError(
+                f"y holds ood_label={self.ood_label!r} in {n_ood} rows; the "
+                "classifier knows only the in-distribution classes, so "
+                "accuracy is measured on IN rows: pass X[y != ood_label], "
+                "y[y != ood_label]."
+            )
+        return accuracy_score(y, self.predict(X))
 
     # ----------------------------------------------------------- internals
 

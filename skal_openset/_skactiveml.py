@@ -99,8 +99,9 @@ class SkactivemlQuery(BaseEstimator):
             ``SklearnClassifier``).
         fit_clf : bool, default=True
             Ignored (the learner always trains its own copy).
-        sample_weight : None
-            Not supported; must be None.
+        sample_weight : None, default=None
+            Not supported (a ValueError otherwise); in scikit-activeml's
+            signature for compatibility.
         candidates : array-like of int or None, default=None
             Indices of the rows that may be chosen; None means every
             unlabelled row.

@@ -414,6 +414,9 @@ def test_predict_proba_and_score_delegate(initial, split):
     np.testing.assert_allclose(proba, net.predict_proba(X), rtol=1e-5, atol=1e-7)
     np.testing.assert_array_equal(learner.predict(X), net.predict(X))
     assert learner.score(X, y) == pytest.approx(np.mean(net.predict(X) == y))
+    # OOD rows would count as errors: the classifier never predicts ood_label.
+    with pytest.raises(ValueError, match="ood_label=-1 in 2 rows.*IN rows"):
+        learner.score(X[:5], np.r_[y[:3], -1, -1])
 
 
 # ----------------------------------------------------------------- strategy
