@@ -12,6 +12,7 @@ Run: python examples/modal_loop.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 """
 
 import os
+import warnings
 
 import numpy as np
 from modAL.models import ActiveLearner
@@ -26,6 +27,8 @@ from skal_openset import (
 )
 
 QUICK = os.environ.get("SKAL_EXAMPLE_QUICK") == "1"
+# modAL 0.4.2.1 still passes scikit-learn 1.7 a renamed argument at every teach.
+warnings.filterwarnings("ignore", "'force_all_finite' was renamed", FutureWarning)
 
 X, y = load_digits_dataset()
 split = make_open_set_split(
@@ -40,6 +43,9 @@ learner = ActiveLearner(  # modAL's: it only ever sees in-distribution rows
     X_training=split.X_pool[split.initial_idx][is_in],
     y_training=initial[is_in],
 )
+# The labelled OOD rows, which modAL's X_training never holds: the default
+# kNN-contrast purity scores the pool against them (teach_open_set adds more).
+learner.X_ood_ = split.X_pool[split.initial_idx][~is_in]
 for round_ in range(1, (2 if QUICK else 5) + 1):
     unlabelled = np.flatnonzero(~oracle.queried_)
     ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=20)

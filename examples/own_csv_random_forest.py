@@ -1,9 +1,10 @@
 """Your own CSV, a RandomForest and string labels.
 
-A table with a label column whose values are names: the classes you care about,
-and "unknown" for everything your annotator cannot place. Without an argument
-the script writes a stand-in file from scikit-learn's digits (0-3 named "zero"
-to "three", every other digit "unknown"); pass your own file instead.
+A table with a column "label" whose values are names: the classes you care
+about, and "unknown" for everything your annotator cannot place (with integer
+labels, -1). Without an argument the script writes a stand-in file from
+scikit-learn's digits (0-3 named "zero" to "three", every other digit
+"unknown"); pass your own file instead.
 
 The loop is the one you would run with a real annotator: query, label, teach.
 The simulated annotator (OpenSetOracle) answers from the file's labels.
@@ -36,22 +37,27 @@ else:  # a stand-in for your file: digits 0-3 named, the rest "unknown"
     PATH.write_text("\n".join([header, *rows]) + "\n")
 
 X, codes, names = load_csv_table(PATH, label_column="label", return_classes=True)
-y = names[codes]  # the labels as written in the file
+# The labels as written in the file: names are encoded, integers kept as they are.
+text = names.dtype.kind in "OUS"
+y = names[codes] if text else codes
+OOD = "unknown" if text else -1
 print(f"{PATH}: {len(y)} rows, labels {sorted(set(y.tolist()))}")
 
 rng = np.random.RandomState(0)
 test = rng.rand(len(y)) < 0.25
 X_pool, y_pool = X[~test], y[~test]
-X_test, y_test = X[test & (y != "unknown")], y[test & (y != "unknown")]
+X_test, y_test = X[test & (y != OOD)], y[test & (y != OOD)]
 
-oracle = OpenSetOracle(y_pool, ood_label="unknown")
+oracle = OpenSetOracle(y_pool, ood_label=OOD)
 initial = rng.choice(len(y_pool), 20, replace=False)
 learner = ActiveLearner(
     RandomForestClassifier(n_estimators=50 if QUICK else 200, random_state=0),
     MQNetQuery(random_state=0),
     X_pool[initial],
     oracle.label(initial),
-    ood_label="unknown",
+    # Every IN class, as 20 random rows may miss one that a later query buys.
+    classes=np.unique(y[y != OOD]),
+    ood_label=OOD,
 )
 for round_ in range(1, (3 if QUICK else 6) + 1):
     unlabelled = np.flatnonzero(~oracle.queried_)
@@ -60,7 +66,7 @@ for round_ in range(1, (3 if QUICK else 6) + 1):
     labels = oracle.label(bought)  # your annotator's answers, in a real campaign
     learner.teach(X_pool[bought], labels)
     print(
-        f"round {round_}: {np.mean(labels != 'unknown'):.0%} of the query in "
+        f"round {round_}: {np.mean(labels != OOD):.0%} of the query in "
         f"distribution, test accuracy {learner.score(X_test, y_test):.3f}"
     )
 print("predicted:", learner.predict(X_test[:5]), "true:", y_test[:5])

@@ -1,15 +1,17 @@
-"""Save a campaign after round 3, load it in a new process, and continue.
+"""Save a campaign while a query waits for its labels; teach them in a new process.
 
 An active-learning campaign can run for days, with labels bought between
 sessions. ``ActiveLearner.save`` writes the learner with everything it
-learnt (classifier, the strategy's meta-model, the labelled set), together
-with the package version; ``ActiveLearner.load`` checks the version and gives
-back a learner that continues exactly where the saved one stopped.
+learnt (classifier, the strategy's meta-model and its memory of the open
+query, the labelled set), together with the package version;
+``ActiveLearner.load`` checks the version and gives back a learner that
+continues exactly where the saved one stopped.
 
-This example runs 3 rounds of MQ-Net on digits, saves the learner and the
-oracle's accounts, then starts a new Python process that loads both and runs
-the remaining rounds. It prints the accuracy of each round, and checks them
-against a campaign that was never interrupted.
+This example runs 3 rounds of MQ-Net on digits, queries round 4 and saves the
+learner, the oracle's accounts and the rows sent to the annotator. A new
+Python process loads them, teaches the labels the annotator sent back, and
+runs the remaining rounds. It prints the accuracy of each round, and checks
+them against a campaign that was never interrupted.
 
 Run: python examples/save_and_resume.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 """
@@ -47,13 +49,21 @@ def setting():
     return split
 
 
-def one_round(learner, oracle, split):
-    """Query the unlabelled pool, buy labels within the budget, teach."""
+def ask(learner, oracle, split):
+    """Query the unlabelled pool: the rows to label within the budget."""
     pool = np.flatnonzero(~oracle.queried_)
     ranked, _ = learner.query(split.X_pool[pool], n_instances=BUDGET)
-    bought, _ = oracle.fill_budget(pool[ranked], BUDGET)
-    learner.teach(split.X_pool[bought], oracle.label(bought))
+    return oracle.fill_budget(pool[ranked], BUDGET)[0]
+
+
+def teach(learner, oracle, split, asked):
+    """Teach the annotator's labels of the asked rows; the new test accuracy."""
+    learner.teach(split.X_pool[asked], oracle.label(asked))
     return learner.score(split.X_test, split.y_test)
+
+
+def one_round(learner, oracle, split):
+    return teach(learner, oracle, split, ask(learner, oracle, split))
 
 
 def start(split):
@@ -74,16 +84,19 @@ def first_session(folder):
     learner, oracle = start(split)
     accuracies = [learner.score(split.X_test, split.y_test)]
     accuracies += [one_round(learner, oracle, split) for _ in (2, 3)]
+    asked = ask(learner, oracle, split)  # round 4's rows go to the annotator
     learner.save(folder / "learner.joblib")
-    save_object(oracle, folder / "oracle.joblib")
+    save_object({"oracle": oracle, "asked": asked}, folder / "open_query.joblib")
     return accuracies
 
 
 def second_session(folder):
     split = setting()
     learner = ActiveLearner.load(folder / "learner.joblib")
-    oracle = load_object(folder / "oracle.joblib")
-    for _ in range(4, N_ROUNDS + 1):
+    state = load_object(folder / "open_query.joblib")
+    oracle = state["oracle"]
+    print(teach(learner, oracle, split, state["asked"]))  # the labels came back
+    for _ in range(5, N_ROUNDS + 1):
         print(one_round(learner, oracle, split))
 
 
@@ -93,7 +106,7 @@ if __name__ == "__main__":
         sys.exit()
     with tempfile.TemporaryDirectory() as folder:
         accuracies = first_session(Path(folder))
-        print(f"rounds 1-3 done, learner and oracle saved in {folder}")
+        print(f"rounds 1-3 done, round 4 asked; the campaign saved in {folder}")
         later = subprocess.run(
             [sys.executable, __file__, "--continue", folder],
             check=True,
@@ -101,7 +114,8 @@ if __name__ == "__main__":
             text=True,
         )
         accuracies += [float(line) for line in later.stdout.split()]
-        print(f"rounds 4-{N_ROUNDS} run by a new process from the saved files")
+        later_rounds = f" and rounds 5-{N_ROUNDS} run" if N_ROUNDS > 4 else ""
+        print(f"round 4 taught{later_rounds} by a new process")
     for round_, accuracy in enumerate(accuracies, start=1):
         print(f"round {round_}: accuracy {accuracy:.3f}")
 

@@ -5,9 +5,9 @@ is IN) and its informativeness I (how much the classifier would learn from
 it), with a small network that is monotone in both (the skyline constraint).
 After a few rounds the network has learnt how to trade one for the other;
 this example draws its meta-score over the (I, P) plane with the pool on top,
-as in Figure 4 of the paper. ``rule_weight=0`` makes the learnt selector
-rank whatever the OOD share (by default it ranks only while OOD examples are
-rare, and the fixed rule P + I when they are common: see
+as in Figure 4 of the paper. The learnt selector ranks whatever the OOD
+share (``rule_weight=0``, the default; ``rule_weight="auto"`` would rank by
+the fixed rule P + I when OOD examples are common: see
 benchmarks/results/FINDINGS.md).
 
 Run: python examples/selector_landscape.py   (SKAL_EXAMPLE_QUICK=1: seconds)
@@ -47,7 +47,7 @@ states = []
 run_active_learning(
     split,
     estimator,
-    MQNetQuery(rule_weight=0, random_state=0),
+    MQNetQuery(random_state=0),
     n_rounds=3 if QUICK else 6,
     budget=20,
     callback=lambda record, learner: states.append(learner.query_strategy_),
@@ -73,6 +73,7 @@ ax.scatter(*query[is_in][:, ::-1].T, s=14, c="orange", label="queried, IN")
 ax.scatter(*query[~is_in][:, ::-1].T, s=14, c="red", marker="x", label="queried, OOD")
 ax.set_xlabel("informativeness (quantile over the pool)")
 ax.set_ylabel("purity (quantile over the pool)")
+ax.set_title(f"MQ-Net's meta-score after round {len(states)} (digits, 40% OOD)")
 ax.legend(loc="lower left", fontsize="small")
 fig.savefig("selector_landscape.png", dpi=120)
 

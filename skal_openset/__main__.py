@@ -358,14 +358,20 @@ def _add_run_parser(commands):
         "Simulated (default): every row is labelled; labels are revealed as they "
         "are bought, a share of the IN rows is the test set, and a rerun resumes "
         "from OUTPUT/checkpoint.joblib. Interactive: rows with an empty label "
-        "are the pool; each round writes the chosen row ids to "
+        "are the pool; each round from round 2 (round 1 trains on the labelled "
+        "rows) writes the chosen row ids to "
         "OUTPUT/queries/round_<r>.csv and waits until you fill in its label "
         "column; rerun the same command to resume.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add = run.add_argument
     add("data", type=Path, help="the table, .csv or .npz")
-    add("--in-classes", required=True, help="comma-separated IN labels, e.g. 1,2,3")
+    add(
+        "--in-classes",
+        required=True,
+        default=argparse.SUPPRESS,  # no "(default: None)" in the help
+        help="comma-separated IN labels, e.g. 1,2,3",
+    )
     add("--label-column", default="label", help="label column (array for .npz)")
     add("--ood-label", default="unknown", help="the OOD label in your answers")
     add(

@@ -78,8 +78,9 @@ def _resume(checkpoint, fingerprint, n_rounds):
     if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "
-            "(split, estimator, strategy, budget or costs differ); pass another "
-            "path or delete it to start over."
+            "(split, estimator, strategy, budget or costs differ); delete it to "
+            "start over, or keep it and checkpoint elsewhere (skal-openset run: "
+            "another --output folder)."
         )
     if len(state["records"]) > n_rounds:
         raise ValueError(
