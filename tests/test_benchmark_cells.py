@@ -378,3 +378,27 @@ def test_n_jobs_takes_joblib_counts():
     from skal_openset._argtypes import job_count
 
     assert [job_count(text) for text in ("1", "4", "-1", "-2")] == [1, 4, -1, -2]
+
+
+def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
+    import compare_cells
+
+    def results(folder, accuracies):
+        for name, accuracy in accuracies.items():
+            cell = content()
+            cell["records"][-1]["test_accuracy"] = accuracy
+            cell["seconds"] = 10 * accuracy  # timings never count
+            write_cell(tmp_path / folder / "cells" / "tabular" / name, cell)
+        return str(tmp_path / folder)
+
+    committed = results("a", {"x.json": 0.5, "y.json": 0.7})
+    assert (
+        compare_cells.main([committed, results("b", {"x.json": 0.5}), "tabular"]) == 0
+    )
+    assert "1 of 1 cells" in capsys.readouterr().out
+    rerun = results("c", {"x.json": 0.5, "y.json": 0.75, "z.json": 0.5})
+    assert compare_cells.main([committed, rerun, "tabular"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "y.json: final accuracy 70.00 -> 75.00"
+    assert lines[1].startswith("z.json: not in ")
+    assert lines[2].startswith("tabular: 1 of 3 cells of ")

@@ -1,0 +1,76 @@
+"""Do two results folders hold the same cells? A check that committed numbers
+reproduce.
+
+Rerun a suite into another folder, then compare it with the committed one::
+
+    python benchmarks/openset_benchmark.py --results-dir /tmp/again run tabular \\
+        --trials 5 --strategies 'P*I' --n-jobs 2
+    python benchmarks/compare_cells.py benchmarks/results /tmp/again tabular
+
+Every cell of the second folder is matched with the same cell of the first;
+two cells are the same run if every round's test accuracy and IN share of the
+query are equal (timings always differ). Prints one line per cell that
+differs (its final accuracy in each folder), then the counts; exits 1 if a
+cell differs or has no counterpart.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from _cells import read_cell
+
+COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
+
+
+def _runs(folder, suite):
+    """``{file name: the cell's records, compared keys only, as JSON}``; JSON
+    text compares round 1's NaN IN share as equal."""
+    return {
+        path.name: json.dumps(
+            [{k: r[k] for k in COMPARED} for r in read_cell(path)["records"]]
+        )
+        for path in sorted((Path(folder) / "cells" / suite).glob("*.json"))
+    }
+
+
+def compare(reference, other, suite):
+    """Lines naming the cells of `other` that differ from or are missing in
+    `reference`, and whether all of them are the same."""
+    theirs, ours = _runs(reference, suite), _runs(other, suite)
+    lines, same = [], 0
+    for name, records in ours.items():
+        if name not in theirs:
+            lines.append(f"{name}: not in {reference}")
+        elif records != theirs[name]:
+            before, after = json.loads(theirs[name])[-1], json.loads(records)[-1]
+            lines.append(
+                f"{name}: final accuracy {100 * before['test_accuracy']:.2f} -> "
+                f"{100 * after['test_accuracy']:.2f}"
+            )
+        else:
+            same += 1
+    lines.append(
+        f"{suite}: {same} of {len(ours)} cells of {other} are the same runs as in "
+        f"{reference}"
+    )
+    return lines, same == len(ours)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reference", help="a results folder, e.g. benchmarks/results")
+    parser.add_argument("other", help="the results folder of a rerun")
+    parser.add_argument("suite", help="the suite, e.g. tabular or fashion")
+    args = parser.parse_args(argv)
+    for folder in (args.reference, args.other):
+        if not (Path(folder) / "cells" / args.suite).is_dir():
+            parser.error(f"{folder} has no cells of the suite {args.suite!r}")
+    lines, all_same = compare(args.reference, args.other, args.suite)
+    print("\n".join(lines))
+    return 0 if all_same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
