@@ -26,7 +26,10 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     `fit` and then exponentiated, so the result is strictly positive, as the
     skyline guarantee of :class:`MetaQueryNetSelector` requires. With
     ``scaling="quantile"`` each column is mapped to its empirical CDF over
-    the fitted scores (values in [0, 1]); this keeps the order but ignores
+    the fitted scores (values in [0, 1], interpolated between the fitted
+    values; a constant column, e.g. every column of a one-row fit, maps to 0
+    up to its value, that value included, and to 1 above it); this keeps
+    the order but ignores
     the scale, so a heavy-tailed score (e.g. the uncertainty of a confident
     model, whose few large values become ``exp(5)`` or more) cannot drown the
     other one in a sum. Fit it on the **unlabelled pool**
@@ -54,7 +57,9 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     scale_ : ndarray of shape (n_features,)
         Column population standard deviations; 1 for constant columns, so
         that a constant score maps to ``exp(0) = 1`` rather than NaN
-        (``"exp_zscore"``).
+        (``"exp_zscore"``). As in :class:`~sklearn.preprocessing.StandardScaler`,
+        a column whose values differ by float rounding only counts as
+        constant.
     quantile_transformer_ : QuantileTransformer
         The fitted empirical CDFs (``"quantile"``).
     n_features_in_ : int
@@ -111,7 +116,10 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             peak[peak == 0] = 1.0
             scaler = StandardScaler().fit(X / peak)
             self.mean_ = scaler.mean_ * peak
-            self.scale_ = np.where(scaler.var_ > 0, scaler.scale_ * peak, 1.0)
+            # StandardScaler's scale_ is the std except for the columns its
+            # test (a variance within rounding error) finds constant: 1 there.
+            constant = scaler.scale_ != np.sqrt(scaler.var_)
+            self.scale_ = np.where(constant, 1.0, scaler.scale_ * peak)
         return self
 
     def transform(self, X: ArrayLike) -> np.ndarray:
@@ -132,6 +140,13 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if self.scaling == "quantile":
             # Interpolation rounding can leave -1e-17: the meta-input must
             # stay non-negative for the selector's skyline guarantee.
-            return np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
+            Z = np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
+            # A constant column steps from 0 (up to its value) to 1 (above),
+            # as QuantileTransformer maps it when fitted on two rows or more;
+            # on one row, its single quantile maps every value to 0.
+            quantiles = self.quantile_transformer_.quantiles_
+            constant = quantiles[0] == quantiles[-1]
+            Z[:, constant] = X[:, constant] > quantiles[0, constant]
+            return Z
         z = (X - self.mean_) / self.scale_
         return np.exp(np.clip(z, -self.clip, self.clip))

@@ -238,9 +238,17 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     """Largest cosine similarity to a labelled IN example (CSI-lite).
 
     The score the MQ-Net authors' code uses as its CSI purity, here on the
-    target model's embedding instead of a contrastively trained one. It
-    orders examples as :func:`knn_purity` with ``k=1`` does (on unit vectors
-    the distance is ``sqrt(2 - 2 cos)``), on another scale.
+    target model's embedding instead of a contrastively trained one. While
+    no row of either set is all zero, it orders examples as
+    :func:`knn_purity` with ``k=1`` does (on unit vectors the distance is
+    ``sqrt(2 - 2 cos)``), on another scale. An all-zero row has no
+    direction: here its similarity to every row is 0, while
+    :func:`knn_purity` leaves it at the origin, at distance 1 from every unit
+    vector, the distance of a cosine of 0.5. So an all-zero example scores 0
+    here but ranks there with the examples at cosine 0.5 from their nearest
+    reference; and an all-zero reference, the most similar one for an
+    example whose cosine to every other reference is negative, puts that
+    example at distance 1 there while it scores 0 here.
 
     Parameters
     ----------

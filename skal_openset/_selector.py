@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 )
 from torch import nn
 
+from ._atomic import restored_on_error
 from ._models import TORCH_RNG_LOCK
 from ._typing import RandomStateLike
 from ._warn import warn
@@ -106,7 +107,8 @@ def _check_numeric_target(y, name="y"):
     """Reject class labels, strings and booleans passed as a ranking target."""
     kind = np.asarray(y).dtype.kind if y is not None else "f"
     if kind in "bUSO" and not (
-        kind == "O" and all(isinstance(v, Real) for v in np.ravel(y))
+        kind == "O"
+        and all(isinstance(v, Real) and not isinstance(v, bool) for v in np.ravel(y))
     ):
         raise ValueError(
             f"{name} must be a numeric ranking target (e.g. the masked "
@@ -115,15 +117,57 @@ def _check_numeric_target(y, name="y"):
         )
 
 
+def _power_of_two_normalised(values):
+    """`values` times the power of two that puts their largest magnitude in [1, 2).
+
+    Pair weights are products of sample weights (and target gaps) trained in
+    float32, whose range a uniform rescaling of the weights or of the target
+    would otherwise leave, flushing every weight to 0 or inf. Scaling by a
+    power of two is exact, so whatever stayed in range before keeps every
+    bit. Works on NumPy arrays and torch tensors alike.
+    """
+    peak = float(abs(values).max()) if len(values) else 0.0
+    # 2.0**1022 is the largest factor needed for a subnormal peak.
+    exponent = max(int(np.frexp(peak)[1]) - 1, -1022)
+    return values * 2.0**-exponent
+
+
+def _group_codes(groups, rows):
+    """Integer code of each row's group: equal codes for labels that compare equal.
+
+    Labels of any hashable types, mixed too, as ``==`` compares them; the fit
+    and the metric share these codes, so they pair the same rows.
+    """
+    groups = column_or_1d(groups, dtype=None)
+    check_consistent_length(rows, groups)
+    codes = {}
+    try:
+        encoded = [codes.setdefault(label, len(codes)) for label in groups.tolist()]
+    except TypeError as error:
+        raise ValueError(
+            "groups must hold hashable labels (e.g. the query round of each "
+            f"row): {error}."
+        ) from None
+    if any(
+        label is None or (isinstance(label, Real) and label != label) for label in codes
+    ):
+        raise ValueError(
+            "groups contains a missing value (NaN or None): give every row a "
+            "group, e.g. the query round it comes from, or pass groups=None."
+        )
+    return np.array(encoded, dtype=np.int64)
+
+
 class _PairChunks:
     """Row chunks of the pair matrix: preference signs and normalised weights.
 
     ``sign[a, j]`` is +1 where row ``a`` of the chunk must score above row
     ``j``, -1 where below and 0 for ties (no preference) and for pairs that
     ``groups`` excludes; ``weight`` is the pair weight ``w_a * w_j`` (times
-    ``|y_a - y_j|`` with ``gap=True``) on the remaining pairs, normalised to
-    sum to one over all chunks (``total`` is the sum before normalising, 0 if
-    no pair is left). Chunks are computed once and kept while the whole pair
+    ``|y_a - y_j|`` with ``gap=True``, with ``y`` rescaled by a power of two
+    so that float32 holds the gaps) on the remaining pairs, normalised to sum
+    to one over all chunks (``total`` is the sum before normalising, 0 if no
+    pair is left). Chunks are computed once and kept while the whole pair
     matrix is small; larger problems recompute them on every pass to bound
     memory.
     """
@@ -132,7 +176,7 @@ class _PairChunks:
 
     def __init__(self, y, w, chunk_size, groups=None, gap=False):
         self.y, self.w, self.chunk_size, self.groups = y, w, chunk_size, groups
-        self.gap = gap
+        self.gap = _power_of_two_normalised(y) if gap else None
         self.total = float(sum(weight.sum() for _, _, weight in self._compute(1.0)))
         self.scale = 1.0 / self.total if self.total > 0 else 0.0
         self.cache = (
@@ -153,8 +197,8 @@ class _PairChunks:
                     | (self.y[None, :] == 0)
                 )
             weight = sign.abs() * self.w[rows, None] * self.w[None, :] * scale
-            if self.gap:
-                difference = (self.y[rows, None] - self.y[None, :]).abs()
+            if self.gap is not None:
+                difference = (self.gap[rows, None] - self.gap[None, :]).abs()
                 weight = weight * difference.to(weight.dtype)
             yield rows, sign, weight
 
@@ -187,20 +231,25 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     max_epochs : int, default=100
         Number of epochs: full-batch optimisation steps, or passes over the
         rows in mini-batches. Training stops earlier once every pair is
-        ranked correctly by at least the margin (zero loss).
+        ranked correctly by at least the margin (zero loss); with
+        mini-batches, every pair of the whole set, not only those the
+        epoch's batches held.
     lr : float, default=0.05
         Learning rate.
     optimizer : {"adam", "sgd"}, default="adam"
         Optimiser of the network parameters (SGD without momentum).
-    batch_size : int or None, default=None
+    batch_size : int >= 2 or None, default=None
         If None, every step uses every pair (full batch). If an int, each
         epoch shuffles the rows into mini-batches of this size and takes one
-        step per batch on the pairs within it, as the authors' code does.
+        step per batch on the pairs within it, as the authors' code does; a
+        batch without a pair (e.g. only OOD rows) takes no step.
     steps_per_epoch : int or None, default=None
         With `batch_size` set: each epoch passes over the shuffled rows as
         many times as it takes to make at least this many mini-batch steps,
-        as the authors' code does (100). If None, one pass. Requires
-        `batch_size`.
+        as the authors' code does (100); batches that take no step do not
+        count. If None, one pass. An epoch also ends after this many passes
+        without a step, so that pairs that seldom share a batch (e.g. few,
+        in small `groups`) cannot stall training. Requires `batch_size`.
     lr_decay_epoch : int or None, default=None
         If an int, the learning rate is multiplied by 0.1 from this epoch on
         (the authors' code: epoch 50 of 100).
@@ -240,7 +289,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         Number of meta-inputs seen in `fit`.
     loss_curve_ : list of float
         Ranking loss at each epoch on the target (with ``init="rule"``, the
-        epochs that fit the rule are not included).
+        epochs that fit the rule are not included). With mini-batches, the
+        mean loss of the epoch's batches that took a step, or the loss over
+        every pair of the set where that is 0 or no batch took a step.
     n_iter_ : int
         Number of epochs run on the target.
 
@@ -288,7 +339,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        # A batch of one row holds no pair: it could take no step.
+        "batch_size": [Interval(Integral, 2, None, closed="left"), None],
         "steps_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "lr_decay_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "pair_weight": [StrOptions({"uniform", "target_gap"})],
@@ -368,16 +420,20 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Ranking target: the masked cross-entropy (0 for
             out-of-distribution examples). Only its order matters.
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : float or array-like of shape (n_samples,), default=None
             Per-row weights; the pair ``(i, j)`` is weighted by
-            ``sample_weight[i] * sample_weight[j]``.
+            ``sample_weight[i] * sample_weight[j]``. Only their ratios
+            matter: their common scale, however small or large, changes the
+            fit by rounding at most (not at all when it is a power of two).
         groups : array-like of shape (n_samples,), default=None
-            Group of each row, e.g. the active-learning round of its query.
-            If given, a pair of rows from different groups is ranked only
-            when one of the two has target 0: the losses of in-distribution
-            examples are compared within their own round (whose classifier
-            and meta-input scale they share), while an OOD example (target 0
-            in every round) ranks below every in-distribution one.
+            Group of each row, e.g. the active-learning round of its query:
+            any hashable labels, rows whose labels compare equal share a
+            group. If given, a pair of rows from different groups is ranked
+            only when one of the two has target 0: the losses of
+            in-distribution examples are compared within their own round
+            (whose classifier and meta-input scale they share), while an OOD
+            example (target 0 in every round) ranks below every
+            in-distribution one.
 
         Returns
         -------
@@ -388,8 +444,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         ------
         ValueError
             If `y` is not numeric (e.g. class labels or booleans), if the
-            meta-inputs are negative while ``monotone=True``, or if they are
-            too large for training to stay finite.
+            meta-inputs are negative while ``monotone=True``, if they are
+            too large for training to stay finite, or if `groups` holds a
+            missing (NaN or None) or unhashable label. The estimator is then
+            left as it was before the call.
         """
         if self.steps_per_epoch is not None and self.batch_size is None:
             raise ValueError(
@@ -397,57 +455,63 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 "leave steps_per_epoch=None for full-batch training."
             )
         previous_state = _fitted_attributes(self)
-        _check_numeric_target(y)
-        warm = self.warm_start and hasattr(self, "module_")
-        X, y = validate_data(
-            self, X, y, reset=not warm, dtype=np.float64, y_numeric=True
-        )
-        if warm and (
-            self.module_.hidden.out_features != self.hidden_size
-            or self.module_.monotone != self.monotone
-        ):
-            raise ValueError(
-                "warm_start=True continues the fitted network, which has "
-                f"hidden_size={self.module_.hidden.out_features} and "
-                f"monotone={self.module_.monotone}; set warm_start=False to fit "
-                "a network of the new shape from scratch."
+        # validate_data resets n_features_in_ before the checks that follow
+        # it: a failure anywhere puts the previous fitted state back.
+        with restored_on_error(self):
+            _check_numeric_target(y)
+            warm = self.warm_start and hasattr(self, "module_")
+            X, y = validate_data(
+                self, X, y, reset=not warm, dtype=np.float64, y_numeric=True
             )
-        self._check_non_negative(X)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if groups is not None:
-            groups = column_or_1d(groups)
-            check_consistent_length(X, groups)
-            groups = np.unique(groups, return_inverse=True)[1]
-        device = torch.device(self.device)
-        X_t = torch.tensor(X, dtype=torch.float32, device=device)
-        y_t = torch.tensor(y, device=device)  # double: close targets stay untied
-        w_t = torch.tensor(sample_weight, dtype=torch.float32, device=device)
-        g_t = None if groups is None else torch.tensor(groups, device=device)
-        gap = self.pair_weight == "target_gap"
-        pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
-        if pairs.total == 0:
-            warn(
-                "The target offers no pair to rank among the rows with positive "
-                "weight (fewer than two distinct values, or none within a "
-                "group); the selector is left as it was.",
-                UserWarning,
+            if warm and (
+                self.module_.hidden.out_features != self.hidden_size
+                or self.module_.monotone != self.monotone
+            ):
+                raise ValueError(
+                    "warm_start=True continues the fitted network, which has "
+                    f"hidden_size={self.module_.hidden.out_features} and "
+                    f"monotone={self.module_.monotone}; set warm_start=False to "
+                    "fit a network of the new shape from scratch."
+                )
+            self._check_non_negative(X)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-            _restore(self, previous_state)
-            return self
+            device = torch.device(self.device)
+            X_t = torch.tensor(X, dtype=torch.float32, device=device)
+            y_t = torch.tensor(y, device=device)  # double: close targets stay untied
+            w_t = torch.tensor(
+                _power_of_two_normalised(sample_weight),
+                dtype=torch.float32,
+                device=device,
+            )
+            g_t = (
+                None
+                if groups is None
+                else torch.tensor(_group_codes(groups, X), device=device)
+            )
+            gap = self.pair_weight == "target_gap"
+            pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
+            if pairs.total == 0:
+                warn(
+                    "The target offers no pair to rank among the rows with "
+                    "positive weight (fewer than two distinct values, or none "
+                    "within a group); the selector is left as it was.",
+                    UserWarning,
+                )
+                _restore(self, previous_state)
+                return self
 
-        rng = check_random_state(self.random_state)
-        seed, order_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        if warm:
-            module = copy.deepcopy(self.module_)
-        else:
-            with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
-        # Training in single precision is ~3x faster on the CPU than double.
-        module.to(device, torch.float32)
-        try:
+            rng = check_random_state(self.random_state)
+            seed, order_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+            if warm:
+                module = copy.deepcopy(self.module_)
+            else:
+                with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(seed)
+                    module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
+            # Training in single precision is ~3x faster on the CPU than double.
+            module.to(device, torch.float32)
             if not warm and self.init == "rule":
                 rule = torch.tensor(X.sum(axis=1), device=device)
                 rule_pairs = _PairChunks(rule, w_t, self.pair_chunk_size, None, gap)
@@ -455,13 +519,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             self.loss_curve_ = self._train(
                 module, X_t, y_t, w_t, g_t, pairs, order_seed
             )
-        except ValueError:
-            _restore(self, previous_state)
-            raise
-        self.n_iter_ = len(self.loss_curve_)
-        # Scoring in double precision makes a row's score independent of the
-        # batch it is scored in.
-        self.module_: MonotoneMLP = module.double().eval()
+            self.n_iter_ = len(self.loss_curve_)
+            # Scoring in double precision makes a row's score independent of
+            # the batch it is scored in.
+            self.module_: MonotoneMLP = module.double().eval()
         return self
 
     def _train(self, module, X, y, w, groups, pairs, order_seed):
@@ -471,44 +532,28 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         ranking loss of each epoch; raises ValueError if training diverges. A
         target with no pair to rank leaves `module` as it was.
         """
-        gap = self.pair_weight == "target_gap"
         if pairs.total == 0:
             return []
         optimizer = _OPTIMIZERS[self.optimizer](module.parameters(), lr=self.lr)
-        schedule = torch.optim.lr_scheduler.MultiStepLR(
-            optimizer,
-            [] if self.lr_decay_epoch is None else [self.lr_decay_epoch],
-            gamma=0.1,
-        )
         order = torch.Generator().manual_seed(int(order_seed))
         loss_curve = []
         for epoch in range(self.max_epochs):
+            if epoch == self.lr_decay_epoch:
+                # By hand, not with MultiStepLR (the same product): that one
+                # warns of a wrong call order after an epoch without a step.
+                for group in optimizer.param_groups:
+                    group["lr"] *= 0.1
             if self.batch_size is None:
                 loss = self._pair_loss(module, X, pairs, optimizer)
             else:
-                batch_losses = []
-                # Whole passes, as the authors' code does, until enough steps.
-                while len(batch_losses) < (self.steps_per_epoch or 1):
-                    batch_losses += [
-                        self._pair_loss(
-                            module,
-                            X[rows],
-                            _PairChunks(
-                                y[rows],
-                                w[rows],
-                                self.pair_chunk_size,
-                                None if groups is None else groups[rows],
-                                gap,
-                            ),
-                            optimizer,
-                            step=True,
-                        )
-                        for rows in torch.randperm(len(X), generator=order).split(
-                            self.batch_size
-                        )
-                    ]
-                batch_losses = [b for b in batch_losses if b is not None]
+                batch_losses = self._mini_batch_epoch(
+                    module, X, y, w, groups, optimizer, order
+                )
                 loss = float(np.mean(batch_losses)) if batch_losses else 0.0
+                if loss == 0.0:
+                    # The batches' pairs (if any) clear the margin; training
+                    # has converged only if every pair of the set does.
+                    loss = self._pair_loss(module, X, pairs, optimizer)
             loss_curve.append(loss)
             if not np.isfinite(loss):
                 break
@@ -521,7 +566,6 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 break
             if self.batch_size is None:
                 optimizer.step()
-            schedule.step()
         if not (
             np.isfinite(loss_curve).all()
             and all(torch.isfinite(p).all() for p in module.parameters())
@@ -533,6 +577,36 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 "moderate."
             )
         return loss_curve
+
+    def _mini_batch_epoch(self, module, X, y, w, groups, optimizer, order):
+        """One epoch of mini-batch steps; the loss of each batch that took one.
+
+        Whole passes over the rows, shuffled by the generator `order`, until
+        `steps_per_epoch` steps (one pass if None), as the authors' code
+        does. A batch without a pair to rank takes no step and does not
+        count. The epoch also ends after `steps_per_epoch` passes without a
+        step, so that a target whose pairs seldom share a batch cannot stall
+        training.
+        """
+        gap = self.pair_weight == "target_gap"
+        wanted = self.steps_per_epoch or 1
+        losses = []
+        idle_passes = 0
+        while len(losses) < wanted and idle_passes < wanted:
+            steps = len(losses)
+            for rows in torch.randperm(len(X), generator=order).split(self.batch_size):
+                batch = _PairChunks(
+                    y[rows],
+                    w[rows],
+                    self.pair_chunk_size,
+                    None if groups is None else groups[rows],
+                    gap,
+                )
+                loss = self._pair_loss(module, X[rows], batch, optimizer, step=True)
+                if loss is not None:
+                    losses.append(loss)
+            idle_passes += len(losses) == steps
+        return losses
 
     def _pair_loss(self, module, X, pairs, optimizer, step=False):
         """Ranking loss of the pairs of `X`, whose gradient it leaves in place.
@@ -596,8 +670,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Meta-inputs.
         y : array-like of shape (n_samples,)
-            Ranking target.
-        sample_weight : array-like of shape (n_samples,), default=None
+            Ranking target; a column is raveled with a warning, as in `fit`.
+        sample_weight : float or array-like of shape (n_samples,), default=None
             Pair ``(i, j)`` is weighted by ``sample_weight[i] * sample_weight[j]``.
 
         Returns
@@ -605,9 +679,13 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         score : float
             Pairwise ranking accuracy.
         """
-        return pairwise_ranking_accuracy(
-            y, self.predict(X), sample_weight=sample_weight
+        scores = self.predict(X)
+        # The conversions of fit: a column target, a scalar weight.
+        y = column_or_1d(y, warn=True)
+        sample_weight = _check_sample_weight(
+            sample_weight, scores, dtype=np.float64, ensure_non_negative=True
         )
+        return pairwise_ranking_accuracy(y, scores, sample_weight=sample_weight)
 
 
 def pairwise_ranking_accuracy(
@@ -630,10 +708,12 @@ def pairwise_ranking_accuracy(
     y_score : array-like of shape (n_samples,)
         Scores to evaluate.
     sample_weight : array-like of shape (n_samples,), default=None
-        Pair ``(i, j)`` is weighted by ``sample_weight[i] * sample_weight[j]``.
+        Pair ``(i, j)`` is weighted by ``sample_weight[i] * sample_weight[j]``;
+        their common scale does not matter.
     groups : array-like of shape (n_samples,), default=None
         If given, pairs across groups count only when one side has target 0,
-        as in :meth:`MetaQueryNetSelector.fit`.
+        as in :meth:`MetaQueryNetSelector.fit`; any hashable labels, rows
+        whose labels compare equal share a group.
     pair_weight : {"uniform", "target_gap"}, default="uniform"
         With ``"target_gap"`` each pair also counts in proportion to the
         difference of its targets: the share of the total target gap that
@@ -647,8 +727,9 @@ def pairwise_ranking_accuracy(
     Raises
     ------
     ValueError
-        If the inputs differ in length, are not finite, or `y_true` is not
-        numeric.
+        If the inputs differ in length, are not finite, `y_true` is not
+        numeric, or `groups` holds a missing (NaN or None) or unhashable
+        label.
 
     Examples
     --------
@@ -681,8 +762,7 @@ def pairwise_ranking_accuracy(
             f"pair_weight must be 'uniform' or 'target_gap', got {pair_weight!r}."
         )
     if groups is not None:
-        groups = column_or_1d(groups)
-        check_consistent_length(y_true, groups)
+        groups = _group_codes(groups, y_true)
     checked = (("y_true", y_true), ("y_score", y_score), ("sample_weight", weight))
     for name, values in checked:
         if not np.isfinite(values).all():
@@ -690,6 +770,9 @@ def pairwise_ranking_accuracy(
                 f"{name} contains NaN or infinity; every value must be finite "
                 "to order the pairs."
             )
+    # Exact rescalings that keep the pair weights (products of weights and
+    # target gaps) from under- or overflowing, whatever the inputs' scale.
+    y_true, weight = _power_of_two_normalised(y_true), _power_of_two_normalised(weight)
     concordant = total = 0.0
     # Chunked so that 10^5-row sets do not need a 10^10-element matrix.
     chunk = max(1, 2**22 // max(len(y_true), 1))

@@ -4,7 +4,10 @@ import os
 import sys
 import warnings
 
+import sklearn
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SKLEARN_DIR = os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
@@ -14,11 +17,16 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     reached through another of its functions (a learner's ``query`` calling
     its strategy, ``teach`` updating it, often through scikit-learn's
     wrappers), so the message would name a line of ours, not the user's call.
-    The level is that of the caller of the outermost frame in the package.
+    The level is that of the caller of the outermost frame in the package,
+    past the scikit-learn frames that call that frame (the ``_fit_context``
+    wrapper of a ``fit``, a ``Pipeline``): those are no more the user's code.
     """
-    level, outermost, frame = 1, 1, sys._getframe()
+    files, frame = [], sys._getframe()
     while frame is not None:
-        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-            outermost = level
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=outermost + 1)
+        files.append(frame.f_code.co_filename)
+        frame = frame.f_back
+    # files[i] is the frame at stacklevel i + 1.
+    caller = 1 + max(i for i, name in enumerate(files) if name.startswith(_PACKAGE_DIR))
+    while caller < len(files) and files[caller].startswith(_SKLEARN_DIR):
+        caller += 1
+    warnings.warn(message, category, stacklevel=caller + 1)

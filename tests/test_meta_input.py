@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skal_openset import MetaInputTransformer
@@ -96,3 +97,49 @@ def test_quantile_meta_input_is_never_negative():
     X = np.array([[11.0], [11.0], [11.0], [-4.1e-146], [11.0], [11.0]])
     transformer = MetaInputTransformer(scaling="quantile").fit(X)
     assert transformer.transform(np.array([[0.0]]))[0, 0] >= 0
+
+
+@pytest.mark.parametrize(
+    "pool", [[[0.3, 5.0]], [[0.3, 5.0], [0.3, 5.0]]], ids=["one row", "equal rows"]
+)
+def test_quantile_of_a_constant_column_steps_to_one_above_its_value(pool):
+    # The documented rule: 0 up to the value, that value included (what the
+    # query set, part of the fitted pool, gets), and 1 above it. A one-row
+    # fit once mapped every value to 0.
+    transformer = MetaInputTransformer(scaling="quantile").fit(pool)
+    Z = transformer.transform([[0.0, 0.0], [0.3, 5.0], [1.0, 10.0]])
+    np.testing.assert_array_equal(Z, [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    X = np.c_[np.arange(5.0), np.full(5, 7.0)]
+    transformer = MetaInputTransformer(scaling="quantile").fit(X)
+    Z = transformer.transform([[0.0, 6.0], [0.0, 7.0], [4.0, 8.0]])
+    np.testing.assert_array_equal(Z, [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    pool=arrays(
+        np.float64,
+        st.tuples(st.integers(2, 40), st.integers(1, 3)),
+        elements=st.floats(-1e6, 1e6),
+        unique=True,
+    ),
+    query=arrays(np.float64, (5, 3), elements=st.floats(-2e6, 2e6)),
+)
+def test_quantile_of_a_varying_column_is_the_clipped_quantile_transform(pool, query):
+    query = query[:, : pool.shape[1]]
+    expected = QuantileTransformer(n_quantiles=len(pool), subsample=None).fit(pool)
+    transformer = MetaInputTransformer(scaling="quantile").fit(pool)
+    np.testing.assert_array_equal(
+        transformer.transform(query), np.clip(expected.transform(query), 0.0, 1.0)
+    )
+
+
+def test_scale_is_the_std_and_one_for_constant_columns():
+    # Column 0 varies by float rounding around 1e6 only: it is constant to
+    # StandardScaler, and its scale was once 1e6, neither its std nor 1.
+    near = [1e6, 1e6 + 1e-9, 1e6, 1e6 + 2e-9]
+    X = np.c_[near, np.full(4, 1e6), np.arange(4.0)]
+    transformer = MetaInputTransformer().fit(X)
+    np.testing.assert_array_equal(transformer.scale_[:2], [1.0, 1.0])
+    assert transformer.scale_[2] == pytest.approx(np.std(np.arange(4.0)))
+    np.testing.assert_allclose(transformer.transform(X)[:, :2], 1.0)

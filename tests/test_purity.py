@@ -286,3 +286,33 @@ def test_purity_auroc_waits_out_too_few_labels_but_raises_other_errors(split):
     assert np.isnan(record["purity_auroc_later"])
     with pytest.raises(ValueError, match="square images"):
         PurityAUROC(split, {"broken": misconfigured}, random_state=0)({}, learner)
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 6))
+def test_an_all_zero_row_scores_0_in_cosine_but_ranks_at_cosine_half_in_1nn(
+    seed, zero_rows, d
+):
+    # As cosine_purity's docstring states: a zero row is orthogonal to every
+    # reference for the cosine, but knn_purity leaves it at the origin, at
+    # distance 1 from every unit reference: the distance of a cosine of 0.5.
+    rng = np.random.default_rng(seed)
+    X, ref = rng.normal(size=(12, d)), rng.normal(size=(5, d))
+    X[:zero_rows] = 0.0
+    cos = _unit_rows(X[zero_rows:]) @ _unit_rows(ref).T
+    cosine = cosine_purity(X, ref)
+    np.testing.assert_array_equal(cosine[:zero_rows], 0.0)
+    np.testing.assert_allclose(cosine[zero_rows:], cos.max(axis=1), atol=1e-12)
+    knn = knn_purity(X, ref)
+    np.testing.assert_allclose(knn[:zero_rows], -1.0, atol=1e-12)
+    expected = -np.sqrt(np.maximum(2 - 2 * cos.max(axis=1), 0.0))
+    np.testing.assert_allclose(knn[zero_rows:], expected, atol=1e-6)
+
+
+def test_an_all_zero_reference_can_reverse_the_order_of_cosine_and_1nn():
+    # Row 0's only non-negative similarity is to the zero reference: 0 for
+    # the cosine, but distance 1 for knn_purity, closer than row 1's ~1.34.
+    X, ref = [[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [-1.0, 0.1]]
+    cosine, knn = cosine_purity(X, ref), knn_purity(X, ref)
+    assert cosine[0] == 0.0 and cosine[0] < cosine[1]
+    assert knn[0] == pytest.approx(-1.0) and knn[0] > knn[1]

@@ -3,10 +3,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skal_openset import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
@@ -407,7 +408,7 @@ def test_pairwise_ranking_accuracy_rejects_bad_input():
         pairwise_ranking_accuracy([0.0, 1.0, 2.0], [0.1, 0.2, 0.3], sample_weight=[1])
     Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
     selector = MetaQueryNetSelector(max_epochs=2, random_state=0).fit(Z, y)
-    with pytest.raises(ValueError, match="sample_weight has shape"):
+    with pytest.raises(ValueError, match="sample_weight.shape"):  # as fit says
         selector.score(Z, y, sample_weight=np.ones(29))
 
 
@@ -559,3 +560,276 @@ def test_negative_sample_weights_are_refused():
         MetaQueryNetSelector(random_state=0).fit(Z, y, sample_weight=weight)
     with pytest.raises(ValueError, match="non-negative"):
         pairwise_ranking_accuracy(y, Z[:, 1], sample_weight=weight)
+
+
+def test_batch_size_below_two_is_refused():
+    # A batch of one row holds no pair: training would take no step at all.
+    Z, y = synthetic_self_validation_set(20, np.random.RandomState(0))
+    with pytest.raises(ValueError, match="'batch_size' parameter"):
+        MetaQueryNetSelector(batch_size=1).fit(Z, y)
+
+
+def _full_pair_loss(selector, Z, y):
+    """Mean hinge of the fitted scores over every untied pair of the set."""
+    scores = selector.predict(Z)
+    sign = np.sign(y[:, None] - y[None, :])
+    hinge = np.maximum(0.0, selector.margin - sign * (scores[:, None] - scores))
+    return hinge[sign != 0].mean()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    y=arrays(
+        np.float64,
+        st.integers(3, 12),
+        elements=st.sampled_from([0.0, 0.0, 0.5, 1.0, 2.0]),
+    ),
+    batch_size=st.integers(2, 4),
+    steps_per_epoch=st.sampled_from([None, 3]),
+    seed=st.integers(0, 2**16),
+)
+def test_mini_batches_stop_early_only_once_every_pair_clears_the_margin(
+    y, batch_size, steps_per_epoch, seed
+):
+    assume(len(np.unique(y)) > 1)
+    Z = np.random.RandomState(seed).uniform(0.1, 3.0, size=(len(y), 2))
+    selector = MetaQueryNetSelector(
+        batch_size=batch_size,
+        steps_per_epoch=steps_per_epoch,
+        max_epochs=40,
+        random_state=seed,
+    ).fit(Z, y)
+    if selector.n_iter_ < selector.max_epochs:
+        # Trained in float32, scored in float64: a pair at the margin can
+        # fall short of it by rounding.
+        assert _full_pair_loss(selector, Z, y) < 1e-4
+
+
+def test_steps_per_epoch_counts_only_batches_that_take_a_step():
+    # 33 rows in batches of 32: the batch of one row holds no pair, takes no
+    # step and must not count as one.
+    rng = np.random.RandomState(0)
+    Z = rng.uniform(0.1, 3.0, size=(33, 2))
+    selector = MetaQueryNetSelector(
+        optimizer="sgd",
+        lr=1e-3,
+        batch_size=32,
+        steps_per_epoch=10,
+        max_epochs=3,
+        random_state=0,
+    )
+    assert len(_sgd_step_learning_rates(selector, Z, Z.sum(axis=1))) == 3 * 10
+
+
+def test_an_epoch_ends_when_pairs_seldom_share_a_batch(monkeypatch):
+    # Every row but the first two is alone in its group and no target is 0,
+    # so rows 0 and 1 are the only pair: in batches of two they share one in
+    # 1 pass of 59, and steps_per_epoch=5 would take ~300 passes an epoch.
+    n = 60
+    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(n, 2))
+    y, groups = np.arange(1.0, n + 1), np.r_[0, np.arange(n - 1)]
+    passes = []
+    randperm = torch.randperm
+
+    def counting_randperm(*args, **kwargs):
+        passes.append(1)
+        return randperm(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "randperm", counting_randperm)
+    selector = MetaQueryNetSelector(
+        batch_size=2, steps_per_epoch=5, max_epochs=2, random_state=0
+    ).fit(Z, y, groups=groups)
+    # At most 5 passes that step and 5 that do not, per epoch.
+    assert selector.n_iter_ == 2
+    assert len(passes) <= 2 * (5 + 5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    weight_exponent=st.integers(-1000, 1000),
+    target_exponent=st.integers(-1000, 1000),
+    pair_weight=st.sampled_from(["uniform", "target_gap"]),
+    batch_size=st.sampled_from([None, 16]),
+)
+def test_power_of_two_rescaling_of_weights_and_target_changes_no_bit(
+    weight_exponent, target_exponent, pair_weight, batch_size
+):
+    Z, y = synthetic_self_validation_set(40, np.random.RandomState(0))
+    weight = np.random.RandomState(1).uniform(0.5, 2.0, 40)
+    selector = MetaQueryNetSelector(
+        max_epochs=4, pair_weight=pair_weight, batch_size=batch_size, random_state=0
+    )
+    reference = clone(selector).fit(Z, y, sample_weight=weight)
+    rescaled = clone(selector).fit(
+        Z,
+        np.ldexp(y, target_exponent),
+        sample_weight=np.ldexp(weight, weight_exponent),
+    )
+    np.testing.assert_array_equal(rescaled.loss_curve_, reference.loss_curve_)
+    np.testing.assert_array_equal(rescaled.predict(Z), reference.predict(Z))
+
+
+@pytest.mark.parametrize(
+    "weight_scale, target_scale, pair_weight",
+    [
+        (1e-25, 1.0, "uniform"),
+        (1e20, 1.0, "uniform"),
+        (1.0, 1e-46, "target_gap"),
+        (1.0, 1e39, "target_gap"),
+    ],
+)
+def test_extreme_scales_of_weights_and_target_fit_the_same_model(
+    weight_scale, target_scale, pair_weight
+):
+    # Such scales under- or overflowed float32 pair weights: a false "no
+    # pair" warning or a false divergence error.
+    Z, y = synthetic_self_validation_set(60, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(
+        max_epochs=10, pair_weight=pair_weight, random_state=0
+    )
+    reference = clone(selector).fit(Z, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rescaled = clone(selector).fit(
+            Z, y * target_scale, sample_weight=np.full(60, weight_scale)
+        )
+    np.testing.assert_allclose(rescaled.predict(Z), reference.predict(Z), rtol=1e-5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(  # as far as the rescaled inputs themselves stay exact (not subnormal)
+    weight_exponent=st.integers(-1020, 1020),
+    target_exponent=st.integers(-1015, 1020),
+    pair_weight=st.sampled_from(["uniform", "target_gap"]),
+    seed=st.integers(0, 2**16),
+)
+def test_metric_is_unchanged_by_power_of_two_rescaling(
+    weight_exponent, target_exponent, pair_weight, seed
+):
+    rng = np.random.RandomState(seed)
+    y = np.where(rng.rand(30) < 0.3, 0.0, rng.uniform(0.1, 3.0, 30))
+    s, w, g = rng.uniform(0, 1, 30), rng.uniform(0.5, 2.0, 30), rng.randint(0, 3, 30)
+    options = dict(groups=g, pair_weight=pair_weight)
+    reference = pairwise_ranking_accuracy(y, s, sample_weight=w, **options)
+    rescaled = pairwise_ranking_accuracy(
+        np.ldexp(y, target_exponent),
+        s,
+        sample_weight=np.ldexp(w, weight_exponent),
+        **options,
+    )
+    assert rescaled == reference
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200])
+def test_metric_with_extreme_weights_is_not_nan(scale):
+    rng = np.random.RandomState(0)
+    y, s = rng.uniform(0, 3, 30), rng.uniform(0, 1, 30)
+    accuracy = pairwise_ranking_accuracy(y, s, sample_weight=np.full(30, scale))
+    assert accuracy == pytest.approx(pairwise_ranking_accuracy(y, s), rel=1e-12)
+
+
+def _bad_refits(Z, y):
+    n = len(y)
+    return {
+        "negative inputs, another width": ((-np.ones((n, 3)), y), {}),
+        "weights of another length": (
+            (np.c_[Z, Z], y),
+            dict(sample_weight=np.ones(n - 1)),
+        ),
+        "groups of another length": ((np.c_[Z, Z[:, :1]], y), dict(groups=[0, 1])),
+        "NaN groups": ((np.c_[Z, Z], y), dict(groups=np.full(n, np.nan))),
+    }
+
+
+@pytest.mark.parametrize("bad", list(_bad_refits(np.ones((3, 2)), np.ones(3))))
+def test_a_refit_that_fails_keeps_the_fitted_state(bad):
+    pd = pytest.importorskip("pandas")
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(0))
+    frame = pd.DataFrame(Z, columns=["purity", "informativeness"])
+    selector = MetaQueryNetSelector(**FAST).fit(frame, y)
+    before = selector.predict(frame)
+    args, kwargs = _bad_refits(Z, y)[bad]
+    renamed = pd.DataFrame(args[0]).add_prefix("other")
+    with pytest.raises(ValueError):
+        selector.fit(renamed, *args[1:], **kwargs)
+    assert selector.n_features_in_ == 2
+    assert list(selector.feature_names_in_) == ["purity", "informativeness"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name mismatch either
+        np.testing.assert_array_equal(selector.predict(frame), before)
+    unfitted = MetaQueryNetSelector(**FAST)
+    with pytest.raises(ValueError):
+        unfitted.fit(renamed, *args[1:], **kwargs)
+    assert not hasattr(unfitted, "n_features_in_")
+    assert not hasattr(unfitted, "feature_names_in_")
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([True, False, True], dtype=object),
+        np.array([1.0, True, 2.0], dtype=object),
+    ],
+    ids=["object booleans", "a boolean among numbers"],
+)
+def test_booleans_of_object_dtype_are_rejected(y):
+    with pytest.raises(ValueError, match="y must be a numeric ranking target"):
+        MetaQueryNetSelector(max_epochs=2).fit(np.ones((3, 2)), y)
+    with pytest.raises(ValueError, match="y_true must be a numeric ranking target"):
+        pairwise_ranking_accuracy(y, [0.1, 0.2, 0.3])
+
+
+def test_numbers_of_object_dtype_are_accepted():
+    y = np.array([0, 1.5, 2], dtype=object)
+    MetaQueryNetSelector(max_epochs=2).fit(np.ones((3, 2)), y)
+    assert pairwise_ranking_accuracy(y, [0.1, 0.2, 0.3]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "groups", [np.array([0.0, np.nan, 1.0]), np.array([0, None, 1], dtype=object)]
+)
+def test_missing_groups_are_refused(groups):
+    Z, y = np.ones((3, 2)), np.array([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="groups contains a missing value"):
+        MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=groups)
+    with pytest.raises(ValueError, match="groups contains a missing value"):
+        pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
+
+
+_group_labels = st.sampled_from([0, 1, 2, "a", "b", (1, "a"), 2.5])
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_mixed_type_groups_act_as_their_codes(data, seed):
+    # Fit and metric group rows alike: by equality of their labels, whatever
+    # their types; integer codes of the same partition give the same result.
+    rng = np.random.RandomState(seed)
+    n = 12
+    labels = data.draw(st.lists(_group_labels, min_size=n, max_size=n))
+    groups = np.empty(n, dtype=object)
+    groups[:] = labels
+    codes = np.unique([repr(label) for label in labels], return_inverse=True)[1]
+    Z = rng.uniform(0.1, 3.0, size=(n, 2))
+    y = np.where(rng.rand(n) < 0.3, 0.0, rng.uniform(0.1, 3.0, n))
+    s = rng.uniform(0, 1, n)
+    expected = pairwise_ranking_accuracy(y, s, groups=codes)
+    np.testing.assert_equal(pairwise_ranking_accuracy(y, s, groups=groups), expected)
+    selector = MetaQueryNetSelector(max_epochs=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a partition without pairs
+        by_codes = clone(selector).fit(Z, y, groups=codes)
+        by_labels = clone(selector).fit(Z, y, groups=groups)
+    assert hasattr(by_labels, "module_") == hasattr(by_codes, "module_")
+    if hasattr(by_codes, "module_"):
+        np.testing.assert_array_equal(by_labels.loss_curve_, by_codes.loss_curve_)
+
+
+def test_score_converts_its_inputs_as_fit_does():
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    with pytest.warns(DataConversionWarning):
+        selector = MetaQueryNetSelector(**FAST).fit(Z, y[:, None], sample_weight=2.0)
+    expected = selector.score(Z, y)
+    with pytest.warns(DataConversionWarning):
+        assert selector.score(Z, y[:, None]) == expected
+    assert selector.score(Z, y, sample_weight=2.0) == expected

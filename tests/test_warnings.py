@@ -2,11 +2,19 @@
 in the package they are raised (query calling the strategy, teach updating it);
 the campaign's is checked in test_experiment.py."""
 
+import inspect
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
-from skal_openset import ActiveLearner, MQNetQuery
+from skal_openset import (
+    ActiveLearner,
+    MetaInputTransformer,
+    MetaQueryNetSelector,
+    MQNetQuery,
+)
 
 
 @pytest.fixture
@@ -50,3 +58,22 @@ def test_a_learner_warning_names_the_line_that_called_the_learner(
         action(split, mqnet_learner)
     [warning] = [w for w in record if message in str(w.message)]
     assert warning.filename == __file__
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MetaQueryNetSelector(),
+        lambda: make_pipeline(MetaInputTransformer(), MetaQueryNetSelector()),
+    ],
+    ids=["selector", "pipeline"],
+)
+def test_a_direct_fit_warning_names_the_line_that_called_fit(make):
+    # scikit-learn's wrappers around fit (_fit_context, a Pipeline) are no
+    # more the caller than the package is.
+    estimator = make()
+    with pytest.warns(UserWarning, match="no pair to rank") as record:
+        line = inspect.currentframe().f_lineno + 1
+        estimator.fit(np.ones((3, 2)), np.zeros(3))
+    [warning] = record
+    assert (warning.filename, warning.lineno) == (__file__, line)
