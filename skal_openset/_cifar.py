@@ -80,7 +80,12 @@ def make_cifar_split(
     if dataset not in _SPLITS:
         raise ValueError(f"dataset must be one of {sorted(_SPLITS)}; got {dataset!r}.")
     splits = _SPLITS[dataset]
-    if not isinstance(split, (int, np.integer)) or not 0 <= split < len(splits):
+    # bool is an int to Python, but True is no split index
+    if (
+        isinstance(split, bool)
+        or not isinstance(split, (int, np.integer))
+        or not 0 <= split < len(splits)
+    ):
         raise ValueError(
             f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
         )

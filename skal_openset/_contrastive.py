@@ -75,8 +75,11 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
     flip, colour jitter, greyscale) and minimises the NT-Xent loss between
     the two views plus the cross-entropy of predicting each view's
     rotation. Training stops after ``max_epochs`` passes over the data or
-    ``max_seconds``, whichever comes first. ``transform`` returns the
-    L2-normalised projection of the un-augmented images.
+    ``max_seconds``, whichever comes first. A pass is the data's whole
+    batches (``n_samples // batch_size`` steps, as with ``drop_last``) when
+    they are at least 10; a smaller set, where that would leave out much of
+    it, gets ``n_samples / batch_size`` steps per pass. ``transform``
+    returns the L2-normalised projection of the un-augmented images.
 
     Parameters
     ----------
@@ -109,7 +112,10 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
     n_steps_ : int
         Optimisation steps taken.
     n_epochs_ : float
-        Passes over the data taken (``n_steps_ * batch_size / n_samples``).
+        Images drawn over the number of images,
+        ``n_steps_ * min(batch_size, n_samples) / n_samples``.
+    n_channels_in_ : int
+        Channels of the images seen in ``fit``; ``transform`` needs the same.
     fit_seconds_ : float
         Wall time of ``fit``.
     loss_curve_ : list of float
@@ -167,7 +173,8 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
 
     def _check_images(self, X):
         is_uint8 = np.asarray(X).dtype == np.uint8
-        X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
+        # C order: torch cannot take an array with negative strides (X[::-1])
+        X = check_array(X, dtype=np.float32, allow_nd=True, order="C", input_name="X")
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
             raise ValueError(
                 f"X must hold square images of shape (n, C, H, H); got shape {X.shape}."
@@ -218,8 +225,10 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
     def _train(self, data, start):
         n = len(data)
         batch = min(self.batch_size, n)
-        steps_per_epoch = max(1, n // batch)
-        max_steps = max(1, round(self.max_epochs * steps_per_epoch))
+        # Images per pass: the whole batches, unless fewer than 10 of them
+        # would leave out over a tenth of a small set.
+        pass_size = n // batch * batch if n >= 10 * batch else n
+        max_steps = max(1, round(self.max_epochs * (pass_size / batch)))
         self.module_ = _EncoderModule(data.shape[1], self.width, self.projection_dim)
         self.module_.to(self.device).train()
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
@@ -241,7 +250,8 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
             optimizer.step()
             step += 1
             epoch_losses.append(loss.item())
-            if step % steps_per_epoch == 0 or step == max_steps:
+            pass_ended = step * batch // pass_size > (step - 1) * batch // pass_size
+            if pass_ended or step == max_steps:
                 self.loss_curve_.append(float(np.mean(epoch_losses)))
                 epoch_losses = []
             if self.max_seconds is not None:
@@ -266,6 +276,12 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_images(X)
+        if X.shape[1] != self.n_channels_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} channels (axis 1), but this encoder was "
+                f"fitted on {self.n_channels_in_}-channel images; pass images of "
+                f"shape (n, {self.n_channels_in_}, H, H)."
+            )
         out = np.empty((len(X), self.projection_dim), dtype=np.float32)
         with torch.no_grad():
             for rows in gen_batches(len(X), 1024):
@@ -274,6 +290,14 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
                     projection, _ = self.module_(x)
                 out[rows] = F.normalize(projection.float(), dim=1).cpu().numpy()
         return out
+
+    # Read from the network rather than stored by fit, so that encoders
+    # pickled before this attribute existed (joblib caches) have it too.
+    @property
+    def n_channels_in_(self) -> int:
+        stem = self.module_.backbone.stages[0][0][0]
+        assert isinstance(stem, nn.Conv2d)  # ResNet18Module's first convolution
+        return stem.in_channels
 
 
 def _fit_encoder(encoder, X):

@@ -11,6 +11,7 @@ short one-cycle (linear warm-up, then linear decay to zero) sized for 500 to
 """
 
 import math
+import numbers
 from functools import partial
 from typing import Any
 
@@ -19,6 +20,7 @@ import torch
 from numpy.typing import ArrayLike
 from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset, unpack_data
+from torch.utils.data import Subset
 
 from ._augment import random_crop_flip
 from ._models import (
@@ -27,6 +29,7 @@ from ._models import (
     ResNet18Module,
     TargetNet,
     _check_positive_int,
+    _image_shape,
 )
 from ._typing import RandomStateLike
 
@@ -40,8 +43,10 @@ class BatchIterator:
 
     Parameters
     ----------
-    dataset : skorch.dataset.Dataset
-        Whose ``X`` (and ``y``, if not None) is an ndarray or a tensor.
+    dataset : skorch.dataset.Dataset or torch.utils.data.Subset of one
+        Whose ``X`` (and ``y``, if not None) is an ndarray or a tensor; a
+        ``Subset`` is what skorch's ``train_split`` (e.g. ``ValidSplit``)
+        gives.
     batch_size : int
     shuffle : bool, default=False
         Random batches drawn from torch's global RNG (training); otherwise
@@ -63,10 +68,11 @@ class BatchIterator:
         shuffle: bool = False,
         min_steps: int = 0,
     ) -> None:
-        if not isinstance(dataset, Dataset) or isinstance(dataset.X, (dict, list)):
+        data = dataset.dataset if isinstance(dataset, Subset) else dataset
+        if not isinstance(data, Dataset) or isinstance(data.X, (dict, list)):
             raise TypeError(
-                "BatchIterator needs a skorch Dataset of one array or tensor X; "
-                f"got {type(dataset).__name__}."
+                "BatchIterator needs a skorch Dataset of one array or tensor X, "
+                f"or a torch Subset of one; got {type(dataset).__name__}."
             )
         self.dataset = dataset
         self.batch_size = batch_size
@@ -88,8 +94,11 @@ class BatchIterator:
         )
 
     def __iter__(self):
-        X, y = self.dataset.X, self.dataset.y
-        for rows in torch.split(self._order(), self.batch_size):
+        data, order = self.dataset, self._order()
+        if isinstance(data, Subset):
+            data, order = data.dataset, torch.as_tensor(data.indices)[order]
+        X, y = data.X, data.y
+        for rows in torch.split(order, self.batch_size):
             yield _take(X, rows), None if y is None else _take(y, rows)
 
 
@@ -105,11 +114,12 @@ def one_cycle_factor(epoch, max_epochs, warmup=0.2):
     With ``w = round(warmup * max_epochs)`` (at most ``max_epochs - 1``)
     warm-up epochs, the factor rises linearly to 1 at epoch ``w``, then
     falls linearly to ``1 / (max_epochs - w)`` in the last epoch (never 0).
+    Past the last epoch it is 0, never negative.
     """
     w = min(round(warmup * max_epochs), max_epochs - 1)
     if epoch < w:
         return (epoch + 1) / (w + 1)
-    return (max_epochs - epoch) / (max_epochs - w)
+    return max(0.0, (max_epochs - epoch) / (max_epochs - w))
 
 
 class OneCycleLR(LRScheduler):
@@ -119,6 +129,8 @@ class OneCycleLR(LRScheduler):
     ``set_params(max_epochs=...)`` (or a grid search over it) keeps the
     schedule whole; a schedule fixed when the net was built would go on
     falling past zero, a negative learning rate, when given more epochs.
+    Each training call (``fit``, ``partial_fit``, a ``warm_start`` fit) runs
+    one whole cycle from the first epoch.
     """
 
     # skorch clones a callback with its attributes as keyword arguments.
@@ -127,6 +139,9 @@ class OneCycleLR(LRScheduler):
 
     def _get_scheduler(self, net, policy, **scheduler_kwargs):
         lr_lambda = partial(one_cycle_factor, max_epochs=net.max_epochs)
+        # skorch continues at the epoch count of the history, which a warm
+        # continuation would carry past the cycle's end: start it afresh.
+        scheduler_kwargs.setdefault("last_epoch", -1)
         return super()._get_scheduler(
             net, policy, lr_lambda=lr_lambda, **scheduler_kwargs
         )
@@ -139,23 +154,25 @@ class AugmentedNet(TargetNet):
     ----------
     module : torch module class or instance
     crop_padding : int or None, default=4
-        Training batches get a random crop after this much zero padding and
-        a random horizontal flip (:func:`random_crop_flip`); None trains on
-        the images as they are.
+        Training batches get a random crop after this much zero padding (a
+        non-negative number of pixels) and a random horizontal flip
+        (:func:`random_crop_flip`); None trains on the images as they are.
     fast_cuda : bool, default=True
         On a CUDA device: keep the data on the device, run the forward pass
         under bf16 autocast and use the channels-last memory format. No
         effect on a CPU.
     **kwargs
         Any :class:`TargetNet` parameter. ``iterator_train`` and
-        ``iterator_valid`` default to :class:`BatchIterator`.
+        ``iterator_valid`` default to :class:`BatchIterator`. Pass
+        ``input_shape=(C, None, None)`` (as :func:`make_fast_resnet_classifier`
+        does) to take uint8 pixels and channels-last images of any size.
     """
 
     def __init__(
         self,
         module: Any,
         *args: Any,
-        crop_padding: int = 4,
+        crop_padding: int | None = 4,
         fast_cuda: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -165,8 +182,26 @@ class AugmentedNet(TargetNet):
         self.crop_padding = crop_padding
         self.fast_cuda = fast_cuda
 
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        padding = self.crop_padding
+        if padding is not None and (
+            isinstance(padding, bool)
+            or not isinstance(padding, numbers.Integral)
+            or padding < 0
+        ):
+            raise ValueError(
+                "crop_padding must be a non-negative integer (pixels of zero "
+                f"padding before the random crop) or None; got {padding!r}."
+            )
+
     def _fast(self):
-        return self.fast_cuda and torch.device(self.device).type == "cuda"
+        # skorch's device=None leaves the module where it is: no fast path
+        return (
+            self.fast_cuda
+            and self.device is not None
+            and torch.device(self.device).type == "cuda"
+        )
 
     def initialize_module(self) -> "AugmentedNet":
         super().initialize_module()
@@ -225,7 +260,8 @@ def make_fast_resnet_classifier(
     lr: float = 0.2,
     momentum: float = 0.9,
     weight_decay: float = 5e-4,
-    crop_padding: int = 4,
+    crop_padding: int | None = 4,
+    input_shape: tuple[int, ...] | None = None,
     device: str = "cpu",
     random_state: RandomStateLike = None,
     **kwargs: Any,
@@ -235,7 +271,9 @@ def make_fast_resnet_classifier(
     Nesterov SGD, batch 256, 40 epochs of linear warm-up (first 20%) and
     linear decay; random crop (4-pixel padding) and horizontal flip. On CUDA
     the fast path of :class:`AugmentedNet` applies. Inputs are float arrays
-    ``(n, in_channels, h, w)``.
+    ``(n, in_channels, h, w)`` (or channels-last, or uint8 pixels; see
+    :class:`TargetNet`'s ``input_shape``), as for
+    :func:`make_resnet18_classifier`.
 
     Parameters
     ----------
@@ -243,7 +281,8 @@ def make_fast_resnet_classifier(
         Number of in-distribution classes k.
     learning_loss : bool, default=False
         Return an :class:`AugmentedLearningLossNet` whose module also
-        predicts its loss (detached after 60% of the epochs, as the paper).
+        predicts its loss (detached after 60% of the epochs, as the paper;
+        see :class:`LearningLossNet`'s ``ll_detach_epoch``).
     width : int, default=64
         First-stage channels of :class:`ResNet18Module` (64 is the usual
         ResNet-18; 8 trains on a CPU core in seconds).
@@ -258,6 +297,9 @@ def make_fast_resnet_classifier(
     weight_decay : float, default=5e-4
     crop_padding : int or None, default=4
         See :class:`AugmentedNet`; None disables augmentation.
+    input_shape : tuple of int or None, default=None
+        Shape of one image, ``(in_channels, height, width)``; None means
+        ``(in_channels, None, None)``, images of any size.
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
         See :class:`TargetNet`.
@@ -278,6 +320,7 @@ def make_fast_resnet_classifier(
     (8,)
     """
     _check_positive_int(max_epochs, "max_epochs")
+    shape = _image_shape(in_channels, input_shape, (None, None))
     params: dict[str, Any] = dict(
         module__n_classes=n_classes,
         module__in_channels=in_channels,
@@ -293,13 +336,12 @@ def make_fast_resnet_classifier(
         iterator_train__min_steps=min_steps_per_epoch,
         callbacks=[("lr_scheduler", OneCycleLR())],
         verbose=0,
+        input_shape=shape,
         device=device,
         random_state=random_state,
     )
     if learning_loss:
-        params.update(
-            module__backbone=ResNet18Module, ll_detach_epoch=int(0.6 * max_epochs)
-        )
+        params.update(module__backbone=ResNet18Module, ll_detach_epoch=0.6)
         params.update(kwargs)
         return AugmentedLearningLossNet(
             LearningLossModule, crop_padding=crop_padding, **params

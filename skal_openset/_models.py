@@ -53,6 +53,13 @@ def _check_class_labels(y, n_classes=None, name="y"):
     return y
 
 
+def _fits(row, shape):
+    """Whether ``row`` matches ``shape``, whose None entries match any size."""
+    return len(row) == len(shape) and all(
+        s is None or r == s for r, s in zip(row, shape)
+    )
+
+
 def _to_input_shape(X, input_shape):
     """`X` as float32 rows of `input_shape`, from the layouts users have.
 
@@ -60,29 +67,42 @@ def _to_input_shape(X, input_shape):
     ``(1, 28, 28)``), rows of a single-channel image without the channel axis
     (``(n, 28, 28)``), channels-last rows (``(n, 32, 32, 3)`` for
     ``(3, 32, 32)``), and image rows for a flat input (``(n, 28, 28)`` for
-    ``(784,)``). uint8 pixels are scaled from 0..255 to [0, 1].
+    ``(784,)``). A None entry of `input_shape` matches any size (no flat
+    rows then). uint8 pixels are scaled from 0..255 to [0, 1].
     """
-    X = np.asarray(X)
+    # dtype=None keeps uint8 to be recognised below; sparse X is refused here
+    X = check_array(
+        X,
+        dtype=None,
+        allow_nd=True,
+        ensure_2d=False,
+        ensure_all_finite=False,
+        input_name="X",
+    )
     shape, row = tuple(input_shape), X.shape[1:]
-    if row == shape:
+    sized = None not in shape
+    if _fits(row, shape):
         pass
-    elif len(shape) == 3 and row == (shape[1], shape[2], shape[0]):
+    elif len(shape) == 3 and _fits(row, (shape[1], shape[2], shape[0])):
         X = X.transpose(0, 3, 1, 2)
-    elif len(shape) == 3 and shape[0] == 1 and row == shape[1:]:
+    elif len(shape) == 3 and shape[0] == 1 and _fits(row, shape[1:]):
         X = X[:, None]
-    elif (len(row) == 1 or len(shape) == 1) and np.prod(row) == np.prod(shape):
+    elif (
+        sized and (len(row) == 1 or len(shape) == 1) and np.prod(row) == np.prod(shape)
+    ):
         X = X.reshape(len(X), *shape)
     else:
-        accepted = "flat rows of the same size"
+        accepted = ["flat rows of the same size"] if sized else []
         if len(shape) == 3:
-            accepted += f", channels-last rows {(shape[1], shape[2], shape[0])}"
+            accepted.append(f"channels-last rows {(shape[1], shape[2], shape[0])}")
             if shape[0] == 1:
-                accepted += f", rows {shape[1:]}"
+                accepted.append(f"rows {shape[1:]}")
+        any_size = "" if sized else "None: any size; "
         raise ValueError(
             f"X has rows of shape {row}, but this net takes rows of shape {shape} "
-            f"(also accepted: {accepted}). Build the net for your data, e.g. "
-            "make_mlp_classifier(n_features=X.shape[1], ...) or "
-            "make_cnn_classifier(..., input_shape=...)."
+            f"({any_size}also accepted: {', '.join(accepted)}). Build the net "
+            "for your data, e.g. make_mlp_classifier(n_features=X.shape[1], ...) "
+            "or make_cnn_classifier(..., input_shape=...)."
         )
     if X.dtype == np.uint8:
         return X.astype(np.float32) / 255.0
@@ -417,9 +437,17 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
     Returns
     -------
     torch.utils.data.DataLoader
+
+    Notes
+    -----
+    When shuffling, a last batch of a single row is left out (unless
+    ``drop_last`` is given): batch norm cannot train on one row of 1x1
+    feature maps. (:class:`BatchIterator` leaves out every partial batch.)
     """
     n_samples = min_steps * batch_size
     if n_samples <= len(dataset):
+        lone_last_row = batch_size < len(dataset) and len(dataset) % batch_size == 1
+        kwargs.setdefault("drop_last", shuffle and lone_last_row)
         return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **kwargs)
     # Without replacement, RandomSampler concatenates whole permutations.
     generator = kwargs.pop("generator", None)
@@ -464,6 +492,12 @@ class TargetNet(NeuralNetClassifier):
     ----------
     module : torch module class or instance
         Its ``forward`` returns logits of shape ``(n, k)``.
+    classes : array-like of shape (k,) or None, default=None
+        ``np.arange(k)``: the class indices ``y`` holds, in the order of the
+        columns of ``predict_proba``. Other labels must be encoded first
+        (e.g. with :class:`sklearn.preprocessing.LabelEncoder`). None makes
+        ``classes_`` the classes in the ``y`` of ``fit``, which name the
+        columns only when ``y`` holds every class 0..k-1.
     criterion : torch criterion, default=torch.nn.CrossEntropyLoss
     train_split : callable or None, default=None
         skorch's internal validation split; None trains on all rows.
@@ -471,8 +505,9 @@ class TargetNet(NeuralNetClassifier):
         Shape of one input row. When set, other common layouts of the same
         data are converted to it (flat rows, missing channel axis,
         channels-last images, uint8 pixels scaled to [0, 1]), and any other
-        shape is rejected with a message naming the expected one. None
-        passes the input on as it is.
+        shape is rejected with a message naming the expected one. A None
+        entry matches any size, e.g. ``(3, None, None)`` for 3-channel images
+        of any size. None passes the input on as it is.
     random_state : int, RandomState instance or None, default=None
         When not None, ``fit`` is reproducible: it runs inside
         ``torch.random.fork_rng`` with a seed drawn through
@@ -503,7 +538,7 @@ class TargetNet(NeuralNetClassifier):
         *args: Any,
         criterion: Any = nn.CrossEntropyLoss,
         train_split: Callable[..., Any] | None = None,
-        input_shape: tuple[int, ...] | None = None,
+        input_shape: tuple[int | None, ...] | None = None,
         random_state: RandomStateLike = None,
         **kwargs: Any,
     ) -> None:
@@ -513,6 +548,21 @@ class TargetNet(NeuralNetClassifier):
         )
         self.input_shape = input_shape
         self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        # Targets are class indices: other classes would name the wrong
+        # predict_proba columns in classes_ and predict.
+        if self.classes is not None and not np.array_equal(
+            self.classes, np.arange(len(self.classes))
+        ):
+            got = np.asarray(self.classes).tolist()
+            raise ValueError(
+                "classes must be np.arange(k), the class indices 0..k-1 of y and "
+                f"the columns of predict_proba; got {got}. Encode the labels "
+                "first (e.g. with sklearn.preprocessing.LabelEncoder) and pass "
+                "classes=np.arange(k)."
+            )
 
     def _rng_context(self):
         if self.random_state is None:
@@ -583,7 +633,8 @@ class TargetNet(NeuralNetClassifier):
             return super().get_dataset(X, y)
         if self.input_shape is not None:
             X = _to_input_shape(X, self.input_shape)
-        X = check_array(X, dtype=np.float32, allow_nd=True, input_name="X")
+        # C order: torch cannot view an array with negative strides (X[::-1])
+        X = check_array(X, dtype=np.float32, allow_nd=True, order="C", input_name="X")
         if y is not None:
             check_consistent_length(X, y)
             n_classes = None if self.classes is None else len(self.classes)
@@ -621,10 +672,13 @@ class LearningLossNet(TargetNet):
     module : LearningLossModule class or instance
     ll_weight : float, default=1.0
         Weight of the ranking loss (lambda in the paper).
-    ll_detach_epoch : int or None, default=None
+    ll_detach_epoch : int, float or None, default=None
         From epoch ``ll_detach_epoch + 1`` on (epochs count from 1), the
         backbone features are detached from the loss-prediction head, so the
         ranking loss no longer trains the backbone (paper: 120 of 200 epochs).
+        A float in [0, 1] is a share of the epochs,
+        ``int(ll_detach_epoch * max_epochs)``, read as each epoch starts (so
+        it follows ``set_params(max_epochs=...)``); the factories pass 0.6.
         None never detaches.
     **kwargs
         Any :class:`TargetNet` parameter (``random_state``, ``classes``, ...).
@@ -642,6 +696,18 @@ class LearningLossNet(TargetNet):
         self.ll_weight = ll_weight
         self.ll_detach_epoch = ll_detach_epoch
 
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        value = self.ll_detach_epoch
+        epoch = isinstance(value, numbers.Integral) and value >= 0
+        share = isinstance(value, numbers.Real) and 0 <= value <= 1
+        if value is not None and (isinstance(value, bool) or not (epoch or share)):
+            raise ValueError(
+                "ll_detach_epoch must be None (never detach), an epoch (an "
+                "integer >= 0) or a share of max_epochs (a float in [0, 1]); "
+                f"got {value!r}."
+            )
+
     def on_epoch_begin(
         self,
         net: Any,
@@ -651,9 +717,10 @@ class LearningLossNet(TargetNet):
     ) -> None:
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         epoch = len(self.history)  # 1-based: super() just opened this epoch's row
-        self.module_.detach_features = (
-            self.ll_detach_epoch is not None and epoch > self.ll_detach_epoch
-        )
+        detach_epoch = self.ll_detach_epoch
+        if detach_epoch is not None and not isinstance(detach_epoch, numbers.Integral):
+            detach_epoch = int(detach_epoch * self.max_epochs)
+        self.module_.detach_features = detach_epoch is not None and epoch > detach_epoch
 
     def get_loss(
         self,
@@ -673,6 +740,42 @@ class LearningLossNet(TargetNet):
         ce = F.cross_entropy(logits, y_true, reduction="none")
         ranking = _halves_ranking_loss(predicted, ce.detach())
         return ce.mean() + self.ll_weight * ranking
+
+
+class FractionalMultiStepLR(LRScheduler):
+    """skorch's ``LRScheduler`` with torch's ``MultiStepLR`` at shares of the epochs.
+
+    The milestone epochs, ``int(share * max_epochs)``, are computed from the
+    net's ``max_epochs`` when training starts, so they follow a later
+    ``set_params(max_epochs=...)`` (or a grid search over it).
+
+    Parameters
+    ----------
+    policy : torch scheduler class, default=torch.optim.lr_scheduler.MultiStepLR
+    milestones : sequence of float, default=(0.5, 0.75)
+        Shares of ``max_epochs`` after which the learning rate is multiplied
+        by ``gamma``.
+    gamma : float, default=0.1
+    **kwargs
+        Any other :class:`skorch.callbacks.LRScheduler` parameter.
+    """
+
+    # skorch clones a callback with its attributes as keyword arguments.
+    def __init__(
+        self,
+        policy: Any = torch.optim.lr_scheduler.MultiStepLR,
+        milestones: Sequence[float] = (0.5, 0.75),
+        gamma: float = 0.1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(policy=policy, milestones=milestones, gamma=gamma, **kwargs)
+
+    def _get_scheduler(self, net, policy, **scheduler_kwargs):
+        shares = scheduler_kwargs.pop("milestones")
+        milestones = [int(share * net.max_epochs) for share in shares]
+        return super()._get_scheduler(
+            net, policy, milestones=milestones, **scheduler_kwargs
+        )
 
 
 # -------------------------------------------------------------------------- factories
@@ -715,8 +818,8 @@ def _make_net(
     )
     module_params = {f"module__{k}": v for k, v in backbone_kwargs.items()}
     if learning_loss:
-        # Paper: detach after epoch 120 of 200.
-        params["ll_detach_epoch"] = int(0.6 * max_epochs)
+        # Paper: detach after epoch 120 of 200, a share read at train time.
+        params["ll_detach_epoch"] = 0.6
         params.update(module_params, module__backbone=backbone)
         params.update(kwargs)
         return LearningLossNet(LearningLossModule, **params)
@@ -822,8 +925,8 @@ def make_cnn_classifier(
         See :func:`make_mlp_classifier`.
     in_channels : int, default=1
     input_shape : tuple of int or None, default=None
-        Shape of one image, ``(in_channels, height, width)``; None means
-        ``(in_channels, 28, 28)``.
+        Shape of one image, ``(in_channels, height, width)``, at least 4x4
+        pixels; None means ``(in_channels, 28, 28)``.
     max_epochs : int, default=30
     lr : float, default=1e-3
     batch_size : int, default=64
@@ -845,6 +948,13 @@ def make_cnn_classifier(
     >>> net.predict_proba(X[:5]).shape
     (5, 10)
     """
+    shape = _image_shape(in_channels, input_shape, (28, 28))
+    if min(shape[1:]) < 4:
+        raise ValueError(
+            "make_cnn_classifier needs images of at least 4x4 pixels (its two "
+            f"2x2 max-pools halve them twice); got input_shape={shape}. Enlarge "
+            "the images or use make_mlp_classifier on the flat pixels."
+        )
     return _make_net(
         SmallCNNModule,
         dict(n_classes=n_classes, in_channels=in_channels),
@@ -854,7 +964,7 @@ def make_cnn_classifier(
         random_state,
         dict(optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size, device=device),
         kwargs,
-        _image_shape(in_channels, input_shape, (28, 28)),
+        shape,
     )
 
 
@@ -900,7 +1010,8 @@ def make_resnet18_classifier(
     batch_size : int, default=64
     lr_milestones : sequence of int or None, default=None
         Epochs after which the learning rate is multiplied by 0.1; None means
-        ``(max_epochs // 2, 3 * max_epochs // 4)``.
+        half and three quarters of the net's ``max_epochs``, read when
+        training starts (:class:`FractionalMultiStepLR`).
     min_steps_per_epoch : int, default=100
         A labelled set smaller than ``min_steps_per_epoch * batch_size`` rows is
         cycled to fill that many steps per epoch (see :func:`min_steps_loader`);
@@ -915,12 +1026,13 @@ def make_resnet18_classifier(
     TargetNet or LearningLossNet
     """
     if lr_milestones is None:
-        lr_milestones = (max_epochs // 2, 3 * max_epochs // 4)
-    scheduler = LRScheduler(
-        policy=torch.optim.lr_scheduler.MultiStepLR,
-        milestones=list(lr_milestones),
-        gamma=0.1,
-    )
+        scheduler: LRScheduler = FractionalMultiStepLR(milestones=(0.5, 0.75))
+    else:
+        scheduler = LRScheduler(
+            policy=torch.optim.lr_scheduler.MultiStepLR,
+            milestones=list(lr_milestones),
+            gamma=0.1,
+        )
     return _make_net(
         ResNet18Module,
         dict(n_classes=n_classes, in_channels=in_channels),

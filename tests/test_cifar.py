@@ -131,6 +131,113 @@ def test_fast_resnet_fits_reproducibly_on_cpu():
         make().fit(X, np.arange(24))
 
 
+def _tiny_fast_net(n_classes=2, **kwargs):
+    params = dict(width=2, max_epochs=2, batch_size=4, random_state=0)
+    return make_fast_resnet_classifier(n_classes, **{**params, **kwargs})
+
+
+def test_each_partial_fit_runs_a_fresh_one_cycle_and_never_a_negative_rate():
+    X, y = _images(16), np.arange(16) % 2
+    net = _tiny_fast_net(max_epochs=3).fit(X, y)
+    cycle = net.history[:, "event_lr"]
+    net.partial_fit(X, y)
+    net.partial_fit(X, y)
+    assert net.history[:, "event_lr"] == pytest.approx(3 * cycle)
+    warm = _tiny_fast_net(max_epochs=3, warm_start=True)
+    warm.fit(X, y)
+    warm.fit(X, y)
+    assert warm.history[:, "event_lr"] == pytest.approx(2 * cycle)
+    # more epochs than the cycle: the rate stays at zero past its end
+    longer = _tiny_fast_net(max_epochs=3).fit(X, y, epochs=5)
+    assert longer.history[:, "event_lr"] == pytest.approx(cycle + [0, 0])
+    assert one_cycle_factor(3, 3) == one_cycle_factor(7, 3) == 0
+
+
+def test_a_warm_started_learner_keeps_the_learning_rate_positive():
+    X, y = _images(24), np.arange(24) % 2
+    learner = ActiveLearner(_tiny_fast_net(), RandomQuery(), warm_start=True)
+    learner.fit(X[:8], y[:8])
+    learner.teach(X[8:16], y[8:16])
+    learner.teach(X[16:], y[16:])
+    lrs = learner.estimator_.history[:, "event_lr"]
+    assert len(lrs) == 6 and min(lrs) > 0
+
+
+def test_the_fast_detach_epoch_follows_max_epochs_set_after_the_net_was_built():
+    from skorch.callbacks import Callback
+
+    class RecordDetach(Callback):
+        def initialize(self):
+            self.flags = []
+            return self
+
+        def on_epoch_begin(self, net, **kwargs):
+            self.flags.append(net.module_.detach_features)
+
+    net = clone(make_fast_resnet_classifier(2, learning_loss=True, width=2))
+    rec = RecordDetach()
+    callbacks = [*net.callbacks, ("record", rec)]
+    net.set_params(max_epochs=5, batch_size=4, callbacks=callbacks, random_state=0)
+    net.fit(_images(8), np.arange(8) % 2)
+    assert rec.flags == [False, False, False, True, True]  # after 60% of 5, not 40
+
+
+def test_the_fast_net_reads_uint8_and_channels_last_images_as_its_sibling():
+    X, y = _images(8), np.arange(8) % 2
+    pixels = np.round(X * 255).astype(np.uint8)
+    scaled = pixels / np.float32(255)
+    no_crop = dict(crop_padding=None)
+    np.testing.assert_allclose(
+        _tiny_fast_net(**no_crop).fit(pixels, y).predict_proba(pixels),
+        _tiny_fast_net(**no_crop).fit(scaled, y).predict_proba(scaled),
+        atol=1e-6,
+    )
+    last = X.transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(
+        _tiny_fast_net().fit(last, y).predict_proba(last),
+        _tiny_fast_net().fit(X, y).predict_proba(X),
+    )
+    sized = _tiny_fast_net(input_shape=(3, 8, 8)).fit(X, y)
+    with pytest.raises(ValueError, match=r"rows of shape \(3, 8, 8\)"):
+        sized.predict(_images(2, size=16))
+    with pytest.raises(ValueError, match=r"rows of shape \(3, None, None\)"):
+        _tiny_fast_net().fit(X[:, :2], y)
+    with pytest.raises(ValueError, match=r"input_shape must be \(in_channels"):
+        _tiny_fast_net(in_channels=1, input_shape=(3, 8, 8))
+
+
+def test_the_fast_net_takes_a_skorch_validation_split():
+    from skorch.dataset import ValidSplit
+
+    X, y = _images(20), np.arange(20) % 2
+    net = _tiny_fast_net(train_split=ValidSplit(4, stratified=False)).fit(X, y)
+    assert len(net.history[:, "valid_loss"]) == 2
+    subset = torch.utils.data.Subset(Dataset(X, y), np.array([7, 2, 5]))
+    (batch,) = list(BatchIterator(subset, batch_size=4))
+    np.testing.assert_array_equal(batch[1], y[[7, 2, 5]])
+    np.testing.assert_array_equal(batch[0], X[[7, 2, 5]])
+
+
+def test_the_fast_net_runs_with_device_none_as_skorch_allows():
+    X, y = _images(8), np.arange(8) % 2
+    net = AugmentedNet(
+        torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(192, 2)),
+        classes=np.arange(2),
+        max_epochs=1,
+        batch_size=4,
+        device=None,
+        verbose=0,
+    )
+    assert net.fit(X, y).predict(X).shape == (8,)
+
+
+@pytest.mark.parametrize("padding", [-2, 2.0, True, "4"])
+def test_a_bad_crop_padding_is_refused_at_fit(padding):
+    net = _tiny_fast_net(crop_padding=padding)
+    with pytest.raises(ValueError, match="crop_padding must be a non-negative"):
+        net.fit(_images(8), np.arange(8) % 2)
+
+
 # -------------------------------------------------------------------- encoder
 
 
@@ -160,6 +267,33 @@ def test_contrastive_encoder_reads_uint8_pixels_as_the_nets_do():
     np.testing.assert_allclose(
         as_uint8, _tiny_encoder().fit(scaled).transform(scaled), atol=1e-6
     )
+
+
+def test_contrastive_encoder_takes_max_epochs_passes_over_a_small_set():
+    X = _images(7)
+    enc = _tiny_encoder(max_epochs=4, batch_size=4).fit(X)
+    assert enc.n_steps_ == 7 and enc.n_epochs_ == 4 and len(enc.loss_curve_) == 4
+    fewer = _tiny_encoder(max_epochs=2, batch_size=8).fit(X)  # n < batch_size
+    assert fewer.n_steps_ == 2 and fewer.n_epochs_ == 2
+    # 10 or more whole batches: a pass is those (the CIFAR presets' regime)
+    large = _tiny_encoder(max_epochs=1.5, batch_size=4).fit(_images(43))
+    assert large.n_steps_ == 15 and len(large.loss_curve_) == 2
+
+
+def test_contrastive_encoder_accepts_arrays_with_negative_strides():
+    X = _images(8)
+    flipped = np.ascontiguousarray(X[::-1])
+    np.testing.assert_array_equal(
+        _tiny_encoder().fit(X[::-1]).transform(X[:, :, ::-1]),
+        _tiny_encoder().fit(flipped).transform(np.ascontiguousarray(X[:, :, ::-1])),
+    )
+
+
+def test_contrastive_encoder_transform_checks_the_channels_of_fit():
+    enc = _tiny_encoder().fit(_images(8))
+    assert enc.n_channels_in_ == 3
+    with pytest.raises(ValueError, match="1 channels.*fitted on 3-channel"):
+        enc.transform(_images(2)[:, :1])
 
 
 @pytest.mark.parametrize(
@@ -268,6 +402,7 @@ def test_cifar100_preset_on_synthetic_pickles(tmp_path):
         ({"dataset": "cifar1000"}, "dataset must be one of"),
         ({"split": 5}, "split must be an integer in 0..4"),
         ({"split": 1.0}, "split must be an integer"),
+        ({"split": True}, "split must be an integer"),
     ],
 )
 def test_make_cifar_split_errors(kwargs, match):

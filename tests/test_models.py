@@ -396,12 +396,13 @@ def test_resnet18_factory_reference_recipe():
     assert net.optimizer is torch.optim.SGD
     assert net.lr == 0.1
     assert (net.optimizer__momentum, net.optimizer__weight_decay) == (0.9, 5e-4)
-    assert (net.batch_size, net.max_epochs, net.ll_detach_epoch) == (64, 200, 120)
+    assert (net.batch_size, net.max_epochs, net.ll_detach_epoch) == (64, 200, 0.6)
     assert net.train_split is None and net.verbose == 0
     np.testing.assert_array_equal(net.classes, np.arange(4))
     scheduler = dict(net.callbacks)["lr_scheduler"]
     assert isinstance(scheduler, LRScheduler)
-    assert scheduler.milestones == [100, 150]
+    # shares of max_epochs, read when training starts: epochs 100 and 150 of 200
+    assert (scheduler.milestones, scheduler.gamma) == ((0.5, 0.75), 0.1)
     assert isinstance(make_resnet18_classifier(4, max_epochs=8), TargetNet)
 
 
@@ -536,3 +537,125 @@ def test_the_one_cycle_schedule_follows_max_epochs_set_after_the_net_was_built()
     expected = [0.2 * one_cycle_factor(e, 5) for e in range(5)]
     np.testing.assert_allclose(lrs, expected)
     assert min(lrs) > 0
+
+
+# ------------------------------------------------- settings that follow max_epochs
+
+
+def test_the_detach_epoch_follows_max_epochs_set_after_the_net_was_built():
+    # The factories detach after 60% of the epochs: 3 of 5, not 60% of 100.
+    X, y = blobs(n=16)
+    net = make_mlp_classifier(
+        4, 3, learning_loss=True, hidden_sizes=(8,), max_epochs=100
+    )
+    rec = _RecordDetach()
+    clone(net).set_params(max_epochs=5, callbacks=[rec], random_state=0).fit(X, y)
+    assert rec.flags == [False, False, False, True, True]
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "60%", True])
+def test_a_bad_detach_epoch_is_refused_at_fit(value):
+    X, y = blobs(n=16)
+    net = make_mlp_classifier(
+        4, 3, learning_loss=True, hidden_sizes=(8,), ll_detach_epoch=value
+    )
+    with pytest.raises(ValueError, match="ll_detach_epoch must be"):
+        net.fit(X, y)
+
+
+def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built():
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params.update(module__width=2, random_state=0)
+    net = clone(make_resnet18_classifier(2, **params)).set_params(max_epochs=4)
+    lrs = net.fit(X, y).history[:, "event_lr"]
+    assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.001])  # drops after epochs 2, 3
+    fresh = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    assert fresh.history[:, "event_lr"] == pytest.approx(lrs)
+    given = make_resnet18_classifier(2, max_epochs=4, lr_milestones=[1], **params)
+    lrs = given.fit(X, y).history[:, "event_lr"]
+    assert lrs == pytest.approx([0.1, 0.01, 0.01, 0.01])
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def test_classes_other_than_0_to_k_minus_1_are_refused_at_fit():
+    X, y = blobs(n=30)
+    net = TargetNet(
+        MLPModule,
+        module__n_features=4,
+        module__n_classes=3,
+        classes=np.array([1, 2, 3]),
+        max_epochs=1,
+        verbose=0,
+    )
+    with pytest.raises(
+        ValueError, match=r"classes must be np\.arange\(k\).*LabelEncoder"
+    ):
+        net.fit(X, y + 1)
+    net.set_params(classes=["a", "b", "c"])
+    with pytest.raises(ValueError, match="LabelEncoder"):
+        net.fit(X, y)
+    net.set_params(classes=[0, 1, 2]).fit(X, y)  # a list of 0..k-1 is fine
+
+
+def test_arrays_with_negative_strides_are_accepted_everywhere():
+    X, y = blobs(n=40)
+    X = X.astype(np.float32)
+    net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1, random_state=0)
+    net.fit(X[::-1], y[::-1])
+    np.testing.assert_array_equal(net.predict(X[::-1]), net.predict(X)[::-1])
+    np.testing.assert_array_equal(
+        predict_logits(net, X[::-1]), predict_logits(net, X)[::-1]
+    )
+    flipped = np.ascontiguousarray(X[:, ::-1])
+    np.testing.assert_array_equal(
+        net.predict_proba(X[:, ::-1]), net.predict_proba(flipped)
+    )
+
+
+def test_sparse_input_is_refused_with_scikit_learns_message():
+    import scipy.sparse as sp
+
+    X = sp.random(30, 6, density=0.3, format="csr", random_state=0, dtype=np.float32)
+    net = make_mlp_classifier(6, 3, max_epochs=1, random_state=0)
+    with pytest.raises(TypeError, match=r"dense data is required.*toarray"):
+        net.fit(X, np.arange(30) % 3)
+
+
+@pytest.mark.parametrize("size", [(2, 2), (3, 3), (8, 3)])
+def test_images_too_small_for_the_cnn_are_refused_when_it_is_built(size):
+    with pytest.raises(ValueError, match="at least 4x4"):
+        make_cnn_classifier(2, input_shape=(1, *size))
+    make_cnn_classifier(2, input_shape=(1, 4, 4))  # the smallest that works
+
+
+def test_cnn_fits_the_smallest_images():
+    X = np.random.RandomState(0).rand(8, 1, 4, 4).astype(np.float32)
+    net = make_cnn_classifier(2, input_shape=(1, 4, 4), max_epochs=1, batch_size=4)
+    assert net.fit(X, np.arange(8) % 2).predict(X).shape == (8,)
+
+
+def test_resnet18_on_tiny_images_never_trains_on_a_batch_of_one():
+    # 8x8 images reach 1x1 maps: batch norm cannot train on one row of them.
+    X = np.random.RandomState(0).rand(9, 3, 8, 8).astype(np.float32)
+    net = make_resnet18_classifier(
+        2,
+        input_shape=(3, 8, 8),
+        max_epochs=1,
+        batch_size=4,
+        min_steps_per_epoch=0,
+        module__width=2,
+        random_state=0,
+    )
+    assert net.fit(X, np.arange(9) % 2).predict(X).shape == (9,)
+
+
+@pytest.mark.parametrize("shuffle, sizes", [(True, [4, 4]), (False, [4, 4, 1])])
+def test_min_steps_loader_leaves_out_a_lone_last_row_when_shuffling(shuffle, sizes):
+    dataset = torch.utils.data.TensorDataset(torch.arange(9))
+    loader = min_steps_loader(dataset, batch_size=4, shuffle=shuffle)
+    assert [len(b[0]) for b in loader] == sizes
+    assert [len(b[0]) for b in min_steps_loader(dataset, 4, shuffle, 3)] == [4, 4, 4]
