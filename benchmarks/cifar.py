@@ -37,8 +37,8 @@ Presets:
   reported run uses.
 * ``cpu-validation-starts``: the same on trial seeds 203 and 204, the
   selector's random and rule starts only.
-* ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF and MQ-Net, b = 500,
-  10 rounds (see ``benchmarks/gpu_cifar.py``).
+* ``gpu-lease``: split 0 at 40% noise, RANDOM, CONF, MQ-Net and its
+  no-meta-model column, b = 500, 10 rounds (see ``benchmarks/gpu_cifar.py``).
 * ``tiny``: whatever images ``--data`` holds, 2 rounds, 1 encoder epoch; CI.
 
 Purity-based strategies (P+I, P*I and the MQ-Nets, paper presets included)
@@ -124,7 +124,7 @@ PRESETS = {
     "gpu-lease": dict(
         splits=(0,),
         noises=(0.4,),
-        strategies=("RANDOM", "CONF", "MQ-Net"),
+        strategies=("RANDOM", "CONF", "MQ-Net", "MQ-Net (no meta-model)"),
         budget=500,
         rounds=10,
         pool_size=None,

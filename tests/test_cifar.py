@@ -586,6 +586,16 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     rows = (out / "records.csv").read_text().splitlines()
     assert len(rows) == 1 + 3 * 2  # header, 3 strategies x 2 rounds
     assert not (out / "cache").exists()  # the big decoded images stay out of --out
+    # The device tool returns only plain names: the cells come back zipped.
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cells.zip",
+        "progress.txt",
+        "records.csv",
+        "summary.json",
+    ]
+    with zipfile.ZipFile(out / "cells.zip") as packed:
+        assert len([n for n in packed.namelist() if n.endswith(".json")]) == 3
+    assert len((out / "progress.txt").read_text().splitlines()) == 3
 
 
 def _cifar_main(monkeypatch, *argv):
