@@ -396,3 +396,38 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
     np.savez(tmp_path / "inf.npz", X=X, label=np.ones(4))
     with pytest.raises(ValueError, match="row 2 of X holds NaN or infinity"):
         load_table(tmp_path / "inf.npz")
+
+
+@pytest.mark.slow  # two fresh interpreters
+def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path):
+    # The person answers between two runs of the command; string hashes differ
+    # between the two processes (PYTHONHASHSEED), as between any two.
+    import os
+    import subprocess
+    import sys
+
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    command = [
+        sys.executable, "-m", "skal_openset", "run", str(tmp_path / "zoo.csv"),
+        "--in-classes", "cat,cow", "--label-column", "species", "--interactive",
+        "--rounds", "2", "--budget", "6", "--classifier", "forest",
+        "--poll-seconds", "0.02", "--output", str(tmp_path / "out"),
+    ]  # fmt: skip
+
+    def run(seed, timeout):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        return subprocess.run(
+            [*command, "--timeout", timeout], env=env, capture_output=True, text=True
+        )
+
+    waiting = run("1", "0.5")
+    assert waiting.returncode == 2 and "round_2.csv" in waiting.stderr
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        ids = [int(row["id"]) for row in csv.DictReader(f)]
+    answers = [t if t in ("cat", "cow") else "unknown" for t in truth[ids]]
+    query.write_text("id,label\n" + "".join(f"{i},{a}\n" for i, a in zip(ids, answers)))
+    resumed = run("2", "60")
+    assert resumed.returncode == 0, resumed.stderr
+    with (tmp_path / "out" / "records.csv").open() as f:
+        assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 26]
