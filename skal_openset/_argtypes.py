@@ -7,37 +7,30 @@ value, before anything runs or is logged.
 import argparse
 
 
+def _checked(text, convert, accept, requirement):
+    """``convert(text)`` if it passes `accept`, else a usage error naming it."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = None
+    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"must be {requirement}, got {text}")
+    return value
+
+
 def positive_int(text):
     """A count of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    return _checked(text, int, lambda v: v >= 1, "a positive integer")
 
 
 def positive_float(text):
     """A finite number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+    return _checked(text, float, lambda v: 0 < v < float("inf"), "a positive number")
 
 
 def ratio(text):
     """A share in [0, 1), such as the noise ratio (0.4 for 40% OOD)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1) (0.4 for 40%), got {text}")
-    return value
+    return _checked(text, float, lambda v: 0 <= v < 1, "in [0, 1) (0.4 for 40%)")
 
 
 def job_count(text):
