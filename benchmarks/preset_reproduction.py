@@ -26,6 +26,7 @@ repository's history.
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -287,8 +288,65 @@ def summary(rows, committed_accuracy):
     return lines
 
 
+def table_cell_lines(old, committed_accuracy, commit="HEAD"):
+    """Every table cell: the preset's committed cells at `commit` against the
+    old column's at `old` (issue 13's goal: within 1 point or better)."""
+    folder = "cells/tabular"
+    names = _git("ls-tree", "-r", "--name-only", old, f"benchmarks/results/{folder}")
+    by_cell = {}
+    for name in names.split():
+        match = re.search(r"dataset=(\w+)_noise=([\d.]+)_strategy=MQ-Net_paper_", name)
+        if match:
+            cell_file = f"{folder}/{Path(name).name}"
+            preset_file = cell_file.replace("MQ-Net_paper_", "MQ-Net_paper-preset_")
+            by_cell.setdefault((match[1], float(match[2])), []).append(
+                (
+                    committed_accuracy(old, cell_file),
+                    committed_accuracy(commit, preset_file),
+                )
+            )
+    lines = [
+        "",
+        "## Every table cell, the reported trials",
+        "",
+        f"The preset's cells as committed now against the old column's committed "
+        f"at {old} (same class splits and seeds); mean of the trials.",
+        "",
+        "| cell | old column | preset | preset - old column |",
+        "| --- | --- | --- | --- |",
+    ]
+    gaps = []
+    for (dataset, noise), pairs in sorted(by_cell.items()):
+        before, after = np.mean(pairs, axis=0)
+        gaps.append(after - before)
+        lines.append(
+            f"| {dataset} {noise:.0%} | {before:.2f} | {after:.2f} "
+            f"| {after - before:+.2f} |"
+        )
+    gaps = np.array(gaps)
+    lines += [
+        "",
+        f"Within 1 point or better in {int(np.sum(gaps >= -1))} of {len(gaps)} "
+        f"cells (above in {int(np.sum(gaps > 0))}); below by more than 1 point in "
+        + (
+            ", ".join(
+                f"{d} {n:.0%} ({g:+.2f})"
+                for (d, n), g in zip(sorted(by_cell), gaps)
+                if g < -1
+            )
+            or "none"
+        )
+        + ".",
+    ]
+    return lines
+
+
 def write_summary():
-    SUMMARY.write_text("\n".join(summary(_load_rows(), _committed_accuracy)) + "\n")
+    rows = _load_rows()
+    old = next(r["code"] for r in rows if r["code"] != "today")
+    lines = summary(rows, _committed_accuracy)
+    lines += table_cell_lines(old, _committed_accuracy)
+    SUMMARY.write_text("\n".join(lines) + "\n")
     print(SUMMARY.read_text())
 
 

@@ -79,3 +79,29 @@ def test_codes_that_draw_different_class_splits_are_not_paired():
 
     with pytest.raises(ValueError, match="different class splits"):
         pr.summary(_rows(lambda column, trial: 80.0, split_of=split_of), _committed)
+
+
+def test_every_table_cell_compares_the_committed_preset_with_the_old_column(
+    monkeypatch,
+):
+    folder = "benchmarks/results/cells/tabular"
+    names = [
+        f"{folder}/dataset={d}_noise={n}_strategy=MQ-Net_paper_trial={t}_rounds=8.json"
+        for d, n in (("letter", 0.4), ("satimage", 0.1))
+        for t in (0, 1)
+    ] + [f"{folder}/dataset=letter_noise=0.4_strategy=CONF_trial=0_rounds=8.json"]
+    monkeypatch.setattr(pr, "_git", lambda *args: "\n".join(names))
+
+    def committed(commit, cell_file):
+        preset = "paper-preset" in cell_file
+        assert commit == ("HEAD" if preset else OLD)
+        # The preset: 2 points below on letter, 0.5 above on satimage.
+        return 80.0 + (0.5 if "satimage" in cell_file else -2.0) * preset
+
+    lines = pr.table_cell_lines(OLD, committed)
+    assert "| letter 40% | 80.00 | 78.00 | -2.00 |" in lines
+    assert "| satimage 10% | 80.00 | 80.50 | +0.50 |" in lines
+    assert lines[-1] == (
+        "Within 1 point or better in 1 of 2 cells (above in 1); below by more "
+        "than 1 point in letter 40% (-2.00)."
+    )
