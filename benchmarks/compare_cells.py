@@ -10,7 +10,8 @@ Rerun a suite into another folder, then compare it with the committed one::
 Every cell of the second folder is matched with the same cell of the first;
 two cells are the same run if every round's test accuracy and IN share of the
 query are equal (timings always differ). Prints one line per cell that
-differs (its final accuracy in each folder), then the counts; exits 1 if a
+differs (its final accuracy in each folder), then the counts and how much the
+final accuracies of the differing cells moved; exits 1 if a
 cell differs or has no counterpart.
 """
 
@@ -18,6 +19,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from _cells import read_cell
 
@@ -39,12 +42,13 @@ def compare(reference, other, suite):
     """Lines naming the cells of `other` that differ from or are missing in
     `reference`, and whether all of them are the same."""
     theirs, ours = _runs(reference, suite), _runs(other, suite)
-    lines, same = [], 0
+    lines, same, changes = [], 0, []
     for name, records in ours.items():
         if name not in theirs:
             lines.append(f"{name}: not in {reference}")
         elif records != theirs[name]:
             before, after = json.loads(theirs[name])[-1], json.loads(records)[-1]
+            changes.append(100 * (after["test_accuracy"] - before["test_accuracy"]))
             lines.append(
                 f"{name}: final accuracy {100 * before['test_accuracy']:.2f} -> "
                 f"{100 * after['test_accuracy']:.2f}"
@@ -55,6 +59,12 @@ def compare(reference, other, suite):
         f"{suite}: {same} of {len(ours)} cells of {other} are the same runs as in "
         f"{reference}"
     )
+    if changes:
+        lines.append(
+            f"final accuracy of the {len(changes)} that differ: mean change "
+            f"{np.mean(changes):+.2f}, mean absolute {np.mean(np.abs(changes)):.2f}, "
+            f"from {min(changes):+.2f} to {max(changes):+.2f} points"
+        )
     return lines, same == len(ours)
 
 

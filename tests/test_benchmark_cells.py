@@ -402,3 +402,7 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
     assert lines[0] == "y.json: final accuracy 70.00 -> 75.00"
     assert lines[1].startswith("z.json: not in ")
     assert lines[2].startswith("tabular: 1 of 3 cells of ")
+    assert lines[3] == (
+        "final accuracy of the 1 that differ: mean change +5.00, mean absolute "
+        "5.00, from +5.00 to +5.00 points"
+    )
