@@ -92,15 +92,8 @@ class MonotoneMLP(nn.Module):
         return nn.functional.linear(hidden, output_weight).squeeze(-1)
 
 
-def _fitted_attributes(estimator):
-    return {k: v for k, v in vars(estimator).items() if k.endswith("_")}
-
-
-def _restore(estimator, fitted_attributes):
-    """Put back the fitted state an estimator had before a `fit` call."""
-    for name in _fitted_attributes(estimator):
-        delattr(estimator, name)
-    vars(estimator).update(fitted_attributes)
+class _NoPairToRank(Exception):
+    """A target without a pair to rank: `fit` leaves the selector as it was."""
 
 
 def _check_numeric_target(y, name="y"):
@@ -454,9 +447,20 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 "steps_per_epoch counts mini-batch steps: set batch_size too, or "
                 "leave steps_per_epoch=None for full-batch training."
             )
-        previous_state = _fitted_attributes(self)
+        try:
+            self._fit(X, y, sample_weight, groups)
+        except _NoPairToRank:
+            warn(
+                "The target offers no pair to rank among the rows with "
+                "positive weight (fewer than two distinct values, or none "
+                "within a group); the selector is left as it was.",
+                UserWarning,
+            )
+        return self
+
+    def _fit(self, X, y, sample_weight, groups):
         # validate_data resets n_features_in_ before the checks that follow
-        # it: a failure anywhere puts the previous fitted state back.
+        # it: a failure anywhere, or no pair to rank, puts the fitted state back.
         with restored_on_error(self):
             _check_numeric_target(y)
             warm = self.warm_start and hasattr(self, "module_")
@@ -493,14 +497,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             gap = self.pair_weight == "target_gap"
             pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
             if pairs.total == 0:
-                warn(
-                    "The target offers no pair to rank among the rows with "
-                    "positive weight (fewer than two distinct values, or none "
-                    "within a group); the selector is left as it was.",
-                    UserWarning,
-                )
-                _restore(self, previous_state)
-                return self
+                raise _NoPairToRank
 
             rng = check_random_state(self.random_state)
             seed, order_seed = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -523,7 +520,6 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             # Scoring in double precision makes a row's score independent of
             # the batch it is scored in.
             self.module_: MonotoneMLP = module.double().eval()
-        return self
 
     def _train(self, module, X, y, w, groups, pairs, order_seed):
         """Train `module` in place to rank the rows of `X` in the order of `y`.
