@@ -20,6 +20,7 @@ from skal_openset import (
     LfOSAQuery,
     MQNetQuery,
     SimilarQuery,
+    load_digits_dataset,
 )
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
@@ -347,3 +348,18 @@ class TestEOALQuery(StrategyTemplate):
         # The best row leads either way; the rest come from other clusters.
         assert diverse[0][0] == plain[0][0]
         assert not np.array_equal(np.sort(plain[0]), np.sort(diverse[0]))
+
+
+def test_eoal_with_a_fixed_seed_leaves_numpys_global_rng_alone():
+    # Its one-vs-all heads (liblinear) used to draw an unused seed from
+    # np.random, so a seeded query changed the caller's later random draws.
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, y, -1)
+    learner = ActiveLearner(LogisticRegression(max_iter=300), EOALQuery(random_state=0))
+    learner.fit(X[:100], y[:100])
+    # NumPy's legacy global RNG, on purpose: it is the caller's.
+    np.random.seed(7)  # noqa: NPY002
+    expected = np.random.random_sample()  # noqa: NPY002
+    np.random.seed(7)  # noqa: NPY002
+    learner.query(X[100:300], n_instances=5)
+    assert np.random.random_sample() == expected  # noqa: NPY002

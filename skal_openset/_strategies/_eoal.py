@@ -142,7 +142,10 @@ class EOALQuery(QueryStrategy):
         """``p_c`` of each pool row for every labelled class with a rival."""
         X = emb_in if emb_ood is None else np.concatenate([emb_in, emb_ood])
         codes = np.concatenate([codes_in, np.full(len(X) - len(emb_in), -1)])
-        head = LogisticRegression(C=self.C, solver="liblinear")
+        # Unseeded, liblinear draws a seed from NumPy's global RNG; its primal
+        # solver never uses it, so a fixed one changes no head, only stops a
+        # query with a fixed random_state from advancing the caller's RNG.
+        head = LogisticRegression(C=self.C, solver="liblinear", random_state=0)
         columns = [
             clone(head).fit(X, codes == c).predict_proba(pool)[:, 1]
             for c in np.unique(codes_in)
