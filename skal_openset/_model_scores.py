@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
+from scipy import sparse
 from scipy.special import softmax
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -236,7 +237,9 @@ def _embedding(learner, estimator, X):
             if logits is not None:  # came with the embedding's pass
                 _remember("logits", estimator, X, logits)
         else:
-            values = np.asarray(X_final)
+            # Distances need dense rows: a one-hot or text step's output is sparse.
+            values = X_final.toarray() if sparse.issparse(X_final) else X_final
+            values = np.asarray(values)
             values = values.reshape(len(values), -1)
     values = check_array(values, dtype=(np.float64, np.float32), input_name="embedding")
     if len(values) != len(X):

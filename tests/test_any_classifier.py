@@ -13,18 +13,21 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 
 from skal_openset import (
     ActiveLearner,
     BadgeQuery,
+    CCALQuery,
     CoreSetQuery,
+    EOALQuery,
     LearningLossQuery,
     MQNetQuery,
     OpenSetOracle,
     PurityInformativenessQuery,
     RandomQuery,
+    SimilarQuery,
     SkactivemlQuery,
     UncertaintyQuery,
     embed,
@@ -705,3 +708,24 @@ def test_learner_repr_shows_shapes_not_data():
     assert "X_training=<ndarray (1797, 64)>" in text
     assert "y_training=<ndarray (1797,)>" in text
     assert len(text) < 300 and "0.0625" not in text
+
+
+@pytest.mark.parametrize(
+    "strategy", [CoreSetQuery, BadgeQuery, EOALQuery, SimilarQuery, CCALQuery]
+)
+def test_distance_strategies_work_after_a_sparse_preprocessing_step(strategy):
+    # OneHotEncoder (like a text vectoriser) outputs a sparse matrix: the
+    # embedding is its densified output, not a crash on len() of a 0-d array.
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 4, size=(200, 5))
+    y = np.where(X[:, 0] < 2, X[:, 0], -1)
+    estimator = make_pipeline(
+        OneHotEncoder(handle_unknown="ignore"), LogisticRegression()
+    )
+    learner = ActiveLearner(estimator, strategy(random_state=0)).fit(X[:50], y[:50])
+    indices, _ = learner.query(X[50:], n_instances=5)
+    assert len(set(indices.tolist())) == 5
+    np.testing.assert_array_equal(
+        model_embedding(learner, X[:3]),
+        learner.estimator_[0].transform(X[:3]).toarray(),
+    )
