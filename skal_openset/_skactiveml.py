@@ -45,7 +45,9 @@ class SkactivemlQuery(BaseEstimator):
     -----
     ``clf`` is used as the template of the learner's classifier; a
     scikit-activeml ``SklearnClassifier`` is unwrapped to the classifier it
-    wraps, since the learner already handles labels and missing labels. The
+    wraps, since the learner already handles labels and missing labels, and
+    another scikit-activeml classifier (e.g. ``ParzenWindowClassifier``) gets
+    the class positions ``0..k-1`` the learner trains on as its ``classes``. The
     classifier is always (re)trained, so ``fit_clf`` is ignored. Utilities
     are not available: the strategies score the batch they choose only.
 
@@ -95,8 +97,8 @@ class SkactivemlQuery(BaseEstimator):
         y : array-like of shape (n_samples,)
             Labels, `missing_label` for unlabelled rows, `ood_label` for OOD.
         clf : classifier
-            Template of the classifier (plain or a scikit-activeml
-            ``SklearnClassifier``).
+            Template of the classifier (plain, a scikit-activeml
+            ``SklearnClassifier`` or another scikit-activeml classifier).
         fit_clf : bool, default=True
             Ignored (the learner always trains its own copy).
         sample_weight : None, default=None
@@ -132,11 +134,12 @@ class SkactivemlQuery(BaseEstimator):
             or previous.shape != labelled.shape
             or (previous & ~labelled).any()
         ):
+            classes = self._known_classes(clf)
             self.learner_ = ActiveLearner(
-                _unwrapped(clf),
+                _unwrapped(clf, classes),
                 clone(self.strategy),
                 ood_label=self.ood_label,
-                classes=self._known_classes(clf),
+                classes=classes,
             ).fit(X[labelled], y[labelled])
         elif (new := labelled & ~previous).any():
             self.learner_.teach(X[new], y[new])
@@ -170,11 +173,20 @@ def _is_skactiveml(clf):
     return type(clf).__module__.startswith("skactiveml")
 
 
-def _unwrapped(clf):
-    """A scikit-activeml classifier wrapper's classifier; anything else as is."""
-    if _is_skactiveml(clf) and hasattr(clf, "estimator"):
+def _unwrapped(clf, classes):
+    """The classifier template the learner trains on class positions ``0..k-1``.
+
+    A scikit-activeml wrapper's classifier; another scikit-activeml classifier
+    (e.g. ``ParzenWindowClassifier``) with those positions as its `classes`
+    and NaN as its missing label, since it rejects labels outside its own;
+    anything else as is.
+    """
+    if not _is_skactiveml(clf):
+        return clf
+    if hasattr(clf, "estimator"):
         return clf.estimator
-    return clf
+    positions = None if classes is None else np.arange(len(classes))
+    return clone(clf).set_params(classes=positions, missing_label=np.nan)
 
 
 def _is_missing(y, missing_label):

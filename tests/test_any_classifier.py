@@ -729,3 +729,24 @@ def test_distance_strategies_work_after_a_sparse_preprocessing_step(strategy):
         model_embedding(learner, X[:3]),
         learner.estimator_[0].transform(X[:3]).toarray(),
     )
+
+
+def test_scikit_activeml_classifier_with_its_own_classes():
+    # The learner trains on class positions 0..k-1, which a scikit-activeml
+    # classifier declaring the user's classes used to reject ("previously
+    # unseen labels").
+    pytest.importorskip("skactiveml")
+    from skactiveml.classifier import ParzenWindowClassifier
+
+    X, digit = load_digits_dataset()
+    X, y_true = X[:300], np.where(np.isin(digit, [3, 5, 7, 9]), digit, -1)[:300]
+    y = np.full(len(y_true), np.nan)
+    y[:40] = y_true[:40]
+    clf = ParzenWindowClassifier(classes=[3, 5, 7, 9])
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    for _ in range(2):
+        query = qs.query(X, y, clf, batch_size=5)
+        assert len(set(query.tolist())) == 5 and np.isnan(y[query]).all()
+        y[query] = y_true[query]
+    np.testing.assert_array_equal(qs.learner_.classes_, [3, 5, 7, 9])
+    assert clf.classes == [3, 5, 7, 9]  # the caller's template is left alone
