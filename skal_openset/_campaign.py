@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._datasets import OpenSetSplit, _initial_indices, load_csv_table
+from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
 from ._learner import ActiveLearner
 from ._oracle import within_budget
 from ._persistence import atomic_open, load_object, save_object
@@ -58,9 +58,7 @@ def load_table(path, label_column="label"):
                 "infinity; every feature value must be a finite number."
             )
     else:
-        X, y, classes = load_csv_table(path, label_column, return_classes=True)
-        # Integer labels come back as they are, others as codes into classes.
-        labels = y if np.issubdtype(classes.dtype, np.integer) else classes[y]
+        X, labels, _ = _read_csv_table(path, label_column)
     labels = np.char.strip(np.asarray(labels).astype(str))
     if X.ndim != 2 or len(X) != len(labels):
         raise ValueError(

@@ -168,6 +168,10 @@ def _check_X_y(X, y, X_name, y_name):
     """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length."""
     X = check_array(X, allow_nd=True, input_name=X_name)
     y = column_or_1d(y)
+    # NaN is no class: np.isin never matches it, so an IN class of NaN
+    # would have no example.
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError(f"{y_name} contains NaN or infinity; every row needs a label.")
     if len(X) != len(y):
         raise ValueError(
             f"{X_name} and {y_name} have different lengths: {len(X)} != {len(y)}."
@@ -502,9 +506,10 @@ def load_csv_table(
     Raises
     ------
     ValueError
-        If the file is not UTF-8, is ragged or empty, lacks the label column,
-        or holds a feature value that is empty, not a number, not finite or
-        larger than 1e30 in absolute value (the line and column are named).
+        If the file is not UTF-8, is ragged or empty, lacks the label column
+        or has two of that name, holds an empty label, or holds a feature
+        value that is empty, not a number, not finite or larger than 1e30 in
+        absolute value (the line and column are named).
 
     Examples
     --------
@@ -518,6 +523,31 @@ def load_csv_table(
     >>> X.shape, y.tolist(), classes.tolist()
     ((3, 2), [0, 1, 0], ['cat', 'dog'])
     >>> tmp.cleanup()
+    """
+    X, labels, lines = _read_csv_table(path, label_column)
+    empty = np.flatnonzero(labels == "")
+    if empty.size:
+        raise ValueError(
+            f"{path}, line {lines[empty[0]]}: the label is empty ({empty.size} "
+            "row(s) in all); fill it in or drop that row."
+        )
+    # Only canonical integers map back to their text, so "01" and "1" stay two
+    # classes, and labels beyond int64 stay strings instead of overflowing.
+    if all(map(_is_int64_literal, labels)):
+        y = labels.astype(np.int64)
+        classes = np.unique(y)
+    else:
+        encoder = LabelEncoder().fit(labels)
+        y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
+    return (X, y, classes) if return_classes else (X, y)
+
+
+def _read_csv_table(path, label_column):
+    """Features, stripped label strings and each row's line of a CSV table.
+
+    Labels are returned as they are, empty ones included (the campaign reads
+    an empty label as an unlabelled row); the errors are those of
+    :func:`load_csv_table`.
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -534,6 +564,12 @@ def load_csv_table(
     lines, body = [line for line, _ in rows[1:]], [row for _, row in rows[1:]]
     if label_column not in header:
         raise ValueError(f"{path} has no column {label_column!r}; header: {header}.")
+    if header.count(label_column) > 1:
+        # the other one would silently become a feature
+        raise ValueError(
+            f"{path} has {header.count(label_column)} columns named "
+            f"{label_column!r}; rename all but the label column."
+        )
     ragged = [line for line, row in zip(lines, body) if len(row) != len(header)]
     if ragged:
         raise ValueError(
@@ -572,17 +608,7 @@ def load_csv_table(
             f"{body[row][col]!r} is not finite or above {_MAX_CSV_VALUE:g} in "
             "absolute value; fix or drop that row."
         )
-    X = X.astype(np.float32)
-    labels = np.char.strip(table[:, j])
-    # Only canonical integers map back to their text, so "01" and "1" stay two
-    # classes, and labels beyond int64 stay strings instead of overflowing.
-    if all(map(_is_int64_literal, labels)):
-        y = labels.astype(np.int64)
-        classes = np.unique(y)
-    else:
-        encoder = LabelEncoder().fit(labels)
-        y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
-    return (X, y, classes) if return_classes else (X, y)
+    return X.astype(np.float32), np.char.strip(table[:, j]), lines
 
 
 # IDX type codes (third magic byte) -> big-endian numpy dtypes

@@ -381,6 +381,16 @@ def test_a_query_file_in_another_encoding_is_named_with_the_fix(tmp_path, capsys
     assert "is not UTF-8 text" in capsys.readouterr().err
 
 
+def test_csv_empty_labels_mark_unlabelled_rows(tmp_path):
+    # load_csv_table refuses an empty label; the campaign reads it as "unlabelled".
+    from skal_openset._campaign import load_table
+
+    (tmp_path / "t.csv").write_text("x0,label\n1,3\n2,5\n3,\n4,5\n")
+    X, labels = load_table(tmp_path / "t.csv")
+    assert labels.tolist() == ["3", "5", "", "5"]
+    assert X.ravel().tolist() == [1, 2, 3, 4]
+
+
 def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path):
     from skal_openset._campaign import load_table
 

@@ -318,6 +318,8 @@ def test_load_csv_table_keeps_integer_labels(tmp_path):
         ("x0,label\n1,a\n?,b\n", "numeric"),
         ("x0,label\n1,a\n2\n", "line"),
         ("x0,label\n", "no data rows"),
+        # the second one silently became a feature
+        ("x0,label,label\n1,3,9\n2,5,9\n", "2 columns named 'label'"),
     ],
 )
 def test_load_csv_table_errors(tmp_path, text, match):
@@ -336,8 +338,17 @@ def test_load_csv_table_errors(tmp_path, text, match):
         # blank lines are skipped but still counted: messages name the file's lines
         ("x0,label\n\n1,a\n\n,b\n", "line 5, column 'x0': feature value is empty"),
         ("x0,label\n\n1,a\n\ninf,b\n", "line 5, column 'x0': feature value 'inf'"),
+        # "" was a class of its own, and made the labels 3 and 5 codes 1 and 2
+        ("x0,label\n1,3\n2,5\n3, \n4,\n", r"line 4: the label is empty \(2 row"),
     ],
-    ids=["empty", "blank", "not-a-number", "empty-after-blank", "inf-after-blank"],
+    ids=[
+        "empty",
+        "blank",
+        "not-a-number",
+        "empty-after-blank",
+        "inf-after-blank",
+        "empty-label",
+    ],
 )
 def test_load_csv_table_errors_name_line_and_column(tmp_path, text, match):
     path = tmp_path / "t.csv"
@@ -801,3 +812,22 @@ def test_damaged_zip_headers_name_the_file(tmp_path, offset, value, match):
     _edit_central_directory(tmp_path / "f.zip", "test/a/000.png", offset, value)
     with pytest.raises(ValueError, match=match):
         load_image_folder_zip(tmp_path / "f.zip")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_split_rejects_non_finite_labels(bad):
+    # NaN was drawn as an IN class with no example in the pool or the test set.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = np.repeat(np.arange(5.0), 40)
+    y[::7] = bad
+    with pytest.raises(ValueError, match="y contains NaN or infinity"):
+        make_open_set_split(X, y, n_in_classes=3, random_state=0)
+    with pytest.raises(ValueError, match="y_test contains NaN or infinity"):
+        make_open_set_split(
+            X,
+            np.repeat(np.arange(5), 40),
+            in_classes=[0, 1],
+            X_test=X[:20],
+            y_test=y[:20],
+        )
