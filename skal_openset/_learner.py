@@ -13,9 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
 from ._atomic import interrupts_escape_training, restored_on_error
@@ -23,6 +22,7 @@ from ._model_scores import (
     check_label_kind,
     class_probabilities,
     encode_labels,
+    label_kind,
     split_pipeline,
 )
 from ._persistence import load_object, save_object
@@ -408,7 +408,16 @@ class ActiveLearner(BaseEstimator):
                 "accuracy is measured on IN rows: pass X[y != ood_label], "
                 "y[y != ood_label]."
             )
-        return accuracy_score(y, self.predict(X))
+        y_pred = self.predict(X)
+        check_consistent_length(y, y_pred)
+        if len(y) and label_kind(y) != label_kind(self.classes_):
+            raise ValueError(
+                f"y holds {label_kind(y)} but the classes {self.classes_.tolist()} "
+                f"are {label_kind(self.classes_)}; no prediction could match."
+            )
+        # Not accuracy_score: scikit-learn rejects bytes labels, which the
+        # learner accepts everywhere else.
+        return float(np.mean(y_pred == y))
 
     # ----------------------------------------------------------- internals
 

@@ -259,17 +259,12 @@ def check_label_kind(y, ood_label):
     """
     if not len(y):
         return
-    first = y[:100].tolist()
-    if y.dtype.kind == "U" or (
-        y.dtype.kind == "O" and all(isinstance(v, str) for v in first)
-    ):
-        kind, example = "strings", "'unknown'"
-    elif y.dtype.kind == "S" or (
-        y.dtype.kind == "O" and all(isinstance(v, bytes) for v in first)
-    ):
-        kind, example = "bytes", "b'unknown' (or decode the labels to strings)"
-    else:
-        kind, example = "numbers", "-1"
+    kind = label_kind(y)
+    example = {
+        "strings": "'unknown'",
+        "bytes": "b'unknown' (or decode the labels to strings)",
+        "numbers": "-1",
+    }[kind]
     ood_kind = (
         "strings"
         if isinstance(ood_label, str)
@@ -283,6 +278,23 @@ def check_label_kind(y, ood_label):
             "example could ever be OOD: pass the label your annotator gives to "
             f"OOD examples, e.g. ood_label={example}."
         )
+
+
+def label_kind(y):
+    """``"strings"``, ``"bytes"`` or ``"numbers"``: the kind of the labels `y`.
+
+    An object array counts by its first 100 values.
+    """
+    first = y[:100].tolist()
+    if y.dtype.kind == "U" or (
+        y.dtype.kind == "O" and all(isinstance(v, str) for v in first)
+    ):
+        return "strings"
+    if y.dtype.kind == "S" or (
+        y.dtype.kind == "O" and all(isinstance(v, bytes) for v in first)
+    ):
+        return "bytes"
+    return "numbers"
 
 
 def encode_labels(classes, y):

@@ -489,3 +489,15 @@ def test_three_rounds_of_mqnet_with_the_oracle(split):
     assert oracle.spent_ == len(split.initial_idx) + 3 * budget
     assert len(np.unique(labelled)) == len(labelled)
     assert learner.score(split.X_test, split.y_test) > 1.5 / K
+
+
+def test_score_with_bytes_labels():
+    # fit, query and teach accept bytes labels, but score raised scikit-learn's
+    # "labels represented as bytes is not supported".
+    X = np.array([[0.0], [1.0], [3.0], [4.0], [9.0]])
+    y = np.array([b"a", b"a", b"b", b"b", b"unknown"])
+    learner = ActiveLearner(LogisticRegression(), ood_label=b"unknown").fit(X, y)
+    assert learner.score(X[:4], y[:4]) == 1.0
+    assert learner.score([[0.0], [4.0]], [b"b", b"b"]) == 0.5
+    with pytest.raises(ValueError, match="no prediction could match"):
+        learner.score(X[:4], ["a", "a", "b", "b"])
