@@ -501,3 +501,30 @@ def test_score_with_bytes_labels():
     assert learner.score([[0.0], [4.0]], [b"b", b"b"]) == 0.5
     with pytest.raises(ValueError, match="no prediction could match"):
         learner.score(X[:4], ["a", "a", "b", "b"])
+
+
+def test_an_interrupted_query_leaves_the_strategy_as_it_was(split, monkeypatch):
+    # MQ-Net stores the pool's scores and meta-input scale before it picks the
+    # batch; Ctrl-C there left the strategy with a half-done query's state.
+    from skal_openset._strategies import _meta_query
+
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        MQNetQuery(random_state=0),
+        split.X_pool[split.initial_idx],
+        split.y_pool[split.initial_idx],
+    )
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    pool = split.X_pool[rows]
+    indices, X_query = learner.query(pool, n_instances=5)
+    learner.teach(X_query, split.y_pool[rows[indices]])
+    strategy = learner.query_strategy_
+    before = {name: id(value) for name, value in vars(strategy).items()}
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_meta_query, "_diverse_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        learner.query(pool[10:], n_instances=5)
+    assert {name: id(value) for name, value in vars(strategy).items()} == before

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from .._atomic import restored_on_error
 from .._model_scores import query_scope
 from .._typing import RandomStateLike
 from .._warn import warn
@@ -111,7 +112,8 @@ class QueryStrategy(BaseEstimator):
             )
             n_instances = len(X_pool)
         rng = check_random_state(self.random_state)
-        with query_scope():  # every score of this query shares the model's outputs
+        # A query that fails (or is interrupted) leaves the strategy as it was.
+        with restored_on_error(self), query_scope():
             indices, scores = self._select(learner, X_pool, n_instances, rng)
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
 
