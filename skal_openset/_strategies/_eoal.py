@@ -71,8 +71,9 @@ class EOALQuery(QueryStrategy):
     rejection; and the diversity clusters are k-means with K groups instead
     of the finest FINCH partition with at most `n_instances` clusters. The
     official query code (``bardisafa/EOAL``, ``query_strategies.py``) ranks
-    by the closed-set entropy alone (its open-set entropy enters through
-    training); with no labelled OOD, this strategy does the same.
+    by ``H_c - H_o`` as here, and by ``H_c`` alone in the first round,
+    before any OOD cluster exists; with no labelled OOD, this strategy does
+    the same.
 
     References
     ----------
