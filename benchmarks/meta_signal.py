@@ -672,6 +672,7 @@ def _summary_lines(cells, heading, scope):
         *_pooled_lines(by, variants, "learnt"),
         *_pooled_lines(by, variants, "rule"),
         *_against_rule_start_lines(by, variants),
+        *_head_to_head_lines(by),
         *_confirmation_lines(by),
         *_balance_headroom_lines(by),
     ]
@@ -762,6 +763,40 @@ def _against_rule_start_lines(by, variants):
         "",
         "| variant | noise | paired runs | against rule-start |",
         "| --- | --- | --- | --- |",
+        *rows,
+    ]
+
+
+# Pairs of variants that differ in one thing only, compared directly:
+# (variant, baseline, what the comparison asks).
+HEAD_TO_HEAD = [
+    (
+        "true-purity-learnt",
+        "true-purity-rule",
+        "with a perfect purity score, does the learnt balance beat the rule?",
+    ),
+]
+
+
+def _head_to_head_lines(by):
+    """Each pair of `HEAD_TO_HEAD` on the runs both made, by noise ratio."""
+    rows = []
+    for variant, base, question in HEAD_TO_HEAD:
+        for noise in sorted({key[1] for key in by if key[3] == variant}):
+            gaps = _gaps_against(by, variant, base, noise)
+            if len(gaps) > 1:
+                cell = f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
+                rows.append(f"| {variant} | {base} | {question} | {cell} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "Variants against the one they differ from in a single thing, on the same "
+        "runs, by noise ratio: W/T/L and the mean gap (points) with its 95% "
+        "interval (paired t):",
+        "",
+        "| variant | against | question | noise | paired runs | gap |",
+        "| --- | --- | --- | --- | --- | --- |",
         *rows,
     ]
 

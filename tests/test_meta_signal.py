@@ -356,6 +356,19 @@ def test_purities_on_the_rule_start_are_paired_with_it_by_noise_ratio():
     assert not any("pool-ratio-purity-rule" in line for line in table)
 
 
+def test_true_purity_variants_are_paired_with_each_other():
+    cells = []
+    for seed, gap in zip((100, 101, 102), (0.01, 0.0, -0.04)):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "true-purity-rule", 0.9)]
+        cells += [_cell("letter", seed, "true-purity-learnt", 0.9 + gap)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Variants ag"))
+    row = _row(lines, start, "true-purity-learnt")
+    assert row.startswith("| true-purity-learnt | true-purity-rule | with a perfect")
+    assert row.endswith("| 40% | 3 | 1/1/1, -1.00 [-7.57, +5.57] |")
+
+
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     (tmp_path / "meta_signal").mkdir()
     for i, cell in enumerate(_balance_cells(monkeypatch)):
