@@ -70,6 +70,12 @@ def load_table(path, label_column="label"):
 
 def check_in_classes(in_classes, labels, ood_label):
     """The IN classes as strings, each present among the labels, at least 2."""
+    if not ood_label.strip():  # an empty label marks a row not yet labelled
+        raise ValueError(
+            f"The OOD label must be a non-empty label, got {ood_label!r}: an empty "
+            "label marks a row not labelled yet. Keep the default 'unknown' or "
+            "name another."
+        )
     in_classes = [str(c).strip() for c in in_classes]
     if "" in in_classes or len(set(in_classes)) < len(in_classes):
         raise ValueError(
@@ -121,12 +127,14 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
 def _read_answers(path, ids, allowed):
     """The labels of a query file once every row is filled in, else None.
 
-    Raises ValueError for a row that is not asked for or a label that is not
-    allowed, naming both.
+    Raises ValueError for a file without the id and label columns, a row
+    that is not asked for or asked twice, or a label that is not allowed,
+    naming them.
     """
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
+            reader = csv.DictReader(f)
+            rows = list(reader)
     except (OSError, csv.Error):  # being saved right now: try again later
         return None
     except UnicodeDecodeError:
@@ -134,9 +142,22 @@ def _read_answers(path, ids, allowed):
             f"{path} is not UTF-8 text (a spreadsheet may have saved it in another "
             "encoding): save it as 'CSV UTF-8', keeping the id and label columns."
         ) from None
+    # Without a label column every label reads empty: the wait would never end.
+    if not {"id", "label"} <= set(reader.fieldnames or ()):
+        raise ValueError(
+            f"{path} needs the header 'id,label' as written, got "
+            f"{reader.fieldnames or []}; rename the columns back (and save with ',' "
+            "as the separator)."
+        )
     answers = {}
     for row in rows:
         row_id, label = (row.get("id") or "").strip(), (row.get("label") or "").strip()
+        if not (row_id or label):  # a spreadsheet's trailing empty row: ","
+            continue
+        if row_id in answers:  # which of its labels is meant cannot be told
+            raise ValueError(
+                f"{path}: row id {row_id} is there twice; keep one row per id."
+            )
         if label and label not in allowed:
             raise ValueError(
                 f"{path}: row id {row_id} has the label {label!r}, which is not one "
@@ -210,7 +231,8 @@ def run_interactive(
 
     The state (learner, records, the open query) is saved atomically in
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
-    at the open query, without asking anew.
+    at the open query, without asking anew. A query file that holds labels
+    the state does not know (the state was deleted) is never overwritten.
 
     Returns
     -------
@@ -266,6 +288,13 @@ def run_interactive(
     for round_ in range(len(records) + 1, n_rounds + 1):
         query_path = output / "queries" / f"round_{round_}.csv"
         if state["pending"] is None:
+            if _holds_labels(query_path):  # a person's work: never overwrite it
+                raise ValueError(
+                    f"{query_path} holds labels that {state_path} does not know "
+                    "(the state was deleted, or the folder held another "
+                    "campaign): move the queries folder away, or choose another "
+                    "--output."
+                )
             pool = np.setdiff1d(np.flatnonzero(labels == ""), state["labelled"])
             if pool.size == 0:
                 log(f"Every row is labelled; stopping after round {round_ - 1}.")
@@ -308,6 +337,17 @@ def run_interactive(
             f"budget spent {spent:g}."
         )
     return records, learner
+
+
+def _holds_labels(path):
+    """Whether the query file at `path` exists and has a label filled in."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+            return any((row.get("label") or "").strip() for row in csv.DictReader(f))
+    except FileNotFoundError:
+        return False
+    except csv.Error:  # unreadable, so its labels cannot be ruled out
+        return True
 
 
 def _write_query(path, ids):

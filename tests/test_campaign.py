@@ -441,3 +441,86 @@ def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     with (tmp_path / "out" / "records.csv").open() as f:
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 26]
+
+
+def _answer(tmp_path, truth, header="id,label", extra="", newline="\n"):
+    """Fill in the open query file of round 2, every label right."""
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    rows = [header]
+    for i in ids:
+        label = truth[int(i)]
+        rows.append(f"{i},{label if label in ('cat', 'cow') else 'unknown'}")
+    query.write_text(newline.join(rows) + newline + extra, newline="")
+    return ids
+
+
+def test_a_query_file_whose_label_column_was_renamed_is_named(tmp_path, capsys):
+    # Every label read empty, so the run waited until its timeout, saying
+    # only that no complete labels had come.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _answer(tmp_path, truth, header="id,Label")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    assert "needs the header 'id,label'" in capsys.readouterr().err
+
+
+def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
+    # The last of the two labels used to win silently.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    ids = _answer(tmp_path, truth)
+    with query.open("a", newline="") as f:
+        f.write(f"{ids[0]},unknown\n")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    assert f"row id {ids[0]} is there twice" in capsys.readouterr().err
+
+
+def test_a_spreadsheets_trailing_empty_rows_are_ignored(tmp_path, capsys):
+    # Excel can save emptied cells as rows of bare commas, CRLF-ended.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _answer(tmp_path, truth, extra=",\r\n,\r\n", newline="\r\n")
+    _wait_briefly(tmp_path)
+    with (tmp_path / "out" / "records.csv").open() as f:
+        assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 25]
+
+
+def test_an_empty_ood_label_is_refused(tmp_path, capsys):
+    # An empty label marks a row not labelled yet: OOD rows could never be
+    # answered, and the run would wait for ever.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit) as exit_:
+        options = ["--ood-label", "", "--timeout", "0.2", "--strategy", "random"]
+        _run(tmp_path, tmp_path / "zoo.csv", "--interactive", *options)
+    assert exit_.value.code == 2
+    assert "The OOD label must be a non-empty label" in capsys.readouterr().err
+
+
+def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsys):
+    # With state.joblib deleted, a rerun started afresh and wrote its round 2
+    # query over the person's answered file.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _answer(tmp_path, truth)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    answered = query.read_text()
+    (tmp_path / "out" / "state.joblib").unlink()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    assert "round_2.csv holds labels that" in capsys.readouterr().err
+    assert query.read_text() == answered
