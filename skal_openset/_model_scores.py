@@ -252,12 +252,14 @@ def _embedding(learner, estimator, X):
 
 def check_label_kind(y, ood_label):
     """Raise if `ood_label` and the labels are not of one kind (strings, bytes
-    or numbers).
+    or numbers) and `ood_label` is not among the labels.
 
     Such an OOD label can never match, so every OOD example would silently
     become a class of its own.
     """
-    if not len(y):
+    # An object array may mix kinds (IN classes 0, 1 and OOD 'unknown'): an
+    # OOD label found among the labels matches, whatever the first ones are.
+    if not len(y) or ood_label in y.tolist():
         return
     kind = label_kind(y)
     example = {

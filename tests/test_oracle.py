@@ -177,3 +177,15 @@ def test_string_labels():
     kept, cost = oracle.fill_budget([1, 0, 2], budget=4)
     assert cost == 4.0 and oracle.label(kept).tolist() == ["unknown", "cat", "dog"]
     assert oracle.n_queried_ood_ == 1 and oracle.n_queried_in_ == 2
+
+
+def test_the_oracle_takes_number_classes_with_a_string_ood_label():
+    # An object array (a pandas column) of IN classes 0, 1 and OOD "unknown":
+    # the OOD label is right there, yet was refused as one that never matches.
+    y = np.array([0, 1, "unknown", 1], dtype=object)
+    oracle = OpenSetOracle(y, ood_label="unknown", cost_ood=2.0)
+    kept, cost = oracle.fill_budget([2, 0, 1], budget=3)
+    assert kept.tolist() == [2, 0] and cost == 3.0
+    assert oracle.label(kept).tolist() == ["unknown", 0]
+    with pytest.raises(ValueError, match="None, NaN or inf"):
+        OpenSetOracle(np.array(["a", "b", None], dtype=object), ood_label="b")
