@@ -1,10 +1,11 @@
 """How well purity scores separate IN from OOD in the unlabelled pool, per round."""
 
+import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, check_scalar
 
 from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
 from ._purity import TooFewLabelsError
@@ -31,7 +32,7 @@ class PurityAUROC:
         Record name -> purity score, a name of the library's scores
         (``"knn"``, ``"mahalanobis"``...) or ``score(learner, X)``.
     max_samples : int, default=1000
-        Size of the pool sample; the whole pool if smaller.
+        Size of the pool sample, >= 2; the whole pool if smaller.
     random_state : int, RandomState instance or None, default=None
         Draws the sample.
 
@@ -55,6 +56,8 @@ class PurityAUROC:
 
     def _sample(self):
         if not hasattr(self, "rows_"):
+            # An AUROC needs an IN and an OOD row: a smaller sample records NaN.
+            check_scalar(self.max_samples, "max_samples", numbers.Integral, min_val=2)
             unknown = [s for s in self.scores.values() if not callable(s)]
             unknown = sorted(set(unknown) - set(PURITY_SCORES))
             if unknown:

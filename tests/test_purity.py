@@ -288,6 +288,23 @@ def test_purity_auroc_waits_out_too_few_labels_but_raises_other_errors(split):
         PurityAUROC(split, {"broken": misconfigured}, random_state=0)({}, learner)
 
 
+@pytest.mark.parametrize(
+    "max_samples, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError)]
+)
+def test_purity_auroc_names_a_sample_size_it_cannot_use(split, max_samples, error):
+    # 0 recorded NaN every round without a word; -1 and 2.5 failed in numpy.
+    from sklearn.linear_model import LogisticRegression
+
+    from skal_openset import ActiveLearner, PurityAUROC
+
+    initial = split.initial_idx
+    learner = ActiveLearner(LogisticRegression(max_iter=300))
+    learner.fit(split.X_pool[initial], split.y_pool[initial])
+    callback = PurityAUROC(split, {"msp": "msp"}, max_samples=max_samples)
+    with pytest.raises(error, match="max_samples"):
+        callback({}, learner)
+
+
 @settings(deadline=None, max_examples=30)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 6))
 def test_an_all_zero_row_scores_0_in_cosine_but_ranks_at_cosine_half_in_1nn(
