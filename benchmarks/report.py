@@ -366,9 +366,10 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
     strategies on the same split (1 = best).
     """
     finals = _final_records(records, row_key)
-    ranks = {}
+    ranks, incomplete = {}, 0
     for group in {k[:-1] for k in finals}:
         present = [s for s in strategies if (*group, s) in finals]
+        incomplete += len(present) < len(strategies)
         accuracy = [finals[(*group, s)]["test_accuracy"] for s in present]
         # Tied strategies share the average of their ranks.
         for s, rank in zip(present, rankdata(-np.array(accuracy))):
@@ -390,6 +391,13 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
             # Ranked on fewer class splits than the rest of its row: marked.
             cells.append(text + (_n_mark(len(runs), most) if runs else ""))
         lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
+    if incomplete:
+        # The others' ranks there are out of fewer strategies than elsewhere.
+        lines += [
+            "",
+            f"{incomplete} class split(s) lack a strategy's run; there the "
+            "strategies present are ranked among themselves.",
+        ]
     return lines + [""]
 
 

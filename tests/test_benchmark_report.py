@@ -218,6 +218,11 @@ def test_an_incomplete_grid_is_marked_and_named(tmp_path, monkeypatch, capsys):
     ranks = lines[lines.index(next(x for x in lines if x.startswith("Mean rank"))) + 4]
     # CONF is 2nd on trial 0, alone (1st) on trials 1 and 2.
     assert ranks == "| 40% | 1.33 | **1.00** (n=1) |"
+    # ... alone, so its 1.00 there is out of one strategy: said below the table.
+    assert lines[lines.index(ranks) + 2] == (
+        "2 class split(s) lack a strategy's run; there the strategies present are "
+        "ranked among themselves."
+    )
     assert "| a |  |  | +39.00 (best) (n=1) |  |" in lines  # the goal check
     assert capsys.readouterr().err == (
         "Warning: tabular: entries over fewer trials than the rest of their row, "
@@ -229,7 +234,7 @@ def test_a_complete_grid_has_no_marks(tmp_path, monkeypatch, capsys):
     records = _runs("CONF", (0, 1, 2)) + _runs("MQ-Net", (0, 1, 2), accuracy=0.9)
     lines = _suite_section(tmp_path, monkeypatch, records)
     assert "| a 40% | 51.00 +- 0.82 | **91.00 +- 0.82** |" in lines
-    assert not any("(n=" in line for line in lines)
+    assert not any("(n=" in line or "lack a strategy" in line for line in lines)
     assert capsys.readouterr().err == ""
 
 
