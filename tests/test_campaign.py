@@ -443,6 +443,15 @@ def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path):
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 26]
 
 
+def _refusal(tmp_path, capsys):
+    """Rerun the waiting campaign, which must stop with exit status 2: its message."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    return capsys.readouterr().err
+
+
 def _answer(tmp_path, truth, header="id,label", extra="", newline="\n"):
     """Fill in the open query file of round 2, every label right."""
     query = tmp_path / "out" / "queries" / "round_2.csv"
@@ -463,11 +472,7 @@ def test_a_query_file_whose_label_column_was_renamed_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
     _answer(tmp_path, truth, header="id,Label")
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
-    assert exit_.value.code == 2
-    assert "needs the header 'id,label'" in capsys.readouterr().err
+    assert "needs the header 'id,label'" in _refusal(tmp_path, capsys)
 
 
 def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
@@ -479,11 +484,7 @@ def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
     ids = _answer(tmp_path, truth)
     with query.open("a", newline="") as f:
         f.write(f"{ids[0]},unknown\n")
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
-    assert exit_.value.code == 2
-    assert f"row id {ids[0]} is there twice" in capsys.readouterr().err
+    assert f"row id {ids[0]} is there twice" in _refusal(tmp_path, capsys)
 
 
 def test_a_spreadsheets_trailing_empty_rows_are_ignored(tmp_path, capsys):
@@ -518,9 +519,5 @@ def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsy
     query = tmp_path / "out" / "queries" / "round_2.csv"
     answered = query.read_text()
     (tmp_path / "out" / "state.joblib").unlink()
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
-    assert exit_.value.code == 2
-    assert "round_2.csv holds labels that" in capsys.readouterr().err
+    assert "round_2.csv holds labels that" in _refusal(tmp_path, capsys)
     assert query.read_text() == answered
