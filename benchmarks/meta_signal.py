@@ -740,19 +740,29 @@ def _pooled_lines(by, variants, base):
     ]
 
 
+def _gap_cells_by_noise(by, variant, base):
+    """ "noise | paired runs | gaps" of `variant` against `base`, per noise ratio.
+
+    Noise ratios with fewer than two paired runs are left out.
+    """
+    for noise in sorted({key[1] for key in by if key[3] == variant}):
+        gaps = _gaps_against(by, variant, base, noise)
+        if len(gaps) > 1:
+            yield f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
+
+
 def _against_rule_start_lines(by, variants):
     """Each variant built on the rule start against `rule-start`, by noise ratio.
 
     Such a variant changes one thing (its purity) on top of the defaults, so the
     defaults are its baseline.
     """
-    rows = []
-    for v in (v for v in variants if v in ON_RULE_START):
-        for noise in sorted({key[1] for key in by if key[3] == v}):
-            gaps = _gaps_against(by, v, "rule-start", noise)
-            if len(gaps) > 1:
-                cell = f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
-                rows.append(f"| {v} | {cell} |")
+    rows = [
+        f"| {v} | {cell} |"
+        for v in variants
+        if v in ON_RULE_START
+        for cell in _gap_cells_by_noise(by, v, "rule-start")
+    ]
     if not rows:
         return []
     return [
@@ -780,13 +790,11 @@ HEAD_TO_HEAD = [
 
 def _head_to_head_lines(by):
     """Each pair of `HEAD_TO_HEAD` on the runs both made, by noise ratio."""
-    rows = []
-    for variant, base, question in HEAD_TO_HEAD:
-        for noise in sorted({key[1] for key in by if key[3] == variant}):
-            gaps = _gaps_against(by, variant, base, noise)
-            if len(gaps) > 1:
-                cell = f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
-                rows.append(f"| {variant} | {base} | {question} | {cell} |")
+    rows = [
+        f"| {variant} | {base} | {question} | {cell} |"
+        for variant, base, question in HEAD_TO_HEAD
+        for cell in _gap_cells_by_noise(by, variant, base)
+    ]
     if not rows:
         return []
     return [
