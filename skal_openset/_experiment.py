@@ -355,7 +355,8 @@ def summarize_final_round(
     rows : list of dict
         Per group: the group keys, ``n_trials``, ``accuracy_mean``,
         ``accuracy_std`` (population std over trials), ``in_share_mean`` (IN
-        share of all queries, averaged over trials), ``auc_mean`` (area
+        share of all queries, averaged over the trials that bought a label;
+        NaN if none did), ``auc_mean`` (area
         under the curve of test accuracy against labels bought, divided by
         the labels bought: the accuracy averaged over the budget),
         ``ood_labels_mean`` (OOD labels bought by the queries) and
@@ -390,11 +391,13 @@ def summarize_final_round(
     for key, trials in groups.items():
         runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]
         accuracy = [run[-1]["test_accuracy"] for run in runs]
-        # Round 1 trains on the initial set: no query, a NaN IN share.
+        # Round 1 trains on the initial set: no query, a NaN IN share. A run
+        # that bought nothing has no IN share either (not 0).
+        queries = [run[1:] for run in runs]
         in_share = [
-            np.sum([r["query_size"] * r["query_in_share"] for r in run[1:]])
-            / max(1, np.sum([r["query_size"] for r in run[1:]]))
-            for run in runs
+            np.sum([r["query_size"] * r["query_in_share"] for r in query]) / n_bought
+            for query in queries
+            if (n_bought := np.sum([r["query_size"] for r in query])) > 0
         ]
         seconds = [
             np.sum([r["train_seconds"] + r["query_seconds"] for r in run])
@@ -410,7 +413,7 @@ def summarize_final_round(
                 "n_trials": len(trials),
                 "accuracy_mean": float(np.mean(accuracy)),
                 "accuracy_std": float(np.std(accuracy)),
-                "in_share_mean": float(np.mean(in_share)),
+                "in_share_mean": float(np.mean(in_share)) if in_share else np.nan,
                 "auc_mean": float(np.mean([_area_under_curve(run) for run in runs])),
                 "ood_labels_mean": float(np.mean(ood_labels)),
                 "seconds_mean": float(np.mean(seconds)),

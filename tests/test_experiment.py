@@ -128,6 +128,15 @@ def test_summary_aggregates_the_final_round_over_trials():
     assert row["seconds_mean"] == pytest.approx(3.0)
 
 
+def test_summary_of_runs_that_bought_nothing_has_no_in_share():
+    # One round trains on the initial set only: nothing was queried, so the
+    # IN share of the queries is undefined, not 0.
+    first_rounds = [r for r in _fake_records() if r["round"] == 1]
+    (row,) = summarize_final_round(first_rounds)
+    assert np.isnan(row["in_share_mean"])
+    assert row["ood_labels_mean"] == 0 and row["accuracy_mean"] == pytest.approx(0.5)
+
+
 def test_records_with_the_same_keys_in_another_order_are_written(tmp_path):
     path = write_records_csv([{"a": 1, "b": 2}, {"b": 4, "a": 3}], tmp_path / "r.csv")
     assert path.read_text().splitlines() == ["a,b", "1,2", "3,4"]
@@ -244,6 +253,8 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
             "--noise: must be in [0, 1) (0.4 for 40%), got 1.5",
         ),
         (["demo", "--budget", "ten"], "--budget: must be a positive integer, got ten"),
+        # One round only fits the initial set: a comparison of queries with no query.
+        (["demo", "--rounds", "1"], "--rounds: must be at least 2"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )
