@@ -34,7 +34,7 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
-from ._argtypes import positive_float, positive_int, ratio
+from ._argtypes import positive_float, positive_int, query_rounds, ratio
 from ._atomic import atomic_open
 from ._campaign import (
     check_in_classes,
@@ -325,7 +325,7 @@ def build_parser():
     )
     demo.add_argument(
         "--rounds",
-        type=positive_int,
+        type=query_rounds,
         default=6,
         help="rounds, the initial fit included",
     )

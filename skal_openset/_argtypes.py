@@ -23,6 +23,16 @@ def positive_int(text):
     return _checked(text, int, lambda v: v >= 1, "a positive integer")
 
 
+def query_rounds(text):
+    """Rounds of a comparison of queries: round 1 only fits the initial set."""
+    return _checked(
+        text,
+        int,
+        lambda v: v >= 2,
+        "at least 2 (round 1 fits the initial set; queries start at round 2)",
+    )
+
+
 def positive_float(text):
     """A finite number above 0."""
     return _checked(text, float, lambda v: 0 < v < float("inf"), "a positive number")
