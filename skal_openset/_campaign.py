@@ -39,7 +39,15 @@ def load_table(path, label_column="label"):
                     f"{path} lacks the arrays {sorted(missing)}; a .npz file needs "
                     f"the features as 'X' and the labels as {label_column!r}."
                 )
-            X, labels = data["X"].astype(np.float32), data[label_column]
+            try:
+                X, labels = data["X"].astype(np.float32), data[label_column]
+            except ValueError as error:  # object arrays: loading them runs pickle
+                raise ValueError(
+                    f"{path} holds an object array ({error}); save the features "
+                    "as numbers and the labels as strings or numbers, e.g. "
+                    "np.savez(path, X=X.astype(float), label=labels.astype(str)) "
+                    "with '' for a row not labelled yet."
+                ) from error
         if labels.ndim != 1:
             raise ValueError(
                 f"{path}: the labels {label_column!r} have shape {labels.shape}; "

@@ -406,6 +406,11 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
     np.savez(tmp_path / "inf.npz", X=X, label=np.ones(4))
     with pytest.raises(ValueError, match="row 2 of X holds NaN or infinity"):
         load_table(tmp_path / "inf.npz")
+    # pandas' string columns are object arrays, which np.load will not unpickle.
+    labels = np.array(["a", "", "b", "a"], dtype=object)
+    np.savez(tmp_path / "object.npz", X=X, label=labels)
+    with pytest.raises(ValueError, match=r"object array .*label=labels.astype\(str\)"):
+        load_table(tmp_path / "object.npz")
 
 
 @pytest.mark.slow  # two fresh interpreters
