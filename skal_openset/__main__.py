@@ -34,7 +34,7 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
-from ._argtypes import positive_float, positive_int, query_rounds, ratio
+from ._argtypes import label, positive_float, positive_int, query_rounds, ratio
 from ._atomic import atomic_open
 from ._campaign import (
     check_in_classes,
@@ -373,7 +373,12 @@ def _add_run_parser(commands):
         help="comma-separated IN labels, e.g. 1,2,3",
     )
     add("--label-column", default="label", help="label column (array for .npz)")
-    add("--ood-label", default="unknown", help="the OOD label in your answers")
+    add(
+        "--ood-label",
+        type=label,
+        default="unknown",
+        help="the OOD label in your answers",
+    )
     add(
         "--strategy",
         type=_strategy,

@@ -33,6 +33,11 @@ def query_rounds(text):
     )
 
 
+def label(text):
+    """A label, stripped of surrounding spaces as the table's labels are read."""
+    return text.strip()
+
+
 def positive_float(text):
     """A finite number above 0."""
     return _checked(text, float, lambda v: 0 < v < float("inf"), "a positive number")

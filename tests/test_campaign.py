@@ -324,11 +324,11 @@ def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(tmp_path, cap
     assert err.count("\n") == 1 and "noise_ratio=0.95" in err, err
 
 
-def _wait_briefly(tmp_path):
+def _wait_briefly(tmp_path, *options):
     return _run(
         tmp_path, tmp_path / "zoo.csv", "--interactive", "--rounds", "2",
         "--budget", "5", "--poll-seconds", "0.02", "--timeout", "0.2",
-        "--strategy", "random",
+        "--strategy", "random", *options,
     )  # fmt: skip
 
 
@@ -468,6 +468,19 @@ def _answer(tmp_path, truth, header="id,label", extra="", newline="\n"):
         rows.append(f"{i},{label if label in ('cat', 'cow') else 'unknown'}")
     query.write_text(newline.join(rows) + newline + extra, newline="")
     return ids
+
+
+def test_an_ood_label_with_spaces_is_read_as_the_answers_are(tmp_path):
+    # Answers are read stripped: with --ood-label " unknown " (a quoting slip)
+    # every answer "unknown" was refused as a label the run could not read.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ood-label", " unknown ")
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path, "--ood-label", " unknown ")
+    learner = load_object(tmp_path / "out" / "state.joblib")["learner"]
+    assert len(learner.y_labelled_) == 25
+    assert set(learner.y_labelled_) == {"cat", "cow", "unknown"}
 
 
 def test_a_query_file_whose_label_column_was_renamed_is_named(tmp_path, capsys):
