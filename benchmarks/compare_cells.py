@@ -28,36 +28,49 @@ COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
 
 def _runs(folder, suite):
-    """``{file name: the cell's records, compared keys only, as JSON}``; JSON
-    text compares round 1's NaN IN share as equal."""
-    return {
-        path.name: json.dumps(
-            [{k: r[k] for k in COMPARED} for r in read_cell(path)["records"]]
-        )
-        for path in sorted((Path(folder) / "cells" / suite).glob("*.json"))
-    }
+    """``{file name: (the cell's key, its records, compared keys only, as
+    JSON)}``; JSON text compares round 1's NaN IN share as equal."""
+    runs = {}
+    for path in sorted((Path(folder) / "cells" / suite).glob("*.json")):
+        content = read_cell(path)
+        records = [{k: r[k] for k in COMPARED} for r in content["records"]]
+        runs[path.name] = content["cell"], json.dumps(records)
+    return runs
+
+
+def matched_cells(reference, other, suite):
+    """Each cell of `other` beside the same cell of `reference`.
+
+    A list of ``(file name, cell key, final accuracy (%) in reference or None
+    where it has no such cell, final accuracy (%) in other, same run?)``.
+    """
+    theirs, ours = _runs(reference, suite), _runs(other, suite)
+    matched = []
+    for name, (cell, records) in ours.items():
+        after = 100 * json.loads(records)[-1]["test_accuracy"]
+        if name not in theirs:
+            matched.append((name, cell, None, after, False))
+            continue
+        before = 100 * json.loads(theirs[name][1])[-1]["test_accuracy"]
+        matched.append((name, cell, before, after, records == theirs[name][1]))
+    return matched
 
 
 def compare(reference, other, suite):
     """Lines naming the cells of `other` that differ from or are missing in
     `reference`, and whether all of them are the same."""
-    theirs, ours = _runs(reference, suite), _runs(other, suite)
-    lines, same, changes = [], 0, []
-    for name, records in ours.items():
-        if name not in theirs:
+    matched = matched_cells(reference, other, suite)
+    lines, changes = [], []
+    for name, _, before, after, same in matched:
+        if before is None:
             lines.append(f"{name}: not in {reference}")
-        elif records != theirs[name]:
-            before, after = json.loads(theirs[name])[-1], json.loads(records)[-1]
-            changes.append(100 * (after["test_accuracy"] - before["test_accuracy"]))
-            lines.append(
-                f"{name}: final accuracy {100 * before['test_accuracy']:.2f} -> "
-                f"{100 * after['test_accuracy']:.2f}"
-            )
-        else:
-            same += 1
+        elif not same:
+            changes.append(after - before)
+            lines.append(f"{name}: final accuracy {before:.2f} -> {after:.2f}")
+    n_same = sum(same for *_, same in matched)
     lines.append(
-        f"{suite}: {same} of {len(ours)} cells of {other} are the same runs as in "
-        f"{reference}"
+        f"{suite}: {n_same} of {len(matched)} cells of {other} are the same runs "
+        f"as in {reference}"
     )
     if changes:
         lines.append(
@@ -65,7 +78,7 @@ def compare(reference, other, suite):
             f"{np.mean(changes):+.2f}, mean absolute {np.mean(np.abs(changes)):.2f}, "
             f"from {min(changes):+.2f} to {max(changes):+.2f} points"
         )
-    return lines, same == len(ours)
+    return lines, n_same == len(matched)
 
 
 def main(argv=None):

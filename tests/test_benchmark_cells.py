@@ -406,3 +406,43 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
         "final accuracy of the 1 that differ: mean change +5.00, mean absolute "
         "5.00, from +5.00 to +5.00 points"
     )
+
+
+def _kernel_path_cells(folder, accuracies):
+    """Cells named ``<strategy>-<trial>.json`` with these final accuracies."""
+    for (strategy, trial), accuracy in accuracies.items():
+        cell = content()
+        cell["cell"].update(strategy=strategy, trial=trial)
+        cell["records"][-1]["test_accuracy"] = accuracy
+        write_cell(folder / "cells" / "tabular" / f"{strategy}-{trial}.json", cell)
+
+
+def test_kernel_paths_counts_each_strategys_cells_that_moved(
+    tmp_path, monkeypatch, capsys
+):
+    import kernel_paths
+
+    reference = {("RANDOM", 0): 0.5, ("RANDOM", 1): 0.6, ("CONF", 0): 0.7}
+    moved = {**reference, ("RANDOM", 1): 0.62}
+    capabilities = {"avx512": "AVX2", "avx2": "AVX2", "default": "DEFAULT"}
+    folders = {"avx512": reference, "default": moved}
+    monkeypatch.setattr(kernel_paths, "_capability", capabilities.get)
+    monkeypatch.setattr(
+        kernel_paths,
+        "_run",
+        lambda path, folder, args: _kernel_path_cells(folder, folders[path]),
+    )
+    output = tmp_path / "kernel_paths.md"
+    argv = ["tabular", "--strategies", "RANDOM", "CONF", "--work-dir", str(tmp_path)]
+    kernel_paths.main([*argv, "--output", str(output)])
+    text = output.read_text()
+    # avx2 runs as AVX2 here, as avx512 did: the same path, left out.
+    assert "left out: `avx2` (this CPU runs it as `AVX2`)" in text
+    assert "| RANDOM | 1 of 2; the others 2.00 on average (+2.00 to +2.00) |" in text
+    assert "| CONF | 1 of 1 |" in text
+    # One kernel path only: nothing to compare, and argparse says so.
+    monkeypatch.setattr(kernel_paths, "_capability", lambda path: "AVX2")
+    with pytest.raises(SystemExit) as exit_:
+        kernel_paths.main([*argv, "--output", str(output)])
+    assert exit_.value.code == 2
+    assert "nothing to compare" in capsys.readouterr().err

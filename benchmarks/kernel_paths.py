@@ -1,0 +1,164 @@
+"""Which cells change with the CPU's vector kernels? Another machine, on one.
+
+torch chooses its vectorised kernels by CPU (AVX-512, AVX2 or none), and the
+choice changes the last bits of a float32 network's outputs. A cell whose
+queries hang on such bits is another run on another machine
+(``results/reruns-2026-11-30.md``). ``ATEN_CPU_CAPABILITY`` forces a kernel
+path, so one machine can show which strategies' cells do that and how far
+their final accuracy moves.
+
+The script runs the chosen cells once per kernel path, each path into its own
+folder under ``--work-dir``; compares every path's cells with the first
+path's, by compare_cells.py's rule (the same test accuracy and IN share in
+every round); and writes one line per strategy to ``--output``::
+
+    python benchmarks/kernel_paths.py tabular --noise 0.4 --trials 5 \\
+        --strategies RANDOM CONF BADGE 'P+I' 'MQ-Net (exp-z+latest+top-k)' \\
+        'MQ-Net (no meta-model)' MQ-Net --n-jobs 2
+
+A path the CPU lacks runs as the best one it has; the script names it and
+leaves it out.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from _common import machine_description
+from compare_cells import matched_cells
+from openset_benchmark import HERE, RESULTS, STRATEGIES
+from skal_openset._argtypes import job_count, positive_int, ratio
+
+PATHS = ("avx512", "avx2", "default")
+
+
+def _capability(path):
+    """The kernel path torch takes with ``ATEN_CPU_CAPABILITY=path``."""
+    probe = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": path}
+    return (
+        subprocess.run(
+            [sys.executable, "-c", probe], env=env, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+
+
+def _run(path, folder, args):
+    """Run the cells under kernel path `path`, into `folder`."""
+    command = [
+        sys.executable,
+        str(HERE / "openset_benchmark.py"),
+        "--results-dir",
+        str(folder),
+        "run",
+        args.suite,
+        "--trials",
+        str(args.trials),
+        "--noise",
+        *map(str, args.noise),
+        "--strategies",
+        *args.strategies,
+        "--n-jobs",
+        str(args.n_jobs),
+    ]
+    if args.data_dir is not None:
+        command += ["--data-dir", str(args.data_dir)]
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": path}
+    subprocess.run(command, env=env, check=True)
+
+
+def strategy_lines(reference, others, suite, strategies):
+    """Markdown rows: per strategy, its cells in each of the `others` folders
+    (``(path, folder)`` pairs) that are the same run as in the `reference`
+    folder, and how far the others moved."""
+    rows = []
+    matched = {path: matched_cells(reference, folder, suite) for path, folder in others}
+    for strategy in strategies:
+        cells = []
+        for path, _ in others:
+            mine = [m for m in matched[path] if m[1]["strategy"] == strategy]
+            moved = [after - before for _, _, before, after, same in mine if not same]
+            text = f"{len(mine) - len(moved)} of {len(mine)}"
+            if moved:
+                text += (
+                    f"; the others {np.mean(np.abs(moved)):.2f} on average "
+                    f"({min(moved):+.2f} to {max(moved):+.2f})"
+                )
+            cells.append(text)
+        rows.append(f"| {strategy} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("suite", choices=("tabular", "fashion"))
+    parser.add_argument("--strategies", nargs="+", required=True, choices=STRATEGIES)
+    parser.add_argument("--noise", nargs="+", type=ratio, default=[0.4])
+    parser.add_argument("--trials", type=positive_int, default=5)
+    parser.add_argument("--n-jobs", type=job_count, default=1)
+    parser.add_argument("--data-dir", type=Path, help="as openset_benchmark.py's")
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        default=PATHS,
+        choices=PATHS,
+        help="kernel paths (ATEN_CPU_CAPABILITY), the first the reference",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "skal-kernel-paths",
+        help="each path's cells go to a folder here (finished cells are kept)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS / "kernel_paths.md", help="the report"
+    )
+    args = parser.parse_args(argv)
+
+    ran, skipped = [], []
+    for path in args.paths:
+        capability = _capability(path)
+        if capability in [c for _, c, _ in ran]:
+            skipped.append(f"`{path}` (this CPU runs it as `{capability}`)")
+            continue
+        folder = args.work_dir / path
+        _run(path, folder, args)
+        ran.append((path, capability, folder))
+    if len(ran) < 2:
+        parser.error(
+            f"this CPU runs all of {args.paths} as one kernel path: nothing to "
+            "compare; give --paths that it has"
+        )
+    reference, *others = [(path, folder) for path, _, folder in ran]
+    noise = ", ".join(f"{n:.0%}" for n in args.noise)
+    lines = [
+        "# Kernel paths: which cells change with the CPU's vector kernels?",
+        "",
+        f"Written by `benchmarks/kernel_paths.py` on {machine_description()}.",
+        f"Suite `{args.suite}`, noise {noise}, {args.trials} trials, every cell run "
+        "once per kernel path (`ATEN_CPU_CAPABILITY`): "
+        + ", ".join(f"`{path}` ({capability})" for path, capability, _ in ran)
+        + (f"; left out: {', '.join(skipped)}" if skipped else "")
+        + ".",
+        "",
+        f"Cells that are the same run as with `{reference[0]}` (every round's test "
+        "accuracy and IN share equal), and how far the final accuracy (points) of "
+        "the others moved:",
+        "",
+        "| strategy | " + " | ".join(f"`{path}`" for path, _ in others) + " |",
+        "| --- |" + " --- |" * len(others),
+        *strategy_lines(reference[1], others, args.suite, args.strategies),
+    ]
+    args.output.write_text("\n".join(lines) + "\n")
+    print(f"Wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
