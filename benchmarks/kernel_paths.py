@@ -32,6 +32,7 @@ import numpy as np
 from _common import machine_description
 from compare_cells import matched_cells
 from openset_benchmark import HERE, RESULTS, STRATEGIES
+from report import _final_records, load_cells, paired_interval
 from skal_openset._argtypes import job_count, positive_int, ratio
 
 PATHS = ("avx512", "avx2", "default")
@@ -96,6 +97,46 @@ def strategy_lines(reference, others, suite, strategies):
     return rows
 
 
+def _final_accuracies(folder, suite):
+    """``{(dataset, noise, trial, strategy): final test accuracy (%)}``."""
+    records, _ = load_cells(Path(folder), suite)
+    return {
+        (dataset, noise, trial, strategy): 100 * r["test_accuracy"]
+        for (dataset, noise, _, trial, _, strategy), r in _final_records(
+            records, "noise"
+        ).items()
+    }
+
+
+def versus_lines(folders, suite, first, second):
+    """Markdown rows: per noise ratio, `first` minus `second` (points) on the
+    same class splits, on each kernel path's cells (``(path, folder)`` pairs)
+    and with each split's difference averaged over the paths first."""
+    finals = [_final_accuracies(folder, suite) for _, folder in folders]
+    splits = sorted(
+        set.intersection(
+            *({k[:3] for k in f if k[3] == s} for f in finals for s in (first, second))
+        )
+    )
+    rows = []
+    for noise in sorted({split[1] for split in splits}):
+        at_noise = [split for split in splits if split[1] == noise]
+        # One row per kernel path, one column per class split.
+        differences = np.array(
+            [[f[(*k, first)] - f[(*k, second)] for k in at_noise] for f in finals]
+        )
+        cells = [*differences, differences.mean(axis=0)]
+        rows.append(
+            f"| {noise:.0%} | "
+            + " | ".join(
+                "{:+.2f} [{:+.2f}, {:+.2f}]".format(d.mean(), *paired_interval(d))
+                for d in cells
+            )
+            + f" | {len(at_noise)} |"
+        )
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suite", choices=("tabular", "fashion"))
@@ -112,6 +153,13 @@ def main(argv=None):
         help="kernel paths (ATEN_CPU_CAPABILITY), the first the reference",
     )
     parser.add_argument(
+        "--versus",
+        nargs=2,
+        choices=STRATEGIES,
+        metavar=("A", "B"),
+        help="also report A minus B on the same class splits (both in --strategies)",
+    )
+    parser.add_argument(
         "--work-dir",
         type=Path,
         default=Path(tempfile.gettempdir()) / "skal-kernel-paths",
@@ -121,6 +169,8 @@ def main(argv=None):
         "--output", type=Path, default=RESULTS / "kernel_paths.md", help="the report"
     )
     args = parser.parse_args(argv)
+    if args.versus and not set(args.versus) <= set(args.strategies):
+        parser.error("--versus compares two of the --strategies; add them there")
 
     ran, skipped = [], []
     for path in args.paths:
@@ -156,6 +206,26 @@ def main(argv=None):
         "| --- |" + " --- |" * len(others),
         *strategy_lines(reference[1], others, args.suite, args.strategies),
     ]
+    if args.versus:
+        first, second = args.versus
+        lines += [
+            "",
+            f"`{first}` minus `{second}` (points) on the same class splits, with "
+            "its 95% paired-t interval: on each kernel path's cells, and with each "
+            "split's difference first averaged over the paths (which averages out "
+            "part of the noise of the last bits):",
+            "",
+            "| noise | "
+            + " | ".join(f"`{path}`" for path, _, _ in ran)
+            + " | mean over the paths | class splits |",
+            "| --- |" + " --- |" * (len(ran) + 2),
+            *versus_lines(
+                [(path, folder) for path, _, folder in ran],
+                args.suite,
+                first,
+                second,
+            ),
+        ]
     args.output.write_text("\n".join(lines) + "\n")
     print(f"Wrote {args.output}")
 

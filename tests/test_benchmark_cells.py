@@ -423,6 +423,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     import kernel_paths
 
     reference = {("RANDOM", 0): 0.5, ("RANDOM", 1): 0.6, ("CONF", 0): 0.7}
+    reference[("CONF", 1)] = 0.7
     moved = {**reference, ("RANDOM", 1): 0.62}
     capabilities = {"avx512": "AVX2", "avx2": "AVX2", "default": "DEFAULT"}
     folders = {"avx512": reference, "default": moved}
@@ -434,15 +435,23 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     )
     output = tmp_path / "kernel_paths.md"
     argv = ["tabular", "--strategies", "RANDOM", "CONF", "--work-dir", str(tmp_path)]
-    kernel_paths.main([*argv, "--output", str(output)])
+    kernel_paths.main([*argv, "--versus", "RANDOM", "CONF", "--output", str(output)])
     text = output.read_text()
     # avx2 runs as AVX2 here, as avx512 did: the same path, left out.
     assert "left out: `avx2` (this CPU runs it as `AVX2`)" in text
     assert "| RANDOM | 1 of 2; the others 2.00 on average (+2.00 to +2.00) |" in text
-    assert "| CONF | 1 of 1 |" in text
+    assert "| CONF | 2 of 2 |" in text
+    # RANDOM minus CONF on the two class splits: -20 and -10 points with
+    # avx512, -20 and -8 with default; averaged over the paths, -20 and -9.
+    row = text.splitlines()[-1]
+    assert row.startswith("| 40% | -15.00 [") and row.endswith("| 2 |")
+    assert " | -14.00 [" in row and " | -14.50 [" in row
     # One kernel path only: nothing to compare, and argparse says so.
     monkeypatch.setattr(kernel_paths, "_capability", lambda path: "AVX2")
     with pytest.raises(SystemExit) as exit_:
         kernel_paths.main([*argv, "--output", str(output)])
     assert exit_.value.code == 2
     assert "nothing to compare" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        kernel_paths.main([*argv, "--versus", "RANDOM", "BADGE"])
+    assert "--versus compares two of the --strategies" in capsys.readouterr().err
