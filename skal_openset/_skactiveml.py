@@ -20,7 +20,8 @@ class SkactivemlQuery(BaseEstimator):
     call fits it on the labelled rows; each later call first *teaches* it the
     rows that were labelled since the previous call (so MQ-Net learns from
     the query that chose them, with the classifier that chose them, and OOD
-    rows stay out of training), then queries the candidates.
+    rows stay out of training), then queries the candidates. A label removed
+    or corrected since the previous call makes it fit a new learner instead.
 
     Parameters
     ----------
@@ -40,6 +41,10 @@ class SkactivemlQuery(BaseEstimator):
         The learner built from the labelled rows, with the strategy's state.
     labelled_ : ndarray of shape (n_samples,), dtype=bool
         The rows that were labelled at the last call.
+    labels_ : ndarray of shape (n_samples,)
+        `y` at the last call. If a row labelled then is unlabelled or
+        labelled otherwise now, the next call builds the learner afresh from
+        the labelled rows instead of teaching it the new ones.
 
     Notes
     -----
@@ -133,6 +138,8 @@ class SkactivemlQuery(BaseEstimator):
             previous is None
             or previous.shape != labelled.shape
             or (previous & ~labelled).any()
+            # A corrected label: the learner holds the old one.
+            or np.any(y[previous] != self.labels_[previous])
         ):
             classes = self._known_classes(clf)
             self.learner_ = ActiveLearner(
@@ -144,6 +151,7 @@ class SkactivemlQuery(BaseEstimator):
         elif (new := labelled & ~previous).any():
             self.learner_.teach(X[new], y[new])
         self.labelled_ = labelled
+        self.labels_: np.ndarray = y.copy()
         if candidates is None:
             candidates = np.flatnonzero(~labelled)
         given = np.asarray(candidates)

@@ -750,3 +750,25 @@ def test_scikit_activeml_classifier_with_its_own_classes():
         y[query] = y_true[query]
     np.testing.assert_array_equal(qs.learner_.classes_, [3, 5, 7, 9])
     assert clf.classes == [3, 5, 7, 9]  # the caller's template is left alone
+
+
+def test_scikit_activeml_adapter_learns_a_corrected_label():
+    # The adapter taught only rows newly labelled: a label the annotator
+    # corrected stayed wrong in its learner.
+    pytest.importorskip("skactiveml")
+    X, digit = load_digits_dataset()
+    X, y_true = X[:300], np.where(np.isin(digit, [3, 5, 7, 9]), digit, -1)[:300]
+    y = np.full(len(y_true), np.nan)
+    y[:40] = y_true[:40]
+    wrong = int(np.flatnonzero(y_true[:40] == 3)[0])
+    y[wrong] = 5
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    query = qs.query(X, y, LogisticRegression(), batch_size=5)
+    y[query] = y_true[query]
+    y[wrong] = 3  # the annotator corrects it
+    qs.query(X, y, LogisticRegression(), batch_size=5)
+    learner = qs.learner_
+    assert len(learner.y_labelled_) == 45
+    # Rows 0-39 come first, in order, whether taught or fitted afresh.
+    np.testing.assert_array_equal(learner.X_labelled_[wrong], X[wrong])
+    assert learner.y_labelled_[wrong] == 3
