@@ -731,6 +731,16 @@ def test_distance_strategies_work_after_a_sparse_preprocessing_step(strategy):
     )
 
 
+def _skactiveml_digits():
+    """300 digits, IN 3/5/7/9 and OOD -1: X, the true labels, and y with the
+    first 40 labelled, NaN (scikit-activeml's missing label) elsewhere."""
+    X, digit = load_digits_dataset()
+    X, y_true = X[:300], np.where(np.isin(digit, [3, 5, 7, 9]), digit, -1)[:300]
+    y = np.full(len(y_true), np.nan)
+    y[:40] = y_true[:40]
+    return X, y_true, y
+
+
 def test_scikit_activeml_classifier_with_its_own_classes():
     # The learner trains on class positions 0..k-1, which a scikit-activeml
     # classifier declaring the user's classes used to reject ("previously
@@ -738,10 +748,7 @@ def test_scikit_activeml_classifier_with_its_own_classes():
     pytest.importorskip("skactiveml")
     from skactiveml.classifier import ParzenWindowClassifier
 
-    X, digit = load_digits_dataset()
-    X, y_true = X[:300], np.where(np.isin(digit, [3, 5, 7, 9]), digit, -1)[:300]
-    y = np.full(len(y_true), np.nan)
-    y[:40] = y_true[:40]
+    X, y_true, y = _skactiveml_digits()
     clf = ParzenWindowClassifier(classes=[3, 5, 7, 9])
     qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
     for _ in range(2):
@@ -756,10 +763,7 @@ def test_scikit_activeml_adapter_learns_a_corrected_label():
     # The adapter taught only rows newly labelled: a label the annotator
     # corrected stayed wrong in its learner.
     pytest.importorskip("skactiveml")
-    X, digit = load_digits_dataset()
-    X, y_true = X[:300], np.where(np.isin(digit, [3, 5, 7, 9]), digit, -1)[:300]
-    y = np.full(len(y_true), np.nan)
-    y[:40] = y_true[:40]
+    X, y_true, y = _skactiveml_digits()
     wrong = int(np.flatnonzero(y_true[:40] == 3)[0])
     y[wrong] = 5
     qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
