@@ -466,6 +466,16 @@ class TestCoreSetQuery(StrategyTemplate):
         indices, scores = CoreSetQuery(0)(learner, learner.X_labelled_, n_instances=8)
         assert_contract(indices, scores, len(learner.X_labelled_), 8)
 
+    def test_ties_are_broken_at_random(self, learner):
+        # Every row of a pool of labelled rows is at distance 0: argmax took
+        # the pool's first rows, whatever the seed.
+        picks = [
+            CoreSetQuery(s)(learner, learner.X_labelled_, n_instances=5)[0]
+            for s in range(3)
+        ]
+        assert not np.array_equal(picks[0], np.arange(5))
+        assert len({tuple(p) for p in picks}) == 3
+
 
 class TestBadgeQuery(StrategyTemplate):
     ordered = False

@@ -19,7 +19,8 @@ class CoreSetQuery(QueryStrategy):
     Parameters
     ----------
     random_state : int, RandomState instance or None, default=None
-        Picks the first centre when nothing is labelled yet.
+        Picks the first centre when nothing is labelled yet, and orders
+        examples at the same distance (e.g. copies of labelled ones).
 
     References
     ----------
@@ -69,9 +70,13 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     else:  # the first centre is a random row
         nearest = np.full(len(pool), np.finfo(float).max)
         nearest[rng.randint(len(pool))] = np.inf
+    # Equal distances (copies of a centre, or of each other) go in a random
+    # order, not the pool's: a pool sorted by class would give one class.
+    tie_break = rng.permutation(len(pool))
     indices, scores = [], []
     for _ in range(n_instances):
-        chosen = int(np.argmax(nearest))
+        ties = np.flatnonzero(nearest == nearest.max())
+        chosen = int(ties[np.argmin(tie_break[ties])])
         indices.append(chosen)
         scores.append(np.sqrt(nearest[chosen]) * scale)
         inner = pool @ pool[chosen]
