@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine_description
+from _common import machine_description, require_data
 from compare_cells import matched_cells
-from openset_benchmark import HERE, RESULTS, STRATEGIES
+from openset_benchmark import DEFAULT_DATA, HERE, RESULTS, STRATEGIES
 from report import _final_records, load_cells, paired_interval
 from skal_openset._argtypes import job_count, positive_int, ratio
 
@@ -68,9 +68,9 @@ def _run(path, folder, args):
         *args.strategies,
         "--n-jobs",
         str(args.n_jobs),
+        "--data-dir",
+        str(args.data_dir),
     ]
-    if args.data_dir is not None:
-        command += ["--data-dir", str(args.data_dir)]
     env = {**os.environ, "ATEN_CPU_CAPABILITY": path}
     subprocess.run(command, env=env, check=True)
 
@@ -144,7 +144,12 @@ def main(argv=None):
     parser.add_argument("--noise", nargs="+", type=ratio, default=[0.4])
     parser.add_argument("--trials", type=positive_int, default=5)
     parser.add_argument("--n-jobs", type=job_count, default=1)
-    parser.add_argument("--data-dir", type=Path, help="as openset_benchmark.py's")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ and fashion-mnist/",
+    )
     parser.add_argument(
         "--paths",
         nargs="+",
@@ -171,6 +176,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.versus and not set(args.versus) <= set(args.strategies):
         parser.error("--versus compares two of the --strategies; add them there")
+    require_data(parser, args.data_dir, "--data-dir")
 
     ran, skipped = [], []
     for path in args.paths:
@@ -179,7 +185,14 @@ def main(argv=None):
             skipped.append(f"`{path}` (this CPU runs it as `{capability}`)")
             continue
         folder = args.work_dir / path
-        _run(path, folder, args)
+        try:
+            _run(path, folder, args)
+        except subprocess.CalledProcessError as error:  # it printed why
+            parser.exit(
+                error.returncode,
+                f"kernel_paths.py: the run with ATEN_CPU_CAPABILITY={path} stopped "
+                f"with exit status {error.returncode}; its message is above.\n",
+            )
         ran.append((path, capability, folder))
     if len(ran) < 2:
         parser.error(

@@ -1,6 +1,7 @@
 """Benchmark cell files: validated on every read, invalid ones rerun."""
 
 import json
+import subprocess
 import sys
 import warnings
 
@@ -435,6 +436,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     )
     output = tmp_path / "kernel_paths.md"
     argv = ["tabular", "--strategies", "RANDOM", "CONF", "--work-dir", str(tmp_path)]
+    argv += ["--data-dir", str(tmp_path)]  # the runs are faked: any folder
     kernel_paths.main([*argv, "--versus", "RANDOM", "CONF", "--output", str(output)])
     text = output.read_text()
     # avx2 runs as AVX2 here, as avx512 did: the same path, left out.
@@ -455,3 +457,15 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     with pytest.raises(SystemExit):
         kernel_paths.main([*argv, "--versus", "RANDOM", "BADGE"])
     assert "--versus compares two of the --strategies" in capsys.readouterr().err
+
+    # A run that fails (e.g. a wrong --data-dir) has said why: its status, one line.
+    def failed(path, folder, args):
+        raise subprocess.CalledProcessError(2, ["openset_benchmark.py"])
+
+    monkeypatch.setattr(kernel_paths, "_run", failed)
+    with pytest.raises(SystemExit) as exit_:
+        kernel_paths.main(argv)
+    assert exit_.value.code == 2
+    assert "ATEN_CPU_CAPABILITY=avx512 stopped with exit status 2" in (
+        capsys.readouterr().err
+    )
