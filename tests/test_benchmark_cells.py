@@ -469,3 +469,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     assert "ATEN_CPU_CAPABILITY=avx512 stopped with exit status 2" in (
         capsys.readouterr().err
     )
+    # A missing data folder is refused before any run.
+    with pytest.raises(SystemExit):
+        kernel_paths.main([*argv, "--data-dir", str(tmp_path / "none")])
+    assert "is missing; pass --data-dir" in capsys.readouterr().err
