@@ -199,7 +199,8 @@ def main(argv=None):
             f"this CPU runs all of {args.paths} as one kernel path: nothing to "
             "compare; give --paths that it has"
         )
-    reference, *others = [(path, folder) for path, _, folder in ran]
+    folders = [(path, folder) for path, _, folder in ran]
+    reference, *others = folders
     noise = ", ".join(f"{n:.0%}" for n in args.noise)
     lines = [
         "# Kernel paths: which cells change with the CPU's vector kernels?",
@@ -229,15 +230,10 @@ def main(argv=None):
             "part of the noise of the last bits):",
             "",
             "| noise | "
-            + " | ".join(f"`{path}`" for path, _, _ in ran)
+            + " | ".join(f"`{path}`" for path, _ in folders)
             + " | mean over the paths | class splits |",
             "| --- |" + " --- |" * (len(ran) + 2),
-            *versus_lines(
-                [(path, folder) for path, _, folder in ran],
-                args.suite,
-                first,
-                second,
-            ),
+            *versus_lines(folders, args.suite, first, second),
         ]
     args.output.write_text("\n".join(lines) + "\n")
     print(f"Wrote {args.output}")
