@@ -29,12 +29,14 @@ COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
 def _runs(folder, suite):
     """``{file name: (the cell's key, its records, compared keys only, as
-    JSON)}``; JSON text compares round 1's NaN IN share as equal."""
+    JSON, its final accuracy (%))}``; JSON text compares round 1's NaN IN share
+    as equal."""
     runs = {}
     for path in sorted((Path(folder) / "cells" / suite).glob("*.json")):
         content = read_cell(path)
         records = [{k: r[k] for k in COMPARED} for r in content["records"]]
-        runs[path.name] = content["cell"], json.dumps(records)
+        final = 100 * records[-1]["test_accuracy"]
+        runs[path.name] = content["cell"], json.dumps(records), final
     return runs
 
 
@@ -46,13 +48,12 @@ def matched_cells(reference, other, suite):
     """
     theirs, ours = _runs(reference, suite), _runs(other, suite)
     matched = []
-    for name, (cell, records) in ours.items():
-        after = 100 * json.loads(records)[-1]["test_accuracy"]
+    for name, (cell, records, after) in ours.items():
         if name not in theirs:
             matched.append((name, cell, None, after, False))
             continue
-        before = 100 * json.loads(theirs[name][1])[-1]["test_accuracy"]
-        matched.append((name, cell, before, after, records == theirs[name][1]))
+        _, their_records, before = theirs[name]
+        matched.append((name, cell, before, after, records == their_records))
     return matched
 
 
