@@ -60,7 +60,9 @@ class ActiveLearner(BaseEstimator):
         pipeline, or a skorch net from ``make_mlp_classifier``); cloned,
         never modified.
     query_strategy : QueryStrategy or callable, default=None
-        ``strategy(learner, X_pool, n_instances=...) -> (indices, scores)``.
+        ``strategy(learner, X_pool, n_instances=...) -> (indices, scores)``,
+        or the indices alone (what modAL's newer strategies return); a tuple
+        is read as indices first, whatever follows them.
         None means ``UncertaintyQuery()`` (modAL's default). Cloned at `fit`
         when it is a :class:`QueryStrategy`, which also checks there that it
         can work with `estimator`.
@@ -254,9 +256,8 @@ class ActiveLearner(BaseEstimator):
         """
         self._fit_on_initial_set()
         X = self._check_rows(X_pool, "X_pool")
-        indices, _ = self.query_strategy_(
-            self, X, n_instances=n_instances, **query_kwargs
-        )
+        chosen = self.query_strategy_(self, X, n_instances=n_instances, **query_kwargs)
+        indices = _chosen_positions(chosen, len(X))
         if hasattr(X_pool, "iloc"):
             return indices, X_pool.iloc[indices]
         return indices, X[indices]
@@ -584,6 +585,33 @@ def _check_rows_of(X, name):
     if len(X) == 0:
         raise ValueError(f"{name} has 0 samples; pass at least one row.")
     return X
+
+
+def _chosen_positions(chosen, n_pool):
+    """The pool positions in a query strategy's answer, checked."""
+    # A tuple is modAL's (indices, instances) or our (indices, scores);
+    # anything else is the indices alone.
+    indices = np.asarray(chosen[0] if isinstance(chosen, tuple) else chosen)
+    if indices.ndim != 1 or not (
+        indices.dtype.kind in "iu" or (indices.size == 0 and indices.dtype.kind == "f")
+    ):
+        raise TypeError(
+            "The query strategy must return the chosen pool positions as a 1-D "
+            "integer array, or a tuple (indices, scores); it returned "
+            f"{type(chosen).__name__} {_abbreviated(chosen)}."
+        )
+    if indices.size and (indices.min() < 0 or indices.max() >= n_pool):
+        raise ValueError(
+            f"The query strategy returned positions outside the pool of {n_pool} "
+            f"rows: {_abbreviated(indices)}. Return positions 0..{n_pool - 1} "
+            "in X_pool, not index labels."
+        )
+    return indices.astype(np.intp, copy=False)
+
+
+def _abbreviated(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _final_step_param(estimator, name):

@@ -457,6 +457,53 @@ def test_plain_callable_strategy_is_used_as_is(log, initial, batches, split):
     assert log.kinds() == ["fit", "fit"]
 
 
+@pytest.mark.parametrize("n_instances", [1, 2, 3])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda idx, X: idx,  # modAL's newer contract: the indices alone
+        lambda idx, X: idx.tolist(),
+        lambda idx, X: (idx, X[idx]),  # modAL's older (indices, instances)
+    ],
+    ids=["indices", "list", "indices-and-rows"],
+)
+def test_callable_strategy_may_return_modal_answers(
+    log, initial, split, n_instances, answer
+):
+    # Indices alone used to be unpacked as (indices, scores): with two of
+    # them the first position was taken for all the indices.
+    X_pool = split.X_pool[:30]
+
+    def last_rows(learner, X, n_instances=1):
+        return answer(np.arange(len(X) - n_instances, len(X)), X)
+
+    indices, X_query = ActiveLearner(SpyClassifier(log), last_rows, *initial).query(
+        X_pool, n_instances=n_instances
+    )
+    expected = np.arange(30 - n_instances, 30)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_array_equal(X_query, X_pool[expected])
+
+
+@pytest.mark.parametrize(
+    "answer, error, message",
+    [
+        (np.array([0.5, 1.5]), TypeError, "1-D integer array"),
+        (np.array([[0, 1]]), TypeError, "1-D integer array"),
+        (np.array([3, 30]), ValueError, "outside the pool of 30 rows"),
+        (np.array([-1]), ValueError, "outside the pool"),
+    ],
+)
+def test_callable_strategy_answer_is_checked(
+    log, initial, split, answer, error, message
+):
+    learner = ActiveLearner(
+        SpyClassifier(log), lambda lr, X, n_instances: answer, *initial
+    )
+    with pytest.raises(error, match=message):
+        learner.query(split.X_pool[:30], n_instances=2)
+
+
 # --------------------------------------------------------------- full loop
 
 
