@@ -271,7 +271,9 @@ class ActiveLearner(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Newly labelled examples (typically the last query).
+            Newly labelled examples (typically the last query; a strategy
+            that learns from its queries, such as :class:`MQNetQuery`, takes
+            only rows that a query of the current classifier returned).
         y : array-like of shape (n_samples,)
             Their labels: known classes, or `ood_label`.
 

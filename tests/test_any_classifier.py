@@ -522,9 +522,23 @@ def test_update_with_rows_no_query_returned_is_an_error():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
     learner.query(X[80:400], n_instances=20)
-    with pytest.raises(ValueError, match="none of the last 5 queries"):
+    with pytest.raises(ValueError, match="none of the last 5 queries.*refit the"):
         learner.teach(X[500:510], y[500:510])
     assert len(learner.y_labelled_) == 80
+
+
+def test_teaching_a_query_twice_says_it_was_taught_before():
+    # The second teach used to be told to update before retraining, which
+    # ActiveLearner.teach had done.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    learner.teach(X_query, y[80:400][indices])
+    with pytest.raises(
+        ValueError, match="already learnt from its last query.*Query again"
+    ):
+        learner.teach(X_query, y[80:400][indices])
+    assert len(learner.y_labelled_) == 100
 
 
 def test_update_after_the_classifier_retrained_is_detected():

@@ -521,7 +521,8 @@ class MQNetQuery(_MetaInputQuery):
             "X_query holds rows that none of the last "
             f"{_N_REMEMBERED_QUERIES} queries of this strategy returned. MQ-Net "
             "converts their scores on the scale of the pool they were chosen "
-            "from: update with (part of) what a query returned."
+            "from: update with (part of) what a query returned. "
+            f"{_EXTRA_LABELS_ADVICE}"
         )
 
     def _meta_input_for(self, X_query):
@@ -568,6 +569,13 @@ class MQNetQuery(_MetaInputQuery):
         meta_input = self._meta_input_for(X_query)
         last = self._recent_queries[0]
         if not np.allclose(class_probabilities(learner, last.probe), last.proba):
+            if self._updated_since_query:
+                raise ValueError(
+                    "MQNetQuery has already learnt from its last query, and the "
+                    "classifier has been retrained since: these rows were taught "
+                    "before, or no query of the current classifier chose them. "
+                    f"Query again and teach what it returns. {_EXTRA_LABELS_ADVICE}"
+                )
             raise ValueError(
                 "The learner's classifier changed since the last query: call "
                 "strategy.update(learner, X_query, y_query) before the learner "
@@ -615,6 +623,11 @@ _AUTO_RULE_OOD_SHARE = 0.3
 # how many queries are remembered to find the one that chose a query set.
 _N_PROBE_ROWS = 16
 _N_REMEMBERED_QUERIES = 5
+_EXTRA_LABELS_ADVICE = (
+    "To add labels that no query chose, refit the learner on the whole "
+    "labelled set (learner.fit(np.concatenate([learner.X_labelled_, X]), "
+    "np.concatenate([learner.y_labelled_, y]))); MQ-Net then learns afresh."
+)
 
 
 class _RememberedQuery(NamedTuple):
