@@ -385,11 +385,27 @@ def summarize_final_round(
     """
     groups: dict[tuple, dict[int, list[dict]]] = {}
     for record in records:
+        missing = [k for k in (*group_keys, "trial") if k not in record]
+        if missing:
+            raise ValueError(
+                f"A record lacks the keys {missing}, which group the runs into "
+                "cells and trials; add them to run_active_learning's records, "
+                'e.g. [{**r, "strategy": name, "trial": trial} for r in run].'
+            )
         key = tuple(record[k] for k in group_keys)
         groups.setdefault(key, {}).setdefault(record["trial"], []).append(record)
     rows = []
     for key, trials in groups.items():
         runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]
+        for trial, run in zip(trials, runs):
+            rounds = [r["round"] for r in run]
+            if len(set(rounds)) < len(rounds):
+                raise ValueError(
+                    f"Trial {trial!r} of {dict(zip(group_keys, key))} has a round "
+                    "twice, so it holds more than one run; add the key that tells "
+                    "them apart (e.g. 'dataset') to group_keys, or number their "
+                    "trials apart."
+                )
         accuracy = [run[-1]["test_accuracy"] for run in runs]
         # Round 1 trains on the initial set: no query, a NaN IN share. A run
         # that bought nothing has no IN share either (not 0).

@@ -137,6 +137,23 @@ def test_summary_of_runs_that_bought_nothing_has_no_in_share():
     assert row["ood_labels_mean"] == 0 and row["accuracy_mean"] == pytest.approx(0.5)
 
 
+def test_summary_says_which_keys_the_records_lack(split, estimator):
+    records = run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=2, budget=5
+    )
+    with pytest.raises(ValueError, match=r"lacks the keys \['strategy', 'trial'\]"):
+        summarize_final_round(records)
+
+
+def test_summary_refuses_two_runs_under_one_trial():
+    # Two data sets' runs, grouped by strategy alone, used to be merged into
+    # one trial and fail deep inside with "cannot convert float NaN to integer".
+    records = [{**r, "dataset": d} for d in ("a", "b") for r in _fake_records()]
+    with pytest.raises(ValueError, match="has a round twice.*'dataset'"):
+        summarize_final_round(records)
+    assert len(summarize_final_round(records, group_keys=("dataset", "strategy"))) == 2
+
+
 def test_records_with_the_same_keys_in_another_order_are_written(tmp_path):
     path = write_records_csv([{"a": 1, "b": 2}, {"b": 4, "a": 3}], tmp_path / "r.csv")
     assert path.read_text().splitlines() == ["a,b", "1,2", "3,4"]
