@@ -94,6 +94,9 @@ def load_object(path: str | os.PathLike) -> Any:
     ValueError
         If the file is not a skal_openset file, is truncated, or was written
         by an incompatible version.
+    ImportError
+        If the saved object's classes cannot be imported (e.g. a class of
+        your own, from a module that is not importable here).
     """
     from . import __version__
 
@@ -121,6 +124,15 @@ def load_object(path: str | os.PathLike) -> Any:
             )
         try:
             return joblib.load(f)
+        except (ImportError, AttributeError) as exc:
+            # A class the file refers to cannot be found: the environment,
+            # not the file, is what differs.
+            raise ImportError(
+                f"{path} holds an object whose code cannot be imported here "
+                f"({type(exc).__name__}: {exc}), which is not damage to the "
+                "file: import or install the module that defines it, as when "
+                "it was saved, then load again."
+            ) from exc
         except Exception as exc:
             raise ValueError(
                 f"{path} is truncated or damaged ({type(exc).__name__}: {exc})."

@@ -1,6 +1,7 @@
 import copy
 import os
 import stat
+import sys
 
 import joblib
 import numpy as np
@@ -107,6 +108,21 @@ def test_foreign_truncated_and_missing_files_are_named(tmp_path):
         load_object(path)
     with pytest.raises(FileNotFoundError, match="missing.joblib"):
         load_object(tmp_path / "missing.joblib")
+
+
+def test_a_class_that_cannot_be_imported_is_not_called_damage(tmp_path, monkeypatch):
+    # The file used to be reported "truncated or damaged", inviting its deletion.
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "my_thing.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(code))
+    import my_thing
+
+    path = save_object(my_thing.Thing(), tmp_path / "thing.joblib")
+    monkeypatch.delitem(sys.modules, "my_thing")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(code)])
+    with pytest.raises(ImportError, match="thing.joblib holds.*my_thing.*not damage"):
+        load_object(path)
 
 
 def test_interrupted_write_keeps_the_previous_file(tmp_path):
