@@ -43,8 +43,8 @@ class ActiveLearner(BaseEstimator):
     scratch on the in-distribution examples of everything labelled so far.
 
     Any classifier with ``predict_proba`` works (a scikit-learn classifier, a
-    :class:`~sklearn.pipeline.Pipeline`, a skorch net); labels may be any
-    values (integers, strings), with ``ood_label`` of the same kind. The
+    :class:`~sklearn.pipeline.Pipeline`, a skorch net); labels may be
+    numbers or strings, the in-distribution classes all of one kind. The
     classifier is trained on the positions ``0..k-1`` of the labels in
     ``classes_`` and its predictions are mapped back.
 
@@ -471,11 +471,13 @@ class ActiveLearner(BaseEstimator):
 
     def _resolve_classes(self, y):
         if self.classes is not None:
+            _check_one_label_kind(np.asarray(self.classes, dtype=object), "classes")
             classes = column_or_1d(np.asarray(self.classes))
             if len(set(classes.tolist())) != len(classes):
                 raise ValueError(f"classes has duplicates: {classes.tolist()}.")
             return classes
         in_labels = y[y != self.ood_label]
+        _check_one_label_kind(in_labels, "The in-distribution labels")
         estimator_classes = _final_step_param(self.estimator, "classes")
         if estimator_classes is not None:
             estimator_classes = np.asarray(estimator_classes)
@@ -575,6 +577,23 @@ def _named_column_dtypes(X):
     if columns is None or not all(isinstance(c, str) for c in columns):
         return None
     return X.dtypes
+
+
+def _check_one_label_kind(labels, name):
+    """Classes must be all strings, all bytes or all numbers: mixed ones have
+    no order, and numpy would turn them into strings."""
+    kinds = {
+        str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
+        for v in labels.ravel().tolist()
+    }
+    if len(kinds) > 1:
+        shown = list(dict.fromkeys(labels.ravel().tolist()))[:6]
+        raise ValueError(
+            f"{name} mix strings, bytes or numbers ({shown}), which have no "
+            "common order (scikit-learn refuses such targets too): give every "
+            "in-distribution class a label of one kind, e.g. all strings. The "
+            "OOD label may be of another kind."
+        )
 
 
 def _takes_classes(partial_fit):

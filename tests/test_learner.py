@@ -364,6 +364,24 @@ def test_ood_label_that_is_no_single_label_is_rejected(log, initial, ood_label):
         spy_learner(log, ood_label=ood_label).fit(*initial)
 
 
+@pytest.mark.parametrize("given", ["labels", "classes"])
+def test_in_classes_of_mixed_kinds_are_refused(log, initial, given):
+    # np.unique used to fail on the labels with "'<' not supported", and
+    # classes=[1, "a"] became the strings ["1", "a"], which matched no label.
+    X, y = initial
+    y = np.where(y == 1, "one", y.astype(object))
+    kwargs = {"classes": [0, "one", 2, 3]} if given == "classes" else {}
+    with pytest.raises(ValueError, match="mix strings, bytes or numbers .*'one'"):
+        spy_learner(log, **kwargs).fit(X, y)
+
+
+def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
+    X, y = initial
+    y = np.where(y == -1, "unknown", y.astype(object))
+    learner = spy_learner(log, ood_label="unknown").fit(X, y)
+    assert learner.classes_.tolist() == [0, 1, 2, 3]
+
+
 def test_other_ood_label(log, initial):
     X, y = initial
     y = np.where(y == -1, 99, y)
