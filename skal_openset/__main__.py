@@ -392,7 +392,7 @@ def _add_run_parser(commands):
         help="standardised MLP (skorch) or random forest",
     )
     add("--budget", type=positive_float, default=40, help="budget per round")
-    add("--rounds", type=positive_int, default=6, help="rounds, the first fit too")
+    add("--rounds", type=query_rounds, default=6, help="rounds, the first fit too")
     add("--cost-in", type=positive_float, default=1.0, help="cost of an IN label")
     add("--cost-ood", type=positive_float, default=1.0, help="cost of an OOD label")
     add(

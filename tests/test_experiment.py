@@ -272,6 +272,8 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
         (["demo", "--budget", "ten"], "--budget: must be a positive integer, got ten"),
         # One round only fits the initial set: a comparison of queries with no query.
         (["demo", "--rounds", "1"], "--rounds: must be at least 2"),
+        # `run` used to accept it and only train (no label bought).
+        (["run", "t.csv", "--in-classes", "a", "--rounds", "1"], "must be at least 2"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )
