@@ -106,7 +106,10 @@ class ActiveLearner(BaseEstimator):
     classes_ : ndarray of shape (k,)
         The known classes.
     embedding_ : transformer
-        The fitted `embedding` transformer (only when one is given).
+        The fitted `embedding` transformer (only when one is given). After a
+        `fit` on a DataFrame with string column names, a pipeline that first
+        turns the rows back into such a DataFrame, as for a pipeline
+        estimator, then applies the transformer (step ``"embedding"``).
     n_features_in_ : int
         Number of features of 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -215,7 +218,7 @@ class ActiveLearner(BaseEstimator):
         if isinstance(strategy, QueryStrategy):
             strategy = clone(strategy)
             strategy._check_estimator(self.estimator)
-        embedding = self._fit_embedding(X)
+        embedding = self._fit_embedding(X, dtypes)
         estimator = self._trained(None, X, y, classes, dtypes)
         # Attributes are set only once everything has succeeded.
         for name in ("feature_names_in_", "feature_dtypes_"):
@@ -517,7 +520,7 @@ class ActiveLearner(BaseEstimator):
                     f"{len(classes)})) or pass classes=[...]."
                 )
 
-    def _fit_embedding(self, X):
+    def _fit_embedding(self, X, dtypes=None):
         if self.embedding is None or not hasattr(self.embedding, "transform"):
             if self.embedding is not None and not callable(self.embedding):
                 raise TypeError(
@@ -525,7 +528,12 @@ class ActiveLearner(BaseEstimator):
                     f"embedding(estimator, X) or None; got {self.embedding!r}."
                 )
             return None
-        return clone(self.embedding).fit(X)
+        embedding = clone(self.embedding)
+        if dtypes is not None:  # as a pipeline estimator, it may select by name
+            embedding = Pipeline(
+                [("to_frame", _ToFrame(dtypes)), ("embedding", embedding)]
+            )
+        return embedding.fit(X)
 
     def _trained(self, previous, X, y, classes, dtypes=None):
         """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched.

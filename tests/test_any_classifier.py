@@ -9,6 +9,7 @@ import copy
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -299,6 +300,30 @@ def test_a_pipeline_selects_dataframe_columns_by_name(strategy):
     with pytest.raises(ValueError, match="same columns in the same order"):
         learner.teach(frame.iloc[500:503, ::-1], y[500:503])
     assert len(learner.y_labelled_) == 90
+
+
+def test_an_embedding_selects_dataframe_columns_by_name():
+    # It used to be given the rows as an array ("Specifying the columns using
+    # strings is only supported for dataframes"), though the user gave a frame.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    frame, y, ood_label = _named_frame(pd)
+    embedding = make_column_transformer(
+        (OneHotEncoder(sparse_output=False), ["shade"]), (StandardScaler(), ["px2"])
+    )
+    learner = ActiveLearner(
+        make_pipeline(clone(embedding), LogisticRegression(max_iter=500)),
+        CoreSetQuery(),
+        ood_label=ood_label,
+        embedding=embedding,
+    ).fit(frame.iloc[:80], y[:80])
+    np.testing.assert_allclose(
+        model_embedding(learner, frame.iloc[80:90].to_numpy()),
+        learner.embedding_["embedding"].transform(frame.iloc[80:90]),
+    )
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
+    assert len(set(indices)) == 5
 
 
 # ------------------------------------------------------ shapes and atomicity
