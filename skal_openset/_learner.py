@@ -20,6 +20,7 @@ from skorch import NeuralNet
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._model_scores import (
     check_label_kind,
+    check_missing_values,
     class_probabilities,
     encode_labels,
     label_kind,
@@ -438,7 +439,7 @@ class ActiveLearner(BaseEstimator):
         self.fit(self.X_training, self.y_training)
 
     def _check_labelled(self, X, y):
-        X = _check_rows_of(X, "X")
+        X = _check_rows_of(X, "X", self.estimator)
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf; every example needs a label.")
@@ -462,7 +463,7 @@ class ActiveLearner(BaseEstimator):
     def _check_rows(self, X, name):
         """`X` as an array whose rows have the shape of the labelled examples."""
         self._check_columns(X, name)
-        X = _check_rows_of(X, name)
+        X = _check_rows_of(X, name, self.estimator)
         expected = self.X_labelled_.shape[1:]
         if X.shape[1:] != expected:
             raise ValueError(
@@ -608,9 +609,21 @@ def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
 
 
-def _check_rows_of(X, name):
-    """`X` as a finite array of at least one row; errors name the argument."""
-    X = check_array(X, allow_nd=True, dtype=None, ensure_min_samples=0, input_name=name)
+def _check_rows_of(X, name, estimator):
+    """`X` as an array of at least one row, finite where `estimator` needs it.
+
+    NaN (missing values) may stay if the classifier takes them; errors name
+    the argument.
+    """
+    X = check_array(
+        X,
+        allow_nd=True,
+        dtype=None,
+        ensure_min_samples=0,
+        ensure_all_finite="allow-nan",
+        input_name=name,
+    )
+    check_missing_values(X, estimator, name)
     if len(X) == 0:
         raise ValueError(f"{name} has 0 samples; pass at least one row.")
     return X

@@ -28,7 +28,9 @@ from contextvars import ContextVar
 import numpy as np
 from scipy import sparse
 from scipy.special import softmax
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
 
@@ -115,6 +117,59 @@ def split_pipeline(estimator):
     if isinstance(estimator, Pipeline):
         return (estimator[:-1] if len(estimator) > 1 else None), estimator[-1]
     return None, estimator
+
+
+def check_missing_values(X, estimator, name):
+    """Raise, naming the remedy, if `X` holds NaN that `estimator` cannot take.
+
+    As far as can be told before fitting: a skorch net never takes NaN; a
+    pipeline does if its steps do up to an imputer (``sklearn.impute``) or a
+    ColumnTransformer (whose transformers raise their own errors), or all of
+    them do; any other estimator as scikit-learn's ``allow_nan`` tag says
+    (``HistGradientBoostingClassifier`` takes them).
+    """
+    if _has_nan(X) and not _takes_missing_values(estimator):
+        raise ValueError(
+            f"{name} contains NaN, which {type(estimator).__name__} cannot take. "
+            "Impute missing values in a pipeline, e.g. "
+            "make_pipeline(SimpleImputer(), StandardScaler(), classifier), or "
+            "use a classifier that takes them (HistGradientBoostingClassifier)."
+        )
+
+
+def _has_nan(X):
+    X = np.asarray(X)
+    if X.dtype.kind == "f":
+        return bool(np.isnan(X).any())
+    if X.dtype.kind == "O":
+        return bool((X != X).any())  # NaN is the one value unequal to itself
+    return False
+
+
+def _takes_missing_values(estimator):
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps:
+            if step in (None, "passthrough"):
+                continue
+            if not _takes_missing_values(step):
+                return False
+            if _fills_missing_values(step):
+                return True
+        return True
+    if isinstance(estimator, NeuralNet):
+        return False
+    if _fills_missing_values(estimator):
+        return True
+    try:
+        return bool(get_tags(estimator).input_tags.allow_nan)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator
+        return False
+
+
+def _fills_missing_values(step):
+    return isinstance(step, ColumnTransformer) or type(step).__module__.startswith(
+        "sklearn.impute"
+    )
 
 
 def _final_input(estimator, X):
@@ -241,10 +296,41 @@ def _embedding(learner, estimator, X):
             values = X_final.toarray() if sparse.issparse(X_final) else X_final
             values = np.asarray(values)
             values = values.reshape(len(values), -1)
-    values = check_array(values, dtype=(np.float64, np.float32), input_name="embedding")
+    values = check_array(
+        values,
+        dtype=(np.float64, np.float32),
+        ensure_all_finite="allow-nan",
+        input_name="embedding",
+    )
+    if np.isnan(values).any():
+        source = _embedding_source(learner, estimator)
+        if _has_nan(X):
+            raise ValueError(
+                "X holds missing values (NaN), and so does the embedding that "
+                f"distance-based strategies work in ({source}); distances need "
+                "finite rows. Impute them in a pipeline step before the "
+                "classifier (make_pipeline(SimpleImputer(), classifier)), or "
+                "pass ActiveLearner(embedding=make_pipeline(SimpleImputer(), ...))."
+            )
+        raise ValueError(
+            f"The embedding ({source}) holds NaN for finite rows of X: a net "
+            "that diverged (retrain it, e.g. with a lower learning rate), or "
+            "an embedding hook that returns NaN."
+        )
     if len(values) != len(X):
         raise ValueError(f"The embedding has {len(values)} rows for {len(X)} examples.")
     return values
+
+
+def _embedding_source(learner, estimator):
+    if getattr(learner, "embedding", None) is not None:
+        return "the learner's embedding hook"
+    preprocessing, final = split_pipeline(estimator)
+    if isinstance(final, NeuralNet):
+        return "the net's penultimate layer"
+    if preprocessing is not None:
+        return "the output of the pipeline's preprocessing steps"
+    return f"the input itself, as {type(final).__name__} has no embedding"
 
 
 # ------------------------------------------------------------- labels

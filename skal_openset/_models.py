@@ -634,7 +634,15 @@ class TargetNet(NeuralNetClassifier):
         if self.input_shape is not None:
             X = _to_input_shape(X, self.input_shape)
         # C order: torch cannot view an array with negative strides (X[::-1])
-        X = check_array(X, dtype=np.float32, allow_nd=True, order="C", input_name="X")
+        # estimator=self: a NaN error then says how to impute missing values
+        X = check_array(
+            X,
+            dtype=np.float32,
+            allow_nd=True,
+            order="C",
+            input_name="X",
+            estimator=self,
+        )
         if y is not None:
             check_consistent_length(X, y)
             n_classes = None if self.classes is None else len(self.classes)

@@ -12,6 +12,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -192,6 +193,17 @@ def test_embedding_hook(hook):
     assert len(set(indices)) == 5
 
 
+def test_an_embedding_hook_that_returns_nan_is_named():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        CoreSetQuery(),
+        embedding=lambda estimator, X: np.full((len(X), 2), np.nan),
+    ).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match="learner's embedding hook.*finite rows of X"):
+        learner.query(X[80:200], n_instances=3)
+
+
 def test_a_bad_embedding_hook_is_a_clear_error():
     X, y, _, _ = user_data("ints")
     with pytest.raises(TypeError, match="embedding must be a transformer"):
@@ -324,6 +336,82 @@ def test_an_embedding_selects_dataframe_columns_by_name():
     )
     indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
     assert len(set(indices)) == 5
+
+
+# ---------------------------------------------------------- missing values
+
+
+def _with_missing_values(X, share=0.05):
+    X = X.copy()
+    X[np.random.RandomState(0).uniform(size=X.shape) < share] = np.nan
+    return X
+
+
+@pytest.mark.parametrize(
+    "estimator, strategy",
+    [
+        (
+            lambda: make_pipeline(
+                SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=500)
+            ),
+            MQNetQuery,
+        ),
+        (lambda: HistGradientBoostingClassifier(max_iter=10), UncertaintyQuery),
+    ],
+    ids=["imputing-pipeline", "hist-gradient-boosting"],
+)
+def test_missing_values_go_to_a_classifier_that_takes_them(estimator, strategy):
+    # Every NaN used to be refused by the learner and the strategies, though
+    # the README promises any classifier or pipeline.
+    X, y, _, _ = user_data("ints")
+    X = _with_missing_values(X)
+    learner = ActiveLearner(estimator(), strategy(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=10)
+    assert np.isnan(X_query).any() and len(set(indices)) == 10
+    learner.teach(X_query, y[80:400][indices])
+    assert np.isnan(learner.X_labelled_).any() and len(learner.y_labelled_) == 90
+    assert learner.predict(X[400:420]).shape == (20,)
+
+
+def test_a_net_given_missing_values_names_the_remedy():
+    X, y, _, _ = user_data("ints")
+    X = _with_missing_values(X)
+    with pytest.raises(ValueError, match="TargetNet does not accept missing values"):
+        mlp().fit(X[y != -1], np.searchsorted([3, 5, 7, 9], y[y != -1]))
+
+
+@pytest.mark.parametrize(
+    "estimator, strategy, message",
+    [
+        (
+            LogisticRegression,
+            UncertaintyQuery,
+            "X contains NaN, which LogisticRegression cannot take. Impute",
+        ),
+        (mlp, RandomQuery, "X contains NaN, which TargetNet cannot take"),
+        # The scaler would pass NaN on to the net.
+        (
+            lambda: make_pipeline(StandardScaler(), mlp()),
+            RandomQuery,
+            "X contains NaN, which Pipeline cannot take",
+        ),
+        # Distances in the input space need finite rows.
+        (
+            lambda: HistGradientBoostingClassifier(max_iter=10),
+            CoreSetQuery,
+            "X holds missing values .*embedding.*\\(the input itself.*SimpleImputer",
+        ),
+    ],
+    ids=["logistic-regression", "net", "scaler-and-net", "coreset-in-input-space"],
+)
+def test_missing_values_a_classifier_cannot_take_name_the_remedy(
+    estimator, strategy, message
+):
+    X, y, _, _ = user_data("ints")
+    X = _with_missing_values(X)
+    learner = ActiveLearner(estimator(), strategy(random_state=0), X[:80], y[:80])
+    with pytest.raises(ValueError, match=message):
+        learner.query(X[80:400], n_instances=5)
 
 
 # ------------------------------------------------------ shapes and atomicity

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from .._atomic import restored_on_error
-from .._model_scores import query_scope
+from .._model_scores import check_missing_values, query_scope
 from .._typing import RandomStateLike
 from .._warn import warn
 
@@ -93,8 +93,10 @@ class QueryStrategy(BaseEstimator):
             allow_nd=True,
             dtype=None,
             input_name="X_pool",
-            ensure_all_finite=True,
+            ensure_all_finite="allow-nan",
         )
+        # Missing values only where the learner's classifier takes them.
+        check_missing_values(X_pool, getattr(learner, "estimator", None), "X_pool")
         # bool is an Integral, but True meaning 1 would be an accident
         if (
             not isinstance(n_instances, Integral)

@@ -25,6 +25,7 @@ from .._model_scores import (
     PURITY_SCORES,
     SCORE_NEEDS,
     check_estimator_supports,
+    check_missing_values,
     class_probabilities,
     compute_score,
     fitted_estimator,
@@ -556,7 +557,14 @@ class MQNetQuery(_MetaInputQuery):
                 "MQNetQuery.update needs the meta-input scale of a queried "
                 "pool: call the strategy on the pool before updating it."
             )
-        X_query = check_array(X_query, allow_nd=True, dtype=None, input_name="X_query")
+        X_query = check_array(
+            X_query,
+            allow_nd=True,
+            dtype=None,
+            ensure_all_finite="allow-nan",
+            input_name="X_query",
+        )
+        check_missing_values(X_query, getattr(learner, "estimator", None), "X_query")
         y_query = np.asarray(y_query)
         if len(y_query) != len(X_query):
             raise ValueError(
