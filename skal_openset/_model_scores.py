@@ -194,8 +194,9 @@ def check_estimator_supports(estimator, needs, who):
     if "proba" in needs and not hasattr(estimator, "predict_proba"):
         raise ValueError(
             f"{who} needs class probabilities, but {type(final).__name__} has no "
-            "predict_proba; use a probabilistic classifier (e.g. "
-            "SVC(probability=True), or wrap it in CalibratedClassifierCV)."
+            f"predict_proba; wrap it (CalibratedClassifierCV({type(final).__name__}"
+            "(...))), or use a probabilistic classifier"
+            f"{' (SVC(probability=True))' if type(final).__name__ == 'SVC' else ''}."
         )
     if "logits" in needs and not isinstance(final, NeuralNet):
         raise ValueError(

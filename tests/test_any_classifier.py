@@ -16,7 +16,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
 
 from skal_openset import (
     ActiveLearner,
@@ -230,6 +230,11 @@ def test_a_classifier_without_predict_proba_fails_at_fit():
     X, y, _, _ = user_data("ints")
     with pytest.raises(ValueError, match="predict_proba.*probability=True"):
         ActiveLearner(SVC(), MQNetQuery()).fit(X[:80], y[:80])
+    # SVC's remedy used to be offered for every classifier, LinearSVC too.
+    with pytest.raises(
+        ValueError, match=r"CalibratedClassifierCV\(LinearSVC\(...\)\)\),"
+    ):
+        ActiveLearner(LinearSVC(), MQNetQuery()).fit(X[:80], y[:80])
     # Strategies that read no probabilities work with it.
     ActiveLearner(SVC(), RandomQuery()).fit(X[:80], y[:80])
 
