@@ -615,6 +615,13 @@ def _check_rows_of(X, name, estimator):
     NaN (missing values) may stay if the classifier takes them; errors name
     the argument.
     """
+    if np.ndim(X) == 1:
+        raise ValueError(
+            f"{name} is 1-D; give one row per example, {name}.reshape(-1, 1) for "
+            "a single feature. For raw texts, the pipeline then hands column 0 "
+            "to the vectorizer: make_pipeline(make_column_transformer("
+            "(TfidfVectorizer(), 0)), classifier)."
+        )
     X = check_array(
         X,
         allow_nd=True,

@@ -343,6 +343,28 @@ def test_an_embedding_selects_dataframe_columns_by_name():
     assert len(set(indices)) == 5
 
 
+def test_raw_texts_go_in_as_one_column_for_a_vectorizer():
+    # A 1-D array of texts got scikit-learn's "reshape(-1, 1)" advice, after
+    # which a TfidfVectorizer first in the pipeline fails on 2-D rows.
+    from sklearn.compose import make_column_transformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rng = np.random.RandomState(0)
+    words = {0: "cat dog pet", 1: "car road wheel", -1: "stock market bond"}
+    y = rng.choice([0, 1, -1], size=120)
+    texts = np.array([" ".join(rng.choice(words[c].split(), 4)) for c in y], object)
+    estimator = make_pipeline(
+        make_column_transformer((TfidfVectorizer(), 0)), LogisticRegression()
+    )
+    with pytest.raises(ValueError, match=r"X is 1-D.*TfidfVectorizer\(\), 0"):
+        ActiveLearner(estimator, MQNetQuery(random_state=0)).fit(texts[:40], y[:40])
+    learner = ActiveLearner(estimator, MQNetQuery(random_state=0))
+    learner.fit(texts[:40, None], y[:40])
+    indices, X_query = learner.query(texts[40:, None], n_instances=5)
+    learner.teach(X_query, y[40:][indices])
+    assert learner.score(texts[y != -1, None], y[y != -1]) > 0.9
+
+
 # ---------------------------------------------------------- missing values
 
 
