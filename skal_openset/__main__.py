@@ -454,7 +454,7 @@ def main(argv=None):
             )
         else:
             run_own_data(args)
-    except (ValueError, TypeError, FileNotFoundError, TimeoutError) as exc:
+    except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.
         parser.error(" ".join(str(exc).split()))
 

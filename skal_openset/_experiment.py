@@ -362,6 +362,12 @@ def summarize_final_round(
         ``ood_labels_mean`` (OOD labels bought by the queries) and
         ``seconds_mean`` (train + query time of a whole run).
 
+    Raises
+    ------
+    ValueError
+        If a record lacks a group key or ``trial``, or a trial of a group
+        holds a round twice (several runs under one trial).
+
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression

@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
 from ._atomic import interrupts_escape_training, restored_on_error
+from ._frames import _ToFrame, as_frame
 from ._model_scores import (
     check_label_kind,
     check_missing_values,
@@ -107,10 +108,9 @@ class ActiveLearner(BaseEstimator):
     classes_ : ndarray of shape (k,)
         The known classes.
     embedding_ : transformer
-        The fitted `embedding` transformer (only when one is given). After a
-        `fit` on a DataFrame with string column names, a pipeline that first
-        turns the rows back into such a DataFrame, as for a pipeline
-        estimator, then applies the transformer (step ``"embedding"``).
+        The fitted `embedding` transformer (only when one is given). Like a
+        pipeline estimator, it gets the rows of a DataFrame with string
+        column names back as such a DataFrame.
     n_features_in_ : int
         Number of features of 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -443,6 +443,8 @@ class ActiveLearner(BaseEstimator):
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf; every example needs a label.")
+        if y.dtype.kind == "O" and _has_missing_label(y):
+            raise ValueError("y contains None or NaN; every example needs a label.")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
         return X, y
@@ -529,12 +531,8 @@ class ActiveLearner(BaseEstimator):
                     f"embedding(estimator, X) or None; got {self.embedding!r}."
                 )
             return None
-        embedding = clone(self.embedding)
-        if dtypes is not None:  # as a pipeline estimator, it may select by name
-            embedding = Pipeline(
-                [("to_frame", _ToFrame(dtypes)), ("embedding", embedding)]
-            )
-        return embedding.fit(X)
+        # As a pipeline estimator, it gets a DataFrame's named columns back.
+        return clone(self.embedding).fit(X if dtypes is None else as_frame(X, dtypes))
 
     def _trained(self, previous, X, y, classes, dtypes=None):
         """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched.
@@ -564,22 +562,6 @@ class ActiveLearner(BaseEstimator):
         return estimator.fit(X_in, codes)
 
 
-class _ToFrame(TransformerMixin, BaseEstimator):
-    """Rows back as a DataFrame with the columns and dtypes the learner was given."""
-
-    def __init__(self, dtypes=None):
-        self.dtypes = dtypes
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        import pandas as pd  # only reached with a DataFrame's columns
-
-        frame = pd.DataFrame(np.asarray(X), columns=self.dtypes.index)
-        return frame.astype(self.dtypes.to_dict())
-
-
 def _named_column_dtypes(X):
     """The dtypes of `X`'s columns if it is a DataFrame with string column names."""
     columns = getattr(X, "columns", None)
@@ -588,9 +570,22 @@ def _named_column_dtypes(X):
     return X.dtypes
 
 
+def _has_missing_label(y):
+    """Whether an object array of labels holds None, NaN or pandas.NA."""
+    for value in y.tolist():
+        try:
+            if value is None or value != value:
+                return True
+        except TypeError:  # pandas.NA is neither equal nor unequal to itself
+            return True
+    return False
+
+
 def _check_one_label_kind(labels, name):
     """Classes must be all strings, all bytes or all numbers: mixed ones have
     no order, and numpy would turn them into strings."""
+    if labels.dtype.kind != "O":
+        return
     kinds = {
         str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
         for v in labels.ravel().tolist()
@@ -617,10 +612,12 @@ def _check_rows_of(X, name, estimator):
     """
     if np.ndim(X) == 1:
         raise ValueError(
-            f"{name} is 1-D; give one row per example, {name}.reshape(-1, 1) for "
-            "a single feature. For raw texts, the pipeline then hands column 0 "
-            "to the vectorizer: make_pipeline(make_column_transformer("
-            "(TfidfVectorizer(), 0)), classifier)."
+            f"{name} is 1-D; give one row per example: np.reshape({name}, (-1, 1)) "
+            f"(or {name}.to_frame() for a Series) for a single feature, "
+            f"np.reshape({name}, (1, -1)) for a single example. For raw texts as "
+            "one column, the pipeline hands column 0 to the vectorizer: "
+            "make_pipeline(make_column_transformer((TfidfVectorizer(), 0)), "
+            "classifier)."
         )
     X = check_array(
         X,

@@ -28,12 +28,12 @@ from contextvars import ContextVar
 import numpy as np
 from scipy import sparse
 from scipy.special import softmax
-from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
 
+from ._frames import as_frame
 from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
 from ._informativeness import (
     entropy_informativeness,
@@ -122,11 +122,11 @@ def split_pipeline(estimator):
 def check_missing_values(X, estimator, name):
     """Raise, naming the remedy, if `X` holds NaN that `estimator` cannot take.
 
-    As far as can be told before fitting: a skorch net never takes NaN; a
-    pipeline does if its steps do up to an imputer (``sklearn.impute``) or a
-    ColumnTransformer (whose transformers raise their own errors), or all of
-    them do; any other estimator as scikit-learn's ``allow_nan`` tag says
-    (``HistGradientBoostingClassifier`` takes them).
+    Only what is sure before fitting is refused: a skorch net, and an
+    estimator without inner estimators whose scikit-learn ``allow_nan`` tag
+    is False (``HistGradientBoostingClassifier``'s is True). A pipeline or
+    meta-estimator goes on: its steps raise their own errors, and probabilities
+    that come out NaN are refused by :func:`class_probabilities`.
     """
     if _has_nan(X) and not _takes_missing_values(estimator):
         raise ValueError(
@@ -142,34 +142,34 @@ def _has_nan(X):
     if X.dtype.kind == "f":
         return bool(np.isnan(X).any())
     if X.dtype.kind == "O":
-        return bool((X != X).any())  # NaN is the one value unequal to itself
+        try:
+            return bool((X != X).any())  # NaN is the one value unequal to itself
+        except TypeError:  # pandas.NA is neither equal nor unequal to itself
+            return True
     return False
 
 
 def _takes_missing_values(estimator):
-    if isinstance(estimator, Pipeline):
-        for _, step in estimator.steps:
-            if step in (None, "passthrough"):
-                continue
-            if not _takes_missing_values(step):
-                return False
-            if _fills_missing_values(step):
-                return True
-        return True
     if isinstance(estimator, NeuralNet):
         return False
-    if _fills_missing_values(estimator):
-        return True
+    if not hasattr(estimator, "get_params"):
+        return True  # not a scikit-learn estimator: it decides
+    if any(map(_holds_estimators, estimator.get_params(deep=False).values())):
+        return True  # a pipeline or meta-estimator: its steps decide
     try:
         return bool(get_tags(estimator).input_tags.allow_nan)
-    except (AttributeError, TypeError):  # not a scikit-learn estimator
-        return False
+    except (AttributeError, TypeError):
+        return True
 
 
-def _fills_missing_values(step):
-    return isinstance(step, ColumnTransformer) or type(step).__module__.startswith(
-        "sklearn.impute"
-    )
+def _holds_estimators(value):
+    """Whether a parameter is an estimator, or a list of (named) estimators."""
+    if isinstance(value, (list, tuple)):
+        return any(
+            _holds_estimators(item[1] if isinstance(item, tuple) else item)
+            for item in value
+        )
+    return hasattr(value, "fit")
 
 
 def _final_input(estimator, X):
@@ -196,7 +196,12 @@ def check_estimator_supports(estimator, needs, who):
             f"{who} needs class probabilities, but {type(final).__name__} has no "
             f"predict_proba; wrap it (CalibratedClassifierCV({type(final).__name__}"
             "(...))), or use a probabilistic classifier"
-            f"{' (SVC(probability=True))' if type(final).__name__ == 'SVC' else ''}."
+            + (
+                f" ({type(final).__name__}(probability=True))"
+                if "probability" in getattr(final, "get_params", dict)()
+                else ""
+            )
+            + "."
         )
     if "logits" in needs and not isinstance(final, NeuralNet):
         raise ValueError(
@@ -232,6 +237,18 @@ def class_probabilities(learner, X):
     else:
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
         proba = np.asarray(proba, dtype=np.float64)
+    if not np.isfinite(proba).all():
+        raise ValueError(
+            "The classifier's probabilities hold NaN or inf"
+            + (
+                " for rows of X with missing values (NaN): a step that cannot "
+                "take them got them. Impute them first, e.g. "
+                "make_pipeline(SimpleImputer(), classifier)."
+                if _has_nan(X)
+                else " for finite rows of X: a net that diverged (retrain it, e.g. "
+                "with a lower learning rate)?"
+            )
+        )
     k = n_classes(learner)
     if proba.shape[1] == k:
         return proba
@@ -283,9 +300,11 @@ def _embedding(learner, estimator, X):
     hook = getattr(learner, "embedding", None)
     if hook is not None:
         transformer = getattr(learner, "embedding_", None)
-        values = (
-            transformer.transform(X) if transformer is not None else hook(estimator, X)
-        )
+        if transformer is None:
+            values = hook(estimator, X)
+        else:
+            dtypes = getattr(learner, "feature_dtypes_", None)
+            values = transformer.transform(X if dtypes is None else as_frame(X, dtypes))
     else:
         final, X_final = _final_input(estimator, X)
         if isinstance(final, NeuralNet):
@@ -304,7 +323,7 @@ def _embedding(learner, estimator, X):
         input_name="embedding",
     )
     if np.isnan(values).any():
-        source = _embedding_source(learner, estimator)
+        source, cause = _embedding_source(learner, estimator)
         if _has_nan(X):
             raise ValueError(
                 "X holds missing values (NaN), and so does the embedding that "
@@ -314,9 +333,7 @@ def _embedding(learner, estimator, X):
                 "pass ActiveLearner(embedding=make_pipeline(SimpleImputer(), ...))."
             )
         raise ValueError(
-            f"The embedding ({source}) holds NaN for finite rows of X: a net "
-            "that diverged (retrain it, e.g. with a lower learning rate), or "
-            "an embedding hook that returns NaN."
+            f"The embedding ({source}) holds NaN for finite rows of X: {cause}."
         )
     if len(values) != len(X):
         raise ValueError(f"The embedding has {len(values)} rows for {len(X)} examples.")
@@ -324,14 +341,21 @@ def _embedding(learner, estimator, X):
 
 
 def _embedding_source(learner, estimator):
+    """What the embedding is, and what makes NaN of finite rows there."""
     if getattr(learner, "embedding", None) is not None:
-        return "the learner's embedding hook"
+        return "the learner's embedding hook", "the hook makes them"
     preprocessing, final = split_pipeline(estimator)
     if isinstance(final, NeuralNet):
-        return "the net's penultimate layer"
+        return (
+            "the net's penultimate layer",
+            "the net has diverged; retrain it, e.g. with a lower learning rate",
+        )
     if preprocessing is not None:
-        return "the output of the pipeline's preprocessing steps"
-    return f"the input itself, as {type(final).__name__} has no embedding"
+        return (
+            "the output of the pipeline's preprocessing steps",
+            "a step makes them (e.g. a log of a negative value)",
+        )
+    return f"the input itself, as {type(final).__name__} has no embedding", "none"
 
 
 # ------------------------------------------------------------- labels

@@ -125,13 +125,14 @@ def load_object(path: str | os.PathLike) -> Any:
         try:
             return joblib.load(f)
         except (ImportError, AttributeError) as exc:
-            # A class the file refers to cannot be found: the environment,
-            # not the file, is what differs.
+            # A class the file names cannot be found: most likely the
+            # environment differs, not the file.
             raise ImportError(
-                f"{path} holds an object whose code cannot be imported here "
-                f"({type(exc).__name__}: {exc}), which is not damage to the "
-                "file: import or install the module that defines it, as when "
-                "it was saved, then load again."
+                f"{path} holds an object whose class cannot be found here "
+                f"({type(exc).__name__}: {exc}), most likely not damage to the "
+                "file: import or define that class first (one defined in a "
+                "script or notebook must be defined again), or install the "
+                "library versions it was saved with."
             ) from exc
         except Exception as exc:
             raise ValueError(

@@ -9,7 +9,7 @@ import copy
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -337,7 +337,7 @@ def test_an_embedding_selects_dataframe_columns_by_name():
     ).fit(frame.iloc[:80], y[:80])
     np.testing.assert_allclose(
         model_embedding(learner, frame.iloc[80:90].to_numpy()),
-        learner.embedding_["embedding"].transform(frame.iloc[80:90]),
+        learner.embedding_.transform(frame.iloc[80:90]),
     )
     indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
     assert len(set(indices)) == 5
@@ -360,6 +360,8 @@ def test_raw_texts_go_in_as_one_column_for_a_vectorizer():
         ActiveLearner(estimator, MQNetQuery(random_state=0)).fit(texts[:40], y[:40])
     learner = ActiveLearner(estimator, MQNetQuery(random_state=0))
     learner.fit(texts[:40, None], y[:40])
+    with pytest.raises(ValueError, match=r"np.reshape\(X, \(1, -1\)\) for a single"):
+        learner.predict(texts[0, None])
     indices, X_query = learner.query(texts[40:, None], n_instances=5)
     learner.teach(X_query, y[40:][indices])
     assert learner.score(texts[y != -1, None], y[y != -1]) > 0.9
@@ -383,9 +385,16 @@ def _with_missing_values(X, share=0.05):
             ),
             MQNetQuery,
         ),
+        (
+            lambda: make_pipeline(
+                make_pipeline(SimpleImputer(), StandardScaler()),
+                LogisticRegression(max_iter=500),
+            ),
+            MQNetQuery,
+        ),
         (lambda: HistGradientBoostingClassifier(max_iter=10), UncertaintyQuery),
     ],
-    ids=["imputing-pipeline", "hist-gradient-boosting"],
+    ids=["imputing-pipeline", "nested-imputing-pipeline", "hist-gradient-boosting"],
 )
 def test_missing_values_go_to_a_classifier_that_takes_them(estimator, strategy):
     # Every NaN used to be refused by the learner and the strategies, though
@@ -400,11 +409,44 @@ def test_missing_values_go_to_a_classifier_that_takes_them(estimator, strategy):
     assert learner.predict(X[400:420]).shape == (20,)
 
 
-def test_a_net_given_missing_values_names_the_remedy():
+def test_missing_values_in_a_column_that_was_integer_name_the_column():
+    # pandas' own "cannot convert float NaN to integer" named no remedy.
+    pd = pytest.importorskip("pandas")
     X, y, _, _ = user_data("ints")
-    X = _with_missing_values(X)
-    with pytest.raises(ValueError, match="TargetNet does not accept missing values"):
-        mlp().fit(X[y != -1], np.searchsorted([3, 5, 7, 9], y[y != -1]))
+    frame = pd.DataFrame(X[:, :8].astype(int), columns=[f"px{i}" for i in range(8)])
+    estimator = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
+    learner = ActiveLearner(estimator, UncertaintyQuery()).fit(frame[:80], y[:80])
+    pool = frame[80:200].astype(float)
+    pool.iloc[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"'px2' was int64.*as float"):
+        learner.query(pool, n_instances=5)
+
+
+class _NaNInNaNOut(ClassifierMixin, BaseEstimator):
+    """Takes NaN, and answers NaN probabilities for rows that have one."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        proba = np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+        proba[np.isnan(X).any(axis=1)] = np.nan
+        return proba
+
+
+def test_nan_probabilities_from_missing_values_name_the_remedy():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(
+        make_pipeline(StandardScaler(), _NaNInNaNOut()), UncertaintyQuery()
+    ).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match="probabilities hold NaN.*missing values"):
+        learner.query(_with_missing_values(X[80:200]), n_instances=3)
 
 
 @pytest.mark.parametrize(
@@ -416,11 +458,11 @@ def test_a_net_given_missing_values_names_the_remedy():
             "X contains NaN, which LogisticRegression cannot take. Impute",
         ),
         (mlp, RandomQuery, "X contains NaN, which TargetNet cannot take"),
-        # The scaler would pass NaN on to the net.
+        # The scaler passes NaN on: the net's own check names the remedy.
         (
             lambda: make_pipeline(StandardScaler(), mlp()),
             RandomQuery,
-            "X contains NaN, which Pipeline cannot take",
+            "TargetNet does not accept missing values.*imputer",
         ),
         # Distances in the input space need finite rows.
         (
@@ -662,7 +704,9 @@ def test_update_with_rows_no_query_returned_is_an_error():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
     learner.query(X[80:400], n_instances=20)
-    with pytest.raises(ValueError, match="none of the last 5 queries.*refit the"):
+    with pytest.raises(
+        ValueError, match="none of the last 5 queries.*fit the learner again"
+    ):
         learner.teach(X[500:510], y[500:510])
     assert len(learner.y_labelled_) == 80
 

@@ -367,6 +367,21 @@ def test_a_state_file_of_something_else_is_refused(tmp_path, capsys):
     assert "belongs to another campaign" in capsys.readouterr().err
 
 
+def test_a_state_file_whose_class_is_gone_is_one_line(tmp_path, capsys, monkeypatch):
+    # load_object's ImportError used to end the command with a traceback.
+    (tmp_path / "my_state.py").write_text("class State:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import my_state
+
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    save_object(my_state.State(), tmp_path / "out" / "state.joblib")
+    monkeypatch.delattr(my_state, "State")
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    assert "class cannot be found here" in capsys.readouterr().err
+
+
 def test_a_query_file_in_another_encoding_is_named_with_the_fix(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", blank_from=20)
     query = tmp_path / "out" / "queries" / "round_2.csv"

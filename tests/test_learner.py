@@ -375,6 +375,16 @@ def test_in_classes_of_mixed_kinds_are_refused(log, initial, given):
         spy_learner(log, **kwargs).fit(X, y)
 
 
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_missing_labels_are_named_as_missing(log, initial, missing):
+    # They used to be reported as labels of mixed kinds.
+    X, y = initial
+    y = np.array(["a", "b", "c", "d", "unknown"], dtype=object)[y + 1]
+    y[3] = missing
+    with pytest.raises(ValueError, match="y contains None or NaN; every example"):
+        spy_learner(log, ood_label="unknown").fit(X, y)
+
+
 def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
     X, y = initial
     y = np.where(y == -1, "unknown", y.astype(object))

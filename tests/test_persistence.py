@@ -125,6 +125,19 @@ def test_a_class_that_cannot_be_imported_is_not_called_damage(tmp_path, monkeypa
         load_object(path)
 
 
+def test_a_class_missing_from_its_module_is_not_called_damage(tmp_path, monkeypatch):
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "my_other_thing.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(code))
+    import my_other_thing
+
+    path = save_object(my_other_thing.Thing(), tmp_path / "thing.joblib")
+    monkeypatch.delattr(my_other_thing, "Thing")  # renamed in a later version
+    with pytest.raises(ImportError, match="AttributeError.*Thing.*not damage"):
+        load_object(path)
+
+
 def test_interrupted_write_keeps_the_previous_file(tmp_path):
     path = save_object("old", tmp_path / "state.joblib")
     with pytest.raises(RuntimeError):

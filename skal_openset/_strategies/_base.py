@@ -96,7 +96,7 @@ class QueryStrategy(BaseEstimator):
             ensure_all_finite="allow-nan",
         )
         # Missing values only where the learner's classifier takes them.
-        check_missing_values(X_pool, getattr(learner, "estimator", None), "X_pool")
+        check_missing_values(X_pool, getattr(learner, "estimator", learner), "X_pool")
         # bool is an Integral, but True meaning 1 would be an accident
         if (
             not isinstance(n_instances, Integral)

@@ -632,9 +632,10 @@ _AUTO_RULE_OOD_SHARE = 0.3
 _N_PROBE_ROWS = 16
 _N_REMEMBERED_QUERIES = 5
 _EXTRA_LABELS_ADVICE = (
-    "To add labels that no query chose, refit the learner on the whole "
-    "labelled set (learner.fit(np.concatenate([learner.X_labelled_, X]), "
-    "np.concatenate([learner.y_labelled_, y]))); MQ-Net then learns afresh."
+    "To add labels that no query chose, fit the learner again on the whole "
+    "labelled set (learner.X_labelled_ and learner.y_labelled_ with these "
+    "rows, as a DataFrame of the same columns if it was fitted on one); "
+    "MQ-Net then learns afresh."
 )
 
 

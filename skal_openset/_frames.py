@@ -1,0 +1,38 @@
+"""Rows given back as the DataFrame a learner was fitted on, for steps that
+select columns by name."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+def as_frame(X, dtypes):
+    """`X` as a DataFrame with the columns and dtypes of the Series `dtypes`."""
+    import pandas as pd  # only reached with a DataFrame's columns
+
+    frame = pd.DataFrame(np.asarray(X), columns=dtypes.index)
+    try:
+        return frame.astype(dtypes.to_dict())
+    except (TypeError, ValueError) as exc:
+        for column, dtype in dtypes.items():
+            try:
+                frame[column].astype(dtype)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"Column {column!r} was {dtype} when the learner was fitted, "
+                    f"and these rows cannot be ({exc}): if it now holds missing "
+                    f"values, fit on it as float (X.astype({{{column!r}: float}}))."
+                ) from exc
+        raise
+
+
+class _ToFrame(TransformerMixin, BaseEstimator):
+    """Rows back as a DataFrame with the columns and dtypes the learner was given."""
+
+    def __init__(self, dtypes=None):
+        self.dtypes = dtypes
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return as_frame(X, self.dtypes)
