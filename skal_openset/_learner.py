@@ -14,14 +14,14 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._frames import _ToFrame, as_frame
 from ._model_scores import (
     check_label_kind,
-    check_missing_values,
+    check_rows,
     class_probabilities,
     encode_labels,
     label_kind,
@@ -619,15 +619,7 @@ def _check_rows_of(X, name, estimator):
             "make_pipeline(make_column_transformer((TfidfVectorizer(), 0)), "
             "classifier)."
         )
-    X = check_array(
-        X,
-        allow_nd=True,
-        dtype=None,
-        ensure_min_samples=0,
-        ensure_all_finite="allow-nan",
-        input_name=name,
-    )
-    check_missing_values(X, estimator, name)
+    X = check_rows(X, estimator, name, ensure_min_samples=0)
     if len(X) == 0:
         raise ValueError(f"{name} has 0 samples; pass at least one row.")
     return X

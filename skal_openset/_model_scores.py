@@ -119,8 +119,11 @@ def split_pipeline(estimator):
     return None, estimator
 
 
-def check_missing_values(X, estimator, name):
-    """Raise, naming the remedy, if `X` holds NaN that `estimator` cannot take.
+def check_rows(X, estimator, name, **kwargs):
+    """`X` as an array of rows (any dtype) with no inf, and NaN only where
+    `estimator` can take it; errors name `name` and the remedy.
+
+    ``kwargs`` go to :func:`~sklearn.utils.check_array`.
 
     Only what is sure before fitting is refused: a skorch net, and an
     estimator without inner estimators whose scikit-learn ``allow_nan`` tag
@@ -128,6 +131,14 @@ def check_missing_values(X, estimator, name):
     meta-estimator goes on: its steps raise their own errors, and probabilities
     that come out NaN are refused by :func:`class_probabilities`.
     """
+    X = check_array(
+        X,
+        allow_nd=True,
+        dtype=None,
+        ensure_all_finite="allow-nan",
+        input_name=name,
+        **kwargs,
+    )
     if _has_nan(X) and not _takes_missing_values(estimator):
         raise ValueError(
             f"{name} contains NaN, which {type(estimator).__name__} cannot take. "
@@ -135,6 +146,7 @@ def check_missing_values(X, estimator, name):
             "make_pipeline(SimpleImputer(), StandardScaler(), classifier), or "
             "use a classifier that takes them (HistGradientBoostingClassifier)."
         )
+    return X
 
 
 def _has_nan(X):

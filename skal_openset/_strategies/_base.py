@@ -9,10 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
 
 from .._atomic import restored_on_error
-from .._model_scores import check_missing_values, query_scope
+from .._model_scores import check_rows, query_scope
 from .._typing import RandomStateLike
 from .._warn import warn
 
@@ -88,15 +87,8 @@ class QueryStrategy(BaseEstimator):
             The strategy's score of each chosen example.
         """
         self._validate_params()
-        X_pool = check_array(
-            X_pool,
-            allow_nd=True,
-            dtype=None,
-            input_name="X_pool",
-            ensure_all_finite="allow-nan",
-        )
         # Missing values only where the learner's classifier takes them.
-        check_missing_values(X_pool, getattr(learner, "estimator", learner), "X_pool")
+        X_pool = check_rows(X_pool, getattr(learner, "estimator", learner), "X_pool")
         # bool is an Integral, but True meaning 1 would be an accident
         if (
             not isinstance(n_instances, Integral)

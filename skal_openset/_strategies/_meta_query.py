@@ -16,7 +16,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from .._meta_input import MetaInputTransformer
@@ -25,7 +24,7 @@ from .._model_scores import (
     PURITY_SCORES,
     SCORE_NEEDS,
     check_estimator_supports,
-    check_missing_values,
+    check_rows,
     class_probabilities,
     compute_score,
     fitted_estimator,
@@ -557,14 +556,7 @@ class MQNetQuery(_MetaInputQuery):
                 "MQNetQuery.update needs the meta-input scale of a queried "
                 "pool: call the strategy on the pool before updating it."
             )
-        X_query = check_array(
-            X_query,
-            allow_nd=True,
-            dtype=None,
-            ensure_all_finite="allow-nan",
-            input_name="X_query",
-        )
-        check_missing_values(X_query, getattr(learner, "estimator", None), "X_query")
+        X_query = check_rows(X_query, getattr(learner, "estimator", learner), "X_query")
         y_query = np.asarray(y_query)
         if len(y_query) != len(X_query):
             raise ValueError(
