@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._learner import ActiveLearner
-from ._model_scores import check_label_kind
+from ._model_scores import check_label_kind, check_rows
 
 
 def teach_open_set(
@@ -61,7 +61,7 @@ def teach_open_set(
         return learner.teach(X, y)
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
-    X = check_array(X, allow_nd=True, dtype=None, input_name="X")
+    X = check_rows(X, learner.estimator, "X")
     y = column_or_1d(y)
     check_label_kind(y, ood_label)
     if len(X) != len(y):

@@ -776,6 +776,22 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+def test_teach_open_set_takes_missing_values_where_the_classifier_does():
+    # They were refused even for an imputing pipeline.
+    X, y, _, _ = user_data("ints")
+    X = _with_missing_values(X)
+    is_in = y != -1
+    imputing = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
+    learner = ModalLike(imputing, RandomQuery(random_state=0), X[:80][is_in[:80]],
+                        y[:80][is_in[:80]])  # fmt: skip
+    teach_open_set(learner, X[80:100], y[80:100])
+    assert np.isnan(learner.X_training).any()
+    X_in, y_in = np.nan_to_num(X[:80][is_in[:80]]), y[:80][is_in[:80]]
+    plain = ModalLike(LogisticRegression(max_iter=500), RandomQuery(), X_in, y_in)
+    with pytest.raises(ValueError, match="X contains NaN, which LogisticRegression"):
+        teach_open_set(plain, X[100:110], y[100:110])
+
+
 class FailingModalLike(ModalLike):
     def teach(self, X, y):
         self.X_training = np.concatenate([self.X_training, X])  # as modAL does
