@@ -126,7 +126,11 @@ class SkactivemlQuery(BaseEstimator):
                 "SkactivemlQuery supports neither return_utilities=True nor "
                 "sample_weight: the strategies score only the batch they choose."
             )
-        X = check_array(X, allow_nd=True, dtype=None, input_name="X")
+        # NaN (missing values) goes on to the learner, which takes it where
+        # the classifier does.
+        X = check_array(
+            X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name="X"
+        )
         y = column_or_1d(y)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")

@@ -973,6 +973,18 @@ def test_scikit_activeml_classifier_with_its_own_classes():
     assert clf.classes == [3, 5, 7, 9]  # the caller's template is left alone
 
 
+def test_scikit_activeml_adapter_takes_missing_values_where_the_classifier_does():
+    # They were refused even for an imputing pipeline.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    X = _with_missing_values(X)
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    imputing = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
+    assert len(set(qs.query(X, y, imputing, batch_size=5).tolist())) == 5
+    with pytest.raises(ValueError, match="X contains NaN, which LogisticRegression"):
+        SkactivemlQuery(UncertaintyQuery()).query(X, y, LogisticRegression())
+
+
 def test_scikit_activeml_adapter_learns_a_corrected_label():
     # The adapter taught only rows newly labelled: a label the annotator
     # corrected stayed wrong in its learner.
