@@ -24,6 +24,7 @@ from ._model_scores import (
     check_rows,
     class_probabilities,
     encode_labels,
+    has_nan,
     label_kind,
     split_pipeline,
 )
@@ -572,13 +573,7 @@ def _named_column_dtypes(X):
 
 def _has_missing_label(y):
     """Whether an object array of labels holds None, NaN or pandas.NA."""
-    for value in y.tolist():
-        try:
-            if value is None or value != value:
-                return True
-        except TypeError:  # pandas.NA is neither equal nor unequal to itself
-            return True
-    return False
+    return has_nan(y) or any(value is None for value in y.tolist())
 
 
 def _check_one_label_kind(labels, name):

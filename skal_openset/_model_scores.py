@@ -139,7 +139,7 @@ def check_rows(X, estimator, name, **kwargs):
         input_name=name,
         **kwargs,
     )
-    if _has_nan(X) and not _takes_missing_values(estimator):
+    if has_nan(X) and not _takes_missing_values(estimator):
         raise ValueError(
             f"{name} contains NaN, which {type(estimator).__name__} cannot take. "
             "Impute missing values in a pipeline, e.g. "
@@ -149,7 +149,8 @@ def check_rows(X, estimator, name, **kwargs):
     return X
 
 
-def _has_nan(X):
+def has_nan(X):
+    """Whether `X` holds NaN (or, in an object array, pandas.NA)."""
     X = np.asarray(X)
     if X.dtype.kind == "f":
         return bool(np.isnan(X).any())
@@ -256,7 +257,7 @@ def class_probabilities(learner, X):
                 " for rows of X with missing values (NaN): a step that cannot "
                 "take them got them. Impute them first, e.g. "
                 "make_pipeline(SimpleImputer(), classifier)."
-                if _has_nan(X)
+                if has_nan(X)
                 else " for finite rows of X: a net that diverged (retrain it, e.g. "
                 "with a lower learning rate)?"
             )
@@ -336,7 +337,7 @@ def _embedding(learner, estimator, X):
     )
     if np.isnan(values).any():
         source, cause = _embedding_source(learner, estimator)
-        if _has_nan(X):
+        if has_nan(X):
             raise ValueError(
                 "X holds missing values (NaN), and so does the embedding that "
                 f"distance-based strategies work in ({source}); distances need "
@@ -367,7 +368,8 @@ def _embedding_source(learner, estimator):
             "the output of the pipeline's preprocessing steps",
             "a step makes them (e.g. a log of a negative value)",
         )
-    return f"the input itself, as {type(final).__name__} has no embedding", "none"
+    # No cause: the input itself is finite wherever X is.
+    return f"the input itself, as {type(final).__name__} has no embedding", None
 
 
 # ------------------------------------------------------------- labels
