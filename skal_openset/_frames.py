@@ -34,5 +34,10 @@ class _ToFrame(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False  # stateless: a pipeline ending here is fitted
+        return tags
+
     def transform(self, X):
         return as_frame(X, self.dtypes)

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
@@ -118,7 +118,10 @@ class ActiveLearner(BaseEstimator):
         Column names of `fit`'s X, if it was a DataFrame with string column
         names. A pipeline estimator then gets its rows back as a DataFrame of
         these columns and dtypes (``feature_dtypes_``), so its steps may select
-        columns by name; later DataFrames must have the same columns.
+        columns by name; later DataFrames must have the same columns. So does
+        any other estimator when a column is not numeric (categories read
+        from the dtypes by ``HistGradientBoostingClassifier``); `estimator_` is
+        then a pipeline whose first step makes that DataFrame.
     feature_dtypes_ : pandas Series
         The dtypes of those columns.
 
@@ -539,7 +542,8 @@ class ActiveLearner(BaseEstimator):
         """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched.
 
         With the `dtypes` of a DataFrame's named columns, a pipeline gets its
-        rows back as such a DataFrame (its steps may select columns by name).
+        rows back as such a DataFrame (its steps may select columns by name),
+        and so does any estimator when a column is not numeric.
         Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net.
         """
         with interrupts_escape_training():
@@ -556,6 +560,11 @@ class ActiveLearner(BaseEstimator):
         estimator = clone(self.estimator)
         if dtypes is not None and isinstance(estimator, Pipeline):
             estimator = Pipeline([("to_frame", _ToFrame(dtypes)), *estimator.steps])
+        elif dtypes is not None and any(d.kind not in "biuf" for d in dtypes):
+            # Categorical or text columns (pandas dtypes have a kind too): as
+            # given, e.g. to a HistGradientBoostingClassifier that reads
+            # categories from the dtypes.
+            estimator = make_pipeline(_ToFrame(dtypes), estimator)
         if self.warm_start and _takes_classes(estimator.partial_fit):
             # A later partial_fit cannot add a class the first training did
             # not declare, and the initial set may lack some.

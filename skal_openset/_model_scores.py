@@ -33,7 +33,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
 
-from ._frames import as_frame
+from ._frames import _ToFrame, as_frame
 from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
 from ._informativeness import (
     entropy_informativeness,
@@ -329,12 +329,23 @@ def _embedding(learner, estimator, X):
             values = X_final.toarray() if sparse.issparse(X_final) else X_final
             values = np.asarray(values)
             values = values.reshape(len(values), -1)
-    values = check_array(
-        values,
-        dtype=(np.float64, np.float32),
-        ensure_all_finite="allow-nan",
-        input_name="embedding",
-    )
+    try:
+        values = check_array(
+            values,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite="allow-nan",
+            input_name="embedding",
+        )
+    except ValueError as exc:
+        source, _ = _embedding_source(learner, estimator)
+        raise ValueError(
+            f"Distance-based strategies work in an embedding of X, here {source}, "
+            f"which is not numeric ({exc}). Pass ActiveLearner(embedding=...) a "
+            "transformer that makes numbers of these columns, e.g. "
+            "make_column_transformer((OneHotEncoder(), categorical_columns), "
+            "remainder='passthrough'), or use a strategy that needs no distances "
+            "(UncertaintyQuery)."
+        ) from exc
     if np.isnan(values).any():
         source, cause = _embedding_source(learner, estimator)
         if has_nan(X):
@@ -363,13 +374,18 @@ def _embedding_source(learner, estimator):
             "the net's penultimate layer",
             "the net has diverged; retrain it, e.g. with a lower learning rate",
         )
-    if preprocessing is not None:
+    if preprocessing is not None and not _only_to_frame(preprocessing):
         return (
             "the output of the pipeline's preprocessing steps",
             "a step makes them (e.g. a log of a negative value)",
         )
     # No cause: the input itself is finite wherever X is.
     return f"the input itself, as {type(final).__name__} has no embedding", None
+
+
+def _only_to_frame(preprocessing):
+    """Whether the steps only give the learner's DataFrame back (the input itself)."""
+    return all(isinstance(step, _ToFrame) for _, step in preprocessing.steps)
 
 
 # ------------------------------------------------------------- labels

@@ -343,6 +343,43 @@ def test_an_embedding_selects_dataframe_columns_by_name():
     assert len(set(indices)) == 5
 
 
+def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
+    # A bare estimator got the rows as an object array ("could not convert
+    # string to float"), though HistGradientBoostingClassifier takes the frame.
+    pd = pytest.importorskip("pandas")
+    frame, y, ood_label = _named_frame(pd)
+    frame["shade"] = frame["shade"].astype("category")
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        UncertaintyQuery(),
+        ood_label=ood_label,
+    ).fit(frame.iloc[:80], y[:80])
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
+    learner.teach(X_query, y[80:400][indices])
+    assert learner.estimator_[-1].is_categorical_.tolist() == [False] * 8 + [True]
+    assert learner.predict(frame.iloc[400:410]).shape == (10,)
+
+
+def test_distances_in_a_non_numeric_input_name_the_embedding_remedy():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    frame, y, ood_label = _named_frame(pd)
+    frame["shade"] = frame["shade"].astype("category")
+    estimator = HistGradientBoostingClassifier(max_iter=10, random_state=0)
+    learner = ActiveLearner(estimator, CoreSetQuery(), ood_label=ood_label)
+    learner.fit(frame.iloc[:80], y[:80])
+    with pytest.raises(ValueError, match=r"the input itself.*not numeric.*embedding="):
+        learner.query(frame.iloc[80:400], n_instances=5)
+    learner.set_params(
+        embedding=make_column_transformer(
+            (OneHotEncoder(), ["shade"]), remainder="passthrough"
+        )
+    ).fit(frame.iloc[:80], y[:80])
+    indices, _ = learner.query(frame.iloc[80:400], n_instances=5)
+    assert len(set(indices)) == 5
+
+
 def test_raw_texts_go_in_as_one_column_for_a_vectorizer():
     # A 1-D array of texts got scikit-learn's "reshape(-1, 1)" advice, after
     # which a TfidfVectorizer first in the pipeline fails on 2-D rows.
