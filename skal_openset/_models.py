@@ -9,6 +9,7 @@ The skorch nets train them from scratch on the in-distribution labelled set.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -459,6 +460,7 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
 # joblib threads running cells side by side) would draw from each other's
 # streams. Seeded blocks therefore run one at a time.
 TORCH_RNG_LOCK = threading.RLock()
+_IN_SEEDED_CALL = contextvars.ContextVar("_IN_SEEDED_CALL", default=False)
 
 
 @contextlib.contextmanager
@@ -509,13 +511,13 @@ class TargetNet(NeuralNetClassifier):
         entry matches any size, e.g. ``(3, None, None)`` for 3-channel images
         of any size. None passes the input on as it is.
     random_state : int, RandomState instance or None, default=None
-        When not None, ``fit`` is reproducible: it runs inside
-        ``torch.random.fork_rng`` with a seed drawn through
-        ``check_random_state``, which fixes weight initialisation, batch
-        shuffling and dropout, and leaves torch's global RNG as it was. Bitwise
-        reproducible on CPU; CUDA kernels may add their own nondeterminism.
-        ``partial_fit`` (warm continuation) uses torch's global RNG. None uses
-        torch's global RNG throughout.
+        When not None, ``fit`` and ``partial_fit`` are reproducible: each
+        call runs inside ``torch.random.fork_rng`` with a seed drawn through
+        ``check_random_state`` (so an int seeds every call alike, as in
+        scikit-learn's ``partial_fit``), which fixes weight initialisation,
+        batch shuffling and dropout, and leaves torch's global RNG as it was.
+        Bitwise reproducible on CPU; CUDA kernels may add their own
+        nondeterminism. None uses torch's global RNG throughout.
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter.
         ``iterator_train__shuffle`` defaults to True.
@@ -564,10 +566,19 @@ class TargetNet(NeuralNetClassifier):
                 "classes=np.arange(k)."
             )
 
+    @contextlib.contextmanager
     def _rng_context(self):
-        if self.random_state is None:
-            return contextlib.nullcontext()
-        return _seeded_torch(check_random_state(self.random_state), self.device)
+        # skorch's fit trains through partial_fit: seeding that call again
+        # would restart the stream between initialisation and training.
+        if self.random_state is None or _IN_SEEDED_CALL.get():
+            yield
+            return
+        token = _IN_SEEDED_CALL.set(True)
+        try:
+            with _seeded_torch(check_random_state(self.random_state), self.device):
+                yield
+        finally:
+            _IN_SEEDED_CALL.reset(token)
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
         """Initialise the module from scratch and train it; see skorch's ``fit``."""
@@ -594,7 +605,8 @@ class TargetNet(NeuralNetClassifier):
         re-raised rather than ending training early as if it had finished.
         """
         try:
-            return super().partial_fit(X, y, classes=classes, **fit_params)
+            with self._rng_context():
+                return super().partial_fit(X, y, classes=classes, **fit_params)
         except _TrainingInterrupted as exc:
             interrupt = exc.__cause__
             assert isinstance(interrupt, KeyboardInterrupt)  # what fit_loop carries

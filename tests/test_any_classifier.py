@@ -609,6 +609,23 @@ def test_warm_start_learns_a_class_the_initial_set_lacked():
     assert 9 in set(learner.predict(X[y == 9]).tolist())
 
 
+def test_a_seeded_net_gives_the_same_warm_started_campaign():
+    X, y, _, classes = user_data("ints")
+
+    def campaign():
+        net = make_mlp_classifier(
+            X.shape[1], len(classes), max_epochs=2, random_state=0
+        )
+        learner = ActiveLearner(
+            net, UncertaintyQuery(), X[:80], y[:80], classes=classes, warm_start=True
+        )
+        indices, X_query = learner.query(X[80:400], n_instances=10)
+        learner.teach(X_query, y[80:400][indices])
+        return learner.predict_proba(X[400:450])
+
+    np.testing.assert_array_equal(campaign(), campaign())
+
+
 def test_warm_start_without_partial_fit_fails_at_fit():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(RandomForestClassifier(), warm_start=True)

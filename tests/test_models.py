@@ -195,6 +195,39 @@ def test_target_net_reproducible_and_leaves_global_rng():
     assert not states_equal(a, state(net.fit(X, y).module_))
 
 
+def test_partial_fit_is_seeded_too_and_leaves_global_rng():
+    # partial_fit used torch's global RNG, so a warm-start campaign
+    # (whose first training is a partial_fit) gave another net each run.
+    X, y = blobs()
+    before = torch.get_rng_state()
+    nets = []
+    for _ in range(2):
+        net = make_mlp_classifier(
+            4, 3, hidden_sizes=(16,), dropout=0.2, max_epochs=2, random_state=7
+        )
+        first = state(net.partial_fit(X, y, classes=np.arange(3)).module_)
+        nets.append((first, state(net.partial_fit(X, y).module_)))
+    assert torch.equal(torch.get_rng_state(), before)
+    assert states_equal(nets[0][0], nets[1][0])
+    assert states_equal(nets[0][1], nets[1][1])
+
+
+def test_fit_seeds_once_for_initialisation_and_training():
+    # The seeded partial_fit that fit trains through must not restart the
+    # stream: fit's runs (every committed benchmark cell) stay as they were.
+    from skorch import NeuralNetClassifier
+
+    from skal_openset._models import _seeded_torch
+
+    X, y = blobs()
+    net = make_mlp_classifier(4, 3, hidden_sizes=(16,), dropout=0.2, max_epochs=2)
+    with _seeded_torch(np.random.RandomState(5), None):
+        net.initialize()
+        NeuralNetClassifier.partial_fit(net, X, y)
+    seeded = clone(net).set_params(random_state=5).fit(X, y)
+    assert states_equal(state(net.module_), state(seeded.module_))
+
+
 def test_fit_restarts_from_scratch_partial_fit_continues():
     X, y = blobs()
     net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
