@@ -343,6 +343,49 @@ def test_an_embedding_selects_dataframe_columns_by_name():
     assert len(set(indices)) == 5
 
 
+def test_auto_purity_compares_every_score_on_named_dataframe_columns():
+    # Its cross-validation stand-in handed the embedding an array, which a
+    # column selector refused, and every embedding score was silently left out.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    frame, y, ood_label = _named_frame(pd)
+    frame = frame.drop(columns="shade")
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        PurityInformativenessQuery("auto", random_state=0),
+        ood_label=ood_label,
+        embedding=make_column_transformer(
+            (PCA(2, random_state=0), ["px2", "px3", "px5"])
+        ),
+    ).fit(frame.iloc[:150], y[:150])
+    learner.query(frame.iloc[150:400], n_instances=5)
+    # No energy: a LogisticRegression has no logits.
+    assert set(learner.query_strategy_.purity_auroc_) == {
+        "msp",
+        "mahalanobis",
+        "knn",
+        "knn_contrast",
+        "cosine",
+    }
+
+
+def test_auto_purity_raises_what_is_not_a_lack_of_labels():
+    X, y, ood_label, _ = user_data("strings")
+
+    def broken_embedding(estimator, X):
+        raise ValueError("the embedding hook failed")
+
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500),
+        PurityInformativenessQuery("auto", random_state=0),
+        ood_label=ood_label,
+        embedding=broken_embedding,
+    ).fit(X[:150], y[:150])
+    with pytest.raises(ValueError, match="the embedding hook failed"):
+        learner.query(X[150:400], n_instances=5)
+
+
 def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
     # A bare estimator got the rows as an object array ("could not convert
     # string to float"), though HistGradientBoostingClassifier takes the frame.

@@ -35,6 +35,7 @@ from .._model_scores import (
     split_pipeline,
 )
 from .._models import LearningLossNet
+from .._purity import TooFewLabelsError
 from .._rows import row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._typing import RandomStateLike
@@ -646,9 +647,10 @@ def _purity_auroc(learner):
     """3-fold cross-validated AUROC of every named purity score, or {}.
 
     Each held-out fold is scored by a stand-in learner that holds the
-    current classifier and the labelled examples of the other folds; a
-    score that cannot be computed there (e.g. Mahalanobis with too few
-    examples per class) is left out.
+    current classifier and the labelled examples of the other folds. A
+    score the classifier cannot give (energy without logits) or that has
+    too few labels there (Mahalanobis with too few examples per class) is
+    left out; any other error is raised.
     """
     X_in, codes, X_ood = labelled_in_and_ood(learner)
     if min(len(X_in), len(X_ood)) < _AUTO_MIN_LABELS:
@@ -660,13 +662,18 @@ def _purity_auroc(learner):
     auroc = {}
     for name, score in PURITY_SCORES.items():
         try:
+            needs = SCORE_NEEDS.get(name, set())
+            check_estimator_supports(fitted_estimator(learner), needs, name)
+        except ValueError:
+            continue
+        try:
             values = [
                 roc_auc_score(
                     is_in[test], score(_StandIn(learner, X, y, train), X[test])
                 )
                 for train, test in folds
             ]
-        except ValueError:
+        except TooFewLabelsError:
             continue
         auroc[name] = float(np.mean(values))
     return auroc
@@ -685,6 +692,7 @@ class _StandIn:
         self.ood_label = -1
         self.embedding = getattr(learner, "embedding", None)
         self.embedding_ = getattr(learner, "embedding_", None)
+        self.feature_dtypes_ = getattr(learner, "feature_dtypes_", None)
 
 
 def learning_loss_or_confidence(learner: Any, X: ArrayLike) -> np.ndarray:
