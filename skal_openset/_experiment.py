@@ -337,8 +337,18 @@ def _area_under_curve(run):
     return float(auc(bought, accuracy) / bought[-1])
 
 
+def check_one_run(run, name, remedy):
+    """Raise if the records `run` (named `name`) hold a round twice."""
+    rounds = [r["round"] for r in run]
+    if len(set(rounds)) < len(rounds):
+        raise ValueError(
+            f"{name} has a round twice, so it holds more than one run; {remedy}, "
+            "or number their trials apart."
+        )
+
+
 def summarize_final_round(
-    records: list[dict], group_keys: tuple[str, ...] = ("strategy",)
+    records: list[dict], group_keys: str | tuple[str, ...] = ("strategy",)
 ) -> list[dict]:
     """Mean and standard deviation over trials of the final round, per group.
 
@@ -347,7 +357,7 @@ def summarize_final_round(
     records : list of dict
         Records of :func:`run_active_learning`, each extended with the
         ``group_keys`` and a ``trial`` key.
-    group_keys : tuple of str, default=("strategy",)
+    group_keys : str or tuple of str, default=("strategy",)
         Keys that identify a cell; trials of a cell are aggregated.
 
     Returns
@@ -389,6 +399,8 @@ def summarize_final_round(
     ['accuracy_mean', 'accuracy_std', 'auc_mean', 'in_share_mean', 'n_trials',
      'ood_labels_mean', 'seconds_mean', 'strategy']
     """
+    if isinstance(group_keys, str):
+        group_keys = (group_keys,)
     groups: dict[tuple, dict[int, list[dict]]] = {}
     for record in records:
         missing = [k for k in (*group_keys, "trial") if k not in record]
@@ -404,14 +416,11 @@ def summarize_final_round(
     for key, trials in groups.items():
         runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]
         for trial, run in zip(trials, runs):
-            rounds = [r["round"] for r in run]
-            if len(set(rounds)) < len(rounds):
-                raise ValueError(
-                    f"Trial {trial!r} of {dict(zip(group_keys, key))} has a round "
-                    "twice, so it holds more than one run; add the key that tells "
-                    "them apart (e.g. 'dataset') to group_keys, or number their "
-                    "trials apart."
-                )
+            check_one_run(
+                run,
+                f"Trial {trial!r} of {dict(zip(group_keys, key))}",
+                "add the key that tells them apart (e.g. 'dataset') to group_keys",
+            )
         accuracy = [run[-1]["test_accuracy"] for run in runs]
         # Round 1 trains on the initial set: no query, a NaN IN share. A run
         # that bought nothing has no IN share either (not 0).

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._experiment import check_one_run
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
@@ -53,10 +55,18 @@ def _runs(records, group_key):
             runs.setdefault(trial, []).append(row)
     if not groups:
         raise ValueError("records is empty: there is nothing to plot.")
-    return {
-        group: [sorted(run, key=lambda r: r["round"]) for run in runs.values()]
+    sorted_runs = {
+        group: {t: sorted(run, key=lambda r: r["round"]) for t, run in runs.items()}
         for group, runs in groups.items()
     }
+    for group, runs in sorted_runs.items():
+        for trial, run in runs.items():
+            check_one_run(
+                run,
+                f"Trial {trial!r} of {group!r}",
+                "plot each data set's records apart (e.g. on the axes of a grid)",
+            )
+    return {group: list(runs.values()) for group, runs in sorted_runs.items()}
 
 
 def _curves(run, x):
@@ -127,7 +137,8 @@ def plot_learning_curves(
     Raises
     ------
     ValueError
-        If `x` is not one of the choices or `records` is empty.
+        If `x` is not one of the choices, `records` is empty, or a trial of
+        a line holds a round twice (several runs under one trial).
     TypeError
         If `records` does not hold records.
 

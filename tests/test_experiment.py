@@ -152,6 +152,18 @@ def test_summary_refuses_two_runs_under_one_trial():
     with pytest.raises(ValueError, match="has a round twice.*'dataset'"):
         summarize_final_round(records)
     assert len(summarize_final_round(records, group_keys=("dataset", "strategy"))) == 2
+    # The plot drew them as one zig-zag run, each round twice.
+    with pytest.raises(ValueError, match="has a round twice.*plot each data set"):
+        plot_learning_curves(records)
+    plot_learning_curves([r for r in records if r["dataset"] == "a"])
+
+
+def test_summary_takes_one_group_key_as_a_string():
+    # It was split into characters: "lacks the keys ['s', 't', 'r', ...]".
+    records = _fake_records()
+    assert summarize_final_round(records, "strategy") == summarize_final_round(
+        records, ("strategy",)
+    )
 
 
 def test_records_with_the_same_keys_in_another_order_are_written(tmp_path):
