@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from skal_openset import (
     ActiveLearner,
+    MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
     QueryStrategy,
@@ -576,6 +577,32 @@ def test_score_with_bytes_labels():
     assert learner.score([[0.0], [4.0]], [b"b", b"b"]) == 0.5
     with pytest.raises(ValueError, match="no prediction could match"):
         learner.score(X[:4], ["a", "a", "b", "b"])
+
+
+def test_an_interrupted_update_leaves_the_strategy_as_it_was(split, monkeypatch):
+    # Called directly (a custom loop), MQNetQuery.update stored the query set
+    # before its selector trained; Ctrl-C there and a retry held it twice.
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        MQNetQuery(random_state=0),
+        split.X_pool[split.initial_idx],
+        split.y_pool[split.initial_idx],
+    )
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
+    strategy = learner.query_strategy_
+    before = {name: id(value) for name, value in vars(strategy).items()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MetaQueryNetSelector, "fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        strategy.update(learner, X_query, split.y_pool[rows[indices]])
+    assert {name: id(value) for name, value in vars(strategy).items()} == before
+    monkeypatch.undo()
+    strategy.update(learner, X_query, split.y_pool[rows[indices]])
+    assert len(strategy.validation_target_) == 8
 
 
 def test_an_interrupted_query_leaves_the_strategy_as_it_was(split, monkeypatch):

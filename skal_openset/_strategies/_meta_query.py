@@ -18,6 +18,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
+from .._atomic import restored_on_error
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
     INFORMATIVENESS_SCORES,
@@ -583,37 +584,40 @@ class MQNetQuery(_MetaInputQuery):
                 "retrains on the query, since MQ-Net's target is the loss of "
                 "the classifier that chose it."
             )
-        self._updated_since_query = True
-        Z = meta_input.transform(self._raw_scores(learner, X_query))
-        rounds = np.zeros(len(Z), dtype=int)
-        if self.accumulate and hasattr(self, "validation_target_"):
-            Z = np.vstack([self.validation_meta_input_, Z])
-            target = np.concatenate([self.validation_target_, target])
-            rounds = np.concatenate(
-                [self.validation_round_, rounds + self.validation_round_.max() + 1]
-            )
-        self.validation_meta_input_: np.ndarray = Z
-        self.validation_target_: np.ndarray = target
-        self.validation_round_: np.ndarray = rounds
-        groups = rounds if self.pairs == "within_round" else None
-        if self.rule_weight_ == 1:
-            return self  # the rule alone ranks: no selector to fit
+        # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
+        # while the selector trains must not leave this query set stored.
+        with restored_on_error(self):
+            self._updated_since_query = True
+            Z = meta_input.transform(self._raw_scores(learner, X_query))
+            rounds = np.zeros(len(Z), dtype=int)
+            if self.accumulate and hasattr(self, "validation_target_"):
+                Z = np.vstack([self.validation_meta_input_, Z])
+                target = np.concatenate([self.validation_target_, target])
+                rounds = np.concatenate(
+                    [self.validation_round_, rounds + self.validation_round_.max() + 1]
+                )
+            self.validation_meta_input_: np.ndarray = Z
+            self.validation_target_: np.ndarray = target
+            self.validation_round_: np.ndarray = rounds
+            groups = rounds if self.pairs == "within_round" else None
+            if self.rule_weight_ == 1:
+                return self  # the rule alone ranks: no selector to fit
 
-        selector = clone(
-            MetaQueryNetSelector(init="rule", random_state=self.random_state)
-            if self.selector is None
-            else self.selector
-        )
-        selector.fit(Z, target, groups=groups)  # warns, stays unfitted if no pair
-        if not hasattr(selector, "module_"):
-            return self
-        if self.validate_selector:
-            self.cv_scores_ = _cross_validated_scores(selector, Z, target, groups)
-            if not self.cv_scores_["selector"] > self.cv_scores_["rule"]:
-                self.__dict__.pop("selector_", None)  # back to the fixed rule
+            selector = clone(
+                MetaQueryNetSelector(init="rule", random_state=self.random_state)
+                if self.selector is None
+                else self.selector
+            )
+            selector.fit(Z, target, groups=groups)  # warns, stays unfitted if no pair
+            if not hasattr(selector, "module_"):
                 return self
-        self.selector_ = selector
-        return self
+            if self.validate_selector:
+                self.cv_scores_ = _cross_validated_scores(selector, Z, target, groups)
+                if not self.cv_scores_["selector"] > self.cv_scores_["rule"]:
+                    self.__dict__.pop("selector_", None)  # back to the fixed rule
+                    return self
+            self.selector_ = selector
+            return self
 
 
 # With rule_weight="auto", the labelled OOD share from which the rule ranks:
