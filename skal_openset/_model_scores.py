@@ -28,6 +28,7 @@ from contextvars import ContextVar
 import numpy as np
 from scipy import sparse
 from scipy.special import softmax
+from sklearn.ensemble import StackingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -204,7 +205,7 @@ def check_estimator_supports(estimator, needs, who):
         The strategy or score that needs it, for the message.
     """
     final = split_pipeline(estimator)[1]
-    if "proba" in needs and not hasattr(estimator, "predict_proba"):
+    if "proba" in needs and not _has_predict_proba(final):
         raise ValueError(
             f"{who} needs class probabilities, but {type(final).__name__} has no "
             f"predict_proba; wrap it (CalibratedClassifierCV({type(final).__name__}"
@@ -229,6 +230,19 @@ def check_estimator_supports(estimator, needs, who):
             "learning_loss=True) (or make_cnn/make_resnet18_classifier), or use "
             "another informativeness score such as 'least_confidence'."
         )
+
+
+def _has_predict_proba(estimator):
+    if hasattr(estimator, "predict_proba"):
+        return True
+    # An unfitted stack has no predict_proba yet: it comes with its final
+    # estimator (a LogisticRegression when None) at fit.
+    if isinstance(estimator, StackingClassifier) and not hasattr(
+        estimator, "final_estimator_"
+    ):
+        final = estimator.final_estimator
+        return final is None or hasattr(final, "predict_proba")
+    return False
 
 
 def n_classes(learner):

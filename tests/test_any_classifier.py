@@ -239,6 +239,23 @@ def test_a_classifier_without_predict_proba_fails_at_fit():
     ActiveLearner(SVC(), RandomQuery()).fit(X[:80], y[:80])
 
 
+def test_a_stack_has_predict_proba_when_its_final_estimator_does():
+    # An unfitted StackingClassifier shows no predict_proba, so a default
+    # stack (a LogisticRegression on top) was refused.
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y, _, _ = user_data("ints")
+    members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
+    learner = ActiveLearner(StackingClassifier(members, cv=2), MQNetQuery())
+    learner.fit(X[:80], y[:80]).query(X[80:300], n_instances=3)
+    stack = make_pipeline(
+        StandardScaler(), StackingClassifier(members, final_estimator=LinearSVC())
+    )
+    with pytest.raises(ValueError, match="StackingClassifier has no predict_proba"):
+        ActiveLearner(stack, MQNetQuery()).fit(X[:80], y[:80])
+
+
 def test_ood_label_is_never_a_known_class_of_another_kind():
     X, y, _, _ = user_data("strings")
     with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
