@@ -3,6 +3,26 @@ select columns by name."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline
+
+
+def named_column_dtypes(X):
+    """The dtypes of `X`'s columns if it is a DataFrame with string column names."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not all(isinstance(c, str) for c in columns):
+        return None
+    return X.dtypes
+
+
+def frame_input(estimator, dtypes):
+    """A pipeline that gives `estimator` (or a pipeline's steps) its rows as a
+    DataFrame with the columns and dtypes of the Series `dtypes`."""
+    steps = (
+        estimator.steps
+        if isinstance(estimator, Pipeline)
+        else [(type(estimator).__name__.lower(), estimator)]
+    )
+    return Pipeline([("to_frame", _ToFrame(dtypes)), *steps])
 
 
 def as_frame(X, dtypes):

@@ -13,12 +13,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
 from ._atomic import interrupts_escape_training, restored_on_error
-from ._frames import _ToFrame, as_frame
+from ._frames import as_frame, frame_input, named_column_dtypes
 from ._model_scores import (
     check_label_kind,
     check_rows,
@@ -201,7 +201,7 @@ class ActiveLearner(BaseEstimator):
                 f"ood_label must be a single label such as -1 or 'unknown', got "
                 f"{self.ood_label!r}."
             )
-        dtypes = _named_column_dtypes(X)
+        dtypes = named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
         check_label_kind(y, self.ood_label)
         classes = self._resolve_classes(y)
@@ -558,26 +558,19 @@ class ActiveLearner(BaseEstimator):
             estimator.partial_fit(X_in, codes)
             return estimator
         estimator = clone(self.estimator)
-        if dtypes is not None and isinstance(estimator, Pipeline):
-            estimator = Pipeline([("to_frame", _ToFrame(dtypes)), *estimator.steps])
-        elif dtypes is not None and any(d.kind not in "biuf" for d in dtypes):
-            # Categorical or text columns (pandas dtypes have a kind too): as
-            # given, e.g. to a HistGradientBoostingClassifier that reads
-            # categories from the dtypes.
-            estimator = make_pipeline(_ToFrame(dtypes), estimator)
+        # Categorical or text columns (pandas dtypes have a kind too) go in as
+        # given, e.g. to a HistGradientBoostingClassifier that reads categories
+        # from the dtypes.
+        if dtypes is not None and (
+            isinstance(estimator, Pipeline)
+            or any(d.kind not in "biuf" for d in dtypes)
+        ):
+            estimator = frame_input(estimator, dtypes)
         if self.warm_start and _takes_classes(estimator.partial_fit):
             # A later partial_fit cannot add a class the first training did
             # not declare, and the initial set may lack some.
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
-
-
-def _named_column_dtypes(X):
-    """The dtypes of `X`'s columns if it is a DataFrame with string column names."""
-    columns = getattr(X, "columns", None)
-    if columns is None or not all(isinstance(c, str) for c in columns):
-        return None
-    return X.dtypes
 
 
 def _has_missing_label(y):

@@ -10,7 +10,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._learner import ActiveLearner
-from ._model_scores import check_label_kind, check_rows
+from ._model_scores import check_label_kind, check_rows, framed
 
 
 def teach_open_set(
@@ -61,6 +61,7 @@ def teach_open_set(
         return learner.teach(X, y)
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
+    given, view = X, framed(learner, X)
     X = check_rows(X, learner.estimator, "X")
     y = column_or_1d(y)
     check_label_kind(y, ood_label)
@@ -74,14 +75,16 @@ def teach_open_set(
             rollback.enter_context(restored_on_error(strategy, deep=True))
         learner.ood_label = ood_label
         if update is not None:
-            update(learner, X, y)
+            update(view, X, y)
         is_ood = y == ood_label
         if not is_ood.all():
             # modAL retrains its estimator in place: train a copy, so that a
             # failure leaves the learner's estimator as it was.
             learner.estimator = copy.deepcopy(learner.estimator)
+            # A DataFrame stays one: modAL stacks it onto its X_training.
+            X_in = given.iloc[~is_ood] if hasattr(given, "iloc") else X[~is_ood]
             with interrupts_escape_training():
-                learner.teach(X[~is_ood], y[~is_ood], **teach_kwargs)
+                learner.teach(X_in, y[~is_ood], **teach_kwargs)
         if is_ood.any():
             kept = getattr(learner, "X_ood_", None)
             learner.X_ood_ = (

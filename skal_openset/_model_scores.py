@@ -34,7 +34,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
 
-from ._frames import _ToFrame, as_frame
+from ._frames import _ToFrame, as_frame, frame_input, named_column_dtypes
 from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
 from ._informativeness import (
     entropy_informativeness,
@@ -111,6 +111,37 @@ def fitted_estimator(learner):
             "skal_openset.ActiveLearner or modAL's ActiveLearner."
         )
     return estimator
+
+
+def framed(learner, X):
+    """`learner` as the scores should see it when `X` is a DataFrame.
+
+    A modAL learner's classifier was fitted on the DataFrames it was given;
+    the scores work on arrays of rows, so they get a view of the learner
+    whose classifier takes its rows back as such a DataFrame (as ours does).
+    """
+    dtypes = named_column_dtypes(X)
+    estimator = getattr(learner, "estimator", None)
+    if (
+        dtypes is None
+        or hasattr(learner, "estimator_")  # ours rebuilds the DataFrame itself
+        or estimator is None
+        or isinstance(split_pipeline(estimator)[1], NeuralNet)  # a net takes arrays
+    ):
+        return learner
+    return _FramedLearner(learner, frame_input(estimator, dtypes), dtypes)
+
+
+class _FramedLearner:
+    """A modAL learner whose classifier gets its rows back as a DataFrame."""
+
+    def __init__(self, learner, estimator, dtypes):
+        self._learner = learner
+        self.estimator = estimator
+        self.feature_dtypes_ = dtypes
+
+    def __getattr__(self, name):
+        return getattr(self._learner, name)
 
 
 def split_pipeline(estimator):

@@ -862,9 +862,56 @@ class ModalLike:
 
     def teach(self, X, y):
         self.taught.append(len(y))
-        self.X_training = np.concatenate([self.X_training, X])
+        self.X_training = _vstack(self.X_training, X)
         self.y_training = np.concatenate([self.y_training, y])
         self.estimator.fit(self.X_training, self.y_training)
+
+
+def _vstack(a, b):
+    """modAL's data_vstack: DataFrames with DataFrames, arrays with arrays."""
+    if hasattr(a, "iloc") and hasattr(b, "iloc"):
+        import pandas as pd
+
+        return pd.concat([a, b])
+    if hasattr(a, "iloc") or hasattr(b, "iloc"):
+        raise TypeError(f"{ {type(a), type(b)} } datatype(s) not supported")
+    return np.concatenate([a, b])
+
+
+def test_the_modal_path_keeps_dataframes_for_columns_selected_by_name():
+    # The strategies gave the modAL learner's pipeline arrays ("Specifying
+    # the columns using strings is only supported for dataframes"), and
+    # teach_open_set gave modAL an array to stack onto its DataFrame.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    frame, y, ood_label = _named_frame(pd)
+    is_in = y != ood_label
+
+    def pipeline():
+        return make_pipeline(
+            make_column_transformer(
+                (OneHotEncoder(), ["shade"]), (StandardScaler(), ["px2", "px5"])
+            ),
+            LogisticRegression(max_iter=500),
+        )
+
+    initial = frame.iloc[:80][is_in[:80]], y[:80][is_in[:80]]
+    pool, y_pool = frame.iloc[80:400], y[80:400]
+    strategy = UncertaintyQuery(random_state=0)
+    ours = ActiveLearner(pipeline(), strategy, *initial, ood_label=ood_label)
+    modal = ModalLike(pipeline(), strategy, *initial)
+    np.testing.assert_array_equal(  # as sets: equal scores may come in any order
+        np.sort(ours.query(pool, n_instances=5)[0]),
+        np.sort(strategy(modal, pool, 5)[0]),
+    )
+    strategy = MQNetQuery(rule_weight=0, random_state=0)
+    modal = ModalLike(pipeline(), strategy, *initial)
+    for _ in range(2):
+        indices, _ = strategy(modal, pool, n_instances=15)
+        teach_open_set(modal, pool.iloc[indices], y_pool[indices], ood_label=ood_label)
+    assert isinstance(modal.X_training, pd.DataFrame)
+    assert len(strategy.validation_target_) == 30
 
 
 def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():

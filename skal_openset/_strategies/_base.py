@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .._atomic import restored_on_error
-from .._model_scores import check_rows, query_scope
+from .._model_scores import check_rows, framed, query_scope
 from .._typing import RandomStateLike
 from .._warn import warn
 
@@ -87,6 +87,7 @@ class QueryStrategy(BaseEstimator):
             The strategy's score of each chosen example.
         """
         self._validate_params()
+        learner = framed(learner, X_pool)
         # Missing values only where the learner's classifier takes them.
         X_pool = check_rows(X_pool, getattr(learner, "estimator", learner), "X_pool")
         # bool is an Integral, but True meaning 1 would be an accident
