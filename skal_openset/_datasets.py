@@ -469,6 +469,7 @@ def load_csv_table(
     path: str | os.PathLike,
     label_column: str = "label",
     *,
+    ignore_columns: Sequence[str] = (),
     return_classes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load a numeric table with a header row and one label column from a CSV file.
@@ -484,6 +485,10 @@ def load_csv_table(
         The CSV file.
     label_column : str, default="label"
         Header name of the label column; every other column is a feature.
+    ignore_columns : sequence of str, default=()
+        Header names of columns to leave out, such as a row identifier. A
+        column named ``id`` (in any case) must be left out or renamed: as a
+        feature it would teach the classifier the row order.
     return_classes : bool, default=False
         Also return the sorted distinct original labels.
 
@@ -507,9 +512,10 @@ def load_csv_table(
     ------
     ValueError
         If the file is not UTF-8, is ragged or empty, lacks the label column
-        or has two of that name, holds an empty label, or holds a feature
-        value that is empty, not a number, not finite or larger than 1e30 in
-        absolute value (the line and column are named).
+        or has two of that name, has an unnamed or ``id`` column, holds an
+        empty label, or holds a feature value that is empty, not a number,
+        not finite or larger than 1e30 in absolute value (the line and column
+        are named).
 
     Examples
     --------
@@ -524,7 +530,7 @@ def load_csv_table(
     ((3, 2), [0, 1, 0], ['cat', 'dog'])
     >>> tmp.cleanup()
     """
-    X, labels, lines = _read_csv_table(path, label_column)
+    X, labels, lines = _read_csv_table(path, label_column, ignore_columns)
     empty = np.flatnonzero(labels == "")
     if empty.size:
         raise ValueError(
@@ -542,7 +548,7 @@ def load_csv_table(
     return (X, y, classes) if return_classes else (X, y)
 
 
-def _read_csv_table(path, label_column):
+def _read_csv_table(path, label_column, ignore_columns=()):
     """Features, stripped label strings and each row's line of a CSV table.
 
     Labels are returned as they are, empty ones included (the campaign reads
@@ -563,7 +569,16 @@ def _read_csv_table(path, label_column):
     header = rows[0][1]
     lines, body = [line for line, _ in rows[1:]], [row for _, row in rows[1:]]
     if label_column not in header:
-        raise ValueError(f"{path} has no column {label_column!r}; header: {header}.")
+        separator = next((c for c in ";\t|" if c in rows[0][1][0]), None)
+        raise ValueError(
+            f"{path} has no column {label_column!r}; header: {header}. "
+            + (
+                f"It looks separated by {separator!r}: save it comma-separated."
+                if len(header) == 1 and separator
+                else "The first line must name the columns, separated by commas, "
+                "one of them the label column (--label-column names another)."
+            )
+        )
     if header.count(label_column) > 1:
         # the other one would silently become a feature
         raise ValueError(
@@ -578,8 +593,32 @@ def _read_csv_table(path, label_column):
         )
     if not body:
         raise ValueError(f"{path} has a header but no data rows.")
-    table = np.array(body, dtype=str)
-    j = header.index(label_column)
+    if isinstance(ignore_columns, str):
+        ignore_columns = [ignore_columns]
+    unknown = sorted(set(ignore_columns) - set(header))
+    if unknown:
+        raise ValueError(
+            f"{path} has no columns {unknown} to ignore; header: {header}."
+        )
+    if label_column in ignore_columns:
+        raise ValueError(f"The label column {label_column!r} cannot be ignored.")
+    kept = [c for c, name in enumerate(header) if name not in ignore_columns]
+    names = [header[c] for c in kept]
+    if "" in names:
+        raise ValueError(
+            f"{path}: column {header.index('') + 1} of the header has no name (a "
+            "trailing comma?); name it or remove it from every line."
+        )
+    ids = [name for name in names if name.strip().lower() == "id"]
+    if ids:
+        raise ValueError(
+            f"{path} has a column {ids[0]!r}, which would be a feature and teach "
+            f"the classifier the row order; leave it out (--ignore-columns "
+            f"{ids[0]}, or ignore_columns=[{ids[0]!r}]) or, if it is a feature, "
+            "rename it."
+        )
+    table = np.array(body, dtype=str)[:, kept]
+    j = names.index(label_column)
     features = np.delete(table, j, axis=1)
     try:
         X = features.astype(np.float64)
@@ -587,25 +626,29 @@ def _read_csv_table(path, label_column):
         # numpy does not say where the bad value is; find the first one
         bad = ~np.vectorize(_is_number, otypes=[bool])(features)
         row, col = np.argwhere(bad)[0]
-        col += col >= j  # index in the file, label column included
-        value = body[row][col]
-        problem = (
-            "is empty (missing); fill it in"
-            if not value.strip()
-            else f"{value!r} is not numeric; fix it"
-        )
+        name = names[col + (col >= j)]  # the label column counted in
+        value = str(table[row, col + (col >= j)])
+        if not value.strip():
+            problem = "is empty (missing); fill it in or drop that row"
+        elif bad[:, col].all():
+            problem = (
+                f"{value!r} is not numeric, nor is any value of the column: "
+                "features must be numbers; encode that column as numbers or "
+                "leave it out (--ignore-columns, ignore_columns=)"
+            )
+        else:
+            problem = f"{value!r} is not numeric; fix it or drop that row"
         raise ValueError(
-            f"{path}, line {lines[row]}, column {header[col]!r}: feature value "
-            f"{problem} or drop that row."
+            f"{path}, line {lines[row]}, column {name!r}: feature value {problem}."
         ) from None
     # float32 would turn 1e60 into inf; such values are errors in the file.
     bad = ~(np.abs(X) <= _MAX_CSV_VALUE)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        col += col >= j  # index in the file, label column included
+        col += col >= j  # index among the kept columns, label column included
         raise ValueError(
-            f"{path}, line {lines[row]}, column {header[col]!r}: feature value "
-            f"{body[row][col]!r} is not finite or above {_MAX_CSV_VALUE:g} in "
+            f"{path}, line {lines[row]}, column {names[col]!r}: feature value "
+            f"{str(table[row, col])!r} is not finite or above {_MAX_CSV_VALUE:g} in "
             "absolute value; fix or drop that row."
         )
     return X.astype(np.float32), np.char.strip(table[:, j]), lines

@@ -357,6 +357,39 @@ def test_load_csv_table_errors_name_line_and_column(tmp_path, text, match):
         load_csv_table(path)
 
 
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        # all of these said no more than "has no column 'label'; header: [...]"
+        ("x0;x1;label\n1;2;a\n", "looks separated by ';': save it comma-separated"),
+        ("1,2,a\n3,4,b\n", "The first line must name the columns"),
+        # a trailing comma: "column '': feature value is empty"
+        ("x0,label,\n1,a,\n2,b,\n", "column 3 of the header has no name"),
+        # "fix it or drop that row", for every row
+        ("x0,town,label\n1,north,a\n2,south,b\n", "nor is any value of the column"),
+        # a row id became a feature
+        ("ID,x0,label\n1,0.5,a\n2,0.7,b\n", "column 'ID'.*--ignore-columns ID"),
+    ],
+    ids=["semicolons", "no-header", "trailing-comma", "text-column", "id-column"],
+)
+def test_load_csv_table_says_what_is_wrong_with_the_file(tmp_path, text, match):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+
+
+def test_load_csv_table_leaves_out_ignored_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,x0,town,label\n7,0.5,north,a\n9,0.7,south,b\n")
+    X, y = load_csv_table(path, ignore_columns=["id", "town"])
+    assert X.tolist() == [[0.5], [pytest.approx(0.7)]] and y.tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"no columns \['ids'\] to ignore"):
+        load_csv_table(path, ignore_columns=["ids", "town"])
+    with pytest.raises(ValueError, match="label column 'label' cannot be ignored"):
+        load_csv_table(path, ignore_columns=["id", "town", "label"])
+
+
 def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("x0,label\n\n1,a\n\n2\n")
