@@ -34,7 +34,15 @@ from . import (
     summarize_final_round,
     write_records_csv,
 )
-from ._argtypes import label, positive_float, positive_int, query_rounds, ratio
+from ._argtypes import (
+    csv_list,
+    label,
+    positive_float,
+    positive_int,
+    query_rounds,
+    ratio,
+    share,
+)
 from ._atomic import atomic_open
 from ._campaign import (
     check_in_classes,
@@ -191,8 +199,22 @@ def _make_estimator(kind, n_features, n_classes, seed):
 
 def run_own_data(args):
     """``skal-openset run``: simulated from the file's labels, or interactive."""
-    X, labels = load_table(args.data, args.label_column)
-    in_classes = check_in_classes(args.in_classes.split(","), labels, args.ood_label)
+    other_mode = (
+        {"--initial-size": args.initial_size, "--test-size": args.test_size}
+        if args.interactive
+        else {"--poll-seconds": args.poll_seconds, "--timeout": args.timeout}
+    )
+    wrong = [option for option, value in other_mode.items() if value is not None]
+    if wrong:
+        mode = "runs without" if args.interactive else "runs with"
+        them = "it" if len(wrong) == 1 else "them"
+        raise ValueError(
+            f"{', '.join(wrong)}: for {mode} --interactive; leave {them} out."
+        )
+    X, labels = load_table(args.data, args.label_column, args.ignore_columns or ())
+    in_classes = check_in_classes(
+        args.in_classes, labels, args.ood_label, interactive=args.interactive
+    )
     estimator = _make_estimator(args.classifier, X.shape[1], len(in_classes), args.seed)
     strategy = STRATEGIES[args.strategy](random_state=args.seed)
     costs = dict(cost_in=args.cost_in, cost_ood=args.cost_ood)
@@ -210,7 +232,7 @@ def run_own_data(args):
             ood_label=args.ood_label,
             n_rounds=args.rounds,
             budget=args.budget,
-            poll_seconds=args.poll_seconds,
+            poll_seconds=args.poll_seconds or 2.0,
             timeout=args.timeout,
             fingerprint=table_fingerprint(X, labels, *options),
             **costs,
@@ -220,7 +242,8 @@ def run_own_data(args):
             f"\nLabelled {records[-1]['n_labelled']} rows "
             f"({records[-1]['n_labelled_in']} IN), budget spent "
             f"{records[-1]['budget_spent']:g}. Wrote {output}/records.csv; the "
-            f"learner is in {output}/state.joblib (skal_openset.load_object)."
+            f"learner is skal_openset.load_object('{output}/state.joblib')"
+            "['learner']."
         )
         return
     initial_size = args.initial_size or math.ceil(args.budget)
@@ -230,7 +253,7 @@ def run_own_data(args):
             labels,
             in_classes,
             initial_size=initial_size,
-            test_size=args.test_size,
+            test_size=args.test_size or 0.25,
             random_state=args.seed,
         )
     except ValueError as exc:
@@ -277,6 +300,15 @@ def _learning_curves_png(records, title):
     return buffer.getvalue()
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in the help, except None: its help says what unset means."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad input: one line on stderr and exit status 2, no usage dump."""
 
@@ -309,7 +341,7 @@ def build_parser():
         "the embedded digits data (4 IN / 6 OOD classes); print a line per "
         "strategy as it ends, then a table, and write records.csv, summary.md, "
         "summary.json and learning_curves.png.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Help,
     )
     demo.add_argument(
         "--output",
@@ -362,17 +394,23 @@ def _add_run_parser(commands):
         "rows) writes the chosen row ids to "
         "OUTPUT/queries/round_<r>.csv and waits until you fill in its label "
         "column; rerun the same command to resume.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Help,
     )
     add = run.add_argument
     add("data", type=Path, help="the table, .csv or .npz")
     add(
         "--in-classes",
+        type=csv_list,
         required=True,
-        default=argparse.SUPPRESS,  # no "(default: None)" in the help
-        help="comma-separated IN labels, e.g. 1,2,3",
+        help="comma-separated IN labels, e.g. 1,2,3 (quote one that holds a "
+        "comma: '\"brick, face\",sky')",
     )
     add("--label-column", default="label", help="label column (array for .npz)")
+    add(
+        "--ignore-columns",
+        type=csv_list,
+        help="comma-separated CSV columns that are no features, e.g. a row id",
+    )
     add(
         "--ood-label",
         type=label,
@@ -398,14 +436,12 @@ def _add_run_parser(commands):
     add(
         "--initial-size",
         type=positive_int,
-        default=None,
-        help="simulated: rows labelled at the start; None means the budget",
+        help="simulated: rows labelled at the start (default: the budget)",
     )
     add(
         "--test-size",
-        type=ratio,
-        default=0.25,
-        help="simulated: share of the IN rows held out as test set",
+        type=share,
+        help="simulated: share of the IN rows held out as test set (default: 0.25)",
     )
     add("--seed", type=int, default=0, help="seed of split, nets and strategy")
     add(
@@ -422,14 +458,12 @@ def _add_run_parser(commands):
     add(
         "--poll-seconds",
         type=positive_float,
-        default=2.0,
-        help="interactive: how often to look for your labels",
+        help="interactive: how often to look for your labels (default: 2)",
     )
     add(
         "--timeout",
         type=positive_float,
-        default=None,
-        help="interactive: stop waiting after this many seconds; None waits on",
+        help="interactive: stop waiting after this many seconds (default: wait on)",
     )
 
 

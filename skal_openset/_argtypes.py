@@ -5,6 +5,7 @@ value, before anything runs or is logged.
 """
 
 import argparse
+import csv
 
 
 def _checked(text, convert, accept, requirement):
@@ -46,6 +47,22 @@ def positive_float(text):
 def ratio(text):
     """A share in [0, 1), such as the noise ratio (0.4 for 40% OOD)."""
     return _checked(text, float, lambda v: 0 <= v < 1, "in [0, 1) (0.4 for 40%)")
+
+
+def share(text):
+    """A share in (0, 1), such as the test set's (0.25 for a quarter)."""
+    return _checked(text, float, lambda v: 0 < v < 1, "in (0, 1) (0.25 for 25%)")
+
+
+def csv_list(text):
+    """Comma-separated names, stripped; a name that holds a comma is quoted."""
+    try:
+        [names] = csv.reader([text], skipinitialspace=True)
+    except (ValueError, csv.Error):
+        raise argparse.ArgumentTypeError(
+            f"must be comma-separated names, got {text}"
+        ) from None
+    return [name.strip() for name in names]
 
 
 def job_count(text):

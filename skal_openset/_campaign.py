@@ -23,15 +23,21 @@ from ._oracle import within_budget
 from ._persistence import atomic_open, load_object, save_object
 
 
-def load_table(path, label_column="label"):
+def load_table(path, label_column="label", ignore_columns=()):
     """Features and string labels ("" for an unlabelled row) of a CSV or .npz file.
 
-    A .npz file holds the features as ``X`` and the labels as `label_column`.
+    A .npz file holds the features as ``X`` and the labels as `label_column`;
+    `ignore_columns` names CSV columns that are no features.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No data file at {path}.")
     if path.suffix == ".npz":
+        if ignore_columns:
+            raise ValueError(
+                f"{path} is a .npz file, whose features 'X' have no named columns "
+                "to ignore; save X without them."
+            )
         with np.load(path, allow_pickle=False) as data:
             missing = {"X", label_column} - set(data.files)
             if missing:
@@ -66,7 +72,7 @@ def load_table(path, label_column="label"):
                 "infinity; every feature value must be a finite number."
             )
     else:
-        X, labels, _ = _read_csv_table(path, label_column)
+        X, labels, _ = _read_csv_table(path, label_column, ignore_columns)
     labels = np.char.strip(np.asarray(labels).astype(str))
     if X.ndim != 2 or len(X) != len(labels):
         raise ValueError(
@@ -76,8 +82,13 @@ def load_table(path, label_column="label"):
     return X, labels
 
 
-def check_in_classes(in_classes, labels, ood_label):
-    """The IN classes as strings, each present among the labels, at least 2."""
+def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
+    """The IN classes as strings, at least 2, each present among the labels.
+
+    An interactive campaign may start without some (a query may find them),
+    though with at least one labelled row of an IN class; those it lacks are
+    printed.
+    """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
             f"The OOD label must be a non-empty label, got {ood_label!r}: an empty "
@@ -92,11 +103,28 @@ def check_in_classes(in_classes, labels, ood_label):
         )
     present = set(labels.tolist())
     missing = [c for c in in_classes if c not in present]
-    if len(set(in_classes)) < 2 or missing or ood_label in in_classes:
+    known = sorted(present - {""})[:20]
+    if len(set(in_classes)) < 2 or ood_label in in_classes:
         raise ValueError(
-            f"in_classes must name at least 2 distinct labels of the file, not the "
-            f"OOD label {ood_label!r}; got {in_classes} (not in the file: "
-            f"{missing}; the file's labels: {sorted(present - {''})[:20]})."
+            f"in_classes must name at least 2 distinct labels, not the OOD label "
+            f"{ood_label!r}; got {in_classes} (the file's labels: {known})."
+        )
+    if missing and not interactive:
+        raise ValueError(
+            f"in_classes {missing} label no row of the file, and a simulated run "
+            f"only reveals the file's labels (the file's labels: {known})."
+        )
+    if len(missing) == len(in_classes):
+        raise ValueError(
+            f"No row of the file is labelled with an IN class {in_classes} yet "
+            f"(its labels: {known}); round 1 trains on the labelled rows: label "
+            "at least one row of an IN class first."
+        )
+    if missing:
+        print(
+            f"No row is labelled {missing} yet: round 1 trains without them, and "
+            "a query may find them (if one is a typo, stop and rerun with the "
+            "right name)."
         )
     return in_classes
 
@@ -120,9 +148,19 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     code = {c: j for j, c in enumerate(in_classes)}
     y = np.array([code.get(label, -1) for label in labels.tolist()])
     rows_in = np.flatnonzero(y >= 0)
-    train_in, test = train_test_split(
-        rows_in, test_size=test_size, stratify=y[rows_in], random_state=rng
-    )
+    try:
+        train_in, test = train_test_split(
+            rows_in, test_size=test_size, stratify=y[rows_in], random_state=rng
+        )
+    except ValueError:
+        counts = dict(
+            zip(in_classes, np.bincount(y[rows_in], minlength=len(in_classes)).tolist())
+        )
+        raise ValueError(
+            f"Cannot hold out a test set of {test_size:g} of the IN rows with "
+            f"every IN class on both sides; rows per IN class: {counts}. Each "
+            "class needs at least 2 rows: change --test-size or the IN classes."
+        ) from None
     pool = rng.permutation(np.concatenate([train_in, np.flatnonzero(y < 0)]))
     is_ood = y[pool] < 0
     # IN and OOD in the pool's proportions, as make_open_set_split draws it.

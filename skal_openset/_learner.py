@@ -562,8 +562,7 @@ class ActiveLearner(BaseEstimator):
         # given, e.g. to a HistGradientBoostingClassifier that reads categories
         # from the dtypes.
         if dtypes is not None and (
-            isinstance(estimator, Pipeline)
-            or any(d.kind not in "biuf" for d in dtypes)
+            isinstance(estimator, Pipeline) or any(d.kind not in "biuf" for d in dtypes)
         ):
             estimator = frame_input(estimator, dtypes)
         if self.warm_start and _takes_classes(estimator.partial_fit):

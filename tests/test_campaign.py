@@ -9,6 +9,7 @@ import pytest
 
 from skal_openset import load_object, save_object
 from skal_openset.__main__ import main
+from skal_openset._campaign import check_in_classes
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
 
@@ -116,6 +117,8 @@ def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
     is_in = np.isin(truth[asked], ["cat", "cow"])
     assert float(records[1]["query_in_share"]) == pytest.approx(is_in.mean())
     assert float(records[2]["budget_spent"]) == 16.0
+    # The closing line said the learner was in state.joblib, which holds a dict.
+    assert "/state.joblib')['learner']" in capsys.readouterr().out
     learner = load_object(tmp_path / "out" / "state.joblib")["learner"]
     assert set(learner.y_labelled_) <= {"cat", "cow", "unknown"}
 
@@ -156,7 +159,7 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--in-classes", "cat,lion"], "not in the file: ['lion']"),
+        (["--in-classes", "cat,lion"], "in_classes ['lion'] label no row of the"),
         (["--in-classes", "cat"], "at least 2 distinct labels"),
         (["--label-column", "kind"], "kind"),
         (["--budget", "0"], "--budget: must be a positive number"),
@@ -165,6 +168,12 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
         (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
         (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
         (["--budget", "40"], "--initial-size defaults to the budget (40)"),
+        # Each used to reach scikit-learn's own error (class codes, no remedy).
+        (["--test-size", "0"], "--test-size: must be in (0, 1)"),
+        (["--test-size", "0.99"], "Cannot hold out a test set of 0.99"),
+        # Accepted and ignored in a simulated run.
+        (["--timeout", "5"], "--timeout: for runs with --interactive; leave it"),
+        (["--ignore-columns", "x9"], "no columns ['x9'] to ignore"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
@@ -174,6 +183,37 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
+    # A row id would have been a feature; a class holding a comma could not
+    # be named in --in-classes ('"brick' and 'face"').
+    _table(tmp_path / "zoo.csv", n=40)
+    lines = (tmp_path / "zoo.csv").read_text().splitlines()
+    rows = [f"id,{lines[0]}"] + [f"{i},{line}" for i, line in enumerate(lines[1:])]
+    text = "\n".join(rows).replace(",cat", ',"big, cat"') + "\n"
+    (tmp_path / "zoo.csv").write_text(text)
+    options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert "--ignore-columns id" in capsys.readouterr().err
+    main(
+        ["run", str(tmp_path / "zoo.csv"), "--in-classes", '"big, cat",cow']
+        + ["--label-column", "species", "--ignore-columns", "id"]
+        + ["--output", str(tmp_path / "out"), *options]
+    )
+    assert "IN classes big, cat, cow" in capsys.readouterr().out
+    assert (tmp_path / "out" / "records.csv").exists()
+
+
+def test_an_interactive_run_may_start_without_some_in_classes(tmp_path, capsys):
+    labels = np.array(["cat", "", "dog", ""])
+    assert check_in_classes(["cat", "cow"], labels, "unknown", interactive=True)
+    assert "No row is labelled ['cow'] yet" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="label no row of the file"):
+        check_in_classes(["cat", "cow"], labels, "unknown")
+    with pytest.raises(ValueError, match="label at least one row of an IN class"):
+        check_in_classes(["cow", "eel"], labels, "unknown", interactive=True)
 
 
 def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
