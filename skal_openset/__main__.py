@@ -81,6 +81,14 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
         )
         for seed in seeds
     ]
+    n_pool = min(len(split.y_pool) for split in splits)
+    if budget * n_rounds > n_pool:
+        # Every strategy would buy the whole pool, the same labels.
+        raise ValueError(
+            f"The pool holds {n_pool} examples, fewer than the initial set and "
+            f"{n_rounds - 1} rounds of {budget} labels take: lower --budget to at "
+            f"most {n_pool // n_rounds} or --rounds."
+        )
     records = []
     for name, strategy in STRATEGIES.items():
         start = time.perf_counter()

@@ -364,6 +364,17 @@ def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(tmp_path, cap
     assert err.count("\n") == 1 and "noise_ratio=0.95" in err, err
 
 
+def test_a_demo_budget_beyond_the_pool_exits_2_with_one_line(tmp_path, capsys):
+    # Every strategy bought the whole pool, with six identical rows.
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--trials", "1", "--budget", "500",
+              "--output", str(tmp_path / "demo")])  # fmt: skip
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lower --budget to at most" in err, err
+    assert not (tmp_path / "demo").exists()
+
+
 def _wait_briefly(tmp_path, *options):
     return _run(
         tmp_path, tmp_path / "zoo.csv", "--interactive", "--rounds", "2",
