@@ -1,10 +1,14 @@
 """Helpers shared by the benchmark scripts: timing, machine description, cell files,
-the data-folder check. Their argparse types are the CLI's (skal_openset._argtypes)."""
+the data-folder check, the results-folder option, child processes. Their argparse
+types are the CLI's (skal_openset._argtypes)."""
 
+import argparse
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -42,3 +46,32 @@ def require_data(parser, path, option, what="data folder"):
     """Stop with a usage error naming `path` if the data there are missing."""
     if not Path(path).exists():
         parser.error(f"the {what} {path} is missing; pass {option} with its location")
+
+
+def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
+    """Add ``--results-dir`` (where `what` go; `default`, the committed results,
+    unless given) to `parser` and to each of its subcommands' parsers `commands`,
+    so that it may come before or after the command."""
+    # A subcommand's copy has no default: it would override one given before.
+    for p, value in ((parser, default), *((c, argparse.SUPPRESS) for c in commands)):
+        p.add_argument(
+            "--results-dir",
+            *aliases,
+            dest=dest or "results_dir",
+            type=Path,
+            default=value,
+            help=f"{what} go here (default: benchmarks/results, the committed results)",
+        )
+
+
+def child_output(command, **kwargs):
+    """The stdout of the process `command`; if it fails, exit with the end of
+    its stderr, which capturing its output would otherwise hide."""
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        tail = "\n".join(done.stderr.strip().splitlines()[-10:])
+        sys.exit(
+            f"{Path(command[1]).name} {' '.join(map(str, command[2:]))} stopped "
+            f"with exit status {done.returncode}:\n{tail}"
+        )
+    return done.stdout

@@ -13,23 +13,26 @@ memory the query needs above the pool array, model and interpreter.
 
     python benchmarks/bench_scale.py [--rows 100000 1000000] [--repeats 3 1]
         [--strategies RANDOM CONF MQ-Net BADGE CORESET] [--output scale]
+        [--results-dir DIR]
 """
 
 import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from _common import machine_description
+from _common import add_results_dir, child_output, machine_description
+from skal_openset._argtypes import positive_int
 
 RESULTS = Path(__file__).parent / "results"
 N_FEATURES, N_CLUSTERS, N_IN, N_LABELLED, N_QUERY = 64, 10, 4, 500, 500
+STRATEGIES = ("RANDOM", "CONF", "MQ-Net", "BADGE", "CORESET")
+N_MQNET_SAMPLE = 5000  # MQ-Net's first query and update, before the timed one
 
 
 def make_pool(n_rows, seed):
@@ -80,7 +83,7 @@ def measure(name, n_rows, seed, threads):
         strategies[name](random_state=seed),
     ).fit(X[labelled], y[labelled])
     if name == "MQ-Net":
-        sample = rng.choice(n_rows, 5000, replace=False)
+        sample = rng.choice(n_rows, N_MQNET_SAMPLE, replace=False)
         chosen, X_query = learner.query(X[sample], n_instances=N_QUERY)
         learner.query_strategy_.update(learner, X_query, y[sample][chosen])
     before = peak_mb()
@@ -100,25 +103,29 @@ def measure(name, n_rows, seed, threads):
 def run_child(name, n_rows, seed, threads):
     command = [sys.executable, __file__, "--child", name, str(n_rows), str(seed)]
     command += ["--threads", str(threads)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.splitlines()[-1])
+    return json.loads(child_output(command).splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument(
-        "--repeats", type=int, nargs="+", default=[3, 1], help="per --rows entry"
+        "--rows", type=positive_int, nargs="+", default=[100_000, 1_000_000]
     )
     parser.add_argument(
-        "--strategies",
+        "--repeats",
+        type=positive_int,
         nargs="+",
-        default=["RANDOM", "CONF", "MQ-Net", "BADGE", "CORESET"],
+        default=[3, 1],
+        help="per --rows entry",
     )
-    parser.add_argument("--output", default="scale", help="results/<output>.md/json")
+    parser.add_argument(
+        "--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES)
+    )
+    parser.add_argument("--output", default="scale", help="names <output>.md/json")
+    add_results_dir(parser, RESULTS, "<output>.md and <output>.json")
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=1,
         help="torch threads (1: robust on a busy machine)",
     )
@@ -128,6 +135,14 @@ def main():
         name, n_rows, seed = args.child
         print(json.dumps(measure(name, int(n_rows), int(seed), args.threads)))
         return
+    # Each run labels N_LABELLED rows first; MQ-Net then learns from a sample.
+    need, why = N_LABELLED, "the rows labelled first"
+    if "MQ-Net" in args.strategies:
+        need, why = N_MQNET_SAMPLE, "the sample of MQ-Net's first query"
+    if min(args.rows) < need:
+        parser.error(
+            f"argument --rows: must be at least {need} ({why}), got {min(args.rows)}"
+        )
     repeats = args.repeats + args.repeats[-1:] * len(args.rows)
     rows = []
     for n_rows, n_repeats in zip(args.rows, repeats):
@@ -161,7 +176,10 @@ def main():
 
     torch.set_num_threads(args.threads)  # so that the description says so
     result = {"machine": machine_description(), "results": rows}
-    (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / f"{args.output}.json").write_text(
+        json.dumps(result, indent=2) + "\n"
+    )
     lines = [
         f"Median of the runs; machine: {result['machine']}.",
         "",
@@ -174,7 +192,7 @@ def main():
             for r in rows
         ),
     ]
-    (RESULTS / f"{args.output}.md").write_text("\n".join(lines) + "\n")
+    (args.results_dir / f"{args.output}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ decides whether an example is IN (else its masked loss is 0) and the masked
 loss of IN examples grows with informativeness, with noise on both.
 
 Run: python benchmarks/bench_selector.py [--repeats 5] [--seeds 3]
+    [--results-dir DIR]
 """
 
 import argparse
@@ -26,8 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _common import machine_description, median_seconds
+from _common import add_results_dir, machine_description, median_seconds
 from skal_openset import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
+from skal_openset._argtypes import positive_int
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -70,9 +72,14 @@ def fit_official_schedule(Z, y, seed, epochs=100, batch_size=32):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed fits of ours")
-    parser.add_argument("--baseline-repeats", type=int, default=3)
-    parser.add_argument("--seeds", type=int, default=3, help="data sets for accuracy")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=5, help="timed fits of ours"
+    )
+    parser.add_argument("--baseline-repeats", type=positive_int, default=3)
+    parser.add_argument(
+        "--seeds", type=positive_int, default=3, help="data sets for accuracy"
+    )
+    add_results_dir(parser, RESULTS, "selector.md and selector.json")
     args = parser.parse_args()
 
     rng = np.random.RandomState(0)
@@ -149,9 +156,9 @@ def main():
         "| --- | --- |",
         *(f"| {k:,} rows | {v:.3f} |" for k, v in predict_s.items()),
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "selector.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "selector.md").write_text("\n".join(lines) + "\n")
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    (args.results_dir / "selector.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.results_dir / "selector.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -12,7 +12,7 @@ rerun skips finished cells. The contrastive purity encoder is fitted once per
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
     python benchmarks/cifar.py report
 
-``--results-dir DIR`` (after ``run`` or ``report``; ``--results`` is the same)
+``--results-dir DIR`` (before or after the command; ``--results`` is the same)
 reads and writes the cells and the report under DIR instead of ``results/``:
 a trial run that leaves the committed results alone.
 
@@ -60,7 +60,12 @@ import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 
-from _common import machine_description, require_data, write_json_atomic
+from _common import (
+    add_results_dir,
+    machine_description,
+    require_data,
+    write_json_atomic,
+)
 from openset_benchmark import (
     LOSS_HEAD_STRATEGIES,
     STRATEGIES,
@@ -436,16 +441,14 @@ def main():
         help="run only the cells of these columns (default: all of the preset)",
     )
     report = commands.add_parser("report", help="cifar.md and figures from the cells")
-    for command in (run, report):
-        command.add_argument(
-            "--results-dir",
-            "--results",
-            dest="results",
-            type=Path,
-            default=RESULTS,
-            help="cells and report go here (default: benchmarks/results, the "
-            "committed results)",
-        )
+    add_results_dir(
+        parser,
+        RESULTS,
+        "cells and report",
+        commands=(run, report),
+        aliases=("--results",),
+        dest="results",
+    )
     args = parser.parse_args()
     if args.command == "run":
         error = strategies_error(args.preset, args.strategies)

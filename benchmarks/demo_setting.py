@@ -16,7 +16,7 @@ IN labels (lowest CONF IN share), among those where purity alone buys
 almost only IN (P+I IN share >= 0.95) and the strategies do not saturate
 (AUC spread >= 0.1). Which strategy wins is not part of the criterion.
 
-Run: python benchmarks/demo_setting.py [--seeds 2] [--rounds 6]
+Run: python benchmarks/demo_setting.py [--seeds 2] [--rounds 6] [--results-dir DIR]
 """
 
 import argparse
@@ -26,18 +26,23 @@ from pathlib import Path
 
 import torch
 
+from _common import add_results_dir
 from openset_benchmark import NOISE_RATIOS
 from skal_openset import summarize_final_round
 from skal_openset.__main__ import demo_records
+from skal_openset._argtypes import positive_int, query_rounds
 
 BUDGETS = (10, 20, 30)
-RESULTS = Path(__file__).parent / "results" / "demo"
+RESULTS = Path(__file__).parent / "results"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=2, help="seeds 100, 101, ...")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds per run")
+    parser.add_argument(
+        "--seeds", type=positive_int, default=2, help="seeds 100, 101, ..."
+    )
+    parser.add_argument("--rounds", type=query_rounds, default=6, help="rounds per run")
+    add_results_dir(parser, RESULTS, "the demo/ folder and its setting.md")
     args = parser.parse_args()
     torch.set_num_threads(1)
     seeds = list(range(100, 100 + args.seeds))
@@ -67,15 +72,20 @@ def main():
         print(lines[-1], f"({time.perf_counter() - start:.0f} s)", flush=True)
         if by_name["P+I"]["in_share_mean"] >= 0.95 and max(aucs) - min(aucs) >= 0.1:
             candidates.append((by_name["CONF"]["in_share_mean"], noise, budget))
-    _, noise, budget = min(candidates)
-    lines += [
-        "",
-        f"Chosen: noise {noise:.0%}, budget {budget} (lowest CONF IN share where "
-        "P+I IN share >= 0.95 and AUC spread >= 0.1).",
-    ]
+    criterion = "P+I IN share >= 0.95 and AUC spread >= 0.1"
+    if candidates:
+        _, noise, budget = min(candidates)
+        chosen = (
+            f"Chosen: noise {noise:.0%}, budget {budget} (lowest CONF IN share "
+            f"where {criterion})."
+        )
+    else:  # the table is still worth keeping: it says how far each setting was
+        chosen = f"None chosen: no setting has {criterion}."
+    lines += ["", chosen]
     print(lines[-1])
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "setting.md").write_text("\n".join(lines) + "\n")
+    folder = args.results_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "setting.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

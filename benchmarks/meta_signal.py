@@ -68,7 +68,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
-from _common import machine_description, require_data
+from _common import add_results_dir, machine_description, require_data
 from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
@@ -1099,12 +1099,8 @@ def main():
     parser.add_argument(
         "--summary-only", action="store_true", help="rewrite the .md from the .json"
     )
-    parser.add_argument(
-        "--results-dir",
-        type=Path,
-        default=RESULTS,
-        help="per-run files (in meta_signal/), summary and figures go here "
-        "(default: benchmarks/results, the committed results)",
+    add_results_dir(
+        parser, RESULTS, "per-run files (in meta_signal/), summary and figures"
     )
     args = parser.parse_args()
     if args.summary_only:

@@ -17,8 +17,8 @@ or Ray cluster through joblib's backend (``--backend``).
     python benchmarks/openset_benchmark.py run classifiers [--quick]
     python benchmarks/openset_benchmark.py report
 
-``--results-dir DIR``, before the command, writes the cells and the report
-under DIR instead of ``results/``: a trial run that leaves the committed
+``--results-dir DIR``, before or after the command, writes the cells and the
+report under DIR instead of ``results/``: a trial run that leaves the committed
 results alone. ``--quick`` runs one trial at 40% noise, so it takes neither
 ``--trials`` nor ``--noise``.
 
@@ -47,7 +47,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _cells import is_finished, write_cell
-from _common import machine_description, require_data
+from _common import add_results_dir, machine_description, require_data
 from skal_openset import (
     BadgeQuery,
     CCALQuery,
@@ -630,13 +630,6 @@ def check_run_args(parser, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--results-dir",
-        type=Path,
-        default=RESULTS,
-        help="cells and report go here (default: benchmarks/results, the "
-        "committed results)",
-    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a suite")
     run.add_argument(
@@ -679,7 +672,10 @@ def main():
         help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
         "next to the repository)",
     )
-    commands.add_parser("report", help="tables, figures and RESULTS.md from the cells")
+    report = commands.add_parser(
+        "report", help="tables, figures and RESULTS.md from the cells"
+    )
+    add_results_dir(parser, RESULTS, "cells and report", commands=(run, report))
     args = parser.parse_args()
     if args.command == "run":
         check_run_args(run, args)

@@ -17,11 +17,11 @@ reports (seeds 100-111, ``--seeds``), where paired differences are given
 with 95% paired-t intervals.
 
     python benchmarks/preset_reproduction.py [--old-commit ec813d6]
-        [--seeds 100 ...] [--n-jobs 2] [--summary-only]
+        [--seeds 100 ...] [--n-jobs 2] [--summary-only] [--results-dir DIR]
 
 Writes ``results/preset_reproduction.jsonl`` (one row per run; a rerun
-resumes from it) and ``results/preset_reproduction.md``. Needs git and the
-repository's history.
+resumes from it) and ``results/preset_reproduction.md``, or the same under
+``--results-dir``. Needs git and the repository's history.
 """
 
 import argparse
@@ -36,8 +36,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-ROWS = HERE / "results" / "preset_reproduction.jsonl"
-SUMMARY = HERE / "results" / "preset_reproduction.md"
+RESULTS = HERE / "results"
+ROWS = "preset_reproduction.jsonl"
+SUMMARY = "preset_reproduction.md"
 REPORTED_TRIALS = (0, 1, 2, 3, 4)
 OLD_COLUMN = "MQ-Net (paper)"
 TODAY_COLUMNS = ("MQ-Net (exp-z+latest+top-k)", "MQ-Net (paper preset)")
@@ -104,19 +105,23 @@ def _git(*args):
     ).stdout
 
 
-def _load_rows():
-    if not ROWS.exists():
+def _load_rows(results):
+    path = Path(results) / ROWS
+    if not path.exists():
         return []
-    return [json.loads(line) for line in ROWS.read_text().splitlines() if line]
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
-def run(old_commit, datasets, noises, seeds, n_jobs, data_dir):
+def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
     """Run every missing (code, dataset, noise, strategy) group of trials."""
+    from _common import child_output  # not at the top: see _paired_gap
+
     old = _git("rev-parse", "--short", old_commit).strip()
     done = {
         (r["code"], r["dataset"], r["noise"], r["strategy"], r["trial"])
-        for r in _load_rows()
+        for r in _load_rows(results)
     }
+    Path(results).mkdir(parents=True, exist_ok=True)
     trials = [*REPORTED_TRIALS, *seeds]
     with tempfile.TemporaryDirectory() as tmp:
         checkout = Path(tmp) / old
@@ -139,7 +144,7 @@ def run(old_commit, datasets, noises, seeds, n_jobs, data_dir):
                 if not todo:
                     continue
                 print(f"{code} {strategy} {dataset} {noise:.0%}: {len(todo)} runs")
-                output = subprocess.run(
+                output = child_output(
                     [
                         sys.executable,
                         __file__,
@@ -156,11 +161,8 @@ def run(old_commit, datasets, noises, seeds, n_jobs, data_dir):
                         str(data_dir),
                     ],
                     cwd=path,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-                with ROWS.open("a") as f:
+                )
+                with (Path(results) / ROWS).open("a") as f:
                     for line in output.splitlines():
                         row = dict(
                             json.loads(line),
@@ -341,13 +343,14 @@ def table_cell_lines(old, committed_accuracy, commit="HEAD"):
     return lines
 
 
-def write_summary():
-    rows = _load_rows()
+def write_summary(results=RESULTS):
+    rows = _load_rows(results)
     old = next(r["code"] for r in rows if r["code"] != "today")
     lines = summary(rows, _committed_accuracy)
     lines += table_cell_lines(old, _committed_accuracy)
-    SUMMARY.write_text("\n".join(lines) + "\n")
-    print(SUMMARY.read_text())
+    path = Path(results) / SUMMARY
+    path.write_text("\n".join(lines) + "\n")
+    print(path.read_text())
 
 
 def main():
@@ -367,6 +370,11 @@ def main():
     parser.add_argument("--noise", type=float, nargs="+", default=[0.4, 0.6])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(100, 112)))
     parser.add_argument("--summary-only", action="store_true")
+    # The worker must import the old checkout's modules before any of today's.
+    if sys.argv[1:2] != ["worker"]:
+        from _common import add_results_dir
+
+        add_results_dir(parser, RESULTS, f"{ROWS} and {SUMMARY}")
     args = parser.parse_args()
     if args.mode == "worker":
         worker(
@@ -379,6 +387,11 @@ def main():
             args.data_dir.resolve(),
         )
         return
+    if args.summary_only and not _load_rows(args.results_dir):
+        parser.error(
+            f"no runs in {args.results_dir / ROWS} to summarise; run without "
+            "--summary-only first"
+        )
     if not args.summary_only:
         run(
             args.old_commit,
@@ -387,8 +400,9 @@ def main():
             args.seeds,
             args.n_jobs,
             args.data_dir.resolve(),
+            args.results_dir,
         )
-    write_summary()
+    write_summary(args.results_dir)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Run through ``python benchmarks/openset_benchmark.py report``.
 """
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from scipy.optimize import brentq
 from scipy.stats import binom, norm, rankdata, ttest_1samp
 
 from _cells import read_cell
-from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES
+from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
 
@@ -727,10 +728,16 @@ def write_report(results):
     where no full-suite cell is there to report."""
     results = Path(results)
     if not any(any((results / "cells" / s).glob("*.json")) for s in FULL_SUITES):
+        # The hint's run must write where this report reads, not the default.
+        option = (
+            ""
+            if results.resolve() == RESULTS.resolve()
+            else f" --results-dir {shlex.quote(str(results))}"
+        )
         print(
             f"No full-suite cells under {results / 'cells'} to report (quick ones "
             "never are); run a suite without --quick first, e.g. "
-            "python benchmarks/openset_benchmark.py run tabular",
+            f"python benchmarks/openset_benchmark.py{option} run tabular",
             file=sys.stderr,
         )
         return None

@@ -1,0 +1,327 @@
+"""The benchmark scripts' command lines: --results-dir, and bad arguments as one
+line of usage error before anything runs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bench_scale
+import bench_selector
+import cifar
+import cifar_report
+import demo_setting
+import openset_benchmark as bench
+import preset_reproduction as pr
+import report
+from _cells import write_cell
+from test_benchmark_cells import content
+from test_preset_reproduction import _committed, _rows
+
+
+def _main(monkeypatch, module, *argv):
+    """`module`'s command line, as the script's."""
+    monkeypatch.setattr(sys, "argv", [f"{module.__name__}.py", *argv])
+    module.main()
+
+
+def _fake_bench_selector(monkeypatch):
+    """Small data sets, no timings and the authors' network untrained."""
+    selection_set = bench_selector.self_validation_set
+    official = bench_selector.fit_official_schedule
+    monkeypatch.setattr(
+        bench_selector,
+        "self_validation_set",
+        lambda n, rng: selection_set(min(n, 100), rng),
+    )
+    monkeypatch.setattr(
+        bench_selector,
+        "fit_official_schedule",
+        lambda Z, y, seed, epochs=100: official(Z, y, seed, epochs=0),
+    )
+    monkeypatch.setattr(bench_selector, "median_seconds", lambda fn, repeats: (1, 0))
+    return ["--seeds", "1"]
+
+
+def _fake_demo_setting(monkeypatch):
+    """One setting shows the dilemma; no learner is trained."""
+
+    def rows(records):
+        noise, budget = records
+        dilemma = (noise, budget) == (0.4, 20)
+        return [
+            dict(strategy="CONF", in_share_mean=0.3, auc_mean=0.5),
+            dict(strategy="P+I", in_share_mean=0.97, auc_mean=0.8 if dilemma else 0.5),
+        ]
+
+    monkeypatch.setattr(
+        demo_setting,
+        "demo_records",
+        lambda seeds, rounds, budget, noise: (noise, budget),
+    )
+    monkeypatch.setattr(demo_setting, "summarize_final_round", rows)
+    return []
+
+
+def _fake_preset_reproduction(monkeypatch):
+    """The summary of rows already run; nothing read from git."""
+    monkeypatch.setattr(pr, "_committed_accuracy", _committed)
+    monkeypatch.setattr(pr, "table_cell_lines", lambda old, committed: [])
+    return ["--summary-only"]
+
+
+def _fake_bench_scale(monkeypatch):
+    """Each query measured at once, in this process."""
+    measured = dict.fromkeys(
+        ("seconds", "cpu_seconds", "peak_mb", "query_mb", "pool_mb"), 1.0
+    )
+    monkeypatch.setattr(bench_scale, "run_child", lambda *args: measured)
+    return ["--rows", "5000", "--repeats", "1", "--strategies", "RANDOM"]
+
+
+# Each script, its stand-ins for the work, and the files it writes.
+SCRIPTS = {
+    "bench_selector": (
+        bench_selector,
+        _fake_bench_selector,
+        ["selector.json", "selector.md"],
+    ),
+    "demo_setting": (demo_setting, _fake_demo_setting, ["demo/setting.md"]),
+    "preset_reproduction": (
+        pr,
+        _fake_preset_reproduction,
+        ["preset_reproduction.md"],
+    ),
+    "bench_scale": (bench_scale, _fake_bench_scale, ["scale.json", "scale.md"]),
+}
+
+
+def _written(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["results-dir", "default"])
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
+    tmp_path, monkeypatch, capsys, name, given
+):
+    module, fake, outputs = SCRIPTS[name]
+    committed, trial = tmp_path / "committed", tmp_path / "trial"
+    monkeypatch.setattr(module, "RESULTS", committed)
+    folder = trial if given else committed
+    if module is pr:  # the rows it summarises, from an earlier run
+        rows = _rows(lambda column, trial: 80.0)
+        folder.mkdir()
+        (folder / pr.ROWS).write_text("".join(json.dumps(r) + "\n" for r in rows))
+        outputs = sorted([*outputs, pr.ROWS])
+    argv = fake(monkeypatch) + (["--results-dir", str(trial)] if given else [])
+    _main(monkeypatch, module, *argv)
+    assert _written(folder) == outputs
+    assert not (committed if given else trial).exists()
+
+
+def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
+    tmp_path, monkeypatch
+):
+    _fake_demo_setting(monkeypatch)
+    _main(monkeypatch, demo_setting, "--results-dir", str(tmp_path))
+    assert (tmp_path / "demo" / "setting.md").read_text().splitlines()[-1] == (
+        "Chosen: noise 40%, budget 20 (lowest CONF IN share where P+I IN share "
+        ">= 0.95 and AUC spread >= 0.1)."
+    )
+    monkeypatch.setattr(
+        demo_setting,
+        "summarize_final_round",
+        lambda records: [
+            dict(strategy=s, in_share_mean=0.5, auc_mean=0.5) for s in ("CONF", "P+I")
+        ],
+    )
+    _main(monkeypatch, demo_setting, "--results-dir", str(tmp_path))
+    lines = (tmp_path / "demo" / "setting.md").read_text().splitlines()
+    assert lines[-1] == (
+        "None chosen: no setting has P+I IN share >= 0.95 and AUC spread >= 0.1."
+    )
+    assert sum(line.startswith("| 40% |") for line in lines) == 3  # its budgets
+
+
+@pytest.mark.parametrize(
+    "name, argv, message",
+    [
+        (
+            "bench_selector",
+            ["--repeats", "0"],
+            "argument --repeats: must be a positive integer, got 0",
+        ),
+        (
+            "bench_selector",
+            ["--seeds", "0"],
+            "argument --seeds: must be a positive integer, got 0",
+        ),
+        (
+            "demo_setting",
+            ["--seeds", "0"],
+            "argument --seeds: must be a positive integer, got 0",
+        ),
+        (
+            "demo_setting",
+            ["--rounds", "1"],
+            "argument --rounds: must be at least 2 (round 1 fits the initial set",
+        ),
+        (
+            "bench_scale",
+            ["--rows", "2000"],
+            "argument --rows: must be at least 5000 (the sample of MQ-Net's first",
+        ),
+        (
+            "bench_scale",
+            ["--rows", "200", "--strategies", "RANDOM"],
+            "argument --rows: must be at least 500 (the rows labelled first), got 200",
+        ),
+        (
+            "bench_scale",
+            ["--strategies", "mqnet"],
+            "argument --strategies: invalid choice: 'mqnet'",
+        ),
+        (
+            "preset_reproduction",
+            ["--summary-only"],
+            "preset_reproduction.jsonl to summarise; run without --summary-only",
+        ),
+    ],
+)
+def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
+    tmp_path, monkeypatch, capsys, name, argv, message
+):
+    module, fake, _ = SCRIPTS[name]
+    fake(monkeypatch)
+    if module is bench_scale:  # a query that ran would be a bug
+        monkeypatch.setattr(bench_scale, "run_child", None)
+    committed = tmp_path / "committed"
+    monkeypatch.setattr(module, "RESULTS", committed)
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, module, *argv)
+    assert info.value.code == 2
+    (error,) = [
+        line for line in capsys.readouterr().err.splitlines() if "error" in line
+    ]
+    assert error.startswith(f"{name}.py: error: ")
+    assert message in error
+    assert not committed.exists()
+
+
+def test_a_failing_scale_child_shows_its_own_error():
+    # Too few rows for the labelled set: the child's error, not only its status.
+    with pytest.raises(SystemExit) as info:
+        bench_scale.run_child("RANDOM", 10, 0, 1)
+    message = str(info.value.code)
+    assert message.startswith(
+        "bench_scale.py --child RANDOM 10 0 --threads 1 stopped with exit status 1:"
+    )
+    assert message.endswith(
+        "ValueError: Cannot take a larger sample than population when 'replace=False'"
+    )
+
+
+def _benchmark_argv(folder, data_dir):
+    """openset_benchmark.py run tabular --quick, its --results-dir at `folder`
+    (None: not given)."""
+    run = ["run", "tabular", "--quick", "--data-dir", str(data_dir)]
+    option = ["--results-dir", str(folder)]
+    return {"before": option + run, "after": run + option, None: run}
+
+
+@pytest.mark.parametrize("where", ["before", "after", None])
+def test_benchmark_results_dir_goes_before_or_after_the_command(
+    tmp_path, tiny_data_dir, monkeypatch, where
+):
+    runs = []
+    monkeypatch.setattr(bench, "run_suite", runs.append)
+    _main(monkeypatch, bench, *_benchmark_argv(tmp_path, tiny_data_dir)[where])
+    # Not given after the command, it keeps the one given before, or the default.
+    assert runs[0].results_dir == (tmp_path if where else bench.RESULTS)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_the_report_hint_runs_into_the_given_results_dir(
+    tmp_path, monkeypatch, capsys, where
+):
+    folder = tmp_path / "my results"
+    write_cell(folder / "cells" / "tabular-quick" / "c.json", content())
+    option = ["--results-dir", str(folder)]
+    argv = option + ["report"] if where == "before" else ["report"] + option
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, bench, *argv)
+    assert info.value.code == 1
+    assert (
+        capsys.readouterr()
+        .err.rstrip()
+        .endswith(
+            f"e.g. python benchmarks/openset_benchmark.py --results-dir '{folder}' "
+            "run tabular"
+        )
+    )
+    assert not (folder / "RESULTS.md").exists()
+
+
+def test_the_report_hint_of_the_committed_results_needs_no_option(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    assert report.write_report(tmp_path) is None
+    assert (
+        capsys.readouterr()
+        .err.rstrip()
+        .endswith("e.g. python benchmarks/openset_benchmark.py run tabular")
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--results-dir", "D", "run", "tiny"],
+        ["run", "tiny", "--results-dir", "D"],
+        ["--results", "D", "run", "tiny"],
+        ["run", "tiny", "--results", "D"],
+        ["--results-dir", "D", "report"],
+        ["report", "--results-dir", "D"],
+        ["run", "tiny"],
+        ["report"],
+    ],
+)
+def test_cifar_results_dir_goes_before_or_after_the_command(
+    tmp_path, monkeypatch, argv
+):
+    folders = []
+    monkeypatch.setattr(
+        cifar, "run_preset", lambda preset, results, **kw: folders.append(results)
+    )
+    monkeypatch.setattr(cifar_report, "write_cifar_report", folders.append)
+    expected = tmp_path / "out" if "D" in argv else cifar.RESULTS
+    argv = [str(tmp_path / "out") if a == "D" else a for a in argv]
+    if "run" in argv:
+        argv += ["--data", str(tmp_path)]  # the run is faked: any folder
+    _main(monkeypatch, cifar, *argv)
+    assert folders == [expected]
+
+
+def test_the_preset_worker_imports_none_of_todays_modules_before_the_old_ones():
+    # Its --results-dir comes from today's _common, which imports skal_openset:
+    # the worker would then run today's code and refuse it, not the old.
+    probe = (
+        "import sys, preset_reproduction as pr\n"
+        "pr.worker = lambda *a: print(sorted({'_common', 'skal_openset'} & "
+        "set(sys.modules)))\n"
+        "sys.argv = ['preset_reproduction.py', 'worker', '.', 'letter', '0.4', "
+        "'CONF', '--trials', '0']\n"
+        "pr.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(pr.__file__).parent,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout == "[]\n"
