@@ -37,8 +37,15 @@ def atomic_path(path):
         An empty file to write the content to.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path} is a folder; give the path of a file, e.g. "
+            f"{path / 'checkpoint.joblib'}."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A name near the file system's limit must leave room for the suffixes.
+    prefix = f".{path.name[:48]}."
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)

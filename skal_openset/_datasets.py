@@ -808,6 +808,11 @@ def _load_cifar_pickles(paths, label_key):
             raise ValueError(
                 f"{path}: {label_key!r} must hold integer labels, got {y.dtype}."
             )
+        if y.ndim != 1:
+            raise ValueError(
+                f"{path}: {label_key!r} must be one label per image, a flat list, "
+                f"got shape {y.shape}."
+            )
         if len(data) != len(y):
             raise ValueError(f"{path}: {len(data)} images but {len(y)} labels.")
         # rows hold the red, green and blue 32x32 planes one after the other

@@ -5,6 +5,7 @@ import logging
 import math
 import numbers
 import os
+import pickle
 import random
 import time
 from collections.abc import Callable
@@ -54,9 +55,16 @@ class _Hasher(joblib.hashing.NumpyHasher):
 def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     """What makes two runs the same experiment, for checking a checkpoint."""
     arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
-    return _Hasher().hash(
-        [arrays, estimator, query_strategy, budget, cost_in, cost_ood]
-    )
+    try:
+        return _Hasher().hash(
+            [arrays, estimator, query_strategy, budget, cost_in, cost_ood]
+        )
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise ValueError(
+            f"checkpoint= saves the estimator and the strategy, which cannot be "
+            f"pickled ({exc}): define their functions at module level instead of "
+            "as lambdas or local functions, or run without a checkpoint."
+        ) from exc
 
 
 def _rng_state():
@@ -189,8 +197,12 @@ def run_active_learning(
         split.y_pool, ood_label=split.ood_label, cost_in=cost_in, cost_ood=cost_ood
     )
     _check_budget(budget, oracle.cost_in, oracle.cost_ood)
-    fingerprint = _fingerprint(
-        split, estimator, query_strategy, budget, cost_in, cost_ood
+    # Numbers as the oracle holds them: a budget of 10 or 10.0 is one experiment.
+    costs = float(budget), oracle.cost_in, oracle.cost_ood
+    fingerprint = (
+        None
+        if checkpoint is None
+        else _fingerprint(split, estimator, query_strategy, *costs)
     )
     n_candidates = math.ceil(budget / min(oracle.cost_in, oracle.cost_ood))
     if checkpoint is not None and Path(checkpoint).exists():

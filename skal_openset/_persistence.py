@@ -101,6 +101,11 @@ def load_object(path: str | os.PathLike) -> Any:
     from . import __version__
 
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path} is a folder; give the path of the file in it that "
+            "save_object wrote (e.g. checkpoint.joblib)."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"No file to load at {path}.")
     with path.open("rb") as f:

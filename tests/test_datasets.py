@@ -566,8 +566,18 @@ def test_load_cifar_errors(tmp_path):
         (np.arange(-1, 6143).reshape(2, 3072), [0, 1], r"got -1\.\.6142"),
         (np.zeros((2, 3072), np.uint8), [0.7, 1.2], "integer labels, got float64"),
         (np.zeros((2, 3072), np.uint8), ["0", "1"], "integer labels, got <U1"),
+        # came back as y of shape (n, 1), though (n,) is promised
+        (np.zeros((2, 3072), np.uint8), [[0], [1]], r"one label per image.*\(2, 1\)"),
     ],
-    ids=["float-big", "float-unit", "int-big", "negative", "float-labels", "str"],
+    ids=[
+        "float-big",
+        "float-unit",
+        "int-big",
+        "negative",
+        "float-labels",
+        "str",
+        "column",
+    ],
 )
 def test_load_cifar_rejects_values_that_would_wrap(tmp_path, data, labels, match):
     # casting these to uint8 / int64 would wrap (1000 -> 232) or truncate (0.7 -> 0)

@@ -11,6 +11,8 @@ import matplotlib
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 import skal_openset
 from skal_openset import (
@@ -462,6 +464,52 @@ def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path)
         run_active_learning(
             split, estimator, RandomQuery(), n_rounds=2, budget=11, checkpoint=path
         )
+
+
+def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
+    split, estimator, tmp_path
+):
+    # A budget of 10.0 or np.int64(10) after 10 was 'a different experiment'.
+    path = tmp_path / "run.joblib"
+    run_active_learning(
+        split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
+    )
+    for budget, cost_in in ((10.0, 1), (np.int64(10), 1.0)):
+        records = run_active_learning(
+            split, estimator, RandomQuery(), n_rounds=1, budget=budget,
+            cost_in=cost_in, checkpoint=path,
+        )  # fmt: skip
+        assert len(records) == 1
+
+
+def _log1p(X):
+    return np.log1p(np.abs(X))
+
+
+def test_a_lambda_in_the_estimator_needs_no_pickle_without_a_checkpoint(
+    split, tmp_path
+):
+    # Every run hashed the estimator for a checkpoint fingerprint, so a
+    # FunctionTransformer(lambda ...) failed with a PicklingError.
+    from sklearn.preprocessing import FunctionTransformer
+
+    def pipeline(function):
+        return make_pipeline(
+            FunctionTransformer(function), LogisticRegression(max_iter=300)
+        )
+
+    run_active_learning(
+        split, pipeline(lambda X: _log1p(X)), RandomQuery(), n_rounds=2, budget=10
+    )
+    with pytest.raises(ValueError, match="cannot be pickled.*module level"):
+        run_active_learning(
+            split, pipeline(lambda X: _log1p(X)), RandomQuery(), n_rounds=2,
+            budget=10, checkpoint=tmp_path / "run.joblib",
+        )  # fmt: skip
+    run_active_learning(
+        split, pipeline(_log1p), RandomQuery(), n_rounds=2, budget=10,
+        checkpoint=tmp_path / "run.joblib",
+    )  # fmt: skip
 
 
 def test_a_checkpoint_path_holding_another_object_is_refused(

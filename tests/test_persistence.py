@@ -110,6 +110,19 @@ def test_foreign_truncated_and_missing_files_are_named(tmp_path):
         load_object(tmp_path / "missing.joblib")
 
 
+def test_a_folder_is_named_as_such_and_a_long_name_is_written(tmp_path):
+    # A folder got 'No file to load' (it exists) on loading, and an error naming
+    # the temporary file on saving; a 252-byte name failed ('File name too
+    # long') since the temporary name added 14 bytes.
+    with pytest.raises(IsADirectoryError, match="is a folder; give the path"):
+        load_object(tmp_path)
+    with pytest.raises(IsADirectoryError, match="is a folder; give the path"):
+        save_object([1, 2], tmp_path)
+    long = tmp_path / ("n" * 246 + ".joblib")
+    assert load_object(save_object([1, 2], long)) == [1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == [long.name]
+
+
 @pytest.mark.parametrize("gone", ["module", "class"])
 def test_a_class_that_cannot_be_found_is_not_called_damage(tmp_path, monkeypatch, gone):
     # The file used to be reported "truncated or damaged", inviting its deletion.
