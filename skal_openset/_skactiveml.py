@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import joblib
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
@@ -20,8 +21,11 @@ class SkactivemlQuery(BaseEstimator):
     call fits it on the labelled rows; each later call first *teaches* it the
     rows that were labelled since the previous call (so MQ-Net learns from
     the query that chose them, with the classifier that chose them, and OOD
-    rows stay out of training), then queries the candidates. A label removed
-    or corrected since the previous call makes it fit a new learner instead.
+    rows stay out of training), then queries the candidates. It fits a new
+    learner on the labelled rows instead when a label was removed or
+    corrected, when rows were labelled that its last query did not choose
+    (e.g. by another scikit-activeml strategy), or when `clf` or this
+    adapter's parameters changed since the previous call.
 
     Parameters
     ----------
@@ -45,6 +49,8 @@ class SkactivemlQuery(BaseEstimator):
         `y` at the last call. If a row labelled then is unlabelled or
         labelled otherwise now, the next call builds the learner afresh from
         the labelled rows instead of teaching it the new ones.
+    query_indices_ : ndarray of shape (batch_size,)
+        The rows the last call chose.
 
     Notes
     -----
@@ -134,17 +140,18 @@ class SkactivemlQuery(BaseEstimator):
         y = column_or_1d(y)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+        if _is_missing(np.array([self.ood_label], dtype=object), self.missing_label)[0]:
+            raise ValueError(
+                f"missing_label={self.missing_label!r} equals ood_label: every OOD "
+                "answer would read as unlabelled. Mark unlabelled rows with "
+                "another value (scikit-activeml's default is NaN)."
+            )
         labelled = ~_is_missing(y, self.missing_label)
         if not labelled.any():
             raise ValueError("y holds no label: label a few rows first.")
-        previous = getattr(self, "labelled_", None)
-        if (
-            previous is None
-            or previous.shape != labelled.shape
-            or (previous & ~labelled).any()
-            # A corrected label: the learner holds the old one.
-            or np.any(y[previous] != self.labels_[previous])
-        ):
+        settings = joblib.hash([clone(clf), self.get_params()])
+        new = self._newly_labelled(labelled, y, settings)
+        if new is None:
             classes = self._known_classes(clf)
             self.learner_ = ActiveLearner(
                 _unwrapped(clf, classes),
@@ -152,8 +159,9 @@ class SkactivemlQuery(BaseEstimator):
                 ood_label=self.ood_label,
                 classes=classes,
             ).fit(X[labelled], y[labelled])
-        elif (new := labelled & ~previous).any():
+        elif new.any():
             self.learner_.teach(X[new], y[new])
+        self._settings = settings
         self.labelled_ = labelled
         self.labels_: np.ndarray = y.copy()
         if candidates is None:
@@ -173,7 +181,27 @@ class SkactivemlQuery(BaseEstimator):
         if len(np.unique(candidates)) < len(candidates):
             raise ValueError("candidates holds an index twice; give each row once.")
         indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
-        return candidates[indices]
+        self.query_indices_ = candidates[indices]
+        return self.query_indices_
+
+    def _newly_labelled(self, labelled, y, settings):
+        """The rows labelled since the last call, or None if the learner
+        cannot be taught them and must be built afresh."""
+        previous = getattr(self, "labelled_", None)
+        if (
+            previous is None
+            or settings != self._settings
+            or previous.shape != labelled.shape
+            or (previous & ~labelled).any()
+            # A corrected label: the learner holds the old one.
+            or np.any(y[previous] != self.labels_[previous])
+        ):
+            return None
+        new = labelled & ~previous
+        # Rows no query of the learner chose: MQ-Net cannot learn from them.
+        if not np.isin(np.flatnonzero(new), self.query_indices_).all():
+            return None
+        return new
 
     def _known_classes(self, clf):
         if self.classes is None and _is_skactiveml(clf):

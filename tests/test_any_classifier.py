@@ -1146,6 +1146,49 @@ def test_scikit_activeml_adapter_takes_missing_values_where_the_classifier_does(
         SkactivemlQuery(UncertaintyQuery()).query(X, y, LogisticRegression())
 
 
+def test_scikit_activeml_adapter_refuses_ood_answers_read_as_missing():
+    # With missing_label == ood_label every OOD answer stayed a candidate.
+    X, y_true, y = _skactiveml_digits()
+    y = np.where(np.isnan(y), -1, y)
+    qs = SkactivemlQuery(UncertaintyQuery(), missing_label=-1)
+    with pytest.raises(ValueError, match="missing_label=-1 equals ood_label"):
+        qs.query(X, y, LogisticRegression())
+
+
+def test_scikit_activeml_adapter_follows_a_new_clf_and_strategy():
+    # The learner built at the first call kept its classifier and strategy.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    y[query] = y_true[query]
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    qs.query(X, y, forest, batch_size=5)
+    assert isinstance(qs.learner_.estimator_, RandomForestClassifier)
+    qs.set_params(strategy=RandomQuery(random_state=0))
+    qs.query(X, y, forest, batch_size=5)
+    assert isinstance(qs.learner_.query_strategy_, RandomQuery)
+
+
+def test_scikit_activeml_adapter_refits_on_rows_no_query_chose():
+    # MQ-Net refuses to learn from rows no query of its classifier chose, so
+    # every call failed once another strategy had labelled some.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    y[query] = y_true[query]
+    qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert len(qs.learner_.y_labelled_) == 45  # taught
+    y[qs.query_indices_] = y_true[qs.query_indices_]
+    elsewhere = np.flatnonzero(np.isnan(y))[:3]
+    y[elsewhere] = y_true[elsewhere]
+    for _ in range(2):
+        query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+        assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))
+        y[query] = y_true[query]
+
+
 def test_scikit_activeml_adapter_learns_a_corrected_label():
     # The adapter taught only rows newly labelled: a label the annotator
     # corrected stayed wrong in its learner.
