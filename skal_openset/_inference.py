@@ -29,6 +29,8 @@ def _batched_apply(net, X, fn):
     module = _fitted_module(net)
     modes = [(m, m.training) for m in module.modules()]
     dataset = net.get_dataset(X)
+    if not len(dataset):
+        raise ValueError("X holds no rows (0 samples); give at least one.")
     iterator = net.get_iterator(dataset, training=False)
     # Filled in place: concatenating at the end would hold the result twice.
     outs, start = None, 0

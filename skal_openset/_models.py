@@ -765,9 +765,11 @@ class LearningLossNet(TargetNet):
 class FractionalMultiStepLR(LRScheduler):
     """skorch's ``LRScheduler`` with torch's ``MultiStepLR`` at shares of the epochs.
 
-    The milestone epochs, ``int(share * max_epochs)``, are computed from the
-    net's ``max_epochs`` when training starts, so they follow a later
-    ``set_params(max_epochs=...)`` (or a grid search over it).
+    The milestone epochs, ``int(share * max_epochs)`` but at least 1, are
+    computed from the net's ``max_epochs`` when training starts, so they
+    follow a later ``set_params(max_epochs=...)`` (or a grid search over it).
+    A milestone at epoch 0 would lower the rate before the first epoch (with
+    one epoch, the defaults trained at a hundredth of it).
 
     Parameters
     ----------
@@ -792,7 +794,7 @@ class FractionalMultiStepLR(LRScheduler):
 
     def _get_scheduler(self, net, policy, **scheduler_kwargs):
         shares = scheduler_kwargs.pop("milestones")
-        milestones = [int(share * net.max_epochs) for share in shares]
+        milestones = [max(1, int(share * net.max_epochs)) for share in shares]
         return super()._get_scheduler(
             net, policy, milestones=milestones, **scheduler_kwargs
         )

@@ -210,3 +210,10 @@ def test_errors(data, mlp_net):
         embed(mlp_net, bad)
     with pytest.raises(TypeError, match="skorch net"):
         embed(mlp_net.module_, X)
+
+
+@pytest.mark.parametrize("helper", [embed, predict_logits])
+def test_no_rows_is_a_clear_error(mlp_net, helper):
+    # An empty tensor ended in UnboundLocalError ('is_tuple').
+    with pytest.raises(ValueError, match="no rows"):
+        helper(mlp_net, torch.empty(0, N_FEATURES))

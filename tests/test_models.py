@@ -609,6 +609,9 @@ def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built()
     given = make_resnet18_classifier(2, max_epochs=4, lr_milestones=[1], **params)
     lrs = given.fit(X, y).history[:, "event_lr"]
     assert lrs == pytest.approx([0.1, 0.01, 0.01, 0.01])
+    # A milestone at epoch 0 lowered the rate from the start (0.001 for one epoch).
+    one = make_resnet18_classifier(2, max_epochs=1, **params).fit(X, y)
+    assert one.history[:, "event_lr"] == pytest.approx([0.1])
 
 
 # ---------------------------------------------------------------- input checks
