@@ -297,6 +297,7 @@ class ActiveLearner(BaseEstimator):
             self._check_columns(X, "X")
             X, y = self._check_labelled(X, y)
             self._check_rows(X, "X")
+            X = self._in_labelled_pixel_dtype(X)
             self._check_known_labels(y, self.classes_)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):
@@ -478,6 +479,28 @@ class ActiveLearner(BaseEstimator):
                 "layout, as the labelled examples."
             )
         return X
+
+    def _in_labelled_pixel_dtype(self, X):
+        """`X` as uint8 if the labelled images are, for a net that scales uint8
+        pixels to [0, 1] and takes other dtypes as they are: joined with the
+        labelled set, rows of two dtypes would train on two scales."""
+        if getattr(self.estimator, "input_shape", None) is None:
+            return X
+        labelled = self.X_labelled_.dtype
+        if (labelled == np.uint8) == (X.dtype == np.uint8):
+            return X
+        if (
+            labelled == np.uint8
+            and X.dtype.kind in "iu"
+            and 0 <= X.min() <= X.max() <= 255
+        ):
+            return X.astype(np.uint8)  # e.g. a list of the pool's pixels
+        raise ValueError(
+            f"X is {X.dtype} but the learner's images are {labelled}; the net "
+            "scales uint8 pixels to [0, 1] and takes other dtypes as they are, "
+            f"so they would train on two scales. Give X as {labelled} "
+            f"(np.asarray(X, dtype=np.{labelled}))."
+        )
 
     def _resolve_classes(self, y):
         if self.classes is not None:

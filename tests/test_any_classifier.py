@@ -686,6 +686,24 @@ def test_a_seeded_net_gives_the_same_warm_started_campaign():
     np.testing.assert_array_equal(campaign(), campaign())
 
 
+def test_taught_pixels_keep_the_uint8_scale_of_the_labelled_images():
+    # Rows taught as a list became int64 and made the whole labelled set
+    # int64, which the net takes unscaled (it scales uint8 to [0, 1]).
+    X, y, _, classes = user_data("ints")
+    X = (X * 255).astype(np.uint8)
+
+    def taught(rows):
+        net = mlp(input_shape=(64,))
+        learner = ActiveLearner(net, RandomQuery(), X[:80], y[:80], classes=classes)
+        learner.teach(rows, y[80:100])
+        assert learner.X_labelled_.dtype == np.uint8
+        return learner.predict_proba(X[100:150])
+
+    np.testing.assert_array_equal(taught(X[80:100].tolist()), taught(X[80:100]))
+    with pytest.raises(ValueError, match="float64 but the learner's images are uint8"):
+        taught(X[80:100] / 255.0)
+
+
 def test_warm_start_without_partial_fit_fails_at_fit():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(RandomForestClassifier(), warm_start=True)
