@@ -155,7 +155,7 @@ class RandomValidationMQNet(MQNetQuery):
 
     def _meta_input_for(self, X_query):
         # The validation rows come from anywhere in the pool: its scale.
-        return self.meta_input_
+        return self.meta_input_, self._scores()
 
     def update(self, learner, X_query, y_query):
         if not hasattr(self, "validation_rng_"):

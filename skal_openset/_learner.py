@@ -31,6 +31,7 @@ from ._model_scores import (
 from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
+from ._warn import warn
 
 
 class ActiveLearner(BaseEstimator):
@@ -68,7 +69,11 @@ class ActiveLearner(BaseEstimator):
         is read as indices first, whatever follows them.
         None means ``UncertaintyQuery()`` (modAL's default). Cloned at `fit`
         when it is a :class:`QueryStrategy`, which also checks there that it
-        can work with `estimator`.
+        can work with `estimator`. Its state (MQ-Net's meta-model) lives in
+        that clone, ``query_strategy_``, so a parameter set on
+        `query_strategy` later takes effect at the next `fit` (a query warns
+        of it); set it on ``query_strategy_`` to change the strategy in use.
+        `estimator`'s parameters take effect at the next training.
     X_training : array-like of shape (n_samples, ...), default=None
         Initial labelled examples.
     y_training : array-like of shape (n_samples,), default=None
@@ -220,8 +225,12 @@ class ActiveLearner(BaseEstimator):
         strategy = self.query_strategy
         if strategy is None:
             strategy = UncertaintyQuery()
+        settings = None
         if isinstance(strategy, QueryStrategy):
+            settings = _settings(strategy)
             strategy = clone(strategy)
+            # Before training, as a bad value would fail at the first query.
+            strategy._validate_params()
             strategy._check_estimator(self.estimator)
         embedding = self._fit_embedding(X, dtypes)
         estimator = self._trained(None, X, y, classes, dtypes)
@@ -232,6 +241,7 @@ class ActiveLearner(BaseEstimator):
             self.feature_names_in_ = np.asarray(dtypes.index, dtype=object)
             self.feature_dtypes_ = dtypes
         self.classes_ = classes
+        self._strategy_settings = settings
         self.query_strategy_ = strategy
         if embedding is not None:
             self.embedding_ = embedding
@@ -263,6 +273,14 @@ class ActiveLearner(BaseEstimator):
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
         self._fit_on_initial_set()
+        settings = getattr(self, "_strategy_settings", None)
+        if settings is not None and _settings(self.query_strategy) != settings:
+            warn(
+                "query_strategy's parameters changed since fit; the strategy in "
+                "use, with its state, is query_strategy_: set them there to "
+                "change it now, or fit again to start afresh with them.",
+                UserWarning,
+            )
         X = self._check_rows(X_pool, "X_pool")
         chosen = self.query_strategy_(self, X, n_instances=n_instances, **query_kwargs)
         indices = _chosen_positions(chosen, len(X))
@@ -621,6 +639,12 @@ def _check_one_label_kind(labels, name):
 
 def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
+
+
+def _settings(strategy):
+    """The plain values of a strategy's (nested) parameters, to see a change."""
+    params = strategy.get_params(deep=True)
+    return {k: repr(v) for k, v in params.items() if not hasattr(v, "get_params")}
 
 
 def _check_rows_of(X, name, estimator):

@@ -395,6 +395,14 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 f"{X.min():.4g}. Convert raw scores with MetaInputTransformer."
             )
 
+    def _check_param_combinations(self):
+        """What the parameter constraints cannot say of one parameter alone."""
+        if self.steps_per_epoch is not None and self.batch_size is None:
+            raise ValueError(
+                "steps_per_epoch counts mini-batch steps: set batch_size too, or "
+                "leave steps_per_epoch=None for full-batch training."
+            )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
@@ -442,11 +450,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             missing (NaN or None) or unhashable label. The estimator is then
             left as it was before the call.
         """
-        if self.steps_per_epoch is not None and self.batch_size is None:
-            raise ValueError(
-                "steps_per_epoch counts mini-batch steps: set batch_size too, or "
-                "leave steps_per_epoch=None for full-batch training."
-            )
+        self._check_param_combinations()
         try:
             self._fit(X, y, sample_weight, groups)
         except _NoPairToRank:

@@ -5,6 +5,8 @@ every call into one shared log, so the order of events and exactly what the
 classifier was trained on can be checked; a few use the real skorch nets.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -630,3 +632,51 @@ def test_an_interrupted_query_leaves_the_strategy_as_it_was(split, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         learner.query(pool[10:], n_instances=5)
     assert {name: id(value) for name, value in vars(strategy).items()} == before
+
+
+def _lr_learner(split, strategy):
+    return ActiveLearner(
+        LogisticRegression(max_iter=300),
+        strategy,
+        split.X_pool[split.initial_idx],
+        split.y_pool[split.initial_idx],
+    )
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        MQNetQuery(purity="knn_contrat"),
+        MQNetQuery(rule_weight=2),
+        MQNetQuery(diversity_pool=True),  # True would silently mean 1
+        MQNetQuery(selector=MetaQueryNetSelector(lr=-1)),
+        MQNetQuery(selector=MetaQueryNetSelector(steps_per_epoch=5)),
+        MQNetQuery(selector=MetaQueryNetSelector(warm_start=True)),  # no effect
+    ],
+)
+def test_a_bad_strategy_parameter_fails_at_fit_before_any_label_is_bought(
+    split, strategy
+):
+    # These passed fit (which trains the classifier); the selector's failed
+    # only at the first teach, after the labels had been bought.
+    with pytest.raises(ValueError, match="parameter|steps_per_epoch|warm_start"):
+        _lr_learner(split, strategy).fit(
+            split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+        )
+
+
+@pytest.mark.filterwarnings("ignore:MQNetQuery was queried again")
+def test_a_strategy_parameter_set_after_fit_is_warned_of(split):
+    # learner.set_params(query_strategy__...) changed get_params only: the
+    # strategy in use, query_strategy_, went on as before without a word.
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+    learner.set_params(query_strategy__rule_weight=1.0)
+    with pytest.warns(UserWarning, match="set them there to change it now"):
+        learner.query(split.X_pool[rows], n_instances=5)
+    learner.fit(learner.X_labelled_, learner.y_labelled_)  # takes it up
+    assert learner.query_strategy_.rule_weight == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.query(split.X_pool[rows], n_instances=5)

@@ -901,6 +901,23 @@ def test_all_ood_update_keeps_the_previous_selector(
     np.testing.assert_array_equal(after[0], before[0])
 
 
+def test_update_converts_the_scores_its_query_was_scaled_on(
+    learner, pool, split, unlabelled
+):
+    # Scores changed between a query and its update were converted on the
+    # scale of the old ones (purity 0.96-1.0 for every row); 'auto' crashed.
+    y_pool = split.y_pool[unlabelled]
+    for later in ("msp", "auto"):
+        strategy = MQNetQuery(rule_weight=1, random_state=0)
+        indices, _ = strategy(learner, pool, n_instances=10)
+        expected = strategy.meta_input_.transform(
+            strategy._raw_scores(learner, pool[indices])
+        )
+        strategy.set_params(purity=later)
+        strategy.update(learner, pool[indices], y_pool[indices])
+        np.testing.assert_allclose(strategy.validation_meta_input_, expected)
+
+
 def test_update_before_any_query_is_an_error(learner, pool):
     with pytest.raises(ValueError, match="call the strategy on the pool"):
         MQNetQuery().update(learner, pool[:4], np.array([0, 1, -1, 2]))

@@ -15,7 +15,11 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from threadpoolctl import threadpool_limits
 
 from .._atomic import restored_on_error
@@ -71,13 +75,18 @@ class _MetaInputQuery(QueryStrategy):
                     estimator, SCORE_NEEDS.get(score, set()), f"{kind}={score!r}"
                 )
 
-    def _raw_scores(self, learner, X):
+    def _scores(self):
+        """The purity and informativeness scores of a query now."""
         purity = self.purity_ if self.purity == "auto" else self.purity
+        return purity, self.informativeness
+
+    def _raw_scores(self, learner, X, scores=None):
+        purity, informativeness = scores or self._scores()
         return np.column_stack(
             [
                 compute_score(purity, PURITY_SCORES, "purity", learner, X),
                 compute_score(
-                    self.informativeness,
+                    informativeness,
                     INFORMATIVENESS_SCORES,
                     "informativeness",
                     learner,
@@ -390,6 +399,25 @@ class MQNetQuery(_MetaInputQuery):
         # The masked loss of the self-validation set.
         check_estimator_supports(estimator, {"proba"}, "MQNetQuery")
 
+    def _validate_params(self):
+        super()._validate_params()
+        for name in ("diversity_pool", "rule_weight"):
+            if isinstance(getattr(self, name), bool):  # an Integral to sklearn
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of MQNetQuery must be a number, not "
+                    f"{getattr(self, name)!r} (True would silently mean 1)."
+                )
+        # The selector template is first fitted after labels have been bought.
+        if self.selector is not None:
+            self.selector._validate_params()
+            self.selector._check_param_combinations()
+            if self.selector.warm_start:
+                raise ValueError(
+                    "MQNetQuery clones its selector at every update, so "
+                    "warm_start=True would have no effect; leave it False (the "
+                    "default init='rule' starts each fit from the rule P + I)."
+                )
+
     @classmethod
     def paper(cls, random_state: RandomStateLike = None) -> MQNetQuery:
         """MQ-Net as the paper configures it, as closely as the target model allows.
@@ -498,13 +526,15 @@ class MQNetQuery(_MetaInputQuery):
     def _remember_query(self, learner, X_chosen):
         """Keep what `update` needs to tie labelled rows to the query that chose them.
 
-        The meta-input scale of that query's pool, and the classifier's
-        probabilities on a few of its rows (to detect a retrained classifier).
+        The meta-input scale of that query's pool and the scores it was
+        fitted on, and the classifier's probabilities on a few of its rows (to
+        detect a retrained classifier).
         """
         probe = X_chosen[:_N_PROBE_ROWS]
         query = _RememberedQuery(
             set(row_keys(X_chosen)),
             self.meta_input_,
+            self._scores(),
             probe,
             class_probabilities(learner, probe),
         )
@@ -528,8 +558,11 @@ class MQNetQuery(_MetaInputQuery):
         )
 
     def _meta_input_for(self, X_query):
-        """The meta-input scale of the query set: that of the query that chose it."""
-        return self._query_of(X_query).meta_input
+        """The meta-input scale of the query set and the scores it converts:
+        those of the query that chose it (a later set_params of the scores
+        must not change them)."""
+        query = self._query_of(X_query)
+        return query.meta_input, query.scores
 
     def update(
         self, learner: Any, X_query: ArrayLike, y_query: ArrayLike
@@ -568,7 +601,7 @@ class MQNetQuery(_MetaInputQuery):
         target = np.zeros(len(y_query))
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
-        meta_input = self._meta_input_for(X_query)
+        meta_input, scores = self._meta_input_for(X_query)
         last = self._recent_queries[0]
         if not np.allclose(class_probabilities(learner, last.probe), last.proba):
             if self._updated_since_query:
@@ -588,7 +621,7 @@ class MQNetQuery(_MetaInputQuery):
         # while the selector trains must not leave this query set stored.
         with restored_on_error(self):
             self._updated_since_query = True
-            Z = meta_input.transform(self._raw_scores(learner, X_query))
+            Z = meta_input.transform(self._raw_scores(learner, X_query, scores))
             rounds = np.zeros(len(Z), dtype=int)
             if self.accumulate and hasattr(self, "validation_target_"):
                 Z = np.vstack([self.validation_meta_input_, Z])
@@ -639,6 +672,7 @@ _EXTRA_LABELS_ADVICE = (
 class _RememberedQuery(NamedTuple):
     row_keys: set
     meta_input: MetaInputTransformer
+    scores: tuple
     probe: np.ndarray
     proba: np.ndarray
 
