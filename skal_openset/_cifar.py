@@ -19,7 +19,8 @@ from ._typing import RandomStateLike
 CIFAR10_SPLITS = ((4, 2, 5, 7), (7, 1, 2, 5), (6, 4, 3, 2), (8, 9, 1, 3), (2, 9, 5, 3))
 
 #: Five CIFAR-100 splits of 40 IN classes (fine labels). The paper does not
-#: list its own; these are ``RandomState(seed).choice(100, 40)`` for seeds 0-4.
+#: list its own; these are ``sorted(RandomState(seed).choice(100, 40,
+#: replace=False))`` for seeds 0-4.
 CIFAR100_SPLITS = tuple(
     tuple(sorted(np.random.RandomState(seed).choice(100, 40, replace=False).tolist()))
     for seed in range(5)

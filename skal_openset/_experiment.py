@@ -24,6 +24,7 @@ from ._datasets import OpenSetSplit
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle
 from ._persistence import atomic_open, load_object, save_object
+from ._strategies._base import QueryStrategy
 from ._warn import warn
 
 logger = logging.getLogger("skal_openset")
@@ -103,7 +104,7 @@ def _resume(checkpoint, fingerprint, n_rounds):
 def run_active_learning(
     split: OpenSetSplit,
     estimator: Any,
-    query_strategy: Callable[..., tuple[np.ndarray, Any]],
+    query_strategy: QueryStrategy,
     *,
     n_rounds: int = 10,
     budget: float = 500,
@@ -300,7 +301,7 @@ def run_active_learning(
 def write_records_csv(records: list[dict], path: str | os.PathLike) -> Path:
     """Write records (flat dicts, all with the same keys) to a CSV file.
 
-    The file is written atomically (see :func:`atomic_open`).
+    The file is written atomically (to a temporary file, then renamed).
 
     Parameters
     ----------

@@ -53,7 +53,7 @@ class BatchIterator:
         the rows in order (inference).
     min_steps : int, default=0
         When shuffling, cycle fresh permutations until an epoch has at least
-        this many batches, as :func:`min_steps_loader` does.
+        this many batches.
 
     Notes
     -----

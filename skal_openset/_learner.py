@@ -114,7 +114,7 @@ class ActiveLearner(BaseEstimator):
     classes_ : ndarray of shape (k,)
         The known classes.
     embedding_ : transformer
-        The fitted `embedding` transformer (only when one is given). Like a
+        The fitted `embedding` (only when it is a transformer). Like a
         pipeline estimator, it gets the rows of a DataFrame with string
         column names back as such a DataFrame.
     n_features_in_ : int
@@ -222,12 +222,11 @@ class ActiveLearner(BaseEstimator):
                 "nothing to train the classifier on."
             )
         self._check_estimator(classes)
+        settings = _settings(self.query_strategy)
         strategy = self.query_strategy
         if strategy is None:
             strategy = UncertaintyQuery()
-        settings = None
         if isinstance(strategy, QueryStrategy):
-            settings = _settings(strategy)
             strategy = clone(strategy)
             # Before training, as a bad value would fail at the first query.
             strategy._validate_params()
@@ -273,8 +272,8 @@ class ActiveLearner(BaseEstimator):
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
         self._fit_on_initial_set()
-        settings = getattr(self, "_strategy_settings", None)
-        if settings is not None and _settings(self.query_strategy) != settings:
+        settings = _settings(self.query_strategy)
+        if settings != getattr(self, "_strategy_settings", settings):
             warn(
                 "query_strategy's parameters changed since fit; the strategy in "
                 "use, with its state, is query_strategy_: set them there to "
@@ -642,7 +641,10 @@ def _takes_classes(partial_fit):
 
 
 def _settings(strategy):
-    """The plain values of a strategy's (nested) parameters, to see a change."""
+    """The plain values of a strategy's (nested) parameters, to see a change
+    (a function or None: itself)."""
+    if not hasattr(strategy, "get_params"):
+        return repr(strategy)
     params = strategy.get_params(deep=True)
     return {k: repr(v) for k, v in params.items() if not hasattr(v, "get_params")}
 

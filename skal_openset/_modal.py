@@ -50,6 +50,8 @@ def teach_open_set(
     ood_label : int or str, default=None
         The OOD label; None takes ``learner.ood_label`` if set, else -1. It is
         stored as ``learner.ood_label`` so the strategies read the same one.
+        Our :class:`ActiveLearner` has its own, which another value here
+        must not contradict (a ValueError).
     **teach_kwargs
         Passed on to modAL's ``teach`` (e.g. ``only_new=True``).
 
@@ -58,6 +60,12 @@ def teach_open_set(
     learner : the same learner
     """
     if isinstance(learner, ActiveLearner):
+        if ood_label is not None and ood_label != learner.ood_label:
+            raise ValueError(
+                f"ood_label={ood_label!r} differs from the learner's "
+                f"{learner.ood_label!r}, which our ActiveLearner uses; set it "
+                "there (learner.set_params(ood_label=...) before fit)."
+            )
         return learner.teach(X, y)
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)

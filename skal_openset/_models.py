@@ -1033,11 +1033,11 @@ def make_resnet18_classifier(
     lr_milestones : sequence of int or None, default=None
         Epochs after which the learning rate is multiplied by 0.1; None means
         half and three quarters of the net's ``max_epochs``, read when
-        training starts (:class:`FractionalMultiStepLR`).
+        training starts.
     min_steps_per_epoch : int, default=100
         A labelled set smaller than ``min_steps_per_epoch * batch_size`` rows is
-        cycled to fill that many steps per epoch (see :func:`min_steps_loader`);
-        0 gives plain epochs.
+        cycled to fill that many steps per epoch (fresh permutations until an
+        epoch has that many batches); 0 gives plain epochs.
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
     **kwargs

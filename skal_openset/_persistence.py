@@ -25,9 +25,9 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
     """Save any object (learner, strategy, selector, oracle, ...) to a file.
 
     The file is a small header (the version of skal_openset that wrote it)
-    followed by a joblib pickle of the object, written atomically (see
-    :func:`atomic_open`), so an interrupted save never leaves a truncated
-    file behind.
+    followed by a joblib pickle of the object, written atomically (to a
+    temporary file, then renamed), so an interrupted save never leaves a
+    truncated file behind.
 
     Parameters
     ----------

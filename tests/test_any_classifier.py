@@ -955,6 +955,16 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+def test_teach_open_set_refuses_an_ood_label_our_learner_does_not_use():
+    # It was ignored: 'x' then read as an unknown class.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(LogisticRegression(max_iter=300)).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match="ood_label='x' differs from the learner's -1"):
+        teach_open_set(learner, X[80:82], ["x", "x"], ood_label="x")
+    teach_open_set(learner, X[80:82], y[80:82], ood_label=-1)
+    assert len(learner.y_labelled_) == 82
+
+
 def test_teach_open_set_takes_missing_values_where_the_classifier_does():
     # They were refused even for an imputing pipeline.
     X, y, _, _ = user_data("ints")

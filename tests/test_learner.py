@@ -665,6 +665,17 @@ def test_a_bad_strategy_parameter_fails_at_fit_before_any_label_is_bought(
         )
 
 
+@pytest.mark.filterwarnings("error")
+def test_the_default_strategy_queries_and_a_new_one_is_warned_of(split):
+    learner = _lr_learner(split, None)
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    indices, _ = learner.query(split.X_pool[rows], n_instances=5)
+    assert isinstance(learner.query_strategy_, UncertaintyQuery)
+    learner.set_params(query_strategy=MQNetQuery())
+    with pytest.warns(UserWarning, match="set them there to change it now"):
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
 @pytest.mark.filterwarnings("ignore:MQNetQuery was queried again")
 def test_a_strategy_parameter_set_after_fit_is_warned_of(split):
     # learner.set_params(query_strategy__...) changed get_params only: the

@@ -39,9 +39,10 @@ class CCALQuery(QueryStrategy):
     Parameters
     ----------
     features : callable, transformer or None, default=None
-        The feature space. None: the classifier's embedding (see
-        :func:`model_embedding`). A fitted transformer (anything with
-        ``transform``): ``features.transform(X)``. A callable:
+        The feature space. None: the classifier's embedding (its
+        penultimate layer for a net, or the learner's ``embedding``). A
+        fitted transformer (anything with ``transform``):
+        ``features.transform(X)``. A callable:
         ``features(X)``, e.g. a fitted contrastive encoder's ``transform``
         method. Either must return one row per example. A learner
         (:class:`ActiveLearner`) clones its strategy, which unfits a

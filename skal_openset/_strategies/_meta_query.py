@@ -333,7 +333,7 @@ class MQNetQuery(_MetaInputQuery):
 
     The masked loss is the cross-entropy of the classifier's
     ``predict_proba`` (a net's logits), so any probabilistic classifier
-    works; see :func:`class_probabilities` in ``_model_scores``.
+    works.
 
     References
     ----------

@@ -59,8 +59,8 @@ class SimilarQuery(QueryStrategy):
     -----
     Differences from SIMILAR's code (``decile-team/distil``
     ``SCMI`` with ``scmi_function="flcmi"`` on ``submodlib``): the
-    embedding is the classifier's (its penultimate layer for a net, see
-    :func:`model_embedding`) rather than last-layer gradients; the kernel is
+    embedding is the classifier's (its penultimate layer for a net, or the
+    learner's ``embedding``) rather than last-layer gradients; the kernel is
     cosine similarity shifted to [0, 1] so that the facility-location
     function is monotone; the greedy is our own vectorised lazy greedy
     (``submodlib-py`` needs a C++ build). As in distil, the ground set is
