@@ -295,16 +295,14 @@ def run_own_data(args):
 
 
 def _learning_curves_png(records, title):
-    import matplotlib
+    # A Figure of its own: pyplot's backend (a notebook's) is the caller's.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plot_learning_curves(records)
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    plot_learning_curves(records, ax=fig.subplots(1, 2))
     fig.suptitle(title, fontsize="medium")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -485,15 +483,19 @@ def main(argv=None):
         if args.command == "demo":
             # The demo's nets are tiny: torch's intra-op threads cost more than
             # they give (3-4x the CPU time with 2 threads on 2 cores).
+            threads = torch.get_num_threads()
             torch.set_num_threads(1)
-            run_demo(
-                args.output,
-                args.trials,
-                args.rounds,
-                args.budget,
-                args.noise,
-                progress=args.progress,
-            )
+            try:
+                run_demo(
+                    args.output,
+                    args.trials,
+                    args.rounds,
+                    args.budget,
+                    args.noise,
+                    progress=args.progress,
+                )
+            finally:  # main may be called in a user's process
+                torch.set_num_threads(threads)
         else:
             run_own_data(args)
     except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:

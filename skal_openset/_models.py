@@ -517,7 +517,10 @@ class TargetNet(NeuralNetClassifier):
         scikit-learn's ``partial_fit``), which fixes weight initialisation,
         batch shuffling and dropout, and leaves torch's global RNG as it was.
         Bitwise reproducible on CPU; CUDA kernels may add their own
-        nondeterminism. None uses torch's global RNG throughout.
+        nondeterminism. None uses torch's global RNG throughout. That RNG
+        is the process's: seeded calls in threads wait for each other, but
+        a thread drawing from it meanwhile (an unseeded net training) changes
+        the seeded run, so seed every net trained in parallel threads.
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter.
         ``iterator_train__shuffle`` defaults to True.

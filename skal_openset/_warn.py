@@ -1,8 +1,11 @@
 """Warnings attributed to the caller's code, not to this package."""
 
+import contextlib
 import os
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
 
 import sklearn
 
@@ -30,3 +33,16 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     while caller < len(files) and files[caller].startswith(_SKLEARN_DIR):
         caller += 1
     warnings.warn(message, category, stacklevel=caller + 1)
+
+
+# catch_warnings is not thread-safe: two overlapping blocks can leave one's
+# filter in place for good. The package's blocks run one at a time.
+_FILTERS_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def ignored(category: type[Warning]) -> Iterator[None]:
+    """Ignore warnings of `category` in the block (one block at a time)."""
+    with _FILTERS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", category)
+        yield

@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+import torch
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -244,7 +245,15 @@ def test_learning_curves_reject_bad_input(records, kwargs, error):
 
 
 @pytest.mark.slow
-def test_demo_command_writes_its_outputs(tmp_path, capsys):
+def _forbidden_backend_switch(*args, **kwargs):
+    raise AssertionError("the caller's matplotlib backend was switched")
+
+
+def test_demo_command_writes_its_outputs(tmp_path, capsys, monkeypatch):
+    # Called in a user's process, it left torch at one thread and switched
+    # pyplot's backend (a notebook's) to Agg.
+    monkeypatch.setattr(matplotlib, "use", _forbidden_backend_switch)
+    threads = torch.get_num_threads()
     main(
         [
             "demo",
@@ -258,6 +267,7 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys):
             "10",
         ]
     )
+    assert torch.get_num_threads() == threads
     out = capsys.readouterr().out
     assert "| MQ-Net |" in out and "| RANDOM |" in out
     assert out.index("MQ-Net   final accuracy") < out.index("RANDOM   final accuracy")

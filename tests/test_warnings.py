@@ -3,6 +3,9 @@ in the package they are raised (query calling the strategy, teach updating it);
 the campaign's is checked in test_experiment.py."""
 
 import inspect
+import threading
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
 )
+from skal_openset._warn import ignored
 
 
 @pytest.fixture
@@ -77,3 +81,29 @@ def test_a_direct_fit_warning_names_the_line_that_called_fit(make):
         estimator.fit(np.ones((3, 2)), np.zeros(3))
     [warning] = record
     assert (warning.filename, warning.lineno) == (__file__, line)
+
+
+def test_overlapping_ignored_blocks_in_threads_leave_no_filter_behind():
+    # catch_warnings is not thread-safe: MQ-Net's k-means and the selector's
+    # cross-validation, queried from two threads at once, left an 'ignore'
+    # filter in place for good, hiding the user's own warnings.
+    before = list(warnings.filters)
+    entered, first_done = threading.Event(), threading.Event()
+
+    def first():
+        with ignored(UserWarning):
+            entered.set()
+            time.sleep(0.2)  # the second block would start inside this one
+        first_done.set()
+
+    def second():
+        entered.wait(5)
+        with ignored(RuntimeWarning):
+            first_done.wait(5)  # and end after it
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert warnings.filters == before

@@ -1,6 +1,5 @@
 """EOAL: closed-set and open-set entropies with a diverse batch (Safaei et al. 2024)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +19,7 @@ from .._model_scores import (
     n_classes,
 )
 from .._typing import RandomStateLike
+from .._warn import ignored
 from ._base import QueryStrategy, top_scores
 
 
@@ -178,6 +178,5 @@ def _take_turns(embedding, ranked, n_clusters, rng):
 
 def _kmeans(X, n_clusters, rng):
     kmeans = KMeans(n_clusters, n_init=1, random_state=rng.randint(2**31 - 1))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows
+    with ignored(ConvergenceWarning):  # duplicate rows
         return kmeans.fit(np.asarray(X, dtype=np.float64))

@@ -1,6 +1,5 @@
 """LfOSA: query what a (K+1)-class detector most likely calls IN (Ning et al. 2022)."""
 
-import warnings
 from numbers import Real
 from typing import Any
 
@@ -25,6 +24,7 @@ from .._model_scores import (
 )
 from .._models import LearningLossNet, TargetNet
 from .._typing import RandomStateLike
+from .._warn import ignored
 from ._base import QueryStrategy, top_scores
 
 
@@ -201,8 +201,7 @@ class LfOSAQuery(QueryStrategy):
             mixture = GaussianMixture(
                 2, max_iter=10, tol=1e-2, reg_covar=5e-4, random_state=mixture_seed
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
+            with ignored(ConvergenceWarning):
                 self.mixtures_[int(c)] = mixture.fit(rows)
         return self._posterior(values, predicted)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, NamedTuple
@@ -44,7 +43,7 @@ from .._purity import TooFewLabelsError
 from .._rows import row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._typing import RandomStateLike
-from .._warn import warn
+from .._warn import ignored, warn
 from ._base import QueryStrategy, top_scores
 
 
@@ -785,8 +784,7 @@ def _cross_validated_scores(selector, Z, target, groups, n_splits=3):
     if n_splits < 2:
         return {name: float("nan") for name in scores}
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # folds without pairs
+    with ignored(UserWarning):  # folds without pairs
         for train, test in folds.split(Z, is_in):
             fold = clone(selector).fit(
                 Z[train], target[train], groups=_subset(groups, train)
@@ -842,8 +840,7 @@ def _diverse_batch(embedding, Z, n_instances, rng):
     kmeans = KMeans(n_instances, n_init=1, random_state=rng.randint(2**31 - 1))
     # One BLAS thread, as scikit-learn's own Lloyd loop uses: the seeding's
     # n_instances tiny products cost more in thread hand-offs than in work.
-    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
-        warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows
+    with ignored(ConvergenceWarning), threadpool_limits(1, user_api="blas"):
         labels = kmeans.fit_predict(np.asarray(embedding, dtype=np.float64))
     if Z is None:
         # Every row eligible: the loop below takes the best row of each cluster,
