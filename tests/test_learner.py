@@ -581,15 +581,20 @@ def test_score_with_bytes_labels():
         learner.score(X[:4], ["a", "a", "b", "b"])
 
 
-def test_an_interrupted_update_leaves_the_strategy_as_it_was(split, monkeypatch):
-    # Called directly (a custom loop), MQNetQuery.update stored the query set
-    # before its selector trained; Ctrl-C there and a retry held it twice.
-    learner = ActiveLearner(
+def _lr_learner(split, strategy):
+    """A LogisticRegression learner on the split's initial set (fitted lazily)."""
+    return ActiveLearner(
         LogisticRegression(max_iter=300),
-        MQNetQuery(random_state=0),
+        strategy,
         split.X_pool[split.initial_idx],
         split.y_pool[split.initial_idx],
     )
+
+
+def test_an_interrupted_update_leaves_the_strategy_as_it_was(split, monkeypatch):
+    # Called directly (a custom loop), MQNetQuery.update stored the query set
+    # before its selector trained; Ctrl-C there and a retry held it twice.
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
     rows = np.setdiff1d(np.arange(120), split.initial_idx)
     indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
     strategy = learner.query_strategy_
@@ -612,12 +617,7 @@ def test_an_interrupted_query_leaves_the_strategy_as_it_was(split, monkeypatch):
     # batch; Ctrl-C there left the strategy with a half-done query's state.
     from skal_openset._strategies import _meta_query
 
-    learner = ActiveLearner(
-        LogisticRegression(max_iter=300),
-        MQNetQuery(random_state=0),
-        split.X_pool[split.initial_idx],
-        split.y_pool[split.initial_idx],
-    )
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
     rows = np.setdiff1d(np.arange(120), split.initial_idx)
     pool = split.X_pool[rows]
     indices, X_query = learner.query(pool, n_instances=5)
@@ -632,15 +632,6 @@ def test_an_interrupted_query_leaves_the_strategy_as_it_was(split, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         learner.query(pool[10:], n_instances=5)
     assert {name: id(value) for name, value in vars(strategy).items()} == before
-
-
-def _lr_learner(split, strategy):
-    return ActiveLearner(
-        LogisticRegression(max_iter=300),
-        strategy,
-        split.X_pool[split.initial_idx],
-        split.y_pool[split.initial_idx],
-    )
 
 
 @pytest.mark.parametrize(
