@@ -148,7 +148,8 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     """Run the demo, print its table and write its outputs once all is done."""
     setting = (
         f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, initial set and "
-        f"budget {budget} labels x {n_rounds - 1} rounds, {n_trials} trials"
+        f"budget {budget} labels x {n_rounds - 1} round{'s' * (n_rounds > 2)}, "
+        f"{n_trials} trial{'s' * (n_trials > 1)}"
     )
     print(setting, flush=True)
     records = demo_records(

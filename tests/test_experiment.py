@@ -269,6 +269,7 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys, monkeypatch):
     )
     assert torch.get_num_threads() == threads
     out = capsys.readouterr().out
+    assert "budget 10 labels x 1 round, 1 trial\n" in out  # was "1 rounds, 1 trials"
     assert "| MQ-Net |" in out and "| RANDOM |" in out
     assert out.index("MQ-Net   final accuracy") < out.index("RANDOM   final accuracy")
     summary = json.loads((tmp_path / "summary.json").read_text())
