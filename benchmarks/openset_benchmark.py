@@ -153,7 +153,7 @@ class RandomValidationMQNet(MQNetQuery):
         self.X_source = X_source
         self.y_source = y_source
 
-    def _meta_input_for(self, X_query):
+    def _query_scale(self, X_query):
         # The validation rows come from anywhere in the pool: its scale.
         return self.meta_input_, self._scores()
 

@@ -556,7 +556,7 @@ class MQNetQuery(_MetaInputQuery):
             f"{_EXTRA_LABELS_ADVICE}"
         )
 
-    def _meta_input_for(self, X_query):
+    def _query_scale(self, X_query):
         """The meta-input scale of the query set and the scores it converts:
         those of the query that chose it (a later set_params of the scores
         must not change them)."""
@@ -600,7 +600,7 @@ class MQNetQuery(_MetaInputQuery):
         target = np.zeros(len(y_query))
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
-        meta_input, scores = self._meta_input_for(X_query)
+        meta_input, scores = self._query_scale(X_query)
         last = self._recent_queries[0]
         if not np.allclose(class_probabilities(learner, last.probe), last.proba):
             if self._updated_since_query:
