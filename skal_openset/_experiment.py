@@ -342,12 +342,25 @@ def write_records_csv(records: list[dict], path: str | os.PathLike) -> Path:
 
 
 def _area_under_curve(run):
-    """Test accuracy averaged over the labels bought (trapezoids), of one run."""
-    bought = np.cumsum([r["query_size"] for r in run])
+    """Test accuracy averaged over the budget spent (trapezoids), of one run.
+
+    Over the budget, not the labels: with OOD labels dearer than IN ones
+    (``cost_ood``), a strategy that buys OOD reaches the end of its budget
+    with fewer labels.
+    """
+    spent = [r["budget_spent"] for r in run]
     accuracy = [r["test_accuracy"] for r in run]
-    if bought[-1] == 0:
+    if spent[-1] == 0:
         return float(accuracy[-1])
-    return float(auc(bought, accuracy) / bought[-1])
+    return float(auc(spent, accuracy) / spent[-1])
+
+
+def _sorted_ids(ids):
+    """`ids` sorted; by their repr if they do not compare (e.g. 1 and "a")."""
+    try:
+        return sorted(ids)
+    except TypeError:
+        return sorted(ids, key=repr)
 
 
 def check_one_run(run, name, remedy):
@@ -376,12 +389,15 @@ def summarize_final_round(
     Returns
     -------
     rows : list of dict
-        Per group: the group keys, ``n_trials``, ``accuracy_mean``,
+        Per group: the group keys, ``trials`` (the group's trial ids, sorted:
+        compare them, not only their number, before setting two groups'
+        means side by side), ``n_trials``, ``accuracy_mean``,
         ``accuracy_std`` (population std over trials), ``in_share_mean`` (IN
         share of all queries, averaged over the trials that bought a label;
         NaN if none did), ``auc_mean`` (area
-        under the curve of test accuracy against labels bought, divided by
-        the labels bought: the accuracy averaged over the budget),
+        under the curve of test accuracy against ``budget_spent``, divided by
+        the budget spent: the accuracy averaged over the budget, which is
+        over the labels bought when every label costs 1),
         ``ood_labels_mean`` (OOD labels bought by the queries) and
         ``seconds_mean`` (train + query time of a whole run).
 
@@ -410,7 +426,9 @@ def summarize_final_round(
     ('random', 2)
     >>> sorted(row)
     ['accuracy_mean', 'accuracy_std', 'auc_mean', 'in_share_mean', 'n_trials',
-     'ood_labels_mean', 'seconds_mean', 'strategy']
+     'ood_labels_mean', 'seconds_mean', 'strategy', 'trials']
+    >>> row["trials"]
+    [0, 1]
     """
     if isinstance(group_keys, str):
         group_keys = (group_keys,)
@@ -454,6 +472,7 @@ def summarize_final_round(
         rows.append(
             {
                 **dict(zip(group_keys, key)),
+                "trials": _sorted_ids(trials),
                 "n_trials": len(trials),
                 "accuracy_mean": float(np.mean(accuracy)),
                 "accuracy_std": float(np.std(accuracy)),

@@ -109,6 +109,7 @@ def _fake_records():
                     "round": round_,
                     "test_accuracy": accuracy,
                     "query_size": 0 if round_ == 1 else 10,
+                    "budget_spent": 0 if round_ == 1 else 10,
                     "query_in_share": float("nan")
                     if round_ == 1
                     else 0.5 + 0.1 * trial,
@@ -125,10 +126,29 @@ def test_summary_aggregates_the_final_round_over_trials():
     assert row["accuracy_mean"] == pytest.approx(0.8)
     assert row["accuracy_std"] == pytest.approx(0.1)
     assert row["in_share_mean"] == pytest.approx(0.55)
-    # Trapezoids over labels bought 0 -> 10: (0.5 + 0.7) / 2 and (0.5 + 0.9) / 2.
+    # Trapezoids over budget spent 0 -> 10: (0.5 + 0.7) / 2 and (0.5 + 0.9) / 2.
     assert row["auc_mean"] == pytest.approx(0.65)
     assert row["ood_labels_mean"] == pytest.approx(4.5)
     assert row["seconds_mean"] == pytest.approx(3.0)
+    assert row["trials"] == [0, 1]
+
+
+def test_summary_area_is_over_the_budget_spent_not_the_labels_bought():
+    # With OOD labels dearer, 10 labels can cost 40: the accuracy is averaged
+    # over the budget (the x axis of a budget-limited campaign), which the
+    # labels bought only equal when every label costs 1.
+    template = _fake_records()[1]  # a round that bought 10 labels
+    records = [
+        {**template, "round": 1, "query_size": 0, "budget_spent": 0},
+        {**template, "round": 2, "budget_spent": 40},
+        {**template, "round": 3, "budget_spent": 50},
+    ]
+    for record, accuracy in zip(records, (0.2, 0.4, 1.0)):
+        record["test_accuracy"] = accuracy
+    (row,) = summarize_final_round(records)
+    # (0.2 + 0.4) / 2 * 40 + (0.4 + 1.0) / 2 * 10 = 19, over 50; by labels
+    # (0 -> 10 -> 20) it would be (3 + 7) / 20 = 0.5.
+    assert row["auc_mean"] == pytest.approx(19 / 50)
 
 
 def test_summary_of_runs_that_bought_nothing_has_no_in_share():
@@ -172,6 +192,18 @@ def test_summary_takes_one_group_key_as_a_string():
 def test_records_with_the_same_keys_in_another_order_are_written(tmp_path):
     path = write_records_csv([{"a": 1, "b": 2}, {"b": 4, "a": 3}], tmp_path / "r.csv")
     assert path.read_text().splitlines() == ["a,b", "1,2", "3,4"]
+
+
+def test_summary_names_the_trials_of_each_group():
+    # Two groups over as many trials may hold different class splits; their
+    # counts alone cannot tell.
+    records = _fake_records()
+    records += [{**r, "strategy": "B", "trial": r["trial"] + 1} for r in records]
+    records += [{**r, "strategy": "C", "trial": "x"} for r in _fake_records()[:2]]
+    trials = {r["strategy"]: r["trials"] for r in summarize_final_round(records)}
+    assert trials == {"A": [0, 1], "B": [1, 2], "C": ["x"]}
+    mixed = [{**r, "trial": "x" if r["trial"] else 0} for r in _fake_records()]
+    assert summarize_final_round(mixed)[0]["trials"] == ["x", 0]  # by repr
 
 
 def test_summary_does_not_depend_on_the_order_of_the_records():
