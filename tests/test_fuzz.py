@@ -106,9 +106,18 @@ def corrupted(draw, data, kinds=("truncate", "flip", "insert", "delete")):
     return bytes(data)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _scratch(tmp_path_factory):
+    """One folder for the module's files, removed after it (there are thousands)."""
+    global _SCRATCH
+    with tempfile.TemporaryDirectory(dir=tmp_path_factory.getbasetemp()) as folder:
+        _SCRATCH = folder
+        yield
+
+
 def written(data, name):
     """A fresh file holding ``data`` (hypothesis reruns a test many times)."""
-    folder = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-", dir=_SCRATCH))
     (folder / name).write_bytes(data)
     return folder / name
 
