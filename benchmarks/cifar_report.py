@@ -129,7 +129,8 @@ def preset_section(results, preset):
         )
     lines += [
         "",
-        "Final-round test accuracy (%), mean +- std over the splits; best mean "
+        "Final-round test accuracy (%), mean +- std over the splits (population "
+        "std, ddof=0); best mean "
         "in bold.",
         "",
         *_table(rows, "cell", "strategy", strategies),
@@ -170,7 +171,9 @@ def starts_section(results):
         "`MQ-Net` (the selector started from the rule; `MQ-Net (started from the "
         "rule)` in the validation presets) against its random start and the rule "
         "on the same (split, noise) runs: wins / ties / losses of the final "
-        "accuracy and the mean difference (points) with its 95% paired-t interval:",
+        "accuracy and the mean difference (points) with its 95% paired-t interval, "
+        "both over class splits (each split's runs averaged first, since they "
+        "share its difficulty):",
         pools=pools if len(presets) > 1 else [],
     )
     return ["## The selector's two starts, every preset", "", *lines] if lines else []

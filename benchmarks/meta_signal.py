@@ -691,26 +691,41 @@ def _counts(values):
 
 
 def _paired_gaps(values):
-    """W/T/L, mean gap (points) and its 95% paired-t interval of differences."""
+    """W/T/L, mean gap (points) and its 95% paired-t interval of differences.
+
+    `values`: a list of independent differences, or those of `_gaps_against`
+    keyed by run. A class split (data set, seed) is the same at every noise
+    ratio, so its runs are averaged first: the mean and the interval are
+    over the splits, the W/T/L over the runs.
+    """
     if not values:
         return ""
+    if isinstance(values, dict):
+        by_split = {}
+        for (dataset, _, seed), gap in values.items():
+            by_split.setdefault((dataset, seed), []).append(gap)
+        counts = _counts(list(values.values()))
+        values = [np.mean(gaps) for gaps in by_split.values()]
+    else:
+        counts = _counts(values)
     gap = 100 * np.asarray(values)
-    return f"{_counts(values)}, {gap.mean():+.2f} {_confidence_interval(gap)}"
+    return f"{counts}, {gap.mean():+.2f} {_confidence_interval(gap)}"
 
 
 def _gaps_against(by, variant, base, noise=None, seeds=None):
-    """Accuracy of `variant` minus `base`'s on the runs both made.
+    """Accuracy of `variant` minus `base`'s on the runs both made, keyed by
+    (dataset, noise, seed).
 
     Optionally of one noise ratio, or of the trial seeds in `seeds` only.
     """
-    return [
-        cell["accuracy"] - by[(*key[:3], base)]["accuracy"]
+    return {
+        key[:3]: cell["accuracy"] - by[(*key[:3], base)]["accuracy"]
         for key, cell in by.items()
         if key[3] == variant
         and (*key[:3], base) in by
         and (noise is None or key[1] == noise)
         and (seeds is None or key[2] in seeds)
-    ]
+    }
 
 
 _POOLED_BASES = {
@@ -732,7 +747,9 @@ def _pooled_lines(by, variants, base):
     return [
         "",
         f"Against {_POOLED_BASES[base]} on the same runs, pooled over every noise "
-        "ratio: W/T/L and the mean gap (points) with its 95% interval (paired t):",
+        "ratio: W/T/L and the mean gap (points) with its 95% interval (paired t), "
+        "both over class splits (data set and seed: a split's runs at several "
+        "noise ratios averaged first):",
         "",
         f"| variant | paired runs | against {base} |",
         "| --- | --- | --- |",
@@ -831,7 +848,11 @@ def _confirmation_lines(by):
         for label, part in [(f"{int(100 * n)}%", [n]) for n in present] + (
             [("pooled", present)] if len(present) > 1 else []
         ):
-            gaps = [g for n in part for g in _gaps_against(runs, variant, base, n)]
+            gaps = {
+                k: g
+                for n in part
+                for k, g in _gaps_against(runs, variant, base, n).items()
+            }
             if len(gaps) > 1:
                 rows.append(
                     f"| {span} | {label} | {len(gaps)} | {_paired_gaps(gaps)} |"
@@ -851,9 +872,12 @@ def _confirmation_lines(by):
 
 
 def _balance_variants():
-    """``{w: variant}`` of the fixed balances, with the rule as ``w = 0.5``."""
+    """``{w: variant}`` of the fixed balances, with the rule as ``w = 0.5``.
+
+    The rule comes first, so a weight tied with it is never chosen over it.
+    """
     weights = {float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")}
-    return {**weights, 0.5: "rule"}
+    return {0.5: "rule", **weights}
 
 
 def _balance_headroom_lines(by):
@@ -932,8 +956,8 @@ def _balance_headroom_lines(by):
 
 
 def _fewer_seeds_lines(cells, variants, seeds_of_noise):
-    """Name the variants run on fewer seeds than a noise ratio has."""
-    notes = []
+    """Name the variants run on fewer seeds, or at fewer noise ratios, than the rest."""
+    notes, missing = [], {}
     for v in variants:
         for noise, seeds in seeds_of_noise.items():
             ran = sorted(
@@ -941,13 +965,27 @@ def _fewer_seeds_lines(cells, variants, seeds_of_noise):
             )
             if ran and ran != seeds:
                 notes.append(f"{v} at {int(100 * noise)}%: seeds {ran}")
-    if not notes:
-        return []
-    return [
-        "",
-        "Run on fewer seeds (their means are not comparable across columns; their "
-        "W/T/L below is paired on their own seeds): " + "; ".join(notes) + ".",
-    ]
+            elif not ran:
+                missing.setdefault(v, []).append(f"{int(100 * noise)}%")
+    by_noises = {}
+    for v, noises in missing.items():
+        by_noises.setdefault("/".join(noises), []).append(v)
+    lines = []
+    if notes:
+        lines += [
+            "",
+            "Run on fewer seeds (their means are not comparable across columns; "
+            "their W/T/L below is paired on their own seeds): "
+            + "; ".join(notes)
+            + ".",
+        ]
+    for noises, names in by_noises.items():
+        lines += [
+            "",
+            f"Not run at {noises} (their mean of cells is over the other cells "
+            f"only, so it is not comparable across columns): {', '.join(names)}.",
+        ]
+    return lines
 
 
 def _cause_lines(diags):

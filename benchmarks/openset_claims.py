@@ -76,9 +76,12 @@ def claim_lines(rows, method, rivals, claim):
         "| --- | --- |" + " --- |" * (len(shown) + 2),
     ]
     holds = {"IN share": 0, "accuracy": 0}
-    compared = 0
+    compared, unpaired = 0, []
     for dataset, cells in sorted(by_dataset.items()):
         if method not in cells or not all(r in cells for r in rivals):
+            continue
+        if any(set(cells[r]["trials"]) != set(cells[method]["trials"]) for r in rivals):
+            unpaired.append(dataset)  # means over different class splits
             continue
         compared += 1
         entries = [
@@ -96,15 +99,26 @@ def claim_lines(rows, method, rivals, claim):
         lines.append(
             f"| {dataset} | {trials} | " + " | ".join(entries + verdicts) + " |"
         )
+    skipped = (
+        [
+            f"Not compared, since their trials differ from {method}'s (finish "
+            f"their runs): {', '.join(unpaired)}.",
+            "",
+        ]
+        if unpaired
+        else []
+    )
     if not compared:
-        return lines[:4] + [f"No cells with {method} and all of {rivals}.", ""]
+        return (
+            lines[:4] + [f"No cells with {method} and all of {rivals}.", ""] + skipped
+        )
     lines += [
         "",
         f"Higher IN share than every rival on {holds['IN share']} of {compared} "
         f"datasets; higher accuracy on {holds['accuracy']} of {compared}.",
         "",
     ]
-    return lines
+    return lines + skipped
 
 
 def write_claims(results, suites, noise=None):

@@ -6,6 +6,7 @@ Run through ``python benchmarks/openset_benchmark.py report``.
 import json
 import shlex
 import sys
+from itertools import count
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import binom, norm, rankdata, ttest_1samp
+from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
 from _cells import read_cell
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
@@ -55,11 +56,15 @@ def _row_label(row, row_key):
 
 
 def _most_trials(rows, row_key):
-    """The trials of the most complete entry of each table row."""
-    most = {}
+    """The number of trials any entry of each table row has run: their union.
+
+    The union, not the largest count: two entries over 4 trials each may
+    hold different class splits, and neither is then a peer of the other.
+    """
+    trials = {}
     for r in rows:
-        most[r[row_key]] = max(most.get(r[row_key], 0), r["n_trials"])
-    return most
+        trials.setdefault(r[row_key], set()).update(r["trials"])
+    return {row: len(union) for row, union in trials.items()}
 
 
 def _n_mark(n, most):
@@ -116,8 +121,8 @@ def _in_share_table(rows, row_key, columns, column_key="strategy"):
 
 
 def _warn_fewer_trials(section, rows, row_key, column_key):
-    """Name on stderr the entries of a section over fewer trials than their row's
-    most complete one (the tables mark them " (n=k)")."""
+    """Name on stderr the entries of a section that miss trials another entry of
+    their row has run (the tables mark them " (n=k)")."""
     most = _most_trials(rows, row_key)
     fewer = [
         f"{r[row_key]} / {r[column_key]} ({r['n_trials']} of {most[r[row_key]]})"
@@ -126,7 +131,7 @@ def _warn_fewer_trials(section, rows, row_key, column_key):
     ]
     if fewer:
         print(
-            f"Warning: {section}: entries over fewer trials than the rest of their "
+            f"Warning: {section}: entries that miss trials of the rest of their "
             f"row, marked (n=k) in the tables; finish their runs: {'; '.join(fewer)}",
             file=sys.stderr,
         )
@@ -145,7 +150,8 @@ def main_suite_section(results, suite, title):
     lines = [
         f"## {title}",
         "",
-        "Final-round test accuracy (%), mean +- std over trials; best mean in bold.",
+        "Final-round test accuracy (%), mean +- std over trials (population std, "
+        "ddof=0); best mean in bold.",
         "",
         *_table(rows, "cell", "strategy", strategies),
         "",
@@ -207,19 +213,22 @@ def _goal_lines(rows):
                 for name, r in strategies.items()
                 if name != "MQ-Net" and (noise in ("40%", "60%") or name in STANDARD)
             ]
-            best = max(rivals, key=lambda r: r["accuracy_mean"])
-            gap = 100 * (ours["accuracy_mean"] - best["accuracy_mean"])
-            most = max(r["n_trials"] for r in strategies.values())
-            fewest = min(ours["n_trials"], best["n_trials"])
+            if not rivals:
+                entries.append("no rival run")
+                continue
+            top = max(r["accuracy_mean"] for r in rivals)
+            best = [r for r in rivals if r["accuracy_mean"] == top]
+            names = " and ".join(r["strategy"] for r in best)  # every one tied
+            gap = 100 * (ours["accuracy_mean"] - top)
+            most = len(set().union(*(r["trials"] for r in strategies.values())))
+            fewest = min(len(r["trials"]) for r in (ours, *best))
             if noise in ("40%", "60%"):
-                verdict = "best" if gap >= 0 else f"behind {best['strategy']}"
+                verdict = "best" if gap >= 0 else f"behind {names}"
             elif gap >= 0:
-                verdict = f"ahead of {best['strategy']}"
+                verdict = f"ahead of {names}"
             else:
                 within = -gap <= 100 * ours["accuracy_std"]
-                verdict = (
-                    f"{'within' if within else 'outside'} 1 std of {best['strategy']}"
-                )
+                verdict = f"{'within' if within else 'outside'} 1 std of {names}"
             entries.append(f"{gap:+.2f} ({verdict})" + _n_mark(fewest, most))
         lines.append(f"| {dataset} | " + " | ".join(entries) + " |")
     return lines + [""]
@@ -237,6 +246,15 @@ def _final_records(records, row_key):
     return finals
 
 
+def _class_split(key):
+    """The class split of a `_final_records` key: its (dataset, estimator, trial).
+
+    A trial's IN classes are the same at every noise ratio, so its runs there
+    share the split's difficulty.
+    """
+    return key[0], key[2], key[3]
+
+
 # What MQ-Net is compared with run by run: its two meta-model ablations (the
 # selector from its random start, the defaults before the rule start; the rule
 # alone) and the strongest standard and fixed-rule baselines.
@@ -252,7 +270,9 @@ _PAIRED_WINS_INTRO = (
     "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties / "
     "losses of the final accuracy, and the mean difference (points) with its "
     "95% confidence interval (paired t); an interval that holds 0 cannot tell "
-    "the two apart:"
+    "the two apart. A class split's runs at several noise ratios are not "
+    "independent, so a pooled row averages each split's differences first "
+    "and its interval is over the splits:"
 )
 
 
@@ -283,18 +303,21 @@ def _paired_wins_lines(
     for label, pooled in [(_row_label(row, row_key), (row,)) for row in rows] + pools:
         cells = []
         for rival in rivals:
-            gaps = np.array(
-                [
-                    final["test_accuracy"] - finals[(*k[:-1], rival)]["test_accuracy"]
-                    for k, final in finals.items()
-                    if k[-2] in pooled
-                    and k[-1] == "MQ-Net"
-                    and (*k[:-1], rival) in finals
-                ]
-            )
+            by_split = {}
+            for k, final in finals.items():
+                if k[-2] in pooled and k[-1] == "MQ-Net" and (*k[:-1], rival) in finals:
+                    gap = (
+                        final["test_accuracy"]
+                        - finals[(*k[:-1], rival)]["test_accuracy"]
+                    )
+                    by_split.setdefault(_class_split(k), []).append(100 * gap)
+            gaps = np.concatenate(list(by_split.values()) or [[]])
+            # A class split's runs (at several noise ratios) are not independent
+            # draws: the mean and interval are over the splits' mean gaps.
+            split_gaps = np.array([np.mean(g) for g in by_split.values()])
             cells.append(
                 f"{(gaps > 0).sum()}/{(gaps == 0).sum()}/{(gaps < 0).sum()}, "
-                f"{100 * gaps.mean():+.2f} {_confidence_interval(100 * gaps)}"
+                f"{split_gaps.mean():+.2f} {_confidence_interval(split_gaps)}"
                 if len(gaps)
                 else ""
             )
@@ -306,42 +329,84 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     """What these trials can resolve between MQ-Net and `rival` at high noise.
 
     From the spread of the paired differences within each (dataset, noise)
-    cell, pooled, and a normal model of each cell's mean difference with
-    cells independent: the chance that MQ-Net has the higher mean in at least
-    8 of 10 cells if the two are equal, the true gain that would make that
-    chance 80%, and the trials a cell needs for a 95% interval of +-0.5 points.
+    cell, pooled, and a normal model of each cell's mean difference: the
+    chance that MQ-Net has the higher mean in at least 8 of 10 cells (5 data
+    sets at the two noise ratios) if the two are equal, the true gain that
+    would make that chance 80%, and the trials a cell needs for a 95% t
+    interval of +-0.5 points. A data set's two cells share their class
+    splits, so the model correlates them as their differences correlate,
+    split by split; data sets are independent.
     """
     finals = _final_records(records, "noise")
     by_cell = {}
     for k, final in finals.items():
         if k[-1] == "MQ-Net" and k[-2] in noises and (*k[:-1], rival) in finals:
             gap = final["test_accuracy"] - finals[(*k[:-1], rival)]["test_accuracy"]
-            by_cell.setdefault((k[0], k[-2]), []).append(100 * gap)
+            by_cell.setdefault((k[0], k[-2]), {})[_class_split(k)] = 100 * gap
     by_cell = {c: g for c, g in by_cell.items() if len(g) > 1}
     if not by_cell:
         return []
-    sd = np.sqrt(np.mean([np.var(g, ddof=1) for g in by_cell.values()]))
+    sd = np.sqrt(np.mean([np.var(list(g.values()), ddof=1) for g in by_cell.values()]))
     n_trials = min(len(g) for g in by_cell.values())
     se = sd / np.sqrt(n_trials)
+    r = _split_correlation(by_cell, noises)
 
     def chance_of_8_in_10(gain):
-        return binom.sf(7, 10, norm.cdf(gain / se))
+        return _chance_of_8_in_10(gain / se, r)
 
     needed = brentq(lambda gain: chance_of_8_in_10(gain) - 0.8, 0.0, 10 * se)
-    trials = int(np.ceil((norm.ppf(0.975) * sd / 0.5) ** 2))
+    trials = next(n for n in count(2) if t.ppf(0.975, n - 1) * sd / np.sqrt(n) <= 0.5)
     return [
         f"What {n_trials} trials can resolve at "
         f"{'/'.join(f'{100 * n:.0f}' for n in noises)}% noise: within a cell, "
         f"`MQ-Net` minus `{rival}` varies from class split to class split with a "
         f"standard deviation of {sd:.2f} points (pooled over {len(by_cell)} "
-        f"cells), so a cell's mean difference has a standard error of {se:.2f}. "
-        "If the two were equal, `MQ-Net` would have the higher mean in at least 8 "
-        f"of 10 cells with probability {chance_of_8_in_10(0.0):.3f}; it takes a "
-        f"true gain of {needed:.2f} points in every cell for that probability to "
-        f"reach 0.8, and about {trials} trials a cell for a 95% interval of "
-        "+-0.5 points (normal model, cells independent).",
+        f"cells), so a cell's mean difference has a standard error of {se:.2f}; "
+        f"on the same class split the differences at the two noise ratios "
+        f"correlate at {r:+.2f}. If the two were equal, `MQ-Net` would have the "
+        f"higher mean in at least 8 of 10 cells with probability "
+        f"{chance_of_8_in_10(0.0):.3f}; it takes a true gain of {needed:.2f} points "
+        "in every cell for that probability to reach 0.8, and about "
+        f"{trials} trials a cell for a 95% interval of +-0.5 points (normal model; "
+        "5 data sets, each with that correlation between its two cells).",
         "",
     ]
+
+
+def _split_correlation(by_cell, noises):
+    """Correlation of a class split's differences at the two noise ratios, each
+    centred on its cell's mean and pooled over data sets (0 if none pair up)."""
+    low, high = [], []
+    for dataset in {d for d, _ in by_cell}:
+        first, second = (
+            by_cell.get((dataset, noises[0])),
+            by_cell.get((dataset, noises[1])),
+        )
+        if not first or not second:
+            continue
+        shared = [s for s in first if s in second]
+        if len(shared) < 2:
+            continue
+        a = np.array([first[s] for s in shared])
+        b = np.array([second[s] for s in shared])
+        low += list(a - a.mean())
+        high += list(b - b.mean())
+    if len(low) < 3 or np.ptp(low) == 0 or np.ptp(high) == 0:
+        return 0.0
+    return float(np.corrcoef(low, high)[0, 1])
+
+
+def _chance_of_8_in_10(z, r):
+    """P(at least 8 of 10 cells positive): 5 independent pairs of standard
+    normals with correlation `r`, each shifted by `z` standard errors."""
+    pair = multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]], allow_singular=True)
+    both = pair.cdf([z, z])  # P(X > -z, Y > -z), by symmetry
+    neither = pair.cdf([-z, -z])
+    positives = np.array([neither, 1 - both - neither, both])  # 0, 1 or 2 of a pair
+    total = np.array([1.0])
+    for _ in range(5):
+        total = np.convolve(total, positives)
+    return float(total[8:].sum())
 
 
 def paired_interval(differences):
@@ -568,7 +633,8 @@ def ablation_section(results):
             "kNN-contrast purity instead of CSI-lite "
             "(`paper-preset+purity=knn_contrast`) or with the library's "
             "full-batch Adam selector instead of the official SGD schedule "
-            "(`paper-preset+adam-selector`). Final accuracy (%):",
+            "(`paper-preset+adam-selector`). Final accuracy (%), mean +- "
+            "population std (ddof=0) over trials:",
             "",
             *_table(rows, "cell", "variant", names),
             "",
@@ -587,7 +653,8 @@ def ablation_section(results):
             s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)
         ]
         lines += [
-            "OOD labelling cost (Table 6), 40% noise. Final accuracy (%):",
+            "OOD labelling cost (Table 6), 40% noise. Final accuracy (%), mean +- "
+            "population std (ddof=0) over trials:",
             "",
             *_table(rows, "cost", "strategy", strategies),
             "",
@@ -626,13 +693,13 @@ def per_round_section(results, suite):
             ]
             accuracies = {}
             for r in sub:
-                accuracies.setdefault((r["strategy"], r["round"]), []).append(
-                    r["test_accuracy"]
-                )
-            most = max(len(runs) for runs in accuracies.values())
+                by_trial = accuracies.setdefault((r["strategy"], r["round"]), {})
+                by_trial[r["trial"]] = r["test_accuracy"]
+            most = len({r["trial"] for r in sub})
             for s in [s for s in compared if any(r["strategy"] == s for r in sub)]:
                 entries = [
-                    f"{100 * np.mean(runs):.2f}" + _n_mark(len(runs), most)
+                    f"{100 * np.mean(list(runs.values())):.2f}"
+                    + _n_mark(len(runs), most)
                     if (runs := accuracies.get((s, k)))
                     else ""
                     for k in rounds
@@ -706,7 +773,7 @@ def classifiers_section(results):
         "LogisticRegression())` and `HistGradientBoostingClassifier()`, all with "
         "their defaults. Distance-based scores use the MLP's penultimate layer, the "
         "pipeline's scaled input, or the input. Final-round accuracy (%), mean +- "
-        "std over trials; best mean in bold.",
+        "std over trials (population std, ddof=0); best mean in bold.",
         "",
         *_table(rows, "cell", "strategy", list(CLASSIFIER_STRATEGIES)),
         "",

@@ -46,12 +46,30 @@ def test_paired_wins_pool_the_noise_ratios_in_a_last_row():
         for strategy, accuracy in (("MQ-Net", 0.9 + gap), ("BADGE", 0.9))
     ]
     lines = _paired_wins_lines(records, ("BADGE",))
-    interval = report._confidence_interval(np.r_[2.0, 2.0, -1.0, -1.0])
+    # Each class split (trial) gains +2 at 40% and -1 at 60%: +0.5 on both.
     assert lines[-4:-1] == [
         "| 40% | 2/0/0, +2.00 [+2.00, +2.00] |",
         "| 60% | 0/0/2, -1.00 [-1.00, -1.00] |",
-        f"| all, pooled | 2/0/2, +0.50 {interval} |",
+        "| all, pooled | 2/0/2, +0.50 [+0.50, +0.50] |",
     ]
+
+
+def test_a_pooled_interval_is_over_class_splits_not_runs():
+    # Two splits, each run at two noise ratios: the four runs are two draws of
+    # a split's difficulty, so the interval has 1 degree of freedom, not 3.
+    gaps = {(0, 0.4): 0.03, (0, 0.6): 0.01, (1, 0.4): -0.01, (1, 0.6): -0.01}
+    records = [
+        dict(_final(strategy, trial, accuracy), noise=noise)
+        for (trial, noise), gap in gaps.items()
+        for strategy, accuracy in (("MQ-Net", 0.9 + gap), ("BADGE", 0.9))
+    ]
+    pooled = _paired_wins_lines(records, ("BADGE",))[-2]
+    # Split means +2 and -1 points: mean +0.5, standard error 1.5.
+    half_width = t.ppf(0.975, df=1) * 1.5
+    assert pooled == (
+        f"| all, pooled | 2/0/2, +0.50 [{0.5 - half_width:+.2f}, "
+        f"{0.5 + half_width:+.2f}] |"
+    )
 
 
 def test_paired_wins_by_cell_name_each_cell():
@@ -85,7 +103,14 @@ def test_tied_strategies_share_their_average_rank():
 def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
     # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
     records = [
-        dict(_final(s, 0, 0.5), round=k, cell=cell, query_size=10, query_in_share=0.5)
+        dict(
+            _final(s, 0, 0.5),
+            round=k,
+            cell=cell,
+            query_size=10,
+            budget_spent=10 * k,
+            query_in_share=0.5,
+        )
         for cell, strategies in (("a 40%", ("CONF",)), ("b 40%", ("RANDOM", "CONF")))
         for s in strategies
         for k in (1, 2)
@@ -117,6 +142,7 @@ def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
                 round=r,
                 test_accuracy=0.8,
                 query_size=10,
+                budget_spent=10 * r,
                 query_in_share=in_share if r else 1.0,
                 train_seconds=0.0,
                 query_seconds=0.0,
@@ -152,8 +178,33 @@ def test_resolution_lines_say_what_the_trials_can_tell_apart():
     # 80% chance of 8 of 10 needs each cell's win probability p with
     # P(Bin(10, p) >= 8) = 0.8, p = 0.8424, so a gain of norm.ppf(p) = 1.00.
     assert "a true gain of 1.00 points" in text
-    # (1.96 * sqrt(2) / 0.5) ** 2 = 30.7 trials.
-    assert "about 31 trials a cell" in text
+    # The smallest n with t(0.975, n - 1) * sqrt(2) / sqrt(n) <= 0.5 (a normal
+    # quantile would say 31).
+    assert "about 34 trials a cell" in text
+    assert (
+        t.ppf(0.975, 33) * np.sqrt(2 / 34) <= 0.5 < t.ppf(0.975, 32) * np.sqrt(2 / 33)
+    )
+    # The two cells are different data sets: nothing to correlate.
+    assert "correlate at +0.00" in text
+
+
+def test_resolution_lines_correlate_a_class_splits_two_cells():
+    # On each data set a split's gap at 40% is its gap at 60%: the two cells
+    # move together, so 8 of 10 is as likely as 4 of 5 fair coins (6/32).
+    records = [
+        dict(_final(strategy, trial, accuracy), dataset=dataset, noise=noise)
+        for dataset in ("a", "b")
+        for noise in (0.4, 0.6)
+        for trial, gap in ((0, 0.01), (1, -0.02), (2, 0.03))
+        for strategy, accuracy in (
+            ("MQ-Net", 0.8 + gap),
+            ("MQ-Net (no meta-model)", 0.8),
+        )
+    ]
+    (text, _) = report._resolution_lines(records)
+    assert "correlate at +1.00" in text
+    assert "with probability 0.188" in text
+    assert report._chance_of_8_in_10(0.0, 0.0) == pytest.approx(56 / 1024)
 
 
 def test_resolution_lines_need_a_rival_and_repeated_trials():
@@ -167,7 +218,14 @@ def test_the_legend_of_long_strategy_names_fits_in_the_figure(tmp_path, monkeypa
     names = [f"MQ-Net (fixed balance w={w})" for w in (0.1, 0.25, 0.75, 0.9)]
     names += ["MQ-Net (learnt meta-model)", "MQ-Net (no meta-model)", "CONF"]
     records = [
-        dict(_final(s, 0, 0.5), round=k, cell=cell, query_size=10, query_in_share=0.5)
+        dict(
+            _final(s, 0, 0.5),
+            round=k,
+            cell=cell,
+            query_size=10,
+            budget_spent=10 * k,
+            query_in_share=0.5,
+        )
         for cell in ("c 20%", "c 40%", "c 60%")
         for s in names
         for k in (1, 2)
@@ -191,6 +249,7 @@ def _runs(strategy, trials, accuracy=0.5):
             variant="default",
             cost_ood=1.0,
             query_size=10 * (k > 1),
+            budget_spent=10 * (k > 1),
             query_in_share=0.5,
             train_seconds=0.0,
             query_seconds=0.0,
@@ -225,9 +284,32 @@ def test_an_incomplete_grid_is_marked_and_named(tmp_path, monkeypatch, capsys):
     )
     assert "| a |  |  | +39.00 (best) (n=1) |  |" in lines  # the goal check
     assert capsys.readouterr().err == (
-        "Warning: tabular: entries over fewer trials than the rest of their row, "
+        "Warning: tabular: entries that miss trials of the rest of their row, "
         "marked (n=k) in the tables; finish their runs: a 40% / MQ-Net (1 of 3)\n"
     )
+
+
+def test_entries_over_as_many_but_different_trials_are_marked(
+    tmp_path, monkeypatch, capsys
+):
+    # Three trials each, but not the same three: the means are over different
+    # class splits, which the counts alone hid (no mark, no warning).
+    records = _runs("CONF", (0, 1, 2)) + _runs("MQ-Net", (1, 2, 3), accuracy=0.9)
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| a 40% | 51.00 +- 0.82 (n=3) | **92.00 +- 0.82** (n=3) |" in lines
+    assert "| a |  |  | +41.00 (best) (n=3) |  |" in lines
+    err = capsys.readouterr().err
+    assert "a 40% / CONF (3 of 4); a 40% / MQ-Net (3 of 4)" in err
+
+
+def test_the_goal_check_names_every_tied_rival_and_a_missing_one(tmp_path, monkeypatch):
+    records = _runs("RANDOM", (0, 1)) + _runs("CONF", (0, 1))
+    records += _runs("MQ-Net", (0, 1), accuracy=0.4)
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| a |  |  | -10.00 (behind RANDOM and CONF) |  |" in lines
+    # MQ-Net alone: no rival to compare with (this crashed the report).
+    lines = _suite_section(tmp_path, monkeypatch, _runs("MQ-Net", (0, 1)))
+    assert "| a |  |  | no rival run |  |" in lines
 
 
 def test_a_complete_grid_has_no_marks(tmp_path, monkeypatch, capsys):
@@ -273,8 +355,8 @@ def test_paired_wins_pool_the_rows_they_are_given():
     ]
     pools = [("a and b", ["a", "b"])]
     lines = _paired_wins_lines(records, ("BADGE",), "preset", "intro", pools)
-    interval = report._confidence_interval(np.r_[2.0, 2.0, -1.0, -1.0])
-    assert lines[-2:] == [f"| a and b | 2/0/2, +0.50 {interval} |", ""]
+    # Trials 0 and 1 are the same class splits under both presets.
+    assert lines[-2:] == ["| a and b | 2/0/2, +0.50 [+0.50, +0.50] |", ""]
     assert "| c | 2/0/0, +4.00 [+4.00, +4.00] |" in lines
 
 
@@ -301,5 +383,5 @@ def test_the_cifar_starts_section_pools_the_pinned_defaults_with_mqnet(monkeypat
     lines = cifar_report.starts_section("unused")
     assert "| cpu-slice | 0/0/2, -1.00 [-1.00, -1.00] |" in lines
     assert "| unreported presets, pooled | 2/0/0, +3.00 [+3.00, +3.00] |" in lines
-    interval = report._confidence_interval(np.r_[-1.0, -1.0, 3.0, 3.0])
-    assert f"| all, pooled | 2/0/2, +1.00 {interval} |" in lines
+    # Each split: -1 in one preset, +3 in the other.
+    assert "| all, pooled | 2/0/2, +1.00 [+1.00, +1.00] |" in lines

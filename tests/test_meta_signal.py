@@ -119,8 +119,10 @@ def test_each_variant_is_also_paired_against_the_rule_pooled_over_noise():
         cells += [rule, dict(rule, variant="rule-start", accuracy=0.8 + gain)]
     lines = meta_signal.summary(cells)
     start = next(i for i, line in enumerate(lines) if line.startswith("Against `rule`"))
+    # Seed 100 is one class split at both noise ratios: its gains (+1, -1)
+    # average to 0 first, so the splits' mean gains are 0 and +3.
     assert _row(lines, start, "rule-start").startswith(
-        "| rule-start | 3 | 2/0/1, +1.00 "
+        "| rule-start | 3 | 2/0/1, +1.50 "
     )
 
 
@@ -181,7 +183,8 @@ def test_confirmation_runs_are_pooled_over_noise_within_their_data_sets():
     assert [row.strip(" |").split(" | ")[3:6] for row in rows] == [
         ["10%", "2", "2/0/0, +2.00 [+2.00, +2.00]"],
         ["20%", "2", "0/0/2, -1.00 [-1.00, -1.00]"],
-        ["pooled", "4", "2/0/2, +0.50 [-2.26, +3.26]"],
+        # Each class split (seed) gains +2 at 10% and -1 at 20%: +0.5 on both.
+        ["pooled", "4", "2/0/2, +0.50 [+0.50, +0.50]"],
     ]
     assert all(lines.index(row) > fashion for row in rows)
 
@@ -232,6 +235,36 @@ def test_balance_headroom_is_cross_fitted_over_halves_of_the_seeds(monkeypatch):
     # 0.0645, t(3) = 3.18.
     assert _row(lines, start, "40%") == (
         "| 40% | 0/0/4, -1.00 [-1.00, -1.00] | 3/1/0, +0.15 [-0.06, +0.36] |"
+    )
+
+
+def test_a_balance_tied_with_the_rule_is_not_chosen_over_it(monkeypatch):
+    # On the first half 0.1 ties the rule (gain 0): the rule (w = 0.5) is kept,
+    # so the held-out gain there is 0, not 0.1's +3 on the second half.
+    monkeypatch.setattr(
+        meta_signal, "VARIANTS", {"learnt": None, "rule": None, "balance-0.1": None}
+    )
+    gains = [0, 0, 3, 3]
+    cells = []
+    for seed, gain in zip(range(100, 104), gains):
+        cells += [_cell("letter", seed, v, 0.8) for v in ("rule", "learnt")]
+        cells += [_cell("letter", seed, "balance-0.1", 0.8 + gain / 100)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("What a fixed"))
+    assert _row(lines, start, "letter 40%").endswith(
+        "| 4 | 0.1 | +1.50 | 0.5, 0.1 | +0.00 | +0.00 |"
+    )
+
+
+def test_variants_missing_a_noise_ratio_are_named():
+    # "learnt" ran at 40% only: its mean of cells covers other cells than rule's.
+    cells = _cells() + [
+        dict(_cell("letter", seed, "rule", 0.8), noise=0.6) for seed in (100, 101)
+    ]
+    lines = meta_signal.summary(cells)
+    assert (
+        "Not run at 60% (their mean of cells is over the other cells only, so it "
+        "is not comparable across columns): learnt." in lines
     )
 
 

@@ -19,6 +19,7 @@ def _write(results, dataset, noise, strategy, trial, in_share, accuracy):
             round=i,
             test_accuracy=0.5 if i == 1 else accuracy,
             query_size=0 if i == 1 else 10,
+            budget_spent=0 if i == 1 else 10,
             query_in_share=float("nan") if i == 1 else in_share,
             train_seconds=0.1,
             query_seconds=0.0,
@@ -74,3 +75,29 @@ def test_missing_rivals_are_said_not_guessed(tmp_path):
     _write(tmp_path, "a", 0.4, "RANDOM", 0, 0.5, 0.5)
     text = write_claims(tmp_path, ["t"]).read_text()
     assert "No cells with SIMILAR and all of ('RANDOM', 'CONF', 'BADGE')." in text
+
+
+def test_a_dataset_whose_rivals_ran_other_trials_is_not_compared(tmp_path):
+    # A rival's crashed trial left its mean over other class splits than the
+    # method's: such a verdict flipped silently (the trials column showed only
+    # the method's count).
+    claim = next(c for c in CLAIMS if c["method"] == "LfOSA")
+    for dataset in ("a", "b"):
+        for trial in (0, 1):
+            for s in (claim["method"], *claim["rivals"]):
+                _write(tmp_path, dataset, 0.6, s, trial, 0.5, 0.6 + 0.1 * trial)
+    rival = dict(
+        suite="t",
+        dataset="b",
+        noise=0.6,
+        strategy=claim["rivals"][0],
+        trial=1,
+        rounds=2,
+    )
+    bench.cell_path(rival, tmp_path).unlink()
+    text = write_claims(tmp_path, ["t"]).read_text()
+    section = text.split("### LfOSA\n")[1].split("###")[0]
+    assert "| a " in section and "| b " not in section
+    assert "on 0 of 1 datasets" in section
+    assert "Not compared, since their trials differ from LfOSA's" in section
+    assert section.rstrip().endswith(": b.")
