@@ -5,15 +5,18 @@ from __future__ import annotations
 import copy
 import inspect
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
@@ -34,7 +37,7 @@ from ._strategies._uncertainty import UncertaintyQuery
 from ._warn import warn
 
 
-class ActiveLearner(BaseEstimator):
+class ActiveLearner(ClassifierMixin, BaseEstimator):
     """Pool-based active learner for pools polluted with out-of-distribution data.
 
     Its constructor and methods follow modAL's ``ActiveLearner`` (``query``,
@@ -187,6 +190,13 @@ class ActiveLearner(BaseEstimator):
                 shown.append(f"{name}=<{type(value).__name__} {np.shape(value)}>")
         return f"{type(self).__name__}({', '.join(shown)})"
 
+    def __sklearn_tags__(self):
+        # A classifier to scikit-learn (stratified folds in cross_val_score),
+        # taking NaN where its classifier does: the rows reach it as they are.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        return tags
+
     def fit(self, X: ArrayLike, y: ArrayLike) -> ActiveLearner:
         """Start over: make ``(X, y)`` the labelled set and train on its IN rows.
 
@@ -233,8 +243,14 @@ class ActiveLearner(BaseEstimator):
             strategy._check_estimator(self.estimator)
         embedding = self._fit_embedding(X, dtypes)
         estimator = self._trained(None, X, y, classes, dtypes)
-        # Attributes are set only once everything has succeeded.
-        for name in ("feature_names_in_", "feature_dtypes_"):
+        # Attributes are set only once everything has succeeded; those this
+        # fit does not set must not survive from the last one.
+        for name in (
+            "feature_names_in_",
+            "feature_dtypes_",
+            "embedding_",
+            "n_features_in_",
+        ):
             self.__dict__.pop(name, None)
         if dtypes is not None:
             self.feature_names_in_ = np.asarray(dtypes.index, dtype=object)
@@ -313,8 +329,7 @@ class ActiveLearner(BaseEstimator):
             self._fit_on_initial_set()
             self._check_columns(X, "X")
             X, y = self._check_labelled(X, y)
-            self._check_rows(X, "X")
-            X = self._in_labelled_pixel_dtype(X)
+            X = self._check_rows(X, "X")
             self._check_known_labels(y, self.classes_)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):
@@ -485,7 +500,8 @@ class ActiveLearner(BaseEstimator):
             )
 
     def _check_rows(self, X, name):
-        """`X` as an array whose rows have the shape of the labelled examples."""
+        """`X` as an array whose rows have the shape (and, for images, the pixel
+        dtype) of the labelled examples."""
         self._check_columns(X, name)
         X = _check_rows_of(X, name, self.estimator)
         expected = self.X_labelled_.shape[1:]
@@ -495,12 +511,12 @@ class ActiveLearner(BaseEstimator):
                 f"on rows of shape {expected}: give the same features, in the same "
                 "layout, as the labelled examples."
             )
-        return X
+        return self._in_labelled_pixel_dtype(X, name)
 
-    def _in_labelled_pixel_dtype(self, X):
+    def _in_labelled_pixel_dtype(self, X, name):
         """`X` as uint8 if the labelled images are, for a net that scales uint8
-        pixels to [0, 1] and takes other dtypes as they are: joined with the
-        labelled set, rows of two dtypes would train on two scales."""
+        pixels to [0, 1] and takes other dtypes as they are: rows of another
+        dtype would be trained on, predicted or queried on another scale."""
         if getattr(self.estimator, "input_shape", None) is None:
             return X
         labelled = self.X_labelled_.dtype
@@ -513,10 +529,10 @@ class ActiveLearner(BaseEstimator):
         ):
             return X.astype(np.uint8)  # e.g. a list of the pool's pixels
         raise ValueError(
-            f"X is {X.dtype} but the learner's images are {labelled}; the net "
-            "scales uint8 pixels to [0, 1] and takes other dtypes as they are, "
-            f"so they would train on two scales. Give X as {labelled} "
-            f"(np.asarray(X, dtype=np.{labelled}))."
+            f"{name} is {X.dtype} but the learner's images are {labelled}; the "
+            "net scales uint8 pixels to [0, 1] and takes other dtypes as they "
+            f"are, so they would be on another scale. Give {name} as {labelled} "
+            f"(np.asarray({name}, dtype=np.{labelled}))."
         )
 
     def _resolve_classes(self, y):
@@ -644,9 +660,21 @@ def _settings(strategy):
     """The plain values of a strategy's (nested) parameters, to see a change
     (a function or None: itself)."""
     if not hasattr(strategy, "get_params"):
-        return repr(strategy)
+        return _fingerprint(strategy)
     params = strategy.get_params(deep=True)
-    return {k: repr(v) for k, v in params.items() if not hasattr(v, "get_params")}
+    return {
+        k: _fingerprint(v) for k, v in params.items() if not hasattr(v, "get_params")
+    }
+
+
+def _fingerprint(value):
+    """`value` by content, the same in a copy (pickled, or loaded in another
+    process): a RandomState by its state, a function by its name; a repr would
+    hold their addresses."""
+    try:
+        return joblib.hash(value)
+    except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a lambda
+        return f"{type(value).__qualname__} {getattr(value, '__qualname__', '')}"
 
 
 def _check_rows_of(X, name, estimator):

@@ -1234,3 +1234,23 @@ def test_scikit_activeml_adapter_learns_a_corrected_label():
     # Rows 0-39 come first, in order, whether taught or fitted afresh.
     np.testing.assert_array_equal(learner.X_labelled_[wrong], X[wrong])
     assert learner.y_labelled_[wrong] == 3
+
+
+def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
+    # teach cast them; predict, predict_proba, score and query passed int64
+    # pixels to the net unscaled (probabilities off by up to 0.8).
+    X, y, _, classes = user_data("ints")
+    X = (X * 255).astype(np.uint8)
+    learner = ActiveLearner(
+        mlp(input_shape=(64,)), RandomQuery(), X[:80], y[:80], classes=classes
+    )
+    rows = X[100:150]
+    np.testing.assert_array_equal(
+        learner.predict_proba(rows.astype(np.int64)), learner.predict_proba(rows)
+    )
+    known = np.isin(y[100:150], classes)
+    assert learner.score(rows[known].tolist(), y[100:150][known]) == learner.score(
+        rows[known], y[100:150][known]
+    )
+    with pytest.raises(ValueError, match="X_pool is float64 but the learner's images"):
+        learner.query(rows / 255.0)

@@ -5,13 +5,19 @@ every call into one shared log, so the order of events and exactly what the
 classifier was trained on can be checked; a few use the real skorch nets.
 """
 
+import pickle
 import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
+from sklearn.datasets import load_iris
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.utils import get_tags
 
 from skal_openset import (
     ActiveLearner,
@@ -682,3 +688,39 @@ def test_a_strategy_parameter_set_after_fit_is_warned_of(split):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         learner.query(split.X_pool[rows], n_instances=5)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_pickled_learner_queries_without_a_false_parameter_warning(split):
+    # The check compared reprs, and a RandomState's (or a function's) holds its
+    # address: any copy (pickle, save/load in another process) "had changed".
+    strategy = UncertaintyQuery(random_state=np.random.RandomState(0))
+    learner = _lr_learner(split, strategy)
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+    pickle.loads(pickle.dumps(learner)).query(split.X_pool[rows], n_instances=5)
+    learner.set_params(query_strategy__random_state=np.random.RandomState(1))
+    with pytest.warns(UserWarning, match="set them there to change it now"):
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
+def test_the_learner_is_a_classifier_to_scikit_learn():
+    # Without the tag, cross_val_score split iris (sorted by class) into plain
+    # folds, each holding a class its training part never saw: accuracy 0.
+    X, y = load_iris(return_X_y=True)
+    learner = ActiveLearner(LogisticRegression(max_iter=500))
+    assert is_classifier(learner)
+    assert cross_val_score(learner, X, y, cv=3).min() > 0.9
+    takes_nan = ActiveLearner(HistGradientBoostingClassifier())
+    assert get_tags(takes_nan).input_tags.allow_nan
+    assert not get_tags(learner).input_tags.allow_nan
+
+
+def test_a_refit_leaves_no_fitted_attribute_of_the_last_fit(split, initial):
+    X, y = initial
+    learner = ActiveLearner(LogisticRegression(max_iter=300), embedding=PCA(2))
+    learner.fit(X, y)
+    assert learner.n_features_in_ == X.shape[1]
+    learner.set_params(embedding=None).fit(X, y)
+    # The old PCA went on embedding the rows for distance-based strategies.
+    assert not hasattr(learner, "embedding_")
