@@ -6,10 +6,12 @@ simulated from its labels or labelled by you (``--interactive``).
 """
 
 import argparse
+import errno
 import io
 import json
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -474,6 +476,22 @@ def _add_run_parser(commands):
     )
 
 
+def _check_writable(folder):
+    """Fail before any training if the results could not be written (without
+    making the folder: a refused command leaves nothing behind)."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} is a file")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write to --output {folder} ({exc.strerror or exc}): choose a "
+            "folder you can write to."
+        ) from exc
+
+
 def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
     parser = build_parser()
@@ -481,6 +499,7 @@ def main(argv=None):
     try:
         if args.output.exists() and not args.output.is_dir():
             raise ValueError(f"--output {args.output} is a file; give a folder.")
+        _check_writable(args.output)
         if args.command == "demo":
             # The demo's nets are tiny: torch's intra-op threads cost more than
             # they give (3-4x the CPU time with 2 threads on 2 cores).

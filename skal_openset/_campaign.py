@@ -312,6 +312,7 @@ def run_interactive(
                 "options); choose another output folder."
             )
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
+        _check_taught_labels(state.setdefault("taught", {}), output, allowed)
     else:
         labelled = np.flatnonzero(labels != "")
         if labelled.size == 0:
@@ -327,6 +328,7 @@ def run_interactive(
             "learner": learner,
             "labelled": labelled,
             "pending": None,
+            "taught": {},
             "records": [_interactive_record(1, learner, ood_label, 0, np.nan, 0.0)],
         }
         save_object(state, state_path)
@@ -347,8 +349,10 @@ def run_interactive(
                 break
             ranked, _ = learner.query(X[pool], n_instances=min(n_query, pool.size))
             state["pending"] = pool[ranked]
-            _write_query(query_path, state["pending"])
+            # The state first: a query file it does not know would hold a
+            # person's labels that a rerun must refuse.
             save_object(state, state_path)
+            _write_query(query_path, state["pending"])
         elif not query_path.exists():  # deleted or moved: its ids are in the state
             _write_query(query_path, state["pending"])
             log(f"Wrote {query_path} again: it was missing.")
@@ -372,9 +376,15 @@ def run_interactive(
         spent += (ids.size - n_ood) * cost_in
         records.append(
             _interactive_record(
-                round_, learner, ood_label, ids.size, 1 - n_ood / ids.size, spent
+                round_,
+                learner,
+                ood_label,
+                ids.size,
+                (ids.size - n_ood) / ids.size,
+                spent,
             )
         )
+        state["taught"][round_] = (ids, answers)
         state["labelled"] = np.concatenate([state["labelled"], ids])
         state["pending"] = None
         save_object(state, state_path)
@@ -383,6 +393,33 @@ def run_interactive(
             f"budget spent {spent:g}."
         )
     return records, learner
+
+
+def _check_taught_labels(taught, output, allowed):
+    """Refuse a query file whose labels were changed after they were taught.
+
+    The learner has trained on them, so a correction cannot be taken up;
+    ignoring it would leave the person believing it was.
+    """
+    for round_, (ids, answers) in taught.items():
+        path = output / "queries" / f"round_{round_}.csv"
+        try:
+            now = _read_answers(path, ids, allowed)
+        except ValueError:  # no longer a query file of these rows
+            continue
+        if now is None:  # gone, or being saved
+            continue
+        changed = np.flatnonzero(now != answers)
+        if changed.size:
+            edits = ", ".join(
+                f"id {ids[i]}: '{answers[i]}' -> '{now[i]}'" for i in changed[:5]
+            )
+            raise ValueError(
+                f"{path} was changed after its labels were taught ({edits}"
+                f"{', ...' if changed.size > 5 else ''}); the learner has trained "
+                "on the old ones. Put them back to resume, or start a new campaign "
+                "in another --output with the corrected labels in the data file."
+            )
 
 
 def _holds_labels(path):

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from skal_openset import load_object, save_object
+from skal_openset import _campaign, load_object, save_object
 from skal_openset.__main__ import main
 from skal_openset._campaign import check_in_classes
 
@@ -605,3 +605,63 @@ def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsy
     (tmp_path / "out" / "state.joblib").unlink()
     assert "round_2.csv holds labels that" in _refusal(tmp_path, capsys)
     assert query.read_text() == answered
+
+
+def test_labels_changed_after_they_were_taught_are_refused(tmp_path, capsys):
+    # The rerun read only the open query, so a corrected label in an answered
+    # file was ignored without a word: the learner kept the old one.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    ids = _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)  # round 2 taught: the campaign is done
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    rows = query.read_text().splitlines()
+    old = rows[1].split(",")[1]
+    rows[1] = f"{ids[0]},{'cat' if old != 'cat' else 'cow'}"
+    query.write_text("\n".join(rows) + "\n")
+    message = _refusal(tmp_path, capsys)
+    assert "round_2.csv was changed after its labels were taught" in message
+    assert f"id {ids[0]}: '{old}' -> " in message
+    query.write_text("\n".join([rows[0], f"{ids[0]},{old}", *rows[2:]]) + "\n")
+    _wait_briefly(tmp_path)  # put back: resumes
+
+
+def test_an_interrupted_query_leaves_no_file_the_state_does_not_know(
+    tmp_path, monkeypatch
+):
+    # The query file was written before the state that knows it: stopped in
+    # between, the person labelled a file every rerun then refused.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    save = _campaign.save_object
+    calls = []
+
+    def interrupted_second_save(obj, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return save(obj, path)
+
+    monkeypatch.setattr(_campaign, "save_object", interrupted_second_save)
+    with pytest.raises(KeyboardInterrupt):
+        _wait_briefly(tmp_path)
+    monkeypatch.setattr(_campaign, "save_object", save)
+    assert not (tmp_path / "out" / "queries" / "round_2.csv").exists()
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)  # asks again
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)
+
+
+def test_an_output_folder_that_cannot_be_written_exits_2_before_training(
+    tmp_path, capsys
+):
+    # A read-only --output failed with a traceback after the work: the demo's
+    # whole run, or run's first round.
+    _table(tmp_path / "zoo.csv")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")  # a file where a parent folder should be
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output", str(blocked / "out")])
+    assert exit_.value.code == 2
+    assert "cannot write to --output" in capsys.readouterr().err
