@@ -94,7 +94,9 @@ def _resume(checkpoint, fingerprint, n_rounds):
     if len(state["records"]) > n_rounds:
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} already holds "
-            f"{len(state['records'])} rounds, more than n_rounds={n_rounds}."
+            f"{len(state['records'])} rounds, more than n_rounds={n_rounds}: pass "
+            f"n_rounds >= {len(state['records'])} (skal-openset run: --rounds), or "
+            "checkpoint elsewhere to start afresh."
         )
     _set_rng_state(state["rng"])
     logger.info("Resuming %s after round %d", checkpoint, len(state["records"]))

@@ -498,6 +498,17 @@ def test_checkpoint_resumes_with_identical_records(split, estimator, tmp_path):
     assert _without_timing(resumed) == _without_timing(full)
 
 
+def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_path):
+    path = tmp_path / "run.joblib"
+    run_active_learning(
+        split, estimator, RandomQuery(), n_rounds=2, budget=10, checkpoint=path
+    )
+    with pytest.raises(ValueError, match=r"2 rounds, .* pass n_rounds >= 2 \(skal"):
+        run_active_learning(
+            split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
+        )
+
+
 def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path):
     path = tmp_path / "run.joblib"
     run_active_learning(
