@@ -20,7 +20,12 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    column_or_1d,
+    validate_data,
+)
 from skorch import NeuralNetClassifier
 from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset
@@ -476,6 +481,17 @@ def _seeded_torch(rng, device):
 _INFERENCE_BATCH_BYTES = 2**22
 
 
+def _target_array(X, y):
+    """``y`` as an array unless ``X`` is a Dataset or ``y`` a tensor.
+
+    skorch's ``check_data`` reads ``y`` through ``to_numpy``, which refuses
+    lists and tuples, before ``get_dataset`` could convert them.
+    """
+    if y is None or is_dataset(X) or isinstance(y, torch.Tensor):
+        return y
+    return np.asarray(y)
+
+
 class _TrainingInterrupted(BaseException):
     """Carries a KeyboardInterrupt past skorch's ``partial_fit``."""
 
@@ -524,6 +540,16 @@ class TargetNet(NeuralNetClassifier):
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter.
         ``iterator_train__shuffle`` defaults to True.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns of ``fit``'s X when it holds 2-D rows (tables or
+        flat images); not set for image rows such as ``(n, C, H, W)``, which
+        ``input_shape`` checks instead.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``fit``'s X, if it was a DataFrame with string column
+        names; later DataFrames must have these columns, in this order.
 
     Examples
     --------
@@ -583,8 +609,26 @@ class TargetNet(NeuralNetClassifier):
         finally:
             _IN_SEEDED_CALL.reset(token)
 
+    def _check_features(self, X, *, reset):
+        """Record (``reset``) or check ``n_features_in_`` and ``feature_names_in_``.
+
+        As scikit-learn does, for arrays and DataFrames: a DataFrame's columns
+        must come in the order of fit's. Only 2-D rows have a number of
+        features; image rows are checked against ``input_shape`` instead.
+        Datasets, dicts and tensors are passed on unchecked.
+        """
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+            return
+        two_d = np.ndim(X) == 2
+        validate_data(self, X, reset=reset, skip_check_array=True, ensure_2d=two_d)
+        if reset and not two_d:
+            # a previous fit on 2-D rows must not leave its count behind
+            self.__dict__.pop("n_features_in_", None)
+
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
         """Initialise the module from scratch and train it; see skorch's ``fit``."""
+        y = _target_array(X, y)
+        self._check_features(X, reset=not (self.warm_start and self.initialized_))
         with self._rng_context():
             return super().fit(X, y, **fit_params)
 
@@ -607,6 +651,8 @@ class TargetNet(NeuralNetClassifier):
         Unlike skorch's, a ``KeyboardInterrupt`` (Ctrl-C) during training is
         re-raised rather than ending training early as if it had finished.
         """
+        y = _target_array(X, y)
+        self._check_features(X, reset=not self.initialized_)
         try:
             with self._rng_context():
                 return super().partial_fit(X, y, classes=classes, **fit_params)
@@ -614,6 +660,12 @@ class TargetNet(NeuralNetClassifier):
             interrupt = exc.__cause__
             assert isinstance(interrupt, KeyboardInterrupt)  # what fit_loop carries
             raise interrupt from None
+
+    # skorch's predict goes through predict_proba, so this checks both.
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities; a DataFrame must have the columns of ``fit``'s."""
+        self._check_features(X, reset=False)
+        return super().predict_proba(X)
 
     def get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
         """Batches of ``dataset``; inference on an array takes it in large slices.

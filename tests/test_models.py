@@ -10,6 +10,7 @@ from sklearn.datasets import make_blobs
 from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 
+from skal_openset import make_fast_resnet_classifier
 from skal_openset._inference import per_sample_loss, predict_logits, predicted_loss
 from skal_openset._models import (
     LearningLossModule,
@@ -695,3 +696,67 @@ def test_min_steps_loader_leaves_out_a_lone_last_row_when_shuffling(shuffle, siz
     loader = min_steps_loader(dataset, batch_size=4, shuffle=shuffle)
     assert [len(b[0]) for b in loader] == sizes
     assert [len(b[0]) for b in min_steps_loader(dataset, 4, shuffle, 3)] == [4, 4, 4]
+
+
+# ------------------------------------------------------------ inputs as users give them
+
+_FACTORIES = {
+    "mlp": lambda: make_mlp_classifier(64, 2, hidden_sizes=(4,)),
+    "cnn": lambda: make_cnn_classifier(2, input_shape=(1, 8, 8)),
+    "resnet18": lambda: make_resnet18_classifier(
+        2, in_channels=1, input_shape=(1, 8, 8), min_steps_per_epoch=0, module__width=2
+    ),
+    "fast_resnet": lambda: make_fast_resnet_classifier(2, in_channels=1, width=2),
+}
+
+
+@pytest.mark.parametrize("sequence", [list, tuple])
+@pytest.mark.parametrize("factory", list(_FACTORIES))
+def test_labels_may_be_a_list_or_a_tuple(factory, sequence):
+    X = np.random.RandomState(0).rand(8, 1, 8, 8).astype(np.float32)
+    y = [0, 1] * 4
+
+    def make():
+        net = _FACTORIES[factory]()
+        return net.set_params(batch_size=4, max_epochs=1, random_state=0)
+
+    expected = make().fit(X, np.array(y)).predict_proba(X)
+    np.testing.assert_array_equal(make().fit(X, sequence(y)).predict_proba(X), expected)
+    net = make().fit(X, np.array(y))
+    net.partial_fit(X, sequence(y))
+    np.testing.assert_array_equal(
+        net.predict_proba(X),
+        make().fit(X, np.array(y)).partial_fit(X, np.array(y)).predict_proba(X),
+    )
+
+
+def test_a_dataframe_must_come_with_the_columns_of_fit():
+    pd = pytest.importorskip("pandas")
+    X, y = blobs(n=40)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1, random_state=0)
+    net.fit(frame, y)
+    assert net.n_features_in_ == 4 and net.feature_names_in_.tolist() == list("abcd")
+    reordered = frame[list("dcba")]
+    for method in (net.predict, net.predict_proba, lambda X: net.partial_fit(X, y)):
+        with pytest.raises(ValueError, match="same order as they were in fit"):
+            method(reordered)
+    np.testing.assert_array_equal(net.predict(frame), net.predict(frame.copy()))
+    net.fit(X, y)  # refit on an array: no names left from the DataFrame
+    assert not hasattr(net, "feature_names_in_") and net.n_features_in_ == 4
+    with pytest.raises(
+        ValueError, match="X has 3 features, but TargetNet is expecting 4"
+    ):
+        net.predict(X[:, :3])
+
+
+def test_image_rows_have_no_number_of_features_and_take_every_layout():
+    X = np.random.RandomState(0).rand(8, 1, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    flat = net.fit(X.reshape(8, 64), y).predict_proba(X.reshape(8, 64))
+    assert net.n_features_in_ == 64
+    np.testing.assert_array_equal(net.predict_proba(X), flat)
+    net.fit(X, y)
+    assert not hasattr(net, "n_features_in_")  # a channel count is no feature count
+    np.testing.assert_array_equal(net.predict_proba(X.reshape(8, 64)), flat)
