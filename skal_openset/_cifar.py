@@ -12,7 +12,7 @@ Load the images with :func:`load_image_folder_zip` or
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._datasets import OpenSetSplit, make_open_set_split
+from ._datasets import OpenSetSplit, _InitialSizeError, make_open_set_split
 from ._typing import RandomStateLike
 
 #: The paper's five CIFAR-10 IN class splits (CIFAR-10 label indices), one per trial.
@@ -75,8 +75,9 @@ def make_cifar_split(
     Raises
     ------
     ValueError
-        For an unknown ``dataset`` or ``split``, or data that cannot fill
-        the split (see :func:`make_open_set_split`).
+        For an unknown ``dataset`` or ``split``, a ``budget`` larger than
+        the pool, or data that cannot fill the split (see
+        :func:`make_open_set_split`).
     """
     if dataset not in _SPLITS:
         raise ValueError(f"dataset must be one of {sorted(_SPLITS)}; got {dataset!r}.")
@@ -90,13 +91,21 @@ def make_cifar_split(
         raise ValueError(
             f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
         )
-    return make_open_set_split(
-        X,
-        y,
-        in_classes=splits[split],
-        noise_ratio=noise_ratio,
-        initial_size=budget,
-        X_test=X_test,
-        y_test=y_test,
-        random_state=random_state,
-    )
+    try:
+        return make_open_set_split(
+            X,
+            y,
+            in_classes=splits[split],
+            noise_ratio=noise_ratio,
+            initial_size=budget,
+            X_test=X_test,
+            y_test=y_test,
+            random_state=random_state,
+        )
+    except _InitialSizeError as exc:
+        # the caller passed budget, not make_open_set_split's initial_size
+        raise ValueError(
+            f"budget must be an integer in [1, {exc.n_pool}] (the pool size: "
+            "every IN training image plus the OOD images of noise_ratio), got "
+            f"{budget!r}. Lower budget or pass more training images."
+        ) from None

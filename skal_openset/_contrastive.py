@@ -171,6 +171,14 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # It takes 4-D images (n, C, H, H), which no input tag names: no tables.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.positive_only = True  # pixels in [0, 1] or 0..255
+        tags.transformer_tags.preserves_dtype = ["float32"]  # any input gives it
+        return tags
+
     def _check_images(self, X):
         is_uint8 = np.asarray(X).dtype == np.uint8
         # C order: torch cannot take an array with negative strides (X[::-1])
@@ -178,6 +186,13 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
             raise ValueError(
                 f"X must hold square images of shape (n, C, H, H); got shape {X.shape}."
+            )
+        # The colour jitter and the greyscale views need grey or RGB pixels.
+        if X.shape[1] not in (1, 3):
+            raise ValueError(
+                f"X has {X.shape[1]} channels (axis 1); ContrastiveEncoder takes "
+                "grey (1 channel) or RGB (3 channels) images. Drop the alpha "
+                "channel first: X[:, :3] for RGBA, X[:, :1] for grey plus alpha."
             )
         if is_uint8:
             return X / np.float32(255)  # as the nets scale uint8 pixels
@@ -203,8 +218,8 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, C, H, H)
-            Unlabelled square images, at least 2: float pixels in [0, 1], or
-            uint8 pixels 0..255 (scaled to [0, 1]).
+            Unlabelled square images, at least 2, grey (C=1) or RGB (C=3):
+            float pixels in [0, 1], or uint8 pixels 0..255 (scaled to [0, 1]).
         y : None
             Ignored.
 
@@ -218,21 +233,30 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
             raise ValueError("ContrastiveEncoder needs at least 2 images to contrast.")
         start = time.perf_counter()
         with _seeded_torch(check_random_state(self.random_state), self.device):
-            self._train(torch.as_tensor(X, device=self.device), start)
+            module, loss_curve, step = self._train(
+                torch.as_tensor(X, device=self.device), start
+            )
+        # Set only now: an interrupted fit leaves the encoder as it was.
+        batch = min(self.batch_size, len(X))
+        self.module_ = module.eval()
+        self.loss_curve_ = loss_curve
+        self.n_steps_ = step
+        self.n_epochs_ = step * batch / len(X)
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
     def _train(self, data, start):
+        """Train a new module; return it, the loss curve and the steps taken."""
         n = len(data)
         batch = min(self.batch_size, n)
         # Images per pass: the whole batches, unless fewer than 10 of them
         # would leave out over a tenth of a small set.
         pass_size = n // batch * batch if n >= 10 * batch else n
         max_steps = max(1, round(self.max_epochs * (pass_size / batch)))
-        self.module_ = _EncoderModule(data.shape[1], self.width, self.projection_dim)
-        self.module_.to(self.device).train()
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.lr)
-        self.loss_curve_, epoch_losses, step = [], [], 0
+        module = _EncoderModule(data.shape[1], self.width, self.projection_dim)
+        module.to(self.device).train()
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)
+        loss_curve, epoch_losses, step = [], [], 0
         while step < max_steps:
             rows = torch.randperm(n, device=data.device)[:batch]
             x = data[rows]
@@ -241,7 +265,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
             rotation = torch.cat([torch.zeros_like(turns), turns])
             views = torch.cat([_simclr_views(shifted), _simclr_views(shifted)])
             with self._autocast():
-                projection, rotation_logits = self.module_(views)
+                projection, rotation_logits = module(views)
             loss = _nt_xent(projection, self.temperature) + F.cross_entropy(
                 rotation_logits.float(), rotation.repeat(2)
             )
@@ -252,16 +276,14 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
             epoch_losses.append(loss.item())
             pass_ended = step * batch // pass_size > (step - 1) * batch // pass_size
             if pass_ended or step == max_steps:
-                self.loss_curve_.append(float(np.mean(epoch_losses)))
+                loss_curve.append(float(np.mean(epoch_losses)))
                 epoch_losses = []
             if self.max_seconds is not None:
                 if time.perf_counter() - start > self.max_seconds:
                     if epoch_losses:
-                        self.loss_curve_.append(float(np.mean(epoch_losses)))
+                        loss_curve.append(float(np.mean(epoch_losses)))
                     break
-        self.module_.eval()
-        self.n_steps_ = step
-        self.n_epochs_ = step * batch / n
+        return module, loss_curve, step
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """L2-normalised projections of the images, without augmentation.
@@ -283,6 +305,8 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
                 f"shape (n, {self.n_channels_in_}, H, H)."
             )
         out = np.empty((len(X), self.projection_dim), dtype=np.float32)
+        # Batch norm in train mode would make each row depend on its batch.
+        self.module_.eval()
         with torch.no_grad():
             for rows in gen_batches(len(X), 1024):
                 x = torch.as_tensor(X[rows], device=self.device)

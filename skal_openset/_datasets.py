@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from ._atomic import atomic_open
 from ._typing import RandomStateLike
+from ._warn import warn
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -225,16 +226,27 @@ def _to_k_way(labels, in_classes, ood_label):
     return np.where(in_classes[codes] == labels, codes, ood_label).astype(np.int64)
 
 
+class _InitialSizeError(ValueError):
+    """An initial set size that does not fit the pool of ``n_pool`` examples.
+
+    Callers whose users name that size otherwise (``budget``) say it their way.
+    """
+
+    def __init__(self, initial_size, n_pool):
+        super().__init__(
+            f"initial_size must be an integer in [1, {n_pool}] (the pool size), "
+            f"got {initial_size!r}."
+        )
+        self.n_pool = n_pool
+
+
 def _initial_indices(is_ood, initial_size, noise_ratio, rng):
     """Draw the initial labelled set as the reference code does, topped up to size."""
     n_pool = len(is_ood)
     if initial_size is None:
         initial_size = max(1, min(500, n_pool // 10))
     if not isinstance(initial_size, Integral) or not 1 <= initial_size <= n_pool:
-        raise ValueError(
-            f"initial_size must be an integer in [1, {n_pool}] (the pool size), "
-            f"got {initial_size!r}."
-        )
+        raise _InitialSizeError(initial_size, n_pool)
     in_pos, ood_pos = np.flatnonzero(~is_ood), np.flatnonzero(is_ood)
     n_in = min(int(initial_size * (1 - noise_ratio)), len(in_pos))
     n_ood = min(int(initial_size * noise_ratio), len(ood_pos))
@@ -892,6 +904,21 @@ _DAMAGED_MEMBER = (
 )
 
 
+def _rgb_pixels(image):
+    """uint8 (H, W, 3) RGB pixels of a Pillow image, or None for 32-bit pixels.
+
+    16-bit grey pixels are scaled from 0..65535 to 0..255.
+    """
+    # Pillow's convert("RGB") clips 16-bit grey (I;16; an older Pillow's PNG
+    # gives mode I) at 255, which turns all but the darkest pixels white.
+    if image.mode.startswith("I;16") or (image.mode == "I" and image.format == "PNG"):
+        grey = np.rint(np.asarray(image) / 257).astype(np.uint8)  # 65535 -> 255
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if image.mode in ("I", "F"):
+        return None  # 32-bit integers or floats of no known range
+    return np.asarray(image.convert("RGB"))
+
+
 def _decode_images(zf, names, path):
     """Decode images from a zip into uint8 (n, H, W, 3); all must match the first."""
     from PIL import Image
@@ -901,12 +928,17 @@ def _decode_images(zf, names, path):
         try:
             # reading the bytes first is faster than streaming through zf.open
             with Image.open(io.BytesIO(zf.read(name))) as image:
-                pixels = np.asarray(image.convert("RGB"))
+                mode, pixels = image.mode, _rgb_pixels(image)
         except (*_DAMAGED_MEMBER, Image.DecompressionBombError) as exc:
             raise ValueError(
                 f"{path}: member {name} is not a readable image, e.g. truncated "
                 f"({type(exc).__name__}: {exc})."
             ) from None
+        if pixels is None:
+            raise ValueError(
+                f"{path}: member {name} has 32-bit pixels (Pillow mode {mode}) of "
+                "unknown range; save it as an 8- or 16-bit PNG or as a JPEG."
+            )
         if out is None:
             out = np.empty((len(names), *pixels.shape), dtype=np.uint8)
         elif pixels.shape != out.shape[1:]:
@@ -917,6 +949,21 @@ def _decode_images(zf, names, path):
             )
         out[i] = pixels
     return out
+
+
+def _no_images_message(path, split, members):
+    """Why a zip whose image `members` are these has none under ``split/<class>/``."""
+    # `zip -r data.zip data/` wraps every member in the folder data/
+    tops = sorted({n.split("/")[0] for n in members if n.split("/")[1:2] == [split]})
+    if tops:
+        top = tops[0]
+        return (
+            f"{path} has no images under {split}/<class>/: they are inside the "
+            f"top folder {top}/ ({top}/{split}/<class>/). Zip from inside that "
+            f"folder, e.g. cd {top} && zip -r ../data.zip train test, so that "
+            "train/ and test/ are at the top of the zip."
+        )
+    return f"{path} has no images under {split}/<class>/."
 
 
 def _zip_images(path, cache_path):
@@ -946,17 +993,20 @@ def _zip_images(path, cache_path):
             f"({type(exc).__name__}: {exc})."
         ) from None
     with zf:
+        image_names = [n for n in zf.namelist() if n.lower().endswith(_IMAGE_SUFFIXES)]
         names = {}
         for split in _SPLITS:
-            names[split] = sorted(
-                name
-                for name in zf.namelist()
-                if name.startswith(f"{split}/")
-                and name.count("/") == 2
-                and name.lower().endswith(_IMAGE_SUFFIXES)
-            )
+            under = [n for n in image_names if n.startswith(f"{split}/")]
+            names[split] = sorted(n for n in under if n.count("/") == 2)
             if not names[split]:
-                raise ValueError(f"{path} has no images under {split}/<class>/.")
+                raise ValueError(_no_images_message(path, split, image_names))
+            deeper = [n for n in under if n.count("/") > 2]
+            if deeper:
+                warn(
+                    f"{path}: left out {len(deeper)} image(s) deeper than "
+                    f"{split}/<class>/ (e.g. {deeper[0]}); move them up into "
+                    "their class folder to load them."
+                )
         # one pass over both splits, so the test images must match the train size
         images = _decode_images(zf, [n for s in _SPLITS for n in names[s]], path)
     parts = np.split(images, [len(names[_SPLITS[0]])])
@@ -982,10 +1032,14 @@ def load_image_folder_zip(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Load a zip of images laid out as ``train/<class>/*`` and ``test/<class>/*``.
 
-    Images (PNG, JPEG or BMP) are decoded with Pillow and converted to RGB; all,
-    train and test, must have the same size. Other entries (e.g. a README) are
-    ignored. Decoding the 60,000 JPEGs of CIFAR-10 takes 12-30 s on one CPU
-    core; ``cache_path`` makes later loads take about a second.
+    Images (PNG, JPEG or BMP) are decoded with Pillow and converted to 8-bit
+    RGB (16-bit grey scaled from 0..65535); all, train and test, must have the
+    same size. The ``train/`` and ``test/`` folders must be at the top of the
+    zip (zip from inside the folder that holds them), and only images directly
+    in a class folder are loaded: deeper ones are left out with a warning that
+    counts them. Other entries (e.g. a README) are ignored. Decoding the 60,000
+    JPEGs of CIFAR-10 takes 12-30 s on one CPU core; ``cache_path`` makes
+    later loads take about a second.
 
     Parameters
     ----------
@@ -1015,8 +1069,9 @@ def load_image_folder_zip(
     Raises
     ------
     ValueError
-        If the zip is damaged, a split has no images, an image is unreadable or
-        its size differs from the first train image's, ``class_names`` has
+        If the zip is damaged, a split has no images, an image is unreadable,
+        has 32-bit pixels (of no known range) or its size differs from the
+        first train image's, ``class_names`` has
         duplicates or lacks a class folder, or ``cache_path`` is not a cache
         this function wrote.
     ImportError

@@ -79,19 +79,25 @@ class BatchIterator:
         self.shuffle = shuffle
         self.min_steps = min_steps
 
-    def _order(self):
+    def _n_rows(self):
+        """Rows an epoch yields: all in order, or the full batches when shuffling."""
         n = len(self.dataset)
-        if not self.shuffle:
-            return torch.arange(n)
-        n_rows = max(n, self.min_steps * self.batch_size)
-        order = torch.cat([torch.randperm(n) for _ in range(math.ceil(n_rows / n))])
-        n_full = n_rows // self.batch_size * self.batch_size
-        return order[: max(n_full, min(n, self.batch_size))]
+        if not self.shuffle or not n:
+            return n
+        n_cycled = max(n, self.min_steps * self.batch_size)
+        n_full = n_cycled // self.batch_size * self.batch_size
+        return max(n_full, min(n, self.batch_size))
 
+    def _order(self):
+        n, n_rows = len(self.dataset), self._n_rows()
+        if not self.shuffle or not n:
+            return torch.arange(n)
+        order = torch.cat([torch.randperm(n) for _ in range(math.ceil(n_rows / n))])
+        return order[:n_rows]
+
+    # Counted, not drawn: len() (a progress bar's) must leave torch's RNG alone.
     def __len__(self):
-        return (
-            math.ceil(len(self._order()) / self.batch_size) if len(self.dataset) else 0
-        )
+        return math.ceil(self._n_rows() / self.batch_size)
 
     def __iter__(self):
         data, order = self.dataset, self._order()

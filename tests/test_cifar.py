@@ -16,6 +16,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from skorch.dataset import Dataset
 
 from skal_openset import (
@@ -99,6 +100,19 @@ def test_batch_iterator_orders_and_cycles():
     assert len(small) == 1 and sorted(small[0][1].tolist()) == [0, 1, 2]
     with pytest.raises(TypeError, match="skorch Dataset"):
         BatchIterator({"X": X}, batch_size=4)
+
+
+@pytest.mark.parametrize("shuffle, min_steps", [(True, 0), (True, 5), (False, 0)])
+def test_batch_iterator_len_counts_without_drawing(shuffle, min_steps):
+    X, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
+    it = BatchIterator(
+        Dataset(X, y), batch_size=4, shuffle=shuffle, min_steps=min_steps
+    )
+    torch.manual_seed(0)
+    expected = [b[1].tolist() for b in it]
+    torch.manual_seed(0)
+    assert len(it) == len(expected)  # a progress bar asks before each epoch
+    assert [b[1].tolist() for b in it] == expected
 
 
 @given(st.integers(1, 300), st.floats(0, 0.9))
@@ -317,6 +331,60 @@ def test_contrastive_encoder_errors(X, kwargs, error, match):
         _tiny_encoder(**kwargs).fit(X)
 
 
+@pytest.mark.parametrize("channels, fix", [(2, r"X\[:, :1\]"), (4, r"X\[:, :3\]")])
+def test_contrastive_encoder_takes_grey_or_rgb_images_only(channels, fix):
+    X = np.random.RandomState(0).rand(8, channels, 8, 8).astype(np.float32)
+    with pytest.raises(ValueError, match=f"{channels} channels.*{fix}"):
+        _tiny_encoder().fit(X)
+
+
+def test_contrastive_encoder_tags_say_it_takes_no_tables():
+    from sklearn.utils import get_tags
+
+    tags = get_tags(_tiny_encoder())
+    assert not tags.input_tags.two_d_array
+    assert tags.transformer_tags.preserves_dtype == ["float32"]
+
+
+def test_an_interrupted_encoder_fit_leaves_the_encoder_as_it_was(monkeypatch):
+    import skal_openset._contrastive as contrastive
+
+    X = _images(16)
+    nt_xent, calls = contrastive._nt_xent, []
+
+    def interrupt_at_the_second_step(z, temperature):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return nt_xent(z, temperature)
+
+    monkeypatch.setattr(contrastive, "_nt_xent", interrupt_at_the_second_step)
+    enc = _tiny_encoder(max_epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        enc.fit(X)
+    with pytest.raises(NotFittedError):
+        enc.transform(X)
+    monkeypatch.setattr(contrastive, "_nt_xent", nt_xent)
+    enc.fit(X)
+    fitted = enc.transform(X)
+    module, loss_curve = enc.module_, enc.loss_curve_
+    monkeypatch.setattr(contrastive, "_nt_xent", interrupt_at_the_second_step)
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        enc.fit(X)  # a refit interrupted keeps the good module
+    assert enc.module_ is module and enc.loss_curve_ is loss_curve
+    assert not enc.module_.training
+    np.testing.assert_array_equal(enc.transform(X), fitted)
+
+
+def test_contrastive_encoder_transform_runs_in_eval_mode():
+    X = _images(16)
+    enc = _tiny_encoder().fit(X)
+    enc.module_.train()  # as a user inspecting the module may leave it
+    # in train mode, batch norm would make each row depend on its batch
+    np.testing.assert_array_equal(enc.transform(X[:4]), enc.transform(X)[:4])
+
+
 def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):
     X = _images(40)
     y = np.r_[np.arange(10) % 2, -np.ones(30, int)]
@@ -409,6 +477,12 @@ def test_make_cifar_split_errors(kwargs, match):
     X, y = _cifar_like(5, 10)
     with pytest.raises(ValueError, match=match):
         make_cifar_split(X, y, X, y, **kwargs)
+
+
+def test_make_cifar_split_names_budget_when_it_exceeds_the_pool():
+    X, y = _cifar_like(5, 10)
+    with pytest.raises(ValueError, match=r"^budget must be .*\[1, 33\].*got 1000"):
+        make_cifar_split(X, y, X, y, budget=1000)
 
 
 # -------------------------------------------------------------- purity AUROC

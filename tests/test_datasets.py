@@ -692,6 +692,62 @@ def test_load_image_folder_zip_converts_modes(tmp_path):
     np.testing.assert_allclose(X_test[0].mean(axis=(1, 2)) * 255, [200, 30, 90], atol=3)
 
 
+def test_load_image_folder_zip_scales_16_bit_grey(tmp_path):
+    grey16 = np.linspace(0, 65535, 20).astype(np.uint16).reshape(5, 4)
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        zf.writestr("train/x/0.png", _png_bytes(grey16))  # Pillow mode I;16
+        zf.writestr("test/x/0.png", _png_bytes(grey16))
+    X_train, _, X_test, _, _ = load_image_folder_zip(tmp_path / "f.zip")
+    # 8 bits, as every other image: within half a step of 0..65535 -> [0, 1]
+    for X in (X_train, X_test):
+        np.testing.assert_allclose(X[0], np.stack([grey16 / 65535] * 3), atol=0.002)
+
+
+def test_16_bit_grey_from_an_older_pillow_is_scaled_too():
+    # Pillow before 10 opens a 16-bit grey PNG in mode I, not I;16.
+    from skal_openset._datasets import _rgb_pixels
+
+    grey16 = np.array([[0, 257, 32896, 65535]], dtype=np.int32)
+    image = Image.fromarray(grey16)
+    image.format = "PNG"
+    assert image.mode == "I"
+    np.testing.assert_array_equal(_rgb_pixels(image)[0, :, 0], [0, 1, 128, 255])
+
+
+def test_load_image_folder_zip_refuses_32_bit_pixels(tmp_path):
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((4, 4), 1000.0, np.float32)).save(buffer, format="TIFF")
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        zf.writestr("train/x/0.png", buffer.getvalue())  # a TIFF named .png
+        zf.writestr("test/x/0.png", _png_bytes(np.zeros((4, 4, 3), np.uint8)))
+    with pytest.raises(ValueError, match=r"train/x/0.png has 32-bit pixels .*mode F"):
+        load_image_folder_zip(tmp_path / "f.zip")
+
+
+def test_load_image_folder_zip_names_a_wrapping_top_folder(tmp_path):
+    # as `zip -r cifar.zip cifar/` makes it
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        for split in ("train", "test"):
+            zf.writestr(
+                f"cifar/{split}/cat/0.png", _png_bytes(np.zeros((4, 4), np.uint8))
+            )
+    match = r"inside the top folder cifar/ .*Zip from inside that folder"
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(tmp_path / "f.zip")
+
+
+def test_load_image_folder_zip_warns_of_images_left_out_deeper(tmp_path):
+    pixels = _png_bytes(np.zeros((4, 4, 3), np.uint8))
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        for name in ("train/cat/0.png", "train/cat/a/1.png", "train/cat/a/b/2.png"):
+            zf.writestr(name, pixels)
+        zf.writestr("test/cat/0.png", pixels)
+    match = r"left out 2 image\(s\) deeper than train/<class>/"
+    with pytest.warns(UserWarning, match=match):
+        X_train = load_image_folder_zip(tmp_path / "f.zip")[0]
+    assert len(X_train) == 1
+
+
 def test_load_image_folder_zip_errors(tmp_path):
     _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "b"): 1})
     with pytest.raises(ValueError, match=r"\['b'\] .* not in class_names"):
