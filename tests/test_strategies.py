@@ -421,6 +421,19 @@ class TestUncertaintyQuery(StrategyTemplate):
         assert len({tuple(p) for p in picks}) == 3
 
 
+def textbook_k_center(X_pool, X_labelled, n_instances):
+    """Greedy k-center from pairwise distances (float64): picks and their distances."""
+    X_pool, X_labelled = X_pool.astype(np.float64), X_labelled.astype(np.float64)
+    nearest = pairwise_distances(X_pool, X_labelled).min(axis=1)
+    indices, distances = [], []
+    for _ in range(n_instances):
+        indices.append(int(np.argmax(nearest)))
+        distances.append(nearest[indices[-1]])
+        to_chosen = pairwise_distances(X_pool, X_pool[[indices[-1]]]).ravel()
+        nearest = np.minimum(nearest, to_chosen)
+    return indices, distances
+
+
 class TestCoreSetQuery(StrategyTemplate):
     @pytest.fixture
     def case(self, any_learner):
@@ -441,21 +454,43 @@ class TestCoreSetQuery(StrategyTemplate):
             nearest = np.minimum(nearest, to_chosen)
 
     def test_features_far_from_the_origin_are_not_taken_for_copies(self):
-        # A year-like column: norms near 2000, distances of a few units. The
-        # exact greedy k-center, against which the picks are checked.
+        # A year-like column: norms near 2000, distances of a few units.
         rng = np.random.RandomState(0)
         X = np.column_stack([rng.uniform(1990, 2020, 300), rng.normal(size=300)])
         y = np.where(X[:, 1] > 0, 1, 0)
         learner = ActiveLearner(LogisticRegression()).fit(X[:40], y[:40])
         indices, _ = CoreSetQuery(0)(learner, X[40:], n_instances=8)
-        nearest = pairwise_distances(X[40:], X[:40]).min(axis=1)
-        expected = []
-        for _ in range(8):
-            expected.append(int(np.argmax(nearest)))
-            nearest = np.minimum(
-                nearest, pairwise_distances(X[40:], X[[40 + expected[-1]]]).ravel()
-            )
+        expected, _ = textbook_k_center(X[40:], X[:40], 8)
         np.testing.assert_array_equal(indices, expected)
+
+    @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+    def test_rows_far_from_the_pool_mean_are_not_taken_for_copies(self, dtype):
+        # An unscaled amount column, near 0 in half the pool and near 10000
+        # in the other half: rows of one half lie a few units apart, 1e-4 of
+        # their distance to the pool mean. Distances from norms minus inner
+        # products, with a threshold against their rounding, gave them 0.
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(220, 5))
+        X[120:, 0] += 10000.0
+        X = X.astype(dtype)
+        y = (X[:, 1] > 0).astype(int)
+        learner = ActiveLearner(LogisticRegression()).fit(X[:20], y[:20])
+        indices, scores = CoreSetQuery(0)(learner, X[20:], n_instances=10)
+        expected, distances = textbook_k_center(X[20:], X[:20], 10)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_allclose(scores, distances, rtol=1e-5)
+
+    def test_an_outlier_does_not_turn_the_other_rows_into_copies(self):
+        # One corrupted row (pixel values x 1e5) sets the scale of the pool.
+        rng = np.random.RandomState(0)
+        X = rng.uniform(0, 16, size=(260, 16))
+        X[100] *= 1e5
+        y = (X[:, 0] > 8).astype(int)
+        learner = ActiveLearner(LogisticRegression()).fit(X[:60], y[:60])
+        indices, scores = CoreSetQuery(0)(learner, X[60:], n_instances=10)
+        expected, distances = textbook_k_center(X[60:], X[:60], 10)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_allclose(scores, distances, rtol=1e-6)
 
     def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
         empty = copy.copy(learner)

@@ -171,9 +171,14 @@ _ROUNDING = 1e-5
 def sq_distances_to(sq_norms, c, inner):
     """``||x_i - x_c||^2`` from squared norms and the inner products ``<x_i, x_c>``.
 
-    One pass over the rows, no pairwise matrix. Copies of ``x_c`` come out as
+    For rows known only through inner products (BADGE's gradient embeddings,
+    never formed): one pass, no pairwise matrix. Copies of ``x_c`` come out as
     exactly 0 (float32 inner products would leave rounding there), so a
-    strategy never takes a copy of a chosen row for a distant one.
+    strategy never takes a copy of a chosen row for a distant one. The price:
+    distinct rows closer than ``_ROUNDING`` of the squared norms are zeroed
+    too. That is harmless in a draw weighted by distance (k-means++), where
+    their weight was that small anyway, but not where the largest distance
+    wins: k-center greedy takes its distances from differences instead.
     """
     sq_dist = sq_norms + sq_norms[c] - 2 * inner
     sq_dist[sq_dist < _ROUNDING * (sq_norms + sq_norms[c])] = 0

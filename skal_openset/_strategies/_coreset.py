@@ -1,10 +1,12 @@
 """CORESET: k-center greedy in the classifier's embedding space (Sener 2018)."""
 
+import math
+
 import numpy as np
-from sklearn.metrics import pairwise_distances_argmin_min
+from sklearn.metrics import pairwise_distances_argmin
 
 from .._model_scores import labelled_in_and_ood, model_embedding
-from ._base import QueryStrategy, sq_distances_to, unit_scaled
+from ._base import QueryStrategy
 
 
 class CoreSetQuery(QueryStrategy):
@@ -50,23 +52,28 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
 
     Returns the chosen positions in `X_pool` in the order they were chosen
     and, for each, its distance to the nearest centre when it was chosen.
-    Each step is one pass over the float32 embeddings (distances from norms
-    and one matrix-vector product), so memory stays linear in the pool.
+    Every distance is taken from a difference, in float64, not from norms:
+    copies of a centre come out exactly 0 and distinct rows above 0, however
+    far from the origin they lie (squared norms minus inner products cancel
+    there, and no threshold can tell that rounding from a short distance).
+    Each step is one pass over the embeddings, a chunk of rows at a time, so
+    memory stays linear in the pool.
     """
-    embedding = model_embedding(learner, X_pool)
-    # Centred on the pool: distances do not change, but squared distances taken
-    # from norms lose the rounding of large norms (features far from 0, such
-    # as a year column), which would zero the distances of distinct rows.
-    center = embedding.mean(axis=0)
-    pool, scale = unit_scaled(embedding - center)
-    sq_norms = np.einsum("nd,nd->n", pool, pool, dtype=np.float64)
+    pool, scale = _below_overflow(model_embedding(learner, X_pool))
     X_in, _, X_ood = labelled_in_and_ood(learner)
     X_labelled = np.concatenate([X_in, X_ood])
     if len(X_labelled):
-        _, nearest = pairwise_distances_argmin_min(
-            pool, (model_embedding(learner, X_labelled) - center) / scale
-        )
-        nearest = nearest.astype(np.float64) ** 2  # squared from here on
+        labelled = model_embedding(learner, X_labelled) / scale
+        # The nearest labelled row comes from norms (one matrix product),
+        # centred so that features far from 0 lose no precision there; its
+        # distance comes from the difference, as every other one. The centre
+        # is a median, which an outlier cannot drag away as it would the
+        # mean, of at most 2000 rows: any point amid the pool serves.
+        center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
+        nearest_row = pairwise_distances_argmin(pool - center, labelled - center)
+        nearest = np.empty(len(pool))
+        for rows in _chunks(pool):
+            nearest[rows] = _sq_distances(pool[rows], labelled[nearest_row[rows]])
     else:  # the first centre is a random row
         nearest = np.full(len(pool), np.finfo(float).max)
         nearest[rng.randint(len(pool))] = np.inf
@@ -79,8 +86,46 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
         chosen = int(ties[np.argmin(tie_break[ties])])
         indices.append(chosen)
         scores.append(np.sqrt(nearest[chosen]) * scale)
-        inner = pool @ pool[chosen]
-        np.minimum(nearest, sq_distances_to(sq_norms, chosen, inner), out=nearest)
+        for rows in _chunks(pool):
+            to_chosen = _sq_distances(pool[rows], pool[chosen])
+            np.minimum(nearest[rows], to_chosen, out=nearest[rows])
         # Copies of a centre are also at 0: never pick the same row twice.
         nearest[chosen] = -np.inf
     return np.asarray(indices), np.asarray(scores)
+
+
+# Squares of values below 2**_EXPONENT, and their sums over any number of
+# columns, stay far below float64's limit (2**1024).
+_EXPONENT = 256
+
+# Values per chunk of rows: the float64 differences of a chunk stay small.
+_CHUNK = 2**18
+
+
+def _below_overflow(embedding):
+    """``(embedding / s, s)``: ``s`` is 1, or a power of 2 for values from 2**256.
+
+    Dividing by a power of 2 rounds nothing, so the scaled distances are the
+    distances divided by ``s``, exactly. float32 values never need it.
+    """
+    largest = float(np.abs(embedding).max(initial=0.0))
+    if largest < 2.0**_EXPONENT:
+        return embedding, 1.0
+    scale = 2.0 ** (math.frexp(largest)[1] - _EXPONENT)
+    return embedding / scale, scale
+
+
+def _chunks(rows):
+    """Slices of `rows`, ``_CHUNK`` values each."""
+    step = max(1, _CHUNK // max(1, rows.shape[1]))
+    return (slice(start, start + step) for start in range(0, len(rows), step))
+
+
+def _sq_distances(rows, centres):
+    """``||rows_i - centres_i||^2`` (or to a single centre), in float64.
+
+    In float64 the differences of float32 rows are exact (short of values
+    2**29 times apart), and their squares neither overflow nor underflow.
+    """
+    diff = np.subtract(rows, centres, dtype=np.float64)
+    return np.einsum("nd,nd->n", diff, diff)
