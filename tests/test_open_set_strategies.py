@@ -10,7 +10,8 @@ from scipy.special import logsumexp, softmax, xlogy
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler, normalize
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler, normalize
 
 from _learners import K, _fitted_learner, _net
 from skal_openset import (
@@ -21,6 +22,7 @@ from skal_openset import (
     MQNetQuery,
     SimilarQuery,
     load_digits_dataset,
+    make_mlp_classifier,
 )
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
@@ -86,6 +88,53 @@ class TestLfOSAQuery(StrategyTemplate):
             strategy.in_probability(learner, pool)[predicted == K], 0.0
         )
         assert K not in strategy.mixtures_
+
+    def test_new_temperatures_retrain_the_detector(self, learner, pool):
+        # What the learner's warning advises: set_params on query_strategy_.
+        strategy = LfOSAQuery(random_state=0)
+        strategy(learner, pool, n_instances=5)
+        first = strategy.detector_
+        strategy(learner, pool, n_instances=5)
+        assert strategy.detector_ is first  # one labelled set, one detector
+        strategy.set_params(known_T=0.05, unknown_T=20.0)
+        indices, scores = strategy(learner, pool, n_instances=10)
+        assert strategy.detector_.criterion__known_T == 0.05
+        fresh = LfOSAQuery(known_T=0.05, unknown_T=20.0, random_state=0)
+        expected_indices, expected_scores = fresh(learner, pool, n_instances=10)
+        np.testing.assert_array_equal(indices, expected_indices)
+        np.testing.assert_allclose(scores, expected_scores)
+
+    def test_another_learner_on_the_same_labelled_set_gets_its_own_detector(
+        self, split, learner, pool
+    ):
+        # One strategy called, modAL's way, for two learners.
+        X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+        net = make_mlp_classifier(
+            64, K, hidden_sizes=(8,), max_epochs=5, random_state=1
+        )
+        other = ActiveLearner(net).fit(X0, y0)
+        strategy = LfOSAQuery(random_state=0)
+        strategy(learner, pool, n_instances=5)
+        strategy(other, pool, n_instances=5)
+        assert strategy.detector_.module__hidden_sizes == (8,)
+
+    def test_a_classifier_that_cannot_be_hashed_is_told_apart_by_identity(
+        self, split, pool
+    ):
+        X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+
+        def fitted():  # a lambda does not pickle, so no hash of the classifier
+            net = make_pipeline(FunctionTransformer(lambda X: X), _net())
+            return ActiveLearner(net).fit(X0, y0)
+
+        a, b = fitted(), fitted()
+        strategy = LfOSAQuery(random_state=0)
+        strategy(a, pool, n_instances=5)
+        first = strategy.detector_
+        strategy(a, pool, n_instances=5)
+        assert strategy.detector_ is first
+        strategy(b, pool, n_instances=5)
+        assert strategy.detector_ is not first
 
     def test_temperature_cross_entropy(self):
         rng = np.random.RandomState(0)
@@ -246,21 +295,25 @@ class TestCCALQuery(StrategyTemplate):
     def case(self, any_learner):
         return Case(lambda seed: CCALQuery(random_state=seed), any_learner)
 
-    @pytest.mark.parametrize("n_instances", [4, 9])
+    @pytest.mark.parametrize("n_instances", [4, 8, 9])
     def test_classes_take_turns_by_their_scores(self, learner, pool, n_instances):
         X_in, y_in, _ = _labelled(learner)
         strategy = CCALQuery(features=lambda X: X * 2.0, random_state=0)
         indices, scores = strategy(learner, pool, n_instances=n_instances)
         expected = ccal_class_scores(pool, X_in, y_in)
         per_class = -(-n_instances // K)
-        taken = []
-        for score in expected:
+        taken, picks = [], []  # picks: (rank in its class's turn, class, row)
+        for c, score in enumerate(expected):
             order = [i for i in np.argsort(-score, kind="stable") if i not in taken]
-            taken += order[: min(per_class, n_instances - len(taken))]
-        np.testing.assert_array_equal(indices, taken)
-        owner = np.repeat(np.arange(K), per_class)[:n_instances]
+            turn = order[: min(per_class, n_instances - len(taken))]
+            taken += turn
+            picks += [(rank, c, i) for rank, i in enumerate(turn)]
+        # Every class's best first, then every class's second best, ...: a
+        # budget that buys the first rows only still buys from every class.
+        picks.sort()
+        np.testing.assert_array_equal(indices, [i for _, _, i in picks])
         np.testing.assert_allclose(
-            scores, [expected[c][i] for c, i in zip(owner, indices)], rtol=1e-6
+            scores, [expected[c][i] for _, c, i in picks], rtol=1e-6
         )
 
     def test_a_fitted_transformer_serves_as_features(self, learner, pool):

@@ -33,8 +33,12 @@ class CCALQuery(QueryStrategy):
 
     Each known class ranks the pool by ``semantic + distinctive_c``; the
     classes take turns (in class order), each adding its best
-    ``ceil(n_instances / K)`` examples not yet chosen. The score of a chosen
-    example is its ``semantic + distinctive_c`` for the class that chose it.
+    ``ceil(n_instances / K)`` examples not yet chosen. The batch comes back
+    rank by rank: every class's best example (in class order), then every
+    class's second best, and so on, so that any first part of it (what a
+    budget buys when labels differ in cost) holds examples of every class.
+    The score of a chosen example is its ``semantic + distinctive_c`` for the
+    class that chose it.
 
     Parameters
     ----------
@@ -165,14 +169,23 @@ def _distinctive(similarity, anchors):
 
 
 def _take_turns(class_scores, n_instances, rng):
-    """Each class in turn adds its best ``ceil(n / K)`` rows not yet chosen."""
+    """Each class in turn adds its best ``ceil(n / K)`` rows not yet chosen.
+
+    The rows come back rank by rank (every class's best, then every class's
+    second best, ...), not class by class: a budget that buys only the first
+    rows of the batch then buys from every class.
+    """
     per_class = -(-n_instances // len(class_scores))
     tie_break = rng.permutation(len(class_scores[0]))
-    chosen, scores, taken = [], [], np.zeros(len(tie_break), dtype=bool)
+    chosen, scores, ranks = [], [], []
+    taken = np.zeros(len(tie_break), dtype=bool)
     for score in class_scores:  # per_class * K >= n: one turn each is enough
         order = np.lexsort((tie_break, -score))
         new = order[~taken[order]][: min(per_class, n_instances - len(chosen))]
         taken[new] = True
         chosen.extend(new)
         scores.extend(score[new])
-    return np.asarray(chosen), np.asarray(scores)
+        ranks.extend(range(len(new)))
+    # A stable sort by rank keeps the classes in class order within a rank.
+    by_rank = np.argsort(ranks, kind="stable")
+    return np.asarray(chosen)[by_rank], np.asarray(scores)[by_rank]

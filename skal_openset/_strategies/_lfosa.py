@@ -1,9 +1,9 @@
 """LfOSA: query what a (K+1)-class detector most likely calls IN (Ning et al. 2022)."""
 
-from numbers import Real
+import pickle
+from numbers import Integral, Real
 from typing import Any
 
-import joblib
 import numpy as np
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
+from .._experiment import _Hasher
 from .._inference import predict_logits
 from .._model_scores import (
     _final_input,
@@ -95,8 +96,10 @@ class LfOSAQuery(QueryStrategy):
     - a predicted class with fewer than 2 pool examples has no mixture: the
       official code never queries those examples, here they score 0 and come
       last;
-    - the detector is retrained only when the labelled set changes, so
-      repeated queries on one labelled set share it.
+    - the detector is retrained only when what it is trained from changes
+      (the labelled set, the learner's classes, its classifier's parameters,
+      or this strategy's temperatures or int `random_state`), so repeated
+      queries on one labelled set share it.
 
     LfOSA needs a net whose output size can be changed: a :class:`TargetNet`
     whose module takes ``n_classes`` (``make_mlp_classifier``,
@@ -164,8 +167,9 @@ class LfOSAQuery(QueryStrategy):
     def in_probability(self, learner: Any, X: ArrayLike) -> np.ndarray:
         """LfOSA's probability that each row of `X` is IN of its predicted class.
 
-        Trains the detector and fits the mixtures on `X` when the learner's
-        labelled set differs from the last one seen; otherwise reuses both
+        Trains the detector and fits the mixtures on `X` when the detector
+        would be trained differently than the last one (another labelled set,
+        classifier or temperature); otherwise reuses both
         (so MQ-Net's update scores its query set on the scale of the pool it
         was chosen from: call it on the pool first).
 
@@ -179,7 +183,7 @@ class LfOSAQuery(QueryStrategy):
         probability : ndarray of shape (n_samples,)
         """
         self._validate_params()
-        if getattr(self, "_labelled_key", None) != _labelled_key(learner):
+        if getattr(self, "_detector_settings", None) != self._settings(learner):
             return self._fit(learner, X, check_random_state(self.random_state))
         return self._posterior(*self._activations(X))
 
@@ -187,10 +191,10 @@ class LfOSAQuery(QueryStrategy):
         """Train the detector (unless cached) and the mixtures on `X_pool`."""
         self._check_estimator(fitted_estimator(learner))
         detector_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        key = _labelled_key(learner)
-        if getattr(self, "_labelled_key", None) != key:
+        settings = self._settings(learner)
+        if getattr(self, "_detector_settings", None) != settings:
             self.detector_ = self._train_detector(learner, detector_seed)
-            self._labelled_key = key
+            self._detector_settings = settings
         values, predicted = self._activations(X_pool)
         self.mixtures_ = {}
         for c in np.unique(predicted[predicted < self._n_known]):
@@ -204,6 +208,28 @@ class LfOSAQuery(QueryStrategy):
             with ignored(ConvergenceWarning):
                 self.mixtures_[int(c)] = mixture.fit(rows)
         return self._posterior(values, predicted)
+
+    def _settings(self, learner):
+        """A key of what the detector is trained from, to tell when to retrain."""
+        X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+        # An int seeds the detector; None or a generator draws a new seed at
+        # every call, which must not retrain it at every call.
+        seed = self.random_state if isinstance(self.random_state, Integral) else None
+        settings = [
+            X_in,
+            codes_in,
+            X_ood,
+            n_classes(learner),
+            {**self.get_params(), "random_state": seed},
+        ]
+        estimator = fitted_estimator(learner)
+        try:
+            # Tensors by their values: a tensor parameter (criterion__weight)
+            # pickles differently in each clone.
+            return _Hasher().hash([*settings, clone(estimator)])
+        except (pickle.PicklingError, AttributeError, TypeError):
+            # Parameters that do not pickle (a lambda): the classifier's identity.
+            return _Hasher().hash(settings), id(estimator)
 
     def _train_detector(self, learner, seed):
         X_in, codes_in, X_ood = labelled_in_and_ood(learner)
@@ -237,8 +263,3 @@ class LfOSAQuery(QueryStrategy):
                 posterior = mixture.predict_proba(values[rows].reshape(-1, 1))
                 probability[rows] = posterior[:, np.argmax(mixture.means_.ravel())]
         return probability
-
-
-def _labelled_key(learner):
-    X_in, codes_in, X_ood = labelled_in_and_ood(learner)
-    return joblib.hash((X_in, codes_in, X_ood))
