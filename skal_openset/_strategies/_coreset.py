@@ -52,27 +52,29 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
 
     Returns the chosen positions in `X_pool` in the order they were chosen
     and, for each, its distance to the nearest centre when it was chosen.
-    Every distance is taken from a difference, in float64, not from norms:
-    copies of a centre come out exactly 0 and distinct rows above 0, however
-    far from the origin they lie (squared norms minus inner products cancel
-    there, and no threshold can tell that rounding from a short distance).
-    Each step is one pass over the embeddings, a chunk of rows at a time, so
-    memory stays linear in the pool.
+    Each step is one pass over the embeddings, so memory stays linear in the
+    pool: squared distances from norms and one matrix-vector product, except
+    where the norms' rounding could decide (copies and near-copies of a
+    centre, rows far from the origin), which are taken from the difference
+    in float64. So copies come out exactly 0 and distinct rows above 0,
+    however far from the origin they lie.
     """
     pool, scale = _below_overflow(model_embedding(learner, X_pool))
+    # Centred (distances do not change), so that norms lose little to
+    # rounding; on a median, which an outlier cannot drag away as it would
+    # the mean, of at most 2000 rows: any point amid the pool serves.
+    center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
+    centred = (pool - center).astype(pool.dtype, copy=False)
+    sq_norms = np.einsum("nd,nd->n", centred, centred, dtype=np.float64)
     X_in, _, X_ood = labelled_in_and_ood(learner)
     X_labelled = np.concatenate([X_in, X_ood])
     if len(X_labelled):
         labelled = model_embedding(learner, X_labelled) / scale
-        # The nearest labelled row comes from norms (one matrix product),
-        # centred so that features far from 0 lose no precision there; its
-        # distance comes from the difference, as every other one. The centre
-        # is a median, which an outlier cannot drag away as it would the
-        # mean, of at most 2000 rows: any point amid the pool serves.
-        center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
-        nearest_row = pairwise_distances_argmin(pool - center, labelled - center)
+        # The nearest labelled row comes from norms (one matrix product); its
+        # distance from the difference.
+        nearest_row = pairwise_distances_argmin(centred, labelled - center)
         nearest = np.empty(len(pool))
-        for rows in _chunks(pool):
+        for rows in _chunks(len(pool), pool.shape[1]):
             nearest[rows] = _sq_distances(pool[rows], labelled[nearest_row[rows]])
     else:  # the first centre is a random row
         nearest = np.full(len(pool), np.finfo(float).max)
@@ -86,13 +88,22 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
         chosen = int(ties[np.argmin(tie_break[ties])])
         indices.append(chosen)
         scores.append(np.sqrt(nearest[chosen]) * scale)
-        for rows in _chunks(pool):
-            to_chosen = _sq_distances(pool[rows], pool[chosen])
-            np.minimum(nearest[rows], to_chosen, out=nearest[rows])
+        norms = sq_norms + sq_norms[chosen]
+        to_chosen = norms - 2 * (centred @ centred[chosen])
+        unsure = np.flatnonzero(to_chosen < _EXACT_BELOW * norms)
+        for part in _chunks(len(unsure), pool.shape[1]):
+            rows = unsure[part]
+            to_chosen[rows] = _sq_distances(pool[rows], pool[chosen])
+        np.minimum(nearest, to_chosen, out=nearest)
         # Copies of a centre are also at 0: never pick the same row twice.
         nearest[chosen] = -np.inf
     return np.asarray(indices), np.asarray(scores)
 
+
+# Squared distances under this share of the two squared norms are taken from
+# the difference: float32 inner products leave up to about 1e-6 of the norms
+# in rounding, which would decide there (and zero a near-copy's distance).
+_EXACT_BELOW = 1e-3
 
 # Squares of values below 2**_EXPONENT, and their sums over any number of
 # columns, stay far below float64's limit (2**1024).
@@ -115,10 +126,10 @@ def _below_overflow(embedding):
     return embedding / scale, scale
 
 
-def _chunks(rows):
-    """Slices of `rows`, ``_CHUNK`` values each."""
-    step = max(1, _CHUNK // max(1, rows.shape[1]))
-    return (slice(start, start + step) for start in range(0, len(rows), step))
+def _chunks(n_rows, n_columns):
+    """Slices of `n_rows` rows, ``_CHUNK`` values each."""
+    step = max(1, _CHUNK // max(1, n_columns))
+    return (slice(start, start + step) for start in range(0, n_rows, step))
 
 
 def _sq_distances(rows, centres):
