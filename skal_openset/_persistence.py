@@ -1,5 +1,7 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
+import hashlib
+import io
 import os
 import pickle
 import re
@@ -24,10 +26,11 @@ def _release(version: str) -> tuple[int, int]:
 def save_object(obj: Any, path: str | os.PathLike) -> Path:
     """Save any object (learner, strategy, selector, oracle, ...) to a file.
 
-    The file is a small header (the version of skal_openset that wrote it)
-    followed by a joblib pickle of the object, written atomically (to a
-    temporary file, then renamed), so an interrupted save never leaves a
-    truncated file behind.
+    The file is a small header (the version of skal_openset that wrote it,
+    and the size and digest of what follows) followed by a joblib pickle of
+    the object, written atomically (to a temporary file, then renamed), so
+    an interrupted save never leaves a truncated file behind, and a file
+    damaged later is refused when loaded.
 
     Parameters
     ----------
@@ -57,12 +60,21 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
     """
     from . import __version__
 
+    payload = io.BytesIO()
+    joblib.dump(obj, payload)
+    payload = payload.getvalue()
     with atomic_open(path, "wb") as f:
         # The header comes first so that the version is checked before the
         # object is unpickled with classes that may have changed.
-        pickle.dump({"format": _FORMAT, "version": __version__}, f)
-        joblib.dump(obj, f)
+        header = {"format": _FORMAT, "version": __version__}
+        header.update(size=len(payload), digest=_digest(payload))
+        pickle.dump(header, f)
+        f.write(payload)
     return Path(path)
+
+
+def _digest(payload):
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
 def load_object(path: str | os.PathLike) -> Any:
@@ -111,6 +123,12 @@ def load_object(path: str | os.PathLike) -> Any:
     with path.open("rb") as f:
         try:
             header = pickle.load(f)
+        except EOFError:
+            raise ValueError(
+                f"{path} is empty or truncated: it holds no saved object (an "
+                "interrupted copy, or a full disk). Delete it, and save again "
+                "or start afresh."
+            ) from None
         except Exception:  # a foreign file fails in many ways
             header = None
         if not (isinstance(header, dict) and header.get("format") == _FORMAT):
@@ -127,8 +145,17 @@ def load_object(path: str | os.PathLike) -> Any:
                 f"within the same X.Y release. Install skal_openset=={major}."
                 f"{minor}.* to load it, or re-create it with this version."
             )
+        payload = f.read()
+        # Files of earlier 0.1 versions carry no digest.
+        if "digest" in header and (
+            len(payload) != header["size"] or _digest(payload) != header["digest"]
+        ):
+            raise ValueError(
+                f"{path} is truncated or damaged: its content does not match the "
+                "digest written with it. Use another copy, or save again."
+            )
         try:
-            return joblib.load(f)
+            return joblib.load(io.BytesIO(payload))
         except (ImportError, AttributeError) as exc:
             # A class the file names cannot be found: most likely the
             # environment differs, not the file.

@@ -1,5 +1,6 @@
 import copy
 import os
+import pickle
 import stat
 import sys
 
@@ -108,6 +109,31 @@ def test_foreign_truncated_and_missing_files_are_named(tmp_path):
         load_object(path)
     with pytest.raises(FileNotFoundError, match="missing.joblib"):
         load_object(tmp_path / "missing.joblib")
+
+
+def test_a_damaged_or_empty_file_is_refused_not_loaded(tmp_path):
+    # A flipped byte in an array loaded silently as a wrong value; an empty
+    # file was called foreign, with joblib.load as the advice.
+    oracle = OpenSetOracle(np.arange(400) % 5 - 1)
+    path = save_object(oracle, tmp_path / "o.joblib")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="o.joblib is truncated or damaged"):
+        load_object(path)
+    empty = tmp_path / "checkpoint.joblib"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="is empty or truncated.*Delete it"):
+        load_object(empty)
+
+
+def test_a_file_of_an_earlier_version_without_a_digest_loads(tmp_path):
+    path = tmp_path / "old.joblib"
+    with path.open("wb") as f:
+        header = {"format": "skal_openset", "version": skal_openset.__version__}
+        pickle.dump(header, f)
+        joblib.dump([1, 2], f)
+    assert load_object(path) == [1, 2]
 
 
 def test_a_folder_is_named_as_such_and_a_long_name_is_written(tmp_path):
