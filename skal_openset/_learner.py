@@ -177,18 +177,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
 
     def __repr__(self, N_CHAR_MAX=700):
-        # The labelled arrays are data, not settings: show their shape only.
-        params = {
-            name: value
-            for name, value in self.get_params(deep=False).items()
-            if name not in ("X_training", "y_training")
-        }
-        shown = [f"{k}={v!r}" for k, v in params.items()]
+        # scikit-learn's (changed parameters only, wrapped, nested), but the
+        # labelled arrays are data, not settings: their shape only.
+        shown = copy.copy(self)
         for name in ("X_training", "y_training"):
             value = getattr(self, name)
             if value is not None:
-                shown.append(f"{name}=<{type(value).__name__} {np.shape(value)}>")
-        return f"{type(self).__name__}({', '.join(shown)})"
+                setattr(shown, name, _Shape(value))
+        return BaseEstimator.__repr__(shown, N_CHAR_MAX)
 
     def __sklearn_tags__(self):
         # A classifier to scikit-learn (stratified folds in cross_val_score),
@@ -654,6 +650,16 @@ def _check_one_label_kind(labels, name):
 
 def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
+
+
+class _Shape:
+    """Stands in for an array in a repr: its type and shape."""
+
+    def __init__(self, value):
+        self.text = f"<{type(value).__name__} {np.shape(value)}>"
+
+    def __repr__(self):
+        return self.text
 
 
 def _settings(strategy):

@@ -1111,6 +1111,10 @@ def test_learner_repr_shows_shapes_not_data():
     assert "X_training=<ndarray (1797, 64)>" in text
     assert "y_training=<ndarray (1797,)>" in text
     assert len(text) < 300 and "0.0625" not in text
+    # As scikit-learn's: only the parameters that differ from their defaults.
+    assert repr(ActiveLearner(LogisticRegression())) == (
+        "ActiveLearner(estimator=LogisticRegression())"
+    )
 
 
 @pytest.mark.parametrize(
