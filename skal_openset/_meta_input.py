@@ -103,6 +103,9 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             Fitted transformer.
         """
         X = validate_data(self, X, dtype=np.float64)
+        # A refit with the other scaling must not leave this one's statistics.
+        for name in ("quantile_transformer_", "mean_", "scale_"):
+            self.__dict__.pop(name, None)
         if self.scaling == "quantile":
             # subsample=None: the CDF of the whole pool; the default draws an
             # unseeded 10,000-row subsample, so large pools were not reproducible.
@@ -137,7 +140,9 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        if self.scaling == "quantile":
+        # The scaling it was fitted with, as scikit-learn's transformers use
+        # their fitted state (a set_params since then takes effect at fit).
+        if hasattr(self, "quantile_transformer_"):
             # Interpolation rounding can leave -1e-17: the meta-input must
             # stay non-negative for the selector's skyline guarantee.
             Z = np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)

@@ -143,3 +143,19 @@ def test_scale_is_the_std_and_one_for_constant_columns():
     np.testing.assert_array_equal(transformer.scale_[:2], [1.0, 1.0])
     assert transformer.scale_[2] == pytest.approx(np.std(np.arange(4.0)))
     np.testing.assert_allclose(transformer.transform(X)[:, :2], 1.0)
+
+
+def test_a_changed_scaling_takes_effect_at_the_next_fit():
+    X = np.random.RandomState(0).exponential(size=(50, 2))
+    transformer = MetaInputTransformer(scaling="exp_zscore").fit(X)
+    expected = transformer.transform(X)
+    # set_params after fit made transform fail on quantile_transformer_.
+    transformer.set_params(scaling="quantile")
+    np.testing.assert_array_equal(transformer.transform(X), expected)
+    transformer.fit(X)
+    # ... and the refit left the other scaling's statistics behind.
+    assert not hasattr(transformer, "mean_") and not hasattr(transformer, "scale_")
+    np.testing.assert_array_equal(
+        transformer.transform(X),
+        MetaInputTransformer(scaling="quantile").fit_transform(X),
+    )
