@@ -5,14 +5,12 @@ import logging
 import math
 import numbers
 import os
-import pickle
 import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import joblib.hashing
 import numpy as np
 import torch
 from sklearn.base import clone
@@ -21,6 +19,7 @@ from sklearn.utils import check_scalar
 from tqdm.auto import tqdm
 
 from ._datasets import OpenSetSplit
+from ._hashing import UNHASHABLE, content_hash
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle
 from ._persistence import atomic_open, load_object, save_object
@@ -41,26 +40,14 @@ def _check_budget(budget, cost_in, cost_ood):
         )
 
 
-class _Hasher(joblib.hashing.NumpyHasher):
-    """joblib's hash, with torch tensors hashed by their values: their pickles
-    differ from one process to the next, so a module instance in a template
-    would make every resumed run look like another experiment."""
-
-    def save(self, obj):
-        if isinstance(obj, torch.Tensor):
-            values = obj.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
-            obj = ("torch.Tensor", str(obj.dtype), tuple(obj.shape), values.numpy())
-        super().save(obj)
-
-
 def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     """What makes two runs the same experiment, for checking a checkpoint."""
     arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
     try:
-        return _Hasher().hash(
+        return content_hash(
             [arrays, estimator, query_strategy, budget, cost_in, cost_ood]
         )
-    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+    except UNHASHABLE as exc:
         raise ValueError(
             f"checkpoint= saves the estimator and the strategy, which cannot be "
             f"pickled ({exc}): define their functions at module level instead of "

@@ -5,12 +5,10 @@ from __future__ import annotations
 import copy
 import inspect
 import os
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -22,6 +20,7 @@ from skorch import NeuralNet
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._frames import as_frame, frame_input, named_column_dtypes
+from ._hashing import UNHASHABLE, content_hash
 from ._model_scores import (
     check_label_kind,
     check_rows,
@@ -678,8 +677,8 @@ def _fingerprint(value):
     process): a RandomState by its state, a function by its name; a repr would
     hold their addresses."""
     try:
-        return joblib.hash(value)
-    except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a lambda
+        return content_hash(value)
+    except UNHASHABLE:  # e.g. a lambda
         return f"{type(value).__qualname__} {getattr(value, '__qualname__', '')}"
 
 

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-import joblib
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array, column_or_1d
 
+from ._hashing import UNHASHABLE, content_hash
 from ._learner import ActiveLearner
 from ._strategies._base import QueryStrategy
 
@@ -149,7 +149,10 @@ class SkactivemlQuery(BaseEstimator):
         labelled = ~_is_missing(y, self.missing_label)
         if not labelled.any():
             raise ValueError("y holds no label: label a few rows first.")
-        settings = joblib.hash([clone(clf), self.get_params()])
+        try:
+            settings = content_hash([clone(clf), self.get_params()])
+        except UNHASHABLE:  # a lambda somewhere: the objects' identities
+            settings = id(clf), id(self.strategy), repr(self.get_params())
         new = self._newly_labelled(labelled, y, settings)
         if new is None:
             classes = self._known_classes(clf)

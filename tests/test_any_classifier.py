@@ -15,7 +15,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, LinearSVC
 
 from skal_openset import (
@@ -1200,6 +1200,20 @@ def test_scikit_activeml_adapter_follows_a_new_clf_and_strategy():
     qs.set_params(strategy=RandomQuery(random_state=0))
     qs.query(X, y, forest, batch_size=5)
     assert isinstance(qs.learner_.query_strategy_, RandomQuery)
+
+
+def test_scikit_activeml_adapter_takes_a_classifier_with_a_lambda():
+    # Its settings were hashed with joblib, which cannot pickle a lambda:
+    # every call failed with a PicklingError.
+    X, y_true, y = _skactiveml_digits()
+    clf = make_pipeline(
+        FunctionTransformer(lambda rows: rows / 16), LogisticRegression(max_iter=300)
+    )
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    query = qs.query(X, y, clf, batch_size=5)
+    y[query] = y_true[query]
+    qs.query(X, y, clf, batch_size=5)
+    assert len(qs.learner_.y_labelled_) == 45  # the same learner, taught
 
 
 def test_scikit_activeml_adapter_refits_on_rows_no_query_chose():

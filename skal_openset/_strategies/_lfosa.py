@@ -1,6 +1,5 @@
 """LfOSA: query what a (K+1)-class detector most likely calls IN (Ning et al. 2022)."""
 
-import pickle
 from numbers import Integral, Real
 from typing import Any
 
@@ -14,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from .._experiment import _Hasher
+from .._hashing import UNHASHABLE, content_hash
 from .._inference import predict_logits
 from .._model_scores import (
     _final_input,
@@ -226,10 +225,10 @@ class LfOSAQuery(QueryStrategy):
         try:
             # Tensors by their values: a tensor parameter (criterion__weight)
             # pickles differently in each clone.
-            return _Hasher().hash([*settings, clone(estimator)])
-        except (pickle.PicklingError, AttributeError, TypeError):
+            return content_hash([*settings, clone(estimator)])
+        except UNHASHABLE:
             # Parameters that do not pickle (a lambda): the classifier's identity.
-            return _Hasher().hash(settings), id(estimator)
+            return content_hash(settings), id(estimator)
 
     def _train_detector(self, learner, seed):
         X_in, codes_in, X_ood = labelled_in_and_ood(learner)
