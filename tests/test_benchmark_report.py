@@ -100,9 +100,9 @@ def test_tied_strategies_share_their_average_rank():
     assert row == "| 40% | **1.75** | **1.75** | 2.50 |"
 
 
-def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
-    # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
-    records = [
+def _curves(strategies_of_cell):
+    """Two-round learning curves of trial 0 for each cell's strategies."""
+    return [
         dict(
             _final(s, 0, 0.5),
             round=k,
@@ -111,10 +111,15 @@ def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
             budget_spent=10 * k,
             query_in_share=0.5,
         )
-        for cell, strategies in (("a 40%", ("CONF",)), ("b 40%", ("RANDOM", "CONF")))
+        for cell, strategies in strategies_of_cell.items()
         for s in strategies
         for k in (1, 2)
     ]
+
+
+def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
+    # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
+    records = _curves({"a 40%": ("CONF",), "b 40%": ("RANDOM", "CONF")})
     colours = {}
 
     def plot(runs, ax):
@@ -217,19 +222,7 @@ def test_the_legend_of_long_strategy_names_fits_in_the_figure(tmp_path, monkeypa
     # The CIFAR-10 validation figure: 3 panels, 7 MQ-Net columns with long names.
     names = [f"MQ-Net (fixed balance w={w})" for w in (0.1, 0.25, 0.75, 0.9)]
     names += ["MQ-Net (learnt meta-model)", "MQ-Net (no meta-model)", "CONF"]
-    records = [
-        dict(
-            _final(s, 0, 0.5),
-            round=k,
-            cell=cell,
-            query_size=10,
-            budget_spent=10 * k,
-            query_in_share=0.5,
-        )
-        for cell in ("c 20%", "c 40%", "c 60%")
-        for s in names
-        for k in (1, 2)
-    ]
+    records = _curves({cell: names for cell in ("c 20%", "c 40%", "c 60%")})
     figures = []
     monkeypatch.setattr(report.plt, "close", figures.append)
     report._accuracy_figure(tmp_path, "s", records)

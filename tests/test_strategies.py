@@ -421,6 +421,16 @@ class TestUncertaintyQuery(StrategyTemplate):
         assert len({tuple(p) for p in picks}) == 3
 
 
+def _as_in_the_textbook(X, y, n_labelled, rtol):
+    """CoreSetQuery's 10 picks and scores on rows ``n_labelled:`` of `X` are
+    textbook k-center greedy's, the first `n_labelled` rows labelled."""
+    learner = ActiveLearner(LogisticRegression()).fit(X[:n_labelled], y[:n_labelled])
+    indices, scores = CoreSetQuery(0)(learner, X[n_labelled:], n_instances=10)
+    expected, distances = textbook_k_center(X[n_labelled:], X[:n_labelled], 10)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(scores, distances, rtol=rtol)
+
+
 def textbook_k_center(X_pool, X_labelled, n_instances):
     """Greedy k-center from pairwise distances (float64): picks and their distances."""
     X_pool, X_labelled = X_pool.astype(np.float64), X_labelled.astype(np.float64)
@@ -474,11 +484,7 @@ class TestCoreSetQuery(StrategyTemplate):
         X[120:, 0] += 10000.0
         X = X.astype(dtype)
         y = (X[:, 1] > 0).astype(int)
-        learner = ActiveLearner(LogisticRegression()).fit(X[:20], y[:20])
-        indices, scores = CoreSetQuery(0)(learner, X[20:], n_instances=10)
-        expected, distances = textbook_k_center(X[20:], X[:20], 10)
-        np.testing.assert_array_equal(indices, expected)
-        np.testing.assert_allclose(scores, distances, rtol=1e-5)
+        _as_in_the_textbook(X, y, n_labelled=20, rtol=1e-5)
 
     def test_an_outlier_does_not_turn_the_other_rows_into_copies(self):
         # One corrupted row (pixel values x 1e5) sets the scale of the pool.
@@ -486,11 +492,7 @@ class TestCoreSetQuery(StrategyTemplate):
         X = rng.uniform(0, 16, size=(260, 16))
         X[100] *= 1e5
         y = (X[:, 0] > 8).astype(int)
-        learner = ActiveLearner(LogisticRegression()).fit(X[:60], y[:60])
-        indices, scores = CoreSetQuery(0)(learner, X[60:], n_instances=10)
-        expected, distances = textbook_k_center(X[60:], X[:60], 10)
-        np.testing.assert_array_equal(indices, expected)
-        np.testing.assert_allclose(scores, distances, rtol=1e-6)
+        _as_in_the_textbook(X, y, n_labelled=60, rtol=1e-6)
 
     def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
         empty = copy.copy(learner)
