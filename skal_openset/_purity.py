@@ -65,26 +65,39 @@ def _kth_neighbor_distances(embedding, references, k):
     """Distance of each L2-normalised row to its k-th nearest normalised reference.
 
     Returns one row of distances per reference set, shape
-    ``(len(references), n_samples)``. Exact search by one matrix product per
-    batch against every set at once, in the inputs' precision; the distances
-    to the k most similar references are then recomputed from the
-    differences in float64, as precise as scikit-learn's (``sqrt(2 - 2
-    cos)`` would lose the digits of near neighbours).
+    ``(len(references), n_samples)``. The k nearest references come from
+    one matrix product per batch against every set at once, ranked by
+    ``2 <x, u> - |u|^2`` (minus the squared distance, up to ``|x|^2``: an
+    all-zero row, at distance 1 from every unit vector, is nearest an
+    all-zero reference), in the inputs' precision; their distances are then
+    recomputed from the differences in float64. So with float32 embeddings,
+    references whose distances differ by less than float32 rounding (about
+    1e-3 on unit vectors) may be taken in either order, and the k-th
+    distance is that of one of them.
     """
     dtype = np.result_type(embedding, *references)
-    unit = torch.from_numpy(normalize(np.concatenate(references)).astype(dtype))
+    unit = torch.from_numpy(_unit_rows(np.concatenate(references)).astype(dtype))
     unit64 = unit.double()
+    sq_norms = (unit * unit).sum(dim=1)  # 1, or 0 for an all-zero row
     starts = np.cumsum([0, *(len(reference) for reference in references)])
     distances = np.empty((len(references), embedding.shape[0]))
     for batch in gen_batches(embedding.shape[0], _BATCH_SIZE):
-        rows = torch.from_numpy(normalize(embedding[batch]).astype(dtype))
-        similarity = rows @ unit.T
+        rows = torch.from_numpy(_unit_rows(embedding[batch]).astype(dtype))
+        closeness = 2 * (rows @ unit.T) - sq_norms
         rows64 = rows.double()[:, None]
         for i, (start, stop) in enumerate(zip(starts[:-1], starts[1:])):
-            nearest = similarity[:, start:stop].topk(k, dim=1).indices + start
+            nearest = closeness[:, start:stop].topk(k, dim=1).indices + start
             difference = unit64[nearest] - rows64
             distances[i, batch] = torch.linalg.vector_norm(difference, dim=2).amax(1)
     return distances
+
+
+def _unit_rows(X):
+    """Rows of `X` scaled to unit length (all-zero rows stay 0), without
+    squaring values that overflow: each row is first divided by its largest
+    absolute value."""
+    peak = np.abs(X).max(axis=1, keepdims=True)
+    return normalize(X / np.where(peak > 0, peak, 1))
 
 
 def msp_purity(proba: ArrayLike) -> np.ndarray:
@@ -213,7 +226,12 @@ def mahalanobis_purity(
             f"Need more labelled IN examples ({y_train.shape[0]}) than classes "
             f"({classes.size}) to estimate a covariance."
         )
-    X_train = embedding_train.astype(np.float64)
+    # On a power-of-2 scale near 1 (exact; the distance does not change with
+    # a common scale): Ledoit-Wolf's fourth powers of features near 1e80
+    # overflow, of features near 1e-100 underflow.
+    peak = float(np.abs(embedding_train).max())
+    scale = 2.0 ** np.frexp(peak)[1] if peak > 0 else 1.0
+    X_train = embedding_train.astype(np.float64) / scale
     means = np.zeros((classes.size, X_train.shape[1]))
     np.add.at(means, y_idx, X_train)
     means /= np.bincount(y_idx)[:, None]
@@ -229,7 +247,8 @@ def mahalanobis_purity(
     means_w = means @ whiten
     purity = np.empty(embedding.shape[0])
     for batch in gen_batches(embedding.shape[0], _BATCH_SIZE):
-        sq_dist = euclidean_distances(embedding[batch] @ whiten, means_w, squared=True)
+        rows = embedding[batch].astype(np.float64) / scale
+        sq_dist = euclidean_distances(rows @ whiten, means_w, squared=True)
         purity[batch] = -sq_dist.min(axis=1)
     return purity
 
@@ -274,10 +293,11 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     """
     embedding = _check_embedding(embedding, "embedding")
     embedding_in = _check_reference(embedding_in, "embedding_in", embedding.shape[1], 1)
-    # Chunked by scikit-learn's working memory, so large pools stay in budget.
+    # Chunked by scikit-learn's working memory, so large pools stay in budget;
+    # on unit rows, whose squares cannot overflow as those of 1e200 would.
     nearest = pairwise_distances_chunked(
-        embedding,
-        embedding_in,
+        _unit_rows(embedding),
+        _unit_rows(embedding_in),
         metric="cosine",
         reduce_func=lambda distances, start: distances.min(axis=1),
     )

@@ -326,10 +326,35 @@ def test_an_all_zero_row_scores_0_in_cosine_but_ranks_at_cosine_half_in_1nn(
     np.testing.assert_allclose(knn[zero_rows:], expected, atol=1e-6)
 
 
-def test_an_all_zero_reference_can_reverse_the_order_of_cosine_and_1nn():
-    # Row 0's only non-negative similarity is to the zero reference: 0 for
-    # the cosine, but distance 1 for knn_purity, closer than row 1's ~1.34.
+def test_an_all_zero_reference_is_at_distance_one_from_every_unit_row():
+    # The zero reference is the nearest of both rows (distance 1, against
+    # 1.41 and 1.34 to the other); the neighbour used to be chosen by
+    # cosine similarity, which gave row 1 the other one.
     X, ref = [[1.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [-1.0, 0.1]]
-    cosine, knn = cosine_purity(X, ref), knn_purity(X, ref)
-    assert cosine[0] == 0.0 and cosine[0] < cosine[1]
-    assert knn[0] == pytest.approx(-1.0) and knn[0] > knn[1]
+    np.testing.assert_allclose(knn_purity(X, ref), [-1.0, -1.0])
+    np.testing.assert_allclose(cosine_purity(X, ref), [0.0, 0.1 / np.hypot(1, 0.1)])
+
+
+def test_an_all_zero_row_is_nearest_an_all_zero_reference():
+    # A zero pool row (a text with only unknown words) has similarity 0 with
+    # every reference, so the search took any of them: distance 1 where a
+    # copy of it, at distance 0, was labelled.
+    np.testing.assert_allclose(knn_purity([[0.0, 0.0]], [[1.0, 0.0], [0.0, 0.0]]), [0])
+    contrast = knn_contrast_purity([[0.0, 0.0]], [[1.0, 0.0]], [[0.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_allclose(contrast, [-1.0])  # at OOD (0), 1 from IN
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-100, 1e80, 1e200])
+def test_scores_do_not_depend_on_a_common_scale(scale):
+    # normalize squared values near 1e200 to inf (every row became 0, every
+    # purity 0); Ledoit-Wolf's fourth powers overflowed near 1e80 (NaN error).
+    rng = np.random.RandomState(0)
+    X, X_in = rng.normal(size=(6, 3)), rng.normal(size=(12, 3))
+    y_in = np.arange(12) % 2
+    for score in (knn_purity, cosine_purity):
+        np.testing.assert_allclose(score(X * scale, X_in * scale), score(X, X_in))
+    np.testing.assert_allclose(
+        mahalanobis_purity(X * scale, X_in * scale, y_in),
+        mahalanobis_purity(X, X_in, y_in),
+        rtol=1e-6,
+    )
