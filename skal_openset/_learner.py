@@ -189,7 +189,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # A classifier to scikit-learn (stratified folds in cross_val_score),
         # taking NaN where its classifier does: the rows reach it as they are.
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        try:
+            tags.input_tags.allow_nan = get_tags(self.estimator).input_tags.allow_nan
+        except (AttributeError, TypeError):  # a classifier of one's own, untagged
+            pass
         return tags
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> ActiveLearner:
@@ -284,7 +287,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """
         self._fit_on_initial_set()
         settings = _settings(self.query_strategy)
-        if settings != getattr(self, "_strategy_settings", settings):
+        # A learner saved before the settings were hashed (reprs) has none
+        # to compare with.
+        fitted = getattr(self, "_strategy_settings", settings)
+        if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
+            fitted = settings
+        if settings != fitted:
             warn(
                 "query_strategy's parameters changed since fit; the strategy in "
                 "use, with its state, is query_strategy_: set them there to "
@@ -324,7 +332,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self._fit_on_initial_set()
             self._check_columns(X, "X")
             X, y = self._check_labelled(X, y)
-            X = self._check_rows(X, "X")
+            X = self._check_rows(X, "X", teaching=True)
             self._check_known_labels(y, self.classes_)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):
@@ -494,7 +502,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"same order (e.g. {name}[learner.feature_names_in_])."
             )
 
-    def _check_rows(self, X, name):
+    def _check_rows(self, X, name, teaching=False):
         """`X` as an array whose rows have the shape (and, for images, the pixel
         dtype) of the labelled examples."""
         self._check_columns(X, name)
@@ -506,28 +514,43 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"on rows of shape {expected}: give the same features, in the same "
                 "layout, as the labelled examples."
             )
-        return self._in_labelled_pixel_dtype(X, name)
+        return self._in_labelled_pixel_dtype(X, name, teaching)
 
-    def _in_labelled_pixel_dtype(self, X, name):
-        """`X` as uint8 if the labelled images are, for a net that scales uint8
-        pixels to [0, 1] and takes other dtypes as they are: rows of another
-        dtype would be trained on, predicted or queried on another scale."""
+    def _in_labelled_pixel_dtype(self, X, name, teaching=False):
+        """Image rows `X` on the scale of the labelled ones, for a net that
+        scales uint8 pixels to [0, 1] and takes other dtypes as they are.
+
+        Other integer pixels in 0..255 (e.g. a list of the pool's pixels) are
+        cast to uint8. Predicted or queried, uint8 and floats in [0, 1] are on
+        one scale; taught, the rows must have the labelled set's dtype, which
+        the net trains on as one scale.
+        """
         if getattr(self.estimator, "input_shape", None) is None:
             return X
         labelled = self.X_labelled_.dtype
+        if labelled == np.uint8 and X.dtype.kind in "iu" and X.dtype != np.uint8:
+            if 0 <= X.min() <= X.max() <= 255:
+                X = X.astype(np.uint8)
         if (labelled == np.uint8) == (X.dtype == np.uint8):
             return X
-        if (
-            labelled == np.uint8
-            and X.dtype.kind in "iu"
-            and 0 <= X.min() <= X.max() <= 255
+        # One side is uint8, which the net scales to [0, 1]; the other is not.
+        in_unit_range = X.dtype.kind == "f" and 0 <= X.min() <= X.max() <= 1
+        labelled_in_unit_range = 0 <= self.X_labelled_.min() <= 1
+        labelled_in_unit_range &= self.X_labelled_.max() <= 1
+        if not teaching and (
+            in_unit_range or (X.dtype == np.uint8 and labelled_in_unit_range)
         ):
-            return X.astype(np.uint8)  # e.g. a list of the pool's pixels
+            return X
+        if labelled == np.uint8 and in_unit_range:
+            remedy = f"np.rint({name} * 255).astype(np.uint8)"
+        elif labelled == np.uint8:
+            remedy = "uint8 pixels (0-255), or floats in [0, 1] to predict"
+        else:
+            remedy = f"{labelled} on the labelled rows' scale (uint8 pixels / 255)"
         raise ValueError(
             f"{name} is {X.dtype} but the learner's images are {labelled}; the "
             "net scales uint8 pixels to [0, 1] and takes other dtypes as they "
-            f"are, so they would be on another scale. Give {name} as {labelled} "
-            f"(np.asarray({name}, dtype=np.{labelled}))."
+            f"are, so they would be on another scale. Give {name} as {remedy}."
         )
 
     def _resolve_classes(self, y):
@@ -661,15 +684,23 @@ class _Shape:
         return self.text
 
 
+_SETTINGS_FORMAT = "content_hash"
+
+
 def _settings(strategy):
-    """The plain values of a strategy's (nested) parameters, to see a change
-    (a function or None: itself)."""
+    """The values of a strategy's (nested) parameters, to see a change.
+
+    A strategy without parameters (a function, or None) by its name: an
+    object's own state may change as it queries.
+    """
     if not hasattr(strategy, "get_params"):
-        return _fingerprint(strategy)
+        name = getattr(strategy, "__qualname__", type(strategy).__qualname__)
+        return _SETTINGS_FORMAT, name
     params = strategy.get_params(deep=True)
-    return {
+    values = {
         k: _fingerprint(v) for k, v in params.items() if not hasattr(v, "get_params")
     }
+    return _SETTINGS_FORMAT, values
 
 
 def _fingerprint(value):
@@ -678,8 +709,8 @@ def _fingerprint(value):
     hold their addresses."""
     try:
         return content_hash(value)
-    except UNHASHABLE:  # e.g. a lambda
-        return f"{type(value).__qualname__} {getattr(value, '__qualname__', '')}"
+    except UNHASHABLE:  # a lambda: it cannot be copied to another process anyway
+        return repr(value)
 
 
 def _check_rows_of(X, name, estimator):

@@ -1270,5 +1270,12 @@ def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
     assert learner.score(rows[known].tolist(), y[100:150][known]) == learner.score(
         rows[known], y[100:150][known]
     )
+    # Floats in [0, 1] are the net's scale for uint8: predicted as they are.
+    np.testing.assert_allclose(
+        learner.predict_proba(rows / 255.0), learner.predict_proba(rows), atol=1e-6
+    )
     with pytest.raises(ValueError, match="X_pool is float64 but the learner's images"):
-        learner.query(rows / 255.0)
+        learner.query(rows * 1.0)  # 0-255 as floats: another scale
+    # Taught, they would mix two dtypes (two scales) in the labelled set.
+    with pytest.raises(ValueError, match=r"np.rint\(X \* 255\).astype"):
+        learner.teach(rows / 255.0, y[100:150])

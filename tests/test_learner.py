@@ -724,3 +724,65 @@ def test_a_refit_leaves_no_fitted_attribute_of_the_last_fit(split, initial):
     learner.set_params(embedding=None).fit(X, y)
     # The old PCA went on embedding the rows for distance-based strategies.
     assert not hasattr(learner, "embedding_")
+
+
+def test_a_learner_saved_with_setting_reprs_does_not_warn(split):
+    # Learners saved the day before stored reprs: every query of theirs
+    # warned that the parameters had changed (advising a refit, which throws
+    # MQ-Net's state away).
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+    learner._strategy_settings = {"random_state": "0", "score": "'least_confidence'"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
+class _DrawingStrategy:
+    """A callable strategy of one's own whose state changes as it queries."""
+
+    def __init__(self):
+        self.rng = np.random.RandomState(0)
+
+    def __call__(self, learner, X_pool, n_instances=1):
+        return self.rng.choice(len(X_pool), n_instances, replace=False)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_callable_strategy_drawing_from_its_own_state_is_no_change(split):
+    learner = _lr_learner(split, _DrawingStrategy())
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+    learner.query(split.X_pool[rows], n_instances=5)
+
+
+class _Untagged:
+    """A classifier of one's own: fit, predict_proba, get_params, no tags."""
+
+    def __init__(self):
+        self.model = LogisticRegression(max_iter=300)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X, y):
+        self.model.fit(X, y)
+        self.classes_ = self.model.classes_
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
+
+
+def test_a_classifier_without_scikit_learn_tags_is_still_a_classifier():
+    learner = ActiveLearner(_Untagged())
+    assert is_classifier(learner)
+    assert not get_tags(learner).input_tags.allow_nan
+    assert "ActiveLearner" in learner._repr_html_()
