@@ -615,9 +615,13 @@ class TargetNet(NeuralNetClassifier):
         As scikit-learn does, for arrays and DataFrames: a DataFrame's columns
         must come in the order of fit's. Only 2-D rows have a number of
         features; image rows are checked against ``input_shape`` instead.
-        Datasets, dicts and tensors are passed on unchecked.
+        Datasets, dicts and tensors are passed on unchecked (fitted on, they
+        leave no names or count of an earlier fit behind).
         """
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+            if reset:
+                for name in ("n_features_in_", "feature_names_in_"):
+                    self.__dict__.pop(name, None)
             return
         two_d = np.ndim(X) == 2
         validate_data(self, X, reset=reset, skip_check_array=True, ensure_2d=two_d)
@@ -661,12 +665,6 @@ class TargetNet(NeuralNetClassifier):
             assert isinstance(interrupt, KeyboardInterrupt)  # what fit_loop carries
             raise interrupt from None
 
-    # skorch's predict goes through predict_proba, so this checks both.
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities; a DataFrame must have the columns of ``fit``'s."""
-        self._check_features(X, reset=False)
-        return super().predict_proba(X)
-
     def get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
         """Batches of ``dataset``; inference on an array takes it in large slices.
 
@@ -694,10 +692,13 @@ class TargetNet(NeuralNetClassifier):
     def get_dataset(self, X: Any, y: Any = None) -> torch.utils.data.Dataset:
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.
 
-        Datasets, dicts and tensors are passed on unchanged.
+        Datasets, dicts and tensors are passed on unchanged. Every use of the
+        net (predict, forward, the inference helpers) comes through here, so
+        a DataFrame must have the columns of ``fit``'s, in that order.
         """
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
+        self._check_features(X, reset=False)
         if self.input_shape is not None:
             X = _to_input_shape(X, self.input_shape)
         # C order: torch cannot view an array with negative strides (X[::-1])

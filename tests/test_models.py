@@ -8,10 +8,16 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from skorch.callbacks import Callback, LRScheduler
+from skorch.dataset import Dataset
 from torch import nn
 
 from skal_openset import make_fast_resnet_classifier
-from skal_openset._inference import per_sample_loss, predict_logits, predicted_loss
+from skal_openset._inference import (
+    embed,
+    per_sample_loss,
+    predict_logits,
+    predicted_loss,
+)
 from skal_openset._models import (
     LearningLossModule,
     LearningLossNet,
@@ -742,6 +748,14 @@ def test_a_dataframe_must_come_with_the_columns_of_fit():
         with pytest.raises(ValueError, match="same order as they were in fit"):
             method(reordered)
     np.testing.assert_array_equal(net.predict(frame), net.predict(frame.copy()))
+    # The inference helpers and forward took the reordered columns silently.
+    for helper in (predict_logits, embed, type(net).forward):
+        with pytest.raises(ValueError, match="same order as they were in fit"):
+            helper(net, reordered)
+    net.fit(
+        Dataset(X.astype(np.float32), y), None
+    )  # a Dataset leaves no names of the DataFrame fit
+    assert not hasattr(net, "feature_names_in_")
     net.fit(X, y)  # refit on an array: no names left from the DataFrame
     assert not hasattr(net, "feature_names_in_") and net.n_features_in_ == 4
     with pytest.raises(
