@@ -80,6 +80,7 @@ from openset_benchmark import (
 )
 from report import _confidence_interval, paired_interval
 from skal_openset import (
+    LfOSAQuery,
     MetaQueryNetSelector,
     MQNetQuery,
     knn_contrast_purity,
@@ -393,6 +394,21 @@ for _name, _purity in (("spreading", SpreadingPurity), ("pool-ratio", PoolRatioP
     VARIANTS[f"{_name}-purity-rule"] = lambda seed, p=_purity: MQNetQuery(
         purity=p(), rule_weight=1, random_state=seed
     )
+
+# LfOSA's IN probability (its (K+1)-class detector, trained on the labelled IN
+# and OOD rows each query) as the purity: the strongest purity of the open-set
+# baselines (their IN shares), not yet tried inside MQ-Net on these seeds.
+ON_RULE_START.append("lfosa-purity-learnt")
+VARIANTS["lfosa-purity-learnt"] = lambda seed: MQNetQuery(
+    purity=LfOSAQuery(random_state=seed).in_probability,
+    selector=MetaQueryNetSelector(init="rule", random_state=seed),
+    random_state=seed,
+)
+VARIANTS["lfosa-purity-rule"] = lambda seed: MQNetQuery(
+    purity=LfOSAQuery(random_state=seed).in_probability,
+    rule_weight=1,
+    random_state=seed,
+)
 
 for _name, _purity in (
     ("input-knn", input_knn_contrast_purity),
