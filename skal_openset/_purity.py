@@ -93,11 +93,21 @@ def _kth_neighbor_distances(embedding, references, k):
 
 
 def _unit_rows(X):
-    """Rows of `X` scaled to unit length (all-zero rows stay 0), without
-    squaring values that overflow: each row is first divided by its largest
-    absolute value."""
+    """Rows of `X` scaled to unit length (all-zero rows stay 0)."""
+    return normalize(_near_one(X))
+
+
+def _near_one(X):
+    """Each row of `X` divided by a power of 2 near its largest value.
+
+    Exact, so the direction of a row and any scale-free score of it are
+    those of `X`, bit for bit; but the squares that normalising takes no
+    longer overflow (values near 1e20 in float32, 1e154 in float64) or
+    underflow.
+    """
     peak = np.abs(X).max(axis=1, keepdims=True)
-    return normalize(X / np.where(peak > 0, peak, 1))
+    exponent = np.frexp(peak)[1] - 1  # 2**exponent <= peak: finite in X's type
+    return X / np.ldexp(np.ones_like(peak), np.where(peak > 0, exponent, 0))
 
 
 def msp_purity(proba: ArrayLike) -> np.ndarray:
@@ -294,10 +304,10 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     embedding = _check_embedding(embedding, "embedding")
     embedding_in = _check_reference(embedding_in, "embedding_in", embedding.shape[1], 1)
     # Chunked by scikit-learn's working memory, so large pools stay in budget;
-    # on unit rows, whose squares cannot overflow as those of 1e200 would.
+    # on rows near 1, whose squares cannot overflow as those of 1e200 would.
     nearest = pairwise_distances_chunked(
-        _unit_rows(embedding),
-        _unit_rows(embedding_in),
+        _near_one(embedding),
+        _near_one(embedding_in),
         metric="cosine",
         reduce_func=lambda distances, start: distances.min(axis=1),
     )
