@@ -3,8 +3,8 @@
 The CNN factory takes the images as they come, (n, 28, 28) here, flat, with a
 channel axis, channels-last or as uint8 pixels, and converts them to its
 (1, 28, 28) layout. Fashion-MNIST is read from ``../shared/data/fashion-mnist``
-when it is there (a random 3,000 training images keep it to about a minute on a
-CPU); else scikit-learn's 8x8 digits, with ``input_shape=(1, 8, 8)``.
+when it is there (a random 3,000 training images keep it to a few minutes on 2
+CPU cores); else scikit-learn's 8x8 digits, with ``input_shape=(1, 8, 8)``.
 
 Run: python examples/images_cnn.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 """
@@ -33,9 +33,11 @@ if folder.exists() and not QUICK:
     X, y, _, _ = load_fashion_mnist(folder)
     keep = np.random.RandomState(0).permutation(len(y))[:3000]
     X, y, shape = X[keep, 0], y[keep], (1, 28, 28)  # (n, 28, 28): no channel axis
+    print(f"Fashion-MNIST from {folder} (3,000 images)")
 else:
     X, y = load_digits_dataset()
     X, shape = X.reshape(-1, 8, 8), (1, 8, 8)
+    print("digits (scikit-learn's): " + ("quick mode" if QUICK else f"no {folder}"))
 split = make_open_set_split(
     X, y, n_in_classes=4, noise_ratio=0.4, initial_size=40, random_state=0
 )

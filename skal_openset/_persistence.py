@@ -66,8 +66,12 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
     with atomic_open(path, "wb") as f:
         # The header comes first so that the version is checked before the
         # object is unpickled with classes that may have changed.
-        header = {"format": _FORMAT, "version": __version__}
-        header.update(size=len(payload), digest=_digest(payload))
+        header = {
+            "format": _FORMAT,
+            "version": __version__,
+            "size": len(payload),
+            "digest": _digest(payload),
+        }
         pickle.dump(header, f)
         f.write(payload)
     return Path(path)

@@ -73,6 +73,7 @@ def test_tabular_mlp_pipeline(quick, capsys):
 @pytest.mark.slow
 def test_images_cnn(quick, capsys):
     runpy.run_path(str(EXAMPLES / "images_cnn.py"), run_name="__main__")
-    out = capsys.readouterr().out.splitlines()
+    data, *out = capsys.readouterr().out.splitlines()
+    assert data == "digits (scikit-learn's): quick mode"  # it says what it ran on
     assert [line.split()[0] for line in out] == ["MQ-Net", "CONF"]
     assert all(float(line.split()[3].rstrip(",")) > 0.25 for line in out)

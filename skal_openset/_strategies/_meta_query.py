@@ -203,8 +203,8 @@ class MQNetQuery(_MetaInputQuery):
     the paper, and each fit starts from the rule: the network is first
     trained to rank by ``P + I``, then on the masked loss from there
     (``MetaQueryNetSelector(init="rule")``). On seeds and class splits the
-    benchmark never reports, that start beat the paper's random one by 0.15
-    points on the tables (523 paired runs, 10-60% noise) and 0.10 on
+    benchmark never reports, that start beat the paper's random one by 0.13
+    points on the tables (523 paired runs, 10-60% noise) and 0.08 on
     Fashion-MNIST (64 runs), and tied with it on a CPU slice of CIFAR-10 (21
     noisy runs). It beat the rule at 10-20% noise on the tables and tied with
     it at 40-60%, where no fixed balance ``w P + (1 - w) I`` beats the rule
