@@ -526,6 +526,9 @@ def _landscape_figures(results, suite, landscapes):
     round over noise ratios; the meta-score over (informativeness, purity)."""
     paths = []
     for dataset in sorted({keys["dataset"] for keys, _ in landscapes}):
+        strategies = sorted(
+            {keys["strategy"] for keys, _ in landscapes if keys["dataset"] == dataset}
+        )
         runs = sorted(
             (keys["noise"], snaps)
             for keys, snaps in landscapes
@@ -540,25 +543,27 @@ def _landscape_figures(results, suite, landscapes):
             ],
         ]
         n_cols = max(len(row) for row in panels)
-        fig, axes = plt.subplots(2, n_cols, figsize=(3 * n_cols, 5.6), squeeze=False)
+        fig, axes = plt.subplots(2, n_cols, figsize=(3.2 * n_cols, 6.6), squeeze=False)
         for row, row_axes in zip(panels, axes):
             for ax, (title, snap) in zip(row_axes, row):
                 _draw_landscape(ax, snap)
-                ax.set_title(f"{dataset} {title}", fontsize="x-small")
+                ax.set_title(f"{dataset} {title}", fontsize="small")
             for ax in row_axes[len(row) :]:
                 ax.axis("off")
+        fig.suptitle(f"{dataset}: the meta-score of {' and '.join(strategies)}")
         fig.legend(
             *axes[0, 0].get_legend_handles_labels(),
             loc="lower center",
             ncol=3,
             fontsize="small",
-            title="learnt meta-score: red high, blue low; dashed: its tangent at the "
-            "lowest-scored query",
+            title="meta-score: yellow high, purple low, white where it was not "
+            "sampled (beyond the pool's 99th percentile); dashed: its tangent at "
+            "the lowest-scored query",
             title_fontsize="small",
         )
         fig.tight_layout(rect=(0, 0.1, 1, 1))
         path = results / f"{suite}_landscape_{dataset}.png"
-        fig.savefig(path, dpi=80)
+        fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
     return paths
@@ -567,12 +572,27 @@ def _landscape_figures(results, suite, landscapes):
 def _draw_landscape(ax, snap):
     gi, gp = np.array(snap["grid_informativeness"]), np.array(snap["grid_purity"])
     scores = np.array(snap["grid_scores"])
-    ax.contourf(gi, gp, scores, levels=20, cmap="coolwarm")
+    ax.contourf(gi, gp, scores, levels=20, cmap="viridis")
     pool, query = np.array(snap["pool"]), np.array(snap["query"])
     is_in = np.array(snap["query_is_in"])
     ax.scatter(pool[:, 1], pool[:, 0], s=2, c="0.6", alpha=0.5, label="pool")
-    ax.scatter(query[is_in, 1], query[is_in, 0], s=6, c="blue", label="queried, IN")
-    ax.scatter(query[~is_in, 1], query[~is_in, 0], s=6, c="red", label="queried, OOD")
+    ax.scatter(
+        query[is_in, 1],
+        query[is_in, 0],
+        s=10,
+        c="white",
+        edgecolors="black",
+        linewidths=0.4,
+        label="queried, IN",
+    )
+    ax.scatter(
+        query[~is_in, 1],
+        query[~is_in, 0],
+        s=14,
+        c="red",
+        marker="x",
+        label="queried, OOD",
+    )
     # Tangent of the iso-score line through the lowest-scored queried example.
     lowest = query[np.argmin(_interpolate(gi, gp, scores, query))]
     d_i, d_p = np.gradient(scores, gi, axis=1), np.gradient(scores, gp, axis=0)
@@ -583,13 +603,14 @@ def _draw_landscape(ax, snap):
         xs = np.array([gi[0], gi[-1]])
         ax.plot(xs, lowest[0] + slope * (xs - lowest[1]), "k--", lw=1)
         ax.text(
-            0.02, 0.92, f"slope {slope:.2f}", transform=ax.transAxes, fontsize="x-small"
+            0.02, 0.92, f"slope {slope:.2f}", transform=ax.transAxes, fontsize="small"
         )
-    ax.set_xlim(gi[0], gi[-1])
-    ax.set_ylim(gp[0], gp[-1])
-    ax.set_xlabel("informativeness", fontsize="x-small")
-    ax.set_ylabel("purity", fontsize="x-small")
-    ax.tick_params(labelsize="xx-small")
+    # Every queried example in view: those beyond the grid are where OOD ones go.
+    ax.set_xlim(gi[0], max(gi[-1], query[:, 1].max()) * 1.02)
+    ax.set_ylim(gp[0], max(gp[-1], query[:, 0].max()) * 1.02)
+    ax.set_xlabel("informativeness", fontsize="small")
+    ax.set_ylabel("purity", fontsize="small")
+    ax.tick_params(labelsize="x-small")
 
 
 def _interpolate(gi, gp, values, points):
