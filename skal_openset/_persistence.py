@@ -1,7 +1,6 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
 import hashlib
-import io
 import os
 import pickle
 import re
@@ -60,25 +59,56 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
     """
     from . import __version__
 
-    payload = io.BytesIO()
-    joblib.dump(obj, payload)
-    payload = payload.getvalue()
     with atomic_open(path, "wb") as f:
         # The header comes first so that the version is checked before the
-        # object is unpickled with classes that may have changed.
-        header = {
-            "format": _FORMAT,
-            "version": __version__,
-            "size": len(payload),
-            "digest": _digest(payload),
-        }
-        pickle.dump(header, f)
-        f.write(payload)
+        # object is unpickled with classes that may have changed; the size and
+        # digest of the pickle last, taken as it streams out (no copy of it).
+        pickle.dump({"format": _FORMAT, "version": __version__, "trailer": True}, f)
+        payload = _Digesting(f)
+        joblib.dump(obj, payload)
+        f.write(payload.size.to_bytes(8, "little") + payload.digest.digest())
     return Path(path)
 
 
-def _digest(payload):
-    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+_TRAILER_BYTES = 8 + 16  # the pickle's size, then its blake2b-128 digest
+
+
+class _Digesting:
+    """A writer that passes bytes on to `file`, counting and digesting them."""
+
+    def __init__(self, file):
+        self.file, self.size = file, 0
+        self.digest = hashlib.blake2b(digest_size=16)
+
+    def write(self, data):
+        self.size += memoryview(data).nbytes
+        self.digest.update(data)
+        return self.file.write(data)
+
+    def tell(self):  # joblib aligns arrays on the file's position
+        return self.file.tell()
+
+
+def _check_trailer(f, path):
+    """Check the pickle from here to the trailer against it, a chunk at a time."""
+    start = f.tell()
+    end = os.fstat(f.fileno()).st_size - _TRAILER_BYTES
+    damaged = ValueError(
+        f"{path} is truncated or damaged: its content does not match the "
+        "digest written with it. Use another copy, or save again."
+    )
+    if end < start:
+        raise damaged
+    f.seek(end)
+    trailer = f.read(_TRAILER_BYTES)
+    f.seek(start)
+    digest = hashlib.blake2b(digest_size=16)
+    for chunk in iter(lambda: f.read(min(2**20, end - f.tell())), b""):
+        digest.update(chunk)
+    size = int.from_bytes(trailer[:8], "little")
+    if size != end - start or digest.digest() != trailer[8:]:
+        raise damaged
+    f.seek(start)
 
 
 def load_object(path: str | os.PathLike) -> Any:
@@ -149,17 +179,10 @@ def load_object(path: str | os.PathLike) -> Any:
                 f"within the same X.Y release. Install skal_openset=={major}."
                 f"{minor}.* to load it, or re-create it with this version."
             )
-        payload = f.read()
-        # Files of earlier 0.1 versions carry no digest.
-        if "digest" in header and (
-            len(payload) != header["size"] or _digest(payload) != header["digest"]
-        ):
-            raise ValueError(
-                f"{path} is truncated or damaged: its content does not match the "
-                "digest written with it. Use another copy, or save again."
-            )
+        if header.get("trailer"):  # files of earlier 0.1 versions have none
+            _check_trailer(f, path)
         try:
-            return joblib.load(io.BytesIO(payload))
+            return joblib.load(f)
         except (ImportError, AttributeError) as exc:
             # A class the file names cannot be found: most likely the
             # environment differs, not the file.
