@@ -363,6 +363,7 @@ def run_interactive(
         )
         start, reads = time.monotonic(), {}
         while (answers := _wait_read(query_path, ids, allowed, reads)) is None:
+            _check_taught_labels(state["taught"], output, allowed, strict=False)
             if timeout is not None and time.monotonic() - start > timeout:
                 raise TimeoutError(
                     f"No complete labels in {query_path} after {timeout} s; rerun "
@@ -392,23 +393,40 @@ def run_interactive(
             f"Round {round_}: {ids.size - n_ood} IN and {n_ood} OOD labels, "
             f"budget spent {spent:g}."
         )
+    _check_taught_labels(state["taught"], output, allowed)
     return records, learner
 
 
-def _check_taught_labels(taught, output, allowed):
+def _check_taught_labels(taught, output, allowed, *, strict=True):
     """Refuse a query file whose labels were changed after they were taught.
 
     The learner has trained on them, so a correction cannot be taken up;
-    ignoring it would leave the person believing it was.
+    ignoring it would leave the person believing it was. A file that is gone
+    is no change. `strict`: a file that no longer reads (a label cleared or
+    made invalid) is one too; else (while waiting, when it may be half
+    saved) it is passed over.
     """
     for round_, (ids, answers) in taught.items():
         path = output / "queries" / f"round_{round_}.csv"
+        if not path.exists():
+            continue
         try:
             now = _read_answers(path, ids, allowed)
-        except ValueError:  # no longer a query file of these rows
-            continue
-        if now is None:  # gone, or being saved
-            continue
+        except ValueError as exc:
+            if not strict:
+                continue
+            raise ValueError(
+                f"{path} was changed after its labels were taught and no longer "
+                f"reads ({exc}); the learner has trained on the old ones. Put "
+                "them back to resume."
+            ) from None
+        if now is None:
+            if not strict:
+                continue
+            raise ValueError(
+                f"{path} has labels cleared after they were taught; the learner "
+                "has trained on them. Put them back to resume."
+            )
         changed = np.flatnonzero(now != answers)
         if changed.size:
             edits = ", ".join(

@@ -665,3 +665,45 @@ def test_an_output_folder_that_cannot_be_written_exits_2_before_training(
         main(["demo", "--output", str(blocked / "out")])
     assert exit_.value.code == 2
     assert "cannot write to --output" in capsys.readouterr().err
+
+
+def test_a_taught_label_changed_while_the_run_waits_is_refused(tmp_path, capsys):
+    # The run polled only the open query: a correction made meanwhile was
+    # ignored until the end, and the campaign finished on the old label.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")
+    ids = _answer(tmp_path, truth)
+    queries = tmp_path / "out" / "queries"
+
+    def correct_round_2_once_round_3_is_asked():
+        while not (queries / "round_3.csv").exists():
+            time.sleep(0.01)
+        rows = (queries / "round_2.csv").read_text().splitlines()
+        old = rows[1].split(",")[1]
+        rows[1] = f"{ids[0]},{'cat' if old != 'cat' else 'cow'}"
+        (queries / "round_2.csv").write_text("\n".join(rows) + "\n")
+
+    editor = threading.Thread(target=correct_round_2_once_round_3_is_asked)
+    editor.start()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path, "--rounds", "3", "--timeout", "10")
+    editor.join()
+    assert exit_.value.code == 2
+    assert "round_2.csv was changed after its labels were taught" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_taught_label_cleared_is_refused(tmp_path, capsys):
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    ids = _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    rows = query.read_text().splitlines()
+    rows[1] = f"{ids[0]},"
+    query.write_text("\n".join(rows) + "\n")
+    assert "has labels cleared after they were taught" in _refusal(tmp_path, capsys)
