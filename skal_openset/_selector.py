@@ -420,7 +420,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             non-negative when ``monotone=True``.
         y : array-like of shape (n_samples,)
             Ranking target: the masked cross-entropy (0 for
-            out-of-distribution examples). Only its order matters.
+            out-of-distribution examples). Its order matters, and with
+            `groups` also which rows are 0 (OOD, ranked across groups);
+            with ``pair_weight="target_gap"`` also its differences.
         sample_weight : float or array-like of shape (n_samples,), default=None
             Per-row weights; the pair ``(i, j)`` is weighted by
             ``sample_weight[i] * sample_weight[j]``. Only their ratios
