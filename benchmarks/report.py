@@ -489,9 +489,12 @@ def _accuracy_figure(results, suite, records):
         squeeze=False,
     )
     # One colour per strategy in every panel, also where a panel lacks some,
-    # from 20 distinguishable ones (the default cycle repeats after 10).
+    # from 20 distinguishable ones (the default cycle repeats after 10): the
+    # MQ-Net columns, compared most, take the strong ones first.
     tab20 = plt.get_cmap("tab20").colors
-    others = [s for s in order if s != "MQ-Net"]
+    others = sorted(
+        (s for s in order if s != "MQ-Net"), key=lambda s: not s.startswith("MQ-Net")
+    )
     colours = dict(zip(others, tab20[::2] + tab20[1::2]), **{"MQ-Net": "black"})
     handles = {}
     for ax, cell in zip(axes.ravel(), cells):
