@@ -6,7 +6,9 @@ import copy
 import inspect
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from types import FunctionType, MethodType
 from typing import Any
 
 import numpy as np
@@ -521,9 +523,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         scales uint8 pixels to [0, 1] and takes other dtypes as they are.
 
         Other integer pixels in 0..255 (e.g. a list of the pool's pixels) are
-        cast to uint8. Predicted or queried, uint8 and floats in [0, 1] are on
-        one scale; taught, the rows must have the labelled set's dtype, which
-        the net trains on as one scale.
+        cast to uint8. Predicted or queried, uint8 pixels (0-255, not 0/1
+        masks) and floats in [0, 1] are on one scale; taught, the rows must
+        have the labelled set's dtype, which the net trains on as one scale
+        (floats that are uint8 pixels / 255 are cast back to them).
         """
         if getattr(self.estimator, "input_shape", None) is None:
             return X
@@ -534,13 +537,21 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if (labelled == np.uint8) == (X.dtype == np.uint8):
             return X
         # One side is uint8, which the net scales to [0, 1]; the other is not.
-        in_unit_range = X.dtype.kind == "f" and 0 <= X.min() <= X.max() <= 1
-        labelled_in_unit_range = 0 <= self.X_labelled_.min() <= 1
-        labelled_in_unit_range &= self.X_labelled_.max() <= 1
-        if not teaching and (
-            in_unit_range or (X.dtype == np.uint8 and labelled_in_unit_range)
-        ):
+        # The two are on one scale only if the uint8 pixels use 0-255 (not 0/1
+        # masks) and the floats [0, 1].
+        if labelled == np.uint8:
+            floats, pixels = X, self.X_labelled_
+        else:
+            floats, pixels = self.X_labelled_, X
+        one_scale = floats.dtype.kind == "f" and 0 <= floats.min() <= floats.max() <= 1
+        one_scale = one_scale and pixels.max() > 1
+        if one_scale and not teaching:
             return X
+        in_unit_range = X.dtype.kind == "f" and 0 <= X.min() <= X.max() <= 1
+        if one_scale and labelled == np.uint8:
+            as_pixels = np.rint(X * 255)
+            if np.array_equal((as_pixels / 255).astype(X.dtype), X):  # pixels / 255
+                return as_pixels.astype(np.uint8)
         if labelled == np.uint8 and in_unit_range:
             remedy = f"np.rint({name} * 255).astype(np.uint8)"
         elif labelled == np.uint8:
@@ -690,12 +701,15 @@ _SETTINGS_FORMAT = "content_hash"
 def _settings(strategy):
     """The values of a strategy's (nested) parameters, to see a change.
 
-    A strategy without parameters (a function, or None) by its name: an
-    object's own state may change as it queries.
+    A function, method or partial by its content (name and arguments); any
+    other object without parameters by its type, since its own state may
+    change as it queries.
     """
+    if isinstance(strategy, (FunctionType, MethodType, partial)) or strategy is None:
+        return _SETTINGS_FORMAT, _fingerprint(strategy)
     if not hasattr(strategy, "get_params"):
-        name = getattr(strategy, "__qualname__", type(strategy).__qualname__)
-        return _SETTINGS_FORMAT, name
+        # A callable object of one's own: its state may change as it queries.
+        return _SETTINGS_FORMAT, type(strategy).__qualname__
     params = strategy.get_params(deep=True)
     values = {
         k: _fingerprint(v) for k, v in params.items() if not hasattr(v, "get_params")

@@ -122,11 +122,13 @@ def framed(learner, X):
     """
     dtypes = named_column_dtypes(X)
     estimator = getattr(learner, "estimator", None)
+    final = None if estimator is None else split_pipeline(estimator)[1]
     if (
         dtypes is None
         or hasattr(learner, "estimator_")  # ours rebuilds the DataFrame itself
         or estimator is None
-        or isinstance(split_pipeline(estimator)[1], NeuralNet)  # a net takes arrays
+        # A net takes arrays, unless it was fitted on (and checks) named columns.
+        or (isinstance(final, NeuralNet) and not hasattr(final, "feature_names_in_"))
     ):
         return learner
     return _FramedLearner(learner, frame_input(estimator, dtypes), dtypes)

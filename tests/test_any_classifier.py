@@ -701,7 +701,7 @@ def test_taught_pixels_keep_the_uint8_scale_of_the_labelled_images():
 
     np.testing.assert_array_equal(taught(X[80:100].tolist()), taught(X[80:100]))
     with pytest.raises(ValueError, match="float64 but the learner's images are uint8"):
-        taught(X[80:100] / 255.0)
+        taught(X[80:100] / 256.0)  # not pixels / 255: another scale
 
 
 def test_warm_start_without_partial_fit_fails_at_fit():
@@ -883,6 +883,22 @@ class ModalLike:
         self.X_training = _vstack(self.X_training, X)
         self.y_training = np.concatenate([self.y_training, y])
         self.estimator.fit(self.X_training, self.y_training)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("strategy", [UncertaintyQuery, CoreSetQuery])
+def test_a_modal_net_fitted_on_named_columns_is_queried_without_warnings(strategy):
+    # The scores gave such a net arrays, which it now checks against its
+    # feature names: every query warned "X does not have valid feature names".
+    pd = pytest.importorskip("pandas")
+    X, y = load_digits_dataset()
+    keep = y < 4
+    X = pd.DataFrame(X[keep], columns=[f"px{i}" for i in range(64)])
+    X, y = X.astype(np.float32), y[keep]
+    net = make_mlp_classifier(64, 4, max_epochs=2, random_state=0)
+    learner = ModalLike(net, strategy(random_state=0), X.iloc[:60], y[:60])
+    indices, _ = learner.query_strategy(learner, X.iloc[60:300], 5)
+    assert len(set(indices.tolist())) == 5
 
 
 def _vstack(a, b):
@@ -1276,6 +1292,21 @@ def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
     )
     with pytest.raises(ValueError, match="X_pool is float64 but the learner's images"):
         learner.query(rows * 1.0)  # 0-255 as floats: another scale
-    # Taught, they would mix two dtypes (two scales) in the labelled set.
+    # Taught, floats that are the pixels / 255 (as a float pool's query
+    # returns them) go back to uint8; others would mix two scales.
+    learner.teach(rows[:5] / 255.0, y[100:105])
+    assert learner.X_labelled_.dtype == np.uint8
     with pytest.raises(ValueError, match=r"np.rint\(X \* 255\).astype"):
-        learner.teach(rows / 255.0, y[100:150])
+        learner.teach(rows[5:10] / 256.0, y[105:110])
+
+
+def test_floats_are_not_taken_for_pixels_of_0_1_masks():
+    # uint8 masks hold 0 and 1, which the net scales to 0 and 1/255: float
+    # copies (1.0) are on another scale and were predicted without a word.
+    X, y, _, classes = user_data("ints")
+    masks = (X > 8).astype(np.uint8)
+    learner = ActiveLearner(
+        mlp(input_shape=(64,)), RandomQuery(), masks[:80], y[:80], classes=classes
+    )
+    with pytest.raises(ValueError, match="X is float32 but the learner's images"):
+        learner.predict_proba(masks[100:110].astype(np.float32))

@@ -5,6 +5,7 @@ every call into one shared log, so the order of events and exactly what the
 classifier was trained on can be checked; a few use the real skorch nets.
 """
 
+import functools
 import pickle
 import warnings
 
@@ -786,3 +787,19 @@ def test_a_classifier_without_scikit_learn_tags_is_still_a_classifier():
     assert is_classifier(learner)
     assert not get_tags(learner).input_tags.allow_nan
     assert "ActiveLearner" in learner._repr_html_()
+
+
+def _take_first(learner, X_pool, n_instances=1, reverse=False):
+    order = np.arange(len(X_pool))
+    return order[::-1][:n_instances] if reverse else order[:n_instances]
+
+
+def test_a_new_partial_strategy_is_warned_of(split):
+    # Every callable without get_params was known by its type, so one
+    # functools.partial replacing another went unnoticed.
+    learner = _lr_learner(split, functools.partial(_take_first, reverse=False))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=3)
+    learner.set_params(query_strategy=functools.partial(_take_first, reverse=True))
+    with pytest.warns(UserWarning, match="set them there to change it now"):
+        learner.query(split.X_pool[rows], n_instances=3)
