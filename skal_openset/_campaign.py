@@ -361,9 +361,9 @@ def run_interactive(
             f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
             f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
         )
-        start, reads = time.monotonic(), {}
+        start, reads, seen = time.monotonic(), {}, {}
         while (answers := _wait_read(query_path, ids, allowed, reads)) is None:
-            _check_taught_labels(state["taught"], output, allowed, strict=False)
+            _check_taught_labels(state["taught"], output, allowed, seen=seen)
             if timeout is not None and time.monotonic() - start > timeout:
                 raise TimeoutError(
                     f"No complete labels in {query_path} after {timeout} s; rerun "
@@ -397,32 +397,36 @@ def run_interactive(
     return records, learner
 
 
-def _check_taught_labels(taught, output, allowed, *, strict=True):
+def _check_taught_labels(taught, output, allowed, *, seen=None):
     """Refuse a query file whose labels were changed after they were taught.
 
     The learner has trained on them, so a correction cannot be taken up;
     ignoring it would leave the person believing it was. A file that is gone
-    is no change. `strict`: a file that no longer reads (a label cleared or
-    made invalid) is one too; else (while waiting, when it may be half
-    saved) it is passed over.
+    is no change; one that no longer reads (a label cleared or made invalid)
+    is. While the run waits (`seen`: each file's size and time at the last
+    poll), a file is judged only once it is the same at two polls, since it
+    may be half saved.
     """
     for round_, (ids, answers) in taught.items():
         path = output / "queries" / f"round_{round_}.csv"
-        if not path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             continue
+        if seen is not None:
+            signature = seen.get(path), (stat.st_size, stat.st_mtime_ns)
+            seen[path] = signature[1]
+            if signature[0] != signature[1]:
+                continue
         try:
             now = _read_answers(path, ids, allowed)
         except ValueError as exc:
-            if not strict:
-                continue
             raise ValueError(
                 f"{path} was changed after its labels were taught and no longer "
                 f"reads ({exc}); the learner has trained on the old ones. Put "
                 "them back to resume."
             ) from None
         if now is None:
-            if not strict:
-                continue
             raise ValueError(
                 f"{path} has labels cleared after they were taught; the learner "
                 "has trained on them. Put them back to resume."

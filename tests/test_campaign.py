@@ -707,3 +707,17 @@ def test_a_taught_label_cleared_is_refused(tmp_path, capsys):
     rows[1] = f"{ids[0]},"
     query.write_text("\n".join(rows) + "\n")
     assert "has labels cleared after they were taught" in _refusal(tmp_path, capsys)
+
+
+def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(tmp_path):
+    # A taught "12" half rewritten reads "1", a valid label: judged at once,
+    # the run stopped the person mid-save.
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    path = queries / "round_2.csv"
+    path.write_text("id,label\n9,1\n")
+    taught = {2: (np.array([9]), np.array(["12"]))}
+    seen = {}
+    _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
+    with pytest.raises(ValueError, match=r"id 9: '12' -> '1'"):
+        _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
