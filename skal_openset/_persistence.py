@@ -25,9 +25,9 @@ def _release(version: str) -> tuple[int, int]:
 def save_object(obj: Any, path: str | os.PathLike) -> Path:
     """Save any object (learner, strategy, selector, oracle, ...) to a file.
 
-    The file is a small header (the version of skal_openset that wrote it,
-    and the size and digest of what follows) followed by a joblib pickle of
-    the object, written atomically (to a temporary file, then renamed), so
+    The file is a small header (the version of skal_openset that wrote it),
+    a joblib pickle of the object, and a 24-byte trailer (the pickle's size
+    and digest), written atomically (to a temporary file, then renamed), so
     an interrupted save never leaves a truncated file behind, and a file
     damaged later is refused when loaded.
 

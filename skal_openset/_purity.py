@@ -275,9 +275,10 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     :func:`knn_purity` leaves it at the origin, at distance 1 from every unit
     vector, the distance of a cosine of 0.5. So an all-zero example scores 0
     here but ranks there with the examples at cosine 0.5 from their nearest
-    reference; and an all-zero reference, the most similar one for an
-    example whose cosine to every other reference is negative, puts that
-    example at distance 1 there while it scores 0 here.
+    reference; and an all-zero reference is the nearest there of every
+    example whose cosine to each other reference is below 0.5: they all tie
+    at distance 1 there, while here they keep their order (and score at
+    least 0).
 
     Parameters
     ----------
