@@ -1203,13 +1203,18 @@ def test_scikit_activeml_adapter_refuses_ood_answers_read_as_missing():
         qs.query(X, y, LogisticRegression())
 
 
+def _query_and_answer(qs, X, y, y_true, clf):
+    """One scikit-activeml query of 5 rows, labelled at once in `y`."""
+    query = qs.query(X, y, clf, batch_size=5)
+    y[query] = y_true[query]
+
+
 def test_scikit_activeml_adapter_follows_a_new_clf_and_strategy():
     # The learner built at the first call kept its classifier and strategy.
     pytest.importorskip("skactiveml")
     X, y_true, y = _skactiveml_digits()
     qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
-    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
-    y[query] = y_true[query]
+    _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
     forest = RandomForestClassifier(n_estimators=10, random_state=0)
     qs.query(X, y, forest, batch_size=5)
     assert isinstance(qs.learner_.estimator_, RandomForestClassifier)
@@ -1226,8 +1231,7 @@ def test_scikit_activeml_adapter_takes_a_classifier_with_a_lambda():
         FunctionTransformer(lambda rows: rows / 16), LogisticRegression(max_iter=300)
     )
     qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
-    query = qs.query(X, y, clf, batch_size=5)
-    y[query] = y_true[query]
+    _query_and_answer(qs, X, y, y_true, clf)
     qs.query(X, y, clf, batch_size=5)
     assert len(qs.learner_.y_labelled_) == 45  # the same learner, taught
 
@@ -1238,8 +1242,7 @@ def test_scikit_activeml_adapter_refits_on_rows_no_query_chose():
     pytest.importorskip("skactiveml")
     X, y_true, y = _skactiveml_digits()
     qs = SkactivemlQuery(MQNetQuery(random_state=0))
-    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
-    y[query] = y_true[query]
+    _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
     qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
     assert len(qs.learner_.y_labelled_) == 45  # taught
     y[qs.query_indices_] = y_true[qs.query_indices_]
