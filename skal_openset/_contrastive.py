@@ -153,7 +153,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         self,
         width: int = 64,
         projection_dim: int = 128,
-        max_epochs: int = 100,
+        max_epochs: float = 100,
         max_seconds: float | None = None,
         batch_size: int = 256,
         lr: float = 1e-3,

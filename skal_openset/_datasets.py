@@ -82,7 +82,7 @@ class OpenSetSplit:
     X_test : ndarray of shape (n_test, ...)
         Features of the test set (IN examples only).
     y_test : ndarray of shape (n_test,)
-        k-way labels ``0 .. k-1`` of the test set.
+        The k-way labels ``0 .. k-1`` of the test set.
     in_classes : ndarray of shape (k,)
         The original class labels used as IN; ``in_classes[j]`` became label ``j``.
     ood_label : int, default=-1

@@ -177,14 +177,14 @@ class AugmentedNet(TargetNet):
     def __init__(
         self,
         module: Any,
-        *args: Any,
+        *,
         crop_padding: int | None = 4,
         fast_cuda: bool = True,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("iterator_train", BatchIterator)
         kwargs.setdefault("iterator_valid", BatchIterator)
-        super().__init__(module, *args, **kwargs)
+        super().__init__(module, **kwargs)
         self.crop_padding = crop_padding
         self.fast_cuda = fast_cuda
 
@@ -210,6 +210,12 @@ class AugmentedNet(TargetNet):
         )
 
     def initialize_module(self) -> "AugmentedNet":
+        """Build the module; channels-last memory on the CUDA fast path.
+
+        Returns
+        -------
+        self : AugmentedNet
+        """
         super().initialize_module()
         if self._fast():
             # Module.to accepts memory_format, which torch's overloads omit.
@@ -219,7 +225,19 @@ class AugmentedNet(TargetNet):
         return self
 
     def get_dataset(self, X: Any, y: ArrayLike | None = None) -> Any:
-        """Validate as :class:`TargetNet`; on the CUDA fast path, move to the device."""
+        """Validate as :class:`TargetNet`; on the CUDA fast path, move to the device.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, torch Dataset, dict or tensor
+            Inputs.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class indices ``0..k-1``, or None for inference.
+
+        Returns
+        -------
+        dataset : torch Dataset
+        """
         dataset = super().get_dataset(X, y)
         if self._fast() and isinstance(dataset, Dataset):
             # one host-to-device copy per fit or predict, not one per batch
@@ -230,7 +248,20 @@ class AugmentedNet(TargetNet):
         return dataset
 
     def train_step_single(self, batch: Any, **fit_params: Any) -> dict:
-        """Augment the batch on its device, then the usual skorch step."""
+        """Augment the batch on its device, then take skorch's training step.
+
+        Parameters
+        ----------
+        batch : tuple of (X_batch, y_batch)
+            One training batch.
+        **fit_params
+            Passed on to skorch's ``train_step_single``.
+
+        Returns
+        -------
+        step : dict
+            The record skorch keeps of the step (``loss`` and ``y_pred``).
+        """
         Xi, yi = unpack_data(batch)
         if self.crop_padding is not None:
             Xi = random_crop_flip(
@@ -239,7 +270,20 @@ class AugmentedNet(TargetNet):
         return super().train_step_single((Xi, yi), **fit_params)
 
     def infer(self, x: Any, **fit_params: Any) -> Any:
-        """Forward pass; bf16 autocast and channels-last on the CUDA fast path."""
+        """Run the forward pass; bf16 autocast and channels-last on the CUDA fast path.
+
+        Parameters
+        ----------
+        x : array-like or torch.Tensor
+            One batch of inputs.
+        **fit_params
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        output : torch.Tensor or tuple of torch.Tensor
+            The module's output, in float32.
+        """
         if not self._fast():
             return super().infer(x, **fit_params)
         x = torch.as_tensor(x, device=self.device)
@@ -251,7 +295,19 @@ class AugmentedNet(TargetNet):
 
 
 class AugmentedLearningLossNet(AugmentedNet, LearningLossNet):
-    """:class:`AugmentedNet` for a :class:`LearningLossModule` (learning loss)."""
+    """:class:`AugmentedNet` for a :class:`LearningLossModule` (learning loss).
+
+    Parameters
+    ----------
+    module : LearningLossModule class or instance
+    crop_padding : int or None, default=4
+        As :class:`AugmentedNet`.
+    fast_cuda : bool, default=True
+        As :class:`AugmentedNet`.
+    **kwargs
+        Any :class:`LearningLossNet` parameter (``ll_weight``,
+        ``ll_detach_epoch``) or :class:`TargetNet` one.
+    """
 
 
 def make_fast_resnet_classifier(

@@ -161,7 +161,17 @@ class BackboneModule(nn.Module):
         return self.pool(x), intermediates
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate embedding, shape ``(n, embedding_dim)``."""
+        """Return the penultimate embedding.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input batch.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, embedding_dim)
+        """
         return self.embed_with_intermediates(x)[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -408,7 +418,17 @@ class LearningLossModule(nn.Module):
         self.detach_features = False
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate embedding of the backbone."""
+        """Return the backbone's penultimate embedding.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Input batch.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, embedding_dim)
+        """
         return self.backbone.embed(x)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -497,7 +517,7 @@ class _TrainingInterrupted(BaseException):
 
 
 class TargetNet(NeuralNetClassifier):
-    """skorch classifier for a module returning logits, trained from scratch.
+    """A skorch classifier for a module returning logits, trained from scratch.
 
     A :class:`skorch.NeuralNetClassifier` with defaults for active learning:
     cross-entropy on logits, no internal validation split and shuffled training
@@ -518,7 +538,7 @@ class TargetNet(NeuralNetClassifier):
         columns only when ``y`` holds every class 0..k-1.
     criterion : torch criterion, default=torch.nn.CrossEntropyLoss
     train_split : callable or None, default=None
-        skorch's internal validation split; None trains on all rows.
+        The internal validation split of skorch; None trains on all rows.
     input_shape : tuple of int or None, default=None
         Shape of one input row. When set, other common layouts of the same
         data are converted to it (flat rows, missing channel axis,
@@ -566,7 +586,8 @@ class TargetNet(NeuralNetClassifier):
     def __init__(
         self,
         module: Any,
-        *args: Any,
+        *,
+        classes: ArrayLike | None = None,
         criterion: Any = nn.CrossEntropyLoss,
         train_split: Callable[..., Any] | None = None,
         input_shape: tuple[int | None, ...] | None = None,
@@ -575,7 +596,11 @@ class TargetNet(NeuralNetClassifier):
     ) -> None:
         kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(
-            module, *args, criterion=criterion, train_split=train_split, **kwargs
+            module,
+            classes=classes,
+            criterion=criterion,
+            train_split=train_split,
+            **kwargs,
         )
         self.input_shape = input_shape
         self.random_state = random_state
@@ -630,18 +655,55 @@ class TargetNet(NeuralNetClassifier):
             self.__dict__.pop("n_features_in_", None)
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
-        """Initialise the module from scratch and train it; see skorch's ``fit``."""
+        """Initialise the module from scratch and train it.
+
+        As skorch's ``fit``, with the checks of :meth:`get_dataset`; unless
+        ``warm_start`` keeps the weights, ``n_features_in_`` and
+        ``feature_names_in_`` are recorded afresh.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, torch Dataset, dict or tensor
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class indices ``0..k-1``.
+        **fit_params
+            Passed on to skorch's ``fit``.
+
+        Returns
+        -------
+        self : TargetNet
+            The fitted net.
+        """
         y = _target_array(X, y)
         self._check_features(X, reset=not (self.warm_start and self.initialized_))
         with self._rng_context():
             return super().fit(X, y, **fit_params)
 
-    # skorch's partial_fit (which fit calls) catches KeyboardInterrupt around
-    # fit_loop and returns a half-trained net as if training had finished; a
-    # campaign would then go on with it. Smuggle the interrupt past it instead.
     def fit_loop(
         self, X: Any, y: Any = None, epochs: int | None = None, **fit_params: Any
     ) -> TargetNet:
+        """Run skorch's training loop; a Ctrl-C leaves it as an internal signal.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, torch Dataset, dict or tensor
+            Training inputs.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class indices ``0..k-1``.
+        epochs : int or None, default=None
+            Number of epochs; None runs ``max_epochs``.
+        **fit_params
+            Passed on to skorch's ``fit_loop``.
+
+        Returns
+        -------
+        self : TargetNet
+            The trained net.
+        """
+        # skorch's partial_fit (which fit calls) catches KeyboardInterrupt around
+        # fit_loop and returns a half-trained net as if training had finished; a
+        # campaign would then go on with it. Smuggle the interrupt past it instead.
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt as exc:
@@ -650,10 +712,28 @@ class TargetNet(NeuralNetClassifier):
     def partial_fit(
         self, X: Any, y: Any = None, classes: ArrayLike | None = None, **fit_params: Any
     ) -> TargetNet:
-        """Train without re-initialising; see skorch's ``partial_fit``.
+        """Train without re-initialising, as skorch's ``partial_fit``.
 
         Unlike skorch's, a ``KeyboardInterrupt`` (Ctrl-C) during training is
         re-raised rather than ending training early as if it had finished.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, torch Dataset, dict or tensor
+            Training inputs; a DataFrame must have the columns of the first
+            fit, in that order.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class indices ``0..k-1``.
+        classes : array-like or None, default=None
+            Not used; present for scikit-learn's ``partial_fit`` signature
+            (the ``classes`` parameter of the net sets the classes).
+        **fit_params
+            Passed on to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : TargetNet
+            The trained net.
         """
         y = _target_array(X, y)
         self._check_features(X, reset=not self.initialized_)
@@ -666,13 +746,25 @@ class TargetNet(NeuralNetClassifier):
             raise interrupt from None
 
     def get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
-        """Batches of ``dataset``; inference on an array takes it in large slices.
+        """Return the batches of ``dataset``; inference cuts an array in large slices.
 
         skorch's DataLoader fetches an array row by row in batches of
         ``batch_size``, which on a large pool costs more than the forward
         pass itself. For inference with the default ``iterator_valid`` and no
         ``iterator_valid__*`` parameters, an in-memory array is cut into
         slices of about 4 MB (at least ``batch_size`` rows) instead.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            What :meth:`get_dataset` returned.
+        training : bool, default=False
+            Whether the batches are for training (skorch's iterator, shuffled
+            by default) or for inference.
+
+        Returns
+        -------
+        batches : iterable of (X_batch, y_batch)
         """
         plain = (
             not training
@@ -695,6 +787,17 @@ class TargetNet(NeuralNetClassifier):
         Datasets, dicts and tensors are passed on unchanged. Every use of the
         net (predict, forward, the inference helpers) comes through here, so
         a DataFrame must have the columns of ``fit``'s, in that order.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame, torch Dataset, dict or tensor
+            Inputs.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class indices ``0..k-1``, or None for inference.
+
+        Returns
+        -------
+        dataset : torch Dataset
         """
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
@@ -763,12 +866,12 @@ class LearningLossNet(TargetNet):
     def __init__(
         self,
         module: Any,
-        *args: Any,
+        *,
         ll_weight: float = 1.0,
-        ll_detach_epoch: int | None = None,
+        ll_detach_epoch: float | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(module, *args, **kwargs)
+        super().__init__(module, **kwargs)
         self.ll_weight = ll_weight
         self.ll_detach_epoch = ll_detach_epoch
 
@@ -791,6 +894,17 @@ class LearningLossNet(TargetNet):
         dataset_valid: Any = None,
         **kwargs: Any,
     ) -> None:
+        """Detach the loss head's inputs from this epoch on, per ``ll_detach_epoch``.
+
+        Parameters
+        ----------
+        net : LearningLossNet
+            This net (skorch's callback signature).
+        dataset_train, dataset_valid : torch Dataset or None, default=None
+            The epoch's datasets.
+        **kwargs
+            Passed on to skorch's ``on_epoch_begin``.
+        """
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         epoch = len(self.history)  # 1-based: super() just opened this epoch's row
         detach_epoch = self.ll_detach_epoch
@@ -805,7 +919,24 @@ class LearningLossNet(TargetNet):
         X: Any = None,
         training: bool = False,
     ) -> torch.Tensor:
-        """Mean cross-entropy + ``ll_weight`` * learning-loss ranking loss."""
+        """Return mean cross-entropy + ``ll_weight`` * learning-loss ranking loss.
+
+        Parameters
+        ----------
+        y_pred : tuple of (logits, predicted_loss)
+            The module's output.
+        y_true : array-like or torch.Tensor of shape (n,)
+            Class indices.
+        X : object, default=None
+            Not used (skorch's signature).
+        training : bool, default=False
+            Not used (skorch's signature).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
         if not (isinstance(y_pred, tuple) and len(y_pred) == 2):
             raise TypeError(
                 "LearningLossNet needs a module whose forward returns "

@@ -358,7 +358,7 @@ def knn_contrast_purity(
     embedding_ood: ArrayLike | None = None,
     k: int = 1,
 ) -> np.ndarray:
-    """k-NN distance to labelled OOD minus k-NN distance to labelled IN.
+    """Return the k-NN distance to labelled OOD minus that to labelled IN.
 
     Uses the OOD examples already bought by the active learner: an example is
     pure when it is close to a labelled IN example and far from every labelled

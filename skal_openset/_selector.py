@@ -82,7 +82,14 @@ class MonotoneMLP(nn.Module):
             self.hidden.bias.uniform_(0.0, 1.0)
 
     def effective_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The (hidden, output) weight matrices the forward pass uses."""
+        """Return the weight matrices the forward pass uses.
+
+        Returns
+        -------
+        hidden_weight : torch.Tensor of shape (hidden_size, n_features)
+        output_weight : torch.Tensor of shape (1, hidden_size)
+            Both non-negative (softplus of the raw weights) when ``monotone``.
+        """
         transform = nn.functional.softplus if self.monotone else (lambda w: w)
         return transform(self.hidden.weight), transform(self.output.weight)
 
