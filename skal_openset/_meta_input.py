@@ -24,7 +24,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     With ``scaling="exp_zscore"`` (the paper's conversion) each column is
     standardised with the mean and population standard deviation learnt in
     `fit` and then exponentiated, so the result is strictly positive, as the
-    skyline guarantee of :class:`MetaQueryNetSelector` requires. With
+    paper's skyline theorem asks. With
     ``scaling="quantile"`` each column is mapped to its empirical CDF over
     the fitted scores (values in [0, 1], interpolated between the fitted
     values; a constant column, e.g. every column of a one-row fit, maps to 0
@@ -120,9 +120,11 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             scaler = StandardScaler().fit(X / peak)
             self.mean_ = scaler.mean_ * peak
             # StandardScaler's scale_ is the std except for the columns its
-            # test (a variance within rounding error) finds constant: 1 there.
+            # test (a variance within rounding error) finds constant: 1 there,
+            # as where scaling back underflows (subnormal columns).
             constant = scaler.scale_ != np.sqrt(scaler.var_)
-            self.scale_ = np.where(constant, 1.0, scaler.scale_ * peak)
+            scale = scaler.scale_ * peak
+            self.scale_ = np.where(constant | (scale == 0), 1.0, scale)
         return self
 
     def transform(self, X: ArrayLike) -> np.ndarray:
@@ -143,8 +145,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         # The scaling it was fitted with, as scikit-learn's transformers use
         # their fitted state (a set_params since then takes effect at fit).
         if hasattr(self, "quantile_transformer_"):
-            # Interpolation rounding can leave -1e-17: the meta-input must
-            # stay non-negative for the selector's skyline guarantee.
+            # Interpolation rounding can leave -1e-17: the meta-input is
+            # documented non-negative (the paper's skyline theorem asks it).
             Z = np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
             # A constant column steps from 0 (up to its value) to 1 (above),
             # as QuantileTransformer maps it when fitted on two rows or more;

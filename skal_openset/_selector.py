@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -34,11 +35,13 @@ class MonotoneMLP(nn.Module):
     With ``monotone=True`` each weight matrix is stored as a raw parameter
     and used through a softplus, so every effective weight is positive; with
     the increasing sigmoid hidden activation the network is then increasing
-    in each input on the non-negative orthant (Park et al. 2022, Theorem
-    4.1). The softplus has a non-zero gradient everywhere, so a weight cannot
-    die, as ReLU-wrapped weights do once a step pushes them below zero (20-40%
-    of them under Adam, with whole inputs ignored in some fits). Biases are
-    unconstrained. The output layer has no bias: a pairwise ranking loss
+    in each input, on any real input (Park et al. 2022, Theorem 4.1, also
+    asks for non-negative inputs: its proof covers products of functions,
+    which this network does not form). The softplus has a non-zero gradient
+    everywhere, so a weight cannot die, as ReLU-wrapped weights do once a
+    step pushes them below zero (20-40% of them under Adam, with whole inputs
+    ignored in some fits). Biases are unconstrained. The output layer has no
+    bias: a pairwise ranking loss
     cannot see a constant shift, so its gradient would be pure rounding
     noise, which adaptive optimisers turn into full-size random steps.
 
@@ -216,7 +219,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     higher. Training minimises the pairwise margin ranking loss of Eq. (3)
     of Park et al. (2022) over all pairs whose targets differ, in full
     batches. With ``monotone=True`` the network is non-decreasing in every
-    input (the skyline constraint), which requires non-negative inputs.
+    input (the skyline constraint). The sigmoid units saturate for inputs
+    far from order 1: map raw scores with :class:`MetaInputTransformer`.
 
     Parameters
     ----------
@@ -388,20 +392,6 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.warm_start = warm_start
         self.init = init
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = self.monotone
-        return tags
-
-    def _check_non_negative(self, X):
-        if self.monotone and np.any(X < 0):
-            raise ValueError(
-                "Negative values in data passed to MetaQueryNetSelector: with "
-                "monotone=True it needs non-negative meta-inputs (the skyline "
-                "guarantee holds only on the non-negative orthant); got a minimum of "
-                f"{X.min():.4g}. Convert raw scores with MetaInputTransformer."
-            )
-
     def _check_param_combinations(self):
         """What the parameter constraints cannot say of one parameter alone."""
         if self.steps_per_epoch is not None and self.batch_size is None:
@@ -423,8 +413,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Meta-inputs, e.g. ``[purity, informativeness]``. Must be
-            non-negative when ``monotone=True``.
+            Meta-inputs of order 1, e.g. ``[purity, informativeness]``
+            from :class:`MetaInputTransformer`.
         y : array-like of shape (n_samples,)
             Ranking target: the masked cross-entropy (0 for
             out-of-distribution examples). Its order matters, and with
@@ -454,8 +444,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         ------
         ValueError
             If `y` is not numeric (e.g. class labels or booleans), if the
-            meta-inputs are negative while ``monotone=True``, if they are
-            too large for training to stay finite, or if `groups` holds a
+            meta-inputs are too large for training to stay finite, or if
+            `groups` holds a
             missing (NaN or None) or unhashable label. The estimator is then
             left as it was before the call.
         """
@@ -490,13 +480,14 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                     f"monotone={self.module_.monotone}; set warm_start=False to "
                     "fit a network of the new shape from scratch."
                 )
-            self._check_non_negative(X)
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             device = torch.device(self.device)
             X_t = torch.tensor(X, dtype=torch.float32, device=device)
-            y_t = torch.tensor(y, device=device)  # double: close targets stay untied
+            # double (not the caller's dtype: uint8 differences would wrap
+            # around): close targets stay untied
+            y_t = torch.tensor(y, dtype=torch.float64, device=device)
             w_t = torch.tensor(
                 _power_of_two_normalised(sample_weight),
                 dtype=torch.float32,
@@ -530,9 +521,21 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 module, X_t, y_t, w_t, g_t, pairs, order_seed
             )
             self.n_iter_ = len(self.loss_curve_)
-            # Scoring in double precision makes a row's score independent of
-            # the batch it is scored in.
+            # Scoring in double precision keeps the rounding (which can
+            # differ with the batch a row is scored in) far below the gaps
+            # between meta-scores.
             self.module_: MonotoneMLP = module.double().eval()
+            with torch.inference_mode():
+                scores = self.module_(X_t.double())
+            distinct_rows = bool((X != X[0]).any())
+            if distinct_rows and bool((scores == scores[0]).all()):
+                warn(
+                    "The fitted selector gives every training row the same "
+                    "score: meta-inputs in "
+                    f"[{X.min():.3g}, {X.max():.3g}] saturate its sigmoid units. "
+                    "Bring them to order 1, e.g. with MetaInputTransformer.",
+                    ConvergenceWarning,
+                )
 
     def _train(self, module, X, y, w, groups, pairs, order_seed):
         """Train `module` in place to rank the rows of `X` in the order of `y`.
@@ -654,7 +657,6 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        self._check_non_negative(X)
         device = torch.device(self.device)
         scores = np.empty(len(X))
         # Row blocks keep the hidden activations (rows x hidden_size) small
@@ -686,7 +688,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         Returns
         -------
         score : float
-            Pairwise ranking accuracy.
+            Pairwise ranking accuracy; NaN when no pair has different
+            targets (e.g. a fold of OOD examples only, all with target 0).
         """
         scores = self.predict(X)
         # The conversions of fit: a column target, a scalar weight.

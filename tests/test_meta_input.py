@@ -88,6 +88,14 @@ def test_values_near_the_float64_limit_give_finite_meta_input():
     assert Z[3, 0] < Z[0, 0] and Z[0, 1] < Z[3, 1]
 
 
+@pytest.mark.parametrize("column", [[0.0, 5e-324], [5e-324, 1e-323]])
+def test_subnormal_columns_give_finite_meta_input(column):
+    # Scaling the std back by the column's peak underflowed to a scale of 0.
+    X = np.c_[column, [1.0, 2.0]]
+    Z = MetaInputTransformer().fit_transform(X)
+    assert np.all(np.isfinite(Z)) and np.all(Z > 0)
+
+
 def test_clip_that_would_overflow_exp_is_rejected():
     with pytest.raises(ValueError, match="clip"):
         MetaInputTransformer(clip=710.0).fit(np.array([[0.0], [1.0]]))
