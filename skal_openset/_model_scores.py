@@ -33,6 +33,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
+from torch import nn
 
 from ._frames import _ToFrame, as_frame, frame_input, named_column_dtypes
 from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
@@ -256,6 +257,15 @@ def check_estimator_supports(estimator, needs, who):
             f"{type(final).__name__}; use a skorch net (e.g. make_mlp_classifier) "
             "or a probability-based score such as purity='msp' or 'knn'."
         )
+    if "logits" in needs and not _outputs_logits(final):
+        raise ValueError(
+            f"{who} needs a net's logits, but {type(final).__name__}'s module "
+            "does not give them: its probabilities are not the softmax of its "
+            "output (a criterion other than CrossEntropyLoss, or a "
+            "predict_nonlinearity). Train on logits with "
+            "criterion=torch.nn.CrossEntropyLoss, or use a probability-based "
+            "score such as purity='msp' or 'knn'."
+        )
     if "loss_head" in needs and not isinstance(final, LearningLossNet):
         raise ValueError(
             f"{who} needs a net with a loss-prediction head, but the classifier is "
@@ -263,6 +273,24 @@ def check_estimator_supports(estimator, needs, who):
             "learning_loss=True) (or make_cnn/make_resnet18_classifier), or use "
             "another informativeness score such as 'least_confidence'."
         )
+
+
+def _outputs_logits(net):
+    """Whether a skorch net's probabilities are the softmax of its module's output.
+
+    So skorch makes them for a ``CrossEntropyLoss`` criterion (and a
+    :class:`LearningLossNet`, which trains on cross-entropy whatever its
+    criterion) with the default ``predict_nonlinearity``; a module that
+    ends in a softmax (skorch's ``NLLLoss`` default) gives probabilities.
+    """
+    if net.predict_nonlinearity != "auto":
+        return False
+    if isinstance(net, LearningLossNet):
+        return True
+    criterion = net.criterion
+    if isinstance(criterion, type):
+        return issubclass(criterion, nn.CrossEntropyLoss)
+    return isinstance(criterion, nn.CrossEntropyLoss)
 
 
 def _has_predict_proba(estimator):
@@ -292,7 +320,8 @@ def class_probabilities(learner, X):
     classifier's ``classes_``.
     """
     estimator = fitted_estimator(learner)
-    if isinstance(split_pipeline(estimator)[1], NeuralNet):
+    final = split_pipeline(estimator)[1]
+    if isinstance(final, NeuralNet) and _outputs_logits(final):
         proba = softmax(_net_logits(estimator, X).astype(np.float64), axis=1)
     else:
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))

@@ -9,6 +9,7 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -17,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, LinearSVC
+from skorch import NeuralNetClassifier
 
 from skal_openset import (
     ActiveLearner,
@@ -148,6 +150,34 @@ def test_non_contiguous_class_labels_with_a_skorch_net():
     learner = ActiveLearner(mlp(3), classes=[3, 5, 7]).fit(X[rows], y[rows])
     np.testing.assert_array_equal(learner.classes_, [3, 5, 7])
     assert set(learner.predict(X[:40]).tolist()) <= {3, 5, 7}
+
+
+class _SoftmaxModule(torch.nn.Module):
+    """skorch's README module: ends in a softmax, for the NLLLoss default."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(64, 4)
+
+    def forward(self, X):
+        return torch.softmax(self.linear(X), dim=-1)
+
+
+def test_a_net_that_outputs_probabilities_is_not_softmaxed_twice():
+    X, y, _, classes = user_data("ints")
+    net = NeuralNetClassifier(
+        _SoftmaxModule, max_epochs=5, lr=0.5, train_split=None, verbose=0
+    )
+    learner = ActiveLearner(net, UncertaintyQuery(), classes=classes)
+    learner.fit(X[:200].astype(np.float32), y[:200])
+    proba = learner.predict_proba(X[200:260].astype(np.float32))
+    expected = learner.estimator_.predict_proba(X[200:260].astype(np.float32))
+    np.testing.assert_allclose(proba, expected, rtol=1e-6)
+    assert proba.max() > 0.5  # a softmax of probabilities stays near 1/4
+    with pytest.raises(ValueError, match="criterion=torch.nn.CrossEntropyLoss"):
+        ActiveLearner(net, MQNetQuery(purity="energy"), classes=classes).fit(
+            X[:200].astype(np.float32), y[:200]
+        )
 
 
 def test_a_net_of_the_wrong_width_is_a_clear_error():
