@@ -636,8 +636,24 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def _train(self, previous, X, y, classes, dtypes):
         is_in = y != self.ood_label
-        X_in = X[is_in]
         codes = encode_labels(classes, y[is_in])
+        try:
+            return self._train_on_codes(previous, X[is_in], codes, classes, dtypes)
+        except ValueError as exc:
+            if np.unique(codes).size != 1:
+                raise
+            # e.g. LogisticRegression's "needs samples of at least 2 classes",
+            # which names a class position the user never used.
+            only = np.asarray(classes)[codes[0]].tolist()
+            raise ValueError(
+                f"{type(self.estimator).__name__} could not train on one "
+                f"in-distribution class: every labelled IN example is {only!r}. "
+                "Label an example of another IN class first, or use a "
+                "classifier that trains on one class (e.g. "
+                "RandomForestClassifier, or a net from make_mlp_classifier)."
+            ) from exc
+
+    def _train_on_codes(self, previous, X_in, codes, classes, dtypes):
         if previous is not None:
             estimator = copy.deepcopy(previous)
             estimator.partial_fit(X_in, codes)

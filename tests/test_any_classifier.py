@@ -1343,3 +1343,20 @@ def test_floats_are_not_taken_for_pixels_of_0_1_masks():
     )
     with pytest.raises(ValueError, match="X is float32 but the learner's images"):
         learner.predict_proba(masks[100:110].astype(np.float32))
+
+
+@pytest.mark.parametrize("kind", ["ints", "strings"])
+def test_one_labelled_in_class_names_the_class_and_the_remedy(kind):
+    # LogisticRegression's own message names a class position (0), not the
+    # user's label, and says nothing of what to do.
+    X, y, ood_label, classes = user_data(kind)
+    rows = np.r_[
+        np.flatnonzero(y == classes[0])[:5], np.flatnonzero(y == ood_label)[:10]
+    ]
+    options = dict(classes=classes, ood_label=ood_label)
+    learner = ActiveLearner(LogisticRegression(max_iter=300), **options)
+    with pytest.raises(ValueError, match=f"example is '?{classes[0]}'?\\.") as info:
+        learner.fit(X[rows], y[rows])
+    assert "another IN class" in str(info.value)
+    forest = RandomForestClassifier(n_estimators=5)  # trains on one class
+    ActiveLearner(forest, **options).fit(X[rows], y[rows])
