@@ -960,6 +960,16 @@ def test_update_before_any_query_is_an_error(learner, pool):
         MQNetQuery().update(learner, pool[:4], np.array([0, 1, -1, 2]))
 
 
+def test_a_query_made_with_the_original_strategy_names_the_learners_clone(
+    split, pool
+):
+    strategy = MQNetQuery(random_state=0)
+    learner = _fitted_learner(split, strategy)
+    indices, _ = strategy(learner, pool, n_instances=4)  # not learner.query
+    with pytest.raises(ValueError, match=r"learner\.query\(\.\.\.\).*clone"):
+        learner.teach(pool[indices], np.array([0, 1, -1, 2]))
+
+
 def test_update_with_mismatched_lengths_is_an_error(learner, pool):
     strategy = MQNetQuery(random_state=0)
     strategy(learner, pool, n_instances=2)

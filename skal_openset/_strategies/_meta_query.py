@@ -588,7 +588,11 @@ class MQNetQuery(_MetaInputQuery):
         if not getattr(self, "_recent_queries", None):
             raise ValueError(
                 "MQNetQuery.update needs the meta-input scale of a queried "
-                "pool: call the strategy on the pool before updating it."
+                "pool: call the strategy on the pool before updating it. With "
+                "skal_openset.ActiveLearner, query through learner.query(...): "
+                "the learner works on a clone of the strategy it was given "
+                "(learner.query_strategy_), which knows nothing of a query made "
+                "with the original."
             )
         X_query = check_rows(X_query, getattr(learner, "estimator", learner), "X_query")
         y_query = np.asarray(y_query)
