@@ -405,6 +405,14 @@ def _embedding(learner, estimator, X):
             values = X_final.toarray() if sparse.issparse(X_final) else X_final
             values = np.asarray(values)
             values = values.reshape(len(values), -1)
+    if np.ndim(values) != 2:
+        source, _ = _embedding_source(learner, estimator)
+        raise ValueError(
+            f"Distance-based strategies work in an embedding of X, here {source}, "
+            "which must give one row per example, of shape (n_samples, "
+            f"n_dimensions); it gave shape {np.shape(values)}. Return a 2-D "
+            "array (e.g. values.reshape(-1, 1) for one value per example)."
+        )
     try:
         values = check_array(
             values,

@@ -240,6 +240,18 @@ def test_a_bad_embedding_hook_is_a_clear_error():
         ActiveLearner(LogisticRegression(), embedding="pca").fit(X[:80], y[:80])
 
 
+def test_an_embedding_hook_of_one_value_per_row_names_the_shape():
+    # It was called "not numeric", with advice for categorical columns.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        CoreSetQuery(random_state=0),
+        embedding=lambda estimator, X: estimator.decision_function(X).max(axis=1),
+    ).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match=r"gave shape \(100,\).*reshape\(-1, 1\)"):
+        learner.query(X[200:300], n_instances=5)
+
+
 @pytest.mark.parametrize(
     "strategy, match",
     [
