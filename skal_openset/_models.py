@@ -41,7 +41,10 @@ def _check_class_labels(y, n_classes=None, name="y"):
     y = column_or_1d(y, warn=True)
     if y.dtype.kind not in "biuf":
         raise ValueError(
-            f"{name} must hold integer class indices 0..k-1; got dtype {y.dtype}."
+            f"{name} must hold integer class indices 0..k-1; got dtype {y.dtype}. "
+            "Encode the labels first (e.g. with sklearn.preprocessing."
+            "LabelEncoder), or train through skal_openset.ActiveLearner, which "
+            "takes labels of any kind."
         )
     if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
         raise ValueError(

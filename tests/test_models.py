@@ -774,3 +774,9 @@ def test_image_rows_have_no_number_of_features_and_take_every_layout():
     net.fit(X, y)
     assert not hasattr(net, "n_features_in_")  # a channel count is no feature count
     np.testing.assert_array_equal(net.predict_proba(X.reshape(8, 64)), flat)
+
+
+def test_string_labels_name_the_encoder():
+    X = np.random.RandomState(0).rand(8, 64).astype(np.float32)
+    with pytest.raises(ValueError, match="dtype <U3.*LabelEncoder.*ActiveLearner"):
+        _FACTORIES["mlp"]().set_params(max_epochs=1).fit(X, ["cat", "dog"] * 4)
