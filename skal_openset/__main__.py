@@ -222,7 +222,12 @@ def run_own_data(args):
         raise ValueError(
             f"{', '.join(wrong)}: for {mode} --interactive; leave {them} out."
         )
-    X, labels = load_table(args.data, args.label_column, args.ignore_columns or ())
+    X, labels = load_table(
+        args.data,
+        args.label_column,
+        args.ignore_columns or (),
+        ood_label=args.ood_label,
+    )
     in_classes = check_in_classes(
         args.in_classes, labels, args.ood_label, interactive=args.interactive
     )

@@ -8,7 +8,9 @@ alike; every label outside the IN classes counts as OOD.
 
 import csv
 import math
+import shlex
 import time
+from collections import Counter
 from pathlib import Path
 
 import joblib
@@ -22,12 +24,19 @@ from ._learner import ActiveLearner
 from ._oracle import within_budget
 from ._persistence import atomic_open, load_object, save_object
 
+# Labels that spreadsheets, R and pandas write for a missing value (compared
+# case-folded): read as labels they would be OOD classes.
+_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
-def load_table(path, label_column="label", ignore_columns=()):
+
+def load_table(path, label_column="label", ignore_columns=(), *, ood_label=None):
     """Features and string labels ("" for an unlabelled row) of a CSV or .npz file.
 
-    A .npz file holds the features as ``X`` and the labels as `label_column`;
-    `ignore_columns` names CSV columns that are no features.
+    A .npz file holds the features as ``X`` and the labels as `label_column`
+    (NaN marks an unlabelled row there, as "" does); `ignore_columns` names
+    CSV columns that are no features. A label that marks a missing value
+    (``NA``, ``N/A``, ``nan``, ``None``, ``null``, ``?``, in any case) is
+    refused unless it is exactly `ood_label`: it would count as OOD.
     """
     path = Path(path)
     if not path.is_file():
@@ -45,15 +54,40 @@ def load_table(path, label_column="label", ignore_columns=()):
                     f"{path} lacks the arrays {sorted(missing)}; a .npz file needs "
                     f"the features as 'X' and the labels as {label_column!r}."
                 )
-            try:
-                X, labels = data["X"].astype(np.float32), data[label_column]
-            except ValueError as error:  # object arrays: loading them runs pickle
-                raise ValueError(
-                    f"{path} holds an object array ({error}); save the features "
-                    "as numbers and the labels as strings or numbers, e.g. "
-                    "np.savez(path, X=X.astype(float), label=labels.astype(str)) "
-                    "with '' for a row not labelled yet."
-                ) from error
+            arrays = {}
+            for name in ("X", label_column):
+                try:
+                    arrays[name] = data[name]
+                except ValueError as error:  # object arrays: loading them runs pickle
+                    raise ValueError(
+                        f"{path}: {name!r} is an object array ({error}); save the "
+                        "features as numbers and the labels as strings or numbers, "
+                        "e.g. np.savez(path, X=X.astype(float), "
+                        "label=labels.astype(str)) with '' for a row not labelled "
+                        "yet."
+                    ) from error
+        X, labels = arrays["X"], arrays[label_column]
+        if X.ndim != 2:
+            fix = (
+                "for one feature per row, save X.reshape(-1, 1)"
+                if X.ndim == 1
+                else "flatten each row, X.reshape(len(X), -1)"
+                if X.ndim > 2
+                else "save an array of rows"
+            )
+            raise ValueError(
+                f"{path}: X has shape {X.shape}, but a table of rows and feature "
+                f"columns is 2-D; {fix}."
+            )
+        try:  # numbers written as text are numbers still
+            X = X.astype(np.float32)
+        except (ValueError, TypeError) as error:
+            what = "text" if X.dtype.kind in "US" else "values"
+            raise ValueError(
+                f"{path}: X holds {what} of dtype {X.dtype} that are not numbers "
+                f"({error}); every feature must be a number: encode text features "
+                "as numbers (e.g. with OneHotEncoder) and save X.astype(float)."
+            ) from None
         if labels.ndim != 1:
             raise ValueError(
                 f"{path}: the labels {label_column!r} have shape {labels.shape}; "
@@ -71,13 +105,34 @@ def load_table(path, label_column="label", ignore_columns=()):
                 f"{path}: row {int(np.flatnonzero(bad)[0])} of X holds NaN or "
                 "infinity; every feature value must be a finite number."
             )
+        where = "row {} of the labels"
     else:
-        X, labels, _ = _read_csv_table(path, label_column, ignore_columns)
+        X, labels, lines = _read_csv_table(path, label_column, ignore_columns)
+        where = "line {}"
     labels = np.char.strip(np.asarray(labels).astype(str))
     if X.ndim != 2 or len(X) != len(labels):
         raise ValueError(
             f"{path}: expected a table of rows and one label per row, got features "
             f"of shape {X.shape} and {len(labels)} labels."
+        )
+    missing = [
+        i
+        for i, label in enumerate(labels.tolist())
+        if label.casefold() in _MISSING_MARKERS and label != ood_label
+    ]
+    if missing:
+        first = missing[0]
+        marker = str(labels[first])
+        counts = Counter(labels[missing].tolist()).most_common()
+        shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts)
+        spot = where.format(lines[first] if path.suffix != ".npz" else first)
+        raise ValueError(
+            f"{path}, {spot}: the label {marker!r} marks a missing value, "
+            f"not a class ({len(missing)} row(s) in all: {shown}); as a label it "
+            "would count as OOD. In an interactive run leave the label of a row "
+            "not labelled yet empty ('' or NaN in a .npz); otherwise drop those "
+            f"rows or give them their label (or, if {marker!r} is your OOD label, "
+            f"say so with --ood-label {shlex.quote(marker)})."
         )
     return X, labels
 
@@ -87,7 +142,9 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
 
     An interactive campaign may start without some (a query may find them),
     though with at least one labelled row of an IN class; those it lacks are
-    printed.
+    printed. A label that is no IN class but looks like one (``01`` or
+    ``1.0`` beside ``1``, ``Cat`` beside ``cat``) is refused: it would
+    silently count as OOD.
     """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
@@ -101,6 +158,7 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
             f"in_classes must be distinct, non-empty labels; got {in_classes} "
             "(a doubled or trailing comma?)."
         )
+    _check_look_alikes(in_classes, labels, ood_label)
     present = set(labels.tolist())
     missing = [c for c in in_classes if c not in present]
     known = sorted(present - {""})[:20]
@@ -127,6 +185,40 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
             "right name)."
         )
     return in_classes
+
+
+def _as_number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return None if value != value else value  # NaN equals nothing
+
+
+def _check_look_alikes(in_classes, labels, ood_label):
+    """Refuse labels that are no IN class but equal one as a number or in
+    another case: labels are compared as strings, so they would be OOD."""
+    alike = {}
+    for label, count in Counter(labels.tolist()).items():
+        if not label or label == ood_label or label in in_classes:
+            continue
+        number = _as_number(label)
+        for c in in_classes:
+            same_number = number is not None and number == _as_number(c)
+            if same_number or label.casefold() == c.casefold():
+                alike.setdefault(c, []).append(f"{label!r} ({count} row(s))")
+                break
+    if alike:
+        shown = "; ".join(
+            f"{', '.join(found)} look like the IN class {c!r}"
+            for c, found in alike.items()
+        )
+        raise ValueError(
+            f"The file's labels {shown}, but are written otherwise (as another "
+            "number or in another case), so they would silently count as OOD. "
+            "Make the labels consistent in the file (write each IN class one way, "
+            "as in --in-classes), or, if they are other classes, rename them."
+        )
 
 
 def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_state):

@@ -17,8 +17,11 @@ import io
 import math
 import os
 import pickle
+import re
+import shlex
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -169,6 +172,7 @@ def _check_X_y(X, y, X_name, y_name):
     """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length."""
     X = check_array(X, allow_nd=True, input_name=X_name)
     y = column_or_1d(y)
+    _check_one_label_kind(y, y_name)
     # NaN is no class: np.isin never matches it, so an IN class of NaN
     # would have no example.
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
@@ -178,6 +182,27 @@ def _check_X_y(X, y, X_name, y_name):
             f"{X_name} and {y_name} have different lengths: {len(X)} != {len(y)}."
         )
     return X, y
+
+
+def _check_one_label_kind(y, y_name):
+    """Labels must be all strings, all bytes or all numbers: np.unique sorts them.
+
+    As ``ActiveLearner.fit`` says it; here the OOD classes are classes of `y`
+    too, so they must be of the same kind.
+    """
+    if y.dtype.kind != "O":
+        return
+    kinds = {
+        str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
+        for v in y.tolist()
+    }
+    if len(kinds) > 1:
+        shown = list(dict.fromkeys(y.tolist()))[:6]
+        raise ValueError(
+            f"{y_name} mixes strings, bytes or numbers ({shown}), which have no "
+            "common order (scikit-learn refuses such targets too): give every "
+            f"class, OOD ones included, a label of one kind, e.g. {y_name}.astype(str)."
+        )
 
 
 def _choose_in_classes(y, in_classes, n_in_classes, rng):
@@ -333,9 +358,10 @@ def make_open_set_split(
     Raises
     ------
     ValueError
-        If the inputs are inconsistent, contain NaN or infinity, name unknown or
-        fewer than 2 IN classes, or if ``X`` has fewer OOD rows than the noise
-        ratio needs (the ratio is never changed silently).
+        If the inputs are inconsistent, contain NaN or infinity or labels of
+        mixed kinds (strings and numbers), name unknown or fewer than 2 IN
+        classes, or if ``X`` has fewer OOD rows than the noise ratio needs
+        (the ratio is never changed silently).
 
     Examples
     --------
@@ -511,10 +537,12 @@ def load_csv_table(
     y : ndarray of shape (n_samples,), dtype=int64
         If every label is an integer written canonically (``"7"``, ``"-3"``;
         not ``"07"``, ``"+7"`` or ``"7.0"``) that fits int64, the labels are
-        kept as they are. Otherwise all labels are strings (so ``"01"`` and
-        ``"1"`` are two classes), encoded with
+        kept as they are. If none is, all labels are strings (so ``"01"`` and
+        ``"1.0"`` are two classes), encoded with
         :class:`~sklearn.preprocessing.LabelEncoder` as their position in
-        ``classes``.
+        ``classes``. A column that mixes both kinds is refused: encoding it
+        would renumber the integers in text order (``"10"`` before ``"2"``),
+        so that integer class numbers would name other classes.
     classes : ndarray of shape (n_classes,)
         Only if ``return_classes``: the sorted distinct original labels (strings
         for encoded labels, so that ``classes[y]`` recovers them; integers
@@ -523,11 +551,13 @@ def load_csv_table(
     Raises
     ------
     ValueError
-        If the file is not UTF-8, is ragged or empty, lacks the label column
-        or has two of that name, has an unnamed or ``id`` column, holds an
-        empty label, or holds a feature value that is empty, not a number,
-        not finite or larger than 1e30 in absolute value (the line and column
-        are named).
+        If the file is not UTF-8, is ragged or empty, has a quote that is
+        not closed, lacks the label column or has two of that name, has an
+        unnamed column or one named ``id``, ``index`` or ``Unnamed: <n>``
+        (a row index pandas wrote), holds an empty label, labels that mix
+        canonical integers with other labels, or a feature value that is
+        empty, not a number, not finite or larger than 1e30 in absolute
+        value (the line and column are named).
 
     Examples
     --------
@@ -551,13 +581,37 @@ def load_csv_table(
         )
     # Only canonical integers map back to their text, so "01" and "1" stay two
     # classes, and labels beyond int64 stay strings instead of overflowing.
-    if all(map(_is_int64_literal, labels)):
+    is_int = np.fromiter(map(_is_int64_literal, labels), bool, len(labels))
+    if is_int.all():
         y = labels.astype(np.int64)
         classes = np.unique(y)
+    elif is_int.any():
+        raise ValueError(_mixed_labels_message(path, labels, lines, is_int))
     else:
         encoder = LabelEncoder().fit(labels)
         y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
     return (X, y, classes) if return_classes else (X, y)
+
+
+def _mixed_labels_message(path, labels, lines, is_int):
+    """Why a label column of canonical integers and other labels is refused."""
+    # The fewer kind is the odd one: a stray "NA" among numbers, or a stray
+    # number among names.
+    odd = ~is_int if (~is_int).sum() <= is_int.sum() else is_int
+    first = int(np.flatnonzero(odd)[0])
+    counts = Counter(labels[odd].tolist()).most_common()
+    shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts[:5])
+    kind = "is not an integer written plainly" if odd is not is_int else "is an integer"
+    others = "integers" if odd is not is_int else "not integers"
+    return (
+        f"{path}, line {lines[first]}: the label {str(labels[first])!r} {kind}, while "
+        f"{int((~odd).sum())} other label(s) are {others}; the odd labels: {shown}"
+        f"{', ...' if len(counts) > 5 else ''}. Read together they would all be "
+        "strings, renumbered in text order ('10' before '2'), so integer class "
+        "numbers would name other classes. Make the labels one kind: drop a row "
+        "whose label is missing, write integers plainly ('7', not '07', '+7' or "
+        "'7.0'), or make every label a name (e.g. 'class_7')."
+    )
 
 
 def _read_csv_table(path, label_column, ignore_columns=()):
@@ -567,14 +621,29 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     an empty label as an unlabelled row); the errors are those of
     :func:`load_csv_table`.
     """
+    rows, start = [], 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, skipinitialspace=True)
-            # keep each row's line in the file: blank lines are skipped
-            rows = [(reader.line_num, row) for row in reader if row]
+            # keep the line each row starts on: blank lines are skipped
+            for row in reader:
+                if row:
+                    rows.append((start, row))
+                start = reader.line_num + 1
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path} is not UTF-8 text ({exc}); save it as UTF-8 first."
+        ) from None
+    except csv.Error as exc:
+        # A quote that is never closed swallows the rest of the file into
+        # one value, until it passes the csv module's field size limit.
+        if "field limit" in str(exc):
+            raise ValueError(
+                _open_quote_message(path, start, reader.line_num, gave_up=True)
+            ) from None
+        raise ValueError(
+            f"{path}, line {reader.line_num}: not readable as CSV ({exc}); fix "
+            "that line or save the file again as CSV."
         ) from None
     if not rows:
         raise ValueError(f"{path} is empty.")
@@ -597,7 +666,13 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{path} has {header.count(label_column)} columns named "
             f"{label_column!r}; rename all but the label column."
         )
-    ragged = [line for line, row in zip(lines, body) if len(row) != len(header)]
+    ragged = [i for i, row in enumerate(body) if len(row) != len(header)]
+    for i in ragged:  # a quote not closed makes one value of many lines
+        if any(map(_spans_lines, body[i])):
+            raise ValueError(
+                _open_quote_message(path, lines[i], _last_line(lines[i], body[i]))
+            )
+    ragged = [lines[i] for i in ragged]
     if ragged:
         raise ValueError(
             f"{path}: line(s) {ragged[:5]} do not have {len(header)} values "
@@ -617,19 +692,47 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     kept = [c for c, name in enumerate(header) if name not in ignore_columns]
     names = [header[c] for c in kept]
     if "" in names:
-        raise ValueError(
-            f"{path}: column {header.index('') + 1} of the header has no name (a "
-            "trailing comma?); name it or remove it from every line."
+        column = header.index("") + 1
+        cause = (
+            "a row index that pandas' to_csv wrote? Save with index=False"
+            if column == 1
+            else "a trailing comma?"
         )
-    ids = [name for name in names if name.strip().lower() == "id"]
-    if ids:
         raise ValueError(
-            f"{path} has a column {ids[0]!r}, which would be a feature and teach "
-            f"the classifier the row order; leave it out (--ignore-columns "
-            f"{ids[0]}, or ignore_columns=[{ids[0]!r}]) or, if it is a feature, "
-            "rename it."
+            f"{path}: column {column} of the header has no name ({cause}); name "
+            "it or remove it from every line."
+        )
+    ids = [name for name in names if _is_row_index_name(name)]
+    if ids:
+        pandas = (
+            ""
+            if ids[0].strip().lower() == "id"
+            else " (a row index that pandas wrote: to_csv without index=False, "
+            "or reset_index(); save with index=False)"
+        )
+        raise ValueError(
+            f"{path} has a column {ids[0]!r}{pandas}, which would be a feature and "
+            "teach the classifier the row order; leave it out (--ignore-columns "
+            f"{shlex.quote(ids[0])}, or ignore_columns=[{ids[0]!r}]) or, if it is "
+            "a feature, rename it."
         )
     table = np.array(body, dtype=str)[:, kept]
+    spans = (np.char.find(table, "\n") >= 0) | (np.char.find(table, "\r") >= 0)
+    if spans.any():  # no feature or label holds a line break
+        row, col = np.argwhere(spans)[0]
+        line, name = lines[row], names[col]
+        raise ValueError(
+            f"{path}, line {line}, column {name!r}: the value runs over the line "
+            f"breaks to line {_last_line(line, body[row])}, as a quote opened on "
+            f"line {line} is not closed where the value ends; close that quote "
+            "there or remove it"
+            + (
+                "."
+                if name == label_column
+                else " (a column of text is no feature: leave it out with "
+                "--ignore-columns, ignore_columns=)."
+            )
+        )
     j = names.index(label_column)
     features = np.delete(table, j, axis=1)
     try:
@@ -664,6 +767,40 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             "absolute value; fix or drop that row."
         )
     return X.astype(np.float32), np.char.strip(table[:, j]), lines
+
+
+# Names pandas gives a row index it writes as a column: "Unnamed: 0" when
+# read back and saved again, "index" from reset_index().
+_PANDAS_INDEX = re.compile(r"Unnamed: \d+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _is_row_index_name(name):
+    """Whether a column `name` says it holds row ids, which teach the row order."""
+    name = name.strip()
+    return name.lower() in ("id", "index") or _PANDAS_INDEX.fullmatch(name) is not None
+
+
+def _spans_lines(value):
+    return "\n" in value or "\r" in value
+
+
+def _last_line(line, row):
+    """The line a CSV row that starts on `line` ends on."""
+    breaks = sum(len(_LINE_BREAK.findall(value)) for value in row)
+    # the break that ends the file's last line may sit inside the value
+    return line + breaks - row[-1].endswith(("\n", "\r"))
+
+
+def _open_quote_message(path, line, last, *, gave_up=False):
+    """A value that runs from `line` to `last`: a quote not closed."""
+    runs = f"past line {last}, where reading gave up" if gave_up else f"to line {last}"
+    return (
+        f"{path}, line {line}: a quote opened on line {line} is not closed, so the "
+        f"value runs on over the line breaks {runs}; close that quote or remove "
+        'it (a value holding a comma or a quote is written "a, b" or '
+        '"say ""hi""").'
+    )
 
 
 # IDX type codes (third magic byte) -> big-endian numpy dtypes
@@ -885,7 +1022,20 @@ def load_cifar_batches(
     )
 
 
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+# Formats Pillow reads without plugins; a GIF or multi-page TIFF gives its
+# first frame.
+_IMAGE_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".bmp",
+    ".gif",
+    ".webp",
+    ".tif",
+    ".tiff",
+)
+# What file managers leave in a folder: no image, and not worth a warning.
+_SYSTEM_FILES = ("thumbs.db", "desktop.ini")
 _SPLITS = ("train", "test")
 
 
@@ -951,8 +1101,11 @@ def _decode_images(zf, names, path):
     return out
 
 
-def _no_images_message(path, split, members):
-    """Why a zip whose image `members` are these has none under ``split/<class>/``."""
+def _no_images_message(path, split, members, all_names):
+    """Why a zip whose image `members` are these has none under ``split/<class>/``.
+
+    `all_names` are all its member names, images or not.
+    """
     # `zip -r data.zip data/` wraps every member in the folder data/
     tops = sorted({n.split("/")[0] for n in members if n.split("/")[1:2] == [split]})
     if tops:
@@ -963,7 +1116,34 @@ def _no_images_message(path, split, members):
             f"folder, e.g. cd {top} && zip -r ../data.zip train test, so that "
             "train/ and test/ are at the top of the zip."
         )
-    return f"{path} has no images under {split}/<class>/."
+    message = f"{path} has no images under {split}/<class>/"
+    backslashed = [n for n in all_names if "\\" in n]
+    if backslashed:
+        # some Windows tools (PowerShell 5's Compress-Archive) write them so
+        return (
+            f"{message}: its member names are separated by backslashes (e.g. "
+            f"{backslashed[0]}), not by '/' as the zip format wants. Zip it again "
+            "with a tool that writes '/' (7-Zip, or Python's shutil.make_archive)."
+        )
+    cased = sorted(
+        {n.split("/")[0] for n in all_names if n.split("/")[0].lower() == split}
+    )
+    if cased:
+        return (
+            f"{message}: its folder is named {cased[0]}/, and folder names are "
+            f"case-sensitive; rename it {split}/."
+        )
+    shown = ", ".join(all_names[:5]) or "none"
+    return (
+        f"{message} (images: {', '.join(_IMAGE_SUFFIXES)}); its members include: "
+        f"{shown}{', ...' if len(all_names) > 5 else ''}."
+    )
+
+
+def _is_system_file(name):
+    """Whether a zip member is a file manager's (.DS_Store, Thumbs.db), no image."""
+    base = name.rsplit("/", 1)[-1]
+    return base.startswith(".") or base.lower() in _SYSTEM_FILES
 
 
 def _zip_images(path, cache_path):
@@ -993,13 +1173,33 @@ def _zip_images(path, cache_path):
             f"({type(exc).__name__}: {exc})."
         ) from None
     with zf:
-        image_names = [n for n in zf.namelist() if n.lower().endswith(_IMAGE_SUFFIXES)]
+        all_names = [n for n in zf.namelist() if not n.endswith("/")]
+        image_names = [n for n in all_names if n.lower().endswith(_IMAGE_SUFFIXES)]
         names = {}
         for split in _SPLITS:
             under = [n for n in image_names if n.startswith(f"{split}/")]
             names[split] = sorted(n for n in under if n.count("/") == 2)
             if not names[split]:
-                raise ValueError(_no_images_message(path, split, image_names))
+                raise ValueError(
+                    _no_images_message(path, split, image_names, all_names)
+                )
+            # a class saved in another format would vanish without a word
+            other = [
+                n
+                for n in all_names
+                if n.startswith(f"{split}/")
+                and n.count("/") == 2
+                and not n.lower().endswith(_IMAGE_SUFFIXES)
+                and not _is_system_file(n)
+            ]
+            if other:
+                suffixes = sorted({Path(n).suffix.lower() or "none" for n in other})
+                warn(
+                    f"{path}: left out {len(other)} file(s) under {split}/<class>/ "
+                    f"whose suffix ({', '.join(suffixes[:5])}) is not one of "
+                    f"{', '.join(_IMAGE_SUFFIXES)} (e.g. {other[0]}); convert them "
+                    "to PNG to load them."
+                )
             deeper = [n for n in under if n.count("/") > 2]
             if deeper:
                 warn(
@@ -1032,14 +1232,16 @@ def load_image_folder_zip(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Load a zip of images laid out as ``train/<class>/*`` and ``test/<class>/*``.
 
-    Images (PNG, JPEG or BMP) are decoded with Pillow and converted to 8-bit
-    RGB (16-bit grey scaled from 0..65535); all, train and test, must have the
-    same size. The ``train/`` and ``test/`` folders must be at the top of the
-    zip (zip from inside the folder that holds them), and only images directly
-    in a class folder are loaded: deeper ones are left out with a warning that
-    counts them. Other entries (e.g. a README) are ignored. Decoding the 60,000
-    JPEGs of CIFAR-10 takes 12-30 s on one CPU core; ``cache_path`` makes
-    later loads take about a second.
+    Images (PNG, JPEG, BMP, GIF, WebP or TIFF, by their suffix in any case;
+    the first frame of an animation) are decoded with Pillow and converted
+    to 8-bit RGB (16-bit grey scaled from 0..65535); all, train and test,
+    must have the same size. The ``train/`` and ``test/`` folders must be at
+    the top of the zip (zip from inside the folder that holds them), and only
+    images directly in a class folder are loaded: deeper ones, and files of
+    other suffixes, are left out with a warning that counts them. Other
+    entries (e.g. a README) are ignored. Decoding the 60,000 JPEGs of
+    CIFAR-10 takes 12-30 s on one CPU core; ``cache_path`` makes later loads
+    take about a second.
 
     Parameters
     ----------

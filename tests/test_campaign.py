@@ -1,6 +1,7 @@
 """``skal-openset run``: simulated and interactive active learning on a user's table."""
 
 import csv
+import re
 import threading
 import time
 
@@ -477,6 +478,101 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
     np.savez(tmp_path / "object.npz", X=X, label=labels)
     with pytest.raises(ValueError, match=r"object array .*label=labels.astype\(str\)"):
         load_table(tmp_path / "object.npz")
+
+
+@pytest.mark.parametrize("marker", ["NA", "n/a", "NaN", "None", "null", "?", "nan"])
+def test_a_missing_value_marker_is_no_label(tmp_path, marker):
+    # An R or pandas export's "NA" was a label, hence OOD: trained on as OOD in
+    # an interactive run, put in the pool as OOD in a simulated one.
+    from skal_openset._campaign import load_table
+
+    path = tmp_path / "t.csv"
+    path.write_text(f"x0,label\n1,a\n\n2, {marker} \n3,b\n4,{marker}\n5,\n")
+    match = (
+        rf"t.csv, line 4: the label '{re.escape(marker)}' marks a missing value, "
+        r"not a class \(2 row\(s\) in all.*leave the label of a row not labelled "
+        "yet empty.*drop those rows"
+    )
+    with pytest.raises(ValueError, match=match):
+        load_table(path)
+    with pytest.raises(ValueError, match="marks a missing value"):
+        load_table(path, ood_label="unknown")
+    # unless it is the OOD label the user gave
+    _, labels = load_table(path, ood_label=marker)
+    assert labels.tolist() == ["a", marker, "b", marker, ""]
+
+
+def test_a_missing_value_marker_in_a_npz_is_no_label(tmp_path):
+    from skal_openset._campaign import load_table
+
+    X = np.zeros((4, 2))
+    # labels.astype(str) writes NaN as "nan"; NaN itself marks an unlabelled row
+    np.savez(tmp_path / "t.npz", X=X, label=np.array(["1", "2", "nan", ""]))
+    with pytest.raises(ValueError, match="t.npz, row 2 of the labels: the label 'nan'"):
+        load_table(tmp_path / "t.npz")
+    np.savez(tmp_path / "t.npz", X=X, label=np.array([1.0, 2.0, np.nan, 1.0]))
+    assert load_table(tmp_path / "t.npz")[1].tolist() == ["1", "2", "", "1"]
+
+
+def test_missing_value_labels_exit_2_unless_they_are_the_ood_label(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv", n=40)
+    lines = (tmp_path / "zoo.csv").read_text().splitlines()
+    for i in (3, 7, 8):
+        lines[i] = lines[i].rsplit(",", 1)[0] + ",NA"
+    (tmp_path / "zoo.csv").write_text("\n".join(lines) + "\n")
+    options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", "--interactive", "--timeout", "1")
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "zoo.csv, line 4: the label 'NA' marks a missing value" in err
+    _run(tmp_path, tmp_path / "zoo.csv", "--ood-label", "NA", *options)
+    assert "IN classes cat, cow" in capsys.readouterr().out
+
+
+def test_labels_that_look_like_an_in_class_are_refused():
+    # "01" or "1.0" beside the IN class 1, "Cat" beside "cat": OOD, silently.
+    labels = np.array(["1", "01", "2", "1.0", "01", "10", "", "x"])
+    match = (
+        r"'01' \(2 row\(s\)\), '1.0' \(1 row\(s\)\) look like the IN class '1'"
+        ".*Make the labels consistent in the file"
+    )
+    for interactive in (False, True):
+        with pytest.raises(ValueError, match=match):
+            check_in_classes(["1", "2"], labels, "x", interactive=interactive)
+    labels = np.array(["cat", "Cat", "cow", "dog", "CAT "])
+    match = r"'Cat' \(1 row\(s\)\), 'CAT' \(1 row\(s\)\) look like the IN class 'cat'"
+    with pytest.raises(ValueError, match=match):
+        check_in_classes(["cat", "cow"], np.char.strip(labels), "unknown")
+    # the OOD label, and labels that are other numbers or words, are no look-alikes
+    labels = np.array(["1", "2", "10", "-1", "Unknown"])
+    assert check_in_classes(["1", "2"], labels, "Unknown") == ["1", "2"]
+
+
+def test_npz_features_of_text_or_one_dimension_are_named(tmp_path):
+    from skal_openset._campaign import load_table
+
+    labels = np.array(["a", "b", "a"])
+    np.savez(tmp_path / "t.npz", X=np.array([["x"], ["y"], ["z"]]), label=labels)
+    with pytest.raises(ValueError, match=r"X holds text of dtype <U1 that are not"):
+        load_table(tmp_path / "t.npz")
+    np.savez(tmp_path / "t.npz", X=np.array([["1.5"], ["2"], ["3"]]), label=labels)
+    assert load_table(tmp_path / "t.npz")[0].ravel().tolist() == [1.5, 2, 3]
+    np.savez(tmp_path / "t.npz", X=np.arange(3.0), label=labels)
+    with pytest.raises(ValueError, match=r"shape \(3,\).*save X.reshape\(-1, 1\)"):
+        load_table(tmp_path / "t.npz")
+
+
+def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys):
+    # The csv module's "field larger than field limit" escaped as a traceback.
+    rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]
+    rows[4] = '3,"4,a'
+    (tmp_path / "t.csv").write_text("x,y,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "t.csv"), "--in-classes", "a,b"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "line 6: a quote opened on line 6 is not closed" in err
 
 
 @pytest.mark.slow  # two fresh interpreters

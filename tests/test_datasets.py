@@ -242,6 +242,21 @@ def test_split_errors(kwargs, match):
         make_open_set_split(X, y, **kwargs)
 
 
+def test_split_refuses_labels_of_mixed_kinds():
+    # np.unique raised a bare "'<' not supported between 'str' and 'int'".
+    X = np.zeros((20, 2))
+    y = np.array([i % 4 for i in range(20)], dtype=object)
+    y[::5] = "unknown"
+    match = r"y mixes strings, bytes or numbers \(\['unknown', 1, 2, 3, 0\]\).*one kind"
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, y, in_classes=[1, 2], random_state=0)
+    y_test = np.array([1, "2"], dtype=object)
+    with pytest.raises(ValueError, match="y_test mixes strings"):
+        make_open_set_split(
+            X, y.astype(str), in_classes=["1", "2"], X_test=X[:2], y_test=y_test
+        )
+
+
 def test_split_rejects_bad_arrays():
     X, y = _tagged_data(10, 4)
     with pytest.raises(ValueError, match="different lengths"):
@@ -399,7 +414,7 @@ def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
 
 def test_load_csv_table_keeps_non_canonical_integer_labels_as_strings(tmp_path):
     path = tmp_path / "t.csv"
-    for labels in (["01", "1", "007", "7", "+1", "-3"], ["1.0", "1", "-0"]):
+    for labels in (["01", "007", "+1", "07"], ["1.0", "-0", "2.0"]):
         rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
         path.write_text("x0,label\n" + rows)
         _, y, classes = load_csv_table(path, return_classes=True)
@@ -417,12 +432,84 @@ def test_load_csv_table_keeps_non_canonical_integer_labels_as_strings(tmp_path):
 )
 def test_load_csv_table_keeps_labels_beyond_int64_as_strings(tmp_path, big):
     path = tmp_path / "t.csv"
-    path.write_text(f"x0,label\n0,{big}\n1,7\n")
+    path.write_text(f"x0,label\n0,{big}\n1,seven\n")
     _, y, classes = load_csv_table(path, return_classes=True)
-    assert classes[y].tolist() == [big, "7"]
+    assert classes[y].tolist() == [big, "seven"]
+    # beside int64 labels it would renumber them: refused, not overflowed
+    path.write_text(f"x0,label\n0,{big}\n1,7\n2,7\n")
+    with pytest.raises(ValueError, match="line 2: the label .* is not an integer"):
+        load_csv_table(path)
     path.write_text(f"x0,label\n0,{2**63 - 1}\n1,{-(2**63)}\n")
     _, y, classes = load_csv_table(path, return_classes=True)
     assert y.tolist() == [2**63 - 1, -(2**63)] and y.dtype == np.int64
+
+
+def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
+    # One "NA" or "07" among the months 1..12 made every label a string, and
+    # their positions in text order ('1', '10', '11', '12', '2', ...) the
+    # classes: in_classes=[2, 3, 4] then named other months.
+    months = [m for m in range(1, 13) for _ in range(2)]
+    path = tmp_path / "t.csv"
+    for odd in ("NA", "07"):
+        labels = [*map(str, months[:4]), odd, *map(str, months[4:]), odd]
+        rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
+        path.write_text("x0,label\n" + rows)
+        match = (
+            rf"t.csv, line 6: the label '{odd}' is not an integer .* 24 other "
+            rf"label\(s\) are integers; the odd labels: '{odd}' \(2 row\(s\)\)"
+            r".*renumbered in text order"
+        )
+        with pytest.raises(ValueError, match=match):
+            load_csv_table(path)
+    # a stray number among names is named the same way
+    path.write_text("x0,label\n0,cat\n1,dog\n2,3\n3,cat\n")
+    with pytest.raises(ValueError, match="line 4: the label '3' is an integer"):
+        load_csv_table(path)
+
+
+@pytest.mark.parametrize("name", ["Unnamed: 0", "Unnamed: 12", "index", "Index"])
+def test_load_csv_table_refuses_a_row_index_pandas_wrote(tmp_path, name):
+    # Sorted by class, the row index leaks the target: it was loaded as a feature.
+    path = tmp_path / "t.csv"
+    path.write_text(f"{name},x0,label\n0,0.5,a\n1,0.7,a\n2,0.1,b\n")
+    quoted = f"'{name}'" if " " in name else name
+    match = rf"column '{name}' \(a row index that pandas wrote.*index=False\)"
+    with pytest.raises(ValueError, match=match + f".*--ignore-columns {quoted}"):
+        load_csv_table(path)
+    X, y = load_csv_table(path, ignore_columns=[name])
+    assert X.ravel().tolist() == pytest.approx([0.5, 0.7, 0.1])
+    # to_csv with its index: the first header cell is empty
+    path.write_text(",x0,label\n0,0.5,a\n1,0.7,b\n")
+    match = r"column 1 of the header has no name \(a row index that pandas' to_csv"
+    with pytest.raises(ValueError, match=match + ".*index=False"):
+        load_csv_table(path)
+
+
+def test_load_csv_table_names_the_line_of_an_unclosed_quote(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(40)]
+    rows[3] = '3,"4,a'  # data line 5
+    path.write_text("x,y,label\n" + "\n".join(rows) + "\n")
+    match = "t.csv, line 5: a quote opened on line 5 is not closed.* to line 41;"
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+    # past the csv module's field limit (131072 characters): a bare csv.Error
+    rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]
+    rows[3] = '3,"4,a'
+    path.write_text("x,y,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match="line 5: a quote opened on line 5 is not"):
+        load_csv_table(path)
+    # a quote closed by a later one makes a label of three lines
+    path.write_text('x,y,label\n1,2,a\n3,4,"b\n5,6,a\n7,8,a"\n9,9,b\n')
+    match = "line 3, column 'label': the value runs over the line breaks to line 5"
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+    # a text column with line breaks in its values may be left out
+    path.write_text('x,notes,label\n1,"two\nlines",a\n2,one,b\n')
+    with pytest.raises(ValueError, match="column 'notes'.*--ignore-columns"):
+        load_csv_table(path)
+    X, y = load_csv_table(path, ignore_columns=["notes"])
+    assert X.ravel().tolist() == [1, 2] and y.tolist() == [0, 1]
 
 
 def test_load_csv_table_strips_label_whitespace(tmp_path):
@@ -746,6 +833,61 @@ def test_load_image_folder_zip_warns_of_images_left_out_deeper(tmp_path):
     with pytest.warns(UserWarning, match=match):
         X_train = load_image_folder_zip(tmp_path / "f.zip")[0]
     assert len(X_train) == 1
+
+
+def _image_bytes(pixels, fmt):
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def test_load_image_folder_zip_reads_webp_tiff_and_gif(tmp_path):
+    # A class saved as .webp or .tif vanished without a word.
+    colour = np.full((4, 4, 3), [200, 30, 90], dtype=np.uint8)
+    grey16 = np.linspace(0, 65535, 16).astype(np.uint16).reshape(4, 4)
+    members = {
+        "a/0.png": _image_bytes(colour, "PNG"),
+        "b/0.webp": _image_bytes(colour, "WEBP"),
+        "c/0.TIF": _image_bytes(colour, "TIFF"),
+        "d/0.tiff": _image_bytes(grey16, "TIFF"),  # 16-bit grey, Pillow mode I;16
+        "e/0.gif": _image_bytes(colour, "GIF"),
+    }
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        for split in ("train", "test"):
+            for name, data in members.items():
+                zf.writestr(f"{split}/{name}", data)
+        zf.writestr("train/b/1.heic", b"not read")
+        zf.writestr("train/b/.DS_Store", b"")
+    with pytest.warns(UserWarning) as record:
+        X_train, y_train, X_test, _, names = load_image_folder_zip(tmp_path / "f.zip")
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1, messages
+    assert "left out 1 file(s) under train/<class>/ whose suffix (.heic)" in messages[0]
+    assert names == ["a", "b", "c", "d", "e"] and y_train.tolist() == [0, 1, 2, 3, 4]
+    pixels = X_train.transpose(0, 2, 3, 1) * 255
+    for j in (0, 2, 4):  # lossless
+        np.testing.assert_allclose(pixels[j], colour, atol=1e-3)
+    np.testing.assert_allclose(pixels[1], colour, atol=12)  # lossy WebP
+    np.testing.assert_allclose(X_train[3], np.stack([grey16 / 65535] * 3), atol=0.002)
+    assert len(X_test) == 5
+
+
+@pytest.mark.parametrize(
+    "members, match",
+    [
+        (["train\\cat\\0.png", "test\\cat\\0.png"], r"backslashes \(e.g. train"),
+        (["Train/cat/0.png", "Test/cat/0.png"], "named Train/, and folder names are"),
+        (["images/0.png", "notes.txt"], "members include: images/0.png, notes.txt"),
+    ],
+    ids=["backslashes", "case", "other"],
+)
+def test_load_image_folder_zip_says_why_it_found_no_images(tmp_path, members, match):
+    pixels = _png_bytes(np.zeros((4, 4, 3), np.uint8))
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        for name in members:
+            zf.writestr(name, pixels)
+    with pytest.raises(ValueError, match="no images under train/<class>/.*" + match):
+        load_image_folder_zip(tmp_path / "f.zip")
 
 
 def test_load_image_folder_zip_errors(tmp_path):
