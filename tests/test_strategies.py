@@ -960,9 +960,7 @@ def test_update_before_any_query_is_an_error(learner, pool):
         MQNetQuery().update(learner, pool[:4], np.array([0, 1, -1, 2]))
 
 
-def test_a_query_made_with_the_original_strategy_names_the_learners_clone(
-    split, pool
-):
+def test_a_query_made_with_the_original_strategy_names_the_learners_clone(split, pool):
     strategy = MQNetQuery(random_state=0)
     learner = _fitted_learner(split, strategy)
     indices, _ = strategy(learner, pool, n_instances=4)  # not learner.query
