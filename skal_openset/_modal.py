@@ -1,7 +1,6 @@
 """The open-set teach step for modAL learners."""
 
 import contextlib
-import copy
 from typing import Any
 
 import numpy as np
@@ -32,17 +31,22 @@ def teach_open_set(
     2. the OOD rows are kept in ``learner.X_ood_`` (purity scores such as
        ``knn_contrast`` read them; modAL's ``X_training`` never holds OOD);
     3. ``learner.teach`` with the in-distribution rows only, skipped when
-       there are none (modAL cannot teach an empty set).
+       there are none (modAL cannot teach an empty set). They are given to
+       modAL as `X` was given (array, DataFrame or torch tensor), so that
+       modAL can stack them onto its ``X_training``.
 
-    If any step fails (an interrupt included), the learner's attributes and
-    the strategy's state are put back as they were, so the call can be
-    retried; a classifier that modAL's ``teach`` refitted in place stays as
-    that failed fit left it. Our :class:`ActiveLearner` does all this in its
-    own ``teach``; it is called as is.
+    The learner's classifier stays the object it holds (``learner.estimator``,
+    which modAL trains in place). If any step fails (an interrupt included),
+    the learner's attributes, that classifier's attributes and the strategy's
+    state are put back as they were, so the call can be retried; the
+    classifier's attributes are deep-copied while it trains. Our
+    :class:`ActiveLearner` does all this in its own ``teach``; it is called
+    as is.
 
     Parameters
     ----------
     learner : modAL ActiveLearner or ActiveLearner
+        One learner; modAL's ``Committee`` is not supported (a TypeError).
     X : array-like of shape (n_samples, ...)
         The labelled query rows.
     y : array-like of shape (n_samples,)
@@ -67,6 +71,12 @@ def teach_open_set(
                 "there (learner.set_params(ood_label=...) before fit)."
             )
         return learner.teach(X, y)
+    if getattr(learner, "estimator", None) is None:
+        raise TypeError(
+            f"{type(learner).__name__} holds no single classifier (estimator); "
+            "teach_open_set needs one learner, not a committee: use "
+            "skal_openset.ActiveLearner or modAL's ActiveLearner."
+        )
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
     given, view = X, framed(learner, X)
@@ -86,11 +96,10 @@ def teach_open_set(
             update(view, X, y)
         is_ood = y == ood_label
         if not is_ood.all():
-            # modAL retrains its estimator in place: train a copy, so that a
-            # failure leaves the learner's estimator as it was.
-            learner.estimator = copy.deepcopy(learner.estimator)
-            # A DataFrame stays one: modAL stacks it onto its X_training.
-            X_in = given.iloc[~is_ood] if hasattr(given, "iloc") else X[~is_ood]
+            # modAL trains the user's classifier object in place: keep that
+            # object (the user may hold it), and its state to put back.
+            rollback.enter_context(restored_on_error(learner.estimator, deep=True))
+            X_in = _rows_as_given(given, X, np.flatnonzero(~is_ood))
             with interrupts_escape_training():
                 learner.teach(X_in, y[~is_ood], **teach_kwargs)
         if is_ood.any():
@@ -99,3 +108,17 @@ def teach_open_set(
                 X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
             )
     return learner
+
+
+def _rows_as_given(given, checked, rows):
+    """Rows `rows` of X as the user gave it, for modAL to stack onto X_training.
+
+    modAL stacks DataFrames onto DataFrames and tensors onto tensors only;
+    anything else (a list of rows) goes as the checked array, which modAL
+    stacks onto arrays and lists alike.
+    """
+    if hasattr(given, "iloc"):
+        return given.iloc[rows]
+    if hasattr(given, "shape") and hasattr(given, "__getitem__"):
+        return given[rows]  # an array or a torch tensor
+    return checked[rows]

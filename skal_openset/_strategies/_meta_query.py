@@ -542,7 +542,7 @@ class MQNetQuery(_MetaInputQuery):
         ]
         self._updated_since_query = False
 
-    def _query_of(self, X_query):
+    def _query_of(self, X_query, modal=False):
         """The most recent remembered query that returned every row of `X_query`."""
         keys = set(row_keys(X_query))
         for query in getattr(self, "_recent_queries", []):
@@ -553,14 +553,14 @@ class MQNetQuery(_MetaInputQuery):
             f"{_N_REMEMBERED_QUERIES} queries of this strategy returned. MQ-Net "
             "converts their scores on the scale of the pool they were chosen "
             "from: update with (part of) what a query returned. "
-            f"{_EXTRA_LABELS_ADVICE}"
+            + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
         )
 
-    def _query_scale(self, X_query):
+    def _query_scale(self, X_query, modal=False):
         """The meta-input scale of the query set and the scores it converts:
         those of the query that chose it (a later set_params of the scores
         must not change them)."""
-        query = self._query_of(X_query)
+        query = self._query_of(X_query, modal)
         return query.meta_input, query.scores
 
     def update(
@@ -585,9 +585,13 @@ class MQNetQuery(_MetaInputQuery):
         -------
         self : object
         """
+        modal = not hasattr(learner, "X_labelled_")
         if not getattr(self, "_recent_queries", None):
             raise ValueError(
-                "MQNetQuery.update needs the meta-input scale of a queried "
+                "MQNetQuery learns only from rows its queries returned, and it "
+                f"has not queried yet. {_MODAL_ADVICE}"
+                if modal
+                else "MQNetQuery.update needs the meta-input scale of a queried "
                 "pool: call the strategy on the pool before updating it. With "
                 "skal_openset.ActiveLearner, query through learner.query(...): "
                 "the learner works on a clone of the strategy it was given "
@@ -604,7 +608,7 @@ class MQNetQuery(_MetaInputQuery):
         target = np.zeros(len(y_query))
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
-        meta_input, scores = self._query_scale(X_query)
+        meta_input, scores = self._query_scale(X_query, modal)
         last = self._recent_queries[0]
         if not np.allclose(class_probabilities(learner, last.probe), last.proba):
             if self._updated_since_query:
@@ -612,10 +616,16 @@ class MQNetQuery(_MetaInputQuery):
                     "MQNetQuery has already learnt from its last query, and the "
                     "classifier has been retrained since: these rows were taught "
                     "before, or no query of the current classifier chose them. "
-                    f"Query again and teach what it returns. {_EXTRA_LABELS_ADVICE}"
+                    "Query again and teach what it returns. "
+                    + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
                 )
             raise ValueError(
-                "The learner's classifier changed since the last query: call "
+                "The learner's classifier was retrained (modAL's teach or fit) "
+                "after the query that chose these rows, and MQ-Net's target is "
+                "the loss of the classifier that chose them: query again, and "
+                f"teach with teach_open_set. {_MODAL_ADVICE}"
+                if modal
+                else "The learner's classifier changed since the last query: call "
                 "strategy.update(learner, X_query, y_query) before the learner "
                 "retrains on the query, since MQ-Net's target is the loss of "
                 "the classifier that chose it."
@@ -669,6 +679,14 @@ _EXTRA_LABELS_ADVICE = (
     "labelled set (learner.X_labelled_ and learner.y_labelled_ with these "
     "rows, as a DataFrame of the same columns if it was fitted on one); "
     "MQ-Net then learns afresh."
+)
+# The same for a modAL learner, which has no X_labelled_.
+_MODAL_ADVICE = (
+    "Give a modAL learner its initial labelled set when constructing it "
+    "(X_training, y_training: the in-distribution rows; then learner.X_ood_ = "
+    "the OOD rows), and teach rows that no query chose with modAL's own "
+    "learner.teach (in-distribution rows only; append OOD rows to "
+    "learner.X_ood_)."
 )
 
 

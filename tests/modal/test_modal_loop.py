@@ -10,6 +10,7 @@ import pytest
 modAL_models = pytest.importorskip("modAL.models")
 
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from skal_openset import (  # noqa: E402
     CCALQuery,
@@ -18,6 +19,7 @@ from skal_openset import (  # noqa: E402
     MQNetQuery,
     OpenSetOracle,
     SimilarQuery,
+    UncertaintyQuery,
     load_digits_dataset,
     make_mlp_classifier,
     make_open_set_split,
@@ -96,3 +98,147 @@ def test_open_set_baselines_drive_modal_active_learner(strategy):
     # IN rows are taught; OOD rows reach the strategies through X_ood_.
     assert len(learner.X_training) == oracle.n_queried_in_
     assert len(learner.X_ood_) == oracle.n_queried_ood_
+
+
+def test_teach_open_set_gives_modal_the_rows_as_they_were_given():
+    # It gave modAL the checked numpy rows, which modAL cannot stack onto a
+    # tensor X_training ("<class 'torch.Tensor'> datatype is not supported").
+    torch = pytest.importorskip("torch")
+    X, y = load_digits_dataset()
+    split = make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=30, random_state=0
+    )
+    pool = torch.from_numpy(split.X_pool.astype(np.float32))
+    initial = split.y_pool[split.initial_idx]
+    is_in = initial != split.ood_label
+    learner = modAL_models.ActiveLearner(
+        estimator=make_mlp_classifier(64, 4, max_epochs=2, random_state=0),
+        query_strategy=UncertaintyQuery(random_state=0),
+        X_training=pool[split.initial_idx][torch.from_numpy(is_in)],
+        y_training=initial[is_in],
+    )
+    rest = np.setdiff1d(np.arange(len(pool)), split.initial_idx)
+    indices, X_query = learner.query(pool[rest], n_instances=20)
+    labels = split.y_pool[rest][indices]
+    teach_open_set(learner, X_query, labels)
+    assert isinstance(learner.X_training, torch.Tensor)
+    assert len(learner.X_training) == np.sum(is_in) + np.sum(labels != -1)
+    assert len(learner.X_ood_) == np.sum(labels == -1)
+
+
+def test_teach_open_set_trains_the_users_classifier_in_place():
+    # It swapped learner.estimator for a trained copy, so the classifier the
+    # user kept a reference to silently went stale.
+    classifier = LogisticRegression(max_iter=500)
+    learner, oracle, split, _ = modal_learner(
+        classifier, MQNetQuery(rule_weight=0, random_state=0)
+    )
+    unlabelled = np.flatnonzero(~oracle.queried_)
+    ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=20)
+    bought = unlabelled[ranked]
+    teach_open_set(learner, split.X_pool[bought], oracle.label(bought))
+    assert learner.estimator is classifier
+    refitted = LogisticRegression(max_iter=500)
+    refitted.fit(learner.X_training, learner.y_training)
+    np.testing.assert_allclose(classifier.coef_, refitted.coef_)
+
+
+class FailingFit(LogisticRegression):
+    """Refits in place, then fails as a fit (or a Ctrl-C) may after training."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        if getattr(self, "fail_with", None) is not None:
+            raise self.fail_with("fit failed after refitting")
+        return self
+
+
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+def test_a_failing_teach_open_set_puts_the_users_classifier_back(failure):
+    classifier = FailingFit(max_iter=500)
+    strategy = MQNetQuery(rule_weight=0, random_state=0)
+    learner, oracle, split, is_in = modal_learner(classifier, strategy)
+    unlabelled = np.flatnonzero(~oracle.queried_)
+    ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=20)
+    bought = unlabelled[ranked]
+    labels = oracle.label(bought)
+    assert 0 < np.sum(labels == split.ood_label) < 20  # IN to teach, OOD to keep
+    coef = classifier.coef_.copy()
+    state = set(vars(strategy))
+    classifier.fail_with = failure
+    for _ in range(2):  # a retry must not double anything
+        with pytest.raises(failure, match="fit failed after refitting"):
+            teach_open_set(learner, split.X_pool[bought], labels)
+        assert learner.estimator is classifier
+        np.testing.assert_array_equal(classifier.coef_, coef)
+        assert len(learner.X_training) == np.sum(is_in)
+        assert not hasattr(learner, "X_ood_")
+        assert set(vars(strategy)) == state  # update's selector_ etc. undone
+    classifier.fail_with = None
+    teach_open_set(learner, split.X_pool[bought], labels)
+    assert len(learner.X_training) == np.sum(is_in) + np.sum(labels != -1)
+    assert hasattr(strategy, "validation_target_")
+
+
+def _refusal(learner, X, y):
+    with pytest.raises(ValueError) as refused:
+        teach_open_set(learner, X, y)
+    message = str(refused.value)
+    # Our ActiveLearner's remedies, which a modAL learner cannot follow:
+    assert "X_labelled_" not in message
+    assert "call the strategy on the pool" not in message
+    assert "X_training, y_training" in message and "learner.X_ood_" in message
+    return message
+
+
+def test_mqnet_refusals_through_teach_open_set_give_modal_remedies():
+    # They told a modAL user to refit on learner.X_labelled_ (which it lacks)
+    # or to call the strategy on the pool before any fit.
+    X, y = load_digits_dataset()
+    split = make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=30, random_state=0
+    )
+    initial = split.y_pool[split.initial_idx]
+    unseeded = modAL_models.ActiveLearner(
+        estimator=RandomForestClassifier(n_estimators=10, random_state=0),
+        query_strategy=MQNetQuery(random_state=0),
+    )
+    message = _refusal(unseeded, split.X_pool[split.initial_idx], initial)
+    assert "has not queried yet" in message
+
+    learner, oracle, split, _ = modal_learner(
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        MQNetQuery(random_state=0),
+    )
+    unlabelled = np.flatnonzero(~oracle.queried_)
+    ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=10)
+    bought = unlabelled[ranked]
+    other = np.setdiff1d(unlabelled, bought)[:5]
+    message = _refusal(learner, split.X_pool[other], split.y_pool[other])
+    assert "none of the last 5 queries" in message
+    labels = split.y_pool[bought]
+    learner.teach(split.X_pool[bought][labels != -1], labels[labels != -1])
+    message = _refusal(learner, split.X_pool[bought], labels)
+    assert "was retrained (modAL's teach or fit)" in message
+
+    with pytest.warns(UserWarning, match="queried again without an update"):
+        ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=10)
+    bought = unlabelled[ranked]
+    teach_open_set(learner, split.X_pool[bought], split.y_pool[bought])
+    message = _refusal(learner, split.X_pool[bought], split.y_pool[bought])
+    assert "already learnt from its last query" in message
+
+
+def test_teach_open_set_refuses_a_committee_with_a_type_error():
+    # It raised AttributeError: 'Committee' object has no attribute 'estimator'.
+    members = [
+        modal_learner(
+            RandomForestClassifier(n_estimators=5, random_state=i),
+            UncertaintyQuery(random_state=0),
+        )[0]
+        for i in range(2)
+    ]
+    committee = modAL_models.Committee(learner_list=members)
+    X, y = load_digits_dataset()
+    with pytest.raises(TypeError, match="one learner, not a committee"):
+        teach_open_set(committee, X[:5], y[:5])
