@@ -542,24 +542,43 @@ def encode_labels(classes, y):
 def class_codes(learner, y):
     """Positions of labels `y` among the learner's classes (modAL: its classifier's)."""
     classes = getattr(learner, "classes_", None)
-    if classes is None:
-        classes = fitted_estimator(learner).classes_
-    return encode_labels(classes, y)
+    if classes is not None:
+        return encode_labels(classes, y)
+    try:
+        return encode_labels(fitted_estimator(learner).classes_, y)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} A modAL learner's classifier knows the classes it was "
+            "trained on, here fewer than its labelled set holds (modAL's "
+            "bootstrap_init, or teach with only_new=True?), and this score "
+            "needs them all: train the classifier on every labelled class."
+        ) from None
 
 
 def per_example_loss(learner, X, y):
     """Cross-entropy of each in-distribution example under the current classifier.
 
     float64, from :func:`class_probabilities` clipped to ``[1e-12, 1 - 1e-12]``,
-    so every value is finite and strictly positive.
+    so every value is finite and strictly positive. A modAL learner's
+    classifier knows only the classes it was taught: an example of another
+    (a query's first of a new class) has probability 0 under it, the
+    largest loss.
     """
     proba = class_probabilities(learner, X)
-    p = proba[np.arange(len(proba)), class_codes(learner, y)]
+    y = np.asarray(y)
+    known = np.ones(len(y), dtype=bool)
+    if getattr(learner, "classes_", None) is None:
+        known = np.isin(y, fitted_estimator(learner).classes_)
+    p = np.zeros(len(y))
+    p[known] = proba[np.flatnonzero(known), class_codes(learner, y[known])]
     return -np.log(np.clip(p, _EPS, 1.0 - _EPS))
 
 
 def labelled_in_and_ood(learner):
-    """``(X_in, codes_in, X_ood)`` of everything the learner has labelled so far.
+    """``(X_in, y_in, X_ood)`` of everything the learner has labelled so far.
+
+    ``y_in`` are the labels as given; :func:`class_codes` makes them class
+    positions, for the scores that need them.
 
     Our :class:`ActiveLearner` keeps labelled OOD examples in ``X_labelled_``;
     a modAL learner has what it was taught in ``X_training`` plus the OOD rows
@@ -575,6 +594,13 @@ def labelled_in_and_ood(learner):
             "X_training); query strategies need one learner, not a committee: use "
             "skal_openset.ActiveLearner or a modAL ActiveLearner."
         )
+    elif learner.X_training is None:
+        raise ValueError(
+            f"{type(learner).__name__} was made without X_training: this "
+            "strategy needs the labelled rows. Construct it with X_training and "
+            "y_training (the labelled in-distribution rows; labelled OOD rows "
+            "go in learner.X_ood_)."
+        )
     else:
         X, y = learner.X_training, np.asarray(learner.y_training)
         X_ood_kept = getattr(learner, "X_ood_", None)
@@ -583,20 +609,21 @@ def labelled_in_and_ood(learner):
     X_ood = X[is_ood]
     if X_ood_kept is not None and len(X_ood_kept):
         X_ood = np.concatenate([X_ood, X_ood_kept])
-    return X[~is_ood], class_codes(learner, y[~is_ood]), X_ood
+    return X[~is_ood], y[~is_ood], X_ood
 
 
 # ------------------------------------------------------------- the scores
 
 
 def _labelled_embeddings(learner):
-    X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+    X_in, y_in, X_ood = labelled_in_and_ood(learner)
     emb_ood = model_embedding(learner, X_ood) if len(X_ood) else None
-    return model_embedding(learner, X_in), codes_in, emb_ood
+    return model_embedding(learner, X_in), y_in, emb_ood
 
 
 def _mahalanobis(learner, X):
-    emb_in, codes_in, _ = _labelled_embeddings(learner)
+    emb_in, y_in, _ = _labelled_embeddings(learner)
+    codes_in = class_codes(learner, y_in)
     return mahalanobis_purity(model_embedding(learner, X), emb_in, codes_in)
 
 

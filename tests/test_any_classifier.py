@@ -1372,3 +1372,45 @@ def test_one_labelled_in_class_names_the_class_and_the_remedy(kind):
     assert "another IN class" in str(info.value)
     forest = RandomForestClassifier(n_estimators=5)  # trains on one class
     ActiveLearner(forest, **options).fit(X[rows], y[rows])
+
+
+def test_a_modal_query_that_buys_a_new_class_is_learnt_from():
+    # MQ-Net's target encoded the labels against the classifier's classes, so
+    # the first example of a class it had not seen stopped the loop for good.
+    X, y = load_digits_dataset()
+    labelled = np.flatnonzero(np.isin(y, [0, 1, 2]))[:60]
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    learner = ModalLike(forest, MQNetQuery(random_state=0), X[labelled], y[labelled])
+    learner.X_ood_ = X[y >= 4][:20]
+    pool = np.setdiff1d(np.flatnonzero(y < 4), labelled)
+    indices, _ = learner.query_strategy(learner, X[pool], 30)
+    new = np.flatnonzero(y[pool][indices] == 3)
+    assert len(new), "the query should buy class 3 for this test"
+    teach_open_set(learner, X[pool][indices], y[pool][indices])
+    loss = learner.query_strategy.validation_target_
+    assert np.allclose(loss[new], -np.log(1e-12))  # probability 0: the most loss
+    assert set(learner.estimator.classes_) == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("strategy", [MQNetQuery, CoreSetQuery])
+def test_a_modal_classifier_trained_on_part_of_its_labelled_set(strategy):
+    # modAL's bootstrap_init fits a resample, which may miss a labelled class:
+    # the class codes were computed for every query, and failed.
+    X, y = load_digits_dataset()
+    labelled = np.flatnonzero(y < 4)[:60]
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    learner = ModalLike(forest, strategy(random_state=0), X[labelled], y[labelled])
+    learner.estimator.fit(X[labelled][y[labelled] != 1], y[labelled][y[labelled] != 1])
+    indices, _ = learner.query_strategy(learner, X[300:600], 5)
+    assert len(set(indices.tolist())) == 5
+    mahalanobis = MQNetQuery(purity="mahalanobis", random_state=0)
+    with pytest.raises(ValueError, match="bootstrap_init.*every labelled class"):
+        mahalanobis(learner, X[300:600], 5)
+
+
+def test_a_modal_learner_without_x_training_is_named():
+    X, y = load_digits_dataset()
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:80], y[:80])
+    learner.X_training = learner.y_training = None  # modAL's default
+    with pytest.raises(ValueError, match="made without X_training"):
+        CoreSetQuery(random_state=0)(learner, X[300:400], 5)

@@ -9,7 +9,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array
 
-from .._model_scores import labelled_in_and_ood, model_embedding
+from .._model_scores import class_codes, labelled_in_and_ood, model_embedding
 from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
@@ -134,7 +134,8 @@ class CCALQuery(QueryStrategy):
         return values
 
     def _select(self, learner, X_pool, n_instances, rng):
-        X_in, codes_in, _ = labelled_in_and_ood(learner)
+        X_in, y_in, _ = labelled_in_and_ood(learner)
+        codes_in = class_codes(learner, y_in)
         # float64: the steep squashing magnifies float32 rounding.
         pool = self._features(learner, X_pool).astype(np.float64)
         labelled = self._features(learner, X_in).astype(np.float64)

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._informativeness import entropy_informativeness
 from .._model_scores import (
+    class_codes,
     labelled_in_and_ood,
     model_embedding,
     n_classes,
@@ -114,7 +115,8 @@ class EOALQuery(QueryStrategy):
         self.random_state = random_state
 
     def _select(self, learner, X_pool, n_instances, rng):
-        X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+        X_in, y_in, X_ood = labelled_in_and_ood(learner)
+        codes_in = class_codes(learner, y_in)
         n_known = n_classes(learner)
         labelled = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
         emb_labelled = model_embedding(learner, labelled)

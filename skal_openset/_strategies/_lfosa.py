@@ -17,6 +17,7 @@ from .._hashing import UNHASHABLE, content_hash
 from .._inference import predict_logits
 from .._model_scores import (
     _final_input,
+    class_codes,
     fitted_estimator,
     labelled_in_and_ood,
     n_classes,
@@ -210,13 +211,13 @@ class LfOSAQuery(QueryStrategy):
 
     def _settings(self, learner):
         """A key of what the detector is trained from, to tell when to retrain."""
-        X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+        X_in, y_in, X_ood = labelled_in_and_ood(learner)
         # An int seeds the detector; None or a generator draws a new seed at
         # every call, which must not retrain it at every call.
         seed = self.random_state if isinstance(self.random_state, Integral) else None
         settings = [
             X_in,
-            codes_in,
+            y_in,
             X_ood,
             n_classes(learner),
             {**self.get_params(), "random_state": seed},
@@ -231,7 +232,8 @@ class LfOSAQuery(QueryStrategy):
             return content_hash(settings), id(estimator)
 
     def _train_detector(self, learner, seed):
-        X_in, codes_in, X_ood = labelled_in_and_ood(learner)
+        X_in, y_in, X_ood = labelled_in_and_ood(learner)
+        codes_in = class_codes(learner, y_in)
         k = n_classes(learner)
         self._n_known = k
         detector = clone(fitted_estimator(learner))

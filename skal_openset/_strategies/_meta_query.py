@@ -29,6 +29,7 @@ from .._model_scores import (
     SCORE_NEEDS,
     check_estimator_supports,
     check_rows,
+    class_codes,
     class_probabilities,
     compute_score,
     fitted_estimator,
@@ -711,9 +712,10 @@ def _purity_auroc(learner):
     too few labels there (Mahalanobis with too few examples per class) is
     left out; any other error is raised.
     """
-    X_in, codes, X_ood = labelled_in_and_ood(learner)
+    X_in, y_in, X_ood = labelled_in_and_ood(learner)
     if min(len(X_in), len(X_ood)) < _AUTO_MIN_LABELS:
         return {}
+    codes = class_codes(learner, y_in)
     X = np.concatenate([X_in, X_ood])
     y = np.concatenate([codes, np.full(len(X_ood), -1)])  # class positions, -1 OOD
     is_in = y >= 0
