@@ -1,14 +1,17 @@
 """The query strategies through scikit-activeml's pool contract."""
 
+from types import FunctionType
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._hashing import UNHASHABLE, content_hash
 from ._learner import ActiveLearner
+from ._model_scores import _holds_estimators
 from ._strategies._base import QueryStrategy
 
 
@@ -23,9 +26,12 @@ class SkactivemlQuery(BaseEstimator):
     the query that chose them, with the classifier that chose them, and OOD
     rows stay out of training), then queries the candidates. It fits a new
     learner on the labelled rows instead when a label was removed or
-    corrected, when rows were labelled that its last query did not choose
-    (e.g. by another scikit-activeml strategy), or when `clf` or this
-    adapter's parameters changed since the previous call.
+    corrected, when the labelled rows of `X` changed, when rows were
+    labelled that its last query did not choose (e.g. by another
+    scikit-activeml strategy), when they hold an IN class the learner does
+    not know (with ``classes=None``), or when `clf` or this adapter's
+    parameters changed since the previous call (a random state or torch
+    module among them by identity: the user's own fits change their state).
 
     Parameters
     ----------
@@ -35,9 +41,11 @@ class SkactivemlQuery(BaseEstimator):
         The label the annotator gives to out-of-distribution rows.
     classes : array-like or None, default=None
         The known classes; None takes ``clf.classes`` (scikit-activeml's
-        ``SklearnClassifier``), else the labels seen.
+        ``SklearnClassifier``), else the labels seen (a query that finds
+        another IN class refits the learner).
     missing_label : scalar, default=np.nan
-        The marker of unlabelled rows, as in scikit-activeml.
+        The marker of unlabelled rows, as in scikit-activeml; a
+        scikit-activeml `clf` must use the same.
 
     Attributes
     ----------
@@ -146,14 +154,25 @@ class SkactivemlQuery(BaseEstimator):
                 "answer would read as unlabelled. Mark unlabelled rows with "
                 "another value (scikit-activeml's default is NaN)."
             )
+        theirs = getattr(clf, "missing_label", self.missing_label)
+        if (
+            _is_skactiveml(clf)
+            and _is_missing(np.array([theirs], dtype=object), self.missing_label).sum()
+            != 1
+        ):
+            raise ValueError(
+                f"clf marks unlabelled rows with missing_label={theirs!r}, this "
+                f"adapter with missing_label={self.missing_label!r}; they must be "
+                f"equal: pass SkactivemlQuery(..., missing_label={theirs!r})."
+            )
         labelled = ~_is_missing(y, self.missing_label)
         if not labelled.any():
             raise ValueError("y holds no label: label a few rows first.")
-        try:
-            settings = content_hash([clone(clf), self.get_params()])
-        except UNHASHABLE:  # a lambda somewhere: the objects' identities
-            settings = id(clf), id(self.strategy), repr(self.get_params())
-        new = self._newly_labelled(labelled, y, settings)
+        if candidates is None and labelled.all():
+            raise ValueError("y has no unlabelled row left to query.")
+        settings = _settings(clf, self)
+        rows = content_hash(X[labelled])
+        new = self._newly_labelled(labelled, y, settings, X)
         if new is None:
             classes = self._known_classes(clf)
             self.learner_ = ActiveLearner(
@@ -165,6 +184,7 @@ class SkactivemlQuery(BaseEstimator):
         elif new.any():
             self.learner_.teach(X[new], y[new])
         self._settings = settings
+        self._labelled_rows = rows
         self.labelled_ = labelled
         self.labels_: np.ndarray = y.copy()
         if candidates is None:
@@ -187,7 +207,7 @@ class SkactivemlQuery(BaseEstimator):
         self.query_indices_ = candidates[indices]
         return self.query_indices_
 
-    def _newly_labelled(self, labelled, y, settings):
+    def _newly_labelled(self, labelled, y, settings, X):
         """The rows labelled since the last call, or None if the learner
         cannot be taught them and must be built afresh."""
         previous = getattr(self, "labelled_", None)
@@ -196,13 +216,21 @@ class SkactivemlQuery(BaseEstimator):
             or settings != self._settings
             or previous.shape != labelled.shape
             or (previous & ~labelled).any()
-            # A corrected label: the learner holds the old one.
+            # A corrected label, or other rows: the learner holds the old ones.
             or np.any(y[previous] != self.labels_[previous])
+            or content_hash(X[previous]) != self._labelled_rows
         ):
             return None
         new = labelled & ~previous
         # Rows no query of the learner chose: MQ-Net cannot learn from them.
         if not np.isin(np.flatnonzero(new), self.query_indices_).all():
+            return None
+        # A class the learner was not told of: it must be built with it.
+        in_labels = y[new][y[new] != self.ood_label]
+        if (
+            self.learner_.classes is None
+            and not np.isin(in_labels, self.learner_.classes_).all()
+        ):
             return None
         return new
 
@@ -210,6 +238,35 @@ class SkactivemlQuery(BaseEstimator):
         if self.classes is None and _is_skactiveml(clf):
             return getattr(clf, "classes", None)
         return self.classes
+
+
+def _settings(clf, adapter):
+    """The parameters of `clf` and `adapter`, to see a change between calls.
+
+    A random state or torch module by identity (the user's own fits of `clf`
+    change their state, not the setting), a function by its code, anything
+    else by content.
+    """
+    values = {"clf": type(clf).__qualname__}
+    for prefix, owner in (("clf", clf), ("adapter", adapter)):
+        params = owner.get_params(deep=True) if hasattr(owner, "get_params") else {}
+        for name, value in params.items():
+            # Estimators (and a pipeline's steps) come flattened as well.
+            if not (hasattr(value, "get_params") or _holds_estimators(value)):
+                values[f"{prefix}__{name}"] = _value_key(value)
+    return content_hash(values)
+
+
+def _value_key(value):
+    if isinstance(value, (np.random.RandomState, np.random.Generator, torch.nn.Module)):
+        return "identity", id(value)
+    if isinstance(value, FunctionType):
+        code = value.__code__
+        return "function", value.__qualname__, code.co_code, repr(code.co_consts)
+    try:
+        return content_hash(value)
+    except UNHASHABLE:  # a bound method or lock: which one it is
+        return "identity", id(value)
 
 
 def _is_skactiveml(clf):

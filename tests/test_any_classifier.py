@@ -1315,6 +1315,74 @@ def test_scikit_activeml_adapter_learns_a_corrected_label():
     assert learner.y_labelled_[wrong] == 3
 
 
+def test_scikit_activeml_adapter_refits_when_the_labelled_rows_change():
+    # With y unchanged it taught the old learner, which kept the old rows and
+    # scored the new X with a classifier trained on them.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
+    X_new = X[:, np.random.RandomState(0).permutation(X.shape[1])]
+    query = qs.query(X_new, y, LogisticRegression(max_iter=300), batch_size=5)
+    fresh = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    expected = fresh.query(X_new, y, LogisticRegression(max_iter=300), batch_size=5)
+    np.testing.assert_array_equal(query, expected)
+    np.testing.assert_array_equal(qs.learner_.X_labelled_[:40], X_new[:40])
+
+
+@pytest.mark.parametrize(
+    "make_clf",
+    [
+        # the user's own fits advance the random state between calls
+        lambda state: RandomForestClassifier(n_estimators=5, random_state=state),
+        # a classifier built anew at every call, with a lambda in it
+        lambda state: make_pipeline(
+            FunctionTransformer(lambda rows: rows / 16),
+            LogisticRegression(max_iter=300),
+        ),
+    ],
+    ids=["random-state", "new-lambda"],
+)
+def test_scikit_activeml_adapter_keeps_its_learner_for_an_unchanged_clf(make_clf):
+    # Each call saw "new settings" and built a new learner, so MQ-Net never
+    # kept a query set to learn from.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    state = np.random.RandomState(0)
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    for _ in range(3):
+        clf = make_clf(state)
+        _query_and_answer(qs, X, y, y_true, clf)
+        labelled = ~np.isnan(y)
+        clf.fit(X[labelled & (y != -1)], y[labelled & (y != -1)])  # the user's fit
+    qs.query(X, y, clf, batch_size=5)
+    assert len(qs.learner_.query_strategy_.validation_target_) == 15
+
+
+def test_scikit_activeml_adapter_refits_for_a_class_a_query_finds():
+    # Without classes, teaching the first example of another IN class failed.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    y[np.isin(y, [7, 9])] = np.nan  # the initial labels hold 3, 5 and OOD
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    while set(qs.learner_.classes_ if hasattr(qs, "learner_") else ()) != {3, 5, 7, 9}:
+        _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
+        assert np.sum(~np.isnan(y)) < 200, "no query found classes 7 and 9"
+    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y)) - 5
+
+
+def test_scikit_activeml_adapter_names_what_stops_a_query():
+    skactiveml = pytest.importorskip("skactiveml.classifier")
+    X, y_true, y = _skactiveml_digits()
+    clf = skactiveml.SklearnClassifier(
+        LogisticRegression(), classes=[3, 5, 7, 9], missing_label=-99
+    )
+    with pytest.raises(ValueError, match="SkactivemlQuery\\(..., missing_label=-99\\)"):
+        SkactivemlQuery(UncertaintyQuery()).query(X, np.where(np.isnan(y), -99, y), clf)
+    with pytest.raises(ValueError, match="no unlabelled row left"):
+        SkactivemlQuery(UncertaintyQuery()).query(X, y_true, LogisticRegression())
+
+
 def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
     # teach cast them; predict, predict_proba, score and query passed int64
     # pixels to the net unscaled (probabilities off by up to 0.8).
