@@ -16,7 +16,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
-from ._models import BackboneModule, _check_class_labels
+from ._models import BackboneModule, LearningLossNet, _check_class_labels
 
 
 def _batched_apply(net, X, fn):
@@ -115,8 +115,30 @@ def _predicted_loss(module, x):
     return out[1]
 
 
+def _outputs_logits(net):
+    """Whether a skorch net's probabilities are the softmax of its module's output.
+
+    So skorch makes them for a ``CrossEntropyLoss`` criterion (and a
+    :class:`LearningLossNet`, which trains on cross-entropy whatever its
+    criterion) with the default ``predict_nonlinearity``; a module that
+    ends in a softmax (skorch's ``NLLLoss`` default) gives probabilities.
+    """
+    if net.predict_nonlinearity != "auto":
+        return False
+    if isinstance(net, LearningLossNet):
+        return True
+    criterion = net.criterion
+    if isinstance(criterion, type):
+        return issubclass(criterion, nn.CrossEntropyLoss)
+    return isinstance(criterion, nn.CrossEntropyLoss)
+
+
 def predict_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     """Logits of a fitted net (the first output when the module returns a tuple).
+
+    The module's output as it is: logits for a net trained on them (a
+    ``CrossEntropyLoss`` criterion), probabilities for a module that ends in
+    a softmax (skorch's ``NLLLoss`` default).
 
     Parameters
     ----------
@@ -206,10 +228,14 @@ def embed_and_predict_logits(
 def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Cross-entropy of every row, computed from the net's logits.
 
+    From its probabilities, as skorch's ``NLLLoss`` training does
+    (``-log(p + eps)``), for a net whose module outputs them.
+
     Parameters
     ----------
     net : skorch.NeuralNet
-        Fitted net whose module returns logits (or ``(logits, ...)``).
+        Fitted net whose module returns logits (or ``(logits, ...)``), or
+        probabilities.
     X : array-like
         Input accepted by the net.
     y : array-like of shape (n_samples,)
@@ -233,6 +259,11 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """
     check_consistent_length(X, y)
     y = _check_class_labels(y)
+    if not _outputs_logits(net):
+        proba = net.predict_proba(X)
+        y = _check_class_labels(y, n_classes=proba.shape[1])
+        p = proba[np.arange(len(y)), y]
+        return -np.log(p + np.finfo(proba.dtype).eps)
     logits = predict_logits(net, X)
     y = _check_class_labels(y, n_classes=logits.shape[1])
     return F.cross_entropy(

@@ -33,10 +33,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
-from torch import nn
 
 from ._frames import _ToFrame, as_frame, frame_input, named_column_dtypes
-from ._inference import embed_and_predict_logits, predict_logits, predicted_loss
+from ._inference import (
+    _outputs_logits,
+    embed_and_predict_logits,
+    predict_logits,
+    predicted_loss,
+)
 from ._informativeness import (
     entropy_informativeness,
     least_confidence,
@@ -273,24 +277,6 @@ def check_estimator_supports(estimator, needs, who):
             "learning_loss=True) (or make_cnn/make_resnet18_classifier), or use "
             "another informativeness score such as 'least_confidence'."
         )
-
-
-def _outputs_logits(net):
-    """Whether a skorch net's probabilities are the softmax of its module's output.
-
-    So skorch makes them for a ``CrossEntropyLoss`` criterion (and a
-    :class:`LearningLossNet`, which trains on cross-entropy whatever its
-    criterion) with the default ``predict_nonlinearity``; a module that
-    ends in a softmax (skorch's ``NLLLoss`` default) gives probabilities.
-    """
-    if net.predict_nonlinearity != "auto":
-        return False
-    if isinstance(net, LearningLossNet):
-        return True
-    criterion = net.criterion
-    if isinstance(criterion, type):
-        return issubclass(criterion, nn.CrossEntropyLoss)
-    return isinstance(criterion, nn.CrossEntropyLoss)
 
 
 def _has_predict_proba(estimator):

@@ -15,9 +15,10 @@ from sklearn.covariance import LedoitWolf
 from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_chunked
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_scalar, gen_batches
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array
 
 from ._informativeness import _check_proba
+from ._models import _check_class_labels
 
 # Rows scored per step: bounds the temporary copies (normalised or whitened
 # features, neighbour indices) to a few tens of MB whatever the pool size.
@@ -219,16 +220,12 @@ def mahalanobis_purity(
     """
     embedding_train = _check_embedding(embedding_train, "embedding_train")
     embedding = _check_embedding(embedding, "embedding", embedding_train.shape[1])
-    y_train = column_or_1d(y_train)
+    # integer-valued floats (as NaN-marked labels come) are class labels too
+    y_train = _check_class_labels(y_train, name="y_train")
     if y_train.shape[0] != embedding_train.shape[0]:
         raise ValueError(
             f"y_train has {y_train.shape[0]} labels but embedding_train has "
             f"{embedding_train.shape[0]} rows."
-        )
-    if not np.issubdtype(y_train.dtype, np.integer) or (y_train < 0).any():
-        raise ValueError(
-            "y_train must hold non-negative integer IN class labels; pass only "
-            "the labelled IN examples (no OOD label)."
         )
     classes, y_idx = np.unique(y_train, return_inverse=True)
     if y_train.shape[0] <= classes.size:

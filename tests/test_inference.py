@@ -127,6 +127,31 @@ def test_per_sample_loss_matches_cross_entropy_and_skorch_loss(data, mlp_net):
     assert loss.mean() == pytest.approx(float(skorch_loss), rel=1e-5)
 
 
+class _SoftmaxModule(nn.Module):
+    """skorch's README module: ends in a softmax, for its NLLLoss default."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(N_FEATURES, K)
+
+    def forward(self, X):
+        return torch.softmax(self.linear(X), dim=-1)
+
+
+def test_per_sample_loss_of_a_net_that_outputs_probabilities(data):
+    # The probabilities were taken for logits and softmaxed again.
+    from skorch import NeuralNetClassifier
+
+    X, y = data
+    net = NeuralNetClassifier(_SoftmaxModule, max_epochs=3, train_split=None)
+    net.set_params(verbose=0).fit(X, y)
+    loss = per_sample_loss(net, X, y)
+    proba = net.predict_proba(X)[np.arange(len(y)), y]
+    np.testing.assert_allclose(loss, -np.log(proba + np.finfo(np.float32).eps))
+    skorch_loss = net.get_loss(net.forward(X), torch.from_numpy(y))
+    assert loss.mean() == pytest.approx(float(skorch_loss), rel=1e-5)
+
+
 def test_ll_outputs_match_module(data, ll_net):
     X, y = data
     module = ll_net.module_

@@ -95,6 +95,17 @@ def test_mahalanobis_orientation(rng):
     assert far < at_mean
 
 
+def test_mahalanobis_takes_integer_valued_float_labels(rng):
+    # They were refused as if they held an OOD label.
+    X_train = rng.normal(size=(40, 3))
+    y_train = np.arange(40) % 2
+    expected = mahalanobis_purity(X_train[:5], X_train, y_train)
+    purity = mahalanobis_purity(X_train[:5], X_train, y_train.astype(float))
+    np.testing.assert_array_equal(purity, expected)
+    with pytest.raises(ValueError, match="outside 0..k-1 .e.g. -1.*drop OOD rows"):
+        mahalanobis_purity(X_train[:5], X_train, y_train - 1)
+
+
 def test_mahalanobis_few_samples_high_dimension(rng):
     # 6 examples in 50 dimensions: the empirical covariance is singular. A point
     # that leaves the span of the labelled data must still score lower.
@@ -119,8 +130,8 @@ def test_mahalanobis_batched_equals_unbatched(rng, monkeypatch):
 @pytest.mark.parametrize(
     "X_train, y_train, match",
     [
-        (np.ones((4, 2)), [0, 1, 0, -1], "non-negative integer"),
-        (np.ones((4, 2)), [0.0, 1.0, 0.0, 1.0], "non-negative integer"),
+        (np.ones((4, 2)), [0, 1, 0, -1], "outside 0..k-1"),
+        (np.ones((4, 2)), [0.0, 1.5, 0.0, 1.0], "non-integer values"),
         (np.ones((4, 2)), [0, 1, 0], "3 labels"),
         (np.eye(2), [0, 1], "more labelled IN examples"),
         (np.ones((4, 2)), [0, 1, 0, 1], "no within-class variation"),
