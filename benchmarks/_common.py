@@ -75,3 +75,10 @@ def child_output(command, **kwargs):
             f"with exit status {done.returncode}:\n{tail}"
         )
     return done.stdout
+
+
+def joblib_verbosity(n_jobs):
+    """joblib's progress lines, but none for one job: joblib >= 1.5 then hides
+    a failing task's error behind its own AttributeError
+    ('_pre_dispatch_amount')."""
+    return 0 if n_jobs == 1 else 5

@@ -62,6 +62,7 @@ from sklearn.model_selection import train_test_split
 
 from _common import (
     add_results_dir,
+    joblib_verbosity,
     machine_description,
     require_data,
     write_json_atomic,
@@ -373,7 +374,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     try:
         # As many trials at a time as jobs run (n_jobs=-1: every core).
         per_chunk = effective_n_jobs(n_jobs)
-        with Parallel(n_jobs=n_jobs, verbose=5) as parallel:
+        with Parallel(n_jobs=n_jobs, verbose=joblib_verbosity(n_jobs)) as parallel:
             for first in range(0, len(trials), per_chunk):
                 chunk = trials[first : first + per_chunk]
                 encoder_start = time.perf_counter()

@@ -68,7 +68,12 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
-from _common import add_results_dir, machine_description, require_data
+from _common import (
+    add_results_dir,
+    joblib_verbosity,
+    machine_description,
+    require_data,
+)
 from openset_benchmark import (
     DATASETS,
     DEFAULT_DATA,
@@ -1172,7 +1177,7 @@ def main():
     from meta_signal import run as run_by_name  # workers unpickle it by name
 
     jobs = product(args.datasets, args.noise, args.seeds, args.variants)
-    cells = Parallel(n_jobs=args.n_jobs, verbose=5)(
+    cells = Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
         delayed(run_by_name)(d, n, s, v, args.data_dir, args.results_dir)
         for d, n, s, v in jobs
     )

@@ -47,7 +47,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _cells import is_finished, write_cell
-from _common import add_results_dir, machine_description, require_data
+from _common import (
+    add_results_dir,
+    joblib_verbosity,
+    machine_description,
+    require_data,
+)
 from skal_openset import (
     BadgeQuery,
     CCALQuery,
@@ -373,7 +378,21 @@ def infeasible_splits(cells, data_dir):
 
 
 def run_cell(cell, data_dir, results=RESULTS):
-    """Run one cell and write its result file; return the file's path."""
+    """Run one cell and write its result file; return the file's path.
+
+    A failure names the cell: a worker's traceback does not.
+    """
+    try:
+        return _run_cell(cell, data_dir, results)
+    except Exception as exc:
+        raise RuntimeError(
+            f"The cell {cell_path(cell, results).name} failed: "
+            f"{type(exc).__name__}: {exc}. Cells written before it are kept; a "
+            "rerun of the same command skips them."
+        ) from exc
+
+
+def _run_cell(cell, data_dir, results):
     torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
     dataset, trial = cell["dataset"], cell["trial"]
     config = DATASETS[dataset]
@@ -569,7 +588,7 @@ def run_suite(args):
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
-        Parallel(verbose=5)(
+        Parallel(verbose=joblib_verbosity(args.n_jobs))(
             delayed(run_cell_by_name)(cell, args.data_dir, args.results_dir)
             for cell in todo
         )

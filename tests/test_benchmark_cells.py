@@ -473,3 +473,36 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     with pytest.raises(SystemExit):
         kernel_paths.main([*argv, "--data-dir", str(tmp_path / "none")])
     assert "is missing; pass --data-dir" in capsys.readouterr().err
+
+
+def test_a_failing_cell_is_named(tmp_path, tiny_data_dir, monkeypatch):
+    # A worker's traceback named no data set, noise or trial.
+    def broken(*args, **kwargs):
+        raise ValueError("no such strategy here")
+
+    monkeypatch.setattr(bench, "make_strategy", broken)
+    cell = dict(CELL, strategy="CONF", rounds=2)
+    name = bench.cell_path(cell, tmp_path).name
+    with pytest.raises(RuntimeError, match=f"{name} failed: ValueError: no such"):
+        bench.run_cell(cell, tiny_data_dir, tmp_path)
+
+
+def test_a_failing_cell_in_one_job_raises_its_own_error(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # With verbose progress, joblib >= 1.5 raised its own AttributeError
+    # ('_pre_dispatch_amount') over the error of a task after the first.
+    make_strategy, calls = bench.make_strategy, []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:
+            raise ValueError("no such strategy here")
+        return make_strategy(*args, **kwargs)
+
+    monkeypatch.setattr(bench, "make_strategy", broken)
+    argv = ["openset_benchmark.py", "--results-dir", str(tmp_path), "run", "tabular"]
+    argv += ["--quick", "--strategies", "RANDOM", "CONF", "--n-jobs", "1"]
+    monkeypatch.setattr(sys, "argv", argv + ["--data-dir", str(tiny_data_dir)])
+    with pytest.raises(RuntimeError, match="failed: ValueError: no such"):
+        bench.main()
