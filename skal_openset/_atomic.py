@@ -39,8 +39,7 @@ def atomic_path(path):
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(
-            f"{path} is a folder; give the path of a file, e.g. "
-            f"{path / 'checkpoint.joblib'}."
+            f"{path} is a folder; give the path of a file (one inside it, say)."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name near the file system's limit must leave room for the suffixes.

@@ -235,6 +235,12 @@ def run_active_learning(
                 ranked, _ = learner.query(
                     split.X_pool[pool], n_instances=min(n_candidates, pool.size)
                 )
+                if ranked.size == 0:
+                    raise ValueError(
+                        f"{type(query_strategy).__name__} chose no row of the "
+                        f"{pool.size} unlabelled ones in round {round_}; a query "
+                        "strategy must choose at least one."
+                    )
                 bought, _ = oracle.fill_budget(pool[ranked], budget)
                 labels = oracle.label(bought)
                 query_seconds = time.perf_counter() - start

@@ -783,6 +783,12 @@ def _chosen_positions(chosen, n_pool):
             f"rows: {_abbreviated(indices)}. Return positions 0..{n_pool - 1} "
             "in X_pool, not index labels."
         )
+    unique, counts = np.unique(indices, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(
+            f"The query strategy returned position {unique[counts > 1][0]} more "
+            "than once; it must choose distinct rows of X_pool."
+        )
     return indices.astype(np.intp, copy=False)
 
 

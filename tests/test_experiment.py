@@ -386,6 +386,17 @@ def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
         run_active_learning(split, estimator, RandomQuery(), budget=0)
 
 
+class _ChoosesNothing(RandomQuery):
+    def __call__(self, learner, X_pool, n_instances=1, **kwargs):
+        return np.array([], dtype=int), np.array([])
+
+
+def test_a_strategy_that_chooses_nothing_is_named(split, estimator):
+    # The run failed in teach with "X has 0 samples", an X the user never gave.
+    with pytest.raises(ValueError, match="_ChoosesNothing chose no row .* round 2"):
+        run_active_learning(split, estimator, _ChoosesNothing(), n_rounds=2, budget=5)
+
+
 def test_a_scikit_learn_classifier_runs_when_the_initial_set_lacks_an_in_class():
     X, y = load_digits_dataset()
     split = make_open_set_split(

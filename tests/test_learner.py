@@ -530,6 +530,7 @@ def test_callable_strategy_may_return_modal_answers(
         (np.array([[0, 1]]), TypeError, "1-D integer array"),
         (np.array([3, 30]), ValueError, "outside the pool of 30 rows"),
         (np.array([-1]), ValueError, "outside the pool"),
+        (np.array([4, 7, 4]), ValueError, "position 4 more than once"),
     ],
 )
 def test_callable_strategy_answer_is_checked(

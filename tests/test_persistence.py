@@ -17,6 +17,7 @@ from skal_openset import (
     load_object,
     make_mlp_classifier,
     save_object,
+    write_records_csv,
 )
 from skal_openset._atomic import atomic_open
 
@@ -144,6 +145,9 @@ def test_a_folder_is_named_as_such_and_a_long_name_is_written(tmp_path):
         load_object(tmp_path)
     with pytest.raises(IsADirectoryError, match="is a folder; give the path"):
         save_object([1, 2], tmp_path)
+    # No file name guessed: it had suggested checkpoint.joblib for a CSV.
+    with pytest.raises(IsADirectoryError, match=r"of a file \(one inside it"):
+        write_records_csv([{"round": 1}], tmp_path)
     long = tmp_path / ("n" * 246 + ".joblib")
     assert load_object(save_object([1, 2], long)) == [1, 2]
     assert [p.name for p in tmp_path.iterdir()] == [long.name]
