@@ -116,21 +116,19 @@ def _predicted_loss(module, x):
 
 
 def _outputs_logits(net):
-    """Whether a skorch net's probabilities are the softmax of its module's output.
+    """Whether a skorch net's module outputs logits, not probabilities.
 
-    So skorch makes them for a ``CrossEntropyLoss`` criterion (and a
-    :class:`LearningLossNet`, which trains on cross-entropy whatever its
-    criterion) with the default ``predict_nonlinearity``; a module that
-    ends in a softmax (skorch's ``NLLLoss`` default) gives probabilities.
+    As skorch's own loss reads it: probabilities only under an ``NLLLoss``
+    criterion (skorch's default, for a module that ends in a softmax), of
+    which skorch takes the log; a :class:`LearningLossNet` trains on
+    cross-entropy of logits whatever its criterion.
     """
-    if net.predict_nonlinearity != "auto":
-        return False
     if isinstance(net, LearningLossNet):
         return True
     criterion = net.criterion
     if isinstance(criterion, type):
-        return issubclass(criterion, nn.CrossEntropyLoss)
-    return isinstance(criterion, nn.CrossEntropyLoss)
+        return not issubclass(criterion, nn.NLLLoss)
+    return not isinstance(criterion, nn.NLLLoss)
 
 
 def predict_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
@@ -259,12 +257,11 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """
     check_consistent_length(X, y)
     y = _check_class_labels(y)
-    if not _outputs_logits(net):
-        proba = net.predict_proba(X)
-        y = _check_class_labels(y, n_classes=proba.shape[1])
-        p = proba[np.arange(len(y)), y]
-        return -np.log(p + np.finfo(proba.dtype).eps)
     logits = predict_logits(net, X)
+    if not _outputs_logits(net):  # probabilities: as skorch's NLLLoss training
+        y = _check_class_labels(y, n_classes=logits.shape[1])
+        p = logits[np.arange(len(y)), y]
+        return -np.log(p + np.finfo(logits.dtype).eps)
     y = _check_class_labels(y, n_classes=logits.shape[1])
     return F.cross_entropy(
         torch.from_numpy(logits), torch.from_numpy(y), reduction="none"

@@ -264,9 +264,8 @@ def check_estimator_supports(estimator, needs, who):
     if "logits" in needs and not _outputs_logits(final):
         raise ValueError(
             f"{who} needs a net's logits, but {type(final).__name__}'s module "
-            "does not give them: its probabilities are not the softmax of its "
-            "output (a criterion other than CrossEntropyLoss, or a "
-            "predict_nonlinearity). Train on logits with "
+            "outputs probabilities (its criterion is NLLLoss, skorch's default "
+            "for a module that ends in a softmax). Train on logits with "
             "criterion=torch.nn.CrossEntropyLoss, or use a probability-based "
             "score such as purity='msp' or 'knn'."
         )
@@ -307,8 +306,11 @@ def class_probabilities(learner, X):
     """
     estimator = fitted_estimator(learner)
     final = split_pipeline(estimator)[1]
-    if isinstance(final, NeuralNet) and _outputs_logits(final):
-        proba = softmax(_net_logits(estimator, X).astype(np.float64), axis=1)
+    if isinstance(final, NeuralNet):
+        # The module's output: logits, or probabilities under an NLLLoss.
+        proba = _net_logits(estimator, X).astype(np.float64)
+        if _outputs_logits(final):
+            proba = softmax(proba, axis=1)
     else:
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
         proba = np.asarray(proba, dtype=np.float64)
@@ -342,7 +344,8 @@ def class_logits(learner, X):
 
 
 def _net_logits(estimator, X):
-    """Logits of the pipeline's final net (reused within a query scope)."""
+    """The module output of the pipeline's final net: logits, or probabilities
+    under an NLLLoss (reused within a query scope)."""
 
     def compute():
         final, X_final = _final_input(estimator, X)

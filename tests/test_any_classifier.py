@@ -180,6 +180,19 @@ def test_a_net_that_outputs_probabilities_is_not_softmaxed_twice():
         )
 
 
+def test_a_net_without_its_predict_nonlinearity_gives_probabilities():
+    # predict_proba then returns logits, which were taken for probabilities.
+    X, y, _, classes = user_data("ints")
+    net = mlp(predict_nonlinearity=None)
+    learner = ActiveLearner(net, UncertaintyQuery(), classes=classes)
+    learner.fit(X[:200], y[:200])
+    reference = ActiveLearner(mlp(), UncertaintyQuery(), classes=classes)
+    reference.fit(X[:200], y[:200])
+    np.testing.assert_allclose(
+        learner.predict_proba(X[200:260]), reference.predict_proba(X[200:260])
+    )
+
+
 def test_a_net_of_the_wrong_width_is_a_clear_error():
     X, y, _, _ = user_data("ints")
     with pytest.raises(ValueError, match="net is 5-way but the learner has 4"):

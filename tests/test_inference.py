@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from torch import nn
@@ -150,6 +151,16 @@ def test_per_sample_loss_of_a_net_that_outputs_probabilities(data):
     np.testing.assert_allclose(loss, -np.log(proba + np.finfo(np.float32).eps))
     skorch_loss = net.get_loss(net.forward(X), torch.from_numpy(y))
     assert loss.mean() == pytest.approx(float(skorch_loss), rel=1e-5)
+
+
+def test_per_sample_loss_ignores_the_predict_nonlinearity(data, mlp_net):
+    # Its probabilities once came from predict_proba, which returns the raw
+    # logits with predict_nonlinearity=None: NaN losses.
+    X, y = data
+    plain = clone(mlp_net).set_params(predict_nonlinearity=None).fit(X, y)
+    np.testing.assert_allclose(
+        per_sample_loss(plain, X, y), per_sample_loss(mlp_net, X, y), rtol=1e-6
+    )
 
 
 def test_ll_outputs_match_module(data, ll_net):
