@@ -227,6 +227,7 @@ def run_own_data(args):
         args.label_column,
         args.ignore_columns or (),
         ood_label=args.ood_label,
+        in_classes=[str(c).strip() for c in args.in_classes],
     )
     in_classes = check_in_classes(
         args.in_classes, labels, args.ood_label, interactive=args.interactive

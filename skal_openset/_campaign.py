@@ -29,14 +29,17 @@ from ._persistence import atomic_open, load_object, save_object
 _MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
 
-def load_table(path, label_column="label", ignore_columns=(), *, ood_label=None):
+def load_table(
+    path, label_column="label", ignore_columns=(), *, ood_label=None, in_classes=()
+):
     """Features and string labels ("" for an unlabelled row) of a CSV or .npz file.
 
     A .npz file holds the features as ``X`` and the labels as `label_column`
     (NaN marks an unlabelled row there, as "" does); `ignore_columns` names
     CSV columns that are no features. A label that marks a missing value
     (``NA``, ``N/A``, ``nan``, ``None``, ``null``, ``?``, in any case) is
-    refused unless it is exactly `ood_label`: it would count as OOD.
+    refused unless it is exactly `ood_label` or one of `in_classes`: it
+    would count as OOD.
     """
     path = Path(path)
     if not path.is_file():
@@ -118,7 +121,9 @@ def load_table(path, label_column="label", ignore_columns=(), *, ood_label=None)
     missing = [
         i
         for i, label in enumerate(labels.tolist())
-        if label.casefold() in _MISSING_MARKERS and label != ood_label
+        if label.casefold() in _MISSING_MARKERS
+        and label != ood_label
+        and label not in in_classes
     ]
     if missing:
         first = missing[0]
@@ -127,12 +132,13 @@ def load_table(path, label_column="label", ignore_columns=(), *, ood_label=None)
         shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts)
         spot = where.format(lines[first] if path.suffix != ".npz" else first)
         raise ValueError(
-            f"{path}, {spot}: the label {marker!r} marks a missing value, "
+            f"{path}, {spot}: the label {marker!r} reads as a missing value, "
             f"not a class ({len(missing)} row(s) in all: {shown}); as a label it "
             "would count as OOD. In an interactive run leave the label of a row "
             "not labelled yet empty ('' or NaN in a .npz); otherwise drop those "
-            f"rows or give them their label (or, if {marker!r} is your OOD label, "
-            f"say so with --ood-label {shlex.quote(marker)})."
+            f"rows or give them their label (or, if {marker!r} is a class, say "
+            f"so: --ood-label {shlex.quote(marker)} for the OOD label, or name "
+            "it in --in-classes)."
         )
     return X, labels
 

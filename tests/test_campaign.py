@@ -489,13 +489,13 @@ def test_a_missing_value_marker_is_no_label(tmp_path, marker):
     path = tmp_path / "t.csv"
     path.write_text(f"x0,label\n1,a\n\n2, {marker} \n3,b\n4,{marker}\n5,\n")
     match = (
-        rf"t.csv, line 4: the label '{re.escape(marker)}' marks a missing value, "
+        rf"t.csv, line 4: the label '{re.escape(marker)}' reads as a missing value, "
         r"not a class \(2 row\(s\) in all.*leave the label of a row not labelled "
         "yet empty.*drop those rows"
     )
     with pytest.raises(ValueError, match=match):
         load_table(path)
-    with pytest.raises(ValueError, match="marks a missing value"):
+    with pytest.raises(ValueError, match="reads as a missing value"):
         load_table(path, ood_label="unknown")
     # unless it is the OOD label the user gave
     _, labels = load_table(path, ood_label=marker)
@@ -525,9 +525,22 @@ def test_missing_value_labels_exit_2_unless_they_are_the_ood_label(tmp_path, cap
         _run(tmp_path, tmp_path / "zoo.csv", "--interactive", "--timeout", "1")
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1
-    assert "zoo.csv, line 4: the label 'NA' marks a missing value" in err
+    assert "zoo.csv, line 4: the label 'NA' reads as a missing value" in err
     _run(tmp_path, tmp_path / "zoo.csv", "--ood-label", "NA", *options)
     assert "IN classes cat, cow" in capsys.readouterr().out
+
+
+def test_an_in_class_spelled_like_a_missing_value_is_a_class(tmp_path, capsys):
+    # North America, say: --in-classes names it, so it is no missing value.
+    _table(tmp_path / "zoo.csv", n=80)
+    text = (tmp_path / "zoo.csv").read_text().replace(",cow\n", ",NA\n")
+    (tmp_path / "regions.csv").write_text(text)
+    options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+    main(
+        ["run", str(tmp_path / "regions.csv"), "--in-classes", "cat,NA"]
+        + ["--label-column", "species", "--output", str(tmp_path / "out"), *options]
+    )
+    assert "IN classes cat, NA" in capsys.readouterr().out
 
 
 def test_labels_that_look_like_an_in_class_are_refused():
