@@ -247,14 +247,27 @@ def _settings(clf, adapter):
     change their state, not the setting), a function by its code, anything
     else by content.
     """
-    values = {"clf": type(clf).__qualname__}
-    for prefix, owner in (("clf", clf), ("adapter", adapter)):
-        params = owner.get_params(deep=True) if hasattr(owner, "get_params") else {}
-        for name, value in params.items():
-            # Estimators (and a pipeline's steps) come flattened as well.
-            if not (hasattr(value, "get_params") or _holds_estimators(value)):
-                values[f"{prefix}__{name}"] = _value_key(value)
-    return content_hash(values)
+    return content_hash([_params_key(clf), _params_key(adapter)])
+
+
+def _params_key(owner):
+    """`owner`'s type and parameters, nested estimators walked the same way.
+
+    Walked by hand, each level with ``deep=False``: a fitted skorch net's
+    ``get_params(deep=True)`` also lists its callbacks' parameters, which an
+    unfitted one does not.
+    """
+    if isinstance(owner, (list, tuple)):  # a pipeline's (named) steps
+        return [_params_key(item) for item in owner]
+    if not hasattr(owner, "get_params"):
+        return _value_key(owner)
+    params = owner.get_params(deep=False)
+    return type(owner).__qualname__, {
+        name: _params_key(value)
+        if hasattr(value, "get_params") or _holds_estimators(value)
+        else _value_key(value)
+        for name, value in params.items()
+    }
 
 
 def _value_key(value):
@@ -262,9 +275,22 @@ def _value_key(value):
         return "identity", id(value)
     if isinstance(value, FunctionType):
         code = value.__code__
-        return "function", value.__qualname__, code.co_code, repr(code.co_consts)
+        try:  # what the code reads besides its constants
+            bound = [value.__defaults__, value.__kwdefaults__]
+            bound += [cell.cell_contents for cell in value.__closure__ or ()]
+        except ValueError:  # an empty cell
+            return "identity", id(value)
+        return (
+            "function",
+            value.__qualname__,
+            code.co_code,
+            repr(code.co_consts),
+            [_value_key(v) for v in bound],
+        )
     try:
-        return content_hash(value)
+        # A clone drops the state the user's fits gave estimator-likes inside
+        # (skorch callbacks in a list); other objects are deep copies.
+        return content_hash(clone(value, safe=False))
     except UNHASHABLE:  # a bound method or lock: which one it is
         return "identity", id(value)
 

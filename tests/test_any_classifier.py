@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping
 
 from skal_openset import (
     ActiveLearner,
@@ -1353,8 +1354,10 @@ def test_scikit_activeml_adapter_refits_when_the_labelled_rows_change():
             FunctionTransformer(lambda rows: rows / 16),
             LogisticRegression(max_iter=300),
         ),
+        # a net whose callbacks the user's fits initialise and change
+        lambda state: mlp(callbacks=[("stop", EarlyStopping(monitor="train_loss"))]),
     ],
-    ids=["random-state", "new-lambda"],
+    ids=["random-state", "new-lambda", "skorch-callbacks"],
 )
 def test_scikit_activeml_adapter_keeps_its_learner_for_an_unchanged_clf(make_clf):
     # Each call saw "new settings" and built a new learner, so MQ-Net never
@@ -1366,10 +1369,33 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_an_unchanged_clf(make_clf
     for _ in range(3):
         clf = make_clf(state)
         _query_and_answer(qs, X, y, y_true, clf)
-        labelled = ~np.isnan(y)
-        clf.fit(X[labelled & (y != -1)], y[labelled & (y != -1)])  # the user's fit
+        known = ~np.isnan(y) & (y != -1)
+        codes = np.searchsorted([3, 5, 7, 9], y[known])
+        clf.fit(X[known].astype(np.float32), codes)  # the user's own fit
     qs.query(X, y, clf, batch_size=5)
     assert len(qs.learner_.query_strategy_.validation_target_) == 15
+
+
+def test_scikit_activeml_adapter_tells_closures_apart():
+    # Keyed by their code alone, two transforms from one factory were the
+    # same setting: the learner kept the first one's classifier.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+
+    def scaled(scale):
+        return make_pipeline(
+            FunctionTransformer(lambda rows: rows / scale),
+            LogisticRegression(max_iter=300),
+        )
+
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    _query_and_answer(qs, X, y, y_true, scaled(16))
+    first = qs.learner_
+    _query_and_answer(qs, X, y, y_true, scaled(16))
+    assert qs.learner_ is first  # taught
+    qs.query(X, y, scaled(1e6), batch_size=5)
+    assert qs.learner_ is not first
+    np.testing.assert_allclose(qs.learner_.estimator_[0].transform(X[:2]), X[:2] / 1e6)
 
 
 def test_scikit_activeml_adapter_refits_for_a_class_a_query_finds():
