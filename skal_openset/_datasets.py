@@ -722,15 +722,12 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         row, col = np.argwhere(spans)[0]
         line, name = lines[row], names[col]
         raise ValueError(
-            f"{path}, line {line}, column {name!r}: the value runs over the line "
-            f"breaks to line {_last_line(line, body[row])}, as a quote opened on "
-            f"line {line} is not closed where the value ends; close that quote "
-            "there or remove it"
+            _open_quote_message(path, line, _last_line(line, body[row]))
             + (
-                "."
+                ""
                 if name == label_column
-                else " (a column of text is no feature: leave it out with "
-                "--ignore-columns, ignore_columns=)."
+                else f" If column {name!r} holds text with line breaks, it is no "
+                "feature: leave it out (--ignore-columns, ignore_columns=)."
             )
         )
     j = names.index(label_column)

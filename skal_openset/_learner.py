@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet
 
@@ -640,7 +641,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         try:
             return self._train_on_codes(previous, X[is_in], codes, classes, dtypes)
         except ValueError as exc:
-            if np.unique(codes).size != 1:
+            # Only what one class causes, not e.g. an invalid parameter.
+            one_class = np.unique(codes).size == 1 and "class" in str(exc).lower()
+            if not one_class or isinstance(exc, InvalidParameterError):
                 raise
             # e.g. LogisticRegression's "needs samples of at least 2 classes",
             # which names a class position the user never used.

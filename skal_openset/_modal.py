@@ -39,7 +39,9 @@ def teach_open_set(
     which modAL trains in place). If any step fails (an interrupt included),
     the learner's attributes, that classifier's attributes and the strategy's
     state are put back as they were, so the call can be retried; the
-    classifier's attributes are deep-copied while it trains. Our
+    classifier's attributes are deep-copied while it trains, so objects
+    inside it (a pipeline's steps, a net's module instance) come back as
+    those copies, not as the objects you may hold. Our
     :class:`ActiveLearner` does all this in its own ``teach``; it is called
     as is.
 

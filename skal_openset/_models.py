@@ -35,9 +35,17 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from ._typing import RandomStateLike
 
+_TARGET_OOD_HINT = (
+    "target models train on in-distribution examples only, so drop OOD rows "
+    "(ood_label) first."
+)
 
-def _check_class_labels(y, n_classes=None, name="y"):
-    """Return ``y`` as an int64 vector of class indices in ``0..n_classes-1``."""
+
+def _check_class_labels(y, n_classes=None, name="y", hint=_TARGET_OOD_HINT):
+    """Return ``y`` as an int64 vector of class indices in ``0..n_classes-1``.
+
+    `hint` ends the message for labels out of that range.
+    """
     y = column_or_1d(y, warn=True)
     if y.dtype.kind not in "biuf":
         raise ValueError(
@@ -55,9 +63,7 @@ def _check_class_labels(y, n_classes=None, name="y"):
     if np.any(bad):
         upper = "k-1" if n_classes is None else n_classes - 1
         raise ValueError(
-            f"{name} holds labels outside 0..{upper} (e.g. {y[bad][0]}); target "
-            "models train on in-distribution examples only, so drop OOD rows "
-            "(ood_label) first."
+            f"{name} holds labels outside 0..{upper} (e.g. {y[bad][0]}); {hint}"
         )
     return y
 

@@ -221,7 +221,11 @@ def mahalanobis_purity(
     embedding_train = _check_embedding(embedding_train, "embedding_train")
     embedding = _check_embedding(embedding, "embedding", embedding_train.shape[1])
     # integer-valued floats (as NaN-marked labels come) are class labels too
-    y_train = _check_class_labels(y_train, name="y_train")
+    y_train = _check_class_labels(
+        y_train,
+        name="y_train",
+        hint="pass only the labelled IN examples (no OOD label).",
+    )
     if y_train.shape[0] != embedding_train.shape[0]:
         raise ValueError(
             f"y_train has {y_train.shape[0]} labels but embedding_train has "

@@ -527,7 +527,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             self.module_: MonotoneMLP = module.double().eval()
             with torch.inference_mode():
                 scores = self.module_(X_t.double())
-            distinct_rows = bool((X != X[0]).any())
+            distinct_rows = bool((X_t != X_t[0]).any())  # as trained: float32
             if distinct_rows and bool((scores == scores[0]).all()):
                 warn(
                     "The fitted selector gives every training row the same "

@@ -1521,3 +1521,12 @@ def test_a_modal_learner_without_x_training_is_named():
     learner.X_training = learner.y_training = None  # modAL's default
     with pytest.raises(ValueError, match="made without X_training"):
         CoreSetQuery(random_state=0)(learner, X[300:400], 5)
+
+
+def test_one_labelled_in_class_keeps_other_errors_as_they_are():
+    # An invalid parameter was reported as the one-class problem.
+    X, y, ood_label, classes = user_data("ints")
+    rows = np.r_[np.flatnonzero(y == 3)[:5], np.flatnonzero(y == ood_label)[:10]]
+    learner = ActiveLearner(LogisticRegression(C=-1), classes=classes)
+    with pytest.raises(ValueError, match="'C' parameter of LogisticRegression"):
+        learner.fit(X[rows], y[rows])

@@ -102,7 +102,9 @@ def test_mahalanobis_takes_integer_valued_float_labels(rng):
     expected = mahalanobis_purity(X_train[:5], X_train, y_train)
     purity = mahalanobis_purity(X_train[:5], X_train, y_train.astype(float))
     np.testing.assert_array_equal(purity, expected)
-    with pytest.raises(ValueError, match="outside 0..k-1 .e.g. -1.*drop OOD rows"):
+    with pytest.raises(
+        ValueError, match="outside 0..k-1 .e.g. -1.; pass only the labelled IN"
+    ):
         mahalanobis_purity(X_train[:5], X_train, y_train - 1)
 
 

@@ -257,8 +257,11 @@ def test_saturating_meta_inputs_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         MetaQueryNetSelector(random_state=0).fit(Z, y)
-        # identical rows tie by construction: no warning
+        # identical rows tie by construction: no warning, also where they
+        # differ below float32 precision (the network trains in float32)
         MetaQueryNetSelector(max_epochs=2).fit(np.ones((4, 2)), [0.0, 1, 2, 3])
+        near = np.ones((4, 2)) + np.arange(4)[:, None] * 1e-12
+        MetaQueryNetSelector(max_epochs=2).fit(near, [0.0, 1, 2, 3])
 
 
 def test_target_without_pairs_warns_and_keeps_the_unfitted_state():
