@@ -259,8 +259,8 @@ def _params_key(owner):
     """
     if isinstance(owner, (list, tuple)):  # a pipeline's (named) steps
         return [_params_key(item) for item in owner]
-    if not hasattr(owner, "get_params"):
-        return _value_key(owner)
+    if isinstance(owner, type) or not hasattr(owner, "get_params"):
+        return _value_key(owner)  # a class passed as a parameter is a value
     params = owner.get_params(deep=False)
     return type(owner).__qualname__, {
         name: _params_key(value)
