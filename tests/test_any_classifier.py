@@ -1530,3 +1530,16 @@ def test_one_labelled_in_class_keeps_other_errors_as_they_are():
     learner = ActiveLearner(LogisticRegression(C=-1), classes=classes)
     with pytest.raises(ValueError, match="'C' parameter of LogisticRegression"):
         learner.fit(X[rows], y[rows])
+
+
+def test_scikit_activeml_adapter_takes_a_class_as_a_parameter_value():
+    # A parameter holding an estimator class was walked as an estimator:
+    # calling its unbound get_params raised a TypeError.
+    from skal_openset._skactiveml import _settings
+
+    template = FunctionTransformer(func=None, inverse_func=None, kw_args=None)
+    template.set_params(kw_args={"kind": LogisticRegression})
+    qs = SkactivemlQuery(UncertaintyQuery())
+    assert _settings(template, qs) == _settings(clone(template), qs)
+    holder = FunctionTransformer(func=LogisticRegression)  # a class as the value
+    assert _settings(holder, qs) == _settings(clone(holder), qs)
