@@ -23,6 +23,7 @@ from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
 from ._learner import ActiveLearner
 from ._oracle import within_budget
 from ._persistence import atomic_open, load_object, save_object
+from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
 # case-folded): read as labels they would be OOD classes.
@@ -148,9 +149,9 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
 
     An interactive campaign may start without some (a query may find them),
     though with at least one labelled row of an IN class; those it lacks are
-    printed. A label that is no IN class but looks like one (``01`` or
-    ``1.0`` beside ``1``, ``Cat`` beside ``cat``) is refused: it would
-    silently count as OOD.
+    printed. A label that is no IN class but equals one as a number (``01``
+    or ``1.0`` beside ``1``) is refused, and one that differs from one in
+    case only (``Cat`` beside ``cat``) warned of: it would count as OOD.
     """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
@@ -202,29 +203,43 @@ def _as_number(text):
 
 
 def _check_look_alikes(in_classes, labels, ood_label):
-    """Refuse labels that are no IN class but equal one as a number or in
-    another case: labels are compared as strings, so they would be OOD."""
-    alike = {}
+    """Labels are compared as strings, so one that is no IN class counts as
+    OOD: refuse those that equal an IN class as a number (``01``, ``1.0``
+    beside ``1``), and warn of those that differ from one in case only
+    (``Cat`` beside ``cat``: some data sets keep such classes apart)."""
+    as_number, in_case = {}, {}
     for label, count in Counter(labels.tolist()).items():
         if not label or label == ood_label or label in in_classes:
             continue
         number = _as_number(label)
         for c in in_classes:
-            same_number = number is not None and number == _as_number(c)
-            if same_number or label.casefold() == c.casefold():
-                alike.setdefault(c, []).append(f"{label!r} ({count} row(s))")
+            found = f"{label!r} ({count} row(s))"
+            if number is not None and number == _as_number(c):
+                as_number.setdefault(c, []).append(found)
                 break
-    if alike:
-        shown = "; ".join(
-            f"{', '.join(found)} look like the IN class {c!r}"
-            for c, found in alike.items()
-        )
+            if label.casefold() == c.casefold():
+                in_case.setdefault(c, []).append(found)
+                break
+    if as_number:
         raise ValueError(
-            f"The file's labels {shown}, but are written otherwise (as another "
-            "number or in another case), so they would silently count as OOD. "
-            "Make the labels consistent in the file (write each IN class one way, "
-            "as in --in-classes), or, if they are other classes, rename them."
+            f"The file's labels {_look_alikes(as_number)}, but are written as "
+            "another number, so they would silently count as OOD. Make the "
+            "labels consistent in the file (write each IN class one way, as in "
+            "--in-classes)."
         )
+    if in_case:
+        warn(
+            f"The file's labels {_look_alikes(in_case)} but for their case; they "
+            "count as OOD. If they are that class, make the labels consistent "
+            "in the file."
+        )
+
+
+def _look_alikes(found):
+    return "; ".join(
+        f"{', '.join(labels)} look like the IN class {c!r}"
+        for c, labels in found.items()
+    )
 
 
 def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_state):
