@@ -115,20 +115,42 @@ def _predicted_loss(module, x):
     return out[1]
 
 
-def _outputs_logits(net):
-    """Whether a skorch net's module outputs logits, not probabilities.
+def _module_output(net):
+    """What a skorch net's module outputs, as its criterion reads it.
 
-    As skorch's own loss reads it: probabilities only under an ``NLLLoss``
-    criterion (skorch's default, for a module that ends in a softmax), of
-    which skorch takes the log; a :class:`LearningLossNet` trains on
-    cross-entropy of logits whatever its criterion.
+    ``"logits"`` under a ``CrossEntropyLoss`` (and for a
+    :class:`LearningLossNet`, which trains on cross-entropy whatever its
+    criterion); ``"probabilities"`` under an ``NLLLoss`` (skorch's default,
+    for a module that ends in a softmax, of which skorch takes the log);
+    ``"unknown"`` under any other criterion, whose probabilities are the
+    net's own ``predict_proba`` (its ``predict_nonlinearity`` says how).
     """
     if isinstance(net, LearningLossNet):
-        return True
+        return "logits"
     criterion = net.criterion
-    if isinstance(criterion, type):
-        return not issubclass(criterion, nn.NLLLoss)
-    return not isinstance(criterion, nn.NLLLoss)
+    kind = criterion if isinstance(criterion, type) else type(criterion)
+    if issubclass(kind, nn.CrossEntropyLoss):
+        return "logits"
+    if issubclass(kind, nn.NLLLoss):
+        return "probabilities"
+    return "unknown"
+
+
+def check_own_probabilities(net, proba):
+    """`proba`, from the ``predict_proba`` of `net` (under a criterion that
+    says nothing of its output), if they are probabilities."""
+    proba = np.asarray(proba)
+    if len(proba) and (
+        proba.min() < 0 or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4)
+    ):
+        raise ValueError(
+            f"The predict_proba of {type(net).__name__} gives no probabilities "
+            "(rows that are negative or do not sum to 1): under a criterion other "
+            "than CrossEntropyLoss or NLLLoss, skorch applies predict_nonlinearity "
+            "to the module's output, so set it (e.g. predict_nonlinearity="
+            "functools.partial(torch.softmax, dim=-1) for logits)."
+        )
+    return proba
 
 
 def predict_logits(net: NeuralNet, X: ArrayLike) -> np.ndarray:
@@ -257,11 +279,16 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """
     check_consistent_length(X, y)
     y = _check_class_labels(y)
+    output = _module_output(net)
+    if output != "logits":  # -log(p + eps), as skorch's NLLLoss training
+        if output == "probabilities":
+            proba = predict_logits(net, X)
+        else:
+            proba = check_own_probabilities(net, net.predict_proba(X))
+        y = _check_class_labels(y, n_classes=proba.shape[1])
+        p = proba[np.arange(len(y)), y]
+        return -np.log(p + np.finfo(proba.dtype).eps)
     logits = predict_logits(net, X)
-    if not _outputs_logits(net):  # probabilities: as skorch's NLLLoss training
-        y = _check_class_labels(y, n_classes=logits.shape[1])
-        p = logits[np.arange(len(y)), y]
-        return -np.log(p + np.finfo(logits.dtype).eps)
     y = _check_class_labels(y, n_classes=logits.shape[1])
     return F.cross_entropy(
         torch.from_numpy(logits), torch.from_numpy(y), reduction="none"

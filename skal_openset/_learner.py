@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_consistent_length, column_or_1d
-from skorch import NeuralNet
+from skorch import NeuralNet, NeuralNetBinaryClassifier
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._frames import as_frame, frame_input, named_column_dtypes
@@ -603,6 +603,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"{type(self.estimator).__name__} has none. Use warm_start=False."
             )
         final = split_pipeline(self.estimator)[1]
+        if isinstance(final, NeuralNetBinaryClassifier):
+            raise TypeError(
+                "NeuralNetBinaryClassifier trains on float targets with one "
+                "output, not on the class positions this learner gives; use a "
+                "NeuralNetClassifier with 2 outputs and CrossEntropyLoss (e.g. "
+                "make_mlp_classifier(n_features, 2))."
+            )
         net_classes = _final_step_param(self.estimator, "classes")
         if isinstance(final, NeuralNet) and net_classes is not None:
             if len(net_classes) != len(classes):

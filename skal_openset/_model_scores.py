@@ -36,7 +36,8 @@ from skorch import NeuralNet
 
 from ._frames import _ToFrame, as_frame, frame_input, named_column_dtypes
 from ._inference import (
-    _outputs_logits,
+    _module_output,
+    check_own_probabilities,
     embed_and_predict_logits,
     predict_logits,
     predicted_loss,
@@ -261,13 +262,13 @@ def check_estimator_supports(estimator, needs, who):
             f"{type(final).__name__}; use a skorch net (e.g. make_mlp_classifier) "
             "or a probability-based score such as purity='msp' or 'knn'."
         )
-    if "logits" in needs and not _outputs_logits(final):
+    if "logits" in needs and _module_output(final) != "logits":
         raise ValueError(
-            f"{who} needs a net's logits, but {type(final).__name__}'s module "
-            "outputs probabilities (its criterion is NLLLoss, skorch's default "
-            "for a module that ends in a softmax). Train on logits with "
-            "criterion=torch.nn.CrossEntropyLoss, or use a probability-based "
-            "score such as purity='msp' or 'knn'."
+            f"{who} needs a net's logits, but {type(final).__name__}'s criterion "
+            "is no CrossEntropyLoss, so its module's output may not be logits "
+            "(under skorch's default NLLLoss it is probabilities). Train on "
+            "logits with criterion=torch.nn.CrossEntropyLoss, or use a "
+            "probability-based score such as purity='msp' or 'knn'."
         )
     if "loss_head" in needs and not isinstance(final, LearningLossNet):
         raise ValueError(
@@ -306,14 +307,16 @@ def class_probabilities(learner, X):
     """
     estimator = fitted_estimator(learner)
     final = split_pipeline(estimator)[1]
-    if isinstance(final, NeuralNet):
-        # The module's output: logits, or probabilities under an NLLLoss.
+    output = _module_output(final) if isinstance(final, NeuralNet) else None
+    if output in ("logits", "probabilities"):
         proba = _net_logits(estimator, X).astype(np.float64)
-        if _outputs_logits(final):
+        if output == "logits":
             proba = softmax(proba, axis=1)
-    else:
+    else:  # a net under another criterion too: its predict_nonlinearity says
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
         proba = np.asarray(proba, dtype=np.float64)
+        if output == "unknown":
+            proba = check_own_probabilities(final, proba)
     if not np.isfinite(proba).all():
         raise ValueError(
             "The classifier's probabilities hold NaN or inf"

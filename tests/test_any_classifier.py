@@ -181,6 +181,39 @@ def test_a_net_that_outputs_probabilities_is_not_softmaxed_twice():
         )
 
 
+class _Brier(torch.nn.Module):
+    """A criterion on probabilities that is no NLLLoss."""
+
+    def forward(self, proba, y):
+        target = torch.nn.functional.one_hot(y, proba.shape[1]).float()
+        return ((proba - target) ** 2).sum(1).mean()
+
+
+def test_a_net_under_another_criterion_gives_its_own_probabilities():
+    # Any criterion but NLLLoss was taken to train on logits: a softmax
+    # module under a Brier loss was softmaxed twice.
+    X, y, _, classes = user_data("ints")
+    net = NeuralNetClassifier(
+        _SoftmaxModule, criterion=_Brier, max_epochs=5, lr=0.5, train_split=None
+    )
+    learner = ActiveLearner(net.set_params(verbose=0), classes=classes)
+    learner.fit(X[:200].astype(np.float32), y[:200])
+    rows = X[200:260].astype(np.float32)
+    np.testing.assert_allclose(
+        learner.predict_proba(rows), learner.estimator_.predict_proba(rows), rtol=1e-6
+    )
+
+
+def test_a_binary_skorch_net_is_refused_naming_the_remedy():
+    # It failed deep in training: float targets for BCE, int64 given.
+    from skorch import NeuralNetBinaryClassifier
+
+    X, y, _, classes = user_data("ints")
+    net = NeuralNetBinaryClassifier(torch.nn.Linear, module__in_features=64)
+    with pytest.raises(TypeError, match="2 outputs and CrossEntropyLoss"):
+        ActiveLearner(net, classes=classes).fit(X[:100], y[:100])
+
+
 def test_a_net_without_its_predict_nonlinearity_gives_probabilities():
     # predict_proba then returns logits, which were taken for probabilities.
     X, y, _, classes = user_data("ints")

@@ -163,6 +163,40 @@ def test_per_sample_loss_ignores_the_predict_nonlinearity(data, mlp_net):
     )
 
 
+class _Focal(nn.Module):
+    """A criterion on logits that is no CrossEntropyLoss."""
+
+    def forward(self, logits, y):
+        ce = F.cross_entropy(logits, y, reduction="none")
+        return ((1 - torch.exp(-ce)) ** 2 * ce).mean()
+
+
+def test_per_sample_loss_under_another_criterion_reads_predict_proba(data):
+    # Under a criterion skorch does not know, predict_proba applies the
+    # net's predict_nonlinearity: without one it returns the logits, which
+    # gave negative "losses".
+    from functools import partial
+
+    from skorch import NeuralNetClassifier
+
+    X, y = data
+
+    def make(**kwargs):
+        net = NeuralNetClassifier(
+            nn.Linear, module__in_features=N_FEATURES, module__out_features=K,
+            criterion=_Focal, max_epochs=2, train_split=None, verbose=0, **kwargs,
+        )  # fmt: skip
+        return net.fit(X, y)
+
+    with pytest.raises(ValueError, match="set it .e.g. predict_nonlinearity="):
+        per_sample_loss(make(), X, y)
+    net = make(predict_nonlinearity=partial(torch.softmax, dim=-1))
+    proba = net.predict_proba(X)[np.arange(len(y)), y]
+    np.testing.assert_allclose(
+        per_sample_loss(net, X, y), -np.log(proba + np.finfo(np.float32).eps)
+    )
+
+
 def test_ll_outputs_match_module(data, ll_net):
     X, y = data
     module = ll_net.module_
