@@ -7,6 +7,7 @@ alike; every label outside the IN classes counts as OOD.
 """
 
 import csv
+import decimal
 import math
 import shlex
 import time
@@ -195,11 +196,12 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
 
 
 def _as_number(text):
+    """`text` as an exact number (a float would tie 17-digit codes), or None."""
     try:
-        value = float(text)
-    except ValueError:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
         return None
-    return None if value != value else value  # NaN equals nothing
+    return value if value.is_finite() else None  # NaN equals nothing
 
 
 def _check_look_alikes(in_classes, labels, ood_label):
@@ -220,6 +222,16 @@ def _check_look_alikes(in_classes, labels, ood_label):
             if label.casefold() == c.casefold():
                 in_case.setdefault(c, []).append(found)
                 break
+    present = set(labels.tolist())
+    if as_number and not any(c in present for c in as_number):
+        # The file is consistent: --in-classes spells its labels otherwise
+        # (1.0 for 1, as numpy prints the labels of a float .npz).
+        named = ", ".join(map(repr, as_number))
+        raise ValueError(
+            f"The IN classes {named} label no row as written, while the file's "
+            f"labels {_look_alikes(as_number)}: pass --in-classes as the file "
+            "writes its labels."
+        )
     if as_number:
         raise ValueError(
             f"The file's labels {_look_alikes(as_number)}, but are written as "

@@ -564,6 +564,21 @@ def test_labels_that_look_like_an_in_class_are_refused_or_warned_of():
     assert check_in_classes(["1", "2"], labels, "Unknown") == ["1", "2"]
 
 
+def test_in_classes_spelled_otherwise_than_the_file_name_the_remedy():
+    # The file is consistent; "make the labels consistent in the file" could
+    # not help (a float .npz's 1.0 reads as '1').
+    labels = np.array(["1", "2", "3"] * 5)
+    with pytest.raises(ValueError, match="pass --in-classes as the file writes"):
+        check_in_classes(["1.0", "2.0"], labels, "unknown")
+
+
+def test_long_integer_codes_are_no_look_alikes():
+    # Compared as floats, 17-digit codes tied.
+    codes = ["90071992547409930", "90071992547409931", "90071992547409932"]
+    labels = np.array(codes * 4)
+    assert check_in_classes(codes[:2], labels, "unknown") == codes[:2]
+
+
 def test_npz_features_of_text_or_one_dimension_are_named(tmp_path):
     from skal_openset._campaign import load_table
 
