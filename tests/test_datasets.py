@@ -437,7 +437,7 @@ def test_load_csv_table_keeps_labels_beyond_int64_as_strings(tmp_path, big):
     assert classes[y].tolist() == [big, "seven"]
     # beside int64 labels it would renumber them: refused, not overflowed
     path.write_text(f"x0,label\n0,{big}\n1,7\n2,7\n")
-    with pytest.raises(ValueError, match="line 2: the label .* is not an integer"):
+    with pytest.raises(ValueError, match="line 2: the label .* that fits int64"):
         load_csv_table(path)
     path.write_text(f"x0,label\n0,{2**63 - 1}\n1,{-(2**63)}\n")
     _, y, classes = load_csv_table(path, return_classes=True)
@@ -455,7 +455,7 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
         rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
         path.write_text("x0,label\n" + rows)
         match = (
-            rf"t.csv, line 6: the label '{odd}' is not an integer .* 24 other "
+            rf"t.csv, line 6: the label '{odd}' is no integer .* 24 other "
             rf"label\(s\) are integers; the odd labels: '{odd}' \(2 row\(s\)\)"
             r".*renumbered in text order"
         )
@@ -465,6 +465,22 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     path.write_text("x0,label\n0,cat\n1,dog\n2,3\n3,cat\n")
     with pytest.raises(ValueError, match="line 4: the label '3' is an integer"):
         load_csv_table(path)
+
+
+def test_load_csv_table_reads_integer_classes_beside_an_ood_label(tmp_path):
+    # Refused as a mixed label column, with no way to say what 'unknown' is.
+    path = tmp_path / "t.csv"
+    path.write_text("x0,label\n0,1\n1,unknown\n2,10\n3,2\n4,unknown\n")
+    X, y, classes = load_csv_table(path, ood_label="unknown", return_classes=True)
+    assert y.tolist() == [1, -1, 10, 2, -1] and classes.tolist() == [1, 2, 10]
+    with pytest.raises(ValueError, match="pass it as ood_label"):
+        load_csv_table(path)
+    path.write_text("x0,label\n0,cat\n1,unknown\n2,dog\n")
+    X, y, classes = load_csv_table(path, ood_label="unknown", return_classes=True)
+    assert y.tolist() == [0, -1, 1] and classes.tolist() == ["cat", "dog"]
+    path.write_text("x0,label\n0,1\n1,unknown\n2,-1\n")
+    with pytest.raises(ValueError, match="-1, which ood_label='unknown' rows get"):
+        load_csv_table(path, ood_label="unknown")
 
 
 @pytest.mark.parametrize("name", ["Unnamed: 0", "Unnamed: 12", "index", "Index"])
