@@ -33,7 +33,9 @@ def teach_open_set(
     3. ``learner.teach`` with the in-distribution rows only, skipped when
        there are none (modAL cannot teach an empty set). They are given to
        modAL as `X` was given (array, DataFrame or torch tensor), so that
-       modAL can stack them onto its ``X_training``.
+       modAL can stack them onto its ``X_training`` (modAL 0.4.2.1 stacks
+       DataFrames with ``DataFrame.append``, which pandas 2 removed: give it
+       arrays there).
 
     The learner's classifier stays the object it holds (``learner.estimator``,
     which modAL trains in place). If any step fails (an interrupt included),
