@@ -508,7 +508,6 @@ def load_csv_table(
     label_column: str = "label",
     *,
     ignore_columns: Sequence[str] = (),
-    ood_label: str | None = None,
     return_classes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load a numeric table with a header row and one label column from a CSV file.
@@ -528,10 +527,6 @@ def load_csv_table(
         Header names of columns to leave out, such as a row identifier. A
         column named ``id`` (in any case) must be left out or renamed: as a
         feature it would teach the classifier the row order.
-    ood_label : str or None, default=None
-        The label of rows known to be out-of-distribution (e.g. ``"unknown"``
-        beside integer classes): they get ``y = -1`` and stay out of
-        `classes`, and the other labels are read as if they were alone.
     return_classes : bool, default=False
         Also return the sorted distinct original labels.
 
@@ -584,27 +579,17 @@ def load_csv_table(
             f"{path}, line {lines[empty[0]]}: the label is empty ({empty.size} "
             "row(s) in all); fill it in or drop that row."
         )
-    is_ood = labels == ood_label
-    known = labels[~is_ood]
     # Only canonical integers map back to their text, so "01" and "1" stay two
     # classes, and labels beyond int64 stay strings instead of overflowing.
-    is_int = np.fromiter(map(_is_int64_literal, known), bool, len(known))
-    y = np.full(len(labels), -1, dtype=np.int64)
+    is_int = np.fromiter(map(_is_int64_literal, labels), bool, len(labels))
     if is_int.all():
-        y[~is_ood] = known.astype(np.int64)
-        classes = np.unique(y[~is_ood])
-        if is_ood.any() and -1 in classes:
-            raise ValueError(
-                f"{path}: -1, which ood_label={ood_label!r} rows get, is a class "
-                "of the file too; relabel one of the two."
-            )
+        y = labels.astype(np.int64)
+        classes = np.unique(y)
     elif is_int.any():
-        lines = np.asarray(lines)[~is_ood]
-        raise ValueError(_mixed_labels_message(path, known, lines, is_int))
+        raise ValueError(_mixed_labels_message(path, labels, lines, is_int))
     else:
-        encoder = LabelEncoder().fit(known)
-        y[~is_ood] = encoder.transform(known)
-        classes = encoder.classes_
+        encoder = LabelEncoder().fit(labels)
+        y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
     return (X, y, classes) if return_classes else (X, y)
 
 
@@ -629,8 +614,8 @@ def _mixed_labels_message(path, labels, lines, is_int):
         "strings, renumbered in text order ('10' before '2'), so integer class "
         "numbers would name other classes. Make the labels one kind: drop a row "
         "whose label is missing, write integers plainly ('7', not '07', '+7' or "
-        "'7.0'), or make every label a name (e.g. 'class_7'); if the odd label "
-        "marks OOD rows, pass it as ood_label."
+        "'7.0'), or make every label a name (e.g. 'class_7'); give OOD rows "
+        "an integer no IN class uses (e.g. -1) beside integer classes."
     )
 
 

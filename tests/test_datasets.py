@@ -467,22 +467,6 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
         load_csv_table(path)
 
 
-def test_load_csv_table_reads_integer_classes_beside_an_ood_label(tmp_path):
-    # Refused as a mixed label column, with no way to say what 'unknown' is.
-    path = tmp_path / "t.csv"
-    path.write_text("x0,label\n0,1\n1,unknown\n2,10\n3,2\n4,unknown\n")
-    X, y, classes = load_csv_table(path, ood_label="unknown", return_classes=True)
-    assert y.tolist() == [1, -1, 10, 2, -1] and classes.tolist() == [1, 2, 10]
-    with pytest.raises(ValueError, match="pass it as ood_label"):
-        load_csv_table(path)
-    path.write_text("x0,label\n0,cat\n1,unknown\n2,dog\n")
-    X, y, classes = load_csv_table(path, ood_label="unknown", return_classes=True)
-    assert y.tolist() == [0, -1, 1] and classes.tolist() == ["cat", "dog"]
-    path.write_text("x0,label\n0,1\n1,unknown\n2,-1\n")
-    with pytest.raises(ValueError, match="-1, which ood_label='unknown' rows get"):
-        load_csv_table(path, ood_label="unknown")
-
-
 @pytest.mark.parametrize("name", ["Unnamed: 0", "Unnamed: 12", "index", "Index"])
 def test_load_csv_table_refuses_a_row_index_pandas_wrote(tmp_path, name):
     # Sorted by class, the row index leaks the target: it was loaded as a feature.
