@@ -208,7 +208,9 @@ def _check_look_alikes(in_classes, labels, ood_label):
     """Labels are compared as strings, so one that is no IN class counts as
     OOD: refuse those that equal an IN class as a number (``01``, ``1.0``
     beside ``1``), and warn of those that differ from one in case only
-    (``Cat`` beside ``cat``: some data sets keep such classes apart)."""
+    (``Cat`` beside ``cat``: some data sets keep such classes apart); an
+    IN class that labels no row as typed, while the file spells it
+    otherwise, is refused either way."""
     as_number, in_case = {}, {}
     for label, count in Counter(labels.tolist()).items():
         if not label or label == ood_label or label in in_classes:
@@ -223,13 +225,17 @@ def _check_look_alikes(in_classes, labels, ood_label):
                 in_case.setdefault(c, []).append(found)
                 break
     present = set(labels.tolist())
-    if as_number and not any(c in present for c in as_number):
-        # The file is consistent: --in-classes spells its labels otherwise
-        # (1.0 for 1, as numpy prints the labels of a float .npz).
-        named = ", ".join(map(repr, as_number))
+    # An IN class as typed labels no row, and the file spells it otherwise
+    # (1.0 for 1, as numpy prints the labels of a float .npz; cat for Cat):
+    # the file is consistent, --in-classes is not.
+    misspelt = {
+        c: found for c, found in {**as_number, **in_case}.items() if c not in present
+    }
+    if misspelt:
+        named = ", ".join(map(repr, misspelt))
         raise ValueError(
             f"The IN classes {named} label no row as written, while the file's "
-            f"labels {_look_alikes(as_number)}: pass --in-classes as the file "
+            f"labels {_look_alikes(misspelt)}: pass --in-classes as the file "
             "writes its labels."
         )
     if as_number:

@@ -570,6 +570,10 @@ def test_in_classes_spelled_otherwise_than_the_file_name_the_remedy():
     labels = np.array(["1", "2", "3"] * 5)
     with pytest.raises(ValueError, match="pass --in-classes as the file writes"):
         check_in_classes(["1.0", "2.0"], labels, "unknown")
+    # in case only: refused too, or every 'Cat' answer would count as OOD
+    labels = np.array(["Cat", "Dog", "Cow", "unknown"] * 5)
+    with pytest.raises(ValueError, match="IN classes 'cat' label no row as written"):
+        check_in_classes(["cat", "Dog"], labels, "unknown", interactive=True)
 
 
 def test_long_integer_codes_are_no_look_alikes():
