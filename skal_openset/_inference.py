@@ -139,9 +139,15 @@ def _module_output(net):
 def check_own_probabilities(net, proba):
     """`proba`, from the ``predict_proba`` of `net` (under a criterion that
     says nothing of its output), if they are probabilities."""
-    proba = np.asarray(proba)
-    if len(proba) and (
-        proba.min() < 0 or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4)
+    proba = np.asarray(proba, dtype=np.result_type(proba, np.float16))
+    if proba.ndim == 2 and not (len(proba) and np.isfinite(proba).all()):
+        return proba  # NaN: the caller names a net that diverged
+    # Summed in float64, within the rounding of the dtype (float16: 1e-3).
+    tolerance = max(1e-4, proba.shape[-1] * np.finfo(proba.dtype).eps)
+    if (
+        proba.ndim != 2
+        or proba.min() < 0
+        or not np.allclose(proba.sum(axis=1, dtype=np.float64), 1.0, atol=tolerance)
     ):
         raise ValueError(
             f"The predict_proba of {type(net).__name__} gives no probabilities "
@@ -248,8 +254,12 @@ def embed_and_predict_logits(
 def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """Cross-entropy of every row, computed from the net's logits.
 
-    From its probabilities, as skorch's ``NLLLoss`` training does
-    (``-log(p + eps)``), for a net whose module outputs them.
+    Read by the net's criterion: from the module's logits under a
+    ``CrossEntropyLoss``; as skorch's ``NLLLoss`` training does
+    (``-log(p + eps)``) from the module's probabilities under an ``NLLLoss``;
+    and from the net's own ``predict_proba`` under any other criterion
+    (a ValueError if that gives no probabilities: set its
+    ``predict_nonlinearity``).
 
     Parameters
     ----------

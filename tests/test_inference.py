@@ -197,6 +197,40 @@ def test_per_sample_loss_under_another_criterion_reads_predict_proba(data):
     )
 
 
+@pytest.mark.parametrize("n_classes", [10, 1000])
+def test_half_precision_probabilities_are_probabilities(n_classes):
+    # Their rows, off by the rounding of float16 (4.9e-4 next to 1), were
+    # refused.
+    from skal_openset._inference import check_own_probabilities
+
+    torch.manual_seed(0)
+    proba = torch.softmax(3 * torch.randn(2000, n_classes), -1).half().numpy()
+    np.testing.assert_array_equal(check_own_probabilities(None, proba), proba)
+
+
+def test_a_diverged_net_under_another_criterion_is_named_as_such(data):
+    # Its NaN probabilities were refused as "no probabilities", with the
+    # predict_nonlinearity remedy, before the caller could name the NaN.
+    from skorch import NeuralNetClassifier
+
+    from skal_openset import ActiveLearner
+
+    X, y = data
+
+    class Brier(nn.Module):
+        def forward(self, proba, target):
+            return ((proba - F.one_hot(target, K).float()) ** 2).sum(1).mean()
+
+    net = NeuralNetClassifier(
+        _SoftmaxModule, criterion=Brier, max_epochs=1, train_split=None, verbose=0
+    )
+    learner = ActiveLearner(net).fit(X, y)
+    with torch.no_grad():
+        learner.estimator_.module_.linear.weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="a net that diverged"):
+        learner.predict_proba(X)
+
+
 def test_ll_outputs_match_module(data, ll_net):
     X, y = data
     module = ll_net.module_

@@ -78,6 +78,9 @@ class TestLfOSAQuery(StrategyTemplate):
         _, _, X_ood = _labelled(learner)
         _, predicted = lfosa_posterior(strategy, X_ood)
         assert np.mean(predicted == K) > 0.5
+        # its predict_proba gives probabilities (it gave the logits)
+        proba = strategy.detector_.predict_proba(pool)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
     def test_rows_predicted_ood_score_zero(self, learner, pool):
         strategy = LfOSAQuery(random_state=0)

@@ -29,8 +29,11 @@ from .._warn import ignored
 from ._base import QueryStrategy, top_scores
 
 
-class TemperatureCrossEntropy(nn.Module):
+class TemperatureCrossEntropy(nn.CrossEntropyLoss):
     """Cross-entropy of ``logits / T``; one temperature for IN rows, one for OOD rows.
+
+    A ``CrossEntropyLoss`` to skorch, so the detector's ``predict_proba`` is
+    the softmax of its logits (under another criterion it returns them).
 
     Parameters
     ----------
