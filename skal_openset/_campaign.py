@@ -152,7 +152,8 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
     though with at least one labelled row of an IN class; those it lacks are
     printed. A label that is no IN class but equals one as a number (``01``
     or ``1.0`` beside ``1``) is refused, and one that differs from one in
-    case only (``Cat`` beside ``cat``) warned of: it would count as OOD.
+    case only (``Cat`` beside ``cat``) warned of, since it would count as
+    OOD; either is refused when the IN class as typed labels no row.
     """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
@@ -236,7 +237,8 @@ def _check_look_alikes(in_classes, labels, ood_label):
         raise ValueError(
             f"The IN classes {named} label no row as written, while the file's "
             f"labels {_look_alikes(misspelt)}: pass --in-classes as the file "
-            "writes its labels."
+            "writes its labels (or, if such a class is one of its own, label a "
+            "row of it in the file first)."
         )
     if as_number:
         raise ValueError(

@@ -615,7 +615,9 @@ def _mixed_labels_message(path, labels, lines, is_int):
         "numbers would name other classes. Make the labels one kind: drop a row "
         "whose label is missing, write integers plainly ('7', not '07', '+7' or "
         "'7.0'), or make every label a name (e.g. 'class_7'); give OOD rows "
-        "an integer no IN class uses (e.g. -1) beside integer classes."
+        "an integer no IN class uses (e.g. -1) beside integer classes, and "
+        "name the IN classes (make_open_set_split's in_classes=), since the "
+        "OOD integer is a class of y too."
     )
 
 

@@ -314,9 +314,9 @@ def class_probabilities(learner, X):
             proba = softmax(proba, axis=1)
     else:  # a net under another criterion too: its predict_nonlinearity says
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
-        proba = np.asarray(proba, dtype=np.float64)
-        if output == "unknown":
+        if output == "unknown":  # in its own dtype: float16 rounds more
             proba = check_own_probabilities(final, proba)
+        proba = np.asarray(proba, dtype=np.float64)
     if not np.isfinite(proba).all():
         raise ValueError(
             "The classifier's probabilities hold NaN or inf"

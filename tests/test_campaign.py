@@ -574,6 +574,12 @@ def test_in_classes_spelled_otherwise_than_the_file_name_the_remedy():
     labels = np.array(["Cat", "Dog", "Cow", "unknown"] * 5)
     with pytest.raises(ValueError, match="IN classes 'cat' label no row as written"):
         check_in_classes(["cat", "Dog"], labels, "unknown", interactive=True)
+    # 'a' may be a class of its own beside 'A': the message says how to go on
+    labels = np.array(["A", "A", "b", "b", "", ""])
+    with pytest.raises(ValueError, match="label a row of it in the file first"):
+        check_in_classes(["a", "b"], labels, "unknown", interactive=True)
+    labels[-1] = "a"
+    assert check_in_classes(["a", "b"], labels, "unknown", interactive=True)
 
 
 def test_long_integer_codes_are_no_look_alikes():

@@ -92,6 +92,16 @@ class TestLfOSAQuery(StrategyTemplate):
         )
         assert K not in strategy.mixtures_
 
+    def test_a_net_with_criterion_parameters_gets_a_detector(self, split, pool):
+        # The detector kept the learner's criterion__weight, which its
+        # temperature criterion does not take (nor would a K-class weight
+        # fit its K+1 outputs): every query failed.
+        net = _net().set_params(criterion__weight=torch.ones(K))
+        X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+        learner = ActiveLearner(net, LfOSAQuery(random_state=0)).fit(X0, y0)
+        indices, _ = learner.query(pool, n_instances=5)
+        assert len(set(indices.tolist())) == 5
+
     def test_new_temperatures_retrain_the_detector(self, learner, pool):
         # What the learner's warning advises: set_params on query_strategy_.
         strategy = LfOSAQuery(random_state=0)

@@ -240,7 +240,12 @@ class LfOSAQuery(QueryStrategy):
         k = n_classes(learner)
         self._n_known = k
         detector = clone(fitted_estimator(learner))
-        split_pipeline(detector)[1].set_params(
+        net = split_pipeline(detector)[1]
+        # The learner's criterion parameters (a K-class weight) are not the
+        # detector criterion's.
+        for name in [name for name in vars(net) if name.startswith("criterion__")]:
+            delattr(net, name)
+        net.set_params(
             module__n_classes=k + 1,
             classes=np.arange(k + 1),
             criterion=TemperatureCrossEntropy,
