@@ -172,7 +172,12 @@ def _check_X_y(X, y, X_name, y_name):
     """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length."""
     X = check_array(X, allow_nd=True, input_name=X_name)
     y = column_or_1d(y)
-    _check_one_label_kind(y, y_name)
+    check_one_label_kind(
+        y,
+        f"{y_name} mixes",
+        "give every class, OOD ones included, a label of one kind, e.g. "
+        f"{y_name}.astype(str).",
+    )
     # NaN is no class: np.isin never matches it, so an IN class of NaN
     # would have no example.
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
@@ -184,24 +189,24 @@ def _check_X_y(X, y, X_name, y_name):
     return X, y
 
 
-def _check_one_label_kind(y, y_name):
-    """Labels must be all strings, all bytes or all numbers: np.unique sorts them.
+def check_one_label_kind(labels, subject, advice):
+    """Refuse labels that mix strings, bytes and numbers: they have no order
+    (np.unique sorts them), and numpy would turn them into strings.
 
-    As ``ActiveLearner.fit`` says it; here the OOD classes are classes of `y`
-    too, so they must be of the same kind.
+    The message is ``"{subject} strings, bytes or numbers (...) ...: {advice}"``.
     """
-    if y.dtype.kind != "O":
+    if labels.dtype.kind != "O":
         return
+    values = labels.ravel().tolist()
     kinds = {
         str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
-        for v in y.tolist()
+        for v in values
     }
     if len(kinds) > 1:
-        shown = list(dict.fromkeys(y.tolist()))[:6]
+        shown = list(dict.fromkeys(values))[:6]
         raise ValueError(
-            f"{y_name} mixes strings, bytes or numbers ({shown}), which have no "
-            "common order (scikit-learn refuses such targets too): give every "
-            f"class, OOD ones included, a label of one kind, e.g. {y_name}.astype(str)."
+            f"{subject} strings, bytes or numbers ({shown}), which have no common "
+            f"order (scikit-learn refuses such targets too): {advice}"
         )
 
 

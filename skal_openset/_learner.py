@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 
 from ._atomic import interrupts_escape_training, restored_on_error
+from ._datasets import check_one_label_kind
 from ._frames import as_frame, frame_input, named_column_dtypes
 from ._hashing import UNHASHABLE, content_hash
 from ._model_scores import (
@@ -689,22 +690,13 @@ def _has_missing_label(y):
 
 
 def _check_one_label_kind(labels, name):
-    """Classes must be all strings, all bytes or all numbers: mixed ones have
-    no order, and numpy would turn them into strings."""
-    if labels.dtype.kind != "O":
-        return
-    kinds = {
-        str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
-        for v in labels.ravel().tolist()
-    }
-    if len(kinds) > 1:
-        shown = list(dict.fromkeys(labels.ravel().tolist()))[:6]
-        raise ValueError(
-            f"{name} mix strings, bytes or numbers ({shown}), which have no "
-            "common order (scikit-learn refuses such targets too): give every "
-            "in-distribution class a label of one kind, e.g. all strings. The "
-            "OOD label may be of another kind."
-        )
+    """The in-distribution classes must be of one kind; the OOD label may not."""
+    check_one_label_kind(
+        labels,
+        f"{name} mix",
+        "give every in-distribution class a label of one kind, e.g. all "
+        "strings. The OOD label may be of another kind.",
+    )
 
 
 def _takes_classes(partial_fit):
