@@ -115,7 +115,7 @@ def load_table(
         X, labels, lines = _read_csv_table(path, label_column, ignore_columns)
         where = "line {}"
     labels = np.char.strip(np.asarray(labels).astype(str))
-    if X.ndim != 2 or len(X) != len(labels):
+    if len(X) != len(labels):  # X is 2-D: the .npz branch checks it
         raise ValueError(
             f"{path}: expected a table of rows and one label per row, got features "
             f"of shape {X.shape} and {len(labels)} labels."
