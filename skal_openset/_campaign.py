@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 
 from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
 from ._learner import ActiveLearner
-from ._oracle import within_budget
+from ._oracle import labelling_cost, within_budget
 from ._persistence import atomic_open, load_object, save_object
 from ._warn import warn
 
@@ -506,18 +506,15 @@ def run_interactive(
         y = as_open_set(answers)
         learner.teach(X[ids], y)
         n_ood = int(np.sum(y == ood_label))
-        spent = records[-1]["budget_spent"] + n_ood * cost_ood
-        spent += (ids.size - n_ood) * cost_in
-        records.append(
-            _interactive_record(
-                round_,
-                learner,
-                ood_label,
-                ids.size,
-                (ids.size - n_ood) / ids.size,
-                spent,
-            )
+        record = _interactive_record(
+            round_, learner, ood_label, ids.size, (ids.size - n_ood) / ids.size, 0.0
         )
+        # Bought = labelled now less the table's own labels (round 1).
+        bought_in = record["n_labelled_in"] - records[0]["n_labelled_in"]
+        bought = record["n_labelled"] - records[0]["n_labelled"]
+        spent = labelling_cost(bought_in, bought - bought_in, cost_in, cost_ood)
+        record["budget_spent"] = spent
+        records.append(record)
         state["taught"][round_] = (ids, answers)
         state["labelled"] = np.concatenate([state["labelled"], ids])
         state["pending"] = None

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, content_hash
 from ._learner import ActiveLearner
-from ._oracle import OpenSetOracle
+from ._oracle import OpenSetOracle, labelling_cost
 from ._persistence import atomic_open, load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._warn import warn
@@ -198,7 +198,8 @@ def run_active_learning(
     if checkpoint is not None and Path(checkpoint).exists():
         state = _resume(checkpoint, fingerprint, n_rounds)
         learner, oracle, records = state["learner"], state["oracle"], state["records"]
-        initial_cost = state["initial_cost"]
+        n_in, n_labelled = records[0]["n_labelled_in"], records[0]["n_labelled"]
+        initial = n_in, n_labelled - n_in  # (IN, OOD) labels given, not bought
     else:
         records = []
     bar = tqdm(
@@ -212,7 +213,7 @@ def run_active_learning(
             start = time.perf_counter()
             if round_ == 1:
                 initial_labels = oracle.label(split.initial_idx)
-                initial_cost = oracle.spent_  # given, not bought
+                initial = oracle.n_queried_in_, oracle.n_queried_ood_  # given
                 # The split knows every IN class, also those the initial set lacks.
                 learner = ActiveLearner(
                     clone(estimator),
@@ -256,7 +257,12 @@ def run_active_learning(
                 "n_labelled_in": int(np.sum(learner.y_labelled_ != split.ood_label)),
                 "query_size": query_size,
                 "query_in_share": query_in_share,
-                "budget_spent": oracle.spent_ - initial_cost,
+                "budget_spent": labelling_cost(
+                    oracle.n_queried_in_ - initial[0],
+                    oracle.n_queried_ood_ - initial[1],
+                    oracle.cost_in,
+                    oracle.cost_ood,
+                ),
                 "train_seconds": train_seconds,
                 "query_seconds": query_seconds,
             }
@@ -269,7 +275,6 @@ def run_active_learning(
                     "learner": learner,
                     "oracle": oracle,
                     "records": records,
-                    "initial_cost": initial_cost,
                     "rng": _rng_state(),
                 }
                 save_object(state, checkpoint)

@@ -124,6 +124,31 @@ def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
     assert set(learner.y_labelled_) <= {"cat", "cow", "unknown"}
 
 
+def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_path):
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    options = ["--interactive", "--rounds", "8", "--budget", "1", "--cost-in", "0.1"]
+    options += ["--cost-ood", "0.3", "--poll-seconds", "0.02", "--strategy", "random"]
+    stop = threading.Event()
+    queries = tmp_path / "out" / "queries"
+    person = threading.Thread(
+        target=_annotate, args=(queries, truth, stop, lambda label: "unknown")
+    )
+    person.start()
+    try:
+        _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
+    finally:
+        stop.set()
+        person.join()
+    with (tmp_path / "out" / "records.csv").open() as f:
+        records = list(csv.DictReader(f))
+    # Counted, not added up label by label, which drifts (1.9999999999999996).
+    n_in = np.array([int(r["n_labelled_in"]) for r in records])
+    n_ood = np.array([int(r["n_labelled"]) for r in records]) - n_in
+    bought = zip((n_in - n_in[0]).tolist(), (n_ood - n_ood[0]).tolist())
+    expected = [repr(a * 0.1 + b * 0.3) for a, b in bought]
+    assert [r["budget_spent"] for r in records] == expected
+
+
 def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     stop = threading.Event()

@@ -455,6 +455,20 @@ def test_budget_spent_is_the_oracles_spending_less_the_initial_set(
     assert oracle.spent_ - initial_cost == pytest.approx(records[-1]["budget_spent"])
 
 
+def test_budget_spent_does_not_drift_with_costs_like_a_tenth(split, estimator):
+    records = run_active_learning(
+        split,
+        estimator,
+        RandomQuery(random_state=0),
+        n_rounds=4,
+        budget=1.0,
+        cost_in=0.1,
+        cost_ood=0.1,
+    )
+    # Each round buys 10 labels at 0.1: 1.0, 2.0, 3.0, not 0.9999999999999996.
+    assert [r["budget_spent"] for r in records] == [0.0, 1.0, 2.0, 3.0]
+
+
 def test_progress_bar_shows_accuracy_and_in_share(split, estimator, capsys):
     run_active_learning(
         split,

@@ -22,6 +22,15 @@ def test_label_returns_truth_and_keeps_accounts():
     np.testing.assert_array_equal(np.flatnonzero(~oracle.queried_), [3, 5, 7])
 
 
+def test_accounts_do_not_drift_over_many_purchases():
+    # Ten costs of 0.1 added one by one make 0.9999999999999999.
+    y = np.r_[np.zeros(10, int), -np.ones(10, int)]
+    oracle = OpenSetOracle(y, cost_in=0.1, cost_ood=0.3)
+    for i in range(20):
+        oracle.label([i])
+    assert oracle.spent_ == 10 * 0.1 + 10 * 0.3 == 4.0
+
+
 def test_custom_ood_label():
     oracle = OpenSetOracle([0, 9, 1], ood_label=9, cost_ood=3.0)
     np.testing.assert_array_equal(oracle.label([1, 2]), [9, 1])
