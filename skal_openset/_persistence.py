@@ -89,24 +89,30 @@ class _Digesting:
         return self.file.tell()
 
 
-def _check_trailer(f, path):
-    """Check the pickle from here to the trailer against it, a chunk at a time."""
+def _check_digest(f, path, header):
+    """Check the pickle after the header against its size and digest, a chunk
+    at a time: from the trailer, or from the header in the 0.1 files saved
+    before the trailer."""
     start = f.tell()
-    end = os.fstat(f.fileno()).st_size - _TRAILER_BYTES
+    end = os.fstat(f.fileno()).st_size
     damaged = ValueError(
         f"{path} is truncated or damaged: its content does not match the "
         "digest written with it. Use another copy, or save again."
     )
-    if end < start:
-        raise damaged
-    f.seek(end)
-    trailer = f.read(_TRAILER_BYTES)
-    f.seek(start)
+    if header.get("trailer"):
+        end -= _TRAILER_BYTES
+        if end < start:
+            raise damaged
+        f.seek(end)
+        trailer = f.read(_TRAILER_BYTES)
+        size, expected = int.from_bytes(trailer[:8], "little"), trailer[8:]
+        f.seek(start)
+    else:
+        size, expected = header["size"], bytes.fromhex(header["digest"])
     digest = hashlib.blake2b(digest_size=16)
     for chunk in iter(lambda: f.read(min(2**20, end - f.tell())), b""):
         digest.update(chunk)
-    size = int.from_bytes(trailer[:8], "little")
-    if size != end - start or digest.digest() != trailer[8:]:
+    if size != end - start or digest.digest() != expected:
         raise damaged
     f.seek(start)
 
@@ -179,8 +185,8 @@ def load_object(path: str | os.PathLike) -> Any:
                 f"within the same X.Y release. Install skal_openset=={major}."
                 f"{minor}.* to load it, or re-create it with this version."
             )
-        if header.get("trailer"):  # files of earlier 0.1 versions have none
-            _check_trailer(f, path)
+        if header.get("trailer") or "digest" in header:  # the first 0.1 files: none
+            _check_digest(f, path, header)
         try:
             return joblib.load(f)
         except (ImportError, AttributeError) as exc:

@@ -1,4 +1,6 @@
 import copy
+import hashlib
+import io
 import os
 import pickle
 import stat
@@ -135,6 +137,26 @@ def test_a_file_of_an_earlier_version_without_a_digest_loads(tmp_path):
         pickle.dump(header, f)
         joblib.dump([1, 2], f)
     assert load_object(path) == [1, 2]
+
+
+def test_a_file_with_its_digest_in_the_header_is_checked(tmp_path):
+    # For a while 0.1 wrote the pickle's size and digest into the header; such
+    # a file loaded unchecked once the digest moved to a trailer.
+    buffer = io.BytesIO()
+    joblib.dump(np.arange(400), buffer)
+    payload = buffer.getvalue()
+    path = tmp_path / "saved.joblib"
+    with path.open("wb") as f:
+        header = {"format": "skal_openset", "version": skal_openset.__version__}
+        digest = hashlib.blake2b(payload, digest_size=16).hexdigest()
+        pickle.dump({**header, "size": len(payload), "digest": digest}, f)
+        f.write(payload)
+    np.testing.assert_array_equal(load_object(path), np.arange(400))
+    data = bytearray(path.read_bytes())
+    data[-len(payload) // 2] ^= 0xFF  # a wrong value in the array, still readable
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="saved.joblib is truncated or damaged"):
+        load_object(path)
 
 
 def test_a_folder_is_named_as_such_and_a_long_name_is_written(tmp_path):
