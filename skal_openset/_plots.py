@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._experiment import check_one_run
+from ._warn import warn
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,30 +70,62 @@ def _runs(records, group_key):
     return {group: list(runs.values()) for group, runs in sorted_runs.items()}
 
 
-def _curves(run, x):
-    """Per round of one run: the x value, test accuracy and OOD labels bought."""
-    size = np.array([r["query_size"] for r in run], dtype=float)
-    in_share = np.nan_to_num([r["query_in_share"] for r in run])  # NaN in round 1
-    xs = {
-        "labels": np.cumsum(size),
-        "budget": np.array([r.get("budget_spent", np.nan) for r in run]),
-        "rounds": np.array([r["round"] for r in run], dtype=float),
-    }[x]
-    ood = np.cumsum(np.rint(size * (1 - in_share)))
-    return xs, np.array([r["test_accuracy"] for r in run]), ood
+# What each series is drawn from, and the record keys it needs.
+_SERIES = {
+    "labels": ("query_size",),
+    "budget": ("budget_spent",),
+    "rounds": ("round",),
+    "accuracy": ("test_accuracy",),
+    "ood": ("query_size", "query_in_share"),
+}
 
 
-def _mean_and_band(ax, runs, index, x, label):
-    """Mean over runs, round by round, with a +-std band when there are several."""
-    n_rounds = max(len(run) for run in runs)
-    table = np.full((len(runs), 3, n_rounds), np.nan)
-    for i, run in enumerate(runs):
-        curves = _curves(run, x)
-        for j in range(3):
-            table[i, j, : len(run)] = curves[j]
-    xs, ys = np.nanmean(table[:, 0], axis=0), table[:, index]
-    mean, std = np.nanmean(ys, axis=0), np.nanstd(ys, axis=0)
-    (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=label)
+def _series(run, name):
+    """One series of one run, per round (see `_SERIES`)."""
+    if name == "labels":
+        return np.cumsum([r["query_size"] for r in run], dtype=float)
+    if name == "ood":
+        size = np.array([r["query_size"] for r in run], dtype=float)
+        in_share = np.nan_to_num([r["query_in_share"] for r in run])  # NaN in round 1
+        return np.cumsum(np.rint(size * (1 - in_share)))
+    key = {"budget": "budget_spent", "rounds": "round", "accuracy": "test_accuracy"}
+    return np.array([r[key[name]] for r in run], dtype=float)
+
+
+def _check_keys(groups, names):
+    """Raise if a record lacks a key that the series `names` are drawn from."""
+    needed = {key for name in names for key in _SERIES[name]}
+    for group, runs in groups.items():
+        for run in runs:
+            for record in run:
+                if missing := sorted(needed - record.keys()):
+                    raise ValueError(
+                        f"A record of {group!r} lacks {missing}, which this plot "
+                        f"draws from; records of run_active_learning have them. "
+                        f"The record: {dict(record)!r}."
+                    )
+
+
+def _mean_and_band(ax, group, runs, x, y):
+    """Mean over runs, round by round, with a +-std band when there are several.
+
+    Runs of different lengths are drawn as far as the shortest goes, with a
+    warning: beyond it the mean would be over fewer runs, and could fall or
+    rise where no run does.
+    """
+    n_rounds = min(len(run) for run in runs)
+    if n_rounds < max(len(run) for run in runs):
+        warn(
+            f"The runs of {group!r} have {n_rounds} to "
+            f"{max(len(run) for run in runs)} rounds (a pool ran out, or a run "
+            f"stopped); its curve ends at round {n_rounds}, the last one every "
+            "run reached.",
+            UserWarning,
+        )
+    xs = np.mean([_series(run, x)[:n_rounds] for run in runs], axis=0)
+    ys = np.array([_series(run, y)[:n_rounds] for run in runs])
+    mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
+    (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=str(group))
     if len(runs) > 1:
         ax.fill_between(xs, mean - std, mean + std, alpha=0.15, color=line.get_color())
     return line
@@ -129,6 +162,13 @@ def plot_learning_curves(
         Axes gets the accuracy panel only (e.g. one cell of a grid); a pair
         gets the accuracy and the OOD panel.
 
+    Warns
+    -----
+    UserWarning
+        If the runs of a line have different numbers of rounds (a pool ran
+        out): its curve ends at the last round every run reached, so that
+        each point is a mean over the same runs.
+
     Returns
     -------
     fig : matplotlib Figure
@@ -137,8 +177,9 @@ def plot_learning_curves(
     Raises
     ------
     ValueError
-        If `x` is not one of the choices, `records` is empty, or a trial of
-        a line holds a round twice (several runs under one trial).
+        If `x` is not one of the choices, `records` is empty, a record lacks
+        a key the plot is drawn from, or a trial of a line holds a round
+        twice (several runs under one trial).
     TypeError
         If `records` does not hold records.
 
@@ -166,13 +207,15 @@ def plot_learning_curves(
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
-        axes = list(ax)
+        axes = list(np.ravel(ax))  # also plt.subplots(1, 2, squeeze=False)
         fig = axes[0].figure
     else:
         axes, fig = [ax], ax.figure
+    panels = ["accuracy", "ood"][: len(axes)]
+    _check_keys(groups, [x, *panels])
     for group, runs in groups.items():
-        for index, panel in zip((1, 2), axes):
-            _mean_and_band(panel, runs, index, x, str(group))
+        for y, panel in zip(panels, axes):
+            _mean_and_band(panel, group, runs, x, y)
     ylabels = ["test accuracy", "OOD labels bought (wasted)"]
     for panel, ylabel in zip(axes, ylabels):
         panel.set_xlabel(_X_AXES[x])

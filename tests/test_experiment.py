@@ -263,6 +263,55 @@ def test_learning_curves_split_runs_without_a_trial_key():
     matplotlib.pyplot.close(fig)
 
 
+def _run_of(accuracies, trial=0):
+    return [
+        {"round": k, "trial": trial, "test_accuracy": a, "query_size": 10 * (k > 1)}
+        | {"query_in_share": 1.0, "budget_spent": 10.0 * (k - 1)}
+        for k, a in enumerate(accuracies, start=1)
+    ]
+
+
+def test_learning_curves_end_where_every_run_ends_and_keep_nan():
+    # The mean went on over the runs that were left (0.75 then 0.7: a fall
+    # that no run made) without a word, and dropped a NaN accuracy.
+    records = _run_of([0.5, 0.6, 0.7]) + _run_of([0.5, 0.9], trial=1)
+    with pytest.warns(UserWarning, match="'' have 2 to 3 rounds.*ends at round 2"):
+        fig = plot_learning_curves(records)
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.5, 0.75])
+    matplotlib.pyplot.close(fig)
+    records = _run_of([0.5, np.nan]) + _run_of([0.5, 0.9], trial=1)
+    fig = plot_learning_curves(records)
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.5, np.nan])
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_name_the_keys_a_record_lacks():
+    # x="budget" without budget_spent drew an empty panel; a missing
+    # query_size was a bare KeyError even where no panel needs it.
+    records = [
+        {k: v for k, v in r.items() if k != "budget_spent"} for r in _run_of([0.5, 0.6])
+    ]
+    with pytest.raises(ValueError, match=r"lacks \['budget_spent'\], which this"):
+        plot_learning_curves(records, x="budget")
+    fig, ax = matplotlib.pyplot.subplots()
+    rounds_only = [
+        {"round": 1, "test_accuracy": 0.6},
+        {"round": 2, "test_accuracy": 0.7},
+    ]
+    plot_learning_curves(rounds_only, x="rounds", ax=ax)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [0.6, 0.7])
+    with pytest.raises(ValueError, match=r"lacks \['query_in_share', 'query_size'\]"):
+        plot_learning_curves(rounds_only, x="rounds")
+    matplotlib.pyplot.close("all")
+
+
+def test_learning_curves_take_a_two_dimensional_array_of_axes():
+    fig, axes = matplotlib.pyplot.subplots(1, 2, squeeze=False)
+    assert plot_learning_curves(_run_of([0.5, 0.6]), ax=axes) is fig
+    assert [len(ax.get_lines()) for ax in fig.axes] == [1, 1]
+    matplotlib.pyplot.close(fig)
+
+
 @pytest.mark.parametrize(
     "records, kwargs, error",
     [
