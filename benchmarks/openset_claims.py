@@ -137,8 +137,13 @@ def write_claims(results, suites, noise=None):
     for suite in suites:
         records, _ = load_cells(results, suite)
         if not records:
-            continue
-        chosen = max(r["noise"] for r in records) if noise is None else noise
+            raise ValueError(f"{results} holds no cells of the suite {suite!r}.")
+        ratios = sorted({r["noise"] for r in records})
+        chosen = ratios[-1] if noise is None else noise
+        if chosen not in ratios:
+            raise ValueError(
+                f"The {suite} cells have no noise ratio {noise}; they have {ratios}."
+            )
         records = [r for r in records if r["noise"] == chosen]
         rows = summarize_final_round(records, group_keys=("dataset", "strategy"))
         lines += [f"## Suite `{suite}`, {100 * chosen:.0f}% noise", ""]
@@ -162,7 +167,11 @@ def main():
         "--noise", type=float, help="noise ratio (default: the highest in the cells)"
     )
     args = parser.parse_args()
-    print(f"wrote {write_claims(args.results_dir, args.suite, args.noise)}")
+    try:
+        path = write_claims(args.results_dir, args.suite, args.noise)
+    except ValueError as exc:  # nothing written: the committed report stays
+        parser.error(str(exc))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -409,6 +409,26 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
     )
 
 
+def test_compare_cells_refuses_an_empty_rerun_and_reads_cifar_cells(tmp_path, capsys):
+    # A rerun folder without cells counted as reproducing (exit 0), and the
+    # plain JSON cells of cifar.py were called damaged.
+    import compare_cells
+
+    cell = content()
+    write_cell(tmp_path / "a" / "cells" / "tabular" / "x.json", cell)
+    (tmp_path / "b" / "cells" / "tabular").mkdir(parents=True)
+    with pytest.raises(SystemExit):
+        compare_cells.main([str(tmp_path / "a"), str(tmp_path / "b"), "tabular"])
+    assert "b has no cells of the suite 'tabular'" in capsys.readouterr().err
+    for folder in ("a", "b"):
+        path = tmp_path / folder / "cells" / "cifar-tiny" / "x.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"cell": cell["cell"], "records": cell["records"]}))
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), "cifar-tiny"]
+    assert compare_cells.main(args) == 0
+    assert "cifar-tiny: 1 of 1 cells" in capsys.readouterr().out
+
+
 def _kernel_path_cells(folder, accuracies):
     """Cells named ``<strategy>-<trial>.json`` with these final accuracies."""
     for (strategy, trial), accuracy in accuracies.items():

@@ -1,5 +1,7 @@
 """The paper-claim report of the open-set baselines (benchmarks/openset_claims.py)."""
 
+import pytest
+
 import openset_benchmark as bench
 from _cells import write_cell
 from openset_claims import CLAIMS, write_claims
@@ -101,3 +103,14 @@ def test_a_dataset_whose_rivals_ran_other_trials_is_not_compared(tmp_path):
     assert "on 0 of 1 datasets" in section
     assert "Not compared, since their trials differ from LfOSA's" in section
     assert section.rstrip().endswith(": b.")
+
+
+def test_no_cells_of_a_suite_or_noise_is_refused_and_nothing_written(tmp_path):
+    # A mistyped suite or an absent noise ratio wrote a report with no table
+    # (over the committed one, by default) and exited 0.
+    _write(tmp_path, "a", 0.4, "RANDOM", 0, 0.5, 0.5)
+    with pytest.raises(ValueError, match="holds no cells of the suite 'tabluar'"):
+        write_claims(tmp_path, ["t", "tabluar"])
+    with pytest.raises(ValueError, match=r"no noise ratio 0.5; they have \[0.4\]"):
+        write_claims(tmp_path, ["t"], noise=0.5)
+    assert not (tmp_path / "openset_claims.md").exists()
