@@ -52,6 +52,7 @@ import argparse
 import json
 import os
 import time
+import zipfile
 from itertools import product
 from pathlib import Path
 
@@ -85,6 +86,8 @@ from skal_openset import (
     run_active_learning,
 )
 from skal_openset._argtypes import job_count
+from skal_openset._datasets import zip_fingerprint
+from skal_openset._hashing import content_hash
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -256,8 +259,19 @@ def fit_encoder(preset, split, noise, data, cache_dir, device):
     return encoder.fit(s.X_pool[unlabelled])
 
 
-def _memory(cache_dir):
-    return Memory(cache_dir / "encoders", verbose=0)
+def _memory(cache_dir, data):
+    """The encoders' cache, one folder per data content: another zip at the
+    same path must not get the encoders fitted on the first one's images."""
+    data = Path(data)
+    if data.is_dir():  # pickle batches
+        files = sorted(p for p in data.iterdir() if p.is_file())
+        key = content_hash(
+            [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        )
+    else:
+        with zipfile.ZipFile(data) as zf:
+            key = zip_fingerprint(zf)
+    return Memory(cache_dir / "encoders" / key, verbose=0)
 
 
 def cell_path(results, cell):
@@ -274,7 +288,7 @@ def run_cell(cell, data, results, cache_dir, device):
     preset, split_index, noise = cell["preset"], cell["split"], cell["noise"]
     config = PRESETS[preset]
     split = make_split(preset, split_index, noise, data, cache_dir)
-    encoder = _memory(cache_dir).cache(fit_encoder)(
+    encoder = _memory(cache_dir, data).cache(fit_encoder)(
         preset, split_index, noise, data, cache_dir, device
     )
     purity = ContrastivePurity(encoder).fit(split.X_pool)
@@ -369,7 +383,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
         cells = [c for c in cells if c["strategy"] in strategies]
     todo = [c for c in cells if not cell_path(results, c).exists()]
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
-    cached_fit = _memory(cache_dir).cache(fit_by_name)
+    cached_fit = _memory(cache_dir, data).cache(fit_by_name)
     start, encoder_wall, interrupted = time.perf_counter(), 0.0, True
     try:
         # As many trials at a time as jobs run (n_jobs=-1: every core).

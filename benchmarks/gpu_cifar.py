@@ -109,11 +109,19 @@ def main(argv=None):
     start = time.perf_counter()
     installed = install_missing(args.wheels)
 
-    sys.path.insert(0, str(HERE))
+    # A copy of the tree, not installed there: the package is in its root.
+    sys.path[:0] = [str(HERE), str(HERE.parent)]
     from _common import machine_description
-    from cifar import PRESETS, run_preset
+    from cifar import PRESETS, run_preset, strategies_error
     from skal_openset import summarize_final_round, write_records_csv
 
+    # Refused now, not after the reference check's minutes of the lease.
+    if args.preset not in PRESETS:
+        parser.error(f"--preset must be one of {sorted(PRESETS)}, got {args.preset!r}")
+    if args.strategies and (error := strategies_error(args.preset, args.strategies)):
+        parser.error(error)
+    if args.reference_labels < 1:
+        parser.error(f"--reference-labels must be >= 1, got {args.reference_labels}")
     # decoded images and encoders stay out of --out, which should come back small
     cache_dir = args.cache_dir
     config = PRESETS[args.preset]

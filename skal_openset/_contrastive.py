@@ -102,8 +102,10 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         On CUDA the data live on the device and the forward pass runs under
         bf16 autocast.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batches and augmentations (through a
-        forked torch RNG, as :class:`TargetNet` does).
+        Seeds weight initialisation, batches and augmentations, through a
+        forked torch RNG seeded from it. None draws that seed from NumPy's
+        global RNG (scikit-learn's convention), so ``np.random.seed``, not
+        ``torch.manual_seed`` as for :class:`TargetNet`, repeats a fit.
 
     Attributes
     ----------

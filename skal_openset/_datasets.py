@@ -36,6 +36,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from ._atomic import atomic_open
+from ._hashing import content_hash
 from ._typing import RandomStateLike
 from ._warn import warn
 
@@ -1017,9 +1018,15 @@ def load_cifar_batches(
     if (directory / "data_batch_1").exists():
         train = [directory / f"data_batch_{i}" for i in range(1, 6)]
         test, label_key = [directory / "test_batch"], b"labels"
-    elif (directory / "train").exists():
+    elif (directory / "train").is_file():
         train, test = [directory / "train"], [directory / "test"]
         label_key = b"fine_labels"
+    elif (directory / "train").is_dir():
+        raise FileNotFoundError(
+            f"{directory} holds image folders (train/<class>/), not CIFAR "
+            f"batches: zip them (cd {directory} && zip -r ../data.zip train "
+            "test) and load the zip with load_image_folder_zip."
+        )
     else:
         raise FileNotFoundError(
             f"{directory} holds neither CIFAR-10 batches (data_batch_1, ...) "
@@ -1155,23 +1162,32 @@ def _is_system_file(name):
     return base.startswith(".") or base.lower() in _SYSTEM_FILES
 
 
+def zip_fingerprint(zf):
+    """What tells a zip's content apart, read from its directory alone: every
+    member's name, size and CRC-32 (a hex string)."""
+    return content_hash([(i.filename, i.file_size, i.CRC) for i in zf.infolist()])
+
+
+def _cached_images(cache_path, fingerprint):
+    """The members `_zip_images` cached from the zip of `fingerprint`, or None
+    where the cache is of another zip (or of a version that kept none)."""
+    try:
+        with np.load(cache_path) as cache:
+            if (
+                "zip_fingerprint" not in cache
+                or cache["zip_fingerprint"] != fingerprint
+            ):
+                return None
+            return {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
+    except (*_DAMAGED_MEMBER, KeyError) as exc:
+        raise ValueError(
+            f"cache_path {cache_path} is not a cache this function wrote "
+            f"({type(exc).__name__}: {exc}); delete it to decode the zip again."
+        ) from None
+
+
 def _zip_images(path, cache_path):
     """Sorted member names and their uint8 (n, H, W, 3) images for each split."""
-    if cache_path is not None and Path(cache_path).exists():
-        try:
-            with np.load(cache_path) as cache:
-                return {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
-        except (*_DAMAGED_MEMBER, KeyError) as exc:
-            raise ValueError(
-                f"cache_path {cache_path} is not a cache this function wrote "
-                f"({type(exc).__name__}: {exc}); delete it to decode the zip again."
-            ) from None
-    try:
-        import PIL  # noqa: F401
-    except ImportError as exc:  # Pillow is an optional dependency
-        raise ImportError(
-            "load_image_folder_zip needs Pillow: pip install pillow"
-        ) from exc
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -1182,8 +1198,23 @@ def _zip_images(path, cache_path):
             f"({type(exc).__name__}: {exc})."
         ) from None
     with zf:
+        fingerprint = zip_fingerprint(zf)
+        if cache_path is not None and Path(cache_path).exists():
+            cached = _cached_images(cache_path, fingerprint)
+            if cached is not None:
+                return cached
+        try:
+            import PIL  # noqa: F401
+        except ImportError as exc:  # Pillow is an optional dependency
+            raise ImportError(
+                "load_image_folder_zip needs Pillow: pip install pillow"
+            ) from exc
         all_names = [n for n in zf.namelist() if not n.endswith("/")]
-        image_names = [n for n in all_names if n.lower().endswith(_IMAGE_SUFFIXES)]
+        image_names = [
+            n  # also not macOS's ._<name>.jpg (AppleDouble) beside each image
+            for n in all_names
+            if n.lower().endswith(_IMAGE_SUFFIXES) and not _is_system_file(n)
+        ]
         names = {}
         for split in _SPLITS:
             under = [n for n in image_names if n.startswith(f"{split}/")]
@@ -1226,6 +1257,7 @@ def _zip_images(path, cache_path):
             for s in _SPLITS
             for kind, a in zip(("names", "images"), members[s])
         }
+        arrays["zip_fingerprint"] = np.array(fingerprint)
         # Atomic, so an interrupted first load leaves no half cache; a file
         # object keeps np.savez from appending ".npz" to the name.
         with atomic_open(cache_path) as f:
@@ -1263,9 +1295,10 @@ def load_image_folder_zip(
         alphabetically.
     cache_path : str or path-like, default=None
         A ``.npz`` file holding the decoded pixels (uint8, about 3 KB per 32x32
-        image). Read instead of the zip if it exists, written after decoding
-        otherwise. It is not checked against the zip: delete it when the zip
-        changes.
+        image). Read instead of decoding the zip if it was written from a zip
+        with the same members (names, sizes and CRC-32s, from the zip's
+        directory); written after decoding otherwise, so another zip at the
+        same path, or under the same cache name, is decoded afresh.
 
     Returns
     -------

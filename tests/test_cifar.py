@@ -6,6 +6,7 @@ import os
 import pickle
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -634,6 +635,7 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     subprocess.run(
         [
             sys.executable,
+            "-S",
             str(ROOT / "benchmarks" / "gpu_cifar.py"),
             "--out",
             str(out),
@@ -650,7 +652,9 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
         ],
         check=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # As on the GPU machine: a copy of the tree, the package not installed
+        # (-S leaves out the editable install), its dependencies importable.
+        env={**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]},
     )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["reference"]["n_labels"] == 40
@@ -670,6 +674,33 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     with zipfile.ZipFile(out / "cells.zip") as packed:
         assert len([n for n in packed.namelist() if n.endswith(".json")]) == 3
     assert len((out / "progress.txt").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--preset", "gpu_lease"], "--preset must be one of"),
+        (["--strategies", "MQ-Net (no meta-model)"], "are not columns of preset"),
+        (["--reference-labels", "0"], "--reference-labels must be >= 1"),
+    ],
+)
+def test_gpu_lease_script_refuses_bad_arguments_before_any_work(
+    tmp_path, monkeypatch, capsys, argv, message
+):
+    # They were refused after the reference check (minutes of a lease), or
+    # with a KeyError or a traceback.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import gpu_cifar
+
+    monkeypatch.setattr(gpu_cifar, "reference_check", _no_call)
+    argv = ["--out", str(tmp_path), "--preset", "tiny", "--device", "cpu", *argv]
+    with pytest.raises(SystemExit):
+        gpu_cifar.main(argv)
+    assert message in capsys.readouterr().err
+
+
+def _no_call(*args, **kwargs):
+    raise AssertionError("work started before the arguments were checked")
 
 
 def _cifar_main(monkeypatch, *argv):
@@ -718,3 +749,18 @@ def test_cifar_results_dir_takes_the_report(tmp_path, monkeypatch, capsys):
     _cifar_main(monkeypatch, "report", "--results-dir", str(tmp_path))
     assert capsys.readouterr().out.strip() == str(tmp_path / "cifar.md")
     assert not (tmp_path / "committed").exists()
+
+
+def test_the_benchmark_caches_encoders_by_the_datas_content(tmp_path):
+    # Encoders were cached by the zip's path: another zip there (a reduced
+    # copy under the same name) got the encoders fitted on the first's images.
+    import cifar
+
+    def location(content):
+        with zipfile.ZipFile(tmp_path / "cifar10-jpeg.zip", "w") as zf:
+            zf.writestr("train/cat/0.jpg", content)
+        return cifar._memory(tmp_path / "cache", tmp_path / "cifar10-jpeg.zip").location
+
+    first = location(b"one")
+    assert location(b"two") != first
+    assert location(b"one") == first

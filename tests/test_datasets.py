@@ -4,6 +4,7 @@ import math
 import pickle
 import struct
 import zipfile
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from skal_openset import _datasets
 from skal_openset._datasets import (
     OpenSetSplit,
     load_cifar_batches,
@@ -633,6 +635,10 @@ def test_load_cifar100_files(tmp_path):
 def test_load_cifar_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither CIFAR-10"):
         load_cifar_batches(tmp_path)
+    # An unzipped image-folder copy was taken for CIFAR-100 (IsADirectoryError).
+    (tmp_path / "folders" / "train" / "cat").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="holds image folders.*zip -r"):
+        load_cifar_batches(tmp_path / "folders")
     _write_pickle(tmp_path / "train", {b"data": np.zeros((2, 3072), np.uint8)})
     with pytest.raises(ValueError, match="not a CIFAR batch"):
         load_cifar_batches(tmp_path)
@@ -758,12 +764,37 @@ def test_load_image_folder_zip_cache(tmp_path):
     cache = tmp_path / "cache"  # no .npz suffix on purpose
     first = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
     assert cache.exists()
-    # the zip is no longer read once the cache exists
-    (tmp_path / "f.zip").write_bytes(b"")
-    second = load_image_folder_zip(tmp_path / "f.zip", ["b", "a"], cache_path=cache)
+    # the images are no longer decoded once the cache exists
+    with patch.object(_datasets, "_decode_images", side_effect=AssertionError):
+        second = load_image_folder_zip(tmp_path / "f.zip", ["b", "a"], cache_path=cache)
     assert second[4] == ["b", "a"] and second[1].tolist() == [0, 1, 1]
     np.testing.assert_array_equal(second[0], first[0][[2, 0, 1]])
     np.testing.assert_array_equal(second[2], first[2])
+
+
+def test_an_image_cache_of_another_zip_is_not_read(tmp_path):
+    # The cache was read for any zip: another zip at the same path (or of the
+    # same name, in the benchmark's cache folder) got the first zip's images.
+    cache = tmp_path / "cache.npz"
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    layout = {("train", "a"): 3, ("train", "b"): 1, ("test", "a"): 1}
+    _write_image_zip(tmp_path / "f.zip", layout)
+    X, y, _, _, names = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    assert names == ["a", "b"] and y.tolist() == [0, 0, 0, 1]
+    np.testing.assert_array_equal(
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)[0], X
+    )
+
+
+def test_macos_appledouble_files_are_no_images(tmp_path):
+    # A ._1.png beside each image (a Mac's copy onto a FAT drive) stopped the
+    # load as an unreadable image.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "a"): 1})
+    with zipfile.ZipFile(tmp_path / "f.zip", "a") as zf:
+        zf.writestr("train/a/._000.png", b"\x00\x05\x16\x07 AppleDouble header")
+    X, *_ = load_image_folder_zip(tmp_path / "f.zip")
+    assert X.shape[0] == 1
 
 
 def test_load_image_folder_zip_converts_modes(tmp_path):
