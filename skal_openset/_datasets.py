@@ -12,6 +12,7 @@ The loaders read files that are already on disk; none of them downloads anything
 from __future__ import annotations
 
 import csv
+import decimal
 import gzip
 import io
 import math
@@ -491,13 +492,35 @@ _MAX_CSV_VALUE = 1e30
 _INT64 = np.iinfo(np.int64)
 
 
-def _is_int64_literal(text):
-    """Whether ``text`` is an int64 written canonically: "-3", not "07" or "+7"."""
+def _int64_value(text):
+    """The int64 that ``text`` writes ("7", "07", "+7", "7.0", "7e0"), or None."""
     try:
-        value = int(text)
-    except ValueError:  # not an integer, or more digits than int() reads
-        return False
-    return str(value) == text and _INT64.min <= value <= _INT64.max
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return None
+    # adjusted() first: int() of "1e999999999" would build a billion digits
+    if not value.is_finite() or value.adjusted() > 18:
+        return None
+    if value != value.to_integral_value():
+        return None
+    value = int(value)
+    return value if _INT64.min <= value <= _INT64.max else None
+
+
+def _check_one_spelling(path, labels, lines, y):
+    """Raise if two spellings of labels ("1" and "1.0") write one integer."""
+    pairs = np.unique(np.stack([y.astype(str), labels]), axis=1)
+    values, counts = np.unique(pairs[0], return_counts=True)
+    if (counts > 1).any():
+        value = values[counts > 1][0]
+        spellings = pairs[1][pairs[0] == value].tolist()
+        at = [int(lines[np.flatnonzero(labels == s)[0]]) for s in spellings[:2]]
+        raise ValueError(
+            f"{path}: the labels {spellings[0]!r} (line {at[0]}) and "
+            f"{spellings[1]!r} (line {at[1]}) are both the integer {value}; "
+            "write each class one way, or make the labels names (e.g. "
+            "'class_07') if they are different classes."
+        )
 
 
 def _is_number(text):
@@ -541,14 +564,15 @@ def load_csv_table(
     X : ndarray of shape (n_samples, n_features), dtype=float32
         The feature columns in file order.
     y : ndarray of shape (n_samples,), dtype=int64
-        If every label is an integer written canonically (``"7"``, ``"-3"``;
-        not ``"07"``, ``"+7"`` or ``"7.0"``) that fits int64, the labels are
-        kept as they are. If none is, all labels are strings (so ``"01"`` and
-        ``"1.0"`` are two classes), encoded with
-        :class:`~sklearn.preprocessing.LabelEncoder` as their position in
-        ``classes``. A column that mixes both kinds is refused: encoding it
-        would renumber the integers in text order (``"10"`` before ``"2"``),
-        so that integer class numbers would name other classes.
+        If every label is a number with an integer value that fits int64
+        (``"7"``, ``"-3"``, ``"07"``, ``"7.0"``, as pandas writes a float
+        column), the labels are those integers; two spellings of one integer
+        (``"7"`` and ``"7.0"``) are refused. If no label is, all labels are
+        strings, encoded with :class:`~sklearn.preprocessing.LabelEncoder` as
+        their position in ``classes``. A column that mixes both kinds is
+        refused: encoding it would renumber the integers in text order
+        (``"10"`` before ``"2"``), so that integer class numbers would name
+        other classes.
     classes : ndarray of shape (n_classes,)
         Only if ``return_classes``: the sorted distinct original labels (strings
         for encoded labels, so that ``classes[y]`` recovers them; integers
@@ -561,7 +585,8 @@ def load_csv_table(
         not closed, lacks the label column or has two of that name, has an
         unnamed column or one named ``id``, ``index`` or ``Unnamed: <n>``
         (a row index pandas wrote), holds an empty label, labels that mix
-        canonical integers with other labels, or a feature value that is
+        integers with other labels or write one integer two ways, or a
+        feature value that is
         empty, not a number, not finite or larger than 1e30 in absolute
         value (the line and column are named).
 
@@ -585,11 +610,13 @@ def load_csv_table(
             f"{path}, line {lines[empty[0]]}: the label is empty ({empty.size} "
             "row(s) in all); fill it in or drop that row."
         )
-    # Only canonical integers map back to their text, so "01" and "1" stay two
-    # classes, and labels beyond int64 stay strings instead of overflowing.
-    is_int = np.fromiter(map(_is_int64_literal, labels), bool, len(labels))
+    # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
+    # expects); labels beyond int64 stay strings instead of overflowing.
+    values = [_int64_value(label) for label in labels]
+    is_int = np.array([v is not None for v in values], dtype=bool)
     if is_int.all():
-        y = labels.astype(np.int64)
+        y = np.array(values, dtype=np.int64)
+        _check_one_spelling(path, labels, lines, y)
         classes = np.unique(y)
     elif is_int.any():
         raise ValueError(_mixed_labels_message(path, labels, lines, is_int))
@@ -607,11 +634,7 @@ def _mixed_labels_message(path, labels, lines, is_int):
     first = int(np.flatnonzero(odd)[0])
     counts = Counter(labels[odd].tolist()).most_common()
     shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts[:5])
-    kind = (
-        "is no integer written plainly that fits int64"
-        if odd is not is_int
-        else "is an integer"
-    )
+    kind = "is no integer that fits int64" if odd is not is_int else "is an integer"
     others = "integers" if odd is not is_int else "not integers"
     return (
         f"{path}, line {lines[first]}: the label {str(labels[first])!r} {kind}, while "
@@ -619,8 +642,8 @@ def _mixed_labels_message(path, labels, lines, is_int):
         f"{', ...' if len(counts) > 5 else ''}. Read together they would all be "
         "strings, renumbered in text order ('10' before '2'), so integer class "
         "numbers would name other classes. Make the labels one kind: drop a row "
-        "whose label is missing, write integers plainly ('7', not '07', '+7' or "
-        "'7.0'), or make every label a name (e.g. 'class_7'); give OOD rows "
+        "whose label is missing, or make every label a name (e.g. 'class_7'); "
+        "give OOD rows "
         "an integer no IN class uses (e.g. -1) beside integer classes, and "
         "name the IN classes (make_open_set_split's in_classes=), since the "
         "OOD integer is a class of y too."

@@ -414,17 +414,25 @@ def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
         load_csv_table(path)
 
 
-def test_load_csv_table_keeps_non_canonical_integer_labels_as_strings(tmp_path):
+def test_load_csv_table_reads_integer_labels_however_written(tmp_path):
+    # Labels as pandas writes a float column ("1.0", "2.0") were encoded as
+    # their positions (0, 1), so in_classes=[1, 2] named other classes.
     path = tmp_path / "t.csv"
-    for labels in (["01", "007", "+1", "07"], ["1.0", "-0", "2.0"]):
+    for labels in (["01", "007", "+1", "1"], ["1.0", "-0", "2.0"], ["-3", "10", "-3"]):
         rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
         path.write_text("x0,label\n" + rows)
+        if labels[0] == "01":  # "01", "+1" and "1" all write 1
+            with pytest.raises(ValueError, match=r"'\+1' \(line 4\) and '01' \(line"):
+                load_csv_table(path)
+            continue
         _, y, classes = load_csv_table(path, return_classes=True)
-        assert classes.tolist() == sorted(labels) and classes[y].tolist() == labels
-    # canonical integers, negative ones included, stay integers
-    path.write_text("x0,label\n0,-3\n1,10\n2,-3\n")
-    _, y, classes = load_csv_table(path, return_classes=True)
-    assert y.tolist() == [-3, 10, -3] and classes.tolist() == [-3, 10]
+        values = [int(float(c)) for c in labels]
+        assert y.tolist() == values and classes.tolist() == sorted(set(values))
+        assert y.dtype == np.int64
+    # the two spellings named in the refusal are of one integer
+    path.write_text("x0,label\n0,7\n1,3\n2,7.0\n")
+    with pytest.raises(ValueError, match="'7' .* and '7.0' .* both the integer 7"):
+        load_csv_table(path)
 
 
 @pytest.mark.parametrize(
@@ -452,7 +460,7 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     # classes: in_classes=[2, 3, 4] then named other months.
     months = [m for m in range(1, 13) for _ in range(2)]
     path = tmp_path / "t.csv"
-    for odd in ("NA", "07"):
+    for odd in ("NA", "seven"):
         labels = [*map(str, months[:4]), odd, *map(str, months[4:]), odd]
         rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
         path.write_text("x0,label\n" + rows)
@@ -463,6 +471,11 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
         )
         with pytest.raises(ValueError, match=match):
             load_csv_table(path)
+    # "07" beside "7" is the same month written two ways
+    labels = [*map(str, months[:4]), "07", *map(str, months[4:])]
+    path.write_text("x0,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(labels)))
+    with pytest.raises(ValueError, match="'07' .line 6. and '7' .line 15. are both"):
+        load_csv_table(path)
     # a stray number among names is named the same way
     path.write_text("x0,label\n0,cat\n1,dog\n2,3\n3,cat\n")
     with pytest.raises(ValueError, match="line 4: the label '3' is an integer"):
