@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from ._atomic import atomic_open
@@ -77,14 +77,14 @@ class OpenSetSplit:
 
     Parameters
     ----------
-    X_pool : ndarray of shape (n_pool, ...)
+    X_pool : ndarray of shape (n_pool, ...) or DataFrame
         Features of the pool: every IN training example plus the OOD examples.
     y_pool : ndarray of shape (n_pool,)
         Ground truth the simulated oracle reveals: ``0 .. k-1`` for IN examples,
         ``ood_label`` for OOD examples.
     initial_idx : ndarray of shape (n_initial,)
         Sorted, distinct indices into the pool of the initial labelled set.
-    X_test : ndarray of shape (n_test, ...)
+    X_test : ndarray of shape (n_test, ...) or DataFrame
         Features of the test set (IN examples only).
     y_test : ndarray of shape (n_test,)
         The k-way labels ``0 .. k-1`` of the test set.
@@ -171,8 +171,13 @@ class OpenSetSplit:
 
 
 def _check_X_y(X, y, X_name, y_name):
-    """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length."""
-    X = check_array(X, allow_nd=True, input_name=X_name)
+    """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length.
+
+    A DataFrame is kept as it is, so that a pipeline can select its columns
+    by name; its classifier checks the values.
+    """
+    if not hasattr(X, "iloc"):
+        X = check_array(X, allow_nd=True, input_name=X_name)
     y = column_or_1d(y)
     check_one_label_kind(
         y,
@@ -189,6 +194,13 @@ def _check_X_y(X, y, X_name, y_name):
             f"{X_name} and {y_name} have different lengths: {len(X)} != {len(y)}."
         )
     return X, y
+
+
+def _row_layout(X):
+    """What a row of `X` is: a DataFrame's columns, or an array row's shape."""
+    if hasattr(X, "iloc"):
+        return f"DataFrame columns {list(X.columns)}"
+    return f"arrays of shape {X.shape[1:]}"
 
 
 def check_one_label_kind(labels, subject, advice):
@@ -323,7 +335,9 @@ def make_open_set_split(
     ----------
     X : array-like of shape (n_samples, ...)
         Features of any shape, e.g. tables ``(n, d)`` or images ``(n, C, H, W)``;
-        rows are selected along axis 0 and never flattened.
+        rows are selected along axis 0 and never flattened. A DataFrame stays
+        one (``X_pool`` and ``X_test`` are its rows), so that a pipeline can
+        select its columns by name.
     y : array-like of shape (n_samples,)
         Original class labels.
     in_classes : array-like of shape (k,), default=None
@@ -421,17 +435,20 @@ def make_open_set_split(
                 "and the test set at least one row per IN class. Give more data, "
                 "another test_size, or X_test and y_test."
             ) from None
-        X_test, y_test = X[test_rows], y[test_rows]
+        X_test, y_test = _safe_indexing(X, test_rows), y[test_rows]
     else:
         X_test, y_test = _check_X_y(X_test, y_test, "X_test", "y_test")
-        if X_test.shape[1:] != X.shape[1:]:
+        if _row_layout(X_test) != _row_layout(X):
             raise ValueError(
-                f"X_test rows have shape {X_test.shape[1:]}, X rows {X.shape[1:]}."
+                f"X_test rows are {_row_layout(X_test)}, X rows {_row_layout(X)}; "
+                "give X_test rows like those of X (both DataFrames with the same "
+                "columns, or both arrays)."
             )
         keep = np.isin(y_test, in_classes)
         if not keep.any():
             raise ValueError("y_test holds none of the IN classes.")
-        train_rows, X_test, y_test = in_rows, X_test[keep], y_test[keep]
+        train_rows, X_test = in_rows, _safe_indexing(X_test, np.flatnonzero(keep))
+        y_test = y_test[keep]
 
     n_in = len(train_rows)
     if noise_ratio is None:
@@ -450,7 +467,7 @@ def make_open_set_split(
     y_pool = _to_k_way(y[pool_rows], in_classes, ood_label)
     initial_idx = _initial_indices(y_pool == ood_label, initial_size, noise_ratio, rng)
     return OpenSetSplit(
-        X_pool=X[pool_rows],
+        X_pool=_safe_indexing(X, pool_rows),
         y_pool=y_pool,
         initial_idx=initial_idx,
         X_test=X_test,

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.metrics import auc
-from sklearn.utils import check_scalar
+from sklearn.utils import _safe_indexing, check_scalar
 from tqdm.auto import tqdm
 
 from ._datasets import OpenSetSplit
@@ -221,7 +221,9 @@ def run_active_learning(
                     ood_label=split.ood_label,
                     classes=np.arange(split.n_classes),
                 )
-                learner.fit(split.X_pool[split.initial_idx], initial_labels)
+                learner.fit(
+                    _safe_indexing(split.X_pool, split.initial_idx), initial_labels
+                )
                 train_seconds, query_seconds = time.perf_counter() - start, 0.0
                 query_size, query_in_share = 0, float("nan")
             else:
@@ -234,7 +236,8 @@ def run_active_learning(
                     )
                     break
                 ranked, _ = learner.query(
-                    split.X_pool[pool], n_instances=min(n_candidates, pool.size)
+                    _safe_indexing(split.X_pool, pool),
+                    n_instances=min(n_candidates, pool.size),
                 )
                 if ranked.size == 0:
                     raise ValueError(
@@ -246,7 +249,7 @@ def run_active_learning(
                 labels = oracle.label(bought)
                 query_seconds = time.perf_counter() - start
                 start = time.perf_counter()
-                learner.teach(split.X_pool[bought], labels)
+                learner.teach(_safe_indexing(split.X_pool, bought), labels)
                 train_seconds = time.perf_counter() - start
                 query_size = bought.size
                 query_in_share = float(np.mean(labels != split.ood_label))

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import _safe_indexing, check_random_state, check_scalar
 
 from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
 from ._purity import TooFewLabelsError
@@ -69,7 +69,9 @@ class PurityAUROC:
             rng = check_random_state(self.random_state)
             size = min(self.max_samples, n_pool)
             self.rows_ = np.sort(rng.choice(n_pool, size, replace=False))
-            self.keys_ = np.array(row_keys(self.split.X_pool[self.rows_]))
+            self.keys_ = np.array(
+                row_keys(_safe_indexing(self.split.X_pool, self.rows_))
+            )
         return self.rows_, self.keys_
 
     def __call__(self, record: dict, learner: Any) -> None:
@@ -77,7 +79,7 @@ class PurityAUROC:
         rows, keys = self._sample()
         X_in, _, X_ood = labelled_in_and_ood(learner)
         rows = rows[~np.isin(keys, row_keys(np.concatenate([X_in, X_ood])))]
-        X = self.split.X_pool[rows]
+        X = _safe_indexing(self.split.X_pool, rows)
         is_in = ~self.split.is_ood[rows]
         for name, score in self.scores.items():
             auroc = float("nan")

@@ -233,7 +233,10 @@ def test_split_closed_set_without_noise():
         (dict(initial_size=10_000), "initial_size"),
         (dict(ood_label=1), "ood_label"),
         (dict(X_test=np.zeros((4, 2, 3))), "both X_test and y_test"),
-        (dict(X_test=np.zeros((4, 3)), y_test=np.zeros(4)), "X_test rows have shape"),
+        (
+            dict(X_test=np.zeros((4, 3)), y_test=np.zeros(4)),
+            "X_test rows are arrays of shape",
+        ),
         (dict(X_test=np.zeros((4, 2, 3)), y_test=np.full(4, 3)), "none of the IN"),
     ],
 )

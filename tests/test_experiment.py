@@ -11,9 +11,11 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import skal_openset
 from skal_openset import (
@@ -727,3 +729,33 @@ def test_run_killed_mid_round_resumes_to_the_same_records(tmp_path, capsys):
     script = _KILLED_RUN.replace("int(sys.argv[2])", "0")
     exec(script.replace("sys.argv[1]", "None"), {})
     assert resumed.stdout == capsys.readouterr().out
+
+
+def test_a_dataframe_split_runs_through_a_pipeline_that_selects_columns_by_name():
+    # make_open_set_split turned a DataFrame into an array, so a
+    # ColumnTransformer selecting columns by name failed in the run, and a
+    # split built from DataFrames failed on row indexing (a KeyError).
+    pd = pytest.importorskip("pandas")
+    X, y = load_digits_dataset()
+    df = pd.DataFrame(X, columns=[f"p{i}" for i in range(64)])
+    df["colour"] = np.where(np.arange(len(y)) % 2, "red", "blue")
+    split = make_open_set_split(
+        df, y, in_classes=[1, 3, 5, 7], noise_ratio=0.4, initial_size=30, random_state=0
+    )
+    assert list(split.X_pool.columns) == list(df.columns)
+    assert list(split.X_test.columns) == list(df.columns)
+    columns = [f"p{i}" for i in range(10, 54)]
+    estimator = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(), columns), (OneHotEncoder(), ["colour"])
+        ),
+        LogisticRegression(max_iter=200),
+    )
+    records = run_active_learning(
+        split, estimator, MQNetQuery(random_state=0), n_rounds=3, budget=15
+    )
+    assert [r["n_labelled"] for r in records] == [30, 45, 60]
+    with pytest.raises(
+        ValueError, match="X_test rows are arrays .* X rows DataFrame columns"
+    ):
+        make_open_set_split(df, y, in_classes=[1, 3], X_test=X, y_test=y)
