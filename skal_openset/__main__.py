@@ -9,7 +9,6 @@ import argparse
 import errno
 import io
 import json
-import math
 import sys
 import tempfile
 import time
@@ -53,6 +52,7 @@ from ._campaign import (
     simulated_split,
     table_fingerprint,
 )
+from ._oracle import labels_within
 
 STRATEGIES = {
     "MQ-Net": MQNetQuery,
@@ -263,7 +263,9 @@ def run_own_data(args):
             "['learner']."
         )
         return
-    initial_size = args.initial_size or math.ceil(args.budget)
+    # As many labels as a round's budget buys at most, as the paper's initial set.
+    per_round = labels_within(args.budget, min(args.cost_in, args.cost_ood))
+    initial_size = args.initial_size or per_round
     try:
         split = simulated_split(
             X,
@@ -277,9 +279,19 @@ def run_own_data(args):
         if args.initial_size is not None or "initial_size" not in str(exc):
             raise
         raise ValueError(
-            f"{exc} --initial-size defaults to the budget ({initial_size}); pass "
-            "a smaller --initial-size."
+            f"{exc} --initial-size defaults to the labels a round's budget buys "
+            f"({initial_size}); pass a smaller --initial-size."
         ) from None
+    n_unlabelled = split.y_pool.size - split.initial_idx.size
+    fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
+    if n_unlabelled < (args.rounds - 1) * fewest:
+        # It would run out for sure; the last rounds would buy what is left.
+        raise ValueError(
+            f"The pool holds {n_unlabelled} unlabelled rows, fewer than the "
+            f"{args.rounds - 1} rounds of at least {fewest} labels that "
+            f"--budget {args.budget:g} buys: lower --budget or --rounds (e.g. "
+            f"--rounds {n_unlabelled // fewest + 1})."
+        )
     setting = (
         f"{args.data.name}: IN classes {', '.join(in_classes)}, "
         f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
@@ -296,6 +308,8 @@ def run_own_data(args):
         checkpoint=output / "checkpoint.joblib",
         **costs,
     )
+    if len(records) < args.rounds:  # the pool ran out (a warning said so)
+        setting += f" (the pool ran out after round {len(records)})"
     records = [{"strategy": args.strategy, "trial": args.seed, **r} for r in records]
     rows = summarize_final_round(records)
     table = summary_table(rows)
@@ -451,7 +465,8 @@ def _add_run_parser(commands):
     add(
         "--initial-size",
         type=positive_int,
-        help="simulated: rows labelled at the start (default: the budget)",
+        help="simulated: rows labelled at the start (default: as many as a "
+        "round's budget buys)",
     )
     add(
         "--test-size",

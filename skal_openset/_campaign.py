@@ -8,7 +8,6 @@ alike; every label outside the IN classes counts as OOD.
 
 import csv
 import decimal
-import math
 import shlex
 import time
 from collections import Counter
@@ -22,7 +21,7 @@ from sklearn.utils import check_random_state
 
 from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
 from ._learner import ActiveLearner
-from ._oracle import labelling_cost, within_budget
+from ._oracle import labelling_cost, labels_within
 from ._persistence import atomic_open, load_object, save_object
 from ._warn import warn
 
@@ -425,9 +424,7 @@ def run_interactive(
     known = set(labels.tolist()) - {""}
     allowed = known | set(in_classes) | {ood_label}
     most = max(cost_in, cost_ood)
-    n_query = math.floor(budget / most)
-    if within_budget((n_query + 1) * most, budget):  # 1.2 / 0.4 is 2.9999...
-        n_query += 1
+    n_query = labels_within(budget, most)
     if n_query < 1:
         raise ValueError(
             f"budget={budget} does not pay for one label at max(cost_in, "

@@ -292,7 +292,8 @@ def _initial_indices(is_ood, initial_size, noise_ratio, rng):
     if not isinstance(initial_size, Integral) or not 1 <= initial_size <= n_pool:
         raise _InitialSizeError(initial_size, n_pool)
     in_pos, ood_pos = np.flatnonzero(~is_ood), np.flatnonzero(is_ood)
-    n_in = min(int(initial_size * (1 - noise_ratio)), len(in_pos))
+    # At least one IN row: a set of OOD rows alone trains no classifier.
+    n_in = min(max(1, int(initial_size * (1 - noise_ratio))), len(in_pos))
     n_ood = min(int(initial_size * noise_ratio), len(ood_pos))
     chosen = np.concatenate(
         [
@@ -353,8 +354,9 @@ def make_open_set_split(
         is: every OOD example goes to the pool.
     initial_size : int, default=None
         Size ``b`` of the initial labelled set. As in the reference code,
-        ``int(b * (1 - tau))`` IN and ``int(b * tau)`` OOD pool examples are drawn at
-        random, then random pool examples fill any slots left by the truncation.
+        ``int(b * (1 - tau))`` IN (at least 1) and ``int(b * tau)`` OOD pool
+        examples are drawn at random, then random pool examples fill any slots
+        left by the truncation.
         ``None`` means 500 (the paper's CIFAR budget), capped at a tenth of the
         pool (at least 1) for small data sets.
     X_test, y_test : array-like, default=None

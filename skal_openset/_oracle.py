@@ -25,6 +25,12 @@ def within_budget(total, budget):
     return total <= budget or math.isclose(total, budget)
 
 
+def labels_within(budget, cost):
+    """How many labels of `cost` fit `budget`; 1.2 / 0.4 is 2.9999..., 3 fit."""
+    n = math.floor(budget / cost)
+    return n + 1 if within_budget((n + 1) * cost, budget) else n
+
+
 def labelling_cost(n_in, n_ood, cost_in, cost_ood):
     """The cost of `n_in` IN and `n_ood` OOD labels, from the counts: adding
     costs one at a time drifts (ten costs of 0.1 add up to 0.9999999999999999)."""

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from skal_openset import __main__ as cli
 from skal_openset import _campaign, load_object, save_object
 from skal_openset.__main__ import main
 from skal_openset._campaign import check_in_classes
@@ -63,6 +64,58 @@ def test_simulated_run_on_a_csv_with_string_labels(tmp_path, capsys):
     assert (tmp_path / "out" / "learning_curves.png").stat().st_size > 0
     # The checkpoint holds the finished run: a rerun only reloads it.
     assert len(load_object(tmp_path / "out" / "checkpoint.joblib")["records"]) == 3
+
+
+def test_simulated_run_sizes_the_initial_set_in_labels_and_the_rounds_to_the_pool(
+    tmp_path, capsys, monkeypatch
+):
+    # The initial set was ceil(--budget) rows (1 at a cost of 0.1, where a
+    # round buys 10), and a budget the pool could not supply ran fewer rounds
+    # than the summary said.
+    _table(tmp_path / "zoo.csv")  # 160 rows, 120 in the pool
+    options = [
+        "--rounds",
+        "2",
+        "--budget",
+        "1",
+        "--cost-in",
+        "0.1",
+        "--cost-ood",
+        "0.1",
+    ]
+    _run(tmp_path, tmp_path / "zoo.csv", *options, "--classifier", "forest")
+    with (tmp_path / "out" / "records.csv").open() as f:
+        assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [10, 20]
+    with pytest.raises(SystemExit):
+        _run(
+            tmp_path,
+            tmp_path / "zoo.csv",
+            "--budget",
+            "40",
+            "--output",
+            str(tmp_path / "o2"),
+        )
+    assert "fewer than the 5 rounds of at least 40 labels" in capsys.readouterr().err
+    # Where unequal costs let the pool run out all the same, the summary says so
+    # (here a runner that stops a round early stands for it).
+    real = cli.run_active_learning
+    monkeypatch.setattr(
+        cli, "run_active_learning", lambda *a, **k: real(*a, **{**k, "n_rounds": 2})
+    )
+    _run(
+        tmp_path,
+        tmp_path / "zoo.csv",
+        "--budget",
+        "10",
+        "--rounds",
+        "3",
+        "--output",
+        str(tmp_path / "o3"),
+        "--classifier",
+        "forest",
+    )
+    summary = (tmp_path / "o3" / "summary.md").read_text()
+    assert "budget 10 x 2 rounds (the pool ran out after round 2)" in summary
 
 
 def _annotate(folder, truth, stop, answer_ood, in_classes=("cat", "cow")):
@@ -193,7 +246,10 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
         (["--budget", "2", "--cost-ood", "3"], "budget=2.0 cannot buy a label"),
         (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
         (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
-        (["--budget", "40"], "--initial-size defaults to the budget (40)"),
+        (
+            ["--budget", "40"],
+            "--initial-size defaults to the labels a round's budget buys (40)",
+        ),
         # Each used to reach scikit-learn's own error (class codes, no remedy).
         (["--test-size", "0"], "--test-size: must be in (0, 1)"),
         (["--test-size", "0.99"], "Cannot hold out a test set of 0.99"),

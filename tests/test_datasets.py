@@ -200,6 +200,17 @@ def test_split_default_initial_size_and_custom_ood_label():
     assert split.is_ood.sum() == round(75 * 0.2 / 0.8)
 
 
+def test_a_small_initial_set_holds_an_in_row_at_high_noise():
+    # int(2 * 0.3) = 0 IN rows were drawn, and the top-up from the whole pool
+    # often drew OOD rows only: nothing to train a classifier on.
+    X, y = _tagged_data(20, 6)
+    for seed in range(20):
+        split = make_open_set_split(
+            X, y, in_classes=[0, 1], noise_ratio=0.7, initial_size=2, random_state=seed
+        )
+        assert (~split.is_ood[split.initial_idx]).sum() >= 1
+
+
 def test_split_keeps_every_ood_example_by_default():
     X, y = _tagged_data(10, 4)  # 10 per class
     split = make_open_set_split(X, y, in_classes=[0, 1], random_state=0)
