@@ -93,7 +93,7 @@ def _resume(checkpoint, fingerprint, n_rounds):
 def run_active_learning(
     split: OpenSetSplit,
     estimator: Any,
-    query_strategy: QueryStrategy,
+    query_strategy: QueryStrategy | Callable[..., Any],
     *,
     n_rounds: int = 10,
     budget: float = 500,
@@ -125,8 +125,10 @@ def run_active_learning(
         Pool, initial labelled set and test set (see `make_open_set_split`).
     estimator : classifier
         Template of the target model; cloned.
-    query_strategy : QueryStrategy
-        Template of the strategy; cloned.
+    query_strategy : QueryStrategy or callable
+        Template of the strategy; cloned. A modAL query function
+        ``f(learner, X, n_instances)`` is used as it is, as by
+        :class:`ActiveLearner`.
     n_rounds : int, default=10
         Number of rounds, the first one included (so ``n_rounds - 1``
         queries).
@@ -217,7 +219,7 @@ def run_active_learning(
                 # The split knows every IN class, also those the initial set lacks.
                 learner = ActiveLearner(
                     clone(estimator),
-                    clone(query_strategy),
+                    clone(query_strategy, safe=False),  # a modAL function too
                     ood_label=split.ood_label,
                     classes=np.arange(split.n_classes),
                 )

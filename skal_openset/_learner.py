@@ -218,6 +218,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"ood_label must be a single label such as -1 or 'unknown', got "
                 f"{self.ood_label!r}."
             )
+        for name in ("estimator", "query_strategy"):
+            value = getattr(self, name)
+            if isinstance(value, type):  # the () forgotten
+                raise TypeError(
+                    f"{name} is the class {value.__name__}, not an instance of "
+                    f"it: pass {value.__name__}(), with its parameters."
+                )
         dtypes = named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
         check_label_kind(y, self.ood_label)

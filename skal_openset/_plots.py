@@ -162,13 +162,6 @@ def plot_learning_curves(
         Axes gets the accuracy panel only (e.g. one cell of a grid); a pair
         gets the accuracy and the OOD panel.
 
-    Warns
-    -----
-    UserWarning
-        If the runs of a line have different numbers of rounds (a pool ran
-        out): its curve ends at the last round every run reached, so that
-        each point is a mean over the same runs.
-
     Returns
     -------
     fig : matplotlib Figure
@@ -182,6 +175,13 @@ def plot_learning_curves(
         twice (several runs under one trial).
     TypeError
         If `records` does not hold records.
+
+    Warns
+    -----
+    UserWarning
+        If the runs of a line have different numbers of rounds (a pool ran
+        out): its curve ends at the last round every run reached, so that
+        each point is a mean over the same runs.
 
     Examples
     --------
@@ -207,7 +207,7 @@ def plot_learning_curves(
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
-        axes = list(np.ravel(ax))  # also plt.subplots(1, 2, squeeze=False)
+        axes = list(np.asarray(ax, dtype=object).ravel())  # also plt.subplots(1, 2, squeeze=False)
         fig = axes[0].figure
     else:
         axes, fig = [ax], ax.figure

@@ -19,6 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import skal_openset
 from skal_openset import (
+    ActiveLearner,
     MQNetQuery,
     RandomQuery,
     load_digits_dataset,
@@ -759,3 +760,31 @@ def test_a_dataframe_split_runs_through_a_pipeline_that_selects_columns_by_name(
         ValueError, match="X_test rows are arrays .* X rows DataFrame columns"
     ):
         make_open_set_split(df, y, in_classes=[1, 3], X_test=X, y_test=y)
+
+
+def _least_confident(learner, X, n_instances=1):
+    """A modAL-style query function."""
+    idx = np.argsort(learner.predict_proba(X).max(1))[:n_instances]
+    return idx, X[idx]
+
+
+def test_the_runner_takes_a_modal_query_function(split, tmp_path):
+    # ActiveLearner took one, the runner failed in scikit-learn's clone.
+    records = run_active_learning(
+        split, LogisticRegression(), _least_confident, n_rounds=3, budget=10
+    )
+    assert [r["query_size"] for r in records] == [0, 10, 10]
+
+
+@pytest.mark.parametrize("forgotten", ["estimator", "query_strategy"])
+def test_a_class_for_an_instance_is_named(forgotten):
+    # It failed deep inside with "get_params() missing ... 'self'".
+    X, y = load_digits_dataset()
+    parts = {"estimator": LogisticRegression(), "query_strategy": MQNetQuery()}
+    parts[forgotten] = type(parts[forgotten])
+    learner = ActiveLearner(**parts, classes=[0, 1])
+    name = parts[forgotten].__name__
+    with pytest.raises(
+        TypeError, match=rf"{forgotten} is the class {name}.*{name}\(\)"
+    ):
+        learner.fit(X[:40], np.where(y[:40] < 2, y[:40], -1))
