@@ -10,9 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import check_consistent_length
 from skorch import NeuralNet
-from skorch.dataset import unpack_data
+from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
@@ -62,8 +61,13 @@ def _fitted_module(net):
     return net.module_
 
 
+def _call(method, x):
+    """`method` on a batch as skorch's ``infer`` passes it: a dict as keywords."""
+    return method(**x) if isinstance(x, dict) else method(x)
+
+
 def _logits(module, x):
-    out = module(x)
+    out = _call(module, x)
     return out[0] if isinstance(out, tuple) else out
 
 
@@ -101,12 +105,12 @@ def _embedding_and_logits(module, x):
 
 def _embedding(module, x):
     if hasattr(module, "embed"):
-        return module.embed(x)
+        return _call(module.embed, x)
     return _embedding_and_logits(module, x)[0]
 
 
 def _predicted_loss(module, x):
-    out = module(x)
+    out = _call(module, x)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError(
             f"{type(module).__name__} has no loss-prediction head: its forward must "
@@ -287,8 +291,12 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     >>> loss.shape, bool((loss >= 0).all())
     ((5,), True)
     """
-    check_consistent_length(X, y)
     y = _check_class_labels(y)
+    if get_len(X) != len(y):  # also for a dict of inputs, as skorch counts
+        raise ValueError(
+            f"X has {get_len(X)} rows but y has {len(y)} labels; give one label "
+            "per row."
+        )
     output = _module_output(net)
     if output != "logits":  # -log(p + eps), as skorch's NLLLoss training
         if output == "probabilities":

@@ -13,6 +13,7 @@ import contextvars
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,11 @@ def _to_input_shape(X, input_shape):
         input_name="X",
     )
     shape, row = tuple(input_shape), X.shape[1:]
+    if X.ndim == 1 and shape != (1,):
+        raise ValueError(
+            "Expected rows, got a 1-D array: reshape one sample with "
+            "X.reshape(1, -1) (a single feature: X.reshape(-1, 1))."
+        )
     sized = None not in shape
     if _fits(row, shape):
         pass
@@ -552,7 +558,9 @@ class TargetNet(NeuralNetClassifier):
         Shape of one input row. When set, other common layouts of the same
         data are converted to it (flat rows, missing channel axis,
         channels-last images, uint8 pixels scaled to [0, 1]), and any other
-        shape is rejected with a message naming the expected one. A None
+        shape is rejected with a message naming the expected one. After a
+        fit on uint8 pixels, other integers in 0..255 are taken as such
+        pixels and floats must be in [0, 1] (scaled already). A None
         entry matches any size, e.g. ``(3, None, None)`` for 3-channel images
         of any size. None passes the input on as it is.
     random_state : int, RandomState instance or None, default=None
@@ -565,7 +573,9 @@ class TargetNet(NeuralNetClassifier):
         nondeterminism. None uses torch's global RNG throughout. That RNG
         is the process's: seeded calls in threads wait for each other, but
         a thread drawing from it meanwhile (an unseeded net training) changes
-        the seeded run, so seed every net trained in parallel threads.
+        the seeded run, so seed every net trained in parallel threads. A
+        ``train_split`` draws its own split: seed it too (skorch's
+        ``ValidSplit(0.2, random_state=0)``).
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter.
         ``iterator_train__shuffle`` defaults to True.
@@ -652,6 +662,8 @@ class TargetNet(NeuralNetClassifier):
         Datasets, dicts and tensors are passed on unchecked (fitted on, they
         leave no names or count of an earlier fit behind).
         """
+        if reset:
+            self._fitted_on_uint8 = getattr(X, "dtype", None) == np.uint8
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             if reset:
                 for name in ("n_features_in_", "feature_names_in_"):
@@ -662,6 +674,25 @@ class TargetNet(NeuralNetClassifier):
         if reset and not two_d:
             # a previous fit on 2-D rows must not leave its count behind
             self.__dict__.pop("n_features_in_", None)
+
+    def _on_fit_scale(self, X):
+        """Rows on the scale of fit's, after a fit on uint8 pixels (which the
+        net scales to [0, 1]): other integers 0..255 as uint8, floats above 1
+        refused (already scaled floats in [0, 1] pass)."""
+        if not getattr(self, "_fitted_on_uint8", False) or self.input_shape is None:
+            return X
+        X = np.asarray(X)
+        if X.size == 0 or X.dtype == np.uint8:
+            return X
+        if X.dtype.kind in "iu" and 0 <= X.min() and X.max() <= 255:
+            return X.astype(np.uint8)
+        if X.dtype.kind in "iuf" and not (np.nanmax(X) <= 1 and np.nanmin(X) >= 0):
+            raise ValueError(
+                f"X is {X.dtype} with values outside [0, 1], but the net was fitted "
+                "on uint8 pixels, which it scales to [0, 1]: give uint8 pixels "
+                "(0-255), or floats already scaled to [0, 1]."
+            )
+        return X
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
         """Initialise the module from scratch and train it.
@@ -812,7 +843,7 @@ class TargetNet(NeuralNetClassifier):
             return super().get_dataset(X, y)
         self._check_features(X, reset=False)
         if self.input_shape is not None:
-            X = _to_input_shape(X, self.input_shape)
+            X = _to_input_shape(self._on_fit_scale(X), self.input_shape)
         # C order: torch cannot view an array with negative strides (X[::-1])
         # estimator=self: a NaN error then says how to impute missing values
         X = check_array(
@@ -852,8 +883,9 @@ class LearningLossNet(TargetNet):
     mean cross-entropy plus ``ll_weight`` times the pairwise margin ranking
     loss (margin 1) between the predicted losses and the detached per-sample
     cross-entropies, the batch split into two halves that form the pairs.
-    ``predict`` and ``predict_proba`` use the logits. The ``criterion``
-    parameter is not used: the loss is cross-entropy by definition.
+    ``predict`` and ``predict_proba`` use the logits (softmax for
+    ``predict_nonlinearity="auto"``). The ``criterion`` parameter is not
+    used: the loss is cross-entropy by definition.
 
     Parameters
     ----------
@@ -861,9 +893,10 @@ class LearningLossNet(TargetNet):
     ll_weight : float, default=1.0
         Weight of the ranking loss (lambda in the paper).
     ll_detach_epoch : int, float or None, default=None
-        From epoch ``ll_detach_epoch + 1`` on (epochs count from 1), the
-        backbone features are detached from the loss-prediction head, so the
-        ranking loss no longer trains the backbone (paper: 120 of 200 epochs).
+        From epoch ``ll_detach_epoch + 1`` on (epochs count from 1 in each
+        ``fit`` or ``partial_fit`` call), the backbone features are detached
+        from the loss-prediction head, so the ranking loss no longer trains
+        the backbone (paper: 120 of 200 epochs).
         A float in [0, 1] is a share of the epochs,
         ``int(ll_detach_epoch * max_epochs)``, read as each epoch starts (so
         it follows ``set_params(max_epochs=...)``); the factories pass 0.6.
@@ -896,6 +929,34 @@ class LearningLossNet(TargetNet):
                 f"got {value!r}."
             )
 
+    def _get_predict_nonlinearity(self) -> Any:
+        # The module's first output is logits whatever the (unused) criterion;
+        # skorch's "auto" would leave them raw under any other criterion.
+        if isinstance(self.predict_nonlinearity, str) and (
+            self.predict_nonlinearity == "auto"
+        ):
+            self.check_is_fitted()
+            return partial(torch.softmax, dim=-1)
+        return super()._get_predict_nonlinearity()
+
+    def on_train_begin(
+        self, net: Any, X: Any = None, y: Any = None, **kwargs: Any
+    ) -> None:
+        """Start counting epochs for ``ll_detach_epoch`` at this training call.
+
+        Parameters
+        ----------
+        net : LearningLossNet
+            This net (skorch's callback signature).
+        X, y : object, default=None
+            The call's training data.
+        **kwargs
+            Passed on to skorch's ``on_train_begin``.
+        """
+        super().on_train_begin(net, X, y, **kwargs)
+        # As the one-cycle schedule, every fit or partial_fit is one whole run.
+        self._epochs_before_call = len(self.history)
+
     def on_epoch_begin(
         self,
         net: Any,
@@ -915,7 +976,8 @@ class LearningLossNet(TargetNet):
             Passed on to skorch's ``on_epoch_begin``.
         """
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
-        epoch = len(self.history)  # 1-based: super() just opened this epoch's row
+        # 1-based within this call: super() just opened this epoch's row
+        epoch = len(self.history) - getattr(self, "_epochs_before_call", 0)
         detach_epoch = self.ll_detach_epoch
         if detach_epoch is not None and not isinstance(detach_epoch, numbers.Integral):
             detach_epoch = int(detach_epoch * self.max_epochs)

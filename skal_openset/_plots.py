@@ -207,7 +207,8 @@ def plot_learning_curves(
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
-        axes = list(np.asarray(ax, dtype=object).ravel())  # also plt.subplots(1, 2, squeeze=False)
+        # also a 2-D array, as plt.subplots(1, 2, squeeze=False) gives
+        axes = list(np.asarray(ax, dtype=object).ravel())
         fig = axes[0].figure
     else:
         axes, fig = [ax], ax.figure

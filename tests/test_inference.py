@@ -335,7 +335,9 @@ def test_errors(data, mlp_net):
         per_sample_loss(mlp_net, X, np.where(y == 0, K, y))
     with pytest.raises(ValueError, match=r"outside 0\.\.k-1"):
         per_sample_loss(mlp_net, X, np.where(y == 0, -1, y))
-    with pytest.raises(ValueError, match="inconsistent"):
+    with pytest.raises(
+        ValueError, match="rows but y has .* labels; give one label per row"
+    ):
         per_sample_loss(mlp_net, X, y[:-1])
     bad = X.copy()
     bad[0, 0] = np.inf
@@ -350,3 +352,42 @@ def test_no_rows_is_a_clear_error(mlp_net, helper):
     # An empty tensor ended in UnboundLocalError ('is_tuple').
     with pytest.raises(ValueError, match="no rows"):
         helper(mlp_net, torch.empty(0, N_FEATURES))
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(4, 8), nn.Linear(2, 8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, a, b):
+        return self.head(torch.relu(self.a(a) + self.b(b)))
+
+
+def test_inference_helpers_pass_a_dict_of_inputs_as_keywords():
+    from skorch import NeuralNetClassifier
+
+    # skorch calls module(**X) for a dict; the helpers called module(X)
+    # (a TypeError) and per_sample_loss counted the dict's keys as its rows.
+    rng = np.random.default_rng(0)
+    X = {
+        "a": rng.normal(size=(30, 4)).astype(np.float32),
+        "b": rng.normal(size=(30, 2)).astype(np.float32),
+    }
+    y = rng.integers(0, 3, 30)
+    net = NeuralNetClassifier(
+        _TwoInputs,
+        criterion=nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    ).fit(X, y)
+    logits = predict_logits(net, X)
+    np.testing.assert_allclose(
+        torch.softmax(torch.from_numpy(logits), 1).numpy(),
+        net.predict_proba(X),
+        rtol=1e-5,
+    )
+    assert embed(net, X).shape == (30, 8)
+    loss = per_sample_loss(net, X, y)
+    assert loss.shape == (30,) and np.isfinite(loss).all()

@@ -780,3 +780,60 @@ def test_string_labels_name_the_encoder():
     X = np.random.RandomState(0).rand(8, 64).astype(np.float32)
     with pytest.raises(ValueError, match="dtype <U3.*LabelEncoder.*ActiveLearner"):
         _FACTORIES["mlp"]().set_params(max_epochs=1).fit(X, ["cat", "dog"] * 4)
+
+
+class _RecordDetached(Callback):
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            net.history.record("detached", net.module_.detach_features)
+
+
+def test_each_training_call_detaches_the_loss_head_from_its_own_epochs():
+    # A second call (partial_fit, a warm-started round) counted the first
+    # call's epochs too, so its loss head was detached from its first epoch.
+    X, y = blobs()
+    net = make_mlp_classifier(
+        4, 3, max_epochs=5, learning_loss=True, random_state=0, ll_detach_epoch=0.6
+    )
+    net.set_params(callbacks=[("detached", _RecordDetached())])
+    net.partial_fit(X, y).partial_fit(X, y)
+    per_call = [False, False, False, True, True]
+    assert net.history[:, "detached"] == per_call + per_call
+
+
+def test_learning_loss_probabilities_are_a_softmax_whatever_the_criterion():
+    # The criterion is not used, but skorch's "auto" nonlinearity followed it:
+    # under NLLLoss predict_proba returned the raw logits.
+    X, y = blobs()
+    net = make_mlp_classifier(
+        4, 3, max_epochs=2, learning_loss=True, random_state=0, criterion=nn.NLLLoss
+    ).fit(X, y)
+    proba = net.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
+    expected = torch.softmax(torch.from_numpy(predict_logits(net, X)), 1).numpy()
+    np.testing.assert_allclose(proba, expected, rtol=1e-5)
+
+
+def test_a_net_fitted_on_uint8_pixels_reads_them_in_any_integer_dtype():
+    # Pixels given as int64 (or a list) were not scaled as the uint8 ones of
+    # fit were: the net saw values 255 times too large.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (64, 1, 8, 8)).astype(np.uint8)
+    y = np.arange(64) % 2
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    net.fit(X, y)
+    expected = net.predict_proba(X)
+    np.testing.assert_array_equal(net.predict_proba(X.astype(np.int64)), expected)
+    np.testing.assert_array_equal(net.predict_proba(X.tolist()), expected)
+    np.testing.assert_allclose(net.predict_proba(X / 255.0), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="fitted on uint8 pixels.*0-255"):
+        net.predict_proba(X.astype(np.float32))
+
+
+def test_one_sample_as_a_1d_row_gets_the_reshape_advice():
+    X, y = blobs()
+    net = make_mlp_classifier(4, 3, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"1-D array: reshape one sample with X\.reshape\(1, -1\)"
+    ):
+        net.predict(X[0])
