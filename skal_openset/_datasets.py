@@ -1212,15 +1212,17 @@ def zip_fingerprint(zf):
 
 def _cached_images(cache_path, fingerprint):
     """The members `_zip_images` cached from the zip of `fingerprint`, or None
-    where the cache is of another zip (or of a version that kept none)."""
+    where the cache is of another zip (or of a version that kept none); any
+    other file is refused, never overwritten."""
     try:
         with np.load(cache_path) as cache:
+            members = {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
             if (
                 "zip_fingerprint" not in cache
                 or cache["zip_fingerprint"] != fingerprint
             ):
                 return None
-            return {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
+            return members
     except (*_DAMAGED_MEMBER, KeyError) as exc:
         raise ValueError(
             f"cache_path {cache_path} is not a cache this function wrote "

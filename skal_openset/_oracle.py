@@ -2,6 +2,7 @@
 
 import math
 import numbers
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,10 @@ def labels_within(budget, cost):
 
 
 def labelling_cost(n_in, n_ood, cost_in, cost_ood):
-    """The cost of `n_in` IN and `n_ood` OOD labels, from the counts: adding
-    costs one at a time drifts (ten costs of 0.1 add up to 0.9999999999999999)."""
-    return n_in * cost_in + n_ood * cost_ood
+    """The cost of `n_in` IN and `n_ood` OOD labels, from the counts and
+    rounded once: adding costs one at a time drifts (ten costs of 0.1 add up
+    to 0.9999999999999999, and so do 0.1 + 3 * 0.3 rounded twice)."""
+    return float(n_in * Fraction(cost_in) + n_ood * Fraction(cost_ood))
 
 
 class OpenSetOracle:

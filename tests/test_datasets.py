@@ -814,6 +814,17 @@ def test_an_image_cache_of_another_zip_is_not_read(tmp_path):
     )
 
 
+def test_a_cache_path_to_another_npz_is_refused_not_overwritten(tmp_path):
+    # A file without the cache's arrays was taken for an old cache and replaced.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    mine = tmp_path / "features.npz"
+    np.savez(mine, X=np.arange(10.0))
+    with pytest.raises(ValueError, match="features.npz is not a cache this function"):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=mine)
+    with np.load(mine) as kept:
+        assert kept.files == ["X"]
+
+
 def test_macos_appledouble_files_are_no_images(tmp_path):
     # A ._1.png beside each image (a Mac's copy onto a FAT drive) stopped the
     # load as an unreadable image.

@@ -29,6 +29,10 @@ def test_accounts_do_not_drift_over_many_purchases():
     for i in range(20):
         oracle.label([i])
     assert oracle.spent_ == 10 * 0.1 + 10 * 0.3 == 4.0
+    # 0.1 + 3 * 0.3, each product rounded, is 0.9999999999999999 too
+    oracle = OpenSetOracle(y, cost_in=0.1, cost_ood=0.3)
+    oracle.label([0, 10, 11, 12])
+    assert oracle.spent_ == 1.0
 
 
 def test_custom_ood_label():
