@@ -1,6 +1,6 @@
-"""Helpers shared by the benchmark scripts: timing, machine description, cell files,
-the data-folder check, the results-folder option, child processes. Their argparse
-types are the CLI's (skal_openset._argtypes)."""
+"""Helpers shared by the benchmark scripts: timing, machine description, noise
+labels, cell files, the data-folder check, the results-folder option, child
+processes. Their argparse types are the CLI's (skal_openset._argtypes)."""
 
 import argparse
 import json
@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import torch
@@ -34,6 +35,13 @@ def machine_description():
         f"({torch.get_num_threads()} torch threads), {device}, "
         f"Python {platform.python_version()}, torch {torch.__version__}"
     )
+
+
+def percent(ratio):
+    """`ratio` as the percentage it writes, exactly: 0.29 as "29%", 0.285 as
+    "28.5%", so that distinct ratios never share a label (``int(100 * 0.29)``
+    is 28)."""
+    return f"{(Decimal(str(ratio)) * 100).normalize():f}%"
 
 
 def write_json_atomic(path, obj):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine_description, require_data
+from _common import machine_description, percent, require_data
 from compare_cells import matched_cells
 from openset_benchmark import DEFAULT_DATA, HERE, RESULTS, STRATEGIES
 from report import _final_records, load_cells, paired_interval
@@ -127,7 +127,7 @@ def versus_lines(folders, suite, first, second):
         )
         cells = [*differences, differences.mean(axis=0)]
         rows.append(
-            f"| {noise:.0%} | "
+            f"| {percent(noise)} | "
             + " | ".join(
                 "{:+.2f} [{:+.2f}, {:+.2f}]".format(d.mean(), *paired_interval(d))
                 for d in cells
@@ -201,7 +201,7 @@ def main(argv=None):
         )
     folders = [(path, folder) for path, _, folder in ran]
     reference, *others = folders
-    noise = ", ".join(f"{n:.0%}" for n in args.noise)
+    noise = ", ".join(map(percent, args.noise))
     lines = [
         "# Kernel paths: which cells change with the CPU's vector kernels?",
         "",

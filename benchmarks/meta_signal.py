@@ -72,6 +72,7 @@ from _common import (
     add_results_dir,
     joblib_verbosity,
     machine_description,
+    percent,
     require_data,
 )
 from openset_benchmark import (
@@ -546,14 +547,24 @@ def cells_dir(results):
 
 
 def cell_path(results, dataset, noise, seed, variant):
-    return cells_dir(results) / f"{dataset}_{int(100 * noise)}_{seed}_{variant}.json"
+    """The file of a run; its noise ratio as an exact percentage, so distinct
+    ratios never share a file (0.4 keeps the name ``40``, 0.285 is ``28.5``)."""
+    noise = percent(noise).removesuffix("%")
+    return cells_dir(results) / f"{dataset}_{noise}_{seed}_{variant}.json"
 
 
 def run(dataset, noise, seed, variant, data_dir, results):
     """Run one cell unless its file exists; None if the class split is infeasible."""
     path = cell_path(results, dataset, noise, seed, variant)
     if path.exists():
-        return json.loads(path.read_text())
+        cell = json.loads(path.read_text())
+        found = tuple(cell[k] for k in ("dataset", "noise", "seed", "variant"))
+        if found != (dataset, noise, seed, variant):
+            raise ValueError(
+                f"{path} holds the run {found}, not {(dataset, noise, seed, variant)}; "
+                "move it out of the folder or delete it, and rerun"
+            )
+        return cell
     torch.set_num_threads(1)
     X, y, X_test, y_test = load_dataset(dataset, str(data_dir))
     config = DATASETS[dataset]
@@ -626,7 +637,7 @@ def _summary_lines(cells, heading, scope):
     seeds_of_noise = {
         n: sorted({c["seed"] for c in cells if c["noise"] == n}) for n in noises
     }
-    seeds_of = ", ".join(f"{int(100 * n)}%: {seeds_of_noise[n]}" for n in noises)
+    seeds_of = ", ".join(f"{percent(n)}: {seeds_of_noise[n]}" for n in noises)
     lines = [
         heading,
         "",
@@ -659,7 +670,7 @@ def _summary_lines(cells, heading, scope):
             gaps[(v, noise)] += [
                 ours["accuracy"] - base["accuracy"] for ours, base in paired
             ]
-        lines.append(f"| {dataset} {int(100 * noise)}% | " + " | ".join(entries) + " |")
+        lines.append(f"| {dataset} {percent(noise)} | " + " | ".join(entries) + " |")
 
     lines += [
         "| mean of its cells | "
@@ -678,7 +689,7 @@ def _summary_lines(cells, heading, scope):
         "| noise | " + " | ".join(variants) + " |",
         "| --- |" + " --- |" * len(variants),
         *(
-            f"| {int(100 * n)}% | "
+            f"| {percent(n)} | "
             + " | ".join(_paired_gaps(gaps[(v, n)]) for v in variants)
             + " |"
             for n in noises
@@ -786,7 +797,7 @@ def _gap_cells_by_noise(by, variant, base):
     for noise in sorted({key[1] for key in by if key[3] == variant}):
         gaps = _gaps_against(by, variant, base, noise)
         if len(gaps) > 1:
-            yield f"{int(100 * noise)}% | {len(gaps)} | {_paired_gaps(gaps)}"
+            yield f"{percent(noise)} | {len(gaps)} | {_paired_gaps(gaps)}"
 
 
 def _against_rule_start_lines(by, variants):
@@ -866,7 +877,7 @@ def _confirmation_lines(by):
         present = sorted({k[1] for k in runs if k[3] == variant})
         present = [n for n in present if noises is None or n in noises]
         span = f"{variant} | {base} | {seeds[0]}-{seeds[-1]}"
-        for label, part in [(f"{int(100 * n)}%", [n]) for n in present] + (
+        for label, part in [(percent(n), [n]) for n in present] + (
             [("pooled", present)] if len(present) > 1 else []
         ):
             gaps = {
@@ -942,7 +953,7 @@ def _balance_headroom_lines(by):
         learnt = gain("learnt", seeds)
         learnt_gains.setdefault(noise, []).extend(learnt)
         rows.append(
-            f"| {dataset} {int(100 * noise)}% | {len(seeds)} | {best} | "
+            f"| {dataset} {percent(noise)} | {len(seeds)} | {best} | "
             f"{100 * gain(weights[best], seeds).mean():+.2f} | "
             f"{chosen[0]}, {chosen[1]} | {100 * cross.mean():+.2f} | "
             f"{100 * learnt.mean():+.2f} |"
@@ -969,7 +980,7 @@ def _balance_headroom_lines(by):
         "| noise | cross-fitted balance | learnt |",
         "| --- | --- | --- |",
         *(
-            f"| {int(100 * n)}% | {_paired_gaps(list(held_out[n]))} | "
+            f"| {percent(n)} | {_paired_gaps(list(held_out[n]))} | "
             f"{_paired_gaps(list(learnt_gains[n]))} |"
             for n in sorted(held_out)
         ),
@@ -985,9 +996,9 @@ def _fewer_seeds_lines(cells, variants, seeds_of_noise):
                 {c["seed"] for c in cells if c["variant"] == v and c["noise"] == noise}
             )
             if ran and ran != seeds:
-                notes.append(f"{v} at {int(100 * noise)}%: seeds {ran}")
+                notes.append(f"{v} at {percent(noise)}: seeds {ran}")
             elif not ran:
-                missing.setdefault(v, []).append(f"{int(100 * noise)}%")
+                missing.setdefault(v, []).append(percent(noise))
     by_noises = {}
     for v, noises in missing.items():
         by_noises.setdefault("/".join(noises), []).append(v)
@@ -1116,7 +1127,7 @@ def plot_balance(cells, path, title):
         ax.axhline(learnt.mean(), color="C1", linestyle="--", label="learnt selector")
         ax.axhspan(*paired_interval(learnt), color="C1", alpha=0.15)
         ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set_title(f"{int(100 * noise)}% OOD ({len(keys)} runs)")
+        ax.set_title(f"{percent(noise)} OOD ({len(keys)} runs)")
         ax.set_xlabel("purity weight w (0.5 = the rule P + I)")
         ax.set_xticks(ws)
         ax.tick_params(axis="x", labelsize=8)

@@ -51,6 +51,7 @@ from _common import (
     add_results_dir,
     joblib_verbosity,
     machine_description,
+    percent,
     require_data,
 )
 from skal_openset import (
@@ -580,7 +581,7 @@ def run_suite(args):
     skipped = infeasible_splits(cells, args.data_dir)
     for (dataset, noise, trial), reason in skipped.items():
         print(
-            f"Skipped the cells of {dataset} at {noise:.0%} noise, trial {trial}: "
+            f"Skipped the cells of {dataset} at {percent(noise)} noise, trial {trial}: "
             f"{reason}",
             file=sys.stderr,
         )

@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
 from _cells import read_cell
+from _common import percent
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
@@ -52,7 +53,18 @@ def _markdown_header(first, columns):
 
 def _row_label(row, row_key):
     """A noise ratio as a percentage; any other row key as it is."""
-    return f"{int(100 * row)}%" if row_key == "noise" else row
+    return percent(row) if row_key == "noise" else row
+
+
+def _cell_label(record):
+    """A record's (dataset, noise) cell, as its table rows and panels name it."""
+    return f"{record['dataset']} {percent(record['noise'])}"
+
+
+def _cell_order(cell):
+    """Sort key of a `_cell_label`: by dataset, then by noise ratio."""
+    dataset, noise = cell.split()
+    return dataset, float(noise[:-1])
 
 
 def _most_trials(rows, row_key):
@@ -142,11 +154,11 @@ def main_suite_section(results, suite, title):
     if not records:
         return [], []
     for r in records:
-        r["cell"] = f"{r['dataset']} {int(100 * r['noise'])}%"
+        r["cell"] = _cell_label(r)
     rows = summarize_final_round(records, group_keys=("cell", "strategy"))
     _warn_fewer_trials(suite, rows, "cell", "strategy")
     strategies = [s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)]
-    rows.sort(key=lambda r: (r["cell"].split()[0], int(r["cell"].split()[1][:-1])))
+    rows.sort(key=lambda r: _cell_order(r["cell"]))
     lines = [
         f"## {title}",
         "",
@@ -468,10 +480,7 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
 
 
 def _accuracy_figure(results, suite, records):
-    cells = sorted(
-        {r["cell"] for r in records},
-        key=lambda c: (c.split()[0], int(c.split()[1][:-1])),
-    )
+    cells = sorted({r["cell"] for r in records}, key=_cell_order)
     present = {r["strategy"] for r in records}
     order = [s for s in STRATEGY_ORDER if s in present]
     order += sorted(present - set(order))
@@ -539,9 +548,9 @@ def _landscape_figures(results, suite, landscapes):
         )
         over_rounds = runs[0][1][:: max(1, len(runs[0][1]) // 4)][:4]
         panels = [
-            [(f"{int(100 * runs[0][0])}% round {s['round']}", s) for s in over_rounds],
+            [(f"{percent(runs[0][0])} round {s['round']}", s) for s in over_rounds],
             [
-                (f"{int(100 * noise)}% round {snaps[-1]['round']}", snaps[-1])
+                (f"{percent(noise)} round {snaps[-1]['round']}", snaps[-1])
                 for noise, snaps in runs
             ],
         ]
@@ -629,7 +638,7 @@ def ablation_section(results):
         return []
     lines = ["## Ablations", ""]
     for r in records:
-        r["cell"] = f"{r['dataset']} {int(100 * r['noise'])}%"
+        r["cell"] = _cell_label(r)
     variants = [r for r in records if r["variant"] != "default"]
     if variants:
         rows = summarize_final_round(variants, group_keys=("cell", "variant"))
@@ -711,7 +720,7 @@ def per_round_section(results, suite):
                 continue
             rounds = sorted({r["round"] for r in sub})
             lines += [
-                f"{dataset}, {int(100 * noise)}% noise, mean accuracy (%) per round:",
+                f"{dataset}, {percent(noise)} noise, mean accuracy (%) per round:",
                 "",
                 *_markdown_header("strategy", rounds),
             ]
@@ -762,7 +771,7 @@ def runs_section(results):
         for run in _read_run_log(log):
             earlier = " (the others had finished in an earlier run)"
             skipped = ", ".join(
-                f"{dataset} at {noise:.0%} noise, trial {trial}"
+                f"{dataset} at {percent(noise)} noise, trial {trial}"
                 for dataset, noise, trial in run.get("skipped_splits", [])
             )
             lines.append(

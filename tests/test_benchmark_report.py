@@ -378,3 +378,17 @@ def test_the_cifar_starts_section_pools_the_pinned_defaults_with_mqnet(monkeypat
     assert "| unreported presets, pooled | 2/0/0, +3.00 [+3.00, +3.00] |" in lines
     # Each split: -1 in one preset, +3 in the other.
     assert "| all, pooled | 2/0/2, +1.00 [+1.00, +1.00] |" in lines
+
+
+def test_a_noise_ratio_is_labelled_with_its_own_percentage(tmp_path, monkeypatch):
+    # int(100 * noise) labelled 0.29 as 28% and merged 0.28 with 0.285.
+    records = [
+        dict(r, noise=noise)
+        for noise in (0.29, 0.28, 0.285)
+        for r in _runs("CONF", (0, 1)) + _runs("MQ-Net", (0, 1), accuracy=0.9)
+    ]
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    cells = [line.split(" | ")[0] for line in lines if line.startswith("| a ")]
+    assert cells[:4] == ["| a 28%", "| a 28.5%", "| a 29%", "| a 28%"]
+    ranks = [line.split(" | ")[0] for line in lines if line.startswith("| 2")]
+    assert ranks[:3] == ["| 28%", "| 28.5%", "| 29%"]

@@ -461,3 +461,31 @@ def test_a_bad_command_line_is_one_line_of_error(
     assert info.value.code == 2
     assert message.replace("MISSING", str(tmp_path / "none")) in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_each_noise_ratio_has_its_own_file_and_a_file_must_hold_its_run(tmp_path):
+    def name(noise):
+        return meta_signal.cell_path(tmp_path, "letter", noise, 100, "rule").name
+
+    # The committed files keep their names; int(100 * noise) gave 0.29 the
+    # name 28, and 0.285 the file of 0.28.
+    assert [name(n) for n in (0.1, 0.2, 0.4, 0.6)] == [
+        f"letter_{p}_100_rule.json" for p in (10, 20, 40, 60)
+    ]
+    assert [name(n) for n in (0.28, 0.285, 0.29)] == [
+        "letter_28_100_rule.json",
+        "letter_28.5_100_rule.json",
+        "letter_29_100_rule.json",
+    ]
+    path = meta_signal.cell_path(tmp_path, "letter", 0.4, 100, "rule")
+    path.parent.mkdir()
+    path.write_text(json.dumps(dict(_cell("letter", 100, "rule", 0.8), noise=0.6)))
+    with pytest.raises(ValueError, match="holds the run .*0.6.*, not .*0.4"):
+        meta_signal.run("letter", 0.4, 100, "rule", tmp_path / "no data", tmp_path)
+
+
+def test_a_noise_ratio_is_labelled_with_its_own_percentage():
+    cells = [dict(c, noise=0.29) for c in _cells() if c["dataset"] == "letter"]
+    lines = meta_signal.summary(cells)
+    assert "| letter 29% | 82.00 | 80.00 |" in lines
+    assert _row(lines, 0, "29%").startswith("| 29% | 3/0/0, +2.00")
