@@ -31,8 +31,8 @@ import numpy as np
 
 from _common import machine_description, percent, require_data
 from compare_cells import matched_cells
-from openset_benchmark import DEFAULT_DATA, HERE, RESULTS, STRATEGIES
-from report import _final_records, load_cells, paired_interval
+from openset_benchmark import DEFAULT_DATA, HERE, RESULTS, STRATEGIES, grid
+from report import _confidence_interval, _final_records, load_cells
 from skal_openset._argtypes import job_count, positive_int, ratio
 
 PATHS = ("avx512", "avx2", "default")
@@ -75,44 +75,63 @@ def _run(path, folder, args):
     subprocess.run(command, env=env, check=True)
 
 
-def strategy_lines(reference, others, suite, strategies):
-    """Markdown rows: per strategy, its cells in each of the `others` folders
-    (``(path, folder)`` pairs) that are the same run as in the `reference`
-    folder, and how far the others moved."""
+def _run_key(cell):
+    """A cell's ``(dataset, noise, trial, strategy)``."""
+    return cell["dataset"], cell["noise"], cell["trial"], cell["strategy"]
+
+
+def strategy_lines(reference, others, suite, strategies, runs):
+    """Markdown rows: per strategy, its cells of this run (`runs`: their
+    `_run_key`) in each of the `others` folders that are the same run as in
+    the `reference` folder, how far the others moved, and how many the
+    reference lacks; the folders are ``(path, folder)`` pairs, and may hold
+    cells of earlier runs."""
     rows = []
-    matched = {path: matched_cells(reference, folder, suite) for path, folder in others}
+    matched = {
+        path: matched_cells(reference[1], folder, suite) for path, folder in others
+    }
     for strategy in strategies:
         cells = []
         for path, _ in others:
-            mine = [m for m in matched[path] if m[1]["strategy"] == strategy]
-            moved = [after - before for _, _, before, after, same in mine if not same]
-            text = f"{len(mine) - len(moved)} of {len(mine)}"
+            mine = [
+                m
+                for m in matched[path]
+                if _run_key(m[1]) in runs and m[1]["strategy"] == strategy
+            ]
+            paired = [m for m in mine if m[2] is not None]
+            moved = [after - before for _, _, before, after, same in paired if not same]
+            text = f"{len(paired) - len(moved)} of {len(paired)}"
             if moved:
                 text += (
                     f"; the others {np.mean(np.abs(moved)):.2f} on average "
                     f"({min(moved):+.2f} to {max(moved):+.2f})"
                 )
+            if len(paired) < len(mine):
+                text += f"; {len(mine) - len(paired)} with no `{reference[0]}` cell"
             cells.append(text)
         rows.append(f"| {strategy} | " + " | ".join(cells) + " |")
     return rows
 
 
-def _final_accuracies(folder, suite):
-    """``{(dataset, noise, trial, strategy): final test accuracy (%)}``."""
+def _final_accuracies(folder, suite, runs):
+    """``{run key: final test accuracy (%)}`` of the cells of `runs` (their
+    `_run_key`) in `folder`."""
     records, _ = load_cells(Path(folder), suite)
-    return {
+    finals = {
         (dataset, noise, trial, strategy): 100 * r["test_accuracy"]
         for (dataset, noise, _, trial, _, strategy), r in _final_records(
             records, "noise"
         ).items()
     }
+    return {key: accuracy for key, accuracy in finals.items() if key in runs}
 
 
-def versus_lines(folders, suite, first, second):
+def versus_lines(folders, suite, first, second, runs):
     """Markdown rows: per noise ratio, `first` minus `second` (points) on the
-    same class splits, on each kernel path's cells (``(path, folder)`` pairs)
-    and with each split's difference averaged over the paths first."""
-    finals = [_final_accuracies(folder, suite) for _, folder in folders]
+    same class splits of this run (`runs`: its cells' `_run_key`), on each
+    kernel path's cells (``(path, folder)`` pairs) and with each split's
+    difference averaged over the paths first."""
+    finals = [_final_accuracies(folder, suite, runs) for _, folder in folders]
     splits = sorted(
         set.intersection(
             *({k[:3] for k in f if k[3] == s} for f in finals for s in (first, second))
@@ -128,10 +147,7 @@ def versus_lines(folders, suite, first, second):
         cells = [*differences, differences.mean(axis=0)]
         rows.append(
             f"| {percent(noise)} | "
-            + " | ".join(
-                "{:+.2f} [{:+.2f}, {:+.2f}]".format(d.mean(), *paired_interval(d))
-                for d in cells
-            )
+            + " | ".join(f"{d.mean():+.2f} {_confidence_interval(d)}" for d in cells)
             + f" | {len(at_noise)} |"
         )
     return rows
@@ -201,6 +217,12 @@ def main(argv=None):
         )
     folders = [(path, folder) for path, _, folder in ran]
     reference, *others = folders
+    # The --work-dir keeps the cells of earlier runs: compare this run's only.
+    runs = {
+        _run_key(cell)
+        for cell in grid(args.suite, False, args.trials, args.noise)
+        if cell["strategy"] in args.strategies
+    }
     noise = ", ".join(map(percent, args.noise))
     lines = [
         "# Kernel paths: which cells change with the CPU's vector kernels?",
@@ -218,7 +240,7 @@ def main(argv=None):
         "",
         "| strategy | " + " | ".join(f"`{path}`" for path, _ in others) + " |",
         "| --- |" + " --- |" * len(others),
-        *strategy_lines(reference[1], others, args.suite, args.strategies),
+        *strategy_lines(reference, others, args.suite, args.strategies, runs),
     ]
     if args.versus:
         first, second = args.versus
@@ -233,7 +255,7 @@ def main(argv=None):
             + " | ".join(f"`{path}`" for path, _ in folders)
             + " | mean over the paths | class splits |",
             "| --- |" + " --- |" * (len(ran) + 2),
-            *versus_lines(folders, args.suite, first, second),
+            *versus_lines(folders, args.suite, first, second, runs),
         ]
     args.output.write_text("\n".join(lines) + "\n")
     print(f"Wrote {args.output}")

@@ -526,3 +526,64 @@ def test_a_failing_cell_in_one_job_raises_its_own_error(
     monkeypatch.setattr(sys, "argv", argv + ["--data-dir", str(tiny_data_dir)])
     with pytest.raises(RuntimeError, match="failed: ValueError: no such"):
         bench.main()
+
+
+def test_kernel_paths_compares_this_runs_cells_only(tmp_path, monkeypatch):
+    # The reused --work-dir keeps an earlier run's cells: they were counted,
+    # and one that the reference path lacks crashed the count (None subtracted).
+    import kernel_paths
+
+    monkeypatch.setattr(kernel_paths, "_capability", str.upper)
+    this_run = {
+        "avx512": {("RANDOM", 0): 0.5, ("RANDOM", 1): 0.6},
+        "default": {("RANDOM", 0): 0.5, ("RANDOM", 1): 0.62, ("RANDOM", 2): 0.7},
+    }
+    monkeypatch.setattr(
+        kernel_paths,
+        "_run",
+        lambda path, folder, args: _kernel_path_cells(folder, this_run[path]),
+    )
+    for path, trials in (("avx512", (0, 1)), ("default", (0, 1, 7))):
+        for trial in trials:  # the earlier run's, at 10% noise
+            cell = content()
+            cell["cell"].update(noise=0.1, trial=trial)
+            write_cell(tmp_path / path / "cells" / "tabular" / f"{trial}.json", cell)
+    output = tmp_path / "kernel_paths.md"
+    kernel_paths.main(
+        [
+            *("tabular", "--strategies", "RANDOM", "--trials", "3"),
+            *("--paths", "avx512", "default", "--work-dir", str(tmp_path)),
+            *("--data-dir", str(tmp_path), "--output", str(output)),
+        ]
+    )
+    assert output.read_text().splitlines()[-1] == (
+        "| RANDOM | 1 of 2; the others 2.00 on average (+2.00 to +2.00); "
+        "1 with no `avx512` cell |"
+    )
+
+
+def test_kernel_paths_give_no_interval_for_one_class_split(tmp_path, monkeypatch):
+    # A single split's difference had the zero-width interval [d, d].
+    import kernel_paths
+
+    monkeypatch.setattr(kernel_paths, "_capability", str.upper)
+    accuracies = {"avx512": 0.7, "default": 0.72}
+    monkeypatch.setattr(
+        kernel_paths,
+        "_run",
+        lambda path, folder, args: _kernel_path_cells(
+            folder, {("RANDOM", 0): accuracies[path], ("CONF", 0): 0.6}
+        ),
+    )
+    output = tmp_path / "kernel_paths.md"
+    kernel_paths.main(
+        [
+            *("tabular", "--strategies", "RANDOM", "CONF", "--trials", "1"),
+            *("--paths", "avx512", "default", "--versus", "RANDOM", "CONF"),
+            *("--work-dir", str(tmp_path), "--data-dir", str(tmp_path)),
+            *("--output", str(output)),
+        ]
+    )
+    assert output.read_text().splitlines()[-1] == (
+        "| 40% | +10.00  | +12.00  | +11.00  | 1 |"
+    )
