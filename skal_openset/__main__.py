@@ -52,6 +52,7 @@ from ._campaign import (
     simulated_split,
     table_fingerprint,
 )
+from ._experiment import _check_budget
 from ._oracle import labels_within
 
 STRATEGIES = {
@@ -263,6 +264,7 @@ def run_own_data(args):
             "['learner']."
         )
         return
+    _check_budget(args.budget, args.cost_in, args.cost_ood)
     # As many labels as a round's budget buys at most, as the paper's initial set.
     per_round = labels_within(args.budget, min(args.cost_in, args.cost_ood))
     initial_size = args.initial_size or per_round
@@ -286,11 +288,15 @@ def run_own_data(args):
     fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
     if n_unlabelled < (args.rounds - 1) * fewest:
         # It would run out for sure; the last rounds would buy what is left.
+        remedy = (
+            f"lower --budget or --rounds (e.g. --rounds {n_unlabelled // fewest + 1})"
+            if n_unlabelled >= fewest
+            else "lower --budget, or --initial-size to leave more rows unlabelled"
+        )
         raise ValueError(
             f"The pool holds {n_unlabelled} unlabelled rows, fewer than the "
-            f"{args.rounds - 1} rounds of at least {fewest} labels that "
-            f"--budget {args.budget:g} buys: lower --budget or --rounds (e.g. "
-            f"--rounds {n_unlabelled // fewest + 1})."
+            f"{args.rounds - 1} round(s) of at least {fewest} labels that "
+            f"--budget {args.budget:g} buys: {remedy}."
         )
     setting = (
         f"{args.data.name}: IN classes {', '.join(in_classes)}, "

@@ -176,7 +176,7 @@ def _check_X_y(X, y, X_name, y_name):
     A DataFrame is kept as it is, so that a pipeline can select its columns
     by name; its classifier checks the values.
     """
-    if not hasattr(X, "iloc"):
+    if not hasattr(X, "columns"):  # a Series is checked (and refused) as 1-D
         X = check_array(X, allow_nd=True, input_name=X_name)
     y = column_or_1d(y)
     check_one_label_kind(
@@ -198,7 +198,7 @@ def _check_X_y(X, y, X_name, y_name):
 
 def _row_layout(X):
     """What a row of `X` is: a DataFrame's columns, or an array row's shape."""
-    if hasattr(X, "iloc"):
+    if hasattr(X, "columns"):
         return f"DataFrame columns {list(X.columns)}"
     return f"arrays of shape {X.shape[1:]}"
 
@@ -511,23 +511,31 @@ _MAX_CSV_VALUE = 1e30
 _INT64 = np.iinfo(np.int64)
 
 
-def _int64_value(text):
-    """The int64 that ``text`` writes ("7", "07", "+7", "7.0", "7e0"), or None."""
-    try:
-        value = decimal.Decimal(text)
-    except decimal.InvalidOperation:
+# A number as CSV files write one: ASCII digits, no "_" or other scripts' digits.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _label_value(text):
+    """The number that the label ``text`` writes, or None.
+
+    An int where it is whole and fits int64 ("7", "07", "7.0", "7e0"), else a
+    float where that float prints back as the same number ("2.5"), else None
+    (not a number, or beyond int64 and float64, e.g. a 20-digit code).
+    """
+    if not _PLAIN_NUMBER.fullmatch(text):
         return None
+    value = decimal.Decimal(text)
     # adjusted() first: int() of "1e999999999" would build a billion digits
-    if not value.is_finite() or value.adjusted() > 18:
-        return None
-    if value != value.to_integral_value():
-        return None
-    value = int(value)
-    return value if _INT64.min <= value <= _INT64.max else None
+    if value.adjusted() <= 18 and value == value.to_integral_value():
+        if _INT64.min <= (whole := int(value)) <= _INT64.max:
+            return whole
+    number = float(text)
+    exact = math.isfinite(number) and decimal.Decimal(repr(number)) == value
+    return number if exact else None
 
 
 def _check_one_spelling(path, labels, lines, y):
-    """Raise if two spellings of labels ("1" and "1.0") write one integer."""
+    """Raise if two spellings of labels ("1" and "1.0") write one number."""
     pairs = np.unique(np.stack([y.astype(str), labels]), axis=1)
     values, counts = np.unique(pairs[0], return_counts=True)
     if (counts > 1).any():
@@ -536,7 +544,7 @@ def _check_one_spelling(path, labels, lines, y):
         at = [int(lines[np.flatnonzero(labels == s)[0]]) for s in spellings[:2]]
         raise ValueError(
             f"{path}: the labels {spellings[0]!r} (line {at[0]}) and "
-            f"{spellings[1]!r} (line {at[1]}) are both the integer {value}; "
+            f"{spellings[1]!r} (line {at[1]}) are both the number {value}; "
             "write each class one way, or make the labels names (e.g. "
             "'class_07') if they are different classes."
         )
@@ -583,18 +591,19 @@ def load_csv_table(
     X : ndarray of shape (n_samples, n_features), dtype=float32
         The feature columns in file order.
     y : ndarray of shape (n_samples,), dtype=int64
-        If every label is a number with an integer value that fits int64
-        (``"7"``, ``"-3"``, ``"07"``, ``"7.0"``, as pandas writes a float
-        column), the labels are those integers; two spellings of one integer
-        (``"7"`` and ``"7.0"``) are refused. If no label is, all labels are
-        strings, encoded with :class:`~sklearn.preprocessing.LabelEncoder` as
-        their position in ``classes``. A column that mixes both kinds is
-        refused: encoding it would renumber the integers in text order
-        (``"10"`` before ``"2"``), so that integer class numbers would name
-        other classes.
+        If every label is a number in plain notation (``"7"``, ``"-3"``,
+        ``"07"``, ``"7.0"`` as pandas writes a float column, ``"2.5"``), the
+        labels are those numbers, as pandas reads them: int64 if all are
+        whole and fit it, float64 otherwise; two spellings of one number
+        (``"7"`` and ``"7.0"``) are refused. If no label is (names, or codes
+        beyond int64 and float64), all labels are strings, encoded with
+        :class:`~sklearn.preprocessing.LabelEncoder` as their position in
+        ``classes``. A column that mixes both kinds is refused: encoding it
+        would renumber the numbers in text order (``"10"`` before ``"2"``),
+        so that class numbers would name other classes.
     classes : ndarray of shape (n_classes,)
         Only if ``return_classes``: the sorted distinct original labels (strings
-        for encoded labels, so that ``classes[y]`` recovers them; integers
+        for encoded labels, so that ``classes[y]`` recovers them; numbers
         otherwise).
 
     Raises
@@ -604,7 +613,7 @@ def load_csv_table(
         not closed, lacks the label column or has two of that name, has an
         unnamed column or one named ``id``, ``index`` or ``Unnamed: <n>``
         (a row index pandas wrote), holds an empty label, labels that mix
-        integers with other labels or write one integer two ways, or a
+        numbers with other labels or write one number two ways, or a
         feature value that is
         empty, not a number, not finite or larger than 1e30 in absolute
         value (the line and column are named).
@@ -630,31 +639,36 @@ def load_csv_table(
             "row(s) in all); fill it in or drop that row."
         )
     # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
-    # expects); labels beyond int64 stay strings instead of overflowing.
-    values = [_int64_value(label) for label in labels]
-    is_int = np.array([v is not None for v in values], dtype=bool)
-    if is_int.all():
-        y = np.array(values, dtype=np.int64)
+    # expects); labels beyond int64 and float64 stay strings.
+    values = [_label_value(label) for label in labels]
+    is_number = np.array([v is not None for v in values], dtype=bool)
+    if is_number.all():
+        whole = all(isinstance(v, int) for v in values)
+        y = np.array(values, dtype=np.int64 if whole else np.float64)
         _check_one_spelling(path, labels, lines, y)
         classes = np.unique(y)
-    elif is_int.any():
-        raise ValueError(_mixed_labels_message(path, labels, lines, is_int))
+    elif is_number.any():
+        raise ValueError(_mixed_labels_message(path, labels, lines, is_number))
     else:
         encoder = LabelEncoder().fit(labels)
         y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
     return (X, y, classes) if return_classes else (X, y)
 
 
-def _mixed_labels_message(path, labels, lines, is_int):
-    """Why a label column of canonical integers and other labels is refused."""
+def _mixed_labels_message(path, labels, lines, is_number):
+    """Why a label column of numbers and other labels is refused."""
     # The fewer kind is the odd one: a stray "NA" among numbers, or a stray
     # number among names.
-    odd = ~is_int if (~is_int).sum() <= is_int.sum() else is_int
+    odd = ~is_number if (~is_number).sum() <= is_number.sum() else is_number
     first = int(np.flatnonzero(odd)[0])
     counts = Counter(labels[odd].tolist()).most_common()
     shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts[:5])
-    kind = "is no integer that fits int64" if odd is not is_int else "is an integer"
-    others = "integers" if odd is not is_int else "not integers"
+    kind = (
+        "is no number that fits int64 or float64"
+        if odd is not is_number
+        else "is a number"
+    )
+    others = "numbers" if odd is not is_number else "not numbers"
     return (
         f"{path}, line {lines[first]}: the label {str(labels[first])!r} {kind}, while "
         f"{int((~odd).sum())} other label(s) are {others}; the odd labels: {shown}"

@@ -204,11 +204,13 @@ def run_active_learning(
         initial = n_in, n_labelled - n_in  # (IN, OOD) labels given, not bought
     else:
         records = []
+    # A modAL query function by its own name, a strategy by its class's
+    name = getattr(query_strategy, "__name__", type(query_strategy).__name__)
     bar = tqdm(
         total=n_rounds,
         initial=len(records),
         disable=not progress,
-        desc=type(query_strategy).__name__,
+        desc=name,
     )
     with bar:
         for round_ in range(len(records) + 1, n_rounds + 1):
@@ -243,7 +245,7 @@ def run_active_learning(
                 )
                 if ranked.size == 0:
                     raise ValueError(
-                        f"{type(query_strategy).__name__} chose no row of the "
+                        f"{name} chose no row of the "
                         f"{pool.size} unlabelled ones in round {round_}; a query "
                         "strategy must choose at least one."
                     )

@@ -443,10 +443,22 @@ def test_load_csv_table_reads_integer_labels_however_written(tmp_path):
         values = [int(float(c)) for c in labels]
         assert y.tolist() == values and classes.tolist() == sorted(set(values))
         assert y.dtype == np.int64
-    # the two spellings named in the refusal are of one integer
+    # the two spellings named in the refusal are of one number
     path.write_text("x0,label\n0,7\n1,3\n2,7.0\n")
-    with pytest.raises(ValueError, match="'7' .* and '7.0' .* both the integer 7"):
+    with pytest.raises(ValueError, match="'7' .* and '7.0' .* both the number 7"):
         load_csv_table(path)
+    # ratings are their values, in numeric order (as text, "10.5" came first)
+    path.write_text("x0,label\n0,1.5\n1,10.5\n2,2.0\n3,1.5\n")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert y.tolist() == [1.5, 10.5, 2.0, 1.5] and classes.tolist() == [1.5, 2.0, 10.5]
+    path.write_text("x0,label\n0,1.5\n1,1.50\n")
+    with pytest.raises(ValueError, match="both the number 1.5"):
+        load_csv_table(path)
+    # only plain ASCII numbers: "1_000" or a full-width digit is a name
+    for name in ("1_000", "\uff11"):
+        path.write_text(f"x0,label\n0,{name}\n1,7\n2,7\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=f"the label '{name}' is no number"):
+            load_csv_table(path)
 
 
 @pytest.mark.parametrize(
@@ -479,8 +491,8 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
         rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
         path.write_text("x0,label\n" + rows)
         match = (
-            rf"t.csv, line 6: the label '{odd}' is no integer .* 24 other "
-            rf"label\(s\) are integers; the odd labels: '{odd}' \(2 row\(s\)\)"
+            rf"t.csv, line 6: the label '{odd}' is no number .* 24 other "
+            rf"label\(s\) are numbers; the odd labels: '{odd}' \(2 row\(s\)\)"
             r".*renumbered in text order"
         )
         with pytest.raises(ValueError, match=match):
@@ -492,7 +504,7 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
         load_csv_table(path)
     # a stray number among names is named the same way
     path.write_text("x0,label\n0,cat\n1,dog\n2,3\n3,cat\n")
-    with pytest.raises(ValueError, match="line 4: the label '3' is an integer"):
+    with pytest.raises(ValueError, match="line 4: the label '3' is a number"):
         load_csv_table(path)
 
 

@@ -732,6 +732,15 @@ def test_run_killed_mid_round_resumes_to_the_same_records(tmp_path, capsys):
     assert resumed.stdout == capsys.readouterr().out
 
 
+def test_a_series_of_rows_is_refused_with_the_reshape_advice():
+    # A Series was kept as a DataFrame would be, then failed on .columns.
+    pd = pytest.importorskip("pandas")
+    X, y = load_digits_dataset()
+    rows = pd.Series(X[:, 0])
+    with pytest.raises(ValueError, match="Expected a 2-dimensional container"):
+        make_open_set_split(rows, y, in_classes=[1, 3], X_test=rows, y_test=y)
+
+
 def test_a_dataframe_split_runs_through_a_pipeline_that_selects_columns_by_name():
     # make_open_set_split turned a DataFrame into an array, so a
     # ColumnTransformer selecting columns by name failed in the run, and a
@@ -774,6 +783,12 @@ def test_the_runner_takes_a_modal_query_function(split, tmp_path):
         split, LogisticRegression(), _least_confident, n_rounds=3, budget=10
     )
     assert [r["query_size"] for r in records] == [0, 10, 10]
+
+    def choose_nothing(learner, X, n_instances=1):
+        return np.array([], dtype=int), X[:0]
+
+    with pytest.raises(ValueError, match="choose_nothing chose no row"):
+        run_active_learning(split, LogisticRegression(), choose_nothing, n_rounds=2)
 
 
 @pytest.mark.parametrize("forgotten", ["estimator", "query_strategy"])
