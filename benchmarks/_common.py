@@ -56,6 +56,16 @@ def require_data(parser, path, option, what="data folder"):
         parser.error(f"the {what} {path} is missing; pass {option} with its location")
 
 
+def refuse_repeats(parser, args, *options):
+    """Stop with a usage error where one of `options` (``"--seeds"``...) lists
+    a value twice: each of its runs would be run, and counted, twice."""
+    for option in options:
+        values = getattr(args, option.removeprefix("--").replace("-", "_")) or ()
+        repeated = [v for i, v in enumerate(values) if v in values[:i]]
+        if repeated:
+            parser.error(f"{option} lists {repeated[0]} twice; give each value once")
+
+
 def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
     """Add ``--results-dir`` (where `what` go; `default`, the committed results,
     unless given) to `parser` and to each of its subcommands' parsers `commands`,

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine_description, percent, require_data
+from _common import machine_description, percent, refuse_repeats, require_data
 from compare_cells import matched_cells
 from openset_benchmark import DEFAULT_DATA, HERE, RESULTS, STRATEGIES, grid
 from report import _confidence_interval, _final_records, load_cells
@@ -190,6 +190,7 @@ def main(argv=None):
         "--output", type=Path, default=RESULTS / "kernel_paths.md", help="the report"
     )
     args = parser.parse_args(argv)
+    refuse_repeats(parser, args, "--noise", "--strategies", "--paths")
     if args.versus and not set(args.versus) <= set(args.strategies):
         parser.error("--versus compares two of the --strategies; add them there")
     require_data(parser, args.data_dir, "--data-dir")

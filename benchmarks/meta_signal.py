@@ -73,6 +73,7 @@ from _common import (
     joblib_verbosity,
     machine_description,
     percent,
+    refuse_repeats,
     require_data,
 )
 from openset_benchmark import (
@@ -1173,6 +1174,7 @@ def main():
         parser, RESULTS, "per-run files (in meta_signal/), summary and figures"
     )
     args = parser.parse_args()
+    refuse_repeats(parser, args, "--seeds", "--noise", "--datasets", "--variants")
     if args.summary_only:
         if not any(cells_dir(args.results_dir).glob("*.json")):
             parser.error(

@@ -52,6 +52,7 @@ from _common import (
     joblib_verbosity,
     machine_description,
     percent,
+    refuse_repeats,
     require_data,
 )
 from skal_openset import (
@@ -621,7 +622,8 @@ def run_suite(args):
 
 
 def check_run_args(parser, args):
-    """Refuse a run whose options would not apply or leave no cell; fill defaults.
+    """Refuse a run whose options would not apply, would run a cell twice or
+    leave none; fill defaults.
 
     The run log records the options as given: one that did not apply would
     log a run that never happened.
@@ -635,6 +637,7 @@ def check_run_args(parser, args):
             f"--noise applies to the tabular and fashion suites; the {args.suite} "
             "suite has its own noise ratios"
         )
+    refuse_repeats(parser, args, "--noise", "--strategies")
     args.trials = TRIALS if args.trials is None else args.trials
     args.noise = NOISE_RATIOS if args.noise is None else args.noise
     cells = grid(args.suite, args.quick, args.trials, args.noise)

@@ -330,6 +330,8 @@ def _main(monkeypatch, *argv):
             "argument --trials: must be a positive integer, got 0",
         ),
         (["tabular", "--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        # Each cell was listed, run and logged twice.
+        (["tabular", "--noise", "0.4", "0.4"], "--noise lists 0.4 twice; give each"),
         (
             ["classifiers", "--quick", "--strategies", "LL"],
             "the classifiers --quick suite has no cells of ['LL']; choose from",
@@ -587,3 +589,17 @@ def test_kernel_paths_give_no_interval_for_one_class_split(tmp_path, monkeypatch
     assert output.read_text().splitlines()[-1] == (
         "| 40% | +10.00  | +12.00  | +11.00  | 1 |"
     )
+
+
+def test_kernel_paths_refuse_a_repeated_noise_ratio(tmp_path, monkeypatch, capsys):
+    import kernel_paths
+
+    monkeypatch.setattr(kernel_paths, "_run", None)  # a run that started: a bug
+    with pytest.raises(SystemExit) as info:
+        kernel_paths.main(
+            ["tabular", "--strategies", "CONF", "--noise", "0.4", "0.4"]
+            + ["--data-dir", str(tmp_path), "--work-dir", str(tmp_path / "work")]
+        )
+    assert info.value.code == 2
+    assert "--noise lists 0.4 twice; give each value once" in capsys.readouterr().err
+    assert not (tmp_path / "work").exists()

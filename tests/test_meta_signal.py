@@ -445,6 +445,8 @@ def test_results_dir_takes_the_runs_summary_and_figures(
     [
         (["--noise", "1.5"], "argument --noise: must be in [0, 1) (0.4 for 40%)"),
         (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        # Each of its runs was run, and counted, twice.
+        (["--seeds", "100", "101", "100"], "--seeds lists 100 twice; give each value"),
         (["--summary-only"], "meta_signal to summarise; run without --summary-only"),
         (
             ["--data-dir", "MISSING"],
@@ -456,6 +458,7 @@ def test_a_bad_command_line_is_one_line_of_error(
     tmp_path, monkeypatch, capsys, argv, message
 ):
     argv = [a.replace("MISSING", str(tmp_path / "none")) for a in argv]
+    monkeypatch.setattr(meta_signal, "run", None)  # a run that started: a bug
     with pytest.raises(SystemExit) as info:
         _main(monkeypatch, *argv, "--results-dir", str(tmp_path / "out"))
     assert info.value.code == 2
