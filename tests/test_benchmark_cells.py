@@ -603,3 +603,17 @@ def test_kernel_paths_refuse_a_repeated_noise_ratio(tmp_path, monkeypatch, capsy
     assert info.value.code == 2
     assert "--noise lists 0.4 twice; give each value once" in capsys.readouterr().err
     assert not (tmp_path / "work").exists()
+
+
+def test_report_stops_on_a_foreign_file_with_what_to_do(tmp_path, monkeypatch):
+    # It stopped with a traceback.
+    foreign = tmp_path / "cells" / "tabular" / "notes.json"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("{}")
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, "--results-dir", str(tmp_path), "report")
+    assert info.value.code == (
+        f"benchmark cell {foreign}: lacks the keys ['cell', 'checksum', 'in_classes', "
+        "'landscapes', 'records', 'seconds']. Move it out of the cells folder or "
+        "delete it (a run of its suite runs the cell again), then report again."
+    )
