@@ -359,6 +359,14 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     if not by_cell:
         return []
     sd = np.sqrt(np.mean([np.var(list(g.values()), ddof=1) for g in by_cell.values()]))
+    noise = "/".join(f"{100 * n:.0f}" for n in noises)
+    if sd == 0:  # no standard error to size a gain with
+        return [
+            f"`MQ-Net` minus `{rival}` is the same on every class split within "
+            f"each of the {len(by_cell)} cells at {noise}% noise: no spread from "
+            "which to say what the trials can resolve.",
+            "",
+        ]
     n_trials = min(len(g) for g in by_cell.values())
     se = sd / np.sqrt(n_trials)
     r = _split_correlation(by_cell, noises)
@@ -370,7 +378,7 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     trials = next(n for n in count(2) if t.ppf(0.975, n - 1) * sd / np.sqrt(n) <= 0.5)
     return [
         f"What {n_trials} trials can resolve at "
-        f"{'/'.join(f'{100 * n:.0f}' for n in noises)}% noise: within a cell, "
+        f"{noise}% noise: within a cell, "
         f"`MQ-Net` minus `{rival}` varies from class split to class split with a "
         f"standard deviation of {sd:.2f} points (pooled over {len(by_cell)} "
         f"cells), so a cell's mean difference has a standard error of {se:.2f}; "

@@ -392,3 +392,21 @@ def test_a_noise_ratio_is_labelled_with_its_own_percentage(tmp_path, monkeypatch
     assert cells[:4] == ["| a 28%", "| a 28.5%", "| a 29%", "| a 28%"]
     ranks = [line.split(" | ")[0] for line in lines if line.startswith("| 2")]
     assert ranks[:3] == ["| 28%", "| 28.5%", "| 29%"]
+
+
+def test_resolution_lines_of_differences_without_spread_say_so():
+    # A gap that never varies within a cell stopped the report (brentq's
+    # "f(a) and f(b) must have different signs").
+    records = [
+        dict(_final(strategy, trial, 0.6 + 0.05 * trial), dataset=dataset, noise=noise)
+        for dataset in ("a", "b")
+        for noise in (0.4, 0.6)
+        for trial in (0, 1)
+        for strategy in ("MQ-Net", "MQ-Net (no meta-model)")
+    ]
+    assert report._resolution_lines(records) == [
+        "`MQ-Net` minus `MQ-Net (no meta-model)` is the same on every class split "
+        "within each of the 4 cells at 40/60% noise: no spread from which to say "
+        "what the trials can resolve.",
+        "",
+    ]
