@@ -18,6 +18,12 @@ import torch
 from skal_openset._atomic import atomic_open
 
 
+class ResultsError(ValueError):
+    """Results a script cannot resume or summarise from; the message names the
+    file or folder and what to do. One class for every copy of a script's
+    module (``__main__`` and the one its joblib workers import by name)."""
+
+
 def median_seconds(fn, repeats):
     """Run ``fn`` ``repeats`` times; return (median seconds, last result)."""
     times, result = [], None

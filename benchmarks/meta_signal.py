@@ -69,12 +69,14 @@ from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
 from _common import (
+    ResultsError,
     add_results_dir,
     joblib_verbosity,
     machine_description,
     percent,
     refuse_repeats,
     require_data,
+    write_json_atomic,
 )
 from openset_benchmark import (
     DATASETS,
@@ -547,6 +549,34 @@ def cells_dir(results):
     return Path(results) / "meta_signal"
 
 
+RUN_KEYS = (
+    "dataset",
+    "noise",
+    "seed",
+    "variant",
+    "accuracy",
+    "in_share",
+    "cpu_seconds",
+    "diagnostics",
+)
+
+
+def read_run(path):
+    """The run a per-run file holds; a ResultsError naming the file if it holds none."""
+    try:
+        cell = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsError(
+            f"{path} cannot be read as JSON ({error}); delete it to run it again"
+        ) from None
+    if not isinstance(cell, dict) or not set(RUN_KEYS) <= set(cell):
+        raise ResultsError(
+            f"{path} is not a run of meta_signal.py (one has the keys "
+            f"{list(RUN_KEYS)}); move it out of the folder or delete it"
+        )
+    return cell
+
+
 def cell_path(results, dataset, noise, seed, variant):
     """The file of a run; its noise ratio as an exact percentage, so distinct
     ratios never share a file (0.4 keeps the name ``40``, 0.285 is ``28.5``)."""
@@ -558,10 +588,10 @@ def run(dataset, noise, seed, variant, data_dir, results):
     """Run one cell unless its file exists; None if the class split is infeasible."""
     path = cell_path(results, dataset, noise, seed, variant)
     if path.exists():
-        cell = json.loads(path.read_text())
+        cell = read_run(path)
         found = tuple(cell[k] for k in ("dataset", "noise", "seed", "variant"))
         if found != (dataset, noise, seed, variant):
-            raise ValueError(
+            raise ResultsError(
                 f"{path} holds the run {found}, not {(dataset, noise, seed, variant)}; "
                 "move it out of the folder or delete it, and rerun"
             )
@@ -613,7 +643,7 @@ def run(dataset, noise, seed, variant, data_dir, results):
         diagnostics=[d for d in diags if d is not None],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(cell))  # a rerun resumes from the finished cells
+    write_json_atomic(path, cell)  # a rerun resumes from the finished cells
     return cell
 
 
@@ -1065,8 +1095,12 @@ def _cause_lines(diags):
 def write_summary(results):
     """meta_signal.md and its figures under `results`, from its per-run files."""
     results = Path(results)
-    paths = sorted(cells_dir(results).glob("*.json"))
-    cells = [json.loads(p.read_text()) for p in paths]
+    cells = [read_run(p) for p in sorted(cells_dir(results).glob("*.json"))]
+    if not cells:
+        raise ResultsError(
+            f"no runs under {cells_dir(results)} to summarise; run some first "
+            "(without --summary-only)"
+        )
     results.mkdir(parents=True, exist_ok=True)  # a new --results-dir
     (results / "meta_signal.md").write_text("\n".join(summary(cells)))
     tables = [c for c in cells if c["dataset"] in TABLES]
@@ -1175,15 +1209,18 @@ def main():
     )
     args = parser.parse_args()
     refuse_repeats(parser, args, "--seeds", "--noise", "--datasets", "--variants")
-    if args.summary_only:
-        if not any(cells_dir(args.results_dir).glob("*.json")):
-            parser.error(
-                f"no runs under {cells_dir(args.results_dir)} to summarise; run "
-                "without --summary-only first"
-            )
-        write_summary(args.results_dir)
-        return
-    require_data(parser, args.data_dir, "--data-dir")
+    if not args.summary_only:
+        require_data(parser, args.data_dir, "--data-dir")
+    try:
+        if not args.summary_only:
+            run_all(args)
+        write_summary(args.results_dir)  # of every finished run, not only these
+    except ResultsError as error:  # runs that cannot be resumed or summarised
+        parser.error(str(error))
+
+
+def run_all(args):
+    """Run (or resume) every run the command line asks for."""
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [os.path.dirname(__file__), os.environ.get("PYTHONPATH")])
     )
@@ -1195,7 +1232,6 @@ def main():
         for d, n, s, v in jobs
     )
     print(f"{sum(c is not None for c in cells)} runs; {machine_description()}")
-    write_summary(args.results_dir)  # of every finished cell, not only this run's
 
 
 if __name__ == "__main__":

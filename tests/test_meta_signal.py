@@ -447,7 +447,7 @@ def test_results_dir_takes_the_runs_summary_and_figures(
         (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
         # Each of its runs was run, and counted, twice.
         (["--seeds", "100", "101", "100"], "--seeds lists 100 twice; give each value"),
-        (["--summary-only"], "meta_signal to summarise; run without --summary-only"),
+        (["--summary-only"], "meta_signal to summarise; run some first (without"),
         (
             ["--data-dir", "MISSING"],
             "the data folder MISSING is missing; pass --data-dir",
@@ -492,3 +492,24 @@ def test_a_noise_ratio_is_labelled_with_its_own_percentage():
     lines = meta_signal.summary(cells)
     assert "| letter 29% | 82.00 | 80.00 |" in lines
     assert _row(lines, 0, "29%").startswith("| 29% | 3/0/0, +2.00")
+
+
+def test_a_run_file_is_written_whole_and_a_damaged_one_named(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # Written in place, an interrupted write left half a file, and every rerun
+    # then stopped at a bare JSONDecodeError naming no file.
+    written = []
+    monkeypatch.setattr(
+        meta_signal, "write_json_atomic", lambda path, run: written.append(path)
+    )
+    meta_signal.run("segment", 0.4, 0, "rule", tiny_data_dir, tmp_path)
+    path = meta_signal.cell_path(tmp_path, "segment", 0.4, 0, "rule")
+    assert written == [path]
+    path.write_text(json.dumps(_cell("segment", 0, "rule", 0.8))[:40])
+    with pytest.raises(ValueError, match="cannot be read as JSON .*; delete it"):
+        meta_signal.run("segment", 0.4, 0, "rule", tiny_data_dir, tmp_path)
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, "--summary-only", "--results-dir", str(tmp_path))
+    assert info.value.code == 2
+    assert f"error: {path} cannot be read as JSON (" in capsys.readouterr().err
