@@ -661,6 +661,11 @@ def summary(cells):
 
 
 def _summary_lines(cells, heading, scope):
+    if not any(c["variant"] == "rule" for c in cells):
+        raise ResultsError(
+            f"no `rule` run of {scope}, the baseline of every table; run "
+            "meta_signal.py with rule among the --variants"
+        )
     variants = [v for v in VARIANTS if any(c["variant"] == v for c in cells)]
     seeds = sorted({c["seed"] for c in cells})
     by = {(c["dataset"], c["noise"], c["seed"], c["variant"]): c for c in cells}
@@ -1210,6 +1215,11 @@ def main():
     args = parser.parse_args()
     refuse_repeats(parser, args, "--seeds", "--noise", "--datasets", "--variants")
     if not args.summary_only:
+        if "rule" not in args.variants:
+            parser.error(
+                "--variants must include rule, the baseline of every table (its "
+                "finished runs are not run again)"
+            )
         require_data(parser, args.data_dir, "--data-dir")
     try:
         if not args.summary_only:

@@ -445,6 +445,8 @@ def test_results_dir_takes_the_runs_summary_and_figures(
     [
         (["--noise", "1.5"], "argument --noise: must be in [0, 1) (0.4 for 40%)"),
         (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        # An all-blank summary, exit status 0.
+        (["--variants", "learnt"], "--variants must include rule, the baseline"),
         # Each of its runs was run, and counted, twice.
         (["--seeds", "100", "101", "100"], "--seeds lists 100 twice; give each value"),
         (["--summary-only"], "meta_signal to summarise; run some first (without"),
@@ -513,3 +515,17 @@ def test_a_run_file_is_written_whole_and_a_damaged_one_named(
         _main(monkeypatch, "--summary-only", "--results-dir", str(tmp_path))
     assert info.value.code == 2
     assert f"error: {path} cannot be read as JSON (" in capsys.readouterr().err
+
+
+def test_a_summary_without_rule_runs_is_refused(tmp_path, monkeypatch, capsys):
+    # Every table compares with `rule`: it was written blank, exit status 0.
+    (tmp_path / "meta_signal").mkdir()
+    for i, cell in enumerate(c for c in _cells() if c["variant"] != "rule"):
+        (tmp_path / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, "--summary-only", "--results-dir", str(tmp_path))
+    assert info.value.code == 2
+    assert "error: no `rule` run of the tables, the baseline of every table; run" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "meta_signal.md").exists()
