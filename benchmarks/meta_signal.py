@@ -45,14 +45,15 @@ self-validation signal:
 Writes one file per run to ``results/meta_signal/`` (a rerun resumes from
 them) and the summary ``results/meta_signal.md`` with its figures
 ``results/meta_signal_balance*.png``; seeds whose class split has too few OOD
-examples for 60% noise are skipped. ``--results-dir DIR`` puts all of them
-under DIR instead of ``results/``: a trial run that leaves the committed
-results alone.
+examples for 60% noise are skipped, each named with the reason.
+``--results-dir DIR`` puts all of them under DIR instead of ``results/``: a
+trial run that leaves the committed results alone.
 """
 
 import argparse
 import json
 import os
+import sys
 import time
 import warnings
 from itertools import product
@@ -74,6 +75,7 @@ from _common import (
     joblib_verbosity,
     machine_description,
     percent,
+    random_seed,
     refuse_repeats,
     require_data,
     write_json_atomic,
@@ -83,8 +85,9 @@ from openset_benchmark import (
     DEFAULT_DATA,
     RESULTS,
     FixedBalance,
-    load_dataset,
+    infeasible_splits,
     make_estimator,
+    make_split,
     random_start,
 )
 from report import _confidence_interval, paired_interval
@@ -93,7 +96,6 @@ from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
     knn_contrast_purity,
-    make_open_set_split,
     pairwise_ranking_accuracy,
     run_active_learning,
 )
@@ -585,7 +587,7 @@ def cell_path(results, dataset, noise, seed, variant):
 
 
 def run(dataset, noise, seed, variant, data_dir, results):
-    """Run one cell unless its file exists; None if the class split is infeasible."""
+    """Run one cell unless its file exists."""
     path = cell_path(results, dataset, noise, seed, variant)
     if path.exists():
         cell = read_run(path)
@@ -597,22 +599,11 @@ def run(dataset, noise, seed, variant, data_dir, results):
             )
         return cell
     torch.set_num_threads(1)
-    X, y, X_test, y_test = load_dataset(dataset, str(data_dir))
     config = DATASETS[dataset]
-    try:
-        split = make_open_set_split(
-            X,
-            y,
-            n_in_classes=round(0.4 * len(np.unique(y))),
-            noise_ratio=noise,
-            initial_size=config["budget"],
-            X_test=X_test,
-            y_test=y_test,
-            random_state=seed,
-        )
-    except ValueError:  # too few OOD examples for this noise ratio and split
-        return None
-    estimator = make_estimator(dataset, X.shape[1], split.n_classes, False, seed)
+    split = make_split(dataset, noise, seed, data_dir)  # the benchmark's split
+    estimator = make_estimator(
+        dataset, split.X_pool.shape[1], split.n_classes, False, seed
+    )
     diags = []
 
     def callback(record, learner):
@@ -1188,7 +1179,7 @@ def main():
         default=2,
         help="runs in parallel, as joblib counts (-1: every core)",
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[100, 101, 102])
+    parser.add_argument("--seeds", type=random_seed, nargs="+", default=[100, 101, 102])
     parser.add_argument(
         "--variants",
         nargs="+",
@@ -1236,12 +1227,26 @@ def run_all(args):
     )
     from meta_signal import run as run_by_name  # workers unpickle it by name
 
-    jobs = product(args.datasets, args.noise, args.seeds, args.variants)
-    cells = Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
+    splits = product(args.datasets, args.noise, args.seeds)
+    skipped = infeasible_splits(
+        [dict(dataset=d, noise=n, trial=s) for d, n, s in splits], args.data_dir
+    )
+    for (dataset, noise, seed), reason in skipped.items():
+        print(
+            f"Skipped the runs of {dataset} at {percent(noise)} noise, seed {seed}: "
+            f"{reason}",
+            file=sys.stderr,
+        )
+    jobs = [
+        job
+        for job in product(args.datasets, args.noise, args.seeds, args.variants)
+        if job[:3] not in skipped
+    ]
+    Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
         delayed(run_by_name)(d, n, s, v, args.data_dir, args.results_dir)
         for d, n, s, v in jobs
     )
-    print(f"{sum(c is not None for c in cells)} runs; {machine_description()}")
+    print(f"{len(jobs)} runs; {machine_description()}")
 
 
 if __name__ == "__main__":

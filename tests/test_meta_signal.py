@@ -445,6 +445,8 @@ def test_results_dir_takes_the_runs_summary_and_figures(
     [
         (["--noise", "1.5"], "argument --noise: must be in [0, 1) (0.4 for 40%)"),
         (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        # Taken for an infeasible class split: "0 runs" and an empty summary.
+        (["--seeds", "-1"], "argument --seeds: must be an integer in [0, 2**32), got"),
         # An all-blank summary, exit status 0.
         (["--variants", "learnt"], "--variants must include rule, the baseline"),
         # Each of its runs was run, and counted, twice.
@@ -529,3 +531,28 @@ def test_a_summary_without_rule_runs_is_refused(tmp_path, monkeypatch, capsys):
         capsys.readouterr().err
     )
     assert not (tmp_path / "meta_signal.md").exists()
+
+
+def test_an_infeasible_class_split_is_named_and_no_runs_no_summary(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # Every error of the split was taken for an infeasible one, silently, and
+    # a summary of no runs was written blank.
+    argv = ["--datasets", "segment", "--seeds", "0", "--variants", "rule"]
+    argv += ["--n-jobs", "1", "--data-dir", str(tiny_data_dir)]
+    argv += ["--results-dir", str(tmp_path)]
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, *argv, "--noise", "0.9")
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    # 3 IN classes of 40 rows each, 4 OOD classes: too few for 90% noise.
+    assert "Skipped the runs of segment at 90% noise, seed 0: " in err
+    assert "error: no runs under" in err
+    assert not (tmp_path / "meta_signal.md").exists()
+    _main(monkeypatch, *argv, "--noise", "0.4", "0.9")
+    assert "Skipped the runs of segment at 90% noise, seed 0: " in (
+        capsys.readouterr().err
+    )
+    assert [p.name for p in (tmp_path / "meta_signal").iterdir()] == [
+        "segment_40_0_rule.json"
+    ]
