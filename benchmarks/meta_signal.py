@@ -806,9 +806,9 @@ def _pooled_lines(by, variants, base):
     return [
         "",
         f"Against {_POOLED_BASES[base]} on the same runs, pooled over every noise "
-        "ratio: W/T/L and the mean gap (points) with its 95% interval (paired t), "
-        "both over class splits (data set and seed: a split's runs at several "
-        "noise ratios averaged first):",
+        "ratio: W/T/L over the runs; the mean gap (points) and its 95% interval "
+        "(paired t) over class splits (data set and seed: a split's runs at "
+        "several noise ratios averaged first):",
         "",
         f"| variant | paired runs | against {base} |",
         "| --- | --- | --- |",

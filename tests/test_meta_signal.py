@@ -120,9 +120,15 @@ def test_each_variant_is_also_paired_against_the_rule_pooled_over_noise():
     lines = meta_signal.summary(cells)
     start = next(i for i, line in enumerate(lines) if line.startswith("Against `rule`"))
     # Seed 100 is one class split at both noise ratios: its gains (+1, -1)
-    # average to 0 first, so the splits' mean gains are 0 and +3.
+    # average to 0 first, so the splits' mean gains are 0 and +3; W/T/L
+    # counts the runs, which the heading said it counted over splits too.
     assert _row(lines, start, "rule-start").startswith(
         "| rule-start | 3 | 2/0/1, +1.50 "
+    )
+    assert lines[start].endswith(
+        "W/T/L over the runs; the mean gap (points) and its 95% interval (paired "
+        "t) over class splits (data set and seed: a split's runs at several noise "
+        "ratios averaged first):"
     )
 
 
