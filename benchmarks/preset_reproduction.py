@@ -37,6 +37,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
+DEFAULT_DATA = REPO.parent / "shared" / "data"
 ROWS = "preset_reproduction.jsonl"
 SUMMARY = "preset_reproduction.md"
 REPORTED_TRIALS = (0, 1, 2, 3, 4)
@@ -114,7 +115,7 @@ def _load_rows(results):
 
 def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
     """Run every missing (code, dataset, noise, strategy) group of trials."""
-    from _common import child_output  # not at the top: see _paired_gap
+    from _common import child_output, percent  # not at the top: see _paired_gap
 
     old = _git("rev-parse", "--short", old_commit).strip()
     done = {
@@ -143,7 +144,7 @@ def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
                 ]
                 if not todo:
                     continue
-                print(f"{code} {strategy} {dataset} {noise:.0%}: {len(todo)} runs")
+                print(f"{code} {strategy} {dataset} {percent(noise)}: {len(todo)} runs")
                 output = child_output(
                     [
                         sys.executable,
@@ -193,7 +194,13 @@ def _paired_gap(a, b):
 
 
 def summary(rows, committed_accuracy):
-    """Lines of the summary of `rows`; `committed_accuracy(commit, cell_file)`."""
+    """Lines of the summary of `rows`; `committed_accuracy(commit, cell_file)`.
+
+    A cell some of whose runs are missing (an interrupted run) is left out of
+    a table, and named below it.
+    """
+    from _common import percent  # not at the top: see _paired_gap
+
     old = next(r["code"] for r in rows if r["code"] != "today")
     columns = {
         "old": (old, OLD_COLUMN),
@@ -202,8 +209,11 @@ def summary(rows, committed_accuracy):
         "preset": ("today", TODAY_COLUMNS[1]),
     }
     cells = sorted({(r["dataset"], r["noise"]) for r in rows})
+    unfinished = []
 
     def accuracies(column, dataset, noise, trials):
+        """The rows of `column` on `trials`; None, named in `unfinished`, if
+        some are missing."""
         code, strategy = columns[column]
         by_trial = {
             r["trial"]: r
@@ -211,6 +221,12 @@ def summary(rows, committed_accuracy):
             if (r["code"], r["strategy"], r["dataset"], r["noise"])
             == (code, strategy, dataset, noise)
         }
+        missing = [t for t in trials if t not in by_trial]
+        if missing:
+            unfinished.append(
+                f"{dataset} {percent(noise)}, {code} {strategy}: trials {missing}"
+            )
+            return None
         return [by_trial[t] for t in trials]
 
     lines = [
@@ -236,6 +252,8 @@ def summary(rows, committed_accuracy):
     ]
     for dataset, noise in cells:
         got = {c: accuracies(c, dataset, noise, REPORTED_TRIALS) for c in columns}
+        if None in got.values():
+            continue
         mean = {c: np.mean([r["accuracy"] for r in got[c]]) for c in got}
         committed = {
             c: [committed_accuracy(commit, r["cell_file"]) for r in got[c]]
@@ -249,7 +267,7 @@ def summary(rows, committed_accuracy):
         }
         gap = mean["preset"] - np.mean(committed["old"])
         lines.append(
-            f"| {dataset} {noise:.0%} | {np.mean(committed['old']):.2f} "
+            f"| {dataset} {percent(noise)} | {np.mean(committed['old']):.2f} "
             f"| {mean['old']:.2f} | {mean['exp-z']:.2f} | {mean['preset']:.2f} "
             f"| {gap:+.2f} | {mean['preset'] - mean['old']:+.2f} "
             f"| {same['old']} / {same['conf']} / {same['preset']} of 5 |"
@@ -271,6 +289,8 @@ def summary(rows, committed_accuracy):
         got = {
             c: accuracies(c, dataset, noise, seeds) for c in ("old", "exp-z", "preset")
         }
+        if None in got.values():
+            continue
         splits = {c: [r["in_classes"] for r in got[c]] for c in got}
         if not splits["old"] == splits["exp-z"] == splits["preset"]:
             raise ValueError(
@@ -280,19 +300,27 @@ def summary(rows, committed_accuracy):
         share = {c: np.mean([np.nanmean(r["in_share"]) for r in got[c]]) for c in got}
 
         lines.append(
-            f"| {dataset} {noise:.0%} | {acc['old'].mean():.2f} "
+            f"| {dataset} {percent(noise)} | {acc['old'].mean():.2f} "
             f"| {acc['exp-z'].mean():.2f} | {acc['preset'].mean():.2f} "
             f"| {share['old']:.2f} / {share['exp-z']:.2f} / {share['preset']:.2f} "
             f"| {_paired_gap(acc['exp-z'], acc['old'])} "
             f"| {_paired_gap(acc['preset'], acc['old'])} "
             f"| {_paired_gap(acc['preset'], acc['exp-z'])} |"
         )
+    if unfinished:
+        lines += [
+            "",
+            "Left out of the tables, their runs unfinished (rerun without "
+            "--summary-only to finish them): " + "; ".join(unfinished) + ".",
+        ]
     return lines
 
 
 def table_cell_lines(old, committed_accuracy, commit="HEAD"):
     """Every table cell: the preset's committed cells at `commit` against the
     old column's at `old` (issue 13's goal: within 1 point or better)."""
+    from _common import percent  # not at the top: see _paired_gap
+
     folder = "cells/tabular"
     names = _git("ls-tree", "-r", "--name-only", old, f"benchmarks/results/{folder}")
     by_cell = {}
@@ -322,7 +350,7 @@ def table_cell_lines(old, committed_accuracy, commit="HEAD"):
         before, after = np.mean(pairs, axis=0)
         gaps.append(after - before)
         lines.append(
-            f"| {dataset} {noise:.0%} | {before:.2f} | {after:.2f} "
+            f"| {dataset} {percent(noise)} | {before:.2f} | {after:.2f} "
             f"| {after - before:+.2f} |"
         )
     gaps = np.array(gaps)
@@ -332,7 +360,7 @@ def table_cell_lines(old, committed_accuracy, commit="HEAD"):
         f"cells (above in {int(np.sum(gaps > 0))}); below by more than 1 point in "
         + (
             ", ".join(
-                f"{d} {n:.0%} ({g:+.2f})"
+                f"{d} {percent(n)} ({g:+.2f})"
                 for (d, n), g in zip(sorted(by_cell), gaps)
                 if g < -1
             )
@@ -362,21 +390,11 @@ def main():
     work.add_argument("noise", type=float)
     work.add_argument("strategy")
     work.add_argument("--trials", type=int, nargs="+", required=True)
-    for p in (parser, work):
-        p.add_argument("--n-jobs", type=int, default=2)
-        p.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--old-commit", default="ec813d6")
-    parser.add_argument("--datasets", nargs="+", default=["letter"])
-    parser.add_argument("--noise", type=float, nargs="+", default=[0.4, 0.6])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(100, 112)))
-    parser.add_argument("--summary-only", action="store_true")
+    work.add_argument("--n-jobs", type=int, default=2)
+    work.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     # The worker must import the old checkout's modules before any of today's.
-    if sys.argv[1:2] != ["worker"]:
-        from _common import add_results_dir
-
-        add_results_dir(parser, RESULTS, f"{ROWS} and {SUMMARY}")
-    args = parser.parse_args()
-    if args.mode == "worker":
+    if sys.argv[1:2] == ["worker"]:
+        args = parser.parse_args()
         worker(
             args.code,
             args.dataset,
@@ -387,12 +405,46 @@ def main():
             args.data_dir.resolve(),
         )
         return
+    from _common import add_results_dir, random_seed, refuse_repeats, require_data
+    from openset_benchmark import DATASETS
+    from skal_openset._argtypes import job_count, ratio
+
+    parser.add_argument(
+        "--n-jobs",
+        type=job_count,
+        default=2,
+        help="runs in parallel, as joblib counts (-1: every core)",
+    )
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--old-commit", default="ec813d6")
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=[d for d in DATASETS if d != "fashion"],  # the tabular suite's
+        default=["letter"],
+    )
+    parser.add_argument("--noise", type=ratio, nargs="+", default=[0.4, 0.6])
+    parser.add_argument(
+        "--seeds", type=random_seed, nargs="+", default=list(range(100, 112))
+    )
+    parser.add_argument("--summary-only", action="store_true")
+    add_results_dir(parser, RESULTS, f"{ROWS} and {SUMMARY}")
+    args = parser.parse_args()
+    refuse_repeats(parser, args, "--datasets", "--noise", "--seeds")
     if args.summary_only and not _load_rows(args.results_dir):
         parser.error(
             f"no runs in {args.results_dir / ROWS} to summarise; run without "
             "--summary-only first"
         )
     if not args.summary_only:
+        require_data(parser, args.data_dir, "--data-dir")
+        try:
+            _git("rev-parse", "--verify", f"{args.old_commit}^{{commit}}")
+        except subprocess.CalledProcessError:
+            parser.error(
+                f"--old-commit {args.old_commit} is no commit of {REPO}; give one "
+                "of its history"
+            )
         run(
             args.old_commit,
             args.datasets,

@@ -66,9 +66,10 @@ def _fake_demo_setting(monkeypatch):
 
 
 def _fake_preset_reproduction(monkeypatch):
-    """The summary of rows already run; nothing read from git."""
+    """The summary of rows already run; nothing read from git, nothing run."""
     monkeypatch.setattr(pr, "_committed_accuracy", _committed)
     monkeypatch.setattr(pr, "table_cell_lines", lambda old, committed: [])
+    monkeypatch.setattr(pr, "run", None)  # a run that started: a bug
     return ["--summary-only"]
 
 
@@ -188,6 +189,37 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             "preset_reproduction",
             ["--summary-only"],
             "preset_reproduction.jsonl to summarise; run without --summary-only",
+        ),
+        # These reached run(), which made a git worktree first.
+        (
+            "preset_reproduction",
+            ["--noise", "40"],
+            "argument --noise: must be in [0, 1) (0.4 for 40%), got 40",
+        ),
+        (
+            "preset_reproduction",
+            ["--n-jobs", "0"],
+            "argument --n-jobs: 0 jobs run nothing",
+        ),
+        (
+            "preset_reproduction",
+            ["--datasets", "nosuch"],
+            "argument --datasets: invalid choice: 'nosuch'",
+        ),
+        (
+            "preset_reproduction",
+            ["--seeds", "100", "100"],
+            "--seeds lists 100 twice; give each value once",
+        ),
+        (
+            "preset_reproduction",
+            ["--data-dir", "/nonexistent/data"],
+            "the data folder /nonexistent/data is missing; pass --data-dir",
+        ),
+        (
+            "preset_reproduction",
+            ["--data-dir", ".", "--old-commit", "0000000"],
+            "--old-commit 0000000 is no commit of",
         ),
     ],
 )

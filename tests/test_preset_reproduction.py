@@ -105,3 +105,20 @@ def test_every_table_cell_compares_the_committed_preset_with_the_old_column(
         "Within 1 point or better in 1 of 2 cells (above in 1); below by more "
         "than 1 point in letter 40% (-2.00)."
     )
+
+
+def test_an_unfinished_cell_is_left_out_and_named():
+    # An interrupted run lacks the preset's rows: the summary stopped at a KeyError.
+    rows = [
+        r
+        for r in _rows(lambda column, trial: 80.0)
+        if r["strategy"] != pr.TODAY_COLUMNS[1]
+    ]
+    lines = pr.summary(rows, _committed)
+    assert not any(line.startswith("| letter 40% |") for line in lines)
+    assert lines[-1] == (
+        "Left out of the tables, their runs unfinished (rerun without "
+        "--summary-only to finish them): letter 40%, today MQ-Net (paper preset): "
+        "trials [0, 1, 2, 3, 4]; letter 40%, today MQ-Net (paper preset): trials "
+        "[100, 101, 102]."
+    )
