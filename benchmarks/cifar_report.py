@@ -171,9 +171,9 @@ def starts_section(results):
         "`MQ-Net` (the selector started from the rule; `MQ-Net (started from the "
         "rule)` in the validation presets) against its random start and the rule "
         "on the same (split, noise) runs: wins / ties / losses of the final "
-        "accuracy and the mean difference (points) with its 95% paired-t interval, "
-        "both over class splits (each split's runs averaged first, since they "
-        "share its difficulty):",
+        "accuracy over the runs, and the mean difference (points) with its 95% "
+        "paired-t interval over class splits (each split's runs averaged first, "
+        "since they share its difficulty):",
         pools=pools if len(presets) > 1 else [],
     )
     return ["## The selector's two starts, every preset", "", *lines] if lines else []
