@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
+from sklearn.utils.validation import _num_samples
 from skorch import NeuralNet
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
@@ -292,10 +293,11 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     ((5,), True)
     """
     y = _check_class_labels(y)
-    if get_len(X) != len(y):  # also for a dict of inputs, as skorch counts
+    # skorch counts a dict's rows; get_len would count a list row's values
+    n_rows = get_len(X) if isinstance(X, dict) else _num_samples(X)
+    if n_rows != len(y):
         raise ValueError(
-            f"X has {get_len(X)} rows but y has {len(y)} labels; give one label "
-            "per row."
+            f"X has {n_rows} rows but y has {len(y)} labels; give one label per row."
         )
     output = _module_output(net)
     if output != "logits":  # -log(p + eps), as skorch's NLLLoss training

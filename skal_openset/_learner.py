@@ -34,6 +34,7 @@ from ._model_scores import (
     label_kind,
     split_pipeline,
 )
+from ._models import one_pixel_scale, uint8_if_pixels
 from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
@@ -540,20 +541,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if getattr(self.estimator, "input_shape", None) is None:
             return X
         labelled = self.X_labelled_.dtype
-        if labelled == np.uint8 and X.dtype.kind in "iu" and X.dtype != np.uint8:
-            if 0 <= X.min() <= X.max() <= 255:
-                X = X.astype(np.uint8)
+        if labelled == np.uint8:
+            X = uint8_if_pixels(X)
         if (labelled == np.uint8) == (X.dtype == np.uint8):
             return X
         # One side is uint8, which the net scales to [0, 1]; the other is not.
-        # The two are on one scale only if the uint8 pixels use 0-255 (not 0/1
-        # masks) and the floats [0, 1].
         if labelled == np.uint8:
             floats, pixels = X, self.X_labelled_
         else:
             floats, pixels = self.X_labelled_, X
-        one_scale = floats.dtype.kind == "f" and 0 <= floats.min() <= floats.max() <= 1
-        one_scale = one_scale and pixels.max() > 1
+        one_scale = one_pixel_scale(floats, pixels.max())
         if one_scale and not teaching:
             return X
         in_unit_range = X.dtype.kind == "f" and 0 <= X.min() <= X.max() <= 1

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
@@ -96,12 +97,13 @@ def _to_input_shape(X, input_shape):
         input_name="X",
     )
     shape, row = tuple(input_shape), X.shape[1:]
-    if X.ndim == 1 and shape != (1,):
-        raise ValueError(
-            "Expected rows, got a 1-D array: reshape one sample with "
-            "X.reshape(1, -1) (a single feature: X.reshape(-1, 1))."
-        )
     sized = None not in shape
+    if X.ndim == 1 and shape != (1,):
+        one = "X.reshape(1, -1)" if sized else "X[None]"
+        raise ValueError(
+            f"Expected rows, got a 1-D array: make one sample a row with {one}"
+            " (a single feature: X.reshape(-1, 1))."
+        )
     if _fits(row, shape):
         pass
     elif len(shape) == 3 and _fits(row, (shape[1], shape[2], shape[0])):
@@ -128,6 +130,23 @@ def _to_input_shape(X, input_shape):
     if X.dtype == np.uint8:
         return X.astype(np.float32) / 255.0
     return X
+
+
+def uint8_if_pixels(X):
+    """Integer rows of another dtype with values in 0..255 as uint8, the
+    dtype that the nets read as pixels (scaled to [0, 1])."""
+    if X.dtype.kind in "iu" and X.dtype != np.uint8 and X.size:
+        if 0 <= X.min() and X.max() <= 255:
+            return X.astype(np.uint8)
+    return X
+
+
+def one_pixel_scale(floats, pixels_max):
+    """Whether float rows and uint8 pixels whose largest value is `pixels_max`
+    are on one scale once a net divides the pixels by 255: floats in [0, 1],
+    and pixels that use 0-255 (not 0/1 masks)."""
+    in_unit_range = floats.dtype.kind == "f" and 0 <= floats.min() <= floats.max() <= 1
+    return in_unit_range and pixels_max > 1
 
 
 def _check_positive_int(value, name):
@@ -663,7 +682,7 @@ class TargetNet(NeuralNetClassifier):
         leave no names or count of an earlier fit behind).
         """
         if reset:
-            self._fitted_on_uint8 = getattr(X, "dtype", None) == np.uint8
+            self._record_uint8_fit(X)
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             if reset:
                 for name in ("n_features_in_", "feature_names_in_"):
@@ -675,24 +694,34 @@ class TargetNet(NeuralNetClassifier):
             # a previous fit on 2-D rows must not leave its count behind
             self.__dict__.pop("n_features_in_", None)
 
+    def _record_uint8_fit(self, X):
+        """Keep the largest pixel of a fit on uint8 rows (array or DataFrame),
+        which the net scales to [0, 1]; None after any other fit. The trailing
+        underscore keeps it out of skorch's parameters."""
+        dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns
+        uint8 = (
+            all(dtype == np.uint8 for dtype in dtypes)
+            if dtypes is not None and not isinstance(dtypes, np.dtype)
+            else getattr(X, "dtype", None) == np.uint8
+        )
+        rows = np.asarray(X) if uint8 else None
+        self._uint8_fit_max_ = int(rows.max()) if uint8 and rows.size else None
+
     def _on_fit_scale(self, X):
-        """Rows on the scale of fit's, after a fit on uint8 pixels (which the
-        net scales to [0, 1]): other integers 0..255 as uint8, floats above 1
-        refused (already scaled floats in [0, 1] pass)."""
-        if not getattr(self, "_fitted_on_uint8", False) or self.input_shape is None:
+        """Rows on the scale of fit's, after a fit on uint8 pixels: other
+        integers 0..255 as uint8; floats only in [0, 1] (scaled already), and
+        not after a fit on 0/1 masks, which the net scaled to 0 and 1/255."""
+        fitted_max = getattr(self, "_uint8_fit_max_", None)
+        if fitted_max is None or self.input_shape is None or sp.issparse(X):
             return X
-        X = np.asarray(X)
-        if X.size == 0 or X.dtype == np.uint8:
+        X = uint8_if_pixels(np.asarray(X))
+        if X.dtype == np.uint8 or X.size == 0 or one_pixel_scale(X, fitted_max):
             return X
-        if X.dtype.kind in "iu" and 0 <= X.min() and X.max() <= 255:
-            return X.astype(np.uint8)
-        if X.dtype.kind in "iuf" and not (np.nanmax(X) <= 1 and np.nanmin(X) >= 0):
-            raise ValueError(
-                f"X is {X.dtype} with values outside [0, 1], but the net was fitted "
-                "on uint8 pixels, which it scales to [0, 1]: give uint8 pixels "
-                "(0-255), or floats already scaled to [0, 1]."
-            )
-        return X
+        raise ValueError(
+            f"X is {X.dtype}, but the net was fitted on uint8 pixels (largest "
+            f"{fitted_max}), which it scales to [0, 1]: give uint8 pixels, or "
+            "floats already scaled to [0, 1] where the pixels use 0-255."
+        )
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
         """Initialise the module from scratch and train it.
@@ -955,7 +984,7 @@ class LearningLossNet(TargetNet):
         """
         super().on_train_begin(net, X, y, **kwargs)
         # As the one-cycle schedule, every fit or partial_fit is one whole run.
-        self._epochs_before_call = len(self.history)
+        self._epochs_before_call_ = len(self.history)
 
     def on_epoch_begin(
         self,
@@ -977,7 +1006,7 @@ class LearningLossNet(TargetNet):
         """
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         # 1-based within this call: super() just opened this epoch's row
-        epoch = len(self.history) - getattr(self, "_epochs_before_call", 0)
+        epoch = len(self.history) - getattr(self, "_epochs_before_call_", 0)
         detach_epoch = self.ll_detach_epoch
         if detach_epoch is not None and not isinstance(detach_epoch, numbers.Integral):
             detach_epoch = int(detach_epoch * self.max_epochs)

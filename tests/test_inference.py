@@ -391,3 +391,11 @@ def test_inference_helpers_pass_a_dict_of_inputs_as_keywords():
     assert embed(net, X).shape == (30, 8)
     loss = per_sample_loss(net, X, y)
     assert loss.shape == (30,) and np.isfinite(loss).all()
+
+
+def test_per_sample_loss_takes_rows_as_a_list(mlp_net, data):
+    # skorch's get_len counted a list row's values (5) instead of its rows.
+    X, y = data
+    np.testing.assert_allclose(
+        per_sample_loss(mlp_net, X.tolist(), y), per_sample_loss(mlp_net, X, y)
+    )

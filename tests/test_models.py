@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
@@ -830,10 +831,50 @@ def test_a_net_fitted_on_uint8_pixels_reads_them_in_any_integer_dtype():
         net.predict_proba(X.astype(np.float32))
 
 
+def test_the_uint8_rule_holds_for_dataframes_masks_and_sparse_rows():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (64, 16)).astype(np.uint8)
+    y = np.arange(64) % 2
+    # A uint8 DataFrame was scaled at fit, but its flag was not recorded.
+    net = make_mlp_classifier(16, 2, max_epochs=1, random_state=0)
+    net.fit(pd.DataFrame(X), y)
+    np.testing.assert_array_equal(
+        net.predict_proba(pd.DataFrame(X.astype(np.int64))), net.predict_proba(X)
+    )
+    # Masks (0/1) were scaled to 1/255, float masks read as 1.0.
+    masks = (X > 127).astype(np.uint8)
+    net = make_mlp_classifier(16, 2, max_epochs=1, random_state=0).fit(masks, y)
+    with pytest.raises(ValueError, match=r"largest 1\), which it scales"):
+        net.predict_proba(masks.astype(np.float32))
+    # Sparse rows get scikit-learn's own advice, not a numpy TypeError.
+    with pytest.raises(TypeError, match="dense data is required"):
+        net.predict_proba(sparse.csr_matrix(masks))
+
+
+def test_the_nets_record_no_parameter_when_fitted():
+    # skorch takes any attribute without a trailing underscore for a
+    # parameter: a fit changed get_params, and clone() carried it.
+    X, y = blobs()
+    for learning_loss in (False, True):
+        net = make_mlp_classifier(
+            4, 3, max_epochs=1, random_state=0, learning_loss=learning_loss
+        )
+        before = set(net.get_params(deep=False))
+        net.fit(X.astype(np.uint8), y)
+        assert set(net.get_params(deep=False)) == before
+
+
 def test_one_sample_as_a_1d_row_gets_the_reshape_advice():
     X, y = blobs()
     net = make_mlp_classifier(4, 3, max_epochs=1, random_state=0).fit(X, y)
     with pytest.raises(
-        ValueError, match=r"1-D array: reshape one sample with X\.reshape\(1, -1\)"
+        ValueError, match=r"1-D array: make one sample a row with X\.reshape\(1, -1\)"
     ):
         net.predict(X[0])
+    # where rows may have any size, a flat row is no remedy
+    images = np.random.default_rng(0).random((8, 3, 4, 4), dtype=np.float32)
+    resnet = make_fast_resnet_classifier(2, width=2, max_epochs=1, random_state=0)
+    resnet.fit(images, np.arange(8) % 2)
+    with pytest.raises(ValueError, match=r"one sample a row with X\[None\]"):
+        resnet.predict(images[0].ravel())
