@@ -273,6 +273,8 @@ def summary(rows, committed_accuracy):
             f"| {same['old']} / {same['conf']} / {same['preset']} of 5 |"
         )
     seeds = sorted({r["trial"] for r in rows} - set(REPORTED_TRIALS))
+    if not seeds:
+        return lines + _unfinished_lines(unfinished)
     lines += [
         "",
         f"## Class splits the benchmark never reports (seeds {seeds[0]}-{seeds[-1]})",
@@ -286,8 +288,14 @@ def summary(rows, committed_accuracy):
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for dataset, noise in cells:
+        # The seeds this cell ran: others may have run other cells' seeds.
+        ran = {
+            r["trial"] for r in rows if (r["dataset"], r["noise"]) == (dataset, noise)
+        }
+        cell_seeds = sorted(ran - set(REPORTED_TRIALS))
         got = {
-            c: accuracies(c, dataset, noise, seeds) for c in ("old", "exp-z", "preset")
+            c: accuracies(c, dataset, noise, cell_seeds)
+            for c in ("old", "exp-z", "preset")
         }
         if None in got.values():
             continue
@@ -307,13 +315,18 @@ def summary(rows, committed_accuracy):
             f"| {_paired_gap(acc['preset'], acc['old'])} "
             f"| {_paired_gap(acc['preset'], acc['exp-z'])} |"
         )
-    if unfinished:
-        lines += [
-            "",
-            "Left out of the tables, their runs unfinished (rerun without "
-            "--summary-only to finish them): " + "; ".join(unfinished) + ".",
-        ]
-    return lines
+    return lines + _unfinished_lines(unfinished)
+
+
+def _unfinished_lines(unfinished):
+    """The closing lines that name the cells left out of the tables."""
+    if not unfinished:
+        return []
+    return [
+        "",
+        "Left out of the tables, their runs unfinished (rerun without "
+        "--summary-only to finish them): " + "; ".join(unfinished) + ".",
+    ]
 
 
 def table_cell_lines(old, committed_accuracy, commit="HEAD"):
@@ -406,7 +419,7 @@ def main():
         )
         return
     from _common import add_results_dir, random_seed, refuse_repeats, require_data
-    from openset_benchmark import DATASETS
+    from openset_benchmark import DATASETS, NOISE_RATIOS
     from skal_openset._argtypes import job_count, ratio
 
     parser.add_argument(
@@ -423,7 +436,10 @@ def main():
         choices=[d for d in DATASETS if d != "fashion"],  # the tabular suite's
         default=["letter"],
     )
-    parser.add_argument("--noise", type=ratio, nargs="+", default=[0.4, 0.6])
+    # The committed cells it compares with are at the benchmark's ratios only.
+    parser.add_argument(
+        "--noise", type=ratio, nargs="+", choices=NOISE_RATIOS, default=[0.4, 0.6]
+    )
     parser.add_argument(
         "--seeds", type=random_seed, nargs="+", default=list(range(100, 112))
     )
@@ -431,6 +447,11 @@ def main():
     add_results_dir(parser, RESULTS, f"{ROWS} and {SUMMARY}")
     args = parser.parse_args()
     refuse_repeats(parser, args, "--datasets", "--noise", "--seeds")
+    if reported := sorted(set(args.seeds) & set(REPORTED_TRIALS)):
+        parser.error(
+            f"--seeds {reported[0]} is a trial the benchmark reports (it runs "
+            f"{list(REPORTED_TRIALS)} anyway); give seeds it never reports, e.g. 100"
+        )
     if args.summary_only and not _load_rows(args.results_dir):
         parser.error(
             f"no runs in {args.results_dir / ROWS} to summarise; run without "

@@ -211,6 +211,18 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             ["--seeds", "100", "100"],
             "--seeds lists 100 twice; give each value once",
         ),
+        # No committed cell to compare with at 30%: the summary failed after
+        # every run; a reported trial among --seeds ran twice, or left none.
+        (
+            "preset_reproduction",
+            ["--noise", "0.3"],
+            "argument --noise: invalid choice: 0.3",
+        ),
+        (
+            "preset_reproduction",
+            ["--seeds", "3", "100"],
+            "--seeds 3 is a trial the benchmark reports",
+        ),
         (
             "preset_reproduction",
             ["--data-dir", "/nonexistent/data"],

@@ -122,3 +122,18 @@ def test_an_unfinished_cell_is_left_out_and_named():
         "trials [0, 1, 2, 3, 4]; letter 40%, today MQ-Net (paper preset): trials "
         "[100, 101, 102]."
     )
+
+
+def test_each_cell_is_summarised_on_the_seeds_it_ran():
+    # A second data set run on fewer seeds was called unfinished, on the
+    # seeds of the first.
+    rows = _rows(lambda column, trial: 80.0)
+    rows += [
+        dict(r, dataset="penbased")
+        for r in _rows(lambda column, trial: 90.0, seeds=(100,))
+    ]
+    lines = pr.summary(rows, _committed)
+    assert _row(lines, "## Class splits", "penbased 40%").startswith(
+        "| penbased 40% | 90.00 |"
+    )
+    assert not any("unfinished" in line for line in lines)
