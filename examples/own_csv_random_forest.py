@@ -37,7 +37,7 @@ else:  # a stand-in for your file: digits 0-3 named, the rest "unknown"
     PATH.write_text("\n".join([header, *rows]) + "\n")
 
 X, codes, names = load_csv_table(PATH, label_column="label", return_classes=True)
-# The labels as written in the file: names are encoded, integers kept as they are.
+# The labels as written in the file: names are encoded, numbers kept as they are.
 text = names.dtype.kind in "OUS"
 y = names[codes] if text else codes
 OOD = "unknown" if text else -1

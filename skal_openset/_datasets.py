@@ -590,7 +590,7 @@ def load_csv_table(
     -------
     X : ndarray of shape (n_samples, n_features), dtype=float32
         The feature columns in file order.
-    y : ndarray of shape (n_samples,), dtype=int64
+    y : ndarray of shape (n_samples,), dtype=int64 or float64
         If every label is a number in plain notation (``"7"``, ``"-3"``,
         ``"07"``, ``"7.0"`` as pandas writes a float column, ``"2.5"``), the
         labels are those numbers, as pandas reads them: int64 if all are
