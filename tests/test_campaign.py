@@ -1,5 +1,6 @@
 """``skal-openset run``: simulated and interactive active learning on a user's table."""
 
+import contextlib
 import csv
 import re
 import threading
@@ -139,6 +140,21 @@ def _annotate(folder, truth, stop, answer_ood, in_classes=("cat", "cow")):
         time.sleep(0.02)
 
 
+@contextlib.contextmanager
+def _person_answering(folder, truth, answer_ood, **kwargs):
+    """A scripted person fills in the query files in `folder` during the block."""
+    stop = threading.Event()
+    person = threading.Thread(
+        target=_annotate, args=(folder, truth, stop, answer_ood), kwargs=kwargs
+    )
+    person.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        person.join()
+
+
 def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "3", "--budget", "8"]
@@ -154,16 +170,8 @@ def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
         asked = [int(r["id"]) for r in csv.DictReader(f)]
     assert len(asked) == 8 and min(asked) >= 20  # only unlabelled rows
     # A person answers; the rerun asks nothing new for round 2 and goes on.
-    stop = threading.Event()
-    person = threading.Thread(
-        target=_annotate, args=(queries, truth, stop, lambda label: "unknown")
-    )
-    person.start()
-    try:
+    with _person_answering(queries, truth, lambda label: "unknown"):
         _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
-    finally:
-        stop.set()
-        person.join()
     with (queries / "round_2.csv").open() as f:
         assert [int(r["id"]) for r in csv.DictReader(f)] == asked
     with (tmp_path / "out" / "records.csv").open() as f:
@@ -182,17 +190,9 @@ def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_pat
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "8", "--budget", "1", "--cost-in", "0.1"]
     options += ["--cost-ood", "0.3", "--poll-seconds", "0.02", "--strategy", "random"]
-    stop = threading.Event()
     queries = tmp_path / "out" / "queries"
-    person = threading.Thread(
-        target=_annotate, args=(queries, truth, stop, lambda label: "unknown")
-    )
-    person.start()
-    try:
+    with _person_answering(queries, truth, lambda label: "unknown"):
         _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
-    finally:
-        stop.set()
-        person.join()
     with (tmp_path / "out" / "records.csv").open() as f:
         records = list(csv.DictReader(f))
     # Counted and rounded once, not added up label by label, which drifts
@@ -206,14 +206,9 @@ def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_pat
 
 def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    stop = threading.Event()
     queries = tmp_path / "out" / "queries"
     queries.mkdir(parents=True)
-    person = threading.Thread(
-        target=_annotate, args=(queries, truth, stop, lambda label: "fish?")
-    )
-    person.start()
-    try:
+    with _person_answering(queries, truth, lambda label: "fish?"):
         with pytest.raises(SystemExit) as exit_:
             _run(
                 tmp_path,
@@ -230,9 +225,6 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
                 "--strategy",
                 "random",
             )
-    finally:
-        stop.set()
-        person.join()
     assert exit_.value.code == 2
     assert "has the label 'fish?', which is not one of" in capsys.readouterr().err
 
@@ -357,14 +349,12 @@ def test_satimage_runs_first_time_interactively(tmp_path, capsys):
         writer.writerow(header)
         for i, row in enumerate(rows):
             writer.writerow(row[:-1] + [row[-1] if i in labelled else ""])
-    stop = threading.Event()
-    person = threading.Thread(
-        target=_annotate,
-        args=(tmp_path / "queries", truth, stop, lambda label: "unknown"),
-        kwargs={"in_classes": ("1", "2", "3")},
-    )
-    person.start()
-    try:
+    with _person_answering(
+        tmp_path / "queries",
+        truth,
+        lambda label: "unknown",
+        in_classes=("1", "2", "3"),
+    ):
         main(
             [
                 "run",
@@ -386,9 +376,6 @@ def test_satimage_runs_first_time_interactively(tmp_path, capsys):
                 str(tmp_path),
             ]
         )
-    finally:
-        stop.set()
-        person.join()
     with (tmp_path / "records.csv").open() as f:
         records = list(csv.DictReader(f))
     assert [int(r["n_labelled"]) for r in records] == [60, 80, 100]
