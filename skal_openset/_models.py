@@ -99,11 +99,14 @@ def _to_input_shape(X, input_shape):
     shape, row = tuple(input_shape), X.shape[1:]
     sized = None not in shape
     if X.ndim == 1 and shape != (1,):
-        one = "X.reshape(1, -1)" if sized else "X[None]"
-        raise ValueError(
-            f"Expected rows, got a 1-D array: make one sample a row with {one}"
-            " (a single feature: X.reshape(-1, 1))."
+        advice = (
+            "make one sample a row with X.reshape(1, -1) (a single feature: "
+            "X.reshape(-1, 1))"
+            if sized
+            else f"give images of shape {shape} in an array (n, ...); one image "
+            "as image[None]"
         )
+        raise ValueError(f"Expected rows, got a 1-D array: {advice}.")
     if _fits(row, shape):
         pass
     elif len(shape) == 3 and _fits(row, (shape[1], shape[2], shape[0])):
@@ -145,8 +148,9 @@ def one_pixel_scale(floats, pixels_max):
     """Whether float rows and uint8 pixels whose largest value is `pixels_max`
     are on one scale once a net divides the pixels by 255: floats in [0, 1],
     and pixels that use 0-255 (not 0/1 masks)."""
-    in_unit_range = floats.dtype.kind == "f" and 0 <= floats.min() <= floats.max() <= 1
-    return in_unit_range and pixels_max > 1
+    # nan-aware: a NaN is for check_array to name, with its imputer advice
+    in_unit_range = floats.dtype.kind == "f" and 0 <= np.nanmin(floats)
+    return in_unit_range and np.nanmax(floats) <= 1 and pixels_max > 1
 
 
 def _check_positive_int(value, name):
@@ -699,11 +703,12 @@ class TargetNet(NeuralNetClassifier):
         which the net scales to [0, 1]; None after any other fit. The trailing
         underscore keeps it out of skorch's parameters."""
         dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns
-        uint8 = (
-            all(dtype == np.uint8 for dtype in dtypes)
-            if dtypes is not None and not isinstance(dtypes, np.dtype)
-            else getattr(X, "dtype", None) == np.uint8
-        )
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)) or sp.issparse(X):
+            uint8 = False  # passed on as they are, never scaled
+        elif dtypes is not None and not isinstance(dtypes, np.dtype):
+            uint8 = all(dtype == np.uint8 for dtype in dtypes)
+        else:  # an array, or a list of uint8 rows, which fit scales too
+            uint8 = np.asarray(X).dtype == np.uint8
         rows = np.asarray(X) if uint8 else None
         self._uint8_fit_max_ = int(rows.max()) if uint8 and rows.size else None
 

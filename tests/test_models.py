@@ -852,6 +852,22 @@ def test_the_uint8_rule_holds_for_dataframes_masks_and_sparse_rows():
         net.predict_proba(sparse.csr_matrix(masks))
 
 
+def test_a_fit_on_a_list_of_uint8_rows_is_a_fit_on_uint8_pixels():
+    # The list was scaled at fit (as uint8) but not recorded as such, so
+    # int64 pixels went in unscaled.
+    X = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    net.fit(list(X), np.arange(32) % 2)
+    np.testing.assert_array_equal(
+        net.predict_proba(X.astype(np.int64)), net.predict_proba(X)
+    )
+    # A NaN in scaled floats gets scikit-learn's imputer advice, not pixel advice.
+    scaled = X / 255.0
+    scaled[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        net.predict_proba(scaled)
+
+
 def test_the_nets_record_no_parameter_when_fitted():
     # skorch takes any attribute without a trailing underscore for a
     # parameter: a fit changed get_params, and clone() carried it.
@@ -876,5 +892,6 @@ def test_one_sample_as_a_1d_row_gets_the_reshape_advice():
     images = np.random.default_rng(0).random((8, 3, 4, 4), dtype=np.float32)
     resnet = make_fast_resnet_classifier(2, width=2, max_epochs=1, random_state=0)
     resnet.fit(images, np.arange(8) % 2)
-    with pytest.raises(ValueError, match=r"one sample a row with X\[None\]"):
+    with pytest.raises(ValueError, match=r"of shape \(3, None, None\).*image\[None\]"):
         resnet.predict(images[0].ravel())
+    resnet.predict(images[0][None])  # the advice works
