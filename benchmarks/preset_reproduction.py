@@ -307,8 +307,12 @@ def summary(rows, committed_accuracy):
         acc = {c: np.array([r["accuracy"] for r in got[c]]) for c in got}
         share = {c: np.mean([np.nanmean(r["in_share"]) for r in got[c]]) for c in got}
 
+        # A cell that ran other seeds than the heading's says which.
+        label = f"{dataset} {percent(noise)}"
+        if cell_seeds != seeds:
+            label += f" (seeds {', '.join(map(str, cell_seeds))})"
         lines.append(
-            f"| {dataset} {percent(noise)} | {acc['old'].mean():.2f} "
+            f"| {label} | {acc['old'].mean():.2f} "
             f"| {acc['exp-z'].mean():.2f} | {acc['preset'].mean():.2f} "
             f"| {share['old']:.2f} / {share['exp-z']:.2f} / {share['preset']:.2f} "
             f"| {_paired_gap(acc['exp-z'], acc['old'])} "

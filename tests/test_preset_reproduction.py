@@ -133,7 +133,8 @@ def test_each_cell_is_summarised_on_the_seeds_it_ran():
         for r in _rows(lambda column, trial: 90.0, seeds=(100,))
     ]
     lines = pr.summary(rows, _committed)
-    assert _row(lines, "## Class splits", "penbased 40%").startswith(
-        "| penbased 40% | 90.00 |"
+    assert _row(lines, "## Class splits", "penbased 40% (seeds 100)").startswith(
+        "| penbased 40% (seeds 100) | 90.00 |"
     )
+    assert _row(lines, "## Class splits", "letter 40%")
     assert not any("unfinished" in line for line in lines)
