@@ -702,15 +702,16 @@ class TargetNet(NeuralNetClassifier):
         """Keep the largest pixel of a fit on uint8 rows (array or DataFrame),
         which the net scales to [0, 1]; None after any other fit. The trailing
         underscore keeps it out of skorch's parameters."""
-        dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns
+        self._uint8_fit_max_ = None
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)) or sp.issparse(X):
-            uint8 = False  # passed on as they are, never scaled
-        elif dtypes is not None and not isinstance(dtypes, np.dtype):
-            uint8 = all(dtype == np.uint8 for dtype in dtypes)
-        else:  # an array, or a list of uint8 rows, which fit scales too
-            uint8 = np.asarray(X).dtype == np.uint8
-        rows = np.asarray(X) if uint8 else None
-        self._uint8_fit_max_ = int(rows.max()) if uint8 and rows.size else None
+            return  # passed on as they are, never scaled
+        dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns
+        if dtypes is not None and not isinstance(dtypes, np.dtype):
+            if not all(dtype == np.uint8 for dtype in dtypes):
+                return  # no copy of a DataFrame that is no image
+        rows = np.asarray(X)  # an array, or a list of uint8 rows, which fit scales too
+        if rows.dtype == np.uint8 and rows.size:
+            self._uint8_fit_max_ = int(rows.max())
 
     def _on_fit_scale(self, X):
         """Rows on the scale of fit's, after a fit on uint8 pixels: other
