@@ -88,8 +88,8 @@ def _series(run, name):
         size = np.array([r["query_size"] for r in run], dtype=float)
         in_share = np.nan_to_num([r["query_in_share"] for r in run])  # NaN in round 1
         return np.cumsum(np.rint(size * (1 - in_share)))
-    key = {"budget": "budget_spent", "rounds": "round", "accuracy": "test_accuracy"}
-    return np.array([r[key[name]] for r in run], dtype=float)
+    (key,) = _SERIES[name]
+    return np.array([r[key] for r in run], dtype=float)
 
 
 def _check_keys(groups, names):
