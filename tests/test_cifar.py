@@ -630,7 +630,11 @@ def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip)
 
 
 @pytest.mark.slow
-def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
+@pytest.mark.parametrize("n_jobs, groups", [("1", 3), ("2", 2)])
+def test_gpu_lease_script_on_cpu_with_a_tiny_config(
+    tmp_path, cifar_zip, n_jobs, groups
+):
+    # n_jobs 2: strategies in groups of two, each a process (GPU idle time)
     out = tmp_path / "out"
     subprocess.run(
         [
@@ -649,6 +653,8 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
             "40",
             "--cache-dir",
             str(tmp_path / "cache"),
+            "--n-jobs",
+            n_jobs,
         ],
         check=True,
         cwd=ROOT,
@@ -673,7 +679,10 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
     ]
     with zipfile.ZipFile(out / "cells.zip") as packed:
         assert len([n for n in packed.namelist() if n.endswith(".json")]) == 3
-    assert len((out / "progress.txt").read_text().splitlines()) == 3
+        # one run_preset call per group of strategies, each logged
+        assert packed.read("cells/cifar-tiny/_runs.jsonl").count(b"\n") == groups
+    progress = (out / "progress.txt").read_text().splitlines()
+    assert [line.split(" done")[0] for line in progress] == ["RANDOM", "MQ-Net", "CCAL"]
 
 
 @pytest.mark.parametrize(
@@ -682,6 +691,7 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(tmp_path, cifar_zip):
         (["--preset", "gpu_lease"], "--preset must be one of"),
         (["--strategies", "MQ-Net (no meta-model)"], "are not columns of preset"),
         (["--reference-labels", "0"], "--reference-labels must be >= 1"),
+        (["--n-jobs", "0"], "--n-jobs must be >= 1"),
     ],
 )
 def test_gpu_lease_script_refuses_bad_arguments_before_any_work(
