@@ -223,7 +223,9 @@ def plot_learning_curves(
         panel.set_ylabel(ylabel)
         panel.grid(alpha=0.3)
         # Round numbers of labels: 0, 20, 40 rather than 0, 15, 30.
-        panel.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        panel.xaxis.set_major_locator(
+            MaxNLocator("auto", integer=True, steps=[1, 2, 5, 10])
+        )
         panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
     if len(groups) > 1 or "" not in groups:
         n_trials = max(len(runs) for runs in groups.values())

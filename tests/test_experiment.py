@@ -288,6 +288,29 @@ def test_learning_curves_end_where_every_run_ends_and_keep_nan():
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curve_tick_labels_do_not_overlap_on_a_small_panel():
+    # Ten ticks of four digits (b = 500, 10 rounds) ran into each other on
+    # the CIFAR report's 4-inch panel: "5001000".
+    import matplotlib.pyplot as plt
+
+    records = [dict(r, query_size=500 * (r["round"] > 1)) for r in _run_of([0.5] * 10)]
+    fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    plot_learning_curves(records, ax=ax)
+    fig.canvas.draw()
+    lo, hi = ax.get_xlim()
+    boxes = sorted(
+        (
+            label.get_window_extent()
+            for label, x in zip(ax.get_xticklabels(), ax.get_xticks())
+            if lo <= x <= hi
+        ),
+        key=lambda box: box.x0,
+    )
+    assert len(boxes) >= 3
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
+    plt.close(fig)
+
+
 def test_learning_curves_name_the_keys_a_record_lacks():
     # x="budget" without budget_spent drew an empty panel; a missing
     # query_size was a bare KeyError even where no panel needs it.
