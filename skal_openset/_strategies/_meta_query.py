@@ -121,12 +121,16 @@ class PurityInformativenessQuery(_MetaInputQuery):
         One of ``"msp"``, ``"energy"``, ``"mahalanobis"``, ``"knn"``,
         ``"knn_contrast"``, ``"cosine"``, or ``score(learner, X) -> (n,)``
         with higher meaning more likely in-distribution. ``"auto"`` picks,
-        at every query, the named score whose held-out AUROC of labelled IN
-        versus labelled OOD examples is best (3-fold cross-validation, each
-        fold scored against the labelled set of the other folds; the
-        classifier is the current one, which has seen the IN examples of
-        every fold). With fewer than 6 labelled OOD or IN examples it
-        uses ``"knn_contrast"``.
+        at every query, among the scores that compare an example with the
+        labelled ones (``"mahalanobis"``, ``"knn"``, ``"knn_contrast"``,
+        ``"cosine"``), the one whose held-out AUROC of labelled IN versus
+        labelled OOD examples is best (3-fold cross-validation, each fold
+        scored against the labelled set of the other folds; the classifier
+        is the current one, which has seen the IN examples of every fold).
+        ``"msp"`` and ``"energy"`` read the classifier's outputs alone,
+        which are in-sample on every labelled IN example and would win
+        whatever their worth. With fewer than 6 labelled OOD or IN examples
+        it uses ``"knn_contrast"``.
     informativeness : str or callable, default="least_confidence"
         One of ``"least_confidence"``, ``"margin"``, ``"entropy"``,
         ``"learning_loss"``, or ``score(learner, X) -> (n,)`` with higher
@@ -700,11 +704,14 @@ class _RememberedQuery(NamedTuple):
 
 
 _AUTO_FALLBACK = "knn_contrast"
+# The scores that compare a row with labelled examples, so that a fold can be
+# held out; msp and energy see only the classifier, trained on every IN row.
+_AUTO_CANDIDATES = ("mahalanobis", "knn", "knn_contrast", "cosine")
 _AUTO_MIN_LABELS = 6  # of each kind, so that each of 3 folds holds two
 
 
 def _purity_auroc(learner):
-    """3-fold cross-validated AUROC of every named purity score, or {}.
+    """3-fold cross-validated AUROC of each of `_AUTO_CANDIDATES`, or {}.
 
     Each held-out fold is scored by a stand-in learner that holds the
     current classifier and the labelled examples of the other folds. A
@@ -721,7 +728,8 @@ def _purity_auroc(learner):
     is_in = y >= 0
     folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, is_in))
     auroc = {}
-    for name, score in PURITY_SCORES.items():
+    for name in _AUTO_CANDIDATES:
+        score = PURITY_SCORES[name]
         try:
             needs = SCORE_NEEDS.get(name, set())
             check_estimator_supports(fitted_estimator(learner), needs, name)
