@@ -547,9 +547,8 @@ class MQNetQuery(_MetaInputQuery):
         ]
         self._updated_since_query = False
 
-    def _query_of(self, X_query, modal=False):
-        """The most recent remembered query that returned every row of `X_query`."""
-        keys = set(row_keys(X_query))
+    def _query_of(self, keys, modal=False):
+        """The most recent remembered query that returned every row of `keys`."""
         for query in getattr(self, "_recent_queries", []):
             if keys <= query.row_keys:
                 return query
@@ -560,13 +559,6 @@ class MQNetQuery(_MetaInputQuery):
             "from: update with (part of) what a query returned. "
             + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
         )
-
-    def _query_scale(self, X_query, modal=False):
-        """The meta-input scale of the query set and the scores it converts:
-        those of the query that chose it (a later set_params of the scores
-        must not change them)."""
-        query = self._query_of(X_query, modal)
-        return query.meta_input, query.scores
 
     def update(
         self, learner: Any, X_query: ArrayLike, y_query: ArrayLike
@@ -613,33 +605,43 @@ class MQNetQuery(_MetaInputQuery):
         target = np.zeros(len(y_query))
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
-        meta_input, scores = self._query_scale(X_query, modal)
-        last = self._recent_queries[0]
-        if not np.allclose(class_probabilities(learner, last.probe), last.proba):
-            if self._updated_since_query:
-                raise ValueError(
-                    "MQNetQuery has already learnt from its last query, and the "
-                    "classifier has been retrained since: these rows were taught "
-                    "before, or no query of the current classifier chose them. "
-                    "Query again and teach what it returns. "
-                    + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
-                )
+        # The query that chose these rows: its pool's meta-input scale and
+        # scores (a later set_params of the scores must not change them).
+        keys = set(row_keys(X_query))
+        query = self._query_of(keys, modal)
+        if keys & query.learnt:
+            raise ValueError(
+                f"MQNetQuery has already learnt from {len(keys & query.learnt)} "
+                f"of these {len(X_query)} rows: each labelled query row teaches "
+                "it once. ActiveLearner.teach and teach_open_set call update "
+                "themselves, so do not call it before them. "
+                + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
+            )
+        if not np.allclose(class_probabilities(learner, query.probe), query.proba):
             raise ValueError(
                 "The learner's classifier was retrained (modAL's teach or fit) "
                 "after the query that chose these rows, and MQ-Net's target is "
                 "the loss of the classifier that chose them: query again, and "
                 f"teach with teach_open_set. {_MODAL_ADVICE}"
                 if modal
-                else "The learner's classifier changed since the last query: call "
-                "strategy.update(learner, X_query, y_query) before the learner "
-                "retrains on the query, since MQ-Net's target is the loss of "
-                "the classifier that chose it."
+                else "The learner's classifier changed since the query that chose "
+                "these rows, and MQ-Net's target is the loss of the classifier "
+                "that chose them: query again and teach what it returns. In a "
+                "loop of your own, call strategy.update(learner, X_query, "
+                "y_query) before the learner retrains on the query. "
+                + _EXTRA_LABELS_ADVICE
             )
         # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
         # while the selector trains must not leave this query set stored.
         with restored_on_error(self):
             self._updated_since_query = True
-            Z = meta_input.transform(self._raw_scores(learner, X_query, scores))
+            self._recent_queries = [
+                q._replace(learnt=q.learnt | keys) if q is query else q
+                for q in self._recent_queries
+            ]
+            Z = query.meta_input.transform(
+                self._raw_scores(learner, X_query, query.scores)
+            )
             rounds = np.zeros(len(Z), dtype=int)
             if self.accumulate and hasattr(self, "validation_target_"):
                 Z = np.vstack([self.validation_meta_input_, Z])
@@ -701,6 +703,8 @@ class _RememberedQuery(NamedTuple):
     scores: tuple
     probe: np.ndarray
     proba: np.ndarray
+    # keys of the rows `update` has learnt from (a default: pickles of 0.1 lack it)
+    learnt: frozenset = frozenset()
 
 
 _AUTO_FALLBACK = "knn_contrast"

@@ -226,7 +226,7 @@ def test_mqnet_refusals_through_teach_open_set_give_modal_remedies():
     bought = unlabelled[ranked]
     teach_open_set(learner, split.X_pool[bought], split.y_pool[bought])
     message = _refusal(learner, split.X_pool[bought], split.y_pool[bought])
-    assert "already learnt from its last query" in message
+    assert "already learnt from 10 of these 10 rows" in message
 
 
 def test_teach_open_set_refuses_a_committee_with_a_type_error():
