@@ -31,7 +31,7 @@ def as_frame(X, dtypes):
 
     frame = pd.DataFrame(np.asarray(X), columns=dtypes.index)
     try:
-        return frame.astype(dtypes.to_dict())
+        cast = frame.astype(dtypes.to_dict())
     except (TypeError, ValueError) as exc:
         for column, dtype in dtypes.items():
             try:
@@ -43,6 +43,28 @@ def as_frame(X, dtypes):
                     f"values, fit on it as float (X.astype({{{column!r}: float}}))."
                 ) from exc
         raise
+    for column, dtype in dtypes.items():
+        if dtype.kind in "biu":  # astype truncates 4.9 to 4 and wraps 300 to 44
+            _check_exact_cast(frame[column], cast[column], column, dtype)
+    return cast
+
+
+def _check_exact_cast(given, cast, column, dtype):
+    """Refuse a number that an integer or bool column changed when cast."""
+    try:
+        given = given.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        return  # not numbers: astype raised or kept them as they were
+    kept = cast.to_numpy(dtype=float, na_value=np.nan)
+    changed = (given != kept) & ~(np.isnan(given) & np.isnan(kept))
+    if changed.any():
+        value = given[changed][0]
+        raise ValueError(
+            f"Column {column!r} was {dtype} when the learner was fitted, and "
+            f"these rows hold {value:g}, which {dtype} would read as "
+            f"{kept[changed][0]:g}: fit on it as float "
+            f"(X.astype({{{column!r}: float}}))."
+        )
 
 
 class _ToFrame(TransformerMixin, BaseEstimator):

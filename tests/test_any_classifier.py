@@ -607,6 +607,36 @@ def test_missing_values_in_a_column_that_was_integer_name_the_column():
         learner.query(pool, n_instances=5)
 
 
+@pytest.mark.parametrize(
+    "column, dtype, value, read_as",
+    [
+        ("dose", "int64", 4.9, "4"),
+        ("dose", "uint8", 300.0, "44"),
+        ("flag", "bool", 2.0, "1"),
+    ],
+)
+def test_a_number_an_integer_column_cannot_hold_is_refused(
+    column, dtype, value, read_as
+):
+    # It was cast to the fit's dtype: 4.9 became 4, 300 became 44 in a uint8
+    # column, and the classifier predicted for numbers it was never given.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"dose": rng.randint(0, 10, 200), "flag": rng.rand(200) > 0.5})
+    X = X.astype({column: dtype})
+    y = (X["dose"] >= 5).astype(int).to_numpy()
+    learner = ActiveLearner(make_pipeline(StandardScaler(), LogisticRegression())).fit(
+        X, y
+    )
+    new = X.iloc[:3].astype(float)
+    assert learner.predict(new).tolist() == learner.predict(X.iloc[:3]).tolist()
+    new.iloc[1, new.columns.get_loc(column)] = value
+    with pytest.raises(
+        ValueError, match=rf"'{column}' was {dtype}.*{value:g}.*read as {read_as}: fit"
+    ):
+        learner.predict_proba(new)
+
+
 class _NaNInNaNOut(ClassifierMixin, BaseEstimator):
     """Takes NaN, and answers NaN probabilities for rows that have one."""
 
