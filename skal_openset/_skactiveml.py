@@ -1,5 +1,6 @@
 """The query strategies through scikit-activeml's pool contract."""
 
+import numbers
 from types import FunctionType
 from typing import Any
 
@@ -170,23 +171,6 @@ class SkactivemlQuery(BaseEstimator):
             raise ValueError("y holds no label: label a few rows first.")
         if candidates is None and labelled.all():
             raise ValueError("y has no unlabelled row left to query.")
-        settings = _settings(clf, self)
-        rows = content_hash(X[labelled])
-        new = self._newly_labelled(labelled, y, settings, X)
-        if new is None:
-            classes = self._known_classes(clf)
-            self.learner_ = ActiveLearner(
-                _unwrapped(clf, classes),
-                clone(self.strategy),
-                ood_label=self.ood_label,
-                classes=classes,
-            ).fit(X[labelled], y[labelled])
-        elif new.any():
-            self.learner_.teach(X[new], y[new])
-        self._settings = settings
-        self._labelled_rows = rows
-        self.labelled_ = labelled
-        self.labels_: np.ndarray = y.copy()
         if candidates is None:
             candidates = np.flatnonzero(~labelled)
         given = np.asarray(candidates)
@@ -203,7 +187,33 @@ class SkactivemlQuery(BaseEstimator):
             )
         if len(np.unique(candidates)) < len(candidates):
             raise ValueError("candidates holds an index twice; give each row once.")
-        indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
+        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
+        settings = _settings(clf, self)
+        rows = content_hash(X[labelled])
+        new = self._newly_labelled(labelled, y, settings, X)
+        try:
+            if new is None:
+                classes = self._known_classes(clf)
+                self.learner_ = ActiveLearner(
+                    _unwrapped(clf, classes),
+                    clone(self.strategy),
+                    ood_label=self.ood_label,
+                    classes=classes,
+                ).fit(X[labelled], y[labelled])
+            elif new.any():
+                self.learner_.teach(X[new], y[new])
+            self._settings = settings
+            self._labelled_rows = rows
+            self.labelled_ = labelled
+            self.labels_: np.ndarray = y.copy()
+            indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
+        except BaseException:
+            # The learner may now hold rows that the record of the last call
+            # does not: the next call builds it afresh (Ctrl-C included).
+            for name in _STATE:
+                self.__dict__.pop(name, None)
+            raise
         self.query_indices_ = candidates[indices]
         return self.query_indices_
 
@@ -238,6 +248,17 @@ class SkactivemlQuery(BaseEstimator):
         if self.classes is None and _is_skactiveml(clf):
             return getattr(clf, "classes", None)
         return self.classes
+
+
+# What one call leaves for the next: a learner and the rows it was taught.
+_STATE = (
+    "learner_",
+    "_settings",
+    "_labelled_rows",
+    "labelled_",
+    "labels_",
+    "query_indices_",
+)
 
 
 def _settings(clf, adapter):

@@ -1430,6 +1430,49 @@ def test_scikit_activeml_adapter_learns_a_corrected_label():
     assert learner.y_labelled_[wrong] == 3
 
 
+@pytest.mark.parametrize(
+    "slip, message",
+    [
+        (dict(candidates=[300, 301], batch_size=2), "candidates must be row indices"),
+        (dict(batch_size=0), "batch_size must be an int >= 1, got 0"),
+    ],
+)
+def test_scikit_activeml_adapter_works_after_a_failed_first_call(slip, message):
+    # The failed call left a learner and its record but no query_indices_,
+    # and every later call raised AttributeError.
+    pytest.importorskip("skactiveml")
+    X, _, y = _skactiveml_digits()
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    with pytest.raises(ValueError, match=message):
+        qs.query(X, y, LogisticRegression(max_iter=300), **slip)
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    fresh = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    expected = fresh.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    np.testing.assert_array_equal(query, expected)
+
+
+def test_scikit_activeml_adapter_builds_afresh_after_an_interrupted_query(
+    monkeypatch,
+):
+    # Its learner had been taught the new rows when the query stopped; had
+    # the record stayed, the next call would have taught them again.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
+    with monkeypatch.context() as patch:
+        patch.setattr(ActiveLearner, "query", _interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert not hasattr(qs, "learner_")
+    qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
 def test_scikit_activeml_adapter_refits_when_the_labelled_rows_change():
     # With y unchanged it taught the old learner, which kept the old rows and
     # scored the new X with a classifier trained on them.
