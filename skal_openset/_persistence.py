@@ -10,6 +10,7 @@ from typing import Any
 import joblib
 
 from ._atomic import atomic_open
+from ._hashing import UNHASHABLE
 
 _FORMAT = "skal_openset"
 
@@ -65,7 +66,14 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
         # digest of the pickle last, taken as it streams out (no copy of it).
         pickle.dump({"format": _FORMAT, "version": __version__, "trailer": True}, f)
         payload = _Digesting(f)
-        joblib.dump(obj, payload)
+        try:
+            joblib.dump(obj, payload)
+        except UNHASHABLE as exc:  # nothing is written: atomic_open
+            raise ValueError(
+                f"{type(obj).__name__} cannot be pickled ({exc}): define the "
+                "functions it holds (e.g. an embedding or a score) at module "
+                "level instead of as lambdas or local functions."
+            ) from exc
         f.write(payload.size.to_bytes(8, "little") + payload.digest.digest())
     return Path(path)
 

@@ -9,6 +9,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 import skal_openset
 from skal_openset import (
@@ -192,6 +193,16 @@ def test_a_class_that_cannot_be_found_is_not_called_damage(tmp_path, monkeypatch
         monkeypatch.delattr(my_thing, "Thing")
     with pytest.raises(ImportError, match="thing.joblib holds.*my_thing.*not damage"):
         load_object(path)
+
+
+def test_an_object_holding_a_lambda_is_refused_with_what_to_do(tmp_path):
+    # pickle's bare "Can't pickle <function <lambda>>" named no remedy.
+    learner = ActiveLearner(LogisticRegression(), embedding=lambda est, X: X)
+    path = save_object("old", tmp_path / "learner.joblib")
+    with pytest.raises(ValueError, match="ActiveLearner cannot be pickled.*module"):
+        learner.save(path)
+    assert load_object(path) == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["learner.joblib"]
 
 
 def test_interrupted_write_keeps_the_previous_file(tmp_path):
