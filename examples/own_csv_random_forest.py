@@ -2,9 +2,10 @@
 
 A table with a column "label" whose values are names: the classes you care
 about, and "unknown" for everything your annotator cannot place (with integer
-labels, -1). Without an argument the script writes a stand-in file from
-scikit-learn's digits (0-3 named "zero" to "three", every other digit
-"unknown"); pass your own file instead.
+labels, -1). Without an argument the script writes a stand-in file,
+named_digits.csv in the current folder, from scikit-learn's digits (0-3
+named "zero" to "three", every other digit "unknown"); pass your own file
+instead.
 
 The loop is the one you would run with a real annotator: query, label, teach.
 The simulated annotator (OpenSetOracle) answers from the file's labels.

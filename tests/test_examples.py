@@ -35,6 +35,7 @@ def test_selector_landscape(quick, capsys):
     runpy.run_path(str(EXAMPLES / "selector_landscape.py"), run_name="__main__")
     assert "wrote selector_landscape.png" in capsys.readouterr().out
     assert (quick / "selector_landscape.png").stat().st_size > 0
+    _assert_ignored_in_a_checkout(quick)
 
 
 @pytest.mark.slow
@@ -57,6 +58,7 @@ def test_own_csv_random_forest(quick, capsys, monkeypatch):
     runpy.run_path(str(EXAMPLES / "own_csv_random_forest.py"), run_name="__main__")
     out = capsys.readouterr().out.splitlines()
     assert "'unknown'" in out[0] and (quick / "named_digits.csv").exists()
+    _assert_ignored_in_a_checkout(quick)
     accuracy = [float(line.rsplit(" ", 1)[1]) for line in out if "round" in line]
     assert len(accuracy) == 3 and accuracy[-1] > 0.8
     assert out[-1].startswith("predicted: [")
@@ -77,3 +79,17 @@ def test_images_cnn(quick, capsys):
     assert data == "digits (scikit-learn's): quick mode"  # it says what it ran on
     assert [line.split()[0] for line in out] == ["MQ-Net", "CONF"]
     assert all(float(line.split()[3].rstrip(",")) > 0.25 for line in out)
+
+
+def _assert_ignored_in_a_checkout(folder):
+    """What an example wrote into `folder` is ignored when run from the
+    repository root, as its docstring says to run it (it showed up in
+    git status)."""
+    root = EXAMPLES.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in folder.iterdir():
+        ignored = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", path.name], cwd=root
+        )
+        assert ignored.returncode == 0, f"{path.name} is not in .gitignore"
