@@ -192,28 +192,23 @@ class SkactivemlQuery(BaseEstimator):
         settings = _settings(clf, self)
         rows = content_hash(X[labelled])
         new = self._newly_labelled(labelled, y, settings, X)
-        try:
-            if new is None:
-                classes = self._known_classes(clf)
-                self.learner_ = ActiveLearner(
-                    _unwrapped(clf, classes),
-                    clone(self.strategy),
-                    ood_label=self.ood_label,
-                    classes=classes,
-                ).fit(X[labelled], y[labelled])
-            elif new.any():
-                self.learner_.teach(X[new], y[new])
-            self._settings = settings
-            self._labelled_rows = rows
-            self.labelled_ = labelled
-            self.labels_: np.ndarray = y.copy()
-            indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
-        except BaseException:
-            # The learner may now hold rows that the record of the last call
-            # does not: the next call builds it afresh (Ctrl-C included).
-            for name in _STATE:
-                self.__dict__.pop(name, None)
-            raise
+        # Built or taught (atomically), then recorded: a failure later, in
+        # the query, leaves the learner and its record consistent.
+        if new is None:
+            classes = self._known_classes(clf)
+            self.learner_ = ActiveLearner(
+                _unwrapped(clf, classes),
+                clone(self.strategy),
+                ood_label=self.ood_label,
+                classes=classes,
+            ).fit(X[labelled], y[labelled])
+        elif new.any():
+            self.learner_.teach(X[new], y[new])
+        self._settings = settings
+        self._labelled_rows = rows
+        self.labelled_ = labelled
+        self.labels_: np.ndarray = y.copy()
+        indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
         self.query_indices_ = candidates[indices]
         return self.query_indices_
 
@@ -232,8 +227,10 @@ class SkactivemlQuery(BaseEstimator):
         ):
             return None
         new = labelled & ~previous
-        # Rows no query of the learner chose: MQ-Net cannot learn from them.
-        if not np.isin(np.flatnonzero(new), self.query_indices_).all():
+        # Rows no query of the learner chose (none, if its first query
+        # failed): MQ-Net cannot learn from them.
+        chosen = getattr(self, "query_indices_", ())
+        if not np.isin(np.flatnonzero(new), chosen).all():
             return None
         # A class the learner was not told of: it must be built with it.
         in_labels = y[new][y[new] != self.ood_label]
@@ -248,17 +245,6 @@ class SkactivemlQuery(BaseEstimator):
         if self.classes is None and _is_skactiveml(clf):
             return getattr(clf, "classes", None)
         return self.classes
-
-
-# What one call leaves for the next: a learner and the rows it was taught.
-_STATE = (
-    "learner_",
-    "_settings",
-    "_labelled_rows",
-    "labelled_",
-    "labels_",
-    "query_indices_",
-)
 
 
 def _settings(clf, adapter):

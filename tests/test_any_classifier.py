@@ -1451,22 +1451,30 @@ def test_scikit_activeml_adapter_works_after_a_failed_first_call(slip, message):
     np.testing.assert_array_equal(query, expected)
 
 
-def test_scikit_activeml_adapter_builds_afresh_after_an_interrupted_query(
+def test_scikit_activeml_adapter_keeps_what_mq_net_learnt_after_a_failed_call(
     monkeypatch,
 ):
-    # Its learner had been taught the new rows when the query stopped; had
-    # the record stayed, the next call would have taught them again.
+    # A refused label, or Ctrl-C in a query, must not cost MQ-Net what it
+    # learnt (a version dropped the learner on any failure), nor teach a row
+    # twice.
     pytest.importorskip("skactiveml")
     X, y_true, y = _skactiveml_digits()
-    qs = SkactivemlQuery(MQNetQuery(random_state=0))
-    _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
+    qs = SkactivemlQuery(MQNetQuery(random_state=0), classes=[3, 5, 7, 9])
+    for _ in range(2):
+        _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    y[query] = y_true[query]
+    y[query[0]] = 4  # a typo: no class
+    with pytest.raises(ValueError, match="neither"):
+        qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    y[query[0]] = y_true[query[0]]
     with monkeypatch.context() as patch:
         patch.setattr(ActiveLearner, "query", _interrupt)
         with pytest.raises(KeyboardInterrupt):
             qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
-    assert not hasattr(qs, "learner_")
     qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
-    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))
+    assert len(qs.learner_.query_strategy_.validation_target_) == 15
+    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y)) == 55
 
 
 def _interrupt(*args, **kwargs):
