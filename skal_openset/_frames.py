@@ -59,11 +59,18 @@ def _check_exact_cast(given, cast, column, dtype):
     changed = (given != kept) & ~(np.isnan(given) & np.isnan(kept))
     if changed.any():
         value = given[changed][0]
+        advice = f"fit on it as float (X.astype({{{column!r}: float}}))."
+        if abs(value) >= 2**53:  # e.g. int64's largest, read from float64 rows
+            advice = (
+                ". The learner carries a DataFrame's rows as float64, exact for "
+                f"integers up to 2**53 only: rescale the column, or {advice}"
+            )
+        else:
+            advice = f": {advice}"
         raise ValueError(
             f"Column {column!r} was {dtype} when the learner was fitted, and "
             f"these rows hold {value:g}, which {dtype} would read as "
-            f"{kept[changed][0]:g}: fit on it as float "
-            f"(X.astype({{{column!r}: float}}))."
+            f"{kept[changed][0]:g}{advice}"
         )
 
 

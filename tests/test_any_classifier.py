@@ -637,6 +637,16 @@ def test_a_number_an_integer_column_cannot_hold_is_refused(
         learner.predict_proba(new)
 
 
+def test_an_integer_beyond_float64_precision_is_refused_with_the_reason():
+    # int64's largest value comes back from the learner's float64 rows as
+    # 2**63, which int64 wraps: the message blamed the rows alone.
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"big": [0, 2**63 - 1] * 10, "x": np.linspace(0, 1, 20)})
+    estimator = make_pipeline(StandardScaler(), LogisticRegression())
+    with pytest.raises(ValueError, match=r"as float64, exact for integers up to"):
+        ActiveLearner(estimator).fit(X, np.arange(20) % 2)
+
+
 class _NaNInNaNOut(ClassifierMixin, BaseEstimator):
     """Takes NaN, and answers NaN probabilities for rows that have one."""
 
