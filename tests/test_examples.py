@@ -87,7 +87,7 @@ def _assert_ignored_in_a_checkout(folder):
     git status)."""
     root = EXAMPLES.parent
     if not (root / ".git").exists():
-        pytest.skip("not a git checkout")
+        return  # a copy of the tree: nothing shows in a git status there
     for path in folder.iterdir():
         ignored = subprocess.run(
             ["git", "check-ignore", "--no-index", "-q", path.name], cwd=root

@@ -54,8 +54,9 @@ class _MetaInputQuery(QueryStrategy):
     The meta-input is ``exp(z(score))`` (or the empirical CDF) of the raw
     purity and informativeness scores, with the statistics of the pool being
     queried (kept in ``meta_input_`` for later sets of the same round).
-    With ``purity="auto"`` the purity score of each round is the named one
-    with the best cross-validated AUROC on the labelled set (``purity_``).
+    With ``purity="auto"`` the purity score of each round is the one of
+    ``"mahalanobis"``, ``"knn"``, ``"knn_contrast"`` and ``"cosine"`` with
+    the best cross-validated AUROC on the labelled set (``purity_``).
     """
 
     _parameter_constraints: dict = {
@@ -152,8 +153,9 @@ class PurityInformativenessQuery(_MetaInputQuery):
     purity_ : str
         With ``purity="auto"``, the score chosen at the last query.
     purity_auroc_ : dict
-        With ``purity="auto"``, the cross-validated AUROC of each named
-        score at the last query (empty when it fell back).
+        With ``purity="auto"``, the cross-validated AUROC of each score it
+        compares (``"mahalanobis"``, ``"knn"``, ``"knn_contrast"``,
+        ``"cosine"``) at the last query (empty when it fell back).
 
     Examples
     --------
@@ -297,8 +299,9 @@ class MQNetQuery(_MetaInputQuery):
         With ``purity="auto"``, the score chosen at the last query; see
         :class:`PurityInformativenessQuery`.
     purity_auroc_ : dict
-        With ``purity="auto"``, the cross-validated AUROC of each named
-        score at the last query (empty when it fell back).
+        With ``purity="auto"``, the cross-validated AUROC of each score it
+        compares (``"mahalanobis"``, ``"knn"``, ``"knn_contrast"``,
+        ``"cosine"``) at the last query (empty when it fell back).
     rule_weight_ : float
         The rule's weight in use, `rule_weight` or what ``"auto"`` chose.
     labelled_ood_share_ : float
