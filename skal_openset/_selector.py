@@ -172,8 +172,8 @@ class _PairChunks:
     to one over all chunks (``total`` is the sum before normalising, 0 if no
     pair is left). Chunks are computed once and kept, as one matrix of
     signed weights, while the whole pair matrix is small (up to 4 bytes
-    times ``_CACHE_LIMIT``: 128 MiB); larger problems recompute them on
-    every pass to bound memory.
+    times ``_CACHE_LIMIT``: 128 MiB per instance); larger problems recompute
+    them on every pass to bound memory.
     """
 
     # Pair-matrix elements kept in memory between passes: a query set of up to
@@ -272,8 +272,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
     pair_chunk_size : int, default=2048
         Rows of the ``n x n`` pair matrix processed at once; bounds memory
         at about ``pair_chunk_size * n`` elements for large ``n``. Up to
-        ``n = 5792`` the whole matrix (at most 128 MiB) is also kept between
-        epochs, rather than recomputed.
+        ``n = 5792`` the whole matrix (at most 128 MiB; two while
+        ``init="rule"`` fits the rule) is also kept between epochs, rather
+        than recomputed.
     device : str or torch.device, default="cpu"
         Device on which the network is trained and evaluated.
     random_state : int, RandomState instance or None, default=None
