@@ -604,10 +604,6 @@ class MQNetQuery(_MetaInputQuery):
             raise ValueError(
                 f"X_query has {len(X_query)} rows but y_query has {len(y_query)}."
             )
-        is_in = y_query != getattr(learner, "ood_label", -1)
-        target = np.zeros(len(y_query))
-        if is_in.any():
-            target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
         # The query that chose these rows: its pool's meta-input scale and
         # scores (a later set_params of the scores must not change them).
         keys = set(row_keys(X_query))
@@ -634,6 +630,11 @@ class MQNetQuery(_MetaInputQuery):
                 "y_query) before the learner retrains on the query. "
                 + _EXTRA_LABELS_ADVICE
             )
+        # The masked loss, once the rows are known to be learnable from.
+        is_in = y_query != getattr(learner, "ood_label", -1)
+        target = np.zeros(len(y_query))
+        if is_in.any():
+            target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
         # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
         # while the selector trains must not leave this query set stored.
         with restored_on_error(self):
