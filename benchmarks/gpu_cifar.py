@@ -26,9 +26,9 @@ warm machine's ``--cache-dir`` keeps the finished cells and the encoder).
 
 ``--n-jobs N`` runs N strategies at a time on the one device, each in its
 own process, in ``--strategies`` order; the cells are zipped after each
-group, so list first the strategies that matter most. Whether two at a time
-save lease time is not measured (2026-11-30: two MQ-Net cells took 437 s
-with the encoder, no one-at-a-time run beside them).
+group, so list first the strategies that matter most. On an H200
+(2026-11-30) two at a time ran CONF and RANDOM in 140 s of wall time against
+189 s one after the other (1.35x, one run each: issue13-gpu-lease.md).
 
 ``--preset tiny --device cpu`` runs the same path on a few images (CI).
 """
