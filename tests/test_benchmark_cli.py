@@ -10,6 +10,7 @@ import pytest
 
 import bench_scale
 import bench_selector
+import bench_selector_device
 import cifar
 import cifar_report
 import demo_setting
@@ -370,3 +371,20 @@ def test_the_preset_worker_imports_none_of_todays_modules_before_the_old_ones():
         text=True,
     )
     assert done.stdout == "[]\n"
+
+
+def test_bench_selector_device_times_each_device_and_compares_its_scores(tmp_path):
+    out = tmp_path / "device.json"
+    argv = ["--devices", "cpu", "--rows", "60", "--repeats", "1", "--out", str(out)]
+    bench_selector_device.main(argv)
+    result = json.loads(out.read_text())
+    assert result["rows"] == 60
+    assert set(result["fit_seconds_median"]) == {"cpu"}
+    assert result["spearman_with_cpu"] == {"cpu": 1.0}
+
+
+def test_bench_selector_device_refuses_a_device_listed_twice(capsys):
+    with pytest.raises(SystemExit) as info:
+        bench_selector_device.main(["--devices", "cpu", "cpu"])
+    assert info.value.code == 2
+    assert "lists a device twice" in capsys.readouterr().err

@@ -1,0 +1,75 @@
+"""MQNetQuery's default selector on the CPU and on a GPU, at CIFAR's round-10 size.
+
+Fits ``MetaQueryNetSelector(init="rule")`` (MQNetQuery's default: fitted to
+the rule, then to the target; all pairs) on the synthetic self-validation set
+of ``bench_selector.py`` with |Q| = 4,500 rows, the query set the paper's CIFAR
+protocol accumulates by round 10, on each ``--devices`` entry in the same run.
+Reports the median fit time per device, each device's ratio to the first, and
+the Spearman correlation of each device's meta-scores with the first's (float
+rounding differs between devices, so the fits need not be identical).
+
+Run: python benchmarks/bench_selector_device.py [--devices cpu cuda]
+    [--repeats 3] [--out FILE.json]
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
+from _common import machine_description, median_seconds
+from bench_selector import self_validation_set
+from skal_openset import MetaQueryNetSelector
+from skal_openset._argtypes import positive_int
+
+
+def timed_fit(Z, y, device):
+    selector = MetaQueryNetSelector(init="rule", device=device, random_state=0)
+    selector.fit(Z, y)
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+    return selector
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    parser.add_argument("--repeats", type=positive_int, default=3)
+    parser.add_argument("--rows", type=positive_int, default=4_500)
+    parser.add_argument("--out", type=Path, default=None, help="also write JSON")
+    args = parser.parse_args(argv)
+    if len(set(args.devices)) < len(args.devices):
+        parser.error(f"--devices lists a device twice: {args.devices}")
+
+    Z, y = self_validation_set(args.rows, np.random.RandomState(2))
+    seconds, scores = {}, {}
+    for device in args.devices:
+        timed_fit(Z, y, device)  # warm-up: CUDA context, kernels
+        seconds[device], selector = median_seconds(
+            lambda device=device: timed_fit(Z, y, device), args.repeats
+        )
+        scores[device] = selector.predict(Z)
+    first = args.devices[0]
+    result = {
+        "machine": machine_description(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "rows": args.rows,
+        "repeats": args.repeats,
+        "fit_seconds_median": seconds,
+        f"speedup_against_{first}": {d: seconds[first] / s for d, s in seconds.items()},
+        f"spearman_with_{first}": {
+            d: float(spearmanr(scores[first], s).statistic) for d, s in scores.items()
+        },
+    }
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
