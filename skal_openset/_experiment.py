@@ -60,6 +60,8 @@ def _rng_state():
         "python": random.getstate(),
         "numpy": np.random.get_state(),  # noqa: NPY002 (the global state is saved)
         "torch": torch.get_rng_state(),
+        # An uninitialised CUDA starts from its default seed on resume too.
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
     }
 
 
@@ -67,6 +69,16 @@ def _set_rng_state(state):
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])  # noqa: NPY002
     torch.set_rng_state(state["torch"])
+    # None: saved without CUDA in use, or by a version that did not save it.
+    if state.get("cuda") is not None:
+        if len(state["cuda"]) != torch.cuda.device_count():
+            raise ValueError(
+                f"the checkpoint saved the random states of {len(state['cuda'])} "
+                f"CUDA devices and this machine has {torch.cuda.device_count()}: "
+                "resume it on a machine like the one that wrote it, or delete it "
+                "to start over."
+            )
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def _resume(checkpoint, fingerprint, n_rounds):
@@ -147,7 +159,8 @@ def run_active_learning(
         to snapshot the strategy's state (``learner.query_strategy_``).
     checkpoint : str or path-like, default=None
         A file (see :func:`save_object`) where the learner, the oracle, the
-        records and the global random states (Python, NumPy, torch) are
+        records and the global random states (Python, NumPy, torch and, once
+        used, CUDA) are
         saved atomically after every round. If it exists when the run
         starts, the run resumes after its last round, and gives the same
         records as an uninterrupted run except for the timing keys

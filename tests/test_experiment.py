@@ -598,6 +598,37 @@ def test_checkpoint_resumes_with_identical_records(split, estimator, tmp_path):
     assert _without_timing(resumed) == _without_timing(full)
 
 
+def _fake_cuda(monkeypatch, n_devices, restored):
+    """One CUDA machine's RNG calls, on this CPU-only one."""
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: n_devices)
+    monkeypatch.setattr(
+        torch.cuda,
+        "get_rng_state_all",
+        lambda: [torch.full((4,), i, dtype=torch.uint8) for i in range(n_devices)],
+    )
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
+
+
+def test_a_checkpoint_restores_the_cuda_random_states(
+    split, estimator, tmp_path, monkeypatch
+):
+    # Only the CPU's torch state was kept: a GPU run with random_state=None
+    # resumed from other CUDA draws than the uninterrupted run's.
+    restored = []
+    _fake_cuda(monkeypatch, 2, restored)
+    path = tmp_path / "run.joblib"
+    kwargs = dict(budget=10, checkpoint=path)
+    run_active_learning(split, estimator, RandomQuery(), n_rounds=1, **kwargs)
+    run_active_learning(split, estimator, RandomQuery(), n_rounds=2, **kwargs)
+    [states] = restored
+    assert [s.tolist() for s in states] == [[0] * 4, [1] * 4]
+    # Another machine's device count: refused, not restored in part.
+    _fake_cuda(monkeypatch, 1, restored)
+    with pytest.raises(ValueError, match="2 CUDA devices and this machine has 1"):
+        run_active_learning(split, estimator, RandomQuery(), n_rounds=3, **kwargs)
+
+
 def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_path):
     path = tmp_path / "run.joblib"
     run_active_learning(
