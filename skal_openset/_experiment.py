@@ -393,6 +393,22 @@ def check_one_run(run, name, remedy):
         )
 
 
+def common_rounds(runs, name, consequence):
+    """Rounds every run of `runs` reached; warn if some went further.
+
+    `consequence` says what the caller does about it; ``{rounds}`` in it
+    stands for the returned number.
+    """
+    shortest, longest = min(map(len, runs)), max(map(len, runs))
+    if shortest < longest:
+        warn(
+            f"The runs of {name} have {shortest} to {longest} rounds (a pool ran "
+            f"out, or a run stopped); " + consequence.format(rounds=shortest),
+            UserWarning,
+        )
+    return shortest
+
+
 def summarize_final_round(
     records: list[dict], group_keys: str | tuple[str, ...] = ("strategy",)
 ) -> list[dict]:
@@ -426,6 +442,14 @@ def summarize_final_round(
     ValueError
         If a record lacks a group key or ``trial``, or a trial of a group
         holds a round twice (several runs under one trial).
+
+    Warns
+    -----
+    UserWarning
+        If the runs of a group have different numbers of rounds (a pool ran
+        out, or a run stopped): its means then mix the last rounds of runs
+        of different lengths, whereas :func:`plot_learning_curves` ends the
+        curve at the last round every run reached.
 
     Examples
     --------
@@ -472,6 +496,12 @@ def summarize_final_round(
                 f"Trial {trial!r} of {dict(zip(group_keys, key))}",
                 "add the key that tells them apart (e.g. 'dataset') to group_keys",
             )
+        common_rounds(
+            runs,
+            repr(dict(zip(group_keys, key))),
+            "its means are over each run's own last round, so they mix rounds; "
+            "cut the records at round {rounds} to compare like with like.",
+        )
         accuracy = [run[-1]["test_accuracy"] for run in runs]
         # Round 1 trains on the initial set: no query, a NaN IN share. A run
         # that bought nothing has no IN share either (not 0).

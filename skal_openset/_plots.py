@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._experiment import check_one_run
-from ._warn import warn
+from ._experiment import check_one_run, common_rounds
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -113,15 +112,11 @@ def _mean_and_band(ax, group, runs, x, y):
     warning: beyond it the mean would be over fewer runs, and could fall or
     rise where no run does.
     """
-    n_rounds = min(len(run) for run in runs)
-    if n_rounds < max(len(run) for run in runs):
-        warn(
-            f"The runs of {group!r} have {n_rounds} to "
-            f"{max(len(run) for run in runs)} rounds (a pool ran out, or a run "
-            f"stopped); its curve ends at round {n_rounds}, the last one every "
-            "run reached.",
-            UserWarning,
-        )
+    n_rounds = common_rounds(
+        runs,
+        repr(group),
+        "its curve ends at round {rounds}, the last one every run reached.",
+    )
     xs = np.mean([_series(run, x)[:n_rounds] for run in runs], axis=0)
     ys = np.array([_series(run, y)[:n_rounds] for run in runs])
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap

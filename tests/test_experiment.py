@@ -184,6 +184,16 @@ def test_summary_refuses_two_runs_under_one_trial():
     plot_learning_curves([r for r in records if r["dataset"] == "a"])
 
 
+def test_summary_warns_when_the_runs_of_a_group_end_at_different_rounds():
+    # The mean mixed one trial's round 3 with another's round 2 without a
+    # word, while the plot of the same records warned and stopped at round 2.
+    records = _fake_records() + [
+        {**_fake_records()[1], "round": 3, "test_accuracy": 1.0, "budget_spent": 20}
+    ]
+    with pytest.warns(UserWarning, match=r"'A'\} have 2 to 3 rounds.*at round 2"):
+        summarize_final_round(records)
+
+
 def test_summary_takes_one_group_key_as_a_string():
     # It was split into characters: "lacks the keys ['s', 't', 'r', ...]".
     records = _fake_records()
