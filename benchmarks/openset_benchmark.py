@@ -76,6 +76,7 @@ from skal_openset import (
     run_active_learning,
 )
 from skal_openset._argtypes import job_count, positive_int, ratio
+from skal_openset._datasets import _TooFewOODError
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -369,12 +370,13 @@ def infeasible_splits(cells, data_dir):
 
     A class split whose OOD classes hold too few examples for a high noise
     ratio cannot be drawn; its cells are skipped, not run and not written.
+    Any other error (a data file that cannot be read) is raised.
     """
     reasons = {}
     for key in sorted({(c["dataset"], c["noise"], c["trial"]) for c in cells}):
         try:
             make_split(*key, data_dir)
-        except ValueError as error:
+        except _TooFewOODError as error:  # a data error stops the run
             reasons[key] = str(error)
     return reasons
 

@@ -284,6 +284,14 @@ class _InitialSizeError(ValueError):
         self.n_pool = n_pool
 
 
+class _TooFewOODError(ValueError):
+    """A noise ratio that needs more OOD rows than the data hold.
+
+    Raised apart from bad input, so that a benchmark can skip such a class
+    split and still stop at a data error.
+    """
+
+
 def _initial_indices(is_ood, initial_size, noise_ratio, rng):
     """Draw the initial labelled set as the reference code does, topped up to size."""
     n_pool = len(is_ood)
@@ -459,7 +467,7 @@ def make_open_set_split(
     else:
         n_ood = round(n_in * noise_ratio / (1 - noise_ratio))
     if n_ood > len(ood_rows):
-        raise ValueError(
+        raise _TooFewOODError(
             f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "
             f"OOD examples, but only {len(ood_rows)} are available."
         )

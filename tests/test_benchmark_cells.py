@@ -179,6 +179,22 @@ def test_a_split_that_cannot_be_drawn_is_skipped_and_the_rest_run(
     )
 
 
+def test_a_data_error_stops_the_run_and_is_not_a_skipped_split(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Every ValueError of the split, a bad value in the data file included,
+    # was taken for a split that cannot be drawn: no cell ran, exit status 0.
+    data = tmp_path / "data"
+    (data / "tabular").mkdir(parents=True)
+    lines = (tiny_data_dir / "tabular" / "segment.csv").read_text().splitlines()
+    lines[5] = "n/a" + lines[5][lines[5].index(",") :]
+    (data / "tabular" / "segment.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(bench, "grid", two_cells)
+    with pytest.raises(ValueError, match="line 6, column 'f0': feature value 'n/a'"):
+        bench.run_suite(run_args(tmp_path / "results", data))
+    assert not (tmp_path / "results").exists()
+
+
 def test_report_names_the_bad_file(tmp_path):
     folder = tmp_path / "cells" / "tabular"
     path = write_cell(folder / "c.json", content())
