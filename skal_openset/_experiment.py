@@ -393,6 +393,22 @@ def check_one_run(run, name, remedy):
         )
 
 
+def check_numbers(record, keys):
+    """Raise if a value of `record` under one of `keys` is not a number.
+
+    Records read back from a CSV file hold strings, which sort and add as
+    text ("10" < "9").
+    """
+    for key in keys:
+        if key in record and not isinstance(record[key], numbers.Real):
+            raise TypeError(
+                f"A record's {key!r} is {record[key]!r}, not a number: records "
+                "read back from a CSV file hold strings. Read the file with "
+                "pandas.read_csv(path).to_dict('records'), which parses the "
+                "numbers, or convert the values with float()."
+            )
+
+
 def common_rounds(runs, name, consequence):
     """Rounds every run of `runs` reached; warn if some went further.
 
@@ -407,6 +423,18 @@ def common_rounds(runs, name, consequence):
             UserWarning,
         )
     return shortest
+
+
+# The record keys that summarize_final_round reads.
+_SUMMARIZED_KEYS = (
+    "round",
+    "test_accuracy",
+    "query_size",
+    "query_in_share",
+    "budget_spent",
+    "train_seconds",
+    "query_seconds",
+)
 
 
 def summarize_final_round(
@@ -442,6 +470,9 @@ def summarize_final_round(
     ValueError
         If a record lacks a group key or ``trial``, or a trial of a group
         holds a round twice (several runs under one trial).
+    TypeError
+        If a value of a record is not a number (e.g. records read back from
+        a CSV file as strings).
 
     Warns
     -----
@@ -478,6 +509,7 @@ def summarize_final_round(
         group_keys = (group_keys,)
     groups: dict[tuple, dict[int, list[dict]]] = {}
     for record in records:
+        check_numbers(record, _SUMMARIZED_KEYS)
         missing = [k for k in (*group_keys, "trial") if k not in record]
         if missing:
             raise ValueError(

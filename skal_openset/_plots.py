@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._experiment import check_one_run, common_rounds
+from ._experiment import check_numbers, check_one_run, common_rounds
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -92,7 +92,8 @@ def _series(run, name):
 
 
 def _check_keys(groups, names):
-    """Raise if a record lacks a key that the series `names` are drawn from."""
+    """Raise if a record lacks a key that the series `names` are drawn from,
+    or holds something else than a number there or under ``round``."""
     needed = {key for name in names for key in _SERIES[name]}
     for group, runs in groups.items():
         for run in runs:
@@ -103,6 +104,7 @@ def _check_keys(groups, names):
                         f"draws from; records of run_active_learning have them. "
                         f"The record: {dict(record)!r}."
                     )
+                check_numbers(record, sorted(needed | {"round"}))
 
 
 def _mean_and_band(ax, group, runs, x, y):
@@ -169,7 +171,8 @@ def plot_learning_curves(
         a key the plot is drawn from, or a trial of a line holds a round
         twice (several runs under one trial).
     TypeError
-        If `records` does not hold records.
+        If `records` does not hold records, or a value the plot is drawn from
+        is not a number (e.g. records read back from a CSV file as strings).
 
     Warns
     -----

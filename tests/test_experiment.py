@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -231,6 +232,21 @@ def test_records_round_trip_through_csv(tmp_path):
     with path.open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and float(rows[3]["test_accuracy"]) == 0.9
+
+
+def test_records_read_back_as_strings_are_refused_with_how_to_read_them(tmp_path):
+    # They failed deep in numpy ("dtypes are not compatible with add.reduce"),
+    # the plot after a false warning: rounds "10" < "9" as text.
+    records = [{**r, "round": r["round"] * 9} for r in _fake_records()]
+    path = write_records_csv(records, tmp_path / "r.csv")
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    with pytest.raises(TypeError, match=r"'round' is '9', not a number.*read_csv"):
+        summarize_final_round(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TypeError, match="not a number.*to_dict"):
+            plot_learning_curves(rows)
 
 
 def test_learning_curve_plot_has_a_band_per_group():
