@@ -772,7 +772,7 @@ def _read_run_log(log):
 
 def runs_section(results):
     lines = ["## How these were produced", ""]
-    for suite in ("tabular", "fashion", "ablations"):
+    for suite in FULL_SUITES:
         log = results / "cells" / suite / "_runs.jsonl"
         if not log.exists():
             continue

@@ -210,6 +210,21 @@ def test_report_names_the_bad_file(tmp_path):
         report.runs_section(tmp_path)
 
 
+def test_runs_section_lists_the_runs_of_every_reported_suite(tmp_path):
+    # The classifiers suite's runs were left out of "How these were produced",
+    # though RESULTS.md has a section of its cells.
+    run = {"command": "x", "cells": 1, "ran": 1, "wall_seconds": 60.0}
+    run |= {"machine": "m", "date": "d"}
+    for suite in report.FULL_SUITES:
+        folder = tmp_path / "cells" / suite
+        folder.mkdir(parents=True)
+        (folder / "_runs.jsonl").write_text(json.dumps(run | {"command": suite}))
+    lines = report.runs_section(tmp_path)
+    assert [x.split("`")[1] for x in lines if x.startswith("- ")] == list(
+        report.FULL_SUITES
+    )
+
+
 def without_timing(content):
     records = [
         {k: v for k, v in r.items() if not k.endswith("seconds")}
