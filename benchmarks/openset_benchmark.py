@@ -454,7 +454,10 @@ def _run_cell(cell, data_dir, results):
 
 
 def _landscape_snapshot(round_, strategy):
-    """What Figure 4 needs: pool and query meta-inputs and the selector's grid."""
+    """What Figure 4 needs: pool and query meta-inputs and the selector's grid.
+
+    The query is the one this round bought.
+    """
     pool = strategy.pool_meta_input_
     hi = np.quantile(pool, 0.99, axis=0)
     grid_i, grid_p = np.meshgrid(np.linspace(0, hi[1], 40), np.linspace(0, hi[0], 40))
@@ -462,11 +465,13 @@ def _landscape_snapshot(round_, strategy):
         np.column_stack([grid_p.ravel(), grid_i.ravel()])
     )
     keep = np.random.RandomState(round_).permutation(len(pool))[:500]
+    # This round's query only: accumulate=True keeps the earlier ones too.
+    latest = strategy.validation_round_ == strategy.validation_round_.max()
     return {
         "round": round_,
         "pool": pool[keep].round(4).tolist(),
-        "query": strategy.validation_meta_input_.round(4).tolist(),
-        "query_is_in": (strategy.validation_target_ > 0).tolist(),
+        "query": strategy.validation_meta_input_[latest].round(4).tolist(),
+        "query_is_in": (strategy.validation_target_[latest] > 0).tolist(),
         "grid_informativeness": grid_i[0].tolist(),
         "grid_purity": grid_p[:, 0].tolist(),
         "grid_scores": scores.reshape(grid_i.shape).round(4).tolist(),

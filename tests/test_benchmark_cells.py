@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 import warnings
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from sklearn.base import clone
 
@@ -318,6 +320,21 @@ def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
         0.9 * 0.25 + 0.1 * 0.75,
         0.2 * 0.25 + 0.6 * 0.75,
     ]
+
+
+def test_the_landscape_draws_the_query_of_its_round_only():
+    # With accumulate=True the strategy keeps every query set so far, each on
+    # its own round's scale; the figure drew them all as this round's query.
+    strategy = SimpleNamespace(
+        pool_meta_input_=np.ones((10, 2)),
+        selector_=SimpleNamespace(predict=lambda Z: Z.sum(axis=1)),
+        validation_meta_input_=np.arange(12.0).reshape(6, 2),
+        validation_target_=np.array([0.5, 0.0, 0.2, 0.3, 0.0, 0.4]),
+        validation_round_=np.array([0, 0, 1, 1, 2, 2]),
+    )
+    snapshot = bench._landscape_snapshot(4, strategy)
+    assert snapshot["query"] == [[8.0, 9.0], [10.0, 11.0]]
+    assert snapshot["query_is_in"] == [False, True]
 
 
 def test_the_mqnet_column_is_the_defaults_and_the_learnt_column_a_random_start():
