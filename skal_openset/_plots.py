@@ -107,6 +107,13 @@ def _check_keys(groups, names):
                 check_numbers(record, sorted(needed | {"round"}))
 
 
+def _legend_label(group):
+    """`group` as its legend entry: matplotlib leaves out a label that starts
+    with "_" (a zero-width space keeps it) and reads "$...$" as math."""
+    label = str(group).replace("$", r"\$")
+    return "\u200b" + label if label.startswith("_") else label
+
+
 def _mean_and_band(ax, group, runs, x, y):
     """Mean over runs, round by round, with a +-std band when there are several.
 
@@ -122,7 +129,7 @@ def _mean_and_band(ax, group, runs, x, y):
     xs = np.mean([_series(run, x)[:n_rounds] for run in runs], axis=0)
     ys = np.array([_series(run, y)[:n_rounds] for run in runs])
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
-    (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=str(group))
+    (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=_legend_label(group))
     if len(runs) > 1:
         ax.fill_between(xs, mean - std, mean + std, alpha=0.15, color=line.get_color())
     return line

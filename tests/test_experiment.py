@@ -285,6 +285,17 @@ def test_learning_curves_take_the_runners_records_directly(split, estimator):
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curves_show_any_group_name_as_written(tmp_path):
+    # "_baseline" was left out of the legend, "cost $1 vs $2" drawn as math,
+    # and "$\\weird$" raised when the figure was drawn.
+    names = ["_baseline", "cost $1 vs $2", "$\\weird$"]
+    fig = plot_learning_curves({name: _fake_records()[:2] for name in names})
+    fig.savefig(tmp_path / "f.png")
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["\u200b_baseline", r"cost \$1 vs \$2", r"\$\weird\$"]
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curves_split_runs_without_a_trial_key():
     records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
     fig = plot_learning_curves(records)
