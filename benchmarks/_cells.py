@@ -29,6 +29,15 @@ class InvalidCellError(ValueError):
     """A cell file that is not a complete, intact result; names the file."""
 
 
+def invalid_cell_message(error, command):
+    """The line a script that stopped at `error` prints: what to do, then
+    `command` again."""
+    return (
+        f"{error}. Move it out of the cells folder or delete it (a run of its "
+        f"suite runs the cell again), then {command} again."
+    )
+
+
 def _checksum(content):
     """SHA-256 of the content's canonical JSON (keys sorted), the checksum left out."""
     body = {k: v for k, v in content.items() if k != "checksum"}

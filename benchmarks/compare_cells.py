@@ -12,7 +12,7 @@ two cells are the same run if every round's test accuracy and IN share of the
 query are equal (timings always differ). Prints one line per cell that
 differs (its final accuracy in each folder), then the counts and how much the
 final accuracies of the differing cells moved; exits 1 if a
-cell differs or has no counterpart.
+cell differs or has no counterpart, 2 if a cell file is damaged.
 """
 
 import argparse
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _cells import read_cell
+from _cells import InvalidCellError, invalid_cell_message, read_cell
 
 COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
@@ -96,7 +96,11 @@ def main(argv=None):
     for folder in (args.reference, args.other):
         if not any((Path(folder) / "cells" / args.suite).glob("*.json")):
             parser.error(f"{folder} has no cells of the suite {args.suite!r}")
-    lines, all_same = compare(args.reference, args.other, args.suite)
+    try:
+        lines, all_same = compare(args.reference, args.other, args.suite)
+    except InvalidCellError as error:  # not "differs", which exits 1
+        print(invalid_cell_message(error, "compare"), file=sys.stderr)
+        return 2
     print("\n".join(lines))
     return 0 if all_same else 1
 

@@ -46,7 +46,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _cells import InvalidCellError, is_finished, write_cell
+from _cells import InvalidCellError, invalid_cell_message, is_finished, write_cell
 from _common import (
     add_results_dir,
     joblib_verbosity,
@@ -723,10 +723,7 @@ def main():
             if write_report(args.results_dir) is None:
                 sys.exit(1)  # nothing to report: said why
     except InvalidCellError as error:  # a foreign or damaged file among the cells
-        sys.exit(
-            f"{error}. Move it out of the cells folder or delete it (a run of its "
-            "suite runs the cell again), then report again."
-        )
+        sys.exit(invalid_cell_message(error, "report"))
     except KeyboardInterrupt:
         # Cells are written whole or not at all, so a rerun finishes the suite.
         print(

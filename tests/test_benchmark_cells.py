@@ -479,6 +479,21 @@ def test_compare_cells_refuses_an_empty_rerun_and_reads_cifar_cells(tmp_path, ca
     assert "cifar-tiny: 1 of 1 cells" in capsys.readouterr().out
 
 
+def test_compare_cells_names_a_damaged_cell_in_one_line(tmp_path, capsys):
+    # A traceback, with exit status 1 as for cells that differ.
+    import compare_cells
+
+    for folder in ("a", "b"):
+        write_cell(tmp_path / folder / "cells" / "tabular" / "x.json", content())
+    damaged = tmp_path / "b" / "cells" / "tabular" / "x.json"
+    damaged.write_text(damaged.read_text()[:-10])
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), "tabular"]
+    assert compare_cells.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"benchmark cell {damaged}: cannot be read as JSON")
+    assert err.endswith("runs the cell again), then compare again.\n")
+
+
 def _kernel_path_cells(folder, accuracies):
     """Cells named ``<strategy>-<trial>.json`` with these final accuracies."""
     for (strategy, trial), accuracy in accuracies.items():
