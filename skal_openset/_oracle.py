@@ -186,7 +186,8 @@ class OpenSetOracle:
         kept_indices : ndarray of shape (n_kept,)
             A prefix of `ranked_indices`.
         cost : float
-            Their total cost, ``<= budget`` (up to float rounding).
+            Their total cost, ``<= budget`` (up to float rounding): what
+            :meth:`label` adds to ``spent_`` for them.
 
         Notes
         -----
@@ -211,7 +212,10 @@ class OpenSetOracle:
                 break
             kept.append(idx)
             spent += cost
-        return np.asarray(kept, dtype=np.intp), spent
+        # The cost label() will add to spent_, not the drifting sum above.
+        n_ood = int(self._is_ood[kept].sum())
+        cost = labelling_cost(len(kept) - n_ood, n_ood, self.cost_in, self.cost_ood)
+        return np.asarray(kept, dtype=np.intp), cost
 
     def label(self, indices: ArrayLike) -> np.ndarray:
         """Buy the labels of ``indices`` and update the accounts.

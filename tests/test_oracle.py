@@ -74,6 +74,15 @@ def test_fill_budget_absorbs_float_rounding():
     np.testing.assert_array_equal(kept, [0, 1, 2])
 
 
+def test_fill_budget_returns_the_cost_that_label_charges():
+    # The cost was summed one label at a time: 0.9999999999999999 for ten
+    # labels of 0.1, while label() set spent_ to 1.0.
+    oracle = OpenSetOracle(np.r_[np.zeros(9, int), -1], cost_in=0.1, cost_ood=0.1)
+    kept, cost = oracle.fill_budget(range(10), budget=1.0)
+    oracle.label(kept)
+    assert kept.size == 10 and cost == oracle.spent_ == 1.0
+
+
 def test_fill_budget_zero_and_empty():
     oracle = OpenSetOracle(Y)
     assert oracle.fill_budget([0, 1], budget=0)[0].size == 0
