@@ -583,7 +583,9 @@ class TargetNet(NeuralNetClassifier):
         channels-last images, uint8 pixels scaled to [0, 1]), and any other
         shape is rejected with a message naming the expected one. After a
         fit on uint8 pixels, other integers in 0..255 are taken as such
-        pixels and floats must be in [0, 1] (scaled already). A None
+        pixels and floats must be in [0, 1] (scaled already); after a fit
+        on other rows, which the net takes as they are, uint8 pixels are
+        refused unless those rows were floats in [0, 1]. A None
         entry matches any size, e.g. ``(3, None, None)`` for 3-channel images
         of any size. None passes the input on as it is.
     random_state : int, RandomState instance or None, default=None
@@ -686,7 +688,7 @@ class TargetNet(NeuralNetClassifier):
         leave no names or count of an earlier fit behind).
         """
         if reset:
-            self._record_uint8_fit(X)
+            self._record_fit_scale(X)
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             if reset:
                 for name in ("n_features_in_", "feature_names_in_"):
@@ -698,27 +700,54 @@ class TargetNet(NeuralNetClassifier):
             # a previous fit on 2-D rows must not leave its count behind
             self.__dict__.pop("n_features_in_", None)
 
-    def _record_uint8_fit(self, X):
-        """Keep the largest pixel of a fit on uint8 rows (array or DataFrame),
-        which the net scales to [0, 1]; None after any other fit. The trailing
-        underscore keeps it out of skorch's parameters."""
-        self._uint8_fit_max_ = None
+    def _record_fit_scale(self, X):
+        """Keep the scale of fit's rows (array, list or DataFrame), which later
+        rows must share: ``_uint8_fit_max_``, the largest pixel of uint8 rows,
+        which the net scales to [0, 1]; ``_fit_range_``, the smallest and
+        largest value of other numeric rows, in their dtype, which the net
+        takes as they are. None for rows passed on unscaled. The trailing
+        underscores keep them out of skorch's parameters."""
+        self._uint8_fit_max_ = self._fit_range_ = None
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)) or sp.issparse(X):
             return  # passed on as they are, never scaled
-        dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns
-        if dtypes is not None and not isinstance(dtypes, np.dtype):
-            if not all(dtype == np.uint8 for dtype in dtypes):
-                return  # no copy of a DataFrame that is no image
-        rows = np.asarray(X)  # an array, or a list of uint8 rows, which fit scales too
-        if rows.dtype == np.uint8 and rows.size:
+        if self.input_shape is None:
+            return  # nothing is scaled
+        rows = np.asarray(X)
+        if not rows.size:
+            return
+        if rows.dtype == np.uint8:
             self._uint8_fit_max_ = int(rows.max())
+        elif rows.dtype.kind in "biuf":
+            self._fit_range_ = np.array([rows.min(), rows.max()], dtype=rows.dtype)
 
     def _on_fit_scale(self, X):
-        """Rows on the scale of fit's, after a fit on uint8 pixels: other
+        """Rows on the scale of fit's. After a fit on uint8 pixels: other
         integers 0..255 as uint8; floats only in [0, 1] (scaled already), and
-        not after a fit on 0/1 masks, which the net scaled to 0 and 1/255."""
+        not after a fit on 0/1 masks, which the net scaled to 0 and 1/255.
+        After a fit on other rows: uint8 pixels (0-255) only if those were
+        floats in [0, 1]."""
         fitted_max = getattr(self, "_uint8_fit_max_", None)
-        if fitted_max is None or self.input_shape is None or sp.issparse(X):
+        fitted_range = getattr(self, "_fit_range_", None)
+        if self.input_shape is None or sp.issparse(X):
+            return X
+        if fitted_max is None and fitted_range is not None:
+            rows = np.asarray(X)
+            if (
+                rows.dtype != np.uint8
+                or rows.size == 0
+                or one_pixel_scale(fitted_range, int(rows.max()))
+            ):
+                return X
+            lo, hi = fitted_range.tolist()
+            raise ValueError(
+                f"X is uint8, which the net scales to [0, 1], but it was fitted "
+                f"on {fitted_range.dtype} rows from {lo} to {hi}, which it took "
+                f"as they are: give X as {fitted_range.dtype} on the fit's scale "
+                f"(e.g. X.astype(np.{fitted_range.dtype})), or refit the net on "
+                "uint8 pixels. (uint8 pixels that use 0-255 match only a fit "
+                "on floats in [0, 1].)"
+            )
+        if fitted_max is None:
             return X
         X = uint8_if_pixels(np.asarray(X))
         if X.dtype == np.uint8 or X.size == 0 or one_pixel_scale(X, fitted_max):

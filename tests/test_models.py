@@ -852,6 +852,24 @@ def test_the_uint8_rule_holds_for_dataframes_masks_and_sparse_rows():
         net.predict_proba(sparse.csr_matrix(masks))
 
 
+def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
+    # Fitted on 0..255 floats or int64, the net took them as they were, then
+    # scaled the same pixels as uint8 to [0, 1]: accuracy 1.0 fell to 0.5.
+    X = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
+    y = np.arange(32) % 2
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    for dtype in (np.float32, np.int64):
+        net.fit(X.astype(dtype), y)
+        with pytest.raises(ValueError, match=f"fitted on {dtype.__name__} rows from"):
+            net.predict_proba(X)
+        net.predict_proba(X.astype(dtype))  # the advice works
+    # Fitted on floats in [0, 1], the net reads uint8 pixels on that scale.
+    net.fit(X / 255.0, y)
+    np.testing.assert_allclose(
+        net.predict_proba(X), net.predict_proba(X / 255.0), rtol=1e-5
+    )
+
+
 def test_a_fit_on_a_list_of_uint8_rows_is_a_fit_on_uint8_pixels():
     # The list was scaled at fit (as uint8) but not recorded as such, so
     # int64 pixels went in unscaled.
