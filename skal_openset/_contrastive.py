@@ -350,9 +350,10 @@ class ContrastivePurity:
     Parameters
     ----------
     encoder : ContrastiveEncoder, default=None
-        Used as is when fitted. Otherwise a clone is fitted on the first
-        pool this score is asked to score (the unlabelled pool of the first
-        query) and kept in ``encoder_``. None means ``ContrastiveEncoder()``.
+        Used as is when fitted. Otherwise a clone is fitted on the pool of
+        :meth:`fit`, or else on the first pool this score is asked to score
+        (the unlabelled pool of the first query), and kept in
+        ``encoder_``. None means ``ContrastiveEncoder()``.
     use_ood : bool, default=False
         Contrast with the labelled OOD examples as well.
     memory : str, joblib.Memory or None, default=None
@@ -368,6 +369,8 @@ class ContrastivePurity:
     features_ : dict
         The features of every image scored so far, keyed by a hash of the
         image's bytes, so later rounds only transform images not seen yet.
+        Emptied when the encoder is refitted (in place) or :meth:`fit` is
+        called.
 
     Examples
     --------
@@ -389,10 +392,13 @@ class ContrastivePurity:
         )
 
     def fit(self, X: ArrayLike, y: None = None) -> "ContrastivePurity":
-        """Fit the encoder on ``X`` unless it is fitted; keep the features of ``X``.
+        """Start afresh on the pool ``X``; keep the features of ``X``.
 
-        Calling this on the whole pool before the strategies are cloned
-        lets every clone start with the features at hand.
+        As scikit-learn's ``fit``, it forgets an earlier fit: a clone of an
+        unfitted ``encoder`` is fitted on ``X`` (a fitted one is used as
+        is), and the features of earlier pools are dropped. Calling this on
+        the whole pool before the strategies are cloned lets every clone
+        start with the features at hand.
 
         Parameters
         ----------
@@ -404,6 +410,8 @@ class ContrastivePurity:
         -------
         self : ContrastivePurity
         """
+        for name in ("encoder_", "features_", "_features_module"):
+            self.__dict__.pop(name, None)
         self._features(X)
         return self
 
@@ -411,8 +419,10 @@ class ContrastivePurity:
         encoder = self._fitted_encoder(X)
         X = np.asarray(X)
         keys = row_keys(X)
-        if not hasattr(self, "features_"):
+        # Features of another network (the encoder refitted in place) are stale.
+        if getattr(self, "_features_module", None) is not encoder.module_:
             self.features_ = {}
+            self._features_module = encoder.module_
         new = [i for i, key in enumerate(keys) if key not in self.features_]
         if new:
             features = encoder.transform(X[new])

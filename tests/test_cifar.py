@@ -420,6 +420,23 @@ def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):
         purity(ood_only, X)
 
 
+def test_contrastive_purity_fit_starts_afresh_on_a_new_pool():
+    # A second fit kept the encoder fitted on the first pool, and the
+    # features cached of a fitted encoder outlived its refit in place.
+    pool_a, pool_b = _images(16), _images(16) ** 4
+    purity = ContrastivePurity(_tiny_encoder()).fit(pool_a)
+    purity.fit(pool_b)
+    fresh = ContrastivePurity(_tiny_encoder()).fit(pool_b)
+    np.testing.assert_array_equal(
+        purity.encoder_.transform(pool_b), fresh.encoder_.transform(pool_b)
+    )
+    assert len(purity.features_) == 16
+    encoder = _tiny_encoder().fit(pool_a)
+    purity = ContrastivePurity(encoder).fit(pool_a).fit(pool_a)
+    encoder.set_params(random_state=1).fit(pool_b)  # the next trial's
+    np.testing.assert_array_equal(purity._features(pool_a), encoder.transform(pool_a))
+
+
 # ------------------------------------------------------------------ protocol
 
 
