@@ -58,7 +58,8 @@ class BatchIterator:
     Notes
     -----
     When shuffling, only full batches are used unless the data hold fewer
-    rows than one batch (batch norm cannot train on a batch of one).
+    rows than one batch (batch norm cannot train on a batch of one); a
+    single row then makes a batch of two copies of it.
     """
 
     def __init__(
@@ -86,7 +87,8 @@ class BatchIterator:
             return n
         n_cycled = max(n, self.min_steps * self.batch_size)
         n_full = n_cycled // self.batch_size * self.batch_size
-        return max(n_full, min(n, self.batch_size))
+        # one row is cycled to two: batch norm cannot train on a batch of one
+        return max(n_full, min(max(n, 2), self.batch_size))
 
     def _order(self):
         n, n_rows = len(self.dataset), self._n_rows()

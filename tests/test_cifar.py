@@ -99,6 +99,9 @@ def test_batch_iterator_orders_and_cycles():
     assert np.array_equal(X[batches[0][1], 0], batches[0][0][:, 0])  # rows stay paired
     small = list(BatchIterator(Dataset(X[:3], y[:3]), batch_size=4, shuffle=True))
     assert len(small) == 1 and sorted(small[0][1].tolist()) == [0, 1, 2]
+    # batch norm cannot train on a batch of one row: it is taken twice
+    one = list(BatchIterator(Dataset(X[:1], y[:1]), batch_size=4, shuffle=True))
+    assert len(one) == 1 and one[0][1].tolist() == [0, 0]
     with pytest.raises(TypeError, match="skorch Dataset"):
         BatchIterator({"X": X}, batch_size=4)
 
@@ -149,6 +152,12 @@ def test_fast_resnet_fits_reproducibly_on_cpu():
 def _tiny_fast_net(n_classes=2, **kwargs):
     params = dict(width=2, max_epochs=2, batch_size=4, random_state=0)
     return make_fast_resnet_classifier(n_classes, **{**params, **kwargs})
+
+
+def test_the_fast_net_trains_on_one_labelled_row():
+    # 8x8 images reach 1x1 maps: a batch of the one row failed in batch norm.
+    X = _images(1)
+    assert _tiny_fast_net().fit(X, [0]).predict(X).shape == (1,)
 
 
 def test_each_partial_fit_runs_a_fresh_one_cycle_and_never_a_negative_rate():
