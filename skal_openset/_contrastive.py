@@ -182,12 +182,17 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         return tags
 
     def _check_images(self, X):
-        is_uint8 = np.asarray(X).dtype == np.uint8
+        rows = np.asarray(X)
+        is_uint8 = rows.dtype == np.uint8
+        if rows.ndim == 4 and rows.shape[1] not in (1, 3) and rows.shape[3] in (1, 3):
+            X = rows.transpose(0, 3, 1, 2)  # channels-last, as the nets take too
         # C order: torch cannot take an array with negative strides (X[::-1])
         X = check_array(X, dtype=np.float32, allow_nd=True, order="C", input_name="X")
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
             raise ValueError(
-                f"X must hold square images of shape (n, C, H, H); got shape {X.shape}."
+                "X must hold square images of shape (n, C, H, H), or channels-last "
+                f"(n, H, H, C) with C 1 or 3; got shape {X.shape}. Give other "
+                "channels-last images as X.transpose(0, 3, 1, 2)."
             )
         # The colour jitter and the greyscale views need grey or RGB pixels.
         if X.shape[1] not in (1, 3):
@@ -219,7 +224,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, H)
+        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
             Unlabelled square images, at least 2, grey (C=1) or RGB (C=3):
             float pixels in [0, 1], or uint8 pixels 0..255 (scaled to [0, 1]).
         y : None
@@ -292,7 +297,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, H)
+        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
 
         Returns
         -------
@@ -402,7 +407,7 @@ class ContrastivePurity:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, H)
+        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
         y : None
             Ignored.
 
@@ -451,7 +456,7 @@ class ContrastivePurity:
         Parameters
         ----------
         learner : ActiveLearner or modAL learner
-        X : array-like of shape (n_samples, C, H, H)
+        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
 
         Returns
         -------

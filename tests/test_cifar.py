@@ -293,6 +293,15 @@ def test_contrastive_encoder_reads_uint8_pixels_as_the_nets_do():
     )
 
 
+def test_contrastive_encoder_takes_channels_last_images_as_the_nets_do():
+    # (n, H, H, C) pools, which the nets take, were refused at the first query.
+    X = _images(8)
+    last = X.transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(
+        _tiny_encoder().fit(last).transform(last), _tiny_encoder().fit(X).transform(X)
+    )
+
+
 def test_contrastive_encoder_takes_max_epochs_passes_over_a_small_set():
     X = _images(7)
     enc = _tiny_encoder(max_epochs=4, batch_size=4).fit(X)
@@ -325,6 +334,7 @@ def test_contrastive_encoder_transform_checks_the_channels_of_fit():
     [
         (np.zeros((4, 3, 4, 5), np.float32), {}, ValueError, "square"),
         (np.zeros((4, 48), np.float32), {}, ValueError, "square"),
+        (np.zeros((4, 4, 4, 2), np.float32), {}, ValueError, r"X\.transpose\("),
         (np.zeros((1, 3, 4, 4), np.float32), {}, ValueError, "at least 2"),
         (
             np.zeros((4, 3, 4, 4), np.float32),
