@@ -633,6 +633,17 @@ def _from_proba(score):
     return lambda learner, X: score(class_probabilities(learner, X))
 
 
+def _margin(learner, X):
+    # Every strategy's margin comes here: one message names the remedy.
+    if n_classes(learner) < 2:
+        raise ValueError(
+            "'margin' informativeness compares the two most likely classes, but "
+            "the learner knows one class; pass classes=[...] listing every IN "
+            "class to the learner, or use 'least_confidence'."
+        )
+    return margin_informativeness(class_probabilities(learner, X))
+
+
 PURITY_SCORES = {
     "msp": _from_proba(msp_purity),
     "energy": lambda learner, X: energy_purity(class_logits(learner, X)),
@@ -644,7 +655,7 @@ PURITY_SCORES = {
 
 INFORMATIVENESS_SCORES = {
     "least_confidence": _from_proba(least_confidence),
-    "margin": _from_proba(margin_informativeness),
+    "margin": _margin,
     "entropy": _from_proba(entropy_informativeness),
     "learning_loss": loss_prediction,
 }

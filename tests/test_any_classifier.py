@@ -1227,14 +1227,21 @@ def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     assert not np.array_equal(without[1], with_ood[1])
 
 
-def test_margin_with_one_known_class_names_the_remedy():
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        UncertaintyQuery("margin"),
+        # these two said only "proba must have at least 2 classes (columns)"
+        PurityInformativenessQuery("knn", informativeness="margin"),
+        MQNetQuery(informativeness="margin"),
+    ],
+)
+def test_margin_with_one_known_class_names_the_remedy(strategy):
     from sklearn.tree import DecisionTreeClassifier
 
     X, y, _, _ = user_data("ints")
     one_class = np.flatnonzero(np.isin(y, [3, -1]))[:60]
-    learner = ActiveLearner(
-        DecisionTreeClassifier(random_state=0), UncertaintyQuery("margin")
-    )
+    learner = ActiveLearner(DecisionTreeClassifier(random_state=0), strategy)
     learner.fit(X[one_class], y[one_class])
     with pytest.raises(ValueError, match=r"learner knows one class; pass classes="):
         learner.query(X[1000:1100], n_instances=3)

@@ -7,7 +7,6 @@ from .._model_scores import (
     SCORE_NEEDS,
     check_estimator_supports,
     compute_score,
-    n_classes,
 )
 from .._typing import RandomStateLike
 from ._base import QueryStrategy, top_scores
@@ -54,12 +53,6 @@ class UncertaintyQuery(QueryStrategy):
         check_estimator_supports(estimator, SCORE_NEEDS[self.measure], "CONF")
 
     def _select(self, learner, X_pool, n_instances, rng):
-        if self.measure == "margin" and n_classes(learner) < 2:
-            raise ValueError(
-                "measure='margin' compares the two most likely classes, but the "
-                "learner knows one class; pass classes=[...] listing every IN "
-                "class to the learner, or use measure='least_confidence'."
-            )
         scores = compute_score(
             self.measure, INFORMATIVENESS_SCORES, "informativeness", learner, X_pool
         )
