@@ -202,6 +202,18 @@ class AugmentedNet(TargetNet):
                 "crop_padding must be a non-negative integer (pixels of zero "
                 f"padding before the random crop) or None; got {padding!r}."
             )
+        # BatchIterator slices by it; torch's DataLoader, which it replaces,
+        # refuses others (skorch turns -1 into the set's size).
+        size = self.batch_size
+        if (
+            isinstance(size, bool)
+            or not isinstance(size, numbers.Integral)
+            or (size < 1 and size != -1)
+        ):
+            raise ValueError(
+                "batch_size must be a positive integer (rows per batch) or -1 "
+                f"(the whole set in one batch); got {size!r}."
+            )
 
     def _fast(self):
         # skorch's device=None leaves the module where it is: no fast path

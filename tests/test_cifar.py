@@ -262,6 +262,16 @@ def test_a_bad_crop_padding_is_refused_at_fit(padding):
         net.fit(_images(8), np.arange(8) % 2)
 
 
+@pytest.mark.parametrize("size", [0, -2, 2.5, True])
+def test_a_bad_batch_size_is_refused_at_fit(size):
+    # 0 was a ZeroDivisionError, 2.5 a TypeError about slice indices.
+    net = _tiny_fast_net(batch_size=size)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        net.fit(_images(8), np.arange(8) % 2)
+    whole = _tiny_fast_net(batch_size=-1).fit(_images(8), np.arange(8) % 2)
+    assert whole.predict(_images(3)).shape == (3,)  # -1: skorch's whole set
+
+
 # -------------------------------------------------------------------- encoder
 
 
