@@ -39,8 +39,21 @@ def load_cells(results, suite):
         keys.setdefault("cost_ood", 1.0)
         records += [{**keys, **r} for r in cell["records"]]
         if cell["landscapes"]:
-            landscapes.append((keys, cell["landscapes"]))
+            bought = {r["round"]: r["query_size"] for r in cell["records"]}
+            snaps = [_round_query(s, bought[s["round"]]) for s in cell["landscapes"]]
+            landscapes.append((keys, snaps))
     return records, landscapes
+
+
+def _round_query(snap, n_bought):
+    """`snap` with the query its round bought: the last `n_bought` rows. Cells
+    written before 86146f4 hold every earlier query set before them too."""
+    first = len(snap["query"]) - n_bought  # not [-n_bought:]: that is all for 0
+    return {
+        **snap,
+        "query": snap["query"][first:],
+        "query_is_in": snap["query_is_in"][first:],
+    }
 
 
 def _markdown_header(first, columns):

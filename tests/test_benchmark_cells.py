@@ -337,6 +337,19 @@ def test_the_landscape_draws_the_query_of_its_round_only():
     assert snapshot["query_is_in"] == [False, True]
 
 
+def test_the_report_draws_the_query_its_round_bought_from_any_cell(tmp_path):
+    # Cells written before 86146f4 keep every earlier query set before it.
+    cell = content(rounds=3)
+    snap = dict(query=[[0, 0], [1, 1], [2, 2]], query_is_in=[True, False, True])
+    cell["landscapes"] = [dict(snap, round=2), dict(snap, round=3)]
+    cell["records"][1]["query_size"] = 2
+    cell["records"][2]["query_size"] = 0  # a round that bought nothing
+    write_cell(tmp_path / "cells" / CELL["suite"] / "c.json", cell)
+    [(_, snaps)] = report.load_cells(tmp_path, CELL["suite"])[1]
+    assert [s["query"] for s in snaps] == [[[1, 1], [2, 2]], []]
+    assert [s["query_is_in"] for s in snaps] == [[False, True], []]
+
+
 def test_the_mqnet_column_is_the_defaults_and_the_learnt_column_a_random_start():
     defaults = bench.make_strategy("MQ-Net", 3)
     assert repr(defaults) == repr(MQNetQuery(random_state=3))
