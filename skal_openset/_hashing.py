@@ -3,10 +3,32 @@
 import pickle
 
 import joblib.hashing
+import numpy as np
 import torch
 
 # What hashing a value that does not pickle (a lambda, a lock) raises.
 UNHASHABLE = (pickle.PicklingError, AttributeError, TypeError)
+
+# Settings whose state changes as they are used (drawn from, trained): the
+# same setting is the same object, whatever its state.
+STATEFUL_SETTINGS = (np.random.RandomState, np.random.Generator, torch.nn.Module)
+
+
+class SameObject:
+    """A setting compared by identity, `value` itself held (not its id), so a
+    copy of whatever holds both the setting and this (a pickle, a deep copy)
+    still compares equal."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, SameObject) and other.value is self.value
+
+    def __hash__(self):
+        return id(self.value)
 
 
 class _ContentHasher(joblib.hashing.NumpyHasher):

@@ -24,7 +24,7 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._datasets import check_one_label_kind
 from ._frames import as_frame, frame_input, named_column_dtypes
-from ._hashing import UNHASHABLE, content_hash
+from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._model_scores import (
     check_label_kind,
     check_rows,
@@ -717,7 +717,7 @@ class _Shape:
         return self.text
 
 
-_SETTINGS_FORMAT = "content_hash"
+_SETTINGS_FORMAT = "content_hash, generators by identity"
 
 
 def _settings(strategy):
@@ -741,8 +741,10 @@ def _settings(strategy):
 
 def _fingerprint(value):
     """`value` by content, the same in a copy (pickled, or loaded in another
-    process): a RandomState by its state, a function by its name; a repr would
-    hold their addresses."""
+    process): a function by its name; a repr would hold its address. A random
+    generator or torch module by identity: drawing from it is no change."""
+    if isinstance(value, STATEFUL_SETTINGS):
+        return SameObject(value)
     try:
         return content_hash(value)
     except UNHASHABLE:  # a lambda: it cannot be copied to another process anyway

@@ -5,12 +5,11 @@ from types import FunctionType
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._hashing import UNHASHABLE, content_hash
+from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators
 from ._strategies._base import QueryStrategy
@@ -251,10 +250,10 @@ def _settings(clf, adapter):
     """The parameters of `clf` and `adapter`, to see a change between calls.
 
     A random state or torch module by identity (the user's own fits of `clf`
-    change their state, not the setting), a function by its code, anything
-    else by content.
+    change their state, not the setting; a pickle of the adapter keeps it
+    the same), a function by its code, anything else by content.
     """
-    return content_hash([_params_key(clf), _params_key(adapter)])
+    return [_params_key(clf), _params_key(adapter)]
 
 
 def _params_key(owner):
@@ -278,15 +277,15 @@ def _params_key(owner):
 
 
 def _value_key(value):
-    if isinstance(value, (np.random.RandomState, np.random.Generator, torch.nn.Module)):
-        return "identity", id(value)
+    if isinstance(value, STATEFUL_SETTINGS):
+        return SameObject(value)
     if isinstance(value, FunctionType):
         code = value.__code__
         try:  # what the code reads besides its constants
             bound = [value.__defaults__, value.__kwdefaults__]
             bound += [cell.cell_contents for cell in value.__closure__ or ()]
         except ValueError:  # an empty cell
-            return "identity", id(value)
+            return SameObject(value)
         return (
             "function",
             value.__qualname__,
@@ -299,7 +298,7 @@ def _value_key(value):
         # (skorch callbacks in a list); other objects are deep copies.
         return content_hash(clone(value, safe=False))
     except UNHASHABLE:  # a bound method or lock: which one it is
-        return "identity", id(value)
+        return SameObject(value)
 
 
 def _is_skactiveml(clf):

@@ -6,6 +6,7 @@ classifier kinds; these tests cover the learner around them.
 """
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -1543,6 +1544,29 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_an_unchanged_clf(make_clf
         clf.fit(X[known].astype(np.float32), codes)  # the user's own fit
     qs.query(X, y, clf, batch_size=5)
     assert len(qs.learner_.query_strategy_.validation_target_) == 15
+
+
+@pytest.mark.parametrize(
+    "copy_of", [copy.deepcopy, lambda qs: pickle.loads(pickle.dumps(qs))]
+)
+def test_a_copied_adapter_keeps_what_mq_net_learnt_with_a_random_state_instance(
+    copy_of,
+):
+    # Its RandomState was keyed by id(), new in any copy: the copy (a resumed
+    # campaign) rebuilt the learner and MQ-Net forgot every query set.
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(MQNetQuery(random_state=np.random.RandomState(0)))
+    _query_and_answer(qs, X, y, y_true, LogisticRegression(max_iter=300))
+    resumed = copy_of(qs)
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert np.array_equal(
+        resumed.query(X, y, LogisticRegression(max_iter=300), batch_size=5), query
+    )
+    assert len(resumed.learner_.query_strategy_.validation_target_) == 5
+    # Another random state is another setting: a learner built afresh.
+    resumed.set_params(strategy__random_state=np.random.RandomState(0))
+    resumed.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert not hasattr(resumed.learner_.query_strategy_, "validation_target_")
 
 
 def test_scikit_activeml_adapter_tells_closures_apart():

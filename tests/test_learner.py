@@ -706,6 +706,18 @@ def test_a_pickled_learner_queries_without_a_false_parameter_warning(split):
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+@pytest.mark.filterwarnings("error")
+def test_drawing_from_the_strategys_random_state_is_no_parameter_change(split):
+    # The RandomState was fingerprinted by its state: the user's own draws
+    # from it warned at every query that the parameters had changed.
+    rng = np.random.RandomState(0)
+    learner = _lr_learner(split, UncertaintyQuery(random_state=rng))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    for _ in range(2):
+        rng.choice(rows, 10)
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
 def test_the_learner_is_a_classifier_to_scikit_learn():
     # Without the tag, cross_val_score split iris (sorted by class) into plain
     # folds, each holding a class its training part never saw: accuracy 0.
