@@ -226,6 +226,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     f"{name} is the class {value.__name__}, not an instance of "
                     f"it: pass {value.__name__}(), with its parameters."
                 )
+        if self.query_strategy is not None and not callable(self.query_strategy):
+            raise TypeError(
+                f"query_strategy is {self.query_strategy!r}, which cannot choose "
+                "examples: pass a strategy such as MQNetQuery(), or a modAL-style "
+                "function f(learner, X_pool, n_instances) returning indices."
+            )
         dtypes = named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
         check_label_kind(y, self.ood_label)
@@ -711,7 +717,11 @@ class _Shape:
     """Stands in for an array in a repr: its type and shape."""
 
     def __init__(self, value):
-        self.text = f"<{type(value).__name__} {np.shape(value)}>"
+        try:
+            shape = np.shape(value)
+        except ValueError:  # ragged rows: fit says so, the repr must not fail
+            shape = f"({len(value)} rows)"
+        self.text = f"<{type(value).__name__} {shape}>"
 
     def __repr__(self):
         return self.text

@@ -1302,6 +1302,10 @@ def test_learner_repr_shows_shapes_not_data():
     assert "X_training=<ndarray (1797, 64)>" in text
     assert "y_training=<ndarray (1797,)>" in text
     assert len(text) < 300 and "0.0625" not in text
+    # Ragged rows, which fit refuses: the repr (and a notebook's) still shows.
+    ragged = ActiveLearner(LogisticRegression(), X_training=[[0.0, 1.0], [2.0]])
+    assert "X_training=<list (2 rows)>" in repr(ragged)
+    assert "&lt;list (2 rows)&gt;" in ragged._repr_html_()
     # As scikit-learn's: only the parameters that differ from their defaults.
     assert repr(ActiveLearner(LogisticRegression())) == (
         "ActiveLearner(estimator=LogisticRegression())"

@@ -12,6 +12,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
+from sklearn.cluster import KMeans
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -880,6 +881,16 @@ def test_the_runner_takes_a_modal_query_function(split, tmp_path):
 
     with pytest.raises(ValueError, match="choose_nothing chose no row"):
         run_active_learning(split, LogisticRegression(), choose_nothing, n_rounds=2)
+
+
+@pytest.mark.parametrize("strategy", ["uncertainty", KMeans(3)])
+def test_a_query_strategy_that_cannot_choose_is_refused_at_fit(strategy):
+    # It trained the classifier, then failed at the first query with
+    # "'str' object is not callable".
+    X, y = load_digits_dataset()
+    learner = ActiveLearner(LogisticRegression(), strategy, classes=[0, 1])
+    with pytest.raises(TypeError, match="query_strategy is .* MQNetQuery()"):
+        learner.fit(X[:40], np.where(y[:40] < 2, y[:40], -1))
 
 
 @pytest.mark.parametrize("forgotten", ["estimator", "query_strategy"])
