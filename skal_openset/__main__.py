@@ -412,6 +412,8 @@ def build_parser():
         "--progress", action="store_true", help="show a progress bar per run"
     )
     _add_run_parser(commands)
+    # Named in the error for a missing command, which shows no usage line.
+    commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 
 
@@ -548,6 +550,15 @@ def main(argv=None):
     except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.
         parser.error(" ".join(str(exc).split()))
+    except KeyboardInterrupt:
+        # A run keeps its checkpoint (an interactive one, its state); the
+        # demo writes its outputs only at the end.
+        then = (
+            "rerun the same command to resume"
+            if args.command == "run"
+            else "nothing was written; rerun it to start again"
+        )
+        parser.exit(130, f"{parser.prog}: stopped (Ctrl-C); {then}.\n")
 
 
 if __name__ == "__main__":

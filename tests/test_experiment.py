@@ -445,6 +445,8 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys, monkeypatch):
         # `run` used to accept it and only train (no label bought).
         (["run", "t.csv", "--in-classes", "a", "--rounds", "1"], "must be at least 2"),
         (["fly"], "invalid choice: 'fly'"),
+        # It said "required: command", naming none.
+        ([], "the following arguments are required: {demo,run}"),
     ],
 )
 def test_bad_command_line_exits_2_with_one_line(argv, message, capsys):
@@ -453,6 +455,31 @@ def test_bad_command_line_exits_2_with_one_line(argv, message, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    "argv, function, then",
+    [
+        (
+            ["run", "t.csv", "--in-classes", "a"],
+            "run_own_data",
+            "rerun the same command to resume",
+        ),
+        (["demo"], "run_demo", "nothing was written; rerun it to start again"),
+    ],
+)
+def test_ctrl_c_stops_the_command_with_one_line_and_status_130(
+    argv, function, then, tmp_path, monkeypatch, capsys
+):
+    # A traceback came out, and nothing said that a rerun resumes.
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skal_openset.__main__, function, interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--output", str(tmp_path / "out")])
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == f"skal-openset: stopped (Ctrl-C); {then}.\n"
 
 
 def test_version_and_help_with_defaults(capsys):
