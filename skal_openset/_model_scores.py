@@ -472,12 +472,29 @@ def check_label_kind(y, ood_label):
     or numbers) and `ood_label` is not among the labels.
 
     Such an OOD label can never match, so every OOD example would silently
-    become a class of its own.
+    become a class of its own. So would one that a label spells otherwise
+    (``' unknown'`` or ``'Unknown'`` for ``'unknown'``): refused too.
     """
     # An object array may mix kinds (IN classes 0, 1 and OOD 'unknown'): an
     # OOD label found among the labels matches, whatever the first ones are.
     if not len(y) or ood_label in y.tolist():
         return
+    if isinstance(ood_label, str):
+        key = ood_label.strip().casefold()
+        alike = sorted(
+            {
+                v
+                for v in y.tolist()
+                if isinstance(v, str) and v.strip().casefold() == key
+            }
+        )
+        if alike:
+            raise ValueError(
+                f"ood_label={ood_label!r} labels no example, but {alike} differ "
+                "from it only in spaces or case, so their examples would be a "
+                f"class: pass ood_label={alike[0]!r}, or clean the labels (e.g. "
+                "df[col].str.strip(), or read the CSV with skipinitialspace=True)."
+            )
     kind = label_kind(y)
     example = {
         "strings": "'unknown'",

@@ -354,6 +354,20 @@ def test_ood_label_is_never_a_known_class_of_another_kind():
         OpenSetOracle(y)
 
 
+@pytest.mark.parametrize("spelt", [" unknown", "Unknown"])
+def test_an_ood_label_the_labels_spell_otherwise_is_refused(spelt):
+    # A CSV's "x, label" leaves a space before each label: the OOD examples
+    # became a class, and the oracle charged them the IN cost.
+    X, y, _, _ = user_data("strings")
+    y = np.where(y == "unknown", spelt, y)
+    message = f"ood_label='unknown' labels no example, but \\['{spelt}'\\]"
+    with pytest.raises(ValueError, match=message):
+        ActiveLearner(LogisticRegression(), ood_label="unknown").fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match=message):
+        OpenSetOracle(y, ood_label="unknown", cost_ood=2.0)
+    OpenSetOracle(y, ood_label=spelt)  # as the labels spell it
+
+
 def test_bytes_labels_need_a_bytes_ood_label():
     # As h5py or np.loadtxt(dtype="S") give them: b"unknown" != "unknown".
     X = np.arange(12.0).reshape(6, 2)
