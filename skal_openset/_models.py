@@ -87,7 +87,7 @@ def _to_input_shape(X, input_shape):
     ``(784,)``). A None entry of `input_shape` matches any size (no flat
     rows then). uint8 pixels are scaled from 0..255 to [0, 1].
     """
-    # dtype=None keeps uint8 to be recognised below; sparse X is refused here
+    # dtype=None keeps uint8 to be recognised below
     X = check_array(
         X,
         dtype=None,
@@ -708,11 +708,11 @@ class TargetNet(NeuralNetClassifier):
         takes as they are. None for rows passed on unscaled. The trailing
         underscores keep them out of skorch's parameters."""
         self._uint8_fit_max_ = self._fit_range_ = None
-        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)) or sp.issparse(X):
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return  # passed on as they are, never scaled
         if self.input_shape is None:
             return  # nothing is scaled
-        rows = np.asarray(X)
+        rows = X.toarray() if sp.issparse(X) else np.asarray(X)
         if not rows.size:
             return
         if rows.dtype == np.uint8:
@@ -767,7 +767,7 @@ class TargetNet(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like, DataFrame, torch Dataset, dict or tensor
+        X : array-like, sparse matrix, DataFrame, torch Dataset, dict or tensor
             Training inputs.
         y : array-like of shape (n_samples,)
             Class indices ``0..k-1``.
@@ -791,7 +791,7 @@ class TargetNet(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like, DataFrame, torch Dataset, dict or tensor
+        X : array-like, sparse matrix, DataFrame, torch Dataset, dict or tensor
             Training inputs.
         y : array-like of shape (n_samples,) or None, default=None
             Class indices ``0..k-1``.
@@ -823,7 +823,7 @@ class TargetNet(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like, DataFrame, torch Dataset, dict or tensor
+        X : array-like, sparse matrix, DataFrame, torch Dataset, dict or tensor
             Training inputs; a DataFrame must have the columns of the first
             fit, in that order.
         y : array-like of shape (n_samples,) or None, default=None
@@ -894,7 +894,7 @@ class TargetNet(NeuralNetClassifier):
 
         Parameters
         ----------
-        X : array-like, DataFrame, torch Dataset, dict or tensor
+        X : array-like, sparse matrix, DataFrame, torch Dataset, dict or tensor
             Inputs.
         y : array-like of shape (n_samples,) or None, default=None
             Class indices ``0..k-1``, or None for inference.
@@ -906,6 +906,10 @@ class TargetNet(NeuralNetClassifier):
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
         self._check_features(X, reset=False)
+        if sp.issparse(X):
+            # A one-hot ColumnTransformer's output; the layers are dense, and a
+            # pipeline leaves the user no place to call toarray().
+            X = X.toarray()
         if self.input_shape is not None:
             X = _to_input_shape(self._on_fit_scale(X), self.input_shape)
         # C order: torch cannot view an array with negative strides (X[::-1])

@@ -660,13 +660,16 @@ def test_arrays_with_negative_strides_are_accepted_everywhere():
     )
 
 
-def test_sparse_input_is_refused_with_scikit_learns_message():
-    import scipy.sparse as sp
-
-    X = sp.random(30, 6, density=0.3, format="csr", random_state=0, dtype=np.float32)
-    net = make_mlp_classifier(6, 3, max_epochs=1, random_state=0)
-    with pytest.raises(TypeError, match=r"dense data is required.*toarray"):
-        net.fit(X, np.arange(30) % 3)
+def test_sparse_rows_train_and_predict_as_their_dense_form():
+    # A one-hot ColumnTransformer's sparse output was refused ("call
+    # toarray()"), which a pipeline gives no place to do; skorch takes it.
+    X = sparse.random(30, 6, density=0.3, format="csr", random_state=0)
+    y = np.arange(30) % 3
+    net = make_mlp_classifier(6, 3, max_epochs=2, random_state=0).fit(X, y)
+    dense = make_mlp_classifier(6, 3, max_epochs=2, random_state=0).fit(X.toarray(), y)
+    np.testing.assert_array_equal(
+        net.predict_proba(X), dense.predict_proba(X.toarray())
+    )
 
 
 @pytest.mark.parametrize("size", [(2, 2), (3, 3), (8, 3)])
@@ -847,9 +850,14 @@ def test_the_uint8_rule_holds_for_dataframes_masks_and_sparse_rows():
     net = make_mlp_classifier(16, 2, max_epochs=1, random_state=0).fit(masks, y)
     with pytest.raises(ValueError, match=r"largest 1\), which it scales"):
         net.predict_proba(masks.astype(np.float32))
-    # Sparse rows get scikit-learn's own advice, not a numpy TypeError.
-    with pytest.raises(TypeError, match="dense data is required"):
-        net.predict_proba(sparse.csr_matrix(masks))
+    # Sparse rows are their dense form, on the fit's scale.
+    np.testing.assert_array_equal(
+        net.predict_proba(sparse.csr_matrix(masks)), net.predict_proba(masks)
+    )
+    sparse_fit = make_mlp_classifier(16, 2, max_epochs=1, random_state=0)
+    sparse_fit.fit(sparse.csr_matrix(masks), y)
+    with pytest.raises(ValueError, match=r"largest 1\), which it scales"):
+        sparse_fit.predict_proba(masks.astype(np.float32))
 
 
 def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
