@@ -41,12 +41,15 @@ def _check_budget(budget, cost_in, cost_ood):
 
 
 def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
-    """What makes two runs the same experiment, for checking a checkpoint."""
+    """What makes two runs the same experiment, for checking a checkpoint.
+
+    The estimator and strategy count as the run starts from them, cloned: a
+    template the user fitted in between is the same experiment.
+    """
     arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
+    started = [clone(part, safe=False) for part in (estimator, query_strategy)]
     try:
-        return content_hash(
-            [arrays, estimator, query_strategy, budget, cost_in, cost_ood]
-        )
+        return content_hash([arrays, *started, budget, cost_in, cost_ood])
     except UNHASHABLE as exc:
         raise ValueError(
             f"checkpoint= saves the estimator and the strategy, which cannot be "
@@ -66,19 +69,21 @@ def _rng_state():
 
 
 def _set_rng_state(state):
+    # None: saved without CUDA in use, or by a version that did not save it.
+    cuda = state.get("cuda")
+    # Checked first: a refused resume leaves the caller's random states alone.
+    if cuda is not None and len(cuda) != torch.cuda.device_count():
+        raise ValueError(
+            f"the checkpoint saved the random states of {len(cuda)} CUDA "
+            f"devices and this machine has {torch.cuda.device_count()}: resume "
+            "it on a machine like the one that wrote it, or delete it to start "
+            "over."
+        )
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])  # noqa: NPY002
     torch.set_rng_state(state["torch"])
-    # None: saved without CUDA in use, or by a version that did not save it.
-    if state.get("cuda") is not None:
-        if len(state["cuda"]) != torch.cuda.device_count():
-            raise ValueError(
-                f"the checkpoint saved the random states of {len(state['cuda'])} "
-                f"CUDA devices and this machine has {torch.cuda.device_count()}: "
-                "resume it on a machine like the one that wrote it, or delete it "
-                "to start over."
-            )
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if cuda is not None:
+        torch.cuda.set_rng_state_all(cuda)
 
 
 def _resume(checkpoint, fingerprint, n_rounds):

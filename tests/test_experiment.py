@@ -688,10 +688,29 @@ def test_a_checkpoint_restores_the_cuda_random_states(
     run_active_learning(split, estimator, RandomQuery(), n_rounds=2, **kwargs)
     [states] = restored
     assert [s.tolist() for s in states] == [[0] * 4, [1] * 4]
-    # Another machine's device count: refused, not restored in part.
+    # Another machine's device count: refused, the caller's states untouched.
     _fake_cuda(monkeypatch, 1, restored)
+    np.random.seed(5)  # noqa: NPY002 (the global state is what is checked)
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
     with pytest.raises(ValueError, match="2 CUDA devices and this machine has 1"):
         run_active_learning(split, estimator, RandomQuery(), n_rounds=3, **kwargs)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+
+
+def test_a_checkpoint_resumes_after_the_template_was_fitted(split, tmp_path):
+    # The fingerprint hashed the template with its fitted attributes, which
+    # the run never uses (it trains a clone): the resume was refused.
+    estimator = LogisticRegression(max_iter=200)
+    path = tmp_path / "run.joblib"
+    kwargs = dict(budget=10, checkpoint=path)
+    run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=1, **kwargs
+    )
+    estimator.fit(split.X_test, split.y_test)  # e.g. a passive baseline
+    records = run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=2, **kwargs
+    )
+    assert len(records) == 2
 
 
 def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_path):
