@@ -303,26 +303,30 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
-        self._fit_on_initial_set()
-        settings = _settings(self.query_strategy)
-        # A learner saved before the settings were hashed (reprs) has none
-        # to compare with.
-        fitted = getattr(self, "_strategy_settings", settings)
-        if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
-            fitted = settings
-        if settings != fitted:
-            warn(
-                "query_strategy's parameters changed since fit; the strategy in "
-                "use, with its state, is query_strategy_: set them there to "
-                "change it now, or fit again to start afresh with them.",
-                UserWarning,
+        # Also undoes the deferred fit on the initial set if the query fails.
+        with restored_on_error(self):
+            self._fit_on_initial_set()
+            settings = _settings(self.query_strategy)
+            # A learner saved before the settings were hashed (reprs) has none
+            # to compare with.
+            fitted = getattr(self, "_strategy_settings", settings)
+            if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
+                fitted = settings
+            if settings != fitted:
+                warn(
+                    "query_strategy's parameters changed since fit; the strategy in "
+                    "use, with its state, is query_strategy_: set them there to "
+                    "change it now, or fit again to start afresh with them.",
+                    UserWarning,
+                )
+            X = self._check_rows(X_pool, "X_pool")
+            chosen = self.query_strategy_(
+                self, X, n_instances=n_instances, **query_kwargs
             )
-        X = self._check_rows(X_pool, "X_pool")
-        chosen = self.query_strategy_(self, X, n_instances=n_instances, **query_kwargs)
-        indices = _chosen_positions(chosen, len(X))
-        if hasattr(X_pool, "iloc"):
-            return indices, X_pool.iloc[indices]
-        return indices, X[indices]
+            indices = _chosen_positions(chosen, len(X))
+            if hasattr(X_pool, "iloc"):
+                return indices, X_pool.iloc[indices]
+            return indices, X[indices]
 
     def teach(self, X: ArrayLike, y: ArrayLike) -> ActiveLearner:
         """Add labelled examples, let the strategy learn from them, retrain.

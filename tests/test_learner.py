@@ -5,6 +5,7 @@ every call into one shared log, so the order of events and exactly what the
 classifier was trained on can be checked; a few use the real skorch nets.
 """
 
+import copy
 import functools
 import pickle
 import warnings
@@ -26,6 +27,7 @@ from skal_openset import (
     MQNetQuery,
     OpenSetOracle,
     QueryStrategy,
+    RandomQuery,
     UncertaintyQuery,
     make_mlp_classifier,
 )
@@ -642,6 +644,32 @@ def test_an_interrupted_query_leaves_the_strategy_as_it_was(split, monkeypatch):
     assert {name: id(value) for name, value in vars(strategy).items()} == before
 
 
+@pytest.mark.parametrize("random_state", [np.random.RandomState(0), None])
+def test_an_interrupted_query_leaves_its_random_state_as_it_was(
+    split, monkeypatch, random_state
+):
+    # The strategy's attributes were put back, but a RandomState it was given
+    # (or NumPy's global one) stayed advanced: the retry chose other rows.
+    learner = _lr_learner(split, RandomQuery(random_state=random_state)).fit(
+        split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    )
+    pool = split.X_pool[:100]
+    np.random.seed(0)  # noqa: NPY002 (random_state=None draws from it)
+    uninterrupted, _ = copy.deepcopy(learner).query(pool, n_instances=5)
+    select = RandomQuery._select
+
+    def drawn_then_interrupted(*args):
+        select(*args)
+        raise KeyboardInterrupt
+
+    np.random.seed(0)  # noqa: NPY002
+    monkeypatch.setattr(RandomQuery, "_select", drawn_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        learner.query(pool, n_instances=5)
+    monkeypatch.setattr(RandomQuery, "_select", select)
+    np.testing.assert_array_equal(learner.query(pool, n_instances=5)[0], uninterrupted)
+
+
 @pytest.mark.parametrize(
     "strategy",
     [
@@ -716,6 +744,19 @@ def test_drawing_from_the_strategys_random_state_is_no_parameter_change(split):
     for _ in range(2):
         rng.choice(rows, 10)
         learner.query(split.X_pool[rows], n_instances=5)
+
+
+def test_a_failed_query_undoes_the_deferred_fit_on_the_initial_set(split):
+    # The fit on X_training survived a failed query, so corrected
+    # X_training and y_training were then silently ignored.
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    with pytest.raises(ValueError, match="features"):
+        learner.query(split.X_pool[:, :10], n_instances=5)
+    assert not hasattr(learner, "estimator_")
+    fewer = split.initial_idx[:-1]
+    learner.set_params(X_training=split.X_pool[fewer], y_training=split.y_pool[fewer])
+    learner.query(split.X_pool, n_instances=5)
+    assert len(learner.y_labelled_) == len(fewer)
 
 
 def test_the_learner_is_a_classifier_to_scikit_learn():

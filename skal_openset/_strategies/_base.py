@@ -107,9 +107,15 @@ class QueryStrategy(BaseEstimator):
             )
             n_instances = len(X_pool)
         rng = check_random_state(self.random_state)
-        # A query that fails (or is interrupted) leaves the strategy as it was.
-        with restored_on_error(self), query_scope():
-            indices, scores = self._select(learner, X_pool, n_instances, rng)
+        drawn = rng.get_state()
+        # A query that fails (or is interrupted) leaves the strategy as it
+        # was, a RandomState it was given (or NumPy's global one) included.
+        try:
+            with restored_on_error(self), query_scope():
+                indices, scores = self._select(learner, X_pool, n_instances, rng)
+        except BaseException:
+            rng.set_state(drawn)
+            raise
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
 
     def _select(self, learner, X_pool, n_instances, rng):
