@@ -34,7 +34,9 @@ class PurityAUROC:
     max_samples : int, default=1000
         Size of the pool sample, >= 2; the whole pool if smaller.
     random_state : int, RandomState instance or None, default=None
-        Draws the sample.
+        Draws the sample, when the callback is made (with None, from NumPy's
+        global generator): a run resumed from its checkpoint then scores the
+        sample of the run it resumes, and its draws are not moved.
 
     Examples
     --------
@@ -53,30 +55,29 @@ class PurityAUROC:
         self.scores = scores
         self.max_samples = max_samples
         self.random_state = random_state
+        # Drawn now, not in the first round: a resumed run draws no more
+        # from the generator than the run it resumes did after its checkpoint.
+        self.rows_, self.keys_ = self._sample()
 
     def _sample(self):
-        if not hasattr(self, "rows_"):
-            # An AUROC needs an IN and an OOD row: a smaller sample records NaN.
-            check_scalar(self.max_samples, "max_samples", numbers.Integral, min_val=2)
-            unknown = [s for s in self.scores.values() if not callable(s)]
-            unknown = sorted(set(unknown) - set(PURITY_SCORES))
-            if unknown:
-                raise ValueError(
-                    f"Unknown purity scores {unknown}; use {sorted(PURITY_SCORES)} "
-                    "or callables."
-                )
-            n_pool = len(self.split.y_pool)
-            rng = check_random_state(self.random_state)
-            size = min(self.max_samples, n_pool)
-            self.rows_ = np.sort(rng.choice(n_pool, size, replace=False))
-            self.keys_ = np.array(
-                row_keys(_safe_indexing(self.split.X_pool, self.rows_))
+        # An AUROC needs an IN and an OOD row: a smaller sample records NaN.
+        check_scalar(self.max_samples, "max_samples", numbers.Integral, min_val=2)
+        unknown = [s for s in self.scores.values() if not callable(s)]
+        unknown = sorted(set(unknown) - set(PURITY_SCORES))
+        if unknown:
+            raise ValueError(
+                f"Unknown purity scores {unknown}; use {sorted(PURITY_SCORES)} "
+                "or callables."
             )
-        return self.rows_, self.keys_
+        n_pool = len(self.split.y_pool)
+        rng = check_random_state(self.random_state)
+        size = min(self.max_samples, n_pool)
+        rows = np.sort(rng.choice(n_pool, size, replace=False))
+        return rows, np.array(row_keys(_safe_indexing(self.split.X_pool, rows)))
 
     def __call__(self, record: dict, learner: Any) -> None:
         """Add ``purity_auroc_<name>`` for every score to ``record``."""
-        rows, keys = self._sample()
+        rows, keys = self.rows_, self.keys_
         X_in, _, X_ood = labelled_in_and_ood(learner)
         rows = rows[~np.isin(keys, row_keys(np.concatenate([X_in, X_ood])))]
         X = _safe_indexing(self.split.X_pool, rows)

@@ -23,6 +23,7 @@ import skal_openset
 from skal_openset import (
     ActiveLearner,
     MQNetQuery,
+    PurityAUROC,
     RandomQuery,
     load_digits_dataset,
     load_object,
@@ -711,6 +712,26 @@ def test_a_checkpoint_resumes_after_the_template_was_fitted(split, tmp_path):
         split, estimator, RandomQuery(random_state=0), n_rounds=2, **kwargs
     )
     assert len(records) == 2
+
+
+def test_a_resumed_run_with_an_unseeded_auroc_callback_gives_the_same_records(
+    split, estimator, tmp_path
+):
+    # The callback drew its sample from NumPy's global generator at its first
+    # call: round 1 in one run, the first resumed round in the other, which
+    # moved every later draw of an unseeded strategy.
+    def run(n_rounds, checkpoint=None):
+        np.random.seed(0)  # noqa: NPY002 (the unseeded runs draw from it)
+        callback = PurityAUROC(split, {"knn": "knn"}, max_samples=100)
+        return run_active_learning(
+            split, estimator, RandomQuery(), n_rounds=n_rounds, budget=10,
+            callback=callback, checkpoint=checkpoint,
+        )  # fmt: skip
+
+    full = run(4)
+    run(2, tmp_path / "run.joblib")
+    resumed = run(4, tmp_path / "run.joblib")
+    assert _without_timing(resumed) == _without_timing(full)
 
 
 def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_path):
