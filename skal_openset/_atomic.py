@@ -5,6 +5,7 @@ import contextlib
 import copy
 import os
 import signal
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -22,7 +23,8 @@ def atomic_path(path):
     The temporary file is in the same folder, so :func:`os.replace` is atomic:
     readers see the old file (or none) until the block has finished, never a
     half-written one. If the block raises (including ``KeyboardInterrupt``),
-    the temporary file is removed and ``path`` is left as it was. Its name
+    the temporary file is removed and ``path`` is left as it was. A
+    replaced file keeps its permissions. The temporary file's name
     ends in ``.tmp``, so give writers that infer a format from the suffix the
     format explicitly.
 
@@ -47,7 +49,13 @@ def atomic_path(path):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        # An existing file keeps its mode (a private 0o600 state file stays
+        # private); a new one gets what open() would give it.
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -169,15 +169,19 @@ def load_object(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"No file to load at {path}.")
     with path.open("rb") as f:
+        truncated = ValueError(
+            f"{path} is empty or truncated: it holds no saved object (an "
+            "interrupted copy, or a full disk). Delete it, and save again "
+            "or start afresh."
+        )
         try:
             header = pickle.load(f)
         except EOFError:
-            raise ValueError(
-                f"{path} is empty or truncated: it holds no saved object (an "
-                "interrupted copy, or a full disk). Delete it, and save again "
-                "or start afresh."
-            ) from None
+            raise truncated from None
         except Exception:  # a foreign file fails in many ways
+            f.seek(0)
+            if _FORMAT.encode() in f.read(256):  # ours, cut inside its header
+                raise truncated from None
             header = None
         if not (isinstance(header, dict) and header.get("format") == _FORMAT):
             raise ValueError(

@@ -129,6 +129,20 @@ def test_a_damaged_or_empty_file_is_refused_not_loaded(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(ValueError, match="is empty or truncated.*Delete it"):
         load_object(empty)
+    # Cut inside its header (an interrupted copy): it was called foreign.
+    empty.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(ValueError, match="is empty or truncated.*Delete it"):
+        load_object(empty)
+
+
+def test_saving_over_a_file_keeps_its_permissions(tmp_path):
+    # The atomic replace gave the new file the umask's mode: a state file
+    # the user had made private (it holds their labels) became readable.
+    path = save_object({"round": 1}, tmp_path / "state.joblib")
+    path.chmod(0o600)
+    save_object({"round": 2}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_object(path) == {"round": 2}
 
 
 def test_a_file_of_an_earlier_version_without_a_digest_loads(tmp_path):
