@@ -721,13 +721,7 @@ def _summary_lines(cells, heading, scope):
             + " |"
             for n in noises
         ),
-        "",
-        "Mean IN share of the queries: "
-        + ", ".join(
-            f"{v} {np.mean([c['in_share'] for c in cells if c['variant'] == v]):.2f}"
-            for v in variants
-        )
-        + ".",
+        *_in_share_lines(by, variants),
         *_pooled_lines(by, variants, "learnt"),
         *_pooled_lines(by, variants, "rule"),
         *_against_rule_start_lines(by, variants),
@@ -741,6 +735,29 @@ def _summary_lines(cells, heading, scope):
     cpu = sum(c["cpu_seconds"] for c in cells)
     lines += ["", f"CPU time of the runs: {cpu / 60:.1f} min.", ""]
     return lines
+
+
+def _in_share_lines(by, variants):
+    """Mean IN share of each variant's queries beside `rule`'s on the same runs.
+
+    Paired, as the variants ran different mixes of noise ratios and seeds, and
+    the IN share moves with the noise ratio.
+    """
+    rule = [c["in_share"] for k, c in by.items() if k[3] == "rule"]
+    shares = [f"rule {np.mean(rule):.2f} ({len(rule)} runs)"]
+    for v in variants:
+        runs = _gaps_against(by, v, "rule")
+        if v != "rule" and runs:
+            shares.append(
+                f"{v} {np.mean([by[(*k, v)]['in_share'] for k in runs]):.2f} "
+                f"(rule {np.mean([by[(*k, 'rule')]['in_share'] for k in runs]):.2f}, "
+                f"{len(runs)} runs)"
+            )
+    return [
+        "",
+        "Mean IN share of the queries, each variant beside `rule` on the runs "
+        "both made: " + ", ".join(shares) + ".",
+    ]
 
 
 def _counts(values):

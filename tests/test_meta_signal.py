@@ -274,6 +274,23 @@ def test_variants_missing_a_noise_ratio_are_named():
     )
 
 
+def test_the_in_share_of_each_variant_is_paired_with_the_rule():
+    # rule ran at 10% too, where its queries are mostly IN: its mean over all
+    # its runs (0.85) ranked above learnt's (0.80) though learnt's queries
+    # were the more IN on every run both made.
+    cells = [dict(c, in_share=0.8) for c in _cells() if c["dataset"] == "letter"]
+    cells = [dict(c, in_share=0.7) if c["variant"] == "rule" else c for c in cells]
+    cells += [
+        dict(_cell("letter", seed, "rule", 0.8), noise=0.1, in_share=1.0)
+        for seed in (100, 101, 102)
+    ]
+    lines = meta_signal.summary(cells)
+    assert (
+        "Mean IN share of the queries, each variant beside `rule` on the runs both "
+        "made: rule 0.85 (6 runs), learnt 0.80 (rule 0.70, 3 runs)." in lines
+    )
+
+
 def _pipeline_learner(X_in, y_in, X_ood):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
