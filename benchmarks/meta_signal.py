@@ -639,12 +639,13 @@ def run(dataset, noise, seed, variant, data_dir, results):
 
 
 def summary(cells):
-    """The report: the tables first, then Fashion-MNIST if it was run."""
-    lines = _summary_lines(
-        [c for c in cells if c["dataset"] in TABLES],
-        "# Does the learnt meta-model earn its place?",
-        "the tables",
-    )
+    """The report: the tables, then Fashion-MNIST, each if it was run."""
+    lines = []
+    tables = [c for c in cells if c["dataset"] in TABLES]
+    if tables:
+        lines += _summary_lines(
+            tables, "# Does the learnt meta-model earn its place?", "the tables"
+        )
     images = [c for c in cells if c["dataset"] not in TABLES]
     if images:
         lines += _summary_lines(images, "## Fashion-MNIST (small CNN)", "Fashion-MNIST")

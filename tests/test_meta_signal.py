@@ -556,6 +556,17 @@ def test_a_summary_without_rule_runs_is_refused(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "meta_signal.md").exists()
 
 
+def test_fashion_runs_alone_are_summarised(tmp_path, monkeypatch):
+    # Refused as "no `rule` run of the tables" though rule ran on Fashion-MNIST.
+    (tmp_path / "meta_signal").mkdir()
+    for i, cell in enumerate(c for c in _cells() if c["dataset"] == "fashion"):
+        (tmp_path / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    _main(monkeypatch, "--summary-only", "--results-dir", str(tmp_path))
+    lines = (tmp_path / "meta_signal.md").read_text().splitlines()
+    assert lines[0] == "## Fashion-MNIST (small CNN)"
+    assert _row(lines, 0, "40%").startswith("| 40% | 0/0/3, -2.00")
+
+
 def test_an_infeasible_class_split_is_named_and_no_runs_no_summary(
     tmp_path, tiny_data_dir, monkeypatch, capsys
 ):
