@@ -1131,7 +1131,8 @@ def plot_balance(cells, path, title):
     """Gain over ``rule`` of each fixed balance ``w``, and of ``learnt``, by noise.
 
     Pooled over the data sets on the seeds where every balance and ``learnt``
-    ran; error bars and the band are 95% paired-t intervals.
+    ran, and not drawn where there are none; error bars and the band are 95%
+    paired-t intervals.
     """
     import matplotlib
 
@@ -1146,6 +1147,8 @@ def plot_balance(cells, path, title):
             *({k[:3] for k in by if k[3] == v} for v in (*weights.values(), "learnt"))
         )
     )
+    if not runs:  # a run of some balances only: no panel to draw
+        return
     noises = sorted({n for _, n, _ in runs})
     fig, axes = plt.subplots(
         1, len(noises), figsize=(3.2 * len(noises), 3.4), sharey=True, squeeze=False

@@ -433,6 +433,17 @@ def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     assert (tmp_path / "meta_signal_balance.png").stat().st_size > 0
 
 
+def test_a_summary_with_some_balances_only_draws_no_figure(tmp_path, monkeypatch):
+    # plot_balance drew no panel, and matplotlib failed on it: a traceback.
+    (tmp_path / "meta_signal").mkdir()
+    cells = [c for c in _balance_cells(monkeypatch) if c["variant"] != "balance-0.9"]
+    for i, cell in enumerate(cells):
+        (tmp_path / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    meta_signal.write_summary(tmp_path)
+    assert (tmp_path / "meta_signal.md").exists()
+    assert not (tmp_path / "meta_signal_balance.png").exists()
+
+
 def _main(monkeypatch, *argv):
     """meta_signal.py's command line, its default results folder a guard."""
     monkeypatch.setattr(sys, "argv", ["meta_signal.py", *argv])
