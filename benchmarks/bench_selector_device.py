@@ -35,15 +35,35 @@ def timed_fit(Z, y, device):
     return selector
 
 
+def torch_device(text):
+    """A ``--devices`` entry that torch can parse, kept as written (a JSON key)."""
+    try:
+        torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is no torch device; pass cpu, cuda or cuda:<index>"
+        ) from None
+    return text
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    parser.add_argument(
+        "--devices", type=torch_device, nargs="+", default=["cpu", "cuda"]
+    )
     parser.add_argument("--repeats", type=positive_int, default=3)
     parser.add_argument("--rows", type=positive_int, default=4_500)
     parser.add_argument("--out", type=Path, default=None, help="also write JSON")
     args = parser.parse_args(argv)
     if len(set(args.devices)) < len(args.devices):
         parser.error(f"--devices lists a device twice: {args.devices}")
+    for device in map(torch.device, args.devices):
+        # Before any fit: else the CPU fits ran for minutes, then a traceback.
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            parser.error(
+                f"--devices {device}: no such CUDA device here "
+                f"({torch.cuda.device_count()} found); pass --devices cpu"
+            )
 
     Z, y = self_validation_set(args.rows, np.random.RandomState(2))
     seconds, scores = {}, {}

@@ -388,3 +388,21 @@ def test_bench_selector_device_refuses_a_device_listed_twice(capsys):
         bench_selector_device.main(["--devices", "cpu", "cpu"])
     assert info.value.code == 2
     assert "lists a device twice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "device, message",
+    [
+        ("gpu", "argument --devices: 'gpu' is no torch device; pass cpu, cuda or"),
+        ("cuda:99", "--devices cuda:99: no such CUDA device here"),
+    ],
+)
+def test_bench_selector_device_refuses_a_device_before_any_fit(
+    monkeypatch, capsys, device, message
+):
+    # They failed after the CPU fits, minutes in, with a traceback.
+    monkeypatch.setattr(bench_selector_device, "timed_fit", None)
+    with pytest.raises(SystemExit) as info:
+        bench_selector_device.main(["--devices", "cpu", device, "--rows", "60"])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
