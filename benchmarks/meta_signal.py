@@ -1233,6 +1233,13 @@ def main():
                 "finished runs are not run again)"
             )
         require_data(parser, args.data_dir, "--data-dir")
+        for folder in sorted(
+            {"fashion-mnist" if d == "fashion" else "tabular" for d in args.datasets}
+        ):
+            # a --data-dir one level too deep failed at the first run, a traceback
+            require_data(
+                parser, args.data_dir / folder, "--data-dir", f"{folder}/ folder"
+            )
     try:
         if not args.summary_only:
             run_all(args)

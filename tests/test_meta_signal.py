@@ -490,17 +490,24 @@ def test_results_dir_takes_the_runs_summary_and_figures(
             ["--data-dir", "MISSING"],
             "the data folder MISSING is missing; pass --data-dir",
         ),
+        # The tabular folder itself: a FileNotFoundError traceback at the first run.
+        (
+            ["--data-dir", "HERE"],
+            "the tabular/ folder HERE/tabular is missing; pass --data-dir",
+        ),
     ],
 )
 def test_a_bad_command_line_is_one_line_of_error(
     tmp_path, monkeypatch, capsys, argv, message
 ):
     argv = [a.replace("MISSING", str(tmp_path / "none")) for a in argv]
+    argv = [a.replace("HERE", str(tmp_path)) for a in argv]
     monkeypatch.setattr(meta_signal, "run", None)  # a run that started: a bug
     with pytest.raises(SystemExit) as info:
         _main(monkeypatch, *argv, "--results-dir", str(tmp_path / "out"))
     assert info.value.code == 2
-    assert message.replace("MISSING", str(tmp_path / "none")) in capsys.readouterr().err
+    message = message.replace("MISSING", str(tmp_path / "none"))
+    assert message.replace("HERE", str(tmp_path)) in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
