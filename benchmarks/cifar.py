@@ -62,6 +62,7 @@ from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 
 from _common import (
+    ResultsError,
     add_results_dir,
     joblib_verbosity,
     machine_description,
@@ -482,7 +483,10 @@ def main():
     else:
         from cifar_report import write_cifar_report
 
-        print(write_cifar_report(args.results))
+        try:
+            print(write_cifar_report(args.results))
+        except ResultsError as error:
+            report.error(str(error))
 
 
 if __name__ == "__main__":

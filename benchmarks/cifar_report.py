@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from _common import ResultsError
 from cifar import PRESETS
 from report import (
     _RENAMED,
@@ -180,7 +181,10 @@ def starts_section(results):
 
 
 def write_cifar_report(results):
-    """Write ``results/cifar.md`` for every preset with cells; return its path."""
+    """Write ``results/cifar.md`` for every preset with cells; return its path.
+
+    A ResultsError naming `results` if no preset has cells there.
+    """
     lines = [
         "# CIFAR-10 open-set active learning",
         "",
@@ -188,8 +192,13 @@ def write_cifar_report(results):
         "`results/cells/cifar-*`.",
         "",
     ]
-    for preset in PRESETS:
-        section, _ = preset_section(results, preset)
+    sections = [preset_section(results, preset)[0] for preset in PRESETS]
+    if not any(sections):  # else a header-only report, or a missing folder's traceback
+        raise ResultsError(
+            f"{results} holds no CIFAR cells (cells/cifar-<preset>/*.json); pass "
+            "--results-dir with the folder that holds them, or run a preset first"
+        )
+    for section in sections:
         lines += section
     lines += starts_section(results)
     path = results / "cifar.md"

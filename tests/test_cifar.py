@@ -800,11 +800,29 @@ def test_a_bad_cifar_run_is_one_line_of_error(
 
 def test_cifar_results_dir_takes_the_report(tmp_path, monkeypatch, capsys):
     import cifar
+    import cifar_report
 
     monkeypatch.setattr(cifar, "RESULTS", tmp_path / "committed")
+    monkeypatch.setattr(cifar_report, "preset_section", lambda *_: (["## x"], []))
     _cifar_main(monkeypatch, "report", "--results-dir", str(tmp_path))
     assert capsys.readouterr().out.strip() == str(tmp_path / "cifar.md")
     assert not (tmp_path / "committed").exists()
+
+
+@pytest.mark.parametrize("folder", ["results", "mistyped"])
+def test_a_cifar_report_without_cells_is_one_line_of_error(
+    tmp_path, monkeypatch, capsys, folder
+):
+    # An empty folder got a header-only cifar.md, exit 0; a mistyped one a
+    # FileNotFoundError traceback.
+    (tmp_path / "results").mkdir()
+    with pytest.raises(SystemExit) as info:
+        _cifar_main(monkeypatch, "report", "--results-dir", str(tmp_path / folder))
+    assert info.value.code == 2
+    assert f"cifar.py report: error: {tmp_path / folder} holds no CIFAR cells" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / folder / "cifar.md").exists()
 
 
 def test_the_benchmark_caches_encoders_by_the_datas_content(tmp_path):
