@@ -198,8 +198,8 @@ def main(argv=None):
     ran, skipped = [], []
     for path in args.paths:
         capability = _capability(path)
-        if capability in [c for _, c, _ in ran]:
-            skipped.append(f"`{path}` (this CPU runs it as `{capability}`)")
+        if capability != path.upper():  # torch fell back to the best path it has
+            skipped.append(f"`{path}` (this CPU lacks it: runs it as `{capability}`)")
             continue
         folder = args.work_dir / path
         try:

@@ -525,7 +525,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     reference[("CONF", 1)] = 0.7
     moved = {**reference, ("RANDOM", 1): 0.62}
     capabilities = {"avx512": "AVX2", "avx2": "AVX2", "default": "DEFAULT"}
-    folders = {"avx512": reference, "default": moved}
+    folders = {"avx2": reference, "default": moved}
     monkeypatch.setattr(kernel_paths, "_capability", capabilities.get)
     monkeypatch.setattr(
         kernel_paths,
@@ -537,8 +537,13 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     argv += ["--data-dir", str(tmp_path)]  # the runs are faked: any folder
     kernel_paths.main([*argv, "--versus", "RANDOM", "CONF", "--output", str(output)])
     text = output.read_text()
-    # avx2 runs as AVX2 here, as avx512 did: the same path, left out.
-    assert "left out: `avx2` (this CPU runs it as `AVX2`)" in text
+    # A CPU without AVX-512: avx512 runs as AVX2, so avx2 is the reference;
+    # avx512 was the reference, and avx2 left out.
+    assert (
+        "): `avx2` (AVX2), `default` (DEFAULT); left out: `avx512` (this CPU " in text
+    )
+    assert "lacks it: runs it as `AVX2`)." in text
+    assert "same run as with `avx2`" in text
     assert "| RANDOM | 1 of 2; the others 2.00 on average (+2.00 to +2.00) |" in text
     assert "| CONF | 2 of 2 |" in text
     # RANDOM minus CONF on the two class splits: -20 and -10 points with
@@ -564,7 +569,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     with pytest.raises(SystemExit) as exit_:
         kernel_paths.main(argv)
     assert exit_.value.code == 2
-    assert "ATEN_CPU_CAPABILITY=avx512 stopped with exit status 2" in (
+    assert "ATEN_CPU_CAPABILITY=avx2 stopped with exit status 2" in (
         capsys.readouterr().err
     )
     # A missing data folder is refused before any run.
