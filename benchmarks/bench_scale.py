@@ -115,8 +115,7 @@ def main():
         "--repeats",
         type=positive_int,
         nargs="+",
-        default=[3, 1],
-        help="per --rows entry",
+        help="per --rows entry, the last for the entries after it (default: 3 1)",
     )
     parser.add_argument(
         "--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES)
@@ -143,7 +142,13 @@ def main():
         parser.error(
             f"argument --rows: must be at least {need} ({why}), got {min(args.rows)}"
         )
-    repeats = args.repeats + args.repeats[-1:] * len(args.rows)
+    if args.repeats and len(args.repeats) > len(args.rows):  # zip dropped the rest
+        parser.error(
+            f"argument --repeats: {len(args.repeats)} values for "
+            f"{len(args.rows)} --rows entries; give at most one per --rows entry"
+        )
+    repeats = args.repeats or [3, 1]
+    repeats = repeats + repeats[-1:] * len(args.rows)
     rows = []
     for n_rows, n_repeats in zip(args.rows, repeats):
         for name in args.strategies:

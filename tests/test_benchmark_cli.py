@@ -182,6 +182,12 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             ["--rows", "200", "--strategies", "RANDOM"],
             "argument --rows: must be at least 500 (the rows labelled first), got 200",
         ),
+        # The extra values were dropped silently.
+        (
+            "bench_scale",
+            ["--rows", "5000", "--repeats", "2", "1"],
+            "argument --repeats: 2 values for 1 --rows entries; give at most one per",
+        ),
         (
             "bench_scale",
             ["--strategies", "mqnet"],
@@ -255,6 +261,23 @@ def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
     assert error.startswith(f"{name}.py: error: ")
     assert message in error
     assert not committed.exists()
+
+
+def test_bench_scale_repeats_the_last_repeats_value_for_the_other_rows(
+    tmp_path, monkeypatch
+):
+    _fake_bench_scale(monkeypatch)
+    measure = bench_scale.run_child
+    runs = []
+    monkeypatch.setattr(
+        bench_scale, "run_child", lambda *args: runs.append(args[1]) or measure()
+    )
+    out = ["--strategies", "RANDOM", "--results-dir", str(tmp_path)]
+    _main(monkeypatch, bench_scale, "--rows", "5000", "6000", "--repeats", "2", *out)
+    assert runs == [5000, 5000, 6000, 6000]
+    runs.clear()  # the default 3 1 for a single --rows entry: its 3
+    _main(monkeypatch, bench_scale, "--rows", "5000", *out)
+    assert runs == [5000, 5000, 5000]
 
 
 def test_a_failing_scale_child_shows_its_own_error():
