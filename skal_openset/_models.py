@@ -728,7 +728,7 @@ class TargetNet(NeuralNetClassifier):
         floats in [0, 1]."""
         fitted_max = getattr(self, "_uint8_fit_max_", None)
         fitted_range = getattr(self, "_fit_range_", None)
-        if self.input_shape is None or sp.issparse(X):
+        if self.input_shape is None:
             return X
         if fitted_max is None and fitted_range is not None:
             rows = np.asarray(X)
