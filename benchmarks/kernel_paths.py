@@ -29,9 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine_description, percent, refuse_repeats, require_data
+from _common import machine_description, percent, refuse_repeats
 from compare_cells import matched_cells
-from openset_benchmark import DEFAULT_DATA, HERE, RESULTS, STRATEGIES, grid
+from openset_benchmark import (
+    DEFAULT_DATA,
+    HERE,
+    RESULTS,
+    STRATEGIES,
+    grid,
+    require_dataset_folders,
+)
 from report import _confidence_interval, _final_records, load_cells
 from skal_openset._argtypes import job_count, positive_int, ratio
 
@@ -193,7 +200,8 @@ def main(argv=None):
     refuse_repeats(parser, args, "--noise", "--strategies", "--paths")
     if args.versus and not set(args.versus) <= set(args.strategies):
         parser.error("--versus compares two of the --strategies; add them there")
-    require_data(parser, args.data_dir, "--data-dir")
+    datasets = {c["dataset"] for c in grid(args.suite, False, 1, args.noise)}
+    require_dataset_folders(parser, args.data_dir, datasets)
 
     ran, skipped = [], []
     for path in args.paths:

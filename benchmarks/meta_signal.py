@@ -77,7 +77,6 @@ from _common import (
     percent,
     random_seed,
     refuse_repeats,
-    require_data,
     write_json_atomic,
 )
 from openset_benchmark import (
@@ -89,6 +88,7 @@ from openset_benchmark import (
     make_estimator,
     make_split,
     random_start,
+    require_dataset_folders,
 )
 from report import _confidence_interval, paired_interval
 from skal_openset import (
@@ -1232,14 +1232,7 @@ def main():
                 "--variants must include rule, the baseline of every table (its "
                 "finished runs are not run again)"
             )
-        require_data(parser, args.data_dir, "--data-dir")
-        for folder in sorted(
-            {"fashion-mnist" if d == "fashion" else "tabular" for d in args.datasets}
-        ):
-            # a --data-dir one level too deep failed at the first run, a traceback
-            require_data(
-                parser, args.data_dir / folder, "--data-dir", f"{folder}/ folder"
-            )
+        require_dataset_folders(parser, args.data_dir, args.datasets)
     try:
         if not args.summary_only:
             run_all(args)

@@ -321,17 +321,31 @@ def make_estimator(dataset, n_features, n_classes, learning_loss, seed, kind="ml
     )
 
 
+def data_folder(dataset):
+    """The folder of ``--data-dir`` that holds `dataset`."""
+    return "fashion-mnist" if dataset == "fashion" else "tabular"
+
+
+def require_dataset_folders(parser, data_dir, datasets):
+    """Stop with a usage error where `data_dir` or the folder of one of
+    `datasets` is missing."""
+    require_data(parser, data_dir, "--data-dir")
+    # a --data-dir one level too deep failed at the first run, a traceback
+    for folder in sorted({data_folder(d) for d in datasets}):
+        require_data(parser, Path(data_dir) / folder, "--data-dir", f"{folder}/ folder")
+
+
 @cache
 def load_dataset(dataset, data_dir):
     """(X, y, X_test, y_test); the test arrays are None where the split makes them."""
     data_dir = Path(data_dir)
     if dataset == "fashion":
-        X, y, X_test, y_test = load_fashion_mnist(data_dir / "fashion-mnist")
+        X, y, X_test, y_test = load_fashion_mnist(data_dir / data_folder(dataset))
         keep = (
             np.random.RandomState(0).rand(len(y)) < DATASETS[dataset]["train_fraction"]
         )
         return X[keep], y[keep], X_test, y_test
-    X, y = load_csv_table(data_dir / "tabular" / f"{dataset}.csv")
+    X, y = load_csv_table(data_dir / data_folder(dataset) / f"{dataset}.csv")
     return StandardScaler().fit_transform(X).astype(np.float32), y, None, None
 
 
@@ -655,7 +669,7 @@ def check_run_args(parser, args):
             f"the {args.suite}{' --quick' if args.quick else ''} suite has no cells "
             f"of {unknown}; choose from {available}"
         )
-    require_data(parser, args.data_dir, "--data-dir")
+    require_dataset_folders(parser, args.data_dir, {c["dataset"] for c in cells})
 
 
 def main():

@@ -424,6 +424,26 @@ def test_a_bad_run_is_one_line_of_error_and_logs_nothing(
     assert not results.exists()
 
 
+def test_a_data_folder_one_level_too_deep_is_named(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # --data-dir .../data/tabular ran, and failed at its first cell, a traceback.
+    deep = tiny_data_dir / "tabular"
+    results = tmp_path / "results"
+    with pytest.raises(SystemExit) as info:
+        _main(
+            monkeypatch,
+            *("--results-dir", str(results), "run", "tabular", "--quick"),
+            *("--data-dir", str(deep)),
+        )
+    assert info.value.code == 2
+    assert (
+        f"error: the tabular/ folder {deep / 'tabular'} is missing; pass --data-dir"
+        in capsys.readouterr().err
+    )
+    assert not results.exists()
+
+
 def test_a_missing_default_data_folder_is_named(tmp_path, monkeypatch, capsys):
     missing = tmp_path / "shared" / "data"
     monkeypatch.setattr(bench, "DEFAULT_DATA", missing)
@@ -517,7 +537,7 @@ def _kernel_path_cells(folder, accuracies):
 
 
 def test_kernel_paths_counts_each_strategys_cells_that_moved(
-    tmp_path, monkeypatch, capsys
+    tmp_path, tiny_data_dir, monkeypatch, capsys
 ):
     import kernel_paths
 
@@ -534,7 +554,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     )
     output = tmp_path / "kernel_paths.md"
     argv = ["tabular", "--strategies", "RANDOM", "CONF", "--work-dir", str(tmp_path)]
-    argv += ["--data-dir", str(tmp_path)]  # the runs are faked: any folder
+    argv += ["--data-dir", str(tiny_data_dir)]  # the runs are faked
     kernel_paths.main([*argv, "--versus", "RANDOM", "CONF", "--output", str(output)])
     text = output.read_text()
     # A CPU without AVX-512: avx512 runs as AVX2, so avx2 is the reference;
@@ -572,10 +592,13 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     assert "ATEN_CPU_CAPABILITY=avx2 stopped with exit status 2" in (
         capsys.readouterr().err
     )
-    # A missing data folder is refused before any run.
-    with pytest.raises(SystemExit):
-        kernel_paths.main([*argv, "--data-dir", str(tmp_path / "none")])
-    assert "is missing; pass --data-dir" in capsys.readouterr().err
+    # A missing data folder is refused before any run, and so is one a level
+    # too deep (each run then failed, with a traceback).
+    monkeypatch.setattr(kernel_paths, "_run", None)
+    for data_dir in (tmp_path / "none", tiny_data_dir / "tabular"):
+        with pytest.raises(SystemExit):
+            kernel_paths.main([*argv, "--data-dir", str(data_dir)])
+        assert "is missing; pass --data-dir" in capsys.readouterr().err
 
 
 def test_a_failing_cell_is_named(tmp_path, tiny_data_dir, monkeypatch):
@@ -611,7 +634,9 @@ def test_a_failing_cell_in_one_job_raises_its_own_error(
         bench.main()
 
 
-def test_kernel_paths_compares_this_runs_cells_only(tmp_path, monkeypatch):
+def test_kernel_paths_compares_this_runs_cells_only(
+    tmp_path, tiny_data_dir, monkeypatch
+):
     # The reused --work-dir keeps an earlier run's cells: they were counted,
     # and one that the reference path lacks crashed the count (None subtracted).
     import kernel_paths
@@ -636,7 +661,7 @@ def test_kernel_paths_compares_this_runs_cells_only(tmp_path, monkeypatch):
         [
             *("tabular", "--strategies", "RANDOM", "--trials", "3"),
             *("--paths", "avx512", "default", "--work-dir", str(tmp_path)),
-            *("--data-dir", str(tmp_path), "--output", str(output)),
+            *("--data-dir", str(tiny_data_dir), "--output", str(output)),
         ]
     )
     assert output.read_text().splitlines()[-1] == (
@@ -645,7 +670,9 @@ def test_kernel_paths_compares_this_runs_cells_only(tmp_path, monkeypatch):
     )
 
 
-def test_kernel_paths_give_no_interval_for_one_class_split(tmp_path, monkeypatch):
+def test_kernel_paths_give_no_interval_for_one_class_split(
+    tmp_path, tiny_data_dir, monkeypatch
+):
     # A single split's difference had the zero-width interval [d, d].
     import kernel_paths
 
@@ -663,7 +690,7 @@ def test_kernel_paths_give_no_interval_for_one_class_split(tmp_path, monkeypatch
         [
             *("tabular", "--strategies", "RANDOM", "CONF", "--trials", "1"),
             *("--paths", "avx512", "default", "--versus", "RANDOM", "CONF"),
-            *("--work-dir", str(tmp_path), "--data-dir", str(tmp_path)),
+            *("--work-dir", str(tmp_path), "--data-dir", str(tiny_data_dir)),
             *("--output", str(output)),
         ]
     )
