@@ -132,6 +132,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
+    >>> from skal_openset import ContrastiveEncoder
     >>> X = np.random.rand(32, 3, 16, 16).astype("float32")
     >>> enc = ContrastiveEncoder(width=4, projection_dim=8, max_epochs=1,
     ...                          batch_size=16, random_state=0).fit(X)
@@ -379,7 +380,7 @@ class ContrastivePurity:
 
     Examples
     --------
-    >>> from skal_openset import MQNetQuery
+    >>> from skal_openset import ContrastiveEncoder, ContrastivePurity, MQNetQuery
     >>> strategy = MQNetQuery(purity=ContrastivePurity(ContrastiveEncoder()))
     """
 

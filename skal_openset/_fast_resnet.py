@@ -390,6 +390,7 @@ def make_fast_resnet_classifier(
     Examples
     --------
     >>> import numpy as np
+    >>> from skal_openset import make_fast_resnet_classifier
     >>> net = make_fast_resnet_classifier(2, width=4, max_epochs=1, random_state=0)
     >>> X = np.random.rand(8, 3, 16, 16).astype("float32")
     >>> net.fit(X, np.arange(8) % 2).predict(X).shape

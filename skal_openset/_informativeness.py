@@ -72,6 +72,7 @@ def least_confidence(proba: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import least_confidence
     >>> least_confidence([[0.9, 0.1], [0.5, 0.5]])
     array([0.1, 0.5])
     """
@@ -95,6 +96,7 @@ def margin_informativeness(proba: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import margin_informativeness
     >>> margin_informativeness([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])
     array([-0.5,  0. ])
     """
@@ -119,6 +121,7 @@ def entropy_informativeness(proba: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import entropy_informativeness
     >>> entropy_informativeness([[1.0, 0.0], [0.5, 0.5]]).round(4)
     array([0.    , 0.6931])
     """
@@ -162,6 +165,7 @@ def gradient_embedding(proba: ArrayLike, embedding: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import gradient_embedding
     >>> gradient_embedding([[0.75, 0.25]], [[2.0, 0.0]])
     array([[-0.5,  0. ,  0.5,  0. ]], dtype=float32)
     """

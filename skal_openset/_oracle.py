@@ -75,6 +75,7 @@ class OpenSetOracle:
 
     Examples
     --------
+    >>> from skal_openset import OpenSetOracle
     >>> oracle = OpenSetOracle([0, -1, 1, -1, 2], cost_ood=2.0)
     >>> kept, cost = oracle.fill_budget([1, 0, 3, 2, 4], budget=4)
     >>> kept, cost

@@ -126,6 +126,7 @@ def msp_purity(proba: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import msp_purity
     >>> msp_purity([[0.9, 0.1], [0.5, 0.5]])
     array([0.9, 0.5])
     """
@@ -149,6 +150,7 @@ def energy_purity(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import energy_purity
     >>> energy_purity([[0.0, 0.0], [10.0, -10.0]]).round(4)
     array([ 0.6931, 10.    ])
     """
@@ -300,6 +302,7 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
 
     Examples
     --------
+    >>> from skal_openset import cosine_purity
     >>> cosine_purity([[1.0, 0.0], [0.0, 3.0], [-1.0, 0.0]], [[2.0, 0.0]]).round(4)
     array([ 1.,  0., -1.])
     """
@@ -347,6 +350,7 @@ def knn_purity(embedding: ArrayLike, embedding_in: ArrayLike, k: int = 1) -> np.
 
     Examples
     --------
+    >>> from skal_openset import knn_purity
     >>> knn_purity([[1.0, 1.0], [0.0, 3.0]], [[2.0, 0.0]]).round(4)
     array([-0.7654, -1.4142])
     """
@@ -386,6 +390,7 @@ def knn_contrast_purity(
 
     Examples
     --------
+    >>> from skal_openset import knn_contrast_purity
     >>> knn_contrast_purity([[1.0, 0.1], [0.1, 1.0]], [[1.0, 0.0]], [[0.0, 1.0]]) > 0
     array([ True, False])
     """
