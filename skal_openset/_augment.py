@@ -11,10 +11,15 @@ import torch.nn.functional as F
 
 
 def _check_images(x, name="x"):
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+    if not isinstance(x, torch.Tensor):
         raise ValueError(
-            f"{name} must be a 4-d tensor of images (n, C, H, W); got "
-            f"{type(x).__name__} of shape {tuple(getattr(x, 'shape', ()))}."
+            f"{name} must be a torch.Tensor of images (n, C, H, W); got "
+            f"{type(x).__name__}: convert an array with torch.from_numpy({name})."
+        )
+    if x.dim() != 4:
+        raise ValueError(
+            f"{name} must be a 4-d tensor of images (n, C, H, W); got shape "
+            f"{tuple(x.shape)}."
         )
 
 
@@ -40,6 +45,7 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     Examples
     --------
     >>> import torch
+    >>> from skal_openset import random_crop_flip
     >>> random_crop_flip(torch.ones(2, 3, 8, 8)).shape
     torch.Size([2, 3, 8, 8])
     """

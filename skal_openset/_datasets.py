@@ -734,7 +734,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
                 f"It looks separated by {separator!r}: save it comma-separated."
                 if len(header) == 1 and separator
                 else "The first line must name the columns, separated by commas, "
-                "one of them the label column (--label-column names another)."
+                "one of them the label column (label_column=, or --label-column, "
+                "names another)."
             )
         )
     if header.count(label_column) > 1:

@@ -81,6 +81,9 @@ def test_rotate90_and_other_augmentations():
     with pytest.raises(ValueError, match="square"):
         rotate90(torch.rand(1, 3, 4, 5), torch.tensor([1]))
     with pytest.raises(ValueError, match="4-d tensor"):
+        random_crop_flip(torch.zeros(3, 4, 4))
+    # an array of the right shape was called a wrong shape
+    with pytest.raises(ValueError, match=r"got ndarray: convert .*torch\.from_numpy"):
         random_crop_flip(np.zeros((1, 3, 4, 4)))
 
 

@@ -393,7 +393,8 @@ def test_load_csv_table_errors_name_line_and_column(tmp_path, text, match):
     [
         # all of these said no more than "has no column 'label'; header: [...]"
         ("x0;x1;label\n1;2;a\n", "looks separated by ';': save it comma-separated"),
-        ("1,2,a\n3,4,b\n", "The first line must name the columns"),
+        # named only the command line's option, not the function's keyword
+        ("1,2,a\n3,4,b\n", r"name the columns.*\(label_column=, or --label-column"),
         # a trailing comma: "column '': feature value is empty"
         ("x0,label,\n1,a,\n2,b,\n", "column 3 of the header has no name"),
         # "fix it or drop that row", for every row
