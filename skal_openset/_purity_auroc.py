@@ -7,7 +7,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import _safe_indexing, check_random_state, check_scalar
 
-from ._model_scores import PURITY_SCORES, compute_score, labelled_in_and_ood
+from ._model_scores import (
+    PURITY_SCORES,
+    check_rows,
+    compute_score,
+    framed,
+    labelled_in_and_ood,
+)
 from ._purity import TooFewLabelsError
 from ._rows import row_keys
 from ._typing import RandomStateLike
@@ -57,7 +63,7 @@ class PurityAUROC:
         self.random_state = random_state
         # Drawn now, not in the first round: a resumed run draws no more
         # from the generator than the run it resumes did after its checkpoint.
-        self.rows_, self.keys_ = self._sample()
+        self.rows_ = self._sample()
 
     def _sample(self):
         # An AUROC needs an IN and an OOD row: a smaller sample records NaN.
@@ -72,16 +78,21 @@ class PurityAUROC:
         n_pool = len(self.split.y_pool)
         rng = check_random_state(self.random_state)
         size = min(self.max_samples, n_pool)
-        rows = np.sort(rng.choice(n_pool, size, replace=False))
-        return rows, np.array(row_keys(_safe_indexing(self.split.X_pool, rows)))
+        return np.sort(rng.choice(n_pool, size, replace=False))
 
     def __call__(self, record: dict, learner: Any) -> None:
         """Add ``purity_auroc_<name>`` for every score to ``record``."""
-        rows, keys = self.rows_, self.keys_
+        learner = framed(learner, self.split.X_pool)
+        # The rows as a strategy gets them: converted as the learner converts
+        # its labelled ones, or their keys never match (a DataFrame with a bool
+        # column is an object array) and a classifier fitted on arrays is
+        # handed a DataFrame.
+        X = _safe_indexing(self.split.X_pool, self.rows_)
+        X = check_rows(X, getattr(learner, "estimator", learner), "X_pool")
         X_in, _, X_ood = labelled_in_and_ood(learner)
-        rows = rows[~np.isin(keys, row_keys(np.concatenate([X_in, X_ood])))]
-        X = _safe_indexing(self.split.X_pool, rows)
-        is_in = ~self.split.is_ood[rows]
+        labelled = row_keys(np.concatenate([X_in, X_ood]))
+        unlabelled = ~np.isin(np.array(row_keys(X)), labelled)
+        X, is_in = X[unlabelled], ~self.split.is_ood[self.rows_[unlabelled]]
         for name, score in self.scores.items():
             auroc = float("nan")
             if 0 < is_in.sum() < len(is_in):

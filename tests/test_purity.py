@@ -301,6 +301,43 @@ def test_purity_auroc_waits_out_too_few_labels_but_raises_other_errors(split):
         PurityAUROC(split, {"broken": misconfigured}, random_state=0)({}, learner)
 
 
+@pytest.mark.parametrize("dtype", [bool, "Int64"])
+def test_purity_auroc_leaves_out_labelled_rows_of_a_dataframe_pool(split, dtype):
+    # A bool (or nullable integer) column made the pool sample an object
+    # array: its keys never matched the labelled rows', which were scored too,
+    # and the classifier, fitted on arrays, was handed the DataFrame.
+    import dataclasses
+    import warnings
+
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from skal_openset import ActiveLearner, PurityAUROC
+
+    X = pd.DataFrame(split.X_pool, columns=[f"px{i}" for i in range(64)])
+    X["flag"] = pd.Series(split.X_pool[:, 20] > 5).astype(dtype)
+    framed_split = dataclasses.replace(split, X_pool=X)
+    initial = split.initial_idx
+    learner = ActiveLearner(LogisticRegression(max_iter=300))
+    learner.fit(X.iloc[initial], split.y_pool[initial])
+    seen = []
+
+    def count_rows(learner, X):
+        seen.append(len(X))
+        return np.zeros(len(X))
+
+    callback = PurityAUROC(
+        framed_split,
+        {"rows": count_rows, "msp": "msp"},
+        max_samples=len(split.y_pool),
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        callback({}, learner)
+    assert seen == [len(split.y_pool) - len(initial)]
+
+
 @pytest.mark.parametrize(
     "max_samples, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError)]
 )
