@@ -14,6 +14,27 @@ def named_column_dtypes(X):
     return X.dtypes
 
 
+def check_columns(X, learner, name):
+    """A DataFrame `X` must have the columns, in their order, that `learner`
+    was fitted on (ours: ``feature_names_in_``; modAL's: its classifier's)."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return
+    if hasattr(learner, "estimator_"):  # ours; its estimator is a template
+        fitted_names = getattr(learner, "feature_names_in_", None)
+        where = "learner.feature_names_in_"
+    else:
+        estimator = getattr(learner, "estimator", None)
+        fitted_names = getattr(estimator, "feature_names_in_", None)
+        where = "learner.estimator.feature_names_in_"
+    if fitted_names is not None and list(columns) != list(fitted_names):
+        raise ValueError(
+            f"{name} has the columns {list(columns)}, but the learner was "
+            f"fitted on {list(fitted_names)}: give the same columns in the "
+            f"same order (e.g. {name}[{where}])."
+        )
+
+
 def frame_input(estimator, dtypes):
     """A pipeline that gives `estimator` (or a pipeline's steps) its rows as a
     DataFrame with the columns and dtypes of the Series `dtypes`."""

@@ -23,7 +23,7 @@ from skorch import NeuralNet, NeuralNetBinaryClassifier
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._datasets import check_one_label_kind
-from ._frames import as_frame, frame_input, named_column_dtypes
+from ._frames import as_frame, check_columns, frame_input, named_column_dtypes
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._model_scores import (
     check_label_kind,
@@ -352,7 +352,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Also undoes the deferred fit on the initial set, done first.
         with restored_on_error(self):
             self._fit_on_initial_set()
-            self._check_columns(X, "X")
+            check_columns(X, self, "X")
             X, y = self._check_labelled(X, y)
             X = self._check_rows(X, "X", teaching=True)
             self._check_known_labels(y, self.classes_)
@@ -511,23 +511,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
         return X, y
 
-    def _check_columns(self, X, name):
-        """A DataFrame `X` must have the columns of `fit`'s, in their order."""
-        fitted_names = getattr(self, "feature_names_in_", None)
-        columns = getattr(X, "columns", None)
-        if fitted_names is None or columns is None:
-            return
-        if list(columns) != list(fitted_names):
-            raise ValueError(
-                f"{name} has the columns {list(columns)}, but the learner was "
-                f"fitted on {list(fitted_names)}: give the same columns in the "
-                f"same order (e.g. {name}[learner.feature_names_in_])."
-            )
-
     def _check_rows(self, X, name, teaching=False):
         """`X` as an array whose rows have the shape (and, for images, the pixel
         dtype) of the labelled examples."""
-        self._check_columns(X, name)
+        check_columns(X, self, name)
         X = _check_rows_of(X, name, self.estimator)
         expected = self.X_labelled_.shape[1:]
         if X.shape[1:] != expected:

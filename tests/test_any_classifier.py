@@ -899,6 +899,25 @@ class SureClassifier(LogisticRegression):
         return proba
 
 
+def test_a_strategy_called_directly_refuses_reordered_or_renamed_columns():
+    # strategy(learner, X_pool) scored the wrong columns without a word, and
+    # MQNetQuery.update blamed a reordered X_query's rows ("none of the last
+    # 5 queries"); learner.query and learner.teach refused them already.
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = user_data("ints")
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(X.shape[1])])
+    learner = ActiveLearner(LogisticRegression(max_iter=500), MQNetQuery())
+    learner.fit(frame.iloc[:80], y[:80])
+    strategy, pool = learner.query_strategy_, frame.iloc[80:400]
+    renamed = pool.set_axis([f"other{i}" for i in range(X.shape[1])], axis=1)
+    for X_pool in (pool.iloc[:, ::-1], renamed):
+        with pytest.raises(ValueError, match="same columns in the same order"):
+            strategy(learner, X_pool, n_instances=5)
+    indices, _ = strategy(learner, pool, n_instances=5)
+    with pytest.raises(ValueError, match="same columns in the same order"):
+        strategy.update(learner, pool.iloc[indices, ::-1], y[80:400][indices])
+
+
 def test_a_certain_in_example_still_ranks_above_ood():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(SureClassifier()).fit(X[:80], y[:80])

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .._atomic import restored_on_error
+from .._frames import check_columns
 from .._model_scores import check_rows, framed, query_scope
 from .._typing import RandomStateLike
 from .._warn import warn
@@ -87,6 +88,7 @@ class QueryStrategy(BaseEstimator):
             The strategy's score of each chosen example.
         """
         self._validate_params()
+        check_columns(X_pool, learner, "X_pool")  # as ActiveLearner.query does
         learner = framed(learner, X_pool)
         # Missing values only where the learner's classifier takes them.
         X_pool = check_rows(X_pool, getattr(learner, "estimator", learner), "X_pool")

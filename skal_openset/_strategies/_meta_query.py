@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import (
 from threadpoolctl import threadpool_limits
 
 from .._atomic import restored_on_error
+from .._frames import check_columns
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
     INFORMATIVENESS_SCORES,
@@ -598,6 +599,7 @@ class MQNetQuery(_MetaInputQuery):
                 "(learner.query_strategy_), which knows nothing of a query made "
                 "with the original."
             )
+        check_columns(X_query, learner, "X_query")
         X_query = check_rows(X_query, getattr(learner, "estimator", learner), "X_query")
         y_query = np.asarray(y_query)
         if len(y_query) != len(X_query):
