@@ -318,7 +318,8 @@ class MQNetQuery(_MetaInputQuery):
     validation_target_ : ndarray of shape (n_validation,)
         Its masked cross-entropy.
     validation_round_ : ndarray of shape (n_validation,)
-        The update (0, 1, ...) in which each row was queried.
+        The update (0, 1, ...) in which each row was queried, counted among
+        the updates whose rows are stored: all 0 with ``accumulate=False``.
     cv_scores_ : dict
         With ``validate_selector=True``, the mean held-out pairwise ranking
         accuracy of ``"selector"`` and ``"rule"`` at the last update that
