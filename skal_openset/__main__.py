@@ -223,6 +223,18 @@ def run_own_data(args):
         raise ValueError(
             f"{', '.join(wrong)}: for {mode} --interactive; leave {them} out."
         )
+    # The modes share --output's default but each resumes from its own file:
+    # one run into the other's folder would replace its records and summary.
+    other, kind = (
+        ("checkpoint.joblib", "a simulated")
+        if args.interactive
+        else ("state.joblib", "an interactive")
+    )
+    if (args.output / other).exists():
+        raise ValueError(
+            f"--output {args.output} holds {other}, the state of {kind} run: "
+            "choose another --output for this one."
+        )
     X, labels = load_table(
         args.data,
         args.label_column,

@@ -462,6 +462,34 @@ def _wait_briefly(tmp_path, *options):
     )  # fmt: skip
 
 
+def test_a_run_into_the_other_modes_output_is_refused(tmp_path, capsys):
+    # Both modes default to run-output; each checked only its own state file,
+    # so the second replaced records.csv beside the first one's summary.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)  # leaves the campaign's state.joblib
+    capsys.readouterr()
+    simulated = ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    simulated += ["--strategy", "random"]
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", *simulated)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds state.joblib, the state of an interactive run: choose another" in err
+    assert not (tmp_path / "out" / "checkpoint.joblib").exists()
+    _table(tmp_path / "full.csv")
+    _run(tmp_path, tmp_path / "full.csv", *simulated, "--output", str(tmp_path / "o"))
+    records = (tmp_path / "o" / "records.csv").read_text()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path, "--output", str(tmp_path / "o"))
+    assert exit_.value.code == 2
+    assert "holds checkpoint.joblib, the state of a simulated run" in (
+        capsys.readouterr().err
+    )
+    assert (tmp_path / "o" / "records.csv").read_text() == records
+    assert not (tmp_path / "o" / "state.joblib").exists()
+
+
 def test_a_missing_query_file_is_written_again_on_rerun(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", blank_from=20)
     query = tmp_path / "out" / "queries" / "round_2.csv"
