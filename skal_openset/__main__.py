@@ -65,6 +65,16 @@ STRATEGIES = {
 }
 
 
+def _leaves_a_choice(n_unlabelled, n_queries, per_round):
+    """Whether `n_queries` rounds of `per_round` labels from `n_unlabelled`
+    rows leave the last round a choice among at least twice its labels.
+
+    A last round that buys (nearly) every row left makes the strategies end
+    with (nearly) the same labelled set, whatever they chose before.
+    """
+    return n_unlabelled >= (n_queries + 1) * per_round
+
+
 def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=None):
     """Records of every demo strategy on digits (4 IN / 6 OOD), one run per seed.
 
@@ -85,12 +95,18 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
         for seed in seeds
     ]
     n_pool = min(len(split.y_pool) for split in splits)
-    if budget * n_rounds > n_pool:
-        # Every strategy would buy the whole pool, the same labels.
+    if not _leaves_a_choice(n_pool - budget, n_rounds - 1, budget):
+        most = n_pool // (n_rounds + 1)
+        remedy = (
+            f"lower --budget to at most {most}, or --rounds"
+            if most >= 1
+            else f"lower --rounds to at most {n_pool - 1} with --budget 1"
+        )
         raise ValueError(
-            f"The pool holds {n_pool} examples, fewer than the initial set and "
-            f"{n_rounds - 1} rounds of {budget} labels take: lower --budget to at "
-            f"most {n_pool // n_rounds} or --rounds."
+            f"The pool holds {n_pool} examples: the initial set and "
+            f"{n_rounds - 1} rounds of {budget} labels must leave the last round "
+            f"at least twice its {budget} to choose from, or every strategy ends "
+            f"with the same labels; {remedy} (budget x (rounds + 1) <= pool)."
         )
     records = []
     for name, strategy in STRATEGIES.items():
@@ -298,17 +314,17 @@ def run_own_data(args):
         ) from None
     n_unlabelled = split.y_pool.size - split.initial_idx.size
     fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
-    if n_unlabelled < (args.rounds - 1) * fewest:
-        # It would run out for sure; the last rounds would buy what is left.
+    if not _leaves_a_choice(n_unlabelled, args.rounds - 1, fewest):
         remedy = (
-            f"lower --budget or --rounds (e.g. --rounds {n_unlabelled // fewest + 1})"
-            if n_unlabelled >= fewest
+            f"lower --budget or --rounds (e.g. --rounds {n_unlabelled // fewest})"
+            if n_unlabelled >= 2 * fewest
             else "lower --budget, or --initial-size to leave more rows unlabelled"
         )
         raise ValueError(
-            f"The pool holds {n_unlabelled} unlabelled rows, fewer than the "
-            f"{args.rounds - 1} round(s) of at least {fewest} labels that "
-            f"--budget {args.budget:g} buys: {remedy}."
+            f"The pool holds {n_unlabelled} unlabelled rows: {args.rounds - 1} "
+            f"round(s) of at least {fewest} labels (--budget {args.budget:g}) must "
+            f"leave the last round at least twice its {fewest} to choose from, or "
+            f"it buys what is left, whatever the strategy; {remedy}."
         )
     setting = (
         f"{args.data.name}: IN classes {', '.join(in_classes)}, "

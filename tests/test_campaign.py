@@ -97,7 +97,8 @@ def test_simulated_run_sizes_the_initial_set_in_labels_and_the_rounds_to_the_poo
             "--output",
             str(tmp_path / "o2"),
         )
-    assert "fewer than the 5 round(s) of at least 40 labels" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "5 round(s) of at least 40 labels (--budget 40) must leave the last" in err
     # Where unequal costs let the pool run out all the same, the summary says so
     # (here a runner that stops a round early stands for it).
     real = cli.run_active_learning
@@ -243,8 +244,20 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
         # "e.g. --rounds 1", which --rounds refuses.
         (
             ["--budget", "30", "--initial-size", "10"],
-            "25 unlabelled rows, fewer than the 1 round(s) of at least 30 labels "
-            "that --budget 30 buys: lower --budget, or --initial-size",
+            "25 unlabelled rows: 1 round(s) of at least 30 labels (--budget 30) "
+            "must leave the last round at least twice its 30 to choose from, or it "
+            "buys what is left, whatever the strategy; lower --budget, or "
+            "--initial-size",
+        ),
+        # Rounds that took the pool's last row were run: the last one bought
+        # what was left, the same rows whatever the strategy.
+        (
+            ["--budget", "10", "--initial-size", "25"],
+            "10 unlabelled rows: 1 round(s) of at least 10 labels",
+        ),
+        (
+            ["--budget", "5", "--initial-size", "15", "--rounds", "5"],
+            "lower --budget or --rounds (e.g. --rounds 4)",
         ),
         (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
         (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
@@ -452,6 +465,24 @@ def test_a_demo_budget_beyond_the_pool_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lower --budget to at most" in err, err
     assert not (tmp_path / "demo").exists()
+
+
+def test_a_demo_budget_that_buys_the_rest_of_the_pool_is_refused(
+    tmp_path, capsys, monkeypatch
+):
+    # The advice "at most pool // rounds" bought the whole pool in the last
+    # round: six identical rows. The advised value must leave a choice.
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--trials", "1", "--budget", "445", "--rounds", "2",
+              "--output", str(tmp_path / "demo")])  # fmt: skip
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "must leave the last round at least twice its 445" in err, err
+    most = int(re.search(r"at most (\d+)", err)[1])
+    monkeypatch.setattr(cli, "STRATEGIES", {})  # the checks alone
+    assert cli.demo_records([0], 2, most, 0.4) == []
+    with pytest.raises(ValueError, match="at least twice"):
+        cli.demo_records([0], 2, most + 1, 0.4)
 
 
 def _wait_briefly(tmp_path, *options):
