@@ -15,7 +15,6 @@ from pathlib import Path
 
 import torch
 
-from skal_openset._argtypes import _checked
 from skal_openset._atomic import atomic_open
 
 
@@ -49,11 +48,6 @@ def percent(ratio):
     "28.5%", so that distinct ratios never share a label (``int(100 * 0.29)``
     is 28)."""
     return f"{(Decimal(str(ratio)) * 100).normalize():f}%"
-
-
-def random_seed(text):
-    """argparse type of a random seed, as numpy takes it: an integer in [0, 2**32)."""
-    return _checked(text, int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")
 
 
 def write_json_atomic(path, obj):

@@ -75,7 +75,6 @@ from _common import (
     joblib_verbosity,
     machine_description,
     percent,
-    random_seed,
     refuse_repeats,
     write_json_atomic,
 )
@@ -99,7 +98,7 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
-from skal_openset._argtypes import job_count, ratio
+from skal_openset._argtypes import job_count, random_seed, ratio
 from skal_openset._model_scores import (
     PURITY_SCORES,
     fitted_estimator,

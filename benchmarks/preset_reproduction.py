@@ -422,9 +422,9 @@ def main():
             args.data_dir.resolve(),
         )
         return
-    from _common import add_results_dir, random_seed, refuse_repeats, require_data
+    from _common import add_results_dir, refuse_repeats, require_data
     from openset_benchmark import DATASETS, NOISE_RATIOS
-    from skal_openset._argtypes import job_count, ratio
+    from skal_openset._argtypes import job_count, random_seed, ratio
 
     parser.add_argument(
         "--n-jobs",

@@ -41,6 +41,7 @@ from ._argtypes import (
     positive_float,
     positive_int,
     query_rounds,
+    random_seed,
     ratio,
     share,
 )
@@ -52,6 +53,7 @@ from ._campaign import (
     simulated_split,
     table_fingerprint,
 )
+from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
 from ._experiment import _check_budget
 from ._oracle import labels_within
 
@@ -83,18 +85,32 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
     draws. A line per strategy goes to `out` as soon as its runs end.
     """
     X, y = load_digits_dataset()
-    splits = [
-        make_open_set_split(
-            X,
-            y,
-            n_in_classes=4,
-            noise_ratio=noise_ratio,
-            initial_size=budget,
-            random_state=seed,
+    # Every seed's draw, so that a refusal names what works for all of them.
+    splits, pools, largest_noise = [], [], []
+    for seed in seeds:
+        try:
+            split = make_open_set_split(
+                X,
+                y,
+                n_in_classes=4,
+                noise_ratio=noise_ratio,
+                initial_size=budget,
+                random_state=seed,
+            )
+        except _TooFewOODError as exc:
+            largest_noise.append(exc.largest)
+        except _InitialSizeError as exc:  # refused below, in --budget's words
+            pools.append(exc.n_pool)
+        else:
+            splits.append(split)
+            pools.append(split.y_pool.size)
+    if largest_noise:
+        raise ValueError(
+            f"--noise {noise_ratio:g} needs more OOD digits than the 6 OOD "
+            "classes hold beside some draws of the 4 IN ones: lower --noise to "
+            f"at most {_floor2(min(largest_noise))}."
         )
-        for seed in seeds
-    ]
-    n_pool = min(len(split.y_pool) for split in splits)
+    n_pool = min(pools)
     if not _leaves_a_choice(n_pool - budget, n_rounds - 1, budget):
         most = n_pool // (n_rounds + 1)
         remedy = (
@@ -104,9 +120,10 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
         )
         raise ValueError(
             f"The pool holds {n_pool} examples: the initial set and "
-            f"{n_rounds - 1} rounds of {budget} labels must leave the last round "
-            f"at least twice its {budget} to choose from, or every strategy ends "
-            f"with the same labels; {remedy} (budget x (rounds + 1) <= pool)."
+            f"{n_rounds - 1} round{'s' * (n_rounds > 2)} of {budget} labels must "
+            f"leave the last round at least twice its {budget} to choose from, or "
+            f"every strategy ends with the same labels; {remedy} (budget x "
+            "(rounds + 1) <= pool)."
         )
     records = []
     for name, strategy in STRATEGIES.items():
@@ -305,12 +322,17 @@ def run_own_data(args):
             test_size=args.test_size or 0.25,
             random_state=args.seed,
         )
-    except ValueError as exc:
-        if args.initial_size is not None or "initial_size" not in str(exc):
-            raise
+    except _InitialSizeError as exc:
+        if args.initial_size is not None:
+            raise ValueError(
+                f"--initial-size {initial_size} is more than the {exc.n_pool} rows "
+                "of the pool: lower --initial-size."
+            ) from None
+        # Defaulted to a round's labels: the mistake is --budget's.
         raise ValueError(
-            f"{exc} --initial-size defaults to the labels a round's budget buys "
-            f"({initial_size}); pass a smaller --initial-size."
+            f"The pool holds {exc.n_pool} rows, fewer than the {initial_size} "
+            f"labels --budget {args.budget:g} buys a round (the initial set "
+            "defaults to as many): lower --budget."
         ) from None
     n_unlabelled = split.y_pool.size - split.initial_idx.size
     fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
@@ -509,7 +531,7 @@ def _add_run_parser(commands):
         type=share,
         help="simulated: share of the IN rows held out as test set (default: 0.25)",
     )
-    add("--seed", type=int, default=0, help="seed of split, nets and strategy")
+    add("--seed", type=random_seed, default=0, help="seed of split, nets and strategy")
     add(
         "--output",
         type=Path,

@@ -34,6 +34,11 @@ def query_rounds(text):
     )
 
 
+def random_seed(text):
+    """A seed of NumPy's random generators: an integer in [0, 2**32)."""
+    return _checked(text, int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")
+
+
 def label(text):
     """A label, stripped of surrounding spaces as the table's labels are read."""
     return text.strip()

@@ -288,8 +288,22 @@ class _TooFewOODError(ValueError):
     """A noise ratio that needs more OOD rows than the data hold.
 
     Raised apart from bad input, so that a benchmark can skip such a class
-    split and still stop at a data error.
+    split and still stop at a data error. ``largest`` is the largest noise
+    ratio the rows allow, for callers that name the ratio otherwise.
     """
+
+    def __init__(self, noise_ratio, n_in, n_ood, n_available):
+        self.largest = n_available / (n_in + n_available)
+        super().__init__(
+            f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "
+            f"OOD examples, but only {n_available} are available: lower "
+            f"noise_ratio to at most {_floor2(self.largest)}."
+        )
+
+
+def _floor2(ratio):
+    """`ratio` rounded down to 2 decimals: a ratio that stays within it."""
+    return math.floor(ratio * 100) / 100
 
 
 def _initial_indices(is_ood, initial_size, noise_ratio, rng):
@@ -467,10 +481,7 @@ def make_open_set_split(
     else:
         n_ood = round(n_in * noise_ratio / (1 - noise_ratio))
     if n_ood > len(ood_rows):
-        raise _TooFewOODError(
-            f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "
-            f"OOD examples, but only {len(ood_rows)} are available."
-        )
+        raise _TooFewOODError(noise_ratio, n_in, n_ood, len(ood_rows))
     pool_rows = rng.permutation(
         np.concatenate([train_rows, rng.choice(ood_rows, n_ood, replace=False)])
     )

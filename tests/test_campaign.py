@@ -261,10 +261,18 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
         ),
         (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
         (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
+        # It advised --initial-size, where the mistake was --budget.
         (
             ["--budget", "40"],
-            "--initial-size defaults to the labels a round's budget buys (40)",
+            "The pool holds 35 rows, fewer than the 40 labels --budget 40 buys a "
+            "round (the initial set defaults to as many): lower --budget.",
         ),
+        (
+            ["--initial-size", "50"],
+            "--initial-size 50 is more than the 35 rows of the pool",
+        ),
+        # NumPy's "Seed must be between 0 and 2**32 - 1" once the table was read.
+        (["--seed", "-1"], "--seed: must be an integer in [0, 2**32), got -1"),
         # Each used to reach scikit-learn's own error (class codes, no remedy).
         (["--test-size", "0"], "--test-size: must be in (0, 1)"),
         (["--test-size", "0.99"], "Cannot hold out a test set of 0.99"),
@@ -447,13 +455,19 @@ def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys
     assert taken.read_text() == "keep me\n"
 
 
-def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(tmp_path, capsys):
+def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    # It named make_open_set_split's noise_ratio, and no value that works.
     with pytest.raises(SystemExit) as exit_:
-        main(["demo", "--noise", "0.95", "--trials", "1", "--rounds", "2",
+        main(["demo", "--noise", "0.95", "--trials", "2", "--rounds", "2",
               "--budget", "5", "--output", str(tmp_path / "demo")])  # fmt: skip
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "noise_ratio=0.95" in err, err
+    assert err.count("\n") == 1 and "--noise 0.95 needs more OOD digits" in err, err
+    most = float(re.search(r"lower --noise to at most ([0-9.]+)\.$", err)[1])
+    monkeypatch.setattr(cli, "STRATEGIES", {})  # the checks alone
+    assert cli.demo_records([0, 1], 2, 5, most) == []
 
 
 def test_a_demo_budget_beyond_the_pool_exits_2_with_one_line(tmp_path, capsys):
@@ -465,6 +479,12 @@ def test_a_demo_budget_beyond_the_pool_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lower --budget to at most" in err, err
     assert not (tmp_path / "demo").exists()
+    # Beyond the pool itself, make_open_set_split's initial_size refused it.
+    with pytest.raises(SystemExit):
+        main(["demo", "--trials", "1", "--budget", "1000",
+              "--output", str(tmp_path / "demo")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert "lower --budget to at most" in err and "initial_size" not in err, err
 
 
 def test_a_demo_budget_that_buys_the_rest_of_the_pool_is_refused(

@@ -258,6 +258,15 @@ def test_split_errors(kwargs, match):
         make_open_set_split(X, y, **kwargs)
 
 
+def test_a_noise_ratio_beyond_the_ood_rows_names_the_largest_that_works():
+    X, y = _tagged_data(10, 4)  # 15 IN pool rows beside 20 OOD ones
+    with pytest.raises(ValueError, match="lower noise_ratio to at most 0.57"):
+        make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.9)
+    make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.57)
+    with pytest.raises(ValueError, match="only 20 are available"):
+        make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.58)
+
+
 def test_split_refuses_labels_of_mixed_kinds():
     # np.unique raised a bare "'<' not supported between 'str' and 'int'".
     X = np.zeros((20, 2))
