@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.metrics import auc
@@ -56,6 +57,42 @@ def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
             f"pickled ({exc}): define their functions at module level instead of "
             "as lambdas or local functions, or run without a checkpoint."
         ) from exc
+
+
+def _versions():
+    """Versions of the code that computes a run's rounds."""
+    from . import __version__
+
+    return {
+        "skal_openset": __version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _warn_of_other_versions(checkpoint, saved, n_rounds):
+    """Warn if `saved`, a checkpoint's versions (None: not recorded), differ.
+
+    A warning, not a refusal: the fingerprint says whether it is the same
+    experiment; other code may only compute its next rounds otherwise.
+    """
+    now = _versions()
+    if saved == now:
+        return
+    changed = [name for name in now if saved is None or saved.get(name) != now[name]]
+    then = (
+        "versions it did not record (written before checkpoints recorded them)"
+        if saved is None
+        else ", ".join(f"{name} {saved.get(name)}" for name in changed)
+    )
+    warn(
+        f"checkpoint={str(checkpoint)!r} was written with {then}; it resumes "
+        f"with {', '.join(f'{name} {now[name]}' for name in changed)}, so its "
+        f"{n_rounds} rounds and the next ones come from different code. Delete "
+        "it to start over for records from one version.",
+        UserWarning,
+    )
 
 
 def _rng_state():
@@ -103,6 +140,7 @@ def _resume(checkpoint, fingerprint, n_rounds):
             "checkpoint elsewhere to start afresh."
         )
     _set_rng_state(state["rng"])
+    _warn_of_other_versions(checkpoint, state.get("versions"), len(state["records"]))
     logger.info("Resuming %s after round %d", checkpoint, len(state["records"]))
     return state
 
@@ -171,7 +209,10 @@ def run_active_learning(
         records as an uninterrupted run except for the timing keys
         (``train_seconds``, ``query_seconds``). The file must come from the
         same experiment (split, estimator, strategy, budget and costs);
-        `n_rounds` may be larger, to continue a finished run.
+        `n_rounds` may be larger, to continue a finished run. One written
+        with other versions of skal_openset, scikit-learn, torch or NumPy
+        resumes with a ``UserWarning``, since its rounds and the next come
+        from different code.
 
     Returns
     -------
@@ -301,6 +342,7 @@ def run_active_learning(
                     "oracle": oracle,
                     "records": records,
                     "rng": _rng_state(),
+                    "versions": _versions(),
                 }
                 save_object(state, checkpoint)
             logger.info(

@@ -2,6 +2,7 @@ import csv
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -754,6 +755,39 @@ def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path)
         run_active_learning(
             split, estimator, RandomQuery(), n_rounds=2, budget=11, checkpoint=path
         )
+
+
+def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
+    split, estimator, tmp_path, monkeypatch
+):
+    # Rounds of one version were continued by another without a word.
+    path = tmp_path / "run.joblib"
+    kwargs = dict(budget=10, checkpoint=path)
+
+    def run(n_rounds):
+        return run_active_learning(
+            split, estimator, RandomQuery(random_state=0), n_rounds=n_rounds, **kwargs
+        )
+
+    run(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(2)  # the same versions: no word
+    old = skal_openset.__version__
+    monkeypatch.setattr(skal_openset, "__version__", "0.1.99")  # same release
+    message = (
+        f"written with skal_openset {old}; it resumes with skal_openset 0.1.99, "
+        "so its 2 rounds and the next ones come from different code. Delete it"
+    )
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        assert len(run(3)) == 3
+    # One written before checkpoints recorded versions still resumes.
+    state = load_object(path)
+    del state["versions"]
+    save_object(state, path)
+    with pytest.warns(UserWarning, match="versions it did not record") as record:
+        assert len(run(4)) == 4
+    assert "torch " in str(record[0].message)
 
 
 def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
