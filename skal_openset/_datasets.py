@@ -270,13 +270,27 @@ def _to_k_way(labels, in_classes, ood_label):
     return np.where(in_classes[codes] == labels, codes, ood_label).astype(np.int64)
 
 
-class _InitialSizeError(ValueError):
+class _SplitError(ValueError):
+    """A split that cannot be drawn, made from the numbers that say why.
+
+    It pickles as those numbers (its message alone would not remake it), so
+    that it crosses joblib's process boundary.
+    """
+
+    _numbers: tuple
+
+    def __reduce__(self):
+        return type(self), self._numbers
+
+
+class _InitialSizeError(_SplitError):
     """An initial set size that does not fit the pool of ``n_pool`` examples.
 
     Callers whose users name that size otherwise (``budget``) say it their way.
     """
 
     def __init__(self, initial_size, n_pool):
+        self._numbers = initial_size, n_pool
         super().__init__(
             f"initial_size must be an integer in [1, {n_pool}] (the pool size), "
             f"got {initial_size!r}."
@@ -284,7 +298,7 @@ class _InitialSizeError(ValueError):
         self.n_pool = n_pool
 
 
-class _TooFewOODError(ValueError):
+class _TooFewOODError(_SplitError):
     """A noise ratio that needs more OOD rows than the data hold.
 
     Raised apart from bad input, so that a benchmark can skip such a class
@@ -293,6 +307,7 @@ class _TooFewOODError(ValueError):
     """
 
     def __init__(self, noise_ratio, n_in, n_ood, n_available):
+        self._numbers = noise_ratio, n_in, n_ood, n_available
         self.largest = n_available / (n_in + n_available)
         super().__init__(
             f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "

@@ -267,6 +267,20 @@ def test_a_noise_ratio_beyond_the_ood_rows_names_the_largest_that_works():
         make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.58)
 
 
+@pytest.mark.parametrize(
+    "kwargs", [dict(noise_ratio=0.9), dict(initial_size=99)], ids=["noise", "initial"]
+)
+def test_a_split_error_crosses_a_process_boundary(kwargs):
+    # Made from numbers, not its message: unpickling it in joblib's parent
+    # process raised "__init__() missing 3 required positional arguments".
+    X, y = _tagged_data(10, 4)
+    with pytest.raises(ValueError) as info:
+        make_open_set_split(X, y, in_classes=[0, 1], **kwargs)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is type(info.value) and str(copy) == str(info.value)
+    assert vars(copy) == vars(info.value)
+
+
 def test_split_refuses_labels_of_mixed_kinds():
     # np.unique raised a bare "'<' not supported between 'str' and 'int'".
     X = np.zeros((20, 2))
