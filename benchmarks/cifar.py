@@ -197,14 +197,40 @@ PURITY_STRATEGIES = (
 )
 
 
+def data_error(data):
+    """Why `data` cannot be CIFAR-10's images, or None: a folder without its
+    pickle batches (load_cifar_batches also reads CIFAR-100's, whose fine labels
+    would run as CIFAR-10 classes)."""
+    data = Path(data)
+    if data.is_dir() and not (data / "data_batch_1").is_file():
+        found = sorted(p.name for p in data.iterdir())
+        return (
+            f"{data} is no CIFAR-10 pickle folder: it holds {found[:8]}, not "
+            "data_batch_1 ... data_batch_5 and test_batch; pass the "
+            "cifar-10-batches-py folder or the CIFAR-10 image-folder zip"
+        )
+    return None
+
+
 def load_cifar(data, cache_dir, pool_size=None, test_size=None):
     """Training and test images of a zip (image folders) or a pickle folder.
 
     ``pool_size`` / ``test_size`` keep a fixed stratified random subsample.
+    A ValueError if `data` is not CIFAR-10 (see :func:`data_error`) or its
+    pickle batches hold labels outside 0..9.
     """
     data = Path(data)
+    error = data_error(data)
+    if error:
+        raise ValueError(error)
     if data.is_dir():
         X, y, X_test, y_test = load_cifar_batches(data)
+        labels = np.concatenate([y, y_test])
+        if labels.size and not 0 <= labels.min() <= labels.max() <= 9:
+            raise ValueError(
+                f"{data} holds labels {labels.min()}..{labels.max()}, not "
+                "CIFAR-10's 0..9; pass the cifar-10-batches-py folder"
+            )
     else:
         cache_dir.mkdir(parents=True, exist_ok=True)
         X, y, X_test, y_test, _ = load_image_folder_zip(

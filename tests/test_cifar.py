@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import sysconfig
@@ -676,6 +677,38 @@ def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip)
     )
     np.testing.assert_array_equal(offset.initial_idx, expected.initial_idx)
     assert not np.array_equal(plain.initial_idx, offset.initial_idx)
+
+
+@pytest.mark.parametrize(
+    "names, label_key, message",
+    [
+        (
+            ["train", "test"],
+            b"fine_labels",
+            "is no CIFAR-10 pickle folder: it holds ['test', 'train'], not "
+            "data_batch_1",
+        ),
+        (
+            [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"],
+            b"labels",
+            "holds labels 0..99, not CIFAR-10's 0..9",
+        ),
+    ],
+)
+def test_the_benchmark_refuses_pickles_that_are_not_cifar10(
+    tmp_path, monkeypatch, names, label_key, message
+):
+    # CIFAR-100's folder ran, its fine labels taken for CIFAR-10 classes, and
+    # was reported as CIFAR-10.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cifar
+
+    labels = list(range(100))
+    batch = {b"data": np.zeros((100, 3072), np.uint8), label_key: labels}
+    for name in names:
+        (tmp_path / name).write_bytes(pickle.dumps(batch))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cifar.load_cifar(tmp_path, tmp_path / "cache")
 
 
 @pytest.mark.slow
