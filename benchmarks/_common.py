@@ -62,6 +62,29 @@ def require_data(parser, path, option, what="data folder"):
         parser.error(f"the {what} {path} is missing; pass {option} with its location")
 
 
+def torch_device(text):
+    """argparse type of a torch device, kept as written (a JSON key)."""
+    try:
+        torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is no torch device; pass cpu, cuda or cuda:<index>"
+        ) from None
+    return text
+
+
+def missing_device_error(option, device):
+    """Why the `device` of `option` (a :func:`torch_device`) is not on this
+    machine, or None: a CUDA device it lacks, which fails only at the first fit."""
+    device = torch.device(device)
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        return (
+            f"{option} {device}: no such CUDA device here "
+            f"({torch.cuda.device_count()} found); pass {option} cpu"
+        )
+    return None
+
+
 def refuse_repeats(parser, args, *options):
     """Stop with a usage error where one of `options` (``"--seeds"``...) lists
     a value twice: each of its runs would be run, and counted, twice."""

@@ -21,7 +21,12 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from _common import machine_description, median_seconds
+from _common import (
+    machine_description,
+    median_seconds,
+    missing_device_error,
+    torch_device,
+)
 from bench_selector import self_validation_set
 from skal_openset import MetaQueryNetSelector
 from skal_openset._argtypes import positive_int
@@ -35,17 +40,6 @@ def timed_fit(Z, y, device):
     return selector
 
 
-def torch_device(text):
-    """A ``--devices`` entry that torch can parse, kept as written (a JSON key)."""
-    try:
-        torch.device(text)
-    except RuntimeError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is no torch device; pass cpu, cuda or cuda:<index>"
-        ) from None
-    return text
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -57,13 +51,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if len(set(args.devices)) < len(args.devices):
         parser.error(f"--devices lists a device twice: {args.devices}")
-    for device in map(torch.device, args.devices):
+    for device in args.devices:
         # Before any fit: else the CPU fits ran for minutes, then a traceback.
-        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-            parser.error(
-                f"--devices {device}: no such CUDA device here "
-                f"({torch.cuda.device_count()} found); pass --devices cpu"
-            )
+        error = missing_device_error("--devices", device)
+        if error:
+            parser.error(error)
 
     Z, y = self_validation_set(args.rows, np.random.RandomState(2))
     seconds, scores = {}, {}

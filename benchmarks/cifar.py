@@ -66,7 +66,9 @@ from _common import (
     add_results_dir,
     joblib_verbosity,
     machine_description,
+    missing_device_error,
     require_data,
+    torch_device,
     write_json_atomic,
 )
 from openset_benchmark import (
@@ -208,6 +210,11 @@ def data_error(data):
             f"{data} is no CIFAR-10 pickle folder: it holds {found[:8]}, not "
             "data_batch_1 ... data_batch_5 and test_batch; pass the "
             "cifar-10-batches-py folder or the CIFAR-10 image-folder zip"
+        )
+    if data.is_file() and not zipfile.is_zipfile(data):
+        return (
+            f"{data} is no zip file; pass the CIFAR-10 image-folder zip or the "
+            "cifar-10-batches-py folder"
         )
     return None
 
@@ -462,7 +469,9 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a preset")
     run.add_argument("preset", choices=sorted(PRESETS))
-    run.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    run.add_argument(
+        "--device", type=torch_device, default="cpu", help="torch device, e.g. cuda"
+    )
     run.add_argument(
         "--n-jobs",
         type=job_count,
@@ -497,6 +506,10 @@ def main():
         if error:
             run.error(error)
         require_data(run, args.data, "--data", "CIFAR-10 data")
+        # Before any work: else a traceback at the first fit, logged as a run.
+        error = data_error(args.data) or missing_device_error("--device", args.device)
+        if error:
+            run.error(error)
         run_preset(
             args.preset,
             data=args.data,

@@ -810,19 +810,33 @@ def _cifar_main(monkeypatch, *argv):
             "Strategies ['FOO'] are not columns of preset 'tiny'; choose from",
         ),
         (["--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
-        (["--data", "MISSING"], "the CIFAR-10 data MISSING is missing; pass --data"),
+        (
+            ["--data", "TMP/none.zip"],
+            "the CIFAR-10 data TMP/none.zip is missing; pass --data",
+        ),
+        # These failed at the first fit, with a traceback, logged as a run.
+        (["--device", "gpu"], "argument --device: 'gpu' is no torch device"),
+        (["--device", "cuda:99"], "--device cuda:99: no such CUDA device here"),
+        (
+            ["--data", "TMP"],
+            "TMP is no CIFAR-10 pickle folder: it holds ['cifar-10-batches-py']",
+        ),
+        (["--data", "TMP/cifar-10-batches-py/readme.txt"], "readme.txt is no zip"),
     ],
 )
 def test_a_bad_cifar_run_is_one_line_of_error(
     tmp_path, monkeypatch, capsys, options, message
 ):
-    missing = str(tmp_path / "none.zip")
+    data = tmp_path / "cifar-10-batches-py"
+    data.mkdir()
+    (data / "data_batch_1").touch()
+    (data / "readme.txt").touch()
     results = tmp_path / "results"
     with pytest.raises(SystemExit) as info:
         _cifar_main(
             monkeypatch,
-            *("run", "tiny", "--data", str(tmp_path), "--cache-dir", str(tmp_path)),
-            *(o.replace("MISSING", missing) for o in options),
+            *("run", "tiny", "--data", str(data), "--cache-dir", str(tmp_path)),
+            *(o.replace("TMP", str(tmp_path)) for o in options),
             *("--results", str(results)),  # the spelling the old script took
         )
     assert info.value.code == 2
@@ -830,7 +844,7 @@ def test_a_bad_cifar_run_is_one_line_of_error(
         line for line in capsys.readouterr().err.splitlines() if "error" in line
     ]
     assert error.startswith("cifar.py run: error: ")
-    assert message.replace("MISSING", missing) in error
+    assert message.replace("TMP", str(tmp_path)) in error
     assert not results.exists()
 
 
