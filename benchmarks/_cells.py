@@ -1,8 +1,9 @@
 """Benchmark cell files: written atomically with a checksum, validated on read.
 
 A cell file is the JSON object of one finished (suite, dataset, noise,
-strategy, trial, variant) run. :func:`read_cell` is the one check that both
-``openset_benchmark.py run`` (is this cell finished?) and ``report.py`` (may
+strategy, trial, variant) run of ``openset_benchmark.py``, or (preset, split,
+noise, strategy) run of ``cifar.py``. :func:`read_cell` is the one check that
+the runs (is this cell finished?), the reports and ``compare_cells.py`` (may
 its numbers be used?) apply: a truncated, foreign, incomplete or edited file
 is never counted as a result.
 """
@@ -10,6 +11,7 @@ is never counted as a result.
 import hashlib
 import json
 import warnings
+from typing import NamedTuple
 
 from skal_openset._atomic import atomic_path
 
@@ -23,6 +25,36 @@ RECORD_KEYS = (
     "query_seconds",
 )
 CELL_KEYS = ("suite", "dataset", "noise", "strategy", "trial", "rounds")
+
+
+class CellLayout(NamedTuple):
+    """What the cell files of a script hold."""
+
+    keys: tuple[str, ...]  # top-level keys, the checksum left out
+    cell_keys: tuple[str, ...]  # keys of its "cell"
+    checksum_required: bool
+
+
+TABULAR_CELLS = CellLayout(
+    ("cell", "in_classes", "seconds", "records", "landscapes"), CELL_KEYS, True
+)
+# cifar.py's cells: the committed ones, written before it used write_cell, have
+# no checksum; the rest of the check still finds a truncated or foreign file.
+CIFAR_CELLS = CellLayout(
+    (
+        "cell",
+        "in_classes",
+        "n_pool",
+        "n_test",
+        "seconds",
+        "encoder_seconds",
+        "encoder_epochs",
+        "device",
+        "records",
+    ),
+    ("preset", "split", "noise", "strategy"),
+    False,
+)
 
 
 class InvalidCellError(ValueError):
@@ -51,7 +83,7 @@ def write_cell(path, content):
     return path
 
 
-def read_cell(path, expected_cell=None):
+def read_cell(path, expected_cell=None, layout=TABULAR_CELLS, rounds=None):
     """Load a cell file and check it is a complete, intact result.
 
     Parameters
@@ -61,6 +93,12 @@ def read_cell(path, expected_cell=None):
     expected_cell : dict, default=None
         When given, the file must hold exactly this cell (not another one
         saved under its name).
+    layout : CellLayout, default=TABULAR_CELLS
+        The keys the file holds; :data:`CIFAR_CELLS` for ``cifar.py``'s.
+    rounds : int, default=None
+        The number of records the cell must hold; None: its cell's
+        ``"rounds"``, not checked where it has none (CIFAR cells, whose
+        preset sets their rounds).
 
     Returns
     -------
@@ -83,19 +121,25 @@ def read_cell(path, expected_cell=None):
         raise invalid(f"cannot be read as JSON ({exc})") from None
     if not isinstance(content, dict):
         raise invalid("is not a JSON object")
-    missing = {"cell", "in_classes", "seconds", "records", "landscapes", "checksum"}
+    missing = {*layout.keys, *("checksum",) * layout.checksum_required}
     missing -= set(content)
     if missing:
         raise invalid(f"lacks the keys {sorted(missing)}")
-    if content["checksum"] != _checksum(content):
+    if "checksum" in content and content["checksum"] != _checksum(content):
         raise invalid("checksum does not match its content (edited or damaged)")
     cell, records = content["cell"], content["records"]
-    if not isinstance(cell, dict) or not set(CELL_KEYS) <= set(cell):
-        raise invalid(f"'cell' must be an object with the keys {list(CELL_KEYS)}")
+    if not isinstance(cell, dict) or not set(layout.cell_keys) <= set(cell):
+        raise invalid(
+            f"'cell' must be an object with the keys {list(layout.cell_keys)}"
+        )
     if expected_cell is not None and cell != expected_cell:
         raise invalid(f"holds the cell {cell}, not {expected_cell}")
-    rounds = cell["rounds"]
-    if not isinstance(records, list) or len(records) != rounds:
+    rounds = cell.get("rounds") if rounds is None else rounds
+    if (
+        not isinstance(records, list)
+        or not records
+        or rounds not in (None, len(records))
+    ):
         n = len(records) if isinstance(records, list) else "no"
         raise invalid(f"has {n} records for a cell of {rounds} rounds")
     for i, record in enumerate(records, start=1):
@@ -109,8 +153,8 @@ def read_cell(path, expected_cell=None):
     return content
 
 
-def is_finished(path, cell):
-    """True when ``path`` holds a valid result of ``cell``.
+def is_finished(path, cell, layout=TABULAR_CELLS, rounds=None):
+    """True when ``path`` holds a valid result of ``cell`` (see :func:`read_cell`).
 
     An invalid file is reported with a warning naming it and counts as not
     finished, so the cell is run again.
@@ -118,7 +162,7 @@ def is_finished(path, cell):
     if not path.exists():
         return False
     try:
-        read_cell(path, cell)
+        read_cell(path, cell, layout, rounds)
     except InvalidCellError as exc:
         warnings.warn(f"{exc}; running it again.", UserWarning, stacklevel=2)
         return False

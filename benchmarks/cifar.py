@@ -51,7 +51,9 @@ is recorded each round (``purity_auroc_<score>``).
 import argparse
 import json
 import os
+import sys
 import time
+import warnings
 import zipfile
 from itertools import product
 from pathlib import Path
@@ -61,6 +63,13 @@ import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 
+from _cells import (
+    CIFAR_CELLS,
+    InvalidCellError,
+    invalid_cell_message,
+    is_finished,
+    write_cell,
+)
 from _common import (
     ResultsError,
     add_results_dir,
@@ -69,7 +78,6 @@ from _common import (
     missing_device_error,
     require_data,
     torch_device,
-    write_json_atomic,
 )
 from openset_benchmark import (
     LOSS_HEAD_STRATEGIES,
@@ -312,11 +320,15 @@ def cell_path(results, cell):
     return results / "cells" / f"cifar-{cell['preset']}" / f"{cell_name(cell)}.json"
 
 
+def finished(results, cell):
+    """True when `results` holds a valid file of `cell` (a damaged one warns)."""
+    rounds = PRESETS[cell["preset"]]["rounds"]
+    return is_finished(cell_path(results, cell), cell, CIFAR_CELLS, rounds)
+
+
 def run_cell(cell, data, results, cache_dir, device):
-    """Run one cell unless its result file exists; return the file's path."""
+    """Run one cell; return its result file's path."""
     path = cell_path(results, cell)
-    if path.exists():
-        return path
     if device == "cpu":
         torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
     preset, split_index, noise = cell["preset"], cell["split"], cell["noise"]
@@ -367,8 +379,7 @@ def run_cell(cell, data, results, cache_dir, device):
         "device": device,
         "records": records,
     }
-    write_json_atomic(path, result)
-    return path
+    return write_cell(path, result)
 
 
 def grid(preset):
@@ -415,7 +426,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     cells = grid(preset)
     if strategies:
         cells = [c for c in cells if c["strategy"] in strategies]
-    todo = [c for c in cells if not cell_path(results, c).exists()]
+    todo = [c for c in cells if not finished(results, c)]
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir, data).cache(fit_by_name)
     start, encoder_wall, interrupted = time.perf_counter(), 0.0, True
@@ -439,7 +450,9 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
         interrupted = False
     finally:
         wall = time.perf_counter() - start
-        ran = sum(cell_path(results, c).exists() for c in todo)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged cell left warned already
+            ran = sum(finished(results, c) for c in todo)
         run = {
             "command": f"python benchmarks/cifar.py run {preset} --device {device} "
             f"--n-jobs {n_jobs}"
@@ -526,6 +539,8 @@ def main():
             print(write_cifar_report(args.results))
         except ResultsError as error:
             report.error(str(error))
+        except InvalidCellError as error:  # a damaged or foreign file among the cells
+            sys.exit(invalid_cell_message(error, "report"))
 
 
 if __name__ == "__main__":

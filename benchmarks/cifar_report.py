@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from _cells import CIFAR_CELLS, read_cell
 from _common import ResultsError
 from cifar import PRESETS
 from report import (
@@ -28,7 +29,7 @@ def load_cifar_cells(results, preset):
     folder = results / "cells" / f"cifar-{preset}"
     records, cells = [], []
     for path in sorted(folder.glob("*.json")):
-        cell = json.loads(path.read_text())
+        cell = read_cell(path, layout=CIFAR_CELLS, rounds=PRESETS[preset]["rounds"])
         keys = dict(cell["cell"], dataset="cifar10", trial=cell["cell"]["split"])
         keys["strategy"] = _RENAMED.get(keys["strategy"], keys["strategy"])
         keys["cell"] = f"cifar10 {int(100 * keys['noise'])}%"

@@ -22,7 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from _cells import InvalidCellError, invalid_cell_message, read_cell
+from _cells import (
+    CIFAR_CELLS,
+    TABULAR_CELLS,
+    InvalidCellError,
+    invalid_cell_message,
+    read_cell,
+)
 
 COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
@@ -33,12 +39,8 @@ def _runs(folder, suite):
     as equal."""
     runs = {}
     for path in sorted((Path(folder) / "cells" / suite).glob("*.json")):
-        # cifar.py writes plain JSON cells, without the checksum of _cells.
-        content = (
-            json.loads(path.read_text())
-            if suite.startswith("cifar-")
-            else read_cell(path)
-        )
+        layout = CIFAR_CELLS if suite.startswith("cifar-") else TABULAR_CELLS
+        content = read_cell(path, layout=layout)
         records = [{k: r[k] for k in COMPARED} for r in content["records"]]
         final = 100 * records[-1]["test_accuracy"]
         runs[path.name] = content["cell"], json.dumps(records), final

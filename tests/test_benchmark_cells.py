@@ -12,7 +12,13 @@ from sklearn.base import clone
 
 import openset_benchmark as bench
 import report
-from _cells import InvalidCellError, is_finished, read_cell, write_cell
+from _cells import (
+    CIFAR_CELLS,
+    InvalidCellError,
+    is_finished,
+    read_cell,
+    write_cell,
+)
 from skal_openset import MetaQueryNetSelector, MQNetQuery
 
 CELL = dict(suite="t", dataset="segment", noise=0.4, strategy="RANDOM", trial=0)
@@ -33,6 +39,22 @@ def content(rounds=2):
     ]
     return dict(
         cell=cell, in_classes=[1, 2], seconds=1.0, records=records, landscapes=[]
+    )
+
+
+def cifar_content():
+    """A cell as cifar.py wrote it before it used write_cell: no checksum."""
+    cell = dict(preset="tiny", split=0, noise=0.4, strategy="RANDOM")
+    return dict(
+        cell=cell,
+        in_classes=[4, 2, 5, 7],
+        n_pool=100,
+        n_test=40,
+        seconds=1.0,
+        encoder_seconds=1.0,
+        encoder_epochs=1,
+        device="cpu",
+        records=content()["records"],
     )
 
 
@@ -94,6 +116,19 @@ def test_foreign_cell_is_invalid(tmp_path):
     path = write_cell(tmp_path / "c.json", content())
     with pytest.raises(InvalidCellError, match="not"):
         read_cell(path, dict(CELL, rounds=2, trial=1))
+
+
+def test_cifar_cells_are_read_with_or_without_a_checksum(tmp_path):
+    # The committed ones predate it; a new one's is checked.
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(cifar_content()))
+    assert read_cell(old, layout=CIFAR_CELLS, rounds=2)["device"] == "cpu"
+    with pytest.raises(InvalidCellError, match="has 2 records for a cell of 4"):
+        read_cell(old, layout=CIFAR_CELLS, rounds=4)
+    new = write_cell(tmp_path / "new.json", cifar_content())
+    new.write_text(edit(new.read_text(), lambda d: d.update(device="cuda")))
+    with pytest.raises(InvalidCellError, match="checksum does not match"):
+        read_cell(new, layout=CIFAR_CELLS)
 
 
 def test_is_finished_warns_with_file_name(tmp_path):
@@ -506,21 +541,24 @@ def test_compare_cells_refuses_an_empty_rerun_and_reads_cifar_cells(tmp_path, ca
     for folder in ("a", "b"):
         path = tmp_path / folder / "cells" / "cifar-tiny" / "x.json"
         path.parent.mkdir(parents=True)
-        path.write_text(json.dumps({"cell": cell["cell"], "records": cell["records"]}))
+        path.write_text(json.dumps(cifar_content()))
     args = [str(tmp_path / "a"), str(tmp_path / "b"), "cifar-tiny"]
     assert compare_cells.main(args) == 0
     assert "cifar-tiny: 1 of 1 cells" in capsys.readouterr().out
 
 
-def test_compare_cells_names_a_damaged_cell_in_one_line(tmp_path, capsys):
-    # A traceback, with exit status 1 as for cells that differ.
+@pytest.mark.parametrize("suite", ["tabular", "cifar-tiny"])
+def test_compare_cells_names_a_damaged_cell_in_one_line(tmp_path, capsys, suite):
+    # A traceback, with exit status 1 as for cells that differ (CIFAR cells,
+    # read as plain JSON, until they were read as the others).
     import compare_cells
 
+    cell = cifar_content() if suite.startswith("cifar-") else content()
     for folder in ("a", "b"):
-        write_cell(tmp_path / folder / "cells" / "tabular" / "x.json", content())
-    damaged = tmp_path / "b" / "cells" / "tabular" / "x.json"
+        write_cell(tmp_path / folder / "cells" / suite / "x.json", cell)
+    damaged = tmp_path / "b" / "cells" / suite / "x.json"
     damaged.write_text(damaged.read_text()[:-10])
-    args = [str(tmp_path / "a"), str(tmp_path / "b"), "tabular"]
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), suite]
     assert compare_cells.main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"benchmark cell {damaged}: cannot be read as JSON")

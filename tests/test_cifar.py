@@ -875,6 +875,46 @@ def test_a_cifar_report_without_cells_is_one_line_of_error(
     assert not (tmp_path / folder / "cifar.md").exists()
 
 
+def test_a_damaged_cifar_cell_stops_the_report_naming_it(tmp_path, monkeypatch):
+    # A JSONDecodeError traceback.
+    path = tmp_path / "cells" / "cifar-tiny" / "x.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"cell": {"preset": "ti')
+    with pytest.raises(SystemExit) as info:
+        _cifar_main(monkeypatch, "report", "--results-dir", str(tmp_path))
+    assert str(info.value.code).startswith(
+        f"benchmark cell {path}: cannot be read as JSON"
+    )
+
+
+def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
+    # It counted as finished for ever: the run checked only that it existed.
+    import cifar
+
+    def fit(*args):
+        return None
+
+    ran = []
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(cifar, "fit_encoder", fit)
+    monkeypatch.setattr(cifar, "run_cell", lambda cell, *_: ran.append(cell))
+    cell = dict(preset="tiny", split=0, noise=0.4, strategy="RANDOM")
+    path = cifar.cell_path(tmp_path, cell)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"cell": ')
+    with pytest.warns(UserWarning, match=f"{path}.*running it again"):
+        cifar.run_preset(
+            "tiny",
+            data=tmp_path,
+            results=tmp_path,
+            cache_dir=tmp_path / "cache",
+            device="cpu",
+            n_jobs=1,
+            strategies=["RANDOM"],
+        )
+    assert ran == [cell]
+
+
 def test_the_benchmark_caches_encoders_by_the_datas_content(tmp_path):
     # Encoders were cached by the zip's path: another zip there (a reduced
     # copy under the same name) got the encoders fitted on the first's images.
