@@ -16,6 +16,7 @@ pool, so recall ranks strategies as the IN share of their queries does.
 import argparse
 from pathlib import Path
 
+from _common import percent
 from report import load_cells
 from skal_openset import summarize_final_round
 
@@ -76,9 +77,13 @@ def claim_lines(rows, method, rivals, claim):
         "| --- | --- |" + " --- |" * (len(shown) + 2),
     ]
     holds = {"IN share": 0, "accuracy": 0}
-    compared, unpaired = 0, []
+    compared, unrun, unpaired = 0, [], []
     for dataset, cells in sorted(by_dataset.items()):
-        if method not in cells or not all(r in cells for r in rivals):
+        if method not in cells:
+            continue
+        absent = [r for r in rivals if r not in cells]
+        if absent:  # else the verdict's "on n of n datasets" leaves it out unsaid
+            unrun.append(f"{dataset} ({', '.join(absent)})")
             continue
         if any(set(cells[r]["trials"]) != set(cells[method]["trials"]) for r in rivals):
             unpaired.append(dataset)  # means over different class splits
@@ -99,15 +104,13 @@ def claim_lines(rows, method, rivals, claim):
         lines.append(
             f"| {dataset} | {trials} | " + " | ".join(entries + verdicts) + " |"
         )
-    skipped = (
-        [
-            f"Not compared, since their trials differ from {method}'s (finish "
-            f"their runs): {', '.join(unpaired)}.",
-            "",
-        ]
-        if unpaired
-        else []
-    )
+    skipped = []
+    for reason, datasets in (
+        ("a rival has no cells there (run it)", unrun),
+        (f"their trials differ from {method}'s (finish their runs)", unpaired),
+    ):
+        if datasets:
+            skipped += [f"Not compared, since {reason}: {', '.join(datasets)}.", ""]
     if not compared:
         return (
             lines[:4] + [f"No cells with {method} and all of {rivals}.", ""] + skipped
@@ -146,7 +149,7 @@ def write_claims(results, suites, noise=None):
             )
         records = [r for r in records if r["noise"] == chosen]
         rows = summarize_final_round(records, group_keys=("dataset", "strategy"))
-        lines += [f"## Suite `{suite}`, {100 * chosen:.0f}% noise", ""]
+        lines += [f"## Suite `{suite}`, {percent(chosen)} noise", ""]
         for claim in CLAIMS:
             lines += claim_lines(rows, **claim)
     path = results / "openset_claims.md"

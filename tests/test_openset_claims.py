@@ -114,3 +114,23 @@ def test_no_cells_of_a_suite_or_noise_is_refused_and_nothing_written(tmp_path):
     with pytest.raises(ValueError, match=r"no noise ratio 0.5; they have \[0.4\]"):
         write_claims(tmp_path, ["t"], noise=0.5)
     assert not (tmp_path / "openset_claims.md").exists()
+
+
+def test_a_dataset_a_rival_did_not_run_is_said_not_compared(tmp_path):
+    # It was left out unsaid: "on 1 of 1 datasets" read as every dataset run.
+    for dataset in ("a", "b"):
+        for s in ("LfOSA", "RANDOM", "CONF"):
+            if (dataset, s) != ("b", "CONF"):
+                _write(tmp_path, dataset, 0.6, s, 0, 0.5, 0.6)
+    text = write_claims(tmp_path, ["t"]).read_text()
+    section = text.split("### LfOSA\n")[1].split("###")[0]
+    assert "on 0 of 1 datasets" in section
+    assert "Not compared, since a rival has no cells there (run it): b (CONF)." in (
+        section
+    )
+
+
+def test_the_heading_writes_the_noise_ratio_exactly(tmp_path):
+    # 0.285 was headed "28% noise".
+    _write(tmp_path, "a", 0.285, "RANDOM", 0, 0.5, 0.5)
+    assert "## Suite `t`, 28.5% noise" in write_claims(tmp_path, ["t"]).read_text()
