@@ -9,7 +9,7 @@ cannot be drawn (too few OOD examples for a high noise ratio) are skipped, with
 a message, and the run goes on. Ctrl-C stops a run with exit status
 130 and writes nothing from the cells it interrupted. Cells run in
 parallel through joblib (``--n-jobs``), so the same command can run on a Dask
-or Ray cluster through joblib's backend (``--backend``).
+cluster through joblib's backend (``--backend dask``, ``--scheduler``).
 
     python benchmarks/openset_benchmark.py run tabular [--quick] [--n-jobs 2]
     python benchmarks/openset_benchmark.py run fashion [--quick]
@@ -38,6 +38,7 @@ from functools import cache
 from itertools import product
 from pathlib import Path
 
+import joblib
 import numpy as np
 import torch
 from joblib import Parallel, delayed, parallel_backend
@@ -659,6 +660,17 @@ def check_run_args(parser, args):
             "suite has its own noise ratios"
         )
     refuse_repeats(parser, args, "--noise", "--strategies")
+    # Else an unknown backend failed after the data were loaded, and a scheduler
+    # went unused.
+    backends = sorted({*joblib.parallel.BACKENDS, *joblib.parallel.EXTERNAL_BACKENDS})
+    if args.backend not in backends:
+        parser.error(
+            f"--backend {args.backend!r} is no joblib backend; choose from {backends}"
+        )
+    if args.scheduler is not None and args.backend != "dask":
+        parser.error(
+            "--scheduler applies to --backend dask only; add that or drop --scheduler"
+        )
     args.trials = TRIALS if args.trials is None else args.trials
     args.noise = NOISE_RATIOS if args.noise is None else args.noise
     cells = grid(args.suite, args.quick, args.trials, args.noise)
@@ -704,7 +716,7 @@ def main():
         default=2,
         help="cells run in parallel, as joblib counts (-1: every core)",
     )
-    run.add_argument("--backend", default="loky", help="joblib backend (dask, ray...)")
+    run.add_argument("--backend", default="loky", help="joblib backend (dask...)")
     run.add_argument(
         "--scheduler",
         help="with --backend dask: the scheduler address (default: a local cluster)",

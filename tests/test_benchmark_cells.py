@@ -432,6 +432,15 @@ def _main(monkeypatch, *argv):
             ["classifiers", "--quick", "--strategies", "LL"],
             "the classifiers --quick suite has no cells of ['LL']; choose from",
         ),
+        # A joblib traceback after the data were loaded; a scheduler unused.
+        (
+            ["tabular", "--quick", "--backend", "foo"],
+            "--backend 'foo' is no joblib backend",
+        ),
+        (
+            ["tabular", "--quick", "--scheduler", "x:1"],
+            "--scheduler applies to --backend dask",
+        ),
     ],
 )
 def test_a_bad_run_is_one_line_of_error_and_logs_nothing(
