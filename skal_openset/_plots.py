@@ -28,12 +28,22 @@ def _runs(records, group_key):
     rounds (so the records of one or several runs can be passed as they are).
     """
     if isinstance(records, Mapping):
+        for name, value in records.items():
+            # else one record failed with a KeyError, no records drew no line unsaid
+            if isinstance(value, Mapping):
+                raise TypeError(
+                    f"records[{name!r}] is one record; pass a list of records "
+                    "(one run) or a list of runs."
+                )
+            if not len(value):
+                raise ValueError(
+                    f"records[{name!r}] is empty: pass the records of its runs, "
+                    f"or leave {name!r} out."
+                )
         items = [
             (name, run)
             for name, value in records.items()
-            for run in (
-                value if value and not isinstance(value[0], Mapping) else [value]
-            )
+            for run in (value if not isinstance(value[0], Mapping) else [value])
         ]
     else:
         items = [(None, records)]
@@ -174,12 +184,13 @@ def plot_learning_curves(
     Raises
     ------
     ValueError
-        If `x` is not one of the choices, `records` is empty, a record lacks
-        a key the plot is drawn from, or a trial of a line holds a round
-        twice (several runs under one trial).
+        If `x` is not one of the choices, `records` or a name's records are
+        empty, a record lacks a key the plot is drawn from, or a trial of a
+        line holds a round twice (several runs under one trial).
     TypeError
-        If `records` does not hold records, or a value the plot is drawn from
-        is not a number (e.g. records read back from a CSV file as strings).
+        If `records` does not hold records (a name's value is one record,
+        not a list), or a value the plot is drawn from is not a number (e.g.
+        records read back from a CSV file as strings).
 
     Warns
     -----

@@ -391,6 +391,19 @@ def test_learning_curves_reject_bad_input(records, kwargs, error):
         plot_learning_curves(records, **kwargs)
 
 
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        ([], ValueError, "records['B'] is empty: pass the records of its runs, or"),
+        (_fake_records()[0], TypeError, "records['B'] is one record; pass a list"),
+    ],
+)
+def test_learning_curves_name_a_group_given_no_run(value, error, message):
+    # An empty group was left out unsaid; one record failed with KeyError: 0.
+    with pytest.raises(error, match=re.escape(message)):
+        plot_learning_curves({"A": _fake_records(), "B": value})
+
+
 @pytest.mark.slow
 def _forbidden_backend_switch(*args, **kwargs):
     raise AssertionError("the caller's matplotlib backend was switched")
