@@ -522,6 +522,18 @@ def test_min_steps_loader(n, min_steps, expected_batches):
     assert torch.all(counts == full // n)
 
 
+def test_min_steps_loader_trains_on_one_row_as_two_copies():
+    # min_steps 0 gave a batch of one row, which batch norm refuses in training.
+    dataset = torch.utils.data.TensorDataset(torch.arange(1))
+    loader = min_steps_loader(dataset, batch_size=4, shuffle=True, min_steps=0)
+    assert [b[0].tolist() for b in loader] == [[0, 0]]
+    X, y = np.random.RandomState(0).rand(1, 3, 8, 8).astype(np.float32), [0]
+    net = make_resnet18_classifier(
+        2, module__width=2, max_epochs=1, min_steps_per_epoch=0, input_shape=(3, 8, 8)
+    )
+    assert net.fit(X, np.array(y)).predict(X).tolist() == y
+
+
 def test_inference_on_an_array_takes_large_slices_with_the_same_result():
     X, y = blobs(n=3000)
     net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
