@@ -370,7 +370,9 @@ def test_cifar_results_dir_goes_before_or_after_the_command(
     expected = tmp_path / "out" if "D" in argv else cifar.RESULTS
     argv = [str(tmp_path / "out") if a == "D" else a for a in argv]
     if "run" in argv:
-        argv += ["--data", str(tmp_path)]  # the run is faked: any folder
+        # The run is faked: any folder that looks like CIFAR-10's pickles.
+        (tmp_path / "data_batch_1").touch()
+        argv += ["--data", str(tmp_path)]
     _main(monkeypatch, cifar, *argv)
     assert folders == [expected]
 
