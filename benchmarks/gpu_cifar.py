@@ -120,8 +120,8 @@ def main(argv=None):
 
     # A copy of the tree, not installed there: the package is in its root.
     sys.path[:0] = [str(HERE), str(HERE.parent)]
-    from _common import machine_description
-    from cifar import PRESETS, run_preset, strategies_error
+    from _common import machine_description, missing_device_error, torch_device
+    from cifar import PRESETS, data_error, run_preset, strategies_error
     from skal_openset import summarize_final_round, write_records_csv
 
     # Refused now, not after the reference check's minutes of the lease.
@@ -133,6 +133,12 @@ def main(argv=None):
         parser.error(f"--reference-labels must be >= 1, got {args.reference_labels}")
     if args.n_jobs < 1:
         parser.error(f"--n-jobs must be >= 1, got {args.n_jobs}")
+    try:
+        error = missing_device_error("--device", torch_device(args.device))
+    except argparse.ArgumentTypeError as exc:
+        error = str(exc)
+    if error := error or data_error(args.data):
+        parser.error(error)
     # decoded images and encoders stay out of --out, which should come back small
     cache_dir = args.cache_dir
     config = PRESETS[args.preset]

@@ -774,6 +774,10 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(
         (["--strategies", "MQ-Net (no meta-model)"], "are not columns of preset"),
         (["--reference-labels", "0"], "--reference-labels must be >= 1"),
         (["--n-jobs", "0"], "--n-jobs must be >= 1"),
+        # a traceback at the reference check's first fit
+        (["--device", "gpu"], "'gpu' is no torch device"),
+        (["--device", "cuda:99"], "--device cuda:99: no such CUDA device here"),
+        (["--data", "README.md"], "README.md is no zip file"),
     ],
 )
 def test_gpu_lease_script_refuses_bad_arguments_before_any_work(
@@ -786,6 +790,7 @@ def test_gpu_lease_script_refuses_bad_arguments_before_any_work(
 
     monkeypatch.setattr(gpu_cifar, "reference_check", _no_call)
     argv = ["--out", str(tmp_path), "--preset", "tiny", "--device", "cpu", *argv]
+    monkeypatch.chdir(ROOT)
     with pytest.raises(SystemExit):
         gpu_cifar.main(argv)
     assert message in capsys.readouterr().err
