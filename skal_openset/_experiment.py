@@ -440,6 +440,14 @@ def check_one_run(run, name, remedy):
         )
 
 
+def as_records(records):
+    """`records`, or a DataFrame's rows as records: records read back with
+    ``pandas.read_csv`` iterate as their column names."""
+    if hasattr(records, "columns") and hasattr(records, "to_dict"):
+        return records.to_dict("records")
+    return records
+
+
 def check_numbers(record, keys):
     """Raise if a value of `record` under one of `keys` is not a number.
 
@@ -451,8 +459,8 @@ def check_numbers(record, keys):
             raise TypeError(
                 f"A record's {key!r} is {record[key]!r}, not a number: records "
                 "read back from a CSV file hold strings. Read the file with "
-                "pandas.read_csv(path).to_dict('records'), which parses the "
-                "numbers, or convert the values with float()."
+                "pandas.read_csv(path), which parses the numbers, and pass its "
+                "DataFrame, or convert the values with float()."
             )
 
 
@@ -491,9 +499,10 @@ def summarize_final_round(
 
     Parameters
     ----------
-    records : list of dict
+    records : list of dict or DataFrame
         Records of :func:`run_active_learning`, each extended with the
-        ``group_keys`` and a ``trial`` key.
+        ``group_keys`` and a ``trial`` key (a DataFrame: one per row, e.g.
+        read back with ``pandas.read_csv``).
     group_keys : str or tuple of str, default=("strategy",)
         Keys that identify a cell; trials of a cell are aggregated.
 
@@ -555,7 +564,7 @@ def summarize_final_round(
     if isinstance(group_keys, str):
         group_keys = (group_keys,)
     groups: dict[tuple, dict[int, list[dict]]] = {}
-    for record in records:
+    for record in as_records(records):
         check_numbers(record, _SUMMARIZED_KEYS)
         missing = [k for k in (*group_keys, "trial") if k not in record]
         if missing:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._experiment import check_numbers, check_one_run, common_rounds
+from ._experiment import as_records, check_numbers, check_one_run, common_rounds
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,6 +28,7 @@ def _runs(records, group_key):
     rounds (so the records of one or several runs can be passed as they are).
     """
     if isinstance(records, Mapping):
+        records = {name: as_records(value) for name, value in records.items()}
         for name, value in records.items():
             # else one record failed with a KeyError, no records drew no line unsaid
             if isinstance(value, Mapping):
@@ -46,7 +47,7 @@ def _runs(records, group_key):
             for run in (value if not isinstance(value[0], Mapping) else [value])
         ]
     else:
-        items = [(None, records)]
+        items = [(None, as_records(records))]
     groups = {}
     for name, rows in items:
         for row in rows:
@@ -161,11 +162,12 @@ def plot_learning_curves(
 
     Parameters
     ----------
-    records : list of dict or mapping of str to records
+    records : list of dict, DataFrame or mapping of str to records
         The records of :func:`run_active_learning` as they come (one run,
         or several runs one after another), or records extended with a
         ``group_key`` (one line per value) and a ``trial`` key, or a mapping
-        ``{name: records of one run or list of runs}``.
+        ``{name: records of one run or list of runs}``; a DataFrame holds
+        one record per row (e.g. read back with ``pandas.read_csv``).
     x : {"labels", "budget", "rounds"}, default="labels"
         The x axis: labels bought by queries, budget spent by queries (these
         differ when the OOD cost differs from the IN cost), or round.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.cluster import KMeans
@@ -248,8 +249,21 @@ def test_records_read_back_as_strings_are_refused_with_how_to_read_them(tmp_path
         summarize_final_round(rows)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(TypeError, match="not a number.*to_dict"):
+        with pytest.raises(TypeError, match="not a number.*pandas.read_csv"):
             plot_learning_curves(rows)
+
+
+def test_records_read_back_with_pandas_summarize_and_plot_as_written(tmp_path):
+    # The DataFrame iterated as its column names: "string indices must be
+    # integers" from the summary, "got 'round'" from the plot.
+    records = [{**r, "strategy": "a"} for r in _fake_records()]
+    frame = pd.read_csv(write_records_csv(records, tmp_path / "r.csv"))
+    assert summarize_final_round(frame) == summarize_final_round(records)
+    for given in (frame, {"a": frame}):
+        (line,), (expected,) = (
+            plot_learning_curves(r).axes[0].get_lines() for r in (given, records)
+        )
+        np.testing.assert_array_equal(line.get_ydata(), expected.get_ydata())
 
 
 def test_learning_curve_plot_has_a_band_per_group():
