@@ -39,7 +39,9 @@ from ._typing import RandomStateLike
 
 _TARGET_OOD_HINT = (
     "target models train on in-distribution examples only, so drop OOD rows "
-    "(ood_label) first."
+    "(ood_label) first, and encode the classes as 0..k-1 (e.g. with "
+    "sklearn.preprocessing.LabelEncoder), or train through "
+    "skal_openset.ActiveLearner, which does both."
 )
 
 
@@ -928,7 +930,12 @@ class TargetNet(NeuralNetClassifier):
         )
         if y is not None:
             check_consistent_length(X, y)
-            n_classes = None if self.classes is None else len(self.classes)
+            # else the module's width: torch's "Target 7 is out of bounds"
+            n_classes = (
+                getattr(self, "module__n_classes", None)
+                if self.classes is None
+                else len(self.classes)
+            )
             y = _check_class_labels(y, n_classes)
         return super().get_dataset(X, y)
 

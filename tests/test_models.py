@@ -792,6 +792,20 @@ def test_image_rows_have_no_number_of_features_and_take_every_layout():
     np.testing.assert_array_equal(net.predict_proba(X.reshape(8, 64)), flat)
 
 
+def test_labels_beyond_the_classes_name_the_encoder_and_the_module_width():
+    # IN classes 3, 5, 7, 9 of digits: the message blamed OOD rows only, and a
+    # TargetNet without `classes` failed in torch ("Target 7 is out of bounds").
+    X = np.random.RandomState(0).rand(8, 4).astype(np.float32)
+    y = np.array([3, 5, 7, 9] * 2)
+    nets = [
+        make_mlp_classifier(4, 4, hidden_sizes=(8,), max_epochs=1),
+        TargetNet(MLPModule, module__n_features=4, module__n_classes=4, max_epochs=1),
+    ]
+    for net in nets:
+        with pytest.raises(ValueError, match=r"outside 0\.\.3.*LabelEncoder"):
+            net.fit(X, y)
+
+
 def test_string_labels_name_the_encoder():
     X = np.random.RandomState(0).rand(8, 64).astype(np.float32)
     with pytest.raises(ValueError, match="dtype <U3.*LabelEncoder.*ActiveLearner"):
