@@ -9,7 +9,12 @@ from sklearn.utils.validation import column_or_1d
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._learner import ActiveLearner
-from ._model_scores import check_label_kind, check_rows, framed
+from ._model_scores import (
+    check_label_kind,
+    check_no_ood_in_training,
+    check_rows,
+    framed,
+)
 
 
 def teach_open_set(
@@ -50,7 +55,9 @@ def teach_open_set(
     Parameters
     ----------
     learner : modAL ActiveLearner or ActiveLearner
-        One learner; modAL's ``Committee`` is not supported (a TypeError).
+        One learner; modAL's ``Committee`` is not supported (a TypeError),
+        nor a modAL learner whose ``y_training`` holds `ood_label` (a
+        ValueError: the OOD rows go in ``learner.X_ood_``).
     X : array-like of shape (n_samples, ...)
         The labelled query rows.
     y : array-like of shape (n_samples,)
@@ -83,6 +90,7 @@ def teach_open_set(
         )
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
+    check_no_ood_in_training(learner, ood_label)
     given, view = X, framed(learner, X)
     X = check_rows(X, learner.estimator, "X")
     y = column_or_1d(y)

@@ -611,6 +611,7 @@ def labelled_in_and_ood(learner):
             "go in learner.X_ood_)."
         )
     else:
+        check_no_ood_in_training(learner, ood_label)
         X, y = learner.X_training, np.asarray(learner.y_training)
         X_ood_kept = getattr(learner, "X_ood_", None)
     is_ood = y == ood_label
@@ -619,6 +620,22 @@ def labelled_in_and_ood(learner):
     if X_ood_kept is not None and len(X_ood_kept):
         X_ood = np.concatenate([X_ood, X_ood_kept])
     return X[~is_ood], y[~is_ood], X_ood
+
+
+def check_no_ood_in_training(learner, ood_label):
+    """Refuse a modAL learner whose ``y_training`` holds `ood_label`: modAL
+    trains its classifier on every row there, OOD as one more class."""
+    y = getattr(learner, "y_training", None)
+    n_ood = 0 if y is None else int(np.sum(np.asarray(y) == ood_label))
+    if n_ood:
+        raise ValueError(
+            f"The modAL learner's y_training holds {n_ood} rows labelled "
+            f"ood_label={ood_label!r}, so its classifier trains on OOD as a "
+            "class. Keep OOD rows out of X_training: construct the learner with "
+            "the in-distribution rows only, and give the OOD rows to the "
+            "strategies as learner.X_ood_ (where teach_open_set keeps those it "
+            "is taught)."
+        )
 
 
 # ------------------------------------------------------------- the scores

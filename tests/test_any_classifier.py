@@ -1249,6 +1249,19 @@ def test_teach_open_set_refuses_an_ood_label_of_another_kind():
     assert len(learner.X_training) == 4 and not hasattr(learner, "X_ood_")
 
 
+def test_a_modal_learner_trained_on_ood_rows_is_refused():
+    # Its classifier trained on the OOD label as a class, and the strategies
+    # and teach_open_set went on with it without a word.
+    X, y, _, _ = user_data("ints")
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:80], y[:80])
+    message = "y_training holds 4[0-9] rows labelled ood_label=-1.*learner.X_ood_"
+    with pytest.raises(ValueError, match=message):
+        CoreSetQuery(random_state=0)(learner, X[300:400], 5)
+    with pytest.raises(ValueError, match=message):
+        teach_open_set(learner, X[80:90], y[80:90])
+    assert len(learner.X_training) == 80 and not hasattr(learner, "X_ood_")
+
+
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
