@@ -294,7 +294,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         n_instances : int, default=1
             How many to choose.
         **query_kwargs
-            Passed on to the query strategy.
+            Passed on to the query strategy (a modAL function may take some);
+            this package's strategies take none, and raise a TypeError.
 
         Returns
         -------

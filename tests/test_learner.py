@@ -444,6 +444,17 @@ def test_query_returns_indices_and_rows(log, initial, split):
     np.testing.assert_array_equal(indices, expected)
 
 
+@pytest.mark.parametrize("keyword", ["batch_size", "n_instance"])
+def test_an_unknown_query_keyword_is_refused(log, initial, split, keyword):
+    # It was ignored: scikit-activeml's batch_size=10, or a typo, chose 1 row.
+    learner = spy_learner(log, initial)
+    message = f"unexpected keyword argument\\(s\\) {keyword}; .* is n_instances"
+    with pytest.raises(TypeError, match=message):
+        learner.query(split.X_pool[:60], **{keyword: 10})
+    with pytest.raises(TypeError, match=message):
+        RandomQuery(random_state=0)(learner, split.X_pool[:60], **{keyword: 10})
+
+
 def test_predict_proba_and_score_delegate(initial, split):
     learner = ActiveLearner(mlp(), X_training=initial[0], y_training=initial[1])
     X, y = split.X_test, split.y_test

@@ -265,7 +265,7 @@ class StrategyTemplate:
 
     @pytest.mark.parametrize("k", [1, 7, N_POOL])
     def test_modal_contract(self, case, pool, k):
-        indices, scores = case.make(0)(case.learner, pool, n_instances=k, unused=1)
+        indices, scores = case.make(0)(case.learner, pool, n_instances=k)
         assert_contract(indices, scores, len(pool), k)
 
     def test_scores_match_an_independent_computation(self, case, pool):

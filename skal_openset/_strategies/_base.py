@@ -78,7 +78,9 @@ class QueryStrategy(BaseEstimator):
             How many to choose. If the pool is smaller, all of it is chosen
             (in priority order) with a warning.
         **kwargs
-            Ignored; accepted for compatibility with modAL.
+            None is taken: a keyword other than `n_instances` (e.g.
+            scikit-activeml's ``batch_size``) raises a TypeError rather than
+            being ignored.
 
         Returns
         -------
@@ -87,6 +89,12 @@ class QueryStrategy(BaseEstimator):
         scores : ndarray of shape (n_instances,)
             The strategy's score of each chosen example.
         """
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got the unexpected keyword argument(s) "
+                f"{', '.join(sorted(kwargs))}; the number of examples to choose "
+                "is n_instances (modAL's name), e.g. n_instances=10."
+            )
         self._validate_params()
         check_columns(X_pool, learner, "X_pool")  # as ActiveLearner.query does
         learner = framed(learner, X_pool)
