@@ -786,7 +786,7 @@ def test_a_failing_teach_before_any_query_leaves_the_initial_set_unfitted():
     learner = ActiveLearner(
         LogisticRegression(max_iter=300), MQNetQuery(), X[:80], y[:80]
     )
-    with pytest.raises(ValueError, match="needs the meta-input scale"):
+    with pytest.raises(ValueError, match="no query of the learner chose these rows"):
         learner.teach(X[80:90], y[80:90])
     assert not hasattr(learner, "estimator_")
     assert not hasattr(learner, "X_labelled_")

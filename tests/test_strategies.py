@@ -969,6 +969,16 @@ def test_a_query_made_with_the_original_strategy_names_the_learners_clone(split,
         learner.teach(pool[indices], np.array([0, 1, -1, 2]))
 
 
+def test_rows_taught_before_the_first_query_are_named_with_the_remedy(split, pool):
+    # The message told to query through learner.query, as if a query had
+    # been made with the original strategy; none was.
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    learner = ActiveLearner(LogisticRegression(max_iter=300), MQNetQuery(), X0, y0)
+    message = "no query of the learner chose these rows.*fit the learner again"
+    with pytest.raises(ValueError, match=message):
+        learner.teach(pool[:4], np.array([0, 1, -1, 2]))
+
+
 def test_update_with_mismatched_lengths_is_an_error(learner, pool):
     strategy = MQNetQuery(random_state=0)
     strategy(learner, pool, n_instances=2)

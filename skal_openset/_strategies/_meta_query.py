@@ -589,17 +589,7 @@ class MQNetQuery(_MetaInputQuery):
         """
         modal = not hasattr(learner, "X_labelled_")
         if not getattr(self, "_recent_queries", None):
-            raise ValueError(
-                "MQNetQuery learns only from rows its queries returned, and it "
-                f"has not queried yet. {_MODAL_ADVICE}"
-                if modal
-                else "MQNetQuery.update needs the meta-input scale of a queried "
-                "pool: call the strategy on the pool before updating it. With "
-                "skal_openset.ActiveLearner, query through learner.query(...): "
-                "the learner works on a clone of the strategy it was given "
-                "(learner.query_strategy_), which knows nothing of a query made "
-                "with the original."
-            )
+            raise ValueError(_not_queried_message(self, learner, modal))
         check_columns(X_query, learner, "X_query")
         X_query = check_rows(X_query, getattr(learner, "estimator", learner), "X_query")
         y_query = np.asarray(y_query)
@@ -702,6 +692,39 @@ _MODAL_ADVICE = (
     "learner.teach (in-distribution rows only; append OOD rows to "
     "learner.X_ood_)."
 )
+
+
+def _not_queried_message(strategy, learner, modal):
+    """Why `strategy`, which has not queried, cannot learn from the rows."""
+    if modal:
+        return (
+            "MQNetQuery learns only from rows its queries returned, and it has "
+            f"not queried yet. {_MODAL_ADVICE}"
+        )
+    given = getattr(learner, "query_strategy", None)
+    own = getattr(learner, "query_strategy_", None)
+    # The learner's own MQ-Net (teach updates a copy of it), and neither it
+    # nor the one given has queried: rows taught before the first query.
+    if (
+        strategy is not given
+        and type(own) is type(strategy)
+        and not getattr(own, "_recent_queries", None)
+        and not getattr(given, "_recent_queries", None)
+    ):
+        return (
+            "MQNetQuery learns only from rows its queries returned, and no query "
+            "of the learner chose these rows: it has not queried yet (before the "
+            "first query, the labelled set is X_training, y_training). "
+            f"{_EXTRA_LABELS_ADVICE}"
+        )
+    return (
+        "MQNetQuery.update needs the meta-input scale of a queried pool: call "
+        "the strategy on the pool before updating it. With "
+        "skal_openset.ActiveLearner, query through learner.query(...): the "
+        "learner works on a clone of the strategy it was given "
+        "(learner.query_strategy_), which knows nothing of a query made with "
+        "the original."
+    )
 
 
 class _RememberedQuery(NamedTuple):
