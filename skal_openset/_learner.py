@@ -18,6 +18,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 
@@ -242,6 +243,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"{classes.tolist()}; its examples would never be trained on."
             )
         self._check_known_labels(y, classes)
+        _check_discrete(y[y != self.ood_label])
         if np.all(y == self.ood_label):
             raise ValueError(
                 "The labelled set holds no in-distribution example, so there is "
@@ -699,6 +701,14 @@ def _check_one_label_kind(labels, name):
         "give every in-distribution class a label of one kind, e.g. all "
         "strings. The OOD label may be of another kind.",
     )
+
+
+def _check_discrete(labels):
+    """Refuse numbers that are no classes (a regression target), with
+    scikit-learn's classifiers' message; it reads strings, bytes and object
+    arrays otherwise, so only numbers, as an array of numbers, go to it."""
+    if len(labels) and label_kind(labels) == "numbers":
+        check_classification_targets(np.asarray(labels.tolist()))
 
 
 def _takes_classes(partial_fit):

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
@@ -588,6 +588,17 @@ def test_three_rounds_of_mqnet_with_the_oracle(split):
     assert oracle.spent_ == len(split.initial_idx) + 3 * budget
     assert len(np.unique(labelled)) == len(labelled)
     assert learner.score(split.X_test, split.y_test) > 1.5 / K
+
+
+def test_a_continuous_target_is_refused_as_by_scikit_learn():
+    # load_diabetes's targets were taken as 75 classes.
+    X, y = load_diabetes(return_X_y=True)
+    y = np.r_[y[:99] + 0.5, -1]  # an OOD row does not make them classes
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        ActiveLearner(LogisticRegression()).fit(X[:100], y)
+    whole = ActiveLearner(LogisticRegression(), ood_label="unknown")
+    whole.fit(X[:4], np.array([3.0, 5.0, 3, "unknown"], dtype=object))
+    assert whole.classes_.tolist() == [3, 5]
 
 
 def test_score_with_bytes_labels():
