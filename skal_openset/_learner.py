@@ -19,7 +19,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    column_or_1d,
+)
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 
 from ._atomic import interrupts_escape_training, restored_on_error
@@ -451,7 +455,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self._fit_on_initial_set()
         return class_probabilities(self, self._check_rows(X, "X"))
 
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Accuracy of the current classifier on in-distribution data.
 
         Parameters
@@ -460,10 +466,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             Test rows.
         y : array-like of shape (n_samples,)
             Their classes, values of `classes_`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row; None weighs them equally.
 
         Returns
         -------
         accuracy : float
+            The (weighted) share of rows predicted right.
 
         Raises
         ------
@@ -489,7 +498,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
         # Not accuracy_score: scikit-learn rejects bytes labels, which the
         # learner accepts everywhere else.
-        return float(np.mean(y_pred == y))
+        correct = y_pred == y
+        if sample_weight is None:
+            return float(np.mean(correct))
+        sample_weight = _check_sample_weight(sample_weight, correct)
+        return float(np.average(correct, weights=sample_weight))
 
     # ----------------------------------------------------------- internals
 

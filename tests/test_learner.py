@@ -613,6 +613,19 @@ def test_score_with_bytes_labels():
         learner.score(X[:4], ["a", "a", "b", "b"])
 
 
+def test_score_takes_sample_weight_as_scikit_learn_classifiers_do():
+    # It took no sample_weight (a TypeError), unlike ClassifierMixin.score.
+    X = np.array([[0.0], [1.0], [3.0], [4.0], [9.0]])
+    y = np.array([0, 0, 1, 1, -1])
+    learner = ActiveLearner(LogisticRegression()).fit(X, y)
+    X_test, y_test = [[0.0], [4.0], [0.5]], [1, 1, 0]  # the first one is wrong
+    assert learner.score(X_test, y_test, sample_weight=[1, 1, 2]) == 0.75
+    assert learner.score(X_test, y_test, sample_weight=[2, 1, 1]) == 0.5
+    assert learner.score(X_test, y_test) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="sample_weight"):
+        learner.score(X_test, y_test, sample_weight=[1, 1])
+
+
 def _lr_learner(split, strategy):
     """A LogisticRegression learner on the split's initial set (fitted lazily)."""
     return ActiveLearner(
