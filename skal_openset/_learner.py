@@ -85,7 +85,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         that clone, ``query_strategy_``, so a parameter set on
         `query_strategy` later takes effect at the next `fit` (a query warns
         of it); set it on ``query_strategy_`` to change the strategy in use.
-        `estimator`'s parameters take effect at the next training.
+        `estimator`'s parameters take effect at the next training: the next
+        `teach`, or with ``warm_start=True`` (which goes on training the
+        current classifier) the next `fit`.
     X_training : array-like of shape (n_samples, ...), default=None
         Initial labelled examples.
     y_training : array-like of shape (n_samples,), default=None

@@ -255,6 +255,22 @@ def test_warm_start_continues_with_partial_fit(log, initial, batches):
     np.testing.assert_array_equal(y_fit, learner.y_labelled_[learner.y_labelled_ != -1])
 
 
+def test_an_estimator_parameter_takes_effect_when_the_docstring_says(batches):
+    # The docstring said "at the next training", but a warm-started teach
+    # goes on training a copy of the current classifier: only a fit takes it.
+    from sklearn.linear_model import SGDClassifier
+
+    for warm_start, teach_takes_it in [(False, True), (True, False)]:
+        learner = ActiveLearner(
+            SGDClassifier(loss="log_loss", random_state=0), warm_start=warm_start
+        ).fit(*batches[0])
+        learner.set_params(estimator__alpha=10.0)
+        learner.teach(*batches[1])
+        assert (learner.estimator_.alpha == 10.0) is teach_takes_it
+        learner.fit(learner.X_labelled_, learner.y_labelled_)
+        assert learner.estimator_.alpha == 10.0
+
+
 def test_warm_start_with_a_skorch_net_keeps_training(initial, batches):
     cold = ActiveLearner(mlp(max_epochs=3)).fit(*initial).teach(*batches[0])
     warm = ActiveLearner(mlp(max_epochs=3), warm_start=True).fit(*initial)
