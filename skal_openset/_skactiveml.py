@@ -13,6 +13,7 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators
 from ._strategies._base import QueryStrategy
+from ._warn import warn
 
 
 class SkactivemlQuery(BaseEstimator):
@@ -32,6 +33,8 @@ class SkactivemlQuery(BaseEstimator):
     not know (with ``classes=None``), or when `clf` or this adapter's
     parameters changed since the previous call (a random state or torch
     module among them by identity: the user's own fits change their state).
+    Built afresh after the first call, a learner whose strategy learns from
+    its queries (MQ-Net) has lost what it learnt: the call warns, naming why.
 
     Parameters
     ----------
@@ -190,10 +193,18 @@ class SkactivemlQuery(BaseEstimator):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         settings = _settings(clf, self)
         rows = content_hash(X[labelled])
-        new = self._newly_labelled(labelled, y, settings, X)
+        new, reasons = self._newly_labelled(labelled, y, settings, X)
         # Built or taught (atomically), then recorded: a failure later, in
         # the query, leaves the learner and its record consistent.
         if new is None:
+            old = getattr(self, "learner_", None)
+            if reasons and old is not None and _learns(old.query_strategy_):
+                warn(
+                    f"SkactivemlQuery built its learner afresh, so "
+                    f"{type(old.query_strategy_).__name__} lost what it learnt "
+                    f"from its queries: {'; '.join(reasons)}.",
+                    UserWarning,
+                )
             classes = self._known_classes(clf)
             self.learner_ = ActiveLearner(
                 _unwrapped(clf, classes),
@@ -213,32 +224,45 @@ class SkactivemlQuery(BaseEstimator):
 
     def _newly_labelled(self, labelled, y, settings, X):
         """The rows labelled since the last call, or None if the learner
-        cannot be taught them and must be built afresh."""
+        cannot be taught them and must be built afresh; and why, each reason
+        with its remedy (none for the first call)."""
         previous = getattr(self, "labelled_", None)
-        if (
-            previous is None
-            or settings != self._settings
-            or previous.shape != labelled.shape
-            or (previous & ~labelled).any()
-            # A corrected label, or other rows: the learner holds the old ones.
-            or np.any(y[previous] != self.labels_[previous])
-            or content_hash(X[previous]) != self._labelled_rows
+        if previous is None:
+            return None, []
+        reasons = []
+        if settings != self._settings:
+            reasons.append(_settings_change(self._settings, settings))
+        if previous.shape != labelled.shape:
+            reasons.append(f"y has {len(y)} rows, not {len(previous)} as before")
+            return None, reasons
+        # A removed or corrected label, or other rows: the learner holds the
+        # old ones.
+        if (previous & ~labelled).any() or np.any(
+            y[previous] != self.labels_[previous]
         ):
-            return None
+            reasons.append("a label was removed or corrected")
+        elif content_hash(X[previous]) != self._labelled_rows:
+            reasons.append("the labelled rows of X changed")
         new = labelled & ~previous
         # Rows no query of the learner chose (none, if its first query
         # failed): MQ-Net cannot learn from them.
         chosen = getattr(self, "query_indices_", ())
         if not np.isin(np.flatnonzero(new), chosen).all():
-            return None
+            reasons.append(
+                "rows were labelled that its last query did not choose (label "
+                "the rows each call returns)"
+            )
         # A class the learner was not told of: it must be built with it.
         in_labels = y[new][y[new] != self.ood_label]
         if (
             self.learner_.classes is None
             and not np.isin(in_labels, self.learner_.classes_).all()
         ):
-            return None
-        return new
+            reasons.append(
+                "an in-distribution class was labelled for the first time (pass "
+                "classes=[...] listing them all)"
+            )
+        return (None if reasons else new), reasons
 
     def _known_classes(self, clf):
         if self.classes is None and _is_skactiveml(clf):
@@ -254,6 +278,36 @@ def _settings(clf, adapter):
     the same), a function by its code, anything else by content.
     """
     return [_params_key(clf), _params_key(adapter)]
+
+
+def _settings_change(old, new):
+    """Why the settings of two calls differ, and what to do about it."""
+    if _by_type(old) == _by_type(new):
+        return (
+            "clf or this adapter holds another object compared by identity (a "
+            "random state, torch module or bound method) than at the previous "
+            "call: pass an int random_state, and the same clf object at every "
+            "call (after unpickling the adapter, the clf pickled with it)"
+        )
+    return "the parameters of clf or of this adapter changed since the previous call"
+
+
+def _by_type(key):
+    """A settings key with each object compared by identity replaced by its type."""
+    if isinstance(key, SameObject):
+        return type(key.value).__qualname__
+    if isinstance(key, dict):
+        return {name: _by_type(value) for name, value in key.items()}
+    if isinstance(key, (list, tuple)):
+        return [_by_type(value) for value in key]
+    return key
+
+
+def _learns(strategy):
+    """Whether `strategy` learns from its queries (overrides ``update``)."""
+    return getattr(type(strategy), "update", QueryStrategy.update) is not (
+        QueryStrategy.update
+    )
 
 
 def _params_key(owner):

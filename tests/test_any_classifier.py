@@ -7,10 +7,13 @@ classifier kinds; these tests cover the learner around them.
 
 import copy
 import pickle
+import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from numpy.random import RandomState
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -1473,10 +1476,12 @@ def test_scikit_activeml_adapter_refits_on_rows_no_query_chose():
     y[qs.query_indices_] = y_true[qs.query_indices_]
     elsewhere = np.flatnonzero(np.isnan(y))[:3]
     y[elsewhere] = y_true[elsewhere]
-    for _ in range(2):
+    with pytest.warns(UserWarning, match="its last query did not choose"):
         query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
-        assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))
-        y[query] = y_true[query]
+    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))  # built afresh
+    y[query] = y_true[query]
+    qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))  # taught
 
 
 def test_scikit_activeml_adapter_learns_a_corrected_label():
@@ -1615,8 +1620,43 @@ def test_a_copied_adapter_keeps_what_mq_net_learnt_with_a_random_state_instance(
     assert len(resumed.learner_.query_strategy_.validation_target_) == 5
     # Another random state is another setting: a learner built afresh.
     resumed.set_params(strategy__random_state=np.random.RandomState(0))
-    resumed.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    with pytest.warns(UserWarning, match="another object compared by identity"):
+        resumed.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
     assert not hasattr(resumed.learner_.query_strategy_, "validation_target_")
+
+
+def test_scikit_activeml_adapter_warns_when_mq_net_loses_what_it_learnt():
+    # A clf made anew each call with a RandomState (or the adapter pickled
+    # without it) rebuilt the learner at every call, and MQ-Net never learnt.
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+
+    def forest():
+        return RandomForestClassifier(n_estimators=5, random_state=RandomState(0))
+
+    def rebuilt(qs, clf):
+        """The adapter's warnings of a rebuild in one query and answer."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _query_and_answer(qs, X, y, y_true, clf)
+        return [str(w.message) for w in caught if "afresh" in str(w.message)]
+
+    assert rebuilt(qs, forest()) == []  # the first call
+    (message,) = rebuilt(qs, forest())
+    assert re.search(
+        "MQNetQuery lost what it learnt.*another object compared by identity.*"
+        "int random_state",
+        message,
+    )
+    elsewhere = np.flatnonzero(np.isnan(y))[:3]
+    y[elsewhere] = y_true[elsewhere]
+    clf = RandomForestClassifier(n_estimators=5, random_state=0)
+    (message,) = rebuilt(qs, clf)
+    assert re.search("parameters of clf.*changed.*did not choose", message)
+    assert rebuilt(qs, clf) == []  # taught: nothing lost
+    # A strategy that learns nothing from its queries loses nothing.
+    plain = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    assert rebuilt(plain, forest()) == rebuilt(plain, forest()) == []
 
 
 def test_scikit_activeml_adapter_tells_closures_apart():
