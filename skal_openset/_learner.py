@@ -83,8 +83,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         when it is a :class:`QueryStrategy`, which also checks there that it
         can work with `estimator`. Its state (MQ-Net's meta-model) lives in
         that clone, ``query_strategy_``, so a parameter set on
-        `query_strategy` later takes effect at the next `fit` (a query warns
-        of it); set it on ``query_strategy_`` to change the strategy in use.
+        `query_strategy` later takes effect at the next `fit` (a query or
+        teach warns of it); set it on ``query_strategy_`` to change the
+        strategy in use.
         `estimator`'s parameters take effect at the next training: the next
         `teach`, or with ``warm_start=True`` (which goes on training the
         current classifier) the next `fit`.
@@ -93,7 +94,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     y_training : array-like of shape (n_samples,), default=None
         Their labels: classes, or `ood_label`.
     ood_label : int or str, default=-1
-        Label the annotator gives to out-of-distribution examples.
+        Label the annotator gives to out-of-distribution examples. Read at
+        `fit` (``ood_label_``): set later, it takes effect at the next `fit`
+        (a query or teach warns of it).
     classes : array-like, default=None
         The known (in-distribution) classes, in the order of the classifier's
         outputs. None takes the estimator's ``classes`` parameter when it has
@@ -106,7 +109,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         ``PCA(10)``) is cloned and fitted on the labelled examples at every
         `fit`; a callable is called as ``embedding(estimator_, X) -> (n, d)``.
         None: a net's penultimate layer, else the output of a pipeline's
-        preprocessing steps, else the input itself.
+        preprocessing steps, else the input itself. Read at `fit`
+        (``embedding_``): set later, it takes effect at the next `fit` (a
+        query or teach warns of it).
     warm_start : bool, default=False
         If True, `teach` continues training the current classifier
         (``partial_fit``) instead of retraining it from scratch. A classifier
@@ -127,10 +132,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Their labels, as given.
     classes_ : ndarray of shape (k,)
         The known classes.
-    embedding_ : transformer
-        The fitted `embedding` (only when it is a transformer). Like a
-        pipeline estimator, it gets the rows of a DataFrame with string
-        column names back as such a DataFrame.
+    ood_label_ : int or str
+        The `ood_label` in use since `fit`.
+    embedding_ : transformer, callable or None
+        The `embedding` in use since `fit`: a transformer fitted there (like
+        a pipeline estimator, it gets the rows of a DataFrame with string
+        column names back as such a DataFrame), the callable, or None.
     n_features_in_ : int
         Number of features of 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -248,7 +255,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"ood_label={self.ood_label!r} is one of the known classes "
                 f"{classes.tolist()}; its examples would never be trained on."
             )
-        self._check_known_labels(y, classes)
+        self._check_known_labels(y, classes, self.ood_label)
         _check_discrete(y[y != self.ood_label])
         if np.all(y == self.ood_label):
             raise ValueError(
@@ -256,7 +263,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "nothing to train the classifier on."
             )
         self._check_estimator(classes)
-        settings = _settings(self.query_strategy)
+        settings = _settings(self)
         strategy = self.query_strategy
         if strategy is None:
             strategy = UncertaintyQuery()
@@ -266,13 +273,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             strategy._validate_params()
             strategy._check_estimator(self.estimator)
         embedding = self._fit_embedding(X, dtypes)
-        estimator = self._trained(None, X, y, classes, dtypes)
+        estimator = self._trained(None, X, y, classes, self.ood_label, dtypes)
         # Attributes are set only once everything has succeeded; those this
         # fit does not set must not survive from the last one.
         for name in (
             "feature_names_in_",
             "feature_dtypes_",
-            "embedding_",
             "n_features_in_",
         ):
             self.__dict__.pop(name, None)
@@ -280,10 +286,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(dtypes.index, dtype=object)
             self.feature_dtypes_ = dtypes
         self.classes_ = classes
+        self.ood_label_ = self.ood_label
+        # Those of the parameters that take effect here (ood_label, embedding
+        # and query_strategy), to see a later change.
         self._strategy_settings = settings
         self.query_strategy_ = strategy
-        if embedding is not None:
-            self.embedding_ = embedding
+        self.embedding_ = embedding
         if X.ndim == 2:
             self.n_features_in_ = X.shape[1]
         self.X_labelled_, self.y_labelled_ = X, y
@@ -315,19 +323,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Also undoes the deferred fit on the initial set if the query fails.
         with restored_on_error(self):
             self._fit_on_initial_set()
-            settings = _settings(self.query_strategy)
-            # A learner saved before the settings were hashed (reprs) has none
-            # to compare with.
-            fitted = getattr(self, "_strategy_settings", settings)
-            if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
-                fitted = settings
-            if settings != fitted:
-                warn(
-                    "query_strategy's parameters changed since fit; the strategy in "
-                    "use, with its state, is query_strategy_: set them there to "
-                    "change it now, or fit again to start afresh with them.",
-                    UserWarning,
-                )
+            self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
             chosen = self.query_strategy_(
                 self, X, n_instances=n_instances, **query_kwargs
@@ -361,10 +357,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Also undoes the deferred fit on the initial set, done first.
         with restored_on_error(self):
             self._fit_on_initial_set()
+            self._warn_of_settings_changed_since_fit()
             check_columns(X, self, "X")
             X, y = self._check_labelled(X, y)
             X = self._check_rows(X, "X", teaching=True)
-            self._check_known_labels(y, self.classes_)
+            self._check_known_labels(y, self.classes_, self.ood_label_)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):
                 # The update reads this learner's current classifier, which still
@@ -375,7 +372,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             y_all = np.concatenate([self.y_labelled_, y])
             previous = self.estimator_ if self.warm_start else None
             dtypes = getattr(self, "feature_dtypes_", None)
-            estimator = self._trained(previous, X_all, y_all, self.classes_, dtypes)
+            estimator = self._trained(
+                previous, X_all, y_all, self.classes_, self.ood_label_, dtypes
+            )
             self.query_strategy_ = strategy
             self.X_labelled_, self.y_labelled_ = X_all, y_all
             self.estimator_ = estimator
@@ -482,11 +481,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             If `y` holds `ood_label`: the classifier never predicts it, so
             such rows would count as errors; score the IN rows only.
         """
+        self._fit_on_initial_set()
         y = column_or_1d(y)
-        n_ood = int(np.sum(y == self.ood_label))
+        n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(
-                f"y holds ood_label={self.ood_label!r} in {n_ood} rows; the "
+                f"y holds ood_label={self.ood_label_!r} in {n_ood} rows; the "
                 "classifier knows only the in-distribution classes, so "
                 "accuracy is measured on IN rows: pass X[y != ood_label], "
                 "y[y != ood_label]."
@@ -507,6 +507,37 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return float(np.average(correct, weights=sample_weight))
 
     # ----------------------------------------------------------- internals
+
+    def _warn_of_settings_changed_since_fit(self):
+        """Warn of a parameter that takes effect at `fit`, changed since."""
+        fitted = getattr(self, "_strategy_settings", None)
+        # A learner saved before the settings were hashed this way has none
+        # to compare with.
+        if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
+            return
+        now = _settings(self)[1]
+        changed = [name for name in _SET_AT_FIT if now[name] != fitted[1][name]]
+        parts = []
+        if "query_strategy" in changed:
+            parts.append(
+                "query_strategy's parameters changed since fit; the strategy in "
+                "use, with its state, is query_strategy_: set them there to "
+                "change it now, or fit again to start afresh with them."
+            )
+        others = [name for name in changed if name != "query_strategy"]
+        if others:
+            parts.append(
+                f"{' and '.join(others)} changed since fit; the learner goes on "
+                f"with the {' and '.join(name + '_' for name in others)} it was "
+                "fitted with until the next fit: fit again to use the new value"
+                + (
+                    " (relabelling the OOD rows of y_labelled_)."
+                    if "ood_label" in others
+                    else "."
+                )
+            )
+        if parts:
+            warn(" ".join(parts), UserWarning)
 
     def _fit_on_initial_set(self):
         if hasattr(self, "estimator_"):
@@ -601,13 +632,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 return estimator_classes
         return np.unique(in_labels)
 
-    def _check_known_labels(self, y, classes):
-        allowed = set(classes.tolist()) | {self.ood_label}
+    def _check_known_labels(self, y, classes, ood_label):
+        allowed = set(classes.tolist()) | {ood_label}
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
         if unknown:
             raise ValueError(
                 f"Labels {unknown} are neither known classes {classes.tolist()} "
-                f"nor ood_label={self.ood_label!r}; pass classes=[...] listing "
+                f"nor ood_label={ood_label!r}; pass classes=[...] listing "
                 "every in-distribution class, and label OOD examples ood_label."
             )
 
@@ -641,18 +672,21 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 )
 
     def _fit_embedding(self, X, dtypes=None):
+        """The embedding in use from this fit: a fitted clone of a
+        transformer, a callable as is, or None."""
         if self.embedding is None or not hasattr(self.embedding, "transform"):
             if self.embedding is not None and not callable(self.embedding):
                 raise TypeError(
                     "embedding must be a transformer, a callable "
                     f"embedding(estimator, X) or None; got {self.embedding!r}."
                 )
-            return None
+            return self.embedding
         # As a pipeline estimator, it gets a DataFrame's named columns back.
         return clone(self.embedding).fit(X if dtypes is None else as_frame(X, dtypes))
 
-    def _trained(self, previous, X, y, classes, dtypes=None):
-        """A classifier trained on the IN rows of ``(X, y)``; `self` is untouched.
+    def _trained(self, previous, X, y, classes, ood_label, dtypes=None):
+        """A classifier trained on the IN rows of ``(X, y)`` (those not labelled
+        `ood_label`); `self` is untouched.
 
         With the `dtypes` of a DataFrame's named columns, a pipeline gets its
         rows back as such a DataFrame (its steps may select columns by name),
@@ -660,10 +694,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net.
         """
         with interrupts_escape_training():
-            return self._train(previous, X, y, classes, dtypes)
+            return self._train(previous, X, y, classes, ood_label, dtypes)
 
-    def _train(self, previous, X, y, classes, dtypes):
-        is_in = y != self.ood_label
+    def _train(self, previous, X, y, classes, ood_label, dtypes):
+        is_in = y != ood_label
         codes = encode_labels(classes, y[is_in])
         try:
             return self._train_on_codes(previous, X[is_in], codes, classes, dtypes)
@@ -744,26 +778,38 @@ class _Shape:
         return self.text
 
 
-_SETTINGS_FORMAT = "content_hash, generators by identity"
+_SETTINGS_FORMAT = "content_hash, generators by identity; ood_label, embedding"
+
+# The parameters read at fit only: a later change takes effect at the next fit.
+_SET_AT_FIT = ("query_strategy", "ood_label", "embedding")
 
 
-def _settings(strategy):
-    """The values of a strategy's (nested) parameters, to see a change.
+def _settings(learner):
+    """The values of the learner's parameters that take effect at `fit`."""
+    return _SETTINGS_FORMAT, {
+        name: _setting(getattr(learner, name)) for name in _SET_AT_FIT
+    }
+
+
+def _setting(value):
+    """The value of a parameter, with its (nested) parameters, to see a change.
 
     A function, method or partial by its content (name and arguments); any
-    other object without parameters by its type, since its own state may
+    other callable without parameters by its type, since its own state may
     change as it queries.
     """
-    if isinstance(strategy, (FunctionType, MethodType, partial)) or strategy is None:
-        return _SETTINGS_FORMAT, _fingerprint(strategy)
-    if not hasattr(strategy, "get_params"):
+    if isinstance(value, (FunctionType, MethodType, partial)) or not (
+        callable(value) or hasattr(value, "get_params")
+    ):
+        return _fingerprint(value)
+    if not hasattr(value, "get_params"):
         # A callable object of one's own: its state may change as it queries.
-        return _SETTINGS_FORMAT, type(strategy).__qualname__
-    params = strategy.get_params(deep=True)
+        return type(value).__qualname__
+    params = value.get_params(deep=True)
     values = {
         k: _fingerprint(v) for k, v in params.items() if not hasattr(v, "get_params")
     }
-    return _SETTINGS_FORMAT, values
+    return values
 
 
 def _fingerprint(value):

@@ -75,11 +75,13 @@ def teach_open_set(
     learner : the same learner
     """
     if isinstance(learner, ActiveLearner):
-        if ood_label is not None and ood_label != learner.ood_label:
+        # The one it was fitted with, if it was.
+        own = getattr(learner, "ood_label_", learner.ood_label)
+        if ood_label is not None and ood_label != own:
             raise ValueError(
                 f"ood_label={ood_label!r} differs from the learner's "
-                f"{learner.ood_label!r}, which our ActiveLearner uses; set it "
-                "there (learner.set_params(ood_label=...) before fit)."
+                f"{own!r}, which our ActiveLearner uses; set it there "
+                "(learner.set_params(ood_label=...), then fit)."
             )
         return learner.teach(X, y)
     if getattr(learner, "estimator", None) is None:

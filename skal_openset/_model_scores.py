@@ -378,14 +378,13 @@ def model_embedding(learner, X):
 
 
 def _embedding(learner, estimator, X):
-    hook = getattr(learner, "embedding", None)
+    hook = embedding_hook(learner)
     if hook is not None:
-        transformer = getattr(learner, "embedding_", None)
-        if transformer is None:
+        if not hasattr(hook, "transform"):
             values = hook(estimator, X)
         else:
             dtypes = getattr(learner, "feature_dtypes_", None)
-            values = transformer.transform(X if dtypes is None else as_frame(X, dtypes))
+            values = hook.transform(X if dtypes is None else as_frame(X, dtypes))
     else:
         final, X_final = _final_input(estimator, X)
         if isinstance(final, NeuralNet):
@@ -440,9 +439,26 @@ def _embedding(learner, estimator, X):
     return values
 
 
+def embedding_hook(learner):
+    """The embedding a learner works with: our fitted learner's ``embedding_``
+    (a fitted transformer, a callable or None), else an ``embedding`` callable
+    set on a modAL learner, else None."""
+    if hasattr(learner, "embedding_"):
+        return learner.embedding_
+    return getattr(learner, "embedding", None)
+
+
+def ood_label_of(learner):
+    """The OOD label a learner works with: our fitted learner's ``ood_label_``,
+    else the ``ood_label`` teach_open_set set on a modAL learner, else -1."""
+    if hasattr(learner, "ood_label_"):
+        return learner.ood_label_
+    return getattr(learner, "ood_label", -1)
+
+
 def _embedding_source(learner, estimator):
     """What the embedding is, and what makes NaN of finite rows there."""
-    if getattr(learner, "embedding", None) is not None:
+    if embedding_hook(learner) is not None:
         return "the learner's embedding hook", "the hook makes them"
     preprocessing, final = split_pipeline(estimator)
     if isinstance(final, NeuralNet):
@@ -593,7 +609,7 @@ def labelled_in_and_ood(learner):
     a modAL learner has what it was taught in ``X_training`` plus the OOD rows
     that :func:`teach_open_set` kept in ``X_ood_``.
     """
-    ood_label = getattr(learner, "ood_label", -1)
+    ood_label = ood_label_of(learner)
     if hasattr(learner, "X_labelled_"):
         X, y = learner.X_labelled_, learner.y_labelled_
         X_ood_kept = None

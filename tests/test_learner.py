@@ -23,6 +23,7 @@ from sklearn.utils import get_tags
 
 from skal_openset import (
     ActiveLearner,
+    CoreSetQuery,
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
@@ -771,6 +772,34 @@ def test_a_strategy_parameter_set_after_fit_is_warned_of(split):
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+def test_ood_label_and_embedding_set_after_fit_take_effect_at_the_next_fit(split):
+    # They took effect half-way: another ood_label changed the queries (the
+    # labelled OOD rows read as IN), then teach named the old one; a PCA
+    # embedding failed ("'PCA' object is not callable"), a callable one was
+    # ignored.
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    rows = np.setdiff1d(np.arange(300), split.initial_idx)
+    X, y = split.X_pool[rows], split.y_pool[rows]
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300), CoreSetQuery(random_state=0)
+    ).fit(X0, y0)
+    expected, _ = learner.query(X, n_instances=5)
+    learner.set_params(ood_label=99, embedding=PCA(2))
+    message = "ood_label and embedding changed since fit.*ood_label_ and embedding_"
+    with pytest.warns(UserWarning, match=message):
+        indices, _ = learner.query(X, n_instances=5)
+    np.testing.assert_array_equal(indices, expected)
+    with pytest.warns(UserWarning, match=message):
+        learner.teach(X[indices], y[indices])  # labelled as at fit
+    assert learner.ood_label_ == -1 and learner.embedding_ is None
+    relabelled = np.where(learner.y_labelled_ == -1, 99, learner.y_labelled_)
+    learner.fit(learner.X_labelled_, relabelled)
+    assert learner.ood_label_ == 99 and isinstance(learner.embedding_, PCA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.query(X, n_instances=5)
+
+
 @pytest.mark.filterwarnings("error")
 def test_a_pickled_learner_queries_without_a_false_parameter_warning(split):
     # The check compared reprs, and a RandomState's (or a function's) holds its
@@ -829,7 +858,7 @@ def test_a_refit_leaves_no_fitted_attribute_of_the_last_fit(split, initial):
     assert learner.n_features_in_ == X.shape[1]
     learner.set_params(embedding=None).fit(X, y)
     # The old PCA went on embedding the rows for distance-based strategies.
-    assert not hasattr(learner, "embedding_")
+    assert learner.embedding_ is None
 
 
 def test_a_learner_saved_with_setting_reprs_does_not_warn(split):

@@ -33,10 +33,12 @@ from .._model_scores import (
     class_codes,
     class_probabilities,
     compute_score,
+    embedding_hook,
     fitted_estimator,
     labelled_in_and_ood,
     model_embedding,
     n_classes,
+    ood_label_of,
     per_example_loss,
     split_pipeline,
 )
@@ -624,7 +626,7 @@ class MQNetQuery(_MetaInputQuery):
                 + _EXTRA_LABELS_ADVICE
             )
         # The masked loss, once the rows are known to be learnable from.
-        is_in = y_query != getattr(learner, "ood_label", -1)
+        is_in = y_query != ood_label_of(learner)
         target = np.zeros(len(y_query))
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
@@ -792,9 +794,8 @@ class _StandIn:
         self.estimator_ = fitted_estimator(learner)
         self.classes_ = np.arange(n_classes(learner))
         self.X_labelled_, self.y_labelled_ = X[rows], y[rows]
-        self.ood_label = -1
-        self.embedding = getattr(learner, "embedding", None)
-        self.embedding_ = getattr(learner, "embedding_", None)
+        self.ood_label_ = -1
+        self.embedding_ = embedding_hook(learner)
         self.feature_dtypes_ = getattr(learner, "feature_dtypes_", None)
 
 
