@@ -478,8 +478,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If `y` holds `ood_label`: the classifier never predicts it, so
-            such rows would count as errors; score the IN rows only.
+            If `y` holds `ood_label`, or a label that is not one of
+            `classes_`: the classifier never predicts them, so such rows
+            would count as errors; score the IN rows only.
         """
         self._fit_on_initial_set()
         y = column_or_1d(y)
@@ -497,6 +498,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y holds {label_kind(y)} but the classes {self.classes_.tolist()} "
                 f"are {label_kind(self.classes_)}; no prediction could match."
+            )
+        unknown = [v for v in dict.fromkeys(y.tolist()) if v not in self.classes_]
+        if unknown:
+            n_rows = int(np.sum(~np.isin(y, self.classes_)))
+            raise ValueError(
+                f"y holds labels {unknown[:5]} in {n_rows} rows that are neither "
+                f"known classes {self.classes_.tolist()} nor ood_label="
+                f"{self.ood_label_!r}; the classifier never predicts them, so "
+                "they would count as errors: correct their spelling, or leave "
+                "their rows out."
             )
         # Not accuracy_score: scikit-learn rejects bytes labels, which the
         # learner accepts everywhere else.

@@ -630,6 +630,18 @@ def test_score_with_bytes_labels():
         learner.score(X[:4], ["a", "a", "b", "b"])
 
 
+def test_score_refuses_labels_that_are_no_class():
+    # OOD rows spelt otherwise ("Unknown") or a misspelt class counted as
+    # errors without a word: 0.36 where the IN rows scored 0.90.
+    X = np.array([[0.0], [1.0], [3.0], [4.0], [9.0]])
+    y = np.array(["a", "a", "b", "b", "unknown"])
+    learner = ActiveLearner(LogisticRegression(), ood_label="unknown").fit(X, y)
+    for wrong in ("Unknown", " a"):
+        with pytest.raises(ValueError, match=rf"labels \['{wrong}'\] in 1 rows"):
+            learner.score(X, ["a", "a", "b", "b", wrong])
+    assert learner.score(X[:4], y[:4]) == 1.0
+
+
 def test_score_takes_sample_weight_as_scikit_learn_classifiers_do():
     # It took no sample_weight (a TypeError), unlike ClassifierMixin.score.
     X = np.array([[0.0], [1.0], [3.0], [4.0], [9.0]])
