@@ -111,12 +111,22 @@ def fitted_estimator(learner):
     if estimator is None:
         estimator = getattr(learner, "estimator", None)
     if estimator is None:
-        raise TypeError(
-            f"{type(learner).__name__} holds no single classifier (estimator_ or "
-            "estimator); query strategies need one learner, not a committee: use "
-            "skal_openset.ActiveLearner or modAL's ActiveLearner."
-        )
+        raise _not_a_learner(learner, "no single classifier (estimator_ or estimator)")
     return estimator
+
+
+def _not_a_learner(learner, lacking):
+    """The TypeError for a strategy given something other than one learner."""
+    given = (
+        "one learner, not a committee"
+        if hasattr(learner, "learner_list")
+        else "a learner that wraps the classifier, not the classifier itself"
+    )
+    return TypeError(
+        f"{type(learner).__name__} holds {lacking}; query strategies need "
+        f"{given}: use skal_openset.ActiveLearner(estimator, strategy) or "
+        "modAL's ActiveLearner."
+    )
 
 
 def framed(learner, X):
@@ -614,11 +624,7 @@ def labelled_in_and_ood(learner):
         X, y = learner.X_labelled_, learner.y_labelled_
         X_ood_kept = None
     elif not hasattr(learner, "X_training"):
-        raise TypeError(
-            f"{type(learner).__name__} holds no labelled set (X_labelled_ or "
-            "X_training); query strategies need one learner, not a committee: use "
-            "skal_openset.ActiveLearner or a modAL ActiveLearner."
-        )
+        raise _not_a_learner(learner, "no labelled set (X_labelled_ or X_training)")
     elif learner.X_training is None:
         raise ValueError(
             f"{type(learner).__name__} was made without X_training: this "

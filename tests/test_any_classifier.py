@@ -1305,6 +1305,13 @@ def test_a_committee_is_a_clear_error():
         MQNetQuery()(Committee(), np.zeros((5, 3)), n_instances=1)
 
 
+def test_a_bare_classifier_is_told_to_go_in_a_learner():
+    # It was told it was a committee.
+    X, y = np.random.RandomState(0).rand(20, 3), np.arange(20) % 2
+    with pytest.raises(TypeError, match="wraps the classifier, not the classifier"):
+        MQNetQuery()(LogisticRegression().fit(X, y), X, n_instances=2)
+
+
 # ----------------------------------------------------------- scikit-activeml
 
 
