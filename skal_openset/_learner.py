@@ -204,6 +204,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 setattr(shown, name, _Shape(value))
         return BaseEstimator.__repr__(shown, N_CHAR_MAX)
 
+    def __setstate__(self, state):
+        # Pickled before fit set ood_label_ and embedding_, a fitted learner
+        # read ood_label, and embedding unless embedding_ held a transformer.
+        if "estimator_" in state:
+            state.setdefault("ood_label_", state["ood_label"])
+            state.setdefault("embedding_", state["embedding"])
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         # A classifier to scikit-learn (stratified folds in cross_val_score),
         # taking NaN where its classifier does: the rows reach it as they are.

@@ -826,6 +826,36 @@ def test_a_pickled_learner_queries_without_a_false_parameter_warning(split):
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+def _first_columns(estimator, X):
+    return X[:, :5]
+
+
+@pytest.mark.parametrize("embedding", [None, PCA(5), _first_columns])
+def test_a_learner_pickled_before_ood_label_and_embedding_were_fitted_goes_on(
+    split, embedding
+):
+    # A state of the interactive campaign (or any learner saved before fit set
+    # ood_label_ and embedding_) failed at its next teach: AttributeError.
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    learner.set_params(embedding=embedding)
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    chosen, _ = learner.query(split.X_pool[rows], n_instances=5)
+    state = learner.__getstate__()
+    del state["ood_label_"]
+    if not hasattr(embedding, "transform"):  # the old code kept only those
+        del state["embedding_"]
+    fitted = state.get("embedding_", embedding)  # a transformer: its clone
+    old = ActiveLearner.__new__(ActiveLearner)
+    old.__setstate__(state)
+    X, y = split.X_pool[rows[chosen]], split.y_pool[rows[chosen]]
+    assert old.teach(X, y).ood_label_ == -1 and old.embedding_ is fitted
+    expected = copy.deepcopy(learner).teach(X, y)
+    np.testing.assert_array_equal(
+        old.query(split.X_pool[rows], n_instances=5)[0],
+        expected.query(split.X_pool[rows], n_instances=5)[0],
+    )
+
+
 @pytest.mark.filterwarnings("error")
 def test_drawing_from_the_strategys_random_state_is_no_parameter_change(split):
     # The RandomState was fingerprinted by its state: the user's own draws
