@@ -8,6 +8,7 @@ alike; every label outside the IN classes counts as OOD.
 
 import csv
 import decimal
+import io
 import shlex
 import time
 from collections import Counter
@@ -409,8 +410,9 @@ def run_interactive(
 
     The state (learner, records, the open query) is saved atomically in
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
-    at the open query, without asking anew. A query file that holds labels
-    the state does not know (the state was deleted) is never overwritten.
+    at the open query, without asking anew. A query file the state does not
+    know (the state was deleted) is written over only if it is blank as
+    written: one that may hold labels, in whatever layout, is refused.
 
     Returns
     -------
@@ -466,10 +468,11 @@ def run_interactive(
     for round_ in range(len(records) + 1, n_rounds + 1):
         query_path = output / "queries" / f"round_{round_}.csv"
         if state["pending"] is None:
-            if _holds_labels(query_path):  # a person's work: never overwrite it
+            if not _is_blank_query(query_path):  # a person's work: keep it
                 raise ValueError(
-                    f"{query_path} holds labels that {state_path} does not know "
-                    "(the state was deleted, or the folder held another "
+                    f"{query_path} may hold labels that {state_path} does not "
+                    "know (it is no blank query file as this run writes them; "
+                    "the state was deleted, or the folder held another "
                     "campaign): move the queries folder away, or choose another "
                     "--output."
                 )
@@ -571,15 +574,30 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
             )
 
 
-def _holds_labels(path):
-    """Whether the query file at `path` exists and has a label filled in."""
+def _is_blank_query(path):
+    """Whether the query file at `path` is missing or exactly as written, with
+    every label blank: only such a file may be written over.
+
+    A person's labels may be in a file that does not read so (saved with ';'
+    or tabs, as UTF-16, with the header renamed), so any such file is kept.
+    """
     try:
-        with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
-            return any((row.get("label") or "").strip() for row in csv.DictReader(f))
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        return False
-    except csv.Error:  # unreadable, so its labels cannot be ruled out
         return True
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        rows = [
+            [cell.strip() for cell in row]
+            for row in csv.reader(io.StringIO(text, newline=""))
+        ]
+    except csv.Error:
+        return False
+    rows = [row for row in rows if any(row)]  # blank lines, a spreadsheet's ",,"
+    return rows[:1] == [["id", "label"]] and all(
+        row[0].isdecimal() and row[1:] in ([], [""]) for row in rows[1:]
+    )
 
 
 def _write_query(path, ids):

@@ -896,8 +896,42 @@ def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsy
     query = tmp_path / "out" / "queries" / "round_2.csv"
     answered = query.read_text()
     (tmp_path / "out" / "state.joblib").unlink()
-    assert "round_2.csv holds labels that" in _refusal(tmp_path, capsys)
+    assert "round_2.csv may hold labels that" in _refusal(tmp_path, capsys)
     assert query.read_text() == answered
+
+
+@pytest.mark.parametrize(
+    "header, separator, encoding",
+    [
+        ("id;label", ";", "utf-8"),  # Excel in a European locale
+        ("id\tlabel", "\t", "utf-8"),
+        ("ID,Label", ",", "utf-8"),
+        ("id,label", ",", "utf-16"),  # Excel's "Unicode Text"
+    ],
+)
+def test_labels_in_another_layout_are_kept_without_the_state(
+    tmp_path, capsys, header, separator, encoding
+):
+    # Only a label column read as "label" counted as labels: these read
+    # empty, and a rerun without state.joblib wrote the query over them.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    blank = query.read_text()
+    _answer(tmp_path, truth)
+    rows = [header] + [
+        line.replace(",", separator) for line in query.read_text().splitlines()[1:]
+    ]
+    answered = "\r\n".join(rows).encode(encoding)
+    query.write_bytes(answered)
+    (tmp_path / "out" / "state.joblib").unlink()
+    assert "round_2.csv may hold labels that" in _refusal(tmp_path, capsys)
+    assert query.read_bytes() == answered
+    # A blank query as written, even resaved with CRLF, is asked anew.
+    query.write_text(blank.replace("\n", "\r\n") + ",\r\n", newline="")
+    (tmp_path / "out" / "state.joblib").unlink()
+    assert "No complete labels" in _refusal(tmp_path, capsys)
 
 
 def test_labels_changed_after_they_were_taught_are_refused(tmp_path, capsys):
