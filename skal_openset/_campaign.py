@@ -412,7 +412,8 @@ def run_interactive(
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
     at the open query, without asking anew. A query file the state does not
     know (the state was deleted) is written over only if it is blank as
-    written: one that may hold labels, in whatever layout, is refused.
+    written: one that may hold labels, in whatever layout, is refused. So is
+    a rerun whose `n_rounds` ends before an open query that is no longer blank.
 
     Returns
     -------
@@ -465,6 +466,15 @@ def run_interactive(
         }
         save_object(state, state_path)
     learner, records = state["learner"], state["records"]
+    open_round = len(records) + 1
+    if state["pending"] is not None and open_round > n_rounds:
+        # Stopping here would leave its labels untaught without a word.
+        query_path = output / "queries" / f"round_{open_round}.csv"
+        if not _is_blank_query(query_path):
+            raise ValueError(
+                f"{query_path.name} is open: pass --rounds >= {open_round} to "
+                f"teach it (--rounds {n_rounds} ends before it)."
+            )
     for round_ in range(len(records) + 1, n_rounds + 1):
         query_path = output / "queries" / f"round_{round_}.csv"
         if state["pending"] is None:

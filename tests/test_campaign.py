@@ -816,9 +816,9 @@ def _refusal(tmp_path, capsys):
     return capsys.readouterr().err
 
 
-def _answer(tmp_path, truth, header="id,label", extra="", newline="\n"):
-    """Fill in the open query file of round 2, every label right."""
-    query = tmp_path / "out" / "queries" / "round_2.csv"
+def _answer(tmp_path, truth, header="id,label", extra="", newline="\n", round_=2):
+    """Fill in the open query file of `round_`, every label right."""
+    query = tmp_path / "out" / "queries" / f"round_{round_}.csv"
     with query.open(newline="") as f:
         ids = [r["id"] for r in csv.DictReader(f)]
     rows = [header]
@@ -932,6 +932,25 @@ def test_labels_in_another_layout_are_kept_without_the_state(
     query.write_text(blank.replace("\n", "\r\n") + ",\r\n", newline="")
     (tmp_path / "out" / "state.joblib").unlink()
     assert "No complete labels" in _refusal(tmp_path, capsys)
+
+
+def test_an_answered_query_beyond_the_rounds_is_refused(tmp_path, capsys):
+    # A rerun whose --rounds ended before the open query's round stopped with
+    # exit status 0: the person's labels were silently left untaught.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")
+    _answer(tmp_path, truth)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")  # round 2 taught, round 3 asked
+    _wait_briefly(tmp_path, "--rounds", "2")  # round 3 blank: no labels to lose
+    _answer(tmp_path, truth, round_=3)
+    assert "round_3.csv is open: pass --rounds >= 3 to teach it" in _refusal(
+        tmp_path, capsys
+    )
+    _wait_briefly(tmp_path, "--rounds", "3")
+    with (tmp_path / "out" / "records.csv").open() as f:
+        assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 25, 30]
 
 
 def test_labels_changed_after_they_were_taught_are_refused(tmp_path, capsys):
