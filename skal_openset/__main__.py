@@ -283,8 +283,16 @@ def run_own_data(args):
     costs = dict(cost_in=args.cost_in, cost_ood=args.cost_ood)
     output = args.output
     if args.interactive:
-        options = [in_classes, args.ood_label, args.strategy, args.classifier]
-        options += [args.budget, args.cost_in, args.cost_ood, args.seed]
+        options = {
+            "--in-classes": in_classes,
+            "--ood-label": args.ood_label,
+            "--strategy": args.strategy,
+            "--classifier": args.classifier,
+            "--budget": args.budget,
+            "--cost-in": args.cost_in,
+            "--cost-ood": args.cost_ood,
+            "--seed": args.seed,
+        }
         records, _ = run_interactive(
             X,
             labels,
@@ -297,7 +305,10 @@ def run_own_data(args):
             budget=args.budget,
             poll_seconds=args.poll_seconds or 2.0,
             timeout=args.timeout,
-            fingerprint=table_fingerprint(X, labels, *options),
+            # In this order, the fingerprint of the states written before
+            # the options were kept.
+            fingerprint=table_fingerprint(X, labels, *options.values()),
+            options=options,
             **costs,
         )
         write_records_csv(records, output / "records.csv")

@@ -393,6 +393,7 @@ def run_interactive(
     poll_seconds=2.0,
     timeout=None,
     fingerprint=None,
+    options=None,
     log=print,
 ):
     """Query, wait for a person's labels in a CSV file, teach; round after round.
@@ -414,6 +415,12 @@ def run_interactive(
     know (the state was deleted) is written over only if it is blank as
     written: one that may hold labels, in whatever layout, is refused. So is
     a rerun whose `n_rounds` ends before an open query that is no longer blank.
+
+    `fingerprint` identifies the campaign (:func:`table_fingerprint`): a
+    state of another is refused. `options`, a dict of the options that
+    shape it by the names the person gave them (``{"--budget": 5}``), is
+    kept in the state with the table's own hash, so that the refusal names
+    the options that changed, or the table.
 
     Returns
     -------
@@ -437,13 +444,11 @@ def run_interactive(
     def as_open_set(answers):
         return np.where(np.isin(answers, in_classes), answers, ood_label)
 
+    table = joblib.hash([X, labels])
     if state_path.exists():
         state = load_object(state_path)
         if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
-            raise ValueError(
-                f"{state_path} belongs to another campaign (other data or "
-                "options); choose another output folder."
-            )
+            raise ValueError(_another_campaign(state, state_path, table, options))
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
         _check_taught_labels(state.setdefault("taught", {}), output, allowed)
     else:
@@ -458,6 +463,8 @@ def run_interactive(
         ).fit(X[labelled], as_open_set(labels[labelled]))
         state = {
             "fingerprint": fingerprint,
+            "options": options,
+            "table": table,
             "learner": learner,
             "labelled": labelled,
             "pending": None,
@@ -535,6 +542,40 @@ def run_interactive(
         )
     _check_taught_labels(state["taught"], output, allowed)
     return records, learner
+
+
+def _another_campaign(state, state_path, table, options):
+    """Why the state at `state_path` is not this campaign's: the options that
+    changed, or the table, where the state keeps them (since they are kept)."""
+    changes = []
+    if isinstance(state, dict) and state.get("options"):
+        before = state["options"]
+        changes = [
+            f"{name} was {_shown(before.get(name))}, now {_shown(value)}"
+            for name, value in (options or {}).items()
+            if before.get(name) != value
+        ]
+        if state.get("table") != table:
+            changes.append("the table changed")
+    if not changes:
+        return (
+            f"{state_path} belongs to another campaign (other data or options); "
+            "choose another output folder."
+        )
+    return (
+        f"{state_path} is a campaign of other data or options: "
+        f"{'; '.join(changes)}. Rerun with its options and table to resume it, "
+        "or start a new campaign in another --output."
+    )
+
+
+def _shown(value):
+    """An option's value as typed on the command line."""
+    if isinstance(value, (list, tuple)):
+        return shlex.quote(",".join(map(str, value)))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return shlex.quote(str(value))
 
 
 def _check_taught_labels(taught, output, allowed, *, seen=None):

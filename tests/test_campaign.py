@@ -576,6 +576,35 @@ def test_a_state_file_of_something_else_is_refused(tmp_path, capsys):
     assert "belongs to another campaign" in capsys.readouterr().err
 
 
+def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsys):
+    # Any change read "belongs to another campaign; choose another output
+    # folder", which gave up the labels given so far for a mistyped option.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--budget", "8", "--ood-label", "other")
+    err = capsys.readouterr().err
+    assert "--ood-label was unknown, now other; --budget was 5, now 8. " in err
+    assert "Rerun with its options and table to resume it, or start a new" in err
+    assert "table changed" not in err
+    _table(tmp_path / "zoo.csv", blank_from=20, seed=1)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    assert "or options: the table changed. Rerun" in capsys.readouterr().err
+    # A state that keeps no options, as written before, is refused as it was.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    state = load_object(tmp_path / "out" / "state.joblib")
+    del state["options"], state["table"]
+    save_object(state, tmp_path / "out" / "state.joblib")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--budget", "8")
+    assert "belongs to another campaign (other" in capsys.readouterr().err
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)  # the first options resume it
+
+
 def test_a_state_file_whose_class_is_gone_is_one_line(tmp_path, capsys, monkeypatch):
     # load_object's ImportError used to end the command with a traceback.
     (tmp_path / "my_state.py").write_text("class State:\n    pass\n")
