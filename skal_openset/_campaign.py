@@ -303,12 +303,13 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     )
 
 
-def _read_answers(path, ids, allowed):
-    """The labels of a query file once every row is filled in, else None.
+def _read_answers(path, ids, allowed, taught=None):
+    """The labels of a query file in the order of `ids`, "" where blank yet,
+    or None while it cannot be read (being saved).
 
-    Raises ValueError for a file without the id and label columns, a row
-    that is not asked for or asked twice, or a label that is not allowed,
-    naming them.
+    Raises ValueError for a file without the id and label columns, rows
+    missing or not asked for, a row asked twice, or a label that is not
+    allowed, naming them; a missing row is named with its `taught` label.
     """
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -343,14 +344,27 @@ def _read_answers(path, ids, allowed):
                 f"of {sorted(allowed)}."
             )
         answers[row_id] = label
-    if sorted(answers) != sorted(str(i) for i in ids):
+    asked = [str(i) for i in ids]
+    taught = dict(zip(asked, map(str, [] if taught is None else taught)))
+    missing = [
+        f"{i} (taught {taught[i]!r})" if i in taught else i
+        for i in asked
+        if i not in answers
+    ]
+    unasked = sorted(set(answers) - set(asked))
+    if missing or unasked:
+        lists = [("missing", missing), ("not asked for", unasked)]
+        named = "; ".join(f"{what}: {_first_few(i)}" for what, i in lists if i)
         raise ValueError(
-            f"{path}: the ids must stay those asked for ({len(ids)} rows); "
-            "change only the label column."
+            f"{path}: the ids must stay those asked for ({len(ids)} rows; "
+            f"{named}); change only the label column."
         )
-    if any(answers[str(i)] == "" for i in ids):
-        return None
-    return np.array([answers[str(i)] for i in ids])
+    return np.array([answers[i] for i in asked])
+
+
+def _first_few(items, n=5):
+    """The first `n` of `items`, comma-separated, with ", ..." for more."""
+    return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
 
 
 def _wait_read(path, ids, allowed, reads):
@@ -512,12 +526,21 @@ def run_interactive(
             f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
         )
         start, reads, seen = time.monotonic(), {}, {}
-        while (answers := _wait_read(query_path, ids, allowed, reads)) is None:
+        while True:
+            answers = _wait_read(query_path, ids, allowed, reads)
+            if answers is not None and (answers != "").all():
+                break
             _check_taught_labels(state["taught"], output, allowed, seen=seen)
             if timeout is not None and time.monotonic() - start > timeout:
+                blank = [] if answers is None else ids[answers == ""].tolist()
                 raise TimeoutError(
-                    f"No complete labels in {query_path} after {timeout} s; rerun "
-                    "the same command to go on waiting."
+                    f"No complete labels in {query_path} after {timeout} s"
+                    + (
+                        f" (still blank: ids {_first_few(blank)})"
+                        if 0 < len(blank) < ids.size
+                        else ""
+                    )
+                    + "; rerun the same command to go on waiting."
                 )
             time.sleep(poll_seconds)
         y = as_open_set(answers)
@@ -600,28 +623,30 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
             if signature[0] != signature[1]:
                 continue
         try:
-            now = _read_answers(path, ids, allowed)
+            now = _read_answers(path, ids, allowed, taught=answers)
         except ValueError as exc:
             raise ValueError(
                 f"{path} was changed after its labels were taught and no longer "
-                f"reads ({exc}); the learner has trained on the old ones. Put "
-                "them back to resume."
+                f"reads ({str(exc).rstrip('.')}); the learner has trained on the "
+                "old ones. Put them back to resume, or remove the whole file "
+                "(its labels stay taught)."
             ) from None
-        if now is None:
+        cleared = [] if now is None else np.flatnonzero(now == "").tolist()
+        if now is None or cleared:
+            named = [f"id {ids[i]}: '{answers[i]}'" for i in cleared]
             raise ValueError(
-                f"{path} has labels cleared after they were taught; the learner "
-                "has trained on them. Put them back to resume."
+                f"{path} has labels cleared after they were taught"
+                f"{f' ({_first_few(named)})' if named else ''}; the learner has "
+                "trained on them. Put them back to resume."
             )
-        changed = np.flatnonzero(now != answers)
-        if changed.size:
-            edits = ", ".join(
-                f"id {ids[i]}: '{answers[i]}' -> '{now[i]}'" for i in changed[:5]
-            )
+        changed = np.flatnonzero(now != answers).tolist()
+        if changed:
+            edits = [f"id {ids[i]}: '{answers[i]}' -> '{now[i]}'" for i in changed]
             raise ValueError(
-                f"{path} was changed after its labels were taught ({edits}"
-                f"{', ...' if changed.size > 5 else ''}); the learner has trained "
-                "on the old ones. Put them back to resume, or start a new campaign "
-                "in another --output with the corrected labels in the data file."
+                f"{path} was changed after its labels were taught "
+                f"({_first_few(edits)}); the learner has trained on the old ones. "
+                "Put them back to resume, or start a new campaign in another "
+                "--output with the corrected labels in the data file."
             )
 
 

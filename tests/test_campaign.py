@@ -893,6 +893,26 @@ def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
     assert f"row id {ids[0]} is there twice" in _refusal(tmp_path, capsys)
 
 
+def test_ids_changed_or_labels_left_blank_are_named(tmp_path, capsys):
+    # "the ids must stay those asked for (5 rows)" and "No complete labels"
+    # left the person to find which rows among all.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    ids = _answer(tmp_path, truth)
+    rows = query.read_text().splitlines()
+    label = rows[1].split(",")[1]
+    query.write_text("\n".join([rows[0], f"999,{label}", *rows[3:]]) + "\n")
+    message = _refusal(tmp_path, capsys)
+    assert (
+        f"(5 rows; missing: {ids[0]}, {ids[1]}; not asked for: 999); change only"
+    ) in message
+    rows[2] = f"{ids[1]},"
+    query.write_text("\n".join(rows) + "\n")
+    assert f"(still blank: ids {ids[1]}); rerun" in _refusal(tmp_path, capsys)
+
+
 def test_a_spreadsheets_trailing_empty_rows_are_ignored(tmp_path, capsys):
     # Excel can save emptied cells as rows of bare commas, CRLF-ended.
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
@@ -1083,6 +1103,25 @@ def test_a_taught_label_cleared_is_refused(tmp_path, capsys):
     rows[1] = f"{ids[0]},"
     query.write_text("\n".join(rows) + "\n")
     assert "has labels cleared after they were taught" in _refusal(tmp_path, capsys)
+
+
+def test_a_taught_row_deleted_is_named_with_its_label(tmp_path, capsys):
+    # "Put them back to resume" named neither the row nor its label, and the
+    # nested message read "column.);".
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    ids = _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    rows = query.read_text().splitlines()
+    query.write_text("\n".join([rows[0], *rows[2:]]) + "\n")
+    label = rows[1].split(",")[1]
+    message = _refusal(tmp_path, capsys)
+    assert f"missing: {ids[0]} (taught '{label}')); change only" in message
+    assert "column); the learner" in message and "remove the whole file" in message
+    query.unlink()  # as the message says, accepted
+    _wait_briefly(tmp_path)
 
 
 def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(tmp_path):
