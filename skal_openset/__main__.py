@@ -268,12 +268,13 @@ def run_own_data(args):
             f"--output {args.output} holds {other}, the state of {kind} run: "
             "choose another --output for this one."
         )
-    X, labels = load_table(
+    X, labels, ignored = load_table(
         args.data,
         args.label_column,
         args.ignore_columns or (),
         ood_label=args.ood_label,
         in_classes=[str(c).strip() for c in args.in_classes],
+        return_ignored=True,
     )
     in_classes = check_in_classes(
         args.in_classes, labels, args.ood_label, interactive=args.interactive
@@ -309,6 +310,12 @@ def run_own_data(args):
             # the options were kept.
             fingerprint=table_fingerprint(X, labels, *options.values()),
             options=options,
+            # The table's own id (left out as a feature) beside the query's,
+            # which is the row's position: "id" names both.
+            extra_columns={
+                f"{name} in {args.data.name}": values
+                for name, values in ignored.items()
+            },
             **costs,
         )
         write_records_csv(records, output / "records.csv")

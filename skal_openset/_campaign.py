@@ -32,16 +32,23 @@ _MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null"
 
 
 def load_table(
-    path, label_column="label", ignore_columns=(), *, ood_label=None, in_classes=()
+    path,
+    label_column="label",
+    ignore_columns=(),
+    *,
+    ood_label=None,
+    in_classes=(),
+    return_ignored=False,
 ):
     """Features and string labels ("" for an unlabelled row) of a CSV or .npz file.
 
     A .npz file holds the features as ``X`` and the labels as `label_column`
     (NaN marks an unlabelled row there, as "" does); `ignore_columns` names
-    CSV columns that are no features. A label that marks a missing value
-    (``NA``, ``N/A``, ``nan``, ``None``, ``null``, ``?``, in any case) is
-    refused unless it is exactly `ood_label` or one of `in_classes`: it
-    would count as OOD.
+    CSV columns that are no features, returned as a third value, a dict of
+    column name to strings, with `return_ignored`. A label that marks a
+    missing value (``NA``, ``N/A``, ``nan``, ``None``, ``null``, ``?``, in
+    any case) is refused unless it is exactly `ood_label` or one of
+    `in_classes`: it would count as OOD.
     """
     path = Path(path)
     if not path.is_file():
@@ -110,9 +117,9 @@ def load_table(
                 f"{path}: row {int(np.flatnonzero(bad)[0])} of X holds NaN or "
                 "infinity; every feature value must be a finite number."
             )
-        where = "row {} of the labels"
+        where, ignored = "row {} of the labels", {}
     else:
-        X, labels, lines = _read_csv_table(path, label_column, ignore_columns)
+        X, labels, lines, ignored = _read_csv_table(path, label_column, ignore_columns)
         where = "line {}"
     labels = np.char.strip(np.asarray(labels).astype(str))
     if len(X) != len(labels):  # X is 2-D: the .npz branch checks it
@@ -142,7 +149,7 @@ def load_table(
             f"so: --ood-label {shlex.quote(marker)} for the OOD label, or name "
             "it in --in-classes)."
         )
-    return X, labels
+    return (X, labels, ignored) if return_ignored else (X, labels)
 
 
 def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
@@ -408,6 +415,7 @@ def run_interactive(
     timeout=None,
     fingerprint=None,
     options=None,
+    extra_columns=None,
     log=print,
 ):
     """Query, wait for a person's labels in a CSV file, teach; round after round.
@@ -415,10 +423,12 @@ def run_interactive(
     The labelled rows of the table train the first classifier; the unlabelled
     ones are the pool. Each query round writes ``queries/round_<r>.csv``
     (``id`` = the row's position among the table's data rows, counted from 0
-    with the header and blank lines left out; ``label`` empty) under
-    `output`, written again if it goes missing, then
-    reads it every `poll_seconds` until every label is filled in: an IN
-    class, `ood_label`, or any other label of the table (also OOD). Since a
+    with the header and blank lines left out; ``label`` empty; then the
+    `extra_columns`, a dict of name, neither ``id`` nor ``label``, to a value
+    per table row, such as the table's own id, to tell the rows apart) under
+    `output`, written again if it goes missing, then reads it every
+    `poll_seconds` until every label is filled in: an IN class, `ood_label`,
+    or any other label of the table (also OOD). Since a
     label's cost is known only once it is given, a round asks for
     ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the budget
     is sure to pay for, and then charges each label its own cost.
@@ -444,6 +454,12 @@ def run_interactive(
     learner : ActiveLearner
     """
     output = Path(output)
+    extra_columns = extra_columns or {}
+    if {"id", "label"} & set(extra_columns):  # the answers would be misread
+        raise ValueError(
+            f"extra_columns {sorted(extra_columns)} may not be named 'id' or "
+            "'label', the query file's own columns; rename them."
+        )
     state_path = output / "state.joblib"
     known = set(labels.tolist()) - {""}
     allowed = known | set(in_classes) | {ood_label}
@@ -491,7 +507,7 @@ def run_interactive(
     if state["pending"] is not None and open_round > n_rounds:
         # Stopping here would leave its labels untaught without a word.
         query_path = output / "queries" / f"round_{open_round}.csv"
-        if not _is_blank_query(query_path):
+        if not _is_blank_query(query_path, extra_columns):
             raise ValueError(
                 f"{query_path.name} is open: pass --rounds >= {open_round} to "
                 f"teach it (--rounds {n_rounds} ends before it)."
@@ -499,7 +515,9 @@ def run_interactive(
     for round_ in range(len(records) + 1, n_rounds + 1):
         query_path = output / "queries" / f"round_{round_}.csv"
         if state["pending"] is None:
-            if not _is_blank_query(query_path):  # a person's work: keep it
+            if not _is_blank_query(
+                query_path, extra_columns
+            ):  # a person's work: keep it
                 raise ValueError(
                     f"{query_path} may hold labels that {state_path} does not "
                     "know (it is no blank query file as this run writes them; "
@@ -516,9 +534,9 @@ def run_interactive(
             # The state first: a query file it does not know would hold a
             # person's labels that a rerun must refuse.
             save_object(state, state_path)
-            _write_query(query_path, state["pending"])
+            _write_query(query_path, state["pending"], extra_columns)
         elif not query_path.exists():  # deleted or moved: its ids are in the state
-            _write_query(query_path, state["pending"])
+            _write_query(query_path, state["pending"], extra_columns)
             log(f"Wrote {query_path} again: it was missing.")
         ids = state["pending"]
         log(
@@ -650,7 +668,7 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
             )
 
 
-def _is_blank_query(path):
+def _is_blank_query(path, extra_columns):
     """Whether the query file at `path` is missing or exactly as written, with
     every label blank: only such a file may be written over.
 
@@ -664,23 +682,41 @@ def _is_blank_query(path):
     except (OSError, UnicodeDecodeError):
         return False
     try:
-        rows = [
-            [cell.strip() for cell in row]
-            for row in csv.reader(io.StringIO(text, newline=""))
-        ]
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error:
         return False
-    rows = [row for row in rows if any(row)]  # blank lines, a spreadsheet's ",,"
-    return rows[:1] == [["id", "label"]] and all(
-        row[0].isdecimal() and row[1:] in ([], [""]) for row in rows[1:]
-    )
+    rows = [row for row in map(_trimmed, rows) if row]  # no ",," of a spreadsheet
+    ids = [row[0] for row in rows[1:]]
+    if not all(map(str.isdecimal, ids)):
+        return False
+    try:
+        written = _query_rows([int(i) for i in ids], extra_columns)
+    except IndexError:  # an id beyond the table
+        return False
+    return rows == [_trimmed(row) for row in written]
 
 
-def _write_query(path, ids):
+def _trimmed(row):
+    """`row` without spaces around its cells, nor blank cells at its end."""
+    row = [cell.strip() for cell in row]
+    while row and not row[-1]:
+        row.pop()
+    return row
+
+
+def _query_rows(ids, extra_columns):
+    """A blank query file's rows: the header, then per id the id, an empty
+    label and its values of the `extra_columns`."""
+    columns = list(extra_columns.values())
+    return [
+        ["id", "label", *extra_columns],
+        *([str(i), "", *(str(c[i]) for c in columns)] for i in ids),
+    ]
+
+
+def _write_query(path, ids, extra_columns):
     with atomic_open(path, "w") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "label"])
-        writer.writerows([i, ""] for i in ids.tolist())
+        csv.writer(f).writerows(_query_rows(ids.tolist(), extra_columns))
 
 
 def _interactive_record(round_, learner, ood_label, size, in_share, spent):

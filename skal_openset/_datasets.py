@@ -665,7 +665,7 @@ def load_csv_table(
     ((3, 2), [0, 1, 0], ['cat', 'dog'])
     >>> tmp.cleanup()
     """
-    X, labels, lines = _read_csv_table(path, label_column, ignore_columns)
+    X, labels, lines, _ = _read_csv_table(path, label_column, ignore_columns)
     empty = np.flatnonzero(labels == "")
     if empty.size:
         raise ValueError(
@@ -718,7 +718,8 @@ def _mixed_labels_message(path, labels, lines, is_number):
 
 
 def _read_csv_table(path, label_column, ignore_columns=()):
-    """Features, stripped label strings and each row's line of a CSV table.
+    """Features, stripped label strings, each row's line of a CSV table and
+    its ignored columns (name: strings).
 
     Labels are returned as they are, empty ones included (the campaign reads
     an empty label as an unlabelled row); the errors are those of
@@ -820,7 +821,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{shlex.quote(ids[0])}, or ignore_columns=[{ids[0]!r}]) or, if it is "
             "a feature, rename it."
         )
-    table = np.array(body, dtype=str)[:, kept]
+    every = np.array(body, dtype=str)
+    table = every[:, kept]
     spans = (np.char.find(table, "\n") >= 0) | (np.char.find(table, "\r") >= 0)
     if spans.any():  # no feature or label holds a line break
         row, col = np.argwhere(spans)[0]
@@ -867,7 +869,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{str(table[row, col])!r} is not finite or above {_MAX_CSV_VALUE:g} in "
             "absolute value; fix or drop that row."
         )
-    return X.astype(np.float32), np.char.strip(table[:, j]), lines
+    ignored = {header[c]: every[:, c] for c in range(len(header)) if c not in kept}
+    return X.astype(np.float32), np.char.strip(table[:, j]), lines, ignored
 
 
 # Names pandas gives a row index it writes as a column: "Unnamed: 0" when

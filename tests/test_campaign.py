@@ -311,6 +311,35 @@ def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
     assert (tmp_path / "out" / "records.csv").exists()
 
 
+def test_a_query_file_shows_the_tables_own_id(tmp_path, capsys):
+    # The query's "id" is the row's position; a table's own id, left out as
+    # the README advises, was not shown, so "id 7" could be taken for it.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    lines = (tmp_path / "zoo.csv").read_text().splitlines()
+    rows = [f"id,{lines[0]}"] + [f"{i + 1},{line}" for i, line in enumerate(lines[1:])]
+    (tmp_path / "zoo.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ignore-columns", "id")
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        asked = list(csv.DictReader(f))
+    assert [int(r["id in zoo.csv"]) for r in asked] == [int(r["id"]) + 1 for r in asked]
+    blank = query.read_text()
+    (tmp_path / "out" / "state.joblib").unlink()  # blank as written: asked anew
+    assert "No complete labels" in _refusal(tmp_path, capsys, "--ignore-columns", "id")
+    assert query.read_text() == blank
+    with query.open("w", newline="") as f:  # answered, the extra column kept
+        writer = csv.writer(f)
+        writer.writerow(["id", "label", "id in zoo.csv"])
+        for r in asked:
+            label = truth[int(r["id"])]
+            label = label if label in ("cat", "cow") else "unknown"
+            writer.writerow([r["id"], label, r["id in zoo.csv"]])
+    _wait_briefly(tmp_path, "--ignore-columns", "id")
+    learner = load_object(tmp_path / "out" / "state.joblib")["learner"]
+    assert len(learner.y_labelled_) == 25
+
+
 def test_an_interactive_run_may_start_without_some_in_classes(tmp_path, capsys):
     labels = np.array(["cat", "", "dog", ""])
     assert check_in_classes(["cat", "cow"], labels, "unknown", interactive=True)
@@ -836,11 +865,11 @@ def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path):
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 26]
 
 
-def _refusal(tmp_path, capsys):
+def _refusal(tmp_path, capsys, *options):
     """Rerun the waiting campaign, which must stop with exit status 2: its message."""
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
+        _wait_briefly(tmp_path, *options)
     assert exit_.value.code == 2
     return capsys.readouterr().err
 
