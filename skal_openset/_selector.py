@@ -535,17 +535,36 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             # differ with the batch a row is scored in) far below the gaps
             # between meta-scores.
             self.module_: MonotoneMLP = module.double().eval()
-            with torch.inference_mode():
-                scores = self.module_(X_t.double())
-            distinct_rows = bool((X_t != X_t[0]).any())  # as trained: float32
-            if distinct_rows and bool((scores == scores[0]).all()):
-                warn(
-                    "The fitted selector gives every training row the same "
-                    "score: meta-inputs in "
-                    f"[{X.min():.3g}, {X.max():.3g}] saturate its sigmoid units. "
-                    "Bring them to order 1, e.g. with MetaInputTransformer.",
-                    ConvergenceWarning,
-                )
+            self._warn_if_saturated(X_t, X)
+
+    def _warn_if_saturated(self, X_t, X):
+        """Warn if most training rows saturate every sigmoid unit alike.
+
+        Such rows score the same up to rounding (which differs with the row,
+        so testing the scores for equality misses most of these fits) and
+        pass no gradient: the selector ranks them by rounding noise.
+        """
+        with torch.inference_mode():
+            hidden_weight, _ = self.module_.effective_weights()
+            bias = self.module_.hidden.bias
+            pre = nn.functional.linear(X_t.double(), hidden_weight, bias).cpu().numpy()
+        # sigmoid(17) rounds to 1 in float32, the precision of training.
+        saturated = (np.abs(pre) > 17).all(axis=1)
+        if not saturated.any():
+            return
+        _, pattern, counts = np.unique(
+            pre[saturated] > 0, axis=0, return_inverse=True, return_counts=True
+        )
+        tied = X_t.cpu().numpy()[saturated][pattern.ravel() == counts.argmax()]
+        # Identical rows (as trained: float32) tie by construction.
+        if 2 * len(tied) > len(X) and bool((tied != tied[0]).any()):
+            warn(
+                f"The fitted selector gives {len(tied)} of its {len(X)} training "
+                "rows the same score up to rounding: meta-inputs in "
+                f"[{X.min():.3g}, {X.max():.3g}] saturate all its sigmoid units "
+                "there. Bring them to order 1, e.g. with MetaInputTransformer.",
+                ConvergenceWarning,
+            )
 
     def _train(self, module, X, y, w, groups, pairs, order_seed):
         """Train `module` in place to rank the rows of `X` in the order of `y`.

@@ -290,6 +290,18 @@ def test_saturating_meta_inputs_warn():
         MetaQueryNetSelector(max_epochs=2).fit(near, [0.0, 1, 2, 3])
 
 
+@pytest.mark.parametrize("n", [10, 17, 50, 64, 101, 200])
+def test_saturating_meta_inputs_warn_though_rounding_splits_the_scores(n):
+    # Saturated units leave scores that differ by rounding (~1e-14), or a few
+    # rows that escape saturation: an equality test of the scores missed
+    # these fits, and the selector ranked its rows by rounding noise.
+    rng = np.random.RandomState(n)
+    Z = rng.uniform(0, 1, size=(n, 2)) * 1e4
+    y = np.where(rng.rand(n) < 0.4, 0.0, rng.exponential(size=n))
+    with pytest.warns(ConvergenceWarning, match="MetaInputTransformer"):
+        MetaQueryNetSelector(max_epochs=5, random_state=0).fit(Z, y)
+
+
 def test_target_without_pairs_warns_and_keeps_the_unfitted_state():
     selector = MetaQueryNetSelector()
     with pytest.warns(UserWarning, match="no pair to rank"):
