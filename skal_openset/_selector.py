@@ -477,8 +477,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         with restored_on_error(self):
             _check_numeric_target(y)
             warm = self.warm_start and hasattr(self, "module_")
+            # order="C": torch refuses arrays of negative strides (Z[::-1]).
             X, y = validate_data(
-                self, X, y, reset=not warm, dtype=np.float64, y_numeric=True
+                self, X, y, reset=not warm, dtype=np.float64, y_numeric=True, order="C"
             )
             if warm and (
                 self.module_.hidden.out_features != self.hidden_size
@@ -685,7 +686,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             Meta-score of each row.
         """
         check_is_fitted(self, "module_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
         device = torch.device(self.device)
         scores = np.empty(len(X))
         # Row blocks keep the hidden activations (rows x hidden_size) small

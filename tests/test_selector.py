@@ -907,3 +907,25 @@ def test_score_converts_its_inputs_as_fit_does():
     with pytest.warns(DataConversionWarning):
         assert selector.score(Z, y[:, None]) == expected
     assert selector.score(Z, y, sample_weight=2.0) == expected
+
+
+def test_reversed_views_are_accepted_as_their_copies():
+    # torch refuses arrays of negative strides: fit, predict and score failed
+    # on Z[::-1] and np.flip(Z, 1), which every scikit-learn estimator takes.
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(40, rng)
+    w, groups = rng.uniform(0.5, 2.0, size=40), np.arange(40) % 3
+    views = (Z[::-1], y[::-1], w[::-1], groups[::-1])
+    copies = tuple(view.copy() for view in views)
+    selector = MetaQueryNetSelector(init="rule", **FAST)
+    selector.fit(*views[:2], sample_weight=views[2], groups=views[3])
+    reference = clone(selector).fit(
+        *copies[:2], sample_weight=copies[2], groups=copies[3]
+    )
+    flipped = np.flip(Z, 1)
+    np.testing.assert_array_equal(
+        selector.predict(flipped), reference.predict(flipped.copy())
+    )
+    assert selector.score(*views[:2], sample_weight=views[2]) == reference.score(
+        *copies[:2], sample_weight=copies[2]
+    )
