@@ -409,6 +409,21 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 "steps_per_epoch counts mini-batch steps: set batch_size too, or "
                 "leave steps_per_epoch=None for full-batch training."
             )
+        # Checked before training: MQNetQuery first trains its selector at a
+        # teach, after the labels were bought.
+        try:
+            device = torch.device(self.device)
+        except RuntimeError as error:
+            raise ValueError(
+                f"device={self.device!r} is not a torch device ({error}); use "
+                "e.g. 'cpu' or 'cuda'."
+            ) from None
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={self.device!r} names a CUDA device this machine lacks "
+                f"(it has {torch.cuda.device_count()}); use device='cpu', or one "
+                "of the CUDA devices it has."
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -454,10 +469,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         ------
         ValueError
             If `y` is not numeric (e.g. class labels or booleans), if the
-            meta-inputs are too large for training to stay finite, or if
-            `groups` holds a
-            missing (NaN or None) or unhashable label. The estimator is then
-            left as it was before the call.
+            meta-inputs are too large for training to stay finite, if
+            `groups` holds a missing (NaN or None) or unhashable label, or if
+            `device` is not a torch device or a CUDA device this machine
+            lacks. The estimator is then left as it was before the call.
         """
         self._check_param_combinations()
         try:

@@ -8,9 +8,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skal_openset import MetaQueryNetSelector, MonotoneMLP, pairwise_ranking_accuracy
+from skal_openset import (
+    ActiveLearner,
+    MetaQueryNetSelector,
+    MonotoneMLP,
+    MQNetQuery,
+    pairwise_ranking_accuracy,
+)
 from skal_openset._selector import _PairChunks
 
 # Few epochs keep the common checks fast; the checks themselves are unchanged.
@@ -425,6 +432,32 @@ def test_steps_per_epoch_needs_mini_batches():
     Z, y = synthetic_self_validation_set(20, np.random.RandomState(0))
     with pytest.raises(ValueError, match="set batch_size"):
         MetaQueryNetSelector(steps_per_epoch=100).fit(Z, y)
+
+
+@pytest.mark.parametrize(
+    "device, n_cuda, message",
+    [("cdua", 1, "not a torch device"), ("cuda", 0, "lacks"), ("cuda:1", 1, "lacks")],
+)
+def test_a_device_this_machine_lacks_is_refused_before_training(
+    device, n_cuda, message, monkeypatch
+):
+    # It passed ActiveLearner.fit and query, and failed at the first teach,
+    # after the labels were bought (an AssertionError for CUDA).
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: n_cuda)
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(20, rng)
+    selector = MetaQueryNetSelector(device=device)
+    with pytest.raises(ValueError, match=message):
+        selector.fit(Z, y)
+    assert not hasattr(selector, "module_")
+    X, labels = rng.normal(size=(30, 4)), np.arange(30) % 3 - 1
+    learner = ActiveLearner(LogisticRegression(), MQNetQuery(selector=selector))
+    with pytest.raises(ValueError, match="use device='cpu'|use e.g. 'cpu'"):
+        learner.fit(X, labels)
+    # A CUDA device the machine has passes the check.
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    selector.set_params(device="cuda:0")
+    learner.fit(X, labels)
 
 
 def test_groups_rank_nonzero_targets_only_within_their_group():
