@@ -55,11 +55,12 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     mean_ : ndarray of shape (n_features,)
         Column means of the fitted scores (``"exp_zscore"``).
     scale_ : ndarray of shape (n_features,)
-        Column population standard deviations; 1 for constant columns, so
-        that a constant score maps to ``exp(0) = 1`` rather than NaN
-        (``"exp_zscore"``). As in :class:`~sklearn.preprocessing.StandardScaler`,
-        a column whose values differ by float rounding only counts as
-        constant.
+        Column population standard deviations (``"exp_zscore"``). A constant
+        column has its largest magnitude instead (1 if it is all zeros), so
+        that its score maps to ``exp(0) = 1`` rather than NaN. As in
+        :class:`~sklearn.preprocessing.StandardScaler`, a column whose values
+        differ by float rounding only counts as constant: they map to 1 up to
+        rounding.
     quantile_transformer_ : QuantileTransformer
         The fitted empirical CDFs (``"quantile"``).
     n_features_in_ : int
@@ -121,10 +122,12 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             self.mean_ = scaler.mean_ * peak
             # StandardScaler's scale_ is the std except for the columns its
             # test (a variance within rounding error) finds constant: 1 there,
-            # as where scaling back underflows (subnormal columns).
-            constant = scaler.scale_ != np.sqrt(scaler.var_)
+            # scaled back to the column's peak, so that their rounding
+            # differences stay ~0 (a scale of 1 in raw units turned those of
+            # values near 1e16 into exp(+-20)).
             scale = scaler.scale_ * peak
-            self.scale_ = np.where(constant | (scale == 0), 1.0, scale)
+            # 1 where scaling back underflows (subnormal columns).
+            self.scale_ = np.where(scale == 0, 1.0, scale)
         return self
 
     def transform(self, X: ArrayLike) -> np.ndarray:

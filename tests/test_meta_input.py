@@ -142,15 +142,24 @@ def test_quantile_of_a_varying_column_is_the_clipped_quantile_transform(pool, qu
     )
 
 
-def test_scale_is_the_std_and_one_for_constant_columns():
+def test_scale_is_the_std_and_the_peak_for_constant_columns():
     # Column 0 varies by float rounding around 1e6 only: it is constant to
-    # StandardScaler, and its scale was once 1e6, neither its std nor 1.
+    # StandardScaler, and, like column 1, scaled by its largest magnitude.
     near = [1e6, 1e6 + 1e-9, 1e6, 1e6 + 2e-9]
-    X = np.c_[near, np.full(4, 1e6), np.arange(4.0)]
+    X = np.c_[near, np.full(4, 1e6), np.arange(4.0), np.zeros(4)]
     transformer = MetaInputTransformer().fit(X)
-    np.testing.assert_array_equal(transformer.scale_[:2], [1.0, 1.0])
+    np.testing.assert_array_equal(transformer.scale_[[0, 1, 3]], [max(near), 1e6, 1])
     assert transformer.scale_[2] == pytest.approx(np.std(np.arange(4.0)))
-    np.testing.assert_allclose(transformer.transform(X)[:, :2], 1.0)
+    np.testing.assert_allclose(transformer.transform(X)[:, [0, 1, 3]], 1.0)
+
+
+def test_rounding_differences_of_a_large_constant_column_map_to_one():
+    # 50 distinct values 1e16 + 2k differ by rounding only to StandardScaler:
+    # with a scale of 1 their deviations of up to +-49 became exp(+-20), and
+    # this column alone decided the order of P + I.
+    X = np.c_[1e16 + 2.0 * np.arange(50), np.linspace(0, 1, 50)]
+    Z = MetaInputTransformer().fit(X).transform(X)
+    np.testing.assert_allclose(Z[:, 0], 1.0, rtol=1e-12)
 
 
 def test_a_changed_scaling_takes_effect_at_the_next_fit():
