@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from skal_openset._atomic import atomic_open
+from skal_openset._models import device_error
 
 
 class ResultsError(ValueError):
@@ -76,13 +77,8 @@ def torch_device(text):
 def missing_device_error(option, device):
     """Why the `device` of `option` (a :func:`torch_device`) is not on this
     machine, or None: a CUDA device it lacks, which fails only at the first fit."""
-    device = torch.device(device)
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        return (
-            f"{option} {device}: no such CUDA device here "
-            f"({torch.cuda.device_count()} found); pass {option} cpu"
-        )
-    return None
+    error = device_error(device)
+    return f"{option} {error}" if error else None
 
 
 def refuse_repeats(parser, args, *options):

@@ -525,6 +525,22 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **kwargs)
 
 
+def device_error(device):
+    """Why torch cannot run on `device` here, or None: not a torch device, or
+    a CUDA device this machine lacks (torch fails only at the first use)."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        return f"{device!r} is not a torch device ({error}); use e.g. 'cpu' or 'cuda'"
+    n_cuda = torch.cuda.device_count()
+    if device.type == "cuda" and (device.index or 0) >= n_cuda:
+        return (
+            f"{str(device)!r} names a CUDA device this machine lacks (it has "
+            f"{n_cuda}); use 'cpu', or one of the CUDA devices it has"
+        )
+    return None
+
+
 # torch's RNG is global to the process: two threads seeding it (dask or
 # joblib threads running cells side by side) would draw from each other's
 # streams. Seeded blocks therefore run one at a time.

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from torch import nn
 
 from ._atomic import restored_on_error
-from ._models import TORCH_RNG_LOCK
+from ._models import TORCH_RNG_LOCK, device_error
 from ._typing import RandomStateLike
 from ._warn import warn
 
@@ -411,19 +411,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             )
         # Checked before training: MQNetQuery first trains its selector at a
         # teach, after the labels were bought.
-        try:
-            device = torch.device(self.device)
-        except RuntimeError as error:
-            raise ValueError(
-                f"device={self.device!r} is not a torch device ({error}); use "
-                "e.g. 'cpu' or 'cuda'."
-            ) from None
-        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={self.device!r} names a CUDA device this machine lacks "
-                f"(it has {torch.cuda.device_count()}); use device='cpu', or one "
-                "of the CUDA devices it has."
-            )
+        error = device_error(self.device)
+        if error:
+            raise ValueError(f"device={self.device!r}: {error}.")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(

@@ -419,7 +419,7 @@ def test_bench_selector_device_refuses_a_device_listed_twice(capsys):
     "device, message",
     [
         ("gpu", "argument --devices: 'gpu' is no torch device; pass cpu, cuda or"),
-        ("cuda:99", "--devices cuda:99: no such CUDA device here"),
+        ("cuda:99", "--devices 'cuda:99' names a CUDA device this machine lacks"),
     ],
 )
 def test_bench_selector_device_refuses_a_device_before_any_fit(

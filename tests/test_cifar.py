@@ -776,7 +776,10 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(
         (["--n-jobs", "0"], "--n-jobs must be >= 1"),
         # a traceback at the reference check's first fit
         (["--device", "gpu"], "'gpu' is no torch device"),
-        (["--device", "cuda:99"], "--device cuda:99: no such CUDA device here"),
+        (
+            ["--device", "cuda:99"],
+            "--device 'cuda:99' names a CUDA device this machine lacks",
+        ),
         (["--data", "README.md"], "README.md is no zip file"),
     ],
 )
@@ -821,7 +824,10 @@ def _cifar_main(monkeypatch, *argv):
         ),
         # These failed at the first fit, with a traceback, logged as a run.
         (["--device", "gpu"], "argument --device: 'gpu' is no torch device"),
-        (["--device", "cuda:99"], "--device cuda:99: no such CUDA device here"),
+        (
+            ["--device", "cuda:99"],
+            "--device 'cuda:99' names a CUDA device this machine lacks",
+        ),
         (
             ["--data", "TMP"],
             "TMP is no CIFAR-10 pickle folder: it holds ['cifar-10-batches-py']",

@@ -436,7 +436,11 @@ def test_steps_per_epoch_needs_mini_batches():
 
 @pytest.mark.parametrize(
     "device, n_cuda, message",
-    [("cdua", 1, "not a torch device"), ("cuda", 0, "lacks"), ("cuda:1", 1, "lacks")],
+    [
+        ("cdua", 1, "is not a torch device"),
+        ("cuda", 0, "lacks"),
+        ("cuda:1", 1, "lacks"),
+    ],
 )
 def test_a_device_this_machine_lacks_is_refused_before_training(
     device, n_cuda, message, monkeypatch
@@ -452,7 +456,7 @@ def test_a_device_this_machine_lacks_is_refused_before_training(
     assert not hasattr(selector, "module_")
     X, labels = rng.normal(size=(30, 4)), np.arange(30) % 3 - 1
     learner = ActiveLearner(LogisticRegression(), MQNetQuery(selector=selector))
-    with pytest.raises(ValueError, match="use device='cpu'|use e.g. 'cpu'"):
+    with pytest.raises(ValueError, match="use 'cpu'|use e.g. 'cpu'"):
         learner.fit(X, labels)
     # A CUDA device the machine has passes the check.
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
