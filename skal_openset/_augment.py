@@ -63,7 +63,23 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
 
 
-def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)):
+def random_hflip(x):
+    """Mirror each image left to right with probability 1/2.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, C, H, W)
+
+    Returns
+    -------
+    torch.Tensor of shape (n, C, H, W)
+    """
+    _check_images(x)
+    flip = torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5
+    return torch.where(flip, x.flip(3), x)
+
+
+def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3), flip=True):
     """SimCLR's random resized crop and horizontal flip, one affine warp per image.
 
     Parameters
@@ -73,6 +89,8 @@ def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)):
         Range of the crop's area as a share of the image.
     ratio : (float, float), default=(3/4, 4/3)
         Range of the crop's aspect ratio.
+    flip : bool, default=True
+        Also mirror each image with probability 1/2; False only crops.
 
     Returns
     -------
@@ -90,9 +108,10 @@ def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3)):
     sy = torch.sqrt(area / aspect).clamp(max=1.0)
     tx = (torch.rand(n, device=x.device) * 2 - 1) * (1 - sx)
     ty = (torch.rand(n, device=x.device) * 2 - 1) * (1 - sy)
-    flip = torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
     theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
-    theta[:, 0, 0], theta[:, 0, 2] = sx * flip, tx
+    theta[:, 0, 0], theta[:, 0, 2] = sx, tx
+    if flip:
+        theta[:, 0, 0] *= torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
     theta[:, 1, 1], theta[:, 1, 2] = sy, ty
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", align_corners=False)

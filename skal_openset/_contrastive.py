@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, check_memory
 from torch import nn
 
-from ._augment import color_jitter, random_resized_crop_flip, rotate90
+from ._augment import color_jitter, random_hflip, random_resized_crop_flip, rotate90
 from ._model_scores import labelled_in_and_ood
 from ._models import ResNet18Module, _seeded_torch
 from ._purity import knn_contrast_purity
@@ -62,24 +62,42 @@ def _nt_xent(z, temperature):
     return F.cross_entropy(similarity, positive)
 
 
-def _simclr_views(x):
-    return color_jitter(random_resized_crop_flip(x))
+def _shifted_views(x):
+    """CSI's training views of the batch ``x`` and their rotation labels.
+
+    Two copies of ``x``, each mirrored at random, each joined by its images
+    turned by the same random 90, 180 or 270 degrees, then cropped and
+    colour-jittered: ``[copy 1; copy 1 turned; copy 2; copy 2 turned]``.
+    The flip comes before the rotation, as in CSI: a mirrored 90-degree view
+    is a 270-degree view of the mirror image, a contradictory label.
+    """
+    turns = torch.randint(1, _N_ROTATIONS, (len(x),), device=x.device)
+    views = [
+        color_jitter(
+            random_resized_crop_flip(torch.cat([c, rotate90(c, turns)]), flip=False)
+        )
+        for c in random_hflip(x.repeat(2, 1, 1, 1)).chunk(2)
+    ]
+    return torch.cat(views), torch.cat([torch.zeros_like(turns), turns]).repeat(2)
 
 
 class ContrastiveEncoder(TransformerMixin, BaseEstimator):
     """Self-supervised image encoder: SimCLR with rotation-shifted negatives.
 
-    Each step draws ``batch_size`` images, adds a copy of each rotated by a
-    random 90, 180 or 270 degrees (a distinct instance, as CSI's shifting
-    transformations), augments every instance twice (random resized crop,
-    flip, colour jitter, greyscale) and minimises the NT-Xent loss between
-    the two views plus the cross-entropy of predicting each view's
-    rotation. Training stops after ``max_epochs`` passes over the data or
-    ``max_seconds``, whichever comes first. A pass is the data's whole
-    batches (``n_samples // batch_size`` steps, as with ``drop_last``) when
-    they are at least 10; a smaller set, where that would leave out much of
-    it, gets ``n_samples / batch_size`` steps per pass. ``transform``
-    returns the L2-normalised projection of the un-augmented images.
+    Each step draws ``batch_size`` images and, as CSI, makes two views of
+    each: a random horizontal flip, then, with a copy of each view rotated
+    by a random 90, 180 or 270 degrees (a distinct instance, as CSI's
+    shifting transformations), a random resized crop, colour jitter and
+    greyscale of every instance. It minimises the NT-Xent loss between the
+    two views plus the cross-entropy of predicting each view's rotation.
+    Flipping before the rotation keeps the labels true: a flipped
+    90-degree view is a 270-degree view of the mirror image. Training stops
+    after ``max_epochs`` passes over the data or ``max_seconds``, whichever
+    comes first. A pass is the data's whole batches (``n_samples //
+    batch_size`` steps, as with ``drop_last``) when they are at least 10; a
+    smaller set, where that would leave out much of it, gets ``n_samples /
+    batch_size`` steps per pass. ``transform`` returns the L2-normalised
+    projection of the un-augmented images.
 
     Parameters
     ----------
@@ -267,15 +285,11 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         loss_curve, epoch_losses, step = [], [], 0
         while step < max_steps:
             rows = torch.randperm(n, device=data.device)[:batch]
-            x = data[rows]
-            turns = torch.randint(1, _N_ROTATIONS, (batch,), device=data.device)
-            shifted = torch.cat([x, rotate90(x, turns)])
-            rotation = torch.cat([torch.zeros_like(turns), turns])
-            views = torch.cat([_simclr_views(shifted), _simclr_views(shifted)])
+            views, rotation = _shifted_views(data[rows])
             with self._autocast():
                 projection, rotation_logits = module(views)
             loss = _nt_xent(projection, self.temperature) + F.cross_entropy(
-                rotation_logits.float(), rotation.repeat(2)
+                rotation_logits.float(), rotation
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -42,7 +42,12 @@ from skal_openset import (
     random_crop_flip,
     run_active_learning,
 )
-from skal_openset._augment import color_jitter, random_resized_crop_flip, rotate90
+from skal_openset._augment import (
+    color_jitter,
+    random_hflip,
+    random_resized_crop_flip,
+    rotate90,
+)
 from skal_openset._fast_resnet import one_cycle_factor
 
 ROOT = Path(__file__).parents[1]
@@ -75,7 +80,7 @@ def test_rotate90_and_other_augmentations():
     out = rotate90(x, k)
     for i in range(4):
         assert torch.equal(out[i], torch.rot90(x[i], i, dims=(1, 2)))
-    for fn in (random_resized_crop_flip, color_jitter):
+    for fn in (random_hflip, random_resized_crop_flip, color_jitter):
         y = fn(x)
         assert y.shape == x.shape and torch.isfinite(y).all()
     assert 0 <= color_jitter(x).min() and color_jitter(x).max() <= 1
@@ -295,6 +300,38 @@ def test_contrastive_encoder_fit_transform():
     assert not np.array_equal(Z, _tiny_encoder(random_state=1).fit(X).transform(X))
     timed = _tiny_encoder(max_epochs=1000, max_seconds=0.01).fit(X)
     assert timed.n_steps_ < 3000
+
+
+def test_contrastive_views_flip_before_the_rotation(monkeypatch):
+    import skal_openset._contrastive as contrastive
+
+    # A full-size crop and no jitter leave the flip and the rotation: each view
+    # must be its image or its mirror turned by its label. Flipped after the
+    # rotation, a 90-degree view was a 270-degree view of the mirror image.
+    monkeypatch.setattr(contrastive, "color_jitter", lambda x: x)
+    monkeypatch.setattr(
+        contrastive,
+        "random_resized_crop_flip",
+        lambda x, **kw: random_resized_crop_flip(x, (1.0, 1.0), (1.0, 1.0), **kw),
+    )
+    torch.manual_seed(0)
+    x = torch.rand(16, 3, 8, 8)
+    views, rotation = contrastive._shifted_views(x)
+    assert views.shape == (64, 3, 8, 8) and rotation.shape == (64,)
+    turns = rotation[16:32]
+    assert rotation.tolist() == ([0] * 16 + turns.tolist()) * 2
+    assert set(turns.tolist()) == {1, 2, 3}
+    mirrored = []
+    for view, image, k in zip(views, x.repeat(4, 1, 1, 1), rotation.tolist()):
+        match = [
+            torch.allclose(view, torch.rot90(m, k, dims=(1, 2)), atol=1e-6)
+            for m in (image, image.flip(2))
+        ]
+        assert any(match)
+        mirrored.append(match[1])
+    # a view and its turned copy share the flip; the two views are flipped apart
+    assert mirrored[:16] == mirrored[16:32] and mirrored[32:48] == mirrored[48:]
+    assert mirrored[:16] != mirrored[32:48]
 
 
 def test_contrastive_encoder_reads_uint8_pixels_as_the_nets_do():
