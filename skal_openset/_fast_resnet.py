@@ -71,9 +71,13 @@ class BatchIterator:
     ) -> None:
         data = dataset.dataset if isinstance(dataset, Subset) else dataset
         if not isinstance(data, Dataset) or isinstance(data.X, (dict, list)):
+            got = type(dataset).__name__
+            if isinstance(data, Dataset):
+                got = f"a skorch Dataset of a {type(data.X).__name__}"
             raise TypeError(
                 "BatchIterator needs a skorch Dataset of one array or tensor X, "
-                f"or a torch Subset of one; got {type(dataset).__name__}."
+                f"or a torch Subset of one; got {got}. Pass the net X as one "
+                "array or tensor (of a TensorDataset, its .tensors)."
             )
         self.dataset = dataset
         self.batch_size = batch_size
@@ -243,8 +247,9 @@ class AugmentedNet(TargetNet):
 
         Parameters
         ----------
-        X : array-like, DataFrame, torch Dataset, dict or tensor
-            Inputs.
+        X : array-like, DataFrame or tensor
+            Inputs. A torch Dataset or a dict is passed on, but the default
+            iterators (:class:`BatchIterator`) refuse it.
         y : array-like of shape (n_samples,) or None, default=None
             Class indices ``0..k-1``, or None for inference.
 

@@ -115,6 +115,19 @@ def test_batch_iterator_orders_and_cycles():
         BatchIterator({"X": X}, batch_size=4)
 
 
+def test_the_fast_net_says_to_pass_arrays_or_tensors():
+    X = _images(8)
+    net = make_fast_resnet_classifier(2, width=2, max_epochs=1, random_state=0)
+    net.fit(X, np.arange(8) % 2)
+    # its docstring said it took a torch Dataset or a dict; BatchIterator does not
+    for data, got in [
+        (torch.utils.data.TensorDataset(torch.from_numpy(X)), "got TensorDataset"),
+        ({"x": X}, "got a skorch Dataset of a dict"),
+    ]:
+        with pytest.raises(TypeError, match=f"{got}. Pass the net X as one array or"):
+            net.predict_proba(data)
+
+
 @pytest.mark.parametrize("shuffle, min_steps", [(True, 0), (True, 5), (False, 0)])
 def test_batch_iterator_len_counts_without_drawing(shuffle, min_steps):
     X, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
