@@ -57,8 +57,9 @@ class BatchIterator:
 
     Notes
     -----
-    When shuffling, only full batches are used unless the data hold fewer
-    rows than one batch (batch norm cannot train on a batch of one); a
+    When shuffling, batches hold at least two rows (batch norm cannot train
+    on a batch of one): ``batch_size=1`` gives batches of two. Only full
+    batches are used unless the data hold fewer rows than one batch; a
     single row then makes a batch of two copies of it.
     """
 
@@ -84,15 +85,17 @@ class BatchIterator:
         self.shuffle = shuffle
         self.min_steps = min_steps
 
+    def _batch(self):
+        # batch norm cannot train on a batch of one row
+        return max(self.batch_size, 2) if self.shuffle else self.batch_size
+
     def _n_rows(self):
         """Rows an epoch yields: all in order, or the full batches when shuffling."""
-        n = len(self.dataset)
+        n, batch = len(self.dataset), self._batch()
         if not self.shuffle or not n:
             return n
-        n_cycled = max(n, self.min_steps * self.batch_size)
-        n_full = n_cycled // self.batch_size * self.batch_size
-        # one row is cycled to two: batch norm cannot train on a batch of one
-        return max(n_full, min(max(n, 2), self.batch_size))
+        n_full = max(n, self.min_steps * batch) // batch * batch
+        return max(n_full, min(max(n, 2), batch))  # one row is cycled to two
 
     def _order(self):
         n, n_rows = len(self.dataset), self._n_rows()
@@ -103,14 +106,14 @@ class BatchIterator:
 
     # Counted, not drawn: len() (a progress bar's) must leave torch's RNG alone.
     def __len__(self):
-        return math.ceil(self._n_rows() / self.batch_size)
+        return math.ceil(self._n_rows() / self._batch())
 
     def __iter__(self):
         data, order = self.dataset, self._order()
         if isinstance(data, Subset):
             data, order = data.dataset, torch.as_tensor(data.indices)[order]
         X, y = data.X, data.y
-        for rows in torch.split(order, self.batch_size):
+        for rows in torch.split(order, self._batch()):
             yield _take(X, rows), None if y is None else _take(y, rows)
 
 

@@ -506,15 +506,18 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
 
     Notes
     -----
-    When shuffling, a last batch of a single row is left out (unless
-    ``drop_last`` is given): batch norm cannot train on one row of 1x1
-    feature maps. (:class:`BatchIterator` leaves out every partial batch.)
-    A dataset of a single row, as in :class:`BatchIterator`, then makes a
+    When shuffling, batches hold at least two rows, as in
+    :class:`BatchIterator`: batch norm cannot train on one row of 1x1
+    feature maps. So ``batch_size=1`` gives batches of two, a last batch of
+    a single row is left out (unless ``drop_last`` is given; BatchIterator
+    leaves out every partial batch), and a dataset of a single row makes a
     batch of two copies of it.
     """
+    if shuffle:
+        batch_size = max(batch_size, 2)
     n_samples = min_steps * batch_size
     if shuffle and len(dataset) == 1:
-        n_samples = max(n_samples, min(2, batch_size))  # sampled: two copies
+        n_samples = max(n_samples, 2)  # sampled: two copies
     if n_samples <= len(dataset):
         lone_last_row = batch_size < len(dataset) and len(dataset) % batch_size == 1
         kwargs.setdefault("drop_last", shuffle and lone_last_row)

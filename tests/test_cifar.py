@@ -182,6 +182,16 @@ def test_the_fast_net_trains_on_one_labelled_row():
     assert _tiny_fast_net().fit(X, [0]).predict(X).shape == (1,)
 
 
+def test_the_fast_net_trains_with_batch_size_1_on_batches_of_two():
+    # 8x8 images reach 1x1 maps: batch norm refused every batch of one row.
+    X, y = np.arange(5, dtype=np.float32)[:, None], np.arange(5)
+    it = BatchIterator(Dataset(X, y), batch_size=1, shuffle=True, min_steps=3)
+    assert [len(b[1]) for b in it] == [2, 2, 2] and len(it) == 3
+    assert [len(b[1]) for b in BatchIterator(Dataset(X, y), batch_size=1)] == [1] * 5
+    X = _images(5)
+    assert _tiny_fast_net(batch_size=1).fit(X, y % 2).predict(X).shape == (5,)
+
+
 def test_each_partial_fit_runs_a_fresh_one_cycle_and_never_a_negative_rate():
     X, y = _images(16), np.arange(16) % 2
     net = _tiny_fast_net(max_epochs=3).fit(X, y)

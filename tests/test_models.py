@@ -534,6 +534,25 @@ def test_min_steps_loader_trains_on_one_row_as_two_copies():
     assert net.fit(X, np.array(y)).predict(X).tolist() == y
 
 
+def test_min_steps_loader_trains_with_batch_size_1_on_batches_of_two():
+    # 8x8 images reach 1x1 maps: batch norm refused every batch of one row.
+    dataset = torch.utils.data.TensorDataset(torch.arange(5))
+    assert [len(b[0]) for b in min_steps_loader(dataset, 1, True)] == [2, 2]
+    assert [len(b[0]) for b in min_steps_loader(dataset, 1, True, 3)] == [2, 2, 2]
+    assert [len(b[0]) for b in min_steps_loader(dataset, 1, False)] == [1] * 5
+    X = np.random.RandomState(0).rand(5, 3, 8, 8).astype(np.float32)
+    net = make_resnet18_classifier(
+        2,
+        module__width=2,
+        max_epochs=1,
+        batch_size=1,
+        min_steps_per_epoch=0,
+        input_shape=(3, 8, 8),
+        random_state=0,
+    )
+    assert net.fit(X, np.arange(5) % 2).predict(X).shape == (5,)
+
+
 def test_inference_on_an_array_takes_large_slices_with_the_same_result():
     X, y = blobs(n=3000)
     net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
