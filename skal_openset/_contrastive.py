@@ -388,7 +388,8 @@ class ContrastivePurity:
         The fitted encoder in use (set by :meth:`fit` or the first call).
     features_ : dict
         The features of every image scored so far, keyed by a hash of the
-        image's bytes, so later rounds only transform images not seen yet.
+        image's pixels as the encoder reads them (channels first, in [0, 1]),
+        so later rounds only transform images not seen yet.
         Emptied when the encoder is refitted (in place) or :meth:`fit` is
         called.
 
@@ -437,7 +438,9 @@ class ContrastivePurity:
 
     def _features(self, X):
         encoder = self._fitted_encoder(X)
-        X = np.asarray(X)
+        # Checked on every call: rows of another shape, (n, H, H), with the
+        # values of cached images matched them. Keyed as the encoder reads them.
+        X = encoder._check_images(X)
         keys = row_keys(X)
         # Features of another network (the encoder refitted in place) are stale.
         if getattr(self, "_features_module", None) is not encoder.module_:

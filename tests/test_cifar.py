@@ -10,6 +10,7 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import joblib
 import numpy as np
@@ -511,6 +512,26 @@ def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):
     ood_only.ood_label = -1
     with pytest.raises(ValueError, match="no labelled in-distribution"):
         purity(ood_only, X)
+
+
+def test_contrastive_purity_checks_every_pool_cached_or_not():
+    X = _images(20)[:, :1]
+    learner = SimpleNamespace(
+        X_training=X[:5], y_training=np.zeros(5, int), ood_label=-1
+    )
+    purity = ContrastivePurity(_tiny_encoder().fit(X))
+    # numpy's "cannot reshape array of size 0", where knn_contrast_purity
+    # says the array is empty
+    with pytest.raises(ValueError, match="Found array with 0 sample"):
+        purity(learner, X[:0])
+    scores = purity(learner, X[5:])
+    # (n, 8, 8) was taken once the values of these images were cached
+    for pool in (X[5:8, 0], X[5:8, 0, :, :4]):
+        with pytest.raises(ValueError, match="square images of shape"):
+            purity(learner, pool)
+    # the same images channels-last are the same images
+    np.testing.assert_array_equal(purity(learner, X[5:].transpose(0, 2, 3, 1)), scores)
+    assert len(purity.features_) == 20
 
 
 def test_contrastive_purity_fit_starts_afresh_on_a_new_pool():
