@@ -28,7 +28,7 @@ from torch import nn
 
 from ._augment import color_jitter, random_hflip, random_resized_crop_flip, rotate90
 from ._model_scores import labelled_in_and_ood
-from ._models import ResNet18Module, _seeded_torch
+from ._models import ResNet18Module, _seeded_torch, check_device
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
 from ._typing import RandomStateLike
@@ -254,6 +254,7 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         self : ContrastiveEncoder
         """
         self._validate_params()
+        check_device(self.device)  # else torch's AssertionError mid-fit
         X = self._check_images(X)
         if len(X) < 2:
             raise ValueError("ContrastiveEncoder needs at least 2 images to contrast.")

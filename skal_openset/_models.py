@@ -544,6 +544,14 @@ def device_error(device):
     return None
 
 
+def check_device(device):
+    """Raise a ValueError if torch cannot run on `device` here (None: skorch's
+    "leave the module where it is")."""
+    error = device is not None and device_error(device)
+    if error:
+        raise ValueError(f"device={device!r}: {error}.")
+
+
 # torch's RNG is global to the process: two threads seeding it (dask or
 # joblib threads running cells side by side) would draw from each other's
 # streams. Seeded blocks therefore run one at a time.
@@ -673,6 +681,14 @@ class TargetNet(NeuralNetClassifier):
         )
         self.input_shape = input_shape
         self.random_state = random_state
+
+    def initialize(self) -> TargetNet:
+        """Initialise the module, criterion and optimiser, as skorch's; a
+        device torch cannot run on here is refused first (a ValueError)."""
+        # skorch moves the module first, and torch's error for a missing CUDA
+        # is an AssertionError.
+        check_device(self.device)
+        return super().initialize()
 
     def _validate_params(self) -> None:
         super()._validate_params()

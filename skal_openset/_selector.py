@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from torch import nn
 
 from ._atomic import restored_on_error
-from ._models import TORCH_RNG_LOCK, device_error
+from ._models import TORCH_RNG_LOCK, check_device
 from ._typing import RandomStateLike
 from ._warn import warn
 
@@ -411,9 +411,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             )
         # Checked before training: MQNetQuery first trains its selector at a
         # teach, after the labels were bought.
-        error = device_error(self.device)
-        if error:
-            raise ValueError(f"device={self.device!r}: {error}.")
+        check_device(self.device)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(

@@ -751,6 +751,27 @@ _FACTORIES = {
 }
 
 
+@pytest.mark.parametrize("device", ["cuda", "cdua"])
+@pytest.mark.parametrize("factory", [*_FACTORIES, "encoder"])
+def test_a_device_torch_cannot_use_here_is_a_value_error_before_training(
+    factory, device, monkeypatch
+):
+    # torch's AssertionError ("Torch not compiled with CUDA enabled") or
+    # RuntimeError came from inside skorch's initialisation or the first step.
+    from skal_openset import ContrastiveEncoder
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    X = np.random.RandomState(0).rand(4, 64).astype(np.float32)
+    if factory == "encoder":
+        model = ContrastiveEncoder(width=2, max_epochs=1, device=device)
+        fit = lambda: model.fit(X.reshape(4, 1, 8, 8))  # noqa: E731
+    else:
+        model = _FACTORIES[factory]().set_params(max_epochs=1, device=device)
+        fit = lambda: model.fit(X, [0, 1, 0, 1])  # noqa: E731
+    with pytest.raises(ValueError, match=f"device='{device}': '{device}' "):
+        fit()
+
+
 @pytest.mark.parametrize("sequence", [list, tuple])
 @pytest.mark.parametrize("factory", list(_FACTORIES))
 def test_labels_may_be_a_list_or_a_tuple(factory, sequence):
