@@ -49,6 +49,7 @@ is recorded each round (``purity_auroc_<score>``).
 """
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -90,6 +91,9 @@ from skal_openset import (
     ContrastiveEncoder,
     ContrastivePurity,
     PurityAUROC,
+    _augment,
+    _contrastive,
+    _models,
     load_cifar_batches,
     load_image_folder_zip,
     make_cifar_split,
@@ -302,8 +306,10 @@ def fit_encoder(preset, split, noise, data, cache_dir, device):
 
 
 def _memory(cache_dir, data):
-    """The encoders' cache, one folder per data content: another zip at the
-    same path must not get the encoders fitted on the first one's images."""
+    """The encoders' cache, one folder per data content and encoder code:
+    another zip at the same path must not get the encoders fitted on the first
+    one's images, nor a fixed encoder those its earlier code trained (joblib
+    sees the source of the cached function only)."""
     data = Path(data)
     if data.is_dir():  # pickle batches
         files = sorted(p for p in data.iterdir() if p.is_file())
@@ -313,7 +319,14 @@ def _memory(cache_dir, data):
     else:
         with zipfile.ZipFile(data) as zf:
             key = zip_fingerprint(zf)
-    return Memory(cache_dir / "encoders" / key, verbose=0)
+    code = content_hash(
+        [inspect.getsource(module) for module in _ENCODER_CODE] + [torch.__version__]
+    )
+    return Memory(cache_dir / "encoders" / key / code, verbose=0)
+
+
+# The modules whose code trains a contrastive encoder.
+_ENCODER_CODE = (_augment, _contrastive, _models)
 
 
 def cell_path(results, cell):

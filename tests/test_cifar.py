@@ -35,6 +35,7 @@ from skal_openset import (
     MQNetQuery,
     PurityAUROC,
     RandomQuery,
+    _augment,
     load_cifar_batches,
     make_cifar_split,
     make_fast_resnet_classifier,
@@ -1020,3 +1021,23 @@ def test_the_benchmark_caches_encoders_by_the_datas_content(tmp_path):
     first = location(b"one")
     assert location(b"two") != first
     assert location(b"one") == first
+
+
+def test_the_benchmark_caches_encoders_by_their_code(tmp_path, monkeypatch):
+    # A fixed encoder (e.g. its augmentation order) got the encoders cached by
+    # the earlier code: joblib keys a cache by the cached function's source.
+    import cifar
+
+    zipfile.ZipFile(tmp_path / "cifar10-jpeg.zip", "w").close()
+
+    def location():
+        return cifar._memory(tmp_path / "cache", tmp_path / "cifar10-jpeg.zip").location
+
+    first = location()
+    source = cifar.inspect.getsource
+    monkeypatch.setattr(
+        cifar.inspect,
+        "getsource",
+        lambda module: source(module) + ("# fixed" if module is _augment else ""),
+    )
+    assert location() != first
