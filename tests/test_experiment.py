@@ -533,10 +533,15 @@ def test_callback_sees_every_round_after_its_teach(split, estimator):
         n_rounds=3,
         budget=5,
         callback=lambda record, learner: seen.append(
-            (record["round"], learner.y_labelled_.size)
+            (
+                record["round"],
+                learner.y_labelled_.size,
+                # measured on the held-out test set, not on rows of the pool
+                record["test_accuracy"] == learner.score(split.X_test, split.y_test),
+            )
         ),
     )
-    assert seen == [(1, 20), (2, 25), (3, 30)]
+    assert seen == [(1, 20, True), (2, 25, True), (3, 30, True)]
 
 
 def _without_timing(records):
