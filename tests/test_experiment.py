@@ -86,7 +86,9 @@ def test_ood_cost_changes_how_many_examples_a_round_buys(split, estimator):
         n_ood = after["query_size"] - n_in
         spent = after["budget_spent"] - before["budget_spent"]
         assert spent == pytest.approx(n_in * 1.0 + n_ood * 4.0)
-        assert spent <= 12
+        # The ranking stops only at a label that does not fit, which costs at
+        # most 4: a round leaves less than that unspent.
+        assert 12 - 4 < spent <= 12
 
 
 def test_runs_are_reproducible_and_leave_templates_untouched(split, estimator):
