@@ -981,9 +981,10 @@ def test_rows_taught_before_the_first_query_are_named_with_the_remedy(split, poo
 
 def test_update_with_mismatched_lengths_is_an_error(learner, pool):
     strategy = MQNetQuery(random_state=0)
-    strategy(learner, pool, n_instances=2)
-    with pytest.raises(ValueError, match="rows"):
-        strategy.update(learner, pool[:4], np.array([0, 1, -1]))
+    chosen, _ = strategy(learner, pool, n_instances=4)
+    # The rows it chose, so that only the lengths are wrong.
+    with pytest.raises(ValueError, match="X_query has 4 rows but y_query has 3"):
+        strategy.update(learner, pool[chosen], np.array([0, 1, -1]))
 
 
 @pytest.mark.parametrize("accumulate", [False, True])
