@@ -420,11 +420,11 @@ def test_learning_curves_name_a_group_given_no_run(value, error, message):
         plot_learning_curves({"A": _fake_records(), "B": value})
 
 
-@pytest.mark.slow
 def _forbidden_backend_switch(*args, **kwargs):
     raise AssertionError("the caller's matplotlib backend was switched")
 
 
+@pytest.mark.slow
 def test_demo_command_writes_its_outputs(tmp_path, capsys, monkeypatch):
     # Called in a user's process, it left torch at one thread and switched
     # pyplot's backend (a notebook's) to Agg.
