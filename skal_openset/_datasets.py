@@ -249,6 +249,11 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
         # take the values from `classes` so they share y's dtype
         in_classes = classes[np.searchsorted(classes, in_classes)]
     else:
+        if len(classes) < 2:  # else "n_in_classes must be in [2, 1]", unasked
+            raise ValueError(
+                f"y holds {len(classes)} class(es) {classes.tolist()}; an open-set "
+                "split needs at least 2 IN classes, and OOD ones beside them."
+            )
         if n_in_classes is None:
             n_in_classes = max(2, round(0.4 * len(classes)))
         if not isinstance(n_in_classes, Integral) or not (

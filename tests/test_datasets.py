@@ -281,6 +281,14 @@ def test_a_split_error_crosses_a_process_boundary(kwargs):
     assert vars(copy) == vars(info.value)
 
 
+def test_a_split_of_one_class_names_y():
+    # "n_in_classes must be an integer in [2, 1], got 2": a parameter not
+    # passed, an empty range, and not a word of y.
+    X, y = np.zeros((20, 2)), np.full(20, 3)
+    with pytest.raises(ValueError, match=r"y holds 1 class\(es\) \[3\]"):
+        make_open_set_split(X, y)
+
+
 def test_split_refuses_labels_of_mixed_kinds():
     # np.unique raised a bare "'<' not supported between 'str' and 'int'".
     X = np.zeros((20, 2))
