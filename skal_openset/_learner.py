@@ -813,11 +813,14 @@ def _settings(learner):
 def _setting(value):
     """The value of a parameter, with its (nested) parameters, to see a change.
 
-    A function, method or partial by its content (name and arguments); any
-    other callable without parameters by its type, since its own state may
-    change as it queries.
+    A function or partial by its content (name and arguments), a bound
+    method by its function and its object's identity; any other callable
+    without parameters by its type: the state of an object may change as it
+    is called.
     """
-    if isinstance(value, (FunctionType, MethodType, partial)) or not (
+    if isinstance(value, MethodType):
+        return _fingerprint(value.__func__), SameObject(value.__self__)
+    if isinstance(value, (FunctionType, partial)) or not (
         callable(value) or hasattr(value, "get_params")
     ):
         return _fingerprint(value)

@@ -784,6 +784,33 @@ def test_a_strategy_parameter_set_after_fit_is_warned_of(split):
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+class _CachingEmbedder:
+    def __init__(self):
+        self.calls = 0
+
+    def embed(self, estimator, X):
+        self.calls += 1
+        return estimator.predict_proba(X)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_stateful_bound_method_embedding_is_no_parameter_change(split):
+    # Hashed with its object's state, it "changed since fit" at every call.
+    embedder = _CachingEmbedder()
+    learner = _lr_learner(split, CoreSetQuery(random_state=0))
+    learner.set_params(embedding=embedder.embed)
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    for _ in range(2):
+        chosen, _ = learner.query(split.X_pool[rows], n_instances=5)
+        learner.teach(split.X_pool[rows[chosen]], split.y_pool[rows[chosen]])
+        rows = np.delete(rows, chosen)
+    assert embedder.calls >= 2
+    pickle.loads(pickle.dumps(learner)).query(split.X_pool[rows], n_instances=5)
+    learner.set_params(embedding=_CachingEmbedder().embed)  # another object
+    with pytest.raises(UserWarning, match="embedding changed since fit"):
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
 def test_ood_label_and_embedding_set_after_fit_take_effect_at_the_next_fit(split):
     # They took effect half-way: another ood_label changed the queries (the
     # labelled OOD rows read as IN), then teach named the old one; a PCA
