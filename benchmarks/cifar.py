@@ -49,7 +49,6 @@ is recorded each round (``purity_auroc_<score>``).
 """
 
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -91,9 +90,6 @@ from skal_openset import (
     ContrastiveEncoder,
     ContrastivePurity,
     PurityAUROC,
-    _augment,
-    _contrastive,
-    _models,
     load_cifar_batches,
     load_image_folder_zip,
     make_cifar_split,
@@ -101,6 +97,7 @@ from skal_openset import (
     run_active_learning,
 )
 from skal_openset._argtypes import job_count
+from skal_openset._contrastive import encoder_code
 from skal_openset._datasets import zip_fingerprint
 from skal_openset._hashing import content_hash
 
@@ -319,14 +316,7 @@ def _memory(cache_dir, data):
     else:
         with zipfile.ZipFile(data) as zf:
             key = zip_fingerprint(zf)
-    code = content_hash(
-        [inspect.getsource(module) for module in _ENCODER_CODE] + [torch.__version__]
-    )
-    return Memory(cache_dir / "encoders" / key / code, verbose=0)
-
-
-# The modules whose code trains a contrastive encoder.
-_ENCODER_CODE = (_augment, _contrastive, _models)
+    return Memory(cache_dir / "encoders" / key / encoder_code(), verbose=0)
 
 
 def cell_path(results, cell):

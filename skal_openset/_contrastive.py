@@ -11,7 +11,10 @@ MQ-Net authors' simplified CSI score), optionally contrasted with the
 labelled OOD examples.
 """
 
+import inspect
+import sys
 import time
+from functools import cache
 from numbers import Integral, Real
 from typing import Any
 
@@ -26,7 +29,9 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, check_memory
 from torch import nn
 
+from . import _augment, _models
 from ._augment import color_jitter, random_hflip, random_resized_crop_flip, rotate90
+from ._hashing import content_hash
 from ._model_scores import labelled_in_and_ood
 from ._models import ResNet18Module, _seeded_torch, check_device
 from ._purity import knn_contrast_purity
@@ -347,8 +352,18 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         return stem.in_channels
 
 
-def _fit_encoder(encoder, X):
-    """Module-level so that ``joblib.Memory`` can cache it."""
+@cache
+def encoder_code():
+    """A hash of the code that trains an encoder (its modules' sources and
+    torch's version): a cache of fitted encoders must key by it, since joblib
+    keys by the source of the cached function only."""
+    modules = (_augment, sys.modules[__name__], _models)
+    return content_hash([inspect.getsource(m) for m in modules] + [torch.__version__])
+
+
+def _fit_encoder(encoder, X, code):
+    """Module-level so that ``joblib.Memory`` can cache it; `code` is
+    :func:`encoder_code`, a key of the cache only."""
     return encoder.fit(X)
 
 
@@ -465,7 +480,9 @@ class ContrastivePurity:
         try:
             check_is_fitted(encoder)
         except NotFittedError:
-            encoder = check_memory(self.memory).cache(_fit_encoder)(clone(encoder), X)
+            encoder = check_memory(self.memory).cache(_fit_encoder)(
+                clone(encoder), X, encoder_code()
+            )
         self.encoder_ = encoder
         return encoder
 

@@ -1023,21 +1023,40 @@ def test_the_benchmark_caches_encoders_by_the_datas_content(tmp_path):
     assert location(b"one") == first
 
 
-def test_the_benchmark_caches_encoders_by_their_code(tmp_path, monkeypatch):
-    # A fixed encoder (e.g. its augmentation order) got the encoders cached by
-    # the earlier code: joblib keys a cache by the cached function's source.
+def test_cached_encoders_are_keyed_by_their_code(tmp_path, monkeypatch, request):
+    # A fixed encoder (its augmentation order) got the encoders cached by the
+    # earlier code, in ContrastivePurity(memory=...) and the benchmark: joblib
+    # keys a cache by the cached function's source only.
     import cifar
+    from skal_openset import _contrastive
 
     zipfile.ZipFile(tmp_path / "cifar10-jpeg.zip", "w").close()
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
 
-    def location():
+    def fit_purity():
+        encoder = ContrastiveEncoder(width=2, max_epochs=1, random_state=0)
+        ContrastivePurity(encoder, memory=str(tmp_path / "memory")).fit(X)
         return cifar._memory(tmp_path / "cache", tmp_path / "cifar10-jpeg.zip").location
 
-    first = location()
-    source = cifar.inspect.getsource
     monkeypatch.setattr(
-        cifar.inspect,
+        ContrastiveEncoder, "_train", _counted(ContrastiveEncoder._train, calls := [])
+    )
+    first = fit_purity()
+    assert fit_purity() == first and len(calls) == 1  # a cache hit
+    source = _contrastive.inspect.getsource
+    monkeypatch.setattr(
+        _contrastive.inspect,
         "getsource",
         lambda module: source(module) + ("# fixed" if module is _augment else ""),
     )
-    assert location() != first
+    _contrastive.encoder_code.cache_clear()
+    request.addfinalizer(_contrastive.encoder_code.cache_clear)
+    assert fit_purity() != first and len(calls) == 2  # trained afresh
+
+
+def _counted(method, calls):
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return method(self, *args, **kwargs)
+
+    return counted
