@@ -683,8 +683,14 @@ class TargetNet(NeuralNetClassifier):
         self.random_state = random_state
 
     def initialize(self) -> TargetNet:
-        """Initialise the module, criterion and optimiser, as skorch's; a
-        device torch cannot run on here is refused first (a ValueError)."""
+        """Initialise the module, criterion and optimiser, as skorch's.
+
+        A device torch cannot run on here is refused first, with a ValueError.
+
+        Returns
+        -------
+        self : TargetNet
+        """
         # skorch moves the module first, and torch's error for a missing CUDA
         # is an AssertionError.
         check_device(self.device)
