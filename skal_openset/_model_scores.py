@@ -656,7 +656,8 @@ def check_no_ood_in_training(learner, ood_label):
             "class. Keep OOD rows out of X_training: construct the learner with "
             "the in-distribution rows only, and give the OOD rows to the "
             "strategies as learner.X_ood_ (where teach_open_set keeps those it "
-            "is taught)."
+            f"is taught). If {ood_label!r} is one of your classes, set "
+            "learner.ood_label to the label your annotator gives OOD examples."
         )
 
 

@@ -1263,6 +1263,11 @@ def test_a_modal_learner_trained_on_ood_rows_is_refused():
     with pytest.raises(ValueError, match=message):
         teach_open_set(learner, X[80:90], y[80:90])
     assert len(learner.X_training) == 80 and not hasattr(learner, "X_ood_")
+    # -1 as a class of one's own: the message says how to go on.
+    with pytest.raises(ValueError, match="If -1 is one of your classes, set learner"):
+        CoreSetQuery(random_state=0)(learner, X[300:400], 5)
+    learner.ood_label = "ood"
+    assert len(CoreSetQuery(random_state=0)(learner, X[300:400], 5)[0]) == 5
 
 
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
