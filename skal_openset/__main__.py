@@ -354,7 +354,9 @@ def run_own_data(args):
         ) from None
     n_unlabelled = split.y_pool.size - split.initial_idx.size
     fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
-    if not _leaves_a_choice(n_unlabelled, args.rounds - 1, fewest):
+    # A run checkpointed under the earlier rule resumes as it began.
+    resuming = (output / "checkpoint.joblib").exists()
+    if not resuming and not _leaves_a_choice(n_unlabelled, args.rounds - 1, fewest):
         remedy = (
             f"lower --budget or --rounds (e.g. --rounds {n_unlabelled // fewest})"
             if n_unlabelled >= 2 * fewest

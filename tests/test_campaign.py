@@ -290,6 +290,24 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
     assert err.count("\n") == 1 and message in err, err
 
 
+def test_a_run_checkpointed_under_the_earlier_rounds_rule_reruns(
+    tmp_path, capsys, monkeypatch
+):
+    # The rule that the last round must have a choice came later: the same
+    # command was refused, and --rounds lower than the checkpoint's too.
+    _table(tmp_path / "zoo.csv", n=40)
+    command = ("--rounds", "5", "--budget", "5", "--initial-size", "15")
+    with monkeypatch.context() as m:  # the earlier rule: no such check
+        m.setattr(cli, "_leaves_a_choice", lambda *args: True)
+        _run(tmp_path, tmp_path / "zoo.csv", *command, "--classifier", "forest")
+    first = (tmp_path / "out" / "records.csv").read_text()
+    _run(tmp_path, tmp_path / "zoo.csv", *command, "--classifier", "forest")
+    assert (tmp_path / "out" / "records.csv").read_text() == first
+    with pytest.raises(SystemExit):  # a fresh run of it is still refused
+        _run(tmp_path / "other", tmp_path / "zoo.csv", *command)
+    assert "leave the last round at least twice" in capsys.readouterr().err
+
+
 def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
     # A row id would have been a feature; a class holding a comma could not
     # be named in --in-classes ('"brick' and 'face"').
