@@ -597,7 +597,11 @@ def _another_campaign(state, state_path, table, options):
             if before.get(name) != value
         ]
         if state.get("table") != table:
-            changes.append("the table changed")
+            # what it is read as: the file, or the columns taken from it
+            changes.append(
+                "the table's features or labels changed (the file, "
+                "--ignore-columns or --label-column)"
+            )
     if not changes:
         return (
             f"{state_path} belongs to another campaign (other data or options); "

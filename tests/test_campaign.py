@@ -635,11 +635,14 @@ def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsy
     err = capsys.readouterr().err
     assert "--ood-label was unknown, now other; --budget was 5, now 8. " in err
     assert "Rerun with its options and table to resume it, or start a new" in err
-    assert "table changed" not in err
+    assert "features or labels changed" not in err
     _table(tmp_path / "zoo.csv", blank_from=20, seed=1)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
-    assert "or options: the table changed. Rerun" in capsys.readouterr().err
+    assert (
+        "or options: the table's features or labels changed (the file, "
+        "--ignore-columns or --label-column). Rerun" in capsys.readouterr().err
+    )
     # A state that keeps no options, as written before, is refused as it was.
     _table(tmp_path / "zoo.csv", blank_from=20)
     state = load_object(tmp_path / "out" / "state.joblib")
