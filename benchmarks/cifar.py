@@ -213,6 +213,8 @@ def data_error(data):
     pickle batches (load_cifar_batches also reads CIFAR-100's, whose fine labels
     would run as CIFAR-10 classes)."""
     data = Path(data)
+    if not data.exists():
+        return f"{data} is missing; pass the CIFAR-10 image-folder zip or folder"
     if data.is_dir() and not (data / "data_batch_1").is_file():
         found = sorted(p.name for p in data.iterdir())
         return (

@@ -422,8 +422,8 @@ def main():
             args.data_dir.resolve(),
         )
         return
-    from _common import add_results_dir, refuse_repeats, require_data
-    from openset_benchmark import DATASETS, NOISE_RATIOS
+    from _common import add_results_dir, refuse_repeats
+    from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
     from skal_openset._argtypes import job_count, random_seed, ratio
 
     parser.add_argument(
@@ -462,7 +462,7 @@ def main():
             "--summary-only first"
         )
     if not args.summary_only:
-        require_data(parser, args.data_dir, "--data-dir")
+        require_dataset_folders(parser, args.data_dir, args.datasets)
         try:
             _git("rev-parse", "--verify", f"{args.old_commit}^{{commit}}")
         except subprocess.CalledProcessError:

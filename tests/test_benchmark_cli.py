@@ -236,16 +236,23 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             ["--data-dir", "/nonexistent/data"],
             "the data folder /nonexistent/data is missing; pass --data-dir",
         ),
+        # A --data-dir without tabular/ failed at the first run, a traceback.
         (
             "preset_reproduction",
-            ["--data-dir", ".", "--old-commit", "0000000"],
+            ["--data-dir", "."],
+            "the tabular/ folder tabular is missing; pass --data-dir",
+        ),
+        (
+            "preset_reproduction",
+            ["--data-dir", "TINY", "--old-commit", "0000000"],
             "--old-commit 0000000 is no commit of",
         ),
     ],
 )
 def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
-    tmp_path, monkeypatch, capsys, name, argv, message
+    tmp_path, tiny_data_dir, monkeypatch, capsys, name, argv, message
 ):
+    argv = [str(tiny_data_dir) if a == "TINY" else a for a in argv]
     module, fake, _ = SCRIPTS[name]
     fake(monkeypatch)
     if module is bench_scale:  # a query that ran would be a bug

@@ -863,6 +863,7 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(
             "--device 'cuda:99' names a CUDA device this machine lacks",
         ),
         (["--data", "README.md"], "README.md is no zip file"),
+        (["--data", "none.zip"], "none.zip is missing; pass the CIFAR-10"),
     ],
 )
 def test_gpu_lease_script_refuses_bad_arguments_before_any_work(
