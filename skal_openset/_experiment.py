@@ -1,6 +1,7 @@
 """The experiment runner: rounds of train, score, query, label and update."""
 
 import csv
+import hashlib
 import logging
 import math
 import numbers
@@ -8,6 +9,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +61,24 @@ def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
         ) from exc
 
 
+@cache
+def _source_hash():
+    """A hash of this package's source files: its version stays the same while
+    its code changes between releases (a development install)."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _versions():
     """Versions of the code that computes a run's rounds."""
     from . import __version__
 
     return {
         "skal_openset": __version__,
+        "skal_openset source": _source_hash(),
         "scikit-learn": sklearn.__version__,
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -210,9 +224,9 @@ def run_active_learning(
         (``train_seconds``, ``query_seconds``). The file must come from the
         same experiment (split, estimator, strategy, budget and costs);
         `n_rounds` may be larger, to continue a finished run. One written
-        with other versions of skal_openset, scikit-learn, torch or NumPy
-        resumes with a ``UserWarning``, since its rounds and the next come
-        from different code.
+        with other versions of skal_openset (or other source files of it),
+        scikit-learn, torch or NumPy resumes with a ``UserWarning``, since
+        its rounds and the next come from different code.
 
     Returns
     -------

@@ -27,6 +27,7 @@ from skal_openset import (
     MQNetQuery,
     PurityAUROC,
     RandomQuery,
+    _experiment,
     load_digits_dataset,
     load_object,
     make_mlp_classifier,
@@ -822,6 +823,11 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
     with pytest.warns(UserWarning, match="versions it did not record") as record:
         assert len(run(4)) == 4
     assert "torch " in str(record[0].message)
+    # Other code of the same version (a development install): 0.1.0.dev0 at
+    # every commit, so a fix's rounds were continued silently.
+    monkeypatch.setattr(_experiment, "_source_hash", lambda: "0123456789ab")
+    with pytest.warns(UserWarning, match="resumes with skal_openset source 0123"):
+        assert len(run(5)) == 5
 
 
 def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
