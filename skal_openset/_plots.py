@@ -42,7 +42,7 @@ def _runs(records, group_key):
                     f"or leave {name!r} out."
                 )
         items = [
-            (name, run)
+            (name, as_records(run))  # a run may be a DataFrame too
             for name, value in records.items()
             for run in (value if not isinstance(value[0], Mapping) else [value])
         ]

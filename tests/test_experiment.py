@@ -262,7 +262,7 @@ def test_records_read_back_with_pandas_summarize_and_plot_as_written(tmp_path):
     records = [{**r, "strategy": "a"} for r in _fake_records()]
     frame = pd.read_csv(write_records_csv(records, tmp_path / "r.csv"))
     assert summarize_final_round(frame) == summarize_final_round(records)
-    for given in (frame, {"a": frame}):
+    for given in (frame, {"a": frame}, {"a": [frame]}):
         (line,), (expected,) = (
             plot_learning_curves(r).axes[0].get_lines() for r in (given, records)
         )
