@@ -1142,14 +1142,19 @@ def test_a_taught_label_changed_while_the_run_waits_is_refused(tmp_path, capsys)
     )
 
 
-def test_a_taught_label_cleared_is_refused(tmp_path, capsys):
+def _taught_round_2(tmp_path):
+    """Round 2 asked, answered and taught: its ids, query file and lines."""
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
     ids = _answer(tmp_path, truth)
     _wait_briefly(tmp_path)
     query = tmp_path / "out" / "queries" / "round_2.csv"
-    rows = query.read_text().splitlines()
+    return ids, query, query.read_text().splitlines()
+
+
+def test_a_taught_label_cleared_is_refused(tmp_path, capsys):
+    ids, query, rows = _taught_round_2(tmp_path)
     rows[1] = f"{ids[0]},"
     query.write_text("\n".join(rows) + "\n")
     assert "has labels cleared after they were taught" in _refusal(tmp_path, capsys)
@@ -1158,13 +1163,7 @@ def test_a_taught_label_cleared_is_refused(tmp_path, capsys):
 def test_a_taught_row_deleted_is_named_with_its_label(tmp_path, capsys):
     # "Put them back to resume" named neither the row nor its label, and the
     # nested message read "column.);".
-    truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path)
-    ids = _answer(tmp_path, truth)
-    _wait_briefly(tmp_path)
-    query = tmp_path / "out" / "queries" / "round_2.csv"
-    rows = query.read_text().splitlines()
+    ids, query, rows = _taught_round_2(tmp_path)
     query.write_text("\n".join([rows[0], *rows[2:]]) + "\n")
     label = rows[1].split(",")[1]
     message = _refusal(tmp_path, capsys)
