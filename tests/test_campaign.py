@@ -933,11 +933,7 @@ def test_a_query_file_whose_label_column_was_renamed_is_named(tmp_path, capsys):
 
 def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
     # The last of the two labels used to win silently.
-    truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path)
-    query = tmp_path / "out" / "queries" / "round_2.csv"
-    ids = _answer(tmp_path, truth)
+    query, ids = _answered_round_2(tmp_path)
     with query.open("a", newline="") as f:
         f.write(f"{ids[0]},unknown\n")
     assert f"row id {ids[0]} is there twice" in _refusal(tmp_path, capsys)
@@ -946,11 +942,7 @@ def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
 def test_ids_changed_or_labels_left_blank_are_named(tmp_path, capsys):
     # "the ids must stay those asked for (5 rows)" and "No complete labels"
     # left the person to find which rows among all.
-    truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path)
-    query = tmp_path / "out" / "queries" / "round_2.csv"
-    ids = _answer(tmp_path, truth)
+    query, ids = _answered_round_2(tmp_path)
     rows = query.read_text().splitlines()
     label = rows[1].split(",")[1]
     query.write_text("\n".join([rows[0], f"999,{label}", *rows[3:]]) + "\n")
@@ -1142,14 +1134,18 @@ def test_a_taught_label_changed_while_the_run_waits_is_refused(tmp_path, capsys)
     )
 
 
-def _taught_round_2(tmp_path):
-    """Round 2 asked, answered and taught: its ids, query file and lines."""
+def _answered_round_2(tmp_path):
+    """Round 2 asked and answered, not yet taught: its query file and ids."""
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
-    ids = _answer(tmp_path, truth)
+    return tmp_path / "out" / "queries" / "round_2.csv", _answer(tmp_path, truth)
+
+
+def _taught_round_2(tmp_path):
+    """Round 2 asked, answered and taught: its ids, query file and lines."""
+    query, ids = _answered_round_2(tmp_path)
     _wait_briefly(tmp_path)
-    query = tmp_path / "out" / "queries" / "round_2.csv"
     return ids, query, query.read_text().splitlines()
 
 

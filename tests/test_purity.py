@@ -308,6 +308,7 @@ def test_purity_auroc_leaves_out_labelled_rows_of_a_dataframe_pool(split, dtype)
     # and the classifier, fitted on arrays, was handed the DataFrame.
     import dataclasses
     import warnings
+    from unittest.mock import Mock
 
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
@@ -320,22 +321,14 @@ def test_purity_auroc_leaves_out_labelled_rows_of_a_dataframe_pool(split, dtype)
     initial = split.initial_idx
     learner = ActiveLearner(LogisticRegression(max_iter=300))
     learner.fit(X.iloc[initial], split.y_pool[initial])
-    seen = []
-
-    def count_rows(learner, X):
-        seen.append(len(X))
-        return np.zeros(len(X))
-
-    callback = PurityAUROC(
-        framed_split,
-        {"rows": count_rows, "msp": "msp"},
-        max_samples=len(split.y_pool),
-        random_state=0,
-    )
+    scored = Mock(side_effect=lambda learner, X: np.zeros(len(X)))
+    scores = {"rows": scored, "msp": "msp"}
+    callback = PurityAUROC(framed_split, scores, max_samples=len(split.y_pool))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         callback({}, learner)
-    assert seen == [len(split.y_pool) - len(initial)]
+    (_, X_scored), _ = scored.call_args
+    assert len(X_scored) == len(split.y_pool) - len(initial)
 
 
 @pytest.mark.parametrize(
