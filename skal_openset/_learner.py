@@ -151,6 +151,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     feature_dtypes_ : pandas Series
         The dtypes of those columns.
 
+    Notes
+    -----
+    A tool that encodes `y` as ``0..n-1`` before fitting, as scikit-learn's
+    ``cross_val_predict`` does with ``method="predict_proba"`` (or another
+    probability or decision method), turns `ood_label` into a class: numbers
+    are then trained as one more class, and strings are refused. Give such
+    tools the IN rows only, with a numeric `ood_label`. ``score`` refuses
+    OOD rows, so a search or cross-validation scored on a labelled set that
+    holds them scores NaN.
+
     Examples
     --------
     >>> import numpy as np
@@ -813,14 +823,21 @@ def _settings(learner):
 def _setting(value):
     """The value of a parameter, with its (nested) parameters, to see a change.
 
-    A function or partial by its content (name and arguments), a bound
-    method by its function and its object's identity; any other callable
+    A function by its content (its name), a partial by its function and
+    arguments (a generator among them by identity), a bound method by its
+    function and its object's identity; any other callable
     without parameters by its type: the state of an object may change as it
     is called.
     """
     if isinstance(value, MethodType):
         return _fingerprint(value.__func__), SameObject(value.__self__)
-    if isinstance(value, (FunctionType, partial)) or not (
+    if isinstance(value, partial):  # its arguments may hold a generator
+        return (
+            _setting(value.func),
+            tuple(map(_fingerprint, value.args)),
+            {k: _fingerprint(v) for k, v in value.keywords.items()},
+        )
+    if isinstance(value, FunctionType) or not (
         callable(value) or hasattr(value, "get_params")
     ):
         return _fingerprint(value)

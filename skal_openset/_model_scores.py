@@ -535,10 +535,22 @@ def check_label_kind(y, ood_label):
         else "numbers"
     )
     if kind != ood_kind:
+        # Labels 0..n-1 where strings were given: scikit-learn encoded them.
+        encoded = kind == "numbers" and np.array_equal(
+            np.unique(y), np.arange(len(np.unique(y)))
+        )
         raise ValueError(
             f"The labels are {kind} but ood_label={ood_label!r} is not, so no "
             "example could ever be OOD: pass the label your annotator gives to "
             f"OOD examples, e.g. ood_label={example}."
+            + (
+                " If you gave labels of another kind, a tool encoded them as "
+                "0..n-1 (scikit-learn's cross_val_predict with a probability or "
+                "decision method does): pass it the IN rows only, with a numeric "
+                "ood_label (e.g. -1)."
+                if encoded
+                else ""
+            )
         )
 
 

@@ -883,6 +883,47 @@ def test_a_learner_pickled_before_ood_label_and_embedding_were_fitted_goes_on(
     )
 
 
+def test_labels_encoded_by_cross_val_predict_are_named_with_the_remedy():
+    # cross_val_predict(method="predict_proba") encodes y as 0..n-1 before
+    # fitting: strings met ood_label="unknown" as numbers, "The labels are
+    # numbers", where the user gave strings.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import cross_val_predict
+
+    X, digits = load_digits(return_X_y=True)
+    names = np.array(["zero", "one", "two", "unknown"])
+    y = names[np.minimum(digits[:300], 3)]
+    learner = ActiveLearner(LogisticRegression(max_iter=300), ood_label="unknown")
+    with pytest.raises(ValueError, match="a tool encoded them as 0..n-1.*IN rows only"):
+        cross_val_predict(learner, X[:300], y, cv=3, method="predict_proba")
+    is_in = y != "unknown"
+    learner.set_params(ood_label=-1)
+    proba = cross_val_predict(
+        learner, X[:300][is_in], y[is_in], cv=3, method="predict_proba"
+    )
+    assert proba.shape == (is_in.sum(), 3)
+
+
+def _random_batch(learner, X_pool, n_instances=1, random_state=None):
+    idx = random_state.choice(len(X_pool), n_instances, replace=False)
+    return idx, X_pool[idx]
+
+
+@pytest.mark.filterwarnings("error")
+def test_drawing_from_a_generator_bound_by_partial_is_no_parameter_change(split):
+    # A partial was hashed whole, its RandomState by its state: every query
+    # after the first "changed since fit".
+    rng = np.random.RandomState(0)
+    learner = _lr_learner(split, functools.partial(_random_batch, random_state=rng))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    for _ in range(3):
+        learner.query(split.X_pool[rows], n_instances=5)
+    other = functools.partial(_random_batch, random_state=np.random.RandomState(0))
+    learner.set_params(query_strategy=other)
+    with pytest.raises(UserWarning, match="query_strategy's parameters changed"):
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
 @pytest.mark.filterwarnings("error")
 def test_drawing_from_the_strategys_random_state_is_no_parameter_change(split):
     # The RandomState was fingerprinted by its state: the user's own draws
