@@ -225,8 +225,8 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
                 "grey (1 channel) or RGB (3 channels) images. Drop the alpha "
                 "channel first: X[:, :3] for RGBA, X[:, :1] for grey plus alpha."
             )
-        if is_uint8:
-            return X / np.float32(255)  # as the nets scale uint8 pixels
+        if is_uint8:  # as the nets scale uint8 pixels; X is check_array's copy
+            return np.divide(X, np.float32(255), out=X)
         # The augmentations clip to [0, 1]: other values would be lost.
         if X.size and not 0 <= X.min() <= X.max() <= 1:
             raise ValueError(
