@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
+from ._experiment import versions, warn_of_other_versions
 from ._learner import ActiveLearner
 from ._oracle import labelling_cost, labels_within
 from ._persistence import atomic_open, load_object, save_object
@@ -444,7 +445,9 @@ def run_interactive(
     state of another is refused. `options`, a dict of the options that
     shape it by the names the person gave them (``{"--budget": 5}``), is
     kept in the state with the table's own hash, so that the refusal names
-    the options that changed, or the table.
+    the options that changed, or the table. The state records the versions
+    of the code, like a checkpoint of :func:`run_active_learning`: a resume
+    with other code warns.
 
     Returns
     -------
@@ -480,6 +483,13 @@ def run_interactive(
         if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
             raise ValueError(_another_campaign(state, state_path, table, options))
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
+        warn_of_other_versions(
+            state_path,
+            state.get("versions"),
+            f"the queries after round {len(state['records'])} come from other "
+            "code than the earlier ones; the labels taught so far are kept.",
+        )
+        state["versions"] = versions()  # what its next saves come from
         _check_taught_labels(state.setdefault("taught", {}), output, allowed)
     else:
         labelled = np.flatnonzero(labels != "")
@@ -493,6 +503,7 @@ def run_interactive(
         ).fit(X[labelled], as_open_set(labels[labelled]))
         state = {
             "fingerprint": fingerprint,
+            "versions": versions(),
             "options": options,
             "table": table,
             "learner": learner,

@@ -72,7 +72,7 @@ def _source_hash():
     return digest.hexdigest()[:12]
 
 
-def _versions():
+def versions():
     """Versions of the code that computes a run's rounds."""
     from . import __version__
 
@@ -85,26 +85,26 @@ def _versions():
     }
 
 
-def _warn_of_other_versions(checkpoint, saved, n_rounds):
-    """Warn if `saved`, a checkpoint's versions (None: not recorded), differ.
+def warn_of_other_versions(saved_file, saved, consequence):
+    """Warn if `saved`, the versions a resumed file recorded (None: not
+    recorded), differ from these; `consequence` ends the sentence.
 
     A warning, not a refusal: the fingerprint says whether it is the same
     experiment; other code may only compute its next rounds otherwise.
     """
-    now = _versions()
+    now = versions()
     if saved == now:
         return
     changed = [name for name in now if saved is None or saved.get(name) != now[name]]
     then = (
-        "versions it did not record (written before checkpoints recorded them)"
+        "versions it did not record (written before they were recorded)"
         if saved is None
         else ", ".join(f"{name} {saved.get(name)}" for name in changed)
     )
     warn(
-        f"checkpoint={str(checkpoint)!r} was written with {then}; it resumes "
-        f"with {', '.join(f'{name} {now[name]}' for name in changed)}, so its "
-        f"{n_rounds} rounds and the next ones come from different code. Delete "
-        "it to start over for records from one version.",
+        f"{saved_file} was written with {then}; it resumes with "
+        f"{', '.join(f'{name} {now[name]}' for name in changed)}, so "
+        f"{consequence}",
         UserWarning,
     )
 
@@ -154,7 +154,12 @@ def _resume(checkpoint, fingerprint, n_rounds):
             "checkpoint elsewhere to start afresh."
         )
     _set_rng_state(state["rng"])
-    _warn_of_other_versions(checkpoint, state.get("versions"), len(state["records"]))
+    warn_of_other_versions(
+        f"checkpoint={str(checkpoint)!r}",
+        state.get("versions"),
+        f"its {len(state['records'])} rounds and the next ones come from "
+        "different code. Delete it to start over for records from one version.",
+    )
     logger.info("Resuming %s after round %d", checkpoint, len(state["records"]))
     return state
 
@@ -356,7 +361,7 @@ def run_active_learning(
                     "oracle": oracle,
                     "records": records,
                     "rng": _rng_state(),
-                    "versions": _versions(),
+                    "versions": versions(),
                 }
                 save_object(state, checkpoint)
             logger.info(

@@ -5,13 +5,14 @@ import csv
 import re
 import threading
 import time
+import warnings
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from skal_openset import __main__ as cli
-from skal_openset import _campaign, load_object, save_object
+from skal_openset import _campaign, _experiment, load_object, save_object
 from skal_openset.__main__ import main
 from skal_openset._campaign import check_in_classes
 
@@ -588,6 +589,32 @@ def test_a_run_into_the_other_modes_output_is_refused(tmp_path, capsys):
     assert not (tmp_path / "o" / "state.joblib").exists()
 
 
+def test_a_campaign_resumed_by_other_code_warns(tmp_path, monkeypatch):
+    # Checkpoints warned of it; a campaign's state went on without a word.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    state_path = tmp_path / "out" / "state.joblib"
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SystemExit):
+            _wait_briefly(tmp_path)  # the same code: no word
+    monkeypatch.setattr(_experiment, "_source_hash", lambda: "0123456789ab")
+    message = (
+        "resumes with skal_openset source 0123456789ab, so the queries after "
+        "round 1 come from other code than the earlier ones; the labels taught"
+    )
+    with pytest.warns(UserWarning, match=message), pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    # A state saved before states recorded versions resumes with the warning.
+    state = load_object(state_path)
+    del state["versions"]
+    save_object(state, state_path)
+    with pytest.warns(UserWarning, match="versions it did not record"):
+        with pytest.raises(SystemExit):
+            _wait_briefly(tmp_path)
+
+
 def test_a_missing_query_file_is_written_again_on_rerun(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", blank_from=20)
     query = tmp_path / "out" / "queries" / "round_2.csv"
@@ -815,7 +842,8 @@ def test_in_classes_spelled_otherwise_than_the_file_name_the_remedy():
     with pytest.raises(ValueError, match="label a row of it in the file first"):
         check_in_classes(["a", "b"], labels, "unknown", interactive=True)
     labels[-1] = "a"
-    assert check_in_classes(["a", "b"], labels, "unknown", interactive=True)
+    with pytest.warns(UserWarning, match="look like the IN class 'a' but for"):
+        assert check_in_classes(["a", "b"], labels, "unknown", interactive=True)
 
 
 def test_long_integer_codes_are_no_look_alikes():
