@@ -8,6 +8,7 @@ from numpy.typing import ArrayLike
 from sklearn.utils.validation import column_or_1d
 
 from ._atomic import interrupts_escape_training, restored_on_error
+from ._frames import check_columns
 from ._learner import ActiveLearner
 from ._model_scores import (
     check_label_kind,
@@ -59,7 +60,8 @@ def teach_open_set(
         nor a modAL learner whose ``y_training`` holds `ood_label` (a
         ValueError: the OOD rows go in ``learner.X_ood_``).
     X : array-like of shape (n_samples, ...)
-        The labelled query rows.
+        The labelled query rows; a DataFrame's columns must be those the
+        classifier was fitted on, in the same order (a ValueError).
     y : array-like of shape (n_samples,)
         Their labels: known classes, or `ood_label`.
     ood_label : int or str, default=None
@@ -93,6 +95,8 @@ def teach_open_set(
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
     check_no_ood_in_training(learner, ood_label)
+    # Before the rows become an array: its columns would be stored as given.
+    check_columns(X, learner, "X")
     given, view = X, framed(learner, X)
     X = check_rows(X, learner.estimator, "X")
     y = column_or_1d(y)

@@ -1175,6 +1175,25 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+def test_teach_open_set_refuses_reordered_or_renamed_columns_for_modal():
+    # They were taken, and the OOD rows kept in X_ood_ with their columns in
+    # the order given, not the one the classifier was fitted on.
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = user_data("ints")
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(X.shape[1])])
+    is_in = y != -1
+    learner = ModalLike(LogisticRegression(max_iter=300), RandomQuery(random_state=0),
+                        frame.iloc[:80][is_in[:80]], y[:80][is_in[:80]])  # fmt: skip
+    rows, labels = frame.iloc[80:100], y[80:100]
+    renamed = rows.set_axis([f"other{i}" for i in range(X.shape[1])], axis=1)
+    for X_query in (rows.iloc[:, ::-1], renamed):
+        with pytest.raises(ValueError, match="same columns in the same order"):
+            teach_open_set(learner, X_query, labels)
+    assert getattr(learner, "X_ood_", None) is None
+    teach_open_set(learner, rows, labels)
+    np.testing.assert_array_equal(learner.X_ood_, rows.to_numpy()[labels == -1])
+
+
 def test_teach_open_set_refuses_an_ood_label_our_learner_does_not_use():
     # It was ignored: 'x' then read as an unknown class.
     X, y, _, _ = user_data("ints")
