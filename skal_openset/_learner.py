@@ -7,6 +7,7 @@ import inspect
 import os
 from collections.abc import Callable
 from functools import partial
+from numbers import Number
 from pathlib import Path
 from types import FunctionType, MethodType
 from typing import Any
@@ -807,7 +808,11 @@ class _Shape:
         return self.text
 
 
-_SETTINGS_FORMAT = "content_hash, generators by identity; ood_label, embedding"
+# A fingerprint of another format is not compared (a learner saved before):
+# change it whenever a setting comes to be fingerprinted otherwise.
+_SETTINGS_FORMAT = (
+    "content_hash, generators and a partial's objects by identity; ood_label, embedding"
+)
 
 # The parameters read at fit only: a later change takes effect at the next fit.
 _SET_AT_FIT = ("query_strategy", "ood_label", "embedding")
@@ -823,19 +828,20 @@ def _settings(learner):
 def _setting(value):
     """The value of a parameter, with its (nested) parameters, to see a change.
 
-    A function by its content (its name), a partial by its function and
-    arguments (a generator among them by identity), a bound method by its
-    function and its object's identity; any other callable
-    without parameters by its type: the state of an object may change as it
-    is called.
+    A function by its content (its name); a partial by its function and
+    arguments, numbers, strings, arrays and tuples of these by content, any
+    other object by identity (a list or dict too); a bound method by its
+    function and its object's identity; any other callable without
+    parameters by its type: the state of an object may change as it is
+    called.
     """
     if isinstance(value, MethodType):
         return _fingerprint(value.__func__), SameObject(value.__self__)
-    if isinstance(value, partial):  # its arguments may hold a generator
+    if isinstance(value, partial):
         return (
             _setting(value.func),
-            tuple(map(_fingerprint, value.args)),
-            {k: _fingerprint(v) for k, v in value.keywords.items()},
+            tuple(map(_partial_argument, value.args)),
+            {k: _partial_argument(v) for k, v in value.keywords.items()},
         )
     if isinstance(value, FunctionType) or not (
         callable(value) or hasattr(value, "get_params")
@@ -849,6 +855,24 @@ def _setting(value):
         k: _fingerprint(v) for k, v in params.items() if not hasattr(v, "get_params")
     }
     return values
+
+
+def _partial_argument(value):
+    """A partial's argument: plain data by content, any other object (a PCA
+    fitted on first call, a memo dict filled as it is used, a generator) by
+    identity, as a bound method's object is: its state may change as the
+    partial is called."""
+    return _fingerprint(value) if _is_plain_data(value) else SameObject(value)
+
+
+def _is_plain_data(value):
+    """Whether `value` is a number, str, bytes, None or array, or a tuple of
+    these. Not a list or dict: the function may fill it (a memo)."""
+    if isinstance(value, tuple):
+        return all(map(_is_plain_data, value))
+    return value is None or isinstance(
+        value, (Number, str, bytes, np.ndarray, np.generic)
+    )
 
 
 def _fingerprint(value):

@@ -924,6 +924,35 @@ def test_drawing_from_a_generator_bound_by_partial_is_no_parameter_change(split)
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+def _lazy_pca_embedding(pca, memo, estimator, X):
+    """The rows' principal components, the PCA fitted on its first call."""
+    key = X.tobytes()
+    if key not in memo:
+        fitted = hasattr(pca, "components_")
+        memo[key] = pca.transform(X) if fitted else pca.fit_transform(X)
+    return memo[key]
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_partial_whose_objects_change_as_it_is_called_is_no_parameter_change(
+    split,
+):
+    # Its arguments were hashed by content: a PCA fitted on the first call, or
+    # a memo dict filled as it was used, "changed since fit" at every query.
+    embedding = functools.partial(_lazy_pca_embedding, PCA(5, random_state=0), {})
+    learner = _lr_learner(split, CoreSetQuery(random_state=0))
+    learner.set_params(embedding=embedding)
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    for _ in range(2):
+        chosen, _ = learner.query(split.X_pool[rows], n_instances=5)
+        learner.teach(split.X_pool[rows[chosen]], split.y_pool[rows[chosen]])
+        rows = np.delete(rows, chosen)
+    pickle.loads(pickle.dumps(learner)).query(split.X_pool[rows], n_instances=5)
+    learner.set_params(embedding=functools.partial(_lazy_pca_embedding, PCA(5), {}))
+    with pytest.raises(UserWarning, match="embedding changed since fit"):
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
 @pytest.mark.filterwarnings("error")
 def test_drawing_from_the_strategys_random_state_is_no_parameter_change(split):
     # The RandomState was fingerprinted by its state: the user's own draws
