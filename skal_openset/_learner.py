@@ -252,7 +252,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"ood_label must be a single label such as -1 or 'unknown', got "
                 f"{self.ood_label!r}."
             )
-        for name in ("estimator", "query_strategy"):
+        for name in ("estimator", "query_strategy", "embedding"):
             value = getattr(self, name)
             if isinstance(value, type):  # the () forgotten
                 raise TypeError(
@@ -828,13 +828,15 @@ def _settings(learner):
 def _setting(value):
     """The value of a parameter, with its (nested) parameters, to see a change.
 
-    A function by its content (its name); a partial by its function and
+    A class or function by its content (its name); a partial by its function and
     arguments, numbers, strings, arrays and tuples of these by content, any
     other object by identity (a list or dict too); a bound method by its
     function and its object's identity; any other callable without
     parameters by its type: the state of an object may change as it is
     called.
     """
+    if isinstance(value, type):  # the () forgotten: its get_params needs self
+        return _fingerprint(value)
     if isinstance(value, MethodType):
         return _fingerprint(value.__func__), SameObject(value.__self__)
     if isinstance(value, partial):

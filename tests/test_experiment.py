@@ -16,6 +16,7 @@ import pytest
 import torch
 from sklearn.cluster import KMeans
 from sklearn.compose import make_column_transformer
+from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -1034,11 +1035,15 @@ def test_a_query_strategy_that_cannot_choose_is_refused_at_fit(strategy):
         learner.fit(X[:40], np.where(y[:40] < 2, y[:40], -1))
 
 
-@pytest.mark.parametrize("forgotten", ["estimator", "query_strategy"])
+@pytest.mark.parametrize("forgotten", ["estimator", "query_strategy", "embedding"])
 def test_a_class_for_an_instance_is_named(forgotten):
     # It failed deep inside with "get_params() missing ... 'self'".
     X, y = load_digits_dataset()
-    parts = {"estimator": LogisticRegression(), "query_strategy": MQNetQuery()}
+    parts = {
+        "estimator": LogisticRegression(),
+        "query_strategy": MQNetQuery(),
+        "embedding": PCA(2),
+    }
     parts[forgotten] = type(parts[forgotten])
     learner = ActiveLearner(**parts, classes=[0, 1])
     name = parts[forgotten].__name__

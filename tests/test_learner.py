@@ -953,6 +953,23 @@ def test_a_partial_whose_objects_change_as_it_is_called_is_no_parameter_change(
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+@pytest.mark.parametrize(
+    "name, forgotten", [("embedding", PCA), ("query_strategy", UncertaintyQuery)]
+)
+def test_a_class_set_after_fit_is_a_parameter_change(split, name, forgotten):
+    # Its fingerprint called the class's get_params: every query and teach
+    # failed with "get_params() missing 1 required positional argument".
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    learner.set_params(embedding=PCA(5))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+    learner.set_params(**{name: forgotten})
+    with pytest.warns(UserWarning, match="changed since fit"):
+        chosen, _ = learner.query(split.X_pool[rows], n_instances=5)
+    with pytest.raises(TypeError, match=rf"{name} is the class .*\(\), with its"):
+        learner.fit(split.X_pool[rows[chosen]], split.y_pool[rows[chosen]])
+
+
 @pytest.mark.filterwarnings("error")
 def test_drawing_from_the_strategys_random_state_is_no_parameter_change(split):
     # The RandomState was fingerprinted by its state: the user's own draws
