@@ -27,6 +27,7 @@ from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
+    PurityInformativenessQuery,
     QueryStrategy,
     RandomQuery,
     UncertaintyQuery,
@@ -993,6 +994,32 @@ def test_a_failed_query_undoes_the_deferred_fit_on_the_initial_set(split):
     learner.set_params(X_training=split.X_pool[fewer], y_training=split.y_pool[fewer])
     learner.query(split.X_pool, n_instances=5)
     assert len(learner.y_labelled_) == len(fewer)
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        UncertaintyQuery(random_state=0),
+        MQNetQuery(random_state=0),
+        PurityInformativenessQuery(random_state=0),
+    ],
+    ids=lambda strategy: type(strategy).__name__,
+)
+def test_a_strategy_called_directly_fits_on_the_initial_set_as_query_does(
+    split, strategy
+):
+    # It read X_training as a modAL learner's: refused for the OOD rows in
+    # y_training with a modAL remedy, or NotFittedError.
+    learner = _lr_learner(split, strategy)
+    assert np.any(learner.y_training == -1)
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    with pytest.raises(ValueError, match="features"):
+        strategy(learner, split.X_pool[rows][:, :10], n_instances=5)
+    assert not hasattr(learner, "estimator_")  # the fit is undone, as by query
+    expected, _ = copy.deepcopy(learner).query(split.X_pool[rows], n_instances=5)
+    chosen, _ = strategy(learner, split.X_pool[rows], n_instances=5)
+    np.testing.assert_array_equal(chosen, expected)
+    assert len(learner.y_labelled_) == len(split.initial_idx)
 
 
 def test_the_learner_is_a_classifier_to_scikit_learn():

@@ -96,6 +96,14 @@ class QueryStrategy(BaseEstimator):
                 "is n_instances (modAL's name), e.g. n_instances=10."
             )
         self._validate_params()
+        from .._learner import ActiveLearner  # which imports this module
+
+        if isinstance(learner, ActiveLearner) and not hasattr(learner, "estimator_"):
+            # Called directly, as learner.query does: fit on the initial set
+            # first, undone if the query fails.
+            with restored_on_error(learner):
+                learner._fit_on_initial_set()
+                return self(learner, X_pool, n_instances)
         check_columns(X_pool, learner, "X_pool")  # as ActiveLearner.query does
         learner = framed(learner, X_pool)
         # Missing values only where the learner's classifier takes them.
