@@ -688,7 +688,8 @@ def _is_blank_query(path, extra_columns):
     every label blank: only such a file may be written over.
 
     A person's labels may be in a file that does not read so (saved with ';'
-    or tabs, as UTF-16, with the header renamed), so any such file is kept.
+    or tabs, as UTF-16, with the header renamed), so any such file is kept;
+    only the names of the `extra_columns` may differ.
     """
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -708,7 +709,13 @@ def _is_blank_query(path, extra_columns):
         written = _query_rows([int(i) for i in ids], extra_columns)
     except IndexError:  # an id beyond the table
         return False
-    return rows == [_trimmed(row) for row in written]
+    written = [_trimmed(row) for row in written]
+    if not rows or len(rows[0]) != len(written[0]):
+        return False
+    # The extra columns by position: their names hold the data file's name,
+    # which a resume may have changed (a renamed copy of the same table).
+    rows[0][2:] = written[0][2:]
+    return rows == written
 
 
 def _trimmed(row):

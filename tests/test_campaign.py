@@ -330,13 +330,19 @@ def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
     assert (tmp_path / "out" / "records.csv").exists()
 
 
+def _table_with_own_id(path):
+    """`_table`'s pool from row 20 on, with an id column first: 1, 2, ..."""
+    truth = _table(path, blank_from=20)
+    lines = path.read_text().splitlines()
+    rows = [f"id,{lines[0]}"] + [f"{i + 1},{line}" for i, line in enumerate(lines[1:])]
+    path.write_text("\n".join(rows) + "\n")
+    return truth
+
+
 def test_a_query_file_shows_the_tables_own_id(tmp_path, capsys):
     # The query's "id" is the row's position; a table's own id, left out as
     # the README advises, was not shown, so "id 7" could be taken for it.
-    truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    lines = (tmp_path / "zoo.csv").read_text().splitlines()
-    rows = [f"id,{lines[0]}"] + [f"{i + 1},{line}" for i, line in enumerate(lines[1:])]
-    (tmp_path / "zoo.csv").write_text("\n".join(rows) + "\n")
+    truth = _table_with_own_id(tmp_path / "zoo.csv")
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path, "--ignore-columns", "id")
     query = tmp_path / "out" / "queries" / "round_2.csv"
@@ -553,9 +559,9 @@ def test_a_demo_budget_that_buys_the_rest_of_the_pool_is_refused(
         cli.demo_records([0], 2, most + 1, 0.4)
 
 
-def _wait_briefly(tmp_path, *options):
+def _wait_briefly(tmp_path, *options, data="zoo.csv"):
     return _run(
-        tmp_path, tmp_path / "zoo.csv", "--interactive", "--rounds", "2",
+        tmp_path, tmp_path / data, "--interactive", "--rounds", "2",
         "--budget", "5", "--poll-seconds", "0.02", "--timeout", "0.2",
         "--strategy", "random", *options,
     )  # fmt: skip
@@ -914,11 +920,11 @@ def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path):
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 26]
 
 
-def _refusal(tmp_path, capsys, *options):
+def _refusal(tmp_path, capsys, *options, data="zoo.csv"):
     """Rerun the waiting campaign, which must stop with exit status 2: its message."""
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path, *options)
+        _wait_briefly(tmp_path, *options, data=data)
     assert exit_.value.code == 2
     return capsys.readouterr().err
 
@@ -1070,6 +1076,24 @@ def test_an_answered_query_beyond_the_rounds_is_refused(tmp_path, capsys):
     _wait_briefly(tmp_path, "--rounds", "3")
     with (tmp_path / "out" / "records.csv").open() as f:
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 25, 30]
+
+
+def test_a_blank_query_of_a_renamed_table_is_no_open_answer(tmp_path, capsys):
+    # Its extra column's header names the table's file ("id in zoo.csv"): a
+    # resume on a renamed copy read the blank query as one that may hold
+    # labels, "round_3.csv is open: pass --rounds >= 3".
+    truth = _table_with_own_id(tmp_path / "zoo.csv")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ignore-columns", "id", "--rounds", "3")
+    _answer(tmp_path, truth)
+    with pytest.raises(SystemExit):  # round 2 taught, round 3 asked
+        _wait_briefly(tmp_path, "--ignore-columns", "id", "--rounds", "3")
+    (tmp_path / "zoo.csv").rename(tmp_path / "zoo_v2.csv")
+    _wait_briefly(tmp_path, "--ignore-columns", "id", data="zoo_v2.csv")
+    _answer(tmp_path, truth, round_=3)
+    assert "round_3.csv is open: pass --rounds >= 3 to teach it" in _refusal(
+        tmp_path, capsys, "--ignore-columns", "id", data="zoo_v2.csv"
+    )
 
 
 def test_labels_changed_after_they_were_taught_are_refused(tmp_path, capsys):
