@@ -103,7 +103,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         outputs. None takes the estimator's ``classes`` parameter when it has
         one (skorch nets from this package: ``0..k-1``) and the labels are
         among them, else the sorted in-distribution labels of the first
-        labelled set.
+        labelled set. Read at `fit` (``classes_``): set later, it takes
+        effect at the next `fit` (a query or teach warns of it), which
+        starts the query strategy afresh; to add a class, fit again on every
+        labelled row, the new ones included.
     embedding : transformer, callable or None, default=None
         The representation distance-based strategies (kNN purity, CORESET,
         BADGE, the diverse batch) work in. A transformer (e.g.
@@ -306,8 +309,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self.feature_dtypes_ = dtypes
         self.classes_ = classes
         self.ood_label_ = self.ood_label
-        # Those of the parameters that take effect here (ood_label, embedding
-        # and query_strategy), to see a later change.
+        # Those of the parameters that take effect here (ood_label, embedding,
+        # classes and query_strategy), to see a later change.
         self._strategy_settings = settings
         self.query_strategy_ = strategy
         self.embedding_ = embedding
@@ -380,7 +383,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             check_columns(X, self, "X")
             X, y = self._check_labelled(X, y)
             X = self._check_rows(X, "X", teaching=True)
-            self._check_known_labels(y, self.classes_, self.ood_label_)
+            self._check_known_labels(y, self.classes_, self.ood_label_, teaching=True)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):
                 # The update reads this learner's current classifier, which still
@@ -662,15 +665,34 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 return estimator_classes
         return np.unique(in_labels)
 
-    def _check_known_labels(self, y, classes, ood_label):
+    def _check_known_labels(self, y, classes, ood_label, teaching=False):
         allowed = set(classes.tolist()) | {ood_label}
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
-        if unknown:
-            raise ValueError(
-                f"Labels {unknown} are neither known classes {classes.tolist()} "
-                f"nor ood_label={ood_label!r}; pass classes=[...] listing "
-                "every in-distribution class, and label OOD examples ood_label."
+        if not unknown:
+            return
+        remedy = (
+            "pass classes=[...] listing every in-distribution class, and label "
+            "OOD examples ood_label."
+        )
+        if teaching:
+            # classes is read at fit only: setting it now would change nothing.
+            remedy = (
+                "correct a misspelt one, label OOD examples ood_label, and to add "
+                "a class fit again on every label, these rows included (the query "
+                "strategy starts afresh): learner.set_params(classes="
+                f"{classes.tolist() + unknown}).fit(np.concatenate("
+                "[learner.X_labelled_, X]), np.concatenate([learner.y_labelled_, y]))"
+                + (
+                    ", by pd.concat for DataFrames (X_labelled_ as one of the "
+                    "columns feature_names_in_, dtypes feature_dtypes_)."
+                    if hasattr(self, "feature_names_in_")
+                    else "."
+                )
             )
+        raise ValueError(
+            f"Labels {unknown} are neither known classes {classes.tolist()} "
+            f"nor ood_label={ood_label!r}; {remedy}"
+        )
 
     def _check_estimator(self, classes):
         if not hasattr(self.estimator, "fit"):
@@ -811,11 +833,12 @@ class _Shape:
 # A fingerprint of another format is not compared (a learner saved before):
 # change it whenever a setting comes to be fingerprinted otherwise.
 _SETTINGS_FORMAT = (
-    "content_hash, generators and a partial's objects by identity; ood_label, embedding"
+    "content_hash, generators and a partial's objects by identity; "
+    "ood_label, embedding, classes"
 )
 
 # The parameters read at fit only: a later change takes effect at the next fit.
-_SET_AT_FIT = ("query_strategy", "ood_label", "embedding")
+_SET_AT_FIT = ("query_strategy", "ood_label", "embedding", "classes")
 
 
 def _settings(learner):

@@ -363,6 +363,47 @@ def test_known_classes_come_from_the_skorch_net(initial):
     assert learner.predict_proba(X).shape == (len(X), K)
 
 
+def test_a_class_first_taught_after_fit_is_added_by_the_refit_its_error_names(split):
+    # The error said "pass classes=[...]", but classes is read at fit: set
+    # afterwards it changed nothing, without a word, and teach refused again.
+    is_3 = split.y_pool == 3
+    initial = split.initial_idx[~is_3[split.initial_idx]]
+    rows = np.setdiff1d(np.arange(300), split.initial_idx)
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        MQNetQuery(random_state=0),
+        split.X_pool[initial],
+        split.y_pool[initial],
+    )
+    chosen, X = learner.query(split.X_pool[rows], n_instances=20)
+    y = split.y_pool[rows[chosen]]
+    assert 3 in y
+    remedy = (
+        r"Labels \[3\] are neither .* fit again on every label, these rows "
+        r"included .*afresh\): learner.set_params\(classes=\[0, 1, 2, 3\]\)"
+        r"\.fit\(np.concatenate\(\[learner.X_labelled_, X\]\), "
+        r"np.concatenate\(\[learner.y_labelled_, y\]\)\)\.$"
+    )
+    with pytest.raises(ValueError, match=remedy):
+        learner.teach(X, y)
+    learner.set_params(classes=[0, 1, 2, 3])
+    with pytest.warns(UserWarning, match="classes changed since fit.*classes_"):
+        with pytest.raises(ValueError, match=remedy):
+            learner.teach(X, y)
+    learner.fit(
+        np.concatenate([learner.X_labelled_, X]),
+        np.concatenate([learner.y_labelled_, y]),
+    )
+    np.testing.assert_array_equal(learner.classes_, [0, 1, 2, 3])
+    assert len(learner.y_labelled_) == len(initial) + len(y)
+    rows = np.delete(rows, chosen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chosen, X = learner.query(split.X_pool[rows], n_instances=5)
+        learner.teach(X, split.y_pool[rows[chosen]])
+    assert learner.predict_proba(X).shape == (5, 4)
+
+
 @pytest.mark.parametrize("method", ["fit", "teach"])
 def test_non_finite_labels_are_rejected(log, initial, method):
     learner = spy_learner(log, initial)
