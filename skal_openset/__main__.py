@@ -277,7 +277,11 @@ def run_own_data(args):
         return_ignored=True,
     )
     in_classes = check_in_classes(
-        args.in_classes, labels, args.ood_label, interactive=args.interactive
+        args.in_classes,
+        labels,
+        args.ood_label,
+        interactive=args.interactive,
+        resuming=(args.output / "state.joblib").exists(),
     )
     estimator = _make_estimator(args.classifier, X.shape[1], len(in_classes), args.seed)
     strategy = STRATEGIES[args.strategy](random_state=args.seed)

@@ -153,15 +153,19 @@ def load_table(
     return (X, labels, ignored) if return_ignored else (X, labels)
 
 
-def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
+def check_in_classes(
+    in_classes, labels, ood_label, *, interactive=False, resuming=False
+):
     """The IN classes as strings, at least 2, each present among the labels.
 
     An interactive campaign may start without some (a query may find them),
     though with at least one labelled row of an IN class; those it lacks are
-    printed. A label that is no IN class but equals one as a number (``01``
-    or ``1.0`` beside ``1``) is refused, and one that differs from one in
-    case only (``Cat`` beside ``cat``) warned of, since it would count as
-    OOD; either is refused when the IN class as typed labels no row.
+    printed when it starts, not when `resuming` (its queries may have found
+    them since, which the file does not show). A label that is no IN class
+    but equals one as a number (``01`` or ``1.0`` beside ``1``) is refused,
+    and one that differs from one in case only (``Cat`` beside ``cat``)
+    warned of, since it would count as OOD; either is refused when the IN
+    class as typed labels no row.
     """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
@@ -195,7 +199,7 @@ def check_in_classes(in_classes, labels, ood_label, *, interactive=False):
             f"(its labels: {known}); round 1 trains on the labelled rows: label "
             "at least one row of an IN class first."
         )
-    if missing:
+    if missing and not resuming:
         print(
             f"No row is labelled {missing} yet: round 1 trains without them, and "
             "a query may find them (if one is a typo, stop and rerun with the "

@@ -375,6 +375,20 @@ def test_an_interactive_run_may_start_without_some_in_classes(tmp_path, capsys):
         check_in_classes(["cow", "eel"], labels, "unknown", interactive=True)
 
 
+def test_an_in_class_without_labelled_rows_is_named_when_the_campaign_starts(
+    tmp_path, capsys
+):
+    # It was named at every rerun, though the campaign's queries may have
+    # found and taught it (the file does not show their labels).
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    for starting in (True, False):
+        with pytest.raises(SystemExit):
+            _wait_briefly(tmp_path, "--in-classes", "cat,yak")
+        out = capsys.readouterr().out
+        assert ("No row is labelled ['yak'] yet" in out) == starting
+        assert ("Resuming from" in out) != starting
+
+
 def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "nothing.csv")
