@@ -182,6 +182,7 @@ def summary_table(rows):
 
 def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     """Run the demo, print its table and write its outputs once all is done."""
+    _check_no_other_run_in(output)
     setting = (
         f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, initial set and "
         f"budget {budget} labels x {n_rounds - 1} round{'s' * (n_rounds > 2)}, "
@@ -226,6 +227,22 @@ def _write_outputs(output, records, rows, summary_lines, title):
     )
 
 
+# The state file each kind of run resumes from (the demo has none).
+_RUN_STATES = {"checkpoint.joblib": "a simulated", "state.joblib": "an interactive"}
+
+
+def _check_no_other_run_in(output, own_state=None):
+    """Refuse an `output` folder holding the state of another kind of run than
+    the one resuming from `own_state`: its records and summary would be
+    replaced, beside a state that no longer matches them."""
+    for state, kind in _RUN_STATES.items():
+        if state != own_state and (output / state).exists():
+            raise ValueError(
+                f"--output {output} holds {state}, the state of {kind} run: "
+                "choose another --output for this one."
+            )
+
+
 def _make_estimator(kind, n_features, n_classes, seed):
     if kind == "forest":
         return RandomForestClassifier(n_estimators=200, random_state=seed)
@@ -256,18 +273,9 @@ def run_own_data(args):
         raise ValueError(
             f"{', '.join(wrong)}: for {mode} --interactive; leave {them} out."
         )
-    # The modes share --output's default but each resumes from its own file:
-    # one run into the other's folder would replace its records and summary.
-    other, kind = (
-        ("checkpoint.joblib", "a simulated")
-        if args.interactive
-        else ("state.joblib", "an interactive")
+    _check_no_other_run_in(
+        args.output, "state.joblib" if args.interactive else "checkpoint.joblib"
     )
-    if (args.output / other).exists():
-        raise ValueError(
-            f"--output {args.output} holds {other}, the state of {kind} run: "
-            "choose another --output for this one."
-        )
     X, labels, ignored = load_table(
         args.data,
         args.label_column,

@@ -609,6 +609,26 @@ def test_a_run_into_the_other_modes_output_is_refused(tmp_path, capsys):
     assert not (tmp_path / "o" / "state.joblib").exists()
 
 
+@pytest.mark.parametrize(
+    "state, kind",
+    [("state.joblib", "an interactive"), ("checkpoint.joblib", "a simulated")],
+)
+def test_a_demo_into_a_runs_output_is_refused(
+    tmp_path, capsys, monkeypatch, state, kind
+):
+    # The demo replaced the run's records.csv and wrote its summary beside
+    # the run's state, without a word.
+    (tmp_path / state).write_text("a run's state")
+    (tmp_path / "records.csv").write_text("the run's records\n")
+    monkeypatch.setattr(cli, "demo_records", lambda *a, **k: pytest.fail("ran"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert f"holds {state}, the state of {kind}" in capsys.readouterr().err
+    assert (tmp_path / "records.csv").read_text() == "the run's records\n"
+    assert not (tmp_path / "summary.md").exists()
+
+
 def test_a_campaign_resumed_by_other_code_warns(tmp_path, monkeypatch):
     # Checkpoints warned of it; a campaign's state went on without a word.
     _table(tmp_path / "zoo.csv", blank_from=20)
