@@ -4,7 +4,7 @@
 the learner trains the whole pipeline, and MQ-Net's distance-based purity and
 diverse batch work in the net's penultimate layer after the scaler. The table
 is satimage from ``../shared/data`` when it is there (6 land-cover classes, 3
-of them in distribution), else scikit-learn's digits.
+of them in distribution), else scikit-learn's digits; it prints which.
 
 Run: python examples/tabular_mlp_pipeline.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 """
@@ -31,7 +31,12 @@ QUICK = os.environ.get("SKAL_EXAMPLE_QUICK") == "1"
 torch.set_num_threads(1)  # small nets: threads cost more than they give
 
 table = Path(__file__).parents[2] / "shared" / "data" / "tabular" / "satimage.csv"
-X, y = load_csv_table(table) if table.exists() else load_digits_dataset()
+if table.exists():
+    X, y = load_csv_table(table)
+    print(f"satimage from {table}")
+else:
+    X, y = load_digits_dataset()
+    print(f"digits (scikit-learn's): no {table}")
 split = make_open_set_split(
     X, y, n_in_classes=3, noise_ratio=0.4, initial_size=30, random_state=0
 )

@@ -65,11 +65,26 @@ def test_own_csv_random_forest(quick, capsys, monkeypatch):
 
 
 @pytest.mark.slow
-def test_tabular_mlp_pipeline(quick, capsys):
-    runpy.run_path(str(EXAMPLES / "tabular_mlp_pipeline.py"), run_name="__main__")
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("OpenSetSplit(")
-    assert [line.split()[0] for line in out[1:]] == ["MQ-Net", "RANDOM"]
+@pytest.mark.parametrize("satimage", ["found", "missing"])
+def test_tabular_mlp_pipeline(quick, capsys, satimage):
+    # It fell back to digits without a word when satimage was not found.
+    script = EXAMPLES / "tabular_mlp_pipeline.py"
+    table = EXAMPLES.parents[1] / "shared" / "data" / "tabular" / "satimage.csv"
+    if satimage == "missing":  # a copy, where ../shared holds no data
+        script = quick / "checkout" / "examples" / script.name
+        script.parent.mkdir(parents=True)
+        script.write_text((EXAMPLES / script.name).read_text())
+        table = quick / "shared" / "data" / "tabular" / "satimage.csv"
+    elif not table.exists():
+        pytest.skip(f"no {table}")
+    runpy.run_path(str(script), run_name="__main__")
+    data, split, *out = capsys.readouterr().out.splitlines()
+    found = satimage == "found"
+    assert data == (
+        f"satimage from {table}" if found else f"digits (scikit-learn's): no {table}"
+    )
+    assert split.startswith("OpenSetSplit(")
+    assert [line.split()[0] for line in out] == ["MQ-Net", "RANDOM"]
 
 
 @pytest.mark.slow
