@@ -10,6 +10,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sklearn.utils import check_random_state
+
 # mkstemp makes files private (0600); a written file should get the mode any
 # new file of this process gets. The umask can only be read by setting it.
 _UMASK = os.umask(0o022)
@@ -105,6 +107,23 @@ def restored_on_error(obj, deep=False):
     except BaseException:
         obj.__dict__.clear()
         obj.__dict__.update(state)
+        raise
+
+
+@contextlib.contextmanager
+def random_state_restored_on_error(random_state):
+    """Yield ``check_random_state(random_state)``; rewind it if the block raises.
+
+    A RandomState given to a strategy, or NumPy's global one (``None``),
+    outlives the call: a failed or interrupted step that drew from it would
+    make its retry draw other numbers than a step that never failed.
+    """
+    rng = check_random_state(random_state)
+    drawn = rng.get_state()
+    try:
+        yield rng
+    except BaseException:
+        rng.set_state(drawn)
         raise
 
 

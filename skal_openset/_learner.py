@@ -27,7 +27,11 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 
-from ._atomic import interrupts_escape_training, restored_on_error
+from ._atomic import (
+    interrupts_escape_training,
+    random_state_restored_on_error,
+    restored_on_error,
+)
 from ._datasets import check_one_label_kind
 from ._frames import as_frame, check_columns, frame_input, named_column_dtypes
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
@@ -376,8 +380,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """
         if not hasattr(self, "estimator_") and self.X_training is None:
             return self.fit(X, y)
-        # Also undoes the deferred fit on the initial set, done first.
-        with restored_on_error(self):
+        # Also undoes the deferred fit on the initial set, done first. The
+        # strategy is updated on a copy, but a copy shares NumPy's global
+        # random state (MQ-Net's update draws from it with random_state=None,
+        # as may the classifier): rewound too, as a failed query does.
+        with random_state_restored_on_error(None), restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             check_columns(X, self, "X")

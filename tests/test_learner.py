@@ -776,6 +776,27 @@ def test_an_interrupted_query_leaves_its_random_state_as_it_was(
     np.testing.assert_array_equal(learner.query(pool, n_instances=5)[0], uninterrupted)
 
 
+def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypatch):
+    # MQ-Net's update (random_state=None) trained its selector from NumPy's
+    # global random state before the classifier's retraining failed: the
+    # retry trained another selector than a teach that never failed.
+    learner = _lr_learner(split, MQNetQuery())
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
+    np.random.seed(0)  # noqa: NPY002 (random_state=None draws from it)
+    drawn = np.random.get_state()  # noqa: NPY002
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LogisticRegression, "fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        learner.teach(X_query, split.y_pool[rows[indices]])
+    after = np.random.get_state()  # noqa: NPY002
+    np.testing.assert_array_equal(after[1], drawn[1])
+    assert after[2] == drawn[2]
+
+
 @pytest.mark.parametrize(
     "strategy",
     [
