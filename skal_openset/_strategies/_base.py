@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
-from .._atomic import restored_on_error
+from .._atomic import random_state_restored_on_error, restored_on_error
 from .._frames import check_columns
 from .._model_scores import check_rows, framed, query_scope
 from .._typing import RandomStateLike
@@ -124,16 +123,14 @@ class QueryStrategy(BaseEstimator):
                 UserWarning,
             )
             n_instances = len(X_pool)
-        rng = check_random_state(self.random_state)
-        drawn = rng.get_state()
         # A query that fails (or is interrupted) leaves the strategy as it
         # was, a RandomState it was given (or NumPy's global one) included.
-        try:
-            with restored_on_error(self), query_scope():
-                indices, scores = self._select(learner, X_pool, n_instances, rng)
-        except BaseException:
-            rng.set_state(drawn)
-            raise
+        with (
+            random_state_restored_on_error(self.random_state) as rng,
+            restored_on_error(self),
+            query_scope(),
+        ):
+            indices, scores = self._select(learner, X_pool, n_instances, rng)
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
 
     def _select(self, learner, X_pool, n_instances, rng):
