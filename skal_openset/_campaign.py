@@ -24,7 +24,7 @@ from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
 from ._experiment import versions, warn_of_other_versions
 from ._learner import ActiveLearner
 from ._oracle import labelling_cost, labels_within
-from ._persistence import atomic_open, load_object, save_object
+from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
 from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
@@ -483,7 +483,16 @@ def run_interactive(
 
     table = joblib.hash([X, labels])
     if state_path.exists():
-        state = load_object(state_path)
+        try:
+            state = load_object(state_path)
+        except _DamagedFileError as exc:  # a rerun without it would be refused
+            raise ValueError(
+                f"{exc.problem} The labels given are kept in "
+                f"{output / 'queries'}/round_*.csv (id: the row's position "
+                "among the table's data rows, from 0): copy them into the "
+                "table's label column and start a new campaign in another "
+                "--output."
+            ) from exc
         if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
             raise ValueError(_another_campaign(state, state_path, table, options))
         log(f"Resuming from {state_path} after round {len(state['records'])}.")

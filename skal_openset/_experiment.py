@@ -25,7 +25,7 @@ from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, content_hash
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle, labelling_cost
-from ._persistence import atomic_open, load_object, save_object
+from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._warn import warn
 
@@ -138,7 +138,13 @@ def _set_rng_state(state):
 
 
 def _resume(checkpoint, fingerprint, n_rounds):
-    state = load_object(checkpoint)
+    try:
+        state = load_object(checkpoint)
+    except _DamagedFileError as exc:  # no other copy: the run wrote it
+        raise ValueError(
+            f"{exc.problem} Delete it to start over: the rounds it held will "
+            "be run again."
+        ) from exc
     if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "

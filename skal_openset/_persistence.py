@@ -1,6 +1,7 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
 import hashlib
+import io
 import os
 import pickle
 import re
@@ -79,6 +80,27 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
 
 
 _TRAILER_BYTES = 8 + 16  # the pickle's size, then its blake2b-128 digest
+_HEADER_MAX = 256  # bytes; a header is about 74
+
+# The headers save_object has written: the first 0.1 files', those with the
+# pickle's size and digest, those with a trailer.
+_HEADER_KEYS = (
+    {"format", "version"},
+    {"format", "version", "size", "digest"},
+    {"format", "version", "trailer"},
+)
+
+
+class _DamagedFileError(ValueError):
+    """A file of :func:`save_object`'s, truncated or damaged since.
+
+    ``problem`` says what is wrong, without the remedy for a file one saved
+    oneself: a caller that wrote it for the user (a checkpoint) gives its own.
+    """
+
+    def __init__(self, problem, remedy="Use another copy, or save again."):
+        super().__init__(f"{problem} {remedy}")
+        self.problem = problem
 
 
 class _Digesting:
@@ -97,32 +119,111 @@ class _Digesting:
         return self.file.tell()
 
 
-def _check_digest(f, path, header):
-    """Check the pickle after the header against its size and digest, a chunk
-    at a time: from the trailer, or from the header in the 0.1 files saved
-    before the trailer."""
-    start = f.tell()
-    end = os.fstat(f.fileno()).st_size
-    damaged = ValueError(
-        f"{path} is truncated or damaged: its content does not match the "
-        "digest written with it. Use another copy, or save again."
-    )
-    if header.get("trailer"):
-        end -= _TRAILER_BYTES
-        if end < start:
-            raise damaged
-        f.seek(end)
-        trailer = f.read(_TRAILER_BYTES)
-        size, expected = int.from_bytes(trailer[:8], "little"), trailer[8:]
-        f.seek(start)
-    else:
-        size, expected = header["size"], bytes.fromhex(header["digest"])
+def _digest_matches(f, start, end, size, expected):
+    """Whether the bytes of `f` from `start` to `end` are `size` long and have
+    the digest `expected`; read a chunk at a time."""
+    if end < start or size != end - start:
+        return False
+    f.seek(start)
     digest = hashlib.blake2b(digest_size=16)
     for chunk in iter(lambda: f.read(min(2**20, end - f.tell())), b""):
         digest.update(chunk)
-    if size != end - start or digest.digest() != expected:
-        raise damaged
+    return digest.digest() == expected
+
+
+def _trailer(f, end):
+    """The pickle's size and digest in the last bytes of `f`, `end` long
+    (a size of -1 if it is too short to hold them)."""
+    if end < _TRAILER_BYTES:
+        return -1, b""
+    f.seek(end - _TRAILER_BYTES)
+    trailer = f.read(_TRAILER_BYTES)
+    return int.from_bytes(trailer[:8], "little"), trailer[8:]
+
+
+def _check_digest(f, path, header):
+    """Check the pickle after the header against its size and digest: from the
+    trailer, or from the header in the 0.1 files saved before the trailer."""
+    start = f.tell()
+    end = os.fstat(f.fileno()).st_size
+    if header.get("trailer"):
+        size, expected = _trailer(f, end)
+        end -= _TRAILER_BYTES
+    else:
+        size, expected = header["size"], bytes.fromhex(header["digest"])
+    if not _digest_matches(f, start, end, size, expected):
+        raise _DamagedFileError(
+            f"{path} is truncated or damaged: its content does not match the "
+            "digest written with it."
+        )
     f.seek(start)
+
+
+def _is_header(header):
+    """Whether `header` reads as one of the headers :func:`save_object` wrote."""
+    if not (isinstance(header, dict) and set(header) in _HEADER_KEYS):
+        return False
+    version, digest = header["version"], header.get("digest", "0" * 32)
+    return (
+        isinstance(header["format"], str)
+        and header["format"] == _FORMAT
+        and isinstance(version, str)
+        and re.match(r"\d+\.\d+", version) is not None
+        and header.get("trailer", True) is True
+        and type(header.get("size", 0)) is int
+        and isinstance(digest, str)
+        and re.fullmatch(r"[0-9a-f]{32}", digest) is not None
+    )
+
+
+class _HeaderUnpickler(pickle._Unpickler):
+    """Python's own unpickler, for a header: plain values, no class.
+
+    The C one grows its memo to any index a damaged header names (one flipped
+    bit asked for 6 GB), and a foreign pickle's classes are not imported.
+    """
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"a header holds no {module}.{name}")
+
+
+def _read_header(f, path):
+    """The header at the start of `f`; a ValueError if none reads there.
+
+    In a file of ours (its trailer's digest matches what follows the header,
+    or it names our format) that is damage, not a foreign file.
+    """
+    head = io.BytesIO(f.read(_HEADER_MAX))
+    failure = None
+    try:
+        header = _HeaderUnpickler(head).load()
+    except Exception as exc:  # a foreign file fails in many ways
+        header, failure = None, exc
+    if _is_header(header):
+        f.seek(head.tell())
+        return header
+    end = os.fstat(f.fileno()).st_size
+    ours = _FORMAT.encode() in head.getvalue()
+    size, expected = _trailer(f, end)
+    start = end - _TRAILER_BYTES - size
+    intact = 0 < start <= _HEADER_MAX and _digest_matches(
+        f, start, end - _TRAILER_BYTES, size, expected
+    )
+    if intact or (ours and failure is None):
+        raise _DamagedFileError(
+            f"{path} is damaged: its header (the skal_openset version that "
+            "wrote it) does not read."
+        )
+    if ours or end == 0:  # cut inside its header
+        raise _DamagedFileError(
+            f"{path} is empty or truncated: it holds no saved object (an "
+            "interrupted copy, or a full disk).",
+            "Delete it, and save again or start afresh.",
+        )
+    raise ValueError(
+        f"{path} was not written by skal_openset.save_object; load it "
+        "with joblib.load if you trust it."
+    )
 
 
 def load_object(path: str | os.PathLike) -> Any:
@@ -152,8 +253,8 @@ def load_object(path: str | os.PathLike) -> Any:
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a skal_openset file, is truncated, or was written
-        by an incompatible version.
+        If the file is not a skal_openset file, is truncated or damaged, or
+        was written by an incompatible version.
     ImportError
         If the saved object's classes cannot be imported (e.g. a class of
         your own, from a module that is not importable here).
@@ -169,25 +270,7 @@ def load_object(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"No file to load at {path}.")
     with path.open("rb") as f:
-        truncated = ValueError(
-            f"{path} is empty or truncated: it holds no saved object (an "
-            "interrupted copy, or a full disk). Delete it, and save again "
-            "or start afresh."
-        )
-        try:
-            header = pickle.load(f)
-        except EOFError:
-            raise truncated from None
-        except Exception:  # a foreign file fails in many ways
-            f.seek(0)
-            if _FORMAT.encode() in f.read(256):  # ours, cut inside its header
-                raise truncated from None
-            header = None
-        if not (isinstance(header, dict) and header.get("format") == _FORMAT):
-            raise ValueError(
-                f"{path} was not written by skal_openset.save_object; load it "
-                "with joblib.load if you trust it."
-            )
+        header = _read_header(f, path)
         saved = header["version"]
         if _release(saved) != _release(__version__):
             major, minor = _release(saved)
@@ -212,6 +295,6 @@ def load_object(path: str | os.PathLike) -> Any:
                 "library versions it was saved with."
             ) from exc
         except Exception as exc:
-            raise ValueError(
+            raise _DamagedFileError(
                 f"{path} is truncated or damaged ({type(exc).__name__}: {exc})."
             ) from exc

@@ -722,6 +722,25 @@ def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsy
     _wait_briefly(tmp_path)  # the first options resume it
 
 
+def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
+    # load_object's advice, "Use another copy, or save again", does not
+    # apply; a flipped header byte was a KeyError traceback.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    capsys.readouterr()
+    state_path = tmp_path / "out" / "state.joblib"
+    data = bytearray(state_path.read_bytes())
+    data[40] ^= 1
+    state_path.write_bytes(bytes(data))
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "state.joblib is damaged" in err
+    assert "queries/round_*.csv" in err and "in another --output." in err
+
+
 def test_a_state_file_whose_class_is_gone_is_one_line(tmp_path, capsys, monkeypatch):
     # load_object's ImportError used to end the command with a traceback.
     (tmp_path / "my_state.py").write_text("class State:\n    pass\n")

@@ -782,6 +782,25 @@ def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_p
         )
 
 
+@pytest.mark.parametrize("where", [16, 40, -100])  # header (2), pickle
+def test_a_damaged_checkpoint_says_to_delete_it(split, estimator, where, tmp_path):
+    # The advice was load_object's "Use another copy, or save again", which a
+    # run's checkpoint has neither of; a flipped header byte called it
+    # foreign ("load it with joblib.load") or raised a bare KeyError.
+    path = tmp_path / "run.joblib"
+    run_active_learning(
+        split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
+    )
+    data = bytearray(path.read_bytes())
+    data[where] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="damaged.*Delete it to start over") as exc:
+        run_active_learning(
+            split, estimator, RandomQuery(), n_rounds=2, budget=10, checkpoint=path
+        )
+    assert "another copy" not in str(exc.value)
+
+
 def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path):
     path = tmp_path / "run.joblib"
     run_active_learning(
