@@ -390,17 +390,23 @@ def _wait_read(path, ids, allowed, reads):
     try:
         answers = _read_answers(path, ids, allowed)
     except ValueError:
-        try:
-            stat = path.stat()
-            signature = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            signature = None
+        signature = _signature(path)
         if signature is not None and reads.get("invalid") == signature:
             raise
         reads["invalid"] = signature
         return None
     reads.pop("invalid", None)
     return answers
+
+
+def _signature(path):
+    """The time and size of the file at `path`, which tell its saves apart
+    between polls, or None while it cannot be found."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def run_interactive(
@@ -431,9 +437,10 @@ def run_interactive(
     with the header and blank lines left out; ``label`` empty; then the
     `extra_columns`, a dict of name, neither ``id`` nor ``label``, to a value
     per table row, such as the table's own id, to tell the rows apart) under
-    `output`, written again if it goes missing, then reads it every
-    `poll_seconds` until every label is filled in: an IN class, `ood_label`,
-    or any other label of the table (also OOD). Since a
+    `output`, written again if it goes missing (while the run waits too),
+    then reads it every `poll_seconds` until every label is filled in: an IN
+    class, `ood_label`, or any other label of the table (also OOD); a save
+    that leaves some blank is answered with the ids still blank. Since a
     label's cost is known only once it is given, a round asks for
     ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the budget
     is sure to pay for, and then charges each label its own cost.
@@ -559,19 +566,39 @@ def run_interactive(
             # person's labels that a rerun must refuse.
             save_object(state, state_path)
             _write_query(query_path, state["pending"], extra_columns)
-        elif not query_path.exists():  # deleted or moved: its ids are in the state
-            _write_query(query_path, state["pending"], extra_columns)
-            log(f"Wrote {query_path} again: it was missing.")
         ids = state["pending"]
         log(
             f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
             f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
         )
-        start, reads, seen = time.monotonic(), {}, {}
+        start, reads, seen, was_missing = time.monotonic(), {}, {}, True
         while True:
+            signature = _signature(query_path)
+            # Deleted or moved (its ids are in the state): written again once
+            # missing at two polls, not between an editor's delete and write;
+            # at the start (a rerun) at once.
+            if signature is None and was_missing:
+                _write_query(query_path, ids, extra_columns)
+                log(f"Wrote {query_path} again: it was missing.")
+            was_missing = signature is None
             answers = _wait_read(query_path, ids, allowed, reads)
             if answers is not None and (answers != "").all():
                 break
+            # Said once per save, unless blank as written: else the person
+            # who saved some labels blank (or elsewhere) waits without a word.
+            if answers is not None and reads.get("saved") != signature:
+                reads["saved"] = signature
+                if not _is_blank_query(query_path, extra_columns):
+                    blank = ids[answers == ""].tolist()
+                    log(
+                        f"{query_path.name}: {ids.size - len(blank)} of {ids.size} "
+                        f"labelled; still blank: ids {_first_few(blank)}"
+                        + (
+                            " (labels go in its 'label' column)."
+                            if len(blank) == ids.size
+                            else "."
+                        )
+                    )
             _check_taught_labels(state["taught"], output, allowed, seen=seen)
             if timeout is not None and time.monotonic() - start > timeout:
                 blank = [] if answers is None else ids[answers == ""].tolist()

@@ -668,6 +668,54 @@ def test_a_missing_query_file_is_written_again_on_rerun(tmp_path, capsys):
     assert query.read_text() == asked
 
 
+def test_an_unfinished_answer_is_named_while_the_run_waits(
+    tmp_path, capsys, monkeypatch
+):
+    # Saved with a label blank, with the labels in another column, or deleted,
+    # the query file left the run waiting without a word (for ever, without
+    # --timeout). Each poll here is the person's next step.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    blank = query.read_text()
+    ids = _answer(tmp_path, truth)
+    answered = query.read_text().splitlines()
+    labels = [row.split(",")[1] for row in answered[1:]]
+
+    def one_left_blank():
+        query.write_text("\n".join([*answered[:2], f"{ids[1]},", *answered[3:]]))
+
+    def in_another_column():
+        rows = [f"{i},,{label}" for i, label in zip(ids, labels)]
+        query.write_text("\n".join(["id,label,species", *rows]) + "\n")
+
+    steps = iter(
+        [one_left_blank, None, in_another_column, query.unlink, None, None]
+        + [lambda: _answer(tmp_path, truth)]
+    )
+
+    def person(seconds):
+        step = next(steps)
+        if step is not None:
+            step()
+
+    monkeypatch.setattr("skal_openset._campaign.time.sleep", person)
+    query.write_text(blank)
+    capsys.readouterr()
+    _wait_briefly(tmp_path, "--timeout", "60")
+    out = capsys.readouterr().out
+    assert out.count("of 5 labelled") == 2  # once per save, none for a blank one
+    assert f"round_2.csv: 4 of 5 labelled; still blank: ids {ids[1]}." in out
+    assert (
+        f"0 of 5 labelled; still blank: ids {', '.join(ids)} (labels go in its "
+        "'label' column)."
+    ) in out
+    assert out.count("again: it was missing") == 1  # missing at two polls
+    with (tmp_path / "out" / "records.csv").open() as f:
+        assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 25]
+
+
 def test_a_round_asks_for_every_label_a_fractional_budget_pays_for(tmp_path):
     # 1.2 / 0.4 is 2.9999999999999996 in floating point; the oracle buys 3.
     _table(tmp_path / "zoo.csv", blank_from=20)
