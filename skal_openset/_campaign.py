@@ -449,7 +449,8 @@ def run_interactive(
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
     at the open query, without asking anew. A query file the state does not
     know (the state was deleted) is written over only if it is blank as
-    written: one that may hold labels, in whatever layout, is refused. So is
+    written: one that may hold labels, in whatever layout, is refused, before
+    a new state is saved (which a rerun would resume, asking anew). So is
     a rerun whose `n_rounds` ends before an open query that is no longer blank.
 
     `fingerprint` identifies the campaign (:func:`table_fingerprint`): a
@@ -515,6 +516,11 @@ def run_interactive(
         labelled = np.flatnonzero(labels != "")
         if labelled.size == 0:
             raise ValueError("The table has no labelled row to start from.")
+        # Before a state is saved: one that does not know their labels would
+        # be resumed, and ask for the same rows again.
+        _refuse_unknown_labels(
+            sorted((output / "queries").glob("round_*.csv")), state_path, extra_columns
+        )
         learner = ActiveLearner(
             clone(estimator),
             clone(query_strategy),
@@ -546,16 +552,7 @@ def run_interactive(
     for round_ in range(len(records) + 1, n_rounds + 1):
         query_path = output / "queries" / f"round_{round_}.csv"
         if state["pending"] is None:
-            if not _is_blank_query(
-                query_path, extra_columns
-            ):  # a person's work: keep it
-                raise ValueError(
-                    f"{query_path} may hold labels that {state_path} does not "
-                    "know (it is no blank query file as this run writes them; "
-                    "the state was deleted, or the folder held another "
-                    "campaign): move the queries folder away, or choose another "
-                    "--output."
-                )
+            _refuse_unknown_labels([query_path], state_path, extra_columns)
             pool = np.setdiff1d(np.flatnonzero(labels == ""), state["labelled"])
             if pool.size == 0:
                 log(f"Every row is labelled; stopping after round {round_ - 1}.")
@@ -720,6 +717,24 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
                 f"({_first_few(edits)}); the learner has trained on the old ones. "
                 "Put them back to resume, or start a new campaign in another "
                 "--output with the corrected labels in the data file."
+            )
+
+
+def _refuse_unknown_labels(paths, state_path, extra_columns):
+    """Refuse the first of the query files at `paths` that may hold a person's
+    labels (:func:`_is_blank_query`), which the state at `state_path` does
+    not know: a new query would be written over them, or ask for them anew."""
+    for path in paths:
+        if not _is_blank_query(path, extra_columns):
+            raise ValueError(
+                f"{path} may hold labels that {state_path} does not know (it is "
+                "no blank query file as this run writes them; the state was "
+                "deleted, or the folder held another campaign). To keep them, "
+                f"copy the labels in {path.parent}/round_*.csv into the table's "
+                "label column (a query's id is the row's position among the "
+                "table's data rows, counted from 0 without the header and blank "
+                "lines), then start again with another --output or with the "
+                "queries folder moved away."
             )
 
 

@@ -1126,6 +1126,31 @@ def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsy
     assert query.read_text() == answered
 
 
+def test_a_refusal_for_labels_the_state_does_not_know_saves_no_state(tmp_path, capsys):
+    # The refused run had saved a fresh round-1 state first, which the next
+    # run resumed, asking for the same rows; and the advice, to move the
+    # queries folder away, left the labels typed unread.
+    query, ids = _answered_round_2(tmp_path)
+    state = tmp_path / "out" / "state.joblib"
+    state.unlink()
+    message = _refusal(tmp_path, capsys)
+    assert not state.exists()
+    assert (
+        f"copy the labels in {query.parent}/round_*.csv into the table's label column"
+    ) in message
+    assert "start again with another --output or with the queries folder" in message
+    # As it says: the labels into the table, whose label column is the last.
+    rows = (tmp_path / "zoo.csv").read_text().splitlines()
+    for line in query.read_text().splitlines()[1:]:
+        i, label = line.split(",")
+        rows[int(i) + 1] += label
+    (tmp_path / "zoo.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--output", str(tmp_path / "again"))
+    learner = load_object(tmp_path / "again" / "state.joblib")["learner"]
+    assert len(learner.y_labelled_) == 25
+
+
 @pytest.mark.parametrize(
     "header, separator, encoding",
     [
@@ -1156,7 +1181,6 @@ def test_labels_in_another_layout_are_kept_without_the_state(
     assert query.read_bytes() == answered
     # A blank query as written, even resaved with CRLF, is asked anew.
     query.write_text(blank.replace("\n", "\r\n") + ",\r\n", newline="")
-    (tmp_path / "out" / "state.joblib").unlink()
     assert "No complete labels" in _refusal(tmp_path, capsys)
 
 
