@@ -495,11 +495,7 @@ def run_interactive(
             state = load_object(state_path)
         except _DamagedFileError as exc:  # a rerun without it would be refused
             raise ValueError(
-                f"{exc.problem} The labels given are kept in "
-                f"{output / 'queries'}/round_*.csv (id: the row's position "
-                "among the table's data rows, from 0): copy them into the "
-                "table's label column and start a new campaign in another "
-                "--output."
+                f"{exc.problem} {_how_to_keep_labels(output / 'queries')}"
             ) from exc
         if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
             raise ValueError(_another_campaign(state, state_path, table, options))
@@ -729,13 +725,21 @@ def _refuse_unknown_labels(paths, state_path, extra_columns):
             raise ValueError(
                 f"{path} may hold labels that {state_path} does not know (it is "
                 "no blank query file as this run writes them; the state was "
-                "deleted, or the folder held another campaign). To keep them, "
-                f"copy the labels in {path.parent}/round_*.csv into the table's "
-                "label column (a query's id is the row's position among the "
-                "table's data rows, counted from 0 without the header and blank "
-                "lines), then start again with another --output or with the "
-                "queries folder moved away."
+                f"deleted, or the folder held another campaign). "
+                f"{_how_to_keep_labels(path.parent)}"
             )
+
+
+def _how_to_keep_labels(queries):
+    """How a person carries the labels in the `queries` folder into a new
+    campaign, when the state that knew them is gone or damaged."""
+    return (
+        f"To keep the labels given, copy those in {queries}/round_*.csv into "
+        "the table's label column (a query's id is the row's position among "
+        "the table's data rows, counted from 0 without the header and blank "
+        "lines), then start again with another --output or with the queries "
+        "folder moved away."
+    )
 
 
 def _is_blank_query(path, extra_columns):

@@ -786,7 +786,8 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.splitlines()[-1]
     assert "state.joblib is damaged" in err
-    assert "queries/round_*.csv" in err and "in another --output." in err
+    assert "queries/round_*.csv into the table's label column" in err
+    assert "start again with another --output" in err
 
 
 def test_a_state_file_whose_class_is_gone_is_one_line(tmp_path, capsys, monkeypatch):
@@ -1136,7 +1137,7 @@ def test_a_refusal_for_labels_the_state_does_not_know_saves_no_state(tmp_path, c
     message = _refusal(tmp_path, capsys)
     assert not state.exists()
     assert (
-        f"copy the labels in {query.parent}/round_*.csv into the table's label column"
+        f"copy those in {query.parent}/round_*.csv into the table's label column"
     ) in message
     assert "start again with another --output or with the queries folder" in message
     # As it says: the labels into the table, whose label column is the last.
