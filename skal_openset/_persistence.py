@@ -81,6 +81,9 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
 
 _TRAILER_BYTES = 8 + 16  # the pickle's size, then its blake2b-128 digest
 _HEADER_MAX = 256  # bytes; a header is about 74
+# How a header's pickle names its format (after the frame, whose length
+# varies): a pickled object of this package names it only in module paths.
+_HEADER_MARK = b"\x8c\x06format\x94\x8c\x0c" + _FORMAT.encode()
 
 # The headers save_object has written: the first 0.1 files', those with the
 # pickle's size and digest, those with a trailer.
@@ -203,7 +206,7 @@ def _read_header(f, path):
         f.seek(head.tell())
         return header
     end = os.fstat(f.fileno()).st_size
-    ours = _FORMAT.encode() in head.getvalue()
+    ours = _HEADER_MARK in head.getvalue()
     size, expected = _trailer(f, end)
     start = end - _TRAILER_BYTES - size
     intact = 0 < start <= _HEADER_MAX and _digest_matches(

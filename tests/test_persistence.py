@@ -108,6 +108,15 @@ def test_foreign_truncated_and_missing_files_are_named(tmp_path):
     text.write_text("hello")
     with pytest.raises(ValueError, match="notes.txt was not written by"):
         load_object(text)
+    # Pickles of this package's objects, or naming it, by another writer: they
+    # were called truncated or damaged, with advice to delete them.
+    oracle = OpenSetOracle([0, -1, 1])
+    joblib.dump(oracle, tmp_path / "oracle.joblib")
+    (tmp_path / "oracle.pkl").write_bytes(pickle.dumps(oracle))
+    (tmp_path / "named.pkl").write_bytes(pickle.dumps({"library": "skal_openset"}))
+    for name in ("oracle.joblib", "oracle.pkl", "named.pkl"):
+        with pytest.raises(ValueError, match=f"{name} was not written by"):
+            load_object(tmp_path / name)
     path = save_object(np.arange(1000), tmp_path / "cut.joblib")
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(ValueError, match="cut.joblib is truncated"):
