@@ -737,8 +737,9 @@ def _how_to_keep_labels(queries):
         f"To keep the labels given, copy those in {queries}/round_*.csv into "
         "the table's label column (a query's id is the row's position among "
         "the table's data rows, counted from 0 without the header and blank "
-        "lines), then start again with another --output or with the queries "
-        "folder moved away."
+        "lines), then start again with another --output, or with the queries "
+        f"folder and {queries.parent / 'state.joblib'} (if there) moved away: "
+        "a state left there is resumed or refused."
     )
 
 

@@ -788,6 +788,13 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     assert "state.joblib is damaged" in err
     assert "queries/round_*.csv into the table's label column" in err
     assert "start again with another --output" in err
+    # As it says (moving the queries folder alone left the damaged state):
+    assert "out/state.joblib (if there) moved away" in err
+    (tmp_path / "out" / "queries").rename(tmp_path / "old_queries")
+    state_path.rename(tmp_path / "old_state.joblib")
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert "No complete labels in" in capsys.readouterr().err  # a new campaign
 
 
 def test_a_state_file_whose_class_is_gone_is_one_line(tmp_path, capsys, monkeypatch):
@@ -1139,7 +1146,7 @@ def test_a_refusal_for_labels_the_state_does_not_know_saves_no_state(tmp_path, c
     assert (
         f"copy those in {query.parent}/round_*.csv into the table's label column"
     ) in message
-    assert "start again with another --output or with the queries folder" in message
+    assert "start again with another --output, or with the queries folder" in message
     # As it says: the labels into the table, whose label column is the last.
     rows = (tmp_path / "zoo.csv").read_text().splitlines()
     for line in query.read_text().splitlines()[1:]:
