@@ -24,6 +24,12 @@ pytestmark = pytest.mark.slow
 TIMING_KEYS = {"seconds", "train_seconds", "query_seconds", "checksum"}
 
 
+def _ctrl_c_as_from_a_terminal():
+    # A process started from a background job inherits SIGINT ignored, and
+    # would run on through the test's Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
@@ -31,6 +37,7 @@ def start(args):
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        preexec_fn=_ctrl_c_as_from_a_terminal,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
