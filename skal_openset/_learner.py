@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import os
@@ -382,9 +383,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             return self.fit(X, y)
         # Also undoes the deferred fit on the initial set, done first. The
         # strategy is updated on a copy, but a copy shares NumPy's global
-        # random state (MQ-Net's update draws from it with random_state=None,
-        # as may the classifier): rewound too, as a failed query does.
-        with random_state_restored_on_error(None), restored_on_error(self):
+        # random state, which a strategy with random_state=None draws from
+        # (MQ-Net's update): rewound too, as a failed query does. Not for a
+        # seeded one: another thread's draws from it would be drawn again.
+        global_state = (
+            random_state_restored_on_error(None)
+            if getattr(self.query_strategy, "random_state", None) is None
+            else contextlib.nullcontext()
+        )
+        with global_state, restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             check_columns(X, self, "X")

@@ -795,6 +795,22 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
     after = np.random.get_state()  # noqa: NPY002
     np.testing.assert_array_equal(after[1], drawn[1])
     assert after[2] == drawn[2]
+    # A seeded strategy draws nothing from it: it is left alone, since another
+    # thread's draws since would be drawn again.
+    monkeypatch.undo()
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
+
+    def drawing_then_interrupted(*args, **kwargs):
+        np.random.rand()  # noqa: NPY002 (as another thread may)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LogisticRegression, "fit", drawing_then_interrupted)
+    drawn = np.random.get_state()  # noqa: NPY002
+    with pytest.raises(KeyboardInterrupt):
+        learner.teach(X_query, split.y_pool[rows[indices]])
+    after = np.random.get_state()  # noqa: NPY002
+    assert not (np.array_equal(after[1], drawn[1]) and after[2] == drawn[2])
 
 
 @pytest.mark.parametrize(
