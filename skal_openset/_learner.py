@@ -20,6 +20,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -37,8 +38,10 @@ from ._datasets import check_one_label_kind
 from ._frames import as_frame, check_columns, frame_input, named_column_dtypes
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._model_scores import (
+    _has_predict_proba,
     check_label_kind,
     check_rows,
+    class_columns,
     class_probabilities,
     encode_labels,
     has_nan,
@@ -50,6 +53,20 @@ from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._warn import warn
+
+
+def _classifier_has(method):
+    """For ``available_if``: whether the learner's classifier (``estimator_``
+    once fitted, else `estimator`) has `method`, so that scikit-learn's tools
+    (scorers, calibration, stacking) choose the method it has."""
+
+    def check(learner):
+        final = split_pipeline(getattr(learner, "estimator_", learner.estimator))[1]
+        if method == "predict_proba":
+            return _has_predict_proba(final)
+        return hasattr(final, method)
+
+    return check
 
 
 class ActiveLearner(ClassifierMixin, BaseEstimator):
@@ -64,11 +81,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     the classifier that chose them. The classifier is then retrained from
     scratch on the in-distribution examples of everything labelled so far.
 
-    Any classifier with ``predict_proba`` works (a scikit-learn classifier, a
-    :class:`~sklearn.pipeline.Pipeline`, a skorch net); labels may be
-    numbers or strings, the in-distribution classes all of one kind. The
-    classifier is trained on the positions ``0..k-1`` of the labels in
-    ``classes_`` and its predictions are mapped back.
+    Any classifier works (a scikit-learn classifier, a
+    :class:`~sklearn.pipeline.Pipeline`, a skorch net); strategies that read
+    class probabilities need one with ``predict_proba``, and the learner has
+    ``predict_proba`` and ``decision_function`` when its classifier has them.
+    Labels may be numbers or strings, the in-distribution classes all of one
+    kind. The classifier is trained on the positions ``0..k-1`` of the labels
+    in ``classes_`` and its predictions are mapped back.
 
     As a scikit-learn estimator, the constructor only stores its arguments;
     the classifier is trained on ``X_training, y_training`` by `fit`, or at
@@ -476,8 +495,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         codes = np.asarray(self.estimator_.predict(self._check_rows(X, "X")))
         return self.classes_[codes.astype(np.intp)]
 
+    @available_if(_classifier_has("predict_proba"))
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of each row under the current classifier.
+
+        Available when the classifier has ``predict_proba``.
 
         Parameters
         ----------
@@ -491,6 +513,48 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """
         self._fit_on_initial_set()
         return class_probabilities(self, self._check_rows(X, "X"))
+
+    @available_if(_classifier_has("decision_function"))
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """Confidence scores of each row under the current classifier.
+
+        Available when the classifier has ``decision_function``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows of the kind the learner was trained on.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            As scikit-learn's classifiers give them: with two classes, one
+            score per row, for ``classes_[1]``; else one column per entry of
+            `classes_`, in that order, ``-inf`` in those of classes the
+            classifier has not been trained on yet (it never predicts them).
+
+        Raises
+        ------
+        ValueError
+            If the classifier was trained on one class only: its scores
+            compare no classes.
+        """
+        self._fit_on_initial_set()
+        estimator = self.estimator_
+        scores = np.asarray(estimator.decision_function(self._check_rows(X, "X")))
+        seen = np.asarray(estimator.classes_)
+        if len(seen) < 2:
+            raise ValueError(
+                "decision_function compares classes, but the classifier was "
+                f"trained on one, {self.classes_[seen].tolist()}: teach an "
+                "example of another in-distribution class first."
+            )
+        k = len(self.classes_)
+        if len(seen) == k:
+            return scores
+        if scores.ndim == 1:  # a binary classifier's, for its second class
+            scores = np.column_stack([-scores, scores])
+        return class_columns(scores, estimator, k, -np.inf)
 
     def score(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None

@@ -339,13 +339,19 @@ def class_probabilities(learner, X):
                 "with a lower learning rate)?"
             )
         )
-    k = n_classes(learner)
-    if proba.shape[1] == k:
-        return proba
-    # A classifier that has not seen every class yet has fewer columns.
-    columns = np.asarray(estimator.classes_)
-    full = np.zeros((len(proba), k))
-    full[:, columns] = proba
+    return class_columns(proba, estimator, n_classes(learner), 0.0)
+
+
+def class_columns(values, estimator, k, fill):
+    """`values` (one column per class `estimator` was trained on) with one
+    column per known class ``0..k-1``; `fill` in those of the others.
+
+    A classifier that has not seen every class yet has fewer columns.
+    """
+    if values.shape[1] == k:
+        return values
+    full = np.full((len(values), k), fill, dtype=np.float64)
+    full[:, np.asarray(estimator.classes_)] = values
     return full
 
 

@@ -16,9 +16,14 @@ import torch
 from numpy.random import RandomState
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+)
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -335,18 +340,96 @@ def test_a_classifier_without_predict_proba_fails_at_fit():
 def test_a_stack_has_predict_proba_when_its_final_estimator_does():
     # An unfitted StackingClassifier shows no predict_proba, so a default
     # stack (a LogisticRegression on top) was refused.
-    from sklearn.ensemble import StackingClassifier
-    from sklearn.naive_bayes import GaussianNB
-
     X, y, _, _ = user_data("ints")
     members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
     learner = ActiveLearner(StackingClassifier(members, cv=2), MQNetQuery())
+    assert hasattr(learner, "predict_proba")  # so does the learner's
     learner.fit(X[:80], y[:80]).query(X[80:300], n_instances=3)
     stack = make_pipeline(
         StandardScaler(), StackingClassifier(members, final_estimator=LinearSVC())
     )
     with pytest.raises(ValueError, match="StackingClassifier has no predict_proba"):
         ActiveLearner(stack, MQNetQuery()).fit(X[:80], y[:80])
+
+
+@pytest.mark.parametrize(
+    "estimator, proba, decision",
+    [
+        (LinearSVC(), False, True),
+        (SVC(), False, True),
+        (LogisticRegression(max_iter=500), True, True),
+        (RidgeClassifier(), False, True),
+        (RandomForestClassifier(n_estimators=5), True, False),
+        (make_pipeline(StandardScaler(), LinearSVC()), False, True),
+    ],
+    ids=lambda v: type(v).__name__ if hasattr(v, "fit") else str(v),
+)
+def test_the_learner_has_the_prediction_methods_its_classifier_has(
+    estimator, proba, decision
+):
+    # predict_proba was always there, and failed inside for a classifier
+    # without it; scikit-learn's tools pick the method by hasattr.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(estimator, RandomQuery(0))
+    assert hasattr(learner, "predict_proba") == proba
+    assert hasattr(learner, "decision_function") == decision
+    learner.fit(X[:80], y[:80])
+    assert hasattr(learner, "predict_proba") == proba
+    assert hasattr(learner, "decision_function") == decision
+
+
+def test_scikit_learn_tools_use_the_decision_function_of_a_linear_svc():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import cross_val_score
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X[:200]), y[:200]
+    learner = ActiveLearner(LinearSVC(), RandomQuery(0))
+    np.testing.assert_allclose(
+        cross_val_score(learner, X, y, cv=3, scoring="roc_auc", error_score="raise"),
+        cross_val_score(LinearSVC(), X, y, cv=3, scoring="roc_auc"),
+    )
+    calibrated = CalibratedClassifierCV(learner, cv=3).fit(X, y)
+    assert calibrated.predict_proba(X[:5]).shape == (5, 2)
+    stack = StackingClassifier([("al", learner)], LogisticRegression()).fit(X, y)
+    assert stack.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("n_seen", [4, 3, 2])
+def test_decision_function_has_a_column_per_class_in_classes_order(n_seen):
+    X, y, ood, _ = user_data("strings")
+    classes = NAMES[[9, 7, 5, 3]]  # not sorted: columns follow classes_
+    keep = np.isin(y, classes[:n_seen])
+    learner = ActiveLearner(LinearSVC(), RandomQuery(0), ood_label=ood, classes=classes)
+    learner.fit(X[keep][:150], y[keep][:150])
+    scores = learner.decision_function(X[:300])
+    assert scores.shape == (300, 4)
+    assert np.all(scores[:, n_seen:] == -np.inf)  # never predicted
+    assert np.isfinite(scores[:, :n_seen]).all()
+    np.testing.assert_array_equal(
+        learner.classes_[scores.argmax(axis=1)], learner.predict(X[:300])
+    )
+
+
+def test_decision_function_of_two_classes_scores_the_second_as_scikit_learns():
+    X, y, ood, _ = user_data("strings")
+    classes = NAMES[[9, 7]]
+    two = np.isin(y, classes)
+    binary = ActiveLearner(LinearSVC(), RandomQuery(0), ood_label=ood, classes=classes)
+    scores = binary.fit(X[two][:150], y[two][:150]).decision_function(X[:300])
+    assert scores.shape == (300,)
+    np.testing.assert_array_equal(
+        np.where(scores > 0, classes[1], classes[0]), binary.predict(X[:300])
+    )
+
+
+def test_decision_function_of_a_classifier_trained_on_one_class_names_the_remedy():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(RidgeClassifier(), RandomQuery(0), classes=[3, 5, 7, 9])
+    learner.fit(X[y == 3], y[y == 3])
+    with pytest.raises(ValueError, match=r"trained on one, \[3\]: teach an example"):
+        learner.decision_function(X[:5])
 
 
 def test_ood_label_is_never_a_known_class_of_another_kind():

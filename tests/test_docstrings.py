@@ -3,6 +3,7 @@
 import inspect
 
 import pytest
+from sklearn.utils._available_if import _AvailableIfDescriptor
 from torch import nn
 
 import skal_openset
@@ -20,7 +21,9 @@ def _own_members(cls):
     for attr, value in sorted(vars(cls).items()):
         if attr.startswith("_"):
             continue
-        if callable(value) or isinstance(value, (property, classmethod, staticmethod)):
+        # a method under available_if is a descriptor, not callable
+        kinds = (property, classmethod, staticmethod, _AvailableIfDescriptor)
+        if callable(value) or isinstance(value, kinds):
             yield attr, value
 
 
