@@ -22,7 +22,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    clone,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval
@@ -86,7 +91,9 @@ def _shifted_views(x):
     return torch.cat(views), torch.cat([torch.zeros_like(turns), turns]).repeat(2)
 
 
-class ContrastiveEncoder(TransformerMixin, BaseEstimator):
+class ContrastiveEncoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Self-supervised image encoder: SimCLR with rotation-shifted negatives.
 
     Each step draws ``batch_size`` images and, as CSI, makes two views of
@@ -350,6 +357,12 @@ class ContrastiveEncoder(TransformerMixin, BaseEstimator):
         stem = self.module_.backbone.stages[0][0][0]
         assert isinstance(stem, nn.Conv2d)  # ResNet18Module's first convolution
         return stem.in_channels
+
+    @property
+    def _n_features_out(self) -> int:
+        # The width of transform's output, for get_feature_names_out (and so
+        # set_output); from the network, as projection_dim may be set since.
+        return self.module_.projection[-1].out_features
 
 
 @cache

@@ -405,6 +405,25 @@ def test_contrastive_encoder_transform_checks_the_channels_of_fit():
         enc.transform(_images(2)[:, :1])
 
 
+def test_contrastive_encoder_names_its_features_for_set_output():
+    # It had no get_feature_names_out, so a pipeline holding it could not
+    # name its features nor set_output(transform="pandas").
+    pd = pytest.importorskip("pandas")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = _images(16)
+    enc = _tiny_encoder(projection_dim=3)
+    with pytest.raises(NotFittedError):
+        enc.get_feature_names_out()
+    enc.fit(X).set_params(projection_dim=5)  # the fitted width counts
+    names = [f"contrastiveencoder{i}" for i in range(3)]
+    assert enc.get_feature_names_out().tolist() == names
+    pipe = make_pipeline(_tiny_encoder(projection_dim=3), StandardScaler())
+    Z = pipe.set_output(transform="pandas").fit(X).transform(X)
+    assert isinstance(Z, pd.DataFrame) and Z.columns.tolist() == names
+
+
 @pytest.mark.parametrize(
     "X, kwargs, error, match",
     [
