@@ -133,6 +133,9 @@ class FixedBalance(MetaQueryNetSelector):
     """
 
     def __init__(self, purity_weight=0.5):
+        # The selector's defaults: MQNetQuery checks them (a warm start, the
+        # device), though none is used here.
+        super().__init__()
         self.purity_weight = purity_weight
 
     def fit(self, X, y, sample_weight=None, groups=None):

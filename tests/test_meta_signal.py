@@ -211,6 +211,26 @@ def test_fixed_balance_ranks_by_its_weighted_sum_and_learns_nothing():
     np.testing.assert_allclose(balance.predict(Z), [0.3, 0.5, 0.5])
 
 
+@pytest.mark.parametrize("variant", ["balance-0.1", "min-rule", "purity-floor"])
+def test_a_diagnostic_selector_runs_in_a_learner(variant):
+    # They lacked the selector parameters MQNetQuery checks at fit (every
+    # balance-*, min-rule and purity-floor run failed with AttributeError).
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    from skal_openset import ActiveLearner
+
+    X, y = load_digits(return_X_y=True)
+    y = np.where(y < 4, y, -1)
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), meta_signal.VARIANTS[variant](0)
+    ).fit(X[:60], y[:60])
+    for _ in range(2):  # the second query ranks with the diagnostic selector
+        chosen, _ = learner.query(X[60:400], n_instances=10)
+        learner.teach(X[60:400][chosen], y[60:400][chosen])
+    assert len(learner.y_labelled_) == 80
+
+
 def _balance_cells(monkeypatch):
     monkeypatch.setattr(
         meta_signal,
