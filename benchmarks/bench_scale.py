@@ -148,6 +148,8 @@ def main():
             f"{len(args.rows)} --rows entries; give at most one per --rows entry"
         )
     repeats = args.repeats or [3, 1]
+    # Before the timings: --output may name a folder (sub/scale).
+    (args.results_dir / args.output).parent.mkdir(parents=True, exist_ok=True)
     repeats = repeats + repeats[-1:] * len(args.rows)
     rows = []
     for n_rows, n_repeats in zip(args.rows, repeats):
@@ -181,7 +183,6 @@ def main():
 
     torch.set_num_threads(args.threads)  # so that the description says so
     result = {"machine": machine_description(), "results": rows}
-    args.results_dir.mkdir(parents=True, exist_ok=True)
     (args.results_dir / f"{args.output}.json").write_text(
         json.dumps(result, indent=2) + "\n"
     )

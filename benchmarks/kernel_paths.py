@@ -202,6 +202,8 @@ def main(argv=None):
         parser.error("--versus compares two of the --strategies; add them there")
     datasets = {c["dataset"] for c in grid(args.suite, False, 1, args.noise)}
     require_dataset_folders(parser, args.data_dir, datasets)
+    # Now, not after the runs: a missing folder failed them all at the end.
+    args.output.parent.mkdir(parents=True, exist_ok=True)
 
     ran, skipped = [], []
     for path in args.paths:

@@ -599,7 +599,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
         "_run",
         lambda path, folder, args: _kernel_path_cells(folder, folders[path]),
     )
-    output = tmp_path / "kernel_paths.md"
+    output = tmp_path / "new" / "kernel_paths.md"  # its folder is made
     argv = ["tabular", "--strategies", "RANDOM", "CONF", "--work-dir", str(tmp_path)]
     argv += ["--data-dir", str(tiny_data_dir)]  # the runs are faked
     kernel_paths.main([*argv, "--versus", "RANDOM", "CONF", "--output", str(output)])

@@ -125,6 +125,13 @@ def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
     assert not (committed if given else trial).exists()
 
 
+def test_bench_scale_output_may_name_a_folder(tmp_path, monkeypatch):
+    # The timings ran, then writing sub/scale.json failed.
+    argv = _fake_bench_scale(monkeypatch) + ["--output", "sub/scale"]
+    _main(monkeypatch, bench_scale, *argv, "--results-dir", str(tmp_path))
+    assert _written(tmp_path) == ["sub/scale.json", "sub/scale.md"]
+
+
 def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
     tmp_path, monkeypatch
 ):
