@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -89,6 +90,14 @@ def refuse_repeats(parser, args, *options):
         repeated = [v for i, v in enumerate(values) if v in values[:i]]
         if repeated:
             parser.error(f"{option} lists {repeated[0]} twice; give each value once")
+
+
+def path_option(name, value, default):
+    """``" <name> <value>"`` for a command line to copy, quoted for a shell;
+    ``""`` where `value` is `default` (the option need not be given)."""
+    if Path(value).resolve() == Path(default).resolve():
+        return ""
+    return f" {name} {shlex.quote(str(value))}"
 
 
 def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):

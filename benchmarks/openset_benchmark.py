@@ -52,6 +52,7 @@ from _common import (
     add_results_dir,
     joblib_verbosity,
     machine_description,
+    path_option,
     percent,
     refuse_repeats,
     require_data,
@@ -620,8 +621,14 @@ def run_suite(args):
             for cell in todo
         )
     wall = time.perf_counter() - start
-    command = f"python benchmarks/openset_benchmark.py run {args.suite}" + (
-        " --quick" if args.quick else f" --trials {args.trials}"
+    # As a person would copy it: with where it read and wrote, when not the
+    # defaults (copied without them, it wrote into the committed results).
+    command = (
+        "python benchmarks/openset_benchmark.py"
+        + path_option("--results-dir", args.results_dir, RESULTS)
+        + f" run {args.suite}"
+        + (" --quick" if args.quick else f" --trials {args.trials}")
+        + path_option("--data-dir", args.data_dir, DEFAULT_DATA)
     )
     if tuple(args.noise) != NOISE_RATIOS:
         command += " --noise " + " ".join(map(str, args.noise))

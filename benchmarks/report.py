@@ -4,7 +4,6 @@ Run through ``python benchmarks/openset_benchmark.py report``.
 """
 
 import json
-import shlex
 import sys
 from itertools import count
 from pathlib import Path
@@ -18,7 +17,7 @@ from scipy.optimize import brentq
 from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
 from _cells import read_cell
-from _common import percent
+from _common import path_option, percent
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
@@ -850,11 +849,7 @@ def write_report(results):
     results = Path(results)
     if not any(any((results / "cells" / s).glob("*.json")) for s in FULL_SUITES):
         # The hint's run must write where this report reads, not the default.
-        option = (
-            ""
-            if results.resolve() == RESULTS.resolve()
-            else f" --results-dir {shlex.quote(str(results))}"
-        )
+        option = path_option("--results-dir", results, RESULTS)
         print(
             f"No full-suite cells under {results / 'cells'} to report (quick ones "
             "never are); run a suite without --quick first, e.g. "

@@ -125,6 +125,22 @@ def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
     assert not (committed if given else trial).exists()
 
 
+def test_the_logged_command_reruns_into_the_same_folders(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Copied from the run log (and the report's "How these were produced"),
+    # it wrote into the committed results and read the default data.
+    argv = ["--results-dir", str(tmp_path), "run", "tabular", "--quick"]
+    argv += ["--strategies", "RANDOM", "--data-dir", str(tiny_data_dir)]
+    _main(monkeypatch, bench, *argv)
+    log = tmp_path / "cells" / "tabular-quick" / "_runs.jsonl"
+    assert json.loads(log.read_text().splitlines()[-1])["command"] == (
+        f"python benchmarks/openset_benchmark.py --results-dir {tmp_path} run "
+        f"tabular --quick --data-dir {tiny_data_dir} --strategies 'RANDOM' "
+        "--n-jobs 2"  # the default
+    )
+
+
 def test_bench_scale_output_may_name_a_folder(tmp_path, monkeypatch):
     # The timings ran, then writing sub/scale.json failed.
     argv = _fake_bench_scale(monkeypatch) + ["--output", "sub/scale"]
