@@ -39,7 +39,8 @@ TABULAR_CELLS = CellLayout(
     ("cell", "in_classes", "seconds", "records", "landscapes"), CELL_KEYS, True
 )
 # cifar.py's cells: the committed ones, written before it used write_cell, have
-# no checksum; the rest of the check still finds a truncated or foreign file.
+# no checksum, nor the "data" (path and fingerprint) later ones record; the
+# rest of the check still finds a truncated or foreign file.
 CIFAR_CELLS = CellLayout(
     (
         "cell",

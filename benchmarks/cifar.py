@@ -4,9 +4,11 @@ Every (preset, split, noise, strategy) cell runs :func:`make_cifar_split`
 (one trial per class split, seeded by the split's index, as the paper) and
 :func:`run_active_learning`, and is written to
 ``results/cells/cifar-<preset>/<cell>.json`` as soon as it finishes; a
-rerun skips finished cells. The contrastive purity encoder is fitted once per
-(split, noise) on the unlabelled pool, before the cells, and cached on disk
-(``joblib.Memory``), so every strategy of a trial scores with the same one.
+rerun skips finished cells, and is refused where they were made from other
+``--data`` (the cells record its fingerprint). The contrastive purity
+encoder is fitted once per (split, noise) on the unlabelled pool, before the
+cells, and cached on disk (``joblib.Memory``), so every strategy of a trial
+scores with the same one.
 
     python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # see the preset below
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
@@ -68,6 +70,7 @@ from _cells import (
     InvalidCellError,
     invalid_cell_message,
     is_finished,
+    read_cell,
     write_cell,
 )
 from _common import (
@@ -304,20 +307,25 @@ def fit_encoder(preset, split, noise, data, cache_dir, device):
     return encoder.fit(s.X_pool[unlabelled])
 
 
+def data_fingerprint(data):
+    """What tells data apart (a hex string): a zip's member names, sizes and
+    CRCs, a pickle folder's file names, sizes and modification times."""
+    data = Path(data)
+    if data.is_dir():  # pickle batches
+        files = sorted(p for p in data.iterdir() if p.is_file())
+        return content_hash(
+            [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        )
+    with zipfile.ZipFile(data) as zf:
+        return zip_fingerprint(zf)
+
+
 def _memory(cache_dir, data):
     """The encoders' cache, one folder per data content and encoder code:
     another zip at the same path must not get the encoders fitted on the first
     one's images, nor a fixed encoder those its earlier code trained (joblib
     sees the source of the cached function only)."""
-    data = Path(data)
-    if data.is_dir():  # pickle batches
-        files = sorted(p for p in data.iterdir() if p.is_file())
-        key = content_hash(
-            [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-        )
-    else:
-        with zipfile.ZipFile(data) as zf:
-            key = zip_fingerprint(zf)
+    key = data_fingerprint(data)
     return Memory(cache_dir / "encoders" / key / encoder_code(), verbose=0)
 
 
@@ -329,6 +337,26 @@ def finished(results, cell):
     """True when `results` holds a valid file of `cell` (a damaged one warns)."""
     rounds = PRESETS[cell["preset"]]["rounds"]
     return is_finished(cell_path(results, cell), cell, CIFAR_CELLS, rounds)
+
+
+def foreign_data_error(results, preset, data):
+    """Why `preset`'s cells in `results` cannot take a run on `data`, or None:
+    a cell there was made from other data (the report would mix them). Cells
+    that record no data (written before it was recorded) are of any data."""
+    fingerprint = data_fingerprint(data)
+    for path in sorted((results / "cells" / f"cifar-{preset}").glob("*.json")):
+        try:
+            made_from = read_cell(path, layout=CIFAR_CELLS).get("data")
+        except InvalidCellError:
+            continue  # run again (finished warns)
+        if made_from and made_from["fingerprint"] != fingerprint:
+            return (
+                f"{path} was made from {made_from['path']} (fingerprint "
+                f"{made_from['fingerprint']}), not from {Path(data).resolve()} "
+                f"(fingerprint {fingerprint}); write into another results folder "
+                "(--results-dir), or delete the cells of the other data"
+            )
+    return None
 
 
 def run_cell(cell, data, results, cache_dir, device):
@@ -382,6 +410,11 @@ def run_cell(cell, data, results, cache_dir, device):
         "encoder_seconds": encoder.fit_seconds_,
         "encoder_epochs": encoder.n_epochs_,
         "device": device,
+        # which data: a run on other data into these cells is refused
+        "data": {
+            "path": str(Path(data).resolve()),
+            "fingerprint": data_fingerprint(data),
+        },
         "records": records,
     }
     return write_cell(path, result)
@@ -425,7 +458,9 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     from cifar import fit_encoder as fit_by_name
     from cifar import run_cell as run_by_name
 
-    error = strategies_error(preset, strategies)
+    error = strategies_error(preset, strategies) or foreign_data_error(
+        results, preset, data
+    )
     if error:
         raise ValueError(error)
     cells = grid(preset)
@@ -525,7 +560,11 @@ def main():
             run.error(error)
         require_data(run, args.data, "--data", "CIFAR-10 data")
         # Before any work: else a traceback at the first fit, logged as a run.
-        error = data_error(args.data) or missing_device_error("--device", args.device)
+        error = (
+            data_error(args.data)
+            or missing_device_error("--device", args.device)
+            or foreign_data_error(args.results, args.preset, args.data)
+        )
         if error:
             run.error(error)
         run_preset(

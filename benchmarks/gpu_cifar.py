@@ -121,7 +121,13 @@ def main(argv=None):
     # A copy of the tree, not installed there: the package is in its root.
     sys.path[:0] = [str(HERE), str(HERE.parent)]
     from _common import machine_description, missing_device_error, torch_device
-    from cifar import PRESETS, data_error, run_preset, strategies_error
+    from cifar import (
+        PRESETS,
+        data_error,
+        foreign_data_error,
+        run_preset,
+        strategies_error,
+    )
     from skal_openset import summarize_final_round, write_records_csv
 
     # Refused now, not after the reference check's minutes of the lease.
@@ -137,17 +143,21 @@ def main(argv=None):
         error = missing_device_error("--device", torch_device(args.device))
     except argparse.ArgumentTypeError as exc:
         error = str(exc)
-    if error := error or data_error(args.data):
-        parser.error(error)
     # decoded images and encoders stay out of --out, which should come back small
     cache_dir = args.cache_dir
+    results = cache_dir / "results"  # cell names hold "=": zipped into --out
+    if error := (
+        error
+        or data_error(args.data)
+        or foreign_data_error(results, args.preset, args.data)
+    ):
+        parser.error(error)
     config = PRESETS[args.preset]
     reference = reference_check(
         args.data, cache_dir, args.device, args.reference_labels, config["net"]
     )
     print("reference:", reference, flush=True)
     run_start = time.perf_counter()
-    results = cache_dir / "results"  # cell names hold "=": zipped into --out
     paths = []
     strategies = list(args.strategies or config["strategies"])
     for first in range(0, len(strategies), args.n_jobs):

@@ -740,6 +740,31 @@ def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
     assert "Preset `tiny`" in text and "Purity AUROC" in text and "MQ-Net" in text
     assert (tmp_path / "results" / "cifar-tiny_accuracy.png").exists()
     assert report.returncode == 0
+    # Each cell records its data; a run on another zip was taken on the same
+    # cells without a word, and the report mixed them.
+    import cifar
+
+    made_from = {
+        "path": str(data.resolve()),
+        "fingerprint": cifar.data_fingerprint(data),
+    }
+    assert all(json.loads(c.read_text())["data"] == made_from for c in cells)
+    other = tmp_path / "other.zip"
+    _write_cifar_zip(other, n_train=20, n_test=4)
+    refused = subprocess.run(
+        [str(other) if arg == str(data) else arg for arg in run_tiny],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert (
+        f"{folder}/preset=tiny_split=0_noise=0.4_strategy=CCAL.json was made "
+        f"from {data.resolve()}" in refused.stderr
+    )
+    assert f"not from {other.resolve()}" in refused.stderr
+    assert sorted(folder.glob("*.json")) == cells
 
 
 def test_cifar_run_refuses_a_strategy_the_preset_lacks(tmp_path, monkeypatch):
@@ -1026,6 +1051,75 @@ def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
             strategies=["RANDOM"],
         )
     assert ran == [cell]
+
+
+def _cifar_cell(cell, **extra):
+    """The content of a finished tiny-preset cell (2 rounds)."""
+    records = [
+        dict(
+            round=i,
+            test_accuracy=0.5,
+            query_size=20 * (i - 1),
+            query_in_share=0.5,
+            train_seconds=0.1,
+            query_seconds=0.0,
+        )
+        for i in (1, 2)
+    ]
+    return dict(
+        cell=cell,
+        in_classes=[4, 2, 5, 7],
+        n_pool=100,
+        n_test=40,
+        seconds=1.0,
+        encoder_seconds=1.0,
+        encoder_epochs=1,
+        device="cpu",
+        records=records,
+        **extra,
+    )
+
+
+def test_a_cifar_run_refuses_cells_made_from_other_data(tmp_path, monkeypatch):
+    # They counted as finished and the report mixed them with the new data's.
+    import cifar
+    from _cells import write_cell
+
+    ran = []
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(cifar, "fit_encoder", lambda *args: None)
+    monkeypatch.setattr(cifar, "run_cell", lambda cell, *_: ran.append(cell))
+    data = tmp_path / "cifar.zip"
+    zipfile.ZipFile(data, "w").close()
+    results = tmp_path / "results"
+    old, ours, theirs = (
+        dict(preset="tiny", split=0, noise=0.4, strategy=s)
+        for s in ("RANDOM", "MQ-Net", "CCAL")
+    )
+    # a committed cell of before data was recorded: finished for any data
+    old_path = cifar.cell_path(results, old)
+    old_path.parent.mkdir(parents=True)
+    old_path.write_text(json.dumps(_cifar_cell(old)))
+    made_from = {"path": str(data), "fingerprint": cifar.data_fingerprint(data)}
+    write_cell(cifar.cell_path(results, ours), _cifar_cell(ours, data=made_from))
+    run = dict(results=results, cache_dir=tmp_path, device="cpu", n_jobs=1)
+    cifar.run_preset("tiny", data=data, strategies=["RANDOM", "MQ-Net"], **run)
+    assert ran == []
+    other = {"path": "/elsewhere/cifar.zip", "fingerprint": "f00d"}
+    write_cell(cifar.cell_path(results, theirs), _cifar_cell(theirs, data=other))
+    message = (
+        f"{cifar.cell_path(results, theirs)} was made from /elsewhere/cifar.zip "
+        f"(fingerprint f00d), not from {data} (fingerprint "
+        f"{made_from['fingerprint']}); write into another results folder"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cifar.run_preset("tiny", data=data, **run)
+    with pytest.raises(SystemExit):
+        _cifar_main(
+            monkeypatch,
+            *("run", "tiny", "--data", str(data), "--results-dir", str(results)),
+        )
+    assert ran == []
 
 
 def test_the_benchmark_caches_encoders_by_the_datas_content(tmp_path):
