@@ -538,7 +538,13 @@ def main():
         help="the CIFAR-10 image-folder zip or pickle folder "
         "(default: ../shared/data/cifar10-jpeg.zip next to the repository)",
     )
-    run.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    run.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help="where the decoded images of a zip and the fitted encoders are kept "
+        "between runs (default: benchmarks/.cache, whatever --results-dir is)",
+    )
     run.add_argument(
         "--strategies",
         nargs="+",

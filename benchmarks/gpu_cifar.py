@@ -103,7 +103,13 @@ def main(argv=None):
         type=Path,
         default=HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip",
     )
-    parser.add_argument("--cache-dir", type=Path, default=HERE / ".cache")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=HERE / ".cache",
+        help="where the decoded images, the fitted encoders and the cells "
+        "(results/) are kept between commands (default: benchmarks/.cache)",
+    )
     parser.add_argument("--preset", default="gpu-lease")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--reference-labels", type=int, default=4500)

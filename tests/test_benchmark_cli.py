@@ -14,6 +14,7 @@ import bench_selector_device
 import cifar
 import cifar_report
 import demo_setting
+import gpu_cifar
 import openset_benchmark as bench
 import preset_reproduction as pr
 import report
@@ -405,6 +406,26 @@ def test_cifar_results_dir_goes_before_or_after_the_command(
         argv += ["--data", str(tmp_path)]
     _main(monkeypatch, cifar, *argv)
     assert folders == [expected]
+
+
+@pytest.mark.parametrize(
+    "script, argv, holds",
+    [
+        (cifar.main, ["run", "--help"], "fitted encoders are kept between runs"),
+        (gpu_cifar.main, ["--help"], "fitted encoders and the cells (results/)"),
+    ],
+)
+def test_the_cifar_cache_dir_says_what_it_holds_and_its_default(
+    monkeypatch, capsys, script, argv, holds
+):
+    # It had no help: nothing said it stays in benchmarks/.cache when
+    # --results-dir (or --out) points elsewhere.
+    monkeypatch.setattr(sys, "argv", ["script.py", *argv])
+    with pytest.raises(SystemExit) as info:
+        script()
+    assert info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert holds in text and "(default: benchmarks/.cache" in text
 
 
 def test_the_preset_worker_imports_none_of_todays_modules_before_the_old_ones():
