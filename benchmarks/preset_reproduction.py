@@ -6,8 +6,9 @@ called "MQ-Net (paper)" before the audit (its cells at commit ec813d6; it is
 mixes three things, which this script separates on the benchmark's letter
 cells at 40% and 60% noise (``--datasets``, ``--noise``):
 
-- the old column's own code, rerun here from a temporary git worktree of the
-  old commit: how far its committed numbers reproduce on this machine;
+- the old column's own code, rerun here from a temporary copy of the old
+  commit's files (``git archive``): how far its committed numbers reproduce
+  on this machine;
 - today's code for that column, ``MQ-Net (exp-z+latest+top-k)``: what the
   audit's fixes changed;
 - today's ``MQ-Net (paper preset)``;
@@ -106,6 +107,21 @@ def _git(*args):
     ).stdout
 
 
+def _export(commit, folder):
+    """Write `commit`'s files into `folder` (``git archive | tar -x``): unlike
+    ``git worktree add``, nothing is registered in the repository's .git, so
+    an interrupted run (SIGTERM skips ``finally``) leaves nothing stale."""
+    folder.mkdir()
+    archive = subprocess.Popen(
+        ["git", "-C", str(REPO), "archive", commit], stdout=subprocess.PIPE
+    )
+    extract = subprocess.Popen(["tar", "-x", "-C", str(folder)], stdin=archive.stdout)
+    archive.stdout.close()  # tar's only: git sees a broken pipe if tar stops
+    for process in (extract, archive):
+        if process.wait():
+            raise subprocess.CalledProcessError(process.returncode, process.args)
+
+
 def _load_rows(results):
     path = Path(results) / ROWS
     if not path.exists():
@@ -126,55 +142,52 @@ def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
     trials = [*REPORTED_TRIALS, *seeds]
     with tempfile.TemporaryDirectory() as tmp:
         checkout = Path(tmp) / old
-        _git("worktree", "add", "--detach", str(checkout), old)
-        try:
-            # CONF, on the reported trials only, checks that the old code
-            # itself reproduces its committed cells on this machine.
-            groups = [
-                (old, checkout, OLD_COLUMN, trials),
-                (old, checkout, "CONF", REPORTED_TRIALS),
-            ] + [("today", REPO, name, trials) for name in TODAY_COLUMNS]
-            for (code, path, strategy, group_trials), dataset, noise in (
-                (g, d, n) for g in groups for d in datasets for n in noises
-            ):
-                todo = [
-                    t
-                    for t in group_trials
-                    if (code, dataset, noise, strategy, t) not in done
-                ]
-                if not todo:
-                    continue
-                print(f"{code} {strategy} {dataset} {percent(noise)}: {len(todo)} runs")
-                output = child_output(
-                    [
-                        sys.executable,
-                        __file__,
-                        "worker",
-                        str(path),
-                        dataset,
-                        str(noise),
-                        strategy,
-                        "--trials",
-                        *map(str, todo),
-                        "--n-jobs",
-                        str(n_jobs),
-                        "--data-dir",
-                        str(data_dir),
-                    ],
-                    cwd=path,
-                )
-                with (Path(results) / ROWS).open("a") as f:
-                    for line in output.splitlines():
-                        row = dict(
-                            json.loads(line),
-                            code=code,
-                            dataset=dataset,
-                            noise=noise,
-                            strategy=strategy,
-                        )
-                        f.write(json.dumps(row) + "\n")
-        finally:
-            _git("worktree", "remove", "--force", str(checkout))
+        _export(old, checkout)
+        # CONF, on the reported trials only, checks that the old code
+        # itself reproduces its committed cells on this machine.
+        groups = [
+            (old, checkout, OLD_COLUMN, trials),
+            (old, checkout, "CONF", REPORTED_TRIALS),
+        ] + [("today", REPO, name, trials) for name in TODAY_COLUMNS]
+        for (code, path, strategy, group_trials), dataset, noise in (
+            (g, d, n) for g in groups for d in datasets for n in noises
+        ):
+            todo = [
+                t
+                for t in group_trials
+                if (code, dataset, noise, strategy, t) not in done
+            ]
+            if not todo:
+                continue
+            print(f"{code} {strategy} {dataset} {percent(noise)}: {len(todo)} runs")
+            output = child_output(
+                [
+                    sys.executable,
+                    __file__,
+                    "worker",
+                    str(path),
+                    dataset,
+                    str(noise),
+                    strategy,
+                    "--trials",
+                    *map(str, todo),
+                    "--n-jobs",
+                    str(n_jobs),
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                cwd=path,
+            )
+            with (Path(results) / ROWS).open("a") as f:
+                for line in output.splitlines():
+                    row = dict(
+                        json.loads(line),
+                        code=code,
+                        dataset=dataset,
+                        noise=noise,
+                        strategy=strategy,
+                    )
+                    f.write(json.dumps(row) + "\n")
 
 
 def _committed_accuracy(commit, cell_file):

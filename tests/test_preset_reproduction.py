@@ -1,7 +1,10 @@
 """benchmarks/preset_reproduction.py: its summary of the reruns."""
 
+import subprocess
+
 import pytest
 
+import _common
 import preset_reproduction as pr
 
 OLD = "abc1234"
@@ -138,3 +141,34 @@ def test_each_cell_is_summarised_on_the_seeds_it_ran():
     )
     assert _row(lines, "## Class splits", "letter 40%")
     assert not any("unfinished" in line for line in lines)
+
+
+def test_the_old_code_is_a_copy_of_its_files_not_a_git_worktree(tmp_path, monkeypatch):
+    # `git worktree add` registered it in the repository's .git, and a
+    # SIGTERM (which skips `finally`) left it registered.
+    def worktrees():
+        return pr._git("worktree", "list", "--porcelain")
+
+    before, seen = worktrees(), []
+
+    def child_output(argv, cwd):
+        seen.append(cwd)
+        if cwd != pr.REPO:  # the old code's copy
+            assert worktrees() == before
+            old_file = cwd / "benchmarks" / "preset_reproduction.py"
+            assert old_file.read_text() == pr._git(
+                "show", "HEAD:benchmarks/preset_reproduction.py"
+            )
+        return ""
+
+    monkeypatch.setattr(_common, "child_output", child_output)
+    pr.run("HEAD", ["letter"], [0.4], [100], 1, tmp_path, results=tmp_path)
+    head = pr._git("rev-parse", "--short", "HEAD").strip()
+    assert [p.name for p in seen] == [head, head, pr.REPO.name, pr.REPO.name]
+    assert not seen[0].exists()  # removed with its temporary folder
+    assert worktrees() == before
+
+
+def test_an_unknown_old_commit_fails_the_export(tmp_path):
+    with pytest.raises(subprocess.CalledProcessError):
+        pr._export("0" * 40, tmp_path / "old")
