@@ -1,5 +1,4 @@
-"""Do two results folders hold the same cells? A check that committed numbers
-reproduce.
+"""Do two results folders hold the same cells? A check that committed numbers reproduce.
 
 Rerun a suite into another folder, then compare it with the committed one::
 

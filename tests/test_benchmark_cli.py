@@ -1,6 +1,7 @@
 """The benchmark scripts' command lines: --results-dir, and bad arguments as one
 line of usage error before anything runs."""
 
+import ast
 import json
 import subprocess
 import sys
@@ -21,6 +22,8 @@ import report
 from _cells import write_cell
 from test_benchmark_cells import content
 from test_preset_reproduction import _committed, _rows
+
+BENCHMARKS = Path(cifar.__file__).parent
 
 
 def _main(monkeypatch, module, *argv):
@@ -426,6 +429,22 @@ def test_the_cifar_cache_dir_says_what_it_holds_and_its_default(
     assert info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert holds in text and "(default: benchmarks/.cache" in text
+
+
+@pytest.mark.parametrize(
+    "script",
+    sorted(
+        p
+        for p in BENCHMARKS.glob("*.py")
+        if "ArgumentParser(description=__doc__.splitlines()[0])" in p.read_text()
+    ),
+    ids=lambda p: p.name,
+)
+def test_a_scripts_help_describes_it_by_a_whole_first_paragraph(script):
+    # The description is the docstring's first line: compare_cells.py's help
+    # stopped mid-sentence, its first paragraph wrapped onto a second line.
+    lines = ast.get_docstring(ast.parse(script.read_text())).splitlines()
+    assert len(lines) == 1 or not lines[1].strip()
 
 
 def test_the_preset_worker_imports_none_of_todays_modules_before_the_old_ones():
