@@ -42,9 +42,10 @@ def content(rounds=2):
     )
 
 
-def cifar_content():
-    """A cell as cifar.py wrote it before it used write_cell: no checksum."""
-    cell = dict(preset="tiny", split=0, noise=0.4, strategy="RANDOM")
+def cifar_content(cell=None, **extra):
+    """A cell as cifar.py wrote it before it used write_cell (no checksum), of
+    the tiny preset (2 rounds); `extra` keys added."""
+    cell = cell or dict(preset="tiny", split=0, noise=0.4, strategy="RANDOM")
     return dict(
         cell=cell,
         in_classes=[4, 2, 5, 7],
@@ -55,6 +56,7 @@ def cifar_content():
         encoder_epochs=1,
         device="cpu",
         records=content()["records"],
+        **extra,
     )
 
 

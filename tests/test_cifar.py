@@ -1053,37 +1053,11 @@ def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
     assert ran == [cell]
 
 
-def _cifar_cell(cell, **extra):
-    """The content of a finished tiny-preset cell (2 rounds)."""
-    records = [
-        dict(
-            round=i,
-            test_accuracy=0.5,
-            query_size=20 * (i - 1),
-            query_in_share=0.5,
-            train_seconds=0.1,
-            query_seconds=0.0,
-        )
-        for i in (1, 2)
-    ]
-    return dict(
-        cell=cell,
-        in_classes=[4, 2, 5, 7],
-        n_pool=100,
-        n_test=40,
-        seconds=1.0,
-        encoder_seconds=1.0,
-        encoder_epochs=1,
-        device="cpu",
-        records=records,
-        **extra,
-    )
-
-
 def test_a_cifar_run_refuses_cells_made_from_other_data(tmp_path, monkeypatch):
     # They counted as finished and the report mixed them with the new data's.
     import cifar
     from _cells import write_cell
+    from test_benchmark_cells import cifar_content
 
     ran = []
     monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
@@ -1099,14 +1073,14 @@ def test_a_cifar_run_refuses_cells_made_from_other_data(tmp_path, monkeypatch):
     # a committed cell of before data was recorded: finished for any data
     old_path = cifar.cell_path(results, old)
     old_path.parent.mkdir(parents=True)
-    old_path.write_text(json.dumps(_cifar_cell(old)))
+    old_path.write_text(json.dumps(cifar_content(old)))
     made_from = {"path": str(data), "fingerprint": cifar.data_fingerprint(data)}
-    write_cell(cifar.cell_path(results, ours), _cifar_cell(ours, data=made_from))
+    write_cell(cifar.cell_path(results, ours), cifar_content(ours, data=made_from))
     run = dict(results=results, cache_dir=tmp_path, device="cpu", n_jobs=1)
     cifar.run_preset("tiny", data=data, strategies=["RANDOM", "MQ-Net"], **run)
     assert ran == []
     other = {"path": "/elsewhere/cifar.zip", "fingerprint": "f00d"}
-    write_cell(cifar.cell_path(results, theirs), _cifar_cell(theirs, data=other))
+    write_cell(cifar.cell_path(results, theirs), cifar_content(theirs, data=other))
     message = (
         f"{cifar.cell_path(results, theirs)} was made from /elsewhere/cifar.zip "
         f"(fingerprint f00d), not from {data} (fingerprint "
