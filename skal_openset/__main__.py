@@ -47,6 +47,7 @@ from ._argtypes import (
 )
 from ._atomic import atomic_open
 from ._campaign import (
+    STATE_FILE,
     check_in_classes,
     load_table,
     run_interactive,
@@ -228,7 +229,8 @@ def _write_outputs(output, records, rows, summary_lines, title):
 
 
 # The state file each kind of run resumes from (the demo has none).
-_RUN_STATES = {"checkpoint.joblib": "a simulated", "state.joblib": "an interactive"}
+CHECKPOINT_FILE = "checkpoint.joblib"  # a simulated run's, in its output folder
+_RUN_STATES = {CHECKPOINT_FILE: "a simulated", STATE_FILE: "an interactive"}
 
 
 def _check_no_other_run_in(output, own_state=None):
@@ -274,7 +276,7 @@ def run_own_data(args):
             f"{', '.join(wrong)}: for {mode} --interactive; leave {them} out."
         )
     _check_no_other_run_in(
-        args.output, "state.joblib" if args.interactive else "checkpoint.joblib"
+        args.output, STATE_FILE if args.interactive else CHECKPOINT_FILE
     )
     X, labels, ignored = load_table(
         args.data,
@@ -289,7 +291,7 @@ def run_own_data(args):
         labels,
         args.ood_label,
         interactive=args.interactive,
-        resuming=(args.output / "state.joblib").exists(),
+        resuming=(args.output / STATE_FILE).exists(),
     )
     estimator = _make_estimator(args.classifier, X.shape[1], len(in_classes), args.seed)
     strategy = STRATEGIES[args.strategy](random_state=args.seed)
@@ -367,7 +369,7 @@ def run_own_data(args):
     n_unlabelled = split.y_pool.size - split.initial_idx.size
     fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
     # A run checkpointed under the earlier rule resumes as it began.
-    resuming = (output / "checkpoint.joblib").exists()
+    resuming = (output / CHECKPOINT_FILE).exists()
     if not resuming and not _leaves_a_choice(n_unlabelled, args.rounds - 1, fewest):
         remedy = (
             f"lower --budget or --rounds (e.g. --rounds {n_unlabelled // fewest})"
@@ -393,7 +395,7 @@ def run_own_data(args):
         n_rounds=args.rounds,
         budget=args.budget,
         progress=True,
-        checkpoint=output / "checkpoint.joblib",
+        checkpoint=output / CHECKPOINT_FILE,
         **costs,
     )
     if len(records) < args.rounds:  # the pool ran out (a warning said so)

@@ -27,6 +27,9 @@ from ._oracle import labelling_cost, labels_within
 from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
 from ._warn import warn
 
+# The campaign's state, in its output folder.
+STATE_FILE = "state.joblib"
+
 # Labels that spreadsheets, R and pandas write for a missing value (compared
 # case-folded): read as labels they would be OOD classes.
 _MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
@@ -475,7 +478,7 @@ def run_interactive(
             f"extra_columns {sorted(extra_columns)} may not be named 'id' or "
             "'label', the query file's own columns; rename them."
         )
-    state_path = output / "state.joblib"
+    state_path = output / STATE_FILE
     known = set(labels.tolist()) - {""}
     allowed = known | set(in_classes) | {ood_label}
     most = max(cost_in, cost_ood)

@@ -168,8 +168,7 @@ def _is_header(header):
         return False
     version, digest = header["version"], header.get("digest", "0" * 32)
     return (
-        isinstance(header["format"], str)
-        and header["format"] == _FORMAT
+        header["format"] == _FORMAT
         and isinstance(version, str)
         and re.match(r"\d+\.\d+", version) is not None
         and header.get("trailer", True) is True
