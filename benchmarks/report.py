@@ -215,6 +215,8 @@ def _goal_lines(rows):
     for r in rows:
         dataset, noise = r["cell"].split()
         cells.setdefault(dataset, {}).setdefault(noise, {})[r["strategy"]] = r
+    if not any(r["strategy"] == "MQ-Net" for r in rows):
+        return []  # a run without MQ-Net has no goal to check
     noises = ("10%", "20%", "40%", "60%")
     lines = [
         "Goal check for `MQ-Net`. At 40/60%: its mean minus the best other "
@@ -843,6 +845,23 @@ def classifiers_section(results):
 FULL_SUITES = ("tabular", "fashion", "classifiers", "ablations")
 
 
+def _claims_reference(results):
+    if (results / "openset_claims.md").exists():
+        return "[openset_claims.md](openset_claims.md)"
+    option = path_option("--results-dir", results, RESULTS)
+    return f"run `python benchmarks/openset_claims.py{option}` to write them"
+
+
+def _findings_reference(results):
+    # FINDINGS.md is written by hand, for the committed cells only.
+    if (results / "FINDINGS.md").exists():
+        return "[FINDINGS.md](FINDINGS.md) (written by hand from this run)"
+    return (
+        "these cells have no FINDINGS.md; the committed run's is "
+        "benchmarks/results/FINDINGS.md"
+    )
+
+
 def write_report(results):
     """Write RESULTS.md and its figures; return its path, or None (and say why)
     where no full-suite cell is there to report."""
@@ -874,9 +893,8 @@ def write_report(results):
         "below use the random start too. `LfOSA`, `EOAL`, `SIMILAR` "
         "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
         "`SimilarQuery(subsample=5000)` and `CCALQuery()`; their papers' claims "
-        "checked on these cells: "
-        "[openset_claims.md](openset_claims.md). What these tables say, and why: "
-        "[FINDINGS.md](FINDINGS.md) (written by hand from this run).",
+        f"checked on these cells: {_claims_reference(results)}. What these "
+        f"tables say, and why: {_findings_reference(results)}.",
         "",
     ]
     for suite, title in (

@@ -1,5 +1,6 @@
 """The benchmark report's statistics (benchmarks/report.py)."""
 
+import shutil
 import sys
 
 import numpy as np
@@ -410,3 +411,27 @@ def test_resolution_lines_of_differences_without_spread_say_so():
         "what the trials can resolve.",
         "",
     ]
+
+
+def test_no_goal_check_without_an_mqnet_run(tmp_path, monkeypatch):
+    lines = _suite_section(tmp_path, monkeypatch, _runs("CONF", (0, 1)))
+    assert "Mean rank" in " ".join(lines)  # the section is there
+    assert not any(line.startswith("Goal check") for line in lines)
+
+
+def test_a_fresh_results_dir_links_only_to_files_it_holds(tmp_path, capsys):
+    name = "dataset=letter_noise=0.1_strategy=BADGE_trial=0_rounds=8.json"
+    (tmp_path / "cells" / "tabular").mkdir(parents=True)
+    shutil.copy(
+        report.RESULTS / "cells" / "tabular" / name, tmp_path / "cells" / "tabular"
+    )
+    text = report.write_report(tmp_path).read_text()
+    # FINDINGS.md and openset_claims.md are not in a fresh folder.
+    assert "](FINDINGS.md)" not in text and "](openset_claims.md)" not in text
+    assert "benchmarks/results/FINDINGS.md" in text
+    assert f"openset_claims.py --results-dir {tmp_path}" in text
+    (tmp_path / "FINDINGS.md").write_text("by hand")
+    (tmp_path / "openset_claims.md").write_text("claims")
+    text = report.write_report(tmp_path).read_text()
+    assert "[FINDINGS.md](FINDINGS.md)" in text
+    assert "[openset_claims.md](openset_claims.md)" in text
