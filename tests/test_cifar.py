@@ -1148,3 +1148,17 @@ def _counted(method, calls):
         return method(self, *args, **kwargs)
 
     return counted
+
+
+def test_a_pickle_folders_fingerprint_is_its_content_not_its_times(tmp_path):
+    # A copy of the folder (new modification times) was foreign data.
+    import cifar
+
+    data = tmp_path / "cifar-10-batches-py"
+    data.mkdir()
+    (data / "data_batch_1").write_bytes(b"images")
+    first = cifar.data_fingerprint(data)
+    os.utime(data / "data_batch_1", (0, 0))
+    assert cifar.data_fingerprint(data) == first
+    (data / "data_batch_1").write_bytes(b"IMAGES")
+    assert cifar.data_fingerprint(data) != first
