@@ -901,8 +901,9 @@ class TargetNet(NeuralNetClassifier):
 
         skorch's DataLoader fetches an array row by row in batches of
         ``batch_size``, which on a large pool costs more than the forward
-        pass itself. For inference with the default ``iterator_valid`` and no
-        ``iterator_valid__*`` parameters, an in-memory array is cut into
+        pass itself. For inference and validation with the default
+        ``iterator_valid`` and no ``iterator_valid__*`` parameters, a skorch
+        Dataset of in-memory arrays (``y`` an array or None) is cut into
         slices of about 4 MB (at least ``batch_size`` rows) instead.
 
         Parameters
@@ -923,14 +924,23 @@ class TargetNet(NeuralNetClassifier):
             and not self.get_params_for("iterator_valid")
             and type(dataset) is Dataset
             and isinstance(dataset.X, np.ndarray)
+            and (dataset.y is None or isinstance(dataset.y, np.ndarray))
             and len(dataset.X)
         )
         if not plain:
             return super().get_iterator(dataset, training)
-        X = dataset.X
+        X, y = dataset.X, dataset.y
         rows = max(self.batch_size, _INFERENCE_BATCH_BYTES // max(1, X[0].nbytes))
-        starts = range(0, len(X), rows)
-        return ((torch.from_numpy(X[i : i + rows]), None) for i in starts)
+
+        def cut(a, i):  # C order: a user's Dataset may hold X[::-1]
+            return torch.from_numpy(np.ascontiguousarray(a[i : i + rows]))
+
+        # A list (of views), not a generator: skorch's fit iterates the
+        # validation batches every epoch, and their y for the loss.
+        return [
+            (cut(X, i), None if y is None else cut(y, i))
+            for i in range(0, len(X), rows)
+        ]
 
     def get_dataset(self, X: Any, y: Any = None) -> torch.utils.data.Dataset:
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.

@@ -569,6 +569,31 @@ def test_inference_on_an_array_takes_large_slices_with_the_same_result():
     )
 
 
+def test_validation_on_a_predefined_dataset_takes_its_targets():
+    # The inference slices dropped y, and skorch validates through them:
+    # predefined_split failed with "Cannot convert this data type" (and, a
+    # generator, they were spent after the first epoch).
+    from skorch.helper import predefined_split
+
+    X, y = blobs(n=200)
+    X = X.astype(np.float32)  # a Dataset is passed on as it is
+    valid = Dataset(X[150:], y[150:])
+    net = make_mlp_classifier(
+        4, 3, max_epochs=2, random_state=0, train_split=predefined_split(valid)
+    ).fit(X[:150], y[:150])
+    losses = net.history[:, "valid_loss"]
+    assert len(losses) == 2 and np.all(np.isfinite(losses))
+    assert len(net.history[:, "valid_acc"]) == 2
+    expected = F.cross_entropy(
+        torch.from_numpy(predict_logits(net, X[150:])), torch.from_numpy(y[150:]).long()
+    )
+    np.testing.assert_allclose(losses[-1], expected.item(), rtol=1e-5)
+    # a Dataset of an array with negative strides, which torch cannot view
+    np.testing.assert_array_equal(
+        net.predict(Dataset(X[::-1])), net.predict(X[::-1].copy())
+    )
+
+
 def test_seeded_fits_in_threads_do_not_share_the_torch_rng():
     # Dask or joblib threads fit nets side by side in one process.
     from concurrent.futures import ThreadPoolExecutor
