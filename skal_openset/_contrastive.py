@@ -206,7 +206,8 @@ class ContrastiveEncoder(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # It takes 4-D images (n, C, H, H), which no input tag names: no tables.
+        # It takes images, (n, C, H, H) or (n, H, H), which no input tag names:
+        # no tables.
         tags.input_tags.two_d_array = False
         tags.input_tags.positive_only = True  # pixels in [0, 1] or 0..255
         tags.transformer_tags.preserves_dtype = ["float32"]  # any input gives it
@@ -215,15 +216,26 @@ class ContrastiveEncoder(
     def _check_images(self, X):
         rows = np.asarray(X)
         is_uint8 = rows.dtype == np.uint8
-        if rows.ndim == 4 and rows.shape[1] not in (1, 3) and rows.shape[3] in (1, 3):
-            X = rows.transpose(0, 3, 1, 2)  # channels-last, as the nets take too
+        # The layouts the nets take too (TargetNet's input_shape).
+        if rows.ndim == 3:
+            X = rows[:, None]  # grey images without the channel axis
+        elif rows.ndim == 4 and rows.shape[1] not in (1, 3) and rows.shape[3] in (1, 3):
+            X = rows.transpose(0, 3, 1, 2)  # channels-last
         # C order: torch cannot take an array with negative strides (X[::-1])
         X = check_array(X, dtype=np.float32, allow_nd=True, order="C", input_name="X")
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
+            if rows.ndim == 2:
+                fix = " Reshape flat rows to images, e.g. X.reshape(len(X), 1, H, H)."
+            elif rows.ndim == 4 and rows.shape[1] == rows.shape[2]:
+                fix = " Give channels-last images as X.transpose(0, 3, 1, 2)."
+            elif rows.ndim in (3, 4):
+                fix = " Crop or resize the images to squares."
+            else:
+                fix = ""
             raise ValueError(
-                "X must hold square images of shape (n, C, H, H), or channels-last "
-                f"(n, H, H, C) with C 1 or 3; got shape {X.shape}. Give other "
-                "channels-last images as X.transpose(0, 3, 1, 2)."
+                "X must hold square images: (n, C, H, H) or channels-last "
+                "(n, H, H, C) with C 1 (grey) or 3 (RGB), or grey (n, H, H); got "
+                f"shape {rows.shape}.{fix}"
             )
         # The colour jitter and the greyscale views need grey or RGB pixels.
         if X.shape[1] not in (1, 3):
@@ -255,9 +267,11 @@ class ContrastiveEncoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
+        X : array-like of shape (n_samples, C, H, H)
             Unlabelled square images, at least 2, grey (C=1) or RGB (C=3):
             float pixels in [0, 1], or uint8 pixels 0..255 (scaled to [0, 1]).
+            Also channels-last, (n_samples, H, H, C), or grey without the
+            channel axis, (n_samples, H, H).
         y : None
             Ignored.
 
@@ -325,7 +339,9 @@ class ContrastiveEncoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
+        X : array-like of shape (n_samples, C, H, H)
+            Or channels-last, (n_samples, H, H, C), or grey without the
+            channel axis, (n_samples, H, H).
 
         Returns
         -------
@@ -452,7 +468,9 @@ class ContrastivePurity:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
+        X : array-like of shape (n_samples, C, H, H)
+            Or channels-last, (n_samples, H, H, C), or grey without the
+            channel axis, (n_samples, H, H).
         y : None
             Ignored.
 
@@ -467,8 +485,9 @@ class ContrastivePurity:
 
     def _features(self, X):
         encoder = self._fitted_encoder(X)
-        # Checked on every call: rows of another shape, (n, H, H), with the
-        # values of cached images matched them. Keyed as the encoder reads them.
+        # Checked on every call: rows of another shape (flat rows) with the
+        # values of cached images matched them. Keyed as the encoder reads
+        # them, so grey images with or without the channel axis are one.
         X = encoder._check_images(X)
         keys = row_keys(X)
         # Features of another network (the encoder refitted in place) are stale.
@@ -505,7 +524,9 @@ class ContrastivePurity:
         Parameters
         ----------
         learner : ActiveLearner or modAL learner
-        X : array-like of shape (n_samples, C, H, H) or (n_samples, H, H, C)
+        X : array-like of shape (n_samples, C, H, H)
+            Or channels-last, (n_samples, H, H, C), or grey without the
+            channel axis, (n_samples, H, H).
 
         Returns
         -------
