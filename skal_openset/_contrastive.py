@@ -129,8 +129,9 @@ class ContrastiveEncoder(
     temperature : float, default=0.5
         Temperature of the contrastive loss.
     device : str, default="cpu"
-        On CUDA the data live on the device and the forward pass runs under
-        bf16 autocast.
+        Where ``fit`` trains; ``transform`` runs where the fitted network
+        is. On CUDA the data live on the device and the forward pass runs
+        under bf16 autocast.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batches and augmentations, through a
         forked torch RNG seeded from it. None draws that seed from NumPy's
@@ -255,11 +256,10 @@ class ContrastiveEncoder(
             )
         return X
 
-    def _autocast(self):
+    @staticmethod
+    def _autocast(device):
         return torch.autocast(
-            "cuda",
-            dtype=torch.bfloat16,
-            enabled=torch.device(self.device).type == "cuda",
+            "cuda", dtype=torch.bfloat16, enabled=torch.device(device).type == "cuda"
         )
 
     def fit(self, X: ArrayLike, y: None = None) -> "ContrastiveEncoder":
@@ -313,7 +313,7 @@ class ContrastiveEncoder(
         while step < max_steps:
             rows = torch.randperm(n, device=data.device)[:batch]
             views, rotation = _shifted_views(data[rows])
-            with self._autocast():
+            with self._autocast(self.device):
                 projection, rotation_logits = module(views)
             loss = _nt_xent(projection, self.temperature) + F.cross_entropy(
                 rotation_logits.float(), rotation
@@ -356,12 +356,15 @@ class ContrastiveEncoder(
                 f"shape (n, {self.n_channels_in_}, H, H)."
             )
         out = np.empty((len(X), self.projection_dim), dtype=np.float32)
+        # The device of fit: parameters take effect at fit, and device may
+        # have been set since (e.g. to fit the next encoder on a GPU).
+        device = next(self.module_.parameters()).device
         # Batch norm in train mode would make each row depend on its batch.
         self.module_.eval()
         with torch.no_grad():
             for rows in gen_batches(len(X), 1024):
-                x = torch.as_tensor(X[rows], device=self.device)
-                with self._autocast():
+                x = torch.as_tensor(X[rows], device=device)
+                with self._autocast(device):
                     projection, _ = self.module_(x)
                 out[rows] = F.normalize(projection.float(), dim=1).cpu().numpy()
         return out

@@ -416,6 +416,16 @@ def test_contrastive_encoder_transform_checks_the_channels_of_fit():
         enc.transform(_images(2)[:, :1])
 
 
+@pytest.mark.parametrize("device", ["meta", "cuda:99"])
+def test_contrastive_encoder_transforms_on_the_device_of_fit(device):
+    # transform read the device parameter: set after a CPU fit (to fit the
+    # next encoder elsewhere), it sent the images where the module was not.
+    X = _images(8)
+    enc = _tiny_encoder().fit(X)
+    Z = enc.transform(X)
+    np.testing.assert_array_equal(enc.set_params(device=device).transform(X), Z)
+
+
 def test_contrastive_encoder_names_its_features_for_set_output():
     # It had no get_feature_names_out, so a pipeline holding it could not
     # name its features nor set_output(transform="pandas").
