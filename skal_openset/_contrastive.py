@@ -346,6 +346,7 @@ class ContrastiveEncoder(
         Returns
         -------
         ndarray of shape (n_samples, projection_dim), dtype=float32
+            With the ``projection_dim`` of ``fit``.
         """
         check_is_fitted(self)
         X = self._check_images(X)
@@ -355,9 +356,9 @@ class ContrastiveEncoder(
                 f"fitted on {self.n_channels_in_}-channel images; pass images of "
                 f"shape (n, {self.n_channels_in_}, H, H)."
             )
-        out = np.empty((len(X), self.projection_dim), dtype=np.float32)
-        # The device of fit: parameters take effect at fit, and device may
-        # have been set since (e.g. to fit the next encoder on a GPU).
+        # The width and device of fit: parameters take effect at fit, and
+        # may have been set since (e.g. device, to fit the next encoder on a GPU).
+        out = np.empty((len(X), self._n_features_out), dtype=np.float32)
         device = next(self.module_.parameters()).device
         # Batch norm in train mode would make each row depend on its batch.
         self.module_.eval()

@@ -440,6 +440,7 @@ def test_contrastive_encoder_names_its_features_for_set_output():
     enc.fit(X).set_params(projection_dim=5)  # the fitted width counts
     names = [f"contrastiveencoder{i}" for i in range(3)]
     assert enc.get_feature_names_out().tolist() == names
+    assert enc.transform(X).shape == (16, 3)  # was numpy's "could not broadcast"
     pipe = make_pipeline(_tiny_encoder(projection_dim=3), StandardScaler())
     Z = pipe.set_output(transform="pandas").fit(X).transform(X)
     assert isinstance(Z, pd.DataFrame) and Z.columns.tolist() == names
