@@ -618,7 +618,8 @@ class TargetNet(NeuralNetClassifier):
         fit on uint8 pixels, other integers in 0..255 are taken as such
         pixels and floats must be in [0, 1] (scaled already); after a fit
         on other rows, which the net takes as they are, uint8 pixels are
-        refused unless those rows were floats in [0, 1]. A None
+        refused unless those rows were floats in [0, 1], and then other
+        integers in 0..255 are taken as such pixels too. A None
         entry matches any size, e.g. ``(3, None, None)`` for 3-channel images
         of any size. None passes the input on as it is.
     random_state : int, RandomState instance or None, default=None
@@ -772,19 +773,21 @@ class TargetNet(NeuralNetClassifier):
         integers 0..255 as uint8; floats only in [0, 1] (scaled already), and
         not after a fit on 0/1 masks, which the net scaled to 0 and 1/255.
         After a fit on other rows: uint8 pixels (0-255) only if those were
-        floats in [0, 1]."""
+        floats in [0, 1], and so other integers 0..255 (not 0/1 masks, on
+        that scale already) as uint8 pixels; other integers as they are."""
         fitted_max = getattr(self, "_uint8_fit_max_", None)
         fitted_range = getattr(self, "_fit_range_", None)
         if self.input_shape is None:
             return X
         if fitted_max is None and fitted_range is not None:
             rows = np.asarray(X)
-            if (
-                rows.dtype != np.uint8
-                or rows.size == 0
-                or one_pixel_scale(fitted_range, int(rows.max()))
-            ):
+            pixels = uint8_if_pixels(rows)
+            if pixels.dtype != np.uint8 or pixels.size == 0:
                 return X
+            if one_pixel_scale(fitted_range, int(pixels.max())):
+                return pixels
+            if rows.dtype != np.uint8:
+                return X  # 0/1 integers, or a fit not on floats in [0, 1]
             lo, hi = fitted_range.tolist()
             raise ValueError(
                 f"X is uint8, which the net scales to [0, 1], but it was fitted "

@@ -969,6 +969,28 @@ def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
     )
 
 
+def test_a_net_fitted_on_scaled_floats_reads_integer_pixels_as_uint8_ones():
+    # int64 pixels 0..255 went in unscaled where uint8 ones were scaled to
+    # [0, 1], the fit's scale: 18% of Fashion-MNIST predictions changed.
+    X = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
+    y = np.arange(32) % 2
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    net.fit(X / 255.0, y)
+    expected = net.predict_proba(X)
+    for pixels in (X.astype(np.int64), X.astype(np.int16).tolist()):
+        np.testing.assert_array_equal(net.predict_proba(pixels), expected)
+    # 0/1 integers are on the fit's scale already
+    masks = X > 127
+    np.testing.assert_array_equal(
+        net.predict_proba(masks.astype(np.int64)), net.predict_proba(masks / 1.0)
+    )
+    # fitted on integers, which it took as they were, the net keeps them so
+    net.fit(X.astype(np.int64), y)
+    np.testing.assert_array_equal(
+        net.predict_proba(X.astype(np.int32)), net.predict_proba(X.astype(np.float32))
+    )
+
+
 def test_a_fit_on_a_list_of_uint8_rows_is_a_fit_on_uint8_pixels():
     # The list was scaled at fit (as uint8) but not recorded as such, so
     # int64 pixels went in unscaled.
