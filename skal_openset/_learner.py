@@ -690,16 +690,21 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         scales uint8 pixels to [0, 1] and takes other dtypes as they are.
 
         Other integer pixels in 0..255 (e.g. a list of the pool's pixels) are
-        cast to uint8. Predicted or queried, uint8 pixels (0-255, not 0/1
-        masks) and floats in [0, 1] are on one scale; taught, the rows must
-        have the labelled set's dtype, which the net trains on as one scale
-        (floats that are uint8 pixels / 255 are cast back to them).
+        cast to uint8, beside labelled floats in [0, 1] too. Predicted or
+        queried, uint8 pixels (0-255, not 0/1 masks) and floats in [0, 1] are
+        on one scale; taught, the rows must have the labelled set's dtype,
+        which the net trains on as one scale (floats that are uint8 pixels /
+        255 are cast back to them).
         """
         if getattr(self.estimator, "input_shape", None) is None:
             return X
-        labelled = self.X_labelled_.dtype
-        if labelled == np.uint8:
-            X = uint8_if_pixels(X)
+        labelled, given = self.X_labelled_.dtype, X.dtype
+        pixels = uint8_if_pixels(X)
+        # Integer pixels beside floats in [0, 1] are pixels too (not 0/1 masks).
+        if labelled == np.uint8 or (
+            pixels is not X and one_pixel_scale(self.X_labelled_, pixels.max())
+        ):
+            X = pixels
         if (labelled == np.uint8) == (X.dtype == np.uint8):
             return X
         # One side is uint8, which the net scales to [0, 1]; the other is not.
@@ -722,7 +727,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         else:
             remedy = f"{labelled} on the labelled rows' scale (uint8 pixels / 255)"
         raise ValueError(
-            f"{name} is {X.dtype} but the learner's images are {labelled}; the "
+            f"{name} is {given} but the learner's images are {labelled}; the "
             "net scales uint8 pixels to [0, 1] and takes other dtypes as they "
             f"are, so they would be on another scale. Give {name} as {remedy}."
         )

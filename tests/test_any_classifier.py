@@ -1849,6 +1849,24 @@ def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
         learner.teach(rows[5:10] / 256.0, y[105:110])
 
 
+def test_integer_pixels_beside_labelled_floats_are_pixels():
+    # Beside floats in [0, 1], int64 pixels 0..255 were taught as they were:
+    # the labelled set became float64 up to 255, two scales in one net.
+    X, y, _, classes = user_data("ints")
+    X = (X * 255).astype(np.uint8)
+    floats = X / 255.0
+    learner = ActiveLearner(
+        mlp(input_shape=(64,)), RandomQuery(), floats[:80], y[:80], classes=classes
+    )
+    rows = X[100:150].astype(np.int64)
+    np.testing.assert_allclose(
+        learner.predict_proba(rows), learner.predict_proba(floats[100:150]), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="X is int64 but the learner's images are"):
+        learner.teach(rows[:5], y[100:105])
+    assert learner.X_labelled_.max() <= 1
+
+
 def test_floats_are_not_taken_for_pixels_of_0_1_masks():
     # uint8 masks hold 0 and 1, which the net scales to 0 and 1/255: float
     # copies (1.0) are on another scale and were predicted without a word.
