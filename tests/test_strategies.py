@@ -783,6 +783,27 @@ def test_mqnet_after_update_ranks_by_the_selector(request, taught_name, pool):
     np.testing.assert_array_equal(scores, -stub.seen[indices, 1])
 
 
+def test_a_seeded_strategy_seeds_a_given_selector_without_a_seed(
+    split, unlabelled, pool
+):
+    # Only the default selector was seeded: MQNetQuery(selector=
+    # MetaQueryNetSelector(device="cuda"), random_state=0), as the README
+    # advises on a GPU, drew its selector's start from NumPy's global RNG.
+    def selector(template, global_seed):
+        np.random.seed(global_seed)  # noqa: NPY002 (what must not matter)
+        strategy = MQNetQuery(selector=template, random_state=0)
+        fitted = _taught(split, unlabelled, pool, strategy)["learner"].query_strategy_
+        return fitted.selector_
+
+    unseeded = MetaQueryNetSelector(init="rule")
+    first = selector(unseeded, 0)
+    assert first.random_state == 0 and unseeded.random_state is None
+    Z = np.random.RandomState(1).rand(50, 2)
+    np.testing.assert_array_equal(first.predict(Z), selector(unseeded, 1).predict(Z))
+    # A selector's own seed wins.
+    assert selector(MetaQueryNetSelector(random_state=7), 0).random_state == 7
+
+
 def test_rule_alone_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, pool):
     taught = _taught(split, unlabelled, pool, MQNetQuery(rule_weight=1, random_state=0))
     strategy = copy.deepcopy(taught["learner"].query_strategy_)

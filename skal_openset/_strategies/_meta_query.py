@@ -288,7 +288,8 @@ class MQNetQuery(_MetaInputQuery):
         the best example of each cluster is taken even when a better one of
         the same cluster dominates it.
     random_state : int, RandomState instance or None, default=None
-        Breaks ties and seeds the default selector.
+        Breaks ties and seeds the selector, unless the ``selector`` given has
+        a ``random_state`` of its own.
 
     Attributes
     ----------
@@ -655,11 +656,14 @@ class MQNetQuery(_MetaInputQuery):
             if self.rule_weight_ == 1:
                 return self  # the rule alone ranks: no selector to fit
 
-            selector = clone(
-                MetaQueryNetSelector(init="rule", random_state=self.random_state)
-                if self.selector is None
-                else self.selector
-            )
+            template = self.selector
+            if template is None:
+                template = MetaQueryNetSelector(init="rule")
+            # A seeded strategy must not draw its selector's start from NumPy's
+            # global RNG; a selector's own seed wins.
+            if template.random_state is None:
+                template = clone(template).set_params(random_state=self.random_state)
+            selector = clone(template)  # a copy of a RandomState, as of any param
             selector.fit(Z, target, groups=groups)  # warns, stays unfitted if no pair
             if not hasattr(selector, "module_"):
                 return self
