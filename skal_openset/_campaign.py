@@ -344,6 +344,17 @@ def _read_answers(path, ids, allowed, taught=None):
             f"{reader.fieldnames or []}; rename the columns back (and save with ',' "
             "as the separator)."
         )
+    # Of two columns of one name, only the last is read: the other's labels
+    # (the person's, maybe) would be lost without a word.
+    doubled = [c for c in ("id", "label") if reader.fieldnames.count(c) > 1]
+    if doubled:
+        name = doubled[0]
+        raise ValueError(
+            f"{path} has {reader.fieldnames.count(name)} columns named {name!r} "
+            f"(header: {reader.fieldnames}), and which one is meant cannot be "
+            f"told; keep the {name}s in one column {name!r} and rename the extra "
+            "one (e.g. 'notes')."
+        )
     answers = {}
     for row in rows:
         row_id, label = (row.get("id") or "").strip(), (row.get("label") or "").strip()

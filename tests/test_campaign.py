@@ -1082,6 +1082,22 @@ def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
     assert f"row id {ids[0]} is there twice" in _refusal(tmp_path, capsys)
 
 
+@pytest.mark.parametrize("column", ["label", "id"])
+def test_a_query_file_with_two_columns_of_one_name_is_refused(tmp_path, capsys, column):
+    # csv.DictReader keeps the last of two "label" columns: a notes column
+    # named so too had its text taught for good instead of the labels.
+    query, ids = _answered_round_2(tmp_path)
+    rows = query.read_text().splitlines()
+    extra = {"label": "cat", "id": "1"}[column]
+    query.write_text(
+        "\n".join([f"{rows[0]},{column}", *(f"{r},{extra}" for r in rows[1:])]) + "\n"
+    )
+    message = _refusal(tmp_path, capsys)
+    assert f"has 2 columns named '{column}'" in message
+    assert "rename the extra one" in message
+    assert not load_object(tmp_path / "out" / "state.joblib")["taught"]
+
+
 def test_ids_changed_or_labels_left_blank_are_named(tmp_path, capsys):
     # "the ids must stay those asked for (5 rows)" and "No complete labels"
     # left the person to find which rows among all.
