@@ -37,7 +37,6 @@ from . import (
 )
 from ._argtypes import (
     csv_list,
-    label,
     positive_float,
     positive_int,
     query_rounds,
@@ -48,6 +47,7 @@ from ._argtypes import (
 from ._atomic import atomic_open
 from ._campaign import (
     STATE_FILE,
+    as_label,
     check_in_classes,
     load_table,
     run_interactive,
@@ -283,7 +283,7 @@ def run_own_data(args):
         args.label_column,
         args.ignore_columns or (),
         ood_label=args.ood_label,
-        in_classes=[str(c).strip() for c in args.in_classes],
+        in_classes=args.in_classes,
         return_ignored=True,
     )
     in_classes = check_in_classes(
@@ -534,7 +534,7 @@ def _add_run_parser(commands):
     )
     add(
         "--ood-label",
-        type=label,
+        type=as_label,
         default="unknown",
         help="the OOD label in your answers",
     )

@@ -39,11 +39,6 @@ def random_seed(text):
     return _checked(text, int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")
 
 
-def label(text):
-    """A label, stripped of surrounding spaces as the table's labels are read."""
-    return text.strip()
-
-
 def positive_float(text):
     """A finite number above 0."""
     return _checked(text, float, lambda v: 0 < v < float("inf"), "a positive number")

@@ -11,6 +11,7 @@ import decimal
 import io
 import shlex
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -35,6 +36,13 @@ STATE_FILE = "state.joblib"
 _MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
 
+def as_label(text):
+    """`text` as labels are compared: stripped of surrounding spaces, and in
+    Unicode's composed form (NFC), so that a ``café`` saved by macOS (its
+    ``e`` and accent apart, NFD) is the ``café`` typed elsewhere."""
+    return unicodedata.normalize("NFC", str(text).strip())
+
+
 def load_table(
     path,
     label_column="label",
@@ -49,10 +57,11 @@ def load_table(
     A .npz file holds the features as ``X`` and the labels as `label_column`
     (NaN marks an unlabelled row there, as "" does); `ignore_columns` names
     CSV columns that are no features, returned as a third value, a dict of
-    column name to strings, with `return_ignored`. A label that marks a
-    missing value (``NA``, ``N/A``, ``nan``, ``None``, ``null``, ``?``, in
-    any case) is refused unless it is exactly `ood_label` or one of
-    `in_classes`: it would count as OOD.
+    column name to strings, with `return_ignored`. Labels are read as
+    :func:`as_label` gives them. A label that marks a missing value (``NA``,
+    ``N/A``, ``nan``, ``None``, ``null``, ``?``, in any case) is refused
+    unless it is exactly `ood_label` or one of `in_classes`: it would count as
+    OOD.
     """
     path = Path(path)
     if not path.is_file():
@@ -125,18 +134,20 @@ def load_table(
     else:
         X, labels, lines, ignored = _read_csv_table(path, label_column, ignore_columns)
         where = "line {}"
-    labels = np.char.strip(np.asarray(labels).astype(str))
+    labels = np.array(
+        [as_label(v) for v in np.asarray(labels).astype(str).tolist()], dtype=str
+    )
     if len(X) != len(labels):  # X is 2-D: the .npz branch checks it
         raise ValueError(
             f"{path}: expected a table of rows and one label per row, got features "
             f"of shape {X.shape} and {len(labels)} labels."
         )
+    classes = {*in_classes, *([] if ood_label is None else [ood_label])}
+    classes = set(map(as_label, classes))
     missing = [
         i
         for i, label in enumerate(labels.tolist())
-        if label.casefold() in _MISSING_MARKERS
-        and label != ood_label
-        and label not in in_classes
+        if label.casefold() in _MISSING_MARKERS and label not in classes
     ]
     if missing:
         first = missing[0]
@@ -165,10 +176,12 @@ def check_in_classes(
     though with at least one labelled row of an IN class; those it lacks are
     printed when it starts, not when `resuming` (its queries may have found
     them since, which the file does not show). A label that is no IN class
-    but equals one as a number (``01`` or ``1.0`` beside ``1``) is refused,
-    and one that differs from one in case only (``Cat`` beside ``cat``)
-    warned of, since it would count as OOD; either is refused when the IN
-    class as typed labels no row.
+    but equals one as a number (``01`` or ``1.0`` beside ``1``) or once its
+    invisible characters are left out (a zero-width space) is refused, and
+    one that differs from one in case only (``Cat`` beside ``cat``) warned
+    of, since it would count as OOD; either is refused when the IN class as
+    typed labels no row. The labels are compared as :func:`as_label` gives
+    them.
     """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
@@ -176,7 +189,7 @@ def check_in_classes(
             "label marks a row not labelled yet. Keep the default 'unknown' or "
             "name another."
         )
-    in_classes = [str(c).strip() for c in in_classes]
+    in_classes, ood_label = list(map(as_label, in_classes)), as_label(ood_label)
     if "" in in_classes or len(set(in_classes)) < len(in_classes):
         raise ValueError(
             f"in_classes must be distinct, non-empty labels; got {in_classes} "
@@ -223,23 +236,44 @@ def _as_number(text):
 def _check_look_alikes(in_classes, labels, ood_label):
     """Labels are compared as strings, so one that is no IN class counts as
     OOD: refuse those that equal an IN class as a number (``01``, ``1.0``
-    beside ``1``), and warn of those that differ from one in case only
-    (``Cat`` beside ``cat``: some data sets keep such classes apart); an
-    IN class that labels no row as typed, while the file spells it
+    beside ``1``) or but for invisible characters (``cat`` and a zero-width
+    space beside ``cat``), and warn of those that differ from one in case
+    only (``Cat`` beside ``cat``: some data sets keep such classes apart);
+    an IN class that labels no row as typed, while the file spells it
     otherwise, is refused either way."""
-    as_number, in_case = {}, {}
+    as_number, in_case, invisible = {}, {}, {}
     for label, count in Counter(labels.tolist()).items():
         if not label or label == ood_label or label in in_classes:
             continue
         number = _as_number(label)
+        # Unicode's format characters (category Cf: zero-width spaces and
+        # joiners, direction marks, soft hyphens) show nowhere, not even in
+        # a spreadsheet: the label reads as the IN class.
+        hidden = [ch for ch in label if unicodedata.category(ch) == "Cf"]
+        visible = "".join(ch for ch in label if ch not in hidden)
+        found = f"{label!r} ({count} row(s))"
         for c in in_classes:
-            found = f"{label!r} ({count} row(s))"
+            if hidden and visible == c:
+                named = ", ".join(
+                    f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
+                    for ch in dict.fromkeys(hidden)
+                )
+                found = f"{label!r} ({count} row(s), with {named})"
+                invisible.setdefault(c, []).append(found)
+                break
             if number is not None and number == _as_number(c):
                 as_number.setdefault(c, []).append(found)
                 break
             if label.casefold() == c.casefold():
                 in_case.setdefault(c, []).append(found)
                 break
+    if invisible:
+        raise ValueError(
+            f"The file's labels {_look_alikes(invisible)} but for invisible "
+            "characters, so they would silently count as OOD. Remove those "
+            "characters from the labels in the file (they come with text "
+            "copied from web pages or documents)."
+        )
     present = set(labels.tolist())
     # An IN class as typed labels no row, and the file spells it otherwise
     # (1.0 for 1, as numpy prints the labels of a float .npz; cat for Cat):
@@ -357,7 +391,7 @@ def _read_answers(path, ids, allowed, taught=None):
         )
     answers = {}
     for row in rows:
-        row_id, label = (row.get("id") or "").strip(), (row.get("label") or "").strip()
+        row_id, label = (row.get("id") or "").strip(), as_label(row.get("label") or "")
         if not (row_id or label):  # a spreadsheet's trailing empty row: ","
             continue
         if row_id in answers:  # which of its labels is meant cannot be told

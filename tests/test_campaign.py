@@ -5,6 +5,7 @@ import csv
 import re
 import threading
 import time
+import unicodedata
 import warnings
 from fractions import Fraction
 
@@ -940,6 +941,49 @@ def test_labels_that_look_like_an_in_class_are_refused_or_warned_of():
     # the OOD label, and labels that are other numbers or words, are no look-alikes
     labels = np.array(["1", "2", "10", "-1", "Unknown"])
     assert check_in_classes(["1", "2"], labels, "Unknown") == ["1", "2"]
+
+
+def test_labels_that_differ_in_unicode_form_only_are_one_label(tmp_path):
+    # A "café" saved by macOS (e and accent apart, NFD) was another label than
+    # the one typed in --in-classes: its rows, and answers, counted as OOD.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    nfd = {name: unicodedata.normalize("NFD", name) for name in ("café", "autre é")}
+    text = (tmp_path / "zoo.csv").read_text().replace(",cat\n", f",{nfd['café']}\n")
+    (tmp_path / "zoo.csv").write_text(text, encoding="utf-8")
+    options = ["--in-classes", "café,cow", "--ood-label", nfd["autre é"]]
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, *options)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        ids = [int(row["id"]) for row in csv.DictReader(f)]
+    answer = {"cat": nfd["café"], "cow": "cow"}
+    query.write_text(
+        "id,label\n" + "".join(f"{i},{answer.get(truth[i], 'autre é')}\n" for i in ids),
+        encoding="utf-8",
+    )
+    _wait_briefly(tmp_path, *options)
+    learner = load_object(tmp_path / "out" / "state.joblib")["learner"]
+    shown = {"cat": "café", "cow": "cow"}
+    expected = [shown.get(t, "autre é") for t in truth[[*range(20), *ids]]]
+    assert learner.y_labelled_.tolist() == expected
+
+
+def test_labels_that_hold_invisible_characters_are_refused():
+    # A zero-width space (from text copied off a web page) made a label that
+    # reads as an IN class count as OOD, silently.
+    labels = np.array(["café", "café\u200b", "sky", "café\u200b", "other"])
+    match = (
+        r"'café\\u200b' \(2 row\(s\), with U\+200B ZERO WIDTH SPACE\) look like "
+        r"the IN class 'café' but for invisible characters.*Remove those"
+    )
+    for interactive in (False, True):
+        with pytest.raises(ValueError, match=match):
+            check_in_classes(["café", "sky"], labels, "x", interactive=interactive)
+    # also where every row of the class holds one (not "pass --in-classes as
+    # the file writes its labels")
+    labels = np.array(["\u2060café", "sky", "", "other"])
+    with pytest.raises(ValueError, match=r"U\+2060 WORD JOINER\) look like the IN"):
+        check_in_classes(["café", "sky"], labels, "x", interactive=True)
 
 
 def test_in_classes_spelled_otherwise_than_the_file_name_the_remedy():
