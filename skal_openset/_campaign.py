@@ -480,18 +480,18 @@ def run_interactive(
     """Query, wait for a person's labels in a CSV file, teach; round after round.
 
     The labelled rows of the table train the first classifier; the unlabelled
-    ones are the pool. Each query round writes ``queries/round_<r>.csv``
-    (``id`` = the row's position among the table's data rows, counted from 0
-    with the header and blank lines left out; ``label`` empty; then the
-    `extra_columns`, a dict of name, neither ``id`` nor ``label``, to a value
-    per table row, such as the table's own id, to tell the rows apart) under
-    `output`, written again if it goes missing (while the run waits too),
-    then reads it every `poll_seconds` until every label is filled in: an IN
-    class, `ood_label`, or any other label of the table (also OOD); a save
-    that leaves some blank is answered with the ids still blank. Since a
-    label's cost is known only once it is given, a round asks for
-    ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the budget
-    is sure to pay for, and then charges each label its own cost.
+    ones are the pool (a new campaign needs both). Each query round writes
+    ``queries/round_<r>.csv`` (``id`` = the row's position among the table's
+    data rows, counted from 0 with the header and blank lines left out;
+    ``label`` empty; then the `extra_columns`, a dict of name, neither ``id``
+    nor ``label``, to a value per table row, such as the table's own id, to
+    tell the rows apart) under `output`, written again if it goes missing
+    (while the run waits too), then reads it every `poll_seconds` until every
+    label is filled in: an IN class, `ood_label`, or any other label of the
+    table (also OOD); a save that leaves some blank is answered with the ids
+    still blank. Since a label's cost is known only once it is given, a round
+    asks for ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the
+    budget is sure to pay for, and then charges each label its own cost.
 
     The state (learner, records, the open query) is saved atomically in
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
@@ -560,6 +560,10 @@ def run_interactive(
         labelled = np.flatnonzero(labels != "")
         if labelled.size == 0:
             raise ValueError("The table has no labelled row to start from.")
+        # Else round 2 finds no pool and the campaign ends at once, having
+        # trained on a placeholder such as -1 as an OOD label.
+        if labelled.size == labels.size:
+            raise ValueError(_no_pool_message(labels, in_classes))
         # Before a state is saved: one that does not know their labels would
         # be resumed, and ask for the same rows again.
         _refuse_unknown_labels(
@@ -675,6 +679,34 @@ def run_interactive(
         )
     _check_taught_labels(state["taught"], output, allowed)
     return records, learner
+
+
+def _no_pool_message(labels, in_classes):
+    """Why a new campaign on a table whose every row is labelled is refused,
+    naming its most frequent label if it looks like a placeholder for "not
+    labelled yet" (-1, as scikit-learn's semi-supervised learners write it)."""
+    message = (
+        "Every row of the table is labelled, so an interactive run has no row "
+        "to ask about: its pool is the rows whose label is empty ('' in a CSV, "
+        "NaN in a .npz)"
+    )
+    label, count = Counter(labels.tolist()).most_common(1)[0]
+    number = _as_number(label)
+    placeholder = (number is not None and number < 0) or label.casefold() in (
+        "unlabeled",
+        "unlabelled",
+    )
+    if placeholder and label not in in_classes:
+        return (
+            f"{message}. Its most frequent label {label!r} ({count} of "
+            f"{labels.size} rows) looks like a mark of rows not labelled yet "
+            "(scikit-learn's semi-supervised learners use -1): make those "
+            "labels empty."
+        )
+    return (
+        f"{message}. Make the labels of the rows to ask about empty, or leave "
+        "out --interactive to simulate active learning with the file's labels."
+    )
 
 
 def _another_campaign(state, state_path, table, options):

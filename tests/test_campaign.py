@@ -390,6 +390,39 @@ def test_an_in_class_without_labelled_rows_is_named_when_the_campaign_starts(
         assert ("Resuming from" in out) != starting
 
 
+def test_a_new_interactive_campaign_without_unlabelled_rows_is_refused(
+    tmp_path, capsys
+):
+    # With -1 for "not labelled yet" (scikit-learn's semi-supervised
+    # convention), every row trained as OOD and the run "finished" at once.
+    rng = np.random.default_rng(0)
+    labels = np.where(np.arange(40) < 10, np.arange(40) % 2, -1)
+    np.savez(tmp_path / "semi.npz", X=rng.normal(size=(40, 3)), label=labels)
+    options = ["--in-classes", "0,1", "--output", str(tmp_path / "out")]
+    options += ["--interactive", "--timeout", "0.2", "--strategy", "random"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "semi.npz"), *options])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "is the rows whose label is empty ('' in a CSV, NaN in a .npz)" in err
+    assert "most frequent label '-1' (30 of 40 rows)" in err
+    assert not (tmp_path / "out" / "state.joblib").exists()
+    # no placeholder in sight: the other way out is named
+    _table(tmp_path / "zoo.csv", n=40)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    assert "or leave out --interactive" in capsys.readouterr().err
+    # A campaign whose queries labelled every row ends as it should.
+    done = tmp_path / "done"
+    done.mkdir()
+    truth = _table(done / "zoo.csv", n=25, blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(done)
+    _answer(done, truth)
+    _wait_briefly(done, "--rounds", "3")
+    assert "Every row is labelled; stopping after round 2" in capsys.readouterr().out
+
+
 def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "nothing.csv")
