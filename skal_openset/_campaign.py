@@ -66,7 +66,14 @@ def load_table(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No data file at {path}.")
-    if path.suffix == ".npz":
+    suffix = path.suffix.lower()  # T.NPZ is a .npz file
+    if suffix == ".npy":  # else read as CSV text, and refused as not UTF-8
+        raise ValueError(
+            f"{path} is a .npy file, which holds one array, not a table of "
+            "features and labels: save both in a .npz file, e.g. "
+            f"{_savez_call(label_column)}."
+        )
+    if suffix == ".npz":
         if ignore_columns:
             raise ValueError(
                 f"{path} is a .npz file, whose features 'X' have no named columns "
@@ -130,7 +137,7 @@ def load_table(
                 f"{path}: row {int(np.flatnonzero(bad)[0])} of X holds NaN or "
                 "infinity; every feature value must be a finite number."
             )
-        where, ignored = "row {} of the labels", {}
+        where, lines, ignored = "row {} of the labels", range(len(labels)), {}
     else:
         X, labels, lines, ignored = _read_csv_table(path, label_column, ignore_columns)
         where = "line {}"
@@ -154,7 +161,7 @@ def load_table(
         marker = str(labels[first])
         counts = Counter(labels[missing].tolist()).most_common()
         shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts)
-        spot = where.format(lines[first] if path.suffix != ".npz" else first)
+        spot = where.format(lines[first])
         raise ValueError(
             f"{path}, {spot}: the label {marker!r} reads as a missing value, "
             f"not a class ({len(missing)} row(s) in all: {shown}); as a label it "
@@ -165,6 +172,16 @@ def load_table(
             "it in --in-classes)."
         )
     return (X, labels, ignored) if return_ignored else (X, labels)
+
+
+def _savez_call(label_column):
+    """How a .npz file of features ``X`` and labels ``labels`` is saved."""
+    labels = (
+        f"{label_column}=labels"
+        if label_column.isidentifier()
+        else f"**{{{label_column!r}: labels}}"
+    )
+    return f"np.savez(path, X=X, {labels}) with '' or NaN for a row not labelled yet"
 
 
 def check_in_classes(

@@ -740,6 +740,14 @@ def _read_csv_table(path, label_column, ignore_columns=()):
                     rows.append((start, row))
                 start = reader.line_num + 1
     except UnicodeDecodeError as exc:
+        with open(path, "rb") as f:
+            compressed = f.read(2) == b"\x1f\x8b"  # gzip's magic bytes
+        if compressed:
+            raise ValueError(
+                f"{path} is gzip-compressed, and compressed files are not read: "
+                f"decompress it first (gunzip -k {shlex.quote(str(path))}) and "
+                "give the CSV file it holds."
+            ) from None
         raise ValueError(
             f"{path} is not UTF-8 text ({exc}); save it as UTF-8 first."
         ) from None

@@ -914,6 +914,22 @@ def test_a_missing_value_marker_is_no_label(tmp_path, marker):
     assert labels.tolist() == ["a", marker, "b", marker, ""]
 
 
+def test_a_npz_suffix_in_any_case_is_read_and_a_npy_file_is_named(tmp_path):
+    # T.NPZ and x.npy were read as CSV, and refused as "not UTF-8 text".
+    from skal_openset._campaign import load_table
+
+    X = np.arange(6.0).reshape(3, 2)
+    with (tmp_path / "T.NPZ").open("wb") as f:  # a path would gain ".npz"
+        np.savez(f, X=X, label=np.array(["a", "", "b"]))
+    assert load_table(tmp_path / "T.NPZ")[1].tolist() == ["a", "", "b"]
+    np.save(tmp_path / "x.npy", X)
+    match = r"x.npy is a .npy file, which holds one array.*np.savez\(path, X=X, "
+    with pytest.raises(ValueError, match=match + r"label=labels\)"):
+        load_table(tmp_path / "x.npy")
+    with pytest.raises(ValueError, match=match + r"\*\*\{'my label': labels\}\)"):
+        load_table(tmp_path / "x.npy", "my label")
+
+
 def test_a_missing_value_marker_in_a_npz_is_no_label(tmp_path):
     from skal_openset._campaign import load_table
 

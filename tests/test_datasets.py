@@ -1134,6 +1134,17 @@ def test_load_csv_table_rejects_latin1(tmp_path):
         load_csv_table(path)
 
 
+def test_load_csv_table_names_a_gzip_file(tmp_path):
+    # "is not UTF-8 text (... byte 0x8b ...); save it as UTF-8 first"
+    import gzip
+
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(gzip.compress(b"x0,label\n1,a\n2,b\n"))
+    match = r"t.csv.gz is gzip-compressed.*gunzip -k .*t.csv.gz\) and give the CSV"
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e60", "-2e30"])
 def test_load_csv_table_rejects_non_finite_and_huge(tmp_path, value):
     path = tmp_path / "t.csv"
