@@ -111,6 +111,13 @@ def load_table(
                 f"{path}: X has shape {X.shape}, but a table of rows and feature "
                 f"columns is 2-D; {fix}."
             )
+        if not len(X):  # numpy's "cannot reshape" said it below
+            raise ValueError(f"{path} has no rows (X has shape {X.shape}).")
+        if not X.shape[1]:  # scikit-learn would refuse "0 feature(s)" mid-run
+            raise ValueError(
+                f"{path} has no feature column (X has shape {X.shape}); a table "
+                "needs at least one column of numeric features."
+            )
         try:  # numbers written as text are numbers still
             X = X.astype(np.float32)
         except (ValueError, TypeError) as error:

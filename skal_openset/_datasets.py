@@ -649,12 +649,12 @@ def load_csv_table(
     ------
     ValueError
         If the file is not UTF-8, is ragged or empty, has a quote that is
-        not closed, lacks the label column or has two of that name, has an
-        unnamed column or one named ``id``, ``index`` or ``Unnamed: <n>``
-        (a row index pandas wrote), holds an empty label, labels that mix
-        numbers with other labels or write one number two ways, or a
-        feature value that is
-        empty, not a number, not finite or larger than 1e30 in absolute
+        not closed, lacks the label column or has two of that name, has no
+        feature column (the ignored ones left out), has an unnamed column
+        or one named ``id``, ``index`` or ``Unnamed: <n>`` (a row index
+        pandas wrote), holds an empty label, labels that mix numbers with
+        other labels or write one number two ways, or a feature value that
+        is empty, not a number, not finite or larger than 1e30 in absolute
         value (the line and column are named).
 
     Examples
@@ -808,6 +808,18 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     if label_column in ignore_columns:
         raise ValueError(f"The label column {label_column!r} cannot be ignored.")
     kept = [c for c, name in enumerate(header) if name not in ignore_columns]
+    if len(kept) == 1:  # scikit-learn would refuse "0 feature(s)" mid-run
+        others = [name for name in header if name != label_column]
+        raise ValueError(
+            f"{path} has no feature column: "
+            + (
+                f"besides the label column {label_column!r}, its columns "
+                f"{others} are all ignored (--ignore-columns, ignore_columns=)"
+                if others
+                else f"its only column is the label column {label_column!r}"
+            )
+            + "; a table needs at least one column of numeric features."
+        )
     names = [header[c] for c in kept]
     if "" in names:
         column = header.index("") + 1

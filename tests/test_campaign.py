@@ -1075,6 +1075,20 @@ def test_npz_features_of_text_or_one_dimension_are_named(tmp_path):
         load_table(tmp_path / "t.npz")
 
 
+def test_npz_features_without_rows_or_columns_are_named(tmp_path):
+    # numpy's "cannot reshape array of size 0", and scikit-learn's "0
+    # feature(s)" once the campaign had begun
+    from skal_openset._campaign import load_table
+
+    labels = np.array(["a", "b", "a"])
+    np.savez(tmp_path / "t.npz", X=np.zeros((0, 4)), label=labels[:0])
+    with pytest.raises(ValueError, match=r"t.npz has no rows \(X has shape \(0, 4\)"):
+        load_table(tmp_path / "t.npz")
+    np.savez(tmp_path / "t.npz", X=np.zeros((3, 0)), label=labels)
+    with pytest.raises(ValueError, match=r"t.npz has no feature column \(X has shape"):
+        load_table(tmp_path / "t.npz")
+
+
 def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys):
     # The csv module's "field larger than field limit" escaped as a traceback.
     rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]

@@ -382,6 +382,8 @@ def test_load_csv_table_keeps_integer_labels(tmp_path):
         ("x0,label\n", "no data rows"),
         # the second one silently became a feature
         ("x0,label,label\n1,3,9\n2,5,9\n", "2 columns named 'label'"),
+        # scikit-learn refused "0 feature(s)" only once a campaign had begun
+        ("label\na\nb\n", "no feature column: its only column is the label"),
     ],
 )
 def test_load_csv_table_errors(tmp_path, text, match):
@@ -451,6 +453,9 @@ def test_load_csv_table_leaves_out_ignored_columns(tmp_path):
         load_csv_table(path, ignore_columns=["ids", "town"])
     with pytest.raises(ValueError, match="label column 'label' cannot be ignored"):
         load_csv_table(path, ignore_columns=["id", "town", "label"])
+    match = r"no feature column: besides the label column 'label', its columns \['id'"
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path, ignore_columns=["id", "x0", "town"])
 
 
 def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
