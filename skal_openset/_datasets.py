@@ -724,7 +724,8 @@ def _mixed_labels_message(path, labels, lines, is_number):
 
 def _read_csv_table(path, label_column, ignore_columns=()):
     """Features, stripped label strings, each row's line of a CSV table and
-    its ignored columns (name: strings).
+    its ignored columns (name: strings; two of one name are named with their
+    column number, ``key (column 1)``).
 
     Labels are returned as they are, empty ones included (the campaign reads
     an empty label as an unlabelled row); the errors are those of
@@ -894,7 +895,13 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{str(table[row, col])!r} is not finite or above {_MAX_CSV_VALUE:g} in "
             "absolute value; fix or drop that row."
         )
-    ignored = {header[c]: every[:, c] for c in range(len(header)) if c not in kept}
+    left_out = {c: name for c, name in enumerate(header) if c not in kept}
+    # Two of one name are told apart by position: a dict would keep one.
+    doubled = Counter(left_out.values())
+    ignored = {
+        (f"{name} (column {c + 1})" if doubled[name] > 1 else name): every[:, c]
+        for c, name in left_out.items()
+    }
     return X.astype(np.float32), np.char.strip(table[:, j]), lines, ignored
 
 

@@ -366,6 +366,23 @@ def test_a_query_file_shows_the_tables_own_id(tmp_path, capsys):
     assert len(learner.y_labelled_) == 25
 
 
+def test_ignored_columns_of_one_name_are_all_shown_in_a_query_file(tmp_path):
+    # Only the last column named "key" was shown.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    lines = (tmp_path / "zoo.csv").read_text().splitlines()
+    rows = [f"key,{lines[0]},key"]
+    rows += [f"a{i},{line},b{i}" for i, line in enumerate(lines[1:])]
+    (tmp_path / "zoo.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ignore-columns", "key")
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        header, *asked = csv.reader(f)
+    keys = ["key (column 1) in zoo.csv", "key (column 8) in zoo.csv"]
+    assert header == ["id", "label", *keys]
+    assert all(row[2:] == [f"a{row[0]}", f"b{row[0]}"] for row in asked)
+
+
 def test_an_interactive_run_may_start_without_some_in_classes(tmp_path, capsys):
     labels = np.array(["cat", "", "dog", ""])
     assert check_in_classes(["cat", "cow"], labels, "unknown", interactive=True)
