@@ -9,6 +9,7 @@ alike; every label outside the IN classes counts as OOD.
 import csv
 import decimal
 import io
+import itertools
 import shlex
 import time
 import unicodedata
@@ -83,8 +84,10 @@ def load_table(
             missing = {"X", label_column} - set(data.files)
             if missing:
                 raise ValueError(
-                    f"{path} lacks the arrays {sorted(missing)}; a .npz file needs "
-                    f"the features as 'X' and the labels as {label_column!r}."
+                    f"{path} lacks the arrays {sorted(missing)} (it holds "
+                    f"{data.files}); a .npz file needs the features as 'X' and the "
+                    f"labels as {label_column!r} (--label-column names another): "
+                    f"save them by name, {_savez_call(label_column)}."
                 )
             arrays = {}
             for name in ("X", label_column):
@@ -117,6 +120,12 @@ def load_table(
             raise ValueError(
                 f"{path} has no feature column (X has shape {X.shape}); a table "
                 "needs at least one column of numeric features."
+            )
+        if X.dtype.kind == "c":  # astype would drop the imaginary parts
+            raise ValueError(
+                f"{path}: X holds complex numbers (dtype {X.dtype}); every "
+                "feature must be a real number: save the real and imaginary "
+                "parts as columns of their own, np.hstack([X.real, X.imag])."
             )
         try:  # numbers written as text are numbers still
             X = X.astype(np.float32)
@@ -386,7 +395,8 @@ def _read_answers(path, ids, allowed, taught=None):
     """
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
+            # Blank lines above the header are skipped, as in the table.
+            reader = csv.DictReader(itertools.dropwhile(str.isspace, f))
             rows = list(reader)
     except (OSError, csv.Error):  # being saved right now: try again later
         return None

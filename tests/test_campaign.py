@@ -1106,6 +1106,21 @@ def test_npz_features_without_rows_or_columns_are_named(tmp_path):
         load_table(tmp_path / "t.npz")
 
 
+def test_npz_complex_features_and_arrays_saved_without_names_are_named(tmp_path):
+    from skal_openset._campaign import load_table
+
+    X, labels = np.ones((3, 2)), np.array(["a", "b", "a"])
+    # X.astype(float32) dropped the imaginary parts, warning only
+    np.savez(tmp_path / "t.npz", X=X + 1j, label=labels)
+    with pytest.raises(ValueError, match=r"X holds complex numbers .*np.hstack"):
+        load_table(tmp_path / "t.npz")
+    # "lacks the arrays ['X', 'label']" did not say what the file holds
+    np.savez(tmp_path / "t.npz", X, labels)
+    match = r"\(it holds \['arr_0', 'arr_1'\]\).*np.savez\(path, X=X, label=labels"
+    with pytest.raises(ValueError, match=match):
+        load_table(tmp_path / "t.npz")
+
+
 def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys):
     # The csv module's "field larger than field limit" escaped as a traceback.
     rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]
@@ -1247,6 +1262,15 @@ def test_a_spreadsheets_trailing_empty_rows_are_ignored(tmp_path, capsys):
     _wait_briefly(tmp_path)
     with (tmp_path / "out" / "records.csv").open() as f:
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 25]
+
+
+def test_blank_lines_above_a_query_files_header_are_skipped(tmp_path, capsys):
+    # "needs the header 'id,label' as written, got []", as the table's own
+    # blank lines are skipped.
+    query, _ = _answered_round_2(tmp_path)
+    query.write_text("\n\r\n" + query.read_text(), newline="")
+    _wait_briefly(tmp_path)
+    assert 2 in load_object(tmp_path / "out" / "state.joblib")["taught"]
 
 
 def test_an_empty_ood_label_is_refused(tmp_path, capsys):
