@@ -159,7 +159,8 @@ def _resume(checkpoint, fingerprint, n_rounds):
             f"n_rounds >= {len(state['records'])} (skal-openset run: --rounds), or "
             "checkpoint elsewhere to start afresh."
         )
-    _set_rng_state(state["rng"])
+    if len(state["records"]) < n_rounds:  # else nothing runs that would draw
+        _set_rng_state(state["rng"])
     warn_of_other_versions(
         f"checkpoint={str(checkpoint)!r}",
         state.get("versions"),
@@ -232,7 +233,9 @@ def run_active_learning(
         saved atomically after every round. If it exists when the run
         starts, the run resumes after its last round, and gives the same
         records as an uninterrupted run except for the timing keys
-        (``train_seconds``, ``query_seconds``). The file must come from the
+        (``train_seconds``, ``query_seconds``); to that end a resume that
+        has rounds left to run sets the global random states to the saved
+        ones. The file must come from the
         same experiment (split, estimator, strategy, budget and costs);
         `n_rounds` may be larger, to continue a finished run. One written
         with other versions of skal_openset (or other source files of it),

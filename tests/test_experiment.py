@@ -771,6 +771,19 @@ def test_a_resumed_run_with_an_unseeded_auroc_callback_gives_the_same_records(
     assert _without_timing(resumed) == _without_timing(full)
 
 
+def test_a_finished_checkpoint_leaves_the_global_random_states_alone(
+    split, estimator, tmp_path
+):
+    # Rerun with no round left (a notebook cell run again), the resume set
+    # NumPy's global state to the saved one: the caller's draws repeated.
+    kwargs = dict(n_rounds=2, budget=10, checkpoint=tmp_path / "run.joblib")
+    run_active_learning(split, estimator, RandomQuery(random_state=0), **kwargs)
+    np.random.seed(5)  # noqa: NPY002 (the global state is what is checked)
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    run_active_learning(split, estimator, RandomQuery(random_state=0), **kwargs)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+
+
 def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_path):
     path = tmp_path / "run.joblib"
     run_active_learning(
