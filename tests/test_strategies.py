@@ -495,6 +495,25 @@ class TestCoreSetQuery(StrategyTemplate):
         y = (X[:, 0] > 8).astype(int)
         _as_in_the_textbook(X, y, n_labelled=60, rtol=1e-6)
 
+    @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+    @pytest.mark.parametrize("dtype, factor", [(np.float32, 1e30), (np.float64, 1e300)])
+    def test_finite_values_near_the_float_limit_keep_their_distances(
+        self, dtype, factor
+    ):
+        # float32 matrix products overflow from 1.8e19 (inf - inf: NaN
+        # distances, then argmin of an empty sequence): an unscaled input
+        # reaches a net's float32 penultimate layer so.
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(220, 5))
+        big = (X * factor).astype(dtype)
+        y = (X[:, 1] > 0).astype(int)
+        learner = ActiveLearner(LogisticRegression()).fit(big[:20], y[:20])
+        indices, scores = CoreSetQuery(0)(learner, big[20:], n_instances=10)
+        unit = big.astype(np.float64) / factor
+        expected, distances = textbook_k_center(unit[20:], unit[:20], 10)
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_allclose(scores / factor, distances, rtol=1e-5)
+
     def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
         empty = copy.copy(learner)
         empty.X_labelled_ = learner.X_labelled_[:0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral
 from typing import Any
 
@@ -219,3 +220,21 @@ def unit_scaled(embedding):
     scale = float(np.abs(embedding).max(initial=0.0)) or 1.0
     # The embedding's own float type: float32 keeps large pools light.
     return embedding / embedding.dtype.type(scale), scale
+
+
+def power_of_two_scaled(*embeddings):
+    """The embeddings divided by ``s``, then ``s``: the power of 2 that
+    brings their largest absolute value into [1, 2) (1 if all are 0).
+
+    Dividing by a power of 2 rounds nothing (short of values 2**1000 times
+    smaller than the largest): distances come out divided by ``s``, and
+    standardised values unchanged, exactly. Yet the squares of the scaled
+    values and their sums neither overflow nor underflow, whatever the
+    embeddings' scale (float32 matrix products overflow from values near
+    1e19, float64 squares from 1e154).
+    """
+    largest = max(float(np.abs(e).max(initial=0.0)) for e in embeddings)
+    scale = 2.0 ** (math.frexp(largest)[1] - 1) if largest > 0 else 1.0
+    if scale == 1.0:
+        return (*embeddings, scale)
+    return (*(e / scale for e in embeddings), scale)

@@ -1,12 +1,10 @@
 """CORESET: k-center greedy in the classifier's embedding space (Sener 2018)."""
 
-import math
-
 import numpy as np
 from sklearn.metrics import pairwise_distances_argmin
 
 from .._model_scores import labelled_in_and_ood, model_embedding
-from ._base import QueryStrategy
+from ._base import QueryStrategy, power_of_two_scaled
 
 
 class CoreSetQuery(QueryStrategy):
@@ -59,17 +57,19 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     in float64. So copies come out exactly 0 and distinct rows above 0,
     however far from the origin they lie.
     """
-    pool, scale = _below_overflow(model_embedding(learner, X_pool))
+    X_in, _, X_ood = labelled_in_and_ood(learner)
+    X_labelled = np.concatenate([X_in, X_ood])
+    pool = model_embedding(learner, X_pool)
+    labelled = model_embedding(learner, X_labelled) if len(X_labelled) else pool[:0]
+    # One scale for both: centres far beyond the pool would overflow too.
+    pool, labelled, scale = power_of_two_scaled(pool, labelled)
     # Centred (distances do not change), so that norms lose little to
     # rounding; on a median, which an outlier cannot drag away as it would
     # the mean, of at most 2000 rows: any point amid the pool serves.
     center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
     centred = (pool - center).astype(pool.dtype, copy=False)
     sq_norms = np.einsum("nd,nd->n", centred, centred, dtype=np.float64)
-    X_in, _, X_ood = labelled_in_and_ood(learner)
-    X_labelled = np.concatenate([X_in, X_ood])
-    if len(X_labelled):
-        labelled = model_embedding(learner, X_labelled) / scale
+    if len(labelled):
         # The nearest labelled row comes from norms (one matrix product); its
         # distance from the difference.
         nearest_row = pairwise_distances_argmin(centred, labelled - center)
@@ -105,25 +105,8 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
 # in rounding, which would decide there (and zero a near-copy's distance).
 _EXACT_BELOW = 1e-3
 
-# Squares of values below 2**_EXPONENT, and their sums over any number of
-# columns, stay far below float64's limit (2**1024).
-_EXPONENT = 256
-
 # Values per chunk of rows: the float64 differences of a chunk stay small.
 _CHUNK = 2**18
-
-
-def _below_overflow(embedding):
-    """``(embedding / s, s)``: ``s`` is 1, or a power of 2 for values from 2**256.
-
-    Dividing by a power of 2 rounds nothing, so the scaled distances are the
-    distances divided by ``s``, exactly. float32 values never need it.
-    """
-    largest = float(np.abs(embedding).max(initial=0.0))
-    if largest < 2.0**_EXPONENT:
-        return embedding, 1.0
-    scale = 2.0 ** (math.frexp(largest)[1] - _EXPONENT)
-    return embedding / scale, scale
 
 
 def _chunks(n_rows, n_columns):
