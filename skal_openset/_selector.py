@@ -24,6 +24,7 @@ from torch import nn
 from ._atomic import restored_on_error
 from ._models import TORCH_RNG_LOCK, check_device
 from ._typing import RandomStateLike
+from ._validation import reject_bool_numbers
 from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -401,6 +402,10 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.init = init
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        reject_bool_numbers(self)
 
     def _check_param_combinations(self):
         """What the parameter constraints cannot say of one parameter alone."""

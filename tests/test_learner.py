@@ -24,6 +24,7 @@ from sklearn.utils import get_tags
 from skal_openset import (
     ActiveLearner,
     CoreSetQuery,
+    EOALQuery,
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
@@ -820,6 +821,9 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
         MQNetQuery(rule_weight=2),
         MQNetQuery(diversity_pool=True),  # True would silently mean 1
         MQNetQuery(selector=MetaQueryNetSelector(lr=-1)),
+        MQNetQuery(selector=MetaQueryNetSelector(hidden_size=True)),  # torch error
+        MQNetQuery(selector=MetaQueryNetSelector(max_epochs=True)),  # 1 epoch
+        EOALQuery(n_unknown_clusters=True),  # 1 cluster
         MQNetQuery(selector=MetaQueryNetSelector(steps_per_epoch=5)),
         MQNetQuery(selector=MetaQueryNetSelector(warm_start=True)),  # no effect
     ],

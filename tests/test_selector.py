@@ -680,6 +680,27 @@ def test_batch_size_below_two_is_refused():
         MetaQueryNetSelector(batch_size=1).fit(Z, y)
 
 
+@pytest.mark.parametrize(
+    "param",
+    [
+        "hidden_size",
+        "margin",
+        "max_epochs",
+        "lr",
+        "steps_per_epoch",
+        "lr_decay_epoch",
+        "pair_chunk_size",
+    ],
+)
+def test_booleans_are_refused_for_numeric_parameters(param):
+    # bool is an Integral: True failed in torch (hidden_size, margin) or
+    # silently meant 1 (max_epochs trained one epoch).
+    Z, y = synthetic_self_validation_set(20, np.random.RandomState(0))
+    params = {"batch_size": 4, "max_epochs": 2, param: True}
+    with pytest.raises(ValueError, match=f"'{param}' parameter.*not True"):
+        MetaQueryNetSelector(**params).fit(Z, y)
+
+
 def _full_pair_loss(selector, Z, y):
     """Mean hinge of the fitted scores over every untied pair of the set."""
     scores = selector.predict(Z)

@@ -14,6 +14,7 @@ from .._atomic import random_state_restored_on_error, restored_on_error
 from .._frames import check_columns
 from .._model_scores import check_rows, framed, query_scope
 from .._typing import RandomStateLike
+from .._validation import reject_bool_numbers
 from .._warn import warn
 
 
@@ -58,6 +59,10 @@ class QueryStrategy(BaseEstimator):
 
     def __init__(self, random_state: RandomStateLike = None) -> None:
         self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        reject_bool_numbers(self)
 
     def __call__(
         self,

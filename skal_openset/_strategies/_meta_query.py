@@ -16,7 +16,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import (
     Interval,
-    InvalidParameterError,
     StrOptions,
 )
 from threadpoolctl import threadpool_limits
@@ -413,12 +412,6 @@ class MQNetQuery(_MetaInputQuery):
 
     def _validate_params(self):
         super()._validate_params()
-        for name in ("diversity_pool", "rule_weight"):
-            if isinstance(getattr(self, name), bool):  # an Integral to sklearn
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of MQNetQuery must be a number, not "
-                    f"{getattr(self, name)!r} (True would silently mean 1)."
-                )
         # The selector template is first fitted after labels have been bought.
         if self.selector is not None:
             self.selector._validate_params()

@@ -1,0 +1,24 @@
+"""Parameter checks shared by the package's estimators and functions."""
+
+from typing import Any
+
+from sklearn.utils._param_validation import Interval, InvalidParameterError
+
+
+def reject_bool_numbers(estimator: Any) -> None:
+    """Refuse True and False for the parameters `estimator` constrains to numbers.
+
+    bool is an Integral to Python, so scikit-learn's ``Interval`` takes it:
+    True would silently mean 1, False 0.
+    """
+    for name, value in estimator.get_params(deep=False).items():
+        constraints = estimator._parameter_constraints.get(name, [])
+        if (
+            isinstance(value, bool)
+            and "boolean" not in constraints
+            and any(isinstance(c, Interval) for c in constraints)
+        ):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be a "
+                f"number, not {value!r} ({value!r} would silently mean {int(value)})."
+            )
