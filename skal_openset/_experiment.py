@@ -18,7 +18,7 @@ import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.metrics import auc
-from sklearn.utils import _safe_indexing, check_scalar
+from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
 
 from ._datasets import OpenSetSplit
@@ -27,13 +27,14 @@ from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle, labelling_cost
 from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
 from ._strategies._base import QueryStrategy
+from ._validation import check_scalar_not_bool
 from ._warn import warn
 
 logger = logging.getLogger("skal_openset")
 
 
 def _check_budget(budget, cost_in, cost_ood):
-    check_scalar(budget, "budget", numbers.Real)
+    check_scalar_not_bool(budget, "budget", numbers.Real)
     most = max(cost_in, cost_ood)
     if not (math.isfinite(budget) and budget >= most):
         raise ValueError(
@@ -271,7 +272,7 @@ def run_active_learning(
     >>> [(r["round"], r["n_labelled"], r["budget_spent"]) for r in records]
     [(1, 40, 0.0), (2, 60, 20.0), (3, 80, 40.0)]
     """
-    check_scalar(n_rounds, "n_rounds", numbers.Integral, min_val=1)
+    check_scalar_not_bool(n_rounds, "n_rounds", numbers.Integral, min_val=1)
     oracle = OpenSetOracle(
         split.y_pool, ood_label=split.ood_label, cost_in=cost_in, cost_ood=cost_ood
     )

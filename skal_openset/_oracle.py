@@ -7,14 +7,16 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils import check_scalar
 from sklearn.utils.validation import column_or_1d
 
 from ._model_scores import check_label_kind
+from ._validation import check_scalar_not_bool
 
 
 def _check_cost(value, name):
-    check_scalar(value, name, numbers.Real, min_val=0, include_boundaries="neither")
+    check_scalar_not_bool(
+        value, name, numbers.Real, min_val=0, include_boundaries="neither"
+    )
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}.")
     return float(value)
@@ -203,7 +205,7 @@ class OpenSetOracle:
         prefix spends the whole budget.
         """
         ranked = self._check_indices(ranked_indices, "ranked_indices")
-        check_scalar(budget, "budget", numbers.Real, min_val=0)
+        check_scalar_not_bool(budget, "budget", numbers.Real, min_val=0)
         if not math.isfinite(budget):
             raise ValueError(f"budget must be finite, got {budget}.")
 

@@ -14,11 +14,12 @@ from scipy.special import logsumexp
 from sklearn.covariance import LedoitWolf
 from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_chunked
 from sklearn.preprocessing import normalize
-from sklearn.utils import check_scalar, gen_batches
+from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array
 
 from ._informativeness import _check_proba
 from ._models import _check_class_labels
+from ._validation import check_scalar_not_bool
 
 # Rows scored per step: bounds the temporary copies (normalised or whitened
 # features, neighbour indices) to a few tens of MB whatever the pool size.
@@ -155,7 +156,7 @@ def energy_purity(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     array([ 0.6931, 10.    ])
     """
     logits = check_array(logits, dtype=(np.float64, np.float32), input_name="logits")
-    check_scalar(
+    check_scalar_not_bool(
         temperature,
         "temperature",
         numbers.Real,
@@ -394,7 +395,7 @@ def knn_contrast_purity(
     >>> knn_contrast_purity([[1.0, 0.1], [0.1, 1.0]], [[1.0, 0.0]], [[0.0, 1.0]]) > 0
     array([ True, False])
     """
-    check_scalar(k, "k", numbers.Integral, min_val=1)
+    check_scalar_not_bool(k, "k", numbers.Integral, min_val=1)
     embedding = _check_embedding(embedding, "embedding")
     references = [_check_reference(embedding_in, "embedding_in", embedding.shape[1], k)]
     if embedding_ood is not None and np.size(embedding_ood) > 0:

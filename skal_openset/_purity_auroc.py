@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.utils import _safe_indexing, check_random_state, check_scalar
+from sklearn.utils import _safe_indexing, check_random_state
 
 from ._model_scores import (
     PURITY_SCORES,
@@ -17,6 +17,7 @@ from ._model_scores import (
 from ._purity import TooFewLabelsError
 from ._rows import row_keys
 from ._typing import RandomStateLike
+from ._validation import check_scalar_not_bool
 
 
 class PurityAUROC:
@@ -67,7 +68,9 @@ class PurityAUROC:
 
     def _sample(self):
         # An AUROC needs an IN and an OOD row: a smaller sample records NaN.
-        check_scalar(self.max_samples, "max_samples", numbers.Integral, min_val=2)
+        check_scalar_not_bool(
+            self.max_samples, "max_samples", numbers.Integral, min_val=2
+        )
         unknown = [s for s in self.scores.values() if not callable(s)]
         unknown = sorted(set(unknown) - set(PURITY_SCORES))
         if unknown:

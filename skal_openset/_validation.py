@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 
@@ -22,3 +23,15 @@ def reject_bool_numbers(estimator: Any) -> None:
                 f"The {name!r} parameter of {type(estimator).__name__} must be a "
                 f"number, not {value!r} ({value!r} would silently mean {int(value)})."
             )
+
+
+def check_scalar_not_bool(
+    value: Any, name: str, target_type: type, **kwargs: Any
+) -> None:
+    """:func:`sklearn.utils.check_scalar`, which takes True for 1, refusing bools."""
+    if isinstance(value, bool):
+        raise TypeError(
+            f"{name} must be a number, not {value!r} ({value!r} would silently "
+            f"mean {int(value)})."
+        )
+    check_scalar(value, name, target_type, **kwargs)

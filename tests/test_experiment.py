@@ -108,6 +108,9 @@ def test_runs_are_reproducible_and_leave_templates_untouched(split, estimator):
 def test_rejects_zero_rounds(split, estimator):
     with pytest.raises(ValueError, match="n_rounds"):
         run_active_learning(split, estimator, RandomQuery(), n_rounds=0)
+    # bool is an Integral: True ran one round.
+    with pytest.raises(TypeError, match="n_rounds must be a number, not True"):
+        run_active_learning(split, estimator, RandomQuery(), n_rounds=True)
 
 
 def _fake_records():

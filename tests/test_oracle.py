@@ -163,6 +163,15 @@ def test_bad_budget(budget):
         OpenSetOracle(Y).fill_budget([0], budget)
 
 
+def test_bool_costs_and_budget_are_refused():
+    # bool is an Integral: True was taken for a cost or budget of 1.
+    for name in ("cost_in", "cost_ood"):
+        with pytest.raises(TypeError, match=f"{name} must be a number, not True"):
+            OpenSetOracle(Y, **{name: True})
+    with pytest.raises(TypeError, match="budget must be a number, not True"):
+        OpenSetOracle(Y).fill_budget([0], budget=True)
+
+
 def test_bad_labels():
     with pytest.raises(ValueError, match="NaN"):
         OpenSetOracle([0.0, 1.0, np.nan])

@@ -65,6 +65,12 @@ def test_energy_bad_temperature(temperature):
         energy_purity([[1.0, 2.0]], temperature=temperature)
 
 
+def test_energy_bool_temperature_is_refused():
+    # bool is an Integral: True was taken for a temperature of 1.
+    with pytest.raises(TypeError, match="temperature must be a number, not True"):
+        energy_purity([[1.0, 2.0]], temperature=True)
+
+
 def test_energy_nan_logits():
     with pytest.raises(ValueError, match="NaN"):
         energy_purity([[1.0, np.nan]])
@@ -258,6 +264,9 @@ def test_knn_bad_inputs(func, rng):
         func(X, ref, k=5)
     with pytest.raises(ValueError, match="k == 0"):
         func(X, ref, k=0)
+    # bool is an Integral: True passed the check and failed in torch's topk.
+    with pytest.raises(TypeError, match="k must be a number, not True"):
+        func(X, ref, k=True)
     with pytest.raises(ValueError, match="empty"):
         func(X, np.empty((0, 2)))
     with pytest.raises(ValueError, match="features"):
