@@ -429,3 +429,23 @@ def test_eoal_with_a_fixed_seed_leaves_numpys_global_rng_alone():
     np.random.seed(7)  # noqa: NPY002
     learner.query(X[100:300], n_instances=5)
     assert np.random.random_sample() == expected  # noqa: NPY002
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "dtype, factor", [(np.float64, 2.0**1000), (np.float32, 2.0**100)]
+)
+def test_eoal_queries_huge_features_as_it_does_them_scaled_down(dtype, factor):
+    # StandardScaler's variance of features near 1e300 overflowed, and the
+    # error blamed X for NaN; in float32, columns constant on the labelled
+    # set (which it leaves unscaled) came to the pool at 1e30 and swamped
+    # the rest. Scaled by a power of 2, both reach the same standard scores.
+    X, y = load_digits_dataset()
+    X, y = X.astype(dtype), np.where(y < 4, y, -1)
+    queries = []
+    for X_scaled in (X, X * dtype(factor)):
+        learner = ActiveLearner(LogisticRegression(max_iter=300))
+        learner.fit(X_scaled[:100], y[:100])
+        queries.append(EOALQuery(random_state=0)(learner, X_scaled[100:400], 5))
+    np.testing.assert_array_equal(queries[0][0], queries[1][0])
+    np.testing.assert_array_equal(queries[0][1], queries[1][1])

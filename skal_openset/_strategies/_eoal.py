@@ -21,7 +21,7 @@ from .._model_scores import (
 )
 from .._typing import RandomStateLike
 from .._warn import ignored
-from ._base import QueryStrategy, top_scores
+from ._base import QueryStrategy, power_of_two_scaled, top_scores
 
 
 class EOALQuery(QueryStrategy):
@@ -119,12 +119,18 @@ class EOALQuery(QueryStrategy):
         codes_in = class_codes(learner, y_in)
         n_known = n_classes(learner)
         labelled = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
-        emb_labelled = model_embedding(learner, labelled)
+        # Near 1: StandardScaler's variance of values near 1e300 overflowed
+        # (its error blamed X for NaN), and the columns constant on the
+        # labelled set, which it leaves unscaled, are then on one scale
+        # whatever the embedding's.
+        emb_labelled, pool, _ = power_of_two_scaled(
+            model_embedding(learner, labelled), model_embedding(learner, X_pool)
+        )
         scaler = StandardScaler().fit(emb_labelled)
         emb_labelled = scaler.transform(emb_labelled)
         emb_in = emb_labelled[: len(X_in)]
         emb_ood = emb_labelled[len(X_in) :] if len(X_ood) else None
-        pool = scaler.transform(model_embedding(learner, X_pool))
+        pool = scaler.transform(pool)
 
         in_class = self._one_vs_all(emb_in, codes_in, emb_ood, pool)
         score = -entropy_informativeness(
