@@ -221,7 +221,10 @@ def mahalanobis_purity(
     >>> int(purity.argmin()), bool((purity <= 0).all())
     (2, True)
     """
-    embedding_train = _check_embedding(embedding_train, "embedding_train")
+    # Empty: too few labels, as for the other scores (the count check below).
+    embedding_train = _check_embedding(
+        embedding_train, "embedding_train", ensure_min_samples=0
+    )
     embedding = _check_embedding(embedding, "embedding", embedding_train.shape[1])
     # integer-valued floats (as NaN-marked labels come) are class labels too
     y_train = _check_class_labels(

@@ -10,6 +10,7 @@ from sklearn.covariance import ledoit_wolf
 
 from skal_openset import _purity
 from skal_openset._purity import (
+    TooFewLabelsError,
     cosine_purity,
     energy_purity,
     knn_contrast_purity,
@@ -149,6 +150,13 @@ def test_mahalanobis_batched_equals_unbatched(rng, monkeypatch):
 def test_mahalanobis_bad_inputs(X_train, y_train, match):
     with pytest.raises(ValueError, match=match):
         mahalanobis_purity(np.ones((2, 2)), X_train, y_train)
+
+
+def test_mahalanobis_empty_reference_is_too_few_labels(rng):
+    # Was scikit-learn's plain ValueError, which PurityAUROC does not wait on,
+    # where the other scores raise TooFewLabelsError.
+    with pytest.raises(TooFewLabelsError, match="more labelled IN examples"):
+        mahalanobis_purity(rng.normal(size=(3, 2)), np.empty((0, 2)), [])
 
 
 def test_mahalanobis_feature_mismatch(rng):
