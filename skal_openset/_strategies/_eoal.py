@@ -23,6 +23,10 @@ from .._typing import RandomStateLike
 from .._warn import ignored
 from ._base import QueryStrategy, power_of_two_scaled, top_scores
 
+# Squares of values below this, summed over any number of rows, stay far
+# below float64's limit (2**1024).
+_HUGE = 2.0**256
+
 
 class EOALQuery(QueryStrategy):
     """Query examples the one-vs-all heads are sure of and far from known OOD.
@@ -119,13 +123,13 @@ class EOALQuery(QueryStrategy):
         codes_in = class_codes(learner, y_in)
         n_known = n_classes(learner)
         labelled = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
-        # Near 1: StandardScaler's variance of values near 1e300 overflowed
-        # (its error blamed X for NaN), and the columns constant on the
-        # labelled set, which it leaves unscaled, are then on one scale
-        # whatever the embedding's.
-        emb_labelled, pool, _ = power_of_two_scaled(
-            model_embedding(learner, labelled), model_embedding(learner, X_pool)
-        )
+        emb_labelled = model_embedding(learner, labelled)
+        pool = model_embedding(learner, X_pool)
+        # StandardScaler's variance of values near 1e300 overflowed (its error
+        # blamed X for NaN). Only such values are scaled: the columns constant
+        # on the labelled set, which it leaves unscaled, would move.
+        if max(np.abs(emb_labelled).max(), np.abs(pool).max()) >= _HUGE:
+            emb_labelled, pool, _ = power_of_two_scaled(emb_labelled, pool)
         scaler = StandardScaler().fit(emb_labelled)
         emb_labelled = scaler.transform(emb_labelled)
         emb_in = emb_labelled[: len(X_in)]
