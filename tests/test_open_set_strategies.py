@@ -445,3 +445,14 @@ def test_eoal_queries_huge_features_as_it_does_them_scaled_down():
         queries.append(EOALQuery(random_state=0)(learner, X_scaled[100:400], 5))
     np.testing.assert_array_equal(queries[0][0], queries[1][0])
     np.testing.assert_allclose(queries[0][1], queries[1][1], rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_eoal_on_a_float32_embedding_warns_of_no_overflow():
+    # The check for huge values compared float32 with 2**256, which NumPy
+    # cast to float32 (inf), warning of an overflow at every query.
+    X, y = load_digits_dataset()
+    X, y = X.astype(np.float32), np.where(y < 4, y, -1)
+    learner = ActiveLearner(LogisticRegression(max_iter=300)).fit(X[:100], y[:100])
+    EOALQuery(random_state=0)(learner, X[100:400], 5)

@@ -128,7 +128,8 @@ class EOALQuery(QueryStrategy):
         # StandardScaler's variance of values near 1e300 overflowed (its error
         # blamed X for NaN). Only such values are scaled: the columns constant
         # on the labelled set, which it leaves unscaled, would move.
-        if max(np.abs(emb_labelled).max(), np.abs(pool).max()) >= _HUGE:
+        # As Python floats: float32 cannot hold _HUGE (NumPy warns of the cast).
+        if max(float(np.abs(e).max()) for e in (emb_labelled, pool)) >= _HUGE:
             emb_labelled, pool, _ = power_of_two_scaled(emb_labelled, pool)
         scaler = StandardScaler().fit(emb_labelled)
         emb_labelled = scaler.transform(emb_labelled)
