@@ -460,12 +460,34 @@ def _sorted_ids(ids):
 
 
 def check_one_run(run, name, remedy):
-    """Raise if the records `run` (named `name`) hold a round twice."""
+    """Raise if the records `run` (named `name`, in round order) are not the
+    rounds 1, 2, ..., k of one run.
+
+    The summary and the plot read a run by position: its first record as the
+    initial fit, its i-th as round i, and the i-th of each run as one round.
+    """
+    for record in run:
+        check_numbers(record, ("round",))
     rounds = [r["round"] for r in run]
     if len(set(rounds)) < len(rounds):
         raise ValueError(
             f"{name} has a round twice, so it holds more than one run; {remedy}, "
             "or number their trials apart."
+        )
+    if rounds != list(range(1, len(rounds) + 1)):
+        if rounds[0] == 1:
+            cause = "rows of a round were dropped"
+        elif rounds[0] > 1:
+            cause = (
+                "round 1 was dropped, e.g. by DataFrame.dropna(): its "
+                "query_in_share is NaN, as the initial fit queries nothing"
+            )
+        else:
+            cause = "run_active_learning numbers the rounds from 1"
+        raise ValueError(
+            f"{name} has the rounds {rounds}, not 1 to {len(rounds)}: {cause}. "
+            "Pass every record of each run, as run_active_learning returns "
+            "them; to stop the runs at round k, keep their rounds 1 to k."
         )
 
 
@@ -554,7 +576,8 @@ def summarize_final_round(
     ------
     ValueError
         If a record lacks a group key or ``trial``, or a trial of a group
-        holds a round twice (several runs under one trial).
+        holds a round twice (several runs under one trial), or its rounds are
+        not 1, 2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
         If a value of a record is not a number (e.g. records read back from
         a CSV file as strings).

@@ -188,7 +188,8 @@ def plot_learning_curves(
     ValueError
         If `x` is not one of the choices, `records` or a name's records are
         empty, a record lacks a key the plot is drawn from, or a trial of a
-        line holds a round twice (several runs under one trial).
+        line holds a round twice (several runs under one trial) or its rounds
+        are not 1, 2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
         If `records` does not hold records (a name's value is one record,
         not a list), or a value the plot is drawn from is not a number (e.g.

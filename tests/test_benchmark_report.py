@@ -149,11 +149,11 @@ def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
                 test_accuracy=0.8,
                 query_size=10,
                 budget_spent=10 * r,
-                query_in_share=in_share if r else 1.0,
+                query_in_share=in_share if r > 1 else float("nan"),
                 train_seconds=0.0,
                 query_seconds=0.0,
             )
-            for r in range(3)
+            for r in (1, 2, 3)
         ]
 
     records = run("paper-preset", 0.5) + run("paper-preset+adam-selector", 0.9)

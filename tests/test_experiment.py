@@ -206,6 +206,42 @@ def test_summary_warns_when_the_runs_of_a_group_end_at_different_rounds():
         summarize_final_round(records)
 
 
+def test_runs_without_round_one_are_refused_with_the_likely_cause(tmp_path):
+    # dropna() removes every round 1 (its query_in_share is NaN): the summary
+    # took round 2 for the initial fit (AUC 0.899 -> 0.748 in the demo) and
+    # the plot started its curves one round late, without a word.
+    path = write_records_csv(_fake_records(), tmp_path / "r.csv")
+    dropped = pd.read_csv(path).dropna()
+    message = r"Trial 0 of \{'strategy': 'A'\} has the rounds \[2\], not 1.*dropna"
+    with pytest.raises(ValueError, match=message):
+        summarize_final_round(dropped)
+    with pytest.raises(ValueError, match=r"Trial 0 of 'A' has the rounds \[2\]"):
+        plot_learning_curves(dropped)
+
+
+def test_runs_missing_a_middle_round_are_refused():
+    # The plot averaged the runs by position: round 4 of one with round 3 of
+    # the other (x = 3.5), under a warning that the runs "have 4 to 5 rounds".
+    records = _run_of([0.1, 0.2, 0.3, 0.4, 0.5], trial=1) + [
+        r for r in _run_of([0.1, 0.2, 0.3, 0.4, 0.5]) if r["round"] != 3
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"rounds \[1, 2, 4, 5\].*were dropped"):
+            plot_learning_curves(records, x="rounds")
+        with pytest.raises(ValueError, match=r"Trial 0 of .* \[1, 2, 4, 5\]"):
+            summarize_final_round(
+                [
+                    {**r, "strategy": "A", "train_seconds": 0, "query_seconds": 0}
+                    for r in records
+                ]
+            )
+    # Without trial keys a run is the records up to where the rounds restart.
+    no_trials = [{k: v for k, v in r.items() if k != "trial"} for r in records]
+    with pytest.raises(ValueError, match=r"Trial 1 of '' has the rounds \[1, 2, 4, 5"):
+        plot_learning_curves(no_trials)
+
+
 def test_summary_takes_one_group_key_as_a_string():
     # It was split into characters: "lacks the keys ['s', 't', 'r', ...]".
     records = _fake_records()
