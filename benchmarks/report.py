@@ -21,6 +21,7 @@ from _common import path_option, percent
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
+from skal_openset._plots import legend_layout, line_styles
 
 # Cells written before the column was renamed for what it runs (the same
 # MQNetQuery parameters).
@@ -508,25 +509,21 @@ def _accuracy_figure(results, suite, records):
     order += sorted(present - set(order))
     n_cols = min(4, len(cells))
     n_rows = int(np.ceil(len(cells) / n_cols))
-    # One legend below the grid, where it hides no curve, in rows that fit:
-    # an entry takes about 0.065 in a character of its label plus 0.5 in.
-    entry_inches = 0.065 * max(map(len, order)) + 0.5
-    n_legend_cols = max(1, min(len(order), 6, int(4 * n_cols / entry_inches)))
-    legend_inches = 0.3 * np.ceil(len(order) / n_legend_cols) + 0.2
+    # One legend below the grid, where it hides no curve, in rows that fit.
+    labels, n_legend_cols, legend_inches = legend_layout(order, 4 * n_cols)
     fig, axes = plt.subplots(
         n_rows,
         n_cols,
         figsize=(4 * n_cols, 3 * n_rows + legend_inches),
         squeeze=False,
     )
-    # One colour per strategy in every panel, also where a panel lacks some,
-    # from 20 distinguishable ones (the default cycle repeats after 10): the
-    # MQ-Net columns, compared most, take the strong ones first.
-    tab20 = plt.get_cmap("tab20").colors
+    # One style per strategy in every panel, also where a panel lacks some:
+    # the MQ-Net columns, compared most, take the strong colours first, and
+    # MQ-Net itself black.
     others = sorted(
         (s for s in order if s != "MQ-Net"), key=lambda s: not s.startswith("MQ-Net")
     )
-    colours = dict(zip(others, tab20[::2] + tab20[1::2]), **{"MQ-Net": "black"})
+    styles = line_styles(others) | {"MQ-Net": {"color": "black", "linestyle": "-"}}
     handles = {}
     for ax, cell in zip(axes.ravel(), cells):
         for strategy in order:
@@ -534,7 +531,7 @@ def _accuracy_figure(results, suite, records):
                 r for r in records if r["cell"] == cell and r["strategy"] == strategy
             ]
             if runs:
-                ax.set_prop_cycle(color=[colours[strategy]])
+                ax.set_prop_cycle(**{k: [v] for k, v in styles[strategy].items()})
                 plot_learning_curves(runs, ax=ax)
         ax.set_title(cell, fontsize="small")
         handles.update(zip(*reversed(ax.get_legend_handles_labels())))
@@ -543,7 +540,7 @@ def _accuracy_figure(results, suite, records):
         ax.axis("off")
     fig.legend(
         [handles[s] for s in order],
-        order,
+        labels,
         loc="lower center",
         ncol=n_legend_cols,
         fontsize="small",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +126,105 @@ def _legend_label(group):
     return "\u200b" + label if label.startswith("_") else label
 
 
-def _mean_and_band(ax, group, runs, x, y):
+def line_styles(groups):
+    """A colour and line style for each of `groups`, told apart up to 40.
+
+    Matplotlib's default colour cycle repeats after 10 colours. These are
+    tab20's strong ones (the default cycle's), solid, then its light ones,
+    dashed so that a light line is not taken for its strong pair; past 20
+    the colours come round again, dotted, then dash-dotted.
+
+    Parameters
+    ----------
+    groups : iterable
+        The groups, in the order they take the styles.
+
+    Returns
+    -------
+    styles : dict
+        ``{group: {"color": ..., "linestyle": ...}}``, keyword arguments of
+        ``Axes.plot``.
+    """
+    from matplotlib import colormaps
+
+    tab20 = colormaps["tab20"].colors
+    colours = tab20[::2] + tab20[1::2]
+    linestyles = ("-", "--", ":", "-.")
+    return {
+        group: {"color": colours[i % 20], "linestyle": linestyles[i // 10 % 4]}
+        for i, group in enumerate(groups)
+    }
+
+
+def legend_layout(labels, width, title=None, fontsize="small"):
+    """Labels, columns and height of a legend that fits `width` inches.
+
+    Labels over 40 characters are wrapped at their spaces, and the columns
+    are as many as fit side by side (at most 6), measured in the font of
+    the legend rather than guessed from the number of characters.
+
+    Parameters
+    ----------
+    labels : list of str
+        The legend's entries.
+    width : float
+        The width it may take, in inches (e.g. the figure's).
+    title : str, default=None
+        The legend's title, in `fontsize` too.
+    fontsize : str or float, default="small"
+        The legend's font size.
+
+    Returns
+    -------
+    labels : list of str
+        `labels`, wrapped.
+    ncol : int
+        The number of columns, for ``legend(ncol=...)``.
+    height : float
+        The legend's height in inches, frame and padding included: the room
+        to leave for it.
+    """
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    labels = [
+        textwrap.fill(label, 40, break_long_words=False, break_on_hyphens=False)
+        for label in labels
+    ]
+    prop = FontProperties(size=fontsize)
+    em = prop.get_size_in_points()
+    text = max(
+        (
+            TextPath((0, 0), line, prop=prop).get_extents().width
+            for label in labels
+            for line in label.split("\n")
+            if line  # TextPath fails on ""
+        ),
+        default=0.0,
+    )
+    # In points, with matplotlib's spacings (in font sizes) around an entry.
+    entry = (
+        text + (rcParams["legend.handlelength"] + rcParams["legend.handletextpad"]) * em
+    )
+    gap = rcParams["legend.columnspacing"] * em
+    pad = 2 * (rcParams["legend.borderpad"] + rcParams["legend.borderaxespad"]) * em
+    fits = int((72 * width - pad + gap) // (entry + gap))
+    ncol = max(1, min(len(labels), 6, fits))
+    n_rows = -(-len(labels) // ncol)
+    # The entries fill the columns one after another; a row is as tall as
+    # its longest label, a line 1.2 font sizes.
+    lines = [label.count("\n") + 1 for label in labels]
+    row_lines = sum(max(lines[row::n_rows]) for row in range(n_rows))
+    height = (
+        1.2 * em * (row_lines + (title is not None))
+        + rcParams["legend.labelspacing"] * em * (n_rows - 1 + (title is not None))
+        + pad
+    )
+    return labels, ncol, height / 72
+
+
+def _mean_and_band(ax, group, runs, x, y, style):
     """Mean over runs, round by round, with a +-std band when there are several.
 
     Runs of different lengths are drawn as far as the shortest goes, with a
@@ -140,7 +239,9 @@ def _mean_and_band(ax, group, runs, x, y):
     xs = np.mean([_series(run, x)[:n_rounds] for run in runs], axis=0)
     ys = np.array([_series(run, y)[:n_rounds] for run in runs])
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
-    (line,) = ax.plot(xs, mean, marker="o", markersize=3, label=_legend_label(group))
+    (line,) = ax.plot(
+        xs, mean, marker="o", markersize=3, label=_legend_label(group), **style
+    )
     if len(runs) > 1:
         ax.fill_between(xs, mean - std, mean + std, alpha=0.15, color=line.get_color())
     return line
@@ -158,7 +259,9 @@ def plot_learning_curves(
     Draws two panels: the test accuracy and the cumulative number of OOD
     labels bought (the budget wasted on examples that never train the
     classifier), each as the mean over trials with a +- one standard
-    deviation band, one line per strategy.
+    deviation band, one line per strategy. Up to 10 lines take the colours
+    of the axes' cycle; more, as matplotlib's default cycle repeats after
+    10, take tab20's colours, the light ones dashed.
 
     Parameters
     ----------
@@ -223,8 +326,17 @@ def plot_learning_curves(
     if x not in _X_AXES:
         raise ValueError(f"x must be one of {sorted(_X_AXES)}, got {x!r}.")
     groups = _runs(records, group_key)
+    named = len(groups) > 1 or "" not in groups  # else the legend tells nothing
+    n_trials = max(len(runs) for runs in groups.values())
+    title = "mean \u00b1 std over trials" if n_trials > 1 else None
     if ax is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+        legend_height = 0.0
+        if named:  # below both panels, where it hides no curve, in rows that fit
+            labels, ncol, legend_height = legend_layout(
+                [_legend_label(group) for group in groups], 10, title
+            )
+        fig = plt.figure(figsize=(10, 4 + legend_height), layout="constrained")
+        axes = list(fig.subplots(1, 2))
     elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
         # also a 2-D array, as plt.subplots(1, 2, squeeze=False) gives
         axes = list(np.asarray(ax, dtype=object).ravel())
@@ -233,9 +345,10 @@ def plot_learning_curves(
         axes, fig = [ax], ax.figure
     panels = ["accuracy", "ood"][: len(axes)]
     _check_keys(groups, [x, *panels])
+    styles = line_styles(groups) if len(groups) > 10 else {}
     for group, runs in groups.items():
         for y, panel in zip(panels, axes):
-            _mean_and_band(panel, group, runs, x, y)
+            _mean_and_band(panel, group, runs, x, y, styles.get(group, {}))
     ylabels = ["test accuracy", "OOD labels bought (wasted)"]
     for panel, ylabel in zip(axes, ylabels):
         panel.set_xlabel(_X_AXES[x])
@@ -246,14 +359,13 @@ def plot_learning_curves(
             MaxNLocator("auto", integer=True, steps=[1, 2, 5, 10])
         )
         panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
-    if len(groups) > 1 or "" not in groups:
-        n_trials = max(len(runs) for runs in groups.values())
-        title = "mean \u00b1 std over trials" if n_trials > 1 else None
-        if ax is None:  # below both panels, where it hides no curve
+    if named:
+        if ax is None:
             fig.legend(
-                *axes[0].get_legend_handles_labels(),
+                axes[0].get_legend_handles_labels()[0],
+                labels,
                 loc="outside lower center",
-                ncol=min(len(groups), 6),
+                ncol=ncol,
                 fontsize="small",
                 title=title,
                 title_fontsize="small",

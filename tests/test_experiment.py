@@ -356,6 +356,45 @@ def test_learning_curves_show_any_group_name_as_written(tmp_path):
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curves_give_each_of_many_groups_its_own_style():
+    # Past 10 lines matplotlib's colour cycle came round again: of 17
+    # strategies, MQ-Net and the 11th (P*I) were both blue.
+    names = [f"strategy {i}" for i in range(17)]
+    fig = plot_learning_curves({name: _fake_records()[:2] for name in names})
+    for panel in fig.axes:
+        colours = {matplotlib.colors.to_hex(ln.get_color()) for ln in panel.lines}
+        assert len(colours) == 17
+        # A light colour is dashed, not to be taken for its strong pair.
+        assert [ln.get_linestyle() for ln in panel.lines] == ["-"] * 10 + ["--"] * 7
+    matplotlib.pyplot.close(fig)
+    styles = skal_openset._plots.line_styles(range(40))
+    assert len({(s["color"], s["linestyle"]) for s in styles.values()}) == 40
+    # Up to 10 lines keep the axes' cycle (a style sheet's, or the caller's).
+    fig, ax = matplotlib.pyplot.subplots()
+    ax.set_prop_cycle(color=["black", "red"])
+    plot_learning_curves({"A": _fake_records(), "B": _fake_records()}, ax=ax)
+    assert [ln.get_color() for ln in ax.lines] == ["black", "red"]
+    matplotlib.pyplot.close(fig)
+
+
+def test_the_legend_of_many_long_names_fits_in_the_figure():
+    # Six columns of 80-character names ran off both sides of the figure.
+    names = [
+        f"strategy number {i} with a really very extremely long descriptive name "
+        f"(variant {i})"
+        for i in range(20)
+    ]
+    fig = plot_learning_curves({name: _fake_records() for name in names})
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and 0 <= box.y0
+    # The figure grows for it, rather than squashing the panels.
+    for panel in fig.axes:
+        assert panel.get_window_extent().height > 2.5 * fig.dpi
+        assert panel.get_window_extent().y0 > box.y1
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curves_split_runs_without_a_trial_key():
     records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
     fig = plot_learning_curves(records)
