@@ -164,16 +164,27 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
 
 
 def summary_table(rows):
-    """Markdown table of `summarize_final_round` rows, best AUC first."""
+    """Markdown table of `summarize_final_round` rows, best AUC first.
+
+    The spread over trials only where there are several: the std of one
+    trial is 0 whatever its accuracy, which would read as a sure result.
+    """
     rows = sorted(rows, key=lambda r: -r["auc_mean"])
+    spread = any(r["n_trials"] > 1 for r in rows)
+
+    def accuracy(r):
+        if r["n_trials"] == 1:
+            return f"{r['accuracy_mean']:.3f}"
+        return f"{r['accuracy_mean']:.3f} +- {r['accuracy_std']:.3f}"
+
     return [
         (
-            "| strategy | final accuracy (mean +- std) | AUC | OOD labels bought "
-            "| IN share of queries | s per run |"
+            f"| strategy | final accuracy{' (mean +- std)' * spread} | AUC "
+            "| OOD labels bought | IN share of queries | s per run |"
         ),
         "| --- | --- | --- | --- | --- | --- |",
         *(
-            f"| {r['strategy']} | {r['accuracy_mean']:.3f} +- {r['accuracy_std']:.3f} "
+            f"| {r['strategy']} | {accuracy(r)} "
             f"| {r['auc_mean']:.3f} | {r['ood_labels_mean']:.1f} "
             f"| {r['in_share_mean']:.2f} | {r['seconds_mean']:.1f} |"
             for r in rows

@@ -39,7 +39,7 @@ from skal_openset import (
     summarize_final_round,
     write_records_csv,
 )
-from skal_openset.__main__ import main
+from skal_openset.__main__ import main, summary_table
 
 matplotlib.use("Agg")
 
@@ -540,6 +540,18 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "learning_curves.png").stat().st_size > 0
     assert (tmp_path / "records.csv").exists()
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_the_summary_table_shows_no_spread_for_one_trial():
+    # "0.700 +- 0.000" (every run command, demo --trials 1): the std of one
+    # trial is 0 whatever its accuracy, which reads as a sure result.
+    (one,) = summarize_final_round([r for r in _fake_records() if r["trial"] == 0])
+    header, _, line = summary_table([one])
+    assert "+-" not in header + line
+    assert line.startswith("| A | 0.700 | 0.600 |")
+    header, _, line = summary_table(summarize_final_round(_fake_records()))
+    assert "final accuracy (mean +- std)" in header
+    assert line.startswith("| A | 0.800 +- 0.100 | 0.650 |")
 
 
 @pytest.mark.parametrize(
