@@ -90,6 +90,9 @@ _SERIES = {
     "ood": ("query_size", "query_in_share"),
 }
 
+# The values a panel's series can take: its +-std band stops there.
+_BOUNDS = {"accuracy": (0.0, 1.0), "ood": (0.0, None)}
+
 
 def _series(run, name):
     """One series of one run, per round (see `_SERIES`)."""
@@ -225,7 +228,8 @@ def legend_layout(labels, width, title=None, fontsize="small"):
 
 
 def _mean_and_band(ax, group, runs, x, y, style):
-    """Mean over runs, round by round, with a +-std band when there are several.
+    """Mean over runs, round by round, with a +-std band when there are several,
+    cut to the values the series can take (no accuracy above 1).
 
     Runs of different lengths are drawn as far as the shortest goes, with a
     warning: beyond it the mean would be over fewer runs, and could fall or
@@ -243,7 +247,14 @@ def _mean_and_band(ax, group, runs, x, y, style):
         xs, mean, marker="o", markersize=3, label=_legend_label(group), **style
     )
     if len(runs) > 1:
-        ax.fill_between(xs, mean - std, mean + std, alpha=0.15, color=line.get_color())
+        low, high = _BOUNDS[y]
+        ax.fill_between(
+            xs,
+            np.clip(mean - std, low, high),
+            np.clip(mean + std, low, high),
+            alpha=0.15,
+            color=line.get_color(),
+        )
     return line
 
 
@@ -259,7 +270,8 @@ def plot_learning_curves(
     Draws two panels: the test accuracy and the cumulative number of OOD
     labels bought (the budget wasted on examples that never train the
     classifier), each as the mean over trials with a +- one standard
-    deviation band, one line per strategy. Up to 10 lines take the colours
+    deviation band (cut to an accuracy in [0, 1], at least 0 OOD labels),
+    one line per strategy. Up to 10 lines take the colours
     of the axes' cycle; more, as matplotlib's default cycle repeats after
     10, take tab20's colours, the light ones dashed.
 

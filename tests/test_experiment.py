@@ -321,6 +321,23 @@ def test_learning_curve_plot_has_a_band_per_group():
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curve_bands_stay_within_the_values_a_series_can_take():
+    # Mean +- std drew accuracies above 1 and a negative number of OOD
+    # labels bought.
+    records = [
+        {**r, "query_in_share": 1.0 if trial < 2 else 0.4}
+        for trial, accuracies in enumerate(([0.5, 1.0], [0.5, 1.0], [0.5, 0.7]))
+        for r in _run_of(accuracies, trial=trial)
+    ]
+    fig = plot_learning_curves(records)
+    accuracy, ood = (panel.collections[0].get_paths()[0].vertices for panel in fig.axes)
+    # Mean 0.9, std 0.14: the band reaches 1 and stops there.
+    assert accuracy[:, 1].max() == 1.0
+    # 0, 0 and 6 OOD labels: mean 2, std 2.8.
+    assert ood[:, 1].min() == 0.0 and ood[:, 1].max() == pytest.approx(2 + 8**0.5)
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curves_take_the_runners_records_directly(split, estimator):
     records = run_active_learning(
         split, estimator, RandomQuery(random_state=0), n_rounds=3, budget=5
