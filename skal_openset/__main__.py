@@ -422,8 +422,10 @@ def _learning_curves_png(records, title):
     # A Figure of its own: pyplot's backend (a notebook's) is the caller's.
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    plot_learning_curves(records, ax=fig.subplots(1, 2))
+    # Half an inch below the panels for the legend, which covered curves in
+    # the accuracy panel.
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    plot_learning_curves(records, ax=fig)
     fig.suptitle(title, fontsize="medium")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)

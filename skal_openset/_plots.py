@@ -263,7 +263,7 @@ def plot_learning_curves(
     *,
     x: str = "labels",
     group_key: str = "strategy",
-    ax: Axes | Sequence[Axes] | np.ndarray | None = None,
+    ax: Axes | Sequence[Axes] | np.ndarray | Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
     """Test accuracy, and OOD labels wasted, against labels bought.
 
@@ -288,10 +288,13 @@ def plot_learning_curves(
         differ when the OOD cost differs from the IN cost), or round.
     group_key : str, default="strategy"
         Record key whose values get one line each.
-    ax : matplotlib Axes or pair of Axes, default=None
-        Where to draw: None makes a new figure with both panels; a single
-        Axes gets the accuracy panel only (e.g. one cell of a grid); a pair
-        gets the accuracy and the OOD panel.
+    ax : matplotlib Axes, pair of Axes, Figure or SubFigure, default=None
+        Where to draw: None makes a new figure with both panels and the
+        legend below them; a Figure or SubFigure gets the same (e.g. a
+        Figure made without pyplot; with ``layout="constrained"``, which
+        makes room for the legend); a single Axes gets the accuracy panel
+        only (e.g. one cell of a grid); a pair gets the accuracy and the OOD
+        panel, the legend in the first.
 
     Returns
     -------
@@ -333,6 +336,7 @@ def plot_learning_curves(
     ['test accuracy', 'OOD labels bought (wasted)']
     """
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure, SubFigure
     from matplotlib.ticker import MaxNLocator
 
     if x not in _X_AXES:
@@ -341,13 +345,22 @@ def plot_learning_curves(
     named = len(groups) > 1 or "" not in groups  # else the legend tells nothing
     n_trials = max(len(runs) for runs in groups.values())
     title = "mean \u00b1 std over trials" if n_trials > 1 else None
-    if ax is None:
+    fig: Figure | SubFigure
+    below = None  # the labels and columns of a legend below both panels
+    if ax is None or isinstance(ax, (Figure, SubFigure)):
+        # Both panels, and the legend below them, where it hides no curve,
+        # in rows that fit the figure.
+        width = 10.0 if ax is None else ax.bbox.width / ax.dpi
         legend_height = 0.0
-        if named:  # below both panels, where it hides no curve, in rows that fit
+        if named:
             labels, ncol, legend_height = legend_layout(
-                [_legend_label(group) for group in groups], 10, title
+                [_legend_label(group) for group in groups], width, title
             )
-        fig = plt.figure(figsize=(10, 4 + legend_height), layout="constrained")
+            below = labels, ncol
+        if ax is None:
+            fig = plt.figure(figsize=(width, 4 + legend_height), layout="constrained")
+        else:
+            fig = ax
         axes = list(fig.subplots(1, 2))
     elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
         # also a 2-D array, as plt.subplots(1, 2, squeeze=False) gives
@@ -371,17 +384,16 @@ def plot_learning_curves(
             MaxNLocator("auto", integer=True, steps=[1, 2, 5, 10])
         )
         panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
-    if named:
-        if ax is None:
-            fig.legend(
-                axes[0].get_legend_handles_labels()[0],
-                labels,
-                loc="outside lower center",
-                ncol=ncol,
-                fontsize="small",
-                title=title,
-                title_fontsize="small",
-            )
-        else:
-            axes[0].legend(fontsize="small", title=title, title_fontsize="small")
+    if below is not None:
+        fig.legend(
+            axes[0].get_legend_handles_labels()[0],
+            below[0],
+            loc="outside lower center",
+            ncol=below[1],
+            fontsize="small",
+            title=title,
+            title_fontsize="small",
+        )
+    elif named:
+        axes[0].legend(fontsize="small", title=title, title_fontsize="small")
     return fig

@@ -412,6 +412,38 @@ def test_the_legend_of_many_long_names_fits_in_the_figure():
     matplotlib.pyplot.close(fig)
 
 
+def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
+    # It passed its two Axes, so the legend went inside the accuracy panel
+    # (loc="best"), over the curves and bands.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from skal_openset import __main__ as cli
+
+    figures = []
+
+    def plot(records, ax):
+        figures.append(plot_learning_curves(records, ax=ax))
+        return figures[-1]
+
+    monkeypatch.setattr(cli, "plot_learning_curves", plot)
+    records = _fake_records() + [{**r, "strategy": "B"} for r in _fake_records()]
+    assert cli._learning_curves_png(records, "title").startswith(b"\x89PNG")
+    (fig,) = figures
+    assert [panel.get_legend() for panel in fig.axes] == [None, None]
+    FigureCanvasAgg(fig).draw()
+    box = fig.legends[0].get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and 0 <= box.y0
+    assert all(box.y1 < panel.get_window_extent().y0 for panel in fig.axes)
+
+
+def test_learning_curves_fill_a_figure_or_subfigure_given():
+    fig = matplotlib.pyplot.figure(layout="constrained")
+    top, bottom = fig.subfigures(2, 1)
+    assert plot_learning_curves({"A": _fake_records()}, ax=top) is top
+    assert len(top.axes) == 2 and len(top.legends) == 1 and not bottom.axes
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curves_split_runs_without_a_trial_key():
     records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
     fig = plot_learning_curves(records)
