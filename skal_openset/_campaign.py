@@ -157,9 +157,13 @@ def load_table(
     else:
         X, labels, lines, ignored = _read_csv_table(path, label_column, ignore_columns)
         where = "line {}"
-    labels = np.array(
-        [as_label(v) for v in np.asarray(labels).astype(str).tolist()], dtype=str
-    )
+    labels = np.asarray(labels).astype(str)
+    normalised = [as_label(v) for v in labels.tolist()]
+    # The width the labels had (the CSV table's widest cell): a campaign's
+    # fingerprint hashes the array, dtype included, so a narrower one would
+    # refuse to resume every campaign started before labels were normalised.
+    width = max([labels.dtype.itemsize // 4, *map(len, normalised)])
+    labels = np.array(normalised, dtype=f"<U{width}")
     if len(X) != len(labels):  # X is 2-D: the .npz branch checks it
         raise ValueError(
             f"{path}: expected a table of rows and one label per row, got features "

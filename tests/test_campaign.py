@@ -1530,3 +1530,14 @@ def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(tmp_path
     _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
     with pytest.raises(ValueError, match=r"id 9: '12' -> '1'"):
         _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
+
+
+def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path):
+    # Labels became exactly as wide as the longest one (<U3 here) when they
+    # were normalised, not as wide as the CSV table's widest cell (<U9), as
+    # before: the hash of the array changed with its dtype, so every
+    # campaign started earlier was refused on resume as other data.
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,label\n1.25,3,cat\n-2.5,40000.125,dog\n0.5,1,\n")
+    X, labels = _campaign.load_table(path, in_classes=["cat"], ood_label="unknown")
+    assert labels.dtype == np.dtype("<U9") and labels.tolist() == ["cat", "dog", ""]
