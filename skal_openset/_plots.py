@@ -346,17 +346,17 @@ def plot_learning_curves(
     n_trials = max(len(runs) for runs in groups.values())
     title = "mean \u00b1 std over trials" if n_trials > 1 else None
     fig: Figure | SubFigure
-    below = None  # the labels and columns of a legend below both panels
+    below = None  # the wrapped labels and columns of a legend below the panels
     if ax is None or isinstance(ax, (Figure, SubFigure)):
         # Both panels, and the legend below them, where it hides no curve,
         # in rows that fit the figure.
         width = 10.0 if ax is None else ax.bbox.width / ax.dpi
         legend_height = 0.0
         if named:
-            labels, ncol, legend_height = legend_layout(
-                [_legend_label(group) for group in groups], width, title
-            )
-            below = labels, ncol
+            # Matplotlib leaves out an unnamed line (label ""), as the legend does.
+            shown = [label for label in map(_legend_label, groups) if label]
+            wrapped, ncol, legend_height = legend_layout(shown, width, title)
+            below = dict(zip(shown, wrapped)), ncol
         if ax is None:
             fig = plt.figure(figsize=(width, 4 + legend_height), layout="constrained")
         else:
@@ -385,9 +385,10 @@ def plot_learning_curves(
         )
         panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
     if below is not None:
+        handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(
-            axes[0].get_legend_handles_labels()[0],
-            below[0],
+            handles,
+            [below[0][label] for label in labels],
             loc="outside lower center",
             ncol=below[1],
             fontsize="small",

@@ -412,6 +412,24 @@ def test_the_legend_of_many_long_names_fits_in_the_figure():
     matplotlib.pyplot.close(fig)
 
 
+def test_each_legend_entry_names_its_own_line_beside_an_unnamed_one():
+    # Matplotlib leaves the unnamed line out of the legend, but the labels
+    # below the panels were all the groups': "" then "A", so "A" named B's line.
+    unnamed = [{k: v for k, v in r.items() if k != "strategy"} for r in _fake_records()]
+    records = [
+        *unnamed,
+        *({**r, "strategy": name} for name in "AB" for r in _fake_records()),
+    ]
+    fig = plot_learning_curves(records)
+    legend = fig.legends[0]
+    colours = {line.get_label(): line.get_color() for line in fig.axes[0].lines}
+    entries = [(t.get_text(), h.get_color()) for t, h in zip(
+        legend.get_texts(), legend.legend_handles
+    )]  # fmt: skip
+    assert entries == [("A", colours["A"]), ("B", colours["B"])]
+    matplotlib.pyplot.close(fig)
+
+
 def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
     # It passed its two Axes, so the legend went inside the accuracy panel
     # (loc="best"), over the curves and bands.
