@@ -232,6 +232,13 @@ def check_in_classes(
             f"in_classes must be distinct, non-empty labels; got {in_classes} "
             "(a doubled or trailing comma?)."
         )
+    for given in (*in_classes, ood_label):
+        if _invisible(given):  # copied from a document, it labels no row as typed
+            raise ValueError(
+                f"The label {given!r} holds invisible characters "
+                f"({_named(_invisible(given))}); type the IN classes and the OOD "
+                "label without them."
+            )
     _check_look_alikes(in_classes, labels, ood_label)
     present = set(labels.tolist())
     missing = [c for c in in_classes if c not in present]
@@ -270,6 +277,20 @@ def _as_number(text):
     return value if value.is_finite() else None  # NaN equals nothing
 
 
+def _invisible(label):
+    """The characters of `label` that show nowhere, not even in a spreadsheet:
+    Unicode's format characters (category Cf: zero-width spaces and joiners,
+    direction marks, soft hyphens)."""
+    return [ch for ch in label if unicodedata.category(ch) == "Cf"]
+
+
+def _named(characters):
+    return ", ".join(
+        f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
+        for ch in dict.fromkeys(characters)
+    )
+
+
 def _check_look_alikes(in_classes, labels, ood_label):
     """Labels are compared as strings, so one that is no IN class counts as
     OOD: refuse those that equal an IN class as a number (``01``, ``1.0``
@@ -283,19 +304,12 @@ def _check_look_alikes(in_classes, labels, ood_label):
         if not label or label == ood_label or label in in_classes:
             continue
         number = _as_number(label)
-        # Unicode's format characters (category Cf: zero-width spaces and
-        # joiners, direction marks, soft hyphens) show nowhere, not even in
-        # a spreadsheet: the label reads as the IN class.
-        hidden = [ch for ch in label if unicodedata.category(ch) == "Cf"]
+        hidden = _invisible(label)  # such a label reads as the IN class
         visible = "".join(ch for ch in label if ch not in hidden)
         found = f"{label!r} ({count} row(s))"
         for c in in_classes:
             if hidden and visible == c:
-                named = ", ".join(
-                    f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
-                    for ch in dict.fromkeys(hidden)
-                )
-                found = f"{label!r} ({count} row(s), with {named})"
+                found = f"{label!r} ({count} row(s), with {_named(hidden)})"
                 invisible.setdefault(c, []).append(found)
                 break
             if number is not None and number == _as_number(c):

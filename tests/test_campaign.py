@@ -1052,6 +1052,21 @@ def test_labels_that_hold_invisible_characters_are_refused():
         check_in_classes(["café", "sky"], labels, "x", interactive=True)
 
 
+@pytest.mark.parametrize("position", ["in_class", "ood_label"])
+def test_in_classes_typed_with_invisible_characters_are_refused(position):
+    # 'cat' and a zero-width space labels no row, so a new interactive run
+    # went on counting every 'cat' row and answer as OOD.
+    labels = np.array(["cat", "dog", "", "other"] * 5)
+    typed = "cat\u200b"
+    in_classes, ood = (
+        ([typed, "dog"], "unknown")
+        if position == "in_class"
+        else (["cat", "dog"], typed)
+    )
+    with pytest.raises(ValueError, match=r"U\+200B ZERO WIDTH SPACE\); type the IN"):
+        check_in_classes(in_classes, labels, ood, interactive=True)
+
+
 def test_in_classes_spelled_otherwise_than_the_file_name_the_remedy():
     # The file is consistent; "make the labels consistent in the file" could
     # not help (a float .npz's 1.0 reads as '1').
