@@ -30,6 +30,7 @@ from sklearn.svm import SVC, LinearSVC
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 
+import skal_openset
 from skal_openset import (
     ActiveLearner,
     BadgeQuery,
@@ -40,6 +41,7 @@ from skal_openset import (
     MQNetQuery,
     OpenSetOracle,
     PurityInformativenessQuery,
+    QueryStrategy,
     RandomQuery,
     SimilarQuery,
     SkactivemlQuery,
@@ -1352,6 +1354,27 @@ def test_teach_open_set_refuses_an_ood_label_of_another_kind():
     with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
         teach_open_set(learner, X[4:8], np.array(["cat", "unknown", "dog", "unknown"]))
     assert len(learner.X_training) == 4 and not hasattr(learner, "X_ood_")
+
+
+# Every strategy the package exports, a new one included.
+ALL_STRATEGIES = [
+    getattr(skal_openset, name)
+    for name in skal_openset.__all__
+    if isinstance(getattr(skal_openset, name), type)
+    and issubclass(getattr(skal_openset, name), QueryStrategy)
+    and getattr(skal_openset, name) is not QueryStrategy
+]
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES, ids=lambda s: s.__name__)
+def test_every_strategy_refuses_a_modal_learner_trained_on_ood_rows(strategy):
+    # Only the strategies that read the labelled set refused it: the others
+    # queried a classifier that had learnt OOD as a class.
+    X, y, _, _ = user_data("ints")
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:80], y[:80])
+    message = "y_training holds 4[0-9] rows labelled ood_label=-1.*learner.X_ood_"
+    with pytest.raises(ValueError, match=message):
+        strategy(random_state=0)(learner, X[300:400], 5)
 
 
 def test_a_modal_learner_trained_on_ood_rows_is_refused():

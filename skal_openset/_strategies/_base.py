@@ -12,7 +12,13 @@ from sklearn.base import BaseEstimator
 
 from .._atomic import random_state_restored_on_error, restored_on_error
 from .._frames import check_columns
-from .._model_scores import check_rows, framed, query_scope
+from .._model_scores import (
+    check_no_ood_in_training,
+    check_rows,
+    framed,
+    ood_label_of,
+    query_scope,
+)
 from .._typing import RandomStateLike
 from .._validation import reject_bool_numbers
 from .._warn import warn
@@ -76,7 +82,10 @@ class QueryStrategy(BaseEstimator):
         Parameters
         ----------
         learner : ActiveLearner or modAL learner
-            Holds the current classifier and the labelled set.
+            Holds the current classifier and the labelled set. A modAL
+            learner whose ``y_training`` holds its OOD label
+            (``learner.ood_label``, else -1) is refused (a ValueError): modAL
+            trained its classifier on those rows as a class.
         X_pool : array-like of shape (n_pool, ...)
             Unlabelled candidates.
         n_instances : int, default=1
@@ -109,6 +118,11 @@ class QueryStrategy(BaseEstimator):
             with restored_on_error(learner):
                 learner._fit_on_initial_set()
                 return self(learner, X_pool, n_instances)
+        if not hasattr(learner, "X_labelled_"):
+            # A modAL learner, whose classifier trained on every row of its
+            # y_training: refused by every strategy, RandomQuery included,
+            # as the loop's classifier is wrong whatever chooses the rows.
+            check_no_ood_in_training(learner, ood_label_of(learner))
         check_columns(X_pool, learner, "X_pool")  # as ActiveLearner.query does
         learner = framed(learner, X_pool)
         # Missing values only where the learner's classifier takes them.

@@ -12,12 +12,14 @@ modAL_models = pytest.importorskip("modAL.models")
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
+import skal_openset  # noqa: E402
 from skal_openset import (  # noqa: E402
     CCALQuery,
     EOALQuery,
     LfOSAQuery,
     MQNetQuery,
     OpenSetOracle,
+    QueryStrategy,
     SimilarQuery,
     UncertaintyQuery,
     load_digits_dataset,
@@ -98,6 +100,32 @@ def test_open_set_baselines_drive_modal_active_learner(strategy):
     # IN rows are taught; OOD rows reach the strategies through X_ood_.
     assert len(learner.X_training) == oracle.n_queried_in_
     assert len(learner.X_ood_) == oracle.n_queried_ood_
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [  # every strategy the package exports
+        getattr(skal_openset, name)
+        for name in skal_openset.__all__
+        if isinstance(getattr(skal_openset, name), type)
+        and issubclass(getattr(skal_openset, name), QueryStrategy)
+        and getattr(skal_openset, name) is not QueryStrategy
+    ],
+    ids=lambda strategy: strategy.__name__,
+)
+def test_every_strategy_refuses_a_modal_learner_trained_on_ood_rows(strategy):
+    # Only the strategies that read the labelled set refused it: the others
+    # queried a classifier that modAL had trained on OOD as a class.
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, y, -1)
+    learner = modAL_models.ActiveLearner(
+        estimator=LogisticRegression(max_iter=500),
+        query_strategy=strategy(random_state=0),
+        X_training=X[:60],
+        y_training=y[:60],
+    )
+    with pytest.raises(ValueError, match="y_training holds [0-9]+ rows labelled"):
+        learner.query(X[60:], n_instances=5)
 
 
 def test_teach_open_set_gives_modal_the_rows_as_they_were_given():
