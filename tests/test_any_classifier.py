@@ -1224,12 +1224,14 @@ def test_the_modal_path_keeps_dataframes_for_columns_selected_by_name():
     strategy = UncertaintyQuery(random_state=0)
     ours = ActiveLearner(pipeline(), strategy, *initial, ood_label=ood_label)
     modal = ModalLike(pipeline(), strategy, *initial)
+    modal.ood_label = ood_label
     np.testing.assert_array_equal(  # as sets: equal scores may come in any order
         np.sort(ours.query(pool, n_instances=5)[0]),
         np.sort(strategy(modal, pool, 5)[0]),
     )
     strategy = MQNetQuery(rule_weight=0, random_state=0)
     modal = ModalLike(pipeline(), strategy, *initial)
+    modal.ood_label = ood_label
     for _ in range(2):
         indices, _ = strategy(modal, pool, n_instances=15)
         teach_open_set(modal, pool.iloc[indices], y_pool[indices], ood_label=ood_label)
@@ -1391,8 +1393,23 @@ def test_a_modal_learner_trained_on_ood_rows_is_refused():
     # -1 as a class of one's own: the message says how to go on.
     with pytest.raises(ValueError, match="If -1 is one of your classes, set learner"):
         CoreSetQuery(random_state=0)(learner, X[300:400], 5)
-    learner.ood_label = "ood"
+    learner.ood_label = -2
     assert len(CoreSetQuery(random_state=0)(learner, X[300:400], 5)[0]) == 5
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES, ids=lambda s: s.__name__)
+def test_every_strategy_refuses_string_labels_where_modal_ood_label_is_unset(
+    strategy,
+):
+    # The OOD label fell back to -1, so 'unknown' rows went unnoticed in
+    # y_training, a class of the classifier that every strategy queried.
+    X, y, _, _ = user_data("strings")
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:80], y[:80])
+    with pytest.raises(ValueError, match="strings but ood_label=-1.*learner.ood_la"):
+        strategy(random_state=0)(learner, X[300:400], 5)
+    learner.ood_label = "unknown"  # as told: then the OOD rows are found
+    with pytest.raises(ValueError, match="y_training holds [0-9]+ rows labelled"):
+        strategy(random_state=0)(learner, X[300:400], 5)
 
 
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():

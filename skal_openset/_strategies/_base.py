@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator
 from .._atomic import random_state_restored_on_error, restored_on_error
 from .._frames import check_columns
 from .._model_scores import (
+    check_label_kind,
     check_no_ood_in_training,
     check_rows,
     framed,
@@ -84,8 +85,9 @@ class QueryStrategy(BaseEstimator):
         learner : ActiveLearner or modAL learner
             Holds the current classifier and the labelled set. A modAL
             learner whose ``y_training`` holds its OOD label
-            (``learner.ood_label``, else -1) is refused (a ValueError): modAL
-            trained its classifier on those rows as a class.
+            (``learner.ood_label``, else -1), or labels of another kind (e.g.
+            strings where it is -1), is refused (a ValueError): modAL trained
+            its classifier on those rows as a class.
         X_pool : array-like of shape (n_pool, ...)
             Unlabelled candidates.
         n_instances : int, default=1
@@ -122,7 +124,7 @@ class QueryStrategy(BaseEstimator):
             # A modAL learner, whose classifier trained on every row of its
             # y_training: refused by every strategy, RandomQuery included,
             # as the loop's classifier is wrong whatever chooses the rows.
-            check_no_ood_in_training(learner, ood_label_of(learner))
+            _check_modal_training(learner)
         check_columns(X_pool, learner, "X_pool")  # as ActiveLearner.query does
         learner = framed(learner, X_pool)
         # Missing values only where the learner's classifier takes them.
@@ -186,6 +188,27 @@ class QueryStrategy(BaseEstimator):
         self : object
         """
         return self
+
+
+def _check_modal_training(learner):
+    """Refuse a modAL learner whose ``y_training`` holds its OOD label, or
+    labels of another kind than it (strings where the OOD label is -1, the
+    default when ``learner.ood_label`` was never set): OOD rows there would be
+    a class of the classifier, told apart by no check."""
+    ood_label = ood_label_of(learner)
+    check_no_ood_in_training(learner, ood_label)
+    y = getattr(learner, "y_training", None)
+    if y is None:
+        return
+    try:
+        check_label_kind(np.asarray(y), ood_label)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} Here the labels are the modAL learner's y_training, and "
+            "the strategies read its OOD label from learner.ood_label: set it "
+            "there before the first query (teach_open_set(..., ood_label=...) "
+            "stores it there too)."
+        ) from None
 
 
 def top_scores(scores, n_instances, rng):

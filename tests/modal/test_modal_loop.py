@@ -128,6 +128,24 @@ def test_every_strategy_refuses_a_modal_learner_trained_on_ood_rows(strategy):
         learner.query(X[60:], n_instances=5)
 
 
+def test_string_labels_need_the_modal_learners_ood_label_before_a_query():
+    # It fell back to -1, so the 'unknown' rows in y_training went unnoticed:
+    # a class of the classifier that the strategy queried.
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, np.array(list("abcd") + ["x"] * 6)[y], "unknown")
+    learner = modAL_models.ActiveLearner(
+        estimator=LogisticRegression(max_iter=500),
+        query_strategy=MQNetQuery(random_state=0),
+        X_training=X[:60],
+        y_training=y[:60],
+    )
+    with pytest.raises(ValueError, match="strings but ood_label=-1.*learner.ood_la"):
+        learner.query(X[60:], n_instances=5)
+    learner.ood_label = "unknown"
+    with pytest.raises(ValueError, match="y_training holds [0-9]+ rows labelled"):
+        learner.query(X[60:], n_instances=5)
+
+
 def test_teach_open_set_gives_modal_the_rows_as_they_were_given():
     # It gave modAL the checked numpy rows, which modAL cannot stack onto a
     # tensor X_training ("<class 'torch.Tensor'> datatype is not supported").
