@@ -115,7 +115,9 @@ class SkactivemlQuery(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
-            Labelled and unlabelled rows.
+            Labelled and unlabelled rows. A DataFrame is given to the
+            classifier as one (rows taken by position), so a pipeline may
+            select its columns by name.
         y : array-like of shape (n_samples,)
             Labels, `missing_label` for unlabelled rows, `ood_label` for OOD.
         clf : classifier
@@ -143,11 +145,7 @@ class SkactivemlQuery(BaseEstimator):
                 "SkactivemlQuery supports neither return_utilities=True nor "
                 "sample_weight: the strategies score only the batch they choose."
             )
-        # NaN (missing values) goes on to the learner, which takes it where
-        # the classifier does.
-        X = check_array(
-            X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name="X"
-        )
+        X = _checked_rows(X)
         y = column_or_1d(y)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
@@ -192,7 +190,7 @@ class SkactivemlQuery(BaseEstimator):
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         settings = _settings(clf, self)
-        rows = content_hash(X[labelled])
+        rows = content_hash(_rows(X, labelled))
         new, reasons = self._newly_labelled(labelled, y, settings, X)
         # Built or taught (atomically), then recorded: a failure later, in
         # the query, leaves the learner and its record consistent.
@@ -211,14 +209,14 @@ class SkactivemlQuery(BaseEstimator):
                 clone(self.strategy),
                 ood_label=self.ood_label,
                 classes=classes,
-            ).fit(X[labelled], y[labelled])
+            ).fit(_rows(X, labelled), y[labelled])
         elif new.any():
-            self.learner_.teach(X[new], y[new])
+            self.learner_.teach(_rows(X, new), y[new])
         self._settings = settings
         self._labelled_rows = rows
         self.labelled_ = labelled
         self.labels_: np.ndarray = y.copy()
-        indices, _ = self.learner_.query(X[candidates], n_instances=batch_size)
+        indices, _ = self.learner_.query(_rows(X, candidates), n_instances=batch_size)
         self.query_indices_ = candidates[indices]
         return self.query_indices_
 
@@ -241,7 +239,7 @@ class SkactivemlQuery(BaseEstimator):
             y[previous] != self.labels_[previous]
         ):
             reasons.append("a label was removed or corrected")
-        elif content_hash(X[previous]) != self._labelled_rows:
+        elif content_hash(_rows(X, previous)) != self._labelled_rows:
             reasons.append("the labelled rows of X changed")
         new = labelled & ~previous
         # Rows no query of the learner chose (none, if its first query
@@ -373,6 +371,22 @@ def _unwrapped(clf, classes):
         return clf.estimator
     positions = None if classes is None else np.arange(len(classes))
     return clone(clf).set_params(classes=positions, missing_label=np.nan)
+
+
+def _checked_rows(X):
+    """`X` as an array, or a DataFrame as is: a pipeline may select its columns
+    by name (the learner checks a DataFrame's rows). NaN (missing values) goes
+    on to the learner, which takes it where the classifier does."""
+    if hasattr(X, "iloc"):
+        return X
+    return check_array(
+        X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name="X"
+    )
+
+
+def _rows(X, rows):
+    """Rows `rows` (positions or a mask) of X, a DataFrame's by position."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 def _is_missing(y, missing_label):

@@ -1618,6 +1618,32 @@ def test_scikit_activeml_adapter_takes_a_classifier_with_a_lambda():
     assert len(qs.learner_.y_labelled_) == 45  # the same learner, taught
 
 
+def test_scikit_activeml_adapter_keeps_dataframes_for_columns_selected_by_name():
+    # X became an array, so a pipeline selecting columns by name failed
+    # ("Specifying the columns using strings is only supported for dataframes").
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    frame, y_true, ood_label = _named_frame(pd)
+    frame, y_true = frame.iloc[:300], y_true[:300]
+    frame.index = np.arange(300)[::-1] * 7  # rows are taken by position
+    y = np.full(len(y_true), np.nan, dtype=object)
+    y[:40] = y_true[:40]
+    clf = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["shade"]), (StandardScaler(), ["px2", "px5"])
+        ),
+        LogisticRegression(max_iter=500),
+    )
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0), ood_label=ood_label)
+    for _ in range(2):
+        query = qs.query(frame, y, clf, batch_size=5)
+        assert len(set(query.tolist())) == 5 and all(y[i] != y[i] for i in query)
+        y[query] = y_true[query]
+    assert len(qs.learner_.y_labelled_) == 45  # the same learner, taught
+    np.testing.assert_array_equal(qs.learner_.y_labelled_, y_true[qs.labelled_])
+
+
 def test_scikit_activeml_adapter_refits_on_rows_no_query_chose():
     # MQ-Net refuses to learn from rows no query of its classifier chose, so
     # every call failed once another strategy had labelled some.
