@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._learner import ActiveLearner
+from ._learner import ActiveLearner, _has_missing_label
 from ._model_scores import _holds_estimators
 from ._strategies._base import QueryStrategy
 from ._warn import warn
@@ -46,9 +46,9 @@ class SkactivemlQuery(BaseEstimator):
         The known classes; None takes ``clf.classes`` (scikit-activeml's
         ``SklearnClassifier``), else the labels seen (a query that finds
         another IN class refits the learner).
-    missing_label : scalar, default=np.nan
-        The marker of unlabelled rows, as in scikit-activeml; a
-        scikit-activeml `clf` must use the same.
+    missing_label : scalar or None, default=np.nan
+        The marker of unlabelled rows, as in scikit-activeml (None where
+        they hold None); a scikit-activeml `clf` must use the same.
 
     Attributes
     ----------
@@ -167,6 +167,18 @@ class SkactivemlQuery(BaseEstimator):
                 f"equal: pass SkactivemlQuery(..., missing_label={theirs!r})."
             )
         labelled = ~_is_missing(y, self.missing_label)
+        if y.dtype.kind == "O" and _has_missing_label(y[labelled]):
+            # Else they read as labels: "no unlabelled row left", or the
+            # learner's "every example needs a label".
+            nan = _is_missing(np.array([self.missing_label], dtype=object), np.nan)
+            raise ValueError(
+                f"y marks rows with None{'' if nan[0] else ', NaN'} or pandas.NA, "
+                f"which missing_label={self.missing_label!r} does not match, so "
+                "they would read as labelled. Pass the marker of your unlabelled "
+                "rows, e.g. SkactivemlQuery(..., missing_label=None) for None, or "
+                "mark them all with NaN (the default): "
+                "y = np.where(pd.isna(y), np.nan, y)."
+            )
         if not labelled.any():
             raise ValueError("y holds no label: label a few rows first.")
         if candidates is None and labelled.all():

@@ -1585,6 +1585,38 @@ def test_scikit_activeml_adapter_refuses_ood_answers_read_as_missing():
         qs.query(X, y, LogisticRegression())
 
 
+@pytest.mark.parametrize("marker", ["None", "pandas.NA"])
+def test_scikit_activeml_adapter_names_none_or_na_that_missing_label_misses(marker):
+    # They read as labels: "y has no unlabelled row left to query", or with
+    # candidates the learner's "y contains None or NaN".
+    pd = pytest.importorskip("pandas")
+    X, y_true, _ = _skactiveml_digits()
+    y = np.full(len(y_true), None if marker == "None" else pd.NA, dtype=object)
+    y[:40] = y_true[:40]
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    message = "y marks rows with None or pandas.NA, which missing_label=nan"
+    for candidates in (None, np.arange(40, 300)):
+        with pytest.raises(ValueError, match=message):
+            qs.query(X, y, LogisticRegression(), candidates=candidates)
+    # Either remedy the message gives works.
+    if marker == "None":
+        qs.set_params(missing_label=None)
+        assert len(qs.query(X, y, LogisticRegression(), batch_size=2)) == 2
+    y = np.where(pd.isna(y), np.nan, y)
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    assert len(qs.query(X, y, LogisticRegression(), batch_size=2)) == 2
+
+
+def test_scikit_activeml_adapter_names_none_that_another_missing_label_misses():
+    X, y_true, _ = _skactiveml_digits()
+    y = np.full(len(y_true), None, dtype=object)
+    y[:40] = y_true[:40]
+    y[-1] = -99
+    qs = SkactivemlQuery(UncertaintyQuery(), missing_label=-99)
+    with pytest.raises(ValueError, match="None, NaN or pandas.NA, which missing_l"):
+        qs.query(X, y, LogisticRegression())
+
+
 def _query_and_answer(qs, X, y, y_true, clf):
     """One scikit-activeml query of 5 rows, labelled at once in `y`."""
     query = qs.query(X, y, clf, batch_size=5)
