@@ -292,6 +292,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "examples: pass a strategy such as MQNetQuery(), or a modAL-style "
                 "function f(learner, X_pool, n_instances) returning indices."
             )
+        _check_not_modal_ranked_batch(self.query_strategy)
         dtypes = named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
         check_label_kind(y, self.ood_label)
@@ -897,6 +898,22 @@ def _check_discrete(labels):
 
 def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
+
+
+def _check_not_modal_ranked_batch(strategy):
+    """Refuse modAL's ranked batch (``uncertainty_batch_sampling``, a partial
+    of it included): it reads modAL's own learner, ``on_transformed`` and
+    ``X_training`` as the labelled set, which ours is not."""
+    while isinstance(strategy, partial):
+        strategy = strategy.func
+    if getattr(strategy, "__module__", None) == "modAL.batch":
+        raise TypeError(
+            f"modAL's {getattr(strategy, '__name__', 'ranked batch')} reads "
+            "modAL's own learner (on_transformed, and X_training as the "
+            "labelled set, here the initial set only), so it cannot query this "
+            "ActiveLearner: for a batch both uncertain and diverse pass "
+            "BadgeQuery(), or use it with modAL's ActiveLearner."
+        )
 
 
 class _Shape:

@@ -4,6 +4,8 @@ modAL 0.4.2.1 only works with scikit-learn < 1.8, so CI runs this file in a
 separate environment (see .ci/run); elsewhere it is skipped.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 import skal_openset  # noqa: E402
 from skal_openset import (  # noqa: E402
+    ActiveLearner,
     CCALQuery,
     EOALQuery,
     LfOSAQuery,
@@ -144,6 +147,25 @@ def test_string_labels_need_the_modal_learners_ood_label_before_a_query():
     learner.ood_label = "unknown"
     with pytest.raises(ValueError, match="y_training holds [0-9]+ rows labelled"):
         learner.query(X[60:], n_instances=5)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_our_learner_refuses_modals_ranked_batch_naming_the_alternative(partial):
+    # It failed at the first query with a bare AttributeError: 'ActiveLearner'
+    # object has no attribute 'on_transformed'.
+    from modAL.batch import uncertainty_batch_sampling
+    from modAL.uncertainty import margin_sampling
+
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, y, -1)
+    strategy = uncertainty_batch_sampling
+    if partial:  # as modAL's documentation presets the batch size
+        strategy = functools.partial(uncertainty_batch_sampling, n_instances=5)
+    learner = ActiveLearner(LogisticRegression(max_iter=500), strategy, X[:60], y[:60])
+    with pytest.raises(TypeError, match="uncertainty_batch_sampling.*BadgeQuery"):
+        learner.query(X[60:], n_instances=5)
+    learner.set_params(query_strategy=margin_sampling)  # reads predictions only
+    assert len(learner.query(X[60:], n_instances=5)[0]) == 5
 
 
 def test_teach_open_set_gives_modal_the_rows_as_they_were_given():
