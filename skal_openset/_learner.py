@@ -137,7 +137,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         ``PCA(10)``) is cloned and fitted on the labelled examples at every
         `fit`; a callable is called as ``embedding(estimator_, X) -> (n, d)``.
         None: a net's penultimate layer, else the output of a pipeline's
-        preprocessing steps, else the input itself. Read at `fit`
+        preprocessing steps, else the input itself; inside a search it is
+        that of ``best_estimator_``, inside a ``CalibratedClassifierCV``
+        that of its first calibrated classifier (with ``ensemble=True``,
+        the one fitted on the first fold's training rows). Read at `fit`
         (``embedding_``): set later, it takes effect at the next `fit` (a
         query or teach warns of it).
     warm_start : bool, default=False

@@ -9,7 +9,9 @@ classifier may be a skorch net, any scikit-learn classifier with
   classifier never saw are 0); a net's come from its logits in float64;
 - the embedding: the learner's ``embedding`` hook if it has one; else a net's
   penultimate layer (after the pipeline's preprocessing steps); else the
-  output of the pipeline's preprocessing steps, or the input itself;
+  output of the pipeline's preprocessing steps, or the input itself; a
+  search's ``best_estimator_`` and a ``CalibratedClassifierCV``'s classifier
+  are looked into (see :func:`_looked_through`);
 - the per-example loss: cross-entropy from those probabilities, clipped so that
   it is finite and strictly positive (an IN example never ties with the
   masked loss 0 of an OOD one).
@@ -22,13 +24,16 @@ outputs of one classifier on one array is computed once, so that the scores
 of a query share one pass over the pool.
 """
 
+import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
 from scipy import sparse
 from scipy.special import softmax
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -56,6 +61,7 @@ from ._purity import (
     mahalanobis_purity,
     msp_purity,
 )
+from ._warn import warn
 
 # Probabilities are clipped to [_EPS, 1 - _EPS]: the loss stays finite for a
 # probability of 0 and positive for a probability of 1.
@@ -241,6 +247,41 @@ def _final_input(estimator, X):
     return final, (X if preprocessing is None else preprocessing.transform(X))
 
 
+def _looked_through(estimator):
+    """``(preprocessing, final)`` of a fitted classifier, through the fitted
+    meta-estimators that wrap one classifier, so that distances are taken
+    after the preprocessing the classifier was trained behind.
+
+    ``preprocessing`` is the list of fitted transformers (pipelines' steps
+    before the last), in order. A search (``GridSearchCV``,
+    ``RandomizedSearchCV``) is looked through to ``best_estimator_``, the
+    classifier refitted on every row. A ``CalibratedClassifierCV`` is looked
+    through to its first calibrated classifier: with ``ensemble=False`` or a
+    frozen (``FrozenEstimator``) classifier the only one, fitted on every row;
+    with ``ensemble=True`` one per fold, of one kind but each fitted on its
+    fold's training rows, so the first one's stands for them all (pool and
+    labelled rows alike: distances stay comparable).
+    """
+    preprocessing = []
+    while True:
+        steps, final = split_pipeline(estimator)
+        if steps is not None:
+            preprocessing.append(steps)
+        estimator = _wrapped_classifier(final)
+        if estimator is None:
+            return preprocessing, final
+
+
+def _wrapped_classifier(estimator):
+    """The fitted classifier that a fitted meta-estimator wraps, or None."""
+    if isinstance(estimator, FrozenEstimator):
+        return estimator.estimator
+    if isinstance(estimator, CalibratedClassifierCV):
+        calibrated = getattr(estimator, "calibrated_classifiers_", None)
+        return calibrated[0].estimator if calibrated else None
+    return getattr(estimator, "best_estimator_", None)
+
+
 def check_estimator_supports(estimator, needs, who):
     """Raise a ValueError naming the remedy if `estimator` lacks what `needs` lists.
 
@@ -253,12 +294,20 @@ def check_estimator_supports(estimator, needs, who):
     who : str
         The strategy or score that needs it, for the message.
     """
-    final = split_pipeline(estimator)[1]
+    preprocessing, final = split_pipeline(estimator)
     if "proba" in needs and not _has_predict_proba(final):
+        name = type(final).__name__
+        # The pipeline's final step: wrapping the pipeline would hide its
+        # preprocessing, refitted per fold, from distance-based strategies.
+        wrap = (
+            f"wrap it (CalibratedClassifierCV({name}(...)))"
+            if preprocessing is None
+            else "wrap the pipeline's final step (e.g. make_pipeline("
+            f"StandardScaler(), CalibratedClassifierCV({name}(...))))"
+        )
         raise ValueError(
-            f"{who} needs class probabilities, but {type(final).__name__} has no "
-            f"predict_proba; wrap it (CalibratedClassifierCV({type(final).__name__}"
-            "(...))), or use a probabilistic classifier"
+            f"{who} needs class probabilities, but {name} has no "
+            f"predict_proba; {wrap}, or use a probabilistic classifier"
             + (
                 f" ({type(final).__name__}(probability=True))"
                 if "probability" in getattr(final, "get_params", dict)()
@@ -387,7 +436,10 @@ def model_embedding(learner, X):
     The learner's ``embedding`` hook when set (a transformer fitted at the
     learner's ``fit``, ``embedding_``, or a callable ``embedding(estimator,
     X)``); otherwise a net's penultimate layer, or the output of the
-    pipeline's preprocessing steps, or the input itself (flattened).
+    pipeline's preprocessing steps, or the input itself (flattened), in the
+    classifier a fitted search or ``CalibratedClassifierCV`` wraps (see
+    :func:`_looked_through`). Another meta-estimator is not looked into:
+    wrapping a pipeline, it is warned of.
     """
     estimator = fitted_estimator(learner)
     return _reused("embedding", estimator, X, lambda: _embedding(learner, estimator, X))
@@ -402,12 +454,17 @@ def _embedding(learner, estimator, X):
             dtypes = getattr(learner, "feature_dtypes_", None)
             values = hook.transform(X if dtypes is None else as_frame(X, dtypes))
     else:
-        final, X_final = _final_input(estimator, X)
+        preprocessing, final = _looked_through(estimator)
+        X_final = X
+        for steps in preprocessing:
+            X_final = steps.transform(X_final)
         if isinstance(final, NeuralNet):
             values, logits = embed_and_predict_logits(final, X_final)
-            if logits is not None:  # came with the embedding's pass
+            # The logits of `estimator`: not those of a net it wraps.
+            if logits is not None and final is split_pipeline(estimator)[1]:
                 _remember("logits", estimator, X, logits)
         else:
+            _warn_of_unseen_preprocessing(final)
             # Distances need dense rows: a one-hot or text step's output is sparse.
             values = X_final.toarray() if sparse.issparse(X_final) else X_final
             values = np.asarray(values)
@@ -472,17 +529,44 @@ def ood_label_of(learner):
     return getattr(learner, "ood_label", -1)
 
 
+# The fitted classifiers warned of by _warn_of_unseen_preprocessing.
+_WARNED_OF_UNSEEN_PREPROCESSING: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+def _warn_of_unseen_preprocessing(final):
+    """Warn, once per fitted classifier, that distances are taken in the
+    input itself though `final` wraps a pipeline with preprocessing steps
+    (a meta-estimator :func:`_looked_through` cannot see through)."""
+    wrapped = getattr(final, "get_params", dict)(deep=True).values()
+    if not any(isinstance(value, Pipeline) and len(value) > 1 for value in wrapped):
+        return
+    try:
+        if final in _WARNED_OF_UNSEEN_PREPROCESSING:
+            return
+        _WARNED_OF_UNSEEN_PREPROCESSING.add(final)
+    except TypeError:  # not weakly referenceable: warned every time
+        pass
+    name = type(final).__name__
+    warn(
+        f"{name} wraps a pipeline whose preprocessing distance-based strategies "
+        "cannot see, so they work in the input itself: pass the preprocessing "
+        "as ActiveLearner(embedding=...) (e.g. embedding=StandardScaler()), or "
+        f"make {name} the pipeline's final step (make_pipeline(StandardScaler(), "
+        f"{name}(classifier)))."
+    )
+
+
 def _embedding_source(learner, estimator):
     """What the embedding is, and what makes NaN of finite rows there."""
     if embedding_hook(learner) is not None:
         return "the learner's embedding hook", "the hook makes them"
-    preprocessing, final = split_pipeline(estimator)
+    preprocessing, final = _looked_through(estimator)
     if isinstance(final, NeuralNet):
         return (
             "the net's penultimate layer",
             "the net has diverged; retrain it, e.g. with a lower learning rate",
         )
-    if preprocessing is not None and not _only_to_frame(preprocessing):
+    if not all(map(_only_to_frame, preprocessing)):
         return (
             "the output of the pipeline's preprocessing steps",
             "a step makes them (e.g. a log of a negative value)",

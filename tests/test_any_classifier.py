@@ -15,14 +15,18 @@ import pytest
 import torch
 from numpy.random import RandomState
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
     StackingClassifier,
 )
+from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
@@ -257,6 +261,50 @@ def test_pipeline_embedding_goes_through_the_preprocessing():
     )
 
 
+@pytest.mark.parametrize("wrapper", ["search", "ensemble", "one_fit", "frozen"])
+def test_the_embedding_looks_into_a_search_or_a_calibration(wrapper):
+    # A pipeline inside them lost its preprocessing: every distance-based
+    # strategy worked in the raw input, silently.
+    X, y, _, _ = user_data("ints")
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    if wrapper == "search":
+        estimator = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1]}, cv=2)
+    elif wrapper == "frozen":  # prefitted on the class positions
+        in_rows = y[:80] != -1
+        codes = np.unique(y[:80][in_rows], return_inverse=True)[1]
+        fitted = clone(pipeline).fit(X[:80][in_rows], codes)
+        estimator = CalibratedClassifierCV(FrozenEstimator(fitted))
+    else:
+        estimator = CalibratedClassifierCV(
+            pipeline, cv=2, ensemble=wrapper == "ensemble"
+        )
+    learner = ActiveLearner(estimator, CoreSetQuery()).fit(X[:80], y[:80])
+    if wrapper == "search":
+        inner = learner.estimator_.best_estimator_
+    else:
+        inner = learner.estimator_.calibrated_classifiers_[0].estimator
+    inner = getattr(inner, "estimator", inner)  # the frozen one's
+    np.testing.assert_allclose(
+        model_embedding(learner, X[:10]), inner[0].transform(X[:10])
+    )
+
+
+def test_a_pipeline_in_another_meta_estimator_is_warned_of_once():
+    X, y, _, _ = user_data("ints")
+    estimator = OneVsRestClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    )
+    learner = ActiveLearner(estimator, CoreSetQuery()).fit(X[:80], y[:80])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        learner.query(X[80:200], n_instances=3)
+        learner.query(X[80:200], n_instances=3)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1
+    assert re.search("OneVsRestClassifier wraps a pipeline.*embedding=", messages[0])
+    assert caught[0].filename == __file__
+
+
 @pytest.mark.parametrize("hook", ["transformer", "callable"])
 def test_embedding_hook(hook):
     X, y, _, _ = user_data("ints")
@@ -337,6 +385,15 @@ def test_a_classifier_without_predict_proba_fails_at_fit():
         ActiveLearner(LinearSVC(), MQNetQuery()).fit(X[:80], y[:80])
     # Strategies that read no probabilities work with it.
     ActiveLearner(SVC(), RandomQuery()).fit(X[:80], y[:80])
+    # In a pipeline, its final step is wrapped: the preprocessing stays seen.
+    with pytest.raises(
+        ValueError,
+        match=r"final step \(e\.g\. make_pipeline\(StandardScaler\(\), "
+        r"CalibratedClassifierCV\(SVC\(...\)\)\)\)",
+    ):
+        ActiveLearner(make_pipeline(StandardScaler(), SVC()), MQNetQuery()).fit(
+            X[:80], y[:80]
+        )
 
 
 def test_a_stack_has_predict_proba_when_its_final_estimator_does():
