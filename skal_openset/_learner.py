@@ -173,12 +173,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Number of features of 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of `fit`'s X, if it was a DataFrame with string column
-        names. A pipeline estimator then gets its rows back as a DataFrame of
-        these columns and dtypes (``feature_dtypes_``), so its steps may select
-        columns by name; later DataFrames must have the same columns. So does
-        any other estimator when a column is not numeric (categories read
-        from the dtypes by ``HistGradientBoostingClassifier``); `estimator_` is
-        then a pipeline whose first step makes that DataFrame.
+        names. The estimator then gets its rows back as a DataFrame of these
+        columns and dtypes (``feature_dtypes_``), so its steps (or those of a
+        pipeline a search wraps) may select columns by name, and
+        ``HistGradientBoostingClassifier`` reads categories from the dtypes;
+        later DataFrames must have the same columns. `estimator_` is then a
+        pipeline whose first step makes that DataFrame. A bare skorch net,
+        which takes arrays, and with ``warm_start=True`` an estimator on
+        numeric columns (a pipeline has no ``partial_fit``), get arrays.
     feature_dtypes_ : pandas Series
         The dtypes of those columns.
 
@@ -827,9 +829,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """A classifier trained on the IN rows of ``(X, y)`` (those not labelled
         `ood_label`); `self` is untouched.
 
-        With the `dtypes` of a DataFrame's named columns, a pipeline gets its
-        rows back as such a DataFrame (its steps may select columns by name),
-        and so does any estimator when a column is not numeric.
+        With the `dtypes` of a DataFrame's named columns, the estimator gets
+        its rows back as such a DataFrame (see ``feature_names_in_``).
         Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net.
         """
         with interrupts_escape_training():
@@ -862,11 +863,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             estimator.partial_fit(X_in, codes)
             return estimator
         estimator = clone(self.estimator)
-        # Categorical or text columns (pandas dtypes have a kind too) go in as
-        # given, e.g. to a HistGradientBoostingClassifier that reads categories
-        # from the dtypes.
+        # The DataFrame back, for steps that select columns by name (in a
+        # pipeline, or in one a search wraps), and for categorical or text
+        # columns (pandas dtypes have a kind too), e.g. for a
+        # HistGradientBoostingClassifier that reads categories from the dtypes.
+        # A bare net takes arrays, and a pipeline has no partial_fit.
         if dtypes is not None and (
-            isinstance(estimator, Pipeline) or any(d.kind not in "biuf" for d in dtypes)
+            isinstance(estimator, Pipeline)
+            or any(d.kind not in "biuf" for d in dtypes)
+            or not (isinstance(estimator, NeuralNet) or self.warm_start)
         ):
             estimator = frame_input(estimator, dtypes)
         if self.warm_start and _takes_classes(estimator.partial_fit):

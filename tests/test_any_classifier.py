@@ -585,6 +585,29 @@ def test_a_pipeline_selects_dataframe_columns_by_name(strategy):
     assert len(learner.y_labelled_) == 90
 
 
+def test_a_search_over_a_pipeline_selects_dataframe_columns_by_name():
+    # Only a pipeline, or any estimator beside a non-numeric column, got its
+    # rows back as a DataFrame: a search failed in every fit ("Specifying the
+    # columns using strings is only supported for dataframes").
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    frame, y, ood_label = _named_frame(pd)
+    frame = frame.drop(columns="shade")
+    pipeline = make_pipeline(
+        make_column_transformer((StandardScaler(), ["px2", "px5"])),
+        LogisticRegression(max_iter=500),
+    )
+    search = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1]}, cv=2)
+    learner = ActiveLearner(search, CoreSetQuery(), ood_label=ood_label)
+    learner.fit(frame.iloc[:80], y[:80])
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
+    learner.teach(X_query, y[80:400][indices])
+    assert learner.predict(frame.iloc[400:410]).shape == (10,)
+    # Distances after the search's column selection.
+    assert model_embedding(learner, frame.iloc[400:410].to_numpy()).shape == (10, 2)
+
+
 def test_an_embedding_selects_dataframe_columns_by_name():
     # It used to be given the rows as an array ("Specifying the columns using
     # strings is only supported for dataframes"), though the user gave a frame.
