@@ -500,7 +500,8 @@ class ContrastivePurity:
             self._features_module = encoder.module_
         new = [i for i, key in enumerate(keys) if key not in self.features_]
         if new:
-            features = encoder.transform(X[new])
+            # An array whatever scikit-learn's transform_output: its rows are kept.
+            features = np.asarray(encoder.transform(X[new]))
             self.features_.update(zip([keys[i] for i in new], features))
         return np.array([self.features_[key] for key in keys]).reshape(len(X), -1)
 

@@ -110,9 +110,13 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if self.scaling == "quantile":
             # subsample=None: the CDF of the whole pool; the default draws an
             # unseeded 10,000-row subsample, so large pools were not reproducible.
-            self.quantile_transformer_ = QuantileTransformer(
-                n_quantiles=min(1000, len(X)), subsample=None
-            ).fit(X)
+            # Arrays out whatever scikit-learn's transform_output: transform
+            # indexes them (this transformer's own output still follows it).
+            self.quantile_transformer_ = (
+                QuantileTransformer(n_quantiles=min(1000, len(X)), subsample=None)
+                .set_output(transform="default")
+                .fit(X)
+            )
         else:
             # Statistics of X / max|X|, scaled back: StandardScaler's sums
             # overflow to inf (then NaN) for values near the float64 limit.

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from numpy.random import RandomState
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -529,6 +530,41 @@ def test_bytes_labels_need_a_bytes_ood_label():
 
 
 # ------------------------------------------------------------- DataFrames
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        MQNetQuery(random_state=0),
+        MQNetQuery(meta_input="exp_zscore", random_state=0),
+        PurityInformativenessQuery(meta_input="quantile", random_state=0),
+        EOALQuery(random_state=0),
+    ],
+    ids=["mqnet", "mqnet_exp_zscore", "purity_informativeness", "eoal"],
+)
+def test_pandas_transform_output_changes_no_query(strategy):
+    # Under sklearn.set_config(transform_output="pandas") the strategies'
+    # own transformers gave DataFrames: MQ-Net's quantile meta-input and
+    # EOAL's scaled embeddings failed on array indexing, and pool_meta_input_
+    # became a DataFrame.
+    X, y, _, _ = user_data("ints")
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+
+    def queries():
+        learner = ActiveLearner(pipeline, clone(strategy), X[:100], y[:100])
+        first, X_query = learner.query(X[100:400], n_instances=10)
+        learner.teach(X_query, y[100:400][first])
+        second, _ = learner.query(X[100:400], n_instances=10)
+        meta_input = getattr(learner.query_strategy_, "pool_meta_input_", None)
+        return first.tolist(), second.tolist(), meta_input
+
+    expected = queries()
+    with sklearn.config_context(transform_output="pandas"):
+        *indices, meta_input = queries()
+    assert indices == list(expected[:2])
+    if meta_input is not None:
+        assert isinstance(meta_input, np.ndarray)
+        np.testing.assert_array_equal(meta_input, expected[2])
 
 
 def test_dataframes_in_positions_and_rows_out():

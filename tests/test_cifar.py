@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import joblib
 import numpy as np
 import pytest
+import sklearn
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -522,6 +523,18 @@ def test_contrastive_encoder_transform_runs_in_eval_mode():
     enc.module_.train()  # as a user inspecting the module may leave it
     # in train mode, batch norm would make each row depend on its batch
     np.testing.assert_array_equal(enc.transform(X[:4]), enc.transform(X)[:4])
+
+
+def test_contrastive_purity_keeps_features_under_pandas_transform_output():
+    # The encoder gave a DataFrame, whose column names were kept as features.
+    X = _images(16)
+    encoder = _tiny_encoder().fit(X)
+    purity = ContrastivePurity(encoder)
+    with sklearn.config_context(transform_output="pandas"):
+        purity.fit(X)
+    np.testing.assert_array_equal(
+        np.array(list(purity.features_.values())), encoder.transform(X)
+    )
 
 
 def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -176,3 +177,16 @@ def test_a_changed_scaling_takes_effect_at_the_next_fit():
         transformer.transform(X),
         MetaInputTransformer(scaling="quantile").fit_transform(X),
     )
+
+
+@pytest.mark.parametrize("scaling", ["exp_zscore", "quantile"])
+def test_pandas_output_is_followed_by_transform_only(scaling):
+    # Under transform_output="pandas" its inner QuantileTransformer gave a
+    # DataFrame, which transform indexed as an array ("unhashable type").
+    pd = pytest.importorskip("pandas")
+    X = np.random.RandomState(0).exponential(size=(50, 2))
+    expected = MetaInputTransformer(scaling=scaling).fit(X).transform(X)
+    with sklearn.config_context(transform_output="pandas"):
+        Z = MetaInputTransformer(scaling=scaling).fit(X).transform(X)
+    assert isinstance(Z, pd.DataFrame)
+    np.testing.assert_array_equal(Z.to_numpy(), expected)

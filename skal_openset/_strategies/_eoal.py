@@ -131,7 +131,8 @@ class EOALQuery(QueryStrategy):
         # As Python floats: float32 cannot hold _HUGE (NumPy warns of the cast).
         if max(float(np.abs(e).max()) for e in (emb_labelled, pool)) >= _HUGE:
             emb_labelled, pool, _ = power_of_two_scaled(emb_labelled, pool)
-        scaler = StandardScaler().fit(emb_labelled)
+        # Arrays whatever scikit-learn's transform_output: they are indexed.
+        scaler = StandardScaler().set_output(transform="default").fit(emb_labelled)
         emb_labelled = scaler.transform(emb_labelled)
         emb_in = emb_labelled[: len(X_in)]
         emb_ood = emb_labelled[len(X_in) :] if len(X_ood) else None

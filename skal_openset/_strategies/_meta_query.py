@@ -107,7 +107,13 @@ class _MetaInputQuery(QueryStrategy):
                 else _AUTO_FALLBACK
             )
         raw = self._raw_scores(learner, X_pool)
-        self.meta_input_ = MetaInputTransformer(scaling=self.meta_input).fit(raw)
+        # Arrays whatever scikit-learn's transform_output (pool_meta_input_ is
+        # one, and the selector trains on them).
+        self.meta_input_ = (
+            MetaInputTransformer(scaling=self.meta_input)
+            .set_output(transform="default")
+            .fit(raw)
+        )
         self.pool_meta_input_ = self.meta_input_.transform(raw)
         return top_scores(self._combine(self.pool_meta_input_), n_instances, rng)
 
@@ -149,7 +155,8 @@ class PurityInformativenessQuery(_MetaInputQuery):
     Attributes
     ----------
     meta_input_ : MetaInputTransformer
-        Fitted on the raw scores of the last pool queried.
+        Fitted on the raw scores of the last pool queried; it gives ndarrays,
+        whatever scikit-learn's ``transform_output``.
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
     purity_ : str
@@ -295,7 +302,8 @@ class MQNetQuery(_MetaInputQuery):
     meta_input_ : MetaInputTransformer
         Fitted on the raw scores of the last pool queried; the query set is
         converted with the same statistics, so training and querying share
-        one scale.
+        one scale. It gives ndarrays, whatever scikit-learn's
+        ``transform_output``.
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
     purity_ : str
