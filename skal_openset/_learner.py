@@ -87,7 +87,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     ``predict_proba`` and ``decision_function`` when its classifier has them.
     Labels may be numbers or strings, the in-distribution classes all of one
     kind. The classifier is trained on the positions ``0..k-1`` of the labels
-    in ``classes_`` and its predictions are mapped back.
+    in ``classes_`` and its predictions are mapped back; a ``class_weight``
+    dict (the classifier's, a pipeline step's, or in a search's grid) is
+    keyed by the labels, and given to it keyed by their positions, those of
+    classes not labelled yet left out.
 
     As a scikit-learn estimator, the constructor only stores its arguments;
     the classifier is trained on ``X_training, y_training`` by `fit`, or at
@@ -874,11 +877,84 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             or not (isinstance(estimator, NeuralNet) or self.warm_start)
         ):
             estimator = frame_input(estimator, dtypes)
-        if self.warm_start and _takes_classes(estimator.partial_fit):
-            # A later partial_fit cannot add a class the first training did
-            # not declare, and the initial set may lack some.
+        # A later partial_fit cannot add a class the first training did not
+        # declare, and the initial set may lack some.
+        declared = self.warm_start and _takes_classes(estimator.partial_fit)
+        estimator.set_params(
+            **_class_weights_by_code(
+                estimator, classes, None if declared else np.unique(codes)
+            )
+        )
+        if declared:
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
+
+
+def _class_weights_by_code(estimator, classes, trained):
+    """The parameters of `estimator` that hold ``class_weight`` dicts (its
+    own, a pipeline step's, a search's estimator's or grid's), with each dict
+    keyed by the positions in `classes` of the labels that key it, as the
+    classifier is trained on those positions.
+
+    With `trained` (the positions the rows hold), only their keys are kept:
+    scikit-learn refuses a dict naming a class that the rows lack, as the
+    labelled set often does early on. Raises ``InvalidParameterError`` (not
+    taken for a one-class error) for a key that is no known class, and for a
+    list of dicts (one per output: this learner has one).
+    """
+    position = {label: code for code, label in enumerate(classes.tolist())}
+
+    def by_code(weight, name):
+        if isinstance(weight, (list, tuple)) and any(
+            isinstance(w, dict) for w in weight
+        ):
+            raise InvalidParameterError(
+                f"{name} is a list of dicts, one per output, but the learner "
+                "trains on one label per row: pass one dict, keyed by its classes."
+            )
+        if not isinstance(weight, dict):
+            return weight  # None or "balanced": no labels in it
+        unknown = [key for key in weight if key not in position]
+        if unknown:
+            raise InvalidParameterError(
+                f"{name} has keys {unknown} that are no known class "
+                f"{classes.tolist()}: key it by the in-distribution labels as "
+                "given (OOD rows, which are never trained on, need no weight)."
+            )
+        return {
+            position[key]: value
+            for key, value in weight.items()
+            if trained is None or position[key] in trained
+        }
+
+    def grid_by_code(grid, name):
+        if not any(key.rsplit("__", 1)[-1] == "class_weight" for key in grid):
+            return grid
+        translated = dict(grid)
+        for key, values in grid.items():
+            if key.rsplit("__", 1)[-1] != "class_weight":
+                continue
+            if not isinstance(values, (list, tuple)):
+                raise InvalidParameterError(
+                    f"{name} draws {key} from {type(values).__name__}, whose "
+                    "dicts the learner cannot key by its class positions: give "
+                    "the values as a list."
+                )
+            translated[key] = [by_code(v, f"{name}[{key!r}]") for v in values]
+        return translated
+
+    params = {}
+    for name, value in estimator.get_params(deep=True).items():
+        last = name.rsplit("__", 1)[-1]
+        if last == "class_weight":
+            params[name] = by_code(value, name)
+        elif last in ("param_grid", "param_distributions"):
+            params[name] = (
+                [grid_by_code(grid, name) for grid in value]
+                if isinstance(value, list)
+                else grid_by_code(value, name)
+            )
+    return params
 
 
 def _has_missing_label(y):

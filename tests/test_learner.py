@@ -18,7 +18,9 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
 from skal_openset import (
@@ -659,6 +661,77 @@ def test_a_continuous_target_is_refused_as_by_scikit_learn():
     whole = ActiveLearner(LogisticRegression(), ood_label="unknown")
     whole.fit(X[:4], np.array([3.0, 5.0, 3, "unknown"], dtype=object))
     assert whole.classes_.tolist() == [3, 5]
+
+
+def _iris_with_ood():
+    """Iris as classes 1, 2, 3, every fifth row OOD (-1)."""
+    X, t = load_iris(return_X_y=True)
+    y = np.where(np.arange(len(t)) % 5 == 0, -1, t + 1)
+    return X, y
+
+
+@pytest.mark.parametrize("kind", ["numbers", "strings"])
+@pytest.mark.parametrize("where", ["estimator", "pipeline", "search"])
+def test_a_class_weight_dict_weighs_the_classes_its_keys_name(kind, where):
+    # The classifier trains on class positions 0..k-1: the dict weighed the
+    # class at position 2 (3), and string keys failed naming positions; a
+    # pipeline step's or a search grid's alike.
+    X, y = _iris_with_ood()
+    if kind == "strings":  # -1 picks the last name
+        y = np.array(["", "setosa", "versicolor", "virginica", "ood"])[y]
+    ood_label, heavy = (-1, 2) if kind == "numbers" else ("ood", "versicolor")
+    weights = {heavy: 100.0}
+
+    def classifier(class_weight):
+        if where == "estimator":
+            return LogisticRegression(class_weight=class_weight, max_iter=1000)
+        pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        if where == "pipeline":
+            return pipeline.set_params(logisticregression__class_weight=class_weight)
+        grid = {"logisticregression__class_weight": [class_weight]}
+        return GridSearchCV(pipeline, grid, cv=2)
+
+    is_in = y != ood_label
+    expected = classifier(weights).fit(X[is_in], y[is_in]).predict(X)
+    unweighted = classifier(None).fit(X[is_in], y[is_in]).predict(X)
+    assert not np.array_equal(expected, unweighted)  # the weight matters
+    learner = ActiveLearner(classifier(weights), ood_label=ood_label).fit(X, y)
+    np.testing.assert_array_equal(learner.predict(X), expected)
+
+
+def test_a_class_weight_dict_may_name_a_class_not_labelled_yet():
+    # scikit-learn refuses a dict naming a class the rows lack (beside one
+    # it does not name): early in a campaign the labelled set lacks some.
+    X, y = _iris_with_ood()
+    rows = np.isin(y, [1, 2])
+    weights = {2: 100.0, 3: 1.0}
+    learner = ActiveLearner(
+        LogisticRegression(class_weight=weights, max_iter=1000), classes=[1, 2, 3]
+    ).fit(X[rows], y[rows])
+    expected = LogisticRegression(class_weight={2: 100.0}, max_iter=1000)
+    np.testing.assert_array_equal(
+        learner.predict(X), expected.fit(X[rows], y[rows]).predict(X)
+    )
+
+
+@pytest.mark.parametrize(
+    "class_weight, match",
+    [
+        (
+            {-1: 2.0},
+            r"class_weight has keys \[-1\] that are no known class \[1, 2, 3\]",
+        ),
+        ({"2": 2.0}, r"keys \['2'\] that are no known class"),
+        ([{1: 2.0}, {2: 1.0}], "list of dicts, one per output"),
+    ],
+)
+def test_a_class_weight_the_learner_cannot_key_by_its_classes_is_refused(
+    class_weight, match
+):
+    X, y = _iris_with_ood()
+    learner = ActiveLearner(LogisticRegression(class_weight=class_weight))
+    with pytest.raises(ValueError, match=match):
+        learner.fit(X, y)
 
 
 def test_score_with_bytes_labels():
