@@ -46,11 +46,60 @@ def frame_input(estimator, dtypes):
     return Pipeline([("to_frame", _ToFrame(dtypes)), *steps])
 
 
-def as_frame(X, dtypes):
-    """`X` as a DataFrame with the columns and dtypes of the Series `dtypes`."""
+def check_known_categories(X, dtypes, name):
+    """Refuse rows of `X` (an array of the columns of the Series `dtypes`)
+    with a value that a categorical column's dtype does not list.
+
+    :func:`as_frame` makes it a missing value: for rows to train on (a
+    teach), their label would be lost. Rows to predict or query are not
+    checked: there an unseen category is a missing value, as
+    ``HistGradientBoostingClassifier`` reads one.
+    """
+    if dtypes is None:
+        return
     import pandas as pd  # only reached with a DataFrame's columns
 
     frame = pd.DataFrame(np.asarray(X), columns=dtypes.index)
+    for column, unlisted in _unlisted_categories(frame, dtypes).items():
+        dtype = dtypes[column]
+        raise ValueError(
+            f"Column {column!r} of {name} holds "
+            f"{frame[column][unlisted].unique().tolist()}, which its categorical "
+            f"dtype at fit does not list ({dtype.categories.tolist()}): the "
+            "classifier would train on them as missing values. Declare every "
+            "category up front, fitting on "
+            f"X.astype({{{column!r}: pd.CategoricalDtype(categories=[...])}}) "
+            "with all of them; to add them now, fit again on every labelled "
+            "row (learner.X_labelled_ as a DataFrame of that dtype, and these)."
+        )
+
+
+def _unlisted_categories(frame, dtypes):
+    """``{column: mask}`` of the rows of `frame` whose value in a categorical
+    column is one its dtype in `dtypes` does not list (missing values aside)."""
+    import pandas as pd
+
+    masks = {}
+    for column, dtype in dtypes.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            values = frame[column]
+            unlisted = values.notna() & ~values.isin(dtype.categories)
+            if unlisted.any():
+                masks[column] = unlisted
+    return masks
+
+
+def as_frame(X, dtypes):
+    """`X` as a DataFrame with the columns and dtypes of the Series `dtypes`.
+
+    A value that a categorical column's dtype does not list is made a
+    missing value, as pandas' cast did before deprecating it.
+    """
+    import pandas as pd  # only reached with a DataFrame's columns
+
+    frame = pd.DataFrame(np.asarray(X), columns=dtypes.index)
+    for column, unlisted in _unlisted_categories(frame, dtypes).items():
+        frame[column] = frame[column].mask(unlisted)
     try:
         cast = frame.astype(dtypes.to_dict())
     except (TypeError, ValueError) as exc:

@@ -35,7 +35,13 @@ from ._atomic import (
     restored_on_error,
 )
 from ._datasets import check_one_label_kind
-from ._frames import as_frame, check_columns, frame_input, named_column_dtypes
+from ._frames import (
+    as_frame,
+    check_columns,
+    check_known_categories,
+    frame_input,
+    named_column_dtypes,
+)
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._model_scores import (
     _has_predict_proba,
@@ -425,6 +431,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             check_columns(X, self, "X")
             X, y = self._check_labelled(X, y)
             X = self._check_rows(X, "X", teaching=True)
+            check_known_categories(X, getattr(self, "feature_dtypes_", None), "X")
             self._check_known_labels(y, self.classes_, self.ood_label_, teaching=True)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):

@@ -727,6 +727,39 @@ def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
     assert learner.predict(frame.iloc[400:410]).shape == (10,)
 
 
+def test_a_category_the_fitted_dtype_lacks_is_refused_at_teach_only():
+    # Cast to the fitted dtype, taught rows of a new category became NaN, so
+    # the classifier trained on them without their category, silently.
+    pd = pytest.importorskip("pandas")
+    frame, y, ood_label = _named_frame(pd)
+    frame["shade"] = frame["shade"].astype("category")
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        UncertaintyQuery(),
+        ood_label=ood_label,
+    ).fit(frame.iloc[:80], y[:80])
+    pool = frame.iloc[80:120].copy()
+    pool["shade"] = pool["shade"].cat.add_categories("grey")
+    pool.iloc[:5, pool.columns.get_loc("shade")] = "grey"
+    # Queried or predicted, a new category is a missing value (not left to
+    # pandas' cast, which warns that it will refuse it).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        indices, X_query = learner.query(pool, n_instances=40)
+        assert learner.predict(pool).shape == (40,)
+    with pytest.raises(
+        ValueError, match=r"Column 'shade' of X holds \['grey'\].*CategoricalDtype"
+    ):
+        learner.teach(X_query, y[80:120][indices])
+    assert len(learner.y_labelled_) == 80
+    # Declared up front, it is learnt from.
+    shades = pd.CategoricalDtype(["dark", "grey", "light"])
+    learner.fit(frame.iloc[:80].astype({"shade": shades}), y[:80])
+    learner.teach(pool.astype({"shade": shades}), y[80:120])
+    taught = learner.estimator_[0].transform(learner.X_labelled_)
+    assert taught["shade"].notna().all()
+
+
 def test_distances_in_a_non_numeric_input_name_the_embedding_remedy():
     pd = pytest.importorskip("pandas")
     from sklearn.compose import make_column_transformer
