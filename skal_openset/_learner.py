@@ -203,6 +203,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     OOD rows, so a search or cross-validation scored on a labelled set that
     holds them scores NaN.
 
+    A search over the strategy's parameters (``GridSearchCV(learner,
+    {"query_strategy__...": [...]})``) compares nothing: `fit` and `score`
+    train and score the classifier on the rows given and never query, so
+    every setting scores alike. Compare strategies and their parameters by
+    the learning curves of active-learning runs, :func:`run_active_learning`.
+
     Examples
     --------
     >>> import numpy as np
