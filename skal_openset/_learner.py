@@ -182,14 +182,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Number of features of 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of `fit`'s X, if it was a DataFrame with string column
-        names. The estimator then gets its rows back as a DataFrame of these
-        columns and dtypes (``feature_dtypes_``), so its steps (or those of a
-        pipeline a search wraps) may select columns by name, and
-        ``HistGradientBoostingClassifier`` reads categories from the dtypes;
-        later DataFrames must have the same columns. `estimator_` is then a
-        pipeline whose first step makes that DataFrame. A bare skorch net,
-        which takes arrays, and with ``warm_start=True`` an estimator on
-        numeric columns (a pipeline has no ``partial_fit``), get arrays.
+        names. A pipeline estimator, or one that wraps a pipeline (e.g. a
+        search over one), then gets its rows back as a DataFrame of these
+        columns and dtypes (``feature_dtypes_``), so its steps may select
+        columns by name; later DataFrames must have the same columns. So does
+        any other estimator when a column is not numeric (categories read
+        from the dtypes by ``HistGradientBoostingClassifier``); `estimator_` is
+        then a pipeline whose first step makes that DataFrame.
     feature_dtypes_ : pandas Series
         The dtypes of those columns.
 
@@ -880,14 +879,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             return estimator
         estimator = clone(self.estimator)
         # The DataFrame back, for steps that select columns by name (in a
-        # pipeline, or in one a search wraps), and for categorical or text
-        # columns (pandas dtypes have a kind too), e.g. for a
-        # HistGradientBoostingClassifier that reads categories from the dtypes.
-        # A bare net takes arrays, and a pipeline has no partial_fit.
+        # pipeline, or in one a search or calibration wraps), and for
+        # categorical or text columns (pandas dtypes have a kind too), e.g.
+        # for a HistGradientBoostingClassifier that reads categories from the
+        # dtypes. Other classifiers keep arrays, and estimator_ their type.
         if dtypes is not None and (
-            isinstance(estimator, Pipeline)
-            or any(d.kind not in "biuf" for d in dtypes)
-            or not (isinstance(estimator, NeuralNet) or self.warm_start)
+            _holds_pipeline(estimator) or any(d.kind not in "biuf" for d in dtypes)
         ):
             estimator = frame_input(estimator, dtypes)
         # A later partial_fit cannot add a class the first training did not
@@ -901,6 +898,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if declared:
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
+
+
+def _holds_pipeline(estimator):
+    """Whether `estimator` is a pipeline or wraps one (e.g. a search over one),
+    whose steps may select a DataFrame's columns by name."""
+    return isinstance(estimator, Pipeline) or any(
+        isinstance(value, Pipeline)
+        for value in estimator.get_params(deep=True).values()
+    )
 
 
 def _class_weights_by_code(estimator, classes, trained):

@@ -644,6 +644,18 @@ def test_a_search_over_a_pipeline_selects_dataframe_columns_by_name():
     assert model_embedding(learner, frame.iloc[400:410].to_numpy()).shape == (10, 2)
 
 
+def test_a_bare_classifier_on_numeric_columns_keeps_its_type_and_arrays():
+    # Every estimator but a skorch net got the rows back as a DataFrame, so
+    # a LogisticRegression's estimator_ became a pipeline (estimator_.coef_
+    # gone) and every prediction paid for a DataFrame.
+    pd = pytest.importorskip("pandas")
+    frame, y, ood_label = _named_frame(pd)
+    frame = frame.drop(columns="shade")
+    learner = ActiveLearner(LogisticRegression(max_iter=500), ood_label=ood_label)
+    learner.fit(frame.iloc[:80], y[:80])
+    assert isinstance(learner.estimator_, LogisticRegression)
+
+
 def test_an_embedding_selects_dataframe_columns_by_name():
     # It used to be given the rows as an array ("Specifying the columns using
     # strings is only supported for dataframes"), though the user gave a frame.
