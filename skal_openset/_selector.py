@@ -171,21 +171,29 @@ class _PairChunks:
     ``|y_a - y_j|`` with ``gap=True``, with ``y`` rescaled by a power of two
     so that float32 holds the gaps) on the remaining pairs, normalised to sum
     to one over all chunks (``total`` is the sum before normalising, 0 if no
-    pair is left). Chunks are computed once and kept, as one matrix of
-    signed weights, while the whole pair matrix is small (up to 4 bytes
-    times ``_CACHE_LIMIT``: 128 MiB per instance); larger problems recompute
-    them on every pass to bound memory.
+    pair is left). With ``mean_weight`` (a mini-batch of a larger set: that
+    set's `mean_weight()`) they are normalised instead by ``mean_weight``
+    times the sum the pairs would have with unit sample weights, so that a
+    batch of light rows weighs little, as in the whole set. Chunks are
+    computed once and kept, as one matrix of signed weights, while the whole
+    pair matrix is small (up to 4 bytes times ``_CACHE_LIMIT``: 128 MiB per
+    instance); larger problems recompute them on every pass to bound memory.
     """
 
     # Pair-matrix elements kept in memory between passes: a query set of up to
     # 5,792 rows, as the paper's CIFAR protocol accumulates by round 10.
     _CACHE_LIMIT = 2**25
 
-    def __init__(self, y, w, chunk_size, groups=None, gap=False):
+    def __init__(self, y, w, chunk_size, groups=None, gap=False, mean_weight=None):
         self.y, self.w, self.chunk_size, self.groups = y, w, chunk_size, groups
         self.gap = _power_of_two_normalised(y) if gap else None
-        self.total = float(sum(weight.sum() for _, _, weight in self._compute(1.0)))
-        self.scale = 1.0 / self.total if self.total > 0 else 0.0
+        self.total = self._sum(w)
+        normaliser = (
+            self.total
+            if mean_weight is None
+            else mean_weight * self._sum(torch.ones_like(w))
+        )
+        self.scale = 1.0 / normaliser if self.total > 0 else 0.0
         # sign * weight: the weight is 0 wherever the sign is, so both come
         # back exactly, in half the memory of the two.
         self.cache = (
@@ -194,7 +202,20 @@ class _PairChunks:
             else None
         )
 
-    def _compute(self, scale):
+    def _sum(self, w):
+        """Sum of the pair weights with sample weights `w`, before normalising."""
+        return float(sum(weight.sum() for _, _, weight in self._compute(1.0, w)))
+
+    def mean_weight(self):
+        """Mean of ``w_a * w_j`` over the pairs (weighted by the gaps with ``gap``).
+
+        Exactly 1 with unit sample weights, so that mini-batches normalised by
+        it keep their plain per-batch mean.
+        """
+        return self.total / self._sum(torch.ones_like(self.w))
+
+    def _compute(self, scale, w=None):
+        w = self.w if w is None else w
         for start in range(0, len(self.y), self.chunk_size):
             rows = slice(start, start + self.chunk_size)
             sign = torch.sign(self.y[rows, None] - self.y[None, :]).to(self.w.dtype)
@@ -205,7 +226,7 @@ class _PairChunks:
                     | (self.y[rows, None] == 0)
                     | (self.y[None, :] == 0)
                 )
-            weight = sign.abs() * self.w[rows, None] * self.w[None, :] * scale
+            weight = sign.abs() * w[rows, None] * w[None, :] * scale
             if self.gap is not None:
                 difference = (self.gap[rows, None] - self.gap[None, :]).abs()
                 weight = weight * difference.to(weight.dtype)
@@ -254,7 +275,11 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         If None, every step uses every pair (full batch). If an int, each
         epoch shuffles the rows into mini-batches of this size and takes one
         step per batch on the pairs within it, as the authors' code does; a
-        batch without a pair (e.g. only OOD rows) takes no step.
+        batch without a pair (e.g. only OOD rows) takes no step. A batch's
+        loss weighs each pair's hinge by the pair's weight relative to the
+        mean pair weight of the whole set (with equal sample weights: the
+        batch's plain mean), so that `sample_weight` counts across batches,
+        not only within each.
     steps_per_epoch : int or None, default=None
         With `batch_size` set: each epoch passes over the shuffled rows as
         many times as it takes to make at least this many mini-batch steps,
@@ -586,6 +611,8 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             return []
         optimizer = _OPTIMIZERS[self.optimizer](module.parameters(), lr=self.lr)
         order = torch.Generator().manual_seed(int(order_seed))
+        # Batches weigh their pairs against the whole set's mean pair weight.
+        mean_weight = None if self.batch_size is None else pairs.mean_weight()
         loss_curve = []
         for epoch in range(self.max_epochs):
             if epoch == self.lr_decay_epoch:
@@ -597,7 +624,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                 loss = self._pair_loss(module, X, pairs, optimizer)
             else:
                 batch_losses = self._mini_batch_epoch(
-                    module, X, y, w, groups, optimizer, order
+                    module, X, y, w, groups, optimizer, order, mean_weight
                 )
                 loss = float(np.mean(batch_losses)) if batch_losses else 0.0
                 if loss == 0.0:
@@ -628,7 +655,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
             )
         return loss_curve
 
-    def _mini_batch_epoch(self, module, X, y, w, groups, optimizer, order):
+    def _mini_batch_epoch(self, module, X, y, w, groups, optimizer, order, mean_weight):
         """One epoch of mini-batch steps; the loss of each batch that took one.
 
         Whole passes over the rows, shuffled by the generator `order`, until
@@ -636,7 +663,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         does. A batch without a pair to rank takes no step and does not
         count. The epoch also ends after `steps_per_epoch` passes without a
         step, so that a target whose pairs seldom share a batch cannot stall
-        training.
+        training. Each batch's pair weights are normalised by `mean_weight`,
+        the mean pair weight of the whole set, times what its pairs would
+        weigh with unit sample weights (their number, or total target gap).
         """
         gap = self.pair_weight == "target_gap"
         wanted = self.steps_per_epoch or 1
@@ -651,6 +680,7 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
                     self.pair_chunk_size,
                     None if groups is None else groups[rows],
                     gap,
+                    mean_weight,
                 )
                 loss = self._pair_loss(module, X[rows], batch, optimizer, step=True)
                 if loss is not None:
