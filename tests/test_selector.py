@@ -355,6 +355,19 @@ def test_pairwise_ranking_accuracy_matches_a_loop():
     assert np.isnan(pairwise_ranking_accuracy(np.zeros(3), s[:3]))
 
 
+def test_scores_equal_up_to_rounding_tie():
+    # A few units in the last place apart: the rounding of equal meta-inputs.
+    s = 20.676 + np.array([0.0, 1.0, 2.0]) * np.spacing(20.676)
+    assert pairwise_ranking_accuracy([0.0, 1.0, 2.0], s) == 0.5
+    # Apart by more than the tolerance: ordered.
+    s[2] += 1e-9
+    assert pairwise_ranking_accuracy([0.0, 1.0, 2.0], s) == pytest.approx(2.5 / 3)
+    # Identical rows, whose meta-scores the matrix product rounds apart.
+    selector = MetaQueryNetSelector(max_epochs=50, random_state=0)
+    selector.fit(np.ones((10, 2)), np.arange(10.0))
+    assert selector.score(np.ones((10, 2)), np.arange(10.0)) == 0.5
+
+
 def test_no_weight_dies_in_training():
     """Every weight still moves the score after training (none stuck at zero)."""
     dead = []
