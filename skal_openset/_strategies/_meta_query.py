@@ -461,6 +461,22 @@ class MQNetQuery(_MetaInputQuery):
             A plain instance whose parameters hold this configuration, so
             ``get_params``, ``set_params`` and ``clone`` work as usual.
 
+        Notes
+        -----
+        The schedule is the authors', but not every detail of their network
+        and loss:
+
+        - the weights are softplus-parametrised, not ReLU-wrapped, so an SGD
+          step at lr 1e-3 moves the effective weights only about 0.15-0.17
+          times as far (the softplus's slope ``1 - exp(-w)``, squared, is
+          small for the weights in [0, 1) the net starts from);
+        - each step ranks every pair of its batch of 32 whose targets
+          differ, not the 16 pairs of the batch and its reverse, which also
+          order tied targets;
+        - the output layer has no bias (the ranking loss cannot see one);
+        - the meta-input clips ``z`` to [-20, 20] before the exponential
+          (:class:`MetaInputTransformer`'s ``clip``).
+
         Examples
         --------
         >>> from skal_openset import MQNetQuery
