@@ -722,9 +722,9 @@ def test_auto_purity_raises_what_is_not_a_lack_of_labels():
         learner.query(X[150:400], n_instances=5)
 
 
-def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
-    # A bare estimator got the rows as an object array ("could not convert
-    # string to float"), though HistGradientBoostingClassifier takes the frame.
+def _categorical_learner():
+    """`_named_frame` with a categorical column, labels, and a learner
+    fitted on its first 80 rows by a classifier that reads the dtypes."""
     pd = pytest.importorskip("pandas")
     frame, y, ood_label = _named_frame(pd)
     frame["shade"] = frame["shade"].astype("category")
@@ -733,6 +733,13 @@ def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
         UncertaintyQuery(),
         ood_label=ood_label,
     ).fit(frame.iloc[:80], y[:80])
+    return frame, y, learner
+
+
+def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
+    # A bare estimator got the rows as an object array ("could not convert
+    # string to float"), though HistGradientBoostingClassifier takes the frame.
+    frame, y, learner = _categorical_learner()
     indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
     learner.teach(X_query, y[80:400][indices])
     assert learner.estimator_[-1].is_categorical_.tolist() == [False] * 8 + [True]
@@ -742,14 +749,7 @@ def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
 def test_a_category_the_fitted_dtype_lacks_is_refused_at_teach_only():
     # Cast to the fitted dtype, taught rows of a new category became NaN, so
     # the classifier trained on them without their category, silently.
-    pd = pytest.importorskip("pandas")
-    frame, y, ood_label = _named_frame(pd)
-    frame["shade"] = frame["shade"].astype("category")
-    learner = ActiveLearner(
-        HistGradientBoostingClassifier(max_iter=10, random_state=0),
-        UncertaintyQuery(),
-        ood_label=ood_label,
-    ).fit(frame.iloc[:80], y[:80])
+    frame, y, learner = _categorical_learner()
     pool = frame.iloc[80:120].copy()
     pool["shade"] = pool["shade"].cat.add_categories("grey")
     pool.iloc[:5, pool.columns.get_loc("shade")] = "grey"
@@ -765,7 +765,7 @@ def test_a_category_the_fitted_dtype_lacks_is_refused_at_teach_only():
         learner.teach(X_query, y[80:120][indices])
     assert len(learner.y_labelled_) == 80
     # Declared up front, it is learnt from.
-    shades = pd.CategoricalDtype(["dark", "grey", "light"])
+    shades = pytest.importorskip("pandas").CategoricalDtype(["dark", "grey", "light"])
     learner.fit(frame.iloc[:80].astype({"shade": shades}), y[:80])
     learner.teach(pool.astype({"shade": shades}), y[80:120])
     taught = learner.estimator_[0].transform(learner.X_labelled_)

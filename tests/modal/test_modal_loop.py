@@ -105,6 +105,16 @@ def test_open_set_baselines_drive_modal_active_learner(strategy):
     assert len(learner.X_ood_) == oracle.n_queried_ood_
 
 
+def _modal_learner(strategy, X, y):
+    """modAL's learner of a logistic regression trained on the first 60 rows."""
+    return modAL_models.ActiveLearner(
+        estimator=LogisticRegression(max_iter=500),
+        query_strategy=strategy,
+        X_training=X[:60],
+        y_training=y[:60],
+    )
+
+
 @pytest.mark.parametrize(
     "strategy",
     [  # every strategy the package exports
@@ -120,13 +130,7 @@ def test_every_strategy_refuses_a_modal_learner_trained_on_ood_rows(strategy):
     # Only the strategies that read the labelled set refused it: the others
     # queried a classifier that modAL had trained on OOD as a class.
     X, y = load_digits_dataset()
-    y = np.where(y < 4, y, -1)
-    learner = modAL_models.ActiveLearner(
-        estimator=LogisticRegression(max_iter=500),
-        query_strategy=strategy(random_state=0),
-        X_training=X[:60],
-        y_training=y[:60],
-    )
+    learner = _modal_learner(strategy(random_state=0), X, np.where(y < 4, y, -1))
     with pytest.raises(ValueError, match="y_training holds [0-9]+ rows labelled"):
         learner.query(X[60:], n_instances=5)
 
@@ -136,12 +140,7 @@ def test_string_labels_need_the_modal_learners_ood_label_before_a_query():
     # a class of the classifier that the strategy queried.
     X, y = load_digits_dataset()
     y = np.where(y < 4, np.array(list("abcd") + ["x"] * 6)[y], "unknown")
-    learner = modAL_models.ActiveLearner(
-        estimator=LogisticRegression(max_iter=500),
-        query_strategy=MQNetQuery(random_state=0),
-        X_training=X[:60],
-        y_training=y[:60],
-    )
+    learner = _modal_learner(MQNetQuery(random_state=0), X, y)
     with pytest.raises(ValueError, match="strings but ood_label=-1.*learner.ood_la"):
         learner.query(X[60:], n_instances=5)
     learner.ood_label = "unknown"
