@@ -784,8 +784,8 @@ def pairwise_ranking_accuracy(
     """Fraction of pairs with different targets that the scores order correctly.
 
     Also known as the concordance index. Pairs tied in `y_score` count one
-    half; pairs tied in `y_true` carry no preference and are ignored. Scores
-    within ``1e-12`` times the largest ``|y_score|`` of each other tie: equal
+    half; pairs tied in `y_true` carry no preference and are ignored. Two
+    scores within ``1e-12`` times the larger of their magnitudes tie: equal
     inputs can score a few units in the last place apart (the rounding of a
     matrix product differs with a row's position), which must not order them.
 
@@ -861,7 +861,6 @@ def pairwise_ranking_accuracy(
     # Exact rescalings that keep the pair weights (products of weights and
     # target gaps) from under- or overflowing, whatever the inputs' scale.
     y_true, weight = _power_of_two_normalised(y_true), _power_of_two_normalised(weight)
-    tie_tolerance = 1e-12 * np.abs(y_score).max(initial=0.0)
     concordant = total = 0.0
     # Chunked so that 10^5-row sets do not need a 10^10-element matrix.
     chunk = max(1, 2**22 // max(len(y_true), 1))
@@ -869,7 +868,11 @@ def pairwise_ranking_accuracy(
         stop = start + chunk
         true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
         score_gap = y_score[start:stop, None] - y_score[None, :]
-        score_sign = np.where(np.abs(score_gap) <= tie_tolerance, 0, np.sign(score_gap))
+        # Per pair: one large score must not tie distinct small ones.
+        tolerance = 1e-12 * np.maximum(
+            np.abs(y_score[start:stop, None]), np.abs(y_score[None, :])
+        )
+        score_sign = np.where(np.abs(score_gap) <= tolerance, 0, np.sign(score_gap))
         pairs = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
         if pair_weight == "target_gap":
             pairs *= np.abs(y_true[start:stop, None] - y_true[None, :])

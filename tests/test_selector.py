@@ -362,6 +362,8 @@ def test_scores_equal_up_to_rounding_tie():
     # Apart by more than the tolerance: ordered.
     s[2] += 1e-9
     assert pairwise_ranking_accuracy([0.0, 1.0, 2.0], s) == pytest.approx(2.5 / 3)
+    # Per pair: one large score does not tie distinct small ones.
+    assert pairwise_ranking_accuracy([0, 1, 2, 3.0], [1.0, 1.001, 1.002, 1e10]) == 1.0
     # Identical rows, whose meta-scores the matrix product rounds apart.
     selector = MetaQueryNetSelector(max_epochs=50, random_state=0)
     selector.fit(np.ones((10, 2)), np.arange(10.0))
