@@ -1573,6 +1573,19 @@ def test_every_strategy_refuses_string_labels_where_modal_ood_label_is_unset(
         strategy(random_state=0)(learner, X[300:400], 5)
 
 
+def test_a_modal_learner_may_set_an_ood_label_of_another_kind():
+    # "unknown" beside integer classes, set on purpose as the message asks,
+    # was refused at every query ("no example could ever be OOD"), though
+    # the OOD rows are kept apart (X_ood_) and our ActiveLearner takes it.
+    X, y, _, _ = user_data("ints")
+    is_in = y[:80] != -1
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:80][is_in],
+                        y[:80][is_in])  # fmt: skip
+    learner.ood_label = "unknown"
+    indices, _ = UncertaintyQuery(random_state=0)(learner, X[300:400], 5)
+    assert len(indices) == 5
+
+
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1

@@ -191,14 +191,15 @@ class QueryStrategy(BaseEstimator):
 
 
 def _check_modal_training(learner):
-    """Refuse a modAL learner whose ``y_training`` holds its OOD label, or
-    labels of another kind than it (strings where the OOD label is -1, the
-    default when ``learner.ood_label`` was never set): OOD rows there would be
-    a class of the classifier, told apart by no check."""
+    """Refuse a modAL learner whose ``y_training`` holds its OOD label, or,
+    where ``learner.ood_label`` was never set (-1 then), labels of another
+    kind (strings): OOD rows there would be a class of the classifier, told
+    apart by no check. A set OOD label may be of another kind than the IN
+    labels (``"unknown"`` beside numbers), as in our ActiveLearner."""
     ood_label = ood_label_of(learner)
     check_no_ood_in_training(learner, ood_label)
     y = getattr(learner, "y_training", None)
-    if y is None:
+    if y is None or hasattr(learner, "ood_label"):
         return
     try:
         check_label_kind(np.asarray(y), ood_label)
