@@ -677,8 +677,9 @@ class MQNetQuery(_MetaInputQuery):
             if template is None:
                 template = MetaQueryNetSelector(init="rule")
             # A seeded strategy must not draw its selector's start from NumPy's
-            # global RNG; a selector's own seed wins.
-            if template.random_state is None:
+            # global RNG; a selector's own seed wins (one without the
+            # parameter, e.g. a subclass with a fixed ranking, has none).
+            if template.get_params(deep=False).get("random_state", 0) is None:
                 template = clone(template).set_params(random_state=self.random_state)
             selector = clone(template)  # a copy of a RandomState, as of any param
             selector.fit(Z, target, groups=groups)  # warns, stays unfitted if no pair
