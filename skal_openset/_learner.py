@@ -901,17 +901,39 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
 
 def _holds_pipeline(estimator):
-    """Whether `estimator` is a pipeline or wraps one (e.g. a search over one),
-    whose steps may select a DataFrame's columns by name."""
-    return isinstance(estimator, Pipeline) or any(
-        isinstance(value, Pipeline)
-        for value in estimator.get_params(deep=True).values()
-    )
+    """Whether `estimator` is a pipeline or wraps one (e.g. a search over one,
+    or with one among its grid's candidates), whose steps may select a
+    DataFrame's columns by name."""
+    if isinstance(estimator, Pipeline):
+        return True
+    for name, value in estimator.get_params(deep=True).items():
+        if isinstance(value, Pipeline):
+            return True
+        if name.rsplit("__", 1)[-1] in ("param_grid", "param_distributions"):
+            grids = value if isinstance(value, list) else [value]
+            candidates = [
+                c for grid in grids for v in grid.values() for c in _grid_estimators(v)
+            ]
+            if any(map(_holds_pipeline, candidates)):
+                return True
+    return False
+
+
+def _is_estimator(value):
+    return hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def _grid_estimators(values):
+    """The estimators among a search grid's candidates `values`."""
+    if not isinstance(values, (list, tuple)):
+        return []  # a distribution draws no estimator
+    return [value for value in values if _is_estimator(value)]
 
 
 def _class_weights_by_code(estimator, classes, trained):
     """The parameters of `estimator` that hold ``class_weight`` dicts (its
-    own, a pipeline step's, a search's estimator's or grid's), with each dict
+    own, a pipeline step's, a search's estimator's or grid's, or those of an
+    estimator among a grid's candidates), with each dict
     keyed by the positions in `classes` of the labels that key it, as the
     classifier is trained on those positions.
 
@@ -946,12 +968,18 @@ def _class_weights_by_code(estimator, classes, trained):
             if trained is None or position[key] in trained
         }
 
+    def candidate_by_code(value, name, is_weight):
+        """A grid's candidate: a class_weight, or an estimator holding some."""
+        if not _is_estimator(value):
+            return by_code(value, name) if is_weight else value
+        weights = _class_weights_by_code(value, classes, trained)
+        return clone(value).set_params(**weights) if weights else value
+
     def grid_by_code(grid, name):
-        if not any(key.rsplit("__", 1)[-1] == "class_weight" for key in grid):
-            return grid
         translated = dict(grid)
         for key, values in grid.items():
-            if key.rsplit("__", 1)[-1] != "class_weight":
+            is_weight = key.rsplit("__", 1)[-1] == "class_weight"
+            if not (is_weight or _grid_estimators(values)):
                 continue
             if not isinstance(values, (list, tuple)):
                 raise InvalidParameterError(
@@ -959,7 +987,9 @@ def _class_weights_by_code(estimator, classes, trained):
                     "dicts the learner cannot key by its class positions: give "
                     "the values as a list."
                 )
-            translated[key] = [by_code(v, f"{name}[{key!r}]") for v in values]
+            translated[key] = [
+                candidate_by_code(v, f"{name}[{key!r}]", is_weight) for v in values
+            ]
         return translated
 
     params = {}

@@ -644,6 +644,26 @@ def test_a_search_over_a_pipeline_selects_dataframe_columns_by_name():
     assert model_embedding(learner, frame.iloc[400:410].to_numpy()).shape == (10, 2)
 
 
+def test_a_pipeline_among_a_search_grids_candidates_gets_dataframe_columns():
+    # Only pipelines among the parameters were seen, not among a grid's
+    # candidates: the search's fits got arrays and failed on column names.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.ensemble import VotingClassifier
+
+    frame, y, ood_label = _named_frame(pd)
+    frame = frame.drop(columns="shade")
+    candidate = make_pipeline(
+        make_column_transformer((StandardScaler(), ["px2", "px5"])),
+        LogisticRegression(max_iter=500),
+    )
+    vote = VotingClassifier([("v", LogisticRegression())], voting="soft")
+    search = GridSearchCV(vote, {"v": [candidate]}, cv=2)
+    learner = ActiveLearner(search, RandomQuery(random_state=0), ood_label=ood_label)
+    learner.fit(frame.iloc[:80], y[:80])
+    assert learner.predict(frame.iloc[400:410]).shape == (10,)
+
+
 def test_a_bare_classifier_on_numeric_columns_keeps_its_type_and_arrays():
     # Every estimator but a skorch net got the rows back as a DataFrame, so
     # a LogisticRegression's estimator_ became a pipeline (estimator_.coef_

@@ -671,7 +671,9 @@ def _iris_with_ood():
 
 
 @pytest.mark.parametrize("kind", ["numbers", "strings"])
-@pytest.mark.parametrize("where", ["estimator", "pipeline", "search"])
+@pytest.mark.parametrize(
+    "where", ["estimator", "pipeline", "search", "search_candidate"]
+)
 def test_a_class_weight_dict_weighs_the_classes_its_keys_name(kind, where):
     # The classifier trains on class positions 0..k-1: the dict weighed the
     # class at position 2 (3), and string keys failed naming positions; a
@@ -688,7 +690,11 @@ def test_a_class_weight_dict_weighs_the_classes_its_keys_name(kind, where):
         pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         if where == "pipeline":
             return pipeline.set_params(logisticregression__class_weight=class_weight)
-        grid = {"logisticregression__class_weight": [class_weight]}
+        if where == "search":
+            grid = {"logisticregression__class_weight": [class_weight]}
+        else:  # an estimator among the grid's candidates holds it
+            candidate = LogisticRegression(class_weight=class_weight, max_iter=1000)
+            grid = {"logisticregression": [candidate]}
         return GridSearchCV(pipeline, grid, cv=2)
 
     is_in = y != ood_label
