@@ -621,19 +621,25 @@ def test_a_pipeline_selects_dataframe_columns_by_name(strategy):
     assert len(learner.y_labelled_) == 90
 
 
-def test_a_search_over_a_pipeline_selects_dataframe_columns_by_name():
-    # Only a pipeline, or any estimator beside a non-numeric column, got its
-    # rows back as a DataFrame: a search failed in every fit ("Specifying the
-    # columns using strings is only supported for dataframes").
+def _numeric_frame_and_pipeline():
+    """`_named_frame`'s numeric columns, labels, OOD label, and a pipeline
+    whose ColumnTransformer selects two of them by name."""
     pd = pytest.importorskip("pandas")
     from sklearn.compose import make_column_transformer
 
     frame, y, ood_label = _named_frame(pd)
-    frame = frame.drop(columns="shade")
     pipeline = make_pipeline(
         make_column_transformer((StandardScaler(), ["px2", "px5"])),
         LogisticRegression(max_iter=500),
     )
+    return frame.drop(columns="shade"), y, ood_label, pipeline
+
+
+def test_a_search_over_a_pipeline_selects_dataframe_columns_by_name():
+    # Only a pipeline, or any estimator beside a non-numeric column, got its
+    # rows back as a DataFrame: a search failed in every fit ("Specifying the
+    # columns using strings is only supported for dataframes").
+    frame, y, ood_label, pipeline = _numeric_frame_and_pipeline()
     search = GridSearchCV(pipeline, {"logisticregression__C": [0.1, 1]}, cv=2)
     learner = ActiveLearner(search, CoreSetQuery(), ood_label=ood_label)
     learner.fit(frame.iloc[:80], y[:80])
@@ -647,16 +653,9 @@ def test_a_search_over_a_pipeline_selects_dataframe_columns_by_name():
 def test_a_pipeline_among_a_search_grids_candidates_gets_dataframe_columns():
     # Only pipelines among the parameters were seen, not among a grid's
     # candidates: the search's fits got arrays and failed on column names.
-    pd = pytest.importorskip("pandas")
-    from sklearn.compose import make_column_transformer
     from sklearn.ensemble import VotingClassifier
 
-    frame, y, ood_label = _named_frame(pd)
-    frame = frame.drop(columns="shade")
-    candidate = make_pipeline(
-        make_column_transformer((StandardScaler(), ["px2", "px5"])),
-        LogisticRegression(max_iter=500),
-    )
+    frame, y, ood_label, candidate = _numeric_frame_and_pipeline()
     vote = VotingClassifier([("v", LogisticRegression())], voting="soft")
     search = GridSearchCV(vote, {"v": [candidate]}, cv=2)
     learner = ActiveLearner(search, RandomQuery(random_state=0), ood_label=ood_label)
