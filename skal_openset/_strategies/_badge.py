@@ -81,12 +81,15 @@ class BadgeQuery(QueryStrategy):
 def _kmeans_pp_outer(R, H, sq_norms, n_centres, rng):
     """k-means++ seeding on the rows ``g_i = r_i h_i^T``, given only R and H.
 
-    The first centre is the row of largest norm (BADGE's choice), each next
-    one is drawn with probability proportional to ``min_c ||g_i - g_c||^2``,
+    The first centre is the row of largest norm (BADGE's choice; a random one
+    of them on a tie, as every strategy breaks ties), each next one is drawn
+    with probability proportional to ``min_c ||g_i - g_c||^2``,
     with ``||g_i - g_c||^2 = ||g_i||^2 + ||g_c||^2 - 2 <r_i, r_c> <h_i, h_c>``.
     Stops early when every row coincides with a centre.
     """
-    chosen = [int(np.argmax(sq_norms))]
+    largest = np.flatnonzero(sq_norms == sq_norms.max())
+    # Drawing only on a tie keeps the draws, hence the batches, of untied pools.
+    chosen = [int(largest[0] if len(largest) == 1 else rng.choice(largest))]
     min_sq_dist = np.full(len(sq_norms), np.inf)
     while True:
         c = chosen[-1]
