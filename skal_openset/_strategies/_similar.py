@@ -41,8 +41,12 @@ class SimilarQuery(QueryStrategy):
     Parameters
     ----------
     eta : float, default=1.0
-        Query relevance (``magnificationEta``): larger favours examples close
-        to labelled IN over coverage of the pool.
+        Query relevance (``magnificationEta``): a pool row counts as covered
+        at most ``eta`` times its similarity to the nearest labelled IN
+        example. The batch keeps closest to labelled IN near 1; larger values
+        loosen this cap, until the labelled IN set no longer matters and the
+        batch only covers the pool (plain facility location); smaller values
+        let the rows near labelled IN saturate early, which spreads the batch.
     nu : float, default=1.0
         Privacy hardness (``privacyHardness``): weight of the similarity to
         labelled OOD that is subtracted.
