@@ -195,11 +195,11 @@ def run_active_learning(
     on the IN-only test set.
 
     The initial set is given, not bought: the oracle labels it (so
-    ``oracle.spent_`` includes its cost) but ``budget_spent`` does not, so
-    ``budget_spent == oracle.spent_ - cost of the initial set`` at every
-    round. Progress is logged at INFO level to the ``"skal_openset"`` logger
-    (silent unless you configure logging, e.g. ``logging.basicConfig(
-    level=logging.INFO)``).
+    ``oracle.spent_`` includes its cost) but ``budget_spent`` does not:
+    ``budget_spent`` is ``oracle.spent_`` less the cost of the initial set
+    (up to float rounding of the difference) at every round. Progress is
+    logged at INFO level to the ``"skal_openset"`` logger (silent unless you
+    configure logging, e.g. ``logging.basicConfig(level=logging.INFO)``).
 
     Parameters
     ----------

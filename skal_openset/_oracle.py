@@ -22,23 +22,23 @@ def _check_cost(value, name):
     return float(value)
 
 
-def within_budget(total, budget):
-    """Whether `total` fits `budget`; isclose absorbs float rounding, so three
-    costs of 0.1 fit a budget of 0.3."""
-    return total <= budget or math.isclose(total, budget)
+def as_decimal(amount):
+    """`amount` as the exact decimal it prints as: 0.1 is 1/10, not the
+    binary float 0.1000000000000000055..., so sums of costs a user writes
+    in decimals neither drift nor overshoot a budget written the same way."""
+    return Fraction(repr(float(amount)))
 
 
 def labels_within(budget, cost):
-    """How many labels of `cost` fit `budget`; 1.2 / 0.4 is 2.9999..., 3 fit."""
-    n = math.floor(budget / cost)
-    return n + 1 if within_budget((n + 1) * cost, budget) else n
+    """How many labels of `cost` fit `budget`; 1.2 / 0.4 is 3."""
+    return math.floor(as_decimal(budget) / as_decimal(cost))
 
 
 def labelling_cost(n_in, n_ood, cost_in, cost_ood):
-    """The cost of `n_in` IN and `n_ood` OOD labels, from the counts and
+    """The cost of `n_in` IN and `n_ood` OOD labels, summed exactly and
     rounded once: adding costs one at a time drifts (ten costs of 0.1 add up
-    to 0.9999999999999999, and so do 0.1 + 3 * 0.3 rounded twice)."""
-    return float(n_in * Fraction(cost_in) + n_ood * Fraction(cost_ood))
+    to 0.9999999999999999, and 3 * 0.7 to 2.0999999999999996)."""
+    return float(n_in * as_decimal(cost_in) + n_ood * as_decimal(cost_ood))
 
 
 class OpenSetOracle:
@@ -189,8 +189,10 @@ class OpenSetOracle:
         kept_indices : ndarray of shape (n_kept,)
             A prefix of `ranked_indices`.
         cost : float
-            Their total cost, ``<= budget`` (up to float rounding): what
-            :meth:`label` adds to ``spent_`` for them.
+            Their total cost, ``<= budget``: what :meth:`label` adds to
+            ``spent_`` for them. Costs and budget count as the decimals they
+            print as, so three labels of 0.1 fit a budget of 0.3 and cost
+            0.3.
 
         Notes
         -----
@@ -209,13 +211,16 @@ class OpenSetOracle:
         if not math.isfinite(budget):
             raise ValueError(f"budget must be finite, got {budget}.")
 
-        kept, spent = [], 0.0
+        # Exact sums: with float ones 1e9 + 0.05 + ... let labels past the
+        # budget through, since any tolerance for rounding is that large.
+        limit, spent = as_decimal(budget), Fraction(0)
+        costs = {c: as_decimal(c) for c in (self.cost_in, self.cost_ood)}
+        kept = []
         for idx, cost in zip(ranked.tolist(), self._costs(ranked).tolist()):
-            if not within_budget(spent + cost, budget):
+            spent += costs[cost]
+            if spent > limit:
                 break
             kept.append(idx)
-            spent += cost
-        # The cost label() will add to spent_, not the drifting sum above.
         n_ood = int(self._is_ood[kept].sum())
         cost = labelling_cost(len(kept) - n_ood, n_ood, self.cost_in, self.cost_ood)
         return np.asarray(kept, dtype=np.intp), cost

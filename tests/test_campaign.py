@@ -198,12 +198,14 @@ def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_pat
         _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
     with (tmp_path / "out" / "records.csv").open() as f:
         records = list(csv.DictReader(f))
-    # Counted and rounded once, not added up label by label, which drifts
+    # Counted in decimals and rounded once, not added up label by label, which drifts
     # (3.4000000000000004 for 3.4).
     n_in = np.array([int(r["n_labelled_in"]) for r in records])
     n_ood = np.array([int(r["n_labelled"]) for r in records]) - n_in
     bought = zip((n_in - n_in[0]).tolist(), (n_ood - n_ood[0]).tolist())
-    expected = [repr(float(a * Fraction(0.1) + b * Fraction(0.3))) for a, b in bought]
+    expected = [
+        repr(float(a * Fraction("0.1") + b * Fraction("0.3"))) for a, b in bought
+    ]
     assert [r["budget_spent"] for r in records] == expected
 
 

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skal_openset._oracle import OpenSetOracle
+from skal_openset._oracle import OpenSetOracle, labelling_cost, labels_within
 
 Y = np.array([0, -1, 1, -1, 2, 3, -1, 0])
 COSTS = st.sampled_from([0.5, 1.0, 2.0, 4.0])  # Table 6 costs: exact in binary
@@ -72,6 +72,24 @@ def test_fill_budget_absorbs_float_rounding():
     oracle = OpenSetOracle([0, 1, 2, 3], cost_in=0.1)
     kept, _ = oracle.fill_budget([0, 1, 2, 3], budget=0.3)
     np.testing.assert_array_equal(kept, [0, 1, 2])
+
+
+def test_fill_budget_never_buys_past_the_budget():
+    # A relative tolerance for float rounding let 1e9 + 1.5 through a budget
+    # of 999999999.99, and 28 labels of 0.05 through 2e9 + 0.1 after one 2e9.
+    oracle = OpenSetOracle([0, -1], cost_in=1e9, cost_ood=1.5)
+    assert oracle.fill_budget([0], 999_999_999.99)[0].size == 0
+    oracle = OpenSetOracle([0] * 30 + [-1], cost_in=0.05, cost_ood=2e9)
+    kept, cost = oracle.fill_budget([30, *range(30)], 2_000_000_000.1)
+    assert kept.tolist() == [30, 0, 1] and cost == 2_000_000_000.1
+
+
+def test_decimal_costs_add_up_to_decimal_totals():
+    oracle = OpenSetOracle([-1, -1, -1, 0], cost_ood=0.7)
+    kept, cost = oracle.fill_budget([0, 1, 2, 3], budget=2.1)
+    assert kept.tolist() == [0, 1, 2] and cost == 2.1  # not 2.0999999999999996
+    assert labelling_cost(0, 3, 0.1, 0.3) == 0.9
+    assert labels_within(1.2, 0.4) == 3
 
 
 def test_fill_budget_returns_the_cost_that_label_charges():
