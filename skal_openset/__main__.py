@@ -563,7 +563,14 @@ def _add_run_parser(commands):
         default="mlp",
         help="standardised MLP (skorch) or random forest",
     )
-    add("--budget", type=positive_float, default=40, help="budget per round")
+    add(
+        "--budget",
+        type=positive_float,
+        default=40,
+        help="budget per round: a simulated run buys the strategy's ranking in "
+        "order until the next label does not fit; --interactive asks "
+        "floor(budget / max cost) rows a round, since their labels are unknown",
+    )
     add("--rounds", type=query_rounds, default=6, help="rounds, the first fit too")
     add("--cost-in", type=positive_float, default=1.0, help="cost of an IN label")
     add("--cost-ood", type=positive_float, default=1.0, help="cost of an OOD label")
