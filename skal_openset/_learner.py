@@ -149,9 +149,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         preprocessing steps, else the input itself; inside a search it is
         that of ``best_estimator_``, inside a ``CalibratedClassifierCV``
         that of its first calibrated classifier (with ``ensemble=True``,
-        the one fitted on the first fold's training rows). Read at `fit`
-        (``embedding_``): set later, it takes effect at the next `fit` (a
-        query or teach warns of it).
+        the one fitted on the first fold's training rows). A sparse one (a
+        one-hot or text step's output) is made dense, and warns past 128 MiB
+        dense: reduce it, e.g. ``make_pipeline(make_column_transformer(
+        (TfidfVectorizer(), 0)), TruncatedSVD(n_components=100))`` for texts.
+        Read at `fit` (``embedding_``): set later, it takes effect at the next
+        `fit` (a query or teach warns of it).
     warm_start : bool, default=False
         If True, `teach` continues training the current classifier
         (``partial_fit``) instead of retraining it from scratch. A classifier

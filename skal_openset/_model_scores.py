@@ -465,8 +465,7 @@ def _embedding(learner, estimator, X):
                 _remember("logits", estimator, X, logits)
         else:
             _warn_of_unseen_preprocessing(final)
-            # Distances need dense rows: a one-hot or text step's output is sparse.
-            values = X_final.toarray() if sparse.issparse(X_final) else X_final
+            values = _densified(X_final, learner, estimator)
             values = np.asarray(values)
             values = values.reshape(len(values), -1)
     if np.ndim(values) != 2:
@@ -531,6 +530,34 @@ def ood_label_of(learner):
 
 # The fitted classifiers warned of by _warn_of_unseen_preprocessing.
 _WARNED_OF_UNSEEN_PREPROCESSING: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+# A densified sparse embedding past this many bytes warns: the distances taken
+# in it cost several times its size again.
+DENSE_EMBEDDING_WARN_BYTES = 2**27
+
+
+def _densified(values, learner, estimator):
+    """`values`, dense: distances need dense rows, and a one-hot or text
+    step's output is sparse. Warn when the dense array is large."""
+    if not sparse.issparse(values):
+        return values
+    itemsize = 4 if values.dtype == np.float32 else 8  # as check_array makes it
+    nbytes = values.shape[0] * values.shape[1] * itemsize
+    if nbytes > DENSE_EMBEDDING_WARN_BYTES:
+        source, _ = _embedding_source(learner, estimator)
+        warn(
+            f"Distance-based strategies work in {source}, a sparse "
+            f"{values.shape[0]} x {values.shape[1]} matrix that takes "
+            f"{nbytes / 2**20:,.0f} MiB dense, and several times that in "
+            "distances. Reduce it in ActiveLearner(embedding=...), e.g. "
+            "embedding=make_pipeline(<the steps that make it>, "
+            "TruncatedSVD(n_components=100)) "
+            "(for texts: make_pipeline(make_column_transformer((TfidfVectorizer(), "
+            "0)), TruncatedSVD(n_components=100))), or use a strategy that needs "
+            "no distances (UncertaintyQuery)."
+        )
+    return values.toarray()
 
 
 def _warn_of_unseen_preprocessing(final):

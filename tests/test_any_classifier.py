@@ -835,6 +835,44 @@ def test_raw_texts_go_in_as_one_column_for_a_vectorizer():
     assert learner.score(texts[y != -1, None], y[y != -1]) > 0.9
 
 
+def test_a_large_sparse_embedding_warns_and_names_truncated_svd(monkeypatch):
+    # A text pipeline's embedding is its TF-IDF matrix, densified for the
+    # distances: with a large vocabulary that is gigabytes, which the README's
+    # TruncatedSVD embedding saves. The threshold is made small to keep it tiny.
+    from sklearn.compose import make_column_transformer
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rng = np.random.RandomState(0)
+    y = rng.choice([0, 1, -1], size=120)
+    words = rng.randint(0, 100, size=(120, 5)) + 100 * (y[:, None] + 1)
+    texts = np.array([" ".join(f"w{i}" for i in row) for row in words], object)[:, None]
+    vectorizer = make_column_transformer((TfidfVectorizer(), 0))
+    estimator = make_pipeline(vectorizer, LogisticRegression())
+    learner = ActiveLearner(estimator, MQNetQuery(random_state=0))
+    learner.fit(texts[:40], y[:40])
+    n, d = learner.estimator_[0].transform(texts[40:]).shape
+    monkeypatch.setattr(
+        skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", n * d * 8
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model_embedding(learner, texts[40:])  # at the threshold: no warning
+    monkeypatch.setattr(
+        skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", n * d * 8 - 1
+    )
+    with pytest.warns(UserWarning, match=rf"{n} x {d} matrix.*TruncatedSVD") as record:
+        learner.query(texts[40:], n_instances=5)
+    assert record[0].filename == __file__
+    embedding = make_pipeline(vectorizer, TruncatedSVD(n_components=5, random_state=0))
+    learner.set_params(embedding=embedding).fit(texts[:40], y[:40])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        indices, _ = learner.query(texts[40:], n_instances=5)
+    assert len(set(indices.tolist())) == 5
+    assert model_embedding(learner, texts[40:]).shape == (80, 5)
+
+
 # ---------------------------------------------------------- missing values
 
 
