@@ -453,6 +453,7 @@ def _embedding(learner, estimator, X):
         else:
             dtypes = getattr(learner, "feature_dtypes_", None)
             values = hook.transform(X if dtypes is None else as_frame(X, dtypes))
+        values = _densified(values, learner, estimator)
     else:
         preprocessing, final = _looked_through(estimator)
         X_final = X
@@ -539,7 +540,8 @@ DENSE_EMBEDDING_WARN_BYTES = 2**27
 
 def _densified(values, learner, estimator):
     """`values`, dense: distances need dense rows, and a one-hot or text
-    step's output is sparse. Warn when the dense array is large."""
+    step's output (a hook's included) is sparse. Warn when the dense array is
+    large."""
     if not sparse.issparse(values):
         return values
     itemsize = 4 if values.dtype == np.float32 else 8  # as check_array makes it

@@ -330,6 +330,38 @@ def test_embedding_hook(hook):
     assert len(set(indices)) == 5
 
 
+@pytest.mark.parametrize("hook", ["transformer", "callable"])
+def test_a_sparse_embedding_hook_is_made_dense(hook, monkeypatch):
+    # As a pipeline's one-hot step's output is: distances need dense rows
+    # (scikit-learn's "Use '.toarray()'" was no advice for a transformer).
+    from scipy import sparse
+
+    X, y, _, _ = user_data("ints")
+    if hook == "transformer":
+        embedding = OneHotEncoder(handle_unknown="ignore")
+    else:
+
+        def embedding(estimator, X):
+            return sparse.csr_matrix(np.asarray(X, dtype=float))
+
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        CoreSetQuery(),
+        embedding=embedding,
+    ).fit(X[:80], y[:80])
+    expected = (
+        learner.embedding_.transform(X[:10])
+        if hook == "transformer"
+        else embedding(None, X[:10])
+    ).toarray()
+    np.testing.assert_array_equal(model_embedding(learner, X[:10]), expected)
+    indices, _ = learner.query(X[80:200], n_instances=5)
+    assert len(set(indices)) == 5
+    monkeypatch.setattr(skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", 1)
+    with pytest.warns(UserWarning, match=r"embedding hook, a sparse 10 x \d+ matrix"):
+        model_embedding(learner, X[:10])
+
+
 def test_an_embedding_hook_that_returns_nan_is_named():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(
