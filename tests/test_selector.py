@@ -1,4 +1,6 @@
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -188,6 +190,23 @@ def test_the_pair_matrix_of_a_cifar_query_set_is_kept_and_fits_the_same(
         monkeypatch.undo()
         assert kept.loss_curve_ == recomputed.loss_curve_
         np.testing.assert_array_equal(kept.predict(Z), recomputed.predict(Z))
+
+
+def test_the_accumulate_docs_state_the_quadratic_update_and_the_cache_limit():
+    # With accumulate=True an update refits the selector on every query set
+    # so far: its cost grows with their rows squared, and past the largest
+    # set whose pairs are kept (documented as 5,792 rows) the pairs are
+    # recomputed every epoch. The docs must say so, with the code's limit.
+    rows = torch.zeros(5_793, dtype=torch.float64)
+    assert _PairChunks(rows[:-1], rows[:-1] + 1, 2048).cache is not None
+    assert _PairChunks(rows, rows + 1, 2048).cache is None
+    doc = MQNetQuery.__doc__
+    accumulate = doc[doc.index("    accumulate :") : doc.index("    pairs :")]
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for text in (accumulate, readme):
+        flat = " ".join(text.split())
+        assert re.search(r"square of [^.]*5,792 rows[^.]*False\W*bounds it", flat)
+    assert "n = 5792" in MetaQueryNetSelector.__doc__
 
 
 def test_loss_is_the_mean_hinge_over_untied_pairs():

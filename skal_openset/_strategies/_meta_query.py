@@ -250,7 +250,12 @@ class MQNetQuery(_MetaInputQuery):
         If True, each update trains on every query set seen so far, each
         with the meta-input scale of its own round; if False (the paper), on
         the latest query set only, which is small and noisy when the
-        budget is.
+        budget is. With True the selector is refitted at each update on all
+        the rows queried so far and ranks every pair of them, so an update
+        takes time that grows with the square of those rows, the more so
+        past 5,792 rows, where the selector recomputes the pairs every epoch
+        (see `pair_chunk_size` of :class:`MetaQueryNetSelector`); False
+        bounds it by the size of one query set.
     pairs : {"all", "within_round"}, default="all"
         With ``accumulate=True``, which pairs of in-distribution examples
         are ranked: all of them, or only those queried in the same round
