@@ -42,6 +42,7 @@ from ._models import ResNet18Module, _seeded_torch, check_device
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
 from ._typing import RandomStateLike
+from ._validation import reject_bool_numbers
 
 _N_ROTATIONS = 4
 
@@ -204,6 +205,10 @@ class ContrastiveEncoder(
         self.temperature = temperature
         self.device = device
         self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        reject_bool_numbers(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

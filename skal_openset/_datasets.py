@@ -331,7 +331,11 @@ def _initial_indices(is_ood, initial_size, noise_ratio, rng):
     n_pool = len(is_ood)
     if initial_size is None:
         initial_size = max(1, min(500, n_pool // 10))
-    if not isinstance(initial_size, Integral) or not 1 <= initial_size <= n_pool:
+    if (
+        isinstance(initial_size, bool)  # an Integral to Python: True would mean 1
+        or not isinstance(initial_size, Integral)
+        or not 1 <= initial_size <= n_pool
+    ):
         raise _InitialSizeError(initial_size, n_pool)
     in_pos, ood_pos = np.flatnonzero(~is_ood), np.flatnonzero(is_ood)
     # At least one IN row: a set of OOD rows alone trains no classifier.

@@ -17,6 +17,8 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._validation import reject_bool_numbers
+
 
 class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Convert raw scores to the non-negative meta-input of MQ-Net.
@@ -86,6 +88,10 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     def __init__(self, scaling: str = "exp_zscore", clip: float = 20.0) -> None:
         self.scaling = scaling
         self.clip = clip
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        reject_bool_numbers(self)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: Any = None) -> MetaInputTransformer:

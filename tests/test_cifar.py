@@ -471,6 +471,24 @@ def test_contrastive_encoder_errors(X, kwargs, error, match):
         _tiny_encoder(**kwargs).fit(X)
 
 
+@pytest.mark.parametrize(
+    "param",
+    [
+        "width",
+        "projection_dim",
+        "max_epochs",
+        "max_seconds",
+        "lr",
+        "temperature",
+    ],
+)
+def test_contrastive_encoder_refuses_booleans_for_numeric_parameters(param):
+    # bool is an Integral: True trained one epoch (max_epochs) or at lr 1, or
+    # failed in torch (width, projection_dim).
+    with pytest.raises(ValueError, match=f"'{param}' parameter.*not True"):
+        _tiny_encoder(**{param: True}).fit(_images(8))
+
+
 @pytest.mark.parametrize("channels, fix", [(2, r"X\[:, :1\]"), (4, r"X\[:, :3\]")])
 def test_contrastive_encoder_takes_grey_or_rgb_images_only(channels, fix):
     X = np.random.RandomState(0).rand(8, channels, 8, 8).astype(np.float32)
@@ -661,6 +679,7 @@ def test_cifar100_preset_on_synthetic_pickles(tmp_path):
         ({"split": 5}, "split must be an integer in 0..4"),
         ({"split": 1.0}, "split must be an integer"),
         ({"split": True}, "split must be an integer"),
+        ({"budget": True}, r"budget must be an integer.*got True"),
     ],
 )
 def test_make_cifar_split_errors(kwargs, match):

@@ -242,6 +242,7 @@ def test_split_closed_set_without_noise():
         (dict(noise_ratio=-0.1), "noise_ratio"),
         (dict(initial_size=0), "initial_size"),
         (dict(initial_size=10_000), "initial_size"),
+        (dict(initial_size=True), "initial_size.*got True"),
         (dict(ood_label=1), "ood_label"),
         (dict(X_test=np.zeros((4, 2, 3))), "both X_test and y_test"),
         (

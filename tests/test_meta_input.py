@@ -102,6 +102,12 @@ def test_clip_that_would_overflow_exp_is_rejected():
         MetaInputTransformer(clip=710.0).fit(np.array([[0.0], [1.0]]))
 
 
+def test_a_boolean_clip_is_refused():
+    # bool is a Real: True clipped the standardised scores to [-1, 1].
+    with pytest.raises(ValueError, match="'clip' parameter.*not True"):
+        MetaInputTransformer(clip=True).fit(np.array([[0.0], [1.0]]))
+
+
 def test_quantile_meta_input_is_never_negative():
     X = np.array([[11.0], [11.0], [11.0], [-4.1e-146], [11.0], [11.0]])
     transformer = MetaInputTransformer(scaling="quantile").fit(X)
