@@ -198,7 +198,6 @@ class AugmentedNet(TargetNet):
         self.fast_cuda = fast_cuda
 
     def _validate_params(self) -> None:
-        super()._validate_params()
         padding = self.crop_padding
         if padding is not None and (
             isinstance(padding, bool)
@@ -221,6 +220,8 @@ class AugmentedNet(TargetNet):
                 "batch_size must be a positive integer (rows per batch) or -1 "
                 f"(the whole set in one batch); got {size!r}."
             )
+        # After its own: this batch_size message names -1 too.
+        super()._validate_params()
 
     def _fast(self):
         # skorch's device=None leaves the module where it is: no fast path

@@ -36,6 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from ._typing import RandomStateLike
+from ._validation import reject_bool_numbers
 
 _TARGET_OOD_HINT = (
     "target models train on in-distribution examples only, so drop OOD rows "
@@ -661,6 +662,18 @@ class TargetNet(NeuralNetClassifier):
     (20, 3)
     """
 
+    # skorch's numbers and those the factories set, which skorch passes on
+    # unchecked: True trained one epoch (max_epochs), or at lr 1.
+    _numeric_params: tuple[str, ...] = (
+        "lr",
+        "max_epochs",
+        "batch_size",
+        "optimizer__lr",
+        "optimizer__momentum",
+        "optimizer__weight_decay",
+        "iterator_train__min_steps",
+    )
+
     def __init__(
         self,
         module: Any,
@@ -699,6 +712,7 @@ class TargetNet(NeuralNetClassifier):
 
     def _validate_params(self) -> None:
         super()._validate_params()
+        reject_bool_numbers(self, self._numeric_params)
         # Targets are class indices: other classes would name the wrong
         # predict_proba columns in classes_ and predict.
         if self.classes is not None and not np.array_equal(
@@ -1037,6 +1051,8 @@ class LearningLossNet(TargetNet):
     **kwargs
         Any :class:`TargetNet` parameter (``random_state``, ``classes``, ...).
     """
+
+    _numeric_params = (*TargetNet._numeric_params, "ll_weight")
 
     def __init__(
         self,

@@ -1,24 +1,31 @@
 """Parameter checks shared by the package's estimators and functions."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 
-def reject_bool_numbers(estimator: Any) -> None:
-    """Refuse True and False for the parameters `estimator` constrains to numbers.
+def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> None:
+    """Refuse True and False for the parameters of `estimator` that take numbers.
 
     bool is an Integral to Python, so scikit-learn's ``Interval`` takes it:
-    True would silently mean 1, False 0.
+    True would silently mean 1, False 0. `names` are those parameters; None
+    means the ones its ``_parameter_constraints`` constrain to an ``Interval``
+    (and not to "boolean" too).
     """
-    for name, value in estimator.get_params(deep=False).items():
-        constraints = estimator._parameter_constraints.get(name, [])
-        if (
-            isinstance(value, bool)
-            and "boolean" not in constraints
+    params = estimator.get_params(deep=False)
+    if names is None:
+        names = [
+            name
+            for name, constraints in estimator._parameter_constraints.items()
+            if "boolean" not in constraints
             and any(isinstance(c, Interval) for c in constraints)
-        ):
+        ]
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, bool):
             raise InvalidParameterError(
                 f"The {name!r} parameter of {type(estimator).__name__} must be a "
                 f"number, not {value!r} ({value!r} would silently mean {int(value)})."

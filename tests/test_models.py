@@ -660,6 +660,31 @@ def test_a_bad_detach_epoch_is_refused_at_fit(value):
         net.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "param",
+    [
+        "max_epochs",
+        "lr",
+        "batch_size",
+        "optimizer__lr",
+        "optimizer__momentum",
+        "optimizer__weight_decay",
+        "iterator_train__min_steps",
+        "ll_weight",
+    ],
+)
+def test_booleans_are_refused_for_the_nets_numeric_parameters(param):
+    # bool is an Integral and skorch passes these on unchecked: True trained
+    # one epoch (max_epochs), at lr 1, or failed in torch (weight_decay).
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    net = make_resnet18_classifier(
+        2, learning_loss=True, input_shape=(3, 8, 8), max_epochs=1, batch_size=4
+    )
+    net.set_params(module__width=2, **{param: True})
+    with pytest.raises(ValueError, match=f"'{param}' parameter.*not True"):
+        net.fit(X, np.arange(8) % 2)
+
+
 def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built():
     X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
     y = np.arange(8) % 2
