@@ -48,7 +48,8 @@ class SkactivemlQuery(BaseEstimator):
         another IN class refits the learner).
     missing_label : scalar or None, default=np.nan
         The marker of unlabelled rows, as in scikit-activeml (None where
-        they hold None); a scikit-activeml `clf` must use the same.
+        they hold None); a scikit-activeml `clf` must use the same. Not
+        pandas.NA, which equals nothing: mark such rows with NaN instead.
 
     Attributes
     ----------
@@ -149,6 +150,15 @@ class SkactivemlQuery(BaseEstimator):
         y = column_or_1d(y)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+        if not _is_nan(self.missing_label) and not _equals(
+            self.missing_label, self.missing_label
+        ):
+            raise ValueError(
+                f"missing_label={self.missing_label!r} equals no value, not even "
+                "itself (pandas.NA), so it would mark no row as unlabelled. Mark "
+                "unlabelled rows with NaN and keep the default missing_label: "
+                "y = np.where(pd.isna(y), np.nan, y)."
+            )
         if _is_missing(np.array([self.ood_label], dtype=object), self.missing_label)[0]:
             raise ValueError(
                 f"missing_label={self.missing_label!r} equals ood_label: every OOD "
@@ -167,17 +177,30 @@ class SkactivemlQuery(BaseEstimator):
                 f"equal: pass SkactivemlQuery(..., missing_label={theirs!r})."
             )
         labelled = ~_is_missing(y, self.missing_label)
-        if y.dtype.kind == "O" and _has_missing_label(y[labelled]):
+        # Float too: a nullable integer Series' pandas.NA is NaN there.
+        if y.dtype.kind in "fO" and _has_missing_label(y[labelled]):
             # Else they read as labels: "no unlabelled row left", or the
             # learner's "every example needs a label".
-            nan = _is_missing(np.array([self.missing_label], dtype=object), np.nan)
+            if _is_nan(self.missing_label):
+                markers = "None or pandas.NA"
+                fix = (
+                    "Pass the marker of your unlabelled rows, e.g. "
+                    "SkactivemlQuery(..., missing_label=None) for None, or mark "
+                    "them all with NaN (the default): "
+                    "y = np.where(pd.isna(y), np.nan, y)."
+                )
+            else:
+                markers = "NaN or pandas.NA"
+                if self.missing_label is not None:
+                    markers = "None, " + markers
+                fix = (
+                    "Mark every unlabelled row with missing_label: "
+                    f"y = np.where(pd.isna(y), {self.missing_label!r}, y)."
+                )
             raise ValueError(
-                f"y marks rows with None{'' if nan[0] else ', NaN'} or pandas.NA, "
-                f"which missing_label={self.missing_label!r} does not match, so "
-                "they would read as labelled. Pass the marker of your unlabelled "
-                "rows, e.g. SkactivemlQuery(..., missing_label=None) for None, or "
-                "mark them all with NaN (the default): "
-                "y = np.where(pd.isna(y), np.nan, y)."
+                f"y marks rows with {markers}, which missing_label="
+                f"{self.missing_label!r} does not match, so they would read as "
+                f"labelled. {fix}"
             )
         if not labelled.any():
             raise ValueError("y holds no label: label a few rows first.")
@@ -402,8 +425,23 @@ def _rows(X, rows):
 
 
 def _is_missing(y, missing_label):
-    if not (isinstance(missing_label, float) and np.isnan(missing_label)):
+    if not _is_nan(missing_label):
+        if y.dtype.kind == "O":
+            return np.array([_equals(v, missing_label) for v in y.tolist()], bool)
         return y == missing_label
     if y.dtype.kind == "f":
         return np.isnan(y)
     return np.array([isinstance(v, float) and v != v for v in y.tolist()])
+
+
+def _is_nan(value):
+    return isinstance(value, float) and np.isnan(value)
+
+
+def _equals(value, marker):
+    """``value == marker``, False where that is pandas.NA, which has no truth
+    value (numpy's ``==`` on an object array raised a bare TypeError)."""
+    try:
+        return bool(value == marker)
+    except TypeError:
+        return False

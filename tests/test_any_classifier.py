@@ -1880,6 +1880,47 @@ def test_scikit_activeml_adapter_names_none_that_another_missing_label_misses():
         qs.query(X, y, LogisticRegression())
 
 
+@pytest.mark.parametrize(
+    "missing_label, nullable",
+    [(-99, False), ("none", False), (None, False), (-99, True)],
+    ids=["int", "str", "None", "nullable int"],
+)
+def test_scikit_activeml_adapter_names_na_that_another_missing_label_misses(
+    missing_label, nullable
+):
+    # pandas.NA compared as NA, whose truth value numpy asked for: a bare
+    # "boolean value of NA is ambiguous"; in a nullable integer Series it
+    # became NaN, read as a label ("every example needs a label").
+    pd = pytest.importorskip("pandas")
+    X, y_true, _ = _skactiveml_digits()
+    y = np.full(len(y_true), missing_label, dtype=object)
+    y[:40] = y_true[:40]
+    y[40] = pd.NA
+    if nullable:
+        y = pd.Series(y, dtype="Int64")
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0), missing_label=missing_label)
+    message = (
+        rf"y marks rows with .*pandas\.NA, which missing_label={missing_label!r} "
+        rf"does not match.*np\.where\(pd\.isna\(y\), {missing_label!r}, y\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        qs.query(X, y, LogisticRegression())
+    # The remedy the message gives works.
+    y = np.where(pd.isna(y), missing_label, y)
+    assert len(qs.query(X, y, LogisticRegression(), batch_size=2)) == 2
+
+
+def test_scikit_activeml_adapter_refuses_pandas_na_as_missing_label():
+    # It equals nothing: a bare "boolean value of NA is ambiguous" before.
+    pd = pytest.importorskip("pandas")
+    X, y_true, _ = _skactiveml_digits()
+    y = np.full(len(y_true), pd.NA, dtype=object)
+    y[:40] = y_true[:40]
+    qs = SkactivemlQuery(UncertaintyQuery(), missing_label=pd.NA)
+    with pytest.raises(ValueError, match=r"missing_label=<NA> equals no value.*"):
+        qs.query(X, y, LogisticRegression())
+
+
 def _query_and_answer(qs, X, y, y_true, clf):
     """One scikit-activeml query of 5 rows, labelled at once in `y`."""
     query = qs.query(X, y, clf, batch_size=5)
