@@ -47,7 +47,6 @@ from ._argtypes import (
 from ._atomic import atomic_open
 from ._campaign import (
     STATE_FILE,
-    as_label,
     check_in_classes,
     load_table,
     run_interactive,
@@ -56,6 +55,7 @@ from ._campaign import (
 )
 from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
 from ._experiment import _check_budget
+from ._labels import as_label
 from ._oracle import labels_within
 
 STRATEGIES = {

@@ -12,7 +12,6 @@ import io
 import itertools
 import shlex
 import time
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +23,12 @@ from sklearn.utils import check_random_state
 
 from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
 from ._experiment import versions, warn_of_other_versions
+from ._labels import (
+    as_label,
+    invisible_characters,
+    name_characters,
+    without_invisible,
+)
 from ._learner import ActiveLearner
 from ._oracle import labelling_cost, labels_within
 from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
@@ -35,13 +40,6 @@ STATE_FILE = "state.joblib"
 # Labels that spreadsheets, R and pandas write for a missing value (compared
 # case-folded): read as labels they would be OOD classes.
 _MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
-
-
-def as_label(text):
-    """`text` as labels are compared: stripped of surrounding spaces, and in
-    Unicode's composed form (NFC), so that a ``café`` saved by macOS (its
-    ``e`` and accent apart, NFD) is the ``café`` typed elsewhere."""
-    return unicodedata.normalize("NFC", str(text).strip())
 
 
 def load_table(
@@ -233,10 +231,11 @@ def check_in_classes(
             "(a doubled or trailing comma?)."
         )
     for given in (*in_classes, ood_label):
-        if _invisible(given):  # copied from a document, it labels no row as typed
+        # copied from a document, it labels no row as typed
+        if hidden := invisible_characters(given):
             raise ValueError(
                 f"The label {given!r} holds invisible characters "
-                f"({_named(_invisible(given))}); type the IN classes and the OOD "
+                f"({name_characters(hidden)}); type the IN classes and the OOD "
                 "label without them."
             )
     _check_look_alikes(in_classes, labels, ood_label)
@@ -277,20 +276,6 @@ def _as_number(text):
     return value if value.is_finite() else None  # NaN equals nothing
 
 
-def _invisible(label):
-    """The characters of `label` that show nowhere, not even in a spreadsheet:
-    Unicode's format characters (category Cf: zero-width spaces and joiners,
-    direction marks, soft hyphens)."""
-    return [ch for ch in label if unicodedata.category(ch) == "Cf"]
-
-
-def _named(characters):
-    return ", ".join(
-        f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
-        for ch in dict.fromkeys(characters)
-    )
-
-
 def _check_look_alikes(in_classes, labels, ood_label):
     """Labels are compared as strings, so one that is no IN class counts as
     OOD: refuse those that equal an IN class as a number (``01``, ``1.0``
@@ -304,12 +289,11 @@ def _check_look_alikes(in_classes, labels, ood_label):
         if not label or label == ood_label or label in in_classes:
             continue
         number = _as_number(label)
-        hidden = _invisible(label)  # such a label reads as the IN class
-        visible = "".join(ch for ch in label if ch not in hidden)
+        hidden = invisible_characters(label)  # such a label reads as the IN class
         found = f"{label!r} ({count} row(s))"
         for c in in_classes:
-            if hidden and visible == c:
-                found = f"{label!r} ({count} row(s), with {_named(hidden)})"
+            if hidden and without_invisible(label) == c:
+                found = f"{label!r} ({count} row(s), with {name_characters(hidden)})"
                 invisible.setdefault(c, []).append(found)
                 break
             if number is not None and number == _as_number(c):

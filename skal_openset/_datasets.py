@@ -38,6 +38,7 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from ._atomic import atomic_open
 from ._hashing import content_hash
+from ._labels import as_label, invisible_characters, name_characters, without_invisible
 from ._typing import RandomStateLike
 from ._warn import warn
 
@@ -611,10 +612,13 @@ def load_csv_table(
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load a numeric table with a header row and one label column from a CSV file.
 
-    Values may be separated by ``","`` or ``", "``; whitespace around a label
-    is dropped, so ``"cat "`` and ``"cat"`` are one class. The file must be
-    UTF-8 (a byte-order mark is allowed). Read with the standard :mod:`csv`
-    module (no pandas needed).
+    Values may be separated by ``","`` or ``", "``. Labels are compared as
+    ``skal-openset run`` compares them: whitespace around a label is
+    dropped, so ``"cat "`` and ``"cat"`` are one class, and labels are read
+    in Unicode's composed form (NFC), so a ``"café"`` saved by macOS (its
+    ``e`` and accent apart, NFD) is the ``"café"`` typed elsewhere. The file
+    must be UTF-8 (a byte-order mark is allowed). Read with the standard
+    :mod:`csv` module (no pandas needed).
 
     Parameters
     ----------
@@ -657,7 +661,10 @@ def load_csv_table(
         feature column (the ignored ones left out), has an unnamed column
         or one named ``id``, ``index`` or ``Unnamed: <n>`` (a row index
         pandas wrote), holds an empty label, labels that mix numbers with
-        other labels or write one number two ways, or a feature value that
+        other labels or write one number two ways, a label that differs from
+        another, or from an empty one, by invisible characters only
+        (Unicode's format characters, such as a zero-width space: they are
+        named), or a feature value that
         is empty, not a number, not finite or larger than 1e30 in absolute
         value (the line and column are named).
 
@@ -675,6 +682,8 @@ def load_csv_table(
     >>> tmp.cleanup()
     """
     X, labels, lines, _ = _read_csv_table(path, label_column, ignore_columns)
+    labels = np.array([as_label(label) for label in labels.tolist()])
+    _check_invisible_characters(path, labels, lines)
     empty = np.flatnonzero(labels == "")
     if empty.size:
         raise ValueError(
@@ -696,6 +705,37 @@ def load_csv_table(
         encoder = LabelEncoder().fit(labels)
         y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
     return (X, y, classes) if return_classes else (X, y)
+
+
+def _check_invisible_characters(path, labels, lines):
+    """Raise if a label reads as another, or as empty, but for invisible
+    characters (a zero-width space in text copied from a web page): they
+    would be two classes that read as one, or a class without a name."""
+
+    def line(label):
+        return int(lines[np.flatnonzero(labels == label)[0]])
+
+    spellings = {}
+    for label in np.unique(labels).tolist():
+        spellings.setdefault(without_invisible(label), []).append(label)
+    for shown, found in spellings.items():
+        hidden = name_characters([ch for s in found for ch in invisible_characters(s)])
+        if not shown and found != [""]:
+            label = found[-1]  # "" sorts first
+            raise ValueError(
+                f"{path}, line {line(label)}: the label {label!r} holds only "
+                f"invisible characters ({hidden}), so it reads as empty; fill it "
+                "in or drop that row."
+            )
+        if len(found) > 1:
+            first, other = found[:2]
+            raise ValueError(
+                f"{path}: the labels {first!r} (line {line(first)}) and {other!r} "
+                f"(line {line(other)}) differ only by invisible characters "
+                f"({hidden}), so they would be two classes. Remove those "
+                "characters from the labels in the file (they come with text "
+                "copied from web pages or documents)."
+            )
 
 
 def _mixed_labels_message(path, labels, lines, is_number):

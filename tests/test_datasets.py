@@ -3,6 +3,7 @@ import io
 import math
 import pickle
 import struct
+import unicodedata
 import zipfile
 from unittest.mock import patch
 
@@ -544,6 +545,44 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     path.write_text("x0,label\n0,cat\n1,dog\n2,3\n3,cat\n")
     with pytest.raises(ValueError, match="line 4: the label '3' is a number"):
         load_csv_table(path)
+
+
+def test_load_csv_table_reads_labels_in_nfc_as_the_campaign_does(tmp_path):
+    # A "café" saved by macOS (NFD: its "e" and accent apart) beside one typed
+    # elsewhere made two classes that print alike.
+    nfd, nfc = unicodedata.normalize("NFD", "café"), "café"
+    assert nfd != nfc
+    path = tmp_path / "t.csv"
+    path.write_text(f"x0,label\n0,{nfd}\n1,{nfc}\n2,dog\n", encoding="utf-8")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert y.tolist() == [0, 0, 1] and classes.tolist() == [nfc, "dog"]
+
+
+@pytest.mark.parametrize(
+    "label, match",
+    [
+        ("cat\u200b", r"'cat' \(line 2\) and 'cat\\u200b' \(line 3\) differ only"),
+        ("\u2060cat", r"\(line 3\) differ only by invisible characters \(U\+2060"),
+        ("\u200b", r"line 3: the label '\\u200b' holds only invisible"),
+    ],
+    ids=["after", "before", "alone"],
+)
+def test_load_csv_table_refuses_labels_apart_by_invisible_characters(
+    tmp_path, label, match
+):
+    # A zero-width space (text copied from a web page) made a second class
+    # that reads as the first, or one that reads as empty, silently.
+    path = tmp_path / "t.csv"
+    path.write_text(f"x0,label\n0,cat\n1,{label}\n2,dog\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=match + ".*(Remove those|fill it in)"):
+        load_csv_table(path)
+    # Alone, such a character is part of a class's name (a Persian word's
+    # zero-width non-joiner).
+    path.write_text("x0,label\n0,cat\u200b\n1,dog\n", encoding="utf-8")
+    assert load_csv_table(path, return_classes=True)[2].tolist() == [
+        "cat\u200b",
+        "dog",
+    ]
 
 
 @pytest.mark.parametrize("name", ["Unnamed: 0", "Unnamed: 12", "index", "Index"])
