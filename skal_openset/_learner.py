@@ -389,8 +389,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
-        # Also undoes the deferred fit on the initial set if the query fails.
-        with restored_on_error(self):
+        # Also undoes the deferred fit on the initial set if the query fails,
+        # and its draws from NumPy's global random state: a retry then fits
+        # and chooses as a first call would.
+        fitting = not hasattr(self, "estimator_")
+        with self._global_random_state_kept(fitting), restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
@@ -425,15 +428,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             return self.fit(X, y)
         # Also undoes the deferred fit on the initial set, done first. The
         # strategy is updated on a copy, but a copy shares NumPy's global
-        # random state, which a strategy with random_state=None draws from
-        # (MQ-Net's update): rewound too, as a failed query does. Not for a
-        # seeded one: another thread's draws from it would be drawn again.
-        global_state = (
-            random_state_restored_on_error(None)
-            if getattr(self.query_strategy, "random_state", None) is None
-            else contextlib.nullcontext()
-        )
-        with global_state, restored_on_error(self):
+        # random state, which MQ-Net's update with random_state=None draws
+        # from, as the retraining may: rewound too, as a failed query does.
+        with self._global_random_state_kept(True), restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             check_columns(X, self, "X")
@@ -673,6 +670,19 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
         if parts:
             warn(" ".join(parts), UserWarning)
+
+    def _global_random_state_kept(self, training):
+        """A context that rewinds NumPy's global random state if it raises,
+        where the call may draw from it: a strategy with random_state=None
+        (or a function) may, and so may, if the call trains (`training`),
+        a classifier or embedding with a random_state left None. Not where
+        all are seeded: another thread's draws from it would be drawn again.
+        """
+        if getattr(self.query_strategy, "random_state", None) is None or (
+            training and any(map(_unseeded, (self.estimator, self.embedding)))
+        ):
+            return random_state_restored_on_error(None)
+        return contextlib.nullcontext()
 
     def _fit_on_initial_set(self):
         if hasattr(self, "estimator_"):
@@ -1007,6 +1017,17 @@ def _class_weights_by_code(estimator, classes, trained):
                 else grid_by_code(value, name)
             )
     return params
+
+
+def _unseeded(estimator):
+    """Whether `estimator`, or one nested in it, has a random_state left
+    None: scikit-learn's estimators then draw from NumPy's global one."""
+    if isinstance(estimator, type) or not hasattr(estimator, "get_params"):
+        return False
+    return any(
+        value is None and (name == "random_state" or name.endswith("__random_state"))
+        for name, value in estimator.get_params(deep=True).items()
+    )
 
 
 def _has_missing_label(y):

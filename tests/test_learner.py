@@ -15,7 +15,7 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -875,10 +875,11 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
     after = np.random.get_state()  # noqa: NPY002
     np.testing.assert_array_equal(after[1], drawn[1])
     assert after[2] == drawn[2]
-    # A seeded strategy draws nothing from it: it is left alone, since another
-    # thread's draws since would be drawn again.
+    # A seeded strategy and classifier draw nothing from it: it is left
+    # alone, since another thread's draws since would be drawn again.
     monkeypatch.undo()
     learner = _lr_learner(split, MQNetQuery(random_state=0))
+    learner.set_params(estimator=LogisticRegression(max_iter=300, random_state=0))
     indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
 
     def drawing_then_interrupted(*args, **kwargs):
@@ -1155,6 +1156,45 @@ def test_a_failed_query_undoes_the_deferred_fit_on_the_initial_set(split):
     learner.set_params(X_training=split.X_pool[fewer], y_training=split.y_pool[fewer])
     learner.query(split.X_pool, n_instances=5)
     assert len(learner.y_labelled_) == len(fewer)
+
+
+@pytest.mark.parametrize("seed", [0, None], ids=["seeded", "unseeded"])
+@pytest.mark.parametrize("method", ["query", "teach", "strategy called directly"])
+def test_a_call_that_failed_after_the_deferred_fit_is_retried_as_a_first_call(
+    split, method, seed
+):
+    # The deferred fit of an unseeded forest drew from NumPy's global random
+    # state, left advanced by a failed query (or teach, with a seeded
+    # strategy): the retry fitted another forest and chose other rows.
+    rows = np.setdiff1d(np.arange(300), split.initial_idx)
+    pool = split.X_pool[rows]
+    X_new, y_new = split.X_pool[rows[:10]], split.y_pool[rows[:10]]
+
+    def new_learner():
+        return ActiveLearner(
+            RandomForestClassifier(n_estimators=5),
+            UncertaintyQuery(random_state=seed),
+            split.X_pool[split.initial_idx],
+            split.y_pool[split.initial_idx],
+        )
+
+    def call(learner, fail=False):
+        if method == "teach":
+            learner.teach(X_new, np.full(10, 99) if fail else y_new)
+            return learner.predict_proba(pool)
+        X = pool[:, :10] if fail else pool  # a pool of other features
+        if method == "query":
+            return learner.query(X, n_instances=5)[0]
+        return learner.query_strategy(learner, X, n_instances=5)[0]
+
+    np.random.seed(0)  # noqa: NPY002 (the forest draws from it)
+    first = call(new_learner())
+    learner = new_learner()
+    np.random.seed(0)  # noqa: NPY002
+    with pytest.raises(ValueError, match="neither known classes|features"):
+        call(learner, fail=True)
+    assert not hasattr(learner, "estimator_")
+    np.testing.assert_array_equal(call(learner), first)
 
 
 @pytest.mark.parametrize(

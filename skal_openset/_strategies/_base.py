@@ -116,8 +116,11 @@ class QueryStrategy(BaseEstimator):
 
         if isinstance(learner, ActiveLearner) and not hasattr(learner, "estimator_"):
             # Called directly, as learner.query does: fit on the initial set
-            # first, undone if the query fails.
-            with restored_on_error(learner):
+            # first, undone if the query fails (its random draws too).
+            with (
+                learner._global_random_state_kept(True),
+                restored_on_error(learner),
+            ):
                 learner._fit_on_initial_set()
                 return self(learner, X_pool, n_instances)
         if not hasattr(learner, "X_labelled_"):
