@@ -36,7 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from ._typing import RandomStateLike
-from ._validation import reject_bool_numbers
+from ._validation import check_scalar_not_bool, reject_bool_numbers
 
 _TARGET_OOD_HINT = (
     "target models train on in-distribution examples only, so drop OOD rows "
@@ -157,7 +157,8 @@ def one_pixel_scale(floats, pixels_max):
 
 
 def _check_positive_int(value, name):
-    if not isinstance(value, numbers.Integral) or value < 1:
+    # bool is an Integral: True would silently mean 1
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
 
 
@@ -249,6 +250,8 @@ class MLPModule(BackboneModule):
             raise ValueError("hidden_sizes must name at least one hidden layer.")
         for size in hidden_sizes:
             _check_positive_int(size, "every hidden size")
+        # torch's Dropout takes True for p=1, which drops every activation
+        check_scalar_not_bool(dropout, "dropout", numbers.Real, min_val=0, max_val=1)
         widths = (n_features,) + hidden_sizes
         self.stages = nn.ModuleList(
             nn.Sequential(nn.Linear(d_in, d_out), nn.ReLU(), nn.Dropout(dropout))

@@ -661,6 +661,25 @@ def test_a_bad_detach_epoch_is_refused_at_fit(value):
 
 
 @pytest.mark.parametrize(
+    "module, kwargs, match",
+    [
+        (MLPModule, dict(n_features=True), "n_features must be a positive integer"),
+        (MLPModule, dict(hidden_sizes=(True,)), "every hidden size must be"),
+        (MLPModule, dict(dropout=True), "dropout must be a number, not True"),
+        (ResNet18Module, dict(in_channels=True), "in_channels must be"),
+        (SmallCNNModule, dict(n_classes=True), "n_classes must be"),
+    ],
+    ids=["n_features", "hidden size", "dropout", "in_channels", "n_classes"],
+)
+def test_the_modules_refuse_booleans_for_numbers(module, kwargs, match):
+    # bool is an Integral: in_channels=True built a grey-image ResNet and
+    # dropout=True dropped every activation, silently.
+    defaults = dict(n_features=3, n_classes=2) if module is MLPModule else {}
+    with pytest.raises((ValueError, TypeError), match=match):
+        module(**{"n_classes": 2, **defaults, **kwargs})
+
+
+@pytest.mark.parametrize(
     "param",
     [
         "max_epochs",
