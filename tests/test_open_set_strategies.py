@@ -10,6 +10,7 @@ from scipy.special import logsumexp, softmax, xlogy
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler, normalize
 
@@ -191,6 +192,35 @@ class TestLfOSAQuery(StrategyTemplate):
         rest = np.setdiff1d(np.arange(len(pool)), idx)
         indices, _ = mq_learner.query(pool[rest], n_instances=10)
         assert len(np.unique(indices)) == 10
+
+    def test_a_query_retried_after_a_failed_mixture_fit_equals_a_clean_one(
+        self, split, pool, monkeypatch
+    ):
+        # As MQ-Net's purity, LfOSA is called outside the query's rollback of
+        # its own state: a mixture fit that failed left the new detector's
+        # settings with only some classes' mixtures, which the retry reused
+        # (purity 0 for the other classes).
+        def mq_learner():
+            lfosa = LfOSAQuery(random_state=0)
+            mq = MQNetQuery(purity=lfosa.in_probability, random_state=0)
+            return _fitted_learner(split, mq)
+
+        expected, _ = mq_learner().query(pool, n_instances=20)
+        learner = mq_learner()
+        fit, calls = GaussianMixture.fit, []
+
+        def second_fit_interrupted(mixture, *args):
+            calls.append(mixture)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return fit(mixture, *args)
+
+        monkeypatch.setattr(GaussianMixture, "fit", second_fit_interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            learner.query(pool, n_instances=20)
+        monkeypatch.undo()
+        assert not hasattr(learner.query_strategy_.purity.__self__, "mixtures_")
+        np.testing.assert_array_equal(learner.query(pool, n_instances=20)[0], expected)
 
 
 # ------------------------------------------------------------------- SIMILAR

@@ -188,19 +188,20 @@ class LfOSAQuery(QueryStrategy):
         self._validate_params()
         if getattr(self, "_detector_settings", None) != self._settings(learner):
             return self._fit(learner, X, check_random_state(self.random_state))
-        return self._posterior(*self._activations(X))
+        return _posterior(self.mixtures_, *_activations(self.detector_, X))
 
     def _fit(self, learner, X_pool, rng):
         """Train the detector (unless cached) and the mixtures on `X_pool`."""
         self._check_estimator(fitted_estimator(learner))
         detector_seed, mixture_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         settings = self._settings(learner)
-        if getattr(self, "_detector_settings", None) != settings:
-            self.detector_ = self._train_detector(learner, detector_seed)
-            self._detector_settings = settings
-        values, predicted = self._activations(X_pool)
-        self.mixtures_ = {}
-        for c in np.unique(predicted[predicted < self._n_known]):
+        if getattr(self, "_detector_settings", None) == settings:
+            detector = self.detector_
+        else:
+            detector = self._train_detector(learner, detector_seed)
+        values, predicted = _activations(detector, X_pool)
+        mixtures = {}
+        for c in np.unique(predicted[predicted < n_classes(learner)]):
             rows = values[predicted == c].reshape(-1, 1)
             if len(rows) < 2:
                 continue
@@ -209,8 +210,15 @@ class LfOSAQuery(QueryStrategy):
                 2, max_iter=10, tol=1e-2, reg_covar=5e-4, random_state=mixture_seed
             )
             with ignored(ConvergenceWarning):
-                self.mixtures_[int(c)] = mixture.fit(rows)
-        return self._posterior(values, predicted)
+                mixtures[int(c)] = mixture.fit(rows)
+        # Stored at once when all is built: a failure or Ctrl-C before leaves
+        # the cache as it was, as in_probability (MQ-Net's purity) is called
+        # outside the query's rollback of this object. One call, so that no
+        # interrupt falls between the assignments.
+        vars(self).update(
+            detector_=detector, mixtures_=mixtures, _detector_settings=settings
+        )
+        return _posterior(mixtures, values, predicted)
 
     def _settings(self, learner):
         """A key of what the detector is trained from, to tell when to retrain."""
@@ -238,7 +246,6 @@ class LfOSAQuery(QueryStrategy):
         X_in, y_in, X_ood = labelled_in_and_ood(learner)
         codes_in = class_codes(learner, y_in)
         k = n_classes(learner)
-        self._n_known = k
         detector = clone(fitted_estimator(learner))
         net = split_pipeline(detector)[1]
         # The learner's criterion parameters (a K-class weight) are not the
@@ -258,17 +265,20 @@ class LfOSAQuery(QueryStrategy):
         y = np.concatenate([codes_in, np.full(len(X_ood), k)])
         return detector.fit(X, y)
 
-    def _activations(self, X):
-        """Maximum activation value and predicted class of each row (K = OOD)."""
-        net, X_net = _final_input(self.detector_, X)
-        logits = predict_logits(net, X_net).astype(np.float64)
-        return logits.max(axis=1), logits.argmax(axis=1)
 
-    def _posterior(self, values, predicted):
-        probability = np.zeros(len(values))
-        for c, mixture in self.mixtures_.items():
-            rows = predicted == c
-            if rows.any():
-                posterior = mixture.predict_proba(values[rows].reshape(-1, 1))
-                probability[rows] = posterior[:, np.argmax(mixture.means_.ravel())]
-        return probability
+def _activations(detector, X):
+    """Maximum activation value and predicted class of each row (K = OOD)."""
+    net, X_net = _final_input(detector, X)
+    logits = predict_logits(net, X_net).astype(np.float64)
+    return logits.max(axis=1), logits.argmax(axis=1)
+
+
+def _posterior(mixtures, values, predicted):
+    """Each row's posterior of the higher-mean component of its class's mixture."""
+    probability = np.zeros(len(values))
+    for c, mixture in mixtures.items():
+        rows = predicted == c
+        if rows.any():
+            posterior = mixture.predict_proba(values[rows].reshape(-1, 1))
+            probability[rows] = posterior[:, np.argmax(mixture.means_.ravel())]
+    return probability
