@@ -44,7 +44,7 @@ from ._argtypes import (
     ratio,
     share,
 )
-from ._atomic import atomic_open
+from ._atomic import InterruptedAfterReplacing, atomic_paths
 from ._campaign import (
     STATE_FILE,
     check_in_classes,
@@ -220,23 +220,26 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     _write_outputs(output, records, rows, [setting, "", *table, "", note], setting)
 
 
+# What a demo or a simulated run writes to its --output folder.
+OUTPUT_FILES = ["records.csv", "summary.md", "summary.json", "learning_curves.png"]
+
+
 def _write_outputs(output, records, rows, summary_lines, title):
     """records.csv, summary.json, summary.md and learning_curves.png.
 
-    Everything is computed before anything is written, and each file is
-    written atomically, so an interrupted command leaves no partial output.
+    Everything is computed before anything is written, and the files replace
+    those of an earlier run all together or, if the command is interrupted or
+    fails (a full disk), not at all: never a mix of two runs' files.
     """
     figure = _learning_curves_png(records, title)
-    write_records_csv(records, output / "records.csv")
-    with atomic_open(output / "summary.json", "w") as f:
-        f.write(json.dumps(rows, indent=2) + "\n")
-    with atomic_open(output / "summary.md", "w") as f:
-        f.write("\n".join(summary_lines) + "\n")
-    with atomic_open(output / "learning_curves.png") as f:
-        f.write(figure)
-    print(
-        f"\nWrote {output}/records.csv, summary.md, summary.json, learning_curves.png"
-    )
+    paths = [output / name for name in OUTPUT_FILES]
+    text = {"encoding": "utf-8", "newline": ""}  # as atomic_open's "w"
+    with atomic_paths(paths) as (records_csv, summary_md, summary_json, curves_png):
+        write_records_csv(records, records_csv)
+        summary_md.write_text("\n".join(summary_lines) + "\n", **text)
+        summary_json.write_text(json.dumps(rows, indent=2) + "\n", **text)
+        curves_png.write_bytes(figure)
+    print(f"\nWrote {output}/{', '.join(OUTPUT_FILES)}")
 
 
 # The state file each kind of run resumes from (the demo has none).
@@ -654,15 +657,22 @@ def main(argv=None):
     except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.
         parser.error(" ".join(str(exc).split()))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # A run keeps its checkpoint (an interactive one, its state); the
-        # demo writes its outputs only at the end.
-        then = (
-            "rerun the same command to resume"
-            if args.command == "run"
-            else "nothing was written; rerun it to start again"
+        # demo writes its outputs only at the end, all at once.
+        replaced = (
+            [path.name for path in exc.paths]
+            if isinstance(exc, InterruptedAfterReplacing)
+            else []
         )
-        parser.exit(130, f"{parser.prog}: stopped (Ctrl-C); {then}.\n")
+        if args.command == "run":
+            then = "rerun the same command to resume"
+        elif replaced:
+            then = "its outputs are complete"
+        else:
+            then = "nothing was written; rerun it to start again"
+        after = f" after writing {', '.join(replaced)}" if replaced else ""
+        parser.exit(130, f"{parser.prog}: stopped (Ctrl-C){after}; {then}.\n")
 
 
 if __name__ == "__main__":

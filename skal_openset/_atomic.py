@@ -18,29 +18,23 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
+class InterruptedAfterReplacing(KeyboardInterrupt):
+    """Ctrl-C that came while :func:`atomic_paths` replaced its files, raised
+    once every one was replaced.
 
-    The temporary file is in the same folder, so :func:`os.replace` is atomic:
-    readers see the old file (or none) until the block has finished, never a
-    half-written one. If the block raises (including ``KeyboardInterrupt``),
-    the temporary file is removed and ``path`` is left as it was. A
-    replaced file keeps its permissions. The temporary file's name
-    ends in ``.tmp``, so give writers that infer a format from the suffix the
-    format explicitly.
-
-    Parameters
+    Attributes
     ----------
-    path : str or path-like
-        The file to write; missing parent folders are created.
-
-    Yields
-    ------
-    tmp : pathlib.Path
-        An empty file to write the content to.
+    paths : list of pathlib.Path
+        The files replaced, all with their new content.
     """
-    path = Path(path)
+
+    def __init__(self, paths):
+        super().__init__(paths)  # args, so that it pickles (a worker's)
+        self.paths = paths
+
+
+def _temporary_beside(path):
+    """An empty temporary file next to ``path``, with the mode ``path`` will have."""
     if path.is_dir():
         raise IsADirectoryError(
             f"{path} is a folder; give the path of a file (one inside it, say)."
@@ -58,20 +52,105 @@ def atomic_path(path):
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
         os.chmod(tmp, mode)
-        yield Path(tmp)
-        os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        os.unlink(tmp)
         raise
+    return Path(tmp)
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold Ctrl-C during the block; yield a list that records one received.
+
+    Only in the main thread and while SIGINT has Python's default handler, as
+    :func:`interrupts_escape_training`.
+    """
+    held = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield held
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def atomic_paths(paths):
+    """Yield a temporary path for each of ``paths``; move all onto ``paths`` on success.
+
+    For files that belong together (a run's records and its summary): none is
+    replaced unless the block wrote every one, and then all are. If the block
+    raises (including ``KeyboardInterrupt``), the temporary files are removed
+    and ``paths`` are left as they were. The new files are flushed to disk
+    before the first rename; Ctrl-C during the renames waits for the last
+    one, then raises :class:`InterruptedAfterReplacing`. Each temporary file
+    is in its file's folder, so each :func:`os.replace` is atomic, and its
+    name ends in ``.tmp``, so give writers that infer a format from the
+    suffix the format explicitly. A replaced file keeps its permissions.
+
+    Parameters
+    ----------
+    paths : list of str or path-like
+        The files to write; missing parent folders are created.
+
+    Yields
+    ------
+    temps : list of pathlib.Path
+        An empty file for each of ``paths``, in that order, to write its
+        content to.
+    """
+    paths = [Path(path) for path in paths]
+    temps = []
+    try:
+        for path in paths:
+            temps.append(_temporary_beside(path))
+        yield temps
+        for tmp in temps:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        with _interrupts_held() as held:
+            for tmp, path in zip(temps, paths):
+                os.replace(tmp, path)
+    except BaseException:
+        for tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    if held:
+        raise InterruptedAfterReplacing(paths)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
+
+    Readers see the old file (or none) until the block has finished, never a
+    half-written one: :func:`atomic_paths` for one file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; missing parent folders are created.
+
+    Yields
+    ------
+    tmp : pathlib.Path
+        An empty file to write the content to.
+    """
+    with atomic_paths([path]) as (tmp,):
+        yield tmp
 
 
 @contextlib.contextmanager
 def atomic_open(path, mode="wb"):
     """Open ``path`` for writing so that it appears complete or not at all.
 
-    A file object on :func:`atomic_path`'s temporary file, flushed to disk
-    before the rename.
+    A file object on :func:`atomic_path`'s temporary file.
 
     Parameters
     ----------
@@ -89,8 +168,6 @@ def atomic_open(path, mode="wb"):
     text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
     with atomic_path(path) as tmp, open(tmp, mode, **text) as f:
         yield f
-        f.flush()
-        os.fsync(f.fileno())
 
 
 @contextlib.contextmanager

@@ -672,6 +672,68 @@ def test_ctrl_c_stops_the_command_with_one_line_and_status_130(
     assert capsys.readouterr().err == f"skal-openset: stopped (Ctrl-C); {then}.\n"
 
 
+def _fake_demo(monkeypatch, output, final_accuracy, figure):
+    """Run the demo command on fake records and figure; return its files' bytes."""
+    records = _fake_records()
+    records[-1]["test_accuracy"] = final_accuracy
+    cli = skal_openset.__main__
+    monkeypatch.setattr(cli, "demo_records", lambda *args, **kwargs: records)
+    monkeypatch.setattr(cli, "_learning_curves_png", lambda *args: figure)
+    main(["demo", "--output", str(output)])
+    return {path.name: path.read_bytes() for path in output.iterdir()}
+
+
+def test_an_interrupted_demo_keeps_the_earlier_outputs_whole(
+    tmp_path, monkeypatch, capsys
+):
+    # The files were replaced one after another: Ctrl-C while the figure was
+    # written left the new records beside the earlier figure, and the
+    # command said that nothing was written.
+    output = tmp_path / "out"
+    earlier = _fake_demo(monkeypatch, output, 0.9, b"earlier figure")
+    figure = b"a figure larger than any other output" * 1000
+    fsync = os.fsync
+
+    def interrupted_at_the_figure(fd):
+        if os.fstat(fd).st_size == len(figure):
+            raise KeyboardInterrupt
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", interrupted_at_the_figure)
+    with pytest.raises(SystemExit) as exit_:
+        _fake_demo(monkeypatch, output, 0.1, figure)
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.endswith(
+        "nothing was written; rerun it to start again.\n"
+    )
+    assert {path.name: path.read_bytes() for path in output.iterdir()} == earlier
+
+
+def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
+    tmp_path, monkeypatch, capsys
+):
+    output = tmp_path / "out"
+    earlier = _fake_demo(monkeypatch, output, 0.9, b"earlier figure")
+    replace = os.replace
+
+    def ctrl_c_midway(src, dst):
+        if Path(dst).name == "summary.md":
+            signal.raise_signal(signal.SIGINT)
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", ctrl_c_midway)
+    with pytest.raises(SystemExit) as exit_:
+        _fake_demo(monkeypatch, output, 0.1, b"new figure")
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == (
+        "skal-openset: stopped (Ctrl-C) after writing records.csv, summary.md, "
+        "summary.json, learning_curves.png; its outputs are complete.\n"
+    )
+    written = {path.name: path.read_bytes() for path in output.iterdir()}
+    assert written.keys() == earlier.keys()
+    assert all(written[name] != earlier[name] for name in written)
+
+
 def test_version_and_help_with_defaults(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
