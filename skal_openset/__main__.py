@@ -657,6 +657,20 @@ def main(argv=None):
     except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.
         parser.error(" ".join(str(exc).split()))
+    except OSError as exc:
+        # The machine's, not the user's input: a full disk (the checkpoint's
+        # save), a folder made read-only meanwhile. One line, exit status 1.
+        remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
+        states = [args.output / name for name in _RUN_STATES]
+        kept = next((path for path in states if path.exists()), None)
+        if args.command == "run" and kept is not None:
+            then = (
+                f"the rounds finished are kept in {kept}: {remedy}, then rerun "
+                "the same command to resume"
+            )
+        else:
+            then = f"{remedy}, then rerun it"
+        parser.exit(1, f"{parser.prog}: error: {' '.join(str(exc).split())}; {then}.\n")
     except KeyboardInterrupt as exc:
         # A run keeps its checkpoint (an interactive one, its state); the
         # demo writes its outputs only at the end, all at once.

@@ -2,6 +2,7 @@
 
 import contextlib
 import csv
+import errno
 import re
 import threading
 import time
@@ -68,6 +69,37 @@ def test_simulated_run_on_a_csv_with_string_labels(tmp_path, capsys):
     assert (tmp_path / "out" / "learning_curves.png").stat().st_size > 0
     # The checkpoint holds the finished run: a rerun only reloads it.
     assert len(load_object(tmp_path / "out" / "checkpoint.joblib")["records"]) == 3
+
+
+def test_a_full_disk_stops_a_run_with_one_line_and_a_rerun_resumes(
+    tmp_path, capsys, monkeypatch
+):
+    # The checkpoint's save on a full disk gave a 40-line traceback.
+    _table(tmp_path / "zoo.csv")
+    options = ["--rounds", "3", "--budget", "10", "--classifier", "forest"]
+    save = _experiment.save_object
+
+    def full_at_round_3(state, path):
+        if len(state["records"]) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return save(state, path)
+
+    monkeypatch.setattr(_experiment, "save_object", full_at_round_3)
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert exit_.value.code == 1
+    checkpoint = tmp_path / "out" / "checkpoint.joblib"
+    err = capsys.readouterr().err.splitlines()[-1]  # after the progress bar's
+    assert err.startswith("skal-openset: error: [Errno 28] No space left on device")
+    assert err.endswith(
+        f"the rounds finished are kept in {checkpoint}: free some disk space, "
+        "then rerun the same command to resume."
+    )
+    assert len(load_object(checkpoint)["records"]) == 2
+    monkeypatch.undo()
+    _run(tmp_path, tmp_path / "zoo.csv", *options)
+    with (tmp_path / "out" / "records.csv").open() as f:
+        assert [int(r["round"]) for r in csv.DictReader(f)] == [1, 2, 3]
 
 
 def test_simulated_run_sizes_the_initial_set_in_labels_and_the_rounds_to_the_pool(

@@ -1,4 +1,5 @@
 import csv
+import errno
 import json
 import logging
 import os
@@ -683,8 +684,20 @@ def _fake_demo(monkeypatch, output, final_accuracy, figure):
     return {path.name: path.read_bytes() for path in output.iterdir()}
 
 
-def test_an_interrupted_demo_keeps_the_earlier_outputs_whole(
-    tmp_path, monkeypatch, capsys
+@pytest.mark.parametrize(
+    "error, status, then",
+    [
+        (KeyboardInterrupt, 130, "nothing was written; rerun it to start again"),
+        # A full disk gave a 40-line traceback.
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            1,
+            "free some disk space, then rerun it",
+        ),
+    ],
+)
+def test_an_interrupted_or_failed_demo_keeps_the_earlier_outputs_whole(
+    error, status, then, tmp_path, monkeypatch, capsys
 ):
     # The files were replaced one after another: Ctrl-C while the figure was
     # written left the new records beside the earlier figure, and the
@@ -694,18 +707,17 @@ def test_an_interrupted_demo_keeps_the_earlier_outputs_whole(
     figure = b"a figure larger than any other output" * 1000
     fsync = os.fsync
 
-    def interrupted_at_the_figure(fd):
+    def failing_at_the_figure(fd):
         if os.fstat(fd).st_size == len(figure):
-            raise KeyboardInterrupt
+            raise error
         fsync(fd)
 
-    monkeypatch.setattr(os, "fsync", interrupted_at_the_figure)
+    monkeypatch.setattr(os, "fsync", failing_at_the_figure)
     with pytest.raises(SystemExit) as exit_:
         _fake_demo(monkeypatch, output, 0.1, figure)
-    assert exit_.value.code == 130
-    assert capsys.readouterr().err.endswith(
-        "nothing was written; rerun it to start again.\n"
-    )
+    assert exit_.value.code == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(f"; {then}.\n")
     assert {path.name: path.read_bytes() for path in output.iterdir()} == earlier
 
 
