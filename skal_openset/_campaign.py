@@ -31,7 +31,13 @@ from ._labels import (
 )
 from ._learner import ActiveLearner
 from ._oracle import labelling_cost, labels_within
-from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
+from ._persistence import (
+    _DamagedFileError,
+    _UnloadableFileError,
+    atomic_open,
+    load_object,
+    save_object,
+)
 from ._warn import warn
 
 # The campaign's state, in its output folder.
@@ -581,6 +587,12 @@ def run_interactive(
             raise ValueError(
                 f"{exc.problem} {_how_to_keep_labels(output / 'queries')}"
             ) from exc
+        except _UnloadableFileError as exc:  # intact: it can be resumed elsewhere
+            raise ValueError(
+                f"{exc.problem} Resume the campaign on a machine like the one "
+                "that wrote it (the same devices and library versions), or start "
+                f"a new one here. {_how_to_keep_labels(output / 'queries')}"
+            ) from exc
         if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
             raise ValueError(_another_campaign(state, state_path, table, options))
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
@@ -848,7 +860,8 @@ def _refuse_unknown_labels(paths, state_path, extra_columns):
 
 def _how_to_keep_labels(queries):
     """How a person carries the labels in the `queries` folder into a new
-    campaign, when the state that knew them is gone or damaged."""
+    campaign, when the state that knew them is gone, damaged or does not
+    load here."""
     return (
         f"To keep the labels given, copy those in {queries}/round_*.csv into "
         "the table's label column (a query's id is the row's position among "

@@ -25,7 +25,13 @@ from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, content_hash
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle, labelling_cost
-from ._persistence import _DamagedFileError, atomic_open, load_object, save_object
+from ._persistence import (
+    _DamagedFileError,
+    _UnloadableFileError,
+    atomic_open,
+    load_object,
+    save_object,
+)
 from ._strategies._base import QueryStrategy
 from ._validation import check_scalar_not_bool
 from ._warn import warn
@@ -145,6 +151,13 @@ def _resume(checkpoint, fingerprint, n_rounds):
         raise ValueError(
             f"{exc.problem} Delete it to start over: the rounds it held will "
             "be run again."
+        ) from exc
+    except _UnloadableFileError as exc:  # intact: its rounds are not lost
+        raise ValueError(
+            f"{exc.problem} Resume the run on a machine like the one that wrote "
+            "it (the same devices and library versions), or checkpoint "
+            "elsewhere to start afresh here (skal-openset run: another --output "
+            "folder)."
         ) from exc
     if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
         raise ValueError(

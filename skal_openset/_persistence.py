@@ -94,16 +94,34 @@ _HEADER_KEYS = (
 )
 
 
-class _DamagedFileError(ValueError):
-    """A file of :func:`save_object`'s, truncated or damaged since.
+class _FileError(ValueError):
+    """A file of :func:`save_object`'s that :func:`load_object` cannot load.
 
-    ``problem`` says what is wrong, without the remedy for a file one saved
-    oneself: a caller that wrote it for the user (a checkpoint) gives its own.
+    ``problem`` says what is wrong, without the remedy (the class's, unless
+    given) for a file one saved oneself: a caller that wrote it for the user
+    (a checkpoint) gives its own.
     """
 
-    def __init__(self, problem, remedy="Use another copy, or save again."):
-        super().__init__(f"{problem} {remedy}")
+    remedy = ""
+
+    def __init__(self, problem, remedy=None):
+        super().__init__(f"{problem} {self.remedy if remedy is None else remedy}")
         self.problem = problem
+
+
+class _DamagedFileError(_FileError):
+    """A file of :func:`save_object`'s, truncated or damaged since."""
+
+    remedy = "Use another copy, or save again."
+
+
+class _UnloadableFileError(_FileError):
+    """A file of :func:`save_object`'s, intact, whose pickle fails to load here."""
+
+    remedy = (
+        "Keep it: load it on a machine like the one that saved it (the same "
+        "devices and library versions)."
+    )
 
 
 class _Digesting:
@@ -255,8 +273,9 @@ def load_object(path: str | os.PathLike) -> Any:
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a skal_openset file, is truncated or damaged, or
-        was written by an incompatible version.
+        If the file is not a skal_openset file, is truncated or damaged, was
+        written by an incompatible version, or is intact but does not load
+        here (e.g. saved with tensors on a device this machine lacks).
     ImportError
         If the saved object's classes cannot be imported (e.g. a class of
         your own, from a module that is not importable here).
@@ -282,7 +301,9 @@ def load_object(path: str | os.PathLike) -> Any:
                 f"within the same X.Y release. Install skal_openset=={major}."
                 f"{minor}.* to load it, or re-create it with this version."
             )
-        if header.get("trailer") or "digest" in header:  # the first 0.1 files: none
+        # The first 0.1 files have no digest.
+        checked = bool(header.get("trailer") or "digest" in header)
+        if checked:
             _check_digest(f, path, header)
         try:
             return joblib.load(f)
@@ -297,6 +318,15 @@ def load_object(path: str | os.PathLike) -> Any:
                 "library versions it was saved with."
             ) from exc
         except Exception as exc:
+            cause = f"{type(exc).__name__}: {exc}"
+            if checked:  # its bytes are those saved: not damage
+                raise _UnloadableFileError(
+                    f"{path} is intact (it matches the digest saved with it) but "
+                    f"cannot be loaded here ({cause}): it was most likely saved "
+                    "on a machine with a device this one lacks (such as a CUDA "
+                    "GPU) or with other versions of the libraries its objects "
+                    "come from (torch, skorch, scikit-learn, NumPy)."
+                ) from exc
             raise _DamagedFileError(
-                f"{path} is truncated or damaged ({type(exc).__name__}: {exc})."
+                f"{path} is truncated or damaged ({cause})."
             ) from exc

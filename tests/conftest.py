@@ -19,6 +19,18 @@ def one_torch_thread():
     torch.set_num_threads(previous)
 
 
+@pytest.fixture
+def saved_on_cuda(monkeypatch):
+    """``saved_on_cuda()``: from then on torch pickles every tensor as a CUDA
+    machine writes one on its GPU, which a machine without CUDA refuses to
+    load (torch's "Attempting to deserialize object on a CUDA device")."""
+
+    def place():
+        monkeypatch.setattr(torch.serialization, "location_tag", lambda _: "cuda:0")
+
+    return place
+
+
 @pytest.fixture(scope="session")
 def split():
     """Digits, 4 IN / 6 OOD classes, 40% noise, 40 initially labelled."""

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
 
 from skal_openset import __main__ as cli
 from skal_openset import _campaign, _experiment, load_object, save_object
@@ -880,6 +881,27 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         _wait_briefly(tmp_path)
     assert "No complete labels in" in capsys.readouterr().err  # a new campaign
+
+
+def test_a_state_file_that_does_not_load_here_is_kept(tmp_path, capsys, saved_on_cuda):
+    # A state holding tensors saved on a GPU, resumed without one, was called
+    # damaged, as if the campaign had to start again.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    capsys.readouterr()
+    state_path = tmp_path / "out" / "state.joblib"
+    state = load_object(state_path)
+    saved_on_cuda()
+    save_object({**state, "tensor": torch.ones(1)}, state_path)
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "state.joblib is intact" in err
+    assert "Resume the campaign on a machine like the one that wrote it" in err
+    assert "queries/round_*.csv into the table's label column" in err
+    assert "damaged" not in err and "Delete" not in err
 
 
 def test_a_state_file_whose_class_is_gone_is_one_line(tmp_path, capsys, monkeypatch):

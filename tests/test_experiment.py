@@ -1045,6 +1045,25 @@ def test_a_damaged_checkpoint_says_to_delete_it(split, estimator, where, tmp_pat
     assert "another copy" not in str(exc.value)
 
 
+def test_a_checkpoint_that_does_not_load_here_is_kept(
+    split, estimator, tmp_path, saved_on_cuda
+):
+    # A checkpoint written with tensors on a GPU, resumed without one, was
+    # called damaged, with advice to delete it and run its rounds again.
+    path = tmp_path / "run.joblib"
+    saved_on_cuda()
+    run_active_learning(
+        split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
+    )
+    with pytest.raises(ValueError, match="run.joblib is intact") as exc:
+        run_active_learning(
+            split, estimator, RandomQuery(), n_rounds=2, budget=10, checkpoint=path
+        )
+    message = str(exc.value)
+    assert "Resume the run on a machine like the one that wrote it" in message
+    assert "damaged" not in message and "Delete" not in message
+
+
 def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path):
     path = tmp_path / "run.joblib"
     run_active_learning(

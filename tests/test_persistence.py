@@ -10,6 +10,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 
 import skal_openset
@@ -235,6 +236,30 @@ def test_a_class_that_cannot_be_found_is_not_called_damage(tmp_path, monkeypatch
         monkeypatch.delattr(my_thing, "Thing")
     with pytest.raises(ImportError, match="thing.joblib holds.*my_thing.*not damage"):
         load_object(path)
+
+
+def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
+    tmp_path, saved_on_cuda
+):
+    # A file saved with tensors on a GPU, loaded without one, was called
+    # "truncated or damaged", although its digest had just matched.
+    saved_on_cuda()
+    path = save_object({"weights": torch.ones(3)}, tmp_path / "gpu.joblib")
+    with pytest.raises(ValueError, match="gpu.joblib is intact") as exc:
+        load_object(path)
+    message = str(exc.value)
+    assert "cannot be loaded here (RuntimeError: Attempting to deserialize" in message
+    assert "a device this one lacks" in message
+    assert "Keep it: load it on a machine like the one that saved it" in message
+    assert "damaged" not in message and "save again" not in message
+    # Without a digest (the first 0.1 files) nothing tells it from damage.
+    old = tmp_path / "old.joblib"
+    with old.open("wb") as f:
+        header = {"format": "skal_openset", "version": skal_openset.__version__}
+        pickle.dump(header, f)
+        joblib.dump({"weights": torch.ones(3)}, f)
+    with pytest.raises(ValueError, match="old.joblib is truncated or damaged"):
+        load_object(old)
 
 
 def test_an_object_holding_a_lambda_is_refused_with_what_to_do(tmp_path):
