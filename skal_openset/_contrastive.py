@@ -38,7 +38,12 @@ from . import _augment, _models
 from ._augment import color_jitter, random_hflip, random_resized_crop_flip, rotate90
 from ._hashing import content_hash
 from ._model_scores import labelled_in_and_ood
-from ._models import ResNet18Module, _seeded_torch, check_device
+from ._models import (
+    CPUPickledModuleMixin,
+    ResNet18Module,
+    _seeded_torch,
+    check_device,
+)
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
 from ._typing import RandomStateLike
@@ -93,7 +98,10 @@ def _shifted_views(x):
 
 
 class ContrastiveEncoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    CPUPickledModuleMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Self-supervised image encoder: SimCLR with rotation-shifted negatives.
 
@@ -132,7 +140,8 @@ class ContrastiveEncoder(
     device : str, default="cpu"
         Where ``fit`` trains; ``transform`` runs where the fitted network
         is. On CUDA the data live on the device and the forward pass runs
-        under bf16 autocast.
+        under bf16 autocast. A fitted encoder loaded on a machine that lacks
+        its network's device runs on the CPU, with a warning.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batches and augmentations, through a
         forked torch RNG seeded from it. None draws that seed from NumPy's
@@ -405,6 +414,11 @@ def _fit_encoder(encoder, X, code):
     return encoder.fit(X)
 
 
+# What a pickled ContrastivePurity names as the network of its features when
+# that is its encoder's: the encoder pickles a copy of one off the CPU.
+_ENCODER_MODULE = "encoder_.module_"
+
+
 class ContrastivePurity:
     """Purity ``score(learner, X)`` from a :class:`ContrastiveEncoder`.
 
@@ -459,6 +473,22 @@ class ContrastivePurity:
         self.encoder = encoder
         self.use_ood = use_ood
         self.memory = memory
+
+    def __getstate__(self):
+        state = self.__dict__
+        module = state.get("_features_module")
+        # Pickled, a network off the CPU names its device, which a machine
+        # without it cannot load; the encoder pickles a CPU copy of its own.
+        # Only whose features these are matters.
+        if module is not None and _models.module_device(module).type != "cpu":
+            current = module is state["encoder_"].module_
+            state = {**state, "_features_module": _ENCODER_MODULE if current else None}
+        return state
+
+    def __setstate__(self, state):
+        if state.get("_features_module") == _ENCODER_MODULE:
+            state["_features_module"] = state["encoder_"].module_
+        self.__dict__.update(state)
 
     def __repr__(self):
         return (

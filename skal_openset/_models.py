@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -31,12 +32,14 @@ from sklearn.utils.validation import (
 from skorch import NeuralNetClassifier
 from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset
+from skorch.exceptions import DeviceWarning
 from skorch.utils import is_dataset, to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from ._typing import RandomStateLike
 from ._validation import check_scalar_not_bool, reject_bool_numbers
+from ._warn import warn
 
 _TARGET_OOD_HINT = (
     "target models train on in-distribution examples only, so drop OOD rows "
@@ -554,6 +557,60 @@ def check_device(device):
     error = device is not None and device_error(device)
     if error:
         raise ValueError(f"device={device!r}: {error}.")
+
+
+def module_device(module):
+    """The device of the torch `module`'s parameters."""
+    return next(module.parameters()).device
+
+
+class CPUPickledModuleMixin:
+    """Pickles the fitted torch network ``module_`` from the CPU.
+
+    A pickled tensor names its device, and torch refuses to load a CUDA one
+    on a machine without CUDA, before any ``__setstate__`` could move it;
+    skorch's nets pickle theirs device-free, and this does it for estimators
+    whose network is a plain module. A network off the CPU is pickled as a
+    CPU copy, with its device, and goes back there when loaded. On a machine
+    that lacks that device it stays on the CPU and, as skorch's nets do,
+    ``device`` becomes ``"cpu"`` if it names a device missing there too,
+    with a ``DeviceWarning``. A network on the CPU pickles as it is, to the
+    same bytes as without this mixin.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()  # type: ignore[misc]
+        module = state.get("module_")
+        device = None if module is None else module_device(module)
+        if device is not None and device.type != "cpu":
+            # A copy: the object being pickled keeps its network where it is.
+            state = {
+                **state,
+                "module_": copy.deepcopy(module).cpu(),
+                "_module_device": str(device),
+            }
+        return state
+
+    def __setstate__(self, state):
+        device = state.pop("_module_device", None)
+        super().__setstate__(state)  # type: ignore[misc]
+        if device is None:
+            return
+        if device_error(device) is None:
+            self.module_.to(device)
+            return
+        reset = ""
+        if device_error(self.device):
+            reset = f", and device={self.device!r} is set to 'cpu'"
+            self.device = "cpu"
+        warn(
+            f"This {type(self).__name__} was saved with its network on "
+            f"{device!r}, which this machine lacks: it is loaded on the CPU"
+            f"{reset}, where it computes (the results may differ from "
+            f"{device!r} by rounding). To run it on {device!r}, load the file "
+            "on a machine that has it.",
+            DeviceWarning,
+        )
 
 
 # torch's RNG is global to the process: two threads seeding it (dask or

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from torch import nn
 
 from ._atomic import restored_on_error
-from ._models import TORCH_RNG_LOCK, check_device
+from ._models import TORCH_RNG_LOCK, CPUPickledModuleMixin, check_device
 from ._typing import RandomStateLike
 from ._validation import reject_bool_numbers
 from ._warn import warn
@@ -238,7 +238,7 @@ class _PairChunks:
         return ((rows, signed.sign(), signed.abs()) for rows, signed in self.cache)
 
 
-class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
+class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator):
     """Meta-Query-Net (MQ-Net): learns to rank examples by meta-inputs.
 
     MQ-Net maps a meta-input ``z`` (typically ``[purity, informativeness]``)
@@ -306,7 +306,9 @@ class MetaQueryNetSelector(RegressorMixin, BaseEstimator):
         one-epoch fit of 40,000 rows takes about 6.5 minutes on one CPU
         thread.
     device : str or torch.device, default="cpu"
-        Device on which the network is trained and evaluated.
+        Device on which the network is trained and evaluated. A fitted
+        selector loaded on a machine that lacks this device runs on the CPU,
+        and this becomes ``"cpu"``, with a warning.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights.
     verbose : int, default=0

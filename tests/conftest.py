@@ -6,7 +6,7 @@ import torch
 from hypothesis import settings
 
 from _learners import ESTIMATORS, N_POOL, _fitted_learner
-from skal_openset import load_digits_dataset, make_open_set_split
+from skal_openset import _models, load_digits_dataset, make_open_set_split
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,12 +21,39 @@ def one_torch_thread():
 
 @pytest.fixture
 def saved_on_cuda(monkeypatch):
-    """``saved_on_cuda()``: from then on torch pickles every tensor as a CUDA
-    machine writes one on its GPU, which a machine without CUDA refuses to
-    load (torch's "Attempting to deserialize object on a CUDA device")."""
+    """``saved_on_cuda(*modules)``: from then on torch pickles tensors as a
+    CUDA machine writes those on its GPU, which a machine without CUDA
+    refuses to load (torch's "Attempting to deserialize object on a CUDA
+    device").
 
-    def place():
-        monkeypatch.setattr(torch.serialization, "location_tag", lambda _: "cuda:0")
+    Without `modules`, every tensor. Else the torch modules given (on the
+    CPU here) count as on 'cuda:0', for the package too, and only their
+    tensors are written so: a CPU copy of them is written as the CPU's.
+    """
+
+    def place(*modules):
+        tag = torch.serialization.location_tag
+        gpu = {
+            t.untyped_storage().data_ptr()
+            for m in modules
+            for t in m.state_dict().values()
+        }
+        monkeypatch.setattr(
+            torch.serialization,
+            "location_tag",
+            lambda s: "cuda:0" if not modules or s.data_ptr() in gpu else tag(s),
+        )
+        if modules:
+            device = _models.module_device
+            monkeypatch.setattr(
+                _models,
+                "module_device",
+                lambda m: (
+                    torch.device("cuda:0")
+                    if any(m is g for g in modules)
+                    else device(m)
+                ),
+            )
 
     return place
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from skorch.dataset import Dataset
+from skorch.exceptions import DeviceWarning
 
 from skal_openset import (
     CIFAR10_CLASSES,
@@ -38,12 +39,14 @@ from skal_openset import (
     RandomQuery,
     _augment,
     load_cifar_batches,
+    load_object,
     make_cifar_split,
     make_fast_resnet_classifier,
     make_mlp_classifier,
     predicted_loss,
     random_crop_flip,
     run_active_learning,
+    save_object,
 )
 from skal_openset._augment import (
     color_jitter,
@@ -587,6 +590,36 @@ def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):
     ood_only.ood_label = -1
     with pytest.raises(ValueError, match="no labelled in-distribution"):
         purity(ood_only, X)
+
+
+def test_an_encoder_saved_on_a_gpu_loads_and_transforms_on_the_cpu(
+    tmp_path, saved_on_cuda
+):
+    # Its network was pickled on the GPU, and a machine without one refused
+    # the file, the purity's too: it holds the encoder's network.
+    X = _images(16)
+    purity = ContrastivePurity(_tiny_encoder()).fit(X)
+    Z = purity.encoder_.transform(X)
+    saved_on_cuda(purity.encoder_.module_)
+    path = save_object(purity, tmp_path / "purity.joblib")
+    assert purity._features_module is purity.encoder_.module_
+    with pytest.warns(
+        DeviceWarning,
+        match="ContrastiveEncoder was saved with its network on 'cuda:0', which "
+        "this machine lacks: it is loaded on the CPU, where it computes",
+    ):
+        loaded = load_object(path)
+    np.testing.assert_array_equal(loaded.encoder_.transform(X), Z)
+    assert loaded._features_module is loaded.encoder_.module_  # features kept
+    np.testing.assert_array_equal(np.array(list(loaded.features_.values())), Z)
+    # Features of an encoder refitted since are stale, also once loaded.
+    stale = purity.encoder_.module_
+    purity.encoder_.fit(X**2)
+    saved_on_cuda(stale, purity.encoder_.module_)
+    with pytest.warns(DeviceWarning):
+        loaded = load_object(save_object(purity, path))
+    assert loaded._features_module is None
+    np.testing.assert_array_equal(loaded._features(X), loaded.encoder_.transform(X))
 
 
 def test_contrastive_purity_checks_every_pool_cached_or_not():

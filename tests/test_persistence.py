@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from skorch.exceptions import DeviceWarning
 
 import skal_openset
 from skal_openset import (
@@ -47,6 +48,32 @@ def test_selector_round_trips_exactly(tmp_path):
     np.testing.assert_array_equal(loaded.predict(Z), selector.predict(Z))
     assert loaded.get_params() == selector.get_params()
     assert loaded.loss_curve_ == selector.loss_curve_
+
+
+def test_a_selector_saved_on_a_gpu_loads_and_predicts_on_the_cpu(
+    tmp_path, saved_on_cuda
+):
+    # Its network was pickled on the GPU, and a machine without one refused
+    # the file (torch's "Attempting to deserialize object on a CUDA device").
+    rng = np.random.default_rng(0)
+    Z, y = rng.random((60, 2)), rng.random(60)
+    selector = MetaQueryNetSelector(max_epochs=20, random_state=0).fit(Z, y)
+    expected, module = selector.predict(Z), selector.module_
+    saved_on_cuda(module)
+    selector.set_params(device="cuda:0")  # as fitted on a GPU
+    path = save_object(selector, tmp_path / "selector.joblib")
+    assert selector.module_ is module  # pickled from a CPU copy
+    with pytest.warns(
+        DeviceWarning,
+        match="MetaQueryNetSelector was saved with its network on 'cuda:0', "
+        "which this machine lacks: it is loaded on the CPU, and "
+        "device='cuda:0' is set to 'cpu'",
+    ):
+        loaded = load_object(path)
+    assert loaded.device == "cpu"
+    np.testing.assert_array_equal(loaded.predict(Z), expected)
+    assert loaded.loss_curve_ == selector.loss_curve_
+    loaded.set_params(warm_start=True, max_epochs=1).fit(Z, y)  # trains here too
 
 
 def test_learner_and_its_strategy_round_trip_exactly(taught_learner, split, tmp_path):
