@@ -21,9 +21,15 @@ from ._informativeness import _check_proba
 from ._models import _check_class_labels
 from ._validation import check_scalar_not_bool
 
-# Rows scored per step: bounds the temporary copies (normalised or whitened
-# features, neighbour indices) to a few tens of MB whatever the pool size.
+# Rows scored per step, at most: bounds the temporary copies (normalised or
+# whitened features, neighbour indices) whatever the pool size.
 _BATCH_SIZE = 16384
+# Bytes of a k-NN batch's temporaries, at most: with many labelled rows, a
+# batch's closeness to each of them outgrows the features. Large enough
+# that 16,384 rows still fit with 7,000 float32 references of 128 features
+# (every benchmark setting): fewer rows per batch could change the last bits
+# of the matrix product, and so which reference is nearest in a near tie.
+_BATCH_BYTES = 2**29
 
 
 class TooFewLabelsError(ValueError):
@@ -83,15 +89,29 @@ def _kth_neighbor_distances(embedding, references, k):
     sq_norms = (unit * unit).sum(dim=1)  # 1, or 0 for an all-zero row
     starts = np.cumsum([0, *(len(reference) for reference in references)])
     distances = np.empty((len(references), embedding.shape[0]))
-    for batch in gen_batches(embedding.shape[0], _BATCH_SIZE):
+    batch_size = _knn_batch_size(len(unit), embedding.shape[1], k, unit.element_size())
+    for batch in gen_batches(embedding.shape[0], batch_size):
         rows = torch.from_numpy(_unit_rows(embedding[batch]).astype(dtype))
-        closeness = 2 * (rows @ unit.T) - sq_norms
+        # In place: the values of 2 * (rows @ unit.T) - sq_norms, in one array.
+        closeness = (rows @ unit.T).mul_(2).sub_(sq_norms)
         rows64 = rows.double()[:, None]
         for i, (start, stop) in enumerate(zip(starts[:-1], starts[1:])):
             nearest = closeness[:, start:stop].topk(k, dim=1).indices + start
-            difference = unit64[nearest] - rows64
+            difference = unit64[nearest].sub_(rows64)
             distances[i, batch] = torch.linalg.vector_norm(difference, dim=2).amax(1)
+        del closeness, difference  # freed before the next batch's are made
     return distances
+
+
+def _knn_batch_size(n_references, n_features, k, itemsize):
+    """Rows per k-NN batch: at most ``_BATCH_SIZE``, and temporaries within
+    ``_BATCH_BYTES``.
+
+    A row takes its closeness to every reference (``itemsize`` bytes each),
+    the float64 differences to its k nearest, and float64 copies of itself.
+    """
+    row_bytes = n_references * itemsize + (k + 2) * n_features * 8
+    return max(1, min(_BATCH_SIZE, _BATCH_BYTES // row_bytes))
 
 
 def _unit_rows(X):
@@ -344,8 +364,12 @@ def knn_purity(embedding: ArrayLike, embedding_in: ArrayLike, k: int = 1) -> np.
 
     Notes
     -----
-    The pool is scored in batches of 16,384 rows, so the extra memory stays at
-    a few tens of MB even for a pool of 1,000,000 x 128 features.
+    The pool is scored in batches of at most 16,384 rows, fewer where the
+    labelled set is large: a batch's temporary arrays, about ``rows x
+    (n_in x itemsize + (k + 2) x n_features x 8)`` bytes (its closeness to
+    every labelled row, the float64 differences to its k nearest), stay
+    within about 512 MiB whatever the sizes of the pool and of the labelled
+    set.
 
     References
     ----------
