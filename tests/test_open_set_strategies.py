@@ -10,6 +10,7 @@ from scipy.special import logsumexp, softmax, xlogy
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler, normalize
@@ -25,6 +26,7 @@ from skal_openset import (
     load_digits_dataset,
     make_mlp_classifier,
 )
+from skal_openset._strategies import _ccal
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
 from test_strategies import Case, StrategyTemplate, empirical_cdf, expected_embedding
@@ -359,6 +361,28 @@ class TestCCALQuery(StrategyTemplate):
             scores, [expected[c][i] for _, c, i in picks], rtol=1e-6
         )
 
+    def test_similarities_come_a_block_of_pool_rows_at_a_time(
+        self, learner, pool, monkeypatch
+    ):
+        # They were one n_pool x n_in matrix, its per-class copies and their
+        # whole argsorts at once.
+        strategy = CCALQuery(features=lambda X: X * 2.0, random_state=0)
+        whole = strategy(learner, pool, n_instances=8)
+        budget = 10 * len(_labelled(learner)[0])
+        monkeypatch.setattr(_ccal, "_CHUNK_ENTRIES", budget, raising=False)
+        sizes = []
+
+        def recording_cosine_similarity(X, Y=None):
+            if Y is not None:  # not an anchor set's similarities to itself
+                sizes.append(len(X) * len(Y))
+            return cosine_similarity(X, Y)
+
+        monkeypatch.setattr(_ccal, "cosine_similarity", recording_cosine_similarity)
+        indices, scores = strategy(learner, pool, n_instances=8)
+        assert max(sizes) <= budget and len(sizes) > 2
+        np.testing.assert_array_equal(indices, whole[0])
+        np.testing.assert_allclose(scores, whole[1], rtol=1e-12)
+
     def test_a_fitted_transformer_serves_as_features(self, learner, pool):
         pca = PCA(8, random_state=0).fit(pool)
         a = CCALQuery(features=pca, random_state=0)(learner, pool, n_instances=8)
@@ -383,6 +407,21 @@ class TestCCALQuery(StrategyTemplate):
     def test_features_with_wrong_rows_are_rejected(self, learner, pool):
         with pytest.raises(ValueError, match="one feature row per example"):
             CCALQuery(features=lambda X: X[:3])(learner, pool, n_instances=2)
+
+
+@pytest.mark.parametrize("n_columns", [1, 2, 3, 7])
+def test_two_nearest_is_the_head_of_argsort(n_columns):
+    # The anchors of the old full argsort, ties among the three largest too
+    # (argsort's order among tied columns picks them), and -0.0 beside 0.0.
+    rng = np.random.RandomState(0)
+    similarity = np.concatenate(
+        [rng.randint(-1, 3, size=(300, n_columns)) / 3.0, rng.rand(300, n_columns)]
+    )
+    similarity[similarity == 0] = rng.choice([0.0, -0.0], (similarity == 0).sum())
+    expected = np.argsort(-similarity, axis=1)[:, :2]
+    if n_columns == 1:
+        expected = np.repeat(expected, 2, axis=1)
+    np.testing.assert_array_equal(_ccal._two_nearest(similarity), expected)
 
 
 # ---------------------------------------------------------------------- EOAL

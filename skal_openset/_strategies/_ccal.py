@@ -6,12 +6,18 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics.pairwise import cosine_similarity
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array
 
 from .._model_scores import class_codes, labelled_in_and_ood, model_embedding
 from .._typing import RandomStateLike
 from ._base import QueryStrategy
+
+# Pool-to-labelled similarities are computed about this many at a time (128 MiB
+# of float64): enough for every benchmark's pool and labelled IN set in one
+# block (fewer rows per block could change the last bits of a product).
+_CHUNK_ENTRIES = 2**24
 
 
 class CCALQuery(QueryStrategy):
@@ -67,7 +73,10 @@ class CCALQuery(QueryStrategy):
     averaged and no CSI shift weights: on tables the classifier's
     embedding, on images whatever encoder `features` provides. The scores
     follow the reference implementation (``ccal_eval.py`` in the MQ-Net and
-    ALScope code). Labelled OOD examples are not used, as in CCAL.
+    ALScope code). Labelled OOD examples are not used, as in CCAL. The
+    similarities of the pool to the labelled IN examples are computed a
+    block of pool rows at a time (about 16 million at once), so memory grows
+    linearly in the pool.
 
     References
     ----------
@@ -139,17 +148,23 @@ class CCALQuery(QueryStrategy):
         # float64: the steep squashing magnifies float32 rounding.
         pool = self._features(learner, X_pool).astype(np.float64)
         labelled = self._features(learner, X_in).astype(np.float64)
-        similarity = cosine_similarity(pool, labelled)
-        x = _min_max(similarity.max(axis=1))
+        in_class = [codes_in == c for c in np.unique(codes_in)]
+        anchor_similarity = [cosine_similarity(labelled[mask]) for mask in in_class]
+        nearest = np.empty(len(pool))
+        distinctive = np.empty((len(in_class), len(pool)))
+        # A block of pool rows at a time: all n_pool x n_in similarities at
+        # once would grow as the product of the two sets.
+        step = max(1, _CHUNK_ENTRIES // max(len(labelled), 1))
+        for rows in gen_batches(len(pool), step):
+            similarity = cosine_similarity(pool[rows], labelled)
+            nearest[rows] = similarity.max(axis=1)
+            for i, mask in enumerate(in_class):
+                distinctive[i, rows] = _distinctive(
+                    similarity[:, mask], anchor_similarity[i]
+                )
+        x = _min_max(nearest)
         semantic = np.tanh(self.k * (x - self.t) / 2.0)  # = (1 - e^-z) / (1 + e^-z)
-        class_scores = [
-            semantic
-            + 1.0
-            - _min_max(
-                _distinctive(similarity[:, codes_in == c], labelled[codes_in == c])
-            )
-            for c in np.unique(codes_in)
-        ]
+        class_scores = [semantic + 1.0 - _min_max(scores) for scores in distinctive]
         return _take_turns(class_scores, n_instances, rng)
 
 
@@ -158,15 +173,33 @@ def _min_max(values):
     return (values - values.min()) / span if span > 0 else np.zeros_like(values)
 
 
-def _distinctive(similarity, anchors):
+def _distinctive(similarity, anchor_similarity):
     """``2 v1 - v2 + cos(a1, a2)`` of each row, from its two nearest anchors."""
-    order = np.argsort(-similarity, axis=1)[:, :2]
-    if order.shape[1] == 1:
-        order = np.repeat(order, 2, axis=1)
+    order = _two_nearest(similarity)
     rows = np.arange(len(similarity))
     v1, v2 = similarity[rows, order[:, 0]], similarity[rows, order[:, 1]]
-    anchor_similarity = cosine_similarity(anchors)[order[:, 0], order[:, 1]]
-    return 2.0 * v1 - v2 + anchor_similarity
+    return 2.0 * v1 - v2 + anchor_similarity[order[:, 0], order[:, 1]]
+
+
+def _two_nearest(similarity):
+    """The first two columns of ``argsort(-similarity)``, without sorting whole rows.
+
+    A single column is taken twice. A row whose two largest values are
+    distinct and above the rest has one answer, from a partial sort; a row
+    with a tie among its three largest is sorted, so that argsort's order
+    among the tied columns picks the anchors, as it always did.
+    """
+    if similarity.shape[1] < 3:
+        order = np.argsort(-similarity, axis=1)
+        return order if order.shape[1] == 2 else np.repeat(order, 2, axis=1)
+    # kth -3 and -2 in place, so the last three columns hold the three
+    # largest in increasing order.
+    order = np.argpartition(similarity, (-3, -2), axis=1)[:, :-4:-1]
+    top = np.take_along_axis(similarity, order, axis=1)
+    tied = (top[:, 0] == top[:, 1]) | (top[:, 1] == top[:, 2])
+    order = order[:, :2].copy()
+    order[tied] = np.argsort(-similarity[tied], axis=1)[:, :2]
+    return order
 
 
 def _take_turns(class_scores, n_instances, rng):
