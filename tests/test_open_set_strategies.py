@@ -26,7 +26,7 @@ from skal_openset import (
     load_digits_dataset,
     make_mlp_classifier,
 )
-from skal_openset._strategies import _ccal
+from skal_openset._strategies import _ccal, _similar
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
 from test_strategies import Case, StrategyTemplate, empirical_cdf, expected_embedding
@@ -299,6 +299,27 @@ class TestSimilarQuery(StrategyTemplate):
         whole = SimilarQuery(random_state=0)(learner, pool, n_instances=6)
         full = SimilarQuery(subsample=len(pool), random_state=0)(learner, pool, 6)
         np.testing.assert_array_equal(whole[0], full[0])
+
+    def test_similarity_to_labelled_comes_a_block_of_pool_rows_at_a_time(
+        self, learner, pool, monkeypatch
+    ):
+        # It was one n_pool x n_labelled matrix, while the pool-to-pool
+        # similarities came a block at a time.
+        whole = SimilarQuery(random_state=0)(learner, pool, n_instances=6)
+        budget = 10 * len(learner.y_labelled_)
+        monkeypatch.setattr(_similar, "_CHUNK_ENTRIES", budget)
+        similarity, sizes = _similar._similarity, []
+
+        def recording_similarity(unit_A, unit_B):
+            if len(unit_B) > 1:  # not a greedy step's column of one chosen row
+                sizes.append(len(unit_A) * len(unit_B))
+            return similarity(unit_A, unit_B)
+
+        monkeypatch.setattr(_similar, "_similarity", recording_similarity)
+        indices, gains = SimilarQuery(random_state=0)(learner, pool, n_instances=6)
+        assert max(sizes) <= budget and len(sizes) > 2
+        np.testing.assert_array_equal(indices, whole[0])
+        np.testing.assert_allclose(gains, whole[1], rtol=1e-12)
 
     def test_prefers_copies_of_labelled_in_over_copies_of_labelled_ood(self, learner):
         X_in, _, X_ood = _labelled(learner)

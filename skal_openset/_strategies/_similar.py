@@ -10,7 +10,8 @@ from .._model_scores import labelled_in_and_ood, model_embedding
 from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
-# Pool-to-pool similarities are computed this many entries at a time.
+# Similarities of pool rows to the pool or to a labelled set are computed
+# this many entries at a time.
 _CHUNK_ENTRIES = 2**22
 
 
@@ -71,8 +72,11 @@ class SimilarQuery(QueryStrategy):
     the whole pool, but pool rows that cannot add to the function (no more
     similar to labelled IN than to labelled OOD, or already covered up to
     their cap) are dropped from the sums, which changes nothing in the
-    result. Time grows as the square of the pool, memory only linearly. With
-    no labelled OOD example the conditioning term is 0 (FLQMI).
+    result. Time grows as the square of the pool; memory only linearly in
+    the pool and the labelled sets, as every similarity matrix (pool to
+    pool, pool to labelled) is computed a block of about four million
+    entries at a time. With no labelled OOD example the conditioning term is
+    0 (FLQMI).
 
     References
     ----------
@@ -135,7 +139,13 @@ class SimilarQuery(QueryStrategy):
     @staticmethod
     def _max_similarity(learner, unit_pool, X):
         unit = normalize(model_embedding(learner, X).astype(np.float64))
-        return _similarity(unit_pool, unit).max(axis=1)
+        step = max(1, _CHUNK_ENTRIES // max(len(unit), 1))
+        return np.concatenate(
+            [
+                _similarity(unit_pool[s : s + step], unit).max(axis=1)
+                for s in range(0, len(unit_pool), step)
+            ]
+        )
 
 
 def lazy_greedy_flcmi(pool, query_cap, private, n_select, rng):
