@@ -522,19 +522,21 @@ def test_eoal_with_a_fixed_seed_leaves_numpys_global_rng_alone():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_eoal_queries_huge_features_as_it_does_them_scaled_down():
+def test_eoal_queries_extreme_features_as_it_does_them_scaled_down():
     # StandardScaler's variance of features near 1e300 overflowed, and the
-    # error blamed X for NaN. Divided by 2**1004, they are X / 16 exactly
-    # (the two logistic fits differ in rounding).
+    # error blamed X for NaN; that of features near 1e-180 underflowed, and
+    # the batch was the tie-break's. Divided by 2**1004 or 2**-596, they are
+    # X / 16 exactly (the logistic fits differ in rounding).
     X, y = load_digits_dataset()
     X, y = X.astype(np.float64), np.where(y < 4, y, -1)
     queries = []
-    for X_scaled in (X / 16, X * 2.0**1000):
+    for X_scaled in (X / 16, X * 2.0**1000, X * 2.0**-600):
         learner = ActiveLearner(LogisticRegression(max_iter=300))
         learner.fit(X_scaled[:100], y[:100])
         queries.append(EOALQuery(random_state=0)(learner, X_scaled[100:400], 5))
-    np.testing.assert_array_equal(queries[0][0], queries[1][0])
-    np.testing.assert_allclose(queries[0][1], queries[1][1], rtol=1e-5)
+    for indices, scores in queries[1:]:
+        np.testing.assert_array_equal(indices, queries[0][0])
+        np.testing.assert_allclose(scores, queries[0][1], rtol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -1232,6 +1232,20 @@ def test_diverse_batch_with_the_skyline_takes_dominators_first():
     np.testing.assert_array_equal(skyline, [0, 1])
 
 
+@pytest.mark.parametrize("scale", [2.0**520, 2.0**-600])
+def test_diverse_batch_is_the_same_at_extreme_scales(scale):
+    # k-means on the raw embedding: its squared distances overflowed (or
+    # underflowed to 0), one cluster held every row, and the batch was the
+    # top of the ranking, as without diversity.
+    embedding = np.random.RandomState(0).normal(size=(40, 3))
+    batches = [
+        _meta_query._diverse_batch(E, None, 8, np.random.RandomState(0))
+        for E in (embedding, embedding * scale)
+    ]
+    assert not np.array_equal(batches[0], np.arange(8))  # diversity at work
+    np.testing.assert_array_equal(batches[1], batches[0])
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     rows=st.lists(st.integers(0, 5), min_size=2, max_size=40),

@@ -284,3 +284,24 @@ def power_of_two_scaled(*embeddings):
     if scale == 1.0:
         return (*embeddings, scale)
     return (*(e / scale for e in embeddings), scale)
+
+
+# Squares of values from 1 / _HUGE to _HUGE, summed over any number of rows,
+# neither overflow float64 (2**1024) nor underflow it (2**-1022).
+_HUGE = 2.0**256
+
+
+def extreme_scale_removed(*embeddings):
+    """The embeddings as :func:`power_of_two_scaled` scales them, if their
+    largest absolute value is at least 2**256 or below 2**-256; else as
+    they are.
+
+    Ordinary embeddings come back untouched, bit for bit: steps that the
+    scaling changes at all (StandardScaler leaves columns of zero variance
+    unscaled, so they would move) keep their results at ordinary scales.
+    """
+    # As Python floats: float32 cannot hold _HUGE (NumPy warns of the cast).
+    largest = max(float(np.abs(e).max(initial=0.0)) for e in embeddings)
+    if largest >= _HUGE or 0 < largest < 1 / _HUGE:
+        return power_of_two_scaled(*embeddings)[:-1]
+    return embeddings

@@ -21,11 +21,7 @@ from .._model_scores import (
 )
 from .._typing import RandomStateLike
 from .._warn import ignored
-from ._base import QueryStrategy, power_of_two_scaled, top_scores
-
-# Squares of values below this, summed over any number of rows, stay far
-# below float64's limit (2**1024).
-_HUGE = 2.0**256
+from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 
 class EOALQuery(QueryStrategy):
@@ -126,11 +122,9 @@ class EOALQuery(QueryStrategy):
         emb_labelled = model_embedding(learner, labelled)
         pool = model_embedding(learner, X_pool)
         # StandardScaler's variance of values near 1e300 overflowed (its error
-        # blamed X for NaN). Only such values are scaled: the columns constant
-        # on the labelled set, which it leaves unscaled, would move.
-        # As Python floats: float32 cannot hold _HUGE (NumPy warns of the cast).
-        if max(float(np.abs(e).max()) for e in (emb_labelled, pool)) >= _HUGE:
-            emb_labelled, pool, _ = power_of_two_scaled(emb_labelled, pool)
+        # blamed X for NaN), and that of values near 1e-180 underflowed (every
+        # column taken as constant, the batch a tie-break).
+        emb_labelled, pool = extreme_scale_removed(emb_labelled, pool)
         # Arrays whatever scikit-learn's transform_output: they are indexed.
         scaler = StandardScaler().set_output(transform="default").fit(emb_labelled)
         emb_labelled = scaler.transform(emb_labelled)

@@ -47,7 +47,7 @@ from .._rows import row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._typing import RandomStateLike
 from .._warn import ignored, warn
-from ._base import QueryStrategy, top_scores
+from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 
 class _MetaInputQuery(QueryStrategy):
@@ -934,8 +934,11 @@ def _diverse_batch(embedding, Z, n_instances, rng):
     kmeans = KMeans(n_instances, n_init=1, random_state=rng.randint(2**31 - 1))
     # One BLAS thread, as scikit-learn's own Lloyd loop uses: the seeding's
     # n_instances tiny products cost more in thread hand-offs than in work.
+    # Squared distances of values beyond 1e154 overflow, those of values near
+    # 1e-170 underflow to 0: either way k-means found a single cluster.
+    (embedding,) = extreme_scale_removed(np.asarray(embedding, dtype=np.float64))
     with ignored(ConvergenceWarning), threadpool_limits(1, user_api="blas"):
-        labels = kmeans.fit_predict(np.asarray(embedding, dtype=np.float64))
+        labels = kmeans.fit_predict(embedding)
     if Z is None:
         # Every row eligible: the loop below takes the best row of each cluster,
         # then the best others; here without its quadratic bookkeeping.
