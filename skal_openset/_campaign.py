@@ -21,7 +21,12 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from ._datasets import OpenSetSplit, _initial_indices, _read_csv_table
+from ._datasets import (
+    OpenSetSplit,
+    _float32_features,
+    _initial_indices,
+    _read_csv_table,
+)
 from ._experiment import versions, warn_of_other_versions
 from ._labels import (
     as_label,
@@ -131,15 +136,17 @@ def load_table(
                 "feature must be a real number: save the real and imaginary "
                 "parts as columns of their own, np.hstack([X.real, X.imag])."
             )
-        try:  # numbers written as text are numbers still
-            X = X.astype(np.float32)
-        except (ValueError, TypeError) as error:
-            what = "text" if X.dtype.kind in "US" else "values"
-            raise ValueError(
-                f"{path}: X holds {what} of dtype {X.dtype} that are not numbers "
-                f"({error}); every feature must be a number: encode text features "
-                "as numbers (e.g. with OneHotEncoder) and save X.astype(float)."
-            ) from None
+        if X.dtype.kind not in "biuf":
+            try:  # numbers written as text are numbers still
+                X = X.astype(np.float64)
+            except (ValueError, TypeError) as error:
+                what = "text" if X.dtype.kind in "US" else "values"
+                raise ValueError(
+                    f"{path}: X holds {what} of dtype {X.dtype} that are not "
+                    f"numbers ({error}); every feature must be a number: encode "
+                    "text features as numbers (e.g. with OneHotEncoder) and save "
+                    "X.astype(float)."
+                ) from None
         if labels.ndim != 1:
             raise ValueError(
                 f"{path}: the labels {label_column!r} have shape {labels.shape}; "
@@ -151,12 +158,14 @@ def load_table(
                 ["" if v != v else str(int(v)) if v.is_integer() else str(v)
                  for v in labels.tolist()]
             )  # fmt: skip
-        bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f"{path}: row {int(np.flatnonzero(bad)[0])} of X holds NaN or "
-                "infinity; every feature value must be a finite number."
-            )
+        X = _float32_features(
+            X,
+            path,
+            lambda row, col: (
+                f"row {row} of X, column {col}: feature value {X[row, col]}"
+            ),
+            [f"column {c} of X" for c in range(X.shape[1])],
+        )
         where, lines, ignored = "row {} of the labels", range(len(labels)), {}
     else:
         X, labels, lines, ignored = _read_csv_table(path, label_column, ignore_columns)

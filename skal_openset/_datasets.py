@@ -551,7 +551,12 @@ def load_digits_dataset() -> tuple[np.ndarray, np.ndarray]:
     return (X / 16).astype(np.float32), y.astype(np.int64)
 
 
-_MAX_CSV_VALUE = 1e30
+_MAX_FEATURE_VALUE = 1e30
+# Rounding to float32 moves a value by at most 6e-8 of its magnitude (short of
+# float32's smallest numbers): a negligible share of its column's range, unless
+# the values lie over 1000 times their spread from 0 (timestamps) or near
+# float32's smallest numbers. Then the cast loses the differences that matter.
+_FLOAT32_LOSS = 1e-4
 _INT64 = np.iinfo(np.int64)
 
 
@@ -667,6 +672,14 @@ def load_csv_table(
         named), or a feature value that
         is empty, not a number, not finite or larger than 1e30 in absolute
         value (the line and column are named).
+
+    Warns
+    -----
+    UserWarning
+        If storing the features as float32 loses the differences between
+        the values of a column: values over 1000 times their spread from 0
+        (such as timestamps) or below about 1e-38. Centre or rescale such a
+        column.
 
     Examples
     --------
@@ -929,16 +942,16 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         raise ValueError(
             f"{path}, line {lines[row]}, column {name!r}: feature value {problem}."
         ) from None
-    # float32 would turn 1e60 into inf; such values are errors in the file.
-    bad = ~(np.abs(X) <= _MAX_CSV_VALUE)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
+
+    def spot(row, col):
         col += col >= j  # index among the kept columns, label column included
-        raise ValueError(
-            f"{path}, line {lines[row]}, column {names[col]!r}: feature value "
-            f"{str(table[row, col])!r} is not finite or above {_MAX_CSV_VALUE:g} in "
-            "absolute value; fix or drop that row."
+        return (
+            f"line {lines[row]}, column {names[col]!r}: feature value "
+            f"{str(table[row, col])!r}"
         )
+
+    feature_names = [repr(name) for c, name in enumerate(names) if c != j]
+    X = _float32_features(X, path, spot, feature_names)
     left_out = {c: name for c, name in enumerate(header) if c not in kept}
     # Two of one name are told apart by position: a dict would keep one.
     doubled = Counter(left_out.values())
@@ -946,7 +959,66 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         (f"{name} (column {c + 1})" if doubled[name] > 1 else name): every[:, c]
         for c, name in left_out.items()
     }
-    return X.astype(np.float32), np.char.strip(table[:, j]), lines, ignored
+    return X, np.char.strip(table[:, j]), lines, ignored
+
+
+def _float32_features(X, path, spot, names):
+    """A table's features `X` as float32, checked.
+
+    Raises if a value is not finite or above 1e30 in absolute value (float32
+    would turn 1e60 into inf; such values are errors in the file). Warns of
+    the columns whose differences the cast loses.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Real numbers: bool, integer or float.
+    path : str or path-like
+        The file, as the messages name it.
+    spot : callable
+        ``spot(row, col)``: where value ``X[row, col]`` is in the file and
+        how it is written there, e.g. ``"line 3, column 'x': feature value
+        '1e40'"``.
+    names : list of str
+        The columns of `X`, as the warning names them.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features), dtype=float32
+    """
+    bad = ~(np.abs(X) <= _MAX_FEATURE_VALUE)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{path}, {spot(row, col)} is not finite or above "
+            f"{_MAX_FEATURE_VALUE:g} in absolute value; fix or drop that row."
+        )
+    X32 = X.astype(np.float32)
+    if np.can_cast(X.dtype, np.float32):  # exact: nothing to lose
+        return X32
+    X = X.astype(np.float64, copy=False)  # int64's span could overflow
+    span = X.max(axis=0) - X.min(axis=0)
+    moved = np.abs(X32 - X).max(axis=0)
+    lossy = np.flatnonzero((span > 0) & (moved > _FLOAT32_LOSS * span))
+    if lossy.size:
+        described = []
+        for c in lossy:
+            effects = [f"values spanning {span[c]:.3g} move by up to {moved[c]:.3g}"]
+            before, after = (np.unique(A[:, c]).size for A in (X, X32))
+            if after < before:
+                effects.append(f"{before} distinct values become {after}")
+            zeroed = int(((X32[:, c] == 0) & (X[:, c] != 0)).sum())
+            if zeroed:
+                effects.append(f"{zeroed} nonzero values become 0")
+            described.append(f"{names[c]} ({'; '.join(effects)})")
+        warn(
+            f"{path}: features are stored as float32 (about 7 significant digits, "
+            "fewer below 1e-38), which loses the differences between "
+            f"the values of {', '.join(described)}. Centre or rescale such a "
+            "column before saving the table, e.g. subtract its first value from "
+            "a timestamp column or multiply tiny values by a power of 10."
+        )
+    return X32
 
 
 # Names pandas gives a row index it writes as a column: "Unnamed: 0" when

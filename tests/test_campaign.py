@@ -956,7 +956,7 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
         load_table(tmp_path / "wide.npz")
     X[2, 1] = np.inf
     np.savez(tmp_path / "inf.npz", X=X, label=np.ones(4))
-    with pytest.raises(ValueError, match="row 2 of X holds NaN or infinity"):
+    with pytest.raises(ValueError, match="row 2 of X, column 1: feature value inf"):
         load_table(tmp_path / "inf.npz")
     # pandas' string columns are object arrays, which np.load will not unpickle.
     labels = np.array(["a", "", "b", "a"], dtype=object)
@@ -1175,6 +1175,26 @@ def test_npz_features_without_rows_or_columns_are_named(tmp_path):
     np.savez(tmp_path / "t.npz", X=np.zeros((3, 0)), label=labels)
     with pytest.raises(ValueError, match=r"t.npz has no feature column \(X has shape"):
         load_table(tmp_path / "t.npz")
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_npz_features_are_checked_as_a_csv_before_the_float32_cast(tmp_path):
+    from skal_openset._campaign import load_table
+
+    labels = np.array(["a", "b"] * 30)
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    X[7, 1] = 1e40  # overflowed in the cast, then blamed as "NaN or infinity"
+    np.savez(tmp_path / "t.npz", X=X, label=labels)
+    match = r"t.npz, row 7 of X, column 1: feature value 1e\+40 is not finite or above"
+    with pytest.raises(ValueError, match=match):
+        load_table(tmp_path / "t.npz")
+    # Timestamps above 2**24 merged silently.
+    X[:, 1] = 1_700_000_000 + np.arange(60)
+    np.savez(tmp_path / "t.npz", X=X, label=labels)
+    match = r"t.npz: features are stored as float32 .* of column 1 of X \(values"
+    with pytest.warns(UserWarning, match=match):
+        features, _ = load_table(tmp_path / "t.npz")
+    np.testing.assert_array_equal(features, X.astype(np.float32))
 
 
 def test_npz_complex_features_and_arrays_saved_without_names_are_named(tmp_path):

@@ -1198,6 +1198,23 @@ def test_load_csv_table_rejects_non_finite_and_huge(tmp_path, value):
         load_csv_table(path)
 
 
+def test_load_csv_table_warns_of_columns_whose_differences_float32_loses(tmp_path):
+    # Timestamps above 2**24 merged, tiny values became 0, silently.
+    rng = np.random.RandomState(0)
+    rows = [f"{1_700_000_000 + i},{i}e-46,{rng.normal()!r},{i % 2}" for i in range(500)]
+    path = tmp_path / "t.csv"
+    path.write_text("ts,tiny,normal,label\n" + "\n".join(rows) + "\n")
+    match = (
+        r"t.csv: features are stored as float32 .* 'ts' \(values spanning 499 .*"
+        r"500 distinct values become \d+\), 'tiny' \(.*nonzero values become 0\)\. "
+        r"Centre or rescale"
+    )
+    with pytest.warns(UserWarning, match=match) as record:
+        X, _ = load_csv_table(path)
+    assert "'normal'" not in str(record[0].message)  # rounded by 6e-8 at most
+    assert X.dtype == np.float32
+
+
 def _edit_central_directory(path, member, offset, value):
     """Set a 2-byte field of a member's central directory header."""
     raw = bytearray(path.read_bytes())
