@@ -699,7 +699,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf; every example needs a label.")
-        if y.dtype.kind == "O" and _has_missing_label(y):
+        if y.dtype.kind == "O" and has_nan(y):
             raise ValueError("y contains None or NaN; every example needs a label.")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
@@ -1028,11 +1028,6 @@ def _unseeded(estimator):
         value is None and (name == "random_state" or name.endswith("__random_state"))
         for name, value in estimator.get_params(deep=True).items()
     )
-
-
-def _has_missing_label(y):
-    """Whether an object array of labels holds None, NaN or pandas.NA."""
-    return has_nan(y) or any(value is None for value in y.tolist())
 
 
 def _check_one_label_kind(labels, name):

@@ -185,7 +185,9 @@ def check_rows(X, estimator, name, **kwargs):
     estimator without inner estimators whose scikit-learn ``allow_nan`` tag
     is False (``HistGradientBoostingClassifier``'s is True). A pipeline or
     meta-estimator goes on: its steps raise their own errors, and probabilities
-    that come out NaN are refused by :func:`class_probabilities`.
+    that come out NaN are refused by :func:`class_probabilities`. In an
+    object array None and pandas.NA are missing values too; for an estimator
+    whose tag is True they become NaN.
     """
     X = check_array(
         X,
@@ -195,7 +197,14 @@ def check_rows(X, estimator, name, **kwargs):
         input_name=name,
         **kwargs,
     )
-    if has_nan(X) and not _takes_missing_values(estimator):
+    allow_nan = _allow_nan_tag(estimator)
+    if allow_nan and X.dtype.kind == "O":
+        # float() reads None as NaN but fails on pandas.NA: both NaN, as
+        # check_array makes them of a DataFrame. Only for a classifier that
+        # makes floats of X itself: a pipeline's steps may tell None from NaN
+        # (SimpleImputer(missing_values=None), a OneHotEncoder's categories).
+        X = np.where(_missing(X), np.nan, X)
+    if allow_nan is False and has_nan(X):
         raise ValueError(
             f"{name} contains NaN, which {type(estimator).__name__} cannot take. "
             "Impute missing values in a pipeline, e.g. "
@@ -206,29 +215,45 @@ def check_rows(X, estimator, name, **kwargs):
 
 
 def has_nan(X):
-    """Whether `X` holds NaN (or, in an object array, pandas.NA)."""
+    """Whether `X` holds NaN (or, in an object array, None or pandas.NA)."""
     X = np.asarray(X)
     if X.dtype.kind == "f":
         return bool(np.isnan(X).any())
     if X.dtype.kind == "O":
-        try:
-            return bool((X != X).any())  # NaN is the one value unequal to itself
-        except TypeError:  # pandas.NA is neither equal nor unequal to itself
-            return True
+        return bool(_missing(X).any())
     return False
 
 
-def _takes_missing_values(estimator):
+def _missing(X):
+    """Where an object array holds NaN, None or pandas.NA (without pandas)."""
+    try:  # NaN is the one value unequal to itself
+        return (X != X) | np.equal(X, None)
+    except TypeError:  # pandas.NA is neither equal nor unequal to itself
+        return np.frompyfunc(_is_missing, 1, 1)(X).astype(bool)
+
+
+def _is_missing(value):
+    try:
+        return value is None or bool(value != value)
+    except TypeError:  # pandas.NA
+        return True
+
+
+def _allow_nan_tag(estimator):
+    """Whether `estimator` takes NaN in X: its scikit-learn ``allow_nan`` tag,
+    False for a skorch net, None where it is for others to decide (not a
+    scikit-learn estimator; a pipeline or meta-estimator, whose steps decide).
+    """
     if isinstance(estimator, NeuralNet):
         return False
     if not hasattr(estimator, "get_params"):
-        return True  # not a scikit-learn estimator: it decides
+        return None
     if any(map(_holds_estimators, estimator.get_params(deep=False).values())):
-        return True  # a pipeline or meta-estimator: its steps decide
+        return None
     try:
         return bool(get_tags(estimator).input_tags.allow_nan)
     except (AttributeError, TypeError):
-        return True
+        return None
 
 
 def _holds_estimators(value):

@@ -10,8 +10,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._learner import ActiveLearner, _has_missing_label
-from ._model_scores import _holds_estimators
+from ._learner import ActiveLearner
+from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._warn import warn
 
@@ -178,7 +178,7 @@ class SkactivemlQuery(BaseEstimator):
             )
         labelled = ~_is_missing(y, self.missing_label)
         # Float too: a nullable integer Series' pandas.NA is NaN there.
-        if y.dtype.kind in "fO" and _has_missing_label(y[labelled]):
+        if y.dtype.kind in "fO" and has_nan(y[labelled]):
             # Else they read as labels: "no unlabelled row left", or the
             # learner's "every example needs a label".
             if _is_nan(self.missing_label):

@@ -1061,6 +1061,28 @@ def test_missing_values_a_classifier_cannot_take_name_the_remedy(
         learner.query(X[80:400], n_instances=5)
 
 
+@pytest.mark.parametrize("marker", ["None", "pandas.NA"])
+def test_none_and_pandas_na_in_an_object_array_are_missing_values(marker):
+    # None counted as a value: "The embedding ... holds NaN for finite rows of
+    # X: None." or scikit-learn's own error; pandas.NA failed in float(), even
+    # for a classifier that takes NaN (as it does in a DataFrame).
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = user_data("ints")
+    X = X.astype(object)
+    X[[5, 85], [3, 7]] = None if marker == "None" else pd.NA
+    hgb = HistGradientBoostingClassifier(max_iter=10)
+    learner = ActiveLearner(hgb, UncertaintyQuery(random_state=0), X[:80], y[:80])
+    learner.query(X[80:400], n_instances=5)
+    cases = [
+        (LogisticRegression(), UncertaintyQuery, "X_pool contains NaN, which Logis"),
+        (hgb, CoreSetQuery, "X holds missing values .*embedding.*SimpleImputer"),
+    ]
+    for estimator, strategy, message in cases:
+        learner = ActiveLearner(estimator, strategy(random_state=0), X[6:80], y[6:80])
+        with pytest.raises(ValueError, match=message):
+            learner.query(X[80:400], n_instances=5)
+
+
 # ------------------------------------------------------ shapes and atomicity
 
 
