@@ -539,6 +539,24 @@ def test_eoal_queries_extreme_features_as_it_does_them_scaled_down():
         np.testing.assert_allclose(scores, queries[0][1], rtol=1e-5)
 
 
+@pytest.mark.parametrize("strategy", [SimilarQuery, CCALQuery])
+@pytest.mark.parametrize("scale", [2.0**-60, 2.0**520])
+def test_cosine_strategies_query_any_scale_as_scale_one(strategy, scale):
+    # Normalising squares the rows: below about 2e-15 scikit-learn's
+    # normalize left them unscaled, above 1e154 their squares overflowed, and
+    # every cosine collapsed, so the batch was the tie-break's.
+    X, y = load_digits_dataset()
+    X, y = X.astype(np.float64), np.where(y < 4, y, -1)
+    queries = []
+    for factor in (1.0, scale):
+        scaled = FunctionTransformer(lambda Z, f=factor: Z * f)
+        learner = ActiveLearner(LogisticRegression(max_iter=300), embedding=scaled)
+        learner.fit(X[:100], y[:100])
+        queries.append(strategy(random_state=0)(learner, X[100:400], 5))
+    np.testing.assert_array_equal(queries[1][0], queries[0][0])
+    np.testing.assert_allclose(queries[1][1], queries[0][1], rtol=1e-12)
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_eoal_on_a_float32_embedding_warns_of_no_overflow():

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_array
 
 from .._model_scores import class_codes, labelled_in_and_ood, model_embedding
+from .._purity import _near_one
 from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
@@ -145,9 +146,10 @@ class CCALQuery(QueryStrategy):
     def _select(self, learner, X_pool, n_instances, rng):
         X_in, y_in, _ = labelled_in_and_ood(learner)
         codes_in = class_codes(learner, y_in)
-        # float64: the steep squashing magnifies float32 rounding.
-        pool = self._features(learner, X_pool).astype(np.float64)
-        labelled = self._features(learner, X_in).astype(np.float64)
+        # float64: the steep squashing magnifies float32 rounding. Rows near
+        # 1: normalising squares them, which over- or underflows far from it.
+        pool = _near_one(self._features(learner, X_pool).astype(np.float64))
+        labelled = _near_one(self._features(learner, X_in).astype(np.float64))
         in_class = [codes_in == c for c in np.unique(codes_in)]
         anchor_similarity = [cosine_similarity(labelled[mask]) for mask in in_class]
         nearest = np.empty(len(pool))

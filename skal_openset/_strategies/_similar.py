@@ -3,10 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval
 
 from .._model_scores import labelled_in_and_ood, model_embedding
+from .._purity import _unit_rows
 from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
@@ -128,7 +128,7 @@ class SimilarQuery(QueryStrategy):
         return self._flcmi(learner, X_pool, n_instances, rng)
 
     def _flcmi(self, learner, X_pool, n_instances, rng):
-        pool = normalize(model_embedding(learner, X_pool).astype(np.float64))
+        pool = _unit_rows(model_embedding(learner, X_pool).astype(np.float64))
         X_in, _, X_ood = labelled_in_and_ood(learner)
         query_cap = self.eta * self._max_similarity(learner, pool, X_in)
         private = np.zeros(len(pool))
@@ -138,7 +138,7 @@ class SimilarQuery(QueryStrategy):
 
     @staticmethod
     def _max_similarity(learner, unit_pool, X):
-        unit = normalize(model_embedding(learner, X).astype(np.float64))
+        unit = _unit_rows(model_embedding(learner, X).astype(np.float64))
         step = max(1, _CHUNK_ENTRIES // max(len(unit), 1))
         return np.concatenate(
             [
