@@ -720,6 +720,20 @@ def load_csv_table(
     return (X, y, classes) if return_classes else (X, y)
 
 
+def _read_alike(labels):
+    """The `labels` (sorted, distinct) that read as empty, or as one another,
+    but for invisible characters: ``(shown, found, hidden)`` for each way a
+    label reads (``shown``) that is empty or that several labels (``found``)
+    read as; ``hidden`` names their invisible characters."""
+    spellings = {}
+    for label in labels:
+        spellings.setdefault(without_invisible(label), []).append(label)
+    for shown, found in spellings.items():
+        if (not shown and found != [""]) or len(found) > 1:
+            hidden = [ch for s in found for ch in invisible_characters(s)]
+            yield shown, found, name_characters(hidden)
+
+
 def _check_invisible_characters(path, labels, lines):
     """Raise if a label reads as another, or as empty, but for invisible
     characters (a zero-width space in text copied from a web page): they
@@ -728,27 +742,22 @@ def _check_invisible_characters(path, labels, lines):
     def line(label):
         return int(lines[np.flatnonzero(labels == label)[0]])
 
-    spellings = {}
-    for label in np.unique(labels).tolist():
-        spellings.setdefault(without_invisible(label), []).append(label)
-    for shown, found in spellings.items():
-        hidden = name_characters([ch for s in found for ch in invisible_characters(s)])
-        if not shown and found != [""]:
+    for shown, found, hidden in _read_alike(np.unique(labels).tolist()):
+        if not shown:
             label = found[-1]  # "" sorts first
             raise ValueError(
                 f"{path}, line {line(label)}: the label {label!r} holds only "
                 f"invisible characters ({hidden}), so it reads as empty; fill it "
                 "in or drop that row."
             )
-        if len(found) > 1:
-            first, other = found[:2]
-            raise ValueError(
-                f"{path}: the labels {first!r} (line {line(first)}) and {other!r} "
-                f"(line {line(other)}) differ only by invisible characters "
-                f"({hidden}), so they would be two classes. Remove those "
-                "characters from the labels in the file (they come with text "
-                "copied from web pages or documents)."
-            )
+        first, other = found[:2]
+        raise ValueError(
+            f"{path}: the labels {first!r} (line {line(first)}) and {other!r} "
+            f"(line {line(other)}) differ only by invisible characters "
+            f"({hidden}), so they would be two classes. Remove those "
+            "characters from the labels in the file (they come with text "
+            "copied from web pages or documents)."
+        )
 
 
 def _mixed_labels_message(path, labels, lines, is_number):
@@ -1536,7 +1545,10 @@ def load_image_folder_zip(
         Class folder names in label order: label ``j`` is ``class_names[j]``
         (e.g. :data:`CIFAR10_CLASSES`). Every class folder must be listed; names
         without a folder are allowed. ``None`` sorts the folder names
-        alphabetically.
+        alphabetically. Folder names and class names are compared as
+        :func:`load_csv_table` compares labels: without surrounding spaces
+        and in Unicode's composed form (NFC), so a ``café`` folder named
+        on macOS (NFD) is the ``café`` typed elsewhere.
     cache_path : str or path-like, default=None
         A ``.npz`` file holding the decoded pixels (uint8, about 3 KB per 32x32
         image). Read instead of decoding the zip if it was written from a zip
@@ -1559,21 +1571,38 @@ def load_image_folder_zip(
     ValueError
         If the zip is damaged, a split has no images, an image is unreadable,
         has 32-bit pixels (of no known range) or its size differs from the
-        first train image's, ``class_names`` has
-        duplicates or lacks a class folder, or ``cache_path`` is not a cache
-        this function wrote.
+        first train image's, two class folders differ by invisible
+        characters only (Unicode's format characters, such as a zero-width
+        space), ``class_names`` has duplicates, holds invisible characters
+        or lacks a class folder, or ``cache_path`` is not a cache this
+        function wrote.
     ImportError
         If Pillow is not installed and there is no cache to read.
     """
     members = _zip_images(path, cache_path)
+    # read as load_csv_table reads labels: a folder named on macOS (NFD) is
+    # the class of one named elsewhere (NFC), not a second class printed alike
     folder_of = {
-        s: np.array([name.split("/")[1] for name in members[s][0]]) for s in _SPLITS
+        s: np.array([as_label(name.split("/")[1]) for name in members[s][0]])
+        for s in _SPLITS
     }
     folders = sorted(set(np.concatenate(list(folder_of.values())).tolist()))
+    for shown, found, hidden in _read_alike(folders):
+        alike = f"reads as {shown!r}" if shown else "has no visible name"
+        raise ValueError(
+            f"{path}: the class folder {found[-1]!r} {alike} but for invisible "
+            f"characters ({hidden}); rename the folder without them."
+        )
     if class_names is None:
         class_names = folders
     else:
-        class_names = list(class_names)
+        class_names = [as_label(name) for name in class_names]
+        for name in class_names:
+            if hidden := invisible_characters(name):
+                raise ValueError(
+                    f"The class name {name!r} holds invisible characters "
+                    f"({name_characters(hidden)}); type class_names without them."
+                )
         if len(set(class_names)) != len(class_names):
             raise ValueError(f"class_names has duplicates: {class_names}.")
         unknown = sorted(set(folders) - set(class_names))

@@ -1258,3 +1258,25 @@ def test_split_rejects_non_finite_labels(bad):
             X_test=X[:20],
             y_test=y[:20],
         )
+
+
+def test_load_image_folder_zip_reads_folder_names_as_labels(tmp_path):
+    # A train folder "café" named on macOS (NFD) and the test folder in NFC
+    # were two classes that printed alike; class_names typed in NFC missed
+    # the NFD folder; a zero-width space made a second class silently.
+    nfd, nfc = (unicodedata.normalize(form, "café") for form in ("NFD", "NFC"))
+    pixels = _png_bytes(np.zeros((4, 4, 3), np.uint8))
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        for name in (f"train/{nfd}/0.png", "train/tea/0.png", f"test/{nfc}/0.png"):
+            zf.writestr(name, pixels)
+    _, y, _, y_test, names = load_image_folder_zip(tmp_path / "f.zip")
+    assert names == [nfc, "tea"] and y.tolist() == [0, 1] and y_test.tolist() == [0]
+    names = load_image_folder_zip(tmp_path / "f.zip", class_names=["tea", nfc])[4]
+    assert names == ["tea", nfc]
+    with pytest.raises(ValueError, match="class_names without them"):
+        load_image_folder_zip(tmp_path / "f.zip", class_names=["tea\u200b", nfc])
+    with zipfile.ZipFile(tmp_path / "f.zip", "a") as zf:
+        zf.writestr("test/tea\u200b/0.png", pixels)
+    match = r"folder 'tea\\u200b' reads as 'tea' .*U\+200B ZERO WIDTH SPACE"
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(tmp_path / "f.zip")
