@@ -1518,6 +1518,36 @@ def _zip_images(path, cache_path):
     return members
 
 
+def _warn_of_test_only_classes(path, folder_of):
+    """Warn of class folders under test/ only: no training image shows their
+    class, as when a folder name is mistyped (test/Dog beside train/dog).
+
+    Classes under train/ only are common (OOD classes, not tested), so they
+    are named only as the likely match of a test-only folder.
+    """
+    train, test = (set(folder_of[split].tolist()) for split in _SPLITS)
+    test_only = sorted(test - train)
+    if not test_only:
+        return
+    cased = [
+        f"test/{t}/ and train/{c}/"
+        for t in test_only
+        for c in sorted(train - test)
+        if t.casefold() == c.casefold()
+    ]
+    hint = (
+        f"; folder names are case-sensitive, and {', '.join(cased)} differ only in case"
+        if cased
+        else ""
+    )
+    warn(
+        f"{path}: the class folder(s) {test_only} are under test/ only, so no "
+        f"training image shows their class{hint}. Rename a mistyped folder "
+        "to its train/ name; a class meant to be unseen in training needs "
+        "no change."
+    )
+
+
 def load_image_folder_zip(
     path: str | os.PathLike,
     class_names: Sequence[str] | None = None,
@@ -1532,7 +1562,9 @@ def load_image_folder_zip(
     must have the same size. The ``train/`` and ``test/`` folders must be at
     the top of the zip (zip from inside the folder that holds them), and only
     images directly in a class folder are loaded: deeper ones, and files of
-    other suffixes, are left out with a warning that counts them. Other
+    other suffixes, are left out with a warning that counts them. A class
+    folder under ``test/`` only is warned of: no training image shows its
+    class (a mistyped name?). Other
     entries (e.g. a README) are ignored. Decoding the 60,000 JPEGs of
     CIFAR-10 takes 12-30 s on one CPU core; ``cache_path`` makes later loads
     take about a second.
@@ -1610,6 +1642,7 @@ def load_image_folder_zip(
             raise ValueError(
                 f"Class folders {unknown} of {path} are not in class_names."
             )
+    _warn_of_test_only_classes(path, folder_of)
     label_of = {cls: j for j, cls in enumerate(class_names)}
     arrays = []
     for split in _SPLITS:

@@ -4,6 +4,7 @@ import math
 import pickle
 import struct
 import unicodedata
+import warnings
 import zipfile
 from unittest.mock import patch
 
@@ -1280,3 +1281,17 @@ def test_load_image_folder_zip_reads_folder_names_as_labels(tmp_path):
     match = r"folder 'tea\\u200b' reads as 'tea' .*U\+200B ZERO WIDTH SPACE"
     with pytest.raises(ValueError, match=match):
         load_image_folder_zip(tmp_path / "f.zip")
+
+
+def test_load_image_folder_zip_warns_of_a_class_folder_under_test_only(tmp_path):
+    # test/Dog beside train/dog silently became a class no training image had.
+    layout = {("train", "cat"): 1, ("train", "dog"): 1, ("train", "ood"): 1}
+    _write_image_zip(tmp_path / "f.zip", {**layout, ("test", "cat"): 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # train/ood/ alone is an untested class
+        load_image_folder_zip(tmp_path / "f.zip")
+    _write_image_zip(tmp_path / "f.zip", {**layout, ("test", "Dog"): 1})
+    match = r"\['Dog'\] are under test/ only.*test/Dog/ and train/dog/ differ only in"
+    with pytest.warns(UserWarning, match=match):
+        names = load_image_folder_zip(tmp_path / "f.zip")[4]
+    assert names == ["Dog", "cat", "dog", "ood"]
