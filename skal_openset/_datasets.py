@@ -1493,6 +1493,13 @@ def _zip_images(path, cache_path):
                     f"{', '.join(_IMAGE_SUFFIXES)} (e.g. {other[0]}); convert them "
                     "to PNG to load them."
                 )
+            loose = [n for n in under if n.count("/") == 1]
+            if loose:
+                warn(
+                    f"{path}: left out {len(loose)} image(s) directly under "
+                    f"{split}/, in no class folder (e.g. {loose[0]}); move them "
+                    f"into their class folder, {split}/<class>/, to load them."
+                )
             deeper = [n for n in under if n.count("/") > 2]
             if deeper:
                 warn(
@@ -1561,8 +1568,9 @@ def load_image_folder_zip(
     to 8-bit RGB (16-bit grey scaled from 0..65535); all, train and test,
     must have the same size. The ``train/`` and ``test/`` folders must be at
     the top of the zip (zip from inside the folder that holds them), and only
-    images directly in a class folder are loaded: deeper ones, and files of
-    other suffixes, are left out with a warning that counts them. A class
+    images directly in a class folder are loaded: deeper ones, ones in no
+    class folder, and files of other suffixes, are left out with a warning
+    that counts them. A class
     folder under ``test/`` only is warned of: no training image shows its
     class (a mistyped name?). Other
     entries (e.g. a README) are ignored. Decoding the 60,000 JPEGs of

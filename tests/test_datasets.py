@@ -1295,3 +1295,15 @@ def test_load_image_folder_zip_warns_of_a_class_folder_under_test_only(tmp_path)
     with pytest.warns(UserWarning, match=match):
         names = load_image_folder_zip(tmp_path / "f.zip")[4]
     assert names == ["Dog", "cat", "dog", "ood"]
+
+
+def test_load_image_folder_zip_warns_of_images_in_no_class_folder(tmp_path):
+    # Images directly under train/ vanished without a word.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "a"): 1})
+    with zipfile.ZipFile(tmp_path / "f.zip", "a") as zf:
+        for name in ("train/1.png", "train/2.png"):
+            zf.writestr(name, _png_bytes(np.zeros((5, 4, 3), np.uint8)))
+    match = r"left out 2 image\(s\) directly under train/, in no class folder"
+    with pytest.warns(UserWarning, match=match):
+        X_train = load_image_folder_zip(tmp_path / "f.zip")[0]
+    assert len(X_train) == 1
