@@ -1192,12 +1192,26 @@ def _load_cifar_pickles(paths, label_key):
                     f"{path} is not a readable pickle, e.g. truncated "
                     f"({type(exc).__name__}: {exc})."
                 ) from None
+        if isinstance(batch, dict) and all(isinstance(k, str) for k in batch):
+            # a batch saved again from Python 3 has str keys ('data')
+            batch = {k.encode(): v for k, v in batch.items()}
         if not (isinstance(batch, dict) and b"data" in batch and label_key in batch):
+            found = (
+                f"keys {', '.join(sorted(map(repr, batch))[:10]) or 'none'}"
+                if isinstance(batch, dict)
+                else f"a {type(batch).__name__}"
+            )
             raise ValueError(
                 f"{path} is not a CIFAR batch: expected a dict with b'data' "
-                f"and {label_key!r}."
+                f"and {label_key!r}, found {found}."
             )
-        data, y = np.asarray(batch[b"data"]), np.asarray(batch[label_key])
+        try:
+            data, y = np.asarray(batch[b"data"]), np.asarray(batch[label_key])
+        except ValueError as exc:  # numpy's word for rows of different lengths
+            raise ValueError(
+                f"{path}: b'data' and {label_key!r} must be arrays, one row of "
+                f"3072 pixel values and one label per image ({exc})."
+            ) from None
         if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
             raise ValueError(
                 f"{path}: b'data' must have shape (n, 3072), got {data.shape}."
@@ -1238,7 +1252,8 @@ def load_cifar_batches(
 
     CIFAR-10 is recognised by ``data_batch_1`` .. ``data_batch_5`` and
     ``test_batch`` (labels ``b"labels"``), CIFAR-100 by ``train`` and ``test``
-    (its 100 fine labels ``b"fine_labels"``).
+    (its 100 fine labels ``b"fine_labels"``). A batch saved again from
+    Python 3, with str keys (``"data"``, ``"labels"``), is read too.
 
     The files are unpickled: load only files from a trusted source.
 

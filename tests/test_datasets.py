@@ -767,6 +767,23 @@ def test_load_cifar_errors(tmp_path):
         load_cifar_batches(tmp_path)
 
 
+def test_load_cifar_batches_reads_str_keys_and_names_what_it_found(tmp_path):
+    # A batch saved from Python 3 ('data', 'labels') was refused without
+    # the keys found; uneven rows gave numpy's error without the file.
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        _write_pickle(tmp_path / name, {"data": [[7] * 3072], "labels": [3]})
+    X_train, y_train, _, _ = load_cifar_batches(tmp_path)
+    assert X_train.shape == (5, 3, 32, 32) and y_train.tolist() == [3] * 5
+    _write_pickle(tmp_path / "test_batch", {b"data": [[0] * 3072], "label": [0]})
+    with pytest.raises(ValueError, match=r"test_batch .* keys 'label', b'data'\."):
+        load_cifar_batches(tmp_path)
+    ragged = {b"data": [[0] * 3072, [0] * 3071], b"labels": [0, 1]}
+    _write_pickle(tmp_path / "test_batch", ragged)
+    with pytest.raises(ValueError, match="test_batch: b'data' and b'labels' must be"):
+        load_cifar_batches(tmp_path)
+
+
 @pytest.mark.parametrize(
     "data, labels, match",
     [
