@@ -75,8 +75,8 @@ def make_cifar_split(
     Raises
     ------
     ValueError
-        For an unknown ``dataset`` or ``split``, a ``budget`` larger than
-        the pool, or data that cannot fill the split (see
+        For an unknown ``dataset`` or ``split``, a ``budget`` that is None
+        or larger than the pool, or data that cannot fill the split (see
         :func:`make_open_set_split`).
     """
     if dataset not in _SPLITS:
@@ -90,6 +90,13 @@ def make_cifar_split(
     ):
         raise ValueError(
             f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
+        )
+    if budget is None:
+        # make_open_set_split's initial_size=None is a tenth of the pool (at
+        # most 500), not the paper's budget
+        raise ValueError(
+            "budget must be an integer, the size of the initial labelled set "
+            f"(the paper's: {CIFAR_BUDGET}); got None."
         )
     try:
         return make_open_set_split(

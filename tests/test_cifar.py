@@ -713,6 +713,8 @@ def test_cifar100_preset_on_synthetic_pickles(tmp_path):
         ({"split": 1.0}, "split must be an integer"),
         ({"split": True}, "split must be an integer"),
         ({"budget": True}, r"budget must be an integer.*got True"),
+        # None silently gave a tenth of the pool, not the paper's 500
+        ({"budget": None}, r"budget must be an integer.*500\); got None"),
     ],
 )
 def test_make_cifar_split_errors(kwargs, match):
