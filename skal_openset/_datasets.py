@@ -1448,14 +1448,21 @@ def _cached_images(cache_path, fingerprint):
                 return None
             return members
     except (*_DAMAGED_MEMBER, KeyError) as exc:
+        # no advice to delete it: it may be the user's data
         raise ValueError(
             f"cache_path {cache_path} is not a cache this function wrote "
-            f"({type(exc).__name__}: {exc}); delete it to decode the zip again."
+            f"({type(exc).__name__}: {exc}); it is left as it is. Give "
+            "cache_path a file name of its own, e.g. images_cache.npz."
         ) from None
 
 
 def _zip_images(path, cache_path):
     """Sorted member names and their uint8 (n, H, W, 3) images for each split."""
+    if cache_path is not None and Path(cache_path).resolve() == Path(path).resolve():
+        raise ValueError(
+            f"cache_path {cache_path} is the zip itself; give the cache a file "
+            f"of its own, e.g. {Path(path).with_suffix('.npz')}."
+        )
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -1630,7 +1637,7 @@ def load_image_folder_zip(
         characters only (Unicode's format characters, such as a zero-width
         space), ``class_names`` has duplicates, holds invisible characters
         or lacks a class folder, or ``cache_path`` is not a cache this
-        function wrote.
+        function wrote or is ``path`` itself.
     ImportError
         If Pillow is not installed and there is no cache to read.
     """

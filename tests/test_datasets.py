@@ -1324,3 +1324,18 @@ def test_load_image_folder_zip_warns_of_images_in_no_class_folder(tmp_path):
     with pytest.warns(UserWarning, match=match):
         X_train = load_image_folder_zip(tmp_path / "f.zip")[0]
     assert len(X_train) == 1
+
+
+def test_a_cache_path_to_the_zip_itself_is_refused(tmp_path):
+    # The zip given as its own cache was refused with the advice to delete it.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    kept = (tmp_path / "f.zip").read_bytes()
+    (tmp_path / "sub").mkdir()
+    same = tmp_path / "sub" / ".." / "f.zip"
+    with pytest.raises(ValueError, match=r"is the zip itself; .* e\.g\. .*f\.npz"):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=same)
+    _write_image_zip(tmp_path / "g.zip", {("train", "a"): 1, ("test", "a"): 1})
+    with pytest.raises(ValueError, match="not a cache") as error:
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=tmp_path / "g.zip")
+    assert "delete" not in str(error.value)
+    assert (tmp_path / "f.zip").read_bytes() == kept
