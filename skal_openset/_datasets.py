@@ -175,10 +175,18 @@ def _check_X_y(X, y, X_name, y_name):
     """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length.
 
     A DataFrame is kept as it is, so that a pipeline can select its columns
-    by name; its classifier checks the values.
+    by name; its classifier checks the values. So are an array's: texts
+    (object) and NaN are left to the classifier as in a DataFrame, and
+    numbers keep their dtype (uint8 images stay uint8).
     """
     if not hasattr(X, "columns"):  # a Series is checked (and refused) as 1-D
-        X = check_array(X, allow_nd=True, input_name=X_name)
+        X = check_array(
+            X,
+            allow_nd=True,
+            dtype=None,
+            ensure_all_finite="allow-nan",
+            input_name=X_name,
+        )
     y = column_or_1d(y)
     check_one_label_kind(
         y,
@@ -385,7 +393,9 @@ def make_open_set_split(
         Features of any shape, e.g. tables ``(n, d)`` or images ``(n, C, H, W)``;
         rows are selected along axis 0 and never flattened. A DataFrame stays
         one (``X_pool`` and ``X_test`` are its rows), so that a pipeline can
-        select its columns by name.
+        select its columns by name. Values are left to the classifier, as
+        in a DataFrame: texts (``texts.reshape(-1, 1)``) and NaN are kept,
+        and so is the dtype.
     y : array-like of shape (n_samples,)
         Original class labels.
     in_classes : array-like of shape (k,), default=None
@@ -428,10 +438,11 @@ def make_open_set_split(
     Raises
     ------
     ValueError
-        If the inputs are inconsistent, contain NaN or infinity or labels of
-        mixed kinds (strings and numbers), name unknown or fewer than 2 IN
-        classes, or if ``X`` has fewer OOD rows than the noise ratio needs
-        (the ratio is never changed silently).
+        If the inputs are inconsistent, ``X`` holds infinity, the labels
+        hold NaN or infinity or are of mixed kinds (strings and numbers),
+        name unknown or fewer than 2 IN classes, or if ``X`` has fewer OOD
+        rows than the noise ratio needs (the ratio is never changed
+        silently).
 
     Examples
     --------

@@ -311,9 +311,6 @@ def test_split_rejects_bad_arrays():
     X, y = _tagged_data(10, 4)
     with pytest.raises(ValueError, match="different lengths"):
         make_open_set_split(X, y[:-1], in_classes=[0, 1])
-    X[3, 1, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        make_open_set_split(X, y, in_classes=[0, 1])
     X[3, 1, 1] = np.inf
     with pytest.raises(ValueError, match="infinity"):
         make_open_set_split(X, y, in_classes=[0, 1])
@@ -1339,3 +1336,23 @@ def test_a_cache_path_to_the_zip_itself_is_refused(tmp_path):
         load_image_folder_zip(tmp_path / "f.zip", cache_path=tmp_path / "g.zip")
     assert "delete" not in str(error.value)
     assert (tmp_path / "f.zip").read_bytes() == kept
+
+
+def test_split_leaves_array_values_to_the_classifier_as_a_dataframe_does():
+    # An array of texts or with NaN was refused, while the same DataFrame
+    # split fine and the README says texts go in as texts.reshape(-1, 1).
+    y = np.repeat(np.arange(5), 20)
+    rows = make_open_set_split(
+        np.arange(100.0).reshape(-1, 1), y, in_classes=[0, 1], random_state=0
+    )
+    texts = np.array([f"doc {i}" for i in range(100)], dtype=object).reshape(-1, 1)
+    X_nan = np.random.RandomState(0).rand(100, 3)
+    X_nan[0, 0] = np.nan
+    images = np.arange(100 * 12, dtype=np.uint8).reshape(100, 3, 2, 2)
+    for X in (texts, X_nan, images):
+        split = make_open_set_split(X, y, in_classes=[0, 1], random_state=0)
+        assert split.X_pool.dtype == X.dtype
+        for part in ("X_pool", "X_test"):
+            picked = getattr(rows, part)[:, 0].astype(int)
+            np.testing.assert_array_equal(getattr(split, part), X[picked])
+        np.testing.assert_array_equal(split.y_pool, rows.y_pool)
