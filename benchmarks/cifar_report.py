@@ -139,7 +139,7 @@ def preset_section(results, preset):
         "",
         "Per split:",
         "",
-        *_table(split_rows, "cell", "strategy", strategies),
+        *_table(split_rows, "cell", "strategy", strategies, by_row=True),
         "",
         "IN share of all queried examples:",
         "",

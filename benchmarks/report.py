@@ -80,35 +80,60 @@ def _cell_order(cell):
     return dataset, float(noise[:-1])
 
 
-def _most_trials(rows, row_key):
-    """The number of trials any entry of each table row has run: their union.
+def _most_trials(rows, row_key, skipped=frozenset(), by_row=False):
+    """The number of trials each table row should hold: every trial of the table.
 
-    The union, not the largest count: two entries over 4 trials each may
-    hold different class splits, and neither is then a peer of the other.
+    Every trial any entry of the table has run, not only of its row: a row
+    run over fewer trials than the rest is no peer of them either. The union,
+    not the largest count: two entries over 4 trials each may hold different
+    class splits, and neither is then a peer of the other. Less the trials
+    `skipped` names for the row, ``(row, trial)`` pairs whose class split
+    cannot be drawn (the run log's ``skipped_splits``). `by_row`: the trials
+    of the row only, for rows that are class splits themselves.
     """
+    table = set() if by_row else set().union(*(r["trials"] for r in rows))
     trials = {}
     for r in rows:
         trials.setdefault(r[row_key], set()).update(r["trials"])
-    return {row: len(union) for row, union in trials.items()}
+    return {
+        row: len(union | {t for t in table if (row, t) not in skipped})
+        for row, union in trials.items()
+    }
+
+
+def _skipped_trials(results, suite):
+    """The ``(cell, trial)`` pairs of a suite whose class split its runs could
+    not draw, as `_most_trials` takes them: no run can fill them."""
+    log = Path(results) / "cells" / suite / "_runs.jsonl"
+    if not log.exists():
+        return frozenset()
+    return frozenset(
+        (_cell_label({"dataset": dataset, "noise": noise}), trial)
+        for run in _read_run_log(log)
+        for dataset, noise, trial in run.get("skipped_splits", [])
+    )
 
 
 def _n_mark(n, most):
-    """The mark (n=k) of an entry over fewer trials (or runs) than its row's most.
+    """The mark (n=k) of an entry over fewer trials (or runs) than its table's most.
 
     An incomplete grid is marked, not hidden: such a mean is no peer of the
-    others in its row; a complete row shows no mark.
+    others in its table; a complete table shows no mark.
     """
     return f" (n={n})" if n < most else ""
 
 
-def _table(rows, row_key, column_key, columns, fmt_best=max):
-    """Markdown table of mean +- std, the best mean of each row in bold."""
-    by_row = {}
+def _table(
+    rows, row_key, column_key, columns, fmt_best=max, skipped=frozenset(), by_row=False
+):
+    """Markdown table of mean +- std, the best mean of each row in bold; an
+    entry over fewer trials than `_most_trials` marked (n=k)."""
+    cells_of = {}
     for r in rows:
-        by_row.setdefault(r[row_key], {})[r[column_key]] = r
-    most = _most_trials(rows, row_key)
+        cells_of.setdefault(r[row_key], {})[r[column_key]] = r
+    most = _most_trials(rows, row_key, skipped, by_row)
     lines = _markdown_header(row_key, columns)
-    for row, cells in by_row.items():
+    for row, cells in cells_of.items():
         present = [cells[c]["accuracy_mean"] for c in columns if c in cells]
         best = fmt_best(present) if present else None
         entries = []
@@ -124,11 +149,11 @@ def _table(rows, row_key, column_key, columns, fmt_best=max):
     return lines
 
 
-def _in_share_table(rows, row_key, columns, column_key="strategy"):
+def _in_share_table(rows, row_key, columns, column_key="strategy", skipped=frozenset()):
     by_row = {}
     for r in rows:
         by_row.setdefault(r[row_key], {})[r[column_key]] = r
-    most = _most_trials(rows, row_key)
+    most = _most_trials(rows, row_key, skipped)
     lines = _markdown_header(row_key, columns)
     for row, cells in by_row.items():
         lines.append(
@@ -145,10 +170,10 @@ def _in_share_table(rows, row_key, columns, column_key="strategy"):
     return lines
 
 
-def _warn_fewer_trials(section, rows, row_key, column_key):
+def _warn_fewer_trials(section, rows, row_key, column_key, skipped=frozenset()):
     """Name on stderr the entries of a section that miss trials another entry of
-    their row has run (the tables mark them " (n=k)")."""
-    most = _most_trials(rows, row_key)
+    their table has run (the tables mark them " (n=k)")."""
+    most = _most_trials(rows, row_key, skipped)
     fewer = [
         f"{r[row_key]} / {r[column_key]} ({r['n_trials']} of {most[r[row_key]]})"
         for r in rows
@@ -157,7 +182,7 @@ def _warn_fewer_trials(section, rows, row_key, column_key):
     if fewer:
         print(
             f"Warning: {section}: entries that miss trials of the rest of their "
-            f"row, marked (n=k) in the tables; finish their runs: {'; '.join(fewer)}",
+            f"table, marked (n=k) in the tables; finish their runs: {'; '.join(fewer)}",
             file=sys.stderr,
         )
 
@@ -166,10 +191,11 @@ def main_suite_section(results, suite, title):
     records, landscapes = load_cells(results, suite)
     if not records:
         return [], []
+    skipped = _skipped_trials(results, suite)
     for r in records:
         r["cell"] = _cell_label(r)
     rows = summarize_final_round(records, group_keys=("cell", "strategy"))
-    _warn_fewer_trials(suite, rows, "cell", "strategy")
+    _warn_fewer_trials(suite, rows, "cell", "strategy", skipped)
     strategies = [s for s in STRATEGY_ORDER if any(r["strategy"] == s for r in rows)]
     rows.sort(key=lambda r: _cell_order(r["cell"]))
     lines = [
@@ -178,14 +204,14 @@ def main_suite_section(results, suite, title):
         "Final-round test accuracy (%), mean +- std over trials (population std, "
         "ddof=0); best mean in bold.",
         "",
-        *_table(rows, "cell", "strategy", strategies),
+        *_table(rows, "cell", "strategy", strategies, skipped=skipped),
         "",
         "IN share of all queried examples (mean over trials):",
         "",
-        *_in_share_table(rows, "cell", strategies),
+        *_in_share_table(rows, "cell", strategies, skipped=skipped),
         "",
     ]
-    lines += _goal_lines(rows)
+    lines += _goal_lines(rows, skipped)
     lines += _paired_rank_lines(records, strategies)
     lines += _paired_wins_lines(records)
     if len({r["dataset"] for r in records}) > 1:
@@ -205,7 +231,7 @@ def main_suite_section(results, suite, title):
 STANDARD = ("RANDOM", "CONF", "CORESET", "BADGE", "LL")  # not open-set aware
 
 
-def _goal_lines(rows):
+def _goal_lines(rows, skipped=frozenset()):
     """The benchmark issue's goals, per dataset, computed from the table above.
 
     At 40% and 60% noise: MQ-Net's lead over the best other strategy (>= 0
@@ -218,6 +244,7 @@ def _goal_lines(rows):
         cells.setdefault(dataset, {}).setdefault(noise, {})[r["strategy"]] = r
     if not any(r["strategy"] == "MQ-Net" for r in rows):
         return []  # a run without MQ-Net has no goal to check
+    most = _most_trials(rows, "cell", skipped)
     noises = ("10%", "20%", "40%", "60%")
     lines = [
         "Goal check for `MQ-Net`. At 40/60%: its mean minus the best other "
@@ -247,7 +274,6 @@ def _goal_lines(rows):
             best = [r for r in rivals if r["accuracy_mean"] == top]
             names = " and ".join(r["strategy"] for r in best)  # every one tied
             gap = 100 * (ours["accuracy_mean"] - top)
-            most = len(set().union(*(r["trials"] for r in strategies.values())))
             fewest = min(len(r["trials"]) for r in (ours, *best))
             if noise in ("40%", "60%"):
                 verdict = "best" if gap >= 0 else f"behind {names}"
@@ -256,7 +282,8 @@ def _goal_lines(rows):
             else:
                 within = -gap <= 100 * ours["accuracy_std"]
                 verdict = f"{'within' if within else 'outside'} 1 std of {names}"
-            entries.append(f"{gap:+.2f} ({verdict})" + _n_mark(fewest, most))
+            mark = _n_mark(fewest, most[f"{dataset} {noise}"])
+            entries.append(f"{gap:+.2f} ({verdict})" + mark)
         lines.append(f"| {dataset} | " + " | ".join(entries) + " |")
     return lines + [""]
 
@@ -660,8 +687,9 @@ def ablation_section(results):
         r["cell"] = _cell_label(r)
     variants = [r for r in records if r["variant"] != "default"]
     if variants:
+        skipped = _skipped_trials(results, "ablations")
         rows = summarize_final_round(variants, group_keys=("cell", "variant"))
-        _warn_fewer_trials("ablations", rows, "cell", "variant")
+        _warn_fewer_trials("ablations", rows, "cell", "variant", skipped)
         names = [v for v in ABLATIONS if any(r["variant"] == v for r in rows)]
         lines += [
             "`MQNetQuery()` with its defaults "
@@ -688,11 +716,11 @@ def ablation_section(results):
             "(`paper-preset+adam-selector`). Final accuracy (%), mean +- "
             "population std (ddof=0) over trials:",
             "",
-            *_table(rows, "cell", "variant", names),
+            *_table(rows, "cell", "variant", names, skipped=skipped),
             "",
             "IN share of all queried examples (mean over trials):",
             "",
-            *_in_share_table(rows, "cell", names, "variant"),
+            *_in_share_table(rows, "cell", names, "variant", skipped),
             "",
         ]
     costs = [r for r in records if r["variant"] == "default"]

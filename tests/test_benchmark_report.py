@@ -1,5 +1,6 @@
 """The benchmark report's statistics (benchmarks/report.py)."""
 
+import json
 import shutil
 import sys
 
@@ -278,7 +279,7 @@ def test_an_incomplete_grid_is_marked_and_named(tmp_path, monkeypatch, capsys):
     )
     assert "| a |  |  | +39.00 (best) (n=1) |  |" in lines  # the goal check
     assert capsys.readouterr().err == (
-        "Warning: tabular: entries that miss trials of the rest of their row, "
+        "Warning: tabular: entries that miss trials of the rest of their table, "
         "marked (n=k) in the tables; finish their runs: a 40% / MQ-Net (1 of 3)\n"
     )
 
@@ -294,6 +295,52 @@ def test_entries_over_as_many_but_different_trials_are_marked(
     assert "| a |  |  | +41.00 (best) (n=3) |  |" in lines
     err = capsys.readouterr().err
     assert "a 40% / CONF (3 of 4); a 40% / MQ-Net (3 of 4)" in err
+
+
+def test_a_row_over_fewer_trials_than_its_table_is_marked(
+    tmp_path, monkeypatch, capsys
+):
+    # Every entry of "b 40%" ran 2 trials, those of "a 40%" 3: the row's own
+    # most (2) hid that its means are no peers of the other row's.
+    records = _runs("CONF", (0, 1, 2)) + _runs("MQ-Net", (0, 1, 2), accuracy=0.9)
+    records += [
+        dict(r, dataset="b")
+        for r in _runs("CONF", (0, 1)) + _runs("MQ-Net", (0, 1), accuracy=0.9)
+    ]
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| a 40% | 51.00 +- 0.82 | **91.00 +- 0.82** |" in lines
+    assert "| b 40% | 50.50 +- 0.50 (n=2) | **90.50 +- 0.50** (n=2) |" in lines
+    assert "| b 40% | 0.50 (n=2) | 0.50 (n=2) |" in lines
+    assert "| b |  |  | +40.00 (best) (n=2) |  |" in lines  # the goal check
+    assert "b 40% / CONF (2 of 3); b 40% / MQ-Net (2 of 3)" in capsys.readouterr().err
+
+
+def test_a_trial_whose_split_cannot_be_drawn_is_not_marked(
+    tmp_path, monkeypatch, capsys
+):
+    # The run log says b's trial 2 cannot be drawn: its 2 trials are all it has.
+    records = _runs("CONF", (0, 1, 2)) + [
+        dict(r, dataset="b") for r in _runs("CONF", (0, 1))
+    ]
+    log = tmp_path / "cells" / "tabular" / "_runs.jsonl"
+    log.parent.mkdir(parents=True)
+    run = dict(command="c", ran=5, cells=6, wall_seconds=1, machine="m", date="d")
+    log.write_text(json.dumps(dict(run, skipped_splits=[["b", 0.4, 2]])) + "\n")
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| b 40% | **50.50 +- 0.50** |" in lines
+    assert capsys.readouterr().err == ""
+
+
+def test_rows_that_are_class_splits_are_not_marked():
+    # CIFAR's per-split table: each row is one split, over one trial by design.
+    rows = [
+        dict(cell=f"split {trial}", strategy=s, trials=[trial], n_trials=1)
+        | dict(accuracy_mean=0.5, accuracy_std=0.0)
+        for trial in (0, 1)
+        for s in ("CONF", "MQ-Net")
+    ]
+    lines = report._table(rows, "cell", "strategy", ["CONF", "MQ-Net"], by_row=True)
+    assert not any("(n=" in line for line in lines)
 
 
 def test_the_goal_check_names_every_tied_rival_and_a_missing_one(tmp_path, monkeypatch):
