@@ -3,8 +3,6 @@
 Run through ``python benchmarks/cifar.py report``.
 """
 
-import json
-
 import numpy as np
 
 from _cells import CIFAR_CELLS, read_cell
@@ -12,16 +10,19 @@ from _common import ResultsError
 from cifar import PRESETS
 from report import (
     _RENAMED,
+    _RUN_KEYS,
     _accuracy_figure,
     _in_share_table,
     _markdown_header,
     _paired_rank_lines,
     _paired_wins_lines,
+    _read_run_log,
     _table,
 )
 from skal_openset import CIFAR10_SPLITS, summarize_final_round
 
 AUROC_PREFIX = "purity_auroc_"
+CIFAR_RUN_KEYS = _RUN_KEYS | {"encoder_wall_seconds"}  # what preset_section reads
 
 
 def load_cifar_cells(results, preset):
@@ -36,11 +37,7 @@ def load_cifar_cells(results, preset):
         records += [{**keys, **r} for r in cell["records"]]
         cells.append(cell)
     log = folder / "_runs.jsonl"
-    runs = (
-        [json.loads(line) for line in log.read_text().splitlines()]
-        if log.exists()
-        else []
-    )
+    runs = _read_run_log(log, CIFAR_RUN_KEYS) if log.exists() else []
     return records, cells, runs
 
 

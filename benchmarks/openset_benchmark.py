@@ -49,6 +49,7 @@ from sklearn.preprocessing import StandardScaler
 
 from _cells import InvalidCellError, invalid_cell_message, is_finished, write_cell
 from _common import (
+    ResultsError,
     add_results_dir,
     joblib_verbosity,
     machine_description,
@@ -760,6 +761,8 @@ def main():
                 sys.exit(1)  # nothing to report: said why
     except InvalidCellError as error:  # a foreign or damaged file among the cells
         sys.exit(invalid_cell_message(error, "report"))
+    except ResultsError as error:  # a damaged run log, named with its line
+        sys.exit(str(error))
     except KeyboardInterrupt:
         # Cells are written whole or not at all, so a rerun finishes the suite.
         print(

@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
 from _cells import read_cell
-from _common import path_option, percent
+from _common import ResultsError, path_option, percent
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
@@ -792,18 +792,22 @@ def per_round_section(results, suite):
 _RUN_KEYS = {"command", "ran", "cells", "wall_seconds", "machine", "date"}
 
 
-def _read_run_log(log):
-    """The run records of a ``_runs.jsonl`` log; an error names the file and line."""
+def _read_run_log(log, keys=_RUN_KEYS):
+    """The run records of a ``_runs.jsonl`` log, each with `keys`; a ResultsError
+    names the file and line."""
     runs = []
+    fix = "fix or delete that line (a run stopped while appending it?)"
     for number, line in enumerate(log.read_text().splitlines(), start=1):
         try:
             run = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{log}, line {number}: not JSON ({exc}).") from None
-        if not isinstance(run, dict) or not _RUN_KEYS <= set(run):
-            raise ValueError(
+            raise ResultsError(
+                f"{log}, line {number}: not JSON ({exc}); {fix}."
+            ) from None
+        if not isinstance(run, dict) or not keys <= set(run):
+            raise ResultsError(
                 f"{log}, line {number}: a run record needs the keys "
-                f"{sorted(_RUN_KEYS)}."
+                f"{sorted(keys)}; {fix}."
             )
         runs.append(run)
     return runs
@@ -901,6 +905,7 @@ def write_report(results):
             file=sys.stderr,
         )
         return None
+    runs = runs_section(results)  # a damaged run log stops it before any figure
     lines = [
         "# Open-set active learning benchmarks (CPU)",
         "",
@@ -932,7 +937,7 @@ def write_report(results):
     lines += per_round_section(results, "tabular")
     lines += classifiers_section(results)
     lines += ablation_section(results)
-    lines += runs_section(results)
+    lines += runs
     path = results / "RESULTS.md"
     path.write_text("\n".join(lines) + "\n")
     print(f"wrote {path}")

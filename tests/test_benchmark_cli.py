@@ -368,6 +368,27 @@ def test_the_report_hint_runs_into_the_given_results_dir(
     assert not (folder / "RESULTS.md").exists()
 
 
+def test_a_damaged_run_log_stops_the_report_in_one_line_before_any_figure(
+    tmp_path, monkeypatch
+):
+    # A run cut off while appending its record: a ValueError traceback, after
+    # the suite's figures were written.
+    name = "dataset=letter_noise=0.1_strategy=BADGE_trial=0_rounds=8.json"
+    folder = tmp_path / "cells" / "tabular"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(
+        (report.RESULTS / "cells" / "tabular" / name).read_bytes()
+    )
+    run = dict(command="c", ran=1, cells=1, wall_seconds=1, machine="m", date="d")
+    (folder / "_runs.jsonl").write_text(json.dumps(run) + '\n{"command": "python b')
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, bench, "report", "--results-dir", str(tmp_path))
+    message = str(info.value.code)
+    assert message.startswith(f"{folder / '_runs.jsonl'}, line 2: not JSON")
+    assert "\n" not in message
+    assert not list(tmp_path.glob("*.png")) and not (tmp_path / "RESULTS.md").exists()
+
+
 def test_the_report_hint_of_the_committed_results_needs_no_option(
     tmp_path, monkeypatch, capsys
 ):

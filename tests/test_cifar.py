@@ -1117,6 +1117,22 @@ def test_a_damaged_cifar_cell_stops_the_report_naming_it(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    "line", ['{"command": "x"', '{"command": "x"}'], ids=["not JSON", "keys"]
+)
+def test_a_damaged_cifar_run_log_stops_the_report_naming_its_line(
+    tmp_path, monkeypatch, capsys, line
+):
+    # A raw JSONDecodeError (or KeyError) traceback that named no file.
+    log = tmp_path / "cells" / "cifar-tiny" / "_runs.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(line + "\n")
+    with pytest.raises(SystemExit) as info:
+        _cifar_main(monkeypatch, "report", "--results-dir", str(tmp_path))
+    assert info.value.code == 2
+    assert f"cifar.py report: error: {log}, line 1: " in capsys.readouterr().err
+
+
 def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
     # It counted as finished for ever: the run checked only that it existed.
     import cifar
