@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from _common import percent
-from report import load_cells
+from report import CLAIM_SUITES, load_cells
 from skal_openset import summarize_final_round
 
 HERE = Path(__file__).parent
@@ -163,7 +163,7 @@ def main():
     parser.add_argument(
         "--suite",
         nargs="+",
-        default=["tabular", "fashion"],
+        default=list(CLAIM_SUITES),
         help="suites whose cells are read (e.g. tabular-quick)",
     )
     parser.add_argument(

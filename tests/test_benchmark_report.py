@@ -482,3 +482,24 @@ def test_a_fresh_results_dir_links_only_to_files_it_holds(tmp_path, capsys):
     text = report.write_report(tmp_path).read_text()
     assert "[FINDINGS.md](FINDINGS.md)" in text
     assert "[openset_claims.md](openset_claims.md)" in text
+
+
+def test_the_claims_command_the_report_suggests_runs(tmp_path, monkeypatch):
+    # It named no --suite for tabular cells alone, and openset_claims.py then
+    # refused the default suite fashion, which these cells lack.
+    import shlex
+
+    import openset_claims
+
+    name = "dataset=letter_noise=0.1_strategy=BADGE_trial=0_rounds=8.json"
+    (tmp_path / "cells" / "tabular").mkdir(parents=True)
+    shutil.copy(
+        report.RESULTS / "cells" / "tabular" / name, tmp_path / "cells" / "tabular"
+    )
+    text = report.write_report(tmp_path).read_text()
+    command = text.split("claims checked on these cells: run `")[1].split("`")[0]
+    monkeypatch.setattr(sys, "argv", shlex.split(command)[1:])
+    openset_claims.main()
+    assert (
+        "## Suite `tabular`, 10% noise" in (tmp_path / "openset_claims.md").read_text()
+    )
