@@ -277,7 +277,7 @@ def test_an_incomplete_grid_is_marked_and_named(tmp_path, monkeypatch, capsys):
         "2 class split(s) lack a strategy's run; there the strategies present are "
         "ranked among themselves."
     )
-    assert "| a |  |  | +39.00 (best) (n=1) |  |" in lines  # the goal check
+    assert "| a | +39.00 (best) (n=1) |" in lines  # the goal check
     assert capsys.readouterr().err == (
         "Warning: tabular: entries that miss trials of the rest of their table, "
         "marked (n=k) in the tables; finish their runs: a 40% / MQ-Net (1 of 3)\n"
@@ -292,7 +292,7 @@ def test_entries_over_as_many_but_different_trials_are_marked(
     records = _runs("CONF", (0, 1, 2)) + _runs("MQ-Net", (1, 2, 3), accuracy=0.9)
     lines = _suite_section(tmp_path, monkeypatch, records)
     assert "| a 40% | 51.00 +- 0.82 (n=3) | **92.00 +- 0.82** (n=3) |" in lines
-    assert "| a |  |  | +41.00 (best) (n=3) |  |" in lines
+    assert "| a | +41.00 (best) (n=3) |" in lines
     err = capsys.readouterr().err
     assert "a 40% / CONF (3 of 4); a 40% / MQ-Net (3 of 4)" in err
 
@@ -311,7 +311,7 @@ def test_a_row_over_fewer_trials_than_its_table_is_marked(
     assert "| a 40% | 51.00 +- 0.82 | **91.00 +- 0.82** |" in lines
     assert "| b 40% | 50.50 +- 0.50 (n=2) | **90.50 +- 0.50** (n=2) |" in lines
     assert "| b 40% | 0.50 (n=2) | 0.50 (n=2) |" in lines
-    assert "| b |  |  | +40.00 (best) (n=2) |  |" in lines  # the goal check
+    assert "| b | +40.00 (best) (n=2) |" in lines  # the goal check
     assert "b 40% / CONF (2 of 3); b 40% / MQ-Net (2 of 3)" in capsys.readouterr().err
 
 
@@ -347,10 +347,10 @@ def test_the_goal_check_names_every_tied_rival_and_a_missing_one(tmp_path, monke
     records = _runs("RANDOM", (0, 1)) + _runs("CONF", (0, 1))
     records += _runs("MQ-Net", (0, 1), accuracy=0.4)
     lines = _suite_section(tmp_path, monkeypatch, records)
-    assert "| a |  |  | -10.00 (behind RANDOM and CONF) |  |" in lines
+    assert "| a | -10.00 (behind RANDOM and CONF) |" in lines
     # MQ-Net alone: no rival to compare with (this crashed the report).
     lines = _suite_section(tmp_path, monkeypatch, _runs("MQ-Net", (0, 1)))
-    assert "| a |  |  | no rival run |  |" in lines
+    assert "| a | no rival run |" in lines
 
 
 def test_a_complete_grid_has_no_marks(tmp_path, monkeypatch, capsys):
@@ -503,3 +503,33 @@ def test_the_claims_command_the_report_suggests_runs(tmp_path, monkeypatch):
     assert (
         "## Suite `tabular`, 10% noise" in (tmp_path / "openset_claims.md").read_text()
     )
+
+
+def test_the_goal_check_has_a_column_per_noise_ratio_mqnet_ran_at(
+    tmp_path, monkeypatch
+):
+    # Its columns were 10/20/40/60%: cells at 30% got a row of blanks.
+    records = [
+        dict(r, noise=noise)
+        for noise in (0.3, 0.5)
+        for r in _runs("CONF", (0, 1)) + _runs("MQ-Net", (0, 1), accuracy=0.4)
+    ]
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    goal = lines.index(next(x for x in lines if x.startswith("Goal check")))
+    assert lines[goal].startswith(
+        "Goal check for `MQ-Net`. At 50%: its mean minus the best other "
+        "strategy's (points; >= 0: best). At 30%: its mean minus the best "
+        "standard baseline's"
+    )
+    assert lines[goal + 2 : goal + 5] == [
+        "| dataset | 30% | 50% |",
+        "| --- | --- | --- |",
+        "| a | -10.00 (outside 1 std of CONF) | -10.00 (behind CONF) |",
+    ]
+
+
+def test_no_per_round_heading_without_a_table_under_it(monkeypatch):
+    # Table 5 is at 20% and 40%: runs at 60% only left its heading alone.
+    records = [dict(r, noise=0.6) for r in _runs("MQ-Net", (0, 1))]
+    monkeypatch.setattr(report, "load_cells", lambda results, suite: (records, []))
+    assert report.per_round_section("unused", "tabular") == []
