@@ -1199,16 +1199,38 @@ def main():
         default=2,
         help="runs in parallel, as joblib counts (-1: every core)",
     )
-    parser.add_argument("--seeds", type=random_seed, nargs="+", default=[100, 101, 102])
+    parser.add_argument(
+        "--seeds",
+        type=random_seed,
+        nargs="+",
+        default=[100, 101, 102],
+        help="trial seeds, each a class split and the runs' random state; not "
+        "the benchmark's reported trials (default: 100 101 102)",
+    )
     parser.add_argument(
         "--variants",
         nargs="+",
         choices=list(VARIANTS),
         default=["learnt", "rule", "validate-selector"],
+        metavar="VARIANT",
+        help="the MQ-Net variants to run, rule among them, the baseline of every "
+        f"table; one of {', '.join(VARIANTS)} (default: learnt rule "
+        "validate-selector)",
     )
-    parser.add_argument("--noise", type=ratio, nargs="+", default=[0.4, 0.6])
     parser.add_argument(
-        "--datasets", nargs="+", choices=[*TABLES, "fashion"], default=list(TABLES)
+        "--noise",
+        type=ratio,
+        nargs="+",
+        default=[0.4, 0.6],
+        help="noise ratios, the OOD share of the pool (default: 0.4 0.6)",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=[*TABLES, "fashion"],
+        default=list(TABLES),
+        help=f"data sets, fashion reported in its own section (default: "
+        f"{' '.join(TABLES)})",
     )
     parser.add_argument(
         "--data-dir",

@@ -159,12 +159,19 @@ def write_claims(results, suites, noise=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results-dir", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=RESULTS,
+        help="the folder whose cells/ are read and where openset_claims.md is "
+        "written (default: benchmarks/results, the committed results)",
+    )
     parser.add_argument(
         "--suite",
         nargs="+",
         default=list(CLAIM_SUITES),
-        help="suites whose cells are read (e.g. tabular-quick)",
+        help="suites whose cells are read, e.g. tabular-quick (default: "
+        f"{' '.join(CLAIM_SUITES)})",
     )
     parser.add_argument(
         "--noise", type=float, help="noise ratio (default: the highest in the cells)"

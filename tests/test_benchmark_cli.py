@@ -522,3 +522,23 @@ def test_bench_selector_device_refuses_a_device_before_any_fit(
         bench_selector_device.main(["--devices", "cpu", device, "--rows", "60"])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script", ["meta_signal", "openset_claims"])
+def test_every_option_of_a_script_says_what_it_does(monkeypatch, script):
+    # --seeds, --variants, --noise and --datasets, and --results-dir, had no
+    # help: --help showed neither what they take nor their defaults.
+    import argparse
+    import importlib
+
+    parsers = []
+
+    def capture(parser, *args, **kwargs):
+        parsers.append(parser)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", capture)
+    with pytest.raises(SystemExit):
+        _main(monkeypatch, importlib.import_module(script))
+    (parser,) = parsers
+    assert [a.option_strings for a in parser._actions if not a.help] == []
