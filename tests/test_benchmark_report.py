@@ -1,6 +1,7 @@
 """The benchmark report's statistics (benchmarks/report.py)."""
 
 import json
+import shlex
 import shutil
 import sys
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import t
 
+import openset_claims
 import report
 from _cells import write_cell
 from report import _paired_rank_lines, _paired_wins_lines
@@ -466,13 +468,18 @@ def test_no_goal_check_without_an_mqnet_run(tmp_path, monkeypatch):
     assert not any(line.startswith("Goal check") for line in lines)
 
 
-def test_a_fresh_results_dir_links_only_to_files_it_holds(tmp_path, capsys):
+def _report_of_one_committed_cell(results_dir):
+    """RESULTS.md written in `results_dir` from one committed tabular cell."""
     name = "dataset=letter_noise=0.1_strategy=BADGE_trial=0_rounds=8.json"
-    (tmp_path / "cells" / "tabular").mkdir(parents=True)
+    (results_dir / "cells" / "tabular").mkdir(parents=True)
     shutil.copy(
-        report.RESULTS / "cells" / "tabular" / name, tmp_path / "cells" / "tabular"
+        report.RESULTS / "cells" / "tabular" / name, results_dir / "cells" / "tabular"
     )
-    text = report.write_report(tmp_path).read_text()
+    return report.write_report(results_dir).read_text()
+
+
+def test_a_fresh_results_dir_links_only_to_files_it_holds(tmp_path, capsys):
+    text = _report_of_one_committed_cell(tmp_path)
     # FINDINGS.md and openset_claims.md are not in a fresh folder.
     assert "](FINDINGS.md)" not in text and "](openset_claims.md)" not in text
     assert "benchmarks/results/FINDINGS.md" in text
@@ -487,16 +494,7 @@ def test_a_fresh_results_dir_links_only_to_files_it_holds(tmp_path, capsys):
 def test_the_claims_command_the_report_suggests_runs(tmp_path, monkeypatch):
     # It named no --suite for tabular cells alone, and openset_claims.py then
     # refused the default suite fashion, which these cells lack.
-    import shlex
-
-    import openset_claims
-
-    name = "dataset=letter_noise=0.1_strategy=BADGE_trial=0_rounds=8.json"
-    (tmp_path / "cells" / "tabular").mkdir(parents=True)
-    shutil.copy(
-        report.RESULTS / "cells" / "tabular" / name, tmp_path / "cells" / "tabular"
-    )
-    text = report.write_report(tmp_path).read_text()
+    text = _report_of_one_committed_cell(tmp_path)
     command = text.split("claims checked on these cells: run `")[1].split("`")[0]
     monkeypatch.setattr(sys, "argv", shlex.split(command)[1:])
     openset_claims.main()

@@ -667,6 +667,23 @@ def _wait_briefly(tmp_path, *options, data="zoo.csv"):
     )  # fmt: skip
 
 
+def _campaign_waiting_for_labels(tmp_path, capsys):
+    """Start a campaign on a fresh table; return its state file's path."""
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    capsys.readouterr()
+    return tmp_path / "out" / "state.joblib"
+
+
+def _refusal_resuming(tmp_path, capsys):
+    """The one line with which resuming that campaign is refused (exit 2)."""
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path)
+    assert exit_.value.code == 2
+    return capsys.readouterr().err.splitlines()[-1]
+
+
 def test_a_run_into_the_other_modes_output_is_refused(tmp_path, capsys):
     # Both modes default to run-output; each checked only its own state file,
     # so the second replaced records.csv beside the first one's summary.
@@ -859,18 +876,11 @@ def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsy
 def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     # load_object's advice, "Use another copy, or save again", does not
     # apply; a flipped header byte was a KeyError traceback.
-    _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path)
-    capsys.readouterr()
-    state_path = tmp_path / "out" / "state.joblib"
+    state_path = _campaign_waiting_for_labels(tmp_path, capsys)
     data = bytearray(state_path.read_bytes())
     data[40] ^= 1
     state_path.write_bytes(bytes(data))
-    with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err.splitlines()[-1]
+    err = _refusal_resuming(tmp_path, capsys)
     assert "state.joblib is damaged" in err
     assert "queries/round_*.csv into the table's label column" in err
     assert "start again with another --output" in err
@@ -878,7 +888,7 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     assert "out/state.joblib (if there) moved away" in err
     (tmp_path / "out" / "queries").rename(tmp_path / "old_queries")
     state_path.rename(tmp_path / "old_state.joblib")
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
     assert "No complete labels in" in capsys.readouterr().err  # a new campaign
 
@@ -886,18 +896,11 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
 def test_a_state_file_that_does_not_load_here_is_kept(tmp_path, capsys, saved_on_cuda):
     # A state holding tensors saved on a GPU, resumed without one, was called
     # damaged, as if the campaign had to start again.
-    _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path)
-    capsys.readouterr()
-    state_path = tmp_path / "out" / "state.joblib"
+    state_path = _campaign_waiting_for_labels(tmp_path, capsys)
     state = load_object(state_path)
     saved_on_cuda()
     save_object({**state, "tensor": torch.ones(1)}, state_path)
-    with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err.splitlines()[-1]
+    err = _refusal_resuming(tmp_path, capsys)
     assert "state.joblib is intact" in err
     assert "Resume the campaign on a machine like the one that wrote it" in err
     assert "queries/round_*.csv into the table's label column" in err
