@@ -17,7 +17,8 @@ class BadgeQuery(QueryStrategy):
     Each pool example is represented by the gradient of the cross-entropy
     at its predicted label with respect to the last layer's weights; its
     norm grows with uncertainty and its direction encodes what the example
-    would teach. As in BADGE, the first pick is the largest gradient, each
+    would teach. As in BADGE, the first pick is the largest gradient (the
+    first in pool order among equal ones, as BADGE's ``argmax``), each
     later one is drawn with probability proportional to its squared distance
     to the nearest pick so far (k-means++ seeding, one trial per step), so
     the batch is both large and spread out. The score of a chosen example is
@@ -81,15 +82,14 @@ class BadgeQuery(QueryStrategy):
 def _kmeans_pp_outer(R, H, sq_norms, n_centres, rng):
     """k-means++ seeding on the rows ``g_i = r_i h_i^T``, given only R and H.
 
-    The first centre is the row of largest norm (BADGE's choice; a random one
-    of them on a tie, as every strategy breaks ties), each next one is drawn
+    The first centre is the row of largest norm, the first of equal ones
+    (BADGE's choice and tie-break: drawing one would change the benchmark's
+    committed BADGE runs, whose pools hold copies), each next one is drawn
     with probability proportional to ``min_c ||g_i - g_c||^2``,
     with ``||g_i - g_c||^2 = ||g_i||^2 + ||g_c||^2 - 2 <r_i, r_c> <h_i, h_c>``.
     Stops early when every row coincides with a centre.
     """
-    largest = np.flatnonzero(sq_norms == sq_norms.max())
-    # Drawing only on a tie keeps the draws, hence the batches, of untied pools.
-    chosen = [int(largest[0] if len(largest) == 1 else rng.choice(largest))]
+    chosen = [int(np.argmax(sq_norms))]
     min_sq_dist = np.full(len(sq_norms), np.inf)
     while True:
         c = chosen[-1]
