@@ -59,24 +59,30 @@ def _temporary_beside(path):
 
 
 @contextlib.contextmanager
-def _interrupts_held():
-    """Hold Ctrl-C during the block; yield a list that records one received.
-
-    Only in the main thread and while SIGINT has Python's default handler, as
-    :func:`interrupts_escape_training`.
-    """
-    held = []
+def _sigint_handled_by(handler):
+    """Let `handler` take SIGINT during the block, only in the main thread and
+    while SIGINT has Python's default handler: an application's own handler
+    is left alone."""
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
     ):
-        yield held
+        yield
         return
-    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    signal.signal(signal.SIGINT, handler)
     try:
-        yield held
+        yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def _interrupts_held():
+    """Hold Ctrl-C during the block (see :func:`_sigint_handled_by`); yield a
+    list that records one received."""
+    held = []
+    with _sigint_handled_by(lambda signum, frame: held.append(signum)):
+        yield held
 
 
 @contextlib.contextmanager
@@ -217,22 +223,14 @@ def interrupts_escape_training():
     learning round would go on with it. In the block, SIGINT raises an
     exception no fit loop catches, turned back into ``KeyboardInterrupt`` on
     the way out. Only in the main thread and while SIGINT has Python's
-    default handler: an application's own handler is left alone.
+    default handler (see :func:`_sigint_handled_by`).
     """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
 
     def interrupt(signum, frame):
         raise _Interrupt
 
-    signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    except _Interrupt:
-        raise KeyboardInterrupt from None
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    with _sigint_handled_by(interrupt):
+        try:
+            yield
+        except _Interrupt:
+            raise KeyboardInterrupt from None
