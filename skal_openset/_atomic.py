@@ -10,6 +10,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import torch
 from sklearn.utils import check_random_state
 
 # mkstemp makes files private (0600); a written file should get the mode any
@@ -208,6 +209,26 @@ def random_state_restored_on_error(random_state):
     except BaseException:
         rng.set_state(drawn)
         raise
+
+
+@contextlib.contextmanager
+def global_random_states_restored_on_error():
+    """Rewind NumPy's and torch's global random states if the block raises.
+
+    A scikit-learn estimator with ``random_state=None`` draws from NumPy's,
+    an unseeded skorch net from torch's (its initial weights, its batches):
+    a failed or interrupted fit would make its retry draw other numbers.
+    """
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    drawn = torch.get_rng_state()
+    with random_state_restored_on_error(None):
+        try:
+            yield
+        except BaseException:
+            torch.set_rng_state(drawn)
+            if cuda is not None:
+                torch.cuda.set_rng_state_all(cuda)
+            raise
 
 
 class _Interrupt(BaseException):

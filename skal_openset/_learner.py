@@ -30,8 +30,8 @@ from sklearn.utils.validation import (
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 
 from ._atomic import (
+    global_random_states_restored_on_error,
     interrupts_escape_training,
-    random_state_restored_on_error,
     restored_on_error,
 )
 from ._datasets import check_one_label_kind
@@ -672,16 +672,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             warn(" ".join(parts), UserWarning)
 
     def _global_random_state_kept(self, training):
-        """A context that rewinds NumPy's global random state if it raises,
-        where the call may draw from it: a strategy with random_state=None
-        (or a function) may, and so may, if the call trains (`training`),
-        a classifier or embedding with a random_state left None. Not where
-        all are seeded: another thread's draws from it would be drawn again.
+        """A context that rewinds NumPy's and torch's global random states if
+        it raises, where the call may draw from them: a strategy with
+        random_state=None (or a function) may, and so may, if the call trains
+        (`training`), an unseeded classifier or embedding. Not where all are
+        seeded: another thread's draws from them would be drawn again.
         """
         if getattr(self.query_strategy, "random_state", None) is None or (
             training and any(map(_unseeded, (self.estimator, self.embedding)))
         ):
-            return random_state_restored_on_error(None)
+            return global_random_states_restored_on_error()
         return contextlib.nullcontext()
 
     def _fit_on_initial_set(self):
@@ -1021,12 +1021,17 @@ def _class_weights_by_code(estimator, classes, trained):
 
 def _unseeded(estimator):
     """Whether `estimator`, or one nested in it, has a random_state left
-    None: scikit-learn's estimators then draw from NumPy's global one."""
+    None (scikit-learn's estimators then draw from NumPy's global one), or
+    is a skorch net without one (it draws from torch's)."""
     if isinstance(estimator, type) or not hasattr(estimator, "get_params"):
         return False
+    params = estimator.get_params(deep=True)
     return any(
         value is None and (name == "random_state" or name.endswith("__random_state"))
-        for name, value in estimator.get_params(deep=True).items()
+        for name, value in params.items()
+    ) or any(
+        isinstance(value, NeuralNet) and not hasattr(value, "random_state")
+        for value in (estimator, *params.values())
     )
 
 

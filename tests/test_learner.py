@@ -894,6 +894,62 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
     assert not (np.array_equal(after[1], drawn[1]) and after[2] == drawn[2])
 
 
+def _net_failing_in_its_second_fit(unseeded):
+    """An unseeded skorch net on the split whose second fit fails after an
+    epoch, having drawn its weights and batches from torch's global state."""
+    import torch
+    from skorch import NeuralNetClassifier
+    from skorch.callbacks import Callback
+
+    fits = []
+
+    class FailsInSecondFit(Callback):
+        def on_train_begin(self, net, **kwargs):
+            fits.append(net)
+
+        def on_epoch_end(self, net, **kwargs):
+            if len(fits) == 2:
+                raise RuntimeError("the disk is full")
+
+    if unseeded == "TargetNet":
+        return make_mlp_classifier(
+            64, K, hidden_sizes=(8,), max_epochs=2, callbacks=[FailsInSecondFit()]
+        )
+    return NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=64,
+        module__out_features=K,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
+        callbacks=[FailsInSecondFit()],
+    )
+
+
+@pytest.mark.parametrize("unseeded", ["TargetNet", "skorch net"])
+def test_a_failed_teach_leaves_torch_global_random_state_as_it_was(split, unseeded):
+    # Only NumPy's global random state was rewound: the failed retraining
+    # had drawn the net's weights and batches from torch's, so a retry
+    # trained another net than a teach that never failed.
+    import torch
+
+    learner = ActiveLearner(
+        _net_failing_in_its_second_fit(unseeded),
+        RandomQuery(random_state=0),
+        split.X_pool[split.initial_idx],
+        split.y_pool[split.initial_idx],
+    )
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
+    torch.manual_seed(0)
+    drawn = torch.get_rng_state()
+    with pytest.raises(RuntimeError, match="disk is full"):
+        learner.teach(X_query, split.y_pool[rows[indices]])
+    assert torch.equal(torch.get_rng_state(), drawn)
+
+
 @pytest.mark.parametrize(
     "strategy",
     [
