@@ -614,6 +614,11 @@ def run_suite(args):
             file=sys.stderr,
         )
     cells = [c for c in cells if (c["dataset"], c["noise"], c["trial"]) not in skipped]
+    if not cells:  # logged, it would be a run that ran nothing
+        raise ResultsError(
+            "None of the class splits asked for can be drawn (see above), so "
+            "nothing was run; ask for a lower --noise."
+        )
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
@@ -761,7 +766,7 @@ def main():
                 sys.exit(1)  # nothing to report: said why
     except InvalidCellError as error:  # a foreign or damaged file among the cells
         sys.exit(invalid_cell_message(error, "report"))
-    except ResultsError as error:  # a damaged run log, named with its line
+    except ResultsError as error:  # a damaged run log, or nothing could run
         sys.exit(str(error))
     except KeyboardInterrupt:
         # Cells are written whole or not at all, so a rerun finishes the suite.

@@ -19,6 +19,7 @@ from _cells import (
     read_cell,
     write_cell,
 )
+from _common import ResultsError
 from skal_openset import MetaQueryNetSelector, MQNetQuery
 
 CELL = dict(suite="t", dataset="segment", noise=0.4, strategy="RANDOM", trial=0)
@@ -216,6 +217,20 @@ def test_a_split_that_cannot_be_drawn_is_skipped_and_the_rest_run(
         "skipped, the class split cannot be drawn: segment at 90% noise, trial 0" in x
         for x in lines
     )
+
+
+def test_a_run_whose_every_split_cannot_be_drawn_fails_and_logs_nothing(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # It said "ran 0 of 0 cells", logged that run and exited 0.
+    def cells(suite, quick, trials, noises=bench.NOISE_RATIOS):
+        return [dict(c, noise=0.9) for c in two_cells(suite, quick, trials)]
+
+    monkeypatch.setattr(bench, "grid", cells)
+    with pytest.raises(ResultsError, match="None of the class splits .* lower --noise"):
+        bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    assert "Skipped the cells of segment at 90% noise" in capsys.readouterr().err
+    assert not (tmp_path / "cells").exists()
 
 
 def test_a_data_error_stops_the_run_and_is_not_a_skipped_split(
