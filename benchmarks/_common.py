@@ -92,6 +92,27 @@ def refuse_repeats(parser, args, *options):
             parser.error(f"{option} lists {repeated[0]} twice; give each value once")
 
 
+def refuse_with_summary_only(parser, args, *options):
+    """Stop with a usage error where ``--summary-only`` comes with one of
+    `options`, which only a run takes: they would be ignored silently."""
+    if not args.summary_only:
+        return
+    unset = object()  # argparse sets a default only where the namespace has none
+    dests = {option: option.removeprefix("--").replace("-", "_") for option in options}
+    seen = parser.parse_args(
+        namespace=argparse.Namespace(**dict.fromkeys(dests.values(), unset))
+    )
+    given = [
+        option for option, dest in dests.items() if getattr(seen, dest) is not unset
+    ]
+    if given:
+        parser.error(
+            f"--summary-only summarises every finished run and runs none, so "
+            f"{' and '.join(given)} would not apply; drop "
+            f"{'it' if len(given) == 1 else 'them'}, or --summary-only"
+        )
+
+
 def path_option(name, value, default):
     """``" <name> <value>"`` for a command line to copy, quoted for a shell;
     ``""`` where `value` is `default` (the option need not be given)."""

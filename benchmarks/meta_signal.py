@@ -76,6 +76,7 @@ from _common import (
     machine_description,
     percent,
     refuse_repeats,
+    refuse_with_summary_only,
     write_json_atomic,
 )
 from openset_benchmark import (
@@ -1240,13 +1241,18 @@ def main():
         "next to the repository)",
     )
     parser.add_argument(
-        "--summary-only", action="store_true", help="rewrite the .md from the .json"
+        "--summary-only",
+        action="store_true",
+        help="rewrite meta_signal.md and its figures from every finished run; "
+        "runs nothing, so takes none of the options above",
     )
     add_results_dir(
         parser, RESULTS, "per-run files (in meta_signal/), summary and figures"
     )
     args = parser.parse_args()
     refuse_repeats(parser, args, "--seeds", "--noise", "--datasets", "--variants")
+    run_options = "--n-jobs", "--seeds", "--variants", "--noise", "--datasets"
+    refuse_with_summary_only(parser, args, *run_options, "--data-dir")
     if not args.summary_only:
         if "rule" not in args.variants:
             parser.error(

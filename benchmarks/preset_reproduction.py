@@ -435,7 +435,7 @@ def main():
             args.data_dir.resolve(),
         )
         return
-    from _common import add_results_dir, refuse_repeats
+    from _common import add_results_dir, refuse_repeats, refuse_with_summary_only
     from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
     from skal_openset._argtypes import job_count, random_seed, ratio
 
@@ -464,6 +464,8 @@ def main():
     add_results_dir(parser, RESULTS, f"{ROWS} and {SUMMARY}")
     args = parser.parse_args()
     refuse_repeats(parser, args, "--datasets", "--noise", "--seeds")
+    run_options = "--n-jobs", "--data-dir", "--old-commit", "--datasets", "--noise"
+    refuse_with_summary_only(parser, args, *run_options, "--seeds")
     if reported := sorted(set(args.seeds) & set(REPORTED_TRIALS)):
         parser.error(
             f"--seeds {reported[0]} is a trial the benchmark reports (it runs "

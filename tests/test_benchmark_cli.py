@@ -225,6 +225,13 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             ["--summary-only"],
             "preset_reproduction.jsonl to summarise; run without --summary-only",
         ),
+        # Ignored silently: the summary is of every run so far.
+        (
+            "preset_reproduction",
+            ["--summary-only", "--datasets", "segment"],
+            "--summary-only summarises every finished run and runs none, so "
+            "--datasets would not apply",
+        ),
         # These reached run(), which made a git worktree first.
         (
             "preset_reproduction",

@@ -506,6 +506,12 @@ def test_results_dir_takes_the_runs_summary_and_figures(
         # Each of its runs was run, and counted, twice.
         (["--seeds", "100", "101", "100"], "--seeds lists 100 twice; give each value"),
         (["--summary-only"], "meta_signal to summarise; run some first (without"),
+        # Ignored silently: the summary is of every finished run.
+        (
+            ["--summary-only", "--seeds", "100", "--data-dir", "HERE"],
+            "--seeds and --data-dir would not apply; drop them, or --summary-only",
+        ),
+        (["--summary-only", "--n-jobs", "2"], "--n-jobs would not apply; drop it"),
         (
             ["--data-dir", "MISSING"],
             "the data folder MISSING is missing; pass --data-dir",
