@@ -11,7 +11,8 @@ two cells are the same run if every round's test accuracy and IN share of the
 query are equal (timings always differ). Prints one line per cell that
 differs (its final accuracy in each folder), then the counts and how much the
 final accuracies of the differing cells moved; exits 1 if a
-cell differs or has no counterpart, 2 if a cell file is damaged.
+cell differs or has no counterpart, 3 if a cell file is damaged (2 is
+a usage error, as for every argparse script).
 """
 
 import argparse
@@ -99,9 +100,9 @@ def main(argv=None):
             parser.error(f"{folder} has no cells of the suite {args.suite!r}")
     try:
         lines, all_same = compare(args.reference, args.other, args.suite)
-    except InvalidCellError as error:  # not "differs", which exits 1
+    except InvalidCellError as error:  # neither "differs" (1) nor usage (2)
         print(invalid_cell_message(error, "compare"), file=sys.stderr)
-        return 2
+        return 3
     print("\n".join(lines))
     return 0 if all_same else 1
 

@@ -576,7 +576,8 @@ def test_compare_cells_refuses_an_empty_rerun_and_reads_cifar_cells(tmp_path, ca
 @pytest.mark.parametrize("suite", ["tabular", "cifar-tiny"])
 def test_compare_cells_names_a_damaged_cell_in_one_line(tmp_path, capsys, suite):
     # A traceback, with exit status 1 as for cells that differ (CIFAR cells,
-    # read as plain JSON, until they were read as the others).
+    # read as plain JSON, until they were read as the others); then status 2,
+    # as for a usage error.
     import compare_cells
 
     cell = cifar_content() if suite.startswith("cifar-") else content()
@@ -585,7 +586,7 @@ def test_compare_cells_names_a_damaged_cell_in_one_line(tmp_path, capsys, suite)
     damaged = tmp_path / "b" / "cells" / suite / "x.json"
     damaged.write_text(damaged.read_text()[:-10])
     args = [str(tmp_path / "a"), str(tmp_path / "b"), suite]
-    assert compare_cells.main(args) == 2
+    assert compare_cells.main(args) == 3
     err = capsys.readouterr().err
     assert err.startswith(f"benchmark cell {damaged}: cannot be read as JSON")
     assert err.endswith("runs the cell again), then compare again.\n")
