@@ -109,24 +109,39 @@ def run_child(name, n_rows, seed, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rows", type=positive_int, nargs="+", default=[100_000, 1_000_000]
+        "--rows",
+        type=positive_int,
+        nargs="+",
+        default=[100_000, 1_000_000],
+        help="pool sizes to time a query on, in rows; each at least "
+        f"{N_LABELLED}, {N_MQNET_SAMPLE} with MQ-Net (default: 100000 1000000)",
     )
     parser.add_argument(
         "--repeats",
         type=positive_int,
         nargs="+",
-        help="per --rows entry, the last for the entries after it (default: 3 1)",
+        help="timed runs per --rows entry, each in a fresh process, the last for "
+        "the entries after it; the median is reported (default: 3 1)",
     )
     parser.add_argument(
-        "--strategies", nargs="+", choices=STRATEGIES, default=list(STRATEGIES)
+        "--strategies",
+        nargs="+",
+        choices=STRATEGIES,
+        default=list(STRATEGIES),
+        help="the strategies whose query is timed (default: all of them)",
     )
-    parser.add_argument("--output", default="scale", help="names <output>.md/json")
+    parser.add_argument(
+        "--output",
+        default="scale",
+        help="the name of the files written, without .md and .json; may hold a "
+        "folder, e.g. sub/scale (default: scale)",
+    )
     add_results_dir(parser, RESULTS, "<output>.md and <output>.json")
     parser.add_argument(
         "--threads",
         type=positive_int,
         default=1,
-        help="torch threads (1: robust on a busy machine)",
+        help="torch threads of each run (default: 1, robust on a busy machine)",
     )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()

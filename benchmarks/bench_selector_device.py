@@ -43,11 +43,35 @@ def timed_fit(Z, y, device):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--devices", type=torch_device, nargs="+", default=["cpu", "cuda"]
+        "--devices",
+        type=torch_device,
+        nargs="+",
+        default=["cpu", "cuda"],
+        help="torch devices to fit on, each given once (cpu, cuda or "
+        "cuda:<index>); the others' times and scores are compared with the "
+        "first's (default: cpu cuda)",
     )
-    parser.add_argument("--repeats", type=positive_int, default=3)
-    parser.add_argument("--rows", type=positive_int, default=4_500)
-    parser.add_argument("--out", type=Path, default=None, help="also write JSON")
+    parser.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=3,
+        help="timed fits per device, after one untimed warm-up; the median is "
+        "reported (default: 3)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=positive_int,
+        default=4_500,
+        help="rows of the synthetic self-validation set (default: 4500, the query "
+        "set of the paper's CIFAR protocol by round 10)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="a JSON file to write the result to, as well as printing it "
+        "(default: printed only)",
+    )
     args = parser.parse_args(argv)
     if len(set(args.devices)) < len(args.devices):
         parser.error(f"--devices lists a device twice: {args.devices}")

@@ -529,15 +529,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a preset")
-    run.add_argument("preset", choices=sorted(PRESETS))
     run.add_argument(
-        "--device", type=torch_device, default="cpu", help="torch device, e.g. cuda"
+        "preset",
+        choices=sorted(PRESETS),
+        help="the protocol to run: table1 (the paper's, for a GPU), cpu-slice "
+        "(a 10,000-image subsample for the CPU), cpu-validation and "
+        "cpu-validation-starts (defaults checked on splits no reported run "
+        "uses), gpu-lease (split 0 at 40%% noise, for gpu_cifar.py) or tiny "
+        "(CI); described at the top of benchmarks/cifar.py",
+    )
+    run.add_argument(
+        "--device",
+        type=torch_device,
+        default="cpu",
+        help="torch device of the networks, e.g. cuda (default: cpu)",
     )
     run.add_argument(
         "--n-jobs",
         type=job_count,
         default=2,
-        help="trials run in parallel, as joblib counts (-1: every core)",
+        help="trials run in parallel, as joblib counts: -1 for every core (default: 2)",
     )
     run.add_argument(
         "--data",

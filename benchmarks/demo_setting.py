@@ -39,9 +39,18 @@ RESULTS = Path(__file__).parent / "results"
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--seeds", type=positive_int, default=2, help="seeds 100, 101, ..."
+        "--seeds",
+        type=positive_int,
+        default=2,
+        help="how many seeds each setting runs with: 100, 101, ..., never the "
+        "demo's own (default: 2)",
     )
-    parser.add_argument("--rounds", type=query_rounds, default=6, help="rounds per run")
+    parser.add_argument(
+        "--rounds",
+        type=query_rounds,
+        default=6,
+        help="rounds per run, at least 2: round 1 fits the initial set (default: 6)",
+    )
     add_results_dir(parser, RESULTS, "the demo/ folder and its setting.md")
     args = parser.parse_args()
     torch.set_num_threads(1)

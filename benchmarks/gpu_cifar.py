@@ -96,12 +96,27 @@ def reference_check(data, cache_dir, device, n_labels, config):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--wheels", type=Path, default=None)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the folder summary.json, records.csv, cells.zip and progress.txt "
+        "are written to, made if missing",
+    )
+    parser.add_argument(
+        "--wheels",
+        type=Path,
+        default=None,
+        help="a folder of wheels (pip download skorch tabulate -d WHEELS "
+        "--no-deps) that skorch is installed from if this machine lacks it "
+        "(default: none; skorch must then be installed already)",
+    )
     parser.add_argument(
         "--data",
         type=Path,
         default=HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip",
+        help="the CIFAR-10 image-folder zip or pickle folder (default: "
+        "../shared/data/cifar10-jpeg.zip next to the repository)",
     )
     parser.add_argument(
         "--cache-dir",
@@ -110,14 +125,38 @@ def main(argv=None):
         help="where the decoded images, the fitted encoders and the cells "
         "(results/) are kept between commands (default: benchmarks/.cache)",
     )
-    parser.add_argument("--preset", default="gpu-lease")
-    parser.add_argument("--device", default="cuda")
-    parser.add_argument("--reference-labels", type=int, default=4500)
     parser.add_argument(
-        "--strategies", nargs="+", default=None, help="default: the preset's"
+        "--preset",
+        default="gpu-lease",
+        help="the preset of benchmarks/cifar.py to run, e.g. tiny with --device "
+        "cpu for CI (default: gpu-lease)",
     )
     parser.add_argument(
-        "--n-jobs", type=int, default=1, help="strategies run at a time (default 1)"
+        "--device",
+        default="cuda",
+        help="torch device of the reference check and the run (default: cuda)",
+    )
+    parser.add_argument(
+        "--reference-labels",
+        type=int,
+        default=4500,
+        help="random IN training images of split [4,2,5,7] that the reference "
+        "check fits the fast recipe on, before testing it on the split's IN test "
+        "images (default: 4500)",
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        default=None,
+        help="run only these columns of the preset, in this order (default: "
+        "every column of the preset)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="strategies run at a time on the one device, each in its own "
+        "process (default: 1)",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

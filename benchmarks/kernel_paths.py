@@ -162,23 +162,55 @@ def versus_lines(folders, suite, first, second, runs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("suite", choices=("tabular", "fashion"))
-    parser.add_argument("--strategies", nargs="+", required=True, choices=STRATEGIES)
-    parser.add_argument("--noise", nargs="+", type=ratio, default=[0.4])
-    parser.add_argument("--trials", type=positive_int, default=5)
-    parser.add_argument("--n-jobs", type=job_count, default=1)
+    parser.add_argument(
+        "suite",
+        choices=("tabular", "fashion"),
+        help="the suite of openset_benchmark.py whose cells are run",
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        required=True,
+        choices=STRATEGIES,
+        metavar="STRATEGY",
+        help="the strategies whose cells are run and compared, one report line "
+        f"each; each one of {', '.join(map(repr, STRATEGIES))}",
+    )
+    parser.add_argument(
+        "--noise",
+        nargs="+",
+        type=ratio,
+        default=[0.4],
+        help="noise ratios, the OOD share of the pool (default: 0.4)",
+    )
+    parser.add_argument(
+        "--trials",
+        type=positive_int,
+        default=5,
+        help="trials (class splits) per cell: the benchmark's trials 0 to N - 1 "
+        "(default: 5)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=job_count,
+        default=1,
+        help="cells run in parallel on each kernel path, as joblib counts: -1 for "
+        "every core (default: 1)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA,
-        help="the folder of tabular/ and fashion-mnist/",
+        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
+        "next to the repository)",
     )
     parser.add_argument(
         "--paths",
         nargs="+",
         default=PATHS,
         choices=PATHS,
-        help="kernel paths (ATEN_CPU_CAPABILITY), the first the reference",
+        help="kernel paths (ATEN_CPU_CAPABILITY), the first the reference "
+        f"(default: {' '.join(PATHS)})",
     )
     parser.add_argument(
         "--versus",
@@ -191,10 +223,15 @@ def main(argv=None):
         "--work-dir",
         type=Path,
         default=Path(tempfile.gettempdir()) / "skal-kernel-paths",
-        help="each path's cells go to a folder here (finished cells are kept)",
+        help="each path's cells go to a folder here, where finished cells are "
+        "kept for the next run (default: skal-kernel-paths in the system's "
+        "temporary folder)",
     )
     parser.add_argument(
-        "--output", type=Path, default=RESULTS / "kernel_paths.md", help="the report"
+        "--output",
+        type=Path,
+        default=RESULTS / "kernel_paths.md",
+        help="the report's Markdown file (default: benchmarks/results/kernel_paths.md)",
     )
     args = parser.parse_args(argv)
     refuse_repeats(parser, args, "--noise", "--strategies", "--paths")

@@ -1198,7 +1198,7 @@ def main():
         "--n-jobs",
         type=job_count,
         default=2,
-        help="runs in parallel, as joblib counts (-1: every core)",
+        help="runs in parallel, as joblib counts: -1 for every core (default: 2)",
     )
     parser.add_argument(
         "--seeds",

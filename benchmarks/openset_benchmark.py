@@ -705,7 +705,12 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a suite")
     run.add_argument(
-        "suite", choices=["tabular", "fashion", "ablations", "classifiers"]
+        "suite",
+        choices=["tabular", "fashion", "ablations", "classifiers"],
+        help="the cells to run: tabular (every strategy on letter, penbased, "
+        "satimage and segment), fashion (every strategy on Fashion-MNIST), "
+        "ablations (MQ-Net's variants, and the cost of labelling OOD) or "
+        "classifiers (MQ-Net and the baselines with scikit-learn classifiers)",
     )
     run.add_argument(
         "--quick", action="store_true", help="one dataset, one trial, 40%% noise"
@@ -724,15 +729,22 @@ def main():
         "--strategies",
         nargs="+",
         choices=STRATEGIES,
-        help="run only the cells of these strategies (default: all of the suite)",
+        metavar="STRATEGY",
+        help="run only the cells of these strategies, each one of "
+        f"{', '.join(map(repr, STRATEGIES))} (default: all of the suite)",
     )
     run.add_argument(
         "--n-jobs",
         type=job_count,
         default=2,
-        help="cells run in parallel, as joblib counts (-1: every core)",
+        help="cells run in parallel, as joblib counts: -1 for every core (default: 2)",
     )
-    run.add_argument("--backend", default="loky", help="joblib backend (dask...)")
+    run.add_argument(
+        "--backend",
+        default="loky",
+        help="the joblib backend the cells run on, e.g. dask for a cluster "
+        "(default: loky, processes of this machine)",
+    )
     run.add_argument(
         "--scheduler",
         help="with --backend dask: the scheduler address (default: a local cluster)",

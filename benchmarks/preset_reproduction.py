@@ -415,13 +415,33 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="mode")
     work = sub.add_parser("worker", help="internal: run cells of one checkout")
-    work.add_argument("code")
-    work.add_argument("dataset")
-    work.add_argument("noise", type=float)
-    work.add_argument("strategy")
-    work.add_argument("--trials", type=int, nargs="+", required=True)
-    work.add_argument("--n-jobs", type=int, default=2)
-    work.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    work.add_argument(
+        "code", help="the folder of the checkout whose benchmark runs the cells"
+    )
+    work.add_argument("dataset", help="the cells' tabular data set, e.g. letter")
+    work.add_argument("noise", type=float, help="the cells' noise ratio, e.g. 0.4")
+    work.add_argument(
+        "strategy", help="the cells' strategy, as that checkout's benchmark names it"
+    )
+    work.add_argument(
+        "--trials",
+        type=int,
+        nargs="+",
+        required=True,
+        help="the trials (class splits) to run, one cell each",
+    )
+    work.add_argument(
+        "--n-jobs",
+        type=int,
+        default=2,
+        help="cells run in parallel, as joblib counts (default: 2)",
+    )
+    work.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ (default: ../shared/data next to the repository)",
+    )
     # The worker must import the old checkout's modules before any of today's.
     if sys.argv[1:2] == ["worker"]:
         args = parser.parse_args()
@@ -443,24 +463,52 @@ def main():
         "--n-jobs",
         type=job_count,
         default=2,
-        help="runs in parallel, as joblib counts (-1: every core)",
+        help="runs in parallel, as joblib counts: -1 for every core (default: 2)",
     )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--old-commit", default="ec813d6")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ (default: ../shared/data next to the repository)",
+    )
+    parser.add_argument(
+        "--old-commit",
+        default="ec813d6",
+        help=f"the commit whose {OLD_COLUMN!r} column is rerun, from a copy of "
+        "its files, and compared with its committed cells (default: ec813d6, "
+        "before the audit)",
+    )
     parser.add_argument(
         "--datasets",
         nargs="+",
         choices=[d for d in DATASETS if d != "fashion"],  # the tabular suite's
         default=["letter"],
+        help="the tabular data sets whose cells are rerun (default: letter)",
     )
     # The committed cells it compares with are at the benchmark's ratios only.
     parser.add_argument(
-        "--noise", type=ratio, nargs="+", choices=NOISE_RATIOS, default=[0.4, 0.6]
+        "--noise",
+        type=ratio,
+        nargs="+",
+        choices=NOISE_RATIOS,
+        default=[0.4, 0.6],
+        help="noise ratios, the OOD share of the pool, among the benchmark's: "
+        "the committed cells are at those only (default: 0.4 0.6)",
     )
     parser.add_argument(
-        "--seeds", type=random_seed, nargs="+", default=list(range(100, 112))
+        "--seeds",
+        type=random_seed,
+        nargs="+",
+        default=list(range(100, 112)),
+        help="trial seeds, class splits the benchmark never reports, run "
+        "besides its reported trials 0-4 (default: 100 to 111)",
     )
-    parser.add_argument("--summary-only", action="store_true")
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help=f"rewrite {SUMMARY} from every finished run in {ROWS}; runs "
+        "nothing, so takes none of the options above",
+    )
     add_results_dir(parser, RESULTS, f"{ROWS} and {SUMMARY}")
     args = parser.parse_args()
     refuse_repeats(parser, args, "--datasets", "--noise", "--seeds")
