@@ -25,6 +25,7 @@ of a query share one pass over the pool.
 """
 
 import weakref
+from collections.abc import Hashable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -826,26 +827,44 @@ def _labelled_embeddings(learner):
     return model_embedding(learner, X_in), y_in, emb_ood
 
 
+def _binds(array_score):
+    """Mark the decorated ``score(learner, X)`` as `array_score` bound to a learner.
+
+    :func:`resolve_score` reads the mark to refuse the array-level function
+    where a score of the learner is expected, naming the score to pass.
+    """
+
+    def mark(score):
+        score.array_score = array_score
+        return score
+
+    return mark
+
+
+@_binds(mahalanobis_purity)
 def _mahalanobis(learner, X):
     emb_in, y_in, _ = _labelled_embeddings(learner)
     codes_in = class_codes(learner, y_in)
     return mahalanobis_purity(model_embedding(learner, X), emb_in, codes_in)
 
 
+@_binds(knn_purity)
 def _knn(learner, X, score=knn_purity):
     emb_in, _, _ = _labelled_embeddings(learner)
     return score(model_embedding(learner, X), emb_in)
 
 
+@_binds(knn_contrast_purity)
 def _knn_contrast(learner, X):
     emb_in, _, emb_ood = _labelled_embeddings(learner)
     return knn_contrast_purity(model_embedding(learner, X), emb_in, emb_ood)
 
 
 def _from_proba(score):
-    return lambda learner, X: score(class_probabilities(learner, X))
+    return _binds(score)(lambda learner, X: score(class_probabilities(learner, X)))
 
 
+@_binds(margin_informativeness)
 def _margin(learner, X):
     # Every strategy's margin comes here: one message names the remedy.
     if n_classes(learner) < 2:
@@ -859,11 +878,13 @@ def _margin(learner, X):
 
 PURITY_SCORES = {
     "msp": _from_proba(msp_purity),
-    "energy": lambda learner, X: energy_purity(class_logits(learner, X)),
+    "energy": _binds(energy_purity)(
+        lambda learner, X: energy_purity(class_logits(learner, X))
+    ),
     "mahalanobis": _mahalanobis,
     "knn": _knn,
     "knn_contrast": _knn_contrast,
-    "cosine": lambda lrn, X: _knn(lrn, X, cosine_purity),
+    "cosine": _binds(cosine_purity)(lambda lrn, X: _knn(lrn, X, cosine_purity)),
 }
 
 INFORMATIVENESS_SCORES = {
@@ -884,11 +905,43 @@ SCORE_NEEDS = {
     "learning_loss": {"loss_head"},
 }
 
+# The package's array-level score functions (exported, so easily passed
+# where a score(learner, X) is expected): function -> (kind, name).
+_NAME_OF_ARRAY_SCORE = {
+    score.array_score: (kind, name)
+    for kind, registry in (
+        ("purity", PURITY_SCORES),
+        ("informativeness", INFORMATIVENESS_SCORES),
+    )
+    for name, score in registry.items()
+    if hasattr(score, "array_score")
+}
+
 
 def resolve_score(score, registry, kind):
-    """The callable for a score given by name or as a callable."""
+    """The callable for a score given by name or as a callable.
+
+    Raises a ValueError for an unknown name and for one of the package's
+    array-level score functions (e.g. :func:`msp_purity`), which take arrays
+    rather than ``(learner, X)``.
+    """
     if callable(score):
-        return score
+        # A callable object defining __eq__ alone is unhashable.
+        if not isinstance(score, Hashable) or score not in _NAME_OF_ARRAY_SCORE:
+            return score
+        score_kind, name = _NAME_OF_ARRAY_SCORE[score]
+        remedy = (
+            f"pass {kind}={name!r} (the name)"
+            if score_kind == kind
+            else f"it is the {score_kind} score {name!r}; pass one of "
+            f"{sorted(registry)}"
+        )
+        raise ValueError(
+            f"{kind}={score.__name__} is an array-level function, which scores "
+            f"arrays (of probabilities, logits or embeddings), not a learner: "
+            f"{remedy}, or a callable score(learner, X) -> array of shape "
+            "(n_samples,)."
+        )
     if score in registry:
         return registry[score]
     raise ValueError(

@@ -13,6 +13,7 @@ from ._model_scores import (
     compute_score,
     framed,
     labelled_in_and_ood,
+    resolve_score,
 )
 from ._purity import TooFewLabelsError
 from ._rows import row_keys
@@ -71,13 +72,8 @@ class PurityAUROC:
         check_scalar_not_bool(
             self.max_samples, "max_samples", numbers.Integral, min_val=2
         )
-        unknown = [s for s in self.scores.values() if not callable(s)]
-        unknown = sorted(set(unknown) - set(PURITY_SCORES))
-        if unknown:
-            raise ValueError(
-                f"Unknown purity scores {unknown}; use {sorted(PURITY_SCORES)} "
-                "or callables."
-            )
+        for score in self.scores.values():
+            resolve_score(score, PURITY_SCORES, "purity")
         n_pool = len(self.split.y_pool)
         rng = check_random_state(self.random_state)
         size = min(self.max_samples, n_pool)

@@ -43,6 +43,7 @@ from skal_openset import (
     make_cifar_split,
     make_fast_resnet_classifier,
     make_mlp_classifier,
+    msp_purity,
     predicted_loss,
     random_crop_flip,
     run_active_learning,
@@ -763,8 +764,11 @@ def test_purity_auroc_callback(split):
     assert all(0 <= r["purity_auroc_msp"] <= 1 for r in records)
     # the labelled examples are left out of the sample
     assert seen == [len(split.y_pool) - 40, len(split.y_pool) - 60]
-    with pytest.raises(ValueError, match="Unknown purity scores"):
+    with pytest.raises(ValueError, match="Unknown purity score"):
         PurityAUROC(split, {"x": "nope"})({}, None)
+    # the array-level function, refused before any round is run
+    with pytest.raises(ValueError, match="pass purity='msp'"):
+        PurityAUROC(split, {"x": msp_purity})
 
 
 # -------------------------------------------------------------- pipeline (CI)

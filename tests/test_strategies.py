@@ -3,6 +3,7 @@ strategy's own behaviour, every score checked against an independent
 computation from the learner's net."""
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,11 +37,18 @@ from skal_openset import (
     PurityInformativenessQuery,
     RandomQuery,
     UncertaintyQuery,
+    cosine_purity,
     embed,
+    energy_purity,
+    entropy_informativeness,
     gradient_embedding,
     knn_contrast_purity,
+    knn_purity,
     learning_loss_or_confidence,
+    least_confidence,
     mahalanobis_purity,
+    margin_informativeness,
+    msp_purity,
     predict_logits,
 )
 from skal_openset._strategies import _meta_query
@@ -698,6 +706,46 @@ class TestPurityInformativenessQuery(StrategyTemplate):
     def test_unknown_option_is_rejected(self, learner, pool, params):
         with pytest.raises(ValueError, match=list(params)[0]):
             PurityInformativenessQuery(**params)(learner, pool, n_instances=1)
+
+
+ARRAY_LEVEL_SCORES = [
+    ("purity", msp_purity, "msp"),
+    ("purity", energy_purity, "energy"),
+    ("purity", mahalanobis_purity, "mahalanobis"),
+    ("purity", knn_purity, "knn"),
+    ("purity", knn_contrast_purity, "knn_contrast"),
+    ("purity", cosine_purity, "cosine"),
+    ("informativeness", least_confidence, "least_confidence"),
+    ("informativeness", margin_informativeness, "margin"),
+    ("informativeness", entropy_informativeness, "entropy"),
+]
+
+
+@pytest.mark.parametrize("strategy", [PurityInformativenessQuery, MQNetQuery])
+@pytest.mark.parametrize(
+    "kind, function, remedy",
+    [
+        *(
+            pytest.param(kind, f, f"pass {kind}={name!r} (the name)", id=f.__name__)
+            for kind, f, name in ARRAY_LEVEL_SCORES
+        ),
+        pytest.param(
+            "informativeness",
+            msp_purity,
+            "it is the purity score 'msp'",
+            id="msp_purity-as-informativeness",
+        ),
+    ],
+)
+def test_array_level_function_is_refused_at_fit(
+    split, strategy, kind, function, remedy
+):
+    # They score arrays, not (learner, X): refused before any label is
+    # bought, where they failed with a TypeError at the first query.
+    learner = ActiveLearner(LogisticRegression(), strategy(**{kind: function}))
+    idx = split.initial_idx
+    with pytest.raises(ValueError, match=re.escape(remedy)):
+        learner.fit(split.X_pool[idx], split.y_pool[idx])
 
 
 class TestPurityInformativenessQueryOnNets(TestPurityInformativenessQuery):

@@ -39,6 +39,7 @@ from .._model_scores import (
     n_classes,
     ood_label_of,
     per_example_loss,
+    resolve_score,
     split_pipeline,
 )
 from .._models import LearningLossNet
@@ -68,11 +69,23 @@ class _MetaInputQuery(QueryStrategy):
         "meta_input": [StrOptions({"exp_zscore", "quantile"})],
     }
 
+    def _validate_params(self):
+        super()._validate_params()
+        # The names are checked above; a callable that is one of the package's
+        # array-level functions (e.g. msp_purity) is refused here, before
+        # labels are bought, not at the first query.
+        for kind, score, registry in self._score_params():
+            if callable(score):
+                resolve_score(score, registry, kind)
+
+    def _score_params(self):
+        return (
+            ("purity", self.purity, PURITY_SCORES),
+            ("informativeness", self.informativeness, INFORMATIVENESS_SCORES),
+        )
+
     def _check_estimator(self, estimator):
-        for kind, score in (
-            ("purity", self.purity),
-            ("informativeness", self.informativeness),
-        ):
+        for kind, score, _ in self._score_params():
             if isinstance(score, str):
                 check_estimator_supports(
                     estimator, SCORE_NEEDS.get(score, set()), f"{kind}={score!r}"
@@ -129,7 +142,9 @@ class PurityInformativenessQuery(_MetaInputQuery):
     purity : str or callable, default="knn_contrast"
         One of ``"msp"``, ``"energy"``, ``"mahalanobis"``, ``"knn"``,
         ``"knn_contrast"``, ``"cosine"``, or ``score(learner, X) -> (n,)``
-        with higher meaning more likely in-distribution. ``"auto"`` picks,
+        with higher meaning more likely in-distribution (the array-level
+        functions behind the names, such as :func:`msp_purity`, take arrays
+        and are refused: pass the name). ``"auto"`` picks,
         at every query, among the scores that compare an example with the
         labelled ones (``"mahalanobis"``, ``"knn"``, ``"knn_contrast"``,
         ``"cosine"``), the one whose held-out AUROC of labelled IN versus
@@ -143,7 +158,8 @@ class PurityInformativenessQuery(_MetaInputQuery):
     informativeness : str or callable, default="least_confidence"
         One of ``"least_confidence"``, ``"margin"``, ``"entropy"``,
         ``"learning_loss"``, or ``score(learner, X) -> (n,)`` with higher
-        meaning more informative.
+        meaning more informative (as for `purity`, pass ``"least_confidence"``,
+        not the array-level :func:`least_confidence`).
     combine : {"sum", "product"}, default="sum"
         ``P(x) + I(x)`` or ``P(x) * I(x)`` of the meta-input.
     meta_input : {"exp_zscore", "quantile"}, default="exp_zscore"
