@@ -134,8 +134,16 @@ class _MetaInputQuery(QueryStrategy):
 class PurityInformativenessQuery(_MetaInputQuery):
     """Heuristic balance of purity and informativeness: P+I or P*I.
 
-    The two fixed balancing rules of the paper's Table 5; ``"sum"`` is also
-    what MQ-Net uses before it has been trained.
+    The two fixed balancing rules of the paper's Table 5. ``"sum"`` is the
+    rule by which :class:`MQNetQuery` ranks before its first selector is
+    fitted (and always with ``rule_weight=1``), but MQ-Net's defaults apply
+    it differently: to the ``"quantile"`` meta-input rather than
+    ``"exp_zscore"``, with the batch spread over k-means clusters
+    (``diversity_pool=3``) rather than the top scores. So
+    ``PurityInformativenessQuery()`` queries as an untrained
+    ``MQNetQuery(meta_input="exp_zscore", diversity_pool=None)`` (the same
+    purity and informativeness), not as an untrained ``MQNetQuery()``,
+    whose queries are those of ``MQNetQuery(rule_weight=1)``.
 
     Parameters
     ----------
@@ -540,7 +548,7 @@ class MQNetQuery(_MetaInputQuery):
             warn(
                 "MQNetQuery was queried again without an update since its last "
                 "query, so it has not learnt from that query's labels (without "
-                "updates it stays the fixed P+I rule). Call "
+                "updates it stays the fixed rule P + I of its meta-input). Call "
                 "strategy.update(learner, X_query, y_query) before the learner "
                 "retrains on a query (skal_openset.ActiveLearner.teach and "
                 "teach_open_set do).",
