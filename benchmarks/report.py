@@ -5,6 +5,7 @@ Run through ``python benchmarks/openset_benchmark.py report``.
 
 import json
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from pathlib import Path
 
@@ -54,6 +55,19 @@ def _round_query(snap, n_bought):
         "query": snap["query"][first:],
         "query_is_in": snap["query_is_in"][first:],
     }
+
+
+def _points(difference):
+    """A difference in points as "+1.36": to 10 decimals, then to 2, a last 5
+    rounded away from 0, as by hand.
+
+    One gap computed two ways (a difference of means, a mean of differences)
+    lands a float step either side of 1.355, so its binary digits read +1.35
+    in one table and +1.36 in another; at 10 decimals both are 1.355. A zero a
+    float step below 0 reads +0.00; a small negative, -0.00.
+    """
+    exact = Decimal(f"{difference:.10f}") + 0  # + 0: -0E-10 to 0E-10
+    return f"{exact.quantize(Decimal('0.01'), ROUND_HALF_UP):+.2f}"
 
 
 def _markdown_header(first, columns):
@@ -298,7 +312,7 @@ def _goal_lines(rows, skipped=frozenset()):
                 within = -gap <= 100 * ours["accuracy_std"]
                 verdict = f"{'within' if within else 'outside'} 1 std of {names}"
             mark = _n_mark(fewest, most[f"{dataset} {noise}"])
-            entries.append(f"{gap:+.2f} ({verdict})" + mark)
+            entries.append(f"{_points(gap)} ({verdict})" + mark)
         lines.append(f"| {dataset} | " + " | ".join(entries) + " |")
     return lines + [""]
 
@@ -391,7 +405,8 @@ def _paired_wins_lines(
             split_gaps = np.array([np.mean(g) for g in by_split.values()])
             cells.append(
                 f"{(gaps > 0).sum()}/{(gaps == 0).sum()}/{(gaps < 0).sum()}, "
-                f"{split_gaps.mean():+.2f} {_confidence_interval(split_gaps)}"
+                f"{_points(split_gaps.mean())} "
+                f"{_confidence_interval(split_gaps, _points)}"
                 if len(gaps)
                 else ""
             )
@@ -498,12 +513,18 @@ def paired_interval(differences):
     return tuple(ttest_1samp(differences, 0.0).confidence_interval(0.95))
 
 
-def _confidence_interval(differences):
-    """The 95% paired-t interval of the mean difference, as "[low, high]"."""
+def _confidence_interval(differences, points="{:+.2f}".format):
+    """The 95% paired-t interval of the mean difference, as "[low, high]".
+
+    `points` writes each bound, as the mean beside it should be written. By
+    default Python's rounding of the binary value, as meta_signal.md,
+    kernel_paths.md and preset_reproduction.md were written and FINDINGS.md
+    quotes them; RESULTS.md's tables pass `_points`.
+    """
     if len(differences) < 2:
         return ""
     low, high = paired_interval(differences)
-    return f"[{low:+.2f}, {high:+.2f}]"
+    return f"[{points(low)}, {points(high)}]"
 
 
 def _paired_rank_lines(records, strategies, row_key="noise"):

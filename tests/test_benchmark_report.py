@@ -531,3 +531,28 @@ def test_no_per_round_heading_without_a_table_under_it(monkeypatch):
     records = [dict(r, noise=0.6) for r in _runs("MQ-Net", (0, 1))]
     monkeypatch.setattr(report, "load_cells", lambda results, suite: (records, []))
     assert report.per_round_section("unused", "tabular") == []
+
+
+def _runs_at(strategy, accuracies):
+    """`_runs` with one given final accuracy per trial 0, 1, ..."""
+    return [
+        dict(r, test_accuracy=accuracy)
+        for trial, accuracy in enumerate(accuracies)
+        for r in _runs(strategy, (trial,))
+    ]
+
+
+def test_a_gap_reads_the_same_in_the_goal_check_and_the_paired_table(
+    tmp_path, monkeypatch
+):
+    # Fashion at 40% (committed): a gap of exactly 1.355 points, as a
+    # difference of means 1.3550000000000062, as a mean of differences
+    # 1.3549999999999995. The goal check read +1.36, the paired table +1.35;
+    # both round 1.355 now, as by hand.
+    records = _runs_at("MQ-Net", (0.89225, 0.7815, 0.979, 0.908, 0.95925))
+    records += _runs_at(
+        "MQ-Net (learnt meta-model)", (0.88275, 0.77025, 0.969, 0.879, 0.95125)
+    )
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| a | +1.36 (best) |" in lines
+    assert any(line.startswith("| 40% | 5/0/0, +1.36 [") for line in lines)
