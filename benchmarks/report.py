@@ -57,6 +57,16 @@ def _round_query(snap, n_bought):
     }
 
 
+# Accuracies are in [0, 1]: two means this close are equal but for float
+# rounding (summed in another order), a tie, not a lead.
+_TIE = 1e-9
+
+
+def _tied(mean, best):
+    """Whether accuracy `mean` ties `best`, within float rounding (`_TIE`)."""
+    return abs(mean - best) <= _TIE
+
+
 def _points(difference):
     """A difference in points as "+1.36": to 10 decimals, then to 2, a last 5
     rounded away from 0, as by hand.
@@ -157,7 +167,7 @@ def _table(
                 continue
             r = cells[c]
             text = f"{100 * r['accuracy_mean']:.2f} +- {100 * r['accuracy_std']:.2f}"
-            text = f"**{text}**" if r["accuracy_mean"] == best else text
+            text = f"**{text}**" if _tied(r["accuracy_mean"], best) else text
             entries.append(text + _n_mark(r["n_trials"], most[row]))
         lines.append(f"| {row} | " + " | ".join(entries) + " |")
     return lines
@@ -300,13 +310,14 @@ def _goal_lines(rows, skipped=frozenset()):
                 entries.append("no rival run")
                 continue
             top = max(r["accuracy_mean"] for r in rivals)
-            best = [r for r in rivals if r["accuracy_mean"] == top]
+            best = [r for r in rivals if _tied(r["accuracy_mean"], top)]
             names = " and ".join(r["strategy"] for r in best)  # every one tied
             gap = 100 * (ours["accuracy_mean"] - top)
+            ahead = ours["accuracy_mean"] >= top - _TIE  # a tie is no lag
             fewest = min(len(r["trials"]) for r in (ours, *best))
             if noise in high:
-                verdict = "best" if gap >= 0 else f"behind {names}"
-            elif gap >= 0:
+                verdict = "best" if ahead else f"behind {names}"
+            elif ahead:
                 verdict = f"ahead of {names}"
             else:
                 within = -gap <= 100 * ours["accuracy_std"]

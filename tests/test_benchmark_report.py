@@ -556,3 +556,25 @@ def test_a_gap_reads_the_same_in_the_goal_check_and_the_paired_table(
     lines = _suite_section(tmp_path, monkeypatch, records)
     assert "| a | +1.36 (best) |" in lines
     assert any(line.startswith("| 40% | 5/0/0, +1.36 [") for line in lines)
+
+
+def test_means_a_float_step_apart_are_a_tie(tmp_path, monkeypatch):
+    # The same three accuracies summed in another order: means of
+    # 0.19999999999999998 and 0.20000000000000004, equal but for rounding.
+    records = [
+        dict(r, noise=noise)
+        for noise in (0.2, 0.4)
+        for r in _runs_at("CONF", (0.1, 0.2, 0.3)) + _runs_at("MQ-Net", (0.3, 0.2, 0.1))
+    ]
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    # Both in bold; MQ-Net ties the best: not -0.00 behind (or outside 1 std of) it.
+    assert "| a 40% | **20.00 +- 8.16** | **20.00 +- 8.16** |" in lines
+    assert "| a | +0.00 (ahead of CONF) | +0.00 (best) |" in lines
+
+
+def test_the_goal_check_names_rivals_tied_but_for_float_rounding(tmp_path, monkeypatch):
+    records = _runs_at("CONF", (0.1, 0.2, 0.3)) + _runs_at("RANDOM", (0.3, 0.2, 0.1))
+    records += _runs_at("MQ-Net", (0.1, 0.1, 0.1))
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    # RANDOM's mean is a float step below CONF's: it was left out.
+    assert "| a | -10.00 (behind CONF and RANDOM) |" in lines
