@@ -396,7 +396,10 @@ def _paired_wins_lines(
         "",
         *_markdown_header(row_key, rivals),
     ]
-    rows = sorted({k[-2] for k in finals})
+    # Cells as the other tables order them (as text, "a 5%" after "a 40%").
+    rows = sorted(
+        {k[-2] for k in finals}, key=_cell_order if row_key == "cell" else None
+    )
     if pools is None:
         pools = [("all, pooled", rows)] if row_key == "noise" and len(rows) > 1 else []
     for label, pooled in [(_row_label(row, row_key), (row,)) for row in rows] + pools:

@@ -578,3 +578,18 @@ def test_the_goal_check_names_rivals_tied_but_for_float_rounding(tmp_path, monke
     lines = _suite_section(tmp_path, monkeypatch, records)
     # RANDOM's mean is a float step below CONF's: it was left out.
     assert "| a | -10.00 (behind CONF and RANDOM) |" in lines
+
+
+def test_paired_wins_by_cell_order_the_cells_by_noise_ratio():
+    records = [
+        dict(_final(s, 0, 0.9), dataset="a", noise=noise, cell=f"a {noise:.0%}")
+        for noise in (0.4, 0.05, 0.1)
+        for s in ("MQ-Net", "BADGE")
+    ]
+    lines = _paired_wins_lines(records, ("BADGE",), "cell", "intro")
+    # As text, "a 5%" came after "a 40%".
+    assert [line.split(" |")[0] for line in lines[4:-1]] == [
+        "| a 5%",
+        "| a 10%",
+        "| a 40%",
+    ]
