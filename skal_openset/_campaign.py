@@ -8,6 +8,7 @@ alike; every label outside the IN classes counts as OOD.
 
 import csv
 import decimal
+import hashlib
 import io
 import itertools
 import shlex
@@ -402,25 +403,31 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     )
 
 
-def _read_answers(path, ids, allowed, taught=None):
-    """The labels of a query file in the order of `ids`, "" where blank yet,
-    or None while it cannot be read (being saved).
+def _read_answers(path, data, ids, allowed, taught=None):
+    """The labels of the query file at `path`, whose bytes are `data`, in the
+    order of `ids`, "" where blank yet.
 
-    Raises ValueError for a file without the id and label columns, rows
-    missing or not asked for, a row asked twice, or a label that is not
-    allowed, naming them; a missing row is named with its `taught` label.
+    Raises ValueError for a file that is no UTF-8 CSV text, one without the
+    id and label columns, rows cut short, missing or not asked for, a row
+    asked twice, or a label that is not allowed, naming them; a missing row
+    is named with its `taught` label.
     """
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            # Blank lines above the header are skipped, as in the table.
-            reader = csv.DictReader(itertools.dropwhile(str.isspace, f))
-            rows = list(reader)
-    except (OSError, csv.Error):  # being saved right now: try again later
-        return None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(
             f"{path} is not UTF-8 text (a spreadsheet may have saved it in another "
             "encoding): save it as 'CSV UTF-8', keeping the id and label columns."
+        ) from None
+    # Blank lines above the header are skipped, as in the table.
+    lines = itertools.dropwhile(str.isspace, io.StringIO(text, newline=""))
+    reader = csv.DictReader(lines)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValueError(
+            f"{path} does not read as CSV ({exc}); save it as CSV with ',' as "
+            "the separator, keeping the id and label columns."
         ) from None
     # Without a label column every label reads empty: the wait would never end.
     if not {"id", "label"} <= set(reader.fieldnames or ()):
@@ -439,6 +446,19 @@ def _read_answers(path, ids, allowed, taught=None):
             f"(header: {reader.fieldnames}), and which one is meant cannot be "
             f"told; keep the {name}s in one column {name!r} and rename the extra "
             "one (e.g. 'notes')."
+        )
+    # Cells missing at the end of a row (None) cut its label too, maybe to
+    # another valid one; a spreadsheet's trailing empty row "," is no row.
+    cut = [
+        (row["id"] or "").strip()
+        for row in rows
+        if None in row.values() and any(row.values())
+    ]
+    if cut:
+        raise ValueError(
+            f"{path}: the rows of ids {_first_few(cut)} have fewer cells than "
+            f"its header {reader.fieldnames}, as if cut short; save the file "
+            "whole, every row with the columns as written."
         )
     answers = {}
     for row in rows:
@@ -478,34 +498,61 @@ def _first_few(items, n=5):
     return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
 
 
-def _wait_read(path, ids, allowed, reads):
-    """:func:`_read_answers`, but an invalid file must read so twice, unchanged.
+def _settled(path, seen):
+    """The bytes of the file at `path` and for how many seconds they have
+    held still, once they are the same at two polls in a row, else None;
+    FileNotFoundError if it is gone.
 
-    An editor that saves in place can be caught half-way (rows missing, a label
-    cut short); such a file is read again at the next poll, and the error is
-    raised only if the file has not changed since. `reads` keeps the signature
-    of the last invalid read.
+    An editor that saves in place can be caught half-way, and a label cut
+    short may be another valid one (``12`` read as ``1``): only a file that
+    holds still is read. `seen` keeps each file's digest at the last poll,
+    and since when it has been so.
     """
     try:
-        answers = _read_answers(path, ids, allowed)
-    except ValueError:
-        signature = _signature(path)
-        if signature is not None and reads.get("invalid") == signature:
-            raise
-        reads["invalid"] = signature
+        data = path.read_bytes()
+    except FileNotFoundError:
+        seen.pop(path, None)
+        raise
+    except OSError:  # locked by the program saving it
+        seen.pop(path, None)
         return None
-    reads.pop("invalid", None)
-    return answers
+    now, digest = time.monotonic(), hashlib.sha256(data).digest()
+    last = seen.get(path)
+    if last is None or last[0] != digest:
+        seen[path] = digest, now
+        return None
+    return data, now - last[1]
 
 
-def _signature(path):
-    """The time and size of the file at `path`, which tell its saves apart
-    between polls, or None while it cannot be found."""
+# A save that pauses (a slow network share, a big file) leaves a file cut
+# short that holds still meanwhile: one that may be so is judged only once
+# it has held still this long.
+_SETTLE_SECONDS = 10.0
+
+
+def _wait_read(path, seen, ids, allowed, *, final):
+    """:func:`_read_answers` of the file at `path` while the run waits, or
+    None while it cannot be judged yet (:func:`_settled` keeps `seen`).
+
+    A file that does not read, or whose last line has no line end (its last
+    label may be cut short to another valid one), is judged only once it has
+    held still ``_SETTLE_SECONDS``, or at the `final` poll; its error then
+    says to rerun.
+    """
+    read = _settled(path, seen)
+    if read is None:
+        return None
+    data, held = read
+    ripe = final or held >= _SETTLE_SECONDS
     try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
+        answers = _read_answers(path, data, ids, allowed)
+    except ValueError as exc:
+        if not ripe:
+            return None
+        raise ValueError(
+            f"{exc} Once the file is fixed, rerun the same command to resume."
+        ) from None
+    return answers if ripe or data.endswith((b"\n", b"\r")) else None
 
 
 def run_interactive(
@@ -540,9 +587,13 @@ def run_interactive(
     (while the run waits too), then reads it every `poll_seconds` until every
     label is filled in: an IN class, `ood_label`, or any other label of the
     table (also OOD); a save that leaves some blank is answered with the ids
-    still blank. Since a label's cost is known only once it is given, a round
-    asks for ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the
-    budget is sure to pay for, and then charges each label its own cost.
+    still blank. A file is read once it is the same at two polls, since a
+    save may be caught half-way; one that does not read, or whose last line
+    has no line end, once it has held still for 10 s (a save may pause), or
+    when `timeout` comes. Since a label's cost is known only once it is
+    given, a round asks for ``floor(budget / max(cost_in, cost_ood))`` rows,
+    as many as the budget is sure to pay for, and then charges each label
+    its own cost.
 
     The state (learner, records, the open query) is saved atomically in
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
@@ -673,23 +724,28 @@ def run_interactive(
             f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
             f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
         )
-        start, reads, seen, was_missing = time.monotonic(), {}, {}, True
+        start, seen, said, was_missing = time.monotonic(), {}, None, True
         while True:
-            signature = _signature(query_path)
-            # Deleted or moved (its ids are in the state): written again once
-            # missing at two polls, not between an editor's delete and write;
-            # at the start (a rerun) at once.
-            if signature is None and was_missing:
-                _write_query(query_path, ids, extra_columns)
-                log(f"Wrote {query_path} again: it was missing.")
-            was_missing = signature is None
-            answers = _wait_read(query_path, ids, allowed, reads)
+            # At the last poll, whatever holds still is judged.
+            final = timeout is not None and time.monotonic() - start > timeout
+            try:
+                answers = _wait_read(query_path, seen, ids, allowed, final=final)
+            except FileNotFoundError:
+                # Deleted or moved (its ids are in the state): written again
+                # once missing at two polls, not between an editor's delete
+                # and write; at the start (a rerun) at once.
+                if was_missing:
+                    _write_query(query_path, ids, extra_columns)
+                    log(f"Wrote {query_path} again: it was missing.")
+                was_missing, answers = True, None
+            else:
+                was_missing = False
             if answers is not None and (answers != "").all():
                 break
             # Said once per save, unless blank as written: else the person
             # who saved some labels blank (or elsewhere) waits without a word.
-            if answers is not None and reads.get("saved") != signature:
-                reads["saved"] = signature
+            if answers is not None and said != seen[query_path]:
+                said = seen[query_path]
                 if not _is_blank_query(query_path, extra_columns):
                     blank = ids[answers == ""].tolist()
                     log(
@@ -702,7 +758,7 @@ def run_interactive(
                         )
                     )
             _check_taught_labels(state["taught"], output, allowed, seen=seen)
-            if timeout is not None and time.monotonic() - start > timeout:
+            if final:
                 blank = [] if answers is None else ids[answers == ""].tolist()
                 raise TimeoutError(
                     f"No complete labels in {query_path} after {timeout} s"
@@ -810,23 +866,24 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
     The learner has trained on them, so a correction cannot be taken up;
     ignoring it would leave the person believing it was. A file that is gone
     is no change; one that no longer reads (a label cleared or made invalid)
-    is. While the run waits (`seen`: each file's size and time at the last
-    poll), a file is judged only once it is the same at two polls, since it
-    may be half saved.
+    is. While the run waits (`seen`, as :func:`_settled` keeps it), a file is
+    judged only once it has held still ``_SETTLE_SECONDS``, since it may be
+    half saved.
     """
     for round_, (ids, answers) in taught.items():
         path = output / "queries" / f"round_{round_}.csv"
         try:
-            stat = path.stat()
+            if seen is None:  # judged at once
+                data = path.read_bytes()
+            else:
+                read = _settled(path, seen)
+                if read is None or read[1] < _SETTLE_SECONDS:
+                    continue
+                data = read[0]
         except FileNotFoundError:
             continue
-        if seen is not None:
-            signature = seen.get(path), (stat.st_size, stat.st_mtime_ns)
-            seen[path] = signature[1]
-            if signature[0] != signature[1]:
-                continue
         try:
-            now = _read_answers(path, ids, allowed, taught=answers)
+            now = _read_answers(path, data, ids, allowed, taught=answers)
         except ValueError as exc:
             raise ValueError(
                 f"{path} was changed after its labels were taught and no longer "
@@ -834,13 +891,13 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
                 "old ones. Put them back to resume, or remove the whole file "
                 "(its labels stay taught)."
             ) from None
-        cleared = [] if now is None else np.flatnonzero(now == "").tolist()
-        if now is None or cleared:
+        cleared = np.flatnonzero(now == "").tolist()
+        if cleared:
             named = [f"id {ids[i]}: '{answers[i]}'" for i in cleared]
             raise ValueError(
-                f"{path} has labels cleared after they were taught"
-                f"{f' ({_first_few(named)})' if named else ''}; the learner has "
-                "trained on them. Put them back to resume."
+                f"{path} has labels cleared after they were taught "
+                f"({_first_few(named)}); the learner has trained on them. Put "
+                "them back to resume."
             )
         changed = np.flatnonzero(now != answers).tolist()
         if changed:

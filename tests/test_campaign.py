@@ -8,6 +8,7 @@ import threading
 import time
 import unicodedata
 import warnings
+from collections import Counter
 from fractions import Fraction
 
 import numpy as np
@@ -242,7 +243,8 @@ def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_pat
     assert [r["budget_spent"] for r in records] == expected
 
 
-def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys):
+def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(_campaign, "_SETTLE_SECONDS", 0.1)  # refused at once
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     queries = tmp_path / "out" / "queries"
     queries.mkdir(parents=True)
@@ -557,28 +559,44 @@ def test_satimage_runs_first_time_interactively(tmp_path, capsys):
     assert "Labelled 100 rows" in capsys.readouterr().out
 
 
+def _polls(monkeypatch, steps):
+    """Each wait of the campaign between polls takes a second of a fake clock
+    and does the next of `steps` (a callable, or None: nothing)."""
+    clock, steps = [time.monotonic()], iter(steps)
+
+    def wait(seconds):
+        clock[0] += 1.0
+        step = next(steps, None)
+        if step is not None:
+            step()
+
+    monkeypatch.setattr("skal_openset._campaign.time.sleep", wait)
+    monkeypatch.setattr("skal_openset._campaign.time.monotonic", lambda: clock[0])
+
+
 def test_a_query_file_caught_half_saved_is_read_again(tmp_path, monkeypatch):
     # The person's editor saves in place: each wait first finds the open query
-    # file cut off after half its rows, then whole. Only an unchanged invalid
-    # file is an error.
+    # file cut off after half its rows, then whole. Only the file that holds
+    # still is read.
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     queries = tmp_path / "out" / "queries"
-    asked = {}
+    answered, saves = {}, Counter()
 
     def editor_saves(seconds):
         path = max(queries.glob("round_*.csv"))
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-        rows = asked.setdefault(path, rows)
-        for r in rows:
-            label = truth[int(r["id"])]
-            r["label"] = label if label in ("cat", "cow") else "unknown"
-        with path.open(newline="") as f:
-            half_saved = len(list(csv.DictReader(f))) < len(rows)
-        with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["id", "label"])
-            writer.writeheader()
-            writer.writerows(rows if half_saved else rows[: len(rows) // 2])
+        saves[path] += 1
+        if saves[path] == 1:
+            with path.open(newline="") as f:
+                answered[path] = list(csv.DictReader(f))
+            for r in answered[path]:
+                label = truth[int(r["id"])]
+                r["label"] = label if label in ("cat", "cow") else "unknown"
+        if saves[path] <= 2:
+            rows = answered[path]
+            with path.open("w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=["id", "label"])
+                writer.writeheader()
+                writer.writerows(rows[: len(rows) // 2] if saves[path] == 1 else rows)
 
     monkeypatch.setattr("skal_openset._campaign.time.sleep", editor_saves)
     options = [
@@ -594,6 +612,77 @@ def test_a_query_file_caught_half_saved_is_read_again(tmp_path, monkeypatch):
     with (tmp_path / "out" / "records.csv").open() as f:
         records = list(csv.DictReader(f))
     assert [int(r["n_labelled"]) for r in records] == [20, 28, 36]
+
+
+def test_a_label_caught_cut_to_another_valid_one_is_not_taught(tmp_path, monkeypatch):
+    # An editor saving in place paused with the last label, the OOD label
+    # "cats", cut to "cat", an IN class: read at once, it was taught so.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ood-label", "cats")
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    rows = [f"{i},{truth[int(i)] if truth[int(i)] == 'cow' else 'cats'}" for i in ids]
+    whole = "\n".join(["id,label", *rows]) + "\n"
+    cut = whole[: whole.rindex("s")]  # after "cat", for three polls
+    steps = [lambda: query.write_text(cut), None, None, lambda: query.write_text(whole)]
+    _polls(monkeypatch, steps)
+    _wait_briefly(tmp_path, "--ood-label", "cats", "--timeout", "60")
+    taught = load_object(tmp_path / "out" / "state.joblib")["taught"][2][1]
+    assert taught.tolist() == [row.split(",")[1] for row in rows]
+
+
+def test_a_save_that_pauses_half_way_is_waited_for(tmp_path, monkeypatch, capsys):
+    # Half the file, then a pause longer than a poll: its missing rows ended
+    # the campaign.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        ids = [r["id"] for r in csv.DictReader(f)]
+    rows = [
+        f"{i},{truth[int(i)] if truth[int(i)] == 'cow' else 'unknown'}" for i in ids
+    ]
+    whole = "\n".join(["id,label", *rows]) + "\n"
+    half = whole[: len(whole) // 2]
+    steps = [
+        lambda: query.write_text(half),
+        *[None] * 8,
+        lambda: query.write_text(whole),
+    ]
+    # Round 3's file never reads (its ids cut off, held still): refused once
+    # it has held still 10 s, before the timeout.
+    round_3 = query.with_name("round_3.csv")
+    steps += [None, None, lambda: round_3.write_text("id,label\n")]
+    _polls(monkeypatch, steps)
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path, "--rounds", "3", "--timeout", "60")
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "round_3.csv: the ids must stay those asked for" in err
+    assert err.endswith("Once the file is fixed, rerun the same command to resume.\n")
+    taught = load_object(tmp_path / "out" / "state.joblib")["taught"]
+    assert taught[2][1].tolist() == [row.split(",")[1] for row in rows]
+
+
+def test_a_row_cut_short_is_refused(tmp_path, capsys):
+    # Its label may be cut too, to another valid one: the row read as whole.
+    truth = _table_with_own_id(tmp_path / "zoo.csv")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ignore-columns", "id")
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with query.open(newline="") as f:
+        header, *asked = csv.reader(f)
+    for row in asked:
+        row[1] = "cat" if truth[int(row[0])] == "cat" else "unknown"
+    lines = [",".join(row) for row in [header, *asked]]
+    lines[-1] = ",".join(asked[-1][:2])  # cut before the table's own id
+    query.write_text("\n".join(lines) + "\n")
+    message = _refusal(tmp_path, capsys, "--ignore-columns", "id")
+    assert f"the rows of ids {asked[-1][0]} have fewer cells than its header" in message
+    assert not load_object(tmp_path / "out" / "state.joblib")["taught"]
 
 
 def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys):
@@ -787,15 +876,16 @@ def test_an_unfinished_answer_is_named_while_the_run_waits(
     labels = [row.split(",")[1] for row in answered[1:]]
 
     def one_left_blank():
-        query.write_text("\n".join([*answered[:2], f"{ids[1]},", *answered[3:]]))
+        query.write_text("\n".join([*answered[:2], f"{ids[1]},", *answered[3:], ""]))
 
     def in_another_column():
         rows = [f"{i},,{label}" for i, label in zip(ids, labels)]
         query.write_text("\n".join(["id,label,species", *rows]) + "\n")
 
+    # A save is read once it holds still: at the poll after the next.
     steps = iter(
-        [one_left_blank, None, in_another_column, query.unlink, None, None]
-        + [lambda: _answer(tmp_path, truth)]
+        [one_left_blank, None, in_another_column, None, query.unlink, None, None]
+        + [lambda: _answer(tmp_path, truth), None]
     )
 
     def person(seconds):
@@ -1304,7 +1394,11 @@ def test_a_query_file_whose_label_column_was_renamed_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
     _answer(tmp_path, truth, header="id,Label")
-    assert "needs the header 'id,label'" in _refusal(tmp_path, capsys)
+    message = _refusal(tmp_path, capsys)
+    assert "needs the header 'id,label'" in message
+    assert message.endswith(
+        "Once the file is fixed, rerun the same command to resume.\n"
+    )
 
 
 def test_a_query_file_that_lists_an_id_twice_is_refused(tmp_path, capsys):
@@ -1548,9 +1642,12 @@ def test_an_output_folder_that_cannot_be_written_exits_2_before_training(
     assert "cannot write to --output" in capsys.readouterr().err
 
 
-def test_a_taught_label_changed_while_the_run_waits_is_refused(tmp_path, capsys):
+def test_a_taught_label_changed_while_the_run_waits_is_refused(
+    tmp_path, capsys, monkeypatch
+):
     # The run polled only the open query: a correction made meanwhile was
     # ignored until the end, and the campaign finished on the old label.
+    monkeypatch.setattr(_campaign, "_SETTLE_SECONDS", 0.1)  # judged at once
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path, "--rounds", "3")
@@ -1612,16 +1709,21 @@ def test_a_taught_row_deleted_is_named_with_its_label(tmp_path, capsys):
     _wait_briefly(tmp_path)
 
 
-def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(tmp_path):
+def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(
+    tmp_path, monkeypatch
+):
     # A taught "12" half rewritten reads "1", a valid label: judged at once,
-    # the run stopped the person mid-save.
+    # the run stopped the person mid-save (which may pause a while).
     queries = tmp_path / "queries"
     queries.mkdir()
     path = queries / "round_2.csv"
     path.write_text("id,label\n9,1\n")
     taught = {2: (np.array([9]), np.array(["12"]))}
-    seen = {}
-    _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
+    seen, clock = {}, [0.0]
+    monkeypatch.setattr("skal_openset._campaign.time.monotonic", lambda: clock[0])
+    for clock[0] in (0.0, 9.0):
+        _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
+    clock[0] = 10.0
     with pytest.raises(ValueError, match=r"id 9: '12' -> '1'"):
         _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
 
