@@ -460,7 +460,7 @@ def _read_answers(path, data, ids, allowed, taught=None):
             f"its header {reader.fieldnames}, as if cut short; save the file "
             "whole, every row with the columns as written."
         )
-    answers = {}
+    answers, unknown = {}, []
     for row in rows:
         row_id, label = (row.get("id") or "").strip(), as_label(row.get("label") or "")
         if not (row_id or label):  # a spreadsheet's trailing empty row: ","
@@ -470,11 +470,15 @@ def _read_answers(path, data, ids, allowed, taught=None):
                 f"{path}: row id {row_id} is there twice; keep one row per id."
             )
         if label and label not in allowed:
-            raise ValueError(
-                f"{path}: row id {row_id} has the label {label!r}, which is not one "
-                f"of {sorted(allowed)}."
-            )
+            unknown.append(f"id {row_id} {label!r}{_meant(label, allowed)}")
         answers[row_id] = label
+    # All at once: one at a time, each fix would cost the person a rerun.
+    if unknown:
+        raise ValueError(
+            f"{path}: {len(unknown)} row(s) have a label that is not one of "
+            f"{sorted(allowed)}: {_first_few(unknown, 10)}; change them to one "
+            "of those."
+        )
     asked = [str(i) for i in ids]
     taught = dict(zip(asked, map(str, [] if taught is None else taught)))
     missing = [
@@ -491,6 +495,13 @@ def _read_answers(path, data, ids, allowed, taught=None):
             f"{named}); change only the label column."
         )
     return np.array([answers[i] for i in asked])
+
+
+def _meant(label, allowed):
+    """ " (did you mean 'cat'?)" for a `label` that is one of the `allowed`
+    labels but for its case (spaces around a label are read away), else ""."""
+    alike = sorted(c for c in allowed if c.casefold() == label.casefold())
+    return f" (did you mean {' or '.join(map(repr, alike))}?)" if alike else ""
 
 
 def _first_few(items, n=5):

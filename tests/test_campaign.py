@@ -266,7 +266,25 @@ def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys, monkeypa
                 "random",
             )
     assert exit_.value.code == 2
-    assert "has the label 'fish?', which is not one of" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "row(s) have a label that is not one of ['cat', 'cow', " in err
+    assert "'fish?'; change them to one of those. Once the file is fixed" in err
+
+
+def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, capsys):
+    # Only the first was named, without a word on what was meant, and each
+    # fix cost the person a rerun.
+    query, ids = _answered_round_2(tmp_path)
+    rows = query.read_text().splitlines()
+    rows[1:4] = [f"{ids[0]},Cat", f"{ids[1]}, COW ", f"{ids[2]},unkown"]
+    query.write_text("\n".join(rows) + "\n")
+    assert (
+        "round_2.csv: 3 row(s) have a label that is not one of ['cat', 'cow', "
+        f"'dog', 'eel', 'unknown']: id {ids[0]} 'Cat' (did you mean 'cat'?), "
+        f"id {ids[1]} 'COW' (did you mean 'cow'?), id {ids[2]} 'unkown'; change "
+        "them to one of those. Once the file is fixed, rerun the same command "
+        "to resume.\n"
+    ) in _refusal(tmp_path, capsys)
 
 
 @pytest.mark.parametrize(
