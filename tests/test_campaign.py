@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import errno
+import os
 import re
 import threading
 import time
@@ -630,6 +631,61 @@ def test_a_query_file_caught_half_saved_is_read_again(tmp_path, monkeypatch):
     with (tmp_path / "out" / "records.csv").open() as f:
         records = list(csv.DictReader(f))
     assert [int(r["n_labelled"]) for r in records] == [20, 28, 36]
+
+
+def test_a_second_run_into_a_campaigns_output_is_refused(tmp_path, capsys, monkeypatch):
+    # The same command in two terminals: a lagging campaign saved an older
+    # state over the other's, and the rounds taught meanwhile were lost.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    out = tmp_path / "out"
+    refused = []
+
+    def second_terminal():
+        with pytest.raises(SystemExit) as exit_:
+            _wait_briefly(tmp_path)
+        refused.append((exit_.value.code, capsys.readouterr().err))
+        _answer(tmp_path, truth)
+
+    _polls(monkeypatch, [second_terminal])
+    _wait_briefly(tmp_path, "--timeout", "60")
+    assert refused == [
+        (
+            2,
+            f"skal-openset: error: --output {out} is in use by another run "
+            f"(process {os.getpid()}): wait for it to end, or give this one "
+            "another --output.\n",
+        )
+    ]
+    assert not (out / cli.LOCK_FILE).exists()  # released
+    assert len(load_object(out / "state.joblib")["taught"]) == 1
+    _wait_briefly(tmp_path)  # resumes: the campaign is done
+
+
+@pytest.mark.parametrize("posix", [True, False])
+def test_an_output_lock_refuses_a_second_holder_and_leaves_no_trace(
+    tmp_path, monkeypatch, posix
+):
+    if not posix:  # a lock file made only where none is, as on Windows
+        monkeypatch.setattr(cli, "fcntl", None)
+    out = tmp_path / "a" / "out"
+    with cli._output_lock(out):
+        with pytest.raises(ValueError, match=r"is in use by another run") as error:
+            with cli._output_lock(out):
+                pass
+        assert ("If no run is going on, delete" in str(error.value)) != posix
+    assert not (tmp_path / "a").exists()  # made for the run, left empty
+    if posix:  # a lock file left by a killed run holds nothing
+        out.mkdir(parents=True)
+        (out / cli.LOCK_FILE).write_text("999999\n")
+        with cli._output_lock(out):
+            pass
+        assert list(out.iterdir()) == []
+    # A refused command leaves nothing behind.
+    _table(tmp_path / "zoo.csv", n=40)
+    run = ["run", str(tmp_path / "zoo.csv"), "--label-column", "species"]
+    with pytest.raises(SystemExit):
+        main([*run, "--in-classes", "cat,lion", "--output", str(tmp_path / "b" / "o")])
+    assert not (tmp_path / "b").exists()
 
 
 def test_a_label_caught_cut_to_another_valid_one_is_not_taught(tmp_path, monkeypatch):
