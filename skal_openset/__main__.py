@@ -6,22 +6,15 @@ simulated from its labels or labelled by you (``--interactive``).
 """
 
 import argparse
-import contextlib
 import errno
 import io
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-
-if sys.platform == "win32":  # a lock file made only where none is stands in
-    fcntl = None
-else:
-    import fcntl
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -51,7 +44,7 @@ from ._argtypes import (
     ratio,
     share,
 )
-from ._atomic import InterruptedAfterReplacing, atomic_paths
+from ._atomic import InterruptedAfterReplacing, atomic_paths, folder_lock
 from ._campaign import (
     STATE_FILE,
     check_in_classes,
@@ -264,92 +257,6 @@ def _check_no_other_run_in(output, own_state=None):
                 f"--output {output} holds {state}, the state of {kind} run: "
                 "choose another --output for this one."
             )
-
-
-# The lock a run holds on its --output folder while it runs (removed as it
-# ends): two runs into one folder would write over each other's state.
-LOCK_FILE = ".lock"
-
-
-@contextlib.contextmanager
-def _output_lock(output):
-    """Hold the `output` folder for this process alone while the block runs.
-
-    A second run into it is refused: a lagging one would save an older state
-    over the newer, losing the rounds taught since, or write a query file
-    over one being labelled. The folder is made if missing, and removed
-    again if left empty (a refused command leaves nothing behind). Without
-    fcntl (Windows), the lock is a file made only where none is, which a
-    run killed abruptly leaves behind; the refusal says so.
-    """
-    created = [folder for folder in (output, *output.parents) if not folder.exists()]
-    path = output / LOCK_FILE
-    try:
-        fd = _take_lock(path)
-        try:
-            yield
-        finally:
-            # Removed while still locked: a run that opened the file
-            # meanwhile finds its lock on a file gone from the folder.
-            if fcntl is not None:
-                path.unlink(missing_ok=True)
-            os.close(fd)
-            if fcntl is None:  # Windows removes no open file
-                path.unlink(missing_ok=True)
-    finally:
-        for folder in created:  # the deepest first
-            try:
-                folder.rmdir()
-            except OSError:  # it holds the run's outputs
-                break
-
-
-def _take_lock(path):
-    """A descriptor of the lock file at `path`, made or locked by this
-    process, which it names; ValueError if another process holds it."""
-    exclusive = os.O_EXCL if fcntl is None else 0
-    while True:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | exclusive, 0o666)
-        except FileNotFoundError:  # a refused run removed the folder it made
-            continue
-        except FileExistsError:
-            raise ValueError(_in_use(path)) from None
-        if fcntl is None:
-            break
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ValueError(_in_use(path)) from None
-        # The holder before may have removed the file between the open and
-        # the lock: a lock on a file gone from the folder holds nothing.
-        with contextlib.suppress(FileNotFoundError):
-            if os.path.samestat(os.fstat(fd), os.stat(path)):
-                break
-        os.close(fd)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    return fd
-
-
-def _in_use(path):
-    """Why a run is refused the folder of the lock file at `path`."""
-    try:
-        pid = path.read_text().strip()
-    except OSError:
-        pid = ""
-    by = f"another run (process {pid})" if pid.isdecimal() else "another run"
-    message = (
-        f"--output {path.parent} is in use by {by}: wait for it to end, or "
-        "give this one another --output."
-    )
-    if fcntl is None:
-        message += (
-            f" If no run is going on, delete {path}: a run stopped abruptly left it."
-        )
-    return message
 
 
 def _make_estimator(kind, n_features, n_classes, seed):
@@ -746,7 +653,7 @@ def main(argv=None):
             finally:  # main may be called in a user's process
                 torch.set_num_threads(threads)
         else:
-            with _output_lock(args.output):
+            with folder_lock(args.output):
                 run_own_data(args)
     except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.

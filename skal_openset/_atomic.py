@@ -1,17 +1,24 @@
 """Atomic changes: a file is either complete or not there at all, and an
-object's attributes change wholly or not at all, Ctrl-C included."""
+object's attributes change wholly or not at all, Ctrl-C included; an output
+folder is written by one run at a time."""
 
 import contextlib
 import copy
 import os
 import signal
 import stat
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
 import torch
 from sklearn.utils import check_random_state
+
+if sys.platform == "win32":  # a lock file made only where none is stands in
+    fcntl = None
+else:
+    import fcntl
 
 # mkstemp makes files private (0600); a written file should get the mode any
 # new file of this process gets. The umask can only be read by setting it.
@@ -255,3 +262,89 @@ def interrupts_escape_training():
             yield
         except _Interrupt:
             raise KeyboardInterrupt from None
+
+
+# The lock a run holds on its output folder while it runs (removed as it
+# ends): two runs into one folder would write over each other's state.
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def folder_lock(output):
+    """Hold the `output` folder for this process alone while the block runs.
+
+    A second run into it is refused: a lagging one would save an older state
+    over the newer, losing the rounds taught since, or write a query file
+    over one being labelled. The folder is made if missing, and removed
+    again if left empty (a refused command leaves nothing behind). Without
+    fcntl (Windows), the lock is a file made only where none is, which a
+    run killed abruptly leaves behind; the refusal says so.
+    """
+    created = [folder for folder in (output, *output.parents) if not folder.exists()]
+    path = output / LOCK_FILE
+    try:
+        fd = _take_lock(path)
+        try:
+            yield
+        finally:
+            # Removed while still locked: a run that opened the file
+            # meanwhile finds its lock on a file gone from the folder.
+            if fcntl is not None:
+                path.unlink(missing_ok=True)
+            os.close(fd)
+            if fcntl is None:  # Windows removes no open file
+                path.unlink(missing_ok=True)
+    finally:
+        for folder in created:  # the deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # it holds the run's outputs
+                break
+
+
+def _take_lock(path):
+    """A descriptor of the lock file at `path`, made or locked by this
+    process, which it names; ValueError if another process holds it."""
+    exclusive = os.O_EXCL if fcntl is None else 0
+    while True:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | exclusive, 0o666)
+        except FileNotFoundError:  # a refused run removed the folder it made
+            continue
+        except FileExistsError:
+            raise ValueError(_in_use(path)) from None
+        if fcntl is None:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ValueError(_in_use(path)) from None
+        # The holder before may have removed the file between the open and
+        # the lock: a lock on a file gone from the folder holds nothing.
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def _in_use(path):
+    """Why a run is refused the folder of the lock file at `path`."""
+    try:
+        pid = path.read_text().strip()
+    except OSError:
+        pid = ""
+    by = f"another run (process {pid})" if pid.isdecimal() else "another run"
+    message = (
+        f"--output {path.parent} is in use by {by}: wait for it to end, or "
+        "give this one another --output."
+    )
+    if fcntl is None:
+        message += (
+            f" If no run is going on, delete {path}: a run stopped abruptly left it."
+        )
+    return message

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from skal_openset import __main__ as cli
-from skal_openset import _campaign, _experiment, load_object, save_object
+from skal_openset import _atomic, _campaign, _experiment, load_object, save_object
 from skal_openset.__main__ import main
 from skal_openset._campaign import check_in_classes
 
@@ -656,7 +656,7 @@ def test_a_second_run_into_a_campaigns_output_is_refused(tmp_path, capsys, monke
             "another --output.\n",
         )
     ]
-    assert not (out / cli.LOCK_FILE).exists()  # released
+    assert not (out / _atomic.LOCK_FILE).exists()  # released
     assert len(load_object(out / "state.joblib")["taught"]) == 1
     _wait_briefly(tmp_path)  # resumes: the campaign is done
 
@@ -666,18 +666,18 @@ def test_an_output_lock_refuses_a_second_holder_and_leaves_no_trace(
     tmp_path, monkeypatch, posix
 ):
     if not posix:  # a lock file made only where none is, as on Windows
-        monkeypatch.setattr(cli, "fcntl", None)
+        monkeypatch.setattr(_atomic, "fcntl", None)
     out = tmp_path / "a" / "out"
-    with cli._output_lock(out):
+    with _atomic.folder_lock(out):
         with pytest.raises(ValueError, match=r"is in use by another run") as error:
-            with cli._output_lock(out):
+            with _atomic.folder_lock(out):
                 pass
         assert ("If no run is going on, delete" in str(error.value)) != posix
     assert not (tmp_path / "a").exists()  # made for the run, left empty
     if posix:  # a lock file left by a killed run holds nothing
         out.mkdir(parents=True)
-        (out / cli.LOCK_FILE).write_text("999999\n")
-        with cli._output_lock(out):
+        (out / _atomic.LOCK_FILE).write_text("999999\n")
+        with _atomic.folder_lock(out):
             pass
         assert list(out.iterdir()) == []
     # A refused command leaves nothing behind.
