@@ -57,6 +57,7 @@ from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
 from ._experiment import _check_budget
 from ._labels import as_label
 from ._oracle import labels_within
+from ._plots import wrap_to_width
 
 STRATEGIES = {
     "MQ-Net": MQNetQuery,
@@ -275,6 +276,10 @@ def _make_estimator(kind, n_features, n_classes, seed):
     )
 
 
+# The most IN classes the figure's title of a run names.
+_TITLE_CLASSES = 8
+
+
 def run_own_data(args):
     """``skal-openset run``: simulated from the file's labels, or interactive."""
     other_mode = (
@@ -396,11 +401,16 @@ def run_own_data(args):
             f"leave the last round at least twice its {fewest} to choose from, or "
             f"it buys what is left, whatever the strategy; {remedy}."
         )
-    setting = (
-        f"{args.data.name}: IN classes {', '.join(in_classes)}, "
+    rest = (
         f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
         f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} rounds"
     )
+    setting = f"{args.data.name}: IN classes {', '.join(in_classes)}, {rest}"
+    # The figure's title counts a long class list, which filled lines of it;
+    # the printed setting and summary.md name every class.
+    title = setting
+    if len(in_classes) > _TITLE_CLASSES:
+        title = f"{args.data.name}: {len(in_classes)} IN classes, {rest}"
     print(setting, flush=True)
     records = run_active_learning(
         split,
@@ -413,12 +423,13 @@ def run_own_data(args):
         **costs,
     )
     if len(records) < args.rounds:  # the pool ran out (a warning said so)
-        setting += f" (the pool ran out after round {len(records)})"
+        ran_out = f" (the pool ran out after round {len(records)})"
+        setting, title = setting + ran_out, title + ran_out
     records = [{"strategy": args.strategy, "trial": args.seed, **r} for r in records]
     rows = summarize_final_round(records)
     table = summary_table(rows)
     print("\n" + "\n".join(table))
-    _write_outputs(output, records, rows, [setting, "", *table], setting)
+    _write_outputs(output, records, rows, [setting, "", *table], title)
 
 
 def _learning_curves_png(records, title):
@@ -427,9 +438,11 @@ def _learning_curves_png(records, title):
 
     # Half an inch below the panels for the legend, which covered curves in
     # the accuracy panel.
-    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    width = 10
+    fig = Figure(figsize=(width, 4.5), layout="constrained")
     plot_learning_curves(records, ax=fig)
-    fig.suptitle(title, fontsize="medium")
+    # A long file name or class list ran off both sides on one line.
+    fig.suptitle(wrap_to_width(title, width - 0.2), fontsize="medium")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     return buffer.getvalue()

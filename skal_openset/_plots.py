@@ -159,6 +159,50 @@ def line_styles(groups):
     }
 
 
+def _text_width(line, prop):
+    """The width of one line of text in points, in the font `prop`."""
+    from matplotlib.textpath import TextPath
+
+    return TextPath((0, 0), line, prop=prop).get_extents().width if line else 0.0
+
+
+def wrap_to_width(text, width, fontsize="medium"):
+    """`text` in lines no wider than `width` inches, in the font size `fontsize`.
+
+    Lines break at spaces, and inside a word (e.g. a file name) too long
+    for a line of its own; widths are measured in the font, as in
+    :func:`legend_layout`, less 5%: drawn at 100-120 dpi, text runs up to
+    3% wider than its outline.
+
+    Parameters
+    ----------
+    text : str
+        One line of text, e.g. a figure's title.
+    width : float
+        The width it may take, in inches.
+    fontsize : str or float, default="medium"
+        The font size it is drawn in.
+
+    Returns
+    -------
+    text : str
+        `text`, its lines joined by newlines.
+    """
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=fontsize)
+    room = 0.95 * 72 * width
+    # From as many characters as fit at the text's mean width down to what
+    # fits at the widths of the characters each line holds.
+    n_chars = max(1, int(len(text) * room / max(_text_width(text, prop), 1.0)))
+    while True:
+        lines = textwrap.wrap(text, n_chars, break_on_hyphens=False)
+        widest = max((_text_width(line, prop) for line in lines), default=0.0)
+        if n_chars == 1 or widest <= room:
+            return "\n".join(lines)
+        n_chars -= 1
+
+
 def legend_layout(labels, width, title=None, fontsize="small"):
     """Labels, columns and height of a legend that fits `width` inches.
 
@@ -189,7 +233,6 @@ def legend_layout(labels, width, title=None, fontsize="small"):
     """
     from matplotlib import rcParams
     from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextPath
 
     labels = [
         textwrap.fill(label, 40, break_long_words=False, break_on_hyphens=False)
@@ -198,12 +241,7 @@ def legend_layout(labels, width, title=None, fontsize="small"):
     prop = FontProperties(size=fontsize)
     em = prop.get_size_in_points()
     text = max(
-        (
-            TextPath((0, 0), line, prop=prop).get_extents().width
-            for label in labels
-            for line in label.split("\n")
-            if line  # TextPath fails on ""
-        ),
+        (_text_width(line, prop) for label in labels for line in label.split("\n")),
         default=0.0,
     )
     # In points, with matplotlib's spacings (in font sizes) around an entry.

@@ -387,6 +387,38 @@ def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
     assert (tmp_path / "out" / "records.csv").exists()
 
 
+def _letters_table(path, n=240, n_classes=12):
+    """Blobs labelled A, B, C, ...: many classes, as in a table of letters."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, n_classes, n)
+    X = rng.normal(size=(n, 3)) + 3 * y[:, None]
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["x0", "x1", "x2", "label"])
+        writer.writerows([*row, chr(ord("A") + k)] for row, k in zip(X.round(4), y))
+
+
+def test_a_runs_figure_title_counts_a_long_class_list(tmp_path, monkeypatch):
+    # 20 IN classes named one by one filled lines of the figure's title.
+    titles = []
+    draw = cli._learning_curves_png
+    monkeypatch.setattr(
+        cli, "_learning_curves_png", lambda *args: titles.append(args[1]) or draw(*args)
+    )
+    _letters_table(tmp_path / "letters.csv")
+    options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+    for in_classes, output in [("ABCDEFGHIJ", "many"), ("ABC", "few")]:
+        main(
+            ["run", str(tmp_path / "letters.csv"), "--in-classes", ",".join(in_classes)]
+            + ["--output", str(tmp_path / output), *options]
+        )
+    assert titles[0].startswith("letters.csv: 10 IN classes, ")
+    assert titles[1].startswith("letters.csv: IN classes A, B, C, ")
+    # The summary names every class.
+    summary = (tmp_path / "many" / "summary.md").read_text()
+    assert summary.startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, I, J, ")
+
+
 def _table_with_own_id(path):
     """`_table`'s pool from row 20 on, with an id column first: 1, 2, ..."""
     truth = _table(path, blank_from=20)

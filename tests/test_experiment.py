@@ -455,6 +455,40 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
     assert all(box.y1 < panel.get_window_extent().y0 for panel in fig.axes)
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "handwritten_letters_recognition_dataset_full_version_2026.csv: IN classes "
+        + ", ".join("ABCDEFGHIJKLMNOPQRST")
+        + ", 4636 OOD of 16159 pool rows, MQ-Net, budget 40 x 2 rounds",
+        "handwritten_letters_recognition_dataset_full_version_2026_" * 3
+        + ".csv: 20 IN classes, 4636 OOD of 16159 pool rows",
+    ],
+)
+def test_the_command_lines_figure_title_is_wrapped_to_fit(monkeypatch, title):
+    # The title was one line, cut at both sides by the figure's edges.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from skal_openset import __main__ as cli
+
+    figures = []
+    monkeypatch.setattr(
+        cli,
+        "plot_learning_curves",
+        lambda records, ax: figures.append(plot_learning_curves(records, ax=ax)),
+    )
+    cli._learning_curves_png(_fake_records(), title)
+    (fig,) = figures
+    fig.set_dpi(120)  # as saved
+    FigureCanvasAgg(fig).draw()
+    shown = fig.get_suptitle()
+    # Every word of it, in lines.
+    assert "\n" in shown and "".join(shown.split()) == "".join(title.split())
+    box = fig._suptitle.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+    assert all(box.y0 > panel.get_window_extent().y1 for panel in fig.axes)
+
+
 def test_learning_curves_fill_a_figure_or_subfigure_given():
     fig = matplotlib.pyplot.figure(layout="constrained")
     top, bottom = fig.subfigures(2, 1)
