@@ -265,6 +265,22 @@ def legend_layout(labels, width, title=None, fontsize="small"):
     return labels, ncol, height / 72
 
 
+def _styles(groups, order):
+    """``{group: Axes.plot keyword arguments}`` for `groups`, by their place in
+    `order` (see `plot_learning_curves`); {} leaves them to the axes' cycle."""
+    if order is None:
+        return line_styles(groups) if len(groups) > 10 else {}
+    order = list(order)
+    if missing := [group for group in groups if group not in order]:
+        raise ValueError(
+            f"order lacks {missing}, which the records hold: list every group "
+            "of the figure in it."
+        )
+    if len(order) > 10:
+        return line_styles(order)
+    return {group: {"color": f"C{i}"} for i, group in enumerate(order)}
+
+
 def _mean_and_band(ax, group, runs, x, y, style):
     """Mean over runs, round by round, with a +-std band when there are several,
     cut to the values the series can take (no accuracy above 1).
@@ -302,6 +318,7 @@ def plot_learning_curves(
     x: str = "labels",
     group_key: str = "strategy",
     ax: Axes | Sequence[Axes] | np.ndarray | Figure | SubFigure | None = None,
+    order: Sequence[Any] | None = None,
 ) -> Figure | SubFigure:
     """Test accuracy, and OOD labels wasted, against labels bought.
 
@@ -333,6 +350,15 @@ def plot_learning_curves(
         makes room for the legend); a single Axes gets the accuracy panel
         only (e.g. one cell of a grid); a pair gets the accuracy and the OOD
         panel, the legend in the first.
+    order : sequence, default=None
+        Every group of the figure, in the order they take their styles
+        (colours ``C0``, ``C1``, ... of the style's colour cycle, not of an
+        Axes' own ``set_prop_cycle``; past 10 groups tab20's, as without
+        it). A group keeps its style whichever groups
+        the records hold, e.g. in a grid of panels (``ax=`` each cell) where
+        one panel lacks a strategy, under a legend shared by the panels.
+        None: the groups of the records, in their order, take the colours of
+        the axes' cycle, so a group's colour depends on the groups before it.
 
     Returns
     -------
@@ -343,9 +369,10 @@ def plot_learning_curves(
     ------
     ValueError
         If `x` is not one of the choices, `records` or a name's records are
-        empty, a record lacks a key the plot is drawn from, or a trial of a
-        line holds a round twice (several runs under one trial) or its rounds
-        are not 1, 2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
+        empty, `order` lacks a group of the records, a record lacks a key
+        the plot is drawn from, or a trial of a line holds a round twice
+        (several runs under one trial) or its rounds are not 1, 2, ..., k
+        (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
         If `records` does not hold records (a name's value is one record,
         not a list), or a value the plot is drawn from is not a number (e.g.
@@ -372,6 +399,18 @@ def plot_learning_curves(
     >>> fig = plot_learning_curves({"MQ-Net": records})
     >>> [a.get_ylabel() for a in fig.axes]
     ['test accuracy', 'OOD labels bought (wasted)']
+
+    A grid of panels, one per data set, where one lacks a strategy: with
+    `order`, each strategy has the same colour in every panel.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig, (left, right) = plt.subplots(1, 2)
+    >>> _ = plot_learning_curves({"RANDOM": records, "MQ-Net": records}, ax=left,
+    ...                          order=["RANDOM", "MQ-Net"])
+    >>> _ = plot_learning_curves({"MQ-Net": records}, ax=right,
+    ...                          order=["RANDOM", "MQ-Net"])
+    >>> left.get_lines()[1].get_color() == right.get_lines()[0].get_color()
+    True
     """
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure, SubFigure
@@ -408,7 +447,7 @@ def plot_learning_curves(
         axes, fig = [ax], ax.figure
     panels = ["accuracy", "ood"][: len(axes)]
     _check_keys(groups, [x, *panels])
-    styles = line_styles(groups) if len(groups) > 10 else {}
+    styles = _styles(groups, order)
     for group, runs in groups.items():
         for y, panel in zip(panels, axes):
             _mean_and_band(panel, group, runs, x, y, styles.get(group, {}))

@@ -395,6 +395,40 @@ def test_learning_curves_give_each_of_many_groups_its_own_style():
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize("n_groups", [3, 12])
+def test_learning_curves_keep_each_groups_style_across_panels_given_the_order(
+    n_groups,
+):
+    # In a grid of panels, one that lacked a strategy gave every later one
+    # the colour of the one before it, so a legend shared by the panels
+    # named the wrong lines.
+    import matplotlib.pyplot as plt
+
+    names = [f"strategy {i}" for i in range(n_groups)]
+    fig, panels = plt.subplots(1, 2)
+    for panel, shown in zip(panels, (names, names[1:])):
+        plot_learning_curves(
+            {name: _fake_records() for name in shown}, ax=panel, order=names
+        )
+    left, right = (
+        {ln.get_label(): (ln.get_color(), ln.get_linestyle()) for ln in panel.lines}
+        for panel in panels
+    )
+    assert right == {name: left[name] for name in names[1:]}
+    plt.close(fig)
+    # The first group of the order takes the first style, as the first group
+    # of the records does without it.
+    default, reordered = (
+        plot_learning_curves({name: _fake_records() for name in names}, order=order)
+        for order in (None, names[::-1])
+    )
+    first, last = default.axes[0].lines[0], reordered.axes[0].lines[-1]
+    assert matplotlib.colors.same_color(first.get_color(), last.get_color())
+    plt.close("all")
+    with pytest.raises(ValueError, match=r"order lacks \['strategy 0'\]"):
+        plot_learning_curves({"strategy 0": _fake_records()}, order=names[1:])
+
+
 def test_the_legend_of_many_long_names_fits_in_the_figure():
     # Six columns of 80-character names ran off both sides of the figure.
     names = [
