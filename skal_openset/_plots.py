@@ -461,6 +461,14 @@ def plot_learning_curves(
             MaxNLocator("auto", integer=True, steps=[1, 2, 5, 10])
         )
         panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
+        # A count over one value (one round; no OOD label bought) got
+        # matplotlib's +-5% around it, and ticks such as -0.04 and 0.02.
+        (x0, x1), (y0, y1) = panel.dataLim.intervalx, panel.dataLim.intervaly
+        if x0 == x1:
+            panel.set_xlim(x0 - 1, x0 + 1)
+            panel.set_xticks([x0])
+        if panel is not axes[0] and y0 == y1:
+            panel.set_ylim(y0 - 0.05, y0 + 1.05)  # the count at the bottom
     if below is not None:
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(

@@ -583,6 +583,28 @@ def test_learning_curve_tick_labels_do_not_overlap_on_a_small_panel():
     plt.close(fig)
 
 
+def _ticks_shown(axis, limits):
+    low, high = sorted(limits)
+    return [tick for tick in axis.get_ticklocs() if low <= tick <= high]
+
+
+def test_learning_curves_of_one_value_show_whole_counts():
+    # One round drew ticks at -0.04, -0.02, 0, 0.02, 0.04 labels bought, and
+    # an OOD axis from -0.045 to 0.045; so did no OOD label in any round.
+    one_round = {"A": _run_of([0.5]), "B": _run_of([0.6])}
+    fig = plot_learning_curves(one_round)
+    for panel in fig.axes:
+        assert _ticks_shown(panel.xaxis, panel.get_xlim()) == [0]
+    ood = fig.axes[1]
+    assert _ticks_shown(ood.yaxis, ood.get_ylim()) == [0, 1]
+    assert -0.1 < ood.get_ylim()[0] < 0  # the count at the bottom
+    no_ood = plot_learning_curves({"A": _run_of([0.5, 0.6, 0.7])}, x="rounds")
+    ood = no_ood.axes[1]
+    assert _ticks_shown(ood.yaxis, ood.get_ylim()) == [0, 1]
+    assert _ticks_shown(ood.xaxis, ood.get_xlim()) == [1, 2, 3]
+    matplotlib.pyplot.close("all")
+
+
 def test_learning_curves_name_the_keys_a_record_lacks():
     # x="budget" without budget_spent drew an empty panel; a missing
     # query_size was a bare KeyError even where no panel needs it.
