@@ -28,7 +28,10 @@ from skal_openset import (
 QUICK = os.environ.get("SKAL_EXAMPLE_QUICK") == "1"
 torch.set_num_threads(2)
 
-folder = Path(__file__).parents[2] / "shared" / "data" / "fashion-mnist"
+# ../shared beside the checkout; .parent stops at the root, where parents[2]
+# of a copy in /app raised an IndexError.
+folder = Path(__file__).absolute().parent.parent.parent / "shared" / "data"
+folder /= "fashion-mnist"
 if folder.exists() and not QUICK:
     X, y, _, _ = load_fashion_mnist(folder)
     keep = np.random.RandomState(0).permutation(len(y))[:3000]

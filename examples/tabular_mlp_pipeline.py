@@ -30,7 +30,10 @@ from skal_openset import (
 QUICK = os.environ.get("SKAL_EXAMPLE_QUICK") == "1"
 torch.set_num_threads(1)  # small nets: threads cost more than they give
 
-table = Path(__file__).parents[2] / "shared" / "data" / "tabular" / "satimage.csv"
+# ../shared beside the checkout; .parent stops at the root, where parents[2]
+# of a copy in /app raised an IndexError.
+shared = Path(__file__).absolute().parent.parent.parent / "shared"
+table = shared / "data" / "tabular" / "satimage.csv"
 if table.exists():
     X, y = load_csv_table(table)
     print(f"satimage from {table}")

@@ -96,6 +96,18 @@ def test_images_cnn(quick, capsys):
     assert all(float(line.split()[3].rstrip(",")) > 0.25 for line in out)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["images_cnn.py", "tabular_mlp_pipeline.py"])
+def test_an_example_copied_one_folder_below_the_root_runs(quick, capsys, name):
+    # Looking for ../shared with Path(__file__).parents[2] raised an
+    # IndexError in /app (a Docker WORKDIR), instead of falling back to digits.
+    path = f"/app/{name}"
+    code = compile((EXAMPLES / name).read_text(), path, "exec")
+    exec(code, {"__file__": path, "__name__": "__main__"})
+    data = capsys.readouterr().out.splitlines()[0]
+    assert data.startswith("digits (scikit-learn's)") or "/shared/data/" in data
+
+
 def _assert_ignored_in_a_checkout(folder):
     """What an example wrote into `folder` is ignored when run from the
     repository root, as its docstring says to run it (it showed up in
