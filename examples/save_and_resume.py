@@ -106,7 +106,8 @@ if __name__ == "__main__":
         sys.exit()
     with tempfile.TemporaryDirectory() as folder:
         accuracies = first_session(Path(folder))
-        print(f"rounds 1-3 done, round 4 asked; the campaign saved in {folder}")
+        # No path: the folder is deleted when the script ends.
+        print("rounds 1-3 done, round 4 asked; campaign saved in a temporary folder")
         later = subprocess.run(
             [sys.executable, __file__, "--continue", folder],
             check=True,

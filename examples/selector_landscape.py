@@ -74,7 +74,9 @@ ax.scatter(*query[~is_in][:, ::-1].T, s=14, c="red", marker="x", label="queried,
 ax.set_xlabel("informativeness (quantile over the pool)")
 ax.set_ylabel("purity (quantile over the pool)")
 ax.set_title(f"MQ-Net's meta-score after round {len(states)} (digits, 40% OOD)")
-ax.legend(loc="lower left", fontsize="small")
+legend = ax.legend(loc="lower left", fontsize="small")
+# The pool's faint white dot vanished on the legend's white: a grey one there.
+legend.legend_handles[0].set(color="0.5", alpha=1)
 fig.savefig("selector_landscape.png", dpi=120)
 
 # How the learnt score leans: its gain along each axis over the whole plane.

@@ -4,6 +4,7 @@ import os
 import runpy
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,21 @@ def test_ood_labelling_costs(quick, capsys):
 
 @pytest.mark.slow
 def test_selector_landscape(quick, capsys):
-    runpy.run_path(str(EXAMPLES / "selector_landscape.py"), run_name="__main__")
+    from matplotlib.colors import to_rgba
+
+    script = runpy.run_path(
+        str(EXAMPLES / "selector_landscape.py"), run_name="__main__"
+    )
     assert "wrote selector_landscape.png" in capsys.readouterr().out
     assert (quick / "selector_landscape.png").stat().st_size > 0
     _assert_ignored_in_a_checkout(quick)
+    # The pool's entry was a white dot at alpha 0.4 on the legend's white.
+    legend = script["ax"].get_legend()
+    entry = dict(zip((t.get_text() for t in legend.get_texts()), legend.legend_handles))
+    *colour, alpha = to_rgba(entry["pool"].get_facecolor()[0])
+    *frame, _ = to_rgba(legend.get_frame().get_facecolor())
+    shown = [alpha * c + (1 - alpha) * f for c, f in zip(colour, frame)]
+    assert max(abs(s - f) for s, f in zip(shown, frame)) > 0.3
 
 
 @pytest.mark.slow
@@ -50,6 +62,9 @@ def test_save_and_resume(quick):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("same as an uninterrupted campaign: True")
+    # It named a temporary folder, gone by the time it was read.
+    assert "temporary folder" in done.stdout
+    assert tempfile.gettempdir() not in done.stdout
 
 
 @pytest.mark.slow
@@ -59,8 +74,14 @@ def test_own_csv_random_forest(quick, capsys, monkeypatch):
     out = capsys.readouterr().out.splitlines()
     assert "'unknown'" in out[0] and (quick / "named_digits.csv").exists()
     _assert_ignored_in_a_checkout(quick)
-    accuracy = [float(line.rsplit(" ", 1)[1]) for line in out if "round" in line]
-    assert len(accuracy) == 3 and accuracy[-1] > 0.8
+    rounds = [line for line in out if line.startswith("round")]
+    # Numbered as the records: round 1 fits the initial set (it was the first
+    # query's), then three queries.
+    assert [line.split(":")[0] for line in rounds] == [
+        f"round {k}" for k in range(1, 5)
+    ]
+    accuracy = [float(line.rsplit(" ", 1)[1]) for line in rounds]
+    assert accuracy[-1] > 0.8
     assert out[-1].startswith("predicted: [")
 
 
