@@ -6,12 +6,14 @@ simulated from its labels or labelled by you (``--interactive``).
 """
 
 import argparse
+import contextlib
 import errno
 import io
 import json
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -212,27 +214,39 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     )
     rows = summarize_final_round(records)
     table = summary_table(rows)
-    note = (
-        "AUC: test accuracy averaged over the labels bought (area under the "
-        "learning curve). OOD labels bought are budget wasted: they never "
-        "train the classifier."
-    )
     print("\n" + "\n".join(table))
-    _write_outputs(output, records, rows, [setting, "", *table, "", note], setting)
+    lines = [setting, "", *table, "", _auc_note(every_label_costs_1=True)]
+    _write_outputs(output, records, rows, lines, setting)
+
+
+def _auc_note(every_label_costs_1):
+    """What the summary's AUC is, as summarize_final_round computes it: over
+    the budget spent, which is the labels bought when every label costs 1."""
+    over = (
+        "the labels bought"
+        if every_label_costs_1
+        else "the budget spent, the figure's x axis, rather than the labels bought"
+    )
+    return (
+        f"AUC: test accuracy averaged over {over} (area under the learning "
+        "curve). OOD labels bought are budget wasted: they never train the "
+        "classifier."
+    )
 
 
 # What a demo or a simulated run writes to its --output folder.
 OUTPUT_FILES = ["records.csv", "summary.md", "summary.json", "learning_curves.png"]
 
 
-def _write_outputs(output, records, rows, summary_lines, title):
-    """records.csv, summary.json, summary.md and learning_curves.png.
+def _write_outputs(output, records, rows, summary_lines, title, x="labels"):
+    """records.csv, summary.json, summary.md and learning_curves.png (against
+    `x`, see plot_learning_curves).
 
     Everything is computed before anything is written, and the files replace
     those of an earlier run all together or, if the command is interrupted or
     fails (a full disk), not at all: never a mix of two runs' files.
     """
-    figure = _learning_curves_png(records, title)
+    figure = _learning_curves_png(records, title, x)
     paths = [output / name for name in OUTPUT_FILES]
     text = {"encoding": "utf-8", "newline": ""}  # as atomic_open's "w"
     with atomic_paths(paths) as (records_csv, summary_md, summary_json, curves_png):
@@ -429,10 +443,17 @@ def run_own_data(args):
     rows = summarize_final_round(records)
     table = summary_table(rows)
     print("\n" + "\n".join(table))
-    _write_outputs(output, records, rows, [setting, "", *table], title)
+    # Labels of other costs than 1 make the budget spent, over which the AUC
+    # is averaged, differ from the labels bought: the figure shows the budget.
+    every_label_costs_1 = args.cost_in == args.cost_ood == 1
+    note = _auc_note(every_label_costs_1)
+    if not every_label_costs_1:
+        print("\n" + note)
+    x = "labels" if every_label_costs_1 else "budget"
+    _write_outputs(output, records, rows, [setting, "", *table, "", note], title, x)
 
 
-def _learning_curves_png(records, title):
+def _learning_curves_png(records, title, x="labels"):
     # A Figure of its own: pyplot's backend (a notebook's) is the caller's.
     from matplotlib.figure import Figure
 
@@ -440,7 +461,7 @@ def _learning_curves_png(records, title):
     # the accuracy panel.
     width = 10
     fig = Figure(figsize=(width, 4.5), layout="constrained")
-    plot_learning_curves(records, ax=fig)
+    plot_learning_curves(records, ax=fig, x=x)
     # A long file name or class list ran off both sides on one line.
     fig.suptitle(wrap_to_width(title, width - 0.2), fontsize="medium")
     buffer = io.BytesIO()
@@ -641,6 +662,27 @@ def _check_writable(folder):
         ) from exc
 
 
+@contextlib.contextmanager
+def _shown_once(message):
+    """Show the warnings whose text starts with `message` once in the block.
+
+    A "once" filter shows them again after any change to the filters, which
+    scikit-learn makes (and undoes) in every tree of a forest.
+    """
+    with warnings.catch_warnings():
+        show, shown = warnings.showwarning, []
+
+        def show_once(warning, *args, **kwargs):
+            if str(warning).startswith(message):
+                if shown:
+                    return
+                shown.append(warning)
+            show(warning, *args, **kwargs)
+
+        warnings.showwarning = show_once
+        yield
+
+
 def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
     parser = build_parser()
@@ -666,7 +708,12 @@ def main(argv=None):
             finally:  # main may be called in a user's process
                 torch.set_num_threads(threads)
         else:
-            with folder_lock(args.output):
+            # scikit-learn's, for a labelled set of few rows a class: each
+            # tree of a forest gave it (~100 copies).
+            with (
+                _shown_once("The number of unique classes is greater than 50%"),
+                folder_lock(args.output),
+            ):
                 run_own_data(args)
     except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
         # A problem with the user's data or options: one line, exit status 2.

@@ -419,6 +419,59 @@ def test_a_runs_figure_title_counts_a_long_class_list(tmp_path, monkeypatch):
     assert summary.startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, I, J, ")
 
 
+def test_scikit_learns_warning_of_many_classes_shows_once(
+    tmp_path, capsys, monkeypatch
+):
+    # A forest's trees each warned that the classes are over 50% of the
+    # samples: ~100 copies on stderr for 20 IN classes.
+    summarize = cli.summarize_final_round
+
+    def warning_twice(records):
+        for _ in range(2):
+            warnings.warn("another warning", UserWarning, stacklevel=1)
+        return summarize(records)
+
+    monkeypatch.setattr(cli, "summarize_final_round", warning_twice)
+    _letters_table(tmp_path / "letters.csv", n=400, n_classes=26)
+    in_classes = ",".join("ABCDEFGHIJKLMNOPQRST")
+    command = ["run", str(tmp_path / "letters.csv"), "--in-classes", in_classes]
+    options = ["--rounds", "2", "--budget", "30", "--classifier", "forest"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        main([*command, "--output", str(tmp_path / "out"), *options])
+    messages = [str(w.message) for w in caught]
+    assert sum(m.startswith("The number of unique classes") for m in messages) == 1
+    assert messages.count("another warning") == 2  # others are left as they were
+
+
+def test_a_run_with_label_costs_says_its_auc_is_over_the_budget(
+    tmp_path, capsys, monkeypatch
+):
+    # The AUC, averaged over the budget spent, stood beside a figure against
+    # the labels bought, without a word on which.
+    figures = []
+    draw = cli.plot_learning_curves
+    monkeypatch.setattr(
+        cli,
+        "plot_learning_curves",
+        lambda *args, **kwargs: figures.append(draw(*args, **kwargs)),
+    )
+    _table(tmp_path / "zoo.csv")
+    options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+    for output, costs in [("costs", ["--cost-ood", "2"]), ("ones", [])]:
+        output = str(tmp_path / output)
+        _run(tmp_path, tmp_path / "zoo.csv", *options, *costs, "--output", output)
+    costs, ones = figures
+    out = capsys.readouterr().out
+    over_budget = "AUC: test accuracy averaged over the budget spent"
+    assert out.count(over_budget) == 1  # only the run with costs says it
+    assert over_budget in (tmp_path / "costs" / "summary.md").read_text()
+    assert costs.axes[0].get_xlabel() == "budget spent (initial set excluded)"
+    summary = (tmp_path / "ones" / "summary.md").read_text()
+    assert "AUC: test accuracy averaged over the labels bought" in summary
+    assert ones.axes[0].get_xlabel() == "labels bought (initial set excluded)"
+
+
 def _table_with_own_id(path):
     """`_table`'s pool from row 20 on, with an id column first: 1, 2, ..."""
     truth = _table(path, blank_from=20)

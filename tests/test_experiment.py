@@ -474,8 +474,8 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
 
     figures = []
 
-    def plot(records, ax):
-        figures.append(plot_learning_curves(records, ax=ax))
+    def plot(records, ax, **kwargs):
+        figures.append(plot_learning_curves(records, ax=ax, **kwargs))
         return figures[-1]
 
     monkeypatch.setattr(cli, "plot_learning_curves", plot)
@@ -509,7 +509,9 @@ def test_the_command_lines_figure_title_is_wrapped_to_fit(monkeypatch, title):
     monkeypatch.setattr(
         cli,
         "plot_learning_curves",
-        lambda records, ax: figures.append(plot_learning_curves(records, ax=ax)),
+        lambda records, ax, **kw: figures.append(
+            plot_learning_curves(records, ax=ax, **kw)
+        ),
     )
     cli._learning_curves_png(_fake_records(), title)
     (fig,) = figures
