@@ -37,6 +37,7 @@ from skorch.utils import is_dataset, to_tensor
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
+from ._datasets import _to_unit_float
 from ._typing import RandomStateLike
 from ._validation import check_scalar_not_bool, reject_bool_numbers
 from ._warn import warn
@@ -137,7 +138,7 @@ def _to_input_shape(X, input_shape):
             "or make_cnn_classifier(..., input_shape=...)."
         )
     if X.dtype == np.uint8:
-        return X.astype(np.float32) / 255.0
+        return _to_unit_float(X)  # one float copy of the pool, not two
     return X
 
 

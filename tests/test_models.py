@@ -28,6 +28,7 @@ from skal_openset._models import (
     SmallCNNModule,
     TargetNet,
     _halves_ranking_loss,
+    _to_input_shape,
     make_cnn_classifier,
     make_mlp_classifier,
     make_resnet18_classifier,
@@ -1078,3 +1079,19 @@ def test_one_sample_as_a_1d_row_gets_the_reshape_advice():
     with pytest.raises(ValueError, match=r"of shape \(3, None, None\).*image\[None\]"):
         resnet.predict(images[0].ravel())
     resnet.predict(images[0][None])  # the advice works
+
+
+def test_uint8_pixels_become_one_float_copy_of_the_pool():
+    # astype(float32) / 255 held two float copies of the whole pool at once.
+    import tracemalloc
+
+    X = np.random.default_rng(0).integers(0, 256, (2000, 16, 16, 3), dtype=np.uint8)
+    tracemalloc.start()
+    try:
+        scaled = _to_input_shape(X, (3, 16, 16))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * scaled.nbytes
+    expected = X.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+    np.testing.assert_array_equal(scaled, expected)  # the same bits
