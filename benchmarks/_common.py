@@ -11,10 +11,12 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import torch
+from threadpoolctl import threadpool_limits
 
 from skal_openset._atomic import atomic_open
 from skal_openset._models import device_error
@@ -36,13 +38,46 @@ def median_seconds(fn, repeats):
     return statistics.median(times), result
 
 
-def machine_description():
+def machine_description(threads=None):
+    """This machine in words; `threads`: the torch threads to name, when the
+    work ran with other than this process's (see :func:`cell_threads`)."""
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
+    if threads is None:
+        threads = torch.get_num_threads()
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
-        f"({torch.get_num_threads()} torch threads), {device}, "
+        f"({threads} torch threads), {device}, "
         f"Python {platform.python_version()}, torch {torch.__version__}"
     )
+
+
+@contextmanager
+def cell_threads(device):
+    """Run the block with the threads of a benchmark cell on `device`: on the
+    CPU one torch thread and one in each BLAS and OpenMP library, the process's
+    counts restored after; on other devices the process's counts.
+
+    Parallelism comes from joblib, one cell a core. Pinned, a cell's numbers
+    do not depend on ``--n-jobs``: with one job it ran in the main process on
+    every core, with several in workers on ``cores // n_jobs`` threads, and
+    float sums differ in the last bits. Yields torch's thread count.
+    """
+    if torch.device(device).type != "cpu":
+        yield torch.get_num_threads()
+        return
+    threads = torch.get_num_threads()
+    try:
+        with threadpool_limits(1):
+            torch.set_num_threads(1)
+            yield 1
+    finally:
+        torch.set_num_threads(threads)
+
+
+def threads_in_cell(device):
+    """The torch threads a cell on `device` runs with in this process."""
+    with cell_threads(device) as threads:
+        return threads
 
 
 def percent(ratio):

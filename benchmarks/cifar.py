@@ -8,7 +8,8 @@ rerun skips finished cells, and is refused where they were made from other
 ``--data`` (the cells record its fingerprint). The contrastive purity
 encoder is fitted once per (split, noise) on the unlabelled pool, before the
 cells, and cached on disk (``joblib.Memory``), so every strategy of a trial
-scores with the same one.
+scores with the same one. On the CPU, encoders and cells run on one thread
+each, so that their numbers do not depend on ``--n-jobs``.
 
     python benchmarks/cifar.py run cpu-slice [--n-jobs 2]  # see the preset below
     python benchmarks/cifar.py run table1 --device cuda --n-jobs 1
@@ -62,7 +63,6 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
-import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 
@@ -77,10 +77,12 @@ from _cells import (
 from _common import (
     ResultsError,
     add_results_dir,
+    cell_threads,
     joblib_verbosity,
     machine_description,
     missing_device_error,
     require_data,
+    threads_in_cell,
     torch_device,
 )
 from openset_benchmark import (
@@ -297,15 +299,17 @@ def make_split(preset, split, noise, data, cache_dir):
 
 
 def fit_encoder(preset, split, noise, data, cache_dir, device):
-    """The trial's encoder, fitted on the unlabelled pool (pool less initial set)."""
-    s = make_split(preset, split, noise, data, cache_dir)
-    unlabelled = np.setdiff1d(np.arange(len(s.y_pool)), s.initial_idx)
-    encoder = ContrastiveEncoder(
-        device=device,
-        random_state=trial_seed(preset, split),
-        **PRESETS[preset]["encoder"],
-    )
-    return encoder.fit(s.X_pool[unlabelled])
+    """The trial's encoder, fitted on the unlabelled pool (pool less initial set)
+    with the threads of a cell (:func:`cell_threads`)."""
+    with cell_threads(device):
+        s = make_split(preset, split, noise, data, cache_dir)
+        unlabelled = np.setdiff1d(np.arange(len(s.y_pool)), s.initial_idx)
+        encoder = ContrastiveEncoder(
+            device=device,
+            random_state=trial_seed(preset, split),
+            **PRESETS[preset]["encoder"],
+        )
+        return encoder.fit(s.X_pool[unlabelled])
 
 
 def data_fingerprint(data):
@@ -368,10 +372,13 @@ def foreign_data_error(results, preset, data):
 
 
 def run_cell(cell, data, results, cache_dir, device):
-    """Run one cell; return its result file's path."""
-    path = cell_path(results, cell)
-    if device == "cpu":
-        torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
+    """Run one cell with the threads of :func:`cell_threads`; return its result
+    file's path."""
+    with cell_threads(device):
+        return _run_cell(cell, cell_path(results, cell), data, cache_dir, device)
+
+
+def _run_cell(cell, path, data, cache_dir, device):
     preset, split_index, noise = cell["preset"], cell["split"], cell["noise"]
     config = PRESETS[preset]
     split = make_split(preset, split_index, noise, data, cache_dir)
@@ -478,10 +485,13 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir, data).cache(fit_by_name)
     start, encoder_wall, interrupted = time.perf_counter(), 0.0, True
+    threads = None  # the cells' torch threads, for the log
     try:
         # As many trials at a time as jobs run (n_jobs=-1: every core).
         per_chunk = effective_n_jobs(n_jobs)
         with Parallel(n_jobs=n_jobs, verbose=joblib_verbosity(n_jobs)) as parallel:
+            # Where the cells run: a worker has fewer threads than this process.
+            (threads,) = parallel([delayed(threads_in_cell)(device)])
             for first in range(0, len(trials), per_chunk):
                 chunk = trials[first : first + per_chunk]
                 encoder_start = time.perf_counter()
@@ -514,7 +524,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
             "interrupted": interrupted,
             "encoder_wall_seconds": encoder_wall,
             "wall_seconds": wall,
-            "machine": machine_description(),
+            "machine": machine_description(threads),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
         log = results / "cells" / f"cifar-{preset}" / "_runs.jsonl"

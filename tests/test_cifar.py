@@ -1165,6 +1165,52 @@ def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
     assert ran == [cell]
 
 
+@pytest.mark.slow
+def test_cifar_encoders_and_cells_run_on_one_thread_whatever_n_jobs(
+    tmp_path, monkeypatch, cifar_zip
+):
+    # With --n-jobs 1 the first trial's encoder trained on the process's torch
+    # threads, every later one on 1 (run_cell set it and kept it), joblib's
+    # workers (--n-jobs 2) all on 1: encoders and cells depended on --n-jobs.
+    import cifar
+
+    seen = {"encoder": [], "cell": []}
+
+    def traced(key, function):
+        def call(*args, **kwargs):
+            seen[key].append(torch.get_num_threads())
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(
+        ContrastiveEncoder, "fit", traced("encoder", ContrastiveEncoder.fit)
+    )
+    monkeypatch.setattr(
+        cifar, "run_active_learning", traced("cell", cifar.run_active_learning)
+    )
+    two_trials = {"splits": (0, 1), "strategies": ("RANDOM",)}
+    monkeypatch.setitem(cifar.PRESETS, "tiny", {**cifar.PRESETS["tiny"], **two_trials})
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # conftest runs the tests on one
+    try:
+        cifar.run_preset(
+            "tiny",
+            data=cifar_zip,
+            results=tmp_path,
+            cache_dir=tmp_path / "cache",
+            device="cpu",
+            n_jobs=1,
+        )
+        assert torch.get_num_threads() == 2  # the process's count, restored
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == {"encoder": [1, 1], "cell": [1, 1]}
+    log = tmp_path / "cells" / "cifar-tiny" / "_runs.jsonl"
+    assert "(1 torch threads)" in json.loads(log.read_text())["machine"]
+
+
 def test_a_cifar_run_refuses_cells_made_from_other_data(tmp_path, monkeypatch):
     # They counted as finished and the report mixed them with the new data's.
     import cifar
