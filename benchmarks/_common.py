@@ -80,6 +80,15 @@ def threads_in_cell(device):
         return threads
 
 
+def cell_failure(what, exc):
+    """The RuntimeError to raise from `exc`, the failure of `what` (``"The
+    cell <file name>"``...): a joblib worker's traceback names no cell."""
+    return RuntimeError(
+        f"{what} failed: {type(exc).__name__}: {exc}. Cells written before it "
+        "are kept; a rerun of the same command skips them."
+    )
+
+
 def percent(ratio):
     """`ratio` as the percentage it writes, exactly: 0.29 as "29%", 0.285 as
     "28.5%", so that distinct ratios never share a label (``int(100 * 0.29)``

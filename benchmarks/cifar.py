@@ -77,6 +77,7 @@ from _cells import (
 from _common import (
     ResultsError,
     add_results_dir,
+    cell_failure,
     cell_threads,
     joblib_verbosity,
     machine_description,
@@ -300,16 +301,23 @@ def make_split(preset, split, noise, data, cache_dir):
 
 def fit_encoder(preset, split, noise, data, cache_dir, device):
     """The trial's encoder, fitted on the unlabelled pool (pool less initial set)
-    with the threads of a cell (:func:`cell_threads`)."""
-    with cell_threads(device):
-        s = make_split(preset, split, noise, data, cache_dir)
-        unlabelled = np.setdiff1d(np.arange(len(s.y_pool)), s.initial_idx)
-        encoder = ContrastiveEncoder(
-            device=device,
-            random_state=trial_seed(preset, split),
-            **PRESETS[preset]["encoder"],
-        )
-        return encoder.fit(s.X_pool[unlabelled])
+    with the threads of a cell (:func:`cell_threads`).
+
+    A failure names the trial: a worker's traceback does not.
+    """
+    try:
+        with cell_threads(device):
+            s = make_split(preset, split, noise, data, cache_dir)
+            unlabelled = np.setdiff1d(np.arange(len(s.y_pool)), s.initial_idx)
+            encoder = ContrastiveEncoder(
+                device=device,
+                random_state=trial_seed(preset, split),
+                **PRESETS[preset]["encoder"],
+            )
+            return encoder.fit(s.X_pool[unlabelled])
+    except Exception as exc:
+        what = f"The encoder of preset {preset}, split {split}, noise {noise}"
+        raise cell_failure(what, exc) from exc
 
 
 def data_fingerprint(data):
@@ -373,9 +381,16 @@ def foreign_data_error(results, preset, data):
 
 def run_cell(cell, data, results, cache_dir, device):
     """Run one cell with the threads of :func:`cell_threads`; return its result
-    file's path."""
-    with cell_threads(device):
-        return _run_cell(cell, cell_path(results, cell), data, cache_dir, device)
+    file's path.
+
+    A failure names the cell: a worker's traceback does not.
+    """
+    path = cell_path(results, cell)
+    try:
+        with cell_threads(device):
+            return _run_cell(cell, path, data, cache_dir, device)
+    except Exception as exc:
+        raise cell_failure(f"The cell {path.name}", exc) from exc
 
 
 def _run_cell(cell, path, data, cache_dir, device):

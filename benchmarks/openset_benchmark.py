@@ -51,6 +51,7 @@ from _cells import InvalidCellError, invalid_cell_message, is_finished, write_ce
 from _common import (
     ResultsError,
     add_results_dir,
+    cell_failure,
     joblib_verbosity,
     machine_description,
     path_option,
@@ -409,11 +410,7 @@ def run_cell(cell, data_dir, results=RESULTS):
     try:
         return _run_cell(cell, data_dir, results)
     except Exception as exc:
-        raise RuntimeError(
-            f"The cell {cell_path(cell, results).name} failed: "
-            f"{type(exc).__name__}: {exc}. Cells written before it are kept; a "
-            "rerun of the same command skips them."
-        ) from exc
+        raise cell_failure(f"The cell {cell_path(cell, results).name}", exc) from exc
 
 
 def _run_cell(cell, data_dir, results):

@@ -1211,6 +1211,27 @@ def test_cifar_encoders_and_cells_run_on_one_thread_whatever_n_jobs(
     assert "(1 torch threads)" in json.loads(log.read_text())["machine"]
 
 
+def test_a_failing_cifar_encoder_or_cell_is_named(tmp_path, monkeypatch, cifar_zip):
+    # joblib's Parallel raised a bare 'ValueError: boom', which named neither.
+    import cifar
+
+    def boom(*args):
+        raise ValueError("boom")
+
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(cifar, "make_split", boom)
+    run = dict(data=cifar_zip, results=tmp_path, device="cpu", n_jobs=1)
+    kept = ". Cells written before it are kept; a rerun of the same command skips"
+    message = "The encoder of preset tiny, split 0, noise 0.4 failed: ValueError: boom"
+    with pytest.raises(RuntimeError, match=re.escape(message + kept)):
+        cifar.run_preset("tiny", cache_dir=tmp_path / "a", **run)
+    monkeypatch.setattr(cifar, "fit_encoder", lambda *args: None)
+    cell = "preset=tiny_split=0_noise=0.4_strategy=RANDOM.json"
+    message = f"The cell {cell} failed: ValueError: boom"
+    with pytest.raises(RuntimeError, match=re.escape(message + kept)):
+        cifar.run_preset("tiny", cache_dir=tmp_path / "b", **run)
+
+
 def test_a_cifar_run_refuses_cells_made_from_other_data(tmp_path, monkeypatch):
     # They counted as finished and the report mixed them with the new data's.
     import cifar
