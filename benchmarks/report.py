@@ -911,8 +911,9 @@ def classifiers_section(results):
         "",
         "The same protocol with the skorch MLP (`mlp`) and three scikit-learn "
         "classifiers: `RandomForestClassifier()`, `make_pipeline(StandardScaler(), "
-        "LogisticRegression())` and `HistGradientBoostingClassifier()`, all with "
-        "their defaults. Distance-based scores use the MLP's penultimate layer, the "
+        "LogisticRegression(max_iter=1000))` and `HistGradientBoostingClassifier()`, "
+        "with their defaults otherwise and the trial's seed as the forest's and the "
+        "boosting's `random_state`. Distance-based scores use the MLP's penultimate layer, the "
         "pipeline's scaled input, or the input. Final-round accuracy (%), mean +- "
         "std over trials (population std, ddof=0); best mean in bold.",
         "",
