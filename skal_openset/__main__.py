@@ -16,7 +16,6 @@ import time
 import warnings
 from pathlib import Path
 
-import torch
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -60,6 +59,7 @@ from ._experiment import _check_budget
 from ._labels import as_label
 from ._oracle import labels_within
 from ._plots import wrap_to_width
+from ._threads import one_torch_thread
 
 STRATEGIES = {
     "MQ-Net": MQNetQuery,
@@ -693,10 +693,9 @@ def main(argv=None):
         _check_writable(args.output)
         if args.command == "demo":
             # The demo's nets are tiny: torch's intra-op threads cost more than
-            # they give (3-4x the CPU time with 2 threads on 2 cores).
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
+            # they give (3-4x the CPU time with 2 threads on 2 cores). Scoped:
+            # main may be called in a user's process.
+            with one_torch_thread():
                 run_demo(
                     args.output,
                     args.trials,
@@ -705,8 +704,6 @@ def main(argv=None):
                     args.noise,
                     progress=args.progress,
                 )
-            finally:  # main may be called in a user's process
-                torch.set_num_threads(threads)
         else:
             # scikit-learn's, for a labelled set of few rows a class: each
             # tree of a forest gave it (~100 copies).

@@ -7,16 +7,15 @@ from hypothesis import settings
 
 from _learners import ESTIMATORS, N_POOL, _fitted_learner
 from skal_openset import _models, load_digits_dataset, make_open_set_split
+from skal_openset._threads import one_torch_thread
 
 
 @pytest.fixture(scope="session", autouse=True)
-def one_torch_thread():
+def torch_on_one_thread():
     # The test nets are tiny: on a busy 2-core machine torch's intra-op
     # threads made them 10-40x slower than one thread.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture

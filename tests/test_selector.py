@@ -58,6 +58,36 @@ def synthetic_self_validation_set(n, rng):
     return Z, y
 
 
+def test_fit_and_predict_run_on_one_torch_thread_and_restore_the_callers(
+    monkeypatch,
+):
+    # A network this small loses much to thread synchronisation; the caller's
+    # count (for its own CNNs, say) is back after each call, even a failed one.
+    seen = []
+    forward = MonotoneMLP.forward
+
+    def recording(module, X):
+        seen.append(torch.get_num_threads())
+        return forward(module, X)
+
+    monkeypatch.setattr(MonotoneMLP, "forward", recording)
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(0))
+    previous = torch.get_num_threads()  # 1: conftest's, for the whole session
+    torch.set_num_threads(2)
+    try:
+        selector = MetaQueryNetSelector(max_epochs=3, random_state=0).fit(Z, y)
+        assert torch.get_num_threads() == 2 and seen
+        fit_calls = len(seen)
+        selector.predict(Z)
+        assert torch.get_num_threads() == 2 and len(seen) > fit_calls
+        with pytest.raises(ValueError, match="MetaInputTransformer"):
+            MetaQueryNetSelector(max_epochs=3).fit(Z * 1e300, y)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+    assert set(seen) == {1}
+
+
 meta_inputs = arrays(
     np.float32,
     st.tuples(st.integers(1, 30), st.integers(1, 4)),

@@ -1,0 +1,26 @@
+"""One thread for the package's small, step-by-step computations.
+
+Threads pay off on large operations. A tiny network gains nothing from them
+and loses much to their synchronisation, most on a busy machine.
+"""
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the block with one torch intra-op thread.
+
+    The count from before the block is restored after it, also where the
+    block raises: the caller's other torch work (e.g. a CNN, which gains from
+    threads) keeps its threads.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
