@@ -1,13 +1,15 @@
 """One thread for the package's small, step-by-step computations.
 
-Threads pay off on large operations. A tiny network gains nothing from them
-and loses much to their synchronisation, most on a busy machine.
+Threads pay off on large operations. A tiny network or a loop of small
+matrix-vector products gains nothing from them and loses much to their
+synchronisation, most on a busy machine.
 """
 
 import contextlib
 from collections.abc import Iterator
 
 import torch
+from threadpoolctl import threadpool_limits
 
 
 @contextlib.contextmanager
@@ -24,3 +26,12 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def one_blas_thread() -> threadpool_limits:
+    """Context manager: one BLAS thread in the block, the limits restored after.
+
+    For loops of small products, each of which costs more in thread
+    hand-offs than in work (scikit-learn's own Lloyd loop runs so too).
+    """
+    return threadpool_limits(1, user_api="blas")

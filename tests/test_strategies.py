@@ -24,6 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, normalize
 from skorch import NeuralNet
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from _learners import N_POOL, K, _fitted_learner, _net
 from skal_openset import (
@@ -51,7 +52,7 @@ from skal_openset import (
     msp_purity,
     predict_logits,
 )
-from skal_openset._strategies import _meta_query
+from skal_openset._strategies import _badge, _meta_query
 
 # ------------------------------------------------------------------ fixtures
 
@@ -630,6 +631,29 @@ class TestBadgeQuery(StrategyTemplate):
         np.testing.assert_array_equal(indices[:3], 8 + np.argsort(-norms[8:]))
         np.testing.assert_allclose(scores, norms[indices], rtol=1e-4)
         np.testing.assert_array_equal(scores[3:], 0.0)
+
+    def test_draws_on_one_blas_thread_and_restores_the_limit(
+        self, learner, pool, monkeypatch
+    ):
+        # Each centre's two tiny products lost more to BLAS thread hand-offs
+        # than they computed.
+        def blas_threads():
+            return {
+                i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+            }
+
+        seen = []
+        distances = _badge.sq_distances_to
+
+        def recording(*args):
+            seen.append(blas_threads())
+            return distances(*args)
+
+        monkeypatch.setattr(_badge, "sq_distances_to", recording)
+        with threadpool_limits(2, user_api="blas"):
+            BadgeQuery(0)(learner, pool, n_instances=5)
+            assert blas_threads() == {2}
+        assert seen and all(threads == {1} for threads in seen)
 
 
 class TestLearningLossQuery(StrategyTemplate):

@@ -8,6 +8,7 @@ from .._model_scores import (
     class_probabilities,
     model_embedding,
 )
+from .._threads import one_blas_thread
 from ._base import QueryStrategy, sq_distances_to, top_scores, unit_scaled
 
 
@@ -91,12 +92,15 @@ def _kmeans_pp_outer(R, H, sq_norms, n_centres, rng):
     """
     chosen = [int(np.argmax(sq_norms))]
     min_sq_dist = np.full(len(sq_norms), np.inf)
-    while True:
-        c = chosen[-1]
-        inner = (R @ R[c]).astype(np.float64) * (H @ H[c])
-        np.minimum(min_sq_dist, sq_distances_to(sq_norms, c, inner), out=min_sq_dist)
-        cumulative = np.cumsum(min_sq_dist)
-        if len(chosen) == n_centres or cumulative[-1] <= 0:
-            return np.asarray(chosen)
-        draw = np.searchsorted(cumulative, rng.uniform(0, cumulative[-1]), "right")
-        chosen.append(int(min(draw, len(cumulative) - 1)))
+    with one_blas_thread():  # two matrix-vector products a centre
+        while True:
+            c = chosen[-1]
+            inner = (R @ R[c]).astype(np.float64) * (H @ H[c])
+            np.minimum(
+                min_sq_dist, sq_distances_to(sq_norms, c, inner), out=min_sq_dist
+            )
+            cumulative = np.cumsum(min_sq_dist)
+            if len(chosen) == n_centres or cumulative[-1] <= 0:
+                return np.asarray(chosen)
+            draw = np.searchsorted(cumulative, rng.uniform(0, cumulative[-1]), "right")
+            chosen.append(int(min(draw, len(cumulative) - 1)))

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.metrics import pairwise_distances_argmin
 
 from .._model_scores import labelled_in_and_ood, model_embedding
+from .._threads import one_blas_thread
 from ._base import QueryStrategy, power_of_two_scaled
 
 
@@ -83,20 +84,21 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     # order, not the pool's: a pool sorted by class would give one class.
     tie_break = rng.permutation(len(pool))
     indices, scores = [], []
-    for _ in range(n_instances):
-        ties = np.flatnonzero(nearest == nearest.max())
-        chosen = int(ties[np.argmin(tie_break[ties])])
-        indices.append(chosen)
-        scores.append(np.sqrt(nearest[chosen]) * scale)
-        norms = sq_norms + sq_norms[chosen]
-        to_chosen = norms - 2 * (centred @ centred[chosen])
-        unsure = np.flatnonzero(to_chosen < _EXACT_BELOW * norms)
-        for part in _chunks(len(unsure), pool.shape[1]):
-            rows = unsure[part]
-            to_chosen[rows] = _sq_distances(pool[rows], pool[chosen])
-        np.minimum(nearest, to_chosen, out=nearest)
-        # Copies of a centre are also at 0: never pick the same row twice.
-        nearest[chosen] = -np.inf
+    with one_blas_thread():  # one matrix-vector product a pick
+        for _ in range(n_instances):
+            ties = np.flatnonzero(nearest == nearest.max())
+            chosen = int(ties[np.argmin(tie_break[ties])])
+            indices.append(chosen)
+            scores.append(np.sqrt(nearest[chosen]) * scale)
+            norms = sq_norms + sq_norms[chosen]
+            to_chosen = norms - 2 * (centred @ centred[chosen])
+            unsure = np.flatnonzero(to_chosen < _EXACT_BELOW * norms)
+            for part in _chunks(len(unsure), pool.shape[1]):
+                rows = unsure[part]
+                to_chosen[rows] = _sq_distances(pool[rows], pool[chosen])
+            np.minimum(nearest, to_chosen, out=nearest)
+            # Copies of a centre are also at 0: never pick the same row twice.
+            nearest[chosen] = -np.inf
     return np.asarray(indices), np.asarray(scores)
 
 

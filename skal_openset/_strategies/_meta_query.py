@@ -18,7 +18,6 @@ from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
 )
-from threadpoolctl import threadpool_limits
 
 from .._atomic import restored_on_error
 from .._frames import check_columns
@@ -46,6 +45,7 @@ from .._models import LearningLossNet
 from .._purity import TooFewLabelsError
 from .._rows import row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
+from .._threads import one_blas_thread
 from .._typing import RandomStateLike
 from .._warn import ignored, warn
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
@@ -956,12 +956,11 @@ def _diverse_batch(embedding, Z, n_instances, rng):
     """
     # float64: scikit-learn's k-means++ seeding is much slower on float32.
     kmeans = KMeans(n_instances, n_init=1, random_state=rng.randint(2**31 - 1))
-    # One BLAS thread, as scikit-learn's own Lloyd loop uses: the seeding's
-    # n_instances tiny products cost more in thread hand-offs than in work.
     # Squared distances of values beyond 1e154 overflow, those of values near
     # 1e-170 underflow to 0: either way k-means found a single cluster.
     (embedding,) = extreme_scale_removed(np.asarray(embedding, dtype=np.float64))
-    with ignored(ConvergenceWarning), threadpool_limits(1, user_api="blas"):
+    # One BLAS thread: the seeding makes n_instances tiny products.
+    with ignored(ConvergenceWarning), one_blas_thread():
         labels = kmeans.fit_predict(embedding)
     if Z is None:
         # Every row eligible: the loop below takes the best row of each cluster,

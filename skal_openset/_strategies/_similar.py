@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._model_scores import labelled_in_and_ood, model_embedding
 from .._purity import _unit_rows
+from .._threads import one_blas_thread
 from .._typing import RandomStateLike
 from ._base import QueryStrategy
 
@@ -179,25 +180,26 @@ def lazy_greedy_flcmi(pool, query_cap, private, n_select, rng):
     available = np.ones(n, dtype=bool)
     indices, chosen_gains = [], []
     block = 16
-    while len(indices) < n_select:
-        fresh = np.zeros(n, dtype=bool)
-        while True:
-            # Gains only shrink (submodularity): a fresh gain that still beats
-            # every stale upper bound is the greedy choice.
-            order = np.flatnonzero(available)
-            order = order[np.lexsort((tie_break[order], -upper[order]))]
-            if fresh[order[0]]:
-                break
-            stale = order[~fresh[order]][:block]
-            upper[stale] = gains(stale)
-            fresh[stale] = True
-            block = min(2 * block, step)  # many refreshes: larger blocks
-        i = order[0]
-        indices.append(i)
-        chosen_gains.append(max(upper[i], 0.0))
-        available[i] = False
-        np.maximum(low, _similarity(pool[ground], pool[[i]])[:, 0], out=low)
-        keep = low < cap
-        ground, low, cap = ground[keep], low[keep], cap[keep]
-        block = max(16, block // 2)
+    with one_blas_thread():  # mostly small products, a few a pick
+        while len(indices) < n_select:
+            fresh = np.zeros(n, dtype=bool)
+            while True:
+                # Gains only shrink (submodularity): a fresh gain that still
+                # beats every stale upper bound is the greedy choice.
+                order = np.flatnonzero(available)
+                order = order[np.lexsort((tie_break[order], -upper[order]))]
+                if fresh[order[0]]:
+                    break
+                stale = order[~fresh[order]][:block]
+                upper[stale] = gains(stale)
+                fresh[stale] = True
+                block = min(2 * block, step)  # many refreshes: larger blocks
+            i = order[0]
+            indices.append(i)
+            chosen_gains.append(max(upper[i], 0.0))
+            available[i] = False
+            np.maximum(low, _similarity(pool[ground], pool[[i]])[:, 0], out=low)
+            keep = low < cap
+            ground, low, cap = ground[keep], low[keep], cap[keep]
+            block = max(16, block // 2)
     return np.asarray(indices), np.asarray(chosen_gains)
