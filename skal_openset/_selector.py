@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -29,6 +30,10 @@ from ._validation import reject_bool_numbers
 from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+# Up to this many rows a fit's steps are too small to share among threads
+# (see the class docstring); larger fits keep the caller's thread count.
+ONE_THREAD_FIT_ROWS = 2_000
 
 
 class MonotoneMLP(nn.Module):
@@ -354,11 +359,15 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
     leaves the estimator as it was: a previously fitted network is kept, an
     unfitted estimator stays unfitted.
 
-    `fit` and `predict` run torch with one thread on the CPU, then restore
-    the caller's thread count: a network this small gains nothing from
-    threads and loses much to their synchronisation (on a busy 2-core
-    machine, a fit of 500 rows took 0.2 s on one thread and 4 s on two).
-    Other torch models, e.g. the classifier queried, keep the caller's count.
+    `fit` on at most 2,000 rows and `predict` on at most 32,768 run torch
+    with one thread, then restore the caller's thread count: a network this
+    small gains nothing from threads there and loses much to their
+    synchronisation (on a busy 2-core machine, a fit of 500 rows took 0.2 s
+    on one thread and 4 s on two). Larger calls keep the caller's count,
+    which a many-core machine puts to use (a fit of 4,500 rows took 18.8 s
+    on 16 cores); the 2,000 lies between the sizes measured, not at a
+    measured crossover. Other torch models, e.g. the classifier queried,
+    keep the caller's count.
 
     Compared with the authors' code, which trains 100 epochs of mini-batch
     SGD on 16 reversed pairs per batch of 32, the defaults use every pair in
@@ -507,7 +516,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         """
         self._check_param_combinations()
         try:
-            with one_torch_thread():
+            with one_torch_thread(_num_samples(X) <= ONE_THREAD_FIT_ROWS):
                 self._fit(X, y, sample_weight, groups)
         except _NoPairToRank:
             warn(
@@ -743,7 +752,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         scores = np.empty(len(X))
         # Row blocks keep the hidden activations (rows x hidden_size) small
         # enough to stay in cache instead of one huge temporary.
-        with torch.inference_mode(), one_torch_thread():
+        with torch.inference_mode(), one_torch_thread(len(X) <= 2**15):
             for rows in gen_batches(len(X), 2**15):
                 block = torch.tensor(X[rows], device=device)
                 scores[rows] = self.module_(block).cpu().numpy()

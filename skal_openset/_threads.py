@@ -13,13 +13,17 @@ from threadpoolctl import threadpool_limits
 
 
 @contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run the block with one torch intra-op thread.
+def one_torch_thread(small: bool = True) -> Iterator[None]:
+    """Run the block with one torch intra-op thread, if the work is `small`.
 
     The count from before the block is restored after it, also where the
     block raises: the caller's other torch work (e.g. a CNN, which gains from
-    threads) keeps its threads.
+    threads) keeps its threads. Work that is not `small` runs with the
+    caller's count.
     """
+    if not small:
+        yield
+        return
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

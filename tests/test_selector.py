@@ -17,6 +17,7 @@ from skal_openset import (
     MetaQueryNetSelector,
     MonotoneMLP,
     MQNetQuery,
+    _selector,
     pairwise_ranking_accuracy,
 )
 from skal_openset._selector import _PairChunks
@@ -83,9 +84,14 @@ def test_fit_and_predict_run_on_one_torch_thread_and_restore_the_callers(
         with pytest.raises(ValueError, match="MetaInputTransformer"):
             MetaQueryNetSelector(max_epochs=3).fit(Z * 1e300, y)
         assert torch.get_num_threads() == 2
+        assert set(seen) == {1}
+        # A large fit keeps the caller's threads, which many cores put to use.
+        seen.clear()
+        monkeypatch.setattr(_selector, "ONE_THREAD_FIT_ROWS", len(Z) - 1)
+        MetaQueryNetSelector(max_epochs=1, random_state=0).fit(Z, y)
+        assert set(seen) == {2}
     finally:
         torch.set_num_threads(previous)
-    assert set(seen) == {1}
 
 
 meta_inputs = arrays(
