@@ -481,13 +481,19 @@ def _table_with_own_id(path):
     return truth
 
 
-def test_a_query_file_shows_the_tables_own_id(tmp_path, capsys):
-    # The query's "id" is the row's position; a table's own id, left out as
-    # the README advises, was not shown, so "id 7" could be taken for it.
+def _first_query_with_own_id(tmp_path):
+    """The true labels of `_table_with_own_id`'s zoo.csv and the path of the
+    first query file of a run that leaves its id column out, waiting."""
     truth = _table_with_own_id(tmp_path / "zoo.csv")
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path, "--ignore-columns", "id")
-    query = tmp_path / "out" / "queries" / "round_2.csv"
+    return truth, tmp_path / "out" / "queries" / "round_2.csv"
+
+
+def test_a_query_file_shows_the_tables_own_id(tmp_path, capsys):
+    # The query's "id" is the row's position; a table's own id, left out as
+    # the README advises, was not shown, so "id 7" could be taken for it.
+    truth, query = _first_query_with_own_id(tmp_path)
     with query.open(newline="") as f:
         asked = list(csv.DictReader(f))
     assert [int(r["id in zoo.csv"]) for r in asked] == [int(r["id"]) + 1 for r in asked]
@@ -773,16 +779,25 @@ def test_an_output_lock_refuses_a_second_holder_and_leaves_no_trace(
     assert not (tmp_path / "b").exists()
 
 
-def test_a_label_caught_cut_to_another_valid_one_is_not_taught(tmp_path, monkeypatch):
-    # An editor saving in place paused with the last label, the OOD label
-    # "cats", cut to "cat", an IN class: read at once, it was taught so.
+def _first_query_answered(tmp_path, ood_label, *args):
+    """The first query file of a run on `_table`'s zoo.csv (with `args`,
+    waiting) and its rows answered truly: "<id>,cow" for the cows (the IN
+    class), "<id>,<ood_label>" for the others."""
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path, "--ood-label", "cats")
+        _wait_briefly(tmp_path, *args)
     query = tmp_path / "out" / "queries" / "round_2.csv"
     with query.open(newline="") as f:
         ids = [r["id"] for r in csv.DictReader(f)]
-    rows = [f"{i},{truth[int(i)] if truth[int(i)] == 'cow' else 'cats'}" for i in ids]
+    return query, [
+        f"{i},{truth[int(i)] if truth[int(i)] == 'cow' else ood_label}" for i in ids
+    ]
+
+
+def test_a_label_caught_cut_to_another_valid_one_is_not_taught(tmp_path, monkeypatch):
+    # An editor saving in place paused with the last label, the OOD label
+    # "cats", cut to "cat", an IN class: read at once, it was taught so.
+    query, rows = _first_query_answered(tmp_path, "cats", "--ood-label", "cats")
     whole = "\n".join(["id,label", *rows]) + "\n"
     cut = whole[: whole.rindex("s")]  # after "cat", for three polls
     steps = [lambda: query.write_text(cut), None, None, lambda: query.write_text(whole)]
@@ -795,15 +810,7 @@ def test_a_label_caught_cut_to_another_valid_one_is_not_taught(tmp_path, monkeyp
 def test_a_save_that_pauses_half_way_is_waited_for(tmp_path, monkeypatch, capsys):
     # Half the file, then a pause longer than a poll: its missing rows ended
     # the campaign.
-    truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path, "--rounds", "3")
-    query = tmp_path / "out" / "queries" / "round_2.csv"
-    with query.open(newline="") as f:
-        ids = [r["id"] for r in csv.DictReader(f)]
-    rows = [
-        f"{i},{truth[int(i)] if truth[int(i)] == 'cow' else 'unknown'}" for i in ids
-    ]
+    query, rows = _first_query_answered(tmp_path, "unknown", "--rounds", "3")
     whole = "\n".join(["id,label", *rows]) + "\n"
     half = whole[: len(whole) // 2]
     steps = [
@@ -828,10 +835,7 @@ def test_a_save_that_pauses_half_way_is_waited_for(tmp_path, monkeypatch, capsys
 
 def test_a_row_cut_short_is_refused(tmp_path, capsys):
     # Its label may be cut too, to another valid one: the row read as whole.
-    truth = _table_with_own_id(tmp_path / "zoo.csv")
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path, "--ignore-columns", "id")
-    query = tmp_path / "out" / "queries" / "round_2.csv"
+    truth, query = _first_query_with_own_id(tmp_path)
     with query.open(newline="") as f:
         header, *asked = csv.reader(f)
     for row in asked:

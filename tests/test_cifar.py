@@ -1137,6 +1137,20 @@ def test_a_damaged_cifar_run_log_stops_the_report_naming_its_line(
     assert f"cifar.py report: error: {log}, line 1: " in capsys.readouterr().err
 
 
+def _run_tiny_on_cpu(tmp_path, **kwargs):
+    """cifar.py's tiny preset on the CPU, one job, into `tmp_path`."""
+    import cifar
+
+    cifar.run_preset(
+        "tiny",
+        results=tmp_path,
+        cache_dir=tmp_path / "cache",
+        device="cpu",
+        n_jobs=1,
+        **kwargs,
+    )
+
+
 def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
     # It counted as finished for ever: the run checked only that it existed.
     import cifar
@@ -1153,15 +1167,7 @@ def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
     path.parent.mkdir(parents=True)
     path.write_text('{"cell": ')
     with pytest.warns(UserWarning, match=f"{path}.*running it again"):
-        cifar.run_preset(
-            "tiny",
-            data=tmp_path,
-            results=tmp_path,
-            cache_dir=tmp_path / "cache",
-            device="cpu",
-            n_jobs=1,
-            strategies=["RANDOM"],
-        )
+        _run_tiny_on_cpu(tmp_path, data=tmp_path, strategies=["RANDOM"])
     assert ran == [cell]
 
 
@@ -1195,14 +1201,7 @@ def test_cifar_encoders_and_cells_run_on_one_thread_whatever_n_jobs(
     threads = torch.get_num_threads()
     torch.set_num_threads(2)  # conftest runs the tests on one
     try:
-        cifar.run_preset(
-            "tiny",
-            data=cifar_zip,
-            results=tmp_path,
-            cache_dir=tmp_path / "cache",
-            device="cpu",
-            n_jobs=1,
-        )
+        _run_tiny_on_cpu(tmp_path, data=cifar_zip)
         assert torch.get_num_threads() == 2  # the process's count, restored
     finally:
         torch.set_num_threads(threads)

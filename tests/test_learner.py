@@ -124,6 +124,23 @@ def log():
     return Log()
 
 
+def _linear_net(callback, **kwargs):
+    """A plain skorch net (no random_state) on the digits, with `callback`."""
+    import torch
+    from skorch import NeuralNetClassifier
+
+    return NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=64,
+        module__out_features=K,
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+        verbose=0,
+        callbacks=[callback],
+        **kwargs,
+    )
+
+
 def spy_learner(log, initial=None, **kwargs):
     X, y = (None, None) if initial is None else initial
     return ActiveLearner(
@@ -292,8 +309,6 @@ def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(initial, batches
     import os
     import signal
 
-    import torch
-    from skorch import NeuralNetClassifier
     from skorch.callbacks import Callback
 
     epochs = []
@@ -304,17 +319,7 @@ def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(initial, batches
             if len(epochs) == 5:  # the 2nd epoch of the teach
                 os.kill(os.getpid(), signal.SIGINT)
 
-    net = NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=64,
-        module__out_features=K,
-        criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=3,
-        train_split=None,
-        verbose=0,
-        callbacks=[CtrlC()],
-    )
-    learner = ActiveLearner(net).fit(*initial)
+    learner = ActiveLearner(_linear_net(CtrlC(), max_epochs=3)).fit(*initial)
     fitted, labelled = learner.estimator_, len(learner.y_labelled_)
     with pytest.raises(KeyboardInterrupt):
         learner.teach(*batches[0])
@@ -897,8 +902,6 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
 def _net_failing_in_its_second_fit(unseeded):
     """An unseeded skorch net on the split whose second fit fails after an
     epoch, having drawn its weights and batches from torch's global state."""
-    import torch
-    from skorch import NeuralNetClassifier
     from skorch.callbacks import Callback
 
     fits = []
@@ -915,17 +918,7 @@ def _net_failing_in_its_second_fit(unseeded):
         return make_mlp_classifier(
             64, K, hidden_sizes=(8,), max_epochs=2, callbacks=[FailsInSecondFit()]
         )
-    return NeuralNetClassifier(
-        torch.nn.Linear,
-        module__in_features=64,
-        module__out_features=K,
-        criterion=torch.nn.CrossEntropyLoss,
-        max_epochs=2,
-        train_split=None,
-        iterator_train__shuffle=True,
-        verbose=0,
-        callbacks=[FailsInSecondFit()],
-    )
+    return _linear_net(FailsInSecondFit(), max_epochs=2, iterator_train__shuffle=True)
 
 
 @pytest.mark.parametrize("unseeded", ["TargetNet", "skorch net"])
