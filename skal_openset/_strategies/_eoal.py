@@ -76,6 +76,23 @@ class EOALQuery(QueryStrategy):
     before any OOD cluster exists; with no labelled OOD, this strategy does
     the same.
 
+    The embedding is standardised with the labelled rows' means and
+    standard deviations. A column constant among the labelled rows (a 0/1
+    feature that is 0 in every one, a ReLU unit that none activates) has no
+    spread to divide by, so it is only centred: the pool's values in it keep
+    their raw units. The heads give it next to no weight (it is constant in
+    their training rows), but the diversity clusters and the distances to
+    the OOD centres use it, so its units can change the batch (multiplying
+    a 0/1 column by 1000 can change several of the rows queried). To make
+    the query independent of the units, standardise the features on every
+    row before querying, labelled and pool alike: scale ``X`` by
+    ``StandardScaler().fit(X_all)``, ``X_all`` the labelled and pool rows,
+    or pass it to the learner as
+    ``embedding=FunctionTransformer(StandardScaler().fit(X_all).transform)``.
+    ``embedding=StandardScaler()`` does not help: the learner fits it on the
+    labelled rows only. In a net's penultimate layer, such a unit keeps the
+    net's own scale.
+
     References
     ----------
     .. [1] B. Safaei, V. S. Vibashan, C. M. de Melo and V. M. Patel,
