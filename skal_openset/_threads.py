@@ -6,10 +6,16 @@ synchronisation, most on a busy machine.
 """
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 import torch
 from threadpoolctl import threadpool_limits
+
+# One pinned block at a time: two overlapping ones, each restoring the count
+# it found, left the process on one thread for good (the later one found 1).
+_TORCH_PIN = threading.RLock()
+_BLAS_PIN = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -19,23 +25,27 @@ def one_torch_thread(small: bool = True) -> Iterator[None]:
     The count from before the block is restored after it, also where the
     block raises: the caller's other torch work (e.g. a CNN, which gains from
     threads) keeps its threads. Work that is not `small` runs with the
-    caller's count.
+    caller's count. Blocks of several threads run one at a time.
     """
     if not small:
         yield
         return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    with _TORCH_PIN:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
 
 
-def one_blas_thread() -> threadpool_limits:
-    """Context manager: one BLAS thread in the block, the limits restored after.
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread, the limits restored after.
 
     For loops of small products, each of which costs more in thread
     hand-offs than in work (scikit-learn's own Lloyd loop runs so too).
+    Blocks of several threads run one at a time.
     """
-    return threadpool_limits(1, user_api="blas")
+    with _BLAS_PIN, threadpool_limits(1, user_api="blas"):
+        yield
