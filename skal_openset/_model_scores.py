@@ -25,7 +25,6 @@ of a query share one pass over the pool.
 """
 
 import weakref
-from collections.abc import Hashable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -926,10 +925,11 @@ def resolve_score(score, registry, kind):
     rather than ``(learner, X)``.
     """
     if callable(score):
-        # A callable object defining __eq__ alone is unhashable.
-        if not isinstance(score, Hashable) or score not in _NAME_OF_ARRAY_SCORE:
+        # By identity: a user's callable may not hash, or compare oddly.
+        found = [named for f, named in _NAME_OF_ARRAY_SCORE.items() if f is score]
+        if not found:
             return score
-        score_kind, name = _NAME_OF_ARRAY_SCORE[score]
+        ((score_kind, name),) = found
         remedy = (
             f"pass {kind}={name!r} (the name)"
             if score_kind == kind

@@ -3,6 +3,7 @@ strategy's own behaviour, every score checked against an independent
 computation from the learner's net."""
 
 import copy
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -770,6 +771,23 @@ def test_array_level_function_is_refused_at_fit(
     idx = split.initial_idx
     with pytest.raises(ValueError, match=re.escape(remedy)):
         learner.fit(split.X_pool[idx], split.y_pool[idx])
+
+
+def test_an_unhashable_callable_score_is_taken(split):
+    # Looked up among the array-level functions by hashing: a frozen
+    # dataclass holding a list raised "unhashable type: 'list'" at fit.
+    @dataclasses.dataclass(frozen=True)
+    class ColumnPurity:
+        columns: list = dataclasses.field(default_factory=lambda: [0, 1])
+
+        def __call__(self, learner, X):
+            return np.asarray(X)[:, self.columns].sum(axis=1)
+
+    idx = split.initial_idx
+    learner = ActiveLearner(
+        LogisticRegression(), PurityInformativenessQuery(purity=ColumnPurity())
+    ).fit(split.X_pool[idx], split.y_pool[idx])
+    assert len(learner.query(split.X_pool[:50], n_instances=5)[0]) == 5
 
 
 class TestPurityInformativenessQueryOnNets(TestPurityInformativenessQuery):
