@@ -462,12 +462,14 @@ def plot_learning_curves(
         )
         panel.yaxis.set_major_locator(MaxNLocator(integer=panel is not axes[0]))
         # A count over one value (one round; no OOD label bought) got
-        # matplotlib's +-5% around it, and ticks such as -0.04 and 0.02.
+        # matplotlib's +-5% around it, and ticks such as -0.04 and 0.02. Not
+        # on a shared axis: its limits would cut the other panels' curves.
         (x0, x1), (y0, y1) = panel.dataLim.intervalx, panel.dataLim.intervaly
-        if x0 == x1:
+        if x0 == x1 and len(panel.get_shared_x_axes().get_siblings(panel)) == 1:
             panel.set_xlim(x0 - 1, x0 + 1)
             panel.set_xticks([x0])
-        if panel is not axes[0] and y0 == y1:
+        alone = len(panel.get_shared_y_axes().get_siblings(panel)) == 1
+        if panel is not axes[0] and y0 == y1 and alone:
             panel.set_ylim(y0 - 0.05, y0 + 1.05)  # the count at the bottom
     if below is not None:
         handles, labels = axes[0].get_legend_handles_labels()

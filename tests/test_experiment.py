@@ -607,6 +607,17 @@ def test_learning_curves_of_one_value_show_whole_counts():
     matplotlib.pyplot.close("all")
 
 
+def test_learning_curves_of_one_value_leave_a_shared_axis_alone():
+    # The OOD axis of a cell that bought no OOD label was set to 0..1, and,
+    # shared along the row, cut the curve of the cell beside it at 1.
+    fig, axes = matplotlib.pyplot.subplots(2, 2, sharey="row")
+    some_ood = [r | {"query_in_share": 0.5} for r in _run_of([0.5, 0.6, 0.7])]
+    plot_learning_curves({"A": _run_of([0.5, 0.6, 0.7])}, ax=axes[:, 0])
+    plot_learning_curves({"A": some_ood}, ax=axes[:, 1])
+    assert axes[1, 0].get_ylim()[1] >= 10  # 2 queries of 10, half OOD
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curves_name_the_keys_a_record_lacks():
     # x="budget" without budget_spent drew an empty panel; a missing
     # query_size was a bare KeyError even where no panel needs it.
