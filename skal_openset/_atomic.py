@@ -15,6 +15,8 @@ from pathlib import Path
 import torch
 from sklearn.utils import check_random_state
 
+from ._warn import warn
+
 if sys.platform == "win32":  # a lock file made only where none is stands in
     fcntl = None
 else:
@@ -265,8 +267,9 @@ def interrupts_escape_training():
 
 
 # The lock a run holds on its output folder while it runs (removed as it
-# ends): two runs into one folder would write over each other's state.
-LOCK_FILE = ".lock"
+# ends): two runs into one folder would write over each other's state. A
+# name of its own: a user's ".lock" in the folder is no business of ours.
+LOCK_FILE = ".skal-openset.lock"
 
 
 @contextlib.contextmanager
@@ -278,12 +281,17 @@ def folder_lock(output):
     over one being labelled. The folder is made if missing, and removed
     again if left empty (a refused command leaves nothing behind). Without
     fcntl (Windows), the lock is a file made only where none is, which a
-    run killed abruptly leaves behind; the refusal says so.
+    run killed abruptly leaves behind; the refusal says so. On a file system
+    that cannot lock (some network mounts), the block runs unlocked, with a
+    warning.
     """
     created = [folder for folder in (output, *output.parents) if not folder.exists()]
     path = output / LOCK_FILE
     try:
         fd = _take_lock(path)
+        if fd is None:
+            yield
+            return
         try:
             yield
         finally:
@@ -304,7 +312,8 @@ def folder_lock(output):
 
 def _take_lock(path):
     """A descriptor of the lock file at `path`, made or locked by this
-    process, which it names; ValueError if another process holds it."""
+    process, which it names; ValueError if another process holds it; None,
+    with a warning, where the file system cannot lock."""
     exclusive = os.O_EXCL if fcntl is None else 0
     while True:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -321,6 +330,16 @@ def _take_lock(path):
         except BlockingIOError:
             os.close(fd)
             raise ValueError(_in_use(path)) from None
+        except OSError as exc:  # ENOLCK, EOPNOTSUPP...: no locks here
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            warn(
+                f"Cannot lock {path.parent} ({exc.strerror}): nothing stops another "
+                "run into it from writing over this one's files; start one at a "
+                "time, or give an --output on a local disk.",
+                UserWarning,
+            )
+            return None
         # The holder before may have removed the file between the open and
         # the lock: a lock on a file gone from the folder holds nothing.
         with contextlib.suppress(FileNotFoundError):

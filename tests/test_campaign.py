@@ -779,6 +779,32 @@ def test_an_output_lock_refuses_a_second_holder_and_leaves_no_trace(
     assert not (tmp_path / "b").exists()
 
 
+def test_an_output_lock_on_a_file_system_without_locks_warns_and_runs(
+    tmp_path, monkeypatch
+):
+    # flock's ENOLCK (some network mounts) ended every run there, which
+    # worked before the lock, and left the lock file and the folder behind.
+    import errno
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(_atomic.fcntl, "flock", no_locks)
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="Cannot lock .*No locks available"):
+        with _atomic.folder_lock(out):
+            assert out.is_dir()
+    assert not out.exists()
+
+
+def test_an_output_lock_leaves_a_users_own_lock_file_alone(tmp_path):
+    # Named ".lock", the run's lock file overwrote and deleted a user's.
+    (tmp_path / ".lock").write_text("mine\n")
+    with _atomic.folder_lock(tmp_path):
+        pass
+    assert (tmp_path / ".lock").read_text() == "mine\n"
+
+
 def _first_query_answered(tmp_path, ood_label, *args):
     """The first query file of a run on `_table`'s zoo.csv (with `args`,
     waiting) and its rows answered truly: "<id>,cow" for the cows (the IN
