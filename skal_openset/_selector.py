@@ -36,6 +36,15 @@ _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 ONE_THREAD_FIT_ROWS = 2_000
 
 
+def _few_rows(X):
+    """Whether a fit on `X` is small enough for one thread; True for an `X`
+    with no length, which the fit's validation then names."""
+    try:
+        return _num_samples(X) <= ONE_THREAD_FIT_ROWS
+    except TypeError:
+        return True
+
+
 class MonotoneMLP(nn.Module):
     """Two-layer perceptron whose output is increasing in every input.
 
@@ -362,11 +371,11 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
     `fit` on at most 2,000 rows and `predict` on at most 32,768 run torch
     with one thread, then restore the caller's thread count: a network this
     small gains nothing from threads there and loses much to their
-    synchronisation (on a busy 2-core machine, a fit of 500 rows took 0.2 s
-    on one thread and 4 s on two). Larger calls keep the caller's count,
-    which a many-core machine puts to use (a fit of 4,500 rows took 18.8 s
-    on 16 cores); the 2,000 lies between the sizes measured, not at a
-    measured crossover. Other torch models, e.g. the classifier queried,
+    synchronisation (``benchmarks/bench_selector.py`` times a fit of 500
+    rows both ways). Larger calls keep the caller's count, which a
+    many-core machine puts to use (a fit of 4,500 rows took 18.8 s on 16
+    cores); the 2,000 lies between the sizes measured, not at a measured
+    crossover. Other torch models, e.g. the classifier queried,
     keep the caller's count.
 
     Compared with the authors' code, which trains 100 epochs of mini-batch
@@ -516,7 +525,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         """
         self._check_param_combinations()
         try:
-            with one_torch_thread(_num_samples(X) <= ONE_THREAD_FIT_ROWS):
+            with one_torch_thread(_few_rows(X)):
                 self._fit(X, y, sample_weight, groups)
         except _NoPairToRank:
             warn(

@@ -1071,3 +1071,11 @@ def test_reversed_views_are_accepted_as_their_copies():
     assert selector.score(*views[:2], sample_weight=views[2]) == reference.score(
         *copies[:2], sample_weight=copies[2]
     )
+
+
+@pytest.mark.parametrize("X", [5, None])
+def test_fit_on_no_array_says_so_as_scikit_learn_does(X):
+    # Counting its rows to choose the thread count raised a TypeError
+    # before the validation could name the problem.
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        MetaQueryNetSelector().fit(X, [1.0, 2.0])
