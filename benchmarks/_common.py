@@ -136,15 +136,16 @@ def refuse_repeats(parser, args, *options):
             parser.error(f"{option} lists {repeated[0]} twice; give each value once")
 
 
-def refuse_with_summary_only(parser, args, *options):
+def refuse_with_summary_only(parser, args, *options, argv=None):
     """Stop with a usage error where ``--summary-only`` comes with one of
-    `options`, which only a run takes: they would be ignored silently."""
+    `options`, which only a run takes: they would be ignored silently.
+    `argv`: the command line `args` were parsed from (default: sys.argv's)."""
     if not args.summary_only:
         return
     unset = object()  # argparse sets a default only where the namespace has none
     dests = {option: option.removeprefix("--").replace("-", "_") for option in options}
     seen = parser.parse_args(
-        namespace=argparse.Namespace(**dict.fromkeys(dests.values(), unset))
+        argv, namespace=argparse.Namespace(**dict.fromkeys(dests.values(), unset))
     )
     given = [
         option for option, dest in dests.items() if getattr(seen, dest) is not unset

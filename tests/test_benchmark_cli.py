@@ -595,3 +595,20 @@ def test_every_option_of_a_script_says_what_it_does(monkeypatch, script):
         _main(monkeypatch, importlib.import_module(script))
     (parser,) = parsers
     assert [name for p in _parsers(parser) for name in _undocumented(p)] == []
+
+
+def test_summary_only_is_checked_on_the_command_line_parsed(monkeypatch, capsys):
+    # It parsed sys.argv again: an argv given to main was not checked (and
+    # pytest's own options were refused as unrecognised).
+    import argparse
+
+    from _common import refuse_with_summary_only
+
+    parser = argparse.ArgumentParser(prog="script.py")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1])
+    parser.add_argument("--summary-only", action="store_true")
+    argv = ["--summary-only", "--seeds", "5"]
+    monkeypatch.setattr(sys, "argv", ["pytest", "-k", "x"])
+    with pytest.raises(SystemExit):
+        refuse_with_summary_only(parser, parser.parse_args(argv), "--seeds", argv=argv)
+    assert "--seeds would not apply" in capsys.readouterr().err
