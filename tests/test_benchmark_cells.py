@@ -1,6 +1,7 @@
 """Benchmark cell files: validated on every read, invalid ones rerun."""
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -21,6 +22,14 @@ from _cells import (
 )
 from _common import ResultsError
 from skal_openset import MetaQueryNetSelector, MQNetQuery
+
+
+@pytest.fixture(autouse=True)
+def _pythonpath_as_it_was(monkeypatch):
+    """run_suite puts benchmarks/ on PYTHONPATH for its workers, once a call:
+    put back after each test, or later subprocesses inherit every copy."""
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+
 
 CELL = dict(suite="t", dataset="segment", noise=0.4, strategy="RANDOM", trial=0)
 

@@ -8,16 +8,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
 @pytest.fixture
 def quick(tmp_path, monkeypatch):
-    """Reduced sizes; figures land in a temporary folder."""
+    """Reduced sizes; figures land in a temporary folder; torch's thread
+    count, which an example sets for itself, put back after."""
     monkeypatch.setenv("SKAL_EXAMPLE_QUICK", "1")
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    threads = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(threads)
 
 
 @pytest.mark.slow
