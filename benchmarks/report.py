@@ -913,9 +913,10 @@ def classifiers_section(results):
         "classifiers: `RandomForestClassifier()`, `make_pipeline(StandardScaler(), "
         "LogisticRegression(max_iter=1000))` and `HistGradientBoostingClassifier()`, "
         "with their defaults otherwise and the trial's seed as the forest's and the "
-        "boosting's `random_state`. Distance-based scores use the MLP's penultimate layer, the "
-        "pipeline's scaled input, or the input. Final-round accuracy (%), mean +- "
-        "std over trials (population std, ddof=0); best mean in bold.",
+        "boosting's `random_state`. Distance-based scores use the MLP's "
+        "penultimate layer, the pipeline's scaled input, or the input. Final-round "
+        "accuracy (%), mean +- std over trials (population std, ddof=0); best mean "
+        "in bold.",
         "",
         *_table(rows, "cell", "strategy", list(CLASSIFIER_STRATEGIES)),
         "",
