@@ -370,13 +370,14 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
 
     `fit` on at most 2,000 rows and `predict` on at most 32,768 run torch
     with one thread, then restore the caller's thread count: a network this
-    small gains nothing from threads there and loses much to their
-    synchronisation (``benchmarks/bench_selector.py`` times a fit of 500
-    rows both ways). Larger calls keep the caller's count, which a
-    many-core machine puts to use (a fit of 4,500 rows took 18.8 s on 16
-    cores); the 2,000 lies between the sizes measured, not at a measured
-    crossover. Other torch models, e.g. the classifier queried,
-    keep the caller's count.
+    small gains nothing from threads there (``benchmarks/bench_selector.py``:
+    a fit of 500 rows took 0.117 s on one thread and 0.111 s on two, on an
+    idle 2-core machine), and can lose much to their synchronisation where
+    the cores are busy (other fits, other processes). Larger calls keep the
+    caller's count, which a many-core machine puts to use (a fit of 4,500
+    rows took 18.8 s on 16 cores); the 2,000 lies between the sizes
+    measured, not at a measured crossover. Other torch models, e.g. the
+    classifier queried, keep the caller's count.
 
     Compared with the authors' code, which trains 100 epochs of mini-batch
     SGD on 16 reversed pairs per batch of 32, the defaults use every pair in
