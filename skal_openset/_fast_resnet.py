@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from skorch.callbacks import LRScheduler
 from skorch.dataset import Dataset, unpack_data
 from torch.utils.data import Subset
 
@@ -26,6 +25,7 @@ from ._augment import random_crop_flip
 from ._models import (
     LearningLossModule,
     LearningLossNet,
+    RebuiltLRScheduler,
     ResNet18Module,
     TargetNet,
     _check_positive_int,
@@ -137,7 +137,7 @@ def one_cycle_factor(epoch, max_epochs, warmup=0.2):
     return max(0.0, (max_epochs - epoch) / (max_epochs - w))
 
 
-class OneCycleLR(LRScheduler):
+class OneCycleLR(RebuiltLRScheduler):
     """skorch's ``LRScheduler`` with :func:`one_cycle_factor` over the net's epochs.
 
     The net's ``max_epochs`` is read when training starts, so a later

@@ -1230,7 +1230,25 @@ class LearningLossNet(TargetNet):
         return ce.mean() + self.ll_weight * ranking
 
 
-class FractionalMultiStepLR(LRScheduler):
+class RebuiltLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler``, pickled without its torch scheduler.
+
+    The scheduler holds the net's optimizer, which the net pickles apart,
+    from its device: pickled along with the callback too, the optimizer
+    (the weights, momenta) would be written twice, and from a GPU where a
+    machine without one cannot load it. Nothing is lost: skorch builds the
+    scheduler afresh when each training call begins, from the net's
+    history and optimizer.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if state.get("lr_scheduler_") is not None:
+            state = {**state, "lr_scheduler_": None}  # a copy: this one keeps it
+        return state
+
+
+class FractionalMultiStepLR(RebuiltLRScheduler):
     """skorch's ``LRScheduler`` with torch's ``MultiStepLR`` at shares of the epochs.
 
     The milestone epochs, ``int(share * max_epochs)`` but at least 1, are
@@ -1516,9 +1534,9 @@ def make_resnet18_classifier(
     TargetNet or LearningLossNet
     """
     if lr_milestones is None:
-        scheduler: LRScheduler = FractionalMultiStepLR(milestones=(0.5, 0.75))
+        scheduler: RebuiltLRScheduler = FractionalMultiStepLR(milestones=(0.5, 0.75))
     else:
-        scheduler = LRScheduler(
+        scheduler = RebuiltLRScheduler(
             policy=torch.optim.lr_scheduler.MultiStepLR,
             milestones=list(lr_milestones),
             gamma=0.1,

@@ -21,7 +21,9 @@ from skal_openset import (
     MQNetQuery,
     OpenSetOracle,
     load_object,
+    make_fast_resnet_classifier,
     make_mlp_classifier,
+    make_resnet18_classifier,
     save_object,
     write_records_csv,
 )
@@ -74,6 +76,61 @@ def test_a_selector_saved_on_a_gpu_loads_and_predicts_on_the_cpu(
     np.testing.assert_array_equal(loaded.predict(Z), expected)
     assert loaded.loss_curve_ == selector.loss_curve_
     loaded.set_params(warm_start=True, max_epochs=1).fit(Z, y)  # trains here too
+
+
+def _pickled_tensors(obj):
+    """The tensors and optimizers written in pickling `obj`, but for those a
+    skorch net pickles apart (its network, optimizer and criterion)."""
+    found = []
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, value):
+            if isinstance(value, (torch.Tensor, torch.optim.Optimizer)):
+                found.append(type(value).__name__)
+            return None  # pickled as usual
+
+    Pickler(io.BytesIO()).dump(obj)
+    return found
+
+
+_RESNET = dict(in_channels=1, input_shape=(1, 8, 8), max_epochs=2, batch_size=8)
+_RESNETS = {
+    "resnet18": lambda: make_resnet18_classifier(
+        3, min_steps_per_epoch=1, module__width=2, random_state=0, **_RESNET
+    ),
+    "resnet18_lr_milestones": lambda: make_resnet18_classifier(
+        3, lr_milestones=[1], module__width=2, random_state=0, **_RESNET
+    ),
+    "fast_resnet": lambda: make_fast_resnet_classifier(
+        3, width=2, random_state=0, **_RESNET
+    ),
+}
+
+
+@pytest.mark.parametrize("make", _RESNETS.values(), ids=_RESNETS.keys())
+def test_a_resnet_fitted_on_a_gpu_loads_on_the_cpu_and_trains_on_the_same(
+    make, tmp_path, saved_on_cuda
+):
+    # Its learning-rate callback held the torch scheduler, and so the
+    # optimizer, which was pickled with it: the file held the weights twice,
+    # once where skorch does not move them to the CPU, so that a net fitted
+    # on a GPU did not load on a machine without one.
+    X = np.random.default_rng(0).random((32, 1, 8, 8), dtype=np.float32)
+    y = np.arange(32) % 3
+    net = make().fit(X[:16], y[:16])
+    assert _pickled_tensors(net) == []
+    saved_on_cuda()  # every tensor, as a GPU writes them
+    net.set_params(device="cuda")
+    path = save_object(net, tmp_path / "net.joblib")
+    net.set_params(device="cpu")
+    with pytest.warns(DeviceWarning, match=r"requested device \(cuda\) is not"):
+        loaded = load_object(path)
+    assert str(loaded.device) == "cpu"  # skorch sets torch.device("cpu")
+    # Each training call builds its scheduler afresh: saved or not, the same.
+    for each in (net, loaded):
+        each.partial_fit(X[16:], y[16:])
+    assert loaded.history[:, "event_lr"] == net.history[:, "event_lr"]
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
 
 
 def test_learner_and_its_strategy_round_trip_exactly(taught_learner, split, tmp_path):
