@@ -572,11 +572,11 @@ class CPUPickledModuleMixin:
     on a machine without CUDA, before any ``__setstate__`` could move it;
     skorch's nets pickle theirs device-free, and this does it for estimators
     whose network is a plain module. A network off the CPU is pickled as a
-    CPU copy, with its device, and goes back there when loaded. On a machine
-    that lacks that device it stays on the CPU and, as skorch's nets do,
-    ``device`` becomes ``"cpu"`` if it names a device missing there too,
-    with a ``DeviceWarning``. A network on the CPU pickles as it is, to the
-    same bytes as without this mixin.
+    CPU copy, with its device, and goes back there when loaded; on a machine
+    that lacks that device it stays on the CPU. As on skorch's nets, fitted
+    or not, a ``device`` naming a device the loading machine lacks becomes
+    ``"cpu"``, with a ``DeviceWarning``. A network on the CPU pickles as it
+    is, to the same bytes as without this mixin.
     """
 
     def __getstate__(self):
@@ -593,25 +593,43 @@ class CPUPickledModuleMixin:
         return state
 
     def __setstate__(self, state):
-        device = state.pop("_module_device", None)
+        saved_on = state.pop("_module_device", None)
         super().__setstate__(state)  # type: ignore[misc]
-        if device is None:
+        if saved_on is not None and device_error(saved_on) is None:
+            self.module_.to(saved_on)
             return
-        if device_error(device) is None:
-            self.module_.to(device)
-            return
-        reset = ""
-        if device_error(self.device):
-            reset = f", and device={self.device!r} is set to 'cpu'"
+        # Fitted or not, as skorch's nets: an unfitted template (MQNetQuery's
+        # selector) with such a device could not be fitted here.
+        device = self.device
+        reset = _lacks_device(device)
+        if reset:
             self.device = "cpu"
-        warn(
-            f"This {type(self).__name__} was saved with its network on "
-            f"{device!r}, which this machine lacks: it is loaded on the CPU"
-            f"{reset}, where it computes (the results may differ from "
-            f"{device!r} by rounding). To run it on {device!r}, load the file "
-            "on a machine that has it.",
-            DeviceWarning,
-        )
+        if saved_on is not None:
+            now = f", and device={device!r} is set to 'cpu'" if reset else ""
+            warn(
+                f"This {type(self).__name__} was saved with its network on "
+                f"{saved_on!r}, which this machine lacks: it is loaded on the "
+                f"CPU{now}, where it computes (the results may differ from "
+                f"{saved_on!r} by rounding). To run it on {saved_on!r}, load the "
+                "file on a machine that has it.",
+                DeviceWarning,
+            )
+        elif reset:
+            warn(
+                f"This {type(self).__name__} was saved with device={device!r}, "
+                "which this machine lacks: it is set to 'cpu'. To run it on "
+                f"{device!r}, load the file on a machine that has it.",
+                DeviceWarning,
+            )
+
+
+def _lacks_device(device):
+    """Whether `device` is a torch device that this machine lacks."""
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):  # not a device: fit says so
+        return False
+    return device_error(device) is not None
 
 
 # torch's RNG is global to the process: two threads seeding it (dask or

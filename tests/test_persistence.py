@@ -78,6 +78,29 @@ def test_a_selector_saved_on_a_gpu_loads_and_predicts_on_the_cpu(
     loaded.set_params(warm_start=True, max_epochs=1).fit(Z, y)  # trains here too
 
 
+def test_an_unfitted_selector_set_for_a_gpu_is_set_to_the_cpu_where_loaded(
+    taught_learner, split, tmp_path
+):
+    # The README's MQNetQuery(selector=MetaQueryNetSelector(device="cuda")),
+    # saved in a learner: loaded without CUDA, only a fitted selector was
+    # set to the CPU, and the next query refused the template's device.
+    learner = copy.deepcopy(taught_learner)
+    selector = MetaQueryNetSelector(init="rule", random_state=0, device="cuda")
+    learner.query_strategy_.set_params(selector=selector)  # as on a GPU
+    path = learner.save(tmp_path / "learner.joblib")
+    with pytest.warns(
+        DeviceWarning,
+        match="This MetaQueryNetSelector was saved with device='cuda', which "
+        "this machine lacks: it is set to 'cpu'",
+    ):
+        loaded = ActiveLearner.load(path)
+    assert loaded.query_strategy_.selector.device == "cpu"
+    indices, X_query = loaded.query(split.X_pool, n_instances=15)
+    expected, _ = copy.deepcopy(taught_learner).query(split.X_pool, n_instances=15)
+    np.testing.assert_array_equal(indices, expected)
+    loaded.teach(X_query, split.y_pool[indices])  # fits the selector here
+
+
 def _pickled_tensors(obj):
     """The tensors and optimizers written in pickling `obj`, but for those a
     skorch net pickles apart (its network, optimizer and criterion)."""
