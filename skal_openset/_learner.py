@@ -264,13 +264,26 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 setattr(shown, name, _Shape(value))
         return BaseEstimator.__repr__(shown, N_CHAR_MAX)
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        fitted = state.get("_strategy_settings")
+        if fitted is not None:
+            # A copy: the state may be this learner's own __dict__.
+            state = {**state, "_settings_unchanged": fitted == _settings(self)}
+        return state
+
     def __setstate__(self, state):
         # Pickled before fit set ood_label_ and embedding_, a fitted learner
         # read ood_label, and embedding unless embedding_ held a transformer.
         if "estimator_" in state:
             state.setdefault("ood_label_", state["ood_label"])
             state.setdefault("embedding_", state["embedding"])
+        unchanged = state.pop("_settings_unchanged", False)
         super().__setstate__(state)
+        if unchanged:
+            # Loading may change a setting (a device this machine lacks set
+            # to 'cpu'), which is no change of the user's to warn of.
+            self._strategy_settings = _settings(self)
 
     def __sklearn_tags__(self):
         # A classifier to scikit-learn (stratified folds in cross_val_score),

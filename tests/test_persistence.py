@@ -6,6 +6,7 @@ import pickle
 import re
 import stat
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -99,6 +100,33 @@ def test_an_unfitted_selector_set_for_a_gpu_is_set_to_the_cpu_where_loaded(
     expected, _ = copy.deepcopy(taught_learner).query(split.X_pool, n_instances=15)
     np.testing.assert_array_equal(indices, expected)
     loaded.teach(X_query, split.y_pool[indices])  # fits the selector here
+
+
+def test_a_learner_fitted_with_a_gpu_strategy_loads_without_a_change_to_warn_of(
+    split, tmp_path, monkeypatch
+):
+    # The load sets the strategy's device='cuda' to 'cpu': no change of the
+    # user's since fit, so no "query_strategy's parameters changed" warning.
+    strategy = MQNetQuery(
+        selector=MetaQueryNetSelector(init="rule", device="cuda"), random_state=0
+    )
+    learner = ActiveLearner(LogisticRegression(), strategy, ood_label=split.ood_label)
+    with monkeypatch.context() as gpu:  # fitted on a machine with a GPU
+        gpu.setattr(torch.cuda, "device_count", lambda: 1)
+        learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+        path = learner.save(tmp_path / "learner.joblib")
+    with pytest.warns(DeviceWarning, match="it is set to 'cpu'"):
+        loaded = ActiveLearner.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.query(split.X_pool, n_instances=5)
+    # A change made before saving is still one to warn of.
+    with pytest.warns(DeviceWarning):
+        changed = ActiveLearner.load(path)
+    changed.query_strategy.set_params(rule_weight=1)
+    resaved = ActiveLearner.load(changed.save(tmp_path / "changed.joblib"))
+    with pytest.warns(UserWarning, match="query_strategy's parameters changed"):
+        resaved.query(split.X_pool, n_instances=5)
 
 
 def _pickled_tensors(obj):
