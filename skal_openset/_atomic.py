@@ -42,6 +42,14 @@ class InterruptedAfterReplacing(KeyboardInterrupt):
         super().__init__(paths)  # args, so that it pickles (a worker's)
         self.paths = paths
 
+    def __str__(self):
+        # The default, the list of paths, read as a failed save.
+        names = ", ".join(str(path) for path in self.paths)
+        return (
+            f"Ctrl-C came after {names} had been replaced completely: "
+            "the new content is saved, nothing is half-written."
+        )
+
 
 def _temporary_beside(path):
     """An empty temporary file next to ``path``, with the mode ``path`` will have."""

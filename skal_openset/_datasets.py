@@ -1651,6 +1651,10 @@ def load_image_folder_zip(
         function wrote or is ``path`` itself.
     ImportError
         If Pillow is not installed and there is no cache to read.
+    KeyboardInterrupt
+        On Ctrl-C, with ``cache_path`` left as it was, or, if it came during
+        the final rename, saying that ``cache_path`` was replaced completely
+        (see :func:`save_object`).
     """
     members = _zip_images(path, cache_path)
     # read as load_csv_table reads labels: a folder named on macOS (NFD) is

@@ -270,6 +270,10 @@ def run_active_learning(
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
+    KeyboardInterrupt
+        On Ctrl-C, with `checkpoint` holding every round finished before it;
+        one during the checkpoint's final rename waits for it and says that
+        the file was replaced completely (see :func:`save_object`).
 
     Examples
     --------
@@ -430,6 +434,10 @@ def write_records_csv(records: list[dict], path: str | os.PathLike) -> Path:
         If `records` is empty: the columns come from the records, so there
         is no header to write, and an empty file would look like a run that
         crashed. Also if the records do not all have the same keys.
+    KeyboardInterrupt
+        On Ctrl-C, with ``path`` left as it was, or, if it came during the
+        final rename, saying that ``path`` was replaced completely (see
+        :func:`save_object`).
     """
     if len(records) == 0:
         raise ValueError(

@@ -482,6 +482,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Returns
         -------
         path : Path
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C, with ``path`` left as it was, or, if it came during the
+            final rename, saying that ``path`` was replaced completely (see
+            :func:`save_object`).
         """
         return save_object(self, path)
 

@@ -45,6 +45,14 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
     -------
     path : Path
 
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C, with ``path`` left as it was; except that one during the
+        final rename waits for it and says that ``path`` was replaced
+        completely (an ``InterruptedAfterReplacing``, the file in its
+        ``paths``): the new content is saved.
+
     See Also
     --------
     load_object : The inverse.

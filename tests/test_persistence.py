@@ -4,6 +4,7 @@ import io
 import os
 import pickle
 import re
+import signal
 import stat
 import sys
 import warnings
@@ -502,3 +503,28 @@ def test_a_query_saved_in_one_process_is_taught_in_another(tmp_path):
             text=True,
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_ctrl_c_as_the_file_is_replaced_says_the_save_is_complete(
+    tmp_path, monkeypatch
+):
+    # It said "InterruptedAfterReplacing: [PosixPath(...)]", as if the save
+    # had failed.
+    replace = os.replace
+
+    def ctrl_c_then_replace(src, dst):
+        signal.raise_signal(signal.SIGINT)
+        replace(src, dst)
+
+    path = tmp_path / "state.joblib"
+    monkeypatch.setattr(os, "replace", ctrl_c_then_replace)
+    with pytest.raises(KeyboardInterrupt) as interrupt:
+        save_object("new", path)
+    assert str(interrupt.value) == (
+        f"Ctrl-C came after {path} had been replaced completely: the new "
+        "content is saved, nothing is half-written."
+    )
+    assert interrupt.value.paths == [path]
+    assert pickle.loads(pickle.dumps(interrupt.value)).paths == [path]
+    monkeypatch.undo()
+    assert load_object(path) == "new"
