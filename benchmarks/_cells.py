@@ -14,6 +14,7 @@ import warnings
 from typing import NamedTuple
 
 from skal_openset._atomic import atomic_path
+from skal_openset._signals import sigterm_as_ctrl_c
 
 # What the report reads from every record; run_active_learning writes more.
 RECORD_KEYS = (
@@ -78,8 +79,12 @@ def _checksum(content):
 
 
 def write_cell(path, content):
-    """Write a cell's content with its checksum, atomically (temp file + rename)."""
-    with atomic_path(path) as tmp:
+    """Write a cell's content with its checksum, atomically (temp file + rename).
+
+    A SIGTERM meanwhile, which a joblib worker gets as the whole run is
+    stopped (``timeout``, SLURM), removes the temporary file, as Ctrl-C does.
+    """
+    with sigterm_as_ctrl_c(), atomic_path(path) as tmp:
         tmp.write_text(json.dumps({**content, "checksum": _checksum(content)}))
     return path
 

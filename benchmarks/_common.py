@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from skal_openset._atomic import atomic_open
 from skal_openset._models import device_error
+from skal_openset._signals import sigterm_as_ctrl_c
 
 
 class ResultsError(ValueError):
@@ -97,9 +98,31 @@ def percent(ratio):
 
 
 def write_json_atomic(path, obj):
-    """Write ``obj`` as JSON so that no reader ever sees half a file."""
-    with atomic_open(path, "w") as f:
+    """Write ``obj`` as JSON so that no reader ever sees half a file.
+
+    A joblib worker gets the SIGTERM that stops a run too (``timeout`` and
+    SLURM signal every process of it): as Ctrl-C, it removes the temporary
+    file instead of leaving it behind.
+    """
+    with sigterm_as_ctrl_c(), atomic_open(path, "w") as f:
         f.write(json.dumps(obj))
+
+
+@contextmanager
+def stopped_by_signals(kept):
+    """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the
+    block ends it with one line saying what is `kept`, not a traceback.
+
+    SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
+    exit status is the shell's for either signal, 130 or 143.
+    """
+    with sigterm_as_ctrl_c() as terminated:
+        try:
+            yield
+        except KeyboardInterrupt:
+            stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+            print(f"Interrupted ({stopped}): {kept}", file=sys.stderr)
+            sys.exit(status)
 
 
 def require_data(parser, path, option, what="data folder"):

@@ -83,6 +83,7 @@ from _common import (
     machine_description,
     missing_device_error,
     require_data,
+    stopped_by_signals,
     threads_in_cell,
     torch_device,
 )
@@ -638,4 +639,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_by_signals("finished cells are kept; rerun to finish the rest."):
+        main()

@@ -77,6 +77,7 @@ from _common import (
     percent,
     refuse_repeats,
     refuse_with_summary_only,
+    stopped_by_signals,
     write_json_atomic,
 )
 from openset_benchmark import (
@@ -1298,4 +1299,5 @@ def run_all(args):
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_by_signals("finished runs are kept; rerun to finish the rest."):
+        main()

@@ -58,6 +58,7 @@ from _common import (
     percent,
     refuse_repeats,
     require_data,
+    stopped_by_signals,
 )
 from skal_openset import (
     BadgeQuery,
@@ -777,14 +778,9 @@ def main():
         sys.exit(invalid_cell_message(error, "report"))
     except ResultsError as error:  # a damaged run log, or nothing could run
         sys.exit(str(error))
-    except KeyboardInterrupt:
-        # Cells are written whole or not at all, so a rerun finishes the suite.
-        print(
-            "Interrupted: finished cells are kept; rerun to finish the rest.",
-            file=sys.stderr,
-        )
-        sys.exit(130)  # the shell's status for a SIGINT
 
 
 if __name__ == "__main__":
-    main()
+    # Cells are written whole or not at all, so a rerun finishes the suite.
+    with stopped_by_signals("finished cells are kept; rerun to finish the rest."):
+        main()

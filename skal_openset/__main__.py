@@ -59,6 +59,7 @@ from ._experiment import _check_budget
 from ._labels import as_label
 from ._oracle import labels_within
 from ._plots import wrap_to_width
+from ._signals import sigterm_as_ctrl_c
 from ._threads import one_torch_thread
 
 STRATEGIES = {
@@ -687,64 +688,76 @@ def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.output.exists() and not args.output.is_dir():
-            raise ValueError(f"--output {args.output} is a file; give a folder.")
-        _check_writable(args.output)
-        if args.command == "demo":
-            # The demo's nets are tiny: torch's intra-op threads cost more than
-            # they give (3-4x the CPU time with 2 threads on 2 cores). Scoped:
-            # main may be called in a user's process.
-            with one_torch_thread():
-                run_demo(
-                    args.output,
-                    args.trials,
-                    args.rounds,
-                    args.budget,
-                    args.noise,
-                    progress=args.progress,
+    # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
+    with sigterm_as_ctrl_c() as terminated:
+        try:
+            if args.output.exists() and not args.output.is_dir():
+                raise ValueError(f"--output {args.output} is a file; give a folder.")
+            _check_writable(args.output)
+            if args.command == "demo":
+                # The demo's nets are tiny: torch's intra-op threads cost more than
+                # they give (3-4x the CPU time with 2 threads on 2 cores). Scoped:
+                # main may be called in a user's process.
+                with one_torch_thread():
+                    run_demo(
+                        args.output,
+                        args.trials,
+                        args.rounds,
+                        args.budget,
+                        args.noise,
+                        progress=args.progress,
+                    )
+            else:
+                # scikit-learn's, for a labelled set of few rows a class: each
+                # tree of a forest gave it (~100 copies).
+                with (
+                    _shown_once("The number of unique classes is greater than 50%"),
+                    folder_lock(args.output),
+                ):
+                    run_own_data(args)
+        except (
+            ValueError,
+            TypeError,
+            ImportError,
+            FileNotFoundError,
+            TimeoutError,
+        ) as exc:
+            # A problem with the user's data or options: one line, exit status 2.
+            parser.error(" ".join(str(exc).split()))
+        except OSError as exc:
+            # The machine's, not the user's input: a full disk (the checkpoint's
+            # save), a folder made read-only meanwhile. One line, exit status 1.
+            remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
+            states = [args.output / name for name in _RUN_STATES]
+            kept = next((path for path in states if path.exists()), None)
+            if args.command == "run" and kept is not None:
+                then = (
+                    f"the rounds finished are kept in {kept}: {remedy}, then rerun "
+                    "the same command to resume"
                 )
-        else:
-            # scikit-learn's, for a labelled set of few rows a class: each
-            # tree of a forest gave it (~100 copies).
-            with (
-                _shown_once("The number of unique classes is greater than 50%"),
-                folder_lock(args.output),
-            ):
-                run_own_data(args)
-    except (ValueError, TypeError, ImportError, FileNotFoundError, TimeoutError) as exc:
-        # A problem with the user's data or options: one line, exit status 2.
-        parser.error(" ".join(str(exc).split()))
-    except OSError as exc:
-        # The machine's, not the user's input: a full disk (the checkpoint's
-        # save), a folder made read-only meanwhile. One line, exit status 1.
-        remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
-        states = [args.output / name for name in _RUN_STATES]
-        kept = next((path for path in states if path.exists()), None)
-        if args.command == "run" and kept is not None:
-            then = (
-                f"the rounds finished are kept in {kept}: {remedy}, then rerun "
-                "the same command to resume"
+            else:
+                then = f"{remedy}, then rerun it"
+            parser.exit(
+                1, f"{parser.prog}: error: {' '.join(str(exc).split())}; {then}.\n"
             )
-        else:
-            then = f"{remedy}, then rerun it"
-        parser.exit(1, f"{parser.prog}: error: {' '.join(str(exc).split())}; {then}.\n")
-    except KeyboardInterrupt as exc:
-        # A run keeps its checkpoint (an interactive one, its state); the
-        # demo writes its outputs only at the end, all at once.
-        replaced = (
-            [path.name for path in exc.paths]
-            if isinstance(exc, InterruptedAfterReplacing)
-            else []
-        )
-        if args.command == "run":
-            then = "rerun the same command to resume"
-        elif replaced:
-            then = "its outputs are complete"
-        else:
-            then = "nothing was written; rerun it to start again"
-        after = f" after writing {', '.join(replaced)}" if replaced else ""
-        parser.exit(130, f"{parser.prog}: stopped (Ctrl-C){after}; {then}.\n")
+        except KeyboardInterrupt as exc:
+            # A run keeps its checkpoint (an interactive one, its state); the
+            # demo writes its outputs only at the end, all at once.
+            replaced = (
+                [path.name for path in exc.paths]
+                if isinstance(exc, InterruptedAfterReplacing)
+                else []
+            )
+            if args.command == "run":
+                then = "rerun the same command to resume"
+            elif replaced:
+                then = "its outputs are complete"
+            else:
+                then = "nothing was written; rerun it to start again"
+            after = f" after writing {', '.join(replaced)}" if replaced else ""
+            # 128 + the signal's number, as a shell reports a process it stopped.
+            stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+            parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -76,6 +77,35 @@ def test_write_read_round_trip(tmp_path):
     assert json.dumps(loaded["records"]) == json.dumps(content()["records"])
     assert len(loaded["checksum"]) == 64
     assert [p.name for p in tmp_path.iterdir()] == ["c.json"]
+
+
+def test_sigterm_while_a_worker_writes_a_cell_leaves_no_temporary_file(tmp_path):
+    # timeout and SLURM signal every process of a run, the joblib workers
+    # writing cells too: SIGTERM killed one there, leaving its hidden .tmp.
+    script = """
+import signal, sys
+from pathlib import Path
+import _cells
+
+def checksum_then_sigterm(content):
+    signal.raise_signal(signal.SIGTERM)
+
+_cells._checksum = checksum_then_sigterm
+try:
+    _cells.write_cell(Path(sys.argv[1]) / "c.json", {"cell": {}})
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+    root = Path(__file__).parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=f"{root / 'benchmarks'}{os.pathsep}{root}"),
+        timeout=300,
+    )
+    assert done.returncode == 3, done.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def edit(text, change):

@@ -849,6 +849,39 @@ def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
     assert all(written[name] != earlier[name] for name in written)
 
 
+def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
+    # SIGTERM (timeout, kill, docker stop, SLURM) killed the command there,
+    # leaving a full-size hidden .tmp file beside each output.
+    script = """
+import json, os, signal, sys
+import skal_openset.__main__ as cli
+
+records = json.loads(sys.argv[2])
+cli.demo_records = lambda *args, **kwargs: records
+fsync = os.fsync
+
+def sigterm_as_the_outputs_are_flushed(fd):
+    signal.raise_signal(signal.SIGTERM)
+    fsync(fd)
+
+os.fsync = sigterm_as_the_outputs_are_flushed
+cli.main(["demo", "--output", sys.argv[1]])
+"""
+    output = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(output), json.dumps(_fake_records())],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=300,
+    )
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "skal-openset: stopped (SIGTERM); nothing was written; rerun it to start again."
+    )
+    assert not [path.name for path in output.iterdir()]
+
+
 def test_version_and_help_with_defaults(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])

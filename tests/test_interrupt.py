@@ -1,4 +1,5 @@
-"""Ctrl-C (SIGINT) at several moments of the benchmark and the demo.
+"""Ctrl-C (SIGINT) at several moments of the benchmark and the demo, and
+SIGTERM in the benchmark.
 
 Each run is a subprocess in its own session; SIGINT goes to its whole process
 group, as a terminal's Ctrl-C does. A run must then exit non-zero and leave
@@ -44,13 +45,14 @@ def start(args):
     )
 
 
-def interrupt(process, when, timeout=120):
-    """Wait until ``when()`` is true (or the process ends), then Ctrl-C it."""
+def interrupt(process, when, timeout=120, signum=signal.SIGINT):
+    """Wait until ``when()`` is true (or the process ends), then Ctrl-C it (or
+    send it `signum`)."""
     deadline = time.monotonic() + timeout
     while not when() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
+        os.killpg(process.pid, signum)
     output, _ = process.communicate(timeout=timeout)
     return process.returncode, output
 
@@ -96,9 +98,18 @@ def reference_cells(tiny_data_dir, tmp_path_factory):
     return {name: read_cell(path) for name, path in cells_of(results).items()}
 
 
-@pytest.mark.parametrize("after_cells", [None, 5])
-def test_sigint_stops_benchmark_keeping_only_whole_cells(
-    after_cells, reference_cells, tiny_data_dir, tmp_path
+@pytest.mark.parametrize(
+    "after_cells, signum",
+    [
+        (None, signal.SIGINT),
+        (5, signal.SIGINT),
+        # What timeout, kill, docker stop and SLURM send: it killed the run
+        # at once, a cell's save included (its .tmp file was left).
+        (5, signal.SIGTERM),
+    ],
+)
+def test_sigint_or_sigterm_stops_benchmark_keeping_only_whole_cells(
+    after_cells, signum, reference_cells, tiny_data_dir, tmp_path
 ):
     process = benchmark(tmp_path, tiny_data_dir)
     if after_cells is None:  # still importing
@@ -106,7 +117,12 @@ def test_sigint_stops_benchmark_keeping_only_whole_cells(
         returncode, output = interrupt(process, lambda: time.monotonic() > started + 1)
     else:
         returncode, output = interrupt(
-            process, lambda: len(cells_of(tmp_path)) >= after_cells
+            process, lambda: len(cells_of(tmp_path)) >= after_cells, signum=signum
+        )
+    if signum == signal.SIGTERM:
+        assert returncode == 143, output
+        assert output.splitlines()[-1] == (
+            "Interrupted (SIGTERM): finished cells are kept; rerun to finish the rest."
         )
     assert returncode != 0, output
     cells = cells_of(tmp_path)

@@ -1,0 +1,48 @@
+"""SIGTERM handled as Ctrl-C, for the command line and the benchmark scripts.
+
+Only the standard library: the command line handles signals from its start,
+before scikit-learn and torch are imported.
+"""
+
+import contextlib
+import signal
+import threading
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """Handle SIGTERM in the block as SIGINT's handler of the moment would.
+
+    ``timeout``, ``kill``, ``docker stop`` and SLURM stop a process with
+    SIGTERM, which by default ends it at once: a file being saved leaves its
+    hidden temporary file behind, a run its lock file. As Ctrl-C, it raises
+    ``KeyboardInterrupt`` (held during the renames of a save, carried past
+    skorch's fit loop), so that the same cleanup runs. Only in the main
+    thread and while SIGTERM has its default action: an application's own
+    handler is left alone.
+
+    Yields
+    ------
+    received : list
+        The SIGTERMs received, to tell them from Ctrl-C.
+    """
+    received = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield received
+        return
+
+    def as_ctrl_c(signum, frame):
+        received.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if not callable(handler):  # SIGINT ignored, as in a background job
+            handler = signal.default_int_handler
+        handler(signal.SIGINT, frame)
+
+    signal.signal(signal.SIGTERM, as_ctrl_c)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
