@@ -1,8 +1,4 @@
-"""SIGTERM handled as Ctrl-C, for the command line and the benchmark scripts.
-
-Only the standard library: the command line handles signals from its start,
-before scikit-learn and torch are imported.
-"""
+"""SIGTERM handled as Ctrl-C, for the command line and the benchmark scripts."""
 
 import contextlib
 import signal
