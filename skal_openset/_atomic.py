@@ -5,6 +5,8 @@ folder is written by one run at a time."""
 import contextlib
 import copy
 import os
+import secrets
+import shutil
 import signal
 import stat
 import sys
@@ -51,6 +53,13 @@ class InterruptedAfterReplacing(KeyboardInterrupt):
         )
 
 
+def _prefix(path):
+    """The start of the name of a file of ours beside `path`: hidden, and
+    short enough to leave room for the suffixes in a name near the file
+    system's limit."""
+    return f".{path.name[:48]}."
+
+
 def _temporary_beside(path):
     """An empty temporary file next to ``path``, with the mode ``path`` will have."""
     if path.is_dir():
@@ -58,9 +67,7 @@ def _temporary_beside(path):
             f"{path} is a folder; give the path of a file (one inside it, say)."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A name near the file system's limit must leave room for the suffixes.
-    prefix = f".{path.name[:48]}."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
     os.close(fd)
     try:
         # An existing file keeps its mode (a private 0o600 state file stays
@@ -74,6 +81,95 @@ def _temporary_beside(path):
         os.unlink(tmp)
         raise
     return Path(tmp)
+
+
+def _backup_of(path):
+    """A second name for the content of `path`, beside it, to put it back
+    from: a hard link, or a copy where the file system has none (FAT, some
+    network shares); None if there is no file at `path`."""
+    while True:
+        backup = path.with_name(f"{_prefix(path)}{secrets.token_hex(4)}.old")
+        try:
+            os.link(path, backup)
+            return backup
+        except FileExistsError:  # the name is taken
+            continue
+        except FileNotFoundError:
+            return None
+        except OSError:
+            break
+    try:
+        shutil.copy2(path, backup)
+    except FileNotFoundError:
+        return None
+    except BaseException:
+        _remove([backup])
+        raise
+    return backup
+
+
+def _remove(files):
+    """Delete those of `files` that are there (None stands for no file)."""
+    for file in files:
+        if file is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(file)
+
+
+def _replace_all(temps, paths, backups, kept):
+    """Move each of `temps` onto its path; if one move fails, put back the
+    paths replaced before it from `backups` (None: a path that was not there)
+    and raise an OSError that says so.
+
+    If one cannot be put back either, the error names the files that hold the
+    new content and where the rest are; those files are added to `kept`, for
+    the caller to leave in place.
+    """
+    done = 0
+    try:
+        for tmp, path in zip(temps, paths):
+            os.replace(tmp, path)
+            done += 1
+    except OSError as failed:
+        stuck = []  # (path, backup): a path replaced that could not be put back
+        for path, backup in zip(paths[:done], backups):
+            try:
+                if backup is None:
+                    os.unlink(path)
+                else:
+                    os.replace(backup, path)
+            except OSError:
+                stuck.append((path, backup))
+        what = f"Could not replace {paths[done]} ({failed.strerror or failed})"
+        if not stuck:
+            if len(paths) == 1:
+                message = f"{what}; it is as it was."
+            else:
+                names = ", ".join(path.name for path in paths)
+                message = (
+                    f"{what}, so none of {names} was replaced: the old files are "
+                    "all intact."
+                )
+            raise OSError(failed.errno, message) from failed
+        unplaced = list(zip(paths[done:], temps[done:]))
+        kept.extend(
+            [backup for _, backup in stuck if backup is not None] + temps[done:]
+        )
+        where = [
+            f"{path} was not there before"
+            if backup is None
+            else f"the old content of {path} is in {backup}"
+            for path, backup in stuck
+        ] + [f"the new content of {path} is in {tmp}" for path, tmp in unplaced]
+        raise OSError(
+            failed.errno,
+            f"{what}, nor put back the files replaced before it: the new "
+            f"content is now at {', '.join(str(path) for path, _ in stuck)}, "
+            f"the old at the others; {'; '.join(where)}. To have the old "
+            "set again, rename each file holding old content onto its path (and "
+            "delete a file that was not there before), or write the set again; "
+            "then delete the files left over.",
+        ) from failed
 
 
 @contextlib.contextmanager
@@ -112,7 +208,12 @@ def atomic_paths(paths):
     raises (including ``KeyboardInterrupt``), the temporary files are removed
     and ``paths`` are left as they were. The new files are flushed to disk
     before the first rename; Ctrl-C during the renames waits for the last
-    one, then raises :class:`InterruptedAfterReplacing`. Each temporary file
+    one, then raises :class:`InterruptedAfterReplacing`. If a rename fails
+    (on Windows, a file another program holds open), the files replaced
+    before it are put back from a hard link (or copy) to each, made
+    beforehand, and an ``OSError`` says so; if one cannot be put back, the
+    files not in place are kept and the ``OSError`` says which holds what.
+    Each temporary file
     is in its file's folder, so each :func:`os.replace` is atomic, and its
     name ends in ``.tmp``, so give writers that infer a format from the
     suffix the format explicitly. A replaced file keeps its permissions.
@@ -129,7 +230,7 @@ def atomic_paths(paths):
         content to.
     """
     paths = [Path(path) for path in paths]
-    temps = []
+    temps, backups, kept = [], [], []
     try:
         for path in paths:
             temps.append(_temporary_beside(path))
@@ -137,13 +238,15 @@ def atomic_paths(paths):
         for tmp in temps:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
+        # The last rename that can fail is the last one's: no need to put
+        # back what it replaces.
+        for path in paths[:-1]:
+            backups.append(_backup_of(path))
         with _interrupts_held() as held:
-            for tmp, path in zip(temps, paths):
-                os.replace(tmp, path)
+            _replace_all(temps, paths, backups, kept)
+            _remove(backups)
     except BaseException:
-        for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        _remove(file for file in temps + backups if file not in kept)
         raise
     if held:
         raise InterruptedAfterReplacing(paths)

@@ -8,6 +8,7 @@ import signal
 import stat
 import sys
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -29,7 +30,8 @@ from skal_openset import (
     save_object,
     write_records_csv,
 )
-from skal_openset._atomic import atomic_open
+from skal_openset.__main__ import OUTPUT_FILES
+from skal_openset._atomic import atomic_open, atomic_paths
 
 
 @pytest.fixture(scope="module")
@@ -416,6 +418,76 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path):
             raise RuntimeError("killed")
     assert load_object(path) == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
+def _replace_failing(monkeypatch, fails):
+    """Make os.replace(src, dst) raise PermissionError where fails(src, dst),
+    as on Windows onto a file another program holds open."""
+    replace = os.replace
+
+    def flaky(src, dst):
+        if fails(Path(src), Path(dst)):
+            raise PermissionError(13, "Permission denied", str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky)
+
+
+def _write_group(paths):
+    with atomic_paths(paths) as temps:
+        for tmp, path in zip(temps, paths):
+            tmp.write_text("new " + path.name)
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_a_group_whose_rename_fails_is_put_back_whole(
+    tmp_path, monkeypatch, hard_links
+):
+    # The first file was left new, the others old, the new content of the
+    # last two deleted, and the error named the one file.
+    if not hard_links:  # FAT, some network shares: the old files are copied
+
+        def link(src, dst):
+            raise PermissionError(1, "Operation not permitted", str(dst))
+
+        monkeypatch.setattr(os, "link", link)
+    paths = [tmp_path / name for name in OUTPUT_FILES]
+    records, summary_md, summary_json, _ = paths
+    for path in paths:
+        if path != summary_md:  # not there before: removed again
+            path.write_text("old " + path.name)
+    _replace_failing(monkeypatch, lambda src, dst: dst == summary_json)
+    with pytest.raises(PermissionError, match="summary.json.*none of records.csv"):
+        _write_group(paths)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        path.name: "old " + path.name for path in paths if path != summary_md
+    }
+
+
+def test_a_group_that_cannot_be_put_back_keeps_every_file(tmp_path, monkeypatch):
+    paths = [tmp_path / name for name in OUTPUT_FILES]
+    for path in paths:
+        path.write_text("old " + path.name)
+    records, summary_md = paths[:2]
+    _replace_failing(
+        monkeypatch,
+        # summary.md cannot be replaced, nor records.csv put back
+        lambda src, dst: dst == summary_md or (dst == records and src.suffix != ".tmp"),
+    )
+    with pytest.raises(PermissionError, match="nor put back") as exc:
+        _write_group(paths)
+    message = str(exc.value)
+    assert f"the new content is now at {records}, the old at the others" in message
+    # Each path's other content is kept beside it, where the error says.
+    for path in paths:
+        held, other = ("new", "old") if path == records else ("old", "new")
+        assert path.read_text() == f"{held} {path.name}"
+        (kept,) = [
+            p
+            for p in tmp_path.iterdir()
+            if p.name.startswith(f".{path.name}.") and str(p) in message
+        ]
+        assert kept.read_text() == f"{other} {path.name}"
 
 
 def test_a_written_file_gets_the_mode_of_any_new_file(tmp_path):
