@@ -213,10 +213,10 @@ def atomic_paths(paths):
     before it are put back from a hard link (or copy) to each, made
     beforehand, and an ``OSError`` says so; if one cannot be put back, the
     files not in place are kept and the ``OSError`` says which holds what.
-    Each temporary file
-    is in its file's folder, so each :func:`os.replace` is atomic, and its
-    name ends in ``.tmp``, so give writers that infer a format from the
-    suffix the format explicitly. A replaced file keeps its permissions.
+    Each temporary file is in its file's folder, so each :func:`os.replace`
+    is atomic, and its name ends in ``.tmp``, so give writers that infer a
+    format from the suffix the format explicitly. A replaced file keeps its
+    permissions; a symbolic link is kept, and the file it names replaced.
 
     Parameters
     ----------
@@ -229,7 +229,10 @@ def atomic_paths(paths):
         An empty file for each of ``paths``, in that order, to write its
         content to.
     """
-    paths = [Path(path) for path in paths]
+    given = [Path(path) for path in paths]
+    # A link's target is written, as open() would: os.replace would put a
+    # file in place of the link, and leave its target old.
+    paths = [Path(os.path.realpath(p)) if p.is_symlink() else p for p in given]
     temps, backups, kept = [], [], []
     try:
         for path in paths:
@@ -249,7 +252,7 @@ def atomic_paths(paths):
         _remove(file for file in temps + backups if file not in kept)
         raise
     if held:
-        raise InterruptedAfterReplacing(paths)
+        raise InterruptedAfterReplacing(given)
 
 
 @contextlib.contextmanager

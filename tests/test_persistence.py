@@ -490,6 +490,27 @@ def test_a_group_that_cannot_be_put_back_keeps_every_file(tmp_path, monkeypatch)
         assert kept.read_text() == f"{other} {path.name}"
 
 
+def test_saving_through_a_link_writes_the_file_it_names(tmp_path):
+    # The link was replaced by a file, and the file it named kept the old
+    # object; a dangling link was replaced too.
+    real = save_object("old", tmp_path / "real.joblib")
+    link = tmp_path / "link.joblib"
+    link.symlink_to(real.name)
+    save_object("new", link)
+    assert link.is_symlink() and load_object(real) == "new"
+    dangling = tmp_path / "dangling.joblib"
+    dangling.symlink_to(tmp_path / "folder" / "target.joblib")
+    save_object("new", dangling)
+    assert dangling.is_symlink() and load_object(dangling) == "new"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "dangling.joblib",
+        "folder",
+        "link.joblib",
+        "real.joblib",
+        "target.joblib",
+    ]
+
+
 def test_a_written_file_gets_the_mode_of_any_new_file(tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
