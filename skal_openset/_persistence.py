@@ -171,10 +171,11 @@ def _trailer(f, end):
 
 
 def _check_digest(f, path, header):
-    """Check the pickle after the header against its size and digest: from the
-    trailer, or from the header in the 0.1 files saved before the trailer."""
+    """Check the pickle from the position of `f` on against its size and
+    digest: from the trailer, or from the header in the 0.1 files saved before
+    the trailer."""
     start = f.tell()
-    end = os.fstat(f.fileno()).st_size
+    end = f.seek(0, os.SEEK_END)
     if header.get("trailer"):
         size, expected = _trailer(f, end)
         end -= _TRAILER_BYTES
@@ -309,12 +310,16 @@ def load_object(path: str | os.PathLike) -> Any:
                 f"within the same X.Y release. Install skal_openset=={major}."
                 f"{minor}.* to load it, or re-create it with this version."
             )
+        # Read once, then checked and loaded: a file rewritten in place (cp,
+        # rsync --inplace) between a check and a second read would be loaded
+        # unchecked. BytesIO shares the bytes read (no second copy).
+        payload = io.BytesIO(f.read())
         # The first 0.1 files have no digest.
         checked = bool(header.get("trailer") or "digest" in header)
         if checked:
-            _check_digest(f, path, header)
+            _check_digest(payload, path, header)
         try:
-            return joblib.load(f)
+            return joblib.load(payload)
         except (ImportError, AttributeError) as exc:
             # A class the file names cannot be found: most likely the
             # environment differs, not the file.

@@ -23,6 +23,7 @@ from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
+    _persistence,
     load_object,
     make_fast_resnet_classifier,
     make_mlp_classifier,
@@ -398,6 +399,27 @@ def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
         joblib.dump({"weights": torch.ones(3)}, f)
     with pytest.raises(ValueError, match="old.joblib is truncated or damaged"):
         load_object(old)
+
+
+@pytest.mark.parametrize("change", ["truncated", "rewritten"])
+def test_what_is_loaded_is_what_was_checked(tmp_path, monkeypatch, change):
+    # The file was read again after its digest was checked: one cut or
+    # rewritten in place meanwhile (cp, rsync --inplace) was called intact
+    # but unloadable here ("Keep it"), or loaded unchecked.
+    path = save_object({"v": 1, "pad": np.arange(20_000)}, tmp_path / "o.joblib")
+    other = save_object({"v": 2, "pad": np.arange(30_000)}, tmp_path / "p.joblib")
+    check = _persistence._check_digest
+
+    def check_then_change(*args):
+        check(*args)
+        if change == "truncated":
+            with path.open("r+b") as f:
+                f.truncate(path.stat().st_size // 2)
+        else:
+            path.write_bytes(other.read_bytes())
+
+    monkeypatch.setattr(_persistence, "_check_digest", check_then_change)
+    assert load_object(path)["v"] == 1
 
 
 def test_an_object_holding_a_lambda_is_refused_with_what_to_do(tmp_path):
