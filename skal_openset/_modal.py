@@ -70,7 +70,8 @@ def teach_open_set(
         Our :class:`ActiveLearner` has its own, which another value here
         must not contradict (a ValueError).
     **teach_kwargs
-        Passed on to modAL's ``teach`` (e.g. ``only_new=True``).
+        Passed on to modAL's ``teach`` (e.g. ``only_new=True``). Our
+        :class:`ActiveLearner`'s ``teach`` takes none: any raises a TypeError.
 
     Returns
     -------
@@ -84,6 +85,13 @@ def teach_open_set(
                 f"ood_label={ood_label!r} differs from the learner's "
                 f"{own!r}, which our ActiveLearner uses; set it there "
                 "(learner.set_params(ood_label=...), then fit)."
+            )
+        if teach_kwargs:
+            raise TypeError(
+                f"teach_open_set got the keyword argument(s) "
+                f"{', '.join(sorted(teach_kwargs))}, which are for modAL's "
+                "teach; our ActiveLearner's teach takes X and y only (and "
+                "trains on every labelled row): leave them out."
             )
         return learner.teach(X, y)
     if getattr(learner, "estimator", None) is None:

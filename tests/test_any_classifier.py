@@ -1563,6 +1563,15 @@ def test_teach_open_set_refuses_an_ood_label_our_learner_does_not_use():
     assert len(learner.y_labelled_) == 82
 
 
+def test_teach_open_set_refuses_modal_keywords_for_our_learner():
+    # They were dropped silently: only_new=True (or a typo) changed nothing.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(LogisticRegression(max_iter=300)).fit(X[:80], y[:80])
+    with pytest.raises(TypeError, match="bogus, only_new, which are for modAL's"):
+        teach_open_set(learner, X[80:82], y[80:82], only_new=True, bogus=1)
+    assert len(learner.y_labelled_) == 80
+
+
 def test_teach_open_set_takes_missing_values_where_the_classifier_does():
     # They were refused even for an imputing pipeline.
     X, y, _, _ = user_data("ints")
