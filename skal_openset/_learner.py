@@ -156,11 +156,19 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Read at `fit` (``embedding_``): set later, it takes effect at the next
         `fit` (a query or teach warns of it).
     warm_start : bool, default=False
-        If True, `teach` continues training the current classifier
-        (``partial_fit``) instead of retraining it from scratch. A classifier
-        whose ``partial_fit`` takes ``classes`` (scikit-learn's, skorch's) is
-        then trained by ``partial_fit`` from the start, declaring every known
-        class, so that a class missing from the initial set can come later.
+        If True, `teach` continues training the current classifier by one
+        ``partial_fit`` call on every labelled IN row, instead of retraining
+        it from scratch by ``fit``. A classifier whose ``partial_fit`` takes
+        ``classes`` (scikit-learn's, skorch's) is then trained by
+        ``partial_fit`` from the start, declaring every known class, so that
+        a class missing from the initial set can come later. What one call
+        trains depends on the classifier: a skorch net trains ``max_epochs``
+        epochs, as its ``fit`` does; scikit-learn's (``SGDClassifier``,
+        ``Perceptron``, ``MLPClassifier``) make one pass over the rows,
+        whatever their ``max_iter``, so the initial classifier and each
+        teach are trained far less than by ``fit``, and predict worse. Use
+        it with skorch nets; leave it False for scikit-learn's classifiers,
+        which ``fit`` then trains to convergence at every teach.
 
     Attributes
     ----------
