@@ -115,10 +115,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         is read as indices first, whatever follows them.
         None means ``UncertaintyQuery()`` (modAL's default). Cloned at `fit`
         when it is a :class:`QueryStrategy`, which also checks there that it
-        can work with `estimator`. Its state (MQ-Net's meta-model) lives in
-        that clone, ``query_strategy_``, so a parameter set on
-        `query_strategy` later takes effect at the next `fit` (a query or
-        teach warns of it); set it on ``query_strategy_`` to change the
+        can work with `estimator`; a RandomState instance as its
+        ``random_state`` is copied with it, so the queries after each fit
+        make the same draws (see :class:`QueryStrategy`). Its state (MQ-Net's
+        meta-model) lives in that clone, ``query_strategy_``, so a parameter
+        set on `query_strategy` later takes effect at the next `fit` (a query
+        or teach warns of it); set it on ``query_strategy_`` to change the
         strategy in use.
         `estimator`'s parameters take effect at the next training: the next
         `teach`, or with ``warm_start=True`` (which goes on training the

@@ -43,7 +43,13 @@ class QueryStrategy(BaseEstimator):
     ----------
     random_state : int, RandomState instance or None, default=None
         Used wherever the strategy draws at random (including ties). An int
-        makes every call reproducible.
+        makes every call reproducible. :class:`ActiveLearner` clones the
+        strategy at every `fit`, as scikit-learn's meta-estimators clone
+        theirs, and with it a RandomState instance: each fit's strategy
+        draws from a copy of it as it was given, so queries after a refit
+        repeat the draws of those after the last fit, two learners given
+        the same instance draw alike, and the instance itself never
+        advances.
 
     Examples
     --------
