@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_n_features,
     _check_sample_weight,
     check_consistent_length,
     column_or_1d,
@@ -739,15 +740,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """`X` as an array whose rows have the shape (and, for images, the pixel
         dtype) of the labelled examples."""
         check_columns(X, self, name)
-        X = _check_rows_of(X, name, self.estimator)
+        rows = _check_rows_of(X, name, self.estimator)
+        _check_n_features(self, rows, reset=False)  # scikit-learn's message
         expected = self.X_labelled_.shape[1:]
-        if X.shape[1:] != expected:
+        if rows.shape[1:] != expected:  # image rows: no count of features
             raise ValueError(
-                f"{name} rows have shape {X.shape[1:]}, but the learner was fitted "
-                f"on rows of shape {expected}: give the same features, in the same "
-                "layout, as the labelled examples."
+                f"{name} rows have shape {rows.shape[1:]}, but the learner was "
+                f"fitted on rows of shape {expected}: give the same features, in "
+                "the same layout, as the labelled examples."
             )
-        return self._in_labelled_pixel_dtype(X, name, teaching)
+        return self._in_labelled_pixel_dtype(rows, name, teaching)
 
     def _in_labelled_pixel_dtype(self, X, name, teaching=False):
         """Image rows `X` on the scale of the labelled ones, for a net that
@@ -1205,16 +1207,17 @@ def _check_rows_of(X, name, estimator):
     NaN (missing values) may stay if the classifier takes them; errors name
     the argument.
     """
-    if np.ndim(X) == 1:
+    try:
+        X = check_rows(X, estimator, name, ensure_min_samples=0)
+    except ValueError as exc:
+        if "Reshape your data" not in str(exc):  # scikit-learn's, for 1-D X
+            raise
+        # A vectorizer takes a column of texts as it is, not reshaped.
         raise ValueError(
-            f"{name} is 1-D; give one row per example: np.reshape({name}, (-1, 1)) "
-            f"(or {name}.to_frame() for a Series) for a single feature, "
-            f"np.reshape({name}, (1, -1)) for a single example. For raw texts as "
-            "one column, the pipeline hands column 0 to the vectorizer: "
-            "make_pipeline(make_column_transformer((TfidfVectorizer(), 0)), "
-            "classifier)."
-        )
-    X = check_rows(X, estimator, name, ensure_min_samples=0)
+            f"{name}: {exc} For raw texts as one column, the pipeline hands "
+            "column 0 to the vectorizer: make_pipeline(make_column_transformer("
+            "(TfidfVectorizer(), 0)), classifier)."
+        ) from None
     if len(X) == 0:
         raise ValueError(f"{name} has 0 samples; pass at least one row.")
     return X

@@ -22,6 +22,11 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import (
+    check_classifier_data_not_an_array,
+    check_fit2d_predict1d,
+    check_n_features_in_after_fitting,
+)
 
 from skal_openset import (
     ActiveLearner,
@@ -666,6 +671,20 @@ def test_a_continuous_target_is_refused_as_by_scikit_learn():
     whole = ActiveLearner(LogisticRegression(), ood_label="unknown")
     whole.fit(X[:4], np.array([3.0, 5.0, 3, "unknown"], dtype=object))
     assert whole.classes_.tolist() == [3, 5]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_classifier_data_not_an_array,
+        check_fit2d_predict1d,
+        check_n_features_in_after_fitting,
+    ],
+)
+def test_input_errors_pass_scikit_learns_checks(check):
+    # np.ndim failed on array-likes without __array_function__, and the
+    # wrong feature count and 1-D rows had messages of their own.
+    check("ActiveLearner", ActiveLearner(LogisticRegression()))
 
 
 def _iris_with_ood():
