@@ -23,10 +23,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_n_features,
     _check_sample_weight,
     check_consistent_length,
     column_or_1d,
+    validate_data,
 )
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 
@@ -54,6 +54,8 @@ from ._model_scores import (
     has_nan,
     label_kind,
     split_pipeline,
+    strategy_is_running,
+    strategy_running,
 )
 from ._models import one_pixel_scale, uint8_if_pixels
 from ._persistence import load_object, save_object
@@ -202,7 +204,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         columns by name; later DataFrames must have the same columns. So does
         any other estimator when a column is not numeric (categories read
         from the dtypes by ``HistGradientBoostingClassifier``); `estimator_` is
-        then a pipeline whose first step makes that DataFrame.
+        then a pipeline whose first step makes that DataFrame. Arrays given
+        later are taken with scikit-learn's warning that they have no
+        feature names.
     feature_dtypes_ : pandas Series
         The dtypes of those columns.
 
@@ -421,9 +425,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
-            chosen = self.query_strategy_(
-                self, X, n_instances=n_instances, **query_kwargs
-            )
+            with strategy_running(self):
+                chosen = self.query_strategy_(
+                    self, X, n_instances=n_instances, **query_kwargs
+                )
             indices = _chosen_positions(chosen, len(X))
             if hasattr(X_pool, "iloc"):
                 return indices, X_pool.iloc[indices]
@@ -457,9 +462,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         with self._global_random_state_kept(True), restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
-            check_columns(X, self, "X")
-            X, y = self._check_labelled(X, y)
             X = self._check_rows(X, "X", teaching=True)
+            X, y = self._check_labelled(X, y)
             check_known_categories(X, getattr(self, "feature_dtypes_", None), "X")
             self._check_known_labels(y, self.classes_, self.ood_label_, teaching=True)
             strategy = self.query_strategy_
@@ -467,7 +471,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 # The update reads this learner's current classifier, which still
                 # is the one that chose the query; work on a copy until retrained.
                 strategy = copy.deepcopy(strategy)
-                strategy.update(self, X, y)
+                with strategy_running(self):
+                    strategy.update(self, X, y)
             X_all = np.concatenate([self.X_labelled_, X])
             y_all = np.concatenate([self.y_labelled_, y])
             previous = self.estimator_ if self.warm_start else None
@@ -741,7 +746,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         dtype) of the labelled examples."""
         check_columns(X, self, name)
         rows = _check_rows_of(X, name, self.estimator)
-        _check_n_features(self, rows, reset=False)  # scikit-learn's message
+        if not strategy_is_running(self):
+            # scikit-learn's checks and messages: the number of features,
+            # and a warning for rows without the feature names fit had.
+            # Column names not all strings are none, as fit takes them
+            # (scikit-learn refuses names that mix strings with others).
+            named = named_column_dtypes(X) is not None
+            validate_data(
+                self, X if named else rows, reset=False, skip_check_array=True
+            )
         expected = self.X_labelled_.shape[1:]
         if rows.shape[1:] != expected:  # image rows: no count of features
             raise ValueError(

@@ -94,6 +94,29 @@ def query_scope():
         _QUERY_OUTPUTS.reset(token)
 
 
+# The learner whose query strategy is running, if any.
+_STRATEGY_OF = ContextVar("strategy_of", default=None)
+
+
+@contextmanager
+def strategy_running(learner):
+    """Inside the block, `learner`'s query strategy runs (a query or an
+    update): the rows it passes to the learner's methods are those handed
+    to it, checked (a DataFrame's feature names too) and made an array, so
+    the learner does not check them again (see :func:`strategy_is_running`).
+    """
+    token = _STRATEGY_OF.set(learner)
+    try:
+        yield
+    finally:
+        _STRATEGY_OF.reset(token)
+
+
+def strategy_is_running(learner):
+    """Whether `learner`'s query strategy is running (:func:`strategy_running`)."""
+    return _STRATEGY_OF.get() is learner
+
+
 def _remember(kind, estimator, X, output):
     outputs = _QUERY_OUTPUTS.get()
     if outputs is not None:

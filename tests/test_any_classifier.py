@@ -619,6 +619,43 @@ def test_dataframes_in_positions_and_rows_out():
     assert len(learner.y_labelled_) == 68
 
 
+class _LeastConfident(QueryStrategy):
+    """A strategy of one's own, which reads the learner's predict_proba."""
+
+    def _select(self, learner, X_pool, n_instances, rng):
+        scores = 1 - learner.predict_proba(X_pool).max(axis=1)
+        indices = np.argsort(-scores)[:n_instances]
+        return indices, scores[indices]
+
+
+def test_arrays_after_named_columns_warn_once_a_call_as_in_scikit_learn():
+    # They were taken silently. The rows the learner hands its strategy, an
+    # array, are not warned of when the strategy passes them back.
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = user_data("ints")
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    learner = ActiveLearner(LogisticRegression(max_iter=1000), _LeastConfident())
+    learner.fit(frame.iloc[:80], y[:80])
+    message = (
+        "X does not have valid feature names, but ActiveLearner was fitted "
+        "with feature names"
+    )
+    calls = [
+        lambda: learner.query(X[80:200], n_instances=3),
+        lambda: learner.predict(X[80:90]),
+        lambda: learner.teach(X[80:82], y[80:82]),
+    ]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [str(w.message) for w in caught] == [message]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        indices, X_query = learner.query(frame.iloc[80:200], n_instances=3)
+        learner.teach(X_query, y[80:200][indices])
+
+
 def _named_frame(pd):
     """Digits' first 8 pixels as named columns and a text column, with labels."""
     X, y, ood_label, _ = user_data("strings")

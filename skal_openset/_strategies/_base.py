@@ -19,6 +19,7 @@ from .._model_scores import (
     framed,
     ood_label_of,
     query_scope,
+    strategy_running,
 )
 from .._typing import RandomStateLike
 from .._validation import reject_bool_numbers
@@ -160,6 +161,7 @@ class QueryStrategy(BaseEstimator):
             random_state_restored_on_error(self.random_state) as rng,
             restored_on_error(self),
             query_scope(),
+            strategy_running(learner),
         ):
             indices, scores = self._select(learner, X_pool, n_instances, rng)
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
