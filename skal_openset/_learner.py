@@ -57,7 +57,7 @@ from ._model_scores import (
     strategy_is_running,
     strategy_running,
 )
-from ._models import one_pixel_scale, uint8_if_pixels
+from ._models import one_pixel_scale, reads_uint8_as_pixels, uint8_if_pixels
 from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
@@ -775,7 +775,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         which the net trains on as one scale (floats that are uint8 pixels /
         255 are cast back to them).
         """
-        if getattr(self.estimator, "input_shape", None) is None:
+        if not reads_uint8_as_pixels(getattr(self.estimator, "input_shape", None)):
             return X
         labelled, given = self.X_labelled_.dtype, X.dtype
         pixels = uint8_if_pixels(X)

@@ -92,7 +92,8 @@ def _to_input_shape(X, input_shape):
     (``(n, 28, 28)``), channels-last rows (``(n, 32, 32, 3)`` for
     ``(3, 32, 32)``), and image rows for a flat input (``(n, 28, 28)`` for
     ``(784,)``). A None entry of `input_shape` matches any size (no flat
-    rows then). uint8 pixels are scaled from 0..255 to [0, 1].
+    rows then). uint8 pixels are scaled from 0..255 to [0, 1] where
+    `input_shape` is an image's (see :func:`reads_uint8_as_pixels`).
     """
     # dtype=None keeps uint8 to be recognised below
     X = check_array(
@@ -137,14 +138,22 @@ def _to_input_shape(X, input_shape):
             "for your data, e.g. make_mlp_classifier(n_features=X.shape[1], ...) "
             "or make_cnn_classifier(..., input_shape=...)."
         )
-    if X.dtype == np.uint8:
+    if X.dtype == np.uint8 and reads_uint8_as_pixels(shape):
         return _to_unit_float(X)  # one float copy of the pool, not two
     return X
 
 
+def reads_uint8_as_pixels(input_shape):
+    """Whether a net whose rows have `input_shape` reads uint8 rows as pixels
+    (scaled from 0..255 to [0, 1]): only an image's shape, of 2 or more
+    dimensions. A table's, 1-D, or None takes uint8 columns (one-hot, counts)
+    as numbers, as it takes int64 ones."""
+    return input_shape is not None and len(input_shape) >= 2
+
+
 def uint8_if_pixels(X):
     """Integer rows of another dtype with values in 0..255 as uint8, the
-    dtype that the nets read as pixels (scaled to [0, 1])."""
+    dtype that the image nets read as pixels (scaled to [0, 1])."""
     if X.dtype.kind in "iu" and X.dtype != np.uint8 and X.size:
         if 0 <= X.min() and X.max() <= 255:
             return X.astype(np.uint8)
@@ -693,15 +702,22 @@ class TargetNet(NeuralNetClassifier):
     input_shape : tuple of int or None, default=None
         Shape of one input row. When set, other common layouts of the same
         data are converted to it (flat rows, missing channel axis,
-        channels-last images, uint8 pixels scaled to [0, 1]), and any other
-        shape is rejected with a message naming the expected one. After a
-        fit on uint8 pixels, other integers in 0..255 are taken as such
-        pixels and floats must be in [0, 1] (scaled already); after a fit
-        on other rows, which the net takes as they are, uint8 pixels are
-        refused unless those rows were floats in [0, 1], and then other
-        integers in 0..255 are taken as such pixels too. A None
-        entry matches any size, e.g. ``(3, None, None)`` for 3-channel images
-        of any size. None passes the input on as it is.
+        channels-last images), and any other shape is rejected with a
+        message naming the expected one. A None entry matches any size,
+        e.g. ``(3, None, None)`` for 3-channel images of any size. None
+        passes the input on as it is.
+
+        uint8 rows are pixels, scaled from 0..255 to [0, 1], only for an
+        image's shape, of 2 or more dimensions (``(C, H, W)``, ``(H, W)``),
+        whatever the layout the rows come in (flat too). After a fit on
+        uint8 pixels, other integers in 0..255 are taken as such pixels and
+        floats must be in [0, 1] (scaled already); after a fit on other
+        rows, which the net takes as they are, uint8 pixels are refused
+        unless those rows were floats in [0, 1], and then other integers in
+        0..255 are taken as such pixels too. A table's shape, 1-D
+        (``(n_features,)``, as :func:`make_mlp_classifier` sets), or None
+        takes rows of every dtype as numbers: uint8 columns (one-hot, counts)
+        as it takes int64 ones.
     random_state : int, RandomState instance or None, default=None
         When not None, ``fit`` and ``partial_fit`` are reproducible: each
         call runs inside ``torch.random.fork_rng`` with a seed drawn through
@@ -851,7 +867,7 @@ class TargetNet(NeuralNetClassifier):
         self._uint8_fit_max_ = self._fit_range_ = None
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return  # passed on as they are, never scaled
-        if self.input_shape is None:
+        if not reads_uint8_as_pixels(self.input_shape):
             return  # nothing is scaled
         rows = X.toarray() if sp.issparse(X) else np.asarray(X)
         if not rows.size:
@@ -870,7 +886,7 @@ class TargetNet(NeuralNetClassifier):
         that scale already) as uint8 pixels; other integers as they are."""
         fitted_max = getattr(self, "_uint8_fit_max_", None)
         fitted_range = getattr(self, "_fit_range_", None)
-        if self.input_shape is None:
+        if not reads_uint8_as_pixels(self.input_shape):
             return X
         if fitted_max is None and fitted_range is not None:
             rows = np.asarray(X)
@@ -1370,6 +1386,11 @@ def make_mlp_classifier(
 ) -> TargetNet:
     """Ready-to-fit MLP classifier for tables (Adam, no schedule).
 
+    Columns of every dtype are numbers, uint8 ones (one-hot, counts) too: only
+    an image-shaped net reads uint8 as pixels (see :class:`TargetNet`'s
+    ``input_shape``). Flat uint8 pixels go in as 0..255 then: scale them
+    first (``X / 255``), or give them to :func:`make_cnn_classifier`.
+
     Parameters
     ----------
     n_features : int
@@ -1441,7 +1462,8 @@ def make_cnn_classifier(
 
     Inputs are float arrays of shape ``(n, in_channels, 28, 28)``, or the
     same images flat, without the channel axis, channels-last or as uint8
-    pixels (see :class:`TargetNet`'s ``input_shape``).
+    pixels, scaled to [0, 1] in any of these layouts (see
+    :class:`TargetNet`'s ``input_shape``).
 
     Parameters
     ----------

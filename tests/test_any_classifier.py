@@ -78,6 +78,11 @@ def mlp(n_classes=4, **kwargs):
     )
 
 
+def image_net():
+    """A net for the digits as 8x8 images, given flat: it reads uint8 as pixels."""
+    return make_cnn_classifier(4, input_shape=(1, 8, 8), max_epochs=10, random_state=0)
+
+
 def run_loop(estimator, strategy, kind, n_rounds=2, budget=20, **learner_kwargs):
     """The README's quick start on the user's labels; returns the learner, oracle."""
     X, y, ood_label, _ = user_data(kind)
@@ -1234,7 +1239,7 @@ def test_taught_pixels_keep_the_uint8_scale_of_the_labelled_images():
     X = (X * 255).astype(np.uint8)
 
     def taught(rows):
-        net = mlp(input_shape=(64,))
+        net = image_net()
         learner = ActiveLearner(net, RandomQuery(), X[:80], y[:80], classes=classes)
         learner.teach(rows, y[80:100])
         assert learner.X_labelled_.dtype == np.uint8
@@ -2295,9 +2300,7 @@ def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
     # pixels to the net unscaled (probabilities off by up to 0.8).
     X, y, _, classes = user_data("ints")
     X = (X * 255).astype(np.uint8)
-    learner = ActiveLearner(
-        mlp(input_shape=(64,)), RandomQuery(), X[:80], y[:80], classes=classes
-    )
+    learner = ActiveLearner(image_net(), RandomQuery(), X[:80], y[:80], classes=classes)
     rows = X[100:150]
     np.testing.assert_array_equal(
         learner.predict_proba(rows.astype(np.int64)), learner.predict_proba(rows)
@@ -2320,6 +2323,20 @@ def test_pixels_predicted_or_queried_keep_the_uint8_scale_too():
         learner.teach(rows[5:10] / 256.0, y[105:110])
 
 
+def test_a_table_learner_takes_uint8_columns_as_numbers():
+    # The digits' counts 0..16 as uint8 were pixels to an MLP's learner too:
+    # the same counts as floats were refused, "the learner's images are uint8".
+    X, y, _, classes = user_data("ints")
+    counts = np.rint(X * 16).astype(np.uint8)
+    learner = ActiveLearner(mlp(), RandomQuery(), counts[:80], y[:80], classes=classes)
+    rows = counts[100:150]
+    np.testing.assert_allclose(
+        learner.predict_proba(rows * 1.0), learner.predict_proba(rows), rtol=1e-6
+    )
+    learner.teach(rows[:5] * 1.0, y[100:105])
+    assert learner.X_labelled_.max() == 16
+
+
 def test_integer_pixels_beside_labelled_floats_are_pixels():
     # Beside floats in [0, 1], int64 pixels 0..255 were taught as they were:
     # the labelled set became float64 up to 255, two scales in one net.
@@ -2327,7 +2344,7 @@ def test_integer_pixels_beside_labelled_floats_are_pixels():
     X = (X * 255).astype(np.uint8)
     floats = X / 255.0
     learner = ActiveLearner(
-        mlp(input_shape=(64,)), RandomQuery(), floats[:80], y[:80], classes=classes
+        image_net(), RandomQuery(), floats[:80], y[:80], classes=classes
     )
     rows = X[100:150].astype(np.int64)
     np.testing.assert_allclose(
@@ -2344,7 +2361,7 @@ def test_floats_are_not_taken_for_pixels_of_0_1_masks():
     X, y, _, classes = user_data("ints")
     masks = (X > 8).astype(np.uint8)
     learner = ActiveLearner(
-        mlp(input_shape=(64,)), RandomQuery(), masks[:80], y[:80], classes=classes
+        image_net(), RandomQuery(), masks[:80], y[:80], classes=classes
     )
     with pytest.raises(ValueError, match="X is float32 but the learner's images"):
         learner.predict_proba(masks[100:110].astype(np.float32))
