@@ -14,6 +14,13 @@ from sklearn.utils.validation import check_array
 _PROBA_ATOL = 1e-3
 
 
+def rows_not_summing_to_1(proba):
+    """Positions of the rows of `proba` whose sum is off 1 by more than the
+    rounding of softmax outputs, and the sum of every row (float64)."""
+    row_sums = proba.sum(axis=1, dtype=np.float64)
+    return np.flatnonzero(np.abs(row_sums - 1.0) > _PROBA_ATOL), row_sums
+
+
 def _check_proba(proba, *, min_classes=1):
     """Validate a matrix of class probabilities and return it as an array.
 
@@ -46,8 +53,7 @@ def _check_proba(proba, *, min_classes=1):
             f"proba must have at least {min_classes} classes (columns), got "
             f"{proba.shape[1]}."
         )
-    row_sums = proba.sum(axis=1, dtype=np.float64)
-    bad = np.flatnonzero(np.abs(row_sums - 1.0) > _PROBA_ATOL)
+    bad, row_sums = rows_not_summing_to_1(proba)
     if bad.size:
         raise ValueError(
             f"proba rows must sum to 1 (within {_PROBA_ATOL}); {bad.size} row(s) "

@@ -51,6 +51,7 @@ from ._informativeness import (
     entropy_informativeness,
     least_confidence,
     margin_informativeness,
+    rows_not_summing_to_1,
 )
 from ._models import LearningLossNet
 from ._purity import (
@@ -435,6 +436,19 @@ def class_probabilities(learner, X):
                 else " for finite rows of X: a net that diverged (retrain it, e.g. "
                 "with a lower learning rate)?"
             )
+        )
+    # Checked here, where the source is known: the scores' own check can only
+    # tell their caller to pass probabilities.
+    bad, row_sums = rows_not_summing_to_1(proba)
+    if bad.size:
+        raise ValueError(
+            f"The predict_proba of the classifier ({type(final).__name__}) gives "
+            f"rows that do not sum to 1: {bad.size} of {len(proba)}, e.g. row "
+            f"{bad[0]} sums to {row_sums[bad[0]]:.6g}, so they are no class "
+            "probabilities to score or predict by. Train and query it on "
+            "float64 rows (X.astype(np.float64): float32 arithmetic can round "
+            "rows to e.g. [1, 1, 0, 0]), calibrate it (sklearn.calibration."
+            "CalibratedClassifierCV), or use another classifier."
         )
     return class_columns(proba, estimator, n_classes(learner), 0.0)
 

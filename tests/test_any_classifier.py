@@ -1069,6 +1069,29 @@ def test_nan_probabilities_from_missing_values_name_the_remedy():
         learner.query(_with_missing_values(X[80:200]), n_instances=3)
 
 
+class _RoundedRows(LogisticRegression):
+    """Rows that do not sum to 1, as GaussianNB gives on float32 rows."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[0] = 0.0
+        proba[0, :2] = 1.0
+        return proba
+
+
+@pytest.mark.parametrize("strategy", [UncertaintyQuery, PurityInformativenessQuery])
+def test_probabilities_not_summing_to_1_name_the_classifier(strategy):
+    # The scores' check told the user, who passed X only, to "pass
+    # probabilities (softmax outputs), not logits".
+    X, y, _, classes = user_data("ints")
+    learner = ActiveLearner(_RoundedRows(max_iter=300), strategy(), classes=classes)
+    learner.fit(X[:80], y[:80])
+    with pytest.raises(
+        ValueError, match=r"predict_proba of the classifier \(_RoundedRows\).*float64"
+    ):
+        learner.query(X[80:200], n_instances=3)
+
+
 @pytest.mark.parametrize(
     "estimator, strategy, message",
     [
