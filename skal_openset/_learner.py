@@ -832,6 +832,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
         if not unknown:
             return
+        kinds = {label_kind(np.array([v], dtype=object)) for v in unknown}
+        if len(kinds) == 1 and label_kind(classes) not in kinds:
+            # New classes of another kind would mix kinds, which fit refuses.
+            raise ValueError(
+                f"Labels {unknown} are neither known classes {classes.tolist()} "
+                f"nor ood_label={ood_label!r}: the labels are {kinds.pop()} but "
+                f"the classes are {label_kind(classes)}; "
+                + _in_kind_of_classes(unknown, classes, allowed)
+            )
         remedy = (
             "pass classes=[...] listing every in-distribution class, and label "
             "OOD examples ood_label."
@@ -1088,6 +1097,21 @@ def _check_one_label_kind(labels, name):
         "give every in-distribution class a label of one kind, e.g. all "
         "strings. The OOD label may be of another kind.",
     )
+
+
+def _in_kind_of_classes(labels, classes, allowed):
+    """How to give `labels`, of another kind than `classes`, in theirs: the
+    cast, where it makes `allowed` labels of them all."""
+    cast = {"strings": "str", "bytes": "bytes"}.get(label_kind(classes))
+    if cast is None:
+        cast = "float" if np.asarray(classes.tolist()).dtype.kind == "f" else "int"
+    try:
+        converted = set(np.asarray(labels).astype(cast).tolist())
+    except (ValueError, OverflowError):  # "a", or beyond int64, as an int
+        converted = None
+    if converted is not None and converted <= allowed:
+        return f"convert them, e.g. with y.astype({cast})."
+    return "give labels of the classes' kind."
 
 
 def _check_discrete(labels):

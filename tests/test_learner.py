@@ -376,6 +376,26 @@ def test_known_classes_come_from_the_skorch_net(initial):
     assert learner.predict_proba(X).shape == (len(X), K)
 
 
+@pytest.mark.parametrize(
+    "classes, ood_label, labels, advice",
+    [
+        ([0, 1], -1, ["0", "1"], r"strings but the classes are numbers; .*\(int\)"),
+        (["a", "b"], "other", [0, 1], r"numbers but the classes are strings; give"),
+    ],
+)
+def test_labels_of_another_kind_than_the_classes_are_named_so(
+    classes, ood_label, labels, advice
+):
+    # The error suggested set_params(classes=[0, 1, '0', '1']), a mix of kinds
+    # that fit refuses.
+    X = np.random.default_rng(0).random((20, 3))
+    y = np.asarray(classes)[np.arange(20) % 2]
+    learner = ActiveLearner(LogisticRegression(), classes=classes, ood_label=ood_label)
+    learner.fit(X, y)
+    with pytest.raises(ValueError, match=advice):
+        learner.teach(X[:2], np.array(labels))
+
+
 def test_a_class_first_taught_after_fit_is_added_by_the_refit_its_error_names(split):
     # The error said "pass classes=[...]", but classes is read at fit: set
     # afterwards it changed nothing, without a word, and teach refused again.
