@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler, normalize
+from sklearn.preprocessing import FunctionTransformer, normalize
 
 from _learners import K, _fitted_learner, _net
 from skal_openset import (
@@ -449,11 +449,18 @@ def test_two_nearest_is_the_head_of_argsort(n_columns):
 
 
 def eoal_scores(learner, X, open_set):
-    """-H_c (mean binary entropy of the heads, bits) + H_o (every OOD row a centre)."""
+    """-H_c (mean binary entropy of the heads, bits) + H_o (every OOD row a centre),
+    in the embedding standardised on the labelled rows, a column constant there
+    scaled by its spread over the labelled and pool rows."""
     X_in, y_in, X_ood = _labelled(learner)
-    emb = lambda A: expected_embedding(learner, A)  # noqa: E731
-    scaler = StandardScaler().fit(emb(np.concatenate([X_in, X_ood])))
-    E_in, E_ood, E = (scaler.transform(emb(A)) for A in (X_in, X_ood, X))
+    labelled = expected_embedding(learner, np.concatenate([X_in, X_ood]))
+    E = expected_embedding(learner, X)
+    scale = labelled.std(axis=0)
+    flat = scale == 0
+    scale[flat] = np.concatenate([labelled, E]).std(axis=0)[flat]
+    scale[scale == 0] = 1.0
+    labelled, E = ((A - labelled.mean(axis=0)) / scale for A in (labelled, E))
+    E_in, E_ood = labelled[: len(X_in)], labelled[len(X_in) :]
     train = np.concatenate([E_in, E_ood])
     target = np.concatenate([y_in, np.full(len(E_ood), -1)])
     p = np.column_stack(
@@ -537,6 +544,25 @@ def test_eoal_queries_extreme_features_as_it_does_them_scaled_down():
     for indices, scores in queries[1:]:
         np.testing.assert_array_equal(indices, queries[0][0])
         np.testing.assert_allclose(scores, queries[0][1], rtol=1e-5)
+
+
+def test_eoal_query_does_not_depend_on_the_units_of_a_column_unseen_in_labels():
+    # A column constant among the labelled rows was left unscaled by the
+    # labelled rows' StandardScaler, so its units entered the distances to
+    # the OOD centres and the diversity clusters, and changed the batch.
+    X, y = load_digits_dataset()
+    X, y = X.astype(np.float64), np.where(y < 4, y, -1)
+    flat = (X[:100].std(axis=0) == 0) & (X[100:400].std(axis=0) > 0)
+    assert flat.any()
+    queries = []
+    for factor in (1.0, 1e6):
+        X_scaled = X.copy()
+        X_scaled[:, flat] *= factor
+        learner = ActiveLearner(LogisticRegression(max_iter=300))
+        learner.fit(X_scaled[:100], y[:100])
+        queries.append(EOALQuery(random_state=0)(learner, X_scaled[100:400], 10))
+    np.testing.assert_array_equal(queries[1][0], queries[0][0])
+    np.testing.assert_allclose(queries[1][1], queries[0][1], rtol=1e-6)
 
 
 @pytest.mark.parametrize("strategy", [SimilarQuery, CCALQuery])

@@ -79,19 +79,12 @@ class EOALQuery(QueryStrategy):
     The embedding is standardised with the labelled rows' means and
     standard deviations. A column constant among the labelled rows (a 0/1
     feature that is 0 in every one, a ReLU unit that none activates) has no
-    spread to divide by, so it is only centred: the pool's values in it keep
-    their raw units. The heads give it next to no weight (it is constant in
-    their training rows), but the diversity clusters and the distances to
-    the OOD centres use it, so its units can change the batch (multiplying
-    a 0/1 column by 1000 can change several of the rows queried). To make
-    the query independent of the units, standardise the features on every
-    row before querying, labelled and pool alike: scale ``X`` by
-    ``StandardScaler().fit(X_all)``, ``X_all`` the labelled and pool rows,
-    or pass it to the learner as
-    ``embedding=FunctionTransformer(StandardScaler().fit(X_all).transform)``.
-    ``embedding=StandardScaler()`` does not help: the learner fits it on the
-    labelled rows only. In a net's penultimate layer, such a unit keeps the
-    net's own scale.
+    spread there to divide by, so it is divided by its standard deviation
+    over the labelled and pool rows instead (a column constant on every row
+    is left as it is). The heads give such a column next to no weight, but
+    the diversity clusters and the distances to the OOD centres use it;
+    unscaled, its units would change the batch, so that a 0/1 column
+    multiplied by 1000 changed several of the rows queried.
 
     References
     ----------
@@ -144,10 +137,19 @@ class EOALQuery(QueryStrategy):
         emb_labelled, pool = extreme_scale_removed(emb_labelled, pool)
         # Arrays whatever scikit-learn's transform_output: they are indexed.
         scaler = StandardScaler().set_output(transform="default").fit(emb_labelled)
-        emb_labelled = scaler.transform(emb_labelled)
+        # StandardScaler leaves the columns it finds constant at scale 1, so
+        # the pool's values in them kept their raw units in every distance;
+        # they take the spread over all rows instead (1 if none there either).
+        flat = scaler.scale_ != np.sqrt(scaler.var_)
+        emb_labelled, pool = scaler.transform(emb_labelled), scaler.transform(pool)
+        if flat.any():
+            every_row = np.concatenate([emb_labelled[:, flat], pool[:, flat]])
+            spread = StandardScaler().fit(every_row).scale_
+            # Their scale was 1: dividing now is dividing in transform, bit for bit.
+            emb_labelled[:, flat] /= spread
+            pool[:, flat] /= spread
         emb_in = emb_labelled[: len(X_in)]
         emb_ood = emb_labelled[len(X_in) :] if len(X_ood) else None
-        pool = scaler.transform(pool)
 
         in_class = self._one_vs_all(emb_in, codes_in, emb_ood, pool)
         score = -entropy_informativeness(
