@@ -18,10 +18,12 @@ from scipy.special import logsumexp, xlogy
 from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, normalize
 from skorch import NeuralNet
@@ -563,6 +565,18 @@ class TestCoreSetQuery(StrategyTemplate):
         assert len({tuple(p) for p in picks}) == 3
 
 
+def kmeans_pp_written_out(G, n_centres, seed):
+    """BADGE's draws on the materialised gradients G: D^2 sampling, plainly."""
+    rng = np.random.RandomState(seed)
+    chosen = [int(np.argmax((G**2).sum(1)))]
+    min_sq_dist = np.full(len(G), np.inf)
+    for _ in range(n_centres - 1):
+        min_sq_dist = np.minimum(min_sq_dist, ((G - G[chosen[-1]]) ** 2).sum(1))
+        p = min_sq_dist / min_sq_dist.sum()
+        chosen.append(int(np.searchsorted(np.cumsum(p), rng.uniform(0, 1))))
+    return chosen
+
+
 class TestBadgeQuery(StrategyTemplate):
     ordered = False
     top_k = False
@@ -591,14 +605,24 @@ class TestBadgeQuery(StrategyTemplate):
         G = gradient_embedding(net.predict_proba(pool), embed(net, pool))
         G = G.astype(np.float64)
         for seed in range(3):
-            rng = np.random.RandomState(seed)
-            chosen = [int(np.argmax((G**2).sum(1)))]
-            min_sq_dist = np.full(len(G), np.inf)
-            for _ in range(9):  # D^2 sampling, written out on G
-                min_sq_dist = np.minimum(min_sq_dist, ((G - G[chosen[-1]]) ** 2).sum(1))
-                p = min_sq_dist / min_sq_dist.sum()
-                chosen.append(int(np.searchsorted(np.cumsum(p), rng.uniform(0, 1))))
+            chosen = kmeans_pp_written_out(G, 10, seed)
             indices, _ = BadgeQuery(seed)(learner, pool, n_instances=10)
+            assert indices.tolist() == chosen
+
+    def test_a_very_confident_model_draws_distinct_rows_by_true_distance(self):
+        # GaussianNB on far-apart blobs: class probabilities near 1e-30, whose
+        # float32 products underflow while the float64 norms do not.
+        X, y = make_blobs(300, centers=[[0, 0], [8, 0], [0, 8]], random_state=0)
+        y = np.where(y == 2, -1, y)
+        learner = ActiveLearner(GaussianNB(), BadgeQuery()).fit(X[:30], y[:30])
+        proba = learner.predict_proba(X[30:])
+        pool = X[30:][(proba.min(1) > 1e-37) & (proba.min(1) < 1e-24)]
+        proba = learner.predict_proba(pool)
+        G = gradient_embedding(proba, pool / np.abs(pool).max()).astype(np.float64)
+        for seed in range(5):
+            chosen = kmeans_pp_written_out(G, 10, seed)
+            learner.set_params(query_strategy__random_state=seed).fit(X[:30], y[:30])
+            indices, _ = learner.query(pool, n_instances=10)  # refuses duplicates
             assert indices.tolist() == chosen
 
     def test_never_picks_a_copy_while_a_new_row_remains(self, learner, pool):

@@ -90,15 +90,20 @@ def _kmeans_pp_outer(R, H, sq_norms, n_centres, rng):
     with ``||g_i - g_c||^2 = ||g_i||^2 + ||g_c||^2 - 2 <r_i, r_c> <h_i, h_c>``.
     Stops early when every row coincides with a centre.
     """
+    # In float64, as sq_norms: float32 products of a confident model's
+    # residuals (near 1e-25) underflow to 0 while their norms do not, so a
+    # chosen centre would keep its weight and be drawn again.
+    R = R.astype(np.float64)
     chosen = [int(np.argmax(sq_norms))]
     min_sq_dist = np.full(len(sq_norms), np.inf)
     with one_blas_thread():  # two matrix-vector products a centre
         while True:
             c = chosen[-1]
-            inner = (R @ R[c]).astype(np.float64) * (H @ H[c])
+            inner = (R @ R[c]) * (H @ H[c])
             np.minimum(
                 min_sq_dist, sq_distances_to(sq_norms, c, inner), out=min_sq_dist
             )
+            min_sq_dist[c] = 0  # never drawn twice, whatever the rounding
             cumulative = np.cumsum(min_sq_dist)
             if len(chosen) == n_centres or cumulative[-1] <= 0:
                 return np.asarray(chosen)
