@@ -11,7 +11,7 @@ import torch
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cholesky
 from scipy.special import logsumexp
-from sklearn.covariance import LedoitWolf
+from sklearn.covariance import LedoitWolf, ShrunkCovariance
 from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_chunked
 from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
@@ -30,6 +30,10 @@ _BATCH_SIZE = 16384
 # (every benchmark setting): fewer rows per batch could change the last bits
 # of the matrix product, and so which reference is nearest in a near tie.
 _BATCH_BYTES = 2**29
+# Least shrinkage of the Mahalanobis covariance towards a scaled identity:
+# its condition number stays below n_features / _MIN_SHRINKAGE, so the
+# pseudo-inverse keeps every direction up to tens of thousands of features.
+_MIN_SHRINKAGE = 1e-6
 
 
 class TooFewLabelsError(ValueError):
@@ -221,7 +225,9 @@ def mahalanobis_purity(
     set does not span, so an example that differs from the class means only
     there would get the highest purity, which is exactly how OOD data differs.
     Shrinkage towards a scaled identity keeps the estimate invertible and well
-    conditioned, with the shrinkage amount set analytically (no tuning).
+    conditioned, with the shrinkage amount set analytically (no tuning), and
+    at least ``1e-6``: Ledoit-Wolf's is 0 when every within-class residual is
+    plus or minus one vector (a class of two rows), singular as that is.
     The distance is squared, as in Lee et al.'s confidence score.
 
     References
@@ -272,10 +278,17 @@ def mahalanobis_purity(
     means = np.zeros((classes.size, X_train.shape[1]))
     np.add.at(means, y_idx, X_train)
     means /= np.bincount(y_idx)[:, None]
-    lw = LedoitWolf(assume_centered=True).fit(X_train - means[y_idx])
+    residuals = X_train - means[y_idx]
+    covariance = LedoitWolf(assume_centered=True).fit(residuals)
+    if covariance.shrinkage_ < _MIN_SHRINKAGE:
+        # Ledoit-Wolf does not shrink when every residual is +- one vector (a
+        # class of two rows), however singular the empirical covariance is.
+        covariance = ShrunkCovariance(
+            shrinkage=_MIN_SHRINKAGE, assume_centered=True
+        ).fit(residuals)
     try:
         # Precision = L L^T, so the Mahalanobis distance is Euclidean after x -> x L.
-        whiten = cholesky(lw.precision_, lower=True)
+        whiten = cholesky(covariance.precision_, lower=True)
     except LinAlgError:
         raise TooFewLabelsError(
             "The labelled IN embeddings have no within-class variation; "

@@ -129,6 +129,28 @@ def test_mahalanobis_few_samples_high_dimension(rng):
     assert purity[1] < purity[0]
 
 
+@pytest.mark.parametrize(
+    "X_train, y_train",
+    [
+        # one class of two rows: the residuals are +-half their difference
+        (np.array([[0.0, 1.0, 2.0], [2.0, 0.0, 1.0]]), [0, 0]),
+        (np.array([[1.6, 0.1], [0.2, -0.1]]), [0, 0]),
+        # two classes of two rows, each differing along feature 0 only
+        (np.array([[0.0, 0, 0], [1, 0, 0], [0, 5, 0], [1, 5, 0]]), [0, 0, 1, 1]),
+    ],
+)
+def test_mahalanobis_residuals_along_one_vector_still_invertible(X_train, y_train):
+    # Ledoit-Wolf does not shrink there: its singular estimate raised "no
+    # within-class variation", or scored a point off the span as pure.
+    direction = X_train[1] - X_train[0]
+    off = np.eye(X_train.shape[1])[-1]
+    off -= off @ direction / (direction @ direction) * direction
+    off_span = X_train[0] + 10 * off / np.linalg.norm(off)
+    purity = mahalanobis_purity([X_train[0], off_span], X_train, y_train)
+    assert np.isfinite(purity).all()
+    assert purity[1] < purity[0] - 1e3
+
+
 def test_mahalanobis_batched_equals_unbatched(rng, monkeypatch):
     X_train, y_train = rng.normal(size=(20, 3)), np.arange(20) % 4
     X = rng.normal(size=(25, 3))
