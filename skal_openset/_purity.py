@@ -189,8 +189,13 @@ def energy_purity(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     )
     if not np.isfinite(temperature):
         raise ValueError(f"temperature must be finite, got {temperature}.")
-    scaled = logits.astype(np.float64) / temperature
-    return temperature * logsumexp(scaled, axis=1)
+    logits = logits.astype(np.float64)
+    # Shifted by the row maxima before dividing: logits / T alone overflows
+    # for a small T. At T=1 this is logsumexp's own shift, bit for bit.
+    peak = logits.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # to -inf: terms that vanish in the sum
+        shifted = (logits - peak) / temperature
+    return peak[:, 0] + temperature * logsumexp(shifted, axis=1)
 
 
 def mahalanobis_purity(

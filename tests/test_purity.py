@@ -6,6 +6,7 @@ import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist, mahalanobis
+from scipy.special import logsumexp
 from sklearn.covariance import ledoit_wolf
 from sklearn.utils import gen_batches
 
@@ -59,6 +60,32 @@ def test_energy_is_stable_and_oriented():
     assert np.isfinite(purity).all()
     np.testing.assert_allclose(purity[0], 1000 + math.log(2))
     assert purity[1] > purity[2]  # a confident logit vector is more IN
+
+
+@pytest.mark.parametrize(
+    "logits, temperature, expected",
+    [
+        ([[1e10, -1e10]], 1e-300, 1e10),  # tends to the largest logit as T -> 0
+        ([[1.0, 3.0]], 1e-308, 3.0),
+        ([[2.0, 2.0]], 1e-300, 2.0),  # + T log 2
+        ([[1e300, 0.0]], 1e-10, 1e300),
+    ],
+)
+def test_energy_tiny_temperature_does_not_overflow(logits, temperature, expected):
+    # logits / T overflowed to inf before the logsumexp.
+    np.testing.assert_array_equal(energy_purity(logits, temperature), [expected])
+
+
+def test_energy_at_temperature_one_is_plain_logsumexp(rng):
+    # What the strategies use: the shifted form changes no bit there.
+    logits = rng.normal(scale=10.0, size=(500, 7)) * rng.lognormal(size=(500, 1))
+    logits[:50, 1] = logits[:50, 0]  # tied maxima
+    expected = logsumexp(logits, axis=1)
+    np.testing.assert_array_equal(energy_purity(logits), expected)
+    np.testing.assert_array_equal(
+        energy_purity(logits.astype(np.float32)),
+        logsumexp(logits.astype(np.float32).astype(np.float64), axis=1),
+    )
 
 
 @pytest.mark.parametrize("temperature", [0, -1.0, np.inf])
