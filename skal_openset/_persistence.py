@@ -189,6 +189,22 @@ def _check_digest(f, path, header):
     f.seek(start)
 
 
+def _written(f):
+    """When and how long the file of `f` was last written, as the system says."""
+    stat = os.fstat(f.fileno())
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _check_unchanged(f, written, path):
+    """Raise if the file of `f` was written since :func:`_written` gave `written`."""
+    if _written(f) != written:
+        raise ValueError(
+            f"{path} changed while it was being loaded (written by another "
+            "program, e.g. a copy still under way): load it again once that "
+            "is finished."
+        )
+
+
 def _is_header(header):
     """Whether `header` reads as one of the headers :func:`save_object` wrote."""
     if not (isinstance(header, dict) and set(header) in _HEADER_KEYS):
@@ -310,16 +326,17 @@ def load_object(path: str | os.PathLike) -> Any:
                 f"within the same X.Y release. Install skal_openset=={major}."
                 f"{minor}.* to load it, or re-create it with this version."
             )
-        # Read once, then checked and loaded: a file rewritten in place (cp,
-        # rsync --inplace) between a check and a second read would be loaded
-        # unchecked. BytesIO shares the bytes read (no second copy).
-        payload = io.BytesIO(f.read())
+        # The check reads the file, and the load reads it again: a file
+        # rewritten in place (cp, rsync --inplace) in between is refused
+        # below, not loaded unchecked. Reading it once into memory instead
+        # would need twice its size there.
+        written = _written(f)
         # The first 0.1 files have no digest.
         checked = bool(header.get("trailer") or "digest" in header)
         if checked:
-            _check_digest(payload, path, header)
+            _check_digest(f, path, header)
         try:
-            return joblib.load(payload)
+            loaded = joblib.load(f)
         except (ImportError, AttributeError) as exc:
             # A class the file names cannot be found: most likely the
             # environment differs, not the file.
@@ -331,6 +348,7 @@ def load_object(path: str | os.PathLike) -> Any:
                 "library versions it was saved with."
             ) from exc
         except Exception as exc:
+            _check_unchanged(f, written, path)
             cause = f"{type(exc).__name__}: {exc}"
             if checked:  # its bytes are those saved: not damage
                 raise _UnloadableFileError(
@@ -343,3 +361,5 @@ def load_object(path: str | os.PathLike) -> Any:
             raise _DamagedFileError(
                 f"{path} is truncated or damaged ({cause})."
             ) from exc
+        _check_unchanged(f, written, path)
+        return loaded
