@@ -1276,7 +1276,9 @@ class RebuiltLRScheduler(LRScheduler):
     """
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # vars, not super(): skorch's callbacks define no __getstate__, and
+        # object has one only from Python 3.11.
+        state = vars(self)
         if state.get("lr_scheduler_") is not None:
             state = {**state, "lr_scheduler_": None}  # a copy: this one keeps it
         return state

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from skorch.callbacks import LRScheduler
 from skorch.exceptions import DeviceWarning
 
 import skal_openset
@@ -160,6 +161,23 @@ _RESNETS = {
         3, width=2, random_state=0, **_RESNET
     ),
 }
+
+
+def test_the_learning_rate_callbacks_pickle_without_object_getstate(monkeypatch):
+    # object.__getstate__ exists from Python 3.11 only, and skorch's callbacks
+    # define none: on 3.10 super().__getstate__() raised AttributeError.
+    def missing(self):
+        raise AttributeError("'super' object has no attribute '__getstate__'")
+
+    monkeypatch.setattr(LRScheduler, "__getstate__", missing, raising=False)
+    net = _RESNETS["resnet18"]()
+    net.fit(np.random.default_rng(0).random((6, 64), dtype=np.float32), [0, 1, 2] * 2)
+    callbacks = [cb for _, cb in net.callbacks_ if isinstance(cb, LRScheduler)]
+    assert callbacks
+    for callback in callbacks:
+        copied = pickle.loads(pickle.dumps(callback))
+        assert copied.lr_scheduler_ is None
+        assert callback.lr_scheduler_ is not None  # the original keeps it
 
 
 @pytest.mark.parametrize("make", _RESNETS.values(), ids=_RESNETS.keys())
