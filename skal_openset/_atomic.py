@@ -221,7 +221,7 @@ def atomic_paths(paths):
     Parameters
     ----------
     paths : list of str or path-like
-        The files to write; missing parent folders are created.
+        The files to write, each once; missing parent folders are created.
 
     Yields
     ------
@@ -233,6 +233,17 @@ def atomic_paths(paths):
     # A link's target is written, as open() would: os.replace would put a
     # file in place of the link, and leave its target old.
     paths = [Path(os.path.realpath(p)) if p.is_symlink() else p for p in given]
+    # Twice in one set, a file would get two contents, and a failed set
+    # could not be put back as it was.
+    seen = {}
+    for name, path in zip(given, paths):
+        key = os.path.abspath(path)
+        if key in seen:
+            raise ValueError(
+                f"{seen[key]} and {name} are the same file: give each file of "
+                "the set once."
+            )
+        seen[key] = name
     temps, backups, kept = [], [], []
     try:
         for path in paths:

@@ -419,6 +419,19 @@ def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
         load_object(old)
 
 
+def test_a_file_given_twice_in_a_set_is_refused(tmp_path):
+    # Renamed onto twice and, on a failure, removed twice, it was reported as
+    # one that could not be put back, and a temporary file was left.
+    target = tmp_path / "a.txt"
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    for twice in ([target, target], [target, link]):
+        with pytest.raises(ValueError, match="are the same file: give each file"):
+            with atomic_paths(twice):
+                pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt"]
+
+
 @pytest.mark.parametrize("change", ["truncated", "rewritten"])
 def test_what_is_loaded_is_what_was_checked(tmp_path, monkeypatch, change):
     # The file is read again after its digest is checked: one cut or
