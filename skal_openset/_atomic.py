@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from sklearn.utils import check_random_state
 
+from ._signals import ignored_sigint_handled_by
 from ._warn import warn
 
 if sys.platform == "win32":  # a lock file made only where none is stands in
@@ -176,11 +177,17 @@ def _replace_all(temps, paths, backups, kept):
 def _sigint_handled_by(handler):
     """Let `handler` take SIGINT during the block, only in the main thread and
     while SIGINT has Python's default handler: an application's own handler
-    is left alone."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    is left alone. While SIGINT is ignored (a job started in the background),
+    it stays so, and `handler` takes a SIGTERM handled as Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if current is signal.SIG_IGN:
+        with ignored_sigint_handled_by(handler):
+            yield
+        return
+    if current is not signal.default_int_handler:
         yield
         return
     signal.signal(signal.SIGINT, handler)

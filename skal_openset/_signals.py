@@ -4,6 +4,22 @@ import contextlib
 import signal
 import threading
 
+# What a SIGTERM handled as Ctrl-C runs while SIGINT is ignored (a job started
+# in the background): the handler _atomic would give SIGINT in its blocks.
+_instead_of_ignored_sigint = [signal.default_int_handler]
+
+
+@contextlib.contextmanager
+def ignored_sigint_handled_by(handler):
+    """While SIGINT is ignored, let a SIGTERM handled as Ctrl-C (see
+    :func:`sigterm_as_ctrl_c`) reach `handler` in the block; Ctrl-C itself
+    stays ignored."""
+    _instead_of_ignored_sigint.append(handler)
+    try:
+        yield
+    finally:
+        _instead_of_ignored_sigint.pop()
+
 
 @contextlib.contextmanager
 def sigterm_as_ctrl_c():
@@ -34,7 +50,7 @@ def sigterm_as_ctrl_c():
         received.append(signum)
         handler = signal.getsignal(signal.SIGINT)
         if not callable(handler):  # SIGINT ignored, as in a background job
-            handler = signal.default_int_handler
+            handler = _instead_of_ignored_sigint[-1]
         handler(signal.SIGINT, frame)
 
     signal.signal(signal.SIGTERM, as_ctrl_c)

@@ -33,7 +33,8 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset.__main__ import OUTPUT_FILES
-from skal_openset._atomic import atomic_open, atomic_paths
+from skal_openset._atomic import InterruptedAfterReplacing, atomic_open, atomic_paths
+from skal_openset._signals import sigterm_as_ctrl_c
 
 
 @pytest.fixture(scope="module")
@@ -417,6 +418,30 @@ def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
         joblib.dump({"weights": torch.ones(3)}, f)
     with pytest.raises(ValueError, match="old.joblib is truncated or damaged"):
         load_object(old)
+
+
+def test_sigterm_with_sigint_ignored_is_held_through_the_renames(tmp_path, monkeypatch):
+    # A job started in the background ignores SIGINT; a SIGTERM handled as
+    # Ctrl-C was then not held through a set's renames, leaving it mixed.
+    paths = [tmp_path / "records.csv", tmp_path / "summary.json"]
+    for path in paths:
+        path.write_text("old")
+    replace = os.replace
+
+    def replace_then_terminate(src, dst):
+        replace(src, dst)
+        signal.raise_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with sigterm_as_ctrl_c(), pytest.raises(InterruptedAfterReplacing):
+            monkeypatch.setattr(os, "replace", replace_then_terminate)
+            with atomic_paths(paths) as temps:
+                for tmp in temps:
+                    tmp.write_text("new")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert [path.read_text() for path in paths] == ["new", "new"]
 
 
 def test_a_file_given_twice_in_a_set_is_refused(tmp_path):
