@@ -1,4 +1,5 @@
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -8,6 +9,16 @@ from hypothesis import settings
 from _learners import ESTIMATORS, N_POOL, _fitted_learner
 from skal_openset import _models, load_digits_dataset, make_open_set_split
 from skal_openset._threads import one_torch_thread
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises():
+    """Python's own SIGINT handler in every test: a run started in the
+    background ignores SIGINT, and its subprocesses would too, so the tests
+    of Ctrl-C would fail there."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session", autouse=True)
