@@ -746,9 +746,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         dtype) of the labelled examples."""
         check_columns(X, self, name)
         rows = _check_rows_of(X, name, self.estimator)
-        if not strategy_is_running(self):
-            # scikit-learn's checks and messages: the number of features,
-            # and a warning for rows without the feature names fit had.
+        # Image rows (not 2-D) have no number of features: scikit-learn's
+        # would count their channels, so the shape check below speaks.
+        if rows.ndim == 2 and not strategy_is_running(self):
+            # scikit-learn's checks and messages: the number of features
+            # (n_features_in_ exists only after a fit on 2-D rows), and a
+            # warning for rows without the feature names fit had.
             # Column names not all strings are none, as fit takes them
             # (scikit-learn refuses names that mix strings with others).
             named = named_column_dtypes(X) is not None

@@ -1305,6 +1305,21 @@ def test_cnn_takes_the_image_layouts_users_have(layout):
     )
 
 
+def test_learner_names_the_layouts_of_image_rows_unlike_its_fit():
+    # Fitted on flat rows, image rows got scikit-learn's count of shape[1]
+    # ("X has 1 features, but ActiveLearner is expecting 64").
+    X, y, _, classes = user_data("ints")
+    learner = ActiveLearner(
+        image_net().set_params(max_epochs=1), RandomQuery(0), classes=classes
+    ).fit(X[:40], y[:40])
+    for rows in (X[40:60].reshape(-1, 1, 8, 8), X[40:60].reshape(-1, 8, 8)):
+        shape = re.escape(str(rows.shape[1:]))
+        with pytest.raises(
+            ValueError, match=rf"X_pool rows have shape {shape}, but .* \(64,\)"
+        ):
+            learner.query(rows, 3)
+
+
 def test_cnn_rejects_other_shapes_naming_the_expected_one():
     net = make_cnn_classifier(3, max_epochs=1)
     with pytest.raises(ValueError, match=r"rows of shape \(1, 28, 28\)"):
