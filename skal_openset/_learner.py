@@ -1247,20 +1247,49 @@ def _check_rows_of(X, name, estimator):
     NaN (missing values) may stay if the classifier takes them; errors name
     the argument.
     """
-    try:
-        X = check_rows(X, estimator, name, ensure_min_samples=0)
-    except ValueError as exc:
-        if "Reshape your data" not in str(exc):  # scikit-learn's, for 1-D X
-            raise
-        # A vectorizer takes a column of texts as it is, not reshaped.
-        raise ValueError(
-            f"{name}: {exc} For raw texts as one column, the pipeline hands "
-            "column 0 to the vectorizer: make_pipeline(make_column_transformer("
-            "(TfidfVectorizer(), 0)), classifier)."
-        ) from None
+    if _ndim(X) == 1:
+        # Before check_array, whose message holds the whole array's repr.
+        raise ValueError(_one_dimensional_advice(X, name))
+    X = check_rows(X, estimator, name, ensure_min_samples=0)
     if len(X) == 0:
         raise ValueError(f"{name} has 0 samples; pass at least one row.")
     return X
+
+
+def _ndim(X):
+    """The number of dimensions of array-like `X`, or None for ragged rows
+    (check_array says what is wrong with them)."""
+    ndim = getattr(X, "ndim", None)
+    if ndim is not None:
+        return ndim
+    try:
+        # Not np.ndim, which array-likes may refuse (__array_function__).
+        return np.asarray(X).ndim
+    except (ValueError, TypeError):
+        return None
+
+
+def _one_dimensional_advice(X, name):
+    """What to do with 1-D `X`, in scikit-learn's words ("Reshape your data")."""
+    if hasattr(X, "to_frame"):  # a pandas Series
+        column, row = f"{name}.to_frame()", f"{name}.to_frame().T"
+    elif isinstance(X, np.ndarray):
+        column, row = f"{name}.reshape(-1, 1)", f"{name}.reshape(1, -1)"
+    else:
+        column, row = f"np.reshape({name}, (-1, 1))", f"np.reshape({name}, (1, -1))"
+    message = (
+        f"{name}: Expected 2D array, got 1D array instead; the learner takes one "
+        f"row per example. Reshape your data either using {column} if your data "
+        f"has a single feature or {row} if it contains a single sample."
+    )
+    if np.asarray(X).dtype.kind in "OSU":
+        # A vectorizer takes a column of texts as it is, not reshaped.
+        message += (
+            " For raw texts as one column, the pipeline hands column 0 to the "
+            "vectorizer: make_pipeline(make_column_transformer((TfidfVectorizer(), "
+            "0)), classifier)."
+        )
+    return message
 
 
 def _chosen_positions(chosen, n_pool):

@@ -909,6 +909,25 @@ def test_raw_texts_go_in_as_one_column_for_a_vectorizer():
     assert learner.score(texts[y != -1, None], y[y != -1]) > 0.9
 
 
+def test_one_dimensional_rows_get_a_short_message_naming_the_argument():
+    # 900 long texts gave a 712,945-character message (scikit-learn's
+    # array=[...] repr), and a Series lost its name and .to_frame() advice.
+    import pandas as pd
+
+    texts = np.array([f"word{i} " * 100 for i in range(900)], dtype=object)
+    y = np.arange(900) % 2
+    learner = ActiveLearner(LogisticRegression(), RandomQuery(0))
+    with pytest.raises(ValueError) as raised:
+        learner.fit(texts, y)
+    message = str(raised.value)
+    assert len(message) < 600
+    assert message.startswith("X: ") and "X.reshape(-1, 1)" in message
+    assert "TfidfVectorizer(), 0" in message
+    learner.fit(np.c_[np.arange(900.0)], y)
+    with pytest.raises(ValueError, match=r"^X_pool: .*X_pool\.to_frame\(\)"):
+        learner.query(pd.Series(np.arange(10.0)))
+
+
 def test_a_large_sparse_embedding_warns_and_names_truncated_svd(monkeypatch):
     # A text pipeline's embedding is its TF-IDF matrix, densified for the
     # distances: with a large vocabulary that is gigabytes, which the README's
