@@ -838,11 +838,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         kinds = {label_kind(np.array([v], dtype=object)) for v in unknown}
         if len(kinds) == 1 and label_kind(classes) not in kinds:
             # New classes of another kind would mix kinds, which fit refuses.
+            kind = kinds.pop()
             raise ValueError(
                 f"Labels {unknown} are neither known classes {classes.tolist()} "
-                f"nor ood_label={ood_label!r}: the labels are {kinds.pop()} but "
+                f"nor ood_label={ood_label!r}: the labels are {kind} but "
                 f"the classes are {label_kind(classes)}; "
-                + _in_kind_of_classes(unknown, classes, allowed)
+                + _one_kind_advice(y, kind, classes, allowed, teaching)
             )
         remedy = (
             "pass classes=[...] listing every in-distribution class, and label "
@@ -1102,19 +1103,31 @@ def _check_one_label_kind(labels, name):
     )
 
 
-def _in_kind_of_classes(labels, classes, allowed):
-    """How to give `labels`, of another kind than `classes`, in theirs: the
-    cast, where it makes `allowed` labels of them all."""
+def _one_kind_advice(y, kind, classes, allowed, teaching):
+    """How to give labels `y`, some of `kind` unlike `classes`, in one kind.
+
+    A cast of `y` is suggested only where it succeeds on every label and
+    makes each an `allowed` one (a known class or the OOD label); else, at
+    fit, `classes` in the labels' kind.
+    """
     cast = {"strings": "str", "bytes": "bytes"}.get(label_kind(classes))
     if cast is None:
         cast = "float" if np.asarray(classes.tolist()).dtype.kind == "f" else "int"
+    labels = list(dict.fromkeys(y.tolist()))
     try:
-        converted = set(np.asarray(labels).astype(cast).tolist())
-    except (ValueError, OverflowError):  # "a", or beyond int64, as an int
+        converted = set(np.asarray(labels, dtype=object).astype(cast).tolist())
+    except (ValueError, TypeError, OverflowError):  # "unknown" as an int
         converted = None
     if converted is not None and converted <= allowed:
         return f"convert them, e.g. with y.astype({cast})."
-    return "give labels of the classes' kind."
+    if teaching:  # classes are set at fit
+        return f"give labels of the classes' kind ({label_kind(classes)})."
+    # (fit has refused an ood_label of another kind than the labels.)
+    to_kind = {"strings": str, "bytes": lambda v: str(v).encode()}.get(kind)
+    if to_kind is None:
+        return "give classes in the labels' kind."
+    in_kind = [to_kind(c) for c in classes.tolist()]
+    return f"give classes in the labels' kind, e.g. classes={in_kind}."
 
 
 def _check_discrete(labels):

@@ -396,6 +396,25 @@ def test_labels_of_another_kind_than_the_classes_are_named_so(
         learner.teach(X[:2], np.array(labels))
 
 
+def test_a_cast_is_suggested_only_where_it_works_on_every_label():
+    # y.astype(int) was suggested for ['0', '1', 'unknown'], and fails on
+    # 'unknown': the classes in the labels' kind work.
+    X = np.random.default_rng(0).random((20, 3))
+    y = np.array(["0", "1", "unknown", "1"] * 5)
+    learner = ActiveLearner(LogisticRegression(), classes=[0, 1], ood_label="unknown")
+    with pytest.raises(ValueError, match=r"kind, e\.g\. classes=\['0', '1'\]\.$"):
+        learner.fit(X, y)
+    learner.set_params(classes=["0", "1"]).fit(X, y)
+    # Taught, where every label, the OOD one included, casts to an allowed one.
+    learner = ActiveLearner(LogisticRegression(), classes=[0, 1], ood_label=-1)
+    learner.fit(X, np.array([0, 1, -1, 1] * 5))
+    with pytest.raises(ValueError, match=r"e\.g\. with y\.astype\(int\)\.$"):
+        learner.teach(X[:3], np.array(["0", "1", "-1"]))
+    learner.teach(X[:3], np.array(["0", "1", "-1"]).astype(int))
+    with pytest.raises(ValueError, match=r"give labels of the classes' kind"):
+        learner.teach(X[:3], np.array(["0", "1", "x"]))
+
+
 def test_a_class_first_taught_after_fit_is_added_by_the_refit_its_error_names(split):
     # The error said "pass classes=[...]", but classes is read at fit: set
     # afterwards it changed nothing, without a word, and teach refused again.
