@@ -569,7 +569,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             One column per entry of `classes_`, in that order.
         """
         self._fit_on_initial_set()
-        return class_probabilities(self, self._check_rows(X, "X"))
+        # As the classifier gives them: its rows need not sum to 1.
+        X = self._check_rows(X, "X")
+        return class_probabilities(self, X, check_sums=False)
 
     @available_if(_classifier_has("decision_function"))
     def decision_function(self, X: ArrayLike) -> np.ndarray:

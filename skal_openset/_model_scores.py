@@ -406,12 +406,16 @@ def n_classes(learner):
     return len(classes if classes is not None else fitted_estimator(learner).classes_)
 
 
-def class_probabilities(learner, X):
+def class_probabilities(learner, X, *, check_sums=True):
     """Class probabilities of the learner's classifier, float64, one column per class.
 
     Columns follow the learner's ``classes_`` (our learner trains its
     classifier on their positions ``0..k-1``); a modAL learner's follow its
-    classifier's ``classes_``.
+    classifier's ``classes_``. With `check_sums`, for the strategies and
+    scores that take the rows as distributions, rows not summing to 1 are
+    refused; ``learner.predict_proba`` passes them on as scikit-learn's
+    classifier gives them (e.g. all-zero rows of a one-vs-rest
+    ``modified_huber`` SGDClassifier).
     """
     estimator = fitted_estimator(learner)
     final = split_pipeline(estimator)[1]
@@ -424,6 +428,8 @@ def class_probabilities(learner, X):
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
         if output == "unknown":  # in its own dtype: float16 rounds more
             proba = check_own_probabilities(final, proba)
+        if check_sums:
+            _check_sums(proba, X, final)
         proba = np.asarray(proba, dtype=np.float64)
     if not np.isfinite(proba).all():
         raise ValueError(
@@ -437,20 +443,41 @@ def class_probabilities(learner, X):
                 "with a lower learning rate)?"
             )
         )
-    # Checked here, where the source is known: the scores' own check can only
-    # tell their caller to pass probabilities.
-    bad, row_sums = rows_not_summing_to_1(proba)
-    if bad.size:
-        raise ValueError(
-            f"The predict_proba of the classifier ({type(final).__name__}) gives "
-            f"rows that do not sum to 1: {bad.size} of {len(proba)}, e.g. row "
-            f"{bad[0]} sums to {row_sums[bad[0]]:.6g}, so they are no class "
-            "probabilities to score or predict by. Train and query it on "
-            "float64 rows (X.astype(np.float64): float32 arithmetic can round "
-            "rows to e.g. [1, 1, 0, 0]), calibrate it (sklearn.calibration."
-            "CalibratedClassifierCV), or use another classifier."
-        )
     return class_columns(proba, estimator, n_classes(learner), 0.0)
+
+
+def _check_sums(proba, X, final):
+    """Refuse rows of classifier `final`'s `proba` (for rows `X`) that do not
+    sum to 1, saying why: rounding in float32, or no distribution at all.
+
+    Checked here, where the source is known: the scores' own check can only
+    tell their caller to pass probabilities.
+    """
+    bad, row_sums = rows_not_summing_to_1(np.asarray(proba))
+    if not bad.size:
+        return
+    where = (
+        f"The predict_proba of the classifier ({type(final).__name__}) gives "
+        f"rows that do not sum to 1: {bad.size} of {len(proba)}, e.g. row "
+        f"{bad[0]} sums to {row_sums[bad[0]]:.6g}"
+    )
+    rounded = any(
+        np.dtype(getattr(a, "dtype", np.float64)).kind == "f"
+        and np.dtype(a.dtype).itemsize < 8
+        for a in (proba, X)
+    )
+    if rounded and np.all(row_sums[bad] > 0):  # all-zero rows: none
+        raise ValueError(
+            f"{where}: float32 arithmetic rounds rows (to e.g. [1, 1, 0, 0]). "
+            "Train and query it on float64 rows (X.astype(np.float64))."
+        )
+    raise ValueError(
+        f"{where}: it gives no probability distribution for these rows (as a "
+        "one-vs-rest modified_huber SGDClassifier, or a RadiusNeighborsClassifier "
+        "for outlier rows, do), and the query strategy scores distributions. "
+        "Calibrate it (sklearn.calibration.CalibratedClassifierCV) or use "
+        "another classifier."
+    )
 
 
 def class_columns(values, estimator, k, fill):

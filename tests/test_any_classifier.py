@@ -1111,6 +1111,25 @@ def test_probabilities_not_summing_to_1_name_the_classifier(strategy):
         learner.query(X[80:200], n_instances=3)
 
 
+def test_predict_proba_passes_rows_that_are_no_distribution_as_scikit_learn():
+    # OneVsRestClassifier(modified_huber) gives all-zero rows by design:
+    # learner.predict_proba raised; only a strategy that scores them should.
+    from sklearn.linear_model import SGDClassifier
+
+    X, y, _, classes = user_data("ints")
+    X = X.astype(np.float64)
+    estimator = OneVsRestClassifier(
+        SGDClassifier(loss="modified_huber", random_state=0)
+    )
+    learner = ActiveLearner(estimator, UncertaintyQuery(), classes=classes)
+    learner.fit(X[:300], y[:300])
+    expected = learner.estimator_.predict_proba(X[300:])
+    assert (expected.sum(axis=1) == 0).any()
+    np.testing.assert_array_equal(learner.predict_proba(X[300:]), expected)
+    with pytest.raises(ValueError, match=r"sums to 0: it gives no probability dis"):
+        learner.query(X[300:], n_instances=3)
+
+
 @pytest.mark.parametrize(
     "estimator, strategy, message",
     [
