@@ -428,9 +428,9 @@ def class_probabilities(learner, X, *, check_sums=True):
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
         if output == "unknown":  # in its own dtype: float16 rounds more
             proba = check_own_probabilities(final, proba)
-        if check_sums:
-            _check_sums(proba, X, final)
-        proba = np.asarray(proba, dtype=np.float64)
+        proba = np.asarray(proba)
+    own_dtype = proba.dtype  # float32 rounds more
+    proba = proba.astype(np.float64, copy=False)
     if not np.isfinite(proba).all():
         raise ValueError(
             "The classifier's probabilities hold NaN or inf"
@@ -443,17 +443,20 @@ def class_probabilities(learner, X, *, check_sums=True):
                 "with a lower learning rate)?"
             )
         )
+    if check_sums:  # a net's outputs too: one under NLLLoss gives them as they are
+        _check_sums(proba, own_dtype, X, final)
     return class_columns(proba, estimator, n_classes(learner), 0.0)
 
 
-def _check_sums(proba, X, final):
-    """Refuse rows of classifier `final`'s `proba` (for rows `X`) that do not
-    sum to 1, saying why: rounding in float32, or no distribution at all.
+def _check_sums(proba, own_dtype, X, final):
+    """Refuse rows of classifier `final`'s `proba` (for rows `X`; `own_dtype`
+    the dtype it gave them in) that do not sum to 1, saying why: rounding in
+    float32, or no distribution at all.
 
     Checked here, where the source is known: the scores' own check can only
     tell their caller to pass probabilities.
     """
-    bad, row_sums = rows_not_summing_to_1(np.asarray(proba))
+    bad, row_sums = rows_not_summing_to_1(proba)
     if not bad.size:
         return
     where = (
@@ -462,9 +465,8 @@ def _check_sums(proba, X, final):
         f"{bad[0]} sums to {row_sums[bad[0]]:.6g}"
     )
     rounded = any(
-        np.dtype(getattr(a, "dtype", np.float64)).kind == "f"
-        and np.dtype(a.dtype).itemsize < 8
-        for a in (proba, X)
+        dtype.kind == "f" and dtype.itemsize < 8
+        for dtype in (own_dtype, np.dtype(getattr(X, "dtype", np.float64)))
     )
     if rounded and np.all(row_sums[bad] > 0):  # all-zero rows: none
         raise ValueError(

@@ -1130,6 +1130,31 @@ def test_predict_proba_passes_rows_that_are_no_distribution_as_scikit_learn():
         learner.query(X[300:], n_instances=3)
 
 
+class _ScoresNotSoftmax(torch.nn.Module):
+    """A module for NLLLoss's net whose outputs are no distribution."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, X):
+        return torch.relu(self.linear(X)) + 0.01
+
+
+def test_a_net_whose_outputs_are_no_distribution_is_named_as_their_source():
+    # skorch's NLLLoss net takes its module's outputs as probabilities: the
+    # check of their sums had come to skip them, so BADGE scored them.
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4), dtype=np.float32)
+    net = NeuralNetClassifier(
+        _ScoresNotSoftmax, max_epochs=1, train_split=None, verbose=0
+    )
+    learner = ActiveLearner(net, BadgeQuery(random_state=0), classes=[0, 1, 2])
+    learner.fit(X[:30], np.arange(30) % 3)
+    with pytest.raises(ValueError, match=r"NeuralNetClassifier\) gives rows that"):
+        learner.query(X[30:], n_instances=2)
+
+
 @pytest.mark.parametrize(
     "estimator, strategy, message",
     [
