@@ -190,9 +190,13 @@ def _check_digest(f, path, header):
 
 
 def _written(f):
-    """When and how long the file of `f` was last written, as the system says."""
+    """When and how long the file of `f` was last written, as the system says.
+
+    Not its ctime: a save of the same path (a new file renamed onto it), a
+    hard link or a chmod changes that of the file open here, not its bytes.
+    """
     stat = os.fstat(f.fileno())
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _check_unchanged(f, written, path):

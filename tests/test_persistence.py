@@ -444,6 +444,21 @@ def test_sigterm_with_sigint_ignored_is_held_through_the_renames(tmp_path, monke
     assert [path.read_text() for path in paths] == ["new", "new"]
 
 
+def test_a_file_saved_again_while_loading_loads_as_it_was(tmp_path, monkeypatch):
+    # A run saves its state every round: a save renames a new file onto the
+    # path, which changed the ctime of the file being loaded, not its bytes,
+    # and the load was refused as "changed while it was being loaded".
+    path = save_object({"v": 1}, tmp_path / "state.joblib")
+    load = joblib.load
+
+    def load_as_the_run_saves(f, *args, **kwargs):
+        save_object({"v": 2}, path)
+        return load(f, *args, **kwargs)
+
+    monkeypatch.setattr(_persistence.joblib, "load", load_as_the_run_saves)
+    assert load_object(path)["v"] == 1
+
+
 def test_a_file_given_twice_in_a_set_is_refused(tmp_path):
     # Renamed onto twice and, on a failure, removed twice, it was reported as
     # one that could not be put back, and a temporary file was left.
