@@ -177,13 +177,14 @@ def _replace_all(temps, paths, backups, kept):
 def _sigint_handled_by(handler):
     """Let `handler` take SIGINT during the block, only in the main thread and
     while SIGINT has Python's default handler: an application's own handler
-    is left alone. While SIGINT is ignored (a job started in the background),
-    it stays so, and `handler` takes a SIGTERM handled as Ctrl-C."""
+    is left alone. While SIGINT is ignored (a job started in the background)
+    or has the system's default action, it keeps it, and `handler` takes a
+    SIGTERM handled as Ctrl-C."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     current = signal.getsignal(signal.SIGINT)
-    if current is signal.SIG_IGN:
+    if current in (signal.SIG_IGN, signal.SIG_DFL):
         with ignored_sigint_handled_by(handler):
             yield
         return
@@ -244,7 +245,7 @@ def atomic_paths(paths):
     # could not be put back as it was.
     seen = {}
     for name, path in zip(given, paths):
-        key = os.path.abspath(path)
+        key = os.path.normcase(os.path.realpath(path))  # through linked folders
         if key in seen:
             raise ValueError(
                 f"{seen[key]} and {name} are the same file: give each file of "

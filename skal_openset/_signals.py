@@ -11,9 +11,9 @@ _instead_of_ignored_sigint = [signal.default_int_handler]
 
 @contextlib.contextmanager
 def ignored_sigint_handled_by(handler):
-    """While SIGINT is ignored, let a SIGTERM handled as Ctrl-C (see
-    :func:`sigterm_as_ctrl_c`) reach `handler` in the block; Ctrl-C itself
-    stays ignored."""
+    """While SIGINT has no Python handler (ignored, or the system's default),
+    let a SIGTERM handled as Ctrl-C (see :func:`sigterm_as_ctrl_c`) reach
+    `handler` in the block; Ctrl-C itself keeps its action."""
     _instead_of_ignored_sigint.append(handler)
     try:
         yield
@@ -49,7 +49,7 @@ def sigterm_as_ctrl_c():
     def as_ctrl_c(signum, frame):
         received.append(signum)
         handler = signal.getsignal(signal.SIGINT)
-        if not callable(handler):  # SIGINT ignored, as in a background job
+        if not callable(handler):  # ignored (a background job), or SIG_DFL
             handler = _instead_of_ignored_sigint[-1]
         handler(signal.SIGINT, frame)
 

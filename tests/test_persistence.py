@@ -420,7 +420,12 @@ def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
         load_object(old)
 
 
-def test_sigterm_with_sigint_ignored_is_held_through_the_renames(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "sigint", [signal.SIG_IGN, signal.SIG_DFL], ids=["ignored", "default"]
+)
+def test_sigterm_without_a_python_sigint_handler_is_held_through_the_renames(
+    tmp_path, monkeypatch, sigint
+):
     # A job started in the background ignores SIGINT; a SIGTERM handled as
     # Ctrl-C was then not held through a set's renames, leaving it mixed.
     paths = [tmp_path / "records.csv", tmp_path / "summary.json"]
@@ -432,7 +437,7 @@ def test_sigterm_with_sigint_ignored_is_held_through_the_renames(tmp_path, monke
         replace(src, dst)
         signal.raise_signal(signal.SIGTERM)
 
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, sigint)
     try:
         with sigterm_as_ctrl_c(), pytest.raises(InterruptedAfterReplacing):
             monkeypatch.setattr(os, "replace", replace_then_terminate)
@@ -465,11 +470,16 @@ def test_a_file_given_twice_in_a_set_is_refused(tmp_path):
     target = tmp_path / "a.txt"
     link = tmp_path / "link.txt"
     link.symlink_to(target)
-    for twice in ([target, target], [target, link]):
+    (tmp_path / "folder").symlink_to(tmp_path)
+    for twice in (
+        [target, target],
+        [target, link],
+        [target, tmp_path / "folder" / "a.txt"],
+    ):
         with pytest.raises(ValueError, match="are the same file: give each file"):
             with atomic_paths(twice):
                 pass
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "link.txt"]
 
 
 @pytest.mark.parametrize("change", ["truncated", "rewritten"])
