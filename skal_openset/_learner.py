@@ -1125,11 +1125,17 @@ def _one_kind_advice(y, kind, classes, allowed, teaching):
     if teaching:  # classes are set at fit
         return f"give labels of the classes' kind ({label_kind(classes)})."
     # (fit has refused an ood_label of another kind than the labels.)
-    to_kind = {"strings": str, "bytes": lambda v: str(v).encode()}.get(kind)
-    if to_kind is None:
+    to_kind = {"strings": _as_text, "bytes": lambda v: _as_text(v).encode()}.get(kind)
+    in_kind = None if to_kind is None else [to_kind(c) for c in classes.tolist()]
+    # Only classes that are labels given (not '0.0' for '0').
+    if in_kind is None or not set(in_kind) <= set(labels):
         return "give classes in the labels' kind."
-    in_kind = [to_kind(c) for c in classes.tolist()]
     return f"give classes in the labels' kind, e.g. classes={in_kind}."
+
+
+def _as_text(value):
+    """`value` as a string: bytes decoded, not "b'...'"."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _check_discrete(labels):

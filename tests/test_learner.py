@@ -415,6 +415,22 @@ def test_a_cast_is_suggested_only_where_it_works_on_every_label():
         learner.teach(X[:3], np.array(["0", "1", "x"]))
 
 
+@pytest.mark.parametrize(
+    "classes, y, advice",
+    [
+        # 0.0 as '0.0' is no label given ('0'): no classes to suggest.
+        ([0.0, 1.0], ["0", "1", "x", "1"], r"kind\.$"),
+        # bytes as text decoded, not "b'a'".
+        ([b"a", b"b"], ["a", "b", "x", "a"], r"e\.g\. classes=\['a', 'b'\]\.$"),
+    ],
+)
+def test_the_classes_suggested_are_labels_given(classes, y, advice):
+    X = np.random.default_rng(0).random((8, 3))
+    learner = ActiveLearner(LogisticRegression(), classes=classes, ood_label="x")
+    with pytest.raises(ValueError, match=advice):
+        learner.fit(X, np.array(y * 2))
+
+
 def test_a_class_first_taught_after_fit_is_added_by_the_refit_its_error_names(split):
     # The error said "pass classes=[...]", but classes is read at fit: set
     # afterwards it changed nothing, without a word, and teach refused again.
