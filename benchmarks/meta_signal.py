@@ -72,12 +72,14 @@ from sklearn.utils import check_random_state
 from _common import (
     ResultsError,
     add_results_dir,
+    cell_threads,
     joblib_verbosity,
     machine_description,
     percent,
     refuse_repeats,
     refuse_with_summary_only,
     stopped_by_signals,
+    threads_in_cell,
     write_json_atomic,
 )
 from openset_benchmark import (
@@ -599,7 +601,14 @@ def run(dataset, noise, seed, variant, data_dir, results):
                 "move it out of the folder or delete it, and rerun"
             )
         return cell
-    torch.set_num_threads(1)
+    with cell_threads("cpu"):  # parallelism comes from joblib, one run a core
+        cell = _run(dataset, noise, seed, variant, data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, cell)  # a rerun resumes from the finished cells
+    return cell
+
+
+def _run(dataset, noise, seed, variant, data_dir):
     config = DATASETS[dataset]
     split = make_split(dataset, noise, seed, data_dir)  # the benchmark's split
     estimator = make_estimator(
@@ -624,7 +633,7 @@ def run(dataset, noise, seed, variant, data_dir, results):
         budget=config["budget"],
         callback=callback,
     )
-    cell = dict(
+    return dict(
         dataset=dataset,
         noise=noise,
         seed=seed,
@@ -634,9 +643,6 @@ def run(dataset, noise, seed, variant, data_dir, results):
         cpu_seconds=time.process_time() - start,
         diagnostics=[d for d in diags if d is not None],
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, cell)  # a rerun resumes from the finished cells
-    return cell
 
 
 def summary(cells):
@@ -1295,7 +1301,7 @@ def run_all(args):
         delayed(run_by_name)(d, n, s, v, args.data_dir, args.results_dir)
         for d, n, s, v in jobs
     )
-    print(f"{len(jobs)} runs; {machine_description()}")
+    print(f"{len(jobs)} runs; {machine_description(threads_in_cell('cpu'))}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import torch
 from joblib import Parallel, delayed, parallel_backend
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -52,6 +51,7 @@ from _common import (
     ResultsError,
     add_results_dir,
     cell_failure,
+    cell_threads,
     joblib_verbosity,
     machine_description,
     path_option,
@@ -59,6 +59,7 @@ from _common import (
     refuse_repeats,
     require_data,
     stopped_by_signals,
+    threads_in_cell,
 )
 from skal_openset import (
     BadgeQuery,
@@ -409,13 +410,13 @@ def run_cell(cell, data_dir, results=RESULTS):
     A failure names the cell: a worker's traceback does not.
     """
     try:
-        return _run_cell(cell, data_dir, results)
+        with cell_threads("cpu"):  # parallelism comes from joblib, one cell a core
+            return _run_cell(cell, data_dir, results)
     except Exception as exc:
         raise cell_failure(f"The cell {cell_path(cell, results).name}", exc) from exc
 
 
 def _run_cell(cell, data_dir, results):
-    torch.set_num_threads(1)  # parallelism comes from joblib, one cell a core
     dataset, trial = cell["dataset"], cell["trial"]
     config = DATASETS[dataset]
     split = make_split(dataset, cell["noise"], trial, data_dir)
@@ -644,7 +645,7 @@ def run_suite(args):
         "ran": len(todo),  # the others had finished in an earlier run
         "skipped_splits": [list(key) for key in skipped],
         "wall_seconds": wall,
-        "machine": machine_description(),
+        "machine": machine_description(threads_in_cell("cpu")),
         "date": time.strftime("%Y-%m-%d"),
     }
     log = args.results_dir / "cells" / suite / "_runs.jsonl"

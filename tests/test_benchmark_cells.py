@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 
 import openset_benchmark as bench
@@ -22,7 +23,7 @@ from _cells import (
     write_cell,
 )
 from _common import ResultsError
-from skal_openset import MetaQueryNetSelector, MQNetQuery
+from skal_openset import MetaQueryNetSelector, MQNetQuery, run_active_learning
 
 
 @pytest.fixture(autouse=True)
@@ -219,6 +220,31 @@ def test_run_reruns_invalid_cell_only(tmp_path, tiny_data_dir, monkeypatch, caps
     assert "ran 1 of 2 cells" in capsys.readouterr().out
     assert valid.stat().st_mtime_ns == before
     read_cell(truncated, cells[1])
+
+
+def test_cells_run_on_one_thread_and_give_the_process_its_count_back(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # run_cell left its caller's process on one torch thread for good, and the
+    # run log named the process's count (2 with --n-jobs 2), not the cells'.
+    seen = []
+
+    def traced(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return run_active_learning(*args, **kwargs)
+
+    monkeypatch.setattr(bench, "run_active_learning", traced)
+    monkeypatch.setattr(bench, "grid", two_cells)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # conftest runs the tests on one
+    try:
+        bench.run_suite(run_args(tmp_path, tiny_data_dir))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == [1, 1]
+    log = tmp_path / "cells" / "tabular-quick" / "_runs.jsonl"
+    assert "(1 torch threads)" in json.loads(log.read_text())["machine"]
 
 
 def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, capsys):
