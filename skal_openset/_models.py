@@ -616,8 +616,8 @@ class CPUPickledModuleMixin:
         if saved_on is not None:
             now = f", and device={device!r} is set to 'cpu'" if reset else ""
             warn(
-                f"This {type(self).__name__} was saved with its network on "
-                f"{saved_on!r}, which this machine lacks: it is loaded on the "
+                f"This {type(self).__name__} was saved or copied with its network "
+                f"on {saved_on!r}, which this machine lacks: it is loaded on the "
                 f"CPU{now}, where it computes (the results may differ from "
                 f"{saved_on!r} by rounding). To run it on {saved_on!r}, load the "
                 "file on a machine that has it.",
@@ -625,9 +625,10 @@ class CPUPickledModuleMixin:
             )
         elif reset:
             warn(
-                f"This {type(self).__name__} was saved with device={device!r}, "
-                "which this machine lacks: it is set to 'cpu'. To run it on "
-                f"{device!r}, load the file on a machine that has it.",
+                f"This {type(self).__name__} was saved or copied with "
+                f"device={device!r}, which this machine lacks: it is set to "
+                f"'cpu'. To run it on {device!r}, load the file on a machine that "
+                "has it.",
                 DeviceWarning,
             )
 

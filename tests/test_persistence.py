@@ -74,7 +74,7 @@ def test_a_selector_saved_on_a_gpu_loads_and_predicts_on_the_cpu(
     assert selector.module_ is module  # pickled from a CPU copy
     with pytest.warns(
         DeviceWarning,
-        match="MetaQueryNetSelector was saved with its network on 'cuda:0', "
+        match="MetaQueryNetSelector was saved or copied with its network on 'cuda:0', "
         "which this machine lacks: it is loaded on the CPU, and "
         "device='cuda:0' is set to 'cpu'",
     ):
@@ -97,8 +97,8 @@ def test_an_unfitted_selector_set_for_a_gpu_is_set_to_the_cpu_where_loaded(
     path = learner.save(tmp_path / "learner.joblib")
     with pytest.warns(
         DeviceWarning,
-        match="This MetaQueryNetSelector was saved with device='cuda', which "
-        "this machine lacks: it is set to 'cpu'",
+        match="This MetaQueryNetSelector was saved or copied with device='cuda', "
+        "which this machine lacks: it is set to 'cpu'",
     ):
         loaded = ActiveLearner.load(path)
     assert loaded.query_strategy_.selector.device == "cpu"
@@ -106,6 +106,14 @@ def test_an_unfitted_selector_set_for_a_gpu_is_set_to_the_cpu_where_loaded(
     expected, _ = copy.deepcopy(taught_learner).query(split.X_pool, n_instances=15)
     np.testing.assert_array_equal(indices, expected)
     loaded.teach(X_query, split.y_pool[indices])  # fits the selector here
+
+
+def test_a_copy_of_a_selector_set_for_a_missing_gpu_says_it_was_copied():
+    # A deep copy (no file) warned that the selector "was saved".
+    selector = MetaQueryNetSelector(device="cuda")
+    with pytest.warns(DeviceWarning, match="was saved or copied with device='cuda'"):
+        copied = copy.deepcopy(selector)
+    assert copied.device == "cpu" and selector.device == "cuda"
 
 
 def test_a_learner_fitted_with_a_gpu_strategy_loads_without_a_change_to_warn_of(
