@@ -172,7 +172,10 @@ def starts_section(results):
         "on the same (split, noise) runs: wins / ties / losses of the final "
         "accuracy over the runs, and the mean difference (points) with its 95% "
         "paired-t interval over class splits (each split's runs averaged first, "
-        "since they share its difficulty):",
+        "since they share its difficulty). The pooled rows mix presets of other "
+        "protocols (the GPU lease's budget and rounds) and cells run before and "
+        "after the encoder's fix (FINDINGS.md), so they pool evidence across "
+        "setups, not runs of one:",
         pools=pools if len(presets) > 1 else [],
     )
     return ["## The selector's two starts, every preset", "", *lines] if lines else []

@@ -226,7 +226,8 @@ def main_suite_section(results, suite, title):
         f"## {title}",
         "",
         "Final-round test accuracy (%), mean +- std over trials (population std, "
-        "ddof=0); best mean in bold.",
+        "ddof=0); best mean in bold (means equal but for float rounding, within "
+        "1e-7 points, all in bold).",
         "",
         *_table(rows, "cell", "strategy", strategies, skipped=skipped),
         "",
@@ -366,8 +367,8 @@ PAIRED_AGAINST = (
 
 
 _PAIRED_WINS_INTRO = (
-    "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties / "
-    "losses of the final accuracy, and the mean difference (points) with its "
+    "`MQ-Net` against each strategy on the same (dataset, trial): wins / ties "
+    "(equal final accuracies) / losses, and the mean difference (points) with its "
     "95% confidence interval (paired t); an interval that holds 0 cannot tell "
     "the two apart. A class split's runs at several noise ratios are not "
     "independent, so a pooled row averages each split's differences first "
@@ -559,7 +560,8 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
             ranks.setdefault(group[-1], {}).setdefault(s, []).append(rank)
     lines = [
         "Mean rank of the final accuracy within each (dataset, trial), i.e. on "
-        "the same class split (1 = best; tied strategies share their average rank):",
+        "the same class split (1 = best; equal final accuracies, on the one test "
+        "set of a split, tie and share their average rank):",
         "",
         *_markdown_header(row_key, strategies),
     ]
