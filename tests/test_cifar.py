@@ -606,8 +606,8 @@ def test_an_encoder_saved_on_a_gpu_loads_and_transforms_on_the_cpu(
     assert purity._features_module is purity.encoder_.module_
     with pytest.warns(
         DeviceWarning,
-        match="ContrastiveEncoder was saved or copied with its network on 'cuda:0', which "
-        "this machine lacks: it is loaded on the CPU, where it computes",
+        match="ContrastiveEncoder was saved or copied with its network on 'cuda:0', "
+        "which this machine lacks: it is loaded on the CPU, where it computes",
     ):
         loaded = load_object(path)
     np.testing.assert_array_equal(loaded.encoder_.transform(X), Z)
