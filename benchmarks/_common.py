@@ -46,10 +46,43 @@ def machine_description(threads=None):
     if threads is None:
         threads = torch.get_num_threads()
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+        f"{cpu_model()}, {os.cpu_count()} cores "
         f"({threads} torch threads), {device}, "
         f"Python {platform.python_version()}, torch {torch.__version__}"
     )
+
+
+def cpu_model():
+    """The CPU's model name where the system tells it (Linux), else its
+    architecture. Two x86_64 machines take other float paths: the name tells
+    which ran a cell."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def code_version():
+    """The commit the benchmarks run at, with "+changes" where the package's or
+    the benchmarks' tracked files differ from it; None outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args):
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short=12", "HEAD")
+        changed = git("status", "--porcelain", "--", "skal_openset", "benchmarks/*.py")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if changed else "")
 
 
 @contextmanager

@@ -79,6 +79,7 @@ from _common import (
     add_results_dir,
     cell_failure,
     cell_threads,
+    code_version,
     joblib_verbosity,
     machine_description,
     missing_device_error,
@@ -541,6 +542,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
             "encoder_wall_seconds": encoder_wall,
             "wall_seconds": wall,
             "machine": machine_description(threads),
+            "commit": code_version(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
         log = results / "cells" / f"cifar-{preset}" / "_runs.jsonl"

@@ -12,6 +12,7 @@ from report import (
     _RENAMED,
     _RUN_KEYS,
     _accuracy_figure,
+    _at_commit,
     _in_share_table,
     _markdown_header,
     _paired_rank_lines,
@@ -124,7 +125,7 @@ def preset_section(results, preset):
             f"Run: `{run['command']}`: {run['ran']} of {run['cells']} cells in "
             f"{run['wall_seconds'] / 60:.1f} min "
             f"(encoders {run['encoder_wall_seconds']:.0f} s)"
-            f" on {run['machine']}, {run['date']}."
+            f" on {run['machine']}, {run['date']}{_at_commit(run)}."
         )
     lines += [
         "",

@@ -52,6 +52,7 @@ from _common import (
     add_results_dir,
     cell_failure,
     cell_threads,
+    code_version,
     joblib_verbosity,
     machine_description,
     path_option,
@@ -646,6 +647,7 @@ def run_suite(args):
         "skipped_splits": [list(key) for key in skipped],
         "wall_seconds": wall,
         "machine": machine_description(threads_in_cell("cpu")),
+        "commit": code_version(),
         "date": time.strftime("%Y-%m-%d"),
     }
     log = args.results_dir / "cells" / suite / "_runs.jsonl"

@@ -872,6 +872,11 @@ def _read_run_log(log, keys=_RUN_KEYS):
     return runs
 
 
+def _at_commit(run):
+    """ ", at commit X" for a run log that names its code; older logs do not."""
+    return f", at commit {run['commit']}" if run.get("commit") else ""
+
+
 def runs_section(results):
     lines = ["## How these were produced", ""]
     for suite in FULL_SUITES:
@@ -888,7 +893,7 @@ def runs_section(results):
                 f"- `{run['command']}`: ran {run['ran']} of {run['cells']} cells"
                 f"{earlier if run['ran'] < run['cells'] else ''} in "
                 f"{run['wall_seconds'] / 60:.1f} min wall on {run['machine']} "
-                f"({run['date']})"
+                f"({run['date']}{_at_commit(run)})"
                 + (
                     f"; skipped, the class split cannot be drawn: {skipped}"
                     if skipped

@@ -22,7 +22,7 @@ from _cells import (
     read_cell,
     write_cell,
 )
-from _common import ResultsError
+from _common import ResultsError, cpu_model
 from skal_openset import MetaQueryNetSelector, MQNetQuery, run_active_learning
 
 
@@ -245,6 +245,24 @@ def test_cells_run_on_one_thread_and_give_the_process_its_count_back(
     assert seen == [1, 1]
     log = tmp_path / "cells" / "tabular-quick" / "_runs.jsonl"
     assert "(1 torch threads)" in json.loads(log.read_text())["machine"]
+
+
+def test_a_run_log_names_the_code_and_the_cpu_that_ran_its_cells(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Logs said "x86_64" for two CPUs whose float paths give other cells, and
+    # named no commit, though code changes moved cells.
+    monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:1])
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    run = json.loads((tmp_path / "cells" / "tabular-quick" / "_runs.jsonl").read_text())
+    git = ["git", "-C", str(Path(bench.__file__).parent), "rev-parse", "--short=12"]
+    head = subprocess.run([*git, "HEAD"], capture_output=True, text=True).stdout
+    assert run["commit"] in (head.strip(), head.strip() + "+changes")
+    assert run["machine"].startswith(cpu_model() + ", ")
+    folder = tmp_path / "cells" / "tabular"
+    folder.mkdir(parents=True)
+    (folder / "_runs.jsonl").write_text(json.dumps(run))
+    assert f"at commit {run['commit']})" in "\n".join(report.runs_section(tmp_path))
 
 
 def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, capsys):
