@@ -312,7 +312,11 @@ class MQNetQuery(_MetaInputQuery):
         cluster them into ``n_instances`` groups by k-means in the
         classifier's embedding space and query the best of each group, so
         a batch does not pile up in one region. Returned in meta-score
-        order. If None (the paper), query the top meta-scores.
+        order. If None (the paper), query the top meta-scores. The
+        clustering's cost grows with the square of ``n_instances`` (its
+        k-means++ start takes one pass over the ``m * n_instances`` rows per
+        cluster), not with the pool: for batches of thousands of rows, a
+        smaller ``m`` or None is much faster.
     batch_skyline : bool, default=False
         With a `diversity_pool`, take an example into the batch only once
         every candidate that dominates it (at least as high in purity and
