@@ -1467,6 +1467,24 @@ def _cached_images(cache_path, fingerprint):
         ) from None
 
 
+def _check_distinct_members(path, names):
+    """Raise if a member name occurs twice among `names`.
+
+    Appending to a zip (Python's zipfile in mode "a") writes a second member
+    of the same name: read by name, the last copy is read for both, so one
+    image would load twice and the other not at all.
+    """
+    twice = sorted(name for name, n in Counter(names).items() if n > 1)
+    if twice:
+        raise ValueError(
+            f"{path} holds {len(twice)} member name(s) more than once (e.g. "
+            f"{', '.join(twice[:3])}), as appending to a zip with Python's "
+            "zipfile (mode 'a') writes them; only one copy of each can be read. "
+            "Create the zip anew, into a new file, from the folder that holds "
+            "train/ and test/: zip -r new.zip train test."
+        )
+
+
 def _zip_images(path, cache_path):
     """Sorted member names and their uint8 (n, H, W, 3) images for each split."""
     if cache_path is not None and Path(cache_path).resolve() == Path(path).resolve():
@@ -1485,6 +1503,15 @@ def _zip_images(path, cache_path):
         ) from None
     with zf:
         fingerprint = zip_fingerprint(zf)
+        all_names = [n for n in zf.namelist() if not n.endswith("/")]
+        image_names = [
+            n  # also not macOS's ._<name>.jpg (AppleDouble) beside each image
+            for n in all_names
+            if n.lower().endswith(_IMAGE_SUFFIXES) and not _is_system_file(n)
+        ]
+        # Before the cache is read: the fingerprint of such a zip is its own,
+        # so a cache written from it holds the wrong images too.
+        _check_distinct_members(path, image_names)
         if cache_path is not None and Path(cache_path).exists():
             cached = _cached_images(cache_path, fingerprint)
             if cached is not None:
@@ -1495,12 +1522,6 @@ def _zip_images(path, cache_path):
             raise ImportError(
                 "load_image_folder_zip needs Pillow: pip install pillow"
             ) from exc
-        all_names = [n for n in zf.namelist() if not n.endswith("/")]
-        image_names = [
-            n  # also not macOS's ._<name>.jpg (AppleDouble) beside each image
-            for n in all_names
-            if n.lower().endswith(_IMAGE_SUFFIXES) and not _is_system_file(n)
-        ]
         names = {}
         for split in _SPLITS:
             under = [n for n in image_names if n.startswith(f"{split}/")]
@@ -1642,7 +1663,8 @@ def load_image_folder_zip(
     Raises
     ------
     ValueError
-        If the zip is damaged, a split has no images, an image is unreadable,
+        If the zip is damaged, holds an image's member name twice (as
+        appending to a zip writes it), a split has no images, an image is unreadable,
         has 32-bit pixels (of no known range) or its size differs from the
         first train image's, two class folders differ by invisible
         characters only (Unicode's format characters, such as a zero-width

@@ -1356,3 +1356,36 @@ def test_split_leaves_array_values_to_the_classifier_as_a_dataframe_does():
             picked = getattr(rows, part)[:, 0].astype(int)
             np.testing.assert_array_equal(getattr(split, part), X[picked])
         np.testing.assert_array_equal(split.y_pool, rows.y_pool)
+
+
+def test_load_image_folder_zip_refuses_a_member_name_written_twice(tmp_path):
+    # A zip appended to (zipfile mode "a") held train/a/0.png twice: read by
+    # name, the second image loaded twice and the first not at all.
+    path, cache = tmp_path / "f.zip", tmp_path / "cache.npz"
+    _write_image_zip(path, {("train", "a"): 1, ("train", "b"): 1, ("test", "a"): 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile's "Duplicate name"
+        with zipfile.ZipFile(path, "a") as zf:
+            zf.writestr("train/a/000.png", _png_bytes(np.ones((5, 4, 3), np.uint8)))
+    match = (
+        r"f.zip holds 1 member name\(s\) more than once \(e.g. train/a/000.png\)"
+        r".*Create the zip anew"
+    )
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(path, cache_path=cache)
+    assert not cache.exists()
+    # Nor is a cache read that an older version wrote from that zip: it has
+    # the zip's own fingerprint.
+    with zipfile.ZipFile(path) as zf:
+        fingerprint = _datasets.zip_fingerprint(zf)
+    images = np.zeros((1, 5, 4, 3), np.uint8)
+    np.savez(
+        cache,
+        train_names=np.array(["train/a/000.png", "train/a/000.png"]),
+        train_images=np.concatenate([images, images]),
+        test_names=np.array(["test/a/000.png"]),
+        test_images=images,
+        zip_fingerprint=np.array(fingerprint),
+    )
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(path, cache_path=cache)
