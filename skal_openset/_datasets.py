@@ -40,6 +40,7 @@ from ._atomic import atomic_open
 from ._hashing import content_hash
 from ._labels import as_label, invisible_characters, name_characters, without_invisible
 from ._typing import RandomStateLike
+from ._validation import missing_mask
 from ._warn import warn
 
 __all__ = [
@@ -193,6 +194,10 @@ def _check_X_y(X, y, X_name, y_name):
         f"{y_name} mixes",
         "give every class, OOD ones included, a label of one kind, e.g. "
         f"{y_name}.astype(str).",
+        name=y_name,
+        missing_advice="every row needs a label; drop the rows whose label is "
+        f"missing, e.g. keep = pandas.notna({y_name}); {X_name}[keep], "
+        f"{y_name}[keep].",
     )
     # NaN is no class: np.isin never matches it, so an IN class of NaN
     # would have no example.
@@ -212,14 +217,25 @@ def _row_layout(X):
     return f"arrays of shape {X.shape[1:]}"
 
 
-def check_one_label_kind(labels, subject, advice):
-    """Refuse labels that mix strings, bytes and numbers: they have no order
-    (np.unique sorts them), and numpy would turn them into strings.
+def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
+    """Refuse missing labels (None, NaN or pandas.NA) and labels that mix
+    strings, bytes and numbers: they have no order (np.unique sorts them),
+    and numpy would turn them into strings.
 
-    The message is ``"{subject} strings, bytes or numbers (...) ...: {advice}"``.
+    The messages are ``"{name} has no label at position i (...): {missing_advice}"``
+    and ``"{subject} strings, bytes or numbers (...) ...: {advice}"``. A missing
+    label is told apart: among strings it would read as a number, and a cast
+    to str, as mixed kinds call for, would make it a class ("nan").
     """
     if labels.dtype.kind != "O":
         return
+    missing = np.flatnonzero(missing_mask(labels.ravel()))
+    if missing.size:
+        first = int(missing[0])
+        raise ValueError(
+            f"{name} has no label at position {first} ({labels.flat[first]!r}; "
+            f"{missing.size} missing in all): {missing_advice}"
+        )
     values = labels.ravel().tolist()
     kinds = {
         str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
@@ -438,11 +454,11 @@ def make_open_set_split(
     Raises
     ------
     ValueError
-        If the inputs are inconsistent, ``X`` holds infinity, the labels
-        hold NaN or infinity or are of mixed kinds (strings and numbers),
-        name unknown or fewer than 2 IN classes, or if ``X`` has fewer OOD
-        rows than the noise ratio needs (the ratio is never changed
-        silently).
+        If the inputs are inconsistent, ``X`` holds infinity, a label is
+        missing (NaN, None) or infinite, the labels are of mixed kinds
+        (strings and numbers) or name unknown or fewer than 2 IN classes, or
+        if ``X`` has fewer OOD rows than the noise ratio needs (the ratio is
+        never changed silently).
 
     Examples
     --------

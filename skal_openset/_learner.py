@@ -818,13 +818,22 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def _resolve_classes(self, y):
         if self.classes is not None:
-            _check_one_label_kind(np.asarray(self.classes, dtype=object), "classes")
+            _check_one_label_kind(
+                np.asarray(self.classes, dtype=object),
+                "classes",
+                "a missing value is no class; list the in-distribution classes "
+                "without it.",
+            )
             classes = column_or_1d(np.asarray(self.classes))
             if len(set(classes.tolist())) != len(classes):
                 raise ValueError(f"classes has duplicates: {classes.tolist()}.")
             return classes
         in_labels = y[y != self.ood_label]
-        _check_one_label_kind(in_labels, "The in-distribution labels")
+        _check_one_label_kind(
+            in_labels,
+            "The in-distribution labels",
+            "every example needs a label; drop those whose label is missing.",
+        )
         estimator_classes = _final_step_param(self.estimator, "classes")
         if estimator_classes is not None:
             estimator_classes = np.asarray(estimator_classes)
@@ -1095,13 +1104,15 @@ def _unseeded(estimator):
     )
 
 
-def _check_one_label_kind(labels, name):
+def _check_one_label_kind(labels, name, missing_advice):
     """The in-distribution classes must be of one kind; the OOD label may not."""
     check_one_label_kind(
         labels,
         f"{name} mix",
         "give every in-distribution class a label of one kind, e.g. all "
         "strings. The OOD label may be of another kind.",
+        name=name,
+        missing_advice=missing_advice,
     )
 
 

@@ -62,6 +62,7 @@ from ._purity import (
     mahalanobis_purity,
     msp_purity,
 )
+from ._validation import missing_mask
 from ._warn import warn
 
 # Probabilities are clipped to [_EPS, 1 - _EPS]: the loss stays finite for a
@@ -227,7 +228,7 @@ def check_rows(X, estimator, name, **kwargs):
         # check_array makes them of a DataFrame. Only for a classifier that
         # makes floats of X itself: a pipeline's steps may tell None from NaN
         # (SimpleImputer(missing_values=None), a OneHotEncoder's categories).
-        X = np.where(_missing(X), np.nan, X)
+        X = np.where(missing_mask(X), np.nan, X)
     if allow_nan is False and has_nan(X):
         raise ValueError(
             f"{name} contains NaN, which {type(estimator).__name__} cannot take. "
@@ -244,23 +245,8 @@ def has_nan(X):
     if X.dtype.kind == "f":
         return bool(np.isnan(X).any())
     if X.dtype.kind == "O":
-        return bool(_missing(X).any())
+        return bool(missing_mask(X).any())
     return False
-
-
-def _missing(X):
-    """Where an object array holds NaN, None or pandas.NA (without pandas)."""
-    try:  # NaN is the one value unequal to itself
-        return (X != X) | np.equal(X, None)
-    except TypeError:  # pandas.NA is neither equal nor unequal to itself
-        return np.frompyfunc(_is_missing, 1, 1)(X).astype(bool)
-
-
-def _is_missing(value):
-    try:
-        return value is None or bool(value != value)
-    except TypeError:  # pandas.NA
-        return True
 
 
 def _allow_nan_tag(estimator):

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from sklearn.utils import check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
@@ -42,3 +43,18 @@ def check_scalar_not_bool(
             f"mean {int(value)})."
         )
     check_scalar(value, name, target_type, **kwargs)
+
+
+def missing_mask(X):
+    """Where an object array holds NaN, None or pandas.NA (without pandas)."""
+    try:  # NaN is the one value unequal to itself
+        return (X != X) | np.equal(X, None)
+    except TypeError:  # pandas.NA is neither equal nor unequal to itself
+        return np.frompyfunc(_is_missing, 1, 1)(X).astype(bool)
+
+
+def _is_missing(value):
+    try:
+        return value is None or bool(value != value)
+    except TypeError:  # pandas.NA
+        return True

@@ -307,6 +307,27 @@ def test_split_refuses_labels_of_mixed_kinds():
         )
 
 
+@pytest.mark.parametrize("missing", [None, np.nan, "pandas.NA"])
+def test_split_names_a_missing_label_among_strings(missing):
+    # A missing label among strings was said to mix kinds, with the advice
+    # y.astype(str), which made it a class "nan" (or "None").
+    pd = pytest.importorskip("pandas")
+    X = np.zeros((20, 2))
+    y = np.array(["cat", "dog", "bird", "fish"] * 5, dtype=object)
+    y[[6, 13]] = pd.NA if missing == "pandas.NA" else missing
+    match = (
+        r"y has no label at position 6 \((None|nan|<NA>); 2 missing in all\): every "
+        r"row needs a label; drop the rows whose label is missing, e.g. keep = "
+        r"pandas.notna\(y\); X\[keep\], y\[keep\]."
+    )
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, y, in_classes=["cat", "dog"], random_state=0)
+    with pytest.raises(ValueError, match="y_test has no label at position 6"):
+        make_open_set_split(
+            X, y.astype(str), in_classes=["cat", "dog"], X_test=X, y_test=y
+        )
+
+
 def test_split_rejects_bad_arrays():
     X, y = _tagged_data(10, 4)
     with pytest.raises(ValueError, match="different lengths"):

@@ -524,6 +524,17 @@ def test_missing_labels_are_named_as_missing(log, initial, missing):
         spy_learner(log, ood_label="unknown").fit(X, y)
 
 
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_a_missing_value_in_classes_is_named_as_missing(log, initial, missing):
+    # It was reported as classes of mixed kinds, to be given as one kind.
+    X, y = initial
+    y = np.array(["a", "b", "c", "d", "unknown"], dtype=object)[y + 1]
+    classes = ["a", "b", missing, "c", "d"]
+    match = r"classes has no label at position 2 \((None|nan); 1 missing in all\)"
+    with pytest.raises(ValueError, match=match + ": a missing value is no class"):
+        spy_learner(log, ood_label="unknown", classes=classes).fit(X, y)
+
+
 def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
     X, y = initial
     y = np.where(y == -1, "unknown", y.astype(object))
