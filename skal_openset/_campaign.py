@@ -33,6 +33,7 @@ from ._labels import (
     as_label,
     invisible_characters,
     name_characters,
+    refuse_missing_markers,
     without_invisible,
 )
 from ._learner import ActiveLearner
@@ -48,10 +49,6 @@ from ._warn import warn
 
 # The campaign's state, in its output folder.
 STATE_FILE = "state.joblib"
-
-# Labels that spreadsheets, R and pandas write for a missing value (compared
-# case-folded): read as labels they would be OOD classes.
-_MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
 
 def load_table(
@@ -184,27 +181,18 @@ def load_table(
             f"of shape {X.shape} and {len(labels)} labels."
         )
     classes = {*in_classes, *([] if ood_label is None else [ood_label])}
-    classes = set(map(as_label, classes))
-    missing = [
-        i
-        for i, label in enumerate(labels.tolist())
-        if label.casefold() in _MISSING_MARKERS and label not in classes
-    ]
-    if missing:
-        first = missing[0]
-        marker = str(labels[first])
-        counts = Counter(labels[missing].tolist()).most_common()
-        shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts)
-        spot = where.format(lines[first])
-        raise ValueError(
-            f"{path}, {spot}: the label {marker!r} reads as a missing value, "
-            f"not a class ({len(missing)} row(s) in all: {shown}); as a label it "
-            "would count as OOD. In an interactive run leave the label of a row "
-            "not labelled yet empty ('' or NaN in a .npz); otherwise drop those "
-            f"rows or give them their label (or, if {marker!r} is a class, say "
-            f"so: --ood-label {shlex.quote(marker)} for the OOD label, or name "
-            "it in --in-classes)."
-        )
+    refuse_missing_markers(
+        labels.tolist(),
+        lambda i: f"{path}, {where.format(lines[i])}",
+        lambda marker: (
+            "as a label it would count as OOD. In an interactive run leave the "
+            "label of a row not labelled yet empty ('' or NaN in a .npz); "
+            "otherwise drop those rows or give them their label (or, if "
+            f"{marker!r} is a class, say so: --ood-label {shlex.quote(marker)} "
+            "for the OOD label, or name it in --in-classes)."
+        ),
+        set(map(as_label, classes)),
+    )
     return (X, labels, ignored) if return_ignored else (X, labels)
 
 

@@ -38,7 +38,13 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from ._atomic import atomic_open
 from ._hashing import content_hash
-from ._labels import as_label, invisible_characters, name_characters, without_invisible
+from ._labels import (
+    as_label,
+    invisible_characters,
+    name_characters,
+    refuse_missing_markers,
+    without_invisible,
+)
 from ._typing import RandomStateLike
 from ._validation import missing_mask
 from ._warn import warn
@@ -692,7 +698,10 @@ def load_csv_table(
         not closed, lacks the label column or has two of that name, has no
         feature column (the ignored ones left out), has an unnamed column
         or one named ``id``, ``index`` or ``Unnamed: <n>`` (a row index
-        pandas wrote), holds an empty label, labels that mix numbers with
+        pandas wrote), holds an empty label, a label that writes a missing
+        value as ``skal-openset run`` reads it (``NA``, ``N/A``, ``#N/A``,
+        ``<NA>``, ``nan``, ``None``, ``null`` or ``?``, in any case: drop
+        such rows, or rename a class so named), labels that mix numbers with
         other labels or write one number two ways, a label that differs from
         another, or from an empty one, by invisible characters only
         (Unicode's format characters, such as a zero-width space: they are
@@ -730,6 +739,16 @@ def load_csv_table(
             f"{path}, line {lines[empty[0]]}: the label is empty ({empty.size} "
             "row(s) in all); fill it in or drop that row."
         )
+    # As `skal-openset run` refuses them: loaded, they would be classes.
+    refuse_missing_markers(
+        labels.tolist(),
+        lambda i: f"{path}, line {lines[i]}",
+        lambda marker: (
+            "as a label it would be a class of its own. Drop those rows or give "
+            f"them their label; if {marker!r} is a real class, give it another "
+            "name in the file."
+        ),
+    )
     # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
     # expects); labels beyond int64 and float64 stay strings.
     values = [_label_value(label) for label in labels]

@@ -2,6 +2,7 @@ import gzip
 import io
 import math
 import pickle
+import re
 import struct
 import unicodedata
 import warnings
@@ -541,10 +542,11 @@ def test_load_csv_table_keeps_labels_beyond_int64_as_strings(tmp_path, big):
 def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     # One "NA" or "07" among the months 1..12 made every label a string, and
     # their positions in text order ('1', '10', '11', '12', '2', ...) the
-    # classes: in_classes=[2, 3, 4] then named other months.
+    # classes: in_classes=[2, 3, 4] then named other months. ("NA" is now
+    # refused as a missing value, before.)
     months = [m for m in range(1, 13) for _ in range(2)]
     path = tmp_path / "t.csv"
-    for odd in ("NA", "seven"):
+    for odd in ("n.a.", "seven"):
         labels = [*map(str, months[:4]), odd, *map(str, months[4:]), odd]
         rows = "".join(f"{i},{c}\n" for i, c in enumerate(labels))
         path.write_text("x0,label\n" + rows)
@@ -564,6 +566,30 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     path.write_text("x0,label\n0,cat\n1,dog\n2,3\n3,cat\n")
     with pytest.raises(ValueError, match="line 4: the label '3' is a number"):
         load_csv_table(path)
+
+
+@pytest.mark.parametrize("marker", ["NA", "n/a", "#N/A", "<NA>", "nan", "None", "?"])
+def test_load_csv_table_refuses_missing_value_labels_as_the_campaign_does(
+    tmp_path, marker
+):
+    # An R or pandas export's "NA" became a class of its own, silently, where
+    # skal-openset run refuses it; among numbers it was said to mix kinds.
+    from skal_openset._campaign import load_table
+
+    path = tmp_path / "t.csv"
+    for labels in (["cat", "dog"], ["1", "2"]):
+        rows = [labels[0], labels[1], f" {marker} ", labels[0], marker]
+        path.write_text("x,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(rows)))
+        match = (
+            rf"t.csv, line 4: the label '{re.escape(marker)}' reads as a missing "
+            r"value, not a class \(2 row\(s\) in all: .*\); as a label it would be "
+            r"a class of its own. Drop those rows or give them their label; if "
+            rf"'{re.escape(marker)}' is a real class, give it another name"
+        )
+        with pytest.raises(ValueError, match=match):
+            load_csv_table(path)
+        with pytest.raises(ValueError, match="line 4: the label .* missing value"):
+            load_table(path)
 
 
 def test_load_csv_table_reads_labels_in_nfc_as_the_campaign_does(tmp_path):
