@@ -139,16 +139,51 @@ class OpenSetSplit:
         k = len(self.in_classes)
         if k < 2:
             raise ValueError(f"An open-set split needs at least 2 IN classes, got {k}.")
+        if len(set(np.asarray(self.in_classes).tolist())) != k:
+            raise ValueError(
+                f"in_classes has duplicates: {np.asarray(self.in_classes).tolist()}; "
+                "list each IN class once (label j is in_classes[j])."
+            )
+        if not isinstance(self.ood_label, Integral):
+            raise ValueError(
+                f"ood_label must be an integer outside the IN labels 0..{k - 1}, "
+                f"got {self.ood_label!r}: y_pool holds integer codes, not the "
+                "original labels, so OOD examples need one too (e.g. -1)."
+            )
         if 0 <= self.ood_label < k:
             raise ValueError(
                 f"ood_label={self.ood_label} collides with the IN labels 0..{k - 1}."
             )
+        _check_codes(
+            self.y_pool, "y_pool", f"0..{k - 1} for IN examples, ood_label for OOD"
+        )
+        _check_codes(self.y_test, "y_test", f"0..{k - 1}")
         pool_in = self.y_pool != self.ood_label
         if np.any((self.y_pool[pool_in] < 0) | (self.y_pool[pool_in] >= k)):
             raise ValueError(f"y_pool must hold labels 0..{k - 1} or ood_label.")
         if np.any((self.y_test < 0) | (self.y_test >= k)):
             raise ValueError(f"y_test must hold IN labels 0..{k - 1} only.")
-        idx = self.initial_idx
+        idx = np.asarray(self.initial_idx)
+        if not idx.size:
+            raise ValueError(
+                "initial_idx is empty; give the initial labelled set at least "
+                "one example, an IN one among them, for the classifier to train on."
+            )
+        if idx.dtype.kind == "b":
+            raise ValueError(
+                "initial_idx is a boolean mask; give the indices of its True "
+                "entries, np.flatnonzero(mask)."
+            )
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise ValueError(
+                "initial_idx must be a 1-d array of integer indices into the "
+                f"pool, got {idx.dtype} of shape {idx.shape}"
+                + (
+                    ": cast whole numbers, initial_idx.astype(int)."
+                    if idx.ndim == 1
+                    else "."
+                )
+            )
         out_of_range = np.any((idx < 0) | (idx >= len(self.y_pool)))
         if out_of_range or len(np.unique(idx)) != len(idx):
             raise ValueError("initial_idx must be distinct indices into the pool.")
@@ -176,6 +211,37 @@ class OpenSetSplit:
             f"n_initial={len(self.initial_idx)}, n_test={len(self.y_test)}, "
             f"in_classes={self.in_classes.tolist()}, ood_label={self.ood_label})"
         )
+
+
+def _check_codes(codes, name, allowed):
+    """Raise unless the labels `codes` of a split are 1-d integers: codes
+    0..k-1 of the IN classes (``allowed`` says which), not original labels."""
+    codes = np.asarray(codes)
+    if codes.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-d, one label per example, got shape {codes.shape}."
+        )
+    if codes.dtype.kind in "iu":
+        return
+    problem = f"{name} must hold integer labels ({allowed}), got {codes.dtype}"
+    if codes.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(codes) | (codes != np.round(codes)))
+        if not bad.size:
+            raise ValueError(f"{problem}: cast them, {name}.astype(int).")
+        value = codes[bad[0]].item()
+        raise ValueError(
+            f"{problem} with {value!r} at position {bad[0]}: "
+            + (
+                "an example whose label is missing has no place in a split; drop it."
+                if math.isnan(value)
+                else "give each example the position of its class in in_classes."
+            )
+        )
+    raise ValueError(
+        f"{problem} values such as {codes[:3].tolist()}: a split holds the "
+        "position of each example's class in in_classes, not its label; "
+        "make_open_set_split makes them from the labels."
+    )
 
 
 def _check_X_y(X, y, X_name, y_name):

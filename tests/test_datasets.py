@@ -365,6 +365,55 @@ def test_open_set_split_checks_direct_construction():
             OpenSetSplit(**{**good, **change})
 
 
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(y_pool=[0, 1, np.nan, np.nan]), r"y_pool .* nan at position 2: .*drop"),
+        (dict(y_pool=[0, 0.5, -1, 1]), r"y_pool .* 0.5 at position 1: give each"),
+        (dict(y_pool=[0.0, 1.0, -1.0, 1.0]), r"y_pool .*: cast them, y_pool.astype"),
+        (
+            dict(y_pool=["0", "1", "-1", "1"]),
+            r"y_pool .*<U2 values such as \['0', '1', '-1'\]",
+        ),
+        (dict(y_test=[0, np.nan]), r"y_test must hold integer labels \(0..1\)"),
+        (dict(initial_idx=np.array([], int)), "initial_idx is empty"),
+        (dict(initial_idx=[0.0, 2.0]), r"initial_idx .*initial_idx.astype\(int\)"),
+        (dict(initial_idx=[True, False, True, False]), "np.flatnonzero"),
+        (dict(in_classes=[3, 3]), r"in_classes has duplicates: \[3, 3\]"),
+        (dict(ood_label="unknown"), "ood_label must be an integer .* got 'unknown'"),
+    ],
+    ids=[
+        "nan",
+        "fraction",
+        "whole-floats",
+        "strings",
+        "test-nan",
+        "no-initial",
+        "float-index",
+        "mask",
+        "duplicate-class",
+        "ood-string",
+    ],
+)
+def test_open_set_split_refuses_labels_and_indices_of_other_kinds(change, match):
+    # NaN, fractional and string labels, an empty or float initial set and
+    # duplicate IN classes were accepted, or refused by numpy's own error.
+    good = dict(
+        X_pool=np.zeros((4, 2)),
+        y_pool=np.array([0, 1, -1, 1]),
+        initial_idx=np.array([0, 2]),
+        X_test=np.zeros((2, 2)),
+        y_test=np.array([0, 1]),
+        in_classes=np.array([5, 7]),
+    )
+    change = {
+        name: np.asarray(value) if isinstance(value, list) else value
+        for name, value in change.items()
+    }
+    with pytest.raises(ValueError, match=match):
+        OpenSetSplit(**{**good, **change})
+
+
 # ---------------------------------------------------------------- loaders
 def test_load_digits_dataset():
     X, y = load_digits_dataset()
