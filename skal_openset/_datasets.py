@@ -1431,6 +1431,8 @@ _IMAGE_SUFFIXES = (
 # What file managers leave in a folder: no image, and not worth a warning.
 _SYSTEM_FILES = ("thumbs.db", "desktop.ini")
 _SPLITS = ("train", "test")
+# A member name's leading "./" or "/", which some zip tools write.
+_LEADING_SLASHES = re.compile(r"^(?:\.?/)+")
 
 
 # What a damaged zip member or image raises (Pillow: OSError for truncated
@@ -1463,15 +1465,17 @@ def _rgb_pixels(image):
     return np.asarray(image.convert("RGB"))
 
 
-def _decode_images(zf, names, path):
-    """Decode images from a zip into uint8 (n, H, W, 3); all must match the first."""
+def _decode_images(zf, members, path):
+    """Decode the images of the zip `members` (ZipInfo) into uint8
+    (n, H, W, 3); all must match the first."""
     from PIL import Image
 
     out = None
-    for i, name in enumerate(names):
+    for i, member in enumerate(members):
+        name = member.filename
         try:
             # reading the bytes first is faster than streaming through zf.open
-            with Image.open(io.BytesIO(zf.read(name))) as image:
+            with Image.open(io.BytesIO(zf.read(member))) as image:
                 mode, pixels = image.mode, _rgb_pixels(image)
         except (*_DAMAGED_MEMBER, Image.DecompressionBombError) as exc:
             raise ValueError(
@@ -1484,12 +1488,13 @@ def _decode_images(zf, names, path):
                 "unknown range; save it as an 8- or 16-bit PNG or as a JPEG."
             )
         if out is None:
-            out = np.empty((len(names), *pixels.shape), dtype=np.uint8)
+            out = np.empty((len(members), *pixels.shape), dtype=np.uint8)
         elif pixels.shape != out.shape[1:]:
             raise ValueError(
                 f"{path}: member {name} is {pixels.shape[1]}x{pixels.shape[0]} "
                 f"pixels, the first image {out.shape[2]}x{out.shape[1]} "
-                f"({names[0]}); all images, train and test, must have the same size."
+                f"({members[0].filename}); all images, train and test, must have "
+                "the same size."
             )
         out[i] = pixels
     return out
@@ -1604,7 +1609,14 @@ def _zip_images(path, cache_path):
         ) from None
     with zf:
         fingerprint = zip_fingerprint(zf)
-        all_names = [n for n in zf.namelist() if not n.endswith("/")]
+        # Some tools write "./train/..." or "/train/...": train/ all the same.
+        # Read by ZipInfo, a member keeps its own name.
+        files = [
+            (_LEADING_SLASHES.sub("", info.filename), info)
+            for info in zf.infolist()
+            if not info.filename.endswith("/")
+        ]
+        all_names, member = [name for name, _ in files], dict(files)
         image_names = [
             n  # also not macOS's ._<name>.jpg (AppleDouble) beside each image
             for n in all_names
@@ -1663,7 +1675,9 @@ def _zip_images(path, cache_path):
                     "their class folder to load them."
                 )
         # one pass over both splits, so the test images must match the train size
-        images = _decode_images(zf, [n for s in _SPLITS for n in names[s]], path)
+        images = _decode_images(
+            zf, [member[n] for s in _SPLITS for n in names[s]], path
+        )
     parts = np.split(images, [len(names[_SPLITS[0]])])
     members = {s: (np.array(names[s]), part) for s, part in zip(_SPLITS, parts)}
     if cache_path is not None:
@@ -1722,7 +1736,8 @@ def load_image_folder_zip(
     the first frame of an animation) are decoded with Pillow and converted
     to 8-bit RGB (16-bit grey scaled from 0..65535); all, train and test,
     must have the same size. The ``train/`` and ``test/`` folders must be at
-    the top of the zip (zip from inside the folder that holds them), and only
+    the top of the zip (zip from inside the folder that holds them; a
+    leading ``./`` or ``/`` in the member names is read as the top), and only
     images directly in a class folder are loaded: deeper ones, ones in no
     class folder, and files of other suffixes, are left out with a warning
     that counts them. A class

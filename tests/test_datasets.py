@@ -1092,6 +1092,30 @@ def test_load_image_folder_zip_names_a_wrapping_top_folder(tmp_path):
         load_image_folder_zip(tmp_path / "f.zip")
 
 
+@pytest.mark.parametrize("prefix", ["./", "/"])
+def test_load_image_folder_zip_reads_member_names_from_the_top(tmp_path, prefix):
+    # Members written as ./train/a/0.png or /train/a/0.png were refused, with
+    # the advice "cd  && zip -r ../data.zip train test".
+    pixels = {
+        f"{split}/{cls}/0.png": np.full((2, 3, 3), 10 * i, np.uint8)
+        for i, (split, cls) in enumerate(
+            [("train", "a"), ("train", "b"), ("test", "a"), ("test", "b")]
+        )
+    }
+    with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
+        for name, image in pixels.items():
+            zf.writestr(prefix + name, _png_bytes(image))
+    X_train, y_train, X_test, y_test, names = load_image_folder_zip(tmp_path / "f.zip")
+    assert names == ["a", "b"] and y_train.tolist() == y_test.tolist() == [0, 1]
+    np.testing.assert_array_equal(X_train[:, 0, 0, 0] * 255, [0, 10])
+    np.testing.assert_array_equal(X_test[:, 0, 0, 0] * 255, [20, 30])
+    # a member is still named as the zip names it
+    with zipfile.ZipFile(tmp_path / "f.zip", "a") as zf:
+        zf.writestr(prefix + "test/b/1.png", b"not an image")
+    with pytest.raises(ValueError, match=f"member {prefix}test/b/1.png is not a"):
+        load_image_folder_zip(tmp_path / "f.zip")
+
+
 def test_load_image_folder_zip_warns_of_images_left_out_deeper(tmp_path):
     pixels = _png_bytes(np.zeros((4, 4, 3), np.uint8))
     with zipfile.ZipFile(tmp_path / "f.zip", "w") as zf:
