@@ -760,9 +760,10 @@ def load_csv_table(
     Raises
     ------
     ValueError
-        If the file is not UTF-8, is ragged or empty, has a quote that is
-        not closed, lacks the label column or has two of that name, has no
-        feature column (the ignored ones left out), has an unnamed column
+        If the file is not UTF-8, holds a NUL character, is ragged or
+        empty, has a quote that is not closed, lacks the label column or
+        has two of that name, has no feature column (the ignored ones left
+        out), has an unnamed column
         or one named ``id``, ``index`` or ``Unnamed: <n>`` (a row index
         pandas wrote), holds an empty label, a label that writes a missing
         value as ``skal-openset run`` reads it (``NA``, ``N/A``, ``#N/A``,
@@ -941,6 +942,14 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{path}, line {reader.line_num}: not readable as CSV ({exc}); fix "
             "that line or save the file again as CSV."
         ) from None
+    # numpy's strings drop trailing NULs: "cat\0" would be the class "cat"
+    nul = next((line for line, row in rows if "\0" in "".join(row)), None)
+    if nul is not None:
+        raise ValueError(
+            f"{path}, line {nul} holds a NUL character ('\\x00'), which no "
+            "text holds; remove it, or save the table again as UTF-8 CSV (a "
+            "file saved as UTF-16 has one beside each letter)."
+        )
     if not rows:
         raise ValueError(f"{path} is empty.")
     header = rows[0][1]

@@ -1300,6 +1300,18 @@ def test_image_cache_is_written_atomically(tmp_path, monkeypatch):
         load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
 
 
+def test_load_csv_table_refuses_a_nul_character(tmp_path):
+    # numpy's strings drop trailing NULs: the label "cat\0" was the class "cat".
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"x,label\n1,cat\n\n2,cat\x00\n3,dog\n")
+    with pytest.raises(ValueError, match=r"t.csv, line 4 holds a NUL character"):
+        load_csv_table(path)
+    # a file saved as UTF-16 (without a byte-order mark) reads as UTF-8 with NULs
+    path.write_bytes("x,label\n1,cat\n".encode("utf-16-le"))
+    with pytest.raises(ValueError, match="line 1 holds a NUL .*UTF-16"):
+        load_csv_table(path)
+
+
 def test_load_csv_table_accepts_utf8_bom(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes("\ufefflabel,x0\n1,0.5\n2,1.5\n".encode())
