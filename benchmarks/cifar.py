@@ -501,6 +501,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     todo = [c for c in cells if not finished(results, c)]
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir, data).cache(fit_by_name)
+    commit = code_version()  # the code the cells run, not the code at their end
     start, encoder_wall, interrupted = time.perf_counter(), 0.0, True
     threads = None  # the cells' torch threads, for the log
     try:
@@ -542,7 +543,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
             "encoder_wall_seconds": encoder_wall,
             "wall_seconds": wall,
             "machine": machine_description(threads),
-            "commit": code_version(),
+            "commit": commit,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
         log = results / "cells" / f"cifar-{preset}" / "_runs.jsonl"

@@ -620,6 +620,7 @@ def run_suite(args):
             "nothing was run; ask for a lower --noise."
         )
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
+    commit = code_version()  # the code the cells run, not the code at their end
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):
         Parallel(verbose=joblib_verbosity(args.n_jobs))(
@@ -647,7 +648,7 @@ def run_suite(args):
         "skipped_splits": [list(key) for key in skipped],
         "wall_seconds": wall,
         "machine": machine_description(threads_in_cell("cpu")),
-        "commit": code_version(),
+        "commit": commit,
         "date": time.strftime("%Y-%m-%d"),
     }
     log = args.results_dir / "cells" / suite / "_runs.jsonl"

@@ -265,6 +265,25 @@ def test_a_run_log_names_the_code_and_the_cpu_that_ran_its_cells(
     assert f"at commit {run['commit']})" in "\n".join(report.runs_section(tmp_path))
 
 
+def test_a_run_log_names_the_code_its_cells_started_with(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # The commit was read when the log was written: a commit made while the
+    # cells ran was named as their code.
+    ran = []
+
+    def cell(*args, **kwargs):
+        ran.append(True)
+        return run_active_learning(*args, **kwargs)
+
+    monkeypatch.setattr(bench, "run_active_learning", cell)
+    monkeypatch.setattr(bench, "code_version", lambda: "after" if ran else "before")
+    monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:1])
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    log = tmp_path / "cells" / "tabular-quick" / "_runs.jsonl"
+    assert ran and json.loads(log.read_text())["commit"] == "before"
+
+
 def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, capsys):
     monkeypatch.setattr(bench, "grid", two_cells)
     bench.run_suite(run_args(tmp_path, tiny_data_dir, strategies=["CONF"]))

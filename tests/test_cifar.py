@@ -1171,6 +1171,20 @@ def test_a_damaged_cifar_cell_is_run_again(tmp_path, monkeypatch):
     assert ran == [cell]
 
 
+def test_a_cifar_run_log_names_the_code_its_cells_started_with(tmp_path, monkeypatch):
+    # The commit was read when the log was written, after the cells.
+    import cifar
+
+    ran = []
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(cifar, "fit_encoder", lambda *args: None)
+    monkeypatch.setattr(cifar, "run_cell", lambda cell, *_: ran.append(cell))
+    monkeypatch.setattr(cifar, "code_version", lambda: "after" if ran else "before")
+    _run_tiny_on_cpu(tmp_path, data=tmp_path, strategies=["RANDOM"])
+    log = tmp_path / "cells" / "cifar-tiny" / "_runs.jsonl"
+    assert ran and json.loads(log.read_text())["commit"] == "before"
+
+
 @pytest.mark.slow
 def test_cifar_encoders_and_cells_run_on_one_thread_whatever_n_jobs(
     tmp_path, monkeypatch, cifar_zip
