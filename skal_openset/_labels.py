@@ -1,8 +1,12 @@
 """How labels read from a user's file are compared: the CSV loader's and the
-campaign's alike."""
+campaign's alike; and which labels look like a mistyped OOD label: the
+oracle's and the learners' alike."""
 
+import numbers
 import unicodedata
 from collections import Counter
+
+from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
 # case-folded): read as labels they would be classes.
@@ -56,4 +60,43 @@ def refuse_missing_markers(labels, where, remedy, classes=()):
         raise ValueError(
             f"{where(missing[0])}: the label {marker!r} reads as a missing value, "
             f"not a class ({len(missing)} row(s) in all: {shown}); {remedy(marker)}"
+        )
+
+
+def check_ood_look_alikes(labels, ood_label, name, *, advice=""):
+    """Refuse labels among `labels` that look like a mistyped `ood_label`, and
+    warn of those that may be one; either would count as in-distribution.
+
+    A negative number other than `ood_label` is refused: OOD examples are
+    commonly marked by one (-1, -2), classes seldom are. A string equal to
+    `ood_label` but for its case or surrounding spaces is warned of, as the
+    CLI warns of labels that differ from an IN class in case only (some data
+    sets keep such labels apart). `name` names the labels in the messages,
+    and `advice` ends the remedy (another way out, e.g. declaring them
+    classes).
+    """
+    others = [v for v in dict.fromkeys(labels.tolist()) if v != ood_label]
+    negative = sorted(
+        v
+        for v in others
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and v < 0
+    )
+    if negative:
+        raise ValueError(
+            f"{name} holds negative labels {negative} besides "
+            f"ood_label={ood_label!r}; if they mark OOD examples, pass "
+            f"ood_label={negative[0]}{advice}."
+        )
+    if not isinstance(ood_label, str):
+        return
+    key = ood_label.strip().casefold()
+    alike = sorted(
+        v for v in others if isinstance(v, str) and v.strip().casefold() == key
+    )
+    if alike:
+        warn(
+            f"{name} holds labels {alike} that differ from ood_label="
+            f"{ood_label!r} only in case or surrounding spaces, so they count as "
+            f"in-distribution; if they mark OOD examples, label them "
+            f"{ood_label!r}{advice}."
         )

@@ -44,6 +44,7 @@ from ._frames import (
     named_column_dtypes,
 )
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
+from ._labels import check_ood_look_alikes
 from ._model_scores import (
     _has_predict_proba,
     check_label_kind,
@@ -135,7 +136,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     ood_label : int or str, default=-1
         Label the annotator gives to out-of-distribution examples. Read at
         `fit` (``ood_label_``): set later, it takes effect at the next `fit`
-        (a query or teach warns of it).
+        (a query or teach warns of it). Where `fit` infers the classes, any
+        other negative label is taken for a mistyped OOD label and refused,
+        as :class:`OpenSetOracle` does, and a string label equal to it but
+        for case or surrounding spaces is warned of: it would be a class.
     classes : array-like, default=None
         The known (in-distribution) classes, in the order of the classifier's
         outputs. None takes the estimator's ``classes`` parameter when it has
@@ -839,6 +843,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             estimator_classes = np.asarray(estimator_classes)
             if set(in_labels.tolist()) <= set(estimator_classes.tolist()):
                 return estimator_classes
+        # Inferred, every label would be a class: OOD rows mislabelled too,
+        # which teach then takes as such (declared classes are the user's).
+        check_ood_look_alikes(
+            in_labels,
+            self.ood_label,
+            "y",
+            advice=" (if they are classes, pass classes=[...] listing every class)",
+        )
         return np.unique(in_labels)
 
     def _check_known_labels(self, y, classes, ood_label, teaching=False):

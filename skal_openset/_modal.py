@@ -9,6 +9,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._frames import check_columns
+from ._labels import check_ood_look_alikes
 from ._learner import ActiveLearner
 from ._model_scores import (
     check_label_kind,
@@ -63,7 +64,11 @@ def teach_open_set(
         The labelled query rows; a DataFrame's columns must be those the
         classifier was fitted on, in the same order (a ValueError).
     y : array-like of shape (n_samples,)
-        Their labels: known classes, or `ood_label`.
+        Their labels: known classes, or `ood_label`. A label modAL's
+        classifier has not trained on becomes a class: a negative one other
+        than `ood_label` is refused as a mistyped OOD label, and a string
+        equal to it but for case or surrounding spaces is warned of, as our
+        :class:`ActiveLearner` does when it infers its classes.
     ood_label : int or str, default=None
         The OOD label; None takes ``learner.ood_label`` if set, else -1. It is
         stored as ``learner.ood_label`` so the strategies read the same one.
@@ -111,6 +116,16 @@ def teach_open_set(
     check_label_kind(y, ood_label)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    # modAL's classifier takes a label it has not trained on for a new class,
+    # as our ActiveLearner's fit infers classes: the same rule for both.
+    trained = getattr(learner, "y_training", None)
+    known = set() if trained is None else set(np.asarray(trained).tolist())
+    check_ood_look_alikes(
+        y[np.array([v not in known for v in y.tolist()], dtype=bool)],
+        ood_label,
+        "y",
+        advice=" (if they are classes, start the learner with a row of each)",
+    )
     strategy = learner.query_strategy
     update = getattr(strategy, "update", None)
     with contextlib.ExitStack() as rollback:

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import column_or_1d
 
+from ._labels import check_ood_look_alikes
 from ._model_scores import check_label_kind
 from ._validation import check_scalar_not_bool
 
@@ -56,8 +57,9 @@ class OpenSetOracle:
         Ground-truth labels of the pool (integers, strings, ...): IN classes,
         or ``ood_label``.
     ood_label : int or str, default=-1
-        Label that marks OOD examples. With integer labels, any other
-        negative label is taken for a mistyped OOD label and rejected.
+        Label that marks OOD examples. Any other negative label is taken for
+        a mistyped OOD label and rejected; a string label equal to it but for
+        case or surrounding spaces is warned of (its examples count as IN).
     cost_in : float, default=1.0
         Cost of labelling one IN example, > 0.
     cost_ood : float, default=1.0
@@ -108,20 +110,7 @@ class OpenSetOracle:
             raise ValueError(
                 "y_true contains None, NaN or inf; every example needs a label."
             )
-        negative = sorted(
-            {
-                v
-                for v in values
-                if isinstance(v, numbers.Real) and not isinstance(v, bool) and v < 0
-            }
-            - {ood_label}
-        )
-        if negative:
-            raise ValueError(
-                f"y_true holds negative labels {negative} besides "
-                f"ood_label={ood_label!r}; if they mark OOD examples, pass "
-                f"ood_label={negative[0]}."
-            )
+        check_ood_look_alikes(y_true, ood_label, "y_true")
         self.y_true = y_true.copy()
         self.ood_label = ood_label
         self.cost_in = _check_cost(cost_in, "cost_in")

@@ -1678,6 +1678,23 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+def test_teach_open_set_refuses_a_new_negative_label_for_modal():
+    # OOD marked -2 with ood_label -1: modAL's classifier took -2 for a class
+    # and MQ-Net's update saw no OOD row, where our ActiveLearner refuses it.
+    X, y, _, _ = user_data("ints")
+    is_in = y != -1
+    strategy = MQNetQuery(rule_weight=0, random_state=0)
+    learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[:80][is_in[:80]],
+                        y[:80][is_in[:80]])  # fmt: skip
+    indices, _ = strategy(learner, X[80:400], n_instances=15)
+    rows, labels = X[80:400][indices], np.where(is_in[80:400], y[80:400], -2)[indices]
+    with pytest.raises(ValueError, match=r"negative labels \[-2\].*ood_label=-2"):
+        teach_open_set(learner, rows, labels)
+    assert learner.taught == [] and not hasattr(strategy, "selector_")
+    teach_open_set(learner, rows, labels, ood_label=-2)
+    assert len(learner.X_ood_) == int(np.sum(labels == -2)) > 0
+
+
 def test_teach_open_set_refuses_reordered_or_renamed_columns_for_modal():
     # They were taken, and the OOD rows kept in X_ood_ with their columns in
     # the order given, not the one the classifier was fitted on.

@@ -153,6 +153,10 @@ def spy_learner(log, initial=None, **kwargs):
     )
 
 
+def lr_learner(X=None, y=None, **kwargs):
+    return ActiveLearner(LogisticRegression(max_iter=300), None, X, y, **kwargs)
+
+
 def mlp(max_epochs=5, **kwargs):
     return make_mlp_classifier(
         64,
@@ -548,6 +552,52 @@ def test_other_ood_label(log, initial):
     learner = spy_learner(log, ood_label=99).fit(X, y)
     assert not np.any(log[0][4] == 99)
     np.testing.assert_array_equal(learner.y_labelled_, y)
+
+
+def test_a_negative_label_besides_ood_label_is_refused_as_the_oracle_does(initial):
+    # OOD marked -2, ood_label left at -1: fit trained on -2 as a fifth class,
+    # and MQ-Net saw no OOD row, where OpenSetOracle refuses these labels.
+    X, y = initial
+    y = np.where(y == -1, -2, y)
+    match = r"negative labels \[-2\] besides ood_label=-1; .*pass ood_label=-2"
+    with pytest.raises(ValueError, match=match):
+        OpenSetOracle(y)
+    with pytest.raises(ValueError, match=match):
+        lr_learner().fit(X, y)
+    learner = lr_learner(X, y)  # fitted at the first query
+    with pytest.raises(ValueError, match=match):
+        learner.query(X)
+    # Declared classes are the user's; labels outside them were refused already.
+    learner = lr_learner(classes=[-2, 0, 1, 2, 3]).fit(X, y)
+    assert learner.classes_.tolist() == [-2, 0, 1, 2, 3]
+    with pytest.raises(ValueError, match=r"Labels \[-2\] are neither known classes"):
+        lr_learner(classes=[0, 1, 2, 3]).fit(X, y)
+    # teach: the classes fit inferred hold no -2, which is refused there too.
+    learner = lr_learner().fit(X, np.where(y == -2, -1, y))
+    with pytest.raises(ValueError, match=r"Labels \[-2\] are neither known classes"):
+        learner.teach(X[:5], y[:5])
+
+
+def test_a_label_that_is_the_string_ood_label_but_for_case_is_warned_of(initial):
+    # "Unknown" or " unknown" beside ood_label="unknown" became classes without
+    # a word, while the CLI warns of labels that differ in case only.
+    X, y = initial
+    y = np.array(["a", "b", "c", "d", "unknown"], dtype=object)[y]
+    ood = np.flatnonzero(y == "unknown")
+    y[ood[:2]], y[ood[2:4]] = "Unknown", " unknown"
+    with pytest.warns(UserWarning, match=r"\[' unknown', 'Unknown'\] that differ "):
+        learner = lr_learner(ood_label="unknown").fit(X, y)
+    assert "Unknown" in learner.classes_.tolist()
+    # teach takes labels of the classes fit inferred, and refuses others.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.teach(X[ood[:1]], y[ood[:1]])
+        declared = [" unknown", "Unknown", "a", "b", "c", "d"]
+        lr_learner(ood_label="unknown", classes=declared).fit(X, y)
+        y[ood[:4]] = "unknown"
+        learner = lr_learner(ood_label="unknown").fit(X, y)
+    with pytest.raises(ValueError, match=r"Labels \['Unknown'\] are neither"):
+        learner.teach(X[:1], ["Unknown"])
 
 
 @pytest.mark.parametrize("bad", ["nan", "length"])

@@ -221,6 +221,14 @@ def test_a_mistyped_ood_label_is_rejected(y_true):
         OpenSetOracle(y_true)
 
 
+def test_a_label_that_is_the_string_ood_label_but_for_case_is_warned_of():
+    # "Unknown" beside ood_label="unknown" was charged and returned as IN
+    # without a word, as the learner then trained on it as a class.
+    with pytest.warns(UserWarning, match=r"\['Unknown'\] that differ from ood_label="):
+        oracle = OpenSetOracle(["cat", "unknown", "Unknown"], ood_label="unknown")
+    assert oracle.fill_budget([2], budget=1)[1] == 1.0
+
+
 def test_string_labels():
     oracle = OpenSetOracle(["cat", "unknown", "dog"], ood_label="unknown", cost_ood=2)
     kept, cost = oracle.fill_budget([1, 0, 2], budget=4)
