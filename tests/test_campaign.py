@@ -14,7 +14,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import sklearn
 import torch
+from packaging.version import Version
 
 from skal_openset import __main__ as cli
 from skal_openset import _atomic, _campaign, _experiment, load_object, save_object
@@ -419,6 +421,10 @@ def test_a_runs_figure_title_counts_a_long_class_list(tmp_path, monkeypatch):
     assert summary.startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, I, J, ")
 
 
+@pytest.mark.skipif(
+    Version(sklearn.__version__) < Version("1.7"),
+    reason="scikit-learn gives this warning from 1.7 on",
+)
 def test_scikit_learns_warning_of_many_classes_shows_once(
     tmp_path, capsys, monkeypatch
 ):
