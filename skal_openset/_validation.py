@@ -48,9 +48,13 @@ def check_scalar_not_bool(
 def missing_mask(X):
     """Where an object array holds NaN, None or pandas.NA (without pandas)."""
     try:  # NaN is the one value unequal to itself
-        return (X != X) | np.equal(X, None)
+        unequal = X != X
     except TypeError:  # pandas.NA is neither equal nor unequal to itself
+        unequal = None
+    # numpy < 1.25 gave pandas.NA one False for the whole array, not an error.
+    if unequal is None or np.shape(unequal) != X.shape:
         return np.frompyfunc(_is_missing, 1, 1)(X).astype(bool)
+    return unequal | np.equal(X, None)
 
 
 def _is_missing(value):
