@@ -517,10 +517,11 @@ def test_the_command_lines_figure_title_is_wrapped_to_fit(monkeypatch, title):
     (fig,) = figures
     fig.set_dpi(120)  # as saved
     FigureCanvasAgg(fig).draw()
-    shown = fig.get_suptitle()
+    suptitle = fig._suptitle  # Figure.get_suptitle is new in matplotlib 3.8
+    shown = suptitle.get_text()
     # Every word of it, in lines.
     assert "\n" in shown and "".join(shown.split()) == "".join(title.split())
-    box = fig._suptitle.get_window_extent()
+    box = suptitle.get_window_extent()
     assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
     assert all(box.y0 > panel.get_window_extent().y1 for panel in fig.axes)
 
