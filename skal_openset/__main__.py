@@ -10,6 +10,7 @@ import contextlib
 import errno
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -199,6 +200,7 @@ def summary_table(rows):
 def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     """Run the demo, print its table and write its outputs once all is done."""
     _check_no_other_run_in(output)
+    _check_outputs_free(output, DEMO)
     setting = (
         f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, initial set and "
         f"budget {budget} labels x {n_rounds - 1} round{'s' * (n_rounds > 2)}, "
@@ -217,7 +219,7 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     table = summary_table(rows)
     print("\n" + "\n".join(table))
     lines = [setting, "", *table, "", _auc_note(every_label_costs_1=True)]
-    _write_outputs(output, records, rows, lines, setting)
+    _write_outputs(output, DEMO, records, rows, lines, setting)
 
 
 def _auc_note(every_label_costs_1):
@@ -238,29 +240,57 @@ def _auc_note(every_label_costs_1):
 # What a demo or a simulated run writes to its --output folder.
 OUTPUT_FILES = ["records.csv", "summary.md", "summary.json", "learning_curves.png"]
 
+# The state file each kind of run resumes from (the demo has none).
+CHECKPOINT_FILE = "checkpoint.joblib"  # a simulated run's, in its output folder
+_RUN_STATES = {CHECKPOINT_FILE: "a simulated", STATE_FILE: "an interactive"}
 
-def _write_outputs(output, records, rows, summary_lines, title, x="labels"):
+# Each command, with the outputs it replaces at its end and its state.
+DEMO, SIMULATED, INTERACTIVE = (
+    "skal-openset demo",
+    "skal-openset run",
+    "skal-openset run --interactive",
+)
+_WRITES = {
+    DEMO: (OUTPUT_FILES, None),
+    SIMULATED: (OUTPUT_FILES, CHECKPOINT_FILE),
+    INTERACTIVE: (["records.csv"], STATE_FILE),
+}
+# Written with the outputs, it names the command that wrote them: a rerun
+# may replace that command's outputs, and no file of a user's of those names.
+MARKER_FILE = ".skal-openset-outputs"
+
+
+@contextlib.contextmanager
+def _outputs(output, command, names):
+    """:func:`atomic_paths` of `names` in `output`, with the marker saying
+    that `command` wrote them."""
+    paths = [*(output / name for name in names), output / MARKER_FILE]
+    with atomic_paths(paths) as (*temps, marker):
+        marker.write_text(f"{command}\n", encoding="utf-8")
+        yield temps
+
+
+def _write_outputs(output, command, records, rows, summary_lines, title, x="labels"):
     """records.csv, summary.json, summary.md and learning_curves.png (against
-    `x`, see plot_learning_curves).
+    `x`, see plot_learning_curves), marked as `command`'s.
 
     Everything is computed before anything is written, and the files replace
     those of an earlier run all together or, if the command is interrupted or
     fails (a full disk), not at all: never a mix of two runs' files.
     """
     figure = _learning_curves_png(records, title, x)
-    paths = [output / name for name in OUTPUT_FILES]
     text = {"encoding": "utf-8", "newline": ""}  # as atomic_open's "w"
-    with atomic_paths(paths) as (records_csv, summary_md, summary_json, curves_png):
+    with _outputs(output, command, OUTPUT_FILES) as (
+        records_csv,
+        summary_md,
+        summary_json,
+        curves_png,
+    ):
         write_records_csv(records, records_csv)
         summary_md.write_text("\n".join(summary_lines) + "\n", **text)
         summary_json.write_text(json.dumps(rows, indent=2) + "\n", **text)
         curves_png.write_bytes(figure)
     print(f"\nWrote {output}/{', '.join(OUTPUT_FILES)}")
-
-
-# The state file each kind of run resumes from (the demo has none).
-CHECKPOINT_FILE = "checkpoint.joblib"  # a simulated run's, in its output folder
-_RUN_STATES = {CHECKPOINT_FILE: "a simulated", STATE_FILE: "an interactive"}
 
 
 def _check_no_other_run_in(output, own_state=None):
@@ -273,6 +303,41 @@ def _check_no_other_run_in(output, own_state=None):
                 f"--output {output} holds {state}, the state of {kind} run: "
                 "choose another --output for this one."
             )
+
+
+def _check_outputs_free(output, command, data=None):
+    """Refuse, before any work, an `output` folder where `command` would write
+    over the `data` file, or over files of its outputs' names that no earlier
+    run of it wrote (the folder holds neither its state nor its marker)."""
+    names, state = _WRITES[command]
+    if data is not None and data.exists():
+        written = [output / name for name in (*names, state) if name is not None]
+        if command == INTERACTIVE:  # and its query files, where blank
+            written += sorted(output.glob("queries/round_*.csv"))
+        # Through links too: the outputs replace the file a link names.
+        for path in written:
+            if path.exists() and os.path.samefile(data, path):
+                raise ValueError(
+                    f"--output {output}: this run writes its "
+                    f"{path.relative_to(output)} there, which is the data file "
+                    f"{data}; choose another --output, or the data would be lost."
+                )
+    existing = [name for name in names if (output / name).exists()]
+    if not existing or (state is not None and (output / state).exists()):
+        return
+    try:
+        marked = (output / MARKER_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        marked = None
+    if marked == command:
+        return
+    them = "it" if len(existing) == 1 else "them"
+    wrote = marked if marked in _WRITES else f"no earlier {command}"
+    raise ValueError(
+        f"--output {output} holds {', '.join(existing)}, which {command} would "
+        f"write over, and {wrote} wrote {them}: move {them} out of the folder, or "
+        "choose another --output."
+    )
 
 
 def _make_estimator(kind, n_features, n_classes, seed):
@@ -312,6 +377,8 @@ def run_own_data(args):
     _check_no_other_run_in(
         args.output, STATE_FILE if args.interactive else CHECKPOINT_FILE
     )
+    command = INTERACTIVE if args.interactive else SIMULATED
+    _check_outputs_free(args.output, command, args.data)
     X, labels, ignored = load_table(
         args.data,
         args.label_column,
@@ -366,7 +433,8 @@ def run_own_data(args):
             },
             **costs,
         )
-        write_records_csv(records, output / "records.csv")
+        with _outputs(output, command, ["records.csv"]) as (records_csv,):
+            write_records_csv(records, records_csv)
         print(
             f"\nLabelled {records[-1]['n_labelled']} rows "
             f"({records[-1]['n_labelled_in']} IN), budget spent "
@@ -451,7 +519,8 @@ def run_own_data(args):
     if not every_label_costs_1:
         print("\n" + note)
     x = "labels" if every_label_costs_1 else "budget"
-    _write_outputs(output, records, rows, [setting, "", *table, "", note], title, x)
+    lines = [setting, "", *table, "", note]
+    _write_outputs(output, command, records, rows, lines, title, x)
 
 
 def _learning_curves_png(records, title, x="labels"):
@@ -744,7 +813,7 @@ def main(argv=None):
             # A run keeps its checkpoint (an interactive one, its state); the
             # demo writes its outputs only at the end, all at once.
             replaced = (
-                [path.name for path in exc.paths]
+                [path.name for path in exc.paths if path.name != MARKER_FILE]
                 if isinstance(exc, InterruptedAfterReplacing)
                 else []
             )

@@ -76,6 +76,72 @@ def test_simulated_run_on_a_csv_with_string_labels(tmp_path, capsys):
     assert len(load_object(tmp_path / "out" / "checkpoint.joblib")["records"]) == 3
 
 
+@pytest.mark.parametrize("interactive", [False, True])
+@pytest.mark.parametrize("how", ["the same path", "a link", "a hard link"])
+def test_a_run_never_writes_over_its_data_file(tmp_path, capsys, interactive, how):
+    # With --output ., a table named records.csv was replaced by the run's
+    # records at its end (an interactive campaign's pool, after all its rounds).
+    out = tmp_path / "out"
+    out.mkdir()
+    data = tmp_path / "zoo.csv"
+    _table(data, n=40, blank_from=20 if interactive else None)
+    if how == "the same path":
+        data = data.rename(out / "records.csv")
+    elif how == "a link":
+        (out / "records.csv").symlink_to(data)
+    else:
+        os.link(data, out / "records.csv")
+    table = data.read_bytes()
+    options = ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    if interactive:
+        options += ["--interactive", "--poll-seconds", "0.02", "--timeout", "0.2"]
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, data, *options)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"skal-openset: error: --output {out}: this run writes its records.csv "
+        f"there, which is the data file {data}; choose another --output, or the "
+        "data would be lost.\n"
+    )
+    assert data.read_bytes() == table
+    # Refused before any work: no state to resume from.
+    assert sorted(path.name for path in out.iterdir()) == ["records.csv"]
+
+
+def test_a_run_writes_over_no_file_it_did_not_write(tmp_path, capsys):
+    # A user's summary.md in --output was replaced without a word.
+    _table(tmp_path / "zoo.csv", n=40)
+    options = ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.md").write_text("my notes\n")
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"skal-openset: error: --output {out} holds summary.md, which skal-openset "
+        "run would write over, and no earlier skal-openset run wrote it: move it "
+        "out of the folder, or choose another --output.\n"
+    )
+    assert (out / "summary.md").read_text() == "my notes\n"
+    assert not (out / "checkpoint.joblib").exists()
+    # Its own outputs it replaces: on a rerun (the checkpoint resumed), and
+    # once the checkpoint is deleted to start over.
+    (out / "summary.md").unlink()
+    _run(tmp_path, tmp_path / "zoo.csv", *options)
+    (out / "checkpoint.joblib").unlink()
+    _run(tmp_path, tmp_path / "zoo.csv", *options, "--strategy", "random")
+    assert "| RANDOM |" in (out / "summary.md").read_text()
+    # An interactive campaign does not take them for its own.
+    _table(tmp_path / "pool.csv", n=40, blank_from=20)
+    (out / "checkpoint.joblib").unlink()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path, data="pool.csv")
+    err = capsys.readouterr().err
+    assert "would write over, and skal-openset run wrote it: move it" in err, err
+    assert not (out / "state.joblib").exists()
+
+
 def test_a_full_disk_stops_a_run_with_one_line_and_a_rerun_resumes(
     tmp_path, capsys, monkeypatch
 ):

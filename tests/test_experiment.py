@@ -40,7 +40,7 @@ from skal_openset import (
     summarize_final_round,
     write_records_csv,
 )
-from skal_openset.__main__ import main, summary_table
+from skal_openset.__main__ import OUTPUT_FILES, main, summary_table
 
 matplotlib.use("Agg")
 
@@ -847,7 +847,36 @@ def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
     )
     written = {path.name: path.read_bytes() for path in output.iterdir()}
     assert written.keys() == earlier.keys()
-    assert all(written[name] != earlier[name] for name in written)
+    assert all(written[name] != earlier[name] for name in OUTPUT_FILES)
+
+
+def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys):
+    # It replaced whatever its outputs' names held: a user's notes in
+    # summary.md, or a run's records whose checkpoint was deleted.
+    output = tmp_path / "out"
+    _fake_demo(monkeypatch, output, 0.9, b"earlier figure")
+    again = _fake_demo(monkeypatch, output, 0.1, b"new figure")  # its own: replaced
+    assert again["learning_curves.png"] == b"new figure"
+    (output / "summary.md").write_text("my notes\n")
+    marker = output / ".skal-openset-outputs"
+    for held, wrote in [(None, "no earlier skal-openset demo"),
+                        ("skal-openset run\n", "skal-openset run")]:  # fmt: skip
+        marker.unlink(missing_ok=True)
+        if held is not None:
+            marker.write_text(held)
+        monkeypatch.setattr(
+            skal_openset.__main__, "demo_records", lambda *a, **k: pytest.fail("ran")
+        )
+        with pytest.raises(SystemExit) as exit_:
+            main(["demo", "--output", str(output)])
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err == (
+            f"skal-openset: error: --output {output} holds records.csv, summary.md, "
+            "summary.json, learning_curves.png, which skal-openset demo would "
+            f"write over, and {wrote} wrote them: move them out of the folder, or "
+            "choose another --output.\n"
+        )
+        assert (output / "summary.md").read_text() == "my notes\n"
 
 
 def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
