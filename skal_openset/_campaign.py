@@ -11,6 +11,7 @@ import decimal
 import hashlib
 import io
 import itertools
+import math
 import shlex
 import time
 from collections import Counter
@@ -374,20 +375,40 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
             rows_in, test_size=test_size, stratify=y[rows_in], random_state=rng
         )
     except ValueError:
-        counts = dict(
-            zip(in_classes, np.bincount(y[rows_in], minlength=len(in_classes)).tolist())
-        )
-        raise ValueError(
-            f"Cannot hold out a test set of {test_size:g} of the IN rows with "
-            f"every IN class on both sides; rows per IN class: {counts}. Each "
-            "class needs at least 2 rows: change --test-size or the IN classes."
-        ) from None
+        message = _no_test_set_message(y[rows_in], in_classes, test_size)
+        raise ValueError(message) from None
     pool = rng.permutation(np.concatenate([train_in, np.flatnonzero(y < 0)]))
     is_ood = y[pool] < 0
     # IN and OOD in the pool's proportions, as make_open_set_split draws it.
     initial = _initial_indices(is_ood, initial_size, is_ood.mean(), rng)
     return OpenSetSplit(
         X[pool], y[pool], initial, X[test], y[test], np.asarray(in_classes)
+    )
+
+
+def _no_test_set_message(y_in, in_classes, test_size):
+    """Why no `test_size` share of the IN rows, coded `y_in`, holds every IN
+    class with the rest holding every one too, and what changes that."""
+    counts = np.bincount(y_in, minlength=len(in_classes))
+    few = {c: int(n) for c, n in zip(in_classes, counts) if n < 2}
+    if few:  # no --test-size splits a class of one row
+        one = len(few) == 1
+        names = ", ".join(f"{c!r} ({n} row{'s' * (n != 1)})" for c, n in few.items())
+        them = "it" if one else "them"
+        return (
+            "Cannot hold out a test set with every IN class on both sides: IN "
+            f"class{'es' * (not one)} {names} ha{'s' if one else 've'} fewer than "
+            f"the 2 rows that takes, one a side; drop {them} from --in-classes, "
+            f"or label more rows of {them}."
+        )
+    # Sized as train_test_split sizes it: ceil(test_size * n) rows, the rest
+    # to train; 0.5 always fits, since every class has 2 rows.
+    n, k = y_in.size, len(in_classes)
+    fit = [t / 100 for t in range(1, 100) if k <= math.ceil(t / 100 * n) <= n - k]
+    return (
+        f"Cannot hold out a test set of {test_size:g} of the {n} IN rows with "
+        f"every IN class on both sides, which needs a row of each of the {k} IN "
+        f"classes on each side: choose --test-size from {fit[0]:g} to {fit[-1]:g}."
     )
 
 

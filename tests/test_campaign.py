@@ -416,6 +416,52 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
     assert err.count("\n") == 1 and message in err, err
 
 
+def test_a_test_set_that_cannot_be_held_out_names_what_would_work(tmp_path, capsys):
+    # "Each class needs at least 2 rows: change --test-size or the IN
+    # classes", also where an IN class had one row, which no --test-size splits.
+    truth = _table(tmp_path / "zoo.csv", n=40)
+    lone = truth.copy()
+    lone[np.flatnonzero(truth == "cow")[1:]] = "dog"
+    text = (tmp_path / "zoo.csv").read_text().splitlines()
+    rows = [line.rsplit(",", 1)[0] + "," + label for line, label in zip(text[1:], lone)]
+    (tmp_path / "lone.csv").write_text("\n".join([text[0], *rows]) + "\n")
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "lone.csv", "--rounds", "2")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "Cannot hold out a test set with every IN class on both sides: IN class "
+        "'cow' (1 row) has fewer than the 2 rows that takes, one a side; drop it "
+        "from --in-classes, or label more rows of it.\n"
+    )
+    # Where every class has 2 rows, the --test-size values that work.
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", "--test-size", "0.99")
+    err = capsys.readouterr().err
+    fit = re.search(r"from ([\d.]+) to ([\d.]+)\.$", err)
+    lowest, highest = float(fit[1]), float(fit[2])
+    X = np.zeros((truth.size, 1))
+    for test_size in (lowest, highest):
+        split = _campaign.simulated_split(
+            X,
+            truth,
+            ["cat", "cow"],
+            initial_size=1,
+            test_size=test_size,
+            random_state=0,
+        )
+        assert set(split.y_test) == {0, 1}
+    for test_size in (lowest - 0.01, highest + 0.01):
+        with pytest.raises(ValueError, match="Cannot hold out"):
+            _campaign.simulated_split(
+                X,
+                truth,
+                ["cat", "cow"],
+                initial_size=1,
+                test_size=test_size,
+                random_state=0,
+            )
+
+
 def test_a_run_checkpointed_under_the_earlier_rounds_rule_reruns(
     tmp_path, capsys, monkeypatch
 ):
