@@ -10,6 +10,7 @@ import contextlib
 import errno
 import io
 import json
+import math
 import os
 import sys
 import tempfile
@@ -58,7 +59,7 @@ from ._campaign import (
 from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
 from ._experiment import _check_budget
 from ._labels import as_label
-from ._oracle import labels_within
+from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import sigterm_as_ctrl_c
 from ._threads import one_torch_thread
@@ -356,6 +357,68 @@ def _make_estimator(kind, n_features, n_classes, seed):
     )
 
 
+def _simulated_sizes(budget, cost_in, cost_ood, initial_size=None):
+    """A simulated run's initial set, by default as many labels as a round of
+    `budget` buys at most (as the paper's), and the fewest a round buys."""
+    initial = initial_size or labels_within(budget, min(cost_in, cost_ood))
+    return initial, labels_within(budget, max(cost_in, cost_ood))
+
+
+def _fits_the_pool(n_pool, n_rounds, budget, cost_in, cost_ood, initial_size=None):
+    """Whether a simulated run's initial set and rounds of `budget` leave its
+    last round a choice (:func:`_leaves_a_choice`) in a pool of `n_pool` rows."""
+    initial, fewest = _simulated_sizes(budget, cost_in, cost_ood, initial_size)
+    return fewest >= 1 and _leaves_a_choice(n_pool - initial, n_rounds - 1, fewest)
+
+
+def _largest_budget(n_pool, n_rounds, budget, cost_in, cost_ood, initial_size=None):
+    """The largest budget up to `budget` that fits the pool (:func:`_fits_the_pool`),
+    or None where not even the least that buys a label does.
+
+    The labels a budget buys change only at multiples of a cost, and a
+    smaller budget than one that fits fits too: the largest such multiple
+    that fits, found by bisection.
+    """
+    best = None
+    for cost in (cost_in, cost_ood):
+        step = as_decimal(cost)
+        # From the least multiple that buys the dearer label.
+        low = math.ceil(as_decimal(max(cost_in, cost_ood)) / step)
+        high = labels_within(budget, cost)
+        while low <= high:
+            k = (low + high) // 2
+            if _fits_the_pool(
+                n_pool, n_rounds, float(k * step), cost_in, cost_ood, initial_size
+            ):
+                best = max(best or 0.0, float(k * step))
+                low = k + 1
+            else:
+                high = k - 1
+    return best
+
+
+def _lower_budget(n_pool, args):
+    """The advice to lower --budget to the largest budget with which the run
+    fits a pool of `n_pool` rows, or None where none does."""
+    costs = args.cost_in, args.cost_ood
+    most = _largest_budget(n_pool, args.rounds, args.budget, *costs, args.initial_size)
+    if most is None:
+        return None
+    # Printed so that it reads back as the same number.
+    shown = f"{most:g}" if float(f"{most:g}") == most else repr(most)
+    return f"lower --budget to at most {shown}"
+
+
+def _lower_budget_and_rounds(n_pool, args):
+    """Where no budget fits a pool of `n_pool` rows in --rounds: the least,
+    and the most rounds it fits."""
+    least = max(args.cost_in, args.cost_ood)  # buys a label a round, no more
+    initial, _ = _simulated_sizes(least, args.cost_in, args.cost_ood, args.initial_size)
+    if n_pool - initial < 2:
+        return "lower --test-size to leave the pool more rows"
+    return f"lower --budget to {least:g} and --rounds to at most {n_pool - initial}"
+
+
 # The most IN classes the figure's title of a run names.
 _TITLE_CLASSES = 8
 
@@ -444,9 +507,9 @@ def run_own_data(args):
         )
         return
     _check_budget(args.budget, args.cost_in, args.cost_ood)
-    # As many labels as a round's budget buys at most, as the paper's initial set.
-    per_round = labels_within(args.budget, min(args.cost_in, args.cost_ood))
-    initial_size = args.initial_size or per_round
+    initial_size, fewest = _simulated_sizes(
+        args.budget, args.cost_in, args.cost_ood, args.initial_size
+    )
     try:
         split = simulated_split(
             X,
@@ -463,21 +526,29 @@ def run_own_data(args):
                 "of the pool: lower --initial-size."
             ) from None
         # Defaulted to a round's labels: the mistake is --budget's.
+        remedy = _lower_budget(exc.n_pool, args) or _lower_budget_and_rounds(
+            exc.n_pool, args
+        )
         raise ValueError(
             f"The pool holds {exc.n_pool} rows, fewer than the {initial_size} "
             f"labels --budget {args.budget:g} buys a round (the initial set "
-            "defaults to as many): lower --budget."
+            f"defaults to as many): {remedy}."
         ) from None
-    n_unlabelled = split.y_pool.size - split.initial_idx.size
-    fewest = labels_within(args.budget, max(args.cost_in, args.cost_ood))
+    n_pool = split.y_pool.size
+    n_unlabelled = n_pool - initial_size
     # A run checkpointed under the earlier rule resumes as it began.
     resuming = (output / CHECKPOINT_FILE).exists()
-    if not resuming and not _leaves_a_choice(n_unlabelled, args.rounds - 1, fewest):
-        remedy = (
-            f"lower --budget or --rounds (e.g. --rounds {n_unlabelled // fewest})"
-            if n_unlabelled >= 2 * fewest
-            else "lower --budget, or --initial-size to leave more rows unlabelled"
-        )
+    fits = _fits_the_pool(
+        n_pool, args.rounds, args.budget, args.cost_in, args.cost_ood, args.initial_size
+    )
+    if not resuming and not fits:
+        budget = _lower_budget(n_pool, args)
+        if n_unlabelled >= 2 * fewest:  # fewer rounds of this budget fit
+            rounds = f"--rounds to at most {n_unlabelled // fewest}"
+            remedy = f"{budget}, or {rounds}" if budget else f"lower {rounds}"
+        else:
+            budget = budget or _lower_budget_and_rounds(n_pool, args)
+            remedy = f"{budget}, or --initial-size to leave more rows unlabelled"
         raise ValueError(
             f"The pool holds {n_unlabelled} unlabelled rows: {args.rounds - 1} "
             f"round(s) of at least {fewest} labels (--budget {args.budget:g}) must "

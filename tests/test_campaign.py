@@ -372,8 +372,8 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
             ["--budget", "30", "--initial-size", "10"],
             "25 unlabelled rows: 1 round(s) of at least 30 labels (--budget 30) "
             "must leave the last round at least twice its 30 to choose from, or it "
-            "buys what is left, whatever the strategy; lower --budget, or "
-            "--initial-size",
+            "buys what is left, whatever the strategy; lower --budget to at most "
+            "12, or --initial-size",
         ),
         # Rounds that took the pool's last row were run: the last one bought
         # what was left, the same rows whatever the strategy.
@@ -383,7 +383,7 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         ),
         (
             ["--budget", "5", "--initial-size", "15", "--rounds", "5"],
-            "lower --budget or --rounds (e.g. --rounds 4)",
+            "lower --budget to at most 4, or --rounds to at most 4",
         ),
         (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
         (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
@@ -391,7 +391,13 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         (
             ["--budget", "40"],
             "The pool holds 35 rows, fewer than the 40 labels --budget 40 buys a "
-            "round (the initial set defaults to as many): lower --budget.",
+            "round (the initial set defaults to as many): lower --budget to at "
+            "most 11.",
+        ),
+        # Where no budget fits, the least and the rounds it fits.
+        (
+            ["--budget", "40", "--rounds", "40"],
+            "as many): lower --budget to 1 and --rounds to at most 34.",
         ),
         (
             ["--initial-size", "50"],
@@ -414,6 +420,50 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize(
+    "options, cheapest",
+    [
+        # The initial set, of a round's labels, is larger than the pool.
+        (["--budget", "40"], "1"),
+        (["--budget", "40", "--cost-in", "0.1", "--cost-ood", "0.7"], "0.1"),
+        # The last round has no choice.
+        (["--budget", "10", "--rounds", "3"], "1"),
+        (["--budget", "9", "--rounds", "3", "--cost-ood", "0.3"], "0.3"),
+        (["--budget", "30", "--initial-size", "10"], "1"),
+    ],
+)
+def test_a_budget_too_large_for_the_pool_names_the_largest_that_fits(
+    tmp_path, capsys, monkeypatch, options, cheapest
+):
+    # "lower --budget" named no bound, and the lower budget met a second
+    # refusal, which named none either.
+    _table(tmp_path / "zoo.csv", n=40)  # 35 rows in the pool
+
+    class Passed(Exception):
+        pass
+
+    def runs(*args, **kwargs):
+        raise Passed  # the checks alone
+
+    monkeypatch.setattr(cli, "run_active_learning", runs)
+
+    def run(*budget):
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", *options, *budget)
+
+    def refusal(*budget):
+        with pytest.raises(SystemExit) as exit_:
+            run(*budget)
+        assert exit_.value.code == 2
+        return capsys.readouterr().err
+
+    most = re.search(r"lower --budget to at most ([\d.]+)[,.]", refusal())[1]
+    with pytest.raises(Passed):
+        run("--budget", most)
+    # The largest: a budget that buys one label more is refused.
+    more = str(float(Fraction(most) + Fraction(cheapest)))
+    assert f"lower --budget to at most {most}" in refusal("--budget", more)
 
 
 def test_a_test_set_that_cannot_be_held_out_names_what_would_work(tmp_path, capsys):
