@@ -1655,12 +1655,19 @@ def test_the_modal_path_keeps_dataframes_for_columns_selected_by_name():
     assert len(strategy.validation_target_) == 30
 
 
-def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
+def _modal_like_on_in_rows():
+    """User data, its IN mask, an MQ-Net strategy and a modAL-like learner
+    trained on the IN rows of the first 80."""
     X, y, _, _ = user_data("ints")
     is_in = y != -1
     strategy = MQNetQuery(rule_weight=0, random_state=0)
-    learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[:80][is_in[:80]],
-                        y[:80][is_in[:80]])  # fmt: skip
+    first = np.flatnonzero(is_in[:80])
+    learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[first], y[first])
+    return X, y, is_in, strategy, learner
+
+
+def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
+    X, y, is_in, strategy, learner = _modal_like_on_in_rows()
     pool, n_ood = X[80:400], 0
     for _ in range(2):
         indices, _ = strategy(learner, pool, n_instances=15)
@@ -1681,11 +1688,7 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
 def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     # OOD marked -2 with ood_label -1: modAL's classifier took -2 for a class
     # and MQ-Net's update saw no OOD row, where our ActiveLearner refuses it.
-    X, y, _, _ = user_data("ints")
-    is_in = y != -1
-    strategy = MQNetQuery(rule_weight=0, random_state=0)
-    learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[:80][is_in[:80]],
-                        y[:80][is_in[:80]])  # fmt: skip
+    X, y, is_in, strategy, learner = _modal_like_on_in_rows()
     indices, _ = strategy(learner, X[80:400], n_instances=15)
     rows, labels = X[80:400][indices], np.where(is_in[80:400], y[80:400], -2)[indices]
     with pytest.raises(ValueError, match=r"negative labels \[-2\].*ood_label=-2"):

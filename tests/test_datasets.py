@@ -338,8 +338,9 @@ def test_split_rejects_bad_arrays():
         make_open_set_split(X, y, in_classes=[0, 1])
 
 
-def test_open_set_split_checks_direct_construction():
-    good = dict(
+def _split_fields():
+    """The fields of a small valid OpenSetSplit."""
+    return dict(
         X_pool=np.zeros((4, 2)),
         y_pool=np.array([0, 1, -1, 1]),
         initial_idx=np.array([0, 2]),
@@ -347,6 +348,10 @@ def test_open_set_split_checks_direct_construction():
         y_test=np.array([0, 1]),
         in_classes=np.array([5, 7]),
     )
+
+
+def test_open_set_split_checks_direct_construction():
+    good = _split_fields()
     split = OpenSetSplit(**good)
     np.testing.assert_array_equal(split.is_ood, [False, False, True, False])
     assert "n_pool=4, n_ood_pool=1, noise_ratio=0.250, n_initial=2, n_test=2" in repr(
@@ -398,14 +403,7 @@ def test_open_set_split_checks_direct_construction():
 def test_open_set_split_refuses_labels_and_indices_of_other_kinds(change, match):
     # NaN, fractional and string labels, an empty or float initial set and
     # duplicate IN classes were accepted, or refused by numpy's own error.
-    good = dict(
-        X_pool=np.zeros((4, 2)),
-        y_pool=np.array([0, 1, -1, 1]),
-        initial_idx=np.array([0, 2]),
-        X_test=np.zeros((2, 2)),
-        y_test=np.array([0, 1]),
-        in_classes=np.array([5, 7]),
-    )
+    good = _split_fields()
     change = {
         name: np.asarray(value) if isinstance(value, list) else value
         for name, value in change.items()
