@@ -7,6 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, softmax, xlogy
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -353,6 +354,36 @@ def ccal_class_scores(F_pool, F_in, codes, k=100.0, t=0.9):
     return scores
 
 
+class _UncheckedTransformer(TransformerMixin, BaseEstimator):
+    """Reads its fitted attribute unchecked, as PCA did up to scikit-learn 1.7.0."""
+
+    def fit(self, X, y=None):
+        self.components_ = np.eye(X.shape[1])[:4]
+        return self
+
+    def transform(self, X):
+        return X @ self.components_.T
+
+
+class _BuggyObject:
+    def transform(self, X):
+        raise AttributeError("a bug")
+
+
+class _BuggyTransformer(_BuggyObject, _UncheckedTransformer):
+    pass
+
+
+class _StatelessBuggy(_BuggyObject, TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
 class TestCCALQuery(StrategyTemplate):
     ordered = False
     top_k = False
@@ -424,6 +455,26 @@ class TestCCALQuery(StrategyTemplate):
         in_learner = _fitted_learner(split, CCALQuery(features=pca))
         with pytest.raises(ValueError, match="features=PCA.*not fitted.*transform"):
             in_learner.query(pool, n_instances=8)
+
+    def test_a_transformer_unfitted_without_saying_so_is_named(self, split, pool):
+        # Up to scikit-learn 1.7.0 an unfitted PCA raised AttributeError on
+        # components_, which went to the user as it was.
+        in_learner = _fitted_learner(
+            split, CCALQuery(features=_UncheckedTransformer().fit(pool))
+        )
+        with pytest.raises(ValueError, match="Unchecked.*not fitted.*transform"):
+            in_learner.query(pool, n_instances=8)
+
+    @pytest.mark.parametrize(
+        "features",
+        [_BuggyTransformer().fit(np.ones((2, 2))), _StatelessBuggy(), _BuggyObject()],
+        ids=["fitted", "stateless", "no-estimator"],
+    )
+    def test_an_attribute_error_of_no_unfitted_transformer_stays(
+        self, learner, pool, features
+    ):
+        with pytest.raises(AttributeError, match="a bug"):
+            CCALQuery(features=features)(learner, pool, n_instances=2)
 
     def test_features_with_wrong_rows_are_rejected(self, learner, pool):
         with pytest.raises(ValueError, match="one feature row per example"):

@@ -4,11 +4,12 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._model_scores import class_codes, labelled_in_and_ood, model_embedding
 from .._purity import _near_one
@@ -126,7 +127,9 @@ class CCALQuery(QueryStrategy):
         if hasattr(self.features, "transform"):
             try:
                 values = self.features.transform(X)
-            except NotFittedError:
+            except AttributeError as error:  # NotFittedError is one
+                if not (isinstance(error, NotFittedError) or _unfitted(self.features)):
+                    raise
                 raise ValueError(
                     f"features={type(self.features).__name__}(...) is not fitted. A "
                     "learner clones its strategy, and cloning unfits an estimator "
@@ -168,6 +171,22 @@ class CCALQuery(QueryStrategy):
         semantic = np.tanh(self.k * (x - self.t) / 2.0)  # = (1 - e^-z) / (1 + e^-z)
         class_scores = [semantic + 1.0 - _min_max(scores) for scores in distinctive]
         return _take_turns(class_scores, n_instances, rng)
+
+
+def _unfitted(transformer):
+    """Whether scikit-learn's `transformer` is unfitted, by its fitted attributes.
+
+    Its transform need not say so: up to scikit-learn 1.7.0, an unfitted PCA
+    raised AttributeError on ``components_``. Anything else, and a stateless
+    estimator (its ``requires_fit`` tag False), is not called unfitted.
+    """
+    if not isinstance(transformer, BaseEstimator):
+        return False
+    try:
+        check_is_fitted(transformer)
+    except NotFittedError:
+        return True
+    return False
 
 
 def _min_max(values):
