@@ -570,10 +570,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), dtype=float64
-            One column per entry of `classes_`, in that order.
+            One column per entry of `classes_`, in that order, as the
+            classifier gives them: rows need not sum to 1 (a one-vs-rest
+            ``modified_huber`` SGDClassifier gives all-zero rows, NaN ones
+            before scikit-learn 1.7). A skorch net's NaN or inf are refused
+            with a ValueError: it diverged.
         """
         self._fit_on_initial_set()
-        # As the classifier gives them: its rows need not sum to 1.
+        # As the classifier gives them: its rows need not sum to 1 or be finite.
         X = self._check_rows(X, "X")
         return class_probabilities(self, X, check_sums=False)
 

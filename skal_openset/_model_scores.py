@@ -209,10 +209,10 @@ def check_rows(X, estimator, name, **kwargs):
     Only what is sure before fitting is refused: a skorch net, and an
     estimator without inner estimators whose scikit-learn ``allow_nan`` tag
     is False (``HistGradientBoostingClassifier``'s is True). A pipeline or
-    meta-estimator goes on: its steps raise their own errors, and probabilities
-    that come out NaN are refused by :func:`class_probabilities`. In an
-    object array None and pandas.NA are missing values too; for an estimator
-    whose tag is True they become NaN.
+    meta-estimator goes on: its steps raise their own errors, and the
+    strategies refuse probabilities that come out NaN (in
+    :func:`class_probabilities`). In an object array None and pandas.NA are
+    missing values too; for an estimator whose tag is True they become NaN.
     """
     X = check_array(
         X,
@@ -398,10 +398,12 @@ def class_probabilities(learner, X, *, check_sums=True):
     Columns follow the learner's ``classes_`` (our learner trains its
     classifier on their positions ``0..k-1``); a modAL learner's follow its
     classifier's ``classes_``. With `check_sums`, for the strategies and
-    scores that take the rows as distributions, rows not summing to 1 are
-    refused; ``learner.predict_proba`` passes them on as scikit-learn's
-    classifier gives them (e.g. all-zero rows of a one-vs-rest
-    ``modified_huber`` SGDClassifier).
+    scores that take the rows as distributions, rows not summing to 1 (NaN
+    or inf too) are refused; ``learner.predict_proba`` passes them on as
+    scikit-learn's classifier gives them (e.g. all-zero rows of a
+    one-vs-rest ``modified_huber`` SGDClassifier, NaN ones before
+    scikit-learn 1.7). A net's NaN or inf are refused either way: it
+    diverged.
     """
     estimator = fitted_estimator(learner)
     final = split_pipeline(estimator)[1]
@@ -417,21 +419,37 @@ def class_probabilities(learner, X, *, check_sums=True):
         proba = np.asarray(proba)
     own_dtype = proba.dtype  # float32 rounds more
     proba = proba.astype(np.float64, copy=False)
-    if not np.isfinite(proba).all():
-        raise ValueError(
-            "The classifier's probabilities hold NaN or inf"
-            + (
-                " for rows of X with missing values (NaN): a step that cannot "
-                "take them got them. Impute them first, e.g. "
-                "make_pipeline(SimpleImputer(), classifier)."
-                if has_nan(X)
-                else " for finite rows of X: a net that diverged (retrain it, e.g. "
-                "with a lower learning rate)?"
-            )
-        )
+    # A net's NaN means it diverged, whoever asks; another classifier's go
+    # to learner.predict_proba as it gives them.
+    refuse_non_finite = check_sums or isinstance(final, NeuralNet)
+    if refuse_non_finite and not np.isfinite(proba).all():
+        raise ValueError(_non_finite_message(X, final))
     if check_sums:  # a net's outputs too: one under NLLLoss gives them as they are
         _check_sums(proba, own_dtype, X, final)
     return class_columns(proba, estimator, n_classes(learner), 0.0)
+
+
+def _non_finite_message(X, final):
+    """Why classifier `final` gives NaN or inf probabilities for rows `X`, and
+    the remedy."""
+    if has_nan(X):
+        return (
+            "The classifier's probabilities hold NaN or inf for rows of X with "
+            "missing values (NaN): a step that cannot take them got them. Impute "
+            "them first, e.g. make_pipeline(SimpleImputer(), classifier)."
+        )
+    if isinstance(final, NeuralNet):
+        return (
+            "The classifier's probabilities hold NaN or inf for finite rows of X: "
+            "a net that diverged (retrain it, e.g. with a lower learning rate)?"
+        )
+    return (
+        f"The predict_proba of the classifier ({type(final).__name__}) gives NaN "
+        "or inf for finite rows of X (as a one-vs-rest modified_huber "
+        "SGDClassifier does before scikit-learn 1.7, dividing 0 by 0), and the "
+        "query strategy scores distributions. Calibrate it "
+        "(sklearn.calibration.CalibratedClassifierCV) or use another classifier."
+    )
 
 
 def _check_sums(proba, own_dtype, X, final):

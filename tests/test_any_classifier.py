@@ -1130,6 +1130,31 @@ def test_predict_proba_passes_rows_that_are_no_distribution_as_scikit_learn():
         learner.query(X[300:], n_instances=3)
 
 
+class _NaNRows(LogisticRegression):
+    """NaN rows, as a one-vs-rest modified_huber SGDClassifier gives (0 / 0)
+    before scikit-learn 1.7."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[::2] = np.nan
+        return proba
+
+
+def test_predict_proba_passes_nan_rows_as_the_classifier_gives_them():
+    # learner.predict_proba raised, blaming "a net that diverged" on a
+    # classifier that is no net; only a strategy that scores them should.
+    X, y, _, classes = user_data("ints")
+    learner = ActiveLearner(_NaNRows(max_iter=300), UncertaintyQuery(), classes=classes)
+    learner.fit(X[:80], y[:80])
+    expected = learner.estimator_.predict_proba(X[80:200])
+    np.testing.assert_array_equal(learner.predict_proba(X[80:200]), expected)
+    with pytest.raises(
+        ValueError,
+        match=r"predict_proba of the classifier \(_NaNRows\) gives NaN.*Calibrate",
+    ):
+        learner.query(X[80:200], n_instances=3)
+
+
 class _ScoresNotSoftmax(torch.nn.Module):
     """A module for NLLLoss's net whose outputs are no distribution."""
 
