@@ -33,8 +33,8 @@ from ._experiment import versions, warn_of_other_versions
 from ._labels import (
     as_label,
     invisible_characters,
+    missing_marker_message,
     name_characters,
-    refuse_missing_markers,
     without_invisible,
 )
 from ._learner import ActiveLearner
@@ -182,7 +182,7 @@ def load_table(
             f"of shape {X.shape} and {len(labels)} labels."
         )
     classes = {*in_classes, *([] if ood_label is None else [ood_label])}
-    refuse_missing_markers(
+    missing = missing_marker_message(
         labels.tolist(),
         lambda i: f"{path}, {where.format(lines[i])}",
         lambda marker: (
@@ -194,6 +194,8 @@ def load_table(
         ),
         set(map(as_label, classes)),
     )
+    if missing:
+        raise ValueError(missing)
     return (X, labels, ignored) if return_ignored else (X, labels)
 
 

@@ -39,10 +39,11 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 from ._atomic import atomic_open
 from ._hashing import content_hash
 from ._labels import (
+    MISSING_MARKERS,
     as_label,
     invisible_characters,
+    missing_marker_message,
     name_characters,
-    refuse_missing_markers,
     without_invisible,
 )
 from ._typing import RandomStateLike
@@ -767,8 +768,8 @@ def load_csv_table(
         or one named ``id``, ``index`` or ``Unnamed: <n>`` (a row index
         pandas wrote), holds an empty label, a label that writes a missing
         value as ``skal-openset run`` reads it (``NA``, ``N/A``, ``#N/A``,
-        ``<NA>``, ``nan``, ``None``, ``null`` or ``?``, in any case: drop
-        such rows, or rename a class so named), labels that mix numbers with
+        ``<NA>``, ``nan``, ``None``, ``null`` or ``?``, in any case) among
+        numbers, labels that mix numbers with
         other labels or write one number two ways, a label that differs from
         another, or from an empty one, by invisible characters only
         (Unicode's format characters, such as a zero-width space: they are
@@ -778,6 +779,11 @@ def load_csv_table(
 
     Warns
     -----
+    UserWarning
+        If a label writes a missing value as ``skal-openset run`` reads it
+        (above) among labels that are not all numbers: it is loaded as a
+        class of its own, which it may be ("none" of a severity). Drop such
+        rows where it means a missing label.
     UserWarning
         If storing the features as float32 loses the differences between
         the values of a column: values over 1000 times their spread from 0
@@ -806,16 +812,7 @@ def load_csv_table(
             f"{path}, line {lines[empty[0]]}: the label is empty ({empty.size} "
             "row(s) in all); fill it in or drop that row."
         )
-    # As `skal-openset run` refuses them: loaded, they would be classes.
-    refuse_missing_markers(
-        labels.tolist(),
-        lambda i: f"{path}, line {lines[i]}",
-        lambda marker: (
-            "as a label it would be a class of its own. Drop those rows or give "
-            f"them their label; if {marker!r} is a real class, give it another "
-            "name in the file."
-        ),
-    )
+    _check_missing_markers(path, labels.tolist(), lines)
     # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
     # expects); labels beyond int64 and float64 stay strings.
     values = [_label_value(label) for label in labels]
@@ -871,6 +868,37 @@ def _check_invisible_characters(path, labels, lines):
             "characters from the labels in the file (they come with text "
             "copied from web pages or documents)."
         )
+
+
+def _check_missing_markers(path, labels, lines):
+    """Refuse labels that write a missing value (``NA``, ``?``, ...) among
+    numbers, where they can be no class; warn of them among names, where
+    they may be one ("none" of a severity, "NA" for North America): loaded,
+    they are a class of their own."""
+    named = [label for label in labels if label.casefold() not in MISSING_MARKERS]
+    if named and all(_label_value(label) is not None for label in named):
+        message = missing_marker_message(
+            labels,
+            lambda i: f"{path}, line {lines[i]}",
+            lambda marker: (
+                "among numbers it can be no class: drop those rows or "
+                "give them their label."
+            ),
+        )
+        if message:
+            raise ValueError(message)
+        return
+    message = missing_marker_message(
+        labels,
+        lambda i: f"{path}, line {lines[i]}",
+        lambda marker: (
+            f"loaded, {marker!r} is a class of its own. If it means a "
+            "missing label, drop those rows or give them their label; if it is a "
+            "real class, let the warning be."
+        ),
+    )
+    if message:
+        warn(message)
 
 
 def _mixed_labels_message(path, labels, lines, is_number):

@@ -40,10 +40,11 @@ def name_characters(characters):
     )
 
 
-def refuse_missing_markers(labels, where, remedy, classes=()):
-    """Raise if one of `labels` (a list of strings, as :func:`as_label` gives
-    them) writes a missing value, one of :data:`MISSING_MARKERS` in any
-    case, and is not one of `classes`.
+def missing_marker_message(labels, where, remedy, classes=()):
+    """The message on the labels of `labels` (a list of strings, as
+    :func:`as_label` gives them) that write a missing value, one of
+    :data:`MISSING_MARKERS` in any case, and are not one of `classes`; None
+    where no label does.
 
     The message is ``"{where(i)}: the label ... reads as a missing value,
     not a class (...); {remedy(label)}"``, for the first such label ``i``.
@@ -53,14 +54,15 @@ def refuse_missing_markers(labels, where, remedy, classes=()):
         for i, label in enumerate(labels)
         if label.casefold() in MISSING_MARKERS and label not in classes
     ]
-    if missing:
-        marker = labels[missing[0]]
-        counts = Counter(labels[i] for i in missing).most_common()
-        shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts)
-        raise ValueError(
-            f"{where(missing[0])}: the label {marker!r} reads as a missing value, "
-            f"not a class ({len(missing)} row(s) in all: {shown}); {remedy(marker)}"
-        )
+    if not missing:
+        return None
+    marker = labels[missing[0]]
+    counts = Counter(labels[i] for i in missing).most_common()
+    shown = ", ".join(f"{label!r} ({n} row(s))" for label, n in counts)
+    return (
+        f"{where(missing[0])}: the label {marker!r} reads as a missing value, "
+        f"not a class ({len(missing)} row(s) in all: {shown}); {remedy(marker)}"
+    )
 
 
 def check_ood_look_alikes(labels, ood_label, name, *, advice=""):

@@ -616,27 +616,30 @@ def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
 
 
 @pytest.mark.parametrize("marker", ["NA", "n/a", "#N/A", "<NA>", "nan", "None", "?"])
-def test_load_csv_table_refuses_missing_value_labels_as_the_campaign_does(
-    tmp_path, marker
-):
+def test_load_csv_table_names_missing_value_labels(tmp_path, marker):
     # An R or pandas export's "NA" became a class of its own, silently, where
     # skal-openset run refuses it; among numbers it was said to mix kinds.
     from skal_openset._campaign import load_table
 
     path = tmp_path / "t.csv"
-    for labels in (["cat", "dog"], ["1", "2"]):
-        rows = [labels[0], labels[1], f" {marker} ", labels[0], marker]
-        path.write_text("x,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(rows)))
-        match = (
-            rf"t.csv, line 4: the label '{re.escape(marker)}' reads as a missing "
-            r"value, not a class \(2 row\(s\) in all: .*\); as a label it would be "
-            r"a class of its own. Drop those rows or give them their label; if "
-            rf"'{re.escape(marker)}' is a real class, give it another name"
-        )
-        with pytest.raises(ValueError, match=match):
-            load_csv_table(path)
-        with pytest.raises(ValueError, match="line 4: the label .* missing value"):
-            load_table(path)
+    rows = ["1", "2", f" {marker} ", "1", marker]
+    path.write_text("x,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(rows)))
+    with pytest.raises(
+        ValueError,
+        match=rf"t.csv, line 4: the label '{re.escape(marker)}' reads as a missing "
+        r"value, not a class \(2 row\(s\) in all: .*\); among numbers it can be no "
+        "class: drop those rows",
+    ):
+        load_csv_table(path)
+    # Among names it may be a class ("none" of a severity): loaded, and named.
+    rows = ["cat", "dog", f" {marker} ", "cat", marker]
+    path.write_text("x,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(rows)))
+    with pytest.warns(UserWarning, match=r"line 4: .* missing value.*class of its"):
+        _, y, classes = load_csv_table(path, return_classes=True)
+    assert sorted(classes.tolist()) == sorted(["cat", "dog", marker])
+    assert len(set(y.tolist())) == 3
+    with pytest.raises(ValueError, match="line 4: the label .* missing value"):
+        load_table(path)
 
 
 def test_load_csv_table_reads_labels_in_nfc_as_the_campaign_does(tmp_path):
