@@ -404,9 +404,12 @@ def _lower_budget(n_pool, args):
     most = _largest_budget(n_pool, args.rounds, args.budget, *costs, args.initial_size)
     if most is None:
         return None
-    # Printed so that it reads back as the same number.
-    shown = f"{most:g}" if float(f"{most:g}") == most else repr(most)
-    return f"lower --budget to at most {shown}"
+    return f"lower --budget to at most {_exact(most)}"
+
+
+def _exact(number):
+    """`number` printed so that it reads back as the same number."""
+    return f"{number:g}" if float(f"{number:g}") == number else repr(number)
 
 
 def _lower_budget_and_rounds(n_pool, args):
@@ -415,8 +418,13 @@ def _lower_budget_and_rounds(n_pool, args):
     least = max(args.cost_in, args.cost_ood)  # buys a label a round, no more
     initial, _ = _simulated_sizes(least, args.cost_in, args.cost_ood, args.initial_size)
     if n_pool - initial < 2:
-        return "lower --test-size to leave the pool more rows"
-    return f"lower --budget to {least:g} and --rounds to at most {n_pool - initial}"
+        return (
+            "leave the pool more unlabelled rows: lower --initial-size or "
+            "--test-size, or --rounds"
+        )
+    return (
+        f"lower --budget to {_exact(least)} and --rounds to at most {n_pool - initial}"
+    )
 
 
 # The most IN classes the figure's title of a run names.

@@ -466,6 +466,30 @@ def test_a_budget_too_large_for_the_pool_names_the_largest_that_fits(
     assert f"lower --budget to at most {most}" in refusal("--budget", more)
 
 
+def test_a_budget_and_rounds_that_fit_no_pool_name_a_budget_that_buys_a_label(
+    tmp_path, capsys, monkeypatch
+):
+    # The least budget was printed to 6 digits (1.23456), below the dearer
+    # label's cost of 1.2345649: following the advice was refused again.
+    _table(tmp_path / "zoo.csv", n=40)  # 35 rows in the pool
+
+    class Passed(Exception):
+        pass
+
+    def runs(*args, **kwargs):
+        raise Passed  # the checks alone
+
+    monkeypatch.setattr(cli, "run_active_learning", runs)
+    data, costs = tmp_path / "zoo.csv", ["--cost-ood", "1.2345649"]
+    with pytest.raises(SystemExit):
+        _run(tmp_path, data, *costs, "--budget", "40", "--rounds", "60")
+    advice = r"lower --budget to ([\d.]+) and --rounds to at most (\d+)"
+    budget, rounds = re.search(advice, capsys.readouterr().err).groups()
+    assert budget == "1.2345649"
+    with pytest.raises(Passed):
+        _run(tmp_path, data, *costs, "--budget", budget, "--rounds", rounds)
+
+
 def test_a_test_set_that_cannot_be_held_out_names_what_would_work(tmp_path, capsys):
     # "Each class needs at least 2 rows: change --test-size or the IN
     # classes", also where an IN class had one row, which no --test-size splits.
