@@ -333,11 +333,18 @@ def _check_outputs_free(output, command, data=None):
     if marked == command:
         return
     them = "it" if len(existing) == 1 else "them"
-    wrote = marked if marked in _WRITES else f"no earlier {command}"
+    held = f"--output {output} holds {', '.join(existing)}, which {command} would "
+    if marked in _WRITES:
+        raise ValueError(
+            f"{held}write over, and {marked} wrote {them}: move {them} out of the "
+            "folder, or choose another --output."
+        )
+    # Before the marker, a run marked nothing: its outputs may be these.
     raise ValueError(
-        f"--output {output} holds {', '.join(existing)}, which {command} would "
-        f"write over, and {wrote} wrote {them}: move {them} out of the folder, or "
-        "choose another --output."
+        f"{held}write over, and no {MARKER_FILE} there says that {command} wrote "
+        f"{them} (versions of skal-openset before it wrote none): if an earlier "
+        f"run of {command} wrote {them}, delete {them}; else move {them} out of "
+        "the folder, or choose another --output."
     )
 
 

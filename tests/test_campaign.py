@@ -120,8 +120,10 @@ def test_a_run_writes_over_no_file_it_did_not_write(tmp_path, capsys):
     assert exit_.value.code == 2
     assert capsys.readouterr().err == (
         f"skal-openset: error: --output {out} holds summary.md, which skal-openset "
-        "run would write over, and no earlier skal-openset run wrote it: move it "
-        "out of the folder, or choose another --output.\n"
+        "run would write over, and no .skal-openset-outputs there says that "
+        "skal-openset run wrote it (versions of skal-openset before it wrote "
+        "none): if an earlier run of skal-openset run wrote it, delete it; else "
+        "move it out of the folder, or choose another --output.\n"
     )
     assert (out / "summary.md").read_text() == "my notes\n"
     assert not (out / "checkpoint.joblib").exists()

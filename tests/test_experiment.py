@@ -859,8 +859,13 @@ def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys
     assert again["learning_curves.png"] == b"new figure"
     (output / "summary.md").write_text("my notes\n")
     marker = output / ".skal-openset-outputs"
-    for held, wrote in [(None, "no earlier skal-openset demo"),
-                        ("skal-openset run\n", "skal-openset run")]:  # fmt: skip
+    unmarked = (
+        "no .skal-openset-outputs there says that skal-openset demo wrote them "
+        "(versions of skal-openset before it wrote none): if an earlier run of "
+        "skal-openset demo wrote them, delete them; else move them"
+    )
+    marked = "skal-openset run wrote them: move them"
+    for held, wrote in [(None, unmarked), ("skal-openset run\n", marked)]:
         marker.unlink(missing_ok=True)
         if held is not None:
             marker.write_text(held)
@@ -873,8 +878,8 @@ def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys
         assert capsys.readouterr().err == (
             f"skal-openset: error: --output {output} holds records.csv, summary.md, "
             "summary.json, learning_curves.png, which skal-openset demo would "
-            f"write over, and {wrote} wrote them: move them out of the folder, or "
-            "choose another --output.\n"
+            f"write over, and {wrote} out of the folder, or choose another "
+            "--output.\n"
         )
         assert (output / "summary.md").read_text() == "my notes\n"
 
