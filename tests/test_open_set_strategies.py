@@ -384,6 +384,13 @@ class _StatelessBuggy(_BuggyObject, TransformerMixin, BaseEstimator):
         return tags
 
 
+class _BuggyWithoutFittedAttributes(_BuggyObject, TransformerMixin, BaseEstimator):
+    """Fitted, but keeps no fitted attribute: check_is_fitted calls it unfitted."""
+
+    def fit(self, X, y=None):
+        return self
+
+
 class TestCCALQuery(StrategyTemplate):
     ordered = False
     top_k = False
@@ -462,13 +469,19 @@ class TestCCALQuery(StrategyTemplate):
         in_learner = _fitted_learner(
             split, CCALQuery(features=_UncheckedTransformer().fit(pool))
         )
-        with pytest.raises(ValueError, match="Unchecked.*not fitted.*transform"):
+        with pytest.raises(ValueError, match="Unchecked.*not fitted.*transform") as e:
             in_learner.query(pool, n_instances=8)
+        assert isinstance(e.value.__cause__, AttributeError)  # its own traceback
 
     @pytest.mark.parametrize(
         "features",
-        [_BuggyTransformer().fit(np.ones((2, 2))), _StatelessBuggy(), _BuggyObject()],
-        ids=["fitted", "stateless", "no-estimator"],
+        [
+            _BuggyTransformer().fit(np.ones((2, 2))),
+            _StatelessBuggy(),
+            _BuggyObject(),
+            _BuggyWithoutFittedAttributes().fit(np.ones((2, 2))),
+        ],
+        ids=["fitted", "stateless", "no-estimator", "no-fitted-attributes"],
     )
     def test_an_attribute_error_of_no_unfitted_transformer_stays(
         self, learner, pool, features

@@ -128,14 +128,19 @@ class CCALQuery(QueryStrategy):
             try:
                 values = self.features.transform(X)
             except AttributeError as error:  # NotFittedError is one
-                if not (isinstance(error, NotFittedError) or _unfitted(self.features)):
+                # Another AttributeError is the unfitted one's only where it
+                # names a fitted attribute ("components_") of an unfitted one.
+                fitted_attribute = str(getattr(error, "name", None) or "")[-1:] == "_"
+                if not isinstance(error, NotFittedError) and not (
+                    fitted_attribute and _unfitted(self.features)
+                ):
                     raise
                 raise ValueError(
                     f"features={type(self.features).__name__}(...) is not fitted. A "
                     "learner clones its strategy, and cloning unfits an estimator "
                     "parameter: pass the fitted transformer's method instead, "
                     "features=transformer.transform."
-                ) from None
+                ) from error
         else:
             values = self.features(X)
         values = check_array(values, input_name="features(X)")
