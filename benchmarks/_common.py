@@ -68,7 +68,8 @@ def cpu_model():
 
 def code_version():
     """The commit the benchmarks run at, with "+changes" where the package's or
-    the benchmarks' tracked files differ from it; None outside a git checkout."""
+    the benchmarks' tracked files differ from it; None outside a git checkout
+    of this project (a copy inside another repository names no commit)."""
     root = Path(__file__).resolve().parent.parent
 
     def git(*args):
@@ -78,8 +79,11 @@ def code_version():
         return done.stdout.strip()
 
     try:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != root:
+            return None
         head = git("rev-parse", "--short=12", "HEAD")
-        changed = git("status", "--porcelain", "--", "skal_openset", "benchmarks/*.py")
+        paths = ["skal_openset", "benchmarks/*.py"]
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", *paths)
     except (OSError, subprocess.CalledProcessError):
         return None
     return head + ("+changes" if changed else "")

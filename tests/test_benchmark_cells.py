@@ -265,6 +265,42 @@ def test_a_run_log_names_the_code_and_the_cpu_that_ran_its_cells(
     assert f"at commit {run['commit']})" in "\n".join(report.runs_section(tmp_path))
 
 
+def test_code_version_names_this_checkouts_commit_and_tracked_changes(tmp_path):
+    # An untracked scratch file marked the code "+changes", and a copy inside
+    # another repository named that repository's commit.
+    import importlib.util
+    import shutil
+
+    def version(project):
+        path = project / "benchmarks" / "_common.py"
+        spec = importlib.util.spec_from_file_location("_common_copy", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.code_version()
+
+    def git(*args, cwd):
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+        )
+        return done.stdout.strip()
+
+    project = tmp_path / "outer" / "project"
+    (project / "benchmarks").mkdir(parents=True)
+    (project / "skal_openset").mkdir()
+    shutil.copy(Path(bench.__file__).parent / "_common.py", project / "benchmarks")
+    (project / "skal_openset" / "a.py").write_text("x = 1\n")
+    git("init", "-q", cwd=tmp_path / "outer")
+    assert version(project) is None  # another repository's
+    git("init", "-q", cwd=project)
+    git("add", ".", cwd=project)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c", cwd=project)
+    head = git("rev-parse", "--short=12", "HEAD", cwd=project)
+    (project / "skal_openset" / "scratch.py").write_text("y = 2\n")
+    assert version(project) == head
+    (project / "skal_openset" / "a.py").write_text("x = 2\n")
+    assert version(project) == head + "+changes"
+
+
 def test_a_run_log_names_the_code_its_cells_started_with(
     tmp_path, tiny_data_dir, monkeypatch
 ):
