@@ -6,6 +6,8 @@ import numbers
 import unicodedata
 from collections import Counter
 
+import numpy as np
+
 from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
@@ -77,7 +79,9 @@ def check_ood_look_alikes(labels, ood_label, name, *, advice=""):
     and `advice` ends the remedy (another way out, e.g. declaring them
     classes).
     """
-    others = [v for v in dict.fromkeys(labels.tolist()) if v != ood_label]
+    # Python scalars, as users write them: numpy 2 prints np.int64(-2).
+    ood_label = _python(ood_label)
+    others = [_python(v) for v in dict.fromkeys(labels.tolist()) if v != ood_label]
     negative = sorted(
         v
         for v in others
@@ -102,3 +106,8 @@ def check_ood_look_alikes(labels, ood_label, name, *, advice=""):
             f"in-distribution; if they mark OOD examples, label them "
             f"{ood_label!r}{advice}."
         )
+
+
+def _python(value):
+    """`value` as a Python scalar where it is a numpy one."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -229,6 +229,17 @@ def test_a_label_that_is_the_string_ood_label_but_for_case_is_warned_of():
     assert oracle.fill_budget([2], budget=1)[1] == 1.0
 
 
+def test_look_alike_labels_are_named_as_users_write_them():
+    # numpy 2 printed them as numpy scalars: "ood_label=np.str_('unknown')".
+    with pytest.warns(UserWarning, match=r"\['Unknown'\] .* ood_label='unknown' "):
+        labels = np.array(["cat", "unknown", "Unknown"])
+        OpenSetOracle(labels, ood_label=np.str_("unknown"))
+    labels = np.array([0, 1, -2], dtype=object)
+    labels[2] = np.int64(-2)
+    with pytest.raises(ValueError, match=r"labels \[-2\] besides ood_label=-1;"):
+        OpenSetOracle(labels, ood_label=np.int64(-1))
+
+
 def test_string_labels():
     oracle = OpenSetOracle(["cat", "unknown", "dog"], ood_label="unknown", cost_ood=2)
     kept, cost = oracle.fill_budget([1, 0, 2], budget=4)
