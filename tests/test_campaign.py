@@ -424,6 +424,20 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
     assert err.count("\n") == 1 and message in err, err
 
 
+class ChecksPassed(Exception):
+    """Raised where a simulated run would start: its checks passed."""
+
+
+@pytest.fixture
+def checks_only(monkeypatch):
+    """A simulated run stops with ChecksPassed once its checks pass."""
+
+    def runs(*args, **kwargs):
+        raise ChecksPassed
+
+    monkeypatch.setattr(cli, "run_active_learning", runs)
+
+
 @pytest.mark.parametrize(
     "options, cheapest",
     [
@@ -437,19 +451,11 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, options, message):
     ],
 )
 def test_a_budget_too_large_for_the_pool_names_the_largest_that_fits(
-    tmp_path, capsys, monkeypatch, options, cheapest
+    tmp_path, capsys, checks_only, options, cheapest
 ):
     # "lower --budget" named no bound, and the lower budget met a second
     # refusal, which named none either.
     _table(tmp_path / "zoo.csv", n=40)  # 35 rows in the pool
-
-    class Passed(Exception):
-        pass
-
-    def runs(*args, **kwargs):
-        raise Passed  # the checks alone
-
-    monkeypatch.setattr(cli, "run_active_learning", runs)
 
     def run(*budget):
         _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", *options, *budget)
@@ -461,7 +467,7 @@ def test_a_budget_too_large_for_the_pool_names_the_largest_that_fits(
         return capsys.readouterr().err
 
     most = re.search(r"lower --budget to at most ([\d.]+)[,.]", refusal())[1]
-    with pytest.raises(Passed):
+    with pytest.raises(ChecksPassed):
         run("--budget", most)
     # The largest: a budget that buys one label more is refused.
     more = str(float(Fraction(most) + Fraction(cheapest)))
@@ -469,26 +475,18 @@ def test_a_budget_too_large_for_the_pool_names_the_largest_that_fits(
 
 
 def test_a_budget_and_rounds_that_fit_no_pool_name_a_budget_that_buys_a_label(
-    tmp_path, capsys, monkeypatch
+    tmp_path, capsys, checks_only
 ):
     # The least budget was printed to 6 digits (1.23456), below the dearer
     # label's cost of 1.2345649: following the advice was refused again.
     _table(tmp_path / "zoo.csv", n=40)  # 35 rows in the pool
-
-    class Passed(Exception):
-        pass
-
-    def runs(*args, **kwargs):
-        raise Passed  # the checks alone
-
-    monkeypatch.setattr(cli, "run_active_learning", runs)
     data, costs = tmp_path / "zoo.csv", ["--cost-ood", "1.2345649"]
     with pytest.raises(SystemExit):
         _run(tmp_path, data, *costs, "--budget", "40", "--rounds", "60")
     advice = r"lower --budget to ([\d.]+) and --rounds to at most (\d+)"
     budget, rounds = re.search(advice, capsys.readouterr().err).groups()
     assert budget == "1.2345649"
-    with pytest.raises(Passed):
+    with pytest.raises(ChecksPassed):
         _run(tmp_path, data, *costs, "--budget", budget, "--rounds", rounds)
 
 
