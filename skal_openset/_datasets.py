@@ -876,27 +876,25 @@ def _check_missing_markers(path, labels, lines):
     they may be one ("none" of a severity, "NA" for North America): loaded,
     they are a class of their own."""
     named = [label for label in labels if label.casefold() not in MISSING_MARKERS]
-    if named and all(_label_value(label) is not None for label in named):
-        message = missing_marker_message(
-            labels,
-            lambda i: f"{path}, line {lines[i]}",
-            lambda marker: (
-                "among numbers it can be no class: drop those rows or "
-                "give them their label."
-            ),
+    among_numbers = bool(named) and all(_label_value(v) is not None for v in named)
+
+    def remedy(marker):
+        if among_numbers:
+            return (
+                "among numbers it can be no class: drop those rows or give them "
+                "their label."
+            )
+        return (
+            f"loaded, {marker!r} is a class of its own. If it means a missing "
+            "label, drop those rows or give them their label; if it is a real "
+            "class, let the warning be."
         )
-        if message:
-            raise ValueError(message)
-        return
+
     message = missing_marker_message(
-        labels,
-        lambda i: f"{path}, line {lines[i]}",
-        lambda marker: (
-            f"loaded, {marker!r} is a class of its own. If it means a "
-            "missing label, drop those rows or give them their label; if it is a "
-            "real class, let the warning be."
-        ),
+        labels, lambda i: f"{path}, line {lines[i]}", remedy
     )
+    if message and among_numbers:
+        raise ValueError(message)
     if message:
         warn(message)
 
