@@ -53,6 +53,7 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
+from ._labels import _python
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -719,6 +720,8 @@ def check_label_kind(y, ood_label):
     # OOD label found among the labels matches, whatever the first ones are.
     if not len(y) or ood_label in y.tolist():
         return
+    # Named as the user writes it: numpy 2 prints np.str_('unknown').
+    ood_label = _python(ood_label)
     if isinstance(ood_label, str):
         key = ood_label.strip().casefold()
         alike = sorted(

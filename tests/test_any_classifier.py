@@ -537,6 +537,16 @@ def test_ood_label_is_never_a_known_class_of_another_kind():
         OpenSetOracle(y)
 
 
+def test_a_numpy_ood_label_is_named_as_users_write_it():
+    # numpy 2's repr read "ood_label=np.str_('unknown')".
+    X, y, _, _ = user_data("strings")
+    with pytest.raises(ValueError, match=r"strings but ood_label=-1 is not"):
+        OpenSetOracle(y, ood_label=np.int64(-1))
+    spelt = np.where(y == "unknown", "Unknown", y)
+    with pytest.raises(ValueError, match=r"^ood_label='unknown' labels no"):
+        OpenSetOracle(spelt, ood_label=np.str_("unknown"))
+
+
 @pytest.mark.parametrize("spelt", [" unknown", "Unknown"])
 def test_an_ood_label_the_labels_spell_otherwise_is_refused(spelt):
     # A CSV's "x, label" leaves a space before each label: the OOD examples
