@@ -92,7 +92,8 @@ class OpenSetSplit:
         Ground truth the simulated oracle reveals: ``0 .. k-1`` for IN examples,
         ``ood_label`` for OOD examples.
     initial_idx : ndarray of shape (n_initial,)
-        Sorted, distinct indices into the pool of the initial labelled set.
+        Distinct indices into the pool of the initial labelled set, labelled
+        and taught in this order (:func:`make_open_set_split` sorts them).
     X_test : ndarray of shape (n_test, ...) or DataFrame
         Features of the test set (IN examples only).
     y_test : ndarray of shape (n_test,)

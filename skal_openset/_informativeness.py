@@ -123,7 +123,9 @@ def entropy_informativeness(proba: ArrayLike) -> np.ndarray:
     Returns
     -------
     scores : ndarray of shape (n_samples,)
-        Entropy in nats, in ``[0, log(n_classes)]``.
+        Entropy in nats, in ``[0, log(n_classes)]`` up to rounding: a float32
+        row that does not sum exactly to 1 can exceed ``log(n_classes)`` by
+        about 1e-7.
 
     Examples
     --------
