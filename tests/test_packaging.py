@@ -1,0 +1,49 @@
+"""The package's metadata: what setup.cfg declares."""
+
+import ast
+import configparser
+import re
+import sys
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Imported only where a user's own object needs them: a DataFrame's columns
+# (pandas), an image folder (pillow, the "images" extra).
+OPTIONAL = {"pandas", "pillow"}
+
+
+def _declared():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    lines = setup["options"]["install_requires"].splitlines()
+    return {
+        re.split(r"[<>=!~\[; ]", line.strip())[0].lower()
+        for line in lines
+        if line.strip() and not line.strip().startswith("#")
+    }
+
+
+def _imported_top_level_modules():
+    modules = set()
+    for path in (ROOT / "skal_openset").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    return modules - set(sys.stdlib_module_names) - {"skal_openset"}
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    # joblib and scipy came only as scikit-learn's dependencies, at whatever
+    # version it allows, below the floors the package is tested at.
+    distributions = packages_distributions()
+    needed = set()
+    for module in _imported_top_level_modules():
+        if module not in distributions:
+            pytest.fail(f"{module} is imported but not installed")
+        needed.update(name.lower() for name in distributions[module])
+    assert needed - OPTIONAL - _declared() == set()
