@@ -29,12 +29,17 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
     paper's skyline theorem asks. With
     ``scaling="quantile"`` each column is mapped to its empirical CDF over
     the fitted scores (values in [0, 1], interpolated between the fitted
-    values; a constant column, e.g. every column of a one-row fit, maps to 0
-    up to its value, that value included, and to 1 above it); this keeps
-    the order but ignores
-    the scale, so a heavy-tailed score (e.g. the uncertainty of a confident
-    model, whose few large values become ``exp(5)`` or more) cannot drown the
-    other one in a sum. Fit it on the **unlabelled pool**
+    values, or between 1000 of their quantiles for more rows, as
+    :class:`~sklearn.preprocessing.QuantileTransformer` does; a constant
+    column, e.g. every column of a one-row fit, maps to 0 up to its value,
+    that value included, and to 1 above it); this keeps the order but
+    ignores the scale, so a heavy-tailed score (e.g. the uncertainty of a
+    confident model, whose few large values become ``exp(5)`` or more)
+    cannot drown the other one in a sum. Ignores it up to rounding: the
+    interpolation's rounding errors (~1e-16) depend on the scale, and they
+    order rows whose sum of the two columns would tie exactly (sums of
+    ranks tie often), so scaling a score by other than a power of 2 can
+    change which of such rows rank first. Fit it on the **unlabelled pool**
     of the round and apply the same transform to every set scored in that
     round (the pool and the query set that later trains the selector), so
     that training and querying see one scale.

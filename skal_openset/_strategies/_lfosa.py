@@ -174,7 +174,11 @@ class LfOSAQuery(QueryStrategy):
         would be trained differently than the last one (another labelled set,
         classifier or temperature); otherwise reuses both
         (so MQ-Net's update scores its query set on the scale of the pool it
-        was chosen from: call it on the pool first).
+        was chosen from: call it on the pool first). So, until the labelled
+        set changes, every `X` is scored with the mixtures of the first one:
+        a query of a second pool, or of other candidates of one, depends on
+        which was queried first: teach the first query's labels before
+        querying another pool.
 
         Parameters
         ----------
