@@ -3,7 +3,8 @@
 Every function takes a float batch ``(n, C, H, W)`` and draws one random
 transformation per image from torch's global RNG (seeded by the nets'
 ``random_state``), so a whole batch is augmented in a few kernel calls and
-nothing leaves the device.
+nothing leaves the device. The draws are float32 whatever torch's default
+dtype, so a seed gives the same transformations under any.
 """
 
 import torch
@@ -21,6 +22,11 @@ def _check_images(x, name="x"):
             f"{name} must be a 4-d tensor of images (n, C, H, W); got shape "
             f"{tuple(x.shape)}."
         )
+
+
+def _uniform(x, *size, low=0.0, high=1.0):
+    """Uniform draws in [low, high), float32, on the device of the batch `x`."""
+    return torch.empty(size, device=x.device, dtype=torch.float32).uniform_(low, high)
 
 
 def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
@@ -56,7 +62,7 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     dx = torch.randint(0, 2 * padding + 1, (n, 1), device=x.device)
     rows = (torch.arange(h, device=x.device) + dy)[:, :, None]  # (n, h, 1)
     cols = torch.arange(w, device=x.device) + dx  # (n, w)
-    flip = torch.rand(n, 1, device=x.device) < 0.5
+    flip = _uniform(x, n, 1) < 0.5
     cols = torch.where(flip, cols.flip(1), cols)[:, None, :]  # (n, 1, w)
     batch = torch.arange(n, device=x.device)[:, None, None]
     # advanced indexing puts the indexed axes first: (n, h, w, C)
@@ -75,7 +81,7 @@ def random_hflip(x):
     torch.Tensor of shape (n, C, H, W)
     """
     _check_images(x)
-    flip = torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5
+    flip = _uniform(x, len(x), 1, 1, 1) < 0.5
     return torch.where(flip, x.flip(3), x)
 
 
@@ -98,20 +104,19 @@ def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3), flip=Tru
     """
     _check_images(x)
     n = x.shape[0]
-    area = torch.empty(n, device=x.device).uniform_(*scale)
-    log_ratio = torch.empty(n, device=x.device).uniform_(
-        *torch.log(torch.tensor(ratio)).tolist()
-    )
+    area = _uniform(x, n, low=scale[0], high=scale[1])
+    low, high = torch.log(torch.tensor(ratio, dtype=torch.float32)).tolist()
+    log_ratio = _uniform(x, n, low=low, high=high)
     aspect = torch.exp(log_ratio)
     # half-extent of the crop in normalised [-1, 1] coordinates
     sx = torch.sqrt(area * aspect).clamp(max=1.0)
     sy = torch.sqrt(area / aspect).clamp(max=1.0)
-    tx = (torch.rand(n, device=x.device) * 2 - 1) * (1 - sx)
-    ty = (torch.rand(n, device=x.device) * 2 - 1) * (1 - sy)
+    tx = (_uniform(x, n) * 2 - 1) * (1 - sx)
+    ty = (_uniform(x, n) * 2 - 1) * (1 - sy)
     theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
     theta[:, 0, 0], theta[:, 0, 2] = sx, tx
     if flip:
-        theta[:, 0, 0] *= torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
+        theta[:, 0, 0] *= torch.where(_uniform(x, n) < 0.5, -1.0, 1.0)
     theta[:, 1, 1], theta[:, 1, 2] = sy, ty
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", align_corners=False)
@@ -137,9 +142,7 @@ def color_jitter(x, strength=0.4, grayscale_p=0.2):
     n = x.shape[0]
 
     def factor():
-        return torch.empty(n, 1, 1, 1, device=x.device).uniform_(
-            1 - strength, 1 + strength
-        )
+        return _uniform(x, n, 1, 1, 1, low=1 - strength, high=1 + strength)
 
     weights = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype)
     x = x * factor()
@@ -147,7 +150,7 @@ def color_jitter(x, strength=0.4, grayscale_p=0.2):
     x = (x - mean) * factor() + mean
     grey = (x * weights[:, None, None]).sum(1, keepdim=True)
     x = (x - grey) * factor() + grey
-    to_grey = torch.rand(n, 1, 1, 1, device=x.device) < grayscale_p
+    to_grey = _uniform(x, n, 1, 1, 1) < grayscale_p
     x = torch.where(to_grey, grey.expand_as(x), x)
     return x.clamp(0, 1)
 

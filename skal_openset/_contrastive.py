@@ -34,7 +34,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, check_memory
 from torch import nn
 
-from . import _augment, _models
+from . import _augment, _models, _torch_modes
 from ._augment import color_jitter, random_hflip, random_resized_crop_flip, rotate90
 from ._hashing import content_hash
 from ._model_scores import labelled_in_and_ood
@@ -46,6 +46,7 @@ from ._models import (
 )
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
+from ._torch_modes import float32_default
 from ._typing import RandomStateLike
 from ._validation import reject_bool_numbers
 
@@ -279,6 +280,8 @@ class ContrastiveEncoder(
     def fit(self, X: ArrayLike, y: None = None) -> "ContrastiveEncoder":
         """Train the encoder on the images ``X``; ``y`` is ignored.
 
+        The same fit whatever torch's default dtype.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, C, H, H)
@@ -320,7 +323,8 @@ class ContrastiveEncoder(
         # would leave out over a tenth of a small set.
         pass_size = n // batch * batch if n >= 10 * batch else n
         max_steps = max(1, round(self.max_epochs * (pass_size / batch)))
-        module = _EncoderModule(data.shape[1], self.width, self.projection_dim)
+        with float32_default():
+            module = _EncoderModule(data.shape[1], self.width, self.projection_dim)
         module.to(self.device).train()
         optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)
         loss_curve, epoch_losses, step = [], [], 0
@@ -404,7 +408,7 @@ def encoder_code():
     """A hash of the code that trains an encoder (its modules' sources and
     torch's version): a cache of fitted encoders must key by it, since joblib
     keys by the source of the cached function only."""
-    modules = (_augment, sys.modules[__name__], _models)
+    modules = (_augment, sys.modules[__name__], _models, _torch_modes)
     return content_hash([inspect.getsource(m) for m in modules] + [torch.__version__])
 
 

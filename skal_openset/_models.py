@@ -38,6 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from ._datasets import _to_unit_float
+from ._torch_modes import float32_default
 from ._typing import RandomStateLike
 from ._validation import check_scalar_not_bool, reject_bool_numbers
 from ._warn import warn
@@ -683,7 +684,8 @@ class TargetNet(NeuralNetClassifier):
     A :class:`skorch.NeuralNetClassifier` with defaults for active learning:
     cross-entropy on logits, no internal validation split and shuffled training
     batches. Inputs are validated and cast to float32 (arrays with NaN/inf are
-    rejected), targets to int64 class indices in ``0..len(classes)-1``. All
+    rejected), targets to int64 class indices in ``0..len(classes)-1``; the
+    module is built in float32 whatever torch's default dtype. All
     other parameters are skorch's; pass ``classes=np.arange(k)`` so that a
     labelled set missing some class still yields a k-way model.
 
@@ -805,6 +807,20 @@ class TargetNet(NeuralNetClassifier):
         # is an AssertionError.
         check_device(self.device)
         return super().initialize()
+
+    def initialize_module(self) -> TargetNet:
+        """Build the module in float32, whatever torch's default dtype.
+
+        float32 is the dtype :meth:`get_dataset` gives the rows, and the
+        initial weights drawn then are those of torch's default settings; a
+        module instance is used as it is.
+
+        Returns
+        -------
+        self : TargetNet
+        """
+        with float32_default():
+            return super().initialize_module()
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -25,6 +25,7 @@ from torch import nn
 from ._atomic import restored_on_error
 from ._models import TORCH_RNG_LOCK, CPUPickledModuleMixin, check_device
 from ._threads import one_torch_thread
+from ._torch_modes import float32_default
 from ._typing import RandomStateLike
 from ._validation import reject_bool_numbers
 from ._warn import warn
@@ -485,6 +486,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
     ) -> MetaQueryNetSelector:
         """Train the meta-model to rank rows of `X` in the order of `y`.
 
+        The same fit whatever torch's default dtype.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -585,7 +588,11 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             if warm:
                 module = copy.deepcopy(self.module_)
             else:
-                with TORCH_RNG_LOCK, torch.random.fork_rng(devices=[]):
+                with (
+                    TORCH_RNG_LOCK,
+                    torch.random.fork_rng(devices=[]),
+                    float32_default(),
+                ):
                     torch.manual_seed(seed)
                     module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
             # Training in single precision is ~3x faster on the CPU than double.

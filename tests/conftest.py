@@ -30,6 +30,15 @@ def torch_on_one_thread():
 
 
 @pytest.fixture
+def keep_default_dtype():
+    """torch's default dtype put back after a test that sets another (as
+    GPyTorch and BoTorch users set float64)."""
+    previous = torch.get_default_dtype()
+    yield
+    torch.set_default_dtype(previous)
+
+
+@pytest.fixture
 def saved_on_cuda(monkeypatch):
     """``saved_on_cuda(*modules)``: from then on torch pickles tensors as a
     CUDA machine writes those on its GPU, which a machine without CUDA

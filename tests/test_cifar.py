@@ -364,6 +364,27 @@ def test_contrastive_views_flip_before_the_rotation(monkeypatch):
     assert mirrored[:16] != mirrored[32:48]
 
 
+def test_the_encoder_and_augmentations_run_alike_whatever_torchs_default_dtype(
+    keep_default_dtype,
+):
+    # Under a float64 default the draws were float64: other transformations,
+    # and color_jitter made float64 images, which the encoder refused.
+    X = _images(16)
+    augmentations = (random_crop_flip, random_hflip, random_resized_crop_flip)
+
+    def outputs():
+        torch.manual_seed(0)
+        views = [f(torch.from_numpy(X)) for f in (*augmentations, color_jitter)]
+        return views, _tiny_encoder().fit(X).transform(X)
+
+    expected_views, expected = outputs()
+    torch.set_default_dtype(torch.float64)
+    views, features = outputs()
+    for view, want in zip(views, expected_views, strict=True):
+        assert view.dtype == torch.float32 and torch.equal(view, want)
+    np.testing.assert_array_equal(features, expected)
+
+
 def test_contrastive_encoder_reads_uint8_pixels_as_the_nets_do():
     X = _images(24)
     pixels = np.round(X * 255).astype(np.uint8)

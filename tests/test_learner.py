@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
@@ -776,6 +777,28 @@ def test_three_rounds_of_mqnet_with_the_oracle(split):
     assert oracle.spent_ == len(split.initial_idx) + 3 * budget
     assert len(np.unique(labelled)) == len(labelled)
     assert learner.score(split.X_test, split.y_test) > 1.5 / K
+
+
+def mqnet_round(split):
+    """Fit, query, teach and query again with MQ-Net on a small pool: both
+    queries' rows, the second one's scores and the final probabilities."""
+    X, y = split.X_pool, split.y_pool
+    pool = np.setdiff1d(np.arange(len(y)), split.initial_idx)[:150]
+    learner = ActiveLearner(mlp(max_epochs=2), MQNetQuery(random_state=0))
+    learner.fit(X[split.initial_idx], y[split.initial_idx])
+    first, _ = learner.query(X[pool], n_instances=10)
+    learner.teach(X[pool[first]], y[pool[first]])
+    second, scores = learner.query(X[pool], n_instances=10)
+    return first, second, scores, learner.predict_proba(split.X_test[:20])
+
+
+def test_a_round_runs_alike_whatever_torchs_default_dtype(split, keep_default_dtype):
+    # Under a float64 default, the net refused its float32 rows.
+    expected = mqnet_round(split)
+    torch.set_default_dtype(torch.float64)
+    for got, want in zip(mqnet_round(split), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert torch.get_default_dtype() == torch.float64  # the caller's, kept
 
 
 def test_a_continuous_target_is_refused_as_by_scikit_learn():

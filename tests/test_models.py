@@ -221,6 +221,39 @@ def test_partial_fit_is_seeded_too_and_leaves_global_rng():
     assert states_equal(nets[0][1], nets[1][1])
 
 
+TABLE_OR_IMAGE_NETS = {
+    "mlp": lambda: make_mlp_classifier(16, 3, hidden_sizes=(8,), max_epochs=2),
+    "learning_loss": lambda: make_mlp_classifier(
+        16, 3, learning_loss=True, hidden_sizes=(8,), max_epochs=2
+    ),
+    "cnn": lambda: make_cnn_classifier(3, input_shape=(1, 4, 4), max_epochs=2),
+    "fast_resnet": lambda: make_fast_resnet_classifier(
+        3, in_channels=1, width=2, max_epochs=2, batch_size=32
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", TABLE_OR_IMAGE_NETS)
+def test_the_nets_train_alike_whatever_torchs_default_dtype(kind, keep_default_dtype):
+    # Under a float64 default the module was float64 and refused the float32
+    # rows of get_dataset ("mat1 and mat2 must have the same dtype").
+    X, y = blobs(64, n_features=16)
+    if kind in ("cnn", "fast_resnet"):
+        X = X.reshape(-1, 1, 4, 4)
+
+    def outputs():
+        net = TABLE_OR_IMAGE_NETS[kind]().set_params(random_state=0).fit(X, y)
+        return net.predict_proba(X), embed(net, X), state(net.module_)
+
+    expected = outputs()
+    torch.set_default_dtype(torch.float64)
+    proba, embedding, weights = outputs()
+    assert torch.get_default_dtype() == torch.float64  # the caller's, kept
+    np.testing.assert_array_equal(proba, expected[0])
+    np.testing.assert_array_equal(embedding, expected[1])
+    assert states_equal(weights, expected[2])
+
+
 def test_fit_seeds_once_for_initialisation_and_training():
     # The seeded partial_fit that fit trains through must not restart the
     # stream: fit's runs (every committed benchmark cell) stay as they were.

@@ -193,6 +193,24 @@ def test_fit_does_not_touch_the_global_torch_rng():
     torch.testing.assert_close(torch.rand(3), expected)
 
 
+def test_the_fit_is_the_same_whatever_torchs_default_dtype(keep_default_dtype):
+    # Built under a float64 default, the network drew other initial weights.
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(1))
+
+    def scores():
+        return [
+            MetaQueryNetSelector(init=init, max_epochs=20, random_state=0)
+            .fit(Z, y)
+            .predict(Z)
+            for init in ("random", "rule")
+        ]
+
+    expected = scores()
+    torch.set_default_dtype(torch.float64)
+    np.testing.assert_array_equal(scores(), expected)
+    assert torch.get_default_dtype() == torch.float64  # the caller's, kept
+
+
 def test_chunked_pairs_give_the_same_model():
     rng = np.random.RandomState(2)
     Z, y = synthetic_self_validation_set(150, rng)

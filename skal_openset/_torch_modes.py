@@ -1,0 +1,35 @@
+"""Torch's global modes, set for the package's own modules and training loops.
+
+A caller's ``torch.set_default_dtype`` serves its other work (GPyTorch and
+BoTorch users set float64 as the default): the package's modules and fits
+must neither fail under it nor give other results.
+"""
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+import torch
+
+# The default dtype is the process's: two overlapping blocks, each restoring
+# the dtype it found, could leave float32 as the caller's default for good.
+_DTYPE_PIN = threading.RLock()
+
+
+@contextlib.contextmanager
+def float32_default() -> Iterator[None]:
+    """Build the block's modules in float32, whatever torch's default dtype.
+
+    The nets feed their modules float32 rows, and a module built in float64
+    would also draw other initial weights. The caller's default dtype is
+    restored after the block, also where it raises. Blocks run one at a
+    time; other threads see float32 meanwhile, so keep them short (building
+    a module, not training it).
+    """
+    with _DTYPE_PIN:
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(previous)
