@@ -46,7 +46,7 @@ from ._models import (
 )
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
-from ._torch_modes import float32_default
+from ._torch_modes import float32_default, grad_enabled
 from ._typing import RandomStateLike
 from ._validation import reject_bool_numbers
 
@@ -280,7 +280,8 @@ class ContrastiveEncoder(
     def fit(self, X: ArrayLike, y: None = None) -> "ContrastiveEncoder":
         """Train the encoder on the images ``X``; ``y`` is ignored.
 
-        The same fit whatever torch's default dtype.
+        The same fit whatever torch's default dtype, also inside
+        ``torch.no_grad()`` or ``torch.inference_mode()``.
 
         Parameters
         ----------
@@ -302,7 +303,10 @@ class ContrastiveEncoder(
         if len(X) < 2:
             raise ValueError("ContrastiveEncoder needs at least 2 images to contrast.")
         start = time.perf_counter()
-        with _seeded_torch(check_random_state(self.random_state), self.device):
+        with (
+            _seeded_torch(check_random_state(self.random_state), self.device),
+            grad_enabled(),
+        ):
             module, loss_curve, step = self._train(
                 torch.as_tensor(X, device=self.device), start
             )

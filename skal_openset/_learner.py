@@ -62,6 +62,7 @@ from ._models import one_pixel_scale, reads_uint8_as_pixels, uint8_if_pixels
 from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
+from ._torch_modes import grad_enabled
 from ._warn import warn
 
 
@@ -944,9 +945,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
         With the `dtypes` of a DataFrame's named columns, the estimator gets
         its rows back as such a DataFrame (see ``feature_names_in_``).
-        Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net.
+        Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net,
+        which trains inside the caller's ``torch.inference_mode()`` too.
         """
-        with interrupts_escape_training():
+        with interrupts_escape_training(), grad_enabled():
             return self._train(previous, X, y, classes, ood_label, dtypes)
 
     def _train(self, previous, X, y, classes, ood_label, dtypes):

@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from ._datasets import _to_unit_float
-from ._torch_modes import float32_default
+from ._torch_modes import float32_default, grad_enabled
 from ._typing import RandomStateLike
 from ._validation import check_scalar_not_bool, reject_bool_numbers
 from ._warn import warn
@@ -939,7 +939,8 @@ class TargetNet(NeuralNetClassifier):
 
         As skorch's ``fit``, with the checks of :meth:`get_dataset`; unless
         ``warm_start`` keeps the weights, ``n_features_in_`` and
-        ``feature_names_in_`` are recorded afresh.
+        ``feature_names_in_`` are recorded afresh. It trains inside
+        ``torch.no_grad()`` or ``torch.inference_mode()`` too.
 
         Parameters
         ----------
@@ -957,7 +958,7 @@ class TargetNet(NeuralNetClassifier):
         """
         y = _target_array(X, y)
         self._check_features(X, reset=not (self.warm_start and self.initialized_))
-        with self._rng_context():
+        with self._rng_context(), grad_enabled():
             return super().fit(X, y, **fit_params)
 
     def fit_loop(
@@ -995,7 +996,8 @@ class TargetNet(NeuralNetClassifier):
         """Train without re-initialising, as skorch's ``partial_fit``.
 
         Unlike skorch's, a ``KeyboardInterrupt`` (Ctrl-C) during training is
-        re-raised rather than ending training early as if it had finished.
+        re-raised rather than ending training early as if it had finished,
+        and it trains inside ``torch.inference_mode()`` too.
 
         Parameters
         ----------
@@ -1018,7 +1020,7 @@ class TargetNet(NeuralNetClassifier):
         y = _target_array(X, y)
         self._check_features(X, reset=not self.initialized_)
         try:
-            with self._rng_context():
+            with self._rng_context(), grad_enabled():
                 return super().partial_fit(X, y, classes=classes, **fit_params)
         except _TrainingInterrupted as exc:
             interrupt = exc.__cause__

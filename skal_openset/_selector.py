@@ -25,7 +25,7 @@ from torch import nn
 from ._atomic import restored_on_error
 from ._models import TORCH_RNG_LOCK, CPUPickledModuleMixin, check_device
 from ._threads import one_torch_thread
-from ._torch_modes import float32_default
+from ._torch_modes import float32_default, grad_enabled
 from ._typing import RandomStateLike
 from ._validation import reject_bool_numbers
 from ._warn import warn
@@ -486,7 +486,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
     ) -> MetaQueryNetSelector:
         """Train the meta-model to rank rows of `X` in the order of `y`.
 
-        The same fit whatever torch's default dtype.
+        The same fit whatever torch's default dtype, also inside
+        ``torch.no_grad()`` or ``torch.inference_mode()``.
 
         Parameters
         ----------
@@ -529,7 +530,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         """
         self._check_param_combinations()
         try:
-            with one_torch_thread(_few_rows(X)):
+            with one_torch_thread(_few_rows(X)), grad_enabled():
                 self._fit(X, y, sample_weight, groups)
         except _NoPairToRank:
             warn(

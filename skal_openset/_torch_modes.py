@@ -1,8 +1,10 @@
 """Torch's global modes, set for the package's own modules and training loops.
 
-A caller's ``torch.set_default_dtype`` serves its other work (GPyTorch and
-BoTorch users set float64 as the default): the package's modules and fits
-must neither fail under it nor give other results.
+A caller's ``torch.set_default_dtype``, ``torch.no_grad`` or
+``torch.inference_mode`` serve its other work (GPyTorch and BoTorch users
+set float64 as the default, a notebook cell evaluates a model under
+``no_grad``): the package's modules and fits must neither fail under them
+nor give other results.
 """
 
 import contextlib
@@ -33,3 +35,13 @@ def float32_default() -> Iterator[None]:
             yield
         finally:
             torch.set_default_dtype(previous)
+
+
+@contextlib.contextmanager
+def grad_enabled() -> Iterator[None]:
+    """Record gradients in the block, even inside the caller's ``torch.no_grad()``
+    or ``torch.inference_mode()``, so that a training loop trains wherever it
+    is called. Tensors made in the block are normal ones, which autograd can
+    save (inference tensors it cannot)."""
+    with torch.inference_mode(False), torch.enable_grad():
+        yield

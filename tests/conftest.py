@@ -38,6 +38,13 @@ def keep_default_dtype():
     torch.set_default_dtype(previous)
 
 
+@pytest.fixture(params=["no_grad", "inference_mode"])
+def grad_off(request):
+    """A caller's context without gradients: torch.no_grad or
+    torch.inference_mode (a notebook cell that evaluates a model)."""
+    return getattr(torch, request.param)
+
+
 @pytest.fixture
 def saved_on_cuda(monkeypatch):
     """``saved_on_cuda(*modules)``: from then on torch pickles tensors as a

@@ -385,6 +385,14 @@ def test_the_encoder_and_augmentations_run_alike_whatever_torchs_default_dtype(
     np.testing.assert_array_equal(features, expected)
 
 
+def test_the_encoder_trains_alike_inside_no_grad_and_inference_mode(grad_off):
+    # Its loss had no gradient there ("does not require grad").
+    X = _images(16)
+    expected = _tiny_encoder().fit(X).transform(X)
+    with grad_off():
+        np.testing.assert_array_equal(_tiny_encoder().fit(X).transform(X), expected)
+
+
 def test_contrastive_encoder_reads_uint8_pixels_as_the_nets_do():
     X = _images(24)
     pixels = np.round(X * 255).astype(np.uint8)

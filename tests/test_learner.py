@@ -801,6 +801,28 @@ def test_a_round_runs_alike_whatever_torchs_default_dtype(split, keep_default_dt
     assert torch.get_default_dtype() == torch.float64  # the caller's, kept
 
 
+def test_a_round_runs_alike_inside_no_grad_and_inference_mode(split, grad_off):
+    # MQ-Net's selector trained at the teach without gradients ("does not
+    # require grad"), and under inference_mode so did the net.
+    expected = mqnet_round(split)
+    with grad_off():
+        got = mqnet_round(split)
+    for got_part, want in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(got_part, want)
+
+
+def test_a_plain_skorch_net_trains_inside_inference_mode(initial, batches):
+    # skorch's step survives no_grad, not inference_mode: the learner trains
+    # whatever classifier it has with gradients.
+    from skorch.callbacks import Callback
+
+    with torch.inference_mode():
+        learner = ActiveLearner(_linear_net(Callback(), max_epochs=2)).fit(*initial)
+        learner.teach(*batches[0])
+    net = learner.estimator_
+    assert len(net.history) == 2 and not net.module_.weight.is_inference()
+
+
 def test_a_continuous_target_is_refused_as_by_scikit_learn():
     # load_diabetes's targets were taken as 75 classes.
     X, y = load_diabetes(return_X_y=True)

@@ -233,13 +233,17 @@ TABLE_OR_IMAGE_NETS = {
 }
 
 
+def rows_for(kind):
+    """64 rows of 3 blobs for the net `kind`: 16 columns, or 4x4 grey images."""
+    X, y = blobs(64, n_features=16)
+    return (X.reshape(-1, 1, 4, 4) if kind in ("cnn", "fast_resnet") else X), y
+
+
 @pytest.mark.parametrize("kind", TABLE_OR_IMAGE_NETS)
 def test_the_nets_train_alike_whatever_torchs_default_dtype(kind, keep_default_dtype):
     # Under a float64 default the module was float64 and refused the float32
     # rows of get_dataset ("mat1 and mat2 must have the same dtype").
-    X, y = blobs(64, n_features=16)
-    if kind in ("cnn", "fast_resnet"):
-        X = X.reshape(-1, 1, 4, 4)
+    X, y = rows_for(kind)
 
     def outputs():
         net = TABLE_OR_IMAGE_NETS[kind]().set_params(random_state=0).fit(X, y)
@@ -252,6 +256,22 @@ def test_the_nets_train_alike_whatever_torchs_default_dtype(kind, keep_default_d
     np.testing.assert_array_equal(proba, expected[0])
     np.testing.assert_array_equal(embedding, expected[1])
     assert states_equal(weights, expected[2])
+
+
+@pytest.mark.parametrize("kind", TABLE_OR_IMAGE_NETS)
+def test_the_nets_train_alike_inside_no_grad_and_inference_mode(kind, grad_off):
+    # skorch's step survives no_grad, not inference_mode: the weights made
+    # there were inference tensors, which autograd cannot train.
+    X, y = rows_for(kind)
+
+    def weights():  # after a fit, then after a partial_fit
+        net = TABLE_OR_IMAGE_NETS[kind]().set_params(random_state=0).fit(X, y)
+        return state(net.module_), state(net.partial_fit(X, y).module_)
+
+    expected = weights()
+    with grad_off():
+        got = weights()
+    assert all(states_equal(a, b) for a, b in zip(got, expected, strict=True))
 
 
 def test_fit_seeds_once_for_initialisation_and_training():

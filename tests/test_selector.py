@@ -211,6 +211,15 @@ def test_the_fit_is_the_same_whatever_torchs_default_dtype(keep_default_dtype):
     assert torch.get_default_dtype() == torch.float64  # the caller's, kept
 
 
+def test_the_fit_is_the_same_inside_no_grad_and_inference_mode(grad_off):
+    # The ranking loss had no gradient there ("does not require grad").
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(1))
+    selector = MetaQueryNetSelector(max_epochs=20, random_state=0)
+    expected = clone(selector).fit(Z, y).predict(Z)
+    with grad_off():
+        np.testing.assert_array_equal(clone(selector).fit(Z, y).predict(Z), expected)
+
+
 def test_chunked_pairs_give_the_same_model():
     rng = np.random.RandomState(2)
     Z, y = synthetic_self_validation_set(150, rng)
