@@ -533,7 +533,8 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
     """
     if shuffle:
         batch_size = max(batch_size, 2)
-    n_samples = min_steps * batch_size
+    # int: RandomSampler refuses the np.int64 a search grid may set.
+    n_samples = int(min_steps * batch_size)
     if shuffle and len(dataset) == 1:
         n_samples = max(n_samples, 2)  # sampled: two copies
     if n_samples <= len(dataset):
@@ -1059,7 +1060,15 @@ class TargetNet(NeuralNetClassifier):
             and len(dataset.X)
         )
         if not plain:
-            return super().get_iterator(dataset, training)
+            # skorch's, with an integer batch size made a Python int: torch's
+            # DataLoader refuses the np.int64 a search over np.array([16, 32]) sets.
+            prefix = "iterator_train" if training else "iterator_valid"
+            kwargs = self.get_params_for(prefix)
+            batch_size = kwargs.get("batch_size", self.batch_size)
+            if isinstance(batch_size, numbers.Integral):
+                batch_size = len(dataset) if batch_size == -1 else int(batch_size)
+            kwargs["batch_size"] = batch_size
+            return getattr(self, prefix)(dataset, **kwargs)
         X, y = dataset.X, dataset.y
         rows = max(self.batch_size, _INFERENCE_BATCH_BYTES // max(1, X[0].nbytes))
 

@@ -714,7 +714,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         idle_passes = 0
         while len(losses) < wanted and idle_passes < wanted:
             steps = len(losses)
-            for rows in torch.randperm(len(X), generator=order).split(self.batch_size):
+            # int: torch's split refuses the np.int64 a search grid sets.
+            shuffled = torch.randperm(len(X), generator=order)
+            for rows in shuffled.split(int(self.batch_size)):
                 batch = _PairChunks(
                     y[rows],
                     w[rows],

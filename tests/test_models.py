@@ -8,6 +8,7 @@ from scipy import sparse
 from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
+from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback, LRScheduler
 from skorch.dataset import Dataset
 from torch import nn
@@ -605,6 +606,27 @@ def test_min_steps_loader_trains_with_batch_size_1_on_batches_of_two():
         random_state=0,
     )
     assert net.fit(X, np.arange(5) % 2).predict(X).shape == (5,)
+
+
+def test_numpy_integer_batch_sizes_train_as_their_python_ints():
+    # A search over np.array([16, 32]) sets np.int64, which torch's
+    # DataLoader and RandomSampler refused.
+    X, y = blobs(n=40)
+    X = X.astype(np.float32)
+    params = dict(max_epochs=2, hidden_sizes=(8,), random_state=0)
+    sizes = dict(batch_size=16, iterator_train__min_steps=5)
+    sizes.update(iterator_train=min_steps_loader, iterator_valid__batch_size=8)
+    expected = make_mlp_classifier(4, 3, **params).set_params(**sizes).fit(X, y)
+    as_numpy = {k: np.int64(v) if isinstance(v, int) else v for k, v in sizes.items()}
+    net = make_mlp_classifier(4, 3, **params).set_params(**as_numpy).fit(X, y)
+    np.testing.assert_array_equal(net.predict_proba(X), expected.predict_proba(X))
+    search = GridSearchCV(
+        make_mlp_classifier(4, 3, **params),
+        {"batch_size": np.array([16, 32])},
+        cv=2,
+        error_score="raise",
+    )
+    assert np.isfinite(search.fit(X, y).cv_results_["mean_test_score"]).all()
 
 
 def test_inference_on_an_array_takes_large_slices_with_the_same_result():

@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skal_openset import (
@@ -791,6 +792,33 @@ def test_booleans_are_refused_for_numeric_parameters(param):
     params = {"batch_size": 4, "max_epochs": 2, param: True}
     with pytest.raises(ValueError, match=f"'{param}' parameter.*not True"):
         MetaQueryNetSelector(**params).fit(Z, y)
+
+
+def test_numpy_integer_parameters_train_as_their_python_ints():
+    # A search grid such as np.array([16, 32]) sets np.int64, which passes
+    # the Integral constraints; torch's split refused it as a batch size.
+    Z, y = synthetic_self_validation_set(40, np.random.RandomState(0))
+    params = dict(
+        hidden_size=8,
+        max_epochs=3,
+        batch_size=16,
+        steps_per_epoch=2,
+        lr_decay_epoch=2,
+        pair_chunk_size=7,
+        random_state=0,
+    )
+    expected = MetaQueryNetSelector(**params).fit(Z, y).predict(Z)
+    numpy_params = {k: np.int64(v) for k, v in params.items()}
+    selector = MetaQueryNetSelector(**numpy_params).fit(Z, y)
+    np.testing.assert_array_equal(selector.predict(Z), expected)
+    assert selector.batch_size is numpy_params["batch_size"]  # stored unchanged
+    search = GridSearchCV(
+        MetaQueryNetSelector(max_epochs=2, random_state=0),
+        {"batch_size": np.array([16, 32])},
+        cv=2,
+        error_score="raise",
+    )
+    assert np.isfinite(search.fit(Z, y).cv_results_["mean_test_score"]).all()
 
 
 def _full_pair_loss(selector, Z, y):
