@@ -9,12 +9,15 @@ classifier may be a skorch net, any scikit-learn classifier with
   classifier never saw are 0); a net's come from its logits in float64;
 - the embedding: the learner's ``embedding`` hook if it has one; else a net's
   penultimate layer (after the pipeline's preprocessing steps); else the
-  output of the pipeline's preprocessing steps, or the input itself; a
-  search's ``best_estimator_`` and a ``CalibratedClassifierCV``'s classifier
-  are looked into (see :func:`_looked_through`);
+  output of the pipeline's preprocessing steps, or the input itself;
+- a net's logits and predicted loss (the learning-loss head);
 - the per-example loss: cross-entropy from those probabilities, clipped so that
   it is finite and strictly positive (an IN example never ties with the
   masked loss 0 of an OOD one).
+
+The embedding, logits and predicted loss are those of the classifier a
+search's ``best_estimator_`` or a ``CalibratedClassifierCV`` wraps (see
+:func:`_looked_through`).
 
 A score is named by a string, or given as a callable ``score(learner, X) ->
 (n,)``.
@@ -33,7 +36,9 @@ from scipy import sparse
 from scipy.special import softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -278,25 +283,30 @@ def _holds_estimators(value):
 
 
 def _final_input(estimator, X):
-    """The final step and ``X`` passed through the steps before it."""
-    preprocessing, final = split_pipeline(estimator)
-    return final, (X if preprocessing is None else preprocessing.transform(X))
+    """The classifier :func:`_looked_through` finds in fitted `estimator`, and
+    ``X`` passed through the preprocessing before it."""
+    preprocessing, final = _looked_through(estimator)
+    for steps in preprocessing:
+        X = steps.transform(X)
+    return final, X
 
 
 def _looked_through(estimator):
-    """``(preprocessing, final)`` of a fitted classifier, through the fitted
-    meta-estimators that wrap one classifier, so that distances are taken
-    after the preprocessing the classifier was trained behind.
+    """``(preprocessing, final)`` of a classifier, through the meta-estimators
+    that wrap one classifier, so that its embedding, logits and loss head are
+    read behind the preprocessing it was trained behind.
 
     ``preprocessing`` is the list of fitted transformers (pipelines' steps
-    before the last), in order. A search (``GridSearchCV``,
+    before the last), in order. A fitted search (``GridSearchCV``,
     ``RandomizedSearchCV``) is looked through to ``best_estimator_``, the
-    classifier refitted on every row. A ``CalibratedClassifierCV`` is looked
-    through to its first calibrated classifier: with ``ensemble=False`` or a
-    frozen (``FrozenEstimator``) classifier the only one, fitted on every row;
-    with ``ensemble=True`` one per fold, of one kind but each fitted on its
-    fold's training rows, so the first one's stands for them all (pool and
-    labelled rows alike: distances stay comparable).
+    classifier refitted on every row. A fitted ``CalibratedClassifierCV`` is
+    looked through to its first calibrated classifier: with ``ensemble=False``
+    or a frozen (``FrozenEstimator``) classifier the only one, fitted on every
+    row; with ``ensemble=True`` one per fold, of one kind but each fitted on
+    its fold's training rows, so the first one's stands for them all (pool and
+    labelled rows alike: distances stay comparable). An unfitted search or
+    ``CalibratedClassifierCV`` is looked through to its ``estimator``, the
+    kind of classifier it will fit (for the checks before training).
     """
     preprocessing = []
     while True:
@@ -309,9 +319,14 @@ def _looked_through(estimator):
 
 
 def _wrapped_classifier(estimator):
-    """The fitted classifier that a fitted meta-estimator wraps, or None."""
+    """The classifier that a meta-estimator wraps (fitted once it is), or None."""
     if isinstance(estimator, FrozenEstimator):
         return estimator.estimator
+    if isinstance(estimator, (BaseSearchCV, CalibratedClassifierCV)):
+        try:
+            check_is_fitted(estimator)
+        except NotFittedError:
+            return estimator.estimator
     if isinstance(estimator, CalibratedClassifierCV):
         calibrated = getattr(estimator, "calibrated_classifiers_", None)
         return calibrated[0].estimator if calibrated else None
@@ -324,7 +339,10 @@ def check_estimator_supports(estimator, needs, who):
     Parameters
     ----------
     estimator : classifier
-        The learner's (unfitted) classifier template.
+        The learner's classifier, or its (unfitted) template. Logits and a
+        loss head are looked for through the meta-estimators
+        :func:`_looked_through` sees through (class probabilities are the
+        classifier's own).
     needs : set of {"proba", "logits", "loss_head"}
         What the strategy reads from the fitted classifier.
     who : str
@@ -351,6 +369,7 @@ def check_estimator_supports(estimator, needs, who):
             )
             + "."
         )
+    final = _looked_through(estimator)[1]
     if "logits" in needs and not isinstance(final, NeuralNet):
         raise ValueError(
             f"{who} needs a net's logits, but the classifier is "
@@ -501,15 +520,15 @@ def class_columns(values, estimator, k, fill):
 
 
 def class_logits(learner, X):
-    """Logits of the learner's net (through its pipeline's preprocessing)."""
+    """Logits of the learner's net, found as by :func:`_final_input`."""
     estimator = fitted_estimator(learner)
     check_estimator_supports(estimator, {"logits"}, "This score")
     return _net_logits(estimator, X)
 
 
 def _net_logits(estimator, X):
-    """The module output of the pipeline's final net: logits, or probabilities
-    under an NLLLoss (reused within a query scope)."""
+    """The module output of the net :func:`_final_input` finds: logits, or
+    probabilities under an NLLLoss (reused within a query scope)."""
 
     def compute():
         final, X_final = _final_input(estimator, X)
@@ -519,7 +538,8 @@ def _net_logits(estimator, X):
 
 
 def loss_prediction(learner, X):
-    """Loss predicted by the learner's learning-loss net."""
+    """Loss predicted by the learner's learning-loss net, found as by
+    :func:`_final_input`."""
     estimator = fitted_estimator(learner)
     check_estimator_supports(estimator, {"loss_head"}, "Learning loss")
     final, X_final = _final_input(estimator, X)
@@ -551,14 +571,10 @@ def _embedding(learner, estimator, X):
             values = hook.transform(X if dtypes is None else as_frame(X, dtypes))
         values = _densified(values, learner, estimator)
     else:
-        preprocessing, final = _looked_through(estimator)
-        X_final = X
-        for steps in preprocessing:
-            X_final = steps.transform(X_final)
+        final, X_final = _final_input(estimator, X)
         if isinstance(final, NeuralNet):
             values, logits = embed_and_predict_logits(final, X_final)
-            # The logits of `estimator`: not those of a net it wraps.
-            if logits is not None and final is split_pipeline(estimator)[1]:
+            if logits is not None:  # those _net_logits gives
                 _remember("logits", estimator, X, logits)
         else:
             _warn_of_unseen_preprocessing(final)

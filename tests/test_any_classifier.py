@@ -43,6 +43,7 @@ from skal_openset import (
     CoreSetQuery,
     EOALQuery,
     LearningLossQuery,
+    LfOSAQuery,
     MQNetQuery,
     OpenSetOracle,
     PurityInformativenessQuery,
@@ -52,12 +53,15 @@ from skal_openset import (
     SkactivemlQuery,
     UncertaintyQuery,
     embed,
+    learning_loss_or_confidence,
     load_digits_dataset,
     make_cnn_classifier,
     make_mlp_classifier,
+    predict_logits,
+    predicted_loss,
     teach_open_set,
 )
-from skal_openset._model_scores import model_embedding, per_example_loss
+from skal_openset._model_scores import class_logits, model_embedding, per_example_loss
 
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
                   "eight", "nine"])  # fmt: skip
@@ -293,6 +297,54 @@ def test_the_embedding_looks_into_a_search_or_a_calibration(wrapper):
     np.testing.assert_allclose(
         model_embedding(learner, X[:10]), inner[0].transform(X[:10])
     )
+
+
+def _wrapped_net(wrapper, **kwargs):
+    """A net behind a scaler, in a search or a calibration."""
+    pipeline = make_pipeline(StandardScaler(), mlp(**kwargs))
+    if wrapper == "search":
+        net_name = pipeline.steps[-1][0]
+        return GridSearchCV(pipeline, {f"{net_name}__lr": [1e-3, 1e-2]}, cv=2)
+    return CalibratedClassifierCV(pipeline, cv=2)
+
+
+def _inner(estimator):
+    """The fitted pipeline a fitted search or calibration wraps."""
+    best = getattr(estimator, "best_estimator_", None)
+    return best if best is not None else estimator.calibrated_classifiers_[0].estimator
+
+
+@pytest.mark.parametrize("wrapper", ["search", "calibration"])
+def test_logits_and_the_loss_head_are_read_through_a_search_or_a_calibration(
+    wrapper,
+):
+    # As the embedding is: LL, energy and MQ-Net's LL-or-CONF refused the
+    # search over a net ("use a skorch net") or silently fell back to CONF.
+    X, y, _, _ = user_data("ints")
+    estimator = _wrapped_net(wrapper, learning_loss=True)
+    for strategy in (LearningLossQuery(), PurityInformativenessQuery(purity="energy")):
+        learner = ActiveLearner(clone(estimator), strategy).fit(X[:80], y[:80])
+        assert len(learner.query(X[80:200], n_instances=3)[0]) == 3
+    inner = _inner(learner.estimator_)
+    X_inner = inner[0].transform(X[:10])
+    np.testing.assert_allclose(
+        learning_loss_or_confidence(learner, X[:10]),
+        predicted_loss(inner[-1], X_inner),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        class_logits(learner, X[:10]), predict_logits(inner[-1], X_inner), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("wrapper", ["search", "calibration"])
+def test_lfosa_refuses_a_meta_estimator_around_the_net_saying_what_to_do(wrapper):
+    # It retrains a (K+1)-class copy of the net: it cannot look through.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(_wrapped_net(wrapper), LfOSAQuery())
+    name = "GridSearchCV" if wrapper == "search" else "CalibratedClassifierCV"
+    with pytest.raises(ValueError, match=f"through the {name} around the net; pass"):
+        learner.fit(X[:80], y[:80])
 
 
 def test_a_pipeline_in_another_meta_estimator_is_warned_of_once():

@@ -11,12 +11,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from skorch import NeuralNet
 from torch import nn
 
 from .._hashing import UNHASHABLE, content_hash
 from .._inference import predict_logits
 from .._model_scores import (
     _final_input,
+    _looked_through,
     class_codes,
     fitted_estimator,
     labelled_in_and_ood,
@@ -151,6 +153,17 @@ class LfOSAQuery(QueryStrategy):
 
     def _check_estimator(self, estimator):
         net = split_pipeline(estimator)[1]
+        wrapped = _looked_through(estimator)[1]
+        if wrapped is not net and isinstance(wrapped, NeuralNet):
+            # Retraining a search or calibration on K+1 classes would search or
+            # calibrate the detector anew, on a problem it was not set for.
+            raise ValueError(
+                "LfOSAQuery trains a (K+1)-class copy of the learner's net, which "
+                f"it cannot do through the {type(net).__name__} around the net; "
+                "pass the net (or its pipeline) itself (after a search, its "
+                "best_estimator_), or use a strategy that reads the net through "
+                "it, such as MQNetQuery."
+            )
         if (
             not isinstance(net, TargetNet)
             or isinstance(net, LearningLossNet)

@@ -26,6 +26,7 @@ from .._model_scores import (
     INFORMATIVENESS_SCORES,
     PURITY_SCORES,
     SCORE_NEEDS,
+    _looked_through,
     check_estimator_supports,
     check_rows,
     class_codes,
@@ -39,7 +40,6 @@ from .._model_scores import (
     ood_label_of,
     per_example_loss,
     resolve_score,
-    split_pipeline,
 )
 from .._models import LearningLossNet
 from .._purity import TooFewLabelsError
@@ -867,7 +867,8 @@ def learning_loss_or_confidence(learner: Any, X: ArrayLike) -> np.ndarray:
     Returns
     -------
     informativeness : ndarray of shape (n_samples,)
-        The predicted loss of a :class:`LearningLossNet`, otherwise one
+        The predicted loss of a :class:`LearningLossNet` (also of one that
+        a fitted search or ``CalibratedClassifierCV`` wraps), otherwise one
         minus the largest class probability.
 
     Examples
@@ -885,7 +886,7 @@ def learning_loss_or_confidence(learner: Any, X: ArrayLike) -> np.ndarray:
     """
     name = (
         "learning_loss"
-        if isinstance(split_pipeline(fitted_estimator(learner))[1], LearningLossNet)
+        if isinstance(_looked_through(fitted_estimator(learner))[1], LearningLossNet)
         else "least_confidence"
     )
     return INFORMATIVENESS_SCORES[name](learner, X)
