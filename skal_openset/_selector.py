@@ -779,7 +779,11 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         return scores
 
     def score(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        groups: ArrayLike | None = None,
     ) -> float:
         """Pairwise ranking accuracy (concordance) of the meta-scores.
 
@@ -796,6 +800,11 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             Ranking target; a column is raveled with a warning, as in `fit`.
         sample_weight : float or array-like of shape (n_samples,), default=None
             Pair ``(i, j)`` is weighted by ``sample_weight[i] * sample_weight[j]``.
+        groups : array-like of shape (n_samples,), default=None
+            Group of each row, as in `fit`: if given, a pair of rows from
+            different groups counts only when one of the two has target 0,
+            so that the pairs scored are those `fit` trains on. Under
+            metadata routing, request it with ``set_score_request(groups=True)``.
 
         Returns
         -------
@@ -809,7 +818,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         sample_weight = _check_sample_weight(
             sample_weight, scores, dtype=np.float64, ensure_non_negative=True
         )
-        return pairwise_ranking_accuracy(y, scores, sample_weight=sample_weight)
+        return pairwise_ranking_accuracy(
+            y, scores, sample_weight=sample_weight, groups=groups
+        )
 
 
 def pairwise_ranking_accuracy(

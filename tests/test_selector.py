@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skal_openset import (
@@ -577,6 +578,32 @@ def test_groups_rank_nonzero_targets_only_within_their_group():
     hinge = np.maximum(0, 1 - np.sign(y[:, None] - y[None, :]) * (phi[:, None] - phi))
     expected = (hinge * weight).sum() / weight.sum()
     assert grouped.loss_curve_[0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_score_takes_the_groups_fit_trains_within_and_routes_them():
+    # score had no groups: cross-validation scored pairs across rounds that
+    # fit(groups=...) never ranks, and set_score_request(groups=True) raised.
+    rng = np.random.RandomState(0)
+    Z = rng.uniform(0, 1, (60, 2))
+    groups = np.repeat([0, 1, 2], 20)
+    y = np.where(Z[:, 0] > 0.3, Z[:, 1] + groups, 0.0)  # rounds of other scales
+    selector = MetaQueryNetSelector(max_epochs=20, random_state=0)
+    fitted = clone(selector).fit(Z, y, groups=groups)
+    within = pairwise_ranking_accuracy(y, fitted.predict(Z), groups=groups)
+    assert fitted.score(Z, y, groups=groups) == within
+    assert fitted.score(Z, y) != within
+    folds = list(KFold(3, shuffle=True, random_state=0).split(Z))
+    expected = [
+        clone(selector)
+        .fit(Z[train], y[train], groups=groups[train])
+        .score(Z[test], y[test], groups=groups[test])
+        for train, test in folds
+    ]
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = clone(selector).set_fit_request(groups=True)
+        routed.set_score_request(groups=True)
+        scores = cross_val_score(routed, Z, y, cv=folds, params={"groups": groups})
+    np.testing.assert_array_equal(scores, expected)
 
 
 def test_groups_without_a_pair_warn_and_keep_the_state():
