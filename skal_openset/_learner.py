@@ -351,6 +351,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         dtypes = named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
         check_label_kind(y, self.ood_label)
+        # First: a regression target is no set of classes, whatever the
+        # checks of classes and OOD look-alikes would take its values for.
+        _check_discrete(y[y != self.ood_label])
         classes = self._resolve_classes(y)
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
@@ -358,7 +361,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"{classes.tolist()}; its examples would never be trained on."
             )
         self._check_known_labels(y, classes, self.ood_label)
-        _check_discrete(y[y != self.ood_label])
         if np.all(y == self.ood_label):
             raise ValueError(
                 "The labelled set holds no in-distribution example, so there is "
@@ -470,6 +472,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             X = self._check_rows(X, "X", teaching=True)
             X, y = self._check_labelled(X, y)
             check_known_categories(X, getattr(self, "feature_dtypes_", None), "X")
+            _check_discrete(y[y != self.ood_label_])  # as fit, before the classes
             self._check_known_labels(y, self.classes_, self.ood_label_, teaching=True)
             strategy = self.query_strategy_
             if hasattr(strategy, "update"):

@@ -25,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     check_classifier_data_not_an_array,
+    check_classifiers_regression_target,
     check_fit2d_predict1d,
     check_n_features_in_after_fitting,
 )
@@ -834,17 +835,32 @@ def test_a_continuous_target_is_refused_as_by_scikit_learn():
     assert whole.classes_.tolist() == [3, 5]
 
 
+def test_a_continuous_target_with_negatives_is_refused_as_continuous():
+    # Its negative values were taken for mistyped OOD labels, its values for
+    # labels outside classes=[...], and all of them listed, instead.
+    X, y = load_diabetes(return_X_y=True)
+    y = y[:100] - y[:100].mean() + 0.5
+    for params in ({}, {"classes": [0, 1]}):
+        with pytest.raises(ValueError, match="Unknown label type: continuous"):
+            ActiveLearner(LogisticRegression(), **params).fit(X[:100], y)
+    learner = ActiveLearner(LogisticRegression()).fit(X[:4], [0, 1, 0, -1])
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        learner.teach(X[4:100], y[4:])
+
+
 @pytest.mark.parametrize(
     "check",
     [
         check_classifier_data_not_an_array,
+        check_classifiers_regression_target,
         check_fit2d_predict1d,
         check_n_features_in_after_fitting,
     ],
 )
 def test_input_errors_pass_scikit_learns_checks(check):
-    # np.ndim failed on array-likes without __array_function__, and the
-    # wrong feature count and 1-D rows had messages of their own.
+    # np.ndim failed on array-likes without __array_function__, the wrong
+    # feature count and 1-D rows had messages of their own, and a regression
+    # target with negative values was blamed on ood_label.
     check("ActiveLearner", ActiveLearner(LogisticRegression()))
 
 
