@@ -9,10 +9,11 @@ import numbers
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from scipy.linalg import LinAlgError, cholesky
+from scipy.linalg import cholesky
+from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 from sklearn.covariance import LedoitWolf, ShrunkCovariance
-from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances_chunked
+from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array
@@ -221,6 +222,15 @@ def mahalanobis_purity(
     purity : ndarray of shape (n_samples,)
         ``-min_c (x - mu_c)^T Sigma^{-1} (x - mu_c)``, always <= 0.
 
+    Raises
+    ------
+    TooFewLabelsError
+        With no more labelled examples than classes, or when the rows of
+        every class are identical up to rounding (residuals within
+        ``(largest class + 1) * eps`` of the largest absolute value, ``eps``
+        of `embedding_train`'s dtype): a covariance of rounding errors would
+        give noise for distances.
+
     Notes
     -----
     The covariance is the Ledoit-Wolf shrinkage estimate, not the empirical
@@ -282,8 +292,23 @@ def mahalanobis_purity(
     X_train = embedding_train.astype(np.float64) / scale
     means = np.zeros((classes.size, X_train.shape[1]))
     np.add.at(means, y_idx, X_train)
-    means /= np.bincount(y_idx)[:, None]
+    counts = np.bincount(y_idx)
+    means /= counts[:, None]
     residuals = X_train - means[y_idx]
+    # Rows repeated within each class leave residuals of rounding only, which
+    # the precision would blow up by ~1/eps into noise: of the class means,
+    # under (largest class + 1) eps of the largest value (0 or not, as the
+    # class sizes have it); of a float32 embedding, a few of its eps (a net's
+    # rows of one input differ in their last bits from batch to batch).
+    eps = np.finfo(embedding_train.dtype).eps
+    rounding = (counts.max() + 1) * eps * peak / scale
+    if not np.abs(residuals).max() > rounding:
+        raise TooFewLabelsError(
+            "The labelled IN embeddings have no within-class variation (every "
+            "class's rows are identical, up to rounding); cannot estimate a "
+            "covariance. Label distinct examples of a class, or use another "
+            "purity score."
+        )
     covariance = LedoitWolf(assume_centered=True).fit(residuals)
     if covariance.shrinkage_ < _MIN_SHRINKAGE:
         # Ledoit-Wolf does not shrink when every residual is +- one vector (a
@@ -291,19 +316,15 @@ def mahalanobis_purity(
         covariance = ShrunkCovariance(
             shrinkage=_MIN_SHRINKAGE, assume_centered=True
         ).fit(residuals)
-    try:
-        # Precision = L L^T, so the Mahalanobis distance is Euclidean after x -> x L.
-        whiten = cholesky(covariance.precision_, lower=True)
-    except LinAlgError:
-        raise TooFewLabelsError(
-            "The labelled IN embeddings have no within-class variation; "
-            "cannot estimate a covariance."
-        ) from None
+    # Precision = L L^T, so the Mahalanobis distance is Euclidean after x -> x L.
+    whiten = cholesky(covariance.precision_, lower=True)
     means_w = means @ whiten
     purity = np.empty(embedding.shape[0])
     for batch in gen_batches(embedding.shape[0], _BATCH_SIZE):
         rows = embedding[batch].astype(np.float64) / scale
-        sq_dist = euclidean_distances(rows @ whiten, means_w, squared=True)
+        # Differences, not |a|^2 - 2 a.b + |b|^2, which cancels to noise when
+        # the rows lie far from the origin next to their spread.
+        sq_dist = cdist(rows @ whiten, means_w, "sqeuclidean")
         purity[batch] = -sq_dist.min(axis=1)
     return purity
 

@@ -209,6 +209,43 @@ def test_mahalanobis_empty_reference_is_too_few_labels(rng):
         mahalanobis_purity(rng.normal(size=(3, 2)), np.empty((0, 2)), [])
 
 
+@pytest.mark.parametrize("counts", [(2, 3, 1), (3, 3, 0), (3, 2, 1), (4, 4, 1)])
+def test_mahalanobis_identical_rows_of_each_class_are_too_few_labels(counts):
+    # Their residuals are the rounding of the class means: 0 for some class
+    # sizes, raising, ~1e-17 for others, whose covariance whitened by ~1e17
+    # (a labelled row scored -1.8e19, others -1e34).
+    prototypes = np.random.RandomState(0).rand(3, 16)
+    y_train = np.repeat(np.arange(3), counts)
+    with pytest.raises(TooFewLabelsError, match="no within-class variation"):
+        mahalanobis_purity(prototypes, prototypes[y_train], y_train)
+
+
+def test_mahalanobis_float32_rows_apart_by_their_last_bit_are_too_few_labels():
+    # A net's float32 rows of one input differ in their last bits from batch
+    # to batch: no information, though float64 carries such a difference.
+    prototypes = np.random.RandomState(0).rand(2, 16).astype(np.float32)
+    y_train = np.array([0, 0, 0, 1, 1, 1])
+    X_train = prototypes[y_train]
+    X_train[1, 3] = np.nextafter(X_train[1, 3], np.float32(2))
+    with pytest.raises(TooFewLabelsError, match="no within-class variation"):
+        mahalanobis_purity(prototypes, X_train, y_train)
+    purity = mahalanobis_purity(prototypes, X_train.astype(np.float64), y_train)
+    assert np.isfinite(purity).all()
+
+
+@pytest.mark.parametrize("offset", [1e8, -1e10])
+def test_mahalanobis_does_not_depend_on_a_common_offset(rng, offset):
+    # |a|^2 - 2 a.b + |b|^2 of whitened rows far from the origin cancelled:
+    # every purity came out near 0 at 1e8.
+    X_train, y_train = rng.normal(size=(30, 4)), np.arange(30) % 3
+    X = rng.normal(size=(5, 4))
+    np.testing.assert_allclose(
+        mahalanobis_purity(X + offset, X_train + offset, y_train),
+        mahalanobis_purity(X, X_train, y_train),
+        rtol=1e-4,
+    )
+
+
 def test_mahalanobis_feature_mismatch(rng):
     with pytest.raises(ValueError, match="features"):
         mahalanobis_purity(np.ones((2, 3)), rng.normal(size=(5, 2)), [0, 0, 1, 1, 1])

@@ -1469,6 +1469,45 @@ def test_auto_purity_leaves_out_scores_that_cannot_be_held_out(split, pool):
     assert not {"msp", "energy"} & set(strategy.purity_auroc_)
 
 
+def _repeated_prototypes_learner():
+    """A learner whose IN classes each hold one row, three times (8 features,
+    the embedding of a logistic regression), and 8 distinct OOD rows; and a
+    pool."""
+    rng = np.random.RandomState(0)
+    prototypes, ood, pool = rng.rand(3, 8), rng.rand(8, 8), rng.rand(20, 8)
+    X = np.vstack([np.repeat(prototypes, 3, axis=0), ood])
+    y = np.r_[np.repeat(np.arange(3), 3), np.full(8, -1)]
+    return ActiveLearner(LogisticRegression(max_iter=500)).fit(X, y), pool
+
+
+def test_auto_purity_leaves_out_mahalanobis_without_within_class_variation():
+    # The folds' residuals were the rounding of the class means, whose
+    # covariance scored noise: Mahalanobis tied the best AUROC and was chosen.
+    learner, pool = _repeated_prototypes_learner()
+    strategy = PurityInformativenessQuery("auto", random_state=0)
+    strategy(learner, pool, n_instances=5)
+    assert set(strategy.purity_auroc_) == {"knn", "knn_contrast", "cosine"}
+    assert strategy.purity_ in strategy.purity_auroc_
+
+
+def test_auto_purity_falls_back_when_its_choice_cannot_score_the_labelled_set(
+    monkeypatch,
+):
+    # Folds embedded apart from the whole set can score where it cannot: the
+    # query raised TooFewLabelsError.
+    learner, pool = _repeated_prototypes_learner()
+    monkeypatch.setattr(
+        _meta_query, "_purity_auroc", lambda learner: {"mahalanobis": 1.0, "knn": 0.9}
+    )
+    strategy = PurityInformativenessQuery("auto", random_state=0)
+    with pytest.warns(UserWarning, match="chose 'mahalanobis'.*using 'knn_contrast'"):
+        strategy(learner, pool, n_instances=5)
+    assert strategy.purity_ == "knn_contrast"
+    fixed = PurityInformativenessQuery("knn_contrast", random_state=0)
+    fixed(learner, pool, n_instances=5)
+    np.testing.assert_array_equal(strategy.pool_meta_input_, fixed.pool_meta_input_)
+
+
 def test_auto_purity_falls_back_with_few_ood_labels(split, pool):
     X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
     keep = np.flatnonzero(y0 != -1).tolist() + np.flatnonzero(y0 == -1)[:5].tolist()

@@ -119,7 +119,21 @@ class _MetaInputQuery(QueryStrategy):
                 if self.purity_auroc_
                 else _AUTO_FALLBACK
             )
-        raw = self._raw_scores(learner, X_pool)
+        try:
+            raw = self._raw_scores(learner, X_pool)
+        except TooFewLabelsError as error:
+            # The folds can score where the whole set cannot: they are
+            # embedded apart, and a net's rows of one input can differ in
+            # their last bits there while they repeat exactly here.
+            if self.purity != "auto" or self.purity_ == _AUTO_FALLBACK:
+                raise
+            warn(
+                f"purity='auto' chose {self.purity_!r} by its cross-validated "
+                f"AUROC, but it cannot score against the whole labelled set "
+                f"({error}); using {_AUTO_FALLBACK!r} for this query."
+            )
+            self.purity_ = _AUTO_FALLBACK
+            raw = self._raw_scores(learner, X_pool)
         # Arrays whatever scikit-learn's transform_output (pool_meta_input_ is
         # one, and the selector trains on them).
         self.meta_input_ = (
@@ -162,7 +176,9 @@ class PurityInformativenessQuery(_MetaInputQuery):
         ``"msp"`` and ``"energy"`` read the classifier's outputs alone,
         which are in-sample on every labelled IN example and would win
         whatever their worth. With fewer than 6 labelled OOD or IN examples
-        it uses ``"knn_contrast"``.
+        it uses ``"knn_contrast"``, as it does, with a warning, when the
+        score chosen cannot score against the whole labelled set though it
+        could in the folds (``TooFewLabelsError``).
     informativeness : str or callable, default="least_confidence"
         One of ``"least_confidence"``, ``"margin"``, ``"entropy"``,
         ``"learning_loss"``, or ``score(learner, X) -> (n,)`` with higher
@@ -184,7 +200,7 @@ class PurityInformativenessQuery(_MetaInputQuery):
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
     purity_ : str
-        With ``purity="auto"``, the score chosen at the last query.
+        With ``purity="auto"``, the score used at the last query.
     purity_auroc_ : dict
         With ``purity="auto"``, the cross-validated AUROC of each score it
         compares (``"mahalanobis"``, ``"knn"``, ``"knn_contrast"``,
@@ -340,7 +356,7 @@ class MQNetQuery(_MetaInputQuery):
     pool_meta_input_ : ndarray of shape (n_pool, 2)
         Meta-input ``[P, I]`` of the last pool queried.
     purity_ : str
-        With ``purity="auto"``, the score chosen at the last query; see
+        With ``purity="auto"``, the score used at the last query; see
         :class:`PurityInformativenessQuery`.
     purity_auroc_ : dict
         With ``purity="auto"``, the cross-validated AUROC of each score it
