@@ -1332,6 +1332,43 @@ def test_validated_update_ranks_by_the_winner(
         np.testing.assert_allclose(scores, strategy.pool_meta_input_[indices].sum(1))
 
 
+@pytest.mark.parametrize("before", ["selector", "rule"])
+def test_update_too_small_to_validate_keeps_the_ranking(
+    learner, pool, split, unlabelled, monkeypatch, before
+):
+    # The held-out folds of 3 rows hold no pair: NaN scores counted as the
+    # selector losing, which silently dropped the selector of an earlier update.
+    validated = {"selector": 0.7, "rule": 0.6 if before == "selector" else 0.8}
+    real = _meta_query._cross_validated_scores
+    monkeypatch.setattr(
+        _meta_query,
+        "_cross_validated_scores",
+        lambda selector, Z, *args: (
+            validated if len(Z) > 3 else real(selector, Z, *args)
+        ),
+    )
+    strategy = MQNetQuery(
+        "msp",
+        validate_selector=True,
+        accumulate=False,
+        diversity_pool=None,
+        random_state=0,
+        **LEARNT,
+    )
+    y_pool = split.y_pool[unlabelled]
+    in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
+    first, small = np.r_[in_rows[:6], ood_rows[:6]], np.r_[in_rows[6], ood_rows[6:8]]
+    strategy(learner, pool, n_instances=len(pool))
+    strategy.update(learner, pool[first], y_pool[first])
+    selector = getattr(strategy, "selector_", None)
+    strategy(learner, pool, n_instances=len(pool))
+    with pytest.warns(UserWarning, match="cannot validate the selector on 3 rows"):
+        strategy.update(learner, pool[small], y_pool[small])
+    assert getattr(strategy, "selector_", None) is selector
+    assert (selector is not None) == (before == "selector")
+    assert strategy.cv_scores_ == validated
+
+
 def test_diverse_batch_with_the_skyline_takes_dominators_first():
     # Ranked rows: two in cluster A, then two in cluster B, each dominated
     # by every row above it.

@@ -312,7 +312,10 @@ class MQNetQuery(_MetaInputQuery):
         the self-validation set, the held-out pairwise ranking accuracy
         (pairs weighted by their target gap) of the learnt selector with that
         of the fixed rule ``P + I``, and keeps ranking by ``P + I`` unless
-        the selector wins.
+        the selector wins. An update whose held-out folds hold no pair to
+        rank (a query set of a few rows, with ``accumulate=False``) cannot
+        compare them: it warns and the strategy ranks as before it (by the
+        previous selector, or by ``P + I``).
     rule_weight : float in [0, 1] or "auto", default=0.0
         Weight of the rule ``P + I`` in the meta-score; the learnt selector
         has ``1 - rule_weight``. The two are blended as ranks over the pool,
@@ -369,8 +372,9 @@ class MQNetQuery(_MetaInputQuery):
         first query (0 if it had no labelled example).
     selector_ : MetaQueryNetSelector
         With ``rule_weight_ < 1``, the meta-model of the last update that had
-        a pair to rank (and, with ``validate_selector=True``, beat
-        ``P + I``). Absent until then, and the strategy ranks by ``P + I``.
+        a pair to rank (with ``validate_selector=True``, of the last that
+        could be validated, if it beat ``P + I`` there). Absent until then,
+        or after a validation it lost, and the strategy ranks by ``P + I``.
     validation_meta_input_ : ndarray of shape (n_validation, 2)
         Meta-input of the self-validation set of the last update (all query
         sets so far when ``accumulate=True``).
@@ -382,7 +386,8 @@ class MQNetQuery(_MetaInputQuery):
     cv_scores_ : dict
         With ``validate_selector=True``, the mean held-out pairwise ranking
         accuracy of ``"selector"`` and ``"rule"`` at the last update that
-        had a pair to rank.
+        could be validated (whose held-out folds had a pair to rank); absent
+        until one could.
 
     See Also
     --------
@@ -735,8 +740,17 @@ class MQNetQuery(_MetaInputQuery):
             if not hasattr(selector, "module_"):
                 return self
             if self.validate_selector:
-                self.cv_scores_ = _cross_validated_scores(selector, Z, target, groups)
-                if not self.cv_scores_["selector"] > self.cv_scores_["rule"]:
+                cv_scores = _cross_validated_scores(selector, Z, target, groups)
+                if np.isnan(list(cv_scores.values())).any():
+                    warn(
+                        f"MQNetQuery cannot validate the selector on {len(Z)} "
+                        "rows: no held-out fold of them has a pair to rank, so "
+                        "it keeps ranking as before this update. Query more "
+                        "rows at a time, or set accumulate=True."
+                    )
+                    return self
+                self.cv_scores_ = cv_scores
+                if not cv_scores["selector"] > cv_scores["rule"]:
                     self.__dict__.pop("selector_", None)  # back to the fixed rule
                     return self
             self.selector_ = selector
