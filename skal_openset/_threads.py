@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import torch
 from threadpoolctl import threadpool_limits
 
+from ._torch_modes import pinned
+
 # One pinned block at a time: two overlapping ones, each restoring the count
 # it found, left the process on one thread for good (the later one found 1).
 _TORCH_PIN = threading.RLock()
@@ -30,13 +32,8 @@ def one_torch_thread(small: bool = True) -> Iterator[None]:
     if not small:
         yield
         return
-    with _TORCH_PIN:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(previous)
+    with pinned(_TORCH_PIN, torch.get_num_threads, torch.set_num_threads, 1):
+        yield
 
 
 @contextlib.contextmanager

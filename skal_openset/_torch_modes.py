@@ -19,6 +19,20 @@ _DTYPE_PIN = threading.RLock()
 
 
 @contextlib.contextmanager
+def pinned(lock, get, set_, value) -> Iterator[None]:
+    """Run the block with the global setting ``set_(value)``, one such block
+    at a time (under `lock`), and put back what ``get()`` gave before it,
+    also where the block raises."""
+    with lock:
+        previous = get()
+        set_(value)
+        try:
+            yield
+        finally:
+            set_(previous)
+
+
+@contextlib.contextmanager
 def float32_default() -> Iterator[None]:
     """Build the block's modules in float32, whatever torch's default dtype.
 
@@ -28,13 +42,10 @@ def float32_default() -> Iterator[None]:
     time; other threads see float32 meanwhile, so keep them short (building
     a module, not training it).
     """
-    with _DTYPE_PIN:
-        previous = torch.get_default_dtype()
-        torch.set_default_dtype(torch.float32)
-        try:
-            yield
-        finally:
-            torch.set_default_dtype(previous)
+    with pinned(
+        _DTYPE_PIN, torch.get_default_dtype, torch.set_default_dtype, torch.float32
+    ):
+        yield
 
 
 @contextlib.contextmanager
