@@ -9,6 +9,8 @@ from numpy.typing import ArrayLike
 from scipy.stats import entropy
 from sklearn.utils.validation import check_array
 
+from ._float_events import flushing_underflow
+
 # Softmax outputs in float32 drift from 1 by about 1e-7 per class; 1e-3 still
 # rejects logits or unnormalised scores passed by mistake.
 _PROBA_ATOL = 1e-3
@@ -188,7 +190,10 @@ def gradient_embedding(proba: ArrayLike, embedding: ArrayLike) -> np.ndarray:
         )
     n_samples, n_classes = proba.shape
     residual = probability_residual(proba)
-    grad = np.einsum("nk,nd->nkd", residual, embedding.astype(np.float32, copy=False))
+    with flushing_underflow():  # float64 values below float32's range go to 0
+        grad = np.einsum(
+            "nk,nd->nkd", residual, embedding.astype(np.float32, copy=False)
+        )
     return grad.reshape(n_samples, n_classes * embedding.shape[1])
 
 
@@ -198,6 +203,9 @@ def probability_residual(proba):
     The class factor of :func:`gradient_embedding`, whose rows are the outer
     products of these residuals with the embeddings.
     """
-    residual = proba.astype(np.float32)  # astype copies, so the caller's array is safe
+    # A confident model's probabilities below 1e-38 go to 0: a residual of
+    # ~1e-38 or 0 is no gradient either way.
+    with flushing_underflow():
+        residual = proba.astype(np.float32)  # a copy: the caller's array is safe
     residual[np.arange(len(proba)), proba.argmax(axis=1)] -= 1.0
     return residual

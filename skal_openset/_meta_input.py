@@ -17,6 +17,7 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._float_events import flushing_underflow
 from ._validation import reject_bool_numbers
 
 
@@ -133,14 +134,17 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             # overflow to inf (then NaN) for values near the float64 limit.
             peak = np.abs(X).max(axis=0)
             peak[peak == 0] = 1.0
-            scaler = StandardScaler().fit(X / peak)
-            self.mean_ = scaler.mean_ * peak
-            # StandardScaler's scale_ is the std except for the columns its
-            # test (a variance within rounding error) finds constant: 1 there,
-            # scaled back to the column's peak, so that their rounding
-            # differences stay ~0 (a scale of 1 in raw units turned those of
-            # values near 1e16 into exp(+-20)).
-            scale = scaler.scale_ * peak
+            # Values far below their column's peak, and statistics of
+            # subnormal columns scaled back, go to 0 (handled below).
+            with flushing_underflow():
+                scaler = StandardScaler().fit(X / peak)
+                self.mean_ = scaler.mean_ * peak
+                # StandardScaler's scale_ is the std except for the columns its
+                # test (a variance within rounding error) finds constant: 1
+                # there, scaled back to the column's peak, so that their
+                # rounding differences stay ~0 (a scale of 1 in raw units
+                # turned those of values near 1e16 into exp(+-20)).
+                scale = scaler.scale_ * peak
             # 1 where scaling back underflows (subnormal columns).
             self.scale_ = np.where(scale == 0, 1.0, scale)
         return self

@@ -44,6 +44,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
 
+from ._float_events import flushing_underflow
 from ._frames import _ToFrame, as_frame, frame_input, named_column_dtypes
 from ._inference import (
     _module_output,
@@ -431,7 +432,8 @@ def class_probabilities(learner, X, *, check_sums=True):
     if output in ("logits", "probabilities"):
         proba = _net_logits(estimator, X).astype(np.float64)
         if output == "logits":
-            proba = softmax(proba, axis=1)
+            with flushing_underflow():  # far-behind classes get probability 0
+                proba = softmax(proba, axis=1)
     else:  # a net under another criterion too: its predict_nonlinearity says
         proba = _reused("proba", estimator, X, lambda: estimator.predict_proba(X))
         if output == "unknown":  # in its own dtype: float16 rounds more

@@ -18,6 +18,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_array
 
+from ._float_events import flushing_underflow
 from ._informativeness import _check_proba
 from ._models import _check_class_labels
 from ._validation import check_scalar_not_bool
@@ -121,7 +122,8 @@ def _knn_batch_size(n_references, n_features, k, itemsize):
 
 def _unit_rows(X):
     """Rows of `X` scaled to unit length (all-zero rows stay 0)."""
-    return normalize(_near_one(X))
+    with flushing_underflow():  # a row's values far below its norm go to 0
+        return normalize(_near_one(X))
 
 
 def _near_one(X):
@@ -134,7 +136,8 @@ def _near_one(X):
     """
     peak = np.abs(X).max(axis=1, keepdims=True)
     exponent = np.frexp(peak)[1] - 1  # 2**exponent <= peak: finite in X's type
-    return X / np.ldexp(np.ones_like(peak), np.where(peak > 0, exponent, 0))
+    with flushing_underflow():  # a row's values far below its peak go to 0
+        return X / np.ldexp(np.ones_like(peak), np.where(peak > 0, exponent, 0))
 
 
 def msp_purity(proba: ArrayLike) -> np.ndarray:
@@ -194,9 +197,12 @@ def energy_purity(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
     # Shifted by the row maxima before dividing: logits / T alone overflows
     # for a small T. At T=1 this is logsumexp's own shift, bit for bit.
     peak = logits.max(axis=1, keepdims=True)
-    with np.errstate(over="ignore"):  # to -inf: terms that vanish in the sum
-        shifted = (logits - peak) / temperature
-    return peak[:, 0] + temperature * logsumexp(shifted, axis=1)
+    # Shifted logits that overflow to -inf, and exponentials that underflow
+    # to 0: terms that vanish in the sum.
+    with flushing_underflow():
+        with np.errstate(over="ignore"):
+            shifted = (logits - peak) / temperature
+        return peak[:, 0] + temperature * logsumexp(shifted, axis=1)
 
 
 def mahalanobis_purity(
@@ -379,7 +385,8 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
         metric="cosine",
         reduce_func=lambda distances, start: distances.min(axis=1),
     )
-    return 1.0 - np.concatenate(list(nearest))
+    with flushing_underflow():  # scikit-learn's normalising, as in _unit_rows
+        return 1.0 - np.concatenate(list(nearest))
 
 
 def knn_purity(embedding: ArrayLike, embedding_in: ArrayLike, k: int = 1) -> np.ndarray:

@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 from torch import nn
 
 from ._atomic import restored_on_error
+from ._float_events import flushing_underflow
 from ._models import TORCH_RNG_LOCK, CPUPickledModuleMixin, check_device
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
@@ -149,7 +150,8 @@ def _power_of_two_normalised(values):
     peak = float(abs(values).max()) if len(values) else 0.0
     # 2.0**1022 is the largest factor needed for a subnormal peak.
     exponent = max(int(np.frexp(peak)[1]) - 1, -1022)
-    return values * 2.0**-exponent
+    with flushing_underflow():  # values far below the peak go to 0
+        return values * 2.0**-exponent
 
 
 def _group_codes(groups, rows):
@@ -914,25 +916,29 @@ def pairwise_ranking_accuracy(
     concordant = total = 0.0
     # Chunked so that 10^5-row sets do not need a 10^10-element matrix.
     chunk = max(1, 2**22 // max(len(y_true), 1))
-    for start in range(0, len(y_true), chunk):
-        stop = start + chunk
-        true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
-        score_gap = y_score[start:stop, None] - y_score[None, :]
-        # Per pair: one large score must not tie distinct small ones.
-        tolerance = 1e-12 * np.maximum(
-            np.abs(y_score[start:stop, None]), np.abs(y_score[None, :])
-        )
-        score_sign = np.where(np.abs(score_gap) <= tolerance, 0, np.sign(score_gap))
-        pairs = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
-        if pair_weight == "target_gap":
-            pairs *= np.abs(y_true[start:stop, None] - y_true[None, :])
-        if groups is not None:
-            pairs *= (
-                (groups[start:stop, None] == groups[None, :])
-                | (y_true[start:stop, None] == 0)
-                | (y_true[None, :] == 0)
+    # The weights of pairs of tiny weights (or gaps), and the tolerance of
+    # subnormal scores, go to 0: such pairs count for nothing, and only
+    # equal scores tie.
+    with flushing_underflow():
+        for start in range(0, len(y_true), chunk):
+            stop = start + chunk
+            true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
+            score_gap = y_score[start:stop, None] - y_score[None, :]
+            # Per pair: one large score must not tie distinct small ones.
+            tolerance = 1e-12 * np.maximum(
+                np.abs(y_score[start:stop, None]), np.abs(y_score[None, :])
             )
-        agreement = np.where(score_sign == 0, 0.5, true_sign * score_sign > 0)
-        concordant += (agreement * pairs).sum()
-        total += pairs.sum()
+            score_sign = np.where(np.abs(score_gap) <= tolerance, 0, np.sign(score_gap))
+            pairs = weight[start:stop, None] * weight[None, :] * np.abs(true_sign)
+            if pair_weight == "target_gap":
+                pairs *= np.abs(y_true[start:stop, None] - y_true[None, :])
+            if groups is not None:
+                pairs *= (
+                    (groups[start:stop, None] == groups[None, :])
+                    | (y_true[start:stop, None] == 0)
+                    | (y_true[None, :] == 0)
+                )
+            agreement = np.where(score_sign == 0, 0.5, true_sign * score_sign > 0)
+            concordant += (agreement * pairs).sum()
+            total += pairs.sum()
     return float(concordant / total) if total > 0 else float("nan")

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from _float_events import assert_same_under_raising_errstate
 from skal_openset._informativeness import (
     entropy_informativeness,
     gradient_embedding,
@@ -101,6 +102,19 @@ def test_gradient_embedding_norm(proba, data):
     expected = np.linalg.norm(residual, axis=1) * np.linalg.norm(emb, axis=1)
     norms = np.linalg.norm(grad, axis=1)
     np.testing.assert_allclose(norms, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "proba, emb",
+    [
+        ([[1.0, 1e-40], [0.5, 0.5]], [[1.0, 2.0], [3.0, 4.0]]),  # a confident model
+        ([[0.75, 0.25]], [[1.0, 1e-300]]),
+    ],
+)
+def test_gradient_embedding_under_a_raising_errstate(proba, emb):
+    # Values below float32's range go to 0 in the cast, as by default; a
+    # caller's np.seterr(all="raise") made it fail.
+    assert_same_under_raising_errstate(lambda: gradient_embedding(proba, emb))
 
 
 def test_float32_probabilities_are_accepted():

@@ -7,6 +7,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _float_events import assert_same_under_raising_errstate
 from skal_openset import MetaInputTransformer
 
 
@@ -95,6 +96,22 @@ def test_subnormal_columns_give_finite_meta_input(column):
     X = np.c_[column, [1.0, 2.0]]
     Z = MetaInputTransformer().fit_transform(X)
     assert np.all(np.isfinite(Z)) and np.all(Z > 0)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [0.0, 1e-310, 2e-310],  # subnormal: its statistics scaled back go to 0
+        [1e-300, 1.0, 1e300],  # a value far below the peak goes to 0
+    ],
+)
+def test_exp_zscore_under_a_raising_errstate(column):
+    # The defaults' underflow to 0 is handled; np.seterr(all="raise") made
+    # fit fail.
+    X = np.c_[column, [1.0, 2.0, 3.0]]
+    assert_same_under_raising_errstate(
+        lambda: MetaInputTransformer().fit(X).transform(X)
+    )
 
 
 def test_clip_that_would_overflow_exp_is_rejected():

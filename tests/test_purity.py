@@ -10,6 +10,7 @@ from scipy.special import logsumexp
 from sklearn.covariance import ledoit_wolf
 from sklearn.utils import gen_batches
 
+from _float_events import assert_same_under_raising_errstate
 from skal_openset import _purity
 from skal_openset._purity import (
     TooFewLabelsError,
@@ -533,3 +534,35 @@ def test_scores_do_not_depend_on_a_common_scale(scale):
         mahalanobis_purity(X, X_in, y_in),
         rtol=1e-6,
     )
+
+
+# --- Under a caller's np.seterr(all="raise") -------------------------------
+
+
+def _tiny_beside_large(dtype):
+    """Rows with a value far below their peak, near the smallest normal
+    float of `dtype`."""
+    tiny = {np.float32: 1e-37, np.float64: 1e-307}[dtype]
+    return np.array([[100, tiny], [3, -tiny]], dtype), np.array(
+        [[1, 1], [tiny, 5]], dtype
+    )
+
+
+@pytest.mark.parametrize(
+    "score",
+    [
+        # Shifted logits / T reach -800: their exponentials go to 0.
+        lambda dtype: energy_purity(np.array([[5, -3, 1]], dtype), temperature=0.01),
+        # Values far below their row's peak go to 0 on the way to unit rows.
+        lambda dtype: knn_purity(*_tiny_beside_large(dtype)),
+        lambda dtype: knn_contrast_purity(
+            *_tiny_beside_large(dtype), np.array([[1, -1], [2, 0.5]], dtype)
+        ),
+        lambda dtype: cosine_purity(*_tiny_beside_large(dtype)),
+    ],
+    ids=["energy", "knn", "knn_contrast", "cosine"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scores_under_a_raising_errstate(score, dtype):
+    # Each underflows to the 0 it handles; np.seterr(all="raise") made it fail.
+    assert_same_under_raising_errstate(lambda: score(dtype))

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _float_events import assert_same_under_raising_errstate
 from skal_openset import (
     ActiveLearner,
     MetaQueryNetSelector,
@@ -432,6 +433,23 @@ def test_pairwise_ranking_accuracy_matches_a_loop():
     assert pairwise_ranking_accuracy(y, y) == 1.0
     assert pairwise_ranking_accuracy(y, -y) == 0.0
     assert np.isnan(pairwise_ranking_accuracy(np.zeros(3), s[:3]))
+
+
+@pytest.mark.parametrize(
+    "y_true, y_score, sample_weight",
+    [
+        ([1.0, 2.0, 3.0], [1e-310, 2e-310, 3e-310], None),  # their tolerance is 0
+        ([5e-324, 1.0, 3.0], [1.0, 2.0, 3.0], None),  # rescaled, 5e-324 goes to 0
+        ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [5e-324, 1.0, 1.0]),  # so do its pairs
+    ],
+)
+def test_pairwise_ranking_accuracy_under_a_raising_errstate(
+    y_true, y_score, sample_weight
+):
+    # The defaults' underflow to 0 is handled; np.seterr(all="raise") made it fail.
+    assert_same_under_raising_errstate(
+        lambda: pairwise_ranking_accuracy(y_true, y_score, sample_weight=sample_weight)
+    )
 
 
 def test_scores_equal_up_to_rounding_tie():

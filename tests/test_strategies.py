@@ -29,12 +29,14 @@ from sklearn.preprocessing import QuantileTransformer, normalize
 from skorch import NeuralNet
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from _float_events import assert_same_under_raising_errstate
 from _learners import N_POOL, K, _fitted_learner, _net
 from skal_openset import (
     ActiveLearner,
     BadgeQuery,
     CoreSetQuery,
     LearningLossQuery,
+    LfOSAQuery,
     MetaInputTransformer,
     MetaQueryNetSelector,
     MQNetQuery,
@@ -679,6 +681,35 @@ class TestBadgeQuery(StrategyTemplate):
             BadgeQuery(0)(learner, pool, n_instances=5)
             assert blas_threads() == {2}
         assert seen and all(threads == {1} for threads in seen)
+
+
+def _confident_gaussian_nb():
+    """GaussianNB on far-apart blobs, with its pool: probabilities down to
+    below float32's range."""
+    X, y = make_blobs(300, centers=[[0, 0], [8, 0], [0, 8]], random_state=0)
+    y = np.where(y == 2, -1, y)
+    return ActiveLearner(GaussianNB()).fit(X[:30], y[:30]), X[30:]
+
+
+@pytest.mark.parametrize(
+    "strategy, model",
+    [
+        # Probabilities below float32's range go to 0 in BADGE's residuals.
+        (BadgeQuery, lambda learner, pool: _confident_gaussian_nb()),
+        # Unstandardised rows: the net's logits thousands apart, whose
+        # softmax gives 0, and activations far apart for LfOSA's mixtures.
+        (BadgeQuery, lambda learner, pool: (learner, pool * 1000)),
+        (LfOSAQuery, lambda learner, pool: (learner, pool * 1000)),
+    ],
+    ids=["badge-gaussian_nb", "badge-mlp", "lfosa-mlp"],
+)
+def test_query_under_a_raising_errstate(learner, pool, strategy, model):
+    # The defaults' underflow to 0 is handled; np.seterr(all="raise") made
+    # these queries fail.
+    learner, X = model(learner, pool)
+    assert_same_under_raising_errstate(
+        lambda: strategy(random_state=0)(learner, X, n_instances=5)
+    )
 
 
 class TestLearningLossQuery(StrategyTemplate):

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval
 from skorch import NeuralNet
 from torch import nn
 
+from .._float_events import flushing_underflow
 from .._hashing import UNHASHABLE, content_hash
 from .._inference import predict_logits
 from .._model_scores import (
@@ -226,7 +227,9 @@ class LfOSAQuery(QueryStrategy):
             mixture = GaussianMixture(
                 2, max_iter=10, tol=1e-2, reg_covar=5e-4, random_state=mixture_seed
             )
-            with ignored(ConvergenceWarning):
+            # flushing_underflow: the responsibilities of rows far from a
+            # component (unstandardised activations) go to 0 in the E-step.
+            with ignored(ConvergenceWarning), flushing_underflow():
                 mixtures[int(c)] = mixture.fit(rows)
         # Stored at once when all is built: a failure or Ctrl-C before leaves
         # the cache as it was, as in_probability (MQ-Net's purity) is called
@@ -296,6 +299,7 @@ def _posterior(mixtures, values, predicted):
     for c, mixture in mixtures.items():
         rows = predicted == c
         if rows.any():
-            posterior = mixture.predict_proba(values[rows].reshape(-1, 1))
+            with flushing_underflow():  # as in the mixture's fit
+                posterior = mixture.predict_proba(values[rows].reshape(-1, 1))
             probability[rows] = posterior[:, np.argmax(mixture.means_.ravel())]
     return probability
