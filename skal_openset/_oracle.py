@@ -149,7 +149,9 @@ class OpenSetOracle:
         if bought.any():
             raise ValueError(
                 f"{name} contains index {indices[bought][0]}, which was already "
-                "labelled; an example cannot be bought twice."
+                "labelled: pass pool indices not yet bought, "
+                "np.flatnonzero(~oracle.queried_), and map the positions "
+                "learner.query returns back to pool indices (unlabelled[positions])."
             )
         return indices
 

@@ -138,8 +138,12 @@ def test_fill_budget_prefix_invariants(is_ood, cost_in, cost_ood, budget, rnd):
 def test_cannot_buy_twice():
     oracle = OpenSetOracle(Y)
     oracle.label([2, 3])
-    with pytest.raises(ValueError, match="already labelled"):
+    with pytest.raises(ValueError, match="already labelled") as err:
         oracle.label([3])
+    # The message says how to find indices still for sale, and that
+    # learner.query's positions index the unlabelled rows, not the pool.
+    assert r"np.flatnonzero(~oracle.queried_)" in str(err.value)
+    assert "unlabelled[positions]" in str(err.value)
     with pytest.raises(ValueError, match="already labelled"):
         oracle.fill_budget([0, 2], budget=2)
     with pytest.raises(ValueError, match="more than once"):
