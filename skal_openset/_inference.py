@@ -17,6 +17,7 @@ from skorch.utils import to_tensor
 from torch import nn
 
 from ._models import BackboneModule, LearningLossNet, _check_class_labels
+from ._validation import check_one_label_per_row
 
 
 def _batched_apply(net, X, fn):
@@ -295,10 +296,7 @@ def per_sample_loss(net: NeuralNet, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     y = _check_class_labels(y)
     # skorch counts a dict's rows; get_len would count a list row's values
     n_rows = get_len(X) if isinstance(X, dict) else _num_samples(X)
-    if n_rows != len(y):
-        raise ValueError(
-            f"X has {n_rows} rows but y has {len(y)} labels; give one label per row."
-        )
+    check_one_label_per_row(n_rows, y)
     output = _module_output(net)
     if output != "logits":  # -log(p + eps), as skorch's NLLLoss training
         if output == "probabilities":

@@ -24,7 +24,6 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_consistent_length,
     column_or_1d,
     validate_data,
 )
@@ -63,6 +62,7 @@ from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
+from ._validation import check_one_label_per_row
 from ._warn import warn
 
 
@@ -655,6 +655,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """
         self._fit_on_initial_set()
         y = column_or_1d(y)
+        # Before the OOD check: with a row too many or too few, the labels
+        # are misaligned, whatever they hold.
+        y_pred = self.predict(X)
+        check_one_label_per_row(len(y_pred), y)
         n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(
@@ -663,8 +667,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "accuracy is measured on IN rows: pass X[y != ood_label], "
                 "y[y != ood_label]."
             )
-        y_pred = self.predict(X)
-        check_consistent_length(y, y_pred)
         if len(y) and label_kind(y) != label_kind(self.classes_):
             raise ValueError(
                 f"y holds {label_kind(y)} but the classes {self.classes_.tolist()} "
@@ -751,8 +753,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             raise ValueError("y contains NaN or inf; every example needs a label.")
         if y.dtype.kind == "O" and has_nan(y):
             raise ValueError("y contains None or NaN; every example needs a label.")
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+        check_one_label_per_row(len(X), y)
         return X, y
 
     def _check_rows(self, X, name, teaching=False):

@@ -17,6 +17,7 @@ from ._model_scores import (
     check_rows,
     framed,
 )
+from ._validation import check_one_label_per_row
 
 
 def teach_open_set(
@@ -114,8 +115,7 @@ def teach_open_set(
     X = check_rows(X, learner.estimator, "X")
     y = column_or_1d(y)
     check_label_kind(y, ood_label)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    check_one_label_per_row(len(X), y)
     # modAL's classifier takes a label it has not trained on for a new class,
     # as our ActiveLearner's fit infers classes: the same rule for both.
     trained = getattr(learner, "y_training", None)

@@ -13,6 +13,7 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
+from ._validation import check_one_label_per_row
 from ._warn import warn
 
 
@@ -148,8 +149,7 @@ class SkactivemlQuery(BaseEstimator):
             )
         X = _checked_rows(X)
         y = column_or_1d(y)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+        check_one_label_per_row(len(X), y)
         if not _is_nan(self.missing_label) and not _equals(
             self.missing_label, self.missing_label
         ):

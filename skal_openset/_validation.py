@@ -45,6 +45,15 @@ def check_scalar_not_bool(
     check_scalar(value, name, target_type, **kwargs)
 
 
+def check_one_label_per_row(n_rows: int, y: Any) -> None:
+    """Refuse labels `y` that are not one per row of the `n_rows` rows of X."""
+    if n_rows != len(y):
+        raise ValueError(
+            f"X has {n_rows} rows but y has {len(y)} labels: give one label per "
+            "row of X."
+        )
+
+
 def missing_mask(X):
     """Where an object array holds NaN, None or pandas.NA (without pandas)."""
     try:  # NaN is the one value unequal to itself

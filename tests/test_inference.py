@@ -336,7 +336,7 @@ def test_errors(data, mlp_net):
     with pytest.raises(ValueError, match=r"outside 0\.\.k-1"):
         per_sample_loss(mlp_net, X, np.where(y == 0, -1, y))
     with pytest.raises(
-        ValueError, match="rows but y has .* labels; give one label per row"
+        ValueError, match="rows but y has .* labels: give one label per row of X"
     ):
         per_sample_loss(mlp_net, X, y[:-1])
     bad = X.copy()

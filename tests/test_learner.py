@@ -609,7 +609,8 @@ def test_bad_training_data_is_rejected(log, initial, bad):
         X[2, 2] = np.nan
     else:
         y = y[:-1]
-    with pytest.raises(ValueError, match="NaN|X has 40 rows but y has 39"):
+    match = "NaN" if bad == "nan" else "X has 40 rows but y has 39 labels: give one"
+    with pytest.raises(ValueError, match=match):
         spy_learner(log).fit(X, y)
 
 
@@ -963,6 +964,18 @@ def test_score_refuses_labels_that_are_no_class():
         with pytest.raises(ValueError, match=rf"labels \['{wrong}'\] in 1 rows"):
             learner.score(X, ["a", "a", "b", "b", wrong])
     assert learner.score(X[:4], y[:4]) == 1.0
+
+
+def test_score_checks_one_label_per_row_before_the_labels():
+    # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
+    # and labels are misaligned, whatever the labels hold.
+    X = np.array([[0.0], [1.0], [3.0], [4.0], [9.0]])
+    y = np.array([0, 0, 1, 1, -1])
+    learner = ActiveLearner(LogisticRegression()).fit(X, y)
+    with pytest.raises(
+        ValueError, match="X has 5 rows but y has 4 labels: give one label per row"
+    ):
+        learner.score(X, y[1:])
 
 
 def test_score_takes_sample_weight_as_scikit_learn_classifiers_do():
