@@ -74,7 +74,12 @@ def load_table(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No data file at {path}.")
+        # A relative path is read from the folder the command runs in.
+        where = "" if path.is_absolute() else f" ({path.absolute()})"
+        raise FileNotFoundError(
+            f"No data file at {path}{where}: check the spelling, or give the "
+            "path from the folder you run in."
+        )
     suffix = path.suffix.lower()  # T.NPZ is a .npz file
     if suffix == ".npy":  # else read as CSV text, and refused as not UTF-8
         raise ValueError(
@@ -234,8 +239,8 @@ def check_in_classes(
     in_classes, ood_label = list(map(as_label, in_classes)), as_label(ood_label)
     if "" in in_classes or len(set(in_classes)) < len(in_classes):
         raise ValueError(
-            f"in_classes must be distinct, non-empty labels; got {in_classes} "
-            "(a doubled or trailing comma?)."
+            f"--in-classes must list distinct, non-empty labels, got {in_classes}: "
+            "name each IN class once, without a doubled or trailing comma."
         )
     for given in (*in_classes, ood_label):
         # copied from a document, it labels no row as typed
@@ -251,13 +256,15 @@ def check_in_classes(
     known = sorted(present - {""})[:20]
     if len(set(in_classes)) < 2 or ood_label in in_classes:
         raise ValueError(
-            f"in_classes must name at least 2 distinct labels, not the OOD label "
-            f"{ood_label!r}; got {in_classes} (the file's labels: {known})."
+            f"--in-classes must name at least 2 distinct labels, not the OOD "
+            f"label {ood_label!r}, got {in_classes}: pick the IN classes from the "
+            f"file's labels {known}."
         )
     if missing and not interactive:
         raise ValueError(
-            f"in_classes {missing} label no row of the file, and a simulated run "
-            f"only reveals the file's labels (the file's labels: {known})."
+            f"--in-classes names {missing}, which label no row of the file, and a "
+            "simulated run only reveals the file's labels: pass IN classes from "
+            f"its labels {known}, spelt as the file writes them."
         )
     if len(missing) == len(in_classes):
         raise ValueError(

@@ -21,7 +21,7 @@ from packaging.version import Version
 from skal_openset import __main__ as cli
 from skal_openset import _atomic, _campaign, _experiment, load_object, save_object
 from skal_openset.__main__ import main
-from skal_openset._campaign import check_in_classes
+from skal_openset._campaign import check_in_classes, load_table
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
 
@@ -361,8 +361,17 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--in-classes", "cat,lion"], "in_classes ['lion'] label no row of the"),
-        (["--in-classes", "cat"], "at least 2 distinct labels"),
+        (
+            ["--in-classes", "cat,lion"],
+            "--in-classes names ['lion'], which label no row of the file, and a "
+            "simulated run only reveals the file's labels: pass IN classes from "
+            "its labels ['cat', 'cow', 'dog', 'eel'], spelt as the file writes them.",
+        ),
+        (
+            ["--in-classes", "cat"],
+            "--in-classes must name at least 2 distinct labels, not the OOD label "
+            "'unknown', got ['cat']: pick the IN classes from the file's labels",
+        ),
         (["--label-column", "kind"], "kind"),
         (["--budget", "0"], "--budget: must be a positive number"),
         (["--strategy", "best"], "--strategy: must be one of MQ-Net"),
@@ -387,8 +396,8 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
             ["--budget", "5", "--initial-size", "15", "--rounds", "5"],
             "lower --budget to at most 4, or --rounds to at most 4",
         ),
-        (["--in-classes", "cat,cow,"], "distinct, non-empty labels"),
-        (["--in-classes", "cat,cat,cow"], "distinct, non-empty labels"),
+        (["--in-classes", "cat,cow,"], "--in-classes must list distinct, non-empty"),
+        (["--in-classes", "cat,cat,cow"], "name each IN class once, without a doubled"),
         # It advised --initial-size, where the mistake was --budget.
         (
             ["--budget", "40"],
@@ -782,7 +791,10 @@ def test_a_new_interactive_campaign_without_unlabelled_rows_is_refused(
 def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "nothing.csv")
-    assert "No data file at" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"No data file at {tmp_path / 'nothing.csv'}: check the spelling" in err
+    with pytest.raises(FileNotFoundError, match="nope.csv .*: check the spelling"):
+        load_table("nope.csv")
     _table(tmp_path / "zoo.csv", n=40, blank_from=30)
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "zoo.csv")
