@@ -44,12 +44,15 @@ def _check_proba(proba, *, min_classes=1):
         If ``proba`` is not 2-D, contains NaN/inf or negative values, has fewer
         than ``min_classes`` columns, or a row does not sum to 1.
     """
-    proba = check_array(
-        proba,
-        dtype=(np.float64, np.float32),
-        ensure_non_negative=True,
-        input_name="proba",
-    )
+    proba = check_array(proba, dtype=(np.float64, np.float32), input_name="proba")
+    # Not check_array's ensure_non_negative: negative values mean logits
+    # more often than anything, and its message says nothing of them.
+    if (proba < 0).any():
+        raise ValueError(
+            "proba holds negative values, so it is not probabilities: pass "
+            "softmax outputs (e.g. scipy.special.softmax(logits, axis=1)), not "
+            "logits."
+        )
     if proba.shape[1] < min_classes:
         raise ValueError(
             f"proba must have at least {min_classes} classes (columns), got "

@@ -128,7 +128,13 @@ def test_float32_probabilities_are_accepted():
     [
         ([[0.5, np.nan]], "NaN"),
         ([0.5, 0.5], "2D"),
-        ([[1.2, -0.2]], "Negative"),
+        # scikit-learn's "Negative values in data passed to proba" named no
+        # logits, the usual cause.
+        (
+            [[1.2, -0.2]],
+            r"proba holds negative values, so it is not probabilities: pass "
+            r"softmax outputs \(e.g. scipy.special.softmax\(logits, axis=1\)\)",
+        ),
         ([[0.5, 0.6]], "sum to 1"),
         ([[2.0, 3.0]], "sum to 1"),
     ],
