@@ -47,7 +47,7 @@ from ._labels import (
     without_invisible,
 )
 from ._typing import RandomStateLike
-from ._validation import missing_mask
+from ._validation import check_each_once, missing_mask
 from ._warn import warn
 
 __all__ = [
@@ -141,11 +141,9 @@ class OpenSetSplit:
         k = len(self.in_classes)
         if k < 2:
             raise ValueError(f"An open-set split needs at least 2 IN classes, got {k}.")
-        if len(set(np.asarray(self.in_classes).tolist())) != k:
-            raise ValueError(
-                f"in_classes has duplicates: {np.asarray(self.in_classes).tolist()}; "
-                "list each IN class once (label j is in_classes[j])."
-            )
+        check_each_once(
+            self.in_classes, "in_classes", "IN class", " (label j is in_classes[j])"
+        )
         if not isinstance(self.ood_label, Integral):
             raise ValueError(
                 f"ood_label must be an integer outside the IN labels 0..{k - 1}, "
@@ -338,8 +336,7 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
                 f"in_classes {unknown.tolist()} do not occur in y "
                 f"(its classes are {classes.tolist()})."
             )
-        if len(np.unique(in_classes)) != len(in_classes):
-            raise ValueError(f"in_classes has duplicates: {in_classes.tolist()}.")
+        check_each_once(in_classes, "in_classes", "IN class")
         if len(in_classes) < 2:
             raise ValueError(
                 "An open-set split needs at least 2 IN classes, "

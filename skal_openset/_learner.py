@@ -62,7 +62,7 @@ from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
-from ._validation import check_one_label_per_row
+from ._validation import check_each_once, check_one_label_per_row
 from ._warn import warn
 
 
@@ -358,13 +358,18 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
                 f"ood_label={self.ood_label!r} is one of the known classes "
-                f"{classes.tolist()}; its examples would never be trained on."
+                f"{classes.tolist()}; its examples would never be trained on: "
+                f"leave {self.ood_label!r} out of classes, which lists the "
+                "in-distribution classes only, or pass the label your annotator "
+                "gives OOD examples as ood_label."
             )
         self._check_known_labels(y, classes, self.ood_label)
         if np.all(y == self.ood_label):
             raise ValueError(
                 "The labelled set holds no in-distribution example, so there is "
-                "nothing to train the classifier on."
+                "nothing to train the classifier on: add at least one row "
+                "labelled with an IN class (a random initial set may miss them "
+                "all at high noise: draw a larger one)."
             )
         self._check_estimator(classes)
         settings = _settings(self)
@@ -750,9 +755,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X = _check_rows_of(X, "X", self.estimator)
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or inf; every example needs a label.")
+            raise ValueError(
+                "y contains NaN or inf; every example needs a label: pass only "
+                "the rows labelled so far (keep = np.isfinite(y); X[keep], y[keep])."
+            )
         if y.dtype.kind == "O" and has_nan(y):
-            raise ValueError("y contains None or NaN; every example needs a label.")
+            raise ValueError(
+                "y contains None or NaN; every example needs a label: pass only "
+                "the rows labelled so far (keep = ~pd.isna(y); X[keep], y[keep])."
+            )
         check_one_label_per_row(len(X), y)
         return X, y
 
@@ -838,8 +849,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "without it.",
             )
             classes = column_or_1d(np.asarray(self.classes))
-            if len(set(classes.tolist())) != len(classes):
-                raise ValueError(f"classes has duplicates: {classes.tolist()}.")
+            check_each_once(classes, "classes", "class")
             return classes
         in_labels = y[y != self.ood_label]
         _check_one_label_kind(

@@ -54,6 +54,18 @@ def check_one_label_per_row(n_rows: int, y: Any) -> None:
         )
 
 
+def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
+    """Refuse `values` that list one value twice, naming it; `what` is what
+    each value is ("class"), `why` a parenthesis on why it matters."""
+    seen = set()
+    for value in np.asarray(values).tolist():
+        if value in seen:
+            raise ValueError(
+                f"{name} lists {value!r} more than once: list each {what} once{why}."
+            )
+        seen.add(value)
+
+
 def missing_mask(X):
     """Where an object array holds NaN, None or pandas.NA (without pandas)."""
     try:  # NaN is the one value unequal to itself

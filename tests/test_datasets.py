@@ -237,7 +237,7 @@ def test_split_closed_set_without_noise():
     [
         (dict(in_classes=[0, 9]), "do not occur in y"),
         (dict(in_classes=[1]), "at least 2 IN classes"),
-        (dict(in_classes=[1, 1]), "duplicates"),
+        (dict(in_classes=[0, 1, 1]), "in_classes lists 1 more than once: list each"),
         (dict(in_classes=[0, 1], n_in_classes=2), "not both"),
         (dict(in_classes=None, n_in_classes=1), "n_in_classes"),
         (dict(in_classes=[0, 1, 2, 3], noise_ratio=0.2), "No OOD classes left"),
@@ -384,7 +384,10 @@ def test_open_set_split_checks_direct_construction():
         (dict(initial_idx=np.array([], int)), "initial_idx is empty"),
         (dict(initial_idx=[0.0, 2.0]), r"initial_idx .*initial_idx.astype\(int\)"),
         (dict(initial_idx=[True, False, True, False]), "np.flatnonzero"),
-        (dict(in_classes=[3, 3]), r"in_classes has duplicates: \[3, 3\]"),
+        (
+            dict(in_classes=[3, 3]),
+            r"in_classes lists 3 more than once: list each IN class once \(label j",
+        ),
         (dict(ood_label="unknown"), "ood_label must be an integer .* got 'unknown'"),
     ],
     ids=[

@@ -483,14 +483,18 @@ def test_non_finite_labels_are_rejected(log, initial, method):
     learner = spy_learner(log, initial)
     y = initial[1].astype(float)
     y[3] = np.nan
-    with pytest.raises(ValueError, match="y contains NaN"):
+    with pytest.raises(ValueError, match=r"y contains NaN.*: pass only the rows"):
         getattr(learner, method)(initial[0], y)
+    with pytest.raises(ValueError, match=r"keep = ~pd.isna\(y\); X\[keep\]"):
+        getattr(learner, method)(initial[0], y.astype(object))
 
 
 def test_all_ood_initial_set_is_a_clear_error(log, initial):
     X, y = initial
     learner = spy_learner(log)
-    with pytest.raises(ValueError, match="no in-distribution example"):
+    with pytest.raises(
+        ValueError, match="no in-distribution example.*: add at least one row"
+    ):
         learner.fit(X[y == -1], y[y == -1])
     # A failed fit leaves no half-fitted state behind.
     assert not [name for name in vars(learner) if name.endswith("_")]
@@ -499,8 +503,14 @@ def test_all_ood_initial_set_is_a_clear_error(log, initial):
 def test_ood_label_among_the_known_classes_is_rejected(initial):
     X, y = initial
     learner = ActiveLearner(mlp(max_epochs=1), ood_label=0)  # classes 0..3 from the net
-    with pytest.raises(ValueError, match="ood_label=0 is one of the known classes"):
+    with pytest.raises(
+        ValueError,
+        match="ood_label=0 is one of the known classes.*: leave 0 out of classes",
+    ):
         learner.fit(X[y != -1], y[y != -1])
+    learner = ActiveLearner(mlp(max_epochs=1), classes=[0, 1, 1, 2])
+    with pytest.raises(ValueError, match="classes lists 1 more than once: list each"):
+        learner.fit(X, y)
 
 
 @pytest.mark.parametrize("ood_label", [None, [-1], np.array([-1, -2])])
