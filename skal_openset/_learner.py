@@ -24,6 +24,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     column_or_1d,
     validate_data,
 )
@@ -662,8 +663,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y)
         # Before the OOD check: with a row too many or too few, the labels
         # are misaligned, whatever they hold.
-        y_pred = self.predict(X)
-        check_one_label_per_row(len(y_pred), y)
+        check_one_label_per_row(_num_samples(X), y)
         n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(
@@ -672,6 +672,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "accuracy is measured on IN rows: pass X[y != ood_label], "
                 "y[y != ood_label]."
             )
+        y_pred = self.predict(X)
         if len(y) and label_kind(y) != label_kind(self.classes_):
             raise ValueError(
                 f"y holds {label_kind(y)} but the classes {self.classes_.tolist()} "
