@@ -184,9 +184,13 @@ class OpenSetSplit:
                     else "."
                 )
             )
-        out_of_range = np.any((idx < 0) | (idx >= len(self.y_pool)))
-        if out_of_range or len(np.unique(idx)) != len(idx):
-            raise ValueError("initial_idx must be distinct indices into the pool.")
+        outside = idx[(idx < 0) | (idx >= len(self.y_pool))]
+        if outside.size:
+            raise ValueError(
+                f"initial_idx holds {outside[0]}, outside the pool's rows "
+                f"0..{len(self.y_pool) - 1}: give positions in X_pool."
+            )
+        check_each_once(idx, "initial_idx", "index", " (np.unique(initial_idx))")
 
     @property
     def n_classes(self):
@@ -571,6 +575,14 @@ def make_open_set_split(
     if (X_test is None) != (y_test is None):
         raise ValueError("Give both X_test and y_test, or neither.")
     if X_test is None:
+        # Else train_test_split's refusal reads as one of the data's.
+        share = isinstance(test_size, Real) and 0 < test_size < 1
+        rows = isinstance(test_size, Integral) and test_size >= 1
+        if isinstance(test_size, bool) or not (share or rows):
+            raise ValueError(
+                "test_size must be a share of the IN rows in (0, 1) or a number "
+                f"of rows >= 1, got {test_size!r}: pass e.g. test_size=0.25."
+            )
         try:
             train_rows, test_rows = train_test_split(
                 in_rows, test_size=test_size, stratify=y[in_rows], random_state=rng

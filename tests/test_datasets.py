@@ -362,8 +362,14 @@ def test_open_set_split_checks_direct_construction():
     for change, match in [
         (dict(y_pool=np.array([0, 2, -1, 1])), "y_pool"),
         (dict(y_test=np.array([0, -1])), "y_test"),
-        (dict(initial_idx=np.array([0, 4])), "initial_idx"),
-        (dict(initial_idx=np.array([1, 1])), "initial_idx"),
+        (
+            dict(initial_idx=np.array([0, 4])),
+            r"initial_idx holds 4, outside the pool's rows 0..3: give positions",
+        ),
+        (
+            dict(initial_idx=np.array([1, 1])),
+            r"initial_idx lists 1 more than once: .*np.unique\(initial_idx\)",
+        ),
         (dict(ood_label=1), "collides"),
     ]:
         with pytest.raises(ValueError, match=match):
@@ -1525,3 +1531,12 @@ def test_load_image_folder_zip_refuses_a_member_name_written_twice(tmp_path):
     )
     with pytest.raises(ValueError, match=match):
         load_image_folder_zip(path, cache_path=cache)
+
+
+@pytest.mark.parametrize("test_size", [2.0, 0.0, -1, 0, True, "0.25"])
+def test_a_test_size_that_is_no_share_nor_row_count_is_named(test_size):
+    # train_test_split's refusal read as the data's ("every IN class needs at
+    # least 2 rows ... Give more data").
+    X, y = load_digits_dataset()
+    with pytest.raises(ValueError, match=r"test_size must be a share .* e\.g\. test"):
+        make_open_set_split(X, y, in_classes=[0, 1, 2], test_size=test_size)
