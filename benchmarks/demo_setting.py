@@ -29,8 +29,8 @@ import torch
 from _common import add_results_dir
 from openset_benchmark import NOISE_RATIOS
 from skal_openset import summarize_final_round
-from skal_openset.__main__ import demo_records
 from skal_openset._argtypes import positive_int, query_rounds
+from skal_openset._cli import demo_records
 
 BUDGETS = (10, 20, 30)
 RESULTS = Path(__file__).parent / "results"

@@ -18,10 +18,10 @@ import sklearn
 import torch
 from packaging.version import Version
 
-from skal_openset import __main__ as cli
 from skal_openset import _atomic, _campaign, _experiment, load_object, save_object
-from skal_openset.__main__ import main
+from skal_openset import _cli as cli
 from skal_openset._campaign import check_in_classes, load_table
+from skal_openset._cli import main
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
 

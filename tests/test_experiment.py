@@ -40,7 +40,7 @@ from skal_openset import (
     summarize_final_round,
     write_records_csv,
 )
-from skal_openset.__main__ import OUTPUT_FILES, main, summary_table
+from skal_openset._cli import OUTPUT_FILES, main, summary_table
 
 matplotlib.use("Agg")
 
@@ -470,7 +470,7 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
     # (loc="best"), over the curves and bands.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from skal_openset import __main__ as cli
+    from skal_openset import _cli as cli
 
     figures = []
 
@@ -503,7 +503,7 @@ def test_the_command_lines_figure_title_is_wrapped_to_fit(monkeypatch, title):
     # The title was one line, cut at both sides by the figure's edges.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from skal_openset import __main__ as cli
+    from skal_openset import _cli as cli
 
     figures = []
     monkeypatch.setattr(
@@ -770,18 +770,51 @@ def test_ctrl_c_stops_the_command_with_one_line_and_status_130(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(skal_openset.__main__, function, interrupted)
+    monkeypatch.setattr(skal_openset._cli, function, interrupted)
     with pytest.raises(SystemExit) as exit_:
         main([*argv, "--output", str(tmp_path / "out")])
     assert exit_.value.code == 130
     assert capsys.readouterr().err == f"skal-openset: stopped (Ctrl-C); {then}.\n"
 
 
+# A Ctrl-C while the command loads torch, as the console script starts it.
+_CTRL_C_WHILE_LOADING = """
+import sys
+
+class CtrlCAtTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, CtrlCAtTorch())
+from skal_openset.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_command_loads_stops_it_with_one_line(tmp_path):
+    # The package loaded torch as it was imported, before main could handle
+    # the Ctrl-C: a 30-line traceback in the first seconds of every command.
+    output = tmp_path / "out"
+    command = [sys.executable, "-c", _CTRL_C_WHILE_LOADING, "demo"]
+    done = subprocess.run(
+        [*command, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1])),
+    )
+    assert done.returncode == 130
+    assert done.stderr == (
+        "skal-openset: stopped (Ctrl-C) while starting; nothing was written.\n"
+    )
+    assert not output.exists()
+
+
 def _fake_demo(monkeypatch, output, final_accuracy, figure):
     """Run the demo command on fake records and figure; return its files' bytes."""
     records = _fake_records()
     records[-1]["test_accuracy"] = final_accuracy
-    cli = skal_openset.__main__
+    cli = skal_openset._cli
     monkeypatch.setattr(cli, "demo_records", lambda *args, **kwargs: records)
     monkeypatch.setattr(cli, "_learning_curves_png", lambda *args: figure)
     main(["demo", "--output", str(output)])
@@ -870,7 +903,7 @@ def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys
         if held is not None:
             marker.write_text(held)
         monkeypatch.setattr(
-            skal_openset.__main__, "demo_records", lambda *a, **k: pytest.fail("ran")
+            skal_openset._cli, "demo_records", lambda *a, **k: pytest.fail("ran")
         )
         with pytest.raises(SystemExit) as exit_:
             main(["demo", "--output", str(output)])
@@ -889,7 +922,7 @@ def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
     # leaving a full-size hidden .tmp file beside each output.
     script = """
 import json, os, signal, sys
-import skal_openset.__main__ as cli
+import skal_openset._cli as cli
 
 records = json.loads(sys.argv[2])
 cli.demo_records = lambda *args, **kwargs: records

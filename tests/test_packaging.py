@@ -3,7 +3,10 @@
 import ast
 import configparser
 import re
+import shutil
+import subprocess
 import sys
+import zipfile
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -47,3 +50,31 @@ def test_every_third_party_import_is_a_declared_dependency():
             pytest.fail(f"{module} is imported but not installed")
         needed.update(name.lower() for name in distributions[module])
     assert needed - OPTIONAL - _declared() == set()
+
+
+def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
+    # The package's names load from __init__.pyi; a wheel without it (setup.cfg
+    # shipped py.typed only) installs a package that fails on import.
+    pytest.importorskip("setuptools")
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(
+        ROOT / "skal_openset",
+        source / "skal_openset",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps"]
+        + ["--no-build-isolation", "-w", str(tmp_path), str(source)],
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("*.whl")
+    packaged = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        path.relative_to(source).as_posix()
+        for path in (source / "skal_openset").rglob("*")
+        if path.is_file()
+    }
+    assert expected - packaged == set()

@@ -32,8 +32,8 @@ from skal_openset import (
     save_object,
     write_records_csv,
 )
-from skal_openset.__main__ import OUTPUT_FILES
 from skal_openset._atomic import InterruptedAfterReplacing, atomic_open, atomic_paths
+from skal_openset._cli import OUTPUT_FILES
 from skal_openset._signals import sigterm_as_ctrl_c
 
 

@@ -1,0 +1,915 @@
+"""Command line of skal_openset (loaded by :mod:`skal_openset.__main__`).
+
+``skal-openset demo`` compares MQ-Net with the baselines on the embedded
+digits data; ``skal-openset run`` runs active learning on your own table,
+simulated from its labels or labelled by you (``--interactive``).
+"""
+
+import argparse
+import contextlib
+import errno
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from . import (
+    BadgeQuery,
+    CoreSetQuery,
+    MQNetQuery,
+    PurityInformativenessQuery,
+    RandomQuery,
+    UncertaintyQuery,
+    __version__,
+    load_digits_dataset,
+    make_mlp_classifier,
+    make_open_set_split,
+    plot_learning_curves,
+    run_active_learning,
+    summarize_final_round,
+    write_records_csv,
+)
+from ._argtypes import (
+    csv_list,
+    positive_float,
+    positive_int,
+    query_rounds,
+    random_seed,
+    ratio,
+    share,
+)
+from ._atomic import InterruptedAfterReplacing, atomic_paths, folder_lock
+from ._campaign import (
+    STATE_FILE,
+    check_in_classes,
+    load_table,
+    run_interactive,
+    simulated_split,
+    table_fingerprint,
+)
+from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
+from ._experiment import _check_budget
+from ._labels import as_label
+from ._oracle import as_decimal, labels_within
+from ._plots import wrap_to_width
+from ._signals import sigterm_as_ctrl_c
+from ._threads import one_torch_thread
+
+STRATEGIES = {
+    "MQ-Net": MQNetQuery,
+    "RANDOM": RandomQuery,
+    "CONF": UncertaintyQuery,
+    "CORESET": CoreSetQuery,
+    "BADGE": BadgeQuery,
+    "P+I": PurityInformativenessQuery,
+}
+
+
+def _leaves_a_choice(n_unlabelled, n_queries, per_round):
+    """Whether `n_queries` rounds of `per_round` labels from `n_unlabelled`
+    rows leave the last round a choice among at least twice its labels.
+
+    A last round that buys (nearly) every row left makes the strategies end
+    with (nearly) the same labelled set, whatever they chose before.
+    """
+    return n_unlabelled >= (n_queries + 1) * per_round
+
+
+def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=None):
+    """Records of every demo strategy on digits (4 IN / 6 OOD), one run per seed.
+
+    Each seed draws the IN classes, the pool, the initial set (of size
+    `budget`) and the nets' initialisation; every strategy runs on the same
+    draws. A line per strategy goes to `out` as soon as its runs end.
+    """
+    X, y = load_digits_dataset()
+    # Every seed's draw, so that a refusal names what works for all of them.
+    splits, pools, largest_noise = [], [], []
+    for seed in seeds:
+        try:
+            split = make_open_set_split(
+                X,
+                y,
+                n_in_classes=4,
+                noise_ratio=noise_ratio,
+                initial_size=budget,
+                random_state=seed,
+            )
+        except _TooFewOODError as exc:
+            largest_noise.append(exc.largest)
+        except _InitialSizeError as exc:  # refused below, in --budget's words
+            pools.append(exc.n_pool)
+        else:
+            splits.append(split)
+            pools.append(split.y_pool.size)
+    if largest_noise:
+        raise ValueError(
+            f"--noise {noise_ratio:g} needs more OOD digits than the 6 OOD "
+            "classes hold beside some draws of the 4 IN ones: lower --noise to "
+            f"at most {_floor2(min(largest_noise))}."
+        )
+    n_pool = min(pools)
+    if not _leaves_a_choice(n_pool - budget, n_rounds - 1, budget):
+        most = n_pool // (n_rounds + 1)
+        remedy = (
+            f"lower --budget to at most {most}, or --rounds"
+            if most >= 1
+            else f"lower --rounds to at most {n_pool - 1} with --budget 1"
+        )
+        raise ValueError(
+            f"The pool holds {n_pool} examples: the initial set and "
+            f"{n_rounds - 1} round{'s' * (n_rounds > 2)} of {budget} labels must "
+            f"leave the last round at least twice its {budget} to choose from, or "
+            f"every strategy ends with the same labels; {remedy} (budget x "
+            "(rounds + 1) <= pool)."
+        )
+    records = []
+    for name, strategy in STRATEGIES.items():
+        start = time.perf_counter()
+        runs = []
+        for seed, split in zip(seeds, splits):
+            estimator = make_mlp_classifier(
+                X.shape[1],
+                split.n_classes,
+                hidden_sizes=(128,),
+                max_epochs=50,
+                random_state=seed,
+            )
+            runs += [
+                {"strategy": name, "trial": seed, **record}
+                for record in run_active_learning(
+                    split,
+                    estimator,
+                    strategy(random_state=seed),
+                    n_rounds=n_rounds,
+                    budget=budget,
+                    progress=progress,
+                )
+            ]
+        records += runs
+        if out is not None:
+            (row,) = summarize_final_round(runs)
+            print(
+                f"{name:8s} final accuracy {row['accuracy_mean']:.3f}  "
+                f"AUC {row['auc_mean']:.3f}  OOD labels bought "
+                f"{row['ood_labels_mean']:5.1f} of {budget * (n_rounds - 1)}  "
+                f"({time.perf_counter() - start:.0f} s)",
+                file=out,
+                flush=True,
+            )
+    return records
+
+
+def summary_table(rows):
+    """Markdown table of `summarize_final_round` rows, best AUC first.
+
+    The spread over trials only where there are several: the std of one
+    trial is 0 whatever its accuracy, which would read as a sure result.
+    """
+    rows = sorted(rows, key=lambda r: -r["auc_mean"])
+    spread = any(r["n_trials"] > 1 for r in rows)
+
+    def accuracy(r):
+        if r["n_trials"] == 1:
+            return f"{r['accuracy_mean']:.3f}"
+        return f"{r['accuracy_mean']:.3f} +- {r['accuracy_std']:.3f}"
+
+    return [
+        (
+            f"| strategy | final accuracy{' (mean +- std)' * spread} | AUC "
+            "| OOD labels bought | IN share of queries | s per run |"
+        ),
+        "| --- | --- | --- | --- | --- | --- |",
+        *(
+            f"| {r['strategy']} | {accuracy(r)} "
+            f"| {r['auc_mean']:.3f} | {r['ood_labels_mean']:.1f} "
+            f"| {r['in_share_mean']:.2f} | {r['seconds_mean']:.1f} |"
+            for r in rows
+        ),
+    ]
+
+
+def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
+    """Run the demo, print its table and write its outputs once all is done."""
+    _check_no_other_run_in(output)
+    _check_outputs_free(output, DEMO)
+    setting = (
+        f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, initial set and "
+        f"budget {budget} labels x {n_rounds - 1} round{'s' * (n_rounds > 2)}, "
+        f"{n_trials} trial{'s' * (n_trials > 1)}"
+    )
+    print(setting, flush=True)
+    records = demo_records(
+        list(range(n_trials)),
+        n_rounds,
+        budget,
+        noise_ratio,
+        progress=progress,
+        out=sys.stdout,
+    )
+    rows = summarize_final_round(records)
+    table = summary_table(rows)
+    print("\n" + "\n".join(table))
+    lines = [setting, "", *table, "", _auc_note(every_label_costs_1=True)]
+    _write_outputs(output, DEMO, records, rows, lines, setting)
+
+
+def _auc_note(every_label_costs_1):
+    """What the summary's AUC is, as summarize_final_round computes it: over
+    the budget spent, which is the labels bought when every label costs 1."""
+    over = (
+        "the labels bought"
+        if every_label_costs_1
+        else "the budget spent, the figure's x axis, rather than the labels bought"
+    )
+    return (
+        f"AUC: test accuracy averaged over {over} (area under the learning "
+        "curve). OOD labels bought are budget wasted: they never train the "
+        "classifier."
+    )
+
+
+# What a demo or a simulated run writes to its --output folder.
+OUTPUT_FILES = ["records.csv", "summary.md", "summary.json", "learning_curves.png"]
+
+# The state file each kind of run resumes from (the demo has none).
+CHECKPOINT_FILE = "checkpoint.joblib"  # a simulated run's, in its output folder
+_RUN_STATES = {CHECKPOINT_FILE: "a simulated", STATE_FILE: "an interactive"}
+
+# Each command, with the outputs it replaces at its end and its state.
+DEMO, SIMULATED, INTERACTIVE = (
+    "skal-openset demo",
+    "skal-openset run",
+    "skal-openset run --interactive",
+)
+_WRITES = {
+    DEMO: (OUTPUT_FILES, None),
+    SIMULATED: (OUTPUT_FILES, CHECKPOINT_FILE),
+    INTERACTIVE: (["records.csv"], STATE_FILE),
+}
+# Written with the outputs, it names the command that wrote them: a rerun
+# may replace that command's outputs, and no file of a user's of those names.
+MARKER_FILE = ".skal-openset-outputs"
+
+
+@contextlib.contextmanager
+def _outputs(output, command, names):
+    """:func:`atomic_paths` of `names` in `output`, with the marker saying
+    that `command` wrote them."""
+    paths = [*(output / name for name in names), output / MARKER_FILE]
+    with atomic_paths(paths) as (*temps, marker):
+        marker.write_text(f"{command}\n", encoding="utf-8")
+        yield temps
+
+
+def _write_outputs(output, command, records, rows, summary_lines, title, x="labels"):
+    """records.csv, summary.json, summary.md and learning_curves.png (against
+    `x`, see plot_learning_curves), marked as `command`'s.
+
+    Everything is computed before anything is written, and the files replace
+    those of an earlier run all together or, if the command is interrupted or
+    fails (a full disk), not at all: never a mix of two runs' files.
+    """
+    figure = _learning_curves_png(records, title, x)
+    text = {"encoding": "utf-8", "newline": ""}  # as atomic_open's "w"
+    with _outputs(output, command, OUTPUT_FILES) as (
+        records_csv,
+        summary_md,
+        summary_json,
+        curves_png,
+    ):
+        write_records_csv(records, records_csv)
+        summary_md.write_text("\n".join(summary_lines) + "\n", **text)
+        summary_json.write_text(json.dumps(rows, indent=2) + "\n", **text)
+        curves_png.write_bytes(figure)
+    print(f"\nWrote {output}/{', '.join(OUTPUT_FILES)}")
+
+
+def _check_no_other_run_in(output, own_state=None):
+    """Refuse an `output` folder holding the state of another kind of run than
+    the one resuming from `own_state`: its records and summary would be
+    replaced, beside a state that no longer matches them."""
+    for state, kind in _RUN_STATES.items():
+        if state != own_state and (output / state).exists():
+            raise ValueError(
+                f"--output {output} holds {state}, the state of {kind} run: "
+                "choose another --output for this one."
+            )
+
+
+def _check_outputs_free(output, command, data=None):
+    """Refuse, before any work, an `output` folder where `command` would write
+    over the `data` file, or over files of its outputs' names that no earlier
+    run of it wrote (the folder holds neither its state nor its marker)."""
+    names, state = _WRITES[command]
+    if data is not None and data.exists():
+        written = [output / name for name in (*names, state) if name is not None]
+        if command == INTERACTIVE:  # and its query files, where blank
+            written += sorted(output.glob("queries/round_*.csv"))
+        # Through links too: the outputs replace the file a link names.
+        for path in written:
+            if path.exists() and os.path.samefile(data, path):
+                raise ValueError(
+                    f"--output {output}: this run writes its "
+                    f"{path.relative_to(output)} there, which is the data file "
+                    f"{data}; choose another --output, or the data would be lost."
+                )
+    existing = [name for name in names if (output / name).exists()]
+    if not existing or (state is not None and (output / state).exists()):
+        return
+    try:
+        marked = (output / MARKER_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        marked = None
+    if marked == command:
+        return
+    them = "it" if len(existing) == 1 else "them"
+    held = f"--output {output} holds {', '.join(existing)}, which {command} would "
+    if marked in _WRITES:
+        raise ValueError(
+            f"{held}write over, and {marked} wrote {them}: move {them} out of the "
+            "folder, or choose another --output."
+        )
+    # Before the marker, a run marked nothing: its outputs may be these.
+    raise ValueError(
+        f"{held}write over, and no {MARKER_FILE} there says that {command} wrote "
+        f"{them} (versions of skal-openset before it wrote none): if an earlier "
+        f"run of {command} wrote {them}, delete {them}; else move {them} out of "
+        "the folder, or choose another --output."
+    )
+
+
+def _make_estimator(kind, n_features, n_classes, seed):
+    if kind == "forest":
+        return RandomForestClassifier(n_estimators=200, random_state=seed)
+    # Features of a user's table can have any scale; the net wants them standard.
+    return make_pipeline(
+        StandardScaler(),
+        make_mlp_classifier(
+            n_features,
+            n_classes,
+            hidden_sizes=(128,),
+            max_epochs=50,
+            random_state=seed,
+        ),
+    )
+
+
+def _simulated_sizes(budget, cost_in, cost_ood, initial_size=None):
+    """A simulated run's initial set, by default as many labels as a round of
+    `budget` buys at most (as the paper's), and the fewest a round buys."""
+    initial = initial_size or labels_within(budget, min(cost_in, cost_ood))
+    return initial, labels_within(budget, max(cost_in, cost_ood))
+
+
+def _fits_the_pool(n_pool, n_rounds, budget, cost_in, cost_ood, initial_size=None):
+    """Whether a simulated run's initial set and rounds of `budget` leave its
+    last round a choice (:func:`_leaves_a_choice`) in a pool of `n_pool` rows."""
+    initial, fewest = _simulated_sizes(budget, cost_in, cost_ood, initial_size)
+    return fewest >= 1 and _leaves_a_choice(n_pool - initial, n_rounds - 1, fewest)
+
+
+def _largest_budget(n_pool, n_rounds, budget, cost_in, cost_ood, initial_size=None):
+    """The largest budget up to `budget` that fits the pool (:func:`_fits_the_pool`),
+    or None where not even the least that buys a label does.
+
+    The labels a budget buys change only at multiples of a cost, and a
+    smaller budget than one that fits fits too: the largest such multiple
+    that fits, found by bisection.
+    """
+    best = None
+    for cost in (cost_in, cost_ood):
+        step = as_decimal(cost)
+        # From the least multiple that buys the dearer label.
+        low = math.ceil(as_decimal(max(cost_in, cost_ood)) / step)
+        high = labels_within(budget, cost)
+        while low <= high:
+            k = (low + high) // 2
+            if _fits_the_pool(
+                n_pool, n_rounds, float(k * step), cost_in, cost_ood, initial_size
+            ):
+                best = max(best or 0.0, float(k * step))
+                low = k + 1
+            else:
+                high = k - 1
+    return best
+
+
+def _lower_budget(n_pool, args):
+    """The advice to lower --budget to the largest budget with which the run
+    fits a pool of `n_pool` rows, or None where none does."""
+    costs = args.cost_in, args.cost_ood
+    most = _largest_budget(n_pool, args.rounds, args.budget, *costs, args.initial_size)
+    if most is None:
+        return None
+    return f"lower --budget to at most {_exact(most)}"
+
+
+def _exact(number):
+    """`number` printed so that it reads back as the same number."""
+    return f"{number:g}" if float(f"{number:g}") == number else repr(number)
+
+
+def _lower_budget_and_rounds(n_pool, args):
+    """Where no budget fits a pool of `n_pool` rows in --rounds: the least,
+    and the most rounds it fits."""
+    least = max(args.cost_in, args.cost_ood)  # buys a label a round, no more
+    initial, _ = _simulated_sizes(least, args.cost_in, args.cost_ood, args.initial_size)
+    if n_pool - initial < 2:
+        return (
+            "leave the pool more unlabelled rows: lower --initial-size or "
+            "--test-size, or --rounds"
+        )
+    return (
+        f"lower --budget to {_exact(least)} and --rounds to at most {n_pool - initial}"
+    )
+
+
+# The most IN classes the figure's title of a run names.
+_TITLE_CLASSES = 8
+
+
+def run_own_data(args):
+    """``skal-openset run``: simulated from the file's labels, or interactive."""
+    other_mode = (
+        {"--initial-size": args.initial_size, "--test-size": args.test_size}
+        if args.interactive
+        else {"--poll-seconds": args.poll_seconds, "--timeout": args.timeout}
+    )
+    wrong = [option for option, value in other_mode.items() if value is not None]
+    if wrong:
+        mode = "runs without" if args.interactive else "runs with"
+        them = "it" if len(wrong) == 1 else "them"
+        raise ValueError(
+            f"{', '.join(wrong)}: for {mode} --interactive; leave {them} out."
+        )
+    _check_no_other_run_in(
+        args.output, STATE_FILE if args.interactive else CHECKPOINT_FILE
+    )
+    command = INTERACTIVE if args.interactive else SIMULATED
+    _check_outputs_free(args.output, command, args.data)
+    X, labels, ignored = load_table(
+        args.data,
+        args.label_column,
+        args.ignore_columns or (),
+        ood_label=args.ood_label,
+        in_classes=args.in_classes,
+        return_ignored=True,
+    )
+    in_classes = check_in_classes(
+        args.in_classes,
+        labels,
+        args.ood_label,
+        interactive=args.interactive,
+        resuming=(args.output / STATE_FILE).exists(),
+    )
+    estimator = _make_estimator(args.classifier, X.shape[1], len(in_classes), args.seed)
+    strategy = STRATEGIES[args.strategy](random_state=args.seed)
+    costs = dict(cost_in=args.cost_in, cost_ood=args.cost_ood)
+    output = args.output
+    if args.interactive:
+        options = {
+            "--in-classes": in_classes,
+            "--ood-label": args.ood_label,
+            "--strategy": args.strategy,
+            "--classifier": args.classifier,
+            "--budget": args.budget,
+            "--cost-in": args.cost_in,
+            "--cost-ood": args.cost_ood,
+            "--seed": args.seed,
+        }
+        records, _ = run_interactive(
+            X,
+            labels,
+            in_classes,
+            estimator,
+            strategy,
+            output=output,
+            ood_label=args.ood_label,
+            n_rounds=args.rounds,
+            budget=args.budget,
+            poll_seconds=args.poll_seconds or 2.0,
+            timeout=args.timeout,
+            # In this order, the fingerprint of the states written before
+            # the options were kept.
+            fingerprint=table_fingerprint(X, labels, *options.values()),
+            options=options,
+            # The table's own id (left out as a feature) beside the query's,
+            # which is the row's position: "id" names both.
+            extra_columns={
+                f"{name} in {args.data.name}": values
+                for name, values in ignored.items()
+            },
+            **costs,
+        )
+        with _outputs(output, command, ["records.csv"]) as (records_csv,):
+            write_records_csv(records, records_csv)
+        print(
+            f"\nLabelled {records[-1]['n_labelled']} rows "
+            f"({records[-1]['n_labelled_in']} IN), budget spent "
+            f"{records[-1]['budget_spent']:g}. Wrote {output}/records.csv; the "
+            f"learner is skal_openset.load_object('{output}/state.joblib')"
+            "['learner']."
+        )
+        return
+    _check_budget(args.budget, args.cost_in, args.cost_ood)
+    initial_size, fewest = _simulated_sizes(
+        args.budget, args.cost_in, args.cost_ood, args.initial_size
+    )
+    try:
+        split = simulated_split(
+            X,
+            labels,
+            in_classes,
+            initial_size=initial_size,
+            test_size=args.test_size or 0.25,
+            random_state=args.seed,
+        )
+    except _InitialSizeError as exc:
+        if args.initial_size is not None:
+            raise ValueError(
+                f"--initial-size {initial_size} is more than the {exc.n_pool} rows "
+                "of the pool: lower --initial-size."
+            ) from None
+        # Defaulted to a round's labels: the mistake is --budget's.
+        remedy = _lower_budget(exc.n_pool, args) or _lower_budget_and_rounds(
+            exc.n_pool, args
+        )
+        raise ValueError(
+            f"The pool holds {exc.n_pool} rows, fewer than the {initial_size} "
+            f"labels --budget {args.budget:g} buys a round (the initial set "
+            f"defaults to as many): {remedy}."
+        ) from None
+    n_pool = split.y_pool.size
+    n_unlabelled = n_pool - initial_size
+    # A run checkpointed under the earlier rule resumes as it began.
+    resuming = (output / CHECKPOINT_FILE).exists()
+    fits = _fits_the_pool(
+        n_pool, args.rounds, args.budget, args.cost_in, args.cost_ood, args.initial_size
+    )
+    if not resuming and not fits:
+        budget = _lower_budget(n_pool, args)
+        if n_unlabelled >= 2 * fewest:  # fewer rounds of this budget fit
+            rounds = f"--rounds to at most {n_unlabelled // fewest}"
+            remedy = f"{budget}, or {rounds}" if budget else f"lower {rounds}"
+        else:
+            budget = budget or _lower_budget_and_rounds(n_pool, args)
+            remedy = f"{budget}, or --initial-size to leave more rows unlabelled"
+        raise ValueError(
+            f"The pool holds {n_unlabelled} unlabelled rows: {args.rounds - 1} "
+            f"round(s) of at least {fewest} labels (--budget {args.budget:g}) must "
+            f"leave the last round at least twice its {fewest} to choose from, or "
+            f"it buys what is left, whatever the strategy; {remedy}."
+        )
+    rest = (
+        f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
+        f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} rounds"
+    )
+    setting = f"{args.data.name}: IN classes {', '.join(in_classes)}, {rest}"
+    # The figure's title counts a long class list, which filled lines of it;
+    # the printed setting and summary.md name every class.
+    title = setting
+    if len(in_classes) > _TITLE_CLASSES:
+        title = f"{args.data.name}: {len(in_classes)} IN classes, {rest}"
+    print(setting, flush=True)
+    records = run_active_learning(
+        split,
+        estimator,
+        strategy,
+        n_rounds=args.rounds,
+        budget=args.budget,
+        progress=True,
+        checkpoint=output / CHECKPOINT_FILE,
+        **costs,
+    )
+    if len(records) < args.rounds:  # the pool ran out (a warning said so)
+        ran_out = f" (the pool ran out after round {len(records)})"
+        setting, title = setting + ran_out, title + ran_out
+    records = [{"strategy": args.strategy, "trial": args.seed, **r} for r in records]
+    rows = summarize_final_round(records)
+    table = summary_table(rows)
+    print("\n" + "\n".join(table))
+    # Labels of other costs than 1 make the budget spent, over which the AUC
+    # is averaged, differ from the labels bought: the figure shows the budget.
+    every_label_costs_1 = args.cost_in == args.cost_ood == 1
+    note = _auc_note(every_label_costs_1)
+    if not every_label_costs_1:
+        print("\n" + note)
+    x = "labels" if every_label_costs_1 else "budget"
+    lines = [setting, "", *table, "", note]
+    _write_outputs(output, command, records, rows, lines, title, x)
+
+
+def _learning_curves_png(records, title, x="labels"):
+    # A Figure of its own: pyplot's backend (a notebook's) is the caller's.
+    from matplotlib.figure import Figure
+
+    # Half an inch below the panels for the legend, which covered curves in
+    # the accuracy panel.
+    width = 10
+    fig = Figure(figsize=(width, 4.5), layout="constrained")
+    plot_learning_curves(records, ax=fig, x=x)
+    # A long file name or class list ran off both sides on one line.
+    fig.suptitle(wrap_to_width(title, width - 0.2), fontsize="medium")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    return buffer.getvalue()
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in the help, except None: its help says what unset means."""
+
+    def _get_help_string(self, action):
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input: one line on stderr and exit status 2, no usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _strategy(text):
+    names = {name.lower(): name for name in STRATEGIES}
+    if text.lower() not in names:
+        raise argparse.ArgumentTypeError(
+            f"must be one of {', '.join(STRATEGIES)}, got {text}"
+        )
+    return names[text.lower()]
+
+
+def build_parser():
+    parser = _Parser(
+        prog="skal-openset",
+        description="Open-set active learning with Meta-Query-Net.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="MQ-Net against RANDOM, CONF, CORESET, BADGE and P+I on digits",
+        description="Compare MQ-Net with RANDOM, CONF, CORESET, BADGE and P+I on "
+        "the embedded digits data (4 IN / 6 OOD classes); print a line per "
+        "strategy as it ends, then a table, and write records.csv, summary.md, "
+        "summary.json and learning_curves.png.",
+        formatter_class=_Help,
+    )
+    demo.add_argument(
+        "--output",
+        type=Path,
+        default=Path("demo-output"),
+        help="folder for the outputs, written once all runs end",
+    )
+    demo.add_argument(
+        "--trials",
+        type=positive_int,
+        default=3,
+        help="trials (seeds 0, 1, ...) per strategy",
+    )
+    demo.add_argument(
+        "--rounds",
+        type=query_rounds,
+        default=6,
+        help="rounds, the initial fit included",
+    )
+    demo.add_argument(
+        "--budget",
+        type=positive_int,
+        default=20,
+        help="labels bought per round; also the initial set's size",
+    )
+    demo.add_argument(
+        "--noise",
+        type=ratio,
+        default=0.4,
+        help="share of OOD examples in the unlabelled pool",
+    )
+    demo.add_argument(
+        "--progress", action="store_true", help="show a progress bar per run"
+    )
+    _add_run_parser(commands)
+    # Named in the error for a missing command, which shows no usage line.
+    commands.metavar = "{" + ",".join(commands.choices) + "}"
+    return parser
+
+
+def _add_run_parser(commands):
+    run = commands.add_parser(
+        "run",
+        help="active learning on your own table (CSV or .npz)",
+        description="Active learning on your own table: a CSV with a header row "
+        "(or a .npz with arrays X and the label column), numeric features and "
+        "one label column. Rows whose label is not an IN class are OOD. "
+        "Simulated (default): every row is labelled; labels are revealed as they "
+        "are bought, a share of the IN rows is the test set, and a rerun resumes "
+        "from OUTPUT/checkpoint.joblib. Interactive: rows with an empty label "
+        "are the pool; each round from round 2 (round 1 trains on the labelled "
+        "rows) writes the chosen row ids to "
+        "OUTPUT/queries/round_<r>.csv and waits until you fill in its label "
+        "column; rerun the same command to resume.",
+        formatter_class=_Help,
+    )
+    add = run.add_argument
+    add("data", type=Path, help="the table, .csv or .npz")
+    add(
+        "--in-classes",
+        type=csv_list,
+        required=True,
+        help="comma-separated IN labels, e.g. 1,2,3 (quote one that holds a "
+        "comma: '\"brick, face\",sky')",
+    )
+    add("--label-column", default="label", help="label column (array for .npz)")
+    add(
+        "--ignore-columns",
+        type=csv_list,
+        help="comma-separated CSV columns that are no features, e.g. a row id",
+    )
+    add(
+        "--ood-label",
+        type=as_label,
+        default="unknown",
+        help="the OOD label in your answers",
+    )
+    add(
+        "--strategy",
+        type=_strategy,
+        default="MQ-Net",
+        help=f"query strategy: {', '.join(STRATEGIES)}",
+    )
+    add(
+        "--classifier",
+        choices=("mlp", "forest"),
+        default="mlp",
+        help="standardised MLP (skorch) or random forest",
+    )
+    add(
+        "--budget",
+        type=positive_float,
+        default=40,
+        help="budget per round: a simulated run buys the strategy's ranking in "
+        "order until the next label does not fit; --interactive asks "
+        "floor(budget / max cost) rows a round, since their labels are unknown",
+    )
+    add("--rounds", type=query_rounds, default=6, help="rounds, the first fit too")
+    add("--cost-in", type=positive_float, default=1.0, help="cost of an IN label")
+    add("--cost-ood", type=positive_float, default=1.0, help="cost of an OOD label")
+    add(
+        "--initial-size",
+        type=positive_int,
+        help="simulated: rows labelled at the start (default: as many as a "
+        "round's budget buys)",
+    )
+    add(
+        "--test-size",
+        type=share,
+        help="simulated: share of the IN rows held out as test set (default: 0.25)",
+    )
+    add("--seed", type=random_seed, default=0, help="seed of split, nets and strategy")
+    add(
+        "--output",
+        type=Path,
+        default=Path("run-output"),
+        help="folder for the outputs and the resumable state",
+    )
+    add(
+        "--interactive",
+        action="store_true",
+        help="you label the queried rows in a CSV file",
+    )
+    add(
+        "--poll-seconds",
+        type=positive_float,
+        help="interactive: how often to look for your labels (default: 2)",
+    )
+    add(
+        "--timeout",
+        type=positive_float,
+        help="interactive: stop waiting after this many seconds (default: wait on)",
+    )
+
+
+def _check_writable(folder):
+    """Fail before any training if the results could not be written (without
+    making the folder: a refused command leaves nothing behind)."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} is a file")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write to --output {folder} ({exc.strerror or exc}): choose a "
+            "folder you can write to."
+        ) from exc
+
+
+@contextlib.contextmanager
+def _shown_once(message):
+    """Show the warnings whose text starts with `message` once in the block.
+
+    A "once" filter shows them again after any change to the filters, which
+    scikit-learn makes (and undoes) in every tree of a forest.
+    """
+    with warnings.catch_warnings():
+        show, shown = warnings.showwarning, []
+
+        def show_once(warning, *args, **kwargs):
+            if str(warning).startswith(message):
+                if shown:
+                    return
+                shown.append(warning)
+            show(warning, *args, **kwargs)
+
+        warnings.showwarning = show_once
+        yield
+
+
+def main(argv=None):
+    """Entry point of the ``skal-openset`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
+    with sigterm_as_ctrl_c() as terminated:
+        try:
+            if args.output.exists() and not args.output.is_dir():
+                raise ValueError(f"--output {args.output} is a file; give a folder.")
+            _check_writable(args.output)
+            if args.command == "demo":
+                # The demo's nets are tiny: torch's intra-op threads cost more than
+                # they give (3-4x the CPU time with 2 threads on 2 cores). Scoped:
+                # main may be called in a user's process.
+                with one_torch_thread():
+                    run_demo(
+                        args.output,
+                        args.trials,
+                        args.rounds,
+                        args.budget,
+                        args.noise,
+                        progress=args.progress,
+                    )
+            else:
+                # scikit-learn's, for a labelled set of few rows a class: each
+                # tree of a forest gave it (~100 copies).
+                with (
+                    _shown_once("The number of unique classes is greater than 50%"),
+                    folder_lock(args.output),
+                ):
+                    run_own_data(args)
+        except (
+            ValueError,
+            TypeError,
+            ImportError,
+            FileNotFoundError,
+            TimeoutError,
+        ) as exc:
+            # A problem with the user's data or options: one line, exit status 2.
+            parser.error(" ".join(str(exc).split()))
+        except OSError as exc:
+            # The machine's, not the user's input: a full disk (the checkpoint's
+            # save), a folder made read-only meanwhile. One line, exit status 1.
+            remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
+            states = [args.output / name for name in _RUN_STATES]
+            kept = next((path for path in states if path.exists()), None)
+            if args.command == "run" and kept is not None:
+                then = (
+                    f"the rounds finished are kept in {kept}: {remedy}, then rerun "
+                    "the same command to resume"
+                )
+            else:
+                then = f"{remedy}, then rerun it"
+            parser.exit(
+                1, f"{parser.prog}: error: {' '.join(str(exc).split())}; {then}.\n"
+            )
+        except KeyboardInterrupt as exc:
+            # A run keeps its checkpoint (an interactive one, its state); the
+            # demo writes its outputs only at the end, all at once.
+            replaced = (
+                [path.name for path in exc.paths if path.name != MARKER_FILE]
+                if isinstance(exc, InterruptedAfterReplacing)
+                else []
+            )
+            if args.command == "run":
+                then = "rerun the same command to resume"
+            elif replaced:
+                then = "its outputs are complete"
+            else:
+                then = "nothing was written; rerun it to start again"
+            after = f" after writing {', '.join(replaced)}" if replaced else ""
+            # 128 + the signal's number, as a shell reports a process it stopped.
+            stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+            parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")
