@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state
 
 from ._datasets import (
     OpenSetSplit,
+    _file_at,
     _float32_features,
     _initial_indices,
     _read_csv_table,
@@ -72,14 +73,7 @@ def load_table(
     unless it is exactly `ood_label` or one of `in_classes`: it would count as
     OOD.
     """
-    path = Path(path)
-    if not path.is_file():
-        # A relative path is read from the folder the command runs in.
-        where = "" if path.is_absolute() else f" ({path.absolute()})"
-        raise FileNotFoundError(
-            f"No data file at {path}{where}: check the spelling, or give the "
-            "path from the folder you run in."
-        )
+    path = _file_at(path, "data file")
     suffix = path.suffix.lower()  # T.NPZ is a .npz file
     if suffix == ".npy":  # else read as CSV text, and refused as not UTF-8
         raise ValueError(

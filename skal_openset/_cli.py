@@ -875,6 +875,7 @@ def main(argv=None):
             TypeError,
             ImportError,
             FileNotFoundError,
+            IsADirectoryError,
             TimeoutError,
         ) as exc:
             # A problem with the user's data or options: one line, exit status 2.

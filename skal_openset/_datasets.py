@@ -937,6 +937,44 @@ def _mixed_labels_message(path, labels, lines, is_number):
     )
 
 
+def _file_at(path, what, folder_remedy=None):
+    """`path` as a Path, refused if it is a folder or missing, naming `what`
+    the caller reads (and, for a folder, `folder_remedy`)."""
+    path = Path(path)
+    if path.is_dir():
+        remedy = folder_remedy or f"give the path of the {what} in it"
+        raise IsADirectoryError(f"{path} is a folder; {remedy}.")
+    if not path.is_file():
+        # A relative path is read from the folder the code runs in.
+        where = "" if path.is_absolute() else f" ({path.absolute()})"
+        raise FileNotFoundError(
+            f"No {what} at {path}{where}: check the spelling, or give the path "
+            "from the folder you run in."
+        )
+    return path
+
+
+def _folder_at(directory, holding):
+    """`directory` as a Path, refused if it is not a folder, naming what it
+    should hold."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        found = "A file at" if directory.exists() else "No folder at"
+        raise FileNotFoundError(
+            f"{found} {directory.absolute()}; give the folder that holds {holding}."
+        )
+    return directory
+
+
+def _zip_folders_remedy(directory):
+    """How to make the zip load_image_folder_zip reads from a folder of image
+    folders."""
+    return (
+        f"zip its image folders (cd {shlex.quote(str(directory))} && zip -r "
+        "../data.zip train test) and load the zip with load_image_folder_zip"
+    )
+
+
 def _read_csv_table(path, label_column, ignore_columns=()):
     """Features, stripped label strings, each row's line of a CSV table and
     its ignored columns (name: strings; two of one name are named with their
@@ -946,6 +984,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     an empty label as an unlabelled row); the errors are those of
     :func:`load_csv_table`.
     """
+    path = _file_at(path, "CSV file")
     rows, start = [], 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -1325,7 +1364,7 @@ def load_fashion_mnist(
     y_test : ndarray of shape (10000,), dtype=int64
         Pixels in [0, 1]; labels 0..9.
     """
-    directory = Path(directory)
+    directory = _folder_at(directory, "the four IDX files of Fashion-MNIST")
     train = load_idx(
         _find_file(directory, "train-images-idx3-ubyte"),
         _find_file(directory, "train-labels-idx1-ubyte"),
@@ -1430,14 +1469,15 @@ def load_cifar_batches(
     Raises
     ------
     FileNotFoundError
-        If ``directory`` holds neither layout, or a file of it is missing.
+        If ``directory`` is not a folder, holds neither layout, or a file of
+        it is missing.
     ValueError
         If a file is not a CIFAR batch: not a readable pickle of a dict with
         ``b"data"`` and the labels, pixels that are not integers 0..255 in
         rows of 3072, labels that are not integers, or not one label per
         image (the file is named).
     """
-    directory = Path(directory)
+    directory = _folder_at(directory, "the CIFAR-10 or CIFAR-100 batch files")
     if (directory / "data_batch_1").exists():
         train = [directory / f"data_batch_{i}" for i in range(1, 6)]
         test, label_key = [directory / "test_batch"], b"labels"
@@ -1447,8 +1487,7 @@ def load_cifar_batches(
     elif (directory / "train").is_dir():
         raise FileNotFoundError(
             f"{directory} holds image folders (train/<class>/), not CIFAR "
-            f"batches: zip them (cd {directory} && zip -r ../data.zip train "
-            "test) and load the zip with load_image_folder_zip."
+            f"batches: {_zip_folders_remedy(directory)}."
         )
     else:
         raise FileNotFoundError(
@@ -1643,10 +1682,9 @@ def _zip_images(path, cache_path):
             f"cache_path {cache_path} is the zip itself; give the cache a file "
             f"of its own, e.g. {Path(path).with_suffix('.npz')}."
         )
+    path = _file_at(path, "zip file", folder_remedy=_zip_folders_remedy(path))
     try:
         zf = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise
     except _DAMAGED_MEMBER as exc:
         raise ValueError(
             f"{path} is not a zip file or is truncated or damaged "

@@ -795,6 +795,13 @@ def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
     assert f"No data file at {tmp_path / 'nothing.csv'}: check the spelling" in err
     with pytest.raises(FileNotFoundError, match="nope.csv .*: check the spelling"):
         load_table("nope.csv")
+    # A folder was "No data file ...: check the spelling", exit status 1 once read.
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path)
+    assert exit_.value.code == 2
+    assert f"{tmp_path} is a folder; give the path of the data file in it" in (
+        capsys.readouterr().err
+    )
     _table(tmp_path / "zoo.csv", n=40, blank_from=30)
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "zoo.csv")

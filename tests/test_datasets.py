@@ -799,8 +799,9 @@ def test_load_fashion_mnist(tmp_path):
         assert X.shape == (len(images), 1, 28, 28)
         np.testing.assert_array_equal(X[:, 0] * 255, images)
         np.testing.assert_array_equal(y, labels)
+    (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
-        load_fashion_mnist(tmp_path / "missing")
+        load_fashion_mnist(tmp_path / "empty")
 
 
 def _cifar_rows(images):
@@ -850,6 +851,58 @@ def test_load_cifar100_files(tmp_path):
     X_train, y_train, X_test, y_test = load_cifar_batches(tmp_path)
     np.testing.assert_array_equal(X_test * 255, images[3:])
     assert y_train.tolist() == [99, 0, 42] and y_test.tolist() == [7, 13]
+
+
+@pytest.mark.parametrize(
+    "load, given, error, message",
+    [
+        # A raw IsADirectoryError, or a message that blamed the file's contents.
+        (
+            load_csv_table,
+            "folder",
+            IsADirectoryError,
+            "is a folder; give the path of the CSV file in it",
+        ),
+        (
+            load_image_folder_zip,
+            "folder",
+            IsADirectoryError,
+            "is a folder; zip its image folders .*zip -r",
+        ),
+        (
+            load_image_folder_zip,
+            "missing",
+            FileNotFoundError,
+            "No zip file at .*missing: check the spelling",
+        ),
+        # "holds neither CIFAR-10 batches" of a folder that is not there.
+        (
+            load_cifar_batches,
+            "missing",
+            FileNotFoundError,
+            "No folder at .*missing; give the folder that holds the CIFAR",
+        ),
+        (
+            load_cifar_batches,
+            "file",
+            FileNotFoundError,
+            "A file at .*file; give the folder",
+        ),
+        (
+            load_fashion_mnist,
+            "missing",
+            FileNotFoundError,
+            "No folder at .*missing; give the folder that holds the four IDX",
+        ),
+    ],
+)
+def test_loaders_name_a_folder_or_missing_path_and_what_to_give(
+    load, given, error, message, tmp_path
+):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(error, match=message):
+        load(tmp_path / given)
 
 
 def test_load_cifar_errors(tmp_path):
