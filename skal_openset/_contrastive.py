@@ -29,7 +29,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, check_memory
 from torch import nn
@@ -41,8 +41,9 @@ from ._model_scores import labelled_in_and_ood
 from ._models import (
     CPUPickledModuleMixin,
     ResNet18Module,
-    _seeded_torch,
     check_device,
+    seeded_torch,
+    torch_seed,
 )
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
@@ -304,7 +305,7 @@ class ContrastiveEncoder(
             raise ValueError("ContrastiveEncoder needs at least 2 images to contrast.")
         start = time.perf_counter()
         with (
-            _seeded_torch(check_random_state(self.random_state), self.device),
+            seeded_torch(torch_seed(self.random_state), self.device),
             grad_enabled(),
         ):
             module, loss_curve, step = self._train(

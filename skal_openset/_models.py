@@ -651,13 +651,23 @@ TORCH_RNG_LOCK = threading.RLock()
 _IN_SEEDED_CALL = contextvars.ContextVar("_IN_SEEDED_CALL", default=False)
 
 
+def torch_seed(random_state):
+    """A seed for :func:`seeded_torch`, drawn through ``check_random_state``."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
 @contextlib.contextmanager
-def _seeded_torch(rng, device):
-    """Run the block on a forked torch RNG seeded from a numpy RandomState."""
+def seeded_torch(seed, device=None):
+    """Run the block on a forked torch RNG: the generators of `device` (the
+    CPU's for None or a CPU device) seeded with `seed`, and restored after."""
     cuda = torch.device(device).type == "cuda" if device is not None else False
     devices = list(range(torch.cuda.device_count())) if cuda else []
     with TORCH_RNG_LOCK, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        if cuda:
+            torch.manual_seed(seed)
+        else:
+            # torch.manual_seed reseeds CUDA too, which the fork leaves out.
+            torch.default_generator.manual_seed(seed)
         yield
 
 
@@ -848,7 +858,7 @@ class TargetNet(NeuralNetClassifier):
             return
         token = _IN_SEEDED_CALL.set(True)
         try:
-            with _seeded_torch(check_random_state(self.random_state), self.device):
+            with seeded_torch(torch_seed(self.random_state), self.device):
                 yield
         finally:
             _IN_SEEDED_CALL.reset(token)

@@ -24,7 +24,7 @@ from torch import nn
 
 from ._atomic import restored_on_error
 from ._float_events import flushing_underflow
-from ._models import TORCH_RNG_LOCK, CPUPickledModuleMixin, check_device
+from ._models import CPUPickledModuleMixin, check_device, seeded_torch
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import RandomStateLike
@@ -591,12 +591,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             if warm:
                 module = copy.deepcopy(self.module_)
             else:
-                with (
-                    TORCH_RNG_LOCK,
-                    torch.random.fork_rng(devices=[]),
-                    float32_default(),
-                ):
-                    torch.manual_seed(seed)
+                with seeded_torch(int(seed)), float32_default():
                     module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
             # Training in single precision is ~3x faster on the CPU than double.
             module.to(device, torch.float32)

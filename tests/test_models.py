@@ -222,6 +222,23 @@ def test_partial_fit_is_seeded_too_and_leaves_global_rng():
     assert states_equal(nets[0][1], nets[1][1])
 
 
+def test_seeded_fits_on_the_cpu_leave_the_cuda_seeds_alone(monkeypatch):
+    # They seeded through torch.manual_seed, which reseeds every CUDA device
+    # too, outside their CPU-only fork: each seeded CPU fit (a net, MQ-Net's
+    # selector, the contrastive encoder) reset the user's CUDA stream.
+    from skal_openset import ContrastiveEncoder, MetaQueryNetSelector
+
+    cuda_seeds = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", cuda_seeds.append)
+    X, y = blobs()
+    make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1, random_state=0).fit(X, y)
+    Z = np.random.RandomState(0).rand(20, 2)
+    MetaQueryNetSelector(max_epochs=2, random_state=1).fit(Z, Z.sum(axis=1))
+    images = np.random.RandomState(0).rand(4, 1, 8, 8).astype(np.float32)
+    ContrastiveEncoder(width=2, max_epochs=1, random_state=0).fit(images)
+    assert cuda_seeds == []
+
+
 TABLE_OR_IMAGE_NETS = {
     "mlp": lambda: make_mlp_classifier(16, 3, hidden_sizes=(8,), max_epochs=2),
     "learning_loss": lambda: make_mlp_classifier(
@@ -280,11 +297,11 @@ def test_fit_seeds_once_for_initialisation_and_training():
     # stream: fit's runs (every committed benchmark cell) stay as they were.
     from skorch import NeuralNetClassifier
 
-    from skal_openset._models import _seeded_torch
+    from skal_openset._models import seeded_torch, torch_seed
 
     X, y = blobs()
     net = make_mlp_classifier(4, 3, hidden_sizes=(16,), dropout=0.2, max_epochs=2)
-    with _seeded_torch(np.random.RandomState(5), None):
+    with seeded_torch(torch_seed(5), None):
         net.initialize()
         NeuralNetClassifier.partial_fit(net, X, y)
     seeded = clone(net).set_params(random_state=5).fit(X, y)
