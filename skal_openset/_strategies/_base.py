@@ -44,7 +44,12 @@ class QueryStrategy(BaseEstimator):
     ----------
     random_state : int, RandomState instance or None, default=None
         Used wherever the strategy draws at random (including ties). An int
-        makes every call reproducible. :class:`ActiveLearner` clones the
+        makes every call reproducible: each query restarts the same stream,
+        so the draws of successive queries are not independent (on a pool
+        one row shorter each pick, the same positions fall next to earlier
+        picks). A shuffled pool, as :func:`make_open_set_split` gives, hides
+        this; on a pool kept in file order, pass a RandomState instance,
+        which advances from query to query. :class:`ActiveLearner` clones the
         strategy at every `fit`, as scikit-learn's meta-estimators clone
         theirs, and with it a RandomState instance: each fit's strategy
         draws from a copy of it as it was given, so queries after a refit

@@ -11,7 +11,10 @@ class RandomQuery(QueryStrategy):
     Parameters
     ----------
     random_state : int, RandomState instance or None, default=None
-        Seeds the draw.
+        Seeds the draw. An int restarts it at every query, so on a pool in
+        file order (by time or class) the picks of successive rounds cluster
+        next to each other; shuffle the pool or pass a RandomState instance
+        (see :class:`QueryStrategy`).
 
     Examples
     --------
