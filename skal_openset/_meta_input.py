@@ -124,11 +124,14 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             # unseeded 10,000-row subsample, so large pools were not reproducible.
             # Arrays out whatever scikit-learn's transform_output: transform
             # indexes them (this transformer's own output still follows it).
-            self.quantile_transformer_ = (
-                QuantileTransformer(n_quantiles=min(1000, len(X)), subsample=None)
-                .set_output(transform="default")
-                .fit(X)
-            )
+            # Its interpolation of subnormal scores underflows, to the same
+            # result as under numpy's defaults.
+            with flushing_underflow():
+                self.quantile_transformer_ = (
+                    QuantileTransformer(n_quantiles=min(1000, len(X)), subsample=None)
+                    .set_output(transform="default")
+                    .fit(X)
+                )
         else:
             # Statistics of X / max|X|, scaled back: StandardScaler's sums
             # overflow to inf (then NaN) for values near the float64 limit.
@@ -169,7 +172,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         if hasattr(self, "quantile_transformer_"):
             # Interpolation rounding can leave -1e-17: the meta-input is
             # documented non-negative (the paper's skyline theorem asks it).
-            Z = np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
+            with flushing_underflow():
+                Z = np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
             # A constant column steps from 0 (up to its value) to 1 (above),
             # as QuantileTransformer maps it when fitted on two rows or more;
             # on one row, its single quantile maps every value to 0.
@@ -177,5 +181,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             constant = quantiles[0] == quantiles[-1]
             Z[:, constant] = X[:, constant] > quantiles[0, constant]
             return Z
-        z = (X - self.mean_) / self.scale_
+        # A score beyond the float64 range in units of scale_ overflows to
+        # +-inf, which the clip maps to +-clip as it would the finite value.
+        with np.errstate(over="ignore"):
+            z = (X - self.mean_) / self.scale_
         return np.exp(np.clip(z, -self.clip, self.clip))

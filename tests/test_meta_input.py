@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -112,6 +114,29 @@ def test_exp_zscore_under_a_raising_errstate(column):
     assert_same_under_raising_errstate(
         lambda: MetaInputTransformer().fit(X).transform(X)
     )
+
+
+def test_quantile_of_subnormal_scores_under_a_raising_errstate():
+    # QuantileTransformer's interpolation underflows there: the defaults round
+    # to 0, np.seterr(all="raise") made fit and transform fail.
+    X = np.c_[[0.0, 1e-310, 2e-310, 5e-310], [1.0, 2.0, 3.0, 4.0]]
+    transformer = MetaInputTransformer(scaling="quantile")
+    assert_same_under_raising_errstate(lambda: transformer.fit(X).transform(X))
+    fitted = MetaInputTransformer(scaling="quantile").fit(X)
+    assert_same_under_raising_errstate(lambda: fitted.transform(X))
+
+
+def test_a_score_beyond_the_float64_range_in_scale_units_is_clipped_quietly():
+    # (X - mean_) / scale_ overflowed to inf, which the clip handles: a
+    # RuntimeWarning under the defaults, a FloatingPointError under
+    # np.seterr(all="raise").
+    transformer = MetaInputTransformer().fit(np.c_[[1e-300, 2e-300, 3e-300]])
+    X = np.array([[1e10], [-1e10]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = transformer.transform(X)
+    np.testing.assert_allclose(Z.ravel(), [np.exp(20.0), np.exp(-20.0)])
+    assert_same_under_raising_errstate(lambda: transformer.transform(X))
 
 
 def test_clip_that_would_overflow_exp_is_rejected():
