@@ -7,7 +7,13 @@ import lazy_loader
 # The public names load on first use, from the imports listed in
 # __init__.pyi (which type checkers read): `import skal_openset` is instant,
 # and the command line can handle a Ctrl-C while torch loads.
-__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
+__getattr__, _lazy_dir, __all__ = lazy_loader.attach_stub(__name__, __file__)
+
+
+def __dir__() -> list[str]:
+    # lazy_loader's lists __all__ only: no __version__ for dir() or completion.
+    return sorted({*globals(), *_lazy_dir()})
+
 
 __version__ = "0.1.0.dev0"
 

@@ -2,6 +2,7 @@
 
 import ast
 import configparser
+import os
 import re
 import shutil
 import subprocess
@@ -78,3 +79,20 @@ def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
         if path.is_file()
     }
     assert expected - packaged == set()
+
+
+def test_importing_the_package_loads_no_name_until_used_and_dir_lists_them():
+    # dir() listed only __all__ once the names loaded lazily: no __version__.
+    code = (
+        "import sys, skal_openset as s; "
+        "print('torch' in sys.modules, '__version__' in dir(s), "
+        "set(s.__all__) <= set(dir(s)), s.MQNetQuery.__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.stdout.split() == ["False", "True", "True", "MQNetQuery"]
