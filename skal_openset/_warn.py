@@ -7,10 +7,15 @@ import threading
 import warnings
 from collections.abc import Iterator
 
+import joblib
 import sklearn
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_SKLEARN_DIR = os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep
+# scikit-learn runs a fit from cross_val_score or GridSearchCV through joblib.
+_WRAPPER_DIRS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sklearn, joblib)
+)
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
@@ -21,8 +26,10 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     its strategy, ``teach`` updating it, often through scikit-learn's
     wrappers), so the message would name a line of ours, not the user's call.
     The level is that of the caller of the outermost frame in the package,
-    past the scikit-learn frames that call that frame (the ``_fit_context``
-    wrapper of a ``fit``, a ``Pipeline``): those are no more the user's code.
+    past the scikit-learn and joblib frames that call that frame (the
+    ``_fit_context`` wrapper of a ``fit``, a ``Pipeline``, the ``Parallel``
+    loop of ``cross_val_score`` or ``GridSearchCV``): those are no more the
+    user's code.
     """
     files, frame = [], sys._getframe()
     while frame is not None:
@@ -30,7 +37,7 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
         frame = frame.f_back
     # files[i] is the frame at stacklevel i + 1.
     caller = 1 + max(i for i, name in enumerate(files) if name.startswith(_PACKAGE_DIR))
-    while caller < len(files) and files[caller].startswith(_SKLEARN_DIR):
+    while caller < len(files) and files[caller].startswith(_WRAPPER_DIRS):
         caller += 1
     warnings.warn(message, category, stacklevel=caller + 1)
 

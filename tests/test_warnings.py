@@ -6,10 +6,12 @@ import inspect
 import threading
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from skal_openset import (
@@ -81,6 +83,30 @@ def test_a_direct_fit_warning_names_the_line_that_called_fit(make):
         estimator.fit(np.ones((3, 2)), np.zeros(3))
     [warning] = record
     assert (warning.filename, warning.lineno) == (__file__, line)
+
+
+def _zero(estimator, X, y):
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        lambda estimator: partial(cross_val_score, estimator, cv=2, scoring=_zero),
+        lambda estimator: (
+            GridSearchCV(estimator, {"lr": [0.01]}, cv=2, scoring=_zero).fit
+        ),
+    ],
+    ids=["cross_val_score", "GridSearchCV"],
+)
+def test_a_fit_warning_inside_a_search_names_the_line_that_called_it(search):
+    # scikit-learn calls each fold's fit through joblib's Parallel: its frames
+    # lie between scikit-learn's and are no more the caller either.
+    fit = search(MetaQueryNetSelector())
+    with pytest.warns(UserWarning, match="no pair to rank") as record:
+        line = inspect.currentframe().f_lineno + 1
+        fit(np.ones((6, 2)), np.zeros(6))
+    assert {(w.filename, w.lineno) for w in record} == {(__file__, line)}
 
 
 def test_overlapping_ignored_blocks_in_threads_leave_no_filter_behind():
