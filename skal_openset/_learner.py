@@ -254,6 +254,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     (50, 64)
     """
 
+    # The settings last warned of as changed since fit, to warn once per
+    # change; on the class, so that a learner pickled before has them.
+    _settings_warned_of: dict[str, Any] | None = None
+
     def __init__(
         self,
         estimator: Any,
@@ -400,6 +404,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Those of the parameters that take effect here (ood_label, embedding,
         # classes and query_strategy), to see a later change.
         self._strategy_settings = settings
+        self._settings_warned_of = None
         self.query_strategy_ = strategy
         self.embedding_ = embedding
         if X.ndim == 2:
@@ -699,13 +704,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------- internals
 
     def _warn_of_settings_changed_since_fit(self):
-        """Warn of a parameter that takes effect at `fit`, changed since."""
+        """Warn of a parameter that takes effect at `fit`, changed since.
+
+        Once per change: the default filter's once-per-line registry does not
+        dedupe it, as every ``catch_warnings`` block (scikit-learn's
+        ``check_array``, ours) resets it, so a loop warned at every call.
+        """
         fitted = getattr(self, "_strategy_settings", None)
         # A learner saved before the settings were hashed this way has none
         # to compare with.
         if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
             return
         now = _settings(self)[1]
+        if now == self._settings_warned_of:
+            return
         changed = [name for name in _SET_AT_FIT if now[name] != fitted[1][name]]
         parts = []
         if "query_strategy" in changed:
@@ -728,6 +740,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
         if parts:
             warn(" ".join(parts), UserWarning)
+        # Set back as at fit, a change made again is news again.
+        self._settings_warned_of = now if parts else None
 
     def _global_random_state_kept(self, training):
         """A context that rewinds NumPy's and torch's global random states if

@@ -1259,8 +1259,7 @@ def test_ood_label_and_embedding_set_after_fit_take_effect_at_the_next_fit(split
     with pytest.warns(UserWarning, match=message):
         indices, _ = learner.query(X, n_instances=5)
     np.testing.assert_array_equal(indices, expected)
-    with pytest.warns(UserWarning, match=message):
-        learner.teach(X[indices], y[indices])  # labelled as at fit
+    learner.teach(X[indices], y[indices])  # labelled as at fit
     assert learner.ood_label_ == -1 and learner.embedding_ is None
     relabelled = np.where(learner.y_labelled_ == -1, 99, learner.y_labelled_)
     learner.fit(learner.X_labelled_, relabelled)
@@ -1268,6 +1267,40 @@ def test_ood_label_and_embedding_set_after_fit_take_effect_at_the_next_fit(split
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         learner.query(X, n_instances=5)
+
+
+def test_a_setting_changed_since_fit_is_warned_of_once_per_change(split):
+    # It was warned of at every query and teach (41 times in 20 rounds): the
+    # default filter's once-per-line registry is reset by every catch_warnings
+    # block, check_array's included.
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    rows = np.setdiff1d(np.arange(300), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+
+    def warned_in_rounds(n_rounds):
+        nonlocal rows
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            for _ in range(n_rounds):
+                chosen, X = learner.query(split.X_pool[rows], n_instances=5)
+                learner.teach(X, split.y_pool[rows[chosen]])
+                rows = np.delete(rows, chosen)
+        return [str(w.message) for w in record if "since fit" in str(w.message)]
+
+    learner.set_params(query_strategy__random_state=1)
+    assert len(warned_in_rounds(3)) == 1
+    learner = pickle.loads(pickle.dumps(learner))
+    assert warned_in_rounds(1) == []
+    learner.set_params(ood_label=99)  # another change: news
+    [message] = warned_in_rounds(2)
+    assert "query_strategy's parameters" in message and "ood_label changed" in message
+    learner.set_params(query_strategy__random_state=0, ood_label=-1)  # as at fit
+    assert warned_in_rounds(1) == []
+    learner.set_params(ood_label=99)  # the same change made again
+    assert len(warned_in_rounds(2)) == 1
+    learner.set_params(ood_label=-1).fit(learner.X_labelled_, learner.y_labelled_)
+    learner.set_params(ood_label=99)  # warned of before, but new since this fit
+    assert len(warned_in_rounds(1)) == 1
 
 
 @pytest.mark.filterwarnings("error")
