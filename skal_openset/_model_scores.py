@@ -651,16 +651,21 @@ _WARNED_OF_UNSEEN_PREPROCESSING: weakref.WeakSet[object] = weakref.WeakSet()
 # in it cost several times its size again.
 DENSE_EMBEDDING_WARN_BYTES = 2**27
 
+# The embedding each learner was warned of by _densified.
+_WARNED_OF_DENSE_EMBEDDING: weakref.WeakKeyDictionary[object, object] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 def _densified(values, learner, estimator):
     """`values`, dense: distances need dense rows, and a one-hot or text
     step's output (a hook's included) is sparse. Warn when the dense array is
-    large."""
+    large, once per learner and embedding."""
     if not sparse.issparse(values):
         return values
     itemsize = 4 if values.dtype == np.float32 else 8  # as check_array makes it
     nbytes = values.shape[0] * values.shape[1] * itemsize
-    if nbytes > DENSE_EMBEDDING_WARN_BYTES:
+    if nbytes > DENSE_EMBEDDING_WARN_BYTES and _first_dense_warning(learner):
         source, _ = _embedding_source(learner, estimator)
         warn(
             f"Distance-based strategies work in {source}, a sparse "
@@ -674,6 +679,28 @@ def _densified(values, learner, estimator):
             "no distances (UncertaintyQuery)."
         )
     return values.toarray()
+
+
+def _first_dense_warning(learner):
+    """Whether the learner's embedding is yet to be warned of as large.
+
+    A strategy embeds the pool and the labelled set at every query, in a
+    matrix whose shape changes each round, so neither the default filter nor
+    its once-per-line registry (reset by any ``catch_warnings`` block) would
+    keep it from warning twice a round. The embedding is the hook, else the
+    classifier whose preprocessing or input it is (the parameter: the fitted
+    one is retrained at every ``teach``).
+    """
+    hook = embedding_hook(learner)
+    embedding = getattr(learner, "estimator", None) if hook is None else hook
+    try:
+        warned = learner in _WARNED_OF_DENSE_EMBEDDING
+        if warned and _WARNED_OF_DENSE_EMBEDDING[learner] is embedding:
+            return False
+        _WARNED_OF_DENSE_EMBEDDING[learner] = embedding
+    except TypeError:  # not weakly referenceable: warned every time
+        pass
+    return True
 
 
 def _warn_of_unseen_preprocessing(final):

@@ -419,6 +419,42 @@ def test_a_sparse_embedding_hook_is_made_dense(hook, monkeypatch):
         model_embedding(learner, X[:10])
 
 
+def _sparse_rows(estimator, X):
+    from scipy import sparse
+
+    return sparse.csr_matrix(np.asarray(X, dtype=float))
+
+
+def test_a_large_sparse_embedding_is_warned_of_once_per_learner_and_embedding(
+    monkeypatch,
+):
+    # It was warned of twice a query (the pool, the labelled set), its shape
+    # in the text changing every round: no filter kept it from repeating.
+    X, y, _, _ = user_data("ints")
+    monkeypatch.setattr(skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", 1)
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        CoreSetQuery(random_state=0),
+        embedding=_sparse_rows,
+    ).fit(X[:80], y[:80])
+    pool = np.arange(80, 300)
+
+    def warned_in_rounds(learner, n_rounds):
+        nonlocal pool
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            for _ in range(n_rounds):
+                chosen, X_query = learner.query(X[pool], n_instances=5)
+                learner.teach(X_query, y[pool[chosen]])
+                pool = np.delete(pool, chosen)
+        return [w for w in record if "a sparse" in str(w.message)]
+
+    assert len(warned_in_rounds(learner, 3)) == 1
+    assert len(warned_in_rounds(clone(learner).fit(X[:80], y[:80]), 2)) == 1
+    learner.set_params(embedding=OneHotEncoder(handle_unknown="ignore"))
+    assert len(warned_in_rounds(learner.fit(X[:80], y[:80]), 2)) == 1
+
+
 def test_an_embedding_hook_that_returns_nan_is_named():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(
