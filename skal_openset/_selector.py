@@ -331,7 +331,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         Seeds the initial weights.
     verbose : int, default=0
         If 1, print the ranking loss every 50 epochs; if larger, every
-        ``verbose`` epochs.
+        ``verbose`` epochs. With ``init="rule"``, the epochs that fit the rule
+        come first, printed as ``rule init epoch``; those on the target (of
+        `loss_curve_`) follow, from epoch 0 again.
     warm_start : bool, default=False
         If True, `fit` starts from the network of the previous call (same
         number of meta-inputs, `hidden_size` and `monotone`) instead of new
@@ -598,7 +600,16 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             if not warm and self.init == "rule":
                 rule = torch.tensor(X.sum(axis=1), device=device)
                 rule_pairs = _PairChunks(rule, w_t, self.pair_chunk_size, None, gap)
-                self._train(module, X_t, rule, w_t, None, rule_pairs, order_seed)
+                self._train(
+                    module,
+                    X_t,
+                    rule,
+                    w_t,
+                    None,
+                    rule_pairs,
+                    order_seed,
+                    label="rule init epoch",
+                )
             self.loss_curve_ = self._train(
                 module, X_t, y_t, w_t, g_t, pairs, order_seed
             )
@@ -638,12 +649,13 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                 ConvergenceWarning,
             )
 
-    def _train(self, module, X, y, w, groups, pairs, order_seed):
+    def _train(self, module, X, y, w, groups, pairs, order_seed, label="epoch"):
         """Train `module` in place to rank the rows of `X` in the order of `y`.
 
-        `pairs` are the `_PairChunks` of ``(y, w, groups)``. Returns the
-        ranking loss of each epoch; raises ValueError if training diverges. A
-        target with no pair to rank leaves `module` as it was.
+        `pairs` are the `_PairChunks` of ``(y, w, groups)``; `label` names
+        the epochs in the `verbose` output. Returns the ranking loss of each
+        epoch; raises ValueError if training diverges. A target with no pair
+        to rank leaves `module` as it was.
         """
         if pairs.total == 0:
             return []
@@ -676,7 +688,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                 self.verbose
                 and epoch % (50 if self.verbose == 1 else self.verbose) == 0
             ):
-                print(f"epoch {epoch:4d}  ranking loss {loss:.6f}")
+                print(f"{label} {epoch:4d}  ranking loss {loss:.6f}")
             if loss == 0.0:
                 break
             if self.batch_size is None:

@@ -759,13 +759,30 @@ def test_rule_init_then_learns_the_target():
     assert selector.n_iter_ == len(selector.loss_curve_) <= selector.max_epochs
 
 
+def test_verbose_names_the_rule_init_epochs_apart_from_the_targets(capsys):
+    # Both phases printed "epoch 0, 50, ...": two unlabelled curves, only the
+    # second of which is loss_curve_.
+    Z, y = synthetic_self_validation_set(40, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(
+        init="rule", verbose=1, max_epochs=60, random_state=0
+    ).fit(Z, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.rsplit(maxsplit=4)[0] for line in lines] == [
+        "rule init epoch",
+        "rule init epoch",
+        "epoch",
+        "epoch",
+    ]
+    assert lines[2] == f"epoch    0  ranking loss {selector.loss_curve_[0]:.6f}"
+
+
 def test_rule_init_applies_to_the_first_warm_fit_only(monkeypatch):
     targets = []
     train = MetaQueryNetSelector._train
 
-    def recording_train(self, module, X, y, *args):
+    def recording_train(self, module, X, y, *args, **kwargs):
         targets.append(y.clone())
-        return train(self, module, X, y, *args)
+        return train(self, module, X, y, *args, **kwargs)
 
     monkeypatch.setattr(MetaQueryNetSelector, "_train", recording_train)
     Z, y = synthetic_self_validation_set(100, np.random.RandomState(0))
