@@ -188,6 +188,11 @@ def framed(learner, X):
     return _FramedLearner(learner, frame_input(estimator, dtypes), dtypes)
 
 
+def unframed(learner):
+    """The learner itself, whether or not :func:`framed` wrapped it."""
+    return learner._learner if isinstance(learner, _FramedLearner) else learner
+
+
 class _FramedLearner:
     """A modAL learner whose classifier gets its rows back as a DataFrame."""
 

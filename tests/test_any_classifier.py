@@ -1808,6 +1808,32 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+def test_one_mqnet_shared_by_two_modal_learners_is_refused():
+    # modAL uses the strategy object it is given: the second learner's query
+    # sets were added to the first one's, and one meta-model learnt from both.
+    X, y, _, strategy, first = _modal_like_on_in_rows()
+    second = ModalLike(
+        LogisticRegression(max_iter=300), strategy, first.X_training, first.y_training
+    )
+    pool, y_pool = X[80:400], y[80:400]
+    indices, _ = strategy(first, pool, n_instances=15)
+    with pytest.raises(ValueError, match=r"another learner.*clone\(strategy\)"):
+        strategy(second, pool, n_instances=15)
+    with pytest.raises(ValueError, match="another learner"):
+        teach_open_set(second, pool[indices], y_pool[indices])
+    teach_open_set(first, pool[indices], y_pool[indices])
+    assert len(strategy.validation_target_) == 15
+    # A learner's pickle holds its own copy of the strategy, which continues
+    # the campaign beside the original; a clone starts afresh.
+    copied = pickle.loads(pickle.dumps(first))
+    for learner in (copied, first):
+        indices, _ = learner.query_strategy(learner, pool, n_instances=15)
+        teach_open_set(learner, pool[indices], y_pool[indices])
+        assert len(learner.query_strategy.validation_target_) == 30
+    second.query_strategy = clone(strategy)
+    second.query_strategy(second, pool, n_instances=15)
+
+
 def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     # OOD marked -2 with ood_label -1: modAL's classifier took -2 for a class
     # and MQ-Net's update saw no OOD row, where our ActiveLearner refuses it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, NamedTuple
@@ -40,6 +41,7 @@ from .._model_scores import (
     ood_label_of,
     per_example_loss,
     resolve_score,
+    unframed,
 )
 from .._models import LearningLossNet
 from .._purity import TooFewLabelsError
@@ -404,6 +406,11 @@ class MQNetQuery(_MetaInputQuery):
     An update whose query set holds no pair with different targets (e.g. all
     OOD) keeps the previous selector, with the selector's warning.
 
+    Its state is that of one learner's queries: while the learner that made
+    them is in use, another is refused (a ValueError). Give each learner its
+    own instance, ``sklearn.base.clone(strategy)``, as :class:`ActiveLearner`
+    does; a modAL learner uses the object it is given.
+
     The masked loss is the cross-entropy of the classifier's
     ``predict_proba`` (a net's logits), so any probabilistic classifier
     works.
@@ -441,6 +448,10 @@ class MQNetQuery(_MetaInputQuery):
         "batch_skyline": ["boolean"],
     }
 
+    # The learner whose queries the state holds, weakly: None before the first
+    # query, and after a pickle or deep copy, which cannot hold a weak reference.
+    _learner_ref: weakref.ref | None = None
+
     def __init__(
         self,
         purity: str | Callable[..., np.ndarray] = "knn_contrast",
@@ -466,6 +477,31 @@ class MQNetQuery(_MetaInputQuery):
         self.diversity_pool = diversity_pool
         self.batch_skyline = batch_skyline
         self.random_state = random_state
+
+    def __getstate__(self):
+        # A copy: the state may be this strategy's own __dict__. A loaded
+        # strategy (a reloaded learner's) belongs to the first learner using it.
+        state = super().__getstate__()
+        return {name: value for name, value in state.items() if name != "_learner_ref"}
+
+    def _check_learner(self, learner):
+        """Refuse a learner other than the live one whose queries it holds."""
+        owner = None if self._learner_ref is None else self._learner_ref()
+        if owner is not None and owner is not unframed(learner):
+            raise ValueError(
+                "This MQNetQuery holds the queries of another learner, which is "
+                "still in use: one strategy shared by two learners would train "
+                "one meta-model on both learners' query sets. Give each learner "
+                "its own strategy, sklearn.base.clone(strategy) (modAL's "
+                "ActiveLearner uses the object it is given; ours clones it)."
+            )
+
+    def _claim(self, learner):
+        """Record `learner` as the one whose queries the state holds."""
+        try:
+            self._learner_ref = weakref.ref(unframed(learner))
+        except TypeError:  # an object without weak references goes untracked
+            self._learner_ref = None
 
     def _check_estimator(self, estimator):
         super()._check_estimator(estimator)
@@ -569,6 +605,7 @@ class MQNetQuery(_MetaInputQuery):
         )
 
     def _select(self, learner, X_pool, n_instances, rng):
+        self._check_learner(learner)
         if getattr(self, "_recent_queries", None) and not self._updated_since_query:
             warn(
                 "MQNetQuery was queried again without an update since its last "
@@ -625,6 +662,7 @@ class MQNetQuery(_MetaInputQuery):
             :_N_REMEMBERED_QUERIES
         ]
         self._updated_since_query = False
+        self._claim(learner)
 
     def _query_of(self, keys, modal=False):
         """The most recent remembered query that returned every row of `keys`."""
@@ -650,7 +688,8 @@ class MQNetQuery(_MetaInputQuery):
         Parameters
         ----------
         learner : ActiveLearner or modAL learner
-            Still holding the classifier that chose the query.
+            The one that made the query, still holding the classifier that
+            chose it.
         X_query : array-like of shape (n_query, ...)
             The labelled query set.
         y_query : array-like of shape (n_query,)
@@ -661,6 +700,7 @@ class MQNetQuery(_MetaInputQuery):
         -------
         self : object
         """
+        self._check_learner(learner)
         modal = not hasattr(learner, "X_labelled_")
         if not getattr(self, "_recent_queries", None):
             raise ValueError(_not_queried_message(self, learner, modal))
@@ -705,6 +745,7 @@ class MQNetQuery(_MetaInputQuery):
         # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
         # while the selector trains must not leave this query set stored.
         with restored_on_error(self):
+            self._claim(learner)  # a loaded strategy's first learner
             self._updated_since_query = True
             self._recent_queries = [
                 q._replace(learnt=q.learnt | keys) if q is query else q
