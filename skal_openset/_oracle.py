@@ -39,7 +39,32 @@ def labelling_cost(n_in, n_ood, cost_in, cost_ood):
     """The cost of `n_in` IN and `n_ood` OOD labels, summed exactly and
     rounded once: adding costs one at a time drifts (ten costs of 0.1 add up
     to 0.9999999999999999, and 3 * 0.7 to 2.0999999999999996)."""
-    return float(n_in * as_decimal(cost_in) + n_ood * as_decimal(cost_ood))
+    return float(_exact_cost(n_in, n_ood, cost_in, cost_ood))
+
+
+def _exact_cost(n_in, n_ood, cost_in, cost_ood):
+    return n_in * as_decimal(cost_in) + n_ood * as_decimal(cost_ood)
+
+
+def _check_labels(y_true, ood_label):
+    """Refuse an `ood_label` that is not one label of the kind of `y_true`,
+    and labels that are missing or look like a mistyped `ood_label`."""
+    if np.ndim(ood_label) != 0 or ood_label is None:
+        raise ValueError(
+            f"ood_label must be a single label such as -1 or 'unknown', got "
+            f"{ood_label!r}."
+        )
+    check_label_kind(y_true, ood_label)
+    values = y_true.tolist()
+    if any(v is None or v != v or v in (np.inf, -np.inf) for v in values):
+        raise ValueError(
+            "y_true contains None, NaN or inf; every example needs a label."
+        )
+    check_ood_look_alikes(y_true, ood_label, "y_true")
+
+
+# The ood_label of an oracle that has checked none (one pickled before it kept it).
+_UNCHECKED = object()
 
 
 class OpenSetOracle:
@@ -49,7 +74,9 @@ class OpenSetOracle:
     an OOD example costs ``cost_ood`` and returns ``ood_label``. The cost of a
     query set ``S`` is ``C(S) = sum_{x in S} (1[x IN] c_IN + 1[x OOD] c_OOD)``
     (Park et al., 2022, Eq. (1)). The oracle keeps the accounts across rounds
-    and refuses to sell an example twice.
+    and refuses to sell an example twice. The costs and ``ood_label`` may be
+    set between purchases: a cost applies to the labels bought from then on,
+    an OOD label to every example.
 
     Parameters
     ----------
@@ -68,7 +95,8 @@ class OpenSetOracle:
     Attributes
     ----------
     spent_ : float
-        Total cost of every example labelled so far.
+        Total cost of every example labelled so far, each at the cost it was
+        bought at.
     n_queried_in_ : int
         Number of IN examples labelled so far.
     n_queried_ood_ : int
@@ -90,6 +118,8 @@ class OpenSetOracle:
     (3.0, 1, 1)
     """
 
+    _checked_ood_label: Any = _UNCHECKED
+
     def __init__(
         self,
         y_true: ArrayLike,
@@ -99,27 +129,46 @@ class OpenSetOracle:
         cost_ood: float = 1.0,
     ) -> None:
         y_true = column_or_1d(y_true)
-        if np.ndim(ood_label) != 0 or ood_label is None:
-            raise ValueError(
-                f"ood_label must be a single label such as -1 or 'unknown', got "
-                f"{ood_label!r}."
-            )
-        check_label_kind(y_true, ood_label)
-        values = y_true.tolist()
-        if any(v is None or v != v or v in (np.inf, -np.inf) for v in values):
-            raise ValueError(
-                "y_true contains None, NaN or inf; every example needs a label."
-            )
-        check_ood_look_alikes(y_true, ood_label, "y_true")
+        _check_labels(y_true, ood_label)
         self.y_true = y_true.copy()
-        self.ood_label = ood_label
+        self.ood_label = self._checked_ood_label = ood_label
         self.cost_in = _check_cost(cost_in, "cost_in")
         self.cost_ood = _check_cost(cost_ood, "cost_ood")
-        self._is_ood = self.y_true == ood_label
+        self._spent = Fraction(0)  # exact: spent_ is rounded once
         self.spent_ = 0.0
         self.n_queried_in_ = 0
         self.n_queried_ood_ = 0
         self.queried_ = np.zeros(self.y_true.shape[0], dtype=bool)
+
+    def __setstate__(self, state):
+        # Pickled before the exact total was kept, with an OOD mask of its
+        # first ood_label: its total is its counts at its costs, as spent_ was.
+        state.pop("_is_ood", None)
+        state.setdefault(
+            "_spent",
+            _exact_cost(
+                state["n_queried_in_"],
+                state["n_queried_ood_"],
+                state["cost_in"],
+                state["cost_ood"],
+            ),
+        )
+        self.__dict__.update(state)
+
+    def _checked_costs(self):
+        """``(cost_in, cost_ood)``, with them and ood_label checked as set now.
+
+        An ood_label is checked once (its checks read the whole pool).
+        """
+        if self.ood_label is not self._checked_ood_label:
+            _check_labels(self.y_true, self.ood_label)
+            self._checked_ood_label = self.ood_label
+        return _check_cost(self.cost_in, "cost_in"), _check_cost(
+            self.cost_ood, "cost_ood"
+        )
+
+    def _ood_of(self, indices):
+        return self.y_true[indices] == self.ood_label
 
     def _check_indices(self, indices, name):
         """Valid, distinct, not yet labelled pool indices as an intp array."""
@@ -154,9 +203,6 @@ class OpenSetOracle:
                 "learner.query returns back to pool indices (unlabelled[positions])."
             )
         return indices
-
-    def _costs(self, indices):
-        return np.where(self._is_ood[indices], self.cost_ood, self.cost_in)
 
     def fill_budget(
         self, ranked_indices: ArrayLike, budget: float
@@ -202,18 +248,23 @@ class OpenSetOracle:
         if not math.isfinite(budget):
             raise ValueError(f"budget must be finite, got {budget}.")
 
+        cost_in, cost_ood = self._checked_costs()
+
         # Exact sums: with float ones 1e9 + 0.05 + ... let labels past the
         # budget through, since any tolerance for rounding is that large.
         limit, spent = as_decimal(budget), Fraction(0)
-        costs = {c: as_decimal(c) for c in (self.cost_in, self.cost_ood)}
+        costs = {c: as_decimal(c) for c in (cost_in, cost_ood)}
+        is_ood = self._ood_of(ranked)
         kept = []
-        for idx, cost in zip(ranked.tolist(), self._costs(ranked).tolist()):
+        for idx, cost in zip(
+            ranked.tolist(), np.where(is_ood, cost_ood, cost_in).tolist()
+        ):
             spent += costs[cost]
             if spent > limit:
                 break
             kept.append(idx)
-        n_ood = int(self._is_ood[kept].sum())
-        cost = labelling_cost(len(kept) - n_ood, n_ood, self.cost_in, self.cost_ood)
+        n_ood = int(is_ood[: len(kept)].sum())
+        cost = labelling_cost(len(kept) - n_ood, n_ood, cost_in, cost_ood)
         return np.asarray(kept, dtype=np.intp), cost
 
     def label(self, indices: ArrayLike) -> np.ndarray:
@@ -235,11 +286,11 @@ class OpenSetOracle:
             If an index is out of range, repeated, or already labelled.
         """
         indices = self._check_indices(indices, "indices")
-        is_ood = self._is_ood[indices]
-        self.n_queried_ood_ += int(is_ood.sum())
-        self.n_queried_in_ += int(indices.size - is_ood.sum())
-        self.spent_ = labelling_cost(
-            self.n_queried_in_, self.n_queried_ood_, self.cost_in, self.cost_ood
-        )
+        cost_in, cost_ood = self._checked_costs()
+        n_ood = int(self._ood_of(indices).sum())
+        self.n_queried_ood_ += n_ood
+        self.n_queried_in_ += indices.size - n_ood
+        self._spent += _exact_cost(indices.size - n_ood, n_ood, cost_in, cost_ood)
+        self.spent_ = float(self._spent)
         self.queried_[indices] = True
         return self.y_true[indices].copy()

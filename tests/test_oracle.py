@@ -179,6 +179,50 @@ def test_bad_costs(name, value):
         OpenSetOracle(Y, **{name: value})
 
 
+def test_a_cost_set_later_prices_only_the_labels_bought_from_then_on():
+    # spent_ was recomputed from the counts at the current costs, so a new
+    # price for OOD labels repriced the ones bought before it.
+    oracle = OpenSetOracle([0, -1, 1, -1, 2, 0], cost_ood=1.0)
+    oracle.label([0, 1])
+    oracle.cost_ood = 3.0
+    oracle.label([2])
+    assert oracle.spent_ == 3.0
+    kept, cost = oracle.fill_budget([3, 4], budget=3)
+    assert kept.tolist() == [3] and cost == 3.0
+    oracle.label(kept)
+    assert oracle.spent_ == 6.0
+
+
+@pytest.mark.parametrize(
+    "name, value, match",
+    [
+        ("cost_in", -5.0, "cost_in == -5.0, must be > 0"),
+        ("cost_ood", np.inf, "cost_ood must be finite"),
+        ("ood_label", None, "ood_label must be a single label"),
+        ("ood_label", -2, r"negative labels \[-1\] besides ood_label=-2"),
+    ],
+)
+def test_a_setting_changed_later_is_checked_where_it_is_used(name, value, match):
+    # They were checked in __init__ only: a negative cost set later was charged.
+    oracle = OpenSetOracle(Y)
+    setattr(oracle, name, value)
+    with pytest.raises(ValueError, match=match):
+        oracle.fill_budget([0, 1], budget=2)
+    with pytest.raises(ValueError, match=match):
+        oracle.label([0, 1])
+    assert oracle.spent_ == 0.0 and not oracle.queried_.any()
+
+
+def test_an_ood_label_set_later_marks_the_ood_examples():
+    # Which examples were OOD was computed once, from the first ood_label.
+    oracle = OpenSetOracle(["a", "x", "b", "b"], ood_label="x", cost_ood=2.0)
+    oracle.ood_label = "b"
+    kept, cost = oracle.fill_budget([2, 1], budget=2.5)
+    assert kept.tolist() == [2] and cost == 2.0
+    np.testing.assert_array_equal(oracle.label([2, 1]), ["b", "x"])
+    assert (oracle.n_queried_in_, oracle.n_queried_ood_, oracle.spent_) == (1, 1, 3.0)
+
+
 @pytest.mark.parametrize("budget", [-1.0, np.inf, np.nan])
 def test_bad_budget(budget):
     with pytest.raises(ValueError, match="budget"):

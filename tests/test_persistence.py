@@ -34,6 +34,7 @@ from skal_openset import (
 )
 from skal_openset._atomic import InterruptedAfterReplacing, atomic_open, atomic_paths
 from skal_openset._cli import OUTPUT_FILES
+from skal_openset._oracle import labelling_cost
 from skal_openset._signals import sigterm_as_ctrl_c
 
 
@@ -249,6 +250,20 @@ def test_oracle_round_trips_with_its_accounts(tmp_path):
     expected_kept, expected_cost = oracle.fill_budget([3, 0, 4], 3)
     np.testing.assert_array_equal(kept, expected_kept)
     assert cost == expected_cost
+
+
+def test_an_oracle_pickled_before_it_kept_its_spending_goes_on(tmp_path):
+    # 0.1 kept an OOD mask and no exact total: the accounts continue from the
+    # counts, and the OOD examples are those of its ood_label.
+    oracle = OpenSetOracle([0, -1, 1, -1, 2, 0], cost_in=0.1, cost_ood=0.2)
+    oracle.label([0, 1, 2])
+    state = vars(oracle)
+    del state["_spent"], state["_checked_ood_label"]
+    state["_is_ood"] = oracle.y_true == -1
+    loaded = pickle.loads(pickle.dumps(oracle))
+    assert "_is_ood" not in vars(loaded) and loaded.spent_ == 0.4
+    loaded.label([3, 4])
+    assert loaded.spent_ == labelling_cost(3, 2, 0.1, 0.2) == 0.7
 
 
 def test_file_from_another_release_is_refused(tmp_path, monkeypatch):
