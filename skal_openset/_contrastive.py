@@ -462,7 +462,9 @@ class ContrastivePurity:
     Attributes
     ----------
     encoder_ : ContrastiveEncoder
-        The fitted encoder in use (set by :meth:`fit` or the first call).
+        The fitted encoder in use (set by :meth:`fit` or the first call);
+        replaced, and the features dropped, once `encoder` is set to another
+        object.
     features_ : dict
         The features of every image scored so far, keyed by a hash of the
         image's pixels as the encoder reads them (channels first, in [0, 1]),
@@ -497,6 +499,9 @@ class ContrastivePurity:
     def __setstate__(self, state):
         if state.get("_features_module") == _ENCODER_MODULE:
             state["_features_module"] = state["encoder_"].module_
+        # Pickled before the encoder behind encoder_ was recorded: its encoder.
+        if "encoder_" in state:
+            state.setdefault("_encoder_given", state["encoder"])
         self.__dict__.update(state)
 
     def __repr__(self):
@@ -526,10 +531,13 @@ class ContrastivePurity:
         -------
         self : ContrastivePurity
         """
-        for name in ("encoder_", "features_", "_features_module"):
-            self.__dict__.pop(name, None)
+        self._forget_encoder()
         self._features(X)
         return self
+
+    def _forget_encoder(self):
+        for name in ("encoder_", "_encoder_given", "features_", "_features_module"):
+            self.__dict__.pop(name, None)
 
     def _features(self, X):
         encoder = self._fitted_encoder(X)
@@ -551,8 +559,11 @@ class ContrastivePurity:
 
     def _fitted_encoder(self, X):
         if hasattr(self, "encoder_"):
-            return self.encoder_
-        encoder = ContrastiveEncoder() if self.encoder is None else self.encoder
+            if self._encoder_given is self.encoder:
+                return self.encoder_
+            self._forget_encoder()  # another encoder was set since
+        given = self.encoder
+        encoder = ContrastiveEncoder() if given is None else given
         if not isinstance(encoder, ContrastiveEncoder):
             raise TypeError(
                 "encoder must be a ContrastiveEncoder or None; got "
@@ -564,7 +575,7 @@ class ContrastivePurity:
             encoder = check_memory(self.memory).cache(_fit_encoder)(
                 clone(encoder), X, encoder_code()
             )
-        self.encoder_ = encoder
+        self.encoder_, self._encoder_given = encoder, given
         return encoder
 
     def __call__(self, learner: Any, X: ArrayLike) -> np.ndarray:

@@ -690,6 +690,27 @@ def test_contrastive_purity_fit_starts_afresh_on_a_new_pool():
     np.testing.assert_array_equal(purity._features(pool_a), encoder.transform(pool_a))
 
 
+def test_contrastive_purity_uses_an_encoder_set_after_its_first_use():
+    # encoder_ and the features stayed those of the first encoder.
+    X = _images(16)
+    purity = ContrastivePurity(_tiny_encoder()).fit(X)
+    other = _tiny_encoder(projection_dim=4, random_state=1).fit(X)
+    purity.encoder = other
+    np.testing.assert_array_equal(purity._features(X), other.transform(X))
+    assert purity.encoder_ is other and len(purity.features_) == 16
+    # A clone's deep copy keeps encoder_ and the features, as does a pickle
+    # made before the encoder behind encoder_ was recorded.
+    old = pickle.loads(pickle.dumps(purity))
+    del old._encoder_given
+    for copied in (
+        clone(MQNetQuery(purity=purity)).purity,
+        pickle.loads(pickle.dumps(old)),
+    ):
+        encoder, features = copied.encoder_, copied.features_
+        copied._features(X)
+        assert copied.encoder_ is encoder and copied.features_ is features
+
+
 # ------------------------------------------------------------------ protocol
 
 
