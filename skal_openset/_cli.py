@@ -849,27 +849,28 @@ def main(argv=None):
             if args.output.exists() and not args.output.is_dir():
                 raise ValueError(f"--output {args.output} is a file; give a folder.")
             _check_writable(args.output)
-            if args.command == "demo":
-                # The demo's nets are tiny: torch's intra-op threads cost more than
-                # they give (3-4x the CPU time with 2 threads on 2 cores). Scoped:
-                # main may be called in a user's process.
-                with one_torch_thread():
-                    run_demo(
-                        args.output,
-                        args.trials,
-                        args.rounds,
-                        args.budget,
-                        args.noise,
-                        progress=args.progress,
-                    )
-            else:
-                # scikit-learn's, for a labelled set of few rows a class: each
-                # tree of a forest gave it (~100 copies).
-                with (
-                    _shown_once("The number of unique classes is greater than 50%"),
-                    folder_lock(args.output),
-                ):
-                    run_own_data(args)
+            # Every command: a demo wrote its outputs over a running run's.
+            with folder_lock(args.output):
+                if args.command == "demo":
+                    # The demo's nets are tiny: torch's intra-op threads cost
+                    # more than they give (3-4x the CPU time with 2 threads on 2
+                    # cores). Scoped: main may be called in a user's process.
+                    with one_torch_thread():
+                        run_demo(
+                            args.output,
+                            args.trials,
+                            args.rounds,
+                            args.budget,
+                            args.noise,
+                            progress=args.progress,
+                        )
+                else:
+                    # scikit-learn's, for a labelled set of few rows a class:
+                    # each tree of a forest gave it (~100 copies).
+                    with _shown_once(
+                        "The number of unique classes is greater than 50%"
+                    ):
+                        run_own_data(args)
         except (
             ValueError,
             TypeError,

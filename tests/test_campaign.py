@@ -1221,6 +1221,25 @@ def test_a_demo_into_a_runs_output_is_refused(
     assert not (tmp_path / "summary.md").exists()
 
 
+def test_a_demo_into_a_folder_another_run_is_using_is_refused(
+    tmp_path, capsys, monkeypatch
+):
+    # Only `run` took the lock: a demo wrote its outputs into the folder of a
+    # running `skal-openset run`, and one replaced the other's.
+    monkeypatch.setattr(cli, "demo_records", lambda *a, **k: pytest.fail("ran"))
+    out = tmp_path / "out"
+    with _atomic.folder_lock(out):  # as a running `skal-openset run` holds it
+        with pytest.raises(SystemExit) as exit_:
+            main(["demo", "--output", str(out)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"skal-openset: error: --output {out} is in use by another run "
+        f"(process {os.getpid()}): wait for it to end, or give this one "
+        "another --output.\n"
+    )
+    assert not out.exists()  # the lock's, left empty: nothing was written
+
+
 def test_a_campaign_resumed_by_other_code_warns(tmp_path, monkeypatch):
     # Checkpoints warned of it; a campaign's state went on without a word.
     _table(tmp_path / "zoo.csv", blank_from=20)
