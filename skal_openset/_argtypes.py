@@ -6,6 +6,7 @@ value, before anything runs or is logged.
 
 import argparse
 import csv
+from pathlib import Path
 
 
 def _checked(text, convert, accept, requirement):
@@ -52,6 +53,17 @@ def ratio(text):
 def share(text):
     """A share in (0, 1), such as the test set's (0.25 for a quarter)."""
     return _checked(text, float, lambda v: 0 < v < 1, "in (0, 1) (0.25 for 25%)")
+
+
+def user_path(text):
+    """A path with ``~`` expanded: no shell does it after ``=``
+    (``--output=~/results``), which made a folder named ``~``."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # no such user, or no home
+        raise argparse.ArgumentTypeError(
+            f"cannot expand ~ in {text}: give the full path"
+        ) from None
 
 
 def csv_list(text):

@@ -46,6 +46,7 @@ from ._argtypes import (
     random_seed,
     ratio,
     share,
+    user_path,
 )
 from ._atomic import InterruptedAfterReplacing, atomic_paths, folder_lock
 from ._campaign import (
@@ -670,7 +671,7 @@ def build_parser():
     )
     demo.add_argument(
         "--output",
-        type=Path,
+        type=user_path,
         default=Path("demo-output"),
         help="folder for the outputs, written once all runs end",
     )
@@ -724,7 +725,7 @@ def _add_run_parser(commands):
         formatter_class=_Help,
     )
     add = run.add_argument
-    add("data", type=Path, help="the table, .csv or .npz")
+    add("data", type=user_path, help="the table, .csv or .npz")
     add(
         "--in-classes",
         type=csv_list,
@@ -781,7 +782,7 @@ def _add_run_parser(commands):
     add("--seed", type=random_seed, default=0, help="seed of split, nets and strategy")
     add(
         "--output",
-        type=Path,
+        type=user_path,
         default=Path("run-output"),
         help="folder for the outputs and the resumable state",
     )

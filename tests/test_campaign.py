@@ -1085,6 +1085,27 @@ def test_a_row_cut_short_is_refused(tmp_path, capsys):
     assert not load_object(tmp_path / "out" / "state.joblib")["taught"]
 
 
+def test_a_tilde_after_an_equals_sign_is_the_home_folder(tmp_path, capsys, monkeypatch):
+    # No shell expands it after "=": --output=~/results made a folder named
+    # "~" in the working folder, and the data file ~/... was not found.
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    _table(home / "zoo.csv", n=40)
+    run = ["run", "~/zoo.csv", "--in-classes", "cat,cow", "--label-column", "species"]
+    options = ["--classifier", "forest", "--rounds", "2", "--budget", "5"]
+    main([*run, *options, "--output=~/results"])
+    assert capsys.readouterr().out.endswith(
+        f"Wrote {home}/results/records.csv, summary.md, summary.json, "
+        "learning_curves.png\n"
+    )
+    assert (home / "results" / "checkpoint.joblib").exists()
+    assert not (tmp_path / "~").exists()
+    demo = cli.build_parser().parse_args(["demo", "--output=~/results"])
+    assert demo.output == home / "results"
+
+
 def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", n=40)
     taken = tmp_path / "taken.csv"
