@@ -442,7 +442,12 @@ _TITLE_CLASSES = 8
 def run_own_data(args):
     """``skal-openset run``: simulated from the file's labels, or interactive."""
     other_mode = (
-        {"--initial-size": args.initial_size, "--test-size": args.test_size}
+        {
+            "--initial-size": args.initial_size,
+            "--test-size": args.test_size,
+            # Named as given: --progress or --no-progress.
+            f"--{'' if args.progress else 'no-'}progress": args.progress,
+        }
         if args.interactive
         else {"--poll-seconds": args.poll_seconds, "--timeout": args.timeout}
     )
@@ -588,7 +593,8 @@ def run_own_data(args):
         strategy,
         n_rounds=args.rounds,
         budget=args.budget,
-        progress=True,
+        # A bar redrawn with \r is one endless line in a log file (nohup, CI).
+        progress=sys.stderr.isatty() if args.progress is None else args.progress,
         checkpoint=output / CHECKPOINT_FILE,
         **costs,
     )
@@ -785,6 +791,12 @@ def _add_run_parser(commands):
         type=user_path,
         default=Path("run-output"),
         help="folder for the outputs and the resumable state",
+    )
+    add(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="simulated: show a progress bar over the rounds on stderr (default: "
+        "where stderr is a terminal, not a log file)",
     )
     add(
         "--interactive",

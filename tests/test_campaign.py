@@ -5,6 +5,7 @@ import csv
 import errno
 import os
 import re
+import sys
 import threading
 import time
 import unicodedata
@@ -421,6 +422,10 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         (["--test-size", "0.99"], "Cannot hold out a test set of 0.99"),
         # Accepted and ignored in a simulated run.
         (["--timeout", "5"], "--timeout: for runs with --interactive; leave it"),
+        (
+            ["--interactive", "--no-progress"],
+            "--no-progress: for runs without --interactive; leave it out.",
+        ),
         (["--ignore-columns", "x9"], "no columns ['x9'] to ignore"),
     ],
 )
@@ -1083,6 +1088,23 @@ def test_a_row_cut_short_is_refused(tmp_path, capsys):
     message = _refusal(tmp_path, capsys, "--ignore-columns", "id")
     assert f"the rows of ids {asked[-1][0]} have fewer cells than its header" in message
     assert not load_object(tmp_path / "out" / "state.joblib")["taught"]
+
+
+@pytest.mark.parametrize(
+    "options, terminal, shown",
+    [([], False, False), ([], True, True), (["--progress"], False, True)]
+    + [(["--no-progress"], True, False)],
+)
+def test_the_progress_bar_is_drawn_on_a_terminal_or_when_asked(
+    tmp_path, capsys, monkeypatch, options, terminal, shown
+):
+    # Always drawn: a log file (nohup, SLURM, CI) got one endless line of
+    # bars redrawn with \r.
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    _table(tmp_path / "zoo.csv", n=40)
+    run = ["--strategy", "RANDOM", "--classifier", "forest", "--rounds", "2"]
+    _run(tmp_path, tmp_path / "zoo.csv", *run, "--budget", "5", *options)
+    assert ("RandomQuery: 100%" in capsys.readouterr().err) == shown
 
 
 def test_a_tilde_after_an_equals_sign_is_the_home_folder(tmp_path, capsys, monkeypatch):
