@@ -852,12 +852,32 @@ def _shown_once(message):
         yield
 
 
+@contextlib.contextmanager
+def _warnings_as_lines(prog):
+    """Warnings written as ``<prog>: warning: <message>`` in the block, as
+    errors are, rather than at a line of Python (the entry script's
+    ``sys.exit(main())``, ``<frozen runpy>``); the caller's format after.
+
+    The format, not ``showwarning``: replacing that would write to stderr
+    the warnings a caller of main records (``catch_warnings(record=True)``).
+    """
+
+    def one_line(message, category, filename, lineno, line=None):
+        return f"{prog}: warning: {' '.join(str(message).split())}\n"
+
+    caller_format, warnings.formatwarning = warnings.formatwarning, one_line
+    try:
+        yield
+    finally:
+        warnings.formatwarning = caller_format
+
+
 def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
-    with sigterm_as_ctrl_c() as terminated:
+    with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
         try:
             if args.output.exists() and not args.output.is_dir():
                 raise ValueError(f"--output {args.output} is a file; give a folder.")

@@ -5,6 +5,7 @@ import csv
 import errno
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -12,6 +13,7 @@ import unicodedata
 import warnings
 from collections import Counter
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -648,6 +650,45 @@ def test_scikit_learns_warning_of_many_classes_shows_once(
     messages = [str(w.message) for w in caught]
     assert sum(m.startswith("The number of unique classes") for m in messages) == 1
     assert messages.count("another warning") == 2  # others are left as they were
+
+
+# main as a console script calls it, then a warning of the caller's own.
+_WARNS_AFTER_MAIN = """
+import sys, warnings
+from skal_openset._cli import main
+
+hooks = warnings.formatwarning, warnings.showwarning
+main(sys.argv[1:])
+assert (warnings.formatwarning, warnings.showwarning) == hooks
+warnings.warn("the caller's")
+"""
+
+
+def test_a_warning_of_the_command_is_one_line_and_the_callers_stay_as_they_were(
+    tmp_path,
+):
+    # It named a line of Python, the console script's (".../bin/skal-openset:8:
+    # UserWarning: ..." and then "  sys.exit(main())") or "<frozen runpy>:88".
+    _table(tmp_path / "zoo.csv", n=40)
+    table = (tmp_path / "zoo.csv").read_text()
+    (tmp_path / "zoo.csv").write_text(table.replace(",cat\n", ",Cat\n", 1))
+    run = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat,cow"]
+    options = ["--label-column", "species", "--classifier", "forest", "--rounds", "2"]
+    done = subprocess.run(
+        [sys.executable, "-c", _WARNS_AFTER_MAIN, *run, *options, "--budget", "5"]
+        + ["--output", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[1])),
+    )
+    assert done.returncode == 0, done.stderr
+    warned, caller = done.stderr.splitlines()
+    assert warned == (
+        "skal-openset: warning: The file's labels 'Cat' (1 row(s)) look like the "
+        "IN class 'cat' but for their case; they count as OOD. If they are that "
+        "class, make the labels consistent in the file."
+    )
+    assert caller.endswith(": UserWarning: the caller's")  # Python's format
 
 
 def test_a_run_with_label_costs_says_its_auc_is_over_the_budget(
