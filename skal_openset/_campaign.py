@@ -14,6 +14,8 @@ import itertools
 import math
 import shlex
 import time
+import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -76,18 +78,14 @@ def load_table(
     path = _file_at(path, "data file")
     suffix = path.suffix.lower()  # T.NPZ is a .npz file
     if suffix == ".npy":  # else read as CSV text, and refused as not UTF-8
-        raise ValueError(
-            f"{path} is a .npy file, which holds one array, not a table of "
-            "features and labels: save both in a .npz file, e.g. "
-            f"{_savez_call(label_column)}."
-        )
+        raise ValueError(_npy_message(path, label_column))
     if suffix == ".npz":
         if ignore_columns:
             raise ValueError(
                 f"{path} is a .npz file, whose features 'X' have no named columns "
                 "to ignore; save X without them."
             )
-        with np.load(path, allow_pickle=False) as data:
+        with _open_npz(path, label_column) as data:
             missing = {"X", label_column} - set(data.files)
             if missing:
                 raise ValueError(
@@ -100,7 +98,13 @@ def load_table(
             for name in ("X", label_column):
                 try:
                     arrays[name] = data[name]
-                except ValueError as error:  # object arrays: loading them runs pickle
+                except (ValueError, *_DAMAGED_ZIP) as error:
+                    # numpy names allow_pickle for object arrays only, which
+                    # loading would unpickle; anything else is damage
+                    if "allow_pickle" not in str(error):
+                        raise ValueError(
+                            _unreadable_npz_message(path, label_column, error)
+                        ) from None
                     raise ValueError(
                         f"{path}: {name!r} is an object array ({error}); save the "
                         "features as numbers and the labels as strings or numbers, "
@@ -196,6 +200,59 @@ def load_table(
     if missing:
         raise ValueError(missing)
     return (X, labels, ignored) if return_ignored else (X, labels)
+
+
+# What zipfile raises for a damaged or truncated zip archive (a .npz file);
+# OSError for an offset that seeks before its start.
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError)
+
+
+def _open_npz(path, label_column):
+    """np.load of the .npz file at `path`, refused with a ValueError that
+    says why if it does not read as one."""
+    with open(path, "rb") as f:
+        is_zip = f.read(2) == b"PK"  # as a .npz file is
+    if not is_zip:  # np.load would read a .npy file, or unpickle the bytes
+        raise ValueError(_unreadable_npz_message(path, label_column))
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, *_DAMAGED_ZIP) as error:
+        raise ValueError(_unreadable_npz_message(path, label_column, error)) from None
+
+
+def _unreadable_npz_message(path, label_column, error=None):
+    """Why the file at `path`, named .npz, does not read as one (`error`, if
+    numpy tried it), told by its first bytes."""
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic == b"\x93NUMPY":
+        return _npy_message(path, label_column)
+    if magic.startswith(b"PK") or not magic:
+        state = (
+            "begins as a zip archive, as a .npz file does, but is truncated or "
+            f"damaged (reading it: {error})"
+            if magic
+            else "is empty (0 bytes)"
+        )
+        return (
+            f"{path} is not a readable .npz file: it {state}, as an interrupted "
+            "copy or download may leave it; copy it again, or save it again with "
+            f"{_savez_call(label_column)}."
+        )
+    return (
+        f"{path} is not a .npz file at all: a .npz file is a zip archive, and "
+        "this file does not begin as one. If it is a CSV table, give it the "
+        "suffix .csv; else save the features and labels with "
+        f"{_savez_call(label_column)}."
+    )
+
+
+def _npy_message(path, label_column):
+    """Why the .npy file at `path` is no table."""
+    return (
+        f"{path} is a .npy file, which holds one array, not a table of features "
+        f"and labels: save both in a .npz file, e.g. {_savez_call(label_column)}."
+    )
 
 
 def _savez_call(label_column):

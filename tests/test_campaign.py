@@ -1808,6 +1808,37 @@ def test_npz_complex_features_and_arrays_saved_without_names_are_named(tmp_path)
         load_table(tmp_path / "t.npz")
 
 
+def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
+    # Tracebacks (BadZipFile, EOFError), numpy's advice to load the bytes
+    # with allow_pickle, or "does not support the context manager protocol".
+    rng = np.random.RandomState(0)
+    X, labels = rng.normal(size=(50, 3)), rng.choice(["a", "b"], 50)
+    np.savez(tmp_path / "ok.npz", X=X, label=labels)
+    whole = (tmp_path / "ok.npz").read_bytes()
+    np.savez_compressed(tmp_path / "c.npz", X=X, label=labels)
+    flipped = bytearray((tmp_path / "c.npz").read_bytes())
+    flipped[200] ^= 0xFF  # inside X's data: a bad CRC-32
+    np.save(tmp_path / "x.npy", X)
+    files = {
+        "half": (whole[: len(whole) // 2], "begins as a zip archive.*truncated or"),
+        "flipped": (bytes(flipped), r"damaged \(reading it: Bad CRC-32"),
+        "empty": (b"", r"is empty \(0 bytes\)"),
+        "csv": (b"x,label\n1,a\n", "not a .npz file at all.*suffix .csv"),
+        "npy": ((tmp_path / "x.npy").read_bytes(), "is a .npy file, which holds one"),
+    }
+    for name, (data, match) in files.items():
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=f"{name}.npz .*{match}") as error:
+            load_table(path)
+        assert "allow_pickle" not in str(error.value)
+        with pytest.raises(SystemExit) as exit_:
+            main(["run", str(path), "--in-classes", "a", "--output", str(tmp_path)])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and err.count("\n") == 1
+        assert re.search(match, err), err
+
+
 def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys):
     # The csv module's "field larger than field limit" escaped as a traceback.
     rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]
