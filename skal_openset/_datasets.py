@@ -1608,18 +1608,44 @@ def _no_images_message(path, split, members, all_names):
             f"{backslashed[0]}), not by '/' as the zip format wants. Zip it again "
             "with a tool that writes '/' (7-Zip, or Python's shutil.make_archive)."
         )
-    cased = sorted(
-        {n.split("/")[0] for n in all_names if n.split("/")[0].lower() == split}
-    )
+    tops = {n.split("/")[0] for n in all_names}
+    cased = sorted(top for top in tops if top.lower() == split and top != split)
     if cased:
         return (
             f"{message}: its folder is named {cased[0]}/, and folder names are "
             f"case-sensitive; rename it {split}/."
         )
+    unread = _unread_files(all_names, split)
+    if unread:  # e.g. a phone's .heic photos
+        return f"{message}, only {len(unread)} file(s) {_not_read(unread)}."
     shown = ", ".join(all_names[:5]) or "none"
     return (
         f"{message} (images: {', '.join(_IMAGE_SUFFIXES)}); its members include: "
         f"{shown}{', ...' if len(all_names) > 5 else ''}."
+    )
+
+
+def _unread_files(all_names, split):
+    """The member names under ``split/<class>/`` left unread: of no image
+    suffix, and no file manager's."""
+    return [
+        n
+        for n in all_names
+        if n.startswith(f"{split}/")
+        and n.count("/") == 2
+        and not n.lower().endswith(_IMAGE_SUFFIXES)
+        and not _is_system_file(n)
+    ]
+
+
+def _not_read(names):
+    """Why the files `names` (of :func:`_unread_files`) are not read, and what
+    to do."""
+    suffixes = sorted({Path(n).suffix.lower() or "none" for n in names})
+    return (
+        f"whose suffix ({', '.join(suffixes[:5])}) is not one of "
+        f"{', '.join(_IMAGE_SUFFIXES)} (e.g. {names[0]}); convert them to PNG to "
+        "load them"
     )
 
 
@@ -1727,21 +1753,11 @@ def _zip_images(path, cache_path):
                     _no_images_message(path, split, image_names, all_names)
                 )
             # a class saved in another format would vanish without a word
-            other = [
-                n
-                for n in all_names
-                if n.startswith(f"{split}/")
-                and n.count("/") == 2
-                and not n.lower().endswith(_IMAGE_SUFFIXES)
-                and not _is_system_file(n)
-            ]
+            other = _unread_files(all_names, split)
             if other:
-                suffixes = sorted({Path(n).suffix.lower() or "none" for n in other})
                 warn(
                     f"{path}: left out {len(other)} file(s) under {split}/<class>/ "
-                    f"whose suffix ({', '.join(suffixes[:5])}) is not one of "
-                    f"{', '.join(_IMAGE_SUFFIXES)} (e.g. {other[0]}); convert them "
-                    "to PNG to load them."
+                    f"{_not_read(other)}."
                 )
             loose = [n for n in under if n.count("/") == 1]
             if loose:

@@ -1234,8 +1234,14 @@ def test_load_image_folder_zip_reads_webp_tiff_and_gif(tmp_path):
         (["train\\cat\\0.png", "test\\cat\\0.png"], r"backslashes \(e.g. train"),
         (["Train/cat/0.png", "Test/cat/0.png"], "named Train/, and folder names are"),
         (["images/0.png", "notes.txt"], "members include: images/0.png, notes.txt"),
+        # a phone's photos were told to "rename train/ to train/"
+        (
+            ["train/cat/0.HEIC", "train/dog/1.heic", "test/cat/2.HEIC"],
+            r", only 2 file\(s\) whose suffix \(.heic\) is not one of .png, .*"
+            r"\(e.g. train/cat/0.HEIC\); convert them to PNG",
+        ),
     ],
-    ids=["backslashes", "case", "other"],
+    ids=["backslashes", "case", "other", "unread-suffix"],
 )
 def test_load_image_folder_zip_says_why_it_found_no_images(tmp_path, members, match):
     pixels = _png_bytes(np.zeros((4, 4, 3), np.uint8))
