@@ -15,6 +15,7 @@ import csv
 import decimal
 import gzip
 import io
+import itertools
 import math
 import os
 import pickle
@@ -1008,10 +1009,12 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         ) from None
     except csv.Error as exc:
         # A quote that is never closed swallows the rest of the file into
-        # one value, until it passes the csv module's field size limit.
+        # one value, until it passes the csv module's field size limit; a
+        # value that long may be closed still.
         if "field limit" in str(exc):
             raise ValueError(
-                _open_quote_message(path, start, reader.line_num, gave_up=True)
+                _long_value_message(path, start)
+                or _open_quote_message(path, start, reader.line_num, gave_up=True)
             ) from None
         raise ValueError(
             f"{path}, line {reader.line_num}: not readable as CSV ({exc}); fix "
@@ -1247,6 +1250,33 @@ def _last_line(line, row):
     breaks = sum(len(_LINE_BREAK.findall(value)) for value in row)
     # the break that ends the file's last line may sit inside the value
     return line + breaks - row[-1].endswith(("\n", "\r"))
+
+
+# A row as the csv reader above reads it (a quoted value ends at a lone quote,
+# text after it is kept; spaces after a comma are skipped), which does not
+# match where a quote is never closed.
+_CSV_VALUE = r' *(?:"[^"]*(?:""[^"]*)*"(?!")[^,\r\n]*|[^",\r\n ][^,\r\n]*)?'
+_CSV_ROW = re.compile(rf"{_CSV_VALUE}(?:,{_CSV_VALUE})*(?:\r\n?|\n|\Z)")
+
+
+def _long_value_message(path, line):
+    """Why the row from `line` of the CSV file at `path`, past the csv
+    module's field size limit, is not read, if its quotes are all closed
+    (else None)."""
+    # a byte that is no UTF-8 further on changes no quote: no error here
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        row = _CSV_ROW.match("".join(itertools.islice(f, line - 1, None)))
+    if row is None:
+        return None
+    last = line + len(re.findall(r"\r\n?|\n", row.group().rstrip("\r\n")))
+    runs = f", running on over the line breaks to line {last}," if last > line else ""
+    return (
+        f"{path}, line {line}: a value{runs} is longer than "
+        f"{csv.field_size_limit()} characters, the most the csv reader takes in "
+        "one value; delete its column from the file (a long text is no feature, "
+        "and ignoring the column does not help: reading stops first), or "
+        "shorten it."
+    )
 
 
 def _open_quote_message(path, line, last, *, gave_up=False):

@@ -707,6 +707,31 @@ def test_load_csv_table_refuses_a_row_index_pandas_wrote(tmp_path, name):
         load_csv_table(path)
 
 
+def test_a_closed_value_past_the_csv_field_limit_is_no_unclosed_quote(tmp_path):
+    # It was reported as "a quote opened on line 2 is not closed".
+    path = tmp_path / "t.csv"
+    long = "a" * 200_000
+    path.write_text(f'note,x1,label\n"{long}",1,cat\n"short",2,dog\n')
+    match = (
+        r"t.csv, line 2: a value is longer than 131072 characters, the most the "
+        "csv reader takes in one value; delete its column from the file"
+    )
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path, ignore_columns=["note"])
+    # unquoted, or quoted over line breaks, with a quote doubled in it
+    path.write_text(f"note,x1,label\n1,2,a\n{long},1,cat\n")
+    with pytest.raises(ValueError, match="line 3: a value is longer than"):
+        load_csv_table(path)
+    path.write_text(f'note,x1,label\n"{long}\n""b""\n",1,cat\n2,2,dog\n')
+    match = "line 2: a value, running on over the line breaks to line 4, is longer"
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+    # a quote doubled at the end of the file closes nothing
+    path.write_text(f'note,x1,label\n"{long}""\n')
+    with pytest.raises(ValueError, match="line 2: a quote opened on line 2 is not"):
+        load_csv_table(path)
+
+
 def test_load_csv_table_names_the_line_of_an_unclosed_quote(tmp_path):
     path = tmp_path / "t.csv"
     rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(40)]
