@@ -30,6 +30,7 @@ from ._datasets import (
     _file_at,
     _float32_features,
     _initial_indices,
+    _is_blank_line,
     _read_csv_table,
 )
 from ._experiment import versions, warn_of_other_versions
@@ -492,7 +493,12 @@ def _read_answers(path, data, ids, allowed, taught=None):
     lines = itertools.dropwhile(str.isspace, io.StringIO(text, newline=""))
     reader = csv.DictReader(lines)
     try:
-        rows = list(reader)
+        # cells past a short row's end are None
+        rows = [
+            row
+            for row in reader
+            if not _is_blank_line([v for v in row.values() if v is not None])
+        ]
     except csv.Error as exc:
         raise ValueError(
             f"{path} does not read as CSV ({exc}); save it as CSV with ',' as "

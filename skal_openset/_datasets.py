@@ -992,7 +992,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             reader = csv.reader(f, skipinitialspace=True)
             # keep the line each row starts on: blank lines are skipped
             for row in reader:
-                if row:
+                if row and not _is_blank_line(row):
                     rows.append((start, row))
                 start = reader.line_num + 1
     except UnicodeDecodeError as exc:
@@ -1239,6 +1239,12 @@ def _is_row_index_name(name):
     """Whether a column `name` says it holds row ids, which teach the row order."""
     name = name.strip()
     return name.lower() in ("id", "index") or _PANDAS_INDEX.fullmatch(name) is not None
+
+
+def _is_blank_line(cells):
+    """Whether the CSV row of `cells` is a line of spaces or tabs, blank to
+    the eye (",," is a row of empty cells)."""
+    return len(cells) == 1 and not cells[0].strip(" \t")
 
 
 def _spans_lines(value):

@@ -1169,6 +1169,19 @@ def test_a_tilde_after_an_equals_sign_is_the_home_folder(tmp_path, capsys, monke
     assert demo.output == home / "results"
 
 
+def test_a_query_files_lines_of_spaces_or_tabs_are_blank_lines():
+    # "the rows of ids  have fewer cells than its header", naming no id.
+    def answers(data):
+        allowed = {"a", "b", "unknown"}
+        return _campaign._read_answers("q.csv", data, [1, 2], allowed).tolist()
+
+    assert answers(b"id,label\n1,a\n  \n2,b\n\t\n") == ["a", "b"]
+    # a row of empty cells is skipped as before; a row cut short is not
+    assert answers(b"id,label\n1,a\n,\n2,b\n \t,\n") == ["a", "b"]
+    with pytest.raises(ValueError, match="the rows of ids 2 have fewer cells"):
+        answers(b"id,label\n1,a\n2\n")
+
+
 def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", n=40)
     taken = tmp_path / "taken.csv"

@@ -471,6 +471,18 @@ def test_load_csv_table_errors(tmp_path, text, match):
         load_csv_table(path)
 
 
+def test_load_csv_table_skips_lines_of_spaces_or_tabs(tmp_path):
+    # Blank to the eye, they were "line(s) [4] do not have 2 values".
+    path = tmp_path / "t.csv"
+    path.write_text("x1,label\n1,a\n  \n2,b\n\t \n3,a\n \t\n")
+    X, y = load_csv_table(path)
+    assert X.ravel().tolist() == [1, 2, 3] and y.tolist() == [0, 1, 0]
+    # still counted, and a row of empty cells is no blank line
+    path.write_text("x1,label\n1,a\n  \n2,b\n,,\n")
+    with pytest.raises(ValueError, match=r"line\(s\) \[5\] do not have 2 values"):
+        load_csv_table(path)
+
+
 @pytest.mark.parametrize(
     "text, match",
     [
