@@ -96,3 +96,23 @@ def test_importing_the_package_loads_no_name_until_used_and_dir_lists_them():
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.stdout.split() == ["False", "True", "True", "MQNetQuery"]
+
+
+def test_the_stubs_all_lists_exactly_the_names_it_imports():
+    # At run time __all__ comes from the stub's imports (lazy_loader), while
+    # type checkers read the stub's own __all__: a name added to one only
+    # would be public for one of them.
+    stub = ast.parse((ROOT / "skal_openset" / "__init__.pyi").read_text("utf-8"))
+    imported = {
+        alias.asname or alias.name
+        for node in stub.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    (listed,) = [
+        ast.literal_eval(node.value)
+        for node in stub.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "__all__"
+    ]
+    assert sorted(listed) == sorted(imported)
+    assert len(listed) == len(set(listed))
