@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._datasets import OpenSetSplit, _InitialSizeError, make_open_set_split
-from ._typing import RandomStateLike
+from ._typing import IntLike, RandomStateLike, RealLike
 
 #: The paper's five CIFAR-10 IN class splits (CIFAR-10 label indices), one per trial.
 CIFAR10_SPLITS = ((4, 2, 5, 7), (7, 1, 2, 5), (6, 4, 3, 2), (8, 9, 1, 3), (2, 9, 5, 3))
@@ -40,9 +40,9 @@ def make_cifar_split(
     y_test: ArrayLike,
     *,
     dataset: str = "cifar10",
-    split: int = 0,
-    noise_ratio: float = 0.4,
-    budget: int = CIFAR_BUDGET,
+    split: IntLike = 0,
+    noise_ratio: RealLike = 0.4,
+    budget: IntLike = CIFAR_BUDGET,
     random_state: RandomStateLike = None,
 ) -> OpenSetSplit:
     """One trial of the paper's CIFAR protocol.

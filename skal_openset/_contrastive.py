@@ -48,7 +48,7 @@ from ._models import (
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
 from ._torch_modes import float32_default, grad_enabled
-from ._typing import RandomStateLike
+from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import reject_bool_numbers
 
 _N_ROTATIONS = 4
@@ -197,13 +197,13 @@ class ContrastiveEncoder(
 
     def __init__(
         self,
-        width: int = 64,
-        projection_dim: int = 128,
-        max_epochs: float = 100,
-        max_seconds: float | None = None,
-        batch_size: int = 256,
-        lr: float = 1e-3,
-        temperature: float = 0.5,
+        width: IntLike = 64,
+        projection_dim: IntLike = 128,
+        max_epochs: RealLike = 100,
+        max_seconds: RealLike | None = None,
+        batch_size: IntLike = 256,
+        lr: RealLike = 1e-3,
+        temperature: RealLike = 0.5,
         device: str = "cpu",
         random_state: RandomStateLike = None,
     ) -> None:

@@ -47,7 +47,7 @@ from ._labels import (
     name_characters,
     without_invisible,
 )
-from ._typing import RandomStateLike
+from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import check_each_once, missing_mask
 from ._warn import warn
 
@@ -134,7 +134,7 @@ class OpenSetSplit:
     X_test: np.ndarray
     y_test: np.ndarray
     in_classes: np.ndarray
-    ood_label: int = -1
+    ood_label: IntLike = -1
 
     def __post_init__(self):
         check_consistent_length(self.X_pool, self.y_pool)
@@ -459,13 +459,13 @@ def make_open_set_split(
     y: ArrayLike,
     *,
     in_classes: ArrayLike | None = None,
-    n_in_classes: int | None = None,
-    noise_ratio: float | None = None,
-    initial_size: int | None = None,
+    n_in_classes: IntLike | None = None,
+    noise_ratio: RealLike | None = None,
+    initial_size: IntLike | None = None,
     X_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
-    test_size: float = 0.25,
-    ood_label: int = -1,
+    test_size: float | IntLike = 0.25,
+    ood_label: IntLike = -1,
     random_state: RandomStateLike = None,
 ) -> OpenSetSplit:
     """Build a split-dataset open-set active learning experiment.

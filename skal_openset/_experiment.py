@@ -33,6 +33,7 @@ from ._persistence import (
     save_object,
 )
 from ._strategies._base import QueryStrategy
+from ._typing import IntLike, RealLike
 from ._validation import check_scalar_not_bool
 from ._warn import warn
 
@@ -190,10 +191,10 @@ def run_active_learning(
     estimator: Any,
     query_strategy: QueryStrategy | Callable[..., Any],
     *,
-    n_rounds: int = 10,
-    budget: float = 500,
-    cost_in: float = 1.0,
-    cost_ood: float = 1.0,
+    n_rounds: IntLike = 10,
+    budget: RealLike = 500,
+    cost_in: RealLike = 1.0,
+    cost_ood: RealLike = 1.0,
     progress: bool = False,
     callback: Callable[[dict, ActiveLearner], None] | None = None,
     checkpoint: str | os.PathLike | None = None,

@@ -31,7 +31,7 @@ from ._models import (
     _check_positive_int,
     _image_shape,
 )
-from ._typing import RandomStateLike
+from ._typing import IntLike, RandomStateLike
 
 
 class BatchIterator:
@@ -187,7 +187,7 @@ class AugmentedNet(TargetNet):
         self,
         module: Any,
         *,
-        crop_padding: int | None = 4,
+        crop_padding: IntLike | None = 4,
         fast_cuda: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -288,7 +288,7 @@ class AugmentedNet(TargetNet):
         Xi, yi = unpack_data(batch)
         if self.crop_padding is not None:
             Xi = random_crop_flip(
-                torch.as_tensor(Xi, device=self.device), self.crop_padding
+                torch.as_tensor(Xi, device=self.device), int(self.crop_padding)
             )
         return super().train_step_single((Xi, yi), **fit_params)
 

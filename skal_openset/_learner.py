@@ -63,6 +63,7 @@ from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
+from ._typing import IntLike
 from ._validation import check_each_once, check_one_label_per_row
 from ._warn import warn
 
@@ -414,7 +415,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return self
 
     def query(
-        self, X_pool: ArrayLike, n_instances: int = 1, **query_kwargs: Any
+        self, X_pool: ArrayLike, n_instances: IntLike = 1, **query_kwargs: Any
     ) -> tuple[np.ndarray, Any]:
         """Choose the pool examples to label next.
 

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._float_events import flushing_underflow
+from ._typing import RealLike
 from ._validation import reject_bool_numbers
 
 
@@ -91,7 +92,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         "clip": [Interval(Real, 0, 700, closed="right")],
     }
 
-    def __init__(self, scaling: str = "exp_zscore", clip: float = 20.0) -> None:
+    def __init__(self, scaling: str = "exp_zscore", clip: RealLike = 20.0) -> None:
         self.scaling = scaling
         self.clip = clip
 

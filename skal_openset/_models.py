@@ -39,7 +39,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from ._datasets import _to_unit_float
 from ._torch_modes import float32_default, grad_enabled
-from ._typing import RandomStateLike
+from ._typing import RandomStateLike, RealLike
 from ._validation import check_scalar_not_bool, reject_bool_numbers
 from ._warn import warn
 
@@ -1192,7 +1192,7 @@ class LearningLossNet(TargetNet):
         module: Any,
         *,
         ll_weight: float = 1.0,
-        ll_detach_epoch: float | None = None,
+        ll_detach_epoch: RealLike | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(module, **kwargs)

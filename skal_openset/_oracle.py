@@ -11,6 +11,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._labels import check_ood_look_alikes
 from ._model_scores import check_label_kind
+from ._typing import RealLike
 from ._validation import check_scalar_not_bool
 
 
@@ -125,8 +126,8 @@ class OpenSetOracle:
         y_true: ArrayLike,
         *,
         ood_label: Any = -1,
-        cost_in: float = 1.0,
-        cost_ood: float = 1.0,
+        cost_in: RealLike = 1.0,
+        cost_ood: RealLike = 1.0,
     ) -> None:
         y_true = column_or_1d(y_true)
         _check_labels(y_true, ood_label)
@@ -205,7 +206,7 @@ class OpenSetOracle:
         return indices
 
     def fill_budget(
-        self, ranked_indices: ArrayLike, budget: float
+        self, ranked_indices: ArrayLike, budget: RealLike
     ) -> tuple[np.ndarray, float]:
         """Take ranked examples in order until the next one does not fit the budget.
 

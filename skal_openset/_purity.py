@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_array
 from ._float_events import flushing_underflow
 from ._informativeness import _check_proba
 from ._models import _check_class_labels
+from ._typing import IntLike, RealLike
 from ._validation import check_scalar_not_bool
 
 # Rows scored per step, at most: bounds the temporary copies (normalised or
@@ -162,7 +163,7 @@ def msp_purity(proba: ArrayLike) -> np.ndarray:
     return _check_proba(proba).max(axis=1).astype(np.float64)
 
 
-def energy_purity(logits: ArrayLike, temperature: float = 1.0) -> np.ndarray:
+def energy_purity(logits: ArrayLike, temperature: RealLike = 1.0) -> np.ndarray:
     """Negative free energy of the logits (Liu et al., 2020).
 
     Parameters
@@ -389,7 +390,9 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
         return 1.0 - np.concatenate(list(nearest))
 
 
-def knn_purity(embedding: ArrayLike, embedding_in: ArrayLike, k: int = 1) -> np.ndarray:
+def knn_purity(
+    embedding: ArrayLike, embedding_in: ArrayLike, k: IntLike = 1
+) -> np.ndarray:
     """Minus the distance to the k-th nearest labelled IN example (Sun et al., 2022).
 
     Both sets are L2-normalised first, so distances lie in ``[0, 2]``.
@@ -435,7 +438,7 @@ def knn_contrast_purity(
     embedding: ArrayLike,
     embedding_in: ArrayLike,
     embedding_ood: ArrayLike | None = None,
-    k: int = 1,
+    k: IntLike = 1,
 ) -> np.ndarray:
     """Return the k-NN distance to labelled OOD minus that to labelled IN.
 

@@ -17,7 +17,7 @@ from ._model_scores import (
 )
 from ._purity import TooFewLabelsError
 from ._rows import row_keys
-from ._typing import RandomStateLike
+from ._typing import IntLike, RandomStateLike
 from ._validation import check_scalar_not_bool
 
 
@@ -56,7 +56,7 @@ class PurityAUROC:
         self,
         split: Any,
         scores: dict,
-        max_samples: int = 1000,
+        max_samples: IntLike = 1000,
         random_state: RandomStateLike = None,
     ) -> None:
         self.split = split

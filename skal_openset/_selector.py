@@ -27,7 +27,7 @@ from ._float_events import flushing_underflow
 from ._models import CPUPickledModuleMixin, check_device, seeded_torch
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
-from ._typing import RandomStateLike
+from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import reject_bool_numbers
 from ._warn import warn
 
@@ -431,20 +431,20 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
 
     def __init__(
         self,
-        hidden_size: int = 64,
+        hidden_size: IntLike = 64,
         monotone: bool = True,
-        margin: float = 1.0,
-        max_epochs: int = 100,
-        lr: float = 0.05,
+        margin: RealLike = 1.0,
+        max_epochs: IntLike = 100,
+        lr: RealLike = 0.05,
         optimizer: str = "adam",
-        batch_size: int | None = None,
-        steps_per_epoch: int | None = None,
-        lr_decay_epoch: int | None = None,
+        batch_size: IntLike | None = None,
+        steps_per_epoch: IntLike | None = None,
+        lr_decay_epoch: IntLike | None = None,
         pair_weight: str = "uniform",
-        pair_chunk_size: int = 2048,
+        pair_chunk_size: IntLike = 2048,
         device: str | torch.device = "cpu",
         random_state: RandomStateLike = None,
-        verbose: int = 0,
+        verbose: IntLike = 0,
         warm_start: bool = False,
         init: str = "random",
     ) -> None:

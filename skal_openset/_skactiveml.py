@@ -13,6 +13,7 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
+from ._typing import IntLike
 from ._validation import check_one_label_per_row
 from ._warn import warn
 
@@ -109,7 +110,7 @@ class SkactivemlQuery(BaseEstimator):
         fit_clf: bool = True,
         sample_weight: ArrayLike | None = None,
         candidates: ArrayLike | None = None,
-        batch_size: int = 1,
+        batch_size: IntLike = 1,
         return_utilities: bool = False,
     ) -> np.ndarray:
         """Indices of the rows of `X` to label next.

@@ -1,6 +1,10 @@
 """Every public callable exported in ``__all__`` carries complete type hints."""
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +45,75 @@ def test_public_callable_is_fully_annotated(func):
 
 def test_public_api_has_callables():
     assert len(list(_public_callables())) > 50
+
+
+# Usages the docstrings document and the run time accepts, which a user's type
+# checker must accept too. Type-checked, never run.
+_USER_SCRIPT = """
+import numpy as np
+
+import skal_openset as so
+
+# numpy integers (a len, an element of np.arange) where counts and seeds go,
+# numpy scalars where numbers go
+seed, n, share = np.int64(0), np.int64(3), np.float32(0.5)
+split = so.make_open_set_split(
+    [[0.0]], [0], n_in_classes=n, noise_ratio=share, initial_size=n,
+    test_size=n, ood_label=np.int64(-1), random_state=seed,
+)
+oracle = so.OpenSetOracle([0, -1], cost_in=share, cost_ood=n)
+oracle.fill_budget([0, 1], budget=n)
+learner = so.ActiveLearner(object(), so.MQNetQuery(rule_weight=share, diversity_pool=n))
+learner.query([[0.0]], n_instances=n)
+so.RandomQuery(random_state=seed)(learner, [[0.0]], n_instances=n)
+so.run_active_learning(
+    split, object(), so.RandomQuery(), n_rounds=n, budget=n, cost_in=n, cost_ood=share
+)
+so.MetaQueryNetSelector(
+    hidden_size=n, margin=share, max_epochs=n, lr=share, batch_size=n,
+    steps_per_epoch=n, lr_decay_epoch=n, pair_chunk_size=n, verbose=n,
+)
+so.ContrastiveEncoder(
+    width=n, projection_dim=n, max_epochs=n, max_seconds=share, batch_size=n,
+    lr=share, temperature=share,
+)
+so.knn_purity([[0.0]], [[0.0]], k=n)
+so.knn_contrast_purity([[0.0]], [[0.0]], k=n)
+so.energy_purity([[0.0]], temperature=share)
+so.MetaInputTransformer(clip=share)
+so.LfOSAQuery(known_T=share, unknown_T=n)
+so.SimilarQuery(eta=share, nu=n, subsample=n)
+so.EOALQuery(n_unknown_clusters=n, C=share)
+so.CCALQuery(k=n, t=share)
+so.PurityAUROC(split, {}, max_samples=n)
+so.AugmentedNet(object(), crop_padding=n)
+so.LearningLossNet(object(), ll_detach_epoch=share)
+so.SkactivemlQuery(so.RandomQuery()).query([[0.0]], [0], object(), batch_size=n)
+so.make_cifar_split([], [], [], [], split=n, noise_ratio=share, budget=n)
+"""
+
+
+def test_documented_usages_type_check(tmp_path):
+    pytest.importorskip("mypy")
+    script = tmp_path / "user_script.py"
+    script.write_text(_USER_SCRIPT)
+    # An empty configuration: none of the user's or of the repository's applies.
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            f"--config-file={config}",
+            f"--cache-dir={tmp_path / 'cache'}",
+            # only the script is checked, against the package's hints
+            "--follow-imports=silent",
+            "--ignore-missing-imports",
+            str(script),
+        ],
+        env={**os.environ, "MYPYPATH": str(Path(__file__).parents[1])},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -21,7 +21,7 @@ from .._model_scores import (
     query_scope,
     strategy_running,
 )
-from .._typing import RandomStateLike
+from .._typing import IntLike, RandomStateLike
 from .._validation import reject_bool_numbers
 from .._warn import warn
 
@@ -87,7 +87,7 @@ class QueryStrategy(BaseEstimator):
         self,
         learner: Any,
         X_pool: ArrayLike,
-        n_instances: int = 1,
+        n_instances: IntLike = 1,
         **kwargs: Any,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Choose the examples of `X_pool` to label next.

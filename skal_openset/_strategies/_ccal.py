@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._model_scores import class_codes, labelled_in_and_ood, model_embedding
 from .._purity import _near_one
-from .._typing import RandomStateLike
+from .._typing import RandomStateLike, RealLike
 from ._base import QueryStrategy
 
 # Pool-to-labelled similarities are computed about this many at a time (128 MiB
@@ -112,8 +112,8 @@ class CCALQuery(QueryStrategy):
     def __init__(
         self,
         features: Any = None,
-        k: float = 100.0,
-        t: float = 0.9,
+        k: RealLike = 100.0,
+        t: RealLike = 0.9,
         random_state: RandomStateLike = None,
     ) -> None:
         self.features = features

@@ -19,7 +19,7 @@ from .._model_scores import (
     model_embedding,
     n_classes,
 )
-from .._typing import RandomStateLike
+from .._typing import IntLike, RandomStateLike, RealLike
 from .._warn import ignored
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
@@ -114,8 +114,8 @@ class EOALQuery(QueryStrategy):
 
     def __init__(
         self,
-        n_unknown_clusters: int | None = None,
-        C: float = 1.0,
+        n_unknown_clusters: IntLike | None = None,
+        C: RealLike = 1.0,
         diversity: bool = True,
         random_state: RandomStateLike = None,
     ) -> None:

@@ -27,7 +27,7 @@ from .._model_scores import (
     split_pipeline,
 )
 from .._models import LearningLossNet, TargetNet
-from .._typing import RandomStateLike
+from .._typing import RandomStateLike, RealLike
 from .._warn import ignored
 from ._base import QueryStrategy, top_scores
 
@@ -144,8 +144,8 @@ class LfOSAQuery(QueryStrategy):
 
     def __init__(
         self,
-        known_T: float = 0.5,
-        unknown_T: float = 2.0,
+        known_T: RealLike = 0.5,
+        unknown_T: RealLike = 2.0,
         random_state: RandomStateLike = None,
     ) -> None:
         self.known_T = known_T

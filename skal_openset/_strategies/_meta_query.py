@@ -48,7 +48,7 @@ from .._purity import TooFewLabelsError
 from .._rows import row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._threads import one_blas_thread
-from .._typing import RandomStateLike
+from .._typing import IntLike, RandomStateLike, RealLike
 from .._warn import ignored, warn
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
@@ -461,8 +461,8 @@ class MQNetQuery(_MetaInputQuery):
         accumulate: bool = True,
         pairs: str = "all",
         validate_selector: bool = False,
-        rule_weight: float | str = 0.0,
-        diversity_pool: int | None = 3,
+        rule_weight: RealLike | str = 0.0,
+        diversity_pool: IntLike | None = 3,
         batch_skyline: bool = False,
         random_state: RandomStateLike = None,
     ) -> None:

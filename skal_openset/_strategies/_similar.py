@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from .._model_scores import labelled_in_and_ood, model_embedding
 from .._purity import _unit_rows
 from .._threads import one_blas_thread
-from .._typing import RandomStateLike
+from .._typing import IntLike, RandomStateLike, RealLike
 from ._base import QueryStrategy
 
 # Similarities of pool rows to the pool or to a labelled set are computed
@@ -108,9 +108,9 @@ class SimilarQuery(QueryStrategy):
 
     def __init__(
         self,
-        eta: float = 1.0,
-        nu: float = 1.0,
-        subsample: int | None = None,
+        eta: RealLike = 1.0,
+        nu: RealLike = 1.0,
+        subsample: IntLike | None = None,
         random_state: RandomStateLike = None,
     ) -> None:
         self.eta = eta
