@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -128,10 +129,12 @@ class OpenSetSplit:
     (2, [False, False, True, False])
     """
 
-    X_pool: np.ndarray
+    # An ndarray, or a DataFrame where X was one: Any, as with a union every
+    # use of split.X_pool.iloc or .to_numpy() would have to narrow it first.
+    X_pool: Any
     y_pool: np.ndarray
     initial_idx: np.ndarray
-    X_test: np.ndarray
+    X_test: Any
     y_test: np.ndarray
     in_classes: np.ndarray
     ood_label: IntLike = -1

@@ -8,7 +8,7 @@ import numbers
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from ._persistence import (
     save_object,
 )
 from ._strategies._base import QueryStrategy
-from ._typing import IntLike, RealLike
+from ._typing import IntLike, RealLike, Records
 from ._validation import check_scalar_not_bool
 from ._warn import warn
 
@@ -412,14 +412,16 @@ def run_active_learning(
     return records
 
 
-def write_records_csv(records: list[dict], path: str | os.PathLike) -> Path:
+def write_records_csv(
+    records: Sequence[Mapping[str, Any]], path: str | os.PathLike
+) -> Path:
     """Write records (flat dicts, all with the same keys) to a CSV file.
 
     The file is written atomically (to a temporary file, then renamed).
 
     Parameters
     ----------
-    records : list of dict
+    records : sequence of dict
         E.g. the records of :func:`run_active_learning`; the keys of the
         first record are the columns.
     path : str or path-like
@@ -566,17 +568,17 @@ _SUMMARIZED_KEYS = (
 
 
 def summarize_final_round(
-    records: list[dict], group_keys: str | tuple[str, ...] = ("strategy",)
+    records: Records, group_keys: str | Sequence[str] = ("strategy",)
 ) -> list[dict]:
     """Mean and standard deviation over trials of the final round, per group.
 
     Parameters
     ----------
-    records : list of dict or DataFrame
+    records : sequence of dict or DataFrame
         Records of :func:`run_active_learning`, each extended with the
         ``group_keys`` and a ``trial`` key (a DataFrame: one per row, e.g.
         read back with ``pandas.read_csv``).
-    group_keys : str or tuple of str, default=("strategy",)
+    group_keys : str or sequence of str, default=("strategy",)
         Keys that identify a cell; trials of a cell are aggregated.
 
     Returns

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._experiment import as_records, check_numbers, check_one_run, common_rounds
+from ._typing import Records
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -313,7 +314,7 @@ def _mean_and_band(ax, group, runs, x, y, style):
 
 
 def plot_learning_curves(
-    records: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
+    records: Records | Mapping[str, Records | Sequence[Records]],
     *,
     x: str = "labels",
     group_key: str = "strategy",

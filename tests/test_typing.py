@@ -51,6 +51,7 @@ def test_public_api_has_callables():
 # checker must accept too. Type-checked, never run.
 _USER_SCRIPT = """
 import numpy as np
+import pandas as pd
 
 import skal_openset as so
 
@@ -90,6 +91,18 @@ so.AugmentedNet(object(), crop_padding=n)
 so.LearningLossNet(object(), ll_detach_epoch=share)
 so.SkactivemlQuery(so.RandomQuery()).query([[0.0]], [0], object(), batch_size=n)
 so.make_cifar_split([], [], [], [], split=n, noise_ratio=share, budget=n)
+
+# a DataFrame where X was one; records as any sequence of dicts or a DataFrame
+frame = pd.DataFrame({"a": [0.0, 1.0]})
+split = so.make_open_set_split(frame, [0, 1])
+rows = split.X_pool.iloc[split.initial_idx]
+so.OpenSetSplit(frame, np.zeros(2), np.zeros(1), frame, np.zeros(2), np.zeros(2))
+records = so.run_active_learning(split, object(), so.RandomQuery())
+so.write_records_csv(tuple(records), "records.csv")
+so.summarize_final_round(tuple(records), group_keys=["strategy", "dataset"])
+so.summarize_final_round(pd.read_csv("records.csv"))
+so.plot_learning_curves(pd.read_csv("records.csv"))
+so.plot_learning_curves({"MQ-Net": [records, records], "random": tuple(records)})
 """
 
 
