@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -720,6 +720,36 @@ def _is_number(text):
     except ValueError:
         return False
     return True
+
+
+@overload
+def load_csv_table(
+    path: str | os.PathLike,
+    label_column: str = ...,
+    *,
+    ignore_columns: Sequence[str] = ...,
+    return_classes: Literal[False] = ...,
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def load_csv_table(
+    path: str | os.PathLike,
+    label_column: str = ...,
+    *,
+    ignore_columns: Sequence[str] = ...,
+    return_classes: Literal[True],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+@overload
+def load_csv_table(
+    path: str | os.PathLike,
+    label_column: str = ...,
+    *,
+    ignore_columns: Sequence[str] = ...,
+    return_classes: bool,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 def load_csv_table(

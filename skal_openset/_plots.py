@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -313,8 +313,47 @@ def _mean_and_band(ax, group, runs, x, y, style):
     return line
 
 
+# Lines of one run or several, or per name the records of a run or its runs.
+_Curves = Records | Mapping[str, Records | Sequence[Records]]
+
+
+# The figure drawn on is the one made, the one given, or the Axes' own (a
+# SubFigure where they lie in one): only a Figure has savefig.
+@overload
 def plot_learning_curves(
-    records: Records | Mapping[str, Records | Sequence[Records]],
+    records: _Curves,
+    *,
+    x: str = ...,
+    group_key: str = ...,
+    ax: Figure | None = ...,
+    order: Sequence[Any] | None = ...,
+) -> Figure: ...
+
+
+@overload
+def plot_learning_curves(
+    records: _Curves,
+    *,
+    x: str = ...,
+    group_key: str = ...,
+    ax: SubFigure,
+    order: Sequence[Any] | None = ...,
+) -> SubFigure: ...
+
+
+@overload
+def plot_learning_curves(
+    records: _Curves,
+    *,
+    x: str = ...,
+    group_key: str = ...,
+    ax: Axes | Sequence[Axes] | np.ndarray,
+    order: Sequence[Any] | None = ...,
+) -> Figure | SubFigure: ...
+
+
+def plot_learning_curves(
+    records: _Curves,
     *,
     x: str = "labels",
     group_key: str = "strategy",
@@ -363,8 +402,10 @@ def plot_learning_curves(
 
     Returns
     -------
-    fig : matplotlib Figure
-        The figure drawn on; it has no title, so that you can set your own.
+    fig : matplotlib Figure or SubFigure
+        The figure drawn on: a new Figure for ``ax=None``, else `ax` itself
+        or the figure of its Axes (a SubFigure where they lie in one). It
+        has no title, so that you can set your own.
 
     Raises
     ------

@@ -52,6 +52,7 @@ def test_public_api_has_callables():
 _USER_SCRIPT = """
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 import skal_openset as so
 
@@ -103,6 +104,12 @@ so.summarize_final_round(tuple(records), group_keys=["strategy", "dataset"])
 so.summarize_final_round(pd.read_csv("records.csv"))
 so.plot_learning_curves(pd.read_csv("records.csv"))
 so.plot_learning_curves({"MQ-Net": [records, records], "random": tuple(records)})
+
+# what each call returns, as the docstrings say
+X, y = so.load_csv_table("table.csv")
+X, y, classes = so.load_csv_table("table.csv", return_classes=True)
+so.plot_learning_curves(records).savefig("curves.png")
+so.plot_learning_curves(records, ax=Figure()).savefig("curves.png")
 """
 
 
