@@ -139,7 +139,7 @@ class ContrastiveEncoder(
         Adam's learning rate.
     temperature : float, default=0.5
         Temperature of the contrastive loss.
-    device : str, default="cpu"
+    device : str or torch.device, default="cpu"
         Where ``fit`` trains; ``transform`` runs where the fitted network
         is. On CUDA the data live on the device and the forward pass runs
         under bf16 autocast. A fitted encoder loaded on a machine that lacks
@@ -204,7 +204,7 @@ class ContrastiveEncoder(
         batch_size: IntLike = 256,
         lr: RealLike = 1e-3,
         temperature: RealLike = 0.5,
-        device: str = "cpu",
+        device: str | torch.device = "cpu",
         random_state: RandomStateLike = None,
     ) -> None:
         self.width = width
@@ -278,7 +278,7 @@ class ContrastiveEncoder(
             "cuda", dtype=torch.bfloat16, enabled=torch.device(device).type == "cuda"
         )
 
-    def fit(self, X: ArrayLike, y: None = None) -> "ContrastiveEncoder":
+    def fit(self, X: ArrayLike, y: Any = None) -> "ContrastiveEncoder":
         """Train the encoder on the images ``X``; ``y`` is ignored.
 
         The same fit whatever torch's default dtype, also inside
@@ -510,7 +510,7 @@ class ContrastivePurity:
             f"memory={self.memory!r})"
         )
 
-    def fit(self, X: ArrayLike, y: None = None) -> "ContrastivePurity":
+    def fit(self, X: ArrayLike, y: Any = None) -> "ContrastivePurity":
         """Start afresh on the pool ``X``; keep the features of ``X``.
 
         As scikit-learn's ``fit``, it forgets an earlier fit: a clone of an

@@ -197,17 +197,17 @@ class OpenSetSplit:
         check_each_once(idx, "initial_idx", "index", " (np.unique(initial_idx))")
 
     @property
-    def n_classes(self):
+    def n_classes(self) -> int:
         """Number of IN classes ``k``."""
         return len(self.in_classes)
 
     @property
-    def is_ood(self):
+    def is_ood(self) -> np.ndarray:
         """Boolean mask of the OOD examples of the pool."""
         return self.y_pool == self.ood_label
 
     @property
-    def noise_ratio(self):
+    def noise_ratio(self) -> float:
         """Share of OOD examples in the pool."""
         return float(self.is_ood.mean()) if len(self.y_pool) else 0.0
 

@@ -196,7 +196,7 @@ def run_active_learning(
     cost_in: RealLike = 1.0,
     cost_ood: RealLike = 1.0,
     progress: bool = False,
-    callback: Callable[[dict, ActiveLearner], None] | None = None,
+    callback: Callable[[dict, ActiveLearner], object] | None = None,
     checkpoint: str | os.PathLike | None = None,
 ) -> list[dict]:
     """Run open-set active learning on a split and record every round.
@@ -240,7 +240,8 @@ def run_active_learning(
     callback : callable, default=None
         Called as ``callback(record, learner)`` at the end of every round
         run in this call (not for rounds restored from `checkpoint`), e.g.
-        to snapshot the strategy's state (``learner.query_strategy_``).
+        to snapshot the strategy's state (``learner.query_strategy_``); what
+        it returns is ignored.
     checkpoint : str or path-like, default=None
         A file (see :func:`save_object`) where the learner, the oracle, the
         records and the global random states (Python, NumPy, torch and, once

@@ -65,7 +65,7 @@ class BatchIterator:
 
     def __init__(
         self,
-        dataset: Dataset,
+        dataset: Dataset | Subset,
         batch_size: int,
         shuffle: bool = False,
         min_steps: int = 0,

@@ -20,7 +20,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -63,9 +62,13 @@ from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
-from ._typing import IntLike
+from ._typing import IntLike, available_if
 from ._validation import check_each_once, check_one_label_per_row
 from ._warn import warn
+
+# What a query strategy returns: the chosen pool positions, alone (modAL's newer
+# strategies) or first in a tuple.
+_Chosen = np.ndarray | tuple[np.ndarray, Any]
 
 
 def _classifier_has(method):
@@ -262,7 +265,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         estimator: Any,
-        query_strategy: Callable[..., tuple[np.ndarray, Any]] | None = None,
+        query_strategy: Callable[..., _Chosen] | None = None,
         X_training: ArrayLike | None = None,
         y_training: ArrayLike | None = None,
         *,

@@ -11,14 +11,13 @@ from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._float_events import flushing_underflow
-from ._typing import RealLike
+from ._typing import RealLike, fit_context
 from ._validation import reject_bool_numbers
 
 
@@ -100,7 +99,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         super()._validate_params()
         reject_bool_numbers(self)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: Any = None) -> MetaInputTransformer:
         """Learn each column's statistics (mean and std, or quantiles).
 

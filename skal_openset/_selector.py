@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -27,7 +27,7 @@ from ._float_events import flushing_underflow
 from ._models import CPUPickledModuleMixin, check_device, seeded_torch
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
-from ._typing import IntLike, RandomStateLike, RealLike
+from ._typing import IntLike, RandomStateLike, RealLike, fit_context
 from ._validation import reject_bool_numbers
 from ._warn import warn
 
@@ -480,7 +480,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         # teach, after the labels were bought.
         check_device(self.device)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
         X: ArrayLike,

@@ -52,7 +52,11 @@ def test_public_api_has_callables():
 _USER_SCRIPT = """
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
+from skorch.dataset import Dataset
+from torch.utils.data import Subset
+from typing_extensions import assert_type
 
 import skal_openset as so
 
@@ -110,6 +114,31 @@ X, y = so.load_csv_table("table.csv")
 X, y, classes = so.load_csv_table("table.csv", return_classes=True)
 so.plot_learning_curves(records).savefig("curves.png")
 so.plot_learning_curves(records, ax=Figure()).savefig("curves.png")
+assert_type(learner.predict_proba(X), np.ndarray)
+assert_type(learner.decision_function(X), np.ndarray)
+assert_type(so.MetaInputTransformer().fit(X), so.MetaInputTransformer)
+assert_type(so.MetaQueryNetSelector().fit(X, y), so.MetaQueryNetSelector)
+assert_type(split.n_classes, int)
+assert_type(split.is_ood, np.ndarray)
+assert_type(split.noise_ratio, float)
+
+
+# a strategy may return the indices alone; a callback's return is ignored; fit
+# takes y and ignores it, as scikit-learn's transformers do
+def first_rows(learner: object, X_pool: object, n_instances: int = 1) -> np.ndarray:
+    return np.arange(n_instances)
+
+
+def keep(record: dict, learner: so.ActiveLearner) -> bool:
+    records.append(record)
+    return True
+
+
+so.ActiveLearner(object(), first_rows)
+so.run_active_learning(split, object(), first_rows, callback=keep)
+so.ContrastiveEncoder(device=torch.device("cpu")).fit(X, y)
+so.ContrastivePurity().fit(X, y)
+so.BatchIterator(Subset(Dataset(X, y), [0, 1]), batch_size=2)
 """
 
 
