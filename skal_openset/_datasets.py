@@ -588,8 +588,10 @@ def make_open_set_split(
                 f"of rows >= 1, got {test_size!r}: pass e.g. test_size=0.25."
             )
         try:
+            # A float32 share is refused by train_test_split's validation.
+            size = float(test_size) if share else test_size
             train_rows, test_rows = train_test_split(
-                in_rows, test_size=test_size, stratify=y[in_rows], random_state=rng
+                in_rows, test_size=size, stratify=y[in_rows], random_state=rng
             )
         except ValueError as exc:
             raise ValueError(

@@ -1636,3 +1636,18 @@ def test_a_test_size_that_is_no_share_nor_row_count_is_named(test_size):
     X, y = load_digits_dataset()
     with pytest.raises(ValueError, match=r"test_size must be a share .* e\.g\. test"):
         make_open_set_split(X, y, in_classes=[0, 1, 2], test_size=test_size)
+
+
+@pytest.mark.parametrize("test_size", [np.float32(0.25), np.int64(100)])
+def test_a_numpy_test_size_holds_out_what_the_python_one_does(test_size):
+    # A float32 share was refused by train_test_split, and the refusal read
+    # as the data's ("Cannot hold out a stratified test set ...").
+    X, y = load_digits_dataset()
+    split = make_open_set_split(
+        X, y, in_classes=[0, 1, 2], test_size=test_size, random_state=0
+    )
+    python = make_open_set_split(
+        X, y, in_classes=[0, 1, 2], test_size=test_size.item(), random_state=0
+    )
+    np.testing.assert_array_equal(split.y_test, python.y_test)
+    np.testing.assert_array_equal(split.X_pool, python.X_pool)
