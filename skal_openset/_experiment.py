@@ -600,7 +600,8 @@ def summarize_final_round(
     Raises
     ------
     ValueError
-        If a record lacks a group key or ``trial``, or a trial of a group
+        If a record lacks a group key, ``trial`` or a key of
+        :func:`run_active_learning`'s records, or a trial of a group
         holds a round twice (several runs under one trial), or its rounds are
         not 1, 2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
@@ -649,6 +650,13 @@ def summarize_final_round(
                 f"A record lacks the keys {missing}, which group the runs into "
                 "cells and trials; add them to run_active_learning's records, "
                 'e.g. [{**r, "strategy": name, "trial": trial} for r in run].'
+            )
+        lacking = [k for k in _SUMMARIZED_KEYS if k not in record]
+        if lacking:
+            raise ValueError(
+                f"A record lacks the keys {lacking}, which every record of "
+                "run_active_learning holds; summarize its records (a CSV file "
+                "of them read back with pandas.read_csv), with their keys kept."
             )
         key = tuple(record[k] for k in group_keys)
         groups.setdefault(key, {}).setdefault(record["trial"], []).append(record)

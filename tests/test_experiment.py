@@ -182,6 +182,10 @@ def test_summary_says_which_keys_the_records_lack(split, estimator):
     )
     with pytest.raises(ValueError, match=r"lacks the keys \['strategy', 'trial'\]"):
         summarize_final_round(records)
+    # A bare KeyError: 'test_accuracy'.
+    trimmed = [{"strategy": "a", "trial": 0, "round": 1}]
+    with pytest.raises(ValueError, match=r"lacks the keys \['test_accuracy', "):
+        summarize_final_round(trimmed)
 
 
 def test_summary_refuses_two_runs_under_one_trial():
