@@ -1834,6 +1834,35 @@ def test_one_mqnet_shared_by_two_modal_learners_is_refused():
     second.query_strategy(second, pool, n_instances=15)
 
 
+def test_a_modal_learner_rebuilt_around_its_mqnet_continues_the_campaign():
+    # A loop that rebuilt its learner each round around the same strategy was
+    # refused while an old learner was still referenced (here a history list;
+    # IPython's Out cache does the same), and clone(strategy), the remedy
+    # offered, would have thrown the learnt meta-model away.
+    X, y, _, strategy, learner = _modal_like_on_in_rows()
+    initial = learner.X_training, learner.y_training
+    pool, y_pool, history = X[80:400], y[80:400], []
+    for _ in range(3):
+        history.append(learner)
+        indices, _ = strategy(learner, pool, n_instances=15)
+        teach_open_set(learner, pool[indices], y_pool[indices])
+        pool, y_pool = np.delete(pool, indices, axis=0), np.delete(y_pool, indices)
+        learner = ModalLike(
+            LogisticRegression(max_iter=300),
+            strategy,
+            learner.X_training,
+            learner.y_training,
+        )
+    assert len(strategy.validation_target_) == 45
+    # A learner without the rows taught so far is another campaign.
+    stranger = ModalLike(LogisticRegression(max_iter=300), strategy, *initial)
+    with pytest.raises(
+        ValueError, match=r"clone\(strategy\).*hold the rows taught so far"
+    ):
+        strategy(stranger, pool, n_instances=15)
+    strategy(learner, pool, n_instances=15)
+
+
 def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     # OOD marked -2 with ood_label -1: modAL's classifier took -2 for a class
     # and MQ-Net's update saw no OOD row, where our ActiveLearner refuses it.

@@ -407,9 +407,12 @@ class MQNetQuery(_MetaInputQuery):
     OOD) keeps the previous selector, with the selector's warning.
 
     Its state is that of one learner's queries: while the learner that made
-    them is in use, another is refused (a ValueError). Give each learner its
-    own instance, ``sklearn.base.clone(strategy)``, as :class:`ActiveLearner`
-    does; a modAL learner uses the object it is given.
+    them is in use, another is refused (a ValueError), unless it continues
+    their campaign, holding in its labelled set the in-distribution rows
+    last taught (a learner rebuilt each round around the same strategy);
+    then it takes over. Give each campaign its own instance,
+    ``sklearn.base.clone(strategy)``, as :class:`ActiveLearner` does; a modAL
+    learner uses the object it is given.
 
     The masked loss is the cross-entropy of the classifier's
     ``predict_proba`` (a net's logits), so any probabilistic classifier
@@ -485,16 +488,46 @@ class MQNetQuery(_MetaInputQuery):
         return {name: value for name, value in state.items() if name != "_learner_ref"}
 
     def _check_learner(self, learner):
-        """Refuse a learner other than the live one whose queries it holds."""
+        """Refuse a learner other than the live one whose queries it holds,
+        unless it continues that one's campaign (then it takes over)."""
         owner = None if self._learner_ref is None else self._learner_ref()
-        if owner is not None and owner is not unframed(learner):
-            raise ValueError(
-                "This MQNetQuery holds the queries of another learner, which is "
-                "still in use: one strategy shared by two learners would train "
-                "one meta-model on both learners' query sets. Give each learner "
-                "its own strategy, sklearn.base.clone(strategy) (modAL's "
-                "ActiveLearner uses the object it is given; ours clones it)."
-            )
+        if owner is None or owner is unframed(learner):
+            return
+        if self._continues_campaign(learner):
+            self._claim(learner)
+            return
+        raise ValueError(
+            "This MQNetQuery holds the queries of another learner, which is "
+            "still in use: one strategy shared by two learners would train "
+            "one meta-model on both learners' query sets. For a campaign of "
+            "its own, give this learner its own strategy, "
+            "sklearn.base.clone(strategy) (modAL's ActiveLearner uses the "
+            "object it is given; ours clones it). To continue the other "
+            "learner's campaign, this learner must hold the rows taught so far "
+            "in its labelled set (X_training for modAL), or the other learner "
+            "must be dropped (del it, and any list that holds it)."
+        )
+
+    def _continues_campaign(self, learner):
+        """Whether `learner` holds the in-distribution rows last taught.
+
+        A loop may rebuild its learner each round around the same strategy
+        while the old one stays referenced (a history list, IPython's Out).
+        The OOD rows are not asked for: modAL keeps them apart, in X_ood_,
+        which a rebuilt learner may not carry.
+        """
+        taught = getattr(self, "_taught_in_keys", None)
+        if hasattr(learner, "X_labelled_"):
+            labelled = learner.X_labelled_
+        else:
+            labelled = getattr(learner, "X_training", None)
+        if not taught or labelled is None:
+            return False
+        # As update reads the query rows, so that equal rows have equal keys.
+        labelled = check_rows(
+            labelled, getattr(learner, "estimator", learner), "X_training"
+        )
+        return taught <= set(row_keys(labelled))
 
     def _claim(self, learner):
         """Record `learner` as the one whose queries the state holds."""
@@ -713,7 +746,8 @@ class MQNetQuery(_MetaInputQuery):
             )
         # The query that chose these rows: its pool's meta-input scale and
         # scores (a later set_params of the scores must not change them).
-        keys = set(row_keys(X_query))
+        query_keys = row_keys(X_query)
+        keys = set(query_keys)
         query = self._query_of(keys, modal)
         if keys & query.learnt:
             raise ValueError(
@@ -751,6 +785,10 @@ class MQNetQuery(_MetaInputQuery):
                 q._replace(learnt=q.learnt | keys) if q is query else q
                 for q in self._recent_queries
             ]
+            if is_in.any():  # what a learner continuing this campaign holds
+                self._taught_in_keys = {
+                    key for key, row_in in zip(query_keys, is_in) if row_in
+                }
             Z = query.meta_input.transform(
                 self._raw_scores(learner, X_query, query.scores)
             )
