@@ -694,8 +694,11 @@ def _first_dense_warning(learner):
     its once-per-line registry (reset by any ``catch_warnings`` block) would
     keep it from warning twice a round. The embedding is the hook, else the
     classifier whose preprocessing or input it is (the parameter: the fitted
-    one is retrained at every ``teach``).
+    one is retrained at every ``teach``). A modAL learner given DataFrames
+    comes wrapped by :func:`framed`, in a new wrapper around a new pipeline
+    each query: the learner itself and its own classifier are the key.
     """
+    learner = unframed(learner)
     hook = embedding_hook(learner)
     embedding = getattr(learner, "estimator", None) if hook is None else hook
     try:

@@ -1729,6 +1729,32 @@ def test_a_modal_net_fitted_on_named_columns_is_queried_without_warnings(strateg
     assert len(set(indices.tolist())) == 5
 
 
+def test_a_modal_learner_given_dataframes_is_warned_of_a_large_sparse_embedding_once(
+    monkeypatch,
+):
+    # Its strategies get a new framed(learner, X) wrapper, around a new
+    # pipeline, each query: the warn-once key changed and it warned every round.
+    pd = pytest.importorskip("pandas")
+    monkeypatch.setattr(skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", 1)
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(
+        {"a": rng.choice(list("pqrs"), 200), "b": rng.choice(list("xyz"), 200)}
+    )
+    y = rng.randint(0, 2, 200)
+    classifier = make_pipeline(
+        OneHotEncoder(handle_unknown="ignore"), LogisticRegression()
+    )
+    learner = ModalLike(classifier, CoreSetQuery(random_state=0), X.iloc[:60], y[:60])
+    pool = np.arange(60, 200)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            indices, _ = learner.query_strategy(learner, X.iloc[pool], 5)
+            learner.teach(X.iloc[pool[indices]], y[pool[indices]])
+            pool = np.delete(pool, indices)
+    assert sum("a sparse" in str(w.message) for w in record) == 1
+
+
 def _vstack(a, b):
     """modAL's data_vstack: DataFrames with DataFrames, arrays with arrays."""
     if hasattr(a, "iloc") and hasattr(b, "iloc"):
