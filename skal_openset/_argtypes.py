@@ -57,10 +57,17 @@ def share(text):
 
 def user_path(text):
     """A path with ``~`` expanded: no shell does it after ``=``
-    (``--output=~/results``), which made a folder named ``~``."""
+    (``--output=~/results``), which made a folder named ``~``.
+
+    ``~user/...`` is expanded only where that user exists; otherwise it is a
+    name that begins with ``~`` (``~backup.csv``), which the shell left as is.
+    """
+    path = Path(text)
     try:
-        return Path(text).expanduser()
+        return path.expanduser()
     except RuntimeError:  # no such user, or no home
+        if path.parts[0] != "~":
+            return path
         raise argparse.ArgumentTypeError(
             f"cannot expand ~ in {text}: give the full path"
         ) from None

@@ -1169,6 +1169,21 @@ def test_a_tilde_after_an_equals_sign_is_the_home_folder(tmp_path, capsys, monke
     assert demo.output == home / "results"
 
 
+def test_a_name_beginning_with_a_tilde_that_names_no_user_is_kept(
+    tmp_path, monkeypatch
+):
+    # The shell leaves ~backup.csv as it is (no user "backup.csv"), and so
+    # must we: it was refused, "cannot expand ~ in ~backup.csv".
+    monkeypatch.chdir(tmp_path)
+    _table(tmp_path / "~backup.csv", n=40)
+    _run(tmp_path, "~backup.csv", "--classifier", "forest", "--rounds", "2",
+         "--budget", "5")  # fmt: skip
+    assert (tmp_path / "out" / "records.csv").exists()
+    output = "--output=~no-such-user-skal/results"
+    demo = cli.build_parser().parse_args(["demo", output])
+    assert demo.output == Path("~no-such-user-skal/results")
+
+
 def test_a_query_files_lines_of_spaces_or_tabs_are_blank_lines():
     # "the rows of ids  have fewer cells than its header", naming no id.
     def answers(data):

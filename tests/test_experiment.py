@@ -744,10 +744,6 @@ def test_the_summary_table_shows_no_spread_for_one_trial():
         # `run` used to accept it and only train (no label bought).
         (["run", "t.csv", "--in-classes", "a", "--rounds", "1"], "must be at least 2"),
         (["fly"], "invalid choice: 'fly'"),
-        (
-            ["demo", "--output=~no-such-user-skal/out"],
-            "--output: cannot expand ~ in ~no-such-user-skal/out: give the full path",
-        ),
         # It said "required: command", naming none.
         ([], "the following arguments are required: {demo,run}"),
     ],
