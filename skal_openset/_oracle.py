@@ -144,7 +144,13 @@ class OpenSetOracle:
     def __setstate__(self, state):
         # Pickled before the exact total was kept, with an OOD mask of its
         # first ood_label: its total is its counts at its costs, as spent_ was.
-        state.pop("_is_ood", None)
+        is_ood = state.pop("_is_ood", None)
+        # Its ood_label was checked at construction, unless it was set since
+        # (the mask of that first label tells): not to warn again on resuming.
+        if is_ood is None or np.array_equal(
+            is_ood, state["y_true"] == state["ood_label"]
+        ):
+            state.setdefault("_checked_ood_label", state["ood_label"])
         state.setdefault(
             "_spent",
             _exact_cost(
@@ -161,7 +167,12 @@ class OpenSetOracle:
 
         An ood_label is checked once (its checks read the whole pool).
         """
-        if self.ood_label is not self._checked_ood_label:
+        checked = self._checked_ood_label
+        # By type and value: an equal label set anew passed the same checks,
+        # but 1, 1.0 and True are labels of other kinds.
+        if checked is not self.ood_label and not (
+            type(checked) is type(self.ood_label) and checked == self.ood_label
+        ):
             _check_labels(self.y_true, self.ood_label)
             self._checked_ood_label = self.ood_label
         return _check_cost(self.cost_in, "cost_in"), _check_cost(

@@ -1,8 +1,11 @@
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from skal_openset import _oracle
 from skal_openset._oracle import OpenSetOracle, labelling_cost, labels_within
 
 Y = np.array([0, -1, 1, -1, 2, 3, -1, 0])
@@ -221,6 +224,27 @@ def test_an_ood_label_set_later_marks_the_ood_examples():
     assert kept.tolist() == [2] and cost == 2.0
     np.testing.assert_array_equal(oracle.label([2, 1]), ["b", "x"])
     assert (oracle.n_queried_in_, oracle.n_queried_ood_, oracle.spent_) == (1, 1, 3.0)
+
+
+def test_an_ood_label_set_again_is_checked_again_only_if_it_is_another(monkeypatch):
+    # It was compared by identity: an equal string made elsewhere (read from a
+    # config, joined) was checked again, repeating the look-alike warning.
+    with pytest.warns(UserWarning, match=r"\['Unknown'\] that differ from ood_label"):
+        oracle = OpenSetOracle(["a", "Unknown", "unknown", "b"], ood_label="unknown")
+    oracle.ood_label = "".join(["unk", "nown"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        oracle.label([0])
+    # Equal values of other types (-1, np.int64(-1), -1.0) are other labels.
+    oracle = OpenSetOracle([0, 1, -1, 2, 0])
+    checked = []
+    monkeypatch.setattr(
+        _oracle, "_check_labels", lambda y, label: checked.append(label)
+    )
+    for label in (-1, np.int64(-1), -1.0, float("-1")):
+        oracle.ood_label = label
+        oracle.fill_budget([0], budget=1)
+    assert [type(label) for label in checked] == [np.int64, float]
 
 
 @pytest.mark.parametrize("budget", [-1.0, np.inf, np.nan])

@@ -266,6 +266,24 @@ def test_an_oracle_pickled_before_it_kept_its_spending_goes_on(tmp_path):
     assert loaded.spent_ == labelling_cost(3, 2, 0.1, 0.2) == 0.7
 
 
+def test_an_oracle_pickled_before_it_kept_its_checked_ood_label_warns_no_more():
+    # Its ood_label, checked at construction, was checked again at the first
+    # purchase after loading: a resumed campaign repeated the look-alike warning.
+    with pytest.warns(UserWarning, match="differ from ood_label"):
+        oracle = OpenSetOracle(["a", "Unknown", "unknown", "b"], ood_label="unknown")
+    state = vars(oracle)
+    del state["_spent"], state["_checked_ood_label"]
+    state["_is_ood"] = oracle.y_true == "unknown"
+    dumped = pickle.dumps(oracle)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(dumped).label([0])
+    # One set after construction (0.1 ignored it) was never checked: it is now.
+    state["ood_label"] = "Unknown"
+    with pytest.warns(UserWarning, match=r"\['unknown'\] that differ"):
+        pickle.loads(pickle.dumps(oracle)).label([0])
+
+
 def test_file_from_another_release_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(skal_openset, "__version__", "0.2.0")
     path = save_object([1, 2], tmp_path / "new.joblib")
