@@ -1,13 +1,25 @@
 """Open-set active learning with Meta-Query-Net."""
 
 import logging
+import threading
 
 import lazy_loader
 
 # The public names load on first use, from the imports listed in
 # __init__.pyi (which type checkers read): `import skal_openset` is instant,
 # and the command line can handle a Ctrl-C while torch loads.
-__getattr__, _lazy_dir, __all__ = lazy_loader.attach_stub(__name__, __file__)
+_load, _lazy_dir, __all__ = lazy_loader.attach_stub(__name__, __file__)
+
+# torch's and scikit-learn's first imports are not thread-safe (cpython
+# #91238): threads' first uses of names load them one at a time.
+_LOADING = threading.RLock()
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:  # e.g. `from . import _models`: then imported
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _LOADING:
+        return _load(name)
 
 
 def __dir__() -> list[str]:

@@ -116,3 +116,48 @@ def test_the_stubs_all_lists_exactly_the_names_it_imports():
     ]
     assert sorted(listed) == sorted(imported)
     assert len(listed) == len(set(listed))
+
+
+_FIRST_USES_FROM_THREADS = """
+import importlib, threading, time
+import skal_openset
+
+loading, most = [], 0  # the threads in import_module (nested calls repeat)
+count = threading.Lock()
+import_module = importlib.import_module
+
+def slow_import(name, package=None):
+    global most
+    with count:
+        loading.append(threading.get_ident())
+        most = max(most, len(set(loading)))
+    time.sleep(0.2)  # a window for another thread's first use
+    try:
+        return import_module(name, package)
+    finally:
+        with count:
+            loading.remove(threading.get_ident())
+
+importlib.import_module = slow_import
+names = ["ActiveLearner", "MQNetQuery", "make_mlp_classifier", "OpenSetOracle"]
+threads = [threading.Thread(target=getattr, args=(skal_openset, n)) for n in names]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(most)
+"""
+
+
+def test_threads_first_uses_of_the_packages_names_load_one_at_a_time():
+    # Loaded at once, torch's and scikit-learn's first imports broke: e.g.
+    # "cannot import name 'clone' from partially initialized module", and in
+    # some runs torch stayed unusable in the process.
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_USES_FROM_THREADS],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.stdout.split() == ["1"]
