@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -852,24 +853,53 @@ def _shown_once(message):
         yield
 
 
+class _CommandWarnings(threading.local):
+    """The prog of the command running in this thread, if any."""
+
+    prog = None
+
+
+_COMMAND_WARNINGS = _CommandWarnings()
+# The format main installs while commands run (in any thread), and the one it
+# found, put back when the last of them ends.
+_FORMAT_LOCK = threading.Lock()
+_formats = {"running": 0, "caller": None}
+
+
+def _command_or_caller_format(message, category, filename, lineno, line=None):
+    """A command's warning as one line; any other as its caller's format."""
+    prog = _COMMAND_WARNINGS.prog
+    if prog is None:
+        return _formats["caller"](message, category, filename, lineno, line)
+    return f"{prog}: warning: {' '.join(str(message).split())}\n"
+
+
 @contextlib.contextmanager
 def _warnings_as_lines(prog):
-    """Warnings written as ``<prog>: warning: <message>`` in the block, as
-    errors are, rather than at a line of Python (the entry script's
-    ``sys.exit(main())``, ``<frozen runpy>``); the caller's format after.
+    """Warnings of the block's thread written as ``<prog>: warning:
+    <message>``, as errors are, rather than at a line of Python (the entry
+    script's ``sys.exit(main())``, ``<frozen runpy>``).
 
     The format, not ``showwarning``: replacing that would write to stderr
     the warnings a caller of main records (``catch_warnings(record=True)``).
+    The format is the process's: other threads' warnings keep the caller's,
+    and the caller's is put back when the last command ends (blocks in
+    threads overlap: each putting back what it found left a command's).
     """
-
-    def one_line(message, category, filename, lineno, line=None):
-        return f"{prog}: warning: {' '.join(str(message).split())}\n"
-
-    caller_format, warnings.formatwarning = warnings.formatwarning, one_line
+    with _FORMAT_LOCK:
+        if _formats["running"] == 0:
+            _formats["caller"] = warnings.formatwarning
+            warnings.formatwarning = _command_or_caller_format
+        _formats["running"] += 1
+    _COMMAND_WARNINGS.prog = prog
     try:
         yield
     finally:
-        warnings.formatwarning = caller_format
+        _COMMAND_WARNINGS.prog = None
+        with _FORMAT_LOCK:
+            _formats["running"] -= 1
+            if _formats["running"] == 0:
+                warnings.formatwarning = _formats["caller"]
 
 
 def main(argv=None):

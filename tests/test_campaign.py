@@ -691,6 +691,36 @@ def test_a_warning_of_the_command_is_one_line_and_the_callers_stay_as_they_were(
     assert caller.endswith(": UserWarning: the caller's")  # Python's format
 
 
+def test_commands_run_from_threads_put_back_the_callers_warning_format(
+    tmp_path, monkeypatch
+):
+    # Overlapping calls: the second saved the first's one-line format as the
+    # caller's and put it back last, so it stayed for the rest of the process;
+    # meanwhile every thread's warnings took it.
+    def demo(output, *args, **kwargs):
+        time.sleep(0.3)  # long enough for the other thread's call to start
+        warnings.warn("demo", UserWarning, stacklevel=2)
+
+    monkeypatch.setattr(cli, "run_demo", demo)
+    # conftest's one-thread block, held by this thread, would keep them waiting
+    monkeypatch.setattr(cli, "one_torch_thread", contextlib.nullcontext)
+    callers = warnings.formatwarning
+    threads = [
+        threading.Thread(target=main, args=(["demo", "--output", str(tmp_path / n)],))
+        for n in "ab"
+    ]
+    with warnings.catch_warnings(record=True):
+        for thread in threads:
+            thread.start()
+            time.sleep(0.1)
+        # This thread's warnings keep its format meanwhile.
+        mine = warnings.formatwarning("mine", UserWarning, "mine.py", 3)
+        for thread in threads:
+            thread.join()
+    assert warnings.formatwarning is callers
+    assert mine == callers("mine", UserWarning, "mine.py", 3)
+
+
 def test_a_run_with_label_costs_says_its_auc_is_over_the_budget(
     tmp_path, capsys, monkeypatch
 ):
