@@ -494,6 +494,11 @@ class ContrastivePurity:
         if module is not None and _models.module_device(module).type != "cpu":
             current = module is state["encoder_"].module_
             state = {**state, "_features_module": _ENCODER_MODULE if current else None}
+        # Left out while it is the encoder (as __setstate__ restores it): the
+        # pickle, and so a checkpoint's fingerprint, stays that of versions
+        # that did not record it, whose checkpoints then resume.
+        if "_encoder_given" in state and state["_encoder_given"] is state["encoder"]:
+            state = {k: v for k, v in state.items() if k != "_encoder_given"}
         return state
 
     def __setstate__(self, state):

@@ -56,6 +56,7 @@ from skal_openset._augment import (
     rotate90,
 )
 from skal_openset._fast_resnet import one_cycle_factor
+from skal_openset._hashing import content_hash
 
 ROOT = Path(__file__).parents[1]
 
@@ -709,6 +710,25 @@ def test_contrastive_purity_uses_an_encoder_set_after_its_first_use():
         encoder, features = copied.encoder_, copied.features_
         copied._features(X)
         assert copied.encoder_ is encoder and copied.features_ is features
+
+
+def test_a_fitted_contrastive_purity_pickles_as_before_the_encoder_was_recorded():
+    # Its pickle gained the encoder behind encoder_, so a checkpoint written
+    # before (whose fingerprint hashes the strategy's pickle) was refused as
+    # "written by a different experiment" on resume.
+    X = _images(16)
+    purity = ContrastivePurity(_tiny_encoder()).fit(X)
+    assert "_encoder_given" not in purity.__getstate__()
+    old_version = ContrastivePurity.__new__(ContrastivePurity)
+    old_version.__dict__.update(
+        {k: v for k, v in purity.__dict__.items() if k != "_encoder_given"}
+    )
+    assert content_hash(purity) == content_hash(old_version)
+    # An encoder set since is recorded, so that the stale cache is dropped.
+    purity.encoder = _tiny_encoder(projection_dim=4, random_state=1).fit(X)
+    loaded = pickle.loads(pickle.dumps(purity))
+    loaded._features(X)
+    assert loaded.encoder_ is loaded.encoder
 
 
 # ------------------------------------------------------------------ protocol
