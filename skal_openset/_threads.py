@@ -26,7 +26,9 @@ def one_torch_thread(small: bool = True) -> Iterator[None]:
 
     The count from before the block is restored after it, also where the
     block raises: the caller's other torch work (e.g. a CNN, which gains from
-    threads) keeps its threads. Work that is not `small` runs with the
+    threads) keeps its threads. The count is the process's: torch work in
+    other threads runs on one thread while the block runs (slower, and
+    summed in another order, so not bitwise the same as alone). Work that is not `small` runs with the
     caller's count. Blocks of several threads run one at a time.
     """
     if not small:
