@@ -81,13 +81,8 @@ def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
     assert expected - packaged == set()
 
 
-def test_importing_the_package_loads_no_name_until_used_and_dir_lists_them():
-    # dir() listed only __all__ once the names loaded lazily: no __version__.
-    code = (
-        "import sys, skal_openset as s; "
-        "print('torch' in sys.modules, '__version__' in dir(s), "
-        "set(s.__all__) <= set(dir(s)), s.MQNetQuery.__name__)"
-    )
+def _fresh_python(code):
+    """The words `code` prints, run in a new process on this checkout."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -95,7 +90,17 @@ def test_importing_the_package_loads_no_name_until_used_and_dir_lists_them():
         check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    assert done.stdout.split() == ["False", "True", "True", "MQNetQuery"]
+    return done.stdout.split()
+
+
+def test_importing_the_package_loads_no_name_until_used_and_dir_lists_them():
+    # dir() listed only __all__ once the names loaded lazily: no __version__.
+    code = (
+        "import sys, skal_openset as s; "
+        "print('torch' in sys.modules, '__version__' in dir(s), "
+        "set(s.__all__) <= set(dir(s)), s.MQNetQuery.__name__)"
+    )
+    assert _fresh_python(code) == ["False", "True", "True", "MQNetQuery"]
 
 
 def test_the_stubs_all_lists_exactly_the_names_it_imports():
@@ -153,11 +158,4 @@ def test_threads_first_uses_of_the_packages_names_load_one_at_a_time():
     # Loaded at once, torch's and scikit-learn's first imports broke: e.g.
     # "cannot import name 'clone' from partially initialized module", and in
     # some runs torch stayed unusable in the process.
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_USES_FROM_THREADS],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.stdout.split() == ["1"]
+    assert _fresh_python(_FIRST_USES_FROM_THREADS) == ["1"]
