@@ -12,6 +12,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 # Imported only where a user's own object needs them: a DataFrame's columns
@@ -24,7 +25,7 @@ def _declared():
     setup.read(ROOT / "setup.cfg")
     lines = setup["options"]["install_requires"].splitlines()
     return {
-        re.split(r"[<>=!~\[; ]", line.strip())[0].lower()
+        canonicalize_name(re.split(r"[<>=!~\[; ]", line.strip())[0])
         for line in lines
         if line.strip() and not line.strip().startswith("#")
     }
@@ -49,7 +50,8 @@ def test_every_third_party_import_is_a_declared_dependency():
     for module in _imported_top_level_modules():
         if module not in distributions:
             pytest.fail(f"{module} is imported but not installed")
-        needed.update(name.lower() for name in distributions[module])
+        # as pip normalises them: lazy_loader 0.6's metadata says lazy-loader
+        needed.update(canonicalize_name(name) for name in distributions[module])
     assert needed - OPTIONAL - _declared() == set()
 
 
