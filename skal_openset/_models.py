@@ -740,10 +740,11 @@ class TargetNet(NeuralNetClassifier):
         batch shuffling and dropout, and leaves torch's global RNG as it was.
         Bitwise reproducible on CPU at a given torch thread count (which is
         the process's: while MQ-Net's selector fits in another thread, it is
-        1); CUDA kernels may add their own nondeterminism. None uses torch's global RNG throughout. That RNG
-        is the process's: seeded calls in threads wait for each other, but
-        a thread drawing from it meanwhile (an unseeded net training) changes
-        the seeded run, so seed every net trained in parallel threads. A
+        1); CUDA kernels may add their own nondeterminism. None uses torch's
+        global RNG throughout. That RNG is the process's: seeded calls in
+        threads wait for each other, but a thread drawing from it meanwhile
+        (an unseeded net training) changes the seeded run, so seed every net
+        trained in parallel threads. A
         ``train_split`` draws its own split: seed it too (skorch's
         ``ValidSplit(0.2, random_state=0)``).
     **kwargs

@@ -28,8 +28,9 @@ def one_torch_thread(small: bool = True) -> Iterator[None]:
     block raises: the caller's other torch work (e.g. a CNN, which gains from
     threads) keeps its threads. The count is the process's: torch work in
     other threads runs on one thread while the block runs (slower, and
-    summed in another order, so not bitwise the same as alone). Work that is not `small` runs with the
-    caller's count. Blocks of several threads run one at a time.
+    summed in another order, so not bitwise the same as alone). Work that is
+    not `small` runs with the caller's count. Blocks of several threads run
+    one at a time.
     """
     if not small:
         yield
