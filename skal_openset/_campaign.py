@@ -27,7 +27,6 @@ from sklearn.utils import check_random_state
 
 from ._datasets import (
     OpenSetSplit,
-    _file_at,
     _float32_features,
     _initial_indices,
     _is_blank_line,
@@ -50,6 +49,7 @@ from ._persistence import (
     load_object,
     save_object,
 )
+from ._validation import file_at
 from ._warn import warn
 
 # The campaign's state, in its output folder.
@@ -76,7 +76,7 @@ def load_table(
     unless it is exactly `ood_label` or one of `in_classes`: it would count as
     OOD.
     """
-    path = _file_at(path, "data file")
+    path = file_at(path, "data file")
     suffix = path.suffix.lower()  # T.NPZ is a .npz file
     if suffix == ".npy":  # else read as CSV text, and refused as not UTF-8
         raise ValueError(_npy_message(path, label_column))

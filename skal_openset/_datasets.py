@@ -49,7 +49,7 @@ from ._labels import (
     without_invisible,
 )
 from ._typing import IntLike, RandomStateLike, RealLike
-from ._validation import check_each_once, missing_mask
+from ._validation import check_each_once, file_at, missing_mask
 from ._warn import warn
 
 __all__ = [
@@ -973,23 +973,6 @@ def _mixed_labels_message(path, labels, lines, is_number):
     )
 
 
-def _file_at(path, what, folder_remedy=None):
-    """`path` as a Path, refused if it is a folder or missing, naming `what`
-    the caller reads (and, for a folder, `folder_remedy`)."""
-    path = Path(path)
-    if path.is_dir():
-        remedy = folder_remedy or f"give the path of the {what} in it"
-        raise IsADirectoryError(f"{path} is a folder; {remedy}.")
-    if not path.is_file():
-        # A relative path is read from the folder the code runs in.
-        where = "" if path.is_absolute() else f" ({path.absolute()})"
-        raise FileNotFoundError(
-            f"No {what} at {path}{where}: check the spelling, or give the path "
-            "from the folder you run in."
-        )
-    return path
-
-
 def _folder_at(directory, holding):
     """`directory` as a Path, refused if it is not a folder, naming what it
     should hold."""
@@ -1020,7 +1003,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     an empty label as an unlabelled row); the errors are those of
     :func:`load_csv_table`.
     """
-    path = _file_at(path, "CSV file")
+    path = file_at(path, "CSV file")
     rows, start = [], 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -1779,7 +1762,7 @@ def _zip_images(path, cache_path):
             f"cache_path {cache_path} is the zip itself; give the cache a file "
             f"of its own, e.g. {Path(path).with_suffix('.npz')}."
         )
-    path = _file_at(path, "zip file", folder_remedy=_zip_folders_remedy(path))
+    path = file_at(path, "zip file", folder_remedy=_zip_folders_remedy(path))
     try:
         zf = zipfile.ZipFile(path)
     except _DAMAGED_MEMBER as exc:

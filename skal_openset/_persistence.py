@@ -12,6 +12,7 @@ import joblib
 
 from ._atomic import atomic_open
 from ._hashing import UNHASHABLE
+from ._validation import file_at
 
 _FORMAT = "skal_openset"
 
@@ -311,14 +312,12 @@ def load_object(path: str | os.PathLike) -> Any:
     """
     from . import __version__
 
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"{path} is a folder; give the path of the file in it that "
-            "save_object wrote (e.g. checkpoint.joblib)."
-        )
-    if not path.is_file():
-        raise FileNotFoundError(f"No file to load at {path}.")
+    path = file_at(
+        path,
+        "file to load",
+        folder_remedy="give the path of the file in it that save_object wrote "
+        "(e.g. checkpoint.joblib)",
+    )
     with path.open("rb") as f:
         header = _read_header(f, path)
         saved = header["version"]

@@ -1,6 +1,7 @@
 """Parameter checks shared by the package's estimators and functions."""
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,3 +84,20 @@ def _is_missing(value):
         return value is None or bool(value != value)
     except TypeError:  # pandas.NA
         return True
+
+
+def file_at(path, what, folder_remedy=None):
+    """`path` as a Path, refused if it is a folder or missing, naming `what`
+    the caller reads (and, for a folder, `folder_remedy`)."""
+    path = Path(path)
+    if path.is_dir():
+        remedy = folder_remedy or f"give the path of the {what} in it"
+        raise IsADirectoryError(f"{path} is a folder; {remedy}.")
+    if not path.is_file():
+        # A relative path is read from the folder the code runs in.
+        where = "" if path.is_absolute() else f" ({path.absolute()})"
+        raise FileNotFoundError(
+            f"No {what} at {path}{where}: check the spelling, or give the path "
+            "from the folder you run in."
+        )
+    return path
