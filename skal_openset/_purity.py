@@ -37,6 +37,11 @@ _BATCH_BYTES = 2**29
 # its condition number stays below n_features / _MIN_SHRINKAGE, so the
 # pseudo-inverse keeps every direction up to tens of thousands of features.
 _MIN_SHRINKAGE = 1e-6
+# Pool rows over 2**64 times the labelled rows' peak are scored on their
+# own power-of-2 scale: on the labelled one, the squared distances of rows
+# 1e160 times it overflowed to inf (or inf - inf to NaN). Rows within it,
+# those of ordinary pools, keep far within float64 and are scored as they are.
+_MAHALANOBIS_ROW_RANGE = 64
 
 
 class TooFewLabelsError(ValueError):
@@ -227,7 +232,10 @@ def mahalanobis_purity(
     Returns
     -------
     purity : ndarray of shape (n_samples,)
-        ``-min_c (x - mu_c)^T Sigma^{-1} (x - mu_c)``, always <= 0.
+        ``-min_c (x - mu_c)^T Sigma^{-1} (x - mu_c)``, always <= 0 and
+        finite: a squared distance beyond the float64 range (a row some
+        1e154 standard deviations out) is clipped to the largest float64,
+        so farther rows still never score higher.
 
     Raises
     ------
@@ -293,10 +301,11 @@ def mahalanobis_purity(
         )
     # On a power-of-2 scale near 1 (exact; the distance does not change with
     # a common scale): Ledoit-Wolf's fourth powers of features near 1e80
-    # overflow, of features near 1e-100 underflow.
+    # overflow, of features near 1e-100 underflow. Kept as an exponent:
+    # 2**exponent itself overflows for a peak from 2**1023 up.
     peak = float(np.abs(embedding_train).max())
-    scale = 2.0 ** np.frexp(peak)[1] if peak > 0 else 1.0
-    X_train = embedding_train.astype(np.float64) / scale
+    exponent = int(np.frexp(peak)[1])  # peak < 2**exponent; 0 for a peak of 0
+    X_train = np.ldexp(embedding_train.astype(np.float64), -exponent)
     means = np.zeros((classes.size, X_train.shape[1]))
     np.add.at(means, y_idx, X_train)
     counts = np.bincount(y_idx)
@@ -308,7 +317,7 @@ def mahalanobis_purity(
     # class sizes have it); of a float32 embedding, a few of its eps (a net's
     # rows of one input differ in their last bits from batch to batch).
     eps = np.finfo(embedding_train.dtype).eps
-    rounding = (counts.max() + 1) * eps * peak / scale
+    rounding = (counts.max() + 1) * eps * np.ldexp(peak, -exponent)
     if not np.abs(residuals).max() > rounding:
         raise TooFewLabelsError(
             "The labelled IN embeddings have no within-class variation (every "
@@ -328,11 +337,25 @@ def mahalanobis_purity(
     means_w = means @ whiten
     purity = np.empty(embedding.shape[0])
     for batch in gen_batches(embedding.shape[0], _BATCH_SIZE):
-        rows = embedding[batch].astype(np.float64) / scale
-        # Differences, not |a|^2 - 2 a.b + |b|^2, which cancels to noise when
-        # the rows lie far from the origin next to their spread.
-        sq_dist = cdist(rows @ whiten, means_w, "sqeuclidean")
-        purity[batch] = -sq_dist.min(axis=1)
+        rows = embedding[batch].astype(np.float64)
+        # Each row's extra power-of-2 scale, the class means scaled along
+        # (exact): 0 within _MAHALANOBIS_ROW_RANGE, and for all-zero rows,
+        # whose frexp exponent of 0 is no scale.
+        row_peak = np.abs(rows).max(axis=1)
+        beyond = np.frexp(row_peak)[1] - exponent - _MAHALANOBIS_ROW_RANGE
+        shift = np.where(row_peak > 0, np.maximum(beyond, 0), 0)
+        sq_dist = np.empty(rows.shape[0])
+        for s in np.unique(shift):
+            in_group = shift == s
+            with flushing_underflow():  # what underflows is negligible here
+                scaled = np.ldexp(rows[in_group], -(exponent + s))
+                means_s = np.ldexp(means_w, -s)
+            # Differences, not |a|^2 - 2 a.b + |b|^2, which cancels to noise
+            # when the rows lie far from the origin next to their spread.
+            nearest = cdist(scaled @ whiten, means_s, "sqeuclidean").min(axis=1)
+            with np.errstate(over="ignore"):  # beyond float64: clipped below
+                sq_dist[in_group] = np.ldexp(nearest, 2 * s)
+        purity[batch] = -np.minimum(sq_dist, np.finfo(np.float64).max)
     return purity
 
 

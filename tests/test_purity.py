@@ -196,6 +196,7 @@ def test_mahalanobis_batched_equals_unbatched(rng, monkeypatch):
         (np.eye(2), [0, 1], "more labelled IN examples"),
         (np.ones((4, 2)), [0, 1, 0, 1], "no within-class variation"),
         ([[0.0, np.nan], [1.0, 1.0], [2.0, 0.0]], [0, 0, 1], "NaN"),
+        ([[0.0, -np.inf], [1.0, 1.0], [2.0, 0.0]], [0, 0, 1], "infinity"),
     ],
 )
 def test_mahalanobis_bad_inputs(X_train, y_train, match):
@@ -245,6 +246,37 @@ def test_mahalanobis_does_not_depend_on_a_common_offset(rng, offset):
         mahalanobis_purity(X, X_train, y_train),
         rtol=1e-4,
     )
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.integers(-300, 300), st.integers(0, 2**32 - 1))
+def test_mahalanobis_pool_far_beyond_the_labelled_scale_is_finite_and_ordered(
+    labelled_exponent, seed
+):
+    # Squared distances of rows 1e160 times the labelled scale away overflowed
+    # to inf (purity -inf); of rows 1e300 times a labelled scale below 1, to
+    # inf - inf (NaN).
+    rng = np.random.default_rng(seed)
+    X_in, y_in = rng.normal(size=(12, 3)), np.arange(12) % 2
+    mean0, direction = X_in[y_in == 0].mean(axis=0), rng.normal(size=3)
+    # from a few units out up to 1e300 times the scale, within float64 range
+    top = min(300, 305 - max(labelled_exponent, 0))
+    far = mean0 + 10.0 ** np.arange(2, top + 1)[:, None] * direction
+    near = np.vstack([np.zeros(3), 10.0 ** -np.arange(1, 301, 50)[:, None] * X_in[:1]])
+    scale = 10.0**labelled_exponent
+    purity = mahalanobis_purity(np.vstack([near, far]) * scale, X_in * scale, y_in)
+    assert np.isfinite(purity).all() and (purity <= 0).all()
+    assert (np.diff(purity[len(near) :]) <= 0).all()  # farther is never purer
+    np.testing.assert_allclose(
+        purity, mahalanobis_purity(np.vstack([near, far]), X_in, y_in), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_mahalanobis_non_finite_pool_is_refused(rng, bad, match):
+    X_train, y_train = rng.normal(size=(10, 2)), np.arange(10) % 2
+    with pytest.raises(ValueError, match=f"embedding contains {match}"):
+        mahalanobis_purity([[1.0, bad]], X_train, y_train)
 
 
 def test_mahalanobis_feature_mismatch(rng):
@@ -520,10 +552,12 @@ def test_an_all_zero_row_is_nearest_an_all_zero_reference():
     np.testing.assert_allclose(contrast, [-1.0])  # at OOD (0), 1 from IN
 
 
-@pytest.mark.parametrize("scale", [1e-200, 1e-100, 1e80, 1e200])
+@pytest.mark.parametrize("scale", [1e-200, 1e-100, 1e80, 1e200, 5e307])
 def test_scores_do_not_depend_on_a_common_scale(scale):
     # normalize squared values near 1e200 to inf (every row became 0, every
-    # purity 0); Ledoit-Wolf's fourth powers overflowed near 1e80 (NaN error).
+    # purity 0); Ledoit-Wolf's fourth powers overflowed near 1e80 (NaN error);
+    # Mahalanobis's power-of-2 scale of a labelled peak from 2**1023 (1.3e308
+    # here) was inf, which took every row to 0 ("no within-class variation").
     rng = np.random.RandomState(0)
     X, X_in = rng.normal(size=(6, 3)), rng.normal(size=(12, 3))
     y_in = np.arange(12) % 2
@@ -548,6 +582,15 @@ def _tiny_beside_large(dtype):
     )
 
 
+def _far_beyond_tiny_labelled(dtype):
+    """Pool rows near the largest float of `dtype` and an all-zero one, and
+    labelled rows near its smallest normal float, with their classes."""
+    tiny, huge = {np.float32: (1e-37, 1e37), np.float64: (1e-307, 1e307)}[dtype]
+    labelled = np.array([[1, 0], [0, 1], [-1, 0.5], [2, 1]]) * tiny
+    pool = np.array([[huge, -huge], [0, 0], [tiny, -tiny]], dtype)
+    return pool, labelled.astype(dtype), [0, 0, 1, 1]
+
+
 @pytest.mark.parametrize(
     "score",
     [
@@ -559,8 +602,11 @@ def _tiny_beside_large(dtype):
             *_tiny_beside_large(dtype), np.array([[1, -1], [2, 0.5]], dtype)
         ),
         lambda dtype: cosine_purity(*_tiny_beside_large(dtype)),
+        # The class means, scaled to a row far out, go to 0; its squared
+        # distance overflows to inf before the clip.
+        lambda dtype: mahalanobis_purity(*_far_beyond_tiny_labelled(dtype)),
     ],
-    ids=["energy", "knn", "knn_contrast", "cosine"],
+    ids=["energy", "knn", "knn_contrast", "cosine", "mahalanobis"],
 )
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_scores_under_a_raising_errstate(score, dtype):
