@@ -742,8 +742,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     else "."
                 )
             )
-        if parts:
-            warn(" ".join(parts), UserWarning)
+        if parts and not warn(" ".join(parts), UserWarning):
+            return  # an ignored block swallowed it: warned at the next call
         # Set back as at fit, a change made again is news again.
         self._settings_warned_of = now if parts else None
 

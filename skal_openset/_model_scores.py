@@ -28,7 +28,7 @@ of a query share one pass over the pool.
 """
 
 import weakref
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
 import numpy as np
@@ -672,7 +672,7 @@ def _densified(values, learner, estimator):
     nbytes = values.shape[0] * values.shape[1] * itemsize
     if nbytes > DENSE_EMBEDDING_WARN_BYTES and _first_dense_warning(learner):
         source, _ = _embedding_source(learner, estimator)
-        warn(
+        given = warn(
             f"Distance-based strategies work in {source}, a sparse "
             f"{values.shape[0]} x {values.shape[1]} matrix that takes "
             f"{nbytes / 2**20:,.0f} MiB dense, and several times that in "
@@ -683,6 +683,8 @@ def _densified(values, learner, estimator):
             "0)), TruncatedSVD(n_components=100))), or use a strategy that needs "
             "no distances (UncertaintyQuery)."
         )
+        if given:
+            _record_dense_warning(learner)
     return values.toarray()
 
 
@@ -692,23 +694,34 @@ def _first_dense_warning(learner):
     A strategy embeds the pool and the labelled set at every query, in a
     matrix whose shape changes each round, so neither the default filter nor
     its once-per-line registry (reset by any ``catch_warnings`` block) would
-    keep it from warning twice a round. The embedding is the hook, else the
-    classifier whose preprocessing or input it is (the parameter: the fitted
-    one is retrained at every ``teach``). A modAL learner given DataFrames
-    comes wrapped by :func:`framed`, in a new wrapper around a new pipeline
-    each query: the learner itself and its own classifier are the key.
+    keep it from warning twice a round.
+    """
+    learner, embedding = _dense_warning_key(learner)
+    try:
+        warned = learner in _WARNED_OF_DENSE_EMBEDDING
+        return not (warned and _WARNED_OF_DENSE_EMBEDDING[learner] is embedding)
+    except TypeError:  # not weakly referenceable: warned every time
+        return True
+
+
+def _record_dense_warning(learner):
+    learner, embedding = _dense_warning_key(learner)
+    with suppress(TypeError):  # not weakly referenceable
+        _WARNED_OF_DENSE_EMBEDDING[learner] = embedding
+
+
+def _dense_warning_key(learner):
+    """The learner and the embedding the dense warning is given once for.
+
+    The embedding is the hook, else the classifier whose preprocessing or
+    input it is (the parameter: the fitted one is retrained at every
+    ``teach``). A modAL learner given DataFrames comes wrapped by
+    :func:`framed`, in a new wrapper around a new pipeline each query: the
+    learner itself and its own classifier are the key.
     """
     learner = unframed(learner)
     hook = embedding_hook(learner)
-    embedding = getattr(learner, "estimator", None) if hook is None else hook
-    try:
-        warned = learner in _WARNED_OF_DENSE_EMBEDDING
-        if warned and _WARNED_OF_DENSE_EMBEDDING[learner] is embedding:
-            return False
-        _WARNED_OF_DENSE_EMBEDDING[learner] = embedding
-    except TypeError:  # not weakly referenceable: warned every time
-        pass
-    return True
+    return learner, getattr(learner, "estimator", None) if hook is None else hook
 
 
 def _warn_of_unseen_preprocessing(final):
@@ -718,20 +731,20 @@ def _warn_of_unseen_preprocessing(final):
     wrapped = getattr(final, "get_params", dict)(deep=True).values()
     if not any(isinstance(value, Pipeline) and len(value) > 1 for value in wrapped):
         return
-    try:
+    with suppress(TypeError):  # not weakly referenceable: warned every time
         if final in _WARNED_OF_UNSEEN_PREPROCESSING:
             return
-        _WARNED_OF_UNSEEN_PREPROCESSING.add(final)
-    except TypeError:  # not weakly referenceable: warned every time
-        pass
     name = type(final).__name__
-    warn(
+    given = warn(
         f"{name} wraps a pipeline whose preprocessing distance-based strategies "
         "cannot see, so they work in the input itself: pass the preprocessing "
         "as ActiveLearner(embedding=...) (e.g. embedding=StandardScaler()), or "
         f"make {name} the pipeline's final step (make_pipeline(StandardScaler(), "
         f"{name}(classifier)))."
     )
+    if given:
+        with suppress(TypeError):
+            _WARNED_OF_UNSEEN_PREPROCESSING.add(final)
 
 
 def _embedding_source(learner, estimator):

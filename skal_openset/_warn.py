@@ -18,7 +18,7 @@ _WRAPPER_DIRS = tuple(
 )
 
 
-def warn(message: str, category: type[Warning] = UserWarning) -> None:
+def warn(message: str, category: type[Warning] = UserWarning) -> bool:
     """``warnings.warn`` at the line that called into this package.
 
     A fixed ``stacklevel`` points into the package whenever the warning is
@@ -30,6 +30,11 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     ``_fit_context`` wrapper of a ``fit``, a ``Pipeline``, the ``Parallel``
     loop of ``cross_val_score`` or ``GridSearchCV``): those are no more the
     user's code.
+
+    Returns False if an :func:`ignored` block of any thread ignores the
+    category (its filter is the process's, so it swallows the warning): a
+    warning given once only (per learner, per change) is then to be given at
+    a later call.
     """
     files, frame = [], sys._getframe()
     while frame is not None:
@@ -39,17 +44,39 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     caller = 1 + max(i for i, name in enumerate(files) if name.startswith(_PACKAGE_DIR))
     while caller < len(files) and files[caller].startswith(_WRAPPER_DIRS):
         caller += 1
-    warnings.warn(message, category, stacklevel=caller + 1)
+    # Under the lock, so that no block starts or ends between the two.
+    with _IGNORING_LOCK:
+        warnings.warn(message, category, stacklevel=caller + 1)
+        return not issubclass(category, tuple(_ignoring))
 
 
 # catch_warnings is not thread-safe: two overlapping blocks can leave one's
 # filter in place for good. The package's blocks run one at a time.
 _FILTERS_LOCK = threading.RLock()
+# The categories the blocks ignore now, which warn reports as not given. It
+# does not wait for the blocks to end: one may wait for a lock held by a thread
+# that warns (MQ-Net's cross-validation fits selectors in its block, under
+# one_torch_thread's lock, under which another thread's fit may warn).
+_ignoring: list[type[Warning]] = []
+_IGNORING_LOCK = threading.RLock()  # reentrant: a showwarning hook may warn again
+
+
+@contextlib.contextmanager
+def _listed(category: type[Warning]) -> Iterator[None]:
+    with _IGNORING_LOCK:
+        _ignoring.append(category)
+    try:
+        yield
+    finally:
+        with _IGNORING_LOCK:
+            _ignoring.remove(category)
 
 
 @contextlib.contextmanager
 def ignored(category: type[Warning]) -> Iterator[None]:
     """Ignore warnings of `category` in the block (one block at a time)."""
-    with _FILTERS_LOCK, warnings.catch_warnings():
+    # Listed while its filter is in place: from before it is set to after it
+    # is removed.
+    with _FILTERS_LOCK, _listed(category), warnings.catch_warnings():
         warnings.simplefilter("ignore", category)
         yield

@@ -10,17 +10,21 @@ from functools import partial
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skal_openset import (
     ActiveLearner,
+    CoreSetQuery,
     MetaInputTransformer,
     MetaQueryNetSelector,
     MQNetQuery,
 )
-from skal_openset._warn import ignored
+from skal_openset._warn import ignored, warn
 
 
 @pytest.fixture
@@ -133,3 +137,106 @@ def test_overlapping_ignored_blocks_in_threads_leave_no_filter_behind():
     for thread in threads:
         thread.join()
     assert warnings.filters == before
+
+
+def _sparse_rows(estimator, X):
+    return sparse.csr_matrix(np.asarray(X, dtype=float))
+
+
+def _settings_changed(X, y):
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), CoreSetQuery(random_state=0)
+    ).fit(X, y)
+    return learner.set_params(query_strategy=CoreSetQuery(random_state=1))
+
+
+def _dense_embedding(X, y):
+    return ActiveLearner(
+        LogisticRegression(max_iter=500),
+        CoreSetQuery(random_state=0),
+        embedding=_sparse_rows,
+    ).fit(X, y)
+
+
+def _unseen_preprocessing(X, y):
+    return ActiveLearner(
+        OneVsRestClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+        ),
+        CoreSetQuery(random_state=0),
+    ).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (_settings_changed, "parameters changed since fit"),
+        (_dense_embedding, "a sparse"),
+        (_unseen_preprocessing, "wraps a pipeline"),
+    ],
+)
+def test_a_once_only_warning_that_another_threads_block_ignored_comes_later(
+    split, monkeypatch, make, message
+):
+    # The ignore filter of one thread's block (MQ-Net's cross-validation
+    # ignores UserWarning) is the process's: it swallowed the warning in
+    # another thread, which was recorded as given and never came again.
+    monkeypatch.setattr("skal_openset._model_scores.DENSE_EMBEDDING_WARN_BYTES", 1)
+    learner = make(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    pool = _pool(split)[:100]
+    ignoring, done = threading.Event(), threading.Event()
+
+    def ignore_until_done():
+        with ignored(UserWarning):
+            ignoring.set()
+            done.wait(30)
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=ignore_until_done)
+        thread.start()
+        try:
+            assert ignoring.wait(30)
+            learner.query(pool, n_instances=3)
+        finally:
+            done.set()
+            thread.join()
+        learner.query(pool, n_instances=3)
+        learner.query(pool, n_instances=3)
+    assert len([w for w in record if message in str(w.message)]) == 1
+
+
+def test_a_warning_does_not_wait_for_another_threads_ignored_block():
+    # A block may wait for a lock that a warning thread holds: MQ-Net's
+    # cross-validation fits selectors in its block, under one_torch_thread's
+    # lock, under which another thread's selector fit may warn (of saturated
+    # units). A warn that waited for the block to end would deadlock.
+    lock, locked, ignoring = threading.Lock(), threading.Event(), threading.Event()
+    given = []
+
+    def warn_holding_the_lock():
+        with lock:
+            locked.set()
+            ignoring.wait(30)
+            given.append(warn("held back"))
+
+    def ignore_then_take_the_lock():
+        locked.wait(30)
+        with ignored(UserWarning):
+            ignoring.set()
+            with lock:
+                pass
+
+    threads = [
+        threading.Thread(target=target, daemon=True)
+        for target in (warn_holding_the_lock, ignore_then_take_the_lock)
+    ]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert given == [False]
+    assert not record
