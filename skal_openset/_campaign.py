@@ -33,6 +33,7 @@ from ._datasets import (
     _read_csv_table,
 )
 from ._experiment import versions, warn_of_other_versions
+from ._hashing import fingerprints_of
 from ._labels import (
     as_label,
     invisible_characters,
@@ -656,7 +657,7 @@ def run_interactive(
     cost_ood=1.0,
     poll_seconds=2.0,
     timeout=None,
-    fingerprint=None,
+    fingerprints=(None,),
     options=None,
     extra_columns=None,
     log=print,
@@ -689,8 +690,9 @@ def run_interactive(
     a new state is saved (which a rerun would resume, asking anew). So is
     a rerun whose `n_rounds` ends before an open query that is no longer blank.
 
-    `fingerprint` identifies the campaign (:func:`table_fingerprint`): a
-    state of another is refused. `options`, a dict of the options that
+    `fingerprints` identify the campaign (:func:`table_fingerprints`): a new
+    state holds the first, and a state that holds none of them is refused
+    as another campaign's. `options`, a dict of the options that
     shape it by the names the person gave them (``{"--budget": 5}``), is
     kept in the state with the table's own hash, so that the refusal names
     the options that changed, or the table. The state records the versions
@@ -739,7 +741,7 @@ def run_interactive(
                 "that wrote it (the same devices and library versions), or start "
                 f"a new one here. {_how_to_keep_labels(output / 'queries')}"
             ) from exc
-        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+        if not isinstance(state, dict) or state.get("fingerprint") not in fingerprints:
             raise ValueError(_another_campaign(state, state_path, table, options))
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
         warn_of_other_versions(
@@ -770,7 +772,7 @@ def run_interactive(
             ood_label=ood_label,
         ).fit(X[labelled], as_open_set(labels[labelled]))
         state = {
-            "fingerprint": fingerprint,
+            "fingerprint": fingerprints[0],
             "versions": versions(),
             "options": options,
             "table": table,
@@ -1093,6 +1095,12 @@ def _interactive_record(round_, learner, ood_label, size, in_share, spent):
     }
 
 
-def table_fingerprint(X, labels, *options):
-    """What identifies a campaign: the table and the options that shape it."""
-    return joblib.hash([X, labels, *options])
+def table_fingerprints(X, labels, *options):
+    """What identifies a campaign: the table and the options that shape it,
+    by :func:`fingerprints_of` (an option may hold a fitted encoder).
+
+    States held ``joblib.hash`` of them, the same as the second fingerprint
+    where no option holds a torch tensor; a tensor's was of its address, so
+    such a state resumed in no other process anyway.
+    """
+    return fingerprints_of([X, labels, *options])

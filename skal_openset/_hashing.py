@@ -31,9 +31,21 @@ class SameObject:
         return id(self.value)
 
 
+def _is_timing(name):
+    """Whether `name` is a fitted object's wall-clock timing (``fit_seconds_``
+    of :class:`ContrastiveEncoder`), which two fits that are the same
+    otherwise do not share."""
+    return name.endswith("_seconds_")
+
+
 class _ContentHasher(joblib.hashing.NumpyHasher):
     """joblib's hash, with torch tensors hashed by their values: their pickles
-    differ from one process (or clone) to the next."""
+    differ from one process (or clone) to the next. Without `timings`, an
+    object's timing attributes are left out of its pickled state."""
+
+    def __init__(self, timings=True):
+        super().__init__()
+        self.timings = timings
 
     def save(self, obj):
         if isinstance(obj, torch.Tensor):
@@ -41,9 +53,36 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
             obj = ("torch.Tensor", str(obj.dtype), tuple(obj.shape), values.numpy())
         super().save(obj)
 
+    def reducer_override(self, obj):
+        if (
+            self.timings
+            or isinstance(obj, type)  # a class's __dict__ holds its methods
+            or not any(map(_is_timing, getattr(obj, "__dict__", ())))
+        ):
+            return NotImplemented  # pickled as usual
+        reduced = list(obj.__reduce_ex__(self.proto))
+        if len(reduced) > 2 and isinstance(reduced[2], dict):  # its state
+            reduced[2] = {k: v for k, v in reduced[2].items() if not _is_timing(k)}
+        return tuple(reduced)
+
 
 def content_hash(value):
     """joblib's hash of `value`, tensors by value: the same in a copy, a
     clone, or another process (a RandomState by its state, a function by
     its name). Raises one of `UNHASHABLE` if `value` does not pickle."""
     return _ContentHasher().hash(value)
+
+
+def fingerprints_of(value):
+    """The fingerprint of `value` that a checkpoint saves, then the one that a
+    checkpoint saved before it may hold; a checkpoint holding either is of
+    `value`. Raises one of `UNHASHABLE` if `value` does not pickle.
+
+    The first is :func:`content_hash` with the wall-clock timings of fitted
+    objects (attributes ending in ``_seconds_``) left out: a script that
+    fits its encoder again, with the same seed and data, runs the same
+    experiment. The second, with them, is what checkpoints held before:
+    accepted, so that those whose timings are the same (an encoder loaded
+    from a cache) still resume.
+    """
+    return _ContentHasher(timings=False).hash(value), content_hash(value)

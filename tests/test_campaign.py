@@ -15,13 +15,26 @@ from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 import sklearn
 import torch
 from packaging.version import Version
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
-from skal_openset import _atomic, _campaign, _experiment, load_object, save_object
+from skal_openset import (
+    CCALQuery,
+    ContrastiveEncoder,
+    _atomic,
+    _campaign,
+    _experiment,
+    load_object,
+    save_object,
+)
 from skal_openset import _cli as cli
 from skal_openset._campaign import check_in_classes, load_table
 from skal_openset._cli import main
@@ -1522,6 +1535,98 @@ def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsy
     assert "belongs to another campaign (other" in capsys.readouterr().err
     _answer(tmp_path, truth)
     _wait_briefly(tmp_path)  # the first options resume it
+
+
+# A table of images, which a script's campaign may run on.
+IMAGES = np.random.default_rng(0).random((12, 1, 8, 8), dtype=np.float32)
+IMAGE_LABELS = np.array(["cat", "cow", "dog"] * 2 + [""] * 6)
+
+
+def _flat(X):
+    return X.reshape(len(X), -1)
+
+
+def _scripted_campaign(tmp_path, strategy):
+    """A campaign that a script runs on `IMAGES` with `strategy`, an option
+    fingerprinted with the table, until the state is saved; what it logged."""
+    options = {"strategy": strategy}
+    log = []
+    _campaign.run_interactive(
+        IMAGES,
+        IMAGE_LABELS,
+        ["cat", "cow"],
+        make_pipeline(FunctionTransformer(_flat), LogisticRegression()),
+        strategy,
+        output=tmp_path / "out",
+        n_rounds=1,
+        budget=2,
+        fingerprints=_campaign.table_fingerprints(
+            IMAGES, IMAGE_LABELS, *options.values()
+        ),
+        options=options,
+        log=log.append,
+    )
+    return log
+
+
+def _encoder_strategy(random_state=0, images=IMAGES):
+    encoder = ContrastiveEncoder(
+        width=2, projection_dim=4, max_epochs=1, batch_size=8, random_state=random_state
+    )
+    return CCALQuery(features=encoder.fit(images).transform)
+
+
+def test_a_scripted_campaign_resumes_with_its_encoder_fitted_again(tmp_path):
+    # The same fit, from the same seed and images, was "a campaign of other
+    # data or options": the fingerprint hashed the encoder's fit time (and
+    # its tensors' addresses, so not even an encoder loaded from a cache
+    # resumed in another process).
+    _scripted_campaign(tmp_path, _encoder_strategy())
+    assert _scripted_campaign(tmp_path, _encoder_strategy())[0].startswith("Resuming")
+
+
+def test_a_scripted_campaign_with_another_encoder_is_refused(tmp_path):
+    _scripted_campaign(tmp_path, _encoder_strategy())
+    for other in (
+        _encoder_strategy(random_state=1),
+        _encoder_strategy(images=IMAGES[1:]),
+    ):
+        with pytest.raises(ValueError, match="a campaign of other data or options"):
+            _scripted_campaign(tmp_path, other)
+
+
+class _TimedPCA(PCA):
+    """A script's own feature space, which records its fit's wall time."""
+
+    def fit(self, X, y=None):
+        start = time.perf_counter()
+        super().fit(X, y)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+
+def test_campaign_states_fingerprinted_as_before_resume(tmp_path, capsys):
+    # States held joblib.hash of the table and the options, timings
+    # included: a state of the command, and one whose option has a fit's
+    # timing that is the same (the object loaded from a cache), resume.
+    def fingerprinted_as_before(state_path, X, labels):
+        state = load_object(state_path)
+        state["fingerprint"] = joblib.hash([X, labels, *state["options"].values()])
+        save_object(state, state_path)
+
+    state_path = _campaign_waiting_for_labels(tmp_path, capsys)
+    table = load_table(tmp_path / "zoo.csv", "species", in_classes=["cat", "cow"])
+    fingerprinted_as_before(state_path, *table)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    assert "Resuming from" in capsys.readouterr().out
+    strategy = CCALQuery(features=_TimedPCA(2).fit(_flat(IMAGES)).transform)
+    _scripted_campaign(tmp_path / "script", strategy)
+    fingerprinted_as_before(
+        tmp_path / "script" / "out" / "state.joblib", IMAGES, IMAGE_LABELS
+    )
+    log = _scripted_campaign(tmp_path / "script", strategy)
+    assert log[0].startswith("Resuming")
 
 
 def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
