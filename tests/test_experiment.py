@@ -15,17 +15,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.compose import make_column_transformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 import skal_openset
 from skal_openset import (
     ActiveLearner,
+    CCALQuery,
+    ContrastiveEncoder,
     MQNetQuery,
     PurityAUROC,
     RandomQuery,
@@ -41,6 +44,7 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset._cli import OUTPUT_FILES, main, summary_table
+from skal_openset._hashing import content_hash
 
 matplotlib.use("Agg")
 
@@ -1190,6 +1194,63 @@ def test_a_checkpoint_resumes_after_the_template_was_fitted(split, tmp_path):
     assert len(records) == 2
 
 
+def _as_images(X):
+    return X.reshape(len(X), 1, 8, 8)  # digits' pixels are in [0, 1]
+
+
+def _encoder_strategy(X, random_state=0):
+    """CCAL in the features of a contrastive encoder that a script fits on `X`."""
+    encoder = make_pipeline(
+        FunctionTransformer(_as_images),
+        ContrastiveEncoder(
+            width=2, projection_dim=4, max_epochs=1, batch_size=64,
+            random_state=random_state,
+        ),
+    )  # fmt: skip
+    return CCALQuery(features=encoder.fit(X).transform, random_state=0)
+
+
+def _checkpointed(split, strategy, path):
+    return run_active_learning(
+        split, LogisticRegression(max_iter=200), strategy, n_rounds=1, budget=10,
+        checkpoint=path,
+    )  # fmt: skip
+
+
+def test_a_checkpoint_resumes_with_its_encoder_fitted_again(split, tmp_path):
+    # The same fit, from the same seed and data, was "a different
+    # experiment": the fingerprint hashed the encoder's fit time.
+    path = tmp_path / "run.joblib"
+    _checkpointed(split, _encoder_strategy(split.X_pool), path)
+    _checkpointed(split, _encoder_strategy(split.X_pool), path)
+
+
+def test_a_checkpoint_with_another_encoder_is_refused(split, tmp_path):
+    path = tmp_path / "run.joblib"
+    _checkpointed(split, _encoder_strategy(split.X_pool), path)
+    for other in (
+        _encoder_strategy(split.X_pool, random_state=1),
+        _encoder_strategy(split.X_pool[1:]),
+    ):
+        with pytest.raises(ValueError, match="different experiment"):
+            _checkpointed(split, other, path)
+
+
+def test_a_checkpoint_fingerprinted_with_the_encoders_fit_time_resumes(split, tmp_path):
+    # Checkpoints hashed the fit time: one whose encoder is loaded again (from
+    # a cache, so with that time) resumes as it did.
+    path = tmp_path / "run.joblib"
+    strategy = _encoder_strategy(split.X_pool)
+    _checkpointed(split, strategy, path)
+    state = load_object(path)
+    arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
+    started = [clone(LogisticRegression(max_iter=200)), clone(strategy, safe=False)]
+    state["fingerprint"] = content_hash([arrays, *started, 10.0, 1.0, 1.0])
+    save_object(state, path)
+    cached = load_object(save_object(strategy, tmp_path / "strategy.joblib"))
+    _checkpointed(split, cached, path)
+
+
 def test_a_resumed_run_with_an_unseeded_auroc_callback_gives_the_same_records(
     split, estimator, tmp_path
 ):
@@ -1382,7 +1443,7 @@ _FINGERPRINT = """
 import torch
 from skorch import NeuralNetClassifier
 from skal_openset import MQNetQuery, load_digits_dataset, make_open_set_split
-from skal_openset._experiment import _fingerprint
+from skal_openset._experiment import _fingerprints
 X, y = load_digits_dataset()
 split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4, initial_size=20,
                             random_state=0)
@@ -1390,7 +1451,7 @@ torch.manual_seed(0)
 module = torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ReLU(),
                              torch.nn.Linear(8, 4))
 net = NeuralNetClassifier(module, criterion=torch.nn.CrossEntropyLoss)
-print(_fingerprint(split, net, MQNetQuery(random_state=0), 10, 1.0, 1.0))
+print(_fingerprints(split, net, MQNetQuery(random_state=0), 10, 1.0, 1.0))
 """
 
 
