@@ -94,15 +94,31 @@ def _head(module):
 
 def _embedding_and_logits(module, x):
     """Both from one forward pass: the head's input is captured on the way."""
+    head = _head(module)
     captured = []
-    handle = _head(module).register_forward_hook(
+    handle = head.register_forward_hook(
         lambda mod, inputs, output: captured.append(inputs[0])
     )
     try:
         logits = _logits(module, x)
     finally:
         handle.remove()
+    if not captured:
+        raise _unidentified_head(module, head, "forward never calls it")
     return captured[-1], logits
+
+
+def _unidentified_head(module, head, why):
+    """The error for a module whose guessed head (see `_head`) is not its head."""
+    name = type(module).__name__
+    layer = next(n for n, m in module.named_modules() if m is head)
+    return ValueError(
+        f"Cannot identify the classifier head of {name}: without an embed "
+        "method, its embedding is the input of its last registered nn.Linear, "
+        f"{layer!r} ({head}), but {why}. Define {name}.embed(x) to return the "
+        "input of the layer that outputs the logits, or give ActiveLearner an "
+        "embedding (e.g. embedding=PCA(10) or a callable embedding(estimator, X))."
+    )
 
 
 def _embedding(module, x):

@@ -11,6 +11,7 @@ from torch import nn
 
 from skal_openset._inference import (
     embed,
+    embed_and_predict_logits,
     per_sample_loss,
     predict_logits,
     predicted_loss,
@@ -113,6 +114,29 @@ def test_embed_hook_fallback_matches_embed(data, mlp_net):
     no_linear = TargetNet(_Scale()).initialize()
     with pytest.raises(ValueError, match="neither an embed method nor an nn.Linear"):
         embed(no_linear, X)
+
+
+class _UnusedAux(nn.Module):
+    """A last registered nn.Linear (an auxiliary head) that forward never calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(N_FEATURES, 8), nn.ReLU())
+        self.out = nn.Linear(8, K)
+        self.aux = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.out(self.body(x))
+
+
+@pytest.mark.parametrize("helper", [embed, embed_and_predict_logits])
+def test_embed_hook_fallback_names_a_head_forward_never_calls(data, helper):
+    # The hook never fired: a bare IndexError, also in every CORESET, BADGE
+    # and MQ-Net query (they embed through embed_and_predict_logits).
+    X, _ = data
+    net = TargetNet(_UnusedAux, classes=np.arange(K)).initialize()
+    with pytest.raises(ValueError, match=r"'aux' .* forward never calls it\. Define"):
+        helper(net, X)
 
 
 def test_per_sample_loss_matches_cross_entropy_and_skorch_loss(data, mlp_net):
