@@ -78,7 +78,8 @@ def _head(module):
 
     The ``head`` of a :class:`BackboneModule` (also as the ``backbone`` of a
     learning-loss module); for a module without ``embed``, its last
-    registered ``nn.Linear``.
+    registered ``nn.Linear``, which `_embedding_and_logits` checks outputs the
+    logits.
     """
     if hasattr(module, "embed"):
         backbone = getattr(module, "backbone", module)
@@ -97,7 +98,7 @@ def _embedding_and_logits(module, x):
     head = _head(module)
     captured = []
     handle = head.register_forward_hook(
-        lambda mod, inputs, output: captured.append(inputs[0])
+        lambda mod, inputs, output: captured.append((inputs[0], output))
     )
     try:
         logits = _logits(module, x)
@@ -105,7 +106,18 @@ def _embedding_and_logits(module, x):
         handle.remove()
     if not captured:
         raise _unidentified_head(module, head, "forward never calls it")
-    return captured[-1], logits
+    embedding, output = captured[-1]
+    # Another layer's output (a body registered after the head, a loss
+    # branch): its input would be a wrong embedding, silently.
+    shape = getattr(logits, "shape", None)
+    if output.shape != shape:
+        raise _unidentified_head(
+            module,
+            head,
+            f"its output, of shape {tuple(output.shape)}, is not the logits "
+            f"(shape {None if shape is None else tuple(shape)})",
+        )
+    return embedding, logits
 
 
 def _unidentified_head(module, head, why):
@@ -217,9 +229,12 @@ def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
 
     Uses ``net.module_.embed``. A module without ``embed`` falls back to a
     forward hook that captures the input of its last registered ``nn.Linear``
-    layer (the classifier head in the usual layout; a module that registers
-    another linear layer after its head, e.g. a loss-prediction branch, must
-    define ``embed`` instead).
+    layer, which must be the classifier head: the layer whose output is the
+    logits (the module's output, or its first output when it returns a
+    tuple), or of their shape when forward transforms them (e.g. a softmax).
+    A module that registers another linear layer after its head (e.g. a
+    loss-prediction branch, or an auxiliary head), or its head before its
+    body, must define ``embed`` instead; otherwise this raises a ValueError.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ from skal_openset._inference import (
     predict_logits,
     predicted_loss,
 )
-from skal_openset._models import TargetNet, make_mlp_classifier
+from skal_openset._models import LearningLossNet, TargetNet, make_mlp_classifier
 
 N_FEATURES, K = 5, 3
 
@@ -137,6 +137,81 @@ def test_embed_hook_fallback_names_a_head_forward_never_calls(data, helper):
     net = TargetNet(_UnusedAux, classes=np.arange(K)).initialize()
     with pytest.raises(ValueError, match=r"'aux' .* forward never calls it\. Define"):
         helper(net, X)
+
+
+class _HeadFirst(nn.Module):
+    """The head registered before the body: its last nn.Linear is the body's."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(8, K)
+        self.body = nn.Sequential(nn.Linear(N_FEATURES, 8), nn.ReLU())
+
+    def forward(self, x):
+        return self.out(self.body(x))
+
+
+class _TwoLayerLossBranch(_UnusedAux):
+    """A learning-loss module whose loss branch, registered last, has a hidden layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.aux = nn.Sequential(nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 1))
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.out(h), self.aux(h).squeeze(-1)
+
+
+@pytest.mark.parametrize(
+    "make, layer",
+    [
+        (lambda: TargetNet(_HeadFirst, classes=np.arange(K)), "body.0"),
+        (lambda: LearningLossNet(_TwoLayerLossBranch, classes=np.arange(K)), "aux.2"),
+    ],
+    ids=["head-first", "loss-branch"],
+)
+@pytest.mark.parametrize("helper", [embed, embed_and_predict_logits])
+def test_embed_hook_fallback_refuses_a_layer_that_does_not_output_the_logits(
+    data, make, layer, helper
+):
+    # The embedding was silently another layer's input: the raw X, or the
+    # loss branch's hidden layer.
+    X, _ = data
+    with pytest.raises(ValueError, match=f"'{layer}' .* is not the logits .* Define"):
+        helper(make().initialize(), X)
+
+
+class _Tuple(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x), self.inner[:2](x)
+
+
+@pytest.mark.parametrize(
+    "wrap, head_output",
+    [
+        (lambda m: m, lambda m, x: m(x)),
+        (_Tuple, lambda m, x: m(x)[0]),
+        (lambda m: nn.Sequential(m, nn.Softmax(-1)), lambda m, x: m[1](m[0](x))),
+    ],
+    ids=["sequential", "tuple", "softmax"],
+)
+def test_embed_hook_fallback_takes_the_input_of_the_head(data, wrap, head_output):
+    X, _ = data
+    layers = nn.Sequential(
+        nn.Linear(N_FEATURES, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, K)
+    )
+    net = TargetNet(wrap(layers), classes=np.arange(K)).initialize()
+    with torch.no_grad():
+        expected = layers[:2](torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(embed(net, X), expected, rtol=1e-6)
+    emb, logits = embed_and_predict_logits(net, X)
+    np.testing.assert_allclose(emb, expected, rtol=1e-6)
+    np.testing.assert_allclose(logits, predict_logits(net, X), rtol=1e-6)
 
 
 def test_per_sample_loss_matches_cross_entropy_and_skorch_loss(data, mlp_net):
