@@ -161,6 +161,11 @@ class ContrastiveEncoder(
         ``n_steps_ * min(batch_size, n_samples) / n_samples``.
     n_channels_in_ : int
         Channels of the images seen in ``fit``; ``transform`` needs the same.
+    image_shape_ : tuple of int
+        Shape ``(C, H, H)`` of the images seen in ``fit``, channels first;
+        ``transform`` needs the same. Missing from an encoder pickled by a
+        version that did not record it, whose ``transform`` then takes any
+        size.
     fit_seconds_ : float
         Wall time of ``fit``.
     loss_curve_ : list of float
@@ -314,6 +319,7 @@ class ContrastiveEncoder(
         # Set only now: an interrupted fit leaves the encoder as it was.
         batch = min(self.batch_size, len(X))
         self.module_ = module.eval()
+        self.image_shape_ = tuple(map(int, X.shape[1:]))
         self.loss_curve_ = loss_curve
         self.n_steps_ = step
         self.n_epochs_ = step * batch / len(X)
@@ -364,7 +370,8 @@ class ContrastiveEncoder(
         ----------
         X : array-like of shape (n_samples, C, H, H)
             Or channels-last, (n_samples, H, H, C), or grey without the
-            channel axis, (n_samples, H, H).
+            channel axis, (n_samples, H, H); with the C and H of ``fit``
+            (``image_shape_``).
 
         Returns
         -------
@@ -378,6 +385,17 @@ class ContrastiveEncoder(
                 f"X has {X.shape[1]} channels (axis 1), but this encoder was "
                 f"fitted on {self.n_channels_in_}-channel images; pass images of "
                 f"shape (n, {self.n_channels_in_}, H, H)."
+            )
+        # The network pools any size, so features of images of another size
+        # came back without a word; unchecked for an older pickle without it.
+        fitted = getattr(self, "image_shape_", None)
+        if fitted is not None and X.shape[2:] != fitted[1:]:
+            size, fitted_size = "x".join(map(str, X.shape[2:])), fitted[1]
+            raise ValueError(
+                f"X holds {size}-pixel images, but this encoder was fitted on "
+                f"{fitted_size}x{fitted_size}-pixel images; resize them to shape "
+                f"(n, {fitted[0]}, {fitted_size}, {fitted_size}), or fit an encoder "
+                "on images of this size."
             )
         # The width and device of fit: parameters take effect at fit, and
         # may have been set since (e.g. device, to fit the next encoder on a GPU).

@@ -451,6 +451,21 @@ def test_contrastive_encoder_transform_checks_the_channels_of_fit():
         enc.transform(_images(2)[:, :1])
 
 
+def test_contrastive_encoder_transform_checks_the_image_size_of_fit():
+    # The network pools any size: 16x16 images gave features of an encoder
+    # fitted on 8x8 ones.
+    enc = _tiny_encoder().fit(_images(8))
+    assert enc.image_shape_ == (3, 8, 8)
+    assert enc.transform(_images(2).transpose(0, 2, 3, 1)).shape == (2, 8)
+    with pytest.raises(ValueError, match=r"16x16-pixel .* fitted on 8x8-pixel"):
+        enc.transform(_images(2, size=16))
+    # Pickled before the shape was recorded: loads and transforms as then.
+    del enc.image_shape_
+    old = pickle.loads(pickle.dumps(enc))
+    np.testing.assert_array_equal(old.transform(_images(2)), enc.transform(_images(2)))
+    assert old.transform(_images(2, size=16)).shape == (2, 8)
+
+
 @pytest.mark.parametrize("device", ["meta", "cuda:99"])
 def test_contrastive_encoder_transforms_on_the_device_of_fit(device):
     # transform read the device parameter: set after a CPU fit (to fit the
