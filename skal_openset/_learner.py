@@ -46,6 +46,7 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import check_ood_look_alikes
 from ._model_scores import (
     _has_predict_proba,
+    _looked_through,
     check_label_kind,
     check_rows,
     class_columns,
@@ -57,7 +58,12 @@ from ._model_scores import (
     strategy_is_running,
     strategy_running,
 )
-from ._models import one_pixel_scale, reads_uint8_as_pixels, uint8_if_pixels
+from ._models import (
+    check_device,
+    one_pixel_scale,
+    reads_uint8_as_pixels,
+    uint8_if_pixels,
+)
 from ._persistence import load_object, save_object
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
@@ -958,6 +964,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     f"{len(classes)} classes (e.g. make_mlp_classifier(n_features, "
                     f"{len(classes)})) or pass classes=[...]."
                 )
+        # Any skorch net, as the library's nets check it at their fit: else a
+        # CUDA device this machine lacks is torch's bare AssertionError.
+        net = _looked_through(self.estimator)[1]
+        if isinstance(net, NeuralNet):
+            check_device(net.device)
 
     def _fit_embedding(self, X, dtypes=None):
         """The embedding in use from this fit: a fitted clone of a

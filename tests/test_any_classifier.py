@@ -239,6 +239,43 @@ def test_a_binary_skorch_net_is_refused_naming_the_remedy():
         ActiveLearner(net, classes=classes).fit(X[:100], y[:100])
 
 
+def _users_net(**kwargs):
+    """A plain skorch net on the digits, as a user builds one."""
+    return NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=64,
+        module__out_features=4,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=1,
+        verbose=0,
+        **kwargs,
+    )
+
+
+no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is here")
+
+
+@pytest.mark.parametrize("device", [pytest.param("cuda", marks=no_cuda), "cuda:99"])
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda net: net,
+        lambda net: make_pipeline(StandardScaler(), net),
+        lambda net: GridSearchCV(net, {"lr": [0.1]}, cv=2),
+    ],
+    ids=["net", "pipeline", "search"],
+)
+def test_a_users_net_on_a_cuda_device_this_machine_lacks_is_refused_up_front(
+    device, wrap
+):
+    # The library's nets said so; a user's gave torch's bare AssertionError
+    # ("Torch not compiled with CUDA enabled") from skorch's initialize.
+    X, y, _, classes = user_data("ints")
+    net = wrap(_users_net(train_split=None, device=device))
+    with pytest.raises(ValueError, match=f"device='{device}': .* this machine lacks"):
+        ActiveLearner(net, classes=classes).fit(X[:80], y[:80])
+
+
 def test_a_net_without_its_predict_nonlinearity_gives_probabilities():
     # predict_proba then returns logits, which were taken for probabilities.
     X, y, _, classes = user_data("ints")
