@@ -8,7 +8,7 @@ import inspect
 import os
 from collections.abc import Callable
 from functools import partial
-from numbers import Number
+from numbers import Integral, Number
 from pathlib import Path
 from types import FunctionType, MethodType
 from typing import Any
@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNet, NeuralNetBinaryClassifier
+from skorch.dataset import ValidSplit
 
 from ._atomic import (
     global_random_states_restored_on_error,
@@ -998,6 +999,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def _train(self, previous, X, y, classes, ood_label, dtypes):
         is_in = y != ood_label
         codes = encode_labels(classes, y[is_in])
+        _check_validation_split(self.estimator, codes)
         try:
             return self._train_on_codes(previous, X[is_in], codes, classes, dtypes)
         except ValueError as exc:
@@ -1042,6 +1044,32 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if declared:
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
+
+
+def _check_validation_split(estimator, codes):
+    """Refuse a skorch net whose ``ValidSplit(cv)`` cannot make `cv` folds of
+    the IN rows it is to train on (class positions `codes`), where KFold
+    would refuse them (StratifiedKFold: when every class has fewer rows):
+    skorch's default ``ValidSplit(5)`` on a small labelled set, where
+    scikit-learn's error names no remedy."""
+    net = _looked_through(estimator)[1]
+    split = getattr(net, "train_split", None) if isinstance(net, NeuralNet) else None
+    if not (isinstance(split, ValidSplit) and isinstance(split.cv, Integral)):
+        return  # a float or a splitter: its own error
+    counts = np.bincount(codes)
+    rows = counts.max(initial=0) if split.stratified else len(codes)
+    if split.cv <= rows:
+        return
+    stratified = ", stratified=True" if split.stratified else ""
+    of_a_class = f", at most {rows} of any class," if split.stratified else ""
+    raise ValueError(
+        f"The net's train_split, ValidSplit({split.cv}{stratified}), holds out "
+        f"one of {split.cv} folds for validation, but it is to train on "
+        f"{len(codes)} in-distribution rows{of_a_class} too few for "
+        f"{split.cv} folds. Build the net with train_split=None to train on "
+        "every labelled row (as the nets of make_mlp_classifier do: active "
+        "learning starts from few labels), or label more examples first."
+    )
 
 
 def _holds_pipeline(estimator):

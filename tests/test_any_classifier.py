@@ -34,6 +34,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn.svm import SVC, LinearSVC
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
 
 import skal_openset
 from skal_openset import (
@@ -274,6 +275,41 @@ def test_a_users_net_on_a_cuda_device_this_machine_lacks_is_refused_up_front(
     net = wrap(_users_net(train_split=None, device=device))
     with pytest.raises(ValueError, match=f"device='{device}': .* this machine lacks"):
         ActiveLearner(net, classes=classes).fit(X[:80], y[:80])
+
+
+def _labelled(per_class, n_ood=10):
+    """Digits with `per_class` rows of each IN class (3, 5, 7, 9) and OOD rows."""
+    X, y, _, classes = user_data("ints")
+    counts = {**dict(zip(classes, per_class)), -1: n_ood}
+    rows = np.concatenate([np.flatnonzero(y == c)[:n] for c, n in counts.items()])
+    return X[rows], y[rows], classes
+
+
+@pytest.mark.parametrize(
+    "train_split, per_class, match",
+    [
+        (None, [1, 1, 1, 0], r"ValidSplit\(5, stratified=True\).* 3 in-distribution "
+         "rows, at most 1 of any class, too few for 5 folds"),
+        (None, [4, 4, 0, 0], "8 in-distribution rows, at most 4 of any class,"),
+        (ValidSplit(5), [1, 1, 1, 1], r"ValidSplit\(5\).* 4 in-distribution rows too"),
+    ],
+    ids=["skorch-default", "stratified-classes", "unstratified"],
+)  # fmt: skip
+def test_a_validation_split_too_fine_for_the_labelled_set_names_the_remedy(
+    train_split, per_class, match
+):
+    # scikit-learn's "Cannot have number of splits n_splits=5 greater than
+    # the number of samples" (or "... than the number of members in each
+    # class") named no remedy; OOD rows are not trained on.
+    X, y, classes = _labelled(per_class)
+    kwargs = {} if train_split is None else {"train_split": train_split}
+    learner = ActiveLearner(_users_net(**kwargs), classes=classes)
+    with pytest.raises(ValueError, match=match + ".* train_split=None"):
+        learner.fit(X, y)
+    # Enough rows for the folds: as before (a warning of the small class).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        learner.fit(*_labelled([5, 1, 1, 1])[:2])
 
 
 def test_a_net_without_its_predict_nonlinearity_gives_probabilities():
