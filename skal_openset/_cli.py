@@ -626,8 +626,9 @@ def _learning_curves_png(records, title, x="labels"):
     width = 10
     fig = Figure(figsize=(width, 4.5), layout="constrained")
     plot_learning_curves(records, ax=fig, x=x)
-    # A long file name or class list ran off both sides on one line.
-    fig.suptitle(wrap_to_width(title, width - 0.2), fontsize="medium")
+    # A long file name or class list ran off both sides on one line. A "$"
+    # in a name is no math: "price_$_low" failed to parse once the run ended.
+    fig.suptitle(wrap_to_width(title, width - 0.2), fontsize="medium", parse_math=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     return buffer.getvalue()

@@ -160,10 +160,13 @@ def line_styles(groups):
     }
 
 
-def _text_width(line, prop):
-    """The width of one line of text in points, in the font `prop`."""
+def _text_width(line, prop, plain=False):
+    """The width of one line of text in points, in the font `prop`: as
+    matplotlib draws it ("$...$" as math), or `plain` as written."""
     from matplotlib.textpath import TextPath
 
+    if plain:  # with every "$" escaped, TextPath reads no math
+        line = line.replace("$", r"\$")
     return TextPath((0, 0), line, prop=prop).get_extents().width if line else 0.0
 
 
@@ -173,7 +176,9 @@ def wrap_to_width(text, width, fontsize="medium"):
     Lines break at spaces, and inside a word (e.g. a file name) too long
     for a line of its own; widths are measured in the font, as in
     :func:`legend_layout`, less 5%: drawn at 100-120 dpi, text runs up to
-    3% wider than its outline.
+    3% wider than its outline. The text is measured as written, "$" and
+    all: draw it with ``parse_math=False``, else a "$" in a file or class
+    name starts math (or fails to parse as math).
 
     Parameters
     ----------
@@ -195,10 +200,13 @@ def wrap_to_width(text, width, fontsize="medium"):
     room = 0.95 * 72 * width
     # From as many characters as fit at the text's mean width down to what
     # fits at the widths of the characters each line holds.
-    n_chars = max(1, int(len(text) * room / max(_text_width(text, prop), 1.0)))
+    whole = _text_width(text, prop, plain=True)
+    n_chars = max(1, int(len(text) * room / max(whole, 1.0)))
     while True:
         lines = textwrap.wrap(text, n_chars, break_on_hyphens=False)
-        widest = max((_text_width(line, prop) for line in lines), default=0.0)
+        widest = max(
+            (_text_width(line, prop, plain=True) for line in lines), default=0.0
+        )
         if n_chars == 1 or widest <= room:
             return "\n".join(lines)
         n_chars -= 1

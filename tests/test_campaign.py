@@ -636,6 +636,39 @@ def test_a_runs_figure_title_counts_a_long_class_list(tmp_path, monkeypatch):
     assert summary.startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, I, J, ")
 
 
+def test_a_dollar_in_a_class_name_is_shown_as_written_in_the_figures_title(
+    tmp_path, monkeypatch
+):
+    # matplotlib read "$_low, price_$" as math: it failed to parse once every
+    # round had run, and no output was written, on every rerun too; "$0,$1"
+    # lost its dollars.
+    figures = []
+    plot = cli.plot_learning_curves
+    monkeypatch.setattr(
+        cli,
+        "plot_learning_curves",
+        lambda records, ax, **kw: figures.append(plot(records, ax=ax, **kw)),
+    )
+    data = tmp_path / "prices.csv"
+    _table(data, n=40)
+    renamed = {"cat": "price_$_low", "cow": "price_$_high"}
+    text = data.read_text()
+    data.write_text(re.sub("cat|cow", lambda m: renamed[m[0]], text))
+    main(
+        ["run", str(data), "--in-classes", "price_$_low,price_$_high"]
+        + ["--label-column", "species", "--output", str(tmp_path / "out")]
+        + ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    )
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(
+        [*cli.OUTPUT_FILES, cli.CHECKPOINT_FILE, cli.MARKER_FILE]
+    )
+    (fig,) = figures
+    title = fig._suptitle  # Figure.get_suptitle is new in matplotlib 3.8
+    shown = " ".join(title.get_text().split())
+    assert "IN classes price_$_low, price_$_high" in shown
+    assert title._preprocess_math(title.get_text()) == (title.get_text(), False)
+
+
 @pytest.mark.skipif(
     Version(sklearn.__version__) < Version("1.7"),
     reason="scikit-learn gives this warning from 1.7 on",

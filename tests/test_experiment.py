@@ -505,6 +505,10 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
         + ", 4636 OOD of 16159 pool rows, MQ-Net, budget 40 x 2 rounds",
         "handwritten_letters_recognition_dataset_full_version_2026_" * 3
         + ".csv: 20 IN classes, 4636 OOD of 16159 pool rows",
+        # Measured as math, "$...$" took the width of its italic formula.
+        "prices.csv: IN classes "
+        + ", ".join(f"$a_{{{i}}}^{{{i}}}$" for i in range(30))
+        + ", 4636 OOD of 16159 pool rows, MQ-Net, budget 40 x 2 rounds",
     ],
 )
 def test_the_command_lines_figure_title_is_wrapped_to_fit(monkeypatch, title):
