@@ -65,6 +65,7 @@ from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import sigterm_as_ctrl_c
 from ._threads import one_torch_thread
+from ._warn import warn
 
 STRATEGIES = {
     "MQ-Net": MQNetQuery,
@@ -241,7 +242,9 @@ def _auc_note(every_label_costs_1):
 
 
 # What a demo or a simulated run writes to its --output folder.
-OUTPUT_FILES = ["records.csv", "summary.md", "summary.json", "learning_curves.png"]
+_DATA_FILES = ["records.csv", "summary.md", "summary.json"]
+_FIGURE_FILE = "learning_curves.png"
+OUTPUT_FILES = [*_DATA_FILES, _FIGURE_FILE]
 
 # The state file each kind of run resumes from (the demo has none).
 CHECKPOINT_FILE = "checkpoint.joblib"  # a simulated run's, in its output folder
@@ -279,21 +282,36 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
 
     Everything is computed before anything is written, and the files replace
     those of an earlier run all together or, if the command is interrupted or
-    fails (a full disk), not at all: never a mix of two runs' files.
+    fails (a full disk), not at all: never a mix of two runs' files. A figure
+    that fails to draw costs only itself: the other files are written, an
+    earlier run's figure is removed, and a warning says why.
     """
-    figure = _learning_curves_png(records, title, x)
+    try:
+        figure = _learning_curves_png(records, title, x)
+    except Exception as exc:  # the whole run's records outweigh its figure
+        figure, failure = None, exc
+    names = OUTPUT_FILES if figure is not None else _DATA_FILES
     text = {"encoding": "utf-8", "newline": ""}  # as atomic_open's "w"
-    with _outputs(output, command, OUTPUT_FILES) as (
+    with _outputs(output, command, names) as (
         records_csv,
         summary_md,
         summary_json,
-        curves_png,
+        *curves_png,
     ):
         write_records_csv(records, records_csv)
         summary_md.write_text("\n".join(summary_lines) + "\n", **text)
         summary_json.write_text(json.dumps(rows, indent=2) + "\n", **text)
-        curves_png.write_bytes(figure)
-    print(f"\nWrote {output}/{', '.join(OUTPUT_FILES)}")
+        for path in curves_png:
+            path.write_bytes(figure)
+    print(f"\nWrote {output}/{', '.join(names)}")
+    if figure is None:
+        (output / _FIGURE_FILE).unlink(missing_ok=True)  # an earlier run's
+        warn(
+            f"{_FIGURE_FILE} was not written: drawing it failed "
+            f"({type(failure).__name__}: {failure}). The records and summary "
+            f"are written: plot them with skal_openset.plot_learning_curves("
+            f"pandas.read_csv('{output / 'records.csv'}'), x={x!r})."
+        )
 
 
 def _check_no_other_run_in(output, own_state=None):

@@ -895,6 +895,38 @@ def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
     assert all(written[name] != earlier[name] for name in OUTPUT_FILES)
 
 
+def test_a_figure_that_fails_to_draw_costs_only_itself(tmp_path, monkeypatch, capsys):
+    # The figure was drawn before anything was written: its failure (a "$" in
+    # a class name, parsed as math) lost the records and summary of the
+    # whole run, and a run's every rerun failed the same way.
+    output = tmp_path / "out"
+    earlier = _fake_demo(monkeypatch, output, 0.9, b"earlier figure")
+    capsys.readouterr()
+
+    def fails(*args):
+        raise ValueError("a figure that does not draw")
+
+    records = _fake_records()
+    records[-1]["test_accuracy"] = 0.1
+    monkeypatch.setattr(skal_openset._cli, "demo_records", lambda *a, **k: records)
+    monkeypatch.setattr(skal_openset._cli, "_learning_curves_png", fails)
+    with pytest.warns(UserWarning) as warned:
+        main(["demo", "--output", str(output)])
+    written = {path.name: path.read_bytes() for path in output.iterdir()}
+    # The new records and summary, and no figure of the earlier run beside them.
+    assert written.keys() == earlier.keys() - {"learning_curves.png"}
+    assert all(written[name] != earlier[name] for name in written if name[0] != ".")
+    assert f"Wrote {output}/records.csv, summary.md, summary.json\n" in (
+        capsys.readouterr().out
+    )
+    assert [str(w.message) for w in warned] == [
+        "learning_curves.png was not written: drawing it failed (ValueError: a "
+        "figure that does not draw). The records and summary are written: plot "
+        "them with skal_openset.plot_learning_curves(pandas.read_csv("
+        f"'{output / 'records.csv'}'), x='labels')."
+    ]
+
+
 def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys):
     # It replaced whatever its outputs' names held: a user's notes in
     # summary.md, or a run's records whose checkpoint was deleted.
