@@ -10,6 +10,7 @@ import numpy as np
 
 from ._experiment import as_records, check_numbers, check_one_run, common_rounds
 from ._typing import Records
+from ._warn import warn
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -321,6 +322,28 @@ def _mean_and_band(ax, group, runs, x, y, style):
     return line
 
 
+def _room_below(fig, legend):
+    """Give a Figure without a layout engine constrained layout, the one that
+    makes room for a legend "outside" the panels (without it the legend lay
+    over the x axis labels); warn where the `legend` would overlap them.
+
+    A SubFigure's layout is its whole figure's, which is the caller's.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if engine is None and isinstance(fig, Figure):
+        fig.set_layout_engine("constrained")
+    elif legend and not isinstance(engine, ConstrainedLayoutEngine):
+        warn(
+            "The legend below the panels overlaps their axis labels in a figure "
+            "without constrained layout: make the figure with "
+            'layout="constrained" (e.g. plt.figure(layout="constrained") before '
+            "its subfigures)."
+        )
+
+
 # Lines of one run or several, or per name the records of a run or its runs.
 _Curves = Records | Mapping[str, Records | Sequence[Records]]
 
@@ -394,8 +417,10 @@ def plot_learning_curves(
     ax : matplotlib Axes, pair of Axes, Figure or SubFigure, default=None
         Where to draw: None makes a new figure with both panels and the
         legend below them; a Figure or SubFigure gets the same (e.g. a
-        Figure made without pyplot; with ``layout="constrained"``, which
-        makes room for the legend); a single Axes gets the accuracy panel
+        Figure made without pyplot). The legend needs constrained layout,
+        which makes room for it: a Figure without a layout engine is given
+        it; a SubFigure's is its figure's, so make that figure with
+        ``layout="constrained"``. A single Axes gets the accuracy panel
         only (e.g. one cell of a grid); a pair gets the accuracy and the OOD
         panel, the legend in the first.
     order : sequence, default=None
@@ -433,7 +458,10 @@ def plot_learning_curves(
     UserWarning
         If the runs of a line have different numbers of rounds (a pool ran
         out): its curve ends at the last round every run reached, so that
-        each point is a mean over the same runs.
+        each point is a mean over the same runs. If the legend below the
+        panels would overlap their axis labels: `ax` is a SubFigure of a
+        figure without constrained layout, or a Figure with another layout
+        engine (e.g. ``layout="tight"``).
 
     Examples
     --------
@@ -488,6 +516,7 @@ def plot_learning_curves(
             fig = plt.figure(figsize=(width, 4 + legend_height), layout="constrained")
         else:
             fig = ax
+            _room_below(fig, below is not None)
         axes = list(fig.subplots(1, 2))
     elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
         # also a 2-D array, as plt.subplots(1, 2, squeeze=False) gives

@@ -546,6 +546,27 @@ def test_learning_curves_fill_a_figure_or_subfigure_given():
     matplotlib.pyplot.close(fig)
 
 
+def test_the_legend_below_a_figure_given_without_layout_clears_the_axis_labels(
+    tmp_path,
+):
+    # The legend went "outside lower center", which makes room only in a
+    # constrained layout: in a Figure made without one it lay over the x axis
+    # labels.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4))
+    plot_learning_curves({"A": _fake_records(), "B": _fake_records()}, ax=fig)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.savefig(tmp_path / "curves.png")  # draws it, as saved
+    box = fig.legends[0].get_window_extent(renderer)
+    assert all(box.y1 < panel.get_tightbbox(renderer).y0 for panel in fig.axes)
+    # A SubFigure's layout is its figure's, the caller's: it says what to do.
+    top, _ = Figure().subfigures(2, 1)
+    with pytest.warns(UserWarning, match='make the figure with layout="constr'):
+        plot_learning_curves({"A": _fake_records(), "B": _fake_records()}, ax=top)
+
+
 def test_learning_curves_split_runs_without_a_trial_key():
     records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
     fig = plot_learning_curves(records)
