@@ -322,6 +322,25 @@ def _mean_and_band(ax, group, runs, x, y, style):
     return line
 
 
+def _given_axes(ax):
+    """`ax`, an Axes or a pair of them, as a list; raise if it is neither
+    (more Axes were left empty, none failed with a bare IndexError)."""
+    from matplotlib.axes import Axes
+
+    # A pair in any sequence, or a 2-D array, as plt.subplots(1, 2,
+    # squeeze=False) gives.
+    axes = [ax] if isinstance(ax, Axes) else list(np.ravel(np.array(ax, object)))
+    forms = (
+        "ax must be None, a Figure, a SubFigure, an Axes or a pair of Axes (for "
+        "the accuracy and the OOD panel)"
+    )
+    if not all(isinstance(one, Axes) for one in axes):
+        raise TypeError(f"{forms}; got {ax!r}.")
+    if not 1 <= len(axes) <= 2:
+        raise ValueError(f"{forms}; got {len(axes)} Axes.")
+    return axes
+
+
 def _room_below(fig, legend):
     """Give a Figure without a layout engine constrained layout, the one that
     makes room for a legend "outside" the panels (without it the legend lay
@@ -443,15 +462,17 @@ def plot_learning_curves(
     Raises
     ------
     ValueError
-        If `x` is not one of the choices, `records` or a name's records are
-        empty, `order` lacks a group of the records, a record lacks a key
-        the plot is drawn from, or a trial of a line holds a round twice
-        (several runs under one trial) or its rounds are not 1, 2, ..., k
-        (rows dropped, e.g. round 1 by ``dropna()``).
+        If `x` is not one of the choices, `ax` holds no Axes or more than
+        two, `records` or a name's records are empty, `order` lacks a group
+        of the records, a record lacks a key the plot is drawn from, or a
+        trial of a line holds a round twice (several runs under one trial)
+        or its rounds are not 1, 2, ..., k (rows dropped, e.g. round 1 by
+        ``dropna()``).
     TypeError
-        If `records` does not hold records (a name's value is one record,
-        not a list), or a value the plot is drawn from is not a number (e.g.
-        records read back from a CSV file as strings).
+        If `ax` is none of the choices, `records` does not hold records (a
+        name's value is one record, not a list), or a value the plot is
+        drawn from is not a number (e.g. records read back from a CSV file
+        as strings).
 
     Warns
     -----
@@ -518,12 +539,9 @@ def plot_learning_curves(
             fig = ax
             _room_below(fig, below is not None)
         axes = list(fig.subplots(1, 2))
-    elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
-        # also a 2-D array, as plt.subplots(1, 2, squeeze=False) gives
-        axes = list(np.asarray(ax, dtype=object).ravel())
-        fig = axes[0].figure
     else:
-        axes, fig = [ax], ax.figure
+        axes = _given_axes(ax)
+        fig = axes[0].figure
     panels = ["accuracy", "ood"][: len(axes)]
     _check_keys(groups, [x, *panels])
     styles = _styles(groups, order)

@@ -679,6 +679,21 @@ def test_learning_curves_take_a_two_dimensional_array_of_axes():
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize("n_axes", [0, 3, 4])
+def test_learning_curves_name_the_axes_they_take(n_axes):
+    # More than two Axes were taken, the others left empty; none failed with
+    # a bare IndexError.
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 4)
+    with pytest.raises(ValueError, match=f"or a pair of Axes .*; got {n_axes} Axes"):
+        plot_learning_curves(_run_of([0.5, 0.6]), ax=axes[:n_axes])
+    with pytest.raises(TypeError, match="ax must be None, a Figure, .*; got 'left'"):
+        plot_learning_curves(_run_of([0.5, 0.6]), ax="left")
+    assert not any(ax.get_lines() for ax in axes)
+    plt.close(fig)
+
+
 @pytest.mark.parametrize(
     "records, kwargs, error",
     [
