@@ -108,9 +108,14 @@ def _series(run, name):
     return np.array([r[key] for r in run], dtype=float)
 
 
+# The record keys that hold a fraction (NaN where there is none).
+_FRACTIONS = ("test_accuracy", "query_in_share")
+
+
 def _check_keys(groups, names):
     """Raise if a record lacks a key that the series `names` are drawn from,
-    or holds something else than a number there or under ``round``."""
+    holds something else than a number there or under ``round``, or a
+    fraction out of [0, 1] (percentages drew a band cut flat at 1)."""
     needed = {key for name in names for key in _SERIES[name]}
     for group, runs in groups.items():
         for run in runs:
@@ -122,6 +127,21 @@ def _check_keys(groups, names):
                         f"The record: {dict(record)!r}."
                     )
                 check_numbers(record, sorted(needed | {"round"}))
+        for key in sorted(needed.intersection(_FRACTIONS)):
+            values = np.array([r[key] for run in runs for r in run], dtype=float)
+            values = values[~np.isnan(values)]
+            if values.size and not 0 <= values.min() <= values.max() <= 1:
+                low, high = values.min(), values.max()
+                percent = (
+                    "; they look like percentages: divide them by 100"
+                    if low >= 0 and high <= 100
+                    else ""
+                )
+                raise ValueError(
+                    f"The records of {group!r} hold {key} from {low:g} to "
+                    f"{high:g}: it must be a fraction in [0, 1] (NaN where there "
+                    f"is none){percent}."
+                )
 
 
 def _legend_label(group):
@@ -464,7 +484,8 @@ def plot_learning_curves(
     ValueError
         If `x` is not one of the choices, `ax` holds no Axes or more than
         two, `records` or a name's records are empty, `order` lacks a group
-        of the records, a record lacks a key the plot is drawn from, or a
+        of the records, a record lacks a key the plot is drawn from, a test
+        accuracy or IN share is out of [0, 1] (e.g. a percentage), or a
         trial of a line holds a round twice (several runs under one trial)
         or its rounds are not 1, 2, ..., k (rows dropped, e.g. round 1 by
         ``dropna()``).

@@ -672,6 +672,27 @@ def test_learning_curves_name_the_keys_a_record_lacks():
     matplotlib.pyplot.close("all")
 
 
+@pytest.mark.parametrize(
+    "key, scale, message",
+    [
+        ("test_accuracy", 100, "from 50 to 90: it must be a fraction in [0, 1] "),
+        ("query_in_share", 100, "from 50 to 60: it must be a fraction in [0, 1] "),
+        ("test_accuracy", -1, "from -0.9 to -0.5: it must be a fraction in [0, 1] "),
+    ],
+)
+def test_learning_curves_take_fractions_not_percentages(key, scale, message):
+    # Accuracies in percent drew their bands cut flat at 1, and an IN share
+    # in percent drew a negative count of OOD labels, cut flat at 0.
+    records = [{**r, key: scale * r[key]} for r in _fake_records()]
+    expected = re.escape(
+        f"The records of 'A' hold {key} {message}(NaN where there is none)"
+        + "; they look like percentages: divide them by 100" * (scale == 100)
+        + "."
+    )
+    with pytest.raises(ValueError, match=expected + "$"):
+        plot_learning_curves(records)
+
+
 def test_learning_curves_take_a_two_dimensional_array_of_axes():
     fig, axes = matplotlib.pyplot.subplots(1, 2, squeeze=False)
     assert plot_learning_curves(_run_of([0.5, 0.6]), ax=axes) is fig
