@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -599,7 +600,12 @@ def run_own_data(args):
         f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
         f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} rounds"
     )
-    setting = f"{args.data.name}: IN classes {', '.join(in_classes)}, {rest}"
+
+    def setting_of(shown):  # each name as `shown` gives it
+        classes = ", ".join(map(shown, in_classes))
+        return f"{shown(args.data.name)}: IN classes {classes}, {rest}"
+
+    setting = setting_of(str)
     # The figure's title counts a long class list, which filled lines of it;
     # the printed setting and summary.md name every class.
     title = setting
@@ -617,9 +623,9 @@ def run_own_data(args):
         checkpoint=output / CHECKPOINT_FILE,
         **costs,
     )
+    ran_out = ""
     if len(records) < args.rounds:  # the pool ran out (a warning said so)
         ran_out = f" (the pool ran out after round {len(records)})"
-        setting, title = setting + ran_out, title + ran_out
     records = [{"strategy": args.strategy, "trial": args.seed, **r} for r in records]
     rows = summarize_final_round(records)
     table = summary_table(rows)
@@ -631,8 +637,18 @@ def run_own_data(args):
     if not every_label_costs_1:
         print("\n" + note)
     x = "labels" if every_label_costs_1 else "budget"
-    lines = [setting, "", *table, "", note]
-    _write_outputs(output, command, records, rows, lines, title, x)
+    lines = [setting_of(_markdown_text) + ran_out, "", *table, "", note]
+    _write_outputs(output, command, records, rows, lines, title + ran_out, x)
+
+
+def _markdown_text(text):
+    """`text` escaped so that markdown shows it as written, e.g. a class name
+    in summary.md: "c*d*" was in italics, "__x__" in bold, "$x$" math on
+    GitHub."""
+    text = re.sub(r"([\\`*_\[\]<>|~$&])", r"\\\1", text)
+    # And what starts a heading or a list at the start of a line.
+    text = re.sub(r"^([#+=-])", r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", text)
 
 
 def _learning_curves_png(records, title, x="labels"):

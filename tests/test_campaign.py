@@ -669,6 +669,29 @@ def test_a_dollar_in_a_class_name_is_shown_as_written_in_the_figures_title(
     assert title._preprocess_math(title.get_text()) == (title.get_text(), False)
 
 
+def test_the_summary_shows_the_names_of_the_file_and_classes_as_written(
+    tmp_path, capsys
+):
+    # They went into summary.md as they are: markdown showed "c*d*" as "cd"
+    # in italics, "__x__" as "x" in bold.
+    data = tmp_path / "#zoo_*1*.csv"
+    _table(data, n=40)
+    renamed = {"cat": "c*d*", "cow": "__x__|$y$"}
+    text = data.read_text()
+    data.write_text(re.sub("cat|cow", lambda m: renamed[m[0]], text))
+    main(
+        ["run", str(data), "--in-classes", ",".join(renamed.values())]
+        + ["--label-column", "species", "--output", str(tmp_path / "out")]
+        + ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    )
+    setting = "#zoo_*1*.csv: IN classes c*d*, __x__|$y$, "
+    assert setting in capsys.readouterr().out  # printed as written
+    line = (tmp_path / "out" / "summary.md").read_text().splitlines()[0]
+    assert line.startswith(r"\#zoo\_\*1\*.csv: IN classes c\*d\*, \_\_x\_\_\|\$y\$, ")
+    # Markdown reads "\" and a punctuation mark as that mark alone.
+    assert re.sub(r"\\([!-/:-@[-`{-~])", r"\1", line).startswith(setting)
+
+
 @pytest.mark.skipif(
     Version(sklearn.__version__) < Version("1.7"),
     reason="scikit-learn gives this warning from 1.7 on",
