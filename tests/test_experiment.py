@@ -47,6 +47,7 @@ from skal_openset._cli import OUTPUT_FILES, main, summary_table
 from skal_openset._hashing import content_hash
 
 matplotlib.use("Agg")
+import matplotlib.pyplot  # after the backend is chosen
 
 
 @pytest.fixture(scope="module")
