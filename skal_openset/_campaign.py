@@ -171,15 +171,18 @@ def load_table(
             [f"column {c} of X" for c in range(X.shape[1])],
         )
         where, lines, ignored = "row {} of the labels", range(len(labels)), {}
+        widest = 0
     else:
-        X, labels, lines, ignored = _read_csv_table(path, label_column, ignore_columns)
+        X, labels, lines, ignored, widest = _read_csv_table(
+            path, label_column, ignore_columns
+        )
         where = "line {}"
     labels = np.asarray(labels).astype(str)
     normalised = [as_label(v) for v in labels.tolist()]
     # The width the labels had (the CSV table's widest cell): a campaign's
     # fingerprint hashes the array, dtype included, so a narrower one would
     # refuse to resume every campaign started before labels were normalised.
-    width = max([labels.dtype.itemsize // 4, *map(len, normalised)])
+    width = max([widest, labels.dtype.itemsize // 4, *map(len, normalised)])
     labels = np.array(normalised, dtype=f"<U{width}")
     if len(X) != len(labels):  # X is 2-D: the .npz branch checks it
         raise ValueError(

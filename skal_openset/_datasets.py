@@ -849,7 +849,7 @@ def load_csv_table(
     ((3, 2), [0, 1, 0], ['cat', 'dog'])
     >>> tmp.cleanup()
     """
-    X, labels, lines, _ = _read_csv_table(path, label_column, ignore_columns)
+    X, labels, lines, _, _ = _read_csv_table(path, label_column, ignore_columns)
     labels = np.array([as_label(label) for label in labels.tolist()])
     _check_invisible_characters(path, labels, lines)
     empty = np.flatnonzero(labels == "")
@@ -995,9 +995,11 @@ def _zip_folders_remedy(directory):
 
 
 def _read_csv_table(path, label_column, ignore_columns=()):
-    """Features, stripped label strings, each row's line of a CSV table and
-    its ignored columns (name: strings; two of one name are named with their
-    column number, ``key (column 1)``).
+    """Features, stripped label strings, each row's line of a CSV table, its
+    ignored columns (name: strings; two of one name are named with their
+    column number, ``key (column 1)``) and the length of its longest value
+    (the width numpy gave the labels when it read the table as one array,
+    which a campaign's fingerprint hashes).
 
     Labels are returned as they are, empty ones included (the campaign reads
     an empty label as an unlabelled row); the errors are those of
@@ -1130,8 +1132,9 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{shlex.quote(ids[0])}, or ignore_columns=[{ids[0]!r}]) or, if it is "
             "a feature, rename it."
         )
-    every = np.array(body, dtype=str)
-    table = every[:, kept]
+    # Only the kept columns make one array: numpy makes each value of an
+    # array as wide as its widest, and an ignored column may hold long text.
+    table = np.array([[row[c] for c in kept] for row in body], dtype=str)
     spans = (np.char.find(table, "\n") >= 0) | (np.char.find(table, "\r") >= 0)
     if spans.any():  # no feature or label holds a line break
         row, col = np.argwhere(spans)[0]
@@ -1182,10 +1185,13 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     # Two of one name are told apart by position: a dict would keep one.
     doubled = Counter(left_out.values())
     ignored = {
-        (f"{name} (column {c + 1})" if doubled[name] > 1 else name): every[:, c]
+        (f"{name} (column {c + 1})" if doubled[name] > 1 else name): np.array(
+            [row[c] for row in body], dtype=object
+        )
         for c, name in left_out.items()
     }
-    return X, np.char.strip(table[:, j]), lines, ignored
+    widest = max(1, max(map(len, itertools.chain.from_iterable(body))))
+    return X, np.char.strip(table[:, j]), lines, ignored, widest
 
 
 def _float32_features(X, path, spot, names):

@@ -2490,3 +2490,10 @@ def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path
     path.write_text("a,b,label\n1.25,3,cat\n-2.5,40000.125,dog\n0.5,1,\n")
     X, labels = _campaign.load_table(path, in_classes=["cat"], ood_label="unknown")
     assert labels.dtype == np.dtype("<U9") and labels.tolist() == ["cat", "dog", ""]
+    # an ignored column's value counts: it made the table's array as wide
+    path.write_text("note,a,label\nlong note,1.25,cat\nok,-2.5,dog\n")
+    _, labels, ignored = _campaign.load_table(
+        path, ignore_columns=["note"], in_classes=["cat"], return_ignored=True
+    )
+    assert labels.dtype == np.dtype("<U9") and labels.tolist() == ["cat", "dog"]
+    assert ignored["note"].tolist() == ["long note", "ok"]
