@@ -1084,16 +1084,18 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         )
     if not body:
         raise ValueError(f"{path} has a header but no data rows.")
-    if isinstance(ignore_columns, str):
-        ignore_columns = [ignore_columns]
-    unknown = sorted(set(ignore_columns) - set(header))
+    # sets: a lookup in a list per column is quadratic in a wide table's width
+    leave_out = (
+        {ignore_columns} if isinstance(ignore_columns, str) else set(ignore_columns)
+    )
+    unknown = sorted(leave_out - set(header))
     if unknown:
         raise ValueError(
             f"{path} has no columns {unknown} to ignore; header: {header}."
         )
-    if label_column in ignore_columns:
+    if label_column in leave_out:
         raise ValueError(f"The label column {label_column!r} cannot be ignored.")
-    kept = [c for c, name in enumerate(header) if name not in ignore_columns]
+    kept = [c for c, name in enumerate(header) if name not in leave_out]
     if len(kept) == 1:  # scikit-learn would refuse "0 feature(s)" mid-run
         others = [name for name in header if name != label_column]
         raise ValueError(
@@ -1181,7 +1183,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
 
     feature_names = [repr(name) for c, name in enumerate(names) if c != j]
     X = _float32_features(X, path, spot, feature_names)
-    left_out = {c: name for c, name in enumerate(header) if c not in kept}
+    left_out = {c: name for c, name in enumerate(header) if name in leave_out}
     # Two of one name are told apart by position: a dict would keep one.
     doubled = Counter(left_out.values())
     ignored = {
