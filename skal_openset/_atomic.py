@@ -447,11 +447,15 @@ def _take_lock(path):
     """A descriptor of the lock file at `path`, made or locked by this
     process, which it names; ValueError if another process holds it; None,
     with a warning, where the file system cannot lock."""
-    exclusive = os.O_EXCL if fcntl is None else 0
+    # O_NOFOLLOW (not on Windows): nor is a link put there after the check
+    # below followed.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags |= os.O_EXCL if fcntl is None else 0
     while True:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_foreign_lock(path)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | exclusive, 0o666)
+            fd = os.open(path, flags, 0o666)
         except FileNotFoundError:  # a refused run removed the folder it made
             continue
         except FileExistsError:
@@ -482,6 +486,29 @@ def _take_lock(path):
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     return fd
+
+
+def _refuse_foreign_lock(path):
+    """Refuse the lock file at `path` if it is not a file of its own: taking
+    the lock writes the process id into it, which would write over the file
+    a link names."""
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(found.st_mode):
+        what = "a symbolic link"
+    elif not stat.S_ISREG(found.st_mode):
+        what = "something other than a file (a folder, pipe or device)"
+    elif found.st_nlink > 1:
+        what = "a hard link to a file of another name"
+    else:
+        return
+    raise ValueError(
+        f"--output {path.parent} holds {path.name} as {what}; a run makes that "
+        "file itself (its lock, which it writes its process id into) and writes "
+        "into no file it did not make: remove it and run again."
+    )
 
 
 def _in_use(path):

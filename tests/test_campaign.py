@@ -1161,6 +1161,35 @@ def test_an_output_lock_leaves_a_users_own_lock_file_alone(tmp_path):
     assert (tmp_path / ".lock").read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("posix", [True, False])
+@pytest.mark.parametrize("kind", ["a symbolic link", "a hard link", "a folder"])
+def test_an_output_lock_writes_over_no_file_in_its_place(
+    tmp_path, monkeypatch, posix, kind
+):
+    # A link named as the lock file had the file it names truncated and
+    # overwritten with the run's process id.
+    if not posix:  # without O_NOFOLLOW too, as on Windows
+        monkeypatch.setattr(_atomic, "fcntl", None)
+        monkeypatch.delattr(os, "O_NOFOLLOW", raising=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock = out / _atomic.LOCK_FILE
+    if kind == "a symbolic link":
+        lock.symlink_to(victim)
+    elif kind == "a hard link":
+        os.link(victim, lock)
+    else:
+        lock.mkdir()
+    shown = "something other than a file (a folder" if kind == "a folder" else kind
+    match = f"holds {re.escape(_atomic.LOCK_FILE)} as {re.escape(shown)}.*: remove it"
+    with pytest.raises(ValueError, match=match):
+        with _atomic.folder_lock(out):
+            pytest.fail("locked")
+    assert victim.read_text() == "precious\n"
+
+
 def _first_query_answered(tmp_path, ood_label, *args):
     """The first query file of a run on `_table`'s zoo.csv (with `args`,
     waiting) and its rows answered truly: "<id>,cow" for the cows (the IN
