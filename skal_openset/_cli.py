@@ -332,6 +332,14 @@ def _check_outputs_free(output, command, data=None):
     over the `data` file, or over files of its outputs' names that no earlier
     run of it wrote (the folder holds neither its state nor its marker)."""
     names, state = _WRITES[command]
+    marker = output / MARKER_FILE
+    if marker.is_symlink():  # writing the marker would write the file it names
+        raise ValueError(
+            f"--output {output} holds {MARKER_FILE} as a symbolic link; a run "
+            "makes that file itself (it says which command wrote the outputs "
+            "beside it) and writes into no file it did not make: remove it and "
+            "run again."
+        )
     if data is not None and data.exists():
         written = [output / name for name in (*names, state) if name is not None]
         if command == INTERACTIVE:  # and its query files, where blank
@@ -344,11 +352,12 @@ def _check_outputs_free(output, command, data=None):
                     f"{path.relative_to(output)} there, which is the data file "
                     f"{data}; choose another --output, or the data would be lost."
                 )
-    existing = [name for name in names if (output / name).exists()]
+    # A dangling link counts: the outputs would make the file it names.
+    existing = [name for name in names if os.path.lexists(output / name)]
     if not existing or (state is not None and (output / state).exists()):
         return
     try:
-        marked = (output / MARKER_FILE).read_text(encoding="utf-8").strip()
+        marked = marker.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         marked = None
     if marked == command:

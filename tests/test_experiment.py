@@ -1019,6 +1019,32 @@ def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys
         assert (output / "summary.md").read_text() == "my notes\n"
 
 
+def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
+    tmp_path, monkeypatch, capsys
+):
+    # Its marker, a link, had the file the link names replaced; records.csv,
+    # a dangling link in a folder without a marker, counted as no file, and
+    # the run made the file it names, outside the folder.
+    output = tmp_path / "out"
+    output.mkdir()
+    victim, elsewhere = tmp_path / "victim.txt", tmp_path / "elsewhere.csv"
+    victim.write_text("precious\n")
+    marker = output / ".skal-openset-outputs"
+    monkeypatch.setattr(
+        skal_openset._cli, "demo_records", lambda *a, **k: pytest.fail("ran")
+    )
+    for link, refusal in [
+        (marker, ".skal-openset-outputs as a symbolic link; a run makes that"),
+        (output / "records.csv", "holds records.csv, which skal-openset demo would"),
+    ]:
+        marker.unlink(missing_ok=True)
+        link.symlink_to(victim if link == marker else elsewhere)
+        with pytest.raises(SystemExit) as exit_:
+            main(["demo", "--output", str(output)])
+        assert exit_.value.code == 2 and refusal in capsys.readouterr().err
+    assert victim.read_text() == "precious\n" and not elsewhere.exists()
+
+
 def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
     # SIGTERM (timeout, kill, docker stop, SLURM) killed the command there,
     # leaving a full-size hidden .tmp file beside each output.
