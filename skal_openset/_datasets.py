@@ -1339,28 +1339,46 @@ def _read_idx(path):
         gzipped = f.read(2) == b"\x1f\x8b"
     try:
         with (gzip.open if gzipped else open)(path, "rb") as f:
-            data = f.read()
+            magic = f.read(4)
+            if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_DTYPES:
+                raise ValueError(
+                    f"{path} is not an IDX file: bad magic number 0x{magic.hex()} "
+                    "(expected 0x0000, a type code and the number of dimensions)."
+                )
+            ndim, offset = magic[3], 4 + 4 * magic[3]
+            dims = f.read(4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise ValueError(f"{path}: IDX header is truncated.")
+            shape = tuple(int(d) for d in np.frombuffer(dims, ">u4"))
+            dtype = np.dtype(_IDX_DTYPES[magic[2]])
+            expected = offset + math.prod(shape) * dtype.itemsize
+            # A byte more than announced tells a longer file: no more is
+            # read, as a small .gz file can unpack to gigabytes.
+            data = _read_at_most(f, expected - offset + 1)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(
             f"{path} is a truncated or corrupt gzip file ({exc})."
         ) from None
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_DTYPES:
-        raise ValueError(
-            f"{path} is not an IDX file: bad magic number 0x{data[:4].hex()} "
-            "(expected 0x0000, a type code and the number of dimensions)."
-        )
-    ndim, offset = data[3], 4 + 4 * data[3]
-    if len(data) < offset:
-        raise ValueError(f"{path}: IDX header is truncated.")
-    shape = tuple(int(d) for d in np.frombuffer(data, ">u4", ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[data[2]])
-    expected = offset + math.prod(shape) * dtype.itemsize
-    if len(data) != expected:
+    found = offset + len(data)
+    if found != expected:
+        has = f"{found} bytes" if found < expected else f"more than {expected} bytes"
         raise ValueError(
             f"{path}: IDX header announces shape {shape} ({expected} bytes), "
-            f"but the file has {len(data)} bytes."
+            f"but the file has {has}."
         )
-    return np.frombuffer(data, dtype, offset=offset).reshape(shape)
+    return np.frombuffer(data, dtype).reshape(shape)
+
+
+def _read_at_most(f, size):
+    """Up to `size` bytes of the binary file `f`, read a block at a time: one
+    read of `size` bytes would allocate them all, whatever the file holds."""
+    data = bytearray()
+    while len(data) < size:
+        block = f.read(min(size - len(data), 2**24))
+        if not block:
+            break
+        data += block
+    return data
 
 
 def load_idx(

@@ -861,6 +861,27 @@ def test_load_idx(tmp_path, gz):
     np.testing.assert_array_equal(y, labels)
 
 
+def test_read_idx_reads_no_more_than_its_header_announces(tmp_path, monkeypatch):
+    # The whole stream was unpacked before its size was checked: a .gz file
+    # of 800 KB unpacked to 800 MB.
+    path = tmp_path / "x.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"\0\0\x08\x01" + struct.pack(">I", 10) + bytes(2**20))
+    read, gzip_open = [], gzip.open
+
+    def counting_open(*args, **kwargs):
+        f = gzip_open(*args, **kwargs)
+        f_read = f.read
+        f.read = lambda *size: read.append(len(block := f_read(*size))) or block
+        return f
+
+    monkeypatch.setattr(_datasets.gzip, "open", counting_open)
+    match = r"announces shape \(10,\) \(18 bytes\), but the file has more than 18"
+    with pytest.raises(ValueError, match=match):
+        _datasets._read_idx(path)
+    assert sum(read) == 19
+
+
 def test_load_idx_errors(tmp_path):
     images = np.zeros((3, 2, 2), dtype=np.uint8)
     _write_idx(tmp_path / "img", images, 0x08, gz=True)
