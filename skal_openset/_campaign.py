@@ -99,6 +99,7 @@ def load_table(
             arrays = {}
             for name in ("X", label_column):
                 try:
+                    _check_announced_size(data, name)
                     arrays[name] = data[name]
                 except (ValueError, *_DAMAGED_ZIP) as error:
                     # numpy names allow_pickle for object arrays only, which
@@ -223,6 +224,33 @@ def _open_npz(path, label_column):
         return np.load(path, allow_pickle=False)
     except (ValueError, *_DAMAGED_ZIP) as error:
         raise ValueError(_unreadable_npz_message(path, label_column, error)) from None
+
+
+def _check_announced_size(data, name):
+    """Refuse the array `name` of the open .npz file `data` if the header of
+    its .npy member announces more bytes than the member holds: numpy
+    allocates them before reading, and a damaged header can announce more
+    than any machine has."""
+    member = name if name in data.zip.namelist() else f"{name}.npy"
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
+    with data.zip.open(member) as f:
+        try:
+            read_header = readers.get(np.lib.format.read_magic(f))
+        except ValueError:  # no .npy member: numpy says what it is
+            return
+        if read_header is None:  # a version numpy has no public reader of
+            return
+        shape, _, dtype = read_header(f)
+        announced = f.tell() + math.prod(shape) * dtype.itemsize
+    size = data.zip.getinfo(member).file_size
+    if not dtype.hasobject and announced > size:  # objects are pickled
+        raise ValueError(
+            f"the header of {member} announces shape {shape} of {dtype}, "
+            f"{announced} bytes, but the member holds {size}"
+        )
 
 
 def _unreadable_npz_message(path, label_column, error=None):

@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import errno
+import io
 import os
 import re
 import subprocess
@@ -11,6 +12,7 @@ import threading
 import time
 import unicodedata
 import warnings
+import zipfile
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -2067,7 +2069,17 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
     flipped = bytearray((tmp_path / "c.npz").read_bytes())
     flipped[200] ^= 0xFF  # inside X's data: a bad CRC-32
     np.save(tmp_path / "x.npy", X)
+    header = io.BytesIO()  # X's announces 8 PB: numpy tried to allocate them
+    shape = (10**9, 10**6)
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    huge = io.BytesIO()
+    with zipfile.ZipFile(tmp_path / "ok.npz") as ok, zipfile.ZipFile(huge, "w") as z:
+        z.writestr("X.npy", header.getvalue() + bytes(8))
+        z.writestr("label.npy", ok.read("label.npy"))
     files = {
+        "huge": (huge.getvalue(), r"damaged \(reading it: the header of X.npy"),
         "half": (whole[: len(whole) // 2], "begins as a zip archive.*truncated or"),
         "flipped": (bytes(flipped), r"damaged \(reading it: Bad CRC-32"),
         "empty": (b"", r"is empty \(0 bytes\)"),
