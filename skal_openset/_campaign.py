@@ -728,7 +728,8 @@ def run_interactive(
     kept in the state with the table's own hash, so that the refusal names
     the options that changed, or the table. The state records the versions
     of the code, like a checkpoint of :func:`run_active_learning`: a resume
-    with other code warns.
+    with other code warns. Like any pickle, the state can run code when
+    loaded: resume only in output folders you trust.
 
     Returns
     -------

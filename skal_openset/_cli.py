@@ -772,7 +772,9 @@ def _add_run_parser(commands):
         "are the pool; each round from round 2 (round 1 trains on the labelled "
         "rows) writes the chosen row ids to "
         "OUTPUT/queries/round_<r>.csv and waits until you fill in its label "
-        "column; rerun the same command to resume.",
+        "column; rerun the same command to resume. The state a run resumes from "
+        "is a pickle, which can run code when loaded: resume only in output "
+        "folders you made.",
         formatter_class=_Help,
     )
     add = run.add_argument

@@ -257,7 +257,8 @@ def run_active_learning(
         `n_rounds` may be larger, to continue a finished run. One written
         with other versions of skal_openset (or other source files of it),
         scikit-learn, torch or NumPy resumes with a ``UserWarning``, since
-        its rounds and the next come from different code.
+        its rounds and the next come from different code. Like any pickle,
+        the file can run code when loaded: resume only from files you trust.
 
     Returns
     -------

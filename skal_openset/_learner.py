@@ -542,6 +542,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def load(cls, path: str | os.PathLike) -> ActiveLearner:
         """Load a learner saved by :meth:`save`, checking the package version.
 
+        Like any pickle, a file can run code when loaded: load only files
+        you trust.
+
         Parameters
         ----------
         path : str or path-like
