@@ -87,12 +87,20 @@ def _is_missing(value):
 
 
 def file_at(path, what, folder_remedy=None):
-    """`path` as a Path, refused if it is a folder or missing, naming `what`
-    the caller reads (and, for a folder, `folder_remedy`)."""
+    """`path` as a Path, refused if it is a folder, missing or no regular
+    file, naming `what` the caller reads (and, for a folder,
+    `folder_remedy`)."""
     path = Path(path)
     if path.is_dir():
         remedy = folder_remedy or f"give the path of the {what} in it"
         raise IsADirectoryError(f"{path} is a folder; {remedy}.")
+    if path.exists() and not path.is_file():
+        # e.g. /dev/fd/63 of a shell's <(...): read once, as it is written
+        raise ValueError(
+            f"{path} exists but is not a regular file: it is a pipe or device "
+            f"(such as a shell's <(...)), and the {what} is read more than once; "
+            "save it to a file first and give that file."
+        )
     if not path.is_file():
         # A relative path is read from the folder the code runs in.
         where = "" if path.is_absolute() else f" ({path.absolute()})"

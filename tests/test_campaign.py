@@ -955,6 +955,22 @@ def test_missing_file_and_unlabelled_rows_exit_2(tmp_path, capsys):
     assert "Data row 30 (counted from 0" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_pipe_for_a_data_file_exits_2_saying_to_save_it_first(tmp_path, capsys):
+    # A shell's process substitution, <(...), was "No data file at
+    # /dev/fd/63: check the spelling".
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, pipe)
+    assert exit_.value.code == 2
+    assert (
+        f"{pipe} exists but is not a regular file: it is a pipe or device (such "
+        "as a shell's <(...)), and the data file is read more than once; save it "
+        "to a file first and give that file."
+    ) in capsys.readouterr().err
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     not (SHARED / "tabular" / "satimage.csv").exists(), reason="no data"
