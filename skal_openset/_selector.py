@@ -33,6 +33,11 @@ from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
+# Meta-inputs beyond this magnitude are far from the order 1 the sigmoid
+# units need (at the initial weights, uniform in [0, 1], they saturate
+# them): a failed fit on them blames the inputs, on smaller ones its steps.
+LARGE_META_INPUT = 100.0
+
 # Up to this many rows a fit's steps are too small to share among threads
 # (see the class docstring); larger fits keep the caller's thread count.
 ONE_THREAD_FIT_ROWS = 2_000
@@ -526,11 +531,13 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         Raises
         ------
         ValueError
-            If `y` is not numeric (e.g. class labels or booleans), if the
-            meta-inputs are too large for training to stay finite, if
-            `groups` holds a missing (NaN or None) or unhashable label, or if
-            `device` is not a torch device or a CUDA device this machine
-            lacks. The estimator is then left as it was before the call.
+            If `y` is not numeric (e.g. class labels or booleans), if
+            training diverges (the message names the cause: meta-inputs too
+            large for the network, or too large an `lr`, or a `margin`
+            beyond float32), if `groups` holds a missing (NaN or None) or
+            unhashable label, or if `device` is not a torch device or a CUDA
+            device this machine lacks. The estimator is then left as it was
+            before the call.
         """
         self._check_param_combinations()
         try:
@@ -643,11 +650,47 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         if 2 * len(tied) > len(X) and bool((tied != tied[0]).any()):
             warn(
                 f"The fitted selector gives {len(tied)} of its {len(X)} training "
-                "rows the same score up to rounding: meta-inputs in "
-                f"[{X.min():.3g}, {X.max():.3g}] saturate all its sigmoid units "
-                "there. Bring them to order 1, e.g. with MetaInputTransformer.",
+                "rows the same score up to rounding: they saturate all its "
+                f"sigmoid units; {self._training_advice(X)}",
                 ConvergenceWarning,
             )
+
+    def _training_advice(self, X):
+        """What to change when training on meta-inputs `X` fails (diverges or
+        saturates): the inputs if they are large, else the step size, or a
+        margin that float32, the precision of training, cannot hold."""
+        peak = float(abs(X).max())
+        if peak > LARGE_META_INPUT:
+            return (
+                f"the meta-inputs reach {peak:.3g}, too large for the network. "
+                "Convert raw scores with MetaInputTransformer, whose outputs "
+                "are of order 1."
+            )
+        if self.margin > float(np.finfo(np.float32).max):
+            return (
+                f"margin={self.margin:.3g} overflows float32, in which the "
+                "network trains: lower it (e.g. to the default 1.0)."
+            )
+        return (
+            f"the meta-inputs are moderate (at most {peak:.3g} in magnitude), "
+            f"so the steps are too large: lower lr (now {self.lr:.3g})."
+        )
+
+    def _step(self, optimizer, X):
+        """Take the optimiser step of a fit on meta-inputs `X`; a step too
+        large for float32 (which torch refuses to take) is a divergence."""
+        try:
+            optimizer.step()
+        except RuntimeError as error:
+            if "overflow" not in str(error):
+                raise
+            raise ValueError(self._divergence_message(X)) from error
+
+    def _divergence_message(self, X):
+        return (
+            "Training diverged (non-finite loss, weights or step): "
+            + self._training_advice(X)
+        )
 
     def _train(self, module, X, y, w, groups, pairs, order_seed, label="epoch"):
         """Train `module` in place to rank the rows of `X` in the order of `y`.
@@ -692,17 +735,12 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             if loss == 0.0:
                 break
             if self.batch_size is None:
-                optimizer.step()
+                self._step(optimizer, X)
         if not (
             np.isfinite(loss_curve).all()
             and all(torch.isfinite(p).all() for p in module.parameters())
         ):
-            raise ValueError(
-                "Training diverged (non-finite loss or weights): the meta-inputs "
-                f"reach {X.abs().max().item():.3g}, too large for the network. "
-                "Convert raw scores with MetaInputTransformer, whose outputs are "
-                "moderate."
-            )
+            raise ValueError(self._divergence_message(X))
         return loss_curve
 
     def _mini_batch_epoch(self, module, X, y, w, groups, optimizer, order, mean_weight):
@@ -734,17 +772,17 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                     gap,
                     mean_weight,
                 )
-                loss = self._pair_loss(module, X[rows], batch, optimizer, step=True)
+                loss = self._pair_loss(module, X[rows], batch, optimizer)
                 if loss is not None:
+                    self._step(optimizer, X)
                     losses.append(loss)
             idle_passes += len(losses) == steps
         return losses
 
-    def _pair_loss(self, module, X, pairs, optimizer, step=False):
+    def _pair_loss(self, module, X, pairs, optimizer):
         """Ranking loss of the pairs of `X`, whose gradient it leaves in place.
 
-        With ``step=True`` (a mini-batch) it also takes the optimiser step.
-        Returns None, without a step, when `pairs` holds no pair to rank.
+        Returns None when `pairs` holds no pair to rank.
         """
         if pairs.total == 0:
             return None
@@ -758,8 +796,6 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             chunk = (torch.relu(self.margin - sign * diff) * weight).sum()
             chunk.backward()
             loss += chunk.item()
-        if step:
-            optimizer.step()
         return loss
 
     def predict(self, X: ArrayLike) -> np.ndarray:

@@ -650,6 +650,35 @@ def test_huge_meta_inputs_are_rejected_not_turned_into_nan_weights():
     assert not hasattr(selector, "module_")
 
 
+@pytest.mark.parametrize(
+    "params", [{"lr": 5e37}, {"lr": 5e37, "batch_size": 8}, {"lr": 2e37}]
+)
+def test_divergence_from_a_huge_lr_names_lr_not_the_inputs(params):
+    # Meta-inputs in [0, 1]: the message blamed them and advised the
+    # MetaInputTransformer, or torch's Adam leaked "value cannot be converted
+    # to type float without overflow" from a step too large for float32.
+    Z, y = synthetic_self_validation_set(40, np.random.RandomState(0))
+    Z /= Z.max()
+    selector = MetaQueryNetSelector(max_epochs=50, random_state=0, **params)
+    with pytest.raises(ValueError, match=r"Training diverged.*lower lr") as caught:
+        selector.fit(Z, y)
+    assert "MetaInputTransformer" not in str(caught.value)
+    assert not hasattr(selector, "module_")
+
+
+def test_divergence_from_a_margin_beyond_float32_names_margin():
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    with pytest.raises(ValueError, match="margin=1e[+]39 overflows float32"):
+        MetaQueryNetSelector(margin=1e39, max_epochs=5).fit(Z / Z.max(), y)
+
+
+def test_saturation_from_a_huge_lr_names_lr_not_the_inputs():
+    Z, y = synthetic_self_validation_set(60, np.random.RandomState(0))
+    with pytest.warns(ConvergenceWarning, match="lower lr") as record:
+        MetaQueryNetSelector(lr=1e6, max_epochs=50, random_state=0).fit(Z, y)
+    assert not any("MetaInputTransformer" in str(w.message) for w in record)
+
+
 def test_pairwise_ranking_accuracy_rejects_bad_input():
     with pytest.raises(ValueError, match="y_score contains NaN"):
         pairwise_ranking_accuracy([0.0, 1.0, 2.0], [0.1, np.nan, 0.3])
