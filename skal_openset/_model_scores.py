@@ -456,18 +456,18 @@ def class_probabilities(learner, X, *, check_sums=True):
     return class_columns(proba, estimator, n_classes(learner), 0.0)
 
 
-def _non_finite_message(X, final):
-    """Why classifier `final` gives NaN or inf probabilities for rows `X`, and
-    the remedy."""
+def _non_finite_message(X, final, output="probabilities"):
+    """Why classifier `final` gives NaN or inf `output` (its probabilities, or
+    a net's logits) for rows `X`, and the remedy."""
     if has_nan(X):
         return (
-            "The classifier's probabilities hold NaN or inf for rows of X with "
+            f"The classifier's {output} hold NaN or inf for rows of X with "
             "missing values (NaN): a step that cannot take them got them. Impute "
             "them first, e.g. make_pipeline(SimpleImputer(), classifier)."
         )
     if isinstance(final, NeuralNet):
         return (
-            "The classifier's probabilities hold NaN or inf for finite rows of X: "
+            f"The classifier's {output} hold NaN or inf for finite rows of X: "
             "a net that diverged (retrain it, e.g. with a lower learning rate)?"
         )
     return (
@@ -527,10 +527,17 @@ def class_columns(values, estimator, k, fill):
 
 
 def class_logits(learner, X):
-    """Logits of the learner's net, found as by :func:`_final_input`."""
+    """Logits of the learner's net, found as by :func:`_final_input`; a
+    ValueError names a net that diverged if they are not finite."""
     estimator = fitted_estimator(learner)
     check_estimator_supports(estimator, {"logits"}, "This score")
-    return _net_logits(estimator, X)
+    logits = _net_logits(estimator, X)
+    # As in class_probabilities: a net's NaN or inf means it diverged.
+    if not np.isfinite(logits).all():
+        raise ValueError(
+            _non_finite_message(X, _looked_through(estimator)[1], "logits")
+        )
+    return logits
 
 
 def _net_logits(estimator, X):

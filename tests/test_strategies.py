@@ -1537,6 +1537,18 @@ def test_auto_purity_leaves_out_scores_that_cannot_be_held_out(split, pool):
     assert not {"msp", "energy"} & set(strategy.purity_auroc_)
 
 
+@pytest.mark.parametrize("purity_name", ["energy", "msp"])
+def test_purity_of_a_diverged_net_names_the_divergence(split, pool, purity_name):
+    # Energy gave energy_purity's bare "Input logits contains NaN.", where
+    # msp (through the class probabilities) named the diverged net.
+    learner = _fitted_learner(split)
+    with torch.no_grad():
+        learner.estimator_.module_.head.weight[0, 0] = float("nan")
+    strategy = MQNetQuery(purity_name, random_state=0)
+    with pytest.raises(ValueError, match="finite rows of X: a net that diverged"):
+        strategy(learner, pool, n_instances=5)
+
+
 def _repeated_prototypes_learner():
     """A learner whose IN classes each hold one row, three times (8 features,
     the embedding of a logistic regression), and 8 distinct OOD rows; and a
