@@ -153,6 +153,20 @@ class TestLfOSAQuery(StrategyTemplate):
         strategy(b, pool, n_instances=5)
         assert strategy.detector_ is not first
 
+    def test_a_detector_diverged_at_its_temperatures_names_them(self, learner, pool):
+        # Its NaN logits reached GaussianMixture, which blamed missing values
+        # in X and advised imputing them.
+        strategy = LfOSAQuery(unknown_T=1e-30, random_state=0)
+        with pytest.raises(ValueError, match="unknown_T=1e-30 in training.*diverged"):
+            strategy(learner, pool, n_instances=5)
+
+    def test_a_detector_of_a_diverged_net_names_the_net(self, split, pool):
+        net = _net().set_params(optimizer=torch.optim.SGD, lr=1e10)
+        X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+        learner = ActiveLearner(net, LfOSAQuery(random_state=0)).fit(X0, y0)
+        with pytest.raises(ValueError, match="a net that diverged"):
+            learner.query(pool, n_instances=5)
+
     def test_temperature_cross_entropy(self):
         rng = np.random.RandomState(0)
         logits, target = rng.randn(6, K + 1), np.array([0, K, 2, K, 1, 3])

@@ -21,6 +21,7 @@ from .._model_scores import (
     _final_input,
     _looked_through,
     class_codes,
+    class_logits,
     fitted_estimator,
     labelled_in_and_ood,
     n_classes,
@@ -206,7 +207,9 @@ class LfOSAQuery(QueryStrategy):
         self._validate_params()
         if getattr(self, "_detector_settings", None) != self._settings(learner):
             return self._fit(learner, X, check_random_state(self.random_state))
-        return _posterior(self.mixtures_, *_activations(self.detector_, X))
+        return _posterior(
+            self.mixtures_, *self._activations(learner, self.detector_, X)
+        )
 
     def _fit(self, learner, X_pool, rng):
         """Train the detector (unless cached) and the mixtures on `X_pool`."""
@@ -217,7 +220,7 @@ class LfOSAQuery(QueryStrategy):
             detector = self.detector_
         else:
             detector = self._train_detector(learner, detector_seed)
-        values, predicted = _activations(detector, X_pool)
+        values, predicted = self._activations(learner, detector, X_pool)
         mixtures = {}
         for c in np.unique(predicted[predicted < n_classes(learner)]):
             rows = values[predicted == c].reshape(-1, 1)
@@ -239,6 +242,25 @@ class LfOSAQuery(QueryStrategy):
             detector_=detector, mixtures_=mixtures, _detector_settings=settings
         )
         return _posterior(mixtures, values, predicted)
+
+    def _activations(self, learner, detector, X):
+        """Maximum activation value and predicted class of each row (K = OOD)."""
+        net, X_net = _final_input(detector, X)
+        logits = predict_logits(net, X_net).astype(np.float64)
+        if not np.isfinite(logits).all():
+            # The learner's net diverged too: class_logits names it. Else the
+            # detector's own training, at its temperatures, did.
+            class_logits(learner, X)
+            raise ValueError(
+                "The logits of LfOSA's detector (the learner's net retrained on "
+                "K+1 classes, with logits divided by known_T="
+                f"{self.known_T:.3g} and unknown_T={self.unknown_T:.3g} in "
+                "training) hold NaN or inf for rows of X where the learner's net "
+                "gives finite ones: its training diverged. Bring known_T and "
+                "unknown_T closer to 1 (the defaults are 0.5 and 2.0), or lower "
+                "the net's learning rate."
+            )
+        return logits.max(axis=1), logits.argmax(axis=1)
 
     def _settings(self, learner):
         """A key of what the detector is trained from, to tell when to retrain."""
@@ -284,13 +306,6 @@ class LfOSAQuery(QueryStrategy):
         X = np.concatenate([X_in, X_ood]) if len(X_ood) else X_in
         y = np.concatenate([codes_in, np.full(len(X_ood), k)])
         return detector.fit(X, y)
-
-
-def _activations(detector, X):
-    """Maximum activation value and predicted class of each row (K = OOD)."""
-    net, X_net = _final_input(detector, X)
-    logits = predict_logits(net, X_net).astype(np.float64)
-    return logits.max(axis=1), logits.argmax(axis=1)
 
 
 def _posterior(mixtures, values, predicted):
