@@ -591,6 +591,16 @@ class TestEOALQuery(StrategyTemplate):
         assert not np.array_equal(np.sort(plain[0]), np.sort(diverse[0]))
 
 
+@pytest.mark.parametrize("C", [1e-200, 1e200])
+def test_eoal_refuses_a_C_its_heads_solver_never_returns_from(split, C):
+    # The learner's fit validates the strategy before any query, which on
+    # these values looped forever in liblinear (so this test cannot hang).
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    learner = ActiveLearner(LogisticRegression(), EOALQuery(C=C))
+    with pytest.raises(ValueError, match="'C' parameter of EOALQuery"):
+        learner.fit(X0, y0)
+
+
 def test_eoal_with_a_fixed_seed_leaves_numpys_global_rng_alone():
     # Its one-vs-all heads (liblinear) used to draw an unused seed from
     # np.random, so a seeded query changed the caller's later random draws.

@@ -52,8 +52,11 @@ class EOALQuery(QueryStrategy):
     n_unknown_clusters : int or None, default=None
         Clusters of labelled OOD examples; None uses K (the paper's default,
         ``w_unk_cls = 1``). At most the number of labelled OOD examples.
-    C : float, default=1.0
-        Inverse regularisation strength of the one-vs-all heads.
+    C : float in [1e-10, 1e10], default=1.0
+        Inverse regularisation strength of the one-vs-all heads. Their
+        liblinear solver never returns for extreme values (1e100 on 1,000
+        standardised digits, 1e-170 on all of them); beyond this range the
+        heads are all but unregularised, or all but constant, anyway.
     diversity : bool, default=True
         Cluster the candidates and take turns (the paper); False ranks the
         accepted examples by score alone.
@@ -108,7 +111,8 @@ class EOALQuery(QueryStrategy):
     _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
         "n_unknown_clusters": [Interval(Integral, 1, None, closed="left"), None],
-        "C": [Interval(Real, 0, None, closed="neither")],
+        # liblinear hangs far outside (see the docstring).
+        "C": [Interval(Real, 1e-10, 1e10, closed="both")],
         "diversity": ["boolean"],
     }
 
