@@ -336,6 +336,21 @@ class TestSimilarQuery(StrategyTemplate):
         np.testing.assert_array_equal(indices, whole[0])
         np.testing.assert_allclose(gains, whole[1], rtol=1e-12)
 
+    def test_eta_zero_is_refused(self, split):
+        # Every row's cap was 0: the objective was 0 for every batch, which
+        # came out random, every score 0, without a word.
+        X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+        learner = ActiveLearner(LogisticRegression(), SimilarQuery(eta=0.0))
+        with pytest.raises(ValueError, match="'eta' parameter of SimilarQuery"):
+            learner.fit(X0, y0)
+
+    def test_an_objective_of_zero_for_every_batch_warns(self, learner, pool):
+        # nu=1e300 puts every row's OOD term above its cap: a silent random batch.
+        strategy = SimilarQuery(nu=1e300, random_state=0)
+        with pytest.warns(UserWarning, match=r"objective is 0.*nu=1e\+300"):
+            _, gains = strategy(learner, pool, n_instances=5)
+        np.testing.assert_array_equal(gains, 0.0)
+
     def test_prefers_copies_of_labelled_in_over_copies_of_labelled_ood(self, learner):
         X_in, _, X_ood = _labelled(learner)
         X = np.concatenate([X_ood[:5], X_in[:1]])

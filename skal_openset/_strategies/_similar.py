@@ -9,6 +9,7 @@ from .._model_scores import labelled_in_and_ood, model_embedding
 from .._purity import _unit_rows
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
+from .._warn import warn
 from ._base import QueryStrategy
 
 # Similarities of pool rows to the pool or to a labelled set are computed
@@ -42,16 +43,20 @@ class SimilarQuery(QueryStrategy):
 
     Parameters
     ----------
-    eta : float, default=1.0
+    eta : float > 0, default=1.0
         Query relevance (``magnificationEta``): a pool row counts as covered
         at most ``eta`` times its similarity to the nearest labelled IN
         example. The batch keeps closest to labelled IN near 1; larger values
         loosen this cap, until the labelled IN set no longer matters and the
         batch only covers the pool (plain facility location); smaller values
         let the rows near labelled IN saturate early, which spreads the batch.
+        At 0 no row could count: the objective would be 0 for every batch.
     nu : float, default=1.0
         Privacy hardness (``privacyHardness``): weight of the similarity to
-        labelled OOD that is subtracted.
+        labelled OOD that is subtracted. Where no pool row is more similar
+        to labelled IN (times `eta`) than to labelled OOD (times `nu`), as
+        with a huge `nu`, the objective is 0 for every batch: the batch is
+        then random, with a warning.
     subsample : int or None, default=None
         If the pool is larger, maximise over a uniformly random subset of
         this many pool examples (ground set and candidates; at least
@@ -101,7 +106,7 @@ class SimilarQuery(QueryStrategy):
 
     _parameter_constraints: dict = {
         **QueryStrategy._parameter_constraints,
-        "eta": [Interval(Real, 0, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="neither")],
         "nu": [Interval(Real, 0, None, closed="left")],
         "subsample": [Interval(Integral, 1, None, closed="left"), None],
     }
@@ -135,6 +140,15 @@ class SimilarQuery(QueryStrategy):
         private = np.zeros(len(pool))
         if len(X_ood):
             private = self.nu * self._max_similarity(learner, pool, X_ood)
+        # A row can add to the objective only below its cap (see
+        # lazy_greedy_flcmi): with none, every batch gains 0.
+        if not np.any(query_cap > private):
+            warn(
+                "SimilarQuery's objective is 0 for every batch: no pool row is "
+                f"more similar to labelled IN (times eta={self.eta:.3g}) than to "
+                f"labelled OOD (times nu={self.nu:.3g}), so the batch is drawn at "
+                "random. Raise eta or lower nu to rank the rows."
+            )
         return lazy_greedy_flcmi(pool, query_cap, private, n_instances, rng)
 
     @staticmethod
