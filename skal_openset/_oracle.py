@@ -21,13 +21,18 @@ def _check_cost(value, name):
     )
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}.")
-    return float(value)
+    # The float of the decimal it prints as: np.float32(0.1) costs 0.1.
+    return float(as_decimal(value))
 
 
 def as_decimal(amount):
     """`amount` as the exact decimal it prints as: 0.1 is 1/10, not the
     binary float 0.1000000000000000055..., so sums of costs a user writes
-    in decimals neither drift nor overshoot a budget written the same way."""
+    in decimals neither drift nor overshoot a budget written the same way.
+    A NumPy float prints in its own precision: np.float32(0.1) is 1/10 too,
+    not the 0.100000001490116... that float() makes of it."""
+    if isinstance(amount, np.floating):
+        return Fraction(np.format_float_positional(amount, unique=True))
     return Fraction(repr(float(amount)))
 
 
@@ -89,7 +94,9 @@ class OpenSetOracle:
         a mistyped OOD label and rejected; a string label equal to it but for
         case or surrounding spaces is warned of (its examples count as IN).
     cost_in : float, default=1.0
-        Cost of labelling one IN example, > 0.
+        Cost of labelling one IN example, > 0. Costs and budgets count as
+        the decimals they print as: a NumPy float in its own precision
+        (``np.float32(0.1)`` costs 0.1).
     cost_ood : float, default=1.0
         Cost of labelling one OOD example, > 0 (0.5 to 4 in the paper's Table 6).
 

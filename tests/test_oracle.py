@@ -95,6 +95,17 @@ def test_decimal_costs_add_up_to_decimal_totals():
     assert labels_within(1.2, 0.4) == 3
 
 
+def test_numpy_float_costs_and_budgets_count_as_the_decimals_they_print_as():
+    # float() made np.float32(0.1) 0.10000000149011612, so three labels of it
+    # did not fit a budget of 0.3, and np.float32(0.7) 0.699999988...
+    oracle = OpenSetOracle([0, 1, 2, 3], cost_in=np.float32(0.1))
+    kept, cost = oracle.fill_budget([0, 1, 2, 3], budget=0.3)
+    assert kept.tolist() == [0, 1, 2] and cost == 0.3 and oracle.cost_in == 0.1
+    oracle = OpenSetOracle(np.zeros(8, int), cost_in=0.1)
+    assert oracle.fill_budget(range(8), budget=np.float32(0.7))[0].size == 7
+    assert labels_within(np.float32(0.7), np.float16(0.1)) == 7
+
+
 def test_fill_budget_returns_the_cost_that_label_charges():
     # The cost was summed one label at a time: 0.9999999999999999 for ten
     # labels of 0.1, while label() set spent_ to 1.0.
