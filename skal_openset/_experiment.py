@@ -306,7 +306,10 @@ def run_active_learning(
         if checkpoint is None
         else _fingerprints(split, estimator, query_strategy, *costs)
     )
-    n_candidates = math.ceil(budget / min(oracle.cost_in, oracle.cost_ood))
+    # Capped before ceil: a tiny cost makes the ratio inf (cost_ood=1e-320).
+    n_candidates = math.ceil(
+        min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
+    )
     if checkpoint is not None and Path(checkpoint).exists():
         state = _resume(checkpoint, fingerprints, n_rounds)
         learner, oracle, records = state["learner"], state["oracle"], state["records"]

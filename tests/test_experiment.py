@@ -1127,6 +1127,19 @@ def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
         run_active_learning(split, estimator, RandomQuery(), budget=0)
 
 
+def test_a_cost_that_makes_the_budget_buy_unboundedly_many_labels_runs(split):
+    # budget / cost_ood was inf, and math.ceil of it an OverflowError.
+    records = run_active_learning(
+        split,
+        LogisticRegression(),
+        RandomQuery(random_state=0),
+        n_rounds=2,
+        budget=2.0,
+        cost_ood=1e-320,
+    )
+    assert records[1]["query_size"] >= 2 and records[1]["budget_spent"] <= 2.0
+
+
 class _ChoosesNothing(RandomQuery):
     def __call__(self, learner, X_pool, n_instances=1, **kwargs):
         return np.array([], dtype=int), np.array([])
