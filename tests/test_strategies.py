@@ -1240,6 +1240,18 @@ def test_mqnet_diverse_batch_covers_every_distinct_candidate(taught, pool):
     assert len(set(top // 10)) == 1
 
 
+def test_mqnet_numpy_diversity_pool_past_int64_products_takes_the_whole_pool(
+    learner, pool
+):
+    # n_instances * np.int64(2**62) overflowed, negative: "kth out of bounds".
+    strategy = MQNetQuery(diversity_pool=np.int64(2**62), random_state=0)
+    indices, _ = strategy(learner, pool, n_instances=10)
+    expected, _ = MQNetQuery(diversity_pool=len(pool), random_state=0)(
+        learner, pool, n_instances=10
+    )
+    np.testing.assert_array_equal(indices, expected)
+
+
 # ------------------------------------------------------ paper preset, pairs
 
 

@@ -653,7 +653,8 @@ class MQNetQuery(_MetaInputQuery):
         indices, scores = super()._select(
             learner,
             X_pool,
-            min(len(X_pool), n_instances * (self.diversity_pool or 1)),
+            # Python ints: NumPy's (np.int64(2**62)) overflow in the product.
+            min(len(X_pool), int(n_instances) * int(self.diversity_pool or 1)),
             rng,
         )
         if self.diversity_pool is not None and len(indices) > n_instances:
