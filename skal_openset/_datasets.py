@@ -1136,7 +1136,11 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         )
     # Only the kept columns make one array: numpy makes each value of an
     # array as wide as its widest, and an ignored column may hold long text.
-    table = np.array([[row[c] for c in kept] for row in body], dtype=str)
+    # In Fortran layout, as the columns taken from the whole table's array
+    # were: X keeps it, and a campaign's fingerprint hashes X's strides.
+    table = np.asfortranarray(
+        np.array([[row[c] for c in kept] for row in body], dtype=str)
+    )
     spans = (np.char.find(table, "\n") >= 0) | (np.char.find(table, "\r") >= 0)
     if spans.any():  # no feature or label holds a line break
         row, col = np.argwhere(spans)[0]

@@ -2554,3 +2554,19 @@ def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path
     )
     assert labels.dtype == np.dtype("<U9") and labels.tolist() == ["cat", "dog"]
     assert ignored["note"].tolist() == ["long note", "ok"]
+
+
+def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
+    # Campaigns' states hold this hash (table_fingerprints of the features
+    # and labels that load_table gave at a433f5b6, whose X was in Fortran
+    # layout). joblib.hash includes the strides, so a C-layout X made every
+    # campaign started before refused on resume as other data.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "note,a,b,label\nlong note,1.25,3,cat\nok,-2.5,40000.125,dog\nx,0.5,1,\n"
+    )
+    X, labels = _campaign.load_table(
+        path, ignore_columns=["note"], in_classes=["cat"], ood_label="unknown"
+    )
+    fingerprints = _campaign.table_fingerprints(X, labels, 5, "CONF")
+    assert "cc76a603d2d95175b8520a0b50b2cb39" in fingerprints
