@@ -970,8 +970,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 )
         # Any skorch net, as the library's nets check it at their fit: else a
         # CUDA device this machine lacks is torch's bare AssertionError.
-        net = _looked_through(self.estimator)[1]
-        if isinstance(net, NeuralNet):
+        net = _net_trained_with(self.estimator, "device")
+        if net is not None:
             check_device(net.device)
 
     def _fit_embedding(self, X, dtypes=None):
@@ -1055,8 +1055,8 @@ def _check_validation_split(estimator, codes):
     would refuse them (StratifiedKFold: when every class has fewer rows):
     skorch's default ``ValidSplit(5)`` on a small labelled set, where
     scikit-learn's error names no remedy."""
-    net = _looked_through(estimator)[1]
-    split = getattr(net, "train_split", None) if isinstance(net, NeuralNet) else None
+    net = _net_trained_with(estimator, "train_split")
+    split = getattr(net, "train_split", None)
     if not (isinstance(split, ValidSplit) and isinstance(split.cv, Integral)):
         return  # a float or a splitter: its own error
     counts = np.bincount(codes)
@@ -1072,6 +1072,32 @@ def _check_validation_split(estimator, codes):
         f"{split.cv} folds. Build the net with train_split=None to train on "
         "every labelled row (as the nets of make_mlp_classifier do: active "
         "learning starts from few labels), or label more examples first."
+    )
+
+
+def _net_trained_with(estimator, setting):
+    """The skorch net that :func:`_looked_through` finds in `estimator`, or
+    None; but None too where a search on the way may give its candidates
+    another `setting` (a parameter name, such as ``"device"``) than its
+    template's, which is then not the one they train with."""
+    net = _looked_through(estimator, lambda search: not _may_set(search, setting))[1]
+    return net if isinstance(net, NeuralNet) else None
+
+
+def _may_set(search, setting):
+    """Whether `search` may give its candidates another `setting` than its
+    template's: a key of its grid (or of one of its grids) names it at any
+    depth (``train_split``, ``net__train_split``), a value is an estimator
+    (which replaces a step, settings and all), or the search holds its
+    candidates otherwise than in scikit-learn's ``param_grid`` or
+    ``param_distributions``."""
+    grids = getattr(search, "param_grid", getattr(search, "param_distributions", None))
+    if grids is None:
+        return True
+    return any(
+        setting in key.split("__") or _grid_estimators(values)
+        for grid in (grids if isinstance(grids, list) else [grids])
+        for key, values in grid.items()
     )
 
 

@@ -297,7 +297,7 @@ def _final_input(estimator, X):
     return final, X
 
 
-def _looked_through(estimator):
+def _looked_through(estimator, into_search=None):
     """``(preprocessing, final)`` of a classifier, through the meta-estimators
     that wrap one classifier, so that its embedding, logits and loss head are
     read behind the preprocessing it was trained behind.
@@ -313,12 +313,16 @@ def _looked_through(estimator):
     labelled rows alike: distances stay comparable). An unfitted search or
     ``CalibratedClassifierCV`` is looked through to its ``estimator``, the
     kind of classifier it will fit (for the checks before training).
+    ``into_search(search)``, where given, says whether a search is looked
+    through; one that is not is the ``final``.
     """
     preprocessing = []
     while True:
         steps, final = split_pipeline(estimator)
         if steps is not None:
             preprocessing.append(steps)
+        if isinstance(final, BaseSearchCV) and into_search and not into_search(final):
+            return preprocessing, final
         estimator = _wrapped_classifier(final)
         if estimator is None:
             return preprocessing, final

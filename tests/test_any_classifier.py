@@ -26,7 +26,7 @@ from sklearn.ensemble import (
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
@@ -310,6 +310,46 @@ def test_a_validation_split_too_fine_for_the_labelled_set_names_the_remedy(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         learner.fit(*_labelled([5, 1, 1, 1])[:2])
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        lambda: GridSearchCV(_users_net(), {"train_split": [None], "lr": [0.1]}, cv=2),
+        lambda: GridSearchCV(
+            _users_net(), [{"lr": [0.1], "train_split": [None]}], cv=2
+        ),
+        lambda: RandomizedSearchCV(
+            _users_net(), {"train_split": [None]}, n_iter=1, cv=2
+        ),
+        lambda: GridSearchCV(
+            make_pipeline(StandardScaler(), _users_net()),
+            {"neuralnetclassifier__train_split": [None]},
+            cv=2,
+        ),
+        # the grid replaces the net, its train_split with it
+        lambda: GridSearchCV(
+            make_pipeline(StandardScaler(), _users_net()),
+            {"neuralnetclassifier": [_users_net(train_split=None)]},
+            cv=2,
+        ),
+        lambda: GridSearchCV(
+            _users_net(train_split=None, device="cuda:99"), {"device": ["cpu"]}, cv=2
+        ),
+    ],
+    ids=["grid", "grids", "distributions", "pipeline", "step", "device"],
+)
+def test_a_search_is_not_refused_for_a_setting_its_candidates_replace(search):
+    # The template's ValidSplit(5) (or device) was checked, though every
+    # candidate the search trains has the grid's.
+    X, y, classes = _labelled([4, 4, 4, 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ActiveLearner(search(), classes=classes).fit(X, y)
+    # a search that leaves it as it is: the template's is theirs
+    template = GridSearchCV(_users_net(), {"lr": [0.1]}, cv=2)
+    with pytest.raises(ValueError, match="Build the net with train_split=None"):
+        ActiveLearner(template, classes=classes).fit(X, y)
 
 
 def test_a_net_without_its_predict_nonlinearity_gives_probabilities():
