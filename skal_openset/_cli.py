@@ -352,8 +352,24 @@ def _check_outputs_free(output, command, data=None):
                     f"{path.relative_to(output)} there, which is the data file "
                     f"{data}; choose another --output, or the data would be lost."
                 )
-    # A dangling link counts: the outputs would make the file it names.
-    existing = [name for name in names if os.path.lexists(output / name)]
+    # Refused even where the marker or state says the command wrote there:
+    # it makes no link, and would make the missing file, outside the folder.
+    # (A link to an existing file is kept, and that file replaced, as
+    # atomic_paths writes a user's link.)
+    dangling = [
+        name
+        for name in (*names, state)
+        if name is not None
+        and (output / name).is_symlink()
+        and not (output / name).exists()
+    ]
+    if dangling:
+        raise ValueError(
+            f"--output {output} holds {', '.join(dangling)} as a symbolic link to "
+            "no file; a run would make the file it names, outside the folder: "
+            "remove the link and run again."
+        )
+    existing = [name for name in names if (output / name).exists()]
     if not existing or (state is not None and (output / state).exists()):
         return
     try:

@@ -1035,7 +1035,7 @@ def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
     )
     for link, refusal in [
         (marker, ".skal-openset-outputs as a symbolic link; a run makes that"),
-        (output / "records.csv", "holds records.csv, which skal-openset demo would"),
+        (output / "records.csv", "holds records.csv as a symbolic link to no file"),
     ]:
         marker.unlink(missing_ok=True)
         link.symlink_to(victim if link == marker else elsewhere)
@@ -1043,6 +1043,33 @@ def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
             main(["demo", "--output", str(output)])
         assert exit_.value.code == 2 and refusal in capsys.readouterr().err
     assert victim.read_text() == "precious\n" and not elsewhere.exists()
+
+
+@pytest.mark.parametrize(
+    "command, state, linked",
+    [
+        ("skal-openset demo", None, "records.csv"),  # beside its marker
+        ("skal-openset run", "checkpoint.joblib", "records.csv"),
+        ("skal-openset run", None, "checkpoint.joblib"),
+        ("skal-openset run --interactive", "state.joblib", "records.csv"),
+        ("skal-openset run --interactive", None, "state.joblib"),
+    ],
+)
+def test_a_dangling_link_among_the_outputs_is_refused_where_the_run_wrote_too(
+    tmp_path, command, state, linked
+):
+    # Only a folder without marker or state refused it: beside them, the run
+    # made the file the link names, outside the folder.
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / ".skal-openset-outputs").write_text(command + "\n")
+    if state is not None:
+        (output / state).write_bytes(b"")
+    elsewhere = tmp_path / "elsewhere"
+    (output / linked).symlink_to(elsewhere)
+    with pytest.raises(ValueError, match=f"holds {linked} as a symbolic link to no"):
+        skal_openset._cli._check_outputs_free(output, command)
+    assert not elsewhere.exists()
 
 
 def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
