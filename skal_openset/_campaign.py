@@ -235,13 +235,17 @@ def _check_announced_size(data, name):
     readers = {
         (1, 0): np.lib.format.read_array_header_1_0,
         (2, 0): np.lib.format.read_array_header_2_0,
+        # 2.0's layout with a UTF-8 header (numpy has no public reader of
+        # it): read as Latin-1, a non-ASCII field name comes out otherwise,
+        # but the shape and the dtype's size are the same.
+        (3, 0): np.lib.format.read_array_header_2_0,
     }
     with data.zip.open(member) as f:
         try:
             read_header = readers.get(np.lib.format.read_magic(f))
         except ValueError:  # no .npy member: numpy says what it is
             return
-        if read_header is None:  # a version numpy has no public reader of
+        if read_header is None:  # a version numpy does not read: it says so
             return
         shape, _, dtype = read_header(f)
         announced = f.tell() + math.prod(shape) * dtype.itemsize

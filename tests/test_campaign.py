@@ -2085,17 +2085,28 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
     flipped = bytearray((tmp_path / "c.npz").read_bytes())
     flipped[200] ^= 0xFF  # inside X's data: a bad CRC-32
     np.save(tmp_path / "x.npy", X)
-    header = io.BytesIO()  # X's announces 8 PB: numpy tried to allocate them
-    shape = (10**9, 10**6)
-    np.lib.format.write_array_header_1_0(
-        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
-    )
-    huge = io.BytesIO()
-    with zipfile.ZipFile(tmp_path / "ok.npz") as ok, zipfile.ZipFile(huge, "w") as z:
-        z.writestr("X.npy", header.getvalue() + bytes(8))
-        z.writestr("label.npy", ok.read("label.npy"))
+    announced = r"damaged \(reading it: the header of X.npy"
+    huge = {}
+    # X's announces 8 PB: numpy tried to allocate them. Version 3.0 (2.0's
+    # layout, with a UTF-8 header) went unchecked.
+    versions = {1: np.lib.format.write_array_header_1_0}
+    versions[3] = np.lib.format.write_array_header_2_0
+    for version, write_header in versions.items():
+        header = io.BytesIO()
+        write_header(
+            header, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**6)}
+        )
+        header.getbuffer()[6] = version  # the major version
+        members = io.BytesIO()
+        with (
+            zipfile.ZipFile(tmp_path / "ok.npz") as ok,
+            zipfile.ZipFile(members, "w") as z,
+        ):
+            z.writestr("X.npy", header.getvalue() + bytes(8))
+            z.writestr("label.npy", ok.read("label.npy"))
+        huge[f"huge-{version}.0"] = (members.getvalue(), announced)
     files = {
-        "huge": (huge.getvalue(), r"damaged \(reading it: the header of X.npy"),
+        **huge,
         "half": (whole[: len(whole) // 2], "begins as a zip archive.*truncated or"),
         "flipped": (bytes(flipped), r"damaged \(reading it: Bad CRC-32"),
         "empty": (b"", r"is empty \(0 bytes\)"),
