@@ -480,8 +480,15 @@ def _take_lock(path):
         # The holder before may have removed the file between the open and
         # the lock: a lock on a file gone from the folder holds nothing.
         with contextlib.suppress(FileNotFoundError):
-            if os.path.samestat(os.fstat(fd), os.stat(path)):
-                break
+            held = os.fstat(fd)
+            if os.path.samestat(held, os.stat(path)):
+                if held.st_nlink == 1:
+                    break
+                # Of more names: a killed run's lock that a backup links to
+                # (cp -al, rsync --link-dest), which no run holds (this one
+                # locked it). Its process id would be written into the
+                # backup's: the name is given a new file.
+                path.unlink()
         os.close(fd)
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
@@ -489,9 +496,9 @@ def _take_lock(path):
 
 
 def _refuse_foreign_lock(path):
-    """Refuse the lock file at `path` if it is not a file of its own: taking
-    the lock writes the process id into it, which would write over the file
-    a link names."""
+    """Refuse the lock file at `path` if it is a symbolic link or no file:
+    taking the lock writes the process id into it, which would write over
+    the file a link names."""
     try:
         found = path.lstat()
     except FileNotFoundError:
@@ -500,9 +507,7 @@ def _refuse_foreign_lock(path):
         what = "a symbolic link"
     elif not stat.S_ISREG(found.st_mode):
         what = "something other than a file (a folder, pipe or device)"
-    elif found.st_nlink > 1:
-        what = "a hard link to a file of another name"
-    else:
+    else:  # a file of more names is made anew once locked (_take_lock)
         return
     raise ValueError(
         f"--output {path.parent} holds {path.name} as {what}; a run makes that "
