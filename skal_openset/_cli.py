@@ -311,7 +311,7 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
             f"{_FIGURE_FILE} was not written: drawing it failed "
             f"({type(failure).__name__}: {failure}). The records and summary "
             f"are written: plot them with skal_openset.plot_learning_curves("
-            f"pandas.read_csv('{output / 'records.csv'}'), x={x!r})."
+            f"pandas.read_csv({str(output / 'records.csv')!r}), x={x!r})."
         )
 
 

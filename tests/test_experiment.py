@@ -1,3 +1,4 @@
+import ast
 import csv
 import errno
 import json
@@ -956,8 +957,9 @@ def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
 def test_a_figure_that_fails_to_draw_costs_only_itself(tmp_path, monkeypatch, capsys):
     # The figure was drawn before anything was written: its failure (a "$" in
     # a class name, parsed as math) lost the records and summary of the
-    # whole run, and a run's every rerun failed the same way.
-    output = tmp_path / "out"
+    # whole run, and a run's every rerun failed the same way. The remedy's
+    # path is quoted as Python writes it: a quote in it ended the string.
+    output = tmp_path / "Bob's out"
     earlier = _fake_demo(monkeypatch, output, 0.9, b"earlier figure")
     capsys.readouterr()
 
@@ -981,8 +983,10 @@ def test_a_figure_that_fails_to_draw_costs_only_itself(tmp_path, monkeypatch, ca
         "learning_curves.png was not written: drawing it failed (ValueError: a "
         "figure that does not draw). The records and summary are written: plot "
         "them with skal_openset.plot_learning_curves(pandas.read_csv("
-        f"'{output / 'records.csv'}'), x='labels')."
+        f"{str(output / 'records.csv')!r}), x='labels')."
     ]
+    quoted = re.search(r"read_csv\((.*)\), x=", str(warned[0].message))[1]
+    assert ast.literal_eval(quoted) == str(output / "records.csv")
 
 
 def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys):
