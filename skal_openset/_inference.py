@@ -234,7 +234,9 @@ def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     tuple), or of their shape when forward transforms them (e.g. a softmax).
     A module that registers another linear layer after its head (e.g. a
     loss-prediction branch, or an auxiliary head), or its head before its
-    body, must define ``embed`` instead; otherwise this raises a ValueError.
+    body, must define ``embed`` instead. The fallback raises a ValueError
+    when that layer's output does not have the logits' shape; another layer
+    of their shape goes unnoticed.
 
     Parameters
     ----------
