@@ -33,7 +33,7 @@ from ._datasets import (
     _read_csv_table,
 )
 from ._experiment import versions, warn_of_other_versions
-from ._hashing import fingerprints_of
+from ._hashing import Fingerprint
 from ._labels import (
     as_label,
     invisible_characters,
@@ -685,6 +685,7 @@ def run_interactive(
     query_strategy,
     *,
     output,
+    fingerprint,
     ood_label="unknown",
     n_rounds=10,
     budget=100,
@@ -692,7 +693,6 @@ def run_interactive(
     cost_ood=1.0,
     poll_seconds=2.0,
     timeout=None,
-    fingerprints=(None,),
     options=None,
     extra_columns=None,
     log=print,
@@ -725,9 +725,9 @@ def run_interactive(
     a new state is saved (which a rerun would resume, asking anew). So is
     a rerun whose `n_rounds` ends before an open query that is no longer blank.
 
-    `fingerprints` identify the campaign (:func:`table_fingerprints`): a new
-    state holds the first, and a state that holds none of them is refused
-    as another campaign's. `options`, a dict of the options that
+    `fingerprint` identifies the campaign (:func:`table_fingerprint`): a new
+    state holds its ``saved``, and a state it does not match is refused as
+    another campaign's. `options`, a dict of the options that
     shape it by the names the person gave them (``{"--budget": 5}``), is
     kept in the state with the table's own hash, so that the refusal names
     the options that changed, or the table. The state records the versions
@@ -777,7 +777,9 @@ def run_interactive(
                 "that wrote it (the same devices and library versions), or start "
                 f"a new one here. {_how_to_keep_labels(output / 'queries')}"
             ) from exc
-        if not isinstance(state, dict) or state.get("fingerprint") not in fingerprints:
+        if not isinstance(state, dict) or not fingerprint.matches(
+            state.get("fingerprint")
+        ):
             raise ValueError(_another_campaign(state, state_path, table, options))
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
         warn_of_other_versions(
@@ -808,7 +810,7 @@ def run_interactive(
             ood_label=ood_label,
         ).fit(X[labelled], as_open_set(labels[labelled]))
         state = {
-            "fingerprint": fingerprints[0],
+            "fingerprint": fingerprint.saved,
             "versions": versions(),
             "options": options,
             "table": table,
@@ -1131,12 +1133,12 @@ def _interactive_record(round_, learner, ood_label, size, in_share, spent):
     }
 
 
-def table_fingerprints(X, labels, *options):
+def table_fingerprint(X, labels, *options):
     """What identifies a campaign: the table and the options that shape it,
-    by :func:`fingerprints_of` (an option may hold a fitted encoder).
+    a :class:`Fingerprint` (an option may hold a fitted encoder).
 
-    States held ``joblib.hash`` of them, the same as the second fingerprint
-    where no option holds a torch tensor; a tensor's was of its address, so
-    such a state resumed in no other process anyway.
+    States held ``joblib.hash`` of them, the same as the fingerprint with
+    timings where no option holds a torch tensor; a tensor's was of its
+    address, so such a state resumed in no other process anyway.
     """
-    return fingerprints_of([X, labels, *options])
+    return Fingerprint([X, labels, *options])

@@ -57,7 +57,7 @@ from ._campaign import (
     load_table,
     run_interactive,
     simulated_split,
-    table_fingerprints,
+    table_fingerprint,
 )
 from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
 from ._experiment import _check_budget
@@ -552,7 +552,7 @@ def run_own_data(args):
             timeout=args.timeout,
             # In this order, the fingerprint of the states written before
             # the options were kept.
-            fingerprints=table_fingerprints(X, labels, *options.values()),
+            fingerprint=table_fingerprint(X, labels, *options.values()),
             options=options,
             # The table's own id (left out as a feature) beside the query's,
             # which is the row's position: "id" names both.

@@ -22,7 +22,7 @@ from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
 
 from ._datasets import OpenSetSplit
-from ._hashing import UNHASHABLE, fingerprints_of
+from ._hashing import UNHASHABLE, Fingerprint
 from ._learner import ActiveLearner
 from ._oracle import OpenSetOracle, labelling_cost
 from ._persistence import (
@@ -51,9 +51,9 @@ def _check_budget(budget, cost_in, cost_ood):
         )
 
 
-def _fingerprints(split, estimator, query_strategy, budget, cost_in, cost_ood):
+def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     """What makes two runs the same experiment, for checking a checkpoint: its
-    fingerprints (:func:`fingerprints_of`: a strategy may hold a fitted encoder).
+    :class:`Fingerprint` (a strategy may hold a fitted encoder).
 
     The estimator and strategy count as the run starts from them, cloned: a
     template the user fitted in between is the same experiment.
@@ -61,7 +61,7 @@ def _fingerprints(split, estimator, query_strategy, budget, cost_in, cost_ood):
     arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
     started = [clone(part, safe=False) for part in (estimator, query_strategy)]
     try:
-        return fingerprints_of([arrays, *started, budget, cost_in, cost_ood])
+        return Fingerprint([arrays, *started, budget, cost_in, cost_ood])
     except UNHASHABLE as exc:
         raise ValueError(
             f"checkpoint= saves the estimator and the strategy, which cannot be "
@@ -146,7 +146,7 @@ def _set_rng_state(state):
         torch.cuda.set_rng_state_all(cuda)
 
 
-def _resume(checkpoint, fingerprints, n_rounds):
+def _resume(checkpoint, fingerprint, n_rounds):
     try:
         state = load_object(checkpoint)
     except _DamagedFileError as exc:  # no other copy: the run wrote it
@@ -161,7 +161,7 @@ def _resume(checkpoint, fingerprints, n_rounds):
             "elsewhere to start afresh here (skal-openset run: another --output "
             "folder)."
         ) from exc
-    if not isinstance(state, dict) or state.get("fingerprint") not in fingerprints:
+    if not isinstance(state, dict) or not fingerprint.matches(state.get("fingerprint")):
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "
             "(split, estimator, strategy, budget or costs differ); delete it to "
@@ -300,18 +300,19 @@ def run_active_learning(
     _check_budget(budget, oracle.cost_in, oracle.cost_ood)
     # Numbers as the oracle holds them: a budget of 10 or 10.0 is one experiment.
     costs = float(budget), oracle.cost_in, oracle.cost_ood
-    # Hashed for a checkpoint only: hashing needs the values to pickle.
-    fingerprints = (
-        (None,)
+    # Hashed for a checkpoint only (None without one): hashing needs the
+    # values to pickle.
+    fingerprint: Any = (
+        None
         if checkpoint is None
-        else _fingerprints(split, estimator, query_strategy, *costs)
+        else _fingerprint(split, estimator, query_strategy, *costs)
     )
     # Capped before ceil: a tiny cost makes the ratio inf (cost_ood=1e-320).
     n_candidates = math.ceil(
         min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
     )
     if checkpoint is not None and Path(checkpoint).exists():
-        state = _resume(checkpoint, fingerprints, n_rounds)
+        state = _resume(checkpoint, fingerprint, n_rounds)
         learner, oracle, records = state["learner"], state["oracle"], state["records"]
         n_in, n_labelled = records[0]["n_labelled_in"], records[0]["n_labelled"]
         initial = n_in, n_labelled - n_in  # (IN, OOD) labels given, not bought
@@ -391,7 +392,7 @@ def run_active_learning(
             records.append(record)
             if checkpoint is not None:
                 state = {
-                    "fingerprint": fingerprints[0],
+                    "fingerprint": fingerprint.saved,
                     "learner": learner,
                     "oracle": oracle,
                     "records": records,

@@ -73,16 +73,25 @@ def content_hash(value):
     return _ContentHasher().hash(value)
 
 
-def fingerprints_of(value):
-    """The fingerprint of `value` that a checkpoint saves, then the one that a
-    checkpoint saved before it may hold; a checkpoint holding either is of
-    `value`. Raises one of `UNHASHABLE` if `value` does not pickle.
+class Fingerprint:
+    """What identifies `value` to a checkpoint of it. Raises one of
+    `UNHASHABLE` if `value` does not pickle.
 
-    The first is :func:`content_hash` with the wall-clock timings of fitted
-    objects (attributes ending in ``_seconds_``) left out: a script that
-    fits its encoder again, with the same seed and data, runs the same
-    experiment. The second, with them, is what checkpoints held before:
-    accepted, so that those whose timings are the same (an encoder loaded
-    from a cache) still resume.
+    ``saved``, what a checkpoint saves, is :func:`content_hash` with the
+    wall-clock timings of fitted objects (attributes ending in
+    ``_seconds_``) left out: a script that fits its encoder again, with the
+    same seed and data, runs the same experiment. A checkpoint that holds it,
+    or the hash with the timings (what checkpoints held before; those whose
+    timings are the same, an encoder loaded from a cache, still resume),
+    :meth:`matches`. That hash is made only when the first does not match:
+    hashing the value (a whole pool) again on every resume costs as much.
     """
-    return _ContentHasher(timings=False).hash(value), content_hash(value)
+
+    def __init__(self, value):
+        self.value = value
+        self.saved = _ContentHasher(timings=False).hash(value)
+
+    def matches(self, saved):
+        """Whether a checkpoint that holds the fingerprint `saved` is of the
+        value (as it is now)."""
+        return saved == self.saved or saved == content_hash(self.value)

@@ -1688,7 +1688,7 @@ def _scripted_campaign(tmp_path, strategy):
         output=tmp_path / "out",
         n_rounds=1,
         budget=2,
-        fingerprints=_campaign.table_fingerprints(
+        fingerprint=_campaign.table_fingerprint(
             IMAGES, IMAGE_LABELS, *options.values()
         ),
         options=options,
@@ -2593,7 +2593,7 @@ def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path
 
 
 def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
-    # Campaigns' states hold this hash (table_fingerprints of the features
+    # Campaigns' states hold this hash (table_fingerprint of the features
     # and labels that load_table gave at a433f5b6, whose X was in Fortran
     # layout). joblib.hash includes the strides, so a C-layout X made every
     # campaign started before refused on resume as other data.
@@ -2604,5 +2604,5 @@ def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
     X, labels = _campaign.load_table(
         path, ignore_columns=["note"], in_classes=["cat"], ood_label="unknown"
     )
-    fingerprints = _campaign.table_fingerprints(X, labels, 5, "CONF")
-    assert "cc76a603d2d95175b8520a0b50b2cb39" in fingerprints
+    fingerprint = _campaign.table_fingerprint(X, labels, 5, "CONF")
+    assert fingerprint.saved == "cc76a603d2d95175b8520a0b50b2cb39"

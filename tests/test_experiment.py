@@ -45,7 +45,7 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset._cli import OUTPUT_FILES, main, summary_table
-from skal_openset._hashing import content_hash
+from skal_openset._hashing import _ContentHasher, content_hash
 
 matplotlib.use("Agg")
 import matplotlib.pyplot  # after the backend is chosen
@@ -1415,6 +1415,23 @@ def test_a_checkpoint_fingerprinted_with_the_encoders_fit_time_resumes(split, tm
     _checkpointed(split, cached, path)
 
 
+def test_a_resumed_run_hashes_its_pool_once(split, tmp_path, monkeypatch):
+    # Its fingerprint was made with the timings and without, every array
+    # hashed twice (a whole CIFAR pool): the one with them, which only
+    # checkpoints of before may hold, is made only when the first differs.
+    path = tmp_path / "run.joblib"
+    _checkpointed(split, RandomQuery(random_state=0), path)
+    hashed, save = [], _ContentHasher.save
+
+    def counted(self, obj):
+        hashed.append(obj is split.X_pool)
+        save(self, obj)
+
+    monkeypatch.setattr(_ContentHasher, "save", counted)
+    _checkpointed(split, RandomQuery(random_state=0), path)
+    assert hashed.count(True) == 1
+
+
 def test_a_resumed_run_with_an_unseeded_auroc_callback_gives_the_same_records(
     split, estimator, tmp_path
 ):
@@ -1607,7 +1624,7 @@ _FINGERPRINT = """
 import torch
 from skorch import NeuralNetClassifier
 from skal_openset import MQNetQuery, load_digits_dataset, make_open_set_split
-from skal_openset._experiment import _fingerprints
+from skal_openset._experiment import _fingerprint
 X, y = load_digits_dataset()
 split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4, initial_size=20,
                             random_state=0)
@@ -1615,7 +1632,7 @@ torch.manual_seed(0)
 module = torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ReLU(),
                              torch.nn.Linear(8, 4))
 net = NeuralNetClassifier(module, criterion=torch.nn.CrossEntropyLoss)
-print(_fingerprints(split, net, MQNetQuery(random_state=0), 10, 1.0, 1.0))
+print(_fingerprint(split, net, MQNetQuery(random_state=0), 10, 1.0, 1.0).saved)
 """
 
 
