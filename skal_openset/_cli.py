@@ -568,7 +568,7 @@ def run_own_data(args):
             f"\nLabelled {records[-1]['n_labelled']} rows "
             f"({records[-1]['n_labelled_in']} IN), budget spent "
             f"{records[-1]['budget_spent']:g}. Wrote {output}/records.csv; the "
-            f"learner is skal_openset.load_object('{output}/state.joblib')"
+            f"learner is skal_openset.load_object({str(output / 'state.joblib')!r})"
             "['learner']."
         )
         return

@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+import skal_openset
 from skal_openset import (
     CCALQuery,
     ContrastiveEncoder,
@@ -285,30 +286,32 @@ def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "3", "--budget", "8"]
     options += ["--poll-seconds", "0.02", "--strategy", "random"]
+    runs = tmp_path / "Bob's runs"  # the closing line quotes its path
+    runs.mkdir()
     # Nobody labels: the run gives up on round 2, with one line and status 2.
     with pytest.raises(SystemExit) as exit_:
-        _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "0.2")
+        _run(runs, tmp_path / "zoo.csv", *options, "--timeout", "0.2")
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "round_2.csv" in err
-    queries = tmp_path / "out" / "queries"
+    queries = runs / "out" / "queries"
     with (queries / "round_2.csv").open() as f:
         asked = [int(r["id"]) for r in csv.DictReader(f)]
     assert len(asked) == 8 and min(asked) >= 20  # only unlabelled rows
     # A person answers; the rerun asks nothing new for round 2 and goes on.
     with _person_answering(queries, truth, lambda label: "unknown"):
-        _run(tmp_path, tmp_path / "zoo.csv", *options, "--timeout", "60")
+        _run(runs, tmp_path / "zoo.csv", *options, "--timeout", "60")
     with (queries / "round_2.csv").open() as f:
         assert [int(r["id"]) for r in csv.DictReader(f)] == asked
-    with (tmp_path / "out" / "records.csv").open() as f:
+    with (runs / "out" / "records.csv").open() as f:
         records = list(csv.DictReader(f))
     assert [int(r["n_labelled"]) for r in records] == [20, 28, 36]
     is_in = np.isin(truth[asked], ["cat", "cow"])
     assert float(records[1]["query_in_share"]) == pytest.approx(is_in.mean())
     assert float(records[2]["budget_spent"]) == 16.0
-    # The closing line said the learner was in state.joblib, which holds a dict.
-    assert "/state.joblib')['learner']" in capsys.readouterr().out
-    learner = load_object(tmp_path / "out" / "state.joblib")["learner"]
+    # The closing line gives the Python that loads the learner.
+    code = re.search(r"the learner is (.*)\.$", capsys.readouterr().out, re.M)[1]
+    learner = eval(code, {"skal_openset": skal_openset})
     assert set(learner.y_labelled_) <= {"cat", "cow", "unknown"}
 
 
