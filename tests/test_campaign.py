@@ -641,6 +641,19 @@ def test_a_runs_figure_title_counts_a_long_class_list(tmp_path, monkeypatch):
     assert summary.startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, I, J, ")
 
 
+def _run_with_classes_renamed(data, renamed):
+    """A short run, into data's folder/out, on a table whose IN classes, cat
+    and cow, are renamed."""
+    _table(data, n=40)
+    text = data.read_text()
+    data.write_text(re.sub("cat|cow", lambda m: renamed[m[0]], text))
+    main(
+        ["run", str(data), "--in-classes", ",".join(renamed.values())]
+        + ["--label-column", "species", "--output", str(data.parent / "out")]
+        + ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    )
+
+
 def test_a_dollar_in_a_class_name_is_shown_as_written_in_the_figures_title(
     tmp_path, monkeypatch
 ):
@@ -654,15 +667,8 @@ def test_a_dollar_in_a_class_name_is_shown_as_written_in_the_figures_title(
         "plot_learning_curves",
         lambda records, ax, **kw: figures.append(plot(records, ax=ax, **kw)),
     )
-    data = tmp_path / "prices.csv"
-    _table(data, n=40)
-    renamed = {"cat": "price_$_low", "cow": "price_$_high"}
-    text = data.read_text()
-    data.write_text(re.sub("cat|cow", lambda m: renamed[m[0]], text))
-    main(
-        ["run", str(data), "--in-classes", "price_$_low,price_$_high"]
-        + ["--label-column", "species", "--output", str(tmp_path / "out")]
-        + ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    _run_with_classes_renamed(
+        tmp_path / "prices.csv", {"cat": "price_$_low", "cow": "price_$_high"}
     )
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(
         [*cli.OUTPUT_FILES, cli.CHECKPOINT_FILE, cli.MARKER_FILE]
@@ -679,15 +685,8 @@ def test_the_summary_shows_the_names_of_the_file_and_classes_as_written(
 ):
     # They went into summary.md as they are: markdown showed "c*d*" as "cd"
     # in italics, "__x__" as "x" in bold.
-    data = tmp_path / "#zoo_*1*.csv"
-    _table(data, n=40)
-    renamed = {"cat": "c*d*", "cow": "__x__|$y$"}
-    text = data.read_text()
-    data.write_text(re.sub("cat|cow", lambda m: renamed[m[0]], text))
-    main(
-        ["run", str(data), "--in-classes", ",".join(renamed.values())]
-        + ["--label-column", "species", "--output", str(tmp_path / "out")]
-        + ["--rounds", "2", "--budget", "5", "--classifier", "forest"]
+    _run_with_classes_renamed(
+        tmp_path / "#zoo_*1*.csv", {"cat": "c*d*", "cow": "__x__|$y$"}
     )
     setting = "#zoo_*1*.csv: IN classes c*d*, __x__|$y$, "
     assert setting in capsys.readouterr().out  # printed as written
