@@ -484,6 +484,15 @@ def _lower_budget_and_rounds(n_pool, args):
 _TITLE_CLASSES = 8
 
 
+def _file_name(path):
+    """The name of `path` as files and figures show it: a name that is not
+    UTF-8 (bytes of another encoding, kept by Python as surrogates) with its
+    bytes escaped, "caf\\xe9.csv", which UTF-8 files could not hold."""
+    return path.name.encode("utf-8", "surrogateescape").decode(
+        "utf-8", "backslashreplace"
+    )
+
+
 def run_own_data(args):
     """``skal-openset run``: simulated from the file's labels, or interactive."""
     other_mode = (
@@ -508,6 +517,7 @@ def run_own_data(args):
     )
     command = INTERACTIVE if args.interactive else SIMULATED
     _check_outputs_free(args.output, command, args.data)
+    data_name = _file_name(args.data)
     X, labels, ignored = load_table(
         args.data,
         args.label_column,
@@ -557,8 +567,7 @@ def run_own_data(args):
             # The table's own id (left out as a feature) beside the query's,
             # which is the row's position: "id" names both.
             extra_columns={
-                f"{name} in {args.data.name}": values
-                for name, values in ignored.items()
+                f"{name} in {data_name}": values for name, values in ignored.items()
             },
             **costs,
         )
@@ -628,14 +637,14 @@ def run_own_data(args):
 
     def setting_of(shown):  # each name as `shown` gives it
         classes = ", ".join(map(shown, in_classes))
-        return f"{shown(args.data.name)}: IN classes {classes}, {rest}"
+        return f"{shown(data_name)}: IN classes {classes}, {rest}"
 
     setting = setting_of(str)
     # The figure's title counts a long class list, which filled lines of it;
     # the printed setting and summary.md name every class.
     title = setting
     if len(in_classes) > _TITLE_CLASSES:
-        title = f"{args.data.name}: {len(in_classes)} IN classes, {rest}"
+        title = f"{data_name}: {len(in_classes)} IN classes, {rest}"
     print(setting, flush=True)
     records = run_active_learning(
         split,

@@ -95,6 +95,35 @@ def test_simulated_run_on_a_csv_with_string_labels(tmp_path, capsys):
     assert len(load_object(tmp_path / "out" / "checkpoint.joblib")["records"]) == 3
 
 
+def _file_named_not_utf8(tmp_path, blank_from=None):
+    """`_table` in a file named with latin-1 bytes, b"caf\\xe9.csv" (e.g.
+    unpacked from an old archive), which Python names with a surrogate."""
+    data = tmp_path / os.fsdecode(b"caf\xe9.csv")
+    try:
+        _table(data, blank_from=blank_from)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    return data
+
+
+def test_a_data_file_named_not_in_utf8_is_named_escaped_in_the_outputs(
+    tmp_path, capsys
+):
+    # summary.md could not hold its name: the run trained, then lost its
+    # outputs, and so did every rerun; a query file's header failed alike.
+    data = _file_named_not_utf8(tmp_path)
+    _run(tmp_path, data, "--rounds", "2", "--budget", "10")
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("caf\\\\xe9.csv: IN classes cat, cow")  # markdown's \\
+    (tmp_path / "out").rename(tmp_path / "simulated")
+    _file_named_not_utf8(tmp_path, blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--ignore-columns", "x0", data=data.name)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    header = query.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "id,label,x0 in caf\\xe9.csv"
+
+
 @pytest.mark.parametrize("interactive", [False, True])
 @pytest.mark.parametrize("how", ["the same path", "a link", "a hard link"])
 def test_a_run_never_writes_over_its_data_file(tmp_path, capsys, interactive, how):
