@@ -19,7 +19,13 @@ def __getattr__(name: str) -> object:
     if name not in __all__:  # e.g. `from . import _models`: then imported
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     with _LOADING:
-        return _load(name)
+        try:
+            return _load(name)
+        except AttributeError as exc:
+            # A dependency's, which `from skal_openset import name` would
+            # report as "cannot import name", its cause lost (skorch under
+            # python -OO reads a docstring that is gone).
+            raise ImportError(f"importing {__name__}.{name} failed: {exc}") from exc
 
 
 def __dir__() -> list[str]:

@@ -105,6 +105,26 @@ def test_importing_the_package_loads_no_name_until_used_and_dir_lists_them():
     assert _fresh_python(code) == ["False", "True", "True", "MQNetQuery"]
 
 
+def test_an_attribute_error_loading_a_name_is_an_import_error_with_its_cause(
+    monkeypatch,
+):
+    # Raised by a dependency (skorch under python -OO), it became "cannot
+    # import name 'OpenSetOracle'", its cause lost.
+    import skal_openset
+
+    def broken(name):
+        raise AttributeError("'NoneType' object has no attribute 'split'")
+
+    monkeypatch.setattr(skal_openset, "_load", broken)
+    monkeypatch.delitem(vars(skal_openset), "OpenSetOracle", raising=False)
+    with pytest.raises(ImportError, match="importing skal_openset.OpenSetOracle") as e:
+        from skal_openset import OpenSetOracle  # noqa: F401
+    assert isinstance(e.value.__cause__, AttributeError)
+    assert "no attribute 'split'" in str(e.value)
+    # A name the package has not is still no attribute.
+    assert not hasattr(skal_openset, "no_such_name")
+
+
 def test_the_stubs_all_lists_exactly_the_names_it_imports():
     # At run time __all__ comes from the stub's imports (lazy_loader), while
     # type checkers read the stub's own __all__: a name added to one only
