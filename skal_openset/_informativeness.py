@@ -7,9 +7,9 @@ queries the examples with the largest values first.
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import entropy
-from sklearn.utils.validation import check_array
 
 from ._float_events import flushing_underflow
+from ._validation import check_finite_array
 
 # Softmax outputs in float32 drift from 1 by about 1e-7 per class; 1e-3 still
 # rejects logits or unnormalised scores passed by mistake.
@@ -44,7 +44,9 @@ def _check_proba(proba, *, min_classes=1):
         If ``proba`` is not 2-D, contains NaN/inf or negative values, has fewer
         than ``min_classes`` columns, or a row does not sum to 1.
     """
-    proba = check_array(proba, dtype=(np.float64, np.float32), input_name="proba")
+    proba = check_finite_array(
+        proba, dtype=(np.float64, np.float32), input_name="proba"
+    )
     # Not check_array's ensure_non_negative: negative values mean logits
     # more often than anything, and its message says nothing of them.
     if (proba < 0).any():
@@ -183,7 +185,7 @@ def gradient_embedding(proba: ArrayLike, embedding: ArrayLike) -> np.ndarray:
     array([[-0.5,  0. ,  0.5,  0. ]], dtype=float32)
     """
     proba = _check_proba(proba)
-    embedding = check_array(
+    embedding = check_finite_array(
         embedding, dtype=(np.float64, np.float32), input_name="embedding"
     )
     if embedding.shape[0] != proba.shape[0]:

@@ -16,13 +16,12 @@ from sklearn.covariance import LedoitWolf, ShrunkCovariance
 from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
-from sklearn.utils.validation import check_array
 
 from ._float_events import flushing_underflow
 from ._informativeness import _check_proba
 from ._models import _check_class_labels
 from ._typing import IntLike, RealLike
-from ._validation import check_scalar_not_bool
+from ._validation import check_finite_array, check_scalar_not_bool
 
 # Rows scored per step, at most: bounds the temporary copies (normalised or
 # whitened features, neighbour indices) whatever the pool size.
@@ -54,7 +53,7 @@ class TooFewLabelsError(ValueError):
 
 def _check_embedding(X, name, n_features=None, ensure_min_samples=1):
     """Validate a finite 2-D embedding matrix, optionally of a given width."""
-    X = check_array(
+    X = check_finite_array(
         X,
         dtype=(np.float64, np.float32),
         ensure_min_samples=ensure_min_samples,
@@ -189,7 +188,9 @@ def energy_purity(logits: ArrayLike, temperature: RealLike = 1.0) -> np.ndarray:
     >>> energy_purity([[0.0, 0.0], [10.0, -10.0]]).round(4)
     array([ 0.6931, 10.    ])
     """
-    logits = check_array(logits, dtype=(np.float64, np.float32), input_name="logits")
+    logits = check_finite_array(
+        logits, dtype=(np.float64, np.float32), input_name="logits"
+    )
     check_scalar_not_bool(
         temperature,
         "temperature",

@@ -5,7 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.utils import check_scalar
+from sklearn import config_context
+from sklearn.utils import check_array, check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 
@@ -44,6 +45,15 @@ def check_scalar_not_bool(
             f"mean {int(value)})."
         )
     check_scalar(value, name, target_type, **kwargs)
+
+
+def check_finite_array(X: Any, **kwargs: Any) -> Any:
+    """:func:`sklearn.utils.check_array` of a user's input, refusing inf (and
+    NaN, unless ``ensure_all_finite`` says otherwise) whatever the global
+    ``assume_finite``: under ``sklearn.set_config(assume_finite=True)`` an
+    inf went on, to fail as a diverged net or an empty argmin."""
+    with config_context(assume_finite=False):
+        return check_array(X, **kwargs)
 
 
 def check_one_label_per_row(n_rows: int, y: Any) -> None:

@@ -272,11 +272,13 @@ def test_mahalanobis_pool_far_beyond_the_labelled_scale_is_finite_and_ordered(
     )
 
 
+@pytest.mark.parametrize("assume_finite", [False, True])  # refused all the same
 @pytest.mark.parametrize("bad, match", [(np.nan, "NaN"), (np.inf, "infinity")])
-def test_mahalanobis_non_finite_pool_is_refused(rng, bad, match):
+def test_mahalanobis_non_finite_pool_is_refused(rng, bad, match, assume_finite):
     X_train, y_train = rng.normal(size=(10, 2)), np.arange(10) % 2
-    with pytest.raises(ValueError, match=f"embedding contains {match}"):
-        mahalanobis_purity([[1.0, bad]], X_train, y_train)
+    with sklearn.config_context(assume_finite=assume_finite):
+        with pytest.raises(ValueError, match=f"embedding contains {match}"):
+            mahalanobis_purity([[1.0, bad]], X_train, y_train)
 
 
 def test_mahalanobis_feature_mismatch(rng):

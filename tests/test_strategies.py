@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import joblib
 import numpy as np
 import pytest
+import sklearn
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -331,11 +332,15 @@ class StrategyTemplate:
         with pytest.raises(ValueError, match="n_instances"):
             case.make(0)(case.learner, pool, n_instances=n_instances)
 
-    def test_rejects_an_infinite_pool(self, case, pool):
+    # Under assume_finite=True, inf went on: "the net diverged" for finite
+    # rows, CoreSet's empty argmin, BADGE's OverflowError.
+    @pytest.mark.parametrize("assume_finite", [False, True])
+    def test_rejects_an_infinite_pool(self, case, pool, assume_finite):
         X = pool[:20].copy()
         X[3, 5] = np.inf
-        with pytest.raises(ValueError, match="X_pool contains inf"):
-            case.make(0)(case.learner, X, n_instances=2)
+        with sklearn.config_context(assume_finite=assume_finite):
+            with pytest.raises(ValueError, match="X_pool contains inf"):
+                case.make(0)(case.learner, X, n_instances=2)
 
     def test_missing_values_are_ranked_or_refused_with_the_remedy(self, case, pool):
         # A bare net is refused up front. Elsewhere NaN goes on to the steps
