@@ -608,10 +608,11 @@ def _embedding(learner, estimator, X):
             "array (e.g. values.reshape(-1, 1) for one value per example)."
         )
     try:
+        # inf and NaN are no type error (they were "not numeric"): below.
         values = check_array(
             values,
             dtype=(np.float64, np.float32),
-            ensure_all_finite="allow-nan",
+            ensure_all_finite=False,
             input_name="embedding",
         )
     except ValueError as exc:
@@ -624,9 +625,10 @@ def _embedding(learner, estimator, X):
             "remainder='passthrough'), or use a strategy that needs no distances "
             "(UncertaintyQuery)."
         ) from exc
-    if np.isnan(values).any():
+    if not np.isfinite(values).all():
         source, cause = _embedding_source(learner, estimator)
-        if has_nan(X):
+        nan = np.isnan(values).any()
+        if nan and has_nan(X):
             raise ValueError(
                 "X holds missing values (NaN), and so does the embedding that "
                 f"distance-based strategies work in ({source}); distances need "
@@ -634,8 +636,9 @@ def _embedding(learner, estimator, X):
                 "classifier (make_pipeline(SimpleImputer(), classifier)), or "
                 "pass ActiveLearner(embedding=make_pipeline(SimpleImputer(), ...))."
             )
+        what = "NaN" if nan else "inf (an overflow)"
         raise ValueError(
-            f"The embedding ({source}) holds NaN for finite rows of X: {cause}."
+            f"The embedding ({source}) holds {what} for finite rows of X: {cause}."
         )
     if len(values) != len(X):
         raise ValueError(f"The embedding has {len(values)} rows for {len(X)} examples.")
@@ -759,7 +762,7 @@ def _warn_of_unseen_preprocessing(final):
 
 
 def _embedding_source(learner, estimator):
-    """What the embedding is, and what makes NaN of finite rows there."""
+    """What the embedding is, and what makes NaN or inf of finite rows there."""
     if embedding_hook(learner) is not None:
         return "the learner's embedding hook", "the hook makes them"
     preprocessing, final = _looked_through(estimator)

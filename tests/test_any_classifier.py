@@ -568,14 +568,17 @@ def test_a_large_sparse_embedding_is_warned_of_once_per_learner_and_embedding(
     assert len(warned_in_rounds(learner.fit(X[:80], y[:80]), 2)) == 1
 
 
-def test_an_embedding_hook_that_returns_nan_is_named():
+# inf was called "not numeric", with advice for categorical columns.
+@pytest.mark.parametrize("bad, what", [(np.nan, "NaN"), (np.inf, "inf")])
+def test_an_embedding_hook_that_returns_nan_or_inf_is_named(bad, what):
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(
         LogisticRegression(max_iter=500),
         CoreSetQuery(),
-        embedding=lambda estimator, X: np.full((len(X), 2), np.nan),
+        embedding=lambda estimator, X: np.full((len(X), 2), bad),
     ).fit(X[:80], y[:80])
-    with pytest.raises(ValueError, match="learner's embedding hook.*finite rows of X"):
+    match = f"learner's embedding hook\\) holds {what}.*finite rows of X"
+    with pytest.raises(ValueError, match=match):
         learner.query(X[80:200], n_instances=3)
 
 
