@@ -973,8 +973,37 @@ def _warnings_as_lines(prog):
                 warnings.formatwarning = _formats["caller"]
 
 
+@contextlib.contextmanager
+def _unencodable_escaped():
+    """Characters stdout and stderr cannot encode (PYTHONIOENCODING=ascii, a
+    latin-1 terminal) written escaped, "d\\xe9mo", in the block.
+
+    A path or class name printed failed with UnicodeEncodeError, which was
+    then reported as a mistake in the options, after the work was done.
+    """
+    strict = [
+        stream
+        for stream in (sys.stdout, sys.stderr)
+        # Not a stream of pytest's or a user's without reconfigure, nor one
+        # that writes surrogates back as the bytes they were (C locale).
+        if hasattr(stream, "reconfigure") and getattr(stream, "errors", "") == "strict"
+    ]
+    for stream in strict:
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream in strict:
+            stream.reconfigure(errors="strict")
+
+
 def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
+    with _unencodable_escaped():
+        _main(argv)
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.

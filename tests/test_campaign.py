@@ -124,6 +124,18 @@ def test_a_data_file_named_not_in_utf8_is_named_escaped_in_the_outputs(
     assert header == "id,label,x0 in caf\\xe9.csv"
 
 
+def test_what_stdout_cannot_encode_is_printed_escaped(tmp_path, monkeypatch):
+    # Under PYTHONIOENCODING=ascii the printed setting raised
+    # UnicodeEncodeError, reported as a usage error (exit 2).
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # no reconfigure: kept
+    _table(tmp_path / "zoö.csv")
+    _run(tmp_path, tmp_path / "zoö.csv", "--rounds", "2", "--budget", "10")
+    assert "zo\\xf6.csv: IN classes cat, cow" in stdout.buffer.getvalue().decode()
+    assert stdout.errors == "strict"  # as it was, once the command is done
+
+
 @pytest.mark.parametrize("interactive", [False, True])
 @pytest.mark.parametrize("how", ["the same path", "a link", "a hard link"])
 def test_a_run_never_writes_over_its_data_file(tmp_path, capsys, interactive, how):
