@@ -6,7 +6,10 @@ value, before anything runs or is logged.
 
 import argparse
 import csv
+import os
 from pathlib import Path
+
+from ._labels import as_label
 
 
 def _checked(text, convert, accept, requirement):
@@ -73,10 +76,31 @@ def user_path(text):
         ) from None
 
 
+def typed_name(text):
+    """A name typed for a table's, which are read as UTF-8: under a locale
+    that is not UTF-8 (LC_ALL=C), Python gives the UTF-8 bytes of "trés"
+    as surrogates, which matched no label or column.
+
+    Only text holding such surrogates is decoded again, as UTF-8 where its
+    bytes are UTF-8; text a locale decoded whole is left as it is.
+    """
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    try:
+        return os.fsencode(text).decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def typed_label(text):
+    """A label typed (--ood-label), as :func:`as_label` compares it."""
+    return as_label(typed_name(text))
+
+
 def csv_list(text):
     """Comma-separated names, stripped; a name that holds a comma is quoted."""
     try:
-        [names] = csv.reader([text], skipinitialspace=True)
+        [names] = csv.reader([typed_name(text)], skipinitialspace=True)
     except (ValueError, csv.Error):
         raise argparse.ArgumentTypeError(
             f"must be comma-separated names, got {text}"

@@ -6,6 +6,7 @@ simulated from its labels or labelled by you (``--interactive``).
 """
 
 import argparse
+import codecs
 import contextlib
 import errno
 import io
@@ -48,6 +49,8 @@ from ._argtypes import (
     random_seed,
     ratio,
     share,
+    typed_label,
+    typed_name,
     user_path,
 )
 from ._atomic import InterruptedAfterReplacing, atomic_paths, folder_lock
@@ -61,7 +64,6 @@ from ._campaign import (
 )
 from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
 from ._experiment import _check_budget
-from ._labels import as_label
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import sigterm_as_ctrl_c
@@ -811,7 +813,12 @@ def _add_run_parser(commands):
         help="comma-separated IN labels, e.g. 1,2,3 (quote one that holds a "
         "comma: '\"brick, face\",sky')",
     )
-    add("--label-column", default="label", help="label column (array for .npz)")
+    add(
+        "--label-column",
+        type=typed_name,
+        default="label",
+        help="label column (array for .npz)",
+    )
     add(
         "--ignore-columns",
         type=csv_list,
@@ -819,7 +826,7 @@ def _add_run_parser(commands):
     )
     add(
         "--ood-label",
-        type=as_label,
+        type=typed_label,
         default="unknown",
         help="the OOD label in your answers",
     )
@@ -976,25 +983,39 @@ def _warnings_as_lines(prog):
 @contextlib.contextmanager
 def _unencodable_escaped():
     """Characters stdout and stderr cannot encode (PYTHONIOENCODING=ascii, a
-    latin-1 terminal) written escaped, "d\\xe9mo", in the block.
+    latin-1 terminal, the C locale) written escaped, "d\\xe9mo", in the block.
 
     A path or class name printed failed with UnicodeEncodeError, which was
     then reported as a mistake in the options, after the work was done.
     """
-    strict = [
-        stream
+    streams = {
+        stream: stream.errors
         for stream in (sys.stdout, sys.stderr)
-        # Not a stream of pytest's or a user's without reconfigure, nor one
-        # that writes surrogates back as the bytes they were (C locale).
-        if hasattr(stream, "reconfigure") and getattr(stream, "errors", "") == "strict"
-    ]
-    for stream in strict:
-        stream.reconfigure(errors="backslashreplace")
+        # Not a stream of pytest's or a user's without reconfigure.
+        if hasattr(stream, "reconfigure")
+        and getattr(stream, "errors", "") in ("strict", "surrogateescape")
+    }
+    for stream in streams:
+        stream.reconfigure(errors=_ESCAPED)
     try:
         yield
     finally:
-        for stream in strict:
-            stream.reconfigure(errors="strict")
+        for stream, errors in streams.items():
+            stream.reconfigure(errors=errors)
+
+
+def _escaped(error):
+    """Surrogates written as the bytes they were decoded from (as the C
+    locale's surrogateescape writes an argument back), any other character
+    the encoding lacks backslash-escaped."""
+    try:
+        return codecs.lookup_error("surrogateescape")(error)
+    except UnicodeError:
+        return codecs.lookup_error("backslashreplace")(error)
+
+
+_ESCAPED = "skal_openset.escaped"
+codecs.register_error(_ESCAPED, _escaped)
 
 
 def main(argv=None):

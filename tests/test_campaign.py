@@ -124,6 +124,31 @@ def test_a_data_file_named_not_in_utf8_is_named_escaped_in_the_outputs(
     assert header == "id,label,x0 in caf\\xe9.csv"
 
 
+def test_names_typed_under_a_locale_not_utf8_match_the_tables(tmp_path, monkeypatch):
+    # Under LC_ALL=C, Python gives argv's UTF-8 bytes as surrogates: "cät"
+    # matched no class of the table, read as UTF-8, nor "spécies" its column.
+    # Matched, it is printed on the C locale's stdout escaped.
+    stdout = io.TextIOWrapper(
+        io.BytesIO(), encoding="ascii", errors="surrogateescape", write_through=True
+    )
+    monkeypatch.setattr(sys, "stdout", stdout)
+    data = tmp_path / "zoo.csv"
+    _table(data)
+    text = data.read_text(encoding="utf-8")
+    text = text.replace("cat", "cät").replace("species", "spécies")
+    data.write_text(text, encoding="utf-8")
+
+    def as_c_locale_gives(name):
+        return name.encode("utf-8").decode("ascii", "surrogateescape")
+
+    classes, column = as_c_locale_gives("cät,cow"), as_c_locale_gives("spécies")
+    _run(tmp_path, data, "--in-classes", classes, "--label-column", column,
+         "--ood-label", as_c_locale_gives("ïnconnu"), "--rounds", "2",
+         "--budget", "10")  # fmt: skip
+    assert b"zoo.csv: IN classes c\\xe4t, cow" in stdout.buffer.getvalue()
+    assert stdout.errors == "surrogateescape"
+
+
 def test_what_stdout_cannot_encode_is_printed_escaped(tmp_path, monkeypatch):
     # Under PYTHONIOENCODING=ascii the printed setting raised
     # UnicodeEncodeError, reported as a usage error (exit 2).
