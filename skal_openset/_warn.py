@@ -50,33 +50,51 @@ def warn(message: str, category: type[Warning] = UserWarning) -> bool:
         return not issubclass(category, tuple(_ignoring))
 
 
-# catch_warnings is not thread-safe: two overlapping blocks can leave one's
-# filter in place for good. The package's blocks run one at a time.
-_FILTERS_LOCK = threading.RLock()
-# The categories the blocks ignore now, which warn reports as not given. It
-# does not wait for the blocks to end: one may wait for a lock held by a thread
-# that warns (MQ-Net's cross-validation fits selectors in its block, under
-# one_torch_thread's lock, under which another thread's fit may warn).
+# The categories the running ignored blocks ignore (one entry a block), which
+# warn reports as not given. The lock is held only to change them, never for
+# a block's run: a block holding one (MQ-Net's cross-validation) waited for
+# one_torch_thread's lock to fit its selectors, while a command of the CLI
+# held that lock waiting to enter a block of its strategy: a deadlock.
 _ignoring: list[type[Warning]] = []
 _IGNORING_LOCK = threading.RLock()  # reentrant: a showwarning hook may warn again
 
 
+class _ListedMeta(type):
+    def __subclasscheck__(cls, category):
+        return issubclass(category, tuple(_ignoring))
+
+
+class _Listed(Warning, metaclass=_ListedMeta):
+    """The categories listed in ``_ignoring``, for a warnings filter."""
+
+
+# One filter for all the blocks, in place while any runs. Blocks of several
+# threads overlap: a filter of each, put in and taken out in turn, could be
+# lost to another thread's catch_warnings restoring the filters it found, or
+# left in place for good (catch_warnings is not thread-safe). This one ignores
+# nothing once the blocks are done, wherever a catch_warnings leaves it.
+_IGNORE_LISTED = ("ignore", None, _Listed, None, 0)
+
+
 @contextlib.contextmanager
-def _listed(category: type[Warning]) -> Iterator[None]:
+def ignored(category: type[Warning]) -> Iterator[None]:
+    """Ignore warnings of `category` in the block.
+
+    The filter is the process's: while the block runs, the category's warnings
+    of other threads are ignored too. Blocks of several threads overlap, none
+    waiting for another to end.
+    """
     with _IGNORING_LOCK:
+        if not _ignoring:
+            warnings.simplefilter("ignore", _Listed)
         _ignoring.append(category)
     try:
         yield
     finally:
         with _IGNORING_LOCK:
             _ignoring.remove(category)
-
-
-@contextlib.contextmanager
-def ignored(category: type[Warning]) -> Iterator[None]:
-    """Ignore warnings of `category` in the block (one block at a time)."""
-    # Listed while its filter is in place: from before it is set to after it
-    # is removed.
-    with _FILTERS_LOCK, _listed(category), warnings.catch_warnings():
-        warnings.simplefilter("ignore", category)
-        yield
+            if not _ignoring:
+                # Gone if another thread's catch_warnings put back the filters
+                # from before it. A list (typeshed says a Sequence).
+                with contextlib.suppress(ValueError):
+                    warnings.filters.remove(_IGNORE_LISTED)  # type: ignore[attr-defined]
