@@ -980,6 +980,13 @@ def _warnings_as_lines(prog):
                 warnings.formatwarning = _formats["caller"]
 
 
+# The streams main escapes while commands run (in any thread): each one's
+# errors from before and the number of commands escaping it, put back when the
+# last of them ends.
+_ESCAPING_LOCK = threading.Lock()
+_escaping: dict = {}
+
+
 @contextlib.contextmanager
 def _unencodable_escaped():
     """Characters stdout and stderr cannot encode (PYTHONIOENCODING=ascii, a
@@ -987,21 +994,36 @@ def _unencodable_escaped():
 
     A path or class name printed failed with UnicodeEncodeError, which was
     then reported as a mistake in the options, after the work was done.
+    The streams are the process's: blocks in threads overlap, and a stream's
+    errors are put back when the last block escaping it ends (the first to
+    end put back "strict" while another command still printed).
     """
-    streams = {
-        stream: stream.errors
-        for stream in (sys.stdout, sys.stderr)
-        # Not a stream of pytest's or a user's without reconfigure.
-        if hasattr(stream, "reconfigure")
-        and getattr(stream, "errors", "") in ("strict", "surrogateescape")
-    }
-    for stream in streams:
-        stream.reconfigure(errors=_ESCAPED)
+    with _ESCAPING_LOCK:
+        # Not a stream of pytest's or a user's without reconfigure. One that
+        # is both stdout and stderr counts twice.
+        streams = [
+            stream
+            for stream in (sys.stdout, sys.stderr)
+            if hasattr(stream, "reconfigure")
+            and (
+                stream in _escaping
+                or getattr(stream, "errors", "") in ("strict", "surrogateescape")
+            )
+        ]
+        for stream in streams:
+            if stream not in _escaping:
+                errors = stream.errors
+                stream.reconfigure(errors=_ESCAPED)
+                _escaping[stream] = [errors, 0]
+            _escaping[stream][1] += 1
     try:
         yield
     finally:
-        for stream, errors in streams.items():
-            stream.reconfigure(errors=errors)
+        with _ESCAPING_LOCK:
+            for stream in streams:
+                _escaping[stream][1] -= 1
+                if _escaping[stream][1] == 0:
+                    stream.reconfigure(errors=_escaping.pop(stream)[0])
 
 
 def _escaped(error):

@@ -161,6 +161,48 @@ def test_what_stdout_cannot_encode_is_printed_escaped(tmp_path, monkeypatch):
     assert stdout.errors == "strict"  # as it was, once the command is done
 
 
+def test_commands_run_from_threads_print_escaped_until_the_last_ends(
+    tmp_path, monkeypatch
+):
+    # Overlapping calls: the second found the first's escaping and left the
+    # stream alone, the first put back "strict" when it ended, and the
+    # second's name then raised UnicodeEncodeError, reported as a usage error.
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # no reconfigure: kept
+    first_in, second_in, first_done = (threading.Event() for _ in range(3))
+
+    def demo(output, *args, **kwargs):
+        if output.name == "first":
+            first_in.set()
+            second_in.wait(10)  # ends while the second runs
+        else:
+            second_in.set()
+            first_done.wait(10)
+            print(f"{output.name}: d\xe9mo")
+
+    def first():
+        main(["demo", "--output", str(tmp_path / "first")])
+        first_done.set()
+
+    monkeypatch.setattr(cli, "run_demo", demo)
+    # conftest's one-thread block, held by this thread, would keep them waiting
+    monkeypatch.setattr(cli, "one_torch_thread", contextlib.nullcontext)
+    second = ["demo", "--output", str(tmp_path / "second")]
+    threads = [
+        threading.Thread(target=first, daemon=True),
+        threading.Thread(target=main, args=(second,), daemon=True),
+    ]
+    threads[0].start()
+    assert first_in.wait(10)
+    threads[1].start()
+    for thread in threads:
+        thread.join(20)
+    assert not any(thread.is_alive() for thread in threads)
+    assert stdout.buffer.getvalue() == b"second: d\\xe9mo\n"
+    assert stdout.errors == "strict"  # as it was, once both are done
+
+
 @pytest.mark.parametrize("interactive", [False, True])
 @pytest.mark.parametrize("how", ["the same path", "a link", "a hard link"])
 def test_a_run_never_writes_over_its_data_file(tmp_path, capsys, interactive, how):
