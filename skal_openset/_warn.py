@@ -85,8 +85,9 @@ def ignored(category: type[Warning]) -> Iterator[None]:
     waiting for another to end.
     """
     with _IGNORING_LOCK:
-        if not _ignoring:
-            warnings.simplefilter("ignore", _Listed)
+        # Put in again by each block: another thread's catch_warnings may have
+        # put back the filters from before the running blocks began.
+        warnings.simplefilter("ignore", _Listed)
         _ignoring.append(category)
     try:
         yield

@@ -23,6 +23,7 @@ from skal_openset import (
     MetaInputTransformer,
     MetaQueryNetSelector,
     MQNetQuery,
+    _warn,
 )
 from skal_openset._warn import ignored, warn
 
@@ -137,6 +138,17 @@ def test_overlapping_ignored_blocks_in_threads_leave_no_filter_behind():
     for thread in threads:
         thread.join()
     assert warnings.filters == before
+
+
+def test_a_block_ignores_its_category_after_another_thread_reset_the_filters():
+    # Another thread's catch_warnings, begun before a running block and ended
+    # inside it, puts back the filters without the blocks' one: the blocks
+    # begun after it ignored nothing.
+    with ignored(UserWarning):
+        warnings.filters[:] = [f for f in warnings.filters if f[2] is not _warn._Listed]
+        with ignored(RuntimeWarning), warnings.catch_warnings(record=True) as record:
+            warnings.warn("hidden", RuntimeWarning, stacklevel=1)
+    assert record == []
 
 
 def _sparse_rows(estimator, X):
