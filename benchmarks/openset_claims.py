@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from _common import percent
-from report import CLAIM_SUITES, load_cells
+from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
 
 HERE = Path(__file__).parent
@@ -97,7 +97,11 @@ def claim_lines(rows, method, rivals, claim):
         ]
         verdicts = []
         for name, key in (("IN share", "in_share_mean"), ("accuracy", "accuracy_mean")):
-            wins = all(cells[method][key] > cells[r][key] for r in rivals)
+            ours = cells[method][key]
+            # Means one float step apart (sums in another order) are a tie.
+            wins = all(
+                ours > cells[r][key] and not _tied(ours, cells[r][key]) for r in rivals
+            )
             holds[name] += wins
             verdicts.append("yes" if wins else "no")
         trials = cells[method]["n_trials"]

@@ -63,7 +63,8 @@ _TIE = 1e-9
 
 
 def _tied(mean, best):
-    """Whether accuracy `mean` ties `best`, within float rounding (`_TIE`)."""
+    """Whether the mean `mean` (an accuracy or IN share) ties `best`, within
+    float rounding (`_TIE`)."""
     return abs(mean - best) <= _TIE
 
 

@@ -134,3 +134,17 @@ def test_the_heading_writes_the_noise_ratio_exactly(tmp_path):
     # 0.285 was headed "28% noise".
     _write(tmp_path, "a", 0.285, "RANDOM", 0, 0.5, 0.5)
     assert "## Suite `t`, 28.5% noise" in write_claims(tmp_path, ["t"]).read_text()
+
+
+def test_means_equal_but_summed_in_another_order_are_no_win(tmp_path):
+    # Correct test images (and IN queries) out of 990 per trial: the same
+    # total, so equal means, but LfOSA's float mean came out one step above
+    # its rivals' and read as a win on both.
+    ours, theirs = [964, 954, 964, 985, 924], [965, 954, 964, 985, 923]
+    for trial, (k, j) in enumerate(zip(ours, theirs)):
+        _write(tmp_path, "a", 0.6, "LfOSA", trial, k / 990, k / 990)
+        for rival in ("RANDOM", "CONF"):
+            _write(tmp_path, "a", 0.6, rival, trial, j / 990, j / 990)
+    text = write_claims(tmp_path, ["t"]).read_text()
+    assert _table_row(text, "LfOSA", "a").endswith("| no | no |")
+    assert "on 0 of 1 datasets; higher accuracy on 0 of 1." in text
