@@ -93,7 +93,7 @@ from openset_benchmark import (
     random_start,
     require_dataset_folders,
 )
-from report import _confidence_interval, paired_interval
+from report import _confidence_interval, _tied, paired_interval
 from skal_openset import (
     LfOSAQuery,
     MetaQueryNetSelector,
@@ -958,10 +958,25 @@ def _confirmation_lines(by):
 def _balance_variants():
     """``{w: variant}`` of the fixed balances, with the rule as ``w = 0.5``.
 
-    The rule comes first, so a weight tied with it is never chosen over it.
+    The rule comes first, so a weight tied with it is never chosen over it
+    (`_best_weight`).
     """
     weights = {float(v.split("-")[1]): v for v in VARIANTS if v.startswith("balance-")}
     return {0.5: "rule", **weights}
+
+
+def _best_weight(gains):
+    """The weight of ``{w: mean gain}`` with the highest gain, the first of
+    those tied.
+
+    Tied within float rounding (`report._tied`): a mean gain one float step
+    off the rule's 0 (gains that cancel, summed in another order) is no gain.
+    """
+    best = next(iter(gains))
+    for w, g in gains.items():
+        if g > gains[best] and not _tied(g, gains[best]):
+            best = w
+    return best
 
 
 def _balance_headroom_lines(by):
@@ -995,13 +1010,14 @@ def _balance_headroom_lines(by):
 
         halves = (seeds[: len(seeds) // 2], seeds[len(seeds) // 2 :])
         chosen = [
-            max(weights, key=lambda w: gain(weights[w], half).mean()) for half in halves
+            _best_weight({w: gain(v, half).mean() for w, v in weights.items()})
+            for half in halves
         ]
         cross = np.concatenate(
             [gain(weights[chosen[0]], halves[1]), gain(weights[chosen[1]], halves[0])]
         )
         held_out.setdefault(noise, []).extend(cross)
-        best = max(weights, key=lambda w: gain(weights[w], seeds).mean())
+        best = _best_weight({w: gain(v, seeds).mean() for w, v in weights.items()})
         learnt = gain("learnt", seeds)
         learnt_gains.setdefault(noise, []).extend(learnt)
         rows.append(

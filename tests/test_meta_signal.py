@@ -282,6 +282,25 @@ def test_a_balance_tied_with_the_rule_is_not_chosen_over_it(monkeypatch):
     )
 
 
+def test_a_balance_one_float_step_from_the_rule_is_not_chosen_over_it(monkeypatch):
+    # On the first half 0.1 gains +10 and -10 points: a tie with the rule, but
+    # 0.8 - 0.7 and 0.2 - 0.3 have a float mean of 5.6e-17, which chose 0.1.
+    monkeypatch.setattr(
+        meta_signal, "VARIANTS", {"learnt": None, "rule": None, "balance-0.1": None}
+    )
+    rule = [0.7, 0.3, 0.8, 0.8]
+    balance = [0.8, 0.2, 0.83, 0.83]
+    cells = []
+    for seed, ours, base in zip(range(100, 104), balance, rule):
+        cells += [_cell("letter", seed, v, base) for v in ("rule", "learnt")]
+        cells += [_cell("letter", seed, "balance-0.1", ours)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("What a fixed"))
+    assert _row(lines, start, "letter 40%").endswith(
+        "| 4 | 0.1 | +1.50 | 0.5, 0.1 | +0.00 | +0.00 |"
+    )
+
+
 def test_variants_missing_a_noise_ratio_are_named():
     # "learnt" ran at 40% only: its mean of cells covers other cells than rule's.
     cells = _cells() + [
