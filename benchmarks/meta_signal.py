@@ -1056,9 +1056,19 @@ def _balance_headroom_lines(by):
 
 
 def _fewer_seeds_lines(cells, variants, seeds_of_noise):
-    """Name the variants run on fewer seeds, or at fewer noise ratios, than the rest."""
-    notes, missing = [], {}
+    """Name the variants run on fewer seeds, at fewer noise ratios, or on fewer
+    data sets at a noise ratio they ran, than the rest."""
+    rule_cells = {(c["dataset"], c["noise"]) for c in cells if c["variant"] == "rule"}
+    notes, missing, absent = [], {}, {}
     for v in variants:
+        ran_cells = {(c["dataset"], c["noise"]) for c in cells if c["variant"] == v}
+        ran_noises = {n for _, n in ran_cells}
+        # A whole data set left out at a noise ratio it ran: its mean of cells
+        # is over other data sets than rule's, with no noise ratio to flag.
+        skipped = sorted(k for k in rule_cells - ran_cells if k[1] in ran_noises)
+        if skipped:
+            where = ", ".join(f"{d} {percent(n)}" for d, n in skipped)
+            absent.setdefault(where, []).append(v)
         for noise, seeds in seeds_of_noise.items():
             ran = sorted(
                 {c["seed"] for c in cells if c["variant"] == v and c["noise"] == noise}
@@ -1079,10 +1089,12 @@ def _fewer_seeds_lines(cells, variants, seeds_of_noise):
             + "; ".join(notes)
             + ".",
         ]
-    for noises, names in by_noises.items():
+    unrun = {f"at {noises}": names for noises, names in by_noises.items()}
+    unrun |= {f"on {where}": names for where, names in absent.items()}
+    for where, names in unrun.items():
         lines += [
             "",
-            f"Not run at {noises} (their mean of cells is over the other cells "
+            f"Not run {where} (their mean of cells is over the other cells "
             f"only, so it is not comparable across columns): {', '.join(names)}.",
         ]
     return lines

@@ -313,6 +313,18 @@ def test_variants_missing_a_noise_ratio_are_named():
     )
 
 
+def test_variants_missing_a_data_set_at_a_noise_ratio_they_ran_are_named():
+    # "learnt" ran at 40% on letter only: its mean of cells (81.00) is over
+    # letter alone, rule's (87.50) over letter and segment, and no note said so.
+    cells = [c for c in _cells() if c["dataset"] == "letter"]
+    cells += [_cell("segment", seed, "rule", 0.95) for seed in (100, 101, 102)]
+    lines = meta_signal.summary(cells)
+    assert (
+        "Not run on segment 40% (their mean of cells is over the other cells only, "
+        "so it is not comparable across columns): learnt." in lines
+    )
+
+
 def test_the_in_share_of_each_variant_is_paired_with_the_rule():
     # rule ran at 10% too, where its queries are mostly IN: its mean over all
     # its runs (0.85) ranked above learnt's (0.80) though learnt's queries
