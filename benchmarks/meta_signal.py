@@ -1167,7 +1167,7 @@ def plot_balance(cells, path, title):
 
     Pooled over the data sets on the seeds where every balance and ``learnt``
     ran, and not drawn where there are none; error bars and the band are 95%
-    paired-t intervals.
+    paired-t intervals, left out of a panel of one run.
     """
     import matplotlib
 
@@ -1201,6 +1201,7 @@ def plot_balance(cells, path, title):
 
         ws = sorted(weights)
         means = [gains(weights[w]).mean() for w in ws]
+        # NaN bounds (one run) draw no bar.
         bounds = np.array([paired_interval(gains(weights[w])) for w in ws])
         ax.errorbar(
             ws,
@@ -1212,7 +1213,9 @@ def plot_balance(cells, path, title):
         )
         learnt = gains("learnt")
         ax.axhline(learnt.mean(), color="C1", linestyle="--", label="learnt selector")
-        ax.axhspan(*paired_interval(learnt), color="C1", alpha=0.15)
+        band = paired_interval(learnt)
+        if not np.isnan(band).any():
+            ax.axhspan(*band, color="C1", alpha=0.15)
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(f"{percent(noise)} OOD ({len(keys)} runs)")
         ax.set_xlabel("purity weight w (0.5 = the rule P + I)")

@@ -523,7 +523,12 @@ def _chance_of_8_in_10(z, r):
 
 
 def paired_interval(differences):
-    """``(low, high)``: the 95% paired-t interval of the mean difference."""
+    """``(low, high)``: the 95% paired-t interval of the mean difference.
+
+    ``(nan, nan)`` for fewer than 2 differences, whose spread is unknown.
+    """
+    if len(differences) < 2:  # else one pair read as a zero-width interval
+        return np.nan, np.nan
     if np.ptp(differences) == 0:  # every pair equal: no spread to estimate
         return differences[0], differences[0]
     return tuple(ttest_1samp(differences, 0.0).confidence_interval(0.95))

@@ -92,6 +92,13 @@ def test_paired_wins_by_cell_name_each_cell():
     ]
 
 
+def test_one_difference_has_no_interval():
+    # One pair has no spread to estimate: it read as the zero-width [3, 3],
+    # which meta_signal's figure drew as a certain gain.
+    assert np.isnan(report.paired_interval(np.array([3.0]))).all()
+    assert report.paired_interval(np.array([3.0, 3.0])) == (3.0, 3.0)
+
+
 def test_tied_strategies_share_their_average_rank():
     accuracies = {0: (0.9, 0.9, 0.8), 1: (0.7, 0.7, 0.7)}
     records = [

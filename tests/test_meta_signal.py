@@ -484,6 +484,30 @@ def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     assert (tmp_path / "meta_signal_balance.png").stat().st_size > 0
 
 
+def test_a_panel_of_one_run_draws_no_interval(tmp_path, monkeypatch):
+    # One seed: the error bars and the learnt band were drawn zero-wide, as
+    # if the gains were certain.
+    from matplotlib.axes import Axes
+
+    drawn = {}
+    errorbar, axhspan = Axes.errorbar, Axes.axhspan
+
+    def recorded(name, method):
+        def draw(ax, *args, **kwargs):
+            drawn[name] = kwargs.get("yerr", args)
+            return method(ax, *args, **kwargs)
+
+        return draw
+
+    monkeypatch.setattr(Axes, "errorbar", recorded("bars", errorbar))
+    monkeypatch.setattr(Axes, "axhspan", recorded("band", axhspan))
+    cells = [c for c in _balance_cells(monkeypatch) if c["seed"] == 100]
+    meta_signal.plot_balance(cells, tmp_path / "balance.png", "test")
+    assert (tmp_path / "balance.png").stat().st_size > 0
+    assert np.isnan(drawn["bars"]).all()
+    assert "band" not in drawn
+
+
 def test_a_summary_with_some_balances_only_draws_no_figure(tmp_path, monkeypatch):
     # plot_balance drew no panel, and matplotlib failed on it: a traceback.
     (tmp_path / "meta_signal").mkdir()
