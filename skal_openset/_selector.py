@@ -632,12 +632,16 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
 
         Such rows score the same up to rounding (which differs with the row,
         so testing the scores for equality misses most of these fits) and
-        pass no gradient: the selector ranks them by rounding noise.
+        pass no gradient: the selector ranks them by rounding noise. Units of
+        zero output weight do not count: they leave the score alone.
         """
         with torch.inference_mode():
-            hidden_weight, _ = self.module_.effective_weights()
-            bias = self.module_.hidden.bias
-            pre = nn.functional.linear(X_t.double(), hidden_weight, bias).cpu().numpy()
+            hidden_weight, output_weight = self.module_.effective_weights()
+            # A huge step can drive a raw output weight so far below zero that
+            # its softplus is 0; rows that differ on that unit alone still tie.
+            live = output_weight[0] != 0
+            weight, bias = hidden_weight[live], self.module_.hidden.bias[live]
+            pre = nn.functional.linear(X_t.double(), weight, bias).cpu().numpy()
         # sigmoid(17) rounds to 1 in float32, the precision of training.
         saturated = (np.abs(pre) > 17).all(axis=1)
         if not saturated.any():
@@ -651,7 +655,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             warn(
                 f"The fitted selector gives {len(tied)} of its {len(X)} training "
                 "rows the same score up to rounding: they saturate all its "
-                f"sigmoid units; {self._training_advice(X)}",
+                f"sigmoid units that reach the score; {self._training_advice(X)}",
                 ConvergenceWarning,
             )
 

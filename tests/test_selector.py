@@ -679,6 +679,28 @@ def test_saturation_from_a_huge_lr_names_lr_not_the_inputs():
     assert not any("MetaInputTransformer" in str(w.message) for w in record)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"optimizer": "sgd", "lr": 1e30},
+        {"optimizer": "sgd", "lr": 1e10},
+        {"optimizer": "sgd", "lr": 1e10, "batch_size": 32, "steps_per_epoch": 10},
+        {"optimizer": "adam", "lr": 1e10},
+    ],
+)
+def test_saturation_behind_units_of_zero_output_weight_warns(params):
+    # A huge step drives some output weights so far below zero that their
+    # softplus is 0: those units no longer reach the score, most rows scored
+    # the same, yet rows that differed on them passed for distinct, silently.
+    Z, y = synthetic_self_validation_set(60, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(init="rule", max_epochs=5, random_state=0, **params)
+    with pytest.warns(ConvergenceWarning, match="lower lr") as record:
+        selector.fit(Z / Z.max(), y)
+    assert not any("MetaInputTransformer" in str(w.message) for w in record)
+    _, counts = np.unique(selector.predict(Z / Z.max()), return_counts=True)
+    assert 2 * counts.max() > len(Z)
+
+
 def test_pairwise_ranking_accuracy_rejects_bad_input():
     with pytest.raises(ValueError, match="y_score contains NaN"):
         pairwise_ranking_accuracy([0.0, 1.0, 2.0], [0.1, np.nan, 0.3])
