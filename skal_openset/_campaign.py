@@ -950,14 +950,17 @@ def _no_pool_message(labels, in_classes):
 
 def _another_campaign(state, state_path, table, options):
     """Why the state at `state_path` is not this campaign's: the options that
-    changed, or the table, where the state keeps them (since they are kept)."""
+    changed, or the table, where the state keeps them (since they are kept).
+    Options are compared by their fingerprints, as the campaign's is."""
     changes = []
     if isinstance(state, dict) and state.get("options"):
         before = state["options"]
+        # Not ==: an object loaded from the state (a strategy) equals only
+        # itself, and arrays compare element-wise.
         changes = [
             f"{name} was {_shown(before.get(name))}, now {_shown(value)}"
             for name, value in (options or {}).items()
-            if before.get(name) != value
+            if Fingerprint(before.get(name)).saved != Fingerprint(value).saved
         ]
         if state.get("table") != table:
             # what it is read as: the file, or the columns taken from it

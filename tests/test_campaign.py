@@ -32,6 +32,7 @@ import skal_openset
 from skal_openset import (
     CCALQuery,
     ContrastiveEncoder,
+    RandomQuery,
     _atomic,
     _campaign,
     _experiment,
@@ -1784,13 +1785,14 @@ def _flat(X):
     return X.reshape(len(X), -1)
 
 
-def _scripted_campaign(tmp_path, strategy):
-    """A campaign that a script runs on `IMAGES` with `strategy`, an option
-    fingerprinted with the table, until the state is saved; what it logged."""
-    options = {"strategy": strategy}
+def _scripted_campaign(tmp_path, strategy, images=IMAGES, **other_options):
+    """A campaign that a script runs on `images` with `strategy` (and
+    `other_options`), options fingerprinted with the table, until the state
+    is saved; what it logged."""
+    options = {"strategy": strategy, **other_options}
     log = []
     _campaign.run_interactive(
-        IMAGES,
+        images,
         IMAGE_LABELS,
         ["cat", "cow"],
         make_pipeline(FunctionTransformer(_flat), LogisticRegression()),
@@ -1799,7 +1801,7 @@ def _scripted_campaign(tmp_path, strategy):
         n_rounds=1,
         budget=2,
         fingerprint=_campaign.table_fingerprint(
-            IMAGES, IMAGE_LABELS, *options.values()
+            images, IMAGE_LABELS, *options.values()
         ),
         options=options,
         log=log.append,
@@ -1831,6 +1833,30 @@ def test_a_scripted_campaign_with_another_encoder_is_refused(tmp_path):
     ):
         with pytest.raises(ValueError, match="a campaign of other data or options"):
             _scripted_campaign(tmp_path, other)
+
+
+@pytest.mark.parametrize("other_options", [{}, {"classes": np.array(["cat", "cow"])}])
+def test_a_scripted_campaign_on_another_table_names_only_real_option_changes(
+    tmp_path, other_options
+):
+    # Options were compared with ==: the strategy loaded from the state (an
+    # object, equal only to itself) read "strategy was X, now X", and an
+    # array option raised numpy's "truth value of an array is ambiguous".
+    _scripted_campaign(tmp_path, RandomQuery(random_state=0), **other_options)
+    with pytest.raises(ValueError, match="a campaign of other data") as caught:
+        _scripted_campaign(
+            tmp_path,
+            RandomQuery(random_state=0),
+            images=IMAGES[::-1].copy(),
+            **other_options,
+        )
+    assert "or options: the table's features or labels changed" in str(caught.value)
+    with pytest.raises(ValueError, match="a campaign of other data") as caught:
+        _scripted_campaign(tmp_path, RandomQuery(random_state=1), **other_options)
+    assert (
+        "or options: strategy was 'RandomQuery(random_state=0)', now "
+        "'RandomQuery(random_state=1)'. Rerun"
+    ) in str(caught.value)
 
 
 class _TimedPCA(PCA):
