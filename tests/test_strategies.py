@@ -1245,6 +1245,54 @@ def test_mqnet_diverse_batch_covers_every_distinct_candidate(taught, pool):
     assert len(set(top // 10)) == 1
 
 
+def test_mqnet_diverse_batch_goes_down_the_ranking_past_copies_of_one_row(taught, pool):
+    """Copies of the top row filled the top 3k: the batch was k copies of it,
+    though the pool holds many distinct rows."""
+    learner = taught["learner"]
+    strategy = copy.deepcopy(learner.query_strategy_)
+    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
+    first, _ = copy.deepcopy(top_k)(learner, pool, n_instances=1)
+    copies = np.concatenate([np.repeat(pool[first], 40, axis=0), pool])
+    top, _ = top_k(learner, copies, n_instances=30)
+    assert len(np.unique(copies[top], axis=0)) == 1
+    indices, batch_scores = strategy(learner, copies, n_instances=10)
+    assert len(np.unique(copies[indices], axis=0)) == 10
+    assert indices[0] == top[0]  # the top row, then the best distinct others
+    assert np.all(np.diff(batch_scores) <= 0)
+    # A pool of too few distinct rows: every one of them, and copies.
+    few = copies[: 40 + 6]
+    indices, _ = copy.deepcopy(learner.query_strategy_)(learner, few, n_instances=10)
+    assert len(np.unique(indices)) == 10
+    assert len(np.unique(few[indices], axis=0)) == len(np.unique(few, axis=0))
+
+
+@pytest.mark.parametrize("batch_skyline", [False, True])
+def test_mqnet_diverse_batch_of_enough_distinct_candidates_is_the_top_3k_one(
+    taught, pool, batch_skyline
+):
+    """Copies among the top 3k that leave k distinct rows: the batch is drawn
+    from those 3k as ever (the committed benchmark cells depend on it)."""
+    learner = taught["learner"]
+    strategy = copy.deepcopy(learner.query_strategy_)
+    strategy.set_params(batch_skyline=batch_skyline)
+    scores = strategy.selector_.predict(strategy.pool_meta_input_)
+    best = pool[np.argsort(-scores)[:5]]
+    copies = np.concatenate([np.repeat(best, 4, axis=0), pool])
+    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
+    top, _ = top_k(learner, copies, n_instances=30)
+    assert 10 <= len(np.unique(copies[top], axis=0)) < 30
+    rng = np.random.RandomState(0)
+    rng.permutation(len(copies))  # the draw that broke the ties of the top 3k
+    chosen = _meta_query._diverse_batch(
+        _meta_query.model_embedding(learner, copies[top]),
+        top_k.pool_meta_input_[top] if batch_skyline else None,
+        10,
+        rng,
+    )
+    indices, _ = strategy(learner, copies, n_instances=10)
+    np.testing.assert_array_equal(indices, top[chosen])
+
+
 def test_mqnet_numpy_diversity_pool_past_int64_products_takes_the_whole_pool(
     learner, pool
 ):

@@ -114,6 +114,10 @@ class _MetaInputQuery(QueryStrategy):
         )
 
     def _select(self, learner, X_pool, n_instances, rng):
+        return top_scores(self._meta_scores(learner, X_pool), n_instances, rng)
+
+    def _meta_scores(self, learner, X_pool):
+        """The score of every pool row, from its meta-input."""
         if self.purity == "auto":
             self.purity_auroc_ = _purity_auroc(learner)
             self.purity_ = (
@@ -144,7 +148,7 @@ class _MetaInputQuery(QueryStrategy):
             .fit(raw)
         )
         self.pool_meta_input_ = self.meta_input_.transform(raw)
-        return top_scores(self._combine(self.pool_meta_input_), n_instances, rng)
+        return self._combine(self.pool_meta_input_)
 
 
 class PurityInformativenessQuery(_MetaInputQuery):
@@ -333,11 +337,16 @@ class MQNetQuery(_MetaInputQuery):
         cluster them into ``n_instances`` groups by k-means in the
         classifier's embedding space and query the best of each group, so
         a batch does not pile up in one region. Returned in meta-score
-        order. If None (the paper), query the top meta-scores. The
-        clustering's cost grows with the square of ``n_instances`` (its
-        k-means++ start takes one pass over the ``m * n_instances`` rows per
-        cluster), not with the pool: for batches of thousands of rows, a
-        smaller ``m`` or None is much faster.
+        order. Where those rows hold fewer than ``n_instances`` distinct
+        embeddings (copies of a row), the candidates go on down the ranking
+        until they hold that many, so the batch repeats a row only if the
+        pool has too few distinct ones (or, with `batch_skyline`, where the
+        copies of a row must all be in before any row they dominate). If
+        None (the paper), query the top meta-scores. The clustering's cost
+        grows with the square of ``n_instances`` (its k-means++ start takes
+        one pass over the ``m * n_instances`` rows per cluster), not with
+        the pool: for batches of thousands of rows, a smaller ``m`` or None
+        is much faster.
     batch_skyline : bool, default=False
         With a `diversity_pool`, take an example into the batch only once
         every candidate that dominates it (at least as high in purity and
@@ -650,16 +659,25 @@ class MQNetQuery(_MetaInputQuery):
                 UserWarning,
             )
         self.rule_weight_ = self._current_rule_weight(learner)
-        indices, scores = super()._select(
-            learner,
-            X_pool,
+        meta_scores = self._meta_scores(learner, X_pool)
+        indices, scores = top_scores(
+            meta_scores,
             # Python ints: NumPy's (np.int64(2**62)) overflow in the product.
             min(len(X_pool), int(n_instances) * int(self.diversity_pool or 1)),
             rng,
         )
         if self.diversity_pool is not None and len(indices) > n_instances:
+            embedding = model_embedding(learner, X_pool[indices])
+            too_few = len(np.unique(embedding, axis=0)) < n_instances
+            if too_few and len(indices) < len(X_pool):
+                # Copies among the candidates: k-means would find fewer
+                # clusters than the batch and fill it with copies of one row.
+                indices, embedding = _with_distinct_rows(
+                    learner, X_pool, meta_scores, indices, n_instances, rng
+                )
+                scores = meta_scores[indices]
             chosen = _diverse_batch(
-                model_embedding(learner, X_pool[indices]),
+                embedding,
                 self.pool_meta_input_[indices] if self.batch_skyline else None,
                 n_instances,
                 rng,
@@ -1055,6 +1073,29 @@ def _dominance(Z_rows, Z):
     """``[j, i]``: row j of `Z_rows` dominates row i of `Z` (>= on all, > on one)."""
     at_least = (Z_rows[:, None] >= Z[None]).all(axis=2)
     return at_least & (Z_rows[:, None] > Z[None]).any(axis=2)
+
+
+def _with_distinct_rows(learner, X_pool, meta_scores, candidates, n_instances, rng):
+    """The ranking's top rows down to its `n_instances`-th distinct embedding.
+
+    `candidates`, the top rows, hold fewer distinct rows than the batch: the
+    ranking is extended below them (ties broken at random), embedded in
+    doubling prefixes until one holds `n_instances` distinct rows (or the
+    whole pool is), and cut after the first occurrence of the last of them.
+    Returns the rows and their embedding.
+    """
+    rest = np.setdiff1d(np.arange(len(X_pool)), candidates)
+    below, _ = top_scores(meta_scores[rest], len(rest), rng)
+    ranking = np.r_[candidates, rest[below]]
+    size = len(candidates)
+    while True:
+        size = min(2 * size, len(ranking))
+        embedding = model_embedding(learner, X_pool[ranking[:size]])
+        firsts = np.sort(np.unique(embedding, axis=0, return_index=True)[1])
+        if len(firsts) >= n_instances or size == len(ranking):
+            break
+    end = firsts[n_instances - 1] + 1 if len(firsts) >= n_instances else size
+    return ranking[:end], embedding[:end]
 
 
 def _diverse_batch(embedding, Z, n_instances, rng):
