@@ -1786,6 +1786,67 @@ def test_update_by_hand_then_teach_learns_from_the_query_once():
     assert len(learner.query_strategy_.validation_target_) == 20
 
 
+def _a_query_with_copies():
+    """A learner, its top-6 query of a pool holding 5 copies of its top row
+    (all queried), and the query's rows and labels."""
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0, diversity_pool=None))
+    learner.fit(X[:80], y[:80])
+    top, _ = MQNetQuery(random_state=0, diversity_pool=None)(
+        learner, X[80:400], n_instances=1
+    )
+    pool = np.r_[np.repeat(80 + top, 4), np.arange(80, 400)]
+    indices, X_query = learner.query(X[pool], n_instances=6)
+    is_copy = (X_query == X[80 + top]).all(axis=1)
+    assert is_copy.sum() == 5
+    # Copies in both parts of a split.
+    order = np.r_[np.flatnonzero(is_copy), np.flatnonzero(~is_copy)]
+    return learner, X_query[order], y[pool][indices][order]
+
+
+def test_a_query_taught_in_parts_learns_from_each_copy_of_a_row_once():
+    # Rows are known by their values: a second part holding a copy of a row
+    # of the first was refused as "already learnt", though one update of
+    # both parts learnt from both copies.
+    learner, X_query, y_query = _a_query_with_copies()
+    whole = copy.deepcopy(learner.query_strategy_)
+    whole.update(learner, X_query, y_query)
+    strategy = learner.query_strategy_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no pair among copies
+        strategy.update(learner, X_query[[0, 1, 5]], y_query[[0, 1, 5]])
+    strategy.update(learner, X_query[2:5], y_query[2:5])
+    assert len(strategy.validation_target_) == len(whole.validation_target_) == 6
+    # A copy taught once more than the query returned it.
+    with pytest.raises(ValueError, match="already learnt from 1 of these 1 rows"):
+        strategy.update(learner, X_query[:1], y_query[:1])
+    assert len(strategy.validation_target_) == 6
+
+
+def test_an_update_with_more_copies_of_a_row_than_queried_is_refused():
+    # One update learnt from a row as often as X_query held it.
+    learner, X_query, y_query = _a_query_with_copies()
+    with pytest.raises(ValueError, match="1 more copies of a row than the query"):
+        learner.query_strategy_.update(
+            learner, np.r_[X_query, X_query[:1]], np.r_[y_query, y_query[:1]]
+        )
+    assert not hasattr(learner.query_strategy_, "validation_target_")
+
+
+def test_a_query_remembered_by_an_earlier_version_is_learnt_from_once():
+    # Earlier pickles hold the query's row keys as a set, and those of 0.1 no
+    # keys of learnt rows: the counts of copies are read from them.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    strategy = learner.query_strategy_
+    query = strategy._recent_queries[0]
+    strategy._recent_queries = [type(query)(set(query.row_keys), *query[1:5])]
+    learner.teach(X_query, y[80:400][indices])
+    with pytest.raises(ValueError, match="already learnt from 20 of these 20 rows"):
+        learner.teach(X_query, y[80:400][indices])
+
+
 def test_rows_of_an_older_query_are_refused_after_a_newer_query():
     # The retrained-classifier check read the last query's rows, so rows an
     # earlier classifier chose were accepted once any new query was made.

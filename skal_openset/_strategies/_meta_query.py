@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, NamedTuple
@@ -704,11 +705,12 @@ class MQNetQuery(_MetaInputQuery):
         """
         probe = X_chosen[:_N_PROBE_ROWS]
         query = _RememberedQuery(
-            set(row_keys(X_chosen)),
+            Counter(row_keys(X_chosen)),
             self.meta_input_,
             self._scores(),
             probe,
             class_probabilities(learner, probe),
+            Counter(),
         )
         self._recent_queries = [query, *getattr(self, "_recent_queries", [])][
             :_N_REMEMBERED_QUERIES
@@ -719,7 +721,7 @@ class MQNetQuery(_MetaInputQuery):
     def _query_of(self, keys, modal=False):
         """The most recent remembered query that returned every row of `keys`."""
         for query in getattr(self, "_recent_queries", []):
-            if keys <= query.row_keys:
+            if keys.issubset(query.row_keys):
                 return query
         raise ValueError(
             "X_query holds rows that none of the last "
@@ -766,15 +768,31 @@ class MQNetQuery(_MetaInputQuery):
         # The query that chose these rows: its pool's meta-input scale and
         # scores (a later set_params of the scores must not change them).
         query_keys = row_keys(X_query)
-        keys = set(query_keys)
-        query = self._query_of(keys, modal)
-        if keys & query.learnt:
+        counts = Counter(query_keys)
+        query = self._query_of(set(counts), modal)
+        # Rows are known by their values: a query may return copies of a row,
+        # each of which teaches once, in one update or in several.
+        learnt = Counter(query.learnt)
+        excess = counts - (Counter(query.row_keys) - learnt)
+        if excess:
+            relearnt = sum((excess & learnt).values())
+            if relearnt:
+                problem = (
+                    f"MQNetQuery has already learnt from {relearnt} of these "
+                    f"{len(X_query)} rows: each labelled query row teaches it "
+                    "once (copies of a row as often as the query returned them). "
+                    "ActiveLearner.teach and teach_open_set call update "
+                    "themselves, so do not call it before them."
+                )
+            else:
+                problem = (
+                    f"X_query holds {sum(excess.values())} more copies of a row "
+                    "than the query that chose it returned: each labelled query "
+                    "row teaches MQNetQuery once. Give each row as often as the "
+                    "query returned it."
+                )
             raise ValueError(
-                f"MQNetQuery has already learnt from {len(keys & query.learnt)} "
-                f"of these {len(X_query)} rows: each labelled query row teaches "
-                "it once. ActiveLearner.teach and teach_open_set call update "
-                "themselves, so do not call it before them. "
-                + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
+                f"{problem} {_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE}"
             )
         if not np.allclose(class_probabilities(learner, query.probe), query.proba):
             raise ValueError(
@@ -801,7 +819,7 @@ class MQNetQuery(_MetaInputQuery):
             self._claim(learner)  # a loaded strategy's first learner
             self._updated_since_query = True
             self._recent_queries = [
-                q._replace(learnt=q.learnt | keys) if q is query else q
+                q._replace(learnt=learnt + counts) if q is query else q
                 for q in self._recent_queries
             ]
             if is_in.any():  # what a learner continuing this campaign holds
@@ -913,13 +931,15 @@ def _not_queried_message(strategy, learner, modal):
 
 
 class _RememberedQuery(NamedTuple):
-    row_keys: set
+    # Keys of the rows a query returned and of those `update` has learnt from,
+    # with their counts (copies of a row). Earlier pickles hold sets, each key
+    # once, and those of 0.1 lack `learnt`: Counter(...) reads all of them.
+    row_keys: Counter | set
     meta_input: MetaInputTransformer
     scores: tuple
     probe: np.ndarray
     proba: np.ndarray
-    # keys of the rows `update` has learnt from (a default: pickles of 0.1 lack it)
-    learnt: frozenset = frozenset()
+    learnt: Counter | frozenset = frozenset()
 
 
 _AUTO_FALLBACK = "knn_contrast"
