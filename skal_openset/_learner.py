@@ -366,7 +366,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         _check_not_modal_ranked_batch(self.query_strategy)
         dtypes = named_column_dtypes(X)
         X, y = self._check_labelled(X, y)
-        check_label_kind(y, self.ood_label)
+        # Rows of declared classes alone hold no OOD row, whatever its kind.
+        check_label_kind(y, self.ood_label, self.classes)
         # First: a regression target is no set of classes, whatever the
         # checks of classes and OOD look-alikes would take its values for.
         _check_discrete(y[y != self.ood_label])

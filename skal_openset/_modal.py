@@ -106,6 +106,10 @@ def teach_open_set(
             "teach_open_set needs one learner, not a committee: use "
             "skal_openset.ActiveLearner or modAL's ActiveLearner."
         )
+    # One set on purpose may be of another kind than the classes, as the
+    # strategies take it (_check_modal_training): then modAL takes every
+    # other label for a class, so a query of IN rows alone is no mistake.
+    chosen = ood_label is not None or hasattr(learner, "ood_label")
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
     check_no_ood_in_training(learner, ood_label)
@@ -114,7 +118,7 @@ def teach_open_set(
     given, view = X, framed(learner, X)
     X = check_rows(X, learner.estimator, "X")
     y = column_or_1d(y)
-    check_label_kind(y, ood_label)
+    check_label_kind(y, ood_label, y if chosen else None)
     check_one_label_per_row(len(X), y)
     # modAL's classifier takes a label it has not trained on for a new class,
     # as our ActiveLearner's fit infers classes: the same rule for both.

@@ -788,13 +788,18 @@ def _only_to_frame(preprocessing):
 # ------------------------------------------------------------- labels
 
 
-def check_label_kind(y, ood_label):
+def check_label_kind(y, ood_label, classes=None):
     """Raise if `ood_label` and the labels are not of one kind (strings, bytes
     or numbers) and `ood_label` is not among the labels.
 
     Such an OOD label can never match, so every OOD example would silently
     become a class of its own. So would one that a label spells otherwise
     (``' unknown'`` or ``'Unknown'`` for ``'unknown'``): refused too.
+
+    Labels among `classes`, the in-distribution classes where the caller
+    knows them, are no OOD examples: labels that are all among them are a
+    batch without OOD rows, which needs no OOD label of their kind (integer
+    classes with ``ood_label="unknown"``).
     """
     # An object array may mix kinds (IN classes 0, 1 and OOD 'unknown'): an
     # OOD label found among the labels matches, whatever the first ones are.
@@ -818,6 +823,13 @@ def check_label_kind(y, ood_label):
                 f"class: pass ood_label={alike[0]!r}, or clean the labels (e.g. "
                 "df[col].str.strip(), or read the CSV with skipinitialspace=True)."
             )
+    if classes is not None:
+        # A list: classes not yet checked may be unhashable, which fit refuses.
+        known = np.ravel(np.asarray(classes, dtype=object)).tolist()
+        others = {v for v in dict.fromkeys(y.tolist()) if v not in known}
+        if not others:
+            return
+        y = y[np.array([v in others for v in y.tolist()], dtype=bool)]
     kind = label_kind(y)
     example = {
         "strings": "'unknown'",

@@ -2251,6 +2251,31 @@ def test_a_modal_learner_may_set_an_ood_label_of_another_kind():
     assert len(indices) == 5
 
 
+@pytest.mark.parametrize("on_learner", [False, True])
+def test_teach_open_set_takes_in_rows_alone_beside_an_ood_label_of_another_kind(
+    on_learner,
+):
+    # Integer classes and ood_label="unknown": a query that bought IN rows
+    # only was refused ("no example could ever be OOD"), so the campaign
+    # stopped where the strategy did well; one with an OOD row was taught.
+    X, y, _, _ = user_data("ints")
+    start = np.flatnonzero(np.isin(y, [3, 5, 7]))[:40]
+    query = np.flatnonzero(np.isin(y, [3, 9]))[-5:]  # 9: a new class
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[start], y[start])
+    ood_label = "unknown"
+    if on_learner:
+        learner.ood_label, ood_label = ood_label, None
+    teach_open_set(learner, X[query], y[query], ood_label=ood_label)
+    assert learner.taught == [5] and learner.ood_label == "unknown"
+    assert learner.estimator.classes_.tolist() == [3, 5, 7, 9]
+    # Left unset, -1 beside string labels is still the mistake named.
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[start],
+                        NAMES[y[start]])  # fmt: skip
+    with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
+        teach_open_set(learner, X[query], NAMES[y[query]])
+    assert learner.taught == []
+
+
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1

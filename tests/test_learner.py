@@ -558,6 +558,27 @@ def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
     assert learner.classes_.tolist() == [0, 1, 2, 3]
 
 
+def test_declared_classes_take_in_rows_alone_beside_an_ood_label_of_another_kind(
+    initial,
+):
+    # Integer classes and ood_label="unknown": an initial set without OOD
+    # rows was refused ("no example could ever be OOD"), one with an OOD row
+    # taken. Declared, the classes tell IN rows from a forgotten OOD label.
+    X, y = initial
+    is_in = y != -1
+    mixed = np.where(is_in, y.astype(object), "unknown")
+    learner = lr_learner(ood_label="unknown", classes=[0, 1, 2, 3])
+    assert learner.fit(X[is_in], mixed[is_in]).classes_.tolist() == [0, 1, 2, 3]
+    # String labels with ood_label left at -1 are still the mistake named.
+    names = np.array(["zero", "one", "two", "three", "unknown"])[y]  # -1: unknown
+    learner = lr_learner(classes=["zero", "one", "two", "three"])
+    with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
+        learner.fit(X, names)
+    learner.fit(X[is_in], names[is_in])  # declared, and no OOD row: no mistake
+    with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
+        lr_learner().fit(X[is_in], names[is_in])  # inferred: no telling
+
+
 def test_other_ood_label(log, initial):
     X, y = initial
     y = np.where(y == -1, 99, y)
