@@ -119,7 +119,12 @@ def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3), flip=Tru
         theta[:, 0, 0] *= torch.where(_uniform(x, n) < 0.5, -1.0, 1.0)
     theta[:, 1, 1], theta[:, 1, 2] = sy, ty
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", align_corners=False)
+    # A crop flush with the image's side samples between its last pixel centre
+    # and the edge: border padding gives those samples the edge pixel, as
+    # resizing a crop inside the image would, where zeros darkened the rim.
+    return F.grid_sample(
+        x, grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
 
 
 def color_jitter(x, strength=0.4, grayscale_p=0.2):
