@@ -675,14 +675,29 @@ _INFERENCE_BATCH_BYTES = 2**22
 
 
 def _target_array(X, y):
-    """``y`` as an array unless ``X`` is a Dataset or ``y`` a tensor.
+    """``y`` as an array unless ``X`` is a Dataset.
 
     skorch's ``check_data`` reads ``y`` through ``to_numpy``, which refuses
     lists and tuples, before ``get_dataset`` could convert them.
     """
-    if y is None or is_dataset(X) or isinstance(y, torch.Tensor):
+    if y is None or is_dataset(X):
         return y
-    return np.asarray(y)
+    return np.asarray(_tensor_as_array(y))
+
+
+def _tensor_as_array(X):
+    """A tensor as a NumPy array, which the nets validate, scale and cast as
+    any array (a float64 tensor reached the float32 layers, uint8 pixels went
+    unscaled); anything else as it is."""
+    if not isinstance(X, torch.Tensor):
+        return X
+    X = X.detach().cpu()
+    if X.is_floating_point() and X.dtype not in _NUMPY_FLOATS:
+        X = X.float()  # NumPy has no bfloat16
+    return X.numpy()
+
+
+_NUMPY_FLOATS = (torch.float16, torch.float32, torch.float64)
 
 
 class _TrainingInterrupted(BaseException):
@@ -695,10 +710,11 @@ class TargetNet(NeuralNetClassifier):
     A :class:`skorch.NeuralNetClassifier` with defaults for active learning:
     cross-entropy on logits, no internal validation split and shuffled training
     batches. Inputs are validated and cast to float32 (arrays with NaN/inf are
-    rejected), targets to int64 class indices in ``0..len(classes)-1``; the
-    module is built in float32 whatever torch's default dtype. All
-    other parameters are skorch's; pass ``classes=np.arange(k)`` so that a
-    labelled set missing some class still yields a k-way model.
+    rejected; tensors are read as arrays), targets to int64 class indices in
+    ``0..len(classes)-1``; the module is built in float32 whatever torch's
+    default dtype. All other parameters are skorch's; pass
+    ``classes=np.arange(k)`` so that a labelled set missing some class still
+    yields a k-way model.
 
     Parameters
     ----------
@@ -871,12 +887,12 @@ class TargetNet(NeuralNetClassifier):
         As scikit-learn does, for arrays and DataFrames: a DataFrame's columns
         must come in the order of fit's. Only 2-D rows have a number of
         features; image rows are checked against ``input_shape`` instead.
-        Datasets, dicts and tensors are passed on unchecked (fitted on, they
-        leave no names or count of an earlier fit behind).
+        Datasets and dicts are passed on unchecked (fitted on, they leave no
+        names or count of an earlier fit behind).
         """
         if reset:
             self._record_fit_scale(X)
-        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+        if is_dataset(X) or isinstance(X, dict):
             if reset:
                 for name in ("n_features_in_", "feature_names_in_"):
                     self.__dict__.pop(name, None)
@@ -895,7 +911,7 @@ class TargetNet(NeuralNetClassifier):
         takes as they are. None for rows passed on unscaled. The trailing
         underscores keep them out of skorch's parameters."""
         self._uint8_fit_max_ = self._fit_range_ = None
-        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+        if is_dataset(X) or isinstance(X, dict):
             return  # passed on as they are, never scaled
         if not reads_uint8_as_pixels(self.input_shape):
             return  # nothing is scaled
@@ -969,6 +985,7 @@ class TargetNet(NeuralNetClassifier):
         self : TargetNet
             The fitted net.
         """
+        X = _tensor_as_array(X)
         y = _target_array(X, y)
         self._check_features(X, reset=not (self.warm_start and self.initialized_))
         with self._rng_context(), grad_enabled():
@@ -1030,6 +1047,7 @@ class TargetNet(NeuralNetClassifier):
         self : TargetNet
             The trained net.
         """
+        X = _tensor_as_array(X)
         y = _target_array(X, y)
         self._check_features(X, reset=not self.initialized_)
         try:
@@ -1097,9 +1115,10 @@ class TargetNet(NeuralNetClassifier):
     def get_dataset(self, X: Any, y: Any = None) -> torch.utils.data.Dataset:
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.
 
-        Datasets, dicts and tensors are passed on unchanged. Every use of the
-        net (predict, forward, the inference helpers) comes through here, so
-        a DataFrame must have the columns of ``fit``'s, in that order.
+        Datasets and dicts are passed on unchanged; tensors are read as arrays.
+        Every use of the net (predict, forward, the inference helpers) comes
+        through here, so a DataFrame must have the columns of ``fit``'s, in
+        that order.
 
         Parameters
         ----------
@@ -1112,8 +1131,9 @@ class TargetNet(NeuralNetClassifier):
         -------
         dataset : torch Dataset
         """
-        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+        if is_dataset(X) or isinstance(X, dict):
             return super().get_dataset(X, y)
+        X, y = _tensor_as_array(X), _tensor_as_array(y)
         self._check_features(X, reset=False)
         if sp.issparse(X):
             # A one-hot ColumnTransformer's output; the layers are dense, and a

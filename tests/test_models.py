@@ -1167,6 +1167,26 @@ def test_a_fit_on_a_list_of_uint8_rows_is_a_fit_on_uint8_pixels():
         net.predict_proba(scaled)
 
 
+def test_a_net_reads_tensors_as_the_arrays_they_hold():
+    # Tensors went to the module as they were: a float64 one met the float32
+    # layers with torch's "mat1 and mat2 must have the same dtype", and uint8
+    # pixels were never scaled to [0, 1].
+    X, y = blobs()
+    net = make_mlp_classifier(4, 3, max_epochs=2, random_state=0)
+    expected = net.fit(X, y).predict_proba(X)
+    net.fit(torch.from_numpy(X.astype(np.float64)), torch.from_numpy(y))
+    for rows in (torch.from_numpy(X.astype(np.float64)), torch.from_numpy(X)):
+        np.testing.assert_array_equal(net.predict_proba(rows), expected)
+        np.testing.assert_array_equal(embed(net, rows), embed(net, X))
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8), np.uint8)
+    labels = np.arange(32) % 2
+    cnn = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    expected = cnn.fit(pixels, labels).predict_proba(pixels)
+    cnn.fit(torch.from_numpy(pixels), labels)
+    np.testing.assert_array_equal(cnn.predict_proba(torch.from_numpy(pixels)), expected)
+    np.testing.assert_array_equal(cnn.predict_proba(pixels), expected)
+
+
 def test_the_nets_record_no_parameter_when_fitted():
     # skorch takes any attribute without a trailing underscore for a
     # parameter: a fit changed get_params, and clone() carried it.
