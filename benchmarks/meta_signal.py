@@ -19,8 +19,9 @@ since these runs; every other variant keeps the random start), one whose
 IN-vs-OOD and IN-IN pairs weigh the same and, for the learnt selector and
 the rule, an IN-vs-OOD extra-trees detector as purity, its rank average
 with kNN contrast, kNN contrast in input space or with the 3rd nearest
-neighbour, label spreading over the pool, and a positive-unlabelled density
-ratio of the labelled IN rows to the pool; and, as diagnostics, the
+neighbour, label spreading over the pool, a positive-unlabelled density
+ratio of the labelled IN rows to the pool, and margin or entropy as
+informativeness in place of least confidence; and, as diagnostics, the
 learnt selector and the rule with the pool's true IN/OOD status as purity,
 and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
 per cell, chosen on half of the seeds and scored on the other half,
@@ -455,6 +456,16 @@ VARIANTS["ensemble-purity-learnt"] = lambda seed: MQNetQuery(
 VARIANTS["ensemble-purity-rule"] = lambda seed: MQNetQuery(
     purity=ensemble_purity, rule_weight=1, random_state=seed
 )
+# The informativeness axis, untried by the variants above (all change the
+# selector or the purity): margin and entropy in place of least confidence,
+# under the learnt selector and under the rule.
+for _score in ("margin", "entropy"):
+    VARIANTS[f"{_score}-learnt"] = lambda seed, s=_score: MQNetQuery(
+        informativeness=s, random_state=seed
+    )
+    VARIANTS[f"{_score}-rule"] = lambda seed, s=_score: MQNetQuery(
+        informativeness=s, rule_weight=1, random_state=seed
+    )
 # Diagnostics, not strategies: the learnt selector and the rule given the true
 # IN/OOD status as their purity (`run` swaps in TruePurity).
 VARIANTS["true-purity-learnt"] = VARIANTS["learnt"]
@@ -887,6 +898,24 @@ HEAD_TO_HEAD = [
         "with a perfect purity score, does the learnt balance beat the rule?",
     ),
 ]
+for _score in ("margin", "entropy"):
+    HEAD_TO_HEAD += [
+        (
+            f"{_score}-learnt",
+            f"{_score}-rule",
+            f"with {_score} as informativeness, does the learnt balance beat the rule?",
+        ),
+        (
+            f"{_score}-learnt",
+            "learnt",
+            f"does {_score} beat least confidence under the learnt selector?",
+        ),
+        (
+            f"{_score}-rule",
+            "rule",
+            f"does {_score} beat least confidence under the rule?",
+        ),
+    ]
 
 
 def _head_to_head_lines(by):

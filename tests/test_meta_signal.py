@@ -476,6 +476,32 @@ def test_true_purity_variants_are_paired_with_each_other():
     assert row.endswith("| 40% | 3 | 1/1/1, -1.00 [-7.57, +5.57] |")
 
 
+@pytest.mark.parametrize("score", ["margin", "entropy"])
+def test_informativeness_variants_are_paired_with_their_rule_and_the_default(score):
+    learnt, rule = (meta_signal.VARIANTS[f"{score}-{v}"](0) for v in ("learnt", "rule"))
+    assert (learnt.informativeness, learnt.rule_weight) == (score, 0.0)
+    assert (rule.informativeness, rule.rule_weight) == (score, 1)
+    cells = []
+    for seed, gap in zip((100, 101, 102), (0.01, 0.0, -0.04)):
+        cells += [
+            _cell("letter", seed, "rule", 0.8),
+            _cell("letter", seed, "learnt", 0.8),
+        ]
+        cells += [_cell("letter", seed, f"{score}-rule", 0.81)]
+        cells += [_cell("letter", seed, f"{score}-learnt", 0.81 + gap)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Variants ag"))
+    rows = [line for line in lines[start:] if line.startswith(f"| {score}-")][:3]
+    assert rows == [
+        f"| {score}-learnt | {score}-rule | with {score} as informativeness, does "
+        "the learnt balance beat the rule? | 40% | 3 | 1/1/1, -1.00 [-7.57, +5.57] |",
+        f"| {score}-learnt | learnt | does {score} beat least confidence under the "
+        "learnt selector? | 40% | 3 | 2/0/1, +0.00 [-6.57, +6.57] |",
+        f"| {score}-rule | rule | does {score} beat least confidence under the "
+        "rule? | 40% | 3 | 3/0/0, +1.00 [+1.00, +1.00] |",
+    ]
+
+
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     (tmp_path / "meta_signal").mkdir()
     for i, cell in enumerate(_balance_cells(monkeypatch)):
