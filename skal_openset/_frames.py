@@ -14,6 +14,13 @@ def named_column_dtypes(X):
     return X.dtypes
 
 
+def has_non_numeric_column(X):
+    """Whether `X` is a DataFrame with a column that is not numbers (a
+    categorical, text or date column; bool and pandas' nullable numbers are)."""
+    columns = getattr(X, "columns", None)
+    return columns is not None and any(d.kind not in "biuf" for d in X.dtypes)
+
+
 def check_columns(X, learner, name):
     """A DataFrame `X` must have the columns, in their order, that `learner`
     was fitted on (ours: ``feature_names_in_``; modAL's: its classifier's)."""

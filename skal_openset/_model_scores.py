@@ -45,7 +45,13 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from skorch import NeuralNet
 
 from ._float_events import flushing_underflow
-from ._frames import _ToFrame, as_frame, frame_input, named_column_dtypes
+from ._frames import (
+    _ToFrame,
+    as_frame,
+    frame_input,
+    has_non_numeric_column,
+    named_column_dtypes,
+)
 from ._inference import (
     _module_output,
     check_own_probabilities,
@@ -229,7 +235,10 @@ def check_rows(X, estimator, name, **kwargs):
     X = check_finite_array(
         X,
         allow_nd=True,
-        dtype=None,
+        # Else check_array casts a frame with a bool or nullable column to one
+        # dtype, float64, which a column of text or string categories is not;
+        # as_frame gives the classifier each column's own dtype back.
+        dtype=object if has_non_numeric_column(X) else None,
         ensure_all_finite="allow-nan",
         input_name=name,
         **kwargs,
@@ -615,7 +624,8 @@ def _embedding(learner, estimator, X):
             ensure_all_finite=False,
             input_name="embedding",
         )
-    except ValueError as exc:
+    # A TypeError from a nullable column's pandas.NA beside text (an object array).
+    except (TypeError, ValueError) as exc:
         source, _ = _embedding_source(learner, estimator)
         raise ValueError(
             f"Distance-based strategies work in an embedding of X, here {source}, "

@@ -1053,6 +1053,34 @@ def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
     assert learner.predict(frame.iloc[400:410]).shape == (10,)
 
 
+@pytest.mark.parametrize("dtype", ["bool", "boolean", "Int64"])
+def test_categories_beside_a_bool_or_nullable_column_are_read(dtype):
+    # check_array cast such a frame to float64 before anything else, which
+    # the string categories could not be ("Cannot cast str dtype to float64").
+    pd = pytest.importorskip("pandas")
+    frame, y, ood_label = _named_frame(pd)
+    frame["shade"] = frame["shade"].astype("category")
+    frame.insert(0, "bright", pd.array(frame["px2"] > 4, dtype=dtype))
+    if dtype != "bool":
+        frame.loc[[3, 90], "bright"] = pd.NA
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        UncertaintyQuery(),
+        ood_label=ood_label,
+    ).fit(frame.iloc[:80], y[:80])
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
+    learner.teach(X_query, y[80:400][indices])
+    categorical = [False] * 9 + [True]
+    assert learner.estimator_[-1].is_categorical_.tolist() == categorical
+    taught = learner.estimator_[0].transform(learner.X_labelled_)
+    assert taught.dtypes.equals(frame.dtypes)
+    assert taught["bright"].isna().any() == (dtype != "bool")
+    # pandas.NA beside text in the input as embedding raised a bare TypeError.
+    learner.set_params(query_strategy=CoreSetQuery()).fit(frame.iloc[:80], y[:80])
+    with pytest.raises(ValueError, match=r"the input itself.*not numeric.*embedding="):
+        learner.query(frame.iloc[80:400], n_instances=5)
+
+
 def test_a_category_the_fitted_dtype_lacks_is_refused_at_teach_only():
     # Cast to the fitted dtype, taught rows of a new category became NaN, so
     # the classifier trained on them without their category, silently.
