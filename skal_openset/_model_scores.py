@@ -27,9 +27,11 @@ outputs of one classifier on one array is computed once, so that the scores
 of a query share one pass over the pool.
 """
 
+import math
 import weakref
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
@@ -243,6 +245,13 @@ def check_rows(X, estimator, name, **kwargs):
         input_name=name,
         **kwargs,
     )
+    # check_array looks for inf in arrays of numbers only: here in the
+    # columns of numbers beside text or categories of a DataFrame.
+    if X.dtype.kind == "O" and _holds_inf(X):
+        raise ValueError(
+            f"{name} contains infinity: give finite numbers (NaN for a missing "
+            "value, where the classifier takes them)."
+        )
     allow_nan = _allow_nan_tag(estimator)
     if allow_nan and X.dtype.kind == "O":
         # float() reads None as NaN but fails on pandas.NA: both NaN, as
@@ -258,6 +267,24 @@ def check_rows(X, estimator, name, **kwargs):
             "use a classifier that takes them (HistGradientBoostingClassifier)."
         )
     return X
+
+
+def _holds_inf(X):
+    """Whether object array `X` holds an infinite number."""
+    try:
+        inf = (X == np.inf) | (X == -np.inf)
+    # pandas.NA is neither equal nor unequal to inf; an array in a cell
+    # compares to an array.
+    except (TypeError, ValueError):
+        inf = None
+    # numpy < 1.25 gave pandas.NA one False for the whole array.
+    if inf is None or np.shape(inf) != X.shape:
+        inf = np.frompyfunc(_is_inf, 1, 1)(X)
+    return bool(inf.any())
+
+
+def _is_inf(value):
+    return isinstance(value, Real) and math.isinf(value)
 
 
 def has_nan(X):

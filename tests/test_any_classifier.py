@@ -1081,6 +1081,19 @@ def test_categories_beside_a_bool_or_nullable_column_are_read(dtype):
         learner.query(frame.iloc[80:400], n_instances=5)
 
 
+def test_inf_beside_categories_is_refused():
+    # check_array refuses inf in arrays of numbers, not in the object array of
+    # a DataFrame with a categorical or text column: the classifier took it.
+    frame, y, learner = _categorical_learner()
+    pool = frame.iloc[80:120].copy()
+    pool.iloc[2, 0] = -np.inf
+    with pytest.raises(ValueError, match="X_pool contains infinity: give finite"):
+        learner.query(pool, n_instances=5)
+    with pytest.raises(ValueError, match="X contains infinity"):
+        learner.teach(pool, y[80:120])
+    assert len(learner.y_labelled_) == 80
+
+
 def test_a_category_the_fitted_dtype_lacks_is_refused_at_teach_only():
     # Cast to the fitted dtype, taught rows of a new category became NaN, so
     # the classifier trained on them without their category, silently.
