@@ -6,12 +6,25 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 
-def named_column_dtypes(X):
-    """The dtypes of `X`'s columns if it is a DataFrame with string column names."""
+def column_dtypes(X):
+    """The dtypes of `X`'s columns if it is a DataFrame to give a classifier
+    back as such: one with string column names (that steps may select), or
+    a column that is not numbers (categories an array would lose) and names
+    that are not strings either (scikit-learn refuses a mix)."""
     columns = getattr(X, "columns", None)
-    if columns is None or not all(isinstance(c, str) for c in columns):
+    if columns is None:
         return None
-    return X.dtypes
+    strings = [isinstance(c, str) for c in columns]
+    if all(strings) or (not any(strings) and has_non_numeric_column(X)):
+        return X.dtypes
+    return None
+
+
+def has_feature_names(X):
+    """Whether `X` is a DataFrame whose column names are all strings, the
+    names scikit-learn records as ``feature_names_in_``."""
+    columns = getattr(X, "columns", None)
+    return columns is not None and all(isinstance(c, str) for c in columns)
 
 
 def has_non_numeric_column(X):

@@ -40,8 +40,9 @@ from ._frames import (
     as_frame,
     check_columns,
     check_known_categories,
+    column_dtypes,
     frame_input,
-    named_column_dtypes,
+    has_feature_names,
 )
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import check_ood_look_alikes
@@ -209,23 +210,25 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         The `ood_label` in use since `fit`.
     embedding_ : transformer, callable or None
         The `embedding` in use since `fit`: a transformer fitted there (like
-        a pipeline estimator, it gets the rows of a DataFrame with string
-        column names back as such a DataFrame), the callable, or None.
+        a pipeline estimator, it gets a DataFrame's rows back as such a
+        DataFrame: see ``feature_dtypes_``), the callable, or None.
     n_features_in_ : int
         Number of features of 2-D input.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of `fit`'s X, if it was a DataFrame with string column
-        names. A pipeline estimator, or one that wraps a pipeline (e.g. a
-        search over one), then gets its rows back as a DataFrame of these
-        columns and dtypes (``feature_dtypes_``), so its steps may select
-        columns by name; later DataFrames must have the same columns. So does
-        any other estimator when a column is not numeric (categories read
-        from the dtypes by ``HistGradientBoostingClassifier``); `estimator_` is
-        then a pipeline whose first step makes that DataFrame. Arrays given
+        names; later DataFrames must have the same columns. Arrays given
         later are taken with scikit-learn's warning that they have no
         feature names.
     feature_dtypes_ : pandas Series
-        The dtypes of those columns.
+        The dtypes of the columns of `fit`'s X, if it was a DataFrame with
+        string column names, or with names that are no strings (such as
+        ``pd.DataFrame(array)``'s 0, 1, ...) and a column that is not
+        numeric. A pipeline estimator, or one that wraps a pipeline (e.g. a
+        search over one), then gets its rows back as a DataFrame of these
+        columns and dtypes, so its steps may select columns by name. So does
+        any other estimator when a column is not numeric (categories read
+        from the dtypes by ``HistGradientBoostingClassifier``); `estimator_` is
+        then a pipeline whose first step makes that DataFrame.
 
     Notes
     -----
@@ -364,7 +367,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "function f(learner, X_pool, n_instances) returning indices."
             )
         _check_not_modal_ranked_batch(self.query_strategy)
-        dtypes = named_column_dtypes(X)
+        dtypes = column_dtypes(X)
+        named = has_feature_names(X)
         X, y = self._check_labelled(X, y)
         # Rows of declared classes alone hold no OOD row, whatever its kind.
         check_label_kind(y, self.ood_label, self.classes)
@@ -408,8 +412,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             "n_features_in_",
         ):
             self.__dict__.pop(name, None)
-        if dtypes is not None:
+        if named:
             self.feature_names_in_ = np.asarray(dtypes.index, dtype=object)
+        if dtypes is not None:
             self.feature_dtypes_ = dtypes
         self.classes_ = classes
         self.ood_label_ = self.ood_label
@@ -810,9 +815,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             # warning for rows without the feature names fit had.
             # Column names not all strings are none, as fit takes them
             # (scikit-learn refuses names that mix strings with others).
-            named = named_column_dtypes(X) is not None
             validate_data(
-                self, X if named else rows, reset=False, skip_check_array=True
+                self,
+                X if has_feature_names(X) else rows,
+                reset=False,
+                skip_check_array=True,
             )
         expected = self.X_labelled_.shape[1:]
         if rows.shape[1:] != expected:  # image rows: no count of features
@@ -930,9 +937,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"{classes.tolist() + unknown}).fit(np.concatenate("
                 "[learner.X_labelled_, X]), np.concatenate([learner.y_labelled_, y]))"
                 + (
-                    ", by pd.concat for DataFrames (X_labelled_ as one of the "
-                    "columns feature_names_in_, dtypes feature_dtypes_)."
-                    if hasattr(self, "feature_names_in_")
+                    ", by pd.concat for DataFrames (X_labelled_ as a DataFrame "
+                    "of the columns and dtypes feature_dtypes_)."
+                    if hasattr(self, "feature_dtypes_")
                     else "."
                 )
             )
@@ -985,15 +992,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     f"embedding(estimator, X) or None; got {self.embedding!r}."
                 )
             return self.embedding
-        # As a pipeline estimator, it gets a DataFrame's named columns back.
+        # As a pipeline estimator, it gets a DataFrame's columns back.
         return clone(self.embedding).fit(X if dtypes is None else as_frame(X, dtypes))
 
     def _trained(self, previous, X, y, classes, ood_label, dtypes=None):
         """A classifier trained on the IN rows of ``(X, y)`` (those not labelled
         `ood_label`); `self` is untouched.
 
-        With the `dtypes` of a DataFrame's named columns, the estimator gets
-        its rows back as such a DataFrame (see ``feature_names_in_``).
+        With the `dtypes` of a DataFrame's columns, the estimator gets its
+        rows back as such a DataFrame (see ``feature_dtypes_``).
         Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net,
         which trains inside the caller's ``torch.inference_mode()`` too.
         """

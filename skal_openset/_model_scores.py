@@ -50,9 +50,9 @@ from ._float_events import flushing_underflow
 from ._frames import (
     _ToFrame,
     as_frame,
+    column_dtypes,
     frame_input,
     has_non_numeric_column,
-    named_column_dtypes,
 )
 from ._inference import (
     _module_output,
@@ -182,7 +182,7 @@ def framed(learner, X):
     the scores work on arrays of rows, so they get a view of the learner
     whose classifier takes its rows back as such a DataFrame (as ours does).
     """
-    dtypes = named_column_dtypes(X)
+    dtypes = column_dtypes(X)
     estimator = getattr(learner, "estimator", None)
     final = None if estimator is None else split_pipeline(estimator)[1]
     if (

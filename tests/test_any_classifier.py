@@ -1081,6 +1081,26 @@ def test_categories_beside_a_bool_or_nullable_column_are_read(dtype):
         learner.query(frame.iloc[80:400], n_instances=5)
 
 
+def test_categories_of_a_dataframe_without_string_column_names_are_read():
+    # With names such as pd.DataFrame(array)'s 0, 1, ..., the dtypes were
+    # dropped: string categories were refused ("could not convert string to
+    # float"), integer ones trained on as numbers.
+    pd = pytest.importorskip("pandas")
+    frame, y, ood_label = _named_frame(pd)
+    frame = frame.astype({"shade": "category"}).set_axis(range(9), axis=1)
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        UncertaintyQuery(),
+        ood_label=ood_label,
+    ).fit(frame.iloc[:80], y[:80])
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
+    learner.teach(X_query, y[80:400][indices])
+    assert learner.estimator_[-1].is_categorical_.tolist() == [False] * 8 + [True]
+    assert learner.feature_dtypes_.equals(frame.dtypes)
+    # As scikit-learn's, only string names are feature names.
+    assert not hasattr(learner, "feature_names_in_")
+
+
 def test_inf_beside_categories_is_refused():
     # check_array refuses inf in arrays of numbers, not in the object array of
     # a DataFrame with a categorical or text column: the classifier took it.
