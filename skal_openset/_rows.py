@@ -11,20 +11,43 @@ def row_keys(X: ArrayLike) -> list[bytes]:
     """A key per row of `X`, equal for rows of equal values.
 
     Numbers compare at float32 precision, with -0.0 as 0.0, so a float32 pool
-    taught back as float64 or as a list still matches; other rows (object
-    columns of a DataFrame, whose bytes are pointers) compare by their values.
-    Keys are digests of the values, not Python's ``hash``, which changes from
-    one process to the next: a strategy saved after a query must recognise
-    the queried rows when a new process teaches them.
+    taught back as float64, as a list or as an object array still matches;
+    rows that hold anything else (text or categories of a DataFrame's object
+    columns, whose bytes are pointers) compare by their values. Keys are
+    digests of the values, not Python's ``hash``, which changes from one
+    process to the next: a strategy saved after a query must recognise the
+    queried rows when a new process teaches them.
     """
     X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        return [
-            _digest(repr(tuple(map(_canonical, row.ravel()))).encode()) for row in X
-        ]
     # Row by row, so a large pool is never copied whole.
-    zero = np.float32(0)
-    return [_digest((np.asarray(row, dtype=np.float32) + zero).tobytes()) for row in X]
+    if X.dtype.kind in "biuf":
+        return [_numbers_key(row) for row in X]
+    return [
+        _numbers_key(values) if all(map(_is_number, values)) else _values_key(values)
+        for values in (row.ravel() for row in X)
+    ]
+
+
+def legacy_row_keys(X: ArrayLike) -> list[bytes]:
+    """The keys :func:`row_keys` gave before it keyed an object array's rows
+    of numbers as numbers: a strategy saved then holds them for such rows."""
+    X = np.asarray(X)
+    if X.dtype.kind in "biuf":
+        return row_keys(X)
+    return [_values_key(row.ravel()) for row in X]
+
+
+def _is_number(value):
+    """A real number, or a bool, as a bool array's rows hold them (as 0 and 1)."""
+    return isinstance(value, (Real, np.bool_))
+
+
+def _numbers_key(values):
+    return _digest((np.asarray(values, dtype=np.float32) + np.float32(0)).tobytes())
+
+
+def _values_key(values):
+    return _digest(repr(tuple(map(_canonical, values))).encode())
 
 
 def _canonical(value):

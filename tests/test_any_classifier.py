@@ -1768,8 +1768,9 @@ def test_update_uses_the_scale_of_the_query_that_chose_the_rows():
         lambda X_query: X_query.tolist(),
         lambda X_query: X_query.astype(np.float64),
         lambda X_query: np.where(X_query == 0, -0.0, X_query),
+        lambda X_query: X_query.astype(object),
     ],
-    ids=["list", "float64", "negative-zero"],
+    ids=["list", "float64", "negative-zero", "object"],
 )
 def test_update_takes_the_query_rows_back_in_another_container(as_taught):
     X, y, _, _ = user_data("ints")
@@ -1778,6 +1779,47 @@ def test_update_takes_the_query_rows_back_in_another_container(as_taught):
     indices, X_query = learner.query(X[80:400], n_instances=20)
     learner.teach(as_taught(X_query), y[80:400][indices])
     assert len(learner.y_labelled_) == 100
+
+
+def test_update_takes_back_the_query_rows_of_an_object_pool_as_numbers():
+    # Rows of an object array were keyed by their repr, those of numbers by
+    # their bytes: "X_query holds rows that none of the last 5 queries of
+    # this strategy returned".
+    X, y, _, _ = user_data("ints")
+    X = X.astype(object)
+    learner = ActiveLearner(LogisticRegression(max_iter=300), MQNetQuery())
+    learner.fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    learner.teach(X_query.astype(float), y[80:400][indices])
+    assert len(learner.y_labelled_) == 100
+
+
+def test_a_strategy_saved_with_the_former_keys_of_object_rows_continues(
+    monkeypatch,
+):
+    # Saved before rows of numbers in an object array were keyed as numbers,
+    # a strategy holds their former keys: its queried rows must still be
+    # taken back, and a learner rebuilt around it continue its campaign.
+    from skal_openset._rows import legacy_row_keys
+    from skal_openset._strategies import _meta_query
+
+    X, y, is_in, strategy, _ = _modal_like_on_in_rows()
+    X = X.astype(object)
+    first = np.flatnonzero(is_in[:80])
+    learner = ModalLike(LogisticRegression(max_iter=300), strategy, X[first], y[first])
+    with monkeypatch.context() as saved_before:
+        saved_before.setattr(_meta_query, "row_keys", legacy_row_keys)
+        indices, _ = strategy(learner, X[80:400], n_instances=15)
+    learner = pickle.loads(pickle.dumps(learner))
+    teach_open_set(learner, X[80:400][indices], y[80:400][indices])
+    rebuilt = ModalLike(
+        LogisticRegression(max_iter=300),
+        learner.query_strategy,
+        learner.X_training,
+        learner.y_training,
+    )
+    rebuilt.query_strategy(rebuilt, X[400:600], n_instances=15)
+    assert len(learner.query_strategy.validation_target_) == 15
 
 
 def test_update_takes_back_query_rows_of_a_dataframe_with_a_text_column():

@@ -46,7 +46,7 @@ from .._model_scores import (
 )
 from .._models import LearningLossNet
 from .._purity import TooFewLabelsError
-from .._rows import row_keys
+from .._rows import legacy_row_keys, row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
@@ -537,7 +537,9 @@ class MQNetQuery(_MetaInputQuery):
         labelled = check_rows(
             labelled, getattr(learner, "estimator", learner), "X_training"
         )
-        return taught <= set(row_keys(labelled))
+        return taught <= set(row_keys(labelled)) or (
+            labelled.dtype.kind == "O" and taught <= set(legacy_row_keys(labelled))
+        )
 
     def _claim(self, learner):
         """Record `learner` as the one whose queries the state holds."""
@@ -718,11 +720,18 @@ class MQNetQuery(_MetaInputQuery):
         self._updated_since_query = False
         self._claim(learner)
 
-    def _query_of(self, keys, modal=False):
-        """The most recent remembered query that returned every row of `keys`."""
-        for query in getattr(self, "_recent_queries", []):
-            if keys.issubset(query.row_keys):
-                return query
+    def _query_of(self, X_query, modal=False):
+        """The keys of the rows of `X_query`, and the most recent remembered
+        query that returned every one of them."""
+        query_keys = row_keys(X_query)
+        query = self._latest_query_of(query_keys)
+        if query is None and X_query.dtype.kind == "O":
+            # A strategy saved before object rows of numbers were keyed as
+            # numbers holds their former keys.
+            query_keys = legacy_row_keys(X_query)
+            query = self._latest_query_of(query_keys)
+        if query is not None:
+            return query_keys, query
         raise ValueError(
             "X_query holds rows that none of the last "
             f"{_N_REMEMBERED_QUERIES} queries of this strategy returned. MQ-Net "
@@ -730,6 +739,15 @@ class MQNetQuery(_MetaInputQuery):
             "from: update with (part of) what a query returned. "
             + (_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE)
         )
+
+    def _latest_query_of(self, keys):
+        """The most recent remembered query that returned every row of
+        `keys`, or None."""
+        keys = set(keys)
+        for query in getattr(self, "_recent_queries", []):
+            if keys.issubset(query.row_keys):
+                return query
+        return None
 
     def update(
         self, learner: Any, X_query: ArrayLike, y_query: ArrayLike
@@ -767,9 +785,8 @@ class MQNetQuery(_MetaInputQuery):
             )
         # The query that chose these rows: its pool's meta-input scale and
         # scores (a later set_params of the scores must not change them).
-        query_keys = row_keys(X_query)
+        query_keys, query = self._query_of(X_query, modal)
         counts = Counter(query_keys)
-        query = self._query_of(set(counts), modal)
         # Rows are known by their values: a query may return copies of a row,
         # each of which teaches once, in one update or in several.
         learnt = Counter(query.learnt)
