@@ -25,7 +25,6 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
     column_or_1d,
-    validate_data,
 )
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 from skorch.dataset import ValidSplit
@@ -49,6 +48,7 @@ from ._labels import check_ood_look_alikes
 from ._model_scores import (
     _has_predict_proba,
     _looked_through,
+    check_fitted_rows,
     check_label_kind,
     check_rows,
     class_columns,
@@ -57,7 +57,6 @@ from ._model_scores import (
     has_nan,
     label_kind,
     split_pipeline,
-    strategy_is_running,
     strategy_running,
 )
 from ._models import (
@@ -807,27 +806,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         dtype) of the labelled examples."""
         check_columns(X, self, name)
         rows = _check_rows_of(X, name, self.estimator)
-        # Image rows (not 2-D) have no number of features: scikit-learn's
-        # would count their channels, so the shape check below speaks.
-        if rows.ndim == 2 and not strategy_is_running(self):
-            # scikit-learn's checks and messages: the number of features
-            # (n_features_in_ exists only after a fit on 2-D rows), and a
-            # warning for rows without the feature names fit had.
-            # Column names not all strings are none, as fit takes them
-            # (scikit-learn refuses names that mix strings with others).
-            validate_data(
-                self,
-                X if has_feature_names(X) else rows,
-                reset=False,
-                skip_check_array=True,
-            )
-        expected = self.X_labelled_.shape[1:]
-        if rows.shape[1:] != expected:  # image rows: no count of features
-            raise ValueError(
-                f"{name} rows have shape {rows.shape[1:]}, but the learner was "
-                f"fitted on rows of shape {expected}: give the same features, in "
-                "the same layout, as the labelled examples."
-            )
+        check_fitted_rows(X, rows, name, self)
         return self._in_labelled_pixel_dtype(rows, name, teaching)
 
     def _in_labelled_pixel_dtype(self, X, name, teaching=False):

@@ -12,6 +12,7 @@ from ._frames import check_columns
 from ._labels import check_ood_look_alikes
 from ._learner import ActiveLearner
 from ._model_scores import (
+    check_fitted_rows,
     check_label_kind,
     check_no_ood_in_training,
     check_rows,
@@ -62,7 +63,8 @@ def teach_open_set(
         nor a modAL learner whose ``y_training`` holds `ood_label` (a
         ValueError: the OOD rows go in ``learner.X_ood_``).
     X : array-like of shape (n_samples, ...)
-        The labelled query rows; a DataFrame's columns must be those the
+        The labelled query rows, of the shape of those in
+        ``learner.X_training``; a DataFrame's columns must be those the
         classifier was fitted on, in the same order (a ValueError).
     y : array-like of shape (n_samples,)
         Their labels: known classes, or `ood_label`. A label modAL's
@@ -117,6 +119,9 @@ def teach_open_set(
     check_columns(X, learner, "X")
     given, view = X, framed(learner, X)
     X = check_rows(X, learner.estimator, "X")
+    # Before anything is stored: rows of another width would go into
+    # X_ood_, or fail in the strategy's update for another cause.
+    check_fitted_rows(given, X, "X", learner)
     y = column_or_1d(y)
     check_label_kind(y, ood_label, y if chosen else None)
     check_one_label_per_row(len(X), y)

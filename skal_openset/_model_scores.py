@@ -43,7 +43,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch import NeuralNet
 
 from ._float_events import flushing_underflow
@@ -52,6 +52,7 @@ from ._frames import (
     as_frame,
     column_dtypes,
     frame_input,
+    has_feature_names,
     has_non_numeric_column,
 )
 from ._inference import (
@@ -285,6 +286,38 @@ def _holds_inf(X):
 
 def _is_inf(value):
     return isinstance(value, Real) and math.isinf(value)
+
+
+def check_fitted_rows(X, rows, name, learner):
+    """Refuse rows of another shape than those `learner` was fitted on.
+
+    `rows` is `X` as :func:`check_rows` gives it. 2-D rows get scikit-learn's
+    checks and messages: the number of features and a warning for rows
+    without the feature names fit had, against our learner (not while its
+    strategy runs: the rows its query hands the strategy, an array, are
+    checked once) or a modAL learner's classifier. Column names not all
+    strings are none, as fit takes them (scikit-learn refuses names that mix
+    strings with others). Image rows have no number of features
+    (scikit-learn's would count their channels): the shape of a row must be
+    that of the labelled rows (ours, or modAL's ``X_training``).
+    """
+    if hasattr(learner, "X_labelled_"):  # ours
+        fitted = None if strategy_is_running(learner) else learner
+        expected = learner.X_labelled_.shape[1:]
+    else:
+        fitted = getattr(learner, "estimator", None)
+        trained = getattr(learner, "X_training", None)
+        expected = None if trained is None else tuple(np.shape(trained)[1:])
+    # n_features_in_ exists only after a fit on 2-D rows.
+    if rows.ndim == 2 and hasattr(fitted, "n_features_in_"):
+        named = has_feature_names(X)
+        validate_data(fitted, X if named else rows, reset=False, skip_check_array=True)
+    if expected is not None and rows.shape[1:] != expected:
+        raise ValueError(
+            f"{name} rows have shape {rows.shape[1:]}, but the learner was "
+            f"fitted on rows of shape {expected}: give the same features, in "
+            "the same layout, as the labelled examples."
+        )
 
 
 def has_nan(X):

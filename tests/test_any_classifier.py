@@ -2308,6 +2308,46 @@ def test_every_strategy_refuses_a_modal_learner_trained_on_ood_rows(strategy):
         strategy(random_state=0)(learner, X[300:400], 5)
 
 
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES, ids=lambda s: s.__name__)
+def test_every_strategy_refuses_a_pool_of_another_width_as_our_learner_does(strategy):
+    # Called with a modAL learner, or with ours (not through its query), the
+    # pool's width was not checked: MQ-Net compared embeddings, CoreSet,
+    # SIMILAR and CCAL failed in NumPy's broadcasting, RandomQuery chose rows.
+    X, y, _, _, modal = _modal_like_on_in_rows()
+    with pytest.raises(ValueError, match="X has 10 features, but LogisticRegressi"):
+        strategy(random_state=0)(modal, X[80:200, :10], 5)
+    ours = ActiveLearner(LogisticRegression(max_iter=300)).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match="X has 10 features, but ActiveLearner is"):
+        strategy(random_state=0)(ours, X[80:200, :10], 5)
+
+
+def test_teach_open_set_refuses_rows_of_another_width_before_storing_any():
+    # MQ-Net's update blamed rows that no query chose, and an all-OOD teach
+    # kept rows of 10 features in X_ood_ beside the 64 of the labelled ones.
+    X, y, is_in, strategy, learner = _modal_like_on_in_rows()
+    indices, _ = strategy(learner, X[80:400], n_instances=15)
+    message = "X has 10 features, but LogisticRegression is expecting 64"
+    with pytest.raises(ValueError, match=message):
+        teach_open_set(learner, X[80:400][indices][:, :10], y[80:400][indices])
+    assert learner.taught == [] and not hasattr(strategy, "selector_")
+    ood = np.flatnonzero(~is_in)[:5]
+    learner.query_strategy = RandomQuery(random_state=0)
+    with pytest.raises(ValueError, match=message):
+        teach_open_set(learner, X[ood, :10], y[ood])
+    assert not hasattr(learner, "X_ood_")
+    # A classifier with no n_features_in_ (a plain skorch net): the rows of
+    # X_training tell the width.
+    first = np.flatnonzero(is_in[:80])
+    X_in, y_in = X[first].astype(np.float32), np.searchsorted([3, 5, 7, 9], y[first])
+    net = ModalLike(_users_net(train_split=None), None, X_in, y_in)
+    message = r"shape \(10,\), but the learner was fitted on rows of shape \(64,\)"
+    with pytest.raises(ValueError, match=message):
+        teach_open_set(net, X[ood, :10].astype(np.float32), y[ood])
+    with pytest.raises(ValueError, match=message):
+        RandomQuery(random_state=0)(net, X[80:200, :10].astype(np.float32), 5)
+    assert not hasattr(net, "X_ood_")
+
+
 def test_a_modal_learner_trained_on_ood_rows_is_refused():
     # Its classifier trained on the OOD label as a class, and the strategies
     # and teach_open_set went on with it without a word.

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator
 from .._atomic import random_state_restored_on_error, restored_on_error
 from .._frames import check_columns
 from .._model_scores import (
+    check_fitted_rows,
     check_label_kind,
     check_no_ood_in_training,
     check_rows,
@@ -20,6 +21,7 @@ from .._model_scores import (
     ood_label_of,
     query_scope,
     strategy_running,
+    unframed,
 )
 from .._typing import IntLike, RandomStateLike
 from .._validation import reject_bool_numbers
@@ -101,7 +103,8 @@ class QueryStrategy(BaseEstimator):
             strings where it is -1), is refused (a ValueError): modAL trained
             its classifier on those rows as a class.
         X_pool : array-like of shape (n_pool, ...)
-            Unlabelled candidates.
+            Unlabelled candidates, rows of the shape the learner's labelled
+            rows have (a modAL learner's ``X_training``), else a ValueError.
         n_instances : int, default=1
             How many to choose. If the pool is smaller, all of it is chosen
             (in priority order) with a warning.
@@ -141,9 +144,10 @@ class QueryStrategy(BaseEstimator):
             # as the loop's classifier is wrong whatever chooses the rows.
             _check_modal_training(learner)
         check_columns(X_pool, learner, "X_pool")  # as ActiveLearner.query does
-        learner = framed(learner, X_pool)
+        given, learner = X_pool, framed(learner, X_pool)
         # Missing values only where the learner's classifier takes them.
         X_pool = check_rows(X_pool, getattr(learner, "estimator", learner), "X_pool")
+        check_fitted_rows(given, X_pool, "X_pool", unframed(learner))
         # bool is an Integral, but True meaning 1 would be an accident
         if (
             not isinstance(n_instances, Integral)

@@ -18,11 +18,13 @@ import skal_openset  # noqa: E402
 from skal_openset import (  # noqa: E402
     ActiveLearner,
     CCALQuery,
+    CoreSetQuery,
     EOALQuery,
     LfOSAQuery,
     MQNetQuery,
     OpenSetOracle,
     QueryStrategy,
+    RandomQuery,
     SimilarQuery,
     UncertaintyQuery,
     load_digits_dataset,
@@ -294,6 +296,25 @@ def test_mqnet_refusals_through_teach_open_set_give_modal_remedies():
     teach_open_set(learner, split.X_pool[bought], split.y_pool[bought])
     message = _refusal(learner, split.X_pool[bought], split.y_pool[bought])
     assert "already learnt from 10 of these 10 rows" in message
+
+
+def test_a_pool_or_query_of_another_width_is_refused_before_anything_is_kept():
+    # RandomQuery chose rows of a 10-feature pool, CoreSet failed in NumPy,
+    # and teach_open_set kept 10-feature OOD rows in learner.X_ood_.
+    learner, oracle, split, _ = modal_learner(
+        LogisticRegression(max_iter=500), CoreSetQuery(random_state=0)
+    )
+    unlabelled = np.flatnonzero(~oracle.queried_)
+    narrow = split.X_pool[unlabelled][:, :10]
+    message = "X has 10 features, but LogisticRegression is expecting 64"
+    for strategy in (CoreSetQuery(random_state=0), RandomQuery(random_state=0)):
+        learner.query_strategy = strategy
+        with pytest.raises(ValueError, match=message):
+            learner.query(narrow, n_instances=5)
+    ood = unlabelled[split.y_pool[unlabelled] == split.ood_label][:5]
+    with pytest.raises(ValueError, match=message):
+        teach_open_set(learner, split.X_pool[ood][:, :10], split.y_pool[ood])
+    assert not hasattr(learner, "X_ood_")
 
 
 def test_teach_open_set_refuses_a_committee_with_a_type_error():
