@@ -45,9 +45,11 @@ class SkactivemlQuery(BaseEstimator):
     ood_label : int or str, default=-1
         The label the annotator gives to out-of-distribution rows.
     classes : array-like or None, default=None
-        The known classes; None takes ``clf.classes`` (scikit-activeml's
-        ``SklearnClassifier``), else the labels seen (a query that finds
-        another IN class refits the learner).
+        The known (in-distribution) classes; None takes ``clf.classes``
+        (scikit-activeml's ``SklearnClassifier``) but `ood_label`, which
+        scikit-activeml needs listed there to fit on `y` with OOD rows, else
+        the labels seen (a query that finds another IN class refits the
+        learner).
     missing_label : scalar or None, default=np.nan
         The marker of unlabelled rows, as in scikit-activeml (None where
         they hold None); a scikit-activeml `clf` must use the same. Not
@@ -300,7 +302,12 @@ class SkactivemlQuery(BaseEstimator):
 
     def _known_classes(self, clf):
         if self.classes is None and _is_skactiveml(clf):
-            return getattr(clf, "classes", None)
+            classes = getattr(clf, "classes", None)
+            if classes is None:
+                return None
+            # Listed there for scikit-activeml to fit on y with OOD rows; the
+            # learner's classes are the in-distribution ones.
+            return [c for c in classes if not _equals(c, self.ood_label)]
         return self.classes
 
 

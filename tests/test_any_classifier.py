@@ -2571,6 +2571,33 @@ def test_scikit_activeml_classifier_with_its_own_classes():
     assert clf.classes == [3, 5, 7, 9]  # the caller's template is left alone
 
 
+@pytest.mark.parametrize("kind", ["SklearnClassifier", "ParzenWindowClassifier"])
+def test_scikit_activeml_classifier_listing_the_ood_label_among_its_classes(kind):
+    # scikit-activeml fits its classifier on y with OOD rows only if its
+    # classes list -1 ("y contains previously unseen labels: [-1]"), and the
+    # adapter refused those classes: "leave -1 out of classes".
+    skactiveml_classifier = pytest.importorskip("skactiveml.classifier")
+    X, y_true, y = _skactiveml_digits()
+    if kind == "SklearnClassifier":
+        clf = skactiveml_classifier.SklearnClassifier(
+            LogisticRegression(max_iter=300), classes=[-1, 3, 5, 7, 9]
+        )
+    else:
+        clf = skactiveml_classifier.ParzenWindowClassifier(classes=[-1, 3, 5, 7, 9])
+    clf.fit(X, y)
+    qs = SkactivemlQuery(MQNetQuery(rule_weight=0, random_state=0))
+    for _ in range(2):
+        query = qs.query(X, y, clf, batch_size=5)
+        assert len(set(query.tolist())) == 5 and np.isnan(y[query]).all()
+        y[query] = y_true[query]
+    np.testing.assert_array_equal(qs.learner_.classes_, [3, 5, 7, 9])
+    assert clf.classes == [-1, 3, 5, 7, 9]
+    # Classes given to the adapter are the learner's: -1 there is a mistake.
+    qs = SkactivemlQuery(UncertaintyQuery(), classes=[-1, 3, 5, 7, 9])
+    with pytest.raises(ValueError, match="leave -1 out of classes"):
+        qs.query(X, y, clf, batch_size=5)
+
+
 def test_scikit_activeml_adapter_takes_missing_values_where_the_classifier_does():
     # They were refused even for an imputing pipeline.
     pytest.importorskip("skactiveml")
