@@ -1029,11 +1029,13 @@ def test_auto_purity_raises_what_is_not_a_lack_of_labels():
         learner.query(X[150:400], n_instances=5)
 
 
-def _categorical_learner():
-    """`_named_frame` with a categorical column, labels, and a learner
-    fitted on its first 80 rows by a classifier that reads the dtypes."""
+def _categorical_learner(frame=None):
+    """`_named_frame` (or `frame`, of its rows) with a categorical column,
+    labels, and a learner fitted on its first 80 rows by a classifier that
+    reads the dtypes."""
     pd = pytest.importorskip("pandas")
-    frame, y, ood_label = _named_frame(pd)
+    named, y, ood_label = _named_frame(pd)
+    frame = named if frame is None else frame
     frame["shade"] = frame["shade"].astype("category")
     learner = ActiveLearner(
         HistGradientBoostingClassifier(max_iter=10, random_state=0),
@@ -1043,12 +1045,17 @@ def _categorical_learner():
     return frame, y, learner
 
 
+def _queried_and_taught(frame, y, learner):
+    """`learner` after one query of `frame`'s rows 80-400 and its teach."""
+    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
+    return learner.teach(X_query, y[80:400][indices])
+
+
 def test_a_classifier_reads_categories_from_the_dataframe_dtypes():
     # A bare estimator got the rows as an object array ("could not convert
     # string to float"), though HistGradientBoostingClassifier takes the frame.
     frame, y, learner = _categorical_learner()
-    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
-    learner.teach(X_query, y[80:400][indices])
+    _queried_and_taught(frame, y, learner)
     assert learner.estimator_[-1].is_categorical_.tolist() == [False] * 8 + [True]
     assert learner.predict(frame.iloc[400:410]).shape == (10,)
 
@@ -1058,18 +1065,12 @@ def test_categories_beside_a_bool_or_nullable_column_are_read(dtype):
     # check_array cast such a frame to float64 before anything else, which
     # the string categories could not be ("Cannot cast str dtype to float64").
     pd = pytest.importorskip("pandas")
-    frame, y, ood_label = _named_frame(pd)
-    frame["shade"] = frame["shade"].astype("category")
+    frame, _, _ = _named_frame(pd)
     frame.insert(0, "bright", pd.array(frame["px2"] > 4, dtype=dtype))
     if dtype != "bool":
         frame.loc[[3, 90], "bright"] = pd.NA
-    learner = ActiveLearner(
-        HistGradientBoostingClassifier(max_iter=10, random_state=0),
-        UncertaintyQuery(),
-        ood_label=ood_label,
-    ).fit(frame.iloc[:80], y[:80])
-    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
-    learner.teach(X_query, y[80:400][indices])
+    frame, y, learner = _categorical_learner(frame)
+    _queried_and_taught(frame, y, learner)
     categorical = [False] * 9 + [True]
     assert learner.estimator_[-1].is_categorical_.tolist() == categorical
     taught = learner.estimator_[0].transform(learner.X_labelled_)
@@ -1093,8 +1094,7 @@ def test_categories_of_a_dataframe_without_string_column_names_are_read():
         UncertaintyQuery(),
         ood_label=ood_label,
     ).fit(frame.iloc[:80], y[:80])
-    indices, X_query = learner.query(frame.iloc[80:400], n_instances=5)
-    learner.teach(X_query, y[80:400][indices])
+    _queried_and_taught(frame, y, learner)
     assert learner.estimator_[-1].is_categorical_.tolist() == [False] * 8 + [True]
     assert learner.feature_dtypes_.equals(frame.dtypes)
     # As scikit-learn's, only string names are feature names.
