@@ -68,11 +68,12 @@ class _Listed(Warning, metaclass=_ListedMeta):
     """The categories listed in ``_ignoring``, for a warnings filter."""
 
 
-# One filter for all the blocks, in place while any runs. Blocks of several
-# threads overlap: a filter of each, put in and taken out in turn, could be
-# lost to another thread's catch_warnings restoring the filters it found, or
-# left in place for good (catch_warnings is not thread-safe). This one ignores
-# nothing once the blocks are done, wherever a catch_warnings leaves it.
+# One filter for all the blocks. Blocks of several threads overlap: a filter
+# of each, put in and taken out in turn, could be left in place for good by
+# another thread's catch_warnings (it is not thread-safe); this one ignores
+# nothing once the blocks are done, wherever a catch_warnings leaves it. Such a
+# catch_warnings, begun before a block and ended inside it, still takes it out
+# until the next block begins and puts it in again.
 _IGNORE_LISTED = ("ignore", None, _Listed, None, 0)
 
 
