@@ -17,6 +17,7 @@ from ._model_scores import (
     check_no_ood_in_training,
     check_rows,
     framed,
+    label_kind,
 )
 from ._validation import check_one_label_per_row
 
@@ -110,7 +111,10 @@ def teach_open_set(
         )
     # One set on purpose may be of another kind than the classes, as the
     # strategies take it (_check_modal_training): then modAL takes every
-    # other label for a class, so a query of IN rows alone is no mistake.
+    # label of the classes' kind for a class, so a query of IN rows alone is
+    # no mistake. Not every label: learner.ood_label is stored below even
+    # where it was left at -1, and labels of neither kind (strings read back
+    # from a CSV beside integer classes) would be a class of their own.
     chosen = ood_label is not None or hasattr(learner, "ood_label")
     if ood_label is None:
         ood_label = getattr(learner, "ood_label", -1)
@@ -123,11 +127,11 @@ def teach_open_set(
     # X_ood_, or fail in the strategy's update for another cause.
     check_fitted_rows(given, X, "X", learner)
     y = column_or_1d(y)
-    check_label_kind(y, ood_label, y if chosen else None)
+    trained = getattr(learner, "y_training", None)
+    check_label_kind(y, ood_label, _in_labels(y, trained) if chosen else None)
     check_one_label_per_row(len(X), y)
     # modAL's classifier takes a label it has not trained on for a new class,
     # as our ActiveLearner's fit infers classes: the same rule for both.
-    trained = getattr(learner, "y_training", None)
     known = set() if trained is None else set(np.asarray(trained).tolist())
     check_ood_look_alikes(
         y[np.array([v not in known for v in y.tolist()], dtype=bool)],
@@ -158,6 +162,15 @@ def teach_open_set(
                 X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
             )
     return learner
+
+
+def _in_labels(y, trained):
+    """The labels of `y` of the kind of the classes in `trained` (all of `y`
+    where the learner has trained on none): those modAL takes for classes."""
+    if trained is None or not len(trained):
+        return y
+    kind = label_kind(np.asarray(trained))
+    return [v for v in y.tolist() if label_kind(np.array([v], dtype=object)) == kind]
 
 
 def _rows_as_given(given, checked, rows):

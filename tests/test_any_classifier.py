@@ -2419,6 +2419,25 @@ def test_teach_open_set_takes_in_rows_alone_beside_an_ood_label_of_another_kind(
     assert learner.taught == []
 
 
+def test_teach_open_set_refuses_labels_of_neither_kind_after_a_default_ood_label():
+    # The first teach stores ood_label=-1 though it was left unset; labels
+    # then read back as strings (a CSV) were taken, '-1' and all, as classes
+    # beside the integer ones, where a fresh learner refused them.
+    X, y, _, _ = user_data("ints")
+    start = np.flatnonzero(np.isin(y, [3, 5, 7]))[:40]
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[start], y[start])
+    teach_open_set(learner, X[start[:2]], y[start[:2]])
+    assert learner.ood_label == -1
+    query = np.flatnonzero(y == -1)[:1].tolist() + start[2:4].tolist()
+    with pytest.raises(ValueError, match="labels are strings but ood_label=-1"):
+        teach_open_set(learner, X[query], y[query].astype(str))
+    assert learner.taught == [2] and not hasattr(learner, "X_ood_")
+    # Set on purpose, the OOD label leaves labels of the classes' kind alone.
+    learner.ood_label = "unknown"
+    teach_open_set(learner, X[query[1:]], y[query[1:]])
+    assert learner.taught == [2, 2]
+
+
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
