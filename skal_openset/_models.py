@@ -686,10 +686,16 @@ def _target_array(X, y):
 
 
 def _tensor_as_array(X):
-    """A tensor as a NumPy array, which the nets validate, scale and cast as
-    any array (a float64 tensor reached the float32 layers, uint8 pixels went
-    unscaled); anything else as it is."""
-    if not isinstance(X, torch.Tensor):
+    """A floating-point or uint8 tensor as a NumPy array, which the nets
+    validate, scale and cast as any array (a float64 tensor reached the
+    float32 layers, uint8 pixels went unscaled); anything else as it is.
+
+    Other integer and bool tensors go to the module unchanged: token ids for
+    an ``nn.Embedding``, which the array path would cast to float32.
+    """
+    if not isinstance(X, torch.Tensor) or not (
+        X.is_floating_point() or X.dtype == torch.uint8
+    ):
         return X
     X = X.detach().cpu()
     if X.is_floating_point() and X.dtype not in _NUMPY_FLOATS:
@@ -710,7 +716,9 @@ class TargetNet(NeuralNetClassifier):
     A :class:`skorch.NeuralNetClassifier` with defaults for active learning:
     cross-entropy on logits, no internal validation split and shuffled training
     batches. Inputs are validated and cast to float32 (arrays with NaN/inf are
-    rejected; tensors are read as arrays), targets to int64 class indices in
+    rejected; floating-point and uint8 tensors are read as arrays, other
+    integer and bool tensors, such as token ids for an ``nn.Embedding``, go to
+    the module unchanged), targets to int64 class indices in
     ``0..len(classes)-1``; the module is built in float32 whatever torch's
     default dtype. All other parameters are skorch's; pass
     ``classes=np.arange(k)`` so that a labelled set missing some class still
@@ -887,12 +895,13 @@ class TargetNet(NeuralNetClassifier):
         As scikit-learn does, for arrays and DataFrames: a DataFrame's columns
         must come in the order of fit's. Only 2-D rows have a number of
         features; image rows are checked against ``input_shape`` instead.
-        Datasets and dicts are passed on unchecked (fitted on, they leave no
-        names or count of an earlier fit behind).
+        Datasets, dicts and integer or bool tensors other than uint8 are
+        passed on unchecked (fitted on, they leave no names or count of an
+        earlier fit behind).
         """
         if reset:
             self._record_fit_scale(X)
-        if is_dataset(X) or isinstance(X, dict):
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             if reset:
                 for name in ("n_features_in_", "feature_names_in_"):
                     self.__dict__.pop(name, None)
@@ -911,7 +920,7 @@ class TargetNet(NeuralNetClassifier):
         takes as they are. None for rows passed on unscaled. The trailing
         underscores keep them out of skorch's parameters."""
         self._uint8_fit_max_ = self._fit_range_ = None
-        if is_dataset(X) or isinstance(X, dict):
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return  # passed on as they are, never scaled
         if not reads_uint8_as_pixels(self.input_shape):
             return  # nothing is scaled
@@ -1115,10 +1124,11 @@ class TargetNet(NeuralNetClassifier):
     def get_dataset(self, X: Any, y: Any = None) -> torch.utils.data.Dataset:
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.
 
-        Datasets and dicts are passed on unchanged; tensors are read as arrays.
-        Every use of the net (predict, forward, the inference helpers) comes
-        through here, so a DataFrame must have the columns of ``fit``'s, in
-        that order.
+        Datasets, dicts and integer or bool tensors other than uint8 (token
+        ids) are passed on unchanged; floating-point and uint8 tensors are
+        read as arrays. Every use of the net (predict, forward, the inference
+        helpers) comes through here, so a DataFrame must have the columns of
+        ``fit``'s, in that order.
 
         Parameters
         ----------
@@ -1131,9 +1141,10 @@ class TargetNet(NeuralNetClassifier):
         -------
         dataset : torch Dataset
         """
-        if is_dataset(X) or isinstance(X, dict):
+        X = _tensor_as_array(X)
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
-        X, y = _tensor_as_array(X), _tensor_as_array(y)
+        y = _tensor_as_array(y)
         self._check_features(X, reset=False)
         if sp.issparse(X):
             # A one-hot ColumnTransformer's output; the layers are dense, and a

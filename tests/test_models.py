@@ -1187,6 +1187,29 @@ def test_a_net_reads_tensors_as_the_arrays_they_hold():
     np.testing.assert_array_equal(cnn.predict_proba(pixels), expected)
 
 
+class _BagOfTokens(nn.Module):
+    def __init__(self, vocab=50, n_classes=2):
+        super().__init__()
+        self.bag = nn.EmbeddingBag(vocab, 8)
+        self.out = nn.Linear(8, n_classes)
+
+    def forward(self, X):
+        return self.out(self.bag(X))
+
+
+def test_a_net_takes_token_ids_in_an_integer_tensor_as_they_are():
+    # Read as arrays, integer tensors were cast to float32, which an
+    # nn.EmbeddingBag refuses ("Expected tensor for argument #1 'indices'").
+    rng = np.random.default_rng(0)
+    tokens = torch.from_numpy(rng.integers(0, 50, (64, 12)))
+    labels = torch.from_numpy(rng.integers(0, 2, 64))
+    net = TargetNet(_BagOfTokens, classes=np.arange(2), max_epochs=1, verbose=0)
+    net.fit(tokens, labels)
+    assert net.predict_proba(tokens).shape == (64, 2)
+    assert embed(net, tokens.int()).shape == (64, 8)
+    net.partial_fit(tokens, labels)
+
+
 def test_the_nets_record_no_parameter_when_fitted():
     # skorch takes any attribute without a trailing underscore for a
     # parameter: a fit changed get_params, and clone() carried it.
