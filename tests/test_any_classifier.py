@@ -1938,16 +1938,22 @@ def test_an_update_with_more_copies_of_a_row_than_queried_is_refused():
 
 def test_a_query_remembered_by_an_earlier_version_is_learnt_from_once():
     # Earlier pickles hold the query's row keys as a set, and those of 0.1 no
-    # keys of learnt rows: the counts of copies are read from them.
+    # keys of learnt rows: every copy after the first of a row the query
+    # returned was refused as one copy too many.
     X, y, _, _ = user_data("ints")
-    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
-    indices, X_query = learner.query(X[80:400], n_instances=20)
+    strategy = MQNetQuery(random_state=0, diversity_pool=None)
+    learner = ActiveLearner(mlp(), strategy).fit(X[:80], y[:80])
+    top, _ = clone(strategy)(learner, X[80:400], n_instances=1)
+    pool = np.r_[np.repeat(80 + top, 3), np.arange(80, 400)]
+    indices, X_query = learner.query(X[pool], n_instances=20)
+    assert (X_query == X[80 + top]).all(axis=1).sum() == 4
     strategy = learner.query_strategy_
     query = strategy._recent_queries[0]
     strategy._recent_queries = [type(query)(set(query.row_keys), *query[1:5])]
-    learner.teach(X_query, y[80:400][indices])
+    learner.teach(X_query, y[pool][indices])
+    assert len(learner.query_strategy_.validation_target_) == 20
     with pytest.raises(ValueError, match="already learnt from 20 of these 20 rows"):
-        learner.teach(X_query, y[80:400][indices])
+        learner.teach(X_query, y[pool][indices])
 
 
 def test_rows_of_an_older_query_are_refused_after_a_newer_query():

@@ -790,7 +790,12 @@ class MQNetQuery(_MetaInputQuery):
         # Rows are known by their values: a query may return copies of a row,
         # each of which teaches once, in one update or in several.
         learnt = Counter(query.learnt)
-        excess = counts - (Counter(query.row_keys) - learnt)
+        if isinstance(query.row_keys, (set, frozenset)):
+            # Remembered by an earlier version, which kept each key once: the
+            # copies it returned are unknown, so only relearning is refused.
+            excess = Counter({key: n for key, n in counts.items() if key in learnt})
+        else:
+            excess = counts - (Counter(query.row_keys) - learnt)
         if excess:
             relearnt = sum((excess & learnt).values())
             if relearnt:
@@ -950,7 +955,8 @@ def _not_queried_message(strategy, learner, modal):
 class _RememberedQuery(NamedTuple):
     # Keys of the rows a query returned and of those `update` has learnt from,
     # with their counts (copies of a row). Earlier pickles hold sets, each key
-    # once, and those of 0.1 lack `learnt`: Counter(...) reads all of them.
+    # once (`update` then allows any number of copies of a row not yet learnt),
+    # and those of 0.1 lack `learnt`: Counter(...) reads all of them.
     row_keys: Counter | set
     meta_input: MetaInputTransformer
     scores: tuple
