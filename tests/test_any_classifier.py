@@ -1101,11 +1101,16 @@ def test_categories_of_a_dataframe_without_string_column_names_are_read():
     assert not hasattr(learner, "feature_names_in_")
 
 
-def test_inf_beside_categories_is_refused():
+@pytest.mark.parametrize("dtype", [None, "Float64", object])
+def test_inf_beside_categories_is_refused(dtype):
     # check_array refuses inf in arrays of numbers, not in the object array of
     # a DataFrame with a categorical or text column: the classifier took it.
+    # A column of floats is checked as such, one of objects cell by cell.
     frame, y, learner = _categorical_learner()
     pool = frame.iloc[80:120].copy()
+    if dtype is not None:
+        pool[pool.columns[0]] = pool[pool.columns[0]].astype(dtype)
+        pool.iloc[1, 0] = None  # a missing value beside the inf
     pool.iloc[2, 0] = -np.inf
     with pytest.raises(ValueError, match="X_pool contains infinity: give finite"):
         learner.query(pool, n_instances=5)
