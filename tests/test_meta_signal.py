@@ -502,6 +502,32 @@ def test_informativeness_variants_are_paired_with_their_rule_and_the_default(sco
     ]
 
 
+def test_margin_on_the_rule_start_keeps_it_and_is_paired_with_the_defaults():
+    # `run` gives a default selector the random start; this one keeps the rule's.
+    strategy = meta_signal.random_start(meta_signal.VARIANTS["margin-rule-start"](0))
+    assert (strategy.informativeness, strategy.selector.init) == ("margin", "rule")
+    cells = []
+    for seed, gap in zip((148, 149, 150), (0.01, 0.0, -0.04)):
+        cells += [
+            _cell("letter", seed, "rule", 0.8),
+            _cell("letter", seed, "rule-start", 0.8),
+            _cell("letter", seed, "margin-rule", 0.81),
+            _cell("letter", seed, "margin-rule-start", 0.8 + gap),
+        ]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Variants ag"))
+    rows = [line for line in lines[start:] if line.startswith("| margin-rule-start")]
+    assert [row.split(" | ")[1] for row in rows[:2]] == ["rule-start", "margin-rule"]
+    assert rows[0].endswith("| 40% | 3 | 1/1/1, -1.00 [-7.57, +5.57] |")
+    # Seeds 148-159 confirm margin against both least-confidence defaults.
+    start = next(i for i, line in enumerate(lines) if line.startswith("Confirmation"))
+    assert _row(lines, start, "margin-rule-start").startswith(
+        "| margin-rule-start | rule-start | 148-159 | 40% | 3 | 1/1/1, -1.00 "
+    )
+    bases = [line.split(" | ")[1] for line in lines[start:] if "margin-rule |" in line]
+    assert bases == ["rule", "rule-start"]
+
+
 def test_a_summary_with_balances_plots_them(tmp_path, monkeypatch):
     (tmp_path / "meta_signal").mkdir()
     for i, cell in enumerate(_balance_cells(monkeypatch)):
