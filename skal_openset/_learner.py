@@ -370,7 +370,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         named = has_feature_names(X)
         X, y = self._check_labelled(X, y)
         # Rows of declared classes alone hold no OOD row, whatever its kind.
-        check_label_kind(y, self.ood_label, self.classes)
+        check_label_kind(y, self.ood_label, self.classes, declare="classes")
         # First: a regression target is no set of classes, whatever the
         # checks of classes and OOD look-alikes would take its values for.
         _check_discrete(y[y != self.ood_label])

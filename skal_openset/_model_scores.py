@@ -869,7 +869,7 @@ def _only_to_frame(preprocessing):
 # ------------------------------------------------------------- labels
 
 
-def check_label_kind(y, ood_label, classes=None):
+def check_label_kind(y, ood_label, classes=None, declare=None):
     """Raise if `ood_label` and the labels are not of one kind (strings, bytes
     or numbers) and `ood_label` is not among the labels.
 
@@ -880,7 +880,8 @@ def check_label_kind(y, ood_label, classes=None):
     Labels among `classes`, the in-distribution classes where the caller
     knows them, are no OOD examples: labels that are all among them are a
     batch without OOD rows, which needs no OOD label of their kind (integer
-    classes with ``ood_label="unknown"``).
+    classes with ``ood_label="unknown"``). `declare`, where the caller takes
+    such classes but was given none, names that parameter in the error.
     """
     # An object array may mix kinds (IN classes 0, 1 and OOD 'unknown'): an
     # OOD label found among the labels matches, whatever the first ones are.
@@ -939,6 +940,13 @@ def check_label_kind(y, ood_label, classes=None):
                 "decision method does): pass it the IN rows only, with a numeric "
                 "ood_label (e.g. -1)."
                 if encoded
+                else ""
+            )
+            + (
+                f" If these rows are all in-distribution, declare their classes "
+                f"({declare}=[...]): rows of declared classes need no OOD label "
+                "of their kind."
+                if declare is not None and classes is None
                 else ""
             )
         )

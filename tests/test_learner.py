@@ -579,6 +579,24 @@ def test_declared_classes_take_in_rows_alone_beside_an_ood_label_of_another_kind
         lr_learner().fit(X[is_in], names[is_in])  # inferred: no telling
 
 
+def test_in_rows_alone_beside_an_ood_label_of_another_kind_suggest_declaring(
+    initial,
+):
+    # Integer IN rows alone with ood_label="unknown" and no classes declared
+    # cannot be told from a forgotten OOD label: the refusal named only
+    # ood_label, not the declaration that makes the documented pairing work.
+    X, y = initial
+    is_in = y != -1
+    learner = lr_learner(ood_label="unknown")
+    with pytest.raises(
+        ValueError, match=r"declare their classes \(classes=\[\.\.\.\]\)"
+    ):
+        learner.fit(X[is_in], y[is_in])
+    with pytest.raises(ValueError) as declared:  # declared: the hint has no place
+        lr_learner(ood_label="unknown", classes=[0, 1]).fit(X[is_in], y[is_in])
+    assert "declare" not in str(declared.value)
+
+
 def test_other_ood_label(log, initial):
     X, y = initial
     y = np.where(y == -1, 99, y)
