@@ -49,7 +49,7 @@ from ._labels import (
     without_invisible,
 )
 from ._typing import IntLike, RandomStateLike, RealLike
-from ._validation import check_each_once, file_at, missing_mask
+from ._validation import check_each_once, file_at, missing_mask, refuse_sparse
 from ._warn import warn
 
 __all__ = [
@@ -260,6 +260,7 @@ def _check_X_y(X, y, X_name, y_name):
     (object) and NaN are left to the classifier as in a DataFrame, and
     numbers keep their dtype (uint8 images stay uint8).
     """
+    refuse_sparse(X, X_name, rows=True)
     if not hasattr(X, "columns"):  # a Series is checked (and refused) as 1-D
         X = check_array(
             X,

@@ -70,7 +70,7 @@ from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
 from ._typing import IntLike, available_if
-from ._validation import check_each_once, check_one_label_per_row
+from ._validation import check_each_once, check_one_label_per_row, refuse_sparse
 from ._warn import warn
 
 # What a query strategy returns: the chosen pool positions, alone (modAL's newer
@@ -783,6 +783,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "This ActiveLearner has no labelled data yet: pass X_training and "
                 "y_training, or call fit or teach first."
             )
+        # Named as given: fit's errors name its X.
+        refuse_sparse(self.X_training, "X_training", rows=True)
         self.fit(self.X_training, self.y_training)
 
     def _check_labelled(self, X, y):

@@ -78,7 +78,7 @@ from ._purity import (
     mahalanobis_purity,
     msp_purity,
 )
-from ._validation import check_finite_array, missing_mask
+from ._validation import check_finite_array, missing_mask, refuse_sparse
 from ._warn import warn
 
 # Probabilities are clipped to [_EPS, 1 - _EPS]: the loss stays finite for a
@@ -235,6 +235,7 @@ def check_rows(X, estimator, name, **kwargs):
     :func:`class_probabilities`). In an object array None and pandas.NA are
     missing values too; for an estimator whose tag is True they become NaN.
     """
+    refuse_sparse(X, name, rows=True)
     frame = X if has_non_numeric_column(X) else None
     X = check_finite_array(
         X,

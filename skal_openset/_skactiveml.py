@@ -14,7 +14,7 @@ from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike
-from ._validation import check_one_label_per_row
+from ._validation import check_one_label_per_row, refuse_sparse
 from ._warn import warn
 
 
@@ -422,6 +422,7 @@ def _checked_rows(X):
     on to the learner, which takes it where the classifier does."""
     if hasattr(X, "iloc"):
         return X
+    refuse_sparse(X, "X", rows=True)
     return check_array(
         X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name="X"
     )

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn import config_context
 from sklearn.utils import check_array, check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
@@ -47,11 +48,50 @@ def check_scalar_not_bool(
     check_scalar(value, name, target_type, **kwargs)
 
 
+def refuse_sparse(X: Any, name: str, rows: bool = False) -> None:
+    """Refuse a scipy.sparse `X`, naming `name`, the memory it takes dense and
+    what to do instead: scikit-learn's own error advises ``.toarray()``, which
+    for a TF-IDF or hashed matrix of many texts runs to tens of GiB. `rows`
+    says `X` holds a classifier's rows, which may be the raw texts instead."""
+    if not sparse.issparse(X):
+        return
+    n_bytes = np.prod(X.shape, dtype=float) * X.dtype.itemsize
+    dense = (
+        f"{n_bytes / 2**30:,.1f} GiB"
+        if n_bytes >= 2**30
+        else f"{n_bytes / 2**20:,.2f} MiB"
+    )
+    shape = " x ".join(map(str, X.shape))
+    if rows:
+        # One reduction for every row: fitted on each argument apart, the
+        # labelled rows and the pool would be in different coordinates.
+        remedies = (
+            "For texts, pass the raw texts as one column (texts.reshape(-1, 1)) "
+            "with the vectorizer in the classifier's pipeline: "
+            "make_pipeline(make_column_transformer((TfidfVectorizer(), 0)), "
+            "clf). Or reduce the matrix first, with one "
+            "TruncatedSVD(n_components=100) fitted on all the rows, labelled and "
+            "unlabelled"
+        )
+    else:
+        remedies = (
+            "Reduce it first, e.g. by "
+            f"TruncatedSVD(n_components=100).fit_transform({name})"
+        )
+    raise TypeError(
+        f"{name} is a scipy.sparse matrix of shape {shape}, which would take "
+        f"{dense} dense; this package takes dense arrays. {remedies}; only if "
+        f"it is small, {name}.toarray()."
+    )
+
+
 def check_finite_array(X: Any, **kwargs: Any) -> Any:
     """:func:`sklearn.utils.check_array` of a user's input, refusing inf (and
     NaN, unless ``ensure_all_finite`` says otherwise) whatever the global
     ``assume_finite``: under ``sklearn.set_config(assume_finite=True)`` an
-    inf went on, to fail as a diverged net or an empty argmin."""
+    inf went on, to fail as a diverged net or an empty argmin. A sparse `X`
+    is refused by :func:`refuse_sparse`."""
+    refuse_sparse(X, kwargs.get("input_name", "X"))
     with config_context(assume_finite=False):
         return check_array(X, **kwargs)
 

@@ -1208,6 +1208,77 @@ def test_one_dimensional_rows_get_a_short_message_naming_the_argument():
         learner.query(pd.Series(np.arange(10.0)))
 
 
+def _sparse_entry_points():
+    """(name, call(X)) of each entry point that takes rows or scores, for a
+    sparse X of 40 rows and 4 columns (scores: probabilities)."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(40, 4), np.arange(40) % 3 - 1
+
+    def fitted():
+        return ActiveLearner(LogisticRegression(), UncertaintyQuery()).fit(X, y)
+
+    def skactiveml(S):
+        labels = np.where(np.arange(40) < 20, y, np.nan)
+        return SkactivemlQuery(UncertaintyQuery()).query(
+            S, labels, LogisticRegression()
+        )
+
+    return {
+        "fit": lambda S: ActiveLearner(LogisticRegression()).fit(S, y),
+        "X_training": lambda S: ActiveLearner(
+            LogisticRegression(), X_training=S, y_training=y
+        ).query(X),
+        "query": lambda S: fitted().query(S),
+        "teach": lambda S: fitted().teach(S, y),
+        "predict": lambda S: fitted().predict(S),
+        "predict_proba": lambda S: fitted().predict_proba(S),
+        "decision_function": lambda S: fitted().decision_function(S),
+        "score": lambda S: fitted().score(S, np.abs(y)),
+        "make_open_set_split": lambda S: skal_openset.make_open_set_split(
+            S, y + 1, in_classes=[1, 2], initial_size=10, random_state=0
+        ),
+        "SkactivemlQuery": skactiveml,
+        "MetaInputTransformer": lambda S: skal_openset.MetaInputTransformer().fit(S),
+        "knn_purity": lambda S: skal_openset.knn_purity(S, X),
+        "msp_purity": lambda S: skal_openset.msp_purity(S),
+        "margin_informativeness": lambda S: skal_openset.margin_informativeness(S),
+        "gradient_embedding": lambda S: skal_openset.gradient_embedding(
+            np.full((40, 4), 0.25), S
+        ),
+    }
+
+
+@pytest.mark.parametrize("entry", list(_sparse_entry_points()))
+def test_a_sparse_matrix_is_refused_with_its_dense_size_and_the_remedies(entry):
+    # scikit-learn's own error advised ".toarray()" first, which for a hashed
+    # matrix of 10,000 texts is 78 GiB; X_training was taken at construction.
+    from scipy import sparse
+
+    call = _sparse_entry_points()[entry]
+    X = sparse.csr_matrix(np.random.RandomState(1).dirichlet(np.ones(4), 40))
+    with pytest.raises(TypeError) as raised:
+        call(X)
+    message = str(raised.value)
+    assert re.match(r"\w+ is a scipy\.sparse matrix of shape 40 x 4, which would "
+                    r"take 0\.00 MiB dense", message)  # fmt: skip
+    assert "Use '.toarray()'" not in message
+    assert message.index("TruncatedSVD(n_components=100)") < message.index(".toarray()")
+    rows = entry not in {"MetaInputTransformer", "knn_purity", "msp_purity",
+                         "margin_informativeness", "gradient_embedding"}  # fmt: skip
+    assert ("make_column_transformer((TfidfVectorizer(), 0))" in message) == rows
+    if entry == "X_training":
+        assert message.startswith("X_training is")
+
+
+def test_a_large_sparse_matrix_is_refused_in_gib():
+    from scipy import sparse
+
+    learner = ActiveLearner(LogisticRegression())
+    with pytest.raises(TypeError, match=r"^X is .* 10000 x 1048576, which would take "
+                       r"78\.1 GiB dense"):  # fmt: skip
+        learner.fit(sparse.csr_matrix((10_000, 2**20)), np.arange(10_000) % 2)
+
+
 def test_a_large_sparse_embedding_warns_and_names_truncated_svd(monkeypatch):
     # A text pipeline's embedding is its TF-IDF matrix, densified for the
     # distances: with a large vocabulary that is gigabytes, which the README's
