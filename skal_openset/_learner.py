@@ -789,6 +789,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def _check_labelled(self, X, y):
         X = _check_rows_of(X, "X", self.estimator)
+        _check_vectorizer_input(X, self.estimator)
         y = column_or_1d(y, warn=True)
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise ValueError(
@@ -1396,6 +1397,29 @@ def _check_rows_of(X, name, estimator):
     return X
 
 
+def _check_vectorizer_input(X, estimator):
+    """Refuse 2-D rows `X` for a pipeline whose first step is a text vectorizer.
+
+    A vectorizer reads one text per item of a 1-D input; given the column of
+    texts the learner takes, it reads each row (an array) as a text and fails
+    in scikit-learn with "'numpy.ndarray' object has no attribute 'lower'".
+    A callable analyzer may read rows, and is left to do so.
+    """
+    if not isinstance(estimator, Pipeline) or X.ndim != 2:
+        return
+    first = estimator[0]
+    if not hasattr(first, "build_analyzer") or callable(first.analyzer):
+        return
+    vectorizer = type(first).__name__
+    raise ValueError(
+        f"The pipeline's first step, {vectorizer}, reads a 1-D list of texts, "
+        "but the learner takes its rows 2-D, as one column of texts: put the "
+        "vectorizer in a column transformer that hands it column 0, "
+        f"make_pipeline(make_column_transformer(({vectorizer}(...), 0)), "
+        "classifier), and pass the texts as texts.reshape(-1, 1)."
+    )
+
+
 def _ndim(X):
     """The number of dimensions of array-like `X`, or None for ragged rows
     (check_array says what is wrong with them)."""
@@ -1417,19 +1441,23 @@ def _one_dimensional_advice(X, name):
         column, row = f"{name}.reshape(-1, 1)", f"{name}.reshape(1, -1)"
     else:
         column, row = f"np.reshape({name}, (-1, 1))", f"np.reshape({name}, (1, -1))"
-    message = (
+    start = (
         f"{name}: Expected 2D array, got 1D array instead; the learner takes one "
-        f"row per example. Reshape your data either using {column} if your data "
-        f"has a single feature or {row} if it contains a single sample."
+        "row per example."
     )
     if np.asarray(X).dtype.kind in "OSU":
-        # A vectorizer takes a column of texts as it is, not reshaped.
-        message += (
-            " For raw texts as one column, the pipeline hands column 0 to the "
-            "vectorizer: make_pipeline(make_column_transformer((TfidfVectorizer(), "
-            "0)), classifier)."
+        # Texts first: reshaped alone, they fail in a plain
+        # make_pipeline(TfidfVectorizer(), ...), whose vectorizer reads 1-D.
+        return (
+            f"{start} For raw texts, pass them as one column, {column}, to a "
+            "pipeline that hands column 0 to the vectorizer: "
+            "make_pipeline(make_column_transformer((TfidfVectorizer(), 0)), "
+            f"classifier). For a single sample, use {row}."
         )
-    return message
+    return (
+        f"{start} Reshape your data either using {column} if your data has a "
+        f"single feature or {row} if it contains a single sample."
+    )
 
 
 def _chosen_positions(chosen, n_pool):

@@ -1178,8 +1178,13 @@ def test_raw_texts_go_in_as_one_column_for_a_vectorizer():
     estimator = make_pipeline(
         make_column_transformer((TfidfVectorizer(), 0)), LogisticRegression()
     )
-    with pytest.raises(ValueError, match=r"Reshape your data.*TfidfVectorizer\(\), 0"):
+    # The column transformer first: reshaped alone, the texts fail in a plain
+    # make_pipeline(TfidfVectorizer(), ...).
+    with pytest.raises(
+        ValueError, match=r"X\.reshape\(-1, 1\), to a pipeline.*TfidfVectorizer\(\), 0"
+    ) as raised:
         ActiveLearner(estimator, MQNetQuery(random_state=0)).fit(texts[:40], y[:40])
+    assert "Reshape your data" not in str(raised.value)
     learner = ActiveLearner(estimator, MQNetQuery(random_state=0))
     learner.fit(texts[:40, None], y[:40])
     with pytest.raises(ValueError, match=r"X: Expected 2D array, got 1D"):
@@ -1206,6 +1211,49 @@ def test_one_dimensional_rows_get_a_short_message_naming_the_argument():
     learner.fit(np.c_[np.arange(900.0)], y)
     with pytest.raises(ValueError, match=r"^X_pool: .*X_pool\.to_frame\(\)"):
         learner.query(pd.Series(np.arange(10.0)))
+
+
+def test_a_vectorizer_first_in_a_plain_pipeline_is_refused_at_fit():
+    # The texts reshaped as the learner asks, make_pipeline(TfidfVectorizer(),
+    # ...) read each row, an array, as a text: scikit-learn's AttributeError
+    # "'numpy.ndarray' object has no attribute 'lower'", at query or fit.
+    from sklearn.compose import make_column_transformer
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+
+    rng = np.random.RandomState(0)
+    words = {0: "cat dog pet", 1: "car road wheel", -1: "stock market bond"}
+    y = rng.choice([0, 1, -1], size=60)
+    texts = np.array([" ".join(rng.choice(words[c].split(), 4)) for c in y], object)
+    for vectorizer in (TfidfVectorizer(), HashingVectorizer()):
+        plain = ActiveLearner(make_pipeline(vectorizer, LogisticRegression()))
+        name = type(vectorizer).__name__
+        with pytest.raises(
+            ValueError,
+            match=rf"first step, {name}, reads a 1-D.*make_column_transformer"
+            rf"\(\({name}\(\.\.\.\), 0\)\)",
+        ):
+            plain.fit(texts[:40, None], y[:40])
+    # A callable analyzer may read the rows; the column transformer is the
+    # remedy, and picks what an unwrapped vectorizer fitted on 1-D texts would.
+    ActiveLearner(
+        make_pipeline(
+            TfidfVectorizer(analyzer=lambda row: row[0].split()), LogisticRegression()
+        )
+    ).fit(texts[:40, None], y[:40])
+    wrapped = ActiveLearner(
+        make_pipeline(
+            make_column_transformer((TfidfVectorizer(), 0)), LogisticRegression()
+        ),
+        UncertaintyQuery(),
+    ).fit(texts[:40, None], y[:40])
+    indices, _ = wrapped.query(texts[40:, None], n_instances=5)
+    unwrapped = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(
+        texts[:40][y[:40] != -1], y[:40][y[:40] != -1]
+    )
+    margins = np.diff(np.sort(unwrapped.predict_proba(texts[40:]), axis=1)[:, -2:])
+    np.testing.assert_array_equal(
+        np.sort(indices), np.sort(np.argsort(margins[:, 0])[:5])
+    )
 
 
 def _sparse_entry_points():
