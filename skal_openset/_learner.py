@@ -66,6 +66,7 @@ from ._models import (
     uint8_if_pixels,
 )
 from ._persistence import load_object, save_object
+from ._rows import row_keys
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
@@ -403,6 +404,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             strategy._check_estimator(self.estimator)
         embedding = self._fit_embedding(X, dtypes)
         estimator = self._trained(None, X, y, classes, self.ood_label, dtypes)
+        _warn_of_rows_labelled_otherwise(X, y, frame=dtypes is not None)
         # Attributes are set only once everything has succeeded; those this
         # fit does not set must not survive from the last one.
         for name in (
@@ -514,6 +516,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             dtypes = getattr(self, "feature_dtypes_", None)
             estimator = self._trained(
                 previous, X_all, y_all, self.classes_, self.ood_label_, dtypes
+            )
+            _warn_of_rows_labelled_otherwise(
+                X, y, self.X_labelled_, self.y_labelled_, frame=dtypes is not None
             )
             self.query_strategy_ = strategy
             self.X_labelled_, self.y_labelled_ = X_all, y_all
@@ -1037,6 +1042,52 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if declared:
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
+
+
+def _warn_of_rows_labelled_otherwise(
+    X, y, X_labelled=None, y_labelled=None, frame=False
+):
+    """Warn if rows of `X` have the features of a row of `X_labelled` or `X`
+    labelled otherwise: kept under each label, such a row trains the
+    classifier on each, and one labelled ``ood_label`` too reads as IN and
+    OOD at once (kNN purity, MQ-Net's target). Noisy data may truly hold
+    such rows, and a label corrected by teaching the row again is appended,
+    not replaced: a warning says how to correct it.
+
+    Only the new rows are compared, by their keys (:func:`row_keys`), with
+    the labelled rows and with each other.
+    """
+    keys = row_keys(X)
+    # A dict as an ordered set: the labels of each new row's features, the
+    # labelled set's first.
+    labels = {key: {} for key in keys}
+    if X_labelled is not None:
+        for key, label in zip(row_keys(X_labelled), y_labelled.tolist()):
+            if key in labels:
+                labels[key][label] = None
+    for key, label in zip(keys, y.tolist()):
+        labels[key][label] = None
+    relabelled = [key for key in keys if len(labels[key]) > 1]
+    if not relabelled:
+        return
+    rows = "rows taught" if X_labelled is not None else "labelled rows"
+    warn(
+        f"{len(relabelled)} of the {len(keys)} {rows} share their features "
+        "with a row of another label (e.g. one row labelled "
+        f"{list(labels[relabelled[0]])}). The learner keeps such a row under "
+        "each label: the classifier trains on each of its classes, and under a "
+        "class and ood_label it counts as IN and OOD at once. If this corrects "
+        "a label, keep the row once, under the right label, in "
+        "learner.X_labelled_ and learner.y_labelled_ (replace its label there "
+        "and drop the other copies) and fit the learner again on them"
+        + (
+            " (as a DataFrame of the columns and dtypes feature_dtypes_)"
+            if frame
+            else ""
+        )
+        + "; if identical inputs truly have different labels, ignore this "
+        "warning."
+    )
 
 
 def _check_validation_split(estimator, codes):

@@ -1987,6 +1987,43 @@ def test_teaching_a_query_twice_says_it_was_taught_before():
     assert len(learner.y_labelled_) == 100
 
 
+def test_a_label_corrected_by_teaching_its_row_again_is_told_to_be_replaced():
+    # MQ-Net refused the row, and its remedy, to fit again on X_labelled_ and
+    # y_labelled_ "with these rows", kept the row under both labels.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    learner.teach(X_query, y[80:400][indices])
+    corrected = np.where(y[80:400][indices[:1]] == -1, 3, -1)
+    message = (
+        r"already learnt from 1 of these 1 rows.* or, to correct the label of a "
+        r"row labelled already, with its label replaced in learner\.y_labelled_ "
+        r"instead \(appended, the row would keep both labels\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        learner.teach(X_query[:1], corrected)
+
+
+def test_a_dataframe_row_labelled_otherwise_is_told_to_be_fitted_as_a_frame():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+
+    X, y, _, _ = user_data("ints")
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    frame = frame.assign(colour=np.where(X[:, 9] > 0.3, "a", "b"))
+    estimator = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+        LogisticRegression(max_iter=500),
+    )
+    learner = ActiveLearner(estimator).fit(frame.iloc[:80], y[:80])
+    message = (
+        r"^1 of the 1 rows taught share their features .* fit the learner again "
+        r"on them \(as a DataFrame of the columns and dtypes feature_dtypes_\); "
+    )
+    with pytest.warns(UserWarning, match=message):
+        learner.teach(frame.iloc[:1], [3 if y[0] == -1 else -1])
+
+
 def test_an_all_ood_query_taught_twice_is_refused():
     # OOD rows do not retrain the classifier, so the retrained-classifier check
     # let the second teach through: 10 more labelled rows and 10 more

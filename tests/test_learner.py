@@ -651,6 +651,58 @@ def test_a_label_that_is_the_string_ood_label_but_for_case_is_warned_of(initial)
         learner.teach(X[:1], ["Unknown"])
 
 
+def _relabelling_warnings(call):
+    """The messages of the warnings `call` gives of rows labelled otherwise."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [
+        str(w.message)
+        for w in caught
+        if "with a row of another label" in str(w.message)
+    ]
+
+
+def test_a_row_labelled_otherwise_again_is_warned_of_once_per_call(initial, batches):
+    # Kept under both labels without a word: the classifier trained on each,
+    # and kNN purity counted a row labelled a class and OOD as IN and OOD.
+    X, y = initial
+    first_in = np.flatnonzero(y != -1)[0]
+    label = int(y[first_in])
+    X_twice, y_twice = np.r_[X, X[[first_in]]], np.r_[y, -1]
+    (message,) = _relabelling_warnings(lambda: lr_learner().fit(X_twice, y_twice))
+    assert message.startswith(
+        f"2 of the 41 labelled rows share their features with a row of another "
+        f"label (e.g. one row labelled [{label}, -1])."
+    )
+    assert message.endswith(
+        "If this corrects a label, keep the row once, under the right label, in "
+        "learner.X_labelled_ and learner.y_labelled_ (replace its label there and "
+        "drop the other copies) and fit the learner again on them; if identical "
+        "inputs truly have different labels, ignore this warning."
+    )
+    learner = lr_learner().fit(X, y)
+    X_new, y_new = batches[0]
+    # In one batch, with a copy of a labelled row, and both.
+    X_batch, y_batch = np.r_[X_new, X_new[:1]], np.r_[y_new, 1 - y_new[0]]
+    (message,) = _relabelling_warnings(lambda: learner.teach(X_batch, y_batch))
+    assert message.startswith("2 of the 21 rows taught share their features")
+    assert f"[{y_new[0]}, {1 - y_new[0]}]" in message
+    (message,) = _relabelling_warnings(lambda: learner.teach(X[[first_in]], [-1]))
+    assert message.startswith("1 of the 1 rows taught share their features")
+    assert f"[{label}, -1]" in message
+    relabelled = np.r_[X[[first_in]], X_new[:2]]
+    (message,) = _relabelling_warnings(lambda: learner.teach(relabelled, [3, 3, 3]))
+    assert message.startswith("3 of the 3 rows taught")
+    # The learner keeps every label.
+    assert len(learner.y_labelled_) == 40 + 21 + 1 + 3
+    # Copies under the same label are no news.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lr_learner().fit(np.r_[X, X[:5]], np.r_[y, y[:5]])
+        lr_learner().fit(X, y).teach(np.r_[X[:2], X[:2]], np.r_[y[:2], y[:2]])
+
+
 @pytest.mark.parametrize("bad", ["nan", "length"])
 def test_bad_training_data_is_rejected(log, initial, bad):
     X, y = initial[0].copy(), initial[1]

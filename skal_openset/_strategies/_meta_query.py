@@ -905,9 +905,11 @@ _N_PROBE_ROWS = 16
 _N_REMEMBERED_QUERIES = 5
 _EXTRA_LABELS_ADVICE = (
     "To add labels that no query chose, fit the learner again on the whole "
-    "labelled set (learner.X_labelled_ and learner.y_labelled_ with these "
-    "rows, as a DataFrame of the same columns if it was fitted on one); "
-    "MQ-Net then learns afresh."
+    "labelled set: learner.X_labelled_ and learner.y_labelled_ with these "
+    "rows appended (as a DataFrame of the same columns if it was fitted on "
+    "one), or, to correct the label of a row labelled already, with its "
+    "label replaced in learner.y_labelled_ instead (appended, the row would "
+    "keep both labels); MQ-Net then learns afresh."
 )
 # The same for a modAL learner, which has no X_labelled_.
 _MODAL_ADVICE = (
