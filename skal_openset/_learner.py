@@ -1001,19 +1001,35 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         try:
             return self._train_on_codes(previous, X[is_in], codes, classes, dtypes)
         except ValueError as exc:
-            # Only what one class causes, not e.g. an invalid parameter.
-            one_class = np.unique(codes).size == 1 and "class" in str(exc).lower()
-            if not one_class or isinstance(exc, InvalidParameterError):
+            # Only what one class, or a class of one example, causes, not e.g.
+            # an invalid parameter; scikit-learn's messages name class
+            # positions the user never used.
+            if isinstance(exc, InvalidParameterError):
                 raise
-            # e.g. LogisticRegression's "needs samples of at least 2 classes",
-            # which names a class position the user never used.
-            only = np.asarray(classes)[codes[0]].tolist()
+            name = type(self.estimator).__name__
+            one_class = np.unique(codes).size == 1 and "class" in str(exc).lower()
+            if one_class:
+                # e.g. LogisticRegression's "needs samples of at least 2 classes".
+                only = np.asarray(classes)[codes[0]].tolist()
+                raise ValueError(
+                    f"{name} could not train on one in-distribution class: every "
+                    f"labelled IN example is {only!r}. Label an example of "
+                    "another IN class first, or use a classifier that trains on "
+                    "one class (e.g. RandomForestClassifier, or a net from "
+                    "make_mlp_classifier)."
+                ) from exc
+            # A stratified validation split inside the classifier (early
+            # stopping), e.g. "The least populated class in y has only 1
+            # member ... Classes with too few members are: [3.0]".
+            alone = np.asarray(classes)[np.flatnonzero(np.bincount(codes) == 1)]
+            if "least populated class" not in str(exc) or not alone.size:
+                raise
             raise ValueError(
-                f"{type(self.estimator).__name__} could not train on one "
-                f"in-distribution class: every labelled IN example is {only!r}. "
-                "Label an example of another IN class first, or use a "
-                "classifier that trains on one class (e.g. "
-                "RandomForestClassifier, or a net from make_mlp_classifier)."
+                f"{name} holds out part of the labelled IN examples of each "
+                "class for validation (e.g. to stop early), and cannot with one "
+                f"example of {alone.tolist()!r}: label a second example of each "
+                "such class, or turn the classifier's validation split off "
+                "(e.g. early_stopping=False)."
             ) from exc
 
     def _train_on_codes(self, previous, X_in, codes, classes, dtypes):

@@ -3267,6 +3267,30 @@ def test_one_labelled_in_class_names_the_class_and_the_remedy(kind):
     ActiveLearner(forest, **options).fit(X[rows], y[rows])
 
 
+@pytest.mark.parametrize("kind", ["ints", "strings"])
+def test_a_class_of_one_example_an_internal_validation_split_refuses_is_named(kind):
+    # scikit-learn's stratified split names the class position ("Classes with
+    # too few members are: [3.0]"), not the user's label, and no remedy.
+    X, y, ood_label, classes = user_data(kind)
+    rows = np.flatnonzero(np.isin(y, classes[:3]))[:60]
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(early_stopping=True, max_iter=5),
+        RandomQuery(random_state=0),
+        classes=classes,
+        ood_label=ood_label,
+    ).fit(X[rows], y[rows])
+    first = np.flatnonzero(y == classes[3])[:1]
+    message = (
+        f"one example of \\['?{classes[3]}'?\\]: label a second example of each "
+        r"such class, or turn the classifier's validation split off \(e\.g\. "
+        r"early_stopping=False\)\.$"
+    )
+    with pytest.raises(ValueError, match=message) as info:
+        learner.teach(X[first], y[first])
+    assert "least populated class" in str(info.value.__cause__)
+    assert len(learner.y_labelled_) == 60
+
+
 def test_a_modal_query_that_buys_a_new_class_is_learnt_from():
     # MQ-Net's target encoded the labels against the classifier's classes, so
     # the first example of a class it had not seen stopped the loop for good.
