@@ -1470,12 +1470,16 @@ def _check_vectorizer_input(X, estimator):
     A vectorizer reads one text per item of a 1-D input; given the column of
     texts the learner takes, it reads each row (an array) as a text and fails
     in scikit-learn with "'numpy.ndarray' object has no attribute 'lower'".
-    A callable analyzer may read rows, and is left to do so.
+    One whose own callable reads each item first (:func:`_reads_rows`) may
+    read rows, and is left to do so, as is one without scikit-learn's
+    settings, whose own errors say what it reads.
     """
     if not isinstance(estimator, Pipeline) or X.ndim != 2:
         return
     first = estimator[0]
-    if not hasattr(first, "build_analyzer") or callable(first.analyzer):
+    if not (hasattr(first, "build_analyzer") and hasattr(first, "analyzer")):
+        return
+    if _reads_rows(first):
         return
     vectorizer = type(first).__name__
     raise ValueError(
@@ -1485,6 +1489,23 @@ def _check_vectorizer_input(X, estimator):
         f"make_pipeline(make_column_transformer(({vectorizer}(...), 0)), "
         "classifier), and pass the texts as texts.reshape(-1, 1)."
     )
+
+
+def _reads_rows(vectorizer):
+    """Whether text `vectorizer` hands each item first to a callable of the
+    user's, which may read a row, rather than to a step of its own that takes
+    a string. In scikit-learn's order: the analyzer; else the preprocessor;
+    else lowercasing, then stripping accents, then, for words, the tokenizer
+    (the settings a vectorizer lacks as scikit-learn's defaults)."""
+    analyzer = vectorizer.analyzer
+    if callable(analyzer) or callable(getattr(vectorizer, "preprocessor", None)):
+        return True
+    if getattr(vectorizer, "lowercase", True):
+        return False
+    strip_accents = getattr(vectorizer, "strip_accents", None)
+    if strip_accents is not None:
+        return callable(strip_accents)
+    return analyzer == "word" and callable(getattr(vectorizer, "tokenizer", None))
 
 
 def _ndim(X):

@@ -15,7 +15,7 @@ import pytest
 import sklearn
 import torch
 from numpy.random import RandomState
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
@@ -1213,12 +1213,33 @@ def test_one_dimensional_rows_get_a_short_message_naming_the_argument():
         learner.query(pd.Series(np.arange(10.0)))
 
 
+class _FirstColumnVectorizer(TransformerMixin, BaseEstimator):
+    """A vectorizer of a column of texts, with an analyzer but none of
+    scikit-learn's vectorizer settings."""
+
+    def build_analyzer(self):
+        return str.split
+
+    def fit(self, X, y=None):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.counts_ = CountVectorizer().fit(X[:, 0])
+        return self
+
+    def transform(self, X):
+        return self.counts_.transform(X[:, 0])
+
+
 def test_a_vectorizer_first_in_a_plain_pipeline_is_refused_at_fit():
     # The texts reshaped as the learner asks, make_pipeline(TfidfVectorizer(),
     # ...) read each row, an array, as a text: scikit-learn's AttributeError
     # "'numpy.ndarray' object has no attribute 'lower'", at query or fit.
     from sklearn.compose import make_column_transformer
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+    from sklearn.feature_extraction.text import (
+        CountVectorizer,
+        HashingVectorizer,
+        TfidfVectorizer,
+    )
 
     rng = np.random.RandomState(0)
     words = {0: "cat dog pet", 1: "car road wheel", -1: "stock market bond"}
@@ -1233,13 +1254,31 @@ def test_a_vectorizer_first_in_a_plain_pipeline_is_refused_at_fit():
             rf"\(\({name}\(\.\.\.\), 0\)\)",
         ):
             plain.fit(texts[:40, None], y[:40])
-    # A callable analyzer may read the rows; the column transformer is the
-    # remedy, and picks what an unwrapped vectorizer fitted on 1-D texts would.
-    ActiveLearner(
-        make_pipeline(
-            TfidfVectorizer(analyzer=lambda row: row[0].split()), LogisticRegression()
+    # So does a callable tokenizer after lowercasing, a step that takes a
+    # string, as scikit-learn's own error says.
+    lowered = CountVectorizer(tokenizer=lambda row: row[0].split(), token_pattern=None)
+    with pytest.raises(ValueError, match="first step, CountVectorizer, reads a 1-D"):
+        ActiveLearner(make_pipeline(lowered, LogisticRegression())).fit(
+            texts[:40, None], y[:40]
         )
-    ).fit(texts[:40, None], y[:40])
+    with pytest.raises(AttributeError, match="no attribute 'lower'"):
+        make_pipeline(lowered, LogisticRegression()).fit(texts[:40, None], y[:40])
+    # A callable that reads each item first may read the rows: an analyzer, a
+    # preprocessor, or a tokenizer where nothing lowercases before it; and a
+    # vectorizer without scikit-learn's settings is left to its own errors.
+    for vectorizer in (
+        TfidfVectorizer(analyzer=lambda row: row[0].split()),
+        TfidfVectorizer(preprocessor=lambda row: row[0].lower()),
+        CountVectorizer(
+            lowercase=False, tokenizer=lambda row: row[0].split(), token_pattern=None
+        ),
+        _FirstColumnVectorizer(),
+    ):
+        ActiveLearner(make_pipeline(vectorizer, LogisticRegression())).fit(
+            texts[:40, None], y[:40]
+        )
+    # The column transformer is the remedy, and picks what an unwrapped
+    # vectorizer fitted on 1-D texts would.
     wrapped = ActiveLearner(
         make_pipeline(
             make_column_transformer((TfidfVectorizer(), 0)), LogisticRegression()
