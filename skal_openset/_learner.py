@@ -66,7 +66,7 @@ from ._models import (
     uint8_if_pixels,
 )
 from ._persistence import load_object, save_object
-from ._rows import row_keys
+from ._rows import exact_row_keys
 from ._strategies._base import QueryStrategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
@@ -1070,15 +1070,16 @@ def _warn_of_rows_labelled_otherwise(
     such rows, and a label corrected by teaching the row again is appended,
     not replaced: a warning says how to correct it.
 
-    Only the new rows are compared, by their keys (:func:`row_keys`), with
+    Only the new rows are compared, exactly (:func:`exact_row_keys`), with
     the labelled rows and with each other.
     """
-    keys = row_keys(X)
+    dtype = X.dtype if X_labelled is None else np.result_type(X, X_labelled)
+    keys = exact_row_keys(X, dtype)
     # A dict as an ordered set: the labels of each new row's features, the
     # labelled set's first.
     labels = {key: {} for key in keys}
     if X_labelled is not None:
-        for key, label in zip(row_keys(X_labelled), y_labelled.tolist()):
+        for key, label in zip(exact_row_keys(X_labelled, dtype), y_labelled.tolist()):
             if key in labels:
                 labels[key][label] = None
     for key, label in zip(keys, y.tolist()):

@@ -1,10 +1,13 @@
 """Finding the same rows in another array, by their values."""
 
 import hashlib
+import pickle
 from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from ._validation import _is_missing, missing_mask
 
 
 def row_keys(X: ArrayLike) -> list[bytes]:
@@ -26,6 +29,42 @@ def row_keys(X: ArrayLike) -> list[bytes]:
         _numbers_key(values) if all(map(_is_number, values)) else _values_key(values)
         for values in (row.ravel() for row in X)
     ]
+
+
+def exact_row_keys(X: np.ndarray, dtype: np.dtype) -> list:
+    """A hashable key per row of array `X`, equal for rows of equal values
+    once cast to `dtype` (that of the rows they are compared with).
+
+    Unlike :func:`row_keys`, which finds pool rows taught back at another
+    precision, numbers compare exactly; NaN equals NaN (in an object array
+    None and pandas.NA too, as missing values), and -0.0 equals 0.0.
+    """
+    X = X.reshape(len(X), -1)
+    if dtype.kind in "biuf":
+        X = np.ascontiguousarray(X, dtype=dtype)
+        if dtype.kind == "f":
+            # One zero and one NaN: -0.0 + 0.0 is 0.0, and NaN's bits vary.
+            X = np.where(np.isnan(X), np.nan, X + 0.0)
+        # The bytes of each row.
+        return X.view(np.dtype((np.void, X.itemsize * X.shape[1]))).ravel().tolist()
+    X = X.astype(object)
+    try:
+        X[missing_mask(X)] = None
+        rows = list(map(tuple, X.tolist()))
+        list(map(hash, rows))
+    except (TypeError, ValueError):  # a cell holds an array or a list
+        rows = [tuple(map(_cell_key, row)) for row in X.tolist()]
+    return rows
+
+
+def _cell_key(value):
+    """A cell of an object array as a hashable key: a missing value as None,
+    an array or a list by its pickle."""
+    try:
+        hash(value)
+    except TypeError:
+        return pickle.dumps(value)
+    return None if _is_missing(value) else value
 
 
 def legacy_row_keys(X: ArrayLike) -> list[bytes]:

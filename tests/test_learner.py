@@ -703,6 +703,52 @@ def test_a_row_labelled_otherwise_again_is_warned_of_once_per_call(initial, batc
         lr_learner().fit(X, y).teach(np.r_[X[:2], X[:2]], np.r_[y[:2], y[:2]])
 
 
+def test_rows_are_labelled_otherwise_only_where_their_values_are_equal():
+    from sklearn.preprocessing import FunctionTransformer
+
+    # Keyed at float32 precision, as a strategy finds queried pool rows
+    # again, the 60 distinct float64 rows (1e8 + i, 0.5) were one row of 3
+    # labels, and rows 0.25 away from them copies of them.
+    X = np.c_[1e8 + np.arange(60.0), np.full(60, 0.5)]
+    y = np.arange(60) % 3 - 1
+    assert _relabelling_warnings(lambda: lr_learner().fit(X, y)) == []
+    learner = lr_learner().fit(X, y)
+    shifted = X[:3] + [0.25, 0.0]
+    assert _relabelling_warnings(lambda: learner.teach(shifted, y[1:4])) == []
+    # Equal values are: -0.0 and 0.0, NaN and NaN, float32 and float64.
+    Z = np.array([[0.0, np.nan], [1.5, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    learner = ActiveLearner(HistGradientBoostingClassifier(max_iter=2))
+    learner.fit(Z, [0, 1, 0, 1])
+    (message,) = _relabelling_warnings(
+        lambda: learner.teach(np.array([[-0.0, np.nan], [1.5, 2.0]]), [1, 0])
+    )
+    assert message.startswith("2 of the 2 rows taught share their features")
+    # So in object rows: of arrays in cells, which have no hash,
+    cells = np.empty((4, 1), object)
+    cells[:, 0] = [np.zeros(2), np.zeros(2), np.ones(2), np.arange(2.0)]
+    stacked = make_pipeline(
+        FunctionTransformer(lambda X: np.stack(X[:, 0])), LogisticRegression()
+    )
+    learner = ActiveLearner(stacked)
+    (message,) = _relabelling_warnings(lambda: learner.fit(cells, [0, 1, 0, 1]))
+    assert message.startswith("2 of the 4 labelled rows share their features")
+    # and of numbers and text, as a DataFrame's.
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = pd.DataFrame({"x": X[:, 0], "colour": np.where(y == 0, "a", "b")})
+    frame.loc[:3] = [[np.nan, "a"], [np.nan, "a"], [-0.0, "a"], [0.0, "a"]]
+    estimator = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+        HistGradientBoostingClassifier(max_iter=2),
+    )
+    learner = ActiveLearner(estimator)
+    assert _relabelling_warnings(lambda: learner.fit(frame[4:], y[4:])) == []
+    (message,) = _relabelling_warnings(lambda: learner.fit(frame, y))
+    assert message.startswith("4 of the 60 labelled rows share their features")
+
+
 @pytest.mark.parametrize("bad", ["nan", "length"])
 def test_bad_training_data_is_rejected(log, initial, bad):
     X, y = initial[0].copy(), initial[1]
