@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import entropy
 
 from ._float_events import flushing_underflow
-from ._validation import check_finite_array
+from ._validation import check_finite_array, refuse_sparse
 
 # Softmax outputs in float32 drift from 1 by about 1e-7 per class; 1e-3 still
 # rejects logits or unnormalised scores passed by mistake.
@@ -44,6 +44,7 @@ def _check_proba(proba, *, min_classes=1):
         If ``proba`` is not 2-D, contains NaN/inf or negative values, has fewer
         than ``min_classes`` columns, or a row does not sum to 1.
     """
+    refuse_sparse(proba, "proba", scores=True)
     proba = check_finite_array(
         proba, dtype=(np.float64, np.float32), input_name="proba"
     )

@@ -21,7 +21,7 @@ from ._float_events import flushing_underflow
 from ._informativeness import _check_proba
 from ._models import _check_class_labels
 from ._typing import IntLike, RealLike
-from ._validation import check_finite_array, check_scalar_not_bool
+from ._validation import check_finite_array, check_scalar_not_bool, refuse_sparse
 
 # Rows scored per step, at most: bounds the temporary copies (normalised or
 # whitened features, neighbour indices) whatever the pool size.
@@ -188,6 +188,7 @@ def energy_purity(logits: ArrayLike, temperature: RealLike = 1.0) -> np.ndarray:
     >>> energy_purity([[0.0, 0.0], [10.0, -10.0]]).round(4)
     array([ 0.6931, 10.    ])
     """
+    refuse_sparse(logits, "logits", scores=True)
     logits = check_finite_array(
         logits, dtype=(np.float64, np.float32), input_name="logits"
     )

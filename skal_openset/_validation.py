@@ -48,11 +48,13 @@ def check_scalar_not_bool(
     check_scalar(value, name, target_type, **kwargs)
 
 
-def refuse_sparse(X: Any, name: str, rows: bool = False) -> None:
+def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -> None:
     """Refuse a scipy.sparse `X`, naming `name`, the memory it takes dense and
     what to do instead: scikit-learn's own error advises ``.toarray()``, which
     for a TF-IDF or hashed matrix of many texts runs to tens of GiB. `rows`
-    says `X` holds a classifier's rows, which may be the raw texts instead."""
+    says `X` holds a classifier's rows, which may be the raw texts instead;
+    `scores` that it holds probabilities or logits, one small column per
+    class, not to be reduced: ``.toarray()`` is the remedy."""
     if not sparse.issparse(X):
         return
     n_bytes = np.prod(X.shape, dtype=float) * X.dtype.itemsize
@@ -62,6 +64,15 @@ def refuse_sparse(X: Any, name: str, rows: bool = False) -> None:
         else f"{n_bytes / 2**20:,.2f} MiB"
     )
     shape = " x ".join(map(str, X.shape))
+    refused = (
+        f"{name} is a scipy.sparse matrix of shape {shape}, which would take "
+        f"{dense} dense; this package takes dense arrays."
+    )
+    if scores:
+        raise TypeError(
+            f"{refused} Probabilities and logits take one column per class, "
+            f"which a reduction would mix: pass them dense, {name}.toarray()."
+        )
     if rows:
         # One reduction for every row: fitted on each argument apart, the
         # labelled rows and the pool would be in different coordinates.
@@ -78,11 +89,7 @@ def refuse_sparse(X: Any, name: str, rows: bool = False) -> None:
             "Reduce it first, e.g. by "
             f"TruncatedSVD(n_components=100).fit_transform({name})"
         )
-    raise TypeError(
-        f"{name} is a scipy.sparse matrix of shape {shape}, which would take "
-        f"{dense} dense; this package takes dense arrays. {remedies}; only if "
-        f"it is small, {name}.toarray()."
-    )
+    raise TypeError(f"{refused} {remedies}; only if it is small, {name}.toarray().")
 
 
 def check_finite_array(X: Any, **kwargs: Any) -> Any:

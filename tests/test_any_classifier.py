@@ -1329,6 +1329,7 @@ def _sparse_entry_points():
         "knn_purity": lambda S: skal_openset.knn_purity(S, X),
         "msp_purity": lambda S: skal_openset.msp_purity(S),
         "margin_informativeness": lambda S: skal_openset.margin_informativeness(S),
+        "energy_purity": lambda S: skal_openset.energy_purity(S),
         "gradient_embedding": lambda S: skal_openset.gradient_embedding(
             np.full((40, 4), 0.25), S
         ),
@@ -1349,9 +1350,15 @@ def test_a_sparse_matrix_is_refused_with_its_dense_size_and_the_remedies(entry):
     assert re.match(r"\w+ is a scipy\.sparse matrix of shape 40 x 4, which would "
                     r"take 0\.00 MiB dense", message)  # fmt: skip
     assert "Use '.toarray()'" not in message
+    # Probabilities and logits, one column per class, reduced would be neither.
+    if entry in {"msp_purity", "margin_informativeness", "energy_purity"}:
+        assert "TruncatedSVD" not in message
+        assert message.endswith(
+            "pass them dense, " + message.split()[0] + ".toarray()."
+        )
+        return
     assert message.index("TruncatedSVD(n_components=100)") < message.index(".toarray()")
-    rows = entry not in {"MetaInputTransformer", "knn_purity", "msp_purity",
-                         "margin_informativeness", "gradient_embedding"}  # fmt: skip
+    rows = entry not in {"MetaInputTransformer", "knn_purity", "gradient_embedding"}
     assert ("make_column_transformer((TfidfVectorizer(), 0))" in message) == rows
     if entry == "X_training":
         assert message.startswith("X_training is")
