@@ -1456,6 +1456,8 @@ def _check_rows_of(X, name, estimator):
     NaN (missing values) may stay if the classifier takes them; errors name
     the argument.
     """
+    # Before the 1-D advice, which a 1-D sparse array cannot follow (np.reshape).
+    refuse_sparse(X, name, rows=True)
     if _ndim(X) == 1:
         # Before check_array, whose message holds the whole array's repr.
         raise ValueError(_one_dimensional_advice(X, name))

@@ -1364,6 +1364,19 @@ def test_a_sparse_matrix_is_refused_with_its_dense_size_and_the_remedies(entry):
         assert message.startswith("X_training is")
 
 
+def test_a_one_dimensional_sparse_array_is_refused_as_sparse():
+    # It was given the 1-D advice, np.reshape, which fails on a sparse array.
+    pytest.importorskip("scipy", minversion="1.13")  # 1-D sparse arrays
+    from scipy import sparse
+
+    column = sparse.coo_array(np.random.RandomState(1).rand(40))
+    for call in _sparse_entry_points().values():
+        with pytest.raises(
+            TypeError, match=r"^\w+ is a scipy\.sparse matrix of shape 40,"
+        ):
+            call(column)
+
+
 def test_a_large_sparse_matrix_is_refused_in_gib():
     from scipy import sparse
 
