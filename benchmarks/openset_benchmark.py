@@ -200,8 +200,14 @@ MQNET_CONFIGS = {
     # IN-IN pairs of one round only (the audit's fix, no longer the default)
     "learnt-within-round-pairs": dict(LEARNT, pairs="within_round"),
     "learnt-validate-selector": dict(LEARNT, validate_selector=True),
+    # The configuration the "MQ-Net (paper)" column ran before the paper
+    # preset, least confidence (the default then) among it.
     "learnt-exp-z+latest+top-k": dict(
-        LEARNT, meta_input="exp_zscore", accumulate=False, diversity_pool=None
+        LEARNT,
+        meta_input="exp_zscore",
+        accumulate=False,
+        diversity_pool=None,
+        informativeness="least_confidence",
     ),
 }
 

@@ -82,8 +82,9 @@ def _taught(split, unlabelled, pool, strategy, kind="mlp"):
     if kind == "mlp":  # the MQ-Net-specific tests below need both in the query
         assert 0 < np.sum(y_query == -1) < len(y_query), "need IN and OOD"
     chooser = copy.deepcopy(mq_learner.estimator_)
-    raw_pool = raw_scores(mq_learner, pool, "knn_contrast", "least_confidence")
-    raw_query = raw_scores(mq_learner, X_query, "knn_contrast", "least_confidence")
+    names = strategy.purity, strategy.informativeness
+    raw_pool = raw_scores(mq_learner, pool, *names)
+    raw_query = raw_scores(mq_learner, X_query, *names)
     mq_learner.teach(X_query, y_query)
     return dict(
         learner=mq_learner,
@@ -952,7 +953,7 @@ def test_mqnet_after_update_ranks_by_the_selector(request, taught_name, pool):
     strategy.set_params(diversity_pool=None)
     strategy.selector_ = stub = _StubSelector()
     indices, scores = strategy(taught["learner"], pool, n_instances=10)
-    raw = raw_scores(taught["learner"], pool, "knn_contrast", "least_confidence")
+    raw = raw_scores(taught["learner"], pool, strategy.purity, strategy.informativeness)
     expected = meta_input(raw, raw, strategy.meta_input)
     np.testing.assert_allclose(stub.seen, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(indices, np.argsort(-stub.predict(stub.seen))[:10])
@@ -986,7 +987,9 @@ def test_rule_alone_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, po
     assert len(strategy.validation_target_) == len(taught["y_query"])
     assert not hasattr(strategy, "selector_")
     strategy.set_params(diversity_pool=None)
-    rule = PurityInformativenessQuery(meta_input="quantile", random_state=0)
+    rule = PurityInformativenessQuery(
+        informativeness=strategy.informativeness, meta_input="quantile", random_state=0
+    )
     for got, expected in zip(
         strategy(taught["learner"], pool, n_instances=10),
         rule(taught["learner"], pool, n_instances=10),
