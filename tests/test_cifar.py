@@ -974,6 +974,20 @@ def test_cifar_run_refuses_a_strategy_the_preset_lacks(tmp_path, monkeypatch):
         )
 
 
+def test_the_cifar_mqnet_columns_rank_by_least_confidence_as_measured(monkeypatch):
+    # Their cells ran before margin became the default; rerun without a GPU,
+    # they would have changed without a word.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cifar
+
+    mqnets = [s for s in cifar.PRESETS["cpu-slice"]["strategies"] if "MQ-Net" in s]
+    mqnets += list(cifar.PRESETS["cpu-validation"]["strategies"])
+    for name in mqnets:
+        assert cifar.cifar_strategy(name, 0).informativeness == "least_confidence"
+    paper = cifar.cifar_strategy("MQ-Net (paper preset)", 0)
+    assert paper.informativeness == MQNetQuery.paper().informativeness
+
+
 def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):
     # cpu-validation checks defaults on trial seeds no reported run uses.
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
