@@ -756,10 +756,11 @@ def ablation_section(results):
         names = [v for v in ABLATIONS if any(r["variant"] == v for r in rows)]
         lines += [
             "`MQNetQuery()` with its defaults "
-            "(`input=knn_contrast+least_confidence`: the learnt meta-model ranks "
+            "(`input=knn_contrast+margin`: the learnt meta-model ranks "
             "from the second round) and one thing "
             "changed: the purity and informativeness scores (Table 2: "
-            "`input=purity+informativeness`); the paper's `exp(z)` meta-input "
+            "`input=purity+informativeness`; least confidence was the default "
+            "until 2026-12-02); the paper's `exp(z)` meta-input "
             "(`exp_zscore`); the top-k batch (`no-diversity`); the batch kept "
             "within the skyline as a set (`batch-skyline`); the rule P+I at every "
             "noise ratio (`rule`: `rule_weight=1`). Then the learnt "
@@ -1001,7 +1002,9 @@ def write_report(results):
         'from the rule, `init="rule"`), and `MQ-Net (no meta-model)` the '
         "defaults with `rule_weight=1` (the fixed rule P+I ranks); `MQ-Net "
         "(exp-z+latest+top-k)` is that random-start learnt one with the exp(z) "
-        "meta-input, the latest query set only and a top-k batch. The ablations "
+        "meta-input, the latest query set only, a top-k batch and least "
+        "confidence. The MQ-Net columns rank by margin informativeness, the "
+        "default since 2026-12-02 (least confidence before). The ablations "
         "below use the random start too. `LfOSA`, `EOAL`, `SIMILAR` "
         "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
         "`SimilarQuery(subsample=5000)` and `CCALQuery()`; their papers' claims "
