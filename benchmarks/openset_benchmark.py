@@ -34,6 +34,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from functools import cache
 from itertools import product
 from pathlib import Path
@@ -84,6 +85,7 @@ from skal_openset import (
 )
 from skal_openset._argtypes import job_count, positive_int, ratio
 from skal_openset._datasets import _TooFewOODError
+from skal_openset._rows import row_keys
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -171,9 +173,12 @@ class RandomValidationMQNet(MQNetQuery):
         self.X_source = X_source
         self.y_source = y_source
 
-    def _query_scale(self, X_query):
-        # The validation rows come from anywhere in the pool: its scale.
-        return self.meta_input_, self._scores()
+    def _query_of(self, X_query, modal=False):
+        # The validation rows come from anywhere in the pool, which no query
+        # returned: the latest query's scale, none of them learnt yet.
+        keys = row_keys(X_query)
+        latest = self._recent_queries[0]
+        return keys, latest._replace(row_keys=Counter(keys), learnt=Counter())
 
     def update(self, learner, X_query, y_query):
         if not hasattr(self, "validation_rng_"):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 
 import openset_benchmark as bench
 import report
@@ -23,7 +24,13 @@ from _cells import (
     write_cell,
 )
 from _common import ResultsError, cpu_model
-from skal_openset import MetaQueryNetSelector, MQNetQuery, run_active_learning
+from skal_openset import (
+    MetaQueryNetSelector,
+    MQNetQuery,
+    load_digits_dataset,
+    make_open_set_split,
+    run_active_learning,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -500,6 +507,23 @@ def test_the_paper_preset_ablations_change_one_thing_each():
     for variant, strategy in expected.items():
         assert repr(bench.make_strategy("MQ-Net", 3, variant)) == repr(strategy)
     assert len({repr(s) for s in expected.values()}) == 3
+
+
+def test_the_random_validation_ablation_runs_on_rows_no_query_returned():
+    # Its update learns from a random pool sample, which MQ-Net's check that
+    # update rows came from a query refused: the ablation could not run.
+    split = make_open_set_split(
+        *load_digits_dataset(),
+        in_classes=[0, 1, 2],
+        noise_ratio=0.4,
+        initial_size=20,
+        random_state=0,
+    )
+    strategy = bench.make_strategy("MQ-Net", 3, "learnt-random-validation", split=split)
+    records = run_active_learning(
+        split, LogisticRegression(max_iter=200), strategy, n_rounds=3, budget=10
+    )
+    assert [r["round"] for r in records] == [1, 2, 3]
 
 
 def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
