@@ -22,7 +22,8 @@ with kNN contrast, kNN contrast in input space or with the 3rd nearest
 neighbour, label spreading over the pool, a positive-unlabelled density
 ratio of the labelled IN rows to the pool, and margin or entropy as
 informativeness in place of least confidence (margin also on the rule start,
-``margin-rule-start``); and, as diagnostics, the
+``margin-rule-start``, and with ``rule_weight="auto"``, ``margin-auto``); and,
+as diagnostics, the
 learnt selector and the rule with the pool's true IN/OOD status as purity,
 and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
 per cell, chosen on half of the seeds and scored on the other half,
