@@ -191,7 +191,7 @@ def write_cifar_report(results):
         "# CIFAR-10 open-set active learning",
         "",
         "Written by `python benchmarks/cifar.py report` from the cells under "
-        "`results/cells/cifar-*`. Its MQ-Net columns but the paper presets "
+        "`results/cells/cifar-*`. Its MQ-Net columns except the paper presets "
         'rank by least confidence (`informativeness="least_confidence"`), the '
         "library's default when these cells ran; the default is margin since "
         "2026-12-02, and no GPU has been lent since to rerun them.",

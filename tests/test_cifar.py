@@ -980,12 +980,17 @@ def test_the_cifar_mqnet_columns_rank_by_least_confidence_as_measured(monkeypatc
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import cifar
 
-    mqnets = [s for s in cifar.PRESETS["cpu-slice"]["strategies"] if "MQ-Net" in s]
-    mqnets += list(cifar.PRESETS["cpu-validation"]["strategies"])
-    for name in mqnets:
-        assert cifar.cifar_strategy(name, 0).informativeness == "least_confidence"
-    paper = cifar.cifar_strategy("MQ-Net (paper preset)", 0)
+    for preset in ("cpu-slice", "cpu-validation", "cpu-validation-starts", "gpu-lease"):
+        for name in cifar.PRESETS[preset]["strategies"]:
+            if "MQ-Net" in name:
+                strategy = cifar.cifar_strategy(preset, name, 0)
+                assert strategy.informativeness == "least_confidence", (preset, name)
+    paper = cifar.cifar_strategy("cpu-slice", "MQ-Net (paper preset)", 0)
     assert paper.informativeness == MQNetQuery.paper().informativeness
+    # A preset without committed cells runs the defaults.
+    for preset in ("table1", "tiny"):
+        strategy = cifar.cifar_strategy(preset, "MQ-Net", 0)
+        assert strategy.informativeness == MQNetQuery().informativeness
 
 
 def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):
