@@ -520,10 +520,19 @@ def test_the_random_validation_ablation_runs_on_rows_no_query_returned():
         random_state=0,
     )
     strategy = bench.make_strategy("MQ-Net", 3, "learnt-random-validation", split=split)
+    learners = []
     records = run_active_learning(
-        split, LogisticRegression(max_iter=200), strategy, n_rounds=3, budget=10
+        split,
+        LogisticRegression(max_iter=200),
+        strategy,
+        n_rounds=3,
+        budget=10,
+        callback=lambda record, learner: learners.append(learner),
     )
     assert [r["round"] for r in records] == [1, 2, 3]
+    fitted = learners[-1].query_strategy_
+    # It learnt from two updates of 10 random pool rows each.
+    assert len(fitted.validation_target_) == 20
 
 
 def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
