@@ -162,9 +162,10 @@ class PurityInformativenessQuery(_MetaInputQuery):
     ``"exp_zscore"``, with the batch spread over k-means clusters
     (``diversity_pool=3``) rather than the top scores. So
     ``PurityInformativenessQuery()`` queries as an untrained
-    ``MQNetQuery(meta_input="exp_zscore", diversity_pool=None)`` (the same
-    purity and informativeness), not as an untrained ``MQNetQuery()``,
-    whose queries are those of ``MQNetQuery(rule_weight=1)``.
+    ``MQNetQuery(informativeness="least_confidence", meta_input="exp_zscore",
+    diversity_pool=None)`` (the same purity and informativeness), not as an
+    untrained ``MQNetQuery()``, whose queries are those of
+    ``MQNetQuery(rule_weight=1)``.
 
     Parameters
     ----------
@@ -269,10 +270,12 @@ class MQNetQuery(_MetaInputQuery):
     benchmark never reports, that start beat the paper's random one by 0.13
     points on the tables (523 paired runs, 10-60% noise) and 0.08 on
     Fashion-MNIST (64 runs), and tied with it on a CPU slice of CIFAR-10 (21
-    noisy runs). It beat the rule at 10-20% noise on the tables and tied with
-    it at 40-60%, where no fixed balance ``w P + (1 - w) I`` beats the rule
-    either; on Fashion-MNIST, where a balance leaning to informativeness
-    beats the rule by 1.3-2 points, it gained 0.9
+    noisy runs). With least confidence (the default informativeness then) it
+    beat the rule at 10-20% noise on the tables and tied with it at 40-60%,
+    where no fixed balance ``w P + (1 - w) I`` beats the rule either; on
+    Fashion-MNIST, where a balance leaning to informativeness beats the rule
+    by 1.3-2 points, it gained 0.9. With margin, the default since, it ties
+    the rule at 40% and loses to it by 0.58 points at 60% on the tables
     (``benchmarks/results/FINDINGS.md``).
     ``rule_weight="auto"`` keeps the rule, with no selector fitted, when OOD
     examples are common.
