@@ -22,7 +22,8 @@ with kNN contrast, kNN contrast in input space or with the 3rd nearest
 neighbour, label spreading over the pool, a positive-unlabelled density
 ratio of the labelled IN rows to the pool, and margin or entropy as
 informativeness in place of least confidence (margin also on the rule start,
-``margin-rule-start``, and with ``rule_weight="auto"``, ``margin-auto``); and,
+``margin-rule-start``, and with ``rule_weight="auto"``, ``margin-auto``, or
+switching at a labelled OOD share of one half, ``margin-auto-half``); and,
 as diagnostics, the
 learnt selector and the rule with the pool's true IN/OOD status as purity,
 and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
@@ -484,6 +485,29 @@ VARIANTS["margin-rule-start"] = lambda seed: mqnet_query(
 # of the labelled set is OOD, where the rule beat the learnt selector with
 # margin (60%, seeds 100-171).
 VARIANTS["margin-auto"] = lambda seed: mqnet_query(
+    informativeness="margin",
+    rule_weight="auto",
+    selector=MetaQueryNetSelector(init="rule", random_state=seed),
+    random_state=seed,
+)
+
+
+class HalfShareAutoQuery(MQNetQuery):
+    """``rule_weight="auto"`` that switches to the rule at a labelled OOD share
+    of one half, not 30%.
+
+    With margin the rule beat the learnt selector at 60% noise and lost to it
+    at 40% (seeds 100-183), where the 30% switch takes the rule at both.
+    """
+
+    def _current_rule_weight(self, learner):
+        weight = super()._current_rule_weight(learner)
+        if self.rule_weight != "auto":
+            return weight
+        return float(self.labelled_ood_share_ >= 0.5)
+
+
+VARIANTS["margin-auto-half"] = lambda seed: HalfShareAutoQuery(
     informativeness="margin",
     rule_weight="auto",
     selector=MetaQueryNetSelector(init="rule", random_state=seed),
@@ -1008,6 +1032,12 @@ CONFIRMATIONS = [
     ("margin-auto", "margin-rule-start", range(172, 184), (0.4, 0.6), TABLES),
     ("margin-rule", "margin-rule-start", range(172, 184), (0.4, 0.6), TABLES),
     ("margin-auto", "margin-rule-start", range(100, 112), (0.4,), ("fashion",)),
+    # Not met (auto is the rule at 40% too). A switch at one half becomes the
+    # candidate default, to be checked on Fashion-MNIST and then adopted with a
+    # rerun of every MQ-Net column, if on these fresh seeds its 60% interval
+    # against the margin defaults lies above 0 and its 40% mean gap is not
+    # below -0.2 points.
+    ("margin-auto-half", "margin-rule-start", range(184, 196), (0.4, 0.6), TABLES),
 ]
 
 
