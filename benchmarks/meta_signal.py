@@ -474,22 +474,24 @@ for _score in ("margin", "entropy"):
     VARIANTS[f"{_score}-rule"] = lambda seed, s=_score: mqnet_query(
         informativeness=s, rule_weight=1, random_state=seed
     )
-# Margin on the defaults' own start (the selector started from the rule, which
-# `run` keeps): the loop's learnt variants keep the random start.
-VARIANTS["margin-rule-start"] = lambda seed: mqnet_query(
-    informativeness="margin",
-    selector=MetaQueryNetSelector(init="rule", random_state=seed),
-    random_state=seed,
-)
-# The margin defaults with ``rule_weight="auto"``: the rule where at least 30%
-# of the labelled set is OOD, where the rule beat the learnt selector with
-# margin (60%, seeds 100-171).
-VARIANTS["margin-auto"] = lambda seed: mqnet_query(
-    informativeness="margin",
-    rule_weight="auto",
-    selector=MetaQueryNetSelector(init="rule", random_state=seed),
-    random_state=seed,
-)
+
+
+def margin_defaults(seed, query=mqnet_query, **params):
+    """Margin on the defaults' own start (the selector started from the rule,
+    which `run` keeps; the loop's learnt variants keep the random start)."""
+    return query(
+        informativeness="margin",
+        selector=MetaQueryNetSelector(init="rule", random_state=seed),
+        random_state=seed,
+        **params,
+    )
+
+
+VARIANTS["margin-rule-start"] = margin_defaults
+# With ``rule_weight="auto"``: the rule where at least 30% of the labelled set
+# is OOD, where the rule beat the learnt selector with margin (60%, seeds
+# 100-171).
+VARIANTS["margin-auto"] = lambda seed: margin_defaults(seed, rule_weight="auto")
 
 
 class HalfShareAutoQuery(MQNetQuery):
@@ -507,11 +509,8 @@ class HalfShareAutoQuery(MQNetQuery):
         return float(self.labelled_ood_share_ >= 0.5)
 
 
-VARIANTS["margin-auto-half"] = lambda seed: HalfShareAutoQuery(
-    informativeness="margin",
-    rule_weight="auto",
-    selector=MetaQueryNetSelector(init="rule", random_state=seed),
-    random_state=seed,
+VARIANTS["margin-auto-half"] = lambda seed: margin_defaults(
+    seed, HalfShareAutoQuery, rule_weight="auto"
 )
 # Diagnostics, not strategies: the learnt selector and the rule given the true
 # IN/OOD status as their purity (`run` swaps in TruePurity).
