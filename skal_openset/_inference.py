@@ -3,7 +3,10 @@
 Everything runs through one batched loop over the net's own validation
 iterator (``net.get_iterator(net.get_dataset(X), training=False)``), under
 ``torch.inference_mode`` with the module in eval mode; the previous train/eval
-mode of every submodule is restored afterwards. Results are float numpy arrays.
+mode of every submodule is restored afterwards. The module's forward pass goes
+through ``net.infer``, as skorch's own ``forward`` and ``predict_proba`` do,
+so a net that overrides ``infer`` scores what it predicts. Results are float
+numpy arrays.
 """
 
 import numpy as np
@@ -21,7 +24,7 @@ from ._validation import check_one_label_per_row
 
 
 def _batched_apply(net, X, fn):
-    """Concatenate ``fn(module, X_batch)`` over the net's batches, as numpy.
+    """Concatenate ``fn(net, X_batch)`` over the net's batches, as numpy.
 
     `fn` returns a tensor, or a tuple of tensors (then so does this).
     Raises skorch's ``NotInitializedError`` (a sklearn ``NotFittedError``) when
@@ -40,7 +43,7 @@ def _batched_apply(net, X, fn):
         with torch.inference_mode():
             for batch in iterator:
                 Xi, _ = unpack_data(batch)
-                parts = fn(module, to_tensor(Xi, device=net.device))
+                parts = fn(net, to_tensor(Xi, device=net.device))
                 is_tuple = isinstance(parts, tuple)
                 parts = [p.cpu().numpy() for p in (parts if is_tuple else (parts,))]
                 if outs is None:
@@ -68,8 +71,8 @@ def _call(method, x):
     return method(**x) if isinstance(x, dict) else method(x)
 
 
-def _logits(module, x):
-    out = _call(module, x)
+def _logits(net, x):
+    out = net.infer(x)
     return out[0] if isinstance(out, tuple) else out
 
 
@@ -93,15 +96,16 @@ def _head(module):
     return linears[-1]
 
 
-def _embedding_and_logits(module, x):
+def _embedding_and_logits(net, x):
     """Both from one forward pass: the head's input is captured on the way."""
+    module = net.module_
     head = _head(module)
     captured = []
     handle = head.register_forward_hook(
         lambda mod, inputs, output: captured.append((inputs[0], output))
     )
     try:
-        logits = _logits(module, x)
+        logits = _logits(net, x)
     finally:
         handle.remove()
     if not captured:
@@ -133,17 +137,18 @@ def _unidentified_head(module, head, why):
     )
 
 
-def _embedding(module, x):
-    if hasattr(module, "embed"):
-        return _call(module.embed, x)
-    return _embedding_and_logits(module, x)[0]
+def _embedding(net, x):
+    if hasattr(net.module_, "embed"):
+        return _call(net.module_.embed, x)
+    return _embedding_and_logits(net, x)[0]
 
 
-def _predicted_loss(module, x):
-    out = _call(module, x)
+def _predicted_loss(net, x):
+    out = net.infer(x)
     if not (isinstance(out, tuple) and len(out) == 2):
+        name = type(net.module_).__name__
         raise ValueError(
-            f"{type(module).__name__} has no loss-prediction head: its forward must "
+            f"{name} has no loss-prediction head: its forward must "
             "return (logits, predicted_loss); build the net with learning_loss=True."
         )
     return out[1]
@@ -236,7 +241,10 @@ def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     loss-prediction branch, or an auxiliary head), or its head before its
     body, must define ``embed`` instead. The fallback raises a ValueError
     when that layer's output does not have the logits' shape; another layer
-    of their shape goes unnoticed.
+    of their shape goes unnoticed. ``embed`` is called on the batches as the
+    net's iterator gives them: a net whose ``infer`` transforms its input
+    (skorch's ``infer`` is the forward pass only) must transform it in
+    ``embed`` too, while the fallback's pass goes through ``infer``.
 
     Parameters
     ----------
@@ -281,7 +289,8 @@ def embed_and_predict_logits(
     Returns
     -------
     embedding : ndarray of shape (n_samples, embedding_dim)
-        As :func:`embed` returns it.
+        As :func:`embed` returns it, but from the pass through ``net.infer``
+        where that pass gives it (a module with a known head).
     logits : ndarray of shape (n_samples, n_classes) or None
         As :func:`predict_logits` returns them, or None.
     """

@@ -373,6 +373,89 @@ def test_ll_outputs_match_module(data, ll_net):
     )
 
 
+class _DoublesInput:
+    """Transforms the input in ``infer``, as skorch lets a net subclass do."""
+
+    def infer(self, x, **fit_params):
+        return super().infer(2 * x, **fit_params)
+
+
+class _DoublingNet(_DoublesInput, TargetNet):
+    pass
+
+
+class _DoublingLearningLossNet(_DoublesInput, LearningLossNet):
+    pass
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["target", "learning_loss"])
+def doubling_net(request, data):
+    params = make_mlp_classifier(
+        N_FEATURES,
+        K,
+        learning_loss=request.param,
+        hidden_sizes=(16, 8),
+        max_epochs=2,
+        batch_size=16,
+        random_state=0,
+    ).get_params(deep=False)
+    net_class = _DoublingLearningLossNet if request.param else _DoublingNet
+    return net_class(**params).fit(*data)
+
+
+# skorch's forward and predict_proba go through net.infer; the helpers called
+# net.module_ and so scored another model than the one the net predicts with.
+
+
+def _skorch_logits(net, X):
+    out = net.forward(X)
+    return out[0] if isinstance(out, tuple) else out
+
+
+def test_predict_logits_forwards_through_an_overridden_infer(data, doubling_net):
+    X, _ = data
+    np.testing.assert_allclose(
+        predict_logits(doubling_net, X),
+        _skorch_logits(doubling_net, X).numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_per_sample_loss_forwards_through_an_overridden_infer(data, doubling_net):
+    X, y = data
+    logits = _skorch_logits(doubling_net, X)
+    expected = F.cross_entropy(logits, torch.from_numpy(y), reduction="none")
+    np.testing.assert_allclose(
+        per_sample_loss(doubling_net, X, y), expected.numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_embed_and_predict_logits_forwards_through_an_overridden_infer(
+    data, doubling_net
+):
+    X, _ = data
+    _, logits = embed_and_predict_logits(doubling_net, X)
+    np.testing.assert_allclose(
+        logits, _skorch_logits(doubling_net, X).numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("doubling_net", [True], ids=["learning_loss"], indirect=True)
+def test_predicted_loss_forwards_through_an_overridden_infer(data, doubling_net):
+    X, _ = data
+    _, expected = doubling_net.forward(X)
+    np.testing.assert_allclose(
+        predicted_loss(doubling_net, X), expected.numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_embed_hook_fallback_forwards_through_an_overridden_infer(data, mlp_net):
+    X, _ = data
+    net = _DoublingNet(_NoEmbed(mlp_net.module_), classes=np.arange(K)).initialize()
+    np.testing.assert_allclose(embed(net, X), embed(mlp_net, 2 * X), rtol=1e-6)
+
+
 @pytest.mark.parametrize("set_mode", ["train", "eval", "mixed"])
 def test_inference_restores_training_modes(data, mlp_net, set_mode):
     X, y = data
