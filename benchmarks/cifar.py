@@ -48,8 +48,9 @@ Purity-based strategies (P+I, P*I and the MQ-Nets, paper presets included)
 use the contrastive encoder's purity, as the paper uses CSI's; CCAL uses the
 encoder's features for its semantic and distinctive scores. In the presets
 with committed cells (all but ``table1`` and ``tiny``), the MQ-Net columns
-except the paper presets rank by least confidence, the default when those
-cells ran (``mqnet_informativeness``). In MQ-Net cells,
+that leave informativeness or ``rule_weight`` at the library's default take
+the default of the time those cells ran instead: least confidence and the
+learnt selector alone (``mqnet_defaults``). In MQ-Net cells,
 the AUROC of IN vs OOD of every purity score on 1,000 unlabelled pool images
 is recorded each round (``purity_auroc_<score>``).
 """
@@ -154,10 +155,10 @@ PRESETS = {
         test_size=2_500,
         net=dict(width=8, max_epochs=8, batch_size=64, min_steps_per_epoch=4),
         encoder=dict(width=8, batch_size=64, max_epochs=0.5),
-        # Its cells (and the validation presets') ran with least confidence,
-        # the default until 2026-12-02; a rerun here would not reproduce them
-        # anyway, so they keep it rather than mix the two.
-        mqnet_informativeness="least_confidence",
+        # Its cells (and the validation presets') ran with least confidence
+        # and rule_weight=0, the defaults until 2026-12-02; a rerun here would
+        # not reproduce them anyway, so they keep those rather than mix.
+        mqnet_defaults=dict(informativeness="least_confidence", rule_weight=0.0),
     ),
     "gpu-lease": dict(
         splits=(0,),
@@ -169,8 +170,8 @@ PRESETS = {
         test_size=None,
         net=dict(width=64, max_epochs=60, batch_size=256, min_steps_per_epoch=16),
         encoder=dict(width=32, batch_size=256, max_epochs=30, max_seconds=90),
-        # Its cells ran with least confidence (no GPU has been lent since).
-        mqnet_informativeness="least_confidence",
+        # Its cells ran with those defaults (no GPU has been lent since).
+        mqnet_defaults=dict(informativeness="least_confidence", rule_weight=0.0),
     ),
     "tiny": dict(
         splits=(0,),
@@ -408,14 +409,19 @@ def run_cell(cell, data, results, cache_dir, device):
 def cifar_strategy(preset, name, seed):
     """The strategy of column `name` in `preset`.
 
-    The MQ-Net columns (except the paper presets, which choose their own)
-    rank by the preset's ``mqnet_informativeness`` where it has one: the
-    score its committed cells were measured with.
+    An MQ-Net column's parameters that are at the library's default take
+    the preset's ``mqnet_defaults`` where it has them: the defaults its
+    committed cells were measured with. Those a column sets itself (the
+    paper presets' informativeness, the no-meta-model column's rule weight)
+    are kept.
     """
     strategy = make_strategy(name, seed)
-    measured = PRESETS[preset].get("mqnet_informativeness")
-    if measured and isinstance(strategy, MQNetQuery) and "paper preset" not in name:
-        strategy.set_params(informativeness=measured)
+    if isinstance(strategy, MQNetQuery):
+        today, params = MQNetQuery().get_params(), strategy.get_params()
+        measured = PRESETS[preset].get("mqnet_defaults", {})
+        strategy.set_params(
+            **{key: v for key, v in measured.items() if params[key] == today[key]}
+        )
     return strategy
 
 

@@ -190,7 +190,8 @@ class RandomValidationMQNet(MQNetQuery):
 
 
 # The defaults with one thing changed, and the learnt meta-model
-# (``rule_weight=0``, the paper's ranking and now the default, set explicitly)
+# (``rule_weight=0``, the paper's ranking, the default until the one-half
+# switch, set explicitly)
 # alone and with one thing changed; all with the selector's random start
 # (`random_start`), on which they were measured.
 LEARNT = dict(rule_weight=0.0)

@@ -757,7 +757,8 @@ def ablation_section(results):
         lines += [
             "`MQNetQuery()` with its defaults "
             "(`input=knn_contrast+margin`: the learnt meta-model ranks "
-            "from the second round) and one thing "
+            "from the second round, the rule P+I where half the initial "
+            "labelled set is OOD) and one thing "
             "changed: the purity and informativeness scores (Table 2: "
             "`input=purity+informativeness`; least confidence was the default "
             "until 2026-12-02); the paper's `exp(z)` meta-input "
@@ -997,15 +998,18 @@ def write_report(results):
         "the target model allows, on the net every column shares (so CONF "
         "informativeness), and `MQ-Net (paper preset, LL head)` the same on a net "
         "with a learning-loss head (so LL); `MQ-Net (learnt meta-model)` is the "
-        "defaults with the selector started from its random weights, as in the "
-        "paper (`MetaQueryNetSelector()`, the defaults before they started it "
-        'from the rule, `init="rule"`), and `MQ-Net (no meta-model)` the '
+        "defaults with the selector started from its random weights and ranking "
+        "alone at any OOD share, as in the paper (`MetaQueryNetSelector()`, the "
+        'defaults before they started it from the rule, `init="rule"`, and '
+        "`rule_weight=0`), and `MQ-Net (no meta-model)` the "
         "defaults with `rule_weight=1` (the fixed rule P+I ranks); `MQ-Net "
         "(exp-z+latest+top-k)` is that random-start learnt one with the exp(z) "
         "meta-input, the latest query set only, a top-k batch and least "
         "confidence. `MQ-Net` and its learnt and no-meta-model columns rank by "
         "margin informativeness, the default since 2026-12-02 (least "
-        "confidence before). The ablations "
+        "confidence before); `MQ-Net` ranks by the rule P+I where half its "
+        'initial labelled set is OOD (`rule_weight="auto"`, the default since '
+        "2026-12-02; the learnt selector alone before). The ablations "
         "below use the random start too. `LfOSA`, `EOAL`, `SIMILAR` "
         "and `CCAL` are the open-set baselines `LfOSAQuery()`, `EOALQuery()`, "
         "`SimilarQuery(subsample=5000)` and `CCALQuery()`; their papers' claims "

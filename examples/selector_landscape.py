@@ -6,9 +6,9 @@ it), with a small network that is monotone in both (the skyline constraint).
 After a few rounds the network has learnt how to trade one for the other;
 this example draws its meta-score over the (I, P) plane with the pool on top,
 as in Figure 4 of the paper. The learnt selector ranks whatever the OOD
-share (``rule_weight=0``, the default; ``rule_weight="auto"`` would rank by
-the fixed rule P + I when OOD examples are common: see
-benchmarks/results/FINDINGS.md).
+share (``rule_weight=0``; the default, ``"auto"``, ranks by the fixed rule
+P + I, with no selector to draw, when half the initial labelled set is OOD:
+see benchmarks/results/FINDINGS.md).
 
 Run: python examples/selector_landscape.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 Writes selector_landscape.png to the current folder.
@@ -47,7 +47,7 @@ states = []
 run_active_learning(
     split,
     estimator,
-    MQNetQuery(random_state=0),
+    MQNetQuery(rule_weight=0, random_state=0),
     n_rounds=3 if QUICK else 6,
     budget=20,
     callback=lambda record, learner: states.append(learner.query_strategy_),

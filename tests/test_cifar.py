@@ -974,9 +974,11 @@ def test_cifar_run_refuses_a_strategy_the_preset_lacks(tmp_path, monkeypatch):
         )
 
 
-def test_the_cifar_mqnet_columns_rank_by_least_confidence_as_measured(monkeypatch):
-    # Their cells ran before margin became the default; rerun without a GPU,
-    # they would have changed without a word.
+def test_the_cifar_mqnet_columns_run_the_defaults_they_were_measured_with(
+    monkeypatch,
+):
+    # Their cells ran before margin and the one-half switch became the
+    # defaults; rerun without a GPU, they would have changed without a word.
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import cifar
 
@@ -985,12 +987,17 @@ def test_the_cifar_mqnet_columns_rank_by_least_confidence_as_measured(monkeypatc
             if "MQ-Net" in name:
                 strategy = cifar.cifar_strategy(preset, name, 0)
                 assert strategy.informativeness == "least_confidence", (preset, name)
+                # The no-meta-model column sets its own: the rule alone.
+                weight = 1 if name == "MQ-Net (no meta-model)" else 0
+                assert strategy.rule_weight == weight, (preset, name)
     paper = cifar.cifar_strategy("cpu-slice", "MQ-Net (paper preset)", 0)
     assert paper.informativeness == MQNetQuery.paper().informativeness
     # A preset without committed cells runs the defaults.
     for preset in ("table1", "tiny"):
         strategy = cifar.cifar_strategy(preset, "MQ-Net", 0)
-        assert strategy.informativeness == MQNetQuery().informativeness
+        defaults = MQNetQuery().get_params()
+        assert strategy.informativeness == defaults["informativeness"]
+        assert strategy.rule_weight == defaults["rule_weight"] == "auto"
 
 
 def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):

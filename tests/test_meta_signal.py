@@ -741,3 +741,27 @@ def test_an_infeasible_class_split_is_named_and_no_runs_no_summary(
     assert [p.name for p in (tmp_path / "meta_signal").iterdir()] == [
         "segment_40_0_rule.json"
     ]
+
+
+@pytest.mark.parametrize("name", list(meta_signal.VARIANTS))
+def test_variants_keep_the_rule_weight_they_were_measured_with(name):
+    # Measured while the library's default was rule_weight=0 or a switch at
+    # 30%: the one-half switch as the default must not change what they run.
+    strategy = meta_signal.VARIANTS[name](0)
+    weight = strategy.get_params()["rule_weight"]
+    if name == "margin-auto-half":  # the switch the library took as its default
+        assert type(strategy) is meta_signal.MQNetQuery and weight == "auto"
+    elif name in ("auto", "margin-auto"):
+        assert isinstance(strategy, meta_signal.ThirtyPercentAutoQuery)
+        assert weight == "auto"
+    else:
+        assert weight != "auto", name
+
+
+def test_the_thirty_percent_switch_takes_the_rule_from_30_percent_ood():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    strategy = meta_signal.ThirtyPercentAutoQuery(rule_weight="auto")
+    for n_ood, weight in ((8, 0.0), (9, 1.0)):  # 8 of 28 and 9 of 29 labelled
+        y = np.r_[np.tile([0, 1], 10), np.full(n_ood, -1)]
+        learner = SimpleNamespace(X_labelled_=X[: len(y)], y_labelled_=y)
+        assert clone(strategy)._current_rule_weight(learner) == weight

@@ -1016,16 +1016,19 @@ def test_blend_of_rule_and_selector_is_monotone(taught, weight, seed):
 
 
 @pytest.mark.parametrize(
-    "n_ood, learnt", [(0, True), (5, True), (9, False), (20, False)]
+    "n_ood, learnt", [(0, True), (9, True), (19, True), (20, False), (30, False)]
 )
-def test_auto_rule_weight_follows_the_labelled_ood_share(
+def test_default_rule_weight_switches_to_the_rule_at_half_labelled_ood(
     split, unlabelled, pool, n_ood, learnt
 ):
+    # rule_weight="auto" by default: the learnt selector under one half OOD
+    # (19 of 39 labelled), the rule from one half (20 of 40).
     y_pool = split.y_pool[unlabelled]
     in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
     rows = np.r_[in_rows[:20], ood_rows[:n_ood]]
+    assert MQNetQuery().rule_weight == "auto"
     learner = ActiveLearner(
-        LogisticRegression(max_iter=500), MQNetQuery(rule_weight="auto", random_state=0)
+        LogisticRegression(max_iter=500), MQNetQuery(random_state=0)
     ).fit(pool[rows], y_pool[rows])
     rest = np.setdiff1d(np.arange(len(pool)), rows)
     for _ in range(2):  # decided at the first query, kept at the second
@@ -1038,21 +1041,6 @@ def test_auto_rule_weight_follows_the_labelled_ood_share(
         assert strategy.labelled_ood_share_ == n_ood / (20 + n_ood)
         assert strategy.rule_weight_ == (0.0 if learnt else 1.0)
         assert hasattr(strategy, "selector_") == learnt
-
-
-def test_default_learns_even_when_ood_is_common(split, unlabelled, pool):
-    # rule_weight=0 by default: the learnt selector ranks at any OOD share.
-    y_pool = split.y_pool[unlabelled]
-    in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
-    rows = np.r_[in_rows[:20], ood_rows[:20]]
-    learner = ActiveLearner(
-        LogisticRegression(max_iter=500), MQNetQuery(random_state=0)
-    ).fit(pool[rows], y_pool[rows])
-    rest = np.setdiff1d(np.arange(len(pool)), rows)
-    indices, X_query = learner.query(pool[rest], n_instances=30)
-    learner.teach(X_query, y_pool[rest][indices])
-    strategy = learner.query_strategy_
-    assert strategy.rule_weight_ == 0.0 and hasattr(strategy, "selector_")
 
 
 def test_default_selector_starts_from_the_rule_and_the_paper_preset_does_not(
