@@ -3,36 +3,34 @@
 Runs MQ-Net on the four tables of ``../shared/data`` (or Fashion-MNIST,
 ``--datasets fashion``, reported in its own section) at 10-60% noise
 (``--noise``, default 40% and 60%) on trial seeds the benchmark never reports
-(100-102; ``--seeds``), with the benchmark's budgets, rounds and classifier,
-in variants: the learnt meta-model (``rule_weight=0``, the selector alone
-ranks), the fixed rule (``P + I`` every round, ``rule_weight=1``), the
-``rule_weight="auto"`` (the learnt one under 30% labelled OOD, the rule
-above; the defaults chosen on these runs before CIFAR validation made the learnt
-one the default everywhere), the learnt one with in-distribution pairs
-of one round only (``pairs="within_round"``, the default before these runs),
-and, on that one, the safe-learning variants ``validate_selector=True``,
-``batch_skyline=True``, pairs weighted by their target gap, and blends of
-rule and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs
-selector, the held-out check, gap-weighted pairs, a half blend, narrower
-selectors, a bagged selector, a selector started from the rule (the defaults
-since these runs; every other variant keeps the random start), one whose
-IN-vs-OOD and IN-IN pairs weigh the same and, for the learnt selector and
-the rule, an IN-vs-OOD extra-trees detector as purity, its rank average
-with kNN contrast, kNN contrast in input space or with the 3rd nearest
-neighbour, label spreading over the pool, a positive-unlabelled density
-ratio of the labelled IN rows to the pool, and margin or entropy as
-informativeness in place of least confidence (margin also on the rule start,
-``margin-rule-start``, and with ``rule_weight="auto"``, ``margin-auto``, or
-switching at a labelled OOD share of one half, ``margin-auto-half``); and,
-as diagnostics, the
-learnt selector and the rule with the pool's true IN/OOD status as purity,
-and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose best weight
-per cell, chosen on half of the seeds and scored on the other half,
-estimates what a fixed balance of the two scores tuned per cell gains over
-``P + I``, and two fixed rules no balance expresses, ``min(P, I)`` and the
-purer half of the pool first by informativeness. For the
-learnt meta-model it also records, at every update, what limits the
-self-validation signal:
+(100-102; ``--seeds``), with the benchmark's budgets, rounds and classifier, in
+variants: the learnt meta-model (``rule_weight=0``, the selector alone ranks),
+the fixed rule (``P + I`` every round, ``rule_weight=1``), the
+``rule_weight="auto"`` as it was then (the learnt one under 30% labelled OOD,
+the rule above; the defaults chosen on these runs before CIFAR validation made
+the learnt one the default everywhere), the learnt one with in-distribution
+pairs of one round only (``pairs="within_round"``, the default before these
+runs), and, on that one, the safe-learning variants ``validate_selector=True``,
+``batch_skyline=True``, pairs weighted by their target gap, and blends of rule
+and selector (``rule_weight`` 0.5 and 0.75); then, on the all-pairs selector,
+the held-out check, gap-weighted pairs, a half blend, narrower selectors, a
+bagged selector, a selector started from the rule (the defaults since these
+runs; every other variant keeps the random start), one whose IN-vs-OOD and
+IN-IN pairs weigh the same and, for the learnt selector and the rule, an
+IN-vs-OOD extra-trees detector as purity, its rank average with kNN contrast,
+kNN contrast in input space or with the 3rd nearest neighbour, label spreading
+over the pool, a positive-unlabelled density ratio of the labelled IN rows to
+the pool, and margin or entropy as informativeness in place of least confidence
+(margin also on the rule start, ``margin-rule-start``, and with
+``rule_weight="auto"`` switching at 30% labelled OOD, ``margin-auto``, or at
+one half, ``margin-auto-half``, the library's defaults since); and, as
+diagnostics, the learnt selector and the rule with the pool's true IN/OOD
+status as purity, and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose
+best weight per cell, chosen on half of the seeds and scored on the other half,
+estimates what a fixed balance of the two scores tuned per cell gains over ``P
++ I``, and two fixed rules no balance expresses, ``min(P, I)`` and the purer
+half of the pool first by informativeness. For the learnt meta-model it also
+records, at every update, what limits the self-validation signal:
 
 - the size and IN share of the query set (small, one-sided sets);
 - the share of in-distribution pairs that come from different rounds
