@@ -323,6 +323,22 @@ def test_bench_scale_repeats_the_last_repeats_value_for_the_other_rows(
     assert runs == [5000, 5000, 5000]
 
 
+def test_bench_scale_times_the_query_of_a_fitted_mqnet_selector(monkeypatch):
+    # Its pool is 60% OOD: with the default rule_weight="auto" the timed query
+    # would have ranked by the rule, with no selector fitted.
+    from skal_openset import ActiveLearner
+
+    has_selector, query = [], ActiveLearner.query
+
+    def recording_query(self, *args, **kwargs):
+        has_selector.append(hasattr(self.query_strategy_, "selector_"))
+        return query(self, *args, **kwargs)
+
+    monkeypatch.setattr(ActiveLearner, "query", recording_query)
+    bench_scale.measure("MQ-Net", bench_scale.N_MQNET_SAMPLE, 0, 1)
+    assert has_selector == [False, True]  # the update's query, the timed one
+
+
 def test_a_failing_scale_child_shows_its_own_error():
     # Too few rows for the labelled set: the child's error, not only its status.
     with pytest.raises(SystemExit) as info:
