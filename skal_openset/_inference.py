@@ -241,10 +241,7 @@ def embed(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     loss-prediction branch, or an auxiliary head), or its head before its
     body, must define ``embed`` instead. The fallback raises a ValueError
     when that layer's output does not have the logits' shape; another layer
-    of their shape goes unnoticed. ``embed`` is called on the batches as the
-    net's iterator gives them: a net whose ``infer`` transforms its input
-    (skorch's ``infer`` is the forward pass only) must transform it in
-    ``embed`` too, while the fallback's pass goes through ``infer``.
+    of their shape goes unnoticed.
 
     Parameters
     ----------
@@ -289,8 +286,7 @@ def embed_and_predict_logits(
     Returns
     -------
     embedding : ndarray of shape (n_samples, embedding_dim)
-        As :func:`embed` returns it, but from the pass through ``net.infer``
-        where that pass gives it (a module with a known head).
+        As :func:`embed` returns it.
     logits : ndarray of shape (n_samples, n_classes) or None
         As :func:`predict_logits` returns them, or None.
     """
