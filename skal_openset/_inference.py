@@ -3,10 +3,7 @@
 Everything runs through one batched loop over the net's own validation
 iterator (``net.get_iterator(net.get_dataset(X), training=False)``), under
 ``torch.inference_mode`` with the module in eval mode; the previous train/eval
-mode of every submodule is restored afterwards. The module's forward pass goes
-through ``net.infer``, as skorch's own ``forward`` and ``predict_proba`` do,
-so a net that overrides ``infer`` scores what it predicts. Results are float
-numpy arrays.
+mode of every submodule is restored afterwards. Results are float numpy arrays.
 """
 
 import numpy as np
@@ -24,7 +21,7 @@ from ._validation import check_one_label_per_row
 
 
 def _batched_apply(net, X, fn):
-    """Concatenate ``fn(net, X_batch)`` over the net's batches, as numpy.
+    """Concatenate ``fn(module, X_batch)`` over the net's batches, as numpy.
 
     `fn` returns a tensor, or a tuple of tensors (then so does this).
     Raises skorch's ``NotInitializedError`` (a sklearn ``NotFittedError``) when
@@ -43,7 +40,7 @@ def _batched_apply(net, X, fn):
         with torch.inference_mode():
             for batch in iterator:
                 Xi, _ = unpack_data(batch)
-                parts = fn(net, to_tensor(Xi, device=net.device))
+                parts = fn(module, to_tensor(Xi, device=net.device))
                 is_tuple = isinstance(parts, tuple)
                 parts = [p.cpu().numpy() for p in (parts if is_tuple else (parts,))]
                 if outs is None:
@@ -71,8 +68,8 @@ def _call(method, x):
     return method(**x) if isinstance(x, dict) else method(x)
 
 
-def _logits(net, x):
-    out = net.infer(x)
+def _logits(module, x):
+    out = _call(module, x)
     return out[0] if isinstance(out, tuple) else out
 
 
@@ -96,16 +93,15 @@ def _head(module):
     return linears[-1]
 
 
-def _embedding_and_logits(net, x):
+def _embedding_and_logits(module, x):
     """Both from one forward pass: the head's input is captured on the way."""
-    module = net.module_
     head = _head(module)
     captured = []
     handle = head.register_forward_hook(
         lambda mod, inputs, output: captured.append((inputs[0], output))
     )
     try:
-        logits = _logits(net, x)
+        logits = _logits(module, x)
     finally:
         handle.remove()
     if not captured:
@@ -137,18 +133,17 @@ def _unidentified_head(module, head, why):
     )
 
 
-def _embedding(net, x):
-    if hasattr(net.module_, "embed"):
-        return _call(net.module_.embed, x)
-    return _embedding_and_logits(net, x)[0]
+def _embedding(module, x):
+    if hasattr(module, "embed"):
+        return _call(module.embed, x)
+    return _embedding_and_logits(module, x)[0]
 
 
-def _predicted_loss(net, x):
-    out = net.infer(x)
+def _predicted_loss(module, x):
+    out = _call(module, x)
     if not (isinstance(out, tuple) and len(out) == 2):
-        name = type(net.module_).__name__
         raise ValueError(
-            f"{name} has no loss-prediction head: its forward must "
+            f"{type(module).__name__} has no loss-prediction head: its forward must "
             "return (logits, predicted_loss); build the net with learning_loss=True."
         )
     return out[1]
