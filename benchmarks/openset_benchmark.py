@@ -263,15 +263,20 @@ def make_strategy(name, seed, variant="default", split=None):
         return random_start(MQNetQuery(random_state=seed, **LEARNT))
     if name == "MQ-Net (no meta-model)":
         return MQNetQuery(rule_weight=1, random_state=seed)
-    if name == "MQ-Net (started from the rule)":  # the defaults, pinned
+    # The selector's two starts, and fixed balances (a diagnostic), each
+    # ranking alone at any OOD share, as the learnt column does.
+    if name == "MQ-Net (started from the rule)":
         return MQNetQuery(
             selector=MetaQueryNetSelector(init="rule", random_state=seed),
+            rule_weight=0.0,
             random_state=seed,
         )
-    if name.startswith("MQ-Net (fixed balance w="):  # a diagnostic
+    if name.startswith("MQ-Net (fixed balance w="):
         weight = float(name.removeprefix("MQ-Net (fixed balance w=").rstrip(")"))
         return MQNetQuery(
-            selector=FixedBalance(purity_weight=weight), random_state=seed
+            selector=FixedBalance(purity_weight=weight),
+            rule_weight=0.0,
+            random_state=seed,
         )
     if name == "MQ-Net":
         if variant.startswith("paper-preset"):

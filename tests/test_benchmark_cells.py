@@ -538,6 +538,8 @@ def test_the_random_validation_ablation_runs_on_rows_no_query_returned():
 def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
     strategy = bench.make_strategy("MQ-Net (fixed balance w=0.25)", 3)
     assert strategy.selector.purity_weight == 0.25
+    # Whatever the OOD share: the default rule_weight="auto" would take the rule.
+    assert strategy.rule_weight == 0
     Z = [[0.9, 0.1], [0.2, 0.6]]
     assert clone(strategy.selector).fit(Z, [1.0, 0.0]).predict(Z).tolist() == [
         0.9 * 0.25 + 0.1 * 0.75,
@@ -578,6 +580,7 @@ def test_the_mqnet_column_is_the_defaults_and_the_learnt_column_a_random_start()
     assert repr(defaults) == repr(MQNetQuery(random_state=3))
     rule_start = bench.make_strategy("MQ-Net (started from the rule)", 3)
     assert rule_start.selector.get_params()["init"] == "rule"
+    assert rule_start.rule_weight == 0  # the start alone differs from the learnt
     for name in ("MQ-Net (learnt meta-model)", "MQ-Net (exp-z+latest+top-k)"):
         selector = bench.make_strategy(name, 3).selector
         assert repr(selector) == repr(MetaQueryNetSelector(random_state=3))

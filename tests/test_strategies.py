@@ -888,7 +888,8 @@ class TestMQNetQuery(StrategyTemplate):
         Z = meta_input(raw, raw, strategy.meta_input)
         if not hasattr(strategy, "selector_"):
             return Z.sum(axis=1)
-        learnt, weight = strategy.selector_.predict(Z), strategy.rule_weight
+        # The weight in use: "auto" (the default) decides it at the first query.
+        learnt, weight = strategy.selector_.predict(Z), strategy.rule_weight_
         if weight == 0:
             return learnt
         return weight * rankdata(Z.sum(axis=1)) + (1 - weight) * rankdata(learnt)
@@ -913,7 +914,8 @@ class TestBlendedMQNetQuery(TestLearntMQNetQuery):
 
 
 class TestDefaultMQNetQuery(TestLearntMQNetQuery):
-    """The defaults: the learnt selector ranks alone."""
+    """The defaults: the learnt selector ranks alone while under half the
+    labelled set is OOD, the rule from there."""
 
     config = {}
     taught_fixture = "taught_default"
