@@ -192,9 +192,11 @@ def write_cifar_report(results):
         "",
         "Written by `python benchmarks/cifar.py report` from the cells under "
         "`results/cells/cifar-*`. Its MQ-Net columns except the paper presets "
-        'rank by least confidence (`informativeness="least_confidence"`), the '
-        "library's default when these cells ran; the default is margin since "
-        "2026-12-02, and no GPU has been lent since to rerun them.",
+        'rank by least confidence (`informativeness="least_confidence"`) and '
+        "those that leave the rule weight at the default by the learnt selector "
+        "alone (`rule_weight=0`), the library's defaults when these cells ran; "
+        'the defaults are margin and `rule_weight="auto"` since 2026-12-02, and '
+        "no GPU has been lent since to rerun them.",
         "",
     ]
     sections = [preset_section(results, preset)[0] for preset in PRESETS]
