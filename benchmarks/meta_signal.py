@@ -131,11 +131,7 @@ class ThirtyPercentAutoQuery(MQNetQuery):
     """``rule_weight="auto"`` as it was measured before the switch moved to one
     half: the rule from a labelled OOD share of 30%."""
 
-    def _current_rule_weight(self, learner):
-        weight = super()._current_rule_weight(learner)
-        if self.rule_weight != "auto":
-            return weight
-        return float(self.labelled_ood_share_ >= 0.3)
+    _auto_rule_ood_share = 0.3
 
 
 def _gap_weighted_selector(seed):

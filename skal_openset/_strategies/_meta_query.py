@@ -466,6 +466,12 @@ class MQNetQuery(_MetaInputQuery):
     MetaQueryNetSelector(init='rule', random_state=0)
     """
 
+    # With rule_weight="auto", the labelled OOD share from which the rule
+    # ranks. With margin the rule beat the learnt selector at 60% noise and lost
+    # to it at 40% on the tables (seeds 100-183); a switch at 30% took the rule
+    # at both.
+    _auto_rule_ood_share = 0.5
+
     _parameter_constraints: dict = {
         **_MetaInputQuery._parameter_constraints,
         "selector": [MetaQueryNetSelector, None],
@@ -712,7 +718,7 @@ class MQNetQuery(_MetaInputQuery):
         if not hasattr(self, "labelled_ood_share_"):
             X_in, _, X_ood = labelled_in_and_ood(learner)
             self.labelled_ood_share_ = len(X_ood) / max(len(X_in) + len(X_ood), 1)
-        return float(self.labelled_ood_share_ >= _AUTO_RULE_OOD_SHARE)
+        return float(self.labelled_ood_share_ >= self._auto_rule_ood_share)
 
     def _remember_query(self, learner, X_chosen):
         """Keep what `update` needs to tie labelled rows to the query that chose them.
@@ -910,11 +916,6 @@ class MQNetQuery(_MetaInputQuery):
             self.selector_ = selector
             return self
 
-
-# With rule_weight="auto", the labelled OOD share from which the rule ranks.
-# With margin the rule beat the learnt selector at 60% noise and lost to it at
-# 40% on the tables (seeds 100-183); a switch at 30% took the rule at both.
-_AUTO_RULE_OOD_SHARE = 0.5
 
 # Rows whose probabilities are compared to detect a retrained classifier, and
 # how many queries are remembered to find the one that chose a query set.
