@@ -85,6 +85,7 @@ from skal_openset import (
 )
 from skal_openset._argtypes import job_count, positive_int, ratio
 from skal_openset._datasets import _TooFewOODError
+from skal_openset._model_scores import check_rows, ood_label_of
 from skal_openset._rows import row_keys
 
 HERE = Path(__file__).parent
@@ -186,7 +187,15 @@ class RandomValidationMQNet(MQNetQuery):
         rows = self.validation_rng_.choice(
             len(self.y_source), size=len(y_query), replace=False
         )
-        return super().update(learner, self.X_source[rows], self.y_source[rows])
+        super().update(learner, self.X_source[rows], self.y_source[rows])
+        # Those rows reach the meta-model only; the learner is taught the query,
+        # whose IN rows a learner continuing this campaign holds (as update
+        # keys them).
+        X_query = check_rows(X_query, learner.estimator, "X_query")
+        is_in = np.asarray(y_query) != ood_label_of(learner)
+        if is_in.any():
+            self._taught_in_keys = set(row_keys(X_query[is_in]))
+        return self
 
 
 # The defaults with one thing changed, and the learnt meta-model

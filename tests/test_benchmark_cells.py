@@ -1,5 +1,6 @@
 """Benchmark cell files: validated on every read, invalid ones rerun."""
 
+import copy
 import json
 import os
 import subprocess
@@ -533,6 +534,12 @@ def test_the_random_validation_ablation_runs_on_rows_no_query_returned():
     fitted = learners[-1].query_strategy_
     # It learnt from two updates of 10 random pool rows each.
     assert len(fitted.validation_target_) == 20
+    # Those rows reached the meta-model only: a learner that holds what was
+    # taught continues the campaign. It was refused as "another learner" when
+    # the validation rows were recorded as the ones taught.
+    handed_over = copy.copy(learners[-1])
+    assert handed_over.query_strategy_ is fitted
+    handed_over.query(split.X_pool[:50], n_instances=5)
 
 
 def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
