@@ -62,9 +62,9 @@ class MonotoneMLP(nn.Module):
     asks for non-negative inputs: its proof covers products of functions,
     which this network does not form). The softplus has a non-zero gradient
     everywhere, so a weight cannot die, as ReLU-wrapped weights do once a
-    step pushes them below zero (20-40% of them under Adam, with whole inputs
-    ignored in some fits). Biases are unconstrained. The output layer has no
-    bias: a pairwise ranking loss
+    step pushes them below zero (the issue-13 audit found 20-50% of them dead
+    under Adam, with whole inputs ignored in some fits). Biases are
+    unconstrained. The output layer has no bias: a pairwise ranking loss
     cannot see a constant shift, so its gradient would be pure rounding
     noise, which adaptive optimisers turn into full-size random steps.
 
@@ -325,9 +325,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         and its gradient, e.g. 2.5 GB for ``n = 40000`` with the default).
         Up to ``n = 5792`` the whole matrix (at most 128 MiB; two while
         ``init="rule"`` fits the rule) is also kept between epochs, rather
-        than recomputed. Fit time grows with ``n**2`` whatever the chunk: a
-        one-epoch fit of 40,000 rows takes about 6.5 minutes on one CPU
-        thread.
+        than recomputed. Fit time grows with ``n**2`` whatever the chunk:
+        with ``init="rule"`` (two fits of 100 epochs) on 4,500 rows it took
+        66 s on 2 CPU cores (``benchmarks/results/selector.md``).
     device : str or torch.device, default="cpu"
         Device on which the network is trained and evaluated. A fitted
         selector loaded on a machine that lacks this device runs on the CPU,

@@ -271,13 +271,14 @@ class MQNetQuery(_MetaInputQuery):
     (``MetaQueryNetSelector(init="rule")``). On seeds and class splits the
     benchmark never reports, that start beat the paper's random one by 0.13
     points on the tables (523 paired runs, 10-60% noise) and 0.08 on
-    Fashion-MNIST (64 runs), and tied with it on a CPU slice of CIFAR-10 (21
-    noisy runs). With least confidence (the default informativeness then) it
-    beat the rule at 10-20% noise on the tables and tied with it at 40-60%,
-    where no fixed balance ``w P + (1 - w) I`` beats the rule either; on
-    Fashion-MNIST, where a balance leaning to informativeness beats the rule
-    by 1.3-2 points, it gained 0.9. With margin, the default since, it tied
-    the rule at 40% and lost to it by 0.58 points at 60% on the tables. The
+    Fashion-MNIST (64 runs), and tied with it on CPU runs of CIFAR-10 (21
+    noisy runs of three presets). With least confidence (the default
+    informativeness then) it beat the rule at 10-20% noise on the tables, tied
+    with it at 40% and lost to it by 0.34 points at 60%, where no fixed balance
+    ``w P + (1 - w) I`` beats the rule either; on Fashion-MNIST, where a
+    balance leaning to informativeness beats the rule by 1.3-2 points, it
+    gained 0.9. With margin, the default since, it tied the rule at 40% and
+    lost to it by 0.58 points at 60% on the tables. The
     switch at one half OOD gained 0.60 points [0.17, 1.03] at 60% over the
     selector alone on fresh seeds of the tables, and was 0.26 points behind
     it [-1.34, 0.83] on Fashion-MNIST at 60%, where the selector won 16 of 23
