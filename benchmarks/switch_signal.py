@@ -1,0 +1,279 @@
+"""Can purity's held-out AUROC tell where MQ-Net's learnt balance beats the rule?
+
+``MQNetQuery(rule_weight="auto")``, the default, ranks by the rule ``P + I``
+where half the initial labelled set is OOD. On the tables at 60% noise the
+learnt selector loses to the rule there, on Fashion-MNIST it wins more often
+than not (``meta_signal.md``): an OOD-share switch cannot tell them apart. A
+switch that could needs a signal the strategy has at its first query. This
+script tests one: how well each purity score that ``purity="auto"`` compares
+separates the labelled IN from the labelled OOD rows, as the 3-fold held-out
+AUROC ``purity="auto"`` computes, on the labelled set of the first query (the
+initial set, after round 1's fit). The hypothesis: where purity separates
+well, the rule's equal weight suits; where it is weak, a learnt balance that
+leans to informativeness pays.
+
+It reads the runs of ``meta_signal.py`` at one noise ratio (``--noise``,
+default 60%) where both the margin defaults with the learnt selector
+(``margin-rule-start``: margin informativeness, the selector started from the
+rule) and the rule (``margin-rule``; else ``margin-auto-half``, which is the
+rule's run wherever half the initial set is OOD) ran on a class split, and
+for each such split it recomputes the AUROCs (no active learning: round 1
+only). It reports, per data set, the AUROC's spread beside the learnt-minus-
+rule gap and their rank correlation, and the gap by AUROC band over every
+data set.
+
+    python benchmarks/switch_signal.py [--n-jobs 2] [--noise 0.6]
+        [--summary-only] [--results-dir DIR]
+
+Writes one file per class split to ``results/switch_signal/`` (a rerun
+resumes from them) and the summary ``results/switch_signal.md``.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.stats import spearmanr
+
+from _common import (
+    ResultsError,
+    add_results_dir,
+    cell_threads,
+    joblib_verbosity,
+    machine_description,
+    percent,
+    refuse_with_summary_only,
+    stopped_by_signals,
+    threads_in_cell,
+    write_json_atomic,
+)
+from meta_signal import _paired_gaps, cells_dir, read_run
+from openset_benchmark import (
+    DATASETS,
+    DEFAULT_DATA,
+    RESULTS,
+    make_estimator,
+    make_split,
+    require_dataset_folders,
+)
+from skal_openset import RandomQuery, run_active_learning
+from skal_openset._argtypes import job_count, ratio
+from skal_openset._strategies._meta_query import _purity_auroc
+
+LEARNT = "margin-rule-start"
+RULES = ("margin-rule", "margin-auto-half")  # the first one found is the rule
+SPLIT_KEYS = ("dataset", "noise", "seed", "learnt", "rule", "auroc")
+
+
+def paired_runs(results, noise):
+    """``(dataset, seed) -> (learnt accuracy, rule accuracy)`` at `noise`, from
+    the meta_signal runs under `results`."""
+    runs = {}
+    for path in sorted(cells_dir(results).glob("*.json")):
+        cell = read_run(path)
+        if cell["noise"] == noise:
+            runs[cell["dataset"], cell["seed"], cell["variant"]] = cell["accuracy"]
+    pairs = {}
+    for (dataset, seed, variant), accuracy in runs.items():
+        rule = next(
+            (runs[dataset, seed, r] for r in RULES if (dataset, seed, r) in runs),
+            None,
+        )
+        if variant == LEARNT and rule is not None:
+            pairs[dataset, seed] = accuracy, rule
+    return dict(sorted(pairs.items()))
+
+
+def first_query_auroc(dataset, noise, seed, data_dir):
+    """Name -> 3-fold held-out AUROC of labelled IN vs OOD at the first query.
+
+    The learner is that of round 1 of the benchmark's run on this split, fitted
+    on the initial set; a score ``purity="auto"`` leaves out is missing.
+    """
+    split = make_split(dataset, noise, seed, data_dir)
+    estimator = make_estimator(
+        dataset, split.X_pool.shape[1], split.n_classes, False, seed
+    )
+    learners = []
+    run_active_learning(
+        split,
+        estimator,
+        RandomQuery(),  # never queries: round 1 only fits the initial set
+        n_rounds=1,
+        budget=DATASETS[dataset]["budget"],
+        callback=lambda record, learner: learners.append(learner),
+    )
+    return _purity_auroc(learners[0])
+
+
+def split_path(results, dataset, noise, seed):
+    """The file of one class split's AUROCs and accuracies."""
+    noise = percent(noise).removesuffix("%")
+    return Path(results) / "switch_signal" / f"{dataset}_{noise}_{seed}.json"
+
+
+def run(dataset, noise, seed, accuracies, data_dir, results):
+    """One class split's AUROCs beside its two runs' accuracies, unless done."""
+    path = split_path(results, dataset, noise, seed)
+    if path.exists():
+        return read_split(path)
+    with cell_threads("cpu"):
+        auroc = first_query_auroc(dataset, noise, seed, data_dir)
+    learnt, rule = accuracies
+    row = dict(
+        dataset=dataset, noise=noise, seed=seed, learnt=learnt, rule=rule, auroc=auroc
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, row)
+    return row
+
+
+def read_split(path):
+    """The row a per-split file holds; a ResultsError naming the file if none."""
+    try:
+        row = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsError(
+            f"{path} cannot be read as JSON ({error}); delete it to run it again"
+        ) from None
+    if not isinstance(row, dict) or not set(SPLIT_KEYS) <= set(row):
+        raise ResultsError(
+            f"{path} is not a class split of switch_signal.py (one has the keys "
+            f"{list(SPLIT_KEYS)}); move it out of the folder or delete it"
+        )
+    return row
+
+
+def summary(rows, score="knn_contrast", bands=3):
+    """The report's lines: per data set, then by AUROC band over all of them.
+
+    `score` is the purity score whose AUROC is read (MQ-Net's default);
+    `bands` the number of equal-count AUROC bands.
+    """
+    rows = [r for r in rows if score in r["auroc"]]
+    noises = sorted({percent(r["noise"]) for r in rows})
+    lines = [
+        "# Can purity's held-out AUROC tell where the learnt balance beats the rule?",
+        "",
+        f"Written by `benchmarks/switch_signal.py` from the `meta_signal.py` runs at "
+        f"{', '.join(noises)} noise on class splits the benchmark never reports: "
+        f"`{LEARNT}` (the margin defaults with the learnt selector) minus the rule "
+        f"(`{RULES[0]}`, or `{RULES[1]}`, the rule's run there). AUROC: "
+        f"`{score}` purity, labelled IN against labelled OOD, 3-fold held out, at "
+        'the first query (what `purity="auto"` computes). Gaps in points: W/T/L '
+        "over the class splits, the mean and its 95% paired-t interval.",
+        "",
+        "| data set | class splits | AUROC median [min, max] | learnt - rule "
+        "| Spearman rho (AUROC, gap) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for dataset in sorted({r["dataset"] for r in rows}):
+        mine = [r for r in rows if r["dataset"] == dataset]
+        auroc = np.array([r["auroc"][score] for r in mine])
+        gaps = [r["learnt"] - r["rule"] for r in mine]
+        # Undefined where either side is constant (spearmanr would warn).
+        varies = len(mine) > 2 and np.ptp(auroc) > 0 and np.ptp(gaps) > 0
+        rho = f"{spearmanr(auroc, gaps).statistic:+.2f}" if varies else "-"
+        lines.append(
+            f"| {dataset} | {len(mine)} | {np.median(auroc):.3f} [{auroc.min():.3f}, "
+            f"{auroc.max():.3f}] | {_paired_gaps(gaps)} | {rho} |"
+        )
+    auroc = np.array([r["auroc"][score] for r in rows])
+    edges = np.quantile(auroc, np.linspace(0, 1, bands + 1))
+    band = np.clip(np.searchsorted(edges, auroc, side="right") - 1, 0, bands - 1)
+    lines += [
+        "",
+        f"Over every data set, by AUROC band ({bands} bands of equal count):",
+        "",
+        "| AUROC | class splits | learnt - rule |",
+        "| --- | --- | --- |",
+    ]
+    for b in range(bands):
+        gaps = [r["learnt"] - r["rule"] for r, i in zip(rows, band) if i == b]
+        lines.append(
+            f"| {edges[b]:.3f} to {edges[b + 1]:.3f} | {len(gaps)} "
+            f"| {_paired_gaps(gaps)} |"
+        )
+    return lines + [""]
+
+
+def write_summary(results):
+    """switch_signal.md under `results`, from its per-split files."""
+    results = Path(results)
+    paths = sorted((results / "switch_signal").glob("*.json"))
+    if not paths:
+        raise ResultsError(
+            f"no class splits under {results / 'switch_signal'} to summarise; "
+            "run some first (without --summary-only)"
+        )
+    (results / "switch_signal.md").write_text(
+        "\n".join(summary([read_split(p) for p in paths]))
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n-jobs",
+        type=job_count,
+        default=2,
+        help="class splits in parallel, as joblib counts: -1 for every core "
+        "(default: 2)",
+    )
+    parser.add_argument(
+        "--noise",
+        type=ratio,
+        default=0.6,
+        help="the noise ratio whose meta_signal runs are read (default: 0.6)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
+        "next to the repository)",
+    )
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="rewrite switch_signal.md from every finished class split; runs "
+        "nothing, so takes none of the options above",
+    )
+    add_results_dir(
+        parser,
+        RESULTS,
+        "meta_signal.py's runs (in meta_signal/), and the per-split files "
+        "(in switch_signal/) and summary written here",
+    )
+    args = parser.parse_args()
+    refuse_with_summary_only(parser, args, "--n-jobs", "--noise", "--data-dir")
+    try:
+        if not args.summary_only:
+            pairs = paired_runs(args.results_dir, args.noise)
+            if not pairs:
+                raise ResultsError(
+                    f"no class split under {cells_dir(args.results_dir)} has both "
+                    f"the {LEARNT} and a rule run ({' or '.join(RULES)}) at "
+                    f"{percent(args.noise)} noise; run them with meta_signal.py"
+                )
+            require_dataset_folders(
+                parser, args.data_dir, sorted({d for d, _ in pairs})
+            )
+            Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
+                delayed(run)(d, args.noise, s, acc, args.data_dir, args.results_dir)
+                for (d, s), acc in pairs.items()
+            )
+            print(
+                f"{len(pairs)} class splits; "
+                f"{machine_description(threads_in_cell('cpu'))}"
+            )
+        write_summary(args.results_dir)
+    except ResultsError as error:
+        parser.error(str(error))
+
+
+if __name__ == "__main__":
+    with stopped_by_signals("finished class splits are kept; rerun for the rest."):
+        main()
