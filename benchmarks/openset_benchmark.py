@@ -187,14 +187,16 @@ class RandomValidationMQNet(MQNetQuery):
         rows = self.validation_rng_.choice(
             len(self.y_source), size=len(y_query), replace=False
         )
+        taught = getattr(self, "_taught_in_keys", None)
         super().update(learner, self.X_source[rows], self.y_source[rows])
         # Those rows reach the meta-model only; the learner is taught the query,
-        # whose IN rows a learner continuing this campaign holds (as update
-        # keys them).
+        # whose IN rows (if any) a learner continuing this campaign holds, keyed
+        # as update keys them.
         X_query = check_rows(X_query, learner.estimator, "X_query")
         is_in = np.asarray(y_query) != ood_label_of(learner)
         if is_in.any():
-            self._taught_in_keys = set(row_keys(X_query[is_in]))
+            taught = set(row_keys(X_query[is_in]))
+        self._taught_in_keys = taught
         return self
 
 
