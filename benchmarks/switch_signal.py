@@ -68,21 +68,24 @@ SPLIT_KEYS = ("dataset", "noise", "seed", "learnt", "rule", "auroc")
 
 
 def paired_runs(results, noise):
-    """``(dataset, seed) -> (learnt accuracy, rule accuracy)`` at `noise`, from
-    the meta_signal runs under `results`."""
+    """``(dataset, seed) -> (learnt run, rule run)`` at `noise`, from the
+    meta_signal runs under `results`; a run is its final accuracy and the IN
+    share of its queries."""
     runs = {}
     for path in sorted(cells_dir(results).glob("*.json")):
         cell = read_run(path)
         if cell["noise"] == noise:
-            runs[cell["dataset"], cell["seed"], cell["variant"]] = cell["accuracy"]
+            runs[cell["dataset"], cell["seed"], cell["variant"]] = dict(
+                accuracy=cell["accuracy"], in_share=cell["in_share"]
+            )
     pairs = {}
-    for (dataset, seed, variant), accuracy in runs.items():
+    for (dataset, seed, variant), learnt in runs.items():
         rule = next(
             (runs[dataset, seed, r] for r in RULES if (dataset, seed, r) in runs),
             None,
         )
         if variant == LEARNT and rule is not None:
-            pairs[dataset, seed] = accuracy, rule
+            pairs[dataset, seed] = learnt, rule
     return dict(sorted(pairs.items()))
 
 
@@ -109,19 +112,19 @@ def first_query_auroc(dataset, noise, seed, data_dir):
 
 
 def split_path(results, dataset, noise, seed):
-    """The file of one class split's AUROCs and accuracies."""
+    """The file of one class split's AUROCs and runs."""
     noise = percent(noise).removesuffix("%")
     return Path(results) / "switch_signal" / f"{dataset}_{noise}_{seed}.json"
 
 
-def run(dataset, noise, seed, accuracies, data_dir, results):
-    """One class split's AUROCs beside its two runs' accuracies, unless done."""
+def run(dataset, noise, seed, runs, data_dir, results):
+    """One class split's AUROCs beside its two `runs`, unless done."""
     path = split_path(results, dataset, noise, seed)
     if path.exists():
         return read_split(path)
     with cell_threads("cpu"):
         auroc = first_query_auroc(dataset, noise, seed, data_dir)
-    learnt, rule = accuracies
+    learnt, rule = runs
     row = dict(
         dataset=dataset, noise=noise, seed=seed, learnt=learnt, rule=rule, auroc=auroc
     )
@@ -163,22 +166,24 @@ def summary(rows, score="knn_contrast", bands=3):
         f"(`{RULES[0]}`, or `{RULES[1]}`, the rule's run there). AUROC: "
         f"`{score}` purity, labelled IN against labelled OOD, 3-fold held out, at "
         'the first query (what `purity="auto"` computes). Gaps in points: W/T/L '
-        "over the class splits, the mean and its 95% paired-t interval.",
+        "over the class splits, the mean and its 95% paired-t interval; IN share: "
+        "the mean difference of the share of IN examples among the queries.",
         "",
         "| data set | class splits | AUROC median [min, max] | learnt - rule "
-        "| Spearman rho (AUROC, gap) |",
-        "| --- | --- | --- | --- | --- |",
+        "| IN share, learnt - rule | Spearman rho (AUROC, gap) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for dataset in sorted({r["dataset"] for r in rows}):
         mine = [r for r in rows if r["dataset"] == dataset]
         auroc = np.array([r["auroc"][score] for r in mine])
-        gaps = [r["learnt"] - r["rule"] for r in mine]
+        gaps, in_shares = _gaps(mine)
         # Undefined where either side is constant (spearmanr would warn).
         varies = len(mine) > 2 and np.ptp(auroc) > 0 and np.ptp(gaps) > 0
         rho = f"{spearmanr(auroc, gaps).statistic:+.2f}" if varies else "-"
         lines.append(
             f"| {dataset} | {len(mine)} | {np.median(auroc):.3f} [{auroc.min():.3f}, "
-            f"{auroc.max():.3f}] | {_paired_gaps(gaps)} | {rho} |"
+            f"{auroc.max():.3f}] | {_paired_gaps(gaps)} | {np.mean(in_shares):+.3f} "
+            f"| {rho} |"
         )
     auroc = np.array([r["auroc"][score] for r in rows])
     edges = np.quantile(auroc, np.linspace(0, 1, bands + 1))
@@ -187,16 +192,24 @@ def summary(rows, score="knn_contrast", bands=3):
         "",
         f"Over every data set, by AUROC band ({bands} bands of equal count):",
         "",
-        "| AUROC | class splits | learnt - rule |",
-        "| --- | --- | --- |",
+        "| AUROC | class splits | learnt - rule | IN share, learnt - rule |",
+        "| --- | --- | --- | --- |",
     ]
     for b in range(bands):
-        gaps = [r["learnt"] - r["rule"] for r, i in zip(rows, band) if i == b]
+        gaps, in_shares = _gaps([r for r, i in zip(rows, band) if i == b])
         lines.append(
             f"| {edges[b]:.3f} to {edges[b + 1]:.3f} | {len(gaps)} "
-            f"| {_paired_gaps(gaps)} |"
+            f"| {_paired_gaps(gaps)} | {np.mean(in_shares):+.3f} |"
         )
     return lines + [""]
+
+
+def _gaps(rows):
+    """The learnt run's accuracy and IN share minus the rule's, row by row."""
+    return tuple(
+        [r["learnt"][key] - r["rule"][key] for r in rows]
+        for key in ("accuracy", "in_share")
+    )
 
 
 def write_summary(results):

@@ -10,7 +10,7 @@ import switch_signal
 from skal_openset import load_digits_dataset, make_open_set_split
 
 
-def _write_run(results, dataset, seed, variant, accuracy, noise=0.6):
+def _write_run(results, dataset, seed, variant, accuracy, noise=0.6, in_share=0.8):
     path = results / "meta_signal" / f"{dataset}_{noise}_{seed}_{variant}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     run = dict(
@@ -19,16 +19,20 @@ def _write_run(results, dataset, seed, variant, accuracy, noise=0.6):
         seed=seed,
         variant=variant,
         accuracy=accuracy,
-        in_share=0.8,
+        in_share=in_share,
         cpu_seconds=1.0,
         diagnostics=[],
     )
     path.write_text(json.dumps(run))
 
 
+def _run(accuracy, in_share=0.8):
+    return dict(accuracy=accuracy, in_share=in_share)
+
+
 def test_a_split_pairs_the_learnt_run_with_the_rule_or_the_switch(tmp_path):
     _write_run(tmp_path, "letter", 100, "margin-rule-start", 0.80)
-    _write_run(tmp_path, "letter", 100, "margin-rule", 0.82)
+    _write_run(tmp_path, "letter", 100, "margin-rule", 0.82, in_share=0.9)
     _write_run(tmp_path, "letter", 100, "margin-auto-half", 0.70)  # rule first
     _write_run(tmp_path, "fashion", 101, "margin-rule-start", 0.90)
     _write_run(tmp_path, "fashion", 101, "margin-auto-half", 0.85)
@@ -37,8 +41,8 @@ def test_a_split_pairs_the_learnt_run_with_the_rule_or_the_switch(tmp_path):
     _write_run(tmp_path, "penbased", 104, "margin-rule-start", 0.9, noise=0.4)
     _write_run(tmp_path, "penbased", 104, "margin-rule", 0.9, noise=0.4)
     assert switch_signal.paired_runs(tmp_path, 0.6) == {
-        ("fashion", 101): (0.90, 0.85),
-        ("letter", 100): (0.80, 0.82),
+        ("fashion", 101): (_run(0.90), _run(0.85)),
+        ("letter", 100): (_run(0.80), _run(0.82, 0.9)),
     }
 
 
@@ -67,22 +71,23 @@ def test_the_auroc_is_that_of_the_first_query_of_the_benchmark_split(monkeypatch
     assert len(learner.X_labelled_) == len(split.initial_idx)
 
 
-def _row(dataset, seed, auroc, learnt, rule):
+def _row(dataset, seed, auroc, learnt, rule, in_shares=(0.8, 0.8)):
     return dict(
         dataset=dataset,
         noise=0.6,
         seed=seed,
-        learnt=learnt,
-        rule=rule,
+        learnt=dict(accuracy=learnt, in_share=in_shares[0]),
+        rule=dict(accuracy=rule, in_share=in_shares[1]),
         auroc={"knn_contrast": auroc},
     )
 
 
 def test_the_summary_gives_each_data_set_and_each_auroc_band():
+    # letter's learnt runs buy 0.1 fewer IN examples, fashion's as many.
     rows = [
-        _row("letter", 100, 0.6, 0.80, 0.82),
-        _row("letter", 101, 0.7, 0.80, 0.81),
-        _row("letter", 102, 0.8, 0.80, 0.80),
+        _row("letter", 100, 0.6, 0.80, 0.82, (0.7, 0.8)),
+        _row("letter", 101, 0.7, 0.80, 0.81, (0.7, 0.8)),
+        _row("letter", 102, 0.8, 0.80, 0.80, (0.7, 0.8)),
         _row("fashion", 100, 0.9, 0.90, 0.89),
         _row("fashion", 101, 0.95, 0.90, 0.88),
         _row("fashion", 102, 1.0, 0.90, 0.87),
@@ -91,13 +96,14 @@ def test_the_summary_gives_each_data_set_and_each_auroc_band():
     letter = next(line for line in lines if line.startswith("| letter |"))
     # Gaps -2, -1, 0 points: mean -1, standard error 1 / sqrt(3), t(2).
     assert letter == (
-        "| letter | 3 | 0.700 [0.600, 0.800] | 0/1/2, -1.00 [-3.48, +1.48] | +1.00 |"
+        "| letter | 3 | 0.700 [0.600, 0.800] | 0/1/2, -1.00 [-3.48, +1.48] "
+        "| -0.100 | +1.00 |"
     )
     fashion = next(line for line in lines if line.startswith("| fashion |"))
-    assert fashion.endswith("| 3/0/0, +2.00 [-0.48, +4.48] | +1.00 |")
+    assert fashion.endswith("| 3/0/0, +2.00 [-0.48, +4.48] | +0.000 | +1.00 |")
     # The three lowest AUROCs are letter's, the three highest fashion's.
-    assert "| 0.600 to 0.850 | 3 | 0/1/2, -1.00 [-3.48, +1.48] |" in lines
-    assert "| 0.850 to 1.000 | 3 | 3/0/0, +2.00 [-0.48, +4.48] |" in lines
+    assert "| 0.600 to 0.850 | 3 | 0/1/2, -1.00 [-3.48, +1.48] | -0.100 |" in lines
+    assert "| 0.850 to 1.000 | 3 | 3/0/0, +2.00 [-0.48, +4.48] | +0.000 |" in lines
 
 
 def test_the_summary_leaves_out_splits_without_the_score():
