@@ -145,6 +145,26 @@ def write_json_atomic(path, obj):
         f.write(json.dumps(obj))
 
 
+def read_record(path, keys, what):
+    """The JSON object the results file `path` holds, with at least `keys`.
+
+    Raises ResultsError naming the file and saying what to do if it holds
+    none; `what` says what such a file is ("a run of meta_signal.py").
+    """
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ResultsError(
+            f"{path} cannot be read as JSON ({error}); delete it to run it again"
+        ) from None
+    if not isinstance(record, dict) or not set(keys) <= set(record):
+        raise ResultsError(
+            f"{path} is not {what} (one has the keys {list(keys)}); move it out "
+            "of the folder or delete it"
+        )
+    return record
+
+
 @contextmanager
 def stopped_by_signals(kept):
     """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the

@@ -32,10 +32,10 @@ import numpy as np
 from _common import machine_description, percent, refuse_repeats
 from compare_cells import matched_cells
 from openset_benchmark import (
-    DEFAULT_DATA,
     HERE,
     RESULTS,
     STRATEGIES,
+    add_data_dir,
     grid,
     require_dataset_folders,
 )
@@ -197,13 +197,7 @@ def main(argv=None):
         help="cells run in parallel on each kernel path, as joblib counts: -1 for "
         "every core (default: 1)",
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA,
-        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
-        "next to the repository)",
-    )
+    add_data_dir(parser)
     parser.add_argument(
         "--paths",
         nargs="+",

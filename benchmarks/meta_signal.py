@@ -53,7 +53,6 @@ trial run that leaves the committed results alone.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -79,6 +78,7 @@ from _common import (
     joblib_verbosity,
     machine_description,
     percent,
+    read_record,
     refuse_repeats,
     refuse_with_summary_only,
     stopped_by_signals,
@@ -87,9 +87,9 @@ from _common import (
 )
 from openset_benchmark import (
     DATASETS,
-    DEFAULT_DATA,
     RESULTS,
     FixedBalance,
+    add_data_dir,
     infeasible_splits,
     make_estimator,
     make_split,
@@ -619,18 +619,7 @@ RUN_KEYS = (
 
 def read_run(path):
     """The run a per-run file holds; a ResultsError naming the file if it holds none."""
-    try:
-        cell = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultsError(
-            f"{path} cannot be read as JSON ({error}); delete it to run it again"
-        ) from None
-    if not isinstance(cell, dict) or not set(RUN_KEYS) <= set(cell):
-        raise ResultsError(
-            f"{path} is not a run of meta_signal.py (one has the keys "
-            f"{list(RUN_KEYS)}); move it out of the folder or delete it"
-        )
-    return cell
+    return read_record(path, RUN_KEYS, "a run of meta_signal.py")
 
 
 def cell_path(results, dataset, noise, seed, variant):
@@ -1390,13 +1379,7 @@ def main():
         help=f"data sets, fashion reported in its own section (default: "
         f"{' '.join(TABLES)})",
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA,
-        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
-        "next to the repository)",
-    )
+    add_data_dir(parser)
     parser.add_argument(
         "--summary-only",
         action="store_true",

@@ -365,6 +365,17 @@ def data_folder(dataset):
     return "fashion-mnist" if dataset == "fashion" else "tabular"
 
 
+def add_data_dir(parser):
+    """Add ``--data-dir``, the folder of the data sets, to `parser`."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
+        "next to the repository)",
+    )
+
+
 def require_dataset_folders(parser, data_dir, datasets):
     """Stop with a usage error where `data_dir` or the folder of one of
     `datasets` is missing."""
@@ -781,13 +792,7 @@ def main():
         "--scheduler",
         help="with --backend dask: the scheduler address (default: a local cluster)",
     )
-    run.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA,
-        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
-        "next to the repository)",
-    )
+    add_data_dir(run)
     report = commands.add_parser(
         "report", help="tables, figures and RESULTS.md from the cells"
     )

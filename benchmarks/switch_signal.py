@@ -30,7 +30,6 @@ resumes from them) and the summary ``results/switch_signal.md``.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +43,7 @@ from _common import (
     joblib_verbosity,
     machine_description,
     percent,
+    read_record,
     refuse_with_summary_only,
     stopped_by_signals,
     threads_in_cell,
@@ -52,8 +52,8 @@ from _common import (
 from meta_signal import _paired_gaps, cells_dir, read_run
 from openset_benchmark import (
     DATASETS,
-    DEFAULT_DATA,
     RESULTS,
+    add_data_dir,
     make_estimator,
     make_split,
     require_dataset_folders,
@@ -135,18 +135,7 @@ def run(dataset, noise, seed, runs, data_dir, results):
 
 def read_split(path):
     """The row a per-split file holds; a ResultsError naming the file if none."""
-    try:
-        row = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultsError(
-            f"{path} cannot be read as JSON ({error}); delete it to run it again"
-        ) from None
-    if not isinstance(row, dict) or not set(SPLIT_KEYS) <= set(row):
-        raise ResultsError(
-            f"{path} is not a class split of switch_signal.py (one has the keys "
-            f"{list(SPLIT_KEYS)}); move it out of the folder or delete it"
-        )
-    return row
+    return read_record(path, SPLIT_KEYS, "a class split of switch_signal.py")
 
 
 def summary(rows, score="knn_contrast", bands=3):
@@ -241,13 +230,7 @@ def main():
         default=0.6,
         help="the noise ratio whose meta_signal runs are read (default: 0.6)",
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA,
-        help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
-        "next to the repository)",
-    )
+    add_data_dir(parser)
     parser.add_argument(
         "--summary-only",
         action="store_true",
