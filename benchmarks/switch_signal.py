@@ -15,21 +15,25 @@ leans to informativeness pays.
 It reads the runs of ``meta_signal.py`` at one noise ratio (``--noise``,
 default 60%) where both the margin defaults with the learnt selector
 (``margin-rule-start``: margin informativeness, the selector started from the
-rule) and the rule (``margin-rule``; else ``margin-auto-half``, which is the
-rule's run wherever half the initial set is OOD) ran on a class split, and
-for each such split it recomputes the AUROCs (no active learning: round 1
-only). It reports, per data set, the AUROC's spread beside the learnt-minus-
-rule gap and their rank correlation, and the gap by AUROC band over every
-data set.
+rule) and the rule (``margin-rule``; else, from one half noise,
+``margin-auto-half``, which is the rule's run there since the benchmark's
+initial set holds the noise ratio's OOD share) ran on a class split, and
+for each such split it computes the AUROCs (no active learning: round 1
+only). It reports, for each noise ratio run, per data set, the AUROC's spread
+beside the learnt-minus-rule gap and their rank correlation, that
+correlation over every split with and without the data sets' means, and the
+gap by AUROC band.
 
     python benchmarks/switch_signal.py [--n-jobs 2] [--noise 0.6]
         [--summary-only] [--results-dir DIR]
 
-Writes one file per class split to ``results/switch_signal/`` (a rerun
-resumes from them) and the summary ``results/switch_signal.md``.
+Writes one file of AUROCs per class split to ``results/switch_signal/`` (a
+rerun resumes from them) and the summary ``results/switch_signal.md``, which
+pairs them with the meta_signal runs as they are when it is written.
 """
 
 import argparse
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -58,19 +62,25 @@ from openset_benchmark import (
     make_split,
     require_dataset_folders,
 )
-from skal_openset import RandomQuery, run_active_learning
+from skal_openset import MQNetQuery, RandomQuery, run_active_learning
 from skal_openset._argtypes import job_count, ratio
 from skal_openset._strategies._meta_query import _purity_auroc
 
 LEARNT = "margin-rule-start"
-RULES = ("margin-rule", "margin-auto-half")  # the first one found is the rule
-SPLIT_KEYS = ("dataset", "noise", "seed", "learnt", "rule", "auroc")
+# The rule's run: margin-rule, or the one-half switch where it takes the rule.
+RULES = ("margin-rule", "margin-auto-half")
+AUROC_KEYS = ("dataset", "noise", "seed", "auroc")
 
 
 def paired_runs(results, noise):
     """``(dataset, seed) -> (learnt run, rule run)`` at `noise`, from the
     meta_signal runs under `results`; a run is its final accuracy and the IN
-    share of its queries."""
+    share of its queries.
+
+    ``margin-auto-half`` is the rule's run only where the switch takes the
+    rule: the benchmark's initial set holds the noise ratio's OOD share.
+    """
+    rules = RULES if noise >= MQNetQuery._auto_rule_ood_share else RULES[:1]
     runs = {}
     for path in sorted(cells_dir(results).glob("*.json")):
         cell = read_run(path)
@@ -81,7 +91,7 @@ def paired_runs(results, noise):
     pairs = {}
     for (dataset, seed, variant), learnt in runs.items():
         rule = next(
-            (runs[dataset, seed, r] for r in RULES if (dataset, seed, r) in runs),
+            (runs[dataset, seed, r] for r in rules if (dataset, seed, r) in runs),
             None,
         )
         if variant == LEARNT and rule is not None:
@@ -111,86 +121,128 @@ def first_query_auroc(dataset, noise, seed, data_dir):
     return _purity_auroc(learners[0])
 
 
-def split_path(results, dataset, noise, seed):
-    """The file of one class split's AUROCs and runs."""
+def auroc_path(results, dataset, noise, seed):
+    """The file of one class split's AUROCs."""
     noise = percent(noise).removesuffix("%")
     return Path(results) / "switch_signal" / f"{dataset}_{noise}_{seed}.json"
 
 
-def run(dataset, noise, seed, runs, data_dir, results):
-    """One class split's AUROCs beside its two `runs`, unless done."""
-    path = split_path(results, dataset, noise, seed)
+def run(dataset, noise, seed, data_dir, results):
+    """One class split's AUROCs, unless its file exists."""
+    path = auroc_path(results, dataset, noise, seed)
     if path.exists():
-        return read_split(path)
+        record = read_auroc(path)
+        found = tuple(record[k] for k in ("dataset", "noise", "seed"))
+        if found != (dataset, noise, seed):
+            raise ResultsError(
+                f"{path} holds the class split {found}, not {(dataset, noise, seed)}; "
+                "move it out of the folder or delete it, and rerun"
+            )
+        return record
     with cell_threads("cpu"):
         auroc = first_query_auroc(dataset, noise, seed, data_dir)
-    learnt, rule = runs
-    row = dict(
-        dataset=dataset, noise=noise, seed=seed, learnt=learnt, rule=rule, auroc=auroc
-    )
+    record = dict(dataset=dataset, noise=noise, seed=seed, auroc=auroc)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, row)
-    return row
+    write_json_atomic(path, record)
+    return record
 
 
-def read_split(path):
-    """The row a per-split file holds; a ResultsError naming the file if none."""
-    return read_record(path, SPLIT_KEYS, "a class split of switch_signal.py")
+def read_auroc(path):
+    """The AUROCs a per-split file holds; a ResultsError naming the file if none."""
+    return read_record(path, AUROC_KEYS, "a class split of switch_signal.py")
 
 
 def summary(rows, score="knn_contrast", bands=3):
-    """The report's lines: per data set, then by AUROC band over all of them.
+    """The report's lines: for each noise ratio, per data set, then by AUROC
+    band over all of them.
 
+    `rows` are class splits, each its AUROCs and its two runs (`paired_runs`);
     `score` is the purity score whose AUROC is read (MQ-Net's default);
-    `bands` the number of equal-count AUROC bands.
+    `bands` the number of AUROC bands, of about equal counts.
     """
-    rows = [r for r in rows if score in r["auroc"]]
-    noises = sorted({percent(r["noise"]) for r in rows})
     lines = [
         "# Can purity's held-out AUROC tell where the learnt balance beats the rule?",
         "",
-        f"Written by `benchmarks/switch_signal.py` from the `meta_signal.py` runs at "
-        f"{', '.join(noises)} noise on class splits the benchmark never reports: "
-        f"`{LEARNT}` (the margin defaults with the learnt selector) minus the rule "
-        f"(`{RULES[0]}`, or `{RULES[1]}`, the rule's run there). AUROC: "
+        "Written by `benchmarks/switch_signal.py` from the `meta_signal.py` runs on "
+        f"class splits the benchmark never reports: `{LEARNT}` (the margin defaults "
+        f"with the learnt selector) minus the rule (`{RULES[0]}`, or `{RULES[1]}` "
+        "where it is the rule's run). AUROC: "
         f"`{score}` purity, labelled IN against labelled OOD, 3-fold held out, at "
         'the first query (what `purity="auto"` computes). Gaps in points: W/T/L '
         "over the class splits, the mean and its 95% paired-t interval; IN share: "
         "the mean difference of the share of IN examples among the queries.",
-        "",
+    ]
+    for noise in sorted({r["noise"] for r in rows}):
+        at_noise = [r for r in rows if r["noise"] == noise]
+        lines += ["", f"## {percent(noise)} noise", ""]
+        lines += _noise_lines(
+            [r for r in at_noise if score in r["auroc"]], score, bands
+        )
+        left_out = sum(score not in r["auroc"] for r in at_noise)
+        if left_out:
+            lines += [
+                "",
+                f"Left out: {left_out} class splits without a `{score}` AUROC (too "
+                "few labelled IN or OOD rows at the first query).",
+            ]
+    return lines + [""]
+
+
+def _noise_lines(rows, score, bands):
+    """The tables of one noise ratio's class splits, each with the score."""
+    lines = [
         "| data set | class splits | AUROC median [min, max] | learnt - rule "
         "| IN share, learnt - rule | Spearman rho (AUROC, gap) |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    centred = []  # (AUROC, gap) less their data set's means
     for dataset in sorted({r["dataset"] for r in rows}):
         mine = [r for r in rows if r["dataset"] == dataset]
         auroc = np.array([r["auroc"][score] for r in mine])
         gaps, in_shares = _gaps(mine)
-        # Undefined where either side is constant (spearmanr would warn).
-        varies = len(mine) > 2 and np.ptp(auroc) > 0 and np.ptp(gaps) > 0
-        rho = f"{spearmanr(auroc, gaps).statistic:+.2f}" if varies else "-"
+        centred += zip(auroc - auroc.mean(), np.subtract(gaps, np.mean(gaps)))
         lines.append(
             f"| {dataset} | {len(mine)} | {np.median(auroc):.3f} [{auroc.min():.3f}, "
             f"{auroc.max():.3f}] | {_paired_gaps(gaps)} | {np.mean(in_shares):+.3f} "
-            f"| {rho} |"
+            f"| {_spearman(auroc, gaps)} |"
         )
     auroc = np.array([r["auroc"][score] for r in rows])
+    gaps, _ = _gaps(rows)
+    lines += [
+        "",
+        f"Spearman rho of AUROC and gap over every class split: "
+        f"{_spearman(auroc, gaps)}; with each data set's mean AUROC and mean gap "
+        f"taken away first: {_spearman(*zip(*centred))}.",
+    ]
     edges = np.quantile(auroc, np.linspace(0, 1, bands + 1))
     band = np.clip(np.searchsorted(edges, auroc, side="right") - 1, 0, bands - 1)
     lines += [
         "",
-        f"Over every data set, by AUROC band ({bands} bands of equal count):",
+        f"Over every data set, by AUROC band ({bands} bands of about equal counts):",
         "",
-        "| AUROC | class splits | learnt - rule | IN share, learnt - rule |",
-        "| --- | --- | --- | --- |",
+        "| AUROC | class splits | learnt - rule | IN share, learnt - rule "
+        "| class splits by data set |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for b in range(bands):
-        gaps, in_shares = _gaps([r for r, i in zip(rows, band) if i == b])
+        mine = [r for r, i in zip(rows, band) if i == b]
+        if not mine:  # tied AUROCs put every row in one band
+            continue
+        gaps, in_shares = _gaps(mine)
+        counts = Counter(r["dataset"] for r in mine)
         lines.append(
-            f"| {edges[b]:.3f} to {edges[b + 1]:.3f} | {len(gaps)} "
-            f"| {_paired_gaps(gaps)} | {np.mean(in_shares):+.3f} |"
+            f"| {edges[b]:.3f} to {edges[b + 1]:.3f} | {len(mine)} "
+            f"| {_paired_gaps(gaps)} | {np.mean(in_shares):+.3f} "
+            f"| {', '.join(f'{d} {n}' for d, n in sorted(counts.items()))} |"
         )
-    return lines + [""]
+    return lines
+
+
+def _spearman(x, y):
+    """Spearman's rho as "+0.12"; "-" where either side is constant (undefined)."""
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return "-"
+    return f"{spearmanr(x, y).statistic:+.2f}"
 
 
 def _gaps(rows):
@@ -201,18 +253,32 @@ def _gaps(rows):
     )
 
 
-def write_summary(results):
-    """switch_signal.md under `results`, from its per-split files."""
-    results = Path(results)
-    paths = sorted((results / "switch_signal").glob("*.json"))
-    if not paths:
+def load_rows(results):
+    """Every class split with an AUROC file under `results`, beside its two
+    runs; a split whose runs are gone is left out."""
+    records = [
+        read_auroc(p) for p in sorted((Path(results) / "switch_signal").glob("*.json"))
+    ]
+    if not records:
         raise ResultsError(
-            f"no class splits under {results / 'switch_signal'} to summarise; "
+            f"no class splits under {Path(results) / 'switch_signal'} to summarise; "
             "run some first (without --summary-only)"
         )
-    (results / "switch_signal.md").write_text(
-        "\n".join(summary([read_split(p) for p in paths]))
-    )
+    pairs = {
+        noise: paired_runs(results, noise) for noise in {r["noise"] for r in records}
+    }
+    return [
+        dict(record, learnt=runs[0], rule=runs[1])
+        for record in records
+        if (runs := pairs[record["noise"]].get((record["dataset"], record["seed"])))
+    ]
+
+
+def write_summary(results):
+    """switch_signal.md under `results`, from its per-split files and the
+    meta_signal runs they pair."""
+    rows = load_rows(results)
+    (Path(results) / "switch_signal.md").write_text("\n".join(summary(rows)))
 
 
 def main():
@@ -258,8 +324,8 @@ def main():
                 parser, args.data_dir, sorted({d for d, _ in pairs})
             )
             Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
-                delayed(run)(d, args.noise, s, acc, args.data_dir, args.results_dir)
-                for (d, s), acc in pairs.items()
+                delayed(run)(d, args.noise, s, args.data_dir, args.results_dir)
+                for d, s in pairs
             )
             print(
                 f"{len(pairs)} class splits; "

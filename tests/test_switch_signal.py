@@ -7,7 +7,12 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import switch_signal
-from skal_openset import load_digits_dataset, make_open_set_split
+from skal_openset import (
+    MQNetQuery,
+    load_digits_dataset,
+    make_open_set_split,
+    run_active_learning,
+)
 
 
 def _write_run(results, dataset, seed, variant, accuracy, noise=0.6, in_share=0.8):
@@ -39,47 +44,73 @@ def test_a_split_pairs_the_learnt_run_with_the_rule_or_the_switch(tmp_path):
     _write_run(tmp_path, "segment", 102, "margin-rule-start", 0.9)  # no rule run
     _write_run(tmp_path, "segment", 103, "margin-rule", 0.9)  # no learnt run
     _write_run(tmp_path, "penbased", 104, "margin-rule-start", 0.9, noise=0.4)
-    _write_run(tmp_path, "penbased", 104, "margin-rule", 0.9, noise=0.4)
+    _write_run(tmp_path, "penbased", 104, "margin-rule", 0.8, noise=0.4)
     assert switch_signal.paired_runs(tmp_path, 0.6) == {
         ("fashion", 101): (_run(0.90), _run(0.85)),
         ("letter", 100): (_run(0.80), _run(0.82, 0.9)),
     }
+    assert switch_signal.paired_runs(tmp_path, 0.4) == {
+        ("penbased", 104): (_run(0.9), _run(0.8)),
+    }
 
 
-def test_the_auroc_is_that_of_the_first_query_of_the_benchmark_split(monkeypatch):
+def test_below_one_half_noise_the_switch_is_not_the_rule(tmp_path):
+    # Its initial set is under half OOD: it ran the learnt selector, the
+    # learnt run itself, which would pair as a zero gap.
+    _write_run(tmp_path, "letter", 100, "margin-rule-start", 0.80, noise=0.4)
+    _write_run(tmp_path, "letter", 100, "margin-auto-half", 0.80, noise=0.4)
+    assert switch_signal.paired_runs(tmp_path, 0.4) == {}
+    _write_run(tmp_path, "letter", 100, "margin-rule-start", 0.80, noise=0.5)
+    _write_run(tmp_path, "letter", 100, "margin-auto-half", 0.81, noise=0.5)
+    assert switch_signal.paired_runs(tmp_path, 0.5) == {
+        ("letter", 100): (_run(0.80), _run(0.81))
+    }
+
+
+def test_the_auroc_is_purity_autos_at_the_first_query_of_the_split(monkeypatch):
     X, y = load_digits_dataset()
     split = make_open_set_split(
         X, y, in_classes=[0, 1, 2], noise_ratio=0.6, initial_size=40, random_state=0
     )
+    calls = []
+
+    def make_estimator(*args):
+        calls.append(args)
+        return LogisticRegression(max_iter=500)
+
     monkeypatch.setattr(switch_signal, "make_split", lambda *args: split)
+    monkeypatch.setattr(switch_signal, "make_estimator", make_estimator)
     monkeypatch.setitem(switch_signal.DATASETS, "digits", dict(budget=10))
-    seen = []
-
-    def auroc(learner):
-        seen.append(learner)
-        return {"knn_contrast": 0.75}
-
-    monkeypatch.setattr(switch_signal, "_purity_auroc", auroc)
-    monkeypatch.setattr(
-        switch_signal, "make_estimator", lambda *a: LogisticRegression(max_iter=200)
+    auroc = switch_signal.first_query_auroc("digits", 0.6, 7, None)
+    # The benchmark's estimator of that split, with its seed.
+    assert calls == [("digits", X.shape[1], 3, False, 7)]
+    # What MQ-Net's purity="auto" compares at the first query of that run.
+    strategies = []
+    run_active_learning(
+        split,
+        LogisticRegression(max_iter=500),
+        MQNetQuery(purity="auto", random_state=0),
+        n_rounds=2,
+        budget=10,
+        callback=lambda record, learner: strategies.append(learner.query_strategy_),
     )
-    assert switch_signal.first_query_auroc("digits", 0.6, 0, None) == {
-        "knn_contrast": 0.75
-    }
-    # The learner of round 1: the initial set alone, OOD rows included.
-    [learner] = seen
-    assert len(learner.X_labelled_) == len(split.initial_idx)
+    assert set(auroc) == {"knn", "knn_contrast", "cosine", "mahalanobis"}
+    assert auroc == strategies[-1].purity_auroc_
 
 
-def _row(dataset, seed, auroc, learnt, rule, in_shares=(0.8, 0.8)):
+def _row(dataset, seed, auroc, learnt, rule, in_shares=(0.8, 0.8), noise=0.6):
     return dict(
         dataset=dataset,
-        noise=0.6,
+        noise=noise,
         seed=seed,
         learnt=dict(accuracy=learnt, in_share=in_shares[0]),
         rule=dict(accuracy=rule, in_share=in_shares[1]),
         auroc={"knn_contrast": auroc},
     )
+
+
+def _line(lines, start):
+    return next(line for line in lines if line.startswith(start))
 
 
 def test_the_summary_gives_each_data_set_and_each_auroc_band():
@@ -93,34 +124,65 @@ def test_the_summary_gives_each_data_set_and_each_auroc_band():
         _row("fashion", 102, 1.0, 0.90, 0.87),
     ]
     lines = switch_signal.summary(rows, bands=2)
-    letter = next(line for line in lines if line.startswith("| letter |"))
     # Gaps -2, -1, 0 points: mean -1, standard error 1 / sqrt(3), t(2).
-    assert letter == (
+    assert _line(lines, "| letter |") == (
         "| letter | 3 | 0.700 [0.600, 0.800] | 0/1/2, -1.00 [-3.48, +1.48] "
         "| -0.100 | +1.00 |"
     )
-    fashion = next(line for line in lines if line.startswith("| fashion |"))
-    assert fashion.endswith("| 3/0/0, +2.00 [-0.48, +4.48] | +0.000 | +1.00 |")
+    assert _line(lines, "| fashion |").endswith(
+        "| 3/0/0, +2.00 [-0.48, +4.48] | +0.000 | +1.00 |"
+    )
+    # Over all rows the AUROC orders the gaps. Within each data set too, but
+    # centred, the gaps tie in pairs (-1, -1, 0, 0, 1, 1 points) where the
+    # AUROCs do not (-0.1, -0.05, 0, 0, 0.05, 0.1).
+    assert _line(lines, "Spearman rho") == (
+        "Spearman rho of AUROC and gap over every class split: +1.00; with each "
+        "data set's mean AUROC and mean gap taken away first: +0.83."
+    )
     # The three lowest AUROCs are letter's, the three highest fashion's.
-    assert "| 0.600 to 0.850 | 3 | 0/1/2, -1.00 [-3.48, +1.48] | -0.100 |" in lines
-    assert "| 0.850 to 1.000 | 3 | 3/0/0, +2.00 [-0.48, +4.48] | +0.000 |" in lines
+    assert (
+        "| 0.600 to 0.850 | 3 | 0/1/2, -1.00 [-3.48, +1.48] | -0.100 | letter 3 |"
+        in lines
+    )
+    assert (
+        "| 0.850 to 1.000 | 3 | 3/0/0, +2.00 [-0.48, +4.48] | +0.000 | fashion 3 |"
+        in lines
+    )
 
 
-def test_the_summary_leaves_out_splits_without_the_score():
+def test_each_noise_ratio_is_summarised_apart():
+    rows = [_row("letter", s, 0.6 + s / 10, 0.8, 0.8 - s / 100) for s in range(3)]
+    rows += [_row("letter", s, 0.6, 0.8, 0.9, noise=0.4) for s in range(3)]
+    lines = switch_signal.summary(rows)
+    at_40, at_60 = lines.index("## 40% noise"), lines.index("## 60% noise")
+    assert _line(lines[at_40:], "| letter |").startswith("| letter | 3 |")
+    assert "-10.00" in _line(lines[at_40:], "| letter |")
+    assert _line(lines[at_60:], "| letter |").startswith("| letter | 3 | 0.700")
+
+
+def test_the_summary_says_how_many_splits_lack_the_score():
     rows = [_row("letter", s, 0.6 + s / 1000, 0.8, 0.8) for s in range(3)]
     rows.append(dict(_row("letter", 9, 0.0, 0.0, 0.8), auroc={}))  # too few OOD
     lines = switch_signal.summary(rows, bands=1)
-    letter = next(line for line in lines if line.startswith("| letter |"))
+    letter = _line(lines, "| letter |")
     # Equal accuracies: no rank correlation to give.
     assert letter.startswith("| letter | 3 |") and letter.endswith("| - |")
+    assert _line(lines, "Left out:").startswith("Left out: 1 class splits")
 
 
-def test_summary_only_rewrites_the_report_from_the_split_files(tmp_path, monkeypatch):
+def test_summary_only_pairs_the_auroc_files_with_the_runs_as_they_are(
+    tmp_path, monkeypatch
+):
     folder = tmp_path / "switch_signal"
     folder.mkdir()
-    rows = [_row("letter", s, 0.5 + s / 10, 0.8, 0.8 - s / 100) for s in range(3)]
-    for row in rows:
-        (folder / f"letter_60_{row['seed']}.json").write_text(json.dumps(row))
+    for seed in range(3):
+        record = dict(dataset="letter", noise=0.6, seed=seed, auroc={"knn": 0.5})
+        record["auroc"]["knn_contrast"] = 0.5 + seed / 10
+        (folder / f"letter_60_{seed}.json").write_text(json.dumps(record))
+        _write_run(tmp_path, "letter", seed, "margin-rule-start", 0.8)
+        _write_run(tmp_path, "letter", seed, "margin-auto-half", 0.8 - seed / 100)
+    # A rule run added later takes the switch's place.
+    _write_run(tmp_path, "letter", 2, "margin-rule", 0.9)
     monkeypatch.setattr(
         sys,
         "argv",
@@ -128,7 +190,18 @@ def test_summary_only_rewrites_the_report_from_the_split_files(tmp_path, monkeyp
     )
     switch_signal.main()
     written = (tmp_path / "switch_signal.md").read_text()
+    rows = switch_signal.load_rows(tmp_path)
+    assert [r["rule"]["accuracy"] for r in rows] == [0.8, 0.79, 0.9]
     assert written == "\n".join(switch_signal.summary(rows))
+
+
+def test_a_file_of_another_split_is_refused(tmp_path):
+    path = switch_signal.auroc_path(tmp_path, "letter", 0.6, 100)
+    path.parent.mkdir()
+    record = dict(dataset="letter", noise=0.6, seed=101, auroc={})
+    path.write_text(json.dumps(record))
+    with pytest.raises(switch_signal.ResultsError, match="holds the class split"):
+        switch_signal.run("letter", 0.6, 100, None, tmp_path)
 
 
 def test_a_file_that_is_no_split_is_named(tmp_path):
