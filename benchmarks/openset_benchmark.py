@@ -182,6 +182,12 @@ class RandomValidationMQNet(MQNetQuery):
         return keys, latest._replace(row_keys=Counter(keys), learnt=Counter())
 
     def update(self, learner, X_query, y_query):
+        X_query = check_rows(X_query, getattr(learner, "estimator", learner), "X_query")
+        y_query = np.asarray(y_query)
+        if len(y_query) != len(X_query):  # update checks the validation rows only
+            raise ValueError(
+                f"X_query has {len(X_query)} rows but y_query has {len(y_query)}."
+            )
         if not hasattr(self, "validation_rng_"):
             self.validation_rng_ = np.random.RandomState(self.random_state)
         rows = self.validation_rng_.choice(
@@ -192,8 +198,7 @@ class RandomValidationMQNet(MQNetQuery):
         # Those rows reach the meta-model only; the learner is taught the query,
         # whose IN rows (if any) a learner continuing this campaign holds, keyed
         # as update keys them.
-        X_query = check_rows(X_query, learner.estimator, "X_query")
-        is_in = np.asarray(y_query) != ood_label_of(learner)
+        is_in = y_query != ood_label_of(learner)
         if is_in.any():
             taught = set(row_keys(X_query[is_in]))
         self._taught_in_keys = taught

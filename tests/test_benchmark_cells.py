@@ -539,7 +539,13 @@ def test_the_random_validation_ablation_runs_on_rows_no_query_returned():
     # the validation rows were recorded as the ones taught.
     handed_over = copy.copy(learners[-1])
     assert handed_over.query_strategy_ is fitted
-    handed_over.query(split.X_pool[:50], n_instances=5)
+    _, X_query = handed_over.query(split.X_pool[:50], n_instances=5)
+    # A query of OOD rows only teaches no IN row: what the learner holds
+    # still continues the campaign.
+    fitted.update(handed_over, X_query, np.full(5, handed_over.ood_label_))
+    copy.copy(handed_over).query(split.X_pool[:50], n_instances=5)
+    with pytest.raises(ValueError, match="X_query has 5 rows but y_query has 4"):
+        fitted.update(handed_over, X_query, np.full(4, handed_over.ood_label_))
 
 
 def test_a_fixed_balance_column_ranks_by_its_weight_from_the_second_query():
