@@ -62,8 +62,9 @@ class MonotoneMLP(nn.Module):
     asks for non-negative inputs: its proof covers products of functions,
     which this network does not form). The softplus has a non-zero gradient
     everywhere, so a weight cannot die, as ReLU-wrapped weights do once a
-    step pushes them below zero (the issue-13 audit found 20-50% of them dead
-    under Adam, with whole inputs ignored in some fits). Biases are
+    step pushes them below zero (19% of them on average and up to 41% in a fit
+    under Adam, with whole inputs ignored in some fits:
+    ``benchmarks/results/FINDINGS.md``). Biases are
     unconstrained. The output layer has no bias: a pairwise ranking loss
     cannot see a constant shift, so its gradient would be pure rounding
     noise, which adaptive optimisers turn into full-size random steps.
