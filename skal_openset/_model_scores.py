@@ -455,7 +455,9 @@ def check_estimator_supports(estimator, needs, who):
             f"predict_proba; {wrap}, or use a probabilistic classifier"
             + (
                 f" ({type(final).__name__}(probability=True))"
-                if "probability" in getattr(final, "get_params", dict)()
+                # scikit-learn 1.9 deprecates SVC's (its default says so).
+                if getattr(final, "get_params", dict)().get("probability", "deprecated")
+                != "deprecated"
                 else ""
             )
             + "."

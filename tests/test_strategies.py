@@ -984,6 +984,21 @@ def test_a_seeded_strategy_seeds_a_given_selector_without_a_seed(
     assert selector(MetaQueryNetSelector(random_state=7), 0).random_state == 7
 
 
+def test_a_nested_selector_parameter_without_a_selector_names_the_remedy():
+    # selector=None had no set_params: a bare AttributeError from scikit-learn.
+    with pytest.raises(ValueError, match=r"selector=MetaQueryNetSelector\(init="):
+        MQNetQuery().set_params(selector__max_epochs=5)
+    learner = ActiveLearner(RandomForestClassifier(), MQNetQuery())
+    with pytest.raises(ValueError, match="selector__max_epochs"):
+        learner.set_params(query_strategy__selector__max_epochs=5)
+    # Given the selector, in the same call or before, it is set.
+    strategy = MQNetQuery().set_params(
+        selector=MetaQueryNetSelector(), selector__max_epochs=5
+    )
+    assert strategy.selector.max_epochs == 5
+    assert strategy.set_params(selector__lr=0.1).selector.lr == 0.1
+
+
 def test_rule_alone_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, pool):
     taught = _taught(split, unlabelled, pool, MQNetQuery(rule_weight=1, random_state=0))
     strategy = copy.deepcopy(taught["learner"].query_strategy_)

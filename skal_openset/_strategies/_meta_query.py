@@ -514,6 +514,39 @@ class MQNetQuery(_MetaInputQuery):
         self.batch_skyline = batch_skyline
         self.random_state = random_state
 
+    def set_params(self, **params: Any) -> MQNetQuery:
+        """Set the parameters of this strategy, as scikit-learn does.
+
+        ``selector__<name>`` sets a parameter of `selector`, which must then
+        be a :class:`MetaQueryNetSelector` (given before or in the same call).
+
+        Parameters
+        ----------
+        **params : dict
+            Strategy parameters, and ``selector__<name>`` ones.
+
+        Returns
+        -------
+        self : MQNetQuery
+            This strategy.
+        """
+        # The default selector, None, is built at each update: no parameters.
+        nested = {
+            key.removeprefix("selector__"): value
+            for key, value in params.items()
+            if key.startswith("selector__")
+        }
+        if nested and params.get("selector", self.selector) is None:
+            settings = ", ".join(f"{key}={value!r}" for key, value in nested.items())
+            raise ValueError(
+                f"Cannot set {', '.join('selector__' + key for key in nested)}: "
+                "selector is None, which builds the default meta-model at each "
+                "update. Pass the selector itself instead, "
+                f'selector=MetaQueryNetSelector(init="rule", {settings}) '
+                '(init="rule" is what None uses).'
+            )
+        return super().set_params(**params)
+
     def __getstate__(self):
         # A copy: the state may be this strategy's own __dict__. A loaded
         # strategy (a reloaded learner's) belongs to the first learner using it.
