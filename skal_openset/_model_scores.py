@@ -1210,11 +1210,15 @@ def resolve_score(score, registry, kind):
 def compute_score(score, registry, kind, learner, X):
     """Evaluate a named or callable score and check its output."""
     check_is_fitted(fitted_estimator(learner))
-    values = np.asarray(resolve_score(score, registry, kind)(learner, X), dtype=float)
+    values = np.asarray(resolve_score(score, registry, kind)(learner, X))
+    expected = f"The {kind} score must return {len(X)} finite values; got an array"
+    try:
+        values = values.astype(float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{expected} of {values.dtype} values ({error}).") from error
     if values.shape != (len(X),) or not np.all(np.isfinite(values)):
         raise ValueError(
-            f"The {kind} score must return {len(X)} finite values; got an "
-            f"array of shape {values.shape}"
+            f"{expected} of shape {values.shape}"
             + ("" if values.shape != (len(X),) else " with NaN or inf")
             + "."
         )

@@ -807,6 +807,7 @@ class TargetNet(NeuralNetClassifier):
         "optimizer__momentum",
         "optimizer__weight_decay",
         "iterator_train__min_steps",
+        "random_state",
     )
 
     def __init__(

@@ -971,7 +971,9 @@ def pairwise_ranking_accuracy(
         for start in range(0, len(y_true), chunk):
             stop = start + chunk
             true_sign = np.sign(y_true[start:stop, None] - y_true[None, :])
-            score_gap = y_score[start:stop, None] - y_score[None, :]
+            # Finite scores near the float64 limit: an infinite gap keeps its sign.
+            with np.errstate(over="ignore"):
+                score_gap = y_score[start:stop, None] - y_score[None, :]
             # Per pair: one large score must not tie distinct small ones.
             tolerance = 1e-12 * np.maximum(
                 np.abs(y_score[start:stop, None]), np.abs(y_score[None, :])

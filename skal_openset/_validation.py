@@ -15,9 +15,9 @@ def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> N
     """Refuse True and False for the parameters of `estimator` that take numbers.
 
     bool is an Integral to Python, so scikit-learn's ``Interval`` takes it:
-    True would silently mean 1, False 0. `names` are those parameters; None
-    means the ones its ``_parameter_constraints`` constrain to an ``Interval``
-    (and not to "boolean" too).
+    True would silently mean 1, False 0 (a seed too). `names` are those
+    parameters; None means the ones its ``_parameter_constraints`` constrain
+    to an ``Interval`` or ``"random_state"`` (and not to "boolean" too).
     """
     params = estimator.get_params(deep=False)
     if names is None:
@@ -25,14 +25,19 @@ def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> N
             name
             for name, constraints in estimator._parameter_constraints.items()
             if "boolean" not in constraints
-            and any(isinstance(c, Interval) for c in constraints)
+            and any(isinstance(c, Interval) or c == "random_state" for c in constraints)
         ]
     for name in names:
         value = params.get(name)
         if isinstance(value, bool):
+            kind = (
+                "an int, a RandomState instance or None"
+                if name.endswith("random_state")
+                else "a number"
+            )
             raise InvalidParameterError(
-                f"The {name!r} parameter of {type(estimator).__name__} must be a "
-                f"number, not {value!r} ({value!r} would silently mean {int(value)})."
+                f"The {name!r} parameter of {type(estimator).__name__} must be "
+                f"{kind}, not {value!r} ({value!r} would silently mean {int(value)})."
             )
 
 

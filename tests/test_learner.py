@@ -1305,6 +1305,7 @@ def test_a_failed_teach_leaves_torch_global_random_state_as_it_was(split, unseed
         MQNetQuery(purity="knn_contrat"),
         MQNetQuery(rule_weight=2),
         MQNetQuery(diversity_pool=True),  # True would silently mean 1
+        MQNetQuery(random_state=False),  # seed 0
         MQNetQuery(selector=MetaQueryNetSelector(lr=-1)),
         MQNetQuery(selector=MetaQueryNetSelector(hidden_size=True)),  # torch error
         MQNetQuery(selector=MetaQueryNetSelector(max_epochs=True)),  # 1 epoch

@@ -783,6 +783,7 @@ def test_the_modules_refuse_booleans_for_numbers(module, kwargs, match):
         "optimizer__weight_decay",
         "iterator_train__min_steps",
         "ll_weight",
+        "random_state",  # True seeded as 1
     ],
 )
 def test_booleans_are_refused_for_the_nets_numeric_parameters(param):

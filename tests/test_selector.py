@@ -441,6 +441,7 @@ def test_pairwise_ranking_accuracy_matches_a_loop():
         ([1.0, 2.0, 3.0], [1e-310, 2e-310, 3e-310], None),  # their tolerance is 0
         ([5e-324, 1.0, 3.0], [1.0, 2.0, 3.0], None),  # rescaled, 5e-324 goes to 0
         ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [5e-324, 1.0, 1.0]),  # so do its pairs
+        ([1.0, 2.0], [1.7e308, -1.7e308], None),  # their gap overflows to -inf
     ],
 )
 def test_pairwise_ranking_accuracy_under_a_raising_errstate(
@@ -896,6 +897,7 @@ def test_batch_size_below_two_is_refused():
         "steps_per_epoch",
         "lr_decay_epoch",
         "pair_chunk_size",
+        "random_state",  # True seeded as 1
     ],
 )
 def test_booleans_are_refused_for_numeric_parameters(param):

@@ -778,7 +778,13 @@ class TestPurityInformativenessQuery(StrategyTemplate):
         np.testing.assert_allclose(scores, expected[indices], rtol=1e-5)
 
     @pytest.mark.parametrize(
-        "output", [lambda X: np.ones(len(X) + 1), lambda X: np.full(len(X), np.nan)]
+        "output",
+        [
+            lambda X: np.ones(len(X) + 1),
+            lambda X: np.full(len(X), np.nan),
+            lambda X: np.full(len(X), "high"),  # NumPy's bare message before
+            lambda X: [None] * len(X),
+        ],
     )
     def test_callable_with_a_bad_output_is_rejected(self, learner, pool, output):
         strategy = PurityInformativenessQuery(lambda lrn, X: output(X))
