@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from ._atomic import atomic_open
@@ -49,7 +49,13 @@ from ._labels import (
     without_invisible,
 )
 from ._typing import IntLike, RandomStateLike, RealLike
-from ._validation import check_each_once, file_at, missing_mask, refuse_sparse
+from ._validation import (
+    check_each_once,
+    check_random_state_not_bool,
+    file_at,
+    missing_mask,
+    refuse_sparse,
+)
 from ._warn import warn
 
 __all__ = [
@@ -162,6 +168,11 @@ class OpenSetSplit:
             self.y_pool, "y_pool", f"0..{k - 1} for IN examples, ood_label for OOD"
         )
         _check_codes(self.y_test, "y_test", f"0..{k - 1}")
+        if not len(self.y_test):
+            raise ValueError(
+                "The test set (X_test, y_test) is empty: give it at least one IN "
+                "row, on which each round's test accuracy is measured."
+            )
         pool_in = self.y_pool != self.ood_label
         if np.any((self.y_pool[pool_in] < 0) | (self.y_pool[pool_in] >= k)):
             raise ValueError(f"y_pool must hold labels 0..{k - 1} or ood_label.")
@@ -327,6 +338,26 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
         raise ValueError(
             f"{subject} strings, bytes or numbers ({shown}), which have no common "
             f"order (scikit-learn refuses such targets too): {advice}"
+        )
+
+
+def _warn_of_test_classes(y, y_test, in_classes):
+    """Warn where a separate test set seems not to match `y`: classes `y`
+    lacks (labels coded otherwise, e.g. 1..10 beside 0..9, which tests IN
+    rows against other classes' labels), or IN classes with no test row (the
+    accuracy leaves them out)."""
+    train, test = set(y.tolist()), set(y_test.tolist())
+    if unknown := sorted(test - train, key=str):
+        warn(
+            f"y_test holds {len(unknown)} classes that y lacks (e.g. "
+            f"{unknown[0]!r}): are the two coded alike? Its rows of the IN "
+            "classes are the test set, and the others are left out."
+        )
+    if missing := [c for c in in_classes.tolist() if c not in test]:
+        warn(
+            f"y_test has no row of the IN classes {missing}: the test accuracy "
+            "leaves them out. Give test rows of every IN class, or leave out "
+            "X_test and y_test to hold out test_size of the IN rows of X."
         )
 
 
@@ -560,7 +591,7 @@ def make_open_set_split(
             f"noise_ratio must be in [0, 1) or None (keep every OOD example), "
             f"got {noise_ratio!r}."
         )
-    rng = check_random_state(random_state)
+    rng = check_random_state_not_bool(random_state)
     in_classes = _choose_in_classes(y, in_classes, n_in_classes, rng)
     k = len(in_classes)
     if not isinstance(ood_label, Integral) or 0 <= ood_label < k:
@@ -613,6 +644,7 @@ def make_open_set_split(
         keep = np.isin(y_test, in_classes)
         if not keep.any():
             raise ValueError("y_test holds none of the IN classes.")
+        _warn_of_test_classes(y, y_test, in_classes)
         train_rows, X_test = in_rows, _safe_indexing(X_test, np.flatnonzero(keep))
         y_test = y_test[keep]
 

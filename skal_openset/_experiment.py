@@ -563,6 +563,22 @@ def common_rounds(runs, name, consequence):
     return shortest
 
 
+def ood_bought(record: Mapping) -> int:
+    """The OOD labels a round's record says were bought: 0 where it bought
+    none (round 1, whose IN share is NaN), and an error where it bought some
+    but holds no IN share (a record edited or read from a blank cell)."""
+    size, in_share = record["query_size"], record["query_in_share"]
+    if size == 0:
+        return 0
+    if math.isnan(in_share):
+        raise ValueError(
+            f"A record bought {size} labels but its query_in_share is NaN: give "
+            "the share of IN labels among them (run_active_learning's records "
+            f"hold it). The record: {dict(record)!r}."
+        )
+    return round(size * (1 - in_share))
+
+
 # The record keys that summarize_final_round reads.
 _SUMMARIZED_KEYS = (
     "round",
@@ -683,6 +699,8 @@ def summarize_final_round(
             "cut the records at round {rounds} to compare like with like.",
         )
         accuracy = [run[-1]["test_accuracy"] for run in runs]
+        # Before the IN share: it refuses a NaN share of a round that bought.
+        ood_labels = [sum(ood_bought(r) for r in run) for run in runs]
         # Round 1 trains on the initial set: no query, a NaN IN share. A run
         # that bought nothing has no IN share either (not 0).
         queries = [run[1:] for run in runs]
@@ -693,10 +711,6 @@ def summarize_final_round(
         ]
         seconds = [
             np.sum([r["train_seconds"] + r["query_seconds"] for r in run])
-            for run in runs
-        ]
-        ood_labels = [
-            sum(round(r["query_size"] * (1 - r["query_in_share"])) for r in run[1:])
             for run in runs
         ]
         rows.append(

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from ._experiment import as_records, check_numbers, check_one_run, common_rounds
+from ._experiment import (
+    as_records,
+    check_numbers,
+    check_one_run,
+    common_rounds,
+    ood_bought,
+)
 from ._typing import Records
 from ._warn import warn
 
@@ -101,9 +107,7 @@ def _series(run, name):
     if name == "labels":
         return np.cumsum([r["query_size"] for r in run], dtype=float)
     if name == "ood":
-        size = np.array([r["query_size"] for r in run], dtype=float)
-        in_share = np.nan_to_num([r["query_in_share"] for r in run])  # NaN in round 1
-        return np.cumsum(np.rint(size * (1 - in_share)))
+        return np.cumsum([ood_bought(r) for r in run], dtype=float)
     (key,) = _SERIES[name]
     return np.array([r[key] for r in run], dtype=float)
 

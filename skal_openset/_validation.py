@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn import config_context
-from sklearn.utils import check_array, check_scalar
+from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 
@@ -30,15 +30,28 @@ def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> N
     for name in names:
         value = params.get(name)
         if isinstance(value, bool):
-            kind = (
-                "an int, a RandomState instance or None"
-                if name.endswith("random_state")
-                else "a number"
-            )
             raise InvalidParameterError(
                 f"The {name!r} parameter of {type(estimator).__name__} must be "
-                f"{kind}, not {value!r} ({value!r} would silently mean {int(value)})."
+                + _not_bool(name, value)
             )
+
+
+def _not_bool(name: str, value: bool) -> str:
+    kind = (
+        "an int, a RandomState instance or None"
+        if name.endswith("random_state")
+        else "a number"
+    )
+    return f"{kind}, not {value!r} ({value!r} would silently mean {int(value)})."
+
+
+def check_random_state_not_bool(random_state: Any) -> np.random.RandomState:
+    """:func:`sklearn.utils.check_random_state`, which takes True for seed 1,
+    refusing bools."""
+    if isinstance(random_state, bool):
+        message = _not_bool("random_state", random_state)
+        raise ValueError(f"random_state must be {message}")
+    return check_random_state(random_state)
 
 
 def check_scalar_not_bool(
@@ -46,10 +59,7 @@ def check_scalar_not_bool(
 ) -> None:
     """:func:`sklearn.utils.check_scalar`, which takes True for 1, refusing bools."""
     if isinstance(value, bool):
-        raise TypeError(
-            f"{name} must be a number, not {value!r} ({value!r} would silently "
-            f"mean {int(value)})."
-        )
+        raise TypeError(f"{name} must be " + _not_bool(name, value))
     check_scalar(value, name, target_type, **kwargs)
 
 

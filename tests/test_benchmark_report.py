@@ -157,8 +157,8 @@ def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
                 variant=variant,
                 round=r,
                 test_accuracy=0.8,
-                query_size=10,
-                budget_spent=10 * r,
+                query_size=10 if r > 1 else 0,  # round 1 buys nothing
+                budget_spent=10 * (r - 1),
                 query_in_share=in_share if r > 1 else float("nan"),
                 train_seconds=0.0,
                 query_seconds=0.0,

@@ -7,6 +7,7 @@ import struct
 import unicodedata
 import warnings
 import zipfile
+from functools import partial
 from unittest.mock import patch
 
 import numpy as np
@@ -155,6 +156,29 @@ def test_split_with_given_test_set():
     assert (~split.is_ood).sum() == 20 and split.is_ood.sum() == 20
     pool_in = _ids(split.X_pool[~split.is_ood])
     assert set(pool_in) == set(np.flatnonzero(np.isin(y, [3, 1])))
+
+
+def test_split_warns_of_a_given_test_set_that_does_not_match_y():
+    # Both went by silently: a test set coded 1..5 beside 0..4 tested the IN
+    # rows against other classes' labels; one without an IN class left it out.
+    X, y = _tagged_data(10, 5)
+    X_test, y_test = _tagged_data(4, 5, seed=1)
+    split = partial(make_open_set_split, X, y, in_classes=[3, 1], random_state=0)
+    with pytest.warns(UserWarning, match=r"y_test holds 1 classes that y lacks"):
+        split(X_test=X_test, y_test=y_test + 1)
+    with pytest.warns(UserWarning, match=r"no row of the IN classes \[1\]"):
+        split(X_test=X_test[y_test != 1], y_test=y_test[y_test != 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split(X_test=X_test, y_test=y_test)
+
+
+@pytest.mark.parametrize("seed", [True, False])
+def test_split_refuses_a_bool_seed(seed):
+    # True was seed 1, where initial_size=True and test_size=True are refused.
+    X, y = _tagged_data(10, 5)
+    with pytest.raises(ValueError, match=f"random_state must be .*not {seed}"):
+        make_open_set_split(X, y, in_classes=[3, 1], random_state=seed)
 
 
 def test_split_random_in_classes_and_default_share():
@@ -395,6 +419,8 @@ def test_open_set_split_checks_direct_construction():
             r"in_classes lists 3 more than once: list each IN class once \(label j",
         ),
         (dict(ood_label="unknown"), "ood_label must be an integer .* got 'unknown'"),
+        # Accepted: the run trained its initial model, then failed on no rows.
+        (dict(X_test=np.zeros((0, 2)), y_test=np.zeros(0, int)), "test set .* empty"),
     ],
     ids=[
         "nan",
@@ -407,6 +433,7 @@ def test_open_set_split_checks_direct_construction():
         "mask",
         "duplicate-class",
         "ood-string",
+        "empty-test",
     ],
 )
 def test_open_set_split_refuses_labels_and_indices_of_other_kinds(change, match):

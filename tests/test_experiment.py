@@ -182,6 +182,18 @@ def test_summary_of_runs_that_bought_nothing_has_no_in_share():
     assert row["ood_labels_mean"] == 0 and row["accuracy_mean"] == pytest.approx(0.5)
 
 
+def test_a_round_that_bought_labels_with_no_in_share_is_refused():
+    # The summary failed with "cannot convert float NaN to integer", and the
+    # plot counted every label of the round as OOD.
+    records = _fake_records()
+    records[1]["query_in_share"] = float("nan")
+    match = "bought 10 labels but its query_in_share is NaN"
+    with pytest.raises(ValueError, match=match):
+        summarize_final_round(records)
+    with pytest.raises(ValueError, match=match):
+        plot_learning_curves(records)
+
+
 def test_summary_says_which_keys_the_records_lack(split, estimator):
     records = run_active_learning(
         split, estimator, RandomQuery(random_state=0), n_rounds=2, budget=5
