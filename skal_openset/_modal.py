@@ -79,7 +79,9 @@ def teach_open_set(
         Our :class:`ActiveLearner` has its own, which another value here
         must not contradict (a ValueError).
     **teach_kwargs
-        Passed on to modAL's ``teach`` (e.g. ``only_new=True``). Our
+        Passed on to modAL's ``teach`` (e.g. ``bootstrap=True``), but for
+        ``only_new=True`` (a ValueError): modAL then leaves the rows out of
+        ``X_training``, which the strategies read as the labelled set. Our
         :class:`ActiveLearner`'s ``teach`` takes none: any raises a TypeError.
 
     Returns
@@ -108,6 +110,14 @@ def teach_open_set(
             f"{type(learner).__name__} holds no single classifier (estimator); "
             "teach_open_set needs one learner, not a committee: use "
             "skal_openset.ActiveLearner or modAL's ActiveLearner."
+        )
+    if teach_kwargs.get("only_new"):
+        raise ValueError(
+            "only_new=True: modAL would leave these rows out of "
+            "learner.X_training, from which the strategies read the labelled "
+            "set (the IN rows purity compares the pool with), while their OOD "
+            "rows went into learner.X_ood_. Teach without it: modAL then "
+            "retrains on X_training, these rows included."
         )
     # One set on purpose may be of another kind than the classes, as the
     # strategies take it (_check_modal_training): then modAL takes every

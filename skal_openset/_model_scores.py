@@ -164,11 +164,12 @@ def fitted_estimator(learner):
 
 def _not_a_learner(learner, lacking):
     """The TypeError for a strategy given something other than one learner."""
-    given = (
-        "one learner, not a committee"
-        if hasattr(learner, "learner_list")
-        else "a learner that wraps the classifier, not the classifier itself"
-    )
+    if hasattr(learner, "learner_list"):
+        given = "one learner, not a committee"
+    elif hasattr(learner, "query"):  # modAL's DeepActiveLearner keeps no rows
+        given = "a learner that keeps the rows it was taught"
+    else:
+        given = "a learner that wraps the classifier, not the classifier itself"
     return TypeError(
         f"{type(learner).__name__} holds {lacking}; query strategies need "
         f"{given}: use skal_openset.ActiveLearner(estimator, strategy) or "
@@ -1036,7 +1037,8 @@ def labelled_in_and_ood(learner):
     if hasattr(learner, "X_labelled_"):
         X, y = learner.X_labelled_, learner.y_labelled_
         X_ood_kept = None
-    elif not hasattr(learner, "X_training"):
+    # modAL's Committee has an X_training, None, of its own.
+    elif not hasattr(learner, "X_training") or hasattr(learner, "learner_list"):
         raise _not_a_learner(learner, "no labelled set (X_labelled_ or X_training)")
     elif learner.X_training is None:
         raise ValueError(

@@ -2399,6 +2399,16 @@ def test_a_modal_learner_rebuilt_around_its_mqnet_continues_the_campaign():
     strategy(learner, pool, n_instances=15)
 
 
+def test_teach_open_set_refuses_only_new_for_modal():
+    # Its rows stayed out of X_training, its OOD rows went into X_ood_: the
+    # strategies saw a labelled set of the first IN rows and every OOD row.
+    X, y, _, strategy, learner = _modal_like_on_in_rows()
+    indices, _ = strategy(learner, X[80:400], n_instances=15)
+    with pytest.raises(ValueError, match="only_new=True: modAL would leave"):
+        teach_open_set(learner, X[80:400][indices], y[80:400][indices], only_new=True)
+    assert learner.taught == [] and getattr(learner, "X_ood_", None) is None
+
+
 def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     # OOD marked -2 with ood_label -1: modAL's classifier took -2 for a class
     # and MQ-Net's update saw no OOD row, where our ActiveLearner refuses it.
@@ -2703,9 +2713,22 @@ def test_margin_with_one_known_class_names_the_remedy(strategy):
 def test_a_committee_is_a_clear_error():
     class Committee:
         learner_list = []
+        X_training = None  # modAL's own: it was told to construct it with one
 
     with pytest.raises(TypeError, match="not a committee"):
         MQNetQuery()(Committee(), np.zeros((5, 3)), n_instances=1)
+
+
+def test_a_learner_that_keeps_no_rows_is_not_called_a_classifier():
+    # modAL's DeepActiveLearner: "wraps the classifier, not the classifier".
+    class DeepActiveLearner:
+        estimator = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+
+        def query(self, X_pool):
+            pass
+
+    with pytest.raises(TypeError, match="keeps the rows it was taught"):
+        MQNetQuery()(DeepActiveLearner(), np.zeros((5, 4)), n_instances=1)
 
 
 def test_a_bare_classifier_is_told_to_go_in_a_learner():

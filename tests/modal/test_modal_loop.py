@@ -330,3 +330,6 @@ def test_teach_open_set_refuses_a_committee_with_a_type_error():
     X, y = load_digits_dataset()
     with pytest.raises(TypeError, match="one learner, not a committee"):
         teach_open_set(committee, X[:5], y[:5])
+    # Its X_training, None, was read as a learner made without one.
+    with pytest.raises(TypeError, match="one learner, not a committee"):
+        MQNetQuery(random_state=0)(committee, X[:20], n_instances=2)
