@@ -332,7 +332,8 @@ def _check_no_other_run_in(output, own_state=None):
 def _check_outputs_free(output, command, data=None):
     """Refuse, before any work, an `output` folder where `command` would write
     over the `data` file, or over files of its outputs' names that no earlier
-    run of it wrote (the folder holds neither its state nor its marker)."""
+    run of it wrote (no marker of it beside them), or make a file outside the
+    folder through a link to no file."""
     names, state = _WRITES[command]
     marker = output / MARKER_FILE
     if marker.is_symlink():  # writing the marker would write the file it names
@@ -342,10 +343,10 @@ def _check_outputs_free(output, command, data=None):
             "beside it) and writes into no file it did not make: remove it and "
             "run again."
         )
+    written = [output / name for name in (*names, state) if name is not None]
+    if command == INTERACTIVE:  # and its query files, where blank, in their folder
+        written += [output / "queries", *sorted(output.glob("queries/round_*.csv"))]
     if data is not None and data.exists():
-        written = [output / name for name in (*names, state) if name is not None]
-        if command == INTERACTIVE:  # and its query files, where blank
-            written += sorted(output.glob("queries/round_*.csv"))
         # Through links too: the outputs replace the file a link names.
         for path in written:
             if path.exists() and os.path.samefile(data, path):
@@ -359,11 +360,9 @@ def _check_outputs_free(output, command, data=None):
     # (A link to an existing file is kept, and that file replaced, as
     # atomic_paths writes a user's link.)
     dangling = [
-        name
-        for name in (*names, state)
-        if name is not None
-        and (output / name).is_symlink()
-        and not (output / name).exists()
+        str(path.relative_to(output))
+        for path in written
+        if path.is_symlink() and not path.exists()
     ]
     if dangling:
         raise ValueError(
@@ -371,8 +370,10 @@ def _check_outputs_free(output, command, data=None):
             "no file; a run would make the file it names, outside the folder: "
             "remove the link and run again."
         )
+    # A state is no proof: a run stopped before its first outputs leaves one
+    # without them, beside which a user's file of their names may lie.
     existing = [name for name in names if (output / name).exists()]
-    if not existing or (state is not None and (output / state).exists()):
+    if not existing:
         return
     try:
         marked = marker.read_text(encoding="utf-8").strip()

@@ -1069,6 +1069,9 @@ def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
         ("skal-openset run", None, "checkpoint.joblib"),
         ("skal-openset run --interactive", "state.joblib", "records.csv"),
         ("skal-openset run --interactive", None, "state.joblib"),
+        # Query files went unchecked: a blank one was written outside.
+        ("skal-openset run --interactive", "state.joblib", "queries/round_2.csv"),
+        ("skal-openset run --interactive", None, "queries"),
     ],
 )
 def test_a_dangling_link_among_the_outputs_is_refused_where_the_run_wrote_too(
@@ -1077,7 +1080,7 @@ def test_a_dangling_link_among_the_outputs_is_refused_where_the_run_wrote_too(
     # Only a folder without marker or state refused it: beside them, the run
     # made the file the link names, outside the folder.
     output = tmp_path / "out"
-    output.mkdir()
+    (output / linked).parent.mkdir(parents=True)
     (output / ".skal-openset-outputs").write_text(command + "\n")
     if state is not None:
         (output / state).write_bytes(b"")
@@ -1086,6 +1089,28 @@ def test_a_dangling_link_among_the_outputs_is_refused_where_the_run_wrote_too(
     with pytest.raises(ValueError, match=f"holds {linked} as a symbolic link to no"):
         skal_openset._cli._check_outputs_free(output, command)
     assert not elsewhere.exists()
+
+
+@pytest.mark.parametrize(
+    "command, state, name",
+    [
+        ("skal-openset run", "checkpoint.joblib", "summary.md"),
+        ("skal-openset run --interactive", "state.joblib", "records.csv"),
+    ],
+)
+def test_a_state_without_the_marker_makes_no_users_file_the_runs(
+    tmp_path, command, state, name
+):
+    # A run stopped before its first outputs leaves its state alone; a user's
+    # file of an output's name put beside it was replaced at the rerun.
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / state).write_bytes(b"")
+    (output / name).write_text("my notes\n")
+    with pytest.raises(ValueError, match=f"holds {name}, which {command} would"):
+        skal_openset._cli._check_outputs_free(output, command)
+    (output / ".skal-openset-outputs").write_text(command + "\n")
+    skal_openset._cli._check_outputs_free(output, command)  # its own: replaced
 
 
 def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
