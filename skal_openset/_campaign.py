@@ -723,7 +723,8 @@ def run_interactive(
     know (the state was deleted) is written over only if it is blank as
     written: one that may hold labels, in whatever layout, is refused, before
     a new state is saved (which a rerun would resume, asking anew). So is
-    a rerun whose `n_rounds` ends before an open query that is no longer blank.
+    a rerun whose `n_rounds` ends before an open query that is no longer blank,
+    and one whose `n_rounds` is fewer than the rounds the state holds.
 
     `fingerprint` identifies the campaign (:func:`table_fingerprint`): a new
     state holds its ``saved``, and a state it does not match is refused as
@@ -822,6 +823,12 @@ def run_interactive(
         }
         save_object(state, state_path)
     learner, records = state["learner"], state["records"]
+    if len(records) > n_rounds:  # as a simulated run's checkpoint refuses it
+        raise ValueError(
+            f"{STATE_FILE} already holds {len(records)} rounds, more than "
+            f"--rounds {n_rounds}: pass --rounds >= {len(records)}, or another "
+            "--output to start afresh."
+        )
     open_round = len(records) + 1
     if state["pending"] is not None and open_round > n_rounds:
         # Stopping here would leave its labels untaught without a word.

@@ -2545,6 +2545,25 @@ def test_an_answered_query_beyond_the_rounds_is_refused(tmp_path, capsys):
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 25, 30]
 
 
+def test_a_rerun_with_fewer_rounds_than_were_taught_is_refused(tmp_path, capsys):
+    # It wrote records.csv with every round taught, more than --rounds asked
+    # for, without a word (a simulated run refuses the same).
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")
+    _answer(tmp_path, truth)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")  # round 2 taught, round 3 asked
+    _answer(tmp_path, truth, round_=3)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "4")  # round 3 taught, round 4 asked
+    assert (
+        "state.joblib already holds 3 rounds, more than --rounds 2: pass "
+        "--rounds >= 3" in _refusal(tmp_path, capsys, "--rounds", "2")
+    )
+    assert not (tmp_path / "out" / "records.csv").exists()
+
+
 def test_a_blank_query_of_a_renamed_table_is_no_open_answer(tmp_path, capsys):
     # Its extra column's header names the table's file ("id in zoo.csv"): a
     # resume on a renamed copy read the blank query as one that may hold
