@@ -174,12 +174,13 @@ def _replace_all(temps, paths, backups, kept):
 
 
 @contextlib.contextmanager
-def _sigint_handled_by(handler):
+def _sigint_handled_by(handler, around_own=None):
     """Let `handler` take SIGINT during the block, only in the main thread and
-    while SIGINT has Python's default handler: an application's own handler
-    is left alone. While SIGINT is ignored (a job started in the background)
-    or has the system's default action, it keeps it, and `handler` takes a
-    SIGTERM handled as Ctrl-C."""
+    while SIGINT has Python's default handler. An application's own handler
+    is left alone, or, given `around_own`, replaced by ``around_own(own)``.
+    While SIGINT is ignored (a job started in the background) or has the
+    system's default action, it keeps it, and `handler` takes a SIGTERM
+    handled as Ctrl-C."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -189,13 +190,15 @@ def _sigint_handled_by(handler):
             yield
         return
     if current is not signal.default_int_handler:
-        yield
-        return
+        if around_own is None or current is None:  # None: not set from Python
+            yield
+            return
+        handler = around_own(current)
     signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, current)
 
 
 @contextlib.contextmanager
@@ -385,18 +388,28 @@ def interrupts_escape_training():
     return a half-trained net as if training had finished, and an active
     learning round would go on with it. In the block, SIGINT raises an
     exception no fit loop catches, turned back into ``KeyboardInterrupt`` on
-    the way out. Only in the main thread and while SIGINT has Python's
-    default handler (see :func:`_sigint_handled_by`).
+    the way out. An application's own SIGINT handler still runs, and the
+    ``KeyboardInterrupt`` it raises, if any, escapes the same way. Only in
+    the main thread (see :func:`_sigint_handled_by`).
     """
 
     def interrupt(signum, frame):
-        raise _Interrupt
+        raise _Interrupt(KeyboardInterrupt())
 
-    with _sigint_handled_by(interrupt):
+    def around(own):
+        def own_interrupting(signum, frame):
+            try:
+                own(signum, frame)
+            except KeyboardInterrupt as exc:
+                raise _Interrupt(exc) from None
+
+        return own_interrupting
+
+    with _sigint_handled_by(interrupt, around_own=around):
         try:
             yield
-        except _Interrupt:
-            raise KeyboardInterrupt from None
+        except _Interrupt as escaped:
+            raise escaped.args[0] from None
 
 
 # The lock a run holds on its output folder while it runs (removed as it

@@ -314,15 +314,19 @@ def test_warm_start_with_a_skorch_net_keeps_training(initial, batches):
     assert len(cold.estimator_.history) == 3
 
 
-def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(initial, batches):
+@pytest.mark.parametrize("own_handler", [False, True])
+def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(
+    initial, batches, own_handler
+):
     # skorch's fit loop swallows KeyboardInterrupt and returns a half-trained
     # net; the learner must stop instead, leaving the previous round in place.
+    # Under an application's own handler that raised it, teach returned.
     import os
     import signal
 
     from skorch.callbacks import Callback
 
-    epochs = []
+    epochs, handled = [], []
 
     class CtrlC(Callback):
         def on_epoch_end(self, net, **kwargs):
@@ -330,13 +334,22 @@ def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(initial, batches
             if len(epochs) == 5:  # the 2nd epoch of the teach
                 os.kill(os.getpid(), signal.SIGINT)
 
+    def application_handler(signum, frame):
+        handled.append(signum)
+        raise KeyboardInterrupt
+
+    handler = application_handler if own_handler else signal.default_int_handler
     learner = ActiveLearner(_linear_net(CtrlC(), max_epochs=3)).fit(*initial)
     fitted, labelled = learner.estimator_, len(learner.y_labelled_)
-    with pytest.raises(KeyboardInterrupt):
-        learner.teach(*batches[0])
-    assert epochs == [1, 2, 3, 1, 2]
+    signal.signal(signal.SIGINT, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            learner.teach(*batches[0])
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert epochs == [1, 2, 3, 1, 2] and len(handled) == own_handler
     assert learner.estimator_ is fitted and len(learner.y_labelled_) == labelled
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_teach_without_data_acts_like_fit(log, initial):
