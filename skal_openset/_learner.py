@@ -402,8 +402,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             # Before training, as a bad value would fail at the first query.
             strategy._validate_params()
             strategy._check_estimator(self.estimator)
-        embedding = self._fit_embedding(X, dtypes)
-        estimator = self._trained(None, X, y, classes, self.ood_label, dtypes)
+        # A retry of a failed fit then trains as a first call would.
+        with self._global_random_state_kept(False, True):
+            embedding = self._fit_embedding(X, dtypes)
+            estimator = self._trained(None, X, y, classes, self.ood_label, dtypes)
         _warn_of_rows_labelled_otherwise(X, y, frame=dtypes is not None)
         # Attributes are set only once everything has succeeded; those this
         # fit does not set must not survive from the last one.
@@ -457,7 +459,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # and its draws from NumPy's global random state: a retry then fits
         # and chooses as a first call would.
         fitting = not hasattr(self, "estimator_")
-        with self._global_random_state_kept(fitting), restored_on_error(self):
+        with self._global_random_state_kept(True, fitting), restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
@@ -495,7 +497,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # strategy is updated on a copy, but a copy shares NumPy's global
         # random state, which MQ-Net's update with random_state=None draws
         # from, as the retraining may: rewound too, as a failed query does.
-        with self._global_random_state_kept(True), restored_on_error(self):
+        with self._global_random_state_kept(True, True), restored_on_error(self):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X, "X", teaching=True)
@@ -767,18 +769,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Set back as at fit, a change made again is news again.
         self._settings_warned_of = now if parts else None
 
-    def _global_random_state_kept(self, training):
-        """A context that rewinds NumPy's and torch's global random states if
-        it raises, where the call may draw from them: a strategy with
-        random_state=None (or a function) may, and so may, if the call trains
-        (`training`), an unseeded classifier or embedding. Not where all are
-        seeded: another thread's draws from them would be drawn again.
-        """
-        if getattr(self.query_strategy, "random_state", None) is None or (
-            training and any(map(_unseeded, (self.estimator, self.embedding)))
-        ):
-            return global_random_states_restored_on_error()
-        return contextlib.nullcontext()
+    def _global_random_state_kept(self, querying, training):
+        """:func:`global_random_states_kept` for a call that runs the strategy
+        in use (`querying`: its query or update) and trains the classifier
+        and embedding (`training`)."""
+        strategy = getattr(self, "query_strategy_", self.query_strategy)
+        return global_random_states_kept(
+            querying and draws_globally(strategy),
+            (self.estimator, self.embedding) if training else (),
+        )
 
     def _fit_on_initial_set(self):
         if hasattr(self, "estimator_"):
@@ -1263,6 +1262,23 @@ def _class_weights_by_code(estimator, classes, trained):
                 else grid_by_code(value, name)
             )
     return params
+
+
+def draws_globally(strategy):
+    """Whether `strategy` (None: the default one) may draw from NumPy's global
+    random state: one with random_state=None, or a function."""
+    return getattr(strategy, "random_state", None) is None
+
+
+def global_random_states_kept(drawing, estimators):
+    """A context that rewinds NumPy's and torch's global random states if it
+    raises, where the call may draw from them: a strategy may (`drawing`,
+    see :func:`draws_globally`), and so may an unseeded one of `estimators`,
+    trained. Not where all are seeded: another thread's draws from them
+    would be drawn again."""
+    if drawing or any(map(_unseeded, estimators)):
+        return global_random_states_restored_on_error()
+    return contextlib.nullcontext()
 
 
 def _unseeded(estimator):

@@ -10,7 +10,7 @@ from sklearn.utils.validation import column_or_1d
 from ._atomic import interrupts_escape_training, restored_on_error
 from ._frames import check_columns
 from ._labels import check_ood_look_alikes
-from ._learner import ActiveLearner
+from ._learner import ActiveLearner, draws_globally, global_random_states_kept
 from ._model_scores import (
     check_fitted_rows,
     check_label_kind,
@@ -152,6 +152,10 @@ def teach_open_set(
     strategy = learner.query_strategy
     update = getattr(strategy, "update", None)
     with contextlib.ExitStack() as rollback:
+        # A retry then draws as this call did, as with our ActiveLearner.
+        rollback.enter_context(
+            global_random_states_kept(draws_globally(strategy), [learner.estimator])
+        )
         rollback.enter_context(restored_on_error(learner))
         if update is not None:  # it changes the strategy's state in place
             rollback.enter_context(restored_on_error(strategy, deep=True))

@@ -2399,6 +2399,25 @@ def test_a_modal_learner_rebuilt_around_its_mqnet_continues_the_campaign():
     strategy(learner, pool, n_instances=15)
 
 
+def test_a_failed_teach_open_set_rewinds_the_global_state(monkeypatch):
+    # Its rollback put the learner and strategy back, not the draws of an
+    # unseeded classifier: a retry trained another one.
+    X, y, _, strategy, learner = _modal_like_on_in_rows()
+    indices, _ = strategy(learner, X[80:400], n_instances=15)
+    monkeypatch.setattr(learner, "teach", _drawing_then_interrupted)
+    drawn = np.random.get_state()  # noqa: NPY002
+    with pytest.raises(KeyboardInterrupt):
+        teach_open_set(learner, X[80:400][indices], y[80:400][indices])
+    after = np.random.get_state()  # noqa: NPY002
+    np.testing.assert_array_equal(after[1], drawn[1])
+    assert after[2] == drawn[2]  # the position in it, which a draw moves
+
+
+def _drawing_then_interrupted(*args, **kwargs):
+    np.random.rand()  # noqa: NPY002 (what an unseeded fit draws)
+    raise KeyboardInterrupt
+
+
 def test_teach_open_set_refuses_only_new_for_modal():
     # Its rows stayed out of X_training, its OOD rows went into X_ood_: the
     # strategies saw a labelled set of the first IN rows and every OOD row.

@@ -1268,6 +1268,62 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
     assert not (np.array_equal(after[1], drawn[1]) and after[2] == drawn[2])
 
 
+def _assert_global_state_is(drawn):
+    after = np.random.get_state()  # noqa: NPY002
+    np.testing.assert_array_equal(after[1], drawn[1])
+    assert after[2] == drawn[2]
+
+
+def _drawing_then_interrupted(*args, **kwargs):
+    np.random.rand()  # noqa: NPY002 (what an unseeded fit draws)
+    raise KeyboardInterrupt
+
+
+def test_an_interrupted_update_called_directly_rewinds_the_global_state(
+    split, monkeypatch
+):
+    # Only teach rewound it: a custom loop's (or modAL's) retried update
+    # trained another selector than an update that never failed.
+    learner = _lr_learner(split, MQNetQuery())
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
+    monkeypatch.setattr(MetaQueryNetSelector, "fit", _drawing_then_interrupted)
+    drawn = np.random.get_state()  # noqa: NPY002
+    with pytest.raises(KeyboardInterrupt):
+        learner.query_strategy_.update(learner, X_query, split.y_pool[rows[indices]])
+    _assert_global_state_is(drawn)
+
+
+def test_a_failed_teach_rewinds_the_global_state_for_the_strategy_in_use(
+    split, monkeypatch
+):
+    # The template's seed decided: query_strategy_ set to random_state=None,
+    # as the learner's docstring says to change the strategy in use, drew
+    # from the global state in its update, which a failed teach left drawn.
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
+    learner.set_params(estimator=LogisticRegression(max_iter=300, random_state=0))
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
+    learner.query_strategy_.set_params(random_state=None)
+    monkeypatch.setattr(LogisticRegression, "fit", _drawing_then_interrupted)
+    drawn = np.random.get_state()  # noqa: NPY002
+    with pytest.raises(KeyboardInterrupt):
+        learner.teach(X_query, split.y_pool[rows[indices]])
+    _assert_global_state_is(drawn)
+
+
+def test_a_failed_fit_rewinds_the_global_state(split, monkeypatch):
+    # Only the fit deferred to query or teach rewound it: a retried fit of an
+    # unseeded classifier trained another one than a fit that never failed.
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
+    monkeypatch.setattr(LogisticRegression, "fit", _drawing_then_interrupted)
+    drawn = np.random.get_state()  # noqa: NPY002
+    with pytest.raises(KeyboardInterrupt):
+        learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    _assert_global_state_is(drawn)
+    assert not hasattr(learner, "estimator_")
+
+
 def _net_failing_in_its_second_fit(unseeded):
     """An unseeded skorch net on the split whose second fit fails after an
     epoch, having drawn its weights and batches from torch's global state."""

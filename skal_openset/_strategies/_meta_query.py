@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-from .._atomic import restored_on_error
+from .._atomic import random_state_restored_on_error, restored_on_error
 from .._frames import check_columns
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
@@ -892,8 +892,9 @@ class MQNetQuery(_MetaInputQuery):
         if is_in.any():
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
         # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
-        # while the selector trains must not leave this query set stored.
-        with restored_on_error(self):
+        # while the selector trains must not leave this query set stored, nor
+        # NumPy's global random state drawn from (random_state=None).
+        with random_state_restored_on_error(self.random_state), restored_on_error(self):
             self._claim(learner)  # a loaded strategy's first learner
             self._updated_since_query = True
             self._recent_queries = [
