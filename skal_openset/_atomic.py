@@ -109,6 +109,25 @@ def _backup_of(path):
     return backup
 
 
+def _missing_folders(paths):
+    """The folders above `paths` (each a folder, or a file not there) that
+    are not there yet, the deepest first: those a failed step removes."""
+    missing = {
+        folder
+        for path in paths
+        for folder in (path, *path.parents)
+        if not folder.exists()
+    }
+    return sorted(missing, key=lambda folder: len(folder.parts), reverse=True)
+
+
+def _remove_folders(folders):
+    """Remove those of `folders` (the deepest first) that are empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):  # it holds files: not only ours
+            folder.rmdir()
+
+
 def _remove(files):
     """Delete those of `files` that are there (None stands for no file)."""
     for file in files:
@@ -256,6 +275,7 @@ def atomic_paths(paths):
             )
         seen[key] = name
     temps, backups, kept = [], [], []
+    created = _missing_folders([path.parent for path in paths])
     try:
         for path in paths:
             temps.append(_temporary_beside(path))
@@ -272,6 +292,7 @@ def atomic_paths(paths):
             _remove(backups)
     except BaseException:
         _remove(file for file in temps + backups if file not in kept)
+        _remove_folders(created)  # a failed save leaves no empty folders
         raise
     if held:
         raise InterruptedAfterReplacing(given)
@@ -431,7 +452,7 @@ def folder_lock(output):
     that cannot lock (some network mounts), the block runs unlocked, with a
     warning.
     """
-    created = [folder for folder in (output, *output.parents) if not folder.exists()]
+    created = _missing_folders([output])
     path = output / LOCK_FILE
     try:
         fd = _take_lock(path)
@@ -449,11 +470,7 @@ def folder_lock(output):
             if fcntl is None:  # Windows removes no open file
                 path.unlink(missing_ok=True)
     finally:
-        for folder in created:  # the deepest first
-            try:
-                folder.rmdir()
-            except OSError:  # it holds the run's outputs
-                break
+        _remove_folders(created)  # unless they hold the run's outputs
 
 
 def _take_lock(path):

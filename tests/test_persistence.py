@@ -418,6 +418,15 @@ def test_a_folder_is_named_as_such_and_a_long_name_is_written(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [long.name]
 
 
+def test_a_failed_save_leaves_no_folder_it_made(tmp_path):
+    # The folders made for the file stayed, empty, after the save failed.
+    (tmp_path / "kept").mkdir()
+    for path in (tmp_path / "a" / "b" / "x.joblib", tmp_path / "kept" / "c" / "x"):
+        with pytest.raises(ValueError, match="cannot be pickled"):
+            save_object({"f": lambda: 0}, path)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept"]
+
+
 @pytest.mark.parametrize("gone", ["module", "class"])
 def test_a_class_that_cannot_be_found_is_not_called_damage(tmp_path, monkeypatch, gone):
     # The file used to be reported "truncated or damaged", inviting its deletion.
