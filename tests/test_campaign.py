@@ -2526,15 +2526,22 @@ def test_labels_in_another_layout_are_kept_without_the_state(
     assert "No complete labels" in _refusal(tmp_path, capsys)
 
 
-def test_an_answered_query_beyond_the_rounds_is_refused(tmp_path, capsys):
-    # A rerun whose --rounds ended before the open query's round stopped with
-    # exit status 0: the person's labels were silently left untaught.
+def _round_3_asked(tmp_path):
+    """The table's labels, of a campaign of 3 rounds with round 2 taught and
+    round 3 asked."""
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path, "--rounds", "3")
     _answer(tmp_path, truth)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path, "--rounds", "3")  # round 2 taught, round 3 asked
+    return truth
+
+
+def test_an_answered_query_beyond_the_rounds_is_refused(tmp_path, capsys):
+    # A rerun whose --rounds ended before the open query's round stopped with
+    # exit status 0: the person's labels were silently left untaught.
+    truth = _round_3_asked(tmp_path)
     _wait_briefly(tmp_path, "--rounds", "2")  # round 3 blank: no labels to lose
     _answer(tmp_path, truth, round_=3)
     assert "round_3.csv is open: pass --rounds >= 3 to teach it" in _refusal(
@@ -2548,12 +2555,7 @@ def test_an_answered_query_beyond_the_rounds_is_refused(tmp_path, capsys):
 def test_a_rerun_with_fewer_rounds_than_were_taught_is_refused(tmp_path, capsys):
     # It wrote records.csv with every round taught, more than --rounds asked
     # for, without a word (a simulated run refuses the same).
-    truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path, "--rounds", "3")
-    _answer(tmp_path, truth)
-    with pytest.raises(SystemExit):
-        _wait_briefly(tmp_path, "--rounds", "3")  # round 2 taught, round 3 asked
+    truth = _round_3_asked(tmp_path)
     _answer(tmp_path, truth, round_=3)
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path, "--rounds", "4")  # round 3 taught, round 4 asked
