@@ -251,7 +251,8 @@ def atomic_paths(paths):
     Parameters
     ----------
     paths : list of str or path-like
-        The files to write, each once; missing parent folders are created.
+        The files to write, each once; missing parent folders are created
+        (and removed again if the block raises).
 
     Yields
     ------

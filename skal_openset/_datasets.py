@@ -349,7 +349,7 @@ def _warn_of_test_classes(y, y_test, in_classes):
     train, test = set(y.tolist()), set(y_test.tolist())
     if unknown := sorted(test - train, key=str):
         warn(
-            f"y_test holds {len(unknown)} classes that y lacks (e.g. "
+            f"y_test holds {len(unknown)} class(es) that y lacks (e.g. "
             f"{unknown[0]!r}): are the two coded alike? Its rows of the IN "
             "classes are the test set, and the others are left out."
         )
@@ -570,6 +570,14 @@ def make_open_set_split(
         (strings and numbers) or name unknown or fewer than 2 IN classes, or
         if ``X`` has fewer OOD rows than the noise ratio needs (the ratio is
         never changed silently).
+
+    Warns
+    -----
+    UserWarning
+        If a given ``y_test`` holds classes ``y`` lacks (the two may be coded
+        otherwise; a test set may also hold unknown classes on purpose: its
+        rows of the IN classes are the test set either way), or has no row
+        of an IN class (the test accuracy leaves it out).
 
     Examples
     --------

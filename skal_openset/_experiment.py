@@ -699,11 +699,11 @@ def summarize_final_round(
             "cut the records at round {rounds} to compare like with like.",
         )
         accuracy = [run[-1]["test_accuracy"] for run in runs]
-        # Before the IN share: it refuses a NaN share of a round that bought.
-        ood_labels = [sum(ood_bought(r) for r in run) for run in runs]
-        # Round 1 trains on the initial set: no query, a NaN IN share. A run
-        # that bought nothing has no IN share either (not 0).
-        queries = [run[1:] for run in runs]
+        # The rounds that bought labels: round 1 trains on the initial set,
+        # and has no IN share (NaN). A run that bought nothing has none either
+        # (not 0). First the OOD labels, which refuse a NaN share of theirs.
+        queries = [[r for r in run if r["query_size"] > 0] for run in runs]
+        ood_labels = [sum(ood_bought(r) for r in query) for query in queries]
         in_share = [
             np.sum([r["query_size"] * r["query_in_share"] for r in query]) / n_bought
             for query in queries

@@ -403,7 +403,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             strategy._validate_params()
             strategy._check_estimator(self.estimator)
         # A retry of a failed fit then trains as a first call would.
-        with self._global_random_state_kept(False, True):
+        with self._random_states_kept_for(querying=False, training=True):
             embedding = self._fit_embedding(X, dtypes)
             estimator = self._trained(None, X, y, classes, self.ood_label, dtypes)
         _warn_of_rows_labelled_otherwise(X, y, frame=dtypes is not None)
@@ -459,7 +459,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # and its draws from NumPy's global random state: a retry then fits
         # and chooses as a first call would.
         fitting = not hasattr(self, "estimator_")
-        with self._global_random_state_kept(True, fitting), restored_on_error(self):
+        with (
+            self._random_states_kept_for(querying=True, training=fitting),
+            restored_on_error(self),
+        ):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
@@ -497,7 +500,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # strategy is updated on a copy, but a copy shares NumPy's global
         # random state, which MQ-Net's update with random_state=None draws
         # from, as the retraining may: rewound too, as a failed query does.
-        with self._global_random_state_kept(True, True), restored_on_error(self):
+        with (
+            self._random_states_kept_for(querying=True, training=True),
+            restored_on_error(self),
+        ):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X, "X", teaching=True)
@@ -769,7 +775,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Set back as at fit, a change made again is news again.
         self._settings_warned_of = now if parts else None
 
-    def _global_random_state_kept(self, querying, training):
+    def _random_states_kept_for(self, *, querying, training):
         """:func:`global_random_states_kept` for a call that runs the strategy
         in use (`querying`: its query or update) and trains the classifier
         and embedding (`training`)."""

@@ -27,6 +27,7 @@ outputs of one classifier on one array is computed once, so that the scores
 of a query share one pass over the pool.
 """
 
+import inspect
 import math
 import weakref
 from contextlib import contextmanager, suppress
@@ -425,6 +426,14 @@ def _wrapped_classifier(estimator):
     return getattr(estimator, "best_estimator_", None)
 
 
+def _takes_probability(cls):
+    """Whether `cls` has a probability parameter that scikit-learn does not
+    deprecate (1.9 deprecates SVC's: its default says so, whatever it is set
+    to)."""
+    parameter = inspect.signature(cls).parameters.get("probability")
+    return parameter is not None and parameter.default != "deprecated"
+
+
 def check_estimator_supports(estimator, needs, who):
     """Raise a ValueError naming the remedy if `estimator` lacks what `needs` lists.
 
@@ -456,9 +465,7 @@ def check_estimator_supports(estimator, needs, who):
             f"predict_proba; {wrap}, or use a probabilistic classifier"
             + (
                 f" ({type(final).__name__}(probability=True))"
-                # scikit-learn 1.9 deprecates SVC's (its default says so).
-                if getattr(final, "get_params", dict)().get("probability", "deprecated")
-                != "deprecated"
+                if _takes_probability(type(final))
                 else ""
             )
             + "."

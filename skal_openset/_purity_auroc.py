@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import _safe_indexing
 
 from ._model_scores import (
     PURITY_SCORES,
@@ -18,7 +18,7 @@ from ._model_scores import (
 from ._purity import TooFewLabelsError
 from ._rows import row_keys
 from ._typing import IntLike, RandomStateLike
-from ._validation import check_scalar_not_bool
+from ._validation import check_random_state_not_bool, check_scalar_not_bool
 
 
 class PurityAUROC:
@@ -75,7 +75,7 @@ class PurityAUROC:
         for score in self.scores.values():
             resolve_score(score, PURITY_SCORES, "purity")
         n_pool = len(self.split.y_pool)
-        rng = check_random_state(self.random_state)
+        rng = check_random_state_not_bool(self.random_state)
         size = min(self.max_samples, n_pool)
         return np.sort(rng.choice(n_pool, size, replace=False))
 

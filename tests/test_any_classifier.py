@@ -37,6 +37,11 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 import skal_openset
+from _random_states import (
+    assert_global_random_states_are,
+    drawing_then_interrupted,
+    global_random_states,
+)
 from skal_openset import (
     ActiveLearner,
     BadgeQuery,
@@ -618,12 +623,13 @@ def test_impossible_strategies_fail_at_fit_naming_the_remedy(strategy, match):
 
 def test_a_classifier_without_predict_proba_fails_at_fit():
     X, y, _, _ = user_data("ints")
-    with pytest.raises(ValueError, match="predict_proba") as error:
-        ActiveLearner(SVC(), MQNetQuery()).fit(X[:80], y[:80])
     # SVC(probability=True) is offered only where scikit-learn (< 1.9) does not
-    # deprecate it.
+    # deprecate it: its default says so, whatever the instance is set to.
     deprecated = SVC().get_params()["probability"] == "deprecated"
-    assert ("SVC(probability=True)" in str(error.value)) is not deprecated
+    for svc in (SVC(), SVC(probability=False)):
+        with pytest.raises(ValueError, match="predict_proba") as error:
+            ActiveLearner(svc, MQNetQuery()).fit(X[:80], y[:80])
+        assert ("SVC(probability=True)" in str(error.value)) is not deprecated
     # SVC's remedy used to be offered for every classifier, LinearSVC too.
     with pytest.raises(
         ValueError, match=r"CalibratedClassifierCV\(LinearSVC\(...\)\)\),"
@@ -2404,18 +2410,11 @@ def test_a_failed_teach_open_set_rewinds_the_global_state(monkeypatch):
     # unseeded classifier: a retry trained another one.
     X, y, _, strategy, learner = _modal_like_on_in_rows()
     indices, _ = strategy(learner, X[80:400], n_instances=15)
-    monkeypatch.setattr(learner, "teach", _drawing_then_interrupted)
-    drawn = np.random.get_state()  # noqa: NPY002
+    monkeypatch.setattr(learner, "teach", drawing_then_interrupted)
+    drawn = global_random_states()
     with pytest.raises(KeyboardInterrupt):
         teach_open_set(learner, X[80:400][indices], y[80:400][indices])
-    after = np.random.get_state()  # noqa: NPY002
-    np.testing.assert_array_equal(after[1], drawn[1])
-    assert after[2] == drawn[2]  # the position in it, which a draw moves
-
-
-def _drawing_then_interrupted(*args, **kwargs):
-    np.random.rand()  # noqa: NPY002 (what an unseeded fit draws)
-    raise KeyboardInterrupt
+    assert_global_random_states_are(drawn)
 
 
 def test_teach_open_set_refuses_only_new_for_modal():

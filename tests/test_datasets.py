@@ -164,7 +164,7 @@ def test_split_warns_of_a_given_test_set_that_does_not_match_y():
     X, y = _tagged_data(10, 5)
     X_test, y_test = _tagged_data(4, 5, seed=1)
     split = partial(make_open_set_split, X, y, in_classes=[3, 1], random_state=0)
-    with pytest.warns(UserWarning, match=r"y_test holds 1 classes that y lacks"):
+    with pytest.warns(UserWarning, match=r"y_test holds 1 class\(es\) that y lacks"):
         split(X_test=X_test, y_test=y_test + 1)
     with pytest.warns(UserWarning, match=r"no row of the IN classes \[1\]"):
         split(X_test=X_test[y_test != 1], y_test=y_test[y_test != 1])

@@ -30,6 +30,11 @@ from sklearn.utils.estimator_checks import (
     check_n_features_in_after_fitting,
 )
 
+from _random_states import (
+    assert_global_random_states_are,
+    drawing_then_interrupted,
+    global_random_states,
+)
 from skal_openset import (
     ActiveLearner,
     CoreSetQuery,
@@ -341,13 +346,13 @@ def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(
     handler = application_handler if own_handler else signal.default_int_handler
     learner = ActiveLearner(_linear_net(CtrlC(), max_epochs=3)).fit(*initial)
     fitted, labelled = learner.estimator_, len(learner.y_labelled_)
-    signal.signal(signal.SIGINT, handler)
+    found = signal.signal(signal.SIGINT, handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             learner.teach(*batches[0])
         assert signal.getsignal(signal.SIGINT) is handler
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, found)
     assert epochs == [1, 2, 3, 1, 2] and len(handled) == own_handler
     assert learner.estimator_ is fitted and len(learner.y_labelled_) == labelled
 
@@ -1268,17 +1273,6 @@ def test_a_failed_teach_leaves_the_global_random_state_as_it_was(split, monkeypa
     assert not (np.array_equal(after[1], drawn[1]) and after[2] == drawn[2])
 
 
-def _assert_global_state_is(drawn):
-    after = np.random.get_state()  # noqa: NPY002
-    np.testing.assert_array_equal(after[1], drawn[1])
-    assert after[2] == drawn[2]
-
-
-def _drawing_then_interrupted(*args, **kwargs):
-    np.random.rand()  # noqa: NPY002 (what an unseeded fit draws)
-    raise KeyboardInterrupt
-
-
 def test_an_interrupted_update_called_directly_rewinds_the_global_state(
     split, monkeypatch
 ):
@@ -1287,11 +1281,11 @@ def test_an_interrupted_update_called_directly_rewinds_the_global_state(
     learner = _lr_learner(split, MQNetQuery())
     rows = np.setdiff1d(np.arange(120), split.initial_idx)
     indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
-    monkeypatch.setattr(MetaQueryNetSelector, "fit", _drawing_then_interrupted)
-    drawn = np.random.get_state()  # noqa: NPY002
+    monkeypatch.setattr(MetaQueryNetSelector, "fit", drawing_then_interrupted)
+    drawn = global_random_states()
     with pytest.raises(KeyboardInterrupt):
         learner.query_strategy_.update(learner, X_query, split.y_pool[rows[indices]])
-    _assert_global_state_is(drawn)
+    assert_global_random_states_are(drawn)
 
 
 def test_a_failed_teach_rewinds_the_global_state_for_the_strategy_in_use(
@@ -1305,22 +1299,22 @@ def test_a_failed_teach_rewinds_the_global_state_for_the_strategy_in_use(
     rows = np.setdiff1d(np.arange(120), split.initial_idx)
     indices, X_query = learner.query(split.X_pool[rows], n_instances=8)
     learner.query_strategy_.set_params(random_state=None)
-    monkeypatch.setattr(LogisticRegression, "fit", _drawing_then_interrupted)
-    drawn = np.random.get_state()  # noqa: NPY002
+    monkeypatch.setattr(LogisticRegression, "fit", drawing_then_interrupted)
+    drawn = global_random_states()
     with pytest.raises(KeyboardInterrupt):
         learner.teach(X_query, split.y_pool[rows[indices]])
-    _assert_global_state_is(drawn)
+    assert_global_random_states_are(drawn)
 
 
 def test_a_failed_fit_rewinds_the_global_state(split, monkeypatch):
     # Only the fit deferred to query or teach rewound it: a retried fit of an
     # unseeded classifier trained another one than a fit that never failed.
     learner = _lr_learner(split, MQNetQuery(random_state=0))
-    monkeypatch.setattr(LogisticRegression, "fit", _drawing_then_interrupted)
-    drawn = np.random.get_state()  # noqa: NPY002
+    monkeypatch.setattr(LogisticRegression, "fit", drawing_then_interrupted)
+    drawn = global_random_states()
     with pytest.raises(KeyboardInterrupt):
         learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
-    _assert_global_state_is(drawn)
+    assert_global_random_states_are(drawn)
     assert not hasattr(learner, "estimator_")
 
 

@@ -515,6 +515,14 @@ def test_purity_auroc_names_a_sample_size_it_cannot_use(split, max_samples, erro
         PurityAUROC(split, {"msp": "msp"}, max_samples=max_samples)
 
 
+def test_purity_auroc_refuses_a_bool_seed(split):
+    # True sampled the rows seed 1 samples, where max_samples=True is refused.
+    from skal_openset import PurityAUROC
+
+    with pytest.raises(ValueError, match="random_state must be .*not True"):
+        PurityAUROC(split, {"msp": "msp"}, random_state=True)
+
+
 @settings(deadline=None, max_examples=30)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 6))
 def test_an_all_zero_row_scores_0_in_cosine_but_ranks_at_cosine_half_in_1nn(

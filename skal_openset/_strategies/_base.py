@@ -133,7 +133,7 @@ class QueryStrategy(BaseEstimator):
             # Called directly, as learner.query does: fit on the initial set
             # first, undone if the query fails (its random draws too).
             with (
-                learner._global_random_state_kept(True, True),
+                learner._random_states_kept_for(querying=True, training=True),
                 restored_on_error(learner),
             ):
                 learner._fit_on_initial_set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections import Counter
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-from .._atomic import random_state_restored_on_error, restored_on_error
+from .._atomic import global_random_states_restored_on_error, restored_on_error
 from .._frames import check_columns
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
@@ -893,8 +894,13 @@ class MQNetQuery(_MetaInputQuery):
             target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
         # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
         # while the selector trains must not leave this query set stored, nor
-        # NumPy's global random state drawn from (random_state=None).
-        with random_state_restored_on_error(self.random_state), restored_on_error(self):
+        # the global random states an unseeded one draws from.
+        with (
+            global_random_states_restored_on_error()
+            if self.random_state is None
+            else contextlib.nullcontext(),
+            restored_on_error(self),
+        ):
             self._claim(learner)  # a loaded strategy's first learner
             self._updated_since_query = True
             self._recent_queries = [
