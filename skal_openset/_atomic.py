@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 from sklearn.utils import check_random_state
+from skorch import NeuralNet
 
 from ._signals import ignored_sigint_handled_by
 from ._warn import warn
@@ -396,6 +397,39 @@ def global_random_states_restored_on_error():
             if cuda is not None:
                 torch.cuda.set_rng_state_all(cuda)
             raise
+
+
+def draws_globally(strategy):
+    """Whether `strategy` (None: the default one) may draw from NumPy's global
+    random state: one with random_state=None, or a function."""
+    return getattr(strategy, "random_state", None) is None
+
+
+def global_random_states_kept(drawing, estimators):
+    """A context that rewinds NumPy's and torch's global random states if it
+    raises, where the call may draw from them: a strategy may (`drawing`,
+    see :func:`draws_globally`), and so may an unseeded one of `estimators`,
+    trained. Not where all are seeded: another thread's draws from them
+    would be drawn again."""
+    if drawing or any(map(_unseeded, estimators)):
+        return global_random_states_restored_on_error()
+    return contextlib.nullcontext()
+
+
+def _unseeded(estimator):
+    """Whether `estimator`, or one nested in it, has a random_state left
+    None (scikit-learn's estimators then draw from NumPy's global one), or
+    is a skorch net without one (it draws from torch's)."""
+    if isinstance(estimator, type) or not hasattr(estimator, "get_params"):
+        return False
+    params = estimator.get_params(deep=True)
+    return any(
+        value is None and (name == "random_state" or name.endswith("__random_state"))
+        for name, value in params.items()
+    ) or any(
+        isinstance(value, NeuralNet) and not hasattr(value, "random_state")
+        for value in (estimator, *params.values())
+    )
 
 
 class _Interrupt(BaseException):

@@ -7,10 +7,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import column_or_1d
 
-from ._atomic import interrupts_escape_training, restored_on_error
+from ._atomic import (
+    draws_globally,
+    global_random_states_kept,
+    interrupts_escape_training,
+    restored_on_error,
+)
 from ._frames import check_columns
 from ._labels import check_ood_look_alikes
-from ._learner import ActiveLearner, draws_globally, global_random_states_kept
+from ._learner import ActiveLearner
 from ._model_scores import (
     check_fitted_rows,
     check_label_kind,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
-from .._atomic import global_random_states_restored_on_error, restored_on_error
+from .._atomic import draws_globally, global_random_states_kept, restored_on_error
 from .._frames import check_columns
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
@@ -896,9 +895,7 @@ class MQNetQuery(_MetaInputQuery):
         # while the selector trains must not leave this query set stored, nor
         # the global random states an unseeded one draws from.
         with (
-            global_random_states_restored_on_error()
-            if self.random_state is None
-            else contextlib.nullcontext(),
+            global_random_states_kept(draws_globally(self), []),
             restored_on_error(self),
         ):
             self._claim(learner)  # a loaded strategy's first learner
