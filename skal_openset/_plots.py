@@ -504,7 +504,8 @@ def plot_learning_curves(
     UserWarning
         If the runs of a line have different numbers of rounds (a pool ran
         out): its curve ends at the last round every run reached, so that
-        each point is a mean over the same runs. If the legend below the
+        each point is a mean over the same runs. If every test accuracy of a
+        line is NaN: the accuracy panel has no line for it. If the legend below the
         panels would overlap their axis labels: `ax` is a SubFigure of a
         figure without constrained layout, or a Figure with another layout
         engine (e.g. ``layout="tight"``).
@@ -571,6 +572,12 @@ def plot_learning_curves(
     _check_keys(groups, [x, *panels])
     styles = _styles(groups, order)
     for group, runs in groups.items():
+        if all(np.isnan(_series(run, "accuracy")).all() for run in runs):
+            warn(
+                f"The records of {group!r} hold no test accuracy (NaN in every "
+                "round), so the accuracy panel has no line for it: give the "
+                "runs a test set (run_active_learning scores the split's)."
+            )
         for y, panel in zip(panels, axes):
             _mean_and_band(panel, group, runs, x, y, styles.get(group, {}))
     ylabels = ["test accuracy", "OOD labels bought (wasted)"]

@@ -610,6 +610,15 @@ def test_learning_curves_end_where_every_run_ends_and_keep_nan():
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curves_warn_of_a_line_without_any_test_accuracy():
+    # Records of runs without a test set drew an empty accuracy panel silently.
+    records = {"MQ-Net": _run_of([np.nan, np.nan]), "RANDOM": _run_of([0.5, np.nan])}
+    with pytest.warns(UserWarning, match="'MQ-Net' hold no test accuracy") as caught:
+        fig = plot_learning_curves(records)
+    assert len(caught) == 1
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curve_tick_labels_do_not_overlap_on_a_small_panel():
     # Ten ticks of four digits (b = 500, 10 rounds) ran into each other on
     # the CIFAR report's 4-inch panel: "5001000".
