@@ -924,6 +924,14 @@ def run_interactive(
             f"budget spent {spent:g}."
         )
     _check_taught_labels(state["taught"], output, allowed)
+    # Said at the start only, it scrolled away: the classifier never predicts them.
+    labelled = set(learner.y_labelled_.tolist())
+    if never := [c for c in in_classes if c not in labelled]:
+        log(
+            f"No row is labelled {never} after round {len(records)}: the "
+            "classifier cannot predict them. Rerun with more --rounds, or "
+            "label a row of each in the table."
+        )
     return records, learner
 
 

@@ -1013,6 +1013,19 @@ def test_an_in_class_without_labelled_rows_is_named_when_the_campaign_starts(
         assert ("Resuming from" in out) != starting
 
 
+def test_an_in_class_never_labelled_is_named_when_the_campaign_ends(tmp_path, capsys):
+    # It was named only at the start, many rounds of output before.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--in-classes", "cat,yak")
+    _answer(tmp_path, truth)  # no row of the table is a yak
+    capsys.readouterr()
+    _wait_briefly(tmp_path, "--in-classes", "cat,yak")
+    out = capsys.readouterr().out
+    before, said, _ = out.partition("No row is labelled ['yak'] after round 2:")
+    assert said and "Round 2: " in before
+
+
 def test_a_new_interactive_campaign_without_unlabelled_rows_is_refused(
     tmp_path, capsys
 ):
