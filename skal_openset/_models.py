@@ -549,18 +549,30 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
 
 def device_error(device):
     """Why torch cannot run on `device` here, or None: not a torch device, or
-    a CUDA device this machine lacks (torch fails only at the first use)."""
+    an accelerator this machine lacks (torch fails only at the first use,
+    for CUDA and XPU with a bare AssertionError)."""
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as error:
         return f"{device!r} is not a torch device ({error}); use e.g. 'cpu' or 'cuda'"
-    n_cuda = torch.cuda.device_count()
-    if device.type == "cuda" and (device.index or 0) >= n_cuda:
+    n_devices = _device_count(device.type)
+    if n_devices is not None and (device.index or 0) >= n_devices:
+        kind = device.type.upper()
+        article = "an" if kind[0] in "AEFHILMNORSX" else "a"  # as it is read out
         return (
-            f"{str(device)!r} names a CUDA device this machine lacks (it has "
-            f"{n_cuda}); use 'cpu', or one of the CUDA devices it has"
+            f"{str(device)!r} names {article} {kind} device this machine lacks "
+            f"(it has {n_devices}); use 'cpu', or one of the {kind} devices it has"
         )
     return None
+
+
+def _device_count(kind):
+    """How many devices of the torch device type `kind` this machine has, or
+    None where torch does not say (the CPU, or a backend this torch lacks)."""
+    if kind == "mps" and not hasattr(torch.mps, "device_count"):  # torch < 2.5
+        return int(torch.backends.mps.is_available())
+    count = getattr(getattr(torch, kind, None), "device_count", None)
+    return count() if kind != "cpu" and callable(count) else None
 
 
 def check_device(device):
@@ -875,6 +887,18 @@ class TargetNet(NeuralNetClassifier):
                 "first (e.g. with sklearn.preprocessing.LabelEncoder) and pass "
                 "classes=np.arange(k)."
             )
+        width = getattr(self, "module__n_classes", None)
+        if (
+            self.classes is not None
+            and width is not None
+            and width != len(self.classes)
+        ):
+            raise ValueError(
+                f"classes names {len(self.classes)} classes, but the module "
+                f"has module__n_classes={width} outputs, so the columns of "
+                "predict_proba would not be those of classes_: give both the "
+                "same number of classes."
+            )
 
     @contextlib.contextmanager
     def _rng_context(self):
@@ -883,6 +907,7 @@ class TargetNet(NeuralNetClassifier):
         if self.random_state is None or _IN_SEEDED_CALL.get():
             yield
             return
+        check_device(self.device)  # before seeding its generators
         token = _IN_SEEDED_CALL.set(True)
         try:
             with seeded_torch(torch_seed(self.random_state), self.device):

@@ -914,22 +914,26 @@ _FACTORIES = {
 }
 
 
-@pytest.mark.parametrize("device", ["cuda", "cdua"])
+@pytest.mark.parametrize("random_state", [None, 0])
+@pytest.mark.parametrize("device", ["cuda", "cdua", "xpu", "mps"])
 @pytest.mark.parametrize("factory", [*_FACTORIES, "encoder"])
 def test_a_device_torch_cannot_use_here_is_a_value_error_before_training(
-    factory, device, monkeypatch
+    factory, device, random_state, monkeypatch
 ):
     # torch's AssertionError ("Torch not compiled with CUDA enabled") or
-    # RuntimeError came from inside skorch's initialisation or the first step.
+    # RuntimeError came from inside skorch's initialisation or the first step;
+    # for a seeded net, from seeding the device's generators, before any check.
     from skal_openset import ContrastiveEncoder
 
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    for backend in (torch.cuda, torch.xpu, torch.mps):
+        monkeypatch.setattr(backend, "device_count", lambda: 0)
     X = np.random.RandomState(0).rand(4, 64).astype(np.float32)
+    params = {"max_epochs": 1, "device": device, "random_state": random_state}
     if factory == "encoder":
-        model = ContrastiveEncoder(width=2, max_epochs=1, device=device)
+        model = ContrastiveEncoder(width=2, **params)
         fit = lambda: model.fit(X.reshape(4, 1, 8, 8))  # noqa: E731
     else:
-        model = _FACTORIES[factory]().set_params(max_epochs=1, device=device)
+        model = _FACTORIES[factory]().set_params(**params)
         fit = lambda: model.fit(X, [0, 1, 0, 1])  # noqa: E731
     with pytest.raises(ValueError, match=f"device='{device}': '{device}' "):
         fit()
@@ -1007,6 +1011,21 @@ def test_labels_beyond_the_classes_name_the_encoder_and_the_module_width():
     for net in nets:
         with pytest.raises(ValueError, match=r"outside 0\.\.3.*LabelEncoder"):
             net.fit(X, y)
+
+
+@pytest.mark.parametrize("n_labels", [3, 5])
+def test_classes_and_module_width_must_agree(n_labels):
+    # With 5 classes and 3 outputs, a fit on 3 labels gave predict_proba 3
+    # columns under a classes_ of 5; one on 5 labels failed in torch.
+    X = np.random.RandomState(0).rand(10, 4).astype(np.float32)
+    nets = [
+        make_mlp_classifier(4, 3, hidden_sizes=(8,), classes=np.arange(5)),
+        TargetNet(MLPModule, module__n_features=4, module__n_classes=3),
+    ]
+    nets[1].set_params(classes=np.arange(5))
+    for net in nets:
+        with pytest.raises(ValueError, match="names 5 classes.*n_classes=3 outputs"):
+            net.set_params(max_epochs=1).fit(X, np.arange(10) % n_labels)
 
 
 def test_string_labels_name_the_encoder():
