@@ -225,7 +225,11 @@ class SkactivemlQuery(BaseEstimator):
             )
         if len(np.unique(candidates)) < len(candidates):
             raise ValueError("candidates holds an index twice; give each row once.")
-        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        if (
+            not isinstance(batch_size, numbers.Integral)
+            or isinstance(batch_size, bool)
+            or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         settings = _settings(clf, self)
         rows = content_hash(_rows(X, labelled))

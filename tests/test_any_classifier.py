@@ -3085,6 +3085,8 @@ def test_scikit_activeml_adapter_learns_a_corrected_label():
     [
         (dict(candidates=[300, 301], batch_size=2), "candidates must be row indices"),
         (dict(batch_size=0), "batch_size must be an int >= 1, got 0"),
+        # refused only after fitting, as n_instances
+        (dict(batch_size=True), "batch_size must be an int >= 1, got True"),
     ],
 )
 def test_scikit_activeml_adapter_works_after_a_failed_first_call(slip, message):
