@@ -777,6 +777,23 @@ class TestPurityInformativenessQuery(StrategyTemplate):
         expected = exp_z(raw, raw).sum(axis=1)
         np.testing.assert_allclose(scores, expected[indices], rtol=1e-5)
 
+    @pytest.mark.parametrize("meta_input", ["exp_zscore", "quantile"])
+    def test_a_score_the_same_on_every_row_leaves_the_product_to_the_other(
+        self, learner, pool, meta_input
+    ):
+        # The quantile meta-input maps such a score to 0: every product was 0
+        # and the batch a random tie-break.
+        first_feature = lambda lrn, X: np.asarray(X)[:, 10].astype(float)  # noqa: E731
+        constant = lambda lrn, X: np.ones(len(X))  # noqa: E731
+        strategy = PurityInformativenessQuery(
+            first_feature, constant, "product", meta_input, random_state=0
+        )
+        indices, _ = strategy(learner, pool, n_instances=5)
+        assert (
+            strategy.pool_meta_input_[:, 0][indices].tolist()
+            == sorted(strategy.pool_meta_input_[:, 0], reverse=True)[:5]
+        )
+
     @pytest.mark.parametrize(
         "output",
         [

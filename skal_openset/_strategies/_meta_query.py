@@ -193,7 +193,9 @@ class PurityInformativenessQuery(_MetaInputQuery):
         meaning more informative (as for `purity`, pass ``"least_confidence"``,
         not the array-level :func:`least_confidence`).
     combine : {"sum", "product"}, default="sum"
-        ``P(x) + I(x)`` or ``P(x) * I(x)`` of the meta-input.
+        ``P(x) + I(x)`` or ``P(x) * I(x)`` of the meta-input. A score the
+        same on every row of the pool is left out of the product (the
+        quantile meta-input maps it to 0, which would tie every row).
     meta_input : {"exp_zscore", "quantile"}, default="exp_zscore"
         Conversion of the raw scores to the meta-input; see
         :class:`MetaInputTransformer`.
@@ -249,7 +251,11 @@ class PurityInformativenessQuery(_MetaInputQuery):
         self.random_state = random_state
 
     def _combine(self, Z):
-        return Z.sum(axis=1) if self.combine == "sum" else Z.prod(axis=1)
+        if self.combine == "sum":
+            return Z.sum(axis=1)
+        # A score the same on every row ranks nothing: a factor 1, as its
+        # exp-z meta-input is, not the quantile one's 0 that ties every row.
+        return np.where(np.ptp(Z, axis=0) == 0, 1.0, Z).prod(axis=1)
 
 
 class MQNetQuery(_MetaInputQuery):
