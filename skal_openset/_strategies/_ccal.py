@@ -41,10 +41,14 @@ class CCALQuery(QueryStrategy):
 
     Each known class ranks the pool by ``semantic + distinctive_c``; the
     classes take turns (in class order), each adding its best
-    ``ceil(n_instances / K)`` examples not yet chosen. The batch comes back
-    rank by rank: every class's best example (in class order), then every
-    class's second best, and so on, so that any first part of it (what a
-    budget buys when labels differ in cost) holds examples of every class.
+    ``ceil(n_instances / K)`` examples not yet chosen until the batch is
+    full, as the official code does: where `n_instances` is not a multiple
+    of K, the last classes add fewer, and none where the first classes
+    fill it (e.g. 2, 2, 1 and 0 for 5 examples of 4 classes). The batch
+    comes back rank by rank: every class's best example (in class order),
+    then every class's second best, and so on, so that any first part of it
+    (what a budget buys when labels differ in cost) holds examples of every
+    class that added one.
     The score of a chosen example is its ``semantic + distinctive_c`` for the
     class that chose it.
 
@@ -229,11 +233,12 @@ def _two_nearest(similarity):
 
 
 def _take_turns(class_scores, n_instances, rng):
-    """Each class in turn adds its best ``ceil(n / K)`` rows not yet chosen.
+    """Each class in turn adds its best ``ceil(n / K)`` rows not yet chosen,
+    until there are `n_instances`.
 
     The rows come back rank by rank (every class's best, then every class's
     second best, ...), not class by class: a budget that buys only the first
-    rows of the batch then buys from every class.
+    rows of the batch then buys from every class that added one.
     """
     per_class = -(-n_instances // len(class_scores))
     tie_break = rng.permutation(len(class_scores[0]))
