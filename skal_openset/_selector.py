@@ -37,6 +37,9 @@ _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 # units need (at the initial weights, uniform in [0, 1], they saturate
 # them): a failed fit on them blames the inputs, on smaller ones its steps.
 LARGE_META_INPUT = 100.0
+# Below this, differences of meta-inputs come near float32's rounding of
+# the biases (order 1) that they are added to.
+SMALL_META_INPUT = 1e-6
 
 # Up to this many rows a fit's steps are too small to share among threads
 # (see the class docstring); larger fits keep the caller's thread count.
@@ -646,6 +649,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         # sigmoid(17) rounds to 1 in float32, the precision of training.
         saturated = (np.abs(pre) > 17).all(axis=1)
         if not saturated.any():
+            self._warn_if_tied(X_t, X)
             return
         _, pattern, counts = np.unique(
             pre[saturated] > 0, axis=0, return_inverse=True, return_counts=True
@@ -660,6 +664,21 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                 ConvergenceWarning,
             )
 
+    def _warn_if_tied(self, X_t, X):
+        """Warn if most training rows, distinct as trained (float32), get
+        one score: inputs so small that their differences vanish beside the
+        biases in float32, the precision of training."""
+        with torch.inference_mode():
+            scores = self.module_(X_t.double()).cpu().numpy()
+        _, counts = np.unique(scores, return_counts=True)
+        tied = X_t.cpu().numpy()[scores == scores[np.argmax(scores == scores)]]
+        if 2 * counts.max() > len(X) and len(np.unique(tied, axis=0)) > 1:
+            warn(
+                f"The fitted selector gives {counts.max()} of its {len(X)} "
+                f"training rows the same score; {self._training_advice(X)}",
+                ConvergenceWarning,
+            )
+
     def _training_advice(self, X):
         """What to change when training on meta-inputs `X` fails (diverges or
         saturates): the inputs if they are large, else the step size, or a
@@ -670,6 +689,12 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                 f"the meta-inputs reach {peak:.3g}, too large for the network. "
                 "Convert raw scores with MetaInputTransformer, whose outputs "
                 "are of order 1."
+            )
+        if peak < SMALL_META_INPUT:
+            return (
+                f"the meta-inputs are at most {peak:.3g} in magnitude, too small "
+                "for the network. Convert raw scores with MetaInputTransformer, "
+                "whose outputs are of order 1."
             )
         if self.margin > float(np.finfo(np.float32).max):
             return (
@@ -818,6 +843,13 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         """
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        # Inputs so large that a unit's sum overflows (+inf - inf is NaN) are
+        # clipped to where none does; the units they reach stay saturated,
+        # and a monotone clip keeps the scores monotone.
+        hidden_weight, _ = self.module_.effective_weights()
+        bound = np.finfo(np.float64).max / 4 / X.shape[1]
+        bound /= max(float(hidden_weight.abs().max()), 1.0)
+        X = np.clip(X, -bound, bound)
         device = torch.device(self.device)
         scores = np.empty(len(X))
         # Row blocks keep the hidden activations (rows x hidden_size) small
@@ -862,9 +894,10 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             Pairwise ranking accuracy; NaN when no pair has different
             targets (e.g. a fold of OOD examples only, all with target 0).
         """
-        scores = self.predict(X)
         # The conversions of fit: a column target, a scalar weight.
         y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)  # by the names the caller gave
+        scores = self.predict(X)
         sample_weight = _check_sample_weight(
             sample_weight, scores, dtype=np.float64, ensure_non_negative=True
         )

@@ -1,3 +1,4 @@
+import itertools
 import warnings
 from pathlib import Path
 
@@ -143,6 +144,30 @@ def test_skyline_holds_for_a_trained_selector(data, seed):
     increase = data.draw(arrays(np.float64, (20, 2), elements=st.floats(0, 20)))
     Z_i = Z_j + increase  # Z_i >= Z_j component-wise
     assert np.all(selector.predict(Z_i) >= selector.predict(Z_j))
+
+
+@pytest.fixture(scope="module")
+def four_input_selector():
+    rng = np.random.RandomState(0)
+    Z = rng.uniform(0.1, 3, size=(100, 4))
+    return MetaQueryNetSelector(max_epochs=30, random_state=0).fit(
+        Z, Z.sum(axis=1) * (Z[:, 0] > 1)
+    )
+
+
+def test_meta_inputs_near_the_float64_limit_score_finite_and_monotone(
+    four_input_selector,
+):
+    # Every row of -max, 0 and max: a unit summed +inf and -inf (NaN).
+    big = np.finfo(np.float64).max
+    Z = np.array(list(itertools.product([-big, 0.0, big], repeat=4)))
+    scores = four_input_selector.predict(Z)
+    # One at a time too: the order of a unit's sum differs with the batch.
+    alone = np.concatenate([four_input_selector.predict(row[None]) for row in Z])
+    np.testing.assert_allclose(alone, scores)
+    assert np.isfinite(scores).all()
+    dominates = (Z[:, None, :] >= Z[None, :, :]).all(axis=2)
+    assert (scores[:, None] >= scores[None, :])[dominates].all()
 
 
 def test_unconstrained_network_breaks_the_skyline():
@@ -375,6 +400,15 @@ def test_saturating_meta_inputs_warn():
         MetaQueryNetSelector(max_epochs=2).fit(np.ones((4, 2)), [0.0, 1, 2, 3])
         near = np.ones((4, 2)) + np.arange(4)[:, None] * 1e-12
         MetaQueryNetSelector(max_epochs=2).fit(near, [0.0, 1, 2, 3])
+
+
+def test_meta_inputs_too_small_to_tell_apart_warn():
+    # Distinct in float32, they vanished beside the biases: one score for
+    # every row, without a word.
+    Z, y = synthetic_self_validation_set(100, np.random.RandomState(0))
+    with pytest.warns(ConvergenceWarning, match="too small.*MetaInputTransformer"):
+        selector = MetaQueryNetSelector(random_state=0).fit(Z * 1e-20, y)
+    assert np.unique(selector.predict(Z * 1e-20)).size == 1
 
 
 @pytest.mark.parametrize("n", [10, 17, 50, 64, 101, 200])
@@ -1219,6 +1253,16 @@ def test_score_converts_its_inputs_as_fit_does():
     with pytest.warns(DataConversionWarning):
         assert selector.score(Z, y[:, None]) == expected
     assert selector.score(Z, y, sample_weight=2.0) == expected
+
+
+def test_score_names_rows_and_target_of_other_lengths_as_fit_does():
+    # The message named y_true and y_score, not the caller's X and y.
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(**FAST).fit(Z, y)
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[30, 29\]"
+    ):
+        selector.score(Z, y[:-1])
 
 
 def test_reversed_views_are_accepted_as_their_copies():
