@@ -7,6 +7,8 @@ nothing leaves the device. The draws are float32 whatever torch's default
 dtype, so a seed gives the same transformations under any.
 """
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 
@@ -56,6 +58,7 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     torch.Size([2, 3, 8, 8])
     """
     _check_images(x)
+    check_padding(padding, "padding")
     n, _, h, w = x.shape
     padded = F.pad(x, (padding,) * 4)
     dy = torch.randint(0, 2 * padding + 1, (n, 1), device=x.device)
@@ -67,6 +70,19 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     batch = torch.arange(n, device=x.device)[:, None, None]
     # advanced indexing puts the indexed axes first: (n, h, w, C)
     return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+
+
+def check_padding(padding, name):
+    """Raise a ValueError unless `padding` is a non-negative integer."""
+    if (
+        isinstance(padding, bool)
+        or not isinstance(padding, numbers.Integral)
+        or padding < 0
+    ):
+        raise ValueError(
+            f"{name} must be a non-negative integer (pixels of zero padding "
+            f"before the random crop); got {padding!r}."
+        )
 
 
 def random_hflip(x):

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from skorch.dataset import Dataset, unpack_data
 from torch.utils.data import Subset
 
-from ._augment import random_crop_flip
+from ._augment import check_padding, random_crop_flip
 from ._models import (
     LearningLossModule,
     LearningLossNet,
@@ -198,16 +198,8 @@ class AugmentedNet(TargetNet):
         self.fast_cuda = fast_cuda
 
     def _validate_params(self) -> None:
-        padding = self.crop_padding
-        if padding is not None and (
-            isinstance(padding, bool)
-            or not isinstance(padding, numbers.Integral)
-            or padding < 0
-        ):
-            raise ValueError(
-                "crop_padding must be a non-negative integer (pixels of zero "
-                f"padding before the random crop) or None; got {padding!r}."
-            )
+        if self.crop_padding is not None:
+            check_padding(self.crop_padding, "crop_padding (or None)")
         # BatchIterator slices by it; torch's DataLoader, which it replaces,
         # refuses others (skorch turns -1 into the set's size).
         size = self.batch_size

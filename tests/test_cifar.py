@@ -308,8 +308,11 @@ def test_the_fast_net_runs_with_device_none_as_skorch_allows():
 @pytest.mark.parametrize("padding", [-2, 2.0, True, "4"])
 def test_a_bad_crop_padding_is_refused_at_fit(padding):
     net = _tiny_fast_net(crop_padding=padding)
-    with pytest.raises(ValueError, match="crop_padding must be a non-negative"):
+    with pytest.raises(ValueError, match="crop_padding .*must be a non-negative"):
         net.fit(_images(8), np.arange(8) % 2)
+    # random_crop_flip itself gave torch's "random_ expects 'from' < 'to'"
+    with pytest.raises(ValueError, match="^padding must be a non-negative"):
+        random_crop_flip(torch.zeros(2, 3, 8, 8), padding=padding)
 
 
 @pytest.mark.parametrize("size", [0, -2, 2.5, True])
