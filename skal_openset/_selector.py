@@ -848,7 +848,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         # and a monotone clip keeps the scores monotone.
         hidden_weight, _ = self.module_.effective_weights()
         bound = np.finfo(np.float64).max / 4 / X.shape[1]
-        bound /= max(float(hidden_weight.abs().max()), 1.0)
+        bound /= max(float(hidden_weight.detach().abs().max()), 1.0)
         X = np.clip(X, -bound, bound)
         device = torch.device(self.device)
         scores = np.empty(len(X))

@@ -155,6 +155,14 @@ def four_input_selector():
     )
 
 
+def test_predict_and_score_warn_of_nothing(four_input_selector):
+    # Reading a weight that required grad warned at every predict.
+    Z = np.random.RandomState(1).uniform(0.1, 3, size=(20, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        four_input_selector.score(Z, Z.sum(axis=1))
+
+
 def test_meta_inputs_near_the_float64_limit_score_finite_and_monotone(
     four_input_selector,
 ):
