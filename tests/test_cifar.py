@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import warnings
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -455,6 +456,17 @@ def test_contrastive_encoder_accepts_arrays_with_negative_strides():
         _tiny_encoder().fit(X[::-1]).transform(X[:, :, ::-1]),
         _tiny_encoder().fit(flipped).transform(np.ascontiguousarray(X[:, :, ::-1])),
     )
+
+
+def test_contrastive_encoder_fits_read_only_images_without_a_warning(tmp_path):
+    # torch warned that it wraps a non-writable array (a memmap, say).
+    np.save(tmp_path / "images.npy", _images(8))
+    X = np.load(tmp_path / "images.npy", mmap_mode="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        features = _tiny_encoder().fit(X).transform(X)
+    expected = _tiny_encoder().fit(_images(8)).transform(X)
+    np.testing.assert_array_equal(features, expected)
 
 
 def test_contrastive_encoder_transform_checks_the_channels_of_fit():
