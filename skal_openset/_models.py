@@ -875,6 +875,12 @@ class TargetNet(NeuralNetClassifier):
     def _validate_params(self) -> None:
         super()._validate_params()
         reject_bool_numbers(self, self._numeric_params)
+        min_steps = getattr(self, "iterator_train__min_steps", 0)
+        if not isinstance(min_steps, numbers.Integral) or min_steps < 0:
+            raise ValueError(
+                "iterator_train__min_steps (the factories' min_steps_per_epoch) "
+                f"must be an integer >= 0; got {min_steps!r}."
+            )
         # Targets are class indices: other classes would name the wrong
         # predict_proba columns in classes_ and predict.
         if self.classes is not None and not np.array_equal(
@@ -1596,7 +1602,7 @@ def make_cnn_classifier(
     (5, 10)
     """
     shape = _image_shape(in_channels, input_shape, (28, 28))
-    if min(shape[1:]) < 4:
+    if min((size for size in shape[1:] if size is not None), default=4) < 4:
         raise ValueError(
             "make_cnn_classifier needs images of at least 4x4 pixels (its two "
             f"2x2 max-pools halve them twice); got input_shape={shape}. Enlarge "
