@@ -154,6 +154,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         other negative label is taken for a mistyped OOD label and refused,
         as :class:`OpenSetOracle` does, and a string label equal to it but
         for case or surrounding spaces is warned of: it would be a class.
+        Where no label spells `ood_label` exactly, such a look-alike is
+        refused (a ValueError), whether `fit` infers the classes or not.
     classes : array-like, default=None
         The known (in-distribution) classes, in the order of the classifier's
         outputs. None takes the estimator's ``classes`` parameter when it has

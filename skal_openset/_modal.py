@@ -77,7 +77,9 @@ def teach_open_set(
         classifier has not trained on becomes a class: a negative one other
         than `ood_label` is refused as a mistyped OOD label, and a string
         equal to it but for case or surrounding spaces is warned of, as our
-        :class:`ActiveLearner` does when it infers its classes.
+        :class:`ActiveLearner` does when it infers its classes; where no
+        label of `y` spells `ood_label` exactly, such a string is refused (a
+        ValueError).
     ood_label : int or str, default=None
         The OOD label; None takes ``learner.ood_label`` if set, else -1. It is
         stored as ``learner.ood_label`` so the strategies read the same one.

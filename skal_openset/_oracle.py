@@ -91,8 +91,10 @@ class OpenSetOracle:
         or ``ood_label``.
     ood_label : int or str, default=-1
         Label that marks OOD examples. Any other negative label is taken for
-        a mistyped OOD label and rejected; a string label equal to it but for
-        case or surrounding spaces is warned of (its examples count as IN).
+        a mistyped OOD label and rejected. A string label equal to it but for
+        case or surrounding spaces is rejected where no label spells
+        `ood_label` exactly (every example would be IN), and warned of
+        otherwise (its examples count as IN).
     cost_in : float, default=1.0
         Cost of labelling one IN example, > 0. Costs and budgets count as
         the decimals they print as: a NumPy float in its own precision
@@ -112,6 +114,14 @@ class OpenSetOracle:
     queried_ : ndarray of shape (n_pool,), dtype=bool
         True for the examples already labelled; ``np.flatnonzero(~queried_)``
         is the unlabelled pool.
+
+    Raises
+    ------
+    ValueError
+        If `ood_label` is not one label of the kind of `y_true`'s labels, if
+        `y_true` holds None, NaN or inf, another negative label, or look-alikes
+        of `ood_label` where none spells it exactly, or if a cost is not a
+        finite number > 0.
 
     Examples
     --------
