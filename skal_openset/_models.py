@@ -548,13 +548,19 @@ def min_steps_loader(dataset, batch_size, shuffle=False, min_steps=0, **kwargs):
 
 
 def device_error(device):
-    """Why torch cannot run on `device` here, or None: not a torch device, or
-    an accelerator this machine lacks (torch fails only at the first use,
-    for CUDA and XPU with a bare AssertionError)."""
+    """Why torch cannot run on `device` here, or None: not a torch device,
+    the meta device, or an accelerator this machine lacks (torch fails only
+    at the first use, for CUDA and XPU with a bare AssertionError)."""
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as error:
         return f"{device!r} is not a torch device ({error}); use e.g. 'cpu' or 'cuda'"
+    if device.type == "meta":
+        # Its tensors have shapes but no values: training fails mid-way.
+        return (
+            f"{str(device)!r} is torch's meta device, whose tensors hold no "
+            "values to train on; use e.g. 'cpu' or 'cuda'"
+        )
     n_devices = _device_count(device.type)
     if n_devices is not None and (device.index or 0) >= n_devices:
         kind = device.type.upper()
@@ -650,10 +656,11 @@ class CPUPickledModuleMixin:
 def _lacks_device(device):
     """Whether `device` is a torch device that this machine lacks."""
     try:
-        torch.device(device)
+        device = torch.device(device)
     except (RuntimeError, TypeError):  # not a device: fit says so
         return False
-    return device_error(device) is not None
+    # No machine computes on the meta device: fit says so.
+    return device.type != "meta" and device_error(device) is not None
 
 
 # torch's RNG is global to the process: two threads seeding it (dask or

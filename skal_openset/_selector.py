@@ -539,9 +539,10 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             training diverges (the message names the cause: meta-inputs too
             large for the network, or too large an `lr`, or a `margin`
             beyond float32), if `groups` holds a missing (NaN or None) or
-            unhashable label, or if `device` is not a torch device or a CUDA
-            device this machine lacks. The estimator is then left as it was
-            before the call.
+            unhashable label, or if `device` is not a torch device, is the
+            meta device (which computes no values) or an accelerator this
+            machine lacks. The estimator is then left as it was before the
+            call.
         """
         self._check_param_combinations()
         try:

@@ -937,7 +937,7 @@ _FACTORIES = {
 
 
 @pytest.mark.parametrize("random_state", [None, 0])
-@pytest.mark.parametrize("device", ["cuda", "cdua", "xpu", "mps"])
+@pytest.mark.parametrize("device", ["cuda", "cdua", "xpu", "mps", "meta"])
 @pytest.mark.parametrize("factory", [*_FACTORIES, "encoder"])
 def test_a_device_torch_cannot_use_here_is_a_value_error_before_training(
     factory, device, random_state, monkeypatch

@@ -117,6 +117,14 @@ def test_a_copy_of_a_selector_set_for_a_missing_gpu_says_it_was_copied():
     assert copied.device == "cpu" and selector.device == "cuda"
 
 
+def test_a_copy_of_a_selector_set_for_the_meta_device_keeps_it():
+    # No machine has it to lack: fit refuses it, not a copy's silent 'cpu'.
+    selector = MetaQueryNetSelector(device="meta")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeviceWarning)
+        assert copy.deepcopy(selector).device == "meta"
+
+
 def test_a_learner_fitted_with_a_gpu_strategy_loads_without_a_change_to_warn_of(
     split, tmp_path, monkeypatch
 ):

@@ -595,6 +595,7 @@ def test_steps_per_epoch_needs_mini_batches():
         ("cdua", 1, "is not a torch device"),
         ("cuda", 0, "lacks"),
         ("cuda:1", 1, "lacks"),
+        ("meta", 1, "meta device, whose tensors hold no values"),
     ],
 )
 def test_a_device_this_machine_lacks_is_refused_before_training(
