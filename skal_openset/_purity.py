@@ -241,12 +241,14 @@ def mahalanobis_purity(
 
     Raises
     ------
-    TooFewLabelsError
+    ValueError
         With no more labelled examples than classes, or when the rows of
         every class are identical up to rounding (residuals within
         ``(largest class + 1) * eps`` of the largest absolute value, ``eps``
         of `embedding_train`'s dtype): a covariance of rounding errors would
-        give noise for distances.
+        give noise for distances. Also if a value is not finite, the widths
+        of the two sets or the numbers of labels and rows differ, or a label
+        is not a non-negative integer.
 
     Notes
     -----
@@ -390,6 +392,12 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     purity : ndarray of shape (n_samples,)
         ``max_j cos(z, z_j)``, in ``[-1, 1]``; 0 for an all-zero row.
 
+    Raises
+    ------
+    ValueError
+        If `embedding_in` is empty, a value is not finite, or the widths of
+        the two sets differ.
+
     References
     ----------
     J. Tack, S. Mo, J. Jeong and J. Shin. CSI: Novelty Detection via
@@ -435,6 +443,12 @@ def knn_purity(
     -------
     purity : ndarray of shape (n_samples,)
         ``-||z - z_(k)||`` for normalised ``z``, in ``[-2, 0]``.
+
+    Raises
+    ------
+    ValueError
+        If `embedding_in` has fewer than `k` rows, a value is not finite, or
+        the widths of the two sets differ.
 
     Notes
     -----
@@ -489,6 +503,12 @@ def knn_contrast_purity(
     -------
     purity : ndarray of shape (n_samples,)
         ``d_k(z, OOD) - d_k(z, IN)``, in ``[-2, 2]`` (``[-2, 0]`` without OOD).
+
+    Raises
+    ------
+    ValueError
+        If `embedding_in`, or a non-empty `embedding_ood`, has fewer than `k`
+        rows, a value is not finite, or the widths of the sets differ.
 
     Examples
     --------
