@@ -756,13 +756,33 @@ def _check_one_spelling(path, labels, lines, y):
         )
 
 
+# Infinity and NaN as float writes them: numbers, refused as not finite.
+_NON_FINITE = re.compile(r"[+-]?(?:inf(?:inity)?|nan)", re.ASCII | re.IGNORECASE)
+
+
 def _is_number(text):
-    """Whether ``float`` reads ``text``, as the feature columns need."""
+    """Whether the feature value ``text`` writes a number as a label must:
+    in plain notation (``float`` reads "1_000" and other scripts' digits
+    too), or infinity or NaN (refused later, as not finite)."""
+    text = text.strip()
+    return bool(_PLAIN_NUMBER.fullmatch(text) or _NON_FINITE.fullmatch(text))
+
+
+def _parse_features(features):
+    """The string array `features` as float64, or None where a value is no
+    number as :func:`_is_number` reads it."""
     try:
-        float(text)
+        X = features.astype(np.float64)  # float's rule, at numpy's speed
     except ValueError:
-        return False
-    return True
+        return None
+    # float reads more than _is_number only in values that hold "_" or a
+    # character beyond ASCII: only a table with such a value is checked
+    # value by value.
+    codes = features.ravel(order="K").view(np.uint32)
+    wider = ((codes > 127) | (codes == ord("_"))).any()
+    if wider and not np.vectorize(_is_number, otypes=[bool])(features).all():
+        return None
+    return X
 
 
 @overload
@@ -861,8 +881,9 @@ def load_csv_table(
         another, or from an empty one, by invisible characters only
         (Unicode's format characters, such as a zero-width space: they are
         named), or a feature value that
-        is empty, not a number, not finite or larger than 1e30 in absolute
-        value (the line and column are named).
+        is empty, not a number in plain notation (as a label: no ``1_000``
+        or other scripts' digits), not finite or larger than 1e30 in
+        absolute value (the line and column are named).
 
     Warns
     -----
@@ -1197,9 +1218,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         )
     j = names.index(label_column)
     features = np.delete(table, j, axis=1)
-    try:
-        X = features.astype(np.float64)
-    except ValueError:
+    X = _parse_features(features)
+    if X is None:
         # numpy does not say where the bad value is; find the first one
         bad = ~np.vectorize(_is_number, otypes=[bool])(features)
         row, col = np.argwhere(bad)[0]
@@ -1217,7 +1237,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             problem = f"{value!r} is not numeric; fix it or drop that row"
         raise ValueError(
             f"{path}, line {lines[row]}, column {name!r}: feature value {problem}."
-        ) from None
+        )
 
     def spot(row, col):
         col += col >= j  # index among the kept columns, label column included

@@ -519,6 +519,9 @@ def test_load_csv_table_skips_lines_of_spaces_or_tabs(tmp_path):
         # blank lines are skipped but still counted: messages name the file's lines
         ("x0,label\n\n1,a\n\n,b\n", "line 5, column 'x0': feature value is empty"),
         ("x0,label\n\n1,a\n\ninf,b\n", "line 5, column 'x0': feature value 'inf'"),
+        # float read them as 1000 and 1, where a label of theirs is no number
+        ("x0,label\n1,a\n1_000,b\n", r"line 3, column 'x0': .* '1_000' is not numeric"),
+        ("x0,label\n1,a\n\uff11,b\n", "line 3, column 'x0': .* '\uff11' is not"),
         # "" was a class of its own, and made the labels 3 and 5 codes 1 and 2
         ("x0,label\n1,3\n2,5\n3, \n4,\n", r"line 4: the label is empty \(2 row"),
     ],
@@ -528,14 +531,27 @@ def test_load_csv_table_skips_lines_of_spaces_or_tabs(tmp_path):
         "not-a-number",
         "empty-after-blank",
         "inf-after-blank",
+        "underscore",
+        "full-width-digit",
         "empty-label",
     ],
 )
 def test_load_csv_table_errors_name_line_and_column(tmp_path, text, match):
     path = tmp_path / "t.csv"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=f"t.csv, {match}"):
         load_csv_table(path)
+
+
+def test_load_csv_table_reads_features_in_plain_notation(tmp_path):
+    # Plain numbers and the spaces around them, a no-break space included,
+    # as around a label; only "1_000" and other scripts' digits are refused.
+    values = ["1e5", " -2 ", ".5", "5.", "+1.5E-3", "\xa03\xa0", "007"]
+    path = tmp_path / "t.csv"
+    rows = "".join(f"{value},{i % 2}\n" for i, value in enumerate(values))
+    path.write_text("x0,label\n" + rows, encoding="utf-8")
+    X, _ = load_csv_table(path)
+    assert X.ravel().tolist() == [1e5, -2, 0.5, 5, np.float32(1.5e-3), 3, 7]
 
 
 @pytest.mark.parametrize(
