@@ -316,20 +316,11 @@ def _styles(groups, order):
 
 
 def _mean_and_band(ax, group, runs, x, y, style):
-    """Mean over runs, round by round, with a +-std band when there are several,
-    cut to the values the series can take (no accuracy above 1).
-
-    Runs of different lengths are drawn as far as the shortest goes, with a
-    warning: beyond it the mean would be over fewer runs, and could fall or
-    rise where no run does.
-    """
-    n_rounds = common_rounds(
-        runs,
-        repr(group),
-        "its curve ends at round {rounds}, the last one every run reached.",
-    )
-    xs = np.mean([_series(run, x)[:n_rounds] for run in runs], axis=0)
-    ys = np.array([_series(run, y)[:n_rounds] for run in runs])
+    """Mean over runs of as many rounds, round by round, with a +-std band
+    when there are several, cut to the values the series can take (no
+    accuracy above 1)."""
+    xs = np.mean([_series(run, x) for run in runs], axis=0)
+    ys = np.array([_series(run, y) for run in runs])
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
     (line,) = ax.plot(
         xs, mean, marker="o", markersize=3, label=_legend_label(group), **style
@@ -578,6 +569,15 @@ def plot_learning_curves(
                 "round), so the accuracy panel has no line for it: give the "
                 "runs a test set (run_active_learning scores the split's)."
             )
+        # Runs of different lengths are drawn as far as the shortest goes:
+        # beyond it the mean would be over fewer runs, and could fall or rise
+        # where no run does. Warned of once per line, not once per panel.
+        n_rounds = common_rounds(
+            runs,
+            repr(group),
+            "its curve ends at round {rounds}, the last one every run reached.",
+        )
+        runs = [run[:n_rounds] for run in runs]
         for y, panel in zip(panels, axes):
             _mean_and_band(panel, group, runs, x, y, styles.get(group, {}))
     ylabels = ["test accuracy", "OOD labels bought (wasted)"]

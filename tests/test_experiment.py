@@ -600,9 +600,13 @@ def test_learning_curves_end_where_every_run_ends_and_keep_nan():
     # The mean went on over the runs that were left (0.75 then 0.7: a fall
     # that no run made) without a word, and dropped a NaN accuracy.
     records = _run_of([0.5, 0.6, 0.7]) + _run_of([0.5, 0.9], trial=1)
-    with pytest.warns(UserWarning, match="'' have 2 to 3 rounds.*ends at round 2"):
+    with pytest.warns(UserWarning, match="'' have 2 to 3 rounds") as caught:
         fig = plot_learning_curves(records)
+    # Once for the line, not once for each of its two panels.
+    [warning] = [w for w in caught if "rounds (a pool ran out" in str(w.message)]
+    assert "ends at round 2" in str(warning.message)
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.5, 0.75])
+    np.testing.assert_allclose(fig.axes[1].get_lines()[0].get_xdata(), [0, 10])
     matplotlib.pyplot.close(fig)
     records = _run_of([0.5, np.nan]) + _run_of([0.5, 0.9], trial=1)
     fig = plot_learning_curves(records)
