@@ -90,6 +90,7 @@ from openset_benchmark import (
     RESULTS,
     FixedBalance,
     add_data_dir,
+    check_all_rounds,
     infeasible_splits,
     make_estimator,
     make_split,
@@ -673,6 +674,7 @@ def _run(dataset, noise, seed, variant, data_dir):
         budget=config["budget"],
         callback=callback,
     )
+    check_all_rounds(records, dataset, config["rounds"])
     return dict(
         dataset=dataset,
         noise=noise,

@@ -388,6 +388,9 @@ def require_dataset_folders(parser, data_dir, datasets):
     # a --data-dir one level too deep failed at the first run, a traceback
     for folder in sorted({data_folder(d) for d in datasets}):
         require_data(parser, Path(data_dir) / folder, "--data-dir", f"{folder}/ folder")
+    for dataset in sorted(set(datasets) - {"fashion"}):  # as a folder, a traceback
+        table = Path(data_dir) / data_folder(dataset) / f"{dataset}.csv"
+        require_data(parser, table, "--data-dir", f"{dataset} table")
 
 
 @cache
@@ -402,6 +405,17 @@ def load_dataset(dataset, data_dir):
         return X[keep], y[keep], X_test, y_test
     X, y = load_csv_table(data_dir / data_folder(dataset) / f"{dataset}.csv")
     return StandardScaler().fit_transform(X).astype(np.float32), y, None, None
+
+
+def check_all_rounds(records, dataset, n_rounds):
+    """Raise unless `records` hold all `n_rounds` rounds: a run whose pool ran
+    out would be written as a result that no report takes."""
+    if len(records) < n_rounds:
+        raise ValueError(
+            f"The pool ran out after round {len(records)} of {n_rounds}: the "
+            f"{dataset} table is too small for a budget of "
+            f"{DATASETS[dataset]['budget']} a round: give it more rows"
+        )
 
 
 def cell_name(cell):
@@ -508,6 +522,7 @@ def _run_cell(cell, data_dir, results):
         cost_ood=cell.get("cost_ood", 1.0),
         callback=snapshot if cell["strategy"].startswith("MQ-Net") else None,
     )
+    check_all_rounds(records, dataset, cell["rounds"])
     result = {
         "cell": cell,
         "in_classes": split.in_classes.tolist(),

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.datasets import make_blobs
 from sklearn.linear_model import LogisticRegression
 
 import openset_benchmark as bench
@@ -670,6 +671,39 @@ def test_a_bad_run_is_one_line_of_error_and_logs_nothing(
     assert error.startswith("openset_benchmark.py run: error: ")
     assert message in error
     assert not results.exists()
+
+
+def test_a_missing_table_is_named_before_any_cell_runs(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # tiny_data_dir holds segment.csv only: letter's first cell ended in a
+    # traceback.
+    results = tmp_path / "results"
+    with pytest.raises(SystemExit) as info:
+        _main(
+            monkeypatch,
+            *("--results-dir", str(results), "run", "tabular", "--trials", "1"),
+            *("--noise", "0.4", "--strategies", "RANDOM"),
+            *("--data-dir", str(tiny_data_dir)),
+        )
+    assert info.value.code == 2
+    letter = tiny_data_dir / "tabular" / "letter.csv"
+    assert f"error: the letter table {letter} is missing" in capsys.readouterr().err
+    assert not results.exists()
+
+
+def test_a_cell_whose_pool_ran_out_is_refused_not_written(tmp_path):
+    # Its 2 records were written for a cell of 3 rounds: the report refused
+    # the file, and every rerun wrote it again.
+    (tmp_path / "data" / "tabular").mkdir(parents=True)
+    X, y = make_blobs(60, 19, centers=7, random_state=0)
+    lines = [",".join([f"f{i}" for i in range(19)] + ["label"])]
+    lines += [",".join([*(f"{v:.4f}" for v in row), str(c)]) for row, c in zip(X, y)]
+    (tmp_path / "data" / "tabular" / "segment.csv").write_text("\n".join(lines))
+    args = run_args(tmp_path / "results", tmp_path / "data", strategies=["RANDOM"])
+    with pytest.raises(RuntimeError, match="pool ran out after round 2 of 3"):
+        bench.run_suite(args)
+    assert not list((tmp_path / "results").rglob("*.json"))
 
 
 def test_a_data_folder_one_level_too_deep_is_named(

@@ -693,6 +693,16 @@ def test_a_run_file_is_written_whole_and_a_damaged_one_named(
     assert f"error: {path} cannot be read as JSON (" in capsys.readouterr().err
 
 
+def test_a_run_whose_pool_ran_out_is_refused_not_written(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # It was written and averaged as a run of the benchmark's rounds.
+    monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 30)
+    with pytest.raises(ValueError, match="pool ran out after round .* of 30"):
+        meta_signal.run("segment", 0.4, 0, "rule", tiny_data_dir, tmp_path)
+    assert not list(tmp_path.rglob("*.json"))
+
+
 def test_a_summary_without_rule_runs_is_refused(tmp_path, monkeypatch, capsys):
     # Every table compares with `rule`: it was written blank, exit status 0.
     (tmp_path / "meta_signal").mkdir()
