@@ -895,9 +895,18 @@ def _add_run_parser(commands):
     )
 
 
+# Room a run needs in a path beyond its --output, for the names it writes
+# there: the longest, a temporary file beside a query file
+# ("queries/.round_<r>.csv.<random>.tmp"), is under 40 characters.
+_ROOM = "x" * 40
+
+
 def _check_writable(folder):
     """Fail before any training if the results could not be written (without
     making the folder: a refused command leaves nothing behind)."""
+    _check_name_lengths(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--output {folder} is a file; give a folder.")
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     try:
         if not existing.is_dir():
@@ -909,6 +918,38 @@ def _check_writable(folder):
             f"cannot write to --output {folder} ({exc.strerror or exc}): choose a "
             "folder you can write to."
         ) from exc
+
+
+def _check_name_lengths(folder):
+    """Refuse a `folder` with a name in it, or a path to the files a run
+    writes in it, longer than its file system allows: looking it up failed
+    with a traceback (ENAMETOOLONG), and making it would fail after the
+    work."""
+    # The file system's own verdict, without making anything: each name to
+    # make looked up in the folder that is there (below a missing folder, a
+    # name of any length is only missing).
+    existing = next(p for p in (folder, *folder.parents) if os.path.exists(p))
+    for name in folder.relative_to(existing).parts:
+        if _too_long(existing / name):
+            raise ValueError(
+                f"--output {folder}: the name {name} is too long for the file "
+                "system; choose a shorter one."
+            )
+    if _too_long(folder / _ROOM):
+        raise ValueError(
+            f"--output is a path of {len(str(folder))} characters, too long for "
+            "the file system with the names of the files a run writes in it: "
+            "choose a shorter path."
+        )
+
+
+def _too_long(path):
+    """Whether the file system refuses `path` as too long a name or path."""
+    try:
+        os.lstat(path)
+    except OSError as exc:
+        return exc.errno == errno.ENAMETOOLONG
+    return False
 
 
 @contextlib.contextmanager
@@ -1053,8 +1094,6 @@ def _main(argv):
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
     with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
         try:
-            if args.output.exists() and not args.output.is_dir():
-                raise ValueError(f"--output {args.output} is a file; give a folder.")
             _check_writable(args.output)
             # Every command: a demo wrote its outputs over a running run's.
             with folder_lock(args.output):
@@ -1093,7 +1132,9 @@ def _main(argv):
             # save), a folder made read-only meanwhile. One line, exit status 1.
             remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
             states = [args.output / name for name in _RUN_STATES]
-            kept = next((path for path in states if path.exists()), None)
+            # Not Path.exists, which raises where the error came from a path
+            # that cannot be looked up (too long a name): a second traceback.
+            kept = next((path for path in states if os.path.exists(path)), None)
             if args.command == "run" and kept is not None:
                 then = (
                     f"the rounds finished are kept in {kept}: {remedy}, then rerun "

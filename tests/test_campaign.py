@@ -1505,6 +1505,45 @@ def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys
     assert taken.read_text() == "keep me\n"
 
 
+@pytest.mark.parametrize(
+    "name, refusal",
+    [
+        ("a" * 256, "the name a{256} is too long for the file system"),
+        ("a/" * 2100, "is a path of \\d+ characters, too long for the file system"),
+        # A too long name below a folder to make: the lookup says only missing.
+        ("new/" + "b" * 256, "the name b{256} is too long"),
+    ],
+)
+def test_too_long_an_output_path_exits_2_with_one_line_for_run_and_demo(
+    tmp_path, capsys, monkeypatch, name, refusal
+):
+    # Looking it up failed with ENAMETOOLONG, and the OSError's handler with
+    # it again: two tracebacks.
+    _table(tmp_path / "zoo.csv", n=40)
+    monkeypatch.setattr(cli, "demo_records", lambda *a, **k: pytest.fail("ran"))
+    run = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat,cow"]
+    for argv in ([*run, "--label-column", "species"], ["demo"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv, "--output", str(tmp_path / name)])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and re.search(refusal, err), err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["zoo.csv"]
+
+
+def test_an_os_error_from_a_path_that_cannot_be_looked_up_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    # The handler looked up the run's state in the folder, and failed as the
+    # error it reported had.
+    monkeypatch.setattr(cli, "_check_writable", lambda folder: None)
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output", str(tmp_path / ("a" * 256))])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "File name too long" in err, err
+
+
 def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(
     tmp_path, capsys, monkeypatch
 ):
