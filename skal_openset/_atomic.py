@@ -4,7 +4,9 @@ folder is written by one run at a time."""
 
 import contextlib
 import copy
+import fnmatch
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -60,6 +62,11 @@ def _prefix(path):
     short enough to leave room for the suffixes in a name near the file
     system's limit."""
     return f".{path.name[:48]}."
+
+
+# The rest of the name of a file of ours (after `_prefix`): mkstemp's random
+# part and ".tmp" (_temporary_beside), or a hex token and ".old" (_backup_of).
+_LEFTOVER = re.compile(r"\.(.+)\.(?:[a-z0-9_]{8}\.tmp|[0-9a-f]{8}\.old)", re.DOTALL)
 
 
 def _temporary_beside(path):
@@ -475,7 +482,7 @@ LOCK_FILE = ".skal-openset.lock"
 
 
 @contextlib.contextmanager
-def folder_lock(output):
+def folder_lock(output, written=()):
     """Hold the `output` folder for this process alone while the block runs.
 
     A second run into it is refused: a lagging one would save an older state
@@ -486,6 +493,12 @@ def folder_lock(output):
     run killed abruptly leaves behind; the refusal says so. On a file system
     that cannot lock (some network mounts), the block runs unlocked, with a
     warning.
+
+    Once the lock is held, the temporary and backup files that a run killed
+    while it wrote (SIGKILL, the OOM killer) left of the files `written`
+    are removed (see :func:`_remove_leftovers`): each a hidden copy of its
+    file, which no later write removed. Unlocked, none is: a run into the
+    folder may be writing them.
     """
     created = _missing_folders([output])
     path = output / LOCK_FILE
@@ -495,6 +508,7 @@ def folder_lock(output):
             yield
             return
         try:
+            _remove_leftovers(output, written)
             yield
         finally:
             # Removed while still locked: a run that opened the file
@@ -506,6 +520,33 @@ def folder_lock(output):
                 path.unlink(missing_ok=True)
     finally:
         _remove_folders(created)  # unless they hold the run's outputs
+
+
+def _remove_leftovers(folder, written):
+    """Remove the files that atomic writes (:func:`atomic_paths`) of the
+    files `written` in `folder` make beside them: their temporary files
+    (``.<name>.<random>.tmp``) and backups (``.<name>.<hex>.old``).
+
+    `written` holds paths relative to `folder`, whose names may be glob
+    patterns (``"queries/round_*.csv"``), matched against the first 48
+    characters of a name, which is what those files keep of it. No other
+    file is touched, nor a folder or link of such a name.
+    """
+    for name in written:
+        parent = (folder / name).parent
+        pattern = Path(name).name[:48]
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:  # no such folder (yet): nothing left there
+            continue
+        for entry in entries:
+            ours = _LEFTOVER.fullmatch(entry.name)
+            if (
+                ours
+                and fnmatch.fnmatchcase(ours[1], pattern)
+                and entry.is_file(follow_symlinks=False)
+            ):
+                _remove([entry.path])
 
 
 def _take_lock(path):

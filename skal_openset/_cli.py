@@ -267,6 +267,9 @@ _WRITES = {
 # Written with the outputs, it names the command that wrote them: a rerun
 # may replace that command's outputs, and no file of a user's of those names.
 MARKER_FILE = ".skal-openset-outputs"
+# Every file a command writes in its --output, each atomically: the hidden
+# copies of them that a killed run left are removed by the next (folder_lock).
+_WRITTEN = [*OUTPUT_FILES, MARKER_FILE, *_RUN_STATES, "queries/round_*.csv"]
 
 
 @contextlib.contextmanager
@@ -1096,7 +1099,7 @@ def _main(argv):
         try:
             _check_writable(args.output)
             # Every command: a demo wrote its outputs over a running run's.
-            with folder_lock(args.output):
+            with folder_lock(args.output, _WRITTEN):
                 if args.command == "demo":
                     # The demo's nets are tiny: torch's intra-op threads cost
                     # more than they give (3-4x the CPU time with 2 threads on 2

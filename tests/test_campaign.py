@@ -1303,6 +1303,45 @@ def test_an_output_lock_leaves_a_users_own_lock_file_alone(tmp_path):
     assert (tmp_path / ".lock").read_text() == "mine\n"
 
 
+def test_a_run_removes_the_copies_a_killed_run_left_and_no_other_file(
+    tmp_path, monkeypatch
+):
+    # SIGKILL (the OOM killer) while the checkpoint was saved left a hidden,
+    # full-size .checkpoint.joblib.<random>.tmp, which no later run removed.
+    _table(tmp_path / "zoo.csv")
+    out = tmp_path / "out"
+    (out / "queries").mkdir(parents=True)
+    left = [
+        ".checkpoint.joblib.m28t1_00.tmp",
+        ".state.joblib.abcdefgh.tmp",
+        ".records.csv.0a1b2c3d.old",
+        "..skal-openset-outputs.zz9zz9zz.tmp",
+        "queries/.round_2.csv.x1y2z3w4.tmp",
+    ]
+    users = [
+        "checkpoint.joblib.m28t1_00.tmp",  # not hidden
+        ".notes.txt.abcdefgh.tmp",  # of no file a run writes
+        ".records.csv.ABCDEFGH.tmp",  # no name mkstemp makes
+        ".records.csv.0a1b2c3.old",
+        ".records.csv.abcdefgh.bak",
+        "queries/.notes.csv.abcdefgh.tmp",
+        ".skal-openset-outputs.abcdefgh.tmp",  # the marker's has two dots
+    ]
+    for name in left + users:
+        (out / name).write_text("x")
+    (out / ".summary.md.abcdefgh.tmp").mkdir()  # a folder, not a file of ours
+    _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", "--classifier", "forest")
+    assert [name for name in left if (out / name).exists()] == []
+    assert all((out / name).read_text() == "x" for name in users)
+    assert (out / ".summary.md.abcdefgh.tmp").is_dir()
+    # Unlocked (a file system without locks), another run may be writing them.
+    (out / left[0]).write_text("x")
+    monkeypatch.setattr(_atomic, "_take_lock", lambda path: None)
+    with _atomic.folder_lock(out, cli._WRITTEN):
+        pass
+    assert (out / left[0]).exists()
+
+
 @pytest.mark.parametrize("posix", [True, False])
 @pytest.mark.parametrize("kind", ["a symbolic link", "a folder"])
 def test_an_output_lock_writes_over_no_file_in_its_place(
