@@ -336,7 +336,8 @@ def _check_outputs_free(output, command, data=None):
     """Refuse, before any work, an `output` folder where `command` would write
     over the `data` file, or over files of its outputs' names that no earlier
     run of it wrote (no marker of it beside them), or make a file outside the
-    folder through a link to no file."""
+    folder through a link to no file, or find a folder where it writes a
+    file."""
     names, state = _WRITES[command]
     marker = output / MARKER_FILE
     if marker.is_symlink():  # writing the marker would write the file it names
@@ -349,6 +350,19 @@ def _check_outputs_free(output, command, data=None):
     written = [output / name for name in (*names, state) if name is not None]
     if command == INTERACTIVE:  # and its query files, where blank, in their folder
         written += [output / "queries", *sorted(output.glob("queries/round_*.csv"))]
+    # Found only as the run wrote the file there, after the work.
+    folders = [
+        str(path.relative_to(output))
+        for path in (*written, marker)
+        if path.is_dir() and path != output / "queries"
+    ]
+    if folders:
+        one = len(folders) == 1
+        raise ValueError(
+            f"--output {output} holds {', '.join(folders)} as "
+            f"{'a folder' if one else 'folders'}, where a run writes a file of "
+            f"that name: remove or rename {'it' if one else 'them'} and run again."
+        )
     if data is not None and data.exists():
         # Through links too: the outputs replace the file a link names.
         for path in written:

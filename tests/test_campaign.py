@@ -1583,6 +1583,41 @@ def test_an_os_error_from_a_path_that_cannot_be_looked_up_is_one_line(
     assert err.count("\n") == 1 and "File name too long" in err, err
 
 
+@pytest.mark.parametrize(
+    "options, folder",
+    [
+        (["demo"], ".skal-openset-outputs"),
+        (["run"], ".skal-openset-outputs"),
+        (["run"], "checkpoint.joblib"),
+        (["run"], "summary.md"),  # beside the marker of a run's outputs
+        (["run", "--interactive"], "state.joblib"),
+        (["run", "--interactive"], "queries/round_2.csv"),
+    ],
+)
+def test_a_folder_where_a_run_writes_a_file_is_refused_before_any_work(
+    tmp_path, capsys, monkeypatch, options, folder
+):
+    # Refused once the run had trained, with advice for the Python API:
+    # "give the path of a file (one inside it, say)".
+    _table(tmp_path / "zoo.csv", blank_from=20 if "--interactive" in options else None)
+    out = tmp_path / "out"
+    (out / folder).mkdir(parents=True)
+    if folder == "summary.md":
+        (out / ".skal-openset-outputs").write_text("skal-openset run\n")
+    for work in ["demo_records", "run_active_learning", "run_interactive"]:
+        monkeypatch.setattr(cli, work, lambda *a, **k: pytest.fail("ran"))
+    if options[0] == "run":
+        options = [*options, str(tmp_path / "zoo.csv"), "--in-classes", "cat,cow"]
+        options += ["--label-column", "species", "--rounds", "2", "--budget", "10"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*options, "--output", str(out)])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        f"skal-openset: error: --output {out} holds {folder} as a folder, where a "
+        "run writes a file of that name: remove or rename it and run again.\n"
+    )
+
+
 def test_a_demo_setting_that_cannot_be_drawn_exits_2_with_one_line(
     tmp_path, capsys, monkeypatch
 ):
