@@ -1159,9 +1159,10 @@ def _main(argv):
                 )
             else:
                 then = f"{remedy}, then rerun it"
-            parser.exit(
-                1, f"{parser.prog}: error: {' '.join(str(exc).split())}; {then}.\n"
-            )
+            # A message that ends a sentence ("...; it is as it was.") read
+            # "was.; the rounds" before the advice.
+            message = " ".join(str(exc).split()).removesuffix(".")
+            parser.exit(1, f"{parser.prog}: error: {message}; {then}.\n")
         except KeyboardInterrupt as exc:
             # A run keeps its checkpoint (an interactive one, its state); the
             # demo writes its outputs only at the end, all at once.

@@ -303,6 +303,31 @@ def test_a_full_disk_stops_a_run_with_one_line_and_a_rerun_resumes(
         assert [int(r["round"]) for r in csv.DictReader(f)] == [1, 2, 3]
 
 
+def test_a_failed_save_is_one_sentence_with_its_advice(tmp_path, capsys, monkeypatch):
+    # "...; it is as it was.; the rounds finished are kept in ..."
+    _table(tmp_path / "zoo.csv")
+    checkpoint = tmp_path / "out" / "checkpoint.joblib"
+    replace, calls = os.replace, []
+
+    def refused_at_the_second_save(src, dst):
+        if Path(dst) == checkpoint:
+            calls.append(dst)
+            if len(calls) == 2:
+                raise PermissionError(errno.EPERM, "Operation not permitted")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refused_at_the_second_save)
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10",
+             "--classifier", "forest")  # fmt: skip
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"skal-openset: error: [Errno 1] Could not replace {checkpoint} (Operation "
+        f"not permitted); it is as it was; the rounds finished are kept in "
+        f"{checkpoint}: fix that, then rerun the same command to resume."
+    )
+
+
 def test_simulated_run_sizes_the_initial_set_in_labels_and_the_rounds_to_the_pool(
     tmp_path, capsys, monkeypatch
 ):
