@@ -252,7 +252,12 @@ def run_active_learning(
         records as an uninterrupted run except for the timing keys
         (``train_seconds``, ``query_seconds``); to that end a resume that
         has rounds left to run sets the global random states to the saved
-        ones. The file must come from the
+        ones. Only this run's records repeat: a finished checkpoint runs
+        nothing and leaves the global random states as they are, not where
+        the run left them, so in a script of several runs rerun after a
+        crash, an unseeded later run (``random_state=None`` in its estimator
+        or strategy) draws other numbers and gives other records. Seed each
+        run for a script of several runs to repeat. The file must come from the
         same experiment (split, estimator, strategy, budget and costs);
         `n_rounds` may be larger, to continue a finished run. One written
         with other versions of skal_openset (or other source files of it),
