@@ -581,9 +581,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         """
         learner = load_object(path)
         if not isinstance(learner, cls):
+            # No article: "a OpenSetOracle" read wrong.
             raise ValueError(
-                f"{str(path)!r} holds a {type(learner).__name__}, not an "
-                f"{cls.__name__}; load it with skal_openset.load_object."
+                f"{str(path)!r} holds an object of class {type(learner).__name__}, "
+                f"not {cls.__name__}; load it with skal_openset.load_object."
             )
         return learner
 

@@ -713,7 +713,9 @@ def test_learner_save_and_load_continue_identically(tmp_path, split):
     np.testing.assert_array_equal(
         learner.predict_proba(pool), loaded.predict_proba(pool)
     )
-    with pytest.raises(ValueError, match="holds a OpenSetOracle, not an ActiveLearner"):
+    with pytest.raises(
+        ValueError, match="holds an object of class OpenSetOracle, not ActiveLearner;"
+    ):
         ActiveLearner.load(save_object(oracle, tmp_path / "oracle.joblib"))
 
 
