@@ -652,7 +652,8 @@ def run_own_data(args):
         )
     rest = (
         f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
-        f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} rounds"
+        f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} "
+        f"round{'s' * (args.rounds > 2)}"
     )
 
     def setting_of(shown):  # each name as `shown` gives it

@@ -722,6 +722,14 @@ def test_a_run_checkpointed_under_the_earlier_rounds_rule_reruns(
     assert "leave the last round at least twice" in capsys.readouterr().err
 
 
+def test_the_setting_of_a_run_counts_its_query_rounds_in_words(tmp_path, capsys):
+    _table(tmp_path / "zoo.csv")
+    for rounds, said in [("2", "x 1 round\n"), ("3", "x 2 rounds\n")]:
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", rounds, "--budget", "10",
+             "--classifier", "forest", "--output", str(tmp_path / rounds))  # fmt: skip
+        assert said in capsys.readouterr().out  # was "x 1 rounds"
+
+
 def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
     # A row id would have been a feature; a class holding a comma could not
     # be named in --in-classes ('"brick' and 'face"').
