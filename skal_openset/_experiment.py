@@ -276,6 +276,8 @@ def run_active_learning(
 
     Raises
     ------
+    TypeError
+        If `split` is not an :class:`OpenSetSplit`.
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
@@ -298,6 +300,11 @@ def run_active_learning(
     >>> [(r["round"], r["n_labelled"], r["budget_spent"]) for r in records]
     [(1, 40, 0.0), (2, 60, 20.0), (3, 80, 40.0)]
     """
+    if not isinstance(split, OpenSetSplit):  # (X, y) failed on split.y_pool
+        raise TypeError(
+            "split must be an OpenSetSplit, e.g. from make_open_set_split(X, y, "
+            f"...); got {type(split).__name__}."
+        )
     check_scalar_not_bool(n_rounds, "n_rounds", numbers.Integral, min_val=1)
     oracle = OpenSetOracle(
         split.y_pool, ood_label=split.ood_label, cost_in=cost_in, cost_ood=cost_ood

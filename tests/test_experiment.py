@@ -1208,6 +1208,13 @@ def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
         run_active_learning(split, estimator, RandomQuery(), budget=0)
 
 
+def test_a_split_that_is_no_open_set_split_is_refused_with_how_to_make_one(estimator):
+    # "AttributeError: 'tuple' object has no attribute 'y_pool'"
+    X, y = load_digits_dataset()
+    with pytest.raises(TypeError, match=r"OpenSetSplit, e\.g\. from make_open_set_sp"):
+        run_active_learning((X, y), estimator, RandomQuery(), budget=10)
+
+
 def test_a_cost_that_makes_the_budget_buy_unboundedly_many_labels_runs(split):
     # budget / cost_ood was inf, and math.ceil of it an OverflowError.
     records = run_active_learning(
