@@ -277,7 +277,8 @@ def run_active_learning(
     Raises
     ------
     TypeError
-        If `split` is not an :class:`OpenSetSplit`.
+        If `split` is not an :class:`OpenSetSplit`, or `callback` is not
+        callable.
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
@@ -304,6 +305,11 @@ def run_active_learning(
         raise TypeError(
             "split must be an OpenSetSplit, e.g. from make_open_set_split(X, y, "
             f"...); got {type(split).__name__}."
+        )
+    if callback is not None and not callable(callback):  # else after round 1
+        raise TypeError(
+            "callback must be a function called as callback(record, learner), "
+            f"or None; got {callback!r}."
         )
     check_scalar_not_bool(n_rounds, "n_rounds", numbers.Integral, min_val=1)
     oracle = OpenSetOracle(

@@ -1215,6 +1215,18 @@ def test_a_split_that_is_no_open_set_split_is_refused_with_how_to_make_one(estim
         run_active_learning((X, y), estimator, RandomQuery(), budget=10)
 
 
+def test_a_callback_that_cannot_be_called_is_refused_before_training(split):
+    # Refused only once round 1 had trained.
+    def never(*args, **kwargs):
+        pytest.fail("trained")
+
+    estimator = make_pipeline(FunctionTransformer(never), LogisticRegression())
+    with pytest.raises(TypeError, match=r"callback must be a function called as"):
+        run_active_learning(
+            split, estimator, RandomQuery(), budget=10, callback="print"
+        )
+
+
 def test_a_cost_that_makes_the_budget_buy_unboundedly_many_labels_runs(split):
     # budget / cost_ood was inf, and math.ceil of it an OverflowError.
     records = run_active_learning(
