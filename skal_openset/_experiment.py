@@ -161,7 +161,15 @@ def _resume(checkpoint, fingerprint, n_rounds):
             "elsewhere to start afresh here (skal-openset run: another --output "
             "folder)."
         ) from exc
-    if not isinstance(state, dict) or not fingerprint.matches(state.get("fingerprint")):
+    if not isinstance(state, dict) or "fingerprint" not in state:
+        # Not "delete it to start over": it may be a file the user needs.
+        raise ValueError(
+            f"checkpoint={str(checkpoint)!r} is no checkpoint (it holds an object "
+            f"of class {type(state).__name__}, saved by save_object): pass the "
+            "path of a file that is not there yet to start the run (skal-openset "
+            "run: another --output folder)."
+        )
+    if not fingerprint.matches(state["fingerprint"]):
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "
             "(split, estimator, strategy, budget or costs differ); delete it to "

@@ -31,6 +31,7 @@ from skal_openset import (
     CCALQuery,
     ContrastiveEncoder,
     MQNetQuery,
+    OpenSetOracle,
     PurityAUROC,
     RandomQuery,
     _experiment,
@@ -1678,15 +1679,23 @@ def test_a_lambda_in_the_estimator_needs_no_pickle_without_a_checkpoint(
     )  # fmt: skip
 
 
-def test_a_checkpoint_path_holding_another_object_is_refused(
+def test_a_checkpoint_path_holding_another_object_is_refused_and_kept(
     split, estimator, tmp_path
 ):
-    path = save_object({"not": "a checkpoint"}, tmp_path / "other.joblib")
-    for other in (path, save_object([1, 2], tmp_path / "list.joblib")):
-        with pytest.raises(ValueError, match="different experiment"):
+    # It was "written by a different experiment ...; delete it to start over".
+    for saved in ({"not": "a checkpoint"}, [1, 2], OpenSetOracle(split.y_pool)):
+        path = save_object(saved, tmp_path / "other.joblib")
+        with pytest.raises(ValueError) as error:
             run_active_learning(
-                split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=other
+                split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
             )
+        assert str(error.value) == (
+            f"checkpoint={str(path)!r} is no checkpoint (it holds an object of "
+            f"class {type(saved).__name__}, saved by save_object): pass the path "
+            "of a file that is not there yet to start the run (skal-openset run: "
+            "another --output folder)."
+        )
+        assert type(load_object(path)) is type(saved)
 
 
 _FINGERPRINT = """
