@@ -64,9 +64,10 @@ def _prefix(path):
     return f".{path.name[:48]}."
 
 
-# The rest of the name of a file of ours (after `_prefix`): mkstemp's random
-# part and ".tmp" (_temporary_beside), or a hex token and ".old" (_backup_of).
-_LEFTOVER = re.compile(r"\.(.+)\.(?:[a-z0-9_]{8}\.tmp|[0-9a-f]{8}\.old)", re.DOTALL)
+# The rest of the name of a temporary file of ours (after `_prefix`):
+# mkstemp's random part and ".tmp" (_temporary_beside). Not a backup (".old"):
+# a failed save may name it as where the old content is.
+_LEFTOVER = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)
 
 
 def _temporary_beside(path):
@@ -523,9 +524,9 @@ def folder_lock(output, written=()):
 
 
 def _remove_leftovers(folder, written):
-    """Remove the files that atomic writes (:func:`atomic_paths`) of the
-    files `written` in `folder` make beside them: their temporary files
-    (``.<name>.<random>.tmp``) and backups (``.<name>.<hex>.old``).
+    """Remove the temporary files (``.<name>.<random>.tmp``) that atomic
+    writes (:func:`atomic_paths`) of the files `written` in `folder` make
+    beside them, which a killed run leaves.
 
     `written` holds paths relative to `folder`, whose names may be glob
     patterns (``"queries/round_*.csv"``), matched against the first 48

@@ -1114,7 +1114,11 @@ def _main(argv):
         try:
             _check_writable(args.output)
             # Every command: a demo wrote its outputs over a running run's.
-            with folder_lock(args.output, _WRITTEN):
+            # Leftovers are removed only from a folder of a run's outputs: a
+            # user's own files may be named alike.
+            marker = args.output / MARKER_FILE
+            ours = marker.is_file() and not marker.is_symlink()
+            with folder_lock(args.output, _WRITTEN if ours else ()):
                 if args.command == "demo":
                     # The demo's nets are tiny: torch's intra-op threads cost
                     # more than they give (3-4x the CPU time with 2 threads on 2

@@ -1343,11 +1343,9 @@ def test_a_run_removes_the_copies_a_killed_run_left_and_no_other_file(
     # full-size .checkpoint.joblib.<random>.tmp, which no later run removed.
     _table(tmp_path / "zoo.csv")
     out = tmp_path / "out"
-    (out / "queries").mkdir(parents=True)
     left = [
         ".checkpoint.joblib.m28t1_00.tmp",
         ".state.joblib.abcdefgh.tmp",
-        ".records.csv.0a1b2c3d.old",
         "..skal-openset-outputs.zz9zz9zz.tmp",
         "queries/.round_2.csv.x1y2z3w4.tmp",
     ]
@@ -1355,15 +1353,25 @@ def test_a_run_removes_the_copies_a_killed_run_left_and_no_other_file(
         "checkpoint.joblib.m28t1_00.tmp",  # not hidden
         ".notes.txt.abcdefgh.tmp",  # of no file a run writes
         ".records.csv.ABCDEFGH.tmp",  # no name mkstemp makes
-        ".records.csv.0a1b2c3.old",
+        # a backup: a failed save may name it as where the old content is
+        ".records.csv.0a1b2c3d.old",
         ".records.csv.abcdefgh.bak",
         "queries/.notes.csv.abcdefgh.tmp",
         ".skal-openset-outputs.abcdefgh.tmp",  # the marker's has two dots
     ]
-    for name in left + users:
-        (out / name).write_text("x")
+
+    def leave_files():
+        (out / "queries").mkdir(parents=True, exist_ok=True)
+        for name in left + users:
+            (out / name).write_text("x")
+
+    run = ["--rounds", "2", "--classifier", "forest"]
+    # Not in a folder without a run's outputs (no marker): a user's, maybe.
+    leave_files()
+    _run(tmp_path, tmp_path / "zoo.csv", *run)
+    assert all((out / name).read_text() == "x" for name in left + users)
     (out / ".summary.md.abcdefgh.tmp").mkdir()  # a folder, not a file of ours
-    _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", "--classifier", "forest")
+    _run(tmp_path, tmp_path / "zoo.csv", *run)
     assert [name for name in left if (out / name).exists()] == []
     assert all((out / name).read_text() == "x" for name in users)
     assert (out / ".summary.md.abcdefgh.tmp").is_dir()
