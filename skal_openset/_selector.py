@@ -671,12 +671,12 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         biases in float32, the precision of training."""
         with torch.inference_mode():
             scores = self.module_(X_t.double()).cpu().numpy()
-        _, counts = np.unique(scores, return_counts=True)
-        tied = X_t.cpu().numpy()[scores == scores[np.argmax(scores == scores)]]
+        values, counts = np.unique(scores, return_counts=True)
+        tied = X_t.cpu().numpy()[scores == values[counts.argmax()]]
         if 2 * counts.max() > len(X) and len(np.unique(tied, axis=0)) > 1:
             warn(
                 f"The fitted selector gives {counts.max()} of its {len(X)} "
-                f"training rows the same score; {self._training_advice(X)}",
+                f"training rows the same score; {self._training_advice(tied)}",
                 ConvergenceWarning,
             )
 

@@ -417,6 +417,13 @@ def test_meta_inputs_too_small_to_tell_apart_warn():
     with pytest.warns(ConvergenceWarning, match="too small.*MetaInputTransformer"):
         selector = MetaQueryNetSelector(random_state=0).fit(Z * 1e-20, y)
     assert np.unique(selector.predict(Z * 1e-20)).size == 1
+    # also where the first row is not among them
+    Z_tiny = Z * 1e-20
+    Z_tiny[0] = Z[0]
+    with pytest.warns(
+        ConvergenceWarning, match="gives 99 of its 100 training rows.*too small"
+    ):
+        MetaQueryNetSelector(random_state=0).fit(Z_tiny, y)
 
 
 @pytest.mark.parametrize("n", [10, 17, 50, 64, 101, 200])
