@@ -764,8 +764,16 @@ def _is_number(text):
     """Whether the feature value ``text`` writes a number as a label must:
     in plain notation (``float`` reads "1_000" and other scripts' digits
     too), or infinity or NaN (refused later, as not finite)."""
-    text = text.strip()
-    return bool(_PLAIN_NUMBER.fullmatch(text) or _NON_FINITE.fullmatch(text))
+    stripped = text.strip()
+    if not (_PLAIN_NUMBER.fullmatch(stripped) or _NON_FINITE.fullmatch(stripped)):
+        return False
+    # and as numpy reads the table: str.strip also takes characters it does
+    # not (the separators \x1c-\x1f)
+    try:
+        np.array(text).astype(np.float64)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_features(features):

@@ -522,6 +522,8 @@ def test_load_csv_table_skips_lines_of_spaces_or_tabs(tmp_path):
         # float read them as 1000 and 1, where a label of theirs is no number
         ("x0,label\n1,a\n1_000,b\n", r"line 3, column 'x0': .* '1_000' is not numeric"),
         ("x0,label\n1,a\n\uff11,b\n", "line 3, column 'x0': .* '\uff11' is not"),
+        # str.strip takes the separator \x1c, numpy does not: an IndexError
+        ("x0,label\n1,a\n\x1c1.5,b\n", r"line 3, column 'x0': .* '\\x1c1.5' is not"),
         # "" was a class of its own, and made the labels 3 and 5 codes 1 and 2
         ("x0,label\n1,3\n2,5\n3, \n4,\n", r"line 4: the label is empty \(2 row"),
     ],
@@ -533,6 +535,7 @@ def test_load_csv_table_skips_lines_of_spaces_or_tabs(tmp_path):
         "inf-after-blank",
         "underscore",
         "full-width-digit",
+        "file-separator",
         "empty-label",
     ],
 )
