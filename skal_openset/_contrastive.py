@@ -44,6 +44,7 @@ from ._models import (
     check_device,
     seeded_torch,
     torch_seed,
+    writable,
 )
 from ._purity import knn_contrast_purity
 from ._rows import row_keys
@@ -314,7 +315,7 @@ class ContrastiveEncoder(
             grad_enabled(),
         ):
             module, loss_curve, step = self._train(
-                _writable_tensor(X, self.device), start
+                torch.as_tensor(writable(X), device=self.device), start
             )
         # Set only now: an interrupted fit leaves the encoder as it was.
         batch = min(self.batch_size, len(X))
@@ -405,7 +406,7 @@ class ContrastiveEncoder(
         self.module_.eval()
         with torch.no_grad():
             for rows in gen_batches(len(X), 1024):
-                x = _writable_tensor(X[rows], device)
+                x = torch.as_tensor(writable(X[rows]), device=device)
                 with self._autocast(device):
                     projection, _ = self.module_(x)
                 out[rows] = F.normalize(projection.float(), dim=1).cpu().numpy()
@@ -624,9 +625,3 @@ class ContrastivePurity:
         if self.use_ood and len(X_ood):
             z_ood = self._features(X_ood)
         return knn_contrast_purity(z_pool, self._features(X_in), z_ood)
-
-
-def _writable_tensor(X, device):
-    """``torch.as_tensor(X)``, from a copy where `X` is read-only (a memmap,
-    say), which torch warns of."""
-    return torch.as_tensor(np.require(X, requirements="W"), device=device)

@@ -1209,8 +1209,14 @@ class TargetNet(NeuralNetClassifier):
                 if self.classes is None
                 else len(self.classes)
             )
-            y = _check_class_labels(y, n_classes)
-        return super().get_dataset(X, y)
+            y = writable(_check_class_labels(y, n_classes))
+        return super().get_dataset(writable(X), y)
+
+
+def writable(array):
+    """`array`, copied where it is read-only (a memmap, say): torch warns of
+    wrapping such an array in a tensor."""
+    return np.require(array, requirements="W")
 
 
 def _halves_ranking_loss(predicted, target, margin=1.0):

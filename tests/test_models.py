@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -947,8 +949,9 @@ def test_a_device_torch_cannot_use_here_is_a_value_error_before_training(
     # for a seeded net, from seeding the device's generators, before any check.
     from skal_openset import ContrastiveEncoder
 
-    for backend in (torch.cuda, torch.xpu, torch.mps):
-        monkeypatch.setattr(backend, "device_count", lambda: 0)
+    for name in ("cuda", "xpu", "mps"):  # the backends this torch has
+        if (backend := getattr(torch, name, None)) is not None:
+            monkeypatch.setattr(backend, "device_count", lambda: 0, raising=False)
     X = np.random.RandomState(0).rand(4, 64).astype(np.float32)
     params = {"max_epochs": 1, "device": device, "random_state": random_state}
     if factory == "encoder":
@@ -959,6 +962,19 @@ def test_a_device_torch_cannot_use_here_is_a_value_error_before_training(
         fit = lambda: model.fit(X, [0, 1, 0, 1])  # noqa: E731
     with pytest.raises(ValueError, match=f"device='{device}': '{device}' "):
         fit()
+
+
+@pytest.mark.parametrize("factory", list(_FACTORIES))
+def test_read_only_arrays_fit_and_predict_without_a_warning(factory):
+    # torch warned of wrapping a non-writable array (a memmap, say), in
+    # training's batches and in predict's.
+    X = np.random.RandomState(0).rand(8, 1, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    X.flags.writeable = y.flags.writeable = False
+    net = _FACTORIES[factory]().set_params(max_epochs=1, batch_size=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.fit(X, y).predict_proba(X)
 
 
 @pytest.mark.parametrize("sequence", [list, tuple])
