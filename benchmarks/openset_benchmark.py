@@ -382,13 +382,14 @@ def add_data_dir(parser):
 
 
 def require_dataset_folders(parser, data_dir, datasets):
-    """Stop with a usage error where `data_dir` or the folder of one of
-    `datasets` is missing."""
+    """Stop with a usage error where `data_dir`, the folder of one of
+    `datasets` or one of their tables is missing."""
     require_data(parser, data_dir, "--data-dir")
     # a --data-dir one level too deep failed at the first run, a traceback
     for folder in sorted({data_folder(d) for d in datasets}):
         require_data(parser, Path(data_dir) / folder, "--data-dir", f"{folder}/ folder")
-    for dataset in sorted(set(datasets) - {"fashion"}):  # as a folder, a traceback
+    # a missing table too ended in a traceback at its first cell
+    for dataset in sorted(set(datasets) - {"fashion"}):
         table = Path(data_dir) / data_folder(dataset) / f"{dataset}.csv"
         require_data(parser, table, "--data-dir", f"{dataset} table")
 

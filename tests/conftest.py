@@ -136,6 +136,18 @@ def tiny_data_dir(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="session")
+def four_tables_data_dir(tiny_data_dir, tmp_path_factory):
+    """`tiny_data_dir`'s table under each name of the tabular suite, for
+    commands that check every table of the suite is there (their runs faked)."""
+    root = tmp_path_factory.mktemp("four_tables")
+    (root / "tabular").mkdir()
+    table = (tiny_data_dir / "tabular" / "segment.csv").read_bytes()
+    for name in ("letter", "penbased", "satimage", "segment"):
+        (root / "tabular" / f"{name}.csv").write_bytes(table)
+    return root
+
+
 # Hypothesis: a small "ci" profile by default (every test run, CI included);
 # HYPOTHESIS_PROFILE=slow fuzzes much longer. Tests that set max_examples
 # themselves keep their own count.

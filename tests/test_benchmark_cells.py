@@ -823,7 +823,7 @@ def _kernel_path_cells(folder, accuracies):
 
 
 def test_kernel_paths_counts_each_strategys_cells_that_moved(
-    tmp_path, tiny_data_dir, monkeypatch, capsys
+    tmp_path, four_tables_data_dir, monkeypatch, capsys
 ):
     import kernel_paths
 
@@ -840,7 +840,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     )
     output = tmp_path / "new" / "kernel_paths.md"  # its folder is made
     argv = ["tabular", "--strategies", "RANDOM", "CONF", "--work-dir", str(tmp_path)]
-    argv += ["--data-dir", str(tiny_data_dir)]  # the runs are faked
+    argv += ["--data-dir", str(four_tables_data_dir)]  # the runs are faked
     kernel_paths.main([*argv, "--versus", "RANDOM", "CONF", "--output", str(output)])
     text = output.read_text()
     # A CPU without AVX-512: avx512 runs as AVX2, so avx2 is the reference;
@@ -881,7 +881,7 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     # A missing data folder is refused before any run, and so is one a level
     # too deep (each run then failed, with a traceback).
     monkeypatch.setattr(kernel_paths, "_run", None)
-    for data_dir in (tmp_path / "none", tiny_data_dir / "tabular"):
+    for data_dir in (tmp_path / "none", four_tables_data_dir / "tabular"):
         with pytest.raises(SystemExit):
             kernel_paths.main([*argv, "--data-dir", str(data_dir)])
         assert "is missing; pass --data-dir" in capsys.readouterr().err
@@ -921,7 +921,7 @@ def test_a_failing_cell_in_one_job_raises_its_own_error(
 
 
 def test_kernel_paths_compares_this_runs_cells_only(
-    tmp_path, tiny_data_dir, monkeypatch
+    tmp_path, four_tables_data_dir, monkeypatch
 ):
     # The reused --work-dir keeps an earlier run's cells: they were counted,
     # and one that the reference path lacks crashed the count (None subtracted).
@@ -947,7 +947,7 @@ def test_kernel_paths_compares_this_runs_cells_only(
         [
             *("tabular", "--strategies", "RANDOM", "--trials", "3"),
             *("--paths", "avx512", "default", "--work-dir", str(tmp_path)),
-            *("--data-dir", str(tiny_data_dir), "--output", str(output)),
+            *("--data-dir", str(four_tables_data_dir), "--output", str(output)),
         ]
     )
     assert output.read_text().splitlines()[-1] == (
@@ -957,7 +957,7 @@ def test_kernel_paths_compares_this_runs_cells_only(
 
 
 def test_kernel_paths_give_no_interval_for_one_class_split(
-    tmp_path, tiny_data_dir, monkeypatch
+    tmp_path, four_tables_data_dir, monkeypatch
 ):
     # A single split's difference had the zero-width interval [d, d].
     import kernel_paths
@@ -976,7 +976,7 @@ def test_kernel_paths_give_no_interval_for_one_class_split(
         [
             *("tabular", "--strategies", "RANDOM", "CONF", "--trials", "1"),
             *("--paths", "avx512", "default", "--versus", "RANDOM", "CONF"),
-            *("--work-dir", str(tmp_path), "--data-dir", str(tiny_data_dir)),
+            *("--work-dir", str(tmp_path), "--data-dir", str(four_tables_data_dir)),
             *("--output", str(output)),
         ]
     )

@@ -280,15 +280,22 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
         ),
         (
             "preset_reproduction",
-            ["--data-dir", "TINY", "--old-commit", "0000000"],
+            ["--data-dir", "FOUR", "--old-commit", "0000000"],
             "--old-commit 0000000 is no commit of",
         ),
     ],
 )
 def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
-    tmp_path, tiny_data_dir, monkeypatch, capsys, name, argv, message
+    tmp_path,
+    tiny_data_dir,
+    four_tables_data_dir,
+    monkeypatch,
+    capsys,
+    name,
+    argv,
+    message,
 ):
-    argv = [str(tiny_data_dir) if a == "TINY" else a for a in argv]
+    argv = [str(four_tables_data_dir) if a == "FOUR" else a for a in argv]
     module, fake, _ = SCRIPTS[name]
     fake(monkeypatch)
     if module is bench_scale:  # a query that ran would be a bug
