@@ -533,9 +533,10 @@ def _remove_leftovers(folder, written):
     characters of a name, which is what those files keep of it. No other
     file is touched, nor a folder or link of such a name.
     """
+    patterns = {}  # each folder's names, so that it is listed once
     for name in written:
-        parent = (folder / name).parent
-        pattern = Path(name).name[:48]
+        patterns.setdefault((folder / name).parent, []).append(Path(name).name[:48])
+    for parent, names in patterns.items():
         try:
             entries = list(os.scandir(parent))
         except OSError:  # no such folder (yet): nothing left there
@@ -544,7 +545,7 @@ def _remove_leftovers(folder, written):
             ours = _LEFTOVER.fullmatch(entry.name)
             if (
                 ours
-                and fnmatch.fnmatchcase(ours[1], pattern)
+                and any(fnmatch.fnmatchcase(ours[1], name) for name in names)
                 and entry.is_file(follow_symlinks=False)
             ):
                 _remove([entry.path])
