@@ -3,6 +3,8 @@
 Run through ``python benchmarks/cifar.py report``.
 """
 
+import sys
+
 import numpy as np
 
 from _cells import CIFAR_CELLS, read_cell
@@ -211,3 +213,11 @@ def write_cifar_report(results):
     path = results / "cifar.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+if __name__ == "__main__":
+    # A module of cifar.py: run alone it wrote nothing, exit status 0.
+    sys.exit(
+        "cifar_report.py only holds the report's code; run "
+        "python benchmarks/cifar.py report"
+    )

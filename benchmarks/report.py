@@ -1032,3 +1032,11 @@ def write_report(results):
     path.write_text("\n".join(lines) + "\n")
     print(f"wrote {path}")
     return path
+
+
+if __name__ == "__main__":
+    # A module of openset_benchmark.py: run alone it wrote nothing, exit status 0.
+    sys.exit(
+        "report.py only holds the report's code; run "
+        "python benchmarks/openset_benchmark.py report"
+    )

@@ -521,6 +521,30 @@ def test_the_preset_worker_imports_none_of_todays_modules_before_the_old_ones():
     assert done.stdout == "[]\n"
 
 
+@pytest.mark.parametrize(
+    "module, command",
+    [
+        (report, "python benchmarks/openset_benchmark.py report"),
+        (cifar_report, "python benchmarks/cifar.py report"),
+    ],
+    ids=["report", "cifar_report"],
+)
+def test_a_report_module_run_alone_names_the_command_that_writes_the_report(
+    module, command
+):
+    # It wrote nothing and exited 0, as if the report were written.
+    done = subprocess.run(
+        [sys.executable, module.__file__],
+        cwd=BENCHMARKS.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.rstrip().endswith(f"run {command}")
+    assert not done.stdout
+
+
 def test_bench_selector_device_times_each_device_and_compares_its_scores(tmp_path):
     out = tmp_path / "device.json"
     argv = ["--devices", "cpu", "--rows", "60", "--repeats", "1", "--out", str(out)]
