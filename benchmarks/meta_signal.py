@@ -48,11 +48,16 @@ Writes one file per run to ``results/meta_signal/`` (a rerun resumes from
 them) and the summary ``results/meta_signal.md`` with its figures
 ``results/meta_signal_balance*.png``; seeds whose class split has too few OOD
 examples for 60% noise are skipped, each named with the reason.
+``results/meta_signal/_finished.jsonl`` lists every run that finished, one a
+line: the summary refuses to leave out one whose file is gone since, or the
+`rule` run of a seed another variant ran on (every command runs rule), and
+names the command that reruns it; delete a run's line there to drop it for good.
 ``--results-dir DIR`` puts all of them under DIR instead of ``results/``: a
 trial run that leaves the committed results alone.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -77,6 +82,7 @@ from _common import (
     cell_threads,
     joblib_verbosity,
     machine_description,
+    path_option,
     percent,
     read_record,
     refuse_repeats,
@@ -97,7 +103,7 @@ from openset_benchmark import (
     random_start,
     require_dataset_folders,
 )
-from report import _confidence_interval, _tied, paired_interval
+from report import _confidence_interval, _read_run_log, _tied, paired_interval
 from skal_openset import (
     LfOSAQuery,
     MetaQueryNetSelector,
@@ -606,6 +612,59 @@ def cells_dir(results):
     return Path(results) / "meta_signal"
 
 
+RUN_ID = ("dataset", "noise", "seed", "variant")  # the keys that name a run
+
+
+def finished_log(results):
+    """The log of the runs that finished under a results folder."""
+    return cells_dir(results) / "_finished.jsonl"
+
+
+def logged_runs(results):
+    """The runs, as (dataset, noise, seed, variant), the log under `results` lists."""
+    log = finished_log(results)
+    if not log.exists():
+        return set()
+    return {tuple(r[k] for k in RUN_ID) for r in _read_run_log(log, set(RUN_ID))}
+
+
+def log_finished(results, runs):
+    """Add the finished `runs` (dataset, noise, seed, variant) to the log."""
+    logged = logged_runs(results)
+    new = [r for r in runs if r not in logged]
+    if new:  # one write: a stop leaves at most one damaged line, named on reading
+        with finished_log(results).open("a") as f:
+            f.write("".join(json.dumps(dict(zip(RUN_ID, r))) + "\n" for r in new))
+
+
+def lost_runs(results, cells):
+    """The runs that finished under `results` but whose file is gone: those the
+    log lists, and the `rule` run of every class split another variant ran on,
+    as every command runs rule (this holds for the runs older than the log)."""
+    found = {tuple(c[k] for k in RUN_ID) for c in cells}
+    rules = {(*k[:3], "rule") for k in found}
+    return sorted((logged_runs(results) | rules) - found)
+
+
+def rerun_commands(results, runs):
+    """Commands that rerun `runs`, (dataset, noise, seed, variant) tuples, and
+    nothing else not yet run: the seeds of a data set and noise ratio that miss
+    the same variants share one, with rule, which every command runs."""
+    variants = {}
+    for dataset, noise, seed, variant in runs:
+        variants.setdefault((dataset, noise, seed), {"rule"}).add(variant)
+    seeds = {}
+    for (dataset, noise, seed), names in sorted(variants.items()):
+        names = tuple(v for v in VARIANTS if v in names)
+        seeds.setdefault((dataset, noise, names), []).append(seed)
+    option = path_option("--results-dir", results, RESULTS)
+    return [
+        f"python benchmarks/meta_signal.py{option} --datasets {dataset} --noise "
+        f"{noise} --seeds {' '.join(map(str, s))} --variants {' '.join(names)}"
+        for (dataset, noise, names), s in seeds.items()
+    ]
+
+
 RUN_KEYS = (
     "dataset",
     "noise",
@@ -635,7 +694,7 @@ def run(dataset, noise, seed, variant, data_dir, results):
     path = cell_path(results, dataset, noise, seed, variant)
     if path.exists():
         cell = read_run(path)
-        found = tuple(cell[k] for k in ("dataset", "noise", "seed", "variant"))
+        found = tuple(cell[k] for k in RUN_ID)
         if found != (dataset, noise, seed, variant):
             raise ResultsError(
                 f"{path} holds the run {found}, not {(dataset, noise, seed, variant)}; "
@@ -1260,8 +1319,16 @@ def write_summary(results):
             f"no runs under {cells_dir(results)} to summarise; run some first "
             "(without --summary-only)"
         )
+    lines = summary(cells)
+    lost = lost_runs(results, cells)
+    if lost:  # left out, they read as never run
+        raise ResultsError(
+            f"finished runs have no file under {cells_dir(results)} ({len(lost)} "
+            "lost or deleted), so the summary would leave them out; rerun them: "
+            + "; ".join(rerun_commands(results, lost))
+        )
     results.mkdir(parents=True, exist_ok=True)  # a new --results-dir
-    (results / "meta_signal.md").write_text("\n".join(summary(cells)))
+    (results / "meta_signal.md").write_text("\n".join(lines))
     tables = [c for c in cells if c["dataset"] in TABLES]
     images = [c for c in cells if c["dataset"] not in TABLES]
     for scope, title, name in (
@@ -1436,6 +1503,7 @@ def run_all(args):
         delayed(run_by_name)(d, n, s, v, args.data_dir, args.results_dir)
         for d, n, s, v in jobs
     )
+    log_finished(args.results_dir, jobs)
     print(f"{len(jobs)} runs; {machine_description(threads_in_cell('cpu'))}")
 
 

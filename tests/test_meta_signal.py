@@ -589,9 +589,10 @@ def test_results_dir_takes_the_runs_summary_and_figures(
         *("--noise", "0.4", "--n-jobs", "1", "--data-dir", str(tiny_data_dir)),
         *("--results-dir", str(results)),
     )
-    assert [p.name for p in (results / "meta_signal").iterdir()] == [
+    assert [p.name for p in (results / "meta_signal").glob("*.json")] == [
         "segment_40_0_rule.json"
     ]
+    assert meta_signal.logged_runs(results) == {("segment", 0.4, 0, "rule")}
     assert "rule" in (results / "meta_signal.md").read_text()
     # The summary alone, with its figure, from the cells there.
     for i, cell in enumerate(_balance_cells(monkeypatch)):
@@ -748,8 +749,88 @@ def test_an_infeasible_class_split_is_named_and_no_runs_no_summary(
     assert "Skipped the runs of segment at 90% noise, seed 0: " in (
         capsys.readouterr().err
     )
-    assert [p.name for p in (tmp_path / "meta_signal").iterdir()] == [
+    assert [p.name for p in (tmp_path / "meta_signal").glob("*.json")] == [
         "segment_40_0_rule.json"
+    ]
+
+
+def _write_runs(results, cells):
+    """`cells` as their per-run files under `results`."""
+    for cell in cells:
+        keys = [cell[k] for k in ("dataset", "noise", "seed", "variant")]
+        path = meta_signal.cell_path(results, *keys)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cell))
+
+
+@pytest.mark.parametrize(
+    "gone, logged, command",
+    [
+        # A run the log lists as finished.
+        (("letter", 101, "learnt"), True, "--seeds 101 --variants learnt rule"),
+        # The rule run of a seed another variant ran on: every command runs
+        # rule, also those older than the log.
+        (("letter", 100, "rule"), False, "--seeds 100 --variants rule"),
+    ],
+    ids=["logged", "rule"],
+)
+def test_a_lost_run_file_is_named_with_the_command_that_reruns_it(
+    tmp_path, monkeypatch, capsys, gone, logged, command
+):
+    # It was left out of the summary silently, as a seed never run is.
+    cells = [c for c in _cells() if c["dataset"] == "letter"]
+    _write_runs(tmp_path, cells)
+    if logged:
+        (tmp_path / "meta_signal" / "_finished.jsonl").write_text(
+            "".join(
+                json.dumps({k: c[k] for k in ("dataset", "noise", "seed", "variant")})
+                + "\n"
+                for c in cells
+            )
+        )
+    dataset, seed, variant = gone
+    meta_signal.cell_path(tmp_path, dataset, 0.4, seed, variant).unlink()
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, "--summary-only", "--results-dir", str(tmp_path))
+    assert info.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "(1 lost or deleted), so the summary would leave them out" in err
+    assert (
+        f"rerun them: python benchmarks/meta_signal.py --results-dir {tmp_path} "
+        f"--datasets letter --noise 0.4 {command}"
+    ) in err
+    assert not (tmp_path / "meta_signal.md").exists()
+
+
+def test_a_seed_never_run_is_no_lost_run(tmp_path, monkeypatch):
+    # Logged runs and rule of every seed there: learnt was not run on seed 102.
+    cells = [c for c in _cells() if (c["seed"], c["variant"]) != (102, "learnt")]
+    _write_runs(tmp_path, cells)
+    keys = [tuple(c[k] for k in meta_signal.RUN_ID) for c in cells]
+    meta_signal.log_finished(tmp_path, keys[:2])
+    meta_signal.log_finished(tmp_path, keys)  # a rerun logs each run once
+    assert len(meta_signal.finished_log(tmp_path).read_text().splitlines()) == len(keys)
+    _main(monkeypatch, "--summary-only", "--results-dir", str(tmp_path))
+    assert (
+        "learnt at 40%: seeds [100, 101]" in (tmp_path / "meta_signal.md").read_text()
+    )
+
+
+def test_lost_runs_of_seeds_missing_the_same_variants_share_a_command(tmp_path):
+    lost = [
+        ("letter", 0.4, 100, "learnt"),
+        ("letter", 0.4, 101, "learnt"),
+        ("letter", 0.4, 102, "learnt"),
+        ("letter", 0.4, 102, "auto"),
+        ("segment", 0.6, 100, "rule"),
+    ]
+    assert meta_signal.rerun_commands(meta_signal.RESULTS, lost) == [
+        "python benchmarks/meta_signal.py --datasets letter --noise 0.4 "
+        "--seeds 100 101 --variants learnt rule",
+        "python benchmarks/meta_signal.py --datasets letter --noise 0.4 "
+        "--seeds 102 --variants learnt rule auto",
+        "python benchmarks/meta_signal.py --datasets segment --noise 0.6 "
+        "--seeds 100 --variants rule",
     ]
 
 
