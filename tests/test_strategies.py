@@ -1007,6 +1007,27 @@ def test_a_seeded_strategy_seeds_a_given_selector_without_a_seed(
     assert selector(MetaQueryNetSelector(random_state=7), 0).random_state == 7
 
 
+def test_the_paper_preset_is_reseeded_by_set_params(split, unlabelled, pool):
+    # paper(random_state=0) gave its selector a seed of its own, which won over
+    # a later set_params(random_state=...): a seed sweep the scikit-learn way
+    # trained every seed's meta-model from seed 0.
+    short = dict(selector__max_epochs=2, selector__lr_decay_epoch=1)
+
+    def selector(strategy):
+        learner = _fitted_learner(split, strategy.set_params(**short))
+        idx, X_query = learner.query(pool, n_instances=30)
+        learner.teach(X_query, split.y_pool[unlabelled[idx]])
+        return learner.query_strategy_.selector_
+
+    reseeded = selector(
+        clone(MQNetQuery.paper(random_state=0)).set_params(random_state=1)
+    )
+    direct = selector(MQNetQuery.paper(random_state=1))
+    assert reseeded.random_state == direct.random_state == 1
+    Z = np.random.RandomState(2).rand(50, 2)
+    np.testing.assert_array_equal(reseeded.predict(Z), direct.predict(Z))
+
+
 def test_a_nested_selector_parameter_without_a_selector_names_the_remedy():
     # selector=None had no set_params: a bare AttributeError from scikit-learn.
     with pytest.raises(ValueError, match=r"selector=MetaQueryNetSelector\(init="):

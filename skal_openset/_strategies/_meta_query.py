@@ -650,7 +650,8 @@ class MQNetQuery(_MetaInputQuery):
         Parameters
         ----------
         random_state : int, RandomState instance or None, default=None
-            Breaks ties and seeds the selector.
+            Breaks ties and seeds the selector, which has no seed of its own:
+            ``set_params(random_state=...)`` reseeds both.
 
         Returns
         -------
@@ -690,8 +691,7 @@ class MQNetQuery(_MetaInputQuery):
                 steps_per_epoch=100,
                 lr_decay_epoch=50,
                 max_epochs=100,
-                random_state=random_state,
-            ),
+            ),  # unseeded: seeded from the strategy's random_state at each update
             meta_input="exp_zscore",
             accumulate=False,
             rule_weight=0.0,
