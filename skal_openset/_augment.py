@@ -7,10 +7,10 @@ nothing leaves the device. The draws are float32 whatever torch's default
 dtype, so a seed gives the same transformations under any.
 """
 
-import numbers
-
 import torch
 import torch.nn.functional as F
+
+from ._validation import is_int
 
 
 def _check_images(x, name="x"):
@@ -74,11 +74,7 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
 
 def check_padding(padding, name):
     """Raise a ValueError unless `padding` is a non-negative integer."""
-    if (
-        isinstance(padding, bool)
-        or not isinstance(padding, numbers.Integral)
-        or padding < 0
-    ):
+    if not is_int(padding, min_val=0):
         raise ValueError(
             f"{name} must be a non-negative integer (pixels of zero padding "
             f"before the random crop); got {padding!r}."

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 
 from ._datasets import OpenSetSplit, _InitialSizeError, make_open_set_split
 from ._typing import IntLike, RandomStateLike, RealLike
+from ._validation import is_int
 
 #: The paper's five CIFAR-10 IN class splits (CIFAR-10 label indices), one per trial.
 CIFAR10_SPLITS = ((4, 2, 5, 7), (7, 1, 2, 5), (6, 4, 3, 2), (8, 9, 1, 3), (2, 9, 5, 3))
@@ -82,12 +83,7 @@ def make_cifar_split(
     if dataset not in _SPLITS:
         raise ValueError(f"dataset must be one of {sorted(_SPLITS)}; got {dataset!r}.")
     splits = _SPLITS[dataset]
-    # bool is an int to Python, but True is no split index
-    if (
-        isinstance(split, bool)
-        or not isinstance(split, (int, np.integer))
-        or not 0 <= split < len(splits)
-    ):
+    if not is_int(split, min_val=0, max_val=len(splits) - 1):
         raise ValueError(
             f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
         )

@@ -53,6 +53,7 @@ from ._validation import (
     check_each_once,
     check_random_state_not_bool,
     file_at,
+    is_int,
     missing_mask,
     refuse_sparse,
 )
@@ -467,11 +468,7 @@ def _initial_indices(is_ood, initial_size, noise_ratio, rng):
     n_pool = len(is_ood)
     if initial_size is None:
         initial_size = max(1, min(500, n_pool // 10))
-    if (
-        isinstance(initial_size, bool)  # an Integral to Python: True would mean 1
-        or not isinstance(initial_size, Integral)
-        or not 1 <= initial_size <= n_pool
-    ):
+    if not is_int(initial_size, min_val=1, max_val=n_pool):
         raise _InitialSizeError(initial_size, n_pool)
     in_pos, ood_pos = np.flatnonzero(~is_ood), np.flatnonzero(is_ood)
     # At least one IN row: a set of OOD rows alone trains no classifier.

@@ -11,7 +11,6 @@ short one-cycle (linear warm-up, then linear decay to zero) sized for 500 to
 """
 
 import math
-import numbers
 from functools import partial
 from typing import Any
 
@@ -32,6 +31,7 @@ from ._models import (
     _image_shape,
 )
 from ._typing import IntLike, RandomStateLike
+from ._validation import is_int
 
 
 class BatchIterator:
@@ -203,11 +203,7 @@ class AugmentedNet(TargetNet):
         # BatchIterator slices by it; torch's DataLoader, which it replaces,
         # refuses others (skorch turns -1 into the set's size).
         size = self.batch_size
-        if (
-            isinstance(size, bool)
-            or not isinstance(size, numbers.Integral)
-            or (size < 1 and size != -1)
-        ):
+        if not is_int(size, min_val=-1) or size == 0:
             raise ValueError(
                 "batch_size must be a positive integer (rows per batch) or -1 "
                 f"(the whole set in one batch); got {size!r}."

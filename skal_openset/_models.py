@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, RandomSampler
 from ._datasets import _to_unit_float
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import RandomStateLike, RealLike
-from ._validation import check_scalar_not_bool, reject_bool_numbers
+from ._validation import check_scalar_not_bool, is_int, reject_bool_numbers
 from ._warn import warn
 
 _TARGET_OOD_HINT = (
@@ -171,8 +171,7 @@ def one_pixel_scale(floats, pixels_max):
 
 
 def _check_positive_int(value, name):
-    # bool is an Integral: True would silently mean 1
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_int(value, min_val=1):
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
 
 
@@ -883,7 +882,7 @@ class TargetNet(NeuralNetClassifier):
         super()._validate_params()
         reject_bool_numbers(self, self._numeric_params)
         min_steps = getattr(self, "iterator_train__min_steps", 0)
-        if not isinstance(min_steps, numbers.Integral) or min_steps < 0:
+        if not is_int(min_steps, min_val=0):
             raise ValueError(
                 "iterator_train__min_steps (the factories' min_steps_per_epoch) "
                 f"must be an integer >= 0; got {min_steps!r}."

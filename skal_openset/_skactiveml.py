@@ -1,6 +1,5 @@
 """The query strategies through scikit-activeml's pool contract."""
 
-import numbers
 from types import FunctionType
 from typing import Any
 
@@ -14,7 +13,7 @@ from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike
-from ._validation import check_one_label_per_row, refuse_sparse
+from ._validation import check_one_label_per_row, is_int, refuse_sparse
 from ._warn import warn
 
 
@@ -225,11 +224,7 @@ class SkactivemlQuery(BaseEstimator):
             )
         if len(np.unique(candidates)) < len(candidates):
             raise ValueError("candidates holds an index twice; give each row once.")
-        if (
-            not isinstance(batch_size, numbers.Integral)
-            or isinstance(batch_size, bool)
-            or batch_size < 1
-        ):
+        if not is_int(batch_size, min_val=1):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         settings = _settings(clf, self)
         rows = content_hash(_rows(X, labelled))

@@ -1,6 +1,8 @@
 """Parameter checks shared by the package's estimators and functions."""
 
+import math
 from collections.abc import Iterable
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,20 @@ def check_scalar_not_bool(
     if isinstance(value, bool):
         raise TypeError(f"{name} must be " + _not_bool(name, value))
     check_scalar(value, name, target_type, **kwargs)
+
+
+def is_int(value: Any, min_val: float = -math.inf, max_val: float = math.inf) -> bool:
+    """Whether `value` is an integer in [`min_val`, `max_val`].
+
+    NumPy integers count; bools do not, though Python counts them as
+    Integral: True would silently mean 1. The caller raises, with the
+    message that says what the parameter is for.
+    """
+    return (
+        isinstance(value, Integral)
+        and not isinstance(value, bool)
+        and min_val <= int(value) <= max_val
+    )
 
 
 def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -> None:

@@ -37,6 +37,7 @@ from skal_openset._models import (
     make_resnet18_classifier,
     min_steps_loader,
 )
+from skal_openset._validation import is_int
 
 
 def blobs(n=128, n_features=4, k=3, std=2.0, seed=0):
@@ -755,6 +756,31 @@ def test_a_bad_detach_epoch_is_refused_at_fit(value):
     )
     with pytest.raises(ValueError, match="ll_detach_epoch must be"):
         net.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "value, bounds, expected",
+    [
+        (3, {}, True),
+        (np.int64(3), dict(min_val=1), True),  # as a search over np.arange sets
+        (np.uint8(0), dict(min_val=0), True),
+        (-1, dict(min_val=-1, max_val=-1), True),
+        (5, dict(min_val=1, max_val=5), True),  # both bounds included
+        (1, dict(min_val=1, max_val=5), True),
+        (0, dict(min_val=1), False),
+        (-2, dict(min_val=-1), False),
+        (6, dict(min_val=1, max_val=5), False),
+        (True, dict(min_val=0), False),  # an Integral, which would mean 1
+        (False, {}, False),
+        (np.True_, {}, False),
+        (2.0, {}, False),  # a whole float is no integer
+        (np.float64(2), {}, False),
+        ("2", {}, False),
+        (None, {}, False),
+    ],
+)
+def test_is_int_takes_integers_within_the_bounds_and_no_bools(value, bounds, expected):
+    assert is_int(value, **bounds) is expected
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from .._model_scores import (
     unframed,
 )
 from .._typing import IntLike, RandomStateLike
-from .._validation import reject_bool_numbers
+from .._validation import is_int, reject_bool_numbers
 from .._warn import warn
 
 
@@ -148,12 +147,7 @@ class QueryStrategy(BaseEstimator):
         # Missing values only where the learner's classifier takes them.
         X_pool = check_rows(X_pool, getattr(learner, "estimator", learner), "X_pool")
         check_fitted_rows(given, X_pool, "X_pool", unframed(learner))
-        # bool is an Integral, but True meaning 1 would be an accident
-        if (
-            not isinstance(n_instances, Integral)
-            or isinstance(n_instances, bool)
-            or n_instances < 1
-        ):
+        if not is_int(n_instances, min_val=1):
             raise ValueError(
                 f"n_instances must be a positive integer, got {n_instances!r}."
             )
