@@ -80,6 +80,11 @@ STRATEGIES = {
 }
 
 
+def _count(n, noun):
+    """`n` and `noun`, plural unless `n` is 1: "1 round", "3 rounds"."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def _leaves_a_choice(n_unlabelled, n_queries, per_round):
     """Whether `n_queries` rounds of `per_round` labels from `n_unlabelled`
     rows leave the last round a choice among at least twice its labels.
@@ -133,7 +138,7 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
         )
         raise ValueError(
             f"The pool holds {n_pool} examples: the initial set and "
-            f"{n_rounds - 1} round{'s' * (n_rounds > 2)} of {budget} labels must "
+            f"{_count(n_rounds - 1, 'round')} of {budget} labels must "
             f"leave the last round at least twice its {budget} to choose from, or "
             f"every strategy ends with the same labels; {remedy} (budget x "
             "(rounds + 1) <= pool)."
@@ -210,8 +215,8 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
     _check_outputs_free(output, DEMO)
     setting = (
         f"Digits, 4 IN / 6 OOD classes, noise {noise_ratio:.0%}, initial set and "
-        f"budget {budget} labels x {n_rounds - 1} round{'s' * (n_rounds > 2)}, "
-        f"{n_trials} trial{'s' * (n_trials > 1)}"
+        f"budget {budget} labels x {_count(n_rounds - 1, 'round')}, "
+        f"{_count(n_trials, 'trial')}"
     )
     print(setting, flush=True)
     records = demo_records(
@@ -645,15 +650,16 @@ def run_own_data(args):
             budget = budget or _lower_budget_and_rounds(n_pool, args)
             remedy = f"{budget}, or --initial-size to leave more rows unlabelled"
         raise ValueError(
-            f"The pool holds {n_unlabelled} unlabelled rows: {args.rounds - 1} "
-            f"round(s) of at least {fewest} labels (--budget {args.budget:g}) must "
-            f"leave the last round at least twice its {fewest} to choose from, or "
-            f"it buys what is left, whatever the strategy; {remedy}."
+            f"The pool holds {n_unlabelled} unlabelled rows: "
+            f"{_count(args.rounds - 1, 'round')} of at least {fewest} labels "
+            f"(--budget {args.budget:g}) must leave the last round at least twice "
+            f"its {fewest} to choose from, or it buys what is left, whatever the "
+            f"strategy; {remedy}."
         )
     rest = (
         f"{int(split.is_ood.sum())} OOD of {split.y_pool.size} pool rows, "
-        f"{args.strategy}, budget {args.budget:g} x {args.rounds - 1} "
-        f"round{'s' * (args.rounds > 2)}"
+        f"{args.strategy}, budget {args.budget:g} x "
+        f"{_count(args.rounds - 1, 'round')}"
     )
 
     def setting_of(shown):  # each name as `shown` gives it

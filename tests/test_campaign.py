@@ -358,7 +358,7 @@ def test_simulated_run_sizes_the_initial_set_in_labels_and_the_rounds_to_the_poo
             str(tmp_path / "o2"),
         )
     err = capsys.readouterr().err
-    assert "5 round(s) of at least 40 labels (--budget 40) must leave the last" in err
+    assert "5 rounds of at least 40 labels (--budget 40) must leave the last" in err
     # Where unequal costs let the pool run out all the same, the summary says so
     # (here a runner that stops a round early stands for it).
     real = cli.run_active_learning
@@ -533,10 +533,10 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         (["--budget", "2", "--cost-ood", "3"], "budget=2.0 cannot buy a label"),
         # The default initial set of 0 labels had --initial-size as remedy.
         (["--budget", "0.5"], "budget=0.5 cannot buy a label in every round"),
-        # "e.g. --rounds 1", which --rounds refuses.
+        # "e.g. --rounds 1", which --rounds refuses; and "1 round", not "1 round(s)".
         (
             ["--budget", "30", "--initial-size", "10"],
-            "25 unlabelled rows: 1 round(s) of at least 30 labels (--budget 30) "
+            "25 unlabelled rows: 1 round of at least 30 labels (--budget 30) "
             "must leave the last round at least twice its 30 to choose from, or it "
             "buys what is left, whatever the strategy; lower --budget to at most "
             "12, or --initial-size",
@@ -545,7 +545,7 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         # what was left, the same rows whatever the strategy.
         (
             ["--budget", "10", "--initial-size", "25"],
-            "10 unlabelled rows: 1 round(s) of at least 10 labels",
+            "10 unlabelled rows: 1 round of at least 10 labels",
         ),
         (
             ["--budget", "5", "--initial-size", "15", "--rounds", "5"],
