@@ -489,6 +489,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             Newly labelled examples (typically the last query; a strategy
             that learns from its queries, such as :class:`MQNetQuery`, takes
             only rows that a query of the current classifier returned).
+            They are added as given, as modAL's ``teach`` adds them: rows
+            taught twice count twice, in training and in the OOD share.
         y : array-like of shape (n_samples,)
             Their labels: known classes, or `ood_label`.
 
