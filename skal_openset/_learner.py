@@ -668,12 +668,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"trained on one, {self.classes_[seen].tolist()}: teach an "
                 "example of another in-distribution class first."
             )
-        k = len(self.classes_)
-        if len(seen) == k:
-            return scores
-        if scores.ndim == 1:  # a binary classifier's, for its second class
+        binary = scores.ndim == 1  # one score, for the classifier's classes_[1]
+        if binary:
             scores = np.column_stack([-scores, scores])
-        return class_columns(scores, estimator, k, -np.inf)
+        k = len(self.classes_)
+        scores = class_columns(scores, estimator, k, -np.inf)
+        return scores[:, 1] if binary and k == 2 else scores
 
     def score(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None

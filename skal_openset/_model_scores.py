@@ -548,6 +548,8 @@ def class_probabilities(learner, X, *, check_sums=True):
         raise ValueError(_non_finite_message(X, final))
     if check_sums:  # a net's outputs too: one under NLLLoss gives them as they are
         _check_sums(proba, own_dtype, X, final)
+    if getattr(learner, "classes_", None) is None:  # modAL: its classifier's
+        return proba
     return class_columns(proba, estimator, n_classes(learner), 0.0)
 
 
@@ -609,15 +611,23 @@ def _check_sums(proba, own_dtype, X, final):
 
 
 def class_columns(values, estimator, k, fill):
-    """`values` (one column per class `estimator` was trained on) with one
-    column per known class ``0..k-1``; `fill` in those of the others.
+    """`values` with one column per known class ``0..k-1``, in that order;
+    `fill` in those of the classes `estimator` was not trained on.
 
-    A classifier that has not seen every class yet has fewer columns.
+    The columns of `values` follow the classifier's ``classes_`` (class
+    positions, fewer before it has seen every class), which need not be
+    sorted: a classifier of one's own may keep them in first-seen order. A
+    net's columns are its module's outputs, one per position whatever it was
+    trained on (skorch predicts their argmax). A classifier without
+    ``classes_`` (no scikit-learn classifier, but it predicts) is taken to
+    give the positions in order.
     """
-    if values.shape[1] == k:
+    seen = np.asarray(getattr(estimator, "classes_", np.arange(values.shape[1])))
+    in_order = len(seen) < k or np.array_equal(seen, np.arange(k))
+    if values.shape[1] == k and in_order:
         return values
     full = np.full((len(values), k), fill, dtype=np.float64)
-    full[:, np.asarray(estimator.classes_)] = values
+    full[:, seen.astype(np.intp)] = values
     return full
 
 

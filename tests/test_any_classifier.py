@@ -735,6 +735,93 @@ def test_decision_function_of_two_classes_scores_the_second_as_scikit_learns():
     )
 
 
+class _FirstSeenOrder(ClassifierMixin, BaseEstimator):
+    """Logistic regression that keeps its classes in first-seen order, as a
+    classifier of one's own may: its columns follow that ``classes_``."""
+
+    def fit(self, X, y):
+        _, first = np.unique(y, return_index=True)
+        self.classes_ = np.asarray(y)[np.sort(first)]
+        self.model_ = LogisticRegression(max_iter=1000).fit(X, y)
+        self.columns_ = np.searchsorted(self.model_.classes_, self.classes_)
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)[:, self.columns_]
+
+    def decision_function(self, X):
+        scores = self.model_.decision_function(X)
+        if scores.ndim == 1:  # for model_.classes_[1]: flip if ours is the other
+            return scores if self.columns_[1] == 1 else -scores
+        return scores[:, self.columns_]
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+@pytest.mark.parametrize("n_seen", [4, 3, 2])
+def test_columns_follow_classes_in_a_classifier_that_keeps_first_seen_order(n_seen):
+    # A classifier that had seen every class got its columns passed on as
+    # they came: predict_proba and decision_function disagreed with predict,
+    # and MQ-Net's target read another class's probability.
+    X, y, _, classes = user_data("ints")
+    rows = np.flatnonzero(np.isin(y, classes[:n_seen]))[:150]
+    rows = rows[np.argsort(-y[rows], kind="stable")]  # 9s first: classes_ reversed
+    learner = ActiveLearner(_FirstSeenOrder(), classes=classes)
+    learner.fit(X[rows], y[rows])
+    assert not np.all(np.diff(learner.estimator_.classes_) > 0)
+    predicted = learner.predict(X[:300])
+    proba = learner.predict_proba(X[:300])
+    assert proba.shape == (300, 4) and np.all(proba[:, n_seen:] == 0)
+    np.testing.assert_array_equal(learner.classes_[proba.argmax(axis=1)], predicted)
+    scores = learner.decision_function(X[:300])
+    assert scores.shape == (300, 4) and np.all(scores[:, n_seen:] == -np.inf)
+    np.testing.assert_array_equal(learner.classes_[scores.argmax(axis=1)], predicted)
+    X_in, y_in = X[rows][:20], y[rows][:20]
+    # The model's columns are the codes it has seen, 0..n_seen-1, sorted.
+    right = learner.estimator_.model_.predict_proba(X_in)[
+        np.arange(20), np.searchsorted(classes, y_in)
+    ]
+    np.testing.assert_allclose(per_example_loss(learner, X_in, y_in), -np.log(right))
+
+
+def test_the_decision_function_of_two_classes_in_first_seen_order_scores_the_second():
+    X, y, _, classes = user_data("ints")
+    rows = np.flatnonzero(np.isin(y, classes[:2]))[:150]
+    rows = rows[np.argsort(-y[rows], kind="stable")]  # classes_ [1, 0]
+    binary = ActiveLearner(_FirstSeenOrder(), classes=classes[:2])
+    scores = binary.fit(X[rows], y[rows]).decision_function(X[:300])
+    assert scores.shape == (300,)
+    np.testing.assert_array_equal(
+        np.where(scores > 0, classes[1], classes[0]), binary.predict(X[:300])
+    )
+
+
+class _NoClasses(ClassifierMixin, BaseEstimator):
+    """A classifier of one's own without classes_: its columns are positions."""
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression(max_iter=1000).fit(X, y)
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def test_a_classifier_without_classes_gives_its_columns_as_positions():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(_NoClasses(), MQNetQuery(random_state=0))
+    learner.fit(X[:100], y[:100])
+    assert len(learner.query(X[100:400], n_instances=3)[0]) == 3
+    np.testing.assert_array_equal(
+        learner.classes_[learner.predict_proba(X[:50]).argmax(axis=1)],
+        learner.predict(X[:50]),
+    )
+
+
 def test_decision_function_of_a_classifier_trained_on_one_class_names_the_remedy():
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(RidgeClassifier(), RandomQuery(0), classes=[3, 5, 7, 9])
