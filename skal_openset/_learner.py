@@ -126,7 +126,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     estimator : classifier
         Template of the classifier (e.g. ``RandomForestClassifier()``, a
         pipeline, or a skorch net from ``make_mlp_classifier``); cloned,
-        never modified.
+        never modified. A prefitted one (in a
+        :class:`~sklearn.frozen.FrozenEstimator`, whose fit does nothing)
+        must have been fitted on the positions ``0..k-1`` of the labels in
+        `classes_` (``np.searchsorted(classes_, y)`` for sorted classes), not
+        on the labels: one whose ``classes_`` are not such positions is
+        refused at training, but labels that are positions too cannot be
+        told from them (fitted on labels 1 and 2 of classes ``[1, 2, 3]``,
+        its 1 would be read as position 1, class 2): its predictions would
+        silently name other classes.
     query_strategy : QueryStrategy or callable, default=None
         ``strategy(learner, X_pool, n_instances=...) -> (indices, scores)``,
         or the indices alone (what modAL's newer strategies return); a tuple
@@ -1002,7 +1010,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         which trains inside the caller's ``torch.inference_mode()`` too.
         """
         with interrupts_escape_training(), grad_enabled():
-            return self._train(previous, X, y, classes, ood_label, dtypes)
+            estimator = self._train(previous, X, y, classes, ood_label, dtypes)
+        _check_trained_on_positions(estimator, classes)
+        return estimator
 
     def _train(self, previous, X, y, classes, ood_label, dtypes):
         is_in = y != ood_label
@@ -1114,6 +1124,35 @@ def _warn_of_rows_labelled_otherwise(
         )
         + "; if identical inputs truly have different labels, ignore this "
         "warning."
+    )
+
+
+def _check_trained_on_positions(estimator, classes):
+    """Refuse a trained classifier whose ``classes_`` are not positions
+    ``0..k-1`` of `classes`: one prefitted (e.g. in a FrozenEstimator) on the
+    labels themselves, whose predictions would name other classes, or none.
+
+    Labels that are positions too (1 and 2 of classes [1, 2, 3]) cannot be
+    told from them: the `estimator` parameter's documentation warns of it.
+    """
+    seen = getattr(estimator, "classes_", None)
+    if seen is None or np.isin(seen, np.arange(len(classes))).all():
+        return
+    classes = np.asarray(classes)
+    listed = classes.tolist()
+    codes = (
+        f"np.searchsorted({listed!r}, y)"
+        if np.all(classes[:-1] < classes[1:])
+        else f"[{listed!r}.index(label) for label in y]"
+    )
+    raise ValueError(
+        f"The classifier ({type(estimator).__name__}) has classes_ "
+        f"{np.asarray(seen).tolist()}, but the learner trains it on the "
+        f"positions 0..{len(listed) - 1} of the labels in its classes {listed}, "
+        "and maps its predictions back from them. A prefitted classifier (e.g. "
+        f"in a FrozenEstimator) must have been fitted on those positions, "
+        f"{codes}, not on the labels; or pass it unfitted for the learner to "
+        "train."
     )
 
 

@@ -417,6 +417,24 @@ def test_the_embedding_looks_into_a_search_or_a_calibration(wrapper):
     )
 
 
+@pytest.mark.parametrize("kind", ["ints", "strings"])
+def test_a_classifier_prefitted_on_the_labels_is_refused_saying_on_what_to_fit_it(
+    kind,
+):
+    # It queried, then predict raised an IndexError (or int()'s ValueError
+    # for strings): the learner maps predictions back from class positions.
+    X, y, ood, classes = user_data(kind)
+    in_rows = np.flatnonzero(y != ood)[:150]
+    prefitted = LogisticRegression(max_iter=1000).fit(X[in_rows], y[in_rows])
+    learner = ActiveLearner(FrozenEstimator(prefitted), ood_label=ood)
+    with pytest.raises(ValueError, match=r"fitted on those positions, np\.search"):
+        learner.fit(X[:100], y[:100])
+    codes = np.searchsorted(sorted(classes), y[in_rows])  # as the message says
+    on_codes = LogisticRegression(max_iter=1000).fit(X[in_rows], codes)
+    learner.set_params(estimator=FrozenEstimator(on_codes)).fit(X[:100], y[:100])
+    np.testing.assert_array_equal(learner.predict(X[:50]), prefitted.predict(X[:50]))
+
+
 def _wrapped_net(wrapper, **kwargs):
     """A net behind a scaler, in a search or a calibration."""
     pipeline = make_pipeline(StandardScaler(), mlp(**kwargs))
