@@ -229,7 +229,10 @@ def run_active_learning(
     split : OpenSetSplit
         Pool, initial labelled set and test set (see `make_open_set_split`).
     estimator : classifier
-        Template of the target model; cloned.
+        Template of the target model; cloned. A classifier, not an
+        :class:`ActiveLearner`: the run makes its learner of it. Distance-based
+        strategies work in the output of a pipeline's preprocessing steps
+        (see :class:`ActiveLearner`'s `embedding`, which the run leaves None).
     query_strategy : QueryStrategy or callable
         Template of the strategy; cloned. A modAL query function
         ``f(learner, X, n_instances)`` is used as it is, as by
@@ -285,8 +288,8 @@ def run_active_learning(
     Raises
     ------
     TypeError
-        If `split` is not an :class:`OpenSetSplit`, or `callback` is not
-        callable.
+        If `split` is not an :class:`OpenSetSplit`, `estimator` is an
+        :class:`ActiveLearner`, or `callback` is not callable.
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
@@ -313,6 +316,15 @@ def run_active_learning(
         raise TypeError(
             "split must be an OpenSetSplit, e.g. from make_open_set_split(X, y, "
             f"...); got {type(split).__name__}."
+        )
+    if isinstance(estimator, ActiveLearner):  # else trained inside another one
+        raise TypeError(
+            "estimator must be a classifier; got an ActiveLearner, which the run "
+            "makes itself, from query_strategy and the split's classes and "
+            "ood_label. Pass its classifier (learner.estimator), with any "
+            "embedding as a pipeline step before it (make_pipeline(transformer, "
+            "classifier)): distance-based strategies work in the output of the "
+            "pipeline's preprocessing."
         )
     if callback is not None and not callable(callback):  # else after round 1
         raise TypeError(

@@ -721,11 +721,14 @@ def _embedding(learner, estimator, X):
         source, _ = _embedding_source(learner, estimator)
         raise ValueError(
             f"Distance-based strategies work in an embedding of X, here {source}, "
-            f"which is not numeric ({exc}). Pass ActiveLearner(embedding=...) a "
-            "transformer that makes numbers of these columns, e.g. "
-            "make_column_transformer((OneHotEncoder(), categorical_columns), "
-            "remainder='passthrough'), or use a strategy that needs no distances "
-            "(UncertaintyQuery)."
+            f"which is not numeric ({exc}). Make numbers of these columns in a "
+            "pipeline step before the classifier, whose output they then work "
+            "in: make_pipeline(make_column_transformer((OneHotEncoder(), "
+            "categorical_columns), remainder='passthrough'), classifier), which "
+            "run_active_learning takes as its estimator too; or keep the "
+            "classifier's input and pass such a transformer as "
+            "ActiveLearner(embedding=...); or use a strategy that needs no "
+            "distances (UncertaintyQuery)."
         ) from exc
     if not np.isfinite(values).all():
         source, cause = _embedding_source(learner, estimator)

@@ -20,7 +20,7 @@ from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.compose import make_column_transformer
 from sklearn.decomposition import PCA
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
@@ -30,6 +30,7 @@ from skal_openset import (
     ActiveLearner,
     CCALQuery,
     ContrastiveEncoder,
+    CoreSetQuery,
     MQNetQuery,
     OpenSetOracle,
     PurityAUROC,
@@ -1813,6 +1814,37 @@ def test_a_dataframe_split_runs_through_a_pipeline_that_selects_columns_by_name(
         ValueError, match="X_test rows are arrays .* X rows DataFrame columns"
     ):
         make_open_set_split(df, y, in_classes=[1, 3], X_test=X, y_test=y)
+
+
+def test_a_run_on_categories_names_the_pipeline_as_the_embedding_it_takes():
+    # The error said to pass ActiveLearner(embedding=...), which the run
+    # cannot take, and an ActiveLearner given as its estimator was trained
+    # inside the run's own, its embedding ignored.
+    X, y = load_digits_dataset()
+    frame = pd.DataFrame(X[:, :10], columns=[f"p{i}" for i in range(10)])
+    frame["parity"] = pd.Categorical(np.where(y % 2, "odd", "even"))
+    split = make_open_set_split(
+        frame, y, in_classes=[1, 2, 3], noise_ratio=0.4, initial_size=30, random_state=0
+    )
+    native = HistGradientBoostingClassifier(
+        max_iter=10, categorical_features="from_dtype", random_state=0
+    )
+    with pytest.raises(ValueError, match="before the classifier.*run_active_learning"):
+        run_active_learning(split, native, CoreSetQuery(), n_rounds=2, budget=15)
+    one_hot = make_column_transformer(
+        (OneHotEncoder(), ["parity"]), remainder="passthrough"
+    )
+    records = run_active_learning(
+        split,
+        make_pipeline(one_hot, LogisticRegression(max_iter=1000)),
+        CoreSetQuery(),
+        n_rounds=2,
+        budget=15,
+    )
+    assert [r["n_labelled"] for r in records] == [30, 45]
+    learner = ActiveLearner(LogisticRegression(), embedding=one_hot)
+    with pytest.raises(TypeError, match=r"got an ActiveLearner.*learner\.estimator"):
+        run_active_learning(split, learner, CoreSetQuery(), n_rounds=2, budget=15)
 
 
 def _least_confident(learner, X, n_instances=1):
