@@ -58,7 +58,7 @@ from skal_openset import (
     msp_purity,
     predict_logits,
 )
-from skal_openset._strategies import _badge, _meta_query
+from skal_openset._strategies import _badge, _base, _meta_query
 
 # ------------------------------------------------------------------ fixtures
 
@@ -442,6 +442,16 @@ class TestUncertaintyQuery(StrategyTemplate):
         assert len({tuple(p) for p in picks}) == 3
 
 
+def _rows_below_an_outlier(dtype, factor):
+    """20 labelled rows, then a pool of 4 rows 10 times each, 20 other rows
+    and one row `factor` times larger (in `dtype`), with their labels."""
+    rng = np.random.RandomState(0)
+    copies = np.repeat(rng.normal(size=(4, 3)), 10, axis=0)
+    X = np.vstack([rng.normal(size=(20, 3)), copies, rng.normal(size=(21, 3))])
+    X[-1] = [factor, 0.0, 0.0]
+    return X.astype(dtype), (X[:, 1] > 0).astype(int)
+
+
 def _as_in_the_textbook(X, y, n_labelled, rtol):
     """CoreSetQuery's 10 picks and scores on rows ``n_labelled:`` of `X` are
     textbook k-center greedy's, the first `n_labelled` rows labelled."""
@@ -533,6 +543,18 @@ class TestCoreSetQuery(StrategyTemplate):
         expected, distances = textbook_k_center(unit[20:], unit[:20], 10)
         np.testing.assert_array_equal(indices, expected)
         np.testing.assert_allclose(scores / factor, distances, rtol=1e-5)
+
+    def test_copies_below_a_float32_outlier_stay_at_distance_0(self):
+        # One corrupted row (x 1e25) sets the scale: the other rows' float32
+        # inner products (near 1e-50) underflowed to 0, their float64 norms
+        # did not, so copies of a chosen row were picked again.
+        X, y = _rows_below_an_outlier(np.float32, 1e25)
+        learner = ActiveLearner(LogisticRegression()).fit(X[:20], y[:20])
+        indices, scores = CoreSetQuery(0)(learner, X[20:], n_instances=10)
+        expected, distances = textbook_k_center(X[20:], X[:20], 10)
+        # Copies tie: any one of them is the textbook's pick.
+        np.testing.assert_array_equal(X[20:][indices], X[20:][expected])
+        np.testing.assert_allclose(scores, distances, rtol=1e-5)
 
     def test_without_labelled_rows_the_first_pick_is_random(self, learner, pool):
         empty = copy.copy(learner)
@@ -633,6 +655,20 @@ class TestBadgeQuery(StrategyTemplate):
             indices, _ = learner.query(pool, n_instances=10)  # refuses duplicates
             assert indices.tolist() == chosen
 
+    def test_copies_below_a_float32_outlier_lose_their_weight(self):
+        # One corrupted row (x 1e25) sets the scale: the other rows' float32
+        # inner products (near 1e-50) underflowed to 0, their float64 norms
+        # did not, so copies of a chosen row kept their weight in the draws.
+        X, y = _rows_below_an_outlier(np.float32, 1e25)
+        learner = ActiveLearner(LogisticRegression()).fit(X[:20], y[:20])
+        pool = X[20:]
+        G = gradient_embedding(learner.predict_proba(pool), pool / np.abs(pool).max())
+        for seed in range(5):
+            chosen = kmeans_pp_written_out(G.astype(np.float64), 10, seed)
+            indices, _ = BadgeQuery(seed)(learner, pool, n_instances=10)
+            assert indices.tolist() == chosen
+            assert len(np.unique(pool[indices], axis=0)) == 10
+
     def test_never_picks_a_copy_while_a_new_row_remains(self, learner, pool):
         X = np.repeat(pool[:3], 4, axis=0)
         for seed in range(5):
@@ -687,6 +723,31 @@ class TestBadgeQuery(StrategyTemplate):
             BadgeQuery(0)(learner, pool, n_instances=5)
             assert blas_threads() == {2}
         assert seen and all(threads == {1} for threads in seen)
+
+
+@pytest.mark.parametrize("strategy", [CoreSetQuery, BadgeQuery])
+def test_float64_rows_whose_products_underflow_are_refused(strategy):
+    # Rows 1e200 below the largest: their float64 products and norms went
+    # to 0, and the picks among them were random, copies included.
+    X, y = _rows_below_an_outlier(np.float64, 1e200)
+    learner = ActiveLearner(LogisticRegression()).fit(X[:20], y[:20])
+    with pytest.raises(
+        ValueError, match="of X_pool, or of the labelled examples.* times smaller"
+    ):
+        strategy(random_state=0)(learner, X[20:], n_instances=10)
+
+
+def test_underflow_guard_leaves_ordinary_embeddings_and_one_small_row_alone():
+    rng = np.random.RandomState(0)
+    embedding = rng.normal(size=(30, 4)).astype(np.float32)
+    embedding[3] = 0.0  # zero rows have exact products
+    embedding[5] = [1e-30, 0.0, 0.0, 0.0]  # products with larger rows are safe
+    guarded = _base.underflow_guarded(embedding, embedding[:2])
+    assert guarded[0] is embedding and guarded[1].dtype == np.float32
+    embedding[7] = [0.0, -1e-30, 0.0, 0.0]  # two: their products underflow
+    guarded = _base.underflow_guarded(embedding, embedding[:2])
+    assert [e.dtype for e in guarded] == [np.float64, np.float64]
+    np.testing.assert_array_equal(guarded[0], embedding)
 
 
 def _confident_gaussian_nb():

@@ -9,7 +9,13 @@ from .._model_scores import (
     model_embedding,
 )
 from .._threads import one_blas_thread
-from ._base import QueryStrategy, sq_distances_to, top_scores, unit_scaled
+from ._base import (
+    QueryStrategy,
+    sq_distances_to,
+    top_scores,
+    underflow_guarded,
+    unit_scaled,
+)
 
 
 class BadgeQuery(QueryStrategy):
@@ -62,6 +68,8 @@ class BadgeQuery(QueryStrategy):
     def _select(self, learner, X_pool, n_instances, rng):
         # The embedding first: within the query, its pass also yields the logits.
         embedding, scale = unit_scaled(model_embedding(learner, X_pool))
+        # Rows far smaller than the largest: float64, where their products hold.
+        (embedding,) = underflow_guarded(embedding)
         residual = probability_residual(class_probabilities(learner, X_pool))
         sq_norms = np.einsum("nk,nk->n", residual, residual, dtype=np.float64)
         sq_norms *= np.einsum("nd,nd->n", embedding, embedding, dtype=np.float64)

@@ -283,18 +283,87 @@ def power_of_two_scaled(*embeddings):
     """The embeddings divided by ``s``, then ``s``: the power of 2 that
     brings their largest absolute value into [1, 2) (1 if all are 0).
 
-    Dividing by a power of 2 rounds nothing (short of values 2**1000 times
-    smaller than the largest): distances come out divided by ``s``, and
-    standardised values unchanged, exactly. Yet the squares of the scaled
-    values and their sums neither overflow nor underflow, whatever the
-    embeddings' scale (float32 matrix products overflow from values near
-    1e19, float64 squares from 1e154).
+    Dividing by a power of 2 rounds nothing, short of values more than
+    2**126 (float32, about 1e38) or 2**1022 (float64) times smaller than the
+    largest, which leave the normal range and round, down to 0: distances
+    come out divided by ``s``, and standardised values unchanged, exactly.
+    Yet no square or sum of squares overflows, whatever the embeddings' scale
+    (float32 matrix products overflow from values near 1e19, float64 squares
+    from 1e154). Products of values far smaller than the largest still
+    underflow: see :func:`underflow_guarded`.
     """
     largest = max(float(np.abs(e).max(initial=0.0)) for e in embeddings)
     scale = 2.0 ** (math.frexp(largest)[1] - 1) if largest > 0 else 1.0
     if scale == 1.0:
         return (*embeddings, scale)
     return (*(e / scale for e in embeddings), scale)
+
+
+def underflow_guarded(*embeddings):
+    """The embeddings, in float64 where float32 products of their rows would
+    underflow; refused where float64 ones would.
+
+    For embeddings scaled so that their largest value is about 1 (as
+    :func:`unit_scaled` and :func:`power_of_two_scaled` scale them). Rows
+    many orders of magnitude smaller (where one outlier set the scale) have
+    inner products with each other below the float range, which round to 0
+    while float64 squared norms of float32 rows do not: a copy of a chosen
+    row would look as far from it as an unrelated row (and in float64, where
+    the norms go to 0 too, distinct rows like copies).
+
+    A non-zero row whose largest absolute value is at least
+    ``sqrt(tiny / eps)`` of its float type (``_SMALLEST_SAFE_ROW``: 3e-16 in
+    float32, 1e-146 in float64) is safe: its squared norm is at least
+    ``tiny / eps``, so the less than ``tiny`` that underflow takes from each
+    product stays within the float's own rounding of the norms (``eps``),
+    which the strategies' thresholds allow for. So is a single smaller row:
+    beside a larger row's norm, its products lose nothing that counts. No
+    float32 value is small enough to be unsafe in float64.
+
+    Ordinary embeddings come back as they are, bit for bit.
+
+    Raises
+    ------
+    ValueError
+        If two or more non-zero float64 rows are below ``_SMALLEST_SAFE_ROW``.
+    """
+    if _n_unsafe_rows(embeddings) < 2:
+        return embeddings
+    embeddings = tuple(e.astype(np.float64) for e in embeddings)
+    if _n_unsafe_rows(embeddings) >= 2:
+        raise ValueError(
+            "Rows of the embedding that distance-based strategies work in "
+            "(of X_pool, or of the labelled examples) are more than "
+            f"{1 / _SMALLEST_SAFE_ROW[np.float64]:.0e} times smaller than its "
+            "largest values (an outlier, or an overflowing step, sets its "
+            "scale): float64 products of such rows underflow, so their "
+            "distances to each other are lost. Clip or remove the extreme "
+            "rows, or rescale the embedding (e.g. a log transform), before "
+            "querying."
+        )
+    return embeddings
+
+
+# Below this largest absolute value, a non-zero row's float products with
+# other such rows underflow by more than the float's rounding: sqrt(tiny / eps).
+_SMALLEST_SAFE_ROW = {
+    dtype: math.sqrt(float(np.finfo(dtype).tiny) / float(np.finfo(dtype).eps))
+    for dtype in (np.float32, np.float64)
+}
+
+
+def _n_unsafe_rows(embeddings):
+    """How many non-zero rows of the `embeddings` (float32 or float64) are
+    below ``_SMALLEST_SAFE_ROW`` in absolute value."""
+    n_unsafe = 0
+    for embedding in embeddings:
+        # Row maxima of both signs: no array of absolute values beside it.
+        sizes = np.maximum(
+            embedding.max(axis=1, initial=0.0), -embedding.min(axis=1, initial=0.0)
+        )
+        smallest_safe = _SMALLEST_SAFE_ROW[embedding.dtype.type]
+        n_unsafe += np.count_nonzero((sizes > 0) & (sizes < smallest_safe))
+    return n_unsafe
 
 
 # Squares of values from 1 / _HUGE to _HUGE, summed over any number of rows,

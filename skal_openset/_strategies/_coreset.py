@@ -5,7 +5,7 @@ from sklearn.metrics import pairwise_distances_argmin
 
 from .._model_scores import labelled_in_and_ood, model_embedding
 from .._threads import one_blas_thread
-from ._base import QueryStrategy, power_of_two_scaled
+from ._base import QueryStrategy, power_of_two_scaled, underflow_guarded
 
 
 class CoreSetQuery(QueryStrategy):
@@ -69,11 +69,13 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     # the mean, of at most 2000 rows: any point amid the pool serves.
     center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
     centred = (pool - center).astype(pool.dtype, copy=False)
+    # Rows far smaller than the largest: float64, where their products hold.
+    centred, centred_labelled = underflow_guarded(centred, labelled - center)
     sq_norms = np.einsum("nd,nd->n", centred, centred, dtype=np.float64)
     if len(labelled):
         # The nearest labelled row comes from norms (one matrix product); its
         # distance from the difference.
-        nearest_row = pairwise_distances_argmin(centred, labelled - center)
+        nearest_row = pairwise_distances_argmin(centred, centred_labelled)
         nearest = np.empty(len(pool))
         for rows in _chunks(len(pool), pool.shape[1]):
             nearest[rows] = _sq_distances(pool[rows], labelled[nearest_row[rows]])
