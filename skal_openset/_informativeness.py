@@ -167,6 +167,12 @@ def gradient_embedding(proba: ArrayLike, embedding: ArrayLike) -> np.ndarray:
         (class-major). Its Euclidean norm is
         ``||p_i - onehot(y_hat_i)|| * ||h_i||``.
 
+    Raises
+    ------
+    ValueError
+        If the two have different numbers of rows, hold NaN or inf, or
+        `embedding` holds values beyond float32's range (about 3.4e38).
+
     Notes
     -----
     The output takes ``4 * n_samples * n_classes * n_features`` bytes: 20 GB for
@@ -193,6 +199,15 @@ def gradient_embedding(proba: ArrayLike, embedding: ArrayLike) -> np.ndarray:
         raise ValueError(
             f"proba and embedding must have the same number of rows, got "
             f"{proba.shape[0]} and {embedding.shape[0]}."
+        )
+    # The output is float32: larger values would come out inf (NaN beside 0).
+    if np.abs(embedding).max(initial=0.0) > np.finfo(np.float32).max:
+        raise ValueError(
+            "embedding holds values beyond float32's range (above "
+            f"{np.finfo(np.float32).max:.2g} in absolute value), and the "
+            "gradient embedding is float32. Rescale the embedding first (e.g. "
+            "embedding / np.abs(embedding).max()): every gradient scales "
+            "alike, so distances between them keep their order."
         )
     n_samples, n_classes = proba.shape
     residual = probability_residual(proba)

@@ -157,3 +157,15 @@ def test_gradient_embedding_bad_inputs():
         gradient_embedding(proba, [[1.0, np.nan], [0.0, 1.0]])
     with pytest.raises(ValueError, match="sum to 1"):
         gradient_embedding([[0.5, 0.1], [0.9, 0.1]], np.ones((2, 4)))
+
+
+@pytest.mark.parametrize("value", [1e300, -1e39])
+def test_gradient_embedding_refuses_values_beyond_float32(value):
+    # Its float32 output turned finite float64 input into inf and NaN.
+    proba = [[0.75, 0.25], [1.0, 0.0]]
+    with pytest.raises(ValueError, match="beyond float32's range.*Rescale"):
+        gradient_embedding(proba, [[value, 1.0], [value, 2.0]])
+    largest = float(np.finfo(np.float32).max)
+    assert np.isfinite(
+        gradient_embedding(proba, [[largest, 1.0], [-largest, 2.0]])
+    ).all()
