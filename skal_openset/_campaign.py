@@ -180,9 +180,9 @@ def load_table(
         where = "line {}"
     labels = np.asarray(labels).astype(str)
     normalised = [as_label(v) for v in labels.tolist()]
-    # The width the labels had (the CSV table's widest cell): a campaign's
-    # fingerprint hashes the array, dtype included, so a narrower one would
-    # refuse to resume every campaign started before labels were normalised.
+    # The width the labels had (the CSV table's widest cell): the states of
+    # campaigns started before table_fingerprint took the labels by value
+    # hashed the array so, dtype included, and are matched at this width.
     width = max([widest, labels.dtype.itemsize // 4, *map(len, normalised)])
     labels = np.array(normalised, dtype=f"<U{width}")
     if len(X) != len(labels):  # X is 2-D: the .npz branch checks it
@@ -764,7 +764,7 @@ def run_interactive(
     def as_open_set(answers):
         return np.where(np.isin(answers, in_classes), answers, ood_label)
 
-    table = joblib.hash([X, labels])
+    table = _table_hash(X, labels)
     if state_path.exists():
         try:
             state = load_object(state_path)
@@ -778,10 +778,23 @@ def run_interactive(
                 "that wrote it (the same devices and library versions), or start "
                 f"a new one here. {_how_to_keep_labels(output / 'queries')}"
             ) from exc
+        widths = (
+            _earlier_widths(labels, state.get("learner"), in_classes, ood_label)
+            if isinstance(state, dict)
+            else []
+        )
         if not isinstance(state, dict) or not fingerprint.matches(
-            state.get("fingerprint")
+            state.get("fingerprint"), widths
         ):
-            raise ValueError(_another_campaign(state, state_path, table, options))
+            # by value, as given (by earlier code), at the widths it had
+            tables = [table, joblib.hash([X, labels])]
+            tables += [_table_hash(X, labels, width) for width in widths]
+            raise ValueError(
+                _another_campaign(state, state_path, tables, options)
+                + f" {_how_to_keep_labels(output / 'queries')}"
+            )
+        # Kept by value from now on, as a new state keeps them.
+        state["fingerprint"], state["table"] = fingerprint.saved, table
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
         warn_of_other_versions(
             state_path,
@@ -963,10 +976,11 @@ def _no_pool_message(labels, in_classes):
     )
 
 
-def _another_campaign(state, state_path, table, options):
+def _another_campaign(state, state_path, tables, options):
     """Why the state at `state_path` is not this campaign's: the options that
-    changed, or the table, where the state keeps them (since they are kept).
-    Options are compared by their fingerprints, as the campaign's is."""
+    changed, or the table (unless the state keeps one of the `tables`, its
+    hashes), where the state keeps them (since they are kept). Options are
+    compared by their fingerprints, as the campaign's is."""
     changes = []
     if isinstance(state, dict) and state.get("options"):
         before = state["options"]
@@ -977,7 +991,7 @@ def _another_campaign(state, state_path, table, options):
             for name, value in (options or {}).items()
             if Fingerprint(before.get(name)).saved != Fingerprint(value).saved
         ]
-        if state.get("table") != table:
+        if state.get("table") not in tables:
             # what it is read as: the file, or the columns taken from it
             changes.append(
                 "the table's features or labels changed (the file, "
@@ -1153,10 +1167,78 @@ def _interactive_record(round_, learner, ood_label, size, in_share, spent):
 
 def table_fingerprint(X, labels, *options):
     """What identifies a campaign: the table and the options that shape it,
-    a :class:`Fingerprint` (an option may hold a fitted encoder).
+    a :class:`Fingerprint` (an option may hold a fitted encoder), of the
+    string `labels` by value (:func:`_by_value`).
 
     States held ``joblib.hash`` of them, the same as the fingerprint with
     timings where no option holds a torch tensor; a tensor's was of its
-    address, so such a state resumed in no other process anyway.
+    address, so such a state resumed in no other process anyway. States of
+    earlier code hashed the labels as wide as :func:`load_table` gives them,
+    the table's widest cell, which a re-save of the same values changes
+    (``16`` for ``16.0``, a longer note in an ignored column): the
+    fingerprint's ``matches`` takes those too, at that width or at the
+    `widths` it is given.
     """
-    return Fingerprint([X, labels, *options])
+    return _TableFingerprint(X, labels, options)
+
+
+class _TableFingerprint(Fingerprint):
+    """:func:`table_fingerprint`'s :class:`Fingerprint`."""
+
+    def __init__(self, X, labels, options):
+        labels = np.asarray(labels)
+        super().__init__([X, _by_value(labels), *options])
+        # the width load_table gives them, which states of earlier code hashed
+        self.given_width = labels.itemsize // 4 if labels.dtype.kind == "U" else None
+
+    def matches(self, saved, widths=()):
+        """Whether a state that holds the fingerprint `saved` is of the value,
+        the labels by value, or, hashed by earlier code, as wide as given or
+        at one of the `widths`. Each width costs hashing the table again."""
+        if super().matches(saved):
+            return True
+        X, labels, *options = self.value
+        tried = {labels.itemsize // 4}
+        for width in (self.given_width, *widths):
+            if width is None or width in tried:
+                continue
+            tried.add(width)
+            wide = labels.astype(f"<U{width}")
+            if Fingerprint([X, wide, *options]).matches(saved):
+                return True
+        return False
+
+
+def _by_value(labels):
+    """String `labels` as wide as the longest (``<U1`` at least), whatever
+    the width they come in: :func:`load_table` gives them as wide as the
+    table's widest cell, which a re-save of the same values changes."""
+    return np.array(np.asarray(labels).tolist(), dtype=str)
+
+
+def _earlier_widths(labels, learner, in_classes, ood_label):
+    """The widths the `labels` may have had in a campaign's state of earlier
+    code, which hashed them as wide as its table's widest cell then, told by
+    the state's `learner`; at most as many as the longest of `in_classes`
+    and `ood_label` has characters.
+
+    Its labels are the table's labelled rows, then the taught ones, each an
+    IN class or the `ood_label`: their array is as wide as the table's
+    labels were, or as the OOD label, or a taught label, if wider; a taught
+    label is a label of the table (no wider than them), an IN class or the
+    OOD label.
+    """
+    y = getattr(learner, "y_labelled_", None)
+    if not isinstance(y, np.ndarray) or y.dtype.kind != "U":
+        return []
+    learnt = y.itemsize // 4
+    if learnt > max(map(len, [ood_label, *in_classes])):
+        return [learnt]  # only the table's labels were as wide
+    return [learnt, *range(_by_value(labels).itemsize // 4, learnt)]
+
+
+def _table_hash(X, labels, width=None):
+    """What a state keeps of its table, to tell whether it changed: its
+    labels by value, or at `width`, as states of earlier code kept them."""
+    labels = _by_value(labels)
+    return joblib.hash([X, labels if width is None else labels.astype(f"<U{width}")])

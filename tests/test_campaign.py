@@ -2929,4 +2929,93 @@ def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
         path, ignore_columns=["note"], in_classes=["cat"], ood_label="unknown"
     )
     fingerprint = _campaign.table_fingerprint(X, labels, 5, "CONF")
-    assert fingerprint.saved == "cc76a603d2d95175b8520a0b50b2cb39"
+    assert fingerprint.matches("cc76a603d2d95175b8520a0b50b2cb39")
+
+
+def _resaved(path, padded):
+    """Save the table at `path` again with the same values, its features
+    written with trailing zeros (``1.500000``) if `padded`, else without."""
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(
+            [rows[0]]
+            + [
+                [f"{float(v):.6f}" if padded else f"{float(v):g}" for v in row[:-1]]
+                + row[-1:]
+                for row in rows[1:]
+            ]
+        )
+
+
+def test_a_campaign_resumes_on_its_table_saved_again_with_the_same_values(
+    tmp_path, capsys
+):
+    # The labels were hashed as wide as the table's widest cell, feature or
+    # ignored text included: a spreadsheet's re-save writing 16.0 as 16 made
+    # the campaign "of other data" for good.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    for padded in (True, False):
+        _resaved(tmp_path / "zoo.csv", padded)
+        assert "No complete labels in" in _refusal(tmp_path, capsys)  # waited
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)
+    assert load_object(tmp_path / "out" / "state.joblib")["records"][-1]["round"] == 2
+
+
+def _as_written_before(state_path, table):
+    """Make the campaign's state at `state_path` one that earlier code wrote
+    for the `table`, which hashed the labels as wide as load_table gives
+    them (the table's widest cell)."""
+    state = load_object(state_path)
+    X, labels = load_table(table, "species", in_classes=["cat", "cow"])
+    legacy = [X, labels, *state["options"].values()]
+    state["fingerprint"] = skal_openset._hashing.Fingerprint(legacy).saved
+    state["table"] = joblib.hash([X, labels])
+    save_object(state, state_path)
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_a_campaign_of_earlier_code_resumes_on_its_table_saved_again(
+    tmp_path, capsys, padded
+):
+    # Wider then narrower (the learner's labels tell the width), and
+    # narrower then wider than the OOD label (a width among a few).
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    _resaved(tmp_path / "zoo.csv", padded)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    state_path = tmp_path / "out" / "state.joblib"
+    _as_written_before(state_path, tmp_path / "zoo.csv")
+    _resaved(tmp_path / "zoo.csv", not padded)
+    # another option only is named as changed, not the table
+    message = _refusal(tmp_path, capsys, "--budget", "6")
+    assert "--budget was 5, now 6. Rerun" in message
+    assert "features or labels changed" not in message
+    assert "No complete labels in" in _refusal(tmp_path, capsys)  # waited
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)
+    state = load_object(state_path)
+    assert state["records"][-1]["round"] == 2
+    # saved by value since
+    X, labels = load_table(tmp_path / "zoo.csv", "species", in_classes=["cat"])
+    assert (
+        state["fingerprint"]
+        == _campaign.table_fingerprint(X, labels, *state["options"].values()).saved
+    )
+
+
+def test_a_campaign_on_a_changed_table_is_refused_saying_how_to_keep_labels(
+    tmp_path, capsys
+):
+    # The refusal said only to start a new campaign elsewhere, without the
+    # labels given so far.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _table(tmp_path / "zoo.csv", blank_from=20, seed=1)
+    message = _refusal(tmp_path, capsys)
+    assert "the table's features or labels changed" in message
+    assert "To keep the labels given, copy those in" in message
