@@ -709,13 +709,14 @@ def run_interactive(
     (while the run waits too), then reads it every `poll_seconds` until every
     label is filled in: an IN class, `ood_label`, or any other label of the
     table (also OOD); a save that leaves some blank is answered with the ids
-    still blank. A file is read once it is the same at two polls, since a
-    save may be caught half-way; one that does not read, or whose last line
-    has no line end, once it has held still for 10 s (a save may pause), or
-    when `timeout` comes. Since a label's cost is known only once it is
-    given, a round asks for ``floor(budget / max(cost_in, cost_ood))`` rows,
-    as many as the budget is sure to pay for, and then charges each label
-    its own cost.
+    still blank, and while it is blank as written, a file beside it named but
+    for its extension (``round_2.xlsx``) is named. A file is read once it is
+    the same at two polls, since a save may be caught half-way; one that does
+    not read, or whose last line has no line end, once it has held still for
+    10 s (a save may pause), or when `timeout` comes. Since a label's cost is
+    known only once it is given, a round asks for
+    ``floor(budget / max(cost_in, cost_ood))`` rows, as many as the budget is
+    sure to pay for, and then charges each label its own cost.
 
     The state (learner, records, the open query) is saved atomically in
     ``state.joblib`` after every step, so a rerun resumes where it stopped:
@@ -871,6 +872,7 @@ def run_interactive(
             f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
         )
         start, seen, said, was_missing = time.monotonic(), {}, None, True
+        as_written, told = False, set()
         while True:
             # At the last poll, whatever holds still is judged.
             final = timeout is not None and time.monotonic() - start > timeout
@@ -892,7 +894,8 @@ def run_interactive(
             # who saved some labels blank (or elsewhere) waits without a word.
             if answers is not None and said != seen[query_path]:
                 said = seen[query_path]
-                if not _is_blank_query(query_path, extra_columns):
+                as_written = _is_blank_query(query_path, extra_columns)
+                if not as_written:
                     blank = ids[answers == ""].tolist()
                     log(
                         f"{query_path.name}: {ids.size - len(blank)} of {ids.size} "
@@ -903,6 +906,19 @@ def run_interactive(
                             else "."
                         )
                     )
+            # Saved beside it (a spreadsheet's own format, a name the editor
+            # added to), the labels are never read: said once a file.
+            if answers is not None and as_written:
+                for other in _saved_beside(query_path, extra_columns):
+                    if other not in told:
+                        told.add(other)
+                        log(
+                            f"{other.name} is beside {query_path.name}, which is "
+                            f"still blank as written: the run reads only "
+                            f"{query_path.name}. If {other.name} holds the labels, "
+                            f"save it as CSV (UTF-8) named {query_path.name}, over "
+                            "the blank one."
+                        )
             _check_taught_labels(state["taught"], output, allowed, seen=seen)
             if final:
                 blank = [] if answers is None else ids[answers == ""].tolist()
@@ -1129,6 +1145,22 @@ def _is_blank_query(path, extra_columns):
     # which a resume may have changed (a renamed copy of the same table).
     rows[0][2:] = written[0][2:]
     return rows == written
+
+
+def _saved_beside(path, extra_columns):
+    """The files beside the query file at `path` named as it is but for what
+    follows its stem (``round_2.xlsx``, ``round_2.csv.txt``,
+    ``round_2 (1).csv``; not ``round_21.csv``), unless they are blank queries
+    as written (a copy): a person's labels may be there."""
+    stem = path.stem
+    return sorted(
+        other
+        for other in path.parent.glob(f"{stem}*")
+        if other != path
+        and not other.name[len(stem) :][:1].isdigit()
+        and other.is_file()
+        and not _is_blank_query(other, extra_columns)
+    )
 
 
 def _trimmed(row):

@@ -2590,6 +2590,37 @@ def test_ids_changed_or_labels_left_blank_are_named(tmp_path, capsys):
     assert f"(still blank: ids {ids[1]}); rerun" in _refusal(tmp_path, capsys)
 
 
+def test_labels_saved_beside_the_blank_query_file_are_named(tmp_path, capsys):
+    # Saved as round_2.xlsx (a spreadsheet's own format) or round_2.csv.txt
+    # (an editor hiding extensions), the labels were never read and the run
+    # waited saying only "Waiting...".
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    blank = query.read_text()
+    _answer(tmp_path, truth)
+    (query.parent / "round_2.csv.txt").write_text(query.read_text())
+    (query.parent / "round_2.xlsx").write_bytes(b"PK\x03\x04")
+    (query.parent / "round_2 - Copy.csv").write_text(blank)  # no labels
+    (query.parent / "round_21.csv").write_text(query.read_text())  # another round's
+    query.write_text(blank)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    out = capsys.readouterr().out
+    for name in ("round_2.csv.txt", "round_2.xlsx"):
+        assert (
+            out.count(
+                f"{name} is beside round_2.csv, which is still blank as written: the "
+                f"run reads only round_2.csv. If {name} holds the labels, save it as "
+                "CSV (UTF-8) named round_2.csv, over the blank one."
+            )
+            == 1
+        )  # at every poll, said once
+    assert "Copy" not in out and "round_21" not in out
+
+
 def test_a_spreadsheets_trailing_empty_rows_are_ignored(tmp_path, capsys):
     # Excel can save emptied cells as rows of bare commas, CRLF-ended.
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
