@@ -525,9 +525,10 @@ def _read_answers(path, data, ids, allowed, taught=None):
             f"{path} is not UTF-8 text (a spreadsheet may have saved it in another "
             "encoding): save it as 'CSV UTF-8', keeping the id and label columns."
         ) from None
-    # Blank lines above the header are skipped, as in the table.
+    # Blank lines above the header are skipped, and spaces after a comma,
+    # as in the table: typed `7, "cat"` is read as 7,cat.
     lines = itertools.dropwhile(str.isspace, io.StringIO(text, newline=""))
-    reader = csv.DictReader(lines)
+    reader = csv.DictReader(lines, skipinitialspace=True)
     try:
         # cells past a short row's end are None
         rows = [

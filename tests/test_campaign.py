@@ -1572,6 +1572,19 @@ def test_a_query_files_lines_of_spaces_or_tabs_are_blank_lines():
         answers(b"id,label\n1,a\n2\n")
 
 
+def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
+    # A quoted label typed after a space, 1, "a", read as the label '"a"'.
+    def answers(data):
+        allowed = {"a", "b, c", "unknown"}
+        return _campaign._read_answers("q.csv", data, [1, 2], allowed).tolist()
+
+    assert answers(b'id, label\n1, "a"\n 2 , "b, c"\n') == ["a", "b, c"]
+    assert answers(b"id,label\n1,   a \n2,unknown\n") == ["a", "unknown"]
+    # a quote left open takes the rest as its label, which is refused
+    with pytest.raises(ValueError, match=r"id 1 'a\\n2,b'; change them"):
+        answers(b'id,label\n1, "a\n2,b\n')
+
+
 def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", n=40)
     taken = tmp_path / "taken.csv"
