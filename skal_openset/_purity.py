@@ -398,6 +398,17 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
         If `embedding_in` is empty, a value is not finite, or the widths of
         the two sets differ.
 
+    Notes
+    -----
+    The pool is scored in chunks of rows whose distances to every labelled
+    row take at most scikit-learn's ``working_memory`` (1 GiB by default),
+    counted as float64. The temporaries, those distances and a clipped copy,
+    take more: on 200,000 rows against 10,000 labelled rows of 64 features,
+    the peak above the inputs was 1.3 GiB in float32 and 2.4 GiB in float64.
+    For large sets lower it, e.g. ``with
+    sklearn.config_context(working_memory=128):`` (133 MiB there, float32);
+    the last bits of a few scores may then change.
+
     References
     ----------
     J. Tack, S. Mo, J. Jeong and J. Shin. CSI: Novelty Detection via
@@ -411,8 +422,10 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     """
     embedding = _check_embedding(embedding, "embedding")
     embedding_in = _check_reference(embedding_in, "embedding_in", embedding.shape[1], 1)
-    # Chunked by scikit-learn's working memory, so large pools stay in budget;
-    # on rows near 1, whose squares cannot overflow as those of 1e200 would.
+    # Chunked by scikit-learn's working_memory (see Notes), not capped here:
+    # a row alone in its chunk is scored by another BLAS routine, so chunks
+    # of another size would change the last bits of scores. On rows near 1,
+    # whose squares cannot overflow as those of 1e200 would.
     nearest = pairwise_distances_chunked(
         _near_one(embedding),
         _near_one(embedding_in),
