@@ -202,9 +202,10 @@ class _PairChunks:
     set's `mean_weight()`) they are normalised instead by ``mean_weight``
     times the sum the pairs would have with unit sample weights, so that a
     batch of light rows weighs little, as in the whole set. Chunks are
-    computed once and kept, as one matrix of signed weights, while the whole
-    pair matrix is small (up to 4 bytes times ``_CACHE_LIMIT``: 128 MiB per
-    instance); larger problems recompute them on every pass to bound memory.
+    computed once and kept, as float32 weights and int8 signs, while the
+    whole pair matrix is small (up to 5 bytes times ``_CACHE_LIMIT``: 160 MiB
+    per instance); larger problems recompute them on every pass to bound
+    memory.
     """
 
     # Pair-matrix elements kept in memory between passes: a query set of up to
@@ -221,10 +222,11 @@ class _PairChunks:
             else mean_weight * self._sum(torch.ones_like(w))
         )
         self.scale = 1.0 / normaliser if self.total > 0 else 0.0
-        # sign * weight: the weight is 0 wherever the sign is, so both come
-        # back exactly, in half the memory of the two.
         self.cache = (
-            [(rows, sign * weight) for rows, sign, weight in self._compute(self.scale)]
+            [
+                self._kept(rows, sign, weight)
+                for rows, sign, weight in self._compute(self.scale)
+            ]
             if len(y) ** 2 <= self._CACHE_LIMIT
             else None
         )
@@ -259,10 +261,18 @@ class _PairChunks:
                 weight = weight * difference.to(weight.dtype)
             yield rows, sign, weight
 
+    @staticmethod
+    def _kept(rows, sign, weight):
+        """A chunk as kept between passes: the signs as int8, which the loss's
+        products take as the float32 -1, 0 and 1 they are (5 bytes a pair,
+        and no copy made on a pass), 0 where the weight is."""
+        signed = sign * weight
+        return rows, signed.sign().to(torch.int8), signed.abs()
+
     def __iter__(self):
         if self.cache is None:
             return self._compute(self.scale)
-        return ((rows, signed.sign(), signed.abs()) for rows, signed in self.cache)
+        return iter(self.cache)
 
 
 class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator):
@@ -323,13 +333,19 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         so that mis-ordering an example of tiny loss below an OOD example
         costs little and mis-ordering a large loss costs much.
     pair_chunk_size : int, default=2048
-        Rows of the ``n x n`` pair matrix processed at once; bounds memory
-        at about ``30 * pair_chunk_size * n`` bytes for large ``n`` (the
+        Rows of the ``n x n`` pair matrix processed at once; bounds the
+        arrays of a pass at about ``30 * pair_chunk_size * n`` bytes (the
         chunk's signs, weights and some five float32 temporaries of the loss
         and its gradient, e.g. 2.5 GB for ``n = 40000`` with the default).
-        Up to ``n = 5792`` the whole matrix (at most 128 MiB; two while
-        ``init="rule"`` fits the rule) is also kept between epochs, rather
-        than recomputed. Fit time grows with ``n**2`` whatever the chunk:
+        Up to ``n = 5792`` the whole matrix (5 bytes a pair, at most 160 MiB;
+        two while ``init="rule"`` fits the rule) is also kept between
+        epochs, rather than recomputed. The process's peak memory can rise
+        well above these, as the C allocator keeps freed temporaries for
+        reuse: a fit of 4,000 rows with ``init="rule"``, for which these
+        count 390 MiB, raised it by 690-970 MiB in 16 runs on Linux (glibc),
+        and by 360 MiB with ``MALLOC_MMAP_THRESHOLD_=131072`` set in the
+        environment, which returns them at once, in about twice the time.
+        Fit time grows with ``n**2`` whatever the chunk:
         with ``init="rule"`` (two fits of 100 epochs) on 4,500 rows it took
         66 s on 2 CPU cores (``benchmarks/results/selector.md``).
     device : str or torch.device, default="cpu"

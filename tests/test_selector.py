@@ -290,6 +290,24 @@ def test_the_pair_matrix_of_a_cifar_query_set_is_kept_and_fits_the_same(
         np.testing.assert_array_equal(kept.predict(Z), recomputed.predict(Z))
 
 
+def test_kept_pairs_are_passed_as_kept_without_copies():
+    # Kept as one matrix of signed weights, the pairs were split into a sign
+    # and a weight copy on every pass: two chunk-sized temporaries a pass.
+    y = torch.tensor([0.0, 1.0, 2.0, 2.0, 0.5], dtype=torch.float64)
+    w = torch.tensor([1.0, 0.0, 2.0, 1.0, 1.0])
+    pairs = _PairChunks(y, w, 2)
+    first, second = list(pairs), list(pairs)
+    for (_, sign, weight), (_, sign_again, weight_again) in zip(first, second):
+        assert sign is sign_again and weight is weight_again
+        assert sign.dtype == torch.int8
+    # What is kept is what a pass computes, but no sign where no weight.
+    for (_, sign, weight), (_, computed, weight_computed) in zip(
+        first, pairs._compute(pairs.scale)
+    ):
+        assert torch.equal(weight, weight_computed)
+        assert torch.equal(sign.float(), computed * (weight_computed > 0))
+
+
 def test_the_documented_pair_cache_limit_is_the_code_s():
     # MQNetQuery's accumulate and the README tell users where an update gets
     # slower (the pairs recomputed every epoch): the row count they name
