@@ -302,6 +302,27 @@ class TestSimilarQuery(StrategyTemplate):
         indices, gains = lazy_greedy_flcmi(unit, q, p, 25, np.random.RandomState(0))
         assert_plain_greedy(indices, gains, S, q, p, tol=1e-9)
 
+    def test_lazy_greedy_gathers_the_ground_rows_once_while_they_stay(self):
+        # It gathered them on every refresh and every pick: a copy as costly
+        # as the product it fed. Caps beyond any similarity: no row is ever
+        # covered up to its cap, so the ground set (every row) never shrinks.
+        class CountingRows(np.ndarray):
+            all_rows_gathered = 0
+
+            def __getitem__(self, key):
+                if isinstance(key, np.ndarray) and len(key) == len(self):
+                    CountingRows.all_rows_gathered += 1
+                return super().__getitem__(key)
+
+        rng = np.random.RandomState(0)
+        unit = normalize(rng.randn(200, 3)).view(CountingRows)
+        indices, _ = lazy_greedy_flcmi(
+            unit, np.full(200, 2.0), np.zeros(200), 20, np.random.RandomState(0)
+        )
+        assert len(indices) == 20
+        # The ground rows, and the first block of candidates: every row here.
+        assert CountingRows.all_rows_gathered == 2
+
     def test_subsample_maximises_over_a_random_subset(self, learner, pool):
         indices, gains = SimilarQuery(subsample=40, random_state=0)(
             learner, pool, n_instances=6

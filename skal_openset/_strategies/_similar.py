@@ -179,10 +179,13 @@ def lazy_greedy_flcmi(pool, query_cap, private, n_select, rng):
     n = len(pool)
     ground = np.flatnonzero(query_cap > private)
     low, cap = private[ground], query_cap[ground]
+    # The ground rows, gathered again only when the ground set shrinks: a
+    # gather per product cost as much as the product.
+    pool_ground = pool[ground]
 
     def gains(columns):
         # s = (1 + cos) / 2, so clip the cosines to 2 low - 1 and 2 cap - 1.
-        cos = pool[ground] @ pool[columns].T
+        cos = pool_ground @ pool[columns].T
         np.clip(cos, 2 * low[:, None] - 1, 2 * cap[:, None] - 1, out=cos)
         return (cos.sum(axis=0) - (2 * low - 1).sum()) / 2
 
@@ -212,8 +215,9 @@ def lazy_greedy_flcmi(pool, query_cap, private, n_select, rng):
             indices.append(i)
             chosen_gains.append(max(upper[i], 0.0))
             available[i] = False
-            np.maximum(low, _similarity(pool[ground], pool[[i]])[:, 0], out=low)
+            np.maximum(low, _similarity(pool_ground, pool[[i]])[:, 0], out=low)
             keep = low < cap
-            ground, low, cap = ground[keep], low[keep], cap[keep]
+            if not keep.all():
+                low, cap, pool_ground = low[keep], cap[keep], pool_ground[keep]
             block = max(16, block // 2)
     return np.asarray(indices), np.asarray(chosen_gains)
