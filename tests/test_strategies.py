@@ -1433,7 +1433,9 @@ def test_paper_preset_is_a_plain_configuration():
     assert (selector["optimizer"], selector["lr"]) == ("sgd", 1e-3)
     assert (selector["batch_size"], selector["max_epochs"]) == (32, 100)
     assert selector["steps_per_epoch"] == 100  # the authors' steps_per_epoch
-    assert selector["lr_decay_epoch"] == 50 and selector["random_state"] == 3
+    assert selector["lr_decay_epoch"] == 50 and params["random_state"] == 3
+    # seeded by the strategy's random_state at each update, so set_params reseeds it
+    assert selector["random_state"] is None
     cloned = clone(strategy)
     assert cloned.get_params()["selector"].get_params() == selector
     assert type(cloned) is MQNetQuery
