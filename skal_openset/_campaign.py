@@ -1233,7 +1233,8 @@ class _TableFingerprint(Fingerprint):
         X, labels, *options = self.value
         tried = {labels.itemsize // 4}
         for width in (self.given_width, *widths):
-            if width is None or width in tried:
+            # a hash at a narrower width than the labels would cut them short
+            if width is None or width < labels.itemsize // 4 or width in tried:
                 continue
             tried.add(width)
             wide = labels.astype(f"<U{width}")

@@ -1138,6 +1138,8 @@ def _check_trained_on_positions(estimator, classes):
     seen = getattr(estimator, "classes_", None)
     if seen is None or np.isin(seen, np.arange(len(classes))).all():
         return
+    if isinstance(split_pipeline(estimator)[1], NeuralNet):
+        return  # its classes_ echo its `classes`; its outputs are positions
     classes = np.asarray(classes)
     listed = classes.tolist()
     codes = (

@@ -623,8 +623,12 @@ def class_columns(values, estimator, k, fill):
     give the positions in order.
     """
     seen = np.asarray(getattr(estimator, "classes_", np.arange(values.shape[1])))
-    in_order = len(seen) < k or np.array_equal(seen, np.arange(k))
+    # a net's classes_ echo its `classes` parameter, labels or positions alike
+    is_net = isinstance(split_pipeline(estimator)[1], NeuralNet)
+    in_order = is_net or len(seen) < k or np.array_equal(seen, np.arange(k))
     if values.shape[1] == k and in_order:
+        return values
+    if values.shape[1] != len(seen):  # not one per class: SVC's one-vs-one
         return values
     full = np.full((len(values), k), fill, dtype=np.float64)
     full[:, seen.astype(np.intp)] = values

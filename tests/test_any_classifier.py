@@ -3564,3 +3564,28 @@ def test_scikit_activeml_adapter_takes_a_class_as_a_parameter_value():
     assert _settings(template, qs) == _settings(clone(template), qs)
     holder = FunctionTransformer(func=LogisticRegression)  # a class as the value
     assert _settings(holder, qs) == _settings(clone(holder), qs)
+
+
+def test_an_unfitted_net_given_the_labels_as_classes_trains_and_predicts():
+    # The check for classifiers prefitted on labels refused a plain skorch
+    # net whose classes_ echo its `classes` (labels), and class_columns cast
+    # them to positions; its outputs are positions.
+    from sklearn.datasets import load_digits
+    from skorch import NeuralNetClassifier
+    from torch import nn
+
+    X, y = load_digits(return_X_y=True)
+    X, labels = X[:200].astype(np.float32) / 16, np.array(list("abcd"))[y[:200] % 4]
+    net = NeuralNetClassifier(
+        nn.Sequential(nn.Linear(64, 4), nn.Softmax(dim=-1)),
+        classes=list("abcd"),
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    )
+    learner = ActiveLearner(net, ood_label="unknown").fit(X, labels)
+    proba = learner.predict_proba(X)
+    assert proba.shape == (200, 4)
+    np.testing.assert_array_equal(
+        learner.classes_[proba.argmax(axis=1)], learner.predict(X)
+    )
