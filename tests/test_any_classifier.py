@@ -753,6 +753,20 @@ def test_decision_function_of_two_classes_scores_the_second_as_scikit_learns():
     )
 
 
+def test_decision_function_of_one_vs_one_scores_passes_them_on():
+    # Not one score per class: placing them by classes_ was a numpy
+    # broadcast error; they come as SVC gives them, as before.
+    from sklearn.svm import SVC
+
+    X, y, ood, _ = user_data("strings")
+    classes = NAMES[[9, 7, 5, 3]]
+    keep = np.isin(y, classes)
+    svc = SVC(decision_function_shape="ovo")
+    learner = ActiveLearner(svc, RandomQuery(0), ood_label=ood, classes=classes)
+    scores = learner.fit(X[keep][:150], y[keep][:150]).decision_function(X[:30])
+    assert scores.shape == (30, 6)  # one per pair of the 4 classes
+
+
 class _FirstSeenOrder(ClassifierMixin, BaseEstimator):
     """Logistic regression that keeps its classes in first-seen order, as a
     classifier of one's own may: its columns follow that ``classes_``."""

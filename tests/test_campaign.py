@@ -1559,12 +1559,14 @@ def test_a_name_beginning_with_a_tilde_that_names_no_user_is_kept(
     assert demo.output == Path("~no-such-user-skal/results")
 
 
+def _answers(data, allowed=("a", "b", "unknown")):
+    """The labels a query file of ids 1 and 2 holding `data` is read as."""
+    return _campaign._read_answers("q.csv", data, [1, 2], set(allowed)).tolist()
+
+
 def test_a_query_files_lines_of_spaces_or_tabs_are_blank_lines():
     # "the rows of ids  have fewer cells than its header", naming no id.
-    def answers(data):
-        allowed = {"a", "b", "unknown"}
-        return _campaign._read_answers("q.csv", data, [1, 2], allowed).tolist()
-
+    answers = _answers
     assert answers(b"id,label\n1,a\n  \n2,b\n\t\n") == ["a", "b"]
     # a row of empty cells is skipped as before; a row cut short is not
     assert answers(b"id,label\n1,a\n,\n2,b\n \t,\n") == ["a", "b"]
@@ -1575,8 +1577,7 @@ def test_a_query_files_lines_of_spaces_or_tabs_are_blank_lines():
 def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
     # A quoted label typed after a space, 1, "a", read as the label '"a"'.
     def answers(data):
-        allowed = {"a", "b, c", "unknown"}
-        return _campaign._read_answers("q.csv", data, [1, 2], allowed).tolist()
+        return _answers(data, allowed=("a", "b, c", "unknown"))
 
     assert answers(b'id, label\n1, "a"\n 2 , "b, c"\n') == ["a", "b, c"]
     assert answers(b"id,label\n1,   a \n2,unknown\n") == ["a", "unknown"]
@@ -2974,6 +2975,17 @@ def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
     )
     fingerprint = _campaign.table_fingerprint(X, labels, 5, "CONF")
     assert fingerprint.matches("cc76a603d2d95175b8520a0b50b2cb39")
+
+
+def test_an_earlier_width_narrower_than_the_labels_matches_no_changed_table():
+    # Cast to a width below their own, lengthened labels were cut back to
+    # what a state of earlier code hashed, and the changed table resumed.
+    X = np.zeros((4, 1))
+    before = np.array(["a", "b", "", "zzzzzz"], dtype="<U6")
+    saved = joblib.hash([X, before, 5])
+    after = np.array(["a", "b", "", "zzzzzzz"])
+    assert not _campaign.table_fingerprint(X, after, 5).matches(saved, [6])
+    assert _campaign.table_fingerprint(X, before, 5).matches(saved, [6])
 
 
 def _resaved(path, padded):
