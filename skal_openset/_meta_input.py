@@ -68,9 +68,13 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         that its score maps to ``exp(0) = 1`` rather than NaN. As in
         :class:`~sklearn.preprocessing.StandardScaler`, a column whose values
         differ by float rounding only counts as constant: they map to 1 up to
-        rounding.
+        rounding. With ``"quantile"``: the largest power of 2 up to each
+        column's largest magnitude (1 for a column of zeros), by which scores
+        are divided before their CDF, so that tiny scores cannot overflow its
+        interpolation.
     quantile_transformer_ : QuantileTransformer
-        The fitted empirical CDFs (``"quantile"``).
+        The fitted empirical CDFs (``"quantile"``), of the scores divided by
+        `scale_`.
     n_features_in_ : int
         Number of score columns seen in `fit`.
 
@@ -125,19 +129,22 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             # unseeded 10,000-row subsample, so large pools were not reproducible.
             # Arrays out whatever scikit-learn's transform_output: transform
             # indexes them (this transformer's own output still follows it).
+            # Scores in units of a power of 2 near their column's peak (exact,
+            # so the CDF is unchanged): between tiny fitted values, e.g.
+            # subnormal ones, the interpolation's slopes overflowed to NaN.
+            self.scale_ = np.ldexp(1.0, np.frexp(_column_peaks(X))[1] - 1)
             # Its interpolation of subnormal scores underflows, to the same
             # result as under numpy's defaults.
             with flushing_underflow():
                 self.quantile_transformer_ = (
                     QuantileTransformer(n_quantiles=min(1000, len(X)), subsample=None)
                     .set_output(transform="default")
-                    .fit(X)
+                    .fit(X / self.scale_)
                 )
         else:
             # Statistics of X / max|X|, scaled back: StandardScaler's sums
             # overflow to inf (then NaN) for values near the float64 limit.
-            peak = np.abs(X).max(axis=0)
-            peak[peak == 0] = 1.0
+            peak = _column_peaks(X)
             # Values far below their column's peak, and statistics of
             # subnormal columns scaled back, go to 0 (handled below).
             with flushing_underflow():
@@ -172,14 +179,30 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         # The scaling it was fitted with, as scikit-learn's transformers use
         # their fitted state (a set_params since then takes effect at fit).
         if hasattr(self, "quantile_transformer_"):
+            # A score beyond the float64 range in units of scale_ is beyond
+            # every fitted one (below 2 in magnitude): clipped to 4, it maps
+            # to 0 or 1 as it would.
+            with np.errstate(over="ignore"), flushing_underflow():
+                X = np.clip(X / self.scale_, -4.0, 4.0)
+            quantiles = self.quantile_transformer_.quantiles_
+            with flushing_underflow(), np.errstate(invalid="ignore"):
+                Z = self.quantile_transformer_.transform(X)
+            # Where fitted values lie closer than the slope's ratio allows
+            # (e.g. subnormals beside a peak of 1), np.interp's slope
+            # overflows: those values are interpolated again, dividing first.
+            for column in np.flatnonzero(~np.isfinite(Z).all(axis=0)):
+                rows = ~np.isfinite(Z[:, column])
+                Z[rows, column] = _interpolated(
+                    X[rows, column],
+                    quantiles[:, column],
+                    self.quantile_transformer_.references_,
+                )
             # Interpolation rounding can leave -1e-17: the meta-input is
             # documented non-negative (the paper's skyline theorem asks it).
-            with flushing_underflow():
-                Z = np.clip(self.quantile_transformer_.transform(X), 0.0, 1.0)
+            Z = np.clip(Z, 0.0, 1.0)
             # A constant column steps from 0 (up to its value) to 1 (above),
             # as QuantileTransformer maps it when fitted on two rows or more;
             # on one row, its single quantile maps every value to 0.
-            quantiles = self.quantile_transformer_.quantiles_
             constant = quantiles[0] == quantiles[-1]
             Z[:, constant] = X[:, constant] > quantiles[0, constant]
             return Z
@@ -188,3 +211,26 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         with np.errstate(over="ignore"):
             z = (X - self.mean_) / self.scale_
         return np.exp(np.clip(z, -self.clip, self.clip))
+
+
+def _column_peaks(X):
+    """Each column's largest magnitude, 1 for a column of zeros."""
+    peak = np.abs(X).max(axis=0)
+    peak[peak == 0] = 1.0
+    return peak
+
+
+def _interpolated(x, quantiles, references):
+    """QuantileTransformer's CDF of values `x` within the fitted `quantiles`
+    (the middle of a run of equal ones), with no slope to overflow."""
+    first = np.searchsorted(quantiles, x, side="left")
+    past = np.searchsorted(quantiles, x, side="right")
+    upper = np.clip(first, 1, len(quantiles) - 1)
+    lower = upper - 1
+    with flushing_underflow():
+        fraction = (x - quantiles[lower]) / (quantiles[upper] - quantiles[lower])
+    between = references[lower] + fraction * (references[upper] - references[lower])
+    tied = first < past
+    middle = (references[first[tied]] + references[past[tied] - 1]) / 2
+    between[tied] = middle
+    return between

@@ -6,6 +6,7 @@ import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy.stats import rankdata
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -126,6 +127,28 @@ def test_quantile_of_subnormal_scores_under_a_raising_errstate():
     assert_same_under_raising_errstate(lambda: fitted.transform(X))
 
 
+def test_quantile_of_tiny_scores_is_that_of_the_scores_scaled_up():
+    # Between subnormal fitted scores np.interp's slopes overflowed: NaN
+    # meta-inputs (or inf, clipped to 1), which a query ranked last silently.
+    column = np.exp(-np.random.RandomState(0).uniform(600, 745, size=(5000, 1)))
+    expected = QuantileTransformer(n_quantiles=1000, subsample=None).fit_transform(
+        column * 2.0**1000  # exact: the same CDF
+    )
+    Z = MetaInputTransformer(scaling="quantile").fit_transform(column)
+    np.testing.assert_array_equal(Z, np.clip(expected, 0.0, 1.0))
+
+
+def test_quantile_of_tiny_scores_beside_a_large_one_is_their_cdf():
+    # There the slopes overflow in any units: NaN meta-inputs as above.
+    rng = np.random.RandomState(0)
+    column = np.r_[1.0, np.exp(-rng.uniform(700, 745, size=4999))]
+    Z = MetaInputTransformer(scaling="quantile").fit_transform(column[:, None])
+    cdf = (rankdata(column) - 1) / (len(column) - 1)
+    cdf[column == column.min()] = 0  # as QuantileTransformer maps its minimum
+    # Within a step of its 1000 quantiles.
+    np.testing.assert_allclose(Z[:, 0], cdf, rtol=0, atol=1 / 999)
+
+
 def test_a_score_beyond_the_float64_range_in_scale_units_is_clipped_quietly():
     # (X - mean_) / scale_ overflowed to inf, which the clip handles: a
     # RuntimeWarning under the defaults, a FloatingPointError under
@@ -220,7 +243,10 @@ def test_a_changed_scaling_takes_effect_at_the_next_fit():
     np.testing.assert_array_equal(transformer.transform(X), expected)
     transformer.fit(X)
     # ... and the refit left the other scaling's statistics behind.
-    assert not hasattr(transformer, "mean_") and not hasattr(transformer, "scale_")
+    assert not hasattr(transformer, "mean_")
+    np.testing.assert_array_equal(
+        transformer.scale_, 2.0 ** np.floor(np.log2(X.max(0)))
+    )
     np.testing.assert_array_equal(
         transformer.transform(X),
         MetaInputTransformer(scaling="quantile").fit_transform(X),
