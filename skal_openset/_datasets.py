@@ -1155,7 +1155,19 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     leave_out = (
         {ignore_columns} if isinstance(ignore_columns, str) else set(ignore_columns)
     )
-    unknown = sorted(leave_out - set(header))
+    # The command line strips the names typed: "ID" leaves out a header's
+    # "ID " where no other header name strips to "ID".
+    known = set(header)
+    padded = {}
+    for name in header:
+        padded.setdefault(name.strip(), []).append(name)
+    leave_out = {
+        padded[name.strip()][0]
+        if name not in known and len(padded.get(name.strip(), ())) == 1
+        else name
+        for name in leave_out
+    }
+    unknown = sorted(leave_out - known)
     if unknown:
         raise ValueError(
             f"{path} has no columns {unknown} to ignore; header: {header}."
@@ -1187,7 +1199,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             f"{path}: column {column} of the header has no name ({cause}); name "
             "it or remove it from every line."
         )
-    ids = [name for name in names if _is_row_index_name(name)]
+    ids = [n for n in names if n != label_column and _is_row_index_name(n)]
     if ids:
         pandas = (
             ""

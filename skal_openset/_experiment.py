@@ -467,9 +467,10 @@ def write_records_csv(
 
     Parameters
     ----------
-    records : sequence of dict
-        E.g. the records of :func:`run_active_learning`; the keys of the
-        first record are the columns.
+    records : sequence of dict or DataFrame
+        E.g. the records of :func:`run_active_learning`, or a DataFrame of
+        them (as :func:`summarize_final_round` takes); the keys of the first
+        record are the columns.
     path : str or path-like
         Destination; its folder is created if needed.
 
@@ -488,6 +489,7 @@ def write_records_csv(
         final rename, saying that ``path`` was replaced completely (see
         :func:`save_object`).
     """
+    records = as_records(records)
     if len(records) == 0:
         raise ValueError(
             "records is empty: there is no row and no column to write. Check "

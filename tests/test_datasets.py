@@ -18,6 +18,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from skal_openset import _datasets
+from skal_openset._argtypes import csv_list
 from skal_openset._datasets import (
     OpenSetSplit,
     load_cifar_batches,
@@ -592,6 +593,28 @@ def test_load_csv_table_leaves_out_ignored_columns(tmp_path):
     match = r"no feature column: besides the label column 'label', its columns \['id'"
     with pytest.raises(ValueError, match=match):
         load_csv_table(path, ignore_columns=["id", "x0", "town"])
+
+
+def test_a_header_name_padded_with_spaces_is_ignored_as_the_command_line_types_it(
+    tmp_path,
+):
+    # The command line strips "ID " to "ID", which matched no column: the
+    # error's own advice (--ignore-columns 'ID ') could not be followed.
+    path = tmp_path / "t.csv"
+    path.write_text("ID ,x0,label\n7,0.5,a\n9,0.7,b\n")
+    with pytest.raises(ValueError, match=r"--ignore-columns 'ID '"):
+        load_csv_table(path)
+    [typed] = csv_list("ID ")
+    X, _ = load_csv_table(path, ignore_columns=[typed])
+    assert X.tolist() == [[0.5], [pytest.approx(0.7)]]
+
+
+def test_a_label_column_named_id_is_the_label_not_a_row_index(tmp_path):
+    # It was refused as a feature column, and ignoring it as told refused.
+    path = tmp_path / "t.csv"
+    path.write_text("x0,ID\n0.5,a\n0.7,b\n")
+    X, y = load_csv_table(path, label_column="ID")
+    assert X.shape == (2, 1) and y.tolist() == [0, 1]
 
 
 def test_load_csv_table_makes_no_array_as_wide_as_an_ignored_text(

@@ -334,6 +334,13 @@ def test_records_read_back_with_pandas_summarize_and_plot_as_written(tmp_path):
         np.testing.assert_array_equal(line.get_ydata(), expected.get_ydata())
 
 
+def test_records_read_back_with_pandas_are_written_again_as_read(tmp_path):
+    # write_records_csv took records[0] of the DataFrame: KeyError: 0.
+    path = write_records_csv(_fake_records(), tmp_path / "r.csv")
+    again = write_records_csv(pd.read_csv(path), tmp_path / "again.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(again), pd.read_csv(path))
+
+
 def test_learning_curve_plot_has_a_band_per_group():
     fig = plot_learning_curves(_fake_records())
     accuracy, ood = fig.axes
