@@ -312,11 +312,14 @@ def make_split(preset, split, noise, data, cache_dir):
     )
 
 
-def fit_encoder(preset, split, noise, data, cache_dir, device):
+def fit_encoder(preset, split, noise, data, cache_dir, device, config):
     """The trial's encoder, fitted on the unlabelled pool (pool less initial set)
     with the threads of a cell (:func:`cell_threads`).
 
-    A failure names the trial: a worker's traceback does not.
+    `config` is ``PRESETS[preset]``, passed so that the cache of encoders is
+    keyed by it: an edited preset (its encoder, pool or budget) got the
+    encoder fitted before the edit. A failure names the trial: a worker's
+    traceback does not.
     """
     try:
         with cell_threads(device):
@@ -325,7 +328,7 @@ def fit_encoder(preset, split, noise, data, cache_dir, device):
             encoder = ContrastiveEncoder(
                 device=device,
                 random_state=trial_seed(preset, split),
-                **PRESETS[preset]["encoder"],
+                **config["encoder"],
             )
             return encoder.fit(s.X_pool[unlabelled])
     except Exception as exc:
@@ -430,7 +433,7 @@ def _run_cell(cell, path, data, cache_dir, device):
     config = PRESETS[preset]
     split = make_split(preset, split_index, noise, data, cache_dir)
     encoder = _memory(cache_dir, data).cache(fit_encoder)(
-        preset, split_index, noise, data, cache_dir, device
+        preset, split_index, noise, data, cache_dir, device, config
     )
     purity = ContrastivePurity(encoder).fit(split.X_pool)
     seed = trial_seed(preset, split_index)
@@ -544,7 +547,9 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
                 chunk = trials[first : first + per_chunk]
                 encoder_start = time.perf_counter()
                 parallel(
-                    delayed(cached_fit)(preset, sp, n, data, cache_dir, device)
+                    delayed(cached_fit)(
+                        preset, sp, n, data, cache_dir, device, PRESETS[preset]
+                    )
                     for sp, n in chunk
                 )
                 encoder_wall += time.perf_counter() - encoder_start

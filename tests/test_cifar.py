@@ -1490,3 +1490,34 @@ def test_a_pickle_folders_fingerprint_is_its_content_not_its_times(tmp_path):
     assert cifar.data_fingerprint(data) == first
     (data / "data_batch_1").write_bytes(b"IMAGES")
     assert cifar.data_fingerprint(data) != first
+
+
+def test_cached_encoders_are_keyed_by_their_presets_settings(tmp_path, monkeypatch):
+    # The cache key held the data and the library's code only: a preset whose
+    # encoder settings were edited got the encoder fitted before the edit.
+    from joblib import Memory
+
+    import cifar
+
+    class Encoder:
+        def __init__(self, **params):
+            self.params = params
+
+        def fit(self, X):
+            return self.params["max_epochs"]
+
+    split = SimpleNamespace(
+        y_pool=np.zeros(4), initial_idx=np.array([0]), X_pool=np.zeros((4, 1))
+    )
+    monkeypatch.setattr(cifar, "ContrastiveEncoder", Encoder)
+    monkeypatch.setattr(cifar, "make_split", lambda *args: split)
+    cached = Memory(tmp_path, verbose=0).cache(cifar.fit_encoder)
+
+    def fitted():
+        config = cifar.PRESETS["tiny"]
+        return cached("tiny", 0, 0.4, "data", "cache", "cpu", config)
+
+    monkeypatch.setitem(cifar.PRESETS["tiny"], "encoder", {"max_epochs": 1})
+    assert fitted() == 1
+    monkeypatch.setitem(cifar.PRESETS["tiny"], "encoder", {"max_epochs": 4})
+    assert fitted() == 4
