@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import bench_memory
 import bench_scale
 import bench_selector
 import bench_selector_device
@@ -90,6 +91,14 @@ def _fake_bench_scale(monkeypatch):
     return ["--rows", "5000", "--repeats", "1", "--strategies", "RANDOM"]
 
 
+def _fake_bench_memory(monkeypatch):
+    """Each call measured at once, in this process."""
+    monkeypatch.setattr(
+        bench_memory, "run_child", lambda *args: {"seconds": 1.0, "mb": 1.0}
+    )
+    return ["--repeats", "1"]
+
+
 # Each script, its stand-ins for the work, and the files it writes.
 SCRIPTS = {
     "bench_selector": (
@@ -104,6 +113,11 @@ SCRIPTS = {
         ["preset_reproduction.md"],
     ),
     "bench_scale": (bench_scale, _fake_bench_scale, ["scale.json", "scale.md"]),
+    "bench_memory": (
+        bench_memory,
+        _fake_bench_memory,
+        ["memory.json", "memory.md"],
+    ),
 }
 
 
@@ -223,6 +237,11 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             "argument --strategies: invalid choice: 'mqnet'",
         ),
         (
+            "bench_memory",
+            ["--pool-rows", "0"],
+            "argument --pool-rows: must be a positive integer",
+        ),
+        (
             "preset_reproduction",
             ["--summary-only"],
             "preset_reproduction.jsonl to summarise; run without --summary-only",
@@ -298,8 +317,8 @@ def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
     argv = [str(four_tables_data_dir) if a == "FOUR" else a for a in argv]
     module, fake, _ = SCRIPTS[name]
     fake(monkeypatch)
-    if module is bench_scale:  # a query that ran would be a bug
-        monkeypatch.setattr(bench_scale, "run_child", None)
+    if module in (bench_scale, bench_memory):  # a run would be a bug
+        monkeypatch.setattr(module, "run_child", None)
     committed = tmp_path / "committed"
     monkeypatch.setattr(module, "RESULTS", committed)
     with pytest.raises(SystemExit) as info:
