@@ -1031,12 +1031,21 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             if one_class:
                 # e.g. LogisticRegression's "needs samples of at least 2 classes".
                 only = np.asarray(classes)[codes[0]].tolist()
+                # e.g. labels {-1, +1} read with the default ood_label=-1
+                as_ood = (
+                    f" Examples labelled {ood_label!r} are OOD (ood_label="
+                    f"{ood_label!r}): if {ood_label!r} is one of your classes, "
+                    "pass classes=[...] listing every class, and as ood_label "
+                    "the label your annotator gives OOD examples."
+                    if (~is_in).any() and not isinstance(ood_label, str)
+                    else ""
+                )
                 raise ValueError(
                     f"{name} could not train on one in-distribution class: every "
                     f"labelled IN example is {only!r}. Label an example of "
                     "another IN class first, or use a classifier that trains on "
                     "one class (e.g. RandomForestClassifier, or a net from "
-                    "make_mlp_classifier)."
+                    f"make_mlp_classifier).{as_ood}"
                 ) from exc
             # A stratified validation split inside the classifier (early
             # stopping), e.g. "The least populated class in y has only 1

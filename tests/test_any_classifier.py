@@ -3603,3 +3603,20 @@ def test_an_unfitted_net_given_the_labels_as_classes_trains_and_predicts():
     np.testing.assert_array_equal(
         learner.classes_[proba.argmax(axis=1)], learner.predict(X)
     )
+
+
+def test_labels_minus_one_and_one_say_that_minus_one_is_the_ood_label():
+    # {-1, +1} labels under the default ood_label=-1: the error named one IN
+    # class, 1, and never said why -1 was no class.
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    y = np.where(X[:, 0] > 0, 1, -1)
+    learner = ActiveLearner(LogisticRegression())
+    with pytest.raises(
+        ValueError, match=r"labelled -1 are OOD \(ood_label=-1\)"
+    ) as info:
+        learner.fit(X, y)
+    assert "pass classes=[...] listing every class" in str(info.value)
+    # as it says: -1 is a class
+    options = dict(classes=[-1, 1], ood_label=0)
+    learner = ActiveLearner(LogisticRegression(), **options).fit(X, y)
+    assert learner.classes_.tolist() == [-1, 1]
