@@ -833,8 +833,9 @@ def load_csv_table(
     ``skal-openset run`` compares them: whitespace around a label is
     dropped, so ``"cat "`` and ``"cat"`` are one class, and labels are read
     in Unicode's composed form (NFC), so a ``"café"`` saved by macOS (its
-    ``e`` and accent apart, NFD) is the ``"café"`` typed elsewhere. The file
-    must be UTF-8 (a byte-order mark is allowed). Read with the standard
+    ``e`` and accent apart, NFD) is the ``"café"`` typed elsewhere. Column
+    names given are matched to the header's so too, where no header name is
+    exactly the name given and one is so. The file must be UTF-8 (a byte-order mark is allowed). Read with the standard
     :mod:`csv` module (no pandas needed).
 
     Parameters
@@ -1061,6 +1062,26 @@ def _zip_folders_remedy(directory):
     )
 
 
+def _header_names(header):
+    """A function giving the `header`'s name for a column name typed, which
+    is compared as labels are (:func:`as_label`) where it is no exact name:
+    the command line strips ``ID `` to ``ID``, and macOS saves ``café`` with
+    its ``e`` and accent apart (NFD). A name that matches no header name, or
+    more than one, is given back as typed, for the error naming it."""
+    exact = set(header)  # a set: a lookup in a list per name is quadratic
+    normalised = {}
+    for name in header:
+        normalised.setdefault(as_label(name), []).append(name)
+
+    def as_in_header(name):
+        if name in exact:
+            return name
+        found = normalised.get(as_label(name), ())
+        return found[0] if len(found) == 1 else name
+
+    return as_in_header
+
+
 def _read_csv_table(path, label_column, ignore_columns=()):
     """Features, stripped label strings, each row's line of a CSV table, its
     ignored columns (name: strings; two of one name are named with their
@@ -1119,6 +1140,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         raise ValueError(f"{path} is empty.")
     header = rows[0][1]
     lines, body = [line for line, _ in rows[1:]], [row for _, row in rows[1:]]
+    as_in_header = _header_names(header)
+    label_column = as_in_header(label_column)
     if label_column not in header:
         separator = next((c for c in ";\t|" if c in rows[0][1][0]), None)
         raise ValueError(
@@ -1155,19 +1178,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     leave_out = (
         {ignore_columns} if isinstance(ignore_columns, str) else set(ignore_columns)
     )
-    # The command line strips the names typed: "ID" leaves out a header's
-    # "ID " where no other header name strips to "ID".
-    known = set(header)
-    padded = {}
-    for name in header:
-        padded.setdefault(name.strip(), []).append(name)
-    leave_out = {
-        padded[name.strip()][0]
-        if name not in known and len(padded.get(name.strip(), ())) == 1
-        else name
-        for name in leave_out
-    }
-    unknown = sorted(leave_out - known)
+    leave_out = set(map(as_in_header, leave_out))
+    unknown = sorted(leave_out - set(header))
     if unknown:
         raise ValueError(
             f"{path} has no columns {unknown} to ignore; header: {header}."

@@ -609,6 +609,16 @@ def test_a_header_name_padded_with_spaces_is_ignored_as_the_command_line_types_i
     assert X.tolist() == [[0.5], [pytest.approx(0.7)]]
 
 
+def test_header_names_saved_decomposed_are_the_names_typed(tmp_path):
+    # macOS saves "é" as "e" and a combining accent (NFD): the name typed
+    # (NFC) matched no column, and the error showed two names that look alike.
+    path = tmp_path / "t.csv"
+    id_, label = (unicodedata.normalize("NFD", n) for n in ("café", "étiquette"))
+    path.write_text(f"{id_},x0,{label} \n7,0.5,a\n9,0.7,b\n")
+    X, y = load_csv_table(path, label_column="étiquette", ignore_columns=["café"])
+    assert X.tolist() == [[0.5], [pytest.approx(0.7)]] and y.tolist() == [0, 1]
+
+
 def test_a_label_column_named_id_is_the_label_not_a_row_index(tmp_path):
     # It was refused as a feature column, and ignoring it as told refused.
     path = tmp_path / "t.csv"
