@@ -700,7 +700,7 @@ def _embedding(learner, estimator, X):
             if logits is not None:  # those _net_logits gives
                 _remember("logits", estimator, X, logits)
         else:
-            _warn_of_unseen_preprocessing(final)
+            _warn_of_unseen_preprocessing(final, learner)
             values = _densified(X_final, learner, estimator)
             values = np.asarray(values)
             values = values.reshape(len(values), -1)
@@ -731,19 +731,20 @@ def _embedding(learner, estimator, X):
             "categorical_columns), remainder='passthrough'), classifier), which "
             "run_active_learning takes as its estimator too; or keep the "
             "classifier's input and pass such a transformer as "
-            "ActiveLearner(embedding=...); or use a strategy that needs no "
+            f"{_embedding_setting(learner)}; or use a strategy that needs no "
             "distances (UncertaintyQuery)."
         ) from exc
     if not np.isfinite(values).all():
         source, cause = _embedding_source(learner, estimator)
         nan = np.isnan(values).any()
         if nan and has_nan(X):
+            imputed = _embedding_setting(learner, "make_pipeline(SimpleImputer(), ...)")
             raise ValueError(
                 "X holds missing values (NaN), and so does the embedding that "
                 f"distance-based strategies work in ({source}); distances need "
                 "finite rows. Impute them in a pipeline step before the "
                 "classifier (make_pipeline(SimpleImputer(), classifier)), or "
-                "pass ActiveLearner(embedding=make_pipeline(SimpleImputer(), ...))."
+                f"pass {imputed}."
             )
         what = "NaN" if nan else "inf (an overflow)"
         raise ValueError(
@@ -799,8 +800,8 @@ def _densified(values, learner, estimator):
             f"Distance-based strategies work in {source}, a sparse "
             f"{values.shape[0]} x {values.shape[1]} matrix that takes "
             f"{nbytes / 2**20:,.0f} MiB dense, and several times that in "
-            "distances. Reduce it in ActiveLearner(embedding=...), e.g. "
-            "embedding=make_pipeline(<the steps that make it>, "
+            f"distances. Reduce it in {_embedding_setting(learner)}, e.g. "
+            "make_pipeline(<the steps that make it>, "
             "TruncatedSVD(n_components=100)) "
             "(for texts: make_pipeline(make_column_transformer((TfidfVectorizer(), "
             "0)), TruncatedSVD(n_components=100))), or use a strategy that needs "
@@ -833,6 +834,19 @@ def _record_dense_warning(learner):
         _WARNED_OF_DENSE_EMBEDDING[learner] = embedding
 
 
+def _embedding_setting(learner, value="..."):
+    """How the user of `learner` gives it the embedding `value`: our
+    learner's parameter, else the attribute a modAL learner is read for,
+    which fits no transformer."""
+    if hasattr(unframed(learner), "embedding_"):
+        return f"ActiveLearner(embedding={value})"
+    fitted = "a fitted transformer" if value == "..." else f"{value} fitted"
+    return (
+        f"learner.embedding (on a modAL learner: {fitted}, or a callable "
+        "embedding(estimator, X))"
+    )
+
+
 def _dense_warning_key(learner):
     """The learner and the embedding the dense warning is given once for.
 
@@ -847,7 +861,7 @@ def _dense_warning_key(learner):
     return learner, getattr(learner, "estimator", None) if hook is None else hook
 
 
-def _warn_of_unseen_preprocessing(final):
+def _warn_of_unseen_preprocessing(final, learner):
     """Warn, once per fitted classifier, that distances are taken in the
     input itself though `final` wraps a pipeline with preprocessing steps
     (a meta-estimator :func:`_looked_through` cannot see through)."""
@@ -861,7 +875,7 @@ def _warn_of_unseen_preprocessing(final):
     given = warn(
         f"{name} wraps a pipeline whose preprocessing distance-based strategies "
         "cannot see, so they work in the input itself: pass the preprocessing "
-        "as ActiveLearner(embedding=...) (e.g. embedding=StandardScaler()), or "
+        f"as {_embedding_setting(learner, 'StandardScaler()')}, or "
         f"make {name} the pipeline's final step (make_pipeline(StandardScaler(), "
         f"{name}(classifier)))."
     )

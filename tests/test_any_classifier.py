@@ -2390,6 +2390,28 @@ def test_a_modal_learner_given_dataframes_is_warned_of_a_large_sparse_embedding_
     assert sum("a sparse" in str(w.message) for w in record) == 1
 
 
+def test_a_modal_learner_is_told_to_set_its_embedding_attribute(monkeypatch):
+    # The advice named ActiveLearner(embedding=...), which a modAL learner has
+    # not: the strategies read its `embedding` attribute.
+    monkeypatch.setattr(skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", 1)
+    X, y, _, _ = user_data("ints")
+    rows = np.flatnonzero(y != -1)[:60]
+    forest = RandomForestClassifier(n_estimators=5, random_state=0)
+    modal = ModalLike(forest, CoreSetQuery(random_state=0), X[rows], y[rows])
+    modal.embedding = _sparse_rows
+    with pytest.warns(
+        UserWarning, match=r"Reduce it in learner\.embedding \(on a modAL"
+    ):
+        modal.query_strategy(modal, X[300:400], 5)
+    ours = ActiveLearner(
+        clone(forest), CoreSetQuery(random_state=0), embedding=_sparse_rows
+    ).fit(X[rows], y[rows])
+    with pytest.warns(
+        UserWarning, match=r"Reduce it in ActiveLearner\(embedding=\.\.\.\)"
+    ):
+        ours.query(X[300:400], n_instances=5)
+
+
 def _vstack(a, b):
     """modAL's data_vstack: DataFrames with DataFrames, arrays with arrays."""
     if hasattr(a, "iloc") and hasattr(b, "iloc"):
