@@ -835,8 +835,9 @@ def load_csv_table(
     in Unicode's composed form (NFC), so a ``"café"`` saved by macOS (its
     ``e`` and accent apart, NFD) is the ``"café"`` typed elsewhere. Column
     names given are matched to the header's so too, where no header name is
-    exactly the name given and one is so. The file must be UTF-8 (a byte-order mark is allowed). Read with the standard
-    :mod:`csv` module (no pandas needed).
+    exactly the name given and one is so. The file must be UTF-8 (a
+    byte-order mark is allowed). Read with the standard :mod:`csv` module
+    (no pandas needed).
 
     Parameters
     ----------

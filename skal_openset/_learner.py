@@ -1030,7 +1030,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             one_class = np.unique(codes).size == 1 and "class" in str(exc).lower()
             if one_class:
                 # e.g. LogisticRegression's "needs samples of at least 2 classes".
-                only = np.asarray(classes)[codes[0]].tolist()
+                only = np.asarray(classes).tolist()[codes[0]]
                 # e.g. labels {-1, +1} read with the default ood_label=-1
                 as_ood = (
                     f" Examples labelled {ood_label!r} are OOD (ood_label="

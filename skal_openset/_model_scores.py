@@ -954,22 +954,19 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
         if not others:
             return
         y = y[np.array([v in others for v in y.tolist()], dtype=bool)]
-    kind = label_kind(y)
-    example = {
-        "strings": "'unknown'",
-        "bytes": "b'unknown' (or decode the labels to strings)",
-        "numbers": "-1",
-    }[kind]
-    ood_kind = (
-        "strings"
-        if isinstance(ood_label, str)
-        else "bytes"
-        if isinstance(ood_label, bytes)
-        else "numbers"
-    )
-    if kind != ood_kind:
+    # Labels of mixed kinds (2 and 'a') may hold one of the OOD label's kind,
+    # as a class; where they are classes, fit refuses them for having no order.
+    kinds = {label_kind(y)} if y.dtype != object else set(map(_kind, y.tolist()))
+    ood_kind = _kind(ood_label)
+    if ood_kind not in kinds:
+        kind = " and ".join(sorted(kinds))
+        example = {
+            "strings": "'unknown'",
+            "bytes": "b'unknown' (or decode the labels to strings)",
+            "numbers": "-1",
+        }[min(kinds)]
         # Labels 0..n-1 where strings were given: scikit-learn encoded them.
-        encoded = kind == "numbers" and np.array_equal(
+        encoded = kinds == {"numbers"} and np.array_equal(
             np.unique(y), np.arange(len(np.unique(y)))
         )
         raise ValueError(
@@ -992,6 +989,13 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
                 else ""
             )
         )
+
+
+def _kind(label):
+    """The kind of one label, as :func:`label_kind` names it."""
+    if isinstance(label, str):
+        return "strings"
+    return "bytes" if isinstance(label, bytes) else "numbers"
 
 
 def label_kind(y):

@@ -548,6 +548,31 @@ def test_in_classes_of_mixed_kinds_are_refused(log, initial, given):
         spy_learner(log, **kwargs).fit(X, y)
 
 
+@pytest.mark.parametrize("ood_label", ["unknown", "1"])
+def test_labels_of_mixed_kinds_without_an_ood_row_are_refused_by_name(ood_label):
+    # With no row labelled ood_label, np.unique sorted them first and failed
+    # with "'<' not supported between instances of 'str' and 'int'".
+    X = np.random.RandomState(0).rand(4, 3)
+    y = np.array([2, "a", 2, "a"], dtype=object)
+    with pytest.raises(ValueError, match=r"mix strings, bytes or numbers \(\[2, 'a'\]"):
+        ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
+    with pytest.raises(ValueError, match="The labels are bytes and numbers but"):
+        OpenSetOracle(np.array([2, b"a"], dtype=object), ood_label=ood_label)
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_one_in_class_in_an_object_array_gets_the_one_class_message(as_frame):
+    # Object-array classes give Python labels, which have no .tolist():
+    # AttributeError: 'str' object has no attribute 'tolist'.
+    X = np.random.RandomState(0).rand(40, 3)
+    y = np.array(["cat"] * 30 + ["unknown"] * 10, dtype=object)
+    if as_frame:
+        y = pytest.importorskip("pandas").Series(y)
+    learner = ActiveLearner(LogisticRegression(), ood_label="unknown")
+    with pytest.raises(ValueError, match="every labelled IN example is 'cat'"):
+        learner.fit(X, y)
+
+
 @pytest.mark.parametrize("missing", [None, np.nan])
 def test_missing_labels_are_named_as_missing(log, initial, missing):
     # They used to be reported as labels of mixed kinds.
