@@ -41,7 +41,7 @@ from ._labels import (
     name_characters,
     without_invisible,
 )
-from ._learner import ActiveLearner
+from ._learner import ActiveLearner, relabelling_advised
 from ._oracle import labelling_cost, labels_within
 from ._persistence import (
     _DamagedFileError,
@@ -514,7 +514,8 @@ def _read_answers(path, data, ids, allowed, taught=None):
     order of `ids`, "" where blank yet.
 
     Raises ValueError for a file that is no UTF-8 CSV text, one without the
-    id and label columns, rows cut short, missing or not asked for, a row
+    id and label columns, rows cut short or longer than the header (an
+    unquoted comma), missing or not asked for, a row
     asked twice, or a label that is not allowed, naming them; a missing row
     is named with its `taught` label.
     """
@@ -571,6 +572,19 @@ def _read_answers(path, data, ids, allowed, taught=None):
             f"{path}: the rows of ids {_first_few(cut)} have fewer cells than "
             f"its header {reader.fieldnames}, as if cut short; save the file "
             "whole, every row with the columns as written."
+        )
+    # Cells past the header's (under the key None) were dropped without a
+    # word: typed `5,brick, face`, the label read 'brick'.
+    extra = [
+        (row["id"] or "").strip()
+        for row in rows
+        if any(cell.strip() for cell in row.get(None, ()))
+    ]
+    if extra:
+        raise ValueError(
+            f"{path}: the rows of ids {_first_few(extra)} have more cells than "
+            f"its header {reader.fieldnames}; a label that holds a comma must be "
+            'quoted, e.g. 5,"brick, face" (a spreadsheet saving CSV does so).'
         )
     answers, unknown = {}, []
     for row in rows:
@@ -824,7 +838,11 @@ def run_interactive(
             clone(query_strategy),
             classes=in_classes,
             ood_label=ood_label,
-        ).fit(X[labelled], as_open_set(labels[labelled]))
+        )
+        with relabelling_advised(
+            "If a label of the table is wrong, correct it there and rerun"
+        ):
+            learner.fit(X[labelled], as_open_set(labels[labelled]))
         state = {
             "fingerprint": fingerprint.saved,
             "versions": versions(),
@@ -934,7 +952,8 @@ def run_interactive(
                 )
             time.sleep(poll_seconds)
         y = as_open_set(answers)
-        learner.teach(X[ids], y)
+        with relabelling_advised(_RELABELLING):
+            learner.teach(X[ids], y)
         n_ood = int(np.sum(y == ood_label))
         record = _interactive_record(
             round_, learner, ood_label, ids.size, (ids.size - n_ood) / ids.size, 0.0
@@ -1185,6 +1204,14 @@ def _query_rows(ids, extra_columns):
 def _write_query(path, ids, extra_columns):
     with atomic_open(path, "w") as f:
         csv.writer(f).writerows(_query_rows(ids.tolist(), extra_columns))
+
+
+# How a label is corrected once taught: never in the campaign itself.
+_RELABELLING = (
+    "Taught labels cannot be changed in a campaign: if a label (the table's or "
+    "an answer) is wrong, give each row its right label in the table and start a "
+    "new campaign in another --output"
+)
 
 
 def _interactive_record(round_, learner, ood_label, size, in_share, spent):

@@ -132,7 +132,8 @@ def demo_records(seeds, n_rounds, budget, noise_ratio, *, progress=False, out=No
     if not _leaves_a_choice(n_pool - budget, n_rounds - 1, budget):
         most = n_pool // (n_rounds + 1)
         remedy = (
-            f"lower --budget to at most {most}, or --rounds"
+            f"lower --budget to at most {most}"
+            + (", or --rounds" if n_rounds > 2 else "")  # 2 is the fewest
             if most >= 1
             else f"lower --rounds to at most {n_pool - 1} with --budget 1"
         )
@@ -629,8 +630,10 @@ def run_own_data(args):
         remedy = _lower_budget(exc.n_pool, args) or _lower_budget_and_rounds(
             exc.n_pool, args
         )
+        # --budget 1e308 buys a number of 309 digits
+        labels = initial_size if initial_size < 10**15 else f"{initial_size:.3g}"
         raise ValueError(
-            f"The pool holds {exc.n_pool} rows, fewer than the {initial_size} "
+            f"The pool holds {exc.n_pool} rows, fewer than the {labels} "
             f"labels --budget {args.budget:g} buys a round (the initial set "
             f"defaults to as many): {remedy}."
         ) from None

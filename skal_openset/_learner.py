@@ -6,6 +6,8 @@ import copy
 import inspect
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from numbers import Integral, Number
 from pathlib import Path
@@ -1089,6 +1091,22 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return estimator.fit(X_in, codes)
 
 
+# How a label is corrected where the learner is not the user's own object
+# (a campaign of the command line): its warning says that instead.
+_RELABELLING_ADVICE: ContextVar[str | None] = ContextVar("relabelling", default=None)
+
+
+@contextmanager
+def relabelling_advised(advice):
+    """Within, the warning of rows labelled otherwise says `advice` on how
+    to correct a label, not how to do so on the learner's attributes."""
+    token = _RELABELLING_ADVICE.set(advice)
+    try:
+        yield
+    finally:
+        _RELABELLING_ADVICE.reset(token)
+
+
 def _warn_of_rows_labelled_otherwise(
     X, y, X_labelled=None, y_labelled=None, frame=False
 ):
@@ -1122,14 +1140,18 @@ def _warn_of_rows_labelled_otherwise(
         "with a row of another label (e.g. one row labelled "
         f"{list(labels[relabelled[0]])}). The learner keeps such a row under "
         "each label: the classifier trains on each of its classes, and under a "
-        "class and ood_label it counts as IN and OOD at once. If this corrects "
-        "a label, keep the row once, under the right label, in "
-        "learner.X_labelled_ and learner.y_labelled_ (replace its label there "
-        "and drop the other copies) and fit the learner again on them"
+        "class and ood_label it counts as IN and OOD at once. "
         + (
-            " (as a DataFrame of the columns and dtypes feature_dtypes_)"
-            if frame
-            else ""
+            _RELABELLING_ADVICE.get()
+            or "If this corrects a label, keep the row once, under the right "
+            "label, in learner.X_labelled_ and learner.y_labelled_ (replace its "
+            "label there and drop the other copies) and fit the learner again on "
+            "them"
+            + (
+                " (as a DataFrame of the columns and dtypes feature_dtypes_)"
+                if frame
+                else ""
+            )
         )
         + "; if identical inputs truly have different labels, ignore this "
         "warning."

@@ -560,6 +560,8 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
             "round (the initial set defaults to as many): lower --budget to at "
             "most 11.",
         ),
+        # It wrote the 309 digits of 1e308 labels out.
+        (["--budget", "1e308"], "fewer than the 1e+308 labels --budget 1e+308"),
         # Where no budget fits, the least and the rounds it fits.
         (
             ["--budget", "40", "--rounds", "40"],
@@ -1586,6 +1588,19 @@ def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
         answers(b'id,label\n1, "a\n2,b\n')
 
 
+def test_a_query_files_label_with_an_unquoted_comma_is_refused():
+    # Typed 2,b, c the label read 'b', refused as no label with no word of
+    # the comma; a cell past the header's was dropped without a word.
+    def answers(data):
+        return _answers(data, allowed=("a", "b", "b, c", "unknown"))
+
+    for data in (b"id,label\n1,a\n2,b, c\n", b"id,label\n1,a\n2,b,c\n"):
+        with pytest.raises(ValueError, match="ids 2 have more cells than its header"):
+            answers(data)
+    # a trailing comma adds an empty cell only
+    assert answers(b'id,label\n1,a,\n2,"b, c",\n') == ["a", "b, c"]
+
+
 def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", n=40)
     taken = tmp_path / "taken.csv"
@@ -1703,6 +1718,17 @@ def test_a_demo_budget_beyond_the_pool_exits_2_with_one_line(tmp_path, capsys):
               "--output", str(tmp_path / "demo")])  # fmt: skip
     err = capsys.readouterr().err
     assert "lower --budget to at most" in err and "initial_size" not in err, err
+
+
+@pytest.mark.parametrize("n_rounds, fewer_rounds", [(2, False), (6, True)])
+def test_a_demo_budget_beyond_the_pool_advises_fewer_rounds_only_above_2(
+    monkeypatch, n_rounds, fewer_rounds
+):
+    # At --rounds 2, the fewest, it advised lowering --rounds too.
+    monkeypatch.setattr(cli, "STRATEGIES", {})  # the checks alone
+    with pytest.raises(ValueError, match="lower --budget to at most") as info:
+        cli.demo_records([0], n_rounds, 300, 0.2)
+    assert ("or --rounds" in str(info.value)) == fewer_rounds
 
 
 def test_a_demo_budget_that_buys_the_rest_of_the_pool_is_refused(
@@ -2535,6 +2561,28 @@ def _answer(tmp_path, truth, header="id,label", extra="", newline="\n", round_=2
         rows.append(f"{i},{label if label in ('cat', 'cow') else 'unknown'}")
     query.write_text(newline.join(rows) + newline + extra, newline="")
     return ids
+
+
+def test_an_answer_beside_a_like_row_of_another_label_gets_the_campaigns_advice(
+    tmp_path,
+):
+    # It told the person to edit learner.X_labelled_ and fit again, which a
+    # campaign on the command line offers no way to do.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    lines = (tmp_path / "zoo.csv").read_text().splitlines()
+    # every pool row has the features of a labelled row
+    for i in range(21, len(lines)):
+        lines[i] = lines[1 + (i - 21) % 20].rsplit(",", 1)[0] + ","
+    (tmp_path / "zoo.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    # every answer OOD, beside rows of cat and cow among them
+    _answer(tmp_path, {i: "eel" for i in range(20, len(truth))})
+    with pytest.warns(UserWarning, match="share their features") as record:
+        _wait_briefly(tmp_path)
+    [message] = [str(w.message) for w in record if "share their" in str(w.message)]
+    assert "Taught labels cannot be changed in a campaign" in message
+    assert "learner.X_labelled_" not in message
 
 
 def test_an_ood_label_with_spaces_is_read_as_the_answers_are(tmp_path):
