@@ -521,7 +521,8 @@ def knn_contrast_purity(
     ------
     ValueError
         If `embedding_in`, or a non-empty `embedding_ood`, has fewer than `k`
-        rows, a value is not finite, or the widths of the sets differ.
+        rows, a value is not finite, or the widths of the sets differ (an
+        `embedding_ood` of no rows included, unless of width 0).
 
     Examples
     --------
@@ -536,6 +537,9 @@ def knn_contrast_purity(
         references.append(
             _check_reference(embedding_ood, "embedding_ood", embedding.shape[1], k)
         )
+    elif np.ndim(embedding_ood) == 2 and np.shape(embedding_ood)[1]:
+        # no rows, but maybe built from other features than the embedding's
+        _check_embedding(embedding_ood, "embedding_ood", embedding.shape[1], 0)
     distances = _kth_neighbor_distances(embedding, references, k)
     # d_k(z, OOD) - d_k(z, IN); without OOD, -d_k(z, IN).
     return distances[1:].sum(axis=0) - distances[0]

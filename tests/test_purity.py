@@ -378,7 +378,7 @@ def test_contrast_matches_cdist(rng, k):
     np.testing.assert_allclose(purity, expected, atol=1e-7)
 
 
-@pytest.mark.parametrize("no_ood", [None, np.empty((0, 4)), []])
+@pytest.mark.parametrize("no_ood", [None, np.empty((0, 4)), np.empty((0, 0)), []])
 def test_contrast_without_ood_equals_knn(rng, no_ood):
     X, ref_in = rng.normal(size=(10, 4)), rng.normal(size=(6, 4))
     purity = knn_contrast_purity(X, ref_in, no_ood)
@@ -447,6 +447,9 @@ def test_contrast_bad_ood(rng):
         knn_contrast_purity(X, ref, ref[:1], k=2)
     with pytest.raises(ValueError, match="embedding_ood has 3 features"):
         knn_contrast_purity(X, ref, np.ones((2, 3)))
+    # no rows, but of other features: it was taken for no OOD set
+    with pytest.raises(ValueError, match="embedding_ood has 7 features"):
+        knn_contrast_purity(X, ref, np.empty((0, 7)))
     with pytest.raises(ValueError, match="NaN"):
         knn_contrast_purity(X, ref, [[np.nan, 0.0]])
 
