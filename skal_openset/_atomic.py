@@ -70,12 +70,26 @@ def _prefix(path):
 _LEFTOVER = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)
 
 
-def _temporary_beside(path):
-    """An empty temporary file next to ``path``, with the mode ``path`` will have."""
+def check_file_path(path):
+    """Raise an OSError saying what to do if no file can be written at
+    `path`: it is a folder, or a folder above it is a file (mkdir said only
+    "File exists", of the folder)."""
+    path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(
             f"{path} is a folder; give the path of a file (one inside it, say)."
         )
+    existing = next((p for p in path.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise NotADirectoryError(
+            f"{existing} is a file, so {path} cannot be written inside it; "
+            "give a path in a folder."
+        )
+
+
+def _temporary_beside(path):
+    """An empty temporary file next to ``path``, with the mode ``path`` will have."""
+    check_file_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
     os.close(fd)

@@ -21,6 +21,7 @@ from sklearn.metrics import auc
 from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
 
+from ._atomic import check_file_path
 from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, Fingerprint
 from ._learner import ActiveLearner
@@ -293,6 +294,9 @@ def run_active_learning(
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
+    OSError
+        If `checkpoint` is a folder or a path inside a file, before the
+        first round.
     KeyboardInterrupt
         On Ctrl-C, with `checkpoint` holding every round finished before it;
         one during the checkpoint's final rename waits for it and says that
@@ -349,6 +353,8 @@ def run_active_learning(
     n_candidates = math.ceil(
         min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
     )
+    if checkpoint is not None:
+        check_file_path(checkpoint)  # before training, not at the first save
     if checkpoint is not None and Path(checkpoint).exists():
         state = _resume(checkpoint, fingerprint, n_rounds)
         learner, oracle, records = state["learner"], state["oracle"], state["records"]

@@ -237,6 +237,14 @@ class _HeaderUnpickler(pickle._Unpickler):
         raise pickle.UnpicklingError(f"a header holds no {module}.{name}")
 
 
+def _cut_before_mark(data):
+    """Whether `data`, a whole file, is a header's start cut before its
+    :data:`_HEADER_MARK` ends: the PROTO and FRAME opcodes (the frame's
+    8-byte length varies), a dict's opening, then the mark."""
+    start = b"\x80" + data[1:2] + b"\x95" + data[3:11] + b"}\x94(" + _HEADER_MARK
+    return 0 < len(data) < len(start) and start.startswith(data)
+
+
 def _read_header(f, path):
     """The header at the start of `f`; a ValueError if none reads there.
 
@@ -253,7 +261,7 @@ def _read_header(f, path):
         f.seek(head.tell())
         return header
     end = os.fstat(f.fileno()).st_size
-    ours = _HEADER_MARK in head.getvalue()
+    ours = _HEADER_MARK in head.getvalue() or _cut_before_mark(head.getvalue())
     size, expected = _trailer(f, end)
     start = end - _TRAILER_BYTES - size
     intact = 0 < start <= _HEADER_MAX and _digest_matches(

@@ -1057,6 +1057,21 @@ def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys
         assert (output / "summary.md").read_text() == "my notes\n"
 
 
+class _Untrainable(LogisticRegression):
+    def fit(self, X, y):
+        raise AssertionError("trained before the checkpoint's path was checked")
+
+
+def test_a_checkpoint_inside_a_file_is_refused_before_training(split, tmp_path):
+    # It was found at the first save, after round 1 had trained.
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(NotADirectoryError, match="f is a file, so"):
+        run_active_learning(
+            split, _Untrainable(), RandomQuery(random_state=0), n_rounds=2,
+            budget=10, checkpoint=tmp_path / "f" / "ck.joblib",
+        )  # fmt: skip
+
+
 def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
     tmp_path, monkeypatch, capsys
 ):

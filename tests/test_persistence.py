@@ -347,9 +347,14 @@ def test_a_damaged_or_empty_file_is_refused_not_loaded(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(ValueError, match="is empty or truncated.*Delete it"):
         load_object(empty)
-    # Cut inside its header (an interrupted copy): it was called foreign.
-    empty.write_bytes(path.read_bytes()[:40])
-    with pytest.raises(ValueError, match="is empty or truncated.*Delete it"):
+    # Cut inside its header (an interrupted copy): it was called foreign,
+    # and so it still was cut before the header names the format (1-36 bytes).
+    for size in (40, 36, 20, 12, 3, 1):
+        empty.write_bytes(path.read_bytes()[:size])
+        with pytest.raises(ValueError, match="is empty or truncated.*Delete it"):
+            load_object(empty)
+    empty.write_bytes(b"\x80\x04\x95" + bytes(8) + b"]")  # a pickled list's start
+    with pytest.raises(ValueError, match="was not written by skal_openset"):
         load_object(empty)
 
 
@@ -424,6 +429,21 @@ def test_a_folder_is_named_as_such_and_a_long_name_is_written(tmp_path):
     long = tmp_path / ("n" * 246 + ".joblib")
     assert load_object(save_object([1, 2], long)) == [1, 2]
     assert [p.name for p in tmp_path.iterdir()] == [long.name]
+
+
+def test_a_path_inside_a_file_is_named_with_what_to_do(tmp_path):
+    # mkdir's "[Errno 17] File exists: '.../f'" named the file, not the path
+    # to write, and said nothing of what to do.
+    (tmp_path / "f").write_text("x")
+    path = tmp_path / "f" / "sub" / "o.joblib"
+    for write in (
+        lambda: save_object([1], path),
+        lambda: write_records_csv([{"a": 1}], path),
+    ):
+        with pytest.raises(NotADirectoryError, match="f is a file, so ") as info:
+            write()
+        assert f"{path} cannot be written inside it; give a path" in str(info.value)
+    assert (tmp_path / "f").read_text() == "x"
 
 
 def test_a_failed_save_leaves_no_folder_it_made(tmp_path):
