@@ -914,7 +914,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             "y",
             advice=" (if they are classes, pass classes=[...] listing every class)",
         )
-        return np.unique(in_labels)
+        classes = np.unique(in_labels)
+        if classes.size == 1:
+            _warn_of_one_inferred_class(
+                classes, in_labels.size < y.size, self.ood_label
+            )
+        return classes
 
     def _check_known_labels(self, y, classes, ood_label, teaching=False):
         allowed = set(classes.tolist()) | {ood_label}
@@ -1345,6 +1350,23 @@ def _class_weights_by_code(estimator, classes, trained):
                 else grid_by_code(value, name)
             )
     return params
+
+
+def _warn_of_one_inferred_class(classes, any_ood, ood_label):
+    """Warn that classes inferred from rows of one IN class leave the learner
+    that class for good: teach refuses another, as a new class."""
+    as_ood = (
+        f" Rows labelled {ood_label!r} are OOD (ood_label={ood_label!r}); if "
+        f"{ood_label!r} is a class, pass another ood_label too."
+        if any_ood and not isinstance(ood_label, str)
+        else ""
+    )
+    warn(
+        f"Every labelled IN row is {classes.tolist()[0]!r}, the one class inferred "
+        "from them: a classifier of one class predicts it everywhere, and teach "
+        "refuses rows of any other class. Pass classes=[...] listing every IN "
+        f"class, so that a query can find the others.{as_ood}"
+    )
 
 
 def _check_one_label_kind(labels, name, missing_advice):

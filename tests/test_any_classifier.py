@@ -3627,6 +3627,21 @@ def test_an_unfitted_net_given_the_labels_as_classes_trains_and_predicts():
     )
 
 
+def test_one_inferred_in_class_is_warned_of():
+    # A forest trained on the one class +1 of labels {-1, +1} (the default
+    # ood_label=-1) predicted it everywhere without a word.
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    y = np.where(X[:, 0] > 0, 1, -1)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0)
+    with pytest.warns(UserWarning, match="Every labelled IN row is 1") as record:
+        ActiveLearner(forest).fit(X, y)
+    assert "Rows labelled -1 are OOD (ood_label=-1)" in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ActiveLearner(forest, classes=[1, 2]).fit(X, y)  # declared: no warning
+        ActiveLearner(forest).fit(X, np.where(y == 1, 1, 2))  # two classes
+
+
 def test_labels_minus_one_and_one_say_that_minus_one_is_the_ood_label():
     # {-1, +1} labels under the default ood_label=-1: the error named one IN
     # class, 1, and never said why -1 was no class.
