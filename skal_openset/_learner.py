@@ -171,10 +171,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         outputs. None takes the estimator's ``classes`` parameter when it has
         one (skorch nets from this package: ``0..k-1``) and the labels are
         among them, else the sorted in-distribution labels of the first
-        labelled set. Read at `fit` (``classes_``): set later, it takes
-        effect at the next `fit` (a query or teach warns of it), which
-        starts the query strategy afresh; to add a class, fit again on every
-        labelled row, the new ones included.
+        labelled set (one class inferred so is warned of: declare the
+        others, or teach refuses them). Read at `fit` (``classes_``): set
+        later, it takes effect at the next `fit` (a query or teach warns of
+        it), which starts the query strategy afresh; to add a class, fit
+        again on every labelled row, the new ones included.
     embedding : transformer, callable or None, default=None
         The representation distance-based strategies (kNN purity, CORESET,
         BADGE, the diverse batch) work in. A transformer (e.g.
