@@ -537,9 +537,11 @@ def knn_contrast_purity(
         references.append(
             _check_reference(embedding_ood, "embedding_ood", embedding.shape[1], k)
         )
-    elif np.ndim(embedding_ood) == 2 and np.shape(embedding_ood)[1]:
+    elif embedding_ood is not None:
         # no rows, but maybe built from other features than the embedding's
-        _check_embedding(embedding_ood, "embedding_ood", embedding.shape[1], 0)
+        no_rows = np.asarray(embedding_ood)
+        if no_rows.ndim == 2 and no_rows.shape[1]:
+            _check_embedding(no_rows, "embedding_ood", embedding.shape[1], 0)
     distances = _kth_neighbor_distances(embedding, references, k)
     # d_k(z, OOD) - d_k(z, IN); without OOD, -d_k(z, IN).
     return distances[1:].sum(axis=0) - distances[0]
