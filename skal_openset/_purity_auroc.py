@@ -1,6 +1,7 @@
 """How well purity scores separate IN from OOD in the unlabelled pool, per round."""
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,11 @@ class PurityAUROC:
         check_scalar_not_bool(
             self.max_samples, "max_samples", numbers.Integral, min_val=2
         )
+        if not isinstance(self.scores, Mapping):
+            raise TypeError(
+                "scores must be a dict of record name -> purity score, e.g. "
+                f"{{'msp': 'msp', 'knn': 'knn'}}, got {self.scores!r}."
+            )
         for score in self.scores.values():
             resolve_score(score, PURITY_SCORES, "purity")
         n_pool = len(self.split.y_pool)

@@ -149,6 +149,11 @@ class SkactivemlQuery(BaseEstimator):
                 "SkactivemlQuery supports neither return_utilities=True nor "
                 "sample_weight: the strategies score only the batch they choose."
             )
+        if not isinstance(self.strategy, QueryStrategy):
+            raise TypeError(
+                f"strategy must be a query strategy of skal_openset, such as "
+                f"MQNetQuery(random_state=0), got {self.strategy!r}."
+            )
         X = _checked_rows(X)
         y = column_or_1d(y)
         check_one_label_per_row(len(X), y)
@@ -177,6 +182,18 @@ class SkactivemlQuery(BaseEstimator):
                 f"clf marks unlabelled rows with missing_label={theirs!r}, this "
                 f"adapter with missing_label={self.missing_label!r}; they must be "
                 f"equal: pass SkactivemlQuery(..., missing_label={theirs!r})."
+            )
+        if _is_nan(self.missing_label) and y.dtype.kind in "US":
+            # np.array(["cat", np.nan]) holds the text 'nan': every row would
+            # read as labelled, 'nan' as a class.
+            raise ValueError(
+                f"y is an array of {'strings' if y.dtype.kind == 'U' else 'bytes'}, "
+                "which holds no NaN (numpy writes np.nan into one as the text "
+                f"'nan', {np.count_nonzero(y == y.dtype.type('nan'))} rows here), "
+                "so no row would read as unlabelled: give y as an object array "
+                "(np.array(labels, dtype=object)), which keeps NaN, or mark "
+                "unlabelled rows with a string and pass it as missing_label "
+                "(scikit-activeml refuses NaN beside string labels too)."
             )
         labelled = ~_is_missing(y, self.missing_label)
         # Float too: a nullable integer Series' pandas.NA is NaN there.
@@ -253,6 +270,13 @@ class SkactivemlQuery(BaseEstimator):
         self._labelled_rows = rows
         self.labelled_ = labelled
         self.labels_: np.ndarray = y.copy()
+        if batch_size > len(candidates):
+            warn(
+                f"batch_size={batch_size} is larger than the {len(candidates)} "
+                "candidates; all of them are returned.",
+                UserWarning,
+            )
+            batch_size = len(candidates)
         indices, _ = self.learner_.query(_rows(X, candidates), n_instances=batch_size)
         self.query_indices_ = candidates[indices]
         return self.query_indices_
@@ -443,7 +467,7 @@ def _is_missing(y, missing_label):
 
 
 def _is_nan(value):
-    return isinstance(value, float) and np.isnan(value)
+    return isinstance(value, (float, np.floating)) and np.isnan(value)
 
 
 def _equals(value, marker):

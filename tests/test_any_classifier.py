@@ -3041,6 +3041,53 @@ def test_scikit_activeml_adapter_takes_missing_values_where_the_classifier_does(
         SkactivemlQuery(UncertaintyQuery()).query(X, y, LogisticRegression())
 
 
+def test_scikit_activeml_adapter_refuses_string_labels_whose_nan_is_text():
+    # np.array(["cat", np.nan]) holds 'nan': "no unlabelled row left", or
+    # with candidates a learner trained on a class 'nan'.
+    X, y_true, _ = _skactiveml_digits()
+    y = np.array([str(v) for v in y_true[:40]] + [np.nan] * (len(y_true) - 40))
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0), ood_label="-1")
+    for candidates in (None, np.arange(40, 300)):
+        with pytest.raises(ValueError, match="as the text 'nan', 260 rows here"):
+            qs.query(X, y, LogisticRegression(), candidates=candidates)
+    # the remedy it gives works
+    y = np.array([str(v) for v in y_true[:40]] + [np.nan] * 260, dtype=object)
+    assert len(qs.query(X, y, LogisticRegression(), batch_size=2)) == 2
+
+
+def test_scikit_activeml_adapter_takes_a_float32_nan_as_missing_label():
+    # It was refused as equal to no value, "not even itself (pandas.NA)".
+    X, _, y = _skactiveml_digits()
+    qs = SkactivemlQuery(
+        UncertaintyQuery(random_state=0), missing_label=np.float32("nan")
+    )
+    assert (
+        len(qs.query(X, y.astype(np.float32), LogisticRegression(), batch_size=2)) == 2
+    )
+
+
+def test_scikit_activeml_adapter_names_its_own_arguments():
+    # The warning named modAL's n_instances and a pool; None as strategy got
+    # clone's "Cannot clone object 'None'".
+    X, _, y = _skactiveml_digits()
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    with pytest.warns(
+        UserWarning, match="batch_size=10 is larger than the 3 candidates"
+    ):
+        assert (
+            len(
+                qs.query(
+                    X, y, LogisticRegression(), candidates=[50, 60, 70], batch_size=10
+                )
+            )
+            == 3
+        )
+    with pytest.raises(
+        TypeError, match="strategy must be a query strategy of skal_openset"
+    ):
+        SkactivemlQuery(None).query(X, y, LogisticRegression())
+
+
 def test_scikit_activeml_adapter_refuses_ood_answers_read_as_missing():
     # With missing_label == ood_label every OOD answer stayed a candidate.
     X, y_true, y = _skactiveml_digits()

@@ -876,6 +876,9 @@ def test_purity_auroc_callback(split):
     assert seen == [len(split.y_pool) - 40, len(split.y_pool) - 60]
     with pytest.raises(ValueError, match="Unknown purity score"):
         PurityAUROC(split, {"x": "nope"})({}, None)
+    # a list of names raised "'list' object has no attribute 'values'"
+    with pytest.raises(TypeError, match="scores must be a dict of record name"):
+        PurityAUROC(split, ["msp"])
     # the array-level function, refused before any round is run
     with pytest.raises(ValueError, match="pass purity='msp'"):
         PurityAUROC(split, {"x": msp_purity})
