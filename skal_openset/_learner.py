@@ -1355,7 +1355,7 @@ def _class_weights_by_code(estimator, classes, trained):
 
 def _warn_of_one_inferred_class(classes, any_ood, ood_label):
     """Warn that classes inferred from rows of one IN class leave the learner
-    that class for good: teach refuses another, as a new class."""
+    that class until it is fitted again (teach refuses a new class)."""
     as_ood = (
         f" Rows labelled {ood_label!r} are OOD (ood_label={ood_label!r}); if "
         f"{ood_label!r} is a class, pass another ood_label too."
@@ -1364,9 +1364,9 @@ def _warn_of_one_inferred_class(classes, any_ood, ood_label):
     )
     warn(
         f"Every labelled IN row is {classes.tolist()[0]!r}, the one class inferred "
-        "from them: a classifier of one class predicts it everywhere, and teach "
-        "refuses rows of any other class. Pass classes=[...] listing every IN "
-        f"class, so that a query can find the others.{as_ood}"
+        "from them, so the classifier predicts it everywhere. Pass classes=[...] "
+        "listing every IN class: a class not among the classes is taken only by "
+        f"fitting again.{as_ood}"
     )
 
 
