@@ -1039,21 +1039,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             if one_class:
                 # e.g. LogisticRegression's "needs samples of at least 2 classes".
                 only = np.asarray(classes).tolist()[codes[0]]
-                # e.g. labels {-1, +1} read with the default ood_label=-1
-                as_ood = (
-                    f" Examples labelled {ood_label!r} are OOD (ood_label="
-                    f"{ood_label!r}): if {ood_label!r} is one of your classes, "
-                    "pass classes=[...] listing every class, and as ood_label "
-                    "the label your annotator gives OOD examples."
-                    if (~is_in).any() and not isinstance(ood_label, str)
-                    else ""
-                )
                 raise ValueError(
                     f"{name} could not train on one in-distribution class: every "
                     f"labelled IN example is {only!r}. Label an example of "
                     "another IN class first, or use a classifier that trains on "
                     "one class (e.g. RandomForestClassifier, or a net from "
-                    f"make_mlp_classifier).{as_ood}"
+                    f"make_mlp_classifier).{_ood_label_hint(ood_label, (~is_in).any())}"
                 ) from exc
             # A stratified validation split inside the classifier (early
             # stopping), e.g. "The least populated class in y has only 1
@@ -1353,20 +1344,26 @@ def _class_weights_by_code(estimator, classes, trained):
     return params
 
 
+def _ood_label_hint(ood_label, any_ood):
+    """Where rows are labelled with a numeric `ood_label` (labels {-1, +1}
+    under the default -1), how to make it a class instead; else ""."""
+    if not any_ood or isinstance(ood_label, str):
+        return ""
+    return (
+        f" Rows labelled {ood_label!r} are OOD (ood_label={ood_label!r}): if "
+        f"{ood_label!r} is one of your classes, pass classes=[...] listing every "
+        "class, and as ood_label the label your annotator gives OOD examples."
+    )
+
+
 def _warn_of_one_inferred_class(classes, any_ood, ood_label):
     """Warn that classes inferred from rows of one IN class leave the learner
     that class until it is fitted again (teach refuses a new class)."""
-    as_ood = (
-        f" Rows labelled {ood_label!r} are OOD (ood_label={ood_label!r}); if "
-        f"{ood_label!r} is a class, pass another ood_label too."
-        if any_ood and not isinstance(ood_label, str)
-        else ""
-    )
     warn(
         f"Every labelled IN row is {classes.tolist()[0]!r}, the one class inferred "
         "from them, so the classifier predicts it everywhere. Pass classes=[...] "
         "listing every IN class: a class not among the classes is taken only by "
-        f"fitting again.{as_ood}"
+        f"fitting again.{_ood_label_hint(ood_label, any_ood)}"
     )
 
 
