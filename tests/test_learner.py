@@ -420,6 +420,35 @@ def test_labels_of_another_kind_than_the_classes_are_named_so(
         learner.teach(X[:2], np.array(labels))
 
 
+@pytest.mark.parametrize(
+    "classes, fitted, taught, message",
+    [
+        ([0, 1], [0, 1], [True, False], r"booleans but the classes \[0, 1\] are num"),
+        (None, [False, True], [1, 0], r"classes are booleans \[False, True\] but"),
+    ],
+)
+def test_booleans_are_not_taken_for_numeric_classes_nor_numbers_for_boolean_ones(
+    classes, fitted, taught, message
+):
+    # True == 1 and False == 0: a mask taught to classes 0 and 1 was stored
+    # as labels 1 and 0, and 1 and 0 taught to classes False and True as
+    # True and False.
+    X = np.random.default_rng(0).random((20, 3))
+    y = np.asarray(fitted)[np.arange(20) % 2]
+    learner = ActiveLearner(LogisticRegression(), classes=classes).fit(X, y)
+    before = learner.y_labelled_.copy()
+    with pytest.raises(ValueError, match=message):
+        learner.teach(X[:2], np.array(taught))
+    np.testing.assert_array_equal(learner.y_labelled_, before)
+    with pytest.raises(ValueError, match=message):
+        relabelled = np.asarray(taught)[y.astype(int)]
+        clone(learner).set_params(classes=fitted).fit(X, relabelled)
+    # Boolean classes beside a numeric OOD label still work.
+    learner.set_params(classes=None, ood_label=-1)
+    learner.fit(X, np.array([True, False, -1, True] * 5, dtype=object))
+    assert learner.classes_.tolist() == [False, True]
+
+
 def test_a_cast_is_suggested_only_where_it_works_on_every_label():
     # y.astype(int) was suggested for ['0', '1', 'unknown'], and fails on
     # 'unknown': the classes in the labels' kind work.
