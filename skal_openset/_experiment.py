@@ -52,6 +52,18 @@ def _check_budget(budget, cost_in, cost_ood):
         )
 
 
+# What a run's fingerprint holds, as an error on resume names the items that
+# differ (the split's arrays as one: how the fingerprint hashes them).
+_FINGERPRINT_PARTS = (
+    "the split (its pool, initial set or test set)",
+    "the estimator",
+    "the query strategy",
+    "the budget",
+    "cost_in",
+    "cost_ood",
+)
+
+
 def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     """What makes two runs the same experiment, for checking a checkpoint: its
     :class:`Fingerprint` (a strategy may hold a fitted encoder).
@@ -147,6 +159,21 @@ def _set_rng_state(state):
         torch.cuda.set_rng_state_all(cuda)
 
 
+def _what_differs(fingerprint, saved_parts):
+    """Which items of `fingerprint` differ from those of a checkpoint's,
+    `saved_parts` (None: saved before checkpoints held them)."""
+    if saved_parts is not None:
+        now = fingerprint.parts(_FINGERPRINT_PARTS)
+        differ = [
+            name for name in _FINGERPRINT_PARTS if saved_parts.get(name) != now[name]
+        ]
+        if len(differ) == 1:
+            return f"{differ[0]} differs"
+        if differ:
+            return f"{', '.join(differ[:-1])} and {differ[-1]} differ"
+    return "split, estimator, strategy, budget or costs differ"
+
+
 def _resume(checkpoint, fingerprint, n_rounds):
     try:
         state = load_object(checkpoint)
@@ -173,9 +200,9 @@ def _resume(checkpoint, fingerprint, n_rounds):
     if not fingerprint.matches(state["fingerprint"]):
         raise ValueError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "
-            "(split, estimator, strategy, budget or costs differ); delete it to "
-            "start over, or keep it and checkpoint elsewhere (skal-openset run: "
-            "another --output folder)."
+            f"({_what_differs(fingerprint, state.get('fingerprint_parts'))}); "
+            "delete it to start over, or keep it and checkpoint elsewhere "
+            "(skal-openset run: another --output folder)."
         )
     if len(state["records"]) > n_rounds:
         raise ValueError(
@@ -349,6 +376,7 @@ def run_active_learning(
         if checkpoint is None
         else _fingerprint(split, estimator, query_strategy, *costs)
     )
+    fingerprint_parts = None  # hashed at the first save: a resume that fails needs none
     # Capped before ceil: a tiny cost makes the ratio inf (cost_ood=1e-320).
     n_candidates = math.ceil(
         min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
@@ -435,8 +463,11 @@ def run_active_learning(
                 callback(record, learner)
             records.append(record)
             if checkpoint is not None:
+                if fingerprint_parts is None:
+                    fingerprint_parts = fingerprint.parts(_FINGERPRINT_PARTS)
                 state = {
                     "fingerprint": fingerprint.saved,
+                    "fingerprint_parts": fingerprint_parts,
                     "learner": learner,
                     "oracle": oracle,
                     "records": records,

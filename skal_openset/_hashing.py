@@ -95,3 +95,12 @@ class Fingerprint:
         """Whether a checkpoint that holds the fingerprint `saved` is of the
         value (as it is now)."""
         return saved == self.saved or saved == content_hash(self.value)
+
+    def parts(self, names):
+        """``saved`` of each item of the value, a sequence, by `names`: a
+        checkpoint that holds them tells which items differ where the whole
+        does not match."""
+        return {
+            name: _ContentHasher(timings=False).hash(part)
+            for name, part in zip(names, self.value, strict=True)
+        }

@@ -1607,15 +1607,34 @@ def test_a_checkpoint_that_does_not_load_here_is_kept(
     assert "damaged" not in message and "Delete" not in message
 
 
-def test_checkpoint_of_another_experiment_is_refused(split, estimator, tmp_path):
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (dict(budget=11), r"\(the budget differs\)"),
+        (dict(cost_ood=2), r"\(cost_ood differs\)"),
+        (
+            dict(query_strategy=RandomQuery(random_state=1), budget=12),
+            r"\(the query strategy and the budget differ\)",
+        ),
+    ],
+)
+def test_checkpoint_of_another_experiment_is_refused_naming_what_differs(
+    split, estimator, tmp_path, change, named
+):
+    # It named no part ("split, estimator, strategy, budget or costs differ").
     path = tmp_path / "run.joblib"
     run_active_learning(
         split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
     )
-    with pytest.raises(ValueError, match="different experiment"):
-        run_active_learning(
-            split, estimator, RandomQuery(), n_rounds=2, budget=11, checkpoint=path
-        )
+    kwargs = dict(query_strategy=RandomQuery(), budget=10) | change
+    with pytest.raises(ValueError, match="different experiment " + named):
+        run_active_learning(split, estimator, n_rounds=2, checkpoint=path, **kwargs)
+    # A checkpoint written before the parts were saved names them all.
+    state = load_object(path)
+    del state["fingerprint_parts"]
+    save_object(state, path)
+    with pytest.raises(ValueError, match=r"\(split, estimator, strategy, budget or"):
+        run_active_learning(split, estimator, n_rounds=2, checkpoint=path, **kwargs)
 
 
 def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
