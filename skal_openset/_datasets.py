@@ -43,6 +43,7 @@ from ._hashing import content_hash
 from ._labels import (
     MISSING_MARKERS,
     as_label,
+    check_booleans_alike,
     invisible_characters,
     missing_marker_message,
     name_characters,
@@ -92,22 +93,23 @@ class OpenSetSplit:
 
     Built by :func:`make_open_set_split`; it can also be built directly from data
     that is already split, in which case the label conventions below are checked.
+    Labels, indices and list features are stored as ndarrays.
 
     Parameters
     ----------
     X_pool : ndarray of shape (n_pool, ...) or DataFrame
         Features of the pool: every IN training example plus the OOD examples.
-    y_pool : ndarray of shape (n_pool,)
+    y_pool : array-like of shape (n_pool,)
         Ground truth the simulated oracle reveals: ``0 .. k-1`` for IN examples,
         ``ood_label`` for OOD examples.
-    initial_idx : ndarray of shape (n_initial,)
+    initial_idx : array-like of shape (n_initial,)
         Distinct indices into the pool of the initial labelled set, labelled
         and taught in this order (:func:`make_open_set_split` sorts them).
     X_test : ndarray of shape (n_test, ...) or DataFrame
         Features of the test set (IN examples only).
-    y_test : ndarray of shape (n_test,)
+    y_test : array-like of shape (n_test,)
         The k-way labels ``0 .. k-1`` of the test set.
-    in_classes : ndarray of shape (k,)
+    in_classes : array-like of shape (k,)
         The original class labels used as IN; ``in_classes[j]`` became label ``j``.
     ood_label : int, default=-1
         Label of OOD examples in ``y_pool``.
@@ -147,6 +149,13 @@ class OpenSetSplit:
     ood_label: IntLike = -1
 
     def __post_init__(self):
+        # Lists would pass the label checks below unchecked (list != -1 is
+        # one bool) and fail later in indexing: take every field as an array.
+        for name in ("y_pool", "initial_idx", "y_test", "in_classes"):
+            object.__setattr__(self, name, np.asarray(getattr(self, name)))
+        for name in ("X_pool", "X_test"):
+            if isinstance(getattr(self, name), (list, tuple)):
+                object.__setattr__(self, name, np.asarray(getattr(self, name)))
         check_consistent_length(self.X_pool, self.y_pool)
         check_consistent_length(self.X_test, self.y_test)
         k = len(self.in_classes)
@@ -179,7 +188,7 @@ class OpenSetSplit:
             raise ValueError(f"y_pool must hold labels 0..{k - 1} or ood_label.")
         if np.any((self.y_test < 0) | (self.y_test >= k)):
             raise ValueError(f"y_test must hold IN labels 0..{k - 1} only.")
-        idx = np.asarray(self.initial_idx)
+        idx = self.initial_idx
         if not idx.size:
             raise ValueError(
                 "initial_idx is empty; give the initial labelled set at least "
@@ -371,6 +380,9 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
         in_classes = np.asarray(in_classes)
         if in_classes.ndim != 1:
             raise ValueError("in_classes must be a 1-d sequence of class labels.")
+        check_booleans_alike(
+            in_classes, classes, name="in_classes", classes_name="classes of y"
+        )
         unknown = in_classes[~np.isin(in_classes, classes)]
         if unknown.size:
             raise ValueError(
@@ -646,6 +658,9 @@ def make_open_set_split(
                 "give X_test rows like those of X (both DataFrames with the same "
                 "columns, or both arrays)."
             )
+        check_booleans_alike(
+            y_test, np.unique(y), name="y_test", classes_name="classes of y"
+        )
         keep = np.isin(y_test, in_classes)
         if not keep.any():
             raise ValueError("y_test holds none of the IN classes.")

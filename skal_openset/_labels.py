@@ -111,3 +111,54 @@ def check_ood_look_alikes(labels, ood_label, name, *, advice=""):
 def _python(value):
     """`value` as a Python scalar where it is a numpy one."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def label_kind(y):
+    """``"strings"``, ``"bytes"`` or ``"numbers"``: the kind of the labels `y`.
+
+    An object array counts by its first 100 values.
+    """
+    first = y[:100].tolist()
+    if y.dtype.kind == "U" or (
+        y.dtype.kind == "O" and all(isinstance(v, str) for v in first)
+    ):
+        return "strings"
+    if y.dtype.kind == "S" or (
+        y.dtype.kind == "O" and all(isinstance(v, bytes) for v in first)
+    ):
+        return "bytes"
+    return "numbers"
+
+
+def check_booleans_alike(labels, classes, *, name="labels", classes_name="classes"):
+    """Refuse booleans among labels of numeric classes, and numbers among
+    labels of boolean ones: True equals 1 and False 0, so either would
+    silently be taken for the other (a mask passed for the labels).
+
+    `name` and `classes_name` are what the message calls `labels` and
+    `classes`."""
+    if not len(labels) or label_kind(classes) != "numbers":
+        return
+    boolean_classes = all(map(is_bool, classes.tolist()))
+    bools = list(map(is_bool, labels.tolist()))
+    if all(bools) == boolean_classes and (boolean_classes or not any(bools)):
+        return
+    shown = list(dict.fromkeys(labels.tolist()))[:5]
+    if boolean_classes:
+        raise ValueError(
+            f"The {classes_name} are booleans {classes.tolist()} but the {name} "
+            f"{shown} are numbers, which would be taken for True (1) and False "
+            f"(0): give the {name} as True and False, e.g. .astype(bool) if 1 "
+            "and 0 mean True and False."
+        )
+    raise ValueError(
+        f"The {name} {shown} are booleans but the {classes_name} "
+        f"{classes.tolist()} are numbers, so True would be taken for class 1 "
+        f"and False for class 0: give the {name} as classes (a boolean mask is "
+        "no label), e.g. np.where(mask, 1, 0) if True means class 1."
+    )
+
+
+def is_bool(value):
+    """Whether `value` is a Python or numpy boolean."""
+    return isinstance(value, (bool, np.bool_))

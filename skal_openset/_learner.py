@@ -46,7 +46,7 @@ from ._frames import (
     has_feature_names,
 )
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._labels import check_ood_look_alikes
+from ._labels import check_booleans_alike, check_ood_look_alikes, label_kind
 from ._model_scores import (
     _has_predict_proba,
     _looked_through,
@@ -57,7 +57,6 @@ from ._model_scores import (
     class_probabilities,
     encode_labels,
     has_nan,
-    label_kind,
     split_pipeline,
     strategy_running,
 )
@@ -923,7 +922,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return classes
 
     def _check_known_labels(self, y, classes, ood_label, teaching=False):
-        _check_booleans_alike(y[y != ood_label], classes)
+        check_booleans_alike(y[y != ood_label], classes)
         allowed = set(classes.tolist()) | {ood_label}
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
         if not unknown:
@@ -1378,36 +1377,6 @@ def _check_one_label_kind(labels, name, missing_advice):
         name=name,
         missing_advice=missing_advice,
     )
-
-
-def _check_booleans_alike(labels, classes):
-    """Refuse booleans among labels of numeric classes, and numbers among
-    labels of boolean ones: True equals 1 and False 0, so either would
-    silently be taken for the other (a mask passed for the labels)."""
-    if not len(labels) or label_kind(classes) != "numbers":
-        return
-    boolean_classes = all(map(_is_bool, classes.tolist()))
-    bools = list(map(_is_bool, labels.tolist()))
-    if all(bools) == boolean_classes and (boolean_classes or not any(bools)):
-        return
-    shown = list(dict.fromkeys(labels.tolist()))[:5]
-    if boolean_classes:
-        raise ValueError(
-            f"The classes are booleans {classes.tolist()} but labels {shown} "
-            "are numbers, which would be taken for True (1) and False (0): "
-            "give the labels as True and False, e.g. y.astype(bool) if 1 and 0 "
-            "mean True and False."
-        )
-    raise ValueError(
-        f"Labels {shown} are booleans but the classes {classes.tolist()} are "
-        "numbers, so True would be taken for class 1 and False for class 0: "
-        "give each example its class (a boolean mask is no label), e.g. "
-        "np.where(mask, 1, 0) if True means class 1."
-    )
-
-
-def _is_bool(value):
-    return isinstance(value, (bool, np.bool_))
 
 
 def _one_kind_advice(y, kind, classes, allowed, teaching):

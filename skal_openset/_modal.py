@@ -14,7 +14,7 @@ from ._atomic import (
     restored_on_error,
 )
 from ._frames import check_columns
-from ._labels import check_ood_look_alikes
+from ._labels import check_booleans_alike, check_ood_look_alikes, label_kind
 from ._learner import ActiveLearner
 from ._model_scores import (
     check_fitted_rows,
@@ -22,7 +22,6 @@ from ._model_scores import (
     check_no_ood_in_training,
     check_rows,
     framed,
-    label_kind,
 )
 from ._validation import check_one_label_per_row
 
@@ -146,6 +145,12 @@ def teach_open_set(
     y = column_or_1d(y)
     trained = getattr(learner, "y_training", None)
     check_label_kind(y, ood_label, _in_labels(y, trained) if chosen else None)
+    if trained is not None and len(trained):
+        check_booleans_alike(
+            y[y != ood_label],
+            np.unique(np.asarray(trained)),
+            classes_name="classes the learner has trained on",
+        )
     check_one_label_per_row(len(X), y)
     # modAL's classifier takes a label it has not trained on for a new class,
     # as our ActiveLearner's fit infers classes: the same rule for both.

@@ -69,7 +69,7 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
-from ._labels import _python
+from ._labels import _python, label_kind
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -996,23 +996,6 @@ def _kind(label):
     if isinstance(label, str):
         return "strings"
     return "bytes" if isinstance(label, bytes) else "numbers"
-
-
-def label_kind(y):
-    """``"strings"``, ``"bytes"`` or ``"numbers"``: the kind of the labels `y`.
-
-    An object array counts by its first 100 values.
-    """
-    first = y[:100].tolist()
-    if y.dtype.kind == "U" or (
-        y.dtype.kind == "O" and all(isinstance(v, str) for v in first)
-    ):
-        return "strings"
-    if y.dtype.kind == "S" or (
-        y.dtype.kind == "O" and all(isinstance(v, bytes) for v in first)
-    ):
-        return "bytes"
-    return "numbers"
 
 
 def encode_labels(classes, y):

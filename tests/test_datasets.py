@@ -333,6 +333,24 @@ def test_split_refuses_labels_of_mixed_kinds():
         )
 
 
+def test_split_does_not_take_booleans_for_numeric_classes_nor_numbers_for_bools():
+    # True == 1 and False == 0: in_classes [True, False] on digits made 1 and 0
+    # the IN classes, and [1, 0] on boolean labels made True and False them.
+    X = np.zeros((40, 2))
+    digit = np.arange(40) % 4
+    match = r"The in_classes \[True, False\] are booleans but the classes of y"
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, digit, in_classes=[True, False], random_state=0)
+    match = r"The classes of y are booleans \[False, True\] but the in_classes"
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, digit > 1, in_classes=[1, 0], random_state=0)
+    match = r"The y_test \[True, False\] are booleans but the classes of y"
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(
+            X, digit, in_classes=[0, 1], X_test=X[:2], y_test=[True, False]
+        )
+
+
 @pytest.mark.parametrize("missing", [None, np.nan, "pandas.NA"])
 def test_split_names_a_missing_label_among_strings(missing):
     # A missing label among strings was said to mix kinds, with the advice
@@ -401,6 +419,22 @@ def test_open_set_split_checks_direct_construction():
             OpenSetSplit(**{**good, **change})
 
 
+def test_open_set_split_takes_lists_as_arrays():
+    # A list y_pool passed its label check unchecked (list != -1 is one bool),
+    # is_ood was False and noise_ratio raised AttributeError.
+    fields = {
+        name: np.asarray(value).tolist() for name, value in _split_fields().items()
+    }
+    split = OpenSetSplit(**fields)
+    np.testing.assert_array_equal(split.is_ood, [False, False, True, False])
+    assert split.noise_ratio == 0.25 and split.X_pool.shape == (4, 2)
+    assert "in_classes=[5, 7]" in repr(split)
+    with pytest.raises(ValueError, match=r"y_pool must hold labels 0..1 or ood_label"):
+        OpenSetSplit(**{**fields, "y_pool": [0, 1, -1, 5]})
+    with pytest.raises(ValueError, match=r"y_test must hold IN labels 0..1 only"):
+        OpenSetSplit(**{**fields, "y_test": [0, 2]})
+
+
 @pytest.mark.parametrize(
     "change, match",
     [
@@ -440,13 +474,8 @@ def test_open_set_split_checks_direct_construction():
 def test_open_set_split_refuses_labels_and_indices_of_other_kinds(change, match):
     # NaN, fractional and string labels, an empty or float initial set and
     # duplicate IN classes were accepted, or refused by numpy's own error.
-    good = _split_fields()
-    change = {
-        name: np.asarray(value) if isinstance(value, list) else value
-        for name, value in change.items()
-    }
     with pytest.raises(ValueError, match=match):
-        OpenSetSplit(**{**good, **change})
+        OpenSetSplit(**{**_split_fields(), **change})
 
 
 # ---------------------------------------------------------------- loaders

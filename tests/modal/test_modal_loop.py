@@ -317,6 +317,20 @@ def test_a_pool_or_query_of_another_width_is_refused_before_anything_is_kept():
     assert not hasattr(learner, "X_ood_")
 
 
+def test_teach_open_set_does_not_take_booleans_for_numeric_classes():
+    # True == 1 and False == 0: a mask taught to a learner of classes 0..3
+    # went into y_training as 1 and 0, as our ActiveLearner refuses to do.
+    learner, oracle, split, _ = modal_learner(
+        LogisticRegression(max_iter=500), RandomQuery(random_state=0)
+    )
+    unlabelled = np.flatnonzero(~oracle.queried_)
+    ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=2)
+    before = learner.y_training.copy()
+    with pytest.raises(ValueError, match=r"The labels \[True, False\] are booleans"):
+        teach_open_set(learner, split.X_pool[unlabelled[ranked]], [True, False])
+    np.testing.assert_array_equal(learner.y_training, before)
+
+
 def test_teach_open_set_refuses_a_committee_with_a_type_error():
     # It raised AttributeError: 'Committee' object has no attribute 'estimator'.
     members = [
