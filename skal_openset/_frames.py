@@ -15,7 +15,7 @@ def column_dtypes(X):
     if columns is None:
         return None
     strings = [isinstance(c, str) for c in columns]
-    if all(strings) or (not any(strings) and has_non_numeric_column(X)):
+    if all(strings) or (not any(strings) and has_column_floats_would_change(X)):
         return X.dtypes
     return None
 
@@ -27,11 +27,21 @@ def has_feature_names(X):
     return columns is not None and all(isinstance(c, str) for c in columns)
 
 
-def has_non_numeric_column(X):
-    """Whether `X` is a DataFrame with a column that is not numbers (a
-    categorical, text or date column; bool and pandas' nullable numbers are)."""
+def has_column_floats_would_change(X):
+    """Whether `X` is a DataFrame with a column that an array of floats
+    would not hold as it is: one that is not numbers (a categorical, text or
+    date column; bool and pandas' nullable numbers are), or integers beyond
+    2**53, which float64 rounds."""
     columns = getattr(X, "columns", None)
-    return columns is not None and any(d.kind not in "biuf" for d in X.dtypes)
+    if columns is None:
+        return False
+    if any(d.kind not in "biuf" for d in X.dtypes):
+        return True
+    return any(
+        ((X[c] >= 2**53) | (X[c] <= -(2**53))).any()
+        for c, d in X.dtypes.items()
+        if d.kind in "iu" and d.itemsize == 8
+    )
 
 
 def check_columns(X, learner, name):
@@ -150,10 +160,11 @@ def _check_exact_cast(given, cast, column, dtype):
     if changed.any():
         value = given[changed][0]
         advice = f"fit on it as float (X.astype({{{column!r}: float}}))."
-        if abs(value) >= 2**53:  # e.g. int64's largest, read from float64 rows
+        if abs(value) >= 2**53:  # e.g. int64's largest, given as float64 rows
             advice = (
-                ". The learner carries a DataFrame's rows as float64, exact for "
-                f"integers up to 2**53 only: rescale the column, or {advice}"
+                ". Floats are exact for integers up to 2**53 only: give these "
+                "rows as a DataFrame with the column's integer dtype, or "
+                f"{advice}"
             )
         else:
             advice = f": {advice}"

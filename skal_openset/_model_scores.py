@@ -53,8 +53,8 @@ from ._frames import (
     as_frame,
     column_dtypes,
     frame_input,
+    has_column_floats_would_change,
     has_feature_names,
-    has_non_numeric_column,
 )
 from ._inference import (
     _module_output,
@@ -238,9 +238,11 @@ def check_rows(X, estimator, name, **kwargs):
     missing values too; for an estimator whose tag is True they become NaN.
     """
     refuse_sparse(X, name, rows=True)
-    frame = X if has_non_numeric_column(X) else None
+    frame = X if has_column_floats_would_change(X) else None
     X = check_finite_array(
-        X,
+        # pandas' to_numpy keeps each column's values (np.asarray rounds
+        # integers beyond 2**53 beside floats, and fails on dates).
+        X if frame is None else frame.to_numpy(dtype=object),
         allow_nd=True,
         # Else check_array casts a frame with a bool or nullable column to one
         # dtype, float64, which a column of text or string categories is not;

@@ -17,6 +17,7 @@ import torch
 from numpy.random import RandomState
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import make_column_transformer
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -1638,14 +1639,54 @@ def test_a_number_an_integer_column_cannot_hold_is_refused(
         learner.predict_proba(new)
 
 
-def test_an_integer_beyond_float64_precision_is_refused_with_the_reason():
-    # int64's largest value comes back from the learner's float64 rows as
-    # 2**63, which int64 wraps: the message blamed the rows alone.
+def _id_parity(frame):
+    return (frame[["id"]].to_numpy() % 2).astype(float)
+
+
+def test_integers_beyond_float64_precision_keep_their_values():
+    # A frame of an int64 column beyond 2**53 beside a float one became one
+    # float64 array: ids 2**53 + 1 and 2**53 were one row, the learner warned
+    # of rows labelled otherwise and trained on rounded ids (int64's largest
+    # was refused as 2**63).
     pd = pytest.importorskip("pandas")
-    X = pd.DataFrame({"big": [0, 2**63 - 1] * 10, "x": np.linspace(0, 1, 20)})
-    estimator = make_pipeline(StandardScaler(), LogisticRegression())
-    with pytest.raises(ValueError, match=r"as float64, exact for integers up to"):
-        ActiveLearner(estimator).fit(X, np.arange(20) % 2)
+    ids = 2**53 + np.arange(40)
+    X = pd.DataFrame({"id": ids, "x": np.zeros(40)})
+    y = np.where(np.arange(40) < 36, ids % 2, -1)
+    estimator = make_pipeline(FunctionTransformer(_id_parity), LogisticRegression())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "rows share their features" warning
+        learner = ActiveLearner(estimator).fit(X, y)
+    assert learner.X_labelled_[:, 0].tolist() == ids.tolist()
+    assert learner.score(X.iloc[:36], y[:36]) == 1.0
+    X["id"] = [0, 2**63 - 1] * 20
+    learner.fit(X, np.arange(40) % 2)
+    assert learner.X_labelled_[:2, 0].tolist() == [0, 2**63 - 1]
+    # Given as floats, int64's largest is 2**63, which int64 wraps.
+    with pytest.raises(ValueError, match=r"Floats are exact for integers up to"):
+        learner.predict(X.to_numpy(dtype=float))
+
+
+def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
+    # A datetime64 or timedelta64 column beside numbers failed in check_array
+    # with numpy's DTypePromotionError, where plain scikit-learn fits.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=60),
+            "b": rng.normal(size=60),
+            "when": pd.date_range("2020-01-01", periods=60),
+            "took": pd.to_timedelta(np.arange(60), unit="s"),
+        }
+    )
+    y = np.r_[[0, 1, -1] * 20]
+    columns = make_column_transformer(("passthrough", ["a", "b"]))
+    learner = ActiveLearner(make_pipeline(columns, LogisticRegression()))
+    learner.fit(X.iloc[:30], y[:30])
+    indices, _ = learner.query(X.iloc[30:], n_instances=3)
+    learner.teach(X.iloc[30:].iloc[indices], y[30:][indices])
+    assert learner.X_labelled_[0, 2] == pd.Timestamp("2020-01-01")
+    assert learner.feature_dtypes_["took"].kind == "m"
 
 
 class _NaNInNaNOut(ClassifierMixin, BaseEstimator):
