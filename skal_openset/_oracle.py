@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import column_or_1d
 
+from ._atomic import restored_on_error
 from ._labels import check_ood_look_alikes
 from ._model_scores import check_label_kind
 from ._typing import RealLike
@@ -317,9 +318,14 @@ class OpenSetOracle:
         indices = self._check_indices(indices, "indices")
         cost_in, cost_ood = self._checked_costs()
         n_ood = int(self._ood_of(indices).sum())
-        self.n_queried_ood_ += n_ood
-        self.n_queried_in_ += indices.size - n_ood
-        self._spent += _exact_cost(indices.size - n_ood, n_ood, cost_in, cost_ood)
-        self.spent_ = float(self._spent)
-        self.queried_[indices] = True
+        queried = self.queried_.copy()
+        queried[indices] = True
+        # All accounts or none: a Ctrl-C between two of them would leave
+        # labels charged but not bought, or counted but not charged.
+        with restored_on_error(self):
+            self.n_queried_ood_ += n_ood
+            self.n_queried_in_ += indices.size - n_ood
+            self._spent += _exact_cost(indices.size - n_ood, n_ood, cost_in, cost_ood)
+            self.spent_ = float(self._spent)
+            self.queried_ = queried
         return self.y_true[indices].copy()

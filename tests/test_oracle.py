@@ -1,3 +1,4 @@
+import sys
 import warnings
 
 import numpy as np
@@ -23,6 +24,56 @@ def test_label_returns_truth_and_keeps_accounts():
     assert oracle.spent_ == _cost(Y, [4, 1, 0, 6, 2], 1.0, 2.5) == 8.0
     assert (oracle.n_queried_in_, oracle.n_queried_ood_) == (3, 2)
     np.testing.assert_array_equal(np.flatnonzero(~oracle.queried_), [3, 5, 7])
+
+
+def _interrupted_at_line(code, n):
+    """Trace function raising KeyboardInterrupt at the `n`-th line run in a
+    frame of `code`; its ``hits`` count the lines run."""
+
+    def local(frame, event, arg):
+        if event == "line":
+            tracer.hits += 1
+            if tracer.hits == n:
+                raise KeyboardInterrupt
+        return local
+
+    def tracer(frame, event, arg):
+        return local if frame.f_code is code else None
+
+    tracer.hits = 0
+    return tracer
+
+
+def test_label_keeps_all_accounts_or_none_when_interrupted():
+    # A Ctrl-C between its updates left 3 labels counted but not charged, or
+    # charged but not bought: a retry then charged them twice.
+    def accounts(oracle):
+        return (
+            oracle.spent_,
+            oracle.n_queried_in_,
+            oracle.n_queried_ood_,
+            oracle.queried_.tolist(),
+        )
+
+    before = (0.0, 0, 0, [False] * 8)
+    bought = (4.0, 2, 1, [True] * 3 + [False] * 5)
+    interrupted = 0
+    for n in range(1, 100):
+        oracle = OpenSetOracle(Y, cost_in=1.0, cost_ood=2.0)
+        tracer = _interrupted_at_line(OpenSetOracle.label.__code__, n)
+        old = sys.gettrace()
+        sys.settrace(tracer)
+        try:
+            oracle.label([0, 1, 2])
+        except KeyboardInterrupt:
+            interrupted += 1
+            assert accounts(oracle) in (before, bought), f"line {n}"
+        else:
+            break
+        finally:
+            sys.settrace(old)
+    assert interrupted >= 6  # every line of label
+    assert accounts(oracle) == bought
 
 
 def test_accounts_do_not_drift_over_many_purchases():
