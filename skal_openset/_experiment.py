@@ -211,14 +211,16 @@ def _resume(checkpoint, fingerprint, n_rounds):
             f"n_rounds >= {len(state['records'])} (skal-openset run: --rounds), or "
             "checkpoint elsewhere to start afresh."
         )
-    if len(state["records"]) < n_rounds:  # else nothing runs that would draw
-        _set_rng_state(state["rng"])
+    # Before the random states are set: a warning made an error stops the
+    # resume, and must leave the caller's states alone.
     warn_of_other_versions(
         f"checkpoint={str(checkpoint)!r}",
         state.get("versions"),
         f"its {len(state['records'])} rounds and the next ones come from "
         "different code. Delete it to start over for records from one version.",
     )
+    if len(state["records"]) < n_rounds:  # else nothing runs that would draw
+        _set_rng_state(state["rng"])
     logger.info("Resuming %s after round %d", checkpoint, len(state["records"]))
     return state
 

@@ -1659,6 +1659,15 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
         f"written with skal_openset {old}; it resumes with skal_openset 0.1.99, "
         "so its 2 rounds and the next ones come from different code. Delete it"
     )
+    # A warning made an error stops the resume before it sets the caller's
+    # random states (they were the checkpoint's already).
+    np.random.seed(123)
+    expected = np.random.get_state()[1].copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match=re.escape(message)):
+            run(3)
+    np.testing.assert_array_equal(np.random.get_state()[1], expected)
     with pytest.warns(UserWarning, match=re.escape(message)):
         assert len(run(3)) == 3
     # One written before checkpoints recorded versions still resumes.
