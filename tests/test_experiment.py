@@ -1661,13 +1661,13 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
     )
     # A warning made an error stops the resume before it sets the caller's
     # random states (they were the checkpoint's already).
-    np.random.seed(123)
-    expected = np.random.get_state()[1].copy()
+    torch.manual_seed(123)
+    expected = torch.get_rng_state()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match=re.escape(message)):
             run(3)
-    np.testing.assert_array_equal(np.random.get_state()[1], expected)
+    assert torch.equal(torch.get_rng_state(), expected)
     with pytest.warns(UserWarning, match=re.escape(message)):
         assert len(run(3)) == 3
     # One written before checkpoints recorded versions still resumes.
