@@ -39,7 +39,6 @@ from . import (
     plot_learning_curves,
     run_active_learning,
     summarize_final_round,
-    write_records_csv,
 )
 from ._argtypes import (
     csv_list,
@@ -63,7 +62,7 @@ from ._campaign import (
     table_fingerprint,
 )
 from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
-from ._experiment import _check_budget
+from ._experiment import _check_budget, records_csv_text
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import sigterm_as_ctrl_c
@@ -310,7 +309,9 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
         summary_json,
         *curves_png,
     ):
-        write_records_csv(records, records_csv)
+        # As text to the outputs' own temporary file: a failure names the
+        # output, not a second temporary file that write_records_csv made.
+        records_csv.write_text(records_csv_text(records), **text)
         summary_md.write_text("\n".join(summary_lines) + "\n", **text)
         summary_json.write_text(json.dumps(rows, indent=2) + "\n", **text)
         for path in curves_png:
@@ -597,8 +598,9 @@ def run_own_data(args):
             },
             **costs,
         )
+        records_text = records_csv_text(records)
         with _outputs(output, command, ["records.csv"]) as (records_csv,):
-            write_records_csv(records, records_csv)
+            records_csv.write_text(records_text, encoding="utf-8", newline="")
         print(
             f"\nLabelled {records[-1]['n_labelled']} rows "
             f"({records[-1]['n_labelled_in']} IN), budget spent "

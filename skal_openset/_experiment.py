@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import io
 import logging
 import math
 import numbers
@@ -528,6 +529,14 @@ def write_records_csv(
         final rename, saying that ``path`` was replaced completely (see
         :func:`save_object`).
     """
+    text = records_csv_text(records)
+    with atomic_open(path, "w") as f:
+        f.write(text)
+    return Path(path)
+
+
+def records_csv_text(records: Sequence[Mapping[str, Any]]) -> str:
+    """The text of :func:`write_records_csv`'s file, checked as it checks it."""
     records = as_records(records)
     if len(records) == 0:
         raise ValueError(
@@ -541,11 +550,11 @@ def write_records_csv(
                 f"records[{i}] has the keys {list(record)}, but records[0] has "
                 f"{fields}; every record must have the same keys."
             )
-    with atomic_open(path, "w") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(records)
-    return Path(path)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(records)
+    return text.getvalue()
 
 
 def _area_under_curve(run):

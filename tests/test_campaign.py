@@ -328,6 +328,32 @@ def test_a_failed_save_is_one_sentence_with_its_advice(tmp_path, capsys, monkeyp
     )
 
 
+@pytest.mark.parametrize("interactive", [False, True])
+def test_records_are_written_once_into_the_outputs_temporary_file(
+    tmp_path, monkeypatch, interactive
+):
+    # write_records_csv made a second temporary file and renamed it onto the
+    # outputs' own: a failure there named a hidden .records.csv.*.tmp file.
+    truth = _table(tmp_path / "zoo.csv", blank_from=40 if interactive else None)
+    replace, targets = os.replace, []
+
+    def recorded(src, dst):
+        targets.append(Path(dst).name)
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recorded)
+    options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+    if not interactive:
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    else:
+        options += ["--interactive", "--poll-seconds", "0.02", "--timeout", "60"]
+        queries = tmp_path / "out" / "queries"
+        with _person_answering(queries, truth, lambda label: "unknown"):
+            _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert "records.csv" in targets
+    assert not [name for name in targets if name.endswith(".tmp")]
+
+
 def test_simulated_run_sizes_the_initial_set_in_labels_and_the_rounds_to_the_pool(
     tmp_path, capsys, monkeypatch
 ):
