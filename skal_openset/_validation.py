@@ -129,9 +129,29 @@ def check_finite_array(X: Any, **kwargs: Any) -> Any:
     ``assume_finite``: under ``sklearn.set_config(assume_finite=True)`` an
     inf went on, to fail as a diverged net or an empty argmin. A sparse `X`
     is refused by :func:`refuse_sparse`."""
-    refuse_sparse(X, kwargs.get("input_name", "X"))
+    name = kwargs.get("input_name", "X")
+    refuse_sparse(X, name)
+    dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column
+    if dtypes is None or isinstance(dtypes, np.dtype):  # a Series' is one
+        dtypes = [getattr(X, "dtype", None)]
+    if any(getattr(dtype, "kind", None) == "c" for dtype in dtypes):
+        # check_array's "Complex data not supported" shows the whole array.
+        raise ValueError(
+            f"{name} holds complex numbers; every feature must be a real "
+            "number: give the real and imaginary parts as columns of their "
+            f"own, e.g. np.hstack([{name}.real, {name}.imag])."
+        )
     with config_context(assume_finite=False):
         return check_array(X, **kwargs)
+
+
+def is_finite(value: Any) -> bool:
+    """:func:`math.isfinite`, False for an integer beyond the floats' range
+    (which it cannot convert: OverflowError)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def check_one_label_per_row(n_rows: int, y: Any) -> None:
@@ -159,7 +179,9 @@ def missing_mask(X):
     """Where an object array holds NaN, None or pandas.NA (without pandas)."""
     try:  # NaN is the one value unequal to itself
         unequal = X != X
-    except TypeError:  # pandas.NA is neither equal nor unequal to itself
+    # pandas.NA is neither equal nor unequal to itself; an array in a cell
+    # is unequal to itself elementwise, with no one truth value.
+    except (TypeError, ValueError):
         unequal = None
     # numpy < 1.25 gave pandas.NA one False for the whole array, not an error.
     if unequal is None or np.shape(unequal) != X.shape:
@@ -168,6 +190,8 @@ def missing_mask(X):
 
 
 def _is_missing(value):
+    if np.ndim(value):  # a sequence in a cell, left to the classifier
+        return False
     try:
         return value is None or bool(value != value)
     except TypeError:  # pandas.NA

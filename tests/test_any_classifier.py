@@ -1689,6 +1689,31 @@ def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
     assert learner.feature_dtypes_["took"].kind == "m"
 
 
+def test_complex_features_are_refused_naming_the_input():
+    # check_array's "Complex data not supported" named no input and printed
+    # the whole array.
+    X = np.random.default_rng(0).random((40, 3))
+    y = np.arange(40) % 3 - 1
+    learner = ActiveLearner(LogisticRegression(), UncertaintyQuery()).fit(X, y)
+    match = r"X_pool holds complex numbers; .*np.hstack\(\[X_pool.real, X_pool.imag"
+    with pytest.raises(ValueError, match=match):
+        learner.query(X.astype(complex), n_instances=2)
+    with pytest.raises(ValueError, match=r"^X holds complex numbers"):
+        ActiveLearner(LogisticRegression()).fit(X.astype(complex), y)
+
+
+def test_an_array_in_a_cell_is_left_to_the_classifier():
+    # The check for missing values failed first, with numpy's "truth value of
+    # an array ... is ambiguous".
+    X = np.random.default_rng(0).random((40, 3))
+    learner = ActiveLearner(LogisticRegression(), UncertaintyQuery())
+    learner.fit(X, np.arange(40) % 3 - 1)
+    pool = X.astype(object)
+    pool[0, 0] = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="setting an array element with a sequence"):
+        learner.query(pool, n_instances=2)
+
+
 class _NaNInNaNOut(ClassifierMixin, BaseEstimator):
     """Takes NaN, and answers NaN probabilities for rows that have one."""
 
