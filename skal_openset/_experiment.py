@@ -36,7 +36,7 @@ from ._persistence import (
 )
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike, RealLike, Records
-from ._validation import check_scalar_not_bool
+from ._validation import check_scalar_not_bool, is_finite
 from ._warn import warn
 
 logger = logging.getLogger("skal_openset")
@@ -45,11 +45,11 @@ logger = logging.getLogger("skal_openset")
 def _check_budget(budget, cost_in, cost_ood):
     check_scalar_not_bool(budget, "budget", numbers.Real)
     most = max(cost_in, cost_ood)
-    if not (math.isfinite(budget) and budget >= most):
+    if not (is_finite(budget) and budget >= most):
         raise ValueError(
-            f"budget={budget} cannot buy a label in every round: it must be "
-            f"finite and at least max(cost_in, cost_ood) = {most}, the price of "
-            "the dearest label. Raise the budget or lower the costs."
+            f"budget={budget} cannot buy a label in every round: it must be a "
+            f"finite float and at least max(cost_in, cost_ood) = {most}, the "
+            "price of the dearest label. Raise the budget or lower the costs."
         )
 
 

@@ -745,7 +745,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         correct = y_pred == y
         if sample_weight is None:
             return float(np.mean(correct))
-        sample_weight = _check_sample_weight(sample_weight, correct)
+        # Negative weights make no accuracy (and may sum to zero).
+        sample_weight = _check_sample_weight(
+            sample_weight, correct, ensure_non_negative=True
+        )
         return float(np.average(correct, weights=sample_weight))
 
     # ----------------------------------------------------------- internals

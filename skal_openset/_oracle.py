@@ -13,15 +13,15 @@ from ._atomic import restored_on_error
 from ._labels import check_ood_look_alikes
 from ._model_scores import check_label_kind
 from ._typing import RealLike
-from ._validation import check_scalar_not_bool
+from ._validation import check_scalar_not_bool, is_finite
 
 
 def _check_cost(value, name):
     check_scalar_not_bool(
         value, name, numbers.Real, min_val=0, include_boundaries="neither"
     )
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}.")
+    if not is_finite(value):
+        raise ValueError(f"{name} must be a finite float, got {value}.")
     # The float of the decimal it prints as: np.float32(0.1) costs 0.1.
     return float(as_decimal(value))
 
@@ -275,8 +275,8 @@ class OpenSetOracle:
         """
         ranked = self._check_indices(ranked_indices, "ranked_indices")
         check_scalar_not_bool(budget, "budget", numbers.Real, min_val=0)
-        if not math.isfinite(budget):
-            raise ValueError(f"budget must be finite, got {budget}.")
+        if not is_finite(budget):
+            raise ValueError(f"budget must be a finite float, got {budget}.")
 
         cost_in, cost_ood = self._checked_costs()
 

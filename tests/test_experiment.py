@@ -1230,6 +1230,9 @@ def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
         run_active_learning(split, estimator, RandomQuery(), budget=3, cost_ood=4.0)
     with pytest.raises(ValueError, match="budget=0"):
         run_active_learning(split, estimator, RandomQuery(), budget=0)
+    # Beyond the floats' range: math.isfinite raised OverflowError.
+    with pytest.raises(ValueError, match="it must be a finite float"):
+        run_active_learning(split, estimator, RandomQuery(), budget=10**400)
 
 
 def test_a_split_that_is_no_open_set_split_is_refused_with_how_to_make_one(estimator):

@@ -1208,6 +1208,10 @@ def test_score_takes_sample_weight_as_scikit_learn_classifiers_do():
     assert learner.score(X_test, y_test) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="sample_weight"):
         learner.score(X_test, y_test, sample_weight=[1, 1])
+    # Negative weights scored -1/-1 = 100%, and [1, 1, -2] divided by zero.
+    for weights in ([-1, 0, 0], [1, 1, -2]):
+        with pytest.raises(ValueError, match="Negative values in data passed to"):
+            learner.score(X_test, y_test, sample_weight=weights)
 
 
 def _lr_learner(split, strategy):

@@ -262,7 +262,7 @@ def test_a_cost_set_later_prices_only_the_labels_bought_from_then_on():
     "name, value, match",
     [
         ("cost_in", -5.0, "cost_in == -5.0, must be > 0"),
-        ("cost_ood", np.inf, "cost_ood must be finite"),
+        ("cost_ood", np.inf, "cost_ood must be a finite float"),
         ("ood_label", None, "ood_label must be a single label"),
         ("ood_label", -2, r"negative labels \[-1\] besides ood_label=-2"),
     ],
@@ -309,10 +309,17 @@ def test_an_ood_label_set_again_is_checked_again_only_if_it_is_another(monkeypat
     assert [type(label) for label in checked] == [np.int64, float]
 
 
-@pytest.mark.parametrize("budget", [-1.0, np.inf, np.nan])
+@pytest.mark.parametrize("budget", [-1.0, np.inf, np.nan, 10**400])
 def test_bad_budget(budget):
+    # 10**400, beyond the floats' range, raised OverflowError in math.isfinite.
     with pytest.raises(ValueError, match="budget"):
         OpenSetOracle(Y).fill_budget([0], budget)
+
+
+@pytest.mark.parametrize("name", ["cost_in", "cost_ood"])
+def test_a_cost_beyond_the_floats_range_is_refused(name):
+    with pytest.raises(ValueError, match=f"{name} must be a finite float"):
+        OpenSetOracle(Y, **{name: 10**400})
 
 
 def test_bool_costs_and_budget_are_refused():
