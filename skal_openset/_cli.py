@@ -62,7 +62,12 @@ from ._campaign import (
     table_fingerprint,
 )
 from ._datasets import _floor2, _InitialSizeError, _TooFewOODError
-from ._experiment import _check_budget, records_csv_text
+from ._experiment import (
+    _FINGERPRINT_PARTS,
+    _check_budget,
+    _OtherExperimentError,
+    records_csv_text,
+)
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import sigterm_as_ctrl_c
@@ -437,6 +442,39 @@ def _make_estimator(kind, n_features, n_classes, seed):
     )
 
 
+# The options of a simulated run that shape each item of its checkpoint's
+# fingerprint: the split's initial set defaults to a round's labels.
+_OPTIONS_OF_PARTS = dict(
+    zip(
+        _FINGERPRINT_PARTS,
+        (
+            "the split of the table (the file, --label-column, --ignore-columns, "
+            "--in-classes, --test-size, --seed, or --initial-size, whose default "
+            "follows --budget and the costs)",
+            "the classifier (--classifier or --seed)",
+            "the strategy (--strategy or --seed)",
+            "--budget",
+            "--cost-in",
+            "--cost-ood",
+        ),
+        strict=True,
+    )
+)
+
+
+def _another_run(checkpoint, differ):
+    """Why a simulated run's `checkpoint` is not this run's, in the command
+    line's words: `differ`, the parts that differ (None: it does not tell)."""
+    what = ""
+    if differ is not None:
+        what = f" What differs: {'; '.join(_OPTIONS_OF_PARTS[n] for n in differ)}."
+    return (
+        f"{checkpoint} holds a run of other data or options.{what} Rerun with "
+        "its table and options to resume it, or start a new run in another "
+        "--output (or delete it to start over)."
+    )
+
+
 def _simulated_sizes(budget, cost_in, cost_ood, initial_size=None):
     """A simulated run's initial set, by default as many labels as a round of
     `budget` buys at most (as the paper's), and the fewest a round buys."""
@@ -678,17 +716,20 @@ def run_own_data(args):
     if len(in_classes) > _TITLE_CLASSES:
         title = f"{data_name}: {len(in_classes)} IN classes, {rest}"
     print(setting, flush=True)
-    records = run_active_learning(
-        split,
-        estimator,
-        strategy,
-        n_rounds=args.rounds,
-        budget=args.budget,
-        # A bar redrawn with \r is one endless line in a log file (nohup, CI).
-        progress=sys.stderr.isatty() if args.progress is None else args.progress,
-        checkpoint=output / CHECKPOINT_FILE,
-        **costs,
-    )
+    try:
+        records = run_active_learning(
+            split,
+            estimator,
+            strategy,
+            n_rounds=args.rounds,
+            budget=args.budget,
+            # A bar redrawn with \r is one endless line in a log file (nohup, CI).
+            progress=sys.stderr.isatty() if args.progress is None else args.progress,
+            checkpoint=output / CHECKPOINT_FILE,
+            **costs,
+        )
+    except _OtherExperimentError as exc:  # its words are the function's
+        raise ValueError(_another_run(output / CHECKPOINT_FILE, exc.differ)) from None
     ran_out = ""
     if len(records) < args.rounds:  # the pool ran out (a warning said so)
         ran_out = f" (the pool ran out after round {len(records)})"

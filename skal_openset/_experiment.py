@@ -160,19 +160,34 @@ def _set_rng_state(state):
         torch.cuda.set_rng_state_all(cuda)
 
 
-def _what_differs(fingerprint, saved_parts):
-    """Which items of `fingerprint` differ from those of a checkpoint's,
-    `saved_parts` (None: saved before checkpoints held them)."""
-    if saved_parts is not None:
-        now = fingerprint.parts(_FINGERPRINT_PARTS)
-        differ = [
-            name for name in _FINGERPRINT_PARTS if saved_parts.get(name) != now[name]
-        ]
-        if len(differ) == 1:
-            return f"{differ[0]} differs"
-        if differ:
-            return f"{', '.join(differ[:-1])} and {differ[-1]} differ"
-    return "split, estimator, strategy, budget or costs differ"
+class _OtherExperimentError(ValueError):
+    """A checkpoint of another experiment. ``differ``: the names of
+    `_FINGERPRINT_PARTS` that differ, or None where the checkpoint does not
+    tell (the command line names its options by them)."""
+
+    def __init__(self, message, differ):
+        super().__init__(message)
+        self.differ = differ
+
+
+def _parts_that_differ(fingerprint, saved_parts):
+    """The names of the items of `fingerprint` that differ from those of a
+    checkpoint's, `saved_parts`; None where it does not tell (saved before
+    checkpoints held them, or no item differs)."""
+    if saved_parts is None:
+        return None
+    now = fingerprint.parts(_FINGERPRINT_PARTS)
+    differ = [name for name in _FINGERPRINT_PARTS if saved_parts.get(name) != now[name]]
+    return differ or None
+
+
+def _what_differs(differ):
+    """`differ` of :func:`_parts_that_differ` in words."""
+    if differ is None:
+        return "split, estimator, strategy, budget or costs differ"
+    if len(differ) == 1:
+        return f"{differ[0]} differs"
+    return f"{', '.join(differ[:-1])} and {differ[-1]} differ"
 
 
 def _resume(checkpoint, fingerprint, n_rounds):
@@ -199,11 +214,12 @@ def _resume(checkpoint, fingerprint, n_rounds):
             "run: another --output folder)."
         )
     if not fingerprint.matches(state["fingerprint"]):
-        raise ValueError(
+        differ = _parts_that_differ(fingerprint, state.get("fingerprint_parts"))
+        raise _OtherExperimentError(
             f"checkpoint={str(checkpoint)!r} was written by a different experiment "
-            f"({_what_differs(fingerprint, state.get('fingerprint_parts'))}); "
-            "delete it to start over, or keep it and checkpoint elsewhere "
-            "(skal-openset run: another --output folder)."
+            f"({_what_differs(differ)}); delete it to start over, or keep it and "
+            "checkpoint elsewhere (skal-openset run: another --output folder).",
+            differ,
         )
     if len(state["records"]) > n_rounds:
         raise ValueError(

@@ -2009,6 +2009,34 @@ def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsy
     _wait_briefly(tmp_path)  # the first options resume it
 
 
+def test_a_simulated_run_resumed_with_other_options_names_them(tmp_path, capsys):
+    # It said "a different experiment (cost_ood differs)": the function's
+    # parameters, not the options typed, and "--seed" nowhere.
+    _table(tmp_path / "zoo.csv")
+    base = ("--rounds", "2", "--budget", "10", "--classifier", "forest")
+    _run(tmp_path, tmp_path / "zoo.csv", *base)
+    capsys.readouterr()
+    checkpoint = tmp_path / "out" / "checkpoint.joblib"
+    for changed, named in (
+        (("--cost-ood", "2"), "What differs: --cost-ood. Rerun"),
+        (("--strategy", "RANDOM"), "What differs: the strategy (--strategy or"),
+        (("--seed", "1"), "--test-size, --seed, or --initial-size"),
+    ):
+        with pytest.raises(SystemExit):
+            _run(tmp_path, tmp_path / "zoo.csv", *base, *changed)
+        err = capsys.readouterr().err
+        assert f"{checkpoint} holds a run of other data or options." in err
+        assert named in err and "different experiment" not in err
+    # A checkpoint written before the parts were kept says no more.
+    state = load_object(checkpoint)
+    del state["fingerprint_parts"]
+    save_object(state, checkpoint)
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", *base, "--budget", "8")
+    assert "or options. Rerun with its table" in capsys.readouterr().err
+    _run(tmp_path, tmp_path / "zoo.csv", *base)  # its own options resume it
+
+
 # A table of images, which a script's campaign may run on.
 IMAGES = np.random.default_rng(0).random((12, 1, 8, 8), dtype=np.float32)
 IMAGE_LABELS = np.array(["cat", "cow", "dog"] * 2 + [""] * 6)
