@@ -742,11 +742,12 @@ def _embedding(learner, estimator, X):
         if nan and has_nan(X):
             imputed = _embedding_setting(learner, "make_pipeline(SimpleImputer(), ...)")
             raise ValueError(
-                "X holds missing values (NaN), and so does the embedding that "
-                f"distance-based strategies work in ({source}); distances need "
-                "finite rows. Impute them in a pipeline step before the "
-                "classifier (make_pipeline(SimpleImputer(), classifier)), or "
-                f"pass {imputed}."
+                "Rows to compare by distance (the pool given to query, X_pool, "
+                "or the labelled rows) hold missing values (NaN), and so does "
+                "the embedding that distance-based strategies work in "
+                f"({source}); distances need finite rows. Impute them in a "
+                "pipeline step before the classifier (make_pipeline("
+                f"SimpleImputer(), classifier)), or pass {imputed}."
             )
         what = "NaN" if nan else "inf (an overflow)"
         raise ValueError(

@@ -1852,7 +1852,8 @@ def test_a_net_whose_outputs_are_no_distribution_is_named_as_their_source():
         (
             lambda: HistGradientBoostingClassifier(max_iter=10),
             CoreSetQuery,
-            "X holds missing values .*embedding.*\\(the input itself.*SimpleImputer",
+            r"\(the pool given to query, X_pool, or the labelled rows\) hold missing "
+            r"values .*embedding.*\(the input itself.*SimpleImputer",
         ),
     ],
     ids=["logistic-regression", "net", "scaler-and-net", "coreset-in-input-space"],
@@ -1881,7 +1882,7 @@ def test_none_and_pandas_na_in_an_object_array_are_missing_values(marker):
     learner.query(X[80:400], n_instances=5)
     cases = [
         (LogisticRegression(), UncertaintyQuery, "X_pool contains NaN, which Logis"),
-        (hgb, CoreSetQuery, "X holds missing values .*embedding.*SimpleImputer"),
+        (hgb, CoreSetQuery, "X_pool, or the labelled rows. hold missing values"),
     ]
     for estimator, strategy, message in cases:
         learner = ActiveLearner(estimator, strategy(random_state=0), X[6:80], y[6:80])
