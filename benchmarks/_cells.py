@@ -11,9 +11,13 @@ is never counted as a result.
 import hashlib
 import json
 import warnings
+import zipfile
+from pathlib import Path
 from typing import NamedTuple
 
 from skal_openset._atomic import atomic_path
+from skal_openset._datasets import zip_fingerprint
+from skal_openset._hashing import content_hash
 from skal_openset._signals import sigterm_as_ctrl_c
 
 # What the report reads from every record; run_active_learning writes more.
@@ -173,3 +177,59 @@ def is_finished(path, cell, layout=TABULAR_CELLS, rounds=None):
         warnings.warn(f"{exc}; running it again.", UserWarning, stacklevel=2)
         return False
     return True
+
+
+def data_fingerprint(data):
+    """What tells data apart (a hex string): a zip's member names, sizes and
+    CRCs, a folder's file names and contents, a file's contents (not their
+    times, which a copy changes; hashing CIFAR's ~180 MB of pickles takes well
+    under a second)."""
+    data = Path(data)
+    if data.is_dir():
+        files = sorted(p for p in data.iterdir() if p.is_file())
+        return content_hash([(p.name, _file_digest(p)) for p in files])
+    if zipfile.is_zipfile(data):
+        with zipfile.ZipFile(data) as zf:
+            return zip_fingerprint(zf)
+    return _file_digest(data)
+
+
+def _file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def made_from(data):
+    """What a cell records of the data it was made from, for
+    :func:`other_data_error`."""
+    return {"path": str(Path(data).resolve()), "fingerprint": data_fingerprint(data)}
+
+
+def other_data_error(paths, data_of, layout=TABULAR_CELLS):
+    """Why the cells a run makes cannot join the cell files `paths`, or None:
+    one of them was made from other data than ``data_of(cell)``, the data
+    its cell is made from now (None: a cell the run does not make), and a
+    report would mix the two. Cells that record no data (written before it
+    was recorded) are of any data; a damaged file is run again."""
+    fingerprints = {}
+    for path in sorted(paths):
+        try:
+            content = read_cell(path, layout=layout)
+        except InvalidCellError:
+            continue
+        recorded, data = content.get("data"), data_of(content["cell"])
+        if not recorded or data is None:
+            continue
+        if data not in fingerprints:
+            fingerprints[data] = data_fingerprint(data)
+        if recorded["fingerprint"] != fingerprints[data]:
+            return (
+                f"{path} was made from {recorded['path']} (fingerprint "
+                f"{recorded['fingerprint']}), not from {Path(data).resolve()} "
+                f"(fingerprint {fingerprints[data]}); write into another results "
+                "folder (--results-dir), or delete the cells of the other data"
+            )
+    return None

@@ -56,7 +56,6 @@ is recorded each round (``purity_auroc_<score>``).
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -73,9 +72,11 @@ from sklearn.model_selection import train_test_split
 from _cells import (
     CIFAR_CELLS,
     InvalidCellError,
+    data_fingerprint,
     invalid_cell_message,
     is_finished,
-    read_cell,
+    made_from,
+    other_data_error,
     write_cell,
 )
 from _common import (
@@ -112,8 +113,6 @@ from skal_openset import (
 )
 from skal_openset._argtypes import job_count
 from skal_openset._contrastive import encoder_code
-from skal_openset._datasets import zip_fingerprint
-from skal_openset._hashing import content_hash
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -336,26 +335,6 @@ def fit_encoder(preset, split, noise, data, cache_dir, device, config):
         raise cell_failure(what, exc) from exc
 
 
-def data_fingerprint(data):
-    """What tells data apart (a hex string): a zip's member names, sizes and
-    CRCs, a pickle folder's file names and contents (not their times, which a
-    copy changes; hashing its ~180 MB takes well under a second)."""
-    data = Path(data)
-    if data.is_dir():  # pickle batches
-        files = sorted(p for p in data.iterdir() if p.is_file())
-        return content_hash([(p.name, _file_digest(p)) for p in files])
-    with zipfile.ZipFile(data) as zf:
-        return zip_fingerprint(zf)
-
-
-def _file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _memory(cache_dir, data):
     """The encoders' cache, one folder per data content and encoder code:
     another zip at the same path must not get the encoders fitted on the first
@@ -376,23 +355,10 @@ def finished(results, cell):
 
 
 def foreign_data_error(results, preset, data):
-    """Why `preset`'s cells in `results` cannot take a run on `data`, or None:
-    a cell there was made from other data (the report would mix them). Cells
-    that record no data (written before it was recorded) are of any data."""
-    fingerprint = data_fingerprint(data)
-    for path in sorted((results / "cells" / f"cifar-{preset}").glob("*.json")):
-        try:
-            made_from = read_cell(path, layout=CIFAR_CELLS).get("data")
-        except InvalidCellError:
-            continue  # run again (finished warns)
-        if made_from and made_from["fingerprint"] != fingerprint:
-            return (
-                f"{path} was made from {made_from['path']} (fingerprint "
-                f"{made_from['fingerprint']}), not from {Path(data).resolve()} "
-                f"(fingerprint {fingerprint}); write into another results folder "
-                "(--results-dir), or delete the cells of the other data"
-            )
-    return None
+    """Why `preset`'s cells in `results` cannot take a run on `data`, or None
+    (:func:`_cells.other_data_error`)."""
+    paths = (results / "cells" / f"cifar-{preset}").glob("*.json")
+    return other_data_error(paths, lambda cell: data, CIFAR_CELLS)
 
 
 def run_cell(cell, data, results, cache_dir, device):
@@ -476,10 +442,7 @@ def _run_cell(cell, path, data, cache_dir, device):
         "encoder_epochs": encoder.n_epochs_,
         "device": device,
         # which data: a run on other data into these cells is refused
-        "data": {
-            "path": str(Path(data).resolve()),
-            "fingerprint": data_fingerprint(data),
-        },
+        "data": made_from(data),
         "records": records,
     }
     return write_cell(path, result)

@@ -3,8 +3,10 @@
 Every (suite, dataset, noise, strategy, trial, variant) cell runs the
 split-dataset protocol with :func:`skal_openset.run_active_learning` and is
 written to ``results/cells/<suite>/<cell>.json`` as soon as it finishes
-(atomically, with a checksum); a rerun skips finished cells and reruns invalid
-ones, so an interrupted run loses nothing; the cells of a class split that
+(atomically, with a checksum, and the path and fingerprint of its data); a rerun
+skips finished cells and reruns invalid ones, so an interrupted run loses
+nothing, and is refused where a cell of one of its data sets there was made from
+other data (the report would mix them); the cells of a class split that
 cannot be drawn (too few OOD examples for a high noise ratio) are skipped, with
 a message, and the run goes on. Ctrl-C stops a run with exit status
 130 and writes nothing from the cells it interrupted. Cells run in
@@ -47,7 +49,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _cells import InvalidCellError, invalid_cell_message, is_finished, write_cell
+from _cells import (
+    InvalidCellError,
+    invalid_cell_message,
+    is_finished,
+    made_from,
+    other_data_error,
+    write_cell,
+)
 from _common import (
     ResultsError,
     add_results_dir,
@@ -397,15 +406,21 @@ def require_dataset_folders(parser, data_dir, datasets):
 @cache
 def load_dataset(dataset, data_dir):
     """(X, y, X_test, y_test); the test arrays are None where the split makes them."""
-    data_dir = Path(data_dir)
+    source = dataset_source(dataset, data_dir)
     if dataset == "fashion":
-        X, y, X_test, y_test = load_fashion_mnist(data_dir / data_folder(dataset))
+        X, y, X_test, y_test = load_fashion_mnist(source)
         keep = (
             np.random.RandomState(0).rand(len(y)) < DATASETS[dataset]["train_fraction"]
         )
         return X[keep], y[keep], X_test, y_test
-    X, y = load_csv_table(data_dir / data_folder(dataset) / f"{dataset}.csv")
+    X, y = load_csv_table(source)
     return StandardScaler().fit_transform(X).astype(np.float32), y, None, None
+
+
+def dataset_source(dataset, data_dir):
+    """The file (a table) or folder (Fashion-MNIST) `dataset` is read from."""
+    folder = Path(data_dir) / data_folder(dataset)
+    return folder if dataset == "fashion" else folder / f"{dataset}.csv"
 
 
 def check_all_rounds(records, dataset, n_rounds):
@@ -530,6 +545,8 @@ def _run_cell(cell, data_dir, results):
         "seconds": time.perf_counter() - start,
         "records": records,
         "landscapes": snapshots,
+        # which data: a run on other data into these cells is refused
+        "data": made_from(dataset_source(dataset, data_dir)),
     }
     return write_cell(cell_path(cell, results), result)
 
@@ -682,6 +699,18 @@ def run_suite(args):
             "nothing was run; ask for a lower --noise."
         )
     todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
+    folders = {cell_path(c, args.results_dir).parent for c in todo}
+    datasets = {c["dataset"] for c in todo}
+    error = other_data_error(
+        [path for folder in folders for path in folder.glob("*.json")],
+        lambda cell: (
+            dataset_source(cell["dataset"], args.data_dir)
+            if cell.get("dataset") in datasets
+            else None
+        ),
+    )
+    if error:  # the report would average cells of both
+        raise ResultsError(error)
     commit = code_version()  # the code the cells run, not the code at their end
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):

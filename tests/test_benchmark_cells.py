@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -16,6 +17,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.linear_model import LogisticRegression
 
+import _cells
 import openset_benchmark as bench
 import report
 from _cells import (
@@ -338,6 +340,44 @@ def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, ca
     read_cell(bench.cell_path(conf_cell, tmp_path), conf_cell)
     log = tmp_path / "cells" / conf_cell["suite"] / "_runs.jsonl"
     assert "--strategies 'CONF'" in log.read_text()
+
+
+def test_a_run_on_other_data_into_the_same_cells_is_refused(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # A rerun with another --data-dir skipped the finished cells and ran the
+    # rest, and the report averaged cells of both data sets without a word.
+    monkeypatch.setattr(bench, "grid", two_cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir, strategies=["RANDOM"]))
+    random_cell, _ = two_cells("tabular", True, 1)
+    table = tiny_data_dir / "tabular" / "segment.csv"
+    assert read_cell(bench.cell_path(random_cell, tmp_path))["data"] == {
+        "path": str(table.resolve()),
+        "fingerprint": _cells.data_fingerprint(table),
+    }
+    other = tmp_path / "other"
+    (other / "tabular").mkdir(parents=True)
+    lines = table.read_text().splitlines()
+    (other / "tabular" / "segment.csv").write_text("\n".join(lines[:-5]) + "\n")
+    with pytest.raises(ResultsError, match="was made from .*segment.csv .*another"):
+        bench.run_suite(run_args(tmp_path, other))
+    conf_path = bench.cell_path(two_cells("tabular", True, 1)[1], tmp_path)
+    assert not conf_path.exists()
+    same = tmp_path / "same"  # the same data at another path
+    shutil.copytree(tiny_data_dir, same)
+    bench.run_suite(run_args(tmp_path, same))
+    assert read_cell(conf_path)["data"]["path"] == str(
+        (same / table.parent.name / table.name).resolve()
+    )
+    # Cells that record no data (written before it was recorded) are of any.
+    conf_path.unlink()
+    random_path = bench.cell_path(random_cell, tmp_path)
+    old = {k: v for k, v in read_cell(random_path).items() if k != "data"}
+    write_cell(random_path, {k: v for k, v in old.items() if k != "checksum"})
+    bench.run_suite(run_args(tmp_path, other))
+    assert read_cell(conf_path)["data"]["path"] == str(
+        (other / "tabular" / "segment.csv").resolve()
+    )
 
 
 def test_a_split_that_cannot_be_drawn_is_skipped_and_the_rest_run(
