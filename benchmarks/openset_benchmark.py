@@ -711,6 +711,9 @@ def run_suite(args):
     )
     if error:  # the report would average cells of both
         raise ResultsError(error)
+    if not todo:  # logged, it would be listed as a run that made the results
+        print(f"{args.suite}: all {len(cells)} cells had finished; nothing ran")
+        return
     commit = code_version()  # the code the cells run, not the code at their end
     start = time.perf_counter()
     with parallel_backend(args.backend, n_jobs=args.n_jobs):

@@ -331,6 +331,21 @@ def test_a_run_log_names_the_code_its_cells_started_with(
     assert ran and json.loads(log.read_text())["commit"] == "before"
 
 
+def test_a_rerun_with_every_cell_finished_runs_and_logs_nothing(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # It logged "ran 0 of 2 cells", which the report then listed among the
+    # runs that made the results: a documented command rerun changed them.
+    monkeypatch.setattr(bench, "grid", two_cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    log = tmp_path / "cells" / two_cells("tabular", True, 1)[0]["suite"] / "_runs.jsonl"
+    logged = log.read_text()
+    capsys.readouterr()
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    assert log.read_text() == logged
+    assert capsys.readouterr().out == "tabular: all 2 cells had finished; nothing ran\n"
+
+
 def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, capsys):
     monkeypatch.setattr(bench, "grid", two_cells)
     bench.run_suite(run_args(tmp_path, tiny_data_dir, strategies=["CONF"]))
