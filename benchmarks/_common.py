@@ -246,6 +246,25 @@ def path_option(name, value, default):
     return f" {name} {shlex.quote(str(value))}"
 
 
+def folder_path(text):
+    """An argparse type: a path that is a folder or can be made one (the part
+    of it that exists is no file); refused before any work, where a run would
+    fail at its first write."""
+    path = Path(text)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{existing} is a file; give a folder")
+    return path
+
+
+def file_path(text):
+    """An argparse type: a path to write a file at, in a folder that exists or
+    can be made (see :func:`folder_path`)."""
+    path = Path(text)
+    folder_path(path.parent)
+    return path
+
+
 def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
     """Add ``--results-dir`` (where `what` go; `default`, the committed results,
     unless given) to `parser` and to each of its subcommands' parsers `commands`,
@@ -256,7 +275,7 @@ def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
             "--results-dir",
             *aliases,
             dest=dest or "results_dir",
-            type=Path,
+            type=folder_path,
             default=value,
             help=f"{what} go here (default: benchmarks/results, the committed results)",
         )

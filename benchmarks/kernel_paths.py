@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import machine_description, percent, refuse_repeats
+from _common import file_path, machine_description, percent, refuse_repeats
 from compare_cells import matched_cells
 from openset_benchmark import (
     HERE,
@@ -223,7 +223,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--output",
-        type=Path,
+        type=file_path,
         default=RESULTS / "kernel_paths.md",
         help="the report's Markdown file (default: benchmarks/results/kernel_paths.md)",
     )

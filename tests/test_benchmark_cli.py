@@ -332,6 +332,40 @@ def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
     assert not committed.exists()
 
 
+def test_an_output_inside_a_file_is_refused_before_any_run(
+    tmp_path, monkeypatch, capsys
+):
+    # A --results-dir that is a file ran a cell, then failed at its write with
+    # a traceback; kernel_paths' --output under a file, a FileExistsError.
+    import kernel_paths
+
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    runs = []
+    monkeypatch.setattr(bench, "run_suite", runs.append)
+    inside = [str(file), str(file / "a"), str(file / "a" / "b")]
+    for module, argv in (
+        (bench, ["--results-dir", inside[0], "run", "tabular", "--quick"]),
+        (bench, ["run", "tabular", "--quick", "--results-dir", inside[1]]),
+        (cifar, ["--results-dir", inside[2], "report"]),
+        (
+            kernel_paths,
+            ["tabular", "--strategies", "RANDOM", "--output", str(file / "k.md")],
+        ),
+    ):
+        option = next(a for a in argv if a in ("--results-dir", "--output"))
+        with pytest.raises(SystemExit) as info:
+            if module is kernel_paths:
+                kernel_paths.main(argv)
+            else:
+                _main(monkeypatch, module, *argv)
+        assert info.value.code == 2
+        error = capsys.readouterr().err
+        assert f"error: argument {option}" in error  # cifar's: --results-dir/--results
+        assert f": {file} is a file; give a folder" in error
+    assert runs == [] and file.read_text() == "mine"
+
+
 def test_bench_scale_repeats_the_last_repeats_value_for_the_other_rows(
     tmp_path, monkeypatch
 ):
