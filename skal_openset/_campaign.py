@@ -364,7 +364,8 @@ def check_in_classes(
         print(
             f"No row is labelled {missing} yet: round 1 trains without them, and "
             "a query may find them (if one is a typo, stop and rerun with the "
-            "right name)."
+            "right name, in another --output or after deleting state.joblib in "
+            "this one: the campaign is kept under its first options)."
         )
     return in_classes
 

@@ -1224,8 +1224,9 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             else "a trailing comma?"
         )
         raise ValueError(
-            f"{path}: column {column} of the header has no name ({cause}); name "
-            "it or remove it from every line."
+            f"{path}: column {column} of the header has no name ({cause}); "
+            "remove it from every line, or name it and, unless it holds "
+            "features, leave it out with --ignore-columns (ignore_columns=)."
         )
     ids = [n for n in names if n != label_column and _is_row_index_name(n)]
     if ids:

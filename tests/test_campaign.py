@@ -1072,6 +1072,14 @@ def test_an_in_class_without_labelled_rows_is_named_when_the_campaign_starts(
         out = capsys.readouterr().out
         assert ("No row is labelled ['yak'] yet" in out) == starting
         assert ("Resuming from" in out) != starting
+        # The advice to rerun with the right name said nothing of the state,
+        # which refuses other options.
+        assert ("after deleting state.joblib in this one" in out) == starting
+    (tmp_path / "out" / "state.joblib").unlink()
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--in-classes", "cat,cow")
+    out, err = capsys.readouterr()
+    assert "Resuming from" not in out and "other data or options" not in err
 
 
 def test_an_in_class_never_labelled_is_named_when_the_campaign_ends(tmp_path, capsys):
