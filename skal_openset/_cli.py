@@ -259,6 +259,9 @@ _DATA_FILES = ["records.csv", "summary.md", "summary.json"]
 _FIGURE_FILE = "learning_curves.png"
 OUTPUT_FILES = [*_DATA_FILES, _FIGURE_FILE]
 
+# How every output's text is written, as atomic_open's "w" writes it.
+_TEXT = {"encoding": "utf-8", "newline": ""}
+
 # The state file each kind of run resumes from (the demo has none).
 CHECKPOINT_FILE = "checkpoint.joblib"  # a simulated run's, in its output folder
 _RUN_STATES = {CHECKPOINT_FILE: "a simulated", STATE_FILE: "an interactive"}
@@ -307,7 +310,6 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
     except Exception as exc:  # the whole run's records outweigh its figure
         figure, failure = None, exc
     names = OUTPUT_FILES if figure is not None else _DATA_FILES
-    text = {"encoding": "utf-8", "newline": ""}  # as atomic_open's "w"
     with _outputs(output, command, names) as (
         records_csv,
         summary_md,
@@ -316,9 +318,9 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
     ):
         # As text to the outputs' own temporary file: a failure names the
         # output, not a second temporary file that write_records_csv made.
-        records_csv.write_text(records_csv_text(records), **text)
-        summary_md.write_text("\n".join(summary_lines) + "\n", **text)
-        summary_json.write_text(json.dumps(rows, indent=2) + "\n", **text)
+        records_csv.write_text(records_csv_text(records), **_TEXT)
+        summary_md.write_text("\n".join(summary_lines) + "\n", **_TEXT)
+        summary_json.write_text(json.dumps(rows, indent=2) + "\n", **_TEXT)
         for path in curves_png:
             path.write_bytes(figure)
     print(f"\nWrote {output}/{', '.join(names)}")
@@ -638,7 +640,7 @@ def run_own_data(args):
         )
         records_text = records_csv_text(records)
         with _outputs(output, command, ["records.csv"]) as (records_csv,):
-            records_csv.write_text(records_text, encoding="utf-8", newline="")
+            records_csv.write_text(records_text, **_TEXT)
         print(
             f"\nLabelled {records[-1]['n_labelled']} rows "
             f"({records[-1]['n_labelled_in']} IN), budget spent "
