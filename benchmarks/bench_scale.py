@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from _common import add_results_dir, child_output, machine_description
-from skal_openset._argtypes import positive_int
+from skal_openset._argtypes import Repeatable, positive_int
 
 RESULTS = Path(__file__).parent / "results"
 N_FEATURES, N_CLUSTERS, N_IN, N_LABELLED, N_QUERY = 64, 10, 4, 500, 500
@@ -115,6 +115,7 @@ def main():
         "--rows",
         type=positive_int,
         nargs="+",
+        action=Repeatable,
         default=[100_000, 1_000_000],
         help="pool sizes to time a query on, in rows; each at least "
         f"{N_LABELLED}, {N_MQNET_SAMPLE} with MQ-Net (default: 100000 1000000)",
@@ -123,12 +124,14 @@ def main():
         "--repeats",
         type=positive_int,
         nargs="+",
+        action=Repeatable,
         help="timed runs per --rows entry, each in a fresh process, the last for "
         "the entries after it; the median is reported (default: 3 1)",
     )
     parser.add_argument(
         "--strategies",
         nargs="+",
+        action=Repeatable,
         choices=STRATEGIES,
         default=list(STRATEGIES),
         help="the strategies whose query is timed (default: all of them)",

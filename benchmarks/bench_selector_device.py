@@ -29,7 +29,7 @@ from _common import (
 )
 from bench_selector import self_validation_set
 from skal_openset import MetaQueryNetSelector
-from skal_openset._argtypes import positive_int
+from skal_openset._argtypes import Repeatable, positive_int
 
 
 def timed_fit(Z, y, device):
@@ -46,6 +46,7 @@ def main(argv=None):
         "--devices",
         type=torch_device,
         nargs="+",
+        action=Repeatable,
         default=["cpu", "cuda"],
         help="torch devices to fit on, each given once (cpu, cuda or "
         "cuda:<index>); the others' times and scores are compared with the "

@@ -111,7 +111,7 @@ from skal_openset import (
     make_fast_resnet_classifier,
     run_active_learning,
 )
-from skal_openset._argtypes import job_count
+from skal_openset._argtypes import Repeatable, job_count
 from skal_openset._contrastive import encoder_code
 
 HERE = Path(__file__).parent
@@ -594,6 +594,7 @@ def main():
     run.add_argument(
         "--strategies",
         nargs="+",
+        action=Repeatable,
         help="run only the cells of these columns (default: all of the preset)",
     )
     report = commands.add_parser("report", help="cifar.md and figures from the cells")

@@ -95,6 +95,10 @@ def reference_check(data, cache_dir, device, n_labels, config):
 
 
 def main(argv=None):
+    # A copy of the tree, not installed there: the package is in its root.
+    sys.path[:0] = [str(HERE), str(HERE.parent)]
+    from skal_openset._argtypes import Repeatable  # imports neither torch nor skorch
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out",
@@ -147,6 +151,7 @@ def main(argv=None):
     parser.add_argument(
         "--strategies",
         nargs="+",
+        action=Repeatable,
         default=None,
         help="run only these columns of the preset, in this order (default: "
         "every column of the preset)",
@@ -163,8 +168,6 @@ def main(argv=None):
     start = time.perf_counter()
     installed = install_missing(args.wheels)
 
-    # A copy of the tree, not installed there: the package is in its root.
-    sys.path[:0] = [str(HERE), str(HERE.parent)]
     from _common import machine_description, missing_device_error, torch_device
     from cifar import (
         PRESETS,

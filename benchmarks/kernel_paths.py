@@ -40,7 +40,7 @@ from openset_benchmark import (
     require_dataset_folders,
 )
 from report import _confidence_interval, _final_records, load_cells
-from skal_openset._argtypes import job_count, positive_int, ratio
+from skal_openset._argtypes import Repeatable, job_count, positive_int, ratio
 
 PATHS = ("avx512", "avx2", "default")
 
@@ -170,6 +170,7 @@ def main(argv=None):
     parser.add_argument(
         "--strategies",
         nargs="+",
+        action=Repeatable,
         required=True,
         choices=STRATEGIES,
         metavar="STRATEGY",
@@ -179,6 +180,7 @@ def main(argv=None):
     parser.add_argument(
         "--noise",
         nargs="+",
+        action=Repeatable,
         type=ratio,
         default=[0.4],
         help="noise ratios, the OOD share of the pool (default: 0.4)",
@@ -201,6 +203,7 @@ def main(argv=None):
     parser.add_argument(
         "--paths",
         nargs="+",
+        action=Repeatable,
         default=PATHS,
         choices=PATHS,
         help="kernel paths (ATEN_CPU_CAPABILITY), the first the reference "

@@ -112,7 +112,7 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
-from skal_openset._argtypes import job_count, random_seed, ratio
+from skal_openset._argtypes import Repeatable, job_count, random_seed, ratio
 from skal_openset._model_scores import (
     PURITY_SCORES,
     fitted_estimator,
@@ -1419,6 +1419,7 @@ def main():
         "--seeds",
         type=random_seed,
         nargs="+",
+        action=Repeatable,
         default=[100, 101, 102],
         help="trial seeds, each a class split and the runs' random state; not "
         "the benchmark's reported trials (default: 100 101 102)",
@@ -1426,6 +1427,7 @@ def main():
     parser.add_argument(
         "--variants",
         nargs="+",
+        action=Repeatable,
         choices=list(VARIANTS),
         default=["learnt", "rule", "validate-selector"],
         metavar="VARIANT",
@@ -1437,12 +1439,14 @@ def main():
         "--noise",
         type=ratio,
         nargs="+",
+        action=Repeatable,
         default=[0.4, 0.6],
         help="noise ratios, the OOD share of the pool (default: 0.4 0.6)",
     )
     parser.add_argument(
         "--datasets",
         nargs="+",
+        action=Repeatable,
         choices=[*TABLES, "fashion"],
         default=list(TABLES),
         help=f"data sets, fashion reported in its own section (default: "

@@ -92,7 +92,7 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
-from skal_openset._argtypes import job_count, positive_int, ratio
+from skal_openset._argtypes import Repeatable, job_count, positive_int, ratio
 from skal_openset._datasets import _TooFewOODError
 from skal_openset._model_scores import check_rows, ood_label_of
 from skal_openset._rows import row_keys
@@ -818,12 +818,14 @@ def main():
         "--noise",
         type=ratio,
         nargs="+",
+        action=Repeatable,
         help="noise ratios of the tabular and fashion suites, each in [0, 1) "
         f"(default: {' '.join(map(str, NOISE_RATIOS))})",
     )
     run.add_argument(
         "--strategies",
         nargs="+",
+        action=Repeatable,
         choices=STRATEGIES,
         metavar="STRATEGY",
         help="run only the cells of these strategies, each one of "

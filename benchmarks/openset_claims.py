@@ -19,6 +19,7 @@ from pathlib import Path
 from _common import percent
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
+from skal_openset._argtypes import Repeatable
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -173,6 +174,7 @@ def main():
     parser.add_argument(
         "--suite",
         nargs="+",
+        action=Repeatable,
         default=list(CLAIM_SUITES),
         help="suites whose cells are read, e.g. tabular-quick (default: "
         f"{' '.join(CLAIM_SUITES)})",

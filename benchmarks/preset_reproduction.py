@@ -427,6 +427,7 @@ def main():
         "--trials",
         type=int,
         nargs="+",
+        action="extend",  # repeats add up, as Repeatable's, not imported here
         required=True,
         help="the trials (class splits) to run, one cell each",
     )
@@ -457,7 +458,7 @@ def main():
         return
     from _common import add_results_dir, refuse_repeats, refuse_with_summary_only
     from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
-    from skal_openset._argtypes import job_count, random_seed, ratio
+    from skal_openset._argtypes import Repeatable, job_count, random_seed, ratio
 
     parser.add_argument(
         "--n-jobs",
@@ -481,6 +482,7 @@ def main():
     parser.add_argument(
         "--datasets",
         nargs="+",
+        action=Repeatable,
         choices=[d for d in DATASETS if d != "fashion"],  # the tabular suite's
         default=["letter"],
         help="the tabular data sets whose cells are rerun (default: letter)",
@@ -490,6 +492,7 @@ def main():
         "--noise",
         type=ratio,
         nargs="+",
+        action=Repeatable,
         choices=NOISE_RATIOS,
         default=[0.4, 0.6],
         help="noise ratios, the OOD share of the pool, among the benchmark's: "
@@ -499,6 +502,7 @@ def main():
         "--seeds",
         type=random_seed,
         nargs="+",
+        action=Repeatable,
         default=list(range(100, 112)),
         help="trial seeds, class splits the benchmark never reports, run "
         "besides its reported trials 0-4 (default: 100 to 111)",

@@ -108,6 +108,19 @@ def csv_list(text):
     return [name.strip() for name in names]
 
 
+class Repeatable(argparse.Action):
+    """Store a list option whose repeats add up: ``--in-classes a
+    --in-classes b`` is ``--in-classes a,b``, ``--noise 0.4 --noise 0.6`` is
+    ``--noise 0.4 0.6``. argparse's own store keeps the last repeat alone,
+    without a word, and its "extend" adds to a default list."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        earlier = getattr(namespace, self.dest, None)
+        if earlier is self.default or not isinstance(earlier, list):
+            earlier = []  # the first time given
+        setattr(namespace, self.dest, [*earlier, *values])
+
+
 def job_count(text):
     """joblib's ``n_jobs``: a nonzero int; -1 for every core, -2 all but one..."""
     try:

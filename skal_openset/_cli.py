@@ -41,6 +41,7 @@ from . import (
     summarize_final_round,
 )
 from ._argtypes import (
+    Repeatable,
     csv_list,
     positive_float,
     positive_int,
@@ -882,9 +883,10 @@ def _add_run_parser(commands):
     add(
         "--in-classes",
         type=csv_list,
+        action=Repeatable,
         required=True,
-        help="comma-separated IN labels, e.g. 1,2,3 (quote one that holds a "
-        "comma: '\"brick, face\",sky')",
+        help="comma-separated IN labels, e.g. 1,2,3; repeated, the option adds "
+        "labels (quote one that holds a comma: '\"brick, face\",sky')",
     )
     add(
         "--label-column",
@@ -895,7 +897,9 @@ def _add_run_parser(commands):
     add(
         "--ignore-columns",
         type=csv_list,
-        help="comma-separated CSV columns that are no features, e.g. a row id",
+        action=Repeatable,
+        help="comma-separated CSV columns that are no features, e.g. a row id; "
+        "repeated, the option adds columns",
     )
     add(
         "--ood-label",

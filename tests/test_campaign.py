@@ -66,12 +66,13 @@ def _table(path, n=160, blank_from=None, seed=0):
 
 
 def _run(tmp_path, data, *options):
+    # Repeated, --in-classes adds classes: the default only where none are given.
+    in_classes = [] if "--in-classes" in options else ["--in-classes", "cat,cow"]
     return main(
         [
             "run",
             str(data),
-            "--in-classes",
-            "cat,cow",
+            *in_classes,
             "--label-column",
             "species",
             "--output",
@@ -777,6 +778,26 @@ def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
     )
     assert "IN classes big, cat, cow" in capsys.readouterr().out
     assert (tmp_path / "out" / "records.csv").exists()
+
+
+def test_a_repeated_list_option_adds_up(tmp_path, capsys):
+    # `--in-classes cat --in-classes cow` ran with cow alone, and a repeated
+    # --ignore-columns left out its last columns only: the others were
+    # features. argparse keeps the last repeat of an option, without a word.
+    _table(tmp_path / "zoo.csv", n=40)
+    lines = (tmp_path / "zoo.csv").read_text().splitlines()
+    rows = [f"id,key,{lines[0]}"] + [
+        f"{i},{7 * i % 40},{line}" for i, line in enumerate(lines[1:])
+    ]
+    (tmp_path / "zoo.csv").write_text("\n".join(rows) + "\n")
+    command = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat"]
+    command += ["--in-classes", "cow", "--ignore-columns", "id"]
+    command += ["--ignore-columns", "key", "--label-column", "species"]
+    args = cli.build_parser().parse_args(command)
+    assert (args.in_classes, args.ignore_columns) == (["cat", "cow"], ["id", "key"])
+    main(command + ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
+         + ["--output", str(tmp_path / "out")])  # fmt: skip
+    assert "IN classes cat, cow" in capsys.readouterr().out
 
 
 def _letters_table(path, n=240, n_classes=12):
