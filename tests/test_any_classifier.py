@@ -1855,8 +1855,8 @@ def test_a_net_whose_outputs_are_no_distribution_is_named_as_their_source():
         (
             lambda: HistGradientBoostingClassifier(max_iter=10),
             CoreSetQuery,
-            r"\(the pool given to query, X_pool, or the labelled rows\) hold missing "
-            r"values .*embedding.*\(the input itself.*SimpleImputer",
+            r"\(the pool being queried or scored, or the labelled rows\) hold "
+            r"missing values .*embedding.*\(the input itself.*SimpleImputer",
         ),
     ],
     ids=["logistic-regression", "net", "scaler-and-net", "coreset-in-input-space"],
@@ -1885,7 +1885,7 @@ def test_none_and_pandas_na_in_an_object_array_are_missing_values(marker):
     learner.query(X[80:400], n_instances=5)
     cases = [
         (LogisticRegression(), UncertaintyQuery, "X_pool contains NaN, which Logis"),
-        (hgb, CoreSetQuery, "X_pool, or the labelled rows. hold missing values"),
+        (hgb, CoreSetQuery, "scored, or the labelled rows. hold missing values"),
     ]
     for estimator, strategy, message in cases:
         learner = ActiveLearner(estimator, strategy(random_state=0), X[6:80], y[6:80])
@@ -3070,6 +3070,20 @@ def test_scikit_activeml_classifier_with_its_own_classes():
         y[query] = y_true[query]
     np.testing.assert_array_equal(qs.learner_.classes_, [3, 5, 7, 9])
     assert clf.classes == [3, 5, 7, 9]  # the caller's template is left alone
+
+
+def test_missing_values_in_a_scikit_activeml_pool_name_no_argument_it_lacks():
+    # The refusal named "the pool given to query, X_pool": scikit-activeml's
+    # query takes X, and PurityAUROC scores rows without a query.
+    pytest.importorskip("skactiveml")
+    X, _, y = _skactiveml_digits()
+    X = _with_missing_values(X)
+    qs = SkactivemlQuery(CoreSetQuery(random_state=0))
+    hgb = HistGradientBoostingClassifier(max_iter=5)
+    with pytest.raises(ValueError, match="missing values") as info:
+        qs.query(X, y, hgb, batch_size=4)
+    assert "X_pool" not in str(info.value)
+    assert "the pool being queried or scored" in str(info.value)
 
 
 @pytest.mark.parametrize("kind", ["SklearnClassifier", "ParzenWindowClassifier"])
