@@ -251,16 +251,20 @@ def folder_path(text):
     of it that exists is no file); refused before any work, where a run would
     fail at its first write."""
     path = Path(text)
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    # A link to nothing does not exist, yet cannot be made a folder.
+    existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
     if not existing.is_dir():
-        raise argparse.ArgumentTypeError(f"{existing} is a file; give a folder")
+        what = "a file" if existing.exists() else "a link to nothing"
+        raise argparse.ArgumentTypeError(f"{existing} is {what}; give a folder")
     return path
 
 
 def file_path(text):
     """An argparse type: a path to write a file at, in a folder that exists or
-    can be made (see :func:`folder_path`)."""
+    can be made (see :func:`folder_path`); not a folder itself."""
     path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
     folder_path(path.parent)
     return path
 

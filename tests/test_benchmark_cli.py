@@ -333,6 +333,27 @@ def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
     assert not committed.exists()
 
 
+def test_an_output_that_is_a_folder_or_a_link_to_nothing_is_refused(tmp_path):
+    # kernel_paths.py --output naming a folder ran every cell, then failed at
+    # its write (IsADirectoryError); a --results-dir that is a link to nothing
+    # passed, to fail at its first mkdir (FileExistsError).
+    from _common import file_path, folder_path
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    refusals = [
+        (file_path, tmp_path / "out", "is a folder; give a file name"),
+        (folder_path, tmp_path / "gone", "is a link to nothing; give a folder"),
+        (folder_path, tmp_path / "gone" / "sub", "is a link to nothing; give a"),
+        (file_path, tmp_path / "gone" / "k.md", "is a link to nothing; give a"),
+    ]
+    for parse, path, message in refusals:
+        with pytest.raises(argparse.ArgumentTypeError, match=message):
+            parse(str(path))
+    assert file_path(str(tmp_path / "out" / "k.md")) == tmp_path / "out" / "k.md"
+    assert folder_path(str(tmp_path / "out" / "new")) == tmp_path / "out" / "new"
+
+
 def test_an_output_inside_a_file_is_refused_before_any_run(
     tmp_path, monkeypatch, capsys
 ):
