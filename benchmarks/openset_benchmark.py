@@ -698,9 +698,9 @@ def run_suite(args):
             "None of the class splits asked for can be drawn (see above), so "
             "nothing was run; ask for a lower --noise."
         )
-    todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
-    folders = {cell_path(c, args.results_dir).parent for c in todo}
-    datasets = {c["dataset"] for c in todo}
+    # Finished cells too: all of another data set's, it would say nothing ran.
+    folders = {cell_path(c, args.results_dir).parent for c in cells}
+    datasets = {c["dataset"] for c in cells}
     error = other_data_error(
         [path for folder in folders for path in folder.glob("*.json")],
         lambda cell: (
@@ -711,6 +711,7 @@ def run_suite(args):
     )
     if error:  # the report would average cells of both
         raise ResultsError(error)
+    todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
     if not todo:  # logged, it would be listed as a run that made the results
         print(f"{args.suite}: all {len(cells)} cells had finished; nothing ran")
         return

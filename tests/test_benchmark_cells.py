@@ -378,6 +378,10 @@ def test_a_run_on_other_data_into_the_same_cells_is_refused(
         bench.run_suite(run_args(tmp_path, other))
     conf_path = bench.cell_path(two_cells("tabular", True, 1)[1], tmp_path)
     assert not conf_path.exists()
+    # With every cell asked for finished, it said "nothing ran" and exit 0:
+    # as if the other data's cells were those.
+    with pytest.raises(ResultsError, match="was made from .*segment.csv .*another"):
+        bench.run_suite(run_args(tmp_path, other, strategies=["RANDOM"]))
     same = tmp_path / "same"  # the same data at another path
     shutil.copytree(tiny_data_dir, same)
     bench.run_suite(run_args(tmp_path, same))
