@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from threadpoolctl import threadpool_limits
 
+from skal_openset._argtypes import user_path
 from skal_openset._atomic import atomic_open
 from skal_openset._models import device_error
 from skal_openset._signals import sigterm_as_ctrl_c
@@ -250,7 +251,7 @@ def folder_path(text):
     """An argparse type: a path that is a folder or can be made one (the part
     of it that exists is no file); refused before any work, where a run would
     fail at its first write."""
-    path = Path(text)
+    path = user_path(text)
     # A link to nothing does not exist, yet cannot be made a folder.
     existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
     if not existing.is_dir():
@@ -262,10 +263,10 @@ def folder_path(text):
 def file_path(text):
     """An argparse type: a path to write a file at, in a folder that exists or
     can be made (see :func:`folder_path`); not a folder itself."""
-    path = Path(text)
+    path = user_path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name")
-    folder_path(path.parent)
+    folder_path(str(path.parent))
     return path
 
 

@@ -15,13 +15,13 @@ Run: python benchmarks/bench_selector_device.py [--devices cpu cuda]
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.stats import spearmanr
 
 from _common import (
+    file_path,
     machine_description,
     median_seconds,
     missing_device_error,
@@ -68,7 +68,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=file_path,
         default=None,
         help="a JSON file to write the result to, as well as printing it "
         "(default: printed only)",

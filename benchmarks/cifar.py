@@ -85,6 +85,7 @@ from _common import (
     cell_failure,
     cell_threads,
     code_version,
+    folder_path,
     joblib_verbosity,
     machine_description,
     missing_device_error,
@@ -111,7 +112,7 @@ from skal_openset import (
     make_fast_resnet_classifier,
     run_active_learning,
 )
-from skal_openset._argtypes import Repeatable, job_count
+from skal_openset._argtypes import Repeatable, job_count, user_path
 from skal_openset._contrastive import encoder_code
 
 HERE = Path(__file__).parent
@@ -579,14 +580,14 @@ def main():
     )
     run.add_argument(
         "--data",
-        type=Path,
+        type=user_path,
         default=DEFAULT_DATA,
         help="the CIFAR-10 image-folder zip or pickle folder "
         "(default: ../shared/data/cifar10-jpeg.zip next to the repository)",
     )
     run.add_argument(
         "--cache-dir",
-        type=Path,
+        type=folder_path,
         default=DEFAULT_CACHE,
         help="where the decoded images of a zip and the fitted encoders are kept "
         "between runs (default: benchmarks/.cache, whatever --results-dir is)",

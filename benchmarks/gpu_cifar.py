@@ -97,19 +97,20 @@ def reference_check(data, cache_dir, device, n_labels, config):
 def main(argv=None):
     # A copy of the tree, not installed there: the package is in its root.
     sys.path[:0] = [str(HERE), str(HERE.parent)]
-    from skal_openset._argtypes import Repeatable  # imports neither torch nor skorch
+    # Neither imports torch nor skorch, which may yet be installed below.
+    from skal_openset._argtypes import Repeatable, user_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out",
-        type=Path,
+        type=user_path,
         required=True,
         help="the folder summary.json, records.csv, cells.zip and progress.txt "
         "are written to, made if missing",
     )
     parser.add_argument(
         "--wheels",
-        type=Path,
+        type=user_path,
         default=None,
         help="a folder of wheels (pip download skorch tabulate -d WHEELS "
         "--no-deps) that skorch is installed from if this machine lacks it "
@@ -117,14 +118,14 @@ def main(argv=None):
     )
     parser.add_argument(
         "--data",
-        type=Path,
+        type=user_path,
         default=HERE.parent.parent / "shared" / "data" / "cifar10-jpeg.zip",
         help="the CIFAR-10 image-folder zip or pickle folder (default: "
         "../shared/data/cifar10-jpeg.zip next to the repository)",
     )
     parser.add_argument(
         "--cache-dir",
-        type=Path,
+        type=user_path,
         default=HERE / ".cache",
         help="where the decoded images, the fitted encoders and the cells "
         "(results/) are kept between commands (default: benchmarks/.cache)",

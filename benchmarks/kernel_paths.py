@@ -29,7 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import file_path, machine_description, percent, refuse_repeats
+from _common import (
+    file_path,
+    folder_path,
+    machine_description,
+    percent,
+    refuse_repeats,
+)
 from compare_cells import matched_cells
 from openset_benchmark import (
     HERE,
@@ -218,7 +224,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--work-dir",
-        type=Path,
+        type=folder_path,
         default=Path(tempfile.gettempdir()) / "skal-kernel-paths",
         help="each path's cells go to a folder here, where finished cells are "
         "kept for the next run (default: skal-kernel-paths in the system's "

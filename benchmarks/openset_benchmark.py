@@ -92,7 +92,13 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
-from skal_openset._argtypes import Repeatable, job_count, positive_int, ratio
+from skal_openset._argtypes import (
+    Repeatable,
+    job_count,
+    positive_int,
+    ratio,
+    user_path,
+)
 from skal_openset._datasets import _TooFewOODError
 from skal_openset._model_scores import check_rows, ood_label_of
 from skal_openset._rows import row_keys
@@ -383,7 +389,7 @@ def add_data_dir(parser):
     """Add ``--data-dir``, the folder of the data sets, to `parser`."""
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=user_path,
         default=DEFAULT_DATA,
         help="the folder of tabular/ and fashion-mnist/ (default: ../shared/data "
         "next to the repository)",

@@ -16,7 +16,7 @@ pool, so recall ranks strategies as the IN share of their queries does.
 import argparse
 from pathlib import Path
 
-from _common import percent
+from _common import folder_path, percent
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
 from skal_openset._argtypes import Repeatable
@@ -166,7 +166,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--results-dir",
-        type=Path,
+        type=folder_path,
         default=RESULTS,
         help="the folder whose cells/ are read and where openset_claims.md is "
         "written (default: benchmarks/results, the committed results)",

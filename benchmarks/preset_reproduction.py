@@ -458,7 +458,13 @@ def main():
         return
     from _common import add_results_dir, refuse_repeats, refuse_with_summary_only
     from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
-    from skal_openset._argtypes import Repeatable, job_count, random_seed, ratio
+    from skal_openset._argtypes import (
+        Repeatable,
+        job_count,
+        random_seed,
+        ratio,
+        user_path,
+    )
 
     parser.add_argument(
         "--n-jobs",
@@ -468,7 +474,7 @@ def main():
     )
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=user_path,
         default=DEFAULT_DATA,
         help="the folder of tabular/ (default: ../shared/data next to the repository)",
     )

@@ -64,7 +64,13 @@ def user_path(text):
 
     ``~user/...`` is expanded only where that user exists; otherwise it is a
     name that begins with ``~`` (``~backup.csv``), which the shell left as is.
+    An empty path (an unset variable: ``--output "$OUT"``) is refused: it is
+    the current folder.
     """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"must be a path, got {text!r} (an unset variable?)"
+        )
     path = Path(text)
     try:
         return path.expanduser()

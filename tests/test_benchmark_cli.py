@@ -745,6 +745,30 @@ def test_a_repeated_list_option_adds_up(monkeypatch, script):
         assert action.default == default  # not added to
 
 
+@pytest.mark.parametrize("script", SCRIPTS_WITH_OPTIONS)
+def test_a_path_option_expands_a_tilde_and_refuses_an_empty_path(
+    tmp_path, monkeypatch, script
+):
+    # `--results-dir=~/r` (no shell expands ~ after =) wrote into a folder
+    # named ~, and `--data-dir=~/data` was "missing"; `--results-dir ""` (an
+    # unset variable) wrote into the current folder.
+    parser = _parser_of(monkeypatch, script)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    paths = [
+        action
+        for p in _parsers(parser)
+        if not p.prog.endswith(" worker")  # internal: given resolved paths
+        for action in p._actions
+        if action.type is Path
+        or isinstance(action.default, Path)
+        or getattr(action.type, "__name__", "").endswith("_path")
+    ]
+    for action in paths:
+        assert action.type("~/r") == tmp_path / "r", action.option_strings
+        with pytest.raises(argparse.ArgumentTypeError, match="must be a path"):
+            action.type("")
+
+
 def test_summary_only_is_checked_on_the_command_line_parsed(monkeypatch, capsys):
     # It parsed sys.argv again: an argv given to main was not checked (and
     # pytest's own options were refused as unrecognised).

@@ -1616,6 +1616,22 @@ def test_a_name_beginning_with_a_tilde_that_names_no_user_is_kept(
     assert demo.output == Path("~no-such-user-skal/results")
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["demo", "--output", ""], ["run", "", "--in-classes", "a,b"]],
+    ids=["demo-output", "run-data"],
+)
+def test_an_empty_path_is_refused(tmp_path, monkeypatch, capsys, argv):
+    # `--output "$OUT"` with OUT unset wrote the outputs and the checkpoint
+    # into the current folder, beside the data.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "must be a path, got '' (an unset variable?)" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def _answers(data, allowed=("a", "b", "unknown")):
     """The labels a query file of ids 1 and 2 holding `data` is read as."""
     return _campaign._read_answers("q.csv", data, [1, 2], set(allowed)).tolist()
