@@ -218,9 +218,11 @@ def main(argv=None):
     parser.add_argument(
         "--versus",
         nargs=2,
+        action="append",
         choices=STRATEGIES,
         metavar=("A", "B"),
-        help="also report A minus B on the same class splits (both in --strategies)",
+        help="also report A minus B on the same class splits (both in --strategies); "
+        "repeated, each pair",
     )
     parser.add_argument(
         "--work-dir",
@@ -238,8 +240,14 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     refuse_repeats(parser, args, "--noise", "--strategies", "--paths")
-    if args.versus and not set(args.versus) <= set(args.strategies):
-        parser.error("--versus compares two of the --strategies; add them there")
+    if len(args.paths) < 2:
+        parser.error(
+            "--paths lists one kernel path: give two or more to compare, the "
+            "first the reference"
+        )
+    for pair in args.versus or ():
+        if not set(pair) <= set(args.strategies):
+            parser.error("--versus compares two of the --strategies; add them there")
     datasets = {c["dataset"] for c in grid(args.suite, False, 1, args.noise)}
     require_dataset_folders(parser, args.data_dir, datasets)
     # Now, not after the runs: a missing folder failed them all at the end.
@@ -293,8 +301,7 @@ def main(argv=None):
         "| --- |" + " --- |" * len(others),
         *strategy_lines(reference, others, args.suite, args.strategies, runs),
     ]
-    if args.versus:
-        first, second = args.versus
+    for first, second in args.versus or ():
         lines += [
             "",
             f"`{first}` minus `{second}` (points) on the same class splits, with "

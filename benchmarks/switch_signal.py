@@ -12,8 +12,8 @@ initial set, after round 1's fit). The hypothesis: where purity separates
 well, the rule's equal weight suits; where it is weak, a learnt balance that
 leans to informativeness pays.
 
-It reads the runs of ``meta_signal.py`` at one noise ratio (``--noise``,
-default 60%) where both the margin defaults with the learnt selector
+It reads the runs of ``meta_signal.py`` at the noise ratios asked for
+(``--noise``, default 60%) where both the margin defaults with the learnt selector
 (``margin-rule-start``: margin informativeness, the selector started from the
 rule) and the rule (``margin-rule``; else, from one half noise,
 ``margin-auto-half``, which is the rule's run there since the benchmark's
@@ -24,7 +24,7 @@ beside the learnt-minus-rule gap and their rank correlation, that
 correlation over every split with and without the data sets' means, and the
 gap by AUROC band.
 
-    python benchmarks/switch_signal.py [--n-jobs 2] [--noise 0.6]
+    python benchmarks/switch_signal.py [--n-jobs 2] [--noise 0.6 ...]
         [--summary-only] [--results-dir DIR]
 
 Writes one file of AUROCs per class split to ``results/switch_signal/`` (a
@@ -48,6 +48,7 @@ from _common import (
     machine_description,
     percent,
     read_record,
+    refuse_repeats,
     refuse_with_summary_only,
     stopped_by_signals,
     threads_in_cell,
@@ -63,7 +64,7 @@ from openset_benchmark import (
     require_dataset_folders,
 )
 from skal_openset import MQNetQuery, RandomQuery, run_active_learning
-from skal_openset._argtypes import job_count, ratio
+from skal_openset._argtypes import Repeatable, job_count, ratio
 from skal_openset._strategies._meta_query import _purity_auroc
 
 LEARNT = "margin-rule-start"
@@ -293,8 +294,10 @@ def main():
     parser.add_argument(
         "--noise",
         type=ratio,
-        default=0.6,
-        help="the noise ratio whose meta_signal runs are read (default: 0.6)",
+        nargs="+",
+        action=Repeatable,
+        default=[0.6],
+        help="the noise ratios whose meta_signal runs are read (default: 0.6)",
     )
     add_data_dir(parser)
     parser.add_argument(
@@ -310,25 +313,29 @@ def main():
         "(in switch_signal/) and summary written here",
     )
     args = parser.parse_args()
+    refuse_repeats(parser, args, "--noise")
     refuse_with_summary_only(parser, args, "--n-jobs", "--noise", "--data-dir")
     try:
         if not args.summary_only:
-            pairs = paired_runs(args.results_dir, args.noise)
-            if not pairs:
-                raise ResultsError(
-                    f"no class split under {cells_dir(args.results_dir)} has both "
-                    f"the {LEARNT} and a rule run ({' or '.join(RULES)}) at "
-                    f"{percent(args.noise)} noise; run them with meta_signal.py"
-                )
+            splits = []
+            for noise in args.noise:
+                pairs = paired_runs(args.results_dir, noise)
+                if not pairs:
+                    raise ResultsError(
+                        f"no class split under {cells_dir(args.results_dir)} has "
+                        f"both the {LEARNT} and a rule run ({' or '.join(RULES)}) "
+                        f"at {percent(noise)} noise; run them with meta_signal.py"
+                    )
+                splits += [(dataset, noise, seed) for dataset, seed in pairs]
             require_dataset_folders(
-                parser, args.data_dir, sorted({d for d, _ in pairs})
+                parser, args.data_dir, sorted({d for d, _, _ in splits})
             )
             Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
-                delayed(run)(d, args.noise, s, args.data_dir, args.results_dir)
-                for d, s in pairs
+                delayed(run)(d, n, s, args.data_dir, args.results_dir)
+                for d, n, s in splits
             )
             print(
-                f"{len(pairs)} class splits; "
+                f"{len(splits)} class splits; "
                 f"{machine_description(threads_in_cell('cpu'))}"
             )
         write_summary(args.results_dir)

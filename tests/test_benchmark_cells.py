@@ -925,6 +925,23 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
     with pytest.raises(SystemExit):
         kernel_paths.main([*argv, "--versus", "RANDOM", "BADGE"])
     assert "--versus compares two of the --strategies" in capsys.readouterr().err
+    # A second --versus replaced the first, without a word: each is reported,
+    # and each checked.
+    monkeypatch.setattr(kernel_paths, "_capability", capabilities.get)
+    pairs = ["--versus", "RANDOM", "CONF", "--versus", "CONF", "RANDOM"]
+    kernel_paths.main([*argv, *pairs, "--output", str(output)])
+    text = output.read_text()
+    assert "`RANDOM` minus `CONF` (points)" in text
+    assert "`CONF` minus `RANDOM` (points)" in text
+    with pytest.raises(SystemExit):
+        kernel_paths.main([*argv, "--versus", "RANDOM", "BADGE", *pairs])
+    assert "--versus compares two of the --strategies" in capsys.readouterr().err
+    # One kernel path asked for: refused before its cells ran, not after.
+    monkeypatch.setattr(kernel_paths, "_run", None)
+    with pytest.raises(SystemExit) as exit_:
+        kernel_paths.main([*argv, "--paths", "avx2"])
+    assert exit_.value.code == 2
+    assert "--paths lists one kernel path" in capsys.readouterr().err
 
     # A run that fails (e.g. a wrong --data-dir) has said why: its status, one line.
     def failed(path, folder, args):

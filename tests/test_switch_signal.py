@@ -212,6 +212,28 @@ def test_a_file_that_is_no_split_is_named(tmp_path):
         switch_signal.write_summary(tmp_path)
 
 
+def test_each_noise_ratio_asked_for_is_run(tmp_path, monkeypatch, capsys):
+    # `--noise 0.4 --noise 0.6` ran 60% alone: its --noise took one ratio,
+    # and argparse keeps the last repeat; the sibling scripts' add up.
+    for noise in (0.4, 0.6):
+        _write_run(tmp_path, "letter", 0, "margin-rule-start", 0.8, noise=noise)
+        _write_run(tmp_path, "letter", 0, "margin-rule", 0.7, noise=noise)
+    ran = []
+    monkeypatch.setattr(switch_signal, "require_dataset_folders", lambda *a: None)
+    monkeypatch.setattr(switch_signal, "run", lambda *split: ran.append(split[:3]))
+    monkeypatch.setattr(switch_signal, "write_summary", lambda results: None)
+    argv = ["switch_signal.py", "--results-dir", str(tmp_path), "--n-jobs", "1"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--noise", "0.4", "--noise", "0.6"])
+    switch_signal.main()
+    assert ran == [("letter", 0.4, 0), ("letter", 0.6, 0)]
+    assert capsys.readouterr().out.startswith("2 class splits; ")
+    monkeypatch.setattr(sys, "argv", [*argv, "--noise", "0.6", "0.2"])
+    with pytest.raises(SystemExit):
+        switch_signal.main()
+    assert "at 20% noise; run them with meta_signal.py" in capsys.readouterr().err
+    assert len(ran) == 2  # refused before any split ran
+
+
 def test_without_paired_runs_it_says_what_to_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
         sys, "argv", ["switch_signal.py", "--results-dir", str(tmp_path)]
