@@ -411,10 +411,13 @@ def write_summary(results=RESULTS):
     print(path.read_text())
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="mode")
-    work = sub.add_parser("worker", help="internal: run cells of one checkout")
+def worker_parser():
+    """The command line of the worker, which this script runs for each old
+    checkout: ``preset_reproduction.py worker CODE DATASET NOISE STRATEGY``."""
+    work = argparse.ArgumentParser(
+        prog=f"{Path(sys.argv[0]).name} worker",
+        description="Internal: run cells of one checkout.",
+    )
     work.add_argument(
         "code", help="the folder of the checkout whose benchmark runs the cells"
     )
@@ -443,9 +446,15 @@ def main():
         default=DEFAULT_DATA,
         help="the folder of tabular/ (default: ../shared/data next to the repository)",
     )
+    return work
+
+
+def main():
     # The worker must import the old checkout's modules before any of today's.
+    # Its own parser: as a subcommand of the one below, it took a stray word
+    # (`letter`) for a command and shared the names of its options.
     if sys.argv[1:2] == ["worker"]:
-        args = parser.parse_args()
+        args = worker_parser().parse_args(sys.argv[2:])
         worker(
             args.code,
             args.dataset,
@@ -456,6 +465,7 @@ def main():
             args.data_dir.resolve(),
         )
         return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     from _common import add_results_dir, refuse_repeats, refuse_with_summary_only
     from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
     from skal_openset._argtypes import (

@@ -303,6 +303,15 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             ["--data-dir", "FOUR", "--old-commit", "0000000"],
             "--old-commit 0000000 is no commit of",
         ),
+        # The internal worker was a subcommand: placed after an option it
+        # failed with a traceback, and a stray word was an "invalid choice"
+        # among ('worker').
+        (
+            "preset_reproduction",
+            ["--summary-only", "worker", "/x", "letter", "0.4", "RANDOM"],
+            "unrecognized arguments: worker /x letter",
+        ),
+        ("preset_reproduction", ["letter"], "unrecognized arguments: letter"),
     ],
 )
 def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
