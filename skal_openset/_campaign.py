@@ -775,7 +775,8 @@ def run_interactive(
     if n_query < 1:
         raise ValueError(
             f"budget={budget} does not pay for one label at max(cost_in, "
-            f"cost_ood) = {most}."
+            f"cost_ood) = {most}: raise the budget or lower the costs "
+            "(skal-openset run: --budget, --cost-in, --cost-ood)."
         )
 
     def as_open_set(answers):

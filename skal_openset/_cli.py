@@ -791,6 +791,16 @@ class _Parser(argparse.ArgumentParser):
     """Bad input: one line on stderr and exit status 2, no usage dump."""
 
     def error(self, message):
+        if match := re.fullmatch(r"argument (\S+): expected one argument", message):
+            # argparse reads a value such as -1,a as an option of its own.
+            option = match[1].split("/")[-1]
+            message += f" (a value that begins with - goes after =: {option}=VALUE)"
+        elif self._subparsers is not None and "invalid choice" in message:
+            # Where the command was not first: `skal-openset --output o run ...`.
+            message += (
+                "; the command comes first, its options after it: "
+                "skal-openset run DATA --in-classes ... --output ..."
+            )
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

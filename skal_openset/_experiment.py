@@ -49,7 +49,8 @@ def _check_budget(budget, cost_in, cost_ood):
         raise ValueError(
             f"budget={budget} cannot buy a label in every round: it must be a "
             f"finite float and at least max(cost_in, cost_ood) = {most}, the "
-            "price of the dearest label. Raise the budget or lower the costs."
+            "price of the dearest label. Raise the budget or lower the costs "
+            "(skal-openset run: --budget, --cost-in, --cost-ood)."
         )
 
 
@@ -226,7 +227,8 @@ def _resume(checkpoint, fingerprint, n_rounds):
             f"checkpoint={str(checkpoint)!r} already holds "
             f"{len(state['records'])} rounds, more than n_rounds={n_rounds}: pass "
             f"n_rounds >= {len(state['records'])} (skal-openset run: --rounds), or "
-            "checkpoint elsewhere to start afresh."
+            "checkpoint elsewhere to start afresh (skal-openset run: another "
+            "--output folder)."
         )
     # Before the random states are set: a warning made an error stops the
     # resume, and must leave the caller's states alone.

@@ -496,6 +496,18 @@ def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_pat
     assert [r["budget_spent"] for r in records] == expected
 
 
+def test_an_interactive_budget_that_buys_no_label_names_the_options(tmp_path, capsys):
+    # It said "budget=1.0 does not pay for one label at max(cost_in,
+    # cost_ood) = 2.0.": the library's names, and no remedy.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    message = _refusal(tmp_path, capsys, "--budget", "1", "--cost-ood", "2")
+    assert message.endswith(
+        "budget=1.0 does not pay for one label at max(cost_in, cost_ood) = 2.0: "
+        "raise the budget or lower the costs (skal-openset run: --budget, "
+        "--cost-in, --cost-ood).\n"
+    )
+
+
 def test_interactive_run_names_a_label_it_cannot_read(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_campaign, "_SETTLE_SECONDS", 0.1)  # refused at once
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
@@ -557,7 +569,14 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         (["--label-column", "kind"], "kind"),
         (["--budget", "0"], "--budget: must be a positive number"),
         (["--strategy", "best"], "--strategy: must be one of MQ-Net"),
-        (["--budget", "2", "--cost-ood", "3"], "budget=2.0 cannot buy a label"),
+        # It named no option: "Raise the budget or lower the costs."
+        (
+            ["--budget", "2", "--cost-ood", "3"],
+            "budget=2.0 cannot buy a label in every round: it must be a finite "
+            "float and at least max(cost_in, cost_ood) = 3.0, the price of the "
+            "dearest label. Raise the budget or lower the costs (skal-openset "
+            "run: --budget, --cost-in, --cost-ood).",
+        ),
         # The default initial set of 0 labels had --initial-size as remedy.
         (["--budget", "0.5"], "budget=0.5 cannot buy a label in every round"),
         # "e.g. --rounds 1", which --rounds refuses; and "1 round", not "1 round(s)".
@@ -1614,6 +1633,33 @@ def test_a_name_beginning_with_a_tilde_that_names_no_user_is_kept(
     output = "--output=~no-such-user-skal/results"
     demo = cli.build_parser().parse_args(["demo", output])
     assert demo.output == Path("~no-such-user-skal/results")
+
+
+@pytest.mark.parametrize(
+    "argv, hint",
+    [
+        # argparse reads -1,a as an option: "expected one argument", no more.
+        (
+            ["run", "t.csv", "--in-classes", "-1,a"],
+            "skal-openset run: error: argument --in-classes: expected one argument "
+            "(a value that begins with - goes after =: --in-classes=VALUE)\n",
+        ),
+        # An option before the command: "invalid choice: 'out'", no more.
+        (
+            ["--output", "out", "run", "t.csv"],
+            # argparse's own words differ by Python version: the hint only.
+            "; the command comes first, its options after it: skal-openset run "
+            "DATA --in-classes ... --output ...\n",
+        ),
+    ],
+    ids=["value-with-a-dash", "option-before-the-command"],
+)
+def test_a_misplaced_argument_is_told_where_it_goes(capsys, argv, hint):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(hint)
 
 
 @pytest.mark.parametrize(

@@ -1566,7 +1566,12 @@ def test_a_checkpoint_with_more_rounds_says_what_to_pass(split, estimator, tmp_p
     run_active_learning(
         split, estimator, RandomQuery(), n_rounds=2, budget=10, checkpoint=path
     )
-    with pytest.raises(ValueError, match=r"2 rounds, .* pass n_rounds >= 2 \(skal"):
+    # "checkpoint elsewhere" named no option of the command line.
+    message = (
+        r"2 rounds, .* pass n_rounds >= 2 \(skal.*checkpoint elsewhere to start "
+        r"afresh \(skal-openset run: another --output folder\)\."
+    )
+    with pytest.raises(ValueError, match=message):
         run_active_learning(
             split, estimator, RandomQuery(), n_rounds=1, budget=10, checkpoint=path
         )
