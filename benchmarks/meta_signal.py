@@ -1362,8 +1362,10 @@ def plot_balance(cells, path, title):
     if not runs:  # a run of some balances only: no panel to draw
         return
     noises = sorted({n for _, n, _ in runs})
+    # Each panel its own scale: a panel of few runs, whose intervals are
+    # wide, flattened the others' gains.
     fig, axes = plt.subplots(
-        1, len(noises), figsize=(3.2 * len(noises), 3.4), sharey=True, squeeze=False
+        1, len(noises), figsize=(3.2 * len(noises), 3.4), squeeze=False
     )
     for ax, noise in zip(axes[0], noises):
         keys = [k for k in runs if k[1] == noise]
@@ -1386,10 +1388,15 @@ def plot_balance(cells, path, title):
             yerr=[np.subtract(means, bounds[:, 0]), np.subtract(bounds[:, 1], means)],
             marker="o",
             capsize=3,
-            label="fixed balance w P + (1 - w) I",
+            label="fixed balance w P + (1 - w) I (95% paired-t interval)",
         )
         learnt = gains("learnt")
-        ax.axhline(learnt.mean(), color="C1", linestyle="--", label="learnt selector")
+        ax.axhline(
+            learnt.mean(),
+            color="C1",
+            linestyle="--",
+            label="learnt selector (band: 95% paired-t interval)",
+        )
         band = paired_interval(learnt)
         if not np.isnan(band).any():
             ax.axhspan(*band, color="C1", alpha=0.15)

@@ -560,6 +560,26 @@ def test_a_panel_of_one_run_draws_no_interval(tmp_path, monkeypatch):
     assert "band" not in drawn
 
 
+def test_each_balance_panel_has_its_own_scale_and_says_what_its_bars_are(
+    tmp_path, monkeypatch
+):
+    # A shared y axis let Fashion-MNIST's 60% panel (4 runs, bars to -11)
+    # flatten the others' gains; the bars and the band were explained nowhere.
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    cells = _balance_cells(monkeypatch)
+    cells += [dict(c, noise=0.6, accuracy=c["accuracy"] * 2 - 0.8) for c in cells]
+    meta_signal.plot_balance(cells, tmp_path / "b.png", "test")
+    (fig,) = figures
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert len(axes) > 1
+    assert all(ax.get_shared_y_axes().get_siblings(ax) == [ax] for ax in axes)
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert all("95% paired-t interval" in label for label in labels)
+
+
 def test_a_summary_with_some_balances_only_draws_no_figure(tmp_path, monkeypatch):
     # plot_balance drew no panel, and matplotlib failed on it: a traceback.
     (tmp_path / "meta_signal").mkdir()
