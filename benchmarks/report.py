@@ -249,9 +249,9 @@ def main_suite_section(results, suite, title):
             "The same against `MQ-Net (no meta-model)`, cell by cell:",
         )
         lines += _resolution_lines(records)
-    figures = [_accuracy_figure(results, suite, records)]
-    figures += _landscape_figures(results, suite, landscapes)
-    return lines, figures
+    landscape_paths, slope_lines = _landscape_figures(results, suite, landscapes)
+    lines += slope_lines
+    return lines, [_accuracy_figure(results, suite, records), *landscape_paths]
 
 
 STANDARD = ("RANDOM", "CONF", "CORESET", "BADGE", "LL")  # not open-set aware
@@ -607,15 +607,17 @@ def _accuracy_figure(results, suite, records):
         figsize=(4 * n_cols, 3 * n_rows + legend_inches),
         squeeze=False,
     )
-    # One style per strategy in every panel, also where a panel lacks some:
-    # the MQ-Net columns, compared most, take the strong colours first, and
-    # MQ-Net itself black.
+    # One style per strategy in every panel and every figure, also where some
+    # lack it: the MQ-Net columns, compared most, take the strong colours
+    # first, and MQ-Net itself black.
+    known = [*STRATEGY_ORDER, *sorted(present - set(STRATEGY_ORDER))]
     others = sorted(
-        (s for s in order if s != "MQ-Net"), key=lambda s: not s.startswith("MQ-Net")
+        (s for s in known if s != "MQ-Net"), key=lambda s: not s.startswith("MQ-Net")
     )
     styles = line_styles(others) | {"MQ-Net": {"color": "black", "linestyle": "-"}}
     handles = {}
     for ax, cell in zip(axes.ravel(), cells):
+        curves = {}
         for strategy in order:
             runs = [
                 r for r in records if r["cell"] == cell and r["strategy"] == strategy
@@ -623,7 +625,9 @@ def _accuracy_figure(results, suite, records):
             if runs:
                 ax.set_prop_cycle(**{k: [v] for k, v in styles[strategy].items()})
                 plot_learning_curves(runs, ax=ax)
-        ax.set_title(cell, fontsize="small")
+                curves[strategy] = _curves(runs)
+        title = f"{cell} OOD" if cell.endswith("%") else cell
+        ax.set_title(title + _same_runs_note(curves), fontsize="small")
         handles.update(zip(*reversed(ax.get_legend_handles_labels())))
         ax.get_legend().remove()
     for ax in axes.ravel()[len(cells) :]:
@@ -634,6 +638,10 @@ def _accuracy_figure(results, suite, records):
         loc="lower center",
         ncol=n_legend_cols,
         fontsize="small",
+        # The bands overlap where paired gaps are clear: say what they are.
+        title="mean, and a band of +- its std over the class splits (their "
+        "spread, not a paired gap: the tables pair them)",
+        title_fontsize="small",
     )
     fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     path = results / f"{suite}_accuracy.png"
@@ -642,36 +650,64 @@ def _accuracy_figure(results, suite, records):
     return path
 
 
+def _curves(runs):
+    """A strategy's runs in a panel: each trial's accuracies, round by round."""
+    by_trial = {}
+    for r in sorted(runs, key=lambda r: (r["trial"], r["round"])):
+        by_trial.setdefault(r["trial"], []).append(r["test_accuracy"])
+    return tuple((trial, tuple(accuracies)) for trial, accuracies in by_trial.items())
+
+
+def _same_runs_note(curves):
+    """A second title line naming strategies whose runs in a panel are the
+    same (one line hides the other), or ""."""
+    groups = {}
+    for strategy, runs in curves.items():
+        groups.setdefault(runs, []).append(strategy)
+    same = [" = ".join(g) for g in groups.values() if len(g) > 1]
+    return "".join(f"\n{names} (the same runs)" for names in same)
+
+
 def _landscape_figures(results, suite, landscapes):
     """Figure 4 per dataset: (a) over rounds at the lowest noise, (b) the last
-    round over noise ratios; the meta-score over (informativeness, purity)."""
-    paths = []
+    round over noise ratios; the meta-score over (informativeness, purity).
+
+    Returns the figures' paths and the lines of a table of the slopes they
+    show, so that a text citing them can be checked against the figures.
+    """
+    paths, slope_rows = [], []
     for dataset in sorted({keys["dataset"] for keys, _ in landscapes}):
-        strategies = sorted(
-            {keys["strategy"] for keys, _ in landscapes if keys["dataset"] == dataset}
-        )
-        runs = sorted(
-            (keys["noise"], snaps)
-            for keys, snaps in landscapes
-            if keys["dataset"] == dataset
-        )
-        over_rounds = runs[0][1][:: max(1, len(runs[0][1]) // 4)][:4]
+        of_dataset = [(k, snaps) for k, snaps in landscapes if k["dataset"] == dataset]
+        strategies = sorted({keys["strategy"] for keys, _ in of_dataset})
+        trials = sorted({keys["trial"] for keys, _ in of_dataset})
+        runs = sorted((keys["noise"], snaps) for keys, snaps in of_dataset)
+        # Four rounds spread over the first run's, bar its last: row (b) has it.
+        first = runs[0][1]
+        picks = np.linspace(0, max(len(first) - 2, 0), min(4, len(first))).round()
+        over_rounds = [first[i] for i in sorted(set(picks.astype(int)))]
+        lowest = percent(runs[0][0])
         panels = [
-            [(f"{percent(runs[0][0])} round {s['round']}", s) for s in over_rounds],
+            [(f"{lowest} OOD, round {s['round']}", s) for s in over_rounds],
             [
-                (f"{percent(noise)} round {snaps[-1]['round']}", snaps[-1])
+                (f"{percent(noise)} OOD, round {snaps[-1]['round']}", snaps[-1])
                 for noise, snaps in runs
             ],
         ]
         n_cols = max(len(row) for row in panels)
         fig, axes = plt.subplots(2, n_cols, figsize=(3.2 * n_cols, 6.6), squeeze=False)
+        slopes = []
         for row, row_axes in zip(panels, axes):
             for ax, (title, snap) in zip(row_axes, row):
-                _draw_landscape(ax, snap)
+                slope = _draw_landscape(ax, snap)
                 ax.set_title(f"{dataset} {title}", fontsize="small")
+                slopes.append(f"{title} {'-' if slope is None else f'{slope:.2f}'}")
             for ax in row_axes[len(row) :]:
                 ax.axis("off")
-        fig.suptitle(f"{dataset}: the meta-score of {' and '.join(strategies)}")
+        trial_words = f"trial {', '.join(map(str, trials))}"
+        slope_rows.append(f"| {dataset} | {trial_words} | {'; '.join(slopes)} |")
+        fig.suptitle(
+            f"{dataset}, {trial_words}: the meta-score of {' and '.join(strategies)}"
+        )
         fig.legend(
             *axes[0, 0].get_legend_handles_labels(),
             loc="lower center",
@@ -687,7 +723,20 @@ def _landscape_figures(results, suite, landscapes):
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
-    return paths
+    if not paths:
+        return paths, []
+    lines = [
+        "The landscapes' tangent slopes (d purity / d informativeness along the "
+        "meta-score's iso-line at each panel's lowest-scored query; steeper, more "
+        "negative, where informativeness counts more), as the figures below show "
+        "them:",
+        "",
+        "| data set | run | slope by panel |",
+        "| --- | --- | --- |",
+        *slope_rows,
+        "",
+    ]
+    return paths, lines
 
 
 def _draw_landscape(ax, snap):
@@ -719,12 +768,18 @@ def _draw_landscape(ax, snap):
     d_i, d_p = np.gradient(scores, gi, axis=1), np.gradient(scores, gp, axis=0)
     gx = _interpolate(gi, gp, d_i, lowest[None])[0]
     gy = _interpolate(gi, gp, d_p, lowest[None])[0]
+    slope = None
     if abs(gy) > 1e-12:
         slope = -gx / gy
         xs = np.array([gi[0], gi[-1]])
         ax.plot(xs, lowest[0] + slope * (xs - lowest[1]), "k--", lw=1)
         ax.text(
-            0.02, 0.92, f"slope {slope:.2f}", transform=ax.transAxes, fontsize="small"
+            0.02,
+            0.92,
+            f"slope {slope:.2f}",
+            transform=ax.transAxes,
+            fontsize="small",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
         )
     # Every queried example in view: those beyond the grid are where OOD ones go.
     ax.set_xlim(gi[0], max(gi[-1], query[:, 1].max()) * 1.02)
@@ -732,6 +787,7 @@ def _draw_landscape(ax, snap):
     ax.set_xlabel("informativeness", fontsize="small")
     ax.set_ylabel("purity", fontsize="small")
     ax.tick_params(labelsize="x-small")
+    return slope
 
 
 def _interpolate(gi, gp, values, points):

@@ -146,6 +146,81 @@ def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
     assert colours["CONF"] != colours["RANDOM"]
 
 
+def test_a_strategy_has_one_colour_in_every_figure(tmp_path, monkeypatch):
+    # Styles followed the strategies a figure held: RANDOM was brown in the
+    # tables' figure and red in a figure without LfOSA and the rest.
+    colours = {}
+
+    def plot(runs, ax):
+        report_plot(runs, ax=ax)
+        for line in ax.get_lines():
+            if not line.get_label().startswith("_"):
+                colours.setdefault(line.get_label(), set()).add(line.get_color())
+
+    report_plot = report.plot_learning_curves
+    monkeypatch.setattr(report, "plot_learning_curves", plot)
+    every = [s for s in report.STRATEGY_ORDER if s != "LfOSA"]
+    report._accuracy_figure(tmp_path, "s", _curves({"a 40%": every}))
+    report._accuracy_figure(tmp_path, "s", _curves({"a 40%": ("RANDOM", "CONF")}))
+    assert len(colours["RANDOM"]) == len(colours["CONF"]) == 1
+
+
+def test_a_panel_names_strategies_whose_runs_are_the_same(tmp_path, monkeypatch):
+    # At 60% MQ-Net's runs are the no-meta-model column's: one line hid the
+    # other without a word. The bands, once titled "mean +- std over
+    # trials", had their title removed with the panels' legends.
+    records = _curves({"a 60%": ("MQ-Net", "MQ-Net (no meta-model)", "CONF")})
+    records += [dict(r, trial=1, test_accuracy=0.6) for r in records]
+    records[-1] = dict(records[-1], test_accuracy=0.7)  # CONF's own run
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    report._accuracy_figure(tmp_path, "s", records)
+    (fig,) = figures
+    assert fig.axes[0].get_title() == (
+        "a 60% OOD\nMQ-Net (no meta-model) = MQ-Net (the same runs)"
+    )
+    assert "std over the class splits" in fig.legends[0].get_title().get_text()
+    # A run that differs in one round is not the same run.
+    records[1] = dict(records[1], test_accuracy=0.51)
+    report._accuracy_figure(tmp_path, "s", records)
+    assert figures[-1].axes[0].get_title() == "a 60% OOD"
+
+
+def _landscape(noise, rounds):
+    """Landscape snapshots of one run: a meta-score P + (round / 4) I."""
+    grid = np.linspace(0, 1, 11)
+    snaps = []
+    for k in rounds:
+        scores = grid[:, None] + k / 4 * grid[None, :]
+        snaps.append(
+            dict(
+                round=k,
+                grid_informativeness=grid.tolist(),
+                grid_purity=grid.tolist(),
+                grid_scores=scores.tolist(),
+                pool=[[0.5, 0.5]],
+                query=[[0.2, 0.9], [0.9, 0.9]],
+                query_is_in=[True, False],
+            )
+        )
+    keys = dict(dataset="d", noise=noise, trial=0, strategy="MQ-Net")
+    return keys, snaps
+
+
+def test_the_landscapes_spread_their_rounds_and_report_their_slopes(tmp_path):
+    # Rounds 2-5 of 2-8 were drawn (a step of 1), and the slopes a text cited
+    # could be read off the figures only: they drifted apart after a rerun.
+    landscapes = [_landscape(0.1, range(2, 9)), _landscape(0.6, range(2, 9))]
+    paths, lines = report._landscape_figures(tmp_path, "s", landscapes)
+    assert [p.name for p in paths] == ["s_landscape_d.png"]
+    # Score P + (k / 4) I: its iso-lines have slope -k / 4.
+    assert lines[-2] == (
+        "| d | trial 0 | 10% OOD, round 2 -0.50; 10% OOD, round 4 -1.00; "
+        "10% OOD, round 5 -1.25; 10% OOD, round 7 -1.75; 10% OOD, round 8 -2.00; "
+        "60% OOD, round 8 -2.00 |"
+    )
+
+
 def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
     def run(variant, in_share):
         return [
