@@ -334,6 +334,19 @@ def test_records_read_back_with_pandas_summarize_and_plot_as_written(tmp_path):
         np.testing.assert_array_equal(line.get_ydata(), expected.get_ydata())
 
 
+def test_a_group_key_left_empty_in_every_record_is_one_group(tmp_path):
+    # Read back with pandas, each row held its own NaN, and NaN equals no
+    # NaN: every row was a group of its own, refused as "round 1 was dropped".
+    records = [{**r, "noise": float("nan")} for r in _fake_records()]
+    frame = pd.read_csv(write_records_csv(records, tmp_path / "r.csv"))
+    (row,) = summarize_final_round(frame, group_keys=("strategy", "noise"))
+    assert row["n_trials"] == 2 and np.isnan(row["noise"])
+    (expected,) = summarize_final_round(records, group_keys=("strategy", "noise"))
+    assert {k: v for k, v in row.items() if k != "noise"} == {
+        k: v for k, v in expected.items() if k != "noise"
+    }
+
+
 def test_records_read_back_with_pandas_are_written_again_as_read(tmp_path):
     # write_records_csv took records[0] of the DataFrame: KeyError: 0.
     path = write_records_csv(_fake_records(), tmp_path / "r.csv")
