@@ -166,15 +166,17 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Where no label spells `ood_label` exactly, such a look-alike is
         refused (a ValueError), whether `fit` infers the classes or not.
     classes : array-like, default=None
-        The known (in-distribution) classes, in the order of the classifier's
-        outputs. None takes the estimator's ``classes`` parameter when it has
-        one (skorch nets from this package: ``0..k-1``) and the labels are
-        among them, else the sorted in-distribution labels of the first
-        labelled set (one class inferred so is warned of: declare the
-        others, or teach refuses them). Read at `fit` (``classes_``): set
-        later, it takes effect at the next `fit` (a query or teach warns of
-        it), which starts the query strategy afresh; to add a class, fit
-        again on every labelled row, the new ones included.
+        The known (in-distribution) classes, in any order: `classes_` holds
+        them sorted, as scikit-learn's classifiers do (its scorers read the
+        columns of `predict_proba` in that order). None takes the
+        estimator's ``classes`` parameter when it has one (skorch nets from
+        this package: ``0..k-1``) and the labels are among them, else the
+        in-distribution labels of the first labelled set (one class inferred
+        so is warned of: declare the others, or teach refuses them). Read at
+        `fit` (``classes_``): set later, it takes effect at the next `fit` (a
+        query or teach warns of it), which starts the query strategy afresh;
+        to add a class, fit again on every labelled row, the new ones
+        included.
     embedding : transformer, callable or None, default=None
         The representation distance-based strategies (kNN purity, CORESET,
         BADGE, the diverse batch) work in. A transformer (e.g.
@@ -217,7 +219,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     y_labelled_ : ndarray of shape (n_labelled,)
         Their labels, as given.
     classes_ : ndarray of shape (k,)
-        The known classes.
+        The known classes, sorted.
     ood_label_ : int or str
         The `ood_label` in use since `fit`.
     embedding_ : transformer, callable or None
@@ -897,7 +899,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
             classes = column_or_1d(np.asarray(self.classes))
             check_each_once(classes, "classes", "class")
-            return classes
+            # Sorted, as scikit-learn's classes_: its scorers (roc_auc,
+            # log_loss) read predict_proba's columns in the labels' order.
+            return np.sort(classes, kind="stable")
         in_labels = y[y != self.ood_label]
         _check_one_label_kind(
             in_labels,
@@ -908,7 +912,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if estimator_classes is not None:
             estimator_classes = np.asarray(estimator_classes)
             if set(in_labels.tolist()) <= set(estimator_classes.tolist()):
-                return estimator_classes
+                return np.sort(estimator_classes, kind="stable")
         # Inferred, every label would be a class: OOD rows mislabelled too,
         # which teach then takes as such (declared classes are the user's).
         check_ood_look_alikes(

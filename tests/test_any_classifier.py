@@ -729,14 +729,16 @@ def test_scikit_learn_tools_use_the_decision_function_of_a_linear_svc():
 @pytest.mark.parametrize("n_seen", [4, 3, 2])
 def test_decision_function_has_a_column_per_class_in_classes_order(n_seen):
     X, y, ood, _ = user_data("strings")
-    classes = NAMES[[9, 7, 5, 3]]  # not sorted: columns follow classes_
+    classes = NAMES[[9, 7, 5, 3]]  # not sorted: columns follow classes_, sorted
     keep = np.isin(y, classes[:n_seen])
     learner = ActiveLearner(LinearSVC(), RandomQuery(0), ood_label=ood, classes=classes)
     learner.fit(X[keep][:150], y[keep][:150])
+    np.testing.assert_array_equal(learner.classes_, np.sort(classes))
     scores = learner.decision_function(X[:300])
     assert scores.shape == (300, 4)
-    assert np.all(scores[:, n_seen:] == -np.inf)  # never predicted
-    assert np.isfinite(scores[:, :n_seen]).all()
+    seen = np.isin(learner.classes_, classes[:n_seen])
+    assert np.all(scores[:, ~seen] == -np.inf)  # never predicted
+    assert np.isfinite(scores[:, seen]).all()
     np.testing.assert_array_equal(
         learner.classes_[scores.argmax(axis=1)], learner.predict(X[:300])
     )
@@ -750,8 +752,25 @@ def test_decision_function_of_two_classes_scores_the_second_as_scikit_learns():
     scores = binary.fit(X[two][:150], y[two][:150]).decision_function(X[:300])
     assert scores.shape == (300,)
     np.testing.assert_array_equal(
-        np.where(scores > 0, classes[1], classes[0]), binary.predict(X[:300])
+        np.where(scores > 0, binary.classes_[1], binary.classes_[0]),
+        binary.predict(X[:300]),
     )
+
+
+@pytest.mark.parametrize("scoring", ["roc_auc", "neg_log_loss"])
+def test_classes_given_in_any_order_score_as_scikit_learns_classifier(scoring):
+    # classes_ kept the order given: scikit-learn's scorers, which read the
+    # columns in the labels' sorted order, gave roc_auc 0.001 for 0.999 and
+    # neg_log_loss -10.5 for -0.05 with classes=[5, 3], without a word.
+    from sklearn.model_selection import cross_val_score
+
+    X, y, _, _ = user_data("ints")
+    X, y = X[np.isin(y, [3, 5])], y[np.isin(y, [3, 5])]
+    expected = cross_val_score(LogisticRegression(max_iter=1000), X, y, scoring=scoring)
+    for classes in ([3, 5], [5, 3]):
+        learner = ActiveLearner(LogisticRegression(max_iter=1000), classes=classes)
+        got = cross_val_score(learner, X, y, scoring=scoring, error_score="raise")
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
 def test_decision_function_of_one_vs_one_scores_passes_them_on():
