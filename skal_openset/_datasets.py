@@ -1121,12 +1121,18 @@ def _read_csv_table(path, label_column, ignore_columns=()):
                 start = reader.line_num + 1
     except UnicodeDecodeError as exc:
         with open(path, "rb") as f:
-            compressed = f.read(2) == b"\x1f\x8b"  # gzip's magic bytes
-        if compressed:
+            magic = f.read(2)
+        if magic == b"\x1f\x8b":  # gzip's
             raise ValueError(
                 f"{path} is gzip-compressed, and compressed files are not read: "
                 f"decompress it first (gunzip -k {shlex.quote(str(path))}) and "
                 "give the CSV file it holds."
+            ) from None
+        if magic.startswith(b"PK"):  # a zip: a .npz file or a workbook
+            raise ValueError(
+                f"{path} is a zip archive, not CSV text: a .npz file (give it "
+                "the suffix .npz) or a spreadsheet workbook (save it as 'CSV "
+                "UTF-8')."
             ) from None
         raise ValueError(
             f"{path} is not UTF-8 text ({exc}); save it as UTF-8 first."
@@ -1202,6 +1208,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         )
     if label_column in leave_out:
         raise ValueError(f"The label column {label_column!r} cannot be ignored.")
+    _check_ignored_values_swallow_no_row(path, header, leave_out, lines, body)
     kept = [c for c, name in enumerate(header) if name not in leave_out]
     if len(kept) == 1:  # scikit-learn would refuse "0 feature(s)" mid-run
         others = [name for name in header if name != label_column]
@@ -1382,6 +1389,28 @@ def _is_blank_line(cells):
     """Whether the CSV row of `cells` is a line of spaces or tabs, blank to
     the eye (",," is a row of empty cells)."""
     return len(cells) == 1 and not cells[0].strip(" \t")
+
+
+def _check_ignored_values_swallow_no_row(path, header, leave_out, lines, body):
+    """Refuse a value of an ignored column (a note may span lines) whose
+    lines read as whole rows of the table: a quote closed too late took
+    them in, and the rows were lost without a word."""
+    ignored = [c for c, name in enumerate(header) if name in leave_out]
+    for line, row in zip(lines, body):
+        for c in ignored:
+            if not _spans_lines(row[c]):
+                continue
+            inner = _LINE_BREAK.split(row[c])[1:]
+            parsed = csv.reader(inner, skipinitialspace=True)
+            if any(len(cells) == len(header) for cells in parsed):
+                raise ValueError(
+                    f"{path}, line {line}: the quoted value of the ignored column "
+                    f"{header[c]!r} runs on over the line breaks to line "
+                    f"{_last_line(line, row)}, and lines within it read as rows "
+                    "of the table, which it would take in: close the quote where "
+                    "the value ends (a value holding a comma or a quote is written "
+                    '"a, b" or "say ""hi"""), or remove its line breaks.'
+                )
 
 
 def _spans_lines(value):

@@ -939,6 +939,37 @@ def test_load_csv_table_names_the_line_of_an_unclosed_quote(tmp_path):
     assert X.ravel().tolist() == [1, 2] and y.tolist() == [0, 1]
 
 
+def test_an_ignored_value_that_takes_in_rows_is_refused(tmp_path):
+    # A quote closed two lines late made one note of three lines, the two
+    # rows in it lost without a word: the row count still matched.
+    path = tmp_path / "t.csv"
+    path.write_text(
+        'x1,x2,label,notes\n1,10,a,"Fragile\n2,20,b,ok\n3,30,a,handle with care"\n'
+        "4,40,b,fine\n5,50,a,\n6,60,b,\n"
+    )
+    match = (
+        "t.csv, line 2: the quoted value of the ignored column 'notes' runs on "
+        "over the line breaks to line 4, and lines within it read as rows"
+    )
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path, ignore_columns=["notes"])
+    # A note of several lines that are no rows is a note.
+    path.write_text('x1,label,notes\n1,a,"Fragile,\nhandle with care"\n2,b,ok\n')
+    X, _ = load_csv_table(path, ignore_columns=["notes"])
+    assert X.ravel().tolist() == [1, 2]
+
+
+def test_load_csv_table_names_a_zip_archive(tmp_path):
+    # A workbook or a .npz named .csv: "not UTF-8 text ...; save it as UTF-8
+    # first", which neither can be.
+    path = tmp_path / "t.csv"
+    np.savez(tmp_path / "t.npz", X=np.ones((2, 2)), label=np.array(["a", "b"]))
+    path.write_bytes((tmp_path / "t.npz").read_bytes())
+    match = r"t.csv is a zip archive, not CSV text: a .npz file \(give it the suffix"
+    with pytest.raises(ValueError, match=match):
+        load_csv_table(path)
+
+
 def test_load_csv_table_strips_label_whitespace(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text('x0,label\n0,cat \n1,cat\n2,\tcat\n3, dog\n4,"  dog\t"\n')
