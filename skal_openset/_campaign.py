@@ -157,6 +157,16 @@ def load_table(
                 f"{path}: the labels {label_column!r} have shape {labels.shape}; "
                 "give one label per row, as a 1-D array."
             )
+        if labels.dtype.kind == "S":  # bytes: astype(str) decodes ASCII alone
+            try:
+                labels = np.char.decode(labels, "utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"{path}: the labels {label_column!r} are bytes that are not "
+                    f"UTF-8 text ({error}); decode them with their encoding and "
+                    "save them as strings, e.g. labels = np.char.decode(labels, "
+                    "'latin-1')."
+                ) from None
         if labels.dtype.kind == "f":  # NaN marks an unlabelled row, as "" does
             # NaN made integer labels float: 3.0 is written 3, as in a CSV.
             labels = np.array(

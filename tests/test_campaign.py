@@ -2340,6 +2340,21 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
         load_table(tmp_path / "object.npz")
 
 
+def test_npz_labels_saved_as_bytes_are_read_as_utf_8(tmp_path):
+    # astype(str) decodes ASCII alone: "café" stopped the run with "'ascii'
+    # codec can't decode byte 0xc3", naming no file nor array.
+    from skal_openset._campaign import load_table
+
+    X = np.ones((3, 2))
+    names = np.array(["café", "", "b"])
+    np.savez(tmp_path / "t.npz", X=X, label=np.char.encode(names, "utf-8"))
+    assert load_table(tmp_path / "t.npz")[1].tolist() == ["café", "", "b"]
+    np.savez(tmp_path / "l.npz", X=X, label=np.char.encode(names, "latin-1"))
+    match = r"l.npz: the labels 'label' are bytes that are not UTF-8 text .*decode"
+    with pytest.raises(ValueError, match=match):
+        load_table(tmp_path / "l.npz")
+
+
 @pytest.mark.parametrize("marker", ["NA", "n/a", "NaN", "None", "null", "?", "nan"])
 def test_a_missing_value_marker_is_no_label(tmp_path, marker):
     # An R or pandas export's "NA" was a label, hence OOD: trained on as OOD in
