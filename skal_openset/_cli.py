@@ -790,13 +790,28 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 class _Parser(argparse.ArgumentParser):
     """Bad input: one line on stderr and exit status 2, no usage dump."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        # Kept for error(): which hint fits depends on what was typed.
+        self._typed = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message):
+        typed = getattr(self, "_typed", [])
         if match := re.fullmatch(r"argument (\S+): expected one argument", message):
             # argparse reads a value such as -1,a as an option of its own.
-            option = match[1].split("/")[-1]
-            message += f" (a value that begins with - goes after =: {option}=VALUE)"
-        elif self._subparsers is not None and "invalid choice" in message:
-            # Where the command was not first: `skal-openset --output o run ...`.
+            options = match[1].split("/")
+            after = [typed[i + 1] for i, t in enumerate(typed[:-1]) if t in options]
+            if any(value.startswith("-") for value in after):
+                message += (
+                    f" (a value that begins with - goes after =: {options[-1]}=VALUE)"
+                )
+        elif (
+            self._subparsers is not None
+            and "invalid choice" in message
+            and typed[:1]
+            and typed[0].startswith("-")
+        ):
+            # `skal-openset --output o run ...`: an option before the command.
             message += (
                 "; the command comes first, its options after it: "
                 "skal-openset run DATA --in-classes ... --output ..."

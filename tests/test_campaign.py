@@ -1663,6 +1663,19 @@ def test_a_misplaced_argument_is_told_where_it_goes(capsys, argv, hint):
 
 
 @pytest.mark.parametrize(
+    "argv", [["rnu", "t.csv"], ["run", "t.csv", "--in-classes"]], ids=["typo", "none"]
+)
+def test_a_mistyped_command_or_a_missing_value_gets_no_such_hint(capsys, argv):
+    # A mistyped command was told the command comes first, and a value left
+    # out was told to give it after =.
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "comes first" not in err and "goes after =" not in err
+
+
+@pytest.mark.parametrize(
     "argv",
     [["demo", "--output", ""], ["run", "", "--in-classes", "a,b"]],
     ids=["demo-output", "run-data"],
