@@ -1208,7 +1208,9 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         )
     if label_column in leave_out:
         raise ValueError(f"The label column {label_column!r} cannot be ignored.")
-    _check_ignored_values_swallow_no_row(path, header, leave_out, lines, body)
+    _check_ignored_values_swallow_no_row(
+        path, header, leave_out, label_column, lines, body
+    )
     kept = [c for c, name in enumerate(header) if name not in leave_out]
     if len(kept) == 1:  # scikit-learn would refuse "0 feature(s)" mid-run
         others = [name for name in header if name != label_column]
@@ -1391,18 +1393,32 @@ def _is_blank_line(cells):
     return len(cells) == 1 and not cells[0].strip(" \t")
 
 
-def _check_ignored_values_swallow_no_row(path, header, leave_out, lines, body):
+def _check_ignored_values_swallow_no_row(
+    path, header, leave_out, label_column, lines, body
+):
     """Refuse a value of an ignored column (a note may span lines) whose
-    lines read as whole rows of the table: a quote closed too late took
-    them in, and the rows were lost without a word."""
+    lines read as whole data rows of the table (as many values, numbers as
+    its features, a label): a quote closed too late took them in, and the
+    rows were lost without a word."""
     ignored = [c for c, name in enumerate(header) if name in leave_out]
+    label = header.index(label_column)
+    features = [
+        c for c, name in enumerate(header) if c != label and name not in leave_out
+    ]
+
+    def is_row(cells):
+        return (
+            len(cells) == len(header)
+            and bool(cells[label].strip())
+            and all(_is_number(cells[c]) for c in features)
+        )
+
     for line, row in zip(lines, body):
         for c in ignored:
             if not _spans_lines(row[c]):
                 continue
             inner = _LINE_BREAK.split(row[c])[1:]
-            parsed = csv.reader(inner, skipinitialspace=True)
-            if any(len(cells) == len(header) for cells in parsed):
+            if any(map(is_row, csv.reader(inner, skipinitialspace=True))):
                 raise ValueError(
                     f"{path}, line {line}: the quoted value of the ignored column "
                     f"{header[c]!r} runs on over the line breaks to line "

@@ -953,9 +953,15 @@ def test_an_ignored_value_that_takes_in_rows_is_refused(tmp_path):
     )
     with pytest.raises(ValueError, match=match):
         load_csv_table(path, ignore_columns=["notes"])
-    # A note of several lines that are no rows is a note.
+    # A note of several lines that are no rows is a note, also where a line
+    # has as many commas as a row.
     path.write_text('x1,label,notes\n1,a,"Fragile,\nhandle with care"\n2,b,ok\n')
     X, _ = load_csv_table(path, ignore_columns=["notes"])
+    assert X.ravel().tolist() == [1, 2]
+    path.write_text(
+        'x,label,address\n1.0,a,"1 Main St\nSpringfield, IL, USA"\n2.0,b,"2 Elm"\n'
+    )
+    X, _ = load_csv_table(path, ignore_columns=["address"])
     assert X.ravel().tolist() == [1, 2]
 
 
