@@ -637,7 +637,7 @@ def as_records(records):
     return records
 
 
-def _group_value(value):
+def group_value(value):
     """`value` as a group key: every NaN the same one. NaN equals no NaN, and
     a DataFrame's rows each hold their own (a key left empty in every record,
     read back with pandas.read_csv, put each row in a group of its own)."""
@@ -794,7 +794,7 @@ def summarize_final_round(
                 "run_active_learning holds; summarize its records (a CSV file "
                 "of them read back with pandas.read_csv), with their keys kept."
             )
-        key = tuple(_group_value(record[k]) for k in group_keys)
+        key = tuple(group_value(record[k]) for k in group_keys)
         groups.setdefault(key, {}).setdefault(record["trial"], []).append(record)
     rows = []
     for key, trials in groups.items():

@@ -13,6 +13,7 @@ from ._experiment import (
     check_numbers,
     check_one_run,
     common_rounds,
+    group_value,
     ood_bought,
 )
 from ._typing import Records
@@ -65,7 +66,7 @@ def _runs(records, group_key):
                     "records must be dicts with a 'round' key, as run_active_learning "
                     f"returns, or a mapping of names to them; got {row!r}."
                 )
-            group = name if name is not None else row.get(group_key, "")
+            group = name if name is not None else group_value(row.get(group_key, ""))
             runs = groups.setdefault(group, {})
             trial = row.get("trial")
             if trial is None:  # a new run starts where the rounds restart

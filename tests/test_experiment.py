@@ -345,6 +345,9 @@ def test_a_group_key_left_empty_in_every_record_is_one_group(tmp_path):
     assert {k: v for k, v in row.items() if k != "noise"} == {
         k: v for k, v in expected.items() if k != "noise"
     }
+    # The plot grouped by it too: "Trial 0 of nan ... round 1 was dropped".
+    (line,) = plot_learning_curves(frame, group_key="noise").axes[0].get_lines()
+    assert len(line.get_ydata()) == 2  # rounds 1 and 2, the trials' mean
 
 
 def test_records_read_back_with_pandas_are_written_again_as_read(tmp_path):
