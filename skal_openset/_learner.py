@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
@@ -130,7 +131,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         never modified. A prefitted one (in a
         :class:`~sklearn.frozen.FrozenEstimator`, whose fit does nothing)
         must have been fitted on the positions ``0..k-1`` of the labels in
-        `classes_` (``np.searchsorted(classes_, y)`` for sorted classes), not
+        `classes_`, which are sorted (``np.searchsorted(classes_, y)``), not
         on the labels: one whose ``classes_`` are not such positions is
         refused at training, but labels that are positions too cannot be
         told from them (fitted on labels 1 and 2 of classes ``[1, 2, 3]``,
@@ -901,7 +902,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             check_each_once(classes, "classes", "class")
             # Sorted, as scikit-learn's classes_: its scorers (roc_auc,
             # log_loss) read predict_proba's columns in the labels' order.
-            return np.sort(classes, kind="stable")
+            ordered = np.sort(classes, kind="stable")
+            if not np.array_equal(ordered, classes) and _is_frozen(self.estimator):
+                # Fitted on positions in the order given (as documented
+                # before classes_ was sorted), its outputs would be misread.
+                listed = ordered.tolist()
+                raise ValueError(
+                    f"classes={classes.tolist()} are not sorted, and the "
+                    "classifier comes fitted (FrozenEstimator): the learner "
+                    f"keeps classes_ sorted, {listed}, and reads the "
+                    "classifier's outputs as their positions. Pass "
+                    f"classes={listed}, with the classifier fitted on "
+                    f"np.searchsorted({listed}, y)."
+                )
+            return ordered
         in_labels = y[y != self.ood_label]
         _check_one_label_kind(
             in_labels,
@@ -1160,6 +1174,13 @@ def _warn_of_rows_labelled_otherwise(
         + "; if identical inputs truly have different labels, ignore this "
         "warning."
     )
+
+
+def _is_frozen(estimator):
+    """Whether `estimator` (or a pipeline's last step) is a FrozenEstimator:
+    fitted before, its fit does nothing."""
+    final = split_pipeline(estimator)[1]
+    return isinstance(estimator, FrozenEstimator) or isinstance(final, FrozenEstimator)
 
 
 def _check_trained_on_positions(estimator, classes):

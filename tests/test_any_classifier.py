@@ -436,6 +436,28 @@ def test_a_classifier_prefitted_on_the_labels_is_refused_saying_on_what_to_fit_i
     np.testing.assert_array_equal(learner.predict(X[:50]), prefitted.predict(X[:50]))
 
 
+def test_unsorted_classes_with_a_prefitted_classifier_are_refused():
+    # Fitted on positions in the order given, as documented before classes_
+    # was sorted, its predictions were silently read as other classes.
+    X, y, ood, _ = user_data("strings")
+    in_rows = np.flatnonzero(y != ood)[:150]
+    given = NAMES[[9, 7, 5, 3]]
+    codes = [given.tolist().index(label) for label in y[in_rows]]
+    frozen = FrozenEstimator(LogisticRegression(max_iter=1000).fit(X[in_rows], codes))
+    learner = ActiveLearner(frozen, ood_label=ood, classes=given)
+    listed = sorted(given.tolist())
+    remedy = f"Pass classes={listed}, with the classifier fitted on np.searchsorted("
+    with pytest.raises(ValueError, match="not sorted, and the classifier comes fitted"):
+        learner.fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match=re.escape(remedy)):
+        learner.fit(X[:100], y[:100])
+    sorted_codes = np.searchsorted(listed, y[in_rows])
+    refitted = LogisticRegression(max_iter=1000).fit(X[in_rows], sorted_codes)
+    learner.set_params(estimator=FrozenEstimator(refitted), classes=listed)
+    learner.fit(X[:100], y[:100])
+    assert learner.score(X[in_rows], y[in_rows]) > 0.9
+
+
 def _wrapped_net(wrapper, **kwargs):
     """A net behind a scaler, in a search or a calibration."""
     pipeline = make_pipeline(StandardScaler(), mlp(**kwargs))
