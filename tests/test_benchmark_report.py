@@ -128,9 +128,8 @@ def _curves(strategies_of_cell):
     ]
 
 
-def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
-    # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
-    records = _curves({"a 40%": ("CONF",), "b 40%": ("RANDOM", "CONF")})
+def _colours_drawn(monkeypatch):
+    """``{strategy: colours}`` of the curves the report draws from now on."""
     colours = {}
 
     def plot(runs, ax):
@@ -141,6 +140,13 @@ def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
 
     report_plot = report.plot_learning_curves
     monkeypatch.setattr(report, "plot_learning_curves", plot)
+    return colours
+
+
+def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
+    # Cell "a 40%" lacks RANDOM, so a colour cycle per panel would shift CONF.
+    records = _curves({"a 40%": ("CONF",), "b 40%": ("RANDOM", "CONF")})
+    colours = _colours_drawn(monkeypatch)
     report._accuracy_figure(tmp_path, "s", records)
     assert len(colours["CONF"]) == 1
     assert colours["CONF"] != colours["RANDOM"]
@@ -149,16 +155,7 @@ def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
 def test_a_strategy_has_one_colour_in_every_figure(tmp_path, monkeypatch):
     # Styles followed the strategies a figure held: RANDOM was brown in the
     # tables' figure and red in a figure without LfOSA and the rest.
-    colours = {}
-
-    def plot(runs, ax):
-        report_plot(runs, ax=ax)
-        for line in ax.get_lines():
-            if not line.get_label().startswith("_"):
-                colours.setdefault(line.get_label(), set()).add(line.get_color())
-
-    report_plot = report.plot_learning_curves
-    monkeypatch.setattr(report, "plot_learning_curves", plot)
+    colours = _colours_drawn(monkeypatch)
     every = [s for s in report.STRATEGY_ORDER if s != "LfOSA"]
     report._accuracy_figure(tmp_path, "s", _curves({"a 40%": every}))
     report._accuracy_figure(tmp_path, "s", _curves({"a 40%": ("RANDOM", "CONF")}))
