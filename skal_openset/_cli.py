@@ -805,6 +805,13 @@ class _Parser(argparse.ArgumentParser):
                 message += (
                     f" (a value that begins with - goes after =: {options[-1]}=VALUE)"
                 )
+        elif message.startswith("the following arguments are required: data") and (
+            dashed := next(
+                (t for t in typed if t.startswith("-") and os.path.isfile(t)), None
+            )
+        ):
+            # argparse reads a file named -t.csv as an option.
+            message += f" (a file whose name begins with -: ./{dashed})"
         elif (
             self._subparsers is not None
             and "invalid choice" in message

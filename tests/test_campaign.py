@@ -1662,6 +1662,23 @@ def test_a_misplaced_argument_is_told_where_it_goes(capsys, argv, hint):
     assert err.count("\n") == 1 and err.endswith(hint)
 
 
+def test_a_data_file_whose_name_begins_with_a_dash_is_told_how_to_give_it(
+    tmp_path, monkeypatch, capsys
+):
+    # "the following arguments are required: data", though a file was named.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-t.csv").write_text("x,label\n1,a\n")
+    for argv, hint in [
+        (["run", "-t.csv", "--in-classes", "a,b"], True),
+        (["run", "--in-classes", "a,b"], False),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert ("(a file whose name begins with -: ./-t.csv)\n" in err) == hint, err
+
+
 @pytest.mark.parametrize(
     "argv", [["rnu", "t.csv"], ["run", "t.csv", "--in-classes"]], ids=["typo", "none"]
 )
