@@ -600,7 +600,10 @@ def _accuracy_figure(results, suite, records):
     n_cols = min(4, len(cells))
     n_rows = int(np.ceil(len(cells) / n_cols))
     # One legend below the grid, where it hides no curve, in rows that fit.
-    labels, n_legend_cols, legend_inches = legend_layout(order, 4 * n_cols)
+    # The bands overlap where paired gaps are clear: the title says what they
+    # are, short enough for a figure of one panel.
+    title = "mean \u00b1 std over the class splits (unpaired)"
+    labels, n_legend_cols, legend_inches = legend_layout(order, 4 * n_cols, title)
     fig, axes = plt.subplots(
         n_rows,
         n_cols,
@@ -626,8 +629,8 @@ def _accuracy_figure(results, suite, records):
                 ax.set_prop_cycle(**{k: [v] for k, v in styles[strategy].items()})
                 plot_learning_curves(runs, ax=ax)
                 curves[strategy] = _curves(runs)
-        title = f"{cell} OOD" if cell.endswith("%") else cell
-        ax.set_title(title + _same_runs_note(curves), fontsize="small")
+        panel = f"{cell} OOD" if cell.endswith("%") else cell
+        ax.set_title(panel + _same_runs_note(curves), fontsize="small")
         handles.update(zip(*reversed(ax.get_legend_handles_labels())))
         ax.get_legend().remove()
     for ax in axes.ravel()[len(cells) :]:
@@ -638,9 +641,7 @@ def _accuracy_figure(results, suite, records):
         loc="lower center",
         ncol=n_legend_cols,
         fontsize="small",
-        # The bands overlap where paired gaps are clear: say what they are.
-        title="mean, and a band of +- its std over the class splits (their "
-        "spread, not a paired gap: the tables pair them)",
+        title=title,
         title_fontsize="small",
     )
     fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
