@@ -148,7 +148,12 @@ def preset_section(results, preset):
         *_paired_rank_lines(records, strategies),
         *_auroc_lines(records),
     ]
-    figure = _accuracy_figure(results, suite, records)
+    # The figure is read apart from this text: its MQ-Net column says which
+    # defaults it ran, not today's.
+    measured = config.get("mqnet_defaults", {})
+    settings = ", ".join(f"{key}={value!r}" for key, value in measured.items())
+    names = {"MQ-Net": f"MQ-Net ({settings})"} if measured else None
+    figure = _accuracy_figure(results, suite, records, names)
     lines += [f"![learning curves]({figure.name})", ""]
     return lines, [figure]
 

@@ -592,7 +592,10 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
     return lines + [""]
 
 
-def _accuracy_figure(results, suite, records):
+def _accuracy_figure(results, suite, records, names=None):
+    """The learning curves of every cell, one panel each; `names` maps a
+    strategy to its legend text where its column's name alone would mislead."""
+    names = names or {}
     cells = sorted({r["cell"] for r in records}, key=_cell_order)
     present = {r["strategy"] for r in records}
     order = [s for s in STRATEGY_ORDER if s in present]
@@ -603,7 +606,9 @@ def _accuracy_figure(results, suite, records):
     # The bands overlap where paired gaps are clear: the title says what they
     # are, short enough for a figure of one panel.
     title = "mean \u00b1 std over the class splits (unpaired)"
-    labels, n_legend_cols, legend_inches = legend_layout(order, 4 * n_cols, title)
+    labels, n_legend_cols, legend_inches = legend_layout(
+        [names.get(s, s) for s in order], 4 * n_cols, title
+    )
     fig, axes = plt.subplots(
         n_rows,
         n_cols,

@@ -509,6 +509,33 @@ def test_the_cifar_starts_section_pools_the_pinned_defaults_with_mqnet(monkeypat
     assert "| all, pooled | 2/0/2, +1.00 [+1.00, +1.00] |" in lines
 
 
+def test_a_cifar_figure_names_the_defaults_its_mqnet_column_ran(tmp_path, monkeypatch):
+    # The GPU lease's "MQ-Net" ran least confidence and the learnt selector
+    # alone; its legend said "MQ-Net", read as today's defaults.
+    import cifar_report
+
+    records = [
+        dict(r, cell="cifar10 40%", split=0)
+        for r in _runs("RANDOM", (0,)) + _runs("MQ-Net", (0,))
+    ]
+    cell = dict(n_pool=9, n_test=5, encoder_seconds=1, encoder_epochs=1, device="cpu")
+    monkeypatch.setattr(
+        cifar_report, "load_cifar_cells", lambda *_: (records, [cell], [])
+    )
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    legends = {}
+    for preset in ("gpu-lease", "tiny"):
+        cifar_report.preset_section(tmp_path, preset)
+        texts = figures[-1].legends[0].get_texts()
+        legends[preset] = [text.get_text().replace("\n", " ") for text in texts]
+    assert legends["gpu-lease"] == [
+        "RANDOM",
+        "MQ-Net (informativeness='least_confidence', rule_weight=0.0)",
+    ]
+    assert legends["tiny"] == ["RANDOM", "MQ-Net"]  # run with today's defaults
+
+
 def test_a_noise_ratio_is_labelled_with_its_own_percentage(tmp_path, monkeypatch):
     # int(100 * noise) labelled 0.29 as 28% and merged 0.28 with 0.285.
     records = [
