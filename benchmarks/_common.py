@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import torch
+from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
 from skal_openset._argtypes import user_path
@@ -300,7 +301,8 @@ def child_output(command, **kwargs):
 
 
 def joblib_verbosity(n_jobs):
-    """joblib's progress lines, but none for one job: joblib >= 1.5 then hides
-    a failing task's error behind its own AttributeError
-    ('_pre_dispatch_amount')."""
-    return 0 if n_jobs == 1 else 5
+    """joblib's progress lines, but none where one job runs (``n_jobs=1``, a
+    negative count that leaves one core, the sequential backend): joblib >= 1.5
+    then hides a failing task's error behind its own AttributeError
+    ('_pre_dispatch_amount'). Call it under the backend the tasks run on."""
+    return 0 if effective_n_jobs(n_jobs) == 1 else 5

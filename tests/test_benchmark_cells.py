@@ -975,8 +975,17 @@ def test_a_failing_cell_is_named(tmp_path, tiny_data_dir, monkeypatch):
         bench.run_cell(cell, tiny_data_dir, tmp_path)
 
 
+@pytest.mark.parametrize(
+    "jobs",
+    [
+        ["--n-jobs", "1"],
+        # One job too, which progress lines on joblib's part still hid.
+        ["--n-jobs", "2", "--backend", "sequential"],
+        ["--n-jobs", str(-(os.cpu_count() or 1) - 1)],
+    ],
+)
 def test_a_failing_cell_in_one_job_raises_its_own_error(
-    tmp_path, tiny_data_dir, monkeypatch
+    tmp_path, tiny_data_dir, monkeypatch, jobs
 ):
     # With verbose progress, joblib >= 1.5 raised its own AttributeError
     # ('_pre_dispatch_amount') over the error of a task after the first.
@@ -990,7 +999,7 @@ def test_a_failing_cell_in_one_job_raises_its_own_error(
 
     monkeypatch.setattr(bench, "make_strategy", broken)
     argv = ["openset_benchmark.py", "--results-dir", str(tmp_path), "run", "tabular"]
-    argv += ["--quick", "--strategies", "RANDOM", "CONF", "--n-jobs", "1"]
+    argv += ["--quick", "--strategies", "RANDOM", "CONF", *jobs]
     monkeypatch.setattr(sys, "argv", argv + ["--data-dir", str(tiny_data_dir)])
     with pytest.raises(RuntimeError, match="failed: ValueError: no such"):
         bench.main()
