@@ -34,6 +34,7 @@ within a trial are paired.
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from collections import Counter
@@ -108,6 +109,7 @@ RESULTS = HERE / "results"
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
 
 NOISE_RATIOS = (0.1, 0.2, 0.4, 0.6)
+BACKEND = "loky"
 TRIALS = 3
 STRATEGIES = (
     "RANDOM",
@@ -742,8 +744,13 @@ def run_suite(args):
         command += " --noise " + " ".join(map(str, args.noise))
     if args.strategies:
         command += " --strategies " + " ".join(f"'{s}'" for s in args.strategies)
+    command += f" --n-jobs {args.n_jobs}"
+    if args.backend != BACKEND:
+        command += f" --backend {args.backend}"
+    if args.scheduler is not None:
+        command += f" --scheduler {shlex.quote(args.scheduler)}"
     run = {
-        "command": f"{command} --n-jobs {args.n_jobs}",
+        "command": command,
         "cells": len(cells),
         "ran": len(todo),  # the others had finished in an earlier run
         "skipped_splits": [list(key) for key in skipped],
@@ -790,6 +797,14 @@ def check_run_args(parser, args):
         parser.error(
             "--scheduler applies to --backend dask only; add that or drop --scheduler"
         )
+    if args.backend == "dask":
+        try:
+            import distributed  # noqa: F401  (joblib's dask backend needs a client)
+        except ImportError:
+            parser.error(
+                "--backend dask needs dask's distributed package: pip install "
+                "'dask[distributed]', or choose another --backend"
+            )
     args.trials = TRIALS if args.trials is None else args.trials
     args.noise = NOISE_RATIOS if args.noise is None else args.noise
     cells = grid(args.suite, args.quick, args.trials, args.noise)
@@ -846,7 +861,7 @@ def main():
     )
     run.add_argument(
         "--backend",
-        default="loky",
+        default=BACKEND,
         help="the joblib backend the cells run on, e.g. dask for a cluster "
         "(default: loky, processes of this machine)",
     )

@@ -207,6 +207,7 @@ def run_args(results, data_dir, backend="loky", strategies=None):
         strategies=strategies,
         n_jobs=1,
         backend=backend,
+        scheduler=None,
         data_dir=data_dir,
         results_dir=results,
     )
@@ -310,6 +311,14 @@ def test_code_version_names_this_checkouts_commit_and_tracked_changes(tmp_path):
     assert version(project) == head
     (project / "skal_openset" / "a.py").write_text("x = 2\n")
     assert version(project) == head + "+changes"
+
+
+def test_a_run_log_records_the_backend_as_given(tmp_path, tiny_data_dir, monkeypatch):
+    # Copied from the log, a run on threads (or a cluster) reran on processes.
+    monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:1])
+    bench.run_suite(run_args(tmp_path, tiny_data_dir, "threading"))
+    run = json.loads((tmp_path / "cells" / "tabular-quick" / "_runs.jsonl").read_text())
+    assert run["command"].endswith(" --n-jobs 1 --backend threading")
 
 
 def test_a_run_log_names_the_code_its_cells_started_with(
@@ -705,6 +714,11 @@ def _main(monkeypatch, *argv):
             ["tabular", "--quick", "--scheduler", "x:1"],
             "--scheduler applies to --backend dask",
         ),
+        # A traceback of ModuleNotFoundError (dask is in the dev extra only).
+        (
+            ["tabular", "--quick", "--backend", "dask"],
+            "--backend dask needs dask's distributed package: pip install",
+        ),
     ],
 )
 def test_a_bad_run_is_one_line_of_error_and_logs_nothing(
@@ -716,6 +730,7 @@ def test_a_bad_run_is_one_line_of_error_and_logs_nothing(
     )
     results = tmp_path / "results"
     suite, *options = argv
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(SystemExit) as info:
         _main(
             monkeypatch,
