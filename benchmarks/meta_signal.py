@@ -79,6 +79,7 @@ from sklearn.utils import check_random_state
 from _common import (
     ResultsError,
     add_results_dir,
+    cell_failure,
     cell_threads,
     joblib_verbosity,
     machine_description,
@@ -701,8 +702,11 @@ def run(dataset, noise, seed, variant, data_dir, results):
                 "move it out of the folder or delete it, and rerun"
             )
         return cell
-    with cell_threads("cpu"):  # parallelism comes from joblib, one run a core
-        cell = _run(dataset, noise, seed, variant, data_dir)
+    try:
+        with cell_threads("cpu"):  # parallelism comes from joblib, one run a core
+            cell = _run(dataset, noise, seed, variant, data_dir)
+    except Exception as exc:  # a worker's traceback names no run
+        raise cell_failure(f"The run {path.name}", exc) from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, cell)  # a rerun resumes from the finished cells
     return cell

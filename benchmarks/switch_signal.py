@@ -43,6 +43,7 @@ from scipy.stats import spearmanr
 from _common import (
     ResultsError,
     add_results_dir,
+    cell_failure,
     cell_threads,
     joblib_verbosity,
     machine_description,
@@ -140,8 +141,11 @@ def run(dataset, noise, seed, data_dir, results):
                 "move it out of the folder or delete it, and rerun"
             )
         return record
-    with cell_threads("cpu"):
-        auroc = first_query_auroc(dataset, noise, seed, data_dir)
+    try:
+        with cell_threads("cpu"):
+            auroc = first_query_auroc(dataset, noise, seed, data_dir)
+    except Exception as exc:  # a worker's traceback names no split
+        raise cell_failure(f"The class split {path.name}", exc) from exc
     record = dict(dataset=dataset, noise=noise, seed=seed, auroc=auroc)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, record)

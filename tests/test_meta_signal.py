@@ -719,7 +719,7 @@ def test_a_run_whose_pool_ran_out_is_refused_not_written(
 ):
     # It was written and averaged as a run of the benchmark's rounds.
     monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 30)
-    with pytest.raises(ValueError, match="pool ran out after round .* of 30"):
+    with pytest.raises(RuntimeError, match="pool ran out after round .* of 30"):
         meta_signal.run("segment", 0.4, 0, "rule", tiny_data_dir, tmp_path)
     assert not list(tmp_path.rglob("*.json"))
 
@@ -876,3 +876,14 @@ def test_the_thirty_percent_switch_takes_the_rule_from_30_percent_ood():
         y = np.r_[np.tile([0, 1], 10), np.full(n_ood, -1)]
         learner = SimpleNamespace(X_labelled_=X[: len(y)], y_labelled_=y)
         assert clone(strategy)._current_rule_weight(learner) == weight
+
+
+def test_a_failing_run_is_named(tmp_path, monkeypatch):
+    # A worker's error named the data set at most, not the noise, seed or
+    # variant that failed.
+    def broken(*args):
+        raise ValueError("the pool ran out")
+
+    monkeypatch.setattr(meta_signal, "_run", broken)
+    with pytest.raises(RuntimeError, match="segment_40_7_rule.json failed: ValueErr"):
+        meta_signal.run("segment", 0.4, 7, "rule", tmp_path, tmp_path)

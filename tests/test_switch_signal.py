@@ -242,3 +242,13 @@ def test_without_paired_runs_it_says_what_to_run(tmp_path, monkeypatch, capsys):
         switch_signal.main()
     assert "run them with meta_signal.py" in capsys.readouterr().err
     assert not (tmp_path / "switch_signal.md").exists()
+
+
+def test_a_failing_split_is_named(tmp_path, monkeypatch):
+    # A worker's error did not say which class split failed.
+    def broken(*args):
+        raise ValueError("the pool ran out")
+
+    monkeypatch.setattr(switch_signal, "first_query_auroc", broken)
+    with pytest.raises(RuntimeError, match="segment_60_7.json failed: ValueError"):
+        switch_signal.run("segment", 0.6, 7, tmp_path, tmp_path)
