@@ -136,15 +136,28 @@ def percent(ratio):
     return f"{(Decimal(str(ratio)) * 100).normalize():f}%"
 
 
-def write_json_atomic(path, obj):
-    """Write ``obj`` as JSON so that no reader ever sees half a file.
+def write_text_atomic(path, text):
+    """Write `text` to `path` so that no reader ever sees half a file: an
+    interrupted write keeps the old file (a report's, a committed result).
 
     A joblib worker gets the SIGTERM that stops a run too (``timeout`` and
     SLURM signal every process of it): as Ctrl-C, it removes the temporary
     file instead of leaving it behind.
     """
     with sigterm_as_ctrl_c(), atomic_open(path, "w") as f:
-        f.write(json.dumps(obj))
+        f.write(text)
+
+
+def write_json_atomic(path, obj):
+    """Write ``obj`` as JSON with :func:`write_text_atomic`."""
+    write_text_atomic(path, json.dumps(obj))
+
+
+def save_figure_atomic(fig, path, dpi):
+    """Save `fig` as the PNG `path` whole or not at all: a Ctrl-C while it was
+    saved left a truncated figure in place of the old one."""
+    with sigterm_as_ctrl_c(), atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=dpi)
 
 
 def read_record(path, keys, what):
@@ -165,6 +178,13 @@ def read_record(path, keys, what):
             "of the folder or delete it"
         )
     return record
+
+
+# What an interrupted run or report of cells keeps: each file is written
+# whole or not at all, a report's too.
+INTERRUPTED = (
+    "finished cells and report files are kept whole; rerun to finish the rest."
+)
 
 
 @contextmanager

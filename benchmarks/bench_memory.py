@@ -30,7 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import add_results_dir, child_output, machine_description
+from _common import (
+    add_results_dir,
+    child_output,
+    machine_description,
+    write_text_atomic,
+)
 from skal_openset._argtypes import positive_int
 
 RESULTS = Path(__file__).parent / "results"
@@ -157,7 +162,9 @@ def main():
         "sizes": sizes,
         "results": rows,
     }
-    (args.results_dir / "memory.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomic(
+        args.results_dir / "memory.json", json.dumps(result, indent=2) + "\n"
+    )
     lines = [
         f"Median (and range) of {args.repeats} runs, each a fresh process; "
         f"machine: {result['machine']}.",
@@ -174,7 +181,7 @@ def main():
             for r in rows
         ),
     ]
-    (args.results_dir / "memory.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.results_dir / "memory.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import add_results_dir, child_output, machine_description
+from _common import (
+    add_results_dir,
+    child_output,
+    machine_description,
+    write_text_atomic,
+)
 from skal_openset._argtypes import Repeatable, positive_int
 
 RESULTS = Path(__file__).parent / "results"
@@ -204,8 +209,8 @@ def main():
 
     torch.set_num_threads(args.threads)  # so that the description says so
     result = {"machine": machine_description(), "results": rows}
-    (args.results_dir / f"{args.output}.json").write_text(
-        json.dumps(result, indent=2) + "\n"
+    write_text_atomic(
+        args.results_dir / f"{args.output}.json", json.dumps(result, indent=2) + "\n"
     )
     lines = [
         f"Median of the runs; machine: {result['machine']}.",
@@ -219,7 +224,7 @@ def main():
             for r in rows
         ),
     ]
-    (args.results_dir / f"{args.output}.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.results_dir / f"{args.output}.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _common import add_results_dir, machine_description, median_seconds
+from _common import (
+    add_results_dir,
+    machine_description,
+    median_seconds,
+    write_text_atomic,
+)
 from skal_openset import (
     MetaQueryNetSelector,
     MonotoneMLP,
@@ -275,8 +280,10 @@ def main():
         "same run, the two alternating).",
     ]
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    (args.results_dir / "selector.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.results_dir / "selector.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(
+        args.results_dir / "selector.json", json.dumps(result, indent=2) + "\n"
+    )
+    write_text_atomic(args.results_dir / "selector.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

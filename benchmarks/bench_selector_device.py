@@ -26,6 +26,7 @@ from _common import (
     median_seconds,
     missing_device_error,
     torch_device,
+    write_text_atomic,
 )
 from bench_selector import self_validation_set
 from skal_openset import MetaQueryNetSelector
@@ -105,7 +106,7 @@ def main(argv=None):
     text = json.dumps(result, indent=1)
     print(text)
     if args.out is not None:
-        args.out.write_text(text + "\n")
+        write_text_atomic(args.out, text + "\n")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ from _cells import (
     write_cell,
 )
 from _common import (
+    INTERRUPTED,
     ResultsError,
     add_results_dir,
     cell_failure,
@@ -642,5 +643,5 @@ def main():
 
 
 if __name__ == "__main__":
-    with stopped_by_signals("finished cells are kept; rerun to finish the rest."):
+    with stopped_by_signals(INTERRUPTED):
         main()

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from _cells import CIFAR_CELLS, read_cell
-from _common import ResultsError
+from _common import ResultsError, write_text_atomic
 from cifar import PRESETS
 from report import (
     _RENAMED,
@@ -216,7 +216,7 @@ def write_cifar_report(results):
         lines += section
     lines += starts_section(results)
     path = results / "cifar.md"
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     return path
 
 

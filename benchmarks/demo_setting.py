@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from _common import add_results_dir
+from _common import add_results_dir, write_text_atomic
 from openset_benchmark import NOISE_RATIOS
 from skal_openset import summarize_final_round
 from skal_openset._argtypes import positive_int, query_rounds
@@ -94,7 +94,7 @@ def main():
     print(lines[-1])
     folder = args.results_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "setting.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(folder / "setting.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

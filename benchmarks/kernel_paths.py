@@ -35,6 +35,7 @@ from _common import (
     machine_description,
     percent,
     refuse_repeats,
+    write_text_atomic,
 )
 from compare_cells import matched_cells
 from openset_benchmark import (
@@ -315,7 +316,7 @@ def main(argv=None):
             "| --- |" + " --- |" * (len(ran) + 2),
             *versus_lines(folders, args.suite, first, second, runs),
         ]
-    args.output.write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.output, "\n".join(lines) + "\n")
     print(f"Wrote {args.output}")
 
 

@@ -88,9 +88,11 @@ from _common import (
     read_record,
     refuse_repeats,
     refuse_with_summary_only,
+    save_figure_atomic,
     stopped_by_signals,
     threads_in_cell,
     write_json_atomic,
+    write_text_atomic,
 )
 from openset_benchmark import (
     DATASETS,
@@ -1332,7 +1334,7 @@ def write_summary(results):
             + "; ".join(rerun_commands(results, lost))
         )
     results.mkdir(parents=True, exist_ok=True)  # a new --results-dir
-    (results / "meta_signal.md").write_text("\n".join(lines))
+    write_text_atomic(results / "meta_signal.md", "\n".join(lines))
     tables = [c for c in cells if c["dataset"] in TABLES]
     images = [c for c in cells if c["dataset"] not in TABLES]
     for scope, title, name in (
@@ -1414,7 +1416,7 @@ def plot_balance(cells, path, title):
     fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
     fig.suptitle(f"Fixed balances against the learnt selector, {title}")
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(path, dpi=120)
+    save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
 
 

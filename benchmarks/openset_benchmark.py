@@ -59,6 +59,7 @@ from _cells import (
     write_cell,
 )
 from _common import (
+    INTERRUPTED,
     ResultsError,
     add_results_dir,
     cell_failure,
@@ -898,5 +899,5 @@ def main():
 
 if __name__ == "__main__":
     # Cells are written whole or not at all, so a rerun finishes the suite.
-    with stopped_by_signals("finished cells are kept; rerun to finish the rest."):
+    with stopped_by_signals(INTERRUPTED):
         main()

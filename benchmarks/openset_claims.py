@@ -16,7 +16,7 @@ pool, so recall ranks strategies as the IN share of their queries does.
 import argparse
 from pathlib import Path
 
-from _common import folder_path, percent
+from _common import folder_path, percent, write_text_atomic
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
 from skal_openset._argtypes import Repeatable
@@ -158,7 +158,7 @@ def write_claims(results, suites, noise=None):
         for claim in CLAIMS:
             lines += claim_lines(rows, **claim)
     path = results / "openset_claims.md"
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     return path
 
 

@@ -402,12 +402,14 @@ def table_cell_lines(old, committed_accuracy, commit="HEAD"):
 
 
 def write_summary(results=RESULTS):
+    from _common import write_text_atomic  # not at the top: see _paired_gap
+
     rows = _load_rows(results)
     old = next(r["code"] for r in rows if r["code"] != "today")
     lines = summary(rows, _committed_accuracy)
     lines += table_cell_lines(old, _committed_accuracy)
     path = Path(results) / SUMMARY
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     print(path.read_text())
 
 

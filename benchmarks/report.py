@@ -18,7 +18,13 @@ from scipy.optimize import brentq
 from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
 from _cells import read_cell
-from _common import ResultsError, path_option, percent
+from _common import (
+    ResultsError,
+    path_option,
+    percent,
+    save_figure_atomic,
+    write_text_atomic,
+)
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
@@ -651,7 +657,7 @@ def _accuracy_figure(results, suite, records, names=None):
     )
     fig.tight_layout(rect=(0, legend_inches / fig.get_figheight(), 1, 1))
     path = results / f"{suite}_accuracy.png"
-    fig.savefig(path, dpi=90)
+    save_figure_atomic(fig, path, dpi=90)
     plt.close(fig)
     return path
 
@@ -726,7 +732,7 @@ def _landscape_figures(results, suite, landscapes):
         )
         fig.tight_layout(rect=(0, 0.1, 1, 1))
         path = results / f"{suite}_landscape_{dataset}.png"
-        fig.savefig(path, dpi=110)
+        save_figure_atomic(fig, path, dpi=110)
         plt.close(fig)
         paths.append(path)
     if not paths:
@@ -1091,7 +1097,7 @@ def write_report(results):
     lines += ablation_section(results)
     lines += runs
     path = results / "RESULTS.md"
-    path.write_text("\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     print(f"wrote {path}")
     return path
 

@@ -54,6 +54,7 @@ from _common import (
     stopped_by_signals,
     threads_in_cell,
     write_json_atomic,
+    write_text_atomic,
 )
 from meta_signal import _paired_gaps, cells_dir, read_run
 from openset_benchmark import (
@@ -283,7 +284,7 @@ def write_summary(results):
     """switch_signal.md under `results`, from its per-split files and the
     meta_signal runs they pair."""
     rows = load_rows(results)
-    (Path(results) / "switch_signal.md").write_text("\n".join(summary(rows)))
+    write_text_atomic(Path(results) / "switch_signal.md", "\n".join(summary(rows)))
 
 
 def main():

@@ -1,5 +1,6 @@
 """The benchmark report's statistics (benchmarks/report.py)."""
 
+import contextlib
 import json
 import shlex
 import shutil
@@ -160,6 +161,26 @@ def test_a_strategy_has_one_colour_in_every_figure(tmp_path, monkeypatch):
     report._accuracy_figure(tmp_path, "s", _curves({"a 40%": every}))
     report._accuracy_figure(tmp_path, "s", _curves({"a 40%": ("RANDOM", "CONF")}))
     assert len(colours["RANDOM"]) == len(colours["CONF"]) == 1
+
+
+def test_a_figure_saved_when_ctrl_c_comes_keeps_the_old_one(tmp_path, monkeypatch):
+    # savefig wrote onto the committed figure: a Ctrl-C while PIL encoded it
+    # left a truncated PNG in its place.
+    old = tmp_path / "s_accuracy.png"
+    old.write_bytes(b"the old figure")
+
+    def interrupted(fig, target, **kwargs):
+        with contextlib.ExitStack() as stack:
+            if not hasattr(target, "write"):
+                target = stack.enter_context(open(target, "wb"))
+            target.write(b"\x89PNG, half")
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(report.plt.Figure, "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        report._accuracy_figure(tmp_path, "s", _curves({"a 40%": ("CONF",)}))
+    assert [p.name for p in tmp_path.iterdir()] == [old.name]
+    assert old.read_bytes() == b"the old figure"
 
 
 def test_a_panel_names_strategies_whose_runs_are_the_same(tmp_path, monkeypatch):

@@ -142,7 +142,8 @@ def test_sigint_or_sigterm_stops_benchmark_keeping_only_whole_cells(
     if signum == signal.SIGTERM:
         assert returncode == 143, output
         assert output.splitlines()[-1] == (
-            "Interrupted (SIGTERM): finished cells are kept; rerun to finish the rest."
+            "Interrupted (SIGTERM): finished cells and report files are kept whole; "
+            "rerun to finish the rest."
         )
     assert returncode != 0, output
     cells = cells_of(tmp_path)
