@@ -1196,6 +1196,17 @@ def main(argv=None):
         _main(argv)
 
 
+def _kept_state(args):
+    """The state file a stopped ``run`` resumes from, or None (other commands,
+    or stopped before its first round was saved)."""
+    if args.command != "run":
+        return None
+    states = [args.output / name for name in _RUN_STATES]
+    # Not Path.exists, which raises where the error came from a path that
+    # cannot be looked up (too long a name): a second traceback.
+    return next((path for path in states if os.path.exists(path)), None)
+
+
 def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1243,11 +1254,8 @@ def _main(argv):
             # The machine's, not the user's input: a full disk (the checkpoint's
             # save), a folder made read-only meanwhile. One line, exit status 1.
             remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
-            states = [args.output / name for name in _RUN_STATES]
-            # Not Path.exists, which raises where the error came from a path
-            # that cannot be looked up (too long a name): a second traceback.
-            kept = next((path for path in states if os.path.exists(path)), None)
-            if args.command == "run" and kept is not None:
+            kept = _kept_state(args)
+            if kept is not None:
                 then = (
                     f"the rounds finished are kept in {kept}: {remedy}, then rerun "
                     "the same command to resume"
@@ -1266,8 +1274,10 @@ def _main(argv):
                 if isinstance(exc, InterruptedAfterReplacing)
                 else []
             )
-            if args.command == "run":
+            if _kept_state(args) is not None:
                 then = "rerun the same command to resume"
+            elif args.command == "run":  # stopped before its first checkpoint
+                then = "no round had finished; rerun it to start again"
             elif replaced:
                 then = "its outputs are complete"
             else:

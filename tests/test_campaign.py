@@ -273,6 +273,36 @@ def test_a_run_writes_over_no_file_it_did_not_write(tmp_path, capsys):
     assert not (out / "state.joblib").exists()
 
 
+@pytest.mark.parametrize(
+    "stopped_at_save, then",
+    [
+        (1, "no round had finished; rerun it to start again"),
+        (2, "rerun the same command to resume"),
+    ],
+)
+def test_a_stopped_run_promises_a_resume_only_where_a_round_was_kept(
+    tmp_path, capsys, monkeypatch, stopped_at_save, then
+):
+    # Stopped before its first checkpoint, it said "rerun the same command
+    # to resume" with nothing to resume from.
+    _table(tmp_path / "zoo.csv")
+    save, saves = _experiment.save_object, []
+
+    def interrupted(state, path):
+        saves.append(path)
+        if len(saves) == stopped_at_save:
+            raise KeyboardInterrupt
+        return save(state, path)
+
+    monkeypatch.setattr(_experiment, "save_object", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10")
+    assert exit_.value.code == 130
+    err = capsys.readouterr().err.splitlines()[-1]  # after the progress bar's
+    assert err == f"skal-openset: stopped (Ctrl-C); {then}."
+    assert (tmp_path / "out" / "checkpoint.joblib").exists() == (stopped_at_save > 1)
+
+
 def test_a_full_disk_stops_a_run_with_one_line_and_a_rerun_resumes(
     tmp_path, capsys, monkeypatch
 ):
