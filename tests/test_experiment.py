@@ -898,35 +898,44 @@ def test_ctrl_c_stops_the_command_with_one_line_and_status_130(
     assert capsys.readouterr().err == f"skal-openset: stopped (Ctrl-C); {then}.\n"
 
 
-# A Ctrl-C while the command loads torch, as the console script starts it.
-_CTRL_C_WHILE_LOADING = """
-import sys
+# A Ctrl-C (or a SIGTERM: timeout, kill) while the command loads torch, as
+# the console script starts it.
+_STOPPED_WHILE_LOADING = """
+import os, signal, sys, time
 
-class CtrlCAtTorch:
+class StoppedAtTorch:
     def find_spec(self, name, path=None, target=None):
         if name == "torch":
+            if sys.argv[1] == "SIGTERM":
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(30)
             raise KeyboardInterrupt
 
-sys.meta_path.insert(0, CtrlCAtTorch())
+sys.meta_path.insert(0, StoppedAtTorch())
 from skal_openset.__main__ import main
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[2:]))
 """
 
 
-def test_ctrl_c_while_the_command_loads_stops_it_with_one_line(tmp_path):
+@pytest.mark.parametrize("stopped, status", [("Ctrl-C", 130), ("SIGTERM", 143)])
+def test_a_stop_while_the_command_loads_ends_it_with_one_line(
+    tmp_path, stopped, status
+):
     # The package loaded torch as it was imported, before main could handle
     # the Ctrl-C: a 30-line traceback in the first seconds of every command.
+    # A SIGTERM then ended it without a word.
     output = tmp_path / "out"
-    command = [sys.executable, "-c", _CTRL_C_WHILE_LOADING, "demo"]
+    command = [sys.executable, "-c", _STOPPED_WHILE_LOADING, stopped, "demo"]
     done = subprocess.run(
         [*command, "--output", str(output)],
         capture_output=True,
         text=True,
         env=dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1])),
+        timeout=120,
     )
-    assert done.returncode == 130
+    assert done.returncode == status
     assert done.stderr == (
-        "skal-openset: stopped (Ctrl-C) while starting; nothing was written.\n"
+        f"skal-openset: stopped ({stopped}) while starting; nothing was written.\n"
     )
     assert not output.exists()
 
