@@ -169,9 +169,11 @@ def load_table(
                 ) from None
         if labels.dtype.kind == "f":  # NaN marks an unlabelled row, as "" does
             # NaN made integer labels float: 3.0 is written 3, as in a CSV.
+            # Each in its own precision: float32's 0.1 is "0.1", not its
+            # float64 value 0.10000000149011612.
             labels = np.array(
                 ["" if v != v else str(int(v)) if v.is_integer() else str(v)
-                 for v in labels.tolist()]
+                 for v in labels]
             )  # fmt: skip
         X = _float32_features(
             X,

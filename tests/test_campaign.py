@@ -2400,6 +2400,23 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
         load_table(tmp_path / "object.npz")
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_npz_float_labels_are_spelt_as_written_in_their_precision(tmp_path, dtype):
+    # float32's 0.1 was read as "0.10000000149011612": --in-classes 0.1 then
+    # named a class that labels no row.
+    from skal_openset._campaign import load_table
+
+    labels = np.array([0.1, np.nan, 2.5, 3.0, 1e-05], dtype=dtype)
+    np.savez(tmp_path / "t.npz", X=np.ones((5, 2)), label=labels)
+    assert load_table(tmp_path / "t.npz")[1].tolist() == [
+        "0.1",
+        "",
+        "2.5",
+        "3",
+        "1e-05",
+    ]
+
+
 def test_npz_labels_saved_as_bytes_are_read_as_utf_8(tmp_path):
     # astype(str) decodes ASCII alone: "café" stopped the run with "'ascii'
     # codec can't decode byte 0xc3", naming no file nor array.
