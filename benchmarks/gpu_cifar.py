@@ -94,6 +94,28 @@ def reference_check(data, cache_dir, device, n_labels, config):
     return {"n_labels": len(rows), "accuracy": accuracy, "fit_seconds": seconds}
 
 
+def pack_cells(archive, paths, results):
+    """Zip the files `paths`, named relative to `results`, into `archive`,
+    whole or not at all.
+
+    The archive is rewritten after each group of strategies, so that the
+    cells finished outlive the lease; stopped while it was rewritten (the
+    lease's time limit), it was left truncated, every earlier group's cells
+    lost with it.
+    """
+    # Not at the top: skorch, which they import, may be installed by main.
+    from skal_openset._atomic import atomic_open
+    from skal_openset._signals import sigterm_as_ctrl_c
+
+    with (
+        sigterm_as_ctrl_c(),
+        atomic_open(archive, "wb") as file,
+        zipfile.ZipFile(file, "w") as packed,
+    ):
+        for path in paths:
+            packed.write(path, Path(path).relative_to(results))
+
+
 def main(argv=None):
     # A copy of the tree, not installed there: the package is in its root.
     sys.path[:0] = [str(HERE), str(HERE.parent)]
@@ -169,7 +191,12 @@ def main(argv=None):
     start = time.perf_counter()
     installed = install_missing(args.wheels)
 
-    from _common import machine_description, missing_device_error, torch_device
+    from _common import (
+        machine_description,
+        missing_device_error,
+        torch_device,
+        write_text_atomic,
+    )
     from cifar import (
         PRESETS,
         data_error,
@@ -222,9 +249,7 @@ def main(argv=None):
         )
         # the run log too: its wall times hold what the cells' own do not
         run_log = results / "cells" / f"cifar-{args.preset}" / "_runs.jsonl"
-        with zipfile.ZipFile(args.out / "cells.zip", "w") as packed:
-            for path in [*paths, run_log]:
-                packed.write(path, Path(path).relative_to(results))
+        pack_cells(args.out / "cells.zip", [*paths, run_log], results)
         seconds = time.perf_counter() - start
         with (args.out / "progress.txt").open("a") as progress:
             progress.writelines(f"{s} done after {seconds:.0f} s\n" for s in group)
@@ -257,7 +282,7 @@ def main(argv=None):
         ],
         "final": summarize_final_round(records),
     }
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_text_atomic(args.out / "summary.json", json.dumps(summary, indent=1))
     print(json.dumps(summary, indent=1))
 
 

@@ -1128,6 +1128,52 @@ def test_gpu_lease_script_on_cpu_with_a_tiny_config(
     assert [line.split(" done")[0] for line in progress] == ["RANDOM", "MQ-Net", "CCAL"]
 
 
+# Packs cells a.json, then a.json and b.json, with a SIGTERM (the lease's
+# time limit) as b.json is written.
+_STOPPED_WHILE_PACKING = """
+import os, signal, sys, time, zipfile
+from pathlib import Path
+import gpu_cifar
+
+results, archive = Path(sys.argv[1]), Path(sys.argv[2])
+first, second = results / "cells" / "a.json", results / "cells" / "b.json"
+gpu_cifar.pack_cells(archive, [first], results)
+write = zipfile.ZipFile.write
+
+def stopped_at_second(self, filename, *args, **kwargs):
+    if Path(filename) == second:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    return write(self, filename, *args, **kwargs)
+
+zipfile.ZipFile.write = stopped_at_second
+gpu_cifar.pack_cells(archive, [first, second], results)
+"""
+
+
+def test_a_lease_stopped_while_packing_keeps_its_last_whole_cells_archive(tmp_path):
+    # cells.zip, rewritten after each group of strategies so that the cells
+    # outlive the lease, was rewritten in place: stopped meanwhile, it was
+    # left truncated, every earlier group's cells lost with it.
+    results = tmp_path / "results"
+    (results / "cells").mkdir(parents=True)
+    for name in ("a.json", "b.json"):
+        (results / "cells" / name).write_text("{}")
+    archive = tmp_path / "out" / "cells.zip"
+    archive.parent.mkdir()  # as main makes --out
+    benchmarks = str(ROOT / "benchmarks")
+    done = subprocess.run(
+        [sys.executable, "-c", _STOPPED_WHILE_PACKING, str(results), str(archive)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([benchmarks, str(ROOT)])},
+        timeout=120,
+    )
+    assert done.returncode != 0
+    with zipfile.ZipFile(archive) as packed:
+        assert packed.namelist() == ["cells/a.json"]
+    assert [p.name for p in archive.parent.iterdir()] == ["cells.zip"]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
