@@ -387,13 +387,18 @@ def cifar_strategy(preset, name, seed):
     are kept.
     """
     strategy = make_strategy(name, seed)
-    if isinstance(strategy, MQNetQuery):
-        today, params = MQNetQuery().get_params(), strategy.get_params()
-        measured = PRESETS[preset].get("mqnet_defaults", {})
-        strategy.set_params(
-            **{key: v for key, v in measured.items() if params[key] == today[key]}
-        )
-    return strategy
+    return strategy.set_params(**measured_defaults(preset, strategy))
+
+
+def measured_defaults(preset, strategy):
+    """The parameters `preset`'s cells set on `strategy` (a column's, as
+    :func:`make_strategy` makes it): its ``mqnet_defaults`` where the column
+    leaves today's default; none for other strategies."""
+    if not isinstance(strategy, MQNetQuery):
+        return {}
+    today, params = MQNetQuery().get_params(), strategy.get_params()
+    measured = PRESETS[preset].get("mqnet_defaults", {})
+    return {key: v for key, v in measured.items() if params[key] == today[key]}
 
 
 def _run_cell(cell, path, data, cache_dir, device):

@@ -9,7 +9,8 @@ import numpy as np
 
 from _cells import CIFAR_CELLS, read_cell
 from _common import ResultsError, write_text_atomic
-from cifar import PRESETS
+from cifar import PRESETS, measured_defaults
+from openset_benchmark import make_strategy
 from report import (
     _RENAMED,
     _RUN_KEYS,
@@ -148,11 +149,13 @@ def preset_section(results, preset):
         *_paired_rank_lines(records, strategies),
         *_auroc_lines(records),
     ]
-    # The figure is read apart from this text: its MQ-Net column says which
-    # defaults it ran, not today's.
-    measured = config.get("mqnet_defaults", {})
-    settings = ", ".join(f"{key}={value!r}" for key, value in measured.items())
-    names = {"MQ-Net": f"MQ-Net ({settings})"} if measured else None
+    # The figure is read apart from this text: each MQ-Net column says which
+    # of the defaults of its time it ran, not today's.
+    names = {}
+    for strategy in strategies:
+        if measured := measured_defaults(preset, make_strategy(strategy, 0)):
+            settings = ", ".join(f"{key}={value!r}" for key, value in measured.items())
+            names[strategy] = f"{strategy}: {settings}"
     figure = _accuracy_figure(results, suite, records, names)
     lines += [f"![learning curves]({figure.name})", ""]
     return lines, [figure]

@@ -530,14 +530,16 @@ def test_the_cifar_starts_section_pools_the_pinned_defaults_with_mqnet(monkeypat
     assert "| all, pooled | 2/0/2, +1.00 [+1.00, +1.00] |" in lines
 
 
-def test_a_cifar_figure_names_the_defaults_its_mqnet_column_ran(tmp_path, monkeypatch):
-    # The GPU lease's "MQ-Net" ran least confidence and the learnt selector
-    # alone; its legend said "MQ-Net", read as today's defaults.
+def test_a_cifar_figure_names_the_defaults_its_mqnet_columns_ran(tmp_path, monkeypatch):
+    # The GPU lease's MQ-Net columns ran least confidence, "MQ-Net" the learnt
+    # selector alone; their legend read as today's defaults.
     import cifar_report
 
+    mqnets = ("MQ-Net", "MQ-Net (no meta-model)")
     records = [
         dict(r, cell="cifar10 40%", split=0)
-        for r in _runs("RANDOM", (0,)) + _runs("MQ-Net", (0,))
+        for strategy in ("RANDOM", *mqnets)
+        for r in _runs(strategy, (0,))
     ]
     cell = dict(n_pool=9, n_test=5, encoder_seconds=1, encoder_epochs=1, device="cpu")
     monkeypatch.setattr(
@@ -552,9 +554,11 @@ def test_a_cifar_figure_names_the_defaults_its_mqnet_column_ran(tmp_path, monkey
         legends[preset] = [text.get_text().replace("\n", " ") for text in texts]
     assert legends["gpu-lease"] == [
         "RANDOM",
-        "MQ-Net (informativeness='least_confidence', rule_weight=0.0)",
+        "MQ-Net (no meta-model): informativeness='least_confidence'",
+        "MQ-Net: informativeness='least_confidence', rule_weight=0.0",
     ]
-    assert legends["tiny"] == ["RANDOM", "MQ-Net"]  # run with today's defaults
+    # Run with today's defaults.
+    assert legends["tiny"] == ["RANDOM", "MQ-Net (no meta-model)", "MQ-Net"]
 
 
 def test_a_noise_ratio_is_labelled_with_its_own_percentage(tmp_path, monkeypatch):
