@@ -1525,5 +1525,7 @@ def run_all(args):
 
 
 if __name__ == "__main__":
-    with stopped_by_signals("finished runs are kept; rerun to finish the rest."):
+    with stopped_by_signals(
+        "finished runs and report files are kept whole; rerun to finish the rest."
+    ):
         main()

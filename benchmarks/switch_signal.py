@@ -349,5 +349,7 @@ def main():
 
 
 if __name__ == "__main__":
-    with stopped_by_signals("finished class splits are kept; rerun for the rest."):
+    with stopped_by_signals(
+        "finished class splits and report files are kept whole; rerun for the rest."
+    ):
         main()
