@@ -10,6 +10,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from decimal import Decimal
@@ -307,17 +308,70 @@ def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
         )
 
 
+# How long a child script is given to stop by itself, when it was signalled
+# with this one (Ctrl-C at a terminal and ``timeout`` signal the whole group).
+CHILD_GRACE_SECONDS = 2
+
+
+@contextmanager
+def stopped_with_child(process):
+    """Stop the child `process` with this script, and wait for it.
+
+    A Ctrl-C here (or a SIGTERM handled as one) gives the child time to stop
+    by itself, then sends it SIGTERM, which the scripts handle as Ctrl-C (a
+    SIGINT would not reach a child of a background job, which ignores it): a
+    child signalled alone was left running on its own, and ``subprocess.run``
+    killed it 0.25 s after a Ctrl-C, its temporary files and its results of
+    the moment lost.
+    """
+    try:
+        yield process
+    except KeyboardInterrupt:
+        try:
+            process.wait(timeout=CHILD_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait()
+        raise
+
+
+def run_script(command, **kwargs):
+    """``subprocess.run(command, check=True, **kwargs)``, stopped with this
+    script (see :func:`stopped_with_child`)."""
+    with subprocess.Popen(command, **kwargs) as process, stopped_with_child(process):
+        process.wait()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+
+
+def child_lines(command, on_line, **kwargs):
+    """Call ``on_line(line)`` on each line the process `command` prints, as it
+    prints it; if it fails, exit with the end of its stderr, which capturing
+    its output would otherwise hide. Stopped with this script (see
+    :func:`stopped_with_child`)."""
+    with tempfile.TemporaryFile("w+") as stderr:
+        with (
+            subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=stderr, text=True, **kwargs
+            ) as process,
+            stopped_with_child(process),
+        ):
+            for line in process.stdout:
+                on_line(line)
+        if process.returncode:
+            stderr.seek(0)
+            tail = "\n".join(stderr.read().strip().splitlines()[-10:])
+            sys.exit(
+                f"{Path(command[1]).name} {' '.join(map(str, command[2:]))} stopped "
+                f"with exit status {process.returncode}:\n{tail}"
+            )
+
+
 def child_output(command, **kwargs):
-    """The stdout of the process `command`; if it fails, exit with the end of
-    its stderr, which capturing its output would otherwise hide."""
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
-    if done.returncode:
-        tail = "\n".join(done.stderr.strip().splitlines()[-10:])
-        sys.exit(
-            f"{Path(command[1]).name} {' '.join(map(str, command[2:]))} stopped "
-            f"with exit status {done.returncode}:\n{tail}"
-        )
-    return done.stdout
+    """The stdout of the process `command`, as :func:`child_lines` runs it."""
+    lines = []
+    child_lines(command, lines.append, **kwargs)
+    return "".join(lines)
 
 
 def joblib_verbosity(n_jobs):

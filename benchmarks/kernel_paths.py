@@ -30,11 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from _common import (
+    INTERRUPTED,
     file_path,
     folder_path,
     machine_description,
     percent,
     refuse_repeats,
+    run_script,
+    stopped_by_signals,
     write_text_atomic,
 )
 from compare_cells import matched_cells
@@ -86,7 +89,7 @@ def _run(path, folder, args):
         str(args.data_dir),
     ]
     env = {**os.environ, "ATEN_CPU_CAPABILITY": path}
-    subprocess.run(command, env=env, check=True)
+    run_script(command, env=env)
 
 
 def _run_key(cell):
@@ -321,4 +324,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    with stopped_by_signals(INTERRUPTED):
+        main()

@@ -28,9 +28,11 @@ resumes from it) and ``results/preset_reproduction.md``, or the same under
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +97,12 @@ def worker(code, dataset, noise, strategy, trials, n_jobs, data_dir):
             cell_file=str(path.relative_to(out)),
         )
 
+    # Rows printed as each batch of trials finishes: a stopped run keeps them.
     with tempfile.TemporaryDirectory() as out:
-        rows = Parallel(n_jobs=n_jobs)(delayed(one)(t, out) for t in trials)
-    for row in rows:
-        print(json.dumps(row))
+        for first in range(0, len(trials), n_jobs):
+            batch = trials[first : first + n_jobs]
+            for row in Parallel(n_jobs=n_jobs)(delayed(one)(t, out) for t in batch):
+                print(json.dumps(row), flush=True)
 
 
 def _git(*args):
@@ -131,7 +135,7 @@ def _load_rows(results):
 
 def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
     """Run every missing (code, dataset, noise, strategy) group of trials."""
-    from _common import child_output, percent  # not at the top: see _paired_gap
+    from _common import child_lines, percent  # not at the top: see _paired_gap
 
     old = _git("rev-parse", "--short", old_commit).strip()
     done = {
@@ -160,7 +164,7 @@ def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
             if not todo:
                 continue
             print(f"{code} {strategy} {dataset} {percent(noise)}: {len(todo)} runs")
-            output = child_output(
+            child_lines(
                 [
                     sys.executable,
                     __file__,
@@ -176,18 +180,20 @@ def run(old_commit, datasets, noises, seeds, n_jobs, data_dir, results=RESULTS):
                     "--data-dir",
                     str(data_dir),
                 ],
+                # each run as it ends: a stopped group keeps those
+                partial(
+                    _append_row,
+                    results,
+                    dict(code=code, dataset=dataset, noise=noise, strategy=strategy),
+                ),
                 cwd=path,
             )
-            with (Path(results) / ROWS).open("a") as f:
-                for line in output.splitlines():
-                    row = dict(
-                        json.loads(line),
-                        code=code,
-                        dataset=dataset,
-                        noise=noise,
-                        strategy=strategy,
-                    )
-                    f.write(json.dumps(row) + "\n")
+
+
+def _append_row(results, keys, line):
+    """Append the run the worker printed as `line`, with its group's `keys`."""
+    with (Path(results) / ROWS).open("a") as f:
+        f.write(json.dumps(dict(json.loads(line), **keys)) + "\n")
 
 
 def _committed_accuracy(commit, cell_file):
@@ -568,4 +574,15 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["worker"]:
+        # A SIGTERM (its group's, the parent's) as Ctrl-C: the temporary cells
+        # go too. Not _common's: the old checkout's modules must load first.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        main()
+    else:
+        from _common import stopped_by_signals
+
+        with stopped_by_signals(
+            "finished runs and report files are kept whole; rerun to finish the rest."
+        ):
+            main()

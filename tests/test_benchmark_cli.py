@@ -6,6 +6,7 @@ import ast
 import copy
 import importlib
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -441,6 +442,75 @@ def test_a_failing_scale_child_shows_its_own_error():
     assert message.endswith(
         "ValueError: Cannot take a larger sample than population when 'replace=False'"
     )
+
+
+# A child script that says it started, then waits for a Ctrl-C or SIGTERM,
+# after which it writes what it keeps: as openset_benchmark.py and the preset
+# worker do.
+_CHILD_STOPPED_LATE = """
+import signal, sys, time
+from pathlib import Path
+signal.signal(signal.SIGTERM, signal.default_int_handler)
+try:
+    print("started", flush=True)
+    Path(sys.argv[1]).touch()
+    time.sleep(60)
+except KeyboardInterrupt:
+    Path(sys.argv[1]).write_text("kept")
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("runner", ["run_script", "child_lines"])
+def test_a_script_stopped_alone_stops_its_child_and_waits_for_it(tmp_path, runner):
+    # subprocess.run killed the child 0.25 s after a Ctrl-C, before it kept
+    # what it had (its temporary cells, its log line); signalled alone (kill,
+    # a SIGTERM handled as Ctrl-C), the script left it running.
+    import _common
+
+    kept = tmp_path / "kept"
+    command = [sys.executable, "-c", _CHILD_STOPPED_LATE, str(kept)]
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, stopped)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            if runner == "run_script":
+                signal.alarm(3)  # the child has started by then
+                _common.run_script(command)
+            else:
+                _common.child_lines(command, lambda line: stopped())
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert kept.read_text() == "kept"
+
+
+def test_child_lines_hands_on_each_line_as_it_is_printed(tmp_path):
+    # The preset worker's runs reached the rows file only when its whole
+    # group of trials ended: stopped, every finished run was lost.
+    import _common
+
+    seen = tmp_path / "seen"
+    child = (
+        "import sys, time; from pathlib import Path\n"
+        "print('a', flush=True)\n"
+        "for _ in range(100):\n"
+        "    if Path(sys.argv[1]).exists(): break\n"
+        "    time.sleep(0.1)\n"
+        "else: sys.exit('a was not handed on while the child ran')\n"
+        "print('b')\n"
+    )
+    lines = []
+
+    def on_line(line):
+        lines.append(line)
+        seen.touch()
+
+    _common.child_lines([sys.executable, "-c", child, str(seen)], on_line)
+    assert lines == ["a\n", "b\n"]
 
 
 def _benchmark_argv(folder, data_dir):

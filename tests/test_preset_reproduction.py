@@ -151,7 +151,7 @@ def test_the_old_code_is_a_copy_of_its_files_not_a_git_worktree(tmp_path, monkey
 
     before, seen = worktrees(), []
 
-    def child_output(argv, cwd):
+    def child_lines(argv, on_line, cwd):
         seen.append(cwd)
         if cwd != pr.REPO:  # the old code's copy
             assert worktrees() == before
@@ -159,9 +159,8 @@ def test_the_old_code_is_a_copy_of_its_files_not_a_git_worktree(tmp_path, monkey
             assert old_file.read_text() == pr._git(
                 "show", "HEAD:benchmarks/preset_reproduction.py"
             )
-        return ""
 
-    monkeypatch.setattr(_common, "child_output", child_output)
+    monkeypatch.setattr(_common, "child_lines", child_lines)
     pr.run("HEAD", ["letter"], [0.4], [100], 1, tmp_path, results=tmp_path)
     head = pr._git("rev-parse", "--short", "HEAD").strip()
     assert [p.name for p in seen] == [head, head, pr.REPO.name, pr.REPO.name]
