@@ -314,9 +314,13 @@ def atomic_paths(paths):
         with _interrupts_held() as held:
             _replace_all(temps, paths, backups, kept)
             _remove(backups)
-    except BaseException:
-        _remove(file for file in temps + backups if file not in kept)
-        _remove_folders(created)  # a failed save leaves no empty folders
+    except BaseException as exc:
+        # Held: a second Ctrl-C here left a temporary file behind for good.
+        with _interrupts_held() as held_in_cleanup:
+            _remove(file for file in temps + backups if file not in kept)
+            _remove_folders(created)  # a failed save leaves no empty folders
+        if held_in_cleanup and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
         raise
     if held:
         raise InterruptedAfterReplacing(given)

@@ -24,6 +24,7 @@ from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
+    _atomic,
     _persistence,
     load_object,
     make_fast_resnet_classifier,
@@ -781,6 +782,28 @@ def test_a_query_saved_in_one_process_is_taught_in_another(tmp_path):
             text=True,
         )
         assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("first", [KeyboardInterrupt, OSError])
+def test_a_ctrl_c_while_a_failed_save_cleans_up_leaves_no_temporary_file(
+    tmp_path, monkeypatch, first
+):
+    # A Ctrl-C (a second one, or the first during another failure's cleanup)
+    # stopped the removal of the temporary file: it stayed for good.
+    remove = _atomic._remove
+
+    def ctrl_c_then_remove(files):
+        signal.raise_signal(signal.SIGINT)
+        remove(files)
+
+    monkeypatch.setattr(_atomic, "_remove", ctrl_c_then_remove)
+    with pytest.raises(KeyboardInterrupt) as interrupt:
+        with atomic_open(tmp_path / "out" / "f.csv", "w") as f:
+            f.write("half")
+            raise first
+    assert list(tmp_path.iterdir()) == []
+    if first is OSError:  # the failure is kept, and the Ctrl-C not lost
+        assert isinstance(interrupt.value.__cause__, OSError)
 
 
 def test_ctrl_c_as_the_file_is_replaced_says_the_save_is_complete(
