@@ -58,7 +58,7 @@ def worker(code, dataset, noise, strategy, trials, n_jobs, data_dir):
     sys.path[:0] = [str(code / "benchmarks"), str(code)]
     import inspect
 
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, effective_n_jobs
 
     import openset_benchmark
     import skal_openset
@@ -98,10 +98,11 @@ def worker(code, dataset, noise, strategy, trials, n_jobs, data_dir):
         )
 
     # Rows printed as each batch of trials finishes: a stopped run keeps them.
+    batch = effective_n_jobs(n_jobs)  # -1: as many as cores
     with tempfile.TemporaryDirectory() as out:
-        for first in range(0, len(trials), n_jobs):
-            batch = trials[first : first + n_jobs]
-            for row in Parallel(n_jobs=n_jobs)(delayed(one)(t, out) for t in batch):
+        for first in range(0, len(trials), batch):
+            runs = (delayed(one)(t, out) for t in trials[first : first + batch])
+            for row in Parallel(n_jobs=n_jobs)(runs):
                 print(json.dumps(row), flush=True)
 
 

@@ -1,6 +1,8 @@
 """benchmarks/preset_reproduction.py: its summary of the reruns."""
 
+import json
 import subprocess
+import sys
 
 import pytest
 
@@ -171,3 +173,20 @@ def test_the_old_code_is_a_copy_of_its_files_not_a_git_worktree(tmp_path, monkey
 def test_an_unknown_old_commit_fails_the_export(tmp_path):
     with pytest.raises(subprocess.CalledProcessError):
         pr._export("0" * 40, tmp_path / "old")
+
+
+def test_the_worker_runs_every_trial_whatever_the_job_count(
+    tiny_data_dir, monkeypatch, capsys
+):
+    # Run in batches of --n-jobs trials, -1 ("every core") ran none, and the
+    # group was recorded as done with no run.
+    import joblib
+
+    import openset_benchmark
+
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the worker prepends the code
+    monkeypatch.setitem(openset_benchmark.DATASETS["segment"], "rounds", 2)
+    with joblib.parallel_backend("threading"):  # in this process: rounds patched
+        pr.worker(pr.REPO, "segment", 0.4, "RANDOM", [0, 1, 2], -1, tiny_data_dir)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["trial"] for row in rows] == [0, 1, 2]
