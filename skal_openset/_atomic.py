@@ -265,7 +265,9 @@ def atomic_paths(paths):
     (on Windows, a file another program holds open), the files replaced
     before it are put back from a hard link (or copy) to each, made
     beforehand, and an ``OSError`` says so; if one cannot be put back, the
-    files not in place are kept and the ``OSError`` says which holds what.
+    files not in place are kept and the ``OSError`` says which holds what;
+    a Ctrl-C meanwhile, or while a failed block's files are removed, is then
+    raised as ``KeyboardInterrupt`` from that error.
     Each temporary file is in its file's folder, so each :func:`os.replace`
     is atomic, and its name ends in ``.tmp``, so give writers that infer a
     format from the suffix the format explicitly. A replaced file keeps its
@@ -298,7 +300,7 @@ def atomic_paths(paths):
                 "the set once."
             )
         seen[key] = name
-    temps, backups, kept = [], [], []
+    temps, backups, kept, held = [], [], [], []
     created = _missing_folders([path.parent for path in paths])
     try:
         for path in paths:
@@ -319,7 +321,7 @@ def atomic_paths(paths):
         with _interrupts_held() as held_in_cleanup:
             _remove(file for file in temps + backups if file not in kept)
             _remove_folders(created)  # a failed save leaves no empty folders
-        if held_in_cleanup and not isinstance(exc, KeyboardInterrupt):
+        if (held or held_in_cleanup) and not isinstance(exc, KeyboardInterrupt):
             raise KeyboardInterrupt from exc
         raise
     if held:

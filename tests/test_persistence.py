@@ -806,6 +806,22 @@ def test_a_ctrl_c_while_a_failed_save_cleans_up_leaves_no_temporary_file(
         assert isinstance(interrupt.value.__cause__, OSError)
 
 
+def test_a_ctrl_c_during_renames_that_fail_is_raised_not_lost(tmp_path, monkeypatch):
+    # Held during the renames, it was dropped when they failed: the OSError
+    # alone came out, as if Ctrl-C had not been pressed.
+    def ctrl_c_then_full_disk(*args):
+        signal.raise_signal(signal.SIGINT)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_atomic, "_replace_all", ctrl_c_then_full_disk)
+    with pytest.raises(KeyboardInterrupt) as interrupt:
+        with atomic_paths([tmp_path / "a", tmp_path / "b"]) as temps:
+            for tmp in temps:
+                tmp.write_text("new")
+    assert isinstance(interrupt.value.__cause__, OSError)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_ctrl_c_as_the_file_is_replaced_says_the_save_is_complete(
     tmp_path, monkeypatch
 ):
