@@ -3,6 +3,7 @@ labels, cell files, the data-folder check, the results-folder option, child
 processes. Their argparse types are the CLI's (skal_openset._argtypes)."""
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -12,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def code_version():
     return head + ("+changes" if changed else "")
 
 
-@contextmanager
+@contextlib.contextmanager
 def cell_threads(device):
     """Run the block with the threads of a benchmark cell on `device`: on the
     CPU one torch thread and one in each BLAS and OpenMP library, the process's
@@ -188,7 +188,7 @@ INTERRUPTED = (
 )
 
 
-@contextmanager
+@contextlib.contextmanager
 def stopped_by_signals(kept):
     """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the
     block ends it with one line saying what is `kept`, not a traceback.
@@ -309,11 +309,12 @@ def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
 
 
 # How long a child script is given to stop by itself, when it was signalled
-# with this one (Ctrl-C at a terminal and ``timeout`` signal the whole group).
-CHILD_GRACE_SECONDS = 2
+# with this one (Ctrl-C at a terminal and ``timeout`` signal the whole group),
+# and then to stop after a SIGTERM, before it is killed.
+CHILD_GRACE_SECONDS = 10
 
 
-@contextmanager
+@contextlib.contextmanager
 def stopped_with_child(process):
     """Stop the child `process` with this script, and wait for it.
 
@@ -322,15 +323,21 @@ def stopped_with_child(process):
     SIGINT would not reach a child of a background job, which ignores it): a
     child signalled alone was left running on its own, and ``subprocess.run``
     killed it 0.25 s after a Ctrl-C, its temporary files and its results of
-    the moment lost.
+    the moment lost. Another error here sends it SIGTERM at once; a child that
+    outlasts the grace after SIGTERM, or a second Ctrl-C, kills it.
     """
     try:
         yield process
-    except KeyboardInterrupt:
+    except BaseException as exc:
         try:
-            process.wait(timeout=CHILD_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.terminate()
+            if isinstance(exc, KeyboardInterrupt):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=CHILD_GRACE_SECONDS)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=CHILD_GRACE_SECONDS)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            process.kill()
             process.wait()
         raise
 
@@ -350,14 +357,19 @@ def child_lines(command, on_line, **kwargs):
     its output would otherwise hide. Stopped with this script (see
     :func:`stopped_with_child`)."""
     with tempfile.TemporaryFile("w+") as stderr:
-        with (
-            subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=stderr, text=True, **kwargs
-            ) as process,
-            stopped_with_child(process),
-        ):
-            for line in process.stdout:
-                on_line(line)
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, **kwargs
+        ) as process:
+            try:
+                with stopped_with_child(process):
+                    for line in process.stdout:
+                        on_line(line)
+            except KeyboardInterrupt:
+                # What it printed before it stopped (runs it finished) counts.
+                for line in process.stdout.read().splitlines(keepends=True):
+                    if line.endswith("\n"):
+                        on_line(line)
+                raise
         if process.returncode:
             stderr.seek(0)
             tail = "\n".join(stderr.read().strip().splitlines()[-10:])

@@ -462,12 +462,15 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.parametrize("runner", ["run_script", "child_lines"])
-def test_a_script_stopped_alone_stops_its_child_and_waits_for_it(tmp_path, runner):
+def test_a_script_stopped_alone_stops_its_child_and_waits_for_it(
+    tmp_path, monkeypatch, runner
+):
     # subprocess.run killed the child 0.25 s after a Ctrl-C, before it kept
     # what it had (its temporary cells, its log line); signalled alone (kill,
     # a SIGTERM handled as Ctrl-C), the script left it running.
     import _common
 
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 1)  # it will not stop alone
     kept = tmp_path / "kept"
     command = [sys.executable, "-c", _CHILD_STOPPED_LATE, str(kept)]
 
@@ -486,6 +489,44 @@ def test_a_script_stopped_alone_stops_its_child_and_waits_for_it(tmp_path, runne
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert kept.read_text() == "kept"
+
+
+def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
+    tmp_path, monkeypatch
+):
+    # Lines already read into the pipe's buffer when the Ctrl-C came were
+    # dropped: runs the preset worker had finished and printed, lost.
+    import _common
+
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 1)  # it will not stop alone
+
+    child = _CHILD_STOPPED_LATE.replace('print("started"', 'print("a\\nb"')
+    lines = []
+
+    def on_line(line):
+        lines.append(line)
+        if line == "a\n":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _common.child_lines([sys.executable, "-c", child, str(tmp_path / "k")], on_line)
+    assert lines == ["a\n", "b\n"]
+
+
+def test_another_error_stops_the_child_at_once(tmp_path):
+    # Only a Ctrl-C stopped it: after another error the script waited for the
+    # child to run to its end.
+    import _common
+
+    kept = tmp_path / "kept"
+
+    def on_line(line):
+        raise ValueError("a row that cannot be kept")
+
+    command = [sys.executable, "-c", _CHILD_STOPPED_LATE, str(kept)]
+    with pytest.raises(ValueError, match="a row that cannot be kept"):
+        _common.child_lines(command, on_line)
+    assert kept.read_text() == "kept"  # stopped by SIGTERM, not at its end
 
 
 def test_child_lines_hands_on_each_line_as_it_is_printed(tmp_path):
