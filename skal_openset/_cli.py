@@ -1277,7 +1277,7 @@ def _main(argv):
             if _kept_state(args) is not None:
                 then = "rerun the same command to resume"
             elif args.command == "run":  # stopped before its first checkpoint
-                then = "no round had finished; rerun it to start again"
+                then = "no round was saved yet; rerun it to start again"
             elif replaced:
                 then = "its outputs are complete"
             else:

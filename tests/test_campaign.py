@@ -276,7 +276,7 @@ def test_a_run_writes_over_no_file_it_did_not_write(tmp_path, capsys):
 @pytest.mark.parametrize(
     "stopped_at_save, then",
     [
-        (1, "no round had finished; rerun it to start again"),
+        (1, "no round was saved yet; rerun it to start again"),
         (2, "rerun the same command to resume"),
     ],
 )

@@ -879,7 +879,7 @@ def test_bad_command_line_exits_2_with_one_line(argv, message, capsys):
         (
             ["run", "t.csv", "--in-classes", "a"],
             "run_own_data",
-            "no round had finished; rerun it to start again",  # no checkpoint yet
+            "no round was saved yet; rerun it to start again",  # no checkpoint yet
         ),
         (["demo"], "run_demo", "nothing was written; rerun it to start again"),
     ],
