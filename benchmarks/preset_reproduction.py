@@ -254,7 +254,7 @@ def summary(rows, committed_accuracy):
         "",
         f"Written by `benchmarks/preset_reproduction.py`. `{old}` is the old "
         'column\'s code (`MQNetQuery(meta_input="exp_zscore", accumulate=False, '
-        "diversity_pool=None)` before the audit), rerun here from a git worktree; "
+        "diversity_pool=None)` before the audit), rerun here from a copy of its files; "
         "`exp-z today` is the same parameters on today's code (`MQ-Net "
         "(exp-z+latest+top-k)`); `preset` is `MQNetQuery.paper()`. Final accuracy "
         "(%), mean of the trials.",
