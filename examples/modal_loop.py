@@ -12,10 +12,11 @@ Run: python examples/modal_loop.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 """
 
 import os
+import sys
 import warnings
 
 import numpy as np
-from modAL.models import ActiveLearner
+import sklearn
 from sklearn.ensemble import RandomForestClassifier
 
 from skal_openset import (
@@ -25,6 +26,20 @@ from skal_openset import (
     make_open_set_split,
     teach_open_set,
 )
+
+INSTALL = 'pip install "scikit-learn>=1.7,<1.8" && pip install --no-deps modAL-python'
+# Said first: modAL missing, or with scikit-learn 1.8 a TypeError from inside
+# its teach ('force_all_finite').
+try:
+    from modAL.models import ActiveLearner
+except ImportError:
+    sys.exit(f"This example needs modAL: {INSTALL}")
+if tuple(map(int, sklearn.__version__.split(".")[:2])) >= (1, 8):
+    sys.exit(
+        f"modAL 0.4.2.1 fails with scikit-learn {sklearn.__version__} (it passes "
+        f"check_X_y an argument 1.8 removed); use scikit-learn 1.7: {INSTALL}"
+    )
+
 
 QUICK = os.environ.get("SKAL_EXAMPLE_QUICK") == "1"
 # modAL 0.4.2.1 still passes scikit-learn 1.7 a renamed argument at every teach.

@@ -145,3 +145,28 @@ def _assert_ignored_in_a_checkout(folder):
             ["git", "check-ignore", "--no-index", "-q", path.name], cwd=root
         )
         assert ignored.returncode == 0, f"{path.name} is not in .gitignore"
+
+
+@pytest.mark.parametrize("sklearn_version", [None, "1.8.0"])
+def test_the_modal_example_says_what_to_install(quick, monkeypatch, sklearn_version):
+    # Without modAL it ended in a bare ModuleNotFoundError; with scikit-learn
+    # 1.8, in a TypeError from inside modAL's teach after the first round.
+    import types
+
+    import sklearn
+
+    if sklearn_version is None:  # modAL not installed
+        monkeypatch.setitem(sys.modules, "modAL", None)
+        monkeypatch.setitem(sys.modules, "modAL.models", None)
+        said = "This example needs modAL: pip install"
+    else:
+        modal = types.ModuleType("modAL.models")
+        modal.ActiveLearner = object
+        monkeypatch.setitem(sys.modules, "modAL", types.ModuleType("modAL"))
+        monkeypatch.setitem(sys.modules, "modAL.models", modal)
+        monkeypatch.setattr(sklearn, "__version__", sklearn_version)
+        said = "modAL 0.4.2.1 fails with scikit-learn 1.8.0"
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(str(EXAMPLES / "modal_loop.py"), run_name="__main__")
+    assert str(exit_.value.code).startswith(said)
+    assert 'pip install "scikit-learn>=1.7,<1.8"' in str(exit_.value.code)
