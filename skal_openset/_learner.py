@@ -983,10 +983,27 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
 
     def _check_estimator(self, classes):
-        if not hasattr(self.estimator, "fit"):
+        name = type(self.estimator).__name__
+        try:
+            kind = get_tags(self.estimator).estimator_type
+        except AttributeError:  # no scikit-learn tags: a classifier by its word
+            kind = None
+        # An unfitted meta-classifier (a stack) shows no predict yet: its tags
+        # say what it is.
+        has_predict = kind == "classifier" or hasattr(self.estimator, "predict")
+        if not (hasattr(self.estimator, "fit") and has_predict):
             raise TypeError(
-                f"estimator must be a classifier with fit and predict_proba; got "
-                f"{type(self.estimator).__name__}."
+                "estimator must be a classifier with fit and predict (and "
+                f"predict_proba, for most strategies); got {name}."
+            )
+        if kind not in (None, "classifier"):
+            # Its outputs were read as class positions: a regressor's 2.7 as
+            # the third class, a clusterer's cluster ids as classes.
+            raise TypeError(
+                f"estimator must be a classifier; {name} is a {kind}, whose "
+                "predictions are no classes. Use a classifier, e.g. "
+                "RandomForestClassifier(), or LogisticRegression() for a linear "
+                "model."
             )
         if self.warm_start and not hasattr(self.estimator, "partial_fit"):
             raise ValueError(

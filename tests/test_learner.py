@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
+from sklearn.cluster import KMeans
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -1881,3 +1882,47 @@ def test_a_new_partial_strategy_is_warned_of(split):
     learner.set_params(query_strategy=functools.partial(_take_first, reverse=True))
     with pytest.warns(UserWarning, match="set them there to change it now"):
         learner.query(split.X_pool[rows], n_instances=3)
+
+
+@pytest.mark.parametrize(
+    "estimator, message",
+    [
+        (Ridge(), "Ridge is a regressor, whose predictions are no classes"),
+        (make_pipeline(StandardScaler(), Ridge()), "Pipeline is a regressor"),
+        (KMeans(3, n_init=1), "KMeans is a clusterer"),
+        (StandardScaler(), "with fit and predict .*; got StandardScaler"),
+    ],
+)
+def test_an_estimator_that_is_no_classifier_is_refused_at_fit(
+    split, estimator, message
+):
+    # A regressor's outputs were read as class positions (2.7 the third
+    # class), a clusterer's cluster ids as classes: predict and score gave
+    # numbers without a word; a scaler failed at predict with AttributeError.
+    learner = ActiveLearner(estimator, RandomQuery(random_state=0))
+    X, y = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    with pytest.raises(TypeError, match=message):
+        learner.fit(X, y)
+
+
+def test_a_classifier_without_scikit_learns_tags_is_taken_at_its_word(split):
+    class Majority:  # duck-typed, with no BaseEstimator and so no tags
+        def get_params(self, deep=True):
+            return {}
+
+        def set_params(self, **params):
+            return self
+
+        def fit(self, X, y):
+            self.n_ = int(np.max(y)) + 1
+            return self
+
+        def predict(self, X):
+            return np.zeros(len(X), dtype=int)
+
+        def predict_proba(self, X):
+            return np.full((len(X), self.n_), 1 / self.n_)
+
+    learner = ActiveLearner(Majority(), RandomQuery(random_state=0))
+    learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    assert set(learner.predict(split.X_pool[:5])) == {learner.classes_[0]}
