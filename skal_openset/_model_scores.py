@@ -69,7 +69,7 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
-from ._labels import _python, label_kind
+from ._labels import _python, is_bool, label_kind
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -928,6 +928,7 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
     classes with ``ood_label="unknown"``). `declare`, where the caller takes
     such classes but was given none, names that parameter in the error.
     """
+    _check_no_bool_number_confusion(y, ood_label)
     # An object array may mix kinds (IN classes 0, 1 and OOD 'unknown'): an
     # OOD label found among the labels matches, whatever the first ones are.
     if not len(y) or ood_label in y.tolist():
@@ -991,6 +992,25 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
                 if declare is not None and classes is None
                 else ""
             )
+        )
+
+
+def _check_no_bool_number_confusion(y, ood_label):
+    """Refuse an `ood_label` equal to labels of the other of booleans and
+    numbers: False is 0 and True 1, so ``ood_label=0`` took every False label
+    for OOD (and ``ood_label=False`` every 0)."""
+    if _kind(ood_label) != "numbers":
+        return
+    boolean = is_bool(ood_label)
+    # Told apart by kind: a set of values holds one of False and 0.
+    labels = dict.fromkeys((is_bool(v), v) for v in y.tolist() if _kind(v) == "numbers")
+    mistaken = [v for kind, v in labels if kind != boolean and v == ood_label]
+    if mistaken:
+        kind = "numbers" if boolean else "booleans"
+        raise ValueError(
+            f"ood_label={_python(ood_label)!r} equals the labels {mistaken}, which "
+            f"are {kind} (False is 0 and True 1), so each would be taken for "
+            "OOD: pass an ood_label that no class equals, e.g. -1 or 'unknown'."
         )
 
 

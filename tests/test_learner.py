@@ -8,6 +8,7 @@ classifier was trained on can be checked; a few use the real skorch nets.
 import copy
 import functools
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -1926,3 +1927,25 @@ def test_a_classifier_without_scikit_learns_tags_is_taken_at_its_word(split):
     learner = ActiveLearner(Majority(), RandomQuery(random_state=0))
     learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
     assert set(learner.predict(split.X_pool[:5])) == {learner.classes_[0]}
+
+
+@pytest.mark.parametrize(
+    "labels, ood_label, mistaken",
+    [
+        ([True, False, 0, True], 0, "[False], which are booleans"),
+        ([1, 0, False, 2], False, "[0], which are numbers"),
+    ],
+)
+def test_an_ood_label_equal_to_labels_of_the_other_kind_is_refused(
+    labels, ood_label, mistaken
+):
+    # False == 0: with boolean classes and ood_label=0, every False row was
+    # silently dropped as OOD (and with ood_label=False, every class 0 row).
+    y = np.array(labels * 5, dtype=object)
+    X = np.arange(len(y) * 2, dtype=float).reshape(-1, 2)
+    learner = ActiveLearner(RandomForestClassifier(random_state=0), RandomQuery())
+    learner.set_params(ood_label=ood_label)
+    with pytest.raises(ValueError, match=rf"ood_label={ood_label!r} equals the labels"):
+        learner.fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(mistaken)):
+        learner.fit(X, y)
