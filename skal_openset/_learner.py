@@ -999,9 +999,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if kind not in (None, "classifier"):
             # Its outputs were read as class positions: a regressor's 2.7 as
             # the third class, a clusterer's cluster ids as classes.
+            kind = kind.replace("_", " ")
+            article = "an" if kind[0] in "aeiou" else "a"
             raise TypeError(
-                f"estimator must be a classifier; {name} is a {kind}, whose "
-                "predictions are no classes. Use a classifier, e.g. "
+                f"estimator must be a classifier; {name} is {article} {kind}, "
+                "whose predictions are no classes. Use a classifier, e.g. "
                 "RandomForestClassifier(), or LogisticRegression() for a linear "
                 "model."
             )

@@ -1002,9 +1002,16 @@ def _check_no_bool_number_confusion(y, ood_label):
     if _kind(ood_label) != "numbers":
         return
     boolean = is_bool(ood_label)
-    # Told apart by kind: a set of values holds one of False and 0.
-    labels = dict.fromkeys((is_bool(v), v) for v in y.tolist() if _kind(v) == "numbers")
-    mistaken = [v for kind, v in labels if kind != boolean and v == ood_label]
+    if y.dtype == object:
+        # Told apart by kind: a set of values holds one of False and 0.
+        labels = dict.fromkeys(
+            (is_bool(v), _python(v)) for v in y.tolist() if _kind(v) == "numbers"
+        )
+        mistaken = [v for kind, v in labels if kind != boolean and v == ood_label]
+    elif y.dtype.kind in "biufc" and (y.dtype.kind == "b") != boolean:
+        mistaken = np.unique(y[y == ood_label]).tolist()
+    else:
+        return
     if mistaken:
         kind = "numbers" if boolean else "booleans"
         raise ValueError(

@@ -18,7 +18,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    IsolationForest,
+    RandomForestClassifier,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -1891,6 +1895,7 @@ def test_a_new_partial_strategy_is_warned_of(split):
         (Ridge(), "Ridge is a regressor, whose predictions are no classes"),
         (make_pipeline(StandardScaler(), Ridge()), "Pipeline is a regressor"),
         (KMeans(3, n_init=1), "KMeans is a clusterer"),
+        (IsolationForest(random_state=0), "IsolationForest is an outlier detector"),
         (StandardScaler(), "with fit and predict .*; got StandardScaler"),
     ],
 )
@@ -1934,6 +1939,8 @@ def test_a_classifier_without_scikit_learns_tags_is_taken_at_its_word(split):
     [
         ([True, False, 0, True], 0, "[False], which are booleans"),
         ([1, 0, False, 2], False, "[0], which are numbers"),
+        # Named as the user writes them, not as np.False_.
+        ([np.True_, np.False_, np.float32(0)], np.float32(0), "[False], which are"),
     ],
 )
 def test_an_ood_label_equal_to_labels_of_the_other_kind_is_refused(
@@ -1945,7 +1952,8 @@ def test_an_ood_label_equal_to_labels_of_the_other_kind_is_refused(
     X = np.arange(len(y) * 2, dtype=float).reshape(-1, 2)
     learner = ActiveLearner(RandomForestClassifier(random_state=0), RandomQuery())
     learner.set_params(ood_label=ood_label)
-    with pytest.raises(ValueError, match=rf"ood_label={ood_label!r} equals the labels"):
+    shown = ood_label.item() if isinstance(ood_label, np.generic) else ood_label
+    with pytest.raises(ValueError, match=rf"ood_label={shown!r} equals the labels"):
         learner.fit(X, y)
     with pytest.raises(ValueError, match=re.escape(mistaken)):
         learner.fit(X, y)
