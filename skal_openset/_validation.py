@@ -38,6 +38,24 @@ def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> N
             )
 
 
+def reject_classes(estimator: Any) -> None:
+    """Refuse a class as the value of a parameter of `estimator`.
+
+    A class is callable and has its methods, so the ``callable`` and
+    ``HasMethods`` constraints take it: ``purity=PurityAUROC`` or
+    ``features=PCA`` then failed at the first query with another object's
+    error, which named no parameter.
+    """
+    for name, value in estimator.get_params(deep=False).items():
+        if isinstance(value, type):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} is the "
+                f"class {value.__name__}, not an instance of it nor a function: "
+                f"pass {value.__name__}(...) with its parameters, or the "
+                "function to call."
+            )
+
+
 def _not_bool(name: str, value: bool) -> str:
     kind = (
         "an int, a RandomState instance or None"

@@ -20,6 +20,7 @@ from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
+from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances, roc_auc_score
@@ -35,12 +36,14 @@ from _learners import N_POOL, K, _fitted_learner, _net
 from skal_openset import (
     ActiveLearner,
     BadgeQuery,
+    CCALQuery,
     CoreSetQuery,
     LearningLossQuery,
     LfOSAQuery,
     MetaInputTransformer,
     MetaQueryNetSelector,
     MQNetQuery,
+    PurityAUROC,
     PurityInformativenessQuery,
     RandomQuery,
     UncertaintyQuery,
@@ -915,6 +918,39 @@ def test_array_level_function_is_refused_at_fit(
     learner = ActiveLearner(LogisticRegression(), strategy(**{kind: function}))
     idx = split.initial_idx
     with pytest.raises(ValueError, match=re.escape(remedy)):
+        learner.fit(split.X_pool[idx], split.y_pool[idx])
+
+
+@pytest.mark.parametrize(
+    "strategy, message",
+    [
+        (
+            lambda: CCALQuery(features=PCA),
+            "'features' parameter of CCALQuery is the class PCA, not an instance",
+        ),
+        (
+            lambda: PurityInformativenessQuery(purity=PurityAUROC),
+            "'purity' parameter of PurityInformativenessQuery is the class PurityAU",
+        ),
+        (
+            lambda: MQNetQuery(purity=LfOSAQuery(random_state=0)),
+            "is the query strategy LfOSAQuery, which chooses rows rather than",
+        ),
+        (
+            lambda: MQNetQuery(informativeness=UncertaintyQuery),
+            "'informativeness' parameter of MQNetQuery is the class Uncertainty",
+        ),
+    ],
+)
+def test_a_class_or_a_strategy_for_a_score_or_features_is_refused_at_fit(
+    split, strategy, message
+):
+    # A class is callable and has its methods, as a strategy is callable: the
+    # constraints took them, and the first query failed with another object's
+    # error ("missing 1 required positional argument: 'X'", "shape (2, 1)").
+    learner = ActiveLearner(LogisticRegression(), strategy())
+    idx = split.initial_idx
+    with pytest.raises(ValueError, match=re.escape(message)):
         learner.fit(split.X_pool[idx], split.y_pool[idx])
 
 

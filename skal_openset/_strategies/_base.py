@@ -23,7 +23,7 @@ from .._model_scores import (
     unframed,
 )
 from .._typing import IntLike, RandomStateLike
-from .._validation import is_int, reject_bool_numbers
+from .._validation import is_int, reject_bool_numbers, reject_classes
 from .._warn import warn
 
 
@@ -83,6 +83,7 @@ class QueryStrategy(BaseEstimator):
     def _validate_params(self) -> None:
         super()._validate_params()
         reject_bool_numbers(self)
+        reject_classes(self)
 
     def __call__(
         self,

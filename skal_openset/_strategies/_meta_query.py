@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils._param_validation import (
     Interval,
+    InvalidParameterError,
     StrOptions,
 )
 
@@ -78,6 +79,14 @@ class _MetaInputQuery(QueryStrategy):
         # array-level functions (e.g. msp_purity) is refused here, before
         # labels are bought, not at the first query.
         for kind, score, registry in self._score_params():
+            if isinstance(score, QueryStrategy):  # callable, as a modAL strategy
+                raise InvalidParameterError(
+                    f"The {kind!r} parameter of {type(self).__name__} is the query "
+                    f"strategy {type(score).__name__}, which chooses rows rather "
+                    f"than scoring them: pass one of {sorted(registry)}, or a "
+                    "callable score(learner, X) -> array of shape (n_samples,), "
+                    "e.g. LfOSAQuery(...).in_probability for purity."
+                )
             if callable(score):
                 resolve_score(score, registry, kind)
 
