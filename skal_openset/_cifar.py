@@ -32,6 +32,7 @@ CIFAR_BUDGET = 500
 CIFAR_ROUNDS = 10
 
 _SPLITS = {"cifar10": CIFAR10_SPLITS, "cifar100": CIFAR100_SPLITS}
+_N_CLASSES = {"cifar10": 10, "cifar100": 100}
 
 
 def make_cifar_split(
@@ -87,6 +88,8 @@ def make_cifar_split(
         raise ValueError(
             f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
         )
+    _check_label_range(dataset, y, "y")
+    _check_label_range(dataset, y_test, "y_test")
     if budget is None:
         # make_open_set_split's initial_size=None is a tenth of the pool (at
         # most 500), not the paper's budget
@@ -112,3 +115,23 @@ def make_cifar_split(
             "every IN training image plus the OOD images of noise_ratio), got "
             f"{budget!r}. Lower budget or pass more training images."
         ) from None
+
+
+def _check_label_range(dataset, labels, name):
+    """Refuse labels beyond `dataset`'s classes: CIFAR-100 fine labels passed
+    as CIFAR-10's took four of them as the IN classes and 96 as OOD."""
+    labels = np.asarray(labels)
+    n_classes = _N_CLASSES[dataset]
+    if not labels.size or labels.dtype.kind not in "iuf":
+        return
+    highest = labels.max().item()
+    if highest >= n_classes:
+        hint = (
+            ": CIFAR-100 fine labels? Pass dataset='cifar100'"
+            if dataset == "cifar10" and highest < 100
+            else ""
+        )
+        raise ValueError(
+            f"{name} holds the label {highest!r}, but {dataset} has the classes "
+            f"0..{n_classes - 1}{hint}."
+        )

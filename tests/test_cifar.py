@@ -834,6 +834,17 @@ def test_make_cifar_split_errors(kwargs, match):
         make_cifar_split(X, y, X, y, **kwargs)
 
 
+def test_make_cifar_split_refuses_labels_beyond_the_datasets_classes():
+    # CIFAR-100 fine labels as CIFAR-10's: four of them became the IN classes
+    # and the other 96 OOD, without a word.
+    X, y = _cifar_like(5, 100)
+    with pytest.raises(ValueError, match=r"^y holds the label 99, but cifar10 has"):
+        make_cifar_split(X, y, X, y % 10, budget=10)
+    with pytest.raises(ValueError, match=r"y_test holds the label 99.*'cifar100'"):
+        make_cifar_split(X, y % 10, X, y, budget=10)
+    make_cifar_split(X, y, X, y, dataset="cifar100", budget=10)  # as it should
+
+
 def test_make_cifar_split_names_budget_when_it_exceeds_the_pool():
     X, y = _cifar_like(5, 10)
     with pytest.raises(ValueError, match=r"^budget must be .*\[1, 33\].*got 1000"):
