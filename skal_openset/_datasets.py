@@ -1599,17 +1599,37 @@ def load_fashion_mnist(
     X_test : ndarray of shape (10000, 1, 28, 28), dtype=float32
     y_test : ndarray of shape (10000,), dtype=int64
         Pixels in [0, 1]; labels 0..9.
+
+    Raises
+    ------
+    ValueError
+        If a labels file holds a label outside 0..9, or the training and
+        test images differ in size (files of another data set).
     """
     directory = _folder_at(directory, "the four IDX files of Fashion-MNIST")
-    train = load_idx(
-        _find_file(directory, "train-images-idx3-ubyte"),
-        _find_file(directory, "train-labels-idx1-ubyte"),
-    )
-    test = load_idx(
-        _find_file(directory, "t10k-images-idx3-ubyte"),
-        _find_file(directory, "t10k-labels-idx1-ubyte"),
-    )
-    return (*train, *test)
+    loaded = []
+    for part in ("train", "t10k"):
+        images = _find_file(directory, f"{part}-images-idx3-ubyte")
+        labels = _find_file(directory, f"{part}-labels-idx1-ubyte")
+        X, y = load_idx(images, labels)
+        # Files of another data set: its labels read as classes 0..9.
+        if y.size and not 0 <= y.min() <= y.max() <= 9:
+            wrong = y.min() if y.min() < 0 else y.max()
+            raise ValueError(
+                f"{labels} holds the label {wrong.item()}, but Fashion-MNIST has "
+                "the classes 0..9: it is no labels file of Fashion-MNIST (or "
+                "MNIST); put back the one that came with the images."
+            )
+        loaded.append((X, y))
+    (X_train, y_train), (X_test, y_test) = loaded
+    if X_train.shape[1:] != X_test.shape[1:]:
+        raise ValueError(
+            f"The training images in {directory} are {X_train.shape[2]}x"
+            f"{X_train.shape[3]} pixels and the test images {X_test.shape[2]}x"
+            f"{X_test.shape[3]}: the folder holds files of two data sets; keep "
+            "the four files of one."
+        )
+    return X_train, y_train, X_test, y_test
 
 
 def _load_cifar_pickles(paths, label_key):

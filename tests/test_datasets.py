@@ -1067,6 +1067,30 @@ def test_load_fashion_mnist(tmp_path):
         load_fashion_mnist(tmp_path / "empty")
 
 
+@pytest.mark.parametrize(
+    "t10k_size, t10k_labels, message",
+    [
+        (28, [200, 11], r"t10k-labels-idx1-ubyte holds the label 200, but Fashion"),
+        (27, [1, 2], r"training images in .* are 28x28 pixels and the test images"),
+    ],
+)
+def test_load_fashion_mnist_refuses_files_of_another_data_set(
+    tmp_path, t10k_size, t10k_labels, message
+):
+    # Labels outside 0..9 and test images of another size were returned as
+    # Fashion-MNIST's, which the docstring promises are 0..9 and 28x28.
+    for prefix, size, labels in [
+        ("train", 28, [3, 0]),
+        ("t10k", t10k_size, t10k_labels),
+    ]:
+        images = np.zeros((2, size, size), dtype=np.uint8)
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", images, 0x08, False)
+        labels = np.array(labels, dtype=np.uint8)
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", labels, 0x08, False)
+    with pytest.raises(ValueError, match=message):
+        load_fashion_mnist(tmp_path)
+
+
 def _cifar_rows(images):
     """The CIFAR row layout: the red, then green, then blue 32x32 plane, row-major."""
     planes = [images[:, c].reshape(len(images), -1) for c in range(3)]
