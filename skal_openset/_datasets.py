@@ -1906,9 +1906,13 @@ def _not_read(names):
 
 
 def _is_system_file(name):
-    """Whether a zip member is a file manager's (.DS_Store, Thumbs.db), no image."""
-    base = name.rsplit("/", 1)[-1]
-    return base.startswith(".") or base.lower() in _SYSTEM_FILES
+    """Whether a zip member is a file manager's or a tool's (.DS_Store,
+    Thumbs.db, anything in a hidden folder such as .ipynb_checkpoints/), no
+    image of the data set."""
+    parts = name.split("/")
+    return any(part.startswith(".") for part in parts) or (
+        parts[-1].lower() in _SYSTEM_FILES
+    )
 
 
 def zip_fingerprint(zf):
@@ -1922,7 +1926,10 @@ def _cached_images(cache_path, fingerprint):
     where the cache is of another zip (or of a version that kept none); any
     other file is refused, never overwritten."""
     try:
-        with np.load(cache_path) as cache:
+        loaded = np.load(cache_path)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file's array
+            raise KeyError("it holds one array, not the arrays of a .npz file")
+        with loaded as cache:
             members = {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
             if (
                 "zip_fingerprint" not in cache
@@ -1990,16 +1997,6 @@ def _zip_images(path, cache_path):
         # Before the cache is read: the fingerprint of such a zip is its own,
         # so a cache written from it holds the wrong images too.
         _check_distinct_members(path, image_names)
-        if cache_path is not None and Path(cache_path).exists():
-            cached = _cached_images(cache_path, fingerprint)
-            if cached is not None:
-                return cached
-        try:
-            import PIL  # noqa: F401
-        except ImportError as exc:  # Pillow is an optional dependency
-            raise ImportError(
-                "load_image_folder_zip needs Pillow: pip install pillow"
-            ) from exc
         names = {}
         for split in _SPLITS:
             under = [n for n in image_names if n.startswith(f"{split}/")]
@@ -2029,6 +2026,18 @@ def _zip_images(path, cache_path):
                     f"{split}/<class>/ (e.g. {deeper[0]}); move them up into "
                     "their class folder to load them."
                 )
+        # After the warnings, which a cached load gives too: the same files
+        # are left out.
+        if cache_path is not None and Path(cache_path).exists():
+            cached = _cached_images(cache_path, fingerprint)
+            if cached is not None:
+                return cached
+        try:
+            import PIL  # noqa: F401
+        except ImportError as exc:  # Pillow is an optional dependency
+            raise ImportError(
+                "load_image_folder_zip needs Pillow: pip install pillow"
+            ) from exc
         # one pass over both splits, so the test images must match the train size
         images = _decode_images(
             zf, [member[n] for s in _SPLITS for n in names[s]], path
@@ -2098,7 +2107,8 @@ def load_image_folder_zip(
     that counts them. A class
     folder under ``test/`` only is warned of: no training image shows its
     class (a mistyped name?). Other
-    entries (e.g. a README) are ignored. Decoding the 60,000 JPEGs of
+    entries (e.g. a README), and hidden files and folders (``.DS_Store``,
+    ``.ipynb_checkpoints/``), are ignored. Decoding the 60,000 JPEGs of
     CIFAR-10 takes 12-30 s on one CPU core; ``cache_path`` makes later loads
     take about a second.
 

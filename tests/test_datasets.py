@@ -1375,6 +1375,41 @@ def test_a_cache_path_to_another_npz_is_refused_not_overwritten(tmp_path):
         assert kept.files == ["X"]
 
 
+def test_a_cached_load_warns_of_the_files_it_leaves_out_too(tmp_path):
+    # The cache was read before the warnings: a second load left out the same
+    # files without a word.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "a"): 1})
+    with zipfile.ZipFile(tmp_path / "f.zip", "a") as zf:
+        zf.writestr("train/a/notes.txt", b"not an image")
+    cache = tmp_path / "cache.npz"
+    for _ in range(2):  # decoded, then read from the cache
+        with pytest.warns(UserWarning, match="left out 1 file"):
+            load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+
+
+def test_a_npy_file_as_cache_path_is_refused_not_overwritten(tmp_path):
+    # np.load gives a .npy file's array, not an archive: a bare TypeError
+    # ("does not support the context manager protocol").
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    mine = tmp_path / "features.npy"
+    np.save(mine, np.arange(3))
+    with pytest.raises(ValueError, match="features.npy is not a cache this function"):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=mine)
+    np.testing.assert_array_equal(np.load(mine), np.arange(3))
+
+
+def test_a_hidden_folder_is_no_class(tmp_path):
+    # .ipynb_checkpoints/ under train/ became a class, which sorts first: every
+    # label moved up by one without a word.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "a"): 1})
+    with zipfile.ZipFile(tmp_path / "f.zip") as zf:
+        image = zf.read(next(n for n in zf.namelist() if n.startswith("train/a/")))
+    with zipfile.ZipFile(tmp_path / "f.zip", "a") as zf:
+        zf.writestr("train/.ipynb_checkpoints/0-checkpoint.png", image)
+    X_train, y_train, _, _, names = load_image_folder_zip(tmp_path / "f.zip")
+    assert names == ["a"] and y_train.tolist() == [0] and len(X_train) == 1
+
+
 def test_macos_appledouble_files_are_no_images(tmp_path):
     # A ._1.png beside each image (a Mac's copy onto a FAT drive) stopped the
     # load as an unreadable image.
