@@ -1691,6 +1691,14 @@ def _load_cifar_pickles(paths, label_key):
             )
         if len(data) != len(y):
             raise ValueError(f"{path}: {len(data)} images but {len(y)} labels.")
+        # As the pixels: a uint64 label past int64 wrapped to a negative one,
+        # and labels of another data set were read as its classes.
+        n_classes = 100 if label_key == b"fine_labels" else 10
+        if y.size and not 0 <= y.min() <= y.max() < n_classes:
+            raise ValueError(
+                f"{path}: {label_key!r} must be labels 0..{n_classes - 1}, got "
+                f"{y.min()}..{y.max()}."
+            )
         # rows hold the red, green and blue 32x32 planes one after the other
         images.append(data.astype(np.uint8, copy=False).reshape(-1, 3, 32, 32))
         labels.append(y.astype(np.int64))

@@ -1063,7 +1063,7 @@ def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip)
         (
             [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"],
             b"labels",
-            "holds labels 0..99, not CIFAR-10's 0..9",
+            "data_batch_1: b'labels' must be labels 0..9, got 0..99.",
         ),
     ],
 )

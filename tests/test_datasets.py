@@ -1238,6 +1238,13 @@ def test_load_cifar_batches_reads_str_keys_and_names_what_it_found(tmp_path):
         (np.zeros((2, 3072), np.uint8), ["0", "1"], "integer labels, got <U1"),
         # came back as y of shape (n, 1), though (n,) is promised
         (np.zeros((2, 3072), np.uint8), [[0], [1]], r"one label per image.*\(2, 1\)"),
+        # int64 of 2**63 + 1 wrapped to -9223372036854775807
+        (
+            np.zeros((2, 3072), np.uint8),
+            np.array([1, 2**63 + 1], np.uint64),
+            r"labels 0\.\.99, got 1\.\.9223372036854775809",
+        ),
+        (np.zeros((2, 3072), np.uint8), [3, 100], r"labels 0\.\.99, got 3\.\.100"),
     ],
     ids=[
         "float-big",
@@ -1247,6 +1254,8 @@ def test_load_cifar_batches_reads_str_keys_and_names_what_it_found(tmp_path):
         "float-labels",
         "str",
         "column",
+        "uint64-label",
+        "label-out-of-range",
     ],
 )
 def test_load_cifar_rejects_values_that_would_wrap(tmp_path, data, labels, match):
