@@ -137,15 +137,22 @@ def percent(ratio):
     return f"{(Decimal(str(ratio)) * 100).normalize():f}%"
 
 
-def write_text_atomic(path, text):
-    """Write `text` to `path` so that no reader ever sees half a file: an
-    interrupted write keeps the old file (a report's, a committed result).
+@contextlib.contextmanager
+def open_atomic(path, mode):
+    """Open `path` so that no reader ever sees half a file: an interrupted
+    write keeps the old file (a report's, a committed result).
 
     A joblib worker gets the SIGTERM that stops a run too (``timeout`` and
     SLURM signal every process of it): as Ctrl-C, it removes the temporary
     file instead of leaving it behind.
     """
-    with sigterm_as_ctrl_c(), atomic_open(path, "w") as f:
+    with sigterm_as_ctrl_c(), atomic_open(path, mode) as f:
+        yield f
+
+
+def write_text_atomic(path, text):
+    """Write `text` to `path` with :func:`open_atomic`."""
+    with open_atomic(path, "w") as f:
         f.write(text)
 
 
@@ -155,9 +162,9 @@ def write_json_atomic(path, obj):
 
 
 def save_figure_atomic(fig, path, dpi):
-    """Save `fig` as the PNG `path` whole or not at all: a Ctrl-C while it was
-    saved left a truncated figure in place of the old one."""
-    with sigterm_as_ctrl_c(), atomic_open(path, "wb") as f:
+    """Save `fig` as the PNG `path` with :func:`open_atomic`: a Ctrl-C while it
+    was saved left a truncated figure in place of the old one."""
+    with open_atomic(path, "wb") as f:
         fig.savefig(f, format="png", dpi=dpi)
 
 

@@ -103,15 +103,10 @@ def pack_cells(archive, paths, results):
     lease's time limit), it was left truncated, every earlier group's cells
     lost with it.
     """
-    # Not at the top: skorch, which they import, may be installed by main.
-    from skal_openset._atomic import atomic_open
-    from skal_openset._signals import sigterm_as_ctrl_c
+    # Not at the top: skorch, which it imports, may be installed by main.
+    from _common import open_atomic
 
-    with (
-        sigterm_as_ctrl_c(),
-        atomic_open(archive, "wb") as file,
-        zipfile.ZipFile(file, "w") as packed,
-    ):
+    with open_atomic(archive, "wb") as file, zipfile.ZipFile(file, "w") as packed:
         for path in paths:
             packed.write(path, Path(path).relative_to(results))
 

@@ -1198,8 +1198,7 @@ def _warn_of_rows_labelled_otherwise(
 def _is_frozen(estimator):
     """Whether `estimator` (or a pipeline's last step) is a FrozenEstimator:
     fitted before, its fit does nothing."""
-    final = split_pipeline(estimator)[1]
-    return isinstance(estimator, FrozenEstimator) or isinstance(final, FrozenEstimator)
+    return isinstance(split_pipeline(estimator)[1], FrozenEstimator)
 
 
 def _check_trained_on_positions(estimator, classes):
