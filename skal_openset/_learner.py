@@ -995,6 +995,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             raise TypeError(
                 "estimator must be a classifier with fit and predict (and "
                 f"predict_proba, for most strategies); got {name}."
+                + _missing_inner_estimator(self.estimator)
             )
         if kind not in (None, "classifier"):
             # Its outputs were read as class positions: a regressor's 2.7 as
@@ -1400,6 +1401,21 @@ def _ood_label_hint(ood_label, any_ood):
         f"{ood_label!r} is one of your classes, pass classes=[...] listing every "
         "class, and as ood_label the label your annotator gives OOD examples."
     )
+
+
+def _missing_inner_estimator(estimator):
+    """Advice where a meta-estimator shows no predict for want of its own."""
+    get_params = getattr(estimator, "get_params", None)
+    params = get_params(deep=False) if callable(get_params) else {}
+    # SelfTrainingClassifier() shows predict only once given an estimator.
+    for key in ("estimator", "base_estimator"):
+        if key in params and params[key] is None:
+            return (
+                f" Its {key} is None, so it has no predict: give it a "
+                f"classifier, e.g. {type(estimator).__name__}"
+                f"({key}=LogisticRegression())."
+            )
+    return ""
 
 
 def _warn_of_one_inferred_class(classes, any_ood, ood_label):

@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import SelfTrainingClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     check_classifier_data_not_an_array,
@@ -1897,6 +1898,11 @@ def test_a_new_partial_strategy_is_warned_of(split):
         (KMeans(3, n_init=1), "KMeans is a clusterer"),
         (IsolationForest(random_state=0), "IsolationForest is an outlier detector"),
         (StandardScaler(), "with fit and predict .*; got StandardScaler"),
+        # It shows predict only once given an estimator: say which.
+        (
+            SelfTrainingClassifier(),
+            r"Its estimator is None.*SelfTrainingClassifier\(estimator=Logistic",
+        ),
     ],
 )
 def test_an_estimator_that_is_no_classifier_is_refused_at_fit(
