@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
@@ -407,6 +407,8 @@ def _labelled(seed, text):
         st.one_of(st.integers(-2, 0), st.sampled_from([True, 2.0, "3", None])),
     ),
 )
+# A forest takes NaN, its distances do not: the message named no X_pool.
+@example("badge", True, False, 0, 1, 4, np.nan, 1)
 def test_learner_query(
     strategy, forest, text, seed, n_pool, width, poison, n_instances
 ):
