@@ -36,7 +36,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from sklearn.utils.validation import check_array, check_consistent_length
 
 from ._atomic import atomic_open
 from ._hashing import content_hash
@@ -45,6 +45,7 @@ from ._labels import (
     as_label,
     check_booleans_alike,
     invisible_characters,
+    label_array,
     missing_marker_message,
     name_characters,
     without_invisible,
@@ -290,7 +291,7 @@ def _check_X_y(X, y, X_name, y_name):
             ensure_all_finite="allow-nan",
             input_name=X_name,
         )
-    y = column_or_1d(y)
+    y = label_array(y)
     check_one_label_kind(
         y,
         f"{y_name} mixes",

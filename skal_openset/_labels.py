@@ -7,12 +7,29 @@ import unicodedata
 from collections import Counter
 
 import numpy as np
+from sklearn.utils.validation import column_or_1d
 
 from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
 # case-folded): read as labels they would be classes.
 MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
+
+
+def label_array(y, *, warn=False):
+    """`y` as a 1-d array of labels, each of the kind it was given.
+
+    NumPy reads a list that mixes numbers and strings as strings (``[2,
+    'unknown']`` as ``['2', 'unknown']``), so class 2 would become the class
+    ``'2'`` and an OOD label -1 the class ``'-1'``; such a list becomes an
+    object array, as pandas reads it. `warn` is :func:`column_or_1d`'s.
+    """
+    labels = column_or_1d(y, warn=warn)
+    if labels.dtype.kind in "US" and not hasattr(y, "dtype"):
+        given = column_or_1d(np.asarray(y, dtype=object))
+        if not all(isinstance(v, (str, bytes)) for v in given.tolist()):
+            return given
+    return labels
 
 
 def as_label(text):

@@ -47,17 +47,22 @@ from ._frames import (
     has_feature_names,
 )
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._labels import check_booleans_alike, check_ood_look_alikes, label_kind
+from ._labels import (
+    check_booleans_alike,
+    check_ood_look_alikes,
+    label_array,
+    label_kind,
+)
 from ._model_scores import (
     _has_predict_proba,
     _looked_through,
+    check_every_row_labelled,
     check_fitted_rows,
     check_label_kind,
     check_rows,
     class_columns,
     class_probabilities,
     encode_labels,
-    has_nan,
     split_pipeline,
     strategy_running,
 )
@@ -69,7 +74,7 @@ from ._models import (
 )
 from ._persistence import load_object, save_object
 from ._rows import exact_row_keys
-from ._strategies._base import QueryStrategy
+from ._strategies._base import QueryStrategy, called_strategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
 from ._typing import IntLike, available_if
@@ -357,7 +362,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, ...)
             Labelled examples.
         y : array-like of shape (n_samples,)
-            Their labels: known classes, or `ood_label`.
+            Their labels: known classes, or `ood_label`; a list keeps each
+            label's kind (``[2, 'unknown']``, where NumPy reads strings).
 
         Returns
         -------
@@ -412,11 +418,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         strategy = self.query_strategy
         if strategy is None:
             strategy = UncertaintyQuery()
-        if isinstance(strategy, QueryStrategy):
-            strategy = clone(strategy)
+        if isinstance(called_strategy(strategy), QueryStrategy):
+            strategy = _cloned_strategy(strategy)
             # Before training, as a bad value would fail at the first query.
-            strategy._validate_params()
-            strategy._check_estimator(self.estimator)
+            called_strategy(strategy)._validate_params()
+            called_strategy(strategy)._check_estimator(self.estimator)
         # A retry of a failed fit then trains as a first call would.
         with self._random_states_kept_for(querying=False, training=True):
             embedding = self._fit_embedding(X, dtypes)
@@ -505,7 +511,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             They are added as given, as modAL's ``teach`` adds them: rows
             taught twice count twice, in training and in the OOD share.
         y : array-like of shape (n_samples,)
-            Their labels: known classes, or `ood_label`.
+            Their labels: known classes, or `ood_label`; a list keeps each
+            label's kind (``[2, 'unknown']``, where NumPy reads strings).
 
         Returns
         -------
@@ -529,12 +536,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             _check_discrete(y[y != self.ood_label_])  # as fit, before the classes
             self._check_known_labels(y, self.classes_, self.ood_label_, teaching=True)
             strategy = self.query_strategy_
-            if hasattr(strategy, "update"):
+            if hasattr(called_strategy(strategy), "update"):
                 # The update reads this learner's current classifier, which still
                 # is the one that chose the query; work on a copy until retrained.
                 strategy = copy.deepcopy(strategy)
                 with strategy_running(self):
-                    strategy.update(self, X, y)
+                    called_strategy(strategy).update(self, X, y)
             X_all = np.concatenate([self.X_labelled_, X])
             y_all = np.concatenate([self.y_labelled_, y])
             previous = self.estimator_ if self.warm_start else None
@@ -715,7 +722,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             would count as errors; score the IN rows only.
         """
         self._fit_on_initial_set()
-        y = column_or_1d(y)
+        y = label_array(y)
         # Before the OOD check: with a row too many or too few, the labels
         # are misaligned, whatever they hold.
         check_one_label_per_row(_num_samples(X), y)
@@ -821,17 +828,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def _check_labelled(self, X, y):
         X = _check_rows_of(X, "X", self.estimator)
         _check_vectorizer_input(X, self.estimator)
-        y = column_or_1d(y, warn=True)
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError(
-                "y contains NaN or inf; every example needs a label: pass only "
-                "the rows labelled so far (keep = np.isfinite(y); X[keep], y[keep])."
-            )
-        if y.dtype.kind == "O" and has_nan(y):
-            raise ValueError(
-                "y contains None or NaN; every example needs a label: pass only "
-                "the rows labelled so far (keep = ~pd.isna(y); X[keep], y[keep])."
-            )
+        y = label_array(y, warn=True)
+        check_every_row_labelled(y)
         check_one_label_per_row(len(X), y)
         return X, y
 
@@ -1486,12 +1484,21 @@ def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
 
 
+def _cloned_strategy(strategy):
+    """A clone of the query strategy `strategy`, inside its partials if any
+    (modAL presets ``n_instances`` with one): the learner's own copy."""
+    if isinstance(strategy, partial):
+        return partial(
+            _cloned_strategy(strategy.func), *strategy.args, **strategy.keywords
+        )
+    return clone(strategy)
+
+
 def _check_not_modal_ranked_batch(strategy):
     """Refuse modAL's ranked batch (``uncertainty_batch_sampling``, a partial
     of it included): it reads modAL's own learner, ``on_transformed`` and
     ``X_training`` as the labelled set, which ours is not."""
-    while isinstance(strategy, partial):
-        strategy = strategy.func
+    strategy = called_strategy(strategy)
     if getattr(strategy, "__module__", None) == "modAL.batch":
         raise TypeError(
             f"modAL's {getattr(strategy, '__name__', 'ranked batch')} reads "

@@ -4,8 +4,8 @@ import contextlib
 from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import column_or_1d
 
 from ._atomic import (
     draws_globally,
@@ -14,15 +14,23 @@ from ._atomic import (
     restored_on_error,
 )
 from ._frames import check_columns
-from ._labels import check_booleans_alike, check_ood_look_alikes, label_kind
-from ._learner import ActiveLearner
+from ._labels import (
+    check_booleans_alike,
+    check_ood_look_alikes,
+    label_array,
+    label_kind,
+)
+from ._learner import ActiveLearner, _check_discrete
 from ._model_scores import (
+    check_every_row_labelled,
     check_fitted_rows,
     check_label_kind,
     check_no_ood_in_training,
     check_rows,
     framed,
+    kept_ood_rows,
 )
+from ._strategies._base import called_strategy
 from ._validation import check_one_label_per_row
 
 
@@ -41,7 +49,8 @@ def teach_open_set(
 
     1. ``learner.query_strategy.update(learner, X, y)`` while the learner
        still holds the classifier that chose the query (strategies without
-       ``update`` skip this);
+       ``update`` skip this; a ``functools.partial`` of a strategy, as modAL
+       presets ``n_instances``, updates the strategy it wraps);
     2. the OOD rows are kept in ``learner.X_ood_`` (purity scores such as
        ``knn_contrast`` read them; modAL's ``X_training`` never holds OOD);
     3. ``learner.teach`` with the in-distribution rows only, skipped when
@@ -49,7 +58,8 @@ def teach_open_set(
        modAL as `X` was given (array, DataFrame or torch tensor), so that
        modAL can stack them onto its ``X_training`` (modAL 0.4.2.1 stacks
        DataFrames with ``DataFrame.append``, which pandas 2 removed: give it
-       arrays there).
+       arrays there), and their labels in the form of ``y_training`` (a
+       torch tensor of its dtype where it is one).
 
     The learner's classifier stays the object it holds (``learner.estimator``,
     which modAL trains in place). If any step fails (an interrupt included),
@@ -72,7 +82,10 @@ def teach_open_set(
         ``learner.X_training``; a DataFrame's columns must be those the
         classifier was fitted on, in the same order (a ValueError).
     y : array-like of shape (n_samples,)
-        Their labels: known classes, or `ood_label`. A label modAL's
+        Their labels: known classes, or `ood_label`; a list keeps each
+        label's kind (``[2, 'unknown']``; NumPy would read both as strings).
+        Labels of another kind than the classes modAL has trained on, but
+        `ood_label`, are refused (a ValueError). A label modAL's
         classifier has not trained on becomes a class: a negative one other
         than `ood_label` is refused as a mistyped OOD label, and a string
         equal to it but for case or surrounding spaces is warned of, as our
@@ -142,9 +155,12 @@ def teach_open_set(
     # Before anything is stored: rows of another width would go into
     # X_ood_, or fail in the strategy's update for another cause.
     check_fitted_rows(given, X, "X", learner)
-    y = column_or_1d(y)
+    kept = kept_ood_rows(learner, X)
+    y = label_array(y)
+    check_every_row_labelled(y)
     trained = getattr(learner, "y_training", None)
     check_label_kind(y, ood_label, _in_labels(y, trained) if chosen else None)
+    _check_class_kind(y[y != ood_label], trained, ood_label)
     if trained is not None and len(trained):
         check_booleans_alike(
             y[y != ood_label],
@@ -161,12 +177,17 @@ def teach_open_set(
         "y",
         advice=" (if they are classes, start the learner with a row of each)",
     )
-    strategy = learner.query_strategy
+    # A partial presets n_instances (as modAL's docs do): its strategy learns.
+    strategy = called_strategy(learner.query_strategy)
     update = getattr(strategy, "update", None)
     with contextlib.ExitStack() as rollback:
         # A retry then draws as this call did, as with our ActiveLearner.
         rollback.enter_context(
-            global_random_states_kept(draws_globally(strategy), [learner.estimator])
+            global_random_states_kept(
+                # modAL draws its bootstrap sample from NumPy's global state.
+                draws_globally(strategy) or bool(teach_kwargs.get("bootstrap")),
+                [learner.estimator],
+            )
         )
         rollback.enter_context(restored_on_error(learner))
         if update is not None:  # it changes the strategy's state in place
@@ -180,10 +201,10 @@ def teach_open_set(
             # object (the user may hold it), and its state to put back.
             rollback.enter_context(restored_on_error(learner.estimator, deep=True))
             X_in = _rows_as_given(given, X, np.flatnonzero(~is_ood))
+            y_in = _labels_as_trained(y[~is_ood], trained)
             with interrupts_escape_training():
-                learner.teach(X_in, y[~is_ood], **teach_kwargs)
+                learner.teach(X_in, y_in, **teach_kwargs)
         if is_ood.any():
-            kept = getattr(learner, "X_ood_", None)
             learner.X_ood_ = (
                 X[is_ood] if kept is None else np.concatenate([kept, X[is_ood]])
             )
@@ -197,6 +218,42 @@ def _in_labels(y, trained):
         return y
     kind = label_kind(np.asarray(trained))
     return [v for v in y.tolist() if label_kind(np.array([v], dtype=object)) == kind]
+
+
+def _check_class_kind(labels, trained, ood_label):
+    """Refuse IN labels of another kind than those modAL trained on: it would
+    stack them onto ``y_training`` (strings beside numbers make every class a
+    string, objects fail in scikit-learn), or take a misspelt OOD label for a
+    class; and numbers that are no classes (1.5, as our learner refuses)."""
+    _check_discrete(labels)
+    if trained is None or not len(trained) or not len(labels):
+        return
+    classes = np.asarray(trained)
+    kind = label_kind(classes)
+    others = [
+        v
+        for v in dict.fromkeys(labels.tolist())
+        if label_kind(np.array([v], dtype=object)) != kind
+    ]
+    if others:
+        raise ValueError(
+            f"Labels {others[:5]} are not {kind}, as the classes the learner "
+            f"has trained on ({np.unique(classes).tolist()[:5]}) are, nor "
+            f"ood_label={ood_label!r}; modAL would train on them as classes "
+            f"of their own: give the classes as {kind}, and label OOD rows "
+            f"{ood_label!r}."
+        )
+
+
+def _labels_as_trained(labels, trained):
+    """IN labels in the form of ``y_training``, which modAL stacks them onto:
+    an object array (from a list that mixed in the OOD label) as the array of
+    its values, and a torch tensor as a tensor of its dtype and device."""
+    if labels.dtype == object:
+        labels = np.asarray(labels.tolist())
+    if isinstance(trained, torch.Tensor):
+        return torch.as_tensor(labels, dtype=trained.dtype, device=trained.device)
+    return labels
 
 
 def _rows_as_given(given, checked, rows):

@@ -336,6 +336,20 @@ def check_fitted_rows(X, rows, name, learner):
         )
 
 
+def check_every_row_labelled(y):
+    """Refuse a missing label (NaN, inf or None) in the label array `y`."""
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(
+            "y contains NaN or inf; every example needs a label: pass only "
+            "the rows labelled so far (keep = np.isfinite(y); X[keep], y[keep])."
+        )
+    if y.dtype.kind == "O" and has_nan(y):
+        raise ValueError(
+            "y contains None or NaN; every example needs a label: pass only "
+            "the rows labelled so far (keep = ~pd.isna(y); X[keep], y[keep])."
+        )
+
+
 def has_nan(X):
     """Whether `X` holds NaN (or, in an object array, None or pandas.NA)."""
     X = np.asarray(X)
@@ -1105,13 +1119,30 @@ def labelled_in_and_ood(learner):
     else:
         check_no_ood_in_training(learner, ood_label)
         X, y = learner.X_training, np.asarray(learner.y_training)
-        X_ood_kept = getattr(learner, "X_ood_", None)
+        X_ood_kept = kept_ood_rows(learner, np.asarray(X))
     is_ood = y == ood_label
     X = np.asarray(X)
     X_ood = X[is_ood]
     if X_ood_kept is not None and len(X_ood_kept):
         X_ood = np.concatenate([X_ood, X_ood_kept])
     return X[~is_ood], y[~is_ood], X_ood
+
+
+def kept_ood_rows(learner, X):
+    """A modAL learner's ``X_ood_`` as an array of rows shaped as those of
+    `X`, or None where it has none; the user may set it, so it is checked."""
+    kept = getattr(learner, "X_ood_", None)
+    if kept is None:
+        return None
+    rows = np.asarray(kept)
+    if rows.ndim != X.ndim or rows.shape[1:] != X.shape[1:]:
+        empty = ", ".join(map(str, (0, *X.shape[1:])))
+        raise ValueError(
+            f"learner.X_ood_ is an array of shape {rows.shape}, not rows of the "
+            f"shape {X.shape[1:]} of the labelled ones: set it to the labelled "
+            f"OOD rows (X[y == ood_label]), or to np.empty(({empty})) for none."
+        )
+    return rows
 
 
 def check_no_ood_in_training(learner, ood_label):

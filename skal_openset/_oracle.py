@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.utils.validation import column_or_1d
 
 from ._atomic import restored_on_error
-from ._labels import check_ood_look_alikes
+from ._labels import check_ood_look_alikes, label_array
 from ._model_scores import check_label_kind
 from ._typing import RealLike
 from ._validation import check_scalar_not_bool, is_finite
@@ -147,7 +146,7 @@ class OpenSetOracle:
         cost_in: RealLike = 1.0,
         cost_ood: RealLike = 1.0,
     ) -> None:
-        y_true = column_or_1d(y_true)
+        y_true = label_array(y_true)
         _check_labels(y_true, ood_label)
         self.y_true = y_true.copy()
         self.ood_label = self._checked_ood_label = ood_label

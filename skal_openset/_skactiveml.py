@@ -6,9 +6,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
+from ._labels import label_array
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
@@ -155,7 +156,7 @@ class SkactivemlQuery(BaseEstimator):
                 f"MQNetQuery(random_state=0), got {self.strategy!r}."
             )
         X = _checked_rows(X)
-        y = column_or_1d(y)
+        y = label_array(y)
         check_one_label_per_row(len(X), y)
         if not _is_nan(self.missing_label) and not _equals(
             self.missing_label, self.missing_label

@@ -1963,3 +1963,29 @@ def test_an_ood_label_equal_to_labels_of_the_other_kind_is_refused(
         learner.fit(X, y)
     with pytest.raises(ValueError, match=re.escape(mistaken)):
         learner.fit(X, y)
+
+
+def test_a_list_of_classes_and_the_ood_label_keeps_each_labels_kind(initial):
+    # numpy read [2, 'unknown'] as ['2', 'unknown']: the classes became the
+    # strings '0'..'3', and the integer labels of the test set matched none.
+    X, y = initial
+    labels = [int(v) if v != -1 else "unknown" for v in y]
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        RandomQuery(random_state=0),
+        ood_label="unknown",
+    ).fit(X, labels)
+    assert learner.classes_.tolist() == sorted(set(y.tolist()) - {-1})
+    assert learner.score(X[y != -1], y[y != -1]) > 0.5
+
+
+def test_a_strategy_in_a_partial_is_cloned_and_learns_from_teach(split, batches):
+    # The partial has no update, so MQ-Net's was skipped without a word; and
+    # the strategy inside was used, not cloned, so fit left it as it was.
+    strategy = MQNetQuery(random_state=0)
+    learner = _lr_learner(split, functools.partial(strategy, n_instances=5))
+    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+    indices, _ = learner.query(split.X_pool[rest], n_instances=20)
+    learner.teach(split.X_pool[rest][indices], split.y_pool[rest][indices])
+    assert hasattr(learner.query_strategy_.func, "validation_target_")
+    assert not hasattr(strategy, "validation_target_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -138,7 +139,8 @@ class QueryStrategy(BaseEstimator):
             ):
                 learner._fit_on_initial_set()
                 return self(learner, X_pool, n_instances)
-        if not hasattr(learner, "X_labelled_"):
+        modal = not hasattr(learner, "X_labelled_")
+        if modal:
             # A modAL learner, whose classifier trained on every row of its
             # y_training: refused by every strategy, RandomQuery included,
             # as the loop's classifier is wrong whatever chooses the rows.
@@ -148,6 +150,10 @@ class QueryStrategy(BaseEstimator):
         # Missing values only where the learner's classifier takes them.
         X_pool = check_rows(X_pool, getattr(learner, "estimator", learner), "X_pool")
         check_fitted_rows(given, X_pool, "X_pool", unframed(learner))
+        estimator = getattr(unframed(learner), "estimator", None)
+        if modal and estimator is not None:
+            # Our ActiveLearner checks this at fit; a modAL learner has none.
+            self._check_estimator(estimator)
         if not is_int(n_instances, min_val=1):
             raise ValueError(
                 f"n_instances must be a positive integer, got {n_instances!r}."
@@ -203,6 +209,14 @@ class QueryStrategy(BaseEstimator):
         self : object
         """
         return self
+
+
+def called_strategy(strategy: Any) -> Any:
+    """The object a query strategy calls: a ``functools.partial``'s function
+    (modAL presets ``n_instances`` with one), else `strategy` itself."""
+    while isinstance(strategy, partial):
+        strategy = strategy.func
+    return strategy
 
 
 def _check_modal_training(learner):

@@ -347,3 +347,144 @@ def test_teach_open_set_refuses_a_committee_with_a_type_error():
     # Its X_training, None, was read as a learner made without one.
     with pytest.raises(TypeError, match="one learner, not a committee"):
         MQNetQuery(random_state=0)(committee, X[:20], n_instances=2)
+
+
+def _digits_learner(strategy, estimator=None, labels=None):
+    """modAL's learner on the IN rows of the first 60 digits (classes 0..3,
+    given as `labels[class]` where given), its OOD rows in X_ood_."""
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, y, -1)
+    is_in = y[:60] != -1
+    learner = modAL_models.ActiveLearner(
+        estimator=LogisticRegression(max_iter=500) if estimator is None else estimator,
+        query_strategy=strategy,
+        X_training=X[:60][is_in],
+        y_training=y[:60][is_in] if labels is None else labels[y[:60][is_in]],
+    )
+    learner.X_ood_ = X[:60][~is_in]
+    return learner, X, y
+
+
+def test_a_list_of_classes_and_the_ood_label_keeps_each_labels_kind():
+    # numpy read ['a', -1] as ['a', '-1']: the OOD row became the class '-1';
+    # and ['unknown', 2] as ['unknown', '2']: every class became a string.
+    learner, X, _ = _digits_learner(
+        RandomQuery(random_state=0), labels=np.array(list("abcd"))
+    )
+    n_ood = len(learner.X_ood_)
+    teach_open_set(learner, X[60:62], ["a", -1], ood_label=-1)
+    assert learner.estimator.classes_.tolist() == ["a", "b", "c", "d"]
+    assert len(learner.X_ood_) == n_ood + 1
+    learner, X, _ = _digits_learner(RandomQuery(random_state=0))
+    teach_open_set(learner, X[60:63], ["unknown", 2, 0], ood_label="unknown")
+    assert learner.y_training.dtype.kind == "i"
+    assert learner.estimator.classes_.tolist() == [0, 1, 2, 3]
+
+
+def test_teach_open_set_takes_the_object_labels_our_learner_takes():
+    # modAL stacked them onto its int64 y_training, an object array that
+    # scikit-learn refused: "Unknown label type: unknown".
+    learner, X, _ = _digits_learner(RandomQuery(random_state=0))
+    labels = np.array([2, "unknown", 0], dtype=object)
+    teach_open_set(learner, X[60:63], labels, ood_label="unknown")
+    assert learner.y_training.dtype.kind == "i"
+    assert learner.y_training[-2:].tolist() == [2, 0]
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (["7", -1], r"Labels \['7'\] are not numbers"),
+        ([1.5, -1], "Unknown label type"),
+        ([None, 2], "y contains None or NaN"),
+    ],
+)
+def test_teach_open_set_refuses_labels_modal_would_train_on_wrongly(labels, message):
+    # They became classes of their own beside the numbers, or failed inside
+    # scikit-learn's fit with a message naming no cause.
+    learner, X, _ = _digits_learner(RandomQuery(random_state=0))
+    before = learner.y_training.copy()
+    with pytest.raises(ValueError, match=message):
+        teach_open_set(learner, X[60:62], labels)
+    np.testing.assert_array_equal(learner.y_training, before)
+
+
+def test_teach_open_set_gives_modal_tensor_labels_where_it_trains_on_them():
+    # The labels went as a numpy array, which modAL cannot torch.cat onto a
+    # tensor y_training ("<class 'torch.Tensor'> datatype is not supported").
+    torch = pytest.importorskip("torch")
+    X, y = load_digits_dataset()
+    X, y = (
+        torch.from_numpy(X.astype(np.float32)),
+        torch.from_numpy(np.where(y < 4, y, -1)),
+    )
+    is_in = y[:60] != -1
+    learner = modAL_models.ActiveLearner(
+        estimator=make_mlp_classifier(64, 4, max_epochs=2, random_state=0),
+        query_strategy=UncertaintyQuery(random_state=0),
+        X_training=X[:60][is_in],
+        y_training=y[:60][is_in],
+    )
+    teach_open_set(learner, X[60:70], y[60:70])
+    assert isinstance(learner.y_training, torch.Tensor)
+    assert len(learner.y_training) == int(is_in.sum() + (y[60:70] != -1).sum())
+
+
+def test_a_strategy_in_a_partial_learns_from_teach_open_set():
+    # modAL's docs preset the batch size so; the partial has no update, so
+    # MQ-Net's was skipped without a word and it never learnt.
+    strategy = MQNetQuery(random_state=0)
+    learner, X, y = _digits_learner(functools.partial(strategy, n_instances=10))
+    indices, _ = learner.query(X[60:300])
+    teach_open_set(learner, X[60:300][indices], y[60:300][indices])
+    assert hasattr(strategy, "validation_target_")
+
+
+def test_a_strategy_needing_probabilities_names_the_remedy_on_a_modal_learner():
+    # It failed with a bare AttributeError: 'LinearSVC' object has no
+    # attribute 'predict_proba'; our ActiveLearner names the remedy at fit.
+    from sklearn.svm import LinearSVC
+
+    learner, X, _ = _digits_learner(UncertaintyQuery(random_state=0), LinearSVC())
+    with pytest.raises(ValueError, match="CalibratedClassifierCV"):
+        learner.query(X[60:200], n_instances=5)
+
+
+class _FailingOnce(RandomForestClassifier):
+    """A forest whose next fit fails after training, once `fail` is set."""
+
+    fail = False
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        if type(self).fail:
+            type(self).fail = False
+            raise RuntimeError("failed after training")
+        return self
+
+
+def test_a_retried_teach_open_set_draws_modals_bootstrap_sample_again():
+    # modAL draws it from NumPy's global state, which was rewound only for
+    # an unseeded strategy or classifier: the retry trained on another sample.
+    def taught(fail):
+        forest = _FailingOnce(n_estimators=5, random_state=0)
+        learner, X, y = _digits_learner(RandomQuery(random_state=0), forest)
+        np.random.seed(0)  # noqa: NPY002 (modAL draws from the global state)
+        _FailingOnce.fail = fail
+        try:
+            teach_open_set(learner, X[60:80], y[60:80], bootstrap=True)
+        except RuntimeError:
+            teach_open_set(learner, X[60:80], y[60:80], bootstrap=True)
+        return learner.predict_proba(X[200:260])
+
+    np.testing.assert_array_equal(taught(fail=True), taught(fail=False))
+
+
+def test_a_kept_ood_set_of_another_shape_is_refused_naming_x_ood():
+    # numpy's concatenate failed, naming no attribute.
+    learner, X, y = _digits_learner(RandomQuery(random_state=0))
+    learner.X_ood_ = learner.X_ood_[:, :10]
+    with pytest.raises(ValueError, match=r"learner.X_ood_ is an array of shape"):
+        teach_open_set(learner, X[60:70], y[60:70])
+    with pytest.raises(ValueError, match=r"np.empty\(\(0, 64\)\) for none"):
+        SimilarQuery(random_state=0)(learner, X[60:200], n_instances=5)
