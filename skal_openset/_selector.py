@@ -622,7 +622,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             if warm:
                 module = copy.deepcopy(self.module_)
             else:
-                with seeded_torch(int(seed)), float32_default():
+                # On the CPU whatever torch's default device: the seeded
+                # generator is the CPU's, and the module moves to `device` next.
+                with seeded_torch(int(seed)), float32_default(), torch.device("cpu"):
                     module = MonotoneMLP(X.shape[1], self.hidden_size, self.monotone)
             # Training in single precision is ~3x faster on the CPU than double.
             module.to(device, torch.float32)
@@ -810,7 +812,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         while len(losses) < wanted and idle_passes < wanted:
             steps = len(losses)
             # int: torch's split refuses the np.int64 a search grid sets.
-            shuffled = torch.randperm(len(X), generator=order)
+            # On the CPU of the generator `order`, whatever the default device.
+            shuffled = torch.randperm(len(X), generator=order, device="cpu")
             for rows in shuffled.split(int(self.batch_size)):
                 batch = _PairChunks(
                     y[rows],

@@ -38,6 +38,15 @@ def keep_default_dtype():
     torch.set_default_dtype(previous)
 
 
+@pytest.fixture
+def keep_default_device():
+    """torch's default device put back after a test that sets another (as
+    ``torch.set_default_device("cuda")`` users do)."""
+    previous = torch.get_default_device()
+    yield
+    torch.set_default_device(previous)
+
+
 @pytest.fixture(params=["no_grad", "inference_mode"])
 def grad_off(request):
     """A caller's context without gradients: torch.no_grad or

@@ -247,6 +247,21 @@ def test_the_fit_is_the_same_whatever_torchs_default_dtype(keep_default_dtype):
     assert torch.get_default_dtype() == torch.float64  # the caller's, kept
 
 
+def test_the_fit_is_the_same_whatever_torchs_default_device(keep_default_device):
+    # The network was built on the default device ("Cannot copy out of meta
+    # tensor"; on "cuda", drawn from the unseeded CUDA generator) and the
+    # mini-batch order drawn there with a CPU generator.
+    Z, y = synthetic_self_validation_set(50, np.random.RandomState(1))
+    selectors = [
+        MetaQueryNetSelector(init="rule", max_epochs=5, random_state=0),
+        MetaQueryNetSelector(batch_size=16, max_epochs=5, random_state=0),
+    ]
+    expected = [clone(selector).fit(Z, y).predict(Z) for selector in selectors]
+    torch.set_default_device("meta")
+    scores = [clone(selector).fit(Z, y).predict(Z) for selector in selectors]
+    np.testing.assert_array_equal(scores, expected)
+
+
 def test_the_fit_is_the_same_inside_no_grad_and_inference_mode(grad_off):
     # The ranking loss had no gradient there ("does not require grad").
     Z, y = synthetic_self_validation_set(50, np.random.RandomState(1))
