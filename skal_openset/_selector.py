@@ -24,7 +24,7 @@ from torch import nn
 
 from ._atomic import restored_on_error
 from ._float_events import flushing_underflow
-from ._models import CPUPickledModuleMixin, check_device, seeded_torch
+from ._models import CPUPickledModuleMixin, check_device, module_device, seeded_torch
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike, fit_context
@@ -350,9 +350,10 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         with ``init="rule"`` (two fits of 100 epochs) on 4,500 rows it took
         66 s on 2 CPU cores (``benchmarks/results/selector.md``).
     device : str or torch.device, default="cpu"
-        Device on which the network is trained and evaluated. A fitted
-        selector loaded on a machine that lacks this device runs on the CPU,
-        and this becomes ``"cpu"``, with a warning.
+        Where ``fit`` trains the network; ``predict`` and ``score`` run
+        where the fitted network is. A fitted selector loaded on a machine
+        that lacks this device runs on the CPU, and this becomes ``"cpu"``,
+        with a warning.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights.
     verbose : int, default=0
@@ -871,7 +872,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         bound = np.finfo(np.float64).max / 4 / X.shape[1]
         bound /= max(float(hidden_weight.detach().abs().max()), 1.0)
         X = np.clip(X, -bound, bound)
-        device = torch.device(self.device)
+        # The fitted network's device: parameters take effect at fit, and
+        # `device` may have been set since (to fit the next selector elsewhere).
+        device = module_device(self.module_)
         scores = np.empty(len(X))
         # Row blocks keep the hidden activations (rows x hidden_size) small
         # enough to stay in cache instead of one huge temporary.

@@ -660,6 +660,17 @@ def test_a_device_this_machine_lacks_is_refused_before_training(
     learner.fit(X, labels)
 
 
+def test_predict_and_score_run_where_the_network_was_fitted():
+    # They moved the rows to the current `device` parameter, not the fitted
+    # network's: a torch RuntimeError after set_params(device=...).
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(max_epochs=3, random_state=0).fit(Z, y)
+    expected = selector.predict(Z), selector.score(Z, y)
+    selector.set_params(device="meta")  # to fit the next selector elsewhere
+    np.testing.assert_array_equal(selector.predict(Z), expected[0])
+    assert selector.score(Z, y) == expected[1]
+
+
 def test_groups_rank_nonzero_targets_only_within_their_group():
     # Two rounds whose IN losses disagree with the inputs across rounds only.
     Z = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0], [0.1, 0.1]])
