@@ -28,7 +28,7 @@ from ._models import CPUPickledModuleMixin, check_device, module_device, seeded_
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike, fit_context
-from ._validation import reject_bool_numbers
+from ._validation import _is_missing, reject_bool_numbers
 from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -179,12 +179,11 @@ def _group_codes(groups, rows):
             "groups must hold hashable labels (e.g. the query round of each "
             f"row): {error}."
         ) from None
-    if any(
-        label is None or (isinstance(label, Real) and label != label) for label in codes
-    ):
+    if any(_is_missing(label) for label in codes):
         raise ValueError(
-            "groups contains a missing value (NaN or None): give every row a "
-            "group, e.g. the query round it comes from, or pass groups=None."
+            "groups contains a missing value (NaN, None, pandas.NA or NaT): "
+            "give every row a group, e.g. the query round it comes from, or "
+            "pass groups=None."
         )
     return np.array(encoded, dtype=np.int64)
 
@@ -556,11 +555,11 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             If `y` is not numeric (e.g. class labels or booleans), if
             training diverges (the message names the cause: meta-inputs too
             large for the network, or too large an `lr`, or a `margin`
-            beyond float32), if `groups` holds a missing (NaN or None) or
-            unhashable label, or if `device` is not a torch device, is the
-            meta device (which computes no values) or an accelerator this
-            machine lacks. The estimator is then left as it was before the
-            call.
+            beyond float32), if `groups` holds a missing (NaN, None,
+            pandas.NA or NaT) or unhashable label, or if `device` is not a
+            torch device, is the meta device (which computes no values) or an
+            accelerator this machine lacks. The estimator is then left as it
+            was before the call.
         """
         self._check_param_combinations()
         try:
@@ -973,8 +972,8 @@ def pairwise_ranking_accuracy(
     ------
     ValueError
         If the inputs differ in length, are not finite, `y_true` is not
-        numeric, or `groups` holds a missing (NaN or None) or unhashable
-        label.
+        numeric, or `groups` holds a missing (NaN, None, pandas.NA or NaT)
+        or unhashable label.
 
     Examples
     --------

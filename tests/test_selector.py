@@ -1276,6 +1276,22 @@ def test_missing_groups_are_refused(groups):
         pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
 
 
+@pytest.mark.parametrize("missing", ["string", "NA", "NaT"])
+def test_pandas_missing_groups_are_refused(missing):
+    # pandas.NA and NaT passed: the missing rows became one group of their own.
+    pd = pytest.importorskip("pandas")
+    Z, y = np.ones((3, 2)), np.array([0.0, 1.0, 2.0])
+    groups = {
+        "string": pd.Series(["r0", None, "r1"], dtype="string"),
+        "NA": np.array([0, pd.NA, 1], dtype=object),
+        "NaT": np.array([0, pd.NaT, 1], dtype=object),
+    }[missing]
+    with pytest.raises(ValueError, match="groups contains a missing value"):
+        MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=groups)
+    with pytest.raises(ValueError, match="groups contains a missing value"):
+        pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
+
+
 _group_labels = st.sampled_from([0, 1, 2, "a", "b", (1, "a"), 2.5])
 
 
