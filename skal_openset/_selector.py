@@ -134,16 +134,18 @@ class _NoPairToRank(Exception):
 
 
 def _check_numeric_target(y, name="y"):
-    """Reject class labels, strings and booleans passed as a ranking target."""
+    """Reject class labels, strings, booleans, dates and durations passed as
+    a ranking target."""
     kind = np.asarray(y).dtype.kind if y is not None else "f"
-    if kind in "bUSO" and not (
+    # datetime64/timedelta64 ("M"/"m") pass validate_data(y_numeric=True).
+    if kind in "bUSOMm" and not (
         kind == "O"
         and all(isinstance(v, Real) and not isinstance(v, bool) for v in np.ravel(y))
     ):
         raise ValueError(
             f"{name} must be a numeric ranking target (e.g. the masked "
             f"cross-entropy of each row); got dtype {np.asarray(y).dtype}. "
-            "Booleans and labels carry no loss to rank by."
+            "Booleans, labels and dates carry no loss to rank by."
         )
 
 

@@ -1259,6 +1259,16 @@ def test_booleans_of_object_dtype_are_rejected(y):
         pairwise_ranking_accuracy(y, [0.1, 0.2, 0.3])
 
 
+@pytest.mark.parametrize("dtype", ["datetime64[s]", "timedelta64[s]"])
+def test_dates_and_durations_are_rejected(dtype):
+    # They passed validate_data(y_numeric=True) and reached torch: a TypeError.
+    y = np.array([0, 1, 2]).astype(dtype)
+    with pytest.raises(ValueError, match="y must be a numeric ranking target"):
+        MetaQueryNetSelector(max_epochs=2).fit(np.ones((3, 2)), y)
+    with pytest.raises(ValueError, match="y_true must be a numeric ranking target"):
+        pairwise_ranking_accuracy(y, [0.1, 0.2, 0.3])
+
+
 def test_numbers_of_object_dtype_are_accepted():
     y = np.array([0, 1.5, 2], dtype=object)
     MetaQueryNetSelector(max_epochs=2).fit(np.ones((3, 2)), y)
