@@ -115,13 +115,23 @@ class ContrastiveEncoder(
     greyscale of every instance. It minimises the NT-Xent loss between the
     two views plus the cross-entropy of predicting each view's rotation.
     Flipping before the rotation keeps the labels true: a flipped
-    90-degree view is a 270-degree view of the mirror image. Training stops
-    after ``max_epochs`` passes over the data or ``max_seconds``, whichever
-    comes first. A pass is the data's whole batches (``n_samples //
-    batch_size`` steps, as with ``drop_last``) when they are at least 10; a
-    smaller set, where that would leave out much of it, gets ``n_samples /
-    batch_size`` steps per pass. ``transform`` returns the L2-normalised
-    projection of the un-augmented images.
+    90-degree view is a 270-degree view of the mirror image. ``transform``
+    returns the L2-normalised projection of the un-augmented images.
+
+    The images of a step are distinct, but each step draws them at random
+    independently of the other steps, so an epoch is a number of steps, not
+    a pass over the data: it may draw an image several times and leave
+    others out (just under ``1/e`` of them, 37%, when the batches are small
+    beside the data). An epoch is ``n_samples // batch_size`` steps
+    (the whole batches, as with ``drop_last``) when they are at least 10;
+    on a smaller set, where that would fall well short of ``n_samples``
+    draws, it is ``n_samples / batch_size`` steps (a ``batch_size`` above
+    ``n_samples`` counts as ``n_samples``). Training stops after
+    ``max_epochs`` times the steps of an epoch, rounded to the nearest whole
+    step by Python's ``round`` (a half to the even step, so
+    ``max_epochs=1`` on 20 images in batches of 8 takes 2 steps, on 28
+    images 4) and at least one, or after ``max_seconds``, whichever comes
+    first.
 
     Parameters
     ----------
@@ -130,7 +140,7 @@ class ContrastiveEncoder(
     projection_dim : int, default=128
         Size of the output features.
     max_epochs : float, default=100
-        Passes over the data (may be fractional).
+        Epochs of random batches, as above (may be fractional).
     max_seconds : float or None, default=None
         Wall-clock budget of ``fit``; None means no limit. A time limit makes
         the result depend on the machine's speed.
@@ -158,7 +168,7 @@ class ContrastiveEncoder(
     n_steps_ : int
         Optimisation steps taken.
     n_epochs_ : float
-        Images drawn over the number of images,
+        Images drawn (an image once per draw) over the number of images,
         ``n_steps_ * min(batch_size, n_samples) / n_samples``.
     n_channels_in_ : int
         Channels of the images seen in ``fit``; ``transform`` needs the same.
@@ -170,8 +180,10 @@ class ContrastiveEncoder(
     fit_seconds_ : float
         Wall time of ``fit``.
     loss_curve_ : list of float
-        Mean training loss of each pass over the data (the last one may be
-        partial).
+        Mean training loss of each epoch's steps; an epoch of
+        ``n_samples / batch_size`` steps ends at the first step whose draws
+        in all reach the next multiple of ``n_samples``. The last one may be
+        partial.
 
     References
     ----------
@@ -331,8 +343,8 @@ class ContrastiveEncoder(
         """Train a new module; return it, the loss curve and the steps taken."""
         n = len(data)
         batch = min(self.batch_size, n)
-        # Images per pass: the whole batches, unless fewer than 10 of them
-        # would leave out over a tenth of a small set.
+        # Images drawn per epoch: the whole batches', unless fewer than 10 of
+        # them would fall short of a small set by over a tenth.
         pass_size = n // batch * batch if n >= 10 * batch else n
         max_steps = max(1, round(self.max_epochs * (pass_size / batch)))
         with float32_default():

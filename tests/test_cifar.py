@@ -438,13 +438,13 @@ def test_contrastive_encoder_takes_grey_images_without_the_channel_axis():
     np.testing.assert_array_equal(enc.transform(X), Z)
 
 
-def test_contrastive_encoder_takes_max_epochs_passes_over_a_small_set():
+def test_contrastive_encoder_takes_max_epochs_epochs_of_steps_on_a_small_set():
     X = _images(7)
     enc = _tiny_encoder(max_epochs=4, batch_size=4).fit(X)
     assert enc.n_steps_ == 7 and enc.n_epochs_ == 4 and len(enc.loss_curve_) == 4
     fewer = _tiny_encoder(max_epochs=2, batch_size=8).fit(X)  # n < batch_size
     assert fewer.n_steps_ == 2 and fewer.n_epochs_ == 2
-    # 10 or more whole batches: a pass is those (the CIFAR presets' regime)
+    # 10 or more whole batches: an epoch is that many steps (the CIFAR presets')
     large = _tiny_encoder(max_epochs=1.5, batch_size=4).fit(_images(43))
     assert large.n_steps_ == 15 and len(large.loss_curve_) == 2
 
