@@ -12,6 +12,7 @@ labelled OOD examples.
 """
 
 import inspect
+import math
 import sys
 import time
 from functools import cache
@@ -315,6 +316,13 @@ class ContrastiveEncoder(
         Returns
         -------
         self : ContrastiveEncoder
+
+        Raises
+        ------
+        ValueError
+            If training diverges (a non-finite loss or weights; the message
+            names the parameter to change). The encoder is then left as it
+            was before the call.
         """
         self._validate_params()
         check_device(self.device)  # else torch's AssertionError mid-fit
@@ -364,7 +372,10 @@ class ContrastiveEncoder(
             loss.backward()
             optimizer.step()
             step += 1
-            epoch_losses.append(loss.item())
+            last_loss = loss.item()
+            epoch_losses.append(last_loss)
+            if not math.isfinite(last_loss):
+                break  # diverged: no later step recovers
             pass_ended = step * batch // pass_size > (step - 1) * batch // pass_size
             if pass_ended or step == max_steps:
                 loss_curve.append(float(np.mean(epoch_losses)))
@@ -374,7 +385,28 @@ class ContrastiveEncoder(
                     if epoch_losses:
                         loss_curve.append(float(np.mean(epoch_losses)))
                     break
+        # Else transform returns NaN features, which fail far from here.
+        if not math.isfinite(last_loss) or not all(
+            torch.isfinite(tensor).all() for tensor in module.state_dict().values()
+        ):
+            raise ValueError(self._divergence_message(step, max_steps, last_loss))
         return module, loss_curve, step
+
+    def _divergence_message(self, step, max_steps, last_loss):
+        where = f"non-finite loss or weights at step {step} of {max_steps}"
+        # The first loss comes before any update: only the temperature scales it.
+        if step == 1 and not math.isfinite(last_loss):
+            advice = (
+                f"temperature={self.temperature:.3g} is too small: the "
+                "similarities divided by it overflow; raise it (e.g. to the "
+                "default 0.5)."
+            )
+        else:
+            advice = (
+                f"the steps are too large: lower lr (now {self.lr:.3g}), e.g. "
+                "to the default 1e-3."
+            )
+        return f"ContrastiveEncoder training diverged ({where}): {advice}"
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """L2-normalised projections of the images, without augmentation.

@@ -609,6 +609,31 @@ def test_an_interrupted_encoder_fit_leaves_the_encoder_as_it_was(monkeypatch):
     np.testing.assert_array_equal(enc.transform(X), fitted)
 
 
+@pytest.mark.parametrize(
+    "kwargs, advice",
+    [
+        (dict(lr=1e8), r"at step 3 of 6\): the steps are too large: lower lr"),
+        (dict(temperature=1e-40), r"at step 1 of 6\): temperature=1e-40 is too"),
+    ],
+)
+def test_a_diverged_encoder_fit_is_refused_and_leaves_the_encoder_as_it_was(
+    kwargs, advice
+):
+    # It passed without a word: NaN features, and ContrastivePurity failed
+    # later with a generic "Input embedding contains NaN".
+    X = _images(16)
+    enc = _tiny_encoder(projection_dim=4, max_epochs=3, **kwargs)
+    with pytest.raises(ValueError, match="ContrastiveEncoder training diverged"):
+        enc.fit(X)
+    with pytest.raises(NotFittedError):
+        enc.transform(X)
+    fitted = enc.set_params(lr=1e-3, temperature=0.5).fit(X)
+    module = fitted.module_
+    with pytest.raises(ValueError, match=advice):
+        fitted.set_params(**kwargs).fit(X)  # a failed refit keeps the module
+    assert fitted.module_ is module
+
+
 def test_contrastive_encoder_transform_runs_in_eval_mode():
     X = _images(16)
     enc = _tiny_encoder().fit(X)
