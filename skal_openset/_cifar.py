@@ -77,9 +77,10 @@ def make_cifar_split(
     Raises
     ------
     ValueError
-        For an unknown ``dataset`` or ``split``, a ``budget`` that is None
-        or larger than the pool, or data that cannot fill the split (see
-        :func:`make_open_set_split`).
+        For an unknown ``dataset`` or ``split``, labels outside the
+        dataset's classes (below 0, or 10 and above for CIFAR-10), a
+        ``budget`` that is None or larger than the pool, or data that cannot
+        fill the split (see :func:`make_open_set_split`).
     """
     if dataset not in _SPLITS:
         raise ValueError(f"dataset must be one of {sorted(_SPLITS)}; got {dataset!r}.")
@@ -118,20 +119,24 @@ def make_cifar_split(
 
 
 def _check_label_range(dataset, labels, name):
-    """Refuse labels beyond `dataset`'s classes: CIFAR-100 fine labels passed
-    as CIFAR-10's took four of them as the IN classes and 96 as OOD."""
+    """Refuse labels outside `dataset`'s classes: CIFAR-100 fine labels passed
+    as CIFAR-10's took four of them as the IN classes and 96 as OOD, and
+    negative labels (labels from 1, shifted by -1) became OOD classes."""
     labels = np.asarray(labels)
     n_classes = _N_CLASSES[dataset]
     if not labels.size or labels.dtype.kind not in "iuf":
         return
-    highest = labels.max().item()
-    if highest >= n_classes:
-        hint = (
-            ": CIFAR-100 fine labels? Pass dataset='cifar100'"
-            if dataset == "cifar10" and highest < 100
-            else ""
-        )
+    lowest, highest = labels.min().item(), labels.max().item()
+    if lowest < 0 or highest >= n_classes:
+        outside = lowest if lowest < 0 else highest
+        if dataset == "cifar10" and 0 <= lowest and highest < 100:
+            hint = ": CIFAR-100 fine labels? Pass dataset='cifar100'"
+        else:
+            hint = (
+                "; pass each image's class index, as load_cifar_batches and "
+                "load_image_folder_zip give them"
+            )
         raise ValueError(
-            f"{name} holds the label {highest!r}, but {dataset} has the classes "
+            f"{name} holds the label {outside!r}, but {dataset} has the classes "
             f"0..{n_classes - 1}{hint}."
         )

@@ -870,6 +870,15 @@ def test_make_cifar_split_refuses_labels_beyond_the_datasets_classes():
     make_cifar_split(X, y, X, y, dataset="cifar100", budget=10)  # as it should
 
 
+def test_make_cifar_split_refuses_negative_labels():
+    # Labels from 1 shifted by -1 passed: the -1 images became OOD images.
+    X, y = _cifar_like(5, 10)
+    with pytest.raises(ValueError, match=r"^y holds the label -1, but cifar10 has"):
+        make_cifar_split(X, y - 1, X, y, budget=10)
+    with pytest.raises(ValueError, match=r"y_test holds the label -1.*0\.\.99"):
+        make_cifar_split(X, y, X, y - 1.0, dataset="cifar100", budget=10)
+
+
 def test_make_cifar_split_names_budget_when_it_exceeds_the_pool():
     X, y = _cifar_like(5, 10)
     with pytest.raises(ValueError, match=r"^budget must be .*\[1, 33\].*got 1000"):
