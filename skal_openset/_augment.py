@@ -117,7 +117,9 @@ def random_resized_crop_flip(x, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3), flip=Tru
     _check_images(x)
     n = x.shape[0]
     area = _uniform(x, n, low=scale[0], high=scale[1])
-    low, high = torch.log(torch.tensor(ratio, dtype=torch.float32)).tolist()
+    # float32 on the CPU, whatever torch's default device: read back at once.
+    ratio = torch.tensor(ratio, dtype=torch.float32, device="cpu")
+    low, high = torch.log(ratio).tolist()
     log_ratio = _uniform(x, n, low=low, high=high)
     aspect = torch.exp(log_ratio)
     # half-extent of the crop in normalised [-1, 1] coordinates

@@ -78,7 +78,9 @@ def _nt_xent(z, temperature):
     n = z.shape[0] // 2
     similarity = z @ z.T / temperature
     similarity.fill_diagonal_(float("-inf"))
-    positive = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    positive = torch.cat(
+        [torch.arange(n, 2 * n, device=z.device), torch.arange(n, device=z.device)]
+    )
     return F.cross_entropy(similarity, positive)
 
 
@@ -355,7 +357,9 @@ class ContrastiveEncoder(
         # them would fall short of a small set by over a tenth.
         pass_size = n // batch * batch if n >= 10 * batch else n
         max_steps = max(1, round(self.max_epochs * (pass_size / batch)))
-        with float32_default():
+        # On the CPU whatever torch's default device: the seeded CPU generator
+        # draws the initial weights (a CUDA fit's too), then they move.
+        with float32_default(), torch.device("cpu"):
             module = _EncoderModule(data.shape[1], self.width, self.projection_dim)
         module.to(self.device).train()
         optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)

@@ -400,6 +400,17 @@ def test_the_encoder_and_augmentations_run_alike_whatever_torchs_default_dtype(
     np.testing.assert_array_equal(features, expected)
 
 
+def test_the_encoder_trains_alike_whatever_torchs_default_device(
+    keep_default_device,
+):
+    # The network was built on the default device ("Cannot copy out of meta
+    # tensor"; on "cuda", other initial weights than a CPU-built one's).
+    X = _images(16)
+    expected = _tiny_encoder().fit(X).transform(X)
+    torch.set_default_device("meta")
+    np.testing.assert_array_equal(_tiny_encoder().fit(X).transform(X), expected)
+
+
 def test_the_encoder_trains_alike_inside_no_grad_and_inference_mode(grad_off):
     # Its loss had no gradient there ("does not require grad").
     X = _images(16)
