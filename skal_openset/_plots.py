@@ -51,11 +51,16 @@ def _runs(records, group_key):
                     f"records[{name!r}] is empty: pass the records of its runs, "
                     f"or leave {name!r} out."
                 )
-        items = [
-            (name, as_records(run))  # a run may be a DataFrame too
-            for name, value in records.items()
-            for run in (value if not isinstance(value[0], Mapping) else [value])
-        ]
+        items = []
+        for name, value in records.items():
+            runs = value if not isinstance(value[0], Mapping) else [value]
+            for i, run in enumerate(map(as_records, runs)):  # a run may be a DataFrame
+                if not len(run):  # else the line was drawn from fewer runs unsaid
+                    raise ValueError(
+                        f"records[{name!r}][{i}] is empty: pass the records of "
+                        "each of its runs, or leave that run out."
+                    )
+                items.append((name, run))
     else:
         items = [(None, as_records(records))]
     groups = {}
@@ -479,12 +484,12 @@ def plot_learning_curves(
     ------
     ValueError
         If `x` is not one of the choices, `ax` holds no Axes or more than
-        two, `records` or a name's records are empty, `order` lacks a group
-        of the records, a record lacks a key the plot is drawn from, a test
-        accuracy or IN share is out of [0, 1] (e.g. a percentage), or a
-        trial of a line holds a round twice (several runs under one trial)
-        or its rounds are not 1, 2, ..., k (rows dropped, e.g. round 1 by
-        ``dropna()``).
+        two, `records`, a name's records or one of its runs is empty,
+        `order` lacks a group of the records, a record lacks a key the plot
+        is drawn from, a test accuracy or IN share is out of [0, 1] (e.g. a
+        percentage), or a trial of a line holds a round twice (several runs
+        under one trial) or its rounds are not 1, 2, ..., k (rows dropped,
+        e.g. round 1 by ``dropna()``).
     TypeError
         If `ax` is none of the choices, `records` does not hold records (a
         name's value is one record, not a list), or a value the plot is

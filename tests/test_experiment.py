@@ -785,10 +785,14 @@ def test_learning_curves_reject_bad_input(records, kwargs, error):
     [
         ([], ValueError, "records['B'] is empty: pass the records of its runs, or"),
         (_fake_records()[0], TypeError, "records['B'] is one record; pass a list"),
+        ([[], []], ValueError, "records['B'][0] is empty: pass the records of each"),
+        ([_run_of([0.5, 0.6]), []], ValueError, "records['B'][1] is empty: pass"),
     ],
 )
 def test_learning_curves_name_a_group_given_no_run(value, error, message):
-    # An empty group was left out unsaid; one record failed with KeyError: 0.
+    # An empty group was left out unsaid, and so were a group of empty runs
+    # and an empty run (its line drawn from fewer runs than given); one
+    # record failed with KeyError: 0.
     with pytest.raises(error, match=re.escape(message)):
         plot_learning_curves({"A": _fake_records(), "B": value})
 
