@@ -676,11 +676,25 @@ def common_rounds(runs, name, consequence):
     return shortest
 
 
+def labels_bought(record: Mapping) -> RealLike:
+    """The labels a round's record says were bought, and an error where it
+    holds no number of them (a record edited or read from a blank cell)."""
+    size = record["query_size"]
+    if math.isnan(size):  # else the summary left the round out (NaN > 0 is False)
+        raise ValueError(
+            "A record's query_size is NaN: give the number of labels its round "
+            "bought (run_active_learning's records hold it). The record: "
+            f"{dict(record)!r}."
+        )
+    return size
+
+
 def ood_bought(record: Mapping) -> int:
     """The OOD labels a round's record says were bought: 0 where it bought
-    none (round 1, whose IN share is NaN), and an error where it bought some
-    but holds no IN share (a record edited or read from a blank cell)."""
-    size, in_share = record["query_size"], record["query_in_share"]
+    none (round 1, whose IN share is NaN), and an error where it holds no
+    number of labels bought, or bought some but holds no IN share (a record
+    edited or read from a blank cell)."""
+    size, in_share = labels_bought(record), record["query_in_share"]
     if size == 0:
         return 0
     if math.isnan(in_share):
@@ -737,9 +751,11 @@ def summarize_final_round(
     ------
     ValueError
         If a record lacks a group key, ``trial`` or a key of
-        :func:`run_active_learning`'s records, or a trial of a group
-        holds a round twice (several runs under one trial), or its rounds are
-        not 1, 2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
+        :func:`run_active_learning`'s records, its ``query_size`` is NaN or
+        its ``query_in_share`` is where it bought labels (e.g. a blank cell
+        read back with ``pandas.read_csv``), or a trial of a group holds a
+        round twice (several runs under one trial), or its rounds are not 1,
+        2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
         If a value of a record is not a number (e.g. records read back from
         a CSV file as strings).
@@ -815,7 +831,7 @@ def summarize_final_round(
         # The rounds that bought labels: round 1 trains on the initial set,
         # and has no IN share (NaN). A run that bought nothing has none either
         # (not 0). First the OOD labels, which refuse a NaN share of theirs.
-        queries = [[r for r in run if r["query_size"] > 0] for run in runs]
+        queries = [[r for r in run if labels_bought(r) > 0] for run in runs]
         ood_labels = [sum(ood_bought(r) for r in query) for query in queries]
         in_share = [
             np.sum([r["query_size"] * r["query_in_share"] for r in query]) / n_bought

@@ -14,6 +14,7 @@ from ._experiment import (
     check_one_run,
     common_rounds,
     group_value,
+    labels_bought,
     ood_bought,
 )
 from ._typing import Records
@@ -111,7 +112,7 @@ _BOUNDS = {"accuracy": (0.0, 1.0), "ood": (0.0, None)}
 def _series(run, name):
     """One series of one run, per round (see `_SERIES`)."""
     if name == "labels":
-        return np.cumsum([r["query_size"] for r in run], dtype=float)
+        return np.cumsum([labels_bought(r) for r in run], dtype=float)
     if name == "ood":
         return np.cumsum([ood_bought(r) for r in run], dtype=float)
     (key,) = _SERIES[name]
@@ -486,10 +487,12 @@ def plot_learning_curves(
         If `x` is not one of the choices, `ax` holds no Axes or more than
         two, `records`, a name's records or one of its runs is empty,
         `order` lacks a group of the records, a record lacks a key the plot
-        is drawn from, a test accuracy or IN share is out of [0, 1] (e.g. a
-        percentage), or a trial of a line holds a round twice (several runs
-        under one trial) or its rounds are not 1, 2, ..., k (rows dropped,
-        e.g. round 1 by ``dropna()``).
+        is drawn from, its ``query_size`` is NaN or its ``query_in_share`` is
+        where it bought labels (e.g. a blank cell read back with
+        ``pandas.read_csv``), a test accuracy or IN share is out of [0, 1]
+        (e.g. a percentage), or a trial of a line holds a round twice
+        (several runs under one trial) or its rounds are not 1, 2, ..., k
+        (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
         If `ax` is none of the choices, `records` does not hold records (a
         name's value is one record, not a list), or a value the plot is

@@ -196,6 +196,24 @@ def test_a_round_that_bought_labels_with_no_in_share_is_refused():
         plot_learning_curves(records)
 
 
+def test_a_round_that_holds_no_number_of_labels_bought_is_refused():
+    # A blank query_size cell, NaN when read back with pandas: the summary
+    # left the round out of its OOD labels and IN share without a word, and
+    # the plot failed with "cannot convert float NaN to integer".
+    records = _fake_records()
+    records[1]["query_size"] = float("nan")
+    match = "A record's query_size is NaN: give the number of labels"
+    with pytest.raises(ValueError, match=match):
+        summarize_final_round(records)
+    with pytest.raises(ValueError, match=match):
+        plot_learning_curves(records)
+    # The accuracy panel alone draws against the labels bought: a gap, unsaid.
+    fig, ax = matplotlib.pyplot.subplots()
+    with pytest.raises(ValueError, match=match):
+        plot_learning_curves(records, ax=ax)
+    matplotlib.pyplot.close(fig)
+
+
 def test_summary_says_which_keys_the_records_lack(split, estimator):
     records = run_active_learning(
         split, estimator, RandomQuery(random_state=0), n_rounds=2, budget=5
