@@ -26,7 +26,7 @@ from ._atomic import check_file_path
 from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, Fingerprint
 from ._learner import ActiveLearner
-from ._oracle import OpenSetOracle, labelling_cost
+from ._oracle import OpenSetOracle, as_decimal, labelling_cost
 from ._persistence import (
     _DamagedFileError,
     _UnloadableFileError,
@@ -388,8 +388,10 @@ def run_active_learning(
         split.y_pool, ood_label=split.ood_label, cost_in=cost_in, cost_ood=cost_ood
     )
     _check_budget(budget, oracle.cost_in, oracle.cost_ood)
-    # Numbers as the oracle holds them: a budget of 10 or 10.0 is one experiment.
-    costs = float(budget), oracle.cost_in, oracle.cost_ood
+    # Numbers as the oracle holds them, the floats of the decimals they print
+    # as: a budget of 10 or 10.0, or of 0.3 or np.float32(0.3), is one
+    # experiment (and hashes as float(budget) did for any other budget).
+    costs = float(as_decimal(budget)), oracle.cost_in, oracle.cost_ood
     # Hashed for a checkpoint only (None without one): hashing needs the
     # values to pickle.
     fingerprint: Any = (

@@ -1755,6 +1755,26 @@ def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
         assert len(records) == 1
 
 
+def test_a_budget_resumes_as_the_decimal_it_prints_as(split, tmp_path):
+    # budget=np.float32(0.3) after 0.3 was "the budget differs", although the
+    # oracle buys as much with both (it counts the decimal 0.3), and a cost of
+    # np.float32(0.1) after 0.1 resumed.
+    path = tmp_path / "run.joblib"
+    estimator, strategy = LogisticRegression(max_iter=200), RandomQuery()
+    kwargs = dict(n_rounds=1, cost_in=0.1, cost_ood=0.1, checkpoint=path)
+    run_active_learning(split, estimator, strategy, budget=0.3, **kwargs)
+    # Fingerprinted as checkpoints were before, with float(budget): they resume.
+    state = load_object(path)
+    before = _experiment._fingerprint(split, estimator, strategy, 0.3, 0.1, 0.1)
+    state["fingerprint"] = before.saved
+    save_object(state, path)
+    for budget in (0.3, np.float32(0.3)):
+        records = run_active_learning(
+            split, estimator, strategy, budget=budget, **kwargs
+        )
+        assert len(records) == 1
+
+
 def _log1p(X):
     return np.log1p(np.abs(X))
 
