@@ -639,11 +639,33 @@ def as_records(records):
     return records
 
 
+def _is_blank(value):
+    """Whether `value` is NaN, as pandas.read_csv reads a blank cell."""
+    return isinstance(value, float) and math.isnan(value)
+
+
 def group_value(value):
     """`value` as a group key: every NaN the same one. NaN equals no NaN, and
     a DataFrame's rows each hold their own (a key left empty in every record,
     read back with pandas.read_csv, put each row in a group of its own)."""
-    return math.nan if isinstance(value, float) and math.isnan(value) else value
+    return math.nan if _is_blank(value) else value
+
+
+def trial_of(record):
+    """`record`'s ``trial`` (None without one), and an error where it is NaN.
+
+    Unlike a blank group key, a blank trial is not made one value: the
+    records of several runs would then be one trial.
+    """
+    trial = record.get("trial")
+    if _is_blank(trial):  # else each record was a trial of its own
+        raise ValueError(
+            "A record's trial is NaN (a blank cell read back with "
+            "pandas.read_csv): give every record the trial of its run, e.g. "
+            '[{**r, "trial": trial} for r in run]. The record: '
+            f"{dict(record)!r}."
+        )
+    return trial
 
 
 def check_numbers(record, keys):
@@ -753,11 +775,12 @@ def summarize_final_round(
     ------
     ValueError
         If a record lacks a group key, ``trial`` or a key of
-        :func:`run_active_learning`'s records, its ``query_size`` is NaN or
-        its ``query_in_share`` is where it bought labels (e.g. a blank cell
-        read back with ``pandas.read_csv``), or a trial of a group holds a
-        round twice (several runs under one trial), or its rounds are not 1,
-        2, ..., k (rows dropped, e.g. round 1 by ``dropna()``).
+        :func:`run_active_learning`'s records, its ``trial`` or
+        ``query_size`` is NaN or its ``query_in_share`` is where it bought
+        labels (e.g. a blank cell read back with ``pandas.read_csv``), or a
+        trial of a group holds a round twice (several runs under one trial),
+        or its rounds are not 1, 2, ..., k (rows dropped, e.g. round 1 by
+        ``dropna()``).
     TypeError
         If a value of a record is not a number (e.g. records read back from
         a CSV file as strings).
@@ -813,7 +836,7 @@ def summarize_final_round(
                 "of them read back with pandas.read_csv), with their keys kept."
             )
         key = tuple(group_value(record[k]) for k in group_keys)
-        groups.setdefault(key, {}).setdefault(record["trial"], []).append(record)
+        groups.setdefault(key, {}).setdefault(trial_of(record), []).append(record)
     rows = []
     for key, trials in groups.items():
         runs = [sorted(run, key=lambda r: r["round"]) for run in trials.values()]

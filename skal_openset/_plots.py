@@ -16,6 +16,7 @@ from ._experiment import (
     group_value,
     labels_bought,
     ood_bought,
+    trial_of,
 )
 from ._typing import Records
 from ._warn import warn
@@ -74,7 +75,7 @@ def _runs(records, group_key):
                 )
             group = name if name is not None else group_value(row.get(group_key, ""))
             runs = groups.setdefault(group, {})
-            trial = row.get("trial")
+            trial = trial_of(row)
             if trial is None:  # a new run starts where the rounds restart
                 previous = runs.get(len(runs) - 1)
                 new = previous is None or row["round"] <= previous[-1]["round"]
@@ -487,12 +488,12 @@ def plot_learning_curves(
         If `x` is not one of the choices, `ax` holds no Axes or more than
         two, `records`, a name's records or one of its runs is empty,
         `order` lacks a group of the records, a record lacks a key the plot
-        is drawn from, its ``query_size`` is NaN or its ``query_in_share`` is
-        where it bought labels (e.g. a blank cell read back with
-        ``pandas.read_csv``), a test accuracy or IN share is out of [0, 1]
-        (e.g. a percentage), or a trial of a line holds a round twice
-        (several runs under one trial) or its rounds are not 1, 2, ..., k
-        (rows dropped, e.g. round 1 by ``dropna()``).
+        is drawn from, its ``trial`` or ``query_size`` is NaN or its
+        ``query_in_share`` is where it bought labels (e.g. a blank cell read
+        back with ``pandas.read_csv``), a test accuracy or IN share is out
+        of [0, 1] (e.g. a percentage), or a trial of a line holds a round
+        twice (several runs under one trial) or its rounds are not 1, 2,
+        ..., k (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
         If `ax` is none of the choices, `records` does not hold records (a
         name's value is one record, not a list), or a value the plot is

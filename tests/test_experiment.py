@@ -368,6 +368,19 @@ def test_a_group_key_left_empty_in_every_record_is_one_group(tmp_path):
     assert len(line.get_ydata()) == 2  # rounds 1 and 2, the trials' mean
 
 
+def test_a_blank_trial_is_refused_as_blank(tmp_path):
+    # Read back with pandas, each row held its own NaN, and NaN equals no NaN:
+    # every row was a run of its own, refused as "round 1 was dropped, e.g.
+    # by DataFrame.dropna()".
+    records = [{**r, "trial": float("nan")} for r in _fake_records()]
+    frame = pd.read_csv(write_records_csv(records, tmp_path / "r.csv"))
+    match = re.escape("A record's trial is NaN (a blank cell read back with pandas")
+    with pytest.raises(ValueError, match=match):
+        summarize_final_round(frame)
+    with pytest.raises(ValueError, match=match):
+        plot_learning_curves(frame)
+
+
 def test_records_read_back_with_pandas_are_written_again_as_read(tmp_path):
     # write_records_csv took records[0] of the DataFrame: KeyError: 0.
     path = write_records_csv(_fake_records(), tmp_path / "r.csv")
