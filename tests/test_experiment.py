@@ -525,6 +525,37 @@ def test_the_legend_of_many_long_names_fits_in_the_figure():
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize(
+    "name, width",
+    [
+        ("mqnet_knn_margin_contrastive_simclr_epochs200_budget500_cost_ood2_seed0", 5),
+        ("_".join(f"param{i}={i}" for i in range(30)), 10),
+    ],
+)
+def test_a_long_name_without_spaces_is_broken_to_fit_in_the_figure(name, width):
+    # Names were wrapped at their spaces only: one without ran off the
+    # figure, its text cut in a saved file.
+    fig = matplotlib.pyplot.figure(figsize=(width, 4))
+    plot_learning_curves({name: _fake_records(), "random": _fake_records()}, ax=fig)
+    fig.canvas.draw()
+    legend = fig.legends[0]
+    for text in legend.get_texts():
+        box = text.get_window_extent()
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+    assert legend.get_texts()[0].get_text().replace("\n", "") == name
+    matplotlib.pyplot.close(fig)
+
+
+def test_a_long_name_with_spaces_is_wrapped_at_them_in_lines_of_40_characters():
+    name = "strategy number 1 with a really very extremely long descriptive name"
+    fig = plot_learning_curves({name: _fake_records(), "random": _fake_records()})
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == [
+        "strategy number 1 with a really very\nextremely long descriptive name",
+        "random",
+    ]
+    matplotlib.pyplot.close(fig)
+
+
 def test_each_legend_entry_names_its_own_line_beside_an_unnamed_one():
     # Matplotlib leaves the unnamed line out of the legend, but the labels
     # below the panels were all the groups': "" then "A", so "A" named B's line.
