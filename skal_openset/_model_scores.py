@@ -756,8 +756,8 @@ def _embedding(learner, estimator, X):
         if nan and has_nan(X):
             imputed = _embedding_setting(learner, "make_pipeline(SimpleImputer(), ...)")
             raise ValueError(
-                "Rows to compare by distance (X_pool, the pool being queried or "
-                "scored, or the labelled rows) hold missing values (NaN), and so does "
+                "Rows to compare by distance (the pool being queried or scored, "
+                "or the labelled rows) hold missing values (NaN), and so does "
                 "the embedding that distance-based strategies work in "
                 f"({source}); distances need finite rows. Impute them in a "
                 "pipeline step before the classifier (make_pipeline("

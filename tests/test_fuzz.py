@@ -407,7 +407,8 @@ def _labelled(seed, text):
         st.one_of(st.integers(-2, 0), st.sampled_from([True, 2.0, "3", None])),
     ),
 )
-# A forest takes NaN, its distances do not: the message named no X_pool.
+# A forest takes NaN, its distances do not: that message names the pool in
+# words, as it serves scikit-activeml's query (of X) and PurityAUROC too.
 @example("badge", True, False, 0, 1, 4, np.nan, 1)
 def test_learner_query(
     strategy, forest, text, seed, n_pool, width, poison, n_instances
@@ -430,6 +431,7 @@ def test_learner_query(
         "X",
         "X_pool",
         "n_instances",
+        "the pool being queried",
     )
     if result is None:
         return
