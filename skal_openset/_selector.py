@@ -295,7 +295,10 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         Width of the hidden layer.
     monotone : bool, default=True
         Constrain the effective weights to be non-negative so that the
-        meta-score never decreases when an input increases. ``False`` gives
+        meta-score never decreases when an input increases, up to the
+        rounding of double precision, which differs with a row's position
+        in the batch: a row one unit in the last place above another may
+        score a few such units below it. ``False`` gives
         the unconstrained MLP of the paper's Table 4 ablation.
     margin : float, default=1.0
         Margin ``eta`` of the ranking loss.
