@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -197,21 +196,14 @@ def line_styles(groups):
 def _text_width(line, prop, plain=False):
     """The width of one line of text in points, in the font `prop`: as
     matplotlib draws it ("$...$" as math), or `plain` as written."""
-    if plain:  # with every "$" escaped, TextPath reads no math
-        line = line.replace("$", r"\$")
-    return _drawn_width(line, prop)
-
-
-# Cached: a legend measures each line twice, as it wraps it and as it lays
-# it out, and a TextPath takes milliseconds.
-@lru_cache(maxsize=1024)
-def _drawn_width(line, prop):
     from matplotlib.textpath import TextPath
 
+    if plain:  # with every "$" escaped, TextPath reads no math
+        line = line.replace("$", r"\$")
     return TextPath((0, 0), line, prop=prop).get_extents().width if line else 0.0
 
 
-def wrap_to_width(text, width, fontsize="medium", max_chars=None):
+def wrap_to_width(text, width, fontsize="medium"):
     """`text` in lines no wider than `width` inches, in the font size `fontsize`.
 
     Lines break at spaces, and inside a word (e.g. a file name) too long
@@ -229,9 +221,6 @@ def wrap_to_width(text, width, fontsize="medium", max_chars=None):
         The width it may take, in inches.
     fontsize : str or float, default="medium"
         The font size it is drawn in.
-    max_chars : int, default=None
-        The most characters a line may hold, e.g. to keep a legend's entries
-        short in a wide figure; None: as many as fit.
 
     Returns
     -------
@@ -242,12 +231,10 @@ def wrap_to_width(text, width, fontsize="medium", max_chars=None):
 
     prop = FontProperties(size=fontsize)
     room = 0.95 * 72 * width
-    # From max_chars, or as many characters as fit at the text's mean width,
-    # down to what fits at the widths of the characters each line holds.
-    n_chars = max_chars
-    if n_chars is None:
-        whole = _text_width(text, prop, plain=True)
-        n_chars = max(1, int(len(text) * room / max(whole, 1.0)))
+    # From as many characters as fit at the text's mean width down to what
+    # fits at the widths of the characters each line holds.
+    whole = _text_width(text, prop, plain=True)
+    n_chars = max(1, int(len(text) * room / max(whole, 1.0)))
     while True:
         lines = textwrap.wrap(text, n_chars, break_on_hyphens=False)
         widest = max(
@@ -261,10 +248,10 @@ def wrap_to_width(text, width, fontsize="medium", max_chars=None):
 def legend_layout(labels, width, title=None, fontsize="small"):
     """Labels, columns and height of a legend that fits `width` inches.
 
-    Labels are wrapped (see :func:`wrap_to_width`) in lines of at most 40
-    characters that fit `width` beside their handles, and the columns are
-    as many as fit side by side (at most 6), measured in the font of the
-    legend rather than guessed from the number of characters.
+    Labels over 40 characters are wrapped at their spaces (and inside a
+    word wider than the figure, see :func:`wrap_to_width`), and the columns
+    are as many as fit side by side (at most 6), measured in the font of
+    the legend rather than guessed from the number of characters.
 
     Parameters
     ----------
@@ -296,10 +283,15 @@ def legend_layout(labels, width, title=None, fontsize="small"):
     handle = (rcParams["legend.handlelength"] + rcParams["legend.handletextpad"]) * em
     gap = rcParams["legend.columnspacing"] * em
     pad = 2 * (rcParams["legend.borderpad"] + rcParams["legend.borderaxespad"]) * em
-    # The room of a label in one column: a word wider than it is broken too,
-    # else it ran off the figure.
-    room = (72 * width - pad - handle) / 72
-    labels = [wrap_to_width(label, room, fontsize, max_chars=40) for label in labels]
+    room = 72 * width - pad - handle  # of a label in one column
+    wrapped = []
+    for label in labels:
+        text = textwrap.fill(label, 40, break_long_words=False, break_on_hyphens=False)
+        if max(_text_width(line, prop) for line in text.split("\n")) > room:
+            # A word wider than a column ran off the figure: break it too.
+            text = wrap_to_width(label, room / 72, fontsize)
+        wrapped.append(text)
+    labels = wrapped
     text = max(
         (_text_width(line, prop) for label in labels for line in label.split("\n")),
         default=0.0,

@@ -546,6 +546,22 @@ def test_a_long_name_without_spaces_is_broken_to_fit_in_the_figure(name, width):
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize(
+    "label, width",
+    [
+        ("mqnet_knn_margin_contrastive_epochs200_seed0", 12),  # a word over 40
+        ("MQ-Net knn_contrast + margin, rule init", 2.9),  # fits, just
+    ],
+)
+def test_a_label_that_fits_the_figure_is_not_broken(label, width):
+    # Breaking words for labels that ran off the figure also broke a word
+    # over 40 characters in a wide figure, and wrapped labels that fitted
+    # with less than 5% to spare.
+    from skal_openset._plots import legend_layout
+
+    assert legend_layout([label], width)[0] == [label]
+
+
 def test_a_long_name_with_spaces_is_wrapped_at_them_in_lines_of_40_characters():
     name = "strategy number 1 with a really very extremely long descriptive name"
     fig = plot_learning_curves({name: _fake_records(), "random": _fake_records()})
