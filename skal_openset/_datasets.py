@@ -296,7 +296,7 @@ def _check_X_y(X, y, X_name, y_name):
         y,
         f"{y_name} mixes",
         "give every class, OOD ones included, a label of one kind, e.g. "
-        f"{y_name}.astype(str).",
+        f"np.asarray({y_name}, dtype=object).astype(str).",
         name=y_name,
         missing_advice="every row needs a label; drop the rows whose label is "
         f"missing, e.g. keep = pandas.notna({y_name}); {X_name}[keep], "

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ._atomic import check_file_path
 from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, Fingerprint
-from ._learner import ActiveLearner
+from ._learner import ActiveLearner, _cloned_strategy
 from ._oracle import OpenSetOracle, as_decimal, labelling_cost
 from ._persistence import (
     _DamagedFileError,
@@ -34,7 +34,7 @@ from ._persistence import (
     load_object,
     save_object,
 )
-from ._strategies._base import QueryStrategy
+from ._strategies._base import QueryStrategy, called_strategy
 from ._typing import IntLike, RealLike, Records
 from ._validation import check_scalar_not_bool, is_finite
 from ._warn import warn
@@ -74,7 +74,7 @@ def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     template the user fitted in between is the same experiment.
     """
     arrays = [split.X_pool, split.y_pool, split.initial_idx, split.X_test, split.y_test]
-    started = [clone(part, safe=False) for part in (estimator, query_strategy)]
+    started = [clone(estimator, safe=False), _cloned_strategy(query_strategy)]
     try:
         return Fingerprint([arrays, *started, budget, cost_in, cost_ood])
     except UNHASHABLE as exc:
@@ -413,8 +413,10 @@ def run_active_learning(
         initial = n_in, n_labelled - n_in  # (IN, OOD) labels given, not bought
     else:
         records = []
-    # A modAL query function by its own name, a strategy by its class's
-    name = getattr(query_strategy, "__name__", type(query_strategy).__name__)
+    # A modAL query function by its own name, a strategy by its class's (in
+    # a partial too)
+    called = called_strategy(query_strategy)
+    name = getattr(called, "__name__", type(called).__name__)
     bar = tqdm(
         total=n_rounds,
         initial=len(records),

@@ -26,9 +26,13 @@ def label_array(y, *, warn=False):
     """
     labels = column_or_1d(y, warn=warn)
     if labels.dtype.kind in "US" and not hasattr(y, "dtype"):
-        given = column_or_1d(np.asarray(y, dtype=object))
-        if not all(isinstance(v, (str, bytes)) for v in given.tolist()):
-            return given
+        # A list of 0-d arrays (np.array('a')) holds their values.
+        given = [
+            v.item() if isinstance(v, np.ndarray) else v
+            for v in column_or_1d(np.asarray(y, dtype=object)).tolist()
+        ]
+        if not all(isinstance(v, (str, bytes)) for v in given):
+            return np.array(given, dtype=object)
     return labels
 
 

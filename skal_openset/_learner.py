@@ -455,7 +455,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return self
 
     def query(
-        self, X_pool: ArrayLike, n_instances: IntLike = 1, **query_kwargs: Any
+        self,
+        X_pool: ArrayLike,
+        n_instances: IntLike | None = None,
+        **query_kwargs: Any,
     ) -> tuple[np.ndarray, Any]:
         """Choose the pool examples to label next.
 
@@ -463,8 +466,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         ----------
         X_pool : array-like of shape (n_pool, ...)
             Unlabelled examples (a pandas DataFrame works too).
-        n_instances : int, default=1
-            How many to choose.
+        n_instances : int, default=None
+            How many to choose; None chooses the ``n_instances`` that a
+            ``functools.partial`` query strategy presets (modAL's way), else 1.
         **query_kwargs
             Passed on to the query strategy (a modAL function may take some);
             this package's strategies take none, and raise a TypeError.
@@ -487,10 +491,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self._fit_on_initial_set()
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
+            if n_instances is not None or not _presets_n_instances(
+                self.query_strategy_
+            ):
+                query_kwargs["n_instances"] = 1 if n_instances is None else n_instances
             with strategy_running(self):
-                chosen = self.query_strategy_(
-                    self, X, n_instances=n_instances, **query_kwargs
-                )
+                chosen = self.query_strategy_(self, X, **query_kwargs)
             indices = _chosen_positions(chosen, len(X))
             if hasattr(X_pool, "iloc"):
                 return indices, X_pool.iloc[indices]
@@ -809,7 +815,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         and embedding (`training`)."""
         strategy = getattr(self, "query_strategy_", self.query_strategy)
         return global_random_states_kept(
-            querying and draws_globally(strategy),
+            querying and draws_globally(called_strategy(strategy)),
             (self.estimator, self.embedding) if training else (),
         )
 
@@ -1484,14 +1490,24 @@ def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
 
 
+def _presets_n_instances(strategy):
+    """Whether `strategy` is a partial (of partials) that sets n_instances."""
+    while isinstance(strategy, partial):
+        if "n_instances" in strategy.keywords:
+            return True
+        strategy = strategy.func
+    return False
+
+
 def _cloned_strategy(strategy):
     """A clone of the query strategy `strategy`, inside its partials if any
-    (modAL presets ``n_instances`` with one): the learner's own copy."""
+    (modAL presets ``n_instances`` with one): the learner's own copy (a copy
+    of a strategy that is no estimator, e.g. a modAL function)."""
     if isinstance(strategy, partial):
         return partial(
             _cloned_strategy(strategy.func), *strategy.args, **strategy.keywords
         )
-    return clone(strategy)
+    return clone(strategy, safe=False)
 
 
 def _check_not_modal_ranked_batch(strategy):

@@ -248,11 +248,11 @@ def _check_class_kind(labels, trained, ood_label):
 def _labels_as_trained(labels, trained):
     """IN labels in the form of ``y_training``, which modAL stacks them onto:
     an object array (from a list that mixed in the OOD label) as the array of
-    its values, and a torch tensor as a tensor of its dtype and device."""
+    its values, and a torch tensor as a tensor of its dtype."""
     if labels.dtype == object:
         labels = np.asarray(labels.tolist())
     if isinstance(trained, torch.Tensor):
-        return torch.as_tensor(labels, dtype=trained.dtype, device=trained.device)
+        return torch.as_tensor(labels, dtype=trained.dtype)
     return labels
 
 

@@ -1,6 +1,7 @@
 import ast
 import csv
 import errno
+import functools
 import json
 import logging
 import os
@@ -1383,6 +1384,13 @@ def test_a_strategy_that_chooses_nothing_is_named(split, estimator):
     # The run failed in teach with "X has 0 samples", an X the user never gave.
     with pytest.raises(ValueError, match="_ChoosesNothing chose no row .* round 2"):
         run_active_learning(split, estimator, _ChoosesNothing(), n_rounds=2, budget=5)
+
+
+def test_a_strategy_in_a_partial_is_named_by_its_class(split, estimator):
+    # It was named "partial", in the progress bar and in this message.
+    strategy = functools.partial(_ChoosesNothing(), n_instances=3)
+    with pytest.raises(ValueError, match="_ChoosesNothing chose no row"):
+        run_active_learning(split, estimator, strategy, n_rounds=2, budget=5)
 
 
 def test_a_scikit_learn_classifier_runs_when_the_initial_set_lacks_an_in_class():
