@@ -185,8 +185,8 @@ class QueryStrategy(BaseEstimator):
         Called by :meth:`ActiveLearner.fit` with the learner's (unfitted)
         classifier, so that a strategy that cannot work with it fails at once
         rather than at the first query, and at every query of a modAL learner
-        (which has no fit of ours) with its classifier. Every strategy here works with any
-        classifier unless it overrides this.
+        (which has no fit of ours) with its classifier. Every strategy here
+        works with any classifier unless it overrides this.
         """
 
     def update(
