@@ -185,32 +185,32 @@ def test_summary_of_runs_that_bought_nothing_has_no_in_share():
     assert row["ood_labels_mean"] == 0 and row["accuracy_mean"] == pytest.approx(0.5)
 
 
-def test_a_round_that_bought_labels_with_no_in_share_is_refused():
-    # The summary failed with "cannot convert float NaN to integer", and the
-    # plot counted every label of the round as OOD.
+@pytest.mark.parametrize(
+    "key, match",
+    [
+        # The summary failed with "cannot convert float NaN to integer", and
+        # the plot counted every label of the round as OOD.
+        ("query_in_share", "bought 10 labels but its query_in_share is NaN"),
+        # The summary left the round out of its OOD labels and IN share
+        # without a word, and the plot failed as above.
+        ("query_size", "A record's query_size is NaN: give the number of labels"),
+    ],
+)
+def test_a_round_read_from_a_blank_cell_is_refused(key, match):
     records = _fake_records()
-    records[1]["query_in_share"] = float("nan")
-    match = "bought 10 labels but its query_in_share is NaN"
+    records[1][key] = float("nan")  # a blank cell, read back with pandas
     with pytest.raises(ValueError, match=match):
         summarize_final_round(records)
     with pytest.raises(ValueError, match=match):
         plot_learning_curves(records)
 
 
-def test_a_round_that_holds_no_number_of_labels_bought_is_refused():
-    # A blank query_size cell, NaN when read back with pandas: the summary
-    # left the round out of its OOD labels and IN share without a word, and
-    # the plot failed with "cannot convert float NaN to integer".
+def test_the_accuracy_panel_refuses_a_round_with_no_labels_bought():
+    # It draws against the labels bought: a blank query_size left a gap, unsaid.
     records = _fake_records()
     records[1]["query_size"] = float("nan")
-    match = "A record's query_size is NaN: give the number of labels"
-    with pytest.raises(ValueError, match=match):
-        summarize_final_round(records)
-    with pytest.raises(ValueError, match=match):
-        plot_learning_curves(records)
-    # The accuracy panel alone draws against the labels bought: a gap, unsaid.
     fig, ax = matplotlib.pyplot.subplots()
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match="A record's query_size is NaN"):
         plot_learning_curves(records, ax=ax)
     matplotlib.pyplot.close(fig)
 
