@@ -82,7 +82,8 @@ def least_confidence(proba: ArrayLike) -> np.ndarray:
     Returns
     -------
     scores : ndarray of shape (n_samples,)
-        ``1 - max_c p_c``, in ``[0, 1 - 1/n_classes]``.
+        ``1 - max_c p_c``, in ``[0, 1 - 1/n_classes]`` up to the 1e-3 by
+        which a row's probabilities may miss summing to 1.
 
     Examples
     --------
@@ -105,8 +106,9 @@ def margin_informativeness(proba: ArrayLike) -> np.ndarray:
     Returns
     -------
     scores : ndarray of shape (n_samples,)
-        ``-(p_top1 - p_top2)``, in ``[-1, 0]``; 0 means a tie between the two
-        leading classes (most informative).
+        ``-(p_top1 - p_top2)``, in ``[-1, 0]`` up to the 1e-3 by which a
+        row's probabilities may miss summing to 1; 0 means a tie between the
+        two leading classes (most informative).
 
     Examples
     --------

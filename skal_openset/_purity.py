@@ -156,7 +156,8 @@ def msp_purity(proba: ArrayLike) -> np.ndarray:
     Returns
     -------
     purity : ndarray of shape (n_samples,)
-        ``max_c p_c``, in ``[1/n_classes, 1]``.
+        ``max_c p_c``, in ``[1/n_classes, 1]`` up to the 1e-3 by which a
+        row's probabilities may miss summing to 1.
 
     Examples
     --------
@@ -175,7 +176,8 @@ def energy_purity(logits: ArrayLike, temperature: RealLike = 1.0) -> np.ndarray:
     logits : array-like of shape (n_samples, n_classes)
         Unnormalised class scores of the IN classes.
     temperature : float, default=1.0
-        Softmax temperature ``T > 0``.
+        Softmax temperature ``T > 0``; ``T * logsumexp(logits / T)``
+        overflows to inf for ``T`` near float64's largest value.
 
     Returns
     -------
@@ -455,7 +457,8 @@ def knn_purity(
     Returns
     -------
     purity : ndarray of shape (n_samples,)
-        ``-||z - z_(k)||`` for normalised ``z``, in ``[-2, 0]``.
+        ``-||z - z_(k)||`` for normalised ``z``, in ``[-2, 0]`` up to
+        float32 rounding (the rows are normalised in single precision).
 
     Raises
     ------
@@ -515,7 +518,8 @@ def knn_contrast_purity(
     Returns
     -------
     purity : ndarray of shape (n_samples,)
-        ``d_k(z, OOD) - d_k(z, IN)``, in ``[-2, 2]`` (``[-2, 0]`` without OOD).
+        ``d_k(z, OOD) - d_k(z, IN)``, in ``[-2, 2]`` (``[-2, 0]`` without OOD)
+        up to float32 rounding (the rows are normalised in single precision).
 
     Raises
     ------

@@ -26,9 +26,11 @@ class PurityAUROC:
     """``callback`` of :func:`run_active_learning` recording purity AUROCs.
 
     At the end of every round, each purity score rates a fixed random sample
-    of the pool, less whatever the learner has labelled by then, and the
-    AUROC of IN (positive) against OOD is written into the round's record
-    as ``purity_auroc_<name>``: 1 separates perfectly, 0.5 is chance. A score
+    of the pool, less whatever the learner has labelled by then (and any
+    row equal to a labelled one in single precision: rows are matched by
+    their float32 values), and the AUROC of IN (positive) against OOD is
+    written into the round's record as ``purity_auroc_<name>``: 1 separates
+    perfectly, 0.5 is chance. A score
     that cannot be computed yet (too few labels, e.g. for Mahalanobis)
     records NaN; any other error of a score (one that cannot work with these
     data) is raised.
