@@ -30,10 +30,9 @@ class PurityAUROC:
     row equal to a labelled one in single precision: rows are matched by
     their float32 values), and the AUROC of IN (positive) against OOD is
     written into the round's record as ``purity_auroc_<name>``: 1 separates
-    perfectly, 0.5 is chance. A score
-    that cannot be computed yet (too few labels, e.g. for Mahalanobis)
-    records NaN; any other error of a score (one that cannot work with these
-    data) is raised.
+    perfectly, 0.5 is chance. A score that cannot be computed yet (too few
+    labels, e.g. for Mahalanobis) records NaN; any other error of a score
+    (one that cannot work with these data) is raised.
 
     Parameters
     ----------
