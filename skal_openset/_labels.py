@@ -151,6 +151,13 @@ def label_kind(y):
     return "numbers"
 
 
+def value_kind(label):
+    """The kind of one label, as :func:`label_kind` names it."""
+    if isinstance(label, str):
+        return "strings"
+    return "bytes" if isinstance(label, bytes) else "numbers"
+
+
 def check_booleans_alike(labels, classes, *, name="labels", classes_name="classes"):
     """Refuse booleans among labels of numeric classes, and numbers among
     labels of boolean ones: True equals 1 and False 0, so either would

@@ -52,6 +52,7 @@ from ._labels import (
     check_ood_look_alikes,
     label_array,
     label_kind,
+    value_kind,
 )
 from ._model_scores import (
     _has_predict_proba,
@@ -952,7 +953,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
         if not unknown:
             return
-        kinds = {label_kind(np.array([v], dtype=object)) for v in unknown}
+        kinds = {value_kind(v) for v in unknown}
         if len(kinds) == 1 and label_kind(classes) not in kinds:
             # New classes of another kind would mix kinds, which fit refuses.
             kind = kinds.pop()

@@ -19,6 +19,7 @@ from ._labels import (
     check_ood_look_alikes,
     label_array,
     label_kind,
+    value_kind,
 )
 from ._learner import ActiveLearner, _check_discrete
 from ._model_scores import (
@@ -217,7 +218,7 @@ def _in_labels(y, trained):
     if trained is None or not len(trained):
         return y
     kind = label_kind(np.asarray(trained))
-    return [v for v in y.tolist() if label_kind(np.array([v], dtype=object)) == kind]
+    return [v for v in y.tolist() if value_kind(v) == kind]
 
 
 def _check_class_kind(labels, trained, ood_label):
@@ -230,11 +231,7 @@ def _check_class_kind(labels, trained, ood_label):
         return
     classes = np.asarray(trained)
     kind = label_kind(classes)
-    others = [
-        v
-        for v in dict.fromkeys(labels.tolist())
-        if label_kind(np.array([v], dtype=object)) != kind
-    ]
+    others = [v for v in dict.fromkeys(labels.tolist()) if value_kind(v) != kind]
     if others:
         raise ValueError(
             f"Labels {others[:5]} are not {kind}, as the classes the learner "

@@ -69,7 +69,7 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
-from ._labels import _python, is_bool, label_kind
+from ._labels import _python, is_bool, label_kind, value_kind
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -974,8 +974,8 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
         y = y[np.array([v in others for v in y.tolist()], dtype=bool)]
     # Labels of mixed kinds (2 and 'a') may hold one of the OOD label's kind,
     # as a class; where they are classes, fit refuses them for having no order.
-    kinds = {label_kind(y)} if y.dtype != object else set(map(_kind, y.tolist()))
-    ood_kind = _kind(ood_label)
+    kinds = {label_kind(y)} if y.dtype != object else set(map(value_kind, y.tolist()))
+    ood_kind = value_kind(ood_label)
     if ood_kind not in kinds:
         kind = " and ".join(sorted(kinds))
         example = {
@@ -1013,13 +1013,13 @@ def _check_no_bool_number_confusion(y, ood_label):
     """Refuse an `ood_label` equal to labels of the other of booleans and
     numbers: False is 0 and True 1, so ``ood_label=0`` took every False label
     for OOD (and ``ood_label=False`` every 0)."""
-    if _kind(ood_label) != "numbers":
+    if value_kind(ood_label) != "numbers":
         return
     boolean = is_bool(ood_label)
     if y.dtype == object:
         # Told apart by kind: a set of values holds one of False and 0.
         labels = dict.fromkeys(
-            (is_bool(v), _python(v)) for v in y.tolist() if _kind(v) == "numbers"
+            (is_bool(v), _python(v)) for v in y.tolist() if value_kind(v) == "numbers"
         )
         mistaken = [v for kind, v in labels if kind != boolean and v == ood_label]
     elif y.dtype.kind in "biufc" and (y.dtype.kind == "b") != boolean:
@@ -1033,13 +1033,6 @@ def _check_no_bool_number_confusion(y, ood_label):
             f"are {kind} (False is 0 and True 1), so each would be taken for "
             "OOD: pass an ood_label that no class equals, e.g. -1 or 'unknown'."
         )
-
-
-def _kind(label):
-    """The kind of one label, as :func:`label_kind` names it."""
-    if isinstance(label, str):
-        return "strings"
-    return "bytes" if isinstance(label, bytes) else "numbers"
 
 
 def encode_labels(classes, y):
