@@ -87,6 +87,25 @@ def check_file_path(path):
         )
 
 
+def check_writable(path):
+    """Raise an OSError saying what to do if no file can be written at
+    `path`, found by making a nameless file in the nearest folder above it
+    that exists (permissions, a read-only file system): for a check before
+    long work, as each write finds it only when it comes."""
+    check_file_path(path)
+    path = Path(path)
+    folder = next(p for p in path.absolute().parents if p.exists())
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise type(error)(
+            error.errno,
+            f"{path} cannot be written: no file can be made in {folder} "
+            f"({error.strerror}); give a path in a folder you can write to.",
+        ) from error
+
+
 def _temporary_beside(path):
     """An empty temporary file next to ``path``, with the mode ``path`` will have."""
     check_file_path(path)

@@ -22,7 +22,7 @@ from sklearn.metrics import auc
 from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
 
-from ._atomic import check_file_path
+from ._atomic import check_writable
 from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, Fingerprint
 from ._learner import ActiveLearner, _cloned_strategy
@@ -343,8 +343,8 @@ def run_active_learning(
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
         belongs to another experiment.
     OSError
-        If `checkpoint` is a folder or a path inside a file, before the
-        first round.
+        If `checkpoint` is a folder, a path inside a file or in a folder
+        where no file can be made, before the first round.
     KeyboardInterrupt
         On Ctrl-C, with `checkpoint` holding every round finished before it;
         one during the checkpoint's final rename waits for it and says that
@@ -405,7 +405,7 @@ def run_active_learning(
         min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
     )
     if checkpoint is not None:
-        check_file_path(checkpoint)  # before training, not at the first save
+        check_writable(checkpoint)  # before training, not at the first save
     if checkpoint is not None and Path(checkpoint).exists():
         state = _resume(checkpoint, fingerprint, n_rounds)
         learner, oracle, records = state["learner"], state["oracle"], state["records"]

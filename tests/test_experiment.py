@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -1178,6 +1179,29 @@ def test_a_checkpoint_inside_a_file_is_refused_before_training(split, tmp_path):
             split, _Untrainable(), RandomQuery(random_state=0), n_rounds=2,
             budget=10, checkpoint=tmp_path / "f" / "ck.joblib",
         )  # fmt: skip
+
+
+def test_a_checkpoint_no_file_can_be_made_beside_is_refused_before_training(
+    split, tmp_path, monkeypatch
+):
+    # A read-only folder was found at the first save, after round 1 had
+    # trained. Faked, since root writes in a folder without write permission.
+    def read_only(*args, dir, **kwargs):
+        if Path(dir) == tmp_path:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        raise AssertionError(f"probed {dir}, not the nearest folder there")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    with pytest.raises(OSError, match="give a path in a folder you can") as info:
+        run_active_learning(
+            split, _Untrainable(), RandomQuery(random_state=0), n_rounds=2,
+            budget=10, checkpoint=tmp_path / "new" / "ck.joblib",
+        )  # fmt: skip
+    assert info.value.errno == errno.EROFS
+    assert f"no file can be made in {tmp_path} (Read-only file system)" in str(
+        info.value
+    )
+    assert not (tmp_path / "new").exists()
 
 
 def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
