@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from importlib.metadata import packages_distributions
 from pathlib import Path
@@ -81,6 +82,29 @@ def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
         if path.is_file()
     }
     assert expected - packaged == set()
+
+
+def test_the_sdist_holds_no_test_suite_it_cannot_run(tmp_path):
+    # setuptools adds tests/test*.py by default, without the helpers, the
+    # conftest and benchmarks/ they import: 32 modules failed to collect.
+    pytest.importorskip("setuptools")
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".*", "__pycache__", "benchmarks", "*.egg-info"),
+    )
+    subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()"]
+        + ["-q", "sdist", "--formats=gztar", "-d", str(tmp_path)],
+        cwd=source,
+        check=True,
+    )
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = [Path(name) for name in archive.getnames()]
+    assert [name for name in names if name.parts[1:2] == ("tests",)] == []
+    assert any(name.parts[1:] == ("skal_openset", "__init__.pyi") for name in names)
 
 
 def _fresh_python(code):
