@@ -45,9 +45,11 @@ logger = logging.getLogger("skal_openset")
 def _check_budget(budget, cost_in, cost_ood):
     check_scalar_not_bool(budget, "budget", numbers.Real)
     most = max(cost_in, cost_ood)
-    if not (is_finite(budget) and budget >= most):
+    # As the oracle compares them: as decimals, not in the budget's precision
+    # (np.float32(0.3) and the float nearest it are equal as float32).
+    if not (is_finite(budget) and as_decimal(budget) >= as_decimal(most)):
         raise ValueError(
-            f"budget={budget} cannot buy a label in every round: it must be a "
+            f"budget={budget!s} cannot buy a label in every round: it must be a "
             f"finite float and at least max(cost_in, cost_ood) = {most}, the "
             "price of the dearest label. Raise the budget or lower the costs "
             "(skal-openset run: --budget, --cost-in, --cost-ood)."

@@ -1367,6 +1367,24 @@ def test_budget_that_cannot_buy_a_label_fails_up_front(split, estimator):
         run_active_learning(split, estimator, RandomQuery(), budget=10**400)
 
 
+def test_a_budget_is_checked_against_the_costs_as_the_oracle_spends_it(split):
+    # Compared in the budget's own precision, np.float32(0.3) passed against
+    # a cost of 0.30000001192092896 (equal as float32) and round 2 bought
+    # nothing ("X has 0 samples"); np.longdouble("0.1") failed against a
+    # cost of 0.1 that it buys.
+    cost = float(np.float32(0.3))
+    with pytest.raises(ValueError, match=r"budget=0\.3 cannot buy a label"):
+        run_active_learning(
+            split, _Untrainable(), RandomQuery(random_state=0), n_rounds=2,
+            budget=np.float32(0.3), cost_in=cost, cost_ood=cost,
+        )  # fmt: skip
+    records = run_active_learning(
+        split, LogisticRegression(), RandomQuery(random_state=0), n_rounds=2,
+        budget=np.longdouble("0.1"), cost_in=0.1, cost_ood=0.1,
+    )  # fmt: skip
+    assert records[-1]["query_size"] == 1 and records[-1]["budget_spent"] == 0.1
+
+
 def test_a_split_that_is_no_open_set_split_is_refused_with_how_to_make_one(estimator):
     # "AttributeError: 'tuple' object has no attribute 'y_pool'"
     X, y = load_digits_dataset()
