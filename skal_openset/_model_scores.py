@@ -928,13 +928,40 @@ def _only_to_frame(preprocessing):
 # ------------------------------------------------------------- labels
 
 
+def _check_dtype_holds(y, ood_label):
+    """Refuse a numeric `ood_label` that integer labels `y` cannot equal: a
+    fraction, or one outside their type's range (-1 in uint8 reads 255)."""
+    if y.dtype.kind not in "iu" or value_kind(ood_label) != "numbers":
+        return
+    info = np.iinfo(y.dtype)
+    try:
+        whole = int(ood_label)
+    except (TypeError, ValueError, OverflowError):  # NaN, inf, complex
+        whole = None
+    if whole is None or whole != ood_label:
+        remedy = "a whole number"
+    elif not info.min <= whole <= info.max:
+        remedy = (
+            f"a whole number from {info.min} to {info.max}, or labels of a type "
+            "that holds it (y.astype(np.int64), say)"
+        )
+    else:
+        return
+    raise ValueError(
+        f"The labels are {y.dtype} integers, which never equal "
+        f"ood_label={_python(ood_label)!r}, so no example could ever be OOD: "
+        f"pass the label your annotator gives to OOD examples, {remedy}."
+    )
+
+
 def check_label_kind(y, ood_label, classes=None, declare=None):
     """Raise if `ood_label` and the labels are not of one kind (strings, bytes
     or numbers) and `ood_label` is not among the labels.
 
     Such an OOD label can never match, so every OOD example would silently
     become a class of its own. So would one that a label spells otherwise
-    (``' unknown'`` or ``'Unknown'`` for ``'unknown'``): refused too.
+    (``' unknown'`` or ``'Unknown'`` for ``'unknown'``), or one that integer
+    labels cannot hold (-1 in uint8, 1.5): refused too.
 
     Labels among `classes`, the in-distribution classes where the caller
     knows them, are no OOD examples: labels that are all among them are a
@@ -972,6 +999,7 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
         if not others:
             return
         y = y[np.array([v in others for v in y.tolist()], dtype=bool)]
+    _check_dtype_holds(y, ood_label)
     # Labels of mixed kinds (2 and 'a') may hold one of the OOD label's kind,
     # as a class; where they are classes, fit refuses them for having no order.
     kinds = {label_kind(y)} if y.dtype != object else set(map(value_kind, y.tolist()))

@@ -108,9 +108,11 @@ class OpenSetOracle:
         Total cost of every example labelled so far, each at the cost it was
         bought at.
     n_queried_in_ : int
-        Number of IN examples labelled so far.
+        Number of IN examples labelled so far, by the `ood_label` of the
+        latest purchase.
     n_queried_ood_ : int
-        Number of OOD examples labelled so far.
+        Number of OOD examples labelled so far, by the `ood_label` of the
+        latest purchase.
     queried_ : ndarray of shape (n_pool,), dtype=bool
         True for the examples already labelled; ``np.flatnonzero(~queried_)``
         is the unlabelled pool.
@@ -312,19 +314,33 @@ class OpenSetOracle:
         Raises
         ------
         ValueError
-            If an index is out of range, repeated, or already labelled.
+            If an index is out of range, repeated, or already labelled, or
+            if the total cost would pass the largest float.
         """
         indices = self._check_indices(indices, "indices")
         cost_in, cost_ood = self._checked_costs()
         n_ood = int(self._ood_of(indices).sum())
         queried = self.queried_.copy()
         queried[indices] = True
+        # Counted anew: an ood_label set since an earlier purchase applies to
+        # its examples too.
+        n_ood_bought = int(self._ood_of(queried).sum())
+        total = self._spent + _exact_cost(
+            indices.size - n_ood, n_ood, cost_in, cost_ood
+        )
+        try:
+            spent = float(total)
+        except OverflowError:
+            raise ValueError(
+                f"The labels bought would cost more than the largest float "
+                f"({np.finfo(float).max:.3g}) in all: give cost_in and cost_ood "
+                "in a larger unit (thousands, say), so that they are smaller."
+            ) from None
         # All accounts or none: a Ctrl-C between two of them would leave
         # labels charged but not bought, or counted but not charged.
         with restored_on_error(self):
-            self.n_queried_ood_ += n_ood
-            self.n_queried_in_ += indices.size - n_ood
-            self._spent += _exact_cost(indices.size - n_ood, n_ood, cost_in, cost_ood)
-            self.spent_ = float(self._spent)
+            self.n_queried_ood_ = n_ood_bought
+            self.n_queried_in_ = int(queried.sum()) - n_ood_bought
+            self._spent, self.spent_ = total, spent
             self.queried_ = queried
         return self.y_true[indices].copy()

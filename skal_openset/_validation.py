@@ -2,7 +2,8 @@
 
 import math
 from collections.abc import Iterable
-from numbers import Integral
+from decimal import Decimal
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def reject_classes(estimator: Any) -> None:
             )
 
 
-def _not_bool(name: str, value: bool) -> str:
+def _not_bool(name: str, value: bool | np.bool_) -> str:
     kind = (
         "an int, a RandomState instance or None"
         if name.endswith("random_state")
@@ -78,8 +79,16 @@ def check_scalar_not_bool(
     value: Any, name: str, target_type: type, **kwargs: Any
 ) -> None:
     """:func:`sklearn.utils.check_scalar`, which takes True for 1, refusing bools."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be " + _not_bool(name, value))
+    # check_scalar names numbers.Real "float", which an int or a Fraction
+    # also passes: a Decimal was told to be a float.
+    if target_type is Real and not isinstance(value, Real):
+        raise TypeError(
+            f"{name} must be a real number (an int, a float, a NumPy number or "
+            f"a Fraction), got {value!r} of type {type(value).__name__}"
+            + (": pass float(value)." if isinstance(value, Decimal) else ".")
+        )
     check_scalar(value, name, target_type, **kwargs)
 
 

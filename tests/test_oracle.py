@@ -1,5 +1,6 @@
 import sys
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -288,6 +289,17 @@ def test_an_ood_label_set_later_marks_the_ood_examples():
     assert (oracle.n_queried_in_, oracle.n_queried_ood_, oracle.spent_) == (1, 1, 3.0)
 
 
+def test_an_ood_label_set_between_purchases_recounts_the_examples_bought():
+    # The counts kept the earlier label's: under "y", "x" bought before was
+    # still counted OOD, so the counts matched neither label.
+    oracle = OpenSetOracle(["a", "x", "y", "b"], ood_label="x", cost_ood=5.0)
+    oracle.label([0, 1])
+    oracle.ood_label = "y"
+    oracle.label([2])
+    assert (oracle.n_queried_in_, oracle.n_queried_ood_) == (2, 1)
+    assert oracle.spent_ == 11.0  # each label at its price when bought
+
+
 def test_an_ood_label_set_again_is_checked_again_only_if_it_is_another(monkeypatch):
     # It was compared by identity: an equal string made elsewhere (read from a
     # config, joined) was checked again, repeating the look-alike warning.
@@ -320,6 +332,26 @@ def test_bad_budget(budget):
 def test_a_cost_beyond_the_floats_range_is_refused(name):
     with pytest.raises(ValueError, match=f"{name} must be a finite float"):
         OpenSetOracle(Y, **{name: 10**400})
+
+
+def test_a_total_beyond_the_floats_range_is_refused_with_what_to_do():
+    # Each cost is a finite float; their sum raised a bare OverflowError.
+    oracle = OpenSetOracle(Y, cost_in=1e308)
+    oracle.label([0])
+    with pytest.raises(ValueError, match="in a larger unit"):
+        oracle.label([2])
+    assert oracle.spent_ == 1e308 and oracle.queried_.tolist() == [
+        True, *[False] * 7
+    ]  # fmt: skip
+
+
+def test_a_cost_of_no_real_number_type_is_named_as_what_it_is():
+    # Both were told to be "an instance of float", which an int also is not.
+    with pytest.raises(TypeError, match=r"real number .*Decimal\('0\.1'\) of "
+                       r"type Decimal: pass float\(value\)"):  # fmt: skip
+        OpenSetOracle(Y, cost_in=Decimal("0.1"))
+    with pytest.raises(TypeError, match=r"budget must be a number, not np\.True_"):
+        OpenSetOracle(Y).fill_budget([0], budget=np.True_)
 
 
 def test_bool_costs_and_budget_are_refused():
@@ -360,6 +392,28 @@ def test_a_mistyped_ood_label_is_rejected(y_true):
     # -2 marks OOD here; with ood_label=-1 those rows would be charged as IN.
     with pytest.raises(ValueError, match=r"negative labels \[-2(\.0)?\].*ood_label=-2"):
         OpenSetOracle(y_true)
+
+
+@pytest.mark.parametrize(
+    "y_true, ood_label, match",
+    [
+        (np.array([0, 1, 255], dtype=np.uint8), -1, "from 0 to 255, or labels"),
+        (np.array([0, 1, 2], dtype=np.int8), 300, "from -128 to 127, or labels"),
+        ([0, 1, 2], 1.5, "OOD examples, a whole number\\.$"),
+    ],
+)
+def test_an_ood_label_integer_labels_cannot_equal_is_rejected(y_true, ood_label, match):
+    # Every example counted as IN: -1 in uint8 reads 255.
+    with pytest.raises(ValueError, match="never equal ood_label=.*" + match):
+        OpenSetOracle(y_true, ood_label=ood_label)
+
+
+@pytest.mark.parametrize(
+    "y_true, ood_label",
+    [(np.array([0, 1], dtype=np.uint8), np.int64(3)), ([0, 1, 2], -1.0)],
+)
+def test_an_ood_label_integer_labels_can_equal_is_taken(y_true, ood_label):
+    assert OpenSetOracle(y_true, ood_label=ood_label).label([0]).tolist() == [0]
 
 
 def test_a_label_that_is_the_string_ood_label_but_for_case_is_warned_of():
