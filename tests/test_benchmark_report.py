@@ -316,6 +316,28 @@ def test_resolution_lines_correlate_a_class_splits_two_cells():
     assert report._chance_of_8_in_10(0.0, 0.0) == pytest.approx(56 / 1024)
 
 
+def test_resolution_lines_leave_out_a_noise_ratio_where_every_run_is_the_same():
+    # MQ-Net is the rule's runs at 60%: the report correlated the two noise
+    # ratios' differences "at +0.00" and gave a chance of 8 of 10 cells where
+    # at most 5 can be led.
+    records = [
+        dict(_final(strategy, trial, accuracy), dataset=dataset, noise=noise)
+        for dataset in ("a", "b")
+        for noise in (0.4, 0.6)
+        for trial, gap in ((0, 0.01), (1, -0.01))
+        for strategy, accuracy in (
+            ("MQ-Net", 0.8 + (gap if noise == 0.4 else 0.0)),
+            ("MQ-Net (no meta-model)", 0.8),
+        )
+    ]
+    (text, _) = report._resolution_lines(records)
+    assert "at 60% `MQ-Net` and `MQ-Net (no meta-model)` have the same" in text
+    assert "the higher mean in at most 2 of the 4 cells, whatever the trials" in text
+    assert "standard deviation of 1.41 points (pooled over 2 cells)" in text
+    assert "about 34 trials a cell" in text
+    assert "correlate" not in text and "probability" not in text
+
+
 def test_resolution_lines_need_a_rival_and_repeated_trials():
     records = [_final("MQ-Net", 0, 0.8), _final("MQ-Net (no meta-model)", 0, 0.7)]
     assert report._resolution_lines(records) == []
