@@ -72,14 +72,21 @@ _LEFTOVER = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)
 
 def check_file_path(path):
     """Raise an OSError saying what to do if no file can be written at
-    `path`: it is a folder, or a folder above it is a file (mkdir said only
-    "File exists", of the folder)."""
+    `path`: it is a folder, or a folder above it is a file or a link to
+    nothing (mkdir said only "File exists", of the folder)."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(
             f"{path} is a folder; give the path of a file (one inside it, say)."
         )
-    existing = next((p for p in path.parents if p.exists()), None)
+    # A link to nothing is no folder to make either (mkdir: "File exists").
+    existing = next((p for p in path.parents if os.path.lexists(p)), None)
+    if existing is not None and not existing.exists():
+        raise NotADirectoryError(
+            f"{existing} is a link to {os.readlink(existing)}, which is not "
+            f"there, so {path} cannot be written inside it; make the folder "
+            "it names, or give a path in a folder."
+        )
     if existing is not None and not existing.is_dir():
         raise NotADirectoryError(
             f"{existing} is a file, so {path} cannot be written inside it; "

@@ -22,7 +22,7 @@ from sklearn.metrics import auc
 from sklearn.utils import _safe_indexing
 from tqdm.auto import tqdm
 
-from ._atomic import check_writable
+from ._atomic import check_file_path, check_writable
 from ._datasets import OpenSetSplit
 from ._hashing import UNHASHABLE, Fingerprint
 from ._learner import ActiveLearner, _cloned_strategy
@@ -407,7 +407,7 @@ def run_active_learning(
         min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
     )
     if checkpoint is not None:
-        check_writable(checkpoint)  # before training, not at the first save
+        check_file_path(checkpoint)
     if checkpoint is not None and Path(checkpoint).exists():
         state = _resume(checkpoint, fingerprint, n_rounds)
         learner, oracle, records = state["learner"], state["oracle"], state["records"]
@@ -415,6 +415,9 @@ def run_active_learning(
         initial = n_in, n_labelled - n_in  # (IN, OOD) labels given, not bought
     else:
         records = []
+    # Before training, not at the first save; a finished run saves nothing.
+    if checkpoint is not None and len(records) < n_rounds:
+        check_writable(checkpoint)
     # A modAL query function by its own name, a strategy by its class's (in
     # a partial too)
     called = called_strategy(query_strategy)

@@ -1204,6 +1204,39 @@ def test_a_checkpoint_no_file_can_be_made_beside_is_refused_before_training(
     assert not (tmp_path / "new").exists()
 
 
+def test_a_finished_checkpoint_in_a_folder_no_file_can_be_made_in_is_read(
+    split, tmp_path, monkeypatch
+):
+    # A finished run saves nothing, so its folder may be read-only; the
+    # check before training refused it.
+    def run():
+        return run_active_learning(
+            split, LogisticRegression(), RandomQuery(random_state=0), n_rounds=2,
+            budget=10, checkpoint=tmp_path / "ck.joblib",
+        )  # fmt: skip
+
+    records = run()
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    pd.testing.assert_frame_equal(pd.DataFrame(run()), pd.DataFrame(records))
+
+
+def test_a_checkpoint_below_a_link_to_nothing_is_refused_before_training(
+    split, tmp_path
+):
+    # It passed the check (a link to nothing does not exist) and mkdir
+    # failed with "File exists" after round 1 had trained.
+    (tmp_path / "results").symlink_to(tmp_path / "gone")
+    with pytest.raises(NotADirectoryError, match="results is a link to .*gone, wh"):
+        run_active_learning(
+            split, _Untrainable(), RandomQuery(random_state=0), n_rounds=2,
+            budget=10, checkpoint=tmp_path / "results" / "ck.joblib",
+        )  # fmt: skip
+
+
 def test_the_demo_writes_through_no_link_in_its_folder_it_did_not_make(
     tmp_path, monkeypatch, capsys
 ):
