@@ -79,7 +79,7 @@ from ._purity import (
     mahalanobis_purity,
     msp_purity,
 )
-from ._validation import check_finite_array, missing_mask, refuse_sparse
+from ._validation import check_finite_array, is_int, missing_mask, refuse_sparse
 from ._warn import warn
 
 # Probabilities are clipped to [_EPS, 1 - _EPS]: the loss stays finite for a
@@ -929,29 +929,38 @@ def _only_to_frame(preprocessing):
 
 
 def _check_dtype_holds(y, ood_label):
-    """Refuse a numeric `ood_label` that integer labels `y` cannot equal: a
-    fraction, or one outside their type's range (-1 in uint8 reads 255)."""
-    if y.dtype.kind not in "iu" or value_kind(ood_label) != "numbers":
+    """Refuse a numeric `ood_label` that integer labels `y` never equal: not a
+    whole number, or outside their type's range (uint8 labels, where -1 is
+    stored as 255, never equal -1)."""
+    if value_kind(ood_label) != "numbers":
         return
-    info = np.iinfo(y.dtype)
+    if y.dtype.kind in "iu":
+        low, high = np.iinfo(y.dtype).min, np.iinfo(y.dtype).max
+        kind = f"{y.dtype} integers"
+    elif y.dtype == object and all(map(is_int, y.tolist())):
+        low, high, kind = -math.inf, math.inf, "integers"
+    else:
+        return
     try:
         whole = int(ood_label)
     except (TypeError, ValueError, OverflowError):  # NaN, inf, complex
         whole = None
     if whole is None or whole != ood_label:
         remedy = "a whole number"
-    elif not info.min <= whole <= info.max:
-        remedy = (
-            f"a whole number from {info.min} to {info.max}, or labels of a type "
-            "that holds it (y.astype(np.int64), say)"
-        )
+    elif not low <= whole <= high:
+        remedy = f"a whole number from {low} to {high}"
+        if is_int(whole, *_INT64_RANGE):
+            remedy += ", or labels of a type that holds it (y.astype(np.int64), say)"
     else:
         return
     raise ValueError(
-        f"The labels are {y.dtype} integers, which never equal "
+        f"The labels are {kind}, which never equal "
         f"ood_label={_python(ood_label)!r}, so no example could ever be OOD: "
         f"pass the label your annotator gives to OOD examples, {remedy}."
     )
+
+
+_INT64_RANGE = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
 
 def check_label_kind(y, ood_label, classes=None, declare=None):

@@ -63,6 +63,9 @@ def _not_bool(name: str, value: bool | np.bool_) -> str:
         if name.endswith("random_state")
         else "a number"
     )
+    # A NumPy bool is no Integral: only a Python one would be taken for a number.
+    if not isinstance(value, bool):
+        return f"{kind}, not {value!r}."
     return f"{kind}, not {value!r} ({value!r} would silently mean {int(value)})."
 
 
@@ -85,8 +88,8 @@ def check_scalar_not_bool(
     # also passes: a Decimal was told to be a float.
     if target_type is Real and not isinstance(value, Real):
         raise TypeError(
-            f"{name} must be a real number (an int, a float, a NumPy number or "
-            f"a Fraction), got {value!r} of type {type(value).__name__}"
+            f"{name} must be a real number (an int, a float, a NumPy integer or "
+            f"float, or a Fraction), got {value!r} of type {type(value).__name__}"
             + (": pass float(value)." if isinstance(value, Decimal) else ".")
         )
     check_scalar(value, name, target_type, **kwargs)

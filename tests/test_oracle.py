@@ -350,7 +350,8 @@ def test_a_cost_of_no_real_number_type_is_named_as_what_it_is():
     with pytest.raises(TypeError, match=r"real number .*Decimal\('0\.1'\) of "
                        r"type Decimal: pass float\(value\)"):  # fmt: skip
         OpenSetOracle(Y, cost_in=Decimal("0.1"))
-    with pytest.raises(TypeError, match=r"budget must be a number, not np\.True_"):
+    # A NumPy bool is no Integral: it would not have meant 1.
+    with pytest.raises(TypeError, match=r"budget must be a number, not np\.True_\.$"):
         OpenSetOracle(Y).fill_budget([0], budget=np.True_)
 
 
@@ -400,6 +401,9 @@ def test_a_mistyped_ood_label_is_rejected(y_true):
         (np.array([0, 1, 255], dtype=np.uint8), -1, "from 0 to 255, or labels"),
         (np.array([0, 1, 2], dtype=np.int8), 300, "from -128 to 127, or labels"),
         ([0, 1, 2], 1.5, "OOD examples, a whole number\\.$"),
+        (np.array([0, 1, 2, 7], dtype=object), 1.5, "OOD examples, a whole number"),
+        # No NumPy integer holds it: no type to cast the labels to.
+        (np.array([0, 1]), 10**30, "to 9223372036854775807\\.$"),
     ],
 )
 def test_an_ood_label_integer_labels_cannot_equal_is_rejected(y_true, ood_label, match):
