@@ -458,13 +458,10 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     if not by_cell:
         return []
     noise = "/".join(f"{100 * n:.0f}" for n in noises)
-    # A noise ratio where the two are equal on every run (MQ-Net's defaults
-    # rank by the rule at 60%): no spread, and no cell MQ-Net can lead.
-    tied = sorted(
-        {n for _, n in by_cell}
-        - {n for (_, n), g in by_cell.items() if any(g.values())}
-    )
-    varying = {c: g for c, g in by_cell.items() if c[1] not in tied}
+    # Cells where the two are equal on every run (MQ-Net's defaults rank by
+    # the rule at 60%): no spread, and no higher mean for MQ-Net.
+    tied = [c for c, g in by_cell.items() if not any(g.values())]
+    varying = {c: g for c, g in by_cell.items() if c not in tied}
     variances = [np.var(list(g.values()), ddof=1) for g in varying.values()]
     sd = np.sqrt(np.mean(variances)) if variances else 0.0
     if sd == 0:  # no standard error to size a gain with
@@ -479,12 +476,11 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     trials = next(n for n in count(2) if t.ppf(0.975, n - 1) * sd / np.sqrt(n) <= 0.5)
     if tied:
         return [
-            f"What {n_trials} trials can resolve at {noise}% noise: at "
-            + "/".join(f"{100 * n:.0f}" for n in tied)
-            + f"% `MQ-Net` and `{rival}` have the same final accuracy on every "
-            f"class split of all {len(by_cell) - len(varying)} cells, so `MQ-Net` "
-            f"can have the higher mean in at most {len(varying)} of the "
-            f"{len(by_cell)} cells, whatever the trials. In the others, `MQ-Net` "
+            f"What {n_trials} trials can resolve at {noise}% noise: `MQ-Net` and "
+            f"`{rival}` have the same final accuracy on every class split of "
+            f"{_cells_named(tied, by_cell)}, so `MQ-Net` has the higher mean in "
+            f"at most {len(varying)} of the {len(by_cell)} cells. In the others, "
+            "`MQ-Net` "
             f"minus `{rival}` varies from class split to class split with a "
             f"standard deviation of {sd:.2f} points (pooled over {len(varying)} "
             f"cells), so a cell's mean difference has a standard error of "
@@ -513,6 +509,19 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
         "5 data sets, each with that correlation between its two cells).",
         "",
     ]
+
+
+def _cells_named(cells, by_cell):
+    """`cells`, keys ``(dataset, noise)`` of `by_cell`, in words: all of a
+    noise ratio's at once."""
+    words = []
+    for noise in sorted({n for _, n in cells}):
+        at = sorted(d for d, n in cells if n == noise)
+        if len(at) == sum(n == noise for _, n in by_cell):
+            words.append(f"all {len(at)} cells at {100 * noise:.0f}%")
+        else:
+            words += [f"{dataset} {100 * noise:.0f}%" for dataset in at]
+    return ", ".join(words)
 
 
 def _split_correlation(by_cell, noises):

@@ -331,11 +331,26 @@ def test_resolution_lines_leave_out_a_noise_ratio_where_every_run_is_the_same():
         )
     ]
     (text, _) = report._resolution_lines(records)
-    assert "at 60% `MQ-Net` and `MQ-Net (no meta-model)` have the same" in text
-    assert "the higher mean in at most 2 of the 4 cells, whatever the trials" in text
+    assert "same final accuracy on every class split of all 2 cells at 60%," in text
+    assert "the higher mean in at most 2 of the 4 cells. In the others" in text
     assert "standard deviation of 1.41 points (pooled over 2 cells)" in text
     assert "about 34 trials a cell" in text
     assert "correlate" not in text and "probability" not in text
+    # A tied cell among varying ones at its noise ratio: named, and its zero
+    # spread left out of the pooled one.
+    records = [
+        r
+        for r in records
+        if not (r["dataset"] == "b" and r["noise"] == 0.6 and r["strategy"] == "MQ-Net")
+    ] + [
+        dict(_final("MQ-Net", trial, 0.8 + gap), dataset="b", noise=0.6)
+        for trial, gap in ((0, 0.02), (1, -0.02))
+    ]
+    (text, _) = report._resolution_lines(records)
+    assert "every class split of a 60%, so `MQ-Net` has the higher mean in at " in text
+    assert "at most 3 of the 4 cells" in text
+    # sqrt((2 + 2 + 8) / 3)
+    assert "standard deviation of 2.00 points (pooled over 3 cells)" in text
 
 
 def test_resolution_lines_need_a_rival_and_repeated_trials():
