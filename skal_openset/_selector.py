@@ -402,7 +402,22 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
     If the target offers no pair to order (fewer than two distinct values,
     e.g. a query set that was entirely out-of-distribution), `fit` warns and
     leaves the estimator as it was: a previously fitted network is kept, an
-    unfitted estimator stays unfitted.
+    unfitted estimator stays unfitted. In a grid search or cross-validation
+    such a fold scores NaN, and a refit on such a target leaves
+    ``best_estimator_`` unfitted.
+
+    `predict` gives meta-scores, whose scale is the network's, not estimates
+    of the target: only their order means something, which `score` measures
+    (pairwise ranking accuracy, 0.5 is chance). The estimator is a regressor
+    to scikit-learn (its default splitter is ``KFold``), but wrappers that
+    read predictions as the target (``TransformedTargetRegressor``'s inverse
+    transform, ``MultiOutputRegressor``'s R² score) do not apply. In
+    ``GridSearchCV`` or ``cross_validate``, `groups` reaches only the splitter
+    unless it is routed to `fit` too: ``cross_validate`` takes
+    ``params={"groups": groups}``; ``GridSearchCV`` needs metadata routing
+    (``sklearn.set_config(enable_metadata_routing=True)`` and
+    ``set_fit_request(groups=True)``, with ``set_score_request(groups=True)``
+    for `score`).
 
     `fit` on at most 2,000 rows and `predict` on at most 32,768 run torch
     with one thread, then restore the caller's thread count: a network this
