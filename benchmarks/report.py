@@ -474,17 +474,18 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     n_trials = min(len(g) for g in varying.values())
     se = sd / np.sqrt(n_trials)
     trials = next(n for n in count(2) if t.ppf(0.975, n - 1) * sd / np.sqrt(n) <= 0.5)
+    spread = (
+        f"`MQ-Net` minus `{rival}` varies from class split to class split with a "
+        f"standard deviation of {sd:.2f} points (pooled over {len(varying)} "
+        f"cells), so a cell's mean difference has a standard error of {se:.2f}"
+    )
     if tied:
         return [
             f"What {n_trials} trials can resolve at {noise}% noise: `MQ-Net` and "
             f"`{rival}` have the same final accuracy on every class split of "
             f"{_cells_named(tied, by_cell)}, so `MQ-Net` has the higher mean in "
             f"at most {len(varying)} of the {len(by_cell)} cells. In the others, "
-            "`MQ-Net` "
-            f"minus `{rival}` varies from class split to class split with a "
-            f"standard deviation of {sd:.2f} points (pooled over {len(varying)} "
-            f"cells), so a cell's mean difference has a standard error of "
-            f"{se:.2f}, and it takes about {trials} trials a cell for a 95% "
+            f"{spread}, and it takes about {trials} trials a cell for a 95% "
             "interval of +-0.5 points.",
             "",
         ]
@@ -496,11 +497,8 @@ def _resolution_lines(records, rival="MQ-Net (no meta-model)", noises=(0.4, 0.6)
     needed = brentq(lambda gain: chance_of_8_in_10(gain) - 0.8, 0.0, 10 * se)
     return [
         f"What {n_trials} trials can resolve at "
-        f"{noise}% noise: within a cell, "
-        f"`MQ-Net` minus `{rival}` varies from class split to class split with a "
-        f"standard deviation of {sd:.2f} points (pooled over {len(by_cell)} "
-        f"cells), so a cell's mean difference has a standard error of {se:.2f}; "
-        f"on the same class split the differences at the two noise ratios "
+        f"{noise}% noise: within a cell, {spread}; on the same class split the "
+        "differences at the two noise ratios "
         f"correlate at {r:+.2f}. If the two were equal, `MQ-Net` would have the "
         f"higher mean in at least 8 of 10 cells with probability "
         f"{chance_of_8_in_10(0.0):.3f}; it takes a true gain of {needed:.2f} points "
