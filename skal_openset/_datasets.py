@@ -603,7 +603,10 @@ def make_open_set_split(
     """
     X, y = _check_X_y(X, y, "X", "y")
     if noise_ratio is not None and (
-        not isinstance(noise_ratio, Real) or not 0 <= noise_ratio < 1
+        # False would silently mean 0: a pool without OOD examples.
+        isinstance(noise_ratio, (bool, np.bool_))
+        or not isinstance(noise_ratio, Real)
+        or not 0 <= noise_ratio < 1
     ):
         raise ValueError(
             f"noise_ratio must be in [0, 1) or None (keep every OOD example), "
@@ -612,7 +615,7 @@ def make_open_set_split(
     rng = check_random_state_not_bool(random_state)
     in_classes = _choose_in_classes(y, in_classes, n_in_classes, rng)
     k = len(in_classes)
-    if not isinstance(ood_label, Integral) or 0 <= ood_label < k:
+    if not is_int(ood_label) or 0 <= ood_label < k:
         raise ValueError(
             f"ood_label must be an integer outside the IN labels 0..{k - 1}, "
             f"got {ood_label!r}."

@@ -268,6 +268,9 @@ def test_split_closed_set_without_noise():
         (dict(in_classes=[0, 1, 2, 3], noise_ratio=0.2), "No OOD classes left"),
         (dict(noise_ratio=1.0), "noise_ratio"),
         (dict(noise_ratio=-0.1), "noise_ratio"),
+        # False would silently mean a pool without OOD examples.
+        (dict(noise_ratio=False), "noise_ratio.*got False"),
+        (dict(noise_ratio=np.False_), "noise_ratio.*got np.False_"),
         (dict(initial_size=0), "initial_size"),
         (dict(initial_size=10_000), "initial_size"),
         (dict(initial_size=True), "initial_size.*got True"),
