@@ -59,7 +59,8 @@ def _auroc_lines(records):
         "Measured in the MQ-Net cells on a fixed random sample of 1,000 pool images "
         "less the labelled ones; mean over the splits. `encoder`: max cosine "
         "similarity to the labelled IN images in the contrastive encoder's space; "
-        "`encoder_ood`: the same minus the similarity to the labelled OOD images; "
+        "`encoder_ood`: the distance to the nearest labelled OOD image minus that "
+        "to the nearest labelled IN one, in the same space; "
         "the others use the target classifier (its features or its outputs). Best "
         "per round in bold.",
         "",

@@ -47,7 +47,7 @@ from ._models import (
     torch_seed,
     writable,
 )
-from ._purity import knn_contrast_purity
+from ._purity import cosine_purity, knn_contrast_purity
 from ._rows import row_keys
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike
@@ -499,12 +499,15 @@ class ContrastivePurity:
     """Purity ``score(learner, X)`` from a :class:`ContrastiveEncoder`.
 
     The purity of a pool example is its maximum cosine similarity to the
-    labelled IN examples in the encoder's feature space, returned as
-    ``-||z - z_nn||`` of the unit-norm features (the same order, as
-    ``||z - z'||^2 = 2 - 2 cos``; see :func:`knn_purity`). With
-    ``use_ood=True`` the distance to the nearest labelled OOD example is
-    added (:func:`knn_contrast_purity`), so examples that look like OOD
-    already bought lose purity.
+    labelled IN examples in the encoder's feature space
+    (:func:`cosine_purity`), the MQ-Net authors' score, so that
+    :meth:`MQNetQuery.paper`, whose ``exp(z)`` meta-input reads the values
+    and not only their order, gets their score. With ``use_ood=True`` it is
+    :func:`knn_contrast_purity` instead: the distance to the nearest
+    labelled OOD example minus that to the nearest labelled IN one, on
+    unit-norm features, so examples that look like OOD already bought lose
+    purity (with no OOD labelled, ``-||z - z_nn||``: the cosine's order,
+    as ``||z - z'||^2 = 2 - 2 cos``, on another scale).
 
     Pass it as ``purity=`` to any strategy. It is deliberately not a
     scikit-learn estimator: ``clone`` of a strategy deep-copies it, fitted
@@ -668,8 +671,8 @@ class ContrastivePurity:
         X_in, _, X_ood = labelled_in_and_ood(learner)
         if not len(X_in):
             raise ValueError("The learner has no labelled in-distribution example.")
-        z_pool = self._features(X)
-        z_ood = None
-        if self.use_ood and len(X_ood):
-            z_ood = self._features(X_ood)
-        return knn_contrast_purity(z_pool, self._features(X_in), z_ood)
+        z_pool, z_in = self._features(X), self._features(X_in)
+        if not self.use_ood:
+            return cosine_purity(z_pool, z_in)
+        z_ood = self._features(X_ood) if len(X_ood) else None
+        return knn_contrast_purity(z_pool, z_in, z_ood)

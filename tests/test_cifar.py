@@ -674,12 +674,18 @@ def test_contrastive_purity_scores_and_is_shared_by_clones(tmp_path):
     encoder = _tiny_encoder().fit(X)
     purity = ContrastivePurity(encoder).fit(X)
     scores = purity(learner, X[3:])
-    Z = encoder.transform(X)
-    # -||z - z_nn|| over unit vectors: the order of the max cosine similarity
-    gaps = Z[3:, None].astype(float) - Z[None, [0, 1, 2]]
-    np.testing.assert_allclose(scores, -np.linalg.norm(gaps, axis=2).min(1), atol=1e-5)
+    Z = encoder.transform(X).astype(float)
+    # The largest cosine similarity to a labelled IN image, the authors' score,
+    # whose values MQNetQuery.paper()'s exp(z) meta-input reads: it was
+    # -||z - z_nn||, in the same order but on another scale.
+    unit = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    np.testing.assert_allclose(scores, (unit[3:] @ unit[:3].T).max(1), atol=1e-5)
+    # With OOD: the distance to the nearest OOD minus that to the nearest IN.
     with_ood = ContrastivePurity(encoder, use_ood=True)(learner, X[3:])
-    assert np.all(with_ood >= scores - 1e-6), np.min(with_ood - scores)
+    distances = np.linalg.norm(unit[3:, None] - unit[None], axis=2)
+    np.testing.assert_allclose(
+        with_ood, distances[:, 30] - distances[:, :3].min(1), atol=1e-5
+    )
     strategy = clone(MQNetQuery(purity=purity))
     assert strategy.purity.encoder_ is not encoder  # deep-copied, fitted
     np.testing.assert_array_equal(strategy.purity.encoder_.transform(X), Z)

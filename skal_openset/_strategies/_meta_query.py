@@ -646,8 +646,9 @@ class MQNetQuery(_MetaInputQuery):
         :func:`cosine_purity`), on the classifier's embedding; with a fitted
         :class:`ContrastiveEncoder`, ``.set_params(purity=ContrastivePurity(
         encoder))`` gives the same score on its features, closer to the
-        paper's CSI. Informativeness: the learning-loss
-        head's predicted loss (LL) when the classifier has one (e.g.
+        paper's CSI (not with ``use_ood=True``, a distance contrast).
+        Informativeness: the learning-loss head's predicted loss (LL) when
+        the classifier has one (e.g.
         ``make_mlp_classifier(learning_loss=True)``), least confidence
         (CONF, the paper's Table 2 variant) otherwise. ``exp(z)``
         meta-input; the selector retrained on the latest query set only,
