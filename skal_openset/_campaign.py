@@ -902,7 +902,8 @@ def run_interactive(
         ids = state["pending"]
         log(
             f"Round {round_}: label the {ids.size} rows of {query_path} (IN classes "
-            f"{', '.join(in_classes)}; OOD: {ood_label!r}), then save it. Waiting..."
+            f"{', '.join(in_classes)}; OOD: {ood_label!r} or another label of the "
+            "table), then save it. Waiting..."
         )
         start, seen, said, was_missing = time.monotonic(), {}, None, True
         as_written, told = False, set()

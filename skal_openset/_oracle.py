@@ -122,8 +122,10 @@ class OpenSetOracle:
     ValueError
         If `ood_label` is not one label of the kind of `y_true`'s labels, if
         `y_true` holds None, NaN or inf, another negative label, or look-alikes
-        of `ood_label` where none spells it exactly, or if a cost is not a
-        finite number > 0.
+        of `ood_label` where none spells it exactly, or if a cost is not
+        finite and > 0.
+    TypeError
+        If a cost is not a real number (e.g. a string, None or a bool).
 
     Examples
     --------

@@ -437,14 +437,19 @@ class MQNetQuery(_MetaInputQuery):
     Notes
     -----
     The defaults differ from the paper in the selector's start from the rule
-    (`selector`), the rule in its place where OOD is common (`rule_weight`),
-    the scale-free meta-input, the accumulated self-validation
-    set with pairs across rounds, the diverse batch
+    and its optimiser (full-batch Adam; the paper's schedule is SGD on
+    batches of 32, as :meth:`paper` sets it), the rule in its place where
+    OOD is common (`rule_weight`), the informativeness (margin; the paper's
+    is LL, or CONF), the scale-free meta-input, the accumulated
+    self-validation set with pairs across rounds, the diverse batch
     (``benchmarks/results/FINDINGS.md``) and the purity score (kNN contrast;
     the paper's CSI needs a contrastive encoder).
 
-    An update whose query set holds no pair with different targets (e.g. all
-    OOD) keeps the previous selector, with the selector's warning.
+    An update whose self-validation set (every query set so far with
+    ``accumulate=True``, the latest one otherwise) holds no pair with
+    different targets (e.g. a query set all OOD, when it is the first or
+    ``accumulate=False``) keeps the previous selector, with the selector's
+    warning.
 
     Its state is that of one learner's queries: while the learner that made
     them is in use, another is refused (a ValueError), unless it continues
