@@ -13,7 +13,8 @@ from ._validation import _is_missing, missing_mask
 def row_keys(X: ArrayLike) -> list[bytes]:
     """A key per row of `X`, equal for rows of equal values.
 
-    Numbers compare at float32 precision, with -0.0 as 0.0, so a float32 pool
+    Numbers compare at float32 precision, with -0.0 as 0.0 and every NaN
+    as one (missing values), so a float32 pool
     taught back as float64, as a list or as an object array still matches;
     rows that hold anything else (text or categories of a DataFrame's object
     columns, whose bytes are pointers) compare by their values. Keys are
@@ -82,7 +83,11 @@ def _is_number(value):
 
 
 def _numbers_key(values):
-    return _digest((np.asarray(values, dtype=np.float32) + np.float32(0)).tobytes())
+    # Beyond float32's range a value is inf, as a float32 net reads it.
+    with np.errstate(over="ignore"):
+        values = np.asarray(values, dtype=np.float32) + np.float32(0)
+    # One NaN: 0/0 sets its sign bit, a NaN read from a file does not.
+    return _digest(np.where(np.isnan(values), np.float32(np.nan), values).tobytes())
 
 
 def _values_key(values):

@@ -1640,6 +1640,38 @@ def test_missing_values_go_to_a_classifier_that_takes_them(estimator, strategy):
     assert learner.predict(X[400:420]).shape == (20,)
 
 
+def test_a_queried_nan_taught_back_from_a_file_is_the_queried_row():
+    # 0/0 gives a NaN with its sign bit set, a NaN read from a CSV file does
+    # not: MQNetQuery refused its own query's rows as rows no query returned.
+    X, y, _, _ = user_data("ints")
+    X = _with_missing_values(X)
+    X[np.isnan(X)] = -np.float64(np.nan)
+    assert np.signbit(X[np.isnan(X)]).all()
+    estimator = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
+    learner = ActiveLearner(estimator, MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=10)
+    assert np.isnan(X_query).any()
+    read_back = np.where(np.isnan(X_query), np.nan, X_query)  # as pandas reads it
+    assert not np.signbit(read_back[np.isnan(read_back)]).any()
+    learner.teach(read_back, y[80:400][indices])
+    assert len(learner.y_labelled_) == 90
+
+
+def test_a_value_beyond_float32_is_keyed_without_a_warning():
+    # row_keys compares at float32 precision: the cast warned of an overflow
+    # at every query and teach of a float64 pool with such values.
+    rng = np.random.RandomState(0)
+    X = 1e39 + rng.rand(100, 3) * 1e40  # float32 ends at 3.4e38
+    y = np.where(rng.rand(100) < 0.3, -1, rng.randint(0, 3, 100))
+    learner = ActiveLearner(GaussianNB(), MQNetQuery(random_state=0)).fit(
+        X[:60], y[:60]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        indices, X_query = learner.query(X[60:], n_instances=5)
+        learner.teach(X_query, y[60:][indices])
+
+
 def test_missing_values_in_a_column_that_was_integer_name_the_column():
     # pandas' own "cannot convert float NaN to integer" named no remedy.
     pd = pytest.importorskip("pandas")
