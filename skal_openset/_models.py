@@ -1066,6 +1066,18 @@ class TargetNet(NeuralNetClassifier):
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt as exc:
             raise _TrainingInterrupted from exc
+        except ValueError as exc:
+            # torch's message names neither the cause nor a remedy.
+            if "Expected more than 1 value per channel" not in str(exc):
+                raise
+            raise ValueError(
+                "Batch norm cannot train on a batch of one row, which the last "
+                "training batch holds when the rows leave one over batch_size "
+                f"({self.batch_size}). Pass iterator_train__drop_last=True, which "
+                "leaves that row out of each shuffled epoch, or a batch_size "
+                "that leaves none over; a net with batch norm needs at least 2 "
+                "training rows."
+            ) from exc
 
     def partial_fit(
         self, X: Any, y: Any = None, classes: ArrayLike | None = None, **fit_params: Any

@@ -352,6 +352,23 @@ def test_keyboard_interrupt_is_reraised_not_swallowed(learning_loss, method):
     assert len(net.history) == 2
 
 
+def test_a_batch_norm_batch_of_one_row_names_the_remedy():
+    # torch's "Expected more than 1 value per channel when training" came
+    # up from teach, rounds into a campaign, with no cause or remedy.
+    X, y = blobs()
+    X, y = X[:17], y[:17]  # batches of 16 leave one row over
+
+    def net(**kwargs):
+        module = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 3))
+        return TargetNet(
+            module, classes=np.arange(3), batch_size=16, max_epochs=1, **kwargs
+        )
+
+    with pytest.raises(ValueError, match="iterator_train__drop_last=True"):
+        net().fit(X, y)
+    assert net(iterator_train__drop_last=True).fit(X, y).predict(X).shape == (17,)
+
+
 @pytest.mark.parametrize("learning_loss", [False, True])
 def test_missing_classes_still_k_way(learning_loss):
     X, y = blobs(k=2)
