@@ -5,6 +5,7 @@ computation from the learner's net."""
 import copy
 import dataclasses
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -1812,3 +1813,27 @@ def test_auto_purity_falls_back_with_few_ood_labels(split, pool):
     strategy = MQNetQuery("auto", random_state=0)
     strategy(few, pool, n_instances=5)
     assert strategy.purity_ == "knn_contrast" and strategy.purity_auroc_ == {}
+
+
+def test_a_purity_the_same_for_every_pool_row_is_named():
+    # One-feature rows are all alike once L2-normalised: kNN contrast gave every
+    # pool row one purity, and MQ-Net bought OOD rows 25 times as far away
+    # without a word.
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(1, 0.1, 40), rng.normal(2, 0.1, 40), rng.normal(50, 1, 40)]
+    X, y = X[:, None], np.repeat([0, 1, -1], 40)
+    initial = rng.choice(120, 30, replace=False)
+    pool = np.delete(X, initial, axis=0)
+
+    def query(purity):
+        learner = ActiveLearner(
+            RandomForestClassifier(random_state=0),
+            MQNetQuery(purity=purity, random_state=0),
+        ).fit(X[initial], y[initial])
+        return learner.query(pool, n_instances=10)
+
+    with pytest.warns(UserWarning, match="'knn_contrast' is the same.*mahalanobis"):
+        query("knn_contrast")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        query("mahalanobis")

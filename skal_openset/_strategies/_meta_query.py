@@ -150,6 +150,24 @@ class _MetaInputQuery(QueryStrategy):
             )
             self.purity_ = _AUTO_FALLBACK
             raw = self._raw_scores(learner, X_pool)
+        if len(raw) > 1 and np.ptp(raw[:, 0]) == 0:
+            purity = self._scores()[0]
+            why = "Pass another purity score."
+            if purity in ("knn", "knn_contrast", "cosine"):
+                why = (
+                    "The kNN and cosine scores compare L2-normalised rows, all "
+                    "alike for rows of one feature: give the classifier more "
+                    "features or an embedding, or pass purity='mahalanobis'."
+                )
+            elif purity in ("msp", "energy"):
+                why = (
+                    "The classifier gives every pool row the same outputs, "
+                    "which msp and energy read: pass purity='knn_contrast'."
+                )
+            warn(
+                f"purity {purity!r} is the same for every pool row: this query "
+                f"cannot tell IN from OOD rows. {why}"
+            )
         # Arrays whatever scikit-learn's transform_output (pool_meta_input_ is
         # one, and the selector trains on them).
         self.meta_input_ = (
