@@ -66,7 +66,8 @@ class SkactivemlQuery(BaseEstimator):
         labelled otherwise now, the next call builds the learner afresh from
         the labelled rows instead of teaching it the new ones.
     query_indices_ : ndarray of shape (batch_size,)
-        The rows the last call chose.
+        The rows the last call chose; none after a call that taught or
+        rebuilt the learner but whose query failed (e.g. Ctrl-C).
 
     Notes
     -----
@@ -271,6 +272,10 @@ class SkactivemlQuery(BaseEstimator):
         self._labelled_rows = rows
         self.labelled_ = labelled
         self.labels_: np.ndarray = y.copy()
+        if new is None or new.any():
+            # The classifier that chose the last query's rows is gone: until a
+            # query returns (one may fail), no row was chosen by this one.
+            self.query_indices_ = candidates[:0]
         if batch_size > len(candidates):
             warn(
                 f"batch_size={batch_size} is larger than the {len(candidates)} "

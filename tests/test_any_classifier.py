@@ -3474,6 +3474,28 @@ def test_scikit_activeml_adapter_keeps_what_mq_net_learnt_after_a_failed_call(
     assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y)) == 55
 
 
+def test_scikit_activeml_adapter_goes_on_after_a_query_that_failed_past_a_teach(
+    monkeypatch,
+):
+    # The failed query left the batch before it as the last query's, so its
+    # other rows, labelled next, were taught to a learner retrained since
+    # that query: MQ-Net refused them at every later call.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    y[query[:1]] = y_true[query[:1]]
+    with monkeypatch.context() as patch:
+        patch.setattr(ActiveLearner, "query", _interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert len(qs.query_indices_) == 0  # no row chosen since the teach
+    y[query[1:]] = y_true[query[1:]]
+    with pytest.warns(UserWarning, match="its last query did not choose"):
+        qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert len(qs.learner_.y_labelled_) == np.sum(~np.isnan(y))  # built afresh
+
+
 def _interrupt(*args, **kwargs):
     raise KeyboardInterrupt
 
