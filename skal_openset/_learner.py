@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import os
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from functools import partial
 from numbers import Integral, Number
 from pathlib import Path
 from types import FunctionType, MethodType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -99,6 +100,24 @@ def _classifier_has(method):
         return hasattr(final, method)
 
     return check
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _fitted_first(
+    method: Callable[Concatenate[ActiveLearner, _P], _R],
+) -> Callable[Concatenate[ActiveLearner, _P], _R]:
+    """Run `method` after the deferred fit on the initial set, which is
+    undone if it fails (see ``ActiveLearner._atomic``)."""
+
+    @functools.wraps(method)
+    def fitted_first(self: ActiveLearner, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._atomic():
+            return method(self, *args, **kwargs)
+
+    return fitted_first
 
 
 class ActiveLearner(ClassifierMixin, BaseEstimator):
@@ -481,15 +500,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
-        # Also undoes the deferred fit on the initial set if the query fails,
-        # and its draws from NumPy's global random state: a retry then fits
-        # and chooses as a first call would.
-        fitting = not hasattr(self, "estimator_")
-        with (
-            self._random_states_kept_for(querying=True, training=fitting),
-            restored_on_error(self),
-        ):
-            self._fit_on_initial_set()
+        with self._atomic(querying=True):
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
             if n_instances is not None or not _presets_n_instances(
@@ -525,17 +536,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        if not hasattr(self, "estimator_") and self.X_training is None:
+        if not hasattr(self, "estimator_") and not self._initial_set_given():
             return self.fit(X, y)
-        # Also undoes the deferred fit on the initial set, done first. The
-        # strategy is updated on a copy, but a copy shares NumPy's global
+        # The strategy is updated on a copy, but a copy shares NumPy's global
         # random state, which MQ-Net's update with random_state=None draws
         # from, as the retraining may: rewound too, as a failed query does.
-        with (
-            self._random_states_kept_for(querying=True, training=True),
-            restored_on_error(self),
-        ):
-            self._fit_on_initial_set()
+        with self._atomic(querying=True, training=True):
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X, "X", teaching=True)
             X, y = self._check_labelled(X, y)
@@ -617,6 +623,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
         return learner
 
+    @_fitted_first
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict the class of each row with the current classifier.
 
@@ -631,11 +638,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             Values of `classes_` (never `ood_label`: the classifier knows
             only the in-distribution classes).
         """
-        self._fit_on_initial_set()
         codes = np.asarray(self.estimator_.predict(self._check_rows(X, "X")))
         return self.classes_[codes.astype(np.intp)]
 
     @available_if(_classifier_has("predict_proba"))
+    @_fitted_first
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of each row under the current classifier.
 
@@ -655,12 +662,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             before scikit-learn 1.7). A skorch net's NaN or inf are refused
             with a ValueError: it diverged.
         """
-        self._fit_on_initial_set()
         # As the classifier gives them: its rows need not sum to 1 or be finite.
         X = self._check_rows(X, "X")
         return class_probabilities(self, X, check_sums=False)
 
     @available_if(_classifier_has("decision_function"))
+    @_fitted_first
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Confidence scores of each row under the current classifier.
 
@@ -685,7 +692,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             If the classifier was trained on one class only: its scores
             compare no classes.
         """
-        self._fit_on_initial_set()
         estimator = self.estimator_
         scores = np.asarray(estimator.decision_function(self._check_rows(X, "X")))
         seen = np.asarray(estimator.classes_)
@@ -702,6 +708,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         scores = class_columns(scores, estimator, k, -np.inf)
         return scores[:, 1] if binary and k == 2 else scores
 
+    @_fitted_first
     def score(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> float:
@@ -728,7 +735,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             `classes_`: the classifier never predicts them, so such rows
             would count as errors; score the IN rows only.
         """
-        self._fit_on_initial_set()
         y = label_array(y)
         # Before the OOD check: with a row too many or too few, the labels
         # are misaligned, whatever they hold.
@@ -754,8 +760,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"y holds labels {unknown[:5]} in {n_rows} rows that are neither "
                 f"known classes {self.classes_.tolist()} nor ood_label="
                 f"{self.ood_label_!r}; the classifier never predicts them, so "
-                "they would count as errors: correct their spelling, or leave "
-                "their rows out."
+                "they would count as errors: correct their spelling, leave "
+                "their rows out, or, for classes the initial set lacks, declare "
+                "every class: ActiveLearner(..., classes=[...])."
             )
         # Not accuracy_score: scikit-learn rejects bytes labels, which the
         # learner accepts everywhere else.
@@ -820,10 +827,37 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             (self.estimator, self.embedding) if training else (),
         )
 
+    @contextmanager
+    def _atomic(self, *, querying=False, training=False):
+        """Fit on the initial set first, if not fitted yet; if the block
+        fails, leave the learner and the global random states as they were,
+        that fit undone too, so that a retry fits and draws as a first call
+        would."""
+        training = training or not hasattr(self, "estimator_")
+        with (
+            self._random_states_kept_for(querying=querying, training=training),
+            restored_on_error(self),
+        ):
+            self._fit_on_initial_set()
+            yield
+
+    def _initial_set_given(self):
+        """Whether X_training and y_training are given; a ValueError if only
+        one of them is (a lone y_training was dropped without a word)."""
+        given = {"X_training": self.X_training, "y_training": self.y_training}
+        missing = [name for name, value in given.items() if value is None]
+        if len(missing) == 1:
+            (present,) = set(given) - set(missing)
+            raise ValueError(
+                f"{present} is given without {missing[0]}: pass both (the initial "
+                "labelled set), or neither and call fit or teach."
+            )
+        return not missing
+
     def _fit_on_initial_set(self):
         if hasattr(self, "estimator_"):
             return
-        if self.X_training is None or self.y_training is None:
+        if not self._initial_set_given():
             raise NotFittedError(
                 "This ActiveLearner has no labelled data yet: pass X_training and "
                 "y_training, or call fit or teach first."

@@ -1765,6 +1765,57 @@ def test_a_call_that_failed_after_the_deferred_fit_is_retried_as_a_first_call(
 
 
 @pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "decision_function", "score"]
+)
+def test_a_failed_prediction_undoes_the_deferred_fit_on_the_initial_set(split, method):
+    # query and teach undid it, these did not: the learner stayed fitted, so
+    # classes declared after the failure were ignored (with a warning only).
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    other_features = split.X_pool[:20, :10]
+    args = (np.zeros(20, int),) if method == "score" else ()
+    with pytest.raises(ValueError, match="features"):
+        getattr(learner, method)(other_features, *args)
+    assert not hasattr(learner, "estimator_")
+    X_test, y_test = split.X_test[:20], split.y_test[:20]
+    assert learner.score(X_test, y_test) == _lr_learner(
+        split, UncertaintyQuery(random_state=0)
+    ).score(X_test, y_test)
+
+
+@pytest.mark.parametrize("given", ["X_training", "y_training"])
+def test_one_half_of_the_initial_set_is_named(split, given):
+    # A lone y_training was dropped without a word by teach; a lone
+    # X_training gave "call fit or teach first" from a teach.
+    initial = {
+        "X_training": split.X_pool[split.initial_idx],
+        "y_training": split.y_pool[split.initial_idx],
+    }
+    learner = ActiveLearner(LogisticRegression(max_iter=300), **{given: initial[given]})
+    missing = ({"X_training", "y_training"} - {given}).pop()
+    for call in (
+        lambda: learner.teach(split.X_pool[:10], split.y_pool[:10]),
+        lambda: learner.query(split.X_pool, n_instances=5),
+        lambda: learner.predict(split.X_pool),
+    ):
+        with pytest.raises(ValueError, match=f"{given} is given without {missing}"):
+            call()
+
+
+def test_scoring_a_class_the_initial_set_lacks_names_classes(split):
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    in_rows = split.initial_idx[split.y_pool[split.initial_idx] != -1]
+    learner.set_params(
+        X_training=split.X_pool[in_rows][split.y_pool[in_rows] != 0],
+        y_training=split.y_pool[in_rows][split.y_pool[in_rows] != 0],
+    )
+    with pytest.raises(ValueError, match=r"classes=\[\.\.\.\]"):
+        learner.score(split.X_test, split.y_test)
+    learner.set_params(classes=np.arange(split.n_classes))
+    assert learner.score(split.X_test, split.y_test) > 0
+    np.testing.assert_array_equal(learner.classes_, np.arange(split.n_classes))
+
+
+@pytest.mark.parametrize(
     "strategy",
     [
         UncertaintyQuery(random_state=0),
