@@ -2313,8 +2313,13 @@ def test_teaching_a_query_twice_says_it_was_taught_before():
     learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
     indices, X_query = learner.query(X[80:400], n_instances=20)
     learner.teach(X_query, y[80:400][indices])
-    with pytest.raises(ValueError, match="already learnt from 20 of these 20 rows"):
+    with pytest.raises(ValueError) as refused:
         learner.teach(X_query, y[80:400][indices])
+    message = str(refused.value)
+    assert "already learnt from 20 of these 20 rows" in message
+    # Not the advice for rows no query chose, to append them: they would
+    # train twice.
+    assert "nothing to add" in message and "rows appended" not in message
     assert len(learner.y_labelled_) == 100
 
 
@@ -2327,9 +2332,10 @@ def test_a_label_corrected_by_teaching_its_row_again_is_told_to_be_replaced():
     learner.teach(X_query, y[80:400][indices])
     corrected = np.where(y[80:400][indices[:1]] == -1, 3, -1)
     message = (
-        r"already learnt from 1 of these 1 rows.* or, to correct the label of a "
-        r"row labelled already, with its label replaced in learner\.y_labelled_ "
-        r"instead \(appended, the row would keep both labels\)"
+        r"already learnt from 1 of these 1 rows.* To correct the label of a row "
+        r"labelled already, fit the learner again on learner\.X_labelled_ and "
+        r"learner\.y_labelled_ with its label replaced in learner\.y_labelled_ "
+        r"\(appended, the row would keep both labels\)"
     )
     with pytest.raises(ValueError, match=message):
         learner.teach(X_query[:1], corrected)

@@ -894,13 +894,18 @@ class MQNetQuery(_MetaInputQuery):
         if excess:
             relearnt = sum((excess & learnt).values())
             if relearnt:
+                # Taught twice: appending them again, as for rows no query
+                # chose, would train on them twice.
                 problem = (
                     f"MQNetQuery has already learnt from {relearnt} of these "
-                    f"{len(X_query)} rows: each labelled query row teaches it "
-                    "once (copies of a row as often as the query returned them). "
+                    f"{len(X_query)} rows: they were taught before and the "
+                    "learner holds them (each labelled query row teaches once, "
+                    "copies of a row as often as the query returned them), so a "
+                    "teach that repeats an earlier one has nothing to add; "
                     "ActiveLearner.teach and teach_open_set call update "
                     "themselves, so do not call it before them."
                 )
+                advice = _CORRECTION_ADVICE
             else:
                 problem = (
                     f"X_query holds {sum(excess.values())} more copies of a row "
@@ -908,9 +913,8 @@ class MQNetQuery(_MetaInputQuery):
                     "row teaches MQNetQuery once. Give each row as often as the "
                     "query returned it."
                 )
-            raise ValueError(
-                f"{problem} {_MODAL_ADVICE if modal else _EXTRA_LABELS_ADVICE}"
-            )
+                advice = _EXTRA_LABELS_ADVICE
+            raise ValueError(f"{problem} {_MODAL_ADVICE if modal else advice}")
         if not np.allclose(class_probabilities(learner, query.probe), query.proba):
             raise ValueError(
                 "The learner's classifier was retrained (modAL's teach or fit) "
@@ -1005,6 +1009,12 @@ _EXTRA_LABELS_ADVICE = (
     "one), or, to correct the label of a row labelled already, with its "
     "label replaced in learner.y_labelled_ instead (appended, the row would "
     "keep both labels); MQ-Net then learns afresh."
+)
+_CORRECTION_ADVICE = (
+    "To correct the label of a row labelled already, fit the learner again on "
+    "learner.X_labelled_ and learner.y_labelled_ with its label replaced in "
+    "learner.y_labelled_ (appended, the row would keep both labels); MQ-Net "
+    "then learns afresh."
 )
 # The same for a modAL learner, which has no X_labelled_.
 _MODAL_ADVICE = (
