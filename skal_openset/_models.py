@@ -387,6 +387,21 @@ class SmallCNNModule(BackboneModule):
         self.head = nn.Linear(128, n_classes)
         self.intermediate_dims = (32, 64, 128)
 
+    def embed_with_intermediates(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """As :meth:`BackboneModule.embed_with_intermediates`, for images of
+        at least 4x4 pixels."""
+        # Else torch's "Output size is too small" from the second max-pool, for
+        # images of sizes make_cnn_classifier's input_shape left open (None).
+        if x.ndim == 4 and min(x.shape[-2:]) < 4:
+            raise ValueError(
+                "SmallCNNModule needs images of at least 4x4 pixels (its two 2x2 "
+                f"max-pools halve them twice); got {tuple(x.shape[-2:])}. Enlarge "
+                "the images or use make_mlp_classifier on the flat pixels."
+            )
+        return super().embed_with_intermediates(x)
+
 
 class LossPredictionModule(nn.Module):
     """Loss-prediction head of learning loss (Yoo & Kweon, CVPR 2019).

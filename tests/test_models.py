@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -918,6 +919,18 @@ def test_images_too_small_for_the_cnn_are_refused_when_it_is_built(size):
     with pytest.raises(ValueError, match="at least 4x4"):
         make_cnn_classifier(2, input_shape=(1, *size))
     make_cnn_classifier(2, input_shape=(1, 4, 4))  # the smallest that works
+
+
+@pytest.mark.parametrize("size", [(3, 3), (8, 3)])
+def test_images_too_small_for_the_cnn_are_refused_when_the_size_is_left_open(size):
+    # input_shape=(1, None, None) took them, then torch failed with "Output
+    # size is too small".
+    X = np.random.RandomState(0).rand(20, 1, *size).astype(np.float32)
+    net = make_cnn_classifier(2, input_shape=(1, None, None), max_epochs=1)
+    with pytest.raises(
+        ValueError, match="at least 4x4 pixels.*got " + re.escape(str(size))
+    ):
+        net.fit(X, np.arange(20) % 2)
 
 
 def test_cnn_takes_images_of_any_size_as_the_other_factories_do():
