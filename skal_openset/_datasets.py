@@ -52,6 +52,7 @@ from ._labels import (
 )
 from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import (
+    _not_bool,
     check_each_once,
     check_random_state_not_bool,
     file_at,
@@ -602,11 +603,11 @@ def make_open_set_split(
     True
     """
     X, y = _check_X_y(X, y, "X", "y")
-    if noise_ratio is not None and (
+    if isinstance(noise_ratio, (bool, np.bool_)):
         # False would silently mean 0: a pool without OOD examples.
-        isinstance(noise_ratio, (bool, np.bool_))
-        or not isinstance(noise_ratio, Real)
-        or not 0 <= noise_ratio < 1
+        raise TypeError("noise_ratio must be " + _not_bool("noise_ratio", noise_ratio))
+    if noise_ratio is not None and (
+        not isinstance(noise_ratio, Real) or not 0 <= noise_ratio < 1
     ):
         raise ValueError(
             f"noise_ratio must be in [0, 1) or None (keep every OOD example), "

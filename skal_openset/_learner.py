@@ -114,6 +114,8 @@ def _fitted_first(
 
     @functools.wraps(method)
     def fitted_first(self: ActiveLearner, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if hasattr(self, "estimator_"):  # nothing to undo
+            return method(self, *args, **kwargs)
         with self._atomic():
             return method(self, *args, **kwargs)
 
@@ -761,8 +763,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"known classes {self.classes_.tolist()} nor ood_label="
                 f"{self.ood_label_!r}; the classifier never predicts them, so "
                 "they would count as errors: correct their spelling, leave "
-                "their rows out, or, for classes the initial set lacks, declare "
-                "every class: ActiveLearner(..., classes=[...])."
+                "their rows out, or, for classes no labelled row has yet, "
+                "declare every class: set_params(classes=[...]) before the "
+                "learner is fitted, or then fit it again."
             )
         # Not accuracy_score: scikit-learn rejects bytes labels, which the
         # learner accepts everywhere else.
@@ -842,13 +845,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             yield
 
     def _initial_set_given(self):
-        """Whether X_training and y_training are given; a ValueError if only
-        one of them is (a lone y_training was dropped without a word)."""
+        """Whether X_training and y_training are given; a NotFittedError if
+        only one of them is (a lone y_training was dropped without a word)."""
         given = {"X_training": self.X_training, "y_training": self.y_training}
         missing = [name for name, value in given.items() if value is None]
         if len(missing) == 1:
             (present,) = set(given) - set(missing)
-            raise ValueError(
+            raise NotFittedError(
                 f"{present} is given without {missing[0]}: pass both (the initial "
                 "labelled set), or neither and call fit or teach."
             )

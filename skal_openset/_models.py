@@ -1086,11 +1086,11 @@ class TargetNet(NeuralNetClassifier):
             if "Expected more than 1 value per channel" not in str(exc):
                 raise
             raise ValueError(
-                "Batch norm cannot train on a batch of one row, which the last "
-                "training batch holds when the rows leave one over batch_size "
-                f"({self.batch_size}). Pass iterator_train__drop_last=True, which "
-                "leaves that row out of each shuffled epoch, or a batch_size "
-                "that leaves none over; a net with batch norm needs at least 2 "
+                "Batch norm cannot train on a batch of one row: the batch size "
+                "is 1, or the training rows leave one over it in the last batch. "
+                "Pass a batch_size >= 2 that leaves none over, or "
+                "iterator_train__drop_last=True, which leaves that row out of "
+                "each shuffled epoch; a net with batch norm needs at least 2 "
                 "training rows."
             ) from exc
 

@@ -23,9 +23,16 @@ def row_keys(X: ArrayLike) -> list[bytes]:
     queried rows when a new process teaches them.
     """
     X = np.asarray(X)
-    # Row by row, so a large pool is never copied whole.
     if X.dtype.kind in "biuf":
-        return [_numbers_key(row) for row in X]
+        rows = X.reshape(len(X), -1)
+        # In slices of about 16 MB: a large pool is never copied whole, and
+        # a slice is cast at once rather than row by row.
+        step = max(1, 2**22 // max(1, rows.shape[1]))
+        return [
+            _digest(row.tobytes())
+            for start in range(0, len(rows), step)
+            for row in _as_keyed(rows[start : start + step])
+        ]
     return [
         _numbers_key(values) if all(map(_is_number, values)) else _values_key(values)
         for values in (row.ravel() for row in X)
@@ -82,12 +89,17 @@ def _is_number(value):
     return isinstance(value, (Real, np.bool_))
 
 
-def _numbers_key(values):
+def _as_keyed(values):
+    """`values` as the float32 they are keyed by: -0.0 as 0.0, one NaN."""
     # Beyond float32's range a value is inf, as a float32 net reads it.
     with np.errstate(over="ignore"):
         values = np.asarray(values, dtype=np.float32) + np.float32(0)
-    # One NaN: 0/0 sets its sign bit, a NaN read from a file does not.
-    return _digest(np.where(np.isnan(values), np.float32(np.nan), values).tobytes())
+    # 0/0 sets a NaN's sign bit, a NaN read from a file does not.
+    return np.where(np.isnan(values), np.float32(np.nan), values)
+
+
+def _numbers_key(values):
+    return _digest(_as_keyed(values).tobytes())
 
 
 def _values_key(values):
@@ -97,7 +109,7 @@ def _values_key(values):
 def _canonical(value):
     """A number as the float32 it compares at; anything else as it is."""
     if isinstance(value, Real) and not isinstance(value, (bool, np.bool_)):
-        return float(np.float32(value) + np.float32(0))
+        return float(_as_keyed(value))
     return value
 
 

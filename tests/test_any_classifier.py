@@ -1670,6 +1670,10 @@ def test_a_value_beyond_float32_is_keyed_without_a_warning():
         warnings.simplefilter("error", RuntimeWarning)
         indices, X_query = learner.query(X[60:], n_instances=5)
         learner.teach(X_query, y[60:][indices])
+        # Rows that hold text too (a DataFrame's object columns).
+        from skal_openset._rows import row_keys
+
+        row_keys(np.array([["a", 1e39]], dtype=object))
 
 
 def test_missing_values_in_a_column_that_was_integer_name_the_column():
@@ -2319,8 +2323,22 @@ def test_teaching_a_query_twice_says_it_was_taught_before():
     assert "already learnt from 20 of these 20 rows" in message
     # Not the advice for rows no query chose, to append them: they would
     # train twice.
-    assert "nothing to add" in message and "rows appended" not in message
+    assert "adds nothing" in message and "To add the other" not in message
     assert len(learner.y_labelled_) == 100
+
+
+def test_a_query_taught_again_in_part_is_told_to_append_the_other_rows_alone():
+    # Told that a repeated teach had nothing to add, with no remedy for the
+    # rows the first teach had left out.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), MQNetQuery(random_state=0)).fit(X[:80], y[:80])
+    indices, X_query = learner.query(X[80:400], n_instances=20)
+    learner.teach(X_query[:10], y[80:400][indices[:10]])
+    with pytest.raises(ValueError) as refused:
+        learner.teach(X_query, y[80:400][indices])
+    message = str(refused.value)
+    assert "already learnt from 10 of these 20 rows" in message
+    assert "To add the other 10, fit the learner again" in message
 
 
 def test_a_label_corrected_by_teaching_its_row_again_is_told_to_be_replaced():

@@ -29,6 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, normalize
+from sklearn.tree import DecisionTreeClassifier
 from skorch import NeuralNet
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -1834,6 +1835,12 @@ def test_a_purity_the_same_for_every_pool_row_is_named():
 
     with pytest.warns(UserWarning, match="'knn_contrast' is the same.*mahalanobis"):
         query("knn_contrast")
+    # A forest's largest probability differs between rows; a tree's is 1.
+    learner = ActiveLearner(
+        DecisionTreeClassifier(random_state=0), MQNetQuery("msp", random_state=0)
+    ).fit(X[initial], y[initial])
+    with pytest.warns(UserWarning, match="'msp' is the same.*e.g. a tree or a 1-NN"):
+        learner.query(pool, n_instances=10)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         query("mahalanobis")

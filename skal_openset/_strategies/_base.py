@@ -133,11 +133,7 @@ class QueryStrategy(BaseEstimator):
         if isinstance(learner, ActiveLearner) and not hasattr(learner, "estimator_"):
             # Called directly, as learner.query does: fit on the initial set
             # first, undone if the query fails (its random draws too).
-            with (
-                learner._random_states_kept_for(querying=True, training=True),
-                restored_on_error(learner),
-            ):
-                learner._fit_on_initial_set()
+            with learner._atomic(querying=True):
                 return self(learner, X_pool, n_instances)
         modal = not hasattr(learner, "X_labelled_")
         if modal:

@@ -161,8 +161,9 @@ class _MetaInputQuery(QueryStrategy):
                 )
             elif purity in ("msp", "energy"):
                 why = (
-                    "The classifier gives every pool row the same outputs, "
-                    "which msp and energy read: pass purity='knn_contrast'."
+                    f"The classifier's outputs give every pool row the same "
+                    f"{purity} (e.g. a tree or a 1-NN, whose largest probability "
+                    "is always 1): pass purity='knn_contrast'."
                 )
             warn(
                 f"purity {purity!r} is the same for every pool row: this query "
@@ -896,16 +897,23 @@ class MQNetQuery(_MetaInputQuery):
             if relearnt:
                 # Taught twice: appending them again, as for rows no query
                 # chose, would train on them twice.
+                others = len(X_query) - relearnt
                 problem = (
                     f"MQNetQuery has already learnt from {relearnt} of these "
                     f"{len(X_query)} rows: they were taught before and the "
                     "learner holds them (each labelled query row teaches once, "
-                    "copies of a row as often as the query returned them), so a "
-                    "teach that repeats an earlier one has nothing to add; "
-                    "ActiveLearner.teach and teach_open_set call update "
-                    "themselves, so do not call it before them."
+                    "copies of a row as often as the query returned them), so "
+                    "teaching them again adds nothing; ActiveLearner.teach and "
+                    "teach_open_set call update themselves, so do not call it "
+                    "before them."
                 )
                 advice = _CORRECTION_ADVICE
+                if others:
+                    advice = (
+                        f"To add the other {others}, fit the learner again on "
+                        "learner.X_labelled_ and learner.y_labelled_ with those "
+                        f"rows alone appended. {advice}"
+                    )
             else:
                 problem = (
                     f"X_query holds {sum(excess.values())} more copies of a row "
