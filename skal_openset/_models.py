@@ -390,8 +390,19 @@ class SmallCNNModule(BackboneModule):
     def embed_with_intermediates(
         self, x: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """As :meth:`BackboneModule.embed_with_intermediates`, for images of
-        at least 4x4 pixels."""
+        """Return the embedding and every stage's output, of images >= 4x4.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, C, H, W)
+            Input batch, ``H`` and ``W`` at least 4.
+
+        Returns
+        -------
+        embedding : torch.Tensor of shape (n, 128)
+        intermediates : list of torch.Tensor
+            One per stage.
+        """
         # Else torch's "Output size is too small" from the second max-pool, for
         # images of sizes make_cnn_classifier's input_shape left open (None).
         if x.ndim == 4 and min(x.shape[-2:]) < 4:
