@@ -17,6 +17,7 @@ import bench_memory
 import bench_scale
 import bench_selector
 import bench_selector_device
+import bench_training
 import cifar
 import cifar_report
 import demo_setting
@@ -101,6 +102,12 @@ def _fake_bench_memory(monkeypatch):
     return ["--repeats", "1"]
 
 
+def _fake_bench_training(monkeypatch):
+    """One tiny net."""
+    monkeypatch.setattr(bench_training, "CASES", (("tiny", 12, 16, 3, 1),))
+    return ["--repeats", "1"]
+
+
 # Each script, its stand-ins for the work, and the files it writes.
 SCRIPTS = {
     "bench_selector": (
@@ -119,6 +126,11 @@ SCRIPTS = {
         bench_memory,
         _fake_bench_memory,
         ["memory.json", "memory.md"],
+    ),
+    "bench_training": (
+        bench_training,
+        _fake_bench_training,
+        ["training.json", "training.md"],
     ),
 }
 

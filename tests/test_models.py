@@ -12,7 +12,7 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, LRScheduler, PrintLog
 from skorch.dataset import Dataset
 from torch import nn
 
@@ -31,6 +31,7 @@ from skal_openset._models import (
     ResNet18Module,
     SmallCNNModule,
     TargetNet,
+    _as_batch,
     _halves_ranking_loss,
     _to_input_shape,
     make_cnn_classifier,
@@ -351,6 +352,52 @@ def test_keyboard_interrupt_is_reraised_not_swallowed(learning_loss, method):
     with pytest.raises(KeyboardInterrupt):
         getattr(net, method)(X, y)
     assert len(net.history) == 2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: make_mlp_classifier(16, 3, hidden_sizes=(16,), batch_size=24),
+        lambda: make_mlp_classifier(16, 3, learning_loss=True, batch_size=-1),
+        lambda: make_cnn_classifier(3, input_shape=(1, 4, 4), batch_size=50),
+    ],
+    ids=["mlp", "learning-loss-full-batch", "cnn"],
+)
+def test_training_batches_cut_at_once_train_as_collated_rows(make):
+    # The batches are cut from the arrays a batch at once (fast), not
+    # collated row by row as skorch's DataLoader does: the same weights.
+    X, y = blobs(n=130, n_features=16)
+    X = X.astype(np.float32)
+    rows = make().set_params(max_epochs=3, random_state=0).fit(X, y)
+    batches = rows.get_iterator(rows.get_dataset(X, y), training=True)
+    assert batches.collate_fn is _as_batch  # cut at once
+    collated = make().set_params(
+        max_epochs=3,
+        random_state=0,
+        iterator_train__collate_fn=torch.utils.data.default_collate,  # skorch's path
+    )
+    assert not collated.get_params_for("iterator_train").keys() <= {"shuffle"}
+    collated.fit(X, y)
+    assert states_equal(state(rows.module_), state(collated.module_))
+    assert rows.history[:, "train_loss"] == collated.history[:, "train_loss"]
+
+
+def test_a_quiet_net_builds_no_log_table_and_a_verbose_one_prints_it(
+    capsys, monkeypatch
+):
+    # skorch's PrintLog tabulated every epoch, printed or not.
+    X, y = blobs()
+    with monkeypatch.context() as patch:
+        patch.setattr(PrintLog, "table", _no_table)
+        make_mlp_classifier(4, 3, max_epochs=2, verbose=0, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    make_mlp_classifier(4, 3, max_epochs=2, verbose=1, random_state=0).fit(X, y)
+    printed = capsys.readouterr().out.splitlines()
+    assert "train_loss" in printed[0] and len(printed) == 4  # header, rule, 2 epochs
+
+
+def _no_table(self, row):
+    raise AssertionError("a log table was built for an epoch not printed")
 
 
 def test_a_batch_norm_batch_of_one_row_names_the_remedy():
