@@ -246,7 +246,7 @@ class SkactivemlQuery(BaseEstimator):
         if not is_int(batch_size, min_val=1):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         settings = _settings(clf, self)
-        rows = content_hash(_rows(X, labelled))
+        rows = _rows_hash(X, labelled)
         new, reasons = self._newly_labelled(labelled, y, settings, X)
         # Built or taught (atomically), then recorded: a failure later, in
         # the query, leaves the learner and its record consistent.
@@ -306,7 +306,7 @@ class SkactivemlQuery(BaseEstimator):
             y[previous] != self.labels_[previous]
         ):
             reasons.append("a label was removed or corrected")
-        elif content_hash(_rows(X, previous)) != self._labelled_rows:
+        elif _rows_hash(X, previous) != self._labelled_rows:
             reasons.append("the labelled rows of X changed")
         new = labelled & ~previous
         # Rows no query of the learner chose (none, if its first query
@@ -460,6 +460,18 @@ def _checked_rows(X):
 def _rows(X, rows):
     """Rows `rows` (positions or a mask) of X, a DataFrame's by position."""
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _rows_hash(X, rows):
+    """:func:`content_hash` of rows `rows` of X, every NaN alike (0/0 sets
+    its sign bit, a NaN read from a file does not), and in an array -0.0 as
+    0.0: X read again from a file is the same X."""
+    part = _rows(X, rows)
+    if hasattr(part, "iloc"):
+        part = part.mask(part.isna())
+    elif part.dtype.kind == "f":
+        part = np.where(np.isnan(part), np.nan, part + 0.0)
+    return content_hash(part)
 
 
 def _is_missing(y, missing_label):

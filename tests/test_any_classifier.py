@@ -3222,6 +3222,31 @@ def test_scikit_activeml_adapter_takes_missing_values_where_the_classifier_does(
         SkactivemlQuery(UncertaintyQuery()).query(X, y, LogisticRegression())
 
 
+@pytest.mark.parametrize("as_frame", [False, True], ids=["array", "frame"])
+def test_scikit_activeml_adapter_keeps_its_learner_for_x_read_back_from_a_file(
+    as_frame,
+):
+    # 0/0 gives a NaN with its sign bit set, a NaN read from a file does not:
+    # the labelled rows "changed", and MQ-Net lost what it had learnt.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    X = _with_missing_values(X)
+    X[np.isnan(X)] = -np.float64(np.nan)
+    read_back = np.where(np.isnan(X), np.nan, X)
+    if as_frame:
+        pd = pytest.importorskip("pandas")
+        X, read_back = pd.DataFrame(X), pd.DataFrame(read_back)
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    clf = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
+    query = qs.query(X, y, clf, batch_size=5)
+    learner = qs.learner_
+    y[query] = y_true[query]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # built afresh, it warned
+        qs.query(read_back, y, clf, batch_size=5)
+    assert qs.learner_ is learner and len(learner.y_labelled_) == 45  # taught
+
+
 def test_scikit_activeml_adapter_refuses_string_labels_whose_nan_is_text():
     # np.array(["cat", np.nan]) holds 'nan': "no unlabelled row left", or
     # with candidates a learner trained on a class 'nan'.
