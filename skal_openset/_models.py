@@ -765,8 +765,11 @@ class _ArrayRows(torch.utils.data.Dataset):
 
     def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
         # What default_collate stacks from single rows: the same values, dtype
-        # and shape.
-        return [torch.from_numpy(self.X[indices]), torch.from_numpy(self.y[indices])]
+        # and shape, in C order (a user's Dataset may hold channels-last images).
+        return [
+            torch.from_numpy(np.ascontiguousarray(self.X[indices])),
+            torch.from_numpy(np.ascontiguousarray(self.y[indices])),
+        ]
 
 
 def _as_batch(batch: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -776,7 +779,9 @@ def _as_batch(batch: list[torch.Tensor]) -> list[torch.Tensor]:
 
 class _QuietPrintLog(PrintLog):
     """skorch's PrintLog, which builds no table for an epoch it does not print
-    (``verbose=0``): formatting it cost a tenth of a small net's training."""
+    (``verbose=0``): formatting it cost a tenth of a small net's training.
+    Its header comes with the first epoch it prints (skorch's, with the first
+    epoch, printed or not: none after ``verbose`` was turned on)."""
 
     def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
         if self.sink is print and not net.verbose:
@@ -1215,9 +1220,11 @@ class TargetNet(NeuralNetClassifier):
                 # sampler draws as before), each cut from the arrays at once
                 # rather than collated row by row.
                 batch_size = self.batch_size
+                if isinstance(batch_size, numbers.Integral):  # else torch refuses it
+                    batch_size = len(dataset) if batch_size == -1 else int(batch_size)
                 return DataLoader(
                     _ArrayRows(dataset.X, dataset.y),
-                    batch_size=len(dataset) if batch_size == -1 else int(batch_size),
+                    batch_size=batch_size,
                     collate_fn=_as_batch,
                     **kwargs,
                 )

@@ -1,6 +1,7 @@
 """Finding the same rows in another array, by their values."""
 
 import hashlib
+import math
 import pickle
 from numbers import Real
 
@@ -24,14 +25,15 @@ def row_keys(X: ArrayLike) -> list[bytes]:
     """
     X = np.asarray(X)
     if X.dtype.kind in "biuf":
-        rows = X.reshape(len(X), -1)
-        # In slices of about 16 MB: a large pool is never copied whole, and
+        width = math.prod(X.shape[1:])
+        # In slices of 2**22 values: a large pool is never copied whole, and
         # a slice is cast at once rather than row by row.
-        step = max(1, 2**22 // max(1, rows.shape[1]))
+        step = max(1, 2**22 // max(1, width))
+        slices = (X[start : start + step] for start in range(0, len(X), step))
         return [
             _digest(row.tobytes())
-            for start in range(0, len(rows), step)
-            for row in _as_keyed(rows[start : start + step])
+            for rows in slices
+            for row in _as_keyed(rows.reshape(len(rows), width))
         ]
     return [
         _numbers_key(values) if all(map(_is_number, values)) else _values_key(values)

@@ -467,9 +467,17 @@ def _rows_hash(X, rows):
     its sign bit, a NaN read from a file does not), and in an array -0.0 as
     0.0: X read again from a file is the same X."""
     part = _rows(X, rows)
+    # Rewritten only where there is a NaN or a -0.0: a copy hashes apart
+    # (joblib hashes the strides, pandas' blocks), and X without them hashes
+    # as it did before.
     if hasattr(part, "iloc"):
-        part = part.mask(part.isna())
-    elif part.dtype.kind == "f":
+        missing = part.isna()
+        if missing.to_numpy().any():
+            part = part.mask(missing)
+    elif (
+        part.dtype.kind == "f"
+        and (np.isnan(part) | np.signbit(part) & (part == 0)).any()
+    ):
         part = np.where(np.isnan(part), np.nan, part + 0.0)
     return content_hash(part)
 

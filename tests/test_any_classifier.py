@@ -3247,6 +3247,29 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_x_read_back_from_a_file(
     assert qs.learner_ is learner and len(learner.y_labelled_) == 45  # taught
 
 
+def test_scikit_activeml_adapter_hashes_rows_without_nan_as_before():
+    # Rewritten whatever they held, a frame's blocks hashed apart (pandas 2,
+    # and extension dtypes in pandas 3): a saved adapter rebuilt its learner.
+    pd = pytest.importorskip("pandas")
+    from skal_openset._hashing import content_hash
+    from skal_openset._skactiveml import _rows, _rows_hash
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {"n": pd.array(rng.randint(0, 5, 12), dtype="Int64"), "x": rng.rand(12)}
+    )
+    rows = np.arange(12) % 2 == 0
+    for X in (frame, frame.to_numpy(float), rng.rand(12, 3).astype(">f8")):
+        assert _rows_hash(X, rows) == content_hash(_rows(X, rows))
+
+
+def test_row_keys_of_no_rows_or_rows_of_no_values():
+    from skal_openset._rows import row_keys
+
+    assert row_keys(np.zeros((0, 4))) == []
+    assert len(set(row_keys(np.zeros((3, 0))))) == 1
+
+
 def test_scikit_activeml_adapter_refuses_string_labels_whose_nan_is_text():
     # np.array(["cat", np.nan]) holds 'nan': "no unlabelled row left", or
     # with candidates a learner trained on a class 'nan'.

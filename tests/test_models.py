@@ -382,6 +382,29 @@ def test_training_batches_cut_at_once_train_as_collated_rows(make):
     assert rows.history[:, "train_loss"] == collated.history[:, "train_loss"]
 
 
+def test_training_batches_of_a_users_channels_last_dataset_train_as_collated():
+    # Cut at once, they kept the array's strides: the convolutions trained on
+    # other weights than on the C-order batches skorch stacks.
+    X = np.random.RandomState(0).rand(40, 4, 4, 2).astype(np.float32)
+    X, y = X.transpose(0, 3, 1, 2), np.arange(40) % 2  # (n, C, H, W), not C order
+
+    def fit(**params):
+        net = make_cnn_classifier(
+            2, in_channels=2, input_shape=(2, 4, 4), max_epochs=2, random_state=0
+        )
+        return net.set_params(**params).fit(Dataset(X, y), None)
+
+    collated = fit(iterator_train__collate_fn=torch.utils.data.default_collate)
+    assert states_equal(state(fit().module_), state(collated.module_))
+
+
+def test_a_float_batch_size_is_refused_as_skorch_refuses_it():
+    # Cut at once, batch_size=2.5 trained in batches of 2.
+    X, y = blobs()
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        make_mlp_classifier(4, 3, batch_size=2.5, max_epochs=1).fit(X, y)
+
+
 def test_a_quiet_net_builds_no_log_table_and_a_verbose_one_prints_it(
     capsys, monkeypatch
 ):
