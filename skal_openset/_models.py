@@ -1213,21 +1213,6 @@ class TargetNet(NeuralNetClassifier):
             and (dataset.y is None or isinstance(dataset.y, np.ndarray))
             and len(dataset.X)
         )
-        if training and in_memory and dataset.y is not None:
-            kwargs = self.get_params_for("iterator_train")
-            if self.iterator_train is DataLoader and set(kwargs) <= {"shuffle"}:
-                # skorch's loader, the same batches in the same order (its
-                # sampler draws as before), each cut from the arrays at once
-                # rather than collated row by row.
-                batch_size = self.batch_size
-                if isinstance(batch_size, numbers.Integral):  # else torch refuses it
-                    batch_size = len(dataset) if batch_size == -1 else int(batch_size)
-                return DataLoader(
-                    _ArrayRows(dataset.X, dataset.y),
-                    batch_size=batch_size,
-                    collate_fn=_as_batch,
-                    **kwargs,
-                )
         plain = (
             not training
             and in_memory
@@ -1239,10 +1224,24 @@ class TargetNet(NeuralNetClassifier):
             # DataLoader refuses the np.int64 a search over np.array([16, 32]) sets.
             prefix = "iterator_train" if training else "iterator_valid"
             kwargs = self.get_params_for(prefix)
+            cut_at_once = (
+                training
+                and in_memory
+                and dataset.y is not None
+                and self.iterator_train is DataLoader
+                and set(kwargs) <= {"shuffle"}
+            )
             batch_size = kwargs.get("batch_size", self.batch_size)
             if isinstance(batch_size, numbers.Integral):
                 batch_size = len(dataset) if batch_size == -1 else int(batch_size)
             kwargs["batch_size"] = batch_size
+            if cut_at_once:
+                # skorch's loader, the same batches in the same order (its
+                # sampler draws as before), each cut from the arrays at once
+                # rather than collated row by row.
+                return DataLoader(
+                    _ArrayRows(dataset.X, dataset.y), collate_fn=_as_batch, **kwargs
+                )
             return getattr(self, prefix)(dataset, **kwargs)
         X, y = dataset.X, dataset.y
         rows = max(self.batch_size, _INFERENCE_BATCH_BYTES // max(1, X[0].nbytes))
