@@ -35,11 +35,13 @@ from skal_openset import (
     BatchIterator,
     ContrastiveEncoder,
     ContrastivePurity,
+    MetaQueryNetSelector,
     MQNetQuery,
     PurityAUROC,
     RandomQuery,
     _augment,
     load_cifar_batches,
+    load_image_folder_zip,
     load_object,
     make_cifar_split,
     make_fast_resnet_classifier,
@@ -1073,11 +1075,61 @@ def test_the_cifar_mqnet_columns_run_the_defaults_they_were_measured_with(
     paper = cifar.cifar_strategy("cpu-slice", "MQ-Net (paper preset)", 0)
     assert paper.informativeness == MQNetQuery.paper().informativeness
     # A preset without committed cells runs the defaults.
-    for preset in ("table1", "tiny"):
+    for preset in ("table1", "gpu-defaults", "tiny"):
         strategy = cifar.cifar_strategy(preset, "MQ-Net", 0)
         defaults = MQNetQuery().get_params()
         assert strategy.informativeness == defaults["informativeness"]
         assert strategy.rule_weight == defaults["rule_weight"] == "auto"
+
+
+def test_a_cifar_cell_trains_its_selector_on_the_cell_device(monkeypatch):
+    # The selector trained on the CPU beside a GPU cell: round 10's fit took
+    # 19 s on 16 cores against 0.8 s on the GPU.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cifar
+
+    default = cifar.cifar_strategy("gpu-defaults", "MQ-Net", 3, "cuda")
+    assert default.selector.get_params() == {
+        **MetaQueryNetSelector(init="rule").get_params(),
+        "device": "cuda",
+    }  # no seed of its own: the strategy's, as for selector=None
+    learnt = cifar.cifar_strategy("cpu-slice", "MQ-Net (learnt meta-model)", 3, "cuda")
+    assert (learnt.selector.device, learnt.selector.init) == ("cuda", "random")
+    paper = cifar.cifar_strategy("table1", "MQ-Net (paper preset)", 3, "cuda")
+    assert (paper.selector.device, paper.selector.optimizer) == ("cuda", "sgd")
+    # A fixed balance fits nothing; a CPU cell keeps the strategy as it is.
+    balance = cifar.cifar_strategy("cpu-validation", cifar.BALANCES[0], 3, "cuda")
+    assert "device" not in balance.selector.get_params()
+    assert cifar.cifar_strategy("gpu-defaults", "MQ-Net", 3).selector is None
+
+
+def test_the_cut_cifar_zip_keeps_the_split_in_classes_whole(
+    tmp_path, monkeypatch, cifar_zip
+):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cut_cifar_zip
+
+    def counts(path):
+        with zipfile.ZipFile(path) as zf:
+            names = [n.split("/") for n in zf.namelist()]
+        return {(f, c): sum(n[:2] == [f, c] for n in names) for f, c, _ in names}
+
+    cut = tmp_path / "cut.zip"
+    assert cut_cifar_zip.cut_zip(cifar_zip, cut, 0, 7, 2, seed=0) == 4 * 36 + 6 * 9
+    in_classes = {CIFAR10_CLASSES[c] for c in (4, 2, 5, 7)}
+    for (folder, name), n in counts(cut).items():
+        whole = 30 if folder == "train" else 6
+        assert n == (whole if name in in_classes else 7 if folder == "train" else 2)
+    again = tmp_path / "again.zip"
+    cut_cifar_zip.cut_zip(cifar_zip, again, 0, 7, 2, seed=0)
+    assert again.read_bytes() == cut.read_bytes()
+    # the images are the source's bytes: they load as the source's do
+    X, y, *_ = load_image_folder_zip(cut, CIFAR10_CLASSES)
+    X_all, y_all, *_ = load_image_folder_zip(cifar_zip, CIFAR10_CLASSES)
+    np.testing.assert_array_equal(X[y == 4], X_all[y_all == 4])
+    with pytest.raises(ValueError, match="holds 30 train images of airplane, fewer"):
+        cut_cifar_zip.cut_zip(cifar_zip, tmp_path / "x.zip", 0, 31, 2, seed=0)
+    assert not (tmp_path / "x.zip").exists()
 
 
 def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):
