@@ -175,7 +175,7 @@ PRESETS = {
         test_size=None,
         net=dict(width=64, max_epochs=60, batch_size=256, min_steps_per_epoch=16),
         encoder=dict(width=32, batch_size=256, max_epochs=30, max_seconds=90),
-        # Its cells ran with those defaults (no GPU has been lent since).
+        # Its cells ran with those defaults; gpu-defaults runs today's.
         mqnet_defaults=dict(informativeness="least_confidence", rule_weight=0.0),
     ),
     # The gpu-lease trial with the library's defaults of 2026-12-02 (margin,

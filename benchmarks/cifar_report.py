@@ -198,16 +198,17 @@ def write_cifar_report(results):
 
     A ResultsError naming `results` if no preset has cells there.
     """
+    pinned = ", ".join(f"`{p}`" for p, c in PRESETS.items() if "mqnet_defaults" in c)
     lines = [
         "# CIFAR-10 open-set active learning",
         "",
         "Written by `python benchmarks/cifar.py report` from the cells under "
-        "`results/cells/cifar-*`. Its MQ-Net columns except the paper presets "
-        'rank by least confidence (`informativeness="least_confidence"`) and '
-        "those that leave the rule weight at the default by the learnt selector "
-        "alone (`rule_weight=0`), the library's defaults when these cells ran; "
-        'the defaults are margin and `rule_weight="auto"` since 2026-12-02, and '
-        "no GPU has been lent since to rerun them.",
+        f"`results/cells/cifar-*`. In the presets {pinned}, the MQ-Net columns "
+        "except the paper presets rank by least confidence "
+        '(`informativeness="least_confidence"`) and those that leave the rule '
+        "weight at the default by the learnt selector alone (`rule_weight=0`), "
+        "the library's defaults when their cells ran; the other presets run "
+        'today\'s defaults, margin and `rule_weight="auto"` since 2026-12-02.',
         "",
     ]
     sections = [preset_section(results, preset)[0] for preset in PRESETS]
