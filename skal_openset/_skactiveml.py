@@ -306,7 +306,7 @@ class SkactivemlQuery(BaseEstimator):
             y[previous] != self.labels_[previous]
         ):
             reasons.append("a label was removed or corrected")
-        elif _rows_hash(X, previous) != self._labelled_rows:
+        elif self._labelled_rows not in _rows_hashes(X, previous):
             reasons.append("the labelled rows of X changed")
         new = labelled & ~previous
         # Rows no query of the learner chose (none, if its first query
@@ -464,22 +464,37 @@ def _rows(X, rows):
 
 def _rows_hash(X, rows):
     """:func:`content_hash` of rows `rows` of X, every NaN alike (0/0 sets
-    its sign bit, a NaN read from a file does not), and in an array -0.0 as
-    0.0: X read again from a file is the same X."""
+    its sign bit, a NaN read from a file does not), in an array -0.0 as 0.0,
+    and a DataFrame by its column names, dtypes and values, not by pandas'
+    blocks (``pd.DataFrame(array)`` is one block, the frame ``read_csv``
+    gives back one per dtype): X read again from a file is the same X."""
+    return _rows_hashes(X, rows)[0]
+
+
+def _rows_hashes(X, rows):
+    """:func:`_rows_hash` of rows `rows` of X, then, for a DataFrame, the hash
+    adapters saved by earlier versions recorded (of the frame itself, which
+    held its blocks), so that those still take X as it was."""
     part = _rows(X, rows)
-    # Rewritten only where there is a NaN or a -0.0: a copy hashes apart
-    # (joblib hashes the strides, pandas' blocks), and X without them hashes
-    # as it did before.
     if hasattr(part, "iloc"):
         missing = part.isna()
-        if missing.to_numpy().any():
+        if missing.to_numpy().any():  # NaN-free, the frame hashes as before
             part = part.mask(missing)
-    elif (
+        # First: reading its columns changes what pickling the frame writes.
+        earlier = content_hash(part)
+        columns = [
+            (str(dtype), np.ascontiguousarray(part.iloc[:, j].to_numpy()))
+            for j, dtype in enumerate(part.dtypes)
+        ]
+        return content_hash((list(part.columns), columns)), earlier
+    # Rewritten only where there is a NaN or a -0.0: a copy hashes apart
+    # (joblib hashes the strides), and X without them hashes as it did before.
+    if (
         part.dtype.kind == "f"
         and (np.isnan(part) | np.signbit(part) & (part == 0)).any()
     ):
         part = np.where(np.isnan(part), np.nan, part + 0.0)
-    return content_hash(part)
+    return (content_hash(part),)
 
 
 def _is_missing(y, missing_label):

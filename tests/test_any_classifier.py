@@ -3250,17 +3250,49 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_x_read_back_from_a_file(
 def test_scikit_activeml_adapter_hashes_rows_without_nan_as_before():
     # Rewritten whatever they held, a frame's blocks hashed apart (pandas 2,
     # and extension dtypes in pandas 3): a saved adapter rebuilt its learner.
+    # A frame is hashed by its columns now, and its hash of before still taken.
     pd = pytest.importorskip("pandas")
     from skal_openset._hashing import content_hash
-    from skal_openset._skactiveml import _rows, _rows_hash
+    from skal_openset._skactiveml import _rows, _rows_hash, _rows_hashes
 
     rng = np.random.RandomState(0)
     frame = pd.DataFrame(
         {"n": pd.array(rng.randint(0, 5, 12), dtype="Int64"), "x": rng.rand(12)}
     )
     rows = np.arange(12) % 2 == 0
-    for X in (frame, frame.to_numpy(float), rng.rand(12, 3).astype(">f8")):
+    assert content_hash(_rows(frame, rows)) in _rows_hashes(frame, rows)
+    for X in (frame.to_numpy(float), rng.rand(12, 3).astype(">f8")):
         assert _rows_hash(X, rows) == content_hash(_rows(X, rows))
+
+
+def test_scikit_activeml_adapter_keeps_its_learner_for_a_frame_read_from_csv(
+    tmp_path,
+):
+    # pd.DataFrame(array) is one block of pandas, read_csv's frame one per
+    # dtype: the labelled rows "changed", and MQ-Net lost what it had learnt.
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    frame = pd.DataFrame(X.astype(np.float64), columns=[f"x{j}" for j in range(64)])
+    frame["x0"] = frame["x0"].astype(np.int64)  # a table of two dtypes
+    frame.to_csv(tmp_path / "pool.csv", index=False)
+    read_back = pd.read_csv(tmp_path / "pool.csv")
+    pd.testing.assert_frame_equal(read_back, frame)  # the same table
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    clf = LogisticRegression(max_iter=500)
+    query = qs.query(frame, y, clf, batch_size=5)
+    learner = qs.learner_
+    y[query] = y_true[query]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # built afresh, it warned
+        qs.query(read_back, y, clf, batch_size=5)
+    assert qs.learner_ is learner and len(learner.y_labelled_) == 45  # taught
+    # Other column names are another table: built afresh, with a warning.
+    renamed = read_back.rename(columns={"x1": "first"})
+    y[qs.query_indices_] = y_true[qs.query_indices_]
+    with pytest.warns(UserWarning, match="the labelled rows of X changed"):
+        qs.query(renamed, y, clf, batch_size=5)
+    assert qs.learner_ is not learner
 
 
 def test_row_keys_of_no_rows_or_rows_of_no_values():
