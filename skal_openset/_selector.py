@@ -216,25 +216,31 @@ class _PairChunks:
     def __init__(self, y, w, chunk_size, groups=None, gap=False, mean_weight=None):
         self.y, self.w, self.chunk_size, self.groups = y, w, chunk_size, groups
         self.gap = _power_of_two_normalised(y) if gap else None
-        self.total = self._sum(w)
-        normaliser = (
-            self.total
-            if mean_weight is None
-            else mean_weight * self._sum(torch.ones_like(w))
-        )
+        # A matrix small enough to keep is built once, for its sums and its
+        # kept chunks (a mini-batch's took three builds).
+        parts = list(self._parts(w)) if len(y) ** 2 <= self._CACHE_LIMIT else None
+        self.total = self._sum(self._parts(w) if parts is None else parts)
+        if mean_weight is None:
+            normaliser = self.total
+        elif parts is None:
+            normaliser = mean_weight * self._sum(self._parts(torch.ones_like(w)))
+        else:  # unit sample weights: the pair weights are the |signs|
+            units = [(r, s, s.abs(), d) for r, s, _, d in parts]
+            normaliser = mean_weight * self._sum(units)
         self.scale = 1.0 / normaliser if self.total > 0 else 0.0
         self.cache = (
-            [
-                self._kept(rows, sign, weight)
-                for rows, sign, weight in self._compute(self.scale)
+            None
+            if parts is None
+            else [
+                self._kept(rows, sign, self._weighted(pair, difference, self.scale))
+                for rows, sign, pair, difference in parts
             ]
-            if len(y) ** 2 <= self._CACHE_LIMIT
-            else None
         )
 
-    def _sum(self, w):
-        """Sum of the pair weights with sample weights `w`, before normalising."""
-        return float(sum(weight.sum() for _, _, weight in self._compute(1.0, w)))
+    def _sum(self, parts):
+        """Sum of the pair weights of `parts` (of :meth:`_parts`), before
+        normalising."""
+        return float(sum(self._weighted(p, d, 1.0).sum() for _, _, p, d in parts))
 
     def mean_weight(self):
         """Mean of ``w_a * w_j`` over the pairs (weighted by the gaps with ``gap``).
@@ -242,10 +248,11 @@ class _PairChunks:
         Exactly 1 with unit sample weights, so that mini-batches normalised by
         it keep their plain per-batch mean.
         """
-        return self.total / self._sum(torch.ones_like(self.w))
+        return self.total / self._sum(self._parts(torch.ones_like(self.w)))
 
-    def _compute(self, scale, w=None):
-        w = self.w if w is None else w
+    def _parts(self, w):
+        """Per row chunk: its rows, the signs, the pair weights ``w_a * w_j``
+        where a sign is not 0, and the target gaps (None without ``gap``)."""
         for start in range(0, len(self.y), self.chunk_size):
             rows = slice(start, start + self.chunk_size)
             sign = torch.sign(self.y[rows, None] - self.y[None, :]).to(self.w.dtype)
@@ -256,11 +263,17 @@ class _PairChunks:
                     | (self.y[rows, None] == 0)
                     | (self.y[None, :] == 0)
                 )
-            weight = sign.abs() * w[rows, None] * w[None, :] * scale
+            pair = sign.abs() * w[rows, None] * w[None, :]
+            difference = None
             if self.gap is not None:
                 difference = (self.gap[rows, None] - self.gap[None, :]).abs()
-                weight = weight * difference.to(weight.dtype)
-            yield rows, sign, weight
+                difference = difference.to(pair.dtype)
+            yield rows, sign, pair, difference
+
+    @staticmethod
+    def _weighted(pair, difference, scale):
+        weight = pair * scale
+        return weight if difference is None else weight * difference
 
     @staticmethod
     def _kept(rows, sign, weight):
@@ -272,7 +285,10 @@ class _PairChunks:
 
     def __iter__(self):
         if self.cache is None:
-            return self._compute(self.scale)
+            return (
+                (rows, sign, self._weighted(pair, difference, self.scale))
+                for rows, sign, pair, difference in self._parts(self.w)
+            )
         return iter(self.cache)
 
 

@@ -1,3 +1,4 @@
+import copy
 import itertools
 import warnings
 from pathlib import Path
@@ -316,11 +317,34 @@ def test_kept_pairs_are_passed_as_kept_without_copies():
         assert sign is sign_again and weight is weight_again
         assert sign.dtype == torch.int8
     # What is kept is what a pass computes, but no sign where no weight.
-    for (_, sign, weight), (_, computed, weight_computed) in zip(
-        first, pairs._compute(pairs.scale)
-    ):
+    recomputed = copy.copy(pairs)
+    recomputed.cache = None
+    for (_, sign, weight), (_, computed, weight_computed) in zip(first, recomputed):
         assert torch.equal(weight, weight_computed)
         assert torch.equal(sign.float(), computed * (weight_computed > 0))
+
+
+@pytest.mark.parametrize("mean_weight", [None, 1.5])
+def test_a_kept_pair_matrix_is_built_once(monkeypatch, mean_weight):
+    # A mini-batch (mean_weight given) built its pair matrix three times: for
+    # the sum of its weights, their sum with unit weights, and the chunks kept.
+    builds = []
+    build = _PairChunks._parts
+    monkeypatch.setattr(
+        _PairChunks, "_parts", lambda self, w: builds.append(w) or build(self, w)
+    )
+    y = torch.tensor([0.0, 1.0, 2.0, 2.0, 0.5], dtype=torch.float64)
+    w = torch.tensor([1.0, 0.0, 2.0, 1.0, 1.0])
+    pairs = _PairChunks(
+        y, w, 2, groups=torch.tensor([0, 0, 1, 1, 1]), gap=True, mean_weight=mean_weight
+    )
+    list(pairs)
+    assert len(builds) == 1
+    monkeypatch.undo()
+    # the weights of a matrix built apart for each: the same
+    unit = _PairChunks(y, torch.ones_like(w), 2, torch.tensor([0, 0, 1, 1, 1]), True)
+    expected = pairs.total if mean_weight is None else mean_weight * unit.total
+    assert pairs.scale == 1.0 / expected
 
 
 def test_the_documented_pair_cache_limit_is_the_code_s():
