@@ -216,25 +216,27 @@ class _PairChunks:
     def __init__(self, y, w, chunk_size, groups=None, gap=False, mean_weight=None):
         self.y, self.w, self.chunk_size, self.groups = y, w, chunk_size, groups
         self.gap = _power_of_two_normalised(y) if gap else None
-        # A matrix small enough to keep is built once, for its sums and its
-        # kept chunks (a mini-batch's took three builds).
-        parts = list(self._parts(w)) if len(y) ** 2 <= self._CACHE_LIMIT else None
+        small = len(y) ** 2 <= self._CACHE_LIMIT
+        # A matrix of one chunk (a mini-batch's) is built once for its sums and
+        # its kept chunks, not two or three times; a larger one is streamed, a
+        # chunk at a time, to bound the peak memory.
+        parts = list(self._parts(w)) if small and len(y) <= chunk_size else None
         self.total = self._sum(self._parts(w) if parts is None else parts)
         if mean_weight is None:
             normaliser = self.total
         elif parts is None:
             normaliser = mean_weight * self._sum(self._parts(torch.ones_like(w)))
         else:  # unit sample weights: the pair weights are the |signs|
-            units = [(r, s, s.abs(), d) for r, s, _, d in parts]
+            units = ((r, s, s.abs(), d) for r, s, _, d in parts)
             normaliser = mean_weight * self._sum(units)
         self.scale = 1.0 / normaliser if self.total > 0 else 0.0
         self.cache = (
-            None
-            if parts is None
-            else [
+            [
                 self._kept(rows, sign, self._weighted(pair, difference, self.scale))
-                for rows, sign, pair, difference in parts
+                for rows, sign, pair, difference in (parts or self._parts(w))
             ]
+            if small
+            else None
         )
 
     def _sum(self, parts):

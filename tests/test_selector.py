@@ -325,26 +325,33 @@ def test_kept_pairs_are_passed_as_kept_without_copies():
 
 
 @pytest.mark.parametrize("mean_weight", [None, 1.5])
-def test_a_kept_pair_matrix_is_built_once(monkeypatch, mean_weight):
+@pytest.mark.parametrize("chunk_size, builds", [(8, 1), (2, 2)])
+def test_a_pair_matrix_of_one_chunk_is_built_once(
+    monkeypatch, mean_weight, chunk_size, builds
+):
     # A mini-batch (mean_weight given) built its pair matrix three times: for
     # the sum of its weights, their sum with unit weights, and the chunks kept.
-    builds = []
+    # Matrices of several chunks are streamed, to bound the peak memory.
+    calls = []
     build = _PairChunks._parts
     monkeypatch.setattr(
-        _PairChunks, "_parts", lambda self, w: builds.append(w) or build(self, w)
+        _PairChunks, "_parts", lambda self, w: calls.append(w) or build(self, w)
     )
     y = torch.tensor([0.0, 1.0, 2.0, 2.0, 0.5], dtype=torch.float64)
     w = torch.tensor([1.0, 0.0, 2.0, 1.0, 1.0])
-    pairs = _PairChunks(
-        y, w, 2, groups=torch.tensor([0, 0, 1, 1, 1]), gap=True, mean_weight=mean_weight
-    )
-    list(pairs)
-    assert len(builds) == 1
+    groups = torch.tensor([0, 0, 1, 1, 1])
+    pairs = _PairChunks(y, w, chunk_size, groups, True, mean_weight)
+    kept = list(pairs)
+    several = builds > 1 and mean_weight is not None  # with the unit-weight sum
+    assert len(calls) == builds + several
     monkeypatch.undo()
-    # the weights of a matrix built apart for each: the same
-    unit = _PairChunks(y, torch.ones_like(w), 2, torch.tensor([0, 0, 1, 1, 1]), True)
-    expected = pairs.total if mean_weight is None else mean_weight * unit.total
-    assert pairs.scale == 1.0 / expected
+    # the same weights as a matrix streamed in chunks of two rows
+    streamed = _PairChunks(y, w, 2, groups, True, mean_weight)
+    assert (pairs.total, pairs.scale) == (streamed.total, streamed.scale)
+    for part in (1, 2):  # signs, weights
+        assert torch.equal(
+            torch.cat([c[part] for c in kept]), torch.cat([c[part] for c in streamed])
+        )
 
 
 def test_the_documented_pair_cache_limit_is_the_code_s():
