@@ -482,8 +482,10 @@ def _rows_hashes(X, rows):
             part = part.mask(missing)
         # First: reading its columns changes what pickling the frame writes.
         earlier = content_hash(part)
+        # The dtype itself: a category's string names neither its categories
+        # nor its order.
         columns = [
-            (str(dtype), np.ascontiguousarray(part.iloc[:, j].to_numpy()))
+            (dtype, np.ascontiguousarray(part.iloc[:, j].to_numpy()))
             for j, dtype in enumerate(part.dtypes)
         ]
         return content_hash((list(part.columns), columns)), earlier

@@ -3261,6 +3261,17 @@ def test_scikit_activeml_adapter_hashes_rows_without_nan_as_before():
     )
     rows = np.arange(12) % 2 == 0
     assert content_hash(_rows(frame, rows)) in _rows_hashes(frame, rows)
+    # Categories of other dtypes (other categories, or ordered) are another table.
+    codes = pd.Series(["a", "b"] * 6)
+    tables = [
+        pd.DataFrame({"c": codes.astype(pd.CategoricalDtype(names, ordered))})
+        for names, ordered in (
+            (["a", "b"], False),
+            (["a", "b", "z"], False),
+            (["a", "b"], True),
+        )
+    ]
+    assert len({_rows_hash(table, rows) for table in tables}) == 3
     for X in (frame.to_numpy(float), rng.rand(12, 3).astype(">f8")):
         assert _rows_hash(X, rows) == content_hash(_rows(X, rows))
 
