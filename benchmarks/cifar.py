@@ -49,10 +49,11 @@ Presets:
 Purity-based strategies (P+I, P*I and the MQ-Nets, paper presets included)
 use the contrastive encoder's purity, as the paper uses CSI's; CCAL uses the
 encoder's features for its semantic and distinctive scores. In the presets
-with committed cells (all but ``table1`` and ``tiny``), the MQ-Net columns
-that leave informativeness or ``rule_weight`` at the library's default take
-the default of the time those cells ran instead: least confidence and the
-learnt selector alone (``mqnet_defaults``). In MQ-Net cells,
+whose cells ran before 2026-12-02 (``cpu-slice``, the validation presets and
+``gpu-lease``), the MQ-Net columns that leave informativeness or
+``rule_weight`` at the library's default take the default of the time those
+cells ran instead: least confidence and the learnt selector alone
+(``mqnet_defaults``), the selector on the CPU. In MQ-Net cells,
 the AUROC of IN vs OOD of every purity score on 1,000 unlabelled pool images
 is recorded each round (``purity_auroc_<score>``).
 """
@@ -68,6 +69,7 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
+import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
@@ -396,14 +398,18 @@ def cifar_strategy(preset, name, seed, device="cpu"):
     the preset's ``mqnet_defaults`` where it has them: the defaults its
     committed cells were measured with. Those a column sets itself (the
     paper presets' informativeness, the no-meta-model column's rule weight)
-    are kept. The selector trains on the cell's device: on a GPU its fit
-    on 4,500 query rows takes 0.8 s against 19 s on 16 CPU cores
-    (``issue13-selector-device.json``); the ``gpu-lease`` cells, run before
-    this, trained it on the CPU.
+    are kept. The selector trains on the cell's device, except in those
+    presets, whose cells trained it on the CPU: on a GPU its fit on 4,500
+    query rows takes 0.8 s against 19 s on 16 CPU cores
+    (``issue13-selector-device.json``).
     """
     strategy = make_strategy(name, seed)
     strategy.set_params(**measured_defaults(preset, strategy))
-    if isinstance(strategy, MQNetQuery) and device != "cpu":
+    if (
+        isinstance(strategy, MQNetQuery)
+        and "mqnet_defaults" not in PRESETS[preset]
+        and torch.device(device).type != "cpu"
+    ):
         # None is the default selector; it takes the strategy's seed then too.
         template = strategy.selector or MetaQueryNetSelector(init="rule")
         if "device" in template.get_params(deep=False):  # not a fixed balance
@@ -590,7 +596,8 @@ def main():
         help="the protocol to run: table1 (the paper's, for a GPU), cpu-slice "
         "(a 10,000-image subsample for the CPU), cpu-validation and "
         "cpu-validation-starts (defaults checked on splits no reported run "
-        "uses), gpu-lease (split 0 at 40%% noise, for gpu_cifar.py) or tiny "
+        "uses), gpu-lease or gpu-defaults (split 0 at 40%% noise, for "
+        "gpu_cifar.py; the second with today's MQ-Net defaults) or tiny "
         "(CI); described at the top of benchmarks/cifar.py",
     )
     run.add_argument(

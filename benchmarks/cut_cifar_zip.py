@@ -40,9 +40,21 @@ def cut_zip(data, out, split, ood_per_class, ood_test_per_class, seed):
     with zipfile.ZipFile(data) as source:
         images = defaultdict(list)  # (folder, class) -> member names
         for info in source.infolist():
-            parts = PurePosixPath(info.filename).parts
+            # "/train/cat/1.jpg" is read as "train/cat/1.jpg" by the loader
+            parts = PurePosixPath(info.filename.lstrip("/")).parts
             if not info.is_dir() and len(parts) == 3:
                 images[parts[:2]].append(info.filename)
+        missing = sorted(
+            f"{folder}/{name}"
+            for folder in ("train", "test")
+            for name in in_classes
+            if not images[folder, name]
+        )
+        if missing:
+            raise ValueError(
+                f"{data} holds no images of {', '.join(missing)} (train/<class>/ "
+                "and test/<class>/ at its top); pass the CIFAR-10 image-folder zip"
+            )
         kept = []
         for (folder, name), members in sorted(images.items()):
             members = sorted(members)
@@ -59,7 +71,7 @@ def cut_zip(data, out, split, ood_per_class, ood_test_per_class, seed):
             open_atomic(out, "wb") as file,
             zipfile.ZipFile(file, "w") as target,
         ):
-            for member in kept:  # the compressed bytes as they are
+            for member in kept:  # the images' bytes and member settings
                 info = source.getinfo(member)
                 target.writestr(info, source.read(info), info.compress_type)
     return len(kept)

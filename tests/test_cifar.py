@@ -1093,14 +1093,16 @@ def test_a_cifar_cell_trains_its_selector_on_the_cell_device(monkeypatch):
         **MetaQueryNetSelector(init="rule").get_params(),
         "device": "cuda",
     }  # no seed of its own: the strategy's, as for selector=None
-    learnt = cifar.cifar_strategy("cpu-slice", "MQ-Net (learnt meta-model)", 3, "cuda")
+    learnt = cifar.cifar_strategy("table1", "MQ-Net (learnt meta-model)", 3, "cuda")
     assert (learnt.selector.device, learnt.selector.init) == ("cuda", "random")
-    paper = cifar.cifar_strategy("table1", "MQ-Net (paper preset)", 3, "cuda")
-    assert (paper.selector.device, paper.selector.optimizer) == ("cuda", "sgd")
-    # A fixed balance fits nothing; a CPU cell keeps the strategy as it is.
-    balance = cifar.cifar_strategy("cpu-validation", cifar.BALANCES[0], 3, "cuda")
+    paper = cifar.cifar_strategy("table1", "MQ-Net (paper preset)", 3, "cuda:1")
+    assert (paper.selector.device, paper.selector.optimizer) == ("cuda:1", "sgd")
+    # A fixed balance fits nothing; a CPU cell keeps the strategy as it is, and
+    # so do the presets whose cells trained the selector on the CPU.
+    balance = cifar.cifar_strategy("table1", cifar.BALANCES[0], 3, "cuda")
     assert "device" not in balance.selector.get_params()
-    assert cifar.cifar_strategy("gpu-defaults", "MQ-Net", 3).selector is None
+    assert cifar.cifar_strategy("gpu-defaults", "MQ-Net", 3, "cpu:0").selector is None
+    assert cifar.cifar_strategy("gpu-lease", "MQ-Net", 3, "cuda").selector is None
 
 
 def test_the_cut_cifar_zip_keeps_the_split_in_classes_whole(
@@ -1130,6 +1132,20 @@ def test_the_cut_cifar_zip_keeps_the_split_in_classes_whole(
     with pytest.raises(ValueError, match="holds 30 train images of airplane, fewer"):
         cut_cifar_zip.cut_zip(cifar_zip, tmp_path / "x.zip", 0, 31, 2, seed=0)
     assert not (tmp_path / "x.zip").exists()
+    # Names with a leading "/", which the loader reads too, are kept; a zip
+    # without the split's classes is refused, not cut to nothing.
+    slashed = tmp_path / "slashed.zip"
+    with zipfile.ZipFile(cifar_zip) as source, zipfile.ZipFile(slashed, "w") as out:
+        for info in source.infolist():
+            out.writestr("/" + info.filename, source.read(info))
+    assert cut_cifar_zip.cut_zip(slashed, cut, 0, 7, 2, seed=0) == 4 * 36 + 6 * 9
+    no_test = tmp_path / "no_test.zip"
+    with zipfile.ZipFile(cifar_zip) as source, zipfile.ZipFile(no_test, "w") as out:
+        for info in source.infolist():
+            if not info.filename.startswith("test/"):
+                out.writestr(info, source.read(info))
+    with pytest.raises(ValueError, match="holds no images of test/bird, test/deer"):
+        cut_cifar_zip.cut_zip(no_test, cut, 0, 7, 2, seed=0)
 
 
 def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):
