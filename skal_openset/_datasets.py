@@ -1285,7 +1285,14 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         row, col = np.argwhere(bad)[0]
         name = names[col + (col >= j)]  # the label column counted in
         value = str(table[row, col + (col >= j)])
-        if not value.strip():
+        blank = not value.strip()
+        if blank and not np.char.strip(features[:, col]).any():
+            # dropping each row that misses it would drop them all
+            problem = (
+                "is empty (missing), as in every row: a column with no values "
+                "is no feature; leave it out (--ignore-columns, ignore_columns=)"
+            )
+        elif blank:
             problem = "is empty (missing); fill it in or drop that row"
         elif bad[:, col].all():
             problem = (

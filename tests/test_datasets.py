@@ -606,10 +606,19 @@ def test_load_csv_table_reads_features_in_plain_notation(tmp_path):
         ("x0,label,\n1,a,\n2,b,\n", "column 3 of the header has no name"),
         # "fix it or drop that row", for every row
         ("x0,town,label\n1,north,a\n2,south,b\n", "nor is any value of the column"),
+        # "fill it in or drop that row", for every row
+        ("x1,notes,label\n1,,a\n2,,b\n", "as in every row.*leave it out"),
         # a row id became a feature
         ("ID,x0,label\n1,0.5,a\n2,0.7,b\n", "column 'ID'.*--ignore-columns ID"),
     ],
-    ids=["semicolons", "no-header", "trailing-comma", "text-column", "id-column"],
+    ids=[
+        "semicolons",
+        "no-header",
+        "trailing-comma",
+        "text-column",
+        "empty-column",
+        "id-column",
+    ],
 )
 def test_load_csv_table_says_what_is_wrong_with_the_file(tmp_path, text, match):
     path = tmp_path / "t.csv"
