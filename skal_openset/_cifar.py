@@ -78,7 +78,8 @@ def make_cifar_split(
     ------
     ValueError
         For an unknown ``dataset`` or ``split``, labels outside the
-        dataset's classes (below 0, or 10 and above for CIFAR-10), a
+        dataset's classes (below 0, or 10 and above for CIFAR-10), ``y``
+        with 10 distinct labels or fewer for CIFAR-100, a
         ``budget`` that is None or larger than the pool, or data that cannot
         fill the split (see :func:`make_open_set_split`).
     """
@@ -91,6 +92,8 @@ def make_cifar_split(
         )
     _check_label_range(dataset, y, "y")
     _check_label_range(dataset, y_test, "y_test")
+    if dataset == "cifar100":
+        _check_cifar100_classes(y)
     if budget is None:
         # make_open_set_split's initial_size=None is a tenth of the pool (at
         # most 500), not the paper's budget
@@ -127,9 +130,19 @@ def _check_label_range(dataset, labels, name):
     if not labels.size or labels.dtype.kind not in "iuf":
         return
     lowest, highest = labels.min().item(), labels.max().item()
+    # labels counted from 1, e.g. CIFAR-10's 1..10: no CIFAR-100 fine labels,
+    # and dataset='cifar100' would refuse them too
+    from_one = lowest == 1 and highest == n_classes
     if lowest < 0 or highest >= n_classes:
         outside = lowest if lowest < 0 else highest
-        if dataset == "cifar10" and 0 <= lowest and highest < 100:
+        if from_one:
+            hint = f": labels counted from 1? Subtract 1 ({name} - 1)"
+        elif (
+            dataset == "cifar10"
+            and 0 <= lowest
+            and highest < 100
+            and len(np.unique(labels)) > 10
+        ):
             hint = ": CIFAR-100 fine labels? Pass dataset='cifar100'"
         else:
             hint = (
@@ -139,4 +152,25 @@ def _check_label_range(dataset, labels, name):
         raise ValueError(
             f"{name} holds the label {outside!r}, but {dataset} has the classes "
             f"0..{n_classes - 1}{hint}."
+        )
+
+
+def _check_cifar100_classes(y):
+    """Refuse CIFAR-10 labels passed as CIFAR-100's: in range, they failed
+    later with the 40 IN classes the split lacks. Only the training labels
+    must hold them; a test set may be small."""
+    y = np.asarray(y)
+    if not y.size or y.dtype.kind not in "iuf":
+        return
+    distinct = np.unique(y)
+    if len(distinct) <= 10:
+        shift = (
+            " and subtract 1 (labels counted from 1)"
+            if distinct.min() == 1 and distinct.max() == 10
+            else ""
+        )
+        raise ValueError(
+            f"y holds {len(distinct)} distinct labels ({distinct.tolist()}), but "
+            "a cifar100 split needs its 40 IN classes of 100: CIFAR-10 labels? "
+            f"Pass dataset='cifar10'{shift}."
         )

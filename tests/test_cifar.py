@@ -889,6 +889,22 @@ def test_make_cifar_split_refuses_labels_beyond_the_datasets_classes():
     make_cifar_split(X, y, X, y, dataset="cifar100", budget=10)  # as it should
 
 
+def test_make_cifar_split_tells_labels_from_1_from_cifar100_labels():
+    # Labels 1..10 were taken for CIFAR-100 fine labels, and 'cifar100', as
+    # told, refused them too: that they do not occur in y.
+    X, y = _cifar_like(5, 10)
+    with pytest.raises(ValueError, match=r"^y holds the label 10.*Subtract 1 \(y - 1"):
+        make_cifar_split(X, y + 1, X, y + 1, budget=10)
+    with pytest.raises(ValueError, match=r"^y_test holds.*Subtract 1 \(y_test - 1"):
+        make_cifar_split(X, y, X, y + 1, budget=10)
+    match = r"^y holds 10 distinct labels.*Pass dataset='cifar10'\.$"
+    with pytest.raises(ValueError, match=match):
+        make_cifar_split(X, y, X, y, dataset="cifar100", budget=10)
+    match = r"Pass dataset='cifar10' and subtract 1 \(labels counted from 1\)\.$"
+    with pytest.raises(ValueError, match=match):
+        make_cifar_split(X, y + 1, X, y + 1, dataset="cifar100", budget=10)
+
+
 def test_make_cifar_split_refuses_negative_labels():
     # Labels from 1 shifted by -1 passed: the -1 images became OOD images.
     X, y = _cifar_like(5, 10)
