@@ -387,9 +387,18 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
         )
         unknown = in_classes[~np.isin(in_classes, classes)]
         if unknown.size:
+            # class names beside integer codes, as load_csv_table returns
+            # them: the names are in its `classes`, not in y
+            codes = (
+                " y holds integer codes, not class names: pass the names' codes, "
+                "or classes[y] to use the names (load_csv_table's "
+                "return_classes=True gives classes)."
+                if in_classes.dtype.kind in "US" and classes.dtype.kind in "iu"
+                else ""
+            )
             raise ValueError(
                 f"in_classes {unknown.tolist()} do not occur in y "
-                f"(its classes are {classes.tolist()})."
+                f"(its classes are {classes.tolist()}).{codes}"
             )
         check_each_once(in_classes, "in_classes", "IN class")
         if len(in_classes) < 2:

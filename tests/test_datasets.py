@@ -287,6 +287,21 @@ def test_split_errors(kwargs, match):
         make_open_set_split(X, y, **kwargs)
 
 
+def test_class_names_beside_integer_codes_are_told_to_use_the_codes(tmp_path):
+    # load_csv_table codes string labels as integers: the names, passed as
+    # in_classes, did not occur in y, and nothing said why.
+    path = tmp_path / "named.csv"
+    path.write_text(
+        "x0,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate("cdu" * 4))
+    )
+    X, y, classes = load_csv_table(path, return_classes=True)
+    match = r"do not occur in y \(its classes are \[0, 1, 2\]\)\. y holds integer codes"
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, y, in_classes=["c", "d"])
+    split = make_open_set_split(X, classes[y], in_classes=["c", "d"], test_size=0.25)
+    assert split.in_classes.tolist() == ["c", "d"]
+
+
 def test_a_bool_noise_ratio_is_refused():
     # False passed as 0: a pool without OOD examples, without a word.
     X, y = _tagged_data(10, 4)
