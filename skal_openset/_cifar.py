@@ -5,14 +5,27 @@ CIFAR-10 uses 4 IN classes of 10 in the paper's five class splits, CIFAR-100
 training images up to the noise ratio, the initial labelled set is
 ``int(b(1 - t))`` IN plus ``int(bt)`` OOD pool images, the test set holds the
 IN test images only, and ``b = 500`` images are bought in each of 10 rounds.
-Load the images with :func:`load_image_folder_zip` or
-:func:`load_cifar_batches`.
+Load the images with :func:`load_cifar_batches`, or with
+:func:`load_image_folder_zip` and ``class_names=CIFAR10_CLASSES``: labels are
+read as the standard class indices, and without ``class_names`` the folders
+are numbered alphabetically, which is CIFAR-10's order only for folders named
+exactly as :data:`CIFAR10_CLASSES` (those of PyTorch's tutorial, ``plane``,
+``car``, ..., would silently be other classes); with it, other folder names
+are refused.
 """
+
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._datasets import OpenSetSplit, _InitialSizeError, make_open_set_split
+from ._datasets import (
+    CIFAR10_CLASSES,
+    OpenSetSplit,
+    _InitialSizeError,
+    make_open_set_split,
+)
+from ._labels import as_label
 from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import is_int
 
@@ -46,15 +59,20 @@ def make_cifar_split(
     noise_ratio: RealLike = 0.4,
     budget: IntLike = CIFAR_BUDGET,
     random_state: RandomStateLike = None,
+    class_names: Sequence[str] | None = None,
 ) -> OpenSetSplit:
     """One trial of the paper's CIFAR protocol.
 
     Parameters
     ----------
     X, y : array-like
-        Training images ``(n, 3, 32, 32)`` and their labels (CIFAR-10
-        labels 0-9 or CIFAR-100 fine labels 0-99). A subsample is fine as
-        long as it holds enough OOD images for the noise ratio.
+        Training images ``(n, 3, 32, 32)`` and their labels: the standard
+        class indices (CIFAR-10 labels 0-9 or CIFAR-100 fine labels 0-99),
+        as :func:`load_cifar_batches` gives them, or
+        :func:`load_image_folder_zip` with ``class_names=CIFAR10_CLASSES``
+        (without it, folders are numbered alphabetically: CIFAR-10's order
+        only for folders named exactly so). A subsample is fine as long as it
+        holds enough OOD images for the noise ratio.
     X_test, y_test : array-like
         Test images and labels; only the IN ones are kept.
     dataset : {"cifar10", "cifar100"}, default="cifar10"
@@ -69,6 +87,12 @@ def make_cifar_split(
         budget of each round.
     random_state : int, RandomState instance or None, default=None
         Controls the OOD images, the pool order and the initial set.
+    class_names : sequence of str, default=None
+        The class names of the labels, in label order, e.g. those
+        :func:`load_image_folder_zip` returns, checked to be the dataset's:
+        :data:`CIFAR10_CLASSES` for CIFAR-10; for CIFAR-100, 100 names in
+        alphabetical order (its fine labels' order; the names themselves are
+        not checked). ``None`` checks nothing.
 
     Returns
     -------
@@ -79,7 +103,8 @@ def make_cifar_split(
     ValueError
         For an unknown ``dataset`` or ``split``, labels outside the
         dataset's classes (below 0, or 10 and above for CIFAR-10), ``y``
-        with 10 distinct labels or fewer for CIFAR-100, a
+        with 10 distinct labels or fewer for CIFAR-100, ``class_names``
+        that are not the dataset's, a
         ``budget`` that is None or larger than the pool, or data that cannot
         fill the split (see :func:`make_open_set_split`).
     """
@@ -90,6 +115,8 @@ def make_cifar_split(
         raise ValueError(
             f"split must be an integer in 0..{len(splits) - 1}; got {split!r}."
         )
+    if class_names is not None:
+        _check_class_names(dataset, class_names)
     _check_label_range(dataset, y, "y")
     _check_label_range(dataset, y_test, "y_test")
     if dataset == "cifar100":
@@ -119,6 +146,46 @@ def make_cifar_split(
             "every IN training image plus the OOD images of noise_ratio), got "
             f"{budget!r}. Lower budget or pass more training images."
         ) from None
+
+
+def _check_class_names(dataset, class_names):
+    """Refuse class names other than `dataset`'s, in its label order: an
+    image-folder zip numbered alphabetically (folders ``plane``, ``car``,
+    ...) gave labels of other classes, and the split's IN classes were not
+    the paper's."""
+    if isinstance(class_names, str):
+        raise ValueError(
+            "class_names must be a sequence of class names; got the string "
+            f"{class_names!r}."
+        )
+    names = [as_label(name) for name in class_names]
+    if dataset == "cifar100":
+        if len(names) != 100 or names != sorted(names):
+            raise ValueError(
+                "class_names must be CIFAR-100's 100 fine class names in its "
+                f"label order, which is alphabetical; got {len(names)} names"
+                f"{'' if names == sorted(names) else ', not in that order'}, so "
+                "y would name other classes. Pass each image's standard fine "
+                "label."
+            )
+        return
+    expected = list(CIFAR10_CLASSES)
+    if names != expected:
+        wrong = next(
+            (j for j, (got, want) in enumerate(zip(names, expected)) if got != want),
+            None,
+        )
+        found = (
+            f"{len(names)} names, not 10"
+            if wrong is None
+            else f"label {wrong} named {names[wrong]!r}, not {expected[wrong]!r}"
+        )
+        raise ValueError(
+            "class_names are not CIFAR-10's classes in its label order "
+            f"(CIFAR10_CLASSES): {found}, so y would name other classes. Load "
+            "an image-folder zip with class_names=CIFAR10_CLASSES, its folders "
+            "named so."
+        )
 
 
 def _check_label_range(dataset, labels, name):

@@ -905,6 +905,28 @@ def test_make_cifar_split_tells_labels_from_1_from_cifar100_labels():
         make_cifar_split(X, y + 1, X, y + 1, dataset="cifar100", budget=10)
 
 
+def test_make_cifar_split_refuses_class_names_other_than_the_datasets():
+    # An image-folder zip of PyTorch's tutorial names, numbered alphabetically
+    # (bird 0, car 1, ...), gave other classes than CIFAR-10's labels.
+    X, y = _cifar_like(5, 10)
+    tutorial = sorted("plane car bird cat deer dog frog horse ship truck".split())
+    match = r"^class_names are not CIFAR-10's.*label 0 named 'bird', not 'airplane'"
+    with pytest.raises(ValueError, match=match + ".*class_names=CIFAR10_CLASSES"):
+        make_cifar_split(X, y, X, y, budget=10, class_names=tutorial)
+    with pytest.raises(ValueError, match="9 names, not 10"):
+        make_cifar_split(X, y, X, y, budget=10, class_names=CIFAR10_CLASSES[:9])
+    with pytest.raises(ValueError, match="sequence of class names; got the string"):
+        make_cifar_split(X, y, X, y, budget=10, class_names="airplane")
+    make_cifar_split(X, y, X, y, budget=10, class_names=list(CIFAR10_CLASSES))
+    X, y = _cifar_like(2, 100)
+    names = [f"class{j:03}" for j in range(100)]
+    with pytest.raises(ValueError, match="100 names, not in that order"):
+        make_cifar_split(X, y, X, y, dataset="cifar100", class_names=names[::-1])
+    with pytest.raises(ValueError, match="alphabetical; got 10 names"):
+        make_cifar_split(X, y, X, y, dataset="cifar100", class_names=CIFAR10_CLASSES)
+    make_cifar_split(X, y, X, y, dataset="cifar100", budget=10, class_names=names)
+
+
 def test_make_cifar_split_refuses_negative_labels():
     # Labels from 1 shifted by -1 passed: the -1 images became OOD images.
     X, y = _cifar_like(5, 10)
