@@ -3236,8 +3236,14 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_x_read_back_from_a_file(
     if as_frame:
         pd = pytest.importorskip("pandas")
         X, read_back = pd.DataFrame(X), pd.DataFrame(read_back)
-    qs = SkactivemlQuery(MQNetQuery(random_state=0))
     clf = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
+    _assert_kept_for_read_back(X, read_back, y, y_true, clf)
+
+
+def _assert_kept_for_read_back(X, read_back, y, y_true, clf):
+    """Query X, label the query, query `read_back` (X read again): the
+    adapter must keep and teach its learner, without a warning. Returns it."""
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
     query = qs.query(X, y, clf, batch_size=5)
     learner = qs.learner_
     y[query] = y_true[query]
@@ -3245,6 +3251,7 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_x_read_back_from_a_file(
         warnings.simplefilter("error", UserWarning)  # built afresh, it warned
         qs.query(read_back, y, clf, batch_size=5)
     assert qs.learner_ is learner and len(learner.y_labelled_) == 45  # taught
+    return qs
 
 
 def test_scikit_activeml_adapter_hashes_rows_without_nan_as_before():
@@ -3289,15 +3296,9 @@ def test_scikit_activeml_adapter_keeps_its_learner_for_a_frame_read_from_csv(
     frame.to_csv(tmp_path / "pool.csv", index=False)
     read_back = pd.read_csv(tmp_path / "pool.csv")
     pd.testing.assert_frame_equal(read_back, frame)  # the same table
-    qs = SkactivemlQuery(MQNetQuery(random_state=0))
     clf = LogisticRegression(max_iter=500)
-    query = qs.query(frame, y, clf, batch_size=5)
+    qs = _assert_kept_for_read_back(frame, read_back, y, y_true, clf)
     learner = qs.learner_
-    y[query] = y_true[query]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)  # built afresh, it warned
-        qs.query(read_back, y, clf, batch_size=5)
-    assert qs.learner_ is learner and len(learner.y_labelled_) == 45  # taught
     # Other column names are another table: built afresh, with a warning.
     renamed = read_back.rename(columns={"x1": "first"})
     y[qs.query_indices_] = y_true[qs.query_indices_]
