@@ -468,35 +468,48 @@ def _rows_hash(X, rows):
     and a DataFrame by its column names, dtypes and values, not by pandas'
     blocks (``pd.DataFrame(array)`` is one block, the frame ``read_csv``
     gives back one per dtype): X read again from a file is the same X."""
-    return _rows_hashes(X, rows)[0]
+    part = _canonical_rows(X, rows)
+    return _frame_hash(part) if hasattr(part, "iloc") else content_hash(part)
 
 
 def _rows_hashes(X, rows):
     """:func:`_rows_hash` of rows `rows` of X, then, for a DataFrame, the hash
     adapters saved by earlier versions recorded (of the frame itself, which
     held its blocks), so that those still take X as it was."""
+    part = _canonical_rows(X, rows)
+    if not hasattr(part, "iloc"):
+        return (content_hash(part),)
+    # First: reading its columns changes what pickling the frame writes.
+    earlier = content_hash(part)
+    return _frame_hash(part), earlier
+
+
+def _canonical_rows(X, rows):
+    """Rows `rows` of X, every NaN alike and, in an array, -0.0 as 0.0;
+    rewritten only where there is one: a copy hashes apart in joblib's hash
+    of the frame or array (pandas' blocks, the strides), and X without them
+    hashes as it did before."""
     part = _rows(X, rows)
     if hasattr(part, "iloc"):
         missing = part.isna()
-        if missing.to_numpy().any():  # NaN-free, the frame hashes as before
-            part = part.mask(missing)
-        # First: reading its columns changes what pickling the frame writes.
-        earlier = content_hash(part)
-        # The dtype itself: a category's string names neither its categories
-        # nor its order.
-        columns = [
-            (dtype, np.ascontiguousarray(part.iloc[:, j].to_numpy()))
-            for j, dtype in enumerate(part.dtypes)
-        ]
-        return content_hash((list(part.columns), columns)), earlier
-    # Rewritten only where there is a NaN or a -0.0: a copy hashes apart
-    # (joblib hashes the strides), and X without them hashes as it did before.
+        return part.mask(missing) if missing.to_numpy().any() else part
     if (
         part.dtype.kind == "f"
         and (np.isnan(part) | np.signbit(part) & (part == 0)).any()
     ):
         part = np.where(np.isnan(part), np.nan, part + 0.0)
-    return (content_hash(part),)
+    return part
+
+
+def _frame_hash(frame):
+    """:func:`content_hash` of a DataFrame's column names, dtypes and values.
+    The dtype itself: a category's string names neither its categories nor
+    its order."""
+    columns = [
+        (dtype, np.ascontiguousarray(frame.iloc[:, j].to_numpy()))
+        for j, dtype in enumerate(frame.dtypes)
+    ]
+    return content_hash((list(frame.columns), columns))
 
 
 def _is_missing(y, missing_label):
