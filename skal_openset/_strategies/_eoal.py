@@ -25,7 +25,7 @@ from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 
 class EOALQuery(QueryStrategy):
-    """Query examples the one-vs-all heads are sure of and far from known OOD.
+    """Query examples the one-vs-all heads are sure of and no OOD cluster claims.
 
     In the classifier's embedding (standardised on the labelled set):
 
@@ -38,7 +38,9 @@ class EOALQuery(QueryStrategy):
     - *open-set entropy* ``H_o``: the labelled OOD examples are clustered
       (k-means, `n_unknown_clusters` clusters); ``H_o`` is the entropy of
       ``softmax(-distance to each centre)``, divided by its maximum
-      ``log(n_clusters)``. High for an example far from every OOD cluster.
+      ``log(n_clusters)``. Low for an example near one OOD cluster, high for
+      one about as far from each (the softmax reads only differences in
+      distance).
 
     The score is ``H_o - H_c`` (the paper queries the lowest ``H_c - H_o``);
     with no labelled OOD it is ``-H_c``. Diversity: examples that every head
