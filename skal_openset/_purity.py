@@ -41,6 +41,9 @@ _MIN_SHRINKAGE = 1e-6
 # 1e160 times it overflowed to inf (or inf - inf to NaN). Rows within it,
 # those of ordinary pools, keep far within float64 and are scored as they are.
 _MAHALANOBIS_ROW_RANGE = 64
+# Units in the last place by which a float32 net's rows of one input may
+# differ from batch to batch (their last few bits): no within-class variation.
+_FLOAT32_JITTER_ULPS = 8
 
 
 class TooFewLabelsError(ValueError):
@@ -247,8 +250,10 @@ def mahalanobis_purity(
         With no more labelled examples than classes, or when the rows of
         every class are identical up to rounding (residuals within
         ``(largest class + 1) * eps`` of the largest absolute value, ``eps``
-        of `embedding_train`'s dtype): a covariance of rounding errors would
-        give noise for distances. Also if a value is not finite, the widths
+        of float64, in which the class means are taken; plus ``8 * eps`` of
+        float32 for a float32 `embedding_train`, whose rows of one input
+        may differ in their last bits): a covariance of rounding errors
+        would give noise for distances. Also if a value is not finite, the widths
         of the two sets or the numbers of labels and rows differ, or a label
         is not a non-negative integer.
 
@@ -319,11 +324,14 @@ def mahalanobis_purity(
     residuals = X_train - means[y_idx]
     # Rows repeated within each class leave residuals of rounding only, which
     # the precision would blow up by ~1/eps into noise: of the class means,
-    # under (largest class + 1) eps of the largest value (0 or not, as the
-    # class sizes have it); of a float32 embedding, a few of its eps (a net's
-    # rows of one input differ in their last bits from batch to batch).
-    eps = np.finfo(embedding_train.dtype).eps
-    rounding = (counts.max() + 1) * eps * np.ldexp(peak, -exponent)
+    # summed in float64 whatever the input, under (largest class + 1) float64
+    # eps of the largest value (0 or not, as the class sizes have it); of a
+    # float32 embedding, also a few of its own eps (a net's rows of one input
+    # differ in their last bits from batch to batch).
+    relative = (counts.max() + 1) * np.finfo(np.float64).eps
+    if embedding_train.dtype == np.float32:
+        relative += _FLOAT32_JITTER_ULPS * np.finfo(np.float32).eps
+    rounding = relative * np.ldexp(peak, -exponent)
     if not np.abs(residuals).max() > rounding:
         raise TooFewLabelsError(
             "The labelled IN embeddings have no within-class variation (every "

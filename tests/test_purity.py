@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 import sklearn
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist, mahalanobis
 from scipy.special import logsumexp
@@ -233,6 +233,34 @@ def test_mahalanobis_float32_rows_apart_by_their_last_bit_are_too_few_labels():
         mahalanobis_purity(prototypes, X_train, y_train)
     purity = mahalanobis_purity(prototypes, X_train.astype(np.float64), y_train)
     assert np.isfinite(purity).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 3000), st.integers(64, 2000), st.integers(0, 2**32 - 1))
+@example(n_per_class=2000, spread=512, seed=0)
+def test_mahalanobis_float32_spread_beyond_last_bits_scores_as_float64(
+    n_per_class, spread, seed
+):
+    # Rows of a class spread over `spread` float32 ulps of their values (near
+    # 1.5, the peak) are variation, not rounding: scored as the same values in
+    # float64, whatever the class size. The tolerance was the class size
+    # times float32's eps, so 2,000 rows a class 512 ulps apart were refused
+    # as "identical up to rounding", while the float64 copy scored.
+    rng = np.random.RandomState(seed)
+    prototypes = (1 + rng.rand(2, 4)).astype(np.float32)
+    y_train = np.repeat([0, 1], n_per_class)
+    ulps = rng.randint(-spread, spread + 1, size=(2 * n_per_class, 4))
+    # Two rows of each class +-spread apart: a residual of spread ulps at least.
+    ulps[[0, n_per_class]], ulps[[1, n_per_class + 1]] = spread, -spread
+    # Exact in float32: whole ulps of values in [1, 2), or of 2 and above.
+    X_train = (prototypes[y_train] + ulps * np.spacing(prototypes[y_train])).astype(
+        np.float32
+    )
+    np.testing.assert_allclose(
+        mahalanobis_purity(prototypes, X_train, y_train),
+        mahalanobis_purity(prototypes, X_train.astype(np.float64), y_train),
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("offset", [1e8, -1e10])
