@@ -466,7 +466,8 @@ def knn_purity(
     -------
     purity : ndarray of shape (n_samples,)
         ``-||z - z_(k)||`` for normalised ``z``, in ``[-2, 0]`` up to
-        float32 rounding (the rows are normalised in single precision).
+        rounding in the inputs' precision (float32 rows are normalised in
+        single precision).
 
     Raises
     ------
@@ -527,7 +528,8 @@ def knn_contrast_purity(
     -------
     purity : ndarray of shape (n_samples,)
         ``d_k(z, OOD) - d_k(z, IN)``, in ``[-2, 2]`` (``[-2, 0]`` without OOD)
-        up to float32 rounding (the rows are normalised in single precision).
+        up to rounding in the inputs' precision (float32 rows are normalised
+        in single precision).
 
     Raises
     ------
