@@ -38,7 +38,12 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from ._datasets import _to_unit_float
-from ._torch_modes import float32_default, grad_enabled
+from ._torch_modes import (
+    cpu_default_device,
+    default_device_is_cpu,
+    float32_default,
+    grad_enabled,
+)
 from ._typing import RandomStateLike, RealLike
 from ._validation import check_scalar_not_bool, is_int, reject_bool_numbers
 from ._warn import warn
@@ -777,6 +782,31 @@ def _as_batch(batch: list[torch.Tensor]) -> list[torch.Tensor]:
     return batch
 
 
+class _OnCPUDefault:
+    """The batches of an iterable, each drawn with the CPU as torch's
+    default device (:func:`cpu_default_device`), not the caller's code
+    between them."""
+
+    def __init__(self, batches: Iterable[Any]) -> None:
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return len(self.batches)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Any:
+        with cpu_default_device():
+            batches = iter(self.batches)
+        while True:
+            with cpu_default_device():
+                batch = next(batches, _DONE)
+            if batch is _DONE:
+                return
+            yield batch
+
+
+_DONE = object()
+
+
 class _QuietPrintLog(PrintLog):
     """skorch's PrintLog, which builds no table for an epoch it does not print
     (``verbose=0``): formatting it cost a tenth of a small net's training.
@@ -937,14 +967,28 @@ class TargetNet(NeuralNetClassifier):
 
         float32 is the dtype :meth:`get_dataset` gives the rows, and the
         initial weights drawn then are those of torch's default settings; a
-        module instance is used as it is.
+        module instance is used as it is. With a ``device``, the module is
+        built on the CPU whatever torch's default device, and skorch moves it
+        there next; ``device=None`` leaves it where torch builds it, as
+        skorch does.
 
         Returns
         -------
         self : TargetNet
         """
-        with float32_default():
-            return super().initialize_module()
+        # The seeded generator is the CPU's (for device="cpu" the only one
+        # seeded), and torch cannot move a module off a default "meta" device.
+        on_cpu = cpu_default_device() if self.device is not None else None
+        with float32_default(), on_cpu or contextlib.nullcontext():
+            super().initialize_module()
+        if self.device is None and module_device(self.module_).type == "meta":
+            raise ValueError(
+                "The module was built on torch's default device 'meta', whose "
+                "tensors hold no values to train on, and device=None leaves it "
+                "there: pass a device (e.g. device='cpu'), or set torch's "
+                "default device to one that computes."
+            )
+        return self
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -1186,6 +1230,33 @@ class TargetNet(NeuralNetClassifier):
             raise interrupt from None
 
     def get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
+        """Return the batches of ``dataset``; inference cuts an array in large slices.
+
+        With a ``device`` and another default device than the CPU set in
+        torch, the batches are drawn on the CPU (see :meth:`_get_iterator`).
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            What :meth:`get_dataset` returned.
+        training : bool, default=False
+            Whether the batches are for training (skorch's iterator, shuffled
+            by default) or for inference.
+
+        Returns
+        -------
+        batches : iterable of (X_batch, y_batch)
+        """
+        batches = self._get_iterator(dataset, training)
+        if self.device is None or default_device_is_cpu():
+            return batches
+        # torch's DataLoader and the nets' samplers make their index and seed
+        # tensors on the default device (the meta one holds no values, and a
+        # CUDA one refuses the CPU generator); skorch then moves each batch
+        # to `device`. device=None leaves them on the default device, as skorch.
+        return _OnCPUDefault(batches)
+
+    def _get_iterator(self, dataset: Any, training: bool = False) -> Iterable[Any]:
         """Return the batches of ``dataset``; inference cuts an array in large slices.
 
         skorch's DataLoader fetches an array row by row in batches of

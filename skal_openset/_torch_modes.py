@@ -56,3 +56,25 @@ def grad_enabled() -> Iterator[None]:
     save (inference tensors it cannot)."""
     with torch.inference_mode(False), torch.enable_grad():
         yield
+
+
+def default_device_is_cpu() -> bool:
+    """Whether torch builds tensors on the CPU where no device is named
+    (``torch.set_default_device`` names another). Read from a new tensor:
+    ``torch.get_default_device`` is torch >= 2.3."""
+    return torch.empty(0).device.type == "cpu"
+
+
+@contextlib.contextmanager
+def cpu_default_device() -> Iterator[None]:
+    """Make the block's tensors without a named device CPU ones, whatever
+    torch's default device: skorch's data loaders and the nets' shuffling
+    draw from the CPU's generator, which a batch order must come from to be
+    seeded and to leave the caller's default-device generator alone. Only
+    entered where another default is set: torch's device context intercepts
+    every torch call in the block."""
+    if default_device_is_cpu():
+        yield
+        return
+    with torch.device("cpu"):
+        yield

@@ -282,6 +282,40 @@ def test_the_nets_train_alike_whatever_torchs_default_dtype(kind, keep_default_d
 
 
 @pytest.mark.parametrize("kind", TABLE_OR_IMAGE_NETS)
+def test_the_nets_train_alike_whatever_torchs_default_device(kind, keep_default_device):
+    # skorch built the module on the default device ("Cannot copy out of meta
+    # tensor"; on "cuda", other initial weights than the seeded CPU ones),
+    # and torch's DataLoader drew its seed there ("cannot be called on meta
+    # tensors"; on "cuda", "Expected a 'cuda' device type for generator").
+    X, y = rows_for(kind)
+
+    def outputs():
+        net = TABLE_OR_IMAGE_NETS[kind]().set_params(random_state=0).fit(X, y)
+        proba, embedding = net.predict_proba(X), embed(net, X)
+        return proba, embedding, state(net.partial_fit(X, y).module_)
+
+    expected = outputs()
+    torch.set_default_device("meta")
+    got = outputs()
+    assert torch.empty(0).device.type == "meta"  # the caller's, kept
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    assert states_equal(got[2], expected[2])
+
+
+def test_a_module_left_on_a_meta_default_device_names_the_device_parameter(
+    keep_default_device,
+):
+    # device=None leaves the module where torch builds it, as skorch does:
+    # there, on the meta device, training failed in torch ("Tensor.item()").
+    X, y = blobs(n_features=16)
+    torch.set_default_device("meta")
+    net = TABLE_OR_IMAGE_NETS["mlp"]().set_params(device=None)
+    with pytest.raises(ValueError, match="pass a device"):
+        net.fit(X, y)
+
+
+@pytest.mark.parametrize("kind", TABLE_OR_IMAGE_NETS)
 def test_the_nets_train_alike_inside_no_grad_and_inference_mode(kind, grad_off):
     # skorch's step survives no_grad, not inference_mode: the weights made
     # there were inference tensors, which autograd cannot train.
