@@ -841,8 +841,9 @@ class TargetNet(NeuralNetClassifier):
         ``np.arange(k)``: the class indices ``y`` holds, in the order of the
         columns of ``predict_proba``. Other labels must be encoded first
         (e.g. with :class:`sklearn.preprocessing.LabelEncoder`). None makes
-        ``classes_`` the classes in the ``y`` of ``fit``, which name the
-        columns only when ``y`` holds every class 0..k-1.
+        ``classes_`` the classes in the ``y`` of ``fit`` (and of every
+        ``partial_fit`` since, or those its ``classes`` declares), which name
+        the columns only when they are every class 0..k-1.
     criterion : torch criterion, default=torch.nn.CrossEntropyLoss
     train_split : callable or None, default=None
         The internal validation split of skorch; None trains on all rows.
@@ -1147,8 +1148,33 @@ class TargetNet(NeuralNetClassifier):
         X = _tensor_as_array(X)
         y = _target_array(X, y)
         self._check_features(X, reset=not (self.warm_start and self.initialized_))
+        self.__dict__.pop("classes_inferred_", None)  # fit's y alone names them
         with self._rng_context(), grad_enabled():
             return super().fit(X, y, **fit_params)
+
+    def _classes_seen(self):
+        """The classes inferred since the last fit (or partial_fit of a new
+        net); none without."""
+        return self.__dict__.get("classes_inferred_", np.array([], dtype=np.int64))
+
+    def check_data(self, X: Any, y: Any) -> None:
+        """Check the data as skorch's, keeping the classes of earlier batches.
+
+        skorch infers ``classes_`` (when ``classes`` is None) from the ``y``
+        of each call alone: a ``partial_fit`` on a batch lacking a class
+        dropped it from ``classes_``, while ``predict_proba`` kept its column.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, DataFrame, torch Dataset, dict or tensor
+            Training inputs.
+        y : array-like of shape (n_samples,) or None
+            Class indices ``0..k-1``.
+        """
+        seen = self._classes_seen()
+        super().check_data(X, y)
+        if seen.size and "classes_inferred_" in self.__dict__:
+            self.classes_inferred_ = np.union1d(seen, self._classes_seen())
 
     def fit_loop(
         self, X: Any, y: Any = None, epochs: int | None = None, **fit_params: Any
@@ -1208,8 +1234,11 @@ class TargetNet(NeuralNetClassifier):
         y : array-like of shape (n_samples,) or None, default=None
             Class indices ``0..k-1``.
         classes : array-like or None, default=None
-            Not used; present for scikit-learn's ``partial_fit`` signature
-            (the ``classes`` parameter of the net sets the classes).
+            With the net's ``classes`` None, class indices ``0..k-1`` that
+            ``classes_`` holds from then on, as scikit-learn's ``partial_fit``
+            declares the classes a batch may lack; ignored otherwise (the
+            net's ``classes`` sets them). Without it, ``classes_`` is every
+            class of the batches trained on since the net was initialised.
         **fit_params
             Passed on to skorch's ``partial_fit``.
 
@@ -1221,6 +1250,12 @@ class TargetNet(NeuralNetClassifier):
         X = _tensor_as_array(X)
         y = _target_array(X, y)
         self._check_features(X, reset=not self.initialized_)
+        if not self.initialized_:
+            self.__dict__.pop("classes_inferred_", None)  # an earlier net's
+        if classes is not None and self.classes is None:
+            width = getattr(self, "module__n_classes", None)
+            declared = _check_class_labels(classes, width, name="classes")
+            self.classes_inferred_ = np.union1d(self._classes_seen(), declared)
         try:
             with self._rng_context(), grad_enabled():
                 return super().partial_fit(X, y, classes=classes, **fit_params)

@@ -492,6 +492,37 @@ def test_missing_classes_still_k_way(learning_loss):
     np.testing.assert_array_equal(net.classes_, np.arange(5))
 
 
+def test_partial_fit_keeps_the_classes_of_earlier_batches_and_declared_ones():
+    # With classes=None, skorch inferred classes_ from each call's y alone: a
+    # batch lacking a class dropped it, and partial_fit's classes was ignored
+    # (an ActiveLearner with warm_start=True declares every class there), while
+    # predict_proba kept a column for it.
+    X, y = blobs()
+
+    def net():
+        return TargetNet(
+            MLPModule,
+            module__n_features=4,
+            module__n_classes=3,
+            max_epochs=1,
+            verbose=0,
+            random_state=0,
+        )
+
+    first_two = y < 2
+    declared = net().partial_fit(X[first_two], y[first_two], classes=np.arange(3))
+    np.testing.assert_array_equal(declared.classes_, np.arange(3))
+    continued = net().partial_fit(X, y).partial_fit(X[first_two], y[first_two])
+    np.testing.assert_array_equal(continued.classes_, np.arange(3))
+    # fit starts afresh, from its y alone, as before
+    np.testing.assert_array_equal(
+        continued.fit(X[first_two], y[first_two]).classes_, [0, 1]
+    )
+    assert net().partial_fit(X[first_two], y[first_two]).classes_.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="classes holds labels outside 0..2"):
+        net().partial_fit(X, y, classes=[3, 7, 9])
+
+
 def test_learning_loss_net_predicts_like_a_classifier():
     X, y = blobs()
     net = make_mlp_classifier(
