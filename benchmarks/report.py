@@ -640,8 +640,13 @@ def _accuracy_figure(results, suite, records, names=None):
     n_rows = int(np.ceil(len(cells) / n_cols))
     # One legend below the grid, where it hides no curve, in rows that fit.
     # The bands overlap where paired gaps are clear: the title says what they
-    # are, short enough for a figure of one panel.
-    title = "mean \u00b1 std over the class splits (unpaired)"
+    # are, short enough for a figure of one panel. Past four lines they merge
+    # into one shaded area, so they are left out; the tables give the spread.
+    band = len(order) <= 4
+    if band:
+        title = "mean \u00b1 std over the class splits (unpaired)"
+    else:
+        title = "mean over the class splits (their spread: the tables)"
     labels, n_legend_cols, legend_inches = legend_layout(
         [names.get(s, s) for s in order], 4 * n_cols, title
     )
@@ -668,7 +673,7 @@ def _accuracy_figure(results, suite, records, names=None):
             ]
             if runs:
                 ax.set_prop_cycle(**{k: [v] for k, v in styles[strategy].items()})
-                plot_learning_curves(runs, ax=ax)
+                plot_learning_curves(runs, ax=ax, band=band)
                 curves[strategy] = _curves(runs)
         panel = f"{cell} OOD" if cell.endswith("%") else cell
         ax.set_title(panel + _same_runs_note(curves), fontsize="small")

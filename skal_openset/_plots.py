@@ -328,17 +328,17 @@ def _styles(groups, order):
     return {group: {"color": f"C{i}"} for i, group in enumerate(order)}
 
 
-def _mean_and_band(ax, group, runs, x, y, style):
+def _mean_and_band(ax, group, runs, x, y, style, band=True):
     """Mean over runs of as many rounds, round by round, with a +-std band
-    when there are several, cut to the values the series can take (no
-    accuracy above 1)."""
+    when there are several and `band`, cut to the values the series can take
+    (no accuracy above 1)."""
     xs = np.mean([_series(run, x) for run in runs], axis=0)
     ys = np.array([_series(run, y) for run in runs])
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
     (line,) = ax.plot(
         xs, mean, marker="o", markersize=3, label=_legend_label(group), **style
     )
-    if len(runs) > 1:
+    if band and len(runs) > 1:
         low, high = _BOUNDS[y]
         ax.fill_between(
             xs,
@@ -405,6 +405,7 @@ def plot_learning_curves(
     group_key: str = ...,
     ax: Figure | None = ...,
     order: Sequence[Any] | None = ...,
+    band: bool = ...,
 ) -> Figure: ...
 
 
@@ -416,6 +417,7 @@ def plot_learning_curves(
     group_key: str = ...,
     ax: SubFigure,
     order: Sequence[Any] | None = ...,
+    band: bool = ...,
 ) -> SubFigure: ...
 
 
@@ -427,6 +429,7 @@ def plot_learning_curves(
     group_key: str = ...,
     ax: Axes | Sequence[Axes] | np.ndarray,
     order: Sequence[Any] | None = ...,
+    band: bool = ...,
 ) -> Figure | SubFigure: ...
 
 
@@ -437,14 +440,15 @@ def plot_learning_curves(
     group_key: str = "strategy",
     ax: Axes | Sequence[Axes] | np.ndarray | Figure | SubFigure | None = None,
     order: Sequence[Any] | None = None,
+    band: bool = True,
 ) -> Figure | SubFigure:
     """Test accuracy, and OOD labels wasted, against labels bought.
 
     Draws two panels: the test accuracy and the cumulative number of OOD
     labels bought (the budget wasted on examples that never train the
     classifier), each as the mean over trials with a +- one standard
-    deviation band (cut to an accuracy in [0, 1], at least 0 OOD labels),
-    one line per strategy. Up to 10 lines take the colours
+    deviation band (`band`; cut to an accuracy in [0, 1], at least 0 OOD
+    labels), one line per strategy. Up to 10 lines take the colours
     of the axes' cycle; more, as matplotlib's default cycle repeats after
     10, take tab20's colours, the light ones dashed.
 
@@ -479,6 +483,10 @@ def plot_learning_curves(
         one panel lacks a strategy, under a legend shared by the panels.
         None: the groups of the records, in their order, take the colours of
         the axes' cycle, so a group's colour depends on the groups before it.
+    band : bool, default=True
+        Whether to shade the +- one standard deviation band around each mean
+        of several trials. False draws the means alone, e.g. for many lines,
+        whose bands overlap into one shaded area.
 
     Returns
     -------
@@ -500,10 +508,10 @@ def plot_learning_curves(
         twice (several runs under one trial) or its rounds are not 1, 2,
         ..., k (rows dropped, e.g. round 1 by ``dropna()``).
     TypeError
-        If `ax` is none of the choices, `records` does not hold records (a
-        name's value is one record, not a list), or a value the plot is
-        drawn from is not a number (e.g. records read back from a CSV file
-        as strings).
+        If `band` is not a bool, `ax` is none of the choices, `records`
+        does not hold records (a name's value is one record, not a list), or
+        a value the plot is drawn from is not a number (e.g. records read
+        back from a CSV file as strings).
 
     Warns
     -----
@@ -549,10 +557,15 @@ def plot_learning_curves(
 
     if x not in _X_AXES:
         raise ValueError(f"x must be one of {sorted(_X_AXES)}, got {x!r}.")
+    if not isinstance(band, (bool, np.bool_)):
+        raise TypeError(f"band must be True or False, got {band!r}.")
     groups = _runs(records, group_key)
     named = len(groups) > 1 or "" not in groups  # else the legend tells nothing
     n_trials = max(len(runs) for runs in groups.values())
-    title = "mean \u00b1 std over trials" if n_trials > 1 else None
+    if n_trials == 1:
+        title = None
+    else:
+        title = "mean \u00b1 std over trials" if band else "mean over trials"
     fig: Figure | SubFigure
     below = None  # the wrapped labels and columns of a legend below the panels
     if ax is None or isinstance(ax, (Figure, SubFigure)):
@@ -594,7 +607,7 @@ def plot_learning_curves(
         )
         runs = [run[:n_rounds] for run in runs]
         for y, panel in zip(panels, axes):
-            _mean_and_band(panel, group, runs, x, y, styles.get(group, {}))
+            _mean_and_band(panel, group, runs, x, y, styles.get(group, {}), band)
     ylabels = ["test accuracy", "OOD labels bought (wasted)"]
     for panel, ylabel in zip(axes, ylabels):
         panel.set_xlabel(_X_AXES[x])

@@ -133,8 +133,8 @@ def _colours_drawn(monkeypatch):
     """``{strategy: colours}`` of the curves the report draws from now on."""
     colours = {}
 
-    def plot(runs, ax):
-        report_plot(runs, ax=ax)
+    def plot(runs, ax, **kwargs):
+        report_plot(runs, ax=ax, **kwargs)
         for line in ax.get_lines():
             if not line.get_label().startswith("_"):
                 colours.setdefault(line.get_label(), set()).add(line.get_color())
@@ -151,6 +151,25 @@ def test_a_strategy_has_one_colour_in_every_panel(tmp_path, monkeypatch):
     report._accuracy_figure(tmp_path, "s", records)
     assert len(colours["CONF"]) == 1
     assert colours["CONF"] != colours["RANDOM"]
+
+
+@pytest.mark.parametrize("n_strategies, bands", [(4, True), (5, False)])
+def test_a_figure_of_many_strategies_draws_no_bands(
+    tmp_path, monkeypatch, n_strategies, bands
+):
+    # Seventeen strategies' bands overlapped into one shaded area.
+    drawn = []
+
+    def plot(runs, ax, **kwargs):
+        report_plot(runs, ax=ax, **kwargs)
+        drawn.append(len(ax.collections))
+
+    report_plot = report.plot_learning_curves
+    monkeypatch.setattr(report, "plot_learning_curves", plot)
+    curves = _curves({"a 40%": tuple(report.STRATEGY_ORDER[:n_strategies])})
+    two_trials = curves + [dict(r, trial=1, test_accuracy=0.6) for r in curves]
+    report._accuracy_figure(tmp_path, "s", two_trials)
+    assert all(drawn) if bands else not any(drawn)
 
 
 def test_a_strategy_has_one_colour_in_every_figure(tmp_path, monkeypatch):

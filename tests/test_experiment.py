@@ -402,6 +402,18 @@ def test_learning_curve_plot_has_a_band_per_group():
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curves_without_bands_draw_the_means_alone():
+    # Seventeen strategies' bands overlapped into one shaded area.
+    fig = plot_learning_curves(_fake_records(), band=False)
+    for panel in fig.axes:
+        assert not panel.collections
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.5, 0.8])
+    assert fig.legends[0].get_title().get_text() == "mean over trials"
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(TypeError, match="band must be True or False"):
+        plot_learning_curves(_fake_records(), band="no")
+
+
 def test_learning_curve_bands_stay_within_the_values_a_series_can_take():
     # Mean +- std drew accuracies above 1 and a negative number of OOD
     # labels bought.
