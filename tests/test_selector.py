@@ -1372,6 +1372,24 @@ def test_score_converts_its_inputs_as_fit_does():
     assert selector.score(Z, y, sample_weight=2.0) == expected
 
 
+def test_score_weights_each_pair_by_the_product_of_its_sample_weights():
+    # A scalar weight cannot tell a weighted score from an unweighted one:
+    # rows of weight 0 must drop out, as if left out of the set.
+    rng = np.random.RandomState(0)
+    Z, y = synthetic_self_validation_set(40, rng)
+    selector = MetaQueryNetSelector(max_epochs=1, random_state=0).fit(Z, y)
+    scores = selector.predict(Z)
+    w = rng.uniform(0.5, 2.0, size=40)
+    w[::3] = 0.0
+    kept = w > 0
+    weighted = selector.score(Z, y, sample_weight=w)
+    assert weighted == pairwise_ranking_accuracy(y, scores, sample_weight=w)
+    assert selector.score(Z, y, sample_weight=kept * 1.0) == selector.score(
+        Z[kept], y[kept]
+    )
+    assert selector.score(Z[kept], y[kept]) != selector.score(Z, y)
+
+
 def test_score_names_rows_and_target_of_other_lengths_as_fit_does():
     # The message named y_true and y_score, not the caller's X and y.
     Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
