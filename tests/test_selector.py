@@ -1136,6 +1136,27 @@ def test_an_epoch_ends_when_pairs_seldom_share_a_batch(monkeypatch):
     assert len(passes) <= 2 * (5 + 5)
 
 
+def test_random_state_seeds_the_order_of_the_mini_batches(monkeypatch):
+    # Repeated runs of a seeded benchmark must differ in the batches too, not
+    # only in the initial weights; one seed gives one order.
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    orders = []
+    randperm = torch.randperm
+
+    def recording_randperm(*args, **kwargs):
+        order = randperm(*args, **kwargs)
+        orders[-1].append(order.tolist())
+        return order
+
+    monkeypatch.setattr(torch, "randperm", recording_randperm)
+    for seed in (0, 0, 1):
+        orders.append([])
+        MetaQueryNetSelector(batch_size=4, max_epochs=3, random_state=seed).fit(Z, y)
+    assert len(orders[0]) == 3
+    assert orders[0] == orders[1]
+    assert orders[0] != orders[2]
+
+
 def test_sample_weight_counts_across_mini_batches():
     # Half the rows reverse the order of the other half, with weight 1e-6:
     # the fit must follow the heavy half, as if the light rows were dropped.
