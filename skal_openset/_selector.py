@@ -377,7 +377,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         that lacks this device runs on the CPU, and this becomes ``"cpu"``,
         with a warning.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights.
+        Seeds the initial weights and the order of the mini-batches.
     verbose : int, default=0
         If 1, print the ranking loss every 50 epochs; if larger, every
         ``verbose`` epochs. With ``init="rule"``, the epochs that fit the rule
