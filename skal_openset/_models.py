@@ -980,8 +980,11 @@ class TargetNet(NeuralNetClassifier):
         # The seeded generator is the CPU's (for device="cpu" the only one
         # seeded), and torch cannot move a module off a default "meta" device.
         on_cpu = cpu_default_device() if self.device is not None else None
+        previous = self.__dict__.get("module_")
         with float32_default(), on_cpu or contextlib.nullcontext():
             super().initialize_module()
+        if self.module_ is not previous:  # untrained: no class seen yet
+            self.__dict__.pop("classes_inferred_", None)
         if self.device is None and module_device(self.module_).type == "meta":
             raise ValueError(
                 "The module was built on torch's default device 'meta', whose "
@@ -1153,8 +1156,8 @@ class TargetNet(NeuralNetClassifier):
             return super().fit(X, y, **fit_params)
 
     def _classes_seen(self):
-        """The classes inferred since the last fit (or partial_fit of a new
-        net); none without."""
+        """The classes inferred since the module was built (or the last fit);
+        none without."""
         return self.__dict__.get("classes_inferred_", np.array([], dtype=np.int64))
 
     def check_data(self, X: Any, y: Any) -> None:
@@ -1250,14 +1253,19 @@ class TargetNet(NeuralNetClassifier):
         X = _tensor_as_array(X)
         y = _target_array(X, y)
         self._check_features(X, reset=not self.initialized_)
-        if not self.initialized_:
-            self.__dict__.pop("classes_inferred_", None)  # an earlier net's
+        declared = None
         if classes is not None and self.classes is None:
             width = getattr(self, "module__n_classes", None)
             declared = _check_class_labels(classes, width, name="classes")
-            self.classes_inferred_ = np.union1d(self._classes_seen(), declared)
         try:
             with self._rng_context(), grad_enabled():
+                if not self.initialized_:
+                    # as skorch's would, before the classes are declared: a
+                    # module built afresh forgets those of an earlier one
+                    self.initialize()
+                if declared is not None:
+                    seen = self._classes_seen()
+                    self.classes_inferred_ = np.union1d(seen, declared)
                 return super().partial_fit(X, y, classes=classes, **fit_params)
         except _TrainingInterrupted as exc:
             interrupt = exc.__cause__

@@ -523,6 +523,32 @@ def test_partial_fit_keeps_the_classes_of_earlier_batches_and_declared_ones():
         net().partial_fit(X, y, classes=[3, 7, 9])
 
 
+def test_partial_fit_forgets_the_classes_of_a_module_built_afresh():
+    # classes_ kept the classes trained on before initialize() or a
+    # set_params that rebuilt the module: after set_params(module__n_classes=2)
+    # it named three classes for two predict_proba columns.
+    X, y = blobs()
+    first_two = y < 2
+
+    def net(module=MLPModule, **params):
+        return TargetNet(module, max_epochs=1, verbose=0, random_state=0, **params)
+
+    widths = dict(module__n_features=4, module__n_classes=3)
+    rebuilt = net(**widths).fit(X, y).initialize()
+    rebuilt.partial_fit(X[first_two], y[first_two])
+    assert rebuilt.classes_.tolist() == [0, 1]
+    narrowed = net(**widths).fit(X, y).set_params(module__n_classes=2)
+    narrowed.partial_fit(X[first_two], y[first_two])
+    assert narrowed.classes_.tolist() == [0, 1]
+    assert narrowed.predict_proba(X).shape == (len(X), 2)
+    # a module instance is used as it is: initialize() keeps its training
+    kept = net(MLPModule(n_features=4, n_classes=3)).fit(X, y).initialize()
+    assert kept.partial_fit(X[first_two], y[first_two]).classes_.tolist() == [0, 1, 2]
+    # classes declared to the partial_fit that initialises the net still count
+    declared = net(**widths).partial_fit(X[first_two], y[first_two], classes=[2])
+    assert declared.classes_.tolist() == [0, 1, 2]
+
+
 def test_learning_loss_net_predicts_like_a_classifier():
     X, y = blobs()
     net = make_mlp_classifier(
