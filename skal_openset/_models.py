@@ -1256,7 +1256,17 @@ class TargetNet(NeuralNetClassifier):
         declared = None
         if classes is not None and self.classes is None:
             width = getattr(self, "module__n_classes", None)
-            declared = _check_class_labels(classes, width, name="classes")
+            hint = (
+                "class indices are 0..k-1: encode other labels first (e.g. "
+                "with sklearn.preprocessing.LabelEncoder)."
+            )
+            if width is not None:
+                hint = (
+                    f"the module has module__n_classes={width} outputs, one "
+                    "per class index: build it with one output per class "
+                    "declared, or " + hint
+                )
+            declared = _check_class_labels(classes, width, "classes", hint)
         try:
             with self._rng_context(), grad_enabled():
                 if not self.initialized_:

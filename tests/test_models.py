@@ -16,7 +16,7 @@ from skorch.callbacks import Callback, LRScheduler, PrintLog
 from skorch.dataset import Dataset
 from torch import nn
 
-from skal_openset import make_fast_resnet_classifier
+from skal_openset import ActiveLearner, make_fast_resnet_classifier
 from skal_openset._inference import (
     embed,
     per_sample_loss,
@@ -547,6 +547,22 @@ def test_partial_fit_forgets_the_classes_of_a_module_built_afresh():
     # classes declared to the partial_fit that initialises the net still count
     declared = net(**widths).partial_fit(X[first_two], y[first_two], classes=[2])
     assert declared.classes_.tolist() == [0, 1, 2]
+
+
+def test_partial_fit_classes_beyond_the_module_say_so():
+    # The message for y told an ActiveLearner(warm_start=True) user, whose
+    # known classes outnumbered the net's outputs, to drop OOD rows and to
+    # train through ActiveLearner.
+    X, y = blobs()
+    net = TargetNet(
+        MLPModule, module__n_features=4, module__n_classes=3, max_epochs=1, verbose=0
+    )
+    with pytest.raises(ValueError, match="module__n_classes=3") as error:
+        net.partial_fit(X, y, classes=np.arange(4))
+    assert "OOD" not in str(error.value)
+    learner = ActiveLearner(clone(net), classes=np.arange(4), warm_start=True)
+    with pytest.raises(ValueError, match="module__n_classes=3"):
+        learner.fit(X, y)
 
 
 def test_learning_loss_net_predicts_like_a_classifier():
