@@ -782,6 +782,9 @@ def _as_batch(batch: list[torch.Tensor]) -> list[torch.Tensor]:
     return batch
 
 
+_DONE = object()  # the end of an iterator, told apart from any batch
+
+
 class _OnCPUDefault:
     """The batches of an iterable, each drawn with the CPU as torch's
     default device (:func:`cpu_default_device`), not the caller's code
@@ -802,9 +805,6 @@ class _OnCPUDefault:
             if batch is _DONE:
                 return
             yield batch
-
-
-_DONE = object()
 
 
 class _QuietPrintLog(PrintLog):
@@ -1155,7 +1155,7 @@ class TargetNet(NeuralNetClassifier):
         with self._rng_context(), grad_enabled():
             return super().fit(X, y, **fit_params)
 
-    def _classes_seen(self):
+    def _classes_seen(self) -> np.ndarray:
         """The classes inferred since the module was built (or the last fit);
         none without."""
         return self.__dict__.get("classes_inferred_", np.array([], dtype=np.int64))
@@ -1286,7 +1286,8 @@ class TargetNet(NeuralNetClassifier):
         """Return the batches of ``dataset``; inference cuts an array in large slices.
 
         With a ``device`` and another default device than the CPU set in
-        torch, the batches are drawn on the CPU (see :meth:`_get_iterator`).
+        torch, the batches are drawn with the CPU as the default device, where
+        torch's data loader and the samplers make their seeded index tensors.
 
         Parameters
         ----------
