@@ -1863,6 +1863,24 @@ def test_a_refit_leaves_no_fitted_attribute_of_the_last_fit(split, initial):
     assert learner.embedding_ is None
 
 
+def test_a_refit_on_an_array_forgets_the_column_names_of_the_last_fit(initial):
+    # Fitted on a DataFrame, then again on an array, the learner kept the
+    # frame's feature_names_in_: a later DataFrame of other columns was
+    # refused as not those the learner had been fitted on.
+    pd = pytest.importorskip("pandas")
+    X, y = initial
+    names = [f"pixel_{i}" for i in range(X.shape[1])]
+    learner = lr_learner().fit(pd.DataFrame(X, columns=names), y)
+    assert list(learner.feature_names_in_) == names
+    learner.fit(X, y)
+    assert not hasattr(learner, "feature_names_in_")
+    other = pd.DataFrame(X, columns=[f"other_{i}" for i in range(X.shape[1])])
+    # scikit-learn's warning, as for any classifier fitted on an array.
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        indices, X_query = learner.query(other, n_instances=3)
+    assert len(indices) == 3 and list(X_query.columns) == list(other.columns)
+
+
 def test_a_learner_saved_with_setting_reprs_does_not_warn(split):
     # Learners saved the day before stored reprs: every query of theirs
     # warned that the parameters had changed (advising a refit, which throws
