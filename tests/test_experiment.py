@@ -104,6 +104,47 @@ def test_ood_cost_changes_how_many_examples_a_round_buys(split, estimator):
         assert 12 - 4 < spent <= 12
 
 
+def test_query_in_share_is_the_share_of_the_labels_bought(split, estimator):
+    # With OOD labels dearer, a round buys fewer rows than it ranks: the IN
+    # share is of the labels bought (those n_labelled_in counts), not of the
+    # candidates ranked.
+    records = run_active_learning(
+        split,
+        estimator,
+        RandomQuery(random_state=1),
+        n_rounds=3,
+        budget=12,
+        cost_ood=4.0,
+    )
+    assert any(r["query_size"] < 12 for r in records[1:])  # ranked 12 each
+    for before, after in zip(records, records[1:]):
+        n_in = after["n_labelled_in"] - before["n_labelled_in"]
+        assert after["query_in_share"] == pytest.approx(n_in / after["query_size"])
+
+
+def test_records_count_in_labels_by_the_splits_ood_label(estimator):
+    # An OOD label other than -1 must not count the OOD rows as IN ones.
+    X, y = load_digits_dataset()
+    split = make_open_set_split(
+        X,
+        y,
+        n_in_classes=4,
+        noise_ratio=0.4,
+        initial_size=20,
+        ood_label=99,
+        random_state=0,
+    )
+    records = run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=2, budget=10
+    )
+    initial = split.y_pool[split.initial_idx]
+    assert 0 < np.sum(initial == 99) < initial.size
+    assert records[0]["n_labelled_in"] == np.sum(initial != 99)
+    first, second = records
+    bought_in = second["n_labelled_in"] - first["n_labelled_in"]
+    assert bought_in == pytest.approx(second["query_in_share"] * 10)
+
+
 def test_runs_are_reproducible_and_leave_templates_untouched(split, estimator):
     strategy = MQNetQuery(rule_weight=0, random_state=0)  # fits a selector
     first = run_active_learning(split, estimator, strategy, n_rounds=3, budget=10)
@@ -175,6 +216,22 @@ def test_summary_area_is_over_the_budget_spent_not_the_labels_bought():
     # (0.2 + 0.4) / 2 * 40 + (0.4 + 1.0) / 2 * 10 = 19, over 50; by labels
     # (0 -> 10 -> 20) it would be (3 + 7) / 20 = 0.5.
     assert row["auc_mean"] == pytest.approx(19 / 50)
+
+
+def test_summary_in_share_weighs_each_query_by_the_labels_it_bought():
+    # The IN share of all queries: 10 IN labels of the 40 bought, where the
+    # rounds' shares averaged alike would say 0.5.
+    template = _fake_records()[1]
+    records = [
+        {**template, "round": 1, "query_size": 0, "query_in_share": float("nan")},
+        {**template, "round": 2, "query_size": 10, "query_in_share": 1.0},
+        {**template, "round": 3, "query_size": 30, "query_in_share": 0.0},
+    ]
+    for record, spent in zip(records, (0, 10, 40)):
+        record["budget_spent"] = spent
+    (row,) = summarize_final_round(records)
+    assert row["in_share_mean"] == pytest.approx(0.25)
+    assert row["ood_labels_mean"] == 30
 
 
 def test_summary_of_runs_that_bought_nothing_has_no_in_share():
