@@ -333,6 +333,15 @@ class StrategyTemplate:
             indices, scores = case.make(0)(case.learner, small, n_instances=9)
         assert_contract(indices, scores, len(small), len(small))
 
+    def test_the_whole_pool_requested_is_returned_without_a_warning(self, case, pool):
+        # Only a pool smaller than n_instances is warned of, not one as large.
+        small = pool[:6]
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            indices, scores = case.make(0)(case.learner, small, n_instances=6)
+        assert not [w for w in record if "larger than the pool" in str(w.message)]
+        assert_contract(indices, scores, len(small), len(small))
+
     @pytest.mark.parametrize("n_instances", [0, -2, 2.5, 3.0, "3", None, True, False])
     def test_rejects_a_bad_n_instances(self, case, pool, n_instances):
         with pytest.raises(ValueError, match="n_instances"):
