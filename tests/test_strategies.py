@@ -715,6 +715,29 @@ class TestBadgeQuery(StrategyTemplate):
         np.testing.assert_allclose(scores, norms[indices], rtol=1e-4)
         np.testing.assert_array_equal(scores[3:], 0.0)
 
+    def test_as_many_nonzero_gradients_as_picks_still_draw_by_kmeans_pp(
+        self, learner, pool
+    ):
+        # The fallback to the largest norms is for fewer nonzero gradients than
+        # picks; with exactly as many, BADGE's D^2 draws may take a row of no
+        # gradient (at distance ||g_c|| from every centre) over one of some.
+        dead = copy.deepcopy(learner)
+        with torch.no_grad():
+            for stage in dead.estimator_.module_.stages:
+                stage[0].bias.zero_()
+        X = np.vstack([np.zeros((8, pool.shape[1]), np.float32), pool[:3]])
+        assert np.count_nonzero(gradient_norms(dead, X)) == 3
+        proba = expected_proba(dead, X)
+        residual = proba - np.eye(proba.shape[1])[proba.argmax(axis=1)]
+        G = np.einsum("nk,nd->nkd", residual, expected_embedding(dead, X))
+        G = G.reshape(len(X), -1)
+        batches = []
+        for seed in range(5):
+            indices, _ = BadgeQuery(seed)(dead, X, n_instances=3)
+            assert indices.tolist() == kmeans_pp_written_out(G, 3, seed)
+            batches.append(indices)
+        assert any((batch < 8).any() for batch in batches)  # not the top norms
+
     def test_draws_on_one_blas_thread_and_restores_the_limit(
         self, learner, pool, monkeypatch
     ):
