@@ -75,8 +75,9 @@ class BadgeQuery(QueryStrategy):
         sq_norms *= np.einsum("nd,nd->n", embedding, embedding, dtype=np.float64)
         norms = np.sqrt(sq_norms) * scale
         if np.count_nonzero(norms) < n_instances:
-            # k-means++ cannot draw from zero mass: a confident model sees
-            # no gradient; take the largest norms instead.
+            # A confident model sees few or no gradients: k-means++ cannot
+            # draw from zero mass, and with some could leave a row that has
+            # one for a zero one. Take every row with a gradient, then ties.
             return top_scores(norms, n_instances, rng)
         indices = _kmeans_pp_outer(residual, embedding, sq_norms, n_instances, rng)
         # Once every row coincides with a centre (duplicate rows), nothing is
