@@ -506,6 +506,26 @@ def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
     assert set(learner.y_labelled_) <= {"cat", "cow", "unknown"}
 
 
+def test_an_answer_with_another_label_of_the_table_counts_as_ood(tmp_path, capsys):
+    # Labels of the table that are no IN class are OOD answers too, but the
+    # round counted only those written as --ood-label: its query_in_share and
+    # its closing line took 'dog' and 'eel' for IN.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    options = ["--interactive", "--rounds", "2", "--budget", "8", "--timeout", "60"]
+    options += ["--poll-seconds", "0.02", "--strategy", "random"]
+    queries = tmp_path / "out" / "queries"
+    with _person_answering(queries, truth, lambda label: label):
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    with (queries / "round_2.csv").open() as f:
+        asked = [int(r["id"]) for r in csv.DictReader(f)]
+    n_in = int(np.isin(truth[asked], ["cat", "cow"]).sum())
+    assert 0 < n_in < 8  # both kinds asked
+    with (tmp_path / "out" / "records.csv").open() as f:
+        records = list(csv.DictReader(f))
+    assert float(records[1]["query_in_share"]) == pytest.approx(n_in / 8)
+    assert f"Round 2: {n_in} IN and {8 - n_in} OOD labels" in capsys.readouterr().out
+
+
 def test_interactive_budget_spent_does_not_drift_with_costs_like_a_tenth(tmp_path):
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "8", "--budget", "1", "--cost-in", "0.1"]
@@ -2938,6 +2958,39 @@ def test_blank_lines_above_a_query_files_header_are_skipped(tmp_path, capsys):
     query.write_text("\n\r\n" + query.read_text(), newline="")
     _wait_briefly(tmp_path)
     assert 2 in load_object(tmp_path / "out" / "state.joblib")["taught"]
+
+
+@pytest.mark.parametrize(
+    "changed, named",
+    [
+        (["--in-classes", "cat,dog"], "--in-classes was cat,cow, now cat,dog"),
+        (["--classifier", "forest"], "--classifier was mlp, now forest"),
+        (["--cost-in", "0.5"], "--cost-in was 1, now 0.5"),
+        (["--cost-ood", "2"], "--cost-ood was 1, now 2"),
+        (["--seed", "1"], "--seed was 0, now 1"),
+    ],
+)
+def test_a_resume_names_each_option_that_shapes_the_campaign(
+    tmp_path, capsys, changed, named
+):
+    # An option left out of those kept in the state still refused the resume
+    # (it is in the fingerprint), but as "another campaign", naming nothing.
+    _campaign_waiting_for_labels(tmp_path, capsys)
+    assert f"or options: {named}. Rerun" in _refusal(tmp_path, capsys, *changed)
+
+
+def test_a_blank_query_with_its_label_column_renamed_is_kept_without_the_state(
+    tmp_path, capsys
+):
+    # Only the extra columns' names may differ from a query as written: one
+    # with its 'label' column renamed counted as blank, and was written over.
+    state = _campaign_waiting_for_labels(tmp_path, capsys)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    renamed = query.read_text().replace("id,label", "id,Label", 1)
+    query.write_text(renamed)
+    state.unlink()
+    assert "round_2.csv may hold labels that" in _refusal(tmp_path, capsys)
+    assert query.read_text() == renamed
 
 
 def test_an_empty_ood_label_is_refused(tmp_path, capsys):
