@@ -228,6 +228,18 @@ def test_split_default_initial_size_and_custom_ood_label():
     assert split.is_ood.sum() == round(75 * 0.2 / 0.8)
 
 
+def test_the_initial_set_finds_the_ood_rows_of_a_custom_ood_label():
+    # Taken as the rows coded -1, the OOD rows of ood_label=7 were none: the
+    # initial set drew IN rows where the noise ratio asks for OOD ones.
+    X, y = _tagged_data(50, 4)
+    kwargs = dict(in_classes=[0, 1], noise_ratio=0.5, initial_size=20, random_state=0)
+    default = make_open_set_split(X, y, **kwargs)
+    custom = make_open_set_split(X, y, ood_label=7, **kwargs)
+    np.testing.assert_array_equal(custom.is_ood, default.is_ood)
+    np.testing.assert_array_equal(custom.initial_idx, default.initial_idx)
+    assert custom.is_ood[custom.initial_idx].sum() == 10
+
+
 def test_a_small_initial_set_holds_an_in_row_at_high_noise():
     # int(2 * 0.3) = 0 IN rows were drawn, and the top-up from the whole pool
     # often drew OOD rows only: nothing to train a classifier on.
