@@ -456,6 +456,18 @@ def test_booleans_are_not_taken_for_numeric_classes_nor_numbers_for_boolean_ones
     assert learner.classes_.tolist() == [False, True]
 
 
+def test_booleans_among_numeric_labels_are_refused_where_not_all_are_booleans():
+    # Only labels that were all booleans were refused: a mask's True beside
+    # numbers (an object array keeps both) was taught as class 1.
+    X = np.random.default_rng(0).random((20, 3))
+    learner = ActiveLearner(LogisticRegression(), classes=[0, 1])
+    learner.fit(X, np.arange(20) % 2)
+    before = learner.y_labelled_.copy()
+    with pytest.raises(ValueError, match=r"The labels \[True, 0\] are booleans"):
+        learner.teach(X[:2], np.array([True, 0], dtype=object))
+    np.testing.assert_array_equal(learner.y_labelled_, before)
+
+
 def test_a_cast_is_suggested_only_where_it_works_on_every_label():
     # y.astype(int) was suggested for ['0', '1', 'unknown'], and fails on
     # 'unknown': the classes in the labels' kind work.
