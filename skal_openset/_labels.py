@@ -171,16 +171,19 @@ def check_booleans_alike(labels, classes, *, name="labels", classes_name="classe
     bools = list(map(is_bool, labels.tolist()))
     if all(bools) == boolean_classes and (boolean_classes or not any(bools)):
         return
-    shown = list(dict.fromkeys(labels.tolist()))[:5]
+    # The offending labels only: the numbers among boolean classes' labels,
+    # or the booleans among numeric ones'.
+    odd = [v for v, b in zip(labels.tolist(), bools) if b != boolean_classes]
+    shown = list(dict.fromkeys(odd))[:5]
     if boolean_classes:
         raise ValueError(
             f"The {classes_name} are booleans {classes.tolist()} but the {name} "
-            f"{shown} are numbers, which would be taken for True (1) and False "
+            f"hold numbers {shown}, which would be taken for True (1) and False "
             f"(0): give the {name} as True and False, e.g. .astype(bool) if 1 "
             "and 0 mean True and False."
         )
     raise ValueError(
-        f"The {name} {shown} are booleans but the {classes_name} "
+        f"The {name} hold booleans {shown} but the {classes_name} "
         f"{classes.tolist()} are numbers, so True would be taken for class 1 "
         f"and False for class 0: give the {name} as classes (a boolean mask is "
         "no label), e.g. np.where(mask, 1, 0) if True means class 1."

@@ -373,13 +373,13 @@ def test_split_does_not_take_booleans_for_numeric_classes_nor_numbers_for_bools(
     # the IN classes, and [1, 0] on boolean labels made True and False them.
     X = np.zeros((40, 2))
     digit = np.arange(40) % 4
-    match = r"The in_classes \[True, False\] are booleans but the classes of y"
+    match = r"The in_classes hold booleans \[True, False\] but the classes of y"
     with pytest.raises(ValueError, match=match):
         make_open_set_split(X, digit, in_classes=[True, False], random_state=0)
     match = r"The classes of y are booleans \[False, True\] but the in_classes"
     with pytest.raises(ValueError, match=match):
         make_open_set_split(X, digit > 1, in_classes=[1, 0], random_state=0)
-    match = r"The y_test \[True, False\] are booleans but the classes of y"
+    match = r"The y_test hold booleans \[True, False\] but the classes of y"
     with pytest.raises(ValueError, match=match):
         make_open_set_split(
             X, digit, in_classes=[0, 1], X_test=X[:2], y_test=[True, False]

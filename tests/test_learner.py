@@ -430,7 +430,12 @@ def test_labels_of_another_kind_than_the_classes_are_named_so(
 @pytest.mark.parametrize(
     "classes, fitted, taught, message",
     [
-        ([0, 1], [0, 1], [True, False], r"booleans but the classes \[0, 1\] are num"),
+        (
+            [0, 1],
+            [0, 1],
+            [True, False],
+            r"booleans \[True, False\] but the classes \[0, 1\] are num",
+        ),
         (None, [False, True], [1, 0], r"classes are booleans \[False, True\] but"),
     ],
 )
@@ -463,7 +468,7 @@ def test_booleans_among_numeric_labels_are_refused_where_not_all_are_booleans():
     learner = ActiveLearner(LogisticRegression(), classes=[0, 1])
     learner.fit(X, np.arange(20) % 2)
     before = learner.y_labelled_.copy()
-    with pytest.raises(ValueError, match=r"The labels \[True, 0\] are booleans"):
+    with pytest.raises(ValueError, match=r"The labels hold booleans \[True\] but"):
         learner.teach(X[:2], np.array([True, 0], dtype=object))
     np.testing.assert_array_equal(learner.y_labelled_, before)
 

@@ -326,7 +326,7 @@ def test_teach_open_set_does_not_take_booleans_for_numeric_classes():
     unlabelled = np.flatnonzero(~oracle.queried_)
     ranked, _ = learner.query(split.X_pool[unlabelled], n_instances=2)
     before = learner.y_training.copy()
-    with pytest.raises(ValueError, match=r"The labels \[True, False\] are booleans"):
+    with pytest.raises(ValueError, match=r"The labels hold booleans \[True, False\]"):
         teach_open_set(learner, split.X_pool[unlabelled[ranked]], [True, False])
     np.testing.assert_array_equal(learner.y_training, before)
 
