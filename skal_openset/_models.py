@@ -1319,18 +1319,7 @@ class TargetNet(NeuralNetClassifier):
         ``iterator_valid`` and no ``iterator_valid__*`` parameters, a skorch
         Dataset of in-memory arrays (``y`` an array or None) is cut into
         slices of about 4 MB (at least ``batch_size`` rows) instead.
-
-        Parameters
-        ----------
-        dataset : torch Dataset
-            What :meth:`get_dataset` returned.
-        training : bool, default=False
-            Whether the batches are for training (skorch's iterator, shuffled
-            by default) or for inference.
-
-        Returns
-        -------
-        batches : iterable of (X_batch, y_batch)
+        Parameters and return as :meth:`get_iterator`'s.
         """
         in_memory = (
             type(dataset) is Dataset
