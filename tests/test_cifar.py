@@ -114,6 +114,52 @@ def test_random_resized_crop_flip_stays_inside_the_image():
         torch.testing.assert_close(out, x)
 
 
+def _crop_geometry(out, size):
+    """Each output image's crop, read back from ramp images (channel 0 the
+    column's x, channel 1 the row's y, in [0, 1]): the crop's centre and its
+    signed half-width (negative when mirrored) and half-height, in [-1, 1]
+    coordinates, from the exact bilinear samples of its middle half."""
+    middle = torch.arange(size // 4, 3 * size // 4)
+    at = (2 * middle.double() + 1) / size - 1  # output pixel centres
+    geometry = []
+    for ramp in (out[:, 0, size // 2, middle], out[:, 1, middle, size // 2]):
+        g = 2 * ramp.double() - 1  # the sampled coordinate
+        half = (g[:, -1] - g[:, 0]) / (at[-1] - at[0])
+        centre = g[:, 0] - half * at[0]
+        # linear throughout: no sample clamped at the image's edge
+        torch.testing.assert_close(
+            g, centre[:, None] + half[:, None] * at, rtol=0, atol=1e-5
+        )
+        geometry += [centre, half]
+    return geometry
+
+
+def test_random_resized_crop_flip_draws_crops_of_its_scale_ratio_and_flip():
+    # The constant images above cannot see where a crop lies: border padding
+    # gives a crop beyond the image the edge's value. Ramps can.
+    size = 32
+    ramp = (torch.arange(size) + 0.5) / size
+    x = torch.stack([ramp.expand(size, size), ramp[:, None].expand(size, size)])
+    torch.manual_seed(0)
+    out = random_resized_crop_flip(x.repeat(400, 1, 1, 1))
+    tx, sx, ty, sy = _crop_geometry(out, size)
+    flipped = sx < 0
+    sx = sx.abs()
+    assert (tx.abs() + sx <= 1 + 1e-5).all() and (ty.abs() + sy <= 1 + 1e-5).all()
+    area = sx * sy  # share of the image
+    assert area.min() >= 0.2 - 1e-5 and area.max() <= 1 + 1e-5
+    assert area.min() < 0.25 and area.max() > 0.9  # the whole range (0.2, 1)
+    free = (sx < 1 - 1e-5) & (sy < 1 - 1e-5)  # aspect not cut by the image
+    aspect = sx[free] / sy[free]
+    assert aspect.min() >= 3 / 4 - 1e-4 and aspect.max() <= 4 / 3 + 1e-4
+    assert aspect.min() < 0.8 and aspect.max() > 1.25
+    assert 0.4 < flipped.double().mean() < 0.6
+    mirrored = random_hflip(x.repeat(400, 1, 1, 1))[:, 0, 0, 0] > 0.5
+    assert 0.4 < mirrored.double().mean() < 0.6
+    unflipped = random_resized_crop_flip(x.repeat(50, 1, 1, 1), flip=False)
+    assert (_crop_geometry(unflipped, size)[1] > 0).all()
+
+
 # ----------------------------------------------------------------- target model
 
 
@@ -171,6 +217,22 @@ def test_one_cycle_factor_rises_to_one_then_falls(max_epochs, warmup):
     assert factors[peak] == 1 and np.all(factors > 0)
     assert np.all(np.diff(factors[: peak + 1]) > 0)
     assert np.all(np.diff(factors[peak:]) < 0)
+
+
+def test_one_cycle_factor_rounds_the_warm_up_epochs():
+    # 20% of 8 epochs is 1.6: 2 warm-up epochs, as the docstring's round.
+    factors = [one_cycle_factor(e, 8) for e in range(8)]
+    np.testing.assert_allclose(
+        factors, [1 / 3, 2 / 3, 1, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6]
+    )
+
+
+def test_fast_resnet_factory_recipe():
+    net = make_fast_resnet_classifier(4)
+    assert net.optimizer is torch.optim.SGD and net.lr == 0.2
+    assert (net.optimizer__momentum, net.optimizer__weight_decay) == (0.9, 5e-4)
+    assert net.optimizer__nesterov is True
+    assert (net.batch_size, net.max_epochs) == (256, 40)
 
 
 def test_fast_resnet_fits_reproducibly_on_cpu():
@@ -379,6 +441,24 @@ def test_contrastive_views_flip_before_the_rotation(monkeypatch):
     # a view and its turned copy share the flip; the two views are flipped apart
     assert mirrored[:16] == mirrored[16:32] and mirrored[32:48] == mirrored[48:]
     assert mirrored[:16] != mirrored[32:48]
+
+
+def test_nt_xent_is_simclrs_loss_with_view_i_paired_to_view_i_plus_n():
+    import skal_openset._contrastive as contrastive
+
+    # SimCLR's NT-Xent written out: the cosine similarities over the
+    # temperature, each row's own similarity left out of its softmax, and
+    # row i's positive the same image's other view, row i +- n.
+    z = torch.randn(6, 5, generator=torch.Generator().manual_seed(0)) * 3
+    unit = (z / z.norm(dim=1, keepdim=True)).double().numpy()
+    n, temperature, losses = 3, 0.3, []
+    for i in range(2 * n):
+        logits = np.array([unit[i] @ unit[j] / temperature for j in range(2 * n)])
+        others = np.delete(np.arange(2 * n), i)
+        positive = (i + n) % (2 * n)
+        losses.append(np.log(np.exp(logits[others]).sum()) - logits[positive])
+    loss = contrastive._nt_xent(z, temperature)
+    assert loss.item() == pytest.approx(np.mean(losses), rel=1e-5)
 
 
 def test_the_encoder_and_augmentations_run_alike_whatever_torchs_default_dtype(
