@@ -104,9 +104,10 @@ def test_rotate90_and_other_augmentations():
         random_crop_flip(np.zeros((1, 3, 4, 4)))
 
 
-def test_random_resized_crop_flip_stays_inside_the_image():
+def test_random_resized_crop_flip_blends_no_padding_into_the_rim():
     # A crop reaching the image's side blended the zero padding into its rim:
-    # a constant image came back with darker edges (down to 2/3 at 8x8).
+    # a constant image came back with darker edges (down to 2/3 at 8x8). That
+    # crops stay inside the image, the ramp images of the next test check.
     torch.manual_seed(0)
     for size, scale in ((32, (0.2, 1.0)), (8, (0.2, 0.2))):
         x = torch.full((200, 3, size, size), 0.5)
