@@ -979,9 +979,11 @@ class TargetNet(NeuralNetClassifier):
         """
         # The seeded generator is the CPU's (for device="cpu" the only one
         # seeded), and torch cannot move a module off a default "meta" device.
-        on_cpu = cpu_default_device() if self.device is not None else None
+        on_cpu = (
+            contextlib.nullcontext() if self.device is None else cpu_default_device()
+        )
         previous = self.__dict__.get("module_")
-        with float32_default(), on_cpu or contextlib.nullcontext():
+        with float32_default(), on_cpu:
             super().initialize_module()
         if self.module_ is not previous:  # untrained: no class seen yet
             self.__dict__.pop("classes_inferred_", None)

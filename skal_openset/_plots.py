@@ -328,7 +328,7 @@ def _styles(groups, order):
     return {group: {"color": f"C{i}"} for i, group in enumerate(order)}
 
 
-def _mean_and_band(ax, group, runs, x, y, style, band=True):
+def _mean_and_band(ax, group, runs, x, y, style, band):
     """Mean over runs of as many rounds, round by round, with a +-std band
     when there are several and `band`, cut to the values the series can take
     (no accuracy above 1)."""
