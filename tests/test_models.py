@@ -717,6 +717,25 @@ def test_resnet18_factory_reference_recipe():
     assert isinstance(make_resnet18_classifier(4, max_epochs=8), TargetNet)
 
 
+@pytest.mark.parametrize("learning_loss", [False, True])
+def test_mlp_and_cnn_factories_have_their_documented_defaults(learning_loss):
+    # Adam at lr 1e-3 in shuffled batches of 64, 100 epochs for the MLP and
+    # 30 for the CNN, as their docstrings say; the loss head detaches after
+    # 60% of the epochs.
+    mlp = make_mlp_classifier(4, 3, learning_loss=learning_loss)
+    cnn = make_cnn_classifier(3, learning_loss=learning_loss)
+    for net, max_epochs in ((mlp, 100), (cnn, 30)):
+        assert net.optimizer is torch.optim.Adam
+        assert (net.lr, net.batch_size, net.max_epochs) == (1e-3, 64, max_epochs)
+        assert net.get_params()["iterator_train__shuffle"] is True
+        assert net.device == "cpu" and net.train_split is None
+        np.testing.assert_array_equal(net.classes, np.arange(3))
+        assert isinstance(net, LearningLossNet) == learning_loss
+        if learning_loss:
+            assert net.ll_detach_epoch == 0.6
+    assert (mlp.module__hidden_sizes, mlp.module__dropout) == ((256, 128), 0.0)
+
+
 def test_lr_schedule_decays_at_milestones():
     X, y = blobs(n=16)
     net = make_mlp_classifier(
