@@ -962,6 +962,23 @@ def test_the_detach_epoch_follows_max_epochs_set_after_the_net_was_built():
     assert rec.flags == [False, False, False, True, True]
 
 
+def test_a_detach_share_is_rounded_down_to_whole_epochs():
+    # int(0.6 * 3) = 1, as documented: detached from the second of three
+    # epochs on (rounded to nearest, 2, it trained one epoch more jointly).
+    X, y = blobs(n=16)
+    rec = _RecordDetach()
+    make_mlp_classifier(
+        4,
+        3,
+        learning_loss=True,
+        hidden_sizes=(8,),
+        max_epochs=3,
+        callbacks=[rec],
+        random_state=0,
+    ).fit(X, y)
+    assert rec.flags == [False, True, True]
+
+
 @pytest.mark.parametrize("value", [-1, 1.5, "60%", True])
 def test_a_bad_detach_epoch_is_refused_at_fit(value):
     X, y = blobs(n=16)
