@@ -499,7 +499,7 @@ def test_partial_fit_keeps_the_classes_of_earlier_batches_and_declared_ones():
     # predict_proba kept a column for it.
     X, y = blobs()
 
-    def net():
+    def net(**params):
         return TargetNet(
             MLPModule,
             module__n_features=4,
@@ -507,6 +507,7 @@ def test_partial_fit_keeps_the_classes_of_earlier_batches_and_declared_ones():
             max_epochs=1,
             verbose=0,
             random_state=0,
+            **params,
         )
 
     first_two = y < 2
@@ -514,10 +515,17 @@ def test_partial_fit_keeps_the_classes_of_earlier_batches_and_declared_ones():
     np.testing.assert_array_equal(declared.classes_, np.arange(3))
     continued = net().partial_fit(X, y).partial_fit(X[first_two], y[first_two])
     np.testing.assert_array_equal(continued.classes_, np.arange(3))
+    # classes declared later add to those trained on, and do not replace them
+    redeclared = net().partial_fit(X, y)
+    redeclared.partial_fit(X[first_two], y[first_two], classes=[0])
+    np.testing.assert_array_equal(redeclared.classes_, np.arange(3))
     # fit starts afresh, from its y alone, as before
     np.testing.assert_array_equal(
         continued.fit(X[first_two], y[first_two]).classes_, [0, 1]
     )
+    # also where fit keeps the module (warm_start): no class of an earlier fit
+    warm = net(warm_start=True).fit(X, y).fit(X[first_two], y[first_two])
+    np.testing.assert_array_equal(warm.classes_, [0, 1])
     assert net().partial_fit(X[first_two], y[first_two]).classes_.tolist() == [0, 1]
     with pytest.raises(ValueError, match="classes holds labels outside 0..2"):
         net().partial_fit(X, y, classes=[3, 7, 9])
