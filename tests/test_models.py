@@ -1446,6 +1446,38 @@ def test_a_table_net_takes_uint8_columns_as_numbers():
     )
 
 
+class _FlatLinear(nn.Sequential):
+    """A linear classifier of 4x4 images, flattened."""
+
+    def __init__(self):
+        super().__init__(nn.Flatten(), nn.Linear(16, 2))
+
+
+def test_a_net_for_images_without_a_channel_axis_reads_uint8_as_pixels():
+    # input_shape (H, W) is an image's, as (C, H, W) is: uint8 rows are
+    # pixels, scaled to [0, 1], and train as those floats do.
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (40, 4, 4)).astype(np.uint8)
+    y = np.arange(40) % 2
+
+    def net():  # a class: each fit draws the same seeded weights
+        return TargetNet(
+            _FlatLinear,
+            classes=np.arange(2),
+            input_shape=(4, 4),
+            max_epochs=2,
+            verbose=0,
+            random_state=0,
+        )
+
+    scaled = (pixels / 255).astype(np.float32)
+    np.testing.assert_allclose(net().get_dataset(pixels).X, scaled, rtol=1e-6)
+    expected = net().fit(scaled, y).predict_proba(scaled)
+    np.testing.assert_allclose(
+        net().fit(pixels, y).predict_proba(pixels), expected, rtol=1e-5
+    )
+
+
 def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
     # Fitted on 0..255 floats or int64, the net took them as they were, then
     # scaled the same pixels as uint8 to [0, 1]: accuracy 1.0 fell to 0.5.
