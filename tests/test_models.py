@@ -819,6 +819,26 @@ def test_min_steps_loader(n, min_steps, expected_batches):
     assert torch.all(counts == full // n)
 
 
+def test_min_steps_loader_draws_each_epochs_order_from_the_seeded_torch_rng():
+    # A net's random_state seeds torch's RNG for training: the cycled
+    # permutations must follow it, and each epoch (a new loader) draw anew.
+    from skal_openset._models import seeded_torch
+
+    dataset = torch.utils.data.TensorDataset(torch.arange(10))
+
+    def order():
+        loader = min_steps_loader(dataset, batch_size=4, shuffle=True, min_steps=5)
+        return torch.cat([b[0] for b in loader]).tolist()
+
+    with seeded_torch(0):
+        first, second = order(), order()
+    with seeded_torch(0):
+        assert order() == first
+    with seeded_torch(1):
+        assert order() != first
+    assert second != first
+
+
 def test_min_steps_loader_trains_on_one_row_as_two_copies():
     # min_steps 0 gave a batch of one row, which batch norm refuses in training.
     dataset = torch.utils.data.TensorDataset(torch.arange(1))
