@@ -68,7 +68,12 @@ from skal_openset import (
     predicted_loss,
     teach_open_set,
 )
-from skal_openset._model_scores import class_logits, model_embedding, per_example_loss
+from skal_openset._model_scores import (
+    class_logits,
+    class_probabilities,
+    model_embedding,
+    per_example_loss,
+)
 
 NAMES = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
                   "eight", "nine"])  # fmt: skip
@@ -2201,6 +2206,25 @@ def test_saturated_net_logits_give_a_positive_float64_loss():
     codes = learner.estimator_.predict(X[:40])
     loss = per_example_loss(learner, X[:40], learner.classes_[codes])
     assert loss.dtype == np.float64 and np.all(loss > 0)
+
+
+def test_a_nets_probabilities_are_a_float64_softmax_of_its_logits():
+    # A softmax in the logits' float32 rounds a top probability above
+    # 1 - 6e-8 to 1: least confidence then tied rows of any surer logits.
+    from skal_openset import TargetNet, least_confidence
+
+    module = torch.nn.Linear(3, 3)  # the identity: the logits are the rows
+    with torch.no_grad():
+        module.weight.copy_(torch.eye(3))
+        module.bias.zero_()
+    net = TargetNet(module, classes=np.arange(3), lr=0.0, max_epochs=1, verbose=0)
+    X = np.array([[0, 20, 0], [0, 21, 0], [0, 0, 0], [5, 0, 0]], dtype=np.float32)
+    learner = ActiveLearner(net, classes=[0, 1, 2]).fit(X, np.array([1, 1, 0, 0]))
+    scores = least_confidence(class_probabilities(learner, X[:2]))
+    # 1 - 1 / (1 + 2 exp(-gap)), by hand
+    expected = [2 * np.exp(-gap) / (1 + 2 * np.exp(-gap)) for gap in (20.0, 21.0)]
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
+    assert scores[0] > scores[1] > 0
 
 
 # -------------------------------------------- MQ-Net's state and modAL traps
