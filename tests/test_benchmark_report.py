@@ -780,3 +780,53 @@ def test_paired_wins_by_cell_order_the_cells_by_noise_ratio():
         "| a 10%",
         "| a 40%",
     ]
+
+
+def test_points_round_a_last_5_away_from_zero():
+    # By hand: 0.125 reads +0.13 and -0.125 -0.13 (half to even: +0.12,
+    # -0.12); 2.675, stored as 2.67499999999999982..., reads +2.68.
+    assert [report._points(x) for x in (0.125, -0.125, 2.675)] == [
+        "+0.13",
+        "-0.13",
+        "+2.68",
+    ]
+
+
+def _goal_row(strategy, mean, std, cell="a 20%", trials=(0, 1, 2)):
+    """A `summarize_final_round` row as the goal check reads it."""
+    return dict(
+        cell=cell,
+        strategy=strategy,
+        accuracy_mean=mean,
+        accuracy_std=std,
+        trials=list(trials),
+    )
+
+
+def test_the_goal_check_weighs_a_lag_against_mqnets_own_std():
+    # MQ-Net 2 points behind CONF: within MQ-Net's std of 3 points, though
+    # not within CONF's 1; and outside MQ-Net's 1, though within CONF's 3.
+    rows = [_goal_row("MQ-Net", 0.80, 0.03), _goal_row("CONF", 0.82, 0.01)]
+    assert "| a | -2.00 (within 1 std of CONF) |" in report._goal_lines(rows)
+    rows = [_goal_row("MQ-Net", 0.80, 0.01), _goal_row("CONF", 0.82, 0.03)]
+    assert "| a | -2.00 (outside 1 std of CONF) |" in report._goal_lines(rows)
+
+
+def test_the_goal_check_marks_a_rival_over_fewer_trials():
+    # MQ-Net ran trials 0-2, CONF 0-1 only: the gap compares means over
+    # different class splits, marked by the fewer count.
+    rows = [
+        _goal_row("MQ-Net", 0.9, 0.0, "a 40%"),
+        _goal_row("CONF", 0.8, 0.0, "a 40%", trials=(0, 1)),
+    ]
+    assert "| a | +10.00 (best) (n=2) |" in report._goal_lines(rows)
+
+
+def test_the_goal_check_orders_its_noise_ratios_by_value():
+    # As text, "40%" came before "5%".
+    rows = [
+        _goal_row(s, mean, 0.0, cell)
+        for cell in ("a 5%", "a 40%")
+        for s, mean in (("MQ-Net", 0.9), ("CONF", 0.8))
+    ]
+    assert "| dataset | 5% | 40% |" in report._goal_lines(rows)
