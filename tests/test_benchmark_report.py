@@ -830,3 +830,81 @@ def test_the_goal_check_orders_its_noise_ratios_by_value():
         for s, mean in (("MQ-Net", 0.9), ("CONF", 0.8))
     ]
     assert "| dataset | 5% | 40% |" in report._goal_lines(rows)
+
+
+def test_an_unbalanced_pool_averages_each_class_split_first():
+    # Split 0 gains +4 at 40% and +2 at 60%, split 1 (run at 40% only) -3:
+    # split means +3 and -3, mean 0, standard error 3 (the mean of the three
+    # runs would be +1).
+    gaps = {(0, 0.4): 4, (0, 0.6): 2, (1, 0.4): -3}
+    records = [
+        dict(_final(strategy, trial, accuracy), noise=noise)
+        for (trial, noise), gap in gaps.items()
+        for strategy, accuracy in (("MQ-Net", 0.5 + gap / 100), ("BADGE", 0.5))
+    ]
+    pooled = _paired_wins_lines(records, ("BADGE",))[-2]
+    half_width = t.ppf(0.975, df=1) * 3
+    assert pooled == (
+        f"| all, pooled | 2/0/1, +0.00 [{-half_width:+.2f}, {half_width:+.2f}] |"
+    )
+
+
+def _resolution_records(gaps):
+    """Final records of MQ-Net and its no-meta-model column, `gaps` (points)
+    ``{(dataset, noise): [gap of trial 0, 1, ...]}``."""
+    return [
+        dict(_final(strategy, trial, accuracy), dataset=dataset, noise=noise)
+        for (dataset, noise), cell in gaps.items()
+        for trial, gap in enumerate(cell)
+        for strategy, accuracy in (
+            ("MQ-Net", 0.5 + gap / 100),
+            ("MQ-Net (no meta-model)", 0.5),
+        )
+    ]
+
+
+def test_resolution_lines_size_the_standard_error_by_the_fewest_trials():
+    # Two trials in one cell, three in the other: variances 2 and 1, pooled
+    # sd sqrt(1.5) = 1.22; a cell of two trials has se sqrt(1.5 / 2) = 0.87.
+    records = _resolution_records({("a", 0.4): [1, -1], ("b", 0.6): [1, -1, 0]})
+    (text, _) = report._resolution_lines(records)
+    assert text.startswith("What 2 trials can resolve")
+    assert "standard deviation of 1.22 points (pooled over 2 cells)" in text
+    assert "standard error of 0.87" in text
+
+
+def test_resolution_lines_count_the_trials_with_a_t_quantile_of_n_minus_1_df():
+    # Gaps +0.6, 0, -0.6: sd 0.6. The smallest n with t(0.975, n - 1) * 0.6 /
+    # sqrt(n) <= 0.5 is 9 (t with n degrees of freedom would say 8).
+    records = _resolution_records({("a", 0.4): [0.6, 0.0, -0.6]})
+    (text, _) = report._resolution_lines(records)
+    assert "standard deviation of 0.60 points" in text
+    assert "about 9 trials a cell" in text
+    assert (
+        t.ppf(0.975, 8) * 0.6 / np.sqrt(9) <= 0.5 < t.ppf(0.975, 7) * 0.6 / np.sqrt(8)
+    )
+
+
+def test_resolution_lines_correlate_differences_centred_on_their_cells():
+    # Within each data set a split's gap at 60% falls as its gap at 40% rises
+    # (correlation -1); b's gaps all lie above a's, which uncentred would
+    # read as a positive correlation.
+    records = _resolution_records(
+        {
+            ("a", 0.4): [1, 2, 3],
+            ("a", 0.6): [3, 2, 1],
+            ("b", 0.4): [5, 6, 7],
+            ("b", 0.6): [7, 6, 5],
+        }
+    )
+    (text, _) = report._resolution_lines(records)
+    assert "correlate at -1.00" in text
+
+
+def test_resolution_lines_correlate_nothing_from_two_class_splits():
+    # Two centred points always correlate at +-1: no estimate, so 0, and the
+    # chance of 8 of 10 is that of independent cells, P(Bin(10, 1/2) >= 8).
+    records = _resolution_records({("a", 0.4): [1, -1], ("a", 0.6): [2, -2]})
+    (text, _) = report._resolution_lines(records)
+    assert "correlate at +0.00" in text
+    assert "with probability 0.055" in text
