@@ -887,3 +887,34 @@ def test_a_failing_run_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(meta_signal, "_run", broken)
     with pytest.raises(RuntimeError, match="segment_40_7_rule.json failed: ValueErr"):
         meta_signal.run("segment", 0.4, 7, "rule", tmp_path, tmp_path)
+
+
+def test_balance_headroom_needs_four_seeds_a_cell(monkeypatch):
+    # Halves of one seed each (or one and two) choose a weight on a single run.
+    cells = [c for c in _balance_cells(monkeypatch) if c["seed"] != 103]
+    lines = meta_signal.summary(cells)
+    assert not any(line.startswith("What a fixed") for line in lines)
+
+
+def test_balance_headroom_keeps_the_seeds_where_learnt_ran_too(monkeypatch):
+    # Seed 104 ran the rule and every balance but not learnt: left out, the
+    # cell's four seeds are scored as before.
+    cells = _balance_cells(monkeypatch)
+    cells += [
+        _cell("letter", 104, v, 0.9) for v in ("rule", "balance-0.1", "balance-0.9")
+    ]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("What a fixed"))
+    assert _row(lines, start, "letter 40%").endswith(
+        "| 4 | 0.1 | +1.00 | 0.9, 0.1 | -1.00 | +0.15 |"
+    )
+
+
+def test_a_variant_of_one_paired_run_is_not_pooled():
+    # rule-start ran one seed: one gap has no interval, and no pooled row.
+    cells = [c for c in _cells() if c["dataset"] == "letter"]
+    cells += [_cell("letter", 100, "rule-start", 0.85)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Against `"))
+    assert _row(lines, start, "rule").startswith("| rule | 3 | ")
+    assert not any(line.startswith("| rule-start | 1 |") for line in lines)
