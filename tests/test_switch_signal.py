@@ -3,6 +3,7 @@
 import json
 import sys
 
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -252,3 +253,34 @@ def test_a_failing_split_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(switch_signal, "first_query_auroc", broken)
     with pytest.raises(RuntimeError, match="segment_60_7.json failed: ValueError"):
         switch_signal.run("segment", 0.6, 7, tmp_path, tmp_path)
+
+
+def test_a_data_set_of_two_class_splits_has_no_rank_correlation():
+    # Two splits always rank-correlate at +-1: no estimate.
+    rows = [_row("letter", 100, 0.6, 0.80, 0.82), _row("letter", 101, 0.7, 0.80, 0.81)]
+    rows += [_row("fashion", s, 0.7 + s / 1000, 0.9, 0.9 - s / 100) for s in range(3)]
+    lines = switch_signal.summary(rows, bands=1)
+    assert _line(lines, "| letter |").endswith("| - |")
+    assert _line(lines, "| fashion |").endswith("| +1.00 |")
+
+
+def test_the_in_share_difference_is_the_mean_over_the_class_splits():
+    # Differences +0.1, 0 and -0.4: mean -0.1 (their median is 0).
+    rows = [
+        _row("letter", s, 0.6 + s / 10, 0.8, 0.8, (share, 0.8))
+        for s, share in enumerate((0.9, 0.8, 0.4))
+    ]
+    lines = switch_signal.summary(rows, bands=1)
+    assert "| 0/3/0, +0.00 [+0.00, +0.00] | -0.100 |" in _line(lines, "| letter |")
+
+
+def test_an_auroc_on_a_band_edge_opens_the_upper_band():
+    # Five AUROCs 0.1-0.5 in two bands: edges 0.1, 0.3 (the median), 0.5.
+    # Bands [0.1, 0.3) and [0.3, 0.5], as np.histogram counts them.
+    auroc = [0.1, 0.2, 0.3, 0.4, 0.5]
+    rows = [_row("letter", s, a, 0.8, 0.8) for s, a in enumerate(auroc)]
+    lines = switch_signal.summary(rows, bands=2)
+    counts = np.histogram(auroc, bins=[0.1, 0.3, 0.5])[0]
+    assert counts.tolist() == [2, 3]
+    assert _line(lines, "| 0.100 to 0.300 |").startswith("| 0.100 to 0.300 | 2 |")
+    assert _line(lines, "| 0.300 to 0.500 |").startswith("| 0.300 to 0.500 | 3 |")
