@@ -148,3 +148,17 @@ def test_means_equal_but_summed_in_another_order_are_no_win(tmp_path):
     text = write_claims(tmp_path, ["t"]).read_text()
     assert _table_row(text, "LfOSA", "a").endswith("| no | no |")
     assert "on 0 of 1 datasets; higher accuracy on 0 of 1." in text
+
+
+def test_a_rival_over_as_many_but_other_trials_is_not_compared(tmp_path):
+    # LfOSA ran trials 0 and 1, RANDOM 0 and 2: two trials each, but means
+    # over different class splits.
+    for trial in (0, 1):
+        _write(tmp_path, "a", 0.6, "LfOSA", trial, 0.9, 0.9)
+        _write(tmp_path, "a", 0.6, "CONF", trial, 0.5, 0.5)
+    for trial in (0, 2):
+        _write(tmp_path, "a", 0.6, "RANDOM", trial, 0.5, 0.5)
+    text = write_claims(tmp_path, ["t"]).read_text()
+    section = text.split("### LfOSA\n")[1].split("###")[0]
+    assert "No cells with LfOSA and all of ('RANDOM', 'CONF')." in section
+    assert "Not compared, since their trials differ from LfOSA's" in section
