@@ -5,6 +5,7 @@ import json
 import shlex
 import shutil
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -98,6 +99,15 @@ def test_one_difference_has_no_interval():
     # which meta_signal's figure drew as a certain gain.
     assert np.isnan(report.paired_interval(np.array([3.0]))).all()
     assert report.paired_interval(np.array([3.0, 3.0])) == (3.0, 3.0)
+
+
+def test_equal_differences_are_their_own_interval_without_a_warning():
+    # Left to scipy, equal gaps (3 points as 100 * (0.83 - 0.8), not exactly
+    # 3) warn of "catastrophic cancellation" into the report's output.
+    gaps = np.full(4, 100 * (0.83 - 0.8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert report.paired_interval(gaps) == (gaps[0], gaps[0])
 
 
 def test_tied_strategies_share_their_average_rank():
