@@ -918,3 +918,14 @@ def test_a_variant_of_one_paired_run_is_not_pooled():
     start = next(i for i, line in enumerate(lines) if line.startswith("Against `"))
     assert _row(lines, start, "rule").startswith("| rule | 3 | ")
     assert not any(line.startswith("| rule-start | 1 |") for line in lines)
+
+
+def test_the_wtl_row_counts_every_noise_ratio():
+    # learnt gains 1-3 points at 40% and loses 1 point on each seed at 60%.
+    cells = [c for c in _cells() if c["dataset"] == "letter"]
+    cells += [
+        dict(c, noise=0.6, accuracy=0.8 - 0.01 * (c["variant"] == "learnt"))
+        for c in cells
+    ]
+    lines = meta_signal.summary(cells)
+    assert "| W/T/L | 3/0/3 | 0/6/0 |" in lines
