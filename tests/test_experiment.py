@@ -5,6 +5,7 @@ import functools
 import json
 import logging
 import os
+import platform
 import re
 import signal
 import subprocess
@@ -971,6 +972,15 @@ def test_demo_command_writes_its_outputs(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "learning_curves.png").stat().st_size > 0
     assert (tmp_path / "records.csv").exists()
     assert not list(tmp_path.glob("*.partial"))
+    # The summary names the machine its seconds were measured on (the
+    # README's timing is read from the committed one).
+    last = (tmp_path / "summary.md").read_text().splitlines()[-1]
+    assert re.fullmatch(
+        rf"Ran in \d+ s \(every run, without Python's start-up\) on "
+        rf"{re.escape(platform.machine())} with {os.cpu_count()} CPUs?, "
+        rf"torch {re.escape(torch.__version__)} on 1 thread\.",
+        last,
+    ), last
 
 
 def test_the_summary_table_shows_no_spread_for_one_trial():
