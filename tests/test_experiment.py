@@ -50,7 +50,7 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset._cli import OUTPUT_FILES, main, summary_table
-from skal_openset._hashing import _ContentHasher, content_hash
+from skal_openset._hashing import Fingerprint, _ContentHasher, content_hash
 
 matplotlib.use("Agg")
 import matplotlib.pyplot  # after the backend is chosen
@@ -1780,6 +1780,37 @@ def test_a_resumed_run_hashes_its_pool_once(split, tmp_path, monkeypatch):
     monkeypatch.setattr(_ContentHasher, "save", counted)
     _checkpointed(split, RandomQuery(random_state=0), path)
     assert hashed.count(True) == 1
+
+
+def test_tensors_of_the_same_bytes_in_another_dtype_or_shape_hash_apart():
+    # Tensors are hashed by their bytes: zeros of float32 and int32 are the
+    # same bytes, as are a row and a column, yet other values.
+    zeros = torch.zeros(6)
+    assert content_hash(zeros) == content_hash(torch.zeros(6))  # by value
+    assert content_hash(zeros) != content_hash(torch.zeros(6, dtype=torch.int32))
+    assert content_hash(zeros) != content_hash(zeros.reshape(2, 3))
+    assert content_hash(zeros.reshape(2, 3)) != content_hash(zeros.reshape(3, 2))
+
+
+class _Timed:
+    """A fitted object with a wall-clock timing, as ContrastiveEncoder's."""
+
+    def __init__(self, weights, seconds):
+        self.weights_ = weights
+        self.fit_seconds_ = seconds
+
+
+def test_fingerprint_parts_leave_out_fit_times_as_the_whole_does():
+    # The parts named what differs from a checkpoint: an encoder fitted
+    # again, its fit time all that changed, was named as a change beside the
+    # budget that did change.
+    names = ["strategy", "budget"]
+    first = Fingerprint([_Timed([1.0, 2.0], 3.5), 10.0])
+    again = Fingerprint([_Timed([1.0, 2.0], 4.25), 10.0])
+    assert first.saved == again.saved
+    assert first.parts(names) == again.parts(names)
+    other = Fingerprint([_Timed([1.0, 2.5], 3.5), 11.0]).parts(names)
+    assert all(other[name] != first.parts(names)[name] for name in names)
 
 
 def test_a_resumed_run_with_an_unseeded_auroc_callback_gives_the_same_records(
