@@ -530,7 +530,8 @@ def test_learning_curves_give_each_of_many_groups_its_own_style():
     matplotlib.pyplot.close(fig)
 
 
-@pytest.mark.parametrize("n_groups", [3, 12])
+# 11: the panel that lacks one holds 10 groups, of an order of 11 (tab20 styles).
+@pytest.mark.parametrize("n_groups", [3, 11, 12])
 def test_learning_curves_keep_each_groups_style_across_panels_given_the_order(
     n_groups,
 ):
@@ -745,6 +746,52 @@ def test_learning_curves_split_runs_without_a_trial_key():
     records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
     fig = plot_learning_curves(records)
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.5, 0.8])
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_split_runs_of_one_round_without_a_trial_key():
+    # A run starts again where a round repeats, not only where the rounds
+    # fall: runs of round 1 alone are two runs, whose mean is drawn.
+    records = [{k: v for k, v in r.items() if k != "trial"} for r in _fake_records()]
+    fig = plot_learning_curves([records[0], records[2] | {"test_accuracy": 0.7}])
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.6])
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_draw_the_mean_budget_of_the_trials():
+    # OOD labels cost more than IN ones: trials that bought other shares of
+    # OOD labels spent other budgets, and a point lies at their mean.
+    records = [
+        r | {"budget_spent": spent}
+        for r, spent in zip(_fake_records(), [0.0, 15.0, 0.0, 13.0])
+    ]
+    fig = plot_learning_curves(records, x="budget")
+    for panel in fig.axes:
+        np.testing.assert_allclose(panel.get_lines()[0].get_xdata(), [0, 14])
+        assert panel.get_xlabel() == "budget spent (initial set excluded)"
+    matplotlib.pyplot.close(fig)
+    fig = plot_learning_curves(records)  # labels bought, 10 in either trial
+    assert fig.axes[0].get_xlabel() == "labels bought (initial set excluded)"
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_xdata(), [0, 10])
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_of_one_trial_draw_no_band():
+    # One run has no spread to show: a band of zero width is none.
+    fig = plot_learning_curves(_fake_records()[:2])
+    for panel in fig.axes:
+        assert len(panel.get_lines()) == 1 and not panel.collections
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_tick_fractions_of_accuracy_and_whole_ood_counts():
+    # Accuracies from 0 to 1: ticks at integers only would mark 0 and 1
+    # alone, none of the accuracies between.
+    fig = plot_learning_curves(_run_of([0.0, 0.5, 1.0]))
+    accuracy, ood = fig.axes
+    shown = _ticks_shown(accuracy.yaxis, accuracy.get_ylim())
+    assert 0.5 in shown or len([t for t in shown if 0 < t < 1]) >= 2
+    assert all(tick == round(tick) for tick in _ticks_shown(ood.yaxis, ood.get_ylim()))
     matplotlib.pyplot.close(fig)
 
 
