@@ -845,6 +845,20 @@ def test_rows_are_labelled_otherwise_only_where_their_values_are_equal():
     assert message.startswith("4 of the 60 labelled rows share their features")
 
 
+def test_a_nan_of_any_sign_or_payload_is_one_value_to_the_relabelling_check():
+    # 0/0 sets a NaN's sign bit, a NaN read from a file does not; other
+    # NaNs carry a payload: each is the one missing value, as the classifier
+    # reads it, so these rows are the labelled row [NaN, 1] labelled otherwise.
+    nans = np.array([0x7FC00000, 0xFFC00000, 0x7FC00001], np.uint32).view(np.float32)
+    assert np.isnan(nans).all()
+    Z = np.array([[nans[0], 1.0], [1.5, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32)
+    learner = ActiveLearner(HistGradientBoostingClassifier(max_iter=2))
+    learner.fit(Z, [0, 1, 0, 1])
+    taught = np.c_[nans[1:], np.ones(2, np.float32)]
+    (message,) = _relabelling_warnings(lambda: learner.teach(taught, [1, 1]))
+    assert message.startswith("2 of the 2 rows taught share their features")
+
+
 @pytest.mark.parametrize("bad", ["nan", "length"])
 def test_bad_training_data_is_rejected(log, initial, bad):
     X, y = initial[0].copy(), initial[1]
@@ -1219,6 +1233,11 @@ def test_score_checks_one_label_per_row_before_the_labels():
         ValueError, match="X has 5 rows but y has 4 labels: give one label per row"
     ):
         learner.score(X, y[1:])
+    # A label too many misaligns them as much.
+    with pytest.raises(
+        ValueError, match="X has 4 rows but y has 5 labels: give one label per row"
+    ):
+        learner.score(X[1:], y)
 
 
 def test_score_takes_sample_weight_as_scikit_learn_classifiers_do():
