@@ -1324,6 +1324,18 @@ def test_a_category_the_fitted_dtype_lacks_is_refused_at_teach_only():
     assert taught["shade"].notna().all()
 
 
+def test_a_missing_category_is_taught_as_missing_not_refused():
+    # A blank categorical cell is no category the dtype lacks: it is a
+    # missing value, which the classifier reads as such, not a row to refuse.
+    frame, y, learner = _categorical_learner()
+    pool = frame.iloc[80:120].copy()
+    pool.iloc[:5, pool.columns.get_loc("shade")] = np.nan
+    learner.teach(pool, y[80:120])
+    assert len(learner.y_labelled_) == 120
+    taught = learner.estimator_[0].transform(learner.X_labelled_)
+    assert taught["shade"].isna().tolist() == [False] * 80 + [True] * 5 + [False] * 35
+
+
 def test_distances_in_a_non_numeric_input_name_the_embedding_remedy():
     pd = pytest.importorskip("pandas")
     from sklearn.compose import make_column_transformer
@@ -1749,6 +1761,21 @@ def test_integers_beyond_float64_precision_keep_their_values():
     # Given as floats, int64's largest is 2**63, which int64 wraps.
     with pytest.raises(ValueError, match=r"Floats are exact for integers up to"):
         learner.predict(X.to_numpy(dtype=float))
+
+
+def test_negative_integers_beyond_float64_precision_keep_their_values():
+    # As below -2**53 as above 2**53: ids -2**53 - 1 and -2**53 would be one
+    # float64, one row labelled otherwise.
+    pd = pytest.importorskip("pandas")
+    ids = -(2**53) - np.arange(40)
+    X = pd.DataFrame({"id": ids, "x": np.zeros(40)})
+    y = np.where(np.arange(40) < 36, ids % 2, -1)
+    estimator = make_pipeline(FunctionTransformer(_id_parity), LogisticRegression())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "rows share their features" warning
+        learner = ActiveLearner(estimator).fit(X, y)
+    assert learner.X_labelled_[:, 0].tolist() == ids.tolist()
+    assert learner.score(X.iloc[:36], y[:36]) == 1.0
 
 
 def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
@@ -3376,6 +3403,17 @@ def test_row_keys_of_no_rows_or_rows_of_no_values():
 
     assert row_keys(np.zeros((0, 4))) == []
     assert len(set(row_keys(np.zeros((3, 0))))) == 1
+
+
+def test_row_keys_of_an_object_row_of_numpy_bools_and_numbers_are_its_numbers():
+    # A bool array's rows hold NumPy bools: gathered into an object array,
+    # such a row is numbers still, the keys of the same values as floats.
+    from skal_openset._rows import row_keys
+
+    rows = np.empty((2, 2), object)
+    rows[0] = [np.True_, np.float32(0.5)]
+    rows[1] = [np.False_, 2]
+    assert row_keys(rows) == row_keys(np.array([[1.0, 0.5], [0.0, 2.0]]))
 
 
 def test_scikit_activeml_adapter_refuses_string_labels_whose_nan_is_text():
