@@ -151,6 +151,18 @@ def test_a_block_ignores_its_category_after_another_thread_reset_the_filters():
     assert record == []
 
 
+def test_a_block_still_ignores_its_category_after_an_overlapping_one_ends():
+    # The blocks share one filter: taken out as the first of two blocks
+    # ended, the other's category was shown for the rest of that block.
+    with warnings.catch_warnings(record=True) as record:
+        with ignored(RuntimeWarning):
+            with ignored(UserWarning):
+                pass
+            warnings.warn("hidden", RuntimeWarning, stacklevel=1)
+        warnings.warn("shown", RuntimeWarning, stacklevel=1)
+    assert [str(w.message) for w in record] == ["shown"]
+
+
 def _sparse_rows(estimator, X):
     return sparse.csr_matrix(np.asarray(X, dtype=float))
 
