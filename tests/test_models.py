@@ -1048,10 +1048,23 @@ def test_is_int_takes_integers_within_the_bounds_and_no_bools(value, bounds, exp
         (MLPModule, dict(n_features=True), "n_features must be a positive integer"),
         (MLPModule, dict(hidden_sizes=(True,)), "every hidden size must be"),
         (MLPModule, dict(dropout=True), "dropout must be a number, not True"),
+        # NumPy's, named as a bool, not as a number of an unknown type
+        (
+            MLPModule,
+            dict(dropout=np.True_),
+            r"dropout must be a number, not (np\.)?True",
+        ),
         (ResNet18Module, dict(in_channels=True), "in_channels must be"),
         (SmallCNNModule, dict(n_classes=True), "n_classes must be"),
     ],
-    ids=["n_features", "hidden size", "dropout", "in_channels", "n_classes"],
+    ids=[
+        "n_features",
+        "hidden size",
+        "dropout",
+        "numpy dropout",
+        "in_channels",
+        "n_classes",
+    ],
 )
 def test_the_modules_refuse_booleans_for_numbers(module, kwargs, match):
     # bool is an Integral: in_channels=True built a grey-image ResNet and
