@@ -106,6 +106,56 @@ def test_embed_and_logits_match_weights(data, mlp_net):
     np.testing.assert_allclose(logits, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_results_of_many_batches_fill_every_row(data):
+    # Each batch goes after the rows before it: with the net's own iterator
+    # in batches of 7, the 60 rows come in 9 batches.
+    X, y = data
+    net = make_mlp_classifier(
+        N_FEATURES,
+        K,
+        hidden_sizes=(16, 8),
+        max_epochs=1,
+        random_state=0,
+        iterator_valid__batch_size=7,
+    ).fit(X, y)
+    module = net.module_
+    emb = manual_embedding(module, X)
+    np.testing.assert_allclose(embed(net, X), emb, rtol=1e-5, atol=1e-6)
+    head = module.head
+    expected = emb @ head.weight.detach().numpy().T + head.bias.detach().numpy()
+    np.testing.assert_allclose(predict_logits(net, X), expected, rtol=1e-5, atol=1e-5)
+
+
+class _HeadTwice(nn.Module):
+    """A head applied twice (a first guess, then on refined features): the
+    logits are those of the last call, the embedding its input."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(N_FEATURES, 8), nn.ReLU())
+        self.refine = nn.Linear(8, 8)
+        self.head = nn.Linear(8, K)
+
+    def features(self, x):
+        h = self.body(x)
+        return h + torch.relu(self.refine(h))
+
+    def forward(self, x):
+        self.head(self.body(x))  # the first guess, left unused here
+        return self.head(self.features(x))
+
+
+def test_embed_hook_fallback_takes_the_heads_last_call(data):
+    X, _ = data
+    net = TargetNet(_HeadTwice, classes=np.arange(K)).initialize()
+    with torch.no_grad():
+        expected = net.module_.features(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(embed(net, X), expected, rtol=1e-6)
+    emb, logits = embed_and_predict_logits(net, X)
+    np.testing.assert_allclose(emb, expected, rtol=1e-6)
+    np.testing.assert_allclose(logits, predict_logits(net, X), rtol=1e-6)
+
+
 def test_embed_hook_fallback_matches_embed(data, mlp_net):
     X, _ = data
     wrapped = TargetNet(_NoEmbed(mlp_net.module_), classes=np.arange(K)).initialize()
@@ -308,6 +358,16 @@ def test_half_precision_probabilities_are_probabilities(n_classes):
     # a tolerance that grew with the classes let rows summing to 0.05 pass
     with pytest.raises(ValueError, match="gives no probabilities"):
         check_own_probabilities(None, proba * np.float16(0.05))
+
+
+def test_rows_with_a_negative_value_are_no_probabilities():
+    # [1.5, -0.5] sums to 1, yet is no distribution: a regression head's.
+    from skal_openset._inference import check_own_probabilities
+
+    proba = np.array([[0.5, 0.5], [1.5, -0.5]], np.float32)
+    with pytest.raises(ValueError, match="gives no probabilities"):
+        check_own_probabilities(None, proba)
+    np.testing.assert_array_equal(check_own_probabilities(None, proba[:1]), proba[:1])
 
 
 def test_half_precision_probabilities_reach_the_learner(data):
