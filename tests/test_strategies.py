@@ -774,6 +774,32 @@ def test_float64_rows_whose_products_underflow_are_refused(strategy):
         strategy(random_state=0)(learner, X[20:], n_instances=10)
 
 
+def test_underflow_guard_refuses_two_small_float64_rows():
+    # Two are enough: their product underflows, and the distance between
+    # them is lost.
+    embedding = np.zeros((5, 3))
+    embedding[0] = 1.0
+    embedding[1, 0], embedding[2, 1] = 1e-200, -1e-200
+    with pytest.raises(ValueError, match="float64 products of such rows underflow"):
+        _base.underflow_guarded(embedding)
+    embedding[2] = 0.0  # one alone is safe
+    assert _base.underflow_guarded(embedding)[0] is embedding
+
+
+def test_squared_distances_from_norms_are_exactly_0_for_copies():
+    # float32 norms and inner products round apart: a copy of the centre
+    # came out a small distance away, so it could be taken as a new row.
+    rng = np.random.RandomState(0)
+    rows = rng.normal(size=(40, 16)).astype(np.float32) * 3
+    embedding = np.concatenate([rows, rows[:20]])  # 20 copies
+    sq_norms = np.einsum("ij,ij->i", embedding, embedding)
+    for c in range(20):
+        sq = _base.sq_distances_to(sq_norms, c, embedding @ embedding[c])
+        assert sq[c] == 0 and sq[40 + c] == 0
+        direct = ((embedding - embedding[c]) ** 2).sum(axis=1)
+        np.testing.assert_allclose(sq, direct, rtol=1e-4, atol=1e-3)
+
+
 def test_underflow_guard_leaves_ordinary_embeddings_and_one_small_row_alone():
     rng = np.random.RandomState(0)
     embedding = rng.normal(size=(30, 4)).astype(np.float32)
