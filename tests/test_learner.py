@@ -55,7 +55,7 @@ from skal_openset import (
     UncertaintyQuery,
     make_mlp_classifier,
 )
-from skal_openset._strategies._base import top_scores
+from skal_openset._strategies._base import called_strategy, top_scores
 
 K = 4
 
@@ -2103,6 +2103,17 @@ def test_a_strategy_in_a_partial_is_cloned_and_learns_from_teach(split, batches)
     learner.teach(split.X_pool[rest][indices], split.y_pool[rest][indices])
     assert hasattr(learner.query_strategy_.func, "validation_target_")
     assert not hasattr(strategy, "validation_target_")
+
+
+def test_the_strategy_inside_a_partial_of_a_partial_is_the_one_called():
+    # functools.partial merges a partial into a new one, unless it has
+    # attributes of its own: then one wraps the other.
+    strategy = RandomQuery(random_state=0)
+    inner = functools.partial(strategy, n_instances=5)
+    inner.label = "five at a time"
+    outer = functools.partial(inner)
+    assert outer.func is inner
+    assert called_strategy(outer) is strategy
 
 
 def test_a_partials_preset_n_instances_is_what_a_query_chooses(split):
