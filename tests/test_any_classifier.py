@@ -1740,13 +1740,10 @@ def _id_parity(frame):
     return (frame[["id"]].to_numpy() % 2).astype(float)
 
 
-def test_integers_beyond_float64_precision_keep_their_values():
-    # A frame of an int64 column beyond 2**53 beside a float one became one
-    # float64 array: ids 2**53 + 1 and 2**53 were one row, the learner warned
-    # of rows labelled otherwise and trained on rounded ids (int64's largest
-    # was refused as 2**63).
+def _fit_on_ids(ids):
+    """A learner fitted on a frame of int64 `ids` beside a float column,
+    checked to keep every id as it is (rows labelled by the ids' parity)."""
     pd = pytest.importorskip("pandas")
-    ids = 2**53 + np.arange(40)
     X = pd.DataFrame({"id": ids, "x": np.zeros(40)})
     y = np.where(np.arange(40) < 36, ids % 2, -1)
     estimator = make_pipeline(FunctionTransformer(_id_parity), LogisticRegression())
@@ -1755,6 +1752,15 @@ def test_integers_beyond_float64_precision_keep_their_values():
         learner = ActiveLearner(estimator).fit(X, y)
     assert learner.X_labelled_[:, 0].tolist() == ids.tolist()
     assert learner.score(X.iloc[:36], y[:36]) == 1.0
+    return learner, X
+
+
+def test_integers_beyond_float64_precision_keep_their_values():
+    # A frame of an int64 column beyond 2**53 beside a float one became one
+    # float64 array: ids 2**53 + 1 and 2**53 were one row, the learner warned
+    # of rows labelled otherwise and trained on rounded ids (int64's largest
+    # was refused as 2**63).
+    learner, X = _fit_on_ids(2**53 + np.arange(40))
     X["id"] = [0, 2**63 - 1] * 20
     learner.fit(X, np.arange(40) % 2)
     assert learner.X_labelled_[:2, 0].tolist() == [0, 2**63 - 1]
@@ -1766,16 +1772,7 @@ def test_integers_beyond_float64_precision_keep_their_values():
 def test_negative_integers_beyond_float64_precision_keep_their_values():
     # As below -2**53 as above 2**53: ids -2**53 - 1 and -2**53 would be one
     # float64, one row labelled otherwise.
-    pd = pytest.importorskip("pandas")
-    ids = -(2**53) - np.arange(40)
-    X = pd.DataFrame({"id": ids, "x": np.zeros(40)})
-    y = np.where(np.arange(40) < 36, ids % 2, -1)
-    estimator = make_pipeline(FunctionTransformer(_id_parity), LogisticRegression())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no "rows share their features" warning
-        learner = ActiveLearner(estimator).fit(X, y)
-    assert learner.X_labelled_[:, 0].tolist() == ids.tolist()
-    assert learner.score(X.iloc[:36], y[:36]) == 1.0
+    _fit_on_ids(-(2**53) - np.arange(40))
 
 
 def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
