@@ -155,6 +155,13 @@ def test_damaged_cell_is_invalid_and_named(tmp_path, damage, reason):
         (lambda c: c["records"].reverse(), "record 1 is of round 2"),
         (lambda c: c["records"][1].pop("query_size"), "record 2 lacks"),
         (lambda c: c["records"][1].update(test_accuracy=float("nan")), "accuracy nan"),
+        # A percentage where a share belongs: the report would read 7500%.
+        (lambda c: c["records"][1].update(test_accuracy=75.0), "test_accuracy 75.0"),
+        # More records than its rounds: a run of another setting.
+        (
+            lambda c: c["records"].append(dict(c["records"][-1], round=3)),
+            "has 3 records for a cell of 2 rounds",
+        ),
         (lambda c: c["cell"].pop("rounds"), "'cell' must be an object"),
     ],
 )
@@ -170,6 +177,53 @@ def test_foreign_cell_is_invalid(tmp_path):
     path = write_cell(tmp_path / "c.json", content())
     with pytest.raises(InvalidCellError, match="not"):
         read_cell(path, dict(CELL, rounds=2, trial=1))
+
+
+@pytest.mark.parametrize(
+    "key, value, other",
+    [
+        ("variant", "learnt", "rule"),
+        ("estimator", "mlp", "random_forest"),
+        ("cost_ood", 2.0, 4.0),
+    ],
+)
+def test_a_cell_of_another_variant_classifier_or_cost_is_foreign(
+    tmp_path, key, value, other
+):
+    # Keys beyond the suite, data set, noise, strategy, trial and rounds tell
+    # an ablation's variants, the classifiers and the OOD costs apart: a file
+    # of one (copied or renamed) must not pass for another, nor for the cell
+    # without that key.
+    cell = content()
+    cell["cell"][key] = value
+    path = write_cell(tmp_path / "c.json", cell)
+    read_cell(path, cell["cell"])
+    for expected in (
+        dict(cell["cell"], **{key: other}),
+        {k: v for k, v in cell["cell"].items() if k != key},
+    ):
+        with pytest.raises(InvalidCellError, match="holds the cell"):
+            read_cell(path, expected)
+
+
+def test_a_file_holding_another_cell_is_not_finished_and_runs_again(tmp_path):
+    # A run skips the cells is_finished passes: one passed for the file of
+    # another trial would report that trial's numbers under this one.
+    path = write_cell(tmp_path / "c.json", content())
+    with pytest.warns(UserWarning, match=f"{path}: holds the cell .*running it"):
+        assert not is_finished(path, dict(content()["cell"], trial=1))
+
+
+def test_a_folders_fingerprint_tells_its_file_names_apart(tmp_path):
+    # Fashion-MNIST is a folder: the files' names say which are the
+    # training and which the test images.
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "a" / "train.gz").write_bytes(b"images")
+    (tmp_path / "b" / "t10k.gz").write_bytes(b"images")
+    assert _cells.data_fingerprint(tmp_path / "a") != _cells.data_fingerprint(
+        tmp_path / "b"
+    )
 
 
 def test_cifar_cells_are_read_with_or_without_a_checksum(tmp_path):
