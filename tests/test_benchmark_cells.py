@@ -902,6 +902,33 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
     )
 
 
+def test_compare_cells_compares_every_round_and_each_query(tmp_path, capsys):
+    # Two runs that end at the same accuracy are other runs where an earlier
+    # round's accuracy, a query's size or its IN share differ.
+    import compare_cells
+
+    changes = {
+        "earlier.json": lambda records: records[0].update(test_accuracy=0.25),
+        "same.json": lambda records: None,
+        "share.json": lambda records: records[1].update(query_in_share=0.65),
+        "size.json": lambda records: records[1].update(query_size=19),
+    }
+    for folder in ("a", "b"):
+        for name, change in changes.items():
+            cell = content()
+            if folder == "b":
+                change(cell["records"])
+            write_cell(tmp_path / folder / "cells" / "tabular" / name, cell)
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), "tabular"]
+    assert compare_cells.main(args) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [
+        f"{name}: final accuracy 50.00 -> 50.00"
+        for name in ("earlier.json", "share.json", "size.json")
+    ]
+    assert lines[3].startswith("tabular: 1 of 4 cells of ")
+
+
 def test_compare_cells_refuses_an_empty_rerun_and_reads_cifar_cells(tmp_path, capsys):
     # A rerun folder without cells counted as reproducing (exit 0), and the
     # plain JSON cells of cifar.py were called damaged.
