@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections import Counter
+from itertools import product
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -375,6 +377,25 @@ def test_a_run_log_records_the_backend_as_given(tmp_path, tiny_data_dir, monkeyp
     assert run["command"].endswith(" --n-jobs 1 --backend threading")
 
 
+def test_a_run_log_records_the_trials_and_noise_ratios_asked_for(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Copied from the log, a run of some noise ratios reran all four.
+    def one_cell(suite, quick, trials, noises):
+        [cell] = [
+            c for c in GRID(suite, quick, trials, noises) if c["dataset"] == "segment"
+        ][:1]
+        return [dict(cell, rounds=2)]
+
+    monkeypatch.setattr(bench, "grid", one_cell)
+    args = run_args(tmp_path, tiny_data_dir, strategies=["RANDOM"])
+    args.quick, args.trials, args.noise = False, 2, [0.2, 0.4]
+    bench.run_suite(args)
+    run = json.loads((tmp_path / "cells" / "tabular" / "_runs.jsonl").read_text())
+    assert " run tabular --trials 2 " in run["command"]
+    assert " --noise 0.2 0.4 --strategies 'RANDOM' --n-jobs 1" in run["command"]
+
+
 def test_a_run_log_names_the_code_its_cells_started_with(
     tmp_path, tiny_data_dir, monkeypatch
 ):
@@ -486,6 +507,33 @@ def test_a_split_that_cannot_be_drawn_is_skipped_and_the_rest_run(
         "skipped, the class split cannot be drawn: segment at 90% noise, trial 0" in x
         for x in lines
     )
+
+
+def test_a_split_that_cannot_be_drawn_skips_its_own_trial_only(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # Each trial draws its own IN classes: where trial 0's leave too few OOD
+    # rows, trial 1's cells at that noise ratio still run.
+    from skal_openset._datasets import _TooFewOODError
+
+    make_split = bench.make_split
+
+    def split(dataset, noise, trial, data_dir):
+        if trial == 0:
+            raise _TooFewOODError(noise, 90, 60, 10)
+        return make_split(dataset, noise, trial, data_dir)
+
+    def cells(suite, quick, trials, noises=bench.NOISE_RATIOS):
+        return [dict(GRID(suite, quick, trials)[0], trial=t) for t in (0, 1)]
+
+    monkeypatch.setattr(bench, "make_split", split)
+    monkeypatch.setattr(bench, "grid", cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    out = capsys.readouterr().out
+    assert "ran 1 of 1 cells" in out and "skipped class splits: 1" in out
+    first, second = cells("tabular", True, 1)
+    assert not bench.cell_path(first, tmp_path).exists()
+    read_cell(bench.cell_path(second, tmp_path), second)
 
 
 def test_a_run_whose_every_split_cannot_be_drawn_fails_and_logs_nothing(
@@ -615,6 +663,142 @@ def test_only_the_loss_head_columns_get_a_loss_head(
         "MQ-Net (paper preset)": False,
         "MQ-Net (paper preset, LL head)": True,
     }
+
+
+class _Stop(Exception):
+    """Stops a cell where it would start its run."""
+
+
+def _what_a_cell_runs(monkeypatch, cell, data_dir, results):
+    """What ``run_cell(cell)`` hands make_estimator and run_active_learning:
+    ``{"estimator": its arguments, "split", "strategy", "learner", and
+    run_active_learning's keywords}``; nothing is run or written."""
+    seen = {}
+    make_estimator = bench.make_estimator
+
+    def estimator(*args):
+        seen["estimator"] = args
+        return make_estimator(*args)
+
+    def run(split, learner, strategy, **kwargs):
+        seen.update(split=split, learner=learner, strategy=strategy, **kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(bench, "make_estimator", estimator)
+    monkeypatch.setattr(bench, "run_active_learning", run)
+    with pytest.raises(RuntimeError, match="_Stop"):
+        bench.run_cell(cell, data_dir, results)
+    return seen
+
+
+def test_every_cell_of_a_trial_has_its_class_split_and_its_seeds(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Comparisons within a trial are paired: every strategy and noise ratio of
+    # a trial draws the same IN classes, and its net and strategy take the
+    # trial as their seed; other trials draw other classes.
+    in_classes = {}
+    for trial, noise, strategy in product(
+        (0, 1, 2), (0.1, 0.2, 0.4), ("RANDOM", "CONF", "LL", "MQ-Net")
+    ):
+        cell = dict(CELL, noise=noise, strategy=strategy, trial=trial, rounds=2)
+        seen = _what_a_cell_runs(monkeypatch, cell, tiny_data_dir, tmp_path)
+        *_, seed, kind = seen["estimator"]
+        assert (seed, kind) == (trial, "mlp")
+        assert seen["strategy"].random_state == trial
+        in_classes.setdefault(trial, set()).add(tuple(seen["split"].in_classes))
+    # 40% of the 7 classes, rounded: 3
+    assert all(len(draws) == 1 for draws in in_classes.values()), in_classes
+    assert all(len(next(iter(d))) == 3 for d in in_classes.values())
+    assert len({next(iter(d)) for d in in_classes.values()}) > 1
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_a_cell_runs_its_rounds_budget_and_cost_of_ood_labels(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # The initial set is one round's budget; the ablations' Table 6 cells
+    # charge their cost_ood for an OOD label, the others 1.
+    budget = bench.DATASETS["segment"]["budget"]
+    for cost in (None, 2.0, 4.0):
+        cell = dict(CELL, strategy="CONF", rounds=5)
+        if cost is not None:
+            cell["cost_ood"] = cost
+        seen = _what_a_cell_runs(monkeypatch, cell, tiny_data_dir, tmp_path)
+        assert (seen["n_rounds"], seen["budget"]) == (5, budget)
+        assert seen["cost_ood"] == (1.0 if cost is None else cost)
+        assert len(seen["split"].initial_idx) == budget
+
+
+def test_a_cell_runs_the_classifier_and_the_ablation_its_name_says(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # The classifiers suite: the column's classifier, seeded by the trial.
+    cell = dict(CELL, estimator="random_forest", strategy="CONF", trial=2, rounds=2)
+    seen = _what_a_cell_runs(monkeypatch, cell, tiny_data_dir, tmp_path)
+    assert seen["estimator"][-1] == "random_forest"
+    learner = seen["learner"]
+    assert type(learner).__name__ == "RandomForestClassifier"
+    assert learner.random_state == 2
+    # An input= ablation ranks by the purity and informativeness it names;
+    # a learning-loss informativeness gets the net a loss head.
+    for variant, head in (
+        ("input=knn_contrast+learning_loss", True),
+        ("input=energy+least_confidence", False),
+    ):
+        cell = dict(CELL, strategy="MQ-Net", variant=variant, rounds=2)
+        seen = _what_a_cell_runs(monkeypatch, cell, tiny_data_dir, tmp_path)
+        purity, informativeness = variant.removeprefix("input=").split("+")
+        strategy = seen["strategy"]
+        assert (strategy.purity, strategy.informativeness) == (purity, informativeness)
+        assert seen["estimator"][3] is head
+
+
+def test_each_mqnet_column_and_ablation_runs_what_its_name_says():
+    # The rule alone, whatever the OOD share.
+    assert bench.make_strategy("MQ-Net (no meta-model)", 3).rule_weight == 1
+    # The learnt selector alone, from its random start.
+    learnt = bench.make_strategy("MQ-Net (learnt meta-model)", 3)
+    assert learnt.rule_weight == 0
+    # The old "MQ-Net (paper)" column: exp-z meta-inputs, the latest query
+    # set only, top-k without the diversity pool, least confidence.
+    old = bench.make_strategy("MQ-Net (exp-z+latest+top-k)", 3).get_params()
+    assert {k: old[k] for k in ("meta_input", "accumulate", "diversity_pool")} == {
+        "meta_input": "exp_zscore",
+        "accumulate": False,
+        "diversity_pool": None,
+    }
+    assert (old["informativeness"], old["rule_weight"]) == ("least_confidence", 0)
+    # Table 4: the learnt selector without its monotone (skyline) constraint.
+    no_skyline = bench.make_strategy("MQ-Net", 3, "learnt-no-skyline")
+    assert no_skyline.selector.monotone is False
+    assert no_skyline.rule_weight == 0
+    # LfOSA's IN probability as the purity, a callable, not the name "lfosa".
+    lfosa = bench.make_strategy("MQ-Net", 3, "input=lfosa+least_confidence")
+    assert callable(lfosa.purity)
+    assert lfosa.informativeness == "least_confidence"
+
+
+def test_the_grid_pairs_every_strategy_on_each_trial_and_noise_ratio():
+    # Every (data set, noise, trial) of the tabular suite runs every column
+    # once, for its data set's rounds.
+    cells = bench.grid("tabular", False, 3)
+    keys = Counter((c["dataset"], c["noise"], c["trial"]) for c in cells)
+    assert set(keys.values()) == {len(bench.STRATEGIES)}
+    assert sorted({k[1] for k in keys}) == list(bench.NOISE_RATIOS)
+    assert {k[2] for k in keys} == {0, 1, 2}
+    assert all(c["rounds"] == bench.DATASETS[c["dataset"]]["rounds"] for c in cells)
+    # --quick: one trial of segment at 40% noise, 3 rounds, in a folder of its
+    # own, whatever the noise ratios asked for.
+    quick = bench.grid("tabular", True, 3, (0.1, 0.2))
+    assert {(c["suite"], c["dataset"], c["noise"], c["trial"]) for c in quick} == {
+        ("tabular-quick", "segment", 0.4, 0)
+    }
+    assert {c["rounds"] for c in quick} == {3}
+    # --noise restricts the fashion suite too.
+    fashion = bench.grid("fashion", False, 2, (0.2,))
+    assert {c["noise"] for c in fashion} == {0.2}
+    assert len(fashion) == 2 * len(bench.STRATEGIES)
 
 
 def test_the_paper_preset_ablations_change_one_thing_each():
