@@ -1,5 +1,6 @@
 """Benchmark cell files: validated on every read, invalid ones rerun."""
 
+import argparse
 import copy
 import json
 import os
@@ -1056,6 +1057,38 @@ def test_n_jobs_takes_joblib_counts():
     from skal_openset._argtypes import job_count
 
     assert [job_count(text) for text in ("1", "4", "-1", "-2")] == [1, 4, -1, -2]
+
+
+@pytest.mark.parametrize(
+    "name, accepted, refused",
+    [
+        # A noise ratio: 0 (no OOD) up to, not including, 1 (no IN).
+        ("ratio", ["0", "0.4", "0.999"], ["1", "-0.1", "nan"]),
+        # A test share: strictly between 0 and 1.
+        ("share", ["0.001", "0.5", "0.999"], ["0", "1", "nan"]),
+        # NumPy's seeds: [0, 2**32).
+        ("random_seed", ["0", str(2**32 - 1)], ["-1", str(2**32)]),
+        # A budget or a cost: finite and above 0.
+        ("positive_float", ["1e-9", "1e308"], ["0", "inf", "nan"]),
+    ],
+)
+def test_argument_types_take_their_whole_range_and_refuse_its_bounds(
+    name, accepted, refused
+):
+    from skal_openset import _argtypes
+
+    convert = getattr(_argtypes, name)
+    for text in accepted:
+        convert(text)
+    for text in refused:
+        with pytest.raises(argparse.ArgumentTypeError, match=f"got {text}$"):
+            convert(text)
+
+
+def test_csv_list_strips_each_name_and_keeps_a_quoted_comma():
+    from skal_openset._argtypes import csv_list
+
+    assert csv_list('cat , cow,"x, y" ') == ["cat", "cow", "x, y"]
 
 
 def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
