@@ -1819,3 +1819,157 @@ def test_cached_encoders_are_keyed_by_their_presets_settings(tmp_path, monkeypat
     assert fitted() == 1
     monkeypatch.setitem(cifar.PRESETS["tiny"], "encoder", {"max_epochs": 4})
     assert fitted() == 4
+
+
+def _offset_preset(monkeypatch, cifar):
+    """The tiny preset with trial seeds offset by 5, as "tiny-offset"."""
+    preset = {**cifar.PRESETS["tiny"], "seed_offset": 5}
+    monkeypatch.setitem(cifar.PRESETS, "tiny-offset", preset)
+    return preset
+
+
+def test_a_trials_encoder_takes_its_seed_and_the_unlabelled_pool(monkeypatch):
+    # The encoder is the trial's: seeded as its split and cells are (split
+    # index plus the preset's offset), fitted on the pool less the initial set.
+    import cifar
+
+    class Encoder:
+        def __init__(self, **params):
+            self.params = params
+
+        def fit(self, X):
+            self.X = X
+            return self
+
+    split = SimpleNamespace(
+        y_pool=np.zeros(6), initial_idx=np.array([1, 4]), X_pool=np.arange(6.0)
+    )
+    monkeypatch.setattr(cifar, "ContrastiveEncoder", Encoder)
+    monkeypatch.setattr(cifar, "make_split", lambda *args: split)
+    config = _offset_preset(monkeypatch, cifar)
+    encoder = cifar.fit_encoder("tiny-offset", 0, 0.4, "data", "cache", "cpu", config)
+    assert encoder.params["random_state"] == 5
+    assert encoder.X.tolist() == [0.0, 2.0, 3.0, 5.0]
+
+
+def test_every_cifar_column_runs_its_trials_seed_net_and_encoder(monkeypatch):
+    # Every column of a trial: the trial's seed for its net and strategy, a
+    # loss head for the LL columns only, and the trial's encoder wherever the
+    # strategy takes a purity (the paper's CSI purity) or features (CCAL).
+    import cifar
+
+    class Stop(Exception):
+        pass
+
+    class Purity:
+        def __init__(self, encoder, use_ood=False):
+            self.encoder = encoder
+
+        def fit(self, X):
+            return self
+
+    encoder = SimpleNamespace(transform=lambda X: X, fit_seconds_=0.0, n_epochs_=1)
+    split = SimpleNamespace(X_pool=np.zeros((4, 1)), n_classes=4)
+    nets, strategies = [], []
+
+    def net(n_classes, **params):
+        nets.append(params)
+
+    def run(split, estimator, strategy, **kwargs):
+        strategies.append(strategy)
+        raise Stop
+
+    _offset_preset(monkeypatch, cifar)
+    monkeypatch.setattr(cifar, "make_split", lambda *args: split)
+    monkeypatch.setattr(
+        cifar,
+        "_memory",
+        lambda *args: SimpleNamespace(cache=lambda f: lambda *a: encoder),
+    )
+    monkeypatch.setattr(cifar, "ContrastivePurity", Purity)
+    monkeypatch.setattr(cifar, "PurityAUROC", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cifar, "make_fast_resnet_classifier", net)
+    monkeypatch.setattr(cifar, "run_active_learning", run)
+    names = [*cifar.STRATEGIES, *cifar.BALANCES, "MQ-Net (started from the rule)"]
+    for name in names:
+        cell = dict(preset="tiny-offset", split=0, noise=0.4, strategy=name)
+        with pytest.raises(Stop):
+            cifar._run_cell(cell, None, "data", "cache", "cpu")
+        strategy = strategies[-1]
+        assert nets[-1]["random_state"] == strategy.random_state == 5, name
+        head = name in ("LL", "MQ-Net (paper preset, LL head)")
+        assert nets[-1]["learning_loss"] is head, name
+        params = strategy.get_params(deep=False)
+        if "purity" in params:
+            assert isinstance(params["purity"], Purity), name
+            assert params["purity"].encoder is encoder, name
+    assert strategies[names.index("CCAL")].features == encoder.transform
+
+
+def test_a_cifar_cell_of_fewer_rounds_than_its_preset_is_not_finished(
+    tmp_path, monkeypatch
+):
+    # A preset whose rounds were raised must run its cells again, not report
+    # the shorter ones.
+    import cifar
+    from test_benchmark_cells import cifar_content
+
+    cell = dict(preset="tiny", split=0, noise=0.4, strategy="RANDOM")
+    path = cifar.cell_path(tmp_path, cell)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(cifar_content(cell)))  # 2 rounds, as tiny's
+    assert cifar.finished(tmp_path, cell)
+    monkeypatch.setitem(cifar.PRESETS, "tiny", {**cifar.PRESETS["tiny"], "rounds": 3})
+    with pytest.warns(UserWarning, match="has 2 records for a cell of 3 rounds"):
+        assert not cifar.finished(tmp_path, cell)
+
+
+def test_the_cifar_subsample_keeps_each_images_label_and_is_fixed(tmp_path, cifar_zip):
+    # cpu-slice's pool and test set: a fixed stratified subsample, each image
+    # with its own label.
+    import cifar
+
+    full = cifar.load_cifar(cifar_zip, tmp_path)
+    part = cifar.load_cifar(cifar_zip, tmp_path, pool_size=100, test_size=20)
+    for X, y, X_part, y_part in ((full[0], full[1], *part[:2]), (*full[2:], *part[2:])):
+        label_of = {image.tobytes(): label for image, label in zip(X, y)}
+        assert [label_of[image.tobytes()] for image in X_part] == y_part.tolist()
+    assert np.bincount(part[1]).tolist() == [10] * 10
+    assert np.bincount(part[3]).tolist() == [2] * 10
+    again = cifar.load_cifar(cifar_zip, tmp_path, pool_size=100, test_size=20)
+    for a, b in zip(again, part):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_each_cifar_cell_runs_once_after_its_trials_encoder(tmp_path, monkeypatch):
+    # Trials run one chunk at a time: their encoders, then their cells, each
+    # cell once, in the chunk of its own (split, noise).
+    import cifar
+
+    events = []
+
+    def fit(preset, split, noise, *args):
+        events.append(("encoder", split, noise))
+
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(cifar, "fit_encoder", fit)
+    monkeypatch.setattr(
+        cifar,
+        "run_cell",
+        lambda cell, *_: events.append(
+            ("cell", cell["split"], cell["noise"], cell["strategy"])
+        ),
+    )
+    trials = {"splits": (0, 1), "noises": (0.4, 0.6)}
+    monkeypatch.setitem(cifar.PRESETS, "tiny", {**cifar.PRESETS["tiny"], **trials})
+    _run_tiny_on_cpu(tmp_path, data=tmp_path, strategies=["RANDOM", "MQ-Net"])
+    assert events == [
+        event
+        for noise in (0.4, 0.6)
+        for split in (0, 1)
+        for event in (
+            ("encoder", split, noise),
+            ("cell", split, noise, "RANDOM"),
+            ("cell", split, noise, "MQ-Net"),
+        )
+    ]
