@@ -29,7 +29,12 @@ status as purity, and fixed balances ``w P + (1 - w) I`` (``balance-*``), whose
 best weight per cell, chosen on half of the seeds and scored on the other half,
 estimates what a fixed balance of the two scores tuned per cell gains over ``P
 + I``, and two fixed rules no balance expresses, ``min(P, I)`` and the purer
-half of the pool first by informativeness. For the learnt meta-model it also
+half of the pool first by informativeness; and ``greedy-balance``, which
+picks each round's balance by labelling the batch of each weight with the
+pool's true labels and scoring the retrained classifier on half of the test
+set (reported on the other half, as is its reference, the rule with margin,
+``greedy-balance-rule``): a bound on what any learnt per-round balance could
+gain. For the learnt meta-model it also
 records, at every update, what limits the self-validation signal:
 
 - the size and IN share of the query set (small, one-sided sets);
@@ -117,8 +122,8 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
-from skal_openset._experiment import _rng_state, _set_rng_state
 from skal_openset._argtypes import Repeatable, job_count, random_seed, ratio
+from skal_openset._experiment import _rng_state, _set_rng_state
 from skal_openset._model_scores import (
     PURITY_SCORES,
     fitted_estimator,
@@ -891,7 +896,10 @@ def _summary_lines(cells, heading, scope):
         "budgets). Final test accuracy (%), mean over seeds; W/T/L: paired wins, "
         "ties and losses against `rule` (`rule_weight=1`: P + I every round, same "
         "batch rule). The variants are `VARIANTS` in the script; `true-purity-*` "
-        "are diagnostics whose purity reads the pool's true labels.",
+        "are diagnostics whose purity reads the pool's true labels, and "
+        "`greedy-balance` one that picks each round's balance by trial batches "
+        "labelled with them; it and `greedy-balance-rule` report on half of the "
+        "test set (the other half is its check set).",
         "",
         "| cell | " + " | ".join(variants) + " |",
         "| --- |" + " --- |" * len(variants),

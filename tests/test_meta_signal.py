@@ -859,7 +859,7 @@ def test_variants_keep_the_rule_weight_they_were_measured_with(name):
     # Measured while the library's default was rule_weight=0 or a switch at
     # 30%: the one-half switch as the default must not change what they run.
     strategy = meta_signal.VARIANTS[name](0)
-    weight = strategy.get_params()["rule_weight"]
+    weight = strategy.rule_weight  # fixed, not a parameter, in GreedyBalance
     if name == "margin-auto-half":  # the switch the library took as its default
         assert type(strategy) is meta_signal.MQNetQuery and weight == "auto"
     elif name in ("auto", "margin-auto"):
@@ -929,3 +929,98 @@ def test_the_wtl_row_counts_every_noise_ratio():
     ]
     lines = meta_signal.summary(cells)
     assert "| W/T/L | 3/0/3 | 0/6/0 |" in lines
+
+
+def _greedy_run(weights, seed=0):
+    """Records of a GreedyBalance run on digits (an MLP drawing its start and
+    batches from torch's global RNG), and the strategy at its end."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    from skal_openset import (
+        make_mlp_classifier,
+        make_open_set_split,
+        run_active_learning,
+    )
+
+    X, y = load_digits(return_X_y=True)
+    split = make_open_set_split(
+        X / 16, y, n_in_classes=4, noise_ratio=0.4, initial_size=20, random_state=0
+    )
+    split, (X_check, y_check) = meta_signal.halved_test(split, seed)
+    strategy = meta_signal.GreedyBalance(
+        truth=dict(zip(meta_signal.row_keys(split.X_pool), split.y_pool)),
+        X_check=X_check,
+        y_check=y_check,
+        weights=weights,
+        random_state=seed,
+    )
+    ends = []
+    torch.manual_seed(seed)
+    records = run_active_learning(
+        split,
+        make_mlp_classifier(64, 4, hidden_sizes=(32,), max_epochs=50, lr=1e-2),
+        strategy,
+        n_rounds=3,
+        budget=10,
+        callback=lambda record, learner: ends.append(learner.query_strategy_),
+    )
+    return [(r["test_accuracy"], r["query_in_share"]) for r in records[1:]], ends[-1]
+
+
+def _trials_score(monkeypatch, scores):
+    """Score each trial of a GreedyBalance query by its weight, from `scores`."""
+    from skal_openset import ActiveLearner
+
+    score = ActiveLearner.score
+
+    def trial_score(learner, X, y):
+        strategy = learner.query_strategy_
+        if getattr(strategy, "_in_trial", False):
+            return scores[strategy.weight_]
+        return score(learner, X, y)
+
+    monkeypatch.setattr(ActiveLearner, "score", trial_score)
+
+
+def test_greedy_balance_trials_leave_no_trace_on_the_run(monkeypatch):
+    # The trials tie, so the rule's 0.5 is kept: the run must be the one
+    # without trials, though each trial trains a net from torch's global RNG.
+    _trials_score(monkeypatch, {0.5: 0.8, 0.9: 0.8})
+    with_trials, strategy = _greedy_run((0.5, 0.9))
+    without, _ = _greedy_run((0.5,))
+    assert strategy.chosen_weights_ == [0.5, 0.5]
+    assert with_trials == without
+
+
+def test_greedy_balance_keeps_the_first_of_the_best_trials(monkeypatch):
+    _trials_score(monkeypatch, {0.5: 0.8, 0.1: 0.9, 0.9: 0.9})
+    _, strategy = _greedy_run((0.5, 0.1, 0.9))
+    assert strategy.chosen_weights_ == [0.1, 0.1]
+
+
+def test_greedy_balance_ranks_by_its_chosen_weight():
+    strategy = meta_signal.GreedyBalance()
+    Z = np.array([[0.9, 0.1], [0.2, 0.6]])
+    np.testing.assert_allclose(strategy._combine(Z), [0.5, 0.4])  # the rule's
+    strategy.weight_ = 0.25
+    np.testing.assert_allclose(strategy._combine(Z), [0.3, 0.5])
+
+
+def test_halved_test_splits_the_test_set_in_two_stratified_halves():
+    from sklearn.datasets import load_digits
+
+    from skal_openset import make_open_set_split
+
+    X, y = load_digits(return_X_y=True)
+    split = make_open_set_split(
+        X, y, n_in_classes=4, noise_ratio=0.4, initial_size=20, random_state=0
+    )
+    halved, (X_check, y_check) = meta_signal.halved_test(split, 0)
+    assert abs(len(halved.y_test) - len(y_check)) <= 1
+    rows = {r.tobytes() for r in split.X_test}
+    kept, check = {r.tobytes() for r in halved.X_test}, {r.tobytes() for r in X_check}
+    assert kept | check == rows and not kept & check
+    counts = [np.bincount(part, minlength=4) for part in (halved.y_test, y_check)]
+    assert np.abs(counts[0] - counts[1]).max() <= 1
+    np.testing.assert_array_equal(halved.X_pool, split.X_pool)
