@@ -557,9 +557,13 @@ class GreedyBalance(MQNetQuery):
     It bounds what a per-round balance of these two scores, and so any
     target a selector could learn it from, gains over ``P + I``: greedily
     (the next round's accuracy), trying `weights` in order and keeping the
-    first of those tied, so the rule's 0.5 comes first. The global random
-    states are restored after the trials, so a run that keeps 0.5 every
-    round is the rule's run.
+    first of those tied, so the rule's 0.5 comes first. With ``draws > 1``
+    each weight is also tried with other random draws of its batch (the
+    k-means start; the first draw is the query's own): with `weights`
+    ``(0.5,)`` that measures what choosing among as many batches of the rule
+    gains, the part of the oracle's gain that is not the balance. The global
+    random states are restored after the trials, so a run that keeps the
+    first option every round is the rule's run.
     """
 
     def __init__(
@@ -568,6 +572,7 @@ class GreedyBalance(MQNetQuery):
         X_check=None,
         y_check=None,
         weights=(0.5, 0.1, 0.25, 0.75, 0.9),
+        draws=1,
         random_state=None,
     ):
         # rule_weight=1: `update` fits no selector (nor does `random_start`
@@ -582,39 +587,53 @@ class GreedyBalance(MQNetQuery):
         self.X_check = X_check
         self.y_check = y_check
         self.weights = weights
+        self.draws = draws
 
     def _combine(self, Z):
         w = getattr(self, "weight_", 0.5)
         return w * Z[:, 0] + (1 - w) * Z[:, 1]
 
     def _select(self, learner, X_pool, n_instances, rng):
-        if not getattr(self, "_in_trial", False):
-            self.weight_ = self._best_weight(learner, X_pool, n_instances)
-            self.chosen_weights_ = [*getattr(self, "chosen_weights_", []), self.weight_]
-        return super()._select(learner, X_pool, n_instances, rng)
+        trial_rng = getattr(self, "_trial_rng", None)
+        if trial_rng is not None:  # a trial, with its own weight and draw
+            return super()._select(learner, X_pool, n_instances, trial_rng)
+        (self.weight_, draw), rngs = self._best_option(
+            learner, X_pool, n_instances, rng
+        )
+        self.chosen_weights_ = [*getattr(self, "chosen_weights_", []), self.weight_]
+        self.chosen_draws_ = [*getattr(self, "chosen_draws_", []), draw]
+        return super()._select(learner, X_pool, n_instances, rngs[draw])
 
-    def _best_weight(self, learner, X_pool, n_instances):
-        if len(set(self.weights)) == 1:  # nothing to choose
-            return self.weights[0]
+    def _best_option(self, learner, X_pool, n_instances, rng):
+        """The (weight, draw) whose trial scores best, and each draw's RNG."""
+        seeds = copy.deepcopy(rng).randint(np.iinfo(np.int32).max, size=self.draws)
+        rngs = [rng, *(np.random.RandomState(s) for s in seeds[1:])]
+        options = list(dict.fromkeys(product(self.weights, range(self.draws))))
+        if len(options) == 1:  # nothing to choose
+            return options[0], rngs
         states = _rng_state()
         scores = {}
         try:
-            for w in self.weights:
+            for w, draw in options:
                 trial = copy.deepcopy(learner)
                 trial.query_strategy_.weight_ = w
-                trial.query_strategy_._in_trial = True
+                trial.query_strategy_._trial_rng = copy.deepcopy(rngs[draw])
                 chosen, _ = trial.query(X_pool, n_instances=n_instances)
                 X_chosen = X_pool[chosen]
                 trial.teach(X_chosen, [self.truth[k] for k in row_keys(X_chosen)])
-                scores[w] = trial.score(self.X_check, self.y_check)
+                scores[w, draw] = trial.score(self.X_check, self.y_check)
                 _set_rng_state(states)
         finally:
             _set_rng_state(states)
-        best = self.weights[0]
-        for w, score in scores.items():
+        best = options[0]
+        for option, score in scores.items():
             if score > scores[best]:
-                best = w
-        return best
+                best = option
+        return best, rngs
+
+
+# What each oracle run records of its choices (the `chosen_*_` of its strategy).
+GREEDY_CHOICES = {"greedy-balance": ("weights",), "greedy-draw": ("draws",)}
 
 
 def halved_test(split, seed):
@@ -637,6 +656,12 @@ VARIANTS["greedy-balance"] = lambda seed: GreedyBalance(random_state=seed)
 # Its reference: the rule with margin, scored on the same half of the test set.
 VARIANTS["greedy-balance-rule"] = lambda seed: GreedyBalance(
     weights=(0.5,), random_state=seed
+)
+# Its control: the rule's batch chosen among five random draws by the same
+# oracle, added after the first letter runs of greedy-balance gained, to tell
+# the balance's part of that gain from choosing among five batches.
+VARIANTS["greedy-draw"] = lambda seed: GreedyBalance(
+    weights=(0.5,), draws=5, random_state=seed
 )
 
 
@@ -827,8 +852,11 @@ def _run(dataset, noise, seed, variant, data_dir):
     def callback(record, learner):
         if variant == "learnt" and record["round"] > 1:
             diags.append(diagnostics(record, learner.query_strategy_, seed))
-        if variant == "greedy-balance" and record["round"] == config["rounds"]:
-            diags.append({"weights": learner.query_strategy_.chosen_weights_})
+        if variant in GREEDY_CHOICES and record["round"] == config["rounds"]:
+            strategy = learner.query_strategy_
+            diags.append(
+                {k: getattr(strategy, f"chosen_{k}_") for k in GREEDY_CHOICES[variant]}
+            )
 
     # Every other variant was measured from the selector's random start.
     strategy = random_start(VARIANTS[variant](seed))

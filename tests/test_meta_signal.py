@@ -931,7 +931,7 @@ def test_the_wtl_row_counts_every_noise_ratio():
     assert "| W/T/L | 3/0/3 | 0/6/0 |" in lines
 
 
-def _greedy_run(weights, seed=0):
+def _greedy_run(weights, draws=1, seed=0):
     """Records of a GreedyBalance run on digits (an MLP drawing its start and
     batches from torch's global RNG), and the strategy at its end."""
     import torch
@@ -953,6 +953,7 @@ def _greedy_run(weights, seed=0):
         X_check=X_check,
         y_check=y_check,
         weights=weights,
+        draws=draws,
         random_state=seed,
     )
     ends = []
@@ -969,34 +970,70 @@ def _greedy_run(weights, seed=0):
 
 
 def _trials_score(monkeypatch, scores):
-    """Score each trial of a GreedyBalance query by its weight, from `scores`."""
+    """Score the trials of each GreedyBalance query by `scores`, in the order
+    they run; return the rows each trial taught, and the rows the run taught."""
+    from itertools import cycle
+
+    import torch
+
     from skal_openset import ActiveLearner
 
-    score = ActiveLearner.score
+    score, teach = ActiveLearner.score, ActiveLearner.teach
+    taught = {"trials": [], "run": [], "trial_torch_states": []}
+    trial_scores = cycle(scores)
 
     def trial_score(learner, X, y):
         strategy = learner.query_strategy_
-        if getattr(strategy, "_in_trial", False):
-            return scores[strategy.weight_]
-        return score(learner, X, y)
+        if getattr(strategy, "_trial_rng", None) is None:
+            return score(learner, X, y)
+        return next(trial_scores)
+
+    def recorded_teach(learner, X, y):
+        trial = getattr(learner.query_strategy_, "_trial_rng", None) is not None
+        taught["trials" if trial else "run"].append(np.asarray(X).copy())
+        if trial:
+            taught["trial_torch_states"].append(torch.get_rng_state())
+        return teach(learner, X, y)
 
     monkeypatch.setattr(ActiveLearner, "score", trial_score)
+    monkeypatch.setattr(ActiveLearner, "teach", recorded_teach)
+    return taught
 
 
 def test_greedy_balance_trials_leave_no_trace_on_the_run(monkeypatch):
     # The trials tie, so the rule's 0.5 is kept: the run must be the one
     # without trials, though each trial trains a net from torch's global RNG.
-    _trials_score(monkeypatch, {0.5: 0.8, 0.9: 0.8})
-    with_trials, strategy = _greedy_run((0.5, 0.9))
+    taught = _trials_score(monkeypatch, [0.8])
+    with_trials, strategy = _greedy_run((0.5, 0.9), draws=2)
     without, _ = _greedy_run((0.5,))
     assert strategy.chosen_weights_ == [0.5, 0.5]
+    assert strategy.chosen_draws_ == [0, 0]
     assert with_trials == without
+    # Each trial of a query starts from the same global random states.
+    import torch
+
+    states = taught["trial_torch_states"]
+    assert len(states) == 8
+    for query in (states[:4], states[4:]):
+        assert all(torch.equal(query[0], state) for state in query[1:])
 
 
 def test_greedy_balance_keeps_the_first_of_the_best_trials(monkeypatch):
-    _trials_score(monkeypatch, {0.5: 0.8, 0.1: 0.9, 0.9: 0.9})
+    _trials_score(monkeypatch, [0.8, 0.9, 0.9])  # 0.5, 0.1 and 0.9, in turn
     _, strategy = _greedy_run((0.5, 0.1, 0.9))
     assert strategy.chosen_weights_ == [0.1, 0.1]
+
+
+def test_greedy_draws_query_the_batch_of_the_best_draw(monkeypatch):
+    taught = _trials_score(monkeypatch, [0.7, 0.8, 0.9])  # draws 0, 1 and 2
+    _, strategy = _greedy_run((0.5,), draws=3)
+    assert strategy.chosen_draws_ == [2, 2]
+    trials, run = taught["trials"], taught["run"]
+    # Three draws a query; other batches, and the run buys the third's.
+    assert len(trials) == 6 and len(run) == 2
+    assert not np.array_equal(trials[0], trials[1])
+    np.testing.assert_array_equal(run[0], trials[2])
+    np.testing.assert_array_equal(run[1], trials[5])
 
 
 def test_greedy_balance_ranks_by_its_chosen_weight():
