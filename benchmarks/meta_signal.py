@@ -1146,6 +1146,16 @@ HEAD_TO_HEAD = [
         "greedy-balance-rule",
         "how much could a per-round balance, chosen with labels, gain over the rule?",
     ),
+    (
+        "greedy-draw",
+        "greedy-balance-rule",
+        "how much does choosing among five draws of the rule's batch with labels gain?",
+    ),
+    (
+        "greedy-balance",
+        "greedy-draw",
+        "is the balance's choice worth more than a choice among as many batches?",
+    ),
 ]
 for _score in ("margin", "entropy"):
     HEAD_TO_HEAD += [

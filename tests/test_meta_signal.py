@@ -476,6 +476,29 @@ def test_true_purity_variants_are_paired_with_each_other():
     assert row.endswith("| 40% | 3 | 1/1/1, -1.00 [-7.57, +5.57] |")
 
 
+def test_the_greedy_oracles_are_paired_with_their_reference_and_each_other():
+    cells = []
+    for seed in (100, 101):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "greedy-balance-rule", 0.8)]
+        cells += [_cell("letter", seed, "greedy-draw", 0.81)]
+        cells += [_cell("letter", seed, "greedy-balance", 0.83)]
+    lines = meta_signal.summary(cells)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Variants ag"))
+    rows = [line for line in lines[start:] if line.startswith("| greedy-")]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        ["| greedy-balance", "greedy-balance-rule"],
+        ["| greedy-draw", "greedy-balance-rule"],
+        ["| greedy-balance", "greedy-draw"],
+    ]
+    gaps = [row.rsplit(" | ", 1)[1] for row in rows]
+    assert gaps == [
+        "2/0/0, +3.00 [+3.00, +3.00] |",
+        "2/0/0, +1.00 [+1.00, +1.00] |",
+        "2/0/0, +2.00 [+2.00, +2.00] |",
+    ]
+
+
 @pytest.mark.parametrize("score", ["margin", "entropy"])
 def test_informativeness_variants_are_paired_with_their_rule_and_the_default(score):
     learnt, rule = (meta_signal.VARIANTS[f"{score}-{v}"](0) for v in ("learnt", "rule"))
