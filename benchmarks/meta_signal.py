@@ -862,7 +862,7 @@ def _run(dataset, noise, seed, variant, data_dir):
     strategy = random_start(VARIANTS[variant](seed))
     if variant.startswith("true-purity"):
         strategy.set_params(purity=TruePurity(split))
-    if variant.startswith("greedy-balance"):
+    if isinstance(strategy, GreedyBalance):
         split, (X_check, y_check) = halved_test(split, seed)
         truth = dict(zip(row_keys(split.X_pool), split.y_pool))
         strategy.set_params(truth=truth, X_check=X_check, y_check=y_check)

@@ -747,6 +747,18 @@ def test_a_run_whose_pool_ran_out_is_refused_not_written(
     assert not list(tmp_path.rglob("*.json"))
 
 
+@pytest.mark.parametrize("variant", list(meta_signal.GREEDY_CHOICES))
+def test_each_greedy_oracle_runs_with_the_labels_and_check_set(
+    tmp_path, tiny_data_dir, monkeypatch, variant
+):
+    # greedy-draw ran without them, and failed at its first query.
+    monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 3)
+    cell = meta_signal.run("segment", 0.4, 0, variant, tiny_data_dir, tmp_path)
+    (choices,) = cell["diagnostics"]
+    assert list(choices) == list(meta_signal.GREEDY_CHOICES[variant])
+    assert all(len(chosen) == 2 for chosen in choices.values())
+
+
 def test_a_summary_without_rule_runs_is_refused(tmp_path, monkeypatch, capsys):
     # Every table compares with `rule`: it was written blank, exit status 0.
     (tmp_path / "meta_signal").mkdir()
