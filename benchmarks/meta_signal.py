@@ -632,6 +632,17 @@ class GreedyBalance(MQNetQuery):
         return best, rngs
 
 
+# Fixed balances with margin, from the first query on, on the same half of
+# the test set: GreedyBalance with one weight (no trials, so no labels read).
+# Added after greedy-balance, which mostly chose these weights, gained on
+# letter and greedy-draw did not: is its gain a per-round choice, or a fixed
+# balance leaning to I that the `balance-*` runs (least confidence, from the
+# second query) missed?
+for _w in (0.1, 0.25):
+    VARIANTS[f"margin-balance-{_w}"] = lambda seed, w=_w: GreedyBalance(
+        weights=(w,), random_state=seed
+    )
+
 # What each oracle run records of its choices (the `chosen_*_` of its strategy).
 GREEDY_CHOICES = {"greedy-balance": ("weights",), "greedy-draw": ("draws",)}
 
@@ -1155,6 +1166,20 @@ HEAD_TO_HEAD = [
         "greedy-balance",
         "greedy-draw",
         "is the balance's choice worth more than a choice among as many batches?",
+    ),
+    # Reading rule, written before these runs: the per-round choice matters
+    # if greedy-balance beats the better of the two fixed balances at letter
+    # 40% with its interval above 0; if not, its gain is a fixed balance.
+    *(
+        (v, "greedy-balance-rule", f"does {q} gain over the rule, with margin?")
+        for v, q in (
+            ("margin-balance-0.1", "w = 0.1"),
+            ("margin-balance-0.25", "w = 0.25"),
+        )
+    ),
+    *(
+        ("greedy-balance", v, "does the balance chosen each round beat a fixed one?")
+        for v in ("margin-balance-0.1", "margin-balance-0.25")
     ),
 ]
 for _score in ("margin", "entropy"):
