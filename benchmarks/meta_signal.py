@@ -993,6 +993,7 @@ def _summary_lines(cells, heading, scope):
         *_pooled_lines(by, variants, "rule"),
         *_against_rule_start_lines(by, variants),
         *_head_to_head_lines(by),
+        *_oracle_lines(by),
         *_confirmation_lines(by),
         *_balance_headroom_lines(by),
     ]
@@ -1109,6 +1110,54 @@ def _gap_cells_by_noise(by, variant, base):
         gaps = _gaps_against(by, variant, base, noise)
         if len(gaps) > 1:
             yield f"{percent(noise)} | {len(gaps)} | {_paired_gaps(gaps)}"
+
+
+# The oracle runs by data set, where their gains differ most: (variant, base).
+ORACLE_PAIRS = [
+    ("greedy-balance", "greedy-balance-rule"),
+    ("greedy-draw", "greedy-balance-rule"),
+    ("margin-balance-0.25", "greedy-balance-rule"),
+    ("greedy-balance", "margin-balance-0.25"),
+]
+
+
+def _oracle_lines(by):
+    """Each of `ORACLE_PAIRS` by data set, noise ratio and seed block (the
+    first runs, 100-111, and the confirmation's, 112-123), and the weights
+    `greedy-balance` chose."""
+    rows = []
+    for (variant, base), seeds in product(
+        ORACLE_PAIRS, (range(100, 112), range(112, 124))
+    ):
+        gaps = _gaps_against(by, variant, base, seeds=seeds)
+        for dataset, noise in sorted({k[:2] for k in gaps}):
+            cell = {k: g for k, g in gaps.items() if k[:2] == (dataset, noise)}
+            if len(cell) > 1:
+                rows.append(
+                    f"| {variant} | {base} | {seeds[0]}-{seeds[-1]} | {dataset} "
+                    f"{percent(noise)} | {len(cell)} | {_paired_gaps(cell)} |"
+                )
+    if not rows:
+        return []
+    chosen = [
+        w
+        for k, c in by.items()
+        if k[3] == "greedy-balance"
+        for d in c["diagnostics"]
+        for w in d["weights"]
+    ]
+    counts = ", ".join(f"{w}: {chosen.count(w)}" for w in sorted(set(chosen)))
+    return [
+        "",
+        "The oracle runs by data set and seed block (W/T/L and the mean gap in "
+        "points with its 95% paired-t interval):",
+        "",
+        "| variant | against | seeds | cell | paired runs | gap |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+        f"Weights `greedy-balance` chose, over its {len(chosen)} queries: {counts}.",
+    ]
 
 
 def _against_rule_start_lines(by, variants):

@@ -485,7 +485,8 @@ def test_the_greedy_oracles_are_paired_with_their_reference_and_each_other():
         cells += [_cell("letter", seed, "greedy-balance", 0.83)]
     lines = meta_signal.summary(cells)
     start = next(i for i, line in enumerate(lines) if line.startswith("Variants ag"))
-    rows = [line for line in lines[start:] if line.startswith("| greedy-")]
+    table = lines[start + 2 : lines.index("", start + 2)]
+    rows = [line for line in table if line.startswith("| greedy-")]
     assert [row.split(" | ")[:2] for row in rows] == [
         ["| greedy-balance", "greedy-balance-rule"],
         ["| greedy-draw", "greedy-balance-rule"],
@@ -497,6 +498,31 @@ def test_the_greedy_oracles_are_paired_with_their_reference_and_each_other():
         "2/0/0, +1.00 [+1.00, +1.00] |",
         "2/0/0, +2.00 [+2.00, +2.00] |",
     ]
+
+
+def test_the_oracle_runs_are_reported_by_data_set_and_seed_block():
+    cells = []
+    for seed in (100, 101, 112, 113):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "greedy-balance-rule", 0.8)]
+        cells += [_cell("letter", seed, "margin-balance-0.25", 0.81)]
+    for seed in (100, 101):
+        greedy = _cell("letter", seed, "greedy-balance", 0.83)
+        greedy["diagnostics"] = [{"weights": [0.5, 0.25, 0.25]}]
+        cells += [greedy]
+    lines = meta_signal.summary(cells)
+    start = lines.index("| variant | against | seeds | cell | paired runs | gap |")
+    rows = lines[start + 2 : lines.index("", start)]
+    assert [row.split(" | ")[:4] for row in rows] == [
+        ["| greedy-balance", "greedy-balance-rule", "100-111", "letter 40%"],
+        ["| margin-balance-0.25", "greedy-balance-rule", "100-111", "letter 40%"],
+        ["| margin-balance-0.25", "greedy-balance-rule", "112-123", "letter 40%"],
+        ["| greedy-balance", "margin-balance-0.25", "100-111", "letter 40%"],
+    ]
+    assert rows[-1].endswith("| 2 | 2/0/0, +2.00 [+2.00, +2.00] |")
+    assert lines[start + 2 + len(rows) + 1] == (
+        "Weights `greedy-balance` chose, over its 6 queries: 0.25: 4, 0.5: 2."
+    )
 
 
 @pytest.mark.parametrize("score", ["margin", "entropy"])
