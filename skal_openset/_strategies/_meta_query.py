@@ -941,7 +941,7 @@ class MQNetQuery(_MetaInputQuery):
         is_in = y_query != ood_label_of(learner)
         target = np.zeros(len(y_query))
         if is_in.any():
-            target[is_in] = per_example_loss(learner, X_query[is_in], y_query[is_in])
+            target[is_in] = self._in_target(learner, X_query[is_in], y_query[is_in])
         # Atomic, as a query and ActiveLearner.teach are: a failure or Ctrl-C
         # while the selector trains must not leave this query set stored, nor
         # the global random states an unseeded one draws from.
@@ -1004,6 +1004,11 @@ class MQNetQuery(_MetaInputQuery):
                     return self
             self.selector_ = selector
             return self
+
+    def _in_target(self, learner, X_in, y_in):
+        """The target of the query's in-distribution rows, each positive (the
+        OOD rows' is 0): their loss under the classifier that chose them."""
+        return per_example_loss(learner, X_in, y_in)
 
 
 # Rows whose probabilities are compared to detect a retrained classifier, and
