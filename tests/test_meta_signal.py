@@ -1122,3 +1122,66 @@ def test_halved_test_splits_the_test_set_in_two_stratified_halves():
     counts = [np.bincount(part, minlength=4) for part in (halved.y_test, y_check)]
     assert np.abs(counts[0] - counts[1]).max() <= 1
     np.testing.assert_array_equal(halved.X_pool, split.X_pool)
+
+
+def _digits_learner(strategy):
+    """An MLP learner on 4 digit classes (OOD labelled -1) that has queried
+    and been taught once, and then queried again."""
+    import torch
+    from sklearn.datasets import load_digits
+
+    from skal_openset import ActiveLearner, make_mlp_classifier
+
+    X, y = load_digits(return_X_y=True)
+    X, y = (X / 16).astype(np.float32), np.where(y < 4, y, -1)
+    torch.manual_seed(0)
+    learner = ActiveLearner(
+        make_mlp_classifier(64, 4, hidden_sizes=(16,), max_epochs=30, lr=1e-2),
+        strategy,
+    ).fit(X[:80], y[:80])
+    chosen, _ = learner.query(X[80:600], n_instances=20)
+    learner.teach(X[80:600][chosen], y[80:600][chosen])
+    chosen, _ = learner.query(X[80:600], n_instances=20)
+    return learner, X[80:600][chosen], y[80:600][chosen]
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+def test_loss_reductions_are_the_last_layer_gradient_dot_products(include_self):
+    import torch
+
+    learner, X, y = _digits_learner(meta_signal.mqnet_query(random_state=0))
+    X, y = X[y != -1], y[y != -1]
+    module = learner.estimator_.module_
+    grads = []
+    for row, label in zip(torch.as_tensor(X), torch.as_tensor(y)):
+        module.zero_grad()
+        loss = torch.nn.functional.cross_entropy(module(row[None]), label[None])
+        loss.backward()
+        grads.append(
+            torch.cat([module.head.weight.grad.ravel(), module.head.bias.grad])
+        )
+    G = torch.stack(grads).double()
+    expected = G @ G.sum(0) - (0 if include_self else (G * G).sum(1))
+    found = meta_signal.loss_reductions(learner, X, y, include_self)
+    np.testing.assert_allclose(found, expected.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "target", [meta_signal.LossReductionTarget, meta_signal.LossReductionWithSelf]
+)
+def test_a_loss_reduction_target_ranks_the_in_rows_above_ood(target):
+    strategy = target(informativeness="margin", rule_weight=0.0, random_state=0)
+    learner, X, y = _digits_learner(strategy)
+    ood = y == -1
+    assert 0 < ood.sum() < len(y)
+    # Of the classifier that chose the query, before it retrains on it.
+    reductions = meta_signal.loss_reductions(
+        learner, X[~ood], y[~ood], target._include_self
+    )
+    learner.teach(X, y)
+    strategy = learner.query_strategy_
+    latest_round = strategy.validation_round_ == strategy.validation_round_.max()
+    latest = strategy.validation_target_[latest_round]
+    assert (latest[ood] == 0).all()
+    np.testing.assert_array_equal(latest[~ood], 1 + rankdata(reductions) / (~ood).sum())
+    assert len(strategy.target_loss_correlations_) == 2
