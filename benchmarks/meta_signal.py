@@ -1185,6 +1185,18 @@ def _gap_cells_by_noise(by, variant, base):
             yield f"{percent(noise)} | {len(gaps)} | {_paired_gaps(gaps)}"
 
 
+def _gap_parts(by, variant, base, parts):
+    """(label, "paired runs | gaps") of `variant` against `base` for each
+    (label, noise ratios) of `parts` with more than one paired run, the gaps
+    of those noise ratios taken together."""
+    for label, noises in parts:
+        gaps = {
+            k: g for n in noises for k, g in _gaps_against(by, variant, base, n).items()
+        }
+        if len(gaps) > 1:
+            yield label, f"{len(gaps)} | {_paired_gaps(gaps)}"
+
+
 # The oracle runs by data set, where their gains differ most: (variant, base).
 ORACLE_PAIRS = [
     ("greedy-balance", "greedy-balance-rule"),
@@ -1265,17 +1277,10 @@ def _target_lines(by):
         high = [n for n in noises if n >= 0.4]
         parts = [(percent(n), [n]) for n in noises]
         parts += [("40/60% pooled", high)] if len(high) > 1 else []
-        for label, part in parts:
-            gaps = {
-                k: g
-                for n in part
-                for k, g in _gaps_against(runs, variant, base, n).items()
-            }
-            if len(gaps) > 1:
-                rows.append(
-                    f"| {variant} | {base} | {label} | {len(gaps)} | "
-                    f"{_paired_gaps(gaps)} |"
-                )
+        rows += [
+            f"| {variant} | {base} | {label} | {cell} |"
+            for label, cell in _gap_parts(runs, variant, base, parts)
+        ]
     lines = [
         "",
         "Loss-reduction targets (`LossReductionTarget`: each IN row's first-order "
@@ -1512,18 +1517,12 @@ def _confirmation_lines(by):
         present = sorted({k[1] for k in runs if k[3] == variant})
         present = [n for n in present if noises is None or n in noises]
         span = f"{variant} | {base} | {seeds[0]}-{seeds[-1]}"
-        for label, part in [(percent(n), [n]) for n in present] + (
-            [("pooled", present)] if len(present) > 1 else []
-        ):
-            gaps = {
-                k: g
-                for n in part
-                for k, g in _gaps_against(runs, variant, base, n).items()
-            }
-            if len(gaps) > 1:
-                rows.append(
-                    f"| {span} | {label} | {len(gaps)} | {_paired_gaps(gaps)} |"
-                )
+        parts = [(percent(n), [n]) for n in present]
+        parts += [("pooled", present)] if len(present) > 1 else []
+        rows += [
+            f"| {span} | {label} | {cell} |"
+            for label, cell in _gap_parts(runs, variant, base, parts)
+        ]
     if not rows:
         return []
     return [
