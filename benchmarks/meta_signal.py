@@ -1255,19 +1255,19 @@ def _oracle_lines(by):
 # its mean against `margin-rule-start` is not below -0.25 points. Two targets
 # are tried, so one that meets this by chance is the more likely: only the
 # confirmation decides. If neither meets it, the masked loss stays.
+TARGETS = ("loss-reduction-rule-start", "loss-reduction-self-rule-start")
 TARGET_PAIRS = [
     (target, base)
-    for target in ("loss-reduction-rule-start", "loss-reduction-self-rule-start")
+    for target in TARGETS
     for base in ("margin-rule-start", "margin-rule")
 ] + [("margin-rule-start", "margin-rule")]
 
 
 def _target_lines(by):
-    """Each of `TARGET_PAIRS` on the runs a loss-reduction target made, by
+    """Each of `TARGET_PAIRS` on the runs one of `TARGETS` made, by
     noise ratio and pooled over 40/60%, and how each target ranks with the
     loss."""
-    targets = list(dict.fromkeys(t for t, _ in TARGET_PAIRS[:-1]))
-    ran = {k[:3] for k in by if k[3] in targets}
+    ran = {k[:3] for k in by if k[3] in TARGETS}
     if not ran:
         return []
     runs = {k: c for k, c in by.items() if k[:3] in ran}
@@ -1294,7 +1294,7 @@ def _target_lines(by):
         *rows,
         "",
     ]
-    for target in targets:
+    for target in TARGETS:
         correlations = np.array(
             [
                 r
