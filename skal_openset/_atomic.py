@@ -9,18 +9,16 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import stat
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import torch
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
 
-from ._signals import ignored_sigint_handled_by
+from ._signals import interrupts_held, sigint_handled_by
 from ._warn import warn
 
 if sys.platform == "win32":  # a lock file made only where none is stands in
@@ -242,43 +240,6 @@ def _replace_all(temps, paths, backups, kept):
 
 
 @contextlib.contextmanager
-def _sigint_handled_by(handler, around_own=None):
-    """Let `handler` take SIGINT during the block, only in the main thread and
-    while SIGINT has Python's default handler. An application's own handler
-    is left alone, or, given `around_own`, replaced by ``around_own(own)``.
-    While SIGINT is ignored (a job started in the background) or has the
-    system's default action, it keeps it, and `handler` takes a SIGTERM
-    handled as Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    current = signal.getsignal(signal.SIGINT)
-    if current in (signal.SIG_IGN, signal.SIG_DFL):
-        with ignored_sigint_handled_by(handler):
-            yield
-        return
-    if current is not signal.default_int_handler:
-        if around_own is None or current is None:  # None: not set from Python
-            yield
-            return
-        handler = around_own(current)
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, current)
-
-
-@contextlib.contextmanager
-def _interrupts_held():
-    """Hold Ctrl-C during the block (see :func:`_sigint_handled_by`); yield a
-    list that records one received."""
-    held = []
-    with _sigint_handled_by(lambda signum, frame: held.append(signum)):
-        yield held
-
-
-@contextlib.contextmanager
 def atomic_paths(paths):
     """Yield a temporary path for each of ``paths``; move all onto ``paths`` on success.
 
@@ -339,12 +300,12 @@ def atomic_paths(paths):
         # back what it replaces.
         for path in paths[:-1]:
             backups.append(_backup_of(path))
-        with _interrupts_held() as held:
+        with interrupts_held() as held:
             _replace_all(temps, paths, backups, kept)
             _remove(backups)
     except BaseException as exc:
         # Held: a second Ctrl-C here left a temporary file behind for good.
-        with _interrupts_held() as held_in_cleanup:
+        with interrupts_held() as held_in_cleanup:
             _remove(file for file in temps + backups if file not in kept)
             _remove_folders(created)  # a failed save leaves no empty folders
         if (held or held_in_cleanup) and not isinstance(exc, KeyboardInterrupt):
@@ -500,7 +461,7 @@ def interrupts_escape_training():
     exception no fit loop catches, turned back into ``KeyboardInterrupt`` on
     the way out. An application's own SIGINT handler still runs, and the
     ``KeyboardInterrupt`` it raises, if any, escapes the same way. Only in
-    the main thread (see :func:`_sigint_handled_by`).
+    the main thread (see :func:`sigint_handled_by`).
     """
 
     def interrupt(signum, frame):
@@ -515,7 +476,7 @@ def interrupts_escape_training():
 
         return own_interrupting
 
-    with _sigint_handled_by(interrupt, around_own=around):
+    with sigint_handled_by(interrupt, around_own=around):
         try:
             yield
         except _Interrupt as escaped:

@@ -1,4 +1,5 @@
-"""SIGTERM handled as Ctrl-C, for the command line and the benchmark scripts."""
+"""Ctrl-C held or handled for a block, and SIGTERM handled as Ctrl-C: for the
+command line, atomic saves and the benchmark scripts."""
 
 import contextlib
 import signal
@@ -19,6 +20,50 @@ def ignored_sigint_handled_by(handler):
         yield
     finally:
         _instead_of_ignored_sigint.pop()
+
+
+@contextlib.contextmanager
+def sigint_handled_by(handler, around_own=None):
+    """Let `handler` take SIGINT during the block, only in the main thread and
+    while SIGINT has Python's default handler. An application's own handler
+    is left alone, or, given `around_own`, replaced by ``around_own(own)``.
+    While SIGINT is ignored (a job started in the background) or has the
+    system's default action, it keeps it, and `handler` takes a SIGTERM
+    handled as Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if current in (signal.SIG_IGN, signal.SIG_DFL):
+        with ignored_sigint_handled_by(handler):
+            yield
+        return
+    if current is not signal.default_int_handler:
+        if around_own is None or current is None:  # None: not set from Python
+            yield
+            return
+        handler = around_own(current)
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, current)
+
+
+@contextlib.contextmanager
+def interrupts_held(second_raises=False):
+    """Hold Ctrl-C during the block (see :func:`sigint_handled_by`); yield a
+    list that records those received. With `second_raises`, for a block that
+    may take long, a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
+    held = []
+
+    def hold(signum, frame):
+        if held and second_raises:
+            raise KeyboardInterrupt
+        held.append(signum)
+
+    with sigint_handled_by(hold):
+        yield held
 
 
 @contextlib.contextmanager
