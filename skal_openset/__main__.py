@@ -1,9 +1,9 @@
 """Entry point of the ``skal-openset`` command and of ``python -m skal_openset``.
 
 The command itself is :mod:`skal_openset._cli`. Loading it (torch,
-scikit-learn, skorch) takes seconds; a Ctrl-C or SIGTERM in them ends the
-command with its usual one-line message, where a traceback (or, for SIGTERM,
-no word) came before.
+scikit-learn, skorch) takes seconds. A Ctrl-C or SIGTERM in them is held until
+they are loaded, then ends the command with its usual one-line message; a
+second Ctrl-C ends it at once.
 """
 
 import sys
@@ -11,12 +11,21 @@ import sys
 
 def main(argv=None):
     """Run the ``skal-openset`` command with `argv` (default: ``sys.argv[1:]``)."""
-    from ._signals import sigterm_as_ctrl_c  # signal and threading only: instant
+    # signal and threading only: instant
+    from ._signals import interrupts_held, sigterm_as_ctrl_c
 
     with sigterm_as_ctrl_c() as terminated:
+        # Held: raised inside their imports, a KeyboardInterrupt can be
+        # swallowed (skorch reads its version under a bare except), and the
+        # command runs on; or it leaves a module half-loaded, which a later
+        # import fails on with an unrelated error (a RecursionError in numpy).
         try:
-            from ._cli import main as run_command
-        except KeyboardInterrupt:
+            with interrupts_held(second_raises=True) as held:
+                from ._cli import main as run_command
+            interrupted = bool(held)
+        except KeyboardInterrupt:  # a second Ctrl-C
+            interrupted = True
+        if interrupted:
             # 128 + the signal's number, as _cli.main exits on a Ctrl-C.
             stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
             print(
