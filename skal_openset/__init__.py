@@ -5,6 +5,8 @@ import threading
 
 import lazy_loader
 
+from ._signals import interrupts_held
+
 # The public names load on first use, from the imports listed in
 # __init__.pyi (which type checkers read): `import skal_openset` is instant,
 # and the command line can handle a Ctrl-C while torch loads.
@@ -18,14 +20,22 @@ _LOADING = threading.RLock()
 def __getattr__(name: str) -> object:
     if name not in __all__:  # e.g. `from . import _models`: then imported
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _LOADING:
+    # A Ctrl-C is held while torch, scikit-learn and skorch load, and raised
+    # once they have: raised inside them, it can be swallowed (skorch reads
+    # its version under a bare except), so the program runs on, or leave a
+    # module half-loaded for a later import to fail on. A second one raises
+    # at once, so that a hung import can still be stopped.
+    with _LOADING, interrupts_held(second_raises=True) as held:
         try:
-            return _load(name)
+            loaded = _load(name)
         except AttributeError as exc:
             # A dependency's, which `from skal_openset import name` would
             # report as "cannot import name", its cause lost (skorch under
             # python -OO reads a docstring that is gone).
             raise ImportError(f"importing {__name__}.{name} failed: {exc}") from exc
+    if held:
+        raise KeyboardInterrupt
+    return loaded
 
 
 def __dir__() -> list[str]:

@@ -107,10 +107,10 @@ def test_the_sdist_holds_no_test_suite_it_cannot_run(tmp_path):
     assert any(name.parts[1:] == ("skal_openset", "__init__.pyi") for name in names)
 
 
-def _fresh_python(code):
-    """The words `code` prints, run in a new process on this checkout."""
+def _fresh_python(code, *args):
+    """The words `code` prints, run with `args` in a new process on this checkout."""
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         check=True,
@@ -205,3 +205,53 @@ def test_threads_first_uses_of_the_packages_names_load_one_at_a_time():
     # "cannot import name 'clone' from partially initialized module", and in
     # some runs torch stayed unusable in the process.
     assert _fresh_python(_FIRST_USES_FROM_THREADS) == ["1"]
+
+
+# A Ctrl-C while a first use of a name loads torch, sent from inside torch's
+# import, `times` times; the import swallows the KeyboardInterrupt raised in it
+# ("swallowed", as skorch's version read does) or lets it out ("raised").
+_CTRL_C_WHILE_A_NAME_LOADS = """
+import os, signal, sys
+import skal_openset
+
+times, by_import = int(sys.argv[1]), sys.argv[2]
+went_on = []
+
+class CtrlCInTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            sys.meta_path.remove(self)
+            try:
+                for _ in range(times):
+                    os.kill(os.getpid(), signal.SIGINT)
+                went_on.append(True)
+            except KeyboardInterrupt:
+                if by_import == "raised":
+                    raise
+        return None  # torch loads as usual
+
+sys.meta_path.insert(0, CtrlCInTorch())
+try:
+    from skal_openset import MQNetQuery
+    stopped = False
+except KeyboardInterrupt:
+    stopped = True
+print(stopped, bool(went_on), "MQNetQuery" in vars(skal_openset),
+      signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+
+
+@pytest.mark.parametrize(
+    "times, by_import, expected",
+    [
+        # Swallowed in the import, the Ctrl-C was lost and the program ran on.
+        (1, "swallowed", ["True", "True", "True", "True"]),
+        # Held until the name has loaded; a second one stops the import.
+        (2, "raised", ["True", "False", "False", "True"]),
+        (0, "raised", ["False", "True", "True", "True"]),
+    ],
+)
+def test_a_ctrl_c_while_a_name_loads_is_raised_once_it_has_loaded(
+    times, by_import, expected
+):
+    assert _fresh_python(_CTRL_C_WHILE_A_NAME_LOADS, str(times), by_import) == expected
