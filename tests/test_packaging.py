@@ -211,7 +211,7 @@ def test_threads_first_uses_of_the_packages_names_load_one_at_a_time():
 # import, `times` times; the import swallows the KeyboardInterrupt raised in it
 # ("swallowed", as skorch's version read does) or lets it out ("raised").
 _CTRL_C_WHILE_A_NAME_LOADS = """
-import os, signal, sys
+import os, signal, sys, time
 import skal_openset
 
 times, by_import = int(sys.argv[1]), sys.argv[2]
@@ -224,6 +224,7 @@ class CtrlCInTorch:
             try:
                 for _ in range(times):
                     os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(0.1)  # handled apart, not as one pending signal
                 went_on.append(True)
             except KeyboardInterrupt:
                 if by_import == "raised":
