@@ -140,10 +140,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     ``predict_proba`` and ``decision_function`` when its classifier has them.
     Labels may be numbers or strings, the in-distribution classes all of one
     kind. The classifier is trained on the positions ``0..k-1`` of the labels
-    in ``classes_`` and its predictions are mapped back; a ``class_weight``
-    dict (the classifier's, a pipeline step's, or in a search's grid) is
-    keyed by the labels, and given to it keyed by their positions, those of
-    classes not labelled yet left out.
+    in ``classes_`` and its predictions are mapped back. Its parameters that
+    name classes (the classifier's, a pipeline step's, or in a search's
+    grid) take the labels and are given to it by position: a
+    ``class_weight`` dict is keyed by the labels, ``priors`` and
+    ``class_prior`` hold a value per class of ``classes_`` (in its sorted
+    order), and a ``constant`` (:class:`~sklearn.dummy.DummyClassifier`) or
+    ``outlier_label`` (:class:`~sklearn.neighbors.RadiusNeighborsClassifier`)
+    is a label. Classes not labelled yet are left out of the weights and of
+    the priors, which are scaled to sum to 1 again.
 
     As a scikit-learn estimator, the constructor only stores its arguments;
     the classifier is trained on ``X_training, y_training`` by `fit`, or at
@@ -1161,9 +1166,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # A later partial_fit cannot add a class the first training did not
         # declare, and the initial set may lack some.
         declared = self.warm_start and _takes_classes(estimator.partial_fit)
+        # A classifier given its classes (a scikit-activeml one, a skorch
+        # net) knows them all, labelled or not.
+        knows_all = declared or _final_step_param(estimator, "classes") is not None
         estimator.set_params(
-            **_class_weights_by_code(
-                estimator, classes, None if declared else np.unique(codes)
+            **_class_parameters_by_code(
+                estimator, classes, None if knows_all else np.unique(codes)
             )
         )
         if declared:
@@ -1357,32 +1365,54 @@ def _grid_estimators(values):
     return [value for value in values if _is_estimator(value)]
 
 
-def _class_weights_by_code(estimator, classes, trained):
-    """The parameters of `estimator` that hold ``class_weight`` dicts (its
-    own, a pipeline step's, a search's estimator's or grid's, or those of an
-    estimator among a grid's candidates), with each dict
-    keyed by the positions in `classes` of the labels that key it, as the
-    classifier is trained on those positions.
+# Classifier parameters that name classes, by how they name them. The
+# classifier trains on class positions, so each is given to it by position.
+_KEYED_BY_CLASS = ("class_weight",)  # {label: weight}
+_ONE_PER_CLASS = ("priors", "class_prior")  # a value per class, sorted
+_ONE_CLASS = ("constant", "outlier_label")  # a label
+_CLASS_PARAMETERS = _KEYED_BY_CLASS + _ONE_PER_CLASS + _ONE_CLASS
 
-    With `trained` (the positions the rows hold), only their keys are kept:
-    scikit-learn refuses a dict naming a class that the rows lack, as the
-    labelled set often does early on. Raises ``InvalidParameterError`` (not
-    taken for a one-class error) for a key that is no known class, and for a
-    list of dicts (one per output: this learner has one).
+
+def _class_parameters_by_code(estimator, classes, trained):
+    """The parameters of `estimator` that name classes (its own, a pipeline
+    step's, a search's estimator's or grid's, or those of an estimator among
+    a grid's candidates), each given by the positions in `classes` of the
+    labels it names, as the classifier is trained on those positions:
+    ``class_weight`` dicts keyed by position, ``priors`` and ``class_prior``
+    (a value per class) cut to the trained classes, and the label of a
+    ``constant`` or ``outlier_label`` made its position. They are found by
+    name, as scikit-learn's classifiers call them.
+
+    With `trained` (the positions the rows hold, where the classifier
+    learns its classes from them), only their classes are kept:
+    scikit-learn refuses a dict naming a class that the rows lack, or priors
+    of another length, as the labelled set often lacks some early on;
+    priors cut so are scaled to sum to 1 again. Raises
+    ``InvalidParameterError`` (not taken for a one-class error) for a label
+    that is no known class, for one value per output (this learner has one
+    output) and for priors of another length than `classes`.
     """
     position = {label: code for code, label in enumerate(classes.tolist())}
 
-    def by_code(weight, name):
-        if isinstance(weight, (list, tuple)) and any(
-            isinstance(w, dict) for w in weight
+    def by_code(value, name, parameter):
+        if value is None or (
+            parameter == "outlier_label"
+            and isinstance(value, str)
+            and value == "most_frequent"
         ):
+            return value
+        if parameter in _ONE_PER_CLASS:
+            return one_per_class_by_code(value, name)
+        if parameter in _ONE_CLASS:
+            return one_class_by_code(value, name, parameter)
+        if isinstance(value, (list, tuple)) and any(isinstance(w, dict) for w in value):
             raise InvalidParameterError(
                 f"{name} is a list of dicts, one per output, but the learner "
                 "trains on one label per row: pass one dict, keyed by its classes."
             )
-        if not isinstance(weight, dict):
-            return weight  # None or "balanced": no labels in it
-        unknown = [key for key in weight if key not in position]
+        if not isinstance(value, dict):
+            return value  # "balanced": no labels in it
+        unknown = [key for key in value if key not in position]
         if unknown:
             raise InvalidParameterError(
                 f"{name} has keys {unknown} that are no known class "
@@ -1390,40 +1420,80 @@ def _class_weights_by_code(estimator, classes, trained):
                 "given (OOD rows, which are never trained on, need no weight)."
             )
         return {
-            position[key]: value
-            for key, value in weight.items()
+            position[key]: weight
+            for key, weight in value.items()
             if trained is None or position[key] in trained
         }
 
-    def candidate_by_code(value, name, is_weight):
-        """A grid's candidate: a class_weight, or an estimator holding some."""
+    def one_per_class_by_code(value, name):
+        if np.ndim(value) == 0:
+            return value  # one for every class (scikit-activeml's class_prior)
+        values = np.asarray(value, dtype=float)
+        if values.shape != (len(classes),):
+            raise InvalidParameterError(
+                f"{name} has shape {values.shape}, but the learner has "
+                f"{len(classes)} classes {classes.tolist()}: give one value per "
+                "class, in the order of the sorted classes (classes_)."
+            )
+        if trained is None:
+            return value
+        kept = values[trained]
+        return kept / kept.sum() if kept.sum() > 0 else kept
+
+    def one_class_by_code(value, name, parameter):
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        if np.ndim(value) != 0:
+            raise InvalidParameterError(
+                f"{name} is {value!r}, one label per output, but the learner "
+                "trains on one label per row: give one label."
+            )
+        if value not in position:
+            raise InvalidParameterError(
+                f"{name}={value!r} is no known class {classes.tolist()}: the "
+                "classifier predicts the in-distribution classes only (never "
+                "the OOD label), so name one of them."
+            )
+        code = position[value]
+        if parameter == "constant" and trained is not None and code not in trained:
+            raise InvalidParameterError(
+                f"{name}={value!r} names a class with no labelled example yet, "
+                f"which the classifier cannot predict: label an example of "
+                f"{value!r} first."
+            )
+        return code
+
+    def candidate_by_code(value, name, parameter):
+        """A grid's candidate: a parameter naming classes, or an estimator
+        holding some."""
         if not _is_estimator(value):
-            return by_code(value, name) if is_weight else value
-        weights = _class_weights_by_code(value, classes, trained)
-        return clone(value).set_params(**weights) if weights else value
+            return value if parameter is None else by_code(value, name, parameter)
+        params = _class_parameters_by_code(value, classes, trained)
+        return clone(value).set_params(**params) if params else value
 
     def grid_by_code(grid, name):
         translated = dict(grid)
         for key, values in grid.items():
-            is_weight = key.rsplit("__", 1)[-1] == "class_weight"
-            if not (is_weight or _grid_estimators(values)):
+            parameter = key.rsplit("__", 1)[-1]
+            parameter = parameter if parameter in _CLASS_PARAMETERS else None
+            if parameter is None and not _grid_estimators(values):
                 continue
             if not isinstance(values, (list, tuple)):
                 raise InvalidParameterError(
                     f"{name} draws {key} from {type(values).__name__}, whose "
-                    "dicts the learner cannot key by its class positions: give "
-                    "the values as a list."
+                    "values the learner cannot give by its class positions: "
+                    "give the values as a list."
                 )
             translated[key] = [
-                candidate_by_code(v, f"{name}[{key!r}]", is_weight) for v in values
+                candidate_by_code(v, f"{name}[{key!r}]", parameter) for v in values
             ]
         return translated
 
     params = {}
     for name, value in estimator.get_params(deep=True).items():
         last = name.rsplit("__", 1)[-1]
-        if last == "class_weight":
-            params[name] = by_code(value, name)
+        if last in _CLASS_PARAMETERS:
+            params[name] = by_code(value, name, last)
         elif last in ("param_grid", "param_distributions"):
             params[name] = (
                 [grid_by_code(grid, name) for grid in value]

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     IsolationForest,
@@ -26,6 +27,8 @@ from sklearn.ensemble import (
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import RadiusNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import SelfTrainingClassifier
@@ -1197,6 +1200,97 @@ def test_a_class_weight_the_learner_cannot_key_by_its_classes_is_refused(
     learner = ActiveLearner(LogisticRegression(class_weight=class_weight))
     with pytest.raises(ValueError, match=match):
         learner.fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["numbers", "strings"])
+@pytest.mark.parametrize(
+    "classifier",
+    [
+        lambda label: DummyClassifier(strategy="constant", constant=label),
+        lambda label: GridSearchCV(
+            DummyClassifier(strategy="constant"), {"constant": [label]}, cv=2
+        ),
+        # A radius that leaves some rows without neighbours: outliers.
+        lambda label: RadiusNeighborsClassifier(radius=0.3, outlier_label=label),
+    ],
+    ids=["constant", "constant-in-grid", "outlier_label"],
+)
+def test_a_parameter_that_is_a_label_names_the_class_it_names(kind, classifier):
+    # The classifier trains on class positions: a constant or outlier label 2
+    # was read as position 2, and the learner predicted class 3; a string
+    # failed naming positions.
+    X, y = _iris_with_ood()
+    if kind == "strings":
+        y = np.array(["", "setosa", "versicolor", "virginica", "ood"])[y]
+    ood_label, label = (-1, 2) if kind == "numbers" else ("ood", "versicolor")
+    is_in = y != ood_label
+    rows = X + np.random.RandomState(0).normal(scale=0.5, size=X.shape)
+    expected = classifier(label).fit(X[is_in], y[is_in]).predict(rows)
+    assert (expected == label).any()  # the parameter shows in the predictions
+    learner = ActiveLearner(classifier(label), ood_label=ood_label).fit(X, y)
+    np.testing.assert_array_equal(learner.predict(rows), expected)
+
+
+def test_priors_are_given_for_the_classes_labelled_so_far():
+    # A value per class of classes_; scikit-learn refused four priors for
+    # the three classes labelled ("Number of priors must match number of
+    # classes"). Those of the classes labelled are scaled to sum to 1.
+    X, y = _iris_with_ood()
+    rows = np.isin(y, [1, 2, 3])
+    priors = [0.05, 0.6, 0.15, 0.2]
+    learner = ActiveLearner(GaussianNB(priors=priors), classes=[1, 2, 3, 4])
+    learner.fit(X[rows], y[rows])
+    expected = GaussianNB(priors=[0.0625, 0.75, 0.1875]).fit(X[rows], y[rows])
+    np.testing.assert_allclose(
+        learner.predict_proba(X)[:, :3], expected.predict_proba(X), atol=1e-12
+    )
+    assert (learner.predict_proba(X)[:, 3] == 0).all()
+    # All classes labelled: the priors as given.
+    full = GaussianNB(priors=[0.05, 0.6, 0.35])
+    learner = ActiveLearner(clone(full)).fit(X, y)
+    is_in = y != -1
+    np.testing.assert_allclose(
+        learner.predict_proba(X), full.fit(X[is_in], y[is_in]).predict_proba(X)
+    )
+
+
+@pytest.mark.parametrize(
+    "classifier, match",
+    [
+        (
+            DummyClassifier(strategy="constant", constant=4),
+            r"constant=4 is no known class \[1, 2, 3\]",
+        ),
+        (
+            RadiusNeighborsClassifier(outlier_label=-1),
+            r"outlier_label=-1 is no known class .* \(never the OOD label\)",
+        ),
+        (
+            RadiusNeighborsClassifier(outlier_label=[1, 2]),
+            "one label per output",
+        ),
+        (
+            GaussianNB(priors=[0.5, 0.5]),
+            r"priors has shape \(2,\), but the learner has 3 classes",
+        ),
+    ],
+    ids=["unknown-constant", "ood-outlier-label", "per-output", "priors-length"],
+)
+def test_a_parameter_naming_no_known_class_is_refused(classifier, match):
+    X, y = _iris_with_ood()
+    with pytest.raises(ValueError, match=match):
+        ActiveLearner(classifier).fit(X, y)
+
+
+def test_a_constant_of_a_class_not_labelled_yet_is_refused_by_its_label():
+    # scikit-learn's message named positions ("Possible values are: [0, 1]").
+    X, y = _iris_with_ood()
+    rows = np.isin(y, [1, 2])
+    learner = ActiveLearner(
+        DummyClassifier(strategy="constant", constant=3), classes=[1, 2, 3]
+    )
+    with pytest.raises(ValueError, match="constant=3 names a class with no labelled"):
+        learner.fit(X[rows], y[rows])
 
 
 def test_score_with_bytes_labels():
