@@ -183,7 +183,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         or teach warns of it); set it on ``query_strategy_`` to change the
         strategy in use.
         `estimator`'s parameters take effect at the next training: the next
-        `teach`, or with ``warm_start=True`` (which goes on training the
+        `teach` (which checks them as `fit` does), or with ``warm_start=True`` (which goes on training the
         current classifier) the next `fit`.
     X_training : array-like of shape (n_samples, ...), default=None
         Initial labelled examples.
@@ -550,6 +550,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # from, as the retraining may: rewound too, as a failed query does.
         with self._atomic(querying=True, training=True):
             self._warn_of_settings_changed_since_fit()
+            if not self.warm_start:
+                # A changed estimator takes effect here: checked as at fit.
+                self._check_estimator(self.classes_)
+                if isinstance(called_strategy(self.query_strategy_), QueryStrategy):
+                    called_strategy(self.query_strategy_)._check_estimator(
+                        self.estimator
+                    )
             X = self._check_rows(X, "X", teaching=True)
             X, y = self._check_labelled(X, y)
             check_known_categories(X, getattr(self, "feature_dtypes_", None), "X")

@@ -32,6 +32,7 @@ from sklearn.neighbors import RadiusNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import SelfTrainingClassifier
+from sklearn.svm import SVC
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import (
     check_classifier_data_not_an_array,
@@ -289,6 +290,43 @@ def test_teach_retrains_a_fresh_clone_by_default(log, initial, batches):
     kind, fitted_id, was_fitted, _, _ = log[-1]
     assert kind == "fit" and fitted_id == id(learner.estimator_) and not was_fitted
     assert "partial_fit" not in log.kinds()
+
+
+@pytest.mark.parametrize(
+    "strategy, estimator, match",
+    [
+        (
+            lambda: MQNetQuery(random_state=0),
+            lambda: SVC(),
+            "needs class probabilities, but SVC has no predict_proba",
+        ),
+        (
+            lambda: RandomQuery(random_state=0),
+            lambda: make_mlp_classifier(4, 2, max_epochs=1),
+            "The net is 2-way but the learner has 3 classes",
+        ),
+    ],
+    ids=["strategy-check", "learner-check"],
+)
+def test_an_estimator_set_after_fit_is_checked_at_teach(strategy, estimator, match):
+    # Its change takes effect at the next teach, which skipped fit's checks:
+    # the teach went through and every later query failed (a bare
+    # AttributeError), or the net failed with advice to use this learner.
+    X, y = _iris_with_ood()
+    order = np.random.RandomState(0).permutation(len(y))
+    X, y = X[order].astype(np.float32), y[order]
+    learner = ActiveLearner(
+        RandomForestClassifier(random_state=0), strategy(), X[:40], y[:40]
+    )
+    indices, X_query = learner.query(X[40:], n_instances=5)
+    before = pickle.dumps(learner)
+    learner.set_params(estimator=estimator())
+    with pytest.raises(ValueError, match=match):
+        learner.teach(X_query, y[40:][indices])
+    learner.set_params(estimator=RandomForestClassifier(random_state=0))
+    assert pickle.dumps(learner) == before  # nothing changed
+    learner.teach(X_query, y[40:][indices])
+    assert len(learner.y_labelled_) == 45
 
 
 def test_warm_start_continues_with_partial_fit(log, initial, batches):
