@@ -183,8 +183,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         or teach warns of it); set it on ``query_strategy_`` to change the
         strategy in use.
         `estimator`'s parameters take effect at the next training: the next
-        `teach` (which checks them as `fit` does), or with ``warm_start=True`` (which goes on training the
-        current classifier) the next `fit`.
+        `teach` (which checks them as `fit` does), or with
+        ``warm_start=True`` (which goes on training the current classifier)
+        the next `fit`.
     X_training : array-like of shape (n_samples, ...), default=None
         Initial labelled examples.
     y_training : array-like of shape (n_samples,), default=None
@@ -495,7 +496,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             Unlabelled examples (a pandas DataFrame works too).
         n_instances : int, default=None
             How many to choose; None chooses the ``n_instances`` that a
-            ``functools.partial`` query strategy presets (modAL's way), else 1.
+            ``functools.partial`` query strategy presets (modAL's way), else 1;
+            a strategy function that takes no ``n_instances`` is given none
+            (as modAL gives none) and chooses as many as it returns.
         **query_kwargs
             Passed on to the query strategy (a modAL function may take some);
             this package's strategies take none, and raise a TypeError.
@@ -510,7 +513,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         with self._atomic(querying=True):
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
-            if n_instances is not None or not _presets_n_instances(
+            if n_instances is not None or _takes_default_n_instances(
                 self.query_strategy_
             ):
                 query_kwargs["n_instances"] = 1 if n_instances is None else n_instances
@@ -1605,13 +1608,20 @@ def _takes_classes(partial_fit):
     return "classes" in inspect.signature(partial_fit).parameters
 
 
-def _presets_n_instances(strategy):
-    """Whether `strategy` is a partial (of partials) that sets n_instances."""
+def _takes_default_n_instances(strategy):
+    """Whether `strategy` is given ``n_instances=1`` by a query that names
+    none: not where a partial (of partials) presets it, modAL's way, nor
+    where it takes no ``n_instances``, as modAL passes none (the function of
+    modAL's "Extending modAL" takes ``(classifier, X_pool)``)."""
     while isinstance(strategy, partial):
         if "n_instances" in strategy.keywords:
-            return True
+            return False
         strategy = strategy.func
-    return False
+    try:
+        parameters = inspect.signature(strategy).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: given, as before
+        return True
+    return any(p.name == "n_instances" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _cloned_strategy(strategy):

@@ -2261,6 +2261,23 @@ def test_a_partials_preset_n_instances_is_what_a_query_chooses(split):
     assert len(learner.query(split.X_pool[rest])[0]) == 1
 
 
+def _first_row(classifier, X_pool):
+    """The custom strategy of modAL's "Extending modAL", made deterministic:
+    it takes no n_instances."""
+    return np.array([0]), X_pool[:1]
+
+
+def test_a_strategy_function_without_n_instances_is_given_none(split):
+    # query passed n_instances=1 whatever the function took: modAL's own
+    # example strategy failed with a TypeError from inside the user's code.
+    learner = _lr_learner(split, _first_row)
+    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+    indices, _ = learner.query(split.X_pool[rest])
+    np.testing.assert_array_equal(indices, [0])
+    with pytest.raises(TypeError, match="n_instances"):  # asked for: passed
+        learner.query(split.X_pool[rest], n_instances=2)
+
+
 def test_a_list_of_zero_dimensional_label_arrays_is_read_as_their_values(initial):
     # Reading a mixed list as objects kept np.array('a') an array: unhashable.
     X, y = initial
