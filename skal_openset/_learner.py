@@ -1104,7 +1104,22 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 )
             return self.embedding
         # As a pipeline estimator, it gets a DataFrame's columns back.
-        return clone(self.embedding).fit(X if dtypes is None else as_frame(X, dtypes))
+        try:
+            return clone(self.embedding).fit(
+                X if dtypes is None else as_frame(X, dtypes)
+            )
+        except (TypeError, ValueError) as exc:
+            # scikit-learn's words for a fit without y: a missing argument,
+            # or validation's "requires y to be passed".
+            if not ("argument: 'y'" in str(exc) or "requires y" in str(exc)):
+                raise
+            raise TypeError(
+                f"embedding {type(self.embedding).__name__} needs labels to fit "
+                "(a supervised transformer), but the learner fits it on the "
+                "labelled rows, OOD ones among them, without labels: use an "
+                "unsupervised transformer (e.g. PCA(10)), or a callable "
+                "embedding(estimator, X)."
+            ) from exc
 
     def _trained(self, previous, X, y, classes, ood_label, dtypes=None):
         """A classifier trained on the IN rows of ``(X, y)`` (those not labelled

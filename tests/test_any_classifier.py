@@ -19,11 +19,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import make_column_transformer
 from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
     StackingClassifier,
 )
+from sklearn.feature_selection import SelectKBest
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
@@ -637,6 +639,23 @@ def test_a_bad_embedding_hook_is_a_clear_error():
     X, y, _, _ = user_data("ints")
     with pytest.raises(TypeError, match="embedding must be a transformer"):
         ActiveLearner(LogisticRegression(), embedding="pca").fit(X[:80], y[:80])
+
+
+@pytest.mark.parametrize(
+    "embedding",
+    [
+        LinearDiscriminantAnalysis(n_components=2),
+        make_pipeline(StandardScaler(), SelectKBest(k=2)),
+    ],
+    ids=["missing-y-argument", "requires-y"],
+)
+def test_a_supervised_embedding_is_refused_by_name(embedding):
+    # Its fit without labels failed deep inside scikit-learn ("fit() missing
+    # 1 required positional argument: 'y'", "requires y to be passed").
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(LogisticRegression(), embedding=embedding)
+    with pytest.raises(TypeError, match=r"needs labels to fit .*\(e\.g\. PCA"):
+        learner.fit(X[:80], y[:80])
 
 
 def test_an_embedding_hook_of_one_value_per_row_names_the_shape():
