@@ -1374,7 +1374,9 @@ def _float32_features(X, path, spot, names):
     X = X.astype(np.float64, copy=False)  # int64's span could overflow
     span = X.max(axis=0) - X.min(axis=0)
     moved = np.abs(X32 - X).max(axis=0)
-    lossy = np.flatnonzero((span > 0) & (moved > _FLOAT32_LOSS * span))
+    lossy = np.flatnonzero(
+        ((span > 0) & (moved > _FLOAT32_LOSS * span)) | _merges_neighbours(X)
+    )
     if lossy.size:
         described = []
         for c in lossy:
@@ -1390,10 +1392,27 @@ def _float32_features(X, path, spot, names):
             f"{path}: features are stored as float32 (about 7 significant digits, "
             "fewer below 1e-38), which loses the differences between "
             f"the values of {', '.join(described)}. Centre or rescale such a "
-            "column before saving the table, e.g. subtract its first value from "
-            "a timestamp column or multiply tiny values by a power of 10."
+            "column before saving the table, e.g. subtract its median from a "
+            "timestamp column (and leave a date unknown blank, not 0) or "
+            "multiply tiny values by a power of 10."
         )
     return X32
+
+
+def _merges_neighbours(X):
+    """Per column of `X` (float64), whether float32 makes equal two values
+    that differ by a tenth of the column's median gap between neighbouring
+    distinct values or more: differences that matter, which one far-off
+    value (a 0 for an unknown date) can hide from a test against the span.
+    Full-precision floats merge too, by gaps far below that median."""
+    ordered = np.sort(X, axis=0)
+    gaps = np.diff(ordered, axis=0)
+    merged = (gaps != 0) & (np.diff(ordered.astype(np.float32), axis=0) == 0)
+    result = np.zeros(X.shape[1], dtype=bool)
+    for c in np.flatnonzero(merged.any(axis=0)):
+        typical = np.median(gaps[gaps[:, c] != 0, c])
+        result[c] = gaps[merged[:, c], c].max() >= 0.1 * typical
+    return result
 
 
 # Names pandas gives a row index it writes as a column: "Unnamed: 0" when

@@ -1806,6 +1806,18 @@ def test_load_csv_table_warns_of_columns_whose_differences_float32_loses(tmp_pat
     assert X.dtype == np.float32
 
 
+def test_a_far_off_value_does_not_hide_the_timestamps_float32_merges(tmp_path):
+    # A 0 for an unknown date widened the span beyond what float32 moves any
+    # value, and 201 distinct timestamps became 95 without a word.
+    times = [0] + [1_700_000_000 + 60 * k for k in range(200)]
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "t,label\n" + "".join(f"{v},{'xy'[i % 2]}\n" for i, v in enumerate(times))
+    )
+    with pytest.warns(UserWarning, match=r"'t' \(.*201 distinct values become \d+"):
+        load_csv_table(path)
+
+
 def _edit_central_directory(path, member, offset, value):
     """Set a 2-byte field of a member's central directory header."""
     raw = bytearray(path.read_bytes())
