@@ -555,16 +555,18 @@ def _exact(number):
     return f"{number:g}" if float(f"{number:g}") == number else repr(number)
 
 
+_MORE_UNLABELLED = (
+    "leave the pool more unlabelled rows: lower --initial-size or --test-size"
+)
+
+
 def _lower_budget_and_rounds(n_pool, args):
     """Where no budget fits a pool of `n_pool` rows in --rounds: the least,
     and the most rounds it fits."""
     least = max(args.cost_in, args.cost_ood)  # buys a label a round, no more
     initial, _ = _simulated_sizes(least, args.cost_in, args.cost_ood, args.initial_size)
-    if n_pool - initial < 2:
-        return (
-            "leave the pool more unlabelled rows: lower --initial-size or "
-            "--test-size, or --rounds"
-        )
+    if n_pool - initial < 2:  # fewer rounds cannot help: one needs two rows
+        return _MORE_UNLABELLED
     return (
         f"lower --budget to {_exact(least)} and --rounds to at most {n_pool - initial}"
     )
@@ -716,7 +718,9 @@ def run_own_data(args):
             remedy = f"{budget}, or {rounds}" if budget else f"lower {rounds}"
         else:
             budget = budget or _lower_budget_and_rounds(n_pool, args)
-            remedy = f"{budget}, or --initial-size to leave more rows unlabelled"
+            remedy = budget
+            if budget != _MORE_UNLABELLED:
+                remedy += ", or --initial-size to leave more rows unlabelled"
         raise ValueError(
             f"The pool holds {n_unlabelled} unlabelled rows: "
             f"{_count(args.rounds - 1, 'round')} of at least {fewest} labels "

@@ -667,6 +667,12 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
             ["--initial-size", "50"],
             "--initial-size 50 is more than the 35 rows of the pool",
         ),
+        # It named --initial-size twice, and --rounds, which cannot help.
+        (
+            ["--budget", "5", "--initial-size", "35"],
+            "whatever the strategy; leave the pool more unlabelled rows: lower "
+            "--initial-size or --test-size.\n",
+        ),
         # NumPy's "Seed must be between 0 and 2**32 - 1" once the table was read.
         (["--seed", "-1"], "--seed: must be an integer in [0, 2**32), got -1"),
         # Each used to reach scikit-learn's own error (class codes, no remedy).
