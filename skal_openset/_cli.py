@@ -1241,10 +1241,16 @@ def _main(argv):
         try:
             _check_writable(args.output)
             # Every command: a demo wrote its outputs over a running run's.
-            # Leftovers are removed only from a folder of a run's outputs: a
-            # user's own files may be named alike.
-            marker = args.output / MARKER_FILE
-            ours = marker.is_file() and not marker.is_symlink()
+            # Leftovers are removed only from a folder of a run's outputs, or
+            # of its state (a first run killed before its outputs): a user's
+            # own files may be named alike.
+            ours = any(
+                path.is_file() and not path.is_symlink()
+                for path in (
+                    args.output / MARKER_FILE,
+                    *(args.output / name for name in _RUN_STATES),
+                )
+            )
             with folder_lock(args.output, _WRITTEN if ours else ()):
                 if args.command == "demo":
                     # The demo's nets are tiny: torch's intra-op threads cost

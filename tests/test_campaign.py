@@ -303,6 +303,37 @@ def test_a_stopped_run_promises_a_resume_only_where_a_round_was_kept(
     assert (tmp_path / "out" / "checkpoint.joblib").exists() == (stopped_at_save > 1)
 
 
+def test_a_resume_removes_the_copies_a_first_run_killed_before_its_outputs_left(
+    tmp_path, monkeypatch
+):
+    # Leftovers were removed only beside the outputs' marker, which a first
+    # run writes at its end: a full-size .checkpoint.joblib.<random>.tmp of a
+    # run killed in its rounds outlived the resume.
+    _table(tmp_path / "zoo.csv")
+    out = tmp_path / "out"
+    save = _experiment.save_object
+
+    def killed_at_the_second_save(state, path):
+        if len(state["records"]) == 2:
+            raise KeyboardInterrupt
+        return save(state, path)
+
+    monkeypatch.setattr(_experiment, "save_object", killed_at_the_second_save)
+    options = ["--rounds", "3", "--budget", "10", "--classifier", "forest"]
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert (out / "checkpoint.joblib").exists()
+    assert not (out / cli.MARKER_FILE).exists()
+    left, users = ".checkpoint.joblib.m28t1_00.tmp", "notes.txt"
+    for name in (left, users):
+        (out / name).write_text("x")
+    monkeypatch.undo()
+    _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert not (out / left).exists()
+    assert (out / users).read_text() == "x"
+    assert (out / "records.csv").exists()
+
+
 def test_a_full_disk_stops_a_run_with_one_line_and_a_rerun_resumes(
     tmp_path, capsys, monkeypatch
 ):
