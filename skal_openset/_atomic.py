@@ -114,8 +114,13 @@ def check_writable(path):
 def _temporary_beside(path):
     """An empty temporary file next to ``path``, with the mode ``path`` will have."""
     check_file_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=".tmp")
+    except OSError as exc:
+        # Named as the file asked for, not the hidden copy it never became
+        # (a read-only folder); same errno, so the same subclass.
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     os.close(fd)
     try:
         # An existing file keeps its mode (a private 0o600 state file stays

@@ -1,4 +1,5 @@
 import copy
+import errno
 import hashlib
 import io
 import os
@@ -49,6 +50,22 @@ def taught_learner(split):
     ).fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
     indices, X_query = learner.query(split.X_pool, n_instances=20)
     return learner.teach(X_query, split.y_pool[indices])
+
+
+def test_a_folder_that_refuses_the_file_is_named_with_the_file_asked_for(
+    tmp_path, monkeypatch
+):
+    # The error named the hidden copy, '.a.joblib.<random>.tmp', never made.
+    def read_only(dir, prefix, suffix):
+        path = os.path.join(dir, f"{prefix}abcdefgh{suffix}")
+        raise OSError(errno.EROFS, "Read-only file system", path)
+
+    monkeypatch.setattr(_atomic.tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError) as info:
+        save_object([1, 2], tmp_path / "a.joblib")
+    assert info.value.errno == errno.EROFS
+    assert info.value.filename == str(tmp_path / "a.joblib")
+    assert not list(tmp_path.iterdir())
 
 
 def test_selector_round_trips_exactly(tmp_path):
