@@ -21,17 +21,23 @@ def label_array(y, *, warn=False):
 
     NumPy reads a list that mixes numbers and strings as strings (``[2,
     'unknown']`` as ``['2', 'unknown']``), so class 2 would become the class
-    ``'2'`` and an OOD label -1 the class ``'-1'``; such a list becomes an
-    object array, as pandas reads it. `warn` is :func:`column_or_1d`'s.
+    ``'2'`` and an OOD label -1 the class ``'-1'``, and one that mixes bools
+    and numbers as numbers (``[True, False, -1]`` as ``[1, 0, -1]``); such a
+    list becomes an object array, as pandas reads it. `warn` is
+    :func:`column_or_1d`'s.
     """
     labels = column_or_1d(y, warn=warn)
-    if labels.dtype.kind in "US" and not hasattr(y, "dtype"):
+    if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
         # A list of 0-d arrays (np.array('a')) holds their values.
         given = [
             v.item() if isinstance(v, np.ndarray) else v
             for v in column_or_1d(np.asarray(y, dtype=object)).tolist()
         ]
-        if not all(isinstance(v, (str, bytes)) for v in given):
+        if labels.dtype.kind in "US":
+            changed = not all(isinstance(v, (str, bytes)) for v in given)
+        else:  # bools alone would be an array of bools
+            changed = any(isinstance(v, (bool, np.bool_)) for v in given)
+        if changed:
             return np.array(given, dtype=object)
     return labels
 

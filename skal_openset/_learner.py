@@ -391,7 +391,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             Labelled examples.
         y : array-like of shape (n_samples,)
             Their labels: known classes, or `ood_label`; a list keeps each
-            label's kind (``[2, 'unknown']``, where NumPy reads strings).
+            label's kind (``[2, 'unknown']``, where NumPy reads strings, and
+            ``[True, False, -1]``, where it reads numbers).
 
         Returns
         -------
@@ -540,7 +541,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             taught twice count twice, in training and in the OOD share.
         y : array-like of shape (n_samples,)
             Their labels: known classes, or `ood_label`; a list keeps each
-            label's kind (``[2, 'unknown']``, where NumPy reads strings).
+            label's kind (``[2, 'unknown']``, where NumPy reads strings, and
+            ``[True, False, -1]``, where it reads numbers).
 
         Returns
         -------

@@ -2225,6 +2225,15 @@ def test_a_list_of_classes_and_the_ood_label_keeps_each_labels_kind(initial):
     assert learner.score(X[y != -1], y[y != -1]) > 0.5
 
 
+def test_a_list_of_bool_classes_and_a_numeric_ood_label_keeps_the_bools():
+    # numpy read [True, False, -1] as [1, 0, -1]: the classes became 0 and 1,
+    # and the learner predicted numbers, not the labels given.
+    X = np.random.RandomState(0).rand(30, 2)
+    learner = ActiveLearner(LogisticRegression()).fit(X, [True, False, -1] * 10)
+    assert learner.classes_.tolist() == [False, True]
+    assert all(isinstance(v, bool) for v in learner.predict(X).tolist())
+
+
 def test_a_strategy_in_a_partial_is_cloned_and_learns_from_teach(split, batches):
     # The partial has no update, so MQ-Net's was skipped without a word; and
     # the strategy inside was used, not cloned, so fit left it as it was.
