@@ -70,6 +70,8 @@ from ._model_scores import (
 )
 from ._models import (
     check_device,
+    in_unit_range,
+    integer_rows_on_unit_scale,
     one_pixel_scale,
     reads_uint8_as_pixels,
     uint8_if_pixels,
@@ -907,37 +909,37 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         scales uint8 pixels to [0, 1] and takes other dtypes as they are.
 
         Other integer pixels in 0..255 (e.g. a list of the pool's pixels) are
-        cast to uint8, beside labelled floats in [0, 1] too. Predicted or
-        queried, uint8 pixels (0-255, not 0/1 masks) and floats in [0, 1] are
-        on one scale; taught, the rows must have the labelled set's dtype,
+        cast to uint8; beside labelled floats in [0, 1], each integer row that
+        uses 0-255 (not a 0/1 mask) is divided by 255, as the net reads it.
+        Predicted or queried, uint8 pixels and floats in [0, 1] are on one
+        scale; taught, the rows must have the labelled set's dtype,
         which the net trains on as one scale (floats that are uint8 pixels /
         255 are cast back to them).
         """
         if not reads_uint8_as_pixels(getattr(self.estimator, "input_shape", None)):
             return X
         labelled, given = self.X_labelled_.dtype, X.dtype
-        pixels = uint8_if_pixels(X)
-        # Integer pixels beside floats in [0, 1] are pixels too (not 0/1 masks).
-        if labelled == np.uint8 or (
-            pixels is not X and one_pixel_scale(self.X_labelled_, pixels.max())
-        ):
-            X = pixels
-        if (labelled == np.uint8) == (X.dtype == np.uint8):
-            return X
-        # One side is uint8, which the net scales to [0, 1]; the other is not.
+        # same_kind: X is taken as the labelled rows are; else one side holds
+        # pixels, which the net scales to [0, 1], and the other does not.
         if labelled == np.uint8:
-            floats, pixels = X, self.X_labelled_
+            X = uint8_if_pixels(X)
+            same_kind = X.dtype == np.uint8
+            one_scale = one_pixel_scale(X, self.X_labelled_.max())
         else:
-            floats, pixels = self.X_labelled_, X
-        one_scale = one_pixel_scale(floats, pixels.max())
-        if one_scale and not teaching:
+            same_kind = X.dtype != np.uint8
+            one_scale = in_unit_range(self.X_labelled_)
+            if same_kind and one_scale and X.dtype.kind in "iu" and X.size:
+                # pixels too, row by row (not 0/1 masks), as the net reads them
+                on_scale = integer_rows_on_unit_scale(X)
+                same_kind = np.array_equal(on_scale, X)
+                X = on_scale
+        if same_kind or (one_scale and not teaching):
             return X
-        in_unit_range = X.dtype.kind == "f" and 0 <= X.min() <= X.max() <= 1
         if one_scale and labelled == np.uint8:
             as_pixels = np.rint(X * 255)
             if np.array_equal((as_pixels / 255).astype(X.dtype), X):  # pixels / 255
                 return as_pixels.astype(np.uint8)
-        if labelled == np.uint8 and in_unit_range:
+        if labelled == np.uint8 and in_unit_range(X):
             remedy = f"np.rint({name} * 255).astype(np.uint8)"
         elif labelled == np.uint8:
             remedy = "uint8 pixels (0-255), or floats in [0, 1] to predict"

@@ -170,9 +170,28 @@ def one_pixel_scale(floats, pixels_max):
     """Whether float rows and uint8 pixels whose largest value is `pixels_max`
     are on one scale once a net divides the pixels by 255: floats in [0, 1],
     and pixels that use 0-255 (not 0/1 masks)."""
+    return in_unit_range(floats) and pixels_max > 1
+
+
+def in_unit_range(floats):
+    """Whether rows are floats in [0, 1], the scale of uint8 pixels / 255."""
     # nan-aware: a NaN is for check_array to name, with its imputer advice
-    in_unit_range = floats.dtype.kind == "f" and 0 <= np.nanmin(floats)
-    return in_unit_range and np.nanmax(floats) <= 1 and pixels_max > 1
+    return floats.dtype.kind == "f" and 0 <= np.nanmin(floats) <= np.nanmax(floats) <= 1
+
+
+def integer_rows_on_unit_scale(rows):
+    """Integer image rows given beside floats in [0, 1], as float32 rows on
+    that scale: a row whose values lie in 0..255 and reach above 1 holds 0-255
+    pixels, divided by 255 as uint8 ones are; any other row (a 0/1 mask, or
+    values beyond 0..255) is taken as it is. Decided row by row, so that a row
+    reads the same whatever rows come with it."""
+    flat = rows.reshape(len(rows), -1)
+    pixels = (
+        (flat.min(axis=1) >= 0) & (flat.max(axis=1) <= 255) & (flat.max(axis=1) > 1)
+    )
+    out = rows.astype(np.float32)
+    out[pixels] = np.true_divide(rows[pixels], np.float32(255), dtype=np.float32)
+    return out
 
 
 def _check_positive_int(value, name):
@@ -861,8 +880,10 @@ class TargetNet(NeuralNetClassifier):
         uint8 pixels, other integers in 0..255 are taken as such pixels and
         floats must be in [0, 1] (scaled already); after a fit on other
         rows, which the net takes as they are, uint8 pixels are refused
-        unless those rows were floats in [0, 1], and then other integers in
-        0..255 are taken as such pixels too. A table's shape, 1-D
+        unless those rows were floats in [0, 1], and then each row of other
+        integers that uses 0..255 beyond 0 and 1 is taken as such pixels, and
+        a row of 0s and 1s (a mask) as it is: row by row, so that a row reads
+        the same in any batch. A table's shape, 1-D
         (``(n_features,)``, as :func:`make_mlp_classifier` sets), or None
         takes rows of every dtype as numbers: uint8 columns (one-hot, counts)
         as it takes int64 ones.
@@ -1092,30 +1113,30 @@ class TargetNet(NeuralNetClassifier):
         """Rows on the scale of fit's. After a fit on uint8 pixels: other
         integers 0..255 as uint8; floats only in [0, 1] (scaled already), and
         not after a fit on 0/1 masks, which the net scaled to 0 and 1/255.
-        After a fit on other rows: uint8 pixels (0-255) only if those were
-        floats in [0, 1], and so other integers 0..255 (not 0/1 masks, on
-        that scale already) as uint8 pixels; other integers as they are."""
+        After a fit on floats in [0, 1]: uint8 rows as pixels, and other
+        integer rows, each on its own, as pixels where they use 0-255 (not
+        0/1 masks, on that scale already). After a fit on other rows: uint8
+        rows refused, other integers as they are."""
         fitted_max = getattr(self, "_uint8_fit_max_", None)
         fitted_range = getattr(self, "_fit_range_", None)
         if not reads_uint8_as_pixels(self.input_shape):
             return X
         if fitted_max is None and fitted_range is not None:
             rows = np.asarray(X)
-            pixels = uint8_if_pixels(rows)
-            if pixels.dtype != np.uint8 or pixels.size == 0:
+            if rows.dtype.kind not in "iu" or rows.size == 0:
                 return X
-            if one_pixel_scale(fitted_range, int(pixels.max())):
-                return pixels
+            if in_unit_range(fitted_range):
+                # uint8 rows are pixels by their dtype; other integers row by row
+                return X if rows.dtype == np.uint8 else integer_rows_on_unit_scale(rows)
             if rows.dtype != np.uint8:
-                return X  # 0/1 integers, or a fit not on floats in [0, 1]
+                return X  # integers, beside a fit not on floats in [0, 1]
             lo, hi = fitted_range.tolist()
             raise ValueError(
                 f"X is uint8, which the net scales to [0, 1], but it was fitted "
                 f"on {fitted_range.dtype} rows from {lo} to {hi}, which it took "
                 f"as they are: give X as {fitted_range.dtype} on the fit's scale "
                 f"(e.g. X.astype(np.{fitted_range.dtype})), or refit the net on "
-                "uint8 pixels. (uint8 pixels that use 0-255 match only a fit "
-                "on floats in [0, 1].)"
+                "uint8 pixels. (uint8 pixels match only a fit on floats in [0, 1].)"
             )
         if fitted_max is None:
             return X

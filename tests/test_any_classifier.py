@@ -4117,3 +4117,29 @@ def test_labels_minus_one_and_one_say_that_minus_one_is_the_ood_label():
     options = dict(classes=[-1, 1], ood_label=0)
     learner = ActiveLearner(LogisticRegression(), **options).fit(X, y)
     assert learner.classes_.tolist() == [-1, 1]
+
+
+def test_a_learner_reads_each_integer_pixel_row_whatever_rows_come_with_it():
+    # Beside labelled floats in [0, 1], integer rows were pixels or 0/1 masks
+    # by the largest value of the whole call, so a chunk of the pool read
+    # otherwise than the pool; a dark uint8 chunk was refused.
+    X, y, _, classes = user_data("ints")
+    pixels = (X * 255 / 16).astype(np.uint8)
+    learner = ActiveLearner(
+        image_net(), RandomQuery(), pixels[:80] / 255.0, y[:80], classes=classes
+    )
+    rows = np.concatenate([np.ones((1, 64), np.int64), pixels[100:110]])
+    np.testing.assert_allclose(
+        learner.predict_proba(rows)[:1], learner.predict_proba(rows[:1]), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        learner.predict_proba(rows[1:]),
+        learner.predict_proba(pixels[100:110] / 255.0),
+        atol=1e-6,
+    )
+    dark = np.zeros((2, 64), np.uint8)
+    np.testing.assert_allclose(
+        learner.predict_proba(dark),
+        learner.predict_proba(np.concatenate([dark, pixels[100:102]]))[:2],
+        atol=1e-6,
+    )

@@ -1,3 +1,4 @@
+import functools
 import re
 import warnings
 
@@ -1653,3 +1654,28 @@ def test_uint8_pixels_become_one_float_copy_of_the_pool():
     assert peak < 1.5 * scaled.nbytes
     expected = X.transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     np.testing.assert_array_equal(scaled, expected)  # the same bits
+
+
+def test_an_image_net_reads_each_integer_row_whatever_rows_come_with_it():
+    # Fitted on floats in [0, 1], the net took integer rows for 0-255 pixels
+    # or as they were by the largest value of the whole call: a row of ones
+    # was 1.0 alone and 1/255 beside a row of 200s, and a dark uint8 image
+    # alone was refused, though accepted in a larger batch.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
+    y = np.arange(32) % 2
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    net.fit(X / 255.0, y)
+    ones, bright = np.ones((1, 1, 8, 8), np.int64), np.full((1, 1, 8, 8), 200)
+    # (atol: a batch's size moves a conv net's outputs by ~1e-7)
+    close = functools.partial(np.testing.assert_allclose, rtol=0, atol=1e-6)
+    close(
+        net.predict_proba(np.concatenate([ones, bright]))[:1], net.predict_proba(ones)
+    )
+    close(net.predict_proba(ones), net.predict_proba(ones * 1.0))
+    close(
+        net.predict_proba(np.concatenate([bright, X[:1]]))[:1],
+        net.predict_proba(bright.astype(np.uint8)),
+    )
+    dark = np.zeros((1, 1, 8, 8), np.uint8)
+    close(net.predict_proba(dark), net.predict_proba(np.concatenate([dark, X[:1]]))[:1])
