@@ -29,6 +29,7 @@ from ._models import (
     TargetNet,
     _check_positive_int,
     _image_shape,
+    recipe_with_overrides,
 )
 from ._typing import IntLike, RandomStateLike
 from ._validation import is_int
@@ -377,7 +378,10 @@ def make_fast_resnet_classifier(
     random_state : int, RandomState instance or None, default=None
         See :class:`TargetNet`.
     **kwargs
-        Any other net parameter; overrides the defaults above.
+        Any other net parameter; overrides the defaults above, but
+        ``callbacks`` add to the learning-rate schedule (a scheduler among
+        them replaces it), and an ``optimizer`` or ``iterator_train`` given
+        leaves out the settings above that it does not take.
 
     Returns
     -------
@@ -416,9 +420,13 @@ def make_fast_resnet_classifier(
     )
     if learning_loss:
         params.update(module__backbone=ResNet18Module, ll_detach_epoch=0.6)
-        params.update(kwargs)
         return AugmentedLearningLossNet(
-            LearningLossModule, crop_padding=crop_padding, **params
+            LearningLossModule,
+            crop_padding=crop_padding,
+            **recipe_with_overrides(params, kwargs),
         )
-    params.update(kwargs)
-    return AugmentedNet(ResNet18Module, crop_padding=crop_padding, **params)
+    return AugmentedNet(
+        ResNet18Module,
+        crop_padding=crop_padding,
+        **recipe_with_overrides(params, kwargs),
+    )

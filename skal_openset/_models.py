@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import inspect
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -1020,6 +1021,8 @@ class TargetNet(NeuralNetClassifier):
     def _validate_params(self) -> None:
         super()._validate_params()
         reject_bool_numbers(self, self._numeric_params)
+        # skorch trains a net of max_epochs=0 or -3 for no epoch, without a word
+        _check_positive_int(self.max_epochs, "max_epochs")
         min_steps = getattr(self, "iterator_train__min_steps", 0)
         if not is_int(min_steps, min_val=0):
             raise ValueError(
@@ -1688,6 +1691,60 @@ def _image_shape(in_channels, input_shape, default_size):
     return shape
 
 
+def recipe_with_overrides(recipe, kwargs):
+    """A factory's net parameters `recipe` with the user's `kwargs` over them.
+
+    As skorch keeps its default callbacks beside the user's, ``callbacks``
+    add to the recipe's: one of the same name, or a learning-rate scheduler
+    in place of the recipe's schedule, replaces it. A component given anew
+    (``optimizer``, ``iterator_train``) leaves out the recipe's settings of
+    it (``optimizer__momentum``) that it does not take.
+    """
+    params = dict(recipe)
+    for component in ("optimizer", "iterator_train"):
+        if component in kwargs:
+            takes = _keyword_names(kwargs[component])
+            for key in [key for key in params if key.startswith(f"{component}__")]:
+                if takes is not None and key.split("__", 1)[1] not in takes:
+                    del params[key]
+    given = kwargs.get("callbacks")
+    if isinstance(given, (list, tuple)) and params.get("callbacks"):
+        names = {_callback_name(callback) for callback in given}
+        schedules = any(_is_lr_scheduler(callback) for callback in given)
+        kept = [
+            (name, callback)
+            for name, callback in params["callbacks"]
+            if name not in names and not (schedules and _is_lr_scheduler(callback))
+        ]
+        kwargs = {**kwargs, "callbacks": [*kept, *given]}
+    return {**params, **kwargs}
+
+
+def _keyword_names(component):
+    """The keyword arguments `component` (a class or function) takes, or None
+    where it takes any (``**kwargs``) or has no signature to read."""
+    try:
+        parameters = inspect.signature(component).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters}
+
+
+def _callback_name(callback):
+    """A callback's name, as skorch names one: given, or its class's."""
+    if isinstance(callback, tuple):
+        return callback[0]
+    return (callback if isinstance(callback, type) else type(callback)).__name__
+
+
+def _is_lr_scheduler(callback):
+    callback = callback[1] if isinstance(callback, tuple) else callback
+    kind = callback if isinstance(callback, type) else type(callback)
+    return issubclass(kind, LRScheduler)
+
+
 def _make_net(
     backbone,
     backbone_kwargs,
@@ -1714,11 +1771,11 @@ def _make_net(
         # Paper: detach after epoch 120 of 200, a share read at train time.
         params["ll_detach_epoch"] = 0.6
         params.update(module_params, module__backbone=backbone)
-        params.update(kwargs)
-        return LearningLossNet(LearningLossModule, **params)
+        return LearningLossNet(
+            LearningLossModule, **recipe_with_overrides(params, kwargs)
+        )
     params.update(module_params)
-    params.update(kwargs)
-    return TargetNet(backbone, **params)
+    return TargetNet(backbone, **recipe_with_overrides(params, kwargs))
 
 
 def make_mlp_classifier(
@@ -1918,7 +1975,10 @@ def make_resnet18_classifier(
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
     **kwargs
-        Any other net parameter; overrides the defaults above.
+        Any other net parameter; overrides the defaults above, but
+        ``callbacks`` add to the learning-rate schedule (a scheduler among
+        them replaces it), and an ``optimizer`` or ``iterator_train`` given
+        leaves out the settings above that it does not take.
 
     Returns
     -------

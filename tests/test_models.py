@@ -13,9 +13,10 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV
-from skorch.callbacks import Callback, LRScheduler, PrintLog
+from skorch.callbacks import Callback, EpochScoring, LRScheduler, PrintLog
 from skorch.dataset import Dataset
 from torch import nn
+from torch.utils.data import DataLoader
 
 from skal_openset import ActiveLearner, make_fast_resnet_classifier
 from skal_openset._inference import (
@@ -1679,3 +1680,63 @@ def test_an_image_net_reads_each_integer_row_whatever_rows_come_with_it():
     )
     dark = np.zeros((1, 1, 8, 8), np.uint8)
     close(net.predict_proba(dark), net.predict_proba(np.concatenate([dark, X[:1]]))[:1])
+
+
+def test_callbacks_given_to_a_factory_keep_its_learning_rate_schedule():
+    # callbacks=[...] replaced the factories' scheduler: the net trained at a
+    # constant lr, ignoring the lr_milestones given in the same call.
+    X = np.random.RandomState(0).rand(32, 1, 8, 8).astype(np.float32)
+    y = np.arange(32) % 2
+    scorer = EpochScoring("accuracy", on_train=True)
+    net = make_resnet18_classifier(
+        2,
+        in_channels=1,
+        input_shape=(1, 8, 8),
+        module__width=4,
+        max_epochs=3,
+        min_steps_per_epoch=1,
+        lr_milestones=[1, 2],
+        callbacks=[("acc", scorer)],
+        random_state=0,
+    ).fit(X, y)
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert "accuracy" in net.history[-1]  # the scorer given ran
+    fast = make_fast_resnet_classifier(
+        2, in_channels=1, width=4, max_epochs=2, callbacks=[scorer], random_state=0
+    ).fit(X, y)
+    assert fast.optimizer_.param_groups[0]["lr"] == 0  # the one-cycle's end
+    # A scheduler given replaces the recipe's.
+    constant = LRScheduler(torch.optim.lr_scheduler.ConstantLR, factor=1.0)
+    own = make_fast_resnet_classifier(
+        2, in_channels=1, width=4, max_epochs=2, callbacks=[constant], random_state=0
+    ).fit(X, y)
+    assert own.optimizer_.param_groups[0]["lr"] == pytest.approx(0.2)
+
+
+def test_a_component_given_to_a_factory_leaves_out_the_settings_it_does_not_take():
+    # Adam was given the recipe's SGD momentum, a DataLoader its min_steps:
+    # TypeErrors naming arguments the user never passed.
+    X = np.random.RandomState(0).rand(16, 1, 8, 8).astype(np.float32)
+    net = make_resnet18_classifier(
+        2,
+        in_channels=1,
+        input_shape=(1, 8, 8),
+        module__width=4,
+        max_epochs=1,
+        optimizer=torch.optim.Adam,
+        iterator_train=DataLoader,
+        random_state=0,
+    ).fit(X, np.arange(16) % 2)
+    assert isinstance(net.optimizer_, torch.optim.Adam)
+    assert net.optimizer_.param_groups[0]["weight_decay"] == 5e-4  # Adam takes it
+
+
+@pytest.mark.parametrize("max_epochs", [0, -3, 2.5])
+def test_a_net_of_no_epochs_is_refused(max_epochs):
+    # skorch trained no epoch and the "fitted" net predicted at random.
+    X, y = blobs()
+    with pytest.raises(ValueError, match="max_epochs must be a positive integer"):
+        make_mlp_classifier(4, 3, max_epochs=max_epochs).fit(X, y)
+    fast = make_fast_resnet_classifier(2, width=4).set_params(max_epochs=max_epochs)
+    with pytest.raises(ValueError, match="max_epochs must be a positive integer"):
+        fast.fit(np.zeros((4, 3, 8, 8), np.float32), np.arange(4) % 2)
