@@ -856,7 +856,11 @@ class TargetNet(NeuralNetClassifier):
     Parameters
     ----------
     module : torch module class or instance
-        Its ``forward`` returns logits of shape ``(n, k)``.
+        Its ``forward`` returns logits of shape ``(n, k)``. A class is built
+        afresh at each ``fit`` (with ``module__*`` parameters); an instance
+        without them is trained from its current weights, as skorch does (a
+        pretrained backbone is fine-tuned): a second ``fit`` goes on from
+        the first, and ``random_state`` cannot fix its initial weights.
     classes : array-like of shape (k,) or None, default=None
         ``np.arange(k)``: the class indices ``y`` holds, in the order of the
         columns of ``predict_proba``. Other labels must be encoded first
@@ -1153,9 +1157,11 @@ class TargetNet(NeuralNetClassifier):
         )
 
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TargetNet:
-        """Initialise the module from scratch and train it.
+        """Initialise the module and train it.
 
-        As skorch's ``fit``, with the checks of :meth:`get_dataset`; unless
+        As skorch's ``fit``, with the checks of :meth:`get_dataset`: a module
+        class is built afresh, an instance trained from its current weights
+        (see ``module``). Unless
         ``warm_start`` keeps the weights, ``n_features_in_`` and
         ``feature_names_in_`` are recorded afresh. It trains inside
         ``torch.no_grad()`` or ``torch.inference_mode()`` too.
