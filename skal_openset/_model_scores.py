@@ -157,10 +157,24 @@ def fitted_estimator(learner):
     """The learner's current classifier (ours: ``estimator_``; modAL: ``estimator``)."""
     estimator = getattr(learner, "estimator_", None)
     if estimator is None:
+        _check_ours_fitted(learner)  # else its unfitted template would answer
         estimator = getattr(learner, "estimator", None)
     if estimator is None:
         raise _not_a_learner(learner, "no single classifier (estimator_ or estimator)")
     return estimator
+
+
+def _check_ours_fitted(learner):
+    """A NotFittedError for our :class:`ActiveLearner` before its first fit,
+    whose ``estimator`` and ``X_training`` are not what a modAL learner's are."""
+    from ._learner import ActiveLearner  # here: _learner imports this module
+
+    if isinstance(learner, ActiveLearner) and not hasattr(learner, "estimator_"):
+        raise NotFittedError(
+            "This ActiveLearner is not fitted yet: call "
+            "learner.fit(learner.X_training, learner.y_training) (its query does "
+            "so) before scoring the pool with it."
+        )
 
 
 def _not_a_learner(learner, lacking):
@@ -1133,6 +1147,8 @@ def labelled_in_and_ood(learner):
     that :func:`teach_open_set` kept in ``X_ood_``.
     """
     ood_label = ood_label_of(learner)
+    if not hasattr(learner, "X_labelled_"):
+        _check_ours_fitted(learner)  # its X_training may hold OOD, modAL's not
     if hasattr(learner, "X_labelled_"):
         X, y = learner.X_labelled_, learner.y_labelled_
         X_ood_kept = None

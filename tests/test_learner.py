@@ -57,6 +57,7 @@ from skal_openset import (
     QueryStrategy,
     RandomQuery,
     UncertaintyQuery,
+    _model_scores,
     make_mlp_classifier,
 )
 from skal_openset._strategies._base import called_strategy, top_scores
@@ -2298,3 +2299,21 @@ def test_a_list_of_zero_dimensional_label_arrays_is_read_as_their_values(initial
         ood_label="unknown",
     ).fit(X, labels)
     assert learner.classes_.tolist() == sorted(set(names[y + 1].tolist()) - {"unknown"})
+
+
+SCORES = {**_model_scores.PURITY_SCORES, **_model_scores.INFORMATIVENESS_SCORES}
+
+
+@pytest.mark.parametrize("name", SCORES)
+def test_a_score_of_a_learner_not_fitted_yet_says_to_fit_it(name):
+    # It read the learner as a modAL one: "The modAL learner's y_training
+    # holds 6 rows labelled ood_label=-1", though ours may hold them, or gave
+    # skorch's "not initialized" of the classifier template.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = np.where(np.arange(40) % 5 == 0, -1, np.arange(40) % 3)
+    learner = ActiveLearner(
+        make_mlp_classifier(3, 3, max_epochs=1), X_training=X[:30], y_training=y[:30]
+    )
+    with pytest.raises(NotFittedError, match=r"learner\.fit\(learner\.X_training"):
+        SCORES[name](learner, X[30:])
