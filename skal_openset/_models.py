@@ -46,7 +46,12 @@ from ._torch_modes import (
     grad_enabled,
 )
 from ._typing import RandomStateLike, RealLike
-from ._validation import check_scalar_not_bool, is_int, reject_bool_numbers
+from ._validation import (
+    check_scalar_not_bool,
+    is_int,
+    missing_mask,
+    reject_bool_numbers,
+)
 from ._warn import warn
 
 _TARGET_OOD_HINT = (
@@ -62,7 +67,10 @@ def _check_class_labels(y, n_classes=None, name="y", hint=_TARGET_OOD_HINT):
 
     `hint` ends the message for labels out of that range.
     """
+    if y is None:
+        raise ValueError(f"{name} is None: give the class index of every row.")
     y = column_or_1d(y, warn=True)
+    _check_no_missing_label(y, name)
     if y.dtype.kind not in "biuf":
         raise ValueError(
             f"{name} must hold integer class indices 0..k-1; got dtype {y.dtype}. "
@@ -82,6 +90,17 @@ def _check_class_labels(y, n_classes=None, name="y", hint=_TARGET_OOD_HINT):
             f"{name} holds labels outside 0..{upper} (e.g. {y[bad][0]}); {hint}"
         )
     return y
+
+
+def _check_no_missing_label(y, name="y"):
+    """Refuse NaN, None or pandas.NA (which becomes NaN or stays) in a 1-D `y`."""
+    missing = missing_mask(y) if y.dtype.kind in "fO" else None
+    if missing is not None and missing.any():
+        raise ValueError(
+            f"{name} is missing in {int(missing.sum())} of its {len(y)} rows "
+            "(NaN, None or pandas.NA): give the class index of every row, or "
+            "drop the rows without one."
+        )
 
 
 def _fits(row, shape):
@@ -1207,6 +1226,9 @@ class TargetNet(NeuralNetClassifier):
             Class indices ``0..k-1``.
         """
         seen = self._classes_seen()
+        if y is not None and not is_dataset(X):
+            # before skorch sorts them: None among ints was a bare TypeError
+            _check_no_missing_label(np.ravel(_tensor_as_array(y)))
         super().check_data(X, y)
         if seen.size and "classes_inferred_" in self.__dict__:
             self.classes_inferred_ = np.union1d(seen, self._classes_seen())

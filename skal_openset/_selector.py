@@ -10,7 +10,7 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import assert_all_finite, check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -28,7 +28,7 @@ from ._models import CPUPickledModuleMixin, check_device, module_device, seeded_
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike, fit_context
-from ._validation import _is_missing, reject_bool_numbers
+from ._validation import _is_missing, missing_mask, reject_bool_numbers
 from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -137,6 +137,14 @@ def _check_numeric_target(y, name="y"):
     """Reject class labels, strings, booleans, dates and durations passed as
     a ranking target."""
     kind = np.asarray(y).dtype.kind if y is not None else "f"
+    n_missing = int(missing_mask(np.asarray(y)).sum()) if kind == "O" else 0
+    if n_missing:
+        raise ValueError(
+            f"{name} is missing in {n_missing} of its {np.size(y)} rows (None, "
+            "NaN or pandas.NA): "
+            "every row needs its ranking target (e.g. its masked cross-entropy); "
+            "drop the rows without one."
+        )
     # datetime64/timedelta64 ("M"/"m") pass validate_data(y_numeric=True).
     if kind in "bUSOMm" and not (
         kind == "O"
@@ -958,6 +966,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         # The conversions of fit: a column target, a scalar weight.
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)  # by the names the caller gave
+        _check_numeric_target(y)
+        assert_all_finite(y, input_name="y")
         scores = self.predict(X)
         sample_weight = _check_sample_weight(
             sample_weight, scores, dtype=np.float64, ensure_non_negative=True

@@ -1740,3 +1740,21 @@ def test_a_net_of_no_epochs_is_refused(max_epochs):
     fast = make_fast_resnet_classifier(2, width=4).set_params(max_epochs=max_epochs)
     with pytest.raises(ValueError, match="max_epochs must be a positive integer"):
         fast.fit(np.zeros((4, 3, 8, 8), np.float32), np.arange(4) % 2)
+
+
+def test_missing_class_labels_are_named_as_missing():
+    # pandas.NA read "got non-integer values", None among ints a bare
+    # TypeError from sorting, and per_sample_loss(net, X, None) "y should be
+    # a 1d array, got an array of shape ()".
+    pd = pytest.importorskip("pandas")
+    X, y = blobs(n=30)
+    with_na = pd.Series(y, dtype="Int64")
+    with_na[3] = pd.NA
+    with_none = y.astype(object)
+    with_none[3] = None
+    for labels in (with_na, with_none):
+        with pytest.raises(ValueError, match="y is missing in 1 of its 30 rows"):
+            make_mlp_classifier(4, 3, max_epochs=1).fit(X, labels)
+    net = make_mlp_classifier(4, 3, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="y is None: give the class index"):
+        per_sample_loss(net, X, None)

@@ -1449,3 +1449,25 @@ def test_fit_on_no_array_says_so_as_scikit_learn_does(X):
     # before the validation could name the problem.
     with pytest.raises(ValueError, match="Expected 2D array"):
         MetaQueryNetSelector().fit(X, [1.0, 2.0])
+
+
+def test_missing_targets_and_score_arguments_are_named_as_given():
+    # None in an object target was "Booleans, labels and dates carry no loss
+    # to rank by"; score's bad y was refused as "y_true", an argument the
+    # caller never passed.
+    pd = pytest.importorskip("pandas")
+    Z = np.random.default_rng(0).random((6, 2))
+    target = np.arange(6.0)
+    for y in (
+        np.array([0.0, None, 1, 2, 3, 4], dtype=object),
+        pd.Series([0, pd.NA, 1, 2, 3, 4]),
+    ):
+        with pytest.raises(ValueError, match="y is missing in 1 of its 6 rows"):
+            MetaQueryNetSelector().fit(Z, y)
+    selector = MetaQueryNetSelector(max_epochs=2).fit(Z, target)
+    for y, message in (
+        (target > 2, "^y must be a numeric"),
+        (np.r_[np.nan, target[1:]], "y contains NaN"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            selector.score(Z, y)
