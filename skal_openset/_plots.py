@@ -65,6 +65,7 @@ def _runs(records, group_key):
                 items.append((name, run))
     else:
         items = [(None, as_records(records))]
+        _check_group_key_found(items[0][1], group_key)
     groups = {}
     for name, rows in items:
         for row in rows:
@@ -95,6 +96,32 @@ def _runs(records, group_key):
                 "plot each data set's records apart (e.g. on the axes of a grid)",
             )
     return {group: list(runs.values()) for group, runs in sorted_runs.items()}
+
+
+def _check_group_key_found(rows, group_key):
+    """Refuse records that no `group_key` sorts into lines, though a key of
+    names (strings with several values, e.g. ``method``) could: all their
+    runs would be averaged into one line, unsaid."""
+    rows = [row for row in rows if isinstance(row, Mapping)]
+    if not rows or any(group_key in row for row in rows):
+        return
+    names = {}
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, str):
+                names.setdefault(key, set()).add(value)
+    keys = {key: values for key, values in names.items() if len(values) > 1}
+    if keys:
+        found = ", ".join(
+            f"{key!r} ({', '.join(map(repr, sorted(values)[:3]))}"
+            f"{', ...' if len(values) > 3 else ''})"
+            for key, values in keys.items()
+        )
+        raise ValueError(
+            f"No record has the key {group_key!r}, so all runs would be drawn as "
+            f"one line, but the records differ in {found}: pass "
+            f"group_key={next(iter(keys))!r} to draw a line for each."
+        )
 
 
 # What each series is drawn from, and the record keys it needs.
@@ -464,7 +491,9 @@ def plot_learning_curves(
         The x axis: labels bought by queries, budget spent by queries (these
         differ when the OOD cost differs from the IN cost), or round.
     group_key : str, default="strategy"
-        Record key whose values get one line each.
+        Record key whose values get one line each. Records without it are
+        one line; where no record has it but the records hold several names
+        under another key (e.g. ``method``), the plot is refused, naming it.
     ax : matplotlib Axes, pair of Axes, Figure or SubFigure, default=None
         Where to draw: None makes a new figure with both panels and the
         legend below them; a Figure or SubFigure gets the same (e.g. a

@@ -2337,3 +2337,29 @@ def test_a_class_for_an_instance_is_named(forgotten):
         TypeError, match=rf"{forgotten} is the class {name}.*{name}\(\)"
     ):
         learner.fit(X[:40], np.where(y[:40] < 2, y[:40], -1))
+
+
+def test_a_plot_whose_group_key_no_record_has_names_the_key_that_could():
+    # Records of two methods under "method", not "strategy", were averaged
+    # into one unlabelled line, or refused as "Trial 0 of '' has a round
+    # twice" where their trial numbers met.
+    records = [
+        {**record, "method": method}
+        for method, trial, accuracies in (
+            ("random", 0, [0.5, 0.6]),
+            ("conf", 1, [0.5, 0.9]),
+        )
+        for record in _run_of(accuracies, trial=trial)
+    ]
+    with pytest.raises(
+        ValueError,
+        match=r"differ in 'method' \('conf', 'random'\): pass group_key='method'",
+    ):
+        plot_learning_curves(records)
+    fig = plot_learning_curves(records, group_key="method")
+    assert len(fig.axes[0].get_lines()) == 2
+    matplotlib.pyplot.close(fig)
+    # Without such a key, the runs are one line, as documented.
+    fig = plot_learning_curves(_run_of([0.5, 0.6]) + _run_of([0.5, 0.9], trial=1))
+    assert len(fig.axes[0].get_lines()) == 1
+    matplotlib.pyplot.close(fig)
