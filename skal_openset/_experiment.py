@@ -80,10 +80,13 @@ def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
     try:
         return Fingerprint([arrays, *started, budget, cost_in, cost_ood])
     except UNHASHABLE as exc:
+        # joblib's hash adds the repr of all it hashed, the data set included
+        reason = str(exc.args[0] if exc.args else exc)
+        reason = reason if len(reason) <= 200 else reason[:200] + "..."
         raise ValueError(
             f"checkpoint= saves the estimator and the strategy, which cannot be "
-            f"pickled ({exc}): define their functions at module level instead of "
-            "as lambdas or local functions, or run without a checkpoint."
+            f"pickled ({reason}): define their functions at module level instead "
+            "of as lambdas or local functions, or run without a checkpoint."
         ) from exc
 
 

@@ -2113,11 +2113,13 @@ def test_a_lambda_in_the_estimator_needs_no_pickle_without_a_checkpoint(
     run_active_learning(
         split, pipeline(lambda X: _log1p(X)), RandomQuery(), n_rounds=2, budget=10
     )
-    with pytest.raises(ValueError, match="cannot be pickled.*module level"):
+    with pytest.raises(ValueError, match="cannot be pickled.*module level") as error:
         run_active_learning(
             split, pipeline(lambda X: _log1p(X)), RandomQuery(), n_rounds=2,
             budget=10, checkpoint=tmp_path / "run.joblib",
         )  # fmt: skip
+    # It named the lambda, then quoted the whole data set joblib was hashing.
+    assert "<lambda>" in str(error.value) and len(str(error.value)) < 500
     run_active_learning(
         split, pipeline(_log1p), RandomQuery(), n_rounds=2, budget=10,
         checkpoint=tmp_path / "run.joblib",
