@@ -354,11 +354,16 @@ def check_in_classes(
     present = set(labels.tolist())
     missing = [c for c in in_classes if c not in present]
     known = sorted(present - {""})[:20]
-    if len(set(in_classes)) < 2 or ood_label in in_classes:
+    if ood_label in in_classes:
         raise ValueError(
-            f"--in-classes must name at least 2 distinct labels, not the OOD "
-            f"label {ood_label!r}, got {in_classes}: pick the IN classes from the "
-            f"file's labels {known}."
+            f"--ood-label {ood_label!r} is also one of --in-classes {in_classes}: "
+            "a label is either an IN class or the annotator's mark for OOD rows; "
+            "remove it from one of the two."
+        )
+    if len(set(in_classes)) < 2:
+        raise ValueError(
+            f"--in-classes must name at least 2 distinct labels, got {in_classes}: "
+            f"pick the IN classes from the file's labels {known}."
         )
     if missing and not interactive:
         raise ValueError(

@@ -644,8 +644,15 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
         ),
         (
             ["--in-classes", "cat"],
-            "--in-classes must name at least 2 distinct labels, not the OOD label "
-            "'unknown', got ['cat']: pick the IN classes from the file's labels",
+            "--in-classes must name at least 2 distinct labels, got ['cat']: pick "
+            "the IN classes from the file's labels",
+        ),
+        # It said "must name at least 2 distinct labels" of 3 distinct ones.
+        (
+            ["--in-classes", "cat,dog,unknown"],
+            "--ood-label 'unknown' is also one of --in-classes ['cat', 'dog', "
+            "'unknown']: a label is either an IN class or the annotator's mark "
+            "for OOD rows; remove it from one of the two.",
         ),
         (["--label-column", "kind"], "kind"),
         (["--budget", "0"], "--budget: must be a positive number"),
