@@ -694,6 +694,30 @@ def check_numbers(record, keys):
             )
 
 
+# The record keys that hold a fraction (NaN where there is none).
+FRACTIONS = ("test_accuracy", "query_in_share")
+
+
+def check_fractions(records, name, keys=FRACTIONS):
+    """Raise if the `records` of group `name` hold a value out of [0, 1] (inf
+    too) under one of `keys`, fractions: percentages drew a band cut flat at
+    1, and averaged into a summary as if they were fractions."""
+    for key in keys:
+        values = np.array([record[key] for record in records], dtype=float)
+        values = values[~np.isnan(values)]
+        if values.size and not 0 <= values.min() <= values.max() <= 1:
+            low, high = values.min(), values.max()
+            percent = (
+                "; they look like percentages: divide them by 100"
+                if low >= 0 and high <= 100
+                else ""
+            )
+            raise ValueError(
+                f"The records of {name} hold {key} from {low:g} to {high:g}: it "
+                f"must be a fraction in [0, 1] (NaN where there is none){percent}."
+            )
+
+
 def common_rounds(runs, name, consequence):
     """Rounds every run of `runs` reached; warn if some went further.
 
@@ -790,10 +814,12 @@ def summarize_final_round(
         labels (e.g. a blank cell read back with ``pandas.read_csv``), or a
         trial of a group holds a round twice (several runs under one trial),
         or its rounds are not 1, 2, ..., k (rows dropped, e.g. round 1 by
-        ``dropna()``).
+        ``dropna()``), or a ``test_accuracy`` or ``query_in_share`` is not a
+        fraction in [0, 1] (e.g. percentages).
     TypeError
-        If a value of a record is not a number (e.g. records read back from
-        a CSV file as strings).
+        If `records` is one record or a mapping, `group_keys` not keys, or
+        a value of a record not a number (e.g. records read back from a CSV
+        file as strings).
 
     Warns
     -----
@@ -828,8 +854,27 @@ def summarize_final_round(
     """
     if isinstance(group_keys, str):
         group_keys = (group_keys,)
+    if not isinstance(group_keys, Sequence) or not all(
+        isinstance(key, str) for key in group_keys
+    ):
+        raise TypeError(
+            f"group_keys must be a record key or a sequence of them, e.g. "
+            f'("strategy", "dataset"); got {group_keys!r}.'
+        )
+    records = as_records(records)
+    if isinstance(records, (str, Mapping)):
+        mapping = (
+            " A mapping of names to runs is for plot_learning_curves: summarize "
+            '[{**r, "strategy": name, "trial": trial} for r in run] instead.'
+        )
+        raise TypeError(
+            f"records must be a sequence of records (dicts, as run_active_learning "
+            f"returns them) or a DataFrame, each with the group_keys and a "
+            f"'trial'; got a {type(records).__name__}."
+            + (mapping if isinstance(records, Mapping) else "")
+        )
     groups: dict[tuple, dict[int, list[dict]]] = {}
-    for record in as_records(records):
+    for record in records:
         check_numbers(record, _SUMMARIZED_KEYS)
         missing = [k for k in (*group_keys, "trial") if k not in record]
         if missing:
@@ -861,6 +906,9 @@ def summarize_final_round(
             repr(dict(zip(group_keys, key))),
             "its means are over each run's own last round, so they mix rounds; "
             "cut the records at round {rounds} to compare like with like.",
+        )
+        check_fractions(
+            [record for run in runs for record in run], repr(dict(zip(group_keys, key)))
         )
         accuracy = [run[-1]["test_accuracy"] for run in runs]
         # The rounds that bought labels: round 1 trains on the initial set,

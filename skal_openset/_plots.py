@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from ._experiment import (
+    FRACTIONS,
     as_records,
+    check_fractions,
     check_numbers,
     check_one_run,
     common_rounds,
@@ -147,10 +149,6 @@ def _series(run, name):
     return np.array([r[key] for r in run], dtype=float)
 
 
-# The record keys that hold a fraction (NaN where there is none).
-_FRACTIONS = ("test_accuracy", "query_in_share")
-
-
 def _check_keys(groups, names):
     """Raise if a record lacks a key that the series `names` are drawn from,
     holds something else than a number there or under ``round``, or a
@@ -166,21 +164,8 @@ def _check_keys(groups, names):
                         f"The record: {dict(record)!r}."
                     )
                 check_numbers(record, sorted(needed | {"round"}))
-        for key in sorted(needed.intersection(_FRACTIONS)):
-            values = np.array([r[key] for run in runs for r in run], dtype=float)
-            values = values[~np.isnan(values)]
-            if values.size and not 0 <= values.min() <= values.max() <= 1:
-                low, high = values.min(), values.max()
-                percent = (
-                    "; they look like percentages: divide them by 100"
-                    if low >= 0 and high <= 100
-                    else ""
-                )
-                raise ValueError(
-                    f"The records of {group!r} hold {key} from {low:g} to "
-                    f"{high:g}: it must be a fraction in [0, 1] (NaN where there "
-                    f"is none){percent}."
-                )
+        records = [record for run in runs for record in run]
+        check_fractions(records, repr(group), sorted(needed.intersection(FRACTIONS)))
 
 
 def _legend_label(group):

@@ -2365,3 +2365,23 @@ def test_a_plot_whose_group_key_no_record_has_names_the_key_that_could():
     fig = plot_learning_curves(_run_of([0.5, 0.6]) + _run_of([0.5, 0.9], trial=1))
     assert len(fig.axes[0].get_lines()) == 1
     matplotlib.pyplot.close(fig)
+
+
+def test_summary_refuses_what_the_plot_refuses():
+    # Percentages were averaged as fractions (accuracy_mean 80.0) and inf
+    # gave accuracy_mean inf, where plot_learning_curves refused both; None
+    # or 3 as group_keys failed unpacking, and plot_learning_curves' mapping
+    # form was read as records without keys.
+    percent = [
+        {**r, "test_accuracy": 100 * r["test_accuracy"]} for r in _fake_records()
+    ]
+    infinite = [{**r, "test_accuracy": np.inf} for r in _fake_records()]
+    for records, message in ((percent, "look like percentages"), (infinite, "to inf")):
+        for summarize_or_plot in (summarize_final_round, plot_learning_curves):
+            with pytest.raises(ValueError, match=f"test_accuracy from .*{message}"):
+                summarize_or_plot(records)
+    for group_keys in (None, 3, ["strategy", 3]):
+        with pytest.raises(TypeError, match="group_keys must be a record key"):
+            summarize_final_round(_fake_records(), group_keys)
+    with pytest.raises(TypeError, match="got a dict. A mapping of names to runs is"):
+        summarize_final_round({"A": _fake_records()})
