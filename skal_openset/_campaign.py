@@ -477,9 +477,9 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     if (labels == "").any():
         row = int(np.flatnonzero(labels == "")[0])
         raise ValueError(
-            f"Data row {row} (counted from 0, header and blank lines left out) has "
-            "no label: a simulated run needs every label; use --interactive to "
-            "label rows yourself."
+            f"Data row {row} (counted from 0; in a CSV file, with the header and "
+            "blank lines left out) has no label: a simulated run needs every "
+            "label; use --interactive to label rows yourself."
         )
     rng = check_random_state(random_state)
     code = {c: j for j, c in enumerate(in_classes)}

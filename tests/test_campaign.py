@@ -3457,3 +3457,20 @@ def test_a_campaign_on_a_changed_table_is_refused_saying_how_to_keep_labels(
     message = _refusal(tmp_path, capsys)
     assert "the table's features or labels changed" in message
     assert "To keep the labels given, copy those in" in message
+
+
+def test_a_simulated_run_counts_the_unlabelled_row_of_an_npz_as_it_is(tmp_path, capsys):
+    # A .npz's row was "counted from 0, header and blank lines left out", as if
+    # the file had those; a CSV's is counted without them.
+    rng = np.random.default_rng(0)
+    labels = np.where(np.arange(40) == 7, np.nan, np.arange(40) % 3)
+    np.savez(tmp_path / "pool.npz", X=rng.normal(size=(40, 3)), label=labels)
+    options = ["--in-classes", "0,1", "--output", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "pool.npz"), *options])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "Data row 7 (counted from 0; in a CSV file, with the header and blank "
+        "lines left out) has no label: a simulated run needs every label" in err
+    )
