@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import rankdata
@@ -206,11 +206,17 @@ def test_quantile_of_a_constant_column_steps_to_one_above_its_value(pool):
     query=arrays(np.float64, (5, 3), elements=st.floats(-2e6, 2e6)),
 )
 def test_quantile_of_a_varying_column_is_the_clipped_quantile_transform(pool, query):
+    # Gaps between pool values below the smallest normal float lose their
+    # precision (scikit-learn's transform then gives NaN): not this test's.
+    assume(np.diff(np.sort(pool, axis=0), axis=0).min() > 1e-290)
     query = query[:, : pool.shape[1]]
     expected = QuantileTransformer(n_quantiles=len(pool), subsample=None).fit(pool)
     transformer = MetaInputTransformer(scaling="quantile").fit(pool)
-    np.testing.assert_array_equal(
-        transformer.transform(query), np.clip(expected.transform(query), 0.0, 1.0)
+    np.testing.assert_allclose(
+        transformer.transform(query),
+        np.clip(expected.transform(query), 0.0, 1.0),
+        rtol=1e-12,
+        atol=1e-300,  # a subnormal quantile keeps fewer digits
     )
 
 
