@@ -48,7 +48,7 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     Returns
     -------
     torch.Tensor of shape (n, C, H, W)
-        A new tensor; ``x`` is not modified.
+        A new, contiguous tensor; ``x`` is not modified.
 
     Examples
     --------
@@ -68,8 +68,10 @@ def random_crop_flip(x: torch.Tensor, padding: int = 4) -> torch.Tensor:
     flip = _uniform(x, n, 1) < 0.5
     cols = torch.where(flip, cols.flip(1), cols)[:, None, :]  # (n, 1, w)
     batch = torch.arange(n, device=x.device)[:, None, None]
-    # advanced indexing puts the indexed axes first: (n, h, w, C)
-    return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+    # advanced indexing puts the indexed axes first: (n, h, w, C); laid out
+    # so in memory, a batch of odd size crashed a CPU backward pass on 2 threads
+    crops = padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+    return crops.contiguous()
 
 
 def check_padding(padding, name):

@@ -1973,3 +1973,24 @@ def test_each_cifar_cell_runs_once_after_its_trials_encoder(tmp_path, monkeypatc
             ("cell", split, noise, "MQ-Net"),
         )
     ]
+
+
+def test_augmented_batches_are_contiguous_so_an_odd_batch_trains_on_two_threads():
+    # random_crop_flip returned channels-last strides; torch's CPU backward of
+    # the ResNet's strided 1x1 shortcut on such a batch of odd size corrupted
+    # memory on 2 threads (segfault, or "double free"), where the tests run on
+    # one: hence a child process with torch's default threads.
+    crops = random_crop_flip(torch.rand(5, 3, 8, 8), padding=2)
+    assert crops.is_contiguous()
+    script = (
+        "import numpy as np, torch\n"
+        "torch.set_num_threads(2)\n"
+        "from skal_openset import make_fast_resnet_classifier\n"
+        "X = np.random.RandomState(0).rand(75, 3, 32, 32).astype('float32')\n"
+        "net = make_fast_resnet_classifier(4, width=4, max_epochs=1, random_state=0)\n"
+        "net.fit(X, np.arange(75) % 4)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
