@@ -1956,6 +1956,7 @@ def make_resnet18_classifier(
     n_classes: int,
     *,
     learning_loss: bool = False,
+    width: int = 64,
     in_channels: int = 3,
     input_shape: tuple[int, ...] | None = None,
     max_epochs: int = 200,
@@ -1984,6 +1985,9 @@ def make_resnet18_classifier(
         Number of in-distribution classes k.
     learning_loss : bool, default=False
         See :func:`make_mlp_classifier` (detach after epoch 120 of 200).
+    width : int, default=64
+        First-stage channels of :class:`ResNet18Module` (64 is the usual
+        ResNet-18; 8 trains on a CPU core in seconds).
     in_channels : int, default=3
     input_shape : tuple of int or None, default=None
         Shape of one image; None means ``(in_channels, 32, 32)``.
@@ -2022,7 +2026,7 @@ def make_resnet18_classifier(
         )
     return _make_net(
         ResNet18Module,
-        dict(n_classes=n_classes, in_channels=in_channels),
+        dict(n_classes=n_classes, in_channels=in_channels, width=width),
         n_classes,
         learning_loss,
         max_epochs,

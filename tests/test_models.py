@@ -1692,7 +1692,7 @@ def test_callbacks_given_to_a_factory_keep_its_learning_rate_schedule():
         2,
         in_channels=1,
         input_shape=(1, 8, 8),
-        module__width=4,
+        width=4,
         max_epochs=3,
         min_steps_per_epoch=1,
         lr_milestones=[1, 2],
@@ -1721,7 +1721,7 @@ def test_a_component_given_to_a_factory_leaves_out_the_settings_it_does_not_take
         2,
         in_channels=1,
         input_shape=(1, 8, 8),
-        module__width=4,
+        width=4,
         max_epochs=1,
         optimizer=torch.optim.Adam,
         iterator_train=DataLoader,
@@ -1758,3 +1758,10 @@ def test_missing_class_labels_are_named_as_missing():
     net = make_mlp_classifier(4, 3, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="y is None: give the class index"):
         per_sample_loss(net, X, None)
+
+
+def test_the_resnet18_factory_takes_a_width_as_its_fast_sibling_does():
+    # width=8, which ResNet18Module's docs advise for a CPU, was refused with
+    # skorch's "unexpected argument(s) width ... a typo?".
+    net = make_resnet18_classifier(2, width=4, input_shape=(3, 8, 8)).initialize()
+    assert net.module_.stages[0][0][0].out_channels == 4  # the stem
