@@ -12,8 +12,10 @@ import shutil
 import stat
 import sys
 import tempfile
+import types
 from pathlib import Path
 
+import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
@@ -421,8 +423,61 @@ def global_random_states_restored_on_error():
 
 def draws_globally(strategy):
     """Whether `strategy` (None: the default one) may draw from NumPy's global
-    random state: one with random_state=None, or a function."""
-    return getattr(strategy, "random_state", None) is None
+    random state: one with random_state=None, or a function, or one whose
+    parameters hold an unseeded estimator (``purity=LfOSAQuery().in_probability``,
+    ``ContrastivePurity(ContrastiveEncoder())``)."""
+    if getattr(strategy, "random_state", None) is None:
+        return True
+    return any(
+        _unseeded(owner) or any(_unseeded(value) for value in vars(owner).values())
+        for owner in objects_held_by(strategy)
+    )
+
+
+# What a strategy's parameter may hold that no query changes: the values it
+# is set to, functions and classes, and random states (rewound apart).
+_UNCHANGED = (
+    type(None), bool, int, float, complex, str, bytes, tuple, frozenset, type,
+    types.FunctionType, types.BuiltinFunctionType, types.ModuleType,
+    np.random.RandomState, np.random.Generator,
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def held_objects_restored_on_error(strategy):
+    """Put the objects that `strategy`'s parameters hold (:func:`objects_held_by`)
+    back as they were, in place, if the block raises: a failed query must not
+    leave a purity object's encoder fitted on its pool. One that cannot be
+    deep-copied (an open connection) is left to itself."""
+    saved = []
+    for owner in objects_held_by(strategy):
+        try:
+            saved.append((owner, copy.deepcopy(vars(owner))))
+        except Exception:  # whatever copying it raises
+            continue
+    try:
+        yield
+    except BaseException:
+        for owner, state in saved:
+            owner.__dict__.clear()
+            owner.__dict__.update(state)
+        raise
+
+
+def objects_held_by(strategy):
+    """The objects that `strategy`'s parameters hold and a query may change in
+    place: a purity object that caches its encoder (:class:`ContrastivePurity`),
+    a bound method's object (``LfOSAQuery().in_probability`` fits its
+    detector). None for a strategy without parameters (a function)."""
+    if not hasattr(strategy, "get_params"):
+        return []
+    held = {}
+    for value in strategy.get_params(deep=False).values():
+        owner = getattr(value, "__self__", value)  # a bound method's object
+        if owner is not strategy and not isinstance(owner, _UNCHANGED):
+            if hasattr(owner, "__dict__"):
+                held[id(owner)] = owner
+    return list(held.values())
 
 
 def global_random_states_kept(drawing, estimators):

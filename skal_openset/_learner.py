@@ -7,7 +7,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import partial
 from numbers import Integral, Number
@@ -513,7 +513,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
-        with self._atomic(querying=True):
+        strategy = called_strategy(self.query_strategy_)
+        # The strategy keeps its own state if it fails; this keeps it if a
+        # step after it does (an interrupt while its answer is checked).
+        kept = (
+            strategy._kept_on_error()
+            if isinstance(strategy, QueryStrategy)
+            else nullcontext()
+        )
+        with self._atomic(querying=True), kept:
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
             if n_instances is not None or _takes_default_n_instances(

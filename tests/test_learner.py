@@ -50,6 +50,7 @@ from skal_openset import (
     ActiveLearner,
     CoreSetQuery,
     EOALQuery,
+    LfOSAQuery,
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
@@ -57,6 +58,7 @@ from skal_openset import (
     QueryStrategy,
     RandomQuery,
     UncertaintyQuery,
+    _learner,
     _model_scores,
     make_mlp_classifier,
 )
@@ -2317,3 +2319,72 @@ def test_a_score_of_a_learner_not_fitted_yet_says_to_fit_it(name):
     )
     with pytest.raises(NotFittedError, match=r"learner\.fit\(learner\.X_training"):
         SCORES[name](learner, X[30:])
+
+
+def test_a_query_interrupted_after_its_strategy_returned_leaves_the_strategy_as_it_was(
+    monkeypatch,
+):
+    # The strategy's own rollback had closed, and the learner's is shallow:
+    # the RandomState it was given stayed drawn from, so the retry chose
+    # other rows than a query that was never interrupted.
+    X, y = load_iris(return_X_y=True)
+
+    def learner():
+        strategy = RandomQuery(random_state=np.random.RandomState(0))
+        return ActiveLearner(LogisticRegression(), strategy).fit(X[::3], y[::3])
+
+    interrupted, uninterrupted = learner(), learner()
+    drawn = interrupted.query_strategy_.random_state.get_state()[2]
+    checked = _learner._chosen_positions
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_learner, "_chosen_positions", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.query(X, n_instances=5)
+    monkeypatch.setattr(_learner, "_chosen_positions", checked)
+    assert interrupted.query_strategy_.random_state.get_state()[2] == drawn
+    np.testing.assert_array_equal(
+        interrupted.query(X, n_instances=5)[0], uninterrupted.query(X, n_instances=5)[0]
+    )
+
+
+def test_a_failed_query_leaves_the_objects_its_strategy_holds_as_they_were():
+    # MQNetQuery(purity=LfOSAQuery().in_probability): the failed query left
+    # the LfOSA detector and mixtures fitted on its pool, which the retry on
+    # another pool reused, and its unseeded draws moved NumPy's global state.
+    X, y = load_iris(return_X_y=True)
+    y = np.where(y < 2, y, -1)
+    failing = [False]
+
+    def informativeness(learner, X):
+        if failing[0]:
+            raise KeyboardInterrupt
+        return 1 - learner.predict_proba(X).max(axis=1)
+
+    def learner():
+        strategy = MQNetQuery(
+            purity=LfOSAQuery().in_probability,
+            informativeness=informativeness,
+            random_state=0,
+        )
+        net = make_mlp_classifier(4, 2, hidden_sizes=(8,), max_epochs=2, random_state=0)
+        return ActiveLearner(net, strategy).fit(X[::5], y[::5])
+
+    interrupted, uninterrupted = learner(), learner()
+    lfosa = interrupted.query_strategy_.purity.__self__
+    unfitted = sorted(vars(lfosa))
+    states = global_random_states()
+    failing[0] = True
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.query(X[1::2], n_instances=5)
+    failing[0] = False
+    assert sorted(vars(lfosa)) == unfitted
+    assert_global_random_states_are(states)
+    retried = interrupted.query(X[::2], n_instances=5)[0]
+    np.random.set_state(states[0])  # noqa: NPY002 (where the retry started)
+    torch.set_rng_state(states[1])
+    np.testing.assert_array_equal(
+        retried, uninterrupted.query(X[::2], n_instances=5)[0]
+    )

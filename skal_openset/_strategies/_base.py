@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -10,7 +11,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 
-from .._atomic import random_state_restored_on_error, restored_on_error
+from .._atomic import (
+    held_objects_restored_on_error,
+    random_state_restored_on_error,
+    restored_on_error,
+)
 from .._frames import check_columns
 from .._model_scores import (
     check_fitted_rows,
@@ -161,16 +166,22 @@ class QueryStrategy(BaseEstimator):
                 UserWarning,
             )
             n_instances = len(X_pool)
-        # A query that fails (or is interrupted) leaves the strategy as it
-        # was, a RandomState it was given (or NumPy's global one) included.
+        with self._kept_on_error() as rng, query_scope(), strategy_running(learner):
+            indices, scores = self._select(learner, X_pool, n_instances, rng)
+        return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
+
+    @contextmanager
+    def _kept_on_error(self):
+        """A context that a failure (or interrupt) leaves the strategy as it
+        was in: its attributes, a RandomState it was given (or NumPy's global
+        one), and the objects its parameters hold; it yields the random state
+        to draw from."""
         with (
             random_state_restored_on_error(self.random_state) as rng,
             restored_on_error(self),
-            query_scope(),
-            strategy_running(learner),
+            held_objects_restored_on_error(self),
         ):
-            indices, scores = self._select(learner, X_pool, n_instances, rng)
-        return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
+            yield rng
 
     def _select(self, learner, X_pool, n_instances, rng):
         raise NotImplementedError
