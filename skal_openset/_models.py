@@ -634,9 +634,14 @@ def device_error(device):
     if n_devices is not None and (device.index or 0) >= n_devices:
         kind = device.type.upper()
         article = "an" if kind[0] in "AEFHILMNORSX" else "a"  # as it is read out
+        others = (
+            f", or one of its {kind} devices ({kind.lower()}:0..{n_devices - 1})"
+            if n_devices
+            else ""
+        )
         return (
             f"{str(device)!r} names {article} {kind} device this machine lacks "
-            f"(it has {n_devices}); use 'cpu', or one of the {kind} devices it has"
+            f"(it has {n_devices}); use 'cpu'{others}"
         )
     return None
 

@@ -1765,3 +1765,19 @@ def test_the_resnet18_factory_takes_a_width_as_its_fast_sibling_does():
     # skorch's "unexpected argument(s) width ... a typo?".
     net = make_resnet18_classifier(2, width=4, input_shape=(3, 8, 8)).initialize()
     assert net.module_.stages[0][0][0].out_channels == 4  # the stem
+
+
+def test_a_device_this_machine_lacks_is_refused_without_offering_devices_it_lacks(
+    monkeypatch,
+):
+    # With no CUDA device, the advice ended "or one of the CUDA devices it has".
+    from skal_openset import _models
+
+    monkeypatch.setattr(_models, "_device_count", lambda kind: 0)
+    with pytest.raises(ValueError, match=r"lacks \(it has 0\); use 'cpu'\.$"):
+        _models.check_device("cuda")
+    monkeypatch.setattr(_models, "_device_count", lambda kind: 2)
+    with pytest.raises(
+        ValueError, match=r"use 'cpu', or one of its CUDA devices \(cuda:0\.\.1\)"
+    ):
+        _models.check_device("cuda:2")
