@@ -7,7 +7,7 @@ import functools
 import inspect
 import os
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 from numbers import Integral, Number
@@ -513,15 +513,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
-        strategy = called_strategy(self.query_strategy_)
-        # The strategy keeps its own state if it fails; this keeps it if a
-        # step after it does (an interrupt while its answer is checked).
-        kept = (
-            strategy._kept_on_error()
-            if isinstance(strategy, QueryStrategy)
-            else nullcontext()
-        )
-        with self._atomic(querying=True), kept:
+        with self._atomic(querying=True), self._strategy_kept_on_error():
             self._warn_of_settings_changed_since_fit()
             X = self._check_rows(X_pool, "X_pool")
             if n_instances is not None or _takes_default_n_instances(
@@ -869,6 +861,19 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             restored_on_error(self),
         ):
             self._fit_on_initial_set()
+            yield
+
+    @contextmanager
+    def _strategy_kept_on_error(self):
+        """Keep the strategy in use as it was if the block fails: it keeps its
+        own state if it fails itself, this if a step after it does (an
+        interrupt while its answer is checked). Entered inside
+        :meth:`_atomic`, which sets it up on the first call."""
+        strategy = called_strategy(self.query_strategy_)
+        if not isinstance(strategy, QueryStrategy):
+            yield
+            return
+        with strategy._kept_on_error():
             yield
 
     def _initial_set_given(self):
