@@ -434,8 +434,9 @@ def draws_globally(strategy):
     )
 
 
-# What a strategy's parameter may hold that no query changes: the values it
-# is set to, functions and classes, and random states (rewound apart).
+# What a strategy's parameter may hold that a query cannot change in place:
+# numbers, strings, tuples, functions, classes, modules, and random states
+# (rewound apart).
 _UNCHANGED = (
     type(None), bool, int, float, complex, str, bytes, tuple, frozenset, type,
     types.FunctionType, types.BuiltinFunctionType, types.ModuleType,
@@ -468,7 +469,7 @@ def objects_held_by(strategy):
     """The objects that `strategy`'s parameters hold and a query may change in
     place: a purity object that caches its encoder (:class:`ContrastivePurity`),
     a bound method's object (``LfOSAQuery().in_probability`` fits its
-    detector). None for a strategy without parameters (a function)."""
+    detector). A strategy without parameters (a function) holds none."""
     if not hasattr(strategy, "get_params"):
         return []
     held = {}
