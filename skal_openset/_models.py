@@ -47,9 +47,9 @@ from ._torch_modes import (
 )
 from ._typing import RandomStateLike, RealLike
 from ._validation import (
+    check_none_missing,
     check_scalar_not_bool,
     is_int,
-    missing_mask,
     reject_bool_numbers,
 )
 from ._warn import warn
@@ -94,13 +94,9 @@ def _check_class_labels(y, n_classes=None, name="y", hint=_TARGET_OOD_HINT):
 
 def _check_no_missing_label(y, name="y"):
     """Refuse NaN, None or pandas.NA (which becomes NaN or stays) in a 1-D `y`."""
-    missing = missing_mask(y) if y.dtype.kind in "fO" else None
-    if missing is not None and missing.any():
-        raise ValueError(
-            f"{name} is missing in {int(missing.sum())} of its {len(y)} rows "
-            "(NaN, None or pandas.NA): give the class index of every row, or "
-            "drop the rows without one."
-        )
+    check_none_missing(
+        y, name, "give the class index of every row, or drop the rows without one."
+    )
 
 
 def _fits(row, shape):

@@ -28,7 +28,7 @@ from ._models import CPUPickledModuleMixin, check_device, module_device, seeded_
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike, fit_context
-from ._validation import _is_missing, missing_mask, reject_bool_numbers
+from ._validation import _is_missing, check_none_missing, reject_bool_numbers
 from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -137,13 +137,12 @@ def _check_numeric_target(y, name="y"):
     """Reject class labels, strings, booleans, dates and durations passed as
     a ranking target."""
     kind = np.asarray(y).dtype.kind if y is not None else "f"
-    n_missing = int(missing_mask(np.asarray(y)).sum()) if kind == "O" else 0
-    if n_missing:
-        raise ValueError(
-            f"{name} is missing in {n_missing} of its {np.size(y)} rows (None, "
-            "NaN or pandas.NA): "
+    if kind == "O":  # a float NaN is validate_data's to name
+        check_none_missing(
+            np.ravel(y),
+            name,
             "every row needs its ranking target (e.g. its masked cross-entropy); "
-            "drop the rows without one."
+            "drop the rows without one.",
         )
     # datetime64/timedelta64 ("M"/"m") pass validate_data(y_numeric=True).
     if kind in "bUSOMm" and not (

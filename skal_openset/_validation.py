@@ -219,6 +219,18 @@ def missing_mask(X):
     return unequal | np.equal(X, None)
 
 
+def check_none_missing(y, name, remedy):
+    """Raise a ValueError naming how many values of the 1-D array `y` are
+    missing (NaN, None or pandas.NA), ending with `remedy`; only float and
+    object arrays can hold them."""
+    n_missing = int(missing_mask(y).sum()) if y.dtype.kind in "fO" else 0
+    if n_missing:
+        raise ValueError(
+            f"{name} is missing in {n_missing} of its {len(y)} rows (NaN, None "
+            f"or pandas.NA): {remedy}"
+        )
+
+
 def _is_missing(value):
     if np.ndim(value):  # a sequence in a cell, left to the classifier
         return False
