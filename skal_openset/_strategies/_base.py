@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 
 from .._atomic import (
     held_objects_restored_on_error,
@@ -31,6 +33,9 @@ from .._model_scores import (
 from .._typing import IntLike, RandomStateLike
 from .._validation import is_int, reject_bool_numbers, reject_classes
 from .._warn import warn
+
+# The strategies (their ids) whose state a running call keeps on error.
+_KEPT: ContextVar[frozenset[int]] = ContextVar("kept_strategies", default=frozenset())
 
 
 class QueryStrategy(BaseEstimator):
@@ -175,13 +180,22 @@ class QueryStrategy(BaseEstimator):
         """A context that a failure (or interrupt) leaves the strategy as it
         was in: its attributes, a RandomState it was given (or NumPy's global
         one), and the objects its parameters hold; it yields the random state
-        to draw from."""
-        with (
-            random_state_restored_on_error(self.random_state) as rng,
-            restored_on_error(self),
-            held_objects_restored_on_error(self),
-        ):
-            yield rng
+        to draw from. Inside one already kept (the learner's query keeps it
+        around the call), nothing is copied again."""
+        kept = _KEPT.get()
+        if id(self) in kept:
+            yield check_random_state(self.random_state)
+            return
+        token = _KEPT.set(kept | {id(self)})
+        try:
+            with (
+                random_state_restored_on_error(self.random_state) as rng,
+                restored_on_error(self),
+                held_objects_restored_on_error(self),
+            ):
+                yield rng
+        finally:
+            _KEPT.reset(token)
 
     def _select(self, learner, X_pool, n_instances, rng):
         raise NotImplementedError
