@@ -31,6 +31,7 @@ from ._datasets import (
     _initial_indices,
     _is_blank_line,
     _read_csv_table,
+    load_npz,
 )
 from ._experiment import versions, warn_of_other_versions
 from ._hashing import Fingerprint
@@ -233,7 +234,7 @@ def _open_npz(path, label_column):
     if not is_zip:  # np.load would read a .npy file, or unpickle the bytes
         raise ValueError(_unreadable_npz_message(path, label_column))
     try:
-        return np.load(path, allow_pickle=False)
+        return load_npz(path, allow_pickle=False)
     except (ValueError, *_DAMAGED_ZIP) as error:
         raise ValueError(_unreadable_npz_message(path, label_column, error)) from None
 

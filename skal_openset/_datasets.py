@@ -1969,12 +1969,23 @@ def zip_fingerprint(zf):
     return content_hash([(i.filename, i.file_size, i.CRC) for i in zf.infolist()])
 
 
+def load_npz(path, **kwargs):
+    """``np.load(path, **kwargs)``, which leaves the file open when a .npz
+    file's zip is damaged (until the traceback is freed): such a zip is
+    refused here first, from a file that is then closed."""
+    with open(path, "rb") as f:
+        if f.read(2) == b"PK":  # as a .npz file is; others go to np.load
+            f.seek(0)
+            zipfile.ZipFile(f).close()
+    return np.load(path, **kwargs)
+
+
 def _cached_images(cache_path, fingerprint):
     """The members `_zip_images` cached from the zip of `fingerprint`, or None
     where the cache is of another zip (or of a version that kept none); any
     other file is refused, never overwritten."""
     try:
-        loaded = np.load(cache_path)
+        loaded = load_npz(cache_path)
         if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file's array
             raise KeyError("it holds one array, not the arrays of a .npz file")
         with loaded as cache:

@@ -1,3 +1,4 @@
+import gc
 import gzip
 import io
 import math
@@ -1742,6 +1743,35 @@ def test_image_cache_is_written_atomically(tmp_path, monkeypatch):
     cache.write_bytes(cache.read_bytes()[:100])
     with pytest.raises(ValueError, match="cache.npz is not a cache"):
         load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+
+
+def _table_npz(path):
+    from skal_openset._campaign import load_table
+
+    np.savez(path, X=np.zeros((4, 2)), label=np.array(["a", "b"] * 2))
+    return partial(load_table, path)
+
+
+def _image_cache(path):
+    _write_image_zip(path.parent / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    load = partial(load_image_folder_zip, path.parent / "f.zip", cache_path=path)
+    load()  # writes the cache
+    return load
+
+
+@pytest.mark.parametrize("make", [_table_npz, _image_cache])
+def test_a_damaged_npz_file_is_refused_with_the_file_closed(tmp_path, make):
+    # np.load(path) left the file open when the zip was damaged (a
+    # ResourceWarning, and on Windows a file that cannot be deleted).
+    path = tmp_path / "damaged.npz"
+    load = make(path)
+    path.write_bytes(path.read_bytes()[:100])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(ValueError, match="damaged.npz is not a"):
+            load()
+        gc.collect()
+    assert [w.message for w in caught if w.category is ResourceWarning] == []
 
 
 def test_load_csv_table_refuses_a_nul_character(tmp_path):
