@@ -122,8 +122,10 @@ def _export(commit, folder):
     )
     extract = subprocess.Popen(["tar", "-x", "-C", str(folder)], stdin=archive.stdout)
     archive.stdout.close()  # tar's only: git sees a broken pipe if tar stops
-    for process in (extract, archive):
-        if process.wait():
+    extract.wait()
+    archive.wait()  # before raising: else git is left running, unreaped
+    for process in (archive, extract):  # git's failure is why tar fails
+        if process.returncode:
             raise subprocess.CalledProcessError(process.returncode, process.args)
 
 

@@ -1,8 +1,10 @@
 """benchmarks/preset_reproduction.py: its summary of the reruns."""
 
+import gc
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -247,9 +249,16 @@ def test_the_old_code_is_a_copy_of_its_files_not_a_git_worktree(tmp_path, monkey
     assert worktrees() == before
 
 
-def test_an_unknown_old_commit_fails_the_export(tmp_path):
-    with pytest.raises(subprocess.CalledProcessError):
-        pr._export("0" * 40, tmp_path / "old")
+def test_an_unknown_old_commit_fails_the_export_naming_git(tmp_path):
+    # tar's failure was raised while git archive still ran, never reaped.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(subprocess.CalledProcessError) as error:
+            pr._export("0" * 40, tmp_path / "old")
+        assert error.value.cmd[:3] == ["git", "-C", str(pr.REPO)]
+        del error
+        gc.collect()
+    assert [w.message for w in caught if w.category is ResourceWarning] == []
 
 
 def test_the_worker_runs_every_trial_whatever_the_job_count(
