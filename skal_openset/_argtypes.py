@@ -108,8 +108,12 @@ def csv_list(text):
     try:
         [names] = csv.reader([typed_name(text)], skipinitialspace=True)
     except (ValueError, csv.Error):
+        # An unquoted line break (a list made by "$(cat classes.txt)"): the
+        # message printed it as is, over two lines.
         raise argparse.ArgumentTypeError(
-            f"must be comma-separated names, got {text}"
+            f"must be comma-separated names, got {text!r}: separate the names "
+            "with commas, not line breaks (a name that holds a line break goes "
+            "in double quotes)"
         ) from None
     return [name.strip() for name in names]
 

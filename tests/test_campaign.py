@@ -1802,6 +1802,20 @@ def test_an_empty_path_is_refused(tmp_path, monkeypatch, capsys, argv):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_names_on_lines_of_their_own_are_refused_in_one_line(capsys):
+    # --in-classes "$(cat classes.txt)": the error printed the value as it
+    # is, over two lines, and asked for comma-separated names, no more.
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "t.csv", "--in-classes", "cat\ncow"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "got 'cat\\ncow': separate the names with commas, not line breaks" in err
+    # Quoted, a line break is part of a name, as in a CSV table.
+    args = cli.build_parser().parse_args(["run", "t.csv", "--in-classes", '"a\nb",c'])
+    assert args.in_classes == ["a\nb", "c"]
+
+
 def _answers(data, allowed=("a", "b", "unknown")):
     """The labels a query file of ids 1 and 2 holding `data` is read as."""
     return _campaign._read_answers("q.csv", data, [1, 2], set(allowed)).tolist()
