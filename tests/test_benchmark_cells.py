@@ -938,6 +938,10 @@ def _main(monkeypatch, *argv):
             "argument --trials: must be a positive integer, got 0",
         ),
         (["tabular", "--n-jobs", "0"], "argument --n-jobs: 0 jobs run nothing"),
+        (
+            ["tabular", "--n-jobs", "all"],
+            "argument --n-jobs: must be an integer number of jobs, got all",
+        ),
         # Each cell was listed, run and logged twice.
         (["tabular", "--noise", "0.4", "0.4"], "--noise lists 0.4 twice; give each"),
         (

@@ -151,6 +151,19 @@ def test_names_typed_under_a_locale_not_utf8_match_the_tables(tmp_path, monkeypa
     assert stdout.errors == "surrogateescape"
 
 
+def test_a_name_typed_in_bytes_that_are_not_utf8_is_kept_as_typed(tmp_path, capsys):
+    # Typed in Latin-1 ("caf\xe9"), no UTF-8 reading of it exists: it is
+    # kept, and named as matching no label, not made into another name.
+    _table(tmp_path / "zoo.csv")
+    latin_1 = os.fsdecode(b"caf\xe9")
+    with pytest.raises(SystemExit) as exit_:
+        _run(tmp_path, tmp_path / "zoo.csv", "--in-classes", f"{latin_1},cow")
+    assert exit_.value.code == 2
+    assert f"--in-classes names [{latin_1!r}], which label no row" in (
+        capsys.readouterr().err
+    )
+
+
 def test_what_stdout_cannot_encode_is_printed_escaped(tmp_path, monkeypatch):
     # Under PYTHONIOENCODING=ascii the printed setting raised
     # UnicodeEncodeError, reported as a usage error (exit 2).
@@ -1727,6 +1740,25 @@ def test_a_name_beginning_with_a_tilde_that_names_no_user_is_kept(
     output = "--output=~no-such-user-skal/results"
     demo = cli.build_parser().parse_args(["demo", output])
     assert demo.output == Path("~no-such-user-skal/results")
+
+
+def test_a_tilde_without_a_home_folder_is_refused_with_what_to_do(monkeypatch, capsys):
+    # Neither HOME nor the user database names one (a bare container's
+    # user): ~ expands to nothing, and kept, it would make a folder "~".
+    import pwd
+
+    def no_such_user(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_such_user)
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output=~/results"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        "skal-openset demo: error: argument --output: cannot expand ~ in "
+        "~/results: give the full path\n"
+    )
 
 
 @pytest.mark.parametrize(
