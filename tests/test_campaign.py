@@ -2036,6 +2036,29 @@ def test_a_demo_budget_that_buys_the_rest_of_the_pool_is_refused(
         cli.demo_records([0], 2, most + 1, 0.4)
 
 
+def test_demo_records_without_out_print_nothing_and_are_the_same(monkeypatch, capsys):
+    # benchmarks/demo_setting.py gathers the records alone: the line per
+    # strategy goes to `out` only where one is given.
+    monkeypatch.setattr(cli, "STRATEGIES", {"RANDOM": RandomQuery})
+    monkeypatch.setattr(
+        cli,
+        "make_mlp_classifier",  # quicker, and as seeded
+        lambda *args, random_state, **kwargs: LogisticRegression(
+            random_state=random_state
+        ),
+    )
+    out = io.StringIO()
+    printed = cli.demo_records([0, 1], 2, 5, 0.4, out=out)
+    assert out.getvalue().startswith("RANDOM   final accuracy")
+    alone = cli.demo_records([0, 1], 2, 5, 0.4)
+    assert capsys.readouterr().out == ""
+
+    def runs(records):
+        return [(r["trial"], r["round"], r["test_accuracy"]) for r in records]
+
+    assert runs(alone) == runs(printed) and len(alone) == 4
+
+
 def _wait_briefly(tmp_path, *options, data="zoo.csv"):
     return _run(
         tmp_path, tmp_path / data, "--interactive", "--rounds", "2",

@@ -1506,6 +1506,18 @@ def test_version_and_help_with_defaults(capsys):
     assert help_text.count("(default:") == 6  # the five above and --progress
 
 
+def test_run_help_says_what_an_option_left_out_does_not_none(capsys):
+    # ArgumentDefaultsHelpFormatter adds "(default: None)" to an option
+    # without a default, whose help says what leaving it out does.
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "None" not in help_text
+    assert "--ignore-columns IGNORE_COLUMNS comma-separated CSV columns" in help_text
+    assert "(default: as many as a round's budget buys)" in help_text
+
+
 def test_callback_sees_every_round_after_its_teach(split, estimator):
     seen = []
     run_active_learning(
