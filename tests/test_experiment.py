@@ -307,6 +307,16 @@ def test_runs_without_round_one_are_refused_with_the_likely_cause(tmp_path):
         plot_learning_curves(dropped)
 
 
+def test_runs_numbered_from_zero_are_refused_saying_rounds_start_at_one():
+    # Renumbered with enumerate(run), the initial fit is round 0.
+    records = [{**r, "round": r["round"] - 1} for r in _fake_records()]
+    cause = r"has the rounds \[0, 1\], not 1 to 2: run_active_learning numbers"
+    with pytest.raises(ValueError, match=cause):
+        summarize_final_round(records)
+    with pytest.raises(ValueError, match=cause):
+        plot_learning_curves(records)
+
+
 def test_runs_missing_a_middle_round_are_refused():
     # The plot averaged the runs by position: round 4 of one with round 3 of
     # the other (x = 3.5), under a warning that the runs "have 4 to 5 rounds".
