@@ -18,11 +18,11 @@ _FORMAT = "skal_openset"
 
 
 def _release(version: str) -> tuple[int, int]:
-    """The (major, minor) release of a version string such as ``0.1.0.dev0``."""
-    match = re.match(r"(\d+)\.(\d+)", version)
-    if match is None:
-        raise ValueError(f"Cannot read a release from the version {version!r}.")
-    return int(match[1]), int(match[2])
+    """The (major, minor) release of a version string such as ``0.1.0.dev0``:
+    the package's own, or a header's, which :func:`_is_header` has checked
+    begins as X.Y."""
+    major, minor = re.findall(r"\d+", version)[:2]
+    return int(major), int(minor)
 
 
 def save_object(obj: Any, path: str | os.PathLike) -> Path:
