@@ -131,7 +131,11 @@ def _temporary_beside(path):
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
+        # A file system of fixed modes (FAT, exFAT or NTFS mounts, some
+        # network shares) refuses chmod (EPERM): the file keeps the mode it
+        # gives every file.
+        with contextlib.suppress(PermissionError):
+            os.chmod(tmp, mode)
     except BaseException:
         os.unlink(tmp)
         raise

@@ -722,6 +722,21 @@ def test_a_written_file_gets_the_mode_of_any_new_file(tmp_path):
     assert mode == stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o666 & ~umask
 
 
+def test_a_file_system_that_refuses_chmod_still_takes_the_save(tmp_path, monkeypatch):
+    # A FAT, exFAT or NTFS mount gives every file the mode set when mounted
+    # and refuses chmod (EPERM): every save there failed, naming the
+    # hidden temporary file.
+    def fixed_modes(path, mode):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(_atomic.os, "chmod", fixed_modes)
+    path = save_object("new", tmp_path / "state.joblib")
+    save_object("newer", path)  # over a file there too
+    monkeypatch.undo()
+    assert load_object(path) == "newer"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
 def test_learner_save_and_load_continue_identically(tmp_path, split):
     from skal_openset import (
         ActiveLearner,
