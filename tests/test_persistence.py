@@ -737,6 +737,17 @@ def test_a_file_system_that_refuses_chmod_still_takes_the_save(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
 
 
+def test_saving_through_a_loop_of_links_names_it_and_leaves_no_file(tmp_path):
+    # Its mode, read through the link, cannot be: the temporary file made
+    # beside it is removed again.
+    loop = tmp_path / "state.joblib"
+    loop.symlink_to(loop.name)
+    with pytest.raises(OSError, match="Too many levels of symbolic links") as info:
+        save_object("new", loop)
+    assert info.value.errno == errno.ELOOP and info.value.filename == str(loop)
+    assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
 def test_learner_save_and_load_continue_identically(tmp_path, split):
     from skal_openset import (
         ActiveLearner,
