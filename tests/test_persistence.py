@@ -691,6 +691,62 @@ def test_a_group_that_cannot_be_put_back_keeps_every_file(tmp_path, monkeypatch)
         assert kept.read_text() == f"{other} {path.name}"
 
 
+def test_a_backup_name_already_taken_is_not_written_over(tmp_path, monkeypatch):
+    # A backup an earlier failed save left (its error named it as holding
+    # the old content) drew by chance the name a later save draws.
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for path in paths:
+        path.write_text("old " + path.name)
+    left = tmp_path / ".a.csv.00000000.old"
+    left.write_text("older a.csv")
+    tokens = iter(["00000000", "11111111"])
+    monkeypatch.setattr(_atomic.secrets, "token_hex", lambda n: next(tokens))
+    _replace_failing(monkeypatch, lambda src, dst: dst == paths[1])
+    with pytest.raises(PermissionError, match="none of a.csv, b.csv was replaced"):
+        _write_group(paths)  # a.csv is put back from the other name
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        "a.csv": "old a.csv",
+        "b.csv": "old b.csv",
+        left.name: "older a.csv",
+    }
+
+
+def test_a_backup_copy_that_fails_leaves_the_old_files_and_no_copy(
+    tmp_path, monkeypatch
+):
+    # Without hard links (FAT, some network shares) the old file is copied
+    # aside before the renames; a full disk may stop the copy half-way.
+    def link(src, dst):
+        raise PermissionError(1, "Operation not permitted", str(dst))
+
+    def half_a_copy(src, dst):
+        Path(dst).write_text("half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", link)
+    monkeypatch.setattr(_atomic.shutil, "copy2", half_a_copy)
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for path in paths:
+        path.write_text("old " + path.name)
+    with pytest.raises(OSError, match="No space left on device"):
+        _write_group(paths)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        path.name: "old " + path.name for path in paths
+    }
+
+
+def test_atomic_open_refuses_a_mode_that_would_not_write_the_file(tmp_path):
+    # Read ("r") or appended to ("a"), the empty temporary file would still
+    # replace the file: it would be emptied.
+    path = save_object("old", tmp_path / "state.joblib")
+    for mode in ("r", "a", "rb+"):
+        with pytest.raises(ValueError, match=re.escape(f"or 'w', got '{mode}'.")):
+            with atomic_open(path, mode):
+                pytest.fail("opened")
+    assert load_object(path) == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
 def test_saving_through_a_link_writes_the_file_it_names(tmp_path):
     # The link was replaced by a file, and the file it named kept the old
     # object; a dangling link was replaced too.
