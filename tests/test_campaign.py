@@ -1620,6 +1620,76 @@ def test_an_output_lock_a_backup_links_to_is_made_anew(tmp_path, monkeypatch, po
     assert (backup / _atomic.LOCK_FILE).read_text() == "12345\n"
 
 
+def test_an_output_lock_is_taken_though_a_refused_run_removed_the_folder(
+    tmp_path, monkeypatch
+):
+    # A refused run removes the folder it made: between this run's mkdir and
+    # its open of the lock file, the folder was gone.
+    out = tmp_path / "out"
+    real_open, removed = os.open, []
+
+    def folder_removed_first(path, *args):
+        if not removed:
+            removed.append(path)
+            out.rmdir()
+        return real_open(path, *args)
+
+    monkeypatch.setattr(_atomic.os, "open", folder_removed_first)
+    with _atomic.folder_lock(out):
+        monkeypatch.undo()
+        assert (out / _atomic.LOCK_FILE).read_text() == f"{os.getpid()}\n"
+    assert removed == [out / _atomic.LOCK_FILE] and not out.exists()
+
+
+def test_an_output_lock_whose_file_was_replaced_before_the_flock_locks_the_new(
+    tmp_path, monkeypatch
+):
+    # The run that held the lock removed its file between this run's open
+    # and flock, and another file took the name: a lock on the old file,
+    # gone from the folder, would hold nothing.
+    out = tmp_path / "out"
+    lock = out / _atomic.LOCK_FILE
+    flock, replaced = _atomic.fcntl.flock, []
+
+    def replaced_first(fd, operation):
+        if not replaced:
+            replaced.append(os.fstat(fd))
+            lock.unlink()
+            lock.write_text("12345\n")  # a killed run's, say
+        flock(fd, operation)
+
+    monkeypatch.setattr(_atomic.fcntl, "flock", replaced_first)
+    with _atomic.folder_lock(out):
+        assert lock.read_text() == f"{os.getpid()}\n"
+        assert not os.path.samestat(replaced[0], lock.stat())
+
+
+def test_an_output_lock_refused_as_its_holder_ends_names_no_process(
+    tmp_path, monkeypatch
+):
+    # The holder ended, removing the lock file, between the refused flock
+    # and the read of its process id: refused all the same, naming none.
+    out = tmp_path / "out"
+    flock = _atomic.fcntl.flock
+
+    def holder_ends(fd, operation):
+        try:
+            flock(fd, operation)
+        except BlockingIOError:
+            (out / _atomic.LOCK_FILE).unlink()
+            raise
+
+    with _atomic.folder_lock(out):
+        monkeypatch.setattr(_atomic.fcntl, "flock", holder_ends)
+        with pytest.raises(ValueError) as error:
+            with _atomic.folder_lock(out):
+                pytest.fail("locked")
+    assert str(error.value) == (
+        f"--output {out} is in use by another run: wait for it to end, or give "
+        "this one another --output."
+    )
+
+
 def _first_query_answered(tmp_path, ood_label, *args):
     """The first query file of a run on `_table`'s zoo.csv (with `args`,
     waiting) and its rows answered truly: "<id>,cow" for the cows (the IN
