@@ -9,6 +9,7 @@ import copy
 import functools
 import pickle
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -58,6 +59,7 @@ from skal_openset import (
     QueryStrategy,
     RandomQuery,
     UncertaintyQuery,
+    _atomic,
     _learner,
     _model_scores,
     make_mlp_classifier,
@@ -1554,6 +1556,19 @@ def test_a_failed_fit_rewinds_the_global_state(split, monkeypatch):
     assert not hasattr(learner, "estimator_")
 
 
+def test_a_failed_fit_rewinds_the_cuda_random_states_too(split, monkeypatch):
+    # An unseeded net on a GPU draws from torch's CUDA states as well.
+    restored, drawn = [], [torch.full((4,), 7, dtype=torch.uint8)]
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)  # as on a GPU
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: drawn)
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", restored.append)
+    learner = _lr_learner(split, MQNetQuery(random_state=0))
+    monkeypatch.setattr(LogisticRegression, "fit", drawing_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        learner.fit(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])
+    assert restored == [drawn]
+
+
 def _net_failing_in_its_second_fit(unseeded):
     """An unseeded skorch net on the split whose second fit fails after an
     epoch, having drawn its weights and batches from torch's global state."""
@@ -2348,6 +2363,49 @@ def test_a_query_interrupted_after_its_strategy_returned_leaves_the_strategy_as_
     np.testing.assert_array_equal(
         interrupted.query(X, n_instances=5)[0], uninterrupted.query(X, n_instances=5)[0]
     )
+
+
+def test_a_strategy_holding_an_object_that_cannot_be_copied_still_queries():
+    # Called directly (modAL's way), with a scorer that holds a lock: the
+    # strategy's copy of what its parameters hold, to put back after a
+    # failure, cannot copy it, and leaves it to itself.
+    X, y = load_iris(return_X_y=True)
+    y = np.where(y < 2, y, -1)
+
+    class Scorer:
+        def __init__(self):
+            self.lock, self.calls = threading.Lock(), 0
+
+        def least_confident(self, learner, X):
+            with self.lock:
+                self.calls += 1
+            return 1 - learner.predict_proba(X).max(axis=1)
+
+    scorer = Scorer()
+    strategy = MQNetQuery(informativeness=scorer.least_confident, random_state=0)
+    learner = ActiveLearner(LogisticRegression(max_iter=300), RandomQuery())
+    learner.fit(X[::5], y[::5])
+    indices, _ = strategy(learner, X[1::2], n_instances=5)
+    assert len(set(indices.tolist())) == 5 and scorer.calls == 1
+
+
+def test_a_seeded_strategy_object_without_parameters_queries_and_teaches(split):
+    # A callable object keeping its own seed, modAL-style, has no get_params
+    # to look into for an unseeded estimator: it draws nothing globally.
+    class Seeded:
+        random_state = 0
+
+        def __call__(self, learner, X_pool, n_instances=1):
+            rng = np.random.RandomState(self.random_state)
+            rows = rng.choice(len(X_pool), n_instances, replace=False)
+            return rows, X_pool[rows]
+
+    learner = _lr_learner(split, Seeded())
+    rows = np.setdiff1d(np.arange(120), split.initial_idx)
+    indices, X_query = learner.query(split.X_pool[rows], n_instances=5)
+    learner.teach(X_query, split.y_pool[rows[indices]])
+    assert learner.y_labelled_.size == split.initial_idx.size + 5
+    assert not _atomic.draws_globally(Seeded())
 
 
 def test_a_failed_query_leaves_the_objects_its_strategy_holds_as_they_were():
