@@ -256,8 +256,10 @@ def _check_announced_size(data, name):
     with data.zip.open(member) as f:
         try:
             read_header = readers.get(np.lib.format.read_magic(f))
-        except ValueError:  # no .npy member: numpy says what it is
-            return
+        except ValueError:  # numpy would give its bytes, as they are
+            raise ValueError(
+                f"{member} holds no .npy array: it does not begin as one"
+            ) from None
         if read_header is None:  # a version numpy does not read: it says so
             return
         shape, _, dtype = read_header(f)

@@ -2913,8 +2913,22 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
             z.writestr("X.npy", header.getvalue() + bytes(8))
             z.writestr("label.npy", ok.read("label.npy"))
         huge[f"huge-{version}.0"] = (members.getvalue(), announced)
+    # X.npy holding other bytes: numpy gave them as they are, and reading
+    # X's shape failed ("'bytes' object has no attribute 'ndim'").
+    other = {"text": b"1,2\n3,4\n", "version-9": b"\x93NUMPY\x09\x00" + bytes(8)}
+    for name, member in other.items():
+        members = io.BytesIO()
+        with (
+            zipfile.ZipFile(tmp_path / "ok.npz") as ok,
+            zipfile.ZipFile(members, "w") as z,
+        ):
+            z.writestr("X.npy", member)
+            z.writestr("label.npy", ok.read("label.npy"))
+        other[name] = members.getvalue()
     files = {
         **huge,
+        "text": (other["text"], r"damaged \(reading it: X.npy holds no .npy array"),
+        "version-9": (other["version-9"], r"damaged \(reading it: .*not \(9, 0\)"),
         "half": (whole[: len(whole) // 2], "begins as a zip archive.*truncated or"),
         "flipped": (bytes(flipped), r"damaged \(reading it: Bad CRC-32"),
         "empty": (b"", r"is empty \(0 bytes\)"),
