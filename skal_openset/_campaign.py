@@ -559,6 +559,15 @@ def _read_answers(path, data, ids, allowed, taught=None):
             if not _is_blank_line([v for v in row.values() if v is not None])
         ]
     except csv.Error as exc:
+        # A quote never closed takes the rest of the file into one value,
+        # until it passes the csv module's limit: no matter of separators.
+        if "field limit" in str(exc):
+            raise ValueError(
+                f"{path} does not read as CSV: a value runs on for more than "
+                f"{csv.field_size_limit()} characters, from a quote that is not "
+                "closed, most likely; close it or remove it (a label that holds a "
+                'comma is written "a, b").'
+            ) from None
         raise ValueError(
             f"{path} does not read as CSV ({exc}); save it as CSV with ',' as "
             "the separator, keeping the id and label columns."

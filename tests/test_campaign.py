@@ -1945,6 +1945,18 @@ def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
         answers(b'id,label\n1, "a\n2,b\n')
 
 
+def test_a_quote_left_open_in_a_long_query_file_is_named():
+    # Past the csv reader's limit on one value (a query file of a table of
+    # many columns), it said to save the file with ',' as the separator.
+    data = b'id,label,x\n1,"a,' + b"0," * 70_000 + b"\n2,b,1\n"
+    match = (
+        "q.csv does not read as CSV: a value runs on for more than 131072 "
+        "characters, from a quote that is not closed, most likely; close it"
+    )
+    with pytest.raises(ValueError, match=match):
+        _answers(data)
+
+
 def test_a_query_files_label_with_an_unquoted_comma_is_refused():
     # Typed 2,b, c the label read 'b', refused as no label with no word of
     # the comma; a cell past the header's was dropped without a word.
