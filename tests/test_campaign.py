@@ -2859,6 +2859,28 @@ def test_npz_features_without_rows_or_columns_are_named(tmp_path):
         load_table(tmp_path / "t.npz")
 
 
+def test_npz_labels_not_one_per_row_and_columns_to_ignore_are_refused(tmp_path, capsys):
+    # Labels saved beside another X, and --ignore-columns, which names CSV
+    # columns: X has none.
+    X = np.ones((4, 2))
+    np.savez(tmp_path / "t.npz", X=X, label=np.array(["a", "b", "a"]))
+    match = (
+        r"t.npz: expected .* one label per row, got features of shape \(4, 2\) and 3"
+    )
+    with pytest.raises(ValueError, match=match):
+        load_table(tmp_path / "t.npz")
+    np.savez(tmp_path / "t.npz", X=X, label=np.array(["a", "b", "a", "b"]))
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "t.npz"), "--in-classes", "a,b",
+              "--ignore-columns", "id", "--output", str(tmp_path / "out")])  # fmt: skip
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "t.npz is a .npz file, whose features 'X' have no named columns to "
+        "ignore; save X without them.\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_npz_features_are_checked_as_a_csv_before_the_float32_cast(tmp_path):
     from skal_openset._campaign import load_table
