@@ -791,11 +791,6 @@ def run_interactive(
     """
     output = Path(output)
     extra_columns = extra_columns or {}
-    if {"id", "label"} & set(extra_columns):  # the answers would be misread
-        raise ValueError(
-            f"extra_columns {sorted(extra_columns)} may not be named 'id' or "
-            "'label', the query file's own columns; rename them."
-        )
     state_path = output / STATE_FILE
     known = set(labels.tolist()) - {""}
     allowed = known | set(in_classes) | {ood_label}
@@ -852,9 +847,8 @@ def run_interactive(
         state["versions"] = versions()  # what its next saves come from
         _check_taught_labels(state.setdefault("taught", {}), output, allowed)
     else:
+        # check_in_classes refused a table without a row of an IN class.
         labelled = np.flatnonzero(labels != "")
-        if labelled.size == 0:
-            raise ValueError("The table has no labelled row to start from.")
         # Else round 2 finds no pool and the campaign ends at once, having
         # trained on a placeholder such as -1 as an OOD label.
         if labelled.size == labels.size:
