@@ -1718,6 +1718,29 @@ def test_a_label_caught_cut_to_another_valid_one_is_not_taught(tmp_path, monkeyp
     assert taught.tolist() == [row.split(",")[1] for row in rows]
 
 
+def test_a_query_file_that_cannot_be_read_for_a_while_is_waited_for(
+    tmp_path, monkeypatch
+):
+    # Locked by the program saving it (Windows refuses a read meanwhile):
+    # the run waits on, and reads the labels once it can.
+    query, rows = _first_query_answered(tmp_path, "unknown")
+    query.write_text("\n".join(["id,label", *rows]) + "\n")
+    read_bytes, refused = Path.read_bytes, [3]
+
+    def locked_at_first(path):
+        if path == query and refused[0]:
+            refused[0] -= 1
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", locked_at_first)
+    _polls(monkeypatch, [])
+    _wait_briefly(tmp_path, "--timeout", "60")
+    assert refused == [0]
+    taught = load_object(tmp_path / "out" / "state.joblib")["taught"][2][1]
+    assert taught.tolist() == [row.split(",")[1] for row in rows]
+
+
 def test_a_save_that_pauses_half_way_is_waited_for(tmp_path, monkeypatch, capsys):
     # Half the file, then a pause longer than a poll: its missing rows ended
     # the campaign.
@@ -2336,11 +2359,13 @@ def test_a_round_asks_for_every_label_a_fractional_budget_pays_for(tmp_path):
 
 def test_a_state_file_of_something_else_is_refused(tmp_path, capsys):
     _table(tmp_path / "zoo.csv", blank_from=20)
-    save_object([1, 2], tmp_path / "out" / "state.joblib")
-    with pytest.raises(SystemExit) as exit_:
-        _wait_briefly(tmp_path)
-    assert exit_.value.code == 2
-    assert "belongs to another campaign" in capsys.readouterr().err
+    # a dict too, with no learner of string labels to tell earlier widths by
+    for other in ([1, 2], {"records": [], "learner": None}):
+        save_object(other, tmp_path / "out" / "state.joblib")
+        with pytest.raises(SystemExit) as exit_:
+            _wait_briefly(tmp_path)
+        assert exit_.value.code == 2
+        assert "belongs to another campaign" in capsys.readouterr().err
 
 
 def test_a_resume_with_other_options_or_table_names_what_changed(tmp_path, capsys):
@@ -3305,6 +3330,27 @@ def test_labels_in_another_layout_are_kept_without_the_state(
     # A blank query as written, even resaved with CRLF, is asked anew.
     query.write_text(blank.replace("\n", "\r\n") + ",\r\n", newline="")
     assert "No complete labels" in _refusal(tmp_path, capsys)
+
+
+@pytest.mark.parametrize("kept", ["not-csv", "another-tables-ids"])
+def test_a_query_file_not_of_this_table_or_not_csv_is_kept_without_the_state(
+    tmp_path, capsys, kept
+):
+    # A quote left open in a long file (no CSV the reader takes), or the
+    # query of a longer table (ids this one lacks): no blank query as this
+    # run writes them, so either may hold a person's labels.
+    _, query = _first_query_with_own_id(tmp_path)
+    blank = query.read_text()
+    if kept == "not-csv":
+        changed = blank + '"' + "0," * 70_000 + "\n"
+    else:
+        last = blank.splitlines()[-1].split(",")[0]
+        changed = blank.replace(f"\n{last},", "\n9999,")
+    query.write_text(changed)
+    (tmp_path / "out" / "state.joblib").unlink()
+    message = _refusal(tmp_path, capsys, "--ignore-columns", "id")
+    assert "round_2.csv may hold labels that" in message
+    assert query.read_text() == changed
 
 
 def _round_3_asked(tmp_path):
