@@ -2906,6 +2906,21 @@ def test_npz_labels_not_one_per_row_and_columns_to_ignore_are_refused(tmp_path, 
     assert not (tmp_path / "out").exists()
 
 
+def test_npz_features_float32_holds_exactly_are_taken_as_they_are(tmp_path):
+    # float32 itself, or integers of 16 bits: the cast loses nothing.
+    labels = np.array(["a", "b", "a"])
+    for X in (
+        np.array([[0.1], [1e-30], [1e29]], np.float32),
+        np.array([[-32768], [7], [32767]], np.int16),
+    ):
+        np.savez(tmp_path / "t.npz", X=X, label=labels)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loaded, _ = load_table(tmp_path / "t.npz")
+        assert loaded.dtype == np.float32
+        np.testing.assert_array_equal(loaded, X.astype(np.float32))
+
+
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_npz_features_are_checked_as_a_csv_before_the_float32_cast(tmp_path):
     from skal_openset._campaign import load_table

@@ -5,6 +5,7 @@ import math
 import pickle
 import re
 import struct
+import sys
 import unicodedata
 import warnings
 import zipfile
@@ -275,6 +276,7 @@ def test_split_closed_set_without_noise():
     [
         (dict(in_classes=[0, 9]), "do not occur in y"),
         (dict(in_classes=[1]), "at least 2 IN classes"),
+        (dict(in_classes=[[0, 1]]), "in_classes must be a 1-d sequence"),
         (dict(in_classes=[0, 1, 1]), "in_classes lists 1 more than once: list each"),
         (dict(in_classes=[0, 1], n_in_classes=2), "not both"),
         (dict(in_classes=None, n_in_classes=1), "n_in_classes"),
@@ -490,6 +492,11 @@ def test_open_set_split_takes_lists_as_arrays():
             r"in_classes lists 3 more than once: list each IN class once \(label j",
         ),
         (dict(ood_label="unknown"), "ood_label must be an integer .* got 'unknown'"),
+        (dict(in_classes=[5]), "needs at least 2 IN classes, got 1"),
+        (
+            dict(y_pool=np.zeros((4, 1), int)),
+            r"y_pool must be 1-d, one label per example, got shape \(4, 1\)",
+        ),
         # Accepted: the run trained its initial model, then failed on no rows.
         (dict(X_test=np.zeros((0, 2)), y_test=np.zeros(0, int)), "test set .* empty"),
     ],
@@ -504,6 +511,8 @@ def test_open_set_split_takes_lists_as_arrays():
         "mask",
         "duplicate-class",
         "ood-string",
+        "one-class",
+        "column-of-labels",
         "empty-test",
     ],
 )
@@ -1089,6 +1098,9 @@ def test_load_idx_errors(tmp_path):
         load_idx(tmp_path / "short", tmp_path / "lab2")
     with pytest.raises(ValueError, match="unsigned-byte images"):
         load_idx(tmp_path / "lab2", tmp_path / "lab2")
+    _write_idx(tmp_path / "labf", np.zeros(3, np.float32), 0x0D, gz=False)
+    with pytest.raises(ValueError, match="labf must hold a 1-d array of integer"):
+        load_idx(tmp_path / "img", tmp_path / "labf")
 
 
 def test_load_fashion_mnist(tmp_path):
@@ -1252,6 +1264,12 @@ def test_load_cifar_errors(tmp_path):
         {b"data": np.zeros((2, 100), np.uint8), b"fine_labels": [0, 1]},
     )
     with pytest.raises(ValueError, match=r"shape \(n, 3072\)"):
+        load_cifar_batches(tmp_path)
+    _write_pickle(
+        tmp_path / "train",
+        {b"data": np.zeros((2, 3072), np.uint8), b"fine_labels": [0]},
+    )
+    with pytest.raises(ValueError, match="train: 2 images but 1 labels"):
         load_cifar_batches(tmp_path)
 
 
@@ -1628,6 +1646,18 @@ def test_load_image_folder_zip_says_why_it_found_no_images(tmp_path, members, ma
         load_image_folder_zip(tmp_path / "f.zip")
 
 
+def test_load_image_folder_zip_without_pillow_says_to_install_it(tmp_path, monkeypatch):
+    # Pillow is an optional dependency; a load from the cache needs none.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    cache = tmp_path / "cache.npz"
+    X_train, *_ = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    monkeypatch.setitem(sys.modules, "PIL", None)  # as if not installed
+    with pytest.raises(ImportError, match="needs Pillow: pip install pillow"):
+        load_image_folder_zip(tmp_path / "f.zip")
+    cached, *_ = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    np.testing.assert_array_equal(cached, X_train)
+
+
 def test_load_image_folder_zip_errors(tmp_path):
     _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "b"): 1})
     with pytest.raises(ValueError, match=r"\['b'\] .* not in class_names"):
@@ -1834,6 +1864,16 @@ def test_load_csv_table_warns_of_columns_whose_differences_float32_loses(tmp_pat
         X, _ = load_csv_table(path)
     assert "'normal'" not in str(record[0].message)  # rounded by 6e-8 at most
     assert X.dtype == np.float32
+
+
+def test_a_float32_warning_claims_no_merged_values_where_none_merge(tmp_path):
+    # float32 spaces values 8 apart near 1e8: these move by up to 3, yet
+    # stay distinct, and the warning says no more than that.
+    path = tmp_path / "t.csv"
+    path.write_text("x,label\n100000000,a\n100000011,b\n100000029,a\n")
+    match = r"values of 'x' \(values spanning 29 move by up to 3\)\. Centre"
+    with pytest.warns(UserWarning, match=match):
+        load_csv_table(path)
 
 
 def test_a_far_off_value_does_not_hide_the_timestamps_float32_merges(tmp_path):
