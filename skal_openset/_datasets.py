@@ -1160,6 +1160,8 @@ def _read_csv_table(path, label_column, ignore_columns=()):
                 _long_value_message(path, start)
                 or _open_quote_message(path, start, reader.line_num, gave_up=True)
             ) from None
+        if "NUL" in str(exc):  # Python 3.10's reader refuses one: "line contains NUL"
+            raise ValueError(_nul_message(path, reader.line_num)) from None
         raise ValueError(
             f"{path}, line {reader.line_num}: not readable as CSV ({exc}); fix "
             "that line or save the file again as CSV."
@@ -1167,11 +1169,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     # numpy's strings drop trailing NULs: "cat\0" would be the class "cat"
     nul = next((line for line, row in rows if "\0" in "".join(row)), None)
     if nul is not None:
-        raise ValueError(
-            f"{path}, line {nul} holds a NUL character ('\\x00'), which no "
-            "text holds; remove it, or save the table again as UTF-8 CSV (a "
-            "file saved as UTF-16 has one beside each letter)."
-        )
+        raise ValueError(_nul_message(path, nul))
     if not rows:
         raise ValueError(f"{path} is empty.")
     header = rows[0][1]
@@ -1485,6 +1483,15 @@ def _last_line(line, row):
 # match where a quote is never closed.
 _CSV_VALUE = r' *(?:"[^"]*(?:""[^"]*)*"(?!")[^,\r\n]*|[^",\r\n ][^,\r\n]*)?'
 _CSV_ROW = re.compile(rf"{_CSV_VALUE}(?:,{_CSV_VALUE})*(?:\r\n?|\n|\Z)")
+
+
+def _nul_message(path, line):
+    """Why the CSV file at `path`, which holds a NUL on `line`, is refused."""
+    return (
+        f"{path}, line {line} holds a NUL character ('\\x00'), which no text "
+        "holds; remove it, or save the table again as UTF-8 CSV (a file saved "
+        "as UTF-16 has one beside each letter)."
+    )
 
 
 def _long_value_message(path, line):
