@@ -665,10 +665,11 @@ def _first_few(items, n=5):
     return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
 
 
-def _settled(path, seen):
+def _settled(path, seen, *, final=False):
     """The bytes of the file at `path` and for how many seconds they have
     held still, once they are the same at two polls in a row, else None;
-    FileNotFoundError if it is gone.
+    FileNotFoundError if it is gone; a TimeoutError if it does not read at
+    the `final` poll.
 
     An editor that saves in place can be caught half-way, and a label cut
     short may be another valid one (``12`` read as ``1``): only a file that
@@ -680,8 +681,14 @@ def _settled(path, seen):
     except FileNotFoundError:
         seen.pop(path, None)
         raise
-    except OSError:  # locked by the program saving it
+    except OSError as exc:  # locked by the program saving it
         seen.pop(path, None)
+        if final:  # maybe for good: not to be taken for labels missing
+            raise TimeoutError(
+                f"{path} could not be read at the last poll ({exc.strerror or exc}): "
+                "let this run read it (its permissions, or the program holding it "
+                "locked), then rerun the same command to go on waiting."
+            ) from None
         return None
     now, digest = time.monotonic(), hashlib.sha256(data).digest()
     last = seen.get(path)
@@ -706,7 +713,7 @@ def _wait_read(path, seen, ids, allowed, *, final):
     held still ``_SETTLE_SECONDS``, or at the `final` poll; its error then
     says to rerun.
     """
-    read = _settled(path, seen)
+    read = _settled(path, seen, final=final)
     if read is None:
         return None
     data, held = read

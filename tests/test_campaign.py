@@ -1741,6 +1741,32 @@ def test_a_query_file_that_cannot_be_read_for_a_while_is_waited_for(
     assert taught.tolist() == [row.split(",")[1] for row in rows]
 
 
+def test_a_query_file_that_cannot_be_read_at_the_timeout_is_named(
+    tmp_path, monkeypatch, capsys
+):
+    # Labelled in full but never readable by the run (saved from another
+    # account on a shared folder): the timeout said "No complete labels".
+    query, rows = _first_query_answered(tmp_path, "unknown")
+    query.write_text("\n".join(["id,label", *rows]) + "\n")
+    read_bytes = Path.read_bytes
+
+    def unreadable(path):
+        if path == query:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    _polls(monkeypatch, [])
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path, "--timeout", "5")
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"{query} could not be read at the last poll (Permission denied): let "
+        "this run read it (its permissions, or the program holding it locked), "
+        "then rerun the same command to go on waiting.\n"
+    )
+
+
 def test_a_save_that_pauses_half_way_is_waited_for(tmp_path, monkeypatch, capsys):
     # Half the file, then a pause longer than a poll: its missing rows ended
     # the campaign.
