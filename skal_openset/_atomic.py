@@ -269,7 +269,9 @@ def atomic_paths(paths):
     Each temporary file is in its file's folder, so each :func:`os.replace`
     is atomic, and its name ends in ``.tmp``, so give writers that infer a
     format from the suffix the format explicitly. A replaced file keeps its
-    permissions; a symbolic link is kept, and the file it names replaced.
+    permissions (on a file system that refuses chmod, such as FAT, it has
+    those the file system gives); a symbolic link is kept, and the file it
+    names replaced.
 
     Parameters
     ----------
