@@ -547,6 +547,15 @@ def _read_answers(path, data, ids, allowed, taught=None):
             f"{path} is not UTF-8 text (a spreadsheet may have saved it in another "
             "encoding): save it as 'CSV UTF-8', keeping the id and label columns."
         ) from None
+    # No label or table value holds one (the table refuses it); Python 3.10's
+    # csv reader refuses it in words of separators, 3.11's reads it in.
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise ValueError(
+            f"{path}, line {line} holds a NUL character ('\\x00'), which no "
+            "label holds; save it as 'CSV UTF-8' (a file saved as UTF-16 has one "
+            "beside each letter), keeping the id and label columns."
+        )
     # Blank lines above the header are skipped, and spaces after a comma,
     # as in the table: typed `7, "cat"` is read as 7,cat.
     lines = itertools.dropwhile(str.isspace, io.StringIO(text, newline=""))

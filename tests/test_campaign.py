@@ -2006,6 +2006,22 @@ def test_a_quote_left_open_in_a_long_query_file_is_named():
         _answers(data)
 
 
+@pytest.mark.parametrize(
+    "data, line",
+    [
+        (b"id,label\n1,a\n2,b\0\n", 3),
+        # UTF-16 without its byte-order mark decodes as UTF-8 text
+        ("id,label\n1,a\n2,b\n".encode("utf-16-le"), 1),
+    ],
+)
+def test_a_nul_in_a_query_file_is_named(data, line):
+    # A NUL after a label was refused as a label not allowed on 3.11, and on
+    # 3.10 as a file to save with ',' as the separator.
+    match = rf"q.csv, line {line} holds a NUL character .* save it as 'CSV UTF-8'"
+    with pytest.raises(ValueError, match=match):
+        _answers(data)
+
+
 def test_a_query_files_label_with_an_unquoted_comma_is_refused():
     # Typed 2,b, c the label read 'b', refused as no label with no word of
     # the comma; a cell past the header's was dropped without a word.
