@@ -61,9 +61,18 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
         ):
             return NotImplemented  # pickled as usual
         reduced = list(obj.__reduce_ex__(self.proto))
-        if len(reduced) > 2 and isinstance(reduced[2], dict):  # its state
-            reduced[2] = {k: v for k, v in reduced[2].items() if not _is_timing(k)}
+        state = reduced[2] if len(reduced) > 2 else None
+        if isinstance(state, dict):
+            reduced[2] = _untimed(state)
+        elif (
+            isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict)
+        ):  # (__dict__, slots): an object of a class with __slots__ besides
+            reduced[2] = (_untimed(state[0]), state[1])
         return tuple(reduced)
+
+
+def _untimed(attributes):
+    return {k: v for k, v in attributes.items() if not _is_timing(k)}
 
 
 def content_hash(value):

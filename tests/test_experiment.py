@@ -1916,6 +1916,39 @@ def test_fingerprint_parts_leave_out_fit_times_as_the_whole_does():
     assert all(other[name] != first.parts(names)[name] for name in names)
 
 
+class _Slotted:
+    __slots__ = ("weights_",)
+
+
+class _TimedSlotted(_Slotted):
+    """A fitted object with a timing whose class has __slots__ besides: its
+    pickled state is the pair (__dict__, slots)."""
+
+    def __init__(self, weights, seconds):
+        self.weights_ = weights
+        self.fit_seconds_ = seconds
+
+
+class _TimedOwnState(_Timed):
+    """A fitted object with a timing that pickles a state of its own."""
+
+    def __getstate__(self):
+        return [self.weights_]
+
+    def __setstate__(self, state):
+        (self.weights_,) = state
+
+
+@pytest.mark.parametrize("timed", [_Timed, _TimedSlotted, _TimedOwnState])
+def test_a_fingerprint_leaves_out_fit_times_whatever_the_objects_state(timed):
+    # Only a state that was a dict lost its timings: an object of a class
+    # with __slots__ (state (__dict__, slots)) fitted again was another
+    # experiment, its checkpoint refused.
+    first = Fingerprint(timed([1.0, 2.0], 3.5))
+    assert first.saved == Fingerprint(timed([1.0, 2.0], 4.25)).saved
+    assert first.saved != Fingerprint(timed([1.0, 2.5], 3.5)).saved
+
+
 def test_a_resumed_run_with_an_unseeded_auroc_callback_gives_the_same_records(
     split, estimator, tmp_path
 ):
