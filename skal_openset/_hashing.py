@@ -17,7 +17,8 @@ STATEFUL_SETTINGS = (np.random.RandomState, np.random.Generator, torch.nn.Module
 class SameObject:
     """A setting compared by identity, `value` itself held (not its id), so a
     copy of whatever holds both the setting and this (a pickle, a deep copy)
-    still compares equal."""
+    still compares equal. Settings are compared, never hashed: with __eq__
+    alone, it is unhashable."""
 
     __slots__ = ("value",)
 
@@ -26,9 +27,6 @@ class SameObject:
 
     def __eq__(self, other):
         return isinstance(other, SameObject) and other.value is self.value
-
-    def __hash__(self):
-        return id(self.value)
 
 
 def _is_timing(name):
