@@ -78,12 +78,10 @@ def _cell_key(value):
 
 
 def legacy_row_keys(X: ArrayLike) -> list[bytes]:
-    """The keys :func:`row_keys` gave before it keyed an object array's rows
-    of numbers as numbers: a strategy saved then holds them for such rows."""
-    X = np.asarray(X)
-    if X.dtype.kind in "biuf":
-        return row_keys(X)
-    return [_values_key(row.ravel()) for row in X]
+    """The keys :func:`row_keys` gave the rows of object array `X` before it
+    keyed rows of numbers there as numbers: a strategy saved then holds them
+    for such rows. (Those of an array of numbers are as they were.)"""
+    return [_values_key(row.ravel()) for row in np.asarray(X)]
 
 
 def _is_number(value):
