@@ -865,9 +865,11 @@ def test_rows_are_labelled_otherwise_only_where_their_values_are_equal():
         lambda: learner.teach(np.array([[-0.0, np.nan], [1.5, 2.0]]), [1, 0])
     )
     assert message.startswith("2 of the 2 rows taught share their features")
-    # So in object rows: of arrays in cells, which have no hash,
-    cells = np.empty((4, 1), object)
-    cells[:, 0] = [np.zeros(2), np.zeros(2), np.ones(2), np.arange(2.0)]
+    # So in object rows: of arrays in cells, which have no hash, beside
+    # missing values (None and NaN are one) and text,
+    cells = np.empty((4, 2), object)
+    cells[:, 0] = [np.zeros(2), np.zeros(2), np.ones(2), np.ones(2)]
+    cells[:, 1] = [None, np.nan, "a", "b"]
     stacked = make_pipeline(
         FunctionTransformer(lambda X: np.stack(X[:, 0])), LogisticRegression()
     )
