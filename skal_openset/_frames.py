@@ -5,6 +5,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
+from ._validation import _is_missing
+
 
 def column_dtypes(X):
     """The dtypes of `X`'s columns if it is a DataFrame to give a classifier
@@ -150,11 +152,21 @@ def as_frame(X, dtypes):
 
 
 def _check_exact_cast(given, cast, column, dtype):
-    """Refuse a number that an integer or bool column changed when cast."""
+    """Refuse a number that an integer or bool column changed when cast, and
+    a value that is no number (text), which the cast read its own way."""
     try:
-        given = given.to_numpy(dtype=float, na_value=np.nan)
+        numbers = given.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
-        return  # not numbers: astype raised or kept them as they were
+        # Text, say, which astype read its own way: bool any text as True.
+        values = given.tolist()
+        at = next(i for i, v in enumerate(values) if not _reads_as_number(v))
+        raise ValueError(
+            f"Column {column!r} was {dtype} when the learner was fitted, and "
+            f"these rows hold {values[at]!r}, which is no number: {dtype} would "
+            f"read it as {cast.tolist()[at]!r}. Give the column as {dtype}, as at "
+            f"fit (e.g. X[{column!r}] = X[{column!r}] == 'yes' for yes/no text)."
+        ) from None
+    given = numbers
     kept = cast.to_numpy(dtype=float, na_value=np.nan)
     changed = (given != kept) & ~(np.isnan(given) & np.isnan(kept))
     if changed.any():
@@ -173,6 +185,15 @@ def _check_exact_cast(given, cast, column, dtype):
             f"these rows hold {value:g}, which {dtype} would read as "
             f"{kept[changed][0]:g}{advice}"
         )
+
+
+def _reads_as_number(value):
+    """Whether `value` is a number as float() reads it, or a missing value."""
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return _is_missing(value)
+    return True
 
 
 class _ToFrame(TransformerMixin, BaseEstimator):

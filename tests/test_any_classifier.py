@@ -1755,6 +1755,28 @@ def test_a_number_an_integer_column_cannot_hold_is_refused(
         learner.predict_proba(new)
 
 
+def test_text_in_a_bool_column_is_refused_not_read_as_true():
+    # A bool column's cast reads any text as True: rows taught "no" trained
+    # the classifier on True, and their predictions were for True.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"flag": rng.rand(60) > 0.5, "x": rng.rand(60)})
+    y = X["flag"].astype(int).to_numpy()
+    learner = ActiveLearner(make_pipeline(StandardScaler(), LogisticRegression()))
+    learner.fit(X, y)
+    rows = X[~X["flag"]].iloc[:4]
+    # beside a bool and a missing value, which are no text
+    answers = rows.astype({"flag": object}).assign(flag=[False, None, "no", "no"])
+    message = r"'flag' was bool.* hold 'no', which is no number: bool would read"
+    for call in (learner.predict, lambda X: learner.teach(X, [0, 0, 0, 0])):
+        with pytest.raises(ValueError, match=message + r" it as True\. Give"):
+            call(answers)
+    assert len(learner.y_labelled_) == 60
+    # The remedy it gives works.
+    answers["flag"] = answers["flag"] == "yes"
+    assert learner.predict(answers).tolist() == learner.predict(rows).tolist()
+
+
 def _id_parity(frame):
     return (frame[["id"]].to_numpy() % 2).astype(float)
 
