@@ -1786,7 +1786,14 @@ def _check_rows_of(X, name, estimator):
     """
     # Before the 1-D advice, which a 1-D sparse array cannot follow (np.reshape).
     refuse_sparse(X, name, rows=True)
-    if _ndim(X) == 1:
+    ndim = _ndim(X)
+    if ndim is None:
+        # Before check_array, whose numpy message names no argument, nor a remedy.
+        raise ValueError(
+            f"{name} holds rows of different lengths: give every row the same "
+            "number of features, as an array of shape (n_samples, n_features)."
+        )
+    if ndim == 1:
         # Before check_array, whose message holds the whole array's repr.
         raise ValueError(_one_dimensional_advice(X, name))
     X = check_rows(X, estimator, name, ensure_min_samples=0)
@@ -1840,15 +1847,14 @@ def _reads_rows(vectorizer):
 
 
 def _ndim(X):
-    """The number of dimensions of array-like `X`, or None for ragged rows
-    (check_array says what is wrong with them)."""
+    """The number of dimensions of array-like `X`, or None for ragged rows."""
     ndim = getattr(X, "ndim", None)
     if ndim is not None:
         return ndim
     try:
         # Not np.ndim, which array-likes may refuse (__array_function__).
         return np.asarray(X).ndim
-    except (ValueError, TypeError):
+    except ValueError:  # "inhomogeneous shape"
         return None
 
 

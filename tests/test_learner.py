@@ -919,6 +919,19 @@ def test_bad_training_data_is_rejected(log, initial, bad):
         spy_learner(log).fit(X, y)
 
 
+def test_rows_of_different_lengths_are_named_with_the_remedy(initial):
+    # numpy's "setting an array element with a sequence. The requested array
+    # has an inhomogeneous shape" named neither the argument nor a remedy.
+    X, y = initial[0].tolist(), initial[1]
+    X[3] = X[3][:-1]
+    message = "^X holds rows of different lengths: give every row the same number"
+    with pytest.raises(ValueError, match=message):
+        lr_learner().fit(X, y)
+    learner = lr_learner().fit(initial[0], y)
+    with pytest.raises(ValueError, match="^X_pool holds rows of different lengths"):
+        learner.query(X)
+
+
 # ---------------------------------------------------------- query, predict
 
 
