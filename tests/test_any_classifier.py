@@ -29,7 +29,8 @@ from sklearn.feature_selection import SelectKBest
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.model_selection import GridSearchCV, ParameterGrid, RandomizedSearchCV
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
@@ -349,8 +350,10 @@ def test_a_validation_split_too_fine_for_the_labelled_set_names_the_remedy(
         lambda: GridSearchCV(
             _users_net(train_split=None, device="cuda:99"), {"device": ["cpu"]}, cv=2
         ),
+        # candidates held otherwise than in a grid: any setting may change
+        lambda: _SpacesSearchCV(_users_net(), {"train_split": [None]}, cv=2),
     ],
-    ids=["grid", "grids", "distributions", "pipeline", "step", "device"],
+    ids=["grid", "grids", "distributions", "pipeline", "step", "device", "spaces"],
 )
 def test_a_search_is_not_refused_for_a_setting_its_candidates_replace(search):
     # The template's ValidSplit(5) (or device) was checked, though every
@@ -360,9 +363,26 @@ def test_a_search_is_not_refused_for_a_setting_its_candidates_replace(search):
         warnings.simplefilter("ignore", UserWarning)
         ActiveLearner(search(), classes=classes).fit(X, y)
     # a search that leaves it as it is: the template's is theirs
-    template = GridSearchCV(_users_net(), {"lr": [0.1]}, cv=2)
-    with pytest.raises(ValueError, match="Build the net with train_split=None"):
-        ActiveLearner(template, classes=classes).fit(X, y)
+    from scipy.stats import loguniform
+
+    for template in (
+        GridSearchCV(_users_net(), {"lr": [0.1]}, cv=2),
+        RandomizedSearchCV(_users_net(), {"lr": loguniform(0.01, 0.1)}, n_iter=1),
+    ):
+        with pytest.raises(ValueError, match="Build the net with train_split=None"):
+            ActiveLearner(template, classes=classes).fit(X, y)
+
+
+class _SpacesSearchCV(BaseSearchCV):
+    """A search whose candidates are in search_spaces, as those of
+    scikit-optimize's BayesSearchCV are."""
+
+    def __init__(self, estimator, search_spaces, *, cv=None):
+        super().__init__(estimator, cv=cv)
+        self.search_spaces = search_spaces
+
+    def _run_search(self, evaluate_candidates):
+        evaluate_candidates(ParameterGrid(self.search_spaces))
 
 
 def test_a_net_without_its_predict_nonlinearity_gives_probabilities():
@@ -655,6 +675,14 @@ def test_a_supervised_embedding_is_refused_by_name(embedding):
     X, y, _, _ = user_data("ints")
     learner = ActiveLearner(LogisticRegression(), embedding=embedding)
     with pytest.raises(TypeError, match=r"needs labels to fit .*\(e\.g\. PCA"):
+        learner.fit(X[:80], y[:80])
+
+
+def test_an_embedding_that_fails_otherwise_keeps_its_own_error():
+    # Only a fit that wants labels is told so: another failure is its own.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(LogisticRegression(), embedding=PCA(100))
+    with pytest.raises(ValueError, match="n_components=100 must be between"):
         learner.fit(X[:80], y[:80])
 
 
@@ -1159,6 +1187,10 @@ def test_a_bare_classifier_on_numeric_columns_keeps_its_type_and_arrays():
     learner = ActiveLearner(LogisticRegression(max_iter=500), ood_label=ood_label)
     learner.fit(frame.iloc[:80], y[:80])
     assert isinstance(learner.estimator_, LogisticRegression)
+    # So does a search over one, its grid of no pipeline.
+    search = GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1]}, cv=2)
+    learner = ActiveLearner(search, ood_label=ood_label).fit(frame.iloc[:80], y[:80])
+    assert isinstance(learner.estimator_, GridSearchCV)
 
 
 def test_an_embedding_selects_dataframe_columns_by_name():
