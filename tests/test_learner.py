@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from scipy.stats import randint
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_diabetes, load_iris
@@ -27,7 +28,7 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import RadiusNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -1225,6 +1226,19 @@ def test_a_class_weight_dict_weighs_the_classes_its_keys_name(kind, where):
     np.testing.assert_array_equal(learner.predict(X), expected)
 
 
+def test_a_class_weight_of_balanced_weighs_the_classes_labelled():
+    # "balanced" names no class: it goes to the classifier as it is.
+    X, y = _iris_with_ood()
+    y[(y == 1) & (np.arange(len(y)) % 4 > 0)] = -1  # few of class 1
+    is_in = y != -1
+    expected = LogisticRegression(class_weight="balanced", max_iter=1000)
+    expected = expected.fit(X[is_in], y[is_in]).predict_proba(X)
+    unweighted = LogisticRegression(max_iter=1000).fit(X[is_in], y[is_in])
+    assert not np.allclose(expected, unweighted.predict_proba(X))
+    learner = ActiveLearner(LogisticRegression(class_weight="balanced", max_iter=1000))
+    np.testing.assert_allclose(learner.fit(X, y).predict_proba(X), expected)
+
+
 def test_a_class_weight_dict_may_name_a_class_not_labelled_yet():
     # scikit-learn refuses a dict naming a class the rows lack (beside one
     # it does not name): early in a campaign the labelled set lacks some.
@@ -1270,8 +1284,10 @@ def test_a_class_weight_the_learner_cannot_key_by_its_classes_is_refused(
         ),
         # A radius that leaves some rows without neighbours: outliers.
         lambda label: RadiusNeighborsClassifier(radius=0.3, outlier_label=label),
+        # a label read from an array, as a 0-d one
+        lambda label: DummyClassifier(strategy="constant", constant=np.array(label)),
     ],
-    ids=["constant", "constant-in-grid", "outlier_label"],
+    ids=["constant", "constant-in-grid", "outlier_label", "0-d-array"],
 )
 def test_a_parameter_that_is_a_label_names_the_class_it_names(kind, classifier):
     # The classifier trains on class positions: a constant or outlier label 2
@@ -1303,6 +1319,12 @@ def test_priors_are_given_for_the_classes_labelled_so_far():
         learner.predict_proba(X)[:, :3], expected.predict_proba(X), atol=1e-12
     )
     assert (learner.predict_proba(X)[:, 3] == 0).all()
+    # A classifier told every class (warm_start's partial_fit(classes=...))
+    # takes them all, those not labelled yet too.
+    learner = ActiveLearner(
+        GaussianNB(priors=priors), classes=[1, 2, 3, 4], warm_start=True
+    ).fit(X[rows], y[rows])
+    np.testing.assert_array_equal(learner.estimator_.class_prior_, priors)
     # All classes labelled: the priors as given.
     full = GaussianNB(priors=[0.05, 0.6, 0.35])
     learner = ActiveLearner(clone(full)).fit(X, y)
@@ -1331,8 +1353,21 @@ def test_priors_are_given_for_the_classes_labelled_so_far():
             GaussianNB(priors=[0.5, 0.5]),
             r"priors has shape \(2,\), but the learner has 3 classes",
         ),
+        (
+            RandomizedSearchCV(
+                DummyClassifier(strategy="constant"), {"constant": randint(1, 4)}
+            ),
+            "draws constant from rv_discrete_frozen, whose values the learner "
+            "cannot give by its class positions: give the values as a list",
+        ),
     ],
-    ids=["unknown-constant", "ood-outlier-label", "per-output", "priors-length"],
+    ids=[
+        "unknown-constant",
+        "ood-outlier-label",
+        "per-output",
+        "priors-length",
+        "drawn-constant",
+    ],
 )
 def test_a_parameter_naming_no_known_class_is_refused(classifier, match):
     X, y = _iris_with_ood()
