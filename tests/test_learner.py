@@ -2184,6 +2184,25 @@ def _take_first(learner, X_pool, n_instances=1, reverse=False):
     return order[::-1][:n_instances] if reverse else order[:n_instances]
 
 
+def _take_rows(learner, X_pool, n_instances=1, rows=()):
+    """The pool's rows `rows`, a tuple of indices."""
+    return np.array(rows[:n_instances])
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_partials_tuple_of_values_is_compared_by_its_values(split):
+    # Plain data, as numbers and arrays are: an equal tuple set again is no
+    # change; the function may not fill it, as it may a list (a memo).
+    learner = _lr_learner(split, functools.partial(_take_rows, rows=(0, 1, 2)))
+    pool = split.X_pool[np.setdiff1d(np.arange(200), split.initial_idx)]
+    learner.query(pool, n_instances=3)
+    learner.set_params(query_strategy=functools.partial(_take_rows, rows=(0, 1, 2)))
+    learner.query(pool, n_instances=3)
+    learner.set_params(query_strategy=functools.partial(_take_rows, rows=(2, 1, 0)))
+    with pytest.raises(UserWarning, match="query_strategy's parameters changed"):
+        learner.query(pool, n_instances=3)
+
+
 def test_a_new_partial_strategy_is_warned_of(split):
     # Every callable without get_params was known by its type, so one
     # functools.partial replacing another went unnoticed.
@@ -2336,6 +2355,34 @@ def test_a_partials_preset_n_instances_is_what_a_query_chooses(split):
         split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
     )
     assert len(learner.query(split.X_pool[rest])[0]) == 1
+    # A partial that presets something else: the query's default, as for
+    # its function, over the function's own.
+    learner.set_params(query_strategy=functools.partial(_take_three, reverse=True)).fit(
+        split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    )
+    assert len(learner.query(split.X_pool[rest])[0]) == 1
+
+
+def _take_three(learner, X_pool, n_instances=3, reverse=False):
+    order = np.arange(len(X_pool))
+    return order[::-1][:n_instances] if reverse else order[:n_instances]
+
+
+class _UnreadableSignature:
+    """A strategy whose signature inspect cannot read, as some compiled
+    callables' (inspect.signature raises)."""
+
+    __signature__ = "unreadable"
+
+    def __call__(self, learner, X_pool, n_instances=1):
+        return np.arange(n_instances)
+
+
+def test_a_strategy_whose_signature_cannot_be_read_is_given_n_instances(split):
+    learner = _lr_learner(split, _UnreadableSignature())
+    rest = np.setdiff1d(np.arange(len(split.y_pool)), split.initial_idx)
+    assert len(learner.query(split.X_pool[rest])[0]) == 1
+    assert len(learner.query(split.X_pool[rest], n_instances=3)[0]) == 3
 
 
 def _first_row(classifier, X_pool):
