@@ -1450,6 +1450,9 @@ def test_one_dimensional_rows_get_a_short_message_naming_the_argument():
     assert len(message) < 600
     assert message.startswith("X: ") and "X.reshape(-1, 1)" in message
     assert "TfidfVectorizer(), 0" in message
+    # A list is reshaped by np.reshape.
+    with pytest.raises(ValueError, match=r"^X: .*np\.reshape\(X, \(-1, 1\)\)"):
+        learner.fit(list(range(900)), y)
     learner.fit(np.c_[np.arange(900.0)], y)
     with pytest.raises(ValueError, match=r"^X_pool: .*X_pool\.to_frame\(\)"):
         learner.query(pd.Series(np.arange(10.0)))
@@ -1505,6 +1508,12 @@ def test_a_vectorizer_first_in_a_plain_pipeline_is_refused_at_fit():
         )
     with pytest.raises(AttributeError, match="no attribute 'lower'"):
         make_pipeline(lowered, LogisticRegression()).fit(texts[:40, None], y[:40])
+    # And stripping accents by name, where nothing lowercases first.
+    stripped = CountVectorizer(lowercase=False, strip_accents="ascii")
+    with pytest.raises(ValueError, match="first step, CountVectorizer, reads a 1-D"):
+        ActiveLearner(make_pipeline(stripped, LogisticRegression())).fit(
+            texts[:40, None], y[:40]
+        )
     # A callable that reads each item first may read the rows: an analyzer, a
     # preprocessor, or a tokenizer where nothing lowercases before it; and a
     # vectorizer without scikit-learn's settings is left to its own errors.
@@ -1514,6 +1523,7 @@ def test_a_vectorizer_first_in_a_plain_pipeline_is_refused_at_fit():
         CountVectorizer(
             lowercase=False, tokenizer=lambda row: row[0].split(), token_pattern=None
         ),
+        CountVectorizer(lowercase=False, strip_accents=lambda row: row[0]),
         _FirstColumnVectorizer(),
     ):
         ActiveLearner(make_pipeline(vectorizer, LogisticRegression())).fit(
