@@ -782,7 +782,12 @@ def _embedding(learner, estimator, X):
             f"The embedding ({source}) holds {what} for finite rows of X: {cause}."
         )
     if len(values) != len(X):
-        raise ValueError(f"The embedding has {len(values)} rows for {len(X)} examples.")
+        source, _ = _embedding_source(learner, estimator)
+        raise ValueError(
+            f"Distance-based strategies work in an embedding of X, here {source}, "
+            f"which must give one row per example; it gave {len(values)} rows for "
+            f"{len(X)} examples. Return a row for each row of X, in their order."
+        )
     return values
 
 

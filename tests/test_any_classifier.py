@@ -698,6 +698,23 @@ def test_an_embedding_hook_of_one_value_per_row_names_the_shape():
         learner.query(X[200:300], n_instances=5)
 
 
+def test_an_embedding_hook_of_other_rows_names_the_hook_and_the_remedy():
+    # "The embedding has 50 rows for 100 examples." named neither the hook
+    # nor what it must return.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=300),
+        CoreSetQuery(random_state=0),
+        embedding=lambda estimator, X: X[::2],
+    ).fit(X[:80], y[:80])
+    with pytest.raises(
+        ValueError,
+        match=r"here the learner's embedding hook, which must give one row per "
+        r"example; it gave 50 rows for 100 examples\. Return a row for each row",
+    ):
+        learner.query(X[200:300], n_instances=5)
+
+
 @pytest.mark.parametrize(
     "strategy, match",
     [
