@@ -254,6 +254,40 @@ def test_a_binary_skorch_net_is_refused_naming_the_remedy():
         ActiveLearner(net, classes=classes).fit(X[:100], y[:100])
 
 
+class _EmbeddingModule(torch.nn.Module):
+    """A user's module with an embed method of its own (no BackboneModule)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Linear(64, 8)
+        self.head = torch.nn.Linear(8, 4)
+
+    def embed(self, X):
+        return torch.relu(self.body(X))
+
+    def forward(self, X):
+        return self.head(self.embed(X))
+
+
+def test_a_users_net_with_an_embed_method_is_embedded_by_it():
+    X, y, _, classes = user_data("ints")
+    X = X.astype(np.float32)
+    net = NeuralNetClassifier(
+        _EmbeddingModule,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    )
+    learner = ActiveLearner(net, CoreSetQuery(random_state=0), classes=classes)
+    learner.fit(X[:80], y[:80])
+    with torch.no_grad():
+        expected = learner.estimator_.module_.embed(torch.from_numpy(X[200:210]))
+    np.testing.assert_allclose(model_embedding(learner, X[200:210]), expected.numpy())
+    indices, _ = learner.query(X[200:400], n_instances=5)
+    assert len(set(indices.tolist())) == 5
+
+
 def _users_net(**kwargs):
     """A plain skorch net on the digits, as a user builds one."""
     return NeuralNetClassifier(
@@ -713,6 +747,22 @@ def test_an_embedding_hook_of_other_rows_names_the_hook_and_the_remedy():
         r"example; it gave 50 rows for 100 examples\. Return a row for each row",
     ):
         learner.query(X[200:300], n_instances=5)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log1p")
+def test_nan_that_a_preprocessing_step_makes_is_blamed_on_the_step():
+    # The rows are finite: the step (a log of a negative value) makes them.
+    X, y, _, _ = user_data("ints")
+    estimator = make_pipeline(
+        FunctionTransformer(np.log1p), HistGradientBoostingClassifier(max_iter=5)
+    )
+    learner = ActiveLearner(estimator, CoreSetQuery(random_state=0)).fit(X[:80], y[:80])
+    with pytest.raises(
+        ValueError,
+        match=r"The embedding \(the output of the pipeline's preprocessing steps\) "
+        r"holds NaN for finite rows of X: a step makes them \(e\.g\. a log",
+    ):
+        learner.query(X[200:300] - X.max() - 2, n_instances=5)
 
 
 @pytest.mark.parametrize(
@@ -3237,6 +3287,11 @@ def test_a_bare_classifier_is_told_to_go_in_a_learner():
     X, y = np.random.RandomState(0).rand(20, 3), np.arange(20) % 2
     with pytest.raises(TypeError, match="wraps the classifier, not the classifier"):
         MQNetQuery()(LogisticRegression().fit(X, y), X, n_instances=2)
+    # So is one given to a strategy that reads the classifier alone.
+    with pytest.raises(
+        TypeError, match=r"^LogisticRegression holds no single classifier .*ActiveL"
+    ):
+        UncertaintyQuery()(LogisticRegression().fit(X, y), X, n_instances=2)
 
 
 # ----------------------------------------------------------- scikit-activeml

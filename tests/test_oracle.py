@@ -401,6 +401,7 @@ def test_a_mistyped_ood_label_is_rejected(y_true):
         (np.array([0, 1, 255], dtype=np.uint8), -1, "from 0 to 255, or labels"),
         (np.array([0, 1, 2], dtype=np.int8), 300, "from -128 to 127, or labels"),
         ([0, 1, 2], 1.5, "OOD examples, a whole number\\.$"),
+        ([0, 1, 2], np.inf, "OOD examples, a whole number\\.$"),  # no int() of it
         (np.array([0, 1, 2, 7], dtype=object), 1.5, "OOD examples, a whole number"),
         # No NumPy integer holds it: no type to cast the labels to.
         (np.array([0, 1]), 10**30, "to 9223372036854775807\\.$"),
