@@ -860,13 +860,13 @@ def _first_dense_warning(learner):
     try:
         warned = learner in _WARNED_OF_DENSE_EMBEDDING
         return not (warned and _WARNED_OF_DENSE_EMBEDDING[learner] is embedding)
-    except TypeError:  # not weakly referenceable: warned every time
+    except TypeError:  # unhashable (a dataclass): warned every time
         return True
 
 
 def _record_dense_warning(learner):
     learner, embedding = _dense_warning_key(learner)
-    with suppress(TypeError):  # not weakly referenceable
+    with suppress(TypeError):  # unhashable, or not weakly referenceable
         _WARNED_OF_DENSE_EMBEDDING[learner] = embedding
 
 

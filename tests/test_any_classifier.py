@@ -6,9 +6,11 @@ classifier kinds; these tests cover the learner around them.
 """
 
 import copy
+import dataclasses
 import pickle
 import re
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -2753,6 +2755,32 @@ def test_a_modal_learner_given_dataframes_is_warned_of_a_large_sparse_embedding_
             learner.teach(X.iloc[pool[indices]], y[pool[indices]])
             pool = np.delete(pool, indices)
     assert sum("a sparse" in str(w.message) for w in record) == 1
+
+
+@dataclasses.dataclass
+class _DataclassLearner:
+    """A learner of one's own as a dataclass: compared by value, unhashable."""
+
+    estimator: Any
+    X_training: np.ndarray
+    y_training: np.ndarray
+    embedding: Any = None
+    query_strategy: Any = None
+
+
+def test_an_unhashable_learner_is_warned_of_at_every_query(monkeypatch):
+    # A large sparse embedding is warned of once per learner, kept in a
+    # WeakKeyDictionary: one that cannot be a key is warned of again, not
+    # refused.
+    monkeypatch.setattr(skal_openset._model_scores, "DENSE_EMBEDDING_WARN_BYTES", 1)
+    X, y, _, _ = user_data("ints")
+    rows = np.flatnonzero(y != -1)[:60]
+    forest = RandomForestClassifier(n_estimators=5, random_state=0)
+    forest.fit(X[rows], y[rows])
+    learner = _DataclassLearner(forest, X[rows], y[rows], _sparse_rows)
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="a sparse"):
+            CoreSetQuery(random_state=0)(learner, X[300:400], n_instances=5)
 
 
 def test_a_modal_learner_is_told_to_set_its_embedding_attribute(monkeypatch):
