@@ -7,6 +7,7 @@ classifier kinds; these tests cover the learner around them.
 
 import copy
 import dataclasses
+import functools
 import pickle
 import re
 import warnings
@@ -3525,6 +3526,78 @@ def _assert_kept_for_read_back(X, read_back, y, y_true, clf):
     return qs
 
 
+def test_scikit_activeml_adapter_rebuilds_its_learner_for_data_of_another_length():
+    # The learner's rows are those of the data it was called with: rows
+    # added or removed, it is built afresh, and says why.
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    query = qs.query(X[:250], y[:250], LogisticRegression(), batch_size=5)
+    learner = qs.learner_
+    y[query] = y_true[query]
+    with pytest.warns(UserWarning, match="lost what it learnt .*y has 300 rows, not "):
+        qs.query(X, y, LogisticRegression(), batch_size=5)
+    assert qs.learner_ is not learner and len(qs.learner_.y_labelled_) == 45
+
+
+def test_scikit_activeml_classifier_without_classes_learns_them_from_the_labels():
+    pytest.importorskip("skactiveml")
+    from skactiveml.classifier import SklearnClassifier
+
+    X, y_true, y = _skactiveml_digits()
+    clf = SklearnClassifier(LogisticRegression(max_iter=300))
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    query = qs.query(X, y, clf, batch_size=5)
+    assert len(set(query.tolist())) == 5 and np.isnan(y[query]).all()
+    np.testing.assert_array_equal(qs.learner_.classes_, [3, 5, 7, 9])
+
+
+def _with_an_empty_cell():
+    """An identity function whose closure holds an empty cell: the variable
+    it would read for None was deleted."""
+    default = None
+
+    def identity(X):
+        return default if X is None else X  # noqa: F821 (deleted below)
+
+    del default
+    return identity
+
+
+def _partial_of_a_lambda():
+    """A function that copies but does not pickle (a lambda's partial)."""
+    return functools.partial(lambda X, scale: X * scale, scale=1.0)
+
+
+@pytest.mark.parametrize(
+    "make_func",
+    [_with_an_empty_cell, _partial_of_a_lambda],
+    ids=["empty-cell", "partial-of-a-lambda"],
+)
+def test_scikit_activeml_adapter_compares_a_parameter_it_cannot_hash_by_identity(
+    make_func,
+):
+    # The same clf at every call keeps the learner, taught the new rows;
+    # another object in its place rebuilds it, saying so.
+    X, y_true, y = _skactiveml_digits()
+    transformer = FunctionTransformer(make_func())
+    clf = make_pipeline(transformer, LogisticRegression(max_iter=300))
+    qs = SkactivemlQuery(MQNetQuery(random_state=0))
+    query = qs.query(X, y, clf, batch_size=5)
+    learner = qs.learner_
+    y[query] = y_true[query]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # built afresh, it warned
+        query = qs.query(X, y, clf, batch_size=5)
+    assert qs.learner_ is learner and len(learner.y_labelled_) == 45
+    y[query] = y_true[query]
+    other = make_pipeline(
+        FunctionTransformer(make_func()), LogisticRegression(max_iter=300)
+    )
+    with pytest.warns(UserWarning, match="holds another object compared by identity"):
+        qs.query(X, y, other, batch_size=5)
+    assert qs.learner_ is not learner
+
+
 def test_scikit_activeml_adapter_hashes_rows_without_nan_as_before():
     # Rewritten whatever they held, a frame's blocks hashed apart (pandas 2,
     # and extension dtypes in pandas 3): a saved adapter rebuilt its learner.
@@ -3641,6 +3714,12 @@ def test_scikit_activeml_adapter_names_its_own_arguments():
         TypeError, match="strategy must be a query strategy of skal_openset"
     ):
         SkactivemlQuery(None).query(X, y, LogisticRegression())
+    # scikit-activeml's own arguments that it cannot serve
+    for unsupported in ({"return_utilities": True}, {"sample_weight": np.ones(300)}):
+        with pytest.raises(ValueError, match="supports neither return_utilities"):
+            qs.query(X, y, LogisticRegression(), **unsupported)
+    with pytest.raises(ValueError, match="y holds no label: label a few rows first"):
+        qs.query(X, np.full(len(y), np.nan), LogisticRegression())
 
 
 def test_scikit_activeml_adapter_refuses_ood_answers_read_as_missing():
