@@ -2885,6 +2885,19 @@ def test_teach_open_set_updates_keeps_ood_and_teaches_in_rows_only():
     assert len(learner.X_ood_) == n_ood + 5
 
 
+def test_teach_open_set_gives_modal_a_list_of_rows_as_an_array():
+    # modAL stacks arrays onto its arrays and lists alike: the IN rows of a
+    # list go as the checked array, the OOD ones into X_ood_.
+    X, y, is_in, strategy, learner = _modal_like_on_in_rows()
+    indices, _ = strategy(learner, X[80:400], n_instances=10)
+    rows, labels = X[80:400][indices], y[80:400][indices]
+    assert 0 < np.sum(labels == -1) < 10
+    n_trained = len(learner.X_training)
+    teach_open_set(learner, rows.tolist(), labels)
+    np.testing.assert_array_equal(learner.X_training[n_trained:], rows[labels != -1])
+    np.testing.assert_array_equal(learner.X_ood_, rows[labels == -1])
+
+
 def test_one_mqnet_shared_by_two_modal_learners_is_refused():
     # modAL uses the strategy object it is given: the second learner's query
     # sets were added to the first one's, and one meta-model learnt from both.

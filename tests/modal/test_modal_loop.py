@@ -195,6 +195,22 @@ def test_teach_open_set_gives_modal_the_rows_as_they_were_given():
     assert len(learner.X_ood_) == np.sum(labels == -1)
 
 
+def test_teach_open_set_starts_a_modal_learner_made_without_rows():
+    # modAL takes the first rows taught as its X_training: the IN ones, the
+    # OOD ones kept apart, every label checked against the OOD label given.
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, y, -1)
+    learner = modAL_models.ActiveLearner(
+        estimator=LogisticRegression(max_iter=500),
+        query_strategy=RandomQuery(random_state=0),
+    )
+    teach_open_set(learner, X[:60], y[:60], ood_label=-1)
+    is_in = y[:60] != -1
+    np.testing.assert_array_equal(learner.X_training, X[:60][is_in])
+    np.testing.assert_array_equal(learner.X_ood_, X[:60][~is_in])
+    assert learner.estimator.classes_.tolist() == [0, 1, 2, 3]
+
+
 def test_teach_open_set_trains_the_users_classifier_in_place():
     # It swapped learner.estimator for a trained copy, so the classifier the
     # user kept a reference to silently went stale.
