@@ -768,6 +768,21 @@ def test_nan_that_a_preprocessing_step_makes_is_blamed_on_the_step():
         learner.query(X[200:300] - X.max() - 2, n_instances=5)
 
 
+def test_nan_that_a_diverged_net_makes_is_blamed_on_the_net():
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(mlp(), CoreSetQuery(random_state=0))
+    learner.fit(X[:80], y[:80])
+    with torch.no_grad():  # as the weights of a net that diverged
+        for parameter in learner.estimator_.module_.parameters():
+            parameter.fill_(np.nan)
+    with pytest.raises(
+        ValueError,
+        match=r"The embedding \(the net's penultimate layer\) holds NaN for finite "
+        r"rows of X: the net has diverged; retrain it, e\.g\. with a lower",
+    ):
+        learner.query(X[200:300], n_instances=5)
+
+
 @pytest.mark.parametrize(
     "strategy, match",
     [
