@@ -1120,9 +1120,10 @@ class TargetNet(NeuralNetClassifier):
         """Keep the scale of fit's rows (array, list or DataFrame), which later
         rows must share: ``_uint8_fit_max_``, the largest pixel of uint8 rows,
         which the net scales to [0, 1]; ``_fit_range_``, the smallest and
-        largest value of other numeric rows, in their dtype, which the net
-        takes as they are. None for rows passed on unscaled. The trailing
-        underscores keep them out of skorch's parameters."""
+        largest value of other numeric rows, in their dtype (float64 for
+        objects or text holding numbers), which the net takes as they are.
+        None for rows passed on unscaled. The trailing underscores keep them
+        out of skorch's parameters."""
         self._uint8_fit_max_ = self._fit_range_ = None
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return  # passed on as they are, never scaled
@@ -1131,6 +1132,12 @@ class TargetNet(NeuralNetClassifier):
         rows = X.toarray() if sp.issparse(X) else np.asarray(X)
         if not rows.size:
             return
+        if rows.dtype.kind in "OSU":
+            # Objects or text: the net reads them as the numbers they hold.
+            try:
+                rows = rows.astype(np.float64)
+            except (TypeError, ValueError):
+                return  # not numbers: fit says so
         if rows.dtype == np.uint8:
             self._uint8_fit_max_ = int(rows.max())
         elif rows.dtype.kind in "biuf":

@@ -1531,6 +1531,27 @@ def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
     )
 
 
+@pytest.mark.parametrize("dtype", [object, str])
+def test_a_net_fitted_on_object_or_text_pixels_refuses_uint8_ones(dtype):
+    # Objects or text holding 0..255 were taken as the numbers they hold, but
+    # left no scale behind: the same pixels as uint8 were then scaled to [0, 1]
+    # without a word, and the predictions changed.
+    X = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
+    y = np.arange(32) % 2
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    net.fit(X.astype(dtype), y)
+    with pytest.raises(ValueError, match="fitted on float64 rows from 0.0 to 255.0"):
+        net.predict_proba(X)
+    np.testing.assert_array_equal(
+        net.predict_proba(X.astype(np.float64)), net.predict_proba(X.astype(dtype))
+    )
+    # Fitted on such rows in [0, 1], the net reads uint8 pixels on that scale.
+    net.fit((X / 255.0).astype(dtype), y)
+    np.testing.assert_allclose(
+        net.predict_proba(X), net.predict_proba(X / 255.0), rtol=1e-5
+    )
+
+
 def test_a_net_fitted_on_scaled_floats_reads_integer_pixels_as_uint8_ones():
     # int64 pixels 0..255 went in unscaled where uint8 ones were scaled to
     # [0, 1], the fit's scale: 18% of Fashion-MNIST predictions changed.
