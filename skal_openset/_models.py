@@ -1177,6 +1177,16 @@ class TargetNet(NeuralNetClassifier):
         X = uint8_if_pixels(np.asarray(X))
         if X.dtype == np.uint8 or X.size == 0 or one_pixel_scale(X, fitted_max):
             return X
+        if X.dtype.kind in "iu":
+            # not "X is int64": integer pixels in 0..255 are read; a cast to
+            # uint8 would wrap these values around
+            raise ValueError(
+                f"X holds integers from {X.min()} to {X.max()}, beyond the "
+                f"0..255 of the uint8 pixels the net was fitted on (largest "
+                f"{fitted_max}), which it scales to [0, 1]: give pixels in "
+                "0..255 (of any integer dtype), or floats already scaled to "
+                "[0, 1] where the pixels use 0-255."
+            )
         raise ValueError(
             f"X is {X.dtype}, but the net was fitted on uint8 pixels (largest "
             f"{fitted_max}), which it scales to [0, 1]: give uint8 pixels, or "

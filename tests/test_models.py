@@ -1432,6 +1432,17 @@ def test_a_net_fitted_on_uint8_pixels_reads_them_in_any_integer_dtype():
         net.predict_proba(X.astype(np.float32))
 
 
+def test_integers_beyond_0_to_255_beside_uint8_pixels_name_their_values():
+    # The message said "X is int64", which the net reads in 0..255, and
+    # advised uint8 pixels: X.astype(np.uint8) wraps 256 around to 0.
+    X = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    net.fit(X, np.arange(32) % 2)
+    for shift, values in [(1, "from 1 to 256"), (-1, "from -1 to 254")]:
+        with pytest.raises(ValueError, match=f"X holds integers {values}, beyond"):
+            net.predict_proba(X.astype(np.int64) + shift)
+
+
 def test_the_uint8_rule_holds_for_dataframes_masks_and_sparse_rows():
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
