@@ -118,6 +118,12 @@ def test_mlp_rejects_bad_arguments():
         MLPModule(4, 0)
 
 
+def test_loss_prediction_refuses_a_backbone_without_feature_maps():
+    # Else its output layer would have no input: a module predicting a constant.
+    with pytest.raises(ValueError, match="at least one feature map"):
+        LossPredictionModule(())
+
+
 def test_loss_prediction_pools_and_shapes():
     torch.manual_seed(0)
     head = LossPredictionModule((3, 5), hidden_size=7)
@@ -303,6 +309,21 @@ def test_the_nets_train_alike_whatever_torchs_default_device(kind, keep_default_
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_array_equal(got[1], expected[1])
     assert states_equal(got[2], expected[2])
+
+
+def test_the_batches_drawn_on_the_cpu_under_another_default_device_count_alike(
+    keep_default_device,
+):
+    # Under another default device the nets wrap their batches; len() of
+    # them (a progress bar's) counts those of the wrapped iterator.
+    X, y = rows_for("mlp")
+    net = TABLE_OR_IMAGE_NETS["mlp"]().set_params(batch_size=16).fit(X, y)
+    dataset = net.get_dataset(X, y)
+    expected = [len(net.get_iterator(dataset, training)) for training in (1, 0)]
+    torch.set_default_device("meta")
+    for training, count in zip((True, False), expected):
+        batches = net.get_iterator(dataset, training=training)
+        assert len(batches) == count == len(list(batches))
 
 
 def test_a_module_left_on_a_meta_default_device_names_the_device_parameter(
@@ -531,6 +552,13 @@ def test_partial_fit_keeps_the_classes_of_earlier_batches_and_declared_ones():
     assert net().partial_fit(X[first_two], y[first_two]).classes_.tolist() == [0, 1]
     with pytest.raises(ValueError, match="classes holds labels outside 0..2"):
         net().partial_fit(X, y, classes=[3, 7, 9])
+
+    # a module given built has no module__n_classes to name
+    built = TargetNet(MLPModule(n_features=4, n_classes=3), max_epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"outside 0..k-1 \(e.g. -1\); class ind"):
+        built.partial_fit(X, y, classes=[-1, 0, 1])
+    built.partial_fit(X[first_two], y[first_two], classes=[2])
+    np.testing.assert_array_equal(built.classes_, np.arange(3))
 
 
 def test_partial_fit_forgets_the_classes_of_a_module_built_afresh():
@@ -1414,6 +1442,9 @@ def test_learning_loss_probabilities_are_a_softmax_whatever_the_criterion():
     np.testing.assert_allclose(proba.sum(1), 1, rtol=1e-5)
     expected = torch.softmax(torch.from_numpy(predict_logits(net, X)), 1).numpy()
     np.testing.assert_allclose(proba, expected, rtol=1e-5)
+    # Another nonlinearity than "auto" is the net's, as skorch's: None, logits.
+    net.set_params(predict_nonlinearity=None)
+    np.testing.assert_array_equal(net.predict_proba(X), predict_logits(net, X))
 
 
 def test_a_net_fitted_on_uint8_pixels_reads_them_in_any_integer_dtype():
@@ -1585,6 +1616,25 @@ def test_a_net_fitted_on_scaled_floats_reads_integer_pixels_as_uint8_ones():
     )
 
 
+def test_a_fit_on_no_image_rows_is_refused_as_any_empty_fit():
+    # No scale to record from no rows: fit's own check says what is wrong.
+    net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1)
+    for dtype in (np.uint8, np.float32):
+        with pytest.raises(ValueError, match=r"0 sample\(s\) \(shape=\(0, 1, 8, 8\)"):
+            net.fit(np.zeros((0, 1, 8, 8), dtype), np.zeros(0, int))
+
+
+def test_image_rows_of_no_real_numbers_are_refused_at_fit():
+    # They leave no scale behind, and fit's own checks name what they hold.
+    net = make_cnn_classifier(2, input_shape=(1, 4, 4), max_epochs=1)
+    for rows, match in [
+        (np.full((4, 1, 4, 4), "dark"), "could not convert string to float"),
+        (np.ones((4, 1, 4, 4), complex), "Complex data not supported"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            net.fit(rows, np.arange(4) % 2)
+
+
 def test_a_fit_on_a_list_of_uint8_rows_is_a_fit_on_uint8_pixels():
     # The list was scaled at fit (as uint8) but not recorded as such, so
     # int64 pixels went in unscaled.
@@ -1619,6 +1669,11 @@ def test_a_net_reads_tensors_as_the_arrays_they_hold():
     cnn.fit(torch.from_numpy(pixels), labels)
     np.testing.assert_array_equal(cnn.predict_proba(torch.from_numpy(pixels)), expected)
     np.testing.assert_array_equal(cnn.predict_proba(pixels), expected)
+    # NumPy has no bfloat16: such a tensor is read as the float32 it holds.
+    half = torch.from_numpy(X).bfloat16()
+    np.testing.assert_array_equal(
+        net.predict_proba(half), net.predict_proba(half.float().numpy())
+    )
 
 
 class _BagOfTokens(nn.Module):
@@ -1763,6 +1818,29 @@ def test_a_component_given_to_a_factory_leaves_out_the_settings_it_does_not_take
     assert net.optimizer_.param_groups[0]["weight_decay"] == 5e-4  # Adam takes it
 
 
+class _SGDOfAnyKeyword(torch.optim.SGD):
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+
+
+class _SGDOfNoSignature:
+    """An optimizer whose signature Python cannot read, as a C extension's."""
+
+    __signature__ = "unreadable"
+
+    def __new__(cls, params, **kwargs):
+        return torch.optim.SGD(params, **kwargs)
+
+
+@pytest.mark.parametrize("optimizer", [_SGDOfAnyKeyword, _SGDOfNoSignature])
+def test_a_component_that_may_take_any_setting_is_given_every_one(optimizer):
+    # Nothing tells which settings it does not take: the recipe's are all given.
+    net = make_resnet18_classifier(
+        2, input_shape=(3, 8, 8), width=4, optimizer=optimizer
+    ).initialize()
+    assert net.optimizer_.param_groups[0]["momentum"] == 0.9  # the recipe's
+
+
 @pytest.mark.parametrize("max_epochs", [0, -3, 2.5])
 def test_a_net_of_no_epochs_is_refused(max_epochs):
     # skorch trained no epoch and the "fitted" net predicted at random.
@@ -1813,3 +1891,18 @@ def test_a_device_this_machine_lacks_is_refused_without_offering_devices_it_lack
         ValueError, match=r"use 'cpu', or one of its CUDA devices \(cuda:0\.\.1\)"
     ):
         _models.check_device("cuda:2")
+
+
+def test_a_torch_without_an_mps_device_count_counts_mps_by_its_availability(
+    monkeypatch,
+):
+    # torch < 2.5 has no torch.mps.device_count; setup.cfg allows torch >= 2.1.
+    from skal_openset import _models
+
+    monkeypatch.delattr(torch.mps, "device_count", raising=False)
+    count = int(torch.backends.mps.is_available())
+    assert _models._device_count("mps") == count
+    with pytest.raises(
+        ValueError, match=rf"'mps:1' names an MPS device .* has {count}"
+    ):
+        _models.check_device("mps:1")

@@ -143,6 +143,17 @@ def test_a_copy_of_a_selector_set_for_the_meta_device_keeps_it():
         assert copy.deepcopy(selector).device == "meta"
 
 
+def test_a_copy_of_a_selector_set_for_no_torch_device_keeps_it_for_fit_to_refuse():
+    # A misspelt device is no device this machine lacks: not silently 'cpu'.
+    selector = MetaQueryNetSelector(device="cdua")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeviceWarning)
+        copied = copy.deepcopy(selector)
+    assert copied.device == "cdua"
+    with pytest.raises(ValueError, match="'cdua' is not a torch device"):
+        copied.fit(np.random.RandomState(0).rand(10, 2), np.arange(10))
+
+
 def test_a_learner_fitted_with_a_gpu_strategy_loads_without_a_change_to_warn_of(
     split, tmp_path, monkeypatch
 ):
@@ -214,6 +225,17 @@ def test_the_learning_rate_callbacks_pickle_without_object_getstate(monkeypatch)
         copied = pickle.loads(pickle.dumps(callback))
         assert copied.lr_scheduler_ is None
         assert callback.lr_scheduler_ is not None  # the original keeps it
+
+
+@pytest.mark.parametrize("make", _RESNETS.values(), ids=_RESNETS.keys())
+def test_an_unfitted_resnet_pickles_and_trains_as_the_one_it_copies(make):
+    # Its learning-rate callback holds no torch scheduler yet: nothing to drop.
+    X = np.random.default_rng(0).random((16, 1, 8, 8), dtype=np.float32)
+    y = np.arange(16) % 3
+    copied = pickle.loads(pickle.dumps(make())).fit(X, y)
+    expected = make().fit(X, y)
+    assert copied.history[:, "train_loss"] == expected.history[:, "train_loss"]
+    np.testing.assert_array_equal(copied.predict_proba(X), expected.predict_proba(X))
 
 
 @pytest.mark.parametrize("make", _RESNETS.values(), ids=_RESNETS.keys())
