@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
+from skorch.dataset import Dataset
 from torch import nn
 
 from skal_openset._inference import (
@@ -154,6 +155,32 @@ def test_embed_hook_fallback_takes_the_heads_last_call(data):
     emb, logits = embed_and_predict_logits(net, X)
     np.testing.assert_allclose(emb, expected, rtol=1e-6)
     np.testing.assert_allclose(logits, predict_logits(net, X), rtol=1e-6)
+
+
+class _OwnEmbed(nn.Module):
+    """A module of one's own with an embed method, and no BackboneModule."""
+
+    def __init__(self):
+        super().__init__()
+        self.body, self.out = nn.Linear(N_FEATURES, 8), nn.Linear(8, K)
+
+    def embed(self, x):
+        return torch.tanh(self.body(x))
+
+    def forward(self, x):
+        return self.out(self.embed(x))
+
+
+def test_embed_and_logits_of_a_module_with_its_own_embed_method(data):
+    # Only its embed method knows the embedding: logits would take a second
+    # pass, so there are none.
+    X, _ = data
+    net = TargetNet(_OwnEmbed, classes=np.arange(K)).initialize()
+    emb, logits = embed_and_predict_logits(net, X)
+    assert logits is None
+    with torch.no_grad():
+        expected = net.module_.embed(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(emb, expected, rtol=1e-6)
 
 
 def test_embed_hook_fallback_matches_embed(data, mlp_net):
@@ -512,6 +539,9 @@ def test_no_rows_is_a_clear_error(mlp_net, helper):
     # array, it gets scikit-learn's "Found array with 0 sample(s)".
     with pytest.raises(ValueError, match="0 sample"):
         helper(mlp_net, torch.empty(0, N_FEATURES))
+    # A Dataset is passed on as it is, and counted here.
+    with pytest.raises(ValueError, match=r"^X holds no rows \(0 samples\); give"):
+        helper(mlp_net, Dataset(np.empty((0, N_FEATURES), np.float32)))
 
 
 class _TwoInputs(nn.Module):
