@@ -196,6 +196,15 @@ def test_the_fast_net_says_to_pass_arrays_or_tensors():
             net.predict_proba(data)
 
 
+def test_the_fast_net_trains_on_a_skorch_dataset_of_tensors_as_on_their_arrays():
+    # A Dataset is passed on as it is: its batches are cut from the tensors.
+    X, y = _images(16), np.arange(16) % 2
+    expected = _tiny_fast_net().fit(X, y).predict_proba(X)
+    tensors = Dataset(torch.from_numpy(X), torch.from_numpy(y))
+    net = _tiny_fast_net().fit(tensors, None)
+    np.testing.assert_array_equal(net.predict_proba(tensors), expected)
+
+
 @pytest.mark.parametrize("shuffle, min_steps", [(True, 0), (True, 5), (False, 0)])
 def test_batch_iterator_len_counts_without_drawing(shuffle, min_steps):
     X, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
@@ -410,6 +419,23 @@ def test_contrastive_encoder_fit_transform():
     assert not np.array_equal(Z, _tiny_encoder(random_state=1).fit(X).transform(X))
     timed = _tiny_encoder(max_epochs=1000, max_seconds=0.01).fit(X)
     assert timed.n_steps_ < 3000
+
+
+def test_a_time_limit_not_reached_leaves_the_encoders_training_alone():
+    X = _images(24)
+    expected = _tiny_encoder().fit(X)
+    timed = _tiny_encoder(max_seconds=1e6).fit(X)
+    assert timed.n_steps_ == expected.n_steps_ == 3
+    assert timed.loss_curve_ == expected.loss_curve_
+    np.testing.assert_array_equal(timed.transform(X), expected.transform(X))
+
+
+def test_a_time_limit_reached_as_an_epoch_ends_adds_no_empty_epoch():
+    # 8 images in batches of 8: each step is an epoch, whose loss is recorded
+    # before the limit stops training; an empty one would be NaN.
+    timed = _tiny_encoder(max_epochs=100, max_seconds=1e-9).fit(_images(8))
+    assert timed.n_steps_ == 1 and len(timed.loss_curve_) == 1
+    assert np.isfinite(timed.loss_curve_).all()
 
 
 def test_contrastive_views_flip_before_the_rotation(monkeypatch):
@@ -816,6 +842,22 @@ def test_an_encoder_saved_on_a_gpu_loads_and_transforms_on_the_cpu(
         loaded = load_object(save_object(purity, path))
     assert loaded._features_module is None
     np.testing.assert_array_equal(loaded._features(X), loaded.encoder_.transform(X))
+
+
+def test_an_unfitted_contrastive_purity_pickles_and_scores_as_the_original():
+    # Nothing fitted to restore: the copy fits its encoder on its first pool.
+    X = _images(16)
+    learner = SimpleNamespace(
+        X_training=X[:5], y_training=np.zeros(5, int), ood_label=-1
+    )
+    purity = ContrastivePurity(_tiny_encoder(), use_ood=True)
+    copied = pickle.loads(pickle.dumps(purity))
+    assert not hasattr(copied, "encoder_")
+    np.testing.assert_array_equal(copied(learner, X[5:]), purity(learner, X[5:]))
+    # Its repr (in a strategy's too) shows its parameters, as an estimator's.
+    assert repr(copied) == (
+        f"ContrastivePurity(encoder={purity.encoder!r}, use_ood=True, memory=None)"
+    )
 
 
 def test_contrastive_purity_checks_every_pool_cached_or_not():
