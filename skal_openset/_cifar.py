@@ -188,11 +188,21 @@ def _check_class_names(dataset, class_names):
         )
 
 
+def _label_numbers(labels):
+    """`labels` as an array, those of an object array (a pandas object
+    column) as the numbers they are, which the checks read: otherwise
+    CIFAR-100 labels passed as CIFAR-10's went unchecked."""
+    labels = np.asarray(labels)
+    if labels.dtype == object and labels.size:
+        labels = np.asarray(labels.tolist())
+    return labels
+
+
 def _check_label_range(dataset, labels, name):
     """Refuse labels outside `dataset`'s classes: CIFAR-100 fine labels passed
     as CIFAR-10's took four of them as the IN classes and 96 as OOD, and
     negative labels (labels from 1, shifted by -1) became OOD classes."""
-    labels = np.asarray(labels)
+    labels = _label_numbers(labels)
     n_classes = _N_CLASSES[dataset]
     if not labels.size or labels.dtype.kind not in "iuf":
         return
@@ -226,7 +236,7 @@ def _check_cifar100_classes(y):
     """Refuse CIFAR-10 labels passed as CIFAR-100's: in range, they failed
     later with the 40 IN classes the split lacks. Only the training labels
     must hold them; a test set may be small."""
-    y = np.asarray(y)
+    y = _label_numbers(y)
     if not y.size or y.dtype.kind not in "iuf":
         return
     distinct = np.unique(y)

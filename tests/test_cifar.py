@@ -1012,6 +1012,27 @@ def test_make_cifar_split_refuses_labels_beyond_the_datasets_classes():
     make_cifar_split(X, y, X, y, dataset="cifar100", budget=10)  # as it should
 
 
+def test_make_cifar_split_checks_labels_held_in_an_object_array():
+    # Numbers in an object array (a pandas object column) went unchecked:
+    # CIFAR-100 labels as CIFAR-10's made four IN classes and 96 OOD again.
+    X, y = _cifar_like(5, 100)
+    as_objects = y.astype(object)
+    with pytest.raises(ValueError, match=r"^y holds the label 99, but cifar10 has"):
+        make_cifar_split(X, as_objects, X, y % 10, budget=10)
+    with pytest.raises(ValueError, match=r"^y_test holds the label 99, but cifar10"):
+        make_cifar_split(X, y % 10, X, as_objects, budget=10)
+    with pytest.raises(ValueError, match=r"^y holds 10 distinct labels"):
+        make_cifar_split(X, (y % 10).astype(object), X, y, dataset="cifar100")
+    same = dict(dataset="cifar100", budget=10, random_state=0)
+    expected = make_cifar_split(X, y, X, y, **same)
+    got = make_cifar_split(X, as_objects, X, as_objects, **same)
+    np.testing.assert_array_equal(got.initial_idx, expected.initial_idx)
+    np.testing.assert_array_equal(got.y_pool, expected.y_pool)
+    # No labels to check: the arrays' own check refuses them.
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        make_cifar_split(X, y, X[:0], y[:0].astype(object), dataset="cifar100")
+
+
 def test_make_cifar_split_tells_labels_from_1_from_cifar100_labels():
     # Labels 1..10 were taken for CIFAR-100 fine labels, and 'cifar100', as
     # told, refused them too: that they do not occur in y.
