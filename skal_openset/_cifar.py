@@ -101,8 +101,8 @@ def make_cifar_split(
     Raises
     ------
     ValueError
-        For an unknown ``dataset`` or ``split``, labels outside the
-        dataset's classes (below 0, or 10 and above for CIFAR-10), ``y``
+        For an unknown ``dataset`` or ``split``, text labels, labels outside
+        the dataset's classes (below 0, or 10 and above for CIFAR-10), ``y``
         with 10 distinct labels or fewer for CIFAR-100, ``class_names``
         that are not the dataset's, a
         ``budget`` that is None or larger than the pool, or data that cannot
@@ -188,13 +188,28 @@ def _check_class_names(dataset, class_names):
         )
 
 
-def _label_numbers(labels):
+def _label_numbers(dataset, labels, name):
     """`labels` as an array, those of an object array (a pandas object
     column) as the numbers they are, which the checks read: otherwise
-    CIFAR-100 labels passed as CIFAR-10's went unchecked."""
+    CIFAR-100 labels passed as CIFAR-10's went unchecked. Text labels are
+    refused: the split's IN classes are class indices, which they never
+    are (a message naming those, not the classes of y, says so)."""
     labels = np.asarray(labels)
     if labels.dtype == object and labels.size:
         labels = np.asarray(labels.tolist())
+    if labels.dtype.kind in "SU" and labels.size:
+        names = (
+            "CIFAR10_CLASSES.index(name)"
+            if dataset == "cifar10"
+            else "the name's place in alphabetical order"
+        )
+        raise ValueError(
+            f"{name} holds text labels (e.g. {labels.flat[0].item()!r}), but a "
+            f"{dataset} split names its IN classes by class index (0.."
+            f"{_N_CLASSES[dataset] - 1}): pass each image's class index, as "
+            "load_cifar_batches and load_image_folder_zip give them (for "
+            f"digits as text, {name}.astype(int); for a class name, {names})."
+        )
     return labels
 
 
@@ -202,7 +217,7 @@ def _check_label_range(dataset, labels, name):
     """Refuse labels outside `dataset`'s classes: CIFAR-100 fine labels passed
     as CIFAR-10's took four of them as the IN classes and 96 as OOD, and
     negative labels (labels from 1, shifted by -1) became OOD classes."""
-    labels = _label_numbers(labels)
+    labels = _label_numbers(dataset, labels, name)
     n_classes = _N_CLASSES[dataset]
     if not labels.size or labels.dtype.kind not in "iuf":
         return
@@ -236,7 +251,7 @@ def _check_cifar100_classes(y):
     """Refuse CIFAR-10 labels passed as CIFAR-100's: in range, they failed
     later with the 40 IN classes the split lacks. Only the training labels
     must hold them; a test set may be small."""
-    y = _label_numbers(y)
+    y = _label_numbers("cifar100", y, "y")
     if not y.size or y.dtype.kind not in "iuf":
         return
     distinct = np.unique(y)

@@ -1071,6 +1071,21 @@ def test_make_cifar_split_refuses_class_names_other_than_the_datasets():
     make_cifar_split(X, y, X, y, dataset="cifar100", budget=10, class_names=names)
 
 
+def test_make_cifar_split_names_class_indices_for_text_labels():
+    # Text labels never hold the IN classes, which are indices: the message
+    # was "in_classes [4, 2, 5, 7] do not occur in y (its classes are ['0',
+    # '1', ...])", or "y_test holds none of the IN classes", without a remedy.
+    X, y = _cifar_like(5, 10)
+    names = np.array(CIFAR10_CLASSES)[y]
+    match = r"^y holds text labels \(e.g. 'airplane'\), but a cifar10 split names"
+    with pytest.raises(ValueError, match=match + ".*CIFAR10_CLASSES.index"):
+        make_cifar_split(X, names, X, y, budget=10)
+    with pytest.raises(ValueError, match=r"^y_test holds text.*y_test.astype\(int\)"):
+        make_cifar_split(X, y, X, y.astype(str).astype(object), budget=10)
+    with pytest.raises(ValueError, match=r"^y holds text.*cifar100 split.*0\.\.99"):
+        make_cifar_split(X, y.astype(str), X, y, dataset="cifar100", budget=10)
+
+
 def test_make_cifar_split_refuses_negative_labels():
     # Labels from 1 shifted by -1 passed: the -1 images became OOD images.
     X, y = _cifar_like(5, 10)
