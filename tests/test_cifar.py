@@ -1029,8 +1029,9 @@ def test_make_cifar_split_checks_labels_held_in_an_object_array():
     np.testing.assert_array_equal(got.initial_idx, expected.initial_idx)
     np.testing.assert_array_equal(got.y_pool, expected.y_pool)
     # No labels to check: the arrays' own check refuses them.
-    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
-        make_cifar_split(X, y, X[:0], y[:0].astype(object), dataset="cifar100")
+    for data in [(X, y, X[:0], y[:0]), (X[:0], y[:0], X, y)]:
+        with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+            make_cifar_split(*data, dataset="cifar100")
 
 
 def test_make_cifar_split_tells_labels_from_1_from_cifar100_labels():
