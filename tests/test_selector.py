@@ -472,6 +472,11 @@ def test_saturating_meta_inputs_warn():
         MetaQueryNetSelector(max_epochs=2).fit(np.ones((4, 2)), [0.0, 1, 2, 3])
         near = np.ones((4, 2)) + np.arange(4)[:, None] * 1e-12
         MetaQueryNetSelector(max_epochs=2).fit(near, [0.0, 1, 2, 3])
+        # saturated rows warn of nothing where they are identical, or few
+        MetaQueryNetSelector(max_epochs=2).fit(np.full((4, 2), 1e4), [0.0, 1, 2, 3])
+        few = Z.copy()
+        few[:3] *= 1e4
+        MetaQueryNetSelector(random_state=0).fit(few, y)
 
 
 def test_meta_inputs_too_small_to_tell_apart_warn():
@@ -798,6 +803,21 @@ def test_divergence_from_a_margin_beyond_float32_names_margin():
         MetaQueryNetSelector(margin=1e39, max_epochs=5).fit(Z / Z.max(), y)
 
 
+def test_an_optimizer_error_other_than_an_overflow_is_raised_as_it_is(monkeypatch):
+    # Only torch's overflow means the training diverged; another error (an
+    # out-of-memory, say) is no advice to lower lr.
+    class Failing(torch.optim.Adam):
+        def step(self, closure=None):
+            raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setitem(_selector._OPTIMIZERS, "adam", Failing)
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(max_epochs=2)
+    with pytest.raises(RuntimeError, match="^CUDA out of memory$"):
+        selector.fit(Z, y)
+    assert not hasattr(selector, "module_")
+
+
 def test_saturation_from_a_huge_lr_names_lr_not_the_inputs():
     Z, y = synthetic_self_validation_set(60, np.random.RandomState(0))
     with pytest.warns(ConvergenceWarning, match="lower lr") as record:
@@ -836,6 +856,9 @@ def test_pairwise_ranking_accuracy_rejects_bad_input():
     selector = MetaQueryNetSelector(max_epochs=2, random_state=0).fit(Z, y)
     with pytest.raises(ValueError, match="sample_weight.shape"):  # as fit says
         selector.score(Z, y, sample_weight=np.ones(29))
+    for score in ([0.1, 0.2], [[0.1, 0.2, 0.3]]):
+        with pytest.raises(ValueError, match="must be 1-D arrays of the same len"):
+            pairwise_ranking_accuracy([0.0, 1.0, 2.0], score)
 
 
 def test_pairwise_ranking_accuracy_with_groups_matches_a_loop():
@@ -926,6 +949,17 @@ def test_rule_init_is_a_fit_to_the_sum_then_a_warm_fit_to_the_target():
     two_fits.set_params(warm_start=True).fit(Z, y)
     rule_start = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
     np.testing.assert_array_equal(rule_start.predict(Z), two_fits.predict(Z))
+
+
+def test_rule_init_where_the_sum_ties_every_row_keeps_the_random_start():
+    # Meta-inputs that trade off exactly (P + I = 1): the rule has no pair to
+    # rank, so nothing to fit, and the start is the random one.
+    z0 = np.arange(40) / 64
+    Z, y = np.column_stack([z0, 1 - z0]), np.where(z0 > 0.3, z0, 0.0)
+    rule = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
+    expected = MetaQueryNetSelector(random_state=0).fit(Z, y)
+    assert rule.loss_curve_ == expected.loss_curve_
+    np.testing.assert_array_equal(rule.predict(Z), expected.predict(Z))
 
 
 def test_rule_init_then_learns_the_target():
@@ -1335,6 +1369,17 @@ def test_missing_groups_are_refused(groups):
     with pytest.raises(ValueError, match="groups contains a missing value"):
         MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=groups)
     with pytest.raises(ValueError, match="groups contains a missing value"):
+        pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
+
+
+def test_unhashable_groups_are_refused():
+    Z, y = np.ones((3, 2)), np.array([0.0, 1.0, 2.0])
+    groups = np.empty(3, dtype=object)
+    groups[:] = [[0], [1], [0]]
+    match = r"groups must hold hashable labels .*unhashable type: 'list'"
+    with pytest.raises(ValueError, match=match):
+        MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=groups)
+    with pytest.raises(ValueError, match=match):
         pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
 
 
