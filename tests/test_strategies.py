@@ -1014,6 +1014,19 @@ def test_a_class_or_a_strategy_for_a_score_or_features_is_refused_at_fit(
         learner.fit(split.X_pool[idx], split.y_pool[idx])
 
 
+class _Misnamed(_base.QueryStrategy):
+    def select(self, learner, X_pool, n_instances, rng):  # not _select
+        return np.arange(n_instances), np.zeros(n_instances)
+
+
+@pytest.mark.parametrize("strategy", [_base.QueryStrategy(), _Misnamed()])
+def test_a_strategy_without_select_names_the_method_to_define(learner, strategy):
+    # A bare NotImplementedError, with no message, told nothing.
+    match = r"^_?\w+ defines no _select\(self, learner, X_pool, n_instances, rng\)"
+    with pytest.raises(NotImplementedError, match=match):
+        strategy(learner, np.zeros((5, 64)), n_instances=2)
+
+
 def test_an_unhashable_callable_score_is_taken(split):
     # Looked up among the array-level functions by hashing: a frozen
     # dataclass holding a list raised "unhashable type: 'list'" at fit.

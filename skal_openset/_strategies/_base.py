@@ -198,7 +198,12 @@ class QueryStrategy(BaseEstimator):
             _KEPT.reset(token)
 
     def _select(self, learner, X_pool, n_instances, rng):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no _select(self, learner, X_pool, "
+            "n_instances, rng), which a QueryStrategy subclass implements: "
+            "return the positions in X_pool to label, highest priority first, "
+            "and their scores (see the QueryStrategy example)."
+        )
 
     def _check_estimator(self, estimator):
         """Raise a ValueError naming the remedy if `estimator` cannot serve.
