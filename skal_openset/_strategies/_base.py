@@ -311,11 +311,10 @@ def unit_scaled(embedding):
 
     Distance-based choices do not change under one common scale, and the
     squared norms of moderate values cannot overflow (an input-space
-    embedding may hold values near the float limit).
+    embedding may hold values near the float limit). `embedding` is a float
+    array (float64 or float32), as ``model_embedding`` gives it.
     """
     embedding = np.asarray(embedding)
-    if embedding.dtype.kind != "f":
-        embedding = embedding.astype(np.float64)
     scale = float(np.abs(embedding).max(initial=0.0)) or 1.0
     # The embedding's own float type: float32 keeps large pools light.
     return embedding / embedding.dtype.type(scale), scale
