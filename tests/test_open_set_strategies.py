@@ -15,6 +15,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
+from sklearn.tree import DecisionTreeClassifier
 
 from _learners import K, _fitted_learner, _net
 from skal_openset import (
@@ -95,6 +96,21 @@ class TestLfOSAQuery(StrategyTemplate):
             strategy.in_probability(learner, pool)[predicted == K], 0.0
         )
         assert K not in strategy.mixtures_
+
+    def test_rows_of_one_predicted_class_score_as_they_do_in_the_pool(
+        self, learner, pool
+    ):
+        # The mixtures of the other classes have no row to score here.
+        strategy = LfOSAQuery(random_state=0)
+        strategy(learner, pool, n_instances=5)
+        _, predicted = lfosa_posterior(strategy, pool)
+        assert len(strategy.mixtures_) > 1
+        rows = predicted == min(strategy.mixtures_)
+        np.testing.assert_allclose(
+            strategy.in_probability(learner, pool[rows]),
+            strategy.in_probability(learner, pool)[rows],
+            rtol=1e-6,
+        )
 
     def test_a_net_with_criterion_parameters_gets_a_detector(self, split, pool):
         # The detector kept the learner's criterion__weight, which its
@@ -379,6 +395,20 @@ class TestSimilarQuery(StrategyTemplate):
         assert indices[0] == 5
 
 
+def test_similar_without_labelled_ood_ranks_by_the_in_rows_alone():
+    # No OOD row to keep away from: nu, which weighs them, changes nothing.
+    X, y = load_digits_dataset()
+    in_rows = np.flatnonzero(y[:300] < 4)[:80]
+    learner = ActiveLearner(LogisticRegression(max_iter=300))
+    learner.fit(X[in_rows], y[in_rows])
+    pool = X[300:400]
+    indices, gains = SimilarQuery(random_state=0)(learner, pool, n_instances=5)
+    other = SimilarQuery(nu=100.0, random_state=0)(learner, pool, n_instances=5)
+    np.testing.assert_array_equal(other[0], indices)
+    np.testing.assert_array_equal(other[1], gains)
+    assert (gains > 0).all()
+
+
 # ---------------------------------------------------------------------- CCAL
 
 
@@ -439,6 +469,17 @@ class _BuggyWithoutFittedAttributes(_BuggyObject, TransformerMixin, BaseEstimato
 
     def fit(self, X, y=None):
         return self
+
+
+class _ReadsAnUnsetAttribute:
+    """A bug: transform reads a fitted-looking attribute that fit never sets."""
+
+    def transform(self, X):
+        return X @ self.scale_
+
+
+class _FittedReadsAnUnsetAttribute(_ReadsAnUnsetAttribute, _UncheckedTransformer):
+    pass
 
 
 class TestCCALQuery(StrategyTemplate):
@@ -540,6 +581,19 @@ class TestCCALQuery(StrategyTemplate):
         with pytest.raises(AttributeError, match="a bug"):
             CCALQuery(features=features)(learner, pool, n_instances=2)
 
+    @pytest.mark.parametrize(
+        "features",
+        [_FittedReadsAnUnsetAttribute().fit(np.ones((2, 2))), _ReadsAnUnsetAttribute()],
+        ids=["fitted", "no-estimator"],
+    )
+    def test_an_unset_attribute_of_no_unfitted_transformer_stays(
+        self, learner, pool, features
+    ):
+        # It reads like an unfitted one's (a name ending in "_"), but the
+        # transformer is fitted, or no scikit-learn one: its own error.
+        with pytest.raises(AttributeError, match="no attribute 'scale_'"):
+            CCALQuery(features=features)(learner, pool, n_instances=2)
+
     def test_features_with_wrong_rows_are_rejected(self, learner, pool):
         with pytest.raises(ValueError, match="one feature row per example"):
             CCALQuery(features=lambda X: X[:3])(learner, pool, n_instances=2)
@@ -626,6 +680,39 @@ class TestEOALQuery(StrategyTemplate):
         # The best row leads either way; the rest come from other clusters.
         assert diverse[0][0] == plain[0][0]
         assert not np.array_equal(np.sort(plain[0]), np.sort(diverse[0]))
+
+
+def test_eoal_without_labelled_ood_scores_by_its_heads_alone():
+    # No OOD centre to be near: the open-set entropy is left out.
+    X, y = load_digits_dataset()
+    y = np.where(y < 4, y, -1)
+    in_rows = np.flatnonzero(y[:300] >= 0)[:80]
+    learner = ActiveLearner(LogisticRegression(max_iter=300))
+    learner.fit(X[in_rows], y[in_rows])
+    pool = X[300:400]
+    strategy = EOALQuery(diversity=False, random_state=0)
+    indices, scores = strategy(learner, pool, n_instances=len(pool))
+    expected, accepted = eoal_scores(learner, pool, open_set=False)
+    np.testing.assert_allclose(scores, expected[indices], rtol=1e-4, atol=1e-6)
+    assert accepted[indices[: accepted.sum()]].all()
+
+
+def test_eoal_with_one_class_labelled_and_no_ood_draws_at_random():
+    # No head has a rival to learn from: every row is accepted, with score 0,
+    # and the seed alone orders them.
+    X, y = load_digits_dataset()
+    ones = np.flatnonzero(y[:300] == 1)[:20]
+    learner = ActiveLearner(DecisionTreeClassifier(random_state=0), classes=range(4))
+    learner.fit(X[ones], y[ones])
+    batches = [
+        EOALQuery(random_state=seed)(learner, X[300:340], n_instances=5)
+        for seed in (0, 0, 1)
+    ]
+    for indices, scores in batches:
+        assert len(set(indices)) == 5
+        np.testing.assert_array_equal(scores, 0.0)
+    np.testing.assert_array_equal(batches[0][0], batches[1][0])
+    assert not np.array_equal(batches[0][0], batches[2][0])
 
 
 @pytest.mark.parametrize("C", [1e-200, 1e200])
