@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from skorch.dataset import Dataset
 from skorch.exceptions import DeviceWarning
 
@@ -1144,6 +1145,24 @@ def test_purity_auroc_callback(split):
     # the array-level function, refused before any round is run
     with pytest.raises(ValueError, match="pass purity='msp'"):
         PurityAUROC(split, {"x": msp_purity})
+
+
+def test_purity_auroc_of_a_sample_left_without_ood_rows_is_nan(split):
+    # Once every OOD row of the sample is labelled, no AUROC can be computed:
+    # NaN is recorded, and no score is asked.
+    seen = []
+
+    def count_rows(learner, X):
+        seen.append(len(X))
+        return np.zeros(len(X))
+
+    callback = PurityAUROC(split, {"flat": count_rows}, max_samples=len(split.y_pool))
+    labelled = np.union1d(np.flatnonzero(split.is_ood), split.initial_idx)
+    learner = ActiveLearner(LogisticRegression(max_iter=300))
+    learner.fit(split.X_pool[labelled], split.y_pool[labelled])
+    record = {}
+    callback(record, learner)
+    assert np.isnan(record["purity_auroc_flat"]) and seen == []
 
 
 # -------------------------------------------------------------- pipeline (CI)
