@@ -63,6 +63,7 @@ from skal_openset import (
     msp_purity,
     predict_logits,
 )
+from skal_openset._model_scores import SCORE_NEEDS
 from skal_openset._strategies import _badge, _base, _meta_query
 
 # ------------------------------------------------------------------ fixtures
@@ -1825,6 +1826,12 @@ def test_auto_purity_leaves_out_scores_that_cannot_be_held_out(split, pool):
     strategy(forest, pool, n_instances=5)
     assert strategy.purity_ in {"mahalanobis", "knn", "knn_contrast", "cosine"}
     assert not {"msp", "energy"} & set(strategy.purity_auroc_)
+
+
+def test_auto_purity_candidates_need_nothing_of_the_classifier():
+    # _purity_auroc scores each candidate with any classifier, unchecked: none
+    # may need probabilities, logits or a loss head (as msp and energy do).
+    assert not set(_meta_query._AUTO_CANDIDATES) & set(SCORE_NEEDS)
 
 
 @pytest.mark.parametrize("purity_name", ["energy", "msp"])

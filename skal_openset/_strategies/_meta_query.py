@@ -1096,10 +1096,11 @@ def _purity_auroc(learner):
     """3-fold cross-validated AUROC of each of `_AUTO_CANDIDATES`, or {}.
 
     Each held-out fold is scored by a stand-in learner that holds the
-    current classifier and the labelled examples of the other folds. A
-    score the classifier cannot give (energy without logits) or that has
-    too few labels there (Mahalanobis with too few examples per class) is
-    left out; any other error is raised.
+    current classifier and the labelled examples of the other folds. The
+    candidates compare embeddings, which any classifier gives (none needs
+    probabilities, logits or a loss head). A score that has too few labels
+    there (Mahalanobis with too few examples per class) is left out; any
+    other error is raised.
     """
     X_in, y_in, X_ood = labelled_in_and_ood(learner)
     if min(len(X_in), len(X_ood)) < _AUTO_MIN_LABELS:
@@ -1112,11 +1113,6 @@ def _purity_auroc(learner):
     auroc = {}
     for name in _AUTO_CANDIDATES:
         score = PURITY_SCORES[name]
-        try:
-            needs = SCORE_NEEDS.get(name, set())
-            check_estimator_supports(fitted_estimator(learner), needs, name)
-        except ValueError:
-            continue
         try:
             values = [
                 roc_auc_score(
