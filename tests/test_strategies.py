@@ -64,6 +64,7 @@ from skal_openset import (
     predict_logits,
 )
 from skal_openset._model_scores import SCORE_NEEDS
+from skal_openset._purity import TooFewLabelsError
 from skal_openset._strategies import _badge, _base, _meta_query
 
 # ------------------------------------------------------------------ fixtures
@@ -1490,6 +1491,23 @@ def test_mqnet_diverse_batch_goes_down_the_ranking_past_copies_of_one_row(taught
     assert len(np.unique(few[indices], axis=0)) == len(np.unique(few, axis=0))
 
 
+def test_mqnet_diverse_batch_looks_further_down_until_it_finds_enough_rows(
+    taught, pool
+):
+    """100 copies of the top row: the first look down the ranking (60 rows)
+    finds that row alone, the next (120 rows) enough others."""
+    learner = taught["learner"]
+    strategy = copy.deepcopy(learner.query_strategy_)
+    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
+    first, _ = copy.deepcopy(top_k)(learner, pool, n_instances=1)
+    copies = np.concatenate([np.repeat(pool[first], 100, axis=0), pool])
+    top, _ = top_k(learner, copies, n_instances=1)
+    indices, batch_scores = strategy(learner, copies, n_instances=10)
+    assert len(np.unique(copies[indices], axis=0)) == 10
+    assert indices[0] == top[0]  # the top row, then the best distinct others
+    assert np.all(np.diff(batch_scores) <= 0)
+
+
 @pytest.mark.parametrize("batch_skyline", [False, True])
 def test_mqnet_diverse_batch_of_enough_distinct_candidates_is_the_top_3k_one(
     taught, pool, batch_skyline
@@ -1527,6 +1545,30 @@ def test_mqnet_numpy_diversity_pool_past_int64_products_takes_the_whole_pool(
         learner, pool, n_instances=10
     )
     np.testing.assert_array_equal(indices, expected)
+
+
+class _SlottedModalLearner:
+    """modAL's learner as the strategies read it, which takes no weak reference."""
+
+    __slots__ = ("estimator", "X_training", "y_training")
+
+
+def test_mqnet_serves_a_modal_learner_that_takes_no_weak_reference(
+    split, unlabelled, pool
+):
+    # Such a learner goes untracked: the strategy serves it all the same.
+    X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
+    learner = _SlottedModalLearner()
+    learner.X_training, learner.y_training = X0[y0 != -1], y0[y0 != -1]
+    learner.estimator = LogisticRegression(max_iter=500)
+    learner.estimator.fit(learner.X_training, learner.y_training)
+    strategy = MQNetQuery(random_state=0, **LEARNT)
+    # Taught before any query: modAL's own advice, not ActiveLearner's.
+    with pytest.raises(ValueError, match="not queried yet. Give a modAL learner"):
+        strategy.update(learner, X0[:2], y0[:2])
+    indices, _ = strategy(learner, pool, n_instances=20)
+    strategy.update(learner, pool[indices], split.y_pool[unlabelled[indices]])
+    assert len(strategy.validation_target_) == 20
 
 
 # ------------------------------------------------------ paper preset, pairs
@@ -1654,12 +1696,14 @@ def test_validated_update_ranks_by_the_winner(
         np.testing.assert_allclose(scores, strategy.pool_meta_input_[indices].sum(1))
 
 
+@pytest.mark.parametrize("n_ood", [2, 1])
 @pytest.mark.parametrize("before", ["selector", "rule"])
 def test_update_too_small_to_validate_keeps_the_ranking(
-    learner, pool, split, unlabelled, monkeypatch, before
+    learner, pool, split, unlabelled, monkeypatch, before, n_ood
 ):
     # The held-out folds of 3 rows hold no pair: NaN scores counted as the
     # selector losing, which silently dropped the selector of an earlier update.
+    # Of 2 rows, one of each kind, not even two folds can be made.
     validated = {"selector": 0.7, "rule": 0.6 if before == "selector" else 0.8}
     real = _meta_query._cross_validated_scores
     monkeypatch.setattr(
@@ -1679,12 +1723,15 @@ def test_update_too_small_to_validate_keeps_the_ranking(
     )
     y_pool = split.y_pool[unlabelled]
     in_rows, ood_rows = np.flatnonzero(y_pool != -1), np.flatnonzero(y_pool == -1)
-    first, small = np.r_[in_rows[:6], ood_rows[:6]], np.r_[in_rows[6], ood_rows[6:8]]
+    first = np.r_[in_rows[:6], ood_rows[:6]]
+    small = np.r_[in_rows[6], ood_rows[6 : 6 + n_ood]]
     strategy(learner, pool, n_instances=len(pool))
     strategy.update(learner, pool[first], y_pool[first])
     selector = getattr(strategy, "selector_", None)
     strategy(learner, pool, n_instances=len(pool))
-    with pytest.warns(UserWarning, match="cannot validate the selector on 3 rows"):
+    with pytest.warns(
+        UserWarning, match=f"cannot validate the selector on {len(small)} rows"
+    ):
         strategy.update(learner, pool[small], y_pool[small])
     assert getattr(strategy, "selector_", None) is selector
     assert (selector is not None) == (before == "selector")
@@ -1885,6 +1932,15 @@ def test_auto_purity_falls_back_when_its_choice_cannot_score_the_labelled_set(
     np.testing.assert_array_equal(strategy.pool_meta_input_, fixed.pool_meta_input_)
 
 
+def test_a_purity_named_by_the_user_that_cannot_score_is_not_replaced():
+    # Only purity='auto' falls back to another score: a named one is kept,
+    # and its error (with its remedy) is raised.
+    learner, pool = _repeated_prototypes_learner()
+    strategy = PurityInformativenessQuery("mahalanobis", random_state=0)
+    with pytest.raises(TooFewLabelsError, match="variation.*another purity score"):
+        strategy(learner, pool, n_instances=5)
+
+
 def test_auto_purity_falls_back_with_few_ood_labels(split, pool):
     X0, y0 = split.X_pool[split.initial_idx], split.y_pool[split.initial_idx]
     keep = np.flatnonzero(y0 != -1).tolist() + np.flatnonzero(y0 == -1)[:5].tolist()
@@ -1922,3 +1978,10 @@ def test_a_purity_the_same_for_every_pool_row_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         query("mahalanobis")
+
+    def flat(learner, X):
+        return np.ones(len(X))
+
+    # A score of one's own: no advice of the library's scores applies.
+    with pytest.warns(UserWarning, match=r"flat at .* same.*Pass another purity s"):
+        query(flat)
