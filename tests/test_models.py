@@ -252,6 +252,23 @@ def test_seeded_fits_on_the_cpu_leave_the_cuda_seeds_alone(monkeypatch):
     assert cuda_seeds == []
 
 
+def test_a_seeded_block_for_a_cuda_device_seeds_it_and_the_cpu_alike(monkeypatch):
+    # Where CUDA is, a CUDA fit's block seeds its devices too; the CPU draws
+    # (its initial weights) are those of a CPU fit. Run here on its CPU part.
+    from skal_openset._models import seeded_torch
+
+    cuda_seeds = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", cuda_seeds.append)
+    before = torch.get_rng_state()
+    draws = []
+    for device in ("cuda", "cpu"):
+        with seeded_torch(7, device):
+            draws.append(torch.rand(5))
+    assert cuda_seeds == [7]  # the CUDA block's only
+    assert torch.equal(draws[0], draws[1])
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 TABLE_OR_IMAGE_NETS = {
     "mlp": lambda: make_mlp_classifier(16, 3, hidden_sizes=(8,), max_epochs=2),
     "learning_loss": lambda: make_mlp_classifier(
