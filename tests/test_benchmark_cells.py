@@ -316,6 +316,50 @@ def test_cells_run_on_one_thread_and_give_the_process_its_count_back(
     assert "(1 torch threads)" in json.loads(log.read_text())["machine"]
 
 
+def test_a_gpu_cell_runs_with_the_processes_threads(monkeypatch):
+    # The CPU's one-thread pinning is for cells that share the cores; a GPU
+    # cell feeds its device from the process's threads.
+    import _common
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # conftest runs the tests on one
+    try:
+        with _common.cell_threads("cuda") as inside:
+            assert inside == torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize(
+    "cpuinfo",
+    [None, "processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n"],
+    ids=["no /proc/cpuinfo", "no model name"],
+)
+def test_a_cpu_without_a_model_name_is_named_by_its_architecture(monkeypatch, cpuinfo):
+    # macOS has no /proc/cpuinfo, and ARM Linux's names no model.
+    import io
+
+    import _common
+
+    def fake_open(path, *args):
+        if cpuinfo is None:
+            raise FileNotFoundError(path)
+        return io.StringIO(cpuinfo)
+
+    monkeypatch.setattr(_common, "open", fake_open, raising=False)
+    monkeypatch.setattr(_common.platform, "processor", lambda: "")
+    monkeypatch.setattr(_common.platform, "machine", lambda: "aarch64")
+    assert cpu_model() == "aarch64"
+
+
+def test_no_commit_is_named_where_git_is_not_installed(tmp_path, monkeypatch):
+    import _common
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    assert _common.code_version() is None
+
+
 def test_a_run_log_names_the_code_and_the_cpu_that_ran_its_cells(
     tmp_path, tiny_data_dir, monkeypatch
 ):
@@ -334,7 +378,9 @@ def test_a_run_log_names_the_code_and_the_cpu_that_ran_its_cells(
     assert f"at commit {run['commit']})" in "\n".join(report.runs_section(tmp_path))
 
 
-def test_code_version_names_this_checkouts_commit_and_tracked_changes(tmp_path):
+def test_code_version_names_this_checkouts_commit_and_tracked_changes(
+    tmp_path, monkeypatch
+):
     # An untracked scratch file marked the code "+changes", and a copy inside
     # another repository named that repository's commit.
     import importlib.util
@@ -358,6 +404,8 @@ def test_code_version_names_this_checkouts_commit_and_tracked_changes(tmp_path):
     (project / "skal_openset").mkdir()
     shutil.copy(Path(bench.__file__).parent / "_common.py", project / "benchmarks")
     (project / "skal_openset" / "a.py").write_text("x = 1\n")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # wherever it is
+    assert version(project) is None  # in no repository
     git("init", "-q", cwd=tmp_path / "outer")
     assert version(project) is None  # another repository's
     git("init", "-q", cwd=project)

@@ -566,6 +566,59 @@ def test_child_lines_hands_on_each_line_as_it_is_printed(tmp_path):
     assert lines == ["a\n", "b\n"]
 
 
+def test_a_line_the_stop_cut_off_is_not_handed_on(tmp_path):
+    # The child ends by itself after a Ctrl-C, its last line unfinished: a
+    # finished run is a whole line, and half a JSON row is no run.
+    import _common
+
+    child = "import sys; sys.stdout.write('a\\nb'); sys.stdout.flush()"
+    lines = []
+
+    def on_line(line):
+        lines.append(line)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _common.child_lines([sys.executable, "-c", child], on_line)
+    assert lines == ["a\n"]
+
+
+def test_a_child_that_outlasts_its_grace_after_sigterm_is_killed(monkeypatch):
+    # One that ignores SIGTERM would hold the script for ever.
+    import _common
+
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 0.5)
+    child = (
+        "import signal, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    command = [sys.executable, "-c", child]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        with pytest.raises(ValueError, match="a row that cannot be kept"):
+            with _common.stopped_with_child(process):
+                assert process.stdout.readline() == "started\n"  # SIGTERM ignored
+                raise ValueError("a row that cannot be kept")
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_a_failing_script_run_by_run_script_stops_the_caller():
+    import _common
+
+    command = [sys.executable, "-c", "raise SystemExit(3)"]
+    with pytest.raises(subprocess.CalledProcessError) as info:
+        _common.run_script(command)
+    assert (info.value.returncode, info.value.cmd) == (3, command)
+
+
+def test_child_output_is_everything_the_child_printed():
+    import _common
+
+    command = [sys.executable, "-c", "print('a'); print('{\"b\": 1}')"]
+    assert _common.child_output(command) == 'a\n{"b": 1}\n'
+
+
 def _benchmark_argv(folder, data_dir):
     """openset_benchmark.py run tabular --quick, its --results-dir at `folder`
     (None: not given)."""
