@@ -685,6 +685,36 @@ def test_dask_backend_gives_the_same_cells_as_loky(
     assert results["dask"] == results["loky"]
 
 
+@pytest.mark.slow
+def test_a_run_on_a_dask_scheduler_runs_there_and_logs_its_address(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Copied from the run log without its --scheduler, a run on a cluster
+    # reran on a local one.
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(bench, "grid", lambda *args: GRID(*args)[:2])
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    )
+    with cluster:
+        address = cluster.scheduler_address
+        _main(
+            monkeypatch,
+            *("--results-dir", str(tmp_path), "run", "tabular", "--quick"),
+            *("--data-dir", str(tiny_data_dir), "--strategies", "RANDOM", "CONF"),
+            *("--backend", "dask", "--scheduler", address),
+        )
+        prefixes = cluster.scheduler.task_prefixes
+        ran = [p.state_counts["memory"] for k, p in prefixes.items() if "run_cell" in k]
+        assert sum(ran) == 2  # both cells, on that cluster
+    for cell in GRID("tabular", True, 1)[:2]:
+        read_cell(bench.cell_path(cell, tmp_path), cell)
+    log = tmp_path / "cells" / "tabular-quick" / "_runs.jsonl"
+    assert json.loads(log.read_text())["command"].endswith(
+        f" --n-jobs 2 --backend dask --scheduler {address}"
+    )
+
+
 def test_only_the_loss_head_columns_get_a_loss_head(
     tmp_path, tiny_data_dir, monkeypatch
 ):
@@ -712,6 +742,23 @@ def test_only_the_loss_head_columns_get_a_loss_head(
         "MQ-Net (paper preset)": False,
         "MQ-Net (paper preset, LL head)": True,
     }
+
+
+@pytest.mark.slow
+def test_an_auto_purity_cell_records_each_querys_purity_and_its_aurocs(
+    tmp_path, tiny_data_dir
+):
+    # purity="auto" picks its score each round by held-out AUROC: the cell
+    # keeps which it picked and why, round by round.
+    cell = dict(CELL, strategy="MQ-Net", variant="input=auto+least_confidence")
+    cell["rounds"] = 3
+    records = read_cell(bench.run_cell(cell, tiny_data_dir, tmp_path), cell)["records"]
+    assert "purity" not in records[0]  # round 1 fits the initial set, no query
+    for record in records[1:]:
+        aurocs = record["purity_auroc"]
+        assert {"knn_contrast", "mahalanobis"} <= set(aurocs)
+        assert all(0 <= auroc <= 1 for auroc in aurocs.values())
+        assert record["purity"] in aurocs
 
 
 class _Stop(Exception):
@@ -803,6 +850,46 @@ def test_a_cell_runs_the_classifier_and_the_ablation_its_name_says(
         assert seen["estimator"][3] is head
 
 
+def _fashion_data_dir(root, n_train=2000, n_test=100):
+    """A --data-dir whose fashion-mnist/ holds random IDX images, labels 0..9."""
+    import gzip
+    import struct
+
+    folder = root / "fashion-mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for part, n in (("train", n_train), ("t10k", n_test)):
+        for kind, array in (
+            ("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+            ("labels-idx1", (np.arange(n) % 10).astype(np.uint8)),
+        ):
+            header = bytes([0, 0, 0x08, array.ndim])
+            header += struct.pack(f">{array.ndim}I", *array.shape)
+            with gzip.open(folder / f"{part}-{kind}-ubyte.gz", "wb") as f:
+                f.write(header + array.tobytes())
+    return root
+
+
+def test_a_fashion_cell_trains_a_cnn_on_a_tenth_of_the_training_images(
+    tmp_path, monkeypatch
+):
+    # A random tenth (the same for every cell) keeps the CNN suite to minutes;
+    # the test set is all of the test images of the IN classes.
+    data_dir = _fashion_data_dir(tmp_path / "data")
+    cell = dict(CELL, dataset="fashion", strategy="CONF", trial=1, rounds=2)
+    seen = _what_a_cell_runs(monkeypatch, cell, data_dir, tmp_path / "results")
+    split, learner = seen["split"], seen["learner"]
+    kept = (np.random.RandomState(0).rand(2000) < 0.1).nonzero()[0]
+    is_in = np.isin(kept % 10, split.in_classes)
+    assert len(split.in_classes) == 4  # 40% of the 10 classes
+    assert (split.y_pool != -1).sum() == is_in.sum()  # every kept IN image
+    assert len(split.y_test) == np.isin(np.arange(100) % 10, split.in_classes).sum()
+    assert split.X_pool.shape[1:] == (1, 28, 28)
+    assert learner.module.__name__ == "SmallCNNModule"
+    assert (learner.max_epochs, learner.random_state) == (15, 1)
+    assert seen["estimator"][3] is False  # CONF: no loss head
+
+
 def test_each_mqnet_column_and_ablation_runs_what_its_name_says():
     # The rule alone, whatever the OOD share.
     assert bench.make_strategy("MQ-Net (no meta-model)", 3).rule_weight == 1
@@ -848,6 +935,63 @@ def test_the_grid_pairs_every_strategy_on_each_trial_and_noise_ratio():
     fashion = bench.grid("fashion", False, 2, (0.2,))
     assert {c["noise"] for c in fashion} == {0.2}
     assert len(fashion) == 2 * len(bench.STRATEGIES)
+
+
+def test_the_ablations_grid_runs_each_table_where_its_docstring_says():
+    cells = bench.grid("ablations", False, 3)
+    variants = {}
+    for c in cells:
+        if "variant" in c:
+            variants.setdefault((c["dataset"], c["noise"]), set()).add(c["variant"])
+    paper = {v for v in bench.ABLATIONS if v.startswith("paper-preset")}
+    # Every ablation but the paper preset's on penbased at 20% and 60%.
+    assert variants[("penbased", 0.2)] == variants[("penbased", 0.6)]
+    assert variants[("penbased", 0.2)] == set(bench.ABLATIONS) - paper
+    # letter, where the paper preset trails most: the configurations and it.
+    for noise in (0.4, 0.6):
+        assert variants[("letter", noise)] == {
+            *bench.ABLATIONS[:2],
+            *bench.MQNET_CONFIGS,
+            *paper,
+        }
+    assert variants[("fashion", 0.4)] == {
+        *bench.ABLATIONS[:3],
+        "input=auto+least_confidence",
+        "learnt",
+    }
+    assert len(variants) == 5
+    # A CNN cell costs about ten tabular ones: two trials of Fashion-MNIST.
+    assert {c["trial"] for c in cells if c["dataset"] == "fashion"} == {0, 1}
+    assert {c["trial"] for c in cells if c["dataset"] != "fashion"} == {0, 1, 2}
+    # Table 6: each OOD labelling cost, six columns, penbased at 40%.
+    costs = [c for c in cells if "cost_ood" in c]
+    assert {(c["dataset"], c["noise"]) for c in costs} == {("penbased", 0.4)}
+    assert Counter(c["cost_ood"] for c in costs) == dict.fromkeys(
+        (0.5, 1.0, 2.0, 4.0), 6 * 3
+    )
+    assert all("variant" not in c for c in costs)
+    assert {c["rounds"] for c in cells if c["dataset"] == "letter"} == {8}
+    # --quick: two input ablations of segment at 40%, in a folder of their own.
+    quick = bench.grid("ablations", True, 3)
+    assert [(c["suite"], c["dataset"], c["noise"], c["variant"]) for c in quick] == [
+        ("ablations-quick", "segment", 0.4, "input=knn_contrast+margin"),
+        ("ablations-quick", "segment", 0.4, "input=energy+least_confidence"),
+    ]
+
+
+@pytest.mark.parametrize("suite", ["tabular", "fashion", "ablations", "classifiers"])
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_every_cell_of_a_suite_has_a_file_of_its_own(suite, quick):
+    # Two cells of one file name would overwrite each other: one of them
+    # missing from the report, the other rerun by every run.
+    cells = bench.grid(suite, quick, 3)
+    assert len({bench.cell_path(c) for c in cells}) == len(cells)
+
+
+def test_a_grid_of_a_folder_name_is_refused():
+    # "tabular-quick" names the quick cells' folder, not a suite.
+    with pytest.raises(ValueError, match="unknown suite 'tabular-quick'"):
+        bench.grid("tabular-quick", False, 3)
 
 
 def test_the_paper_preset_ablations_change_one_thing_each():
