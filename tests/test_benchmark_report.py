@@ -918,3 +918,175 @@ def test_resolution_lines_correlate_nothing_from_two_class_splits():
     (text, _) = report._resolution_lines(records)
     assert "correlate at +0.00" in text
     assert "with probability 0.055" in text
+
+
+def test_resolution_lines_correlate_no_data_set_with_one_split_at_both_ratios():
+    # b's trial 1 could not be drawn at 60% and its trial 2 ran there only:
+    # one split at both ratios, centred on itself, is a point (0, 0) that
+    # says nothing, yet it would make a's two points look like an estimate.
+    records = _resolution_records({("a", 0.4): [1, -1], ("a", 0.6): [2, -2]})
+    records += [
+        dict(_final(strategy, trial, 0.5 + gap / 100), dataset="b", noise=noise)
+        for noise, gaps in ((0.4, {0: 1, 1: 3}), (0.6, {0: 2, 2: -1}))
+        for trial, gap in gaps.items()
+        for strategy, gap in (("MQ-Net", gap), ("MQ-Net (no meta-model)", 0))
+    ]
+    (text, _) = report._resolution_lines(records)
+    assert "pooled over 4 cells" in text
+    assert "correlate at +0.00" in text
+
+
+def test_the_last_round_of_a_run_is_its_final_whatever_the_records_order():
+    records = [
+        dict(_final("A", 0, accuracy), round=k)
+        for k, accuracy in ((3, 0.7), (1, 0.2), (2, 0.5))
+    ]
+    [final] = report._final_records(records, "noise").values()
+    assert (final["round"], final["test_accuracy"]) == (3, 0.7)
+
+
+def test_a_strategy_missing_from_a_cell_leaves_its_entries_blank(
+    tmp_path, monkeypatch, capsys
+):
+    # b ran CONF only: its MQ-Net entries and its goal check are blank, and
+    # its own best is CONF's mean.
+    records = _runs("CONF", (0, 1)) + _runs("MQ-Net", (0, 1), accuracy=0.9)
+    records += [dict(r, dataset="b") for r in _runs("CONF", (0, 1))]
+    lines = _suite_section(tmp_path, monkeypatch, records)
+    assert "| a 40% | 50.50 +- 0.50 | **90.50 +- 0.50** |" in lines
+    assert "| b 40% | **50.50 +- 0.50** |  |" in lines
+    assert "| b 40% | 0.50 |  |" in lines  # the IN share
+    assert "| a | +40.00 (best) |" in lines and "| b |  |" in lines
+    assert capsys.readouterr().err == ""  # no entry misses a trial
+
+
+def test_the_panels_a_figure_grid_has_no_cell_for_are_blank(tmp_path, monkeypatch):
+    cells = [f"a {noise}%" for noise in (10, 20, 40, 60)] + ["b 40%"]
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    report._accuracy_figure(tmp_path, "s", _curves(dict.fromkeys(cells, ("CONF",))))
+    (fig,) = figures
+    assert [ax.get_title() for ax in fig.axes] == [f"{c} OOD" for c in cells] + [""] * 3
+    assert [ax.axison for ax in fig.axes] == [True] * 5 + [False] * 3
+
+
+def test_a_landscape_flat_in_purity_has_no_slope(tmp_path):
+    # A meta-score of informativeness alone: its iso-lines are vertical, no
+    # tangent is drawn, and the table says so.
+    keys, snaps = _landscape(0.1, (2,))
+    for snap in snaps:
+        grid = np.array(snap["grid_informativeness"])
+        snap["grid_scores"] = np.tile(grid, (len(grid), 1)).tolist()
+    _, lines = report._landscape_figures(tmp_path, "s", [(keys, snaps)])
+    assert lines[-2] == "| d | trial 0 | 10% OOD, round 2 -; 10% OOD, round 2 - |"
+
+
+def _write_cells(results, suite, cells):
+    """Cell files of `suite` under `results`: ``{cell keys: final accuracy of
+    trial 0}``, trials 0 and 1 (one point more), two rounds each."""
+    import openset_benchmark as bench
+    from test_benchmark_cells import content
+
+    for keys, accuracy in cells.items():
+        for trial in (0, 1):
+            cell = dict(suite=suite, **dict(keys), trial=trial, rounds=2)
+            written = content()
+            written["cell"] = cell
+            for record in written["records"]:
+                record["budget_spent"] = 20 * (record["round"] - 1)
+            written["records"][-1]["test_accuracy"] = accuracy + trial / 100
+            write_cell(bench.cell_path(cell, results), written)
+
+
+def test_the_report_of_classifier_and_ood_cost_cells_alone(
+    tmp_path, monkeypatch, capsys
+):
+    import openset_benchmark as bench
+
+    strategies = bench.CLASSIFIER_STRATEGIES
+    _write_cells(
+        tmp_path,
+        "classifiers",
+        {
+            (
+                ("dataset", "segment"),
+                ("noise", 0.4),
+                ("estimator", e),
+                ("strategy", s),
+            ): (0.5 + 0.05 * i if e == "mlp" else 0.9 - 0.05 * i)
+            for e in ("random_forest", "mlp")
+            for i, s in enumerate(strategies)
+        },
+    )
+    _write_cells(
+        tmp_path,
+        "ablations",
+        {
+            (
+                ("dataset", "penbased"),
+                ("noise", 0.4),
+                ("strategy", s),
+                ("cost_ood", c),
+            ): (0.85 if s == "MQ-Net" else 0.9 - 0.15 * c)
+            for s in ("CONF", "MQ-Net")
+            for c in (0.5, 2.0)
+        },
+    )
+    monkeypatch.setattr(
+        sys, "argv", ["openset_benchmark.py", "--results-dir", str(tmp_path), "report"]
+    )
+    bench.main()  # exit status 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'RESULTS.md'}\n"
+    lines = (tmp_path / "RESULTS.md").read_text().splitlines()
+    start = lines.index("## Any classifier (UCI tables, 40% noise)")
+    assert lines[start + 4 : start + 8] == [
+        "| cell | RANDOM | CONF | BADGE | P*I | MQ-Net |",
+        "| --- | --- | --- | --- | --- | --- |",
+        "| segment / mlp | 50.50 +- 0.50 | 55.50 +- 0.50 | 60.50 +- 0.50 | "
+        "65.50 +- 0.50 | **70.50 +- 0.50** |",
+        "| segment / random_forest | **90.50 +- 0.50** | 85.50 +- 0.50 | "
+        "80.50 +- 0.50 | 75.50 +- 0.50 | 70.50 +- 0.50 |",
+    ]
+    assert lines[start + 13] == "| segment / mlp | 0.60 | 0.60 | 0.60 | 0.60 | 0.60 |"
+    assert lines[start + 20 : start + 22] == [
+        "| mlp | 5.00 | 4.00 | 3.00 | 2.00 | **1.00** |",
+        "| random_forest | **1.00** | 2.00 | 3.00 | 4.00 | 5.00 |",
+    ]
+    # The ablations: no variant ran, so Table 6 alone.
+    start = lines.index("## Ablations")
+    assert lines[start + 2].startswith("OOD labelling cost (Table 6), 40% noise.")
+    assert lines[start + 4 : start + 8] == [
+        "| cost | CONF | MQ-Net |",
+        "| --- | --- | --- |",
+        "| penbased c_OOD=0.5 | 83.00 +- 0.50 | **85.50 +- 0.50** |",
+        "| penbased c_OOD=2.0 | 60.50 +- 0.50 | **85.50 +- 0.50** |",
+    ]
+    # openset_claims.py would refuse these cells: no command is suggested.
+    assert (
+        "claims checked on these cells: none, they need the cells of the tabular "
+        "or fashion suite." in lines[2]
+    )
+    assert capsys.readouterr().err == ""
+
+
+def test_the_claims_command_for_both_suites_names_no_suite(tmp_path, monkeypatch):
+    _write_cells(
+        tmp_path,
+        "tabular",
+        {(("dataset", "segment"), ("noise", 0.6), ("strategy", "LfOSA")): 0.5},
+    )
+    _write_cells(
+        tmp_path,
+        "fashion",
+        {(("dataset", "fashion"), ("noise", 0.4), ("strategy", "LfOSA")): 0.5},
+    )
+    command = report._claims_reference(tmp_path)
+    assert command == (
+        f"run `python benchmarks/openset_claims.py --results-dir {tmp_path}` "
+        "to write them"
+    )
+    monkeypatch.setattr(sys, "argv", shlex.split(command.split("`")[1])[1:])
+    openset_claims.main()
+    claims = (tmp_path / "openset_claims.md").read_text()
+    assert "## Suite `tabular`, 60% noise" in claims
+    assert "## Suite `fashion`, 40% noise" in claims
