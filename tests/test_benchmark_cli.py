@@ -23,6 +23,7 @@ import cifar_report
 import demo_setting
 import gpu_cifar
 import openset_benchmark as bench
+import openset_claims
 import preset_reproduction as pr
 import report
 from _cells import write_cell
@@ -802,6 +803,63 @@ def test_a_report_module_run_alone_names_the_command_that_writes_the_report(
     assert done.returncode == 1
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.rstrip().endswith(f"run {command}")
+    assert not done.stdout
+
+
+def _script(name, *argv):
+    """benchmarks/`name` run as a script, as the README runs it."""
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / name), *map(str, argv)],
+        cwd=BENCHMARKS.parent,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_compare_cells_run_as_a_script_exits_with_its_verdict(tmp_path):
+    # A rerun script checks the status: 1 for cells that differ, not 0.
+    for folder, accuracy in (("a", 0.5), ("b", 0.75)):
+        cell = content()
+        cell["records"][-1]["test_accuracy"] = accuracy
+        write_cell(tmp_path / folder / "cells" / "tabular" / "x.json", cell)
+    done = _script("compare_cells.py", tmp_path / "a", tmp_path / "b", "tabular")
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == "x.json: final accuracy 50.00 -> 75.00"
+
+
+def test_openset_claims_refuses_a_suite_without_cells_in_one_line(
+    tmp_path, monkeypatch, capsys
+):
+    # Nothing written: the committed openset_claims.md stays as it was.
+    cell = content()
+    for record in cell["records"]:
+        record["budget_spent"] = 20 * (record["round"] - 1)
+    write_cell(tmp_path / "cells" / "tabular" / "x.json", cell)
+    done = _script(
+        "openset_claims.py", "--results-dir", tmp_path, "--suite", "tabular", "fashion"
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        f"openset_claims.py: error: {tmp_path} holds no cells of the suite 'fashion'."
+    )
+    assert not (tmp_path / "openset_claims.md").exists()
+    argv = ["--results-dir", str(tmp_path), "--noise", "0.6"]
+    with pytest.raises(SystemExit) as info:
+        _main(monkeypatch, openset_claims, *argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "openset_claims.py: error: The tabular cells have no noise ratio 0.6; they "
+        "have [0.4]."
+    )
+    assert not (tmp_path / "openset_claims.md").exists()
+
+
+def test_demo_setting_run_as_a_script_refuses_a_bad_argument_before_any_run():
+    done = _script("demo_setting.py", "--rounds", "1")
+    assert done.returncode == 2
+    assert "demo_setting.py: error: argument --rounds: must be at least 2" in (
+        done.stderr
+    )
     assert not done.stdout
 
 
