@@ -613,10 +613,13 @@ def _paired_rank_lines(records, strategies, row_key="noise"):
         cells = []
         for s in strategies:
             runs = ranks[row].get(s, [])
-            mean = np.mean(runs or [np.nan])
+            if not runs:  # blank, as its accuracy is
+                cells.append("")
+                continue
+            mean = np.mean(runs)
             text = f"**{mean:.2f}**" if mean == best else f"{mean:.2f}"
             # Ranked on fewer class splits than the rest of its row: marked.
-            cells.append(text + (_n_mark(len(runs), most) if runs else ""))
+            cells.append(text + _n_mark(len(runs), most))
         lines.append(f"| {_row_label(row, row_key)} | " + " | ".join(cells) + " |")
     if incomplete:
         # The others' ranks there are out of fewer strategies than elsewhere.

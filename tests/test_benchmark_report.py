@@ -122,6 +122,16 @@ def test_tied_strategies_share_their_average_rank():
     assert row == "| 40% | **1.75** | **1.75** | 2.50 |"
 
 
+def test_a_strategy_without_runs_in_a_row_has_a_blank_rank():
+    # A report of cells that lack a strategy printed "nan" in its rank column
+    # while its accuracy and IN-share columns were blank.
+    records = [_final(s, trial, 0.8 + trial / 10) for trial in (0, 1) for s in "AC"]
+    [row] = [
+        x for x in _paired_rank_lines(records, ["A", "B", "C"]) if x.startswith("| 40%")
+    ]
+    assert row == "| 40% | **1.50** |  | **1.50** |"
+
+
 def _curves(strategies_of_cell):
     """Two-round learning curves of trial 0 for each cell's strategies."""
     return [
