@@ -6,6 +6,7 @@ import ast
 import copy
 import importlib
 import json
+import runpy
 import signal
 import subprocess
 import sys
@@ -941,6 +942,20 @@ def test_the_scripts_with_a_command_line_are_found():
     assert {"cifar", "openset_benchmark", "preset_reproduction"} < set(
         SCRIPTS_WITH_OPTIONS
     )
+
+
+@pytest.mark.parametrize("script", SCRIPTS_WITH_OPTIONS)
+def test_a_script_run_as_a_file_runs_its_command_line(monkeypatch, capsys, script):
+    # Its `if __name__ == "__main__":` block, in this process: the help it
+    # prints shows it reached the command line (a script whose block called
+    # nothing would run nothing, without a word).
+    path = BENCHMARKS / f"{script}.py"
+    monkeypatch.setattr(sys, "path", list(sys.path))  # gpu_cifar.py adds to it
+    monkeypatch.setattr(sys, "argv", [str(path), "--help"])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(path), run_name="__main__")
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: {script}.py ")
 
 
 def _parser_of(monkeypatch, script):
