@@ -6,6 +6,7 @@ import ast
 import copy
 import importlib
 import json
+import os
 import runpy
 import signal
 import subprocess
@@ -443,6 +444,72 @@ def test_bench_scale_times_the_query_of_a_fitted_mqnet_selector(monkeypatch):
     monkeypatch.setattr(ActiveLearner, "query", recording_query)
     bench_scale.measure("MQ-Net", bench_scale.N_MQNET_SAMPLE, 0, 1)
     assert has_selector == [False, True]  # the update's query, the timed one
+
+
+def test_a_scale_child_times_one_query_of_the_whole_pool(monkeypatch, capsys):
+    # The child's command line, as run_child passes it, in this process.
+    from skal_openset import ActiveLearner
+
+    queried, query = [], ActiveLearner.query
+
+    def recording_query(self, X, **kwargs):
+        queried.append((len(X), kwargs))
+        return query(self, X, **kwargs)
+
+    monkeypatch.setattr(ActiveLearner, "query", recording_query)
+    n_rows = bench_scale.N_LABELLED
+    _main(monkeypatch, bench_scale, "--child", "RANDOM", str(n_rows), "0")
+    measured = json.loads(capsys.readouterr().out)
+    # No query before the timed one, which scores every row of the pool.
+    assert queried == [(n_rows, {"n_instances": bench_scale.N_QUERY})]
+    assert measured["pool_mb"] == n_rows * bench_scale.N_FEATURES * 4 / 2**20
+    assert measured["torch_threads"] == 1  # --threads' default
+
+
+def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
+    # Each run's child command line, run in this process; the calls record
+    # what they are given in place of computing it.
+    import sklearn
+
+    import skal_openset
+
+    calls, added = [], []
+
+    def child_output(command, env):
+        added.append({k: v for k, v in env.items() if os.environ.get(k) != v})
+        _main(monkeypatch, bench_memory, *command[2:])
+        return capsys.readouterr().out
+
+    def fit(self, Z, y):
+        memory = sklearn.get_config()["working_memory"]
+        calls.append(("selector", self.init, Z.shape, memory))
+
+    def cosine_purity(pool, labelled):
+        memory = sklearn.get_config()["working_memory"]
+        calls.append(("cosine", pool.dtype.name, labelled.dtype.name, memory))
+        assert (pool.shape, labelled.shape) == ((30, 64), (20, 64))
+
+    monkeypatch.setattr(bench_memory, "child_output", child_output)
+    monkeypatch.setattr(skal_openset.MetaQueryNetSelector, "fit", fit)
+    monkeypatch.setattr(skal_openset, "cosine_purity", cosine_purity)
+    sizes = {"selector_rows": 40, "pool_rows": 30, "labelled_rows": 20}
+    measured = [bench_memory.run_child(run, sizes, 0) for run in bench_memory.RUNS]
+    assert [run[0] for run in bench_memory.RUNS] == [
+        "selector fit, glibc default",
+        "selector fit, MALLOC_MMAP_THRESHOLD_=131072",
+        "cosine_purity, float32, working_memory=1024",
+        "cosine_purity, float32, working_memory=128",
+        "cosine_purity, float64, working_memory=1024",
+    ]
+    assert calls == [
+        ("selector", "rule", (40, 2), 1024),
+        ("selector", "rule", (40, 2), 1024),
+        ("cosine", "float32", "float32", 1024),
+        ("cosine", "float32", "float32", 128),
+        ("cosine", "float64", "float64", 1024),
+    ]
+    assert added == [{}, {"MALLOC_MMAP_THRESHOLD_": "131072"}, {}, {}, {}]
+    assert all(set(m) == {"seconds", "mb"} for m in measured)
 
 
 def test_a_failing_scale_child_shows_its_own_error():
