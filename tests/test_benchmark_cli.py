@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bench_memory
@@ -512,6 +513,17 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
     assert all(set(m) == {"seconds", "mb"} for m in measured)
 
 
+def test_the_demo_nets_train_on_digits_own_pixels():
+    # The demo's cases have digits' 64 columns: no random features.
+    from sklearn.datasets import load_digits
+
+    X_digits, y_digits = load_digits(return_X_y=True)
+    X, y = bench_training.data(100, 64, 4, np.random.RandomState(0))
+    assert X.dtype == np.float32 and set(y) == {0, 1, 2, 3}
+    rows = [np.flatnonzero((X_digits == row).all(axis=1)) for row in X]
+    assert all(len(r) and set(y_digits[r]) == {label} for r, label in zip(rows, y))
+
+
 def test_a_failing_scale_child_shows_its_own_error():
     # Too few rows for the labelled set: the child's error, not only its status.
     with pytest.raises(SystemExit) as info:
@@ -939,6 +951,41 @@ def test_bench_selector_device_times_each_device_and_compares_its_scores(tmp_pat
     assert result["rows"] == 60
     assert set(result["fit_seconds_median"]) == {"cpu"}
     assert result["spearman_with_cpu"] == {"cpu": 1.0}
+
+
+def test_bench_selector_device_without_out_prints_its_result_only(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    bench_selector_device.main(["--devices", "cpu", "--rows", "60", "--repeats", "1"])
+    assert json.loads(capsys.readouterr().out)["rows"] == 60
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_authors_schedule_lowers_the_pair_loss_reproducibly():
+    # Its lr (1e-3, no momentum) moves the network little, so the measure is
+    # the hinge loss over every pair of the training rows, not an accuracy.
+    import torch
+
+    Z, y = bench_selector.self_validation_set(100, np.random.RandomState(0))
+    first, second = np.triu_indices(len(y), 1)
+    keep = y[first] != y[second]
+    sign = np.where(y[first] > y[second], 1.0, -1.0)[keep]
+
+    def pair_loss(module):
+        with torch.no_grad():
+            scores = module(torch.as_tensor(Z)).numpy().ravel()
+        diff = (scores[first] - scores[second])[keep]
+        return np.maximum(0.0, 1.0 - sign * diff).mean()
+
+    def weights(module):
+        return [p.detach().clone() for p in module.parameters()]
+
+    untrained = bench_selector.fit_official_schedule(Z, y, seed=3, epochs=0)
+    trained = bench_selector.fit_official_schedule(Z, y, seed=3, epochs=2)
+    assert pair_loss(trained) < pair_loss(untrained)
+    again = bench_selector.fit_official_schedule(Z, y, seed=3, epochs=2)
+    assert all(map(torch.equal, weights(again), weights(trained)))
 
 
 def test_bench_selector_device_refuses_a_device_listed_twice(capsys):
