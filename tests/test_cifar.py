@@ -10,6 +10,7 @@ import sys
 import sysconfig
 import warnings
 import zipfile
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -1363,6 +1364,50 @@ def test_the_cut_cifar_zip_keeps_the_split_in_classes_whole(
                 out.writestr(info, source.read(info))
     with pytest.raises(ValueError, match="holds no images of test/bird, test/deer"):
         cut_cifar_zip.cut_zip(no_test, cut, 0, 7, 2, seed=0)
+
+
+def test_the_cut_cifar_zip_command_keeps_the_images_alone(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cut_cifar_zip
+
+    # As the shared zip: folder entries; and files in no class folder.
+    data = tmp_path / "cifar.zip"
+    with zipfile.ZipFile(data, "w") as zf:
+        zf.writestr("README.txt", "not an image")
+        for part, n in (("train", 3), ("test", 2)):
+            zf.writestr(f"{part}/", "")
+            for name in CIFAR10_CLASSES:
+                zf.writestr(f"{part}/{name}/", "")
+                for i in range(n):
+                    zf.writestr(f"{part}/{name}/{i}.png", f"{part} {name} {i}")
+        zf.writestr("train/deer/deeper/0.png", "in no class folder")
+    out = tmp_path / "cut.zip"
+    argv = ["--data", str(data), "--out", str(out), "--ood-test-per-class", "1"]
+    cut_cifar_zip.main([*argv, "--ood-per-class", "2"])
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+    in_classes = {CIFAR10_CLASSES[c] for c in (4, 2, 5, 7)}
+    kept = Counter((n.split("/")[0], n.split("/")[1] in in_classes) for n in names)
+    # The IN classes whole, 2 and 1 images of each of the 6 others.
+    assert kept == {
+        ("train", True): 4 * 3,
+        ("test", True): 4 * 2,
+        ("train", False): 6 * 2,
+        ("test", False): 6 * 1,
+    }
+    size = out.stat().st_size / 2**20
+    assert capsys.readouterr().out == f"{out}: {len(names)} images, {size:.1f} MiB\n"
+    # An OOD class with fewer images than asked for, or no zip: one line each.
+    for bad, message in (
+        (["--ood-per-class", "4"], "holds 3 train images of airplane, fewer than"),
+        (["--data", str(tmp_path)], f"--data {tmp_path} is no zip file"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            cut_cifar_zip.main([*argv, *bad])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
 
 
 def test_a_preset_seed_offset_seeds_its_trials(tmp_path, monkeypatch, cifar_zip):
