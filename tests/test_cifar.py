@@ -1603,6 +1603,28 @@ def _no_call(*args, **kwargs):
     raise AssertionError("work started before the arguments were checked")
 
 
+def test_a_lease_without_skorch_installs_it_from_the_wheels_alone(
+    tmp_path, monkeypatch
+):
+    # The GPU machine reaches no index: pip must read the wheel folder only.
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import gpu_cifar
+
+    missing = SimpleNamespace(find_spec=lambda name: None)
+    monkeypatch.setattr(gpu_cifar, "importlib", SimpleNamespace(util=missing))
+    with pytest.raises(SystemExit, match="skorch is missing: pass --wheels DIR"):
+        gpu_cifar.install_missing(None)
+    commands = []
+
+    def run(command, check):
+        commands.append((command, check))
+
+    monkeypatch.setattr(gpu_cifar, "subprocess", SimpleNamespace(run=run))
+    assert gpu_cifar.install_missing(tmp_path) is True
+    pip = [sys.executable, "-m", "pip", "install", "--no-index", "--find-links"]
+    assert commands == [([*pip, str(tmp_path), "skorch"], True)]
+
+
 def _cifar_main(monkeypatch, *argv):
     import cifar
 
