@@ -1472,6 +1472,57 @@ def test_kernel_paths_counts_each_strategys_cells_that_moved(
         assert "is missing; pass --data-dir" in capsys.readouterr().err
 
 
+def test_kernel_paths_runs_the_benchmark_with_its_options_on_each_path(
+    tmp_path, four_tables_data_dir, monkeypatch
+):
+    # The command as the benchmark's own command line reads it, its cells
+    # not run.
+    import kernel_paths
+
+    ran = []
+
+    def run_script(command, env):
+        assert command[:2] == [sys.executable, str(bench.HERE / "openset_benchmark.py")]
+        monkeypatch.setattr(sys, "argv", command[1:])
+        monkeypatch.setattr(bench, "run_suite", lambda args: ran.append(vars(args)))
+        bench.main()
+        ran[-1]["ATEN_CPU_CAPABILITY"] = env["ATEN_CPU_CAPABILITY"]
+
+    monkeypatch.setattr(kernel_paths, "run_script", run_script)
+    strategies = ["RANDOM", "MQ-Net (exp-z+latest+top-k)"]
+    args = argparse.Namespace(
+        suite="tabular",
+        trials=3,
+        noise=[0.4, 0.6],
+        strategies=strategies,
+        n_jobs=2,
+        data_dir=four_tables_data_dir,
+    )
+    kernel_paths._run("avx2", tmp_path / "avx2", args)
+    (run,) = ran
+    assert run == {
+        **run,
+        "command": "run",
+        "results_dir": tmp_path / "avx2",
+        "suite": "tabular",
+        "quick": False,
+        "trials": 3,
+        "noise": [0.4, 0.6],
+        "strategies": strategies,
+        "n_jobs": 2,
+        "data_dir": four_tables_data_dir,
+        "ATEN_CPU_CAPABILITY": "avx2",
+    }
+
+
+def test_kernel_paths_reads_the_path_torch_takes_as_the_path_upper_cased():
+    # main leaves out a path whose capability is not its name upper-cased
+    # (torch's fallback); every CPU has the default path.
+    import kernel_paths
+
+    assert kernel_paths._capability("default") == "DEFAULT"
+
+
 def test_a_failing_cell_is_named(tmp_path, tiny_data_dir, monkeypatch):
     # A worker's traceback named no data set, noise or trial.
     def broken(*args, **kwargs):
