@@ -196,6 +196,35 @@ def test_summary_only_pairs_the_auroc_files_with_the_runs_as_they_are(
     assert written == "\n".join(switch_signal.summary(rows))
 
 
+def test_a_splits_aurocs_are_written_once_and_read_back_on_a_rerun(
+    tmp_path, monkeypatch
+):
+    auroc = {"knn": 0.6, "knn_contrast": 0.7}
+    monkeypatch.setattr(switch_signal, "first_query_auroc", lambda *args: auroc)
+    record = switch_signal.run("letter", 0.6, 100, tmp_path / "data", tmp_path)
+    assert record == dict(dataset="letter", noise=0.6, seed=100, auroc=auroc)
+    path = switch_signal.auroc_path(tmp_path, "letter", 0.6, 100)
+    assert switch_signal.read_auroc(path) == record
+    monkeypatch.setattr(switch_signal, "first_query_auroc", None)  # a rerun: a bug
+    assert switch_signal.run("letter", 0.6, 100, tmp_path / "data", tmp_path) == record
+
+
+def test_summary_only_without_splits_says_to_run_some(tmp_path, monkeypatch, capsys):
+    # The runs it would pair are there; no split's AUROCs are.
+    _write_run(tmp_path, "letter", 0, "margin-rule-start", 0.8)
+    _write_run(tmp_path, "letter", 0, "margin-rule", 0.7)
+    argv = ["switch_signal.py", "--summary-only", "--results-dir", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as info:
+        switch_signal.main()
+    assert info.value.code == 2
+    assert (
+        f"error: no class splits under {tmp_path / 'switch_signal'} to summarise; "
+        "run some first (without --summary-only)"
+    ) in capsys.readouterr().err
+    assert not (tmp_path / "switch_signal.md").exists()
+
+
 def test_a_file_of_another_split_is_refused(tmp_path):
     path = switch_signal.auroc_path(tmp_path, "letter", 0.6, 100)
     path.parent.mkdir()
