@@ -2,9 +2,12 @@
 
 import gc
 import json
+import signal
 import subprocess
 import sys
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,6 +82,30 @@ def test_unreported_splits_give_paired_differences_with_intervals():
         "| +0.00 [+0.00, +0.00] (0/3/0) | +2.00 [-0.48, +4.48] (3/0/0) "
         "| +2.00 [-0.48, +4.48] (3/0/0) |"
     )
+
+
+def test_a_summary_of_the_reported_trials_alone_has_no_unreported_table():
+    rows = _rows(lambda column, trial: 80.0, seeds=())
+    lines = pr.summary(rows, _committed)
+    assert _row(lines, "## The benchmark's reported", "letter 40%")
+    assert not any(line.startswith("## Class splits") for line in lines)
+    # A cell left unfinished is still named.
+    lines = pr.summary(rows[1:], _committed)
+    assert lines[-1].startswith("Left out of the tables, their runs unfinished")
+    assert lines[-1].endswith(f"letter 40%, {OLD} {pr.OLD_COLUMN}: trials [0].")
+
+
+def test_the_committed_accuracy_is_a_cell_files_final_accuracy_in_percent():
+    # Read from git at the commit: the cell as committed, not as on disk.
+    cell_file = (
+        "cells/tabular/dataset=letter_noise=0.4_strategy=MQ-Net_paper-preset_"
+        "trial=0_rounds=8.json"
+    )
+    committed = pr._git("show", f"HEAD:benchmarks/results/{cell_file}")
+    final = json.loads(committed)["records"][-1]["test_accuracy"]
+    assert pr._committed_accuracy("HEAD", cell_file) == 100 * final
+    on_disk = json.loads((pr.RESULTS / cell_file).read_text())
+    assert on_disk["records"][-1]["test_accuracy"] == final
 
 
 def test_codes_that_draw_different_class_splits_are_not_paired():
@@ -191,6 +218,61 @@ def test_a_rerun_runs_the_missing_groups_only_and_conf_on_reported_trials(
     ]
 
 
+def test_each_row_a_worker_prints_is_kept_with_its_groups_keys(tmp_path, monkeypatch):
+    # Appended as each run ends: a stopped group keeps the runs it finished.
+    monkeypatch.setattr(pr, "_export", lambda commit, folder: folder.mkdir())
+
+    def child_lines(argv, on_line, cwd):
+        trials = argv[argv.index("--trials") + 1 : argv.index("--n-jobs")]
+        for trial in trials[:2]:  # the group stopped after two runs
+            on_line(json.dumps({"trial": int(trial), "accuracy": 80.0}) + "\n")
+
+    monkeypatch.setattr(_common, "child_lines", child_lines)
+    pr.run("HEAD", ["letter"], [0.4], [100], 1, tmp_path, results=tmp_path)
+    head = pr._git("rev-parse", "--short", "HEAD").strip()
+    groups = [(head, pr.OLD_COLUMN), (head, "CONF")]
+    groups += [("today", column) for column in pr.TODAY_COLUMNS]
+    assert pr._load_rows(tmp_path) == [
+        dict(trial=t, accuracy=80.0, code=c, dataset="letter", noise=0.4, strategy=s)
+        for c, s in groups
+        for t in (0, 1)
+    ]
+
+
+def test_the_command_line_runs_the_groups_asked_for_then_summarises(
+    tmp_path, four_tables_data_dir, monkeypatch
+):
+    calls = []
+
+    def run(*args):
+        calls.append(args)
+        rows = _rows(lambda column, trial: 80.0, seeds=(100,))
+        (tmp_path / pr.ROWS).write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    monkeypatch.setattr(pr, "run", run)
+    monkeypatch.setattr(pr, "_committed_accuracy", _committed)
+    monkeypatch.setattr(pr, "table_cell_lines", lambda old, committed: [])
+    argv = ["preset_reproduction.py", "--datasets", "segment", "letter"]
+    argv += ["--noise", "0.6", "--seeds", "100", "105", "--n-jobs", "3"]
+    argv += ["--old-commit", "HEAD", "--data-dir", str(four_tables_data_dir)]
+    monkeypatch.setattr(sys, "argv", [*argv, "--results-dir", str(tmp_path)])
+    pr.main()
+    assert calls == [
+        (
+            "HEAD",
+            ["segment", "letter"],
+            [0.6],
+            [100, 105],
+            3,
+            four_tables_data_dir.resolve(),
+            tmp_path,
+        )
+    ]
+    summary = (tmp_path / pr.SUMMARY).read_text()
+    assert summary.startswith("# The paper preset against the old `MQ-Net (paper)`")
+    assert "\n| letter 40% | " in summary  # the rows run
+
+
 def test_an_unfinished_cell_is_left_out_and_named():
     # An interrupted run lacks the preset's rows: the summary stopped at a KeyError.
     rows = [
@@ -276,3 +358,57 @@ def test_the_worker_runs_every_trial_whatever_the_job_count(
         pr.worker(pr.REPO, "segment", 0.4, "RANDOM", [0, 1, 2], -1, tiny_data_dir)
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["trial"] for row in rows] == [0, 1, 2]
+
+
+def test_a_worker_refuses_to_run_other_code_than_its_checkouts(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # Today's skal_openset already imported: the cells would not be the
+    # checkout's.
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the worker prepends the code
+    with pytest.raises(RuntimeError, match=f"not the one in {tmp_path}"):
+        pr.worker(tmp_path, "segment", 0.4, "RANDOM", [0], 1, tiny_data_dir)
+    with pytest.raises(ValueError, match="has no strategy 'MQ-Net \\(paper\\)'"):
+        pr.worker(pr.REPO, "segment", 0.4, pr.OLD_COLUMN, [0], 1, tiny_data_dir)
+
+
+# A checkout whose one cell says where it writes, then runs until stopped.
+_SLOW_CHECKOUT = """
+import time
+from pathlib import Path
+
+STRATEGIES = ("RANDOM",)
+DATASETS = {"letter": {"rounds": 8}}
+
+
+def run_cell(cell, data_dir, results):
+    (Path(data_dir) / "running").write_text(str(results))
+    time.sleep(120)
+"""
+
+
+def test_a_worker_stopped_by_sigterm_removes_its_temporary_cells(tmp_path):
+    # SIGTERM, which a stopped parent's group gets, ended the worker at once
+    # and left its temporary folder of cells behind; as Ctrl-C it goes.
+    code, data = tmp_path / "code", tmp_path / "data"
+    (code / "benchmarks").mkdir(parents=True)
+    (code / "benchmarks" / "openset_benchmark.py").write_text(_SLOW_CHECKOUT)
+    (code / "skal_openset").mkdir()
+    (code / "skal_openset" / "__init__.py").write_text("")
+    data.mkdir()
+    argv = [sys.executable, pr.__file__, "worker", str(code), "letter", "0.4"]
+    argv += ["RANDOM", "--trials", "0", "--n-jobs", "1", "--data-dir", str(data)]
+    worker = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    running = data / "running"
+    deadline = time.monotonic() + 60
+    while not running.exists() or not running.read_text():
+        assert worker.poll() is None, worker.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    cells = Path(running.read_text())
+    assert cells.is_dir()
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode != 0
+    assert b"KeyboardInterrupt" in err
+    assert not cells.exists()
