@@ -90,6 +90,24 @@ def test_detector_purity_learns_ood_from_the_labelled_rows():
     assert purity[0] > 0.9 and purity[1] < 0.1
 
 
+def test_detector_purity_is_knn_contrast_on_the_inputs_below_two_ood_rows():
+    # Extra trees need both classes, twice over: kNN contrast in input
+    # space, the detector's, until two OOD rows are labelled.
+    rng = np.random.RandomState(0)
+    X_in, X_ood = rng.normal(0, 1, (30, 2)), rng.normal(6, 1, (1, 2))
+    X = rng.normal(3, 3, (10, 2))
+    for n_ood in (0, 1):
+        learner = SimpleNamespace(
+            X_labelled_=np.concatenate([X_in, X_ood[:n_ood]]),
+            y_labelled_=np.r_[np.zeros(30, int), -np.ones(n_ood, int)],
+            ood_label=-1,
+        )
+        np.testing.assert_array_equal(
+            meta_signal.detector_purity(learner, X),
+            knn_contrast_purity(X, X_in, X_ood[:n_ood]),
+        )
+
+
 def test_bagged_selector_rank_averages_members_fitted_on_resamples():
     rng = np.random.RandomState(0)
     Z = rng.uniform(0.1, 3.0, (60, 2))
@@ -100,6 +118,21 @@ def test_bagged_selector_rank_averages_members_fitted_on_resamples():
     np.testing.assert_allclose(bagged.predict(Z), expected)
     # Members differ: each saw its own bootstrap sample.
     assert not np.allclose(bagged.members_[0].predict(Z), bagged.members_[1].predict(Z))
+
+
+def test_bagged_selector_leaves_out_bags_without_a_pair_to_rank():
+    # One row of six differs: a bag that misses it has no pair, and fits no
+    # member. No member at all leaves it unfitted, as MQNetQuery reads a
+    # selector without a pair (it keeps ranking as before).
+    Z = np.random.RandomState(0).uniform(0.1, 3.0, (6, 2))
+    y = np.r_[1.0, np.zeros(5)]
+    bagged = meta_signal.BaggedSelector(n_bags=8, random_state=1).fit(Z, y)
+    assert len(bagged.members_) == 5  # 3 of this seed's bags miss the row
+    assert all(hasattr(member, "module_") for member in bagged.members_)
+    expected = np.mean([rankdata(m.predict(Z)) for m in bagged.members_], axis=0)
+    np.testing.assert_allclose(bagged.predict(Z), expected)
+    flat = meta_signal.BaggedSelector(n_bags=3, random_state=0).fit(Z, np.zeros(6))
+    assert flat.members_ == [] and not hasattr(flat, "module_")
 
 
 def test_each_variant_is_also_paired_against_the_random_start_learnt():
@@ -413,6 +446,28 @@ def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
     scores = purity(learner, pool)
     assert scores[:20].min() > 0.9 and scores[20:].max() < 0.1
     # A query set of pool rows gets the pool's scores, not a new graph's.
+    np.testing.assert_array_equal(purity(learner, pool[[3, 25]]), scores[[3, 25]])
+
+
+def test_spreading_purity_is_knn_contrast_until_an_ood_row_is_labelled():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    rng = np.random.RandomState(2)
+    X_in, pool = rng.normal(0, 1, (6, 2)), rng.normal(0, 2, (30, 2))
+    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
+    learner = SimpleNamespace(
+        estimator_=pipeline.fit(X_in, np.arange(6) % 2),
+        X_labelled_=X_in,
+        y_labelled_=np.arange(6) % 2,
+        ood_label=-1,
+    )
+    purity = meta_signal.SpreadingPurity()
+    scores = purity(learner, pool)
+    knn = meta_signal.PURITY_SCORES["knn_contrast"](learner, pool)
+    np.testing.assert_array_equal(scores, knn)
+    # A query set of pool rows gets the pool's scores.
     np.testing.assert_array_equal(purity(learner, pool[[3, 25]]), scores[[3, 25]])
 
 
