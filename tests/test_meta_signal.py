@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import rankdata
 from sklearn.base import clone
 
@@ -262,6 +263,74 @@ def test_a_diagnostic_selector_runs_in_a_learner(variant):
         chosen, _ = learner.query(X[60:400], n_instances=10)
         learner.teach(X[60:400][chosen], y[60:400][chosen])
     assert len(learner.y_labelled_) == 80
+
+
+def _validation_set():
+    """9 OOD rows of small meta-inputs (target 0) and 6 IN rows in each of two
+    rounds: within a round the target falls as P + I grows, across rounds
+    it rises with it."""
+    rng = np.random.RandomState(0)
+    rule = np.r_[rng.uniform(0.2, 0.6, 9), rng.uniform(1, 2, 6), rng.uniform(3, 4, 6)]
+    Z = np.c_[rule / 2, rule / 2]
+    target = np.r_[np.zeros(9), 3 - rule[9:15], 10 - rule[15:]]
+    rounds = np.r_[rng.randint(2, size=9), np.zeros(6, int), np.ones(6, int)]
+    return Z, target, rounds
+
+
+def test_held_out_accuracies_score_each_pair_type_on_held_out_folds():
+    Z, target, rounds = _validation_set()
+    held = meta_signal.held_out_accuracies(Z, target, rounds, 0, "all")
+    # P + I puts every IN row above every OOD one, and orders every IN-IN
+    # pair within a round wrongly: IN-IN pairs across rounds are left out.
+    assert (held["rule_in_ood"], held["rule_in_in"]) == (1.0, 0.0)
+    assert 0 < held["rule_all"] < 1
+    assert set(held) == {
+        f"{ranker}_{pairs}"
+        for ranker in ("selector", "rule")
+        for pairs in ("all", "in_ood", "in_in")
+    }
+    # 3 IN rows: one in each held-out fold, none with an IN-IN pair.
+    three = np.r_[0:12]
+    held = meta_signal.held_out_accuracies(
+        Z[three], target[three], rounds[three], 0, "all"
+    )
+    assert held["rule_in_ood"] == 1.0
+    assert np.isnan(held["rule_in_in"]) and np.isnan(held["selector_in_in"])
+    # Fewer than 3 IN or 3 OOD rows: no three folds of both.
+    few = np.r_[0:2, 9:21]  # 2 OOD rows
+    assert (
+        meta_signal.held_out_accuracies(Z[few], target[few], rounds[few], 0, "all")
+        is None
+    )
+
+
+def test_the_diagnostics_of_an_update_describe_its_query_set_and_selector():
+    from skal_openset import MonotoneMLP
+
+    Z, target, rounds = _validation_set()
+    strategy = SimpleNamespace(
+        validation_meta_input_=Z,
+        validation_target_=target,
+        validation_round_=rounds,
+        pairs="all",
+    )
+    record = dict(round=3, query_size=21, query_in_share=12 / 21)
+    out = meta_signal.diagnostics(record, strategy, 0)
+    # 66 IN-IN pairs of distinct targets, 30 of them within a round.
+    assert out["cross_round_in_in_share"] == 36 / 66
+    assert (out["round"], out["query_size"], out["n_validation"]) == (3, 21, 21)
+    assert out["held_out"] == meta_signal.held_out_accuracies(
+        Z, target, rounds, 0, "all"
+    )
+    assert "dead_weight_fraction" not in out  # no selector fitted
+    # Of 4 x 2 hidden and 4 output weights, the output ones dead.
+    module = MonotoneMLP(2, 4)
+    with torch.no_grad():
+        module.hidden.weight.fill_(0.0)  # softplus: 0.69
+        module.output.weight.fill_(-30.0)  # softplus: about 1e-13
+    strategy.selector_ = SimpleNamespace(module_=module)
+    assert meta_signal.diagnostics(record, strategy, 0)["dead_weight_fraction"] == 1 / 3
+    assert meta_signal.diagnostics(record, SimpleNamespace(), 0) is None  # no update
 
 
 def _balance_cells(monkeypatch):
@@ -838,6 +907,71 @@ def test_each_greedy_oracle_runs_with_the_labels_and_check_set(
     (choices,) = cell["diagnostics"]
     assert list(choices) == list(meta_signal.GREEDY_CHOICES[variant])
     assert all(len(chosen) == 2 for chosen in choices.values())
+
+
+def test_a_finished_run_is_read_from_its_file_not_run_again(tmp_path, monkeypatch):
+    cell = _cell("letter", 100, "rule", 0.8)
+    path = meta_signal.cell_path(tmp_path, "letter", 0.4, 100, "rule")
+    path.parent.mkdir()
+    path.write_text(json.dumps(cell))
+    monkeypatch.setattr(meta_signal, "_run", None)  # a run that started: a bug
+    assert meta_signal.run("letter", 0.4, 100, "rule", tmp_path, tmp_path) == cell
+
+
+def test_a_learnt_run_records_the_diagnostics_of_each_update(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 3)
+    cell = meta_signal.run("segment", 0.4, 0, "learnt", tiny_data_dir, tmp_path)
+    # The updates after rounds 1 and 2's queries, seen at rounds 2 and 3.
+    assert [d["round"] for d in cell["diagnostics"]] == [2, 3]
+    first, second = cell["diagnostics"]
+    budget = meta_signal.DATASETS["segment"]["budget"]
+    assert (first["n_validation"], second["n_validation"]) == (budget, 2 * budget)
+    assert first["cross_round_in_in_share"] == 0.0  # one round only
+    assert set(second) == {
+        "round",
+        "query_size",
+        "query_in_share",
+        "n_validation",
+        "cross_round_in_in_share",
+        "held_out",
+        "dead_weight_fraction",
+    }
+
+
+def test_a_loss_reduction_run_records_its_correlations_with_the_loss(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 3)
+    variant = "loss-reduction-rule-start"
+    cell = meta_signal.run("segment", 0.4, 0, variant, tiny_data_dir, tmp_path)
+    (diagnostics,) = cell["diagnostics"]
+    correlations = diagnostics["target_loss_correlations"]
+    assert list(diagnostics) == ["target_loss_correlations"]
+    assert len(correlations) == 2  # one an update
+    assert all(-1 <= c <= 1 for c in correlations)
+
+
+@pytest.mark.parametrize("variant", ["true-purity-learnt", "true-purity-rule"])
+def test_a_true_purity_run_reads_the_pools_labels(
+    tmp_path, tiny_data_dir, monkeypatch, variant
+):
+    monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 2)
+    runs, run_active_learning = [], meta_signal.run_active_learning
+
+    def recording(split, estimator, strategy, **kwargs):
+        runs.append((split, strategy))
+        return run_active_learning(split, estimator, strategy, **kwargs)
+
+    monkeypatch.setattr(meta_signal, "run_active_learning", recording)
+    meta_signal.run("segment", 0.4, 0, variant, tiny_data_dir, tmp_path)
+    ((split, strategy),) = runs
+    purity = strategy.purity(None, split.X_pool)
+    np.testing.assert_array_equal(purity, ~split.is_ood)
+    # Its variant's own strategy otherwise.
+    base = meta_signal.VARIANTS[variant.removeprefix("true-purity-")](0)
+    assert strategy.rule_weight == base.rule_weight
 
 
 def test_a_summary_without_rule_runs_is_refused(tmp_path, monkeypatch, capsys):
