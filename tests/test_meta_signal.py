@@ -649,6 +649,72 @@ def test_the_oracle_runs_are_reported_by_data_set_and_seed_block():
     )
 
 
+def test_an_oracle_cell_of_one_paired_run_is_left_out():
+    # Its interval is undefined: seed 112's block has one run of letter.
+    cells = []
+    for seed in (100, 101, 112):
+        cells += [_cell("letter", seed, "rule", 0.8)]
+        cells += [_cell("letter", seed, "greedy-balance-rule", 0.8)]
+        cells += [_cell("letter", seed, "margin-balance-0.25", 0.81)]
+    lines = meta_signal.summary(cells)
+    start = lines.index("| variant | against | seeds | cell | paired runs | gap |")
+    assert lines[start + 2 : lines.index("", start)] == [
+        "| margin-balance-0.25 | greedy-balance-rule | 100-111 | letter 40% | 2 "
+        "| 2/0/0, +1.00 [+1.00, +1.00] |"
+    ]
+
+
+def _target_cells():
+    """letter at 40% and 60% on seeds 100 and 101, at 20% on 100 alone: the
+    loss-reduction target 1 and 3 points above the masked loss, which is
+    level with the rule with margin; two updates a run, one without a
+    correlation (too few IN rows)."""
+    cells = []
+    for noise, seed in ((0.4, 100), (0.4, 101), (0.6, 100), (0.6, 101), (0.2, 100)):
+        gain = {100: 0.01, 101: 0.03}[seed]
+        for variant, accuracy in (
+            ("rule", 0.8),
+            ("margin-rule", 0.8),
+            ("margin-rule-start", 0.8),
+            ("loss-reduction-rule-start", 0.8 + gain),
+        ):
+            cells.append(dict(_cell("letter", seed, variant, accuracy), noise=noise))
+        cells[-1]["diagnostics"] = [
+            {"target_loss_correlations": [0.1 if seed == 100 else 0.3, np.nan]}
+        ]
+    return cells
+
+
+def test_the_loss_reduction_targets_are_paired_by_noise_ratio_and_pooled():
+    lines = meta_signal.summary(_target_cells())
+    start = lines.index("| variant | against | noise | paired runs | gap |")
+    # Gaps of 1 and 3 points, mean 2, standard error 1, t(1) = 12.71; at 20%
+    # one run, no interval: left out. Pooled, a split's two noise ratios are
+    # averaged first (the W/T/L counts runs).
+    gap = "2/0/0, +2.00 [-10.71, +14.71]"
+    ties = "0/2/0, +0.00 [+0.00, +0.00]"
+    target = "loss-reduction-rule-start"
+    assert lines[start + 2 : lines.index("", start)] == [
+        f"| {target} | margin-rule-start | 40% | 2 | {gap} |",
+        f"| {target} | margin-rule-start | 60% | 2 | {gap} |",
+        f"| {target} | margin-rule-start | 40/60% pooled | 4 | 4{gap[1:]} |",
+        f"| {target} | margin-rule | 40% | 2 | {gap} |",
+        f"| {target} | margin-rule | 60% | 2 | {gap} |",
+        f"| {target} | margin-rule | 40/60% pooled | 4 | 4{gap[1:]} |",
+        f"| margin-rule-start | margin-rule | 40% | 2 | {ties} |",
+        f"| margin-rule-start | margin-rule | 60% | 2 | {ties} |",
+        "| margin-rule-start | margin-rule | 40/60% pooled | 4 | 0/4/0, +0.00 "
+        "[+0.00, +0.00] |",
+    ]
+    # The correlations of its 5 runs' updates that have one; the other
+    # target, not run, has no line.
+    spearman = [line for line in lines if line.startswith("- Spearman's")]
+    assert spearman == [
+        f"- Spearman's correlation of the {target} target with the loss over a "
+        "query's IN rows: median +0.10 (quartiles +0.10 and +0.30), 5 updates."
+    ]
+
+
 @pytest.mark.parametrize("score", ["margin", "entropy"])
 def test_informativeness_variants_are_paired_with_their_rule_and_the_default(score):
     learnt, rule = (meta_signal.VARIANTS[f"{score}-{v}"](0) for v in ("learnt", "rule"))
