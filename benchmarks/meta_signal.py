@@ -1695,7 +1695,14 @@ def _cause_lines(diags):
     last = max(d["round"] for d in diags)
     cross = [d["cross_round_in_in_share"] for d in diags]
     cross_last = [d["cross_round_in_in_share"] for d in diags if d["round"] == last]
-    dead = [d.get("dead_weight_fraction", 0.0) for d in diags]
+    # An update that fitted no selector yet (no pair to rank) has no weights.
+    dead = [d["dead_weight_fraction"] for d in diags if "dead_weight_fraction" in d]
+    if not dead:
+        dead_text = "none, no update had a selector"
+    else:
+        dead_text = f"mean {100 * np.mean(dead):.2f}%, max {100 * np.max(dead):.2f}%"
+        if len(dead) < len(diags):
+            dead_text += f" (of the {len(dead)} updates with a selector)"
     lines = [
         "",
         f"Causes, over the {len(diags)} updates of the learnt meta-model:",
@@ -1707,8 +1714,7 @@ def _cause_lines(diags):
         f"would leave out: {100 * np.mean(cross):.0f}% of the IN-IN pairs of the "
         f"accumulated set on average, {100 * np.mean(cross_last):.0f}% at round "
         f"{last};",
-        "- dead selector weights (effective weight < 1e-3): mean "
-        f"{100 * np.mean(dead):.2f}%, max {100 * np.max(dead):.2f}%;",
+        f"- dead selector weights (effective weight < 1e-3): {dead_text};",
         f"- held-out pair accuracy (3-fold CV; {len(held)} updates with at least 3 "
         "IN and 3 OOD examples), learnt selector against P + I:",
         "",

@@ -715,6 +715,59 @@ def test_the_loss_reduction_targets_are_paired_by_noise_ratio_and_pooled():
     ]
 
 
+def test_the_causes_are_summarised_over_the_learnt_runs_updates():
+    cells = _cells()
+    held = {
+        101: dict(selector_all=0.9, rule_all=0.8, selector_in_ood=0.7),
+        102: dict(selector_all=0.6, rule_all=0.6, selector_in_ood=0.9),
+    }
+    held[101].update(rule_in_ood=0.8, selector_in_in=np.nan, rule_in_in=0.6)
+    held[102].update(rule_in_ood=0.7, selector_in_in=0.8, rule_in_in=0.4)
+    # One update a run: round 2 of seed 100 without held-out accuracies
+    # (too few OOD rows), nor a selector (no pair yet) in seed 102's.
+    diagnostics = {
+        100: dict(round=2, query_size=20, query_in_share=0.05),
+        101: dict(round=3, query_size=40, query_in_share=0.5),
+        102: dict(round=3, query_size=30, query_in_share=0.95),
+    }
+    diagnostics[100].update(cross_round_in_in_share=0.0, dead_weight_fraction=0.0)
+    diagnostics[101].update(cross_round_in_in_share=0.5, dead_weight_fraction=0.02)
+    diagnostics[102].update(cross_round_in_in_share=0.7)
+    for cell in cells:
+        if cell["variant"] == "learnt" and cell["dataset"] == "letter":
+            seed = cell["seed"]
+            cell["diagnostics"] = [{**diagnostics[seed], "held_out": held.get(seed)}]
+    lines = meta_signal.summary(cells)
+    start = lines.index("Causes, over the 3 updates of the learnt meta-model:")
+    assert lines[start + 2 : start + 12] == [
+        "- query sets: median size 30; 67% are one-sided (under 10% IN or under "
+        "10% OOD);",
+        '- IN-IN pairs from different rounds, which `pairs="within_round"` would '
+        "leave out: 40% of the IN-IN pairs of the accumulated set on average, "
+        "60% at round 3;",
+        # Over the 2 updates with a selector, not 0% dead for the third.
+        "- dead selector weights (effective weight < 1e-3): mean 1.00%, max 2.00% "
+        "(of the 2 updates with a selector);",
+        "- held-out pair accuracy (3-fold CV; 2 updates with at least 3 IN and 3 "
+        "OOD examples), learnt selector against P + I:",
+        "",
+        "| pairs | selector | P + I | selector better in |",
+        "| --- | --- | --- | --- |",
+        "| all | 0.750 | 0.700 | 50% of updates |",
+        "| IN vs OOD (purity) | 0.800 | 0.750 | 50% of updates |",
+        # Seed 101's IN-IN accuracy is undefined: left out of both columns.
+        "| IN vs IN (order of the loss) | 0.800 | 0.400 | 100% of updates |",
+    ]
+    assert not any(line.startswith("Causes") for line in lines[start + 1 :])
+    for cell in cells:
+        for d in cell["diagnostics"]:
+            d.pop("dead_weight_fraction", None)
+    assert (
+        "- dead selector weights (effective weight < 1e-3): none, no update had a "
+        "selector;"
+    ) in meta_signal.summary(cells)
+
+
 @pytest.mark.parametrize("score", ["margin", "entropy"])
 def test_informativeness_variants_are_paired_with_their_rule_and_the_default(score):
     learnt, rule = (meta_signal.VARIANTS[f"{score}-{v}"](0) for v in ("learnt", "rule"))
