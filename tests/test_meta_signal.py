@@ -759,6 +759,12 @@ def test_the_causes_are_summarised_over_the_learnt_runs_updates():
         "| IN vs IN (order of the loss) | 0.800 | 0.400 | 100% of updates |",
     ]
     assert not any(line.startswith("Causes") for line in lines[start + 1 :])
+    # A selector at every update: the mean of them all, (0 + 2 + 1) / 3.
+    (last,) = [d for c in cells if c["seed"] == 102 for d in c["diagnostics"]]
+    last["dead_weight_fraction"] = 0.01
+    assert meta_signal.summary(cells)[start + 4] == (
+        "- dead selector weights (effective weight < 1e-3): mean 1.00%, max 2.00%;"
+    )
     for cell in cells:
         for d in cell["diagnostics"]:
             d.pop("dead_weight_fraction", None)
