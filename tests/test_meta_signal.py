@@ -489,11 +489,26 @@ def test_knn3_contrast_purity_takes_the_third_neighbour_once_3_ood_are_labelled(
         )
 
 
-def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
+def _identity_learner(X_in, X_ood=None):
+    """A stand-in learner that has labelled the IN rows `X_in` (two classes
+    in turn) and the OOD rows `X_ood` (none if None), whose embedding is the
+    input itself."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
+    X_ood = np.empty((0, X_in.shape[1])) if X_ood is None else X_ood
+    y_in = np.arange(len(X_in)) % 2
+    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
+    return SimpleNamespace(
+        estimator_=pipeline.fit(X_in, y_in),
+        X_labelled_=np.concatenate([X_in, X_ood]),
+        y_labelled_=np.r_[y_in, -np.ones(len(X_ood), int)],
+        ood_label=-1,
+    )
+
+
+def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
     rng = np.random.RandomState(2)
 
     def cluster(n, centre):
@@ -503,14 +518,7 @@ def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
     # L2-normalised features), one labelled OOD row.
     X_in, X_ood = cluster(6, [3, 0.5]), cluster(1, [0.5, 3])
     pool = np.vstack([cluster(20, [3, 0.5]), cluster(20, [0.5, 3])])
-    # The identity as preprocessing: the embedding is the input itself.
-    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
-    learner = SimpleNamespace(
-        estimator_=pipeline.fit(X_in, np.arange(6) % 2),
-        X_labelled_=np.concatenate([X_in, X_ood]),
-        y_labelled_=np.r_[np.arange(6) % 2, -1],
-        ood_label=-1,
-    )
+    learner = _identity_learner(X_in, X_ood)
     purity = meta_signal.SpreadingPurity()
     scores = purity(learner, pool)
     assert scores[:20].min() > 0.9 and scores[20:].max() < 0.1
@@ -519,19 +527,9 @@ def test_spreading_purity_follows_the_clusters_and_keeps_the_pool_scores():
 
 
 def test_spreading_purity_is_knn_contrast_until_an_ood_row_is_labelled():
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
     rng = np.random.RandomState(2)
     X_in, pool = rng.normal(0, 1, (6, 2)), rng.normal(0, 2, (30, 2))
-    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
-    learner = SimpleNamespace(
-        estimator_=pipeline.fit(X_in, np.arange(6) % 2),
-        X_labelled_=X_in,
-        y_labelled_=np.arange(6) % 2,
-        ood_label=-1,
-    )
+    learner = _identity_learner(X_in)
     purity = meta_signal.SpreadingPurity()
     scores = purity(learner, pool)
     knn = meta_signal.PURITY_SCORES["knn_contrast"](learner, pool)
@@ -541,10 +539,6 @@ def test_spreading_purity_is_knn_contrast_until_an_ood_row_is_labelled():
 
 
 def test_pool_ratio_purity_is_low_where_unlabelled_rows_crowd():
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
     def arc(angles):
         return np.c_[np.cos(angles), np.sin(angles)]
 
@@ -554,13 +548,7 @@ def test_pool_ratio_purity_is_low_where_unlabelled_rows_crowd():
     crowd = arc(np.linspace(0.49, 0.51, 40))
     scattered = arc(np.linspace(-0.45, -0.65, 5))
     pool = np.vstack([crowd, scattered])
-    pipeline = make_pipeline(FunctionTransformer(), LogisticRegression())
-    learner = SimpleNamespace(
-        estimator_=pipeline.fit(X_in, np.arange(6) % 2),
-        X_labelled_=X_in,
-        y_labelled_=np.arange(6) % 2,
-        ood_label=-1,
-    )
+    learner = _identity_learner(X_in)
     purity = meta_signal.PoolRatioPurity()
     scores = purity(learner, pool)
     # kNN purity (no labelled OOD) ranks the crowd as pure as the scattered

@@ -1470,14 +1470,20 @@ def test_mqnet_diverse_batch_covers_every_distinct_candidate(taught, pool):
     assert len(set(top // 10)) == 1
 
 
+def _top_row_copied(learner, pool, n_copies):
+    """The learner's strategy, it with the top-k batch, and `pool` after
+    `n_copies` copies of its top row."""
+    strategy = copy.deepcopy(learner.query_strategy_)
+    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
+    first, _ = copy.deepcopy(top_k)(learner, pool, n_instances=1)
+    return strategy, top_k, np.concatenate([np.repeat(pool[first], n_copies, 0), pool])
+
+
 def test_mqnet_diverse_batch_goes_down_the_ranking_past_copies_of_one_row(taught, pool):
     """Copies of the top row filled the top 3k: the batch was k copies of it,
     though the pool holds many distinct rows."""
     learner = taught["learner"]
-    strategy = copy.deepcopy(learner.query_strategy_)
-    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
-    first, _ = copy.deepcopy(top_k)(learner, pool, n_instances=1)
-    copies = np.concatenate([np.repeat(pool[first], 40, axis=0), pool])
+    strategy, top_k, copies = _top_row_copied(learner, pool, 40)
     top, _ = top_k(learner, copies, n_instances=30)
     assert len(np.unique(copies[top], axis=0)) == 1
     indices, batch_scores = strategy(learner, copies, n_instances=10)
@@ -1497,10 +1503,7 @@ def test_mqnet_diverse_batch_looks_further_down_until_it_finds_enough_rows(
     """100 copies of the top row: the first look down the ranking (60 rows)
     finds that row alone, the next (120 rows) enough others."""
     learner = taught["learner"]
-    strategy = copy.deepcopy(learner.query_strategy_)
-    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
-    first, _ = copy.deepcopy(top_k)(learner, pool, n_instances=1)
-    copies = np.concatenate([np.repeat(pool[first], 100, axis=0), pool])
+    strategy, top_k, copies = _top_row_copied(learner, pool, 100)
     top, _ = top_k(learner, copies, n_instances=1)
     indices, batch_scores = strategy(learner, copies, n_instances=10)
     assert len(np.unique(copies[indices], axis=0)) == 10
