@@ -1520,6 +1520,9 @@ def _class_parameters_by_code(estimator, classes, trained):
             parameter = parameter if parameter in _CLASS_PARAMETERS else None
             if parameter is None and not _grid_estimators(values):
                 continue
+            # scikit-learn's grids and samplers take a 1-D array as a list
+            if isinstance(values, np.ndarray) and values.ndim == 1:
+                values = values.tolist()
             if not isinstance(values, (list, tuple)):
                 raise InvalidParameterError(
                     f"{name} draws {key} from {type(values).__name__}, whose "

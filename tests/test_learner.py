@@ -1282,12 +1282,16 @@ def test_a_class_weight_the_learner_cannot_key_by_its_classes_is_refused(
         lambda label: GridSearchCV(
             DummyClassifier(strategy="constant"), {"constant": [label]}, cv=2
         ),
+        # a grid's values as a 1-D array, which scikit-learn takes as a list
+        lambda label: GridSearchCV(
+            DummyClassifier(strategy="constant"), {"constant": np.array([label])}, cv=2
+        ),
         # A radius that leaves some rows without neighbours: outliers.
         lambda label: RadiusNeighborsClassifier(radius=0.3, outlier_label=label),
         # a label read from an array, as a 0-d one
         lambda label: DummyClassifier(strategy="constant", constant=np.array(label)),
     ],
-    ids=["constant", "constant-in-grid", "outlier_label", "0-d-array"],
+    ids=["constant", "constant-in-grid", "array-grid", "outlier_label", "0-d-array"],
 )
 def test_a_parameter_that_is_a_label_names_the_class_it_names(kind, classifier):
     # The classifier trains on class positions: a constant or outlier label 2
