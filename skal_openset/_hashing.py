@@ -52,25 +52,31 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
         super().save(obj)
 
     def reducer_override(self, obj):
-        if (
-            self.timings
-            or isinstance(obj, type)  # a class's __dict__ holds its methods
-            or not any(map(_is_timing, getattr(obj, "__dict__", ())))
-        ):
+        if self.timings or isinstance(obj, type):  # a class's __dict__: methods
+            return NotImplemented
+        names = [*getattr(obj, "__dict__", ()), *_slot_names(type(obj))]
+        if not any(map(_is_timing, names)):
             return NotImplemented  # pickled as usual
         reduced = list(obj.__reduce_ex__(self.proto))
         state = reduced[2] if len(reduced) > 2 else None
         if isinstance(state, dict):
             reduced[2] = _untimed(state)
-        elif (
-            isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict)
-        ):  # (__dict__, slots): an object of a class with __slots__ besides
-            reduced[2] = (_untimed(state[0]), state[1])
+        elif isinstance(state, tuple) and len(state) == 2:
+            # (__dict__ or None, slots): an object of a class with __slots__
+            reduced[2] = tuple(
+                _untimed(part) if isinstance(part, dict) else part for part in state
+            )
         return tuple(reduced)
 
 
 def _untimed(attributes):
     return {k: v for k, v in attributes.items() if not _is_timing(k)}
+
+
+def _slot_names(cls):
+    """The names in the __slots__ of `cls` and of the classes it derives from."""
+    slots = (klass.__dict__.get("__slots__", ()) for klass in cls.__mro__)
+    return [name for s in slots for name in ((s,) if isinstance(s, str) else s)]
 
 
 def content_hash(value):

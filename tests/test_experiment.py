@@ -1929,6 +1929,17 @@ class _TimedSlotted(_Slotted):
         self.fit_seconds_ = seconds
 
 
+class _TimedInSlots:
+    """A fitted object whose timing is a slot: its pickled state is the pair
+    (None, slots)."""
+
+    __slots__ = ("weights_", "fit_seconds_")
+
+    def __init__(self, weights, seconds):
+        self.weights_ = weights
+        self.fit_seconds_ = seconds
+
+
 class _TimedOwnState(_Timed):
     """A fitted object with a timing that pickles a state of its own."""
 
@@ -1939,11 +1950,13 @@ class _TimedOwnState(_Timed):
         (self.weights_,) = state
 
 
-@pytest.mark.parametrize("timed", [_Timed, _TimedSlotted, _TimedOwnState])
+@pytest.mark.parametrize(
+    "timed", [_Timed, _TimedSlotted, _TimedInSlots, _TimedOwnState]
+)
 def test_a_fingerprint_leaves_out_fit_times_whatever_the_objects_state(timed):
     # Only a state that was a dict lost its timings: an object of a class
-    # with __slots__ (state (__dict__, slots)) fitted again was another
-    # experiment, its checkpoint refused.
+    # with __slots__ (state (__dict__, slots)), or a timing held in a slot,
+    # fitted again was another experiment, its checkpoint refused.
     first = Fingerprint(timed([1.0, 2.0], 3.5))
     assert first.saved == Fingerprint(timed([1.0, 2.0], 4.25)).saved
     assert first.saved != Fingerprint(timed([1.0, 2.5], 3.5)).saved
