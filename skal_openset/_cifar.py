@@ -194,17 +194,20 @@ def _label_numbers(dataset, labels, name):
     CIFAR-100 labels passed as CIFAR-10's went unchecked. Text labels are
     refused: the split's IN classes are class indices, which they never
     are (a message naming those, not the classes of y, says so)."""
-    labels = np.asarray(labels)
+    given = labels = np.asarray(labels)
     if labels.dtype == object and labels.size:
         labels = np.asarray(labels.tolist())
     if labels.dtype.kind in "SU" and labels.size:
+        # the first text as given: numbers mixed in are made text above
+        text = next(v for v in given.flat if isinstance(v, (str, bytes)))
+        text = text.item() if isinstance(text, np.generic) else text
         names = (
             "CIFAR10_CLASSES.index(name)"
             if dataset == "cifar10"
             else "the name's place in alphabetical order"
         )
         raise ValueError(
-            f"{name} holds text labels (e.g. {labels.flat[0].item()!r}), but a "
+            f"{name} holds text labels (e.g. {text!r}), but a "
             f"{dataset} split names its IN classes by class index (0.."
             f"{_N_CLASSES[dataset] - 1}): pass each image's class index, as "
             "load_cifar_batches and load_image_folder_zip give them (for "

@@ -1087,6 +1087,12 @@ def test_make_cifar_split_names_class_indices_for_text_labels():
         make_cifar_split(X, y, X, y.astype(str).astype(object), budget=10)
     with pytest.raises(ValueError, match=r"^y holds text.*cifar100 split.*0\.\.99"):
         make_cifar_split(X, y.astype(str), X, y, dataset="cifar100", budget=10)
+    # Numbers mixed with text: the text is quoted, not a number made text.
+    mixed, last = y.astype(object), len(y) - 1
+    mixed[last] = str(y[last])
+    assert y[last] != y[0]
+    with pytest.raises(ValueError, match=rf"^y holds text labels \(e.g. '{y[last]}'\)"):
+        make_cifar_split(X, mixed, X, y, budget=10)
 
 
 def test_make_cifar_split_refuses_negative_labels():
