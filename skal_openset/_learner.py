@@ -1792,9 +1792,14 @@ def _check_rows_of(X, name, estimator):
     ndim = _ndim(X)
     if ndim is None:
         # Before check_array, whose numpy message names no argument, nor a remedy.
+        if len({len(row) if hasattr(row, "__len__") else -1 for row in X}) > 1:
+            raise ValueError(
+                f"{name} holds rows of different lengths: give every row the same "
+                "number of features, as an array of shape (n_samples, n_features)."
+            )
         raise ValueError(
-            f"{name} holds rows of different lengths: give every row the same "
-            "number of features, as an array of shape (n_samples, n_features)."
+            f"{name} holds a list or array in a cell: give one value per cell, "
+            "as an array of shape (n_samples, n_features)."
         )
     if ndim == 1:
         # Before check_array, whose message holds the whole array's repr.

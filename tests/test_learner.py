@@ -931,6 +931,11 @@ def test_rows_of_different_lengths_are_named_with_the_remedy(initial):
     learner = lr_learner().fit(initial[0], y)
     with pytest.raises(ValueError, match="^X_pool holds rows of different lengths"):
         learner.query(X)
+    # Rows of one length, a cell of which is a list: numpy's same message.
+    X = initial[0].tolist()
+    X[3][0] = [X[3][0], 1.0]
+    with pytest.raises(ValueError, match="^X_pool holds a list or array in a cell"):
+        learner.query(X)
 
 
 # ---------------------------------------------------------- query, predict
