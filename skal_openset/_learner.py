@@ -1521,7 +1521,12 @@ def _class_parameters_by_code(estimator, classes, trained):
             if parameter is None and not _grid_estimators(values):
                 continue
             # scikit-learn's grids and samplers take a 1-D array as a list
-            if isinstance(values, np.ndarray) and values.ndim == 1:
+            if isinstance(values, np.ndarray):
+                if values.ndim != 1:
+                    raise InvalidParameterError(
+                        f"{name} gives {key} as a {values.ndim}-D array: give its "
+                        "values as a list or a 1-D array."
+                    )
                 values = values.tolist()
             if not isinstance(values, (list, tuple)):
                 raise InvalidParameterError(

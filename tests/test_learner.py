@@ -1369,6 +1369,13 @@ def test_priors_are_given_for_the_classes_labelled_so_far():
             "draws constant from rv_discrete_frozen, whose values the learner "
             "cannot give by its class positions: give the values as a list",
         ),
+        (
+            GridSearchCV(
+                DummyClassifier(strategy="constant"), {"constant": np.array([[1]])}
+            ),
+            "param_grid gives constant as a 2-D array: give its values as a list or "
+            "a 1-D array",
+        ),
     ],
     ids=[
         "unknown-constant",
@@ -1376,6 +1383,7 @@ def test_priors_are_given_for_the_classes_labelled_so_far():
         "per-output",
         "priors-length",
         "drawn-constant",
+        "2-d-grid",
     ],
 )
 def test_a_parameter_naming_no_known_class_is_refused(classifier, match):
