@@ -4,6 +4,7 @@ folder is written by one run at a time."""
 
 import contextlib
 import copy
+import errno
 import fnmatch
 import os
 import re
@@ -131,11 +132,14 @@ def _temporary_beside(path):
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
-        # A file system of fixed modes (FAT, exFAT or NTFS mounts, some
-        # network shares) refuses chmod (EPERM): the file keeps the mode it
-        # gives every file.
-        with contextlib.suppress(PermissionError):
+        try:
             os.chmod(tmp, mode)
+        except PermissionError as exc:
+            # A file system of fixed modes (FAT, exFAT or NTFS mounts, some
+            # network shares) refuses chmod with EPERM: the file keeps the
+            # mode it gives every file. Any other refusal is not passed over.
+            if exc.errno != errno.EPERM:
+                raise
     except BaseException:
         os.unlink(tmp)
         raise

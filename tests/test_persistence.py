@@ -814,6 +814,18 @@ def test_a_file_system_that_refuses_chmod_still_takes_the_save(tmp_path, monkeyp
     assert load_object(path) == "newer"
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
 
+    # Another refusal (EACCES) is no file system of fixed modes: it is raised,
+    # the file kept as it was, rather than saved with other permissions.
+    def refused(path, mode):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(_atomic.os, "chmod", refused)
+    with pytest.raises(PermissionError):
+        save_object("newest", path)
+    monkeypatch.undo()
+    assert load_object(path) == "newer"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
 
 def test_saving_through_a_loop_of_links_names_it_and_leaves_no_file(tmp_path):
     # Its mode, read through the link, cannot be: the temporary file made
