@@ -80,7 +80,8 @@ def _cell_key(value):
 def legacy_row_keys(X: ArrayLike) -> list[bytes]:
     """The keys :func:`row_keys` gave the rows of object array `X` before it
     keyed rows of numbers there as numbers: a strategy saved then holds them
-    for such rows. (Those of an array of numbers are as they were.)"""
+    for such rows. Only for object arrays: an array of numbers was always
+    keyed as :func:`row_keys` keys it."""
     return [_values_key(row.ravel()) for row in np.asarray(X)]
 
 
