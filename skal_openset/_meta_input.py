@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._float_events import flushing_underflow
 from ._typing import RealLike, fit_context
-from ._validation import refuse_sparse, reject_bool_numbers
+from ._validation import finite_inputs, refuse_sparse, reject_bool_numbers
 
 
 class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -120,7 +120,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             Fitted transformer.
         """
         refuse_sparse(X, "X")
-        X = validate_data(self, X, dtype=np.float64)
+        with finite_inputs():
+            X = validate_data(self, X, dtype=np.float64)
         # A refit with the other scaling must not leave this one's statistics.
         for name in ("quantile_transformer_", "mean_", "scale_"):
             self.__dict__.pop(name, None)
@@ -175,7 +176,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         refuse_sparse(X, "X")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        with finite_inputs():
+            X = validate_data(self, X, dtype=np.float64, reset=False)
         # The scaling it was fitted with, as scikit-learn's transformers use
         # their fitted state (a set_params since then takes effect at fit).
         if hasattr(self, "quantile_transformer_"):

@@ -28,7 +28,12 @@ from ._models import CPUPickledModuleMixin, check_device, module_device, seeded_
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike, fit_context
-from ._validation import _is_missing, check_none_missing, reject_bool_numbers
+from ._validation import (
+    _is_missing,
+    check_none_missing,
+    finite_inputs,
+    reject_bool_numbers,
+)
 from ._warn import warn
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -626,9 +631,19 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             _check_numeric_target(y)
             warm = self.warm_start and hasattr(self, "module_")
             # order="C": torch refuses arrays of negative strides (Z[::-1]).
-            X, y = validate_data(
-                self, X, y, reset=not warm, dtype=np.float64, y_numeric=True, order="C"
-            )
+            with finite_inputs():
+                X, y = validate_data(
+                    self,
+                    X,
+                    y,
+                    reset=not warm,
+                    dtype=np.float64,
+                    y_numeric=True,
+                    order="C",
+                )
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
             if warm and (
                 self.module_.hidden.out_features != self.hidden_size
                 or self.module_.monotone != self.monotone
@@ -639,9 +654,6 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                     f"monotone={self.module_.monotone}; set warm_start=False to "
                     "fit a network of the new shape from scratch."
                 )
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
             device = torch.device(self.device)
             X_t = torch.tensor(X, dtype=torch.float32, device=device)
             # double (not the caller's dtype: uint8 differences would wrap
@@ -908,7 +920,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             Meta-score of each row.
         """
         check_is_fitted(self, "module_")
-        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        with finite_inputs():
+            X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
         # Inputs so large that a unit's sum overflows (+inf - inf is NaN) are
         # clipped to where none does; the units they reach stay saturated,
         # and a monotone clip keeps the scores monotone.

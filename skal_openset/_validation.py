@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from numbers import Integral, Real
 from pathlib import Path
@@ -153,12 +154,20 @@ def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -
     raise TypeError(f"{refused} {remedies}; only if it is small, {name}.toarray().")
 
 
+def finite_inputs() -> AbstractContextManager[None]:
+    """A context in which scikit-learn's input checks refuse NaN and inf
+    whatever the global ``assume_finite``: under
+    ``sklearn.set_config(assume_finite=True)`` they went on, to fail as a
+    diverged net (whose error advised a lower learning rate) or to come out
+    as NaN scores, silently."""
+    return config_context(assume_finite=False)
+
+
 def check_finite_array(X: Any, **kwargs: Any) -> Any:
     """:func:`sklearn.utils.check_array` of a user's input, refusing inf (and
     NaN, unless ``ensure_all_finite`` says otherwise) whatever the global
-    ``assume_finite``: under ``sklearn.set_config(assume_finite=True)`` an
-    inf went on, to fail as a diverged net or an empty argmin. A sparse `X`
-    is refused by :func:`refuse_sparse`."""
+    ``assume_finite`` (see :func:`finite_inputs`; an inf also failed as an
+    empty argmin). A sparse `X` is refused by :func:`refuse_sparse`."""
     name = kwargs.get("input_name", "X")
     refuse_sparse(X, name)
     dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column
@@ -171,7 +180,7 @@ def check_finite_array(X: Any, **kwargs: Any) -> Any:
             "number: give the real and imaginary parts as columns of their "
             f"own, e.g. np.hstack([{name}.real, {name}.imag])."
         )
-    with config_context(assume_finite=False):
+    with finite_inputs():
         return check_array(X, **kwargs)
 
 

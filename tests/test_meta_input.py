@@ -66,6 +66,19 @@ def test_rejects_nan(scaling):
         MetaInputTransformer(scaling=scaling).fit([[1.0], [np.nan]])
 
 
+@pytest.mark.parametrize("scaling", ["exp_zscore", "quantile"])
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_rejects_non_finite_scores_under_assume_finite(scaling, bad, message):
+    # Under sklearn.set_config(assume_finite=True) they went on: a NaN made
+    # its whole column NaN (exp_zscore) or came out as a NaN meta-input.
+    fitted = MetaInputTransformer(scaling=scaling).fit([[1.0], [2.0]])
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match=message):
+            MetaInputTransformer(scaling=scaling).fit([[1.0], [bad]])
+        with pytest.raises(ValueError, match=message):
+            fitted.transform([[1.0], [bad]])
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     pool=arrays(

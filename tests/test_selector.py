@@ -424,6 +424,24 @@ def test_bad_meta_input_is_rejected(Z, message):
         MetaQueryNetSelector().fit(Z, [0.0, 1.0])
 
 
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+@pytest.mark.parametrize("where", ["X", "y", "sample_weight"])
+def test_non_finite_input_is_rejected_under_assume_finite(bad, message, where):
+    # Under sklearn.set_config(assume_finite=True), NaN in X or the weights
+    # failed as diverged training ("lower lr"), in y fitted silently, and in
+    # predict's X came out as a NaN meta-score.
+    Z, y = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 3.0]]), np.array([0.0, 1.0, 2.0])
+    fitted = MetaQueryNetSelector(max_epochs=2, random_state=0).fit(Z, y)
+    arguments = {"X": Z.copy(), "y": y.copy(), "sample_weight": np.ones(3)}
+    arguments[where][1] = bad
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match=f"Input {where} contains {message}"):
+            MetaQueryNetSelector(max_epochs=2).fit(**arguments)
+        if where == "X":
+            with pytest.raises(ValueError, match=f"Input X contains {message}"):
+                fitted.predict(arguments["X"])
+
+
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_skyline_holds_on_negative_inputs_too(data, seed):
