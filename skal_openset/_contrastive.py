@@ -32,7 +32,7 @@ from sklearn.base import (
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted, check_memory
 from torch import nn
 
 from . import _augment, _models, _torch_modes
@@ -51,7 +51,7 @@ from ._purity import cosine_purity, knn_contrast_purity
 from ._rows import row_keys
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike
-from ._validation import reject_bool_numbers
+from ._validation import check_finite_array, reject_bool_numbers
 
 _N_ROTATIONS = 4
 
@@ -260,7 +260,9 @@ class ContrastiveEncoder(
         elif rows.ndim == 4 and rows.shape[1] not in (1, 3) and rows.shape[3] in (1, 3):
             X = rows.transpose(0, 3, 1, 2)  # channels-last
         # C order: torch cannot take an array with negative strides (X[::-1])
-        X = check_array(X, dtype=np.float32, allow_nd=True, order="C", input_name="X")
+        X = check_finite_array(
+            X, dtype=np.float32, allow_nd=True, order="C", input_name="X"
+        )
         if X.ndim != 4 or X.shape[2] != X.shape[3]:
             if rows.ndim == 2:
                 fix = " Reshape flat rows to images, e.g. X.reshape(len(X), 1, H, H)."

@@ -47,6 +47,7 @@ from ._torch_modes import (
 )
 from ._typing import RandomStateLike, RealLike
 from ._validation import (
+    check_finite_array,
     check_none_missing,
     check_scalar_not_bool,
     is_int,
@@ -1475,7 +1476,7 @@ class TargetNet(NeuralNetClassifier):
             X = _to_input_shape(self._on_fit_scale(X), self.input_shape)
         # C order: torch cannot view an array with negative strides (X[::-1])
         # estimator=self: a NaN error then says how to impute missing values
-        X = check_array(
+        X = check_finite_array(
             X,
             dtype=np.float32,
             allow_nd=True,

@@ -571,6 +571,17 @@ def test_contrastive_encoder_takes_max_epochs_epochs_of_steps_on_a_small_set():
     assert large.n_steps_ == 15 and len(large.loss_curve_) == 2
 
 
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_contrastive_encoder_names_non_finite_pixels_under_assume_finite(bad, message):
+    # Under sklearn.set_config(assume_finite=True) they reached the pixel
+    # range check, whose message blamed the scaling ("values in [nan, nan]").
+    X = _images(8)
+    X[0, 0, 0, 0] = bad
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match=f"Input X contains {message}"):
+            _tiny_encoder().fit(X)
+
+
 def test_contrastive_encoder_accepts_arrays_with_negative_strides():
     X = _images(8)
     flipped = np.ascontiguousarray(X[::-1])

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
@@ -733,6 +734,18 @@ def test_fit_validates_inputs(X_bad, y_bad, match):
     net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1)
     with pytest.raises(ValueError, match=match):
         net.fit(X, y)
+
+
+@pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_fit_rejects_non_finite_rows_under_assume_finite(bad, message):
+    # Under sklearn.set_config(assume_finite=True) a net fitted on them
+    # silently trained to NaN weights, and predicted NaN probabilities.
+    X, y = blobs(n=20)
+    X[0, 0] = bad
+    net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1)
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match=f"Input X contains {message}"):
+            net.fit(X, y)
 
 
 def test_fit_rejects_length_mismatch_and_casts_dtypes():

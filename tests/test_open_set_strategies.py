@@ -3,6 +3,7 @@ template, then each one's scores against an independent computation."""
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -533,6 +534,22 @@ class TestCCALQuery(StrategyTemplate):
         assert max(sizes) <= budget and len(sizes) > 2
         np.testing.assert_array_equal(indices, whole[0])
         np.testing.assert_allclose(scores, whole[1], rtol=1e-12)
+
+    @pytest.mark.parametrize("bad", [np.nan, np.inf])
+    def test_non_finite_features_are_refused_under_assume_finite(
+        self, learner, pool, bad
+    ):
+        # Under sklearn.set_config(assume_finite=True) the query went on,
+        # ranking by similarities of NaN, silently.
+        def features(X):
+            values = X * 2.0
+            values[0, 0] = bad
+            return values
+
+        strategy = CCALQuery(features=features, random_state=0)
+        with sklearn.config_context(assume_finite=True):
+            with pytest.raises(ValueError, match=r"Input features\(X\) contains"):
+                strategy(learner, pool, n_instances=4)
 
     def test_a_fitted_transformer_serves_as_features(self, learner, pool):
         pca = PCA(8, random_state=0).fit(pool)

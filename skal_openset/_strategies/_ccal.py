@@ -9,11 +9,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._model_scores import class_codes, labelled_in_and_ood, model_embedding
 from .._purity import _near_one
 from .._typing import RandomStateLike, RealLike
+from .._validation import check_finite_array
 from ._base import QueryStrategy
 
 # Pool-to-labelled similarities are computed about this many at a time (128 MiB
@@ -147,7 +148,7 @@ class CCALQuery(QueryStrategy):
                 ) from error
         else:
             values = self.features(X)
-        values = check_array(values, input_name="features(X)")
+        values = check_finite_array(values, input_name="features(X)")
         if len(values) != len(X):
             raise ValueError(
                 f"features returned {len(values)} rows for {len(X)} examples; it "
