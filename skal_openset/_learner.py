@@ -6,6 +6,7 @@ import copy
 import functools
 import inspect
 import os
+import reprlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -966,13 +967,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def _resolve_classes(self, y):
         if self.classes is not None:
+            classes = _declared_classes(self.classes)
             _check_one_label_kind(
                 np.asarray(self.classes, dtype=object),
                 "classes",
                 "a missing value is no class; list the in-distribution classes "
                 "without it.",
             )
-            classes = column_or_1d(np.asarray(self.classes))
             check_each_once(classes, "classes", "class")
             # Sorted, as scikit-learn's classes_: its scorers (roc_auc,
             # log_loss) read predict_proba's columns in the labels' order.
@@ -1589,6 +1590,26 @@ def _warn_of_one_inferred_class(classes, any_ood, ood_label):
         "listing every IN class: a class not among the classes is taken only by "
         f"fitting again.{_ood_label_hint(ood_label, any_ood)}"
     )
+
+
+def _declared_classes(classes):
+    """`classes`, the parameter, as a 1-d array; a ValueError that says how
+    to give them where they are no list of labels."""
+    try:
+        declared = column_or_1d(np.asarray(classes))
+    # A set, a single label, a table, or lists of different lengths: numpy's
+    # and column_or_1d's messages name no parameter (the latter says "y").
+    except ValueError:
+        declared = None
+    if declared is None or not declared.size:
+        # An empty one would be taken for boolean classes (all of none are).
+        raise ValueError(
+            f"classes must list the in-distribution classes, as a list or 1-d "
+            f"array, got {reprlib.repr(classes)}: pass e.g. classes=['cat', "
+            "'dog'], or sorted(s) for a set s (classes_ are sorted whatever "
+            "the order given)."
+        )
+    return declared
 
 
 def _check_one_label_kind(labels, name, missing_advice):

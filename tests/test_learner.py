@@ -694,6 +694,20 @@ def test_a_missing_value_in_classes_is_named_as_missing(log, initial, missing):
         spy_learner(log, ood_label="unknown", classes=classes).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "classes",
+    [{0, 1, 2, 3}, "0123", [[0, 1], [2, 3]], [[0, 1], [2, 3, 4]], []],
+    ids=["set", "string", "2-d", "ragged", "empty"],
+)
+def test_classes_that_are_no_list_of_labels_are_named_so(log, initial, classes):
+    # scikit-learn's column_or_1d said "y should be a 1d array" (numpy, for
+    # the ragged lists, "inhomogeneous shape"), and [] read as boolean classes.
+    with pytest.raises(
+        ValueError, match=r"^classes must list the in-distribution classes, as a"
+    ):
+        spy_learner(log, classes=classes).fit(*initial)
+
+
 def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
     X, y = initial
     y = np.where(y == -1, "unknown", y.astype(object))
