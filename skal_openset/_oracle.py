@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from ._atomic import restored_on_error
 from ._labels import check_ood_look_alikes, label_array
-from ._model_scores import check_label_kind
+from ._model_scores import check_label_kind, has_nan
 from ._typing import RealLike
 from ._validation import check_scalar_not_bool, is_finite
 
@@ -60,12 +60,13 @@ def _check_labels(y_true, ood_label):
             f"ood_label must be a single label such as -1 or 'unknown', got "
             f"{ood_label!r}."
         )
-    check_label_kind(y_true, ood_label)
-    values = y_true.tolist()
-    if any(v is None or v != v or v in (np.inf, -np.inf) for v in values):
+    # First: pandas.NA, which has no truth value, fails a comparison with
+    # ood_label ("boolean value of NA is ambiguous").
+    if has_nan(y_true) or any(v in (np.inf, -np.inf) for v in y_true.tolist()):
         raise ValueError(
             "y_true contains None, NaN or inf; every example needs a label."
         )
+    check_label_kind(y_true, ood_label)
     check_ood_look_alikes(y_true, ood_label, "y_true")
 
 

@@ -385,6 +385,15 @@ def test_a_missing_label_of_any_dtype_is_rejected(y_true):
         OpenSetOracle(y_true)
 
 
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_a_pandas_na_label_is_rejected_as_missing(dtype):
+    # It failed compared with ood_label: "boolean value of NA is ambiguous".
+    pd = pytest.importorskip("pandas")
+    y_true = pd.Series(["a", "b", pd.NA, "unknown"], dtype=dtype)
+    with pytest.raises(ValueError, match="None, NaN or inf; every example needs"):
+        OpenSetOracle(y_true, ood_label="unknown")
+
+
 @pytest.mark.parametrize(
     "y_true",
     [[0, 1, -2, -1], [0.0, 1.0, -2.0, -1.0], np.array([0, 1, -2, -1], dtype=object)],
