@@ -69,7 +69,7 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
-from ._labels import _python, is_bool, label_kind, value_kind
+from ._labels import _python, as_label, is_bool, label_kind, value_kind
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -988,7 +988,8 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
 
     Such an OOD label can never match, so every OOD example would silently
     become a class of its own. So would one that a label spells otherwise
-    (``' unknown'`` or ``'Unknown'`` for ``'unknown'``), or one that integer
+    (``' unknown'`` or ``'Unknown'`` for ``'unknown'``, or in another Unicode
+    form: ``'étranger'`` with its ``e`` and accent apart), or one that integer
     labels cannot hold (-1 in uint8, 1.5): refused too.
 
     Labels among `classes`, the in-distribution classes where the caller
@@ -1005,19 +1006,20 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
     # Named as the user writes it: numpy 2 prints np.str_('unknown').
     ood_label = _python(ood_label)
     if isinstance(ood_label, str):
-        key = ood_label.strip().casefold()
+        key = as_label(ood_label).casefold()
         alike = sorted(
             {
                 v
                 for v in y.tolist()
-                if isinstance(v, str) and v.strip().casefold() == key
+                if isinstance(v, str) and as_label(v).casefold() == key
             }
         )
         if alike:
             raise ValueError(
                 f"ood_label={ood_label!r} labels no example, but {alike} differ "
-                "from it only in spaces or case, so their examples would be a "
-                f"class: pass ood_label={alike[0]!r}, or clean the labels (e.g. "
+                "from it only in spaces, case or Unicode form (an accent typed "
+                "apart), so their examples would be a class: pass "
+                f"ood_label={alike[0]!r}, or clean the labels (e.g. "
                 "df[col].str.strip(), or read the CSV with skipinitialspace=True)."
             )
     if classes is not None:

@@ -1076,6 +1076,24 @@ def test_an_ood_label_the_labels_spell_otherwise_is_refused(spelt):
     OpenSetOracle(y, ood_label=spelt)  # as the labels spell it
 
 
+def test_an_ood_label_the_labels_write_in_another_unicode_form_is_refused():
+    # "étranger" typed as one character, the labels' with e and its accent
+    # apart (as macOS saves names): every OOD example silently became a
+    # class, and the oracle counted none.
+    composed, decomposed = "\u00e9tranger", "e\u0301tranger"
+    X, y, _, _ = user_data("strings")
+    y = np.where(y == "unknown", decomposed, y)
+    message = r"^ood_label='étranger' labels no example, .* or Unicode form"
+    with pytest.raises(ValueError, match=message):
+        ActiveLearner(LogisticRegression(), ood_label=composed).fit(X[:80], y[:80])
+    with pytest.raises(ValueError, match=message):
+        OpenSetOracle(y, ood_label=composed)
+    # Beside labels that spell it as given, such labels are warned of.
+    y[np.flatnonzero(y == decomposed)[0]] = composed
+    with pytest.warns(UserWarning, match="differ from ood_label=.* or Unicode form"):
+        OpenSetOracle(y, ood_label=composed)
+
+
 def test_bytes_labels_need_a_bytes_ood_label():
     # As h5py or np.loadtxt(dtype="S") give them: b"unknown" != "unknown".
     X = np.arange(12.0).reshape(6, 2)
