@@ -49,6 +49,36 @@ def as_label(text):
     return unicodedata.normalize("NFC", str(text).strip())
 
 
+def check_unicode_forms(labels, classes, message):
+    """Refuse `labels`, none of them one of `classes`, that are strings of
+    `classes` in another Unicode form (``é`` one character, or ``e`` and its
+    accent apart): they show as the class, so that a message listing both
+    would name no difference.
+
+    The message is ``"{message}; ..."``: `message` says what is wrong with
+    `labels` (among them those of another Unicode form).
+    """
+    forms = {unicodedata.normalize("NFC", c): c for c in classes if isinstance(c, str)}
+    label = next(
+        (
+            v
+            for v in labels
+            if isinstance(v, str) and unicodedata.normalize("NFC", v) in forms
+        ),
+        None,
+    )
+    if label is None:
+        return
+    cls = forms[unicodedata.normalize("NFC", label)]
+    form = "NFC" if unicodedata.is_normalized("NFC", cls) else "NFD"
+    raise ValueError(
+        f"{message}; {ascii(label)} is the class {ascii(cls)} written in "
+        "another Unicode form, which shows the same: write the labels as the "
+        f"classes are, e.g. [unicodedata.normalize({form!r}, label) for label "
+        "in y]."
+    )
+
+
 def invisible_characters(label):
     """The characters of `label` that show nowhere, not even in a spreadsheet:
     Unicode's format characters (category Cf: zero-width spaces and joiners,

@@ -52,6 +52,7 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
     check_ood_look_alikes,
+    check_unicode_forms,
     label_array,
     label_kind,
     value_kind,
@@ -778,10 +779,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in self.classes_]
         if unknown:
             n_rows = int(np.sum(~np.isin(y, self.classes_)))
-            raise ValueError(
+            neither = (
                 f"y holds labels {unknown[:5]} in {n_rows} rows that are neither "
                 f"known classes {self.classes_.tolist()} nor ood_label="
-                f"{self.ood_label_!r}; the classifier never predicts them, so "
+                f"{self.ood_label_!r}"
+            )
+            check_unicode_forms(unknown, self.classes_.tolist(), neither)
+            raise ValueError(
+                f"{neither}; the classifier never predicts them, so "
                 "they would count as errors: correct their spelling, leave "
                 "their rows out, or, for classes no labelled row has yet, "
                 "declare every class: set_params(classes=[...]) before the "
@@ -1023,14 +1028,19 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
         if not unknown:
             return
+        neither = (
+            f"Labels {unknown} are neither known classes {classes.tolist()} "
+            f"nor ood_label={ood_label!r}"
+        )
+        # Before the remedies below, which would add them as classes.
+        check_unicode_forms(unknown, classes.tolist(), neither)
         kinds = {value_kind(v) for v in unknown}
         if len(kinds) == 1 and label_kind(classes) not in kinds:
             # New classes of another kind would mix kinds, which fit refuses.
             kind = kinds.pop()
             raise ValueError(
-                f"Labels {unknown} are neither known classes {classes.tolist()} "
-                f"nor ood_label={ood_label!r}: the labels are {kind} but "
-                f"the classes are {label_kind(classes)}; "
+                f"{neither}: the labels are {kind} but the classes are "
+                f"{label_kind(classes)}; "
                 + _one_kind_advice(y, kind, classes, allowed, teaching)
             )
         remedy = (
@@ -1052,10 +1062,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     else "."
                 )
             )
-        raise ValueError(
-            f"Labels {unknown} are neither known classes {classes.tolist()} "
-            f"nor ood_label={ood_label!r}; {remedy}"
-        )
+        raise ValueError(f"{neither}; {remedy}")
 
     def _check_estimator(self, classes):
         name = type(self.estimator).__name__

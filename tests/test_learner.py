@@ -708,6 +708,27 @@ def test_classes_that_are_no_list_of_labels_are_named_so(log, initial, classes):
         spy_learner(log, classes=classes).fit(*initial)
 
 
+def test_labels_of_a_class_in_another_unicode_form_are_named_so(initial):
+    # 'Labels ['café'] are neither known classes ['café', ...]' named no
+    # difference, and teach's remedy added the label as a class of its own.
+    X, y = initial
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    names = np.array([composed, "tea", "milk", "water", "unknown"])[y]  # -1: unknown
+    written = np.where(names == composed, decomposed, names)
+    match = r"'cafe\\u0301' is the class 'caf\\xe9' written in another Unicode form"
+    learner = lr_learner(
+        ood_label="unknown", classes=[composed, "tea", "milk", "water"]
+    )
+    with pytest.raises(ValueError, match=match):
+        learner.fit(X, written)
+    learner.fit(X, names)
+    with pytest.raises(ValueError, match=match):
+        learner.teach(X[names == composed], written[names == composed])
+    is_in = names != "unknown"
+    with pytest.raises(ValueError, match=match):
+        learner.score(X[is_in], written[is_in])
+
+
 def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
     X, y = initial
     y = np.where(y == -1, "unknown", y.astype(object))
