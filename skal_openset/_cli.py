@@ -1041,7 +1041,14 @@ def _check_writable(folder):
     _check_name_lengths(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--output {folder} is a file; give a folder.")
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    existing = next(p for p in (folder, *folder.parents) if os.path.lexists(p))
+    if not existing.exists():
+        # Making the folder failed with "File exists", naming the link only.
+        raise ValueError(
+            f"--output {folder}: {existing} is a link to {os.readlink(existing)}, "
+            "which leads to no folder (it is missing, or the links loop); make "
+            "the folder it names, or remove the link."
+        )
     try:
         if not existing.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, f"{existing} is a file")

@@ -2048,6 +2048,28 @@ def test_an_output_path_that_is_a_file_exits_2_for_run_and_demo(tmp_path, capsys
     assert taken.read_text() == "keep me\n"
 
 
+@pytest.mark.parametrize("below", ["", "results"])
+def test_an_output_link_to_nothing_exits_2_naming_it_for_run_and_demo(
+    tmp_path, capsys, monkeypatch, below
+):
+    # Making the folder failed with "[Errno 17] File exists: 'out'", which
+    # named no link; so did a loop of links.
+    _table(tmp_path / "zoo.csv", n=40)
+    monkeypatch.setattr(cli, "demo_records", lambda *a, **k: pytest.fail("ran"))
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    (tmp_path / "loop").symlink_to("loop")
+    run = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat,cow"]
+    for link, target in (("out", tmp_path / "gone"), ("loop", "loop")):
+        for argv in ([*run, "--label-column", "species"], ["demo"]):
+            with pytest.raises(SystemExit) as exit_:
+                main([*argv, "--output", str(tmp_path / link / below)])
+            assert exit_.value.code == 2
+            err = capsys.readouterr().err
+            assert f"{tmp_path / link} is a link to {target}, which leads to no " in err
+            assert "remove the link" in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop", "out", "zoo.csv"]
+
+
 @pytest.mark.parametrize(
     "name, refusal",
     [
