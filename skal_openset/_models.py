@@ -23,7 +23,6 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -49,6 +48,7 @@ from ._typing import RandomStateLike, RealLike
 from ._validation import (
     check_finite_array,
     check_none_missing,
+    check_random_state_not_bool,
     check_scalar_not_bool,
     is_int,
     reject_bool_numbers,
@@ -741,9 +741,11 @@ TORCH_RNG_LOCK = threading.RLock()
 _IN_SEEDED_CALL = contextvars.ContextVar("_IN_SEEDED_CALL", default=False)
 
 
-def torch_seed(random_state):
-    """A seed for :func:`seeded_torch`, drawn through ``check_random_state``."""
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+def torch_seed(random_state, owner=None):
+    """A seed for :func:`seeded_torch`, drawn through ``check_random_state``
+    (a bad `random_state` refused, as `owner`'s if given)."""
+    rng = check_random_state_not_bool(random_state, owner)
+    return int(rng.randint(np.iinfo(np.int32).max))
 
 
 @contextlib.contextmanager
@@ -1089,7 +1091,7 @@ class TargetNet(NeuralNetClassifier):
         check_device(self.device)  # before seeding its generators
         token = _IN_SEEDED_CALL.set(True)
         try:
-            with seeded_torch(torch_seed(self.random_state), self.device):
+            with seeded_torch(torch_seed(self.random_state, self), self.device):
                 yield
         finally:
             _IN_SEEDED_CALL.reset(token)

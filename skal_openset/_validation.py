@@ -70,13 +70,29 @@ def _not_bool(name: str, value: bool | np.bool_) -> str:
     return f"{kind}, not {value!r} ({value!r} would silently mean {int(value)})."
 
 
-def check_random_state_not_bool(random_state: Any) -> np.random.RandomState:
+def check_random_state_not_bool(
+    random_state: Any, owner: Any = None
+) -> np.random.RandomState:
     """:func:`sklearn.utils.check_random_state`, which takes True for seed 1,
-    refusing bools."""
+    refusing bools, and naming random_state in every refusal: as the
+    parameter of `owner` (an InvalidParameterError, as scikit-learn's), if
+    given."""
+    name, error = "random_state", ValueError
+    if owner is not None:
+        name = f"The 'random_state' parameter of {type(owner).__name__}"
+        error = InvalidParameterError
     if isinstance(random_state, bool):
-        message = _not_bool("random_state", random_state)
-        raise ValueError(f"random_state must be {message}")
-    return check_random_state(random_state)
+        raise error(f"{name} must be {_not_bool('random_state', random_state)}")
+    try:
+        return check_random_state(random_state)
+    except ValueError:
+        # NumPy's and scikit-learn's words ("Seed must be between 0 and
+        # 2**32 - 1") name no parameter, nor what to pass.
+        raise error(
+            f"{name} must be an int in [0, 2**32 - 1], a RandomState instance "
+            f"or None, not {random_state!r}; for a numpy Generator, pass an "
+            "int drawn from it (int(rng.integers(2**32)))."
+        ) from None
 
 
 def check_scalar_not_bool(

@@ -185,6 +185,18 @@ def test_split_refuses_a_bool_seed(seed):
         make_open_set_split(X, y, in_classes=[3, 1], random_state=seed)
 
 
+@pytest.mark.parametrize(
+    "seed", [-1, 2**32, 1.0, np.random.default_rng(0), np.random.SeedSequence(0)]
+)
+def test_split_refuses_what_check_random_state_refuses_naming_random_state(seed):
+    # NumPy's "Seed must be between 0 and 2**32 - 1" or scikit-learn's
+    # "Generator(PCG64) cannot be used to seed" named no parameter.
+    X, y = _tagged_data(10, 5)
+    match = "(?s)^random_state must be an int in .*rng.int"
+    with pytest.raises(ValueError, match=match):
+        make_open_set_split(X, y, in_classes=[3, 1], random_state=seed)
+
+
 def test_split_random_in_classes_and_default_share():
     X, y = _tagged_data(8, 10)
     split = make_open_set_split(X, y, n_in_classes=3, random_state=0)

@@ -14,6 +14,7 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback, EpochScoring, LRScheduler, PrintLog
 from skorch.dataset import Dataset
 from torch import nn
@@ -1157,6 +1158,19 @@ def test_booleans_are_refused_for_the_nets_numeric_parameters(param):
     )
     net.set_params(module__width=2, **{param: True})
     with pytest.raises(ValueError, match=f"'{param}' parameter.*not True"):
+        net.fit(X, np.arange(8) % 2)
+
+
+@pytest.mark.parametrize(
+    "seed", [-1, 2**32, 1.0, np.random.default_rng(0), np.random.SeedSequence(0)]
+)
+def test_a_net_refuses_what_check_random_state_refuses_naming_its_random_state(seed):
+    # Seeding at fit failed in NumPy's words ("Seed must be between 0 and
+    # 2**32 - 1"), which named neither the net nor its parameter.
+    X = np.random.RandomState(0).rand(8, 3).astype(np.float32)
+    net = make_mlp_classifier(3, 2, max_epochs=1, random_state=seed)
+    match = "(?s)'random_state' parameter of TargetNet must be an int in .*rng.int"
+    with pytest.raises(InvalidParameterError, match=match):
         net.fit(X, np.arange(8) % 2)
 
 
