@@ -1,6 +1,7 @@
 """Parameter checks shared by the package's estimators and functions."""
 
 import math
+import os
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from decimal import Decimal
@@ -281,6 +282,12 @@ def file_at(path, what, folder_remedy=None):
             "save it to a file first and give that file."
         )
     if not path.is_file():
+        if path.is_symlink():  # listed, so not misspelt
+            raise FileNotFoundError(
+                f"{path} is a link to {os.readlink(path)}, which leads to no "
+                f"file (it is missing, or the links loop): put the {what} where "
+                "it points, or give the file's own path."
+            )
         # A relative path is read from the folder the code runs in.
         where = "" if path.is_absolute() else f" ({path.absolute()})"
         raise FileNotFoundError(

@@ -827,6 +827,17 @@ def test_a_file_system_that_refuses_chmod_still_takes_the_save(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
 
 
+def test_loading_through_a_link_to_nothing_names_the_link(tmp_path):
+    # "No file to load at state.joblib: check the spelling", of a name that
+    # ls lists, spelt right: a link to a file moved away, or a loop of links.
+    (tmp_path / "state.joblib").symlink_to(tmp_path / "moved.joblib")
+    (tmp_path / "loop.joblib").symlink_to("loop.joblib")
+    for name, target in (("state", tmp_path / "moved"), ("loop", "loop")):
+        match = f"{name}.joblib is a link to {target}.joblib, which leads to no file"
+        with pytest.raises(FileNotFoundError, match=match):
+            load_object(tmp_path / f"{name}.joblib")
+
+
 def test_saving_through_a_loop_of_links_names_it_and_leaves_no_file(tmp_path):
     # Its mode, read through the link, cannot be: the temporary file made
     # beside it is removed again.
