@@ -2215,9 +2215,9 @@ def load_image_folder_zip(
         has 32-bit pixels (of no known range) or its size differs from the
         first train image's, two class folders differ by invisible
         characters only (Unicode's format characters, such as a zero-width
-        space), ``class_names`` has duplicates, holds invisible characters
-        or lacks a class folder, or ``cache_path`` is not a cache this
-        function wrote or is ``path`` itself.
+        space), ``class_names`` is a set, has duplicates, holds invisible
+        characters or lacks a class folder, or ``cache_path`` is not a cache
+        this function wrote or is ``path`` itself.
     ImportError
         If Pillow is not installed and there is no cache to read.
     KeyboardInterrupt
@@ -2242,6 +2242,13 @@ def load_image_folder_zip(
     if class_names is None:
         class_names = folders
     else:
+        if isinstance(class_names, (set, frozenset)):
+            # Its order, the labels', changes from one process to the next
+            # (PYTHONHASHSEED): label 0 named another class each run.
+            raise ValueError(
+                "class_names must be in label order, and a set has none: pass "
+                "a list, e.g. sorted(class_names) for alphabetical labels."
+            )
         class_names = [as_label(name) for name in class_names]
         for name in class_names:
             if hidden := invisible_characters(name):

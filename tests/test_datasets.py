@@ -1420,6 +1420,15 @@ def test_load_image_folder_zip(tmp_path):
     assert y_train.tolist() == expected_y and y_test.tolist() == [0, 0, 2]
 
 
+@pytest.mark.parametrize("kind", [set, frozenset])
+def test_load_image_folder_zip_refuses_class_names_in_no_order(tmp_path, kind):
+    # A set's order, the labels', changes with PYTHONHASHSEED: label 0 named
+    # another class in each process, without a word.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "b"): 1})
+    with pytest.raises(ValueError, match="in label order, and a set has none"):
+        load_image_folder_zip(tmp_path / "f.zip", class_names=kind(["a", "b"]))
+
+
 def test_load_image_folder_zip_cache(tmp_path):
     layout = {("train", "a"): 2, ("train", "b"): 1, ("test", "a"): 1}
     _write_image_zip(tmp_path / "f.zip", layout)
