@@ -73,8 +73,16 @@ _LEFTOVER = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)
 
 def check_file_path(path):
     """Raise an OSError saying what to do if no file can be written at
-    `path`: it is a folder, or a folder above it is a file or a link to
-    nothing (mkdir said only "File exists", of the folder)."""
+    `path`: it is a folder or ends in a separator (``results/``), or a folder
+    above it is a file or a link to nothing (mkdir said only "File exists",
+    of the folder)."""
+    text = os.fsdecode(path)
+    if text.endswith(("/", os.sep)):
+        # Path drops the separator: a file took the folder's name.
+        raise IsADirectoryError(
+            f"{text} ends in {text[-1]}, so it names a folder; give the path of "
+            "a file (one inside it, say)."
+        )
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(
@@ -289,6 +297,8 @@ def atomic_paths(paths):
         An empty file for each of ``paths``, in that order, to write its
         content to.
     """
+    for path in paths:  # as given: Path drops a final separator
+        check_file_path(path)
     given = [Path(path) for path in paths]
     # A link's target is written, as open() would: os.replace would put a
     # file in place of the link, and leave its target old.

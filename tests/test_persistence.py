@@ -827,6 +827,17 @@ def test_a_file_system_that_refuses_chmod_still_takes_the_save(tmp_path, monkeyp
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
 
 
+def test_saving_to_a_path_that_ends_in_a_separator_is_refused(tmp_path):
+    # Path("results/") is Path("results"): a file named results was written
+    # where open() says "Is a directory", and the folder could not be made.
+    for given in (f"{tmp_path / 'results'}{os.sep}", os.fsencode(tmp_path) + b"/r/"):
+        with pytest.raises(IsADirectoryError, match="so it names a folder"):
+            save_object("new", given)
+    with pytest.raises(IsADirectoryError, match="so it names a folder"):
+        write_records_csv([{"round": 1}], f"{tmp_path / 'records'}/")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_loading_through_a_link_to_nothing_names_the_link(tmp_path):
     # "No file to load at state.joblib: check the spelling", of a name that
     # ls lists, spelt right: a link to a file moved away, or a loop of links.
