@@ -58,6 +58,7 @@ from ._validation import (
     file_at,
     is_int,
     missing_mask,
+    refuse_foreign_frame,
     refuse_sparse,
 )
 from ._warn import warn
@@ -284,6 +285,7 @@ def _check_X_y(X, y, X_name, y_name):
     numbers keep their dtype (uint8 images stay uint8).
     """
     refuse_sparse(X, X_name, rows=True)
+    refuse_foreign_frame(X, X_name)
     if not hasattr(X, "columns"):  # a Series is checked (and refused) as 1-D
         X = check_array(
             X,

@@ -79,7 +79,13 @@ from ._purity import (
     mahalanobis_purity,
     msp_purity,
 )
-from ._validation import check_finite_array, is_int, missing_mask, refuse_sparse
+from ._validation import (
+    check_finite_array,
+    is_int,
+    missing_mask,
+    refuse_foreign_frame,
+    refuse_sparse,
+)
 from ._warn import warn
 
 # Probabilities are clipped to [_EPS, 1 - _EPS]: the loss stays finite for a
@@ -252,6 +258,7 @@ def check_rows(X, estimator, name, **kwargs):
     missing values too; for an estimator whose tag is True they become NaN.
     """
     refuse_sparse(X, name, rows=True)
+    refuse_foreign_frame(X, name)
     frame = X if has_column_floats_would_change(X) else None
     X = check_finite_array(
         # pandas' to_numpy keeps each column's values (np.asarray rounds

@@ -180,6 +180,21 @@ def finite_inputs() -> AbstractContextManager[None]:
     return config_context(assume_finite=False)
 
 
+def refuse_foreign_frame(X: Any, name: str) -> None:
+    """Refuse a DataFrame that is not pandas' (polars, say), naming `name`:
+    the learner reads a DataFrame's columns and rows through pandas (its
+    dtypes, ``iloc``), and failed on another's with an AttributeError."""
+    if not hasattr(X, "columns") or hasattr(X, "iloc"):
+        return
+    library = type(X).__module__.partition(".")[0]
+    raise TypeError(
+        f"{name} is a {library} {type(X).__name__}, but this package takes "
+        f"pandas DataFrames or arrays: pass {name}.to_pandas() (which keeps "
+        f"the column names and dtypes), or {name}.to_numpy() where every "
+        "column holds numbers."
+    )
+
+
 def check_finite_array(X: Any, **kwargs: Any) -> Any:
     """:func:`sklearn.utils.check_array` of a user's input, refusing inf (and
     NaN, unless ``ensure_all_finite`` says otherwise) whatever the global

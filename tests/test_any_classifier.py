@@ -1732,6 +1732,51 @@ def test_a_one_dimensional_sparse_array_is_refused_as_sparse():
             call(column)
 
 
+class _ForeignFrame:
+    """A DataFrame of another library, as polars' looks to the package: names
+    and dtypes of its columns, but not pandas' (no ``kind``, no ``iloc``)."""
+
+    __module__ = "polars.dataframe.frame"
+
+    def __init__(self, values):
+        self.values, self.shape = values, values.shape
+        self.columns = [f"x{j}" for j in range(values.shape[1])]
+        self.dtypes = [object()] * values.shape[1]
+
+    def __len__(self):
+        return len(self.values)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.values, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "fit",
+        "X_training",
+        "query",
+        "teach",
+        "predict",
+        "predict_proba",
+        "decision_function",
+        "score",
+        "make_open_set_split",
+    ],
+)
+def test_a_dataframe_of_another_library_is_refused_with_the_remedy(entry):
+    # A polars DataFrame failed with "'Float64' object has no attribute 'kind'".
+    call = _sparse_entry_points()[entry]
+    frame = _ForeignFrame(np.random.RandomState(1).rand(40, 4))
+    name = "X_pool" if entry == "query" else "X"
+    with pytest.raises(
+        TypeError,
+        match=rf"^{name} is a polars \w+, but this package takes pandas "
+        rf"DataFrames or arrays: pass {name}\.to_pandas\(\)",
+    ):
+        call(frame)
+
+
 def test_a_large_sparse_matrix_is_refused_in_gib():
     from scipy import sparse
 
