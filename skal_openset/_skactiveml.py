@@ -449,9 +449,9 @@ def _checked_rows(X):
     """`X` as an array, or a DataFrame as is: a pipeline may select its columns
     by name (the learner checks a DataFrame's rows). NaN (missing values) goes
     on to the learner, which takes it where the classifier does."""
+    refuse_sparse(X, "X", rows=True)  # a DataFrame of sparse columns too
     if hasattr(X, "iloc"):
         return X
-    refuse_sparse(X, "X", rows=True)
     return check_array(
         X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name="X"
     )

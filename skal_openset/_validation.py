@@ -128,13 +128,21 @@ def is_int(value: Any, min_val: float = -math.inf, max_val: float = math.inf) ->
 
 
 def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -> None:
-    """Refuse a scipy.sparse `X`, naming `name`, the memory it takes dense and
-    what to do instead: scikit-learn's own error advises ``.toarray()``, which
-    for a TF-IDF or hashed matrix of many texts runs to tens of GiB. `rows`
-    says `X` holds a classifier's rows, which may be the raw texts instead;
-    `scores` that it holds probabilities or logits, one small column per
-    class, not to be reduced: ``.toarray()`` is the remedy."""
-    if not sparse.issparse(X):
+    """Refuse a scipy.sparse `X`, or a DataFrame of sparse columns alone,
+    naming `name`, the memory it takes dense and what to do instead:
+    scikit-learn's own error advises ``.toarray()``, which for a TF-IDF or
+    hashed matrix of many texts runs to tens of GiB (and which a DataFrame
+    lacks). `rows` says `X` holds a classifier's rows, which may be the raw
+    texts instead; `scores` that it holds probabilities or logits, one small
+    column per class, not to be reduced: making them dense is the remedy."""
+    # pandas' test, which scikit-learn uses to make such a DataFrame a sparse
+    # matrix: its sparse accessor exists where every column is sparse.
+    if hasattr(X, "sparse") and np.ndim(X) == 2 and X.shape[1]:
+        what, to_dense = "a DataFrame of sparse columns", f"{name}.sparse.to_dense()"
+        X = X.sparse.to_coo()
+    elif sparse.issparse(X):
+        what, to_dense = "a scipy.sparse matrix", f"{name}.toarray()"
+    else:
         return
     n_bytes = np.prod(X.shape, dtype=float) * X.dtype.itemsize
     dense = (
@@ -144,13 +152,13 @@ def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -
     )
     shape = " x ".join(map(str, X.shape))
     refused = (
-        f"{name} is a scipy.sparse matrix of shape {shape}, which would take "
+        f"{name} is {what} of shape {shape}, which would take "
         f"{dense} dense; this package takes dense arrays."
     )
     if scores:
         raise TypeError(
             f"{refused} Probabilities and logits take one column per class, "
-            f"which a reduction would mix: pass them dense, {name}.toarray()."
+            f"which a reduction would mix: pass them dense, {to_dense}."
         )
     if rows:
         # One reduction for every row: fitted on each argument apart, the
@@ -168,7 +176,7 @@ def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -
             "Reduce it first, e.g. by "
             f"TruncatedSVD(n_components=100).fit_transform({name})"
         )
-    raise TypeError(f"{refused} {remedies}; only if it is small, {name}.toarray().")
+    raise TypeError(f"{refused} {remedies}; only if it is small, {to_dense}.")
 
 
 def finite_inputs() -> AbstractContextManager[None]:

@@ -1719,6 +1719,21 @@ def test_a_sparse_matrix_is_refused_with_its_dense_size_and_the_remedies(entry):
         assert message.startswith("X_training is")
 
 
+@pytest.mark.parametrize("entry", list(_sparse_entry_points()))
+def test_a_dataframe_of_sparse_columns_is_refused_with_its_own_remedy(entry):
+    # scikit-learn makes it a sparse matrix, and its error advised
+    # ".toarray()", which a DataFrame lacks.
+    pd = pytest.importorskip("pandas")
+    values = np.random.RandomState(1).dirichlet(np.ones(4), 40)
+    frame = pd.DataFrame(values).astype(pd.SparseDtype(float, 0.0))
+    with pytest.raises(TypeError) as raised:
+        _sparse_entry_points()[entry](frame)
+    message = str(raised.value)
+    assert re.match(r"\w+ is a DataFrame of sparse columns of shape 40 x 4", message)
+    assert message.endswith(message.split()[0] + ".sparse.to_dense().")
+    assert "toarray" not in message
+
+
 def test_a_one_dimensional_sparse_array_is_refused_as_sparse():
     # It was given the 1-D advice, np.reshape, which fails on a sparse array.
     pytest.importorskip("scipy", minversion="1.13")  # 1-D sparse arrays
