@@ -1,6 +1,8 @@
 """Rows given back as the DataFrame a learner was fitted on, for steps that
 select columns by name."""
 
+from collections import Counter
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
@@ -12,14 +14,28 @@ def column_dtypes(X):
     """The dtypes of `X`'s columns if it is a DataFrame to give a classifier
     back as such: one with string column names (that steps may select), or
     a column that is not numbers (categories an array would lose) and names
-    that are not strings either (scikit-learn refuses a mix)."""
+    that are not strings either (scikit-learn refuses a mix).
+
+    Raises a ValueError for such a DataFrame that names two columns alike:
+    rebuilt by column name, it could not tell them apart (scikit-learn
+    refuses one too).
+    """
     columns = getattr(X, "columns", None)
     if columns is None:
         return None
     strings = [isinstance(c, str) for c in columns]
-    if all(strings) or (not any(strings) and has_column_floats_would_change(X)):
-        return X.dtypes
-    return None
+    if not (all(strings) or (not any(strings) and has_column_floats_would_change(X))):
+        return None
+    repeated = [name for name, n in Counter(columns).items() if n > 1]
+    if repeated:
+        raise ValueError(
+            f"Column names repeat in the DataFrame ({repeated[:5]}): the "
+            "classifier gets its rows back as a DataFrame, by column name, "
+            "which cannot tell such columns apart. Give each column a name of "
+            "its own (X.columns = [...]), or keep the first of each name, "
+            "X.loc[:, ~X.columns.duplicated()]."
+        )
+    return X.dtypes
 
 
 def has_feature_names(X):
@@ -39,9 +55,10 @@ def has_column_floats_would_change(X):
         return False
     if any(d.kind not in "biuf" for d in X.dtypes):
         return True
+    # By position: X[name] of a name two columns share is a DataFrame.
     return any(
-        ((X[c] >= 2**53) | (X[c] <= -(2**53))).any()
-        for c, d in X.dtypes.items()
+        ((X.iloc[:, j] >= 2**53) | (X.iloc[:, j] <= -(2**53))).any()
+        for j, d in enumerate(X.dtypes)
         if d.kind in "iu" and d.itemsize == 8
     )
 

@@ -1434,6 +1434,32 @@ def test_categories_of_a_dataframe_without_string_column_names_are_read():
     assert not hasattr(learner, "feature_names_in_")
 
 
+@pytest.mark.parametrize(
+    "names, big",
+    [(["px", "px", "shade"], False), ([0, 0, 1], False), ([0, 0, 1], True)],
+)
+def test_a_dataframe_with_repeated_column_names_is_refused(names, big):
+    # Given back to the classifier as a DataFrame, such columns failed with
+    # "The truth value of a Series is ambiguous" (in other layouts they were
+    # trained on, then refused by scikit-learn at predict).
+    pd = pytest.importorskip("pandas")
+    frame, y, ood_label = _named_frame(pd)
+    frame = frame[["shade", "px2", "px5"]].astype({"shade": "category"})
+    if big:  # integers that float64 would round, kept in a DataFrame
+        frame = frame.assign(shade=2**60 + np.arange(len(y)))
+    frame = frame.set_axis(names, axis=1)
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        UncertaintyQuery(),
+        ood_label=ood_label,
+    )
+    with pytest.raises(
+        ValueError,
+        match="^" + re.escape(f"Column names repeat in the DataFrame ({names[:1]})"),
+    ):
+        learner.fit(frame.iloc[:80], y[:80])
+
+
 @pytest.mark.parametrize("dtype", [None, "Float64", object])
 def test_inf_beside_categories_is_refused(dtype):
     # check_array refuses inf in arrays of numbers, not in the object array of
