@@ -1361,7 +1361,9 @@ def _float32_features(X, path, spot, names):
     -------
     X : ndarray of shape (n_rows, n_features), dtype=float32
     """
-    bad = ~(np.abs(X) <= _MAX_FEATURE_VALUE)
+    # The bound as float64: a Python float is cast to X's dtype, and 1e30
+    # overflows float16 (a RuntimeWarning, shown as the run's own).
+    bad = ~(np.abs(X) <= np.float64(_MAX_FEATURE_VALUE))
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise ValueError(

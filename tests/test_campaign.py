@@ -2971,11 +2971,13 @@ def test_npz_labels_not_one_per_row_and_columns_to_ignore_are_refused(tmp_path, 
 
 
 def test_npz_features_float32_holds_exactly_are_taken_as_they_are(tmp_path):
-    # float32 itself, or integers of 16 bits: the cast loses nothing.
+    # float32 itself, or integers of 16 bits: the cast loses nothing. float16
+    # drew "overflow encountered in cast", from the check against 1e30.
     labels = np.array(["a", "b", "a"])
     for X in (
         np.array([[0.1], [1e-30], [1e29]], np.float32),
         np.array([[-32768], [7], [32767]], np.int16),
+        np.array([[-65504], [0.1], [65504]], np.float16),
     ):
         np.savez(tmp_path / "t.npz", X=X, label=labels)
         with warnings.catch_warnings():
