@@ -643,10 +643,18 @@ def check_one_run(run, name, remedy):
 
 def as_records(records):
     """`records`, or a DataFrame's rows as records: records read back with
-    ``pandas.read_csv`` iterate as their column names."""
-    if hasattr(records, "columns") and hasattr(records, "to_dict"):
-        return records.to_dict("records")
-    return records
+    ``pandas.read_csv`` iterate as their column names. Another library's
+    DataFrame (polars') is refused: its ``to_dict`` takes no orient."""
+    if not hasattr(records, "columns"):
+        return records
+    if not hasattr(records, "iloc"):
+        library = type(records).__module__.partition(".")[0]
+        raise TypeError(
+            f"The records are a {library} {type(records).__name__}, not a pandas "
+            "DataFrame: read the file with pandas.read_csv(path) and pass its "
+            "DataFrame, or pass the records run_active_learning returned."
+        )
+    return records.to_dict("records")
 
 
 def _is_blank(value):

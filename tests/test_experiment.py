@@ -407,6 +407,26 @@ def test_records_read_back_with_pandas_summarize_and_plot_as_written(tmp_path):
         np.testing.assert_array_equal(line.get_ydata(), expected.get_ydata())
 
 
+def test_records_in_a_dataframe_of_another_library_are_refused(tmp_path):
+    # A polars DataFrame failed with "DataFrame.to_dict() takes 1 positional
+    # argument but 2 were given".
+    class DataFrame:  # as polars' looks: columns, a to_dict of no orient
+        __module__ = "polars.dataframe.frame"
+        columns = ["round", "test_accuracy"]
+
+        def to_dict(self):
+            return {}
+
+    message = r"^The records are a polars DataFrame, not a pandas DataFrame: read"
+    for call in (
+        summarize_final_round,
+        plot_learning_curves,
+        lambda r: write_records_csv(r, tmp_path / "r.csv"),
+    ):
+        with pytest.raises(TypeError, match=message):
+            call(DataFrame())
+
+
 def test_a_group_key_left_empty_in_every_record_is_one_group(tmp_path):
     # Read back with pandas, each row held its own NaN, and NaN equals no
     # NaN: every row was a group of its own, refused as "round 1 was dropped".
