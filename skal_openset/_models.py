@@ -883,7 +883,8 @@ class TargetNet(NeuralNetClassifier):
         afresh at each ``fit`` (with ``module__*`` parameters); an instance
         without them is trained from its current weights, as skorch does (a
         pretrained backbone is fine-tuned): a second ``fit`` goes on from
-        the first, and ``random_state`` cannot fix its initial weights.
+        the first, and ``random_state`` cannot fix its initial weights. Its
+        parameters must be float32, the dtype of the rows (``module.float()``).
     classes : array-like of shape (k,) or None, default=None
         ``np.arange(k)``: the class indices ``y`` holds, in the order of the
         columns of ``predict_proba``. Other labels must be encoded first
@@ -1468,6 +1469,7 @@ class TargetNet(NeuralNetClassifier):
         X = _tensor_as_array(X)
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
+        _check_float32_module(self.__dict__.get("module_"))
         y = _tensor_as_array(y)
         self._check_features(X, reset=False)
         if sp.issparse(X):
@@ -1496,6 +1498,25 @@ class TargetNet(NeuralNetClassifier):
             )
             y = writable(_check_class_labels(y, n_classes))
         return super().get_dataset(writable(X), y)
+
+
+def _check_float32_module(module):
+    """Raise a ValueError if the floating-point parameters of `module` (None:
+    not built yet) are not float32, the dtype the net gives its rows in;
+    torch's own error at the first layer names neither cause nor remedy."""
+    if module is None:
+        return
+    dtypes = {p.dtype for p in module.parameters() if p.is_floating_point()}
+    other = sorted(str(dtype) for dtype in dtypes - {torch.float32})
+    if other:
+        raise ValueError(
+            f"The module's parameters are {', '.join(other)}, but the net gives "
+            "it float32 rows (it casts arrays and floating-point tensors to "
+            "float32): convert the module with module.float() (one built while "
+            "torch's default dtype was float64 is float64), or pass its class, "
+            "which the net builds in float32. For mixed precision, keep float32 "
+            "parameters and use torch.autocast in the module's forward."
+        )
 
 
 def writable(array):

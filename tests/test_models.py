@@ -1720,6 +1720,23 @@ def test_a_net_reads_tensors_as_the_arrays_they_hold():
     )
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_a_module_of_another_float_dtype_than_float32_is_refused_clearly(dtype):
+    # The net gives its rows in float32: a module instance built under a
+    # float64 default, or halved, met them with torch's "mat1 and mat2 must
+    # have the same dtype", which names neither the cause nor a remedy.
+    X, y = blobs()
+    module = MLPModule(n_features=4, n_classes=3, hidden_sizes=(8,)).to(dtype)
+    net = TargetNet(module, classes=np.arange(3), max_epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=rf"parameters are {dtype}.*module\.float\(\)"):
+        net.fit(X, y)
+    net.module_.float()
+    net.fit(X, y)
+    net.module_.to(dtype)  # after fit: predicting says so too
+    with pytest.raises(ValueError, match=rf"parameters are {dtype}"):
+        net.predict_proba(X)
+
+
 class _BagOfTokens(nn.Module):
     def __init__(self, vocab=50, n_classes=2):
         super().__init__()
