@@ -60,7 +60,10 @@ def _fitted_module(net):
     if not isinstance(net, NeuralNet):
         raise TypeError(f"net must be a fitted skorch net; got {type(net).__name__}.")
     net.check_is_fitted()
-    return net.module_
+    # torch.compile's wrapper (skorch's compile=True): its compiled forward
+    # skips the hook that captures the embedding, and it hides the module's
+    # layout. The helpers run the module itself, as skorch unwraps a criterion.
+    return getattr(net.module_, "_orig_mod", net.module_)
 
 
 def _call(method, x):

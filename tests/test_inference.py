@@ -291,6 +291,36 @@ def test_embed_hook_fallback_takes_the_input_of_the_head(data, wrap, head_output
     np.testing.assert_allclose(logits, predict_logits(net, X), rtol=1e-6)
 
 
+@pytest.mark.parametrize("learning_loss", [False, True])
+def test_helpers_read_a_compiled_net_as_its_module(data, learning_loss):
+    # skorch's compile=True wraps the module in torch.compile's wrapper, which
+    # hid its layout (embed_and_predict_logits gave no logits) and whose
+    # compiled forward can skip the hook on the head ("Cannot identify the
+    # classifier head of OptimizedModule", in every MQ-Net query).
+    X, y = data
+
+    def fitted(**compiled):
+        return make_mlp_classifier(
+            N_FEATURES,
+            K,
+            learning_loss=learning_loss,
+            hidden_sizes=(8,),
+            max_epochs=1,
+            random_state=0,
+            **compiled,
+        ).fit(X, y)
+
+    plain = fitted()
+    # The "eager" backend: dynamo's wrapper without inductor's C++ build.
+    net = fitted(compile=True, compile__backend="eager")
+    assert type(net.module_) is not type(plain.module_)
+    emb, logits = embed_and_predict_logits(net, X)
+    np.testing.assert_allclose(emb, embed(plain, X), rtol=1e-5)
+    assert logits is not None
+    np.testing.assert_allclose(logits, predict_logits(plain, X), rtol=1e-5)
+    np.testing.assert_allclose(embed(net, X), emb, rtol=1e-6)
+
+
 def test_per_sample_loss_matches_cross_entropy_and_skorch_loss(data, mlp_net):
     X, y = data
     loss = per_sample_loss(mlp_net, X, y)
