@@ -183,7 +183,18 @@ def _group_codes(groups, rows):
     Labels of any hashable types, mixed too, as ``==`` compares them; the fit
     and the metric share these codes, so they pair the same rows.
     """
-    groups = column_or_1d(groups, dtype=None)
+    # column_or_1d's message names y; a list of tuples (a compound key) reads
+    # as the rows of a 2-D array.
+    try:
+        groups = column_or_1d(groups, dtype=None)
+    except ValueError:
+        raise ValueError(
+            "groups must be 1-D, one hashable label per row (e.g. the query "
+            "round of each row), not rows of several values such as tuples: "
+            "for a compound key pass one integer code per row, e.g. "
+            "np.unique(groups, axis=0, return_inverse=True)[1], or "
+            "df.groupby(columns).ngroup() for columns of a DataFrame df."
+        ) from None
     check_consistent_length(rows, groups)
     codes = {}
     try:
@@ -605,11 +616,11 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             If `y` is not numeric (e.g. class labels or booleans), if
             training diverges (the message names the cause: meta-inputs too
             large for the network, or too large an `lr`, or a `margin`
-            beyond float32), if `groups` holds a missing (NaN, None,
-            pandas.NA or NaT) or unhashable label, or if `device` is not a
-            torch device, is the meta device (which computes no values) or an
-            accelerator this machine lacks. The estimator is then left as it
-            was before the call.
+            beyond float32), if `groups` is not 1-D (e.g. a list of tuples)
+            or holds a missing (NaN, None, pandas.NA or NaT) or unhashable
+            label, or if `device` is not a torch device, is the meta device
+            (which computes no values) or an accelerator this machine lacks.
+            The estimator is then left as it was before the call.
         """
         self._check_param_combinations()
         try:
@@ -1032,8 +1043,8 @@ def pairwise_ranking_accuracy(
     ------
     ValueError
         If the inputs differ in length, are not finite, `y_true` is not
-        numeric, or `groups` holds a missing (NaN, None, pandas.NA or NaT)
-        or unhashable label.
+        numeric, or `groups` is not 1-D (e.g. a list of tuples) or holds a
+        missing (NaN, None, pandas.NA or NaT) or unhashable label.
 
     Examples
     --------

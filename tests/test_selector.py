@@ -1401,6 +1401,20 @@ def test_unhashable_groups_are_refused():
         pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
 
 
+def test_groups_of_several_values_per_row_are_refused_by_name():
+    # A list of tuples, a compound key, reads as 2-D: the message named y.
+    Z, y = np.ones((4, 2)), np.array([0.0, 1.0, 2.0, 3.0])
+    groups = [(1, "a"), (1, "b"), (2, "a"), (1, "a")]
+    match = r"groups must be 1-D.*np\.unique\(groups, axis=0, return_inverse=True\)"
+    with pytest.raises(ValueError, match=match):
+        MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=groups)
+    with pytest.raises(ValueError, match=match):
+        pairwise_ranking_accuracy(y, Z[:, 0], groups=groups)
+    codes = np.unique(groups, axis=0, return_inverse=True)[1]
+    np.testing.assert_array_equal(codes, [0, 1, 2, 0])  # the advice works
+    MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=codes)
+
+
 @pytest.mark.parametrize("missing", ["string", "NA", "NaT"])
 def test_pandas_missing_groups_are_refused(missing):
     # pandas.NA and NaT passed: the missing rows became one group of their own.
