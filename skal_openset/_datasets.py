@@ -20,6 +20,7 @@ import math
 import os
 import pickle
 import re
+import reprlib
 import shlex
 import zipfile
 import zlib
@@ -907,7 +908,8 @@ def load_csv_table(
     ------
     ValueError
         If the file is not UTF-8, holds a NUL character, is ragged or
-        empty, has a quote that is not closed, lacks the label column or
+        empty, has a quote that is not closed or a label or feature that
+        holds a line break, lacks the label column or
         has two of that name, has no feature column (the ignored ones left
         out), has an unnamed column
         or one named ``id``, ``index`` or ``Unnamed: <n>`` (a row index
@@ -1275,15 +1277,27 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     spans = (np.char.find(table, "\n") >= 0) | (np.char.find(table, "\r") >= 0)
     if spans.any():  # no feature or label holds a line break
         row, col = np.argwhere(spans)[0]
-        line, name = lines[row], names[col]
-        raise ValueError(
-            _open_quote_message(path, line, _last_line(line, body[row]))
-            + (
-                ""
-                if name == label_column
-                else f" If column {name!r} holds text with line breaks, it is no "
-                "feature: leave it out (--ignore-columns, ignore_columns=)."
+        line, name, value = lines[row], names[col], str(table[row, col])
+        last = _last_line(line, body[row])
+        advice = (
+            "labels may not hold line breaks: replace them before saving, e.g. "
+            f"df[{name!r}] = df[{name!r}].str.replace(r'[\\r\\n]+', ' ', "
+            "regex=True)."
+            if name == label_column
+            else f"text with line breaks is no feature: leave column {name!r} "
+            "out (--ignore-columns, ignore_columns=)."
+        )
+        # A quote closed only by a later stray one takes in whole rows, with
+        # their commas; a value without one holds its line breaks by intent.
+        if "," not in value and _closed_row(path, line) is not None:
+            raise ValueError(
+                f"{path}, line {line}: the value {reprlib.repr(value)} of column "
+                f"{name!r} holds a line break inside its quotes (it runs to line "
+                f"{last}), and {advice}"
             )
+        raise ValueError(
+            _open_quote_message(path, line, last)
+            + f" If instead the value is meant to span lines, {advice}"
         )
     j = names.index(label_column)
     features = np.delete(table, j, axis=1)
@@ -1498,13 +1512,19 @@ def _nul_message(path, line):
     )
 
 
+def _closed_row(path, line):
+    """The match of :data:`_CSV_ROW` on the CSV row from `line` of the file at
+    `path`, or None where a quote in it is never closed."""
+    # a byte that is no UTF-8 further on changes no quote: no error here
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        return _CSV_ROW.match("".join(itertools.islice(f, line - 1, None)))
+
+
 def _long_value_message(path, line):
     """Why the row from `line` of the CSV file at `path`, past the csv
     module's field size limit, is not read, if its quotes are all closed
     (else None)."""
-    # a byte that is no UTF-8 further on changes no quote: no error here
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-        row = _CSV_ROW.match("".join(itertools.islice(f, line - 1, None)))
+    row = _closed_row(path, line)
     if row is None:
         return None
     last = line + len(re.findall(r"\r\n?|\n", row.group().rstrip("\r\n")))

@@ -1006,6 +1006,30 @@ def test_load_csv_table_names_the_line_of_an_unclosed_quote(tmp_path):
     assert X.ravel().tolist() == [1, 2] and y.tolist() == [0, 1]
 
 
+def test_a_closed_quote_holding_a_line_break_is_no_unclosed_quote(tmp_path):
+    # It was reported as "a quote opened on line 3 is not closed".
+    path = tmp_path / "t.csv"
+    path.write_text('x,y,label\n1,2,cat\n3,4,"cat\nsmall"\n5,6,dog\n')
+    match = (
+        r"t.csv, line 3: the value 'cat\\nsmall' of column 'label' holds a line "
+        r"break inside its quotes \(it runs to line 4\), and labels may not hold "
+        r"line breaks: replace them before saving, e.g. df\['label'\] = "
+    )
+    with pytest.raises(ValueError, match=match) as error:
+        load_csv_table(path)
+    assert "not closed" not in str(error.value)
+    # at the end of the file, a quote never closed is no closed one
+    path.write_text('x,y,label\n1,2,cat\n3,4,"cat\nsmall')
+    match = "line 3: a quote opened on line 3 is not closed"
+    with pytest.raises(ValueError, match=match + ".*labels may not hold line"):
+        load_csv_table(path)
+    # a stray quote closed by a later one takes in rows, commas and all
+    path.write_text('x,y,label\n1,2,"cat\n3,4,dog"\n5,6,dog\n')
+    match = "line 2: a quote opened on line 2 is not closed.* to line 3;"
+    with pytest.raises(ValueError, match=match + ".*meant to span lines, labels"):
+        load_csv_table(path)
+
+
 def test_an_ignored_value_that_takes_in_rows_is_refused(tmp_path):
     # A quote closed two lines late made one note of three lines, the two
     # rows in it lost without a word: the row count still matched.
