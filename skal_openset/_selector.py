@@ -24,6 +24,7 @@ from torch import nn
 
 from ._atomic import restored_on_error
 from ._float_events import flushing_underflow
+from ._labels import label_array
 from ._models import CPUPickledModuleMixin, check_device, module_device, seeded_torch
 from ._threads import one_torch_thread
 from ._torch_modes import float32_default, grad_enabled
@@ -184,9 +185,9 @@ def _group_codes(groups, rows):
     and the metric share these codes, so they pair the same rows.
     """
     # column_or_1d's message names y; a list of tuples (a compound key) reads
-    # as the rows of a 2-D array.
+    # as the rows of a 2-D array. label_array: NumPy reads [1, '1'] as two '1's.
     try:
-        groups = column_or_1d(groups, dtype=None)
+        groups = label_array(groups)
     except ValueError:
         raise ValueError(
             "groups must be 1-D, one hashable label per row (e.g. the query "

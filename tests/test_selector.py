@@ -1415,6 +1415,19 @@ def test_groups_of_several_values_per_row_are_refused_by_name():
     MetaQueryNetSelector(max_epochs=2).fit(Z, y, groups=codes)
 
 
+def test_groups_in_a_list_of_numbers_and_strings_keep_their_kinds():
+    # NumPy reads [1, "1"] as ["1", "1"]: one group where == sees two, so
+    # rows of different groups were paired as rows of one.
+    y, s = np.array([1.0, 1.0, 1.0, 2.0]), np.array([0.0, 0.0, 1.0, 1.0])
+    groups = [1, "1", 1, "1"]
+    as_labels = np.empty(4, dtype=object)
+    as_labels[:] = groups
+    expected = pairwise_ranking_accuracy(y, s, groups=[0, 1, 0, 1])
+    assert expected == 1.0  # group 1's pair is in order; one group: 5 of 6
+    assert pairwise_ranking_accuracy(y, s, groups=as_labels) == expected
+    assert pairwise_ranking_accuracy(y, s, groups=groups) == expected
+
+
 @pytest.mark.parametrize("missing", ["string", "NA", "NaT"])
 def test_pandas_missing_groups_are_refused(missing):
     # pandas.NA and NaT passed: the missing rows became one group of their own.
