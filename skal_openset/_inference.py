@@ -16,7 +16,12 @@ from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
-from ._models import BackboneModule, LearningLossNet, _check_class_labels
+from ._models import (
+    BackboneModule,
+    LearningLossNet,
+    _check_class_labels,
+    float_dtypes_explained,
+)
 from ._validation import check_one_label_per_row
 
 
@@ -37,7 +42,7 @@ def _batched_apply(net, X, fn):
     outs, start = None, 0
     module.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), float_dtypes_explained(module):
             for batch in iterator:
                 Xi, _ = unpack_data(batch)
                 parts = fn(module, to_tensor(Xi, device=net.device))

@@ -883,8 +883,9 @@ class TargetNet(NeuralNetClassifier):
         afresh at each ``fit`` (with ``module__*`` parameters); an instance
         without them is trained from its current weights, as skorch does (a
         pretrained backbone is fine-tuned): a second ``fit`` goes on from
-        the first, and ``random_state`` cannot fix its initial weights. Its
-        parameters must be float32, the dtype of the rows (``module.float()``).
+        the first, and ``random_state`` cannot fix its initial weights. It
+        gets its rows in float32: one of float64 or float16 parameters casts
+        them in its ``forward``, or is converted (``module.float()``).
     classes : array-like of shape (k,) or None, default=None
         ``np.arange(k)``: the class indices ``y`` holds, in the order of the
         columns of ``predict_proba``. Other labels must be encoded first
@@ -1446,6 +1447,27 @@ class TargetNet(NeuralNetClassifier):
             for i in range(0, len(X), rows)
         ]
 
+    def infer(self, x: Any, **fit_params: Any) -> Any:
+        """Run skorch's forward pass, explaining a float64 or float16 module's error.
+
+        A module whose parameters are not float32 meets the net's float32
+        rows: see :func:`float_dtypes_explained`.
+
+        Parameters
+        ----------
+        x : torch.Tensor or dict
+            One batch of inputs.
+        **fit_params
+            Passed on to the module's ``forward``.
+
+        Returns
+        -------
+        output : torch.Tensor or tuple of torch.Tensor
+            The module's output.
+        """
+        with float_dtypes_explained(self.module_):
+            return super().infer(x, **fit_params)
+
     def get_dataset(self, X: Any, y: Any = None) -> torch.utils.data.Dataset:
         """Validate, bring ``X`` to `input_shape` in float32, ``y`` to int64.
 
@@ -1469,7 +1491,6 @@ class TargetNet(NeuralNetClassifier):
         X = _tensor_as_array(X)
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return super().get_dataset(X, y)
-        _check_float32_module(self.__dict__.get("module_"))
         y = _tensor_as_array(y)
         self._check_features(X, reset=False)
         if sp.issparse(X):
@@ -1500,23 +1521,31 @@ class TargetNet(NeuralNetClassifier):
         return super().get_dataset(writable(X), y)
 
 
-def _check_float32_module(module):
-    """Raise a ValueError if the floating-point parameters of `module` (None:
-    not built yet) are not float32, the dtype the net gives its rows in;
-    torch's own error at the first layer names neither cause nor remedy."""
-    if module is None:
-        return
-    dtypes = {p.dtype for p in module.parameters() if p.is_floating_point()}
-    other = sorted(str(dtype) for dtype in dtypes - {torch.float32})
-    if other:
-        raise ValueError(
-            f"The module's parameters are {', '.join(other)}, but the net gives "
-            "it float32 rows (it casts arrays and floating-point tensors to "
-            "float32): convert the module with module.float() (one built while "
-            "torch's default dtype was float64 is float64), or pass its class, "
-            "which the net builds in float32. For mixed precision, keep float32 "
-            "parameters and use torch.autocast in the module's forward."
-        )
+@contextlib.contextmanager
+def float_dtypes_explained(module):
+    """Add to a RuntimeError of `module`'s forward pass, where its
+    floating-point parameters are not float32, that the net gives it float32
+    rows and how to convert it: torch's own error at the first layer ("mat1
+    and mat2 must have the same dtype") names neither cause nor remedy. Not
+    refused up front: a module that casts the rows in its forward (a frozen
+    float16 backbone) works."""
+    try:
+        yield
+    except RuntimeError as error:
+        dtypes = {p.dtype for p in module.parameters() if p.is_floating_point()}
+        other = sorted(str(dtype) for dtype in dtypes - {torch.float32})
+        if other:
+            error.add_note(
+                f"The module's parameters are {', '.join(other)}, but the net "
+                "gives it float32 rows (it casts arrays and floating-point "
+                "tensors to float32). If the error is of these dtypes, convert "
+                "the module with module.float() (one built while torch's default "
+                "dtype was float64 is float64), or pass its class, which the net "
+                "builds in float32; or cast the rows in its forward. For mixed "
+                "precision, keep float32 parameters and use torch.autocast in "
+                "the module's forward."
+            )
+        raise
 
 
 def writable(array):

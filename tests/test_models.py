@@ -1721,20 +1721,46 @@ def test_a_net_reads_tensors_as_the_arrays_they_hold():
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
-def test_a_module_of_another_float_dtype_than_float32_is_refused_clearly(dtype):
+def test_a_module_of_another_float_dtype_than_float32_is_explained(dtype):
     # The net gives its rows in float32: a module instance built under a
     # float64 default, or halved, met them with torch's "mat1 and mat2 must
     # have the same dtype", which names neither the cause nor a remedy.
     X, y = blobs()
     module = MLPModule(n_features=4, n_classes=3, hidden_sizes=(8,)).to(dtype)
     net = TargetNet(module, classes=np.arange(3), max_epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=rf"parameters are {dtype}.*module\.float\(\)"):
+    with pytest.raises(
+        RuntimeError, match=rf"parameters are {dtype}.*module\.float\(\)"
+    ):
         net.fit(X, y)
     net.module_.float()
     net.fit(X, y)
-    net.module_.to(dtype)  # after fit: predicting says so too
-    with pytest.raises(ValueError, match=rf"parameters are {dtype}"):
+    net.module_.to(dtype)  # after fit: predicting says so too, as do the helpers
+    with pytest.raises(RuntimeError, match=rf"parameters are {dtype}"):
         net.predict_proba(X)
+    with pytest.raises(RuntimeError, match=rf"parameters are {dtype}"):
+        predict_logits(net, X)
+
+
+class _CastingModule(nn.Module):
+    """A frozen float16 layer under a float32 head: it casts the rows itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.frozen = nn.Linear(4, 8).half().requires_grad_(False)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.head(self.frozen(x.half()).float())
+
+
+@pytest.mark.parametrize("module", [_CastingModule, _CastingModule()])
+def test_a_module_of_other_parameter_dtypes_that_casts_its_rows_is_trained(module):
+    # It was refused up front as soon as a parameter was not float32.
+    X, y = blobs()
+    net = TargetNet(module, classes=np.arange(3), max_epochs=2, verbose=0)
+    proba = net.fit(X, y).predict_proba(X)
+    assert proba.dtype == np.float32 and np.allclose(proba.sum(axis=1), 1)
+    assert predict_logits(net, X).shape == (len(X), 3)
 
 
 class _BagOfTokens(nn.Module):
