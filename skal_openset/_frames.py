@@ -10,6 +10,13 @@ from sklearn.pipeline import Pipeline
 from ._validation import _is_missing
 
 
+def _pandas_columns(X):
+    """The column names of `X` if it is a pandas DataFrame, else None: the
+    row checks refuse another library's frame (refuse_foreign_frame), whose
+    ``columns`` may be no names at all (a pyarrow Table's are its arrays)."""
+    return getattr(X, "columns", None) if hasattr(X, "iloc") else None
+
+
 def column_dtypes(X):
     """The dtypes of `X`'s columns if it is a DataFrame to give a classifier
     back as such: one with string column names (that steps may select), or
@@ -20,7 +27,7 @@ def column_dtypes(X):
     rebuilt by column name, it could not tell them apart (scikit-learn
     refuses one too).
     """
-    columns = getattr(X, "columns", None)
+    columns = _pandas_columns(X)
     if columns is None:
         return None
     strings = [isinstance(c, str) for c in columns]
@@ -41,7 +48,7 @@ def column_dtypes(X):
 def has_feature_names(X):
     """Whether `X` is a DataFrame whose column names are all strings, the
     names scikit-learn records as ``feature_names_in_``."""
-    columns = getattr(X, "columns", None)
+    columns = _pandas_columns(X)
     return columns is not None and all(isinstance(c, str) for c in columns)
 
 
@@ -50,7 +57,7 @@ def has_column_floats_would_change(X):
     would not hold as it is: one that is not numbers (a categorical, text or
     date column; bool and pandas' nullable numbers are), or integers beyond
     2**53, which float64 rounds."""
-    columns = getattr(X, "columns", None)
+    columns = _pandas_columns(X)
     if columns is None:
         return False
     if any(d.kind not in "biuf" for d in X.dtypes):
@@ -66,7 +73,7 @@ def has_column_floats_would_change(X):
 def check_columns(X, learner, name):
     """A DataFrame `X` must have the columns, in their order, that `learner`
     was fitted on (ours: ``feature_names_in_``; modAL's: its classifier's)."""
-    columns = getattr(X, "columns", None)
+    columns = _pandas_columns(X)
     if columns is None:
         return
     if hasattr(learner, "estimator_"):  # ours; its estimator is a template

@@ -189,17 +189,32 @@ def finite_inputs() -> AbstractContextManager[None]:
 
 
 def refuse_foreign_frame(X: Any, name: str) -> None:
-    """Refuse a DataFrame that is not pandas' (polars, say), naming `name`:
-    the learner reads a DataFrame's columns and rows through pandas (its
-    dtypes, ``iloc``), and failed on another's with an AttributeError."""
+    """Refuse a DataFrame that is not pandas' (polars, a pyarrow Table),
+    naming `name` and the conversions it has: the learner reads a
+    DataFrame's columns and rows through pandas (its dtypes, ``iloc``), and
+    failed on another's with an AttributeError."""
     if not hasattr(X, "columns") or hasattr(X, "iloc"):
         return
     library = type(X).__module__.partition(".")[0]
+    # Only the conversions X has: a pyarrow Table has no to_numpy, and a
+    # polars LazyFrame neither (it is collected first).
+    conversions = {
+        "to_pandas": "which keeps the column names and dtypes; it may need pyarrow",
+        "to_numpy": "where every column holds numbers",
+    }
+    remedies = [
+        f"{name}.{method}() ({why})"
+        for method, why in conversions.items()
+        if callable(getattr(X, method, None))
+    ]
     raise TypeError(
         f"{name} is a {library} {type(X).__name__}, but this package takes "
-        f"pandas DataFrames or arrays: pass {name}.to_pandas() (which keeps "
-        f"the column names and dtypes), or {name}.to_numpy() where every "
-        "column holds numbers."
+        "pandas DataFrames or arrays: "
+        + (
+            f"pass {', or '.join(remedies)}."
+            if remedies
+            else "make it a pandas DataFrame first (collect a lazy frame)."
+        )
     )
 
 

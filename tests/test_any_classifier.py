@@ -1790,21 +1790,51 @@ class _ForeignFrame:
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.values, dtype=dtype)
 
+    def to_pandas(self):
+        import pandas as pd
 
-@pytest.mark.parametrize(
-    "entry",
-    [
-        "fit",
-        "X_training",
-        "query",
-        "teach",
-        "predict",
-        "predict_proba",
-        "decision_function",
-        "score",
-        "make_open_set_split",
-    ],
-)
+        return pd.DataFrame(self.values, columns=self.columns)
+
+    def to_numpy(self):
+        return self.values
+
+
+class _ArrowTable:
+    """A pyarrow Table as the package sees it: ``columns`` are its arrays,
+    no dtypes, and to_pandas but no to_numpy."""
+
+    __module__ = "pyarrow.lib"
+
+    def __init__(self, values):
+        self.values, self.shape = values, values.shape
+        self.columns = list(values.T)
+
+    def __len__(self):
+        return len(self.values)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.values, dtype=dtype)
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.values)
+
+
+_FRAME_ENTRY_POINTS = [
+    "fit",
+    "X_training",
+    "query",
+    "teach",
+    "predict",
+    "predict_proba",
+    "decision_function",
+    "score",
+    "make_open_set_split",
+]
+
+
+@pytest.mark.parametrize("entry", _FRAME_ENTRY_POINTS)
 def test_a_dataframe_of_another_library_is_refused_with_the_remedy(entry):
     # A polars DataFrame failed with "'Float64' object has no attribute 'kind'".
     call = _sparse_entry_points()[entry]
@@ -1816,6 +1846,22 @@ def test_a_dataframe_of_another_library_is_refused_with_the_remedy(entry):
         rf"DataFrames or arrays: pass {name}\.to_pandas\(\)",
     ):
         call(frame)
+
+
+@pytest.mark.parametrize("entry", _FRAME_ENTRY_POINTS)
+def test_a_pyarrow_table_is_refused_naming_the_conversion_it_has(entry):
+    # Its columns, arrays not names, were read as such: fit failed with "no
+    # attribute 'dtypes'", query and predict printed every value as a column
+    # name; the remedy named to_numpy, which a Table lacks.
+    call = _sparse_entry_points()[entry]
+    name = "X_pool" if entry == "query" else "X"
+    with pytest.raises(TypeError) as raised:
+        call(_ArrowTable(np.random.RandomState(1).rand(40, 4)))
+    assert str(raised.value) == (
+        f"{name} is a pyarrow _ArrowTable, but this package takes pandas "
+        f"DataFrames or arrays: pass {name}.to_pandas() (which keeps the column "
+        "names and dtypes; it may need pyarrow)."
+    )
 
 
 def test_a_large_sparse_matrix_is_refused_in_gib():
