@@ -139,12 +139,14 @@ def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -
     # matrix: its sparse accessor exists where every column is sparse.
     if hasattr(X, "sparse") and np.ndim(X) == 2 and X.shape[1]:
         what, to_dense = "a DataFrame of sparse columns", f"{name}.sparse.to_dense()"
-        X = X.sparse.to_coo()
+        # Not to_coo's dtype: it refuses columns whose fill value is not 0
+        # (NaN, the default of a float SparseArray).
+        dtype = np.result_type(*(column.subtype for column in X.dtypes))
     elif sparse.issparse(X):
-        what, to_dense = "a scipy.sparse matrix", f"{name}.toarray()"
+        what, to_dense, dtype = "a scipy.sparse matrix", f"{name}.toarray()", X.dtype
     else:
         return
-    n_bytes = np.prod(X.shape, dtype=float) * X.dtype.itemsize
+    n_bytes = np.prod(X.shape, dtype=float) * dtype.itemsize
     dense = (
         f"{n_bytes / 2**30:,.1f} GiB"
         if n_bytes >= 2**30

@@ -1745,13 +1745,17 @@ def test_a_sparse_matrix_is_refused_with_its_dense_size_and_the_remedies(entry):
         assert message.startswith("X_training is")
 
 
+@pytest.mark.parametrize("fill_value", [0.0, np.nan])
 @pytest.mark.parametrize("entry", list(_sparse_entry_points()))
-def test_a_dataframe_of_sparse_columns_is_refused_with_its_own_remedy(entry):
+def test_a_dataframe_of_sparse_columns_is_refused_with_its_own_remedy(
+    entry, fill_value
+):
     # scikit-learn makes it a sparse matrix, and its error advised
-    # ".toarray()", which a DataFrame lacks.
+    # ".toarray()", which a DataFrame lacks. NaN, a float SparseArray's
+    # default fill value, failed in to_coo: "fill value must be 0".
     pd = pytest.importorskip("pandas")
     values = np.random.RandomState(1).dirichlet(np.ones(4), 40)
-    frame = pd.DataFrame(values).astype(pd.SparseDtype(float, 0.0))
+    frame = pd.DataFrame(values).astype(pd.SparseDtype(float, fill_value))
     with pytest.raises(TypeError) as raised:
         _sparse_entry_points()[entry](frame)
     message = str(raised.value)
