@@ -84,7 +84,12 @@ from ._strategies._base import QueryStrategy, called_strategy
 from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
 from ._typing import IntLike, available_if
-from ._validation import check_each_once, check_one_label_per_row, refuse_sparse
+from ._validation import (
+    check_each_once,
+    check_one_label_per_row,
+    finite_inputs,
+    refuse_sparse,
+)
 from ._warn import warn
 
 # What a query strategy returns: the chosen pool positions, alone (modAL's newer
@@ -797,10 +802,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         correct = y_pred == y
         if sample_weight is None:
             return float(np.mean(correct))
-        # Negative weights make no accuracy (and may sum to zero).
-        sample_weight = _check_sample_weight(
-            sample_weight, correct, ensure_non_negative=True
-        )
+        # Negative weights make no accuracy (and may sum to zero); NaN and
+        # inf none either, whatever assume_finite (else a NaN score, silently).
+        with finite_inputs():
+            sample_weight = _check_sample_weight(
+                sample_weight, correct, ensure_non_negative=True
+            )
         return float(np.average(correct, weights=sample_weight))
 
     # ----------------------------------------------------------- internals

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 import torch
 from scipy.stats import randint
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
@@ -1494,6 +1495,16 @@ def test_score_takes_sample_weight_as_scikit_learn_classifiers_do():
     for weights in ([-1, 0, 0], [1, 1, -2]):
         with pytest.raises(ValueError, match="Negative values in data passed to"):
             learner.score(X_test, y_test, sample_weight=weights)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_score_refuses_non_finite_sample_weight_under_assume_finite(bad):
+    # scikit-learn's check skips them there: the score came out NaN, silently.
+    X = np.array([[0.0], [1.0], [3.0], [4.0], [9.0]])
+    learner = ActiveLearner(LogisticRegression()).fit(X, [0, 0, 1, 1, -1])
+    with sklearn.config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="sample_weight contains (NaN|infinity)"):
+            learner.score([[0.0], [4.0]], [0, 1], sample_weight=[1.0, bad])
 
 
 def _lr_learner(split, strategy):
