@@ -70,12 +70,21 @@ def check_unicode_forms(labels, classes, message):
     if label is None:
         return
     cls = forms[unicodedata.normalize("NFC", label)]
-    form = "NFC" if unicodedata.is_normalized("NFC", cls) else "NFD"
+    # The form that writes the label as the class, if one does: none writes
+    # the Ohm sign (U+2126) or a class that mixes forms.
+    form = next(
+        (f for f in ("NFC", "NFD") if unicodedata.normalize(f, label) == cls), None
+    )
+    remedy = (
+        "write the labels as the classes are, e.g. [unicodedata.normalize("
+        f"{form!r}, label) for label in y]"
+        if form
+        else "write the classes and the labels in one form, each normalised as "
+        "unicodedata.normalize('NFC', label)"
+    )
     raise ValueError(
         f"{message}; {ascii(label)} is the class {ascii(cls)} written in "
-        "another Unicode form, which shows the same: write the labels as the "
-        f"classes are, e.g. [unicodedata.normalize({form!r}, label) for label "
-        "in y]."
+        f"another Unicode form, which shows the same: {remedy}."
     )
 
 

@@ -730,6 +730,24 @@ def test_labels_of_a_class_in_another_unicode_form_are_named_so(initial):
         learner.score(X[is_in], written[is_in])
 
 
+@pytest.mark.parametrize(
+    "cls, label, remedy",
+    [
+        ("caf\u00e9", "cafe\u0301", "normalize('NFC', label) for label in y"),
+        ("cafe\u0301", "caf\u00e9", "normalize('NFD', label) for label in y"),
+        # No form writes the Ohm sign, nor a class of both forms: both are
+        # normalised (the remedy said NFD, which gave neither).
+        ("10k\u2126", "10k\u03a9", "the classes and the labels in one form"),
+        ("e\u0301\u00e9", "\u00e9\u00e9", "the classes and the labels in one form"),
+    ],
+)
+def test_the_unicode_form_remedy_writes_the_label_as_the_class(cls, label, remedy):
+    X = np.arange(6.0).reshape(-1, 1)
+    learner = ActiveLearner(LogisticRegression(), classes=[cls, "x"])
+    with pytest.raises(ValueError, match=re.escape(remedy)):
+        learner.fit(X, [cls, cls, label, "x", "x", -1])
+
+
 def test_in_classes_of_one_kind_and_an_ood_label_of_another_work(log, initial):
     X, y = initial
     y = np.where(y == -1, "unknown", y.astype(object))
