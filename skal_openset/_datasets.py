@@ -590,9 +590,14 @@ def make_open_set_split(
     ValueError
         If the inputs are inconsistent, ``X`` holds infinity, a label is
         missing (NaN, None) or infinite, the labels are of mixed kinds
-        (strings and numbers) or name unknown or fewer than 2 IN classes, or
+        (strings and numbers) or name unknown or fewer than 2 IN classes,
         if ``X`` has fewer OOD rows than the noise ratio needs (the ratio is
-        never changed silently).
+        never changed silently), or if ``random_state`` is no seed
+        :func:`sklearn.utils.check_random_state` takes (a Generator, say).
+    TypeError
+        If ``X`` (or ``X_test``) is sparse (a scipy.sparse matrix, a
+        DataFrame of sparse columns) or another library's DataFrame (polars,
+        a pyarrow Table): the message says how to convert it.
 
     Warns
     -----

@@ -554,6 +554,12 @@ def write_records_csv(
         If `records` is empty: the columns come from the records, so there
         is no header to write, and an empty file would look like a run that
         crashed. Also if the records do not all have the same keys.
+    TypeError
+        If `records` is another library's DataFrame (polars'): read the
+        file with ``pandas.read_csv``.
+    OSError
+        If `path` is a folder or ends in a separator (``results/``), or a
+        folder above it is a file or a link to nothing.
     KeyboardInterrupt
         On Ctrl-C, with ``path`` left as it was, or, if it came during the
         final rename, saying that ``path`` was replaced completely (see
