@@ -1528,13 +1528,15 @@ def float_dtypes_explained(module):
     rows and how to convert it: torch's own error at the first layer ("mat1
     and mat2 must have the same dtype") names neither cause nor remedy. Not
     refused up front: a module that casts the rows in its forward (a frozen
-    float16 backbone) works."""
+    float16 backbone) works. On Python 3.10, which has no exception notes,
+    torch's error goes on alone: another error type would escape a caller's
+    ``except torch.OutOfMemoryError``."""
     try:
         yield
     except RuntimeError as error:
         dtypes = {p.dtype for p in module.parameters() if p.is_floating_point()}
         other = sorted(str(dtype) for dtype in dtypes - {torch.float32})
-        if other:
+        if other and hasattr(error, "add_note"):
             error.add_note(
                 f"The module's parameters are {', '.join(other)}, but the net "
                 "gives it float32 rows (it casts arrays and floating-point "

@@ -1,5 +1,6 @@
 import functools
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -1720,6 +1721,7 @@ def test_a_net_reads_tensors_as_the_arrays_they_hold():
     )
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes: 3.11+")
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
 def test_a_module_of_another_float_dtype_than_float32_is_explained(dtype):
     # The net gives its rows in float32: a module instance built under a
@@ -1739,6 +1741,32 @@ def test_a_module_of_another_float_dtype_than_float32_is_explained(dtype):
         net.predict_proba(X)
     with pytest.raises(RuntimeError, match=rf"parameters are {dtype}"):
         predict_logits(net, X)
+
+
+class _NoteFreeError(RuntimeError):
+    """An error as Python 3.10 raises it: without ``add_note``."""
+
+    def __getattribute__(self, name):
+        if name == "add_note":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+class _FailingFloat64Module(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(4, 3).double()
+
+    def forward(self, x):
+        raise _NoteFreeError("out of memory")
+
+
+def test_a_float64_module_error_goes_on_unchanged_without_exception_notes():
+    # Python 3.10 has no add_note: its AttributeError hid the module's error.
+    X, y = blobs()
+    net = TargetNet(_FailingFloat64Module, classes=np.arange(3), max_epochs=1)
+    with pytest.raises(_NoteFreeError, match="out of memory"):
+        net.fit(X, y)
 
 
 class _CastingModule(nn.Module):
