@@ -36,7 +36,7 @@ from ._persistence import (
 )
 from ._strategies._base import QueryStrategy, called_strategy
 from ._typing import IntLike, RealLike, Records
-from ._validation import check_scalar_not_bool, is_finite
+from ._validation import check_scalar_not_bool, foreign_frame_library, is_finite
 from ._warn import warn
 
 logger = logging.getLogger("skal_openset")
@@ -651,16 +651,14 @@ def as_records(records):
     """`records`, or a DataFrame's rows as records: records read back with
     ``pandas.read_csv`` iterate as their column names. Another library's
     DataFrame (polars') is refused: its ``to_dict`` takes no orient."""
-    if not hasattr(records, "columns"):
-        return records
-    if not hasattr(records, "iloc"):
-        library = type(records).__module__.partition(".")[0]
+    library = foreign_frame_library(records)
+    if library is not None:
         raise TypeError(
             f"The records are a {library} {type(records).__name__}, not a pandas "
             "DataFrame: read the file with pandas.read_csv(path) and pass its "
             "DataFrame, or pass the records run_active_learning returned."
         )
-    return records.to_dict("records")
+    return records.to_dict("records") if hasattr(records, "columns") else records
 
 
 def _is_blank(value):

@@ -190,14 +190,22 @@ def finite_inputs() -> AbstractContextManager[None]:
     return config_context(assume_finite=False)
 
 
+def foreign_frame_library(X: Any) -> str | None:
+    """The library of `X` (``"polars"``, ``"pyarrow"``) if it is a DataFrame
+    that is not pandas', else None: it has columns but no ``iloc``."""
+    if not hasattr(X, "columns") or hasattr(X, "iloc"):
+        return None
+    return type(X).__module__.partition(".")[0]
+
+
 def refuse_foreign_frame(X: Any, name: str) -> None:
     """Refuse a DataFrame that is not pandas' (polars, a pyarrow Table),
     naming `name` and the conversions it has: the learner reads a
     DataFrame's columns and rows through pandas (its dtypes, ``iloc``), and
     failed on another's with an AttributeError."""
-    if not hasattr(X, "columns") or hasattr(X, "iloc"):
+    library = foreign_frame_library(X)
+    if library is None:
         return
-    library = type(X).__module__.partition(".")[0]
     # Only the conversions X has: a pyarrow Table has no to_numpy, and a
     # polars LazyFrame neither (it is collected first).
     conversions = {
