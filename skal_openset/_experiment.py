@@ -20,7 +20,7 @@ import torch
 from sklearn.base import clone
 from sklearn.metrics import auc
 from sklearn.utils import _safe_indexing
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ._atomic import check_file_path, check_writable
 from ._datasets import OpenSetSplit
@@ -425,7 +425,14 @@ def run_active_learning(
     # a partial too)
     called = called_strategy(query_strategy)
     name = getattr(called, "__name__", type(called).__name__)
-    bar = tqdm(
+    # tqdm.auto, a widget in a notebook, only for a bar: in a notebook
+    # without ipywidgets its import warns to install them, which a run
+    # without a bar, and any user of the plots, need not hear.
+    if progress:
+        from tqdm.auto import tqdm as bar_class
+    else:
+        bar_class = tqdm
+    bar = bar_class(
         total=n_rounds,
         initial=len(records),
         disable=not progress,

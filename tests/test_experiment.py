@@ -1740,6 +1740,44 @@ def test_progress_bar_shows_accuracy_and_in_share(split, estimator, capsys):
     assert "2/2" in err and "accuracy=" in err and "in_share=" in err
 
 
+_IN_A_NOTEBOOK_WITHOUT_WIDGETS = """
+import sys, types, warnings
+# What tqdm.auto takes for a Jupyter kernel (the module names tqdm's
+# versions look for), with no ipywidgets installed.
+shell = type("ZMQInteractiveShell", (), {"config": {"IPKernelApp": {}}})()
+sys.modules["IPython"] = types.SimpleNamespace(get_ipython=lambda: shell)
+sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")
+sys.modules["ipywidgets"] = None
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    from sklearn.linear_model import LogisticRegression
+    from skal_openset import (RandomQuery, load_digits_dataset,
+                              make_open_set_split, plot_learning_curves,
+                              run_active_learning)
+    X, y = load_digits_dataset()
+    split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4,
+                                initial_size=20, random_state=0)
+    run_active_learning(split, LogisticRegression(), RandomQuery(), n_rounds=2,
+                        budget=5)
+print([str(w.message) for w in caught if "ipywidgets" in str(w.message)])
+"""
+
+
+def test_a_notebook_without_ipywidgets_hears_of_them_only_for_a_bar():
+    # Importing the runner (or the plots, which import it) warned "IProgress
+    # not found. Please update jupyter and ipywidgets" in such a notebook,
+    # where no bar was asked for.
+    done = subprocess.run(
+        [sys.executable, "-c", _IN_A_NOTEBOOK_WITHOUT_WIDGETS],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1])),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+
+
 def test_rounds_are_logged_to_the_named_logger_only_when_asked(
     split, estimator, caplog
 ):
