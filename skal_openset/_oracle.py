@@ -163,6 +163,16 @@ class OpenSetOracle:
         self.n_queried_ood_ = 0
         self.queried_ = np.zeros(self.y_true.shape[0], dtype=bool)
 
+    def __repr__(self):
+        # Its settings and accounts, to read in a notebook or a log, as an
+        # OpenSetSplit's; Python's own named a private module and an address.
+        return (
+            f"OpenSetOracle(n_pool={self.queried_.size}, "
+            f"ood_label={self.ood_label!r}, cost_in={self.cost_in!r}, "
+            f"cost_ood={self.cost_ood!r}, n_queried_in_={self.n_queried_in_}, "
+            f"n_queried_ood_={self.n_queried_ood_}, spent_={self.spent_!r})"
+        )
+
     def __setstate__(self, state):
         # Pickled before the exact total was kept, with an OOD mask of its
         # first ood_label: its total is its counts at its costs, as spent_ was.

@@ -27,6 +27,19 @@ def test_label_returns_truth_and_keeps_accounts():
     np.testing.assert_array_equal(np.flatnonzero(~oracle.queried_), [3, 5, 7])
 
 
+def test_repr_shows_the_settings_and_accounts():
+    # Shown in a notebook, the oracle read "<skal_openset._oracle.OpenSetOracle
+    # object at 0x...>", where its accounts are what one looks for.
+    oracle = OpenSetOracle(
+        np.array(["cat", "unknown", "dog"]), ood_label="unknown", cost_ood=2.5
+    )
+    oracle.label([1, 0])
+    assert repr(oracle) == (
+        "OpenSetOracle(n_pool=3, ood_label='unknown', cost_in=1.0, cost_ood=2.5, "
+        "n_queried_in_=1, n_queried_ood_=1, spent_=3.5)"
+    )
+
+
 def _interrupted_at_line(code, n):
     """Trace function raising KeyboardInterrupt at the `n`-th line run in a
     frame of `code`; its ``hits`` count the lines run."""
