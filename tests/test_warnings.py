@@ -71,6 +71,26 @@ def test_a_learner_warning_names_the_line_that_called_the_learner(
     assert warning.filename == __file__
 
 
+def test_queries_without_an_update_are_warned_of_once_until_one(split, mqnet_learner):
+    # Python's once-per-line registry did not dedupe it (the package's
+    # catch_warnings blocks reset it): a loop of queries, or %timeit of one
+    # in a notebook, printed it at every call.
+    pool, y_pool = _pool(split), np.delete(split.y_pool, split.initial_idx)
+
+    def warned(n_queries):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("default")
+            for _ in range(n_queries):
+                ranked, _ = mqnet_learner.query(pool, n_instances=10)
+        return sum("without an update" in str(w.message) for w in record), ranked
+
+    assert warned(4)[0] == 1
+    n_warned, ranked = warned(1)
+    assert n_warned == 0
+    mqnet_learner.teach(pool[ranked], y_pool[ranked])
+    assert warned(3)[0] == 1  # news again after an update
+
+
 @pytest.mark.parametrize(
     "make",
     [

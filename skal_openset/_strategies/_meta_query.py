@@ -747,8 +747,15 @@ class MQNetQuery(_MetaInputQuery):
 
     def _select(self, learner, X_pool, n_instances, rng):
         self._check_learner(learner)
-        if getattr(self, "_recent_queries", None) and not self._updated_since_query:
-            warn(
+        # Once until the next update: the once-per-line registry does not
+        # dedupe it (every catch_warnings block resets it), so a loop of
+        # queries, or %timeit of one, repeated it at every call.
+        if (
+            getattr(self, "_recent_queries", None)
+            and not self._updated_since_query
+            and not getattr(self, "_warned_of_no_update", False)
+        ):
+            self._warned_of_no_update = warn(
                 "MQNetQuery was queried again without an update since its last "
                 "query, so it has not learnt from that query's labels (without "
                 "updates it stays the fixed rule P + I of its meta-input). Call "
@@ -951,6 +958,7 @@ class MQNetQuery(_MetaInputQuery):
         ):
             self._claim(learner)  # a loaded strategy's first learner
             self._updated_since_query = True
+            self._warned_of_no_update = False
             self._recent_queries = [
                 q._replace(learnt=learnt + counts) if q is query else q
                 for q in self._recent_queries
