@@ -23,7 +23,10 @@ from skal_openset import (
     MetaInputTransformer,
     MetaQueryNetSelector,
     MQNetQuery,
+    PurityInformativenessQuery,
     _warn,
+    make_open_set_split,
+    run_active_learning,
 )
 from skal_openset._warn import ignored, warn
 
@@ -89,6 +92,24 @@ def test_queries_without_an_update_are_warned_of_once_until_one(split, mqnet_lea
     assert n_warned == 0
     mqnet_learner.teach(pool[ranked], y_pool[ranked])
     assert warned(3)[0] == 1  # news again after an update
+
+
+@pytest.mark.parametrize("strategy", [MQNetQuery, PurityInformativenessQuery])
+def test_a_constant_purity_is_warned_of_once_a_campaign(strategy):
+    # Every round of run_active_learning repeated it, the same text at the
+    # same line (the registry that would dedupe it is reset at each round).
+    rng = np.random.RandomState(0)
+    split = make_open_set_split(
+        rng.rand(300, 1), rng.randint(0, 6, 300), n_in_classes=3,
+        noise_ratio=0.4, initial_size=20, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        run_active_learning(
+            split, LogisticRegression(), strategy(), n_rounds=4, budget=10
+        )
+    messages = [str(w.message) for w in record]
+    assert sum("is the same for every pool row" in m for m in messages) == 1
 
 
 @pytest.mark.parametrize(

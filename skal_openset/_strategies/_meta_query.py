@@ -150,8 +150,11 @@ class _MetaInputQuery(QueryStrategy):
             )
             self.purity_ = _AUTO_FALLBACK
             raw = self._raw_scores(learner, X_pool)
-        if len(raw) > 1 and np.ptp(raw[:, 0]) == 0:
-            purity = self._scores()[0]
+        purity = self._scores()[0]
+        # Once per score: every round of a campaign would repeat it, as the
+        # once-per-line registry is reset by every catch_warnings block.
+        constant = len(raw) > 1 and np.ptp(raw[:, 0]) == 0
+        if constant and getattr(self, "_warned_of_constant_purity", None) != purity:
             why = "Pass another purity score."
             if purity in ("knn", "knn_contrast", "cosine"):
                 why = (
@@ -165,10 +168,11 @@ class _MetaInputQuery(QueryStrategy):
                     f"{purity} (e.g. a tree or a 1-NN, whose largest probability "
                     "is always 1): pass purity='knn_contrast'."
                 )
-            warn(
+            if warn(
                 f"purity {purity!r} is the same for every pool row: this query "
                 f"cannot tell IN from OOD rows. {why}"
-            )
+            ):
+                self._warned_of_constant_purity = purity
         # Arrays whatever scikit-learn's transform_output (pool_meta_input_ is
         # one, and the selector trains on them).
         self.meta_input_ = (
