@@ -507,7 +507,10 @@ def plot_learning_curves(
     fig : matplotlib Figure or SubFigure
         The figure drawn on: a new Figure for ``ax=None``, else `ax` itself
         or the figure of its Axes (a SubFigure where they lie in one). It
-        has no title, so that you can set your own.
+        has no title, so that you can set your own. In a notebook, a cell
+        that ends with the call shows it twice, as it does any pyplot figure
+        it returns (as its value, and by the inline backend): assign it,
+        ``fig = plot_learning_curves(records)``, or end the line with ``;``.
 
     Raises
     ------
