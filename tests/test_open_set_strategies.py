@@ -1,6 +1,8 @@
 """The open-set baselines (LfOSA, SIMILAR, CCAL, EOAL): the shared strategy
 template, then each one's scores against an independent computation."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -388,6 +390,13 @@ class TestSimilarQuery(StrategyTemplate):
         with pytest.warns(UserWarning, match=r"objective is 0.*nu=1e\+300"):
             _, gains = strategy(learner, pool, n_instances=5)
         np.testing.assert_array_equal(gains, 0.0)
+        # Once per setting: each round of a campaign repeated it (the
+        # once-per-line registry is reset by every catch_warnings block).
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("default")
+            for nu in (1e300, 1e300, 1e299):
+                strategy.set_params(nu=nu)(learner, pool, n_instances=5)
+        assert ["nu=1e+299" in str(w.message) for w in record] == [True]
 
     def test_prefers_copies_of_labelled_in_over_copies_of_labelled_ood(self, learner):
         X_in, _, X_ood = _labelled(learner)

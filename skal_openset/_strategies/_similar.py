@@ -142,13 +142,20 @@ class SimilarQuery(QueryStrategy):
             private = self.nu * self._max_similarity(learner, pool, X_ood)
         # A row can add to the objective only below its cap (see
         # lazy_greedy_flcmi): with none, every batch gains 0.
-        if not np.any(query_cap > private):
-            warn(
+        # Once per (eta, nu): every round of a campaign would repeat it, as
+        # the once-per-line registry is reset by every catch_warnings block.
+        weights = (self.eta, self.nu)
+        if (
+            not np.any(query_cap > private)
+            and getattr(self, "_warned_of_zero_objective", None) != weights
+            and warn(
                 "SimilarQuery's objective is 0 for every batch: no pool row is "
                 f"more similar to labelled IN (times eta={self.eta:.3g}) than to "
                 f"labelled OOD (times nu={self.nu:.3g}), so the batch is drawn at "
                 "random. Raise eta or lower nu to rank the rows."
             )
+        ):
+            self._warned_of_zero_objective = weights
         return lazy_greedy_flcmi(pool, query_cap, private, n_instances, rng)
 
     @staticmethod
