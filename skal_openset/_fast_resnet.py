@@ -155,9 +155,6 @@ class OneCycleLR(RebuiltLRScheduler):
 
     def _get_scheduler(self, net, policy, **scheduler_kwargs):
         lr_lambda = partial(one_cycle_factor, max_epochs=net.max_epochs)
-        # skorch continues at the epoch count of the history, which a warm
-        # continuation would carry past the cycle's end: start it afresh.
-        scheduler_kwargs.setdefault("last_epoch", -1)
         return super()._get_scheduler(
             net, policy, lr_lambda=lr_lambda, **scheduler_kwargs
         )

@@ -1726,7 +1726,38 @@ class RebuiltLRScheduler(LRScheduler):
     machine without one cannot load it. Nothing is lost: skorch builds the
     scheduler afresh when each training call begins, from the net's
     history and optimizer.
+
+    Each training call (``fit``, ``partial_fit``, a ``warm_start`` fit) runs
+    the whole schedule, from the rate it started from in the call before, or
+    from one set since (``set_params(lr=...)``).
     """
+
+    def _get_scheduler(self, net, policy, **scheduler_kwargs):
+        # skorch continues at the epoch count of the history, which a warm
+        # continuation carries past the schedule's end (past every milestone,
+        # at the last decayed rate throughout): start it afresh, from the
+        # rate the last call started from, unless one was set since.
+        left = getattr(self, "rates_left_", ())
+        for group, rate in zip(net.optimizer_.param_groups, left):
+            start = group.pop("initial_lr", group["lr"])
+            if group["lr"] == rate:
+                group["lr"] = start
+        scheduler_kwargs.setdefault("last_epoch", -1)
+        return super()._get_scheduler(net, policy, **scheduler_kwargs)
+
+    def on_train_end(self, net: Any, **kwargs: Any) -> None:
+        """Note the rates the schedule left, to tell at the next call whether
+        one was set since.
+
+        Parameters
+        ----------
+        net : NeuralNet
+            The net (skorch's callback signature).
+        **kwargs
+            Passed on to skorch's ``on_train_end``.
+        """
+        super().on_train_end(net, **kwargs)
+        self.rates_left_ = [group["lr"] for group in net.optimizer_.param_groups]
 
     def __getstate__(self):
         # vars, not super(): skorch's callbacks define no __getstate__, and

@@ -1193,6 +1193,24 @@ def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built()
     assert one.history[:, "event_lr"] == pytest.approx([0.1])
 
 
+@pytest.mark.parametrize("milestones", [None, [1]])
+def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
+    # A partial_fit (a teach of ActiveLearner(warm_start=True)) went on past
+    # the milestones: every epoch at the last decayed rate, 0.001.
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params.update(module__width=2, random_state=0, lr_milestones=milestones)
+    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    net.partial_fit(X, y)
+    assert net.history[:, "event_lr"] == pytest.approx(2 * schedule)
+    # A rate set between calls is where the next one starts.
+    net.set_params(lr=0.05)
+    net.partial_fit(X, y)
+    assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
+
+
 # ---------------------------------------------------------------- input checks
 
 
