@@ -25,7 +25,8 @@ class SkactivemlQuery(BaseEstimator):
     the whole data set, with unlabelled rows marked by ``missing_label``.
     This adapter keeps an :class:`ActiveLearner` between calls: the first
     call fits it on the labelled rows; each later call first *teaches* it the
-    rows that were labelled since the previous call (so MQ-Net learns from
+    rows that were labelled since the previous call, in the order its query
+    ranked them, as :class:`ActiveLearner`'s loop does (so MQ-Net learns from
     the query that chose them, with the classifier that chose them, and OOD
     rows stay out of training), then queries the candidates. It fits a new
     learner on the labelled rows instead when a label was removed or
@@ -267,7 +268,10 @@ class SkactivemlQuery(BaseEstimator):
                 classes=classes,
             ).fit(_rows(X, labelled), y[labelled])
         elif new.any():
-            self.learner_.teach(_rows(X, new), y[new])
+            # In the order the last query ranked them, as ActiveLearner.teach
+            # gets a query: a net trains on its rows in that order.
+            taught = self.query_indices_[new[self.query_indices_]]
+            self.learner_.teach(_rows(X, taught), y[taught])
         self._settings = settings
         self._labelled_rows = rows
         self.labelled_ = labelled
@@ -275,7 +279,7 @@ class SkactivemlQuery(BaseEstimator):
         if new is None or new.any():
             # The classifier that chose the last query's rows is gone: until a
             # query returns (one may fail), no row was chosen by this one.
-            self.query_indices_ = candidates[:0]
+            self.query_indices_: np.ndarray = candidates[:0]
         if batch_size > len(candidates):
             warn(
                 f"batch_size={batch_size} is larger than the {len(candidates)} "

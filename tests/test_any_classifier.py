@@ -3985,6 +3985,19 @@ def _query_and_answer(qs, X, y, y_true, clf):
     y[query] = y_true[query]
 
 
+def test_scikit_activeml_adapter_teaches_a_query_in_its_order():
+    # It taught the rows in the order of X, so a net trained on them in
+    # another order than our ActiveLearner's, and MQ-Net then chose other rows.
+    pytest.importorskip("skactiveml")
+    X, y_true, y = _skactiveml_digits()
+    qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
+    query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    assert not np.array_equal(query, np.sort(query))  # else the test shows nothing
+    y[query[:4]] = y_true[query[:4]]  # the budget bought a prefix
+    qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
+    np.testing.assert_array_equal(qs.learner_.X_labelled_[40:], X[query[:4]])
+
+
 def test_scikit_activeml_adapter_follows_a_new_clf_and_strategy():
     # The learner built at the first call kept its classifier and strategy.
     pytest.importorskip("skactiveml")
@@ -4030,12 +4043,16 @@ def test_scikit_activeml_adapter_keeps_dataframes_for_columns_selected_by_name()
         LogisticRegression(max_iter=500),
     )
     qs = SkactivemlQuery(UncertaintyQuery(random_state=0), ood_label=ood_label)
+    queries = []
     for _ in range(2):
         query = qs.query(frame, y, clf, batch_size=5)
         assert len(set(query.tolist())) == 5 and all(y[i] != y[i] for i in query)
         y[query] = y_true[query]
+        queries.append(query)
     assert len(qs.learner_.y_labelled_) == 45  # the same learner, taught
-    np.testing.assert_array_equal(qs.learner_.y_labelled_, y_true[qs.labelled_])
+    # The first query's rows, in its order.
+    taught = np.r_[np.arange(40), queries[0]]
+    np.testing.assert_array_equal(qs.learner_.y_labelled_, y_true[taught])
 
 
 def test_scikit_activeml_adapter_refits_on_rows_no_query_chose():
