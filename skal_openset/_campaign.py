@@ -475,7 +475,9 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     A stratified `test_size` share of the IN rows is the test set; all other
     rows, OOD included, form the pool, so its noise ratio is the file's own.
     The initial labelled set is `initial_size` random pool rows, IN and OOD
-    in the pool's proportions.
+    in the pool's proportions. The IN classes are coded ``0..k-1`` in sorted
+    order, as :class:`ActiveLearner` keeps its classes, so the order
+    `in_classes` lists them in changes no split or run.
     """
     if (labels == "").any():
         row = int(np.flatnonzero(labels == "")[0])
@@ -485,6 +487,9 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
             "label; use --interactive to label rows yourself."
         )
     rng = check_random_state(random_state)
+    # The stratified test set draws class by class, and a net's outputs are
+    # the codes: listed in another order, the same classes were another run.
+    in_classes = sorted(in_classes)
     code = {c: j for j, c in enumerate(in_classes)}
     y = np.array([code.get(label, -1) for label in labels.tolist()])
     rows_in = np.flatnonzero(y >= 0)

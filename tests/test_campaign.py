@@ -859,6 +859,24 @@ def test_a_test_set_that_cannot_be_held_out_names_what_would_work(tmp_path, caps
             )
 
 
+def test_the_order_of_the_in_classes_changes_no_simulated_split():
+    # They were coded in the order given, so --in-classes cow,cat drew another
+    # test set and trained the net on other outputs than cat,cow.
+    truth = np.array(["cat", "cow", "dog"] * 20)
+    X = np.arange(truth.size, dtype=float)[:, None]  # each row its own id
+    splits = [
+        _campaign.simulated_split(
+            X, truth, in_classes, initial_size=6, test_size=0.25, random_state=0
+        )
+        for in_classes in (["cat", "cow"], ["cow", "cat"])
+    ]
+    for name in ("X_pool", "y_pool", "initial_idx", "X_test", "y_test", "in_classes"):
+        np.testing.assert_array_equal(
+            getattr(splits[0], name), getattr(splits[1], name), err_msg=name
+        )
+    assert splits[0].in_classes.tolist() == ["cat", "cow"]
+
+
 def test_a_run_checkpointed_under_the_earlier_rounds_rule_reruns(
     tmp_path, capsys, monkeypatch
 ):
