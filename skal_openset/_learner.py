@@ -516,7 +516,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Returns
         -------
         indices : ndarray of shape (n_instances,)
-            Positions (not index labels) in `X_pool`, highest priority first.
+            Positions (not index labels) in `X_pool`, highest priority first
+            (a modAL function's in its own order: with
+            ``random_tie_break=True``, lowest priority first).
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
