@@ -265,7 +265,9 @@ def run_active_learning(
     """Run open-set active learning on a split and record every round.
 
     Round 1 trains on the initial labelled set; every later round first
-    queries the unlabelled pool, has the simulated oracle label the query
+    queries the unlabelled pool for as many rows as the round's budget buys
+    at the lower cost, ``ceil(budget / min(cost_in, cost_ood))`` (at most the
+    pool), has the simulated oracle label the query
     (filled in priority order until the round's budget is spent, Eq. (1)),
     teaches the learner (the strategy learns from the query, then the
     classifier is retrained on all labelled IN examples) and then evaluates
