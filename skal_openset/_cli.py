@@ -487,16 +487,26 @@ _OPTIONS_OF_PARTS = dict(
 )
 
 
-def _another_run(checkpoint, differ):
+def _another_run(checkpoint, differ, other_code):
     """Why a simulated run's `checkpoint` is not this run's, in the command
-    line's words: `differ`, the parts that differ (None: it does not tell)."""
+    line's words: `differ`, the parts that differ (None: it does not tell);
+    `other_code`, the versions that wrote it and these where they differ."""
     what = ""
     if differ is not None:
         what = f" What differs: {'; '.join(_OPTIONS_OF_PARTS[n] for n in differ)}."
+    if other_code is None:
+        return (
+            f"{checkpoint} holds a run of other data or options.{what} Rerun "
+            "with its table and options to resume it, or start a new run in "
+            "another --output (or delete it to start over)."
+        )
+    # The same command after an upgrade: its table and options are these.
     return (
-        f"{checkpoint} holds a run of other data or options.{what} Rerun with "
-        "its table and options to resume it, or start a new run in another "
-        "--output (or delete it to start over)."
+        f"{checkpoint} holds a run of other data or options, or of these "
+        f"written with {other_code[0]} (this is {other_code[1]}), which may "
+        f"count them as others.{what} Rerun with its table and options under "
+        "the versions that wrote it to resume it, or start a new run in "
+        "another --output (or delete it to start over)."
     )
 
 
@@ -758,7 +768,9 @@ def run_own_data(args):
             **costs,
         )
     except _OtherExperimentError as exc:  # its words are the function's
-        raise ValueError(_another_run(output / CHECKPOINT_FILE, exc.differ)) from None
+        raise ValueError(
+            _another_run(output / CHECKPOINT_FILE, exc.differ, exc.other_code)
+        ) from None
     ran_out = ""
     if len(records) < args.rounds:  # the pool ran out (a warning said so)
         ran_out = f" (the pool ran out after round {len(records)})"

@@ -121,21 +121,30 @@ def warn_of_other_versions(saved_file, saved, consequence):
     A warning, not a refusal: the fingerprint says whether it is the same
     experiment; other code may only compute its next rounds otherwise.
     """
+    other = other_versions(saved)
+    if other is not None:
+        then, now = other
+        warn(
+            f"{saved_file} was written with {then}; it resumes with {now}, so "
+            f"{consequence}",
+            UserWarning,
+        )
+
+
+def other_versions(saved):
+    """The versions of `saved` (as :func:`warn_of_other_versions` takes it)
+    that differ from these, in words: (those saved, these), or None where
+    none differs."""
     now = versions()
     if saved == now:
-        return
+        return None
     changed = [name for name in now if saved is None or saved.get(name) != now[name]]
     then = (
         "versions it did not record (written before they were recorded)"
         if saved is None
         else ", ".join(f"{name} {saved.get(name)}" for name in changed)
     )
-    warn(
-        f"{saved_file} was written with {then}; it resumes with "
-        f"{', '.join(f'{name} {now[name]}' for name in changed)}, so "
-        f"{consequence}",
-        UserWarning,
-    )
+    return then, ", ".join(f"{name} {now[name]}" for name in changed)
 
 
 def _rng_state():
@@ -169,11 +178,13 @@ def _set_rng_state(state):
 class _OtherExperimentError(ValueError):
     """A checkpoint of another experiment. ``differ``: the names of
     `_FINGERPRINT_PARTS` that differ, or None where the checkpoint does not
-    tell (the command line names its options by them)."""
+    tell (the command line names its options by them); ``other_code``: the
+    versions it was written with and these, in words, where they differ (as
+    :func:`other_versions` gives them), else None."""
 
-    def __init__(self, message, differ):
+    def __init__(self, message, differ, other_code):
         super().__init__(message)
-        self.differ = differ
+        self.differ, self.other_code = differ, other_code
 
 
 def _parts_that_differ(fingerprint, saved_parts):
@@ -221,11 +232,26 @@ def _resume(checkpoint, fingerprint, n_rounds):
         )
     if not fingerprint.matches(state["fingerprint"]):
         differ = _parts_that_differ(fingerprint, state.get("fingerprint_parts"))
+        # Other code (an upgrade of this package or of scikit-learn) may hash
+        # the same experiment otherwise: the user changed nothing.
+        other_code = other_versions(state.get("versions"))
+        named = f"checkpoint={str(checkpoint)!r}"
+        if other_code is None:
+            why = f"{named} was written by a different experiment"
+            resume = ""
+        else:
+            why = (
+                f"{named} does not match this experiment, and was written with "
+                f"{other_code[0]} (this is {other_code[1]}), which may count the "
+                "same experiment as another"
+            )
+            resume = "resume it with the versions that wrote it, "
         raise _OtherExperimentError(
-            f"checkpoint={str(checkpoint)!r} was written by a different experiment "
-            f"({_what_differs(differ)}); delete it to start over, or keep it and "
-            "checkpoint elsewhere (skal-openset run: another --output folder).",
+            f"{why} ({_what_differs(differ)}); {resume}delete it to start over, "
+            "or keep it and checkpoint elsewhere (skal-openset run: another "
+            "--output folder).",
             differ,
+            other_code,
         )
     if len(state["records"]) > n_rounds:
         raise ValueError(
@@ -329,7 +355,10 @@ def run_active_learning(
         `n_rounds` may be larger, to continue a finished run. One written
         with other versions of skal_openset (or other source files of it),
         scikit-learn, torch or NumPy resumes with a ``UserWarning``, since
-        its rounds and the next come from different code. Like any pickle,
+        its rounds and the next come from different code, unless those
+        versions count its experiment as another (a class given new
+        parameters, which its fingerprint holds): then it is refused, naming
+        the versions that wrote it. Like any pickle,
         the file can run code when loaded: resume only from files you trust.
 
     Returns
@@ -348,7 +377,8 @@ def run_active_learning(
         :class:`ActiveLearner`, or `callback` is not callable.
     ValueError
         If `n_rounds` < 1, `budget` cannot buy a label, or `checkpoint`
-        belongs to another experiment.
+        belongs to another experiment (or to this one, as other versions
+        counted it).
     OSError
         If `checkpoint` is a folder, a path inside a file or in a folder
         where no file can be made, before the first round.

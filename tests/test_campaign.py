@@ -2510,6 +2510,29 @@ def test_a_simulated_run_resumed_with_other_options_names_them(tmp_path, capsys)
     _run(tmp_path, tmp_path / "zoo.csv", *base)  # its own options resume it
 
 
+def test_a_simulated_run_of_other_versions_names_them(tmp_path, capsys):
+    # The same command after an upgrade (scikit-learn 1.6 to 1.9 changed the
+    # forest's fingerprint) said "holds a run of other data or options. What
+    # differs: the classifier (--classifier or --seed). Rerun with its table
+    # and options to resume it": the options it had been given.
+    _table(tmp_path / "zoo.csv")
+    base = ("--rounds", "2", "--budget", "10", "--classifier", "forest")
+    _run(tmp_path, tmp_path / "zoo.csv", *base)
+    capsys.readouterr()
+    checkpoint = tmp_path / "out" / "checkpoint.joblib"
+    state = load_object(checkpoint)
+    state["versions"]["scikit-learn"] = "1.6.0"
+    state["fingerprint"] = "0" * 32
+    state["fingerprint_parts"]["the estimator"] = "0" * 32
+    save_object(state, checkpoint)
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", *base, "--rounds", "3")
+    err = capsys.readouterr().err
+    assert "or of these written with scikit-learn 1.6.0 (this is scikit-learn" in err
+    assert "What differs: the classifier (--classifier or --seed)." in err
+    assert "options under the versions that wrote it to resume it" in err
+
+
 # A table of images, which a script's campaign may run on.
 IMAGES = np.random.default_rng(0).random((12, 1, 8, 8), dtype=np.float32)
 IMAGE_LABELS = np.array(["cat", "cow", "dog"] * 2 + [""] * 6)

@@ -2184,6 +2184,31 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
         assert len(run(5)) == 5
 
 
+def test_a_checkpoint_that_other_versions_count_as_another_names_them(
+    split, estimator, tmp_path
+):
+    # The same script after an upgrade of scikit-learn (whose estimators
+    # pickle its version, which the fingerprint hashes) or of this package
+    # (a strategy given a parameter) was "a different experiment (the
+    # estimator differs)", though nothing the user wrote had changed.
+    path = tmp_path / "run.joblib"
+    kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
+    run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
+    state = load_object(path)
+    state["versions"]["scikit-learn"] = "1.6.0"
+    state["fingerprint"] = "0" * 32  # as scikit-learn 1.6.0 hashed the run
+    state["fingerprint_parts"]["the estimator"] = "0" * 32
+    save_object(state, path)
+    with pytest.raises(ValueError) as info:
+        run_active_learning(split, estimator, RandomQuery(), **kwargs)
+    message = str(info.value)
+    assert "was written with scikit-learn 1.6.0 (this is scikit-learn " in message
+    assert "(the estimator differs); resume it with the versions that" in message
+    assert "different experiment" not in message
+    # The command line says so in its words.
+    assert info.value.other_code[0] == "scikit-learn 1.6.0"
+
+
 def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
     split, estimator, tmp_path
 ):
