@@ -316,7 +316,8 @@ def load_object(path: str | os.PathLike) -> Any:
     ValueError
         If the file is not a skal_openset file, is truncated or damaged, was
         written by an incompatible version, or is intact but does not load
-        here (e.g. saved with tensors on a device this machine lacks).
+        here (e.g. saved with tensors on a device this machine lacks, or by
+        other code of skal_openset whose classes have changed since).
     ImportError
         If the saved object's classes cannot be imported (e.g. a class of
         your own, from a module that is not importable here).
@@ -369,11 +370,20 @@ def load_object(path: str | os.PathLike) -> Any:
                     f"{path} is intact (it matches the digest saved with it) but "
                     f"cannot be loaded here ({cause}): it was most likely saved "
                     "on a machine with a device this one lacks (such as a CUDA "
-                    "GPU) or with other versions of the libraries its objects "
-                    "come from (torch, skorch, scikit-learn, NumPy)."
+                    "GPU), with other code of skal_openset (whose classes change "
+                    f"within a development version such as {__version__}), or "
+                    "with other versions of the libraries its objects come from "
+                    "(torch, skorch, scikit-learn, NumPy)."
                 ) from exc
+            # Those files are of the first development versions, whose
+            # classes have changed since: a likelier cause than damage.
             raise _DamagedFileError(
-                f"{path} is truncated or damaged ({cause})."
+                f"{path} is truncated or damaged, or was saved by an early "
+                f"development version of skal_openset whose classes have "
+                f"changed since ({cause}): saved without a digest (before "
+                "2026-11-30), it cannot tell which.",
+                "Load it with the skal_openset that saved it, use another "
+                "copy, or save again.",
             ) from exc
         _check_unchanged(f, written, path)
         return loaded

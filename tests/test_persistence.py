@@ -1,3 +1,4 @@
+import collections
 import copy
 import errno
 import hashlib
@@ -536,6 +537,40 @@ def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
         joblib.dump({"weights": torch.ones(3)}, f)
     with pytest.raises(ValueError, match="old.joblib is truncated or damaged"):
         load_object(old)
+
+
+def test_a_file_of_classes_changed_since_names_skal_openset_code(tmp_path, monkeypatch):
+    # Saved by an earlier commit of 0.1.0.dev0, whose query record had one
+    # field less, a learner failed to load as "truncated or damaged. Use
+    # another copy, or save again" (a file without a digest) or with the
+    # devices and the other libraries as the only causes named.
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "my_record.py").write_text(
+        "import collections\nRecord = collections.namedtuple('Record', 'scores')\n"
+    )
+    monkeypatch.syspath_prepend(str(code))
+    import my_record
+
+    old = tmp_path / "old.joblib"
+    with old.open("wb") as f:  # the first 0.1 files: no digest
+        header = {"format": "skal_openset", "version": skal_openset.__version__}
+        pickle.dump(header, f)
+        joblib.dump(my_record.Record(1), f)
+    path = save_object(my_record.Record(1), tmp_path / "new.joblib")
+    # The class as a later commit defines it.
+    monkeypatch.setattr(
+        my_record, "Record", collections.namedtuple("Record", "scores proba")
+    )
+    with pytest.raises(ValueError) as exc:
+        load_object(old)
+    message = str(exc.value)
+    assert "old.joblib is truncated or damaged, or was saved by an early" in message
+    assert "missing 1 required positional argument: 'proba'" in message
+    assert "Load it with the skal_openset that saved it" in message
+    with pytest.raises(ValueError) as exc:
+        load_object(path)
+    assert "with other code of skal_openset (whose classes change" in str(exc.value)
 
 
 @pytest.mark.parametrize(
