@@ -380,6 +380,23 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             # Loading may change a setting (a device this machine lacks set
             # to 'cpu'), which is no change of the user's to warn of.
             self._strategy_settings = _settings(self)
+        # Fitted before classes_ were sorted (2026-12-04), in the order given:
+        # the classifier learnt their positions, so they cannot be sorted
+        # here, and scikit-learn's scorers would misread its columns.
+        classes = state.get("classes_")
+        if classes is not None and not np.array_equal(
+            classes, np.sort(classes, kind="stable")
+        ):
+            warn(
+                f"This ActiveLearner was fitted by a skal_openset that kept "
+                f"classes_ in the order given ({classes.tolist()!r}), not sorted: "
+                "its predict_proba columns follow that order, which "
+                "scikit-learn's scorers (roc_auc, log_loss) misread as the "
+                "sorted one. Fit it again to sort them: learner.fit("
+                "learner.X_labelled_, learner.y_labelled_), which starts its "
+                "query strategy afresh.",
+                UserWarning,
+            )
 
     def __sklearn_tags__(self):
         # A classifier to scikit-learn (stratified folds in cross_val_score),

@@ -1930,6 +1930,36 @@ def test_a_learner_pickled_before_ood_label_and_embedding_were_fitted_goes_on(
     )
 
 
+def test_a_learner_fitted_before_classes_were_sorted_is_warned_of_on_loading():
+    # Saved before 2026-12-04 with classes=[5, 3], a learner loaded silently
+    # with classes_ [5, 3]: scikit-learn's roc_auc scorer then gave 0.0003
+    # for 0.9997, the misreading sorting classes_ had fixed.
+    from sklearn.datasets import load_digits
+    from sklearn.metrics import get_scorer
+
+    X, digits = load_digits(return_X_y=True)
+    X, y = X[np.isin(digits, [3, 5])], digits[np.isin(digits, [3, 5])]
+    learner = ActiveLearner(LogisticRegression(max_iter=500), classes=[5, 3])
+    learner.fit(X[:60], y[:60])
+    state = learner.__getstate__()
+    assert state["classes_"].tolist() == [3, 5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(learner))  # sorted: no word
+    # As the old code fitted it: positions of the classes in the order given.
+    state["classes_"] = np.array([5, 3])
+    state["estimator_"] = LogisticRegression(max_iter=500).fit(X[:60], y[:60] == 3)
+    old = ActiveLearner.__new__(ActiveLearner)
+    with pytest.warns(UserWarning, match=r"classes_ in the order given \(\[5, 3\]\)"):
+        old.__setstate__(state)
+    assert get_scorer("roc_auc")(old, X, y) < 0.01  # what it warns of
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old.fit(old.X_labelled_, old.y_labelled_)  # the remedy it gives
+    assert old.classes_.tolist() == [3, 5]
+    assert get_scorer("roc_auc")(old, X, y) > 0.99
+
+
 def test_labels_encoded_by_cross_val_predict_are_named_with_the_remedy():
     # cross_val_predict(method="predict_proba") encodes y as 0..n-1 before
     # fitting: strings met ood_label="unknown" as numbers, "The labels are
