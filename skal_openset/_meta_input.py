@@ -133,7 +133,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             # Scores in units of a power of 2 near their column's peak (exact,
             # so the CDF is unchanged): between tiny fitted values, e.g.
             # subnormal ones, the interpolation's slopes overflowed to NaN.
-            self.scale_ = np.ldexp(1.0, np.frexp(_column_peaks(X))[1] - 1)
+            self.scale_ = _power_of_2_scale(X)
             # Its interpolation of subnormal scores underflows, to the same
             # result as under numpy's defaults.
             with flushing_underflow():
@@ -160,6 +160,19 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             # 1 where scaling back underflows (subnormal columns).
             self.scale_ = np.where(scale == 0, 1.0, scale)
         return self
+
+    def __setstate__(self, state):
+        # Fitted before the quantile scaling divided scores by scale_
+        # (2026-12-03), a state had none (an AttributeError at the next
+        # query of a saved MQ-Net learner). Its quantiles, of the raw scores,
+        # hold their extremes: scaled as fit now scales the scores (by powers
+        # of 2, exactly), they give the CDF it gave, which transform's clip
+        # of the scaled scores keeps.
+        quantile = state.get("quantile_transformer_")
+        if quantile is not None and "scale_" not in state:
+            state["scale_"] = _power_of_2_scale(quantile.quantiles_)
+            quantile.quantiles_ = quantile.quantiles_ / state["scale_"]
+        super().__setstate__(state)
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Map raw scores to ``exp(clip((X - mean_) / scale_))`` or their CDF.
@@ -213,6 +226,12 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         with np.errstate(over="ignore"):
             z = (X - self.mean_) / self.scale_
         return np.exp(np.clip(z, -self.clip, self.clip))
+
+
+def _power_of_2_scale(X):
+    """A power of 2 near each column's peak, which the quantile scaling
+    divides scores by (exactly)."""
+    return np.ldexp(1.0, np.frexp(_column_peaks(X))[1] - 1)
 
 
 def _column_peaks(X):

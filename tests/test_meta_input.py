@@ -283,3 +283,22 @@ def test_pandas_output_is_followed_by_transform_only(scaling):
         Z = MetaInputTransformer(scaling=scaling).fit(X).transform(X)
     assert isinstance(Z, pd.DataFrame)
     np.testing.assert_array_equal(Z.to_numpy(), expected)
+
+
+def test_a_quantile_transformer_fitted_before_scale_was_kept_transforms_as_it_did():
+    # Fitted before scale_ (2026-12-03), the state of an MQ-Net learner saved
+    # then failed at its next teach: "'MetaInputTransformer' object has no
+    # attribute 'scale_'", a traceback where an interactive campaign resumed.
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.random(50) * 10, -rng.random(50)])  # past the clip of 4
+    X_new = np.column_stack([rng.random(20) * 12, -rng.random(20) * 1.5])
+    fitted = MetaInputTransformer().fit(X)
+    state = fitted.__getstate__()
+    del state["scale_"]  # as the old code fitted it: on the raw scores
+    old_quantiles = QuantileTransformer(n_quantiles=50, subsample=None).fit(X)
+    then = np.clip(old_quantiles.transform(X_new), 0.0, 1.0)  # what it gave
+    state["quantile_transformer_"] = old_quantiles.set_output(transform="default")
+    old = MetaInputTransformer.__new__(MetaInputTransformer)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.transform(X_new), then)
+    np.testing.assert_array_equal(old.transform(X_new), fitted.transform(X_new))
