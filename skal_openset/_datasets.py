@@ -2016,10 +2016,12 @@ def load_npz(path, **kwargs):
     return np.load(path, **kwargs)
 
 
-def _cached_images(cache_path, fingerprint):
+def _cached_images(cache_path, fingerprint, names):
     """The members `_zip_images` cached from the zip of `fingerprint`, or None
-    where the cache is of another zip (or of a version that kept none); any
-    other file is refused, never overwritten."""
+    where the cache is of another zip (or of a version that kept none) or
+    holds other members than `names`, each split's, which this version reads
+    (an earlier one read a hidden folder as a class); any other file is
+    refused, never overwritten."""
     try:
         loaded = load_npz(cache_path)
         if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file's array
@@ -2029,6 +2031,7 @@ def _cached_images(cache_path, fingerprint):
             if (
                 "zip_fingerprint" not in cache
                 or cache["zip_fingerprint"] != fingerprint
+                or any(members[s][0].tolist() != names[s] for s in _SPLITS)
             ):
                 return None
             return members
@@ -2124,7 +2127,7 @@ def _zip_images(path, cache_path):
         # After the warnings, which a cached load gives too: the same files
         # are left out.
         if cache_path is not None and Path(cache_path).exists():
-            cached = _cached_images(cache_path, fingerprint)
+            cached = _cached_images(cache_path, fingerprint, names)
             if cached is not None:
                 return cached
         try:
@@ -2223,8 +2226,10 @@ def load_image_folder_zip(
         A ``.npz`` file holding the decoded pixels (uint8, about 3 KB per 32x32
         image). Read instead of decoding the zip if it was written from a zip
         with the same members (names, sizes and CRC-32s, from the zip's
-        directory); written after decoding otherwise, so another zip at the
-        same path, or under the same cache name, is decoded afresh.
+        directory) and holds the images this version reads from it (one
+        written by an earlier version that read others is not); written
+        after decoding otherwise, so another zip at the same path, or under
+        the same cache name, is decoded afresh.
 
     Returns
     -------

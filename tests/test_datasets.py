@@ -1482,6 +1482,31 @@ def test_an_image_cache_of_another_zip_is_not_read(tmp_path):
     )
 
 
+def test_an_image_cache_of_other_members_is_not_read(tmp_path):
+    # A cache written before 2026-12-04, whose loader read a hidden folder
+    # as a class, was read as it was: classes ['.ipynb_checkpoints', 'a',
+    # 'b'] and every label one higher than this version gives the zip.
+    cache = tmp_path / "cache.npz"
+    layout = {("train", "a"): 2, ("train", "b"): 1, ("test", "a"): 1}
+    _write_image_zip(tmp_path / "f.zip", layout | {("train", ".ipynb_checkpoints"): 1})
+    expected = load_image_folder_zip(tmp_path / "f.zip")
+    load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    with np.load(cache) as saved:  # as the earlier version cached it
+        arrays = dict(saved)
+    hidden = "train/.ipynb_checkpoints/000.png"
+    arrays["train_names"] = np.array([hidden, *arrays["train_names"]])
+    arrays["train_images"] = np.concatenate(
+        [arrays["train_images"][:1], arrays["train_images"]]
+    )
+    np.savez(cache, **arrays)
+    loaded = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    assert loaded[4] == expected[4] == ["a", "b"]
+    for got, wanted in zip(loaded[:4], expected[:4], strict=True):
+        np.testing.assert_array_equal(got, wanted)
+    with np.load(cache) as rewritten:  # decoded afresh, cached again
+        assert hidden not in rewritten["train_names"].tolist()
+
+
 def test_a_cache_path_to_another_npz_is_refused_not_overwritten(tmp_path):
     # A file without the cache's arrays was taken for an old cache and replaced.
     _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
