@@ -1,10 +1,12 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
 import hashlib
+import importlib.util
 import io
 import os
 import pickle
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +289,36 @@ def _read_header(f, path):
     )
 
 
+def _class_not_found(path, exc):
+    """The ImportError for a file of `path` naming a class not found here."""
+    # Most likely the environment differs, not the file.
+    return ImportError(
+        f"{path} holds an object whose class cannot be found here "
+        f"({type(exc).__name__}: {exc}), most likely not damage to the "
+        "file: import or define that class first (one defined in a "
+        "script or notebook must be defined again), or install the "
+        "library versions it was saved with."
+    )
+
+
+def _module_not_found(path, exc):
+    """The ImportError for a file of `path` naming a module not found here,
+    `exc` the ModuleNotFoundError: a module of an installed library that this
+    version of it lacks (``numpy._core``, in files of NumPy 2 loaded with
+    NumPy 1) is no class of the user's to import."""
+    package, _, inner = (exc.name or "").partition(".")
+    if not inner or importlib.util.find_spec(package) is None:
+        return _class_not_found(path, exc)
+    version = getattr(sys.modules.get(package), "__version__", None)
+    installed = package if version is None else f"{package} {version}"
+    return ImportError(
+        f"{path} holds an object of module {exc.name}, which the installed "
+        f"{installed} lacks: it was most likely saved with another version of "
+        f"{package}. Load it where that version is installed, or install it "
+        "here."
+    )
+
+
 def load_object(path: str | os.PathLike) -> Any:
     """Load an object saved by :func:`save_object`, checking the version.
 
@@ -324,7 +356,8 @@ def load_object(path: str | os.PathLike) -> Any:
         other code of skal_openset whose classes have changed since).
     ImportError
         If the saved object's classes cannot be imported (e.g. a class of
-        your own, from a module that is not importable here).
+        your own, from a module that is not importable here, or one of a
+        module that the installed version of its library lacks).
     """
     from . import __version__
 
@@ -356,16 +389,10 @@ def load_object(path: str | os.PathLike) -> Any:
             _check_digest(f, path, header)
         try:
             loaded = joblib.load(f)
+        except ModuleNotFoundError as exc:
+            raise _module_not_found(path, exc) from exc
         except (ImportError, AttributeError) as exc:
-            # A class the file names cannot be found: most likely the
-            # environment differs, not the file.
-            raise ImportError(
-                f"{path} holds an object whose class cannot be found here "
-                f"({type(exc).__name__}: {exc}), most likely not damage to the "
-                "file: import or define that class first (one defined in a "
-                "script or notebook must be defined again), or install the "
-                "library versions it was saved with."
-            ) from exc
+            raise _class_not_found(path, exc) from exc
         except Exception as exc:
             _check_unchanged(f, written, path)
             cause = f"{type(exc).__name__}: {exc}"

@@ -9,6 +9,7 @@ import re
 import signal
 import stat
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -513,6 +514,27 @@ def test_a_class_that_cannot_be_found_is_not_called_damage(tmp_path, monkeypatch
         monkeypatch.delattr(my_thing, "Thing")
     with pytest.raises(ImportError, match="thing.joblib holds.*my_thing.*not damage"):
         load_object(path)
+
+
+def test_a_file_of_another_version_of_an_installed_library_names_it(
+    tmp_path, monkeypatch
+):
+    # Saved with NumPy 2 and loaded with NumPy 1 (the floors' 1.25), a file
+    # was said to hold "an object whose class cannot be found here
+    # (ModuleNotFoundError: No module named 'numpy._core')", to be imported
+    # or defined first: a module of NumPy's own, which no import gives.
+    module = types.ModuleType("json._gone")  # of an installed package
+    exec("class Thing:\n    pass\n", module.__dict__)
+    module.Thing.__module__ = "json._gone"
+    monkeypatch.setitem(sys.modules, "json._gone", module)
+    path = save_object(module.Thing(), tmp_path / "thing.joblib")
+    monkeypatch.delitem(sys.modules, "json._gone")
+    with pytest.raises(ImportError) as exc:
+        load_object(path)
+    message = str(exc.value)
+    assert "of module json._gone, which the installed json " in message
+    assert "saved with another version of json. Load it where" in message
+    assert "define that class" not in message
 
 
 def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
