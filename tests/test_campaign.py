@@ -2521,14 +2521,14 @@ def test_a_simulated_run_of_other_versions_names_them(tmp_path, capsys):
     capsys.readouterr()
     checkpoint = tmp_path / "out" / "checkpoint.joblib"
     state = load_object(checkpoint)
-    state["versions"]["scikit-learn"] = "1.6.0"
+    state["versions"]["scikit-learn"] = "0.24.2"
     state["fingerprint"] = "0" * 32
     state["fingerprint_parts"]["the estimator"] = "0" * 32
     save_object(state, checkpoint)
     with pytest.raises(SystemExit):
         _run(tmp_path, tmp_path / "zoo.csv", *base, "--rounds", "3")
     err = capsys.readouterr().err
-    assert "or of these written with scikit-learn 1.6.0 (this is scikit-learn" in err
+    assert "or of these written with scikit-learn 0.24.2 (this is scikit-learn" in err
     assert "What differs: the classifier (--classifier or --seed)." in err
     assert "options under the versions that wrote it to resume it" in err
 

@@ -2195,18 +2195,18 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
     run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
     state = load_object(path)
-    state["versions"]["scikit-learn"] = "1.6.0"
-    state["fingerprint"] = "0" * 32  # as scikit-learn 1.6.0 hashed the run
+    state["versions"]["scikit-learn"] = "0.24.2"
+    state["fingerprint"] = "0" * 32  # as scikit-learn 0.24.2 hashed the run
     state["fingerprint_parts"]["the estimator"] = "0" * 32
     save_object(state, path)
     with pytest.raises(ValueError) as info:
         run_active_learning(split, estimator, RandomQuery(), **kwargs)
     message = str(info.value)
-    assert "was written with scikit-learn 1.6.0 (this is scikit-learn " in message
+    assert "was written with scikit-learn 0.24.2 (this is scikit-learn " in message
     assert "(the estimator differs); resume it with the versions that" in message
     assert "different experiment" not in message
     # The command line says so in its words.
-    assert info.value.other_code[0] == "scikit-learn 1.6.0"
+    assert info.value.other_code[0] == "scikit-learn 0.24.2"
 
 
 def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
