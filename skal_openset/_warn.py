@@ -50,6 +50,24 @@ def warn(message: str, category: type[Warning] = UserWarning) -> bool:
         return not issubclass(category, tuple(_ignoring))
 
 
+def warn_once(
+    owner: object,
+    attribute: str,
+    key: object,
+    message: str,
+    category: type[Warning] = UserWarning,
+) -> None:
+    """:func:`warn`, unless `owner` has warned of `key` already.
+
+    `key` is kept in `owner`'s `attribute` once the warning is given; set it
+    to None to warn again. Python's once-per-line registry does not dedupe a
+    warning given at every round of a campaign: every ``catch_warnings``
+    block (scikit-learn's ``check_array``, ours) resets it.
+    """
+    if getattr(owner, attribute, None) != key and warn(message, category):
+        setattr(owner, attribute, key)
+
+
 # The categories the running ignored blocks ignore (one entry a block), which
 # warn reports as not given. The lock is held only to change them, never for
 # a block's run: a block holding one (MQ-Net's cross-validation) waited for

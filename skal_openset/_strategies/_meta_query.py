@@ -51,7 +51,7 @@ from .._rows import legacy_row_keys, row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
-from .._warn import ignored, warn
+from .._warn import ignored, warn, warn_once
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 
@@ -151,10 +151,7 @@ class _MetaInputQuery(QueryStrategy):
             self.purity_ = _AUTO_FALLBACK
             raw = self._raw_scores(learner, X_pool)
         purity = self._scores()[0]
-        # Once per score: every round of a campaign would repeat it, as the
-        # once-per-line registry is reset by every catch_warnings block.
-        constant = len(raw) > 1 and np.ptp(raw[:, 0]) == 0
-        if constant and getattr(self, "_warned_of_constant_purity", None) != purity:
+        if len(raw) > 1 and np.ptp(raw[:, 0]) == 0:
             why = "Pass another purity score."
             if purity in ("knn", "knn_contrast", "cosine"):
                 why = (
@@ -168,11 +165,13 @@ class _MetaInputQuery(QueryStrategy):
                     f"{purity} (e.g. a tree or a 1-NN, whose largest probability "
                     "is always 1): pass purity='knn_contrast'."
                 )
-            if warn(
+            warn_once(  # once per score, not at every round of a campaign
+                self,
+                "_warned_of_constant_purity",
+                purity,
                 f"purity {purity!r} is the same for every pool row: this query "
-                f"cannot tell IN from OOD rows. {why}"
-            ):
-                self._warned_of_constant_purity = purity
+                f"cannot tell IN from OOD rows. {why}",
+            )
         # Arrays whatever scikit-learn's transform_output (pool_meta_input_ is
         # one, and the selector trains on them).
         self.meta_input_ = (
@@ -751,22 +750,17 @@ class MQNetQuery(_MetaInputQuery):
 
     def _select(self, learner, X_pool, n_instances, rng):
         self._check_learner(learner)
-        # Once until the next update: the once-per-line registry does not
-        # dedupe it (every catch_warnings block resets it), so a loop of
-        # queries, or %timeit of one, repeated it at every call.
-        if (
-            getattr(self, "_recent_queries", None)
-            and not self._updated_since_query
-            and not getattr(self, "_warned_of_no_update", False)
-        ):
-            self._warned_of_no_update = warn(
+        if getattr(self, "_recent_queries", None) and not self._updated_since_query:
+            warn_once(  # once until the next update, not at every query
+                self,
+                "_warned_of_no_update",
+                True,
                 "MQNetQuery was queried again without an update since its last "
                 "query, so it has not learnt from that query's labels (without "
                 "updates it stays the fixed rule P + I of its meta-input). Call "
                 "strategy.update(learner, X_query, y_query) before the learner "
                 "retrains on a query (skal_openset.ActiveLearner.teach and "
                 "teach_open_set do).",
-                UserWarning,
             )
         self.rule_weight_ = self._current_rule_weight(learner)
         meta_scores = self._meta_scores(learner, X_pool)
@@ -962,7 +956,7 @@ class MQNetQuery(_MetaInputQuery):
         ):
             self._claim(learner)  # a loaded strategy's first learner
             self._updated_since_query = True
-            self._warned_of_no_update = False
+            self._warned_of_no_update = None
             self._recent_queries = [
                 q._replace(learnt=learnt + counts) if q is query else q
                 for q in self._recent_queries

@@ -9,7 +9,7 @@ from .._model_scores import labelled_in_and_ood, model_embedding
 from .._purity import _unit_rows
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
-from .._warn import warn
+from .._warn import warn_once
 from ._base import QueryStrategy
 
 # Similarities of pool rows to the pool or to a labelled set are computed
@@ -142,20 +142,16 @@ class SimilarQuery(QueryStrategy):
             private = self.nu * self._max_similarity(learner, pool, X_ood)
         # A row can add to the objective only below its cap (see
         # lazy_greedy_flcmi): with none, every batch gains 0.
-        # Once per (eta, nu): every round of a campaign would repeat it, as
-        # the once-per-line registry is reset by every catch_warnings block.
-        weights = (self.eta, self.nu)
-        if (
-            not np.any(query_cap > private)
-            and getattr(self, "_warned_of_zero_objective", None) != weights
-            and warn(
+        if not np.any(query_cap > private):
+            warn_once(  # once per (eta, nu), not at every round of a campaign
+                self,
+                "_warned_of_zero_objective",
+                (self.eta, self.nu),
                 "SimilarQuery's objective is 0 for every batch: no pool row is "
                 f"more similar to labelled IN (times eta={self.eta:.3g}) than to "
                 f"labelled OOD (times nu={self.nu:.3g}), so the batch is drawn at "
-                "random. Raise eta or lower nu to rank the rows."
+                "random. Raise eta or lower nu to rank the rows.",
             )
-        ):
-            self._warned_of_zero_objective = weights
         return lazy_greedy_flcmi(pool, query_cap, private, n_instances, rng)
 
     @staticmethod
