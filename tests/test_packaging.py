@@ -107,6 +107,20 @@ def test_the_sdist_holds_no_test_suite_it_cannot_run(tmp_path):
     assert any(name.parts[1:] == ("skal_openset", "__init__.pyi") for name in names)
 
 
+def test_ruff_and_mypy_check_the_oldest_python_setup_cfg_allows():
+    # Unset, both checked the code as 3.11 code (mypy: the Python that runs
+    # it): ruff's UP017 asked for datetime.UTC, and mypy let typing.Self and an
+    # unguarded add_note pass, none of which 3.10 has.
+    tomllib = pytest.importorskip("tomllib")  # 3.11+
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    floor = setup["options"]["python_requires"]
+    major, minor = re.fullmatch(r">=(\d+)\.(\d+)", floor).groups()
+    tools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    assert tools["ruff"].get("target-version") == f"py{major}{minor}"
+    assert tools["mypy"].get("python_version") == f"{major}.{minor}"
+
+
 def _fresh_python(code, *args):
     """The words `code` prints, run with `args` in a new process on this checkout."""
     done = subprocess.run(
