@@ -5,6 +5,7 @@ import pickle
 import joblib.hashing
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
 # What hashing a value that does not pickle (a lambda, a lock) raises.
 UNHASHABLE = (pickle.PicklingError, AttributeError, TypeError)
@@ -36,14 +37,22 @@ def _is_timing(name):
     return name.endswith("_seconds_")
 
 
+def _is_timing_or_version(name):
+    """Whether `name` is a timing (:func:`_is_timing`) or the scikit-learn
+    version a scikit-learn estimator pickles with: another Python gets
+    another scikit-learn, which runs the same experiment with other code."""
+    return _is_timing(name) or name == "_sklearn_version"
+
+
 class _ContentHasher(joblib.hashing.NumpyHasher):
     """joblib's hash, with torch tensors hashed by their values: their pickles
-    differ from one process (or clone) to the next. Without `timings`, an
-    object's timing attributes are left out of its pickled state."""
+    differ from one process (or clone) to the next. The attributes whose
+    names `left_out` (a predicate, None: none) accepts are left out of an
+    object's pickled state."""
 
-    def __init__(self, timings=True):
+    def __init__(self, left_out=None):
         super().__init__()
-        self.timings = timings
+        self.left_out = left_out
 
     def save(self, obj):
         if isinstance(obj, torch.Tensor):
@@ -52,25 +61,26 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
         super().save(obj)
 
     def reducer_override(self, obj):
-        if self.timings or isinstance(obj, type):  # a class's __dict__: methods
+        if self.left_out is None or isinstance(obj, type):  # a class: methods
             return NotImplemented
         names = [*getattr(obj, "__dict__", ()), *_slot_names(type(obj))]
-        if not any(map(_is_timing, names)):
+        if isinstance(obj, BaseEstimator):
+            names.append("_sklearn_version")  # what its __getstate__ adds
+        if not any(map(self.left_out, names)):
             return NotImplemented  # pickled as usual
         reduced = list(obj.__reduce_ex__(self.proto))
         state = reduced[2] if len(reduced) > 2 else None
         if isinstance(state, dict):
-            reduced[2] = _untimed(state)
+            reduced[2] = self._kept(state)
         elif isinstance(state, tuple) and len(state) == 2:
             # (__dict__ or None, slots): an object of a class with __slots__
             reduced[2] = tuple(
-                _untimed(part) if isinstance(part, dict) else part for part in state
+                self._kept(part) if isinstance(part, dict) else part for part in state
             )
         return tuple(reduced)
 
-
-def _untimed(attributes):
-    return {k: v for k, v in attributes.items() if not _is_timing(k)}
+    def _kept(self, attributes):
+        return {k: v for k, v in attributes.items() if not self.left_out(k)}
 
 
 def _slot_names(cls):
@@ -93,27 +103,33 @@ class Fingerprint:
     ``saved``, what a checkpoint saves, is :func:`content_hash` with the
     wall-clock timings of fitted objects (attributes ending in
     ``_seconds_``) left out: a script that fits its encoder again, with the
-    same seed and data, runs the same experiment. A checkpoint that holds it,
-    or the hash with the timings (what checkpoints held before; those whose
-    timings are the same, an encoder loaded from a cache, still resume),
-    :meth:`matches`. That hash is made only when the first does not match:
-    hashing the value (a whole pool) again on every resume costs as much.
+    same seed and data, runs the same experiment. So is the scikit-learn
+    version its estimators pickle with: the checkpoint records the versions,
+    and a resume with others warns. A checkpoint that holds it, or what
+    checkpoints held before (the hash with that version; before that, with
+    the timings too: those whose timings are the same, an encoder loaded
+    from a cache, still resume), :meth:`matches`. Those hashes are made only
+    when the first does not match: hashing the value (a whole pool) again on
+    every resume costs as much.
     """
 
     def __init__(self, value):
         self.value = value
-        self.saved = _ContentHasher(timings=False).hash(value)
+        self.saved = _ContentHasher(_is_timing_or_version).hash(value)
 
     def matches(self, saved):
         """Whether a checkpoint that holds the fingerprint `saved` is of the
         value (as it is now)."""
-        return saved == self.saved or saved == content_hash(self.value)
+        return saved == self.saved or any(
+            saved == _ContentHasher(left_out).hash(self.value)
+            for left_out in (_is_timing, None)
+        )
 
     def parts(self, names):
         """``saved`` of each item of the value, a sequence, by `names`: a
         checkpoint that holds them tells which items differ where the whole
         does not match."""
         return {
-            name: _ContentHasher(timings=False).hash(part)
+            name: _ContentHasher(_is_timing_or_version).hash(part)
             for name, part in zip(names, self.value, strict=True)
         }

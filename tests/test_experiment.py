@@ -18,6 +18,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.cluster import KMeans
@@ -50,7 +51,12 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset._cli import OUTPUT_FILES, main, summary_table
-from skal_openset._hashing import Fingerprint, _ContentHasher, content_hash
+from skal_openset._hashing import (
+    Fingerprint,
+    _ContentHasher,
+    _is_timing,
+    content_hash,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot  # after the backend is chosen
@@ -2187,10 +2193,10 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
 def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     split, estimator, tmp_path
 ):
-    # The same script after an upgrade of scikit-learn (whose estimators
-    # pickle its version, which the fingerprint hashes) or of this package
-    # (a strategy given a parameter) was "a different experiment (the
-    # estimator differs)", though nothing the user wrote had changed.
+    # The same script after an upgrade of this package (a strategy given a
+    # parameter) or of a library whose objects it hashes was "a different
+    # experiment (the estimator differs)", though nothing the user wrote had
+    # changed.
     path = tmp_path / "run.joblib"
     kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
     run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
@@ -2207,6 +2213,35 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     assert "different experiment" not in message
     # The command line says so in its words.
     assert info.value.other_code[0] == "scikit-learn 0.24.2"
+
+
+def test_a_checkpoint_of_another_scikit_learn_resumes_with_a_warning(
+    split, tmp_path, monkeypatch
+):
+    # Another Python gets another scikit-learn (1.7 on 3.10), whose estimators
+    # pickle with its version: the resume was refused as "a different
+    # experiment (the estimator differs)", nothing but the version differing.
+    path = tmp_path / "run.joblib"
+    estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+
+    def run(n_rounds):
+        return run_active_learning(
+            split, estimator, RandomQuery(random_state=0), n_rounds=n_rounds,
+            budget=10, checkpoint=path,
+        )  # fmt: skip
+
+    run(1)
+    old = sklearn.__version__
+    monkeypatch.setattr(sklearn, "__version__", "1.7.2")
+    monkeypatch.setattr(sklearn.base, "__version__", "1.7.2")  # what pickles
+    message = f"written with scikit-learn {old}; it resumes with scikit-learn 1.7.2"
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        assert len(run(2)) == 2
+    # A checkpoint hashed as before, the version in (and earlier the timings
+    # too), still resumes.
+    value = [LogisticRegression(), _Timed([1.0, 2.0], 3.5)]
+    for left_out in (_is_timing, None):
+        assert Fingerprint(value).matches(_ContentHasher(left_out).hash(value))
 
 
 def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
