@@ -112,7 +112,10 @@ def _kth_neighbor_distances(embedding, references, k):
         for i, (start, stop) in enumerate(zip(starts[:-1], starts[1:])):
             nearest = closeness[:, start:stop].topk(k, dim=1).indices + start
             difference = unit64[nearest].sub_(rows64)
-            distances[i, batch] = torch.linalg.vector_norm(difference, dim=2).amax(1)
+            # As an array: NumPy 2.0-2.2 (Python 3.10's) warn of a tensor here.
+            distances[i, batch] = (
+                torch.linalg.vector_norm(difference, dim=2).amax(1).numpy()
+            )
         del closeness, difference  # freed before the next batch's are made
     return distances
 

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import sklearn
+import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist, mahalanobis
@@ -345,6 +346,19 @@ def test_contrast_matches_sklearn_nearest_neighbors(rng, dtype, k, monkeypatch):
     purity = knn_contrast_purity(X, ref_in, ref_ood, k=k)
     np.testing.assert_allclose(purity, kth(ref_ood) - kth(ref_in), atol=1e-6)
     assert purity.dtype == np.float64
+
+
+def test_knn_distances_reach_numpy_as_arrays_not_tensors(rng, monkeypatch):
+    # A tensor assigned into an array: NumPy 2.0 to 2.2, which Python 3.10
+    # gets, call its __array__ with copy=, which torch's lacks, and warned
+    # (DeprecationWarning) at every query, an error under -W error.
+    def no_copy_keyword(self, dtype=None):
+        raise AssertionError("a torch tensor was converted by NumPy")
+
+    monkeypatch.setattr(torch.Tensor, "__array__", no_copy_keyword)
+    X = rng.normal(size=(30, 4))
+    purity = knn_contrast_purity(X, X[:10], X[10:20], k=2)
+    assert purity.shape == (30,)
 
 
 @pytest.mark.parametrize("k", [1, 3])
