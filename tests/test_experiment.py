@@ -2215,6 +2215,9 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     assert info.value.other_code[0] == "scikit-learn 0.24.2"
 
 
+# The feigned version makes scikit-learn warn of each estimator it unpickles,
+# as it would the user: that warning is scikit-learn's, passed on unchanged.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
 def test_a_checkpoint_of_another_scikit_learn_resumes_with_a_warning(
     split, tmp_path, monkeypatch
 ):
