@@ -1745,18 +1745,50 @@ class RebuiltLRScheduler(LRScheduler):
         scheduler_kwargs.setdefault("last_epoch", -1)
         return super()._get_scheduler(net, policy, **scheduler_kwargs)
 
-    def on_train_end(self, net: Any, **kwargs: Any) -> None:
-        """Note the rates the schedule left, to tell at the next call whether
-        one was set since.
+    # Noted after every step, not at the end of training: a call that stops
+    # early (an exception, Ctrl-C, which TargetNet re-raises past skorch's
+    # on_train_end) leaves the rate mid-schedule, and it is no rate set since.
+    def on_train_begin(self, net: Any, **kwargs: Any) -> None:
+        """Build the schedule as skorch does, and note the rates it starts at.
 
         Parameters
         ----------
         net : NeuralNet
             The net (skorch's callback signature).
         **kwargs
-            Passed on to skorch's ``on_train_end``.
+            Passed on to skorch's ``on_train_begin``.
         """
-        super().on_train_end(net, **kwargs)
+        super().on_train_begin(net, **kwargs)
+        self._note_rates(net)
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        """Step as skorch does, and note the rates the step set.
+
+        Parameters
+        ----------
+        net : NeuralNet
+            The net (skorch's callback signature).
+        **kwargs
+            Passed on to skorch's ``on_epoch_end``.
+        """
+        super().on_epoch_end(net, **kwargs)
+        self._note_rates(net)
+
+    def on_batch_end(self, net: Any, **kwargs: Any) -> None:
+        """Step as skorch does (with ``step_every="batch"``), and note the rates.
+
+        Parameters
+        ----------
+        net : NeuralNet
+            The net (skorch's callback signature).
+        **kwargs
+            Passed on to skorch's ``on_batch_end``.
+        """
+        super().on_batch_end(net, **kwargs)
+        self._note_rates(net)
+
+    def _note_rates(self, net):
+        # what the next call compares with, to tell whether one was set since
         self.rates_left_ = [group["lr"] for group in net.optimizer_.param_groups]
 
     def __getstate__(self):

@@ -1211,6 +1211,34 @@ def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
     assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
 
 
+@pytest.mark.parametrize("stop", [RuntimeError, KeyboardInterrupt])
+def test_a_resnet18_training_call_stopped_midway_leaves_the_next_its_whole_schedule(
+    stop,
+):
+    # The rates were noted at the end of training only: a call stopped after
+    # a milestone left the next one starting from the decayed rate, 0.01.
+    class Stop(Callback):
+        armed = False
+
+        def on_epoch_end(self, net, **kwargs):
+            if self.armed and len(net.history) == 6:  # two epochs in
+                raise stop
+
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    stopper = Stop()
+    params.update(module__width=2, random_state=0, callbacks=[stopper])
+    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    stopper.armed = True
+    with pytest.raises(stop):
+        net.partial_fit(X, y)
+    stopper.armed = False
+    net.partial_fit(X, y)
+    assert net.history[-4:, "event_lr"] == pytest.approx(schedule)
+
+
 # ---------------------------------------------------------------- input checks
 
 
