@@ -535,7 +535,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         indices : ndarray of shape (n_instances,)
             Positions (not index labels) in `X_pool`, highest priority first
             (a modAL function's in its own order: with
-            ``random_tie_break=True``, lowest priority first).
+            ``random_tie_break=True``, lowest priority first; without, in
+            no set order).
         X_query : ndarray or DataFrame of shape (n_instances, ...)
             Those rows of `X_pool` (``X_pool.iloc[indices]`` for a DataFrame).
         """
