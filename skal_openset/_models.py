@@ -1737,8 +1737,13 @@ class RebuiltLRScheduler(LRScheduler):
         # continuation carries past the schedule's end (past every milestone,
         # at the last decayed rate throughout): start it afresh, from the
         # rate the last call started from, unless one was set since.
-        left = getattr(self, "rates_left_", ())
-        for group, rate in zip(net.optimizer_.param_groups, left):
+        groups = net.optimizer_.param_groups
+        left = getattr(self, "rates_left_", None)
+        if left is None:
+            # Noted by no call (a net saved before they were): a rate other
+            # than the net's lr is one the schedule left, not one set since.
+            left = [None if group["lr"] == net.lr else group["lr"] for group in groups]
+        for group, rate in zip(groups, left):
             start = group.pop("initial_lr", group["lr"])
             if group["lr"] == rate:
                 group["lr"] = start

@@ -1,4 +1,5 @@
 import functools
+import pickle
 import re
 import sys
 import warnings
@@ -1209,6 +1210,25 @@ def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
     net.set_params(lr=0.05)
     net.partial_fit(X, y)
     assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
+
+
+@pytest.mark.parametrize("lr", [None, 0.05])
+def test_a_resnet18_saved_before_its_rates_were_noted_runs_the_whole_schedule(lr):
+    # Such a net (pickled before the scheduler noted the rates it left) went
+    # on from the last decayed rate, 0.001, and decayed it further to 1e-05.
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params.update(module__width=2, random_state=0)
+    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    del dict(net.callbacks_)["lr_scheduler"].rates_left_
+    net = pickle.loads(pickle.dumps(net))
+    if lr is not None:  # a rate set since is still where the next call starts
+        net.set_params(lr=lr)
+    net.partial_fit(X, y)
+    expected = schedule if lr is None else np.multiply(schedule, lr / 0.1)
+    assert net.history[-4:, "event_lr"] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("stop", [RuntimeError, KeyboardInterrupt])
