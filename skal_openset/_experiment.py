@@ -193,9 +193,7 @@ def _parts_that_differ(fingerprint, saved_parts):
     checkpoints held them, or no item differs)."""
     if saved_parts is None:
         return None
-    now = fingerprint.parts(_FINGERPRINT_PARTS)
-    differ = [name for name in _FINGERPRINT_PARTS if saved_parts.get(name) != now[name]]
-    return differ or None
+    return fingerprint.parts_that_differ(_FINGERPRINT_PARTS, saved_parts) or None
 
 
 def _what_differs(differ):

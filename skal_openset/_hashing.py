@@ -133,3 +133,14 @@ class Fingerprint:
             name: _ContentHasher(_is_timing_or_version).hash(part)
             for name, part in zip(names, self.value, strict=True)
         }
+
+    def parts_that_differ(self, names, saved_parts):
+        """The `names` of the items whose hash in `saved_parts`, a checkpoint's
+        :meth:`parts`, does not match them as :meth:`matches` tells: an item
+        of a checkpoint hashed with the scikit-learn version in differs only
+        if it does otherwise."""
+        return [
+            name
+            for name, part in zip(names, self.value, strict=True)
+            if not Fingerprint(part).matches(saved_parts.get(name))
+        ]

@@ -2143,6 +2143,25 @@ def test_checkpoint_of_another_experiment_is_refused_naming_what_differs(
         run_active_learning(split, estimator, n_rounds=2, checkpoint=path, **kwargs)
 
 
+def test_a_checkpoint_hashed_with_the_scikit_learn_version_names_what_differs(
+    split, tmp_path
+):
+    # Its parts were hashed with the version scikit-learn's estimators pickle
+    # with, as checkpoints were before 2026-12-06: one refused for its budget
+    # named "the estimator and the budget" (--classifier, to the command line).
+    path = tmp_path / "run.joblib"
+    estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+    kwargs = dict(n_rounds=2, checkpoint=path)
+    run_active_learning(split, estimator, RandomQuery(), budget=10, **kwargs)
+    state = load_object(path)
+    state["fingerprint_parts"]["the estimator"] = _ContentHasher(_is_timing).hash(
+        clone(estimator)
+    )
+    save_object(state, path)
+    with pytest.raises(ValueError, match=r"experiment \(the budget differs\)"):
+        run_active_learning(split, estimator, RandomQuery(), budget=12, **kwargs)
+
+
 def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
     split, estimator, tmp_path, monkeypatch
 ):
