@@ -66,6 +66,8 @@ _FINGERPRINT_PARTS = (
     "cost_in",
     "cost_ood",
 )
+# The parts that are numbers, which no version of the code hashes otherwise.
+_NUMBER_PARTS = _FINGERPRINT_PARTS[3:]
 
 
 def _fingerprint(split, estimator, query_strategy, budget, cost_in, cost_ood):
@@ -231,8 +233,13 @@ def _resume(checkpoint, fingerprint, n_rounds):
     if not fingerprint.matches(state["fingerprint"]):
         differ = _parts_that_differ(fingerprint, state.get("fingerprint_parts"))
         # Other code (an upgrade of this package or of scikit-learn) may hash
-        # the same experiment otherwise: the user changed nothing.
-        other_code = other_versions(state.get("versions"))
+        # the same experiment otherwise: the user changed nothing. Not its
+        # numbers: those differ as the user gave them.
+        other_code = (
+            None
+            if differ is not None and set(differ) <= set(_NUMBER_PARTS)
+            else other_versions(state.get("versions"))
+        )
         named = f"checkpoint={str(checkpoint)!r}"
         if other_code is None:
             why = f"{named} was written by a different experiment"

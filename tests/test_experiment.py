@@ -2222,6 +2222,7 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     state = load_object(path)
     state["versions"]["scikit-learn"] = "0.24.2"
     state["fingerprint"] = "0" * 32  # as scikit-learn 0.24.2 hashed the run
+    estimator_part = state["fingerprint_parts"]["the estimator"]
     state["fingerprint_parts"]["the estimator"] = "0" * 32
     save_object(state, path)
     with pytest.raises(ValueError) as info:
@@ -2232,6 +2233,12 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     assert "different experiment" not in message
     # The command line says so in its words.
     assert info.value.other_code[0] == "scikit-learn 0.24.2"
+    # A budget differs as the user gave it, whatever the versions: it said
+    # to resume with those that wrote it.
+    state["fingerprint_parts"]["the estimator"] = estimator_part
+    save_object(state, path)
+    with pytest.raises(ValueError, match=r"experiment \(the budget differs\); del"):
+        run_active_learning(split, estimator, RandomQuery(), **kwargs | {"budget": 12})
 
 
 # The feigned version makes scikit-learn warn of each estimator it unpickles,
