@@ -2513,10 +2513,11 @@ def test_a_simulated_run_resumed_with_other_options_names_them(tmp_path, capsys)
 
 
 def test_a_simulated_run_of_other_versions_names_them(tmp_path, capsys):
-    # The same command after an upgrade (scikit-learn 1.6 to 1.9 changed the
-    # forest's fingerprint) said "holds a run of other data or options. What
-    # differs: the classifier (--classifier or --seed). Rerun with its table
-    # and options to resume it": the options it had been given.
+    # The same command after an upgrade that changes the forest's fingerprint
+    # (a class given a new parameter; no longer scikit-learn's version alone)
+    # said "holds a run of other data or options. What differs: the
+    # classifier (--classifier or --seed). Rerun with its table and options
+    # to resume it": the options it had been given.
     _table(tmp_path / "zoo.csv")
     base = ("--rounds", "2", "--budget", "10", "--classifier", "forest")
     _run(tmp_path, tmp_path / "zoo.csv", *base)
