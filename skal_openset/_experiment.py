@@ -29,6 +29,7 @@ from ._learner import ActiveLearner, _cloned_strategy
 from ._oracle import OpenSetOracle, as_decimal, labelling_cost
 from ._persistence import (
     _DamagedFileError,
+    _EarlyFileError,
     _UnloadableFileError,
     atomic_open,
     load_object,
@@ -211,8 +212,14 @@ def _resume(checkpoint, fingerprint, n_rounds):
     try:
         state = load_object(checkpoint)
     except _DamagedFileError as exc:  # no other copy: the run wrote it
+        # Without a digest, it may be intact, of an earlier commit.
+        delete = (
+            "Resume it with the skal_openset that wrote it, or delete"
+            if isinstance(exc, _EarlyFileError)
+            else "Delete"
+        )
         raise ValueError(
-            f"{exc.problem} Delete it to start over: the rounds it held will "
+            f"{exc.problem} {delete} it to start over: the rounds it held will "
             "be run again."
         ) from exc
     except _UnloadableFileError as exc:  # intact: its rounds are not lost

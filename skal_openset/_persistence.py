@@ -129,6 +129,11 @@ class _DamagedFileError(_FileError):
     remedy = "Use another copy, or save again."
 
 
+class _EarlyFileError(_DamagedFileError):
+    """A file of the first 0.1 versions (saved without a digest) whose pickle
+    fails to load: damaged, or of classes that have changed since."""
+
+
 class _UnloadableFileError(_FileError):
     """A file of :func:`save_object`'s, intact, whose pickle fails to load here."""
 
@@ -408,7 +413,7 @@ def load_object(path: str | os.PathLike) -> Any:
                 ) from exc
             # Those files are of the first development versions, whose
             # classes have changed since: a likelier cause than damage.
-            raise _DamagedFileError(
+            raise _EarlyFileError(
                 f"{path} is truncated or damaged, or was saved by an early "
                 f"development version of skal_openset whose classes have "
                 f"changed since ({cause}): saved without a digest (before "
