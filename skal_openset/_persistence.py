@@ -331,11 +331,12 @@ def load_object(path: str | os.PathLike) -> Any:
     X.Y.* (including its dev, alpha, beta and rc versions) loads in any
     X.Y.* version, since the attributes of fitted objects change only
     between releases. Any other file is refused with an error rather than
-    loaded into objects that may silently misbehave. A development version
-    (such as 0.1.0.dev0) stays the same over many commits, whose classes
-    may differ: a file of an earlier commit may then fail to load (the
-    error names skal_openset's code as a cause) or fail when used; load it
-    with the commit that saved it, or save it again with this one.
+    loaded into objects that may silently misbehave. The exception is a
+    development version (such as 0.1.0.dev0), which stays the same over
+    many commits whose classes may differ: a file of an earlier commit may
+    fail to load (the error names skal_openset's code as a cause) or fail
+    when used; load it with the commit that saved it, or fit the object
+    again with this one and save that.
 
     Like any pickle, a file can run code when loaded: load only files you
     trust.
