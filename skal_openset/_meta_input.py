@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Real
 from typing import Any
 
@@ -171,6 +172,8 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         quantile = state.get("quantile_transformer_")
         if quantile is not None and "scale_" not in state:
             state["scale_"] = _power_of_2_scale(quantile.quantiles_)
+            # A copy: another object of the same pickle may hold it too.
+            quantile = state["quantile_transformer_"] = copy.copy(quantile)
             quantile.quantiles_ = quantile.quantiles_ / state["scale_"]
         super().__setstate__(state)
 

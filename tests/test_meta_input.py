@@ -1,3 +1,4 @@
+import pickle
 import warnings
 
 import numpy as np
@@ -302,3 +303,22 @@ def test_a_quantile_transformer_fitted_before_scale_was_kept_transforms_as_it_di
     old.__setstate__(state)
     np.testing.assert_array_equal(old.transform(X_new), then)
     np.testing.assert_array_equal(old.transform(X_new), fitted.transform(X_new))
+
+
+def test_quantiles_shared_by_two_old_transformers_are_scaled_once():
+    # Migrating a state fitted before scale_ divided its quantiles in place:
+    # a second transformer of the same pickle holding the same quantiles
+    # (a shallow copy of the first) had them divided twice.
+    X = np.random.default_rng(0).random((40, 2)) * 10
+    then = QuantileTransformer(n_quantiles=40, subsample=None).fit(X)
+    expected = np.clip(then.transform(X), 0.0, 1.0)
+    olds = []
+    for _ in range(2):
+        state = MetaInputTransformer().fit(X).__getstate__()
+        del state["scale_"]  # as the old code fitted it, on the raw scores
+        state["quantile_transformer_"] = then.set_output(transform="default")
+        old = MetaInputTransformer.__new__(MetaInputTransformer)
+        old.__dict__.update(state)  # as the old code left it
+        olds.append(old)
+    for loaded in pickle.loads(pickle.dumps(olds)):
+        np.testing.assert_array_equal(loaded.transform(X), expected)
