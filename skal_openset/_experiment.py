@@ -143,7 +143,7 @@ def other_versions(saved):
         return None
     changed = [name for name in now if saved is None or saved.get(name) != now[name]]
     then = (
-        "versions it did not record (written before they were recorded)"
+        "an earlier skal_openset, which recorded no versions"
         if saved is None
         else ", ".join(f"{name} {saved.get(name)}" for name in changed)
     )

@@ -2226,7 +2226,8 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
     state = load_object(path)
     del state["versions"]
     save_object(state, path)
-    with pytest.warns(UserWarning, match="versions it did not record") as record:
+    message = "written with an earlier skal_openset, which recorded no versions; it"
+    with pytest.warns(UserWarning, match=message) as record:
         assert len(run(4)) == 4
     assert "torch " in str(record[0].message)
     # Other code of the same version (a development install): 0.1.0.dev0 at
@@ -2266,6 +2267,17 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     save_object(state, path)
     with pytest.raises(ValueError, match=r"experiment \(the budget differs\); del"):
         run_active_learning(split, estimator, RandomQuery(), **kwargs | {"budget": 12})
+    # One that recorded no versions says so in a sentence, not in two
+    # parentheses in a row.
+    del state["versions"]
+    state["fingerprint_parts"]["the estimator"] = "0" * 32
+    save_object(state, path)
+    with pytest.raises(ValueError) as info:
+        run_active_learning(split, estimator, RandomQuery(), **kwargs)
+    assert (
+        "was written with an earlier skal_openset, which recorded no versions "
+        "(this is skal_openset " in str(info.value)
+    )
 
 
 # The feigned version makes scikit-learn warn of each estimator it unpickles,
