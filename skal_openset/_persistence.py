@@ -312,9 +312,17 @@ def _module_not_found(path, exc):
     version of it lacks (``numpy._core``, in files of NumPy 2 loaded with
     NumPy 1) is no class of the user's to import."""
     package, _, inner = (exc.name or "").partition(".")
-    if not inner or importlib.util.find_spec(package) is None:
+    module = sys.modules.get(package)
+    # From sys.modules where loaded: find_spec raises ValueError for a module
+    # whose __spec__ is None (__main__ under python -c or in a REPL).
+    if module is not None:
+        spec = getattr(module, "__spec__", None)
+    else:
+        spec = importlib.util.find_spec(package) if inner else None
+    # A module of a package (a library's), not of a script's __main__.
+    if not inner or spec is None or spec.submodule_search_locations is None:
         return _class_not_found(path, exc)
-    version = getattr(sys.modules.get(package), "__version__", None)
+    version = getattr(module, "__version__", None)
     installed = package if version is None else f"{package} {version}"
     return ImportError(
         f"{path} holds an object of module {exc.name}, which the installed "

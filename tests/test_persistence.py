@@ -537,6 +537,25 @@ def test_a_file_of_another_version_of_an_installed_library_names_it(
     assert "define that class" not in message
 
 
+def test_a_file_of_a_module_under_a_script_names_the_class_not_a_library(
+    tmp_path, monkeypatch
+):
+    # A module under __main__ (no package) was taken for a library's: with
+    # __main__.__spec__ None, as under python -c or a REPL, find_spec raised
+    # ValueError from inside the handler, in place of the ImportError.
+    main = sys.modules["__main__"]
+    module = types.ModuleType("__main__._gone")
+    exec("class Thing:\n    pass\n", module.__dict__)
+    module.Thing.__module__ = "__main__._gone"
+    monkeypatch.setitem(sys.modules, "__main__._gone", module)
+    path = save_object(module.Thing(), tmp_path / "thing.joblib")
+    monkeypatch.delitem(sys.modules, "__main__._gone")
+    for spec in (None, getattr(main, "__spec__", None)):
+        monkeypatch.setattr(main, "__spec__", spec, raising=False)
+        with pytest.raises(ImportError, match="import or define that class first"):
+            load_object(path)
+
+
 def test_an_intact_file_that_does_not_load_here_is_not_called_damage(
     tmp_path, saved_on_cuda
 ):
