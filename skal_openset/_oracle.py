@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._atomic import restored_on_error
-from ._labels import check_ood_look_alikes, label_array
+from ._labels import _python, check_ood_look_alikes, label_array
 from ._model_scores import check_label_kind, has_nan
 from ._typing import RealLike
 from ._validation import check_scalar_not_bool, is_finite
@@ -166,11 +166,15 @@ class OpenSetOracle:
     def __repr__(self):
         # Its settings and accounts, to read in a notebook or a log, as an
         # OpenSetSplit's; Python's own named a private module and an address.
+        # NumPy scalars as Python's: not np.int64(-1), under NumPy 2.
+        ood_label, cost_in, cost_ood, spent = map(
+            _python, (self.ood_label, self.cost_in, self.cost_ood, self.spent_)
+        )
         return (
             f"OpenSetOracle(n_pool={self.queried_.size}, "
-            f"ood_label={self.ood_label!r}, cost_in={self.cost_in!r}, "
-            f"cost_ood={self.cost_ood!r}, n_queried_in_={self.n_queried_in_}, "
-            f"n_queried_ood_={self.n_queried_ood_}, spent_={self.spent_!r})"
+            f"ood_label={ood_label!r}, cost_in={cost_in!r}, "
+            f"cost_ood={cost_ood!r}, n_queried_in_={self.n_queried_in_}, "
+            f"n_queried_ood_={self.n_queried_ood_}, spent_={spent!r})"
         )
 
     def __setstate__(self, state):

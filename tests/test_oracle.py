@@ -38,6 +38,13 @@ def test_repr_shows_the_settings_and_accounts():
         "OpenSetOracle(n_pool=3, ood_label='unknown', cost_in=1.0, cost_ood=2.5, "
         "n_queried_in_=1, n_queried_ood_=1, spent_=3.5)"
     )
+    # NumPy scalars read as Python's, not np.int64(-1) (NumPy 2's repr).
+    oracle = OpenSetOracle(
+        np.array([3, -1]), ood_label=np.int64(-1), cost_ood=np.float64(2.0)
+    )
+    oracle.label([1])
+    assert "ood_label=-1, cost_in=1.0, cost_ood=2.0, " in repr(oracle)
+    assert "spent_=2.0)" in repr(oracle)
 
 
 def _interrupted_at_line(code, n):
