@@ -2361,7 +2361,9 @@ def test_a_campaign_resumed_by_other_code_warns(tmp_path, monkeypatch):
     state = load_object(state_path)
     del state["versions"]
     save_object(state, state_path)
-    with pytest.warns(UserWarning, match="versions it did not record"):
+    with pytest.warns(
+        UserWarning, match="an earlier skal_openset, which recorded no versions"
+    ):
         with pytest.raises(SystemExit):
             _wait_briefly(tmp_path)
 
