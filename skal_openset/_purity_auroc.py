@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import _safe_indexing
 
+from ._labels import _python
 from ._model_scores import (
     PURITY_SCORES,
     check_rows,
@@ -68,6 +69,16 @@ class PurityAUROC:
         # Drawn now, not in the first round: a resumed run draws no more
         # from the generator than the run it resumes did after its checkpoint.
         self.rows_ = self._sample()
+
+    def __repr__(self):
+        # Its settings, as an OpenSetOracle's (Python's own named a private
+        # module and an address), and NumPy scalars as Python's: not
+        # np.int64(0), under NumPy 2.
+        max_samples, random_state = map(_python, (self.max_samples, self.random_state))
+        return (
+            f"PurityAUROC(split={self.split!r}, scores={self.scores!r}, "
+            f"max_samples={max_samples!r}, random_state={random_state!r})"
+        )
 
     def _sample(self):
         # An AUROC needs an IN and an OOD row: a smaller sample records NaN.

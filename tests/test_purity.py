@@ -568,6 +568,21 @@ def test_purity_auroc_refuses_a_bool_seed(split):
         PurityAUROC(split, {"msp": "msp"}, random_state=True)
 
 
+def test_purity_auroc_repr_shows_its_settings(split):
+    # It read "<skal_openset._purity_auroc.PurityAUROC object at 0x...>",
+    # where every other public object shows its settings; NumPy scalars read
+    # as Python's, not np.int64(0) (NumPy 2's repr).
+    from skal_openset import PurityAUROC
+
+    callback = PurityAUROC(
+        split, {"msp": "msp"}, max_samples=np.int64(50), random_state=np.int64(0)
+    )
+    assert repr(callback) == (
+        f"PurityAUROC(split={split!r}, scores={{'msp': 'msp'}}, max_samples=50, "
+        "random_state=0)"
+    )
+
+
 @settings(deadline=None, max_examples=30)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 6))
 def test_an_all_zero_row_scores_0_in_cosine_but_ranks_at_cosine_half_in_1nn(
