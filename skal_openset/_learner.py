@@ -161,8 +161,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     As a scikit-learn estimator, the constructor only stores its arguments;
     the classifier is trained on ``X_training, y_training`` by `fit`, or at
-    the first `query` or `teach`. Every method that changes the learner
-    either succeeds or leaves it exactly as it was.
+    the first `query`, `teach` or prediction (``predict``, ``score``...).
+    Until then the learner is not fitted to scikit-learn: ``check_is_fitted``
+    raises NotFittedError, as the fitted attributes (``classes_``, which
+    scikit-learn's scorers and tools read) do not exist yet; call
+    ``learner.fit(learner.X_training, learner.y_training)`` to train it now.
+    Every method that changes the learner either succeeds or leaves it
+    exactly as it was.
 
     Parameters
     ----------

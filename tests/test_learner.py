@@ -2544,6 +2544,50 @@ def test_a_score_of_a_learner_not_fitted_yet_says_to_fit_it(name):
         SCORES[name](learner, X[30:])
 
 
+def test_check_is_fitted_answers_as_the_methods_and_attributes_do(split, initial):
+    # The contract, object by object (no old code failed it): scikit-learn's
+    # tools read fitted attributes once check_is_fitted passes, so a learner
+    # whose deferred fit has not run is not fitted, though its predict would
+    # fit it first; to say fitted would turn partial_dependence's and
+    # FrozenEstimator's NotFittedError into "no attribute 'classes_'".
+    from sklearn.utils.validation import check_is_fitted
+
+    from skal_openset import MetaInputTransformer, PurityAUROC, SkactivemlQuery
+
+    learner = ActiveLearner(
+        LogisticRegression(), X_training=initial[0], y_training=initial[1]
+    )
+    with pytest.raises(NotFittedError):
+        check_is_fitted(learner)
+    assert not hasattr(learner, "classes_")
+    learner.predict(split.X_pool[:2])
+    check_is_fitted(learner)
+    assert hasattr(learner, "classes_")
+    # Nothing to fit: they work as they are, and are no estimators to it.
+    not_fitted = [
+        RandomQuery(),
+        MQNetQuery(),
+        SkactivemlQuery(object()),
+        OpenSetOracle(split.y_pool),
+        PurityAUROC(split, {"msp": "msp"}, random_state=0),
+    ]
+    for obj in not_fitted:
+        with pytest.raises(TypeError, match="is not an estimator instance"):
+            check_is_fitted(obj)
+    # Fitted by fit alone, as their methods need.
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(12, 2), rng.rand(12)
+    for estimator, method in [
+        (MetaQueryNetSelector(max_epochs=1, random_state=0), "predict"),
+        (MetaInputTransformer(), "transform"),
+    ]:
+        with pytest.raises(NotFittedError):
+            check_is_fitted(estimator)
+        with pytest.raises(NotFittedError):
+            getattr(estimator, method)(X)
+        check_is_fitted(estimator.fit(X, y))
+
+
 def test_a_query_interrupted_after_its_strategy_returned_leaves_the_strategy_as_it_was(
     monkeypatch,
 ):
