@@ -6,6 +6,7 @@ import copy
 import functools
 import inspect
 import os
+import re
 import reprlib
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -1220,14 +1221,22 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             # stopping), e.g. "The least populated class in y has only 1
             # member ... Classes with too few members are: [3.0]".
             alone = np.asarray(classes)[np.flatnonzero(np.bincount(codes) == 1)]
-            if "least populated class" not in str(exc) or not alone.size:
+            if "least populated class" in str(exc) and alone.size:
+                raise ValueError(
+                    f"{name} holds out part of the labelled IN examples of each "
+                    "class for validation (e.g. to stop early), and cannot with "
+                    f"one example of {alone.tolist()!r}: label a second example "
+                    "of each such class, or turn the classifier's validation "
+                    "split off (e.g. early_stopping=False)."
+                ) from exc
+            # Any other message naming a class by its position, e.g. QDA's
+            # "The covariance matrix of class 0 is not full rank": which label
+            # it is, in an error of the same type (LinAlgError is caught so).
+            named = _labels_of_positions(str(exc), classes)
+            if not named or type(exc) not in (ValueError, np.linalg.LinAlgError):
                 raise
-            raise ValueError(
-                f"{name} holds out part of the labelled IN examples of each "
-                "class for validation (e.g. to stop early), and cannot with one "
-                f"example of {alone.tolist()!r}: label a second example of each "
-                "such class, or turn the classifier's validation split off "
-                "(e.g. early_stopping=False)."
+            raise type(exc)(
+                f"{exc} ({name} trains on the positions of classes_: {named}.)"
             ) from exc
 
     def _train_on_codes(self, previous, X_in, codes, classes, dtypes):
@@ -1259,6 +1268,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if declared:
             return estimator.partial_fit(X_in, codes, classes=np.arange(len(classes)))
         return estimator.fit(X_in, codes)
+
+
+def _labels_of_positions(message, classes):
+    """The label of each class position ``class <n>`` that `message` names,
+    as "class 0 is 'cat'"; "" where it names none, or where the classes are
+    their own positions."""
+    classes = np.asarray(classes)
+    if np.array_equal(classes, np.arange(len(classes))):
+        return ""
+    positions = dict.fromkeys(int(n) for n in re.findall(r"\bclass (\d+)\b", message))
+    labels = classes.tolist()  # Python's, whatever the array's dtype
+    return ", ".join(
+        f"class {n} is {labels[n]!r}" for n in positions if n < len(labels)
+    )
 
 
 # How a label is corrected where the learner is not the user's own object

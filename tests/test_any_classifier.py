@@ -4433,6 +4433,26 @@ def test_a_class_of_one_example_an_internal_validation_split_refuses_is_named(ki
     assert len(learner.y_labelled_) == 60
 
 
+def test_an_error_naming_a_class_position_names_its_label():
+    # QDA's "The covariance matrix of class 0 is not full rank ... class 0
+    # has 3 samples" named the position the learner trains on, not 'cat'.
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+
+    X = np.random.RandomState(0).rand(30, 5)
+    y = np.array(["cat"] * 3 + ["dog"] * 20 + ["unknown"] * 7)
+    learner = ActiveLearner(QuadraticDiscriminantAnalysis(), ood_label="unknown")
+    with pytest.raises(np.linalg.LinAlgError, match="class 0 has 3 samples") as info:
+        learner.fit(X, y)
+    assert str(info.value).endswith(
+        "(QuadraticDiscriminantAnalysis trains on the positions of classes_: "
+        "class 0 is 'cat'.)"
+    )
+    # Labels that are their own positions need no such note.
+    with pytest.raises(np.linalg.LinAlgError) as info:
+        learner.set_params(ood_label=-1).fit(X, np.r_[[0] * 3, [1] * 20, [-1] * 7])
+    assert str(info.value).endswith("for regularization.")
+
+
 def test_a_modal_query_that_buys_a_new_class_is_learnt_from():
     # MQ-Net's target encoded the labels against the classifier's classes, so
     # the first example of a class it had not seen stopped the loop for good.
