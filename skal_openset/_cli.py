@@ -807,13 +807,43 @@ def _learning_curves_png(records, title, x="labels"):
     # the accuracy panel.
     width = 10
     fig = Figure(figsize=(width, 4.5), layout="constrained")
-    plot_learning_curves(records, ax=fig, x=x)
-    # A long file name or class list ran off both sides on one line. A "$"
-    # in a name is no math: "price_$_low" failed to parse once the run ended.
-    fig.suptitle(wrap_to_width(title, width - 0.2), fontsize="medium", parse_math=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
+    with _missing_glyphs_in_one_warning():
+        plot_learning_curves(records, ax=fig, x=x)
+        # A long file name or class list ran off both sides on one line. A "$"
+        # in a name is no math: "price_$_low" failed to parse once the run ended.
+        fig.suptitle(
+            wrap_to_width(title, width - 0.2), fontsize="medium", parse_math=False
+        )
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=120)
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _missing_glyphs_in_one_warning():
+    """matplotlib's warnings of characters its font lacks (class names in
+    Chinese, say) as one warning of the block, naming them and the remedy:
+    matplotlib gives one a character, and no remedy."""
+    with warnings.catch_warnings():
+        show, missing = warnings.showwarning, {}
+
+        def collect(warning, *args, **kwargs):
+            glyph = re.match(r"Glyph (\d+) .*missing from", str(warning))
+            if glyph is None:
+                show(warning, *args, **kwargs)
+            else:
+                missing[chr(int(glyph[1]))] = None
+
+        warnings.showwarning = collect
+        yield
+    if missing:
+        warn(
+            f"{_FIGURE_FILE} draws {' '.join(missing)} as boxes: matplotlib's "
+            "font lacks them. To draw them, install a font that has them (e.g. "
+            "Noto Sans CJK JP for Chinese, Japanese and Korean) and add it to "
+            "matplotlib's font.family after the font in use, in a matplotlibrc "
+            "file: font.family: DejaVu Sans, Noto Sans CJK JP."
+        )
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):

@@ -751,6 +751,31 @@ def test_the_command_lines_figure_title_is_wrapped_to_fit(monkeypatch, title):
     assert all(box.y0 > panel.get_window_extent().y1 for panel in fig.axes)
 
 
+def test_characters_the_figures_font_lacks_are_named_in_one_warning(monkeypatch):
+    # matplotlib warned once a character, "Glyph 29483 (\N{CJK UNIFIED
+    # IDEOGRAPH-732B}) missing from font(s) DejaVu Sans.", with no remedy.
+    from skal_openset import _cli as cli
+
+    def plot(records, ax, **kwargs):
+        warnings.warn("another warning", UserWarning, stacklevel=2)  # passed on
+        return plot_learning_curves(records, ax=ax, **kwargs)
+
+    monkeypatch.setattr(cli, "plot_learning_curves", plot)
+    with (
+        matplotlib.rc_context({"font.family": ["DejaVu Sans"]}),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        cli._learning_curves_png(_fake_records(), "animals.csv: IN classes 猫, 犬猫")
+    assert [str(w.message)[:40] for w in caught] == [
+        "another warning",
+        "learning_curves.png draws 猫 犬 as boxes: ",
+    ]
+    assert str(caught[1].message).endswith(
+        "font.family: DejaVu Sans, Noto Sans CJK JP."
+    )
+
+
 def test_learning_curves_fill_a_figure_or_subfigure_given():
     fig = matplotlib.pyplot.figure(layout="constrained")
     top, bottom = fig.subfigures(2, 1)
