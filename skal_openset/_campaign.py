@@ -32,6 +32,7 @@ from ._datasets import (
     _is_blank_line,
     _read_csv_table,
     load_npz,
+    shown_header,
 )
 from ._experiment import versions, warn_of_other_versions
 from ._hashing import Fingerprint
@@ -590,8 +591,8 @@ def _read_answers(path, data, ids, allowed, taught=None):
     if not {"id", "label"} <= set(reader.fieldnames or ()):
         raise ValueError(
             f"{path} needs the header 'id,label' as written, got "
-            f"{reader.fieldnames or []}; rename the columns back (and save with ',' "
-            "as the separator)."
+            f"{shown_header(reader.fieldnames or [])}; rename the columns back "
+            "(and save with ',' as the separator)."
         )
     # Of two columns of one name, only the last is read: the other's labels
     # (the person's, maybe) would be lost without a word.
@@ -600,9 +601,9 @@ def _read_answers(path, data, ids, allowed, taught=None):
         name = doubled[0]
         raise ValueError(
             f"{path} has {reader.fieldnames.count(name)} columns named {name!r} "
-            f"(header: {reader.fieldnames}), and which one is meant cannot be "
-            f"told; keep the {name}s in one column {name!r} and rename the extra "
-            "one (e.g. 'notes')."
+            f"(header: {shown_header(reader.fieldnames)}), and which one is meant "
+            f"cannot be told; keep the {name}s in one column {name!r} and rename "
+            "the extra one (e.g. 'notes')."
         )
     # Cells missing at the end of a row (None) cut its label too, maybe to
     # another valid one; a spreadsheet's trailing empty row "," is no row.

@@ -781,6 +781,25 @@ def test_load_csv_table_sorts_out_its_columns_in_linear_time(tmp_path, monkeypat
     assert X.shape == (1, n // 2) and comparisons < 5 * n
 
 
+@pytest.mark.parametrize(
+    "label_column, ignore_columns, match",
+    [("Label", (), "no column 'Label'"), ("label", ["x_9"], r"no columns \['x_9'\]")],
+    ids=["label-column", "ignored-column"],
+)
+def test_load_csv_table_shows_a_wide_header_shortened(
+    tmp_path, label_column, ignore_columns, match
+):
+    # A table of 300,000 columns made an error of 3 MB, every name of its
+    # header, on the terminal; a name of 100,000 characters made one too.
+    names = ["a" * 100_000, *(f"x{c}" for c in range(3000))]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join([*names, "label"]) + "\n" + "1," * len(names) + "a\n")
+    with pytest.raises(ValueError, match=match) as error:
+        load_csv_table(path, label_column, ignore_columns=ignore_columns)
+    assert "'x18', ...] (3002 columns)" in str(error.value)
+    assert len(str(error.value)) < 1000
+
+
 def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("x0,label\n\n1,a\n\n2\n")
