@@ -212,7 +212,15 @@ def _text_width(line, prop, plain=False):
 
     if plain:  # with every "$" escaped, TextPath reads no math
         line = line.replace("$", r"\$")
-    return TextPath((0, 0), line, prop=prop).get_extents().width if line else 0.0
+    if not line:
+        return 0.0
+    try:
+        path = TextPath((0, 0), line, prop=prop)
+    except AttributeError:
+        # Matplotlib (3.11) fails on a text that draws no outline, such as a
+        # name of a zero-width space (pasted off a web page): no ink, no width.
+        return 0.0
+    return path.get_extents().width
 
 
 def wrap_to_width(text, width, fontsize="medium"):

@@ -668,6 +668,16 @@ def test_a_long_name_with_spaces_is_wrapped_at_them_in_lines_of_40_characters():
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\u202e", "\u2800 \u200b"])
+def test_a_name_that_draws_no_ink_is_plotted(name):
+    # Measuring its legend entry (a zero-width space, a right-to-left
+    # override, a blank braille cell) failed inside matplotlib, with an
+    # AttributeError ("'list' object has no attribute 'flags'").
+    fig = plot_learning_curves({name: _fake_records(), "random": _fake_records()})
+    assert [text.get_text() for text in fig.legends[0].get_texts()][1] == "random"
+    matplotlib.pyplot.close(fig)
+
+
 def test_each_legend_entry_names_its_own_line_beside_an_unnamed_one():
     # Matplotlib leaves the unnamed line out of the legend, but the labels
     # below the panels were all the groups': "" then "A", so "A" named B's line.
