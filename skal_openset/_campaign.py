@@ -32,7 +32,7 @@ from ._datasets import (
     _is_blank_line,
     _read_csv_table,
     load_npz,
-    shown_header,
+    shown_names,
 )
 from ._experiment import versions, warn_of_other_versions
 from ._hashing import Fingerprint
@@ -591,7 +591,7 @@ def _read_answers(path, data, ids, allowed, taught=None):
     if not {"id", "label"} <= set(reader.fieldnames or ()):
         raise ValueError(
             f"{path} needs the header 'id,label' as written, got "
-            f"{shown_header(reader.fieldnames or [])}; rename the columns back "
+            f"{shown_names(reader.fieldnames or [])}; rename the columns back "
             "(and save with ',' as the separator)."
         )
     # Of two columns of one name, only the last is read: the other's labels
@@ -601,7 +601,7 @@ def _read_answers(path, data, ids, allowed, taught=None):
         name = doubled[0]
         raise ValueError(
             f"{path} has {reader.fieldnames.count(name)} columns named {name!r} "
-            f"(header: {shown_header(reader.fieldnames)}), and which one is meant "
+            f"(header: {shown_names(reader.fieldnames)}), and which one is meant "
             f"cannot be told; keep the {name}s in one column {name!r} and rename "
             "the extra one (e.g. 'notes')."
         )
@@ -615,8 +615,8 @@ def _read_answers(path, data, ids, allowed, taught=None):
     if cut:
         raise ValueError(
             f"{path}: the rows of ids {_first_few(cut)} have fewer cells than "
-            f"its header {reader.fieldnames}, as if cut short; save the file "
-            "whole, every row with the columns as written."
+            f"its header {shown_names(reader.fieldnames)}, as if cut short; save "
+            "the file whole, every row with the columns as written."
         )
     # Cells past the header's (under the key None) were dropped without a
     # word: typed `5,brick, face`, the label read 'brick'.
@@ -628,8 +628,9 @@ def _read_answers(path, data, ids, allowed, taught=None):
     if extra:
         raise ValueError(
             f"{path}: the rows of ids {_first_few(extra)} have more cells than "
-            f"its header {reader.fieldnames}; a label that holds a comma must be "
-            'quoted, e.g. 5,"brick, face" (a spreadsheet saving CSV does so).'
+            f"its header {shown_names(reader.fieldnames)}; a label that holds a "
+            'comma must be quoted, e.g. 5,"brick, face" (a spreadsheet saving CSV '
+            "does so)."
         )
     answers, unknown = {}, []
     for row in rows:
@@ -647,8 +648,8 @@ def _read_answers(path, data, ids, allowed, taught=None):
     if unknown:
         raise ValueError(
             f"{path}: {len(unknown)} row(s) have a label that is not one of "
-            f"{sorted(allowed)}: {_first_few(unknown, 10)}; change them to one "
-            "of those."
+            f"{shown_names(allowed, 'labels')}: {_first_few(unknown, 10)}; change "
+            "them to one of those."
         )
     asked = [str(i) for i in ids]
     taught = dict(zip(asked, map(str, [] if taught is None else taught)))
@@ -815,7 +816,9 @@ def run_interactive(
     extra_columns = extra_columns or {}
     state_path = output / STATE_FILE
     known = set(labels.tolist()) - {""}
-    allowed = known | set(in_classes) | {ood_label}
+    # In the order an error lists them: the IN classes and the OOD label come
+    # first, not lost among a table's thousands of other labels.
+    allowed = dict.fromkeys([*in_classes, ood_label, *sorted(known)])
     most = max(cost_in, cost_ood)
     n_query = labels_within(budget, most)
     if n_query < 1:

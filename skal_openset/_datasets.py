@@ -1101,18 +1101,20 @@ def _zip_folders_remedy(directory):
     )
 
 
-# How an error shows a table's header: a header of 300,000 columns made a
-# message of megabytes, and a name can run to the csv module's field limit.
-_HEADER_REPR = reprlib.Repr()
-_HEADER_REPR.maxlist, _HEADER_REPR.maxstring = 20, 60
+# How an error lists a table's names, columns or labels: a header of 300,000
+# columns made a message of megabytes, and a name can run to the csv
+# module's field limit.
+_NAMES_REPR = reprlib.Repr()
+_NAMES_REPR.maxlist, _NAMES_REPR.maxstring = 20, 60
 
 
-def shown_header(header):
-    """The column names of `header` as an error shows them: the first 20,
-    a long name shortened, and how many there are where that is more."""
-    shown = _HEADER_REPR.repr(list(header))
-    if len(header) > _HEADER_REPR.maxlist:
-        shown += f" ({len(header)} columns)"
+def shown_names(names, what="columns"):
+    """The list of `names` as an error shows it: the first 20, a long name
+    shortened, and how many `what` there are where that is more."""
+    names = list(names)
+    shown = _NAMES_REPR.repr(names)
+    if len(names) > _NAMES_REPR.maxlist:
+        shown += f" ({len(names)} {what})"
     return shown
 
 
@@ -1203,7 +1205,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     if label_column not in header:
         separator = next((c for c in ";\t|" if c in rows[0][1][0]), None)
         raise ValueError(
-            f"{path} has no column {label_column!r}; header: {shown_header(header)}. "
+            f"{path} has no column {label_column!r}; header: {shown_names(header)}. "
             + (
                 f"It looks separated by {separator!r}: save it comma-separated."
                 if len(header) == 1 and separator
@@ -1240,8 +1242,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     unknown = sorted(leave_out - set(header))
     if unknown:
         raise ValueError(
-            f"{path} has no columns {unknown} to ignore; header: "
-            f"{shown_header(header)}."
+            f"{path} has no columns {unknown} to ignore; header: {shown_names(header)}."
         )
     if label_column in leave_out:
         raise ValueError(f"The label column {label_column!r} cannot be ignored.")

@@ -639,11 +639,36 @@ def test_every_label_a_query_file_cannot_take_is_named_with_a_hint(tmp_path, cap
     query.write_text("\n".join(rows) + "\n")
     assert (
         "round_2.csv: 3 row(s) have a label that is not one of ['cat', 'cow', "
-        f"'dog', 'eel', 'unknown']: id {ids[0]} 'Cat' (did you mean 'cat'?), "
+        f"'unknown', 'dog', 'eel']: id {ids[0]} 'Cat' (did you mean 'cat'?), "
         f"id {ids[1]} 'COW' (did you mean 'cow'?), id {ids[2]} 'unkown'; change "
         "them to one of those. Once the file is fixed, rerun the same command "
         "to resume.\n"
     ) in _refusal(tmp_path, capsys)
+
+
+def test_the_labels_a_query_file_can_take_are_named_the_in_classes_first(
+    tmp_path, capsys
+):
+    # Every label of the table was named, sorted, the IN classes and the OOD
+    # label among them: 100,000 labels of a table made an error of a megabyte.
+    path = tmp_path / "zoo.csv"
+    _table(path, blank_from=20)
+    rows = path.read_text().splitlines()
+    rows += [
+        row.rsplit(",", 1)[0] + f",ood{i:02d}" for i, row in enumerate(rows[21:51])
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    ids = [row.split(",")[0] for row in query.read_text().splitlines()[1:]]
+    query.write_text("id,label\n" + "".join(f"{i},Cat\n" for i in ids))
+    message = _refusal(tmp_path, capsys)
+    assert (
+        "not one of ['cat', 'cow', 'unknown', 'dog', 'eel', 'ood00', 'ood01', "
+        in message
+    )
+    assert "'ood14', ...] (35 labels): id" in message and "'ood29'" not in message
 
 
 @pytest.mark.parametrize(
