@@ -794,6 +794,9 @@ def _markdown_text(text):
     in summary.md: "c*d*" was in italics, "__x__" in bold, "$x$" math on
     GitHub."""
     text = re.sub(r"([\\`*_\[\]<>|~$&])", r"\\\1", text)
+    # A line break (in a file's name) started a line of its own, maybe a
+    # heading: shown escaped, as _file_name shows bytes that are not UTF-8.
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
     # And what starts a heading or a list at the start of a line.
     text = re.sub(r"^([#+=-])", r"\\\1", text)
     return re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", text)

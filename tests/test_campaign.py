@@ -1056,6 +1056,16 @@ def test_the_summary_shows_the_names_of_the_file_and_classes_as_written(
     assert re.sub(r"\\([!-/:-@[-`{-~])", r"\1", line).startswith(setting)
 
 
+def test_a_line_break_in_the_files_name_starts_no_line_of_the_summary(tmp_path):
+    # "zoo\n# Heading.csv" made a heading of summary.md, and "\n\n" a paragraph.
+    _run_with_classes_renamed(
+        tmp_path / "zoo\n\n# big\r.csv", {"cat": "cat", "cow": "cow"}
+    )
+    summary = (tmp_path / "out" / "summary.md").read_bytes().decode()
+    first = summary.splitlines()[0]
+    assert first.startswith(r"zoo\n\n# big\r.csv: IN classes cat, cow, ")
+
+
 @pytest.mark.skipif(
     Version(sklearn.__version__) < Version("1.7"),
     reason="scikit-learn gives this warning from 1.7 on",
