@@ -5,7 +5,11 @@ strategy, trial, variant) run of ``openset_benchmark.py``, or (preset, split,
 noise, strategy) run of ``cifar.py``. :func:`read_cell` is the one check that
 the runs (is this cell finished?), the reports and ``compare_cells.py`` (may
 its numbers be used?) apply: a truncated, foreign, incomplete or edited file
-is never counted as a result.
+is never counted as a result. A cell records the versions that computed it
+(:func:`skal_openset._experiment.versions`: this package's version and source
+hash, scikit-learn's, torch's and numpy's): a run names its finished cells of
+other versions, or computes them again (:func:`cells_to_run`), and a report
+names the versions it mixes (:func:`warn_of_mixed_versions`).
 """
 
 import hashlib
@@ -17,6 +21,7 @@ from typing import NamedTuple
 
 from skal_openset._atomic import atomic_path
 from skal_openset._datasets import zip_fingerprint
+from skal_openset._experiment import other_versions
 from skal_openset._hashing import content_hash
 from skal_openset._signals import sigterm_as_ctrl_c
 
@@ -233,3 +238,103 @@ def other_data_error(paths, data_of, layout=TABULAR_CELLS):
                 "folder (--results-dir), or delete the cells of the other data"
             )
     return None
+
+
+RERUN_OPTION = "--rerun-other-versions"  # the runs' option that recomputes them
+
+
+def add_rerun_option(run):
+    """Add :data:`RERUN_OPTION` to the parser of a script's run command."""
+    run.add_argument(
+        RERUN_OPTION,
+        action="store_true",
+        help="run again the finished cells that other versions of skal_openset, "
+        "scikit-learn, torch or numpy wrote, or that record none (default: "
+        "count them as finished, with a warning naming them)",
+    )
+
+
+def other_version_cells(paths, layout=TABULAR_CELLS):
+    """The valid cell files among `paths` that other versions wrote, by
+    version: {(those, these): [paths]}, the versions that differ in words
+    (:func:`skal_openset._experiment.other_versions`); cells that record no
+    versions form one group. A damaged file is left out: it runs again."""
+    groups = {}
+    for path in sorted(paths):
+        try:
+            content = read_cell(path, layout=layout)
+        except InvalidCellError:
+            continue
+        other = other_versions(content.get("versions"))
+        if other is not None:
+            groups.setdefault(other, []).append(path)
+    return groups
+
+
+def cells_to_run(cells, path_of, finished, rerun_other_versions, layout=TABULAR_CELLS):
+    """The `cells` a run runs, in their order: those not `finished` (a
+    function of a cell), and those other versions wrote where
+    `rerun_other_versions`; where not, those are named in a warning.
+    `path_of` gives a cell's file."""
+    done = [finished(cell) for cell in cells]
+    groups = other_version_cells(
+        [path_of(cell) for cell, d in zip(cells, done) if d], layout
+    )
+    stale = set()
+    if rerun_other_versions:
+        stale = {path for paths in groups.values() for path in paths}
+    else:
+        warn_of_other_versions(groups)
+    return [cell for cell, d in zip(cells, done) if not d or path_of(cell) in stale]
+
+
+def warn_of_other_versions(groups):
+    """Warn that the finished cells `groups` (of :func:`other_version_cells`)
+    count as finished though other versions wrote them, and say what to do."""
+    if not groups:
+        return
+    written = "; ".join(
+        f"{len(paths)} by {then} (this run has {now}), e.g. {paths[0]}"
+        for (then, now), paths in groups.items()
+    )
+    warnings.warn(
+        f"finished cells of this run were written with other versions: {written}. "
+        "They count as finished, and a report would mix them with the cells "
+        f"these versions write: run again with {RERUN_OPTION} to compute them "
+        "again, or keep them as they are.",
+        UserWarning,
+        stacklevel=2,
+    )
+
+
+def warn_of_mixed_versions(folder, contents):
+    """Warn when the cells of `folder` a report reads, `contents` ({path:
+    content}), were written with different versions: name each version's
+    cells by the versions that differ, and say what to do."""
+    groups = {}
+    for path, content in sorted(contents.items()):
+        recorded = content.get("versions")
+        key = json.dumps(recorded, sort_keys=True)
+        groups.setdefault(key, (recorded, []))[1].append(path)
+    if len(groups) < 2:
+        return
+    recorded = [r for r, _ in groups.values() if r is not None]
+    names = list(dict.fromkeys(name for r in recorded for name in r))
+    differ = [n for n in names if len({r.get(n) for r in recorded}) > 1] or names
+    mixed = "; ".join(
+        f"{len(paths)} with "
+        + (
+            "versions not recorded (written before cells recorded them)"
+            if r is None
+            else ", ".join(f"{n} {r.get(n)}" for n in differ)
+        )
+        + f", e.g. {paths[0]}"
+        for r, paths in groups.values()
+    )
+    warnings.warn(
+        f"the report mixes cells of {folder} written with different versions: "
+        f"{mixed}. Run their suite again with {RERUN_OPTION} to compute them "
+        "with one version, or keep them as they are.",
+        UserWarning,
+        stacklevel=2,
+    )

@@ -4,8 +4,9 @@ Every (preset, split, noise, strategy) cell runs :func:`make_cifar_split`
 (one trial per class split, seeded by the split's index, as the paper) and
 :func:`run_active_learning`, and is written to
 ``results/cells/cifar-<preset>/<cell>.json`` as soon as it finishes; a
-rerun skips finished cells, and is refused where they were made from other
-``--data`` (the cells record its fingerprint). The contrastive purity
+rerun skips finished cells (naming those other versions of the code wrote,
+which ``--rerun-other-versions`` runs again), and is refused where they were
+made from other ``--data`` (the cells record its fingerprint). The contrastive purity
 encoder is fitted once per (split, noise) on the unlabelled pool, before the
 cells, and cached on disk (``joblib.Memory``), so every strategy of a trial
 scores with the same one. On the CPU, encoders and cells run on one thread
@@ -76,7 +77,10 @@ from sklearn.model_selection import train_test_split
 
 from _cells import (
     CIFAR_CELLS,
+    RERUN_OPTION,
     InvalidCellError,
+    add_rerun_option,
+    cells_to_run,
     data_fingerprint,
     invalid_cell_message,
     is_finished,
@@ -123,6 +127,7 @@ from skal_openset import (
 )
 from skal_openset._argtypes import Repeatable, job_count, user_path
 from skal_openset._contrastive import encoder_code
+from skal_openset._experiment import versions
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -473,6 +478,8 @@ def _run_cell(cell, path, data, cache_dir, device):
         "device": device,
         # which data: a run on other data into these cells is refused
         "data": made_from(data),
+        # which code: a rerun names the finished cells of other versions
+        "versions": versions(),
         "records": records,
     }
     return write_cell(path, result)
@@ -499,10 +506,22 @@ def strategies_error(preset, strategies):
     return None
 
 
-def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=None):
+def run_preset(
+    preset,
+    *,
+    data,
+    results,
+    cache_dir,
+    device,
+    n_jobs,
+    strategies=None,
+    rerun_other_versions=False,
+):
     """Run every cell, ``n_jobs`` trials at a time: their encoders, then their cells.
 
     `strategies` restricts the run to those columns of the preset (None: all).
+    Finished cells are skipped, but those other versions of the code wrote
+    are named in a warning, or run again where `rerun_other_versions`.
 
     Trials go noise by noise, in the preset's order, so an interrupted run
     leaves whole trials, every split of the first noise ratios first. The run
@@ -524,7 +543,13 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
     cells = grid(preset)
     if strategies:
         cells = [c for c in cells if c["strategy"] in strategies]
-    todo = [c for c in cells if not finished(results, c)]
+    todo = cells_to_run(
+        cells,
+        lambda c: cell_path(results, c),
+        lambda c: finished(results, c),
+        rerun_other_versions,
+        CIFAR_CELLS,
+    )
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir, data).cache(fit_by_name)
     commit = code_version()  # the code the cells run, not the code at their end
@@ -560,6 +585,7 @@ def run_preset(preset, *, data, results, cache_dir, device, n_jobs, strategies=N
         run = {
             "command": f"python benchmarks/cifar.py run {preset} --device {device} "
             f"--n-jobs {n_jobs}"
+            + (f" {RERUN_OPTION}" if rerun_other_versions else "")
             + (
                 " --strategies " + " ".join(f"'{s}'" for s in strategies)
                 if strategies
@@ -628,6 +654,7 @@ def main():
         action=Repeatable,
         help="run only the cells of these columns (default: all of the preset)",
     )
+    add_rerun_option(run)
     report = commands.add_parser("report", help="cifar.md and figures from the cells")
     add_results_dir(
         parser,
@@ -659,6 +686,7 @@ def main():
             device=args.device,
             n_jobs=args.n_jobs,
             strategies=args.strategies,
+            rerun_other_versions=args.rerun_other_versions,
         )
     else:
         from cifar_report import write_cifar_report

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from _cells import CIFAR_CELLS, read_cell
+from _cells import CIFAR_CELLS, read_cell, warn_of_mixed_versions
 from _common import ResultsError, write_text_atomic
 from cifar import PRESETS, measured_defaults
 from openset_benchmark import make_strategy
@@ -32,17 +32,19 @@ CIFAR_RUN_KEYS = _RUN_KEYS | {"encoder_wall_seconds"}  # what preset_section rea
 def load_cifar_cells(results, preset):
     """(records tagged with their cell keys, cell results, run log) of a preset."""
     folder = results / "cells" / f"cifar-{preset}"
-    records, cells = [], []
+    records, contents = [], {}
     for path in sorted(folder.glob("*.json")):
-        cell = read_cell(path, layout=CIFAR_CELLS, rounds=PRESETS[preset]["rounds"])
+        cell = contents[path] = read_cell(
+            path, layout=CIFAR_CELLS, rounds=PRESETS[preset]["rounds"]
+        )
         keys = dict(cell["cell"], dataset="cifar10", trial=cell["cell"]["split"])
         keys["strategy"] = _RENAMED.get(keys["strategy"], keys["strategy"])
         keys["cell"] = f"cifar10 {int(100 * keys['noise'])}%"
         records += [{**keys, **r} for r in cell["records"]]
-        cells.append(cell)
+    warn_of_mixed_versions(folder, contents)
     log = folder / "_runs.jsonl"
     runs = _read_run_log(log, CIFAR_RUN_KEYS) if log.exists() else []
-    return records, cells, runs
+    return records, list(contents.values()), runs
 
 
 def _auroc_lines(records):

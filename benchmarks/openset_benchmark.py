@@ -5,13 +5,15 @@ split-dataset protocol with :func:`skal_openset.run_active_learning` and is
 written to ``results/cells/<suite>/<cell>.json`` as soon as it finishes
 (atomically, with a checksum, and the path and fingerprint of its data); a rerun
 skips finished cells and reruns invalid ones, so an interrupted run loses
-nothing, and is refused where a cell of one of its data sets there was made from
-other data (the report would mix them); the cells of a class split that
-cannot be drawn (too few OOD examples for a high noise ratio) are skipped, with
-a message, and the run goes on. Ctrl-C stops a run with exit status
-130 and writes nothing from the cells it interrupted. Cells run in
-parallel through joblib (``--n-jobs``), so the same command can run on a Dask
-cluster through joblib's backend (``--backend dask``, ``--scheduler``).
+nothing (finished cells that other versions of the code wrote are named, and
+``--rerun-other-versions`` runs them again), and is refused where a cell of one
+of its data sets there was made from other data (the report would mix them);
+the cells of a class split that cannot be drawn (too few OOD examples for a
+high noise ratio) are skipped, with a message, and the run goes on. Ctrl-C
+stops a run with exit status 130 and writes nothing from the cells it
+interrupted. Cells run in parallel through joblib (``--n-jobs``), so the same
+command can run on a Dask cluster through joblib's backend (``--backend
+dask``, ``--scheduler``).
 
     python benchmarks/openset_benchmark.py run tabular [--quick] [--n-jobs 2]
     python benchmarks/openset_benchmark.py run fashion [--quick]
@@ -51,7 +53,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _cells import (
+    RERUN_OPTION,
     InvalidCellError,
+    add_rerun_option,
+    cells_to_run,
     invalid_cell_message,
     is_finished,
     made_from,
@@ -102,6 +107,7 @@ from skal_openset._argtypes import (
     user_path,
 )
 from skal_openset._datasets import _TooFewOODError
+from skal_openset._experiment import versions
 from skal_openset._model_scores import check_rows, ood_label_of
 from skal_openset._rows import row_keys
 
@@ -556,6 +562,8 @@ def _run_cell(cell, data_dir, results):
         "landscapes": snapshots,
         # which data: a run on other data into these cells is refused
         "data": made_from(dataset_source(dataset, data_dir)),
+        # which code: a rerun names the finished cells of other versions
+        "versions": versions(),
     }
     return write_cell(cell_path(cell, results), result)
 
@@ -720,7 +728,12 @@ def run_suite(args):
     )
     if error:  # the report would average cells of both
         raise ResultsError(error)
-    todo = [c for c in cells if not is_finished(cell_path(c, args.results_dir), c)]
+    todo = cells_to_run(
+        cells,
+        lambda c: cell_path(c, args.results_dir),
+        lambda c: is_finished(cell_path(c, args.results_dir), c),
+        args.rerun_other_versions,
+    )
     if not todo:  # logged, it would be listed as a run that made the results
         print(f"{args.suite}: all {len(cells)} cells had finished; nothing ran")
         return
@@ -746,6 +759,8 @@ def run_suite(args):
     if args.strategies:
         command += " --strategies " + " ".join(f"'{s}'" for s in args.strategies)
     command += f" --n-jobs {args.n_jobs}"
+    if args.rerun_other_versions:
+        command += f" {RERUN_OPTION}"
     if args.backend != BACKEND:
         command += f" --backend {args.backend}"
     if args.scheduler is not None:
@@ -870,6 +885,7 @@ def main():
         "--scheduler",
         help="with --backend dask: the scheduler address (default: a local cluster)",
     )
+    add_rerun_option(run)
     add_data_dir(run)
     report = commands.add_parser(
         "report", help="tables, figures and RESULTS.md from the cells"

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
-from _cells import read_cell
+from _cells import read_cell, warn_of_mixed_versions
 from _common import (
     ResultsError,
     path_option,
@@ -37,9 +37,10 @@ _RENAMED = {"MQ-Net (paper)": "MQ-Net (exp-z+latest+top-k)"}
 
 def load_cells(results, suite):
     """Records of every finished cell of a suite, each tagged with its cell keys."""
-    records, landscapes = [], []
-    for path in sorted((results / "cells" / suite).glob("*.json")):
-        cell = read_cell(path)
+    records, landscapes, contents = [], [], {}
+    folder = results / "cells" / suite
+    for path in sorted(folder.glob("*.json")):
+        cell = contents[path] = read_cell(path)
         keys = {k: v for k, v in cell["cell"].items() if k != "suite"}
         keys["strategy"] = _RENAMED.get(keys["strategy"], keys["strategy"])
         keys.setdefault("variant", "default")
@@ -49,6 +50,7 @@ def load_cells(results, suite):
             bought = {r["round"]: r["query_size"] for r in cell["records"]}
             snaps = [_round_query(s, bought[s["round"]]) for s in cell["landscapes"]]
             landscapes.append((keys, snaps))
+    warn_of_mixed_versions(folder, contents)
     return records, landscapes
 
 

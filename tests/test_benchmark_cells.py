@@ -38,6 +38,7 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
+from skal_openset._experiment import versions
 
 
 @pytest.fixture(autouse=True)
@@ -255,7 +256,9 @@ def test_is_finished_warns_with_file_name(tmp_path):
         assert is_finished(path, cell)
 
 
-def run_args(results, data_dir, backend="loky", strategies=None):
+def run_args(
+    results, data_dir, backend="loky", strategies=None, rerun_other_versions=False
+):
     return bench.argparse.Namespace(
         suite="tabular",
         quick=True,
@@ -267,6 +270,7 @@ def run_args(results, data_dir, backend="loky", strategies=None):
         scheduler=None,
         data_dir=data_dir,
         results_dir=results,
+        rerun_other_versions=rerun_other_versions,
     )
 
 
@@ -477,6 +481,78 @@ def test_a_rerun_with_every_cell_finished_runs_and_logs_nothing(
     bench.run_suite(run_args(tmp_path, tiny_data_dir))
     assert log.read_text() == logged
     assert capsys.readouterr().out == "tabular: all 2 cells had finished; nothing ran\n"
+
+
+def _rewrite(path, **changes):
+    """Write the cell file `path` again, valid, with `changes` (None: key left out)."""
+    old = {k: v for k, v in read_cell(path).items() if k != "checksum"}
+    new = {k: v for k, v in {**old, **changes}.items() if v is not None}
+    write_cell(path, new)
+
+
+def test_a_rerun_names_the_finished_cells_of_other_versions_and_can_rerun_them(
+    tmp_path, tiny_data_dir, monkeypatch, capsys
+):
+    # After an upgrade, a rerun counted the cells of the old code as finished,
+    # and the report mixed them with the new ones without a word.
+    monkeypatch.setattr(bench, "grid", two_cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    upgraded, unrecorded = (
+        bench.cell_path(c, tmp_path) for c in two_cells("tabular", True, 1)
+    )
+    now = read_cell(upgraded)["versions"]
+    assert now == versions()
+    _rewrite(upgraded, versions={**now, "scikit-learn": "1.0.0"})
+    _rewrite(unrecorded, versions=None)  # as written before cells recorded them
+    capsys.readouterr()
+    with pytest.warns(UserWarning) as caught:
+        bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    (message,) = [str(w.message) for w in caught]
+    sklearn_now = now["scikit-learn"]
+    assert (
+        f"1 by scikit-learn 1.0.0 (this run has scikit-learn {sklearn_now}), "
+        f"e.g. {upgraded}" in message
+    )
+    assert "1 by an earlier skal_openset, which recorded no versions (" in message
+    assert f"e.g. {unrecorded}" in message and "--rerun-other-versions" in message
+    assert capsys.readouterr().out == "tabular: all 2 cells had finished; nothing ran\n"
+    # The report names the versions it mixes, by what differs.
+    suite = two_cells("tabular", True, 1)[0]["suite"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's: once per message
+        report.load_cells(tmp_path, suite)
+        report.load_cells(tmp_path, suite)  # as a report of two sections does
+    (message,) = [str(w.message) for w in caught]
+    assert "different versions: " in message
+    # Beside cells that record none, every version is named.
+    assert f"scikit-learn 1.0.0, torch {now['torch']}" in message
+    assert f"numpy {now['numpy']}, e.g. {upgraded}" in message
+    assert (
+        "1 with versions not recorded (written before cells recorded them), "
+        f"e.g. {unrecorded}" in message
+    )
+    assert "--rerun-other-versions" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bench.run_suite(run_args(tmp_path, tiny_data_dir, rerun_other_versions=True))
+        assert "ran 2 of 2 cells" in capsys.readouterr().out
+        assert read_cell(upgraded)["versions"] == now
+        assert read_cell(unrecorded)["versions"] == now
+        report.load_cells(tmp_path, suite)  # one version: no warning
+        bench.run_suite(run_args(tmp_path, tiny_data_dir))
+
+
+def test_a_report_of_cells_that_record_no_versions_says_nothing_of_them(tmp_path):
+    # The committed cells record none: their report is as before.
+    folder = tmp_path / "cells" / "t"
+    folder.mkdir(parents=True)
+    for trial in range(2):
+        cell = dict(content()["cell"], trial=trial)
+        write_cell(folder / f"{trial}.json", dict(content(), cell=cell))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        records, _ = report.load_cells(tmp_path, "t")
+    assert len(records) == 4
 
 
 def test_run_only_the_chosen_strategies(tmp_path, tiny_data_dir, monkeypatch, capsys):
