@@ -860,8 +860,10 @@ def run_interactive(
                 _another_campaign(state, state_path, tables, options)
                 + f" {_how_to_keep_labels(output / 'queries')}"
             )
-        # Kept by value from now on, as a new state keeps them.
+        # Kept by value from now on, as a new state keeps them, with the
+        # options as this code gives them (which the fingerprint matched).
         state["fingerprint"], state["table"] = fingerprint.saved, table
+        state["options"] = options
         log(f"Resuming from {state_path} after round {len(state['records'])}.")
         warn_of_other_versions(
             state_path,
@@ -1276,10 +1278,12 @@ def _interactive_record(round_, learner, ood_label, size, in_share, spent):
     }
 
 
-def table_fingerprint(X, labels, *options):
+def table_fingerprint(X, labels, *options, earlier=()):
     """What identifies a campaign: the table and the options that shape it,
     a :class:`Fingerprint` (an option may hold a fitted encoder), of the
-    string `labels` by value (:func:`_by_value`).
+    string `labels` by value (:func:`_by_value`). `earlier`: lists of the
+    options as states of earlier code may have held them (the IN classes in
+    the order given), which ``matches`` takes too.
 
     States held ``joblib.hash`` of them, the same as the fingerprint with
     timings where no option holds a torch tensor; a tensor's was of its
@@ -1290,25 +1294,29 @@ def table_fingerprint(X, labels, *options):
     fingerprint's ``matches`` takes those too, at that width or at the
     `widths` it is given.
     """
-    return _TableFingerprint(X, labels, options)
+    return _TableFingerprint(X, labels, options, earlier)
 
 
 class _TableFingerprint(Fingerprint):
     """:func:`table_fingerprint`'s :class:`Fingerprint`."""
 
-    def __init__(self, X, labels, options):
+    def __init__(self, X, labels, options, earlier=()):
         labels = np.asarray(labels)
         super().__init__([X, _by_value(labels), *options])
         # the width load_table gives them, which states of earlier code hashed
         self.given_width = labels.itemsize // 4 if labels.dtype.kind == "U" else None
+        self.earlier = [list(each) for each in earlier]
 
     def matches(self, saved, widths=()):
         """Whether a state that holds the fingerprint `saved` is of the value,
         the labels by value, or, hashed by earlier code, as wide as given or
-        at one of the `widths`. Each width costs hashing the table again."""
+        at one of the `widths`, with the options or their `earlier` lists.
+        Each try costs hashing the table again."""
         if super().matches(saved):
             return True
         X, labels, *options = self.value
+        if any(Fingerprint([X, labels, *each]).matches(saved) for each in self.earlier):
+            return True
         tried = {labels.itemsize // 4}
         for width in (self.given_width, *widths):
             # a hash at a narrower width than the labels would cut them short
@@ -1316,7 +1324,10 @@ class _TableFingerprint(Fingerprint):
                 continue
             tried.add(width)
             wide = labels.astype(f"<U{width}")
-            if Fingerprint([X, wide, *options]).matches(saved):
+            if any(
+                Fingerprint([X, wide, *each]).matches(saved)
+                for each in (options, *self.earlier)
+            ):
                 return True
         return False
 

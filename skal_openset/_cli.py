@@ -641,7 +641,9 @@ def run_own_data(args):
     output = args.output
     if args.interactive:
         options = {
-            "--in-classes": in_classes,
+            # Sorted, as the learner keeps its classes: listed in another
+            # order, they are the same campaign.
+            "--in-classes": sorted(in_classes),
             "--ood-label": args.ood_label,
             "--strategy": args.strategy,
             "--classifier": args.classifier,
@@ -663,8 +665,16 @@ def run_own_data(args):
             poll_seconds=args.poll_seconds or 2.0,
             timeout=args.timeout,
             # In this order, the fingerprint of the states written before
-            # the options were kept.
-            fingerprint=table_fingerprint(X, labels, *options.values()),
+            # the options were kept; those written before the classes were
+            # sorted hashed them in the order given.
+            fingerprint=table_fingerprint(
+                X,
+                labels,
+                *options.values(),
+                earlier=[[*{**options, "--in-classes": in_classes}.values()]]
+                if in_classes != options["--in-classes"]
+                else [],
+            ),
             options=options,
             # The table's own id (left out as a feature) beside the query's,
             # which is the row's position: "id" names both.

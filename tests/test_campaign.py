@@ -40,7 +40,7 @@ from skal_openset import (
     save_object,
 )
 from skal_openset import _cli as cli
-from skal_openset._campaign import check_in_classes, load_table
+from skal_openset._campaign import check_in_classes, load_table, table_fingerprint
 from skal_openset._cli import main
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
@@ -3395,6 +3395,55 @@ def test_a_resume_names_each_option_that_shapes_the_campaign(
     # (it is in the fingerprint), but as "another campaign", naming nothing.
     _campaign_waiting_for_labels(tmp_path, capsys)
     assert f"or options: {named}. Rerun" in _refusal(tmp_path, capsys, *changed)
+
+
+def test_a_campaign_resumes_with_its_in_classes_listed_in_another_order(
+    tmp_path, capsys
+):
+    # The state held them in the order given, so --in-classes cat,cow was
+    # refused as "--in-classes was cow,cat, now cat,cow": the learner keeps
+    # its classes sorted, and the order changes nothing else (the queries
+    # list ids and labels).
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--in-classes", "cow,cat")
+    state = load_object(tmp_path / "out" / "state.joblib")
+    assert state["learner"].classes_.tolist() == ["cat", "cow"]
+    assert "--in-classes was" not in _refusal(
+        tmp_path, capsys, "--in-classes", "cat,cow", "--budget", "8"
+    )
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--in-classes", "cat,cow")
+    assert "Resuming from" in capsys.readouterr().out
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path, "--in-classes", "cow,cat")
+    assert 2 in load_object(tmp_path / "out" / "state.joblib")["taught"]
+
+
+def test_a_campaign_of_earlier_code_resumes_with_its_in_classes_in_either_order(
+    tmp_path, capsys
+):
+    # States of earlier code hashed the classes in the order given: they
+    # resume with it, and once saved again, in any order.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--in-classes", "cow,cat")
+    state_path = tmp_path / "out" / "state.joblib"
+    state = load_object(state_path)
+    X, labels = load_table(tmp_path / "zoo.csv", "species", in_classes=["cow", "cat"])
+    options = {**state["options"], "--in-classes": ["cow", "cat"]}
+    state["options"] = options
+    state["fingerprint"] = table_fingerprint(X, labels, *options.values()).saved
+    save_object(state, state_path)
+    # Not in the other order: that state cannot tell it from another campaign.
+    assert "--in-classes was cow,cat, now cat,cow" in _refusal(
+        tmp_path, capsys, "--in-classes", "cat,cow"
+    )
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path, "--in-classes", "cow,cat")
+    assert "Resuming from" in capsys.readouterr().out
+    _wait_briefly(tmp_path, "--in-classes", "cat,cow")
+    assert "Resuming from" in capsys.readouterr().out
 
 
 def test_a_blank_query_with_its_label_column_renamed_is_kept_without_the_state(
