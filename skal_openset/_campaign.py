@@ -850,8 +850,14 @@ def run_interactive(
             if isinstance(state, dict)
             else []
         )
+        # Earlier code hashed the scikit-learn version estimators pickle with.
+        sklearn_version = (
+            (state.get("versions") or {}).get("scikit-learn")
+            if isinstance(state, dict)
+            else None
+        )
         if not isinstance(state, dict) or not fingerprint.matches(
-            state.get("fingerprint"), widths
+            state.get("fingerprint"), widths, sklearn_version
         ):
             # by value, as given (by earlier code), at the widths it had
             tables = [table, joblib.hash([X, labels])]
@@ -1307,15 +1313,19 @@ class _TableFingerprint(Fingerprint):
         self.given_width = labels.itemsize // 4 if labels.dtype.kind == "U" else None
         self.earlier = [list(each) for each in earlier]
 
-    def matches(self, saved, widths=()):
+    def matches(self, saved, widths=(), sklearn_version=None):
         """Whether a state that holds the fingerprint `saved` is of the value,
         the labels by value, or, hashed by earlier code, as wide as given or
-        at one of the `widths`, with the options or their `earlier` lists.
+        at one of the `widths`, with the options or their `earlier` lists,
+        under the state's `sklearn_version` (:meth:`Fingerprint.matches`).
         Each try costs hashing the table again."""
-        if super().matches(saved):
+        if super().matches(saved, sklearn_version):
             return True
         X, labels, *options = self.value
-        if any(Fingerprint([X, labels, *each]).matches(saved) for each in self.earlier):
+        if any(
+            Fingerprint([X, labels, *each]).matches(saved, sklearn_version)
+            for each in self.earlier
+        ):
             return True
         tried = {labels.itemsize // 4}
         for width in (self.given_width, *widths):
@@ -1325,7 +1335,7 @@ class _TableFingerprint(Fingerprint):
             tried.add(width)
             wide = labels.astype(f"<U{width}")
             if any(
-                Fingerprint([X, wide, *each]).matches(saved)
+                Fingerprint([X, wide, *each]).matches(saved, sklearn_version)
                 for each in (options, *self.earlier)
             ):
                 return True

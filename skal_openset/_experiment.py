@@ -190,13 +190,17 @@ class _OtherExperimentError(ValueError):
         self.differ, self.other_code = differ, other_code
 
 
-def _parts_that_differ(fingerprint, saved_parts):
+def _parts_that_differ(fingerprint, saved_parts, sklearn_version):
     """The names of the items of `fingerprint` that differ from those of a
-    checkpoint's, `saved_parts`; None where it does not tell (saved before
-    checkpoints held them, or no item differs)."""
+    checkpoint's, `saved_parts`, hashed under `sklearn_version` (None: not
+    recorded); None where it does not tell (saved before checkpoints held
+    them, or no item differs)."""
     if saved_parts is None:
         return None
-    return fingerprint.parts_that_differ(_FINGERPRINT_PARTS, saved_parts) or None
+    differ = fingerprint.parts_that_differ(
+        _FINGERPRINT_PARTS, saved_parts, sklearn_version
+    )
+    return differ or None
 
 
 def _what_differs(differ):
@@ -237,8 +241,12 @@ def _resume(checkpoint, fingerprint, n_rounds):
             "path of a file that is not there yet to start the run (skal-openset "
             "run: another --output folder)."
         )
-    if not fingerprint.matches(state["fingerprint"]):
-        differ = _parts_that_differ(fingerprint, state.get("fingerprint_parts"))
+    # Earlier code hashed the scikit-learn version its estimators pickle with.
+    sklearn_version = (state.get("versions") or {}).get("scikit-learn")
+    if not fingerprint.matches(state["fingerprint"], sklearn_version):
+        differ = _parts_that_differ(
+            fingerprint, state.get("fingerprint_parts"), sklearn_version
+        )
         # Other code (an upgrade of this package or of scikit-learn) may hash
         # the same experiment otherwise: the user changed nothing. Not its
         # numbers: those differ as the user gave them.

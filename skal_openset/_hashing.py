@@ -4,6 +4,7 @@ import pickle
 
 import joblib.hashing
 import numpy as np
+import sklearn
 import torch
 from sklearn.base import BaseEstimator
 
@@ -48,11 +49,13 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
     """joblib's hash, with torch tensors hashed by their values: their pickles
     differ from one process (or clone) to the next. The attributes whose
     names `left_out` (a predicate, None: none) accepts are left out of an
-    object's pickled state."""
+    object's pickled state; a scikit-learn estimator pickles with
+    `sklearn_version` (None: the one installed), as another would have."""
 
-    def __init__(self, left_out=None):
+    def __init__(self, left_out=None, sklearn_version=None):
         super().__init__()
         self.left_out = left_out
+        self.sklearn_version = sklearn_version
 
     def save(self, obj):
         if isinstance(obj, torch.Tensor):
@@ -61,12 +64,13 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
         super().save(obj)
 
     def reducer_override(self, obj):
-        if self.left_out is None or isinstance(obj, type):  # a class: methods
-            return NotImplemented
+        versioned = self.sklearn_version is not None and isinstance(obj, BaseEstimator)
+        if (self.left_out is None and not versioned) or isinstance(obj, type):
+            return NotImplemented  # a class: its methods
         names = [*getattr(obj, "__dict__", ()), *_slot_names(type(obj))]
         if isinstance(obj, BaseEstimator):
             names.append("_sklearn_version")  # what its __getstate__ adds
-        if not any(map(self.left_out, names)):
+        if not versioned and not any(map(self.left_out, names)):
             return NotImplemented  # pickled as usual
         reduced = list(obj.__reduce_ex__(self.proto))
         state = reduced[2] if len(reduced) > 2 else None
@@ -80,7 +84,14 @@ class _ContentHasher(joblib.hashing.NumpyHasher):
         return tuple(reduced)
 
     def _kept(self, attributes):
-        return {k: v for k, v in attributes.items() if not self.left_out(k)}
+        kept = {
+            k: v
+            for k, v in attributes.items()
+            if self.left_out is None or not self.left_out(k)
+        }
+        if self.sklearn_version is not None and "_sklearn_version" in kept:
+            kept["_sklearn_version"] = self.sklearn_version
+        return kept
 
 
 def _slot_names(cls):
@@ -108,8 +119,9 @@ class Fingerprint:
     and a resume with others warns. A checkpoint that holds it, or what
     checkpoints held before (the hash with that version; before that, with
     the timings too: those whose timings are the same, an encoder loaded
-    from a cache, still resume), :meth:`matches`. Those hashes are made only
-    when the first does not match: hashing the value (a whole pool) again on
+    from a cache, still resume), :meth:`matches`, also under another
+    scikit-learn than the one it records. Those hashes are made only when
+    the first does not match: hashing the value (a whole pool) again on
     every resume costs as much.
     """
 
@@ -117,11 +129,17 @@ class Fingerprint:
         self.value = value
         self.saved = _ContentHasher(_is_timing_or_version).hash(value)
 
-    def matches(self, saved):
+    def matches(self, saved, sklearn_version=None):
         """Whether a checkpoint that holds the fingerprint `saved` is of the
-        value (as it is now)."""
+        value (as it is now). `sklearn_version`: the scikit-learn version the
+        checkpoint records (None: none), which earlier code hashed in its
+        estimators' pickles."""
+        versions = [None]  # the one installed
+        if sklearn_version not in (None, sklearn.__version__):
+            versions.append(sklearn_version)
         return saved == self.saved or any(
-            saved == _ContentHasher(left_out).hash(self.value)
+            saved == _ContentHasher(left_out, version).hash(self.value)
+            for version in versions
             for left_out in (_is_timing, None)
         )
 
@@ -134,13 +152,14 @@ class Fingerprint:
             for name, part in zip(names, self.value, strict=True)
         }
 
-    def parts_that_differ(self, names, saved_parts):
+    def parts_that_differ(self, names, saved_parts, sklearn_version=None):
         """The `names` of the items whose hash in `saved_parts`, a checkpoint's
         :meth:`parts`, does not match them as :meth:`matches` tells: an item
-        of a checkpoint hashed with the scikit-learn version in differs only
-        if it does otherwise."""
+        of a checkpoint hashed with the scikit-learn version in (that one,
+        `sklearn_version`, where it records one) differs only if it does
+        otherwise."""
         return [
             name
             for name, part in zip(names, self.value, strict=True)
-            if not Fingerprint(part).matches(saved_parts.get(name))
+            if not Fingerprint(part).matches(saved_parts.get(name), sklearn_version)
         ]

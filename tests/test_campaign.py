@@ -42,6 +42,7 @@ from skal_openset import (
 from skal_openset import _cli as cli
 from skal_openset._campaign import check_in_classes, load_table, table_fingerprint
 from skal_openset._cli import main
+from skal_openset._hashing import _ContentHasher, _is_timing
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
 
@@ -2687,6 +2688,31 @@ def test_campaign_states_fingerprinted_as_before_resume(tmp_path, capsys):
         tmp_path / "script" / "out" / "state.joblib", IMAGES, IMAGE_LABELS
     )
     log = _scripted_campaign(tmp_path / "script", strategy)
+    assert log[0].startswith("Resuming")
+
+
+# Loading the PCA pickled "under" 1.7.2 warns, as it would there.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
+def test_a_campaign_state_of_earlier_code_resumes_under_another_scikit_learn(
+    tmp_path, monkeypatch
+):
+    # Earlier code hashed the version scikit-learn's estimators pickle with
+    # (a script's PCA features here): the state resumed under that
+    # scikit-learn only. It records the version.
+    pca = PCA(2).fit(_flat(IMAGES))
+    options = {"strategy": CCALQuery(features=pca.transform)}
+    state_path = tmp_path / "out" / "state.joblib"
+    with monkeypatch.context() as old:
+        old.setattr(sklearn, "__version__", "1.7.2")
+        old.setattr(sklearn.base, "__version__", "1.7.2")  # what pickles
+        _scripted_campaign(tmp_path, options["strategy"])
+        state = load_object(state_path)
+        assert state["versions"]["scikit-learn"] == "1.7.2"
+        value = [IMAGES, IMAGE_LABELS, *options.values()]
+        state["fingerprint"] = _ContentHasher(_is_timing).hash(value)
+        save_object(state, state_path)
+    with pytest.warns(UserWarning, match="written with scikit-learn 1.7.2"):
+        log = _scripted_campaign(tmp_path, options["strategy"])
     assert log[0].startswith("Resuming")
 
 

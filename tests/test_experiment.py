@@ -53,6 +53,11 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset._cli import OUTPUT_FILES, main, summary_table
+from skal_openset._experiment import (
+    _FINGERPRINT_PARTS,
+    _fingerprint,
+    _OtherExperimentError,
+)
 from skal_openset._hashing import (
     Fingerprint,
     _ContentHasher,
@@ -2345,6 +2350,54 @@ def test_a_checkpoint_of_another_scikit_learn_resumes_with_a_warning(
     value = [LogisticRegression(), _Timed([1.0, 2.0], 3.5)]
     for left_out in (_is_timing, None):
         assert Fingerprint(value).matches(_ContentHasher(left_out).hash(value))
+
+
+# Loading the estimators pickled "under" 1.7.2 warns, as it would there.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
+def test_a_checkpoint_of_earlier_code_resumes_under_another_scikit_learn(
+    split, tmp_path, monkeypatch
+):
+    # Earlier code hashed the version scikit-learn's estimators pickle with:
+    # its checkpoints resumed under that scikit-learn only, and under another
+    # were "a different experiment (the estimator differs)". They record it.
+    path = tmp_path / "run.joblib"
+
+    def run(n_rounds, max_iter=200):
+        estimator = make_pipeline(
+            StandardScaler(), LogisticRegression(max_iter=max_iter)
+        )
+        return run_active_learning(
+            split, estimator, RandomQuery(random_state=0), n_rounds=n_rounds,
+            budget=10, checkpoint=path,
+        )  # fmt: skip
+
+    with monkeypatch.context() as old:
+        old.setattr(sklearn, "__version__", "1.7.2")
+        old.setattr(sklearn.base, "__version__", "1.7.2")  # what pickles
+        run(1)
+        # as that code hashed it: the timings left out, the version in
+        state = load_object(path)
+        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+        parts = _fingerprint(
+            split, estimator, RandomQuery(random_state=0), 10.0, 1.0, 1.0
+        )
+        state["fingerprint"] = _ContentHasher(_is_timing).hash(parts.value)
+        state["fingerprint_parts"] = {
+            name: _ContentHasher(_is_timing).hash(part)
+            for name, part in zip(_FINGERPRINT_PARTS, parts.value, strict=True)
+        }
+        save_object(state, path)
+    now = sklearn.__version__
+    message = f"written with scikit-learn 1.7.2; it resumes with scikit-learn {now}"
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        assert len(run(2)) == 2
+    # Another estimator is still another experiment, named with both versions.
+    save_object(state, path)  # as the earlier code left it
+    with pytest.raises(_OtherExperimentError) as info:
+        run(2, max_iter=100)
+    assert info.value.differ == ["the estimator"]
+    assert info.value.other_code == ("scikit-learn 1.7.2", f"scikit-learn {now}")
+    assert "resume it with the versions that wrote it, delete it" in str(info.value)
 
 
 def test_a_resume_with_the_same_numbers_of_another_type_is_the_same_experiment(
