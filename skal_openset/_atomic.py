@@ -206,6 +206,28 @@ def _remove(files):
                 os.unlink(file)
 
 
+@contextlib.contextmanager
+def _writes_named(paths, temps):
+    """Name `paths` in an OSError of writing their temporary files `temps`:
+    a write or flush that fails (a full disk, an I/O error) names no file,
+    or the temporary one, which is removed."""
+    try:
+        yield
+    except OSError as failed:
+        ours = failed.filename is None or failed.filename in map(str, temps)
+        if not ours or failed.errno is None:  # another file's, or no system error
+            raise
+        what = (
+            f"Could not write {', '.join(map(str, paths))} "
+            f"({failed.strerror or failed})"
+        )
+        if len(paths) == 1:
+            message = f"{what}; it is as it was."
+        else:
+            message = f"{what}, so none was replaced: the old files are all intact."
+        raise OSError(failed.errno, message) from failed
+
+
 def _replace_all(temps, paths, backups, kept):
     """Move each of `temps` onto its path; if one move fails, put back the
     paths replaced before it from `backups` (None: a path that was not there)
@@ -269,15 +291,17 @@ def atomic_paths(paths):
     For files that belong together (a run's records and its summary): none is
     replaced unless the block wrote every one, and then all are. If the block
     raises (including ``KeyboardInterrupt``), the temporary files are removed
-    and ``paths`` are left as they were. The new files are flushed to disk
-    before the first rename; Ctrl-C during the renames waits for the last
-    one, then raises :class:`InterruptedAfterReplacing`. If a rename fails
-    (on Windows, a file another program holds open), the files replaced
-    before it are put back from a hard link (or copy) to each, made
-    beforehand, and an ``OSError`` says so; if one cannot be put back, the
-    files not in place are kept and the ``OSError`` says which holds what;
-    a Ctrl-C meanwhile, or while a failed block's files are removed, is then
-    raised as ``KeyboardInterrupt`` from that error.
+    and ``paths`` are left as they were; an ``OSError`` of writing them (a
+    full disk, which names no file) is raised anew naming ``paths``. The new
+    files are flushed to disk before the first rename; Ctrl-C during the
+    renames waits for the last one, then raises
+    :class:`InterruptedAfterReplacing`. If a rename fails (on Windows, a file
+    another program holds open), the files replaced before it are put back
+    from a hard link (or copy) to each, made beforehand, and an ``OSError``
+    says so; if one cannot be put back, the files not in place are kept and
+    the ``OSError`` says which holds what; a Ctrl-C meanwhile, or while a
+    failed block's files are removed, is then raised as ``KeyboardInterrupt``
+    from that error.
     Each temporary file is in its file's folder, so each :func:`os.replace`
     is atomic, and its name ends in ``.tmp``, so give writers that infer a
     format from the suffix the format explicitly. A replaced file keeps its
@@ -319,10 +343,11 @@ def atomic_paths(paths):
     try:
         for path in paths:
             temps.append(_temporary_beside(path))
-        yield temps
-        for tmp in temps:
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
+        with _writes_named(given, temps):
+            yield temps
+            for tmp in temps:
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
         # The last rename that can fail is the last one's: no need to put
         # back what it replaces.
         for path in paths[:-1]:

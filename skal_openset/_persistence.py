@@ -52,7 +52,8 @@ def save_object(obj: Any, path: str | os.PathLike) -> Path:
     ------
     OSError
         If `path` is a folder or ends in a separator (``results/``), or a
-        folder above it is a file or a link to nothing.
+        folder above it is a file or a link to nothing; or if it cannot be
+        written (a full disk), naming it, with ``path`` left as it was.
     KeyboardInterrupt
         On Ctrl-C, with ``path`` left as it was; except that one during the
         final rename waits for it and says that ``path`` was replaced

@@ -833,6 +833,65 @@ def test_a_backup_copy_that_fails_leaves_the_old_files_and_no_copy(
     }
 
 
+@pytest.mark.parametrize("where", ["write", "fsync", "open"])
+def test_a_failed_write_names_the_file_and_keeps_the_old_one(
+    tmp_path, monkeypatch, where
+):
+    # "[Errno 28] No space left on device" named no file: neither the one
+    # saved nor, on the command line, the disk that is full.
+    path = save_object("old", tmp_path / "state.joblib")
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if where == "write":
+        monkeypatch.setattr(_persistence.joblib, "dump", full)
+    elif where == "fsync":
+        monkeypatch.setattr(os, "fsync", full)
+    else:  # the temporary file's own name, as open() gives it
+        real_open = open
+
+        def open_failing(file, *args, **kwargs):
+            if str(file).endswith(".tmp"):
+                raise OSError(errno.EIO, "Input/output error", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(_atomic, "open", open_failing, raising=False)
+    with pytest.raises(OSError) as failed:
+        save_object("new", path)
+    monkeypatch.undo()
+    reason = "Input/output error" if where == "open" else "No space left on device"
+    assert str(failed.value) == (
+        f"[Errno {failed.value.errno}] Could not write {path} ({reason}); it is "
+        "as it was."
+    )
+    assert failed.value.errno == (errno.EIO if where == "open" else errno.ENOSPC)
+    assert load_object(path) == "old"
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_a_failed_write_of_a_set_names_its_files(tmp_path):
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    with pytest.raises(OSError) as failed:
+        with atomic_paths(paths) as temps:
+            temps[0].write_text("new")
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+    assert str(failed.value) == (
+        f"[Errno {errno.EDQUOT}] Could not write {paths[0]}, {paths[1]} (Disk "
+        "quota exceeded), so none was replaced: the old files are all intact."
+    )
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_error_of_another_file_in_the_block_is_left_as_it_is(tmp_path):
+    missing = tmp_path / "input.csv"
+    with pytest.raises(FileNotFoundError) as failed:
+        with atomic_open(tmp_path / "out.csv", "w") as f:
+            f.write(missing.read_text())
+    assert failed.value.filename == str(missing)
+    assert os.listdir(tmp_path) == []
+
+
 def test_atomic_open_refuses_a_mode_that_would_not_write_the_file(tmp_path):
     # Read ("r") or appended to ("a"), the empty temporary file would still
     # replace the file: it would be emptied.
