@@ -625,13 +625,7 @@ def folder_lock(output, written=()):
             _remove_leftovers(output, written)
             yield
         finally:
-            # Removed while still locked: a run that opened the file
-            # meanwhile finds its lock on a file gone from the folder.
-            if fcntl is not None:
-                path.unlink(missing_ok=True)
-            os.close(fd)
-            if fcntl is None:  # Windows removes no open file
-                path.unlink(missing_ok=True)
+            _release_lock(path, fd)
     finally:
         _remove_folders(created)  # unless they hold the run's outputs
 
@@ -711,9 +705,26 @@ def _take_lock(path):
                 # backup's: the name is given a new file.
                 path.unlink()
         os.close(fd)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+    except OSError as failed:  # a full disk: given up, as it is at the end
+        _release_lock(path, fd)
+        raise OSError(
+            failed.errno, f"Could not write {path} ({failed.strerror or failed})"
+        ) from failed
     return fd
+
+
+def _release_lock(path, fd):
+    """Remove the lock file at `path` and close its descriptor `fd`."""
+    # Removed while still locked: a run that opened the file meanwhile
+    # finds its lock on a file gone from the folder.
+    if fcntl is not None:
+        path.unlink(missing_ok=True)
+    os.close(fd)
+    if fcntl is None:  # Windows removes no open file
+        path.unlink(missing_ok=True)
 
 
 def _refuse_foreign_lock(path):

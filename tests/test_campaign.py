@@ -1549,6 +1549,38 @@ def test_an_output_lock_refuses_a_second_holder_and_leaves_no_trace(
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize("posix", [True, False])
+def test_an_output_lock_on_a_full_disk_is_named_and_leaves_no_trace(
+    tmp_path, monkeypatch, posix
+):
+    # Writing the process id on a full disk failed with "[Errno 28] No space
+    # left on device", naming no file, and left the lock file behind (and the
+    # folder made for it), still open and locked: a second run in the same
+    # process was refused as "in use by another run".
+    if not posix:
+        monkeypatch.setattr(_atomic, "fcntl", None)
+    write = os.write
+
+    def full(fd, data):
+        if data == f"{os.getpid()}\n".encode():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write(fd, data)
+
+    out = tmp_path / "a" / "out"
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError) as failed:
+        with _atomic.folder_lock(out):
+            pytest.fail("locked")
+    monkeypatch.setattr(os, "write", write)
+    assert str(failed.value) == (
+        f"[Errno {errno.ENOSPC}] Could not write {out / _atomic.LOCK_FILE} (No "
+        "space left on device)"
+    )
+    assert not (tmp_path / "a").exists()
+    with _atomic.folder_lock(out):  # once there is room
+        assert (out / _atomic.LOCK_FILE).read_text() == f"{os.getpid()}\n"
+
+
 def test_an_output_lock_on_a_file_system_without_locks_warns_and_runs(
     tmp_path, monkeypatch
 ):
