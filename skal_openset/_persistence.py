@@ -1,5 +1,6 @@
 """Saving and loading fitted objects: joblib files that carry the package version."""
 
+import contextlib
 import hashlib
 import importlib.util
 import io
@@ -333,6 +334,20 @@ def _module_not_found(path, exc):
     )
 
 
+@contextlib.contextmanager
+def _reads_named(path):
+    """Name `path` in an OSError of reading it (a failing disk, a network
+    share gone), which names no file."""
+    try:
+        yield
+    except OSError as failed:
+        if failed.filename is not None or failed.errno is None:
+            raise
+        raise OSError(
+            failed.errno, f"Could not read {path} ({failed.strerror or failed})"
+        ) from failed
+
+
 def load_object(path: str | os.PathLike) -> Any:
     """Load an object saved by :func:`save_object`, checking the version.
 
@@ -364,6 +379,8 @@ def load_object(path: str | os.PathLike) -> Any:
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    OSError
+        If ``path`` cannot be read (a failing disk), naming it.
     ValueError
         If the file is not a skal_openset file, is truncated or damaged, was
         written by an incompatible version, or is intact but does not load
@@ -382,7 +399,7 @@ def load_object(path: str | os.PathLike) -> Any:
         folder_remedy="give the path of the file in it that save_object wrote "
         "(e.g. checkpoint.joblib)",
     )
-    with path.open("rb") as f:
+    with path.open("rb") as f, _reads_named(path):
         header = _read_header(f, path)
         saved = header["version"]
         if _release(saved) != _release(__version__):

@@ -883,6 +883,24 @@ def test_a_failed_write_of_a_set_names_its_files(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_failed_read_names_the_file(tmp_path, monkeypatch):
+    # "[Errno 5] Input/output error" named no file: a resumed run's state,
+    # or which of a script's files, went unsaid.
+    path = save_object("saved", tmp_path / "state.joblib")
+
+    def failing_disk(*args):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(_persistence, "_digest_matches", failing_disk)
+    with pytest.raises(OSError) as failed:
+        load_object(path)
+    assert str(failed.value) == (
+        f"[Errno {errno.EIO}] Could not read {path} (Input/output error)"
+    )
+    monkeypatch.undo()
+    assert load_object(path) == "saved"
+
+
 def test_an_error_of_another_file_in_the_block_is_left_as_it_is(tmp_path):
     missing = tmp_path / "input.csv"
     with pytest.raises(FileNotFoundError) as failed:
