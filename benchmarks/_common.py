@@ -21,7 +21,7 @@ from joblib import effective_n_jobs
 from threadpoolctl import threadpool_limits
 
 from skal_openset._argtypes import user_path
-from skal_openset._atomic import atomic_open
+from skal_openset._atomic import atomic_open, atomic_paths
 from skal_openset._models import device_error
 from skal_openset._signals import sigterm_as_ctrl_c
 
@@ -151,9 +151,19 @@ def open_atomic(path, mode):
 
 
 def write_text_atomic(path, text):
-    """Write `text` to `path` with :func:`open_atomic`."""
-    with open_atomic(path, "w") as f:
-        f.write(text)
+    """Write `text` to `path` with :func:`write_texts_atomic`."""
+    write_texts_atomic({path: text})
+
+
+def write_texts_atomic(texts):
+    """Write each text of the dict `texts` to its path, all or none
+    (:func:`atomic_paths`): a failure between two writes (a full disk) left
+    a result's new JSON beside the table of an earlier run. A SIGTERM is
+    handled as in :func:`open_atomic`."""
+    with sigterm_as_ctrl_c(), atomic_paths(list(texts)) as temps:
+        for tmp, text in zip(temps, texts.values()):
+            # As atomic_open's "w": UTF-8, no newline translation.
+            tmp.write_text(text, encoding="utf-8", newline="")
 
 
 def write_json_atomic(path, obj):

@@ -34,7 +34,7 @@ from _common import (
     add_results_dir,
     child_output,
     machine_description,
-    write_text_atomic,
+    write_texts_atomic,
 )
 from skal_openset._argtypes import positive_int
 
@@ -162,9 +162,6 @@ def main():
         "sizes": sizes,
         "results": rows,
     }
-    write_text_atomic(
-        args.results_dir / "memory.json", json.dumps(result, indent=2) + "\n"
-    )
     lines = [
         f"Median (and range) of {args.repeats} runs, each a fresh process; "
         f"machine: {result['machine']}.",
@@ -181,7 +178,12 @@ def main():
             for r in rows
         ),
     ]
-    write_text_atomic(args.results_dir / "memory.md", "\n".join(lines) + "\n")
+    write_texts_atomic(
+        {
+            args.results_dir / "memory.json": json.dumps(result, indent=2) + "\n",
+            args.results_dir / "memory.md": "\n".join(lines) + "\n",
+        }
+    )
 
 
 if __name__ == "__main__":

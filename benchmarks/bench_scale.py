@@ -31,7 +31,7 @@ from _common import (
     add_results_dir,
     child_output,
     machine_description,
-    write_text_atomic,
+    write_texts_atomic,
 )
 from skal_openset._argtypes import Repeatable, positive_int
 
@@ -209,9 +209,6 @@ def main():
 
     torch.set_num_threads(args.threads)  # so that the description says so
     result = {"machine": machine_description(), "results": rows}
-    write_text_atomic(
-        args.results_dir / f"{args.output}.json", json.dumps(result, indent=2) + "\n"
-    )
     lines = [
         f"Median of the runs; machine: {result['machine']}.",
         "",
@@ -224,7 +221,13 @@ def main():
             for r in rows
         ),
     ]
-    write_text_atomic(args.results_dir / f"{args.output}.md", "\n".join(lines) + "\n")
+    json_text = json.dumps(result, indent=2) + "\n"
+    write_texts_atomic(
+        {
+            args.results_dir / f"{args.output}.json": json_text,
+            args.results_dir / f"{args.output}.md": "\n".join(lines) + "\n",
+        }
+    )
 
 
 if __name__ == "__main__":

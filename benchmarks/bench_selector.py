@@ -44,7 +44,7 @@ from _common import (
     add_results_dir,
     machine_description,
     median_seconds,
-    write_text_atomic,
+    write_texts_atomic,
 )
 from skal_openset import (
     MetaQueryNetSelector,
@@ -280,10 +280,12 @@ def main():
         "same run, the two alternating).",
     ]
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(
-        args.results_dir / "selector.json", json.dumps(result, indent=2) + "\n"
+    write_texts_atomic(
+        {
+            args.results_dir / "selector.json": json.dumps(result, indent=2) + "\n",
+            args.results_dir / "selector.md": "\n".join(lines) + "\n",
+        }
     )
-    write_text_atomic(args.results_dir / "selector.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -33,7 +33,7 @@ from _common import (
     add_results_dir,
     cell_threads,
     machine_description,
-    write_text_atomic,
+    write_texts_atomic,
 )
 from skal_openset import make_mlp_classifier
 from skal_openset._argtypes import positive_int
@@ -135,8 +135,12 @@ def main():
         for r in rows
     ]
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(args.results_dir / "training.json", json.dumps(rows))
-    write_text_atomic(args.results_dir / "training.md", "\n".join(lines) + "\n")
+    write_texts_atomic(
+        {
+            args.results_dir / "training.json": json.dumps(rows),
+            args.results_dir / "training.md": "\n".join(lines) + "\n",
+        }
+    )
     print("\n".join(lines))
 
 

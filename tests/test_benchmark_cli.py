@@ -163,6 +163,34 @@ def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
     assert not (committed if given else trial).exists()
 
 
+@pytest.mark.parametrize(
+    "name", ["bench_selector", "bench_scale", "bench_memory", "bench_training"]
+)
+def test_a_failed_write_keeps_the_earlier_json_and_table_together(
+    tmp_path, monkeypatch, name
+):
+    # The JSON and its table were written one after the other: a failure at
+    # the table (a full disk) left the new JSON beside the earlier table.
+    module, fake, outputs = SCRIPTS[name]
+    for output in outputs:
+        (tmp_path / output).write_text(f"earlier {output}")
+    replace = os.replace
+
+    def full_at_the_table(src, dst):
+        if str(dst).endswith(".md"):
+            raise OSError(28, "No space left on device")
+        replace(src, dst)
+
+    argv = fake(monkeypatch) + ["--results-dir", str(tmp_path)]
+    monkeypatch.setattr(os, "replace", full_at_the_table)
+    with pytest.raises(OSError, match="No space left on device"):
+        _main(monkeypatch, module, *argv)
+    monkeypatch.setattr(os, "replace", replace)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {
+        output: f"earlier {output}" for output in outputs
+    }
+
+
 def test_the_logged_command_reruns_into_the_same_folders(
     tmp_path, tiny_data_dir, monkeypatch
 ):
