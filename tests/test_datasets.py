@@ -1486,6 +1486,18 @@ def test_load_image_folder_zip_cache(tmp_path):
     np.testing.assert_array_equal(second[2], first[2])
 
 
+def test_a_cache_path_that_cannot_be_written_is_refused_before_decoding(tmp_path):
+    # The images were decoded (12-30 s for CIFAR-10), then thrown away as the
+    # cache failed to be written.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "a"): 1})
+    (tmp_path / "notes.txt").write_text("mine")
+    cache = tmp_path / "notes.txt" / "cache.npz"
+    with patch.object(_datasets, "_decode_images", side_effect=AssertionError):
+        with pytest.raises(NotADirectoryError, match="notes.txt is a file"):
+            load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_an_image_cache_of_another_zip_is_not_read(tmp_path):
     # The cache was read for any zip: another zip at the same path (or of the
     # same name, in the benchmark's cache folder) got the first zip's images.
