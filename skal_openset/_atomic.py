@@ -343,7 +343,7 @@ def atomic_paths(paths):
     try:
         for path in paths:
             temps.append(_temporary_beside(path))
-        with _writes_named(given, temps):
+        with _writes_named(paths, temps):
             yield temps
             for tmp in temps:
                 with open(tmp, "rb+") as f:

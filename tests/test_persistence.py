@@ -901,6 +901,23 @@ def test_a_failed_read_names_the_file(tmp_path, monkeypatch):
     assert load_object(path) == "saved"
 
 
+def test_a_failed_write_through_a_link_names_the_file_written(tmp_path, monkeypatch):
+    # A link's target is written, on its own disk: the one that is full.
+    target = tmp_path / "disk" / "state.joblib"
+    save_object("old", target)
+    link = tmp_path / "state.joblib"
+    link.symlink_to(target)
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_persistence.joblib, "dump", full)
+    with pytest.raises(OSError, match=f"Could not write {re.escape(str(target))} "):
+        save_object("new", link)
+    monkeypatch.undo()
+    assert link.is_symlink() and load_object(link) == "old"
+
+
 def test_an_error_of_another_file_in_the_block_is_left_as_it_is(tmp_path):
     missing = tmp_path / "input.csv"
     with pytest.raises(FileNotFoundError) as failed:
