@@ -1747,7 +1747,13 @@ class RebuiltLRScheduler(LRScheduler):
             start = group.pop("initial_lr", group["lr"])
             if group["lr"] == rate:
                 group["lr"] = start
-        scheduler_kwargs.setdefault("last_epoch", -1)
+            # where the next call starts: torch's schedules note it too, but
+            # not ReduceLROnPlateau
+            group["initial_lr"] = group["lr"]
+        # ReduceLROnPlateau takes no last_epoch (skorch leaves it out too).
+        names = _keyword_names(policy)
+        if names is None or "last_epoch" in names:
+            scheduler_kwargs.setdefault("last_epoch", -1)
         return super()._get_scheduler(net, policy, **scheduler_kwargs)
 
     # Noted after every step, not at the end of training: a call that stops

@@ -34,6 +34,7 @@ from skal_openset._models import (
     LearningLossNet,
     LossPredictionModule,
     MLPModule,
+    RebuiltLRScheduler,
     ResNet18Module,
     SmallCNNModule,
     TargetNet,
@@ -1210,6 +1211,23 @@ def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
     net.set_params(lr=0.05)
     net.partial_fit(X, y)
     assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
+
+
+def test_a_rebuilt_plateau_schedule_trains_and_each_call_starts_it_afresh():
+    # ReduceLROnPlateau takes no last_epoch: the first fit raised a TypeError.
+    X, y = blobs(n=40)
+    scheduler = RebuiltLRScheduler(
+        policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+        monitor="train_loss",
+        patience=0,
+        factor=0.5,
+    )
+    params = dict(max_epochs=5, lr=0.1, random_state=0)
+    net = make_mlp_classifier(4, 3, callbacks=[("plateau", scheduler)], **params)
+    net.fit(X, y)
+    assert net.optimizer_.param_groups[0]["lr"] < 0.1  # lowered on a plateau
+    net.partial_fit(X, y)
+    assert net.history[-5, "event_lr"] == 0.1  # not where the last call left it
 
 
 @pytest.mark.parametrize("lr", [None, 0.05])
