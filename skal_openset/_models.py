@@ -1743,6 +1743,9 @@ class RebuiltLRScheduler(LRScheduler):
             # Noted by no call (a net saved before they were): a rate other
             # than the net's lr is one the schedule left, not one set since.
             left = [None if group["lr"] == net.lr else group["lr"] for group in groups]
+        elif net.lr != getattr(self, "lr_noted_", net.lr):
+            # set_params(lr=...) since, even to exactly the rate left
+            left = [None] * len(groups)
         for group, rate in zip(groups, left):
             start = group.pop("initial_lr", group["lr"])
             if group["lr"] == rate:
@@ -1801,6 +1804,7 @@ class RebuiltLRScheduler(LRScheduler):
     def _note_rates(self, net):
         # what the next call compares with, to tell whether one was set since
         self.rates_left_ = [group["lr"] for group in net.optimizer_.param_groups]
+        self.lr_noted_ = net.lr
 
     def __getstate__(self):
         # vars, not super(): skorch's callbacks define no __getstate__, and

@@ -1213,6 +1213,20 @@ def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
     assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
 
 
+def test_a_rate_set_to_exactly_the_one_the_schedule_left_is_where_the_next_starts():
+    # Taken as unchanged: the next call ran the whole schedule from 0.1.
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params.update(module__width=2, random_state=0)
+    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    net.set_params(lr=schedule[-1])
+    net.partial_fit(X, y)
+    expected = np.multiply(schedule, schedule[-1] / 0.1)
+    assert net.history[-4:, "event_lr"] == pytest.approx(expected)
+
+
 def test_a_rebuilt_plateau_schedule_trains_and_each_call_starts_it_afresh():
     # ReduceLROnPlateau takes no last_epoch: the first fit raised a TypeError.
     X, y = blobs(n=40)
