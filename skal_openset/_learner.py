@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNet, NeuralNetBinaryClassifier
 from skorch.dataset import ValidSplit
+from skorch.history import History
 
 from ._atomic import (
     draws_globally,
@@ -1241,7 +1242,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def _train_on_codes(self, previous, X_in, codes, classes, dtypes):
         if previous is not None:
-            estimator = copy.deepcopy(previous)
+            estimator = _copy_to_train_on(previous)
             estimator.partial_fit(X_in, codes)
             return estimator
         estimator = clone(self.estimator)
@@ -1725,6 +1726,20 @@ def _check_discrete(labels):
     arrays otherwise, so only numbers, as an array of numbers, go to it."""
     if len(labels) and label_kind(labels) == "numbers":
         check_classification_targets(np.asarray(labels.tolist()))
+
+
+def _copy_to_train_on(estimator):
+    """A deep copy of `estimator` that shares a skorch net's recorded epochs.
+
+    A net's history gains an entry for each epoch, and training writes only
+    to the entries it adds: copied whole, it made each teach of a long
+    ``warm_start`` campaign slower than the last (0.7 s at 9,000 epochs).
+    The copy's history is a list of its own, so the original's stays as it
+    was whatever the training does.
+    """
+    history = getattr(estimator, "history_", None)
+    epochs = history if isinstance(history, History) else ()
+    return copy.deepcopy(estimator, {id(epoch): epoch for epoch in epochs})
 
 
 def _takes_classes(partial_fit):

@@ -374,6 +374,20 @@ def test_warm_start_with_a_skorch_net_keeps_training(initial, batches):
     assert len(cold.estimator_.history) == 3
 
 
+def test_a_warm_started_teach_does_not_copy_the_epochs_recorded_before(
+    initial, batches
+):
+    # Each teach deep-copied the whole history, an entry per epoch: a long
+    # campaign's teaches grew slower with every round (0.7 s at 9,000 epochs).
+    learner = ActiveLearner(mlp(max_epochs=3), warm_start=True).fit(*initial)
+    net = learner.estimator_
+    recorded = [dict(epoch) for epoch in net.history]
+    learner.teach(*batches[0])
+    shared = learner.estimator_.history[:3]
+    assert all(new is old for new, old in zip(shared, net.history))
+    assert list(net.history) == recorded  # the previous net is left as it was
+
+
 @pytest.mark.parametrize("own_handler", [False, True])
 def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(
     initial, batches, own_handler
