@@ -11,6 +11,7 @@ The loaders read files that are already on disk; none of them downloads anything
 
 from __future__ import annotations
 
+import array
 import csv
 import decimal
 import gzip
@@ -1199,7 +1200,11 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     if not rows:
         raise ValueError(f"{path} is empty.")
     header = rows[0][1]
-    lines, body = [line for line, _ in rows[1:]], [row for _, row in rows[1:]]
+    # The line numbers as machine integers: Python ints, made as the rows
+    # were read, would keep every block of the rows' memory from going
+    # back to the system once the rows are freed.
+    lines = array.array("q", [line for line, _ in rows[1:]])
+    body = [row for _, row in rows[1:]]
     as_in_header = _header_names(header)
     label_column = as_in_header(label_column)
     if label_column not in header:
@@ -1293,9 +1298,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     # array as wide as its widest, and an ignored column may hold long text.
     # In Fortran layout, as the columns taken from the whole table's array
     # were: X keeps it, and a campaign's fingerprint hashes X's strides.
-    table = np.asfortranarray(
-        np.array([[row[c] for c in kept] for row in body], dtype=str)
-    )
+    table = np.array([[row[c] for c in kept] for row in body], dtype=str, order="F")
     spans = (np.char.find(table, "\n") >= 0) | (np.char.find(table, "\r") >= 0)
     if spans.any():  # no feature or label holds a line break
         row, col = np.argwhere(spans)[0]
@@ -1321,6 +1324,19 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             _open_quote_message(path, line, last)
             + f" If instead the value is meant to span lines, {advice}"
         )
+    left_out = {c: name for c, name in enumerate(header) if name in leave_out}
+    # Two of one name are told apart by position: a dict would keep one.
+    doubled = Counter(left_out.values())
+    ignored = {
+        (f"{name} (column {c + 1})" if doubled[name] > 1 else name): np.array(
+            [row[c] for row in body], dtype=object
+        )
+        for c, name in left_out.items()
+    }
+    widest = max(1, max(map(len, itertools.chain.from_iterable(body))))
+    # The rows as strings, about 60 bytes a value, are no longer needed: freed
+    # before the features are parsed, they are not held beside their copies.
+    del rows, body
     j = names.index(label_column)
     features = np.delete(table, j, axis=1)
     X = _parse_features(features)
@@ -1360,16 +1376,6 @@ def _read_csv_table(path, label_column, ignore_columns=()):
 
     feature_names = [repr(name) for c, name in enumerate(names) if c != j]
     X = _float32_features(X, path, spot, feature_names)
-    left_out = {c: name for c, name in enumerate(header) if name in leave_out}
-    # Two of one name are told apart by position: a dict would keep one.
-    doubled = Counter(left_out.values())
-    ignored = {
-        (f"{name} (column {c + 1})" if doubled[name] > 1 else name): np.array(
-            [row[c] for row in body], dtype=object
-        )
-        for c, name in left_out.items()
-    }
-    widest = max(1, max(map(len, itertools.chain.from_iterable(body))))
     return X, np.char.strip(table[:, j]), lines, ignored, widest
 
 
