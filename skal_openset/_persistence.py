@@ -341,11 +341,17 @@ def _reads_named(path):
     try:
         yield
     except OSError as failed:
-        if failed.filename is not None or failed.errno is None:
+        if not _unnamed_system_error(failed):
             raise
         raise OSError(
             failed.errno, f"Could not read {path} ({failed.strerror or failed})"
         ) from failed
+
+
+def _unnamed_system_error(exc):
+    """Whether `exc` is an error of the system that names no file, as a read
+    of an open file (a failing disk) raises."""
+    return isinstance(exc, OSError) and exc.errno is not None and exc.filename is None
 
 
 def load_object(path: str | os.PathLike) -> Any:
@@ -426,6 +432,8 @@ def load_object(path: str | os.PathLike) -> Any:
         except (ImportError, AttributeError) as exc:
             raise _class_not_found(path, exc) from exc
         except Exception as exc:
+            if _unnamed_system_error(exc):  # the read failed: no damage
+                raise
             _check_unchanged(f, written, path)
             cause = f"{type(exc).__name__}: {exc}"
             if checked:  # its bytes are those saved: not damage

@@ -883,15 +883,18 @@ def test_a_failed_write_of_a_set_names_its_files(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_a_failed_read_names_the_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("reading", ["_digest_matches", "joblib.load"])
+def test_a_failed_read_names_the_file(tmp_path, monkeypatch, reading):
     # "[Errno 5] Input/output error" named no file: a resumed run's state,
-    # or which of a script's files, went unsaid.
+    # or which of a script's files, went unsaid. Met in the load after the
+    # digest check (a network share gone meanwhile), it was "intact but
+    # cannot be loaded here", to load on another machine.
     path = save_object("saved", tmp_path / "state.joblib")
 
     def failing_disk(*args):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(_persistence, "_digest_matches", failing_disk)
+    monkeypatch.setattr(f"skal_openset._persistence.{reading}", failing_disk)
     with pytest.raises(OSError) as failed:
         load_object(path)
     assert str(failed.value) == (
