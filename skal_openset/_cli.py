@@ -1347,7 +1347,8 @@ def _main(argv):
         except OSError as exc:
             # The machine's, not the user's input: a full disk (the checkpoint's
             # save), a folder made read-only meanwhile. One line, exit status 1.
-            remedy = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a quota's full too
+            remedy = "free some disk space" if full else "fix that"
             kept = _kept_state(args)
             if kept is not None:
                 then = (

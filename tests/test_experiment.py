@@ -1268,6 +1268,12 @@ def _fake_demo(monkeypatch, output, final_accuracy, figure):
             1,
             "free some disk space, then rerun it",
         ),
+        # A full quota is a full disk to its user: it was to "fix that".
+        (
+            OSError(errno.EDQUOT, "Disk quota exceeded"),
+            1,
+            "free some disk space, then rerun it",
+        ),
     ],
 )
 def test_an_interrupted_or_failed_demo_keeps_the_earlier_outputs_whole(
