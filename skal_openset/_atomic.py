@@ -717,14 +717,24 @@ def _take_lock(path):
 
 
 def _release_lock(path, fd):
-    """Remove the lock file at `path` and close its descriptor `fd`."""
-    # Removed while still locked: a run that opened the file meanwhile
-    # finds its lock on a file gone from the folder.
-    if fcntl is not None:
-        path.unlink(missing_ok=True)
-    os.close(fd)
+    """Remove the lock file at `path` and close its descriptor `fd`.
+
+    A file that cannot be removed (a disk remounted read-only) is left, and
+    its error not raised: it would replace the run's own (the failed save)
+    or its Ctrl-C. Unlocked, it is taken by the next run, or, without
+    fcntl, refused saying to delete it.
+    """
+    try:
+        # Removed while still locked: a run that opened the file meanwhile
+        # finds its lock on a file gone from the folder.
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
     if fcntl is None:  # Windows removes no open file
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _refuse_foreign_lock(path):

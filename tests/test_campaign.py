@@ -1581,6 +1581,37 @@ def test_an_output_lock_on_a_full_disk_is_named_and_leaves_no_trace(
         assert (out / _atomic.LOCK_FILE).read_text() == f"{os.getpid()}\n"
 
 
+@pytest.mark.parametrize("posix", [True, False])
+def test_an_output_lock_that_cannot_be_removed_leaves_the_runs_error_raised(
+    tmp_path, monkeypatch, posix
+):
+    # A disk remounted read-only (ext4 on I/O errors) failed the run's save,
+    # then the lock file's removal: its error replaced the save's, naming
+    # the lock, not the checkpoint, and the lock was left open and held, so
+    # a second run in the same process was refused as "in use".
+    if not posix:
+        monkeypatch.setattr(_atomic, "fcntl", None)
+    out = tmp_path / "out"
+    unlink = Path.unlink
+
+    def read_only(self, missing_ok=False):
+        if self.name == _atomic.LOCK_FILE:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        unlink(self, missing_ok=missing_ok)
+
+    saving = OSError(errno.EROFS, "Read-only file system", str(out / "state"))
+    with pytest.raises(OSError) as failed:
+        with _atomic.folder_lock(out):
+            monkeypatch.setattr(Path, "unlink", read_only)
+            raise saving
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert failed.value is saving
+    if not posix:  # the lock file left says to delete it
+        (out / _atomic.LOCK_FILE).unlink()
+    with _atomic.folder_lock(out):  # once the disk is fixed
+        assert (out / _atomic.LOCK_FILE).read_text() == f"{os.getpid()}\n"
+
+
 def test_an_output_lock_on_a_file_system_without_locks_warns_and_runs(
     tmp_path, monkeypatch
 ):
