@@ -2227,3 +2227,50 @@ def test_load_csv_table_holds_the_rows_as_strings_once(tmp_path):
         tracemalloc.stop()
     np.testing.assert_array_equal(X, values.round(5).astype(np.float32))
     assert peak / (n_rows * (n_features + 1)) < 140
+
+
+def test_load_image_folder_zip_streams_a_huge_member(tmp_path):
+    # A zip of kilobytes holding a member of 40 MiB of zeros: read whole
+    # before Pillow refused it, it took its size in memory (300 MiB: 950 MB).
+    import tracemalloc
+
+    path = tmp_path / "f.zip"
+    ok = _png_bytes(np.zeros((4, 4, 3), np.uint8))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for split in ("train", "test"):
+            zf.writestr(f"{split}/a/ok.png", ok)
+        zf.writestr("train/a/big.png", bytes(40 * 2**20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ValueError, match="member train/a/big.png is not a readable image.*zip -d"
+        ):
+            load_image_folder_zip(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20
+
+
+def test_load_image_folder_zip_streamed_members_read_the_same(tmp_path, monkeypatch):
+    from skal_openset import _datasets
+
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    whole = load_image_folder_zip(tmp_path / "f.zip")
+    monkeypatch.setattr(_datasets, "_READ_WHOLE_BYTES", 0)
+    streamed = load_image_folder_zip(tmp_path / "f.zip")
+    for a, b in zip(whole, streamed):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_load_image_folder_zip_out_of_memory_names_size_and_remedy(
+    tmp_path, monkeypatch
+):
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+
+    def empty(shape, dtype=None):
+        raise MemoryError  # as numpy does, with no word of the images
+
+    monkeypatch.setattr(np, "empty", empty)
+    with pytest.raises(MemoryError, match=r"3 images of .* GiB .* resize them"):
+        load_image_folder_zip(tmp_path / "f.zip")
