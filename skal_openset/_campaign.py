@@ -639,10 +639,10 @@ def _read_answers(path, data, ids, allowed, taught=None):
             continue
         if row_id in answers:  # which of its labels is meant cannot be told
             raise ValueError(
-                f"{path}: row id {row_id} is there twice; keep one row per id."
+                f"{path}: row id {_typed(row_id)} is there twice; keep one row per id."
             )
         if label and label not in allowed:
-            unknown.append(f"id {row_id} {label!r}{_meant(label, allowed)}")
+            unknown.append(f"id {_typed(row_id)} {label!r}{_meant(label, allowed)}")
         answers[row_id] = label
     # All at once: one at a time, each fix would cost the person a rerun.
     if unknown:
@@ -677,8 +677,17 @@ def _meant(label, allowed):
 
 
 def _first_few(items, n=5):
-    """The first `n` of `items`, comma-separated, with ", ..." for more."""
-    return ", ".join(map(str, items[:n])) + (", ..." if len(items) > n else "")
+    """The first `n` of `items` (:func:`_typed`), comma-separated, with ", ..."
+    for more."""
+    return ", ".join(map(_typed, items[:n])) + (", ..." if len(items) > n else "")
+
+
+def _typed(text):
+    """`text` (an id typed into a query file) as a message shows it: as it is,
+    or as its repr where a character of it does not print, which a terminal
+    would act on (an id typed as ``\\x1b[31mX`` coloured the rest red)."""
+    text = str(text)
+    return text if text.isprintable() else repr(text)
 
 
 def _settled(path, seen, *, final=False):

@@ -4007,3 +4007,22 @@ def test_a_simulated_run_counts_the_unlabelled_row_of_an_npz_as_it_is(tmp_path, 
         "Data row 7 (counted from 0; in a CSV file, with the header and blank "
         "lines left out) has no label: a simulated run needs every label" in err
     )
+
+
+@pytest.mark.parametrize(
+    "data, shown",
+    [
+        (b"id,label\n1,a\n2,b\n\x1b[31mRED,a\n", "not asked for: '\\x1b[31mRED'"),
+        (b"id,label\n1,a\n2,b\n1\x07,a\n1\x07,b\n", "row id '1\\x07' is there twice"),
+        (b"id,label\n1,a\n2,b\n\x1b[2J\n", "ids '\\x1b[2J' have fewer cells"),
+        (b"id,label\n1,a\n2,b\n\x1b[2J,a,b\n", "ids '\\x1b[2J' have more cells"),
+        (b"id,label\n1,a\n2,b\n\x1bX,cow\n", "id '\\x1bX' 'cow'"),
+    ],
+    ids=["unasked", "twice", "cut", "extra", "unknown-label"],
+)
+def test_a_query_files_ids_that_do_not_print_are_shown_escaped(data, shown):
+    # An id typed as "\x1b[31mRED" coloured the terminal red from the error on.
+    with pytest.raises(ValueError) as info:
+        _answers(data)
+    assert shown in str(info.value)
+    assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
