@@ -2065,6 +2065,12 @@ def _cached_images(cache_path, fingerprint, names):
     holds other members than `names`, each split's, which this version reads
     (an earlier one read a hidden folder as a class); any other file is
     refused, never overwritten."""
+    # No data to lose, unlike another file: it can be deleted.
+    if Path(cache_path).stat().st_size == 0:
+        raise ValueError(
+            f"cache_path {cache_path} is an empty file (left by a write that was "
+            "interrupted?); delete it, and the next load writes the cache anew."
+        )
     try:
         loaded = load_npz(cache_path)
         if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file's array

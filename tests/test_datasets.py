@@ -1549,6 +1549,19 @@ def test_a_cache_path_to_another_npz_is_refused_not_overwritten(tmp_path):
         assert kept.files == ["X"]
 
 
+def test_an_empty_cache_path_is_said_to_be_empty_and_deletable(tmp_path):
+    # It was "not a cache this function wrote (EOFError: No data left in
+    # file)", with the advice to give the cache a file name of its own.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    cache = tmp_path / "cache.npz"
+    cache.touch()
+    with pytest.raises(ValueError, match="cache.npz is an empty file .* delete it"):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    cache.unlink()
+    load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)  # written anew
+    assert cache.stat().st_size > 0
+
+
 def test_a_cached_load_warns_of_the_files_it_leaves_out_too(tmp_path):
     # The cache was read before the warnings: a second load left out the same
     # files without a word.
