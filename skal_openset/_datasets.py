@@ -2307,6 +2307,8 @@ def load_image_folder_zip(
         this function wrote or is ``path`` itself.
     ImportError
         If Pillow is not installed and there is no cache to read.
+    MemoryError
+        If the decoded images need more memory than is free, naming how much.
     OSError
         If the images are to be decoded and no cache can be written at
         ``cache_path`` (a read-only folder, a file above it), before they are.
