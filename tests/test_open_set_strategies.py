@@ -398,6 +398,23 @@ class TestSimilarQuery(StrategyTemplate):
                 strategy.set_params(nu=nu)(learner, pool, n_instances=5)
         assert ["nu=1e+299" in str(w.message) for w in record] == [True]
 
+    def test_a_whole_pool_slow_to_query_warns_once_with_the_remedy(
+        self, learner, pool, monkeypatch
+    ):
+        # 100,000 rows took 110 s a query with nothing shown.
+        monkeypatch.setattr(_similar, "_SLOW_POOL", len(pool))
+        strategy = SimilarQuery(random_state=0)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            for _ in range(2):  # once per strategy, not at every round
+                strategy(learner, pool, n_instances=5)
+            SimilarQuery(subsample=len(pool), random_state=0)(learner, pool, 5)
+            SimilarQuery(random_state=0)(learner, pool[:-1], n_instances=5)
+        messages = [str(w.message) for w in record]
+        assert len(messages) == 1
+        assert f"pool's {len(pool)} rows" in messages[0]
+        assert "Set subsample (e.g. subsample=10000)" in messages[0]
+
     def test_prefers_copies_of_labelled_in_over_copies_of_labelled_ood(self, learner):
         X_in, _, X_ood = _labelled(learner)
         X = np.concatenate([X_ood[:5], X_in[:1]])

@@ -15,6 +15,9 @@ from ._base import QueryStrategy
 # Similarities of pool rows to the pool or to a labelled set are computed
 # this many entries at a time.
 _CHUNK_ENTRIES = 2**22
+# A whole pool of this many rows takes a minute or more a query (100,000 rows
+# took 110 s on one core): warned of, with the remedy, as nothing shows.
+_SLOW_POOL = 50_000
 
 
 def _similarity(unit_A, unit_B):
@@ -131,6 +134,17 @@ class SimilarQuery(QueryStrategy):
             )
             indices, gains = self._flcmi(learner, X_pool[rows], n_instances, rng)
             return rows[indices], gains
+        if self.subsample is None and size >= _SLOW_POOL:
+            warn_once(  # once per strategy, not at every round of a campaign
+                self,
+                "_warned_of_slow_pool",
+                True,
+                f"SimilarQuery compares every pair of the pool's {size} rows, in "
+                "time that grows as the square of the pool: a query can take "
+                f"minutes from about {_SLOW_POOL} rows. Set subsample (e.g. "
+                "subsample=10000) to maximise over a random subset of the pool "
+                "each query.",
+            )
         return self._flcmi(learner, X_pool, n_instances, rng)
 
     def _flcmi(self, learner, X_pool, n_instances, rng):
