@@ -254,15 +254,17 @@ def add_rerun_option(run):
     )
 
 
-def other_version_cells(paths, layout=TABULAR_CELLS):
+def other_version_cells(paths, layout=TABULAR_CELLS, read=None):
     """The valid cell files among `paths` that other versions wrote, by
     version: {(those, these): [paths]}, the versions that differ in words
     (:func:`skal_openset._experiment.other_versions`); cells that record no
-    versions form one group. A damaged file is left out: it runs again."""
+    versions form one group. A damaged file is left out: it runs again.
+    `read` reads a file of another script's layout (meta_signal.py's runs)
+    instead of :func:`read_cell`."""
     groups = {}
     for path in sorted(paths):
         try:
-            content = read_cell(path, layout=layout)
+            content = read_cell(path, layout=layout) if read is None else read(path)
         except InvalidCellError:
             continue
         other = other_versions(content.get("versions"))
@@ -271,14 +273,16 @@ def other_version_cells(paths, layout=TABULAR_CELLS):
     return groups
 
 
-def cells_to_run(cells, path_of, finished, rerun_other_versions, layout=TABULAR_CELLS):
+def cells_to_run(
+    cells, path_of, finished, rerun_other_versions, layout=TABULAR_CELLS, read=None
+):
     """The `cells` a run runs, in their order: those not `finished` (a
     function of a cell), and those other versions wrote where
     `rerun_other_versions`; where not, those are named in a warning.
-    `path_of` gives a cell's file."""
+    `path_of` gives a cell's file, `read` (:func:`other_version_cells`) reads it."""
     done = [finished(cell) for cell in cells]
     groups = other_version_cells(
-        [path_of(cell) for cell, d in zip(cells, done) if d], layout
+        [path_of(cell) for cell, d in zip(cells, done) if d], layout, read
     )
     stale = set()
     if rerun_other_versions:

@@ -85,6 +85,12 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 from sklearn.utils import check_random_state
 
+from _cells import (
+    RERUN_OPTION,
+    add_rerun_option,
+    cells_to_run,
+    warn_of_mixed_versions,
+)
 from _common import (
     ResultsError,
     add_results_dir,
@@ -125,7 +131,7 @@ from skal_openset import (
     run_active_learning,
 )
 from skal_openset._argtypes import Repeatable, job_count, random_seed, ratio
-from skal_openset._experiment import _rng_state, _set_rng_state
+from skal_openset._experiment import _rng_state, _set_rng_state, versions
 from skal_openset._model_scores import (
     PURITY_SCORES,
     class_codes,
@@ -895,10 +901,10 @@ def cell_path(results, dataset, noise, seed, variant):
     return cells_dir(results) / f"{dataset}_{noise}_{seed}_{variant}.json"
 
 
-def run(dataset, noise, seed, variant, data_dir, results):
-    """Run one cell unless its file exists."""
+def run(dataset, noise, seed, variant, data_dir, results, again=False):
+    """Run one cell unless its file exists, or `again` (of other versions)."""
     path = cell_path(results, dataset, noise, seed, variant)
-    if path.exists():
+    if path.exists() and not again:
         cell = read_run(path)
         found = tuple(cell[k] for k in RUN_ID)
         if found != (dataset, noise, seed, variant):
@@ -912,6 +918,7 @@ def run(dataset, noise, seed, variant, data_dir, results):
             cell = _run(dataset, noise, seed, variant, data_dir)
     except Exception as exc:  # a worker's traceback names no run
         raise cell_failure(f"The run {path.name}", exc) from exc
+    cell["versions"] = versions()  # a rerun names the runs of other versions
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, cell)  # a rerun resumes from the finished cells
     return cell
@@ -1739,7 +1746,9 @@ def _cause_lines(diags):
 def write_summary(results):
     """meta_signal.md and its figures under `results`, from its per-run files."""
     results = Path(results)
-    cells = [read_run(p) for p in sorted(cells_dir(results).glob("*.json"))]
+    contents = {p: read_run(p) for p in sorted(cells_dir(results).glob("*.json"))}
+    warn_of_mixed_versions(cells_dir(results), contents)
+    cells = list(contents.values())
     if not cells:
         raise ResultsError(
             f"no runs under {cells_dir(results)} to summarise; run some first "
@@ -1892,12 +1901,14 @@ def main():
         help="rewrite meta_signal.md and its figures from every finished run; "
         "runs nothing, so takes none of the options above",
     )
+    add_rerun_option(parser)
     add_results_dir(
         parser, RESULTS, "per-run files (in meta_signal/), summary and figures"
     )
     args = parser.parse_args()
     refuse_repeats(parser, args, "--seeds", "--noise", "--datasets", "--variants")
     run_options = "--n-jobs", "--seeds", "--variants", "--noise", "--datasets"
+    run_options += (RERUN_OPTION,)
     refuse_with_summary_only(parser, args, *run_options, "--data-dir")
     if not args.summary_only:
         if "rule" not in args.variants:
@@ -1936,9 +1947,17 @@ def run_all(args):
         for job in product(args.datasets, args.noise, args.seeds, args.variants)
         if job[:3] not in skipped
     ]
+    path_of = partial(cell_path, args.results_dir)
+    again = cells_to_run(
+        jobs,
+        lambda job: path_of(*job),
+        lambda job: path_of(*job).exists(),
+        args.rerun_other_versions,
+        read=read_run,
+    )
     Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
-        delayed(run_by_name)(d, n, s, v, args.data_dir, args.results_dir)
-        for d, n, s, v in jobs
+        delayed(run_by_name)(*job, args.data_dir, args.results_dir, job in again)
+        for job in jobs
     )
     log_finished(args.results_dir, jobs)
     print(f"{len(jobs)} runs; {machine_description(threads_in_cell('cpu'))}")

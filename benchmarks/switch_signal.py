@@ -34,12 +34,19 @@ pairs them with the meta_signal runs as they are when it is written.
 
 import argparse
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
+from _cells import (
+    RERUN_OPTION,
+    add_rerun_option,
+    cells_to_run,
+    warn_of_mixed_versions,
+)
 from _common import (
     ResultsError,
     add_results_dir,
@@ -67,6 +74,7 @@ from openset_benchmark import (
 )
 from skal_openset import MQNetQuery, RandomQuery, run_active_learning
 from skal_openset._argtypes import Repeatable, job_count, ratio
+from skal_openset._experiment import versions
 from skal_openset._strategies._meta_query import _purity_auroc
 
 LEARNT = "margin-rule-start"
@@ -130,10 +138,11 @@ def auroc_path(results, dataset, noise, seed):
     return Path(results) / "switch_signal" / f"{dataset}_{noise}_{seed}.json"
 
 
-def run(dataset, noise, seed, data_dir, results):
-    """One class split's AUROCs, unless its file exists."""
+def run(dataset, noise, seed, data_dir, results, again=False):
+    """One class split's AUROCs, unless its file exists, or `again` (of other
+    versions)."""
     path = auroc_path(results, dataset, noise, seed)
-    if path.exists():
+    if path.exists() and not again:
         record = read_auroc(path)
         found = tuple(record[k] for k in ("dataset", "noise", "seed"))
         if found != (dataset, noise, seed):
@@ -147,7 +156,9 @@ def run(dataset, noise, seed, data_dir, results):
             auroc = first_query_auroc(dataset, noise, seed, data_dir)
     except Exception as exc:  # a worker's traceback names no split
         raise cell_failure(f"The class split {path.name}", exc) from exc
+    # versions: a rerun names the class splits of other versions
     record = dict(dataset=dataset, noise=noise, seed=seed, auroc=auroc)
+    record["versions"] = versions()
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, record)
     return record
@@ -262,9 +273,10 @@ def _gaps(rows):
 def load_rows(results):
     """Every class split with an AUROC file under `results`, beside its two
     runs; a split whose runs are gone is left out."""
-    records = [
-        read_auroc(p) for p in sorted((Path(results) / "switch_signal").glob("*.json"))
-    ]
+    folder = Path(results) / "switch_signal"
+    contents = {p: read_auroc(p) for p in sorted(folder.glob("*.json"))}
+    warn_of_mixed_versions(folder, contents)
+    records = list(contents.values())
     if not records:
         raise ResultsError(
             f"no class splits under {Path(results) / 'switch_signal'} to summarise; "
@@ -311,6 +323,7 @@ def main():
         help="rewrite switch_signal.md from every finished class split; runs "
         "nothing, so takes none of the options above",
     )
+    add_rerun_option(parser)
     add_results_dir(
         parser,
         RESULTS,
@@ -319,7 +332,9 @@ def main():
     )
     args = parser.parse_args()
     refuse_repeats(parser, args, "--noise")
-    refuse_with_summary_only(parser, args, "--n-jobs", "--noise", "--data-dir")
+    refuse_with_summary_only(
+        parser, args, "--n-jobs", "--noise", "--data-dir", RERUN_OPTION
+    )
     try:
         if not args.summary_only:
             splits = []
@@ -335,9 +350,17 @@ def main():
             require_dataset_folders(
                 parser, args.data_dir, sorted({d for d, _, _ in splits})
             )
+            path_of = partial(auroc_path, args.results_dir)
+            again = cells_to_run(
+                splits,
+                lambda split: path_of(*split),
+                lambda split: path_of(*split).exists(),
+                args.rerun_other_versions,
+                read=read_auroc,
+            )
             Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
-                delayed(run)(d, n, s, args.data_dir, args.results_dir)
-                for d, n, s in splits
+                delayed(run)(*split, args.data_dir, args.results_dir, split in again)
+                for split in splits
             )
             print(
                 f"{len(splits)} class splits; "

@@ -13,6 +13,7 @@ from sklearn.base import clone
 
 import meta_signal
 from skal_openset import knn_contrast_purity
+from skal_openset._experiment import versions
 
 
 def _cell(dataset, seed, variant, accuracy):
@@ -1487,3 +1488,29 @@ def test_a_loss_reduction_target_ranks_the_in_rows_above_ood(target):
     assert (latest[ood] == 0).all()
     np.testing.assert_array_equal(latest[~ood], 1 + rankdata(reductions) / (~ood).sum())
     assert len(strategy.target_loss_correlations_) == 2
+
+
+def test_a_finished_run_of_other_versions_is_named_or_run_again(
+    tmp_path, monkeypatch, recwarn
+):
+    # A rerun after an upgrade reused the old runs without a word, and the
+    # files recorded no versions to tell them apart.
+    _write_runs(tmp_path, [_cell("letter", 100, "rule", 0.8)])
+    path = meta_signal.cell_path(tmp_path, "letter", 0.4, 100, "rule")
+    monkeypatch.setattr(meta_signal, "require_dataset_folders", lambda *a: None)
+    monkeypatch.setattr(meta_signal, "infeasible_splits", lambda *a: {})
+    monkeypatch.setattr(meta_signal, "write_summary", lambda results: None)
+    monkeypatch.setattr(
+        meta_signal, "_run", lambda *a: _cell("letter", 100, "rule", 0.5)
+    )
+    argv = ["--results-dir", str(tmp_path), "--datasets", "letter", "--noise", "0.4"]
+    argv += ["--seeds", "100", "--variants", "rule", "--n-jobs", "1"]
+    with pytest.warns(UserWarning, match="1 by an earlier skal_openset, which rec"):
+        _main(monkeypatch, *argv)
+    assert json.loads(path.read_text())["accuracy"] == 0.8  # kept, as it says
+    _main(monkeypatch, *argv, "--rerun-other-versions")
+    rerun = json.loads(path.read_text())
+    assert rerun["accuracy"] == 0.5 and rerun["versions"] == versions()
+    recwarn.clear()
+    _main(monkeypatch, *argv)  # of these versions: no word
+    assert not [w for w in recwarn if "other versions" in str(w.message)]

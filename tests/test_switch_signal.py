@@ -14,6 +14,7 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
+from skal_openset._experiment import versions
 
 
 def _write_run(results, dataset, seed, variant, accuracy, noise=0.6, in_share=0.8):
@@ -202,7 +203,9 @@ def test_a_splits_aurocs_are_written_once_and_read_back_on_a_rerun(
     auroc = {"knn": 0.6, "knn_contrast": 0.7}
     monkeypatch.setattr(switch_signal, "first_query_auroc", lambda *args: auroc)
     record = switch_signal.run("letter", 0.6, 100, tmp_path / "data", tmp_path)
-    assert record == dict(dataset="letter", noise=0.6, seed=100, auroc=auroc)
+    assert record == dict(
+        dataset="letter", noise=0.6, seed=100, auroc=auroc, versions=versions()
+    )
     path = switch_signal.auroc_path(tmp_path, "letter", 0.6, 100)
     assert switch_signal.read_auroc(path) == record
     monkeypatch.setattr(switch_signal, "first_query_auroc", None)  # a rerun: a bug
@@ -313,3 +316,32 @@ def test_an_auroc_on_a_band_edge_opens_the_upper_band():
     assert counts.tolist() == [2, 3]
     assert _line(lines, "| 0.100 to 0.300 |").startswith("| 0.100 to 0.300 | 2 |")
     assert _line(lines, "| 0.300 to 0.500 |").startswith("| 0.300 to 0.500 | 3 |")
+
+
+def test_a_finished_split_of_other_versions_is_named_or_run_again(
+    tmp_path, monkeypatch, recwarn
+):
+    # A rerun after an upgrade reused the old AUROCs without a word, and the
+    # files recorded no versions to tell them apart.
+    _write_run(tmp_path, "letter", 0, "margin-rule-start", 0.8)
+    _write_run(tmp_path, "letter", 0, "margin-rule", 0.7)
+    path = switch_signal.auroc_path(tmp_path, "letter", 0.6, 0)
+    path.parent.mkdir()
+    old = dict(dataset="letter", noise=0.6, seed=0, auroc={"knn": 0.5})
+    path.write_text(json.dumps(old))
+    monkeypatch.setattr(switch_signal, "require_dataset_folders", lambda *a: None)
+    monkeypatch.setattr(switch_signal, "write_summary", lambda results: None)
+    monkeypatch.setattr(switch_signal, "first_query_auroc", lambda *a: {"knn": 0.9})
+    argv = ["switch_signal.py", "--results-dir", str(tmp_path), "--n-jobs", "1"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.warns(UserWarning, match="1 by an earlier skal_openset, which rec"):
+        switch_signal.main()
+    assert json.loads(path.read_text()) == old  # kept, as it says
+    monkeypatch.setattr(sys, "argv", [*argv, "--rerun-other-versions"])
+    switch_signal.main()
+    rerun = json.loads(path.read_text())
+    assert rerun["auroc"] == {"knn": 0.9} and rerun["versions"] == versions()
+    recwarn.clear()
+    monkeypatch.setattr(sys, "argv", argv)
+    switch_signal.main()  # of these versions: no word
+    assert not [w for w in recwarn if "other versions" in str(w.message)]
