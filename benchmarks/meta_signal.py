@@ -49,10 +49,12 @@ records, at every update, what limits the self-validation signal:
 - the fraction of dead selector weights (effective weight below 1e-3).
 
     python benchmarks/meta_signal.py [--n-jobs 2] [--seeds 100 101 ...]
-        [--variants learnt rule ...] [--summary-only] [--results-dir DIR]
+        [--variants learnt rule ...] [--rerun-other-versions] [--summary-only]
+        [--results-dir DIR]
 
 Writes one file per run to ``results/meta_signal/`` (a rerun resumes from
-them) and the summary ``results/meta_signal.md`` with its figures
+them, naming those of other versions, which ``--rerun-other-versions`` runs
+again) and the summary ``results/meta_signal.md`` with its figures
 ``results/meta_signal_balance*.png``; seeds whose class split has too few OOD
 examples for 60% noise are skipped, each named with the reason.
 ``results/meta_signal/_finished.jsonl`` lists every run that finished, one a

@@ -25,11 +25,13 @@ correlation over every split with and without the data sets' means, and the
 gap by AUROC band.
 
     python benchmarks/switch_signal.py [--n-jobs 2] [--noise 0.6 ...]
-        [--summary-only] [--results-dir DIR]
+        [--rerun-other-versions] [--summary-only] [--results-dir DIR]
 
 Writes one file of AUROCs per class split to ``results/switch_signal/`` (a
-rerun resumes from them) and the summary ``results/switch_signal.md``, which
-pairs them with the meta_signal runs as they are when it is written.
+rerun resumes from them, naming those of other versions, which
+``--rerun-other-versions`` runs again) and the summary
+``results/switch_signal.md``, which pairs them with the meta_signal runs as
+they are when it is written.
 """
 
 import argparse
