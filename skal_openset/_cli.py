@@ -832,23 +832,47 @@ def _learning_curves_png(records, title, x="labels"):
     return buffer.getvalue()
 
 
+# The showwarning installed while figures are drawn (in any thread), and the
+# one it found, put back when the last drawing ends. Not a catch_warnings
+# block a drawing: those of two threads overlapping left one's hook in place
+# for good, and a character one drawing lacked named in the other's warning.
+_GLYPHS_LOCK = threading.Lock()
+_glyphs: dict = {"drawing": 0, "caller": None}
+_MISSING_GLYPHS = threading.local()
+
+
+def _collect_missing_glyph(message, category, filename, lineno, file=None, line=None):
+    """matplotlib's warning of a character its font lacks, noted for the
+    drawing of this thread; any other warning shown as the caller's hook
+    shows it."""
+    missing = getattr(_MISSING_GLYPHS, "characters", None)
+    glyph = re.match(r"Glyph (\d+) .*missing from", str(message))
+    if missing is None or glyph is None:
+        _glyphs["caller"](message, category, filename, lineno, file, line)
+    else:
+        missing[chr(int(glyph[1]))] = None
+
+
 @contextlib.contextmanager
 def _missing_glyphs_in_one_warning():
     """matplotlib's warnings of characters its font lacks (class names in
     Chinese, say) as one warning of the block, naming them and the remedy:
     matplotlib gives one a character, and no remedy."""
-    with warnings.catch_warnings():
-        show, missing = warnings.showwarning, {}
-
-        def collect(warning, *args, **kwargs):
-            glyph = re.match(r"Glyph (\d+) .*missing from", str(warning))
-            if glyph is None:
-                show(warning, *args, **kwargs)
-            else:
-                missing[chr(int(glyph[1]))] = None
-
-        warnings.showwarning = collect
+    outer = getattr(_MISSING_GLYPHS, "characters", None)
+    missing = _MISSING_GLYPHS.characters = {}
+    with _GLYPHS_LOCK:
+        if _glyphs["drawing"] == 0:
+            _glyphs["caller"] = warnings.showwarning
+            warnings.showwarning = _collect_missing_glyph
+        _glyphs["drawing"] += 1
+    try:
         yield
+    finally:
+        _MISSING_GLYPHS.characters = outer
+        with _GLYPHS_LOCK:
+            _glyphs["drawing"] -= 1
+            if _glyphs["drawing"] == 0:
+                warnings.showwarning = _glyphs["caller"]
     if missing:
         warn(
             f"{_FIGURE_FILE} draws {' '.join(missing)} as boxes: matplotlib's "

@@ -791,6 +791,58 @@ def test_characters_the_figures_font_lacks_are_named_in_one_warning(monkeypatch)
     )
 
 
+def test_figures_drawn_at_once_in_threads_name_their_own_characters():
+    # Each figure swapped the process's showwarning in a catch_warnings block:
+    # drawn at once by two commands in threads, one figure's missing character
+    # was named by the other's warning, and the hook of the first left in
+    # place for good swallowed every later such warning of the process.
+    import threading
+
+    from skal_openset import _cli as cli
+
+    both_in, first_warned, first_out = (
+        threading.Barrier(2, timeout=60) for _ in range(3)
+    )
+
+    def missing(character):  # as matplotlib warns
+        message = f"Glyph {ord(character)} (x) missing from font(s) X."
+        warnings.warn(message, UserWarning, stacklevel=2)
+
+    def draw(character, first):
+        with cli._missing_glyphs_in_one_warning():
+            both_in.wait()
+            if first:
+                missing(character)
+            first_warned.wait()
+            if not first:
+                missing(character)
+                first_out.wait()
+        if first:
+            first_out.wait()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shown = warnings.showwarning
+        threads = [
+            threading.Thread(target=draw, args=args)
+            for args in [
+                ("\N{CJK UNIFIED IDEOGRAPH-732B}", True),
+                ("\N{CJK UNIFIED IDEOGRAPH-72AC}", False),
+            ]
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert warnings.showwarning is shown
+        missing("\N{CJK UNIFIED IDEOGRAPH-732B}")
+    assert sorted(str(w.message)[:30] for w in caught) == [
+        "Glyph 29483 (x) missing from f",
+        "learning_curves.png draws 犬 as",
+        "learning_curves.png draws 猫 as",
+    ]
+
+
 def test_learning_curves_fill_a_figure_or_subfigure_given():
     fig = matplotlib.pyplot.figure(layout="constrained")
     top, bottom = fig.subfigures(2, 1)
