@@ -861,7 +861,12 @@ def _missing_glyphs_in_one_warning():
     outer = getattr(_MISSING_GLYPHS, "characters", None)
     missing = _MISSING_GLYPHS.characters = {}
     with _GLYPHS_LOCK:
-        if _glyphs["drawing"] == 0:
+        # Still in place where another thread's catch_warnings, begun in a
+        # drawing, put it back after: it would call itself as the caller's.
+        if (
+            _glyphs["drawing"] == 0
+            and warnings.showwarning is not _collect_missing_glyph
+        ):
             _glyphs["caller"] = warnings.showwarning
             warnings.showwarning = _collect_missing_glyph
         _glyphs["drawing"] += 1
@@ -871,7 +876,9 @@ def _missing_glyphs_in_one_warning():
         _MISSING_GLYPHS.characters = outer
         with _GLYPHS_LOCK:
             _glyphs["drawing"] -= 1
-            if _glyphs["drawing"] == 0:
+            # Not over a hook another thread installed since: it puts ours back.
+            last = _glyphs["drawing"] == 0
+            if last and warnings.showwarning is _collect_missing_glyph:
                 warnings.showwarning = _glyphs["caller"]
     if missing:
         warn(

@@ -843,6 +843,26 @@ def test_figures_drawn_at_once_in_threads_name_their_own_characters():
     ]
 
 
+def test_a_figure_drawn_after_its_hook_was_put_back_passes_other_warnings_on():
+    # A catch_warnings of another thread, begun while a figure was drawn,
+    # puts the hook back once the drawing has ended; the next drawing took
+    # it for the caller's, and any other warning recursed without end.
+    from skal_openset import _cli as cli
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with cli._missing_glyphs_in_one_warning():
+            hook = warnings.showwarning
+        warnings.showwarning = hook  # as that catch_warnings puts it back
+        with cli._missing_glyphs_in_one_warning():
+            warnings.warn("another warning", UserWarning, stacklevel=1)
+            # And a hook installed since, by a catch_warnings of another
+            # thread that has not ended, is left to it, not replaced.
+            warnings.showwarning = theirs = functools.partial(hook)
+        assert warnings.showwarning is theirs
+    assert [str(w.message) for w in caught] == ["another warning"]
+
+
 def test_learning_curves_fill_a_figure_or_subfigure_given():
     fig = matplotlib.pyplot.figure(layout="constrained")
     top, bottom = fig.subfigures(2, 1)
