@@ -34,7 +34,7 @@ from ._datasets import (
     load_npz,
     shown_names,
 )
-from ._experiment import versions, warn_of_other_versions
+from ._experiment import saved_sklearn_version, versions, warn_of_other_versions
 from ._hashing import Fingerprint
 from ._labels import (
     as_label,
@@ -859,12 +859,7 @@ def run_interactive(
             if isinstance(state, dict)
             else []
         )
-        # Earlier code hashed the scikit-learn version estimators pickle with.
-        sklearn_version = (
-            (state.get("versions") or {}).get("scikit-learn")
-            if isinstance(state, dict)
-            else None
-        )
+        sklearn_version = saved_sklearn_version(state)
         if not isinstance(state, dict) or not fingerprint.matches(
             state.get("fingerprint"), widths, sklearn_version
         ):

@@ -134,6 +134,14 @@ def warn_of_other_versions(saved_file, saved, consequence):
         )
 
 
+def saved_sklearn_version(state):
+    """The scikit-learn version a saved checkpoint or campaign `state`
+    recorded, or None: earlier code hashed it into the fingerprint."""
+    if not isinstance(state, dict):
+        return None
+    return (state.get("versions") or {}).get("scikit-learn")
+
+
 def other_versions(saved):
     """The versions of `saved` (as :func:`warn_of_other_versions` takes it)
     that differ from these, in words: (those saved, these), or None where
@@ -241,8 +249,7 @@ def _resume(checkpoint, fingerprint, n_rounds):
             "path of a file that is not there yet to start the run (skal-openset "
             "run: another --output folder)."
         )
-    # Earlier code hashed the scikit-learn version its estimators pickle with.
-    sklearn_version = (state.get("versions") or {}).get("scikit-learn")
+    sklearn_version = saved_sklearn_version(state)
     if not fingerprint.matches(state["fingerprint"], sklearn_version):
         differ = _parts_that_differ(
             fingerprint, state.get("fingerprint_parts"), sklearn_version
