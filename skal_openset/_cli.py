@@ -832,25 +832,77 @@ def _learning_curves_png(records, title, x="labels"):
     return buffer.getvalue()
 
 
-# The showwarning installed while figures are drawn (in any thread), and the
-# one it found, put back when the last drawing ends. Not a catch_warnings
-# block a drawing: those of two threads overlapping left one's hook in place
-# for good, and a character one drawing lacked named in the other's warning.
-_GLYPHS_LOCK = threading.Lock()
-_glyphs: dict = {"drawing": 0, "caller": None}
-_MISSING_GLYPHS = threading.local()
+class _WarningsHook:
+    """`hook` in the warnings module's `name` (``showwarning``,
+    ``formatwarning``) while blocks of any thread run, and the function it
+    found put back when the last of them ends.
+
+    Not a ``catch_warnings`` block each: those of two threads overlapping
+    passed one's warnings through the other's hook, and left one's hook in
+    place for good. The hook passes on to :attr:`caller` what it leaves as it
+    was.
+    """
+
+    def __init__(self, name, hook):
+        self._name, self._hook = name, hook
+        self._lock = threading.Lock()
+        self._running = 0
+        self.caller = getattr(warnings, name)
+
+    @contextlib.contextmanager
+    def installed(self):
+        """The hook in place for the block."""
+        with self._lock:
+            # Still in place where another thread's catch_warnings, begun in a
+            # block, put it back after: it would pass on to itself.
+            found = getattr(warnings, self._name)
+            if self._running == 0 and found is not self._hook:
+                self.caller = found
+                setattr(warnings, self._name, self._hook)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                # Not over a hook another thread installed since: it puts ours
+                # back.
+                ours = getattr(warnings, self._name) is self._hook
+                if self._running == 0 and ours:
+                    setattr(warnings, self._name, self.caller)
 
 
-def _collect_missing_glyph(message, category, filename, lineno, file=None, line=None):
-    """matplotlib's warning of a character its font lacks, noted for the
-    drawing of this thread; any other warning shown as the caller's hook
-    shows it."""
-    missing = getattr(_MISSING_GLYPHS, "characters", None)
-    glyph = re.match(r"Glyph (\d+) .*missing from", str(message))
-    if missing is None or glyph is None:
-        _glyphs["caller"](message, category, filename, lineno, file, line)
-    else:
-        missing[chr(int(glyph[1]))] = None
+class _ThreadHandlers(threading.local):
+    """The handlers of this thread's blocks, innermost first: each takes a
+    warning's message and returns whether it has dealt with it."""
+
+    handlers: tuple = ()
+
+
+_HANDLERS = _ThreadHandlers()
+
+
+def _show_unless_handled(message, category, filename, lineno, file=None, line=None):
+    """A warning no block of this thread deals with, shown as the caller's
+    hook shows it."""
+    if not any(handled(message) for handled in _HANDLERS.handlers):
+        _SHOWWARNING.caller(message, category, filename, lineno, file, line)
+
+
+_SHOWWARNING = _WarningsHook("showwarning", _show_unless_handled)
+
+
+@contextlib.contextmanager
+def _warnings_handled(handler):
+    """The warnings of the block's thread given to `handler` first, then to
+    those of the blocks around it, and shown unless one returns True."""
+    outer = _HANDLERS.handlers
+    _HANDLERS.handlers = (handler, *outer)
+    try:
+        with _SHOWWARNING.installed():
+            yield
+    finally:
+        _HANDLERS.handlers = outer
 
 
 @contextlib.contextmanager
@@ -858,28 +910,16 @@ def _missing_glyphs_in_one_warning():
     """matplotlib's warnings of characters its font lacks (class names in
     Chinese, say) as one warning of the block, naming them and the remedy:
     matplotlib gives one a character, and no remedy."""
-    outer = getattr(_MISSING_GLYPHS, "characters", None)
-    missing = _MISSING_GLYPHS.characters = {}
-    with _GLYPHS_LOCK:
-        # Still in place where another thread's catch_warnings, begun in a
-        # drawing, put it back after: it would call itself as the caller's.
-        if (
-            _glyphs["drawing"] == 0
-            and warnings.showwarning is not _collect_missing_glyph
-        ):
-            _glyphs["caller"] = warnings.showwarning
-            warnings.showwarning = _collect_missing_glyph
-        _glyphs["drawing"] += 1
-    try:
+    missing = {}
+
+    def collect(message):
+        glyph = re.match(r"Glyph (\d+) .*missing from", str(message))
+        if glyph is not None:
+            missing[chr(int(glyph[1]))] = None
+        return glyph is not None
+
+    with _warnings_handled(collect):
         yield
-    finally:
-        _MISSING_GLYPHS.characters = outer
-        with _GLYPHS_LOCK:
-            _glyphs["drawing"] -= 1
-            # Not over a hook another thread installed since: it puts ours back.
-            last = _glyphs["drawing"] == 0
-            if last and warnings.showwarning is _collect_missing_glyph:
-                warnings.showwarning = _glyphs["caller"]
     if missing:
         warn(
             f"{_FIGURE_FILE} draws {' '.join(missing)} as boxes: matplotlib's "
@@ -1186,17 +1226,15 @@ def _shown_once(message):
     A "once" filter shows them again after any change to the filters, which
     scikit-learn makes (and undoes) in every tree of a forest.
     """
-    with warnings.catch_warnings():
-        show, shown = warnings.showwarning, []
+    shown = []
 
-        def show_once(warning, *args, **kwargs):
-            if str(warning).startswith(message):
-                if shown:
-                    return
-                shown.append(warning)
-            show(warning, *args, **kwargs)
+    def shown_before(warning):
+        if not str(warning).startswith(message):
+            return False
+        shown.append(warning)
+        return len(shown) > 1
 
-        warnings.showwarning = show_once
+    with _warnings_handled(shown_before):
         yield
 
 

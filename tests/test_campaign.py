@@ -1096,6 +1096,49 @@ def test_scikit_learns_warning_of_many_classes_shows_once(
     assert messages.count("another warning") == 2  # others are left as they were
 
 
+def test_two_commands_in_threads_each_show_the_many_classes_warning_once():
+    # Each command swapped the process's showwarning in a catch_warnings
+    # block: two in threads overlapping, the second's warning went through
+    # the first's hook, which had shown one already, and the first's hook,
+    # put back for good as the second ended, swallowed the process's after.
+    first_in, first_warned, second_warned, first_out = (
+        threading.Barrier(2, timeout=60) for _ in range(4)
+    )
+    message = "The number of unique classes is greater than 50%"
+
+    def many_classes():
+        warnings.warn(message, UserWarning, stacklevel=2)
+
+    def first():
+        with cli._shown_once(message):
+            first_in.wait()
+            many_classes()
+            first_warned.wait()
+            second_warned.wait()
+        first_out.wait()
+
+    def second():
+        first_in.wait()
+        with cli._shown_once(message):
+            first_warned.wait()
+            many_classes()
+            many_classes()
+            second_warned.wait()
+            first_out.wait()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shown = warnings.showwarning
+        threads = [threading.Thread(target=f) for f in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert warnings.showwarning is shown
+        many_classes()
+    assert [str(w.message) for w in caught] == [message] * 3
+
+
 # main as a console script calls it, then a warning of the caller's own.
 _WARNS_AFTER_MAIN = """
 import sys, warnings
