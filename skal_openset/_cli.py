@@ -1245,18 +1245,17 @@ class _CommandWarnings(threading.local):
 
 
 _COMMAND_WARNINGS = _CommandWarnings()
-# The format main installs while commands run (in any thread), and the one it
-# found, put back when the last of them ends.
-_FORMAT_LOCK = threading.Lock()
-_formats = {"running": 0, "caller": None}
 
 
 def _command_or_caller_format(message, category, filename, lineno, line=None):
     """A command's warning as one line; any other as its caller's format."""
     prog = _COMMAND_WARNINGS.prog
     if prog is None:
-        return _formats["caller"](message, category, filename, lineno, line)
+        return _FORMATWARNING.caller(message, category, filename, lineno, line)
     return f"{prog}: warning: {' '.join(str(message).split())}\n"
+
+
+_FORMATWARNING = _WarningsHook("formatwarning", _command_or_caller_format)
 
 
 @contextlib.contextmanager
@@ -1271,20 +1270,12 @@ def _warnings_as_lines(prog):
     and the caller's is put back when the last command ends (blocks in
     threads overlap: each putting back what it found left a command's).
     """
-    with _FORMAT_LOCK:
-        if _formats["running"] == 0:
-            _formats["caller"] = warnings.formatwarning
-            warnings.formatwarning = _command_or_caller_format
-        _formats["running"] += 1
     _COMMAND_WARNINGS.prog = prog
     try:
-        yield
+        with _FORMATWARNING.installed():
+            yield
     finally:
         _COMMAND_WARNINGS.prog = None
-        with _FORMAT_LOCK:
-            _formats["running"] -= 1
-            if _formats["running"] == 0:
-                warnings.formatwarning = _formats["caller"]
 
 
 # The streams main escapes while commands run (in any thread): each one's

@@ -1210,6 +1210,23 @@ def test_commands_run_from_threads_put_back_the_callers_warning_format(
     assert mine == callers("mine", UserWarning, "mine.py", 3)
 
 
+def test_a_format_put_back_after_a_command_ended_is_not_taken_for_the_callers():
+    # A caller's code that swapped the format in a thread while a command ran
+    # put back the command's after it ended; the next command took it for the
+    # caller's, and every warning then formatted recursed without end.
+    callers = warnings.formatwarning
+    try:
+        with cli._warnings_as_lines("skal-openset"):
+            theirs = warnings.formatwarning
+        warnings.formatwarning = theirs
+        with cli._warnings_as_lines("skal-openset"):
+            pass
+        mine = warnings.formatwarning("mine", UserWarning, "mine.py", 3, "")
+    finally:
+        warnings.formatwarning = callers
+    assert mine == callers("mine", UserWarning, "mine.py", 3, "")
+
+
 def test_a_run_with_label_costs_says_its_auc_is_over_the_budget(
     tmp_path, capsys, monkeypatch
 ):
