@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import errno
 import io
+import itertools
 import json
 import math
 import os
@@ -880,12 +881,21 @@ class _ThreadHandlers(threading.local):
 
 
 _HANDLERS = _ThreadHandlers()
+# The handlers of the blocks of any thread that take the warnings of threads
+# with no block of their own too: a forest's fit warned in each of the workers
+# joblib starts where a caller of main asks for them (parallel_config).
+_WORKERS_LOCK = threading.Lock()
+_for_workers: list = []
 
 
 def _show_unless_handled(message, category, filename, lineno, file=None, line=None):
     """A warning no block of this thread deals with, shown as the caller's
     hook shows it."""
-    if not any(handled(message) for handled in _HANDLERS.handlers):
+    handlers = _HANDLERS.handlers
+    if not handlers:
+        with _WORKERS_LOCK:
+            handlers = tuple(_for_workers)
+    if not any(handled(message) for handled in handlers):
         _SHOWWARNING.caller(message, category, filename, lineno, file, line)
 
 
@@ -893,16 +903,25 @@ _SHOWWARNING = _WarningsHook("showwarning", _show_unless_handled)
 
 
 @contextlib.contextmanager
-def _warnings_handled(handler):
+def _warnings_handled(handler, workers=False):
     """The warnings of the block's thread given to `handler` first, then to
-    those of the blocks around it, and shown unless one returns True."""
+    those of the blocks around it, and shown unless one returns True.
+
+    With `workers`, those of threads with no block of their own too.
+    """
     outer = _HANDLERS.handlers
     _HANDLERS.handlers = (handler, *outer)
+    if workers:
+        with _WORKERS_LOCK:
+            _for_workers.append(handler)
     try:
         with _SHOWWARNING.installed():
             yield
     finally:
         _HANDLERS.handlers = outer
+        if workers:
+            with _WORKERS_LOCK:
+                _for_workers.remove(handler)
 
 
 @contextlib.contextmanager
@@ -1226,15 +1245,14 @@ def _shown_once(message):
     A "once" filter shows them again after any change to the filters, which
     scikit-learn makes (and undoes) in every tree of a forest.
     """
-    shown = []
+    # A count, not a list appended to and then measured: workers warning at
+    # once each found two and showed none.
+    shown = itertools.count()
 
     def shown_before(warning):
-        if not str(warning).startswith(message):
-            return False
-        shown.append(warning)
-        return len(shown) > 1
+        return str(warning).startswith(message) and next(shown) > 0
 
-    with _warnings_handled(shown_before):
+    with _warnings_handled(shown_before, workers=True):
         yield
 
 

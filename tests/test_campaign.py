@@ -1139,6 +1139,28 @@ def test_two_commands_in_threads_each_show_the_many_classes_warning_once():
     assert [str(w.message) for w in caught] == [message] * 3
 
 
+def test_the_many_classes_warning_of_a_forests_worker_threads_shows_once():
+    # A forest fits its trees in joblib's threads where a caller of main asks
+    # for them (parallel_config): each tree's warning came from a thread with
+    # no block of its own, and was shown.
+    message = "The number of unique classes is greater than 50%"
+
+    def many_classes():
+        warnings.warn(message, UserWarning, stacklevel=2)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with cli._shown_once(message):
+            many_classes()
+            workers = [threading.Thread(target=many_classes) for _ in range(2)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        many_classes()  # after the block, shown again
+    assert [str(w.message) for w in caught] == [message] * 2
+
+
 # main as a console script calls it, then a warning of the caller's own.
 _WARNS_AFTER_MAIN = """
 import sys, warnings
