@@ -13,6 +13,7 @@ import contextvars
 import copy
 import inspect
 import numbers
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -827,6 +828,10 @@ def _as_batch(batch: list[torch.Tensor]) -> list[torch.Tensor]:
 
 _DONE = object()  # the end of an iterator, told apart from any batch
 
+# The parameters by which skorch sets the optimiser's learning rate: all
+# groups', or one group's.
+_RATE_PARAM = re.compile(r"(?:optimizer__(?:param_groups__(?P<group>\d+)__)?)?lr")
+
 
 class _OnCPUDefault:
     """The batches of an iterable, each drawn with the CPU as torch's
@@ -1013,6 +1018,39 @@ class TargetNet(NeuralNetClassifier):
         # is an AssertionError.
         check_device(self.device)
         return super().initialize()
+
+    def set_params(self, **params: Any) -> TargetNet:
+        """Set the parameters, as skorch's; a rate set is where training goes on.
+
+        On an initialised net, skorch sets ``lr``, ``optimizer__lr`` and
+        ``optimizer__param_groups__<i>__lr`` on the optimiser (``lr`` also
+        on the net). The net's rebuilt learning-rate schedules are told, so
+        that the next training call starts from the rate set, even one equal
+        to the rate the last call's schedule left.
+
+        Parameters
+        ----------
+        **params
+            The net's parameters, skorch's included.
+
+        Returns
+        -------
+        self : TargetNet
+        """
+        super().set_params(**params)
+        if not self.initialized_:  # the optimiser is built from them later
+            return self
+        n_groups = len(self.optimizer_.param_groups)
+        groups: set[int] = set()
+        for key in params:
+            match = _RATE_PARAM.fullmatch(key)
+            if match is not None:
+                group = match["group"]
+                groups.update(range(n_groups) if group is None else [int(group)])
+        for _, callback in self.callbacks_:
+            if isinstance(callback, RebuiltLRScheduler):
+                callback._rates_set(groups)
+        return self
 
     def initialize_module(self) -> TargetNet:
         """Build the module in float32, whatever torch's default dtype.
@@ -1729,23 +1767,22 @@ class RebuiltLRScheduler(LRScheduler):
 
     Each training call (``fit``, ``partial_fit``, a ``warm_start`` fit) runs
     the whole schedule, from the rate it started from in the call before, or
-    from one set since (``set_params(lr=...)``).
+    from one set since on a :class:`TargetNet` (``set_params(lr=...)`` or
+    ``optimizer__lr``; ``optimizer__param_groups__<i>__lr`` for group i).
     """
 
     def _get_scheduler(self, net, policy, **scheduler_kwargs):
         # skorch continues at the epoch count of the history, which a warm
         # continuation carries past the schedule's end (past every milestone,
         # at the last decayed rate throughout): start it afresh, from the
-        # rate the last call started from, unless one was set since.
+        # rate the last call started from, unless one was set since (a rate
+        # left of None: TargetNet.set_params noted it).
         groups = net.optimizer_.param_groups
         left = getattr(self, "rates_left_", None)
         if left is None:
             # Noted by no call (a net saved before they were): a rate other
             # than the net's lr is one the schedule left, not one set since.
             left = [None if group["lr"] == net.lr else group["lr"] for group in groups]
-        elif net.lr != getattr(self, "lr_noted_", net.lr):
-            # set_params(lr=...) since, even to exactly the rate left
-            left = [None] * len(groups)
         for group, rate in zip(groups, left):
             start = group.pop("initial_lr", group["lr"])
             if group["lr"] == rate:
@@ -1804,7 +1841,14 @@ class RebuiltLRScheduler(LRScheduler):
     def _note_rates(self, net):
         # what the next call compares with, to tell whether one was set since
         self.rates_left_ = [group["lr"] for group in net.optimizer_.param_groups]
-        self.lr_noted_ = net.lr
+
+    def _rates_set(self, groups):
+        # TargetNet.set_params set these groups' rates: where the next call
+        # starts, even a rate equal to the one left, which comparing misses
+        left = getattr(self, "rates_left_", None)
+        if left is not None:  # else compared with the net's lr
+            for group in groups:
+                left[group] = None
 
     def __getstate__(self):
         # vars, not super(): skorch's callbacks define no __getstate__, and

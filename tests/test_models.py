@@ -1227,6 +1227,22 @@ def test_a_rate_set_to_exactly_the_one_the_schedule_left_is_where_the_next_start
     assert net.history[-4:, "event_lr"] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("key", ["optimizer__lr", "optimizer__param_groups__0__lr"])
+def test_an_optimizer_rate_set_to_exactly_the_one_left_is_where_the_next_starts(key):
+    # skorch sets these on the optimizer alone, not on the net's lr: taken as
+    # unchanged, the next call ran the whole schedule from 0.1.
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params.update(module__width=2, random_state=0)
+    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    net.set_params(**{key: schedule[-1]})
+    net.partial_fit(X, y)
+    expected = np.multiply(schedule, schedule[-1] / 0.1)
+    assert net.history[-4:, "event_lr"] == pytest.approx(expected)
+
+
 class _StartRates(Callback):
     # The rate each training call starts at, read off the optimizer: torch
     # 2.1's ReduceLROnPlateau has no get_last_lr, so skorch records no event_lr.
@@ -1254,6 +1270,24 @@ def test_a_rebuilt_plateau_schedule_trains_and_each_call_starts_it_afresh():
     assert net.optimizer_.param_groups[0]["lr"] < 0.1  # lowered on a plateau
     net.partial_fit(X, y)
     assert starts.rates == [0.1, 0.1]  # not where the last call left it
+
+
+def test_one_group_s_rate_set_to_the_one_left_is_where_that_group_goes_on():
+    # The group set starts from its rate set; the other runs its whole schedule.
+    X, y = blobs(n=40)
+    scheduler = RebuiltLRScheduler(
+        policy=torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5
+    )
+    groups = [("head.*", {"lr": 0.2})]  # group 0; group 1 is at lr 0.1
+    params = dict(max_epochs=3, lr=0.1, random_state=0)
+    params.update(callbacks=[("step", scheduler)], optimizer__param_groups=groups)
+    net = make_mlp_classifier(4, 3, **params).fit(X, y)
+    left = [group["lr"] for group in net.optimizer_.param_groups]
+    assert left == pytest.approx([0.025, 0.0125])
+    net.set_params(optimizer__param_groups__1__lr=left[1])
+    net.partial_fit(X, y)
+    rates = [group["lr"] for group in net.optimizer_.param_groups]
+    assert rates == pytest.approx([0.025, 0.0125 / 8])
 
 
 @pytest.mark.parametrize("lr", [None, 0.05])
