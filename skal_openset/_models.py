@@ -1047,9 +1047,11 @@ class TargetNet(NeuralNetClassifier):
             if match is not None:
                 group = match["group"]
                 groups.update(range(n_groups) if group is None else [int(group)])
+        if not groups:  # no rate set
+            return self
         for _, callback in self.callbacks_:
             if isinstance(callback, RebuiltLRScheduler):
-                callback._rates_set(groups)
+                callback._rates_set(self, groups)
         return self
 
     def initialize_module(self) -> TargetNet:
@@ -1778,12 +1780,7 @@ class RebuiltLRScheduler(LRScheduler):
         # rate the last call started from, unless one was set since (a rate
         # left of None: TargetNet.set_params noted it).
         groups = net.optimizer_.param_groups
-        left = getattr(self, "rates_left_", None)
-        if left is None:
-            # Noted by no call (a net saved before they were): a rate other
-            # than the net's lr is one the schedule left, not one set since.
-            left = [None if group["lr"] == net.lr else group["lr"] for group in groups]
-        for group, rate in zip(groups, left):
+        for group, rate in zip(groups, self._rates_left(net)):
             start = group.pop("initial_lr", group["lr"])
             if group["lr"] == rate:
                 group["lr"] = start
@@ -1842,13 +1839,21 @@ class RebuiltLRScheduler(LRScheduler):
         # what the next call compares with, to tell whether one was set since
         self.rates_left_ = [group["lr"] for group in net.optimizer_.param_groups]
 
-    def _rates_set(self, groups):
+    def _rates_left(self, net):
+        left = getattr(self, "rates_left_", None)
+        if left is None:
+            # Noted by no call (a net saved before they were): a rate other
+            # than the net's lr is one the schedule left, not one set since.
+            groups = net.optimizer_.param_groups
+            left = [None if group["lr"] == net.lr else group["lr"] for group in groups]
+        return left
+
+    def _rates_set(self, net, groups):
         # TargetNet.set_params set these groups' rates: where the next call
         # starts, even a rate equal to the one left, which comparing misses
-        left = getattr(self, "rates_left_", None)
-        if left is not None:  # else compared with the net's lr
-            for group in groups:
-                left[group] = None
+        self.rates_left_ = self._rates_left(net)
+        for group in groups:
+            self.rates_left_[group] = None
 
     def __getstate__(self):
         # vars, not super(): skorch's callbacks define no __getstate__, and

@@ -1309,6 +1309,22 @@ def test_a_resnet18_saved_before_its_rates_were_noted_runs_the_whole_schedule(lr
     assert net.history[-4:, "event_lr"] == pytest.approx(expected)
 
 
+def test_an_optimizer_rate_set_on_a_resnet18_saved_before_its_rates_were_noted():
+    # Told from the net's lr, which optimizer__lr leaves: the rate set was
+    # taken as one the schedule left, and the next call started from 0.1.
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    y = np.arange(8) % 2
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params.update(module__width=2, random_state=0)
+    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    del dict(net.callbacks_)["lr_scheduler"].rates_left_
+    net = pickle.loads(pickle.dumps(net))
+    net.set_params(optimizer__lr=0.05)
+    net.partial_fit(X, y)
+    assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
+
+
 @pytest.mark.parametrize("stop", [RuntimeError, KeyboardInterrupt])
 def test_a_resnet18_training_call_stopped_midway_leaves_the_next_its_whole_schedule(
     stop,
