@@ -529,7 +529,8 @@ class ContrastivePurity:
         Caches the fit of an unfitted ``encoder`` on disk, keyed by its
         parameters and the pool, so strategies run apart (e.g. in other
         processes) on the same pool share one fit, as scikit-learn's
-        ``Pipeline(memory=...)`` does.
+        ``Pipeline(memory=...)`` does. The cache holds pickles, which are
+        loaded: give it a folder only you (or people you trust) write to.
 
     Attributes
     ----------
