@@ -1177,21 +1177,34 @@ def test_a_net_refuses_what_check_random_state_refuses_naming_its_random_state(s
         net.fit(X, np.arange(8) % 2)
 
 
-def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built():
+def _tiny_resnet18(**params):
+    """The schedule tests' resnet18 (width 2, batches of 4, no minimum of
+    steps, seeded), and 8 images of 8x8 with 2 classes to train it on."""
     X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
     y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
+    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0, **params)
     params.update(module__width=2, random_state=0)
-    net = clone(make_resnet18_classifier(2, **params)).set_params(max_epochs=4)
+    return make_resnet18_classifier(2, **params), X, y
+
+
+def _saved_before_its_rates_were_noted(net):
+    """`net`, pickled as before its schedule noted the rates it left."""
+    del dict(net.callbacks_)["lr_scheduler"].rates_left_
+    return pickle.loads(pickle.dumps(net))
+
+
+def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built():
+    net, X, y = _tiny_resnet18()
+    net = clone(net).set_params(max_epochs=4)
     lrs = net.fit(X, y).history[:, "event_lr"]
     assert lrs == pytest.approx([0.1, 0.1, 0.01, 0.001])  # drops after epochs 2, 3
-    fresh = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    fresh = _tiny_resnet18(max_epochs=4)[0].fit(X, y)
     assert fresh.history[:, "event_lr"] == pytest.approx(lrs)
-    given = make_resnet18_classifier(2, max_epochs=4, lr_milestones=[1], **params)
+    given = _tiny_resnet18(max_epochs=4, lr_milestones=[1])[0]
     lrs = given.fit(X, y).history[:, "event_lr"]
     assert lrs == pytest.approx([0.1, 0.01, 0.01, 0.01])
     # A milestone at epoch 0 lowered the rate from the start (0.001 for one epoch).
-    one = make_resnet18_classifier(2, max_epochs=1, **params).fit(X, y)
+    one = _tiny_resnet18(max_epochs=1)[0].fit(X, y)
     assert one.history[:, "event_lr"] == pytest.approx([0.1])
 
 
@@ -1199,11 +1212,8 @@ def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built()
 def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
     # A partial_fit (a teach of ActiveLearner(warm_start=True)) went on past
     # the milestones: every epoch at the last decayed rate, 0.001.
-    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
-    y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
-    params.update(module__width=2, random_state=0, lr_milestones=milestones)
-    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    net, X, y = _tiny_resnet18(max_epochs=4, lr_milestones=milestones)
+    net.fit(X, y)
     schedule = net.history[:, "event_lr"]
     net.partial_fit(X, y)
     assert net.history[:, "event_lr"] == pytest.approx(2 * schedule)
@@ -1215,11 +1225,8 @@ def test_each_training_call_runs_the_whole_resnet18_schedule(milestones):
 
 def test_a_rate_set_to_exactly_the_one_the_schedule_left_is_where_the_next_starts():
     # Taken as unchanged: the next call ran the whole schedule from 0.1.
-    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
-    y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
-    params.update(module__width=2, random_state=0)
-    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    net, X, y = _tiny_resnet18(max_epochs=4)
+    net.fit(X, y)
     schedule = net.history[:, "event_lr"]
     net.set_params(lr=schedule[-1])
     net.partial_fit(X, y)
@@ -1231,11 +1238,8 @@ def test_a_rate_set_to_exactly_the_one_the_schedule_left_is_where_the_next_start
 def test_an_optimizer_rate_set_to_exactly_the_one_left_is_where_the_next_starts(key):
     # skorch sets these on the optimizer alone, not on the net's lr: taken as
     # unchanged, the next call ran the whole schedule from 0.1.
-    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
-    y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
-    params.update(module__width=2, random_state=0)
-    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    net, X, y = _tiny_resnet18(max_epochs=4)
+    net.fit(X, y)
     schedule = net.history[:, "event_lr"]
     net.set_params(**{key: schedule[-1]})
     net.partial_fit(X, y)
@@ -1294,14 +1298,10 @@ def test_one_group_s_rate_set_to_the_one_left_is_where_that_group_goes_on():
 def test_a_resnet18_saved_before_its_rates_were_noted_runs_the_whole_schedule(lr):
     # Such a net (pickled before the scheduler noted the rates it left) went
     # on from the last decayed rate, 0.001, and decayed it further to 1e-05.
-    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
-    y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
-    params.update(module__width=2, random_state=0)
-    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    net, X, y = _tiny_resnet18(max_epochs=4)
+    net.fit(X, y)
     schedule = net.history[:, "event_lr"]
-    del dict(net.callbacks_)["lr_scheduler"].rates_left_
-    net = pickle.loads(pickle.dumps(net))
+    net = _saved_before_its_rates_were_noted(net)
     if lr is not None:  # a rate set since is still where the next call starts
         net.set_params(lr=lr)
     net.partial_fit(X, y)
@@ -1312,14 +1312,10 @@ def test_a_resnet18_saved_before_its_rates_were_noted_runs_the_whole_schedule(lr
 def test_an_optimizer_rate_set_on_a_resnet18_saved_before_its_rates_were_noted():
     # Told from the net's lr, which optimizer__lr leaves: the rate set was
     # taken as one the schedule left, and the next call started from 0.1.
-    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
-    y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
-    params.update(module__width=2, random_state=0)
-    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    net, X, y = _tiny_resnet18(max_epochs=4)
+    net.fit(X, y)
     schedule = net.history[:, "event_lr"]
-    del dict(net.callbacks_)["lr_scheduler"].rates_left_
-    net = pickle.loads(pickle.dumps(net))
+    net = _saved_before_its_rates_were_noted(net)
     net.set_params(optimizer__lr=0.05)
     net.partial_fit(X, y)
     assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
@@ -1338,12 +1334,9 @@ def test_a_resnet18_training_call_stopped_midway_leaves_the_next_its_whole_sched
             if self.armed and len(net.history) == 6:  # two epochs in
                 raise stop
 
-    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
-    y = np.arange(8) % 2
-    params = dict(input_shape=(3, 8, 8), batch_size=4, min_steps_per_epoch=0)
     stopper = Stop()
-    params.update(module__width=2, random_state=0, callbacks=[stopper])
-    net = make_resnet18_classifier(2, max_epochs=4, **params).fit(X, y)
+    net, X, y = _tiny_resnet18(max_epochs=4, callbacks=[stopper])
+    net.fit(X, y)
     schedule = net.history[:, "event_lr"]
     stopper.armed = True
     with pytest.raises(stop):
