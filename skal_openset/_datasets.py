@@ -750,6 +750,9 @@ _MAX_FEATURE_VALUE = 1e30
 # float32's smallest numbers. Then the cast loses the differences that matter.
 _FLOAT32_LOSS = 1e-4
 _INT64 = np.iinfo(np.int64)
+# Values a chunk of columns of a table's features holds at most, where the
+# chunks are checked one at a time: 512 KiB as float64.
+_CHUNK_VALUES = 2**16
 
 
 # A number as CSV files write one: ASCII digits, no "_" or other scripts' digits.
@@ -1403,35 +1406,49 @@ def _float32_features(X, path, spot, names):
     -------
     X : ndarray of shape (n_rows, n_features), dtype=float32
     """
-    # The bound as float64: a Python float is cast to X's dtype, and 1e30
-    # overflows float16 (a RuntimeWarning, shown as the run's own).
-    bad = ~(np.abs(X) <= np.float64(_MAX_FEATURE_VALUE))
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
+    first = None  # the first value out of bounds, row by row
+    for cols in _column_chunks(X):
+        bad = np.argwhere(_out_of_bounds(X[:, cols]))
+        if bad.size and (first is None or bad[0][0] < first[0]):
+            first = (bad[0][0], cols.start + bad[0][1])
+    if first is not None:
         raise ValueError(
-            f"{path}, {spot(row, col)} is not finite or above "
+            f"{path}, {spot(*first)} is not finite or above "
             f"{_MAX_FEATURE_VALUE:g} in absolute value; fix or drop that row."
         )
+    return _as_float32(X, path, names)
+
+
+def _column_chunks(X):
+    """Slices of the columns of `X` (2-D) to check a chunk at a time: the
+    checks' temporaries of the whole of X took some 30 bytes a value, over 7
+    times float32's 4."""
+    step = max(1, _CHUNK_VALUES // max(1, len(X)))
+    return [slice(c, c + step) for c in range(0, X.shape[1], step)]
+
+
+def _as_float32(X, path, names):
+    """:func:`_float32_features` of `X`, its values known to be in bounds."""
     X32 = X.astype(np.float32)
     if np.can_cast(X.dtype, np.float32):  # exact: nothing to lose
         return X32
-    X = X.astype(np.float64, copy=False)  # int64's span could overflow
-    span = X.max(axis=0) - X.min(axis=0)
-    moved = np.abs(X32 - X).max(axis=0)
-    lossy = np.flatnonzero(
-        ((span > 0) & (moved > _FLOAT32_LOSS * span)) | _merges_neighbours(X)
-    )
-    if lossy.size:
-        described = []
-        for c in lossy:
+    described = []
+    for cols in _column_chunks(X):
+        part = X[:, cols].astype(np.float64, copy=False)  # int64's span could overflow
+        part32 = X32[:, cols]
+        span = part.max(axis=0) - part.min(axis=0)
+        moved = np.abs(part32 - part).max(axis=0)
+        lossy = ((span > 0) & (moved > _FLOAT32_LOSS * span)) | _merges_neighbours(part)
+        for c in np.flatnonzero(lossy):
             effects = [f"values spanning {span[c]:.3g} move by up to {moved[c]:.3g}"]
-            before, after = (np.unique(A[:, c]).size for A in (X, X32))
+            before, after = (np.unique(A[:, c]).size for A in (part, part32))
             if after < before:
                 effects.append(f"{before} distinct values become {after}")
-            zeroed = int(((X32[:, c] == 0) & (X[:, c] != 0)).sum())
+            zeroed = int(((part32[:, c] == 0) & (part[:, c] != 0)).sum())
             if zeroed:
                 effects.append(f"{zeroed} nonzero values become 0")
-            described.append(f"{names[c]} ({'; '.join(effects)})")
+            described.append(f"{names[cols.start + c]} ({'; '.join(effects)})")
+    if described:
         warn(
             f"{path}: features are stored as float32 (about 7 significant digits, "
             "fewer below 1e-38), which loses the differences between "
@@ -1441,6 +1458,13 @@ def _float32_features(X, path, spot, names):
             "multiply tiny values by a power of 10."
         )
     return X32
+
+
+def _out_of_bounds(X):
+    """Where the features `X` are not finite or above 1e30 in absolute value."""
+    # The bound as float64: a Python float is cast to X's dtype, and 1e30
+    # overflows float16 (a RuntimeWarning, shown as the run's own).
+    return ~(np.abs(X) <= np.float64(_MAX_FEATURE_VALUE))
 
 
 def _merges_neighbours(X):

@@ -2030,6 +2030,64 @@ def test_a_far_off_value_does_not_hide_the_timestamps_float32_merges(tmp_path):
         load_csv_table(path)
 
 
+def _traced_peak(call):
+    """The peak of the memory that tracemalloc traces during `call()`, above
+    what it traced before, and `call()`'s result."""
+    import tracemalloc
+
+    # Above what is traced already: under python -X tracemalloc (tracing
+    # since the interpreter began, which stop would end) the peak was the
+    # whole session's.
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = call()
+        return tracemalloc.get_traced_memory()[1] - before, result
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+
+
+def test_checking_the_float32_cast_holds_a_chunk_of_columns_at_a_time():
+    # The bound and the float32 checks made temporaries of the whole table
+    # (its absolute values, the cast's errors, the table sorted and its
+    # gaps): some 30 bytes a value above the float64 features, over 7 times
+    # the float32 result.
+    X = np.random.default_rng(0).normal(size=(100_000, 32))
+    peak, X32 = _traced_peak(
+        lambda: _datasets._float32_features(X, "t.csv", None, ["x"] * 32)
+    )
+    np.testing.assert_array_equal(X32, X.astype(np.float32))
+    assert peak / X.size < 8
+
+
+def test_the_float32_warning_and_bound_are_those_of_the_whole_table(monkeypatch):
+    # Checked a chunk of columns at a time, the first value out of bounds is
+    # still the first row by row, and the warning names each lossy column.
+    X = np.random.default_rng(0).normal(size=(50, 7))
+    X[:, 1] += 1.7e9  # timestamps
+    X[:, 5] *= 1e-44  # tiny
+    bad = X.copy()
+    bad[30, 6], bad[40, 0] = np.inf, np.nan
+    spots = []
+
+    def checked():
+        with pytest.warns(UserWarning) as record:
+            _datasets._float32_features(X, "t", None, list("abcdefg"))
+        with pytest.raises(ValueError):
+            _datasets._float32_features(bad, "t", lambda *at: spots.append(at), [])
+        return str(record[0].message)
+
+    whole = checked()
+    monkeypatch.setattr(_datasets, "_CHUNK_VALUES", 100)  # two columns a chunk
+    assert checked() == whole
+    assert spots == [(30, 6)] * 2
+    assert "b (values spanning" in whole and "f (" in whole
+
+
 def _edit_central_directory(path, member, offset, value):
     """Set a 2-byte field of a member's central directory header."""
     raw = bytearray(path.read_bytes())
