@@ -824,11 +824,19 @@ def _parse_features(features):
     # float reads more than _is_number only in values that hold "_" or a
     # character beyond ASCII: only a table with such a value is checked
     # value by value.
-    codes = features.ravel(order="K").view(np.uint32)
-    wider = ((codes > 127) | (codes == ord("_"))).any()
-    if wider and not np.vectorize(_is_number, otypes=[bool])(features).all():
+    if (
+        _holds_wider(features)
+        and not np.vectorize(_is_number, otypes=[bool])(features).all()
+    ):
         return None
     return X
+
+
+def _holds_wider(features):
+    """Whether a value of the string array `features` holds "_" or a
+    character beyond ASCII, which float reads more of than _is_number."""
+    codes = features.ravel(order="K").view(np.uint32)
+    return bool(((codes > 127) | (codes == ord("_"))).any())
 
 
 @overload
@@ -1142,6 +1150,114 @@ def _header_names(header):
     return as_in_header
 
 
+# Values of the rows read before they are parsed: as Python strings they
+# take some 70 bytes a value, freed once their block is parsed.
+_BLOCK_VALUES = 2**13
+_NUL_OR_BREAK = re.compile("[\0\n\r]")
+
+
+def _numbered_rows(reader):
+    """The rows of the csv `reader` that are not blank, each with the line
+    it starts on."""
+    start = 1
+    for row in reader:
+        if row and not _is_blank_line(row):
+            yield start, row
+        start = reader.line_num + 1
+
+
+def _read_table_in_blocks(path, label_column, ignore_columns):
+    """:func:`_read_csv_table`'s result for a table that passes its checks,
+    read and parsed a block of rows at a time; None for one that fails one.
+
+    Read whole, a table took some 117 bytes a value at the peak (its rows as
+    Python strings, then a string array of them): 6 GB for a million rows of
+    50 features. In blocks only the features, as float64, outlive a block.
+    Which check fails first, and what its message says, can depend on the
+    whole file (a byte that is no UTF-8 on the last line comes first; a
+    column empty in every row is told apart), so a table that fails one is
+    left to be read whole.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, skipinitialspace=True)
+            rows = _numbered_rows(reader)
+            header = next(rows, (0, None))[1]
+            if header is None or "\0" in "".join(header):
+                return None
+            as_in_header = _header_names(header)
+            label_column = _label_column(path, header, as_in_header(label_column))
+            leave_out = _left_out(
+                path, header, label_column, ignore_columns, as_in_header
+            )
+            kept, names = _kept_columns(path, header, label_column, leave_out)
+            j = names.index(label_column)
+            lines = array.array("q")
+            parts, labels = [], []
+            ignored = {c: [] for c in _ignored_keys(header, leave_out)}
+            width = 1  # of the kept columns' values, as numpy makes their array
+            block_rows = max(1, _BLOCK_VALUES // len(header))
+            while block := list(itertools.islice(rows, block_rows)):
+                body = [row for _, row in block]
+                _check_ignored_values_swallow_no_row(
+                    path, header, leave_out, label_column, [n for n, _ in block], body
+                )
+                parsed = _parse_block(body, len(header), kept, j)
+                if parsed is None:
+                    return None
+                parts.append(parsed[0])
+                labels.append(parsed[1])
+                width = max(width, parsed[1].itemsize // 4)
+                lines.extend(n for n, _ in block)
+                for c, values in ignored.items():
+                    values.extend(row[c] for row in body)
+    except (ValueError, csv.Error):  # UnicodeDecodeError is a ValueError
+        return None
+    if not parts:
+        return None
+    # In Fortran layout, as the whole read makes it: a campaign's
+    # fingerprint hashes X's strides.
+    X = np.empty((len(lines), len(kept) - 1), order="F")
+    parts.reverse()
+    start = 0
+    while parts:  # each block freed once copied
+        part = parts.pop()
+        X[start : start + len(part)] = part
+        start += len(part)
+    feature_names = [repr(name) for c, name in enumerate(names) if c != j]
+    keys = _ignored_keys(header, leave_out)
+    widest = max(itertools.chain([width], map(len, itertools.chain(*ignored.values()))))
+    return (
+        _as_float32(X, path, feature_names),
+        np.concatenate(labels).astype(f"<U{width}"),
+        lines,
+        {keys[c]: np.array(values, dtype=object) for c, values in ignored.items()},
+        widest,
+    )
+
+
+def _parse_block(body, n_columns, kept, j):
+    """The features (float64) and stripped labels, as wide as the kept
+    columns' widest value, of the rows `body` of a CSV table of `n_columns`
+    columns, of which the `kept` are read (the label column at `j` among
+    them); None if a check of :func:`_read_csv_table` fails."""
+    for row in body:
+        if len(row) != n_columns:
+            return None
+        if _NUL_OR_BREAK.search(joined := "".join(row)) and (
+            "\0" in joined or any(_spans_lines(row[c]) for c in kept)
+        ):
+            return None
+    table = np.array([[row[c] for c in kept] for row in body], dtype=str)
+    features = np.delete(table, j, axis=1)
+    # whether float reads more than _is_number depends on the whole table
+    # where a value holds "_" or a wider character
+    X = None if _holds_wider(features) else _parse_features(features)
+    if X is None or _out_of_bounds(X).any():
+        return None
+    return X, np.char.strip(table[:, j])
+
+
 def _read_csv_table(path, label_column, ignore_columns=()):
     """Features, stripped label strings, each row's line of a CSV table, its
     ignored columns (name: strings; two of one name are named with their
@@ -1151,9 +1267,13 @@ def _read_csv_table(path, label_column, ignore_columns=()):
 
     Labels are returned as they are, empty ones included (the campaign reads
     an empty label as an unlabelled row); the errors are those of
-    :func:`load_csv_table`.
+    :func:`load_csv_table`. A table is read a block of rows at a time
+    (:func:`_read_table_in_blocks`), and read again whole if it fails a check.
     """
     path = file_at(path, "CSV file")
+    read = _read_table_in_blocks(path, label_column, ignore_columns)
+    if read is not None:
+        return read
     rows, start = [], 1
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -1209,25 +1329,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     lines = array.array("q", [line for line, _ in rows[1:]])
     body = [row for _, row in rows[1:]]
     as_in_header = _header_names(header)
-    label_column = as_in_header(label_column)
-    if label_column not in header:
-        separator = next((c for c in ";\t|" if c in rows[0][1][0]), None)
-        raise ValueError(
-            f"{path} has no column {label_column!r}; header: {shown_names(header)}. "
-            + (
-                f"It looks separated by {separator!r}: save it comma-separated."
-                if len(header) == 1 and separator
-                else "The first line must name the columns, separated by commas, "
-                "one of them the label column (label_column=, or --label-column, "
-                "names another)."
-            )
-        )
-    if header.count(label_column) > 1:
-        # the other one would silently become a feature
-        raise ValueError(
-            f"{path} has {header.count(label_column)} columns named "
-            f"{label_column!r}; rename all but the label column."
-        )
+    label_column = _label_column(path, header, as_in_header(label_column))
     ragged = [i for i, row in enumerate(body) if len(row) != len(header)]
     for i in ragged:  # a quote not closed makes one value of many lines
         if any(map(_spans_lines, body[i])):
@@ -1242,61 +1344,11 @@ def _read_csv_table(path, label_column, ignore_columns=()):
         )
     if not body:
         raise ValueError(f"{path} has a header but no data rows.")
-    # sets: a lookup in a list per column is quadratic in a wide table's width
-    leave_out = (
-        {ignore_columns} if isinstance(ignore_columns, str) else set(ignore_columns)
-    )
-    leave_out = set(map(as_in_header, leave_out))
-    unknown = sorted(leave_out - set(header))
-    if unknown:
-        raise ValueError(
-            f"{path} has no columns {unknown} to ignore; header: {shown_names(header)}."
-        )
-    if label_column in leave_out:
-        raise ValueError(f"The label column {label_column!r} cannot be ignored.")
+    leave_out = _left_out(path, header, label_column, ignore_columns, as_in_header)
     _check_ignored_values_swallow_no_row(
         path, header, leave_out, label_column, lines, body
     )
-    kept = [c for c, name in enumerate(header) if name not in leave_out]
-    if len(kept) == 1:  # scikit-learn would refuse "0 feature(s)" mid-run
-        others = [name for name in header if name != label_column]
-        raise ValueError(
-            f"{path} has no feature column: "
-            + (
-                f"besides the label column {label_column!r}, its columns "
-                f"{others} are all ignored (--ignore-columns, ignore_columns=)"
-                if others
-                else f"its only column is the label column {label_column!r}"
-            )
-            + "; a table needs at least one column of numeric features."
-        )
-    names = [header[c] for c in kept]
-    if "" in names:
-        column = header.index("") + 1
-        cause = (
-            "a row index that pandas' to_csv wrote? Save with index=False"
-            if column == 1
-            else "a trailing comma?"
-        )
-        raise ValueError(
-            f"{path}: column {column} of the header has no name ({cause}); "
-            "remove it from every line, or name it and, unless it holds "
-            "features, leave it out with --ignore-columns (ignore_columns=)."
-        )
-    ids = [n for n in names if n != label_column and _is_row_index_name(n)]
-    if ids:
-        pandas = (
-            ""
-            if ids[0].strip().lower() == "id"
-            else " (a row index that pandas wrote: to_csv without index=False, "
-            "or reset_index(); save with index=False)"
-        )
-        raise ValueError(
-            f"{path} has a column {ids[0]!r}{pandas}, which would be a feature and "
-            "teach the classifier the row order; leave it out (--ignore-columns "
-            f"{shlex.quote(ids[0])}, or ignore_columns=[{ids[0]!r}]) or, if it is "
-            "a feature, rename it."
-        )
+    kept, names = _kept_columns(path, header, label_column, leave_out)
     # Only the kept columns make one array: numpy makes each value of an
     # array as wide as its widest, and an ignored column may hold long text.
     # In Fortran layout, as the columns taken from the whole table's array
@@ -1327,14 +1379,9 @@ def _read_csv_table(path, label_column, ignore_columns=()):
             _open_quote_message(path, line, last)
             + f" If instead the value is meant to span lines, {advice}"
         )
-    left_out = {c: name for c, name in enumerate(header) if name in leave_out}
-    # Two of one name are told apart by position: a dict would keep one.
-    doubled = Counter(left_out.values())
     ignored = {
-        (f"{name} (column {c + 1})" if doubled[name] > 1 else name): np.array(
-            [row[c] for row in body], dtype=object
-        )
-        for c, name in left_out.items()
+        key: np.array([row[c] for row in body], dtype=object)
+        for c, key in _ignored_keys(header, leave_out).items()
     }
     widest = max(1, max(map(len, itertools.chain.from_iterable(body))))
     # The rows as strings, about 60 bytes a value, are no longer needed: freed
@@ -1380,6 +1427,105 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     feature_names = [repr(name) for c, name in enumerate(names) if c != j]
     X = _float32_features(X, path, spot, feature_names)
     return X, np.char.strip(table[:, j]), lines, ignored, widest
+
+
+def _ignored_keys(header, leave_out):
+    """The ignored columns of the `header`, by position: their keys in
+    :func:`_read_csv_table`'s dict, two of one name told apart by position
+    (a dict would keep one), ``key (column 1)``."""
+    left_out = {c: name for c, name in enumerate(header) if name in leave_out}
+    doubled = Counter(left_out.values())
+    return {
+        c: f"{name} (column {c + 1})" if doubled[name] > 1 else name
+        for c, name in left_out.items()
+    }
+
+
+def _label_column(path, header, label_column):
+    """The `label_column` named once in the `header`, else raised."""
+    if label_column not in header:
+        separator = next((c for c in ";\t|" if c in header[0]), None)
+        raise ValueError(
+            f"{path} has no column {label_column!r}; header: {shown_names(header)}. "
+            + (
+                f"It looks separated by {separator!r}: save it comma-separated."
+                if len(header) == 1 and separator
+                else "The first line must name the columns, separated by commas, "
+                "one of them the label column (label_column=, or --label-column, "
+                "names another)."
+            )
+        )
+    if header.count(label_column) > 1:
+        # the other one would silently become a feature
+        raise ValueError(
+            f"{path} has {header.count(label_column)} columns named "
+            f"{label_column!r}; rename all but the label column."
+        )
+    return label_column
+
+
+def _left_out(path, header, label_column, ignore_columns, as_in_header):
+    """The set of names of the `header`'s columns to ignore, each checked."""
+    # sets: a lookup in a list per column is quadratic in a wide table's width
+    leave_out = (
+        {ignore_columns} if isinstance(ignore_columns, str) else set(ignore_columns)
+    )
+    leave_out = set(map(as_in_header, leave_out))
+    unknown = sorted(leave_out - set(header))
+    if unknown:
+        raise ValueError(
+            f"{path} has no columns {unknown} to ignore; header: {shown_names(header)}."
+        )
+    if label_column in leave_out:
+        raise ValueError(f"The label column {label_column!r} cannot be ignored.")
+    return leave_out
+
+
+def _kept_columns(path, header, label_column, leave_out):
+    """The `header`'s columns kept (the label column among them) and their
+    names, refused where no feature column is left, or one is unnamed or
+    names row ids."""
+    kept = [c for c, name in enumerate(header) if name not in leave_out]
+    if len(kept) == 1:  # scikit-learn would refuse "0 feature(s)" mid-run
+        others = [name for name in header if name != label_column]
+        raise ValueError(
+            f"{path} has no feature column: "
+            + (
+                f"besides the label column {label_column!r}, its columns "
+                f"{others} are all ignored (--ignore-columns, ignore_columns=)"
+                if others
+                else f"its only column is the label column {label_column!r}"
+            )
+            + "; a table needs at least one column of numeric features."
+        )
+    names = [header[c] for c in kept]
+    if "" in names:
+        column = header.index("") + 1
+        cause = (
+            "a row index that pandas' to_csv wrote? Save with index=False"
+            if column == 1
+            else "a trailing comma?"
+        )
+        raise ValueError(
+            f"{path}: column {column} of the header has no name ({cause}); "
+            "remove it from every line, or name it and, unless it holds "
+            "features, leave it out with --ignore-columns (ignore_columns=)."
+        )
+    ids = [n for n in names if n != label_column and _is_row_index_name(n)]
+    if ids:
+        pandas = (
+            ""
+            if ids[0].strip().lower() == "id"
+            else " (a row index that pandas wrote: to_csv without index=False, "
+            "or reset_index(); save with index=False)"
+        )
+        raise ValueError(
+            f"{path} has a column {ids[0]!r}{pandas}, which would be a feature and "
+            "teach the classifier the row order; leave it out (--ignore-columns "
+            f"{shlex.quote(ids[0])}, or ignore_columns=[{ids[0]!r}]) or, if it is "
+            "a feature, rename it."
+        )
+    return kept, names
 
 
 def _float32_features(X, path, spot, names):

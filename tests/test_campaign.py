@@ -3974,6 +3974,26 @@ def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
     assert fingerprint.matches("cc76a603d2d95175b8520a0b50b2cb39")
 
 
+def test_a_csv_table_read_in_blocks_keeps_the_fingerprint_of_one_read_whole(
+    tmp_path,
+):
+    # The hash that load_table's table had when it was read whole (at
+    # 237bfc1f), of two blocks now: X's layout, and the labels' width, which
+    # the widest cell (a note in the second block) tells, are as they were.
+    path = tmp_path / "t.csv"
+    rows = [
+        f"{'a note that is the widest cell' if i == 2300 else 'ok'},"
+        f"{i * 37 % 1000 / 8},{i * 11 % 97 - 48.5},{('cat', 'dog', '')[i % 3]}"
+        for i in range(2500)
+    ]
+    path.write_text("note,a,b,label\n" + "\n".join(rows) + "\n")
+    X, labels = _campaign.load_table(
+        path, ignore_columns=["note"], in_classes=["cat"], ood_label="unknown"
+    )
+    fingerprint = _campaign.table_fingerprint(X, labels, 5, "CONF")
+    assert fingerprint.matches("345137c3723749abbfd24f72a53b49ff")
+
+
 def test_an_earlier_width_narrower_than_the_labels_matches_no_changed_table():
     # Cast to a width below their own, lengthened labels were cut back to
     # what a state of earlier code hashed, and the changed table resumed.
