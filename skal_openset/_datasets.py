@@ -1199,12 +1199,12 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
             block_rows = max(1, _BLOCK_VALUES // len(header))
             while block := list(itertools.islice(rows, block_rows)):
                 body = [row for _, row in block]
-                _check_ignored_values_swallow_no_row(
-                    path, header, leave_out, label_column, [n for n, _ in block], body
-                )
                 parsed = _parse_block(body, len(header), kept, j)
                 if parsed is None:
                     return None
+                _check_ignored_values_swallow_no_row(  # of rows of every column
+                    path, header, leave_out, label_column, [n for n, _ in block], body
+                )
                 parts.append(parsed[0])
                 labels.append(parsed[1])
                 width = max(width, parsed[1].itemsize // 4)

@@ -2356,6 +2356,15 @@ def test_a_csv_table_read_in_blocks_reports_what_it_did_read_whole(
         load_csv_table(path)
 
 
+def test_a_short_row_beside_an_ignored_column_is_said_to_be(tmp_path):
+    # Read in blocks, the ignored column's values were looked for in a row
+    # too short to hold them: an IndexError, not the ragged lines.
+    path = tmp_path / "t.csv"
+    path.write_text("x,label,note\n1,a,b\n1,a\n")
+    with pytest.raises(ValueError, match=r"line\(s\) \[3\] do not have 3 values"):
+        load_csv_table(path, ignore_columns=["note"])
+
+
 @pytest.mark.parametrize(
     "last, match",
     [
