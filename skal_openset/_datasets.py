@@ -36,7 +36,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_consistent_length
 
@@ -780,7 +779,8 @@ def _label_value(text):
 
 def _check_one_spelling(path, labels, lines, y):
     """Raise if two spellings of labels ("1" and "1.0") write one number."""
-    pairs = np.unique(np.stack([y.astype(str), labels]), axis=1)
+    spellings, first = np.unique(labels, return_index=True)
+    pairs = np.unique(np.stack([y[first].astype(str), spellings]), axis=1)
     values, counts = np.unique(pairs[0], return_counts=True)
     if (counts > 1).any():
         value = values[counts > 1][0]
@@ -969,7 +969,10 @@ def load_csv_table(
     >>> tmp.cleanup()
     """
     X, labels, lines, _, _ = _read_csv_table(path, label_column, ignore_columns)
-    labels = np.array([as_label(label) for label in labels.tolist()])
+    # Each distinct label is read once: Python objects of every row's took
+    # some 500 bytes a row, more than the 50 features' float32 values.
+    distinct, inverse = np.unique(labels, return_inverse=True)
+    labels = np.array([as_label(label) for label in distinct.tolist()])[inverse]
     _check_invisible_characters(path, labels, lines)
     empty = np.flatnonzero(labels == "")
     if empty.size:
@@ -980,18 +983,18 @@ def load_csv_table(
     _check_missing_markers(path, labels.tolist(), lines)
     # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
     # expects); labels beyond int64 and float64 stay strings.
-    values = [_label_value(label) for label in labels]
-    is_number = np.array([v is not None for v in values], dtype=bool)
+    distinct, inverse = np.unique(labels, return_inverse=True)
+    values = [_label_value(label) for label in distinct.tolist()]
+    is_number = np.array([v is not None for v in values], dtype=bool)[inverse]
     if is_number.all():
         whole = all(isinstance(v, int) for v in values)
-        y = np.array(values, dtype=np.int64 if whole else np.float64)
+        y = np.array(values, dtype=np.int64 if whole else np.float64)[inverse]
         _check_one_spelling(path, labels, lines, y)
         classes = np.unique(y)
     elif is_number.any():
         raise ValueError(_mixed_labels_message(path, labels, lines, is_number))
-    else:
-        encoder = LabelEncoder().fit(labels)
-        y, classes = encoder.transform(labels).astype(np.int64), encoder.classes_
+    else:  # as LabelEncoder encodes them
+        y, classes = inverse.astype(np.int64), distinct
     return (X, y, classes) if return_classes else (X, y)
 
 
