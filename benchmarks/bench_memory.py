@@ -1,4 +1,4 @@
-"""Peak memory of the two computations whose docstrings state it.
+"""Peak memory of the two computations whose docstrings state it, and of a CSV read.
 
 - ``MetaQueryNetSelector(init="rule").fit`` (MQNetQuery's default selector) on
   a synthetic self-validation set of ``--selector-rows`` rows (the one of
@@ -9,6 +9,8 @@
   against ``--labelled-rows`` labelled rows of 64 Gaussian features, in float32
   and float64, at scikit-learn's default ``working_memory`` (1 GiB) and at
   128 MiB.
+- ``load_csv_table`` of a CSV file of ``--csv-rows`` rows of 50 uniform
+  features (6 decimals) and an integer label, written before it is measured.
 
 Each run is a fresh subprocess with one torch thread; ``MiB above inputs`` is
 the process's peak resident memory (``ru_maxrss``) after the call minus before
@@ -16,7 +18,8 @@ it, the inputs already made. The table gives the median and the range of the
 repeats, and the median seconds.
 
     python benchmarks/bench_memory.py [--repeats 3] [--selector-rows 4000]
-        [--pool-rows 200000] [--labelled-rows 10000] [--results-dir DIR]
+        [--pool-rows 200000] [--labelled-rows 10000] [--csv-rows 200000]
+        [--results-dir DIR]
 """
 
 import argparse
@@ -25,6 +28,7 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +44,7 @@ from skal_openset._argtypes import positive_int
 
 RESULTS = Path(__file__).parent / "results"
 N_FEATURES = 64
+CSV_FEATURES = 50
 # Above this request size glibc serves (and frees) memory by mmap at once.
 MMAP_THRESHOLD = "131072"
 # (label, computation, dtype, working memory in MiB, environment added)
@@ -55,11 +60,26 @@ RUNS = (
     ("cosine_purity, float32, working_memory=1024", "cosine", "float32", 1024, {}),
     ("cosine_purity, float32, working_memory=128", "cosine", "float32", 128, {}),
     ("cosine_purity, float64, working_memory=1024", "cosine", "float64", 1024, {}),
+    (f"load_csv_table, {CSV_FEATURES} features", "csv", "float32", None, {}),
 )
 
 
 def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def write_csv(path, n_rows, rng):
+    """A CSV table of `n_rows` rows of CSV_FEATURES uniform features and an
+    integer label, written 10,000 rows at a time: the writing's memory is
+    not the read's."""
+    with open(path, "w") as f:
+        f.write(",".join([*(f"f{i}" for i in range(CSV_FEATURES)), "label"]) + "\n")
+        for start in range(0, n_rows, 10_000):
+            values = rng.uniform(-10, 10, (min(10_000, n_rows - start), CSV_FEATURES))
+            f.writelines(
+                ",".join([*(f"{v:.6f}" for v in row), str(label)]) + "\n"
+                for row, label in zip(values, rng.randint(0, 8, len(values)))
+            )
 
 
 def measure(computation, dtype, working_memory, sizes, seed):
@@ -76,6 +96,13 @@ def measure(computation, dtype, working_memory, sizes, seed):
         Z, y = self_validation_set(sizes["selector_rows"], rng)
         call = MetaQueryNetSelector(init="rule", random_state=seed).fit
         args = (Z, y)
+    elif computation == "csv":
+        from skal_openset import load_csv_table
+
+        folder = tempfile.TemporaryDirectory()  # removed as the process ends
+        path = Path(folder.name) / "table.csv"
+        write_csv(path, sizes["csv_rows"], rng)
+        call, args = load_csv_table, (path,)
     else:
         from skal_openset import cosine_purity
 
@@ -123,6 +150,12 @@ def main():
         default=10_000,
         help="labelled rows cosine_purity compares with (default: 10000)",
     )
+    parser.add_argument(
+        "--csv-rows",
+        type=positive_int,
+        default=200_000,
+        help="rows of the CSV table load_csv_table reads (default: 200000)",
+    )
     add_results_dir(parser, RESULTS, "memory.md and memory.json")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -137,6 +170,7 @@ def main():
         "selector_rows": args.selector_rows,
         "pool_rows": args.pool_rows,
         "labelled_rows": args.labelled_rows,
+        "csv_rows": args.csv_rows,
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -168,7 +202,8 @@ def main():
         "",
         f"Selector: `MetaQueryNetSelector(init='rule').fit` on "
         f"{args.selector_rows:,} rows. cosine_purity: {args.pool_rows:,} pool rows "
-        f"against {args.labelled_rows:,} labelled rows of {N_FEATURES} features.",
+        f"against {args.labelled_rows:,} labelled rows of {N_FEATURES} features. "
+        f"load_csv_table: {args.csv_rows:,} rows of {CSV_FEATURES} features.",
         "",
         "| run | MiB above inputs | range | seconds |",
         "| --- | --- | --- | --- |",

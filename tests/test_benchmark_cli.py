@@ -518,10 +518,17 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         calls.append(("cosine", pool.dtype.name, labelled.dtype.name, memory))
         assert (pool.shape, labelled.shape) == ((30, 64), (20, 64))
 
+    def load_csv_table(path):
+        with open(path) as f:
+            rows = f.read().splitlines()
+        calls.append(("csv", len(rows) - 1, rows[0].count(",")))
+
     monkeypatch.setattr(bench_memory, "child_output", child_output)
     monkeypatch.setattr(skal_openset.MetaQueryNetSelector, "fit", fit)
     monkeypatch.setattr(skal_openset, "cosine_purity", cosine_purity)
+    monkeypatch.setattr(skal_openset, "load_csv_table", load_csv_table)
     sizes = {"selector_rows": 40, "pool_rows": 30, "labelled_rows": 20}
+    sizes["csv_rows"] = 10_010  # beyond a batch of rows written
     measured = [bench_memory.run_child(run, sizes, 0) for run in bench_memory.RUNS]
     assert [run[0] for run in bench_memory.RUNS] == [
         "selector fit, glibc default",
@@ -529,6 +536,7 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         "cosine_purity, float32, working_memory=1024",
         "cosine_purity, float32, working_memory=128",
         "cosine_purity, float64, working_memory=1024",
+        "load_csv_table, 50 features",
     ]
     assert calls == [
         ("selector", "rule", (40, 2), 1024),
@@ -536,8 +544,9 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         ("cosine", "float32", "float32", 1024),
         ("cosine", "float32", "float32", 128),
         ("cosine", "float64", "float64", 1024),
+        ("csv", 10_010, 50),
     ]
-    assert added == [{}, {"MALLOC_MMAP_THRESHOLD_": "131072"}, {}, {}, {}]
+    assert added == [{}, {"MALLOC_MMAP_THRESHOLD_": "131072"}, {}, {}, {}, {}]
     assert all(set(m) == {"seconds", "mb"} for m in measured)
 
 
