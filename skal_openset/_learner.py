@@ -1236,9 +1236,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             named = _labels_of_positions(str(exc), classes)
             if not named or type(exc) not in (ValueError, np.linalg.LinAlgError):
                 raise
-            raise type(exc)(
+            rebuilt = type(exc)(
                 f"{exc} ({name} trains on the positions of classes_: {named}.)"
-            ) from exc
+            )
+            # Notes added to the original (PEP 678) belong to this error too.
+            if hasattr(exc, "__notes__"):
+                rebuilt.__notes__ = list(exc.__notes__)
+            raise rebuilt from exc
 
     def _train_on_codes(self, previous, X_in, codes, classes, dtypes):
         if previous is not None:

@@ -4453,6 +4453,33 @@ def test_an_error_naming_a_class_position_names_its_label():
     assert str(info.value).endswith("for regularization.")
 
 
+class _NotedQDA(ClassifierMixin, BaseEstimator):
+    """Fails as QDA does, with a note added to its error (PEP 678)."""
+
+    def fit(self, X, y):
+        error = np.linalg.LinAlgError("The covariance matrix of class 0 is singular")
+        error.__notes__ = ["fitting fold 3 of the user's loop"]
+        raise error
+
+    def predict(self, X):
+        raise NotImplementedError
+
+    def predict_proba(self, X):
+        raise NotImplementedError
+
+
+def test_the_error_naming_a_class_position_keeps_the_notes_of_the_original():
+    # The rebuilt error kept only its message: notes added to the original by
+    # the classifier or the user's code stayed on its chained cause alone.
+    X = np.random.RandomState(0).rand(30, 5)
+    y = np.array(["cat"] * 3 + ["dog"] * 20 + ["unknown"] * 7)
+    learner = ActiveLearner(_NotedQDA(), ood_label="unknown")
+    with pytest.raises(np.linalg.LinAlgError, match="class 0 is 'cat'") as info:
+        learner.fit(X, y)
+    assert info.value.__notes__ == ["fitting fold 3 of the user's loop"]
+    assert info.value.__notes__ is not info.value.__cause__.__notes__
+
+
 def test_a_modal_query_that_buys_a_new_class_is_learnt_from():
     # MQ-Net's target encoded the labels against the classifier's classes, so
     # the first example of a class it had not seen stopped the loop for good.
