@@ -25,7 +25,17 @@ def label_array(y, *, warn=False):
     and numbers as numbers (``[True, False, -1]`` as ``[1, 0, -1]``); such a
     list becomes an object array, as pandas reads it. `warn` is
     :func:`column_or_1d`'s.
+
+    Integers stay exact: :func:`column_or_1d` reads pandas' nullable
+    integers (``Int64``) and booleans as float64, and NumPy a list of
+    integers and floats as floats, which round integers beyond 2**53 (two
+    classes ``2**53`` and ``2**53 + 1`` would become one).
     """
+    numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
+    if numpy_dtype is not None and numpy_dtype.kind in "biu":
+        # pandas' nullable integers or booleans: their own dtype, or, with
+        # missing values, objects that keep pandas.NA (as pandas reads it).
+        y = y.to_numpy(dtype=object if y.isna().any() else numpy_dtype)
     labels = column_or_1d(y, warn=warn)
     if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
         # A list of 0-d arrays (np.array('a')) holds their values.
@@ -35,6 +45,10 @@ def label_array(y, *, warn=False):
         ]
         if labels.dtype.kind in "US":
             changed = not all(isinstance(v, (str, bytes)) for v in given)
+        elif labels.dtype.kind == "f":  # integers that floats would round
+            changed = any(
+                isinstance(v, numbers.Integral) and float(v) != v for v in given
+            )
         else:  # bools alone would be an array of bools
             changed = any(isinstance(v, (bool, np.bool_)) for v in given)
         if changed:

@@ -70,6 +70,7 @@ from skal_openset import (
     load_digits_dataset,
     make_cnn_classifier,
     make_mlp_classifier,
+    make_open_set_split,
     predict_logits,
     predicted_loss,
     teach_open_set,
@@ -2095,6 +2096,27 @@ def test_negative_integers_beyond_float64_precision_keep_their_values():
     # As below -2**53 as above 2**53: ids -2**53 - 1 and -2**53 would be one
     # float64, one row labelled otherwise.
     _fit_on_ids(-(2**53) - np.arange(40))
+
+
+@pytest.mark.parametrize("given", ["Int64", "list"])
+def test_labels_beyond_2_53_stay_two_classes(given):
+    # A pandas nullable Int64 column was read as float64 (and a list of big
+    # integers beside a float OOD label as floats), so the classes 2**53 and
+    # 2**53 + 1 became one: the learner trained on one class, and the oracle
+    # answered 2**53 for a row labelled 2**53 + 1.
+    pd = pytest.importorskip("pandas")
+    X = RandomState(0).rand(60, 3)
+    big = [2**53] * 20 + [2**53 + 1] * 20
+    y = pd.Series(big + [-1] * 20, dtype="Int64")
+    ood_label = -1
+    if given == "list":
+        y, ood_label = big + [-0.5] * 20, -0.5
+    oracle = OpenSetOracle(y, ood_label=ood_label)
+    assert oracle.label([0, 25, 45]).tolist() == [2**53, 2**53 + 1, ood_label]
+    learner = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
+    assert learner.classes_.tolist() == [2**53, 2**53 + 1]
+    split = make_open_set_split(X, y, in_classes=[2**53, 2**53 + 1], random_state=0)
+    assert split.in_classes.tolist() == [2**53, 2**53 + 1]
 
 
 def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
