@@ -777,6 +777,31 @@ def _label_value(text):
     return number if exact else None
 
 
+def _check_exact_as_floats(path, labels, first, lines, values):
+    """Raise if an integer label beyond 2**53 is among labels that are read as
+    floats (one is not whole): float64 would round it to another number, and
+    two such classes (2**53 and 2**53 + 1) to one.
+
+    ``labels`` are the distinct labels, ``values`` their numbers and ``first``
+    the row each is first on; the rows named are the earliest in the file.
+    """
+    rounded = [i for i, v in enumerate(values) if float(v) != v]
+    if rounded:
+        at = min(rounded, key=lambda i: first[i])
+        odd = min(
+            (i for i, v in enumerate(values) if isinstance(v, float)),
+            key=lambda i: first[i],
+        )
+        raise ValueError(
+            f"{path}, line {lines[first[at]]}: the label {str(labels[at])!r} is an "
+            f"integer beyond 2**53, and the label {str(labels[odd])!r} (line "
+            f"{lines[first[odd]]}) makes the labels floats, which would read it as "
+            f"{float(values[at]):.0f}, another number (and two such classes as "
+            "one). Make every label an integer, or make the labels names (e.g. "
+            f"'class_{labels[at]}')."
+        )
+
+
 def _check_one_spelling(path, labels, lines, y):
     """Raise if two spellings of labels ("1" and "1.0") write one number."""
     spellings, first = np.unique(labels, return_index=True)
@@ -983,11 +1008,15 @@ def load_csv_table(
     _check_missing_markers(path, labels.tolist(), lines)
     # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
     # expects); labels beyond int64 and float64 stay strings.
-    distinct, inverse = np.unique(labels, return_inverse=True)
+    distinct, first, inverse = np.unique(
+        labels, return_index=True, return_inverse=True
+    )
     values = [_label_value(label) for label in distinct.tolist()]
     is_number = np.array([v is not None for v in values], dtype=bool)[inverse]
     if is_number.all():
         whole = all(isinstance(v, int) for v in values)
+        if not whole:
+            _check_exact_as_floats(path, distinct, first, lines, values)
         y = np.array(values, dtype=np.int64 if whole else np.float64)[inverse]
         _check_one_spelling(path, labels, lines, y)
         classes = np.unique(y)

@@ -859,6 +859,29 @@ def test_load_csv_table_keeps_labels_beyond_int64_as_strings(tmp_path, big):
     assert y.tolist() == [2**63 - 1, -(2**63)] and y.dtype == np.int64
 
 
+def test_load_csv_table_refuses_integers_that_floats_would_round(tmp_path):
+    # An integer label beyond 2**53 beside a label that is not whole became
+    # the float64 nearest it: a class 2**53 + 1 alone was silently renamed
+    # 2**53, and with a class 2**53 the two were said to be "both the number
+    # 9007199254740992.0", two spellings of one number, which they are not.
+    path = tmp_path / "t.csv"
+    for first in ("", f"0,{2**53}\n"):
+        path.write_text(f"x0,label\n{first}1,{2**53 + 1}\n2,0.5\n3,7\n")
+        line = 3 if first else 2
+        message = (
+            rf"line {line}: the label '{2**53 + 1}' is an integer beyond 2\*\*53, "
+            rf"and the label '0.5' \(line {line + 1}\) makes the labels floats, "
+            rf"which would read it as {2**53}"
+        )
+        with pytest.raises(ValueError, match=message):
+            load_csv_table(path)
+    # Integers alone stay exact, and floats hold 2**53 itself.
+    path.write_text(f"x0,label\n0,{2**53}\n1,{2**53 + 1}\n")
+    assert load_csv_table(path)[1].tolist() == [2**53, 2**53 + 1]
+    path.write_text(f"x0,label\n0,{2**53}\n1,0.5\n")
+    assert load_csv_table(path)[1].tolist() == [2.0**53, 0.5]
+
+
 def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     # One "NA" or "07" among the months 1..12 made every label a string, and
     # their positions in text order ('1', '10', '11', '12', '2', ...) the
