@@ -170,6 +170,7 @@ def load_table(
                     "'latin-1')."
                 ) from None
         if labels.dtype.kind == "f":  # NaN marks an unlabelled row, as "" does
+            _check_exact_integers(path, label_column, labels)
             # NaN made integer labels float: 3.0 is written 3, as in a CSV.
             # Each in its own precision: float32's 0.1 is "0.1", not its
             # float64 value 0.10000000149011612.
@@ -220,6 +221,26 @@ def load_table(
     if missing:
         raise ValueError(missing)
     return (X, labels, ignored) if return_ignored else (X, labels)
+
+
+def _check_exact_integers(path, label_column, labels):
+    """Refuse float `labels` of 2**53 or more in absolute value (2**24 in
+    float32), where the dtype's integers are exact no more: integer labels
+    saved with NaN for unlabelled rows were rounded there, and two classes
+    (2**53 and 2**53 + 1) may have become one, which no reader can undo."""
+    limit = 2 ** (np.finfo(labels.dtype).nmant + 1)
+    beyond = np.flatnonzero(np.isfinite(labels) & (np.abs(labels) >= limit))
+    if beyond.size:
+        at = int(beyond[0])
+        raise ValueError(
+            f"{path}: row {at} of the labels {label_column!r} is "
+            f"{float(labels[at])!r}, but {labels.dtype} holds integers exactly "
+            f"only below 2**{limit.bit_length() - 1} in absolute value: integer "
+            f"labels saved as {labels.dtype} were rounded there, and two classes "
+            "may have become one. Save the integer labels as strings, with '' "
+            "for a row not labelled yet, e.g. np.where(labelled, "
+            "labels.astype(str), '') from the integers."
+        )
 
 
 # What zipfile raises for a damaged or truncated zip archive (a .npz file);

@@ -2973,6 +2973,43 @@ def test_npz_float_labels_are_spelt_as_written_in_their_precision(tmp_path, dtyp
     ]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_npz_float_labels_beyond_exact_integers_are_refused(tmp_path, dtype):
+    # Integer labels saved as floats to mark unlabelled rows with NaN were
+    # rounded beyond 2**53 (2**24 in float32): the classes 2**53 and
+    # 2**53 + 1 were read as one, "9007199254740992", silently.
+    from skal_openset._campaign import load_table
+
+    bits = np.finfo(dtype).nmant + 1
+    labels = np.array([2**bits - 1, np.nan, -(2**bits), 2**bits + 1], dtype=dtype)
+    np.savez(tmp_path / "t.npz", X=np.ones((4, 2)), label=labels)
+    message = (
+        rf"row 2 of the labels 'label' is {-float(2**bits)!r}, but "
+        rf"{np.dtype(dtype)} holds integers exactly only below 2\*\*{bits} in "
+        r"absolute value: .*np\.where\(labelled, labels\.astype\(str\), ''\)"
+    )
+    with pytest.raises(ValueError, match=message):
+        load_table(tmp_path / "t.npz")
+    # Below that, and the labels the message advises, read as they are.
+    labels[2:] = [2**bits - 2, np.inf]
+    np.savez(tmp_path / "t.npz", X=np.ones((4, 2)), label=labels)
+    assert load_table(tmp_path / "t.npz")[1].tolist()[:3] == [
+        str(2**bits - 1),
+        "",
+        str(2**bits - 2),
+    ]
+    ids = np.array([2**53, 0, 2**53 + 1, 7])
+    labelled = np.array([True, False, True, True])
+    strings = np.where(labelled, ids.astype(str), "")
+    np.savez(tmp_path / "t.npz", X=np.ones((4, 2)), label=strings)
+    assert load_table(tmp_path / "t.npz")[1].tolist() == [
+        str(2**53),
+        "",
+        str(2**53 + 1),
+        "7",
+    ]
+
+
 def test_npz_labels_saved_as_bytes_are_read_as_utf_8(tmp_path):
     # astype(str) decodes ASCII alone: "café" stopped the run with "'ascii'
     # codec can't decode byte 0xc3", naming no file nor array.
