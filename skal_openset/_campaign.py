@@ -367,16 +367,17 @@ def check_in_classes(
             f"--in-classes must list distinct, non-empty labels, got {in_classes}: "
             "name each IN class once, without a doubled or trailing comma."
         )
+    present = set(labels.tolist())
     for given in (*in_classes, ood_label):
-        # copied from a document, it labels no row as typed
-        if hidden := invisible_characters(given):
+        # copied from a document, it labels no row as typed (one that does is
+        # the file's spelling: an emoji's U+FE0F, a Persian word's joiner)
+        if (hidden := invisible_characters(given)) and given not in present:
             raise ValueError(
                 f"The label {given!r} holds invisible characters "
                 f"({name_characters(hidden)}); type the IN classes and the OOD "
                 "label without them."
             )
     _check_look_alikes(in_classes, labels, ood_label)
-    present = set(labels.tolist())
     missing = [c for c in in_classes if c not in present]
     known = sorted(present - {""})[:20]
     if ood_label in in_classes:
@@ -434,11 +435,15 @@ def _check_look_alikes(in_classes, labels, ood_label):
         if not label or label == ood_label or label in in_classes:
             continue
         number = _as_number(label)
-        hidden = invisible_characters(label)  # such a label reads as the IN class
         found = f"{label!r} ({count} row(s))"
         for c in in_classes:
-            if hidden and without_invisible(label) == c:
-                found = f"{label!r} ({count} row(s), with {name_characters(hidden)})"
+            # It reads as the IN class, with invisible characters that the
+            # class lacks (a zero-width space) or without those it has.
+            if without_invisible(label) == without_invisible(c):
+                hidden = invisible_characters(label)
+                apart = "with" if hidden else "without"
+                hidden = name_characters(hidden or invisible_characters(c))
+                found = f"{label!r} ({count} row(s), {apart} {hidden})"
                 invisible.setdefault(c, []).append(found)
                 break
             if number is not None and number == _as_number(c):
@@ -452,7 +457,8 @@ def _check_look_alikes(in_classes, labels, ood_label):
             f"The file's labels {_look_alikes(invisible)} but for invisible "
             "characters, so they would silently count as OOD. Remove those "
             "characters from the labels in the file (they come with text "
-            "copied from web pages or documents)."
+            "copied from web pages or documents), or write each class one way "
+            "there and in --in-classes (an emoji with or without its U+FE0F)."
         )
     present = set(labels.tolist())
     # An IN class as typed labels no row, and the file spells it otherwise

@@ -2545,7 +2545,8 @@ def load_image_folder_zip(
             )
         class_names = [as_label(name) for name in class_names]
         for name in class_names:
-            if hidden := invisible_characters(name):
+            # one that names a folder is its spelling (an emoji's U+FE0F)
+            if (hidden := invisible_characters(name)) and name not in folders:
                 raise ValueError(
                     f"The class name {name!r} holds invisible characters "
                     f"({name_characters(hidden)}); type class_names without them."

@@ -105,13 +105,21 @@ def check_unicode_forms(labels, classes, message):
 def invisible_characters(label):
     """The characters of `label` that show nowhere, not even in a spreadsheet:
     Unicode's format characters (category Cf: zero-width spaces and joiners,
-    direction marks, soft hyphens)."""
-    return [ch for ch in label if unicodedata.category(ch) == "Cf"]
+    direction marks, soft hyphens), and variation selectors, which only
+    choose how the character before them is drawn (U+FE0F its emoji form:
+    ``❤`` and ``❤`` with U+FE0F read as one heart)."""
+    return [ch for ch in label if _is_invisible(ch)]
 
 
 def without_invisible(label):
     """`label` without its :func:`invisible_characters`: how it reads."""
-    return "".join(ch for ch in label if unicodedata.category(ch) != "Cf")
+    return "".join(ch for ch in label if not _is_invisible(ch))
+
+
+def _is_invisible(ch):
+    return unicodedata.category(ch) == "Cf" or "VARIATION SELECTOR" in (
+        unicodedata.name(ch, "")
+    )
 
 
 def name_characters(characters):

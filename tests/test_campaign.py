@@ -3168,6 +3168,33 @@ def test_labels_that_hold_invisible_characters_are_refused():
         check_in_classes(["café", "sky"], labels, "x", interactive=True)
 
 
+def test_labels_apart_by_a_variation_selector_are_refused_and_one_typed_so_taken():
+    # An emoji's variation selector (U+FE0F, which phones add to a heart) is
+    # no format character: with --in-classes naming the bare heart, the
+    # file's hearts with it counted as OOD, silently.
+    heart, emoji = "\u2764", "\u2764\ufe0f"
+    labels = np.array([heart, emoji, "sky", "", "other"] * 3)
+    match = (
+        rf"'{emoji}' \(3 row\(s\), with U\+FE0F VARIATION SELECTOR-16\) look "
+        rf"like the IN class '{heart}' but for invisible characters"
+    )
+    with pytest.raises(ValueError, match=match):
+        check_in_classes([heart, "sky"], labels, "x", interactive=True)
+    # Typed with it while the file writes the bare heart, or the other way.
+    labels = np.array([heart, "sky", "other"] * 3)
+    with pytest.raises(ValueError, match=r"U\+FE0F VARIATION SELECTOR-16\); type"):
+        check_in_classes([emoji, "sky"], labels, "x")
+    labels = np.array([emoji, "sky", "other"] * 3)
+    with pytest.raises(ValueError, match=rf"'{emoji}' \(3 row\(s\), with U\+FE0F"):
+        check_in_classes([heart, "sky"], labels, "x")
+    # Typed as the file writes it, the class is taken, and so is a Persian
+    # word with its zero-width non-joiner, which was refused as typed.
+    assert check_in_classes([emoji, "sky"], labels, "x") == [emoji, "sky"]
+    word = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    labels = np.array([word, "sky", "other"] * 3)
+    assert check_in_classes([word, "sky"], labels, "x") == [word, "sky"]
+
+
 @pytest.mark.parametrize("position", ["in_class", "ood_label"])
 def test_in_classes_typed_with_invisible_characters_are_refused(position):
     # 'cat' and a zero-width space labels no row, so a new interactive run

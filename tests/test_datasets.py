@@ -955,8 +955,9 @@ def test_load_csv_table_reads_labels_in_nfc_as_the_campaign_does(tmp_path):
         ("cat\u200b", r"'cat' \(line 2\) and 'cat\\u200b' \(line 3\) differ only"),
         ("\u2060cat", r"\(line 3\) differ only by invisible characters \(U\+2060"),
         ("\u200b", r"line 3: the label '\\u200b' holds only invisible"),
+        ("cat\ufe0f", r"\(line 3\) differ only by invisible characters \(U\+FE0F"),
     ],
-    ids=["after", "before", "alone"],
+    ids=["after", "before", "alone", "variation-selector"],
 )
 def test_load_csv_table_refuses_labels_apart_by_invisible_characters(
     tmp_path, label, match
@@ -1493,6 +1494,18 @@ def test_load_image_folder_zip_refuses_class_names_in_no_order(tmp_path, kind):
     _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "b"): 1})
     with pytest.raises(ValueError, match="in label order, and a set has none"):
         load_image_folder_zip(tmp_path / "f.zip", class_names=kind(["a", "b"]))
+
+
+def test_load_image_folder_zip_takes_class_names_spelt_as_the_folders(tmp_path):
+    # A folder named with an emoji's variation selector (U+FE0F) reads as the
+    # bare emoji: named so in class_names, it is the folder's own spelling;
+    # named otherwise, it names no folder.
+    emoji = "\u2764\ufe0f"
+    _write_image_zip(tmp_path / "f.zip", {("train", emoji): 1, ("test", "b"): 1})
+    names = load_image_folder_zip(tmp_path / "f.zip", class_names=["b", emoji])[4]
+    assert names == ["b", emoji]
+    with pytest.raises(ValueError, match=r"U\+FE0F VARIATION SELECTOR-16\); type"):
+        load_image_folder_zip(tmp_path / "f.zip", class_names=["b", f"{emoji}x"])
 
 
 def test_load_image_folder_zip_cache(tmp_path):
