@@ -2406,8 +2406,18 @@ def _zip_images(path, cache_path):
         arrays["zip_fingerprint"] = np.array(fingerprint)
         # Atomic, so an interrupted first load leaves no half cache; a file
         # object keeps np.savez from appending ".npz" to the name.
-        with atomic_open(cache_path) as f:
-            np.savez(f, **arrays)
+        try:
+            with atomic_open(cache_path) as f:
+                np.savez(f, **arrays)
+        except OSError as exc:
+            # The path was checked before decoding: this is the disk (full,
+            # gone read-only), and the decoded images are still good.
+            reason = str(exc.strerror or exc).rstrip(".")
+            warn(
+                f"The decoded images could not be cached at {cache_path}: "
+                f"{reason}. They are returned, and the next load decodes the "
+                "zip again; free space there, or give cache_path another folder."
+            )
     return members
 
 
@@ -2484,7 +2494,9 @@ def load_image_folder_zip(
         directory) and holds the images this version reads from it (one
         written by an earlier version that read others is not); written
         after decoding otherwise, so another zip at the same path, or under
-        the same cache name, is decoded afresh.
+        the same cache name, is decoded afresh. A write that fails after
+        decoding (a full disk) warns and leaves no cache; the images are
+        returned.
 
     Returns
     -------

@@ -1,8 +1,10 @@
 import csv
+import errno
 import gc
 import gzip
 import io
 import math
+import os
 import pickle
 import re
 import struct
@@ -1532,6 +1534,36 @@ def test_a_cache_path_that_cannot_be_written_is_refused_before_decoding(tmp_path
         with pytest.raises(NotADirectoryError, match="notes.txt is a file"):
             load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_cache_that_fails_to_be_written_warns_and_the_images_are_returned(
+    tmp_path, monkeypatch
+):
+    # A full disk at the write threw the decoded images (12-30 s for
+    # CIFAR-10) away with the error; joblib.Memory warns and returns them.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    expected = load_image_folder_zip(tmp_path / "f.zip")
+    cache = tmp_path / "cache.npz"
+    savez = np.savez
+
+    def full_disk(file, **arrays):
+        savez(file, **arrays)
+        file.truncate(100)  # half written when the disk filled
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.warns(UserWarning) as caught:
+        loaded = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
+    (message,) = [str(w.message) for w in caught]
+    assert message == (
+        f"The decoded images could not be cached at {cache}: Could not write "
+        f"{cache} (No space left on device); it is as it was. They are "
+        "returned, and the next load decodes the zip again; free space there, "
+        "or give cache_path another folder."
+    )
+    for got, wanted in zip(loaded, expected, strict=True):
+        np.testing.assert_array_equal(got, wanted)
+    assert list(tmp_path.iterdir()) == [tmp_path / "f.zip"]  # no half cache
 
 
 def test_an_image_cache_of_another_zip_is_not_read(tmp_path):
