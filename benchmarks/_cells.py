@@ -12,6 +12,7 @@ other versions, or computes them again (:func:`cells_to_run`), and a report
 names the versions it mixes (:func:`warn_of_mixed_versions`).
 """
 
+import errno
 import hashlib
 import json
 import warnings
@@ -72,6 +73,15 @@ class InvalidCellError(ValueError):
     """A cell file that is not a complete, intact result; names the file."""
 
 
+class UnreadableCellError(OSError):
+    """A cell file that cannot be read (permissions, an I/O error, a folder in
+    its place): not known to be damaged, so never run again and replaced;
+    names the file and says what to do."""
+
+    def __str__(self):
+        return self.strerror  # the whole message, without OSError's "[Errno n]"
+
+
 def invalid_cell_message(error, command):
     """The line a script that stopped at `error` prints: what to do, then
     `command` again."""
@@ -125,6 +135,8 @@ def read_cell(path, expected_cell=None, layout=TABULAR_CELLS, rounds=None):
         Naming the file and what is wrong: not JSON, a missing key, fewer or
         more records than the cell's rounds, a non-finite accuracy, a checksum
         that does not match the content, or a different cell.
+    UnreadableCellError
+        Naming the file and the OSError reading it gave.
     """
 
     def invalid(reason):
@@ -132,7 +144,14 @@ def read_cell(path, expected_cell=None, layout=TABULAR_CELLS, rounds=None):
 
     try:
         content = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise UnreadableCellError(
+            exc.errno,
+            f"benchmark cell {path} cannot be read ({exc.strerror or exc}); it is "
+            "left as it is: make it readable, or move it out of the cells folder "
+            "(a run of its suite runs the cell again), then run again.",
+        ) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise invalid(f"cannot be read as JSON ({exc})") from None
     if not isinstance(content, dict):
         raise invalid("is not a JSON object")
@@ -168,20 +187,23 @@ def read_cell(path, expected_cell=None, layout=TABULAR_CELLS, rounds=None):
     return content
 
 
-def is_finished(path, cell, layout=TABULAR_CELLS, rounds=None):
-    """True when ``path`` holds a valid result of ``cell`` (see :func:`read_cell`).
+def finished_content(path, cell, layout=TABULAR_CELLS, rounds=None):
+    """The content of ``path`` when it holds a valid result of ``cell`` (see
+    :func:`read_cell`), else None: the cell is run.
 
     An invalid file is reported with a warning naming it and counts as not
-    finished, so the cell is run again.
+    finished, so the cell is run again; one that cannot be read raises
+    :class:`UnreadableCellError`, as running the cell would replace it.
     """
-    if not path.exists():
-        return False
     try:
-        read_cell(path, cell, layout, rounds)
+        return read_cell(path, cell, layout, rounds)
+    except UnreadableCellError as exc:
+        if exc.errno == errno.ENOENT:  # never written (or gone since listed)
+            return None
+        raise
     except InvalidCellError as exc:
         warnings.warn(f"{exc}; running it again.", UserWarning, stacklevel=2)
-        return False
-    return True
+        return None
 
 
 def data_fingerprint(data):

@@ -186,7 +186,12 @@ def read_record(path, keys, what):
     """
     try:
         record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except OSError as error:  # not known to be damaged: left as it is
+        raise ResultsError(
+            f"{path} cannot be read ({error.strerror or error}); make it "
+            "readable, or move it out of the folder to run it again"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ResultsError(
             f"{path} cannot be read as JSON ({error}); delete it to run it again"
         ) from None

@@ -79,11 +79,12 @@ from _cells import (
     CIFAR_CELLS,
     RERUN_OPTION,
     InvalidCellError,
+    UnreadableCellError,
     add_rerun_option,
     cells_to_run,
     data_fingerprint,
+    finished_content,
     invalid_cell_message,
-    is_finished,
     made_from,
     other_data_error,
     write_cell,
@@ -366,9 +367,10 @@ def cell_path(results, cell):
 
 
 def finished(results, cell):
-    """True when `results` holds a valid file of `cell` (a damaged one warns)."""
+    """The content of `cell`'s file in `results` when it is a valid one, else
+    None (a damaged one warns)."""
     rounds = PRESETS[cell["preset"]]["rounds"]
-    return is_finished(cell_path(results, cell), cell, CIFAR_CELLS, rounds)
+    return finished_content(cell_path(results, cell), cell, CIFAR_CELLS, rounds)
 
 
 def foreign_data_error(results, preset, data):
@@ -581,7 +583,7 @@ def run_preset(
         wall = time.perf_counter() - start
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a damaged cell left warned already
-            ran = sum(finished(results, c) for c in todo)
+            ran = sum(finished(results, c) is not None for c in todo)
         run = {
             "command": f"python benchmarks/cifar.py run {preset} --device {device} "
             f"--n-jobs {n_jobs}"
@@ -665,38 +667,41 @@ def main():
         dest="results",
     )
     args = parser.parse_args()
-    if args.command == "run":
-        error = strategies_error(args.preset, args.strategies)
-        if error:
-            run.error(error)
-        require_data(run, args.data, "--data", "CIFAR-10 data")
-        # Before any work: else a traceback at the first fit, logged as a run.
-        error = (
-            data_error(args.data)
-            or missing_device_error("--device", args.device)
-            or foreign_data_error(args.results, args.preset, args.data)
-        )
-        if error:
-            run.error(error)
-        run_preset(
-            args.preset,
-            data=args.data,
-            results=args.results,
-            cache_dir=args.cache_dir,
-            device=args.device,
-            n_jobs=args.n_jobs,
-            strategies=args.strategies,
-            rerun_other_versions=args.rerun_other_versions,
-        )
-    else:
-        from cifar_report import write_cifar_report
+    try:
+        if args.command == "run":
+            error = strategies_error(args.preset, args.strategies)
+            if error:
+                run.error(error)
+            require_data(run, args.data, "--data", "CIFAR-10 data")
+            # Before any work: else a traceback at the first fit, logged as a run.
+            error = (
+                data_error(args.data)
+                or missing_device_error("--device", args.device)
+                or foreign_data_error(args.results, args.preset, args.data)
+            )
+            if error:
+                run.error(error)
+            run_preset(
+                args.preset,
+                data=args.data,
+                results=args.results,
+                cache_dir=args.cache_dir,
+                device=args.device,
+                n_jobs=args.n_jobs,
+                strategies=args.strategies,
+                rerun_other_versions=args.rerun_other_versions,
+            )
+        else:
+            from cifar_report import write_cifar_report
 
-        try:
-            print(write_cifar_report(args.results))
-        except ResultsError as error:
-            report.error(str(error))
-        except InvalidCellError as error:  # a damaged or foreign file among the cells
-            sys.exit(invalid_cell_message(error, "report"))
+            try:
+                print(write_cifar_report(args.results))
+            except ResultsError as error:
+                report.error(str(error))
+            except InvalidCellError as error:  # a damaged or foreign cell file
+                sys.exit(invalid_cell_message(error, "report"))
+    except UnreadableCellError as error:  # of a run or a report; says what to do
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":

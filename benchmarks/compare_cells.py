@@ -26,6 +26,7 @@ from _cells import (
     CIFAR_CELLS,
     TABULAR_CELLS,
     InvalidCellError,
+    UnreadableCellError,
     invalid_cell_message,
     read_cell,
 )
@@ -102,6 +103,9 @@ def main(argv=None):
         lines, all_same = compare(args.reference, args.other, args.suite)
     except InvalidCellError as error:  # neither "differs" (1) nor usage (2)
         print(invalid_cell_message(error, "compare"), file=sys.stderr)
+        return 3
+    except UnreadableCellError as error:
+        print(error, file=sys.stderr)
         return 3
     print("\n".join(lines))
     return 0 if all_same else 1

@@ -55,10 +55,11 @@ from sklearn.preprocessing import StandardScaler
 from _cells import (
     RERUN_OPTION,
     InvalidCellError,
+    UnreadableCellError,
     add_rerun_option,
     cells_to_run,
+    finished_content,
     invalid_cell_message,
-    is_finished,
     made_from,
     other_data_error,
     write_cell,
@@ -731,7 +732,7 @@ def run_suite(args):
     todo = cells_to_run(
         cells,
         lambda c: cell_path(c, args.results_dir),
-        lambda c: is_finished(cell_path(c, args.results_dir), c),
+        lambda c: finished_content(cell_path(c, args.results_dir), c),
         args.rerun_other_versions,
     )
     if not todo:  # logged, it would be listed as a run that made the results
@@ -909,6 +910,8 @@ def main():
                 sys.exit(1)  # nothing to report: said why
     except InvalidCellError as error:  # a foreign or damaged file among the cells
         sys.exit(invalid_cell_message(error, "report"))
+    except UnreadableCellError as error:  # says what to do
+        sys.exit(str(error))
     except ResultsError as error:  # a damaged run log, or nothing could run
         sys.exit(str(error))
 

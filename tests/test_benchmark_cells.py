@@ -2,6 +2,7 @@
 
 import argparse
 import copy
+import errno
 import json
 import os
 import shutil
@@ -26,7 +27,8 @@ import report
 from _cells import (
     CIFAR_CELLS,
     InvalidCellError,
-    is_finished,
+    UnreadableCellError,
+    finished_content,
     read_cell,
     write_cell,
 )
@@ -211,11 +213,11 @@ def test_a_cell_of_another_variant_classifier_or_cost_is_foreign(
 
 
 def test_a_file_holding_another_cell_is_not_finished_and_runs_again(tmp_path):
-    # A run skips the cells is_finished passes: one passed for the file of
+    # A run skips the cells finished_content passes: one passed for the file of
     # another trial would report that trial's numbers under this one.
     path = write_cell(tmp_path / "c.json", content())
     with pytest.warns(UserWarning, match=f"{path}: holds the cell .*running it"):
-        assert not is_finished(path, dict(content()["cell"], trial=1))
+        assert not finished_content(path, dict(content()["cell"], trial=1))
 
 
 def test_a_folders_fingerprint_tells_its_file_names_apart(tmp_path):
@@ -243,17 +245,80 @@ def test_cifar_cells_are_read_with_or_without_a_checksum(tmp_path):
         read_cell(new, layout=CIFAR_CELLS)
 
 
-def test_is_finished_warns_with_file_name(tmp_path):
+def test_finished_content_warns_with_file_name(tmp_path):
     path = tmp_path / "c.json"
     cell = content()["cell"]
-    assert not is_finished(path, cell)
+    assert not finished_content(path, cell)
     path.write_text("{")
     with pytest.warns(UserWarning, match=f"{path}.*running it again"):
-        assert not is_finished(path, cell)
+        assert not finished_content(path, cell)
     write_cell(path, content())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert is_finished(path, cell)
+        assert finished_content(path, cell)
+
+
+def _unreadable(monkeypatch, unreadable):
+    """Reading the file `unreadable` fails with an I/O error (EIO)."""
+    read_text = Path.read_text
+
+    def failing(path, *args, **kwargs):
+        if path == unreadable:
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", failing)
+
+
+def test_a_cell_file_that_cannot_be_read_stops_the_run_and_is_kept(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # An I/O error or a folder in a cell's place was an "invalid cell": the
+    # cell ran again and its file, perhaps intact, was replaced (or the
+    # finished run failed at the rename onto the folder).
+    monkeypatch.setattr(bench, "grid", two_cells)
+    bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    kept, other = (bench.cell_path(c, tmp_path) for c in two_cells("tabular", True, 1))
+    before, text = kept.stat().st_mtime_ns, kept.read_text()
+    with monkeypatch.context() as m:
+        _unreadable(m, kept)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(UnreadableCellError) as caught:
+                bench.run_suite(run_args(tmp_path, tiny_data_dir))
+    assert str(caught.value) == (
+        f"benchmark cell {kept} cannot be read (Input/output error); it is left "
+        "as it is: make it readable, or move it out of the cells folder (a run "
+        "of its suite runs the cell again), then run again."
+    )
+    assert caught.value.errno == errno.EIO
+    assert kept.stat().st_mtime_ns == before and kept.read_text() == text
+    other.unlink()
+    other.mkdir()  # a folder in the cell's place
+    with pytest.raises(UnreadableCellError, match=f"{other} cannot be read"):
+        finished_content(other, two_cells("tabular", True, 1)[1])
+    # The command line says so in one line, as of a damaged cell.
+    monkeypatch.setattr(sys, "argv", ["openset_benchmark.py", "--results-dir"])
+    sys.argv += [str(tmp_path), "run", "tabular", "--quick"]
+    sys.argv += ["--data-dir", str(tiny_data_dir), "--n-jobs", "1"]
+    with pytest.raises(SystemExit, match=f"^benchmark cell {other} cannot be read"):
+        bench.main()
+    assert other.is_dir()
+
+
+def test_finished_content_of_a_cell_file_that_is_gone_is_none(tmp_path, monkeypatch):
+    # Listed, then deleted before it was read: not finished, as if never there.
+    path = write_cell(tmp_path / "c.json", content())
+    real = Path.read_text
+
+    def deleted_first(p, *args, **kwargs):
+        p.unlink()
+        return real(p, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", deleted_first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert finished_content(path, content()["cell"]) is None
 
 
 def run_args(
@@ -1361,6 +1426,22 @@ def test_csv_list_strips_each_name_and_keeps_a_quoted_comma():
     from skal_openset._argtypes import csv_list
 
     assert csv_list('cat , cow,"x, y" ') == ["cat", "cow", "x, y"]
+
+
+def test_compare_cells_stops_at_a_cell_file_that_cannot_be_read(tmp_path, capsys):
+    # It said "cannot be read as JSON ... delete it" of a file not known to
+    # be damaged.
+    import compare_cells
+
+    for folder in "ab":
+        write_cell(tmp_path / folder / "cells" / "tabular" / "x.json", content())
+    (tmp_path / "b" / "cells" / "tabular" / "y.json").mkdir()
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), "tabular"]
+    assert compare_cells.main(args) == 3
+    assert capsys.readouterr().err.startswith(
+        f"benchmark cell {tmp_path / 'b' / 'cells' / 'tabular' / 'y.json'} cannot "
+        "be read (Is a directory); it is left as it is"
+    )
 
 
 def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):

@@ -1001,6 +1001,19 @@ def test_a_run_file_is_written_whole_and_a_damaged_one_named(
     assert f"error: {path} cannot be read as JSON (" in capsys.readouterr().err
 
 
+def test_a_run_file_that_cannot_be_read_is_not_said_to_be_deleted(tmp_path):
+    # A folder in its place (or a permission or I/O error) was "cannot be read
+    # as JSON; delete it": a file not known to be damaged, to be deleted.
+    path = meta_signal.cell_path(tmp_path, "segment", 0.4, 0, "rule")
+    path.mkdir(parents=True)
+    with pytest.raises(ValueError) as caught:
+        meta_signal.read_run(path)
+    assert str(caught.value) == (
+        f"{path} cannot be read (Is a directory); make it readable, or move it "
+        "out of the folder to run it again"
+    )
+
+
 def test_a_run_whose_pool_ran_out_is_refused_not_written(
     tmp_path, tiny_data_dir, monkeypatch
 ):
