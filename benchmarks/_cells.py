@@ -276,47 +276,39 @@ def add_rerun_option(run):
     )
 
 
-def other_version_cells(paths, layout=TABULAR_CELLS, read=None):
-    """The valid cell files among `paths` that other versions wrote, by
-    version: {(those, these): [paths]}, the versions that differ in words
-    (:func:`skal_openset._experiment.other_versions`); cells that record no
-    versions form one group. A damaged file is left out: it runs again.
-    `read` reads a file of another script's layout (meta_signal.py's runs)
-    instead of :func:`read_cell`."""
+def cells_to_run(cells, path_of, finished, rerun_other_versions):
+    """The `cells` a run runs, in their order: those not `finished`, and those
+    other versions wrote where `rerun_other_versions`; where not, those are
+    named in a warning.
+
+    `finished` gives the content of a cell's file when the cell is finished,
+    None when not: each file is read once. `path_of` gives a cell's file.
+    """
+    contents = [finished(cell) for cell in cells]
+    # By version: the versions that differ in words (other_versions); cells
+    # that record none form one group.
     groups = {}
-    for path in sorted(paths):
-        try:
-            content = read_cell(path, layout=layout) if read is None else read(path)
-        except InvalidCellError:
-            continue
+    done = [(path_of(c), x) for c, x in zip(cells, contents) if x is not None]
+    for path, content in sorted(done, key=lambda pair: pair[0]):
         other = other_versions(content.get("versions"))
         if other is not None:
             groups.setdefault(other, []).append(path)
-    return groups
-
-
-def cells_to_run(
-    cells, path_of, finished, rerun_other_versions, layout=TABULAR_CELLS, read=None
-):
-    """The `cells` a run runs, in their order: those not `finished` (a
-    function of a cell), and those other versions wrote where
-    `rerun_other_versions`; where not, those are named in a warning.
-    `path_of` gives a cell's file, `read` (:func:`other_version_cells`) reads it."""
-    done = [finished(cell) for cell in cells]
-    groups = other_version_cells(
-        [path_of(cell) for cell, d in zip(cells, done) if d], layout, read
-    )
     stale = set()
     if rerun_other_versions:
         stale = {path for paths in groups.values() for path in paths}
     else:
         warn_of_other_versions(groups)
-    return [cell for cell, d in zip(cells, done) if not d or path_of(cell) in stale]
+    return [
+        cell
+        for cell, content in zip(cells, contents)
+        if content is None or path_of(cell) in stale
+    ]
 
 
 def warn_of_other_versions(groups):
-    """Warn that the finished cells `groups` (of :func:`other_version_cells`)
-    count as finished though other versions wrote them, and say what to do."""
+    """Warn that the finished cells `groups` ({(those versions, these):
+    [paths]}, of :func:`cells_to_run`) count as finished though other
+    versions wrote them, and say what to do."""
     if not groups:
         return
     written = "; ".join(

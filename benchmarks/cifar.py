@@ -550,7 +550,6 @@ def run_preset(
         lambda c: cell_path(results, c),
         lambda c: finished(results, c),
         rerun_other_versions,
-        CIFAR_CELLS,
     )
     trials = list(dict.fromkeys((c["split"], c["noise"]) for c in todo))
     cached_fit = _memory(cache_dir, data).cache(fit_by_name)

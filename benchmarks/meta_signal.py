@@ -1953,9 +1953,8 @@ def run_all(args):
     again = cells_to_run(
         jobs,
         lambda job: path_of(*job),
-        lambda job: path_of(*job).exists(),
+        lambda job: read_run(path_of(*job)) if path_of(*job).exists() else None,
         args.rerun_other_versions,
-        read=read_run,
     )
     Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
         delayed(run_by_name)(*job, args.data_dir, args.results_dir, job in again)

@@ -356,9 +356,10 @@ def main():
             again = cells_to_run(
                 splits,
                 lambda split: path_of(*split),
-                lambda split: path_of(*split).exists(),
+                lambda split: (
+                    read_auroc(path_of(*split)) if path_of(*split).exists() else None
+                ),
                 args.rerun_other_versions,
-                read=read_auroc,
             )
             Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
                 delayed(run)(*split, args.data_dir, args.results_dir, split in again)

@@ -321,6 +321,29 @@ def test_finished_content_of_a_cell_file_that_is_gone_is_none(tmp_path, monkeypa
         assert finished_content(path, content()["cell"]) is None
 
 
+def test_a_rerun_reads_each_finished_cell_once(tmp_path, monkeypatch):
+    # The finished check read each cell, then the check of its versions again.
+    now = {**content(), "versions": versions()}
+    paths = {i: write_cell(tmp_path / f"{i}.json", now) for i in range(3)}
+    reads = Counter()
+    read_text = Path.read_text
+
+    def counted(path, *args, **kwargs):
+        reads[path] += 1
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    cells = [*paths, 3]  # 3: no file
+    todo = _cells.cells_to_run(
+        cells,
+        lambda i: tmp_path / f"{i}.json",
+        lambda i: finished_content(tmp_path / f"{i}.json", content()["cell"]),
+        False,
+    )
+    assert todo == [3]
+    assert [reads[path] for path in paths.values()] == [1, 1, 1]
+
+
 def run_args(
     results, data_dir, backend="loky", strategies=None, rerun_other_versions=False
 ):
