@@ -122,6 +122,32 @@ def check_writable(path):
         ) from error
 
 
+def _warn_of_leftovers(path):
+    """Warn of the temporary files that writes of `path` killed before they
+    finished (SIGKILL, the out-of-memory killer) left beside it, which no
+    later write removes: one may be another process's, writing now, and no
+    process can tell (a process id may be of another host, or another
+    container's on this one)."""
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:  # no such folder (yet): nothing left there
+        return
+    left = sorted(
+        entry.path
+        for entry in entries
+        if (ours := _LEFTOVER.fullmatch(entry.name))
+        and ours[1] == path.name[:48]
+        and entry.is_file(follow_symlinks=False)
+    )
+    if left:
+        warn(
+            f"{', '.join(left)}: left by a write of {path} that was killed "
+            "before it finished (SIGKILL, out of memory); the file holds the "
+            "last write that finished. Delete the leftover(s), unless another "
+            f"process is writing {path.name} now."
+        )
+
+
 def _temporary_beside(path):
     """An empty temporary file next to ``path``, with the mode ``path`` will have."""
     check_file_path(path)
@@ -338,6 +364,8 @@ def atomic_paths(paths):
                 "the set once."
             )
         seen[key] = name
+    for path in paths:
+        _warn_of_leftovers(path)
     temps, backups, kept, held = [], [], [], []
     created = _missing_folders([path.parent for path in paths])
     try:

@@ -8,6 +8,7 @@ import pickle
 import re
 import signal
 import stat
+import subprocess
 import sys
 import types
 import warnings
@@ -40,6 +41,50 @@ from skal_openset._atomic import InterruptedAfterReplacing, atomic_open, atomic_
 from skal_openset._cli import OUTPUT_FILES
 from skal_openset._oracle import labelling_cost
 from skal_openset._signals import sigterm_as_ctrl_c
+
+KILLED_SAVE = """
+import os, sys, time
+from skal_openset import save_object
+def stuck(fd):  # killed here: the temporary file written, not yet renamed
+    print("writing", flush=True)
+    time.sleep(60)
+os.fsync = stuck
+save_object([1, 2, 3], sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
+def test_a_save_names_the_temporary_file_a_killed_save_left(tmp_path):
+    # SIGKILL (the out-of-memory killer) during a save left a hidden
+    # .<name>.<random>.tmp, as large as the file, which nothing named.
+    path = tmp_path / "learner.joblib"
+    save_object([0], path)
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_SAVE, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as saving:
+        assert saving.stdout.readline() == "writing\n"
+        saving.send_signal(signal.SIGKILL)
+        saving.wait()
+    (left,) = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    with pytest.warns(UserWarning) as caught:
+        save_object([1], path)
+    (message,) = [str(w.message) for w in caught]
+    assert message == (
+        f"{left}: left by a write of {path} that was killed before it finished "
+        "(SIGKILL, out of memory); the file holds the last write that "
+        "finished. Delete the leftover(s), unless another process is writing "
+        "learner.joblib now."
+    )
+    assert left.exists()  # it may be another process's, writing now
+    assert load_object(path) == [1]
+    left.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_object([2], path)
 
 
 @pytest.fixture(scope="module")
