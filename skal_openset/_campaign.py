@@ -364,7 +364,8 @@ def check_in_classes(
     in_classes, ood_label = list(map(as_label, in_classes)), as_label(ood_label)
     if "" in in_classes or len(set(in_classes)) < len(in_classes):
         raise ValueError(
-            f"--in-classes must list distinct, non-empty labels, got {in_classes}: "
+            "--in-classes must list distinct, non-empty labels, got "
+            f"{shown_names(in_classes, 'classes')}: "
             "name each IN class once, without a doubled or trailing comma."
         )
     present = set(labels.tolist())
@@ -382,7 +383,8 @@ def check_in_classes(
     known = sorted(present - {""})[:20]
     if ood_label in in_classes:
         raise ValueError(
-            f"--ood-label {ood_label!r} is also one of --in-classes {in_classes}: "
+            f"--ood-label {ood_label!r} is also one of --in-classes "
+            f"{shown_names(in_classes, 'classes')}: "
             "a label is either an IN class or the annotator's mark for OOD rows; "
             "remove it from one of the two."
         )
@@ -393,19 +395,22 @@ def check_in_classes(
         )
     if missing and not interactive:
         raise ValueError(
-            f"--in-classes names {missing}, which label no row of the file, and a "
+            f"--in-classes names {shown_names(missing, 'classes')}, which label no "
+            "row of the file, and a "
             "simulated run only reveals the file's labels: pass IN classes from "
             f"its labels {known}, spelt as the file writes them."
         )
     if len(missing) == len(in_classes):
         raise ValueError(
-            f"No row of the file is labelled with an IN class {in_classes} yet "
+            "No row of the file is labelled with an IN class "
+            f"{shown_names(in_classes, 'classes')} yet "
             f"(its labels: {known}); round 1 trains on the labelled rows: label "
             "at least one row of an IN class first."
         )
     if missing and not resuming:
         print(
-            f"No row is labelled {missing} yet: round 1 trains without them, and "
+            f"No row is labelled {shown_names(missing, 'classes')} yet: round 1 "
+            "trains without them, and "
             "a query may find them (if one is a typo, stop and rerun with the "
             "right name, in another --output or after deleting state.joblib in "
             "this one: the campaign is kept under its first options)."
@@ -1067,7 +1072,8 @@ def run_interactive(
     labelled = set(learner.y_labelled_.tolist())
     if never := [c for c in in_classes if c not in labelled]:
         log(
-            f"No row is labelled {never} after round {len(records)}: the "
+            f"No row is labelled {shown_names(never, 'classes')} after round "
+            f"{len(records)}: the "
             "classifier cannot predict them. Rerun with more --rounds, or "
             "label a row of each in the table."
         )

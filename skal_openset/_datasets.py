@@ -400,8 +400,9 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
                 else ""
             )
             raise ValueError(
-                f"in_classes {unknown.tolist()} do not occur in y "
-                f"(its classes are {classes.tolist()}).{codes}"
+                f"in_classes {shown_names(unknown.tolist(), 'classes')} do not "
+                f"occur in y (its classes are "
+                f"{shown_names(classes.tolist(), 'classes')}).{codes}"
             )
         check_each_once(in_classes, "in_classes", "IN class")
         if len(in_classes) < 2:

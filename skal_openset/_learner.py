@@ -41,7 +41,7 @@ from ._atomic import (
     interrupts_escape_training,
     restored_on_error,
 )
-from ._datasets import check_one_label_kind
+from ._datasets import check_one_label_kind, shown_names
 from ._frames import (
     as_frame,
     check_columns,
@@ -462,7 +462,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
                 f"ood_label={self.ood_label!r} is one of the known classes "
-                f"{classes.tolist()}; its examples would never be trained on: "
+                f"{shown_names(classes.tolist(), 'classes')}; its examples would "
+                "never be trained on: "
                 f"leave {self.ood_label!r} out of classes, which lists the "
                 "in-distribution classes only, or pass the label your annotator "
                 "gives OOD examples as ood_label."
@@ -813,7 +814,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             n_rows = int(np.sum(~np.isin(y, self.classes_)))
             neither = (
                 f"y holds labels {unknown[:5]} in {n_rows} rows that are neither "
-                f"known classes {self.classes_.tolist()} nor ood_label="
+                f"known classes {shown_names(self.classes_.tolist(), 'classes')} "
+                "nor ood_label="
                 f"{self.ood_label_!r}"
             )
             check_unicode_forms(unknown, self.classes_.tolist(), neither)
@@ -1063,8 +1065,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if not unknown:
             return
         neither = (
-            f"Labels {unknown} are neither known classes {classes.tolist()} "
-            f"nor ood_label={ood_label!r}"
+            f"Labels {shown_names(unknown, 'labels')} are neither known classes "
+            f"{shown_names(classes.tolist(), 'classes')} nor ood_label={ood_label!r}"
         )
         # Before the remedies below, which would add them as classes.
         check_unicode_forms(unknown, classes.tolist(), neither)
@@ -1082,12 +1084,17 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             "OOD examples ood_label."
         )
         if teaching:
+            # Classes the message shortens are named, in the code to paste,
+            # by the attribute that holds them.
+            every_class = classes.tolist() + unknown
+            if shown_names(classes.tolist()) != str(classes.tolist()):
+                every_class = f"list(learner.classes_) + {unknown}"
             # classes is read at fit only: setting it now would change nothing.
             remedy = (
                 "correct a misspelt one, label OOD examples ood_label, and to add "
                 "a class fit again on every label, these rows included (the query "
                 "strategy starts afresh): learner.set_params(classes="
-                f"{classes.tolist() + unknown}).fit(np.concatenate("
+                f"{every_class}).fit(np.concatenate("
                 "[learner.X_labelled_, X]), np.concatenate([learner.y_labelled_, y]))"
                 + (
                     ", by pd.concat for DataFrames (X_labelled_ as a DataFrame "
@@ -1525,8 +1532,9 @@ def _class_parameters_by_code(estimator, classes, trained):
         unknown = [key for key in value if key not in position]
         if unknown:
             raise InvalidParameterError(
-                f"{name} has keys {unknown} that are no known class "
-                f"{classes.tolist()}: key it by the in-distribution labels as "
+                f"{name} has keys {shown_names(unknown, 'keys')} that are no known "
+                f"class {shown_names(classes.tolist(), 'classes')}: key it by the "
+                "in-distribution labels as "
                 "given (OOD rows, which are never trained on, need no weight)."
             )
         return {

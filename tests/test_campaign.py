@@ -4192,3 +4192,18 @@ def test_a_query_files_ids_that_do_not_print_are_shown_escaped(data, shown):
         _answers(data)
     assert shown in str(info.value)
     assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
+
+
+def test_in_classes_a_file_lacks_are_shown_first_and_counted(capsys):
+    # Each message listed every such class: 300 of them made one of 4 KB.
+    in_classes = [f"class_{i:03d}" for i in range(300)]
+    labels = np.array(["class_000", "class_001", ""])
+    shown = r"\['class_002', .*, 'class_021', \.\.\.\] \(298 classes\)"
+    check_in_classes(in_classes, labels, "unknown", interactive=True)
+    assert re.match(f"No row is labelled {shown} yet:", capsys.readouterr().out)
+    with pytest.raises(ValueError, match=f"--in-classes names {shown}, which"):
+        check_in_classes(in_classes, labels, "unknown")
+    with pytest.raises(ValueError, match=r"IN class \[.*\] \(300 classes\) yet"):
+        check_in_classes(in_classes, np.array(["cat", ""]), "unknown", interactive=True)
+    with pytest.raises(ValueError, match=r"also one of --in-classes \[.*\] \(300 cl"):
+        check_in_classes(in_classes, labels, "class_005", interactive=True)

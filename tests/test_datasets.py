@@ -2518,3 +2518,17 @@ def test_load_image_folder_zip_out_of_memory_names_size_and_remedy(
     monkeypatch.setattr(np, "empty", empty)
     with pytest.raises(MemoryError, match=r"3 images of .* GiB .* resize them"):
         load_image_folder_zip(tmp_path / "f.zip")
+
+
+def test_in_classes_not_in_y_are_shown_with_the_first_classes_and_counted():
+    # The error listed every class of y: 500 of them made a message of 4 KB.
+    y = np.repeat([f"c{i:03d}" for i in range(500)], 2)
+    X = np.zeros((len(y), 1))
+    with pytest.raises(ValueError) as error:
+        make_open_set_split(X, y, in_classes=[f"x{i}" for i in range(30)])
+    message = str(error.value)
+    assert re.match(
+        r"in_classes \['x0', .*, 'x19', \.\.\.\] \(30 classes\) do not occur in y "
+        r"\(its classes are \['c000', .*, 'c019', \.\.\.\] \(500 classes\)\)\.$",
+        message,
+    )

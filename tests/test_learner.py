@@ -2712,3 +2712,36 @@ def test_a_failed_query_leaves_the_objects_its_strategy_holds_as_they_were():
     np.testing.assert_array_equal(
         retried, uninterrupted.query(X[::2], n_instances=5)[0]
     )
+
+
+@pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
+def test_errors_of_many_classes_show_the_first_and_count_them():
+    # Each listed every known class: 500 of them made messages of 4-8 KB.
+    names = [f"c{i:03d}" for i in range(500)]
+    X, y = np.arange(1000.0).reshape(-1, 1), np.array(names * 2)
+    shown = r"\['c000', 'c001', .*, 'c019', \.\.\.\] \(500 classes\)"
+
+    def learner(**params):
+        return ActiveLearner(LogisticRegression(max_iter=5), **params)
+
+    with pytest.raises(ValueError, match=f"is one of the known classes {shown};"):
+        learner(classes=names, ood_label="c000").fit(X, y)
+    weights = {f"d{i}": 1.0 for i in range(30)}
+    with pytest.raises(
+        ValueError, match=rf"\(30 keys\) that are no known class {shown}:"
+    ):
+        learner(classes=names, ood_label="-").set_params(
+            estimator__class_weight=weights
+        ).fit(X, y)
+    fitted = learner(ood_label="-").fit(X, y)
+    with pytest.raises(
+        ValueError, match=f"in 2 rows that are neither known classes {shown} nor"
+    ):
+        fitted.score(X[:2], ["a", "b"])
+    with pytest.raises(ValueError) as error:
+        fitted.teach(X[:2], ["a", "b"])
+    message = str(error.value)
+    assert re.search(f"neither known classes {shown} nor", message)
+    # The code to paste names the classes by the attribute that holds them.
+    assert "set_params(classes=list(learner.classes_) + ['a', 'b'])" in message
+    assert len(message) < 1000
