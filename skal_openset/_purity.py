@@ -22,6 +22,7 @@ from ._informativeness import _check_proba
 from ._models import _check_class_labels
 from ._typing import IntLike, RealLike
 from ._validation import check_finite_array, check_scalar_not_bool, refuse_sparse
+from ._warn import warn
 
 # Rows scored per step, at most: bounds the temporary copies (normalised or
 # whitened features, neighbour indices) whatever the pool size.
@@ -44,6 +45,11 @@ _MAHALANOBIS_ROW_RANGE = 64
 # Units in the last place by which a float32 net's rows of one input may
 # differ from batch to batch (their last few bits): no within-class variation.
 _FLOAT32_JITTER_ULPS = 8
+
+# Embedding widths from which mahalanobis_purity warns: it inverts a
+# covariance of as many rows and columns, in time that grows as their cube
+# (103 s a query at 5,000 input features on 2 busy CPU cores).
+_SLOW_COVARIANCE_FEATURES = 4000
 
 
 class TooFewLabelsError(ValueError):
@@ -274,6 +280,11 @@ def mahalanobis_purity(
     plus or minus one vector (a class of two rows), singular as that is.
     The distance is squared, as in Lee et al.'s confidence score.
 
+    The covariance has as many rows and columns as the embedding has
+    features, and inverting it takes time that grows as their cube: from
+    4,000 features (a classifier without an embedding of its own, on a wide
+    table) a UserWarning says to reduce the embedding first.
+
     References
     ----------
     K. Lee, K. Lee, H. Lee and J. Shin. A Simple Unified Framework for Detecting
@@ -341,6 +352,17 @@ def mahalanobis_purity(
             "class's rows are identical, up to rounding); cannot estimate a "
             "covariance. Label distinct examples of a class, or use another "
             "purity score."
+        )
+    n_features = X_train.shape[1]
+    if n_features >= _SLOW_COVARIANCE_FEATURES:
+        warn(
+            f"mahalanobis_purity inverts a covariance of the embedding's "
+            f"{n_features} features, in time that grows as the cube of their "
+            f"number and {8 * n_features**2 / 2**30:.1f} GiB several times "
+            "over: minutes a query from about 5,000 features. Give it a "
+            "smaller embedding (ActiveLearner(embedding=PCA(100)), or a "
+            "pipeline's reduction step) or another purity score, such as "
+            "'knn_contrast'."
         )
     covariance = LedoitWolf(assume_centered=True).fit(residuals)
     if covariance.shrinkage_ < _MIN_SHRINKAGE:

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -682,3 +683,18 @@ def _far_beyond_tiny_labelled(dtype):
 def test_scores_under_a_raising_errstate(score, dtype):
     # Each underflows to the 0 it handles; np.seterr(all="raise") made it fail.
     assert_same_under_raising_errstate(lambda: score(dtype))
+
+
+def test_mahalanobis_warns_of_a_wide_embedding_before_inverting_it(rng):
+    # 5,000 input features (a classifier without an embedding of its own)
+    # took 103 s a query without a word; 20,000 would take hours.
+    y_train = np.repeat([0, 1], 10)
+    embedding_train = rng.normal(size=(20, 4000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stop before the slow inversion
+        with pytest.raises(UserWarning, match=r"4000 features.*PCA\(100\)"):
+            mahalanobis_purity(embedding_train[:2], embedding_train, y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a narrow one, as a net's, is quiet
+        narrow = embedding_train[:, :50]
+        mahalanobis_purity(narrow[:2], narrow, y_train)
