@@ -663,12 +663,13 @@ def _accuracy_figure(results, suite, records, names=None):
     )
     # One style per strategy in every panel and every figure, also where some
     # lack it: the MQ-Net columns, compared most, take the strong colours
-    # first, and MQ-Net itself black.
+    # first, and MQ-Net itself black, with a star no other line has.
     known = [*STRATEGY_ORDER, *sorted(present - set(STRATEGY_ORDER))]
     others = sorted(
         (s for s in known if s != "MQ-Net"), key=lambda s: not s.startswith("MQ-Net")
     )
-    styles = line_styles(others) | {"MQ-Net": {"color": "black", "linestyle": "-"}}
+    mq_net = {"color": "black", "linestyle": "-", "marker": "*"}
+    styles = line_styles(others) | {"MQ-Net": mq_net}
     handles = {}
     for ax, cell in zip(axes.ravel(), cells):
         curves = {}

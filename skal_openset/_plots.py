@@ -175,13 +175,22 @@ def _legend_label(group):
     return "\u200b" + label if label.startswith("_") else label
 
 
+# A marker per line, so that lines are told apart without their colours
+# (printed in grey, or seen with a red-green colour deficiency, in which
+# tab10's blue and purple, or its green, orange and brown, look alike).
+_MARKERS = ("o", "s", "^", "v", "D", "<", ">", "P", "X", "p")
+
+
 def line_styles(groups):
-    """A colour and line style for each of `groups`, told apart up to 40.
+    """A colour, line style and marker for each of `groups`, told apart up to 40.
 
     Matplotlib's default colour cycle repeats after 10 colours. These are
     tab20's strong ones (the default cycle's), solid, then its light ones,
     dashed so that a light line is not taken for its strong pair; past 20
-    the colours come round again, dotted, then dash-dotted.
+    the colours come round again, dotted, then dash-dotted. Each of the
+    10 colours of a round has its own marker, so that no two of 40 lines
+    look alike without their colours either (in grey, or to a reader with
+    a red-green colour deficiency).
 
     Parameters
     ----------
@@ -191,8 +200,8 @@ def line_styles(groups):
     Returns
     -------
     styles : dict
-        ``{group: {"color": ..., "linestyle": ...}}``, keyword arguments of
-        ``Axes.plot``.
+        ``{group: {"color": ..., "linestyle": ..., "marker": ...}}``, keyword
+        arguments of ``Axes.plot``.
     """
     from matplotlib import colormaps
 
@@ -200,7 +209,11 @@ def line_styles(groups):
     colours = tab20[::2] + tab20[1::2]
     linestyles = ("-", "--", ":", "-.")
     return {
-        group: {"color": colours[i % 20], "linestyle": linestyles[i // 10 % 4]}
+        group: {
+            "color": colours[i % 20],
+            "linestyle": linestyles[i // 10 % 4],
+            "marker": _MARKERS[i % 10],
+        }
         for i, group in enumerate(groups)
     }
 
@@ -334,9 +347,12 @@ def legend_layout(labels, width, title=None, fontsize="small"):
 
 def _styles(groups, order):
     """``{group: Axes.plot keyword arguments}`` for `groups`, by their place in
-    `order` (see `plot_learning_curves`); {} leaves them to the axes' cycle."""
+    `order` (see `plot_learning_curves`); up to 10 groups, a marker each and
+    the colours of the axes' cycle."""
     if order is None:
-        return line_styles(groups) if len(groups) > 10 else {}
+        if len(groups) > 10:
+            return line_styles(groups)
+        return {group: {"marker": marker} for group, marker in zip(groups, _MARKERS)}
     order = list(order)
     if missing := [group for group in groups if group not in order]:
         raise ValueError(
@@ -345,7 +361,10 @@ def _styles(groups, order):
         )
     if len(order) > 10:
         return line_styles(order)
-    return {group: {"color": f"C{i}"} for i, group in enumerate(order)}
+    return {
+        group: {"color": f"C{i}", "marker": marker}
+        for i, (group, marker) in enumerate(zip(order, _MARKERS))
+    }
 
 
 def _mean_and_band(ax, group, runs, x, y, style, band):
@@ -355,9 +374,11 @@ def _mean_and_band(ax, group, runs, x, y, style, band):
     xs = np.mean([_series(run, x) for run in runs], axis=0)
     ys = np.array([_series(run, y) for run in runs])
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
-    (line,) = ax.plot(
-        xs, mean, marker="o", markersize=3, label=_legend_label(group), **style
-    )
+    style = dict(style)
+    marker = style.pop("marker")
+    (line,) = ax.plot(xs, mean, markersize=5, label=_legend_label(group), **style)
+    if line.get_marker() == "None":  # a marker of the axes' cycle is kept
+        line.set_marker(marker)
     if band and len(runs) > 1:
         low, high = _BOUNDS[y]
         ax.fill_between(
@@ -470,7 +491,11 @@ def plot_learning_curves(
     deviation band (`band`; cut to an accuracy in [0, 1], at least 0 OOD
     labels), one line per strategy. Up to 10 lines take the colours
     of the axes' cycle; more, as matplotlib's default cycle repeats after
-    10, take tab20's colours, the light ones dashed.
+    10, take tab20's colours, the light ones dashed. Each line has its own
+    marker too (the axes' cycle's, where it sets them), so that the lines
+    are told apart in grey or with a red-green colour deficiency; for
+    colours that such a reader tells apart as well, draw under a style such
+    as ``plt.style.use("tableau-colorblind10")``.
 
     Parameters
     ----------
@@ -632,7 +657,7 @@ def plot_learning_curves(
         )
         runs = [run[:n_rounds] for run in runs]
         for y, panel in zip(panels, axes):
-            _mean_and_band(panel, group, runs, x, y, styles.get(group, {}), band)
+            _mean_and_band(panel, group, runs, x, y, styles[group], band)
     ylabels = ["test accuracy", "OOD labels bought (wasted)"]
     for panel, ylabel in zip(axes, ylabels):
         panel.set_xlabel(_X_AXES[x])

@@ -202,6 +202,23 @@ def test_a_strategy_has_one_colour_in_every_figure(tmp_path, monkeypatch):
     assert len(colours["RANDOM"]) == len(colours["CONF"]) == 1
 
 
+def test_each_strategy_is_told_apart_without_its_colour(tmp_path, monkeypatch):
+    # Ten strategies were solid lines with round markers, told apart by their
+    # colours alone (not in grey, nor with a red-green colour deficiency).
+    shapes = {}
+
+    def plot(runs, ax, **kwargs):
+        report_plot(runs, ax=ax, **kwargs)
+        line = ax.get_lines()[-1]
+        shapes[line.get_label()] = (line.get_linestyle(), line.get_marker())
+
+    report_plot = report.plot_learning_curves
+    monkeypatch.setattr(report, "plot_learning_curves", plot)
+    report._accuracy_figure(tmp_path, "s", _curves({"a 40%": report.STRATEGY_ORDER}))
+    assert len(shapes) == len(report.STRATEGY_ORDER)
+    assert len(set(shapes.values())) == len(shapes)
+
+
 def test_a_figure_saved_when_ctrl_c_comes_keeps_the_old_one(tmp_path, monkeypatch):
     # savefig wrote onto the committed figure: a Ctrl-C while PIL encoded it
     # left a truncated PNG in its place.

@@ -573,6 +573,37 @@ def test_learning_curves_give_each_of_many_groups_its_own_style():
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize("n_groups", [6, 17, 40])
+@pytest.mark.parametrize("ordered", [False, True])
+def test_learning_curves_are_told_apart_without_their_colours(n_groups, ordered):
+    # Every line was solid with round markers, told apart by tab10's colours
+    # alone: in grey, or to a reader with a red-green colour deficiency,
+    # MQ-Net and BADGE (blue, purple) were one line in the demo's figure.
+    names = [f"strategy {i}" for i in range(n_groups)]
+    fig = plot_learning_curves(
+        {name: _fake_records()[:2] for name in names},
+        order=names if ordered else None,
+        band=False,
+    )
+    for panel in fig.axes:
+        shapes = {(ln.get_linestyle(), ln.get_marker()) for ln in panel.lines}
+        assert len(shapes) == n_groups
+    # The legend shows them as the lines are drawn.
+    handles = fig.legends[0].legend_handles
+    assert {h.get_marker() for h in handles} == {
+        ln.get_marker() for ln in fig.axes[0].lines
+    }
+    matplotlib.pyplot.close(fig)
+
+
+def test_learning_curves_keep_the_markers_of_the_axes_cycle():
+    fig, ax = matplotlib.pyplot.subplots()
+    ax.set_prop_cycle(color=["black", "red"], marker=["x", "+"])
+    plot_learning_curves({"A": _fake_records(), "B": _fake_records()}, ax=ax)
+    assert [ln.get_marker() for ln in ax.lines] == ["x", "+"]
+    matplotlib.pyplot.close(fig)
+
+
 # 11: the panel that lacks one holds 10 groups, of an order of 11 (tab20 styles).
 @pytest.mark.parametrize("n_groups", [3, 11, 12])
 def test_learning_curves_keep_each_groups_style_across_panels_given_the_order(
