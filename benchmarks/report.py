@@ -808,12 +808,16 @@ def _draw_landscape(ax, snap):
         linewidths=0.4,
         label="queried, IN",
     )
+    # Outlined in black: red alone was lost on the high meta-scores' yellow
+    # to a reader with a red-green colour deficiency.
     ax.scatter(
         query[~is_in, 1],
         query[~is_in, 0],
-        s=14,
+        s=22,
         c="red",
-        marker="x",
+        marker="X",
+        edgecolors="black",
+        linewidths=0.4,
         label="queried, OOD",
     )
     # Tangent of the iso-score line through the lowest-scored queried example.

@@ -69,8 +69,13 @@ pool = strategy.pool_meta_input_
 ax.scatter(pool[:, 1], pool[:, 0], s=3, c="white", alpha=0.4, label="pool")
 # The query sets the meta-model learnt from, with the labels they got.
 query, is_in = strategy.validation_meta_input_, strategy.validation_target_ > 0
-ax.scatter(*query[is_in][:, ::-1].T, s=14, c="orange", label="queried, IN")
-ax.scatter(*query[~is_in][:, ::-1].T, s=14, c="red", marker="x", label="queried, OOD")
+# Outlined in black: orange and red alone were lost on the high scores' yellow
+# to a reader with a red-green colour deficiency.
+outlined = dict(s=22, edgecolors="black", linewidths=0.5)
+ax.scatter(*query[is_in][:, ::-1].T, c="orange", label="queried, IN", **outlined)
+ax.scatter(
+    *query[~is_in][:, ::-1].T, c="red", marker="X", label="queried, OOD", **outlined
+)
 ax.set_xlabel("informativeness (quantile over the pool)")
 ax.set_ylabel("purity (quantile over the pool)")
 ax.set_title(f"MQ-Net's meta-score after round {len(states)} (digits, 40% OOD)")

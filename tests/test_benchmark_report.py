@@ -295,6 +295,21 @@ def test_the_landscapes_spread_their_rounds_and_report_their_slopes(tmp_path):
     )
 
 
+def test_the_landscapes_outline_the_queried_examples():
+    # The OOD queries were red crosses without an outline: on the high
+    # meta-scores' yellow, where they lie, a reader with a red-green colour
+    # deficiency sees red as olive, and lost them.
+    from matplotlib.colors import same_color
+
+    fig, ax = report.plt.subplots()
+    report._draw_landscape(ax, _landscape(0.1, (2,))[1][0])
+    queried = [c for c in ax.collections if c.get_label().startswith("queried")]
+    assert len(queried) == 2
+    for points in queried:
+        assert same_color(points.get_edgecolor(), "black")
+    report.plt.close(fig)
+
+
 def test_the_ablation_section_reports_each_variant_in_share(monkeypatch):
     def run(variant, in_share):
         return [

@@ -37,7 +37,7 @@ def test_ood_labelling_costs(quick, capsys):
 
 @pytest.mark.slow
 def test_selector_landscape(quick, capsys):
-    from matplotlib.colors import to_rgba
+    from matplotlib.colors import same_color, to_rgba
 
     script = runpy.run_path(
         str(EXAMPLES / "selector_landscape.py"), run_name="__main__"
@@ -52,6 +52,10 @@ def test_selector_landscape(quick, capsys):
     *frame, _ = to_rgba(legend.get_frame().get_facecolor())
     shown = [alpha * c + (1 - alpha) * f for c, f in zip(colour, frame)]
     assert max(abs(s - f) for s, f in zip(shown, frame)) > 0.3
+    # The queried examples, orange and red, were lost on the high scores'
+    # yellow to a reader with a red-green colour deficiency: outlined now.
+    for name in ("queried, IN", "queried, OOD"):
+        assert same_color(entry[name].get_edgecolor(), "black")
 
 
 @pytest.mark.slow
