@@ -648,7 +648,11 @@ def _accuracy_figure(results, suite, records, names=None):
     # are, short enough for a figure of one panel. Past four lines they merge
     # into one shaded area, so they are left out; the tables give the spread.
     band = len(order) <= 4
-    if band:
+    runs = {(r["cell"], r["strategy"], r["trial"]) for r in records}
+    if len(runs) == len({run[:2] for run in runs}):
+        # A line of one run has no mean and no band to name.
+        title = "one class split per line"
+    elif band:
         title = "mean \u00b1 std over the class splits (unpaired)"
     else:
         title = "mean over the class splits (their spread: the tables)"

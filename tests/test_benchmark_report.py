@@ -219,6 +219,22 @@ def test_each_strategy_is_told_apart_without_its_colour(tmp_path, monkeypatch):
     assert len(set(shapes.values())) == len(shapes)
 
 
+@pytest.mark.parametrize("n_splits", [1, 2])
+def test_the_legend_says_when_each_line_is_one_run(tmp_path, monkeypatch, n_splits):
+    # The GPU lease's figure, one class split per line, was titled "mean +-
+    # std over the class splits" with no band drawn: a reader looked for one.
+    records = _curves({"a 40%": ("RANDOM", "CONF")})
+    records += [dict(r, trial=1) for r in records][: 2 * (n_splits - 1)]
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    report._accuracy_figure(tmp_path, "s", records)
+    title = figures[0].legends[0].get_title().get_text()
+    if n_splits == 1:
+        assert title == "one class split per line"
+    else:  # RANDOM's two runs have a mean and a spread
+        assert title == "mean \u00b1 std over the class splits (unpaired)"
+
+
 def test_a_figure_saved_when_ctrl_c_comes_keeps_the_old_one(tmp_path, monkeypatch):
     # savefig wrote onto the committed figure: a Ctrl-C while PIL encoded it
     # left a truncated PNG in its place.
