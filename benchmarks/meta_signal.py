@@ -144,6 +144,7 @@ from skal_openset._model_scores import (
     per_example_loss,
     split_pipeline,
 )
+from skal_openset._plots import legend_layout, wrap_to_width
 from skal_openset._rows import row_keys
 
 TABLES = ("letter", "penbased", "satimage", "segment")
@@ -1799,10 +1800,26 @@ def plot_balance(cells, path, title):
     if not runs:  # a run of some balances only: no panel to draw
         return
     noises = sorted({n for _, n, _ in runs})
+    # The legend and the title in as many lines as the figure's width takes:
+    # on one line they ran off both sides of a figure of one noise ratio,
+    # whose panel is widened to its x label.
+    width = max(3.2 * len(noises), 4.0)
+    entries, ncol, legend_inches = legend_layout(
+        [
+            "fixed balance w P + (1 - w) I (95% paired-t interval)",
+            "learnt selector (band: 95% paired-t interval)",
+        ],
+        width,
+        fontsize="medium",
+    )
     # Each panel its own scale: a panel of few runs, whose intervals are
     # wide, flattened the others' gains.
     fig, axes = plt.subplots(
-        1, len(noises), figsize=(3.2 * len(noises), 3.4), squeeze=False
+        1,
+        len(noises),
+        figsize=(width, 3.4 + legend_inches),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, noise in zip(axes[0], noises):
         keys = [k for k in runs if k[1] == noise]
@@ -1825,15 +1842,10 @@ def plot_balance(cells, path, title):
             yerr=[np.subtract(means, bounds[:, 0]), np.subtract(bounds[:, 1], means)],
             marker="o",
             capsize=3,
-            label="fixed balance w P + (1 - w) I (95% paired-t interval)",
+            label=entries[0],
         )
         learnt = gains("learnt")
-        ax.axhline(
-            learnt.mean(),
-            color="C1",
-            linestyle="--",
-            label="learnt selector (band: 95% paired-t interval)",
-        )
+        ax.axhline(learnt.mean(), color="C1", linestyle="--", label=entries[1])
         band = paired_interval(learnt)
         if not np.isnan(band).any():
             ax.axhspan(*band, color="C1", alpha=0.15)
@@ -1844,9 +1856,12 @@ def plot_balance(cells, path, title):
         ax.tick_params(axis="x", labelsize=8)
     axes[0][0].set_ylabel("final accuracy minus the rule's (points)")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
-    fig.suptitle(f"Fixed balances against the learnt selector, {title}")
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
+    fig.suptitle(
+        wrap_to_width(
+            f"Fixed balances against the learnt selector, {title}", width, "large"
+        )
+    )
     save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
 

@@ -863,8 +863,31 @@ def test_each_balance_panel_has_its_own_scale_and_says_what_its_bars_are(
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert len(axes) > 1
     assert all(ax.get_shared_y_axes().get_siblings(ax) == [ax] for ax in axes)
-    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    # In lines of the figure's width.
+    labels = [" ".join(text.get_text().split()) for text in fig.legends[0].get_texts()]
     assert all("95% paired-t interval" in label for label in labels)
+
+
+def test_a_balance_figure_of_one_noise_ratio_keeps_its_text_inside(
+    tmp_path, monkeypatch
+):
+    # A run of one --noise drew a figure one panel wide whose title, legend
+    # (two columns of one line each) and x label ran off both sides.
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    meta_signal.plot_balance(_balance_cells(monkeypatch), tmp_path / "b.png", "test")
+    (fig,) = figures
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    (ax,) = fig.axes
+    texts = [*fig.legends, *fig.texts, ax.xaxis.label]  # the title among the texts
+    assert len(texts) == 3
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 and box.y0 >= 0
+    plt.close(fig)
 
 
 def test_a_summary_with_some_balances_only_draws_no_figure(tmp_path, monkeypatch):
