@@ -1009,9 +1009,7 @@ def load_csv_table(
     _check_missing_markers(path, labels.tolist(), lines)
     # Numbers are read as pandas reads them ("7.0" is 7, as in_classes=[7]
     # expects); labels beyond int64 and float64 stay strings.
-    distinct, first, inverse = np.unique(
-        labels, return_index=True, return_inverse=True
-    )
+    distinct, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     values = [_label_value(label) for label in distinct.tolist()]
     is_number = np.array([v is not None for v in values], dtype=bool)[inverse]
     if is_number.all():
