@@ -367,6 +367,10 @@ def _styles(groups, order):
     }
 
 
+# The most rounds a line marks each of; longer lines mark at most 25.
+_MARKED_ROUNDS = 50
+
+
 def _mean_and_band(ax, group, runs, x, y, style, band):
     """Mean over runs of as many rounds, round by round, with a +-std band
     when there are several and `band`, cut to the values the series can take
@@ -376,7 +380,17 @@ def _mean_and_band(ax, group, runs, x, y, style, band):
     mean, std = ys.mean(axis=0), ys.std(axis=0)  # a NaN stays a gap
     style = dict(style)
     marker = style.pop("marker")
-    (line,) = ax.plot(xs, mean, markersize=5, label=_legend_label(group), **style)
+    # A marker at each of hundreds of rounds ran into a thick band that hid
+    # the lines beneath it: past 50 rounds, at most 25 evenly spaced ones are.
+    every = 1 if len(xs) <= _MARKED_ROUNDS else -(-len(xs) // 25)
+    (line,) = ax.plot(
+        xs,
+        mean,
+        markersize=5,
+        markevery=every,
+        label=_legend_label(group),
+        **style,
+    )
     if line.get_marker() == "None":  # a marker of the axes' cycle is kept
         line.set_marker(marker)
     if band and len(runs) > 1:
@@ -489,12 +503,14 @@ def plot_learning_curves(
     labels bought (the budget wasted on examples that never train the
     classifier), each as the mean over trials with a +- one standard
     deviation band (`band`; cut to an accuracy in [0, 1], at least 0 OOD
-    labels), one line per strategy. Up to 10 lines take the colours
-    of the axes' cycle; more, as matplotlib's default cycle repeats after
-    10, take tab20's colours, the light ones dashed. Each line has its own
-    marker too (the axes' cycle's, where it sets them), so that the lines
-    are told apart in grey or with a red-green colour deficiency; for
-    colours that such a reader tells apart as well, draw under a style such
+    labels), one line per strategy, marking each round up to 50 rounds
+    and at most 25 evenly spaced ones beyond (more ran into a thick
+    band). Up to 10 lines take the colours of the axes' cycle; more, as
+    matplotlib's default cycle repeats after 10, take tab20's colours, the
+    light ones dashed. Each line has its own marker too (the axes' cycle's,
+    where it sets them), so that the lines are told apart in grey or with
+    a red-green colour deficiency; for colours that such a reader tells
+    apart as well, draw under a style such
     as ``plt.style.use("tableau-colorblind10")``.
 
     Parameters

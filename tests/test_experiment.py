@@ -976,6 +976,21 @@ def test_learning_curves_tick_fractions_of_accuracy_and_whole_ood_counts():
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curves_of_many_rounds_mark_at_most_25_rounds():
+    # A marker at each of 300 rounds ran into a band three times as thick as
+    # the line, under which the lines drawn before it were hidden; the lines
+    # keep their markers, which tell them apart without colour.
+    for n_rounds, marked in [(50, 50), (51, 17), (300, 25)]:
+        fig = plot_learning_curves(_run_of(np.linspace(0.5, 0.9, n_rounds)))
+        for panel in fig.axes:
+            (line,) = panel.get_lines()
+            assert line.get_marker() not in ("None", "", " ", None)
+            every = line.get_markevery()
+            shown = line.get_xdata()[:: every if every is not None else 1]
+            assert len(shown) == marked
+        matplotlib.pyplot.close(fig)
+
+
 def _run_of(accuracies, trial=0):
     return [
         {"round": k, "trial": trial, "test_accuracy": a, "query_size": 10 * (k > 1)}
