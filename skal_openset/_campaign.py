@@ -985,7 +985,8 @@ def run_interactive(
             f"{', '.join(in_classes)}; OOD: {ood_label!r} or another label of the "
             "table), then save it. Waiting..."
         )
-        start, seen, said, was_missing = time.monotonic(), {}, None, True
+        start, seen, judged, said = time.monotonic(), {}, {}, None
+        was_missing = True
         as_written, told = False, set()
         while True:
             # At the last poll, whatever holds still is judged.
@@ -1033,7 +1034,9 @@ def run_interactive(
                             f"save it as CSV (UTF-8) named {query_path.name}, over "
                             "the blank one."
                         )
-            _check_taught_labels(state["taught"], output, allowed, seen=seen)
+            _check_taught_labels(
+                state["taught"], output, allowed, seen=seen, judged=judged
+            )
             if final:
                 blank = [] if answers is None else ids[answers == ""].tolist()
                 raise TimeoutError(
@@ -1150,7 +1153,7 @@ def _shown(value):
     return shlex.quote(str(value))
 
 
-def _check_taught_labels(taught, output, allowed, *, seen=None):
+def _check_taught_labels(taught, output, allowed, *, seen=None, judged=None):
     """Refuse a query file whose labels were changed after they were taught.
 
     The learner has trained on them, so a correction cannot be taken up;
@@ -1158,7 +1161,8 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
     is no change; one that no longer reads (a label cleared or made invalid)
     is. While the run waits (`seen`, as :func:`_settled` keeps it), a file is
     judged only once it has held still ``_SETTLE_SECONDS``, since it may be
-    half saved.
+    half saved, and `judged` keeps the digest of each file found unchanged,
+    which is not read again until its bytes change.
     """
     for round_, (ids, answers) in taught.items():
         path = output / "queries" / f"round_{round_}.csv"
@@ -1168,6 +1172,10 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
             else:
                 read = _settled(path, seen)
                 if read is None or read[1] < _SETTLE_SECONDS:
+                    continue
+                # Read again at every poll, the files of a long campaign
+                # took a share of a core that grew with its rounds.
+                if judged is not None and judged.get(path) == seen[path][0]:
                     continue
                 data = read[0]
         except FileNotFoundError:
@@ -1198,6 +1206,8 @@ def _check_taught_labels(taught, output, allowed, *, seen=None):
                 "Put them back to resume, or start a new campaign in another "
                 "--output with the corrected labels in the data file."
             )
+        if judged is not None:
+            judged[path] = seen[path][0]
 
 
 def _refuse_unknown_labels(paths, state_path, extra_columns):

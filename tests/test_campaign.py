@@ -3950,6 +3950,38 @@ def test_a_taught_label_changed_while_the_run_waits_is_refused(
     )
 
 
+def test_a_taught_query_file_is_read_again_only_once_it_changes(tmp_path, monkeypatch):
+    # Every poll read every taught file again: waiting in round r took a
+    # share of a core that grew with r (78 ms a poll after 300 rounds).
+    monkeypatch.setattr(_campaign, "_SETTLE_SECONDS", 0.0)  # judged at once
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)  # round 2 taught
+    read, polls = [], []
+    read_answers, settled = _campaign._read_answers, _campaign._settled
+    monkeypatch.setattr(
+        _campaign,
+        "_read_answers",
+        lambda path, *args, **kwargs: (
+            read.append(path.name) or read_answers(path, *args, **kwargs)
+        ),
+    )
+    monkeypatch.setattr(
+        _campaign,
+        "_settled",
+        lambda path, *args, **kwargs: (
+            polls.append(path.name) or settled(path, *args, **kwargs)
+        ),
+    )
+    with pytest.raises(SystemExit):  # nobody answers round 3
+        _wait_briefly(tmp_path, "--rounds", "3", "--timeout", "0.5")
+    assert polls.count("round_2.csv") > 3  # looked at, at every poll
+    # Once as the run resumes, and once when it first held still.
+    assert read.count("round_2.csv") == 2
+
+
 def _answered_round_2(tmp_path):
     """Round 2 asked and answered, not yet taught: its query file and ids."""
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
