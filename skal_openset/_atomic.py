@@ -58,11 +58,16 @@ class InterruptedAfterReplacing(KeyboardInterrupt):
         )
 
 
+# The characters of a file's name that its temporary and backup files keep:
+# room for their suffixes in a name near the file system's limit.
+_NAME_KEPT = 48
+
+
 def _prefix(path):
     """The start of the name of a file of ours beside `path`: hidden, and
     short enough to leave room for the suffixes in a name near the file
     system's limit."""
-    return f".{path.name[:48]}."
+    return f".{path.name[:_NAME_KEPT]}."
 
 
 # The rest of the name of a temporary file of ours (after `_prefix`):
@@ -127,16 +132,26 @@ def _warn_of_leftovers(path):
     finished (SIGKILL, the out-of-memory killer) left beside it, which no
     later write removes: one may be another process's, writing now, and no
     process can tell (a process id may be of another host, or another
-    container's on this one)."""
+    container's on this one).
+
+    Only a name shorter than ``_NAME_KEPT`` is looked for: a longer one is
+    cut short in its temporary files' names, which are then those of every
+    file it starts alike (a benchmark's cells, written at once by parallel
+    workers), so a live write of another file would be named as left.
+    """
+    if len(path.name) >= _NAME_KEPT:
+        return
     try:
         entries = list(os.scandir(path.parent))
     except OSError:  # no such folder (yet): nothing left there
         return
+    prefix = _prefix(path)
     left = sorted(
         entry.path
         for entry in entries
-        if (ours := _LEFTOVER.fullmatch(entry.name))
-        and ours[1] == path.name[:48]
+        if entry.name.startswith(prefix)  # a cheap test first: a folder of cells
+        and (ours := _LEFTOVER.fullmatch(entry.name))
+        and ours[1] == path.name
         and entry.is_file(follow_symlinks=False)
     )
     if left:
@@ -664,13 +679,15 @@ def _remove_leftovers(folder, written):
     beside them, which a killed run leaves.
 
     `written` holds paths relative to `folder`, whose names may be glob
-    patterns (``"queries/round_*.csv"``), matched against the first 48
-    characters of a name, which is what those files keep of it. No other
-    file is touched, nor a folder or link of such a name.
+    patterns (``"queries/round_*.csv"``), matched against the first
+    ``_NAME_KEPT`` characters of a name, which is what those files keep of
+    it. No other file is touched, nor a folder or link of such a name.
     """
     patterns = {}  # each folder's names, so that it is listed once
     for name in written:
-        patterns.setdefault((folder / name).parent, []).append(Path(name).name[:48])
+        patterns.setdefault((folder / name).parent, []).append(
+            Path(name).name[:_NAME_KEPT]
+        )
     for parent, names in patterns.items():
         try:
             entries = list(os.scandir(parent))

@@ -87,6 +87,21 @@ def test_a_save_names_the_temporary_file_a_killed_save_left(tmp_path):
         save_object([2], path)
 
 
+def test_a_save_does_not_name_the_live_temporary_file_of_a_name_alike(tmp_path):
+    # Temporary files keep the first 48 characters of a name: a benchmark's
+    # parallel workers, writing cells whose names start alike, each named
+    # the other's live write as left by a killed one.
+    start = "dataset=penbased_noise=0.6_strategy=MQ-Net_trial"
+    mine, other = (tmp_path / f"{start}={trial}_rounds=8.json" for trial in (0, 1))
+    live = tmp_path / f".{start}.abcd_123.tmp"  # the other worker's, unfinished
+    live.write_text("{")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_object([1], mine)
+        save_object([1], tmp_path / start)  # a name as long as those kept
+    assert live.exists()
+
+
 @pytest.fixture(scope="module")
 def taught_learner(split):
     """A learner after one query round, so its MQ-Net selector is fitted."""
