@@ -806,8 +806,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         y_pred = self.predict(X)
         if len(y) and label_kind(y) != label_kind(self.classes_):
             raise ValueError(
-                f"y holds {label_kind(y)} but the classes {self.classes_.tolist()} "
-                f"are {label_kind(self.classes_)}; no prediction could match."
+                f"y holds {label_kind(y)} but the classes "
+                f"{shown_names(self.classes_.tolist(), 'classes')} are "
+                f"{label_kind(self.classes_)}; no prediction could match."
             )
         unknown = [v for v in dict.fromkeys(y.tolist()) if v not in self.classes_]
         if unknown:
@@ -1149,7 +1150,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             if len(net_classes) != len(classes):
                 raise ValueError(
                     f"The net is {len(net_classes)}-way but the learner has "
-                    f"{len(classes)} classes {classes.tolist()}; build it for "
+                    f"{len(classes)} classes "
+                    f"{shown_names(classes.tolist(), 'classes')}; build it for "
                     f"{len(classes)} classes (e.g. make_mlp_classifier(n_features, "
                     f"{len(classes)})) or pass classes=[...]."
                 )
@@ -1550,8 +1552,9 @@ def _class_parameters_by_code(estimator, classes, trained):
         if values.shape != (len(classes),):
             raise InvalidParameterError(
                 f"{name} has shape {values.shape}, but the learner has "
-                f"{len(classes)} classes {classes.tolist()}: give one value per "
-                "class, in the order of the sorted classes (classes_)."
+                f"{len(classes)} classes {shown_names(classes.tolist(), 'classes')}: "
+                "give one value per class, in the order of the sorted classes "
+                "(classes_)."
             )
         if trained is None:
             return value
@@ -1568,7 +1571,8 @@ def _class_parameters_by_code(estimator, classes, trained):
             )
         if value not in position:
             raise InvalidParameterError(
-                f"{name}={value!r} is no known class {classes.tolist()}: the "
+                f"{name}={value!r} is no known class "
+                f"{shown_names(classes.tolist(), 'classes')}: the "
                 "classifier predicts the in-distribution classes only (never "
                 "the OOD label), so name one of them."
             )

@@ -47,6 +47,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch import NeuralNet
 
+from ._datasets import shown_names
 from ._float_events import flushing_underflow
 from ._frames import (
     _ToFrame,
@@ -1109,8 +1110,8 @@ def encode_labels(classes, y):
     unknown = classes[codes] != y
     if np.any(unknown):
         raise ValueError(
-            f"Labels {np.unique(y[unknown]).tolist()} are not among the known "
-            f"classes {classes.tolist()}."
+            f"Labels {shown_names(np.unique(y[unknown]).tolist(), 'labels')} are "
+            f"not among the known classes {shown_names(classes.tolist(), 'classes')}."
         )
     return codes
 

@@ -2745,3 +2745,22 @@ def test_errors_of_many_classes_show_the_first_and_count_them():
     # The code to paste names the classes by the attribute that holds them.
     assert "set_params(classes=list(learner.classes_) + ['a', 'b'])" in message
     assert len(message) < 1000
+
+
+@pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
+def test_other_errors_of_many_classes_show_the_first_and_count_them():
+    # The same lists of every class in the errors the first fix left.
+    names = [f"c{i:03d}" for i in range(500)]
+    X, y = np.arange(1000.0).reshape(-1, 1), np.array(names * 2)
+    shown = r"\['c000', 'c001', .*, 'c019', \.\.\.\] \(500 classes\)"
+    with pytest.raises(ValueError, match=f"has 500 classes {shown}: give one"):
+        ActiveLearner(GaussianNB(priors=[0.5, 0.5]), ood_label="-").fit(X, y)
+    with pytest.raises(ValueError, match=f"is no known class {shown}: the"):
+        ActiveLearner(
+            DummyClassifier(strategy="constant", constant="x"), ood_label="-"
+        ).fit(X, y)
+    fitted = ActiveLearner(LogisticRegression(max_iter=5), ood_label="-").fit(X, y)
+    with pytest.raises(ValueError, match=f"but the classes {shown} are"):
+        fitted.score(X[:2], [1, 2])
+    with pytest.raises(ValueError, match=f"among the known classes {shown}."):
+        _model_scores.encode_labels(np.array(names), np.array(["a", "c001"]))
