@@ -52,6 +52,11 @@ _FLOAT32_JITTER_ULPS = 8
 _SLOW_COVARIANCE_FEATURES = 4000
 
 
+class _WideCovarianceWarning(UserWarning):
+    """mahalanobis_purity's warning of a wide embedding, for a caller that
+    scores several folds of one query to give it once (purity="auto")."""
+
+
 class TooFewLabelsError(ValueError):
     """A purity score cannot be computed yet: too few labelled examples.
 
@@ -362,7 +367,8 @@ def mahalanobis_purity(
             "over: minutes a query from about 5,000 features. Give it a "
             "smaller embedding (ActiveLearner(embedding=PCA(100)), or a "
             "pipeline's reduction step) or another purity score, such as "
-            "'knn_contrast'."
+            "'knn_contrast'.",
+            _WideCovarianceWarning,
         )
     covariance = LedoitWolf(assume_centered=True).fit(residuals)
     if covariance.shrinkage_ < _MIN_SHRINKAGE:

@@ -49,6 +49,7 @@ from skal_openset import (
     PurityInformativenessQuery,
     RandomQuery,
     UncertaintyQuery,
+    _purity,
     cosine_purity,
     embed,
     energy_purity,
@@ -1848,6 +1849,20 @@ def test_auto_purity_takes_the_score_with_the_best_held_out_auroc(learner, pool)
     fixed = PurityInformativenessQuery(strategy.purity_, random_state=0)
     fixed(learner, pool, n_instances=5)
     np.testing.assert_allclose(strategy.pool_meta_input_, fixed.pool_meta_input_)
+
+
+def test_auto_purity_warns_of_a_wide_embedding_once_a_query(learner, pool, monkeypatch):
+    # Each of the 3 held-out folds warned, the same words 3 or 4 times a
+    # query: Python's once-per-line registry is reset by every
+    # catch_warnings block, scikit-learn's included.
+    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 1)
+    strategy = PurityInformativenessQuery("auto", random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        strategy(learner, pool, n_instances=5)
+    wide = [w for w in caught if "inverts a covariance" in str(w.message)]
+    assert "mahalanobis" in strategy.purity_auroc_
+    assert len(wide) == 1
 
 
 def test_auto_purity_auroc_is_cross_validated(learner):

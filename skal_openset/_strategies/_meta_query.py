@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
@@ -46,7 +47,7 @@ from .._model_scores import (
     unframed,
 )
 from .._models import LearningLossNet
-from .._purity import TooFewLabelsError
+from .._purity import TooFewLabelsError, _WideCovarianceWarning
 from .._rows import legacy_row_keys, row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._threads import one_blas_thread
@@ -135,8 +136,11 @@ class _MetaInputQuery(QueryStrategy):
                 if self.purity_auroc_
                 else _AUTO_FALLBACK
             )
+        # Its folds warned of a wide embedding already (_purity_auroc).
+        warned = self.purity == "auto" and "mahalanobis" in self.purity_auroc_
         try:
-            raw = self._raw_scores(learner, X_pool)
+            with ignored(_WideCovarianceWarning) if warned else nullcontext():
+                raw = self._raw_scores(learner, X_pool)
         except TooFewLabelsError as error:
             # The folds can score where the whole set cannot: they are
             # embedded apart, and a net's rows of one input can differ in
@@ -1119,13 +1123,17 @@ def _purity_auroc(learner):
     auroc = {}
     for name in _AUTO_CANDIDATES:
         score = PURITY_SCORES[name]
+
+        def held_out(train, test, score=score):
+            return roc_auc_score(
+                is_in[test], score(_StandIn(learner, X, y, train), X[test])
+            )
+
         try:
-            values = [
-                roc_auc_score(
-                    is_in[test], score(_StandIn(learner, X, y, train), X[test])
-                )
-                for train, test in folds
-            ]
+            values = [held_out(*folds[0])]
+            # The folds of a query warned of a wide embedding each: once.
+            with ignored(_WideCovarianceWarning):
+                values += [held_out(*fold) for fold in folds[1:]]
         except TooFewLabelsError:
             continue
         auroc[name] = float(np.mean(values))
