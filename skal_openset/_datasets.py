@@ -2411,11 +2411,12 @@ def _zip_images(path, cache_path):
         except OSError as exc:
             # The path was checked before decoding: this is the disk (full,
             # gone read-only), and the decoded images are still good.
-            reason = str(exc.strerror or exc).rstrip(".")
+            # The system's words only: atomic_open's message names the file again.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
             warn(
-                f"The decoded images could not be cached at {cache_path}: "
-                f"{reason}. They are returned, and the next load decodes the "
-                "zip again; free space there, or give cache_path another folder."
+                f"The decoded images could not be cached at {cache_path} "
+                f"({reason}); they are returned, and the next load decodes the "
+                "zip again: free space there, or give cache_path another folder."
             )
     return members
 

@@ -1556,10 +1556,9 @@ def test_a_cache_that_fails_to_be_written_warns_and_the_images_are_returned(
         loaded = load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
     (message,) = [str(w.message) for w in caught]
     assert message == (
-        f"The decoded images could not be cached at {cache}: Could not write "
-        f"{cache} (No space left on device); it is as it was. They are "
-        "returned, and the next load decodes the zip again; free space there, "
-        "or give cache_path another folder."
+        f"The decoded images could not be cached at {cache} (No space left on "
+        "device); they are returned, and the next load decodes the zip again: "
+        "free space there, or give cache_path another folder."
     )
     for got, wanted in zip(loaded, expected, strict=True):
         np.testing.assert_array_equal(got, wanted)
