@@ -187,6 +187,12 @@ def read_cell(path, expected_cell=None, layout=TABULAR_CELLS, rounds=None):
     return content
 
 
+def _gone(error):
+    """Whether the UnreadableCellError `error` is of a file never written, or
+    gone since it was listed: no cell there, not one to stop at."""
+    return error.errno == errno.ENOENT
+
+
 def finished_content(path, cell, layout=TABULAR_CELLS, rounds=None):
     """The content of ``path`` when it holds a valid result of ``cell`` (see
     :func:`read_cell`), else None: the cell is run.
@@ -198,7 +204,7 @@ def finished_content(path, cell, layout=TABULAR_CELLS, rounds=None):
     try:
         return read_cell(path, cell, layout, rounds)
     except UnreadableCellError as exc:
-        if exc.errno == errno.ENOENT:  # never written (or gone since listed)
+        if _gone(exc):
             return None
         raise
     except InvalidCellError as exc:
@@ -240,13 +246,19 @@ def other_data_error(paths, data_of, layout=TABULAR_CELLS):
     one of them was made from other data than ``data_of(cell)``, the data
     its cell is made from now (None: a cell the run does not make), and a
     report would mix the two. Cells that record no data (written before it
-    was recorded) are of any data; a damaged file is run again."""
+    was recorded) are of any data; a damaged file is run again, one gone
+    since it was listed is passed, and one that cannot be read raises
+    :class:`UnreadableCellError`."""
     fingerprints = {}
     for path in sorted(paths):
         try:
             content = read_cell(path, layout=layout)
         except InvalidCellError:
             continue
+        except UnreadableCellError as exc:
+            if _gone(exc):
+                continue
+            raise
         recorded, data = content.get("data"), data_of(content["cell"])
         if not recorded or data is None:
             continue

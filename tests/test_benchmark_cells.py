@@ -321,6 +321,22 @@ def test_finished_content_of_a_cell_file_that_is_gone_is_none(tmp_path, monkeypa
         assert finished_content(path, content()["cell"]) is None
 
 
+def test_the_check_of_other_data_passes_a_cell_file_gone_since_listed(
+    tmp_path, monkeypatch
+):
+    # 597d99c1 stopped a run there at "cannot be read (No such file or
+    # directory)", where finished_content counts the cell as not finished.
+    path = write_cell(tmp_path / "c.json", content())
+    real = Path.read_text
+
+    def deleted_first(p, *args, **kwargs):
+        p.unlink()
+        return real(p, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", deleted_first)
+    assert _cells.other_data_error([path], lambda cell: None) is None
+
+
 def test_a_rerun_reads_each_finished_cell_once(tmp_path, monkeypatch):
     # The finished check read each cell, then the check of its versions again.
     now = {**content(), "versions": versions()}
