@@ -380,7 +380,7 @@ def check_in_classes(
             )
     _check_look_alikes(in_classes, labels, ood_label)
     missing = [c for c in in_classes if c not in present]
-    known = sorted(present - {""})[:20]
+    known = shown_names(sorted(present - {""}), "labels")
     if ood_label in in_classes:
         raise ValueError(
             f"--ood-label {ood_label!r} is also one of --in-classes "

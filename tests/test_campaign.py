@@ -4226,6 +4226,17 @@ def test_a_query_files_ids_that_do_not_print_are_shown_escaped(data, shown):
     assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
 
 
+def test_the_labels_of_a_file_to_pick_from_are_counted_past_20():
+    # They were cut to the first 20 without a word of how many there are.
+    labels = np.array([f"class_{i:03d}" for i in range(30)])
+    with pytest.raises(
+        ValueError,
+        match=r"file's labels \['class_000', .*, 'class_019', \.\.\.\] "
+        r"\(30 labels\)\.",
+    ):
+        check_in_classes(["class_000"], labels, "unknown")
+
+
 def test_in_classes_a_file_lacks_are_shown_first_and_counted(capsys):
     # Each message listed every such class: 300 of them made one of 4 KB.
     in_classes = [f"class_{i:03d}" for i in range(300)]
