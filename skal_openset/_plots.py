@@ -367,8 +367,9 @@ def _styles(groups, order):
     }
 
 
-# The most rounds a line marks each of; longer lines mark at most 25.
+# The most rounds a line marks each of; longer lines mark at most _MARKS_PAST.
 _MARKED_ROUNDS = 50
+_MARKS_PAST = 25
 
 
 def _mean_and_band(ax, group, runs, x, y, style, band):
@@ -382,7 +383,7 @@ def _mean_and_band(ax, group, runs, x, y, style, band):
     marker = style.pop("marker")
     # A marker at each of hundreds of rounds ran into a thick band that hid
     # the lines beneath it: past 50 rounds, at most 25 evenly spaced ones are.
-    every = 1 if len(xs) <= _MARKED_ROUNDS else -(-len(xs) // 25)
+    every = 1 if len(xs) <= _MARKED_ROUNDS else -(-len(xs) // _MARKS_PAST)
     (line,) = ax.plot(
         xs,
         mean,
