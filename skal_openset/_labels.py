@@ -34,8 +34,14 @@ def label_array(y, *, warn=False):
     numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
     if numpy_dtype is not None and numpy_dtype.kind in "biu":
         # pandas' nullable integers or booleans: their own dtype, or, with
-        # missing values, objects that keep pandas.NA (as pandas reads it).
-        y = y.to_numpy(dtype=object if y.isna().any() else numpy_dtype)
+        # missing values, objects with NaN where they are missing, as
+        # column_or_1d's float64 marked them (pandas.NA has no truth value:
+        # ``y == ood_label`` could not be summed, and scikit-activeml's
+        # missing_label=NaN matches NaN alone).
+        if y.isna().any():
+            y = y.to_numpy(dtype=object, na_value=np.nan)
+        else:
+            y = y.to_numpy(dtype=numpy_dtype)
     labels = column_or_1d(y, warn=warn)
     if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
         # A list of 0-d arrays (np.array('a')) holds their values.

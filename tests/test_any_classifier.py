@@ -75,6 +75,7 @@ from skal_openset import (
     predicted_loss,
     teach_open_set,
 )
+from skal_openset._labels import label_array
 from skal_openset._model_scores import (
     class_logits,
     class_probabilities,
@@ -2117,6 +2118,25 @@ def test_labels_beyond_2_53_stay_two_classes(given):
     assert learner.classes_.tolist() == [2**53, 2**53 + 1]
     split = make_open_set_split(X, y, in_classes=[2**53, 2**53 + 1], random_state=0)
     assert split.in_classes.tolist() == [2**53, 2**53 + 1]
+
+
+def test_missing_nullable_integer_labels_stay_nan_as_they_were():
+    # Kept exact as objects, missing nullable Int64 labels became pandas.NA,
+    # not the NaN column_or_1d made them: score raised "boolean value of NA
+    # is ambiguous", and SkactivemlQuery, whose missing_label is NaN, refused
+    # the unlabelled rows it had taken.
+    pd = pytest.importorskip("pandas")
+    y = pd.Series([2**53, 2**53 + 1, None], dtype="Int64")
+    labels = label_array(y)
+    assert labels[:2].tolist() == [2**53, 2**53 + 1] and np.isnan(labels[2])
+    X = RandomState(0).rand(40, 3)
+    y = pd.Series([1, 2, -1, 1] * 5 + [None] * 20, dtype="Int64")
+    learner = ActiveLearner(LogisticRegression(), ood_label=-1).fit(X[:4], y[:4])
+    with pytest.raises(ValueError, match="y holds ood_label=-1 in 1 rows"):
+        learner.score(X[:4], y[[0, 1, 2, 20]].reset_index(drop=True))
+    query = SkactivemlQuery(MQNetQuery(random_state=0), ood_label=-1, classes=[1, 2])
+    chosen = query.query(X, y, LogisticRegression(), batch_size=3)
+    assert len(chosen) == 3 and (chosen >= 20).all()
 
 
 def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
