@@ -352,8 +352,9 @@ def check_in_classes(
     invisible characters are left out (a zero-width space) is refused, and
     one that differs from one in case only (``Cat`` beside ``cat``) warned
     of, since it would count as OOD; either is refused when the IN class as
-    typed labels no row. The labels are compared as :func:`as_label` gives
-    them.
+    typed labels no row. A class or OOD label typed with invisible
+    characters is taken where the file writes it so, unless two of them
+    read as one. The labels are compared as :func:`as_label` gives them.
     """
     if not ood_label.strip():  # an empty label marks a row not yet labelled
         raise ValueError(
@@ -377,6 +378,18 @@ def check_in_classes(
                 f"The label {given!r} holds invisible characters "
                 f"({name_characters(hidden)}); type the IN classes and the OOD "
                 "label without them."
+            )
+    # Taken as the file writes them, two such labels may read as one: rows
+    # that show one IN class would be split, or count as OOD.
+    reads = {}
+    for given in (*in_classes, ood_label):
+        if (other := reads.setdefault(without_invisible(given), given)) != given:
+            hidden = invisible_characters(other) + invisible_characters(given)
+            raise ValueError(
+                f"The labels {other!r} and {given!r} differ only by invisible "
+                f"characters ({name_characters(hidden)}), so they read as one: "
+                "write that label one way in the file, and name it once among "
+                "the IN classes and the OOD label."
             )
     _check_look_alikes(in_classes, labels, ood_label)
     missing = [c for c in in_classes if c not in present]

@@ -3195,6 +3195,21 @@ def test_labels_apart_by_a_variation_selector_are_refused_and_one_typed_so_taken
     assert check_in_classes([word, "sky"], labels, "x") == [word, "sky"]
 
 
+@pytest.mark.parametrize("ood_label", ["x", "cat\u200b"])
+def test_labels_taken_as_the_file_writes_them_may_not_read_as_one(ood_label):
+    # Taken where the file writes them so, 'cat' and 'cat' with a zero-width
+    # space were two IN classes that read as one, or the rows that read
+    # 'cat' counted as OOD.
+    labels = np.array(["cat", "cat\u200b", "dog", "x"] * 3)
+    in_classes = ["cat", "dog"] if ood_label != "x" else ["cat", "cat\u200b", "dog"]
+    match = (
+        r"The labels 'cat' and 'cat\\u200b' differ only by invisible characters "
+        r"\(U\+200B ZERO WIDTH SPACE\), so they read as one"
+    )
+    with pytest.raises(ValueError, match=match):
+        check_in_classes(in_classes, labels, ood_label)
+
+
 @pytest.mark.parametrize("position", ["in_class", "ood_label"])
 def test_in_classes_typed_with_invisible_characters_are_refused(position):
     # 'cat' and a zero-width space labels no row, so a new interactive run
