@@ -74,6 +74,9 @@ def _prefix(path):
 # mkstemp's random part and ".tmp" (_temporary_beside). Not a backup (".old"):
 # a failed save may name it as where the old content is.
 _LEFTOVER = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp", re.DOTALL)
+# The rest of the name of a backup of ours (_backup_of): the old content of a
+# file of a set, kept while the set is replaced.
+_BACKUP = re.compile(r"\.(.+)\.[0-9a-f]{8}\.old", re.DOTALL)
 
 
 def check_file_path(path):
@@ -127,40 +130,62 @@ def check_writable(path):
         ) from error
 
 
-def _warn_of_leftovers(path):
-    """Warn of the temporary files that writes of `path` killed before they
-    finished (SIGKILL, the out-of-memory killer) left beside it, which no
-    later write removes: one may be another process's, writing now, and no
-    process can tell (a process id may be of another host, or another
-    container's on this one).
+def _warn_of_leftovers(paths):
+    """Warn of the temporary files and backups that writes of `paths` killed
+    before they finished (SIGKILL, the out-of-memory killer) left beside
+    them, which no later write removes: a temporary file may be another
+    process's, writing now, and no process can tell (a process id may be of
+    another host, or another container's on this one); a backup may be the
+    only copy left of a file's old content. The backups of the set are
+    named in one warning.
 
-    Only a name shorter than ``_NAME_KEPT`` is looked for: a longer one is
-    cut short in its temporary files' names, which are then those of every
-    file it starts alike (a benchmark's cells, written at once by parallel
-    workers), so a live write of another file would be named as left.
+    Only names shorter than ``_NAME_KEPT`` are looked for: a longer one is
+    cut short in its temporary files' and backups' names, which are then
+    those of every file it starts alike (a benchmark's cells, written at
+    once by parallel workers), so a live write of another file would be
+    named as left.
     """
-    if len(path.name) >= _NAME_KEPT:
-        return
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:  # no such folder (yet): nothing left there
-        return
+    backups = []
+    for path in paths:
+        if len(path.name) >= _NAME_KEPT:
+            continue
+        try:
+            entries = list(os.scandir(path.parent))
+        except OSError:  # no such folder (yet): nothing left there
+            continue
+        if left := _files_of(path, entries, _LEFTOVER):
+            warn(
+                f"{', '.join(left)}: left by a write of {path} that was killed "
+                "before it finished (SIGKILL, out of memory); the file holds the "
+                "last write that finished. Delete the leftover(s), unless another "
+                f"process is writing {path.name} now."
+            )
+        backups += [(backup, path) for backup in _files_of(path, entries, _BACKUP)]
+    if backups:
+        held = "; ".join(f"{backup} holds what {path} held" for backup, path in backups)
+        warn(
+            f"{held} before a write of a set of files (a run's records and "
+            "summary) that was killed (SIGKILL, out of memory) or failed while "
+            "it replaced them, so a file of the set may be newer than the "
+            "others. To have the old set back, rename each backup onto its "
+            "file; if the files belong together (a rerun wrote them all again), "
+            "delete the backups."
+        )
+
+
+def _files_of(path, entries, pattern):
+    """The paths of the files of `entries` (of the folder of `path`) that
+    `pattern` (:data:`_LEFTOVER` or :data:`_BACKUP`) names as ours of `path`,
+    sorted."""
     prefix = _prefix(path)
-    left = sorted(
+    return sorted(
         entry.path
         for entry in entries
         if entry.name.startswith(prefix)  # a cheap test first: a folder of cells
-        and (ours := _LEFTOVER.fullmatch(entry.name))
+        and (ours := pattern.fullmatch(entry.name))
         and ours[1] == path.name
         and entry.is_file(follow_symlinks=False)
     )
-    if left:
-        warn(
-            f"{', '.join(left)}: left by a write of {path} that was killed "
-            "before it finished (SIGKILL, out of memory); the file holds the "
-            "last write that finished. Delete the leftover(s), unless another "
-            f"process is writing {path.name} now."
-        )
 
 
 def _temporary_beside(path):
@@ -379,8 +404,7 @@ def atomic_paths(paths):
                 "the set once."
             )
         seen[key] = name
-    for path in paths:
-        _warn_of_leftovers(path)
+    _warn_of_leftovers(paths)
     temps, backups, kept, held = [], [], [], []
     created = _missing_folders([path.parent for path in paths])
     try:

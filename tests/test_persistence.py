@@ -102,6 +102,75 @@ def test_a_save_does_not_name_the_live_temporary_file_of_a_name_alike(tmp_path):
     assert live.exists()
 
 
+KILLED_GROUP = """
+import os, sys, time
+from skal_openset._atomic import atomic_paths
+replace = os.replace
+def stuck(src, dst):  # killed here: the first file replaced, not the second
+    replace(src, dst)
+    print("replacing", flush=True)
+    time.sleep(60)
+os.replace = stuck
+paths = sys.argv[1:]
+with atomic_paths(paths) as temps:
+    for tmp in temps:
+        tmp.write_text("new")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
+def test_a_write_names_the_backup_a_killed_group_write_left(tmp_path):
+    # SIGKILL during the renames of a set of files (the command line's
+    # records and summary) left a hidden .records.csv.<hex>.old, the only
+    # copy of the old records beside a new records.csv and an old summary,
+    # which nothing named.
+    paths = [tmp_path / "records.csv", tmp_path / "summary.md"]
+    for path in paths:
+        path.write_text("old")
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_GROUP, *map(str, paths)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as writing:
+        assert writing.stdout.readline() == "replacing\n"
+        writing.send_signal(signal.SIGKILL)
+        writing.wait()
+    (backup,) = [p for p in tmp_path.iterdir() if p.suffix == ".old"]
+    (temporary,) = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    assert backup.read_text() == "old"
+    assert [path.read_text() for path in paths] == ["new", "old"]
+    with pytest.warns(UserWarning) as caught:
+        _write_group(paths)
+    # The summary's new content, never renamed, is named apart.
+    (message,) = [str(w.message) for w in caught if str(backup) in str(w.message)]
+    assert len(caught) == 2 and str(temporary) in str(caught[0].message)
+    assert message == (
+        f"{backup} holds what {paths[0]} held before a write of a set of files "
+        "(a run's records and summary) that was killed (SIGKILL, out of memory) "
+        "or failed while it replaced them, so a file of the set may be newer "
+        "than the others. To have the old set back, rename each backup onto its "
+        "file; if the files belong together (a rerun wrote them all again), "
+        "delete the backups."
+    )
+    assert backup.read_text() == "old"  # maybe the only copy: kept
+    temporary.unlink()
+    other = tmp_path / ".summary.md.0123abcd.old"  # killed after two renames
+    other.write_text("old")
+    with pytest.warns(UserWarning) as caught:
+        _write_group(paths)
+    (message,) = [str(w.message) for w in caught]  # the set's backups at once
+    assert message.startswith(
+        f"{backup} holds what {paths[0]} held; {other} holds what {paths[1]} held "
+    )
+    backup.unlink()
+    other.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _write_group(paths)
+
+
 @pytest.fixture(scope="module")
 def taught_learner(split):
     """A learner after one query round, so its MQ-Net selector is fitted."""
