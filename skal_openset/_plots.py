@@ -182,7 +182,7 @@ _MARKERS = ("o", "s", "^", "v", "D", "<", ">", "P", "X", "p")
 
 
 def line_styles(groups):
-    """A colour, line style and marker for each of `groups`, told apart up to 40.
+    """A colour, line style and marker for each of `groups`, told apart up to 400.
 
     Matplotlib's default colour cycle repeats after 10 colours. These are
     tab20's strong ones (the default cycle's), solid, then its light ones,
@@ -190,7 +190,9 @@ def line_styles(groups):
     the colours come round again, dotted, then dash-dotted. Each of the
     10 colours of a round has its own marker, so that no two of 40 lines
     look alike without their colours either (in grey, or to a reader with
-    a red-green colour deficiency).
+    a red-green colour deficiency). Past 40 the colours and line styles
+    come round again with the markers shifted by one each time, so that
+    no two of 400 lines look alike.
 
     Parameters
     ----------
@@ -212,7 +214,7 @@ def line_styles(groups):
         group: {
             "color": colours[i % 20],
             "linestyle": linestyles[i // 10 % 4],
-            "marker": _MARKERS[i % 10],
+            "marker": _MARKERS[(i + i // 40) % 10],
         }
         for i, group in enumerate(groups)
     }

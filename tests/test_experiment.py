@@ -573,6 +573,14 @@ def test_learning_curves_give_each_of_many_groups_its_own_style():
     matplotlib.pyplot.close(fig)
 
 
+def test_line_styles_tell_400_groups_apart_and_keep_the_first_40():
+    # Groups 0 and 40 had the same colour, line style and marker.
+    styles = list(skal_openset._plots.line_styles(range(400)).values())
+    assert len({tuple(style.values()) for style in styles}) == 400
+    markers = "o s ^ v D < > P X p".split()
+    assert [style["marker"] for style in styles[:40]] == markers * 4
+
+
 @pytest.mark.parametrize("n_groups", [6, 17, 40])
 @pytest.mark.parametrize("ordered", [False, True])
 def test_learning_curves_are_told_apart_without_their_colours(n_groups, ordered):
