@@ -28,7 +28,7 @@ from _common import (
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
-from skal_openset._plots import legend_layout, line_styles
+from skal_openset._plots import legend_layout, line_styles, same_runs
 
 # Cells written before the column was renamed for what it runs (the same
 # MQNetQuery parameters).
@@ -686,7 +686,8 @@ def _accuracy_figure(results, suite, records, names=None):
                 plot_learning_curves(runs, ax=ax, band=band)
                 curves[strategy] = _curves(runs)
         panel = f"{cell} OOD" if cell.endswith("%") else cell
-        ax.set_title(panel + _same_runs_note(curves), fontsize="small")
+        # Strategies of the same runs in a panel: one line hides the others.
+        ax.set_title("\n".join([panel, *same_runs(curves)]), fontsize="small")
         handles.update(zip(*reversed(ax.get_legend_handles_labels())))
         ax.get_legend().remove()
     for ax in axes.ravel()[len(cells) :]:
@@ -713,16 +714,6 @@ def _curves(runs):
     for r in sorted(runs, key=lambda r: (r["trial"], r["round"])):
         by_trial.setdefault(r["trial"], []).append(r["test_accuracy"])
     return tuple((trial, tuple(accuracies)) for trial, accuracies in by_trial.items())
-
-
-def _same_runs_note(curves):
-    """A second title line naming strategies whose runs in a panel are the
-    same (one line hides the other), or ""."""
-    groups = {}
-    for strategy, runs in curves.items():
-        groups.setdefault(runs, []).append(strategy)
-    same = [" = ".join(g) for g in groups.values() if len(g) > 1]
-    return "".join(f"\n{names} (the same runs)" for names in same)
 
 
 def _landscape_figures(results, suite, landscapes):

@@ -295,7 +295,7 @@ def legend_layout(labels, width, title=None, fontsize="small"):
     width : float
         The width it may take, in inches (e.g. the figure's).
     title : str, default=None
-        The legend's title, in `fontsize` too.
+        The legend's title, in `fontsize` too, of one line or more.
     fontsize : str or float, default="small"
         The legend's font size.
 
@@ -339,12 +339,35 @@ def legend_layout(labels, width, title=None, fontsize="small"):
     # its longest label, a line 1.2 font sizes.
     lines = [label.count("\n") + 1 for label in labels]
     row_lines = sum(max(lines[row::n_rows]) for row in range(n_rows))
+    title_lines = 0 if title is None else title.count("\n") + 1
     height = (
-        1.2 * em * (row_lines + (title is not None))
-        + rcParams["legend.labelspacing"] * em * (n_rows - 1 + (title is not None))
+        1.2 * em * (row_lines + title_lines)
+        + rcParams["legend.labelspacing"] * em * (n_rows - 1 + title_lines)
         + pad
     )
     return labels, ncol, height / 72
+
+
+def same_runs(curves):
+    """A line for each set of names of `curves` whose runs are the same:
+    their lines lie one over the other, so that only the last one drawn
+    shows.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{name: runs}``, the runs as a hashable value, equal for the same runs.
+
+    Returns
+    -------
+    lines : list of str
+        ``"A = B (the same runs)"`` for each set, in the order of `curves`.
+    """
+    names = {}
+    for name, runs in curves.items():
+        names.setdefault(runs, []).append(name)
+    same = [" = ".join(group) for group in names.values() if len(group) > 1]
+    return [f"{group} (the same runs)" for group in same]
 
 
 def _styles(groups, order):
@@ -514,7 +537,9 @@ def plot_learning_curves(
     where it sets them), so that the lines are told apart in grey or with
     a red-green colour deficiency; for colours that such a reader tells
     apart as well, draw under a style such
-    as ``plt.style.use("tableau-colorblind10")``.
+    as ``plt.style.use("tableau-colorblind10")``. Lines of the same runs
+    lie one over the other: the legend's title names them (``"A = B (the
+    same runs)"``).
 
     Parameters
     ----------
@@ -635,6 +660,18 @@ def plot_learning_curves(
         title = None
     else:
         title = "mean \u00b1 std over trials" if band else "mean over trials"
+    own_panels = ax is None or isinstance(ax, (Figure, SubFigure))
+    given = [] if own_panels else _given_axes(ax)
+    panels = ["accuracy", "ood"][: 2 if own_panels else len(given)]
+    _check_keys(groups, [x, *panels])
+    # Lines of the same runs lie one over the other: the legend's title says so.
+    drawn = {
+        _legend_label(group): tuple(
+            tuple(_series(run, name).tobytes() for name in (x, *panels)) for run in runs
+        )
+        for group, runs in groups.items()
+    }
+    notes = same_runs(drawn)
     fig: Figure | SubFigure
     below = None  # the wrapped labels and columns of a legend below the panels
     if ax is None or isinstance(ax, (Figure, SubFigure)):
@@ -643,6 +680,8 @@ def plot_learning_curves(
         width = 10.0 if ax is None else ax.bbox.width / ax.dpi
         legend_height = 0.0
         if named:
+            notes = [wrap_to_width(note, width, "small") for note in notes]
+            title = "\n".join(filter(None, [title, *notes])) or None
             # Matplotlib leaves out an unnamed line (label ""), as the legend does.
             shown = [label for label in map(_legend_label, groups) if label]
             wrapped, ncol, legend_height = legend_layout(shown, width, title)
@@ -654,10 +693,9 @@ def plot_learning_curves(
             _room_below(fig, below is not None)
         axes = list(fig.subplots(1, 2))
     else:
-        axes = _given_axes(ax)
+        axes = given
         fig = axes[0].figure
-    panels = ["accuracy", "ood"][: len(axes)]
-    _check_keys(groups, [x, *panels])
+        title = "\n".join(filter(None, [title, *notes])) or None
     styles = _styles(groups, order)
     for group, runs in groups.items():
         if all(np.isnan(_series(run, "accuracy")).all() for run in runs):

@@ -581,6 +581,22 @@ def test_line_styles_tell_400_groups_apart_and_keep_the_first_40():
     assert [style["marker"] for style in styles[:40]] == markers * 4
 
 
+@pytest.mark.parametrize("two_trials", [False, True])
+@pytest.mark.parametrize("where", ["new", "axes"])
+def test_learning_curves_name_the_lines_of_the_same_runs(where, two_trials):
+    # {"A": r, "B": r} drew B over A: only B showed, and nothing said so.
+    runs = _fake_records()[: 4 if two_trials else 2]
+    other = [dict(r, test_accuracy=r["test_accuracy"] / 2) for r in runs]
+    curves = {"A": runs, "B": other, "C": runs, "D": runs}
+    ax = None if where == "new" else matplotlib.pyplot.subplots()[1]
+    fig = plot_learning_curves(curves, ax=ax)
+    legend = fig.legends[0] if where == "new" else ax.get_legend()
+    title = legend.get_title().get_text().split("\n")
+    assert title[two_trials:] == ["A = C = D (the same runs)"]
+    assert [text.get_text() for text in legend.get_texts()] == list(curves)
+    matplotlib.pyplot.close(fig)
+
+
 @pytest.mark.parametrize("n_groups", [6, 17, 40])
 @pytest.mark.parametrize("ordered", [False, True])
 def test_learning_curves_are_told_apart_without_their_colours(n_groups, ordered):
