@@ -847,3 +847,19 @@ def test_eoal_on_a_float32_embedding_warns_of_no_overflow():
     X, y = X.astype(np.float32), np.where(y < 4, y, -1)
     learner = ActiveLearner(LogisticRegression(max_iter=300)).fit(X[:100], y[:100])
     EOALQuery(random_state=0)(learner, X[100:400], 5)
+
+
+def test_eoal_warns_of_a_wide_embedding_before_its_heads():
+    # 16,000 input features (a classifier without an embedding of its own)
+    # took 35 s a query without a word; PCA(100) takes 0.2 s.
+    X = np.random.default_rng(0).normal(size=(30, 10_000))
+    y = np.repeat([0, 1, -1], 10)
+    learner = ActiveLearner(DecisionTreeClassifier(random_state=0)).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stop before the slow heads
+        with pytest.raises(UserWarning, match=r"10000 features.*PCA\(100\)"):
+            EOALQuery(random_state=0)(learner, X, n_instances=2)
+    narrow = ActiveLearner(DecisionTreeClassifier(random_state=0)).fit(X[:, :50], y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a narrow one, as a net's, is quiet
+        EOALQuery(random_state=0)(narrow, X[:, :50], n_instances=2)
