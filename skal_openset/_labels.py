@@ -27,18 +27,23 @@ def label_array(y, *, warn=False):
     :func:`column_or_1d`'s.
 
     Integers stay exact: :func:`column_or_1d` reads pandas' nullable
-    integers (``Int64``) and booleans as float64, and NumPy a list of
+    integers (``Int64``) and booleans (a Series, or a DataFrame of one
+    column) as float64, and NumPy a list of
     integers and floats as floats, which round integers beyond 2**53 (two
     classes ``2**53`` and ``2**53 + 1`` would become one).
     """
-    numpy_dtype = getattr(getattr(y, "dtype", None), "numpy_dtype", None)
+    dtype = getattr(y, "dtype", None)
+    if dtype is None and getattr(y, "shape", ())[1:] == (1,) and hasattr(y, "dtypes"):
+        dtype = y.dtypes.iloc[0]  # a DataFrame of one column: that column's
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
     if numpy_dtype is not None and numpy_dtype.kind in "biu":
         # pandas' nullable integers or booleans: their own dtype, or, with
         # missing values, objects with NaN where they are missing, as
         # column_or_1d's float64 marked them (pandas.NA has no truth value:
         # ``y == ood_label`` could not be summed, and scikit-activeml's
-        # missing_label=NaN matches NaN alone).
-        if y.isna().any():
+        # missing_label=NaN matches NaN alone); a column as a column, of which
+        # column_or_1d warns.
+        if y.isna().to_numpy().any():
             y = y.to_numpy(dtype=object, na_value=np.nan)
         else:
             y = y.to_numpy(dtype=numpy_dtype)

@@ -28,6 +28,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     StackingClassifier,
 )
+from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_selection import SelectKBest
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
@@ -2137,6 +2138,25 @@ def test_missing_nullable_integer_labels_stay_nan_as_they_were():
     query = SkactivemlQuery(MQNetQuery(random_state=0), ood_label=-1, classes=[1, 2])
     chosen = query.query(X, y, LogisticRegression(), batch_size=3)
     assert len(chosen) == 3 and (chosen >= 20).all()
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "boolean"])
+def test_a_nullable_column_of_one_dataframe_keeps_its_labels_and_warns(dtype):
+    # A one-column DataFrame went through column_or_1d, which read nullable
+    # booleans as the classes 0.0 and 1.0 and a missing Int64 label as NaN
+    # ("pass the finite rows"), where a Series keeps bools and pandas.NA.
+    pd = pytest.importorskip("pandas")
+    X = RandomState(0).rand(40, 3)
+    values = [True, False] * 20 if dtype == "boolean" else [2**53, 2**53 + 1] * 20
+    y = pd.DataFrame({"y": pd.array(values, dtype=dtype)})
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        learner = ActiveLearner(LogisticRegression(), ood_label=-1).fit(X, y)
+    assert learner.classes_.tolist() == sorted(set(values))
+    assert type(learner.classes_[0]) is type(learner.predict(X)[0])
+    assert learner.predict(X).dtype == (bool if dtype == "boolean" else np.int64)
+    y.loc[3, "y"] = pd.NA
+    with pytest.raises(ValueError, match=r"pd\.isna\(y\)"):
+        ActiveLearner(LogisticRegression(), ood_label=-1).fit(X, y)
 
 
 def test_date_and_duration_columns_go_to_a_pipeline_as_they_are():
