@@ -904,17 +904,26 @@ def cell_path(results, dataset, noise, seed, variant):
     return cells_dir(results) / f"{dataset}_{noise}_{seed}_{variant}.json"
 
 
+def finished_run(path, dataset, noise, seed, variant):
+    """The run (dataset, noise, seed, variant) that its file `path` holds, None
+    if there is no file; a ResultsError if the file holds another run."""
+    if not path.exists():
+        return None
+    cell = read_run(path)
+    found = tuple(cell[k] for k in RUN_ID)
+    if found != (dataset, noise, seed, variant):
+        raise ResultsError(
+            f"{path} holds the run {found}, not {(dataset, noise, seed, variant)}; "
+            "move it out of the folder or delete it, and rerun"
+        )
+    return cell
+
+
 def run(dataset, noise, seed, variant, data_dir, results, again=False):
     """Run one cell unless its file exists, or `again` (of other versions)."""
     path = cell_path(results, dataset, noise, seed, variant)
-    if path.exists() and not again:
-        cell = read_run(path)
-        found = tuple(cell[k] for k in RUN_ID)
-        if found != (dataset, noise, seed, variant):
-            raise ResultsError(
-                f"{path} holds the run {found}, not {(dataset, noise, seed, variant)}; "
-                "move it out of the folder or delete it, and rerun"
-            )
+    cell = None if again else finished_run(path, dataset, noise, seed, variant)
+    if cell is not None:
         return cell
     try:
         with cell_threads("cpu"):  # parallelism comes from joblib, one run a core
@@ -1965,15 +1974,16 @@ def run_all(args):
         if job[:3] not in skipped
     ]
     path_of = partial(cell_path, args.results_dir)
-    again = cells_to_run(
+    # Each finished file read once, here: the workers run the rest.
+    todo = cells_to_run(
         jobs,
         lambda job: path_of(*job),
-        lambda job: read_run(path_of(*job)) if path_of(*job).exists() else None,
+        lambda job: finished_run(path_of(*job), *job),
         args.rerun_other_versions,
     )
     Parallel(n_jobs=args.n_jobs, verbose=joblib_verbosity(args.n_jobs))(
-        delayed(run_by_name)(*job, args.data_dir, args.results_dir, job in again)
-        for job in jobs
+        delayed(run_by_name)(*job, args.data_dir, args.results_dir, again=True)
+        for job in todo
     )
     log_finished(args.results_dir, jobs)
     print(f"{len(jobs)} runs; {machine_description(threads_in_cell('cpu'))}")

@@ -3,6 +3,8 @@ group, and the variants it defines."""
 
 import json
 import sys
+from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -905,6 +907,32 @@ def _main(monkeypatch, *argv):
     """meta_signal.py's command line, its default results folder a guard."""
     monkeypatch.setattr(sys, "argv", ["meta_signal.py", *argv])
     meta_signal.main()
+
+
+def test_a_rerun_reads_a_finished_run_once_and_for_the_summary(
+    tmp_path, tiny_data_dir, monkeypatch
+):
+    # The finished check read each run's file, and its worker read it again
+    # before the summary read it a third time.
+    monkeypatch.setattr(meta_signal, "RESULTS", tmp_path / "committed")
+    argv = [
+        *("--datasets", "segment", "--seeds", "0", "--variants", "rule"),
+        *("--noise", "0.4", "--n-jobs", "1", "--data-dir", str(tiny_data_dir)),
+        *("--results-dir", str(tmp_path)),
+    ]
+    _main(monkeypatch, *argv)
+    path = meta_signal.cell_path(tmp_path, "segment", 0.4, 0, "rule")
+    reads = Counter()
+    read_text = Path.read_text
+
+    def counted(file, *args, **kwargs):
+        reads[file] += 1
+        return read_text(file, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    monkeypatch.setattr(meta_signal, "_run", None)  # a run that started: a bug
+    _main(monkeypatch, *argv)
+    assert reads[path] == 2
 
 
 def test_results_dir_takes_the_runs_summary_and_figures(
