@@ -445,7 +445,7 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     row take at most scikit-learn's ``working_memory`` (1 GiB by default),
     counted as float64. The temporaries, those distances and a clipped copy,
     take more: on 200,000 rows against 10,000 labelled rows of 64 features,
-    the peak above the inputs was 1,379 MiB in float32 and 2,467 MiB in float64
+    the peak above the inputs was 1,378 MiB in float32 and 2,466 MiB in float64
     (``benchmarks/results/memory.md``). For large sets lower it, e.g. ``with
     sklearn.config_context(working_memory=128):`` (138 MiB there, float32);
     the last bits of a few scores may then change.
