@@ -306,9 +306,8 @@ def test_a_cell_file_that_cannot_be_read_stops_the_run_and_is_kept(
     assert other.is_dir()
 
 
-def test_finished_content_of_a_cell_file_that_is_gone_is_none(tmp_path, monkeypatch):
-    # Listed, then deleted before it was read: not finished, as if never there.
-    path = write_cell(tmp_path / "c.json", content())
+def _deleted_when_read(monkeypatch):
+    """Make each file deleted as it is about to be read: listed, then gone."""
     real = Path.read_text
 
     def deleted_first(p, *args, **kwargs):
@@ -316,6 +315,12 @@ def test_finished_content_of_a_cell_file_that_is_gone_is_none(tmp_path, monkeypa
         return real(p, *args, **kwargs)
 
     monkeypatch.setattr(Path, "read_text", deleted_first)
+
+
+def test_finished_content_of_a_cell_file_that_is_gone_is_none(tmp_path, monkeypatch):
+    # Listed, then deleted before it was read: not finished, as if never there.
+    path = write_cell(tmp_path / "c.json", content())
+    _deleted_when_read(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert finished_content(path, content()["cell"]) is None
@@ -327,13 +332,7 @@ def test_the_check_of_other_data_passes_a_cell_file_gone_since_listed(
     # 597d99c1 stopped a run there at "cannot be read (No such file or
     # directory)", where finished_content counts the cell as not finished.
     path = write_cell(tmp_path / "c.json", content())
-    real = Path.read_text
-
-    def deleted_first(p, *args, **kwargs):
-        p.unlink()
-        return real(p, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", deleted_first)
+    _deleted_when_read(monkeypatch)
     assert _cells.other_data_error([path], lambda cell: None) is None
 
 

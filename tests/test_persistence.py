@@ -42,6 +42,22 @@ from skal_openset._cli import OUTPUT_FILES
 from skal_openset._oracle import labelling_cost
 from skal_openset._signals import sigterm_as_ctrl_c
 
+
+def _kill_when_it_prints(script, paths, line):
+    """Run `script` on `paths` in a process of its own and SIGKILL it once
+    it prints `line` (where it stops, mid-write)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    with subprocess.Popen(
+        [sys.executable, "-c", script, *map(str, paths)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as writing:
+        assert writing.stdout.readline() == f"{line}\n"
+        writing.send_signal(signal.SIGKILL)
+        writing.wait()
+
+
 KILLED_SAVE = """
 import os, sys, time
 from skal_openset import save_object
@@ -59,16 +75,7 @@ def test_a_save_names_the_temporary_file_a_killed_save_left(tmp_path):
     # .<name>.<random>.tmp, as large as the file, which nothing named.
     path = tmp_path / "learner.joblib"
     save_object([0], path)
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    with subprocess.Popen(
-        [sys.executable, "-c", KILLED_SAVE, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as saving:
-        assert saving.stdout.readline() == "writing\n"
-        saving.send_signal(signal.SIGKILL)
-        saving.wait()
+    _kill_when_it_prints(KILLED_SAVE, [path], "writing")
     (left,) = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
     with pytest.warns(UserWarning) as caught:
         save_object([1], path)
@@ -127,16 +134,7 @@ def test_a_write_names_the_backup_a_killed_group_write_left(tmp_path):
     paths = [tmp_path / "records.csv", tmp_path / "summary.md"]
     for path in paths:
         path.write_text("old")
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    with subprocess.Popen(
-        [sys.executable, "-c", KILLED_GROUP, *map(str, paths)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as writing:
-        assert writing.stdout.readline() == "replacing\n"
-        writing.send_signal(signal.SIGKILL)
-        writing.wait()
+    _kill_when_it_prints(KILLED_GROUP, paths, "replacing")
     (backup,) = [p for p in tmp_path.iterdir() if p.suffix == ".old"]
     (temporary,) = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
     assert backup.read_text() == "old"
