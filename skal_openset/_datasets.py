@@ -1201,9 +1201,11 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
     """:func:`_read_csv_table`'s result for a table that passes its checks,
     read and parsed a block of rows at a time; None for one that fails one.
 
-    Read whole, a table took some 117 bytes a value at the peak (its rows as
-    Python strings, then a string array of them): 6 GB for a million rows of
-    50 features. In blocks only the features, as float64, outlive a block.
+    Read whole, a table took some 123 bytes a value at the peak (its rows as
+    Python strings, then a string array of them; 1,173 MiB for 200,000 rows
+    of 50 features in ``benchmarks/results/memory-at-237bfc1f/memory.md``):
+    6 GB for a million rows of 50 features. In blocks only the features, as
+    float64, outlive a block.
     Which check fails first, and what its message says, can depend on the
     whole file (a byte that is no UTF-8 on the last line comes first; a
     column empty in every row is told apart), so a table that fails one is
