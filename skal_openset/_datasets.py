@@ -746,8 +746,9 @@ def load_digits_dataset() -> tuple[np.ndarray, np.ndarray]:
 _MAX_FEATURE_VALUE = 1e30
 # Rounding to float32 moves a value by at most 6e-8 of its magnitude (short of
 # float32's smallest numbers): a negligible share of its column's range, unless
-# the values lie over 1000 times their spread from 0 (timestamps) or near
-# float32's smallest numbers. Then the cast loses the differences that matter.
+# the values lie some 1,700 times their spread or more from 0 (timestamps) or
+# near float32's smallest numbers. Then the cast loses the differences that
+# matter.
 _FLOAT32_LOSS = 1e-4
 _INT64 = np.iinfo(np.int64)
 # Values a chunk of columns of a table's features holds at most, where the
@@ -977,8 +978,11 @@ def load_csv_table(
         rows where it means a missing label.
     UserWarning
         If storing the features as float32 loses the differences between
-        the values of a column: values over 1000 times their spread from 0
-        (such as timestamps) or below about 1e-38. Centre or rescale such a
+        the values of a column: moves them by over 1e-4 of its spread
+        (values from some 1,700 times their spread from 0, such as
+        timestamps, or below about 1e-38), or makes equal two values a
+        tenth of its median gap between neighbours apart or more (a column
+        of many close values, even nearer 0). Centre or rescale such a
         column.
 
     Examples

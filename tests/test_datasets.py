@@ -2085,6 +2085,23 @@ def test_a_float32_warning_claims_no_merged_values_where_none_merge(tmp_path):
         load_csv_table(path)
 
 
+@pytest.mark.parametrize("offset, warns", [(1_600, False), (3_400, True)])
+def test_the_float32_warning_begins_between_1700_and_3400_times_the_spread(
+    tmp_path, offset, warns
+):
+    # load_csv_table's docstring said "over 1000 times their spread": values
+    # 1,600 times it moved by under 1e-4 of it, and no warning came.
+    values = offset + np.random.default_rng(0).random(200)
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "x,label\n" + "".join(f"{v!r},{i % 2}\n" for i, v in enumerate(values.tolist()))
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        load_csv_table(path)
+    assert any("float32" in str(w.message) for w in record) == warns
+
+
 def test_a_far_off_value_does_not_hide_the_timestamps_float32_merges(tmp_path):
     # A 0 for an unknown date widened the span beyond what float32 moves any
     # value, and 201 distinct timestamps became 95 without a word.
