@@ -464,10 +464,10 @@ def run_active_learning(
         else _fingerprint(split, estimator, query_strategy, *costs)
     )
     fingerprint_parts = None  # hashed at the first save: a resume that fails needs none
-    # Capped before ceil: a tiny cost makes the ratio inf (cost_ood=1e-320).
-    n_candidates = math.ceil(
-        min(budget / min(oracle.cost_in, oracle.cost_ood), len(split.y_pool))
-    )
+    # In decimals, as the oracle counts the labels a budget buys: in floats
+    # 2.1 / 0.3 is 7.000000000000001, and a query of 8 rows bought 7.
+    cheapest = as_decimal(min(oracle.cost_in, oracle.cost_ood))
+    n_candidates = math.ceil(min(as_decimal(budget) / cheapest, len(split.y_pool)))
     if checkpoint is not None:
         check_file_path(checkpoint)
     if checkpoint is not None and Path(checkpoint).exists():

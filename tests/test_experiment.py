@@ -1833,6 +1833,32 @@ def test_a_cost_that_makes_the_budget_buy_unboundedly_many_labels_runs(split):
     assert records[1]["query_size"] >= 2 and records[1]["budget_spent"] <= 2.0
 
 
+_ASKED = []  # the sizes _SizeSpy is asked for, as the run clones it
+
+
+class _SizeSpy(RandomQuery):
+    def __call__(self, learner, X_pool, n_instances=1, **kwargs):
+        _ASKED.append(n_instances)
+        return super().__call__(learner, X_pool, n_instances, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "budget, cost, asked",
+    [(2.1, 0.3, 7), (2.1, 0.7, 3), (np.float32(0.3), 0.1, 3), (10, 3, 4)],
+)
+def test_a_query_asks_for_the_ceil_of_the_budget_over_the_cost_in_decimals(
+    split, budget, cost, asked
+):
+    # In floats 2.1 / 0.3 is 7.000000000000001: the query asked for 8 rows
+    # of which the budget bought 7, and MQ-Net spread its batch over 8.
+    _ASKED.clear()
+    run_active_learning(
+        split, LogisticRegression(), _SizeSpy(random_state=0), n_rounds=2,
+        budget=budget, cost_in=cost, cost_ood=cost,
+    )  # fmt: skip
+    assert _ASKED == [asked]
+
+
 class _ChoosesNothing(RandomQuery):
     def __call__(self, learner, X_pool, n_instances=1, **kwargs):
         return np.array([], dtype=int), np.array([])
