@@ -287,9 +287,10 @@ class OpenSetOracle:
         the purchase: with ``cost_ood > cost_in`` it skips OOD examples for
         free, a purity filter no real annotator offers. So the purchase is
         always a prefix of the strategy's order, and up to ``max(cost_in,
-        cost_ood)`` of a round's budget can stay unspent when costs differ.
-        With equal costs and an integer budget (the paper's default) the
-        prefix spends the whole budget.
+        cost_ood)`` of a round's budget can stay unspent (with equal costs,
+        what is left of the budget after its multiples of the cost). With
+        costs of 1 and an integer budget (the paper's default) the prefix
+        spends the whole budget.
         """
         ranked = self._check_indices(ranked_indices, "ranked_indices")
         check_scalar_not_bool(budget, "budget", numbers.Real, min_val=0)
