@@ -22,7 +22,7 @@ from ._informativeness import _check_proba
 from ._models import _check_class_labels
 from ._typing import IntLike, RealLike
 from ._validation import check_finite_array, check_scalar_not_bool, refuse_sparse
-from ._warn import warn
+from ._warn import warn_once
 
 # Rows scored per step, at most: bounds the temporary copies (normalised or
 # whitened features, neighbour indices) whatever the pool size.
@@ -50,11 +50,6 @@ _FLOAT32_JITTER_ULPS = 8
 # covariance of as many rows and columns, in time that grows as their cube
 # (103 s a query at 5,000 input features on 2 busy CPU cores).
 _SLOW_COVARIANCE_FEATURES = 4000
-
-
-class _WideCovarianceWarning(UserWarning):
-    """mahalanobis_purity's warning of a wide embedding, for a caller that
-    scores several folds of one query to give it once (purity="auto")."""
 
 
 class TooFewLabelsError(ValueError):
@@ -288,7 +283,9 @@ def mahalanobis_purity(
     The covariance has as many rows and columns as the embedding has
     features, and inverting it takes time that grows as their cube: from
     4,000 features (a classifier without an embedding of its own, on a wide
-    table) a UserWarning says to reduce the embedding first.
+    table) a UserWarning says to reduce the embedding first: once per
+    strategy (or :class:`PurityAUROC`) and width when one calls it, not at
+    every round of a campaign.
 
     References
     ----------
@@ -360,7 +357,10 @@ def mahalanobis_purity(
         )
     n_features = X_train.shape[1]
     if n_features >= _SLOW_COVARIANCE_FEATURES:
-        warn(
+        warn_once(  # once per strategy, not at every query (or fold) of a campaign
+            None,
+            "_warned_of_wide_covariance",
+            n_features,
             f"mahalanobis_purity inverts a covariance of the embedding's "
             f"{n_features} features, in time that grows as the cube of their "
             f"number and {8 * n_features**2 / 2**30:.1f} GiB several times "
@@ -368,7 +368,6 @@ def mahalanobis_purity(
             "smaller embedding (ActiveLearner(embedding=PCA(100)), or a "
             "pipeline's reduction step) or another purity score, such as "
             "'knn_contrast'.",
-            _WideCovarianceWarning,
         )
     covariance = LedoitWolf(assume_centered=True).fit(residuals)
     if covariance.shrinkage_ < _MIN_SHRINKAGE:

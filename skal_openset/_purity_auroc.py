@@ -21,6 +21,7 @@ from ._purity import TooFewLabelsError
 from ._rows import row_keys
 from ._typing import IntLike, RandomStateLike
 from ._validation import check_random_state_not_bool, check_scalar_not_bool
+from ._warn import noted_on
 
 
 class PurityAUROC:
@@ -114,7 +115,10 @@ class PurityAUROC:
             auroc = float("nan")
             if 0 < is_in.sum() < len(is_in):
                 try:
-                    purity = compute_score(score, PURITY_SCORES, "purity", learner, X)
+                    with noted_on(self):  # its warnings once, not every round
+                        purity = compute_score(
+                            score, PURITY_SCORES, "purity", learner, X
+                        )
                     auroc = float(roc_auc_score(is_in, purity))
                 except TooFewLabelsError:
                     pass

@@ -6,6 +6,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 import joblib
 import sklearn
@@ -62,10 +63,33 @@ def warn_once(
     `key` is kept in `owner`'s `attribute` once the warning is given; set it
     to None to warn again. Python's once-per-line registry does not dedupe a
     warning given at every round of a campaign: every ``catch_warnings``
-    block (scikit-learn's ``check_array``, ours) resets it.
+    block (scikit-learn's ``check_array``, ours) resets it. An `owner` of
+    None stands for that of the :func:`noted_on` block the call runs in; out
+    of any, the warning is given at every call.
     """
-    if getattr(owner, attribute, None) != key and warn(message, category):
+    if owner is None:
+        owner = _NOTED_ON.get()
+    if owner is None:
+        warn(message, category)
+    elif getattr(owner, attribute, None) != key and warn(message, category):
         setattr(owner, attribute, key)
+
+
+# The owner that warn_once notes a warning on for code that has none of its
+# own: a score function, called by a strategy at each of its queries.
+_NOTED_ON: ContextVar[object] = ContextVar("warnings_noted_on", default=None)
+
+
+@contextlib.contextmanager
+def noted_on(owner: object) -> Iterator[None]:
+    """Have the :func:`warn_once` calls of the block that name no owner note
+    their warnings on `owner` (a strategy, or a callback, that calls a score
+    function at every round of a campaign)."""
+    token = _NOTED_ON.set(owner)
+    try:
+        yield
+    finally:
+        _NOTED_ON.reset(token)
 
 
 # The categories the running ignored blocks ignore (one entry a block), which

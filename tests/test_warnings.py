@@ -20,14 +20,18 @@ from sklearn.preprocessing import StandardScaler
 from skal_openset import (
     ActiveLearner,
     CoreSetQuery,
+    EOALQuery,
     MetaInputTransformer,
     MetaQueryNetSelector,
     MQNetQuery,
+    PurityAUROC,
     PurityInformativenessQuery,
+    _purity,
     _warn,
     make_open_set_split,
     run_active_learning,
 )
+from skal_openset._strategies import _eoal
 from skal_openset._warn import ignored, warn
 
 
@@ -110,6 +114,45 @@ def test_a_constant_purity_is_warned_of_once_a_campaign(strategy):
         )
     messages = [str(w.message) for w in record]
     assert sum("is the same for every pool row" in m for m in messages) == 1
+
+
+def _warnings_of_campaigns(split, *campaigns):
+    """The messages of `campaigns` (strategy, callback) of run_active_learning,
+    each of 4 rounds, under Python's own once-per-line filter."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        for strategy, callback in campaigns:
+            run_active_learning(
+                split, LogisticRegression(max_iter=500), strategy,
+                n_rounds=4, budget=10, callback=callback,
+            )  # fmt: skip
+    return [str(w.message) for w in record]
+
+
+@pytest.mark.parametrize("purity", ["mahalanobis", "auto"])
+def test_a_wide_covariance_is_warned_of_once_a_campaign_per_strategy(
+    split, monkeypatch, purity
+):
+    # Every query and every update of MQ-Net warned again, and the callback
+    # at every round: a 200-round campaign printed it 600 times.
+    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 1)
+    scores = {"mahalanobis": "mahalanobis"}
+    messages = _warnings_of_campaigns(
+        split,
+        (MQNetQuery(purity, random_state=0), PurityAUROC(split, scores)),
+        (MQNetQuery(purity, random_state=0), None),  # another strategy warns
+    )
+    # The first campaign's strategy and callback, and the second's strategy.
+    assert sum("inverts a covariance" in m for m in messages) == 3
+
+
+def test_a_wide_embedding_is_warned_of_once_a_campaign_by_eoal(split, monkeypatch):
+    # Every query warned again: 200 times in a 200-round campaign.
+    monkeypatch.setattr(_eoal, "_SLOW_FEATURES", 1)
+    messages = _warnings_of_campaigns(
+        split, (EOALQuery(random_state=0), None), (EOALQuery(random_state=0), None)
+    )
+    assert sum("EOALQuery fits a logistic" in m for m in messages) == 2
 
 
 @pytest.mark.parametrize(

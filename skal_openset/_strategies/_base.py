@@ -32,7 +32,7 @@ from .._model_scores import (
 )
 from .._typing import IntLike, RandomStateLike
 from .._validation import is_int, reject_bool_numbers, reject_classes
-from .._warn import warn
+from .._warn import noted_on, warn
 
 # The strategies (their ids) whose state a running call keeps on error.
 _KEPT: ContextVar[frozenset[int]] = ContextVar("kept_strategies", default=frozenset())
@@ -171,7 +171,12 @@ class QueryStrategy(BaseEstimator):
                 UserWarning,
             )
             n_instances = len(X_pool)
-        with self._kept_on_error() as rng, query_scope(), strategy_running(learner):
+        with (
+            self._kept_on_error() as rng,
+            query_scope(),
+            strategy_running(learner),
+            noted_on(self),  # the scores it calls warn once per strategy
+        ):
             indices, scores = self._select(learner, X_pool, n_instances, rng)
         return np.asarray(indices, dtype=np.intp), np.asarray(scores, dtype=float)
 

@@ -20,7 +20,7 @@ from .._model_scores import (
     n_classes,
 )
 from .._typing import IntLike, RandomStateLike, RealLike
-from .._warn import ignored, warn
+from .._warn import ignored, warn_once
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 # Embedding widths from which a query warns: its heads and k-means clusters
@@ -99,7 +99,7 @@ class EOALQuery(QueryStrategy):
     The heads and the clusters take time that grows faster than the
     embedding's width: from 10,000 features (a classifier without an
     embedding of its own, on a wide table) a UserWarning says to reduce the
-    embedding first.
+    embedding first, once per strategy and width (not at every round).
 
     References
     ----------
@@ -148,12 +148,15 @@ class EOALQuery(QueryStrategy):
         emb_labelled = model_embedding(learner, labelled)
         pool = model_embedding(learner, X_pool)
         if pool.shape[1] >= _SLOW_FEATURES:
-            warn(
+            warn_once(  # once per strategy, not at every round of a campaign
+                self,
+                "_warned_of_wide_embedding",
+                pool.shape[1],
                 f"EOALQuery fits a logistic regression per class and k-means "
                 f"clusters on the embedding's {pool.shape[1]} features, in tens "
                 "of seconds a query from about 10,000 features. Give it a "
                 "smaller embedding (ActiveLearner(embedding=PCA(100)), or a "
-                "pipeline's reduction step): a fraction of a second."
+                "pipeline's reduction step): a fraction of a second.",
             )
         # StandardScaler's variance of values near 1e300 overflowed (its error
         # blamed X for NaN), and that of values near 1e-180 underflowed (every

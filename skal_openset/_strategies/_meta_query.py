@@ -5,7 +5,6 @@ from __future__ import annotations
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
@@ -47,12 +46,12 @@ from .._model_scores import (
     unframed,
 )
 from .._models import LearningLossNet
-from .._purity import TooFewLabelsError, _WideCovarianceWarning
+from .._purity import TooFewLabelsError
 from .._rows import legacy_row_keys, row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
-from .._warn import ignored, warn, warn_once
+from .._warn import ignored, noted_on, warn, warn_once
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 
@@ -136,11 +135,8 @@ class _MetaInputQuery(QueryStrategy):
                 if self.purity_auroc_
                 else _AUTO_FALLBACK
             )
-        # Its folds warned of a wide embedding already (_purity_auroc).
-        warned = self.purity == "auto" and "mahalanobis" in self.purity_auroc_
         try:
-            with ignored(_WideCovarianceWarning) if warned else nullcontext():
-                raw = self._raw_scores(learner, X_pool)
+            raw = self._raw_scores(learner, X_pool)
         except TooFewLabelsError as error:
             # The folds can score where the whole set cannot: they are
             # embedded apart, and a net's rows of one input can differ in
@@ -969,9 +965,9 @@ class MQNetQuery(_MetaInputQuery):
                 self._taught_in_keys = {
                     key for key, row_in in zip(query_keys, is_in) if row_in
                 }
-            Z = query.meta_input.transform(
-                self._raw_scores(learner, X_query, query.scores)
-            )
+            with noted_on(self):  # a score's warnings, as at its queries
+                raw = self._raw_scores(learner, X_query, query.scores)
+            Z = query.meta_input.transform(raw)
             rounds = np.zeros(len(Z), dtype=int)
             if self.accumulate and hasattr(self, "validation_target_"):
                 Z = np.vstack([self.validation_meta_input_, Z])
@@ -1123,17 +1119,13 @@ def _purity_auroc(learner):
     auroc = {}
     for name in _AUTO_CANDIDATES:
         score = PURITY_SCORES[name]
-
-        def held_out(train, test, score=score):
-            return roc_auc_score(
-                is_in[test], score(_StandIn(learner, X, y, train), X[test])
-            )
-
         try:
-            values = [held_out(*folds[0])]
-            # The folds of a query warned of a wide embedding each: once.
-            with ignored(_WideCovarianceWarning):
-                values += [held_out(*fold) for fold in folds[1:]]
+            values = [
+                roc_auc_score(
+                    is_in[test], score(_StandIn(learner, X, y, train), X[test])
+                )
+                for train, test in folds
+            ]
         except TooFewLabelsError:
             continue
         auroc[name] = float(np.mean(values))
