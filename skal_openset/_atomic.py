@@ -137,7 +137,7 @@ def _warn_of_leftovers(paths):
     process's, writing now, and no process can tell (a process id may be of
     another host, or another container's on this one); a backup may be the
     only copy left of a file's old content. The backups of the set are
-    named in one warning.
+    named in one warning. Each leftover is named once a process.
 
     Only names shorter than ``_NAME_KEPT`` are looked for: a longer one is
     cut short in its temporary files' and backups' names, which are then
@@ -153,17 +153,20 @@ def _warn_of_leftovers(paths):
             entries = list(os.scandir(path.parent))
         except OSError:  # no such folder (yet): nothing left there
             continue
-        if left := _files_of(path, entries, _LEFTOVER):
-            warn(
+        if left := _unnamed(_files_of(path, entries, _LEFTOVER)):
+            given = warn(
                 f"{', '.join(left)}: left by a write of {path} that was killed "
                 "before it finished (SIGKILL, out of memory); the file holds the "
                 "last write that finished. Delete the leftover(s), unless another "
                 f"process is writing {path.name} now."
             )
-        backups += [(backup, path) for backup in _files_of(path, entries, _BACKUP)]
+            _note_named(left, given)
+        backups += [
+            (backup, path) for backup in _unnamed(_files_of(path, entries, _BACKUP))
+        ]
     if backups:
         held = "; ".join(f"{backup} holds what {path} held" for backup, path in backups)
-        warn(
+        given = warn(
             f"{held} before a write of a set of files (a run's records and "
             "summary) that was killed (SIGKILL, out of memory) or failed while "
             "it replaced them, so a file of the set may be newer than the "
@@ -171,6 +174,25 @@ def _warn_of_leftovers(paths):
             "file; if the files belong together (a rerun wrote them all again), "
             "delete the backups."
         )
+        _note_named([backup for backup, _ in backups], given)
+
+
+# The leftovers a warning of this process named (absolute paths): each is
+# named once, not again at every later write of its file (a checkpoint's, at
+# every round of a campaign) while it stays.
+_NAMED: set[str] = set()
+
+
+def _unnamed(files):
+    """Those of `files` that no warning of this process has named."""
+    return [file for file in files if os.path.abspath(file) not in _NAMED]
+
+
+def _note_named(files, given):
+    """Note `files` as named, if the warning that named them was `given` (an
+    ignored block swallows it: then they are named at a later write)."""
+    if given:
+        _NAMED.update(map(os.path.abspath, files))
 
 
 def _files_of(path, entries, pattern):

@@ -28,12 +28,14 @@ from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,
     OpenSetOracle,
+    RandomQuery,
     _atomic,
     _persistence,
     load_object,
     make_fast_resnet_classifier,
     make_mlp_classifier,
     make_resnet18_classifier,
+    run_active_learning,
     save_object,
     write_records_csv,
 )
@@ -154,19 +156,53 @@ def test_a_write_names_the_backup_a_killed_group_write_left(tmp_path):
     )
     assert backup.read_text() == "old"  # maybe the only copy: kept
     temporary.unlink()
-    other = tmp_path / ".summary.md.0123abcd.old"  # killed after two renames
-    other.write_text("old")
+    # Backups of another killed write: named at once, the one named above not
+    # again (it was named at every later write of the set while it stayed).
+    others = [
+        tmp_path / ".records.csv.4567cdef.old",
+        tmp_path / ".summary.md.0123abcd.old",
+    ]
+    for other in others:
+        other.write_text("old")
     with pytest.warns(UserWarning) as caught:
         _write_group(paths)
     (message,) = [str(w.message) for w in caught]  # the set's backups at once
     assert message.startswith(
-        f"{backup} holds what {paths[0]} held; {other} holds what {paths[1]} held "
+        f"{others[0]} holds what {paths[0]} held; {others[1]} holds what "
+        f"{paths[1]} held "
     )
-    backup.unlink()
-    other.unlink()
+    assert str(backup) not in message
+    for file in (backup, *others):
+        file.unlink()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _write_group(paths)
+
+
+def test_a_leftover_is_named_once_not_at_every_later_write(split, tmp_path):
+    # A killed write's leftover was named at every later write of its file
+    # while it stayed: at every round of a campaign for a checkpoint's, as
+    # every catch_warnings block resets Python's once-per-line registry.
+    checkpoint = tmp_path / "run.joblib"
+    left = tmp_path / ".run.joblib.abcd_123.tmp"
+    paths = [tmp_path / "records.csv", tmp_path / "summary.md"]
+    backup = tmp_path / ".records.csv.0123abcd.old"
+    for file in (left, *paths, backup):
+        file.write_text("old")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        run_active_learning(
+            split, LogisticRegression(max_iter=300), RandomQuery(random_state=0),
+            n_rounds=4, budget=10, checkpoint=checkpoint,
+        )  # fmt: skip
+        for _ in range(3):
+            _write_group(paths)
+            with warnings.catch_warnings():  # as scikit-learn's check_array
+                pass
+    messages = [str(w.message) for w in record]
+    assert sum(str(left) in m for m in messages) == 1
+    assert sum(str(backup) in m for m in messages) == 1
+    assert left.exists() and backup.exists()  # named, never deleted
 
 
 @pytest.fixture(scope="module")
