@@ -6,6 +6,7 @@ import contextlib
 import copy
 import errno
 import fnmatch
+import hashlib
 import os
 import re
 import secrets
@@ -63,11 +64,22 @@ class InterruptedAfterReplacing(KeyboardInterrupt):
 _NAME_KEPT = 48
 
 
+def _kept(name):
+    """What the names of the temporary and backup files of a file `name`
+    keep of it: all of it, or, from ``_NAME_KEPT`` characters, its start and
+    a hash of the whole, which tells apart the files of names that start
+    alike (a benchmark's cells, written at once by parallel workers)."""
+    if len(name) < _NAME_KEPT:
+        return name
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    return f"{name[:_NAME_KEPT]}.{digest}"
+
+
 def _prefix(path):
     """The start of the name of a file of ours beside `path`: hidden, and
     short enough to leave room for the suffixes in a name near the file
     system's limit."""
-    return f".{path.name[:_NAME_KEPT]}."
+    return f".{_kept(path.name)}."
 
 
 # The rest of the name of a temporary file of ours (after `_prefix`):
@@ -139,16 +151,13 @@ def _warn_of_leftovers(paths):
     only copy left of a file's old content. The backups of the set are
     named in one warning. Each leftover is named once a process.
 
-    Only names shorter than ``_NAME_KEPT`` are looked for: a longer one is
-    cut short in its temporary files' and backups' names, which are then
-    those of every file it starts alike (a benchmark's cells, written at
-    once by parallel workers), so a live write of another file would be
-    named as left.
+    Of a name of ``_NAME_KEPT`` characters or more, those that earlier
+    versions left, cut short without a hash (:func:`_kept`), are not named:
+    they are those of every name that starts alike, so a live write of
+    another file (a benchmark's parallel worker) would be named as left.
     """
     backups = []
     for path in paths:
-        if len(path.name) >= _NAME_KEPT:
-            continue
         try:
             entries = list(os.scandir(path.parent))
         except OSError:  # no such folder (yet): nothing left there
@@ -199,13 +208,13 @@ def _files_of(path, entries, pattern):
     """The paths of the files of `entries` (of the folder of `path`) that
     `pattern` (:data:`_LEFTOVER` or :data:`_BACKUP`) names as ours of `path`,
     sorted."""
-    prefix = _prefix(path)
+    prefix, kept = _prefix(path), _kept(path.name)
     return sorted(
         entry.path
         for entry in entries
         if entry.name.startswith(prefix)  # a cheap test first: a folder of cells
         and (ours := pattern.fullmatch(entry.name))
-        and ours[1] == path.name
+        and ours[1] == kept
         and entry.is_file(follow_symlinks=False)
     )
 
@@ -725,15 +734,14 @@ def _remove_leftovers(folder, written):
     beside them, which a killed run leaves.
 
     `written` holds paths relative to `folder`, whose names may be glob
-    patterns (``"queries/round_*.csv"``), matched against the first
-    ``_NAME_KEPT`` characters of a name, which is what those files keep of
-    it. No other file is touched, nor a folder or link of such a name.
+    patterns (``"queries/round_*.csv"``) shorter than ``_NAME_KEPT``
+    characters, matched against what those files keep of a name
+    (:func:`_kept`). No other file is touched, nor a folder or link of such
+    a name.
     """
     patterns = {}  # each folder's names, so that it is listed once
     for name in written:
-        patterns.setdefault((folder / name).parent, []).append(
-            Path(name).name[:_NAME_KEPT]
-        )
+        patterns.setdefault((folder / name).parent, []).append(_kept(Path(name).name))
     for parent, names in patterns.items():
         try:
             entries = list(os.scandir(parent))

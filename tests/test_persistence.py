@@ -97,9 +97,10 @@ def test_a_save_names_the_temporary_file_a_killed_save_left(tmp_path):
 
 
 def test_a_save_does_not_name_the_live_temporary_file_of_a_name_alike(tmp_path):
-    # Temporary files keep the first 48 characters of a name: a benchmark's
-    # parallel workers, writing cells whose names start alike, each named
-    # the other's live write as left by a killed one.
+    # Temporary files kept the first 48 characters of a name, as those of an
+    # earlier version's workers still do: a benchmark's parallel workers,
+    # writing cells whose names start alike, each named the other's live
+    # write as left by a killed one.
     start = "dataset=penbased_noise=0.6_strategy=MQ-Net_trial"
     mine, other = (tmp_path / f"{start}={trial}_rounds=8.json" for trial in (0, 1))
     live = tmp_path / f".{start}.abcd_123.tmp"  # the other worker's, unfinished
@@ -109,6 +110,37 @@ def test_a_save_does_not_name_the_live_temporary_file_of_a_name_alike(tmp_path):
         save_object([1], mine)
         save_object([1], tmp_path / start)  # a name as long as those kept
     assert live.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
+def test_a_write_names_what_a_killed_write_of_a_long_name_left(tmp_path):
+    # Names of 48 characters or more (a benchmark's cells) were never looked
+    # at: their temporary files and backups kept only the first 48, as did
+    # those of every name that starts alike.
+    start = "dataset=penbased_noise=0.6_strategy=MQ-Net_trial"
+    mine, other = (tmp_path / f"{start}={trial}_rounds=8.json" for trial in (0, 1))
+    save_object([0], mine)
+    _kill_when_it_prints(KILLED_SAVE, [mine], "writing")
+    (left,) = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_object([1], other)  # not the other cell's: it is not named there
+    with pytest.warns(UserWarning) as caught:
+        save_object([1], mine)
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith(f"{left}: left by a write of {mine} that was killed")
+    left.unlink()
+    paths = [mine, other, tmp_path / "summary.md"]
+    for path in paths:
+        path.write_text(path.name)
+    _kill_when_it_prints(KILLED_GROUP, paths, "replacing")
+    backups = {p.read_text(): p for p in tmp_path.iterdir() if p.suffix == ".old"}
+    with pytest.warns(UserWarning) as caught:
+        _write_group(paths)
+    (message,) = [str(w.message) for w in caught if "holds what" in str(w.message)]
+    assert message.startswith(
+        "; ".join(f"{backups[path.name]} holds what {path} held" for path in paths[:2])
+    )
 
 
 KILLED_GROUP = """
