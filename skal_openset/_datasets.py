@@ -1222,12 +1222,15 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
             header = next(rows, (0, None))[1]
             if header is None or "\0" in "".join(header):
                 return None
-            as_in_header = _header_names(header)
-            label_column = _label_column(path, header, as_in_header(label_column))
-            leave_out = _left_out(
-                path, header, label_column, ignore_columns, as_in_header
-            )
-            kept, names = _kept_columns(path, header, label_column, leave_out)
+            try:  # told by the whole read, after the checks it makes first
+                as_in_header = _header_names(header)
+                label_column = _label_column(path, header, as_in_header(label_column))
+                leave_out = _left_out(
+                    path, header, label_column, ignore_columns, as_in_header
+                )
+                kept, names = _kept_columns(path, header, label_column, leave_out)
+            except ValueError:
+                return None
             j = names.index(label_column)
             lines = array.array("q")
             parts, labels = [], []
@@ -1235,20 +1238,23 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
             width = 1  # of the kept columns' values, as numpy makes their array
             block_rows = max(1, _BLOCK_VALUES // len(header))
             while block := list(itertools.islice(rows, block_rows)):
-                body = [row for _, row in block]
+                numbers, body = [n for n, _ in block], [row for _, row in block]
                 parsed = _parse_block(body, len(header), kept, j)
                 if parsed is None:
                     return None
-                _check_ignored_values_swallow_no_row(  # of rows of every column
-                    path, header, leave_out, label_column, [n for n, _ in block], body
-                )
+                try:  # of rows of every column
+                    _check_ignored_values_swallow_no_row(
+                        path, header, leave_out, label_column, numbers, body
+                    )
+                except ValueError:
+                    return None
                 parts.append(parsed[0])
                 labels.append(parsed[1])
                 width = max(width, parsed[1].itemsize // 4)
-                lines.extend(n for n, _ in block)
+                lines.extend(numbers)
                 for c, values in ignored.items():
                     values.extend(row[c] for row in body)
-    except (ValueError, csv.Error):  # UnicodeDecodeError is a ValueError
+    except (UnicodeDecodeError, csv.Error):
         return None
     if not parts:
         return None

@@ -2471,6 +2471,22 @@ def test_a_short_row_beside_an_ignored_column_is_said_to_be(tmp_path):
         load_csv_table(path, ignore_columns=["note"])
 
 
+def test_a_fault_of_the_block_reader_is_not_hidden_by_the_whole_read(
+    tmp_path, monkeypatch
+):
+    # Every ValueError of the block reader was taken for a check that the
+    # table fails, and the table read again whole: a bug of the block reader
+    # went unseen, the memory of the whole read its only trace.
+    def broken(reader):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(_datasets, "_numbered_rows", broken)
+    path = tmp_path / "t.csv"
+    path.write_text("x,label\n1,a\n2,b\n")
+    with pytest.raises(ValueError, match="a bug"):
+        load_csv_table(path)
+
+
 @pytest.mark.parametrize(
     "last, match",
     [
