@@ -841,20 +841,20 @@ def _is_number(text):
     return True
 
 
-def _parse_features(features):
+def _parse_features(features, check_every):
     """The string array `features` as float64, or None where a value is no
-    number as :func:`_is_number` reads it."""
+    number as :func:`_is_number` reads it.
+
+    float reads more than _is_number only in values that hold "_" or a
+    character beyond ASCII (:func:`_holds_wider`): the values are checked one
+    by one, which is slow, only if `check_every`, as they are where a table
+    holds such a value anywhere.
+    """
     try:
         X = features.astype(np.float64)  # float's rule, at numpy's speed
     except ValueError:
         return None
-    # float reads more than _is_number only in values that hold "_" or a
-    # character beyond ASCII: only a table with such a value is checked
-    # value by value.
-    if (
-        _holds_wider(features)
-        and not np.vectorize(_is_number, otypes=[bool])(features).all()
-    ):
+    if check_every and not np.vectorize(_is_number, otypes=[bool])(features).all():
         return None
     return X
 
@@ -1201,7 +1201,7 @@ def _numbered_rows(reader):
         start = reader.line_num + 1
 
 
-def _read_table_in_blocks(path, label_column, ignore_columns):
+def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False):
     """:func:`_read_csv_table`'s result for a table that passes its checks,
     read and parsed a block of rows at a time; None for one that fails one.
 
@@ -1214,7 +1214,13 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
     whole file (a byte that is no UTF-8 on the last line comes first; a
     column empty in every row is told apart), so a table that fails one is
     left to be read whole.
+
+    Every feature value is checked (:func:`_parse_features`) if
+    `check_every`, as the whole read checks them where one holds "_" or a
+    character beyond ASCII: a table found to hold one past its first block
+    is read again, checked from its first row.
     """
+    again = False
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, skipinitialspace=True)
@@ -1239,8 +1245,17 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
             block_rows = max(1, _BLOCK_VALUES // len(header))
             while block := list(itertools.islice(rows, block_rows)):
                 numbers, body = [n for n, _ in block], [row for _, row in block]
-                parsed = _parse_block(body, len(header), kept, j)
-                if parsed is None:
+                table = _block_table(body, len(header), kept)
+                if table is None:
+                    return None
+                features = np.delete(table, j, axis=1)
+                if not check_every and _holds_wider(features):
+                    again = bool(parts)  # the blocks before were not checked
+                    if again:
+                        break
+                    check_every = True
+                X = _parse_features(features, check_every)
+                if X is None or _out_of_bounds(X).any():
                     return None
                 try:  # of rows of every column
                     _check_ignored_values_swallow_no_row(
@@ -1248,14 +1263,17 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
                     )
                 except ValueError:
                     return None
-                parts.append(parsed[0])
-                labels.append(parsed[1])
-                width = max(width, parsed[1].itemsize // 4)
+                parts.append(X)
+                labels.append(np.char.strip(table[:, j]))
+                width = max(width, labels[-1].itemsize // 4)
                 lines.extend(numbers)
                 for c, values in ignored.items():
                     values.extend(row[c] for row in body)
     except (UnicodeDecodeError, csv.Error):
         return None
+    if again:
+        del parts, labels, lines, ignored  # freed before the table is read again
+        return _read_table_in_blocks(path, label_column, ignore_columns, True)
     if not parts:
         return None
     # In Fortran layout, as the whole read makes it: a campaign's
@@ -1279,11 +1297,11 @@ def _read_table_in_blocks(path, label_column, ignore_columns):
     )
 
 
-def _parse_block(body, n_columns, kept, j):
-    """The features (float64) and stripped labels, as wide as the kept
-    columns' widest value, of the rows `body` of a CSV table of `n_columns`
-    columns, of which the `kept` are read (the label column at `j` among
-    them); None if a check of :func:`_read_csv_table` fails."""
+def _block_table(body, n_columns, kept):
+    """The kept columns' values of the rows `body` of a CSV table of
+    `n_columns` columns, as a string array; None if a check of
+    :func:`_read_csv_table` fails (a ragged row, a NUL, a kept value that
+    spans lines)."""
     for row in body:
         if len(row) != n_columns:
             return None
@@ -1291,14 +1309,7 @@ def _parse_block(body, n_columns, kept, j):
             "\0" in joined or any(_spans_lines(row[c]) for c in kept)
         ):
             return None
-    table = np.array([[row[c] for c in kept] for row in body], dtype=str)
-    features = np.delete(table, j, axis=1)
-    # whether float reads more than _is_number depends on the whole table
-    # where a value holds "_" or a wider character
-    X = None if _holds_wider(features) else _parse_features(features)
-    if X is None or _out_of_bounds(X).any():
-        return None
-    return X, np.char.strip(table[:, j])
+    return np.array([[row[c] for c in kept] for row in body], dtype=str)
 
 
 def _read_csv_table(path, label_column, ignore_columns=()):
@@ -1432,7 +1443,7 @@ def _read_csv_table(path, label_column, ignore_columns=()):
     del rows, body
     j = names.index(label_column)
     features = np.delete(table, j, axis=1)
-    X = _parse_features(features)
+    X = _parse_features(features, _holds_wider(features))
     if X is None:
         # numpy does not say where the bad value is; find the first one
         bad = ~np.vectorize(_is_number, otypes=[bool])(features)

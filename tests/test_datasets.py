@@ -2471,6 +2471,62 @@ def test_a_short_row_beside_an_ignored_column_is_said_to_be(tmp_path):
         load_csv_table(path, ignore_columns=["note"])
 
 
+def _table_of_50_features(path, n_rows, odd_row=None):
+    """Write a CSV table of `n_rows` rows of 50 uniform features (5 decimals)
+    and an integer label at `path`, a non-breaking space before the 4th
+    feature of row `odd_row`; return the features as float32."""
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-10, 10, (n_rows, 50))
+    rows = [[f"{v:.5f}" for v in row] for row in values]
+    if odd_row is not None:
+        rows[odd_row][3] = "\xa0" + rows[odd_row][3]
+    path.write_text(
+        ",".join([*(f"f{i}" for i in range(50)), "label"])
+        + "\n"
+        + "".join(f"{','.join(row)},{i % 8}\n" for i, row in enumerate(rows))
+    )
+    return values.round(5).astype(np.float32)
+
+
+@pytest.mark.parametrize("odd_row", [0, -1])  # in the first block, or past it
+def test_a_csv_table_whose_features_hold_a_wider_character_is_read_in_blocks(
+    tmp_path, monkeypatch, odd_row
+):
+    # A non-breaking space beside a number (as a spreadsheet may write one)
+    # sent the whole table to the whole read, some 150 bytes a value: where
+    # a value holds "_" or a character beyond ASCII every value is checked,
+    # and one block could not see that another holds one.
+    monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 2**10)  # 20 rows a block
+    monkeypatch.setattr(_datasets, "_CHUNK_VALUES", 2**10)  # checks of 1 column
+    path = tmp_path / "t.csv"
+    expected = _table_of_50_features(path, 1000, odd_row)
+    peak, (X, y) = _traced_peak(lambda: load_csv_table(path))
+    np.testing.assert_array_equal(X, expected)
+    np.testing.assert_array_equal(y, np.arange(1000) % 8)
+    assert peak / (1000 * 51) < 25
+
+
+def test_a_wider_character_past_the_first_block_has_the_blocks_before_checked(
+    tmp_path, monkeypatch
+):
+    # Where a value holds "_" or a character beyond ASCII, every value of the
+    # table is checked as a number in plain notation, those of the blocks
+    # read before it too, as the whole read checks them. Today float reads
+    # no ASCII value without "_" that the check refuses; a stricter check
+    # stands for one that it would.
+    monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 4)  # 2 rows a block
+    is_number = _datasets._is_number
+    monkeypatch.setattr(
+        _datasets, "_is_number", lambda text: text != "7" and is_number(text)
+    )
+    path = tmp_path / "t.csv"
+    path.write_text("x,label\n7,a\n" + "1,a\n" * 5 + "\xa02,b\n")
+    with pytest.raises(ValueError, match="line 2, column 'x': feature value '7' is"):
+        load_csv_table(path)
+    path.write_text("x,label\n7,a\n" + "1,a\n" * 5 + "2,b\n")  # read in blocks
+    np.testing.assert_array_equal(load_csv_table(path)[0].ravel(), [7] + [1] * 5 + [2])
+
+
 def test_a_fault_of_the_block_reader_is_not_hidden_by_the_whole_read(
     tmp_path, monkeypatch
 ):
