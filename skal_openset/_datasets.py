@@ -1188,6 +1188,10 @@ def _header_names(header):
 # Values of the rows read before they are parsed: as Python strings they
 # take some 70 bytes a value, freed once their block is parsed.
 _BLOCK_VALUES = 2**13
+# Their features (float64) are merged into parts of this many values: the
+# float32 checks take each chunk of columns from every part, and a block of
+# a wide table is a row or two.
+_PART_VALUES = 2**20
 _NUL_OR_BREAK = re.compile("[\0\n\r]")
 
 
@@ -1208,11 +1212,12 @@ def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False)
     Read whole, a table took some 123 bytes a value at the peak (its rows as
     Python strings, then a string array of them; 1,173 MiB for 200,000 rows
     of 50 features in ``benchmarks/results/memory-at-237bfc1f/memory.md``):
-    6 GB for a million rows of 50 features. In blocks only the features, as
-    float64, outlive a block.
-    Which check fails first, and what its message says, can depend on the
-    whole file (a byte that is no UTF-8 on the last line comes first; a
-    column empty in every row is told apart), so a table that fails one is
+    6 GB for a million rows of 50 features. In blocks only the features
+    outlive a block, as float64, then cast a block at a time into the
+    float32 result: some 13 bytes a value. Which check fails first, and what
+    its message says, can depend on the whole file (a byte that is no UTF-8
+    on the last line comes first; a column empty in every row is told
+    apart), so a table that fails one is
     left to be read whole.
 
     Every feature value is checked (:func:`_parse_features`) if
@@ -1239,7 +1244,7 @@ def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False)
                 return None
             j = names.index(label_column)
             lines = array.array("q")
-            parts, labels = [], []
+            parts, merging, labels = [], [], []
             ignored = {c: [] for c in _ignored_keys(header, leave_out)}
             width = 1  # of the kept columns' values, as numpy makes their array
             block_rows = max(1, _BLOCK_VALUES // len(header))
@@ -1250,7 +1255,7 @@ def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False)
                     return None
                 features = np.delete(table, j, axis=1)
                 if not check_every and _holds_wider(features):
-                    again = bool(parts)  # the blocks before were not checked
+                    again = bool(lines)  # the blocks before were not checked
                     if again:
                         break
                     check_every = True
@@ -1263,7 +1268,10 @@ def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False)
                     )
                 except ValueError:
                     return None
-                parts.append(X)
+                merging.append(X)
+                if sum(map(np.size, merging)) >= _PART_VALUES:
+                    parts.append(np.concatenate(merging))
+                    merging = []
                 labels.append(np.char.strip(table[:, j]))
                 width = max(width, labels[-1].itemsize // 4)
                 lines.extend(numbers)
@@ -1272,25 +1280,33 @@ def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False)
     except (UnicodeDecodeError, csv.Error):
         return None
     if again:
-        del parts, labels, lines, ignored  # freed before the table is read again
+        del parts, merging, labels, lines, ignored  # freed before reading again
         return _read_table_in_blocks(path, label_column, ignore_columns, True)
-    if not parts:
+    if not lines:
         return None
-    # In Fortran layout, as the whole read makes it: a campaign's
-    # fingerprint hashes X's strides.
-    X = np.empty((len(lines), len(kept) - 1), order="F")
-    parts.reverse()
+    parts += merging
+    # the labels first: their blocks are freed before X is made
+    labels = np.concatenate(labels).astype(f"<U{width}")
+    # Laid out as the float64 table read whole was by its cast to float32:
+    # in Fortran order, or C where one row or column makes it C-contiguous
+    # too (a campaign's fingerprint hashes X's strides).
+    shape = (len(lines), len(kept) - 1)
+    X = np.empty(shape, np.float32, order="C" if 1 in shape else "F")
     start = 0
-    while parts:  # each block freed once copied
-        part = parts.pop()
+    for part in parts:
         X[start : start + len(part)] = part
         start += len(part)
-    feature_names = [repr(name) for c, name in enumerate(names) if c != j]
+    _warn_of_float32_loss(
+        X,
+        lambda cols: np.concatenate([part[:, cols] for part in parts]),
+        path,
+        [repr(name) for c, name in enumerate(names) if c != j],
+    )
     keys = _ignored_keys(header, leave_out)
     widest = max(itertools.chain([width], map(len, itertools.chain(*ignored.values()))))
     return (
-        _as_float32(X, path, feature_names),
-        np.concatenate(labels).astype(f"<U{width}"),
+        X,
+        labels,
         lines,
         {keys[c]: np.array(values, dtype=object) for c, values in ignored.items()},
         widest,
@@ -1630,11 +1646,19 @@ def _column_chunks(X):
 def _as_float32(X, path, names):
     """:func:`_float32_features` of `X`, its values known to be in bounds."""
     X32 = X.astype(np.float32)
-    if np.can_cast(X.dtype, np.float32):  # exact: nothing to lose
-        return X32
+    if not np.can_cast(X.dtype, np.float32):  # else exact: nothing to lose
+        _warn_of_float32_loss(X32, lambda cols: X[:, cols], path, names)
+    return X32
+
+
+def _warn_of_float32_loss(X32, columns, path, names):
+    """Warn of the columns of features whose differences their float32 copy
+    `X32` loses; ``columns(cols)`` gives the features' columns `cols` (a
+    slice) as they were, real numbers, a chunk of columns at a time."""
     described = []
-    for cols in _column_chunks(X):
-        part = X[:, cols].astype(np.float64, copy=False)  # int64's span could overflow
+    for cols in _column_chunks(X32):
+        # as float64: int64's span could overflow
+        part = columns(cols).astype(np.float64, copy=False)
         part32 = X32[:, cols]
         span = part.max(axis=0) - part.min(axis=0)
         moved = np.abs(part32 - part).max(axis=0)
@@ -1657,7 +1681,6 @@ def _as_float32(X, path, names):
             "timestamp column (and leave a date unknown blank, not 0) or "
             "multiply tiny values by a power of 10."
         )
-    return X32
 
 
 def _out_of_bounds(X):
