@@ -10,7 +10,10 @@
   and float64, at scikit-learn's default ``working_memory`` (1 GiB) and at
   128 MiB.
 - ``load_csv_table`` of a CSV file of ``--csv-rows`` rows of 50 uniform
-  features (6 decimals) and an integer label, written before it is measured.
+  features (6 decimals) and an integer label, written before it is measured;
+  and of that file with a non-breaking space before one value of its last
+  row, which makes the reader check every value as a number in plain
+  notation.
 
 Each run is a fresh subprocess with one torch thread; ``MiB above inputs`` is
 the process's peak resident memory (``ru_maxrss``) after the call minus before
@@ -61,6 +64,13 @@ RUNS = (
     ("cosine_purity, float32, working_memory=128", "cosine", "float32", 128, {}),
     ("cosine_purity, float64, working_memory=1024", "cosine", "float64", 1024, {}),
     (f"load_csv_table, {CSV_FEATURES} features", "csv", "float32", None, {}),
+    (
+        f"load_csv_table, {CSV_FEATURES} features, one non-breaking space",
+        "csv_nbsp",
+        "float32",
+        None,
+        {},
+    ),
 )
 
 
@@ -68,17 +78,21 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def write_csv(path, n_rows, rng):
+def write_csv(path, n_rows, rng, nbsp=False):
     """A CSV table of `n_rows` rows of CSV_FEATURES uniform features and an
     integer label, written 10,000 rows at a time: the writing's memory is
-    not the read's."""
-    with open(path, "w") as f:
+    not the read's; if `nbsp`, a non-breaking space begins the last row."""
+    with open(path, "w", encoding="utf-8") as f:
         f.write(",".join([*(f"f{i}" for i in range(CSV_FEATURES)), "label"]) + "\n")
         for start in range(0, n_rows, 10_000):
             values = rng.uniform(-10, 10, (min(10_000, n_rows - start), CSV_FEATURES))
             f.writelines(
-                ",".join([*(f"{v:.6f}" for v in row), str(label)]) + "\n"
-                for row, label in zip(values, rng.randint(0, 8, len(values)))
+                ("\xa0" if nbsp and start + i == n_rows - 1 else "")
+                + ",".join([*(f"{v:.6f}" for v in row), str(label)])
+                + "\n"
+                for i, (row, label) in enumerate(
+                    zip(values, rng.randint(0, 8, len(values)))
+                )
             )
 
 
@@ -96,12 +110,12 @@ def measure(computation, dtype, working_memory, sizes, seed):
         Z, y = self_validation_set(sizes["selector_rows"], rng)
         call = MetaQueryNetSelector(init="rule", random_state=seed).fit
         args = (Z, y)
-    elif computation == "csv":
+    elif computation.startswith("csv"):
         from skal_openset import load_csv_table
 
         folder = tempfile.TemporaryDirectory()  # removed as the process ends
         path = Path(folder.name) / "table.csv"
-        write_csv(path, sizes["csv_rows"], rng)
+        write_csv(path, sizes["csv_rows"], rng, nbsp=computation == "csv_nbsp")
         call, args = load_csv_table, (path,)
     else:
         from skal_openset import cosine_purity

@@ -519,9 +519,10 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         assert (pool.shape, labelled.shape) == ((30, 64), (20, 64))
 
     def load_csv_table(path):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             rows = f.read().splitlines()
-        calls.append(("csv", len(rows) - 1, rows[0].count(",")))
+        spaced = [i for i, row in enumerate(rows) if "\xa0" in row]
+        calls.append(("csv", len(rows) - 1, rows[0].count(","), spaced))
 
     monkeypatch.setattr(bench_memory, "child_output", child_output)
     monkeypatch.setattr(skal_openset.MetaQueryNetSelector, "fit", fit)
@@ -537,6 +538,7 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         "cosine_purity, float32, working_memory=128",
         "cosine_purity, float64, working_memory=1024",
         "load_csv_table, 50 features",
+        "load_csv_table, 50 features, one non-breaking space",
     ]
     assert calls == [
         ("selector", "rule", (40, 2), 1024),
@@ -544,9 +546,10 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         ("cosine", "float32", "float32", 1024),
         ("cosine", "float32", "float32", 128),
         ("cosine", "float64", "float64", 1024),
-        ("csv", 10_010, 50),
+        ("csv", 10_010, 50, []),
+        ("csv", 10_010, 50, [10_010]),  # the last row's line
     ]
-    assert added == [{}, {"MALLOC_MMAP_THRESHOLD_": "131072"}, {}, {}, {}, {}]
+    assert added == [{}, {"MALLOC_MMAP_THRESHOLD_": "131072"}, {}, {}, {}, {}, {}]
     assert all(set(m) == {"seconds", "mb"} for m in measured)
 
 
