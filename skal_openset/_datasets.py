@@ -1217,8 +1217,7 @@ def _read_table_in_blocks(path, label_column, ignore_columns, check_every=False)
     float32 result: some 13 bytes a value. Which check fails first, and what
     its message says, can depend on the whole file (a byte that is no UTF-8
     on the last line comes first; a column empty in every row is told
-    apart), so a table that fails one is
-    left to be read whole.
+    apart), so a table that fails one is left to be read whole.
 
     Every feature value is checked (:func:`_parse_features`) if
     `check_every`, as the whole read checks them where one holds "_" or a
