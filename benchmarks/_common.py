@@ -171,6 +171,22 @@ def write_json_atomic(path, obj):
     write_text_atomic(path, json.dumps(obj))
 
 
+# The width of a figure with panels side by side, in inches. GitHub shows
+# a figure at most 900 px wide, scaled down: a 16 in one's panel titles were
+# 6 px tall there. At 10 in a point is 1.25 px there, whatever the dpi: the
+# smallest text these figures use, 8 pt, is 10 px tall.
+FIGURE_WIDTH = 10.0
+
+
+def panel_columns(n_panels):
+    """The panels a row of a grid of `n_panels`, FIGURE_WIDTH wide: 3 where
+    they fill rows of 3, else 2. Four a row left each 2.5 in, too narrow for
+    its axis labels and a dozen lines."""
+    if n_panels % 3 == 0:
+        return 3
+    return min(2, n_panels)
+
+
 def save_figure_atomic(fig, path, dpi):
     """Save `fig` as the PNG `path` with :func:`open_atomic`: a Ctrl-C while it
     was saved left a truncated figure in place of the old one."""

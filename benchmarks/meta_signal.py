@@ -94,12 +94,14 @@ from _cells import (
     warn_of_mixed_versions,
 )
 from _common import (
+    FIGURE_WIDTH,
     ResultsError,
     add_results_dir,
     cell_failure,
     cell_threads,
     joblib_verbosity,
     machine_description,
+    panel_columns,
     path_option,
     percent,
     read_record,
@@ -1812,7 +1814,9 @@ def plot_balance(cells, path, title):
     # The legend and the title in as many lines as the figure's width takes:
     # on one line they ran off both sides of a figure of one noise ratio,
     # whose panel is widened to its x label.
-    width = max(3.2 * len(noises), 4.0)
+    n_cols = panel_columns(len(noises))
+    n_rows = -(-len(noises) // n_cols)
+    width = FIGURE_WIDTH if n_cols > 1 else 4.0
     entries, ncol, legend_inches = legend_layout(
         [
             "fixed balance w P + (1 - w) I (95% paired-t interval)",
@@ -1824,13 +1828,15 @@ def plot_balance(cells, path, title):
     # Each panel its own scale: a panel of few runs, whose intervals are
     # wide, flattened the others' gains.
     fig, axes = plt.subplots(
-        1,
-        len(noises),
-        figsize=(width, 3.4 + legend_inches),
+        n_rows,
+        n_cols,
+        figsize=(width, 3.4 * n_rows + legend_inches),
         squeeze=False,
         layout="constrained",
     )
-    for ax, noise in zip(axes[0], noises):
+    for ax in axes.ravel()[len(noises) :]:
+        ax.axis("off")
+    for ax, noise in zip(axes.ravel(), noises):
         keys = [k for k in runs if k[1] == noise]
 
         def gains(variant, keys=keys):
@@ -1863,7 +1869,8 @@ def plot_balance(cells, path, title):
         ax.set_xlabel("purity weight w (0.5 = the rule P + I)")
         ax.set_xticks(ws)
         ax.tick_params(axis="x", labelsize=8)
-    axes[0][0].set_ylabel("final accuracy minus the rule's (points)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("final accuracy minus the rule's (points)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol, frameon=False)
     fig.suptitle(

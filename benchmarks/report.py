@@ -19,7 +19,9 @@ from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
 
 from _cells import read_cell, warn_of_mixed_versions
 from _common import (
+    FIGURE_WIDTH,
     ResultsError,
+    panel_columns,
     path_option,
     percent,
     save_figure_atomic,
@@ -28,7 +30,7 @@ from _common import (
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round
-from skal_openset._plots import legend_layout, line_styles, same_runs
+from skal_openset._plots import legend_layout, line_styles, same_runs, wrap_to_width
 
 # Cells written before the column was renamed for what it runs (the same
 # MQNetQuery parameters).
@@ -641,8 +643,9 @@ def _accuracy_figure(results, suite, records, names=None):
     present = {r["strategy"] for r in records}
     order = [s for s in STRATEGY_ORDER if s in present]
     order += sorted(present - set(order))
-    n_cols = min(4, len(cells))
+    n_cols = panel_columns(len(cells))
     n_rows = int(np.ceil(len(cells) / n_cols))
+    width = FIGURE_WIDTH if n_cols > 1 else 4.0
     # One legend below the grid, where it hides no curve, in rows that fit.
     # The bands overlap where paired gaps are clear: the title says what they
     # are, short enough for a figure of one panel. Past four lines they merge
@@ -657,12 +660,12 @@ def _accuracy_figure(results, suite, records, names=None):
     else:
         title = "mean over the class splits (their spread: the tables)"
     labels, n_legend_cols, legend_inches = legend_layout(
-        [names.get(s, s) for s in order], 4 * n_cols, title
+        [names.get(s, s) for s in order], width, title
     )
     fig, axes = plt.subplots(
         n_rows,
         n_cols,
-        figsize=(4 * n_cols, 3 * n_rows + legend_inches),
+        figsize=(width, 3 * n_rows + legend_inches),
         squeeze=False,
     )
     # One style per strategy in every panel and every figure, also where some
@@ -742,7 +745,12 @@ def _landscape_figures(results, suite, landscapes):
             ],
         ]
         n_cols = max(len(row) for row in panels)
-        fig, axes = plt.subplots(2, n_cols, figsize=(3.2 * n_cols, 6.6), squeeze=False)
+        # Still a row each for (a) and (b), but FIGURE_WIDTH wide: a panel
+        # 2.5 in wide shows its scores, and "small" text is legible on GitHub.
+        width = min(3.2 * n_cols, FIGURE_WIDTH)
+        fig, axes = plt.subplots(
+            2, n_cols, figsize=(width, 6.6), squeeze=False, layout="constrained"
+        )
         slopes = []
         for row, row_axes in zip(panels, axes):
             for ax, (title, snap) in zip(row_axes, row):
@@ -758,15 +766,18 @@ def _landscape_figures(results, suite, landscapes):
         )
         fig.legend(
             *axes[0, 0].get_legend_handles_labels(),
-            loc="lower center",
+            loc="outside lower center",
             ncol=3,
             fontsize="small",
-            title="meta-score: yellow high, purple low, white where it was not "
-            "sampled (beyond the pool's 99th percentile); dashed: its tangent at "
-            "the lowest-scored query",
+            title=wrap_to_width(
+                "meta-score: yellow high, purple low, white where it was not "
+                "sampled (beyond the pool's 99th percentile); dashed: its tangent "
+                "at the lowest-scored query",
+                width,
+                "small",
+            ),
             title_fontsize="small",
         )
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
         path = results / f"{suite}_landscape_{dataset}.png"
         save_figure_atomic(fig, path, dpi=110)
         plt.close(fig)
@@ -838,7 +849,7 @@ def _draw_landscape(ax, snap):
     ax.set_ylim(gp[0], max(gp[-1], query[:, 0].max()) * 1.02)
     ax.set_xlabel("informativeness", fontsize="small")
     ax.set_ylabel("purity", fontsize="small")
-    ax.tick_params(labelsize="x-small")
+    ax.tick_params(labelsize="small")
     return slope
 
 

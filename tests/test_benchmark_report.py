@@ -14,6 +14,7 @@ from scipy.stats import t
 import openset_claims
 import report
 from _cells import write_cell
+from _figures import check_legible
 from report import _paired_rank_lines, _paired_wins_lines
 
 
@@ -276,6 +277,31 @@ def test_a_panel_names_strategies_whose_runs_are_the_same(tmp_path, monkeypatch)
     assert figures[-1].axes[0].get_title() == "a 60% OOD"
 
 
+@pytest.mark.parametrize(
+    "datasets, noises, names",
+    [
+        # The tables' figure: 16 panels, 4 a row 16 in wide, titled in 6-px
+        # letters once GitHub showed it 900 px wide.
+        (("letter", "penbased", "satimage", "segment"), (10, 20, 40, 60), {}),
+        # CIFAR's: 3 panels 12 in wide, and legend entries of two lines.
+        (("cifar10",), (20, 40, 60), {"MQ-Net": "MQ-Net: " + "a long note " * 4}),
+        (("cifar10",), (40,), {}),
+    ],
+)
+def test_the_accuracy_figure_is_legible_900_px_wide(
+    tmp_path, monkeypatch, datasets, noises, names
+):
+    cells = [f"{d} {n}%" for d in datasets for n in noises]
+    records = [
+        dict(r, test_accuracy=0.5 + report.STRATEGY_ORDER.index(r["strategy"]) / 100)
+        for r in _curves(dict.fromkeys(cells, report.STRATEGY_ORDER))
+    ]
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    path = report._accuracy_figure(tmp_path, "s", records, names)
+    check_legible(figures[0], path)
+
+
 def _landscape(noise, rounds):
     """Landscape snapshots of one run: a meta-score P + (round / 4) I."""
     grid = np.linspace(0, 1, 11)
@@ -309,6 +335,15 @@ def test_the_landscapes_spread_their_rounds_and_report_their_slopes(tmp_path):
         "10% OOD, round 5 -1.25; 10% OOD, round 7 -1.75; 10% OOD, round 8 -2.00; "
         "60% OOD, round 8 -2.00 |"
     )
+
+
+def test_the_landscapes_are_legible_900_px_wide(tmp_path, monkeypatch):
+    # 12.8 in wide, their tick labels were 7 px tall on GitHub.
+    landscapes = [_landscape(noise, range(2, 9)) for noise in (0.1, 0.2, 0.4, 0.6)]
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    (path,), _ = report._landscape_figures(tmp_path, "s", landscapes)
+    check_legible(figures[0], path)
 
 
 def test_the_landscapes_outline_the_queried_examples():
@@ -1024,8 +1059,9 @@ def test_the_panels_a_figure_grid_has_no_cell_for_are_blank(tmp_path, monkeypatc
     monkeypatch.setattr(report.plt, "close", figures.append)
     report._accuracy_figure(tmp_path, "s", _curves(dict.fromkeys(cells, ("CONF",))))
     (fig,) = figures
-    assert [ax.get_title() for ax in fig.axes] == [f"{c} OOD" for c in cells] + [""] * 3
-    assert [ax.axison for ax in fig.axes] == [True] * 5 + [False] * 3
+    # Two panels a row, as wide as GitHub shows them: one left blank.
+    assert [ax.get_title() for ax in fig.axes] == [f"{c} OOD" for c in cells] + [""]
+    assert [ax.axison for ax in fig.axes] == [True] * 5 + [False]
 
 
 def test_a_landscape_flat_in_purity_has_no_slope(tmp_path):

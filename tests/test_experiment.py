@@ -780,6 +780,25 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
     assert all(box.y1 < panel.get_window_extent().y0 for panel in fig.axes)
 
 
+def test_the_command_lines_figure_is_legible_900_px_wide(tmp_path, monkeypatch):
+    # As the committed figures of the benchmarks: a reader sees it scaled to
+    # 900 px wide at most.
+    from _figures import check_legible
+    from skal_openset import _cli as cli
+
+    figures = []
+
+    def plot(records, ax, **kwargs):
+        figures.append(plot_learning_curves(records, ax=ax, **kwargs))
+        return figures[-1]
+
+    monkeypatch.setattr(cli, "plot_learning_curves", plot)
+    strategies = ("RANDOM", "CONF", "CORESET", "BADGE", "P+I", "MQ-Net")
+    records = [{**r, "strategy": s} for s in strategies for r in _fake_records()]
+    (tmp_path / "f.png").write_bytes(cli._learning_curves_png(records, "title"))
+    check_legible(figures[0], tmp_path / "f.png")
+
+
 @pytest.mark.parametrize(
     "title",
     [

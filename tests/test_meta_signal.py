@@ -14,6 +14,7 @@ from scipy.stats import rankdata
 from sklearn.base import clone
 
 import meta_signal
+from _figures import check_legible
 from skal_openset import knn_contrast_purity
 from skal_openset._experiment import versions
 
@@ -890,6 +891,19 @@ def test_a_balance_figure_of_one_noise_ratio_keeps_its_text_inside(
         box = text.get_window_extent(renderer)
         assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 and box.y0 >= 0
     plt.close(fig)
+
+
+def test_the_balance_figure_is_legible_900_px_wide(tmp_path, monkeypatch):
+    # Four noise ratios, 12.8 in wide: tick labels 8 px tall on GitHub.
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    cells = _balance_cells(monkeypatch)
+    cells = [dict(c, noise=noise) for noise in (0.1, 0.2, 0.4, 0.6) for c in cells]
+    meta_signal.plot_balance(cells, tmp_path / "b.png", "four UCI tables")
+    check_legible(figures[0], tmp_path / "b.png")
+    plt.close(figures[0])
 
 
 def test_a_summary_with_some_balances_only_draws_no_figure(tmp_path, monkeypatch):
