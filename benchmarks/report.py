@@ -690,7 +690,14 @@ def _accuracy_figure(results, suite, records, names=None):
                 curves[strategy] = _curves(runs)
         panel = f"{cell} OOD" if cell.endswith("%") else cell
         # Strategies of the same runs in a panel: one line hides the others.
-        ax.set_title("\n".join([panel, *same_runs(curves)]), fontsize="small")
+        # Three of them ran into the next panels' titles and off the figure:
+        # in lines as wide as the panel, less its y axis' labels (0.8 in),
+        # which shift its centre right of its share of the figure.
+        room = width / n_cols - 0.8
+        lines = [
+            wrap_to_width(line, room, "small") for line in [panel, *same_runs(curves)]
+        ]
+        ax.set_title("\n".join(lines), fontsize="small", parse_math=False)
         handles.update(zip(*reversed(ax.get_legend_handles_labels())))
         ax.get_legend().remove()
     for ax in axes.ravel()[len(cells) :]:

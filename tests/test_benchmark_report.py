@@ -302,6 +302,24 @@ def test_the_accuracy_figure_is_legible_900_px_wide(
     check_legible(figures[0], path)
 
 
+@pytest.mark.parametrize("noises", [(20, 40, 60), (40,)])
+def test_a_panel_title_of_many_same_runs_is_wrapped_to_its_panel(
+    tmp_path, monkeypatch, noises
+):
+    # Three CIFAR columns of the same runs titled a panel in one line 7 in
+    # long: over its neighbours' titles and off the figure.
+    cells = [f"cifar10 {noise}%" for noise in noises]
+    same = [s for s in report.STRATEGY_ORDER if s.startswith("MQ-Net (")][:3]
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    path = report._accuracy_figure(tmp_path, "s", _curves(dict.fromkeys(cells, same)))
+    (fig,) = figures
+    check_legible(fig, path)
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+
+
 def _landscape(noise, rounds):
     """Landscape snapshots of one run: a meta-score P + (round / 4) I."""
     grid = np.linspace(0, 1, 11)
