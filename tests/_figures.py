@@ -45,8 +45,8 @@ def text_sizes(fig, png):
 
 def check_legible(fig, png):
     """Assert that every text of `fig`, saved as `png`, is at least 9 px tall
-    as a reader sees it, lies inside the figure, and that its legends cover
-    no panel."""
+    as a reader sees it, lies inside the figure and clear of the others, and
+    that its legends cover no panel."""
     sizes = text_sizes(fig, png)
     small = {text: round(px, 1) for text, px in sizes.items() if px < SMALLEST_TEXT}
     assert not small, f"under {SMALLEST_TEXT} px at {SHOWN_WIDTH} px wide: {small}"
@@ -59,6 +59,14 @@ def check_legible(fig, png):
         or not box.padded(1).contains(*text.get_window_extent(renderer).p1)
     ]
     assert not clipped, f"text runs off the figure: {clipped}"
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in texts]
+    overlapping = [
+        (a, b)
+        for i, (a, box) in enumerate(boxes)
+        for b, other in boxes[i + 1 :]
+        if box.overlaps(other)
+    ]
+    assert not overlapping, f"texts drawn over each other: {overlapping}"
     panels = [ax.get_window_extent(renderer) for ax in fig.axes if ax.axison]
     for legend in fig.legends:
         extent = legend.get_window_extent(renderer)
