@@ -1,12 +1,14 @@
-"""Helpers shared by the benchmark scripts: timing, machine description, noise
-labels, cell files, the data-folder check, the results-folder option, child
-processes. Their argparse types are the CLI's (skal_openset._argtypes)."""
+"""Helpers shared by the benchmark scripts: timing, peak memory, machine
+description, noise labels, cell files, the data-folder check, the
+results-folder option, child processes. Their argparse types are the CLI's
+(skal_openset._argtypes)."""
 
 import argparse
 import contextlib
 import json
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -415,6 +417,11 @@ def child_lines(command, on_line, **kwargs):
                 f"{Path(command[1]).name} {' '.join(map(str, command[2:]))} stopped "
                 f"with exit status {process.returncode}:\n{tail}"
             )
+
+
+def peak_mb():
+    """This process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def child_output(command, **kwargs):

@@ -28,7 +28,6 @@ repeats, and the median seconds.
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from _common import (
     add_results_dir,
     child_output,
     machine_description,
+    peak_mb,
     write_texts_atomic,
 )
 from skal_openset._argtypes import positive_int
@@ -72,10 +72,6 @@ RUNS = (
         {},
     ),
 )
-
-
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def write_csv(path, n_rows, rng, nbsp=False):

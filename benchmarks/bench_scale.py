@@ -18,7 +18,6 @@ memory the query needs above the pool array, model and interpreter.
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from _common import (
     add_results_dir,
     child_output,
     machine_description,
+    peak_mb,
     write_texts_atomic,
 )
 from skal_openset._argtypes import Repeatable, positive_int
@@ -53,10 +53,6 @@ def make_pool(n_rows, seed):
         X[part] += centres[cluster[part]]
     y = np.where(cluster < N_IN, cluster, -1)
     return X, y
-
-
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
 def measure(name, n_rows, seed, threads):
