@@ -92,7 +92,7 @@ from ._validation import (
     finite_inputs,
     refuse_sparse,
 )
-from ._warn import warn
+from ._warn import warn, warn_once
 
 # What a query strategy returns: the chosen pool positions, alone (modAL's newer
 # strategies) or first in a tuple.
@@ -843,20 +843,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------- internals
 
     def _warn_of_settings_changed_since_fit(self):
-        """Warn of a parameter that takes effect at `fit`, changed since.
-
-        Once per change: the default filter's once-per-line registry does not
-        dedupe it, as every ``catch_warnings`` block (scikit-learn's
-        ``check_array``, ours) resets it, so a loop warned at every call.
-        """
+        """Warn of a parameter that takes effect at `fit`, changed since,
+        once per change (:func:`warn_once`: a loop warned at every call)."""
         fitted = getattr(self, "_strategy_settings", None)
         # A learner saved before the settings were hashed this way has none
         # to compare with.
         if not (isinstance(fitted, tuple) and fitted[0] == _SETTINGS_FORMAT):
             return
         now = _settings(self)[1]
-        if now == self._settings_warned_of:
-            return
         changed = [name for name in _SET_AT_FIT if now[name] != fitted[1][name]]
         parts = []
         if "query_strategy" in changed:
@@ -877,10 +871,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     else "."
                 )
             )
-        if parts and not warn(" ".join(parts), UserWarning):
-            return  # an ignored block swallowed it: warned at the next call
-        # Set back as at fit, a change made again is news again.
-        self._settings_warned_of = now if parts else None
+        if not parts:
+            # Set back as at fit, a change made again is news again.
+            self._settings_warned_of = None
+            return
+        warn_once(self, "_settings_warned_of", now, " ".join(parts))
 
     def _random_states_kept_for(self, *, querying, training):
         """:func:`global_random_states_kept` for a call that runs the strategy
