@@ -75,9 +75,9 @@ def load_table(
     CSV columns that are no features, returned as a third value, a dict of
     column name to strings, with `return_ignored`. Labels are read as
     :func:`as_label` gives them. A label that marks a missing value (``NA``,
-    ``N/A``, ``nan``, ``None``, ``null``, ``?``, in any case) is refused
-    unless it is exactly `ood_label` or one of `in_classes`: it would count as
-    OOD.
+    ``N/A``, ``#N/A``, ``<NA>``, ``nan``, ``None``, ``null`` or ``?``, in any
+    case) is refused unless it is exactly `ood_label` or one of `in_classes`:
+    it would count as OOD.
     """
     path = file_at(path, "data file")
     suffix = path.suffix.lower()  # T.NPZ is a .npz file
