@@ -14,8 +14,6 @@ import itertools
 import math
 import shlex
 import time
-import zipfile
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ._datasets import (
+    DAMAGED_ZIP,
     OpenSetSplit,
     _float32_features,
     _initial_indices,
@@ -103,7 +102,7 @@ def load_table(
                 try:
                     _check_announced_size(data, name)
                     arrays[name] = data[name]
-                except (ValueError, *_DAMAGED_ZIP) as error:
+                except (ValueError, *DAMAGED_ZIP) as error:
                     # numpy names allow_pickle for object arrays only, which
                     # loading would unpickle; anything else is damage
                     if "allow_pickle" not in str(error):
@@ -243,11 +242,6 @@ def _check_exact_integers(path, label_column, labels):
         )
 
 
-# What zipfile raises for a damaged or truncated zip archive (a .npz file);
-# OSError for an offset that seeks before its start.
-_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError)
-
-
 def _open_npz(path, label_column):
     """np.load of the .npz file at `path`, refused with a ValueError that
     says why if it does not read as one."""
@@ -257,7 +251,7 @@ def _open_npz(path, label_column):
         raise ValueError(_unreadable_npz_message(path, label_column))
     try:
         return load_npz(path, allow_pickle=False)
-    except (ValueError, *_DAMAGED_ZIP) as error:
+    except (ValueError, *DAMAGED_ZIP) as error:
         raise ValueError(_unreadable_npz_message(path, label_column, error)) from None
 
 

@@ -2128,10 +2128,12 @@ _SPLITS = ("train", "test")
 _LEADING_SLASHES = re.compile(r"^(?:\.?/)+")
 
 
-# What a damaged zip member or image raises (Pillow: OSError for truncated
-# data, SyntaxError or ValueError for broken headers; zipfile:
-# NotImplementedError or RuntimeError for flag bits a damaged header sets).
-_DAMAGED_MEMBER = (
+# What a damaged zip archive (an image zip, a .npz file), its member or an
+# image raises (Pillow: OSError for truncated data, SyntaxError or ValueError
+# for broken headers; zipfile: NotImplementedError or RuntimeError for flag
+# bits a damaged header sets, "encrypted" among them, and OSError for an
+# offset that seeks before the archive's start).
+DAMAGED_ZIP = (
     OSError,
     EOFError,
     SyntaxError,
@@ -2179,7 +2181,7 @@ def _decode_images(zf, members, path):
                 source = zf.open(member)
             with source, Image.open(source) as image:
                 mode, pixels = image.mode, _rgb_pixels(image)
-        except (*_DAMAGED_MEMBER, Image.DecompressionBombError) as exc:
+        except (*DAMAGED_ZIP, Image.DecompressionBombError) as exc:
             raise ValueError(
                 f"{path}: member {name} is not a readable image, e.g. truncated "
                 f"({type(exc).__name__}: {exc}); replace it with a whole copy of "
@@ -2330,7 +2332,7 @@ def _cached_images(cache_path, fingerprint, names):
             ):
                 return None
             return members
-    except (*_DAMAGED_MEMBER, KeyError) as exc:
+    except (*DAMAGED_ZIP, KeyError) as exc:
         # no advice to delete it: it may be the user's data
         raise ValueError(
             f"cache_path {cache_path} is not a cache this function wrote "
@@ -2367,7 +2369,7 @@ def _zip_images(path, cache_path):
     path = file_at(path, "zip file", folder_remedy=_zip_folders_remedy(path))
     try:
         zf = zipfile.ZipFile(path)
-    except _DAMAGED_MEMBER as exc:
+    except DAMAGED_ZIP as exc:
         raise ValueError(
             f"{path} is not a zip file or is truncated or damaged "
             f"({type(exc).__name__}: {exc})."

@@ -3419,6 +3419,30 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
         assert re.search(match, err), err
 
 
+def test_an_npz_of_encrypted_members_exits_2_saying_it_is_unreadable(tmp_path, capsys):
+    # zipfile's RuntimeError ("password required"), which the image loader
+    # counts as damage, escaped as a traceback.
+    path = tmp_path / "locked.npz"
+    np.savez(path, X=np.ones((4, 2)), label=np.array(["a", "b", "a", "b"]))
+    data = bytearray(path.read_bytes())
+    # The "encrypted" flag bit of each local and central header, as a
+    # password-protected zip (or a damaged header) sets it.
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + flags] |= 1
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+    match = r"locked.npz is not a readable .npz file: .*encrypted"
+    with pytest.raises(ValueError, match=match):
+        load_table(path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(path), "--in-classes", "a", "--output", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert re.search(match, err), err
+
+
 def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys):
     # The csv module's "field larger than field limit" escaped as a traceback.
     rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]
