@@ -158,9 +158,7 @@ def _n_mark(n, most):
     return f" (n={n})" if n < most else ""
 
 
-def _table(
-    rows, row_key, column_key, columns, fmt_best=max, skipped=frozenset(), by_row=False
-):
+def _table(rows, row_key, column_key, columns, skipped=frozenset(), by_row=False):
     """Markdown table of mean +- std, the best mean of each row in bold; an
     entry over fewer trials than `_most_trials` marked (n=k)."""
     cells_of = {}
@@ -170,7 +168,7 @@ def _table(
     lines = _markdown_header(row_key, columns)
     for row, cells in cells_of.items():
         present = [cells[c]["accuracy_mean"] for c in columns if c in cells]
-        best = fmt_best(present) if present else None
+        best = max(present) if present else None
         entries = []
         for c in columns:
             if c not in cells:
