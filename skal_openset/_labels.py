@@ -67,6 +67,16 @@ def label_array(y, *, warn=False):
     return labels
 
 
+def check_one_ood_label(ood_label):
+    """Refuse an `ood_label` that is no single label (a list, an array, None):
+    it is compared with each label."""
+    if np.ndim(ood_label) != 0 or ood_label is None:
+        raise ValueError(
+            f"ood_label must be a single label such as -1 or 'unknown', got "
+            f"{ood_label!r}."
+        )
+
+
 def as_label(text):
     """`text` as labels are compared: stripped of surrounding spaces, and in
     Unicode's composed form (NFC), so that a ``café`` saved by macOS (its

@@ -53,6 +53,7 @@ from ._frames import (
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
+    check_one_ood_label,
     check_ood_look_alikes,
     check_unicode_forms,
     label_array,
@@ -431,11 +432,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        if np.ndim(self.ood_label) != 0 or self.ood_label is None:
-            raise ValueError(
-                f"ood_label must be a single label such as -1 or 'unknown', got "
-                f"{self.ood_label!r}."
-            )
+        check_one_ood_label(self.ood_label)
         for name in ("estimator", "query_strategy", "embedding"):
             value = getattr(self, name)
             if isinstance(value, type):  # the () forgotten

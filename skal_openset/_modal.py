@@ -16,6 +16,7 @@ from ._atomic import (
 from ._frames import check_columns
 from ._labels import (
     check_booleans_alike,
+    check_one_ood_label,
     check_ood_look_alikes,
     label_array,
     label_kind,
@@ -94,7 +95,8 @@ def teach_open_set(
         label of `y` spells `ood_label` exactly, such a string is refused (a
         ValueError).
     ood_label : int or str, default=None
-        The OOD label; None takes ``learner.ood_label`` if set, else -1. It is
+        The OOD label, one label (a list or array is refused, a
+        ValueError); None takes ``learner.ood_label`` if set, else -1. It is
         stored as ``learner.ood_label`` so the strategies read the same one.
         Our :class:`ActiveLearner` has its own, which another value here
         must not contradict (a ValueError).
@@ -108,6 +110,8 @@ def teach_open_set(
     -------
     learner : the same learner
     """
+    if ood_label is not None:
+        check_one_ood_label(ood_label)
     if isinstance(learner, ActiveLearner):
         # The one it was fitted with, if it was.
         own = getattr(learner, "ood_label_", learner.ood_label)

@@ -9,7 +9,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._atomic import restored_on_error
-from ._labels import _python, check_ood_look_alikes, label_array
+from ._labels import (
+    _python,
+    check_one_ood_label,
+    check_ood_look_alikes,
+    label_array,
+)
 from ._model_scores import check_label_kind, has_nan
 from ._typing import RealLike
 from ._validation import check_scalar_not_bool, is_finite
@@ -55,11 +60,7 @@ def _exact_cost(n_in, n_ood, cost_in, cost_ood):
 def _check_labels(y_true, ood_label):
     """Refuse an `ood_label` that is not one label of the kind of `y_true`,
     and labels that are missing or look like a mistyped `ood_label`."""
-    if np.ndim(ood_label) != 0 or ood_label is None:
-        raise ValueError(
-            f"ood_label must be a single label such as -1 or 'unknown', got "
-            f"{ood_label!r}."
-        )
+    check_one_ood_label(ood_label)
     # First: pandas.NA, which has no truth value, fails a comparison with
     # ood_label ("boolean value of NA is ambiguous").
     if has_nan(y_true) or any(v in (np.inf, -np.inf) for v in y_true.tolist()):

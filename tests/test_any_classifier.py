@@ -3196,6 +3196,20 @@ def test_a_failed_teach_open_set_rewinds_the_global_state(monkeypatch):
     assert_global_random_states_are(drawn)
 
 
+@pytest.mark.parametrize("ood_label", [[-1, -2], np.array([-1])])
+def test_teach_open_set_refuses_an_ood_label_of_several_values(ood_label):
+    # As ActiveLearner and OpenSetOracle refuse one: a list failed with
+    # numpy's "operands could not be broadcast together", and an array of one
+    # label was stored as learner.ood_label.
+    X, y, _, strategy, learner = _modal_like_on_in_rows()
+    indices, _ = strategy(learner, X[80:400], n_instances=5)
+    with pytest.raises(ValueError, match="ood_label must be a single label"):
+        teach_open_set(
+            learner, X[80:400][indices], y[80:400][indices], ood_label=ood_label
+        )
+    assert not hasattr(learner, "ood_label") and not learner.taught
+
+
 def test_teach_open_set_refuses_only_new_for_modal():
     # Its rows stayed out of X_training, its OOD rows went into X_ood_: the
     # strategies saw a labelled set of the first IN rows and every OOD row.
