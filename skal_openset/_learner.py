@@ -333,10 +333,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     (50, 64)
     """
 
-    # The settings last warned of as changed since fit, to warn once per
-    # change; on the class, so that a learner pickled before has them.
-    _settings_warned_of: dict[str, Any] | None = None
-
     def __init__(
         self,
         estimator: Any,
