@@ -1073,10 +1073,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             "OOD examples ood_label."
         )
         if teaching:
-            # Classes the message shortens are named, in the code to paste,
-            # by the attribute that holds them.
+            # Labels the message shortens are named, in the code to paste,
+            # by what holds them: the classes by their attribute, new labels
+            # by the y taught.
             every_class = classes.tolist() + unknown
-            if shown_names(classes.tolist()) != str(classes.tolist()):
+            if shown_names(unknown) != str(unknown):
+                every_class = (
+                    f"sorted(set(learner.classes_) | set(y) - {{{ood_label!r}}})"
+                )
+            elif shown_names(classes.tolist()) != str(classes.tolist()):
                 every_class = f"list(learner.classes_) + {unknown}"
             # classes is read at fit only: setting it now would change nothing.
             remedy = (

@@ -2748,6 +2748,24 @@ def test_errors_of_many_classes_show_the_first_and_count_them():
 
 
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
+def test_teaching_many_new_labels_names_them_by_y_in_the_code_to_paste():
+    # The message showed the first 20 new labels, then listed every one in
+    # the code to paste: 5,000 of them made a message of 50 KB.
+    X, y = np.arange(60.0).reshape(-1, 1), np.arange(60) % 3
+    learner = ActiveLearner(LogisticRegression(max_iter=5)).fit(X, y)
+    new = np.arange(5000) + 10
+    with pytest.raises(ValueError) as error:
+        learner.teach(np.arange(5000.0).reshape(-1, 1), new)
+    message = str(error.value)
+    assert "(5000 labels) are neither known classes [0, 1, 2]" in message
+    code = "sorted(set(learner.classes_) | set(y) - {-1})"
+    assert f"set_params(classes={code}).fit(" in message
+    assert len(message) < 1000
+    # As pasted, it lists every class.
+    assert eval(code, {"learner": learner, "y": new}) == [0, 1, 2, *new.tolist()]
+
+
+@pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
 def test_other_errors_of_many_classes_show_the_first_and_count_them():
     # The same lists of every class in the errors the first fix left.
     names = [f"c{i:03d}" for i in range(500)]
