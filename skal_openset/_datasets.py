@@ -45,6 +45,7 @@ from ._labels import (
     MISSING_MARKERS,
     as_label,
     check_booleans_alike,
+    check_one_label_kind,
     invisible_characters,
     label_array,
     missing_marker_message,
@@ -58,7 +59,6 @@ from ._validation import (
     check_random_state_not_bool,
     file_at,
     is_int,
-    missing_mask,
     refuse_foreign_frame,
     refuse_sparse,
 )
@@ -322,38 +322,6 @@ def _row_layout(X):
     if hasattr(X, "columns"):
         return f"DataFrame columns {list(X.columns)}"
     return f"arrays of shape {X.shape[1:]}"
-
-
-def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
-    """Refuse missing labels (None, NaN or pandas.NA) and labels that mix
-    strings, bytes and numbers: they have no order (np.unique sorts them),
-    and numpy would turn them into strings.
-
-    The messages are ``"{name} has no label at position i (...): {missing_advice}"``
-    and ``"{subject} strings, bytes or numbers (...) ...: {advice}"``. A missing
-    label is told apart: among strings it would read as a number, and a cast
-    to str, as mixed kinds call for, would make it a class ("nan").
-    """
-    if labels.dtype.kind != "O":
-        return
-    missing = np.flatnonzero(missing_mask(labels.ravel()))
-    if missing.size:
-        first = int(missing[0])
-        raise ValueError(
-            f"{name} has no label at position {first} ({labels.flat[first]!r}; "
-            f"{missing.size} missing in all): {missing_advice}"
-        )
-    values = labels.ravel().tolist()
-    kinds = {
-        str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
-        for v in values
-    }
-    if len(kinds) > 1:
-        shown = list(dict.fromkeys(values))[:6]
-        raise ValueError(
-            f"{subject} strings, bytes or numbers ({shown}), which have no common "
-            f"order (scikit-learn refuses such targets too): {advice}"
-        )
 
 
 def _warn_of_test_classes(y, y_test, in_classes):

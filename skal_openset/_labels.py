@@ -1,6 +1,7 @@
-"""How labels read from a user's file are compared: the CSV loader's and the
-campaign's alike; and which labels look like a mistyped OOD label: the
-oracle's and the learners' alike."""
+"""Labels as every part of the package reads and checks them: how those read
+from a user's file are compared (the CSV loader's and the campaign's alike),
+which kinds labels may mix, and which look like a mistyped OOD label (the
+split's, the oracle's and the learners' alike)."""
 
 import numbers
 import unicodedata
@@ -9,6 +10,7 @@ from collections import Counter
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
+from ._validation import missing_mask
 from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
@@ -245,6 +247,38 @@ def value_kind(label):
     if isinstance(label, str):
         return "strings"
     return "bytes" if isinstance(label, bytes) else "numbers"
+
+
+def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
+    """Refuse missing labels (None, NaN or pandas.NA) and labels that mix
+    strings, bytes and numbers: they have no order (np.unique sorts them),
+    and numpy would turn them into strings.
+
+    The messages are ``"{name} has no label at position i (...): {missing_advice}"``
+    and ``"{subject} strings, bytes or numbers (...) ...: {advice}"``. A missing
+    label is told apart: among strings it would read as a number, and a cast
+    to str, as mixed kinds call for, would make it a class ("nan").
+    """
+    if labels.dtype.kind != "O":
+        return
+    missing = np.flatnonzero(missing_mask(labels.ravel()))
+    if missing.size:
+        first = int(missing[0])
+        raise ValueError(
+            f"{name} has no label at position {first} ({labels.flat[first]!r}; "
+            f"{missing.size} missing in all): {missing_advice}"
+        )
+    values = labels.ravel().tolist()
+    kinds = {
+        str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
+        for v in values
+    }
+    if len(kinds) > 1:
+        shown = list(dict.fromkeys(values))[:6]
+        raise ValueError(
+            f"{subject} strings, bytes or numbers ({shown}), which have no common "
+            f"order (scikit-learn refuses such targets too): {advice}"
+        )
 
 
 def check_booleans_alike(labels, classes, *, name="labels", classes_name="classes"):

@@ -41,7 +41,7 @@ from ._atomic import (
     interrupts_escape_training,
     restored_on_error,
 )
-from ._datasets import check_one_label_kind, shown_names
+from ._datasets import shown_names
 from ._frames import (
     as_frame,
     check_columns,
@@ -53,6 +53,7 @@ from ._frames import (
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
+    check_one_label_kind,
     check_one_ood_label,
     check_ood_look_alikes,
     check_unicode_forms,
