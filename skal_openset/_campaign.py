@@ -46,6 +46,7 @@ from ._learner import ActiveLearner, relabelling_advised
 from ._oracle import labelling_cost, labels_within
 from ._persistence import (
     _DamagedFileError,
+    _EarlyFileError,
     _UnloadableFileError,
     atomic_open,
     load_object,
@@ -884,8 +885,15 @@ def run_interactive(
         try:
             state = load_object(state_path)
         except _DamagedFileError as exc:  # a rerun without it would be refused
+            # Without a digest, it may be intact, of an earlier commit.
+            resume = (
+                "Resume the campaign with the skal_openset that wrote it, or "
+                "start a new one. "
+                if isinstance(exc, _EarlyFileError)
+                else ""
+            )
             raise ValueError(
-                f"{exc.problem} {_how_to_keep_labels(output / 'queries')}"
+                f"{exc.problem} {resume}{_how_to_keep_labels(output / 'queries')}"
             ) from exc
         except _UnloadableFileError as exc:  # intact: it can be resumed elsewhere
             raise ValueError(

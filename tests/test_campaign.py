@@ -5,6 +5,7 @@ import csv
 import errno
 import io
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -2879,6 +2880,28 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
     assert "No complete labels in" in capsys.readouterr().err  # a new campaign
+
+
+class _NoLongerLoads:
+    def __reduce__(self):  # as an object of a class changed since fails
+        return float, ("an old field",)
+
+
+def test_an_early_state_file_that_does_not_load_says_how_to_resume_it(tmp_path, capsys):
+    # Saved without a digest (before 2026-11-30), a state that fails to load
+    # may be intact, of an earlier commit whose classes have changed: a
+    # checkpoint says to resume it with that commit (0940dc21), a campaign
+    # said only how to start again.
+    state_path = _campaign_waiting_for_labels(tmp_path, capsys)
+    state = load_object(state_path)
+    with state_path.open("wb") as f:  # the first 0.1 files: no digest
+        header = {"format": "skal_openset", "version": skal_openset.__version__}
+        pickle.dump(header, f)
+        joblib.dump({**state, "records": [_NoLongerLoads()]}, f)
+    err = _refusal_resuming(tmp_path, capsys)
+    assert "saved by an early development version" in err
+    assert "Resume the campaign with the skal_openset that wrote it" in err
+    assert "queries/round_*.csv into the table's label column" in err
 
 
 def test_a_state_file_that_does_not_load_here_is_kept(tmp_path, capsys, saved_on_cuda):
