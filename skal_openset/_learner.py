@@ -1013,13 +1013,17 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 # Fitted on positions in the order given (as documented
                 # before classes_ was sorted), its outputs would be misread.
                 listed = ordered.tolist()
+                shown = shown_names(listed, "classes")
+                # Classes the message shortens are named, in the code to
+                # paste, by the parameter that holds them.
+                code = listed if shown == str(listed) else "sorted(learner.classes)"
                 raise ValueError(
-                    f"classes={classes.tolist()} are not sorted, and the "
-                    "classifier comes fitted (FrozenEstimator): the learner "
-                    f"keeps classes_ sorted, {listed}, and reads the "
+                    f"classes={shown_names(classes.tolist(), 'classes')} are not "
+                    "sorted, and the classifier comes fitted (FrozenEstimator): "
+                    f"the learner keeps classes_ sorted, {shown}, and reads the "
                     "classifier's outputs as their positions. Pass "
-                    f"classes={listed}, with the classifier fitted on "
-                    f"np.searchsorted({listed}, y)."
+                    f"classes={code}, with the classifier fitted on "
+                    f"np.searchsorted({code}, y)."
                 )
             return ordered
         in_labels = y[y != self.ood_label]

@@ -2765,6 +2765,26 @@ def test_teaching_many_new_labels_names_them_by_y_in_the_code_to_paste():
     assert eval(code, {"learner": learner, "y": new}) == [0, 1, 2, *new.tolist()]
 
 
+def test_many_unsorted_classes_of_a_frozen_classifier_show_the_first_20():
+    # The refusal listed every class three times: 500 made 12 KB.
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.tree import DecisionTreeClassifier
+
+    names = [f"c{i:03d}" for i in range(500)]
+    X, y = np.arange(1000.0).reshape(-1, 1), np.array(names * 2)
+    frozen = FrozenEstimator(DecisionTreeClassifier().fit(X, np.arange(1000) % 500))
+    learner = ActiveLearner(frozen, classes=names[::-1], ood_label="-")
+    with pytest.raises(ValueError) as error:
+        learner.fit(X, y)
+    message = str(error.value)
+    assert re.match(r"classes=\['c499', 'c498', .*\] \(500 classes\) are not", message)
+    # The code to paste names the classes by the parameter that holds them.
+    code = "sorted(learner.classes)"
+    assert f"Pass classes={code}, with the classifier fitted on " in message
+    assert f"np.searchsorted({code}, y)." in message
+    assert len(message) < 1000
+
+
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
 def test_other_errors_of_many_classes_show_the_first_and_count_them():
     # The same lists of every class in the errors the first fix left.
