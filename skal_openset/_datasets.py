@@ -1295,7 +1295,7 @@ def _block_table(body, n_columns, kept):
     return np.array([[row[c] for c in kept] for row in body], dtype=str)
 
 
-def _read_csv_table(path, label_column, ignore_columns=()):
+def _read_csv_table(path, label_column, ignore_columns):
     """Features, stripped label strings, each row's line of a CSV table, its
     ignored columns (name: strings; two of one name are named with their
     column number, ``key (column 1)``) and the length of its longest value
