@@ -808,10 +808,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if unknown:
             n_rows = int(np.sum(~np.isin(y, self.classes_)))
             neither = (
-                f"y holds labels {unknown[:5]} in {n_rows} rows that are neither "
-                f"known classes {shown_names(self.classes_.tolist(), 'classes')} "
-                "nor ood_label="
-                f"{self.ood_label_!r}"
+                f"y holds labels {shown_names(unknown, 'labels')} in {n_rows} rows "
+                "that are neither known classes "
+                f"{shown_names(self.classes_.tolist(), 'classes')} nor "
+                f"ood_label={self.ood_label_!r}"
             )
             check_unicode_forms(unknown, self.classes_.tolist(), neither)
             raise ValueError(

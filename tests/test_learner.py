@@ -2765,6 +2765,18 @@ def test_teaching_many_new_labels_names_them_by_y_in_the_code_to_paste():
     assert eval(code, {"learner": learner, "y": new}) == [0, 1, 2, *new.tolist()]
 
 
+def test_score_counts_the_unknown_labels_it_shows():
+    # It showed the first 5 of 30 unknown labels with no sign of the others,
+    # as if those 5 were the labels of the 30 rows.
+    X, y = np.arange(60.0).reshape(-1, 1), np.arange(60) % 3
+    learner = ActiveLearner(LogisticRegression()).fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match=r"^y holds labels \[10, 11, .*, 29, \.\.\.\] \(30 labels\) in 30 rows",
+    ):
+        learner.score(X[:30], np.arange(30) + 10)
+
+
 def test_many_unsorted_classes_of_a_frozen_classifier_show_the_first_20():
     # The refusal listed every class three times: 500 made 12 KB.
     from sklearn.frozen import FrozenEstimator
