@@ -1376,8 +1376,8 @@ def _read_csv_table(path, label_column, ignore_columns):
     ragged = [lines[i] for i in ragged]
     if ragged:
         raise ValueError(
-            f"{path}: line(s) {ragged[:5]} do not have {len(header)} values "
-            "like the header."
+            f"{path}: line(s) {shown_names(ragged, 'lines')} do not have "
+            f"{len(header)} values like the header."
         )
     if not body:
         raise ValueError(f"{path} has a header but no data rows.")

@@ -2442,6 +2442,16 @@ def test_a_csv_table_read_in_blocks_is_the_table_read_whole(tmp_path, monkeypatc
     assert blocks[1][2] == len("a long note,\nover two lines")
 
 
+def test_many_short_rows_are_counted(tmp_path):
+    # The first 5 were named, with no sign of the others.
+    path = tmp_path / "t.csv"
+    path.write_text("x,label\n" + "1\n" * 30)
+    with pytest.raises(
+        ValueError, match=r"line\(s\) \[2, 3, .*, 21, \.\.\.\] \(30 lines\) do not"
+    ):
+        load_csv_table(path)
+
+
 @pytest.mark.parametrize(
     "last, match",
     [
