@@ -13,6 +13,7 @@ from ._atomic import (
     interrupts_escape_training,
     restored_on_error,
 )
+from ._datasets import shown_names
 from ._frames import check_columns
 from ._labels import (
     check_booleans_alike,
@@ -238,8 +239,9 @@ def _check_class_kind(labels, trained, ood_label):
     others = [v for v in dict.fromkeys(labels.tolist()) if value_kind(v) != kind]
     if others:
         raise ValueError(
-            f"Labels {others[:5]} are not {kind}, as the classes the learner "
-            f"has trained on ({np.unique(classes).tolist()[:5]}) are, nor "
+            f"Labels {shown_names(others, 'labels')} are not {kind}, as the "
+            "classes the learner has trained on "
+            f"({shown_names(np.unique(classes).tolist(), 'classes')}) are, nor "
             f"ood_label={ood_label!r}; modAL would train on them as classes "
             f"of their own: give the classes as {kind}, and label OOD rows "
             f"{ood_label!r}."

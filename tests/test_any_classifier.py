@@ -3210,6 +3210,18 @@ def test_teach_open_set_refuses_an_ood_label_of_several_values(ood_label):
     assert not hasattr(learner, "ood_label") and not learner.taught
 
 
+def test_teach_open_set_counts_the_labels_of_another_kind_it_shows():
+    # It showed the first 5 labels and classes with no sign of the others.
+    X, y, _, strategy, learner = _modal_like_on_in_rows()
+    labels = np.array([-1, *(f"c{i}" for i in range(29))], dtype=object)
+    with pytest.raises(
+        ValueError,
+        match=r"^Labels \['c0', 'c1', .*, 'c19', \.\.\.\] \(29 labels\) are not "
+        r"numbers, as the classes the learner has trained on \(\[3, 5, 7, 9\]\) are",
+    ):
+        teach_open_set(learner, X[80:110], labels)
+
+
 def test_teach_open_set_refuses_only_new_for_modal():
     # Its rows stayed out of X_training, its OOD rows went into X_ood_: the
     # strategies saw a labelled set of the first IN rows and every OOD row.
