@@ -884,6 +884,19 @@ def test_load_csv_table_refuses_integers_that_floats_would_round(tmp_path):
     assert load_csv_table(path)[1].tolist() == [2.0**53, 0.5]
 
 
+def test_the_labels_floats_would_round_are_named_by_their_first_lines(tmp_path):
+    # Of several such labels, and several floats, the message names the
+    # earliest in the file, not the first in text order.
+    path = tmp_path / "t.csv"
+    path.write_text(f"x0,label\n0,{2**53 + 5}\n1,{2**53 + 3}\n2,2.5\n3,0.5\n")
+    message = (
+        rf"line 2: the label '{2**53 + 5}' is an integer beyond 2\*\*53, and "
+        r"the label '2.5' \(line 4\) makes the labels floats"
+    )
+    with pytest.raises(ValueError, match=message):
+        load_csv_table(path)
+
+
 def test_load_csv_table_refuses_integer_labels_mixed_with_others(tmp_path):
     # One "NA" or "07" among the months 1..12 made every label a string, and
     # their positions in text order ('1', '10', '11', '12', '2', ...) the
