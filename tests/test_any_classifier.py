@@ -2121,6 +2121,16 @@ def test_labels_beyond_2_53_stay_two_classes(given):
     assert split.in_classes.tolist() == [2**53, 2**53 + 1]
 
 
+def test_a_list_of_integers_and_floats_is_objects_only_where_floats_would_round():
+    # Integers that float64 holds exactly stay the floats NumPy reads (the
+    # classes scikit-learn gives); only one beyond 2**53 keeps the list as
+    # it was given.
+    labels = label_array([1, 2, 0.5])
+    assert labels.dtype == np.float64 and labels.tolist() == [1.0, 2.0, 0.5]
+    labels = label_array([2**53 + 1, 0.5])
+    assert labels.dtype == object and labels.tolist() == [2**53 + 1, 0.5]
+
+
 def test_missing_nullable_integer_labels_stay_nan_as_they_were():
     # Kept exact as objects, missing nullable Int64 labels became pandas.NA,
     # not the NaN column_or_1d made them: score raised "boolean value of NA
