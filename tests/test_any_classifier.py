@@ -1095,6 +1095,9 @@ def test_an_ood_label_the_labels_write_in_another_unicode_form_is_refused():
     y[np.flatnonzero(y == decomposed)[0]] = composed
     with pytest.warns(UserWarning, match="differ from ood_label=.* or Unicode form"):
         OpenSetOracle(y, ood_label=composed)
+    # and so are they beside an ood_label typed with the accent apart
+    with pytest.warns(UserWarning, match="differ from ood_label=.* or Unicode form"):
+        OpenSetOracle(y, ood_label=decomposed)
 
 
 def test_bytes_labels_need_a_bytes_ood_label():
