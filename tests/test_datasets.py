@@ -953,6 +953,17 @@ def test_load_csv_table_names_missing_value_labels(tmp_path, marker):
         load_table(path)
 
 
+def test_a_label_with_a_character_unicode_does_not_name_is_a_class_of_its_own(
+    tmp_path,
+):
+    # A tab, which has no Unicode name (a control character), shows as a
+    # space: only format characters and variation selectors are invisible.
+    path = tmp_path / "t.csv"
+    path.write_text("x0,label\n0,ab\n1,a\tb\n2,ab\n", encoding="utf-8")
+    _, y, classes = load_csv_table(path, return_classes=True)
+    assert y.tolist() == [1, 0, 1] and classes.tolist() == ["a\tb", "ab"]
+
+
 def test_load_csv_table_reads_labels_in_nfc_as_the_campaign_does(tmp_path):
     # A "café" saved by macOS (NFD: its "e" and accent apart) beside one typed
     # elsewhere made two classes that print alike.
