@@ -2047,6 +2047,10 @@ def test_load_csv_table_refuses_a_nul_character(tmp_path, monkeypatch, python_3_
     path.write_bytes("x,label\n1,cat\n".encode("utf-16-le"))
     with pytest.raises(ValueError, match="line 1 holds a NUL .*UTF-16"):
         load_csv_table(path)
+    # in the header, read before the rows
+    path.write_bytes(b"x\x00,label\n1,cat\n2,dog\n")
+    with pytest.raises(ValueError, match=r"t.csv, line 1 holds a NUL character"):
+        load_csv_table(path)
 
 
 def test_load_csv_table_accepts_utf8_bom(tmp_path):
