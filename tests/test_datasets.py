@@ -2480,6 +2480,20 @@ def test_many_short_rows_are_counted(tmp_path):
         load_csv_table(path)
 
 
+def test_labels_read_in_blocks_are_as_wide_as_the_widest_value_of_any_block(
+    tmp_path, monkeypatch
+):
+    # As wide as read whole (a campaign's fingerprint hashes their dtype),
+    # where the widest value is in a block before the last.
+    monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 4)  # 2 rows a block
+    path = tmp_path / "t.csv"
+    path.write_text("x,label\n0.000000000001,a\n" + "1,b\n" * 5)
+    assert _datasets._read_table_in_blocks(path, "label", ()) is not None
+    labels = _datasets._read_csv_table(path, "label")[1]
+    _read_whole(monkeypatch)
+    assert labels.dtype == _datasets._read_csv_table(path, "label")[1].dtype == "<U14"
+
+
 @pytest.mark.parametrize(
     "last, match",
     [
