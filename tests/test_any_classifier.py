@@ -2069,11 +2069,11 @@ def _id_parity(frame):
 
 
 def _fit_on_ids(ids):
-    """A learner fitted on a frame of int64 `ids` beside a float column,
+    """A learner fitted on a frame of integer `ids` beside a float column,
     checked to keep every id as it is (rows labelled by the ids' parity)."""
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame({"id": ids, "x": np.zeros(40)})
-    y = np.where(np.arange(40) < 36, ids % 2, -1)
+    y = np.where(np.arange(40) < 36, (ids % 2).astype(np.int64), -1)
     estimator = make_pipeline(FunctionTransformer(_id_parity), LogisticRegression())
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "rows share their features" warning
@@ -2095,6 +2095,11 @@ def test_integers_beyond_float64_precision_keep_their_values():
     # Given as floats, int64's largest is 2**63, which int64 wraps.
     with pytest.raises(ValueError, match=r"Floats are exact for integers up to"):
         learner.predict(X.to_numpy(dtype=float))
+
+
+def test_unsigned_integers_beyond_float64_precision_keep_their_values():
+    # uint64 ids as int64 ones: 2**63 + 1 and 2**63 would be one float64.
+    _fit_on_ids(np.uint64(2**63) + np.arange(40, dtype=np.uint64))
 
 
 def test_negative_integers_beyond_float64_precision_keep_their_values():
