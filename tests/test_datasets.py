@@ -802,6 +802,18 @@ def test_load_csv_table_shows_a_wide_header_shortened(
     assert len(str(error.value)) < 1000
 
 
+@pytest.mark.parametrize(
+    "n_columns, shown", [(20, "'x18', 'label']. "), (21, "'x19', ...] (21 columns). ")]
+)
+def test_a_header_is_shortened_only_beyond_20_names(tmp_path, n_columns, shown):
+    names = [*(f"x{c}" for c in range(n_columns - 1)), "label"]
+    path = tmp_path / "t.csv"
+    path.write_text(",".join(names) + "\n" + "1," * (n_columns - 1) + "a\n")
+    with pytest.raises(ValueError, match="no column 'Label'") as error:
+        load_csv_table(path, "Label")
+    assert shown in str(error.value)
+
+
 def test_load_csv_table_ragged_error_counts_blank_lines(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("x0,label\n\n1,a\n\n2\n")
