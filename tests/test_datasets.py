@@ -800,6 +800,7 @@ def test_load_csv_table_shows_a_wide_header_shortened(
         load_csv_table(path, label_column, ignore_columns=ignore_columns)
     assert "'x18', ...] (3002 columns)" in str(error.value)
     assert len(str(error.value)) < 1000
+    assert f"'{'a' * 27}...{'a' * 28}'" in str(error.value)  # 60 characters
 
 
 @pytest.mark.parametrize(
