@@ -1770,6 +1770,21 @@ def test_a_dataframe_of_sparse_columns_is_refused_with_its_own_remedy(
     assert "toarray" not in message
 
 
+def test_a_dataframe_of_sparse_columns_is_sized_by_its_widest_dtype():
+    # float64 beside float32: 8 bytes a value dense, as to_dense makes it.
+    pd = pytest.importorskip("pandas")
+    n = 2**17
+    frame = pd.DataFrame(
+        {
+            "a": pd.arrays.SparseArray(np.zeros(n)),
+            "b": pd.arrays.SparseArray(np.zeros(n, dtype=np.float32)),
+        }
+    )
+    message = f"shape {n} x 2, which would take 2.00 MiB dense"
+    with pytest.raises(TypeError, match=message):
+        make_open_set_split(frame, np.arange(n) % 3)
+
+
 def test_a_one_dimensional_sparse_array_is_refused_as_sparse():
     # It was given the 1-D advice, np.reshape, which fails on a sparse array.
     pytest.importorskip("scipy", minversion="1.13")  # 1-D sparse arrays
