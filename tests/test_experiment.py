@@ -2215,6 +2215,25 @@ def test_fingerprint_parts_leave_out_fit_times_as_the_whole_does():
     assert all(other[name] != first.parts(names)[name] for name in names)
 
 
+def test_a_fingerprint_leaves_out_the_scikit_learn_version_its_estimators_pickle_with(
+    monkeypatch,
+):
+    # Another Python's scikit-learn runs the same experiment: the version
+    # is recorded apart, and matches tells a checkpoint hashed with it.
+    # (A fitted object with a timing beside it: hashed with its timing, the
+    # value matches no checkpoint.)
+    value = [PCA(1).fit(np.arange(12.0).reshape(6, 2)), _Timed([1.0], 3.5)]
+    names = ["encoder", "strategy"]
+    here = Fingerprint(value)
+    monkeypatch.setattr(sklearn.base, "__version__", "1.7.2")  # what pickles
+    there = Fingerprint(value)
+    assert there.saved == here.saved and there.parts(names) == here.parts(names)
+    with_version = _ContentHasher(_is_timing).hash(value)
+    monkeypatch.undo()
+    assert here.matches(with_version, "1.7.2")
+    assert not here.matches(with_version)
+
+
 class _Slotted:
     __slots__ = ("weights_",)
 
