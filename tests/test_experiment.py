@@ -2225,13 +2225,17 @@ def test_a_fingerprint_leaves_out_the_scikit_learn_version_its_estimators_pickle
     value = [PCA(1).fit(np.arange(12.0).reshape(6, 2)), _Timed([1.0], 3.5)]
     names = ["encoder", "strategy"]
     here = Fingerprint(value)
+    here_parts = here.parts(names)
     monkeypatch.setattr(sklearn.base, "__version__", "1.7.2")  # what pickles
     there = Fingerprint(value)
-    assert there.saved == here.saved and there.parts(names) == here.parts(names)
+    assert there.saved == here.saved and there.parts(names) == here_parts
     with_version = _ContentHasher(_is_timing).hash(value)
+    parts = {name: _ContentHasher(_is_timing).hash(v) for name, v in zip(names, value)}
     monkeypatch.undo()
     assert here.matches(with_version, "1.7.2")
     assert not here.matches(with_version)
+    assert here.parts_that_differ(names, parts, "1.7.2") == []
+    assert here.parts_that_differ(names, parts) == ["encoder"]
 
 
 class _Slotted:
