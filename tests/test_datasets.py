@@ -647,6 +647,15 @@ def test_load_csv_table_reads_features_in_plain_notation(tmp_path):
     assert X.ravel().tolist() == [1e5, -2, 0.5, 5, np.float32(1.5e-3), 3, 7]
 
 
+def test_only_a_header_of_one_column_is_said_to_be_separated_otherwise(tmp_path):
+    # "a;b" is a name of its own among the commas of a header.
+    path = tmp_path / "t.csv"
+    path.write_text("a;b,x,y\n1,2,3\n")
+    with pytest.raises(ValueError, match="no column 'label'") as error:
+        load_csv_table(path)
+    assert "looks separated" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     "text, match",
     [
@@ -2491,6 +2500,16 @@ def test_many_short_rows_are_counted(tmp_path):
         ValueError, match=r"line\(s\) \[2, 3, .*, 21, \.\.\.\] \(30 lines\) do not"
     ):
         load_csv_table(path)
+
+
+def test_ignored_values_read_in_blocks_keep_their_spaces(tmp_path, monkeypatch):
+    # as read whole: the csv module strips the spaces before a value alone
+    monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 3)  # one row a block
+    path = tmp_path / "t.csv"
+    path.write_text("x,label,note\n1,a, n \n2,b,m  \n")
+    assert _datasets._read_table_in_blocks(path, "label", ["note"]) is not None
+    ignored = _datasets._read_csv_table(path, "label", ["note"])[3]
+    assert ignored["note"].tolist() == ["n ", "m  "]
 
 
 def test_labels_read_in_blocks_are_as_wide_as_the_widest_value_of_any_block(
