@@ -2521,9 +2521,11 @@ def test_labels_read_in_blocks_are_as_wide_as_the_widest_value_of_any_block(
     path = tmp_path / "t.csv"
     path.write_text("x,label\n0.000000000001,a\n" + "1,b\n" * 5)
     assert _datasets._read_table_in_blocks(path, "label", ()) is not None
-    labels = _datasets._read_csv_table(path, "label")[1]
+    labels = _datasets._read_csv_table(path, "label", ())[1]
     _read_whole(monkeypatch)
-    assert labels.dtype == _datasets._read_csv_table(path, "label")[1].dtype == "<U14"
+    assert (
+        labels.dtype == _datasets._read_csv_table(path, "label", ())[1].dtype == "<U14"
+    )
 
 
 @pytest.mark.parametrize(
