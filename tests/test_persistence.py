@@ -143,6 +143,18 @@ def test_a_write_names_what_a_killed_write_of_a_long_name_left(tmp_path):
     )
 
 
+def test_a_folder_or_link_named_as_a_leftover_is_not_named(tmp_path):
+    # Only a file is a killed write's leftover: a folder or link of such a
+    # name is another program's.
+    path = tmp_path / "learner.joblib"
+    (tmp_path / ".learner.joblib.abcd_123.tmp").mkdir()
+    (tmp_path / ".learner.joblib.0123abcd.old").symlink_to(tmp_path / "elsewhere")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_object([1], path)
+    assert load_object(path) == [1]
+
+
 KILLED_GROUP = """
 import os, sys, time
 from skal_openset._atomic import atomic_paths
