@@ -1137,6 +1137,16 @@ def test_an_error_of_another_file_in_the_block_is_left_as_it_is(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_oserror_of_no_system_call_in_the_block_is_left_as_it_is(tmp_path):
+    # io.UnsupportedOperation names no file and no errno: a writer's own
+    # error, not a full disk, so not "Could not write ... it is as it was".
+    with pytest.raises(io.UnsupportedOperation) as failed:
+        with atomic_open(tmp_path / "out.csv", "w") as f:
+            f.read()
+    assert failed.value.errno is None and "Could not write" not in str(failed.value)
+    assert os.listdir(tmp_path) == []
+
+
 def test_atomic_open_refuses_a_mode_that_would_not_write_the_file(tmp_path):
     # Read ("r") or appended to ("a"), the empty temporary file would still
     # replace the file: it would be emptied.
