@@ -1632,6 +1632,36 @@ def test_an_output_lock_refuses_a_second_holder_and_leaves_no_trace(
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="fcntl's locks are POSIX's")
+def test_an_output_lock_released_leaves_the_lock_a_next_run_took_meanwhile(
+    tmp_path, monkeypatch
+):
+    # The lock file is removed while still locked, then closed: a run that
+    # took the folder between the two holds a lock file of its own, which a
+    # second removal after the close would take from it, letting a third in.
+    out = tmp_path / "out"
+    path = out / _atomic.LOCK_FILE
+    close, released, next_run = os.close, [False], []
+
+    def next_run_takes_it(fd):
+        if released[0]:  # the lock's descriptor, closed as it is released
+            released[0] = False
+            next_run.append(_atomic._take_lock(path))
+        close(fd)
+
+    with _atomic.folder_lock(out):
+        monkeypatch.setattr(os, "close", next_run_takes_it)
+        released[0] = True
+    monkeypatch.undo()
+    (fd,) = next_run
+    assert path.read_text() == f"{os.getpid()}\n"  # the next run's, still there
+    with pytest.raises(ValueError, match="is in use by another run"):
+        with _atomic.folder_lock(out):
+            pass
+    _atomic._release_lock(path, fd)
+    assert list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize("posix", [True, False])
 def test_an_output_lock_on_a_full_disk_is_named_and_leaves_no_trace(
     tmp_path, monkeypatch, posix
