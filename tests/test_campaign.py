@@ -4141,6 +4141,42 @@ def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(
         _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
 
 
+def test_a_taught_file_judged_unchanged_is_read_again_only_once_it_changes(
+    tmp_path, monkeypatch
+):
+    # Each poll parsed every taught file again, a share of a core that grew
+    # with a long campaign's rounds; one skipped for good once judged would
+    # let a later edit of its labels pass.
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    path = queries / "round_2.csv"
+    path.write_text("id,label\n9,12\n")
+    taught = {2: (np.array([9]), np.array(["12"]))}
+    seen, judged, clock = {}, {}, [0.0]
+    monkeypatch.setattr("skal_openset._campaign.time.monotonic", lambda: clock[0])
+    parsed = []
+    read_answers = _campaign._read_answers
+    monkeypatch.setattr(
+        _campaign,
+        "_read_answers",
+        lambda *args, **kwargs: parsed.append(1) or read_answers(*args, **kwargs),
+    )
+
+    def poll(at):
+        clock[0] = at
+        _campaign._check_taught_labels(
+            taught, tmp_path, {"1", "12"}, seen=seen, judged=judged
+        )
+
+    for at in (0.0, 10.0, 20.0, 30.0):
+        poll(at)
+    assert len(parsed) == 1
+    path.write_text("id,label\n9,1\n")
+    poll(40.0)
+    with pytest.raises(ValueError, match=r"id 9: '12' -> '1'"):
+        poll(50.0)
+
+
 def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path):
     # Labels became exactly as wide as the longest one (<U3 here) when they
     # were normalised, not as wide as the CSV table's widest cell (<U9), as
