@@ -5,6 +5,7 @@ import copy
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -357,6 +358,47 @@ def test_a_rerun_reads_each_finished_cell_once(tmp_path, monkeypatch):
     )
     assert todo == [3]
     assert [reads[path] for path in paths.values()] == [1, 1, 1]
+
+
+def test_a_report_of_cells_of_two_recorded_versions_names_only_what_differs(
+    tmp_path,
+):
+    # Beside the versions that differ, those alike (torch, numpy) only hid
+    # the difference in a message naming every version of each cell.
+    now = versions()
+    then = {**now, "scikit-learn": "1.0.0"}
+    contents = {tmp_path / "a.json": {"versions": then}}
+    contents[tmp_path / "b.json"] = {"versions": now}
+    with pytest.warns(UserWarning) as caught:
+        _cells.warn_of_mixed_versions(tmp_path, contents)
+    (message,) = [str(w.message) for w in caught]
+    assert (
+        f"1 with scikit-learn 1.0.0, e.g. {tmp_path / 'a.json'}; 1 with "
+        f"scikit-learn {now['scikit-learn']}, e.g. {tmp_path / 'b.json'}. "
+    ) in message
+    # The same versions recorded in another order are one version.
+    contents[tmp_path / "a.json"] = {"versions": dict(reversed(now.items()))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _cells.warn_of_mixed_versions(tmp_path, contents)
+
+
+def test_the_finished_cells_of_other_versions_are_named_by_their_first_file(
+    tmp_path,
+):
+    # The cells come in the grid's order: the file a warning names as an
+    # example is the first of its folder, wherever its cell is in the grid.
+    old = {**content(), "versions": {**versions(), "scikit-learn": "1.0.0"}}
+    for i in range(3):
+        write_cell(tmp_path / f"{i}.json", old)
+    first = re.escape(f"e.g. {tmp_path / '0.json'}. ")
+    with pytest.warns(UserWarning, match=f"3 by .*, {first}"):
+        _cells.cells_to_run(
+            [2, 1, 0],
+            lambda i: tmp_path / f"{i}.json",
+            lambda i: finished_content(tmp_path / f"{i}.json", content()["cell"]),
+            False,
+        )
 
 
 def run_args(
