@@ -597,6 +597,16 @@ def test_learning_curves_name_the_lines_of_the_same_runs(where, two_trials):
     matplotlib.pyplot.close(fig)
 
 
+def test_learning_curves_of_the_same_accuracies_at_other_x_are_not_the_same_runs():
+    # Runs that bought the same labels at other costs draw other lines
+    # against the budget spent: only lines one over the other are named.
+    runs = _fake_records()
+    dearer = [dict(r, budget_spent=2 * r["budget_spent"]) for r in runs]
+    fig = plot_learning_curves({"A": runs, "B": dearer}, x="budget")
+    assert "the same runs" not in fig.legends[0].get_title().get_text()
+    matplotlib.pyplot.close(fig)
+
+
 @pytest.mark.parametrize("n_groups", [6, 17, 40])
 @pytest.mark.parametrize("ordered", [False, True])
 def test_learning_curves_are_told_apart_without_their_colours(n_groups, ordered):
