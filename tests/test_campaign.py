@@ -3784,6 +3784,9 @@ def test_a_campaign_of_earlier_code_resumes_with_its_in_classes_in_either_order(
     assert "Resuming from" in capsys.readouterr().out
     _wait_briefly(tmp_path, "--in-classes", "cat,cow")
     assert "Resuming from" in capsys.readouterr().out
+    # Saved again with the classes sorted: a refusal names only what changed.
+    refusal = _refusal(tmp_path, capsys, "--in-classes", "cow,cat", "--seed", "7")
+    assert "--seed was 0, now 7" in refusal and "--in-classes" not in refusal
 
 
 def test_a_blank_query_with_its_label_column_renamed_is_kept_without_the_state(
