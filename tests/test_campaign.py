@@ -4198,6 +4198,27 @@ def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path
     assert ignored["note"].tolist() == ["long note", "ok"]
 
 
+def test_a_state_of_the_first_code_matches_with_its_in_classes_in_either_order(
+    tmp_path,
+):
+    # The first states hashed the labels as wide as the table's widest cell
+    # and the IN classes in the order given: both at once are matched too.
+    from skal_openset._hashing import Fingerprint
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,label\n1.25,cow\n40000.125,cat\n0.5,\n")
+    X, labels = _campaign.load_table(path, in_classes=["cow", "cat"])
+    assert labels.dtype == np.dtype("<U9")  # not <U3: first code hashed them so
+    given, options = ["cow", "cat"], ["cat", "cow"]
+    saved = Fingerprint([X, labels, given, "CONF"]).saved
+    fingerprint = _campaign.table_fingerprint(X, labels, options, "CONF")
+    assert not fingerprint.matches(saved)
+    earlier = _campaign.table_fingerprint(
+        X, labels, options, "CONF", earlier=[[given, "CONF"]]
+    )
+    assert earlier.matches(saved)
+
+
 def test_csv_tables_keep_the_fingerprint_campaigns_were_started_with(tmp_path):
     # Campaigns' states hold this hash (table_fingerprint of the features
     # and labels that load_table gave at a433f5b6, whose X was in Fortran
