@@ -3253,6 +3253,15 @@ def test_labels_apart_by_a_variation_selector_are_refused_and_one_typed_so_taken
     labels = np.array([emoji, "sky", "other"] * 3)
     with pytest.raises(ValueError, match=rf"'{emoji}' \(3 row\(s\), with U\+FE0F"):
         check_in_classes([heart, "sky"], labels, "x")
+    # Typed with it, the file's bare hearts beside would count as OOD.
+    labels = np.array([emoji, heart, "sky", "other"] * 3)
+    match = (
+        rf"'{heart}' \(3 row\(s\), without U\+FE0F VARIATION SELECTOR-16\) look "
+        rf"like the IN class '{emoji}' but for invisible characters"
+    )
+    with pytest.raises(ValueError, match=match):
+        check_in_classes([emoji, "sky"], labels, "x")
+    labels = np.array([emoji, "sky", "other"] * 3)
     # Typed as the file writes it, the class is taken, and so is a Persian
     # word with its zero-width non-joiner, which was refused as typed.
     assert check_in_classes([emoji, "sky"], labels, "x") == [emoji, "sky"]
