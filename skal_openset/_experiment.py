@@ -255,11 +255,12 @@ def _resume(checkpoint, fingerprint, n_rounds):
             fingerprint, state.get("fingerprint_parts"), sklearn_version
         )
         # Other code (an upgrade of this package or of scikit-learn) may hash
-        # the same experiment otherwise: the user changed nothing. Not its
-        # numbers: those differ as the user gave them.
+        # the same experiment otherwise: the user changed nothing. Not where
+        # a number differs: as the user gave it, which those versions refuse
+        # too.
         other_code = (
             None
-            if differ is not None and set(differ) <= set(_NUMBER_PARTS)
+            if differ is not None and not set(differ).isdisjoint(_NUMBER_PARTS)
             else other_versions(state.get("versions"))
         )
         named = f"checkpoint={str(checkpoint)!r}"

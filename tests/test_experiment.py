@@ -2534,6 +2534,15 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     save_object(state, path)
     with pytest.raises(ValueError, match=r"experiment \(the budget differs\); del"):
         run_active_learning(split, estimator, RandomQuery(), **kwargs | {"budget": 12})
+    # So beside a part other versions may hash otherwise: those versions
+    # would refuse it too, and were named as the way to resume it.
+    state["fingerprint_parts"]["the estimator"] = "0" * 32
+    save_object(state, path)
+    with pytest.raises(ValueError) as info:
+        run_active_learning(split, estimator, RandomQuery(), **kwargs | {"budget": 12})
+    assert "experiment (the estimator and the budget differ); delete" in str(info.value)
+    assert info.value.other_code is None
+    state["fingerprint_parts"]["the estimator"] = estimator_part
     # One that recorded no versions says so in a sentence, not in two
     # parentheses in a row.
     del state["versions"]
