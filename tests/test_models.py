@@ -1309,6 +1309,19 @@ def test_a_resnet18_saved_before_its_rates_were_noted_runs_the_whole_schedule(lr
     assert net.history[-4:, "event_lr"] == pytest.approx(expected)
 
 
+def test_a_rate_set_on_a_resnet18_then_saved_before_rates_were_noted_is_kept():
+    # Saved after its rate was set, by code that noted no rates: the rate,
+    # the net's lr, is the one set, and the next call starts from it, not
+    # from the rate the schedule started the last call at.
+    net, X, y = _tiny_resnet18(max_epochs=4)
+    net.fit(X, y)
+    schedule = net.history[:, "event_lr"]
+    net.set_params(lr=0.05)
+    net = _saved_before_its_rates_were_noted(net)
+    net.partial_fit(X, y)
+    assert net.history[-4:, "event_lr"] == pytest.approx(np.multiply(schedule, 0.5))
+
+
 def test_an_optimizer_rate_set_on_a_resnet18_saved_before_its_rates_were_noted():
     # Told from the net's lr, which optimizer__lr leaves: the rate set was
     # taken as one the schedule left, and the next call started from 0.1.
