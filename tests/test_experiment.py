@@ -630,6 +630,19 @@ def test_learning_curves_are_told_apart_without_their_colours(n_groups, ordered)
     matplotlib.pyplot.close(fig)
 
 
+def test_ten_learning_curves_take_the_colours_of_the_axes_cycle():
+    # Up to 10 lines take the axes' cycle's colours, a style's included;
+    # only more take tab20's.
+    colours = [f"#{i}{i}0000" for i in range(10)]
+    curves = {f"strategy {i}": _fake_records()[:2] for i in range(10)}
+    cycle = matplotlib.cycler(color=colours)
+    with matplotlib.rc_context({"axes.prop_cycle": cycle}):
+        fig = plot_learning_curves(curves, band=False)
+    drawn = [matplotlib.colors.to_hex(line.get_color()) for line in fig.axes[0].lines]
+    assert drawn == colours
+    matplotlib.pyplot.close(fig)
+
+
 def test_learning_curves_keep_the_markers_of_the_axes_cycle():
     fig, ax = matplotlib.pyplot.subplots()
     ax.set_prop_cycle(color=["black", "red"], marker=["x", "+"])
@@ -726,6 +739,30 @@ def test_a_label_that_fits_the_figure_is_not_broken(label, width):
     from skal_openset._plots import legend_layout
 
     assert legend_layout([label], width)[0] == [label]
+
+
+@pytest.mark.parametrize("title", [None, "one line", "two\nlines"])
+def test_the_room_left_for_a_legend_holds_its_title_lines(title):
+    # The room a legend below the panels is given, as matplotlib draws it
+    # (with its pads at the figure's edge), a title's lines included.
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+
+    from skal_openset._plots import legend_layout
+
+    labels, ncol, inches = legend_layout(["a", "b"], 6.0, title, fontsize="medium")
+    fig = matplotlib.pyplot.figure(figsize=(6.0, 4.0))
+    handles = [Line2D([], []) for _ in labels]
+    legend = fig.legend(
+        handles, labels, ncol=ncol, title=title, fontsize="medium",
+        title_fontsize="medium",
+    )  # fmt: skip
+    fig.canvas.draw()
+    em = FontProperties(size="medium").get_size_in_points()
+    pads = 2 * matplotlib.rcParams["legend.borderaxespad"] * em / 72
+    drawn = legend.get_window_extent().height / fig.dpi + pads
+    assert 0.8 * drawn < inches < 1.2 * drawn
+    matplotlib.pyplot.close(fig)
 
 
 def test_a_long_name_with_spaces_is_wrapped_at_them_in_lines_of_40_characters():
