@@ -4601,6 +4601,56 @@ def test_the_error_naming_a_class_position_keeps_the_notes_of_the_original():
     assert info.value.__notes__ is not info.value.__cause__.__notes__
 
 
+class _FoldError(ValueError):
+    """A classifier's own error type, built from more than a message."""
+
+    def __init__(self, fold, message):
+        super().__init__(message)
+        self.fold = fold
+
+
+class _FoldedQDA(_NotedQDA):
+    """Fails with an error of its own type that names a class position."""
+
+    def fit(self, X, y):
+        raise _FoldError(3, "class 0 has too few samples in fold 3")
+
+
+class _PastQDA(_NotedQDA):
+    """Fails naming a class position past the classes it was given."""
+
+    def fit(self, X, y):
+        raise ValueError("class 2 has no samples")
+
+
+class _UnsplitForest(_NotedQDA):
+    """Fails as a stratified split of too few folds does, no class alone."""
+
+    def fit(self, X, y):
+        raise ValueError(
+            "n_splits=5 cannot be greater than the number of members in each "
+            "class: the least populated class in y has only 3 members."
+        )
+
+
+def test_an_error_of_another_type_or_of_no_class_alone_goes_on_unchanged():
+    # Only a ValueError or LinAlgError naming a class position there is is
+    # rebuilt (another type may take other arguments than a message), and
+    # the remedy of a class of one example is for such a class only, not
+    # "one example of []".
+    X = np.random.RandomState(0).rand(30, 5)
+    y = np.array(["cat"] * 3 + ["dog"] * 20 + ["unknown"] * 7)
+    learner = ActiveLearner(_FoldedQDA(), ood_label="unknown")
+    with pytest.raises(_FoldError, match="^class 0 has too few samples in fold 3$"):
+        learner.fit(X, y)
+    learner = ActiveLearner(_PastQDA(), ood_label="unknown")
+    with pytest.raises(ValueError, match="^class 2 has no samples$"):
+        learner.fit(X, y)
+    learner = ActiveLearner(_UnsplitForest(), ood_label="unknown")
+    with pytest.raises(ValueError, match="only 3 members.$"):
+        learner.fit(X, y)
+
+
 def test_a_modal_query_that_buys_a_new_class_is_learnt_from():
     # MQ-Net's target encoded the labels against the classifier's classes, so
     # the first example of a class it had not seen stopped the loop for good.
