@@ -70,6 +70,18 @@ def test_a_run_summarises_every_finished_cell(tmp_path):
     assert written == "\n".join(meta_signal.summary(_cells()))
 
 
+def test_a_summary_of_runs_of_two_versions_names_them(tmp_path):
+    # Runs kept from before an upgrade beside the ones rerun since were
+    # summarised together without a word.
+    (tmp_path / "meta_signal").mkdir()
+    for i, cell in enumerate(_cells()):
+        kept = {**versions(), "numpy": "1.0.0"} if i == 0 else versions()
+        cell = {**cell, "versions": kept}
+        (tmp_path / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
+    with pytest.warns(UserWarning, match=r"mixes cells of .*numpy 1\.0\.0, e\.g\."):
+        meta_signal.write_summary(tmp_path)
+
+
 def test_true_purity_reads_the_split_labels():
     from sklearn.datasets import load_digits
 
