@@ -744,6 +744,44 @@ def test_a_file_of_another_version_of_an_installed_library_names_it(
     assert "define that class" not in message
 
 
+@pytest.mark.parametrize("package", ["numpy", "wsgiref"])
+def test_a_library_a_file_needs_is_named_with_its_version_imported_or_not(
+    tmp_path, monkeypatch, package
+):
+    # The version installed is the one to change; a library not imported
+    # before the load (wsgiref) is named as a library too.
+    name = f"{package}._gone"
+    module = types.ModuleType(name)
+    exec("class Thing:\n    pass\n", module.__dict__)
+    module.Thing.__module__ = name
+    monkeypatch.setitem(sys.modules, name, module)
+    path = save_object(module.Thing(), tmp_path / "thing.joblib")
+    monkeypatch.delitem(sys.modules, name)
+    if package == "wsgiref":
+        monkeypatch.delitem(sys.modules, package, raising=False)
+    with pytest.raises(ImportError) as exc:
+        load_object(path)
+    installed = f"numpy {np.__version__}" if package == "numpy" else package
+    assert f"of module {name}, which the installed {installed} lacks" in str(exc.value)
+
+
+def _fail_as_no_system_call():
+    raise OSError("a class's own check, of no file")
+
+
+class _FailsToLoad:
+    def __reduce__(self):
+        return _fail_as_no_system_call, ()
+
+
+def test_an_oserror_of_no_system_call_while_loading_is_no_failed_read(tmp_path):
+    # Only an OSError of the system that names no file is a read that failed
+    # (a failing disk); one an object raises as it is rebuilt is explained.
+    path = save_object(_FailsToLoad(), tmp_path / "thing.joblib")
+    with pytest.raises(Exception, match="is intact .* but cannot be loaded here"):
+        load_object(path)
+
+
 def test_a_file_of_a_module_under_a_script_names_the_class_not_a_library(
     tmp_path, monkeypatch
 ):
