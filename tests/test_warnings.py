@@ -198,6 +198,19 @@ def test_a_fit_warning_inside_a_search_names_the_line_that_called_it(search):
     assert {(w.filename, w.lineno) for w in record} == {(__file__, line)}
 
 
+def test_a_warning_given_once_that_an_ignored_block_swallowed_is_given_later():
+    # Kept as given though the block's filter swallowed it, a strategy's
+    # warning of a slow setting was never seen.
+    owner = type("Owner", (), {})()
+    with ignored(UserWarning):
+        _warn.warn_once(owner, "_warned", "key", "it is slow")
+    with pytest.warns(UserWarning, match="it is slow"):
+        _warn.warn_once(owner, "_warned", "key", "it is slow")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn.warn_once(owner, "_warned", "key", "it is slow")  # given once
+
+
 def test_overlapping_ignored_blocks_in_threads_leave_no_filter_behind():
     # catch_warnings is not thread-safe: MQ-Net's k-means and the selector's
     # cross-validation, queried from two threads at once, left an 'ignore'
