@@ -1277,6 +1277,16 @@ def test_loading_through_a_link_to_nothing_names_the_link(tmp_path):
             load_object(tmp_path / f"{name}.joblib")
 
 
+def test_saving_into_a_folder_that_is_a_link_to_nothing_names_the_link(tmp_path):
+    # mkdir said "File exists", of the file asked for: the folder above it
+    # is a link to a folder moved away.
+    (tmp_path / "results").symlink_to(tmp_path / "moved")
+    match = r"results is a link to .*moved, which is not there, so .*state\.joblib"
+    with pytest.raises(NotADirectoryError, match=match):
+        save_object("new", tmp_path / "results" / "run" / "state.joblib")
+    assert sorted(os.listdir(tmp_path)) == ["results"]
+
+
 def test_saving_through_a_loop_of_links_names_it_and_leaves_no_file(tmp_path):
     # Its mode, read through the link, cannot be: the temporary file made
     # beside it is removed again.
