@@ -1801,10 +1801,10 @@ def test_a_run_removes_the_copies_a_killed_run_left_and_no_other_file(
 def test_an_output_lock_removes_the_copies_of_a_long_name_cut_as_they_cut_it(
     tmp_path,
 ):
-    # A temporary file keeps the first 48 characters of its file's name: a
-    # pattern matched whole against that found the copies of no longer name.
+    # A temporary file keeps the first 48 characters of a longer name and a
+    # hash of it: a pattern matched whole against that found no copy.
     long = "records_of_the_campaign_on_the_zoo_table_with_every_class.csv"
-    left = tmp_path / f".{long[:48]}.abcdefgh.tmp"
+    left = tmp_path / f".{_atomic._kept(long)}.abcdefgh.tmp"
     left.write_text("x")
     with _atomic.folder_lock(tmp_path, [long]):
         pass
