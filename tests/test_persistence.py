@@ -43,6 +43,7 @@ from skal_openset._atomic import InterruptedAfterReplacing, atomic_open, atomic_
 from skal_openset._cli import OUTPUT_FILES
 from skal_openset._oracle import labelling_cost
 from skal_openset._signals import sigterm_as_ctrl_c
+from skal_openset._warn import ignored
 
 
 def _kill_when_it_prints(script, paths, line):
@@ -247,6 +248,22 @@ def test_a_leftover_is_named_once_not_at_every_later_write(split, tmp_path):
     assert sum(str(left) in m for m in messages) == 1
     assert sum(str(backup) in m for m in messages) == 1
     assert left.exists() and backup.exists()  # named, never deleted
+
+
+def test_a_leftover_named_in_an_ignored_block_is_named_at_the_next_write(tmp_path):
+    # Only a warning given notes its leftovers as named: one that an ignored
+    # block swallowed must not keep them from the next write's warning.
+    path = tmp_path / "run.joblib"
+    left = tmp_path / ".run.joblib.abcd_123.tmp"
+    backup = tmp_path / ".run.joblib.0123abcd.old"
+    for file in (left, backup):
+        file.write_text("old")
+    with ignored(UserWarning):
+        _write_group([path])
+    with pytest.warns(UserWarning) as caught:
+        _write_group([path])
+    messages = " ".join(str(w.message) for w in caught)
+    assert str(left) in messages and str(backup) in messages
 
 
 @pytest.fixture(scope="module")
