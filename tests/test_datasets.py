@@ -2629,6 +2629,29 @@ def test_a_fault_of_the_block_reader_is_not_hidden_by_the_whole_read(
         load_csv_table(path)
 
 
+@pytest.mark.parametrize("n_rows, n_features", [(1, 3), (6, 1), (6, 3)])
+def test_a_csv_table_read_in_blocks_is_laid_out_as_one_read_whole(
+    tmp_path, monkeypatch, n_rows, n_features
+):
+    # One row or one feature column makes the whole read's table C-contiguous
+    # too, and its cast to float32 C-ordered: a campaign's fingerprint hashes
+    # X's strides, so the blocks' X is laid out so as well.
+    path = tmp_path / "t.csv"
+    header = ",".join([*(f"f{c}" for c in range(n_features)), "label"])
+    rows = [
+        ",".join([*(f"{r + c / 4}" for c in range(n_features)), "a"])
+        for r in range(n_rows)
+    ]
+    path.write_text("\n".join([header, *rows]) + "\n")
+    monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 4)  # a row or two a block
+    assert _datasets._read_table_in_blocks(path, "label", []) is not None
+    blocks = _datasets._read_csv_table(path, "label", [])[0]
+    _read_whole(monkeypatch)
+    whole = _datasets._read_csv_table(path, "label", [])[0]
+    assert blocks.strides == whole.strides
+    np.testing.assert_array_equal(blocks, whole)
+
+
 def test_a_csv_table_read_in_blocks_is_cast_to_float32_a_block_at_a_time(
     tmp_path, monkeypatch
 ):
