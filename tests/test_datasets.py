@@ -2484,6 +2484,8 @@ def test_a_csv_table_read_in_blocks_is_the_table_read_whole(tmp_path, monkeypatc
         )
 
     monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 40)  # 8 rows a block
+    # their features merged 3 blocks at a time, the last 2 blocks left over
+    monkeypatch.setattr(_datasets, "_PART_VALUES", 40)
     blocks = read()
     with pytest.warns(UserWarning):  # read in blocks indeed
         assert _datasets._read_table_in_blocks(path, "label", ["note"]) is not None
