@@ -31,24 +31,28 @@ def _drawn_texts(fig):
 
 
 def text_sizes(fig, png):
-    """``{text: its font size in px}`` of what `fig` draws, seen in the PNG
-    `png` it was saved as, scaled to at most 900 px wide."""
+    """``[(text, its font size in px)]`` of what `fig` draws, seen in the PNG
+    `png` it was saved as, scaled to at most 900 px wide: a list, as texts
+    alike (tick labels) may differ in size."""
     from PIL import Image
 
     with Image.open(png) as image:
         width = image.size[0]
-    dpi = width / fig.get_figwidth()  # as saved, whatever fig.dpi is
+        # As saved, whatever fig.dpi is; a figure saved cropped (bbox_inches)
+        # is narrower than fig.get_figwidth() at that dpi.
+        dpi = image.info.get("dpi", (width / fig.get_figwidth(),))[0]
     scale = min(1.0, SHOWN_WIDTH / width)
     texts, _ = _drawn_texts(fig)
-    return {text.get_text(): text.get_fontsize() * dpi / 72 * scale for text in texts}
+    return [(text.get_text(), text.get_fontsize() * dpi / 72 * scale) for text in texts]
 
 
 def check_legible(fig, png):
     """Assert that every text of `fig`, saved as `png`, is at least 9 px tall
     as a reader sees it, lies inside the figure and clear of the others, and
     that its legends cover no panel."""
-    sizes = text_sizes(fig, png)
-    small = {text: round(px, 1) for text, px in sizes.items() if px < SMALLEST_TEXT}
+    small = {
+        text: round(px, 1) for text, px in text_sizes(fig, png) if px < SMALLEST_TEXT
+    }
     assert not small, f"under {SMALLEST_TEXT} px at {SHOWN_WIDTH} px wide: {small}"
     texts, renderer = _drawn_texts(fig)
     box = fig.bbox
