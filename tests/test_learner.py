@@ -2015,6 +2015,24 @@ def test_drawing_from_a_generator_bound_by_partial_is_no_parameter_change(split)
         learner.query(split.X_pool[rows], n_instances=5)
 
 
+def test_a_learner_pickled_before_it_noted_its_warnings_warns_once_of_a_change(
+    split,
+):
+    # Saved before _settings_warned_of was set at fit, it has none: read as
+    # None, as the class default that stood for it did, not an AttributeError.
+    learner = _lr_learner(split, UncertaintyQuery(random_state=0))
+    rows = np.setdiff1d(np.arange(200), split.initial_idx)
+    learner.query(split.X_pool[rows], n_instances=5)
+    del learner.__dict__["_settings_warned_of"]
+    learner = pickle.loads(pickle.dumps(learner))
+    learner.set_params(ood_label=-2)
+    with pytest.warns(UserWarning, match="ood_label changed since fit"):
+        learner.query(split.X_pool[rows], n_instances=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.query(split.X_pool[rows], n_instances=5)
+
+
 def _lazy_pca_embedding(pca, memo, estimator, X):
     """The rows' principal components, the PCA fitted on its first call."""
     key = X.tobytes()
