@@ -31,7 +31,6 @@ from ._datasets import (
     _is_blank_line,
     _read_csv_table,
     load_npz,
-    shown_names,
 )
 from ._experiment import saved_sklearn_version, versions, warn_of_other_versions
 from ._hashing import Fingerprint
@@ -52,7 +51,7 @@ from ._persistence import (
     load_object,
     save_object,
 )
-from ._validation import file_at
+from ._validation import file_at, shown_names
 from ._warn import warn
 
 # The campaign's state, in its output folder.

@@ -61,6 +61,7 @@ from ._validation import (
     is_int,
     refuse_foreign_frame,
     refuse_sparse,
+    shown_names,
 )
 from ._warn import warn
 
@@ -1114,23 +1115,6 @@ def _zip_folders_remedy(directory):
         f"zip its image folders (cd {shlex.quote(str(directory))} && zip -r "
         "../data.zip train test) and load the zip with load_image_folder_zip"
     )
-
-
-# How an error lists a table's names, columns or labels: a header of 300,000
-# columns made a message of megabytes, and a name can run to the csv
-# module's field limit.
-_NAMES_REPR = reprlib.Repr()
-_NAMES_REPR.maxlist, _NAMES_REPR.maxstring = 20, 60
-
-
-def shown_names(names, what="columns"):
-    """The list of `names` as an error shows it: the first 20, a long name
-    shortened, and how many `what` there are where that is more."""
-    names = list(names)
-    shown = _NAMES_REPR.repr(names)
-    if len(names) > _NAMES_REPR.maxlist:
-        shown += f" ({len(names)} {what})"
-    return shown
 
 
 def _header_names(header):

@@ -41,7 +41,6 @@ from ._atomic import (
     interrupts_escape_training,
     restored_on_error,
 )
-from ._datasets import shown_names
 from ._frames import (
     as_frame,
     check_columns,
@@ -93,6 +92,7 @@ from ._validation import (
     check_one_label_per_row,
     finite_inputs,
     refuse_sparse,
+    shown_names,
 )
 from ._warn import warn, warn_once
 

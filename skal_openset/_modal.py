@@ -13,7 +13,6 @@ from ._atomic import (
     interrupts_escape_training,
     restored_on_error,
 )
-from ._datasets import shown_names
 from ._frames import check_columns
 from ._labels import (
     check_booleans_alike,
@@ -34,7 +33,7 @@ from ._model_scores import (
     kept_ood_rows,
 )
 from ._strategies._base import called_strategy
-from ._validation import check_one_label_per_row
+from ._validation import check_one_label_per_row, shown_names
 
 
 def teach_open_set(

@@ -47,7 +47,6 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch import NeuralNet
 
-from ._datasets import shown_names
 from ._float_events import flushing_underflow
 from ._frames import (
     _ToFrame,
@@ -86,6 +85,7 @@ from ._validation import (
     missing_mask,
     refuse_foreign_frame,
     refuse_sparse,
+    shown_names,
 )
 from ._warn import warn
 

@@ -2,6 +2,7 @@
 
 import math
 import os
+import reprlib
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from decimal import Decimal
@@ -343,3 +344,20 @@ def file_at(path, what, folder_remedy=None):
             "from the folder you run in."
         )
     return path
+
+
+# How an error lists a table's names, columns or labels: a header of 300,000
+# columns made a message of megabytes, and a name can run to the csv
+# module's field limit.
+_NAMES_REPR = reprlib.Repr()
+_NAMES_REPR.maxlist, _NAMES_REPR.maxstring = 20, 60
+
+
+def shown_names(names, what="columns"):
+    """The list of `names` as an error shows it: the first 20, a long name
+    shortened, and how many `what` there are where that is more."""
+    names = list(names)
+    shown = _NAMES_REPR.repr(names)
+    if len(names) > _NAMES_REPR.maxlist:
+        shown += f" ({len(names)} {what})"
+    return shown
