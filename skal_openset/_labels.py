@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
-from ._validation import missing_mask
+from ._validation import missing_mask, shown_names
 from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
@@ -297,17 +297,18 @@ def check_booleans_alike(labels, classes, *, name="labels", classes_name="classe
     # The offending labels only: the numbers among boolean classes' labels,
     # or the booleans among numeric ones'.
     odd = [v for v, b in zip(labels.tolist(), bools) if b != boolean_classes]
-    shown = list(dict.fromkeys(odd))[:5]
+    shown = shown_names(dict.fromkeys(odd), "labels")
+    shown_classes = shown_names(classes.tolist(), "classes")
     if boolean_classes:
         raise ValueError(
-            f"The {classes_name} are booleans {classes.tolist()} but the {name} "
+            f"The {classes_name} are booleans {shown_classes} but the {name} "
             f"hold numbers {shown}, which would be taken for True (1) and False "
             f"(0): give the {name} as True and False, e.g. .astype(bool) if 1 "
             "and 0 mean True and False."
         )
     raise ValueError(
         f"The {name} hold booleans {shown} but the {classes_name} "
-        f"{classes.tolist()} are numbers, so True would be taken for class 1 "
+        f"{shown_classes} are numbers, so True would be taken for class 1 "
         f"and False for class 0: give the {name} as classes (a boolean mask is "
         "no label), e.g. np.where(mask, 1, 0) if True means class 1."
     )

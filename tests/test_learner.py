@@ -535,6 +535,22 @@ def test_booleans_among_numeric_labels_are_refused_where_not_all_are_booleans():
     np.testing.assert_array_equal(learner.y_labelled_, before)
 
 
+@pytest.mark.parametrize("classes", [list(range(500)), [False, True]])
+def test_mixed_booleans_and_numbers_show_the_first_20_and_count_them(classes):
+    # Booleans beside 500 numeric classes listed every class (2.6 KB); 30
+    # numbers beside boolean classes showed the first 5, with no sign of the
+    # others.
+    X = np.arange(1000.0).reshape(-1, 1)
+    y = np.array(classes * (1000 // len(classes)), dtype=object)
+    learner = ActiveLearner(DummyClassifier(), classes=classes).fit(X, y)
+    odd = [True, False] if len(classes) > 2 else list(range(30)) * 3
+    with pytest.raises(ValueError) as error:
+        learner.teach(X[: len(odd)], np.array(odd, dtype=object))
+    message = str(error.value)
+    shown = "(500 classes) are numbers" if len(classes) > 2 else "(30 labels)"
+    assert shown in message and len(message) < 1000
+
+
 def test_a_cast_is_suggested_only_where_it_works_on_every_label():
     # y.astype(int) was suggested for ['0', '1', 'unknown'], and fails on
     # 'unknown': the classes in the labels' kind work.
