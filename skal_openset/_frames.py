@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from ._validation import _is_missing
+from ._validation import _is_missing, shown_names
 
 
 def _pandas_columns(X):
@@ -36,7 +36,7 @@ def column_dtypes(X):
     repeated = [name for name, n in Counter(columns).items() if n > 1]
     if repeated:
         raise ValueError(
-            f"Column names repeat in the DataFrame ({repeated[:5]}): the "
+            f"Column names repeat in the DataFrame ({shown_names(repeated)}): the "
             "classifier gets its rows back as a DataFrame, by column name, "
             "which cannot tell such columns apart. Give each column a name of "
             "its own (X.columns = [...]), or keep the first of each name, "

@@ -1466,6 +1466,16 @@ def test_a_dataframe_with_repeated_column_names_is_refused(names, big):
         learner.fit(frame.iloc[:80], y[:80])
 
 
+def test_many_repeated_column_names_are_counted():
+    # The first 5 were named, with no sign of the others.
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.zeros((20, 60)), columns=[f"c{i % 30}" for i in range(60)])
+    with pytest.raises(
+        ValueError, match=r"\(\['c0', .*, 'c19', \.\.\.\] \(30 columns\)\)"
+    ):
+        ActiveLearner(LogisticRegression()).fit(frame, np.arange(20) % 2)
+
+
 @pytest.mark.parametrize("dtype", [None, "Float64", object])
 def test_inf_beside_categories_is_refused(dtype):
     # check_array refuses inf in arrays of numbers, not in the object array of
