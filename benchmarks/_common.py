@@ -180,13 +180,14 @@ def write_json_atomic(path, obj):
 FIGURE_WIDTH = 10.0
 
 
-def panel_columns(n_panels):
-    """The panels a row of a grid of `n_panels`, FIGURE_WIDTH wide: 3 where
-    they fill rows of 3, else 2. Four a row left each 2.5 in, too narrow for
-    its axis labels and a dozen lines."""
-    if n_panels % 3 == 0:
-        return 3
-    return min(2, n_panels)
+def panel_grid(n_panels):
+    """The rows and columns of a grid of `n_panels` and its width in inches:
+    3 panels a row where they fill rows of 3, else 2, FIGURE_WIDTH wide; a
+    single panel 4 in wide. Four a row left each 2.5 in, too narrow for its
+    axis labels and a dozen lines."""
+    n_cols = 3 if n_panels % 3 == 0 else min(2, n_panels)
+    n_rows = -(-n_panels // n_cols)
+    return n_rows, n_cols, FIGURE_WIDTH if n_cols > 1 else 4.0
 
 
 def save_figure_atomic(fig, path, dpi):

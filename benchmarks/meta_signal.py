@@ -94,14 +94,13 @@ from _cells import (
     warn_of_mixed_versions,
 )
 from _common import (
-    FIGURE_WIDTH,
     ResultsError,
     add_results_dir,
     cell_failure,
     cell_threads,
     joblib_verbosity,
     machine_description,
-    panel_columns,
+    panel_grid,
     path_option,
     percent,
     read_record,
@@ -1814,9 +1813,7 @@ def plot_balance(cells, path, title):
     # The legend and the title in as many lines as the figure's width takes:
     # on one line they ran off both sides of a figure of one noise ratio,
     # whose panel is widened to its x label.
-    n_cols = panel_columns(len(noises))
-    n_rows = -(-len(noises) // n_cols)
-    width = FIGURE_WIDTH if n_cols > 1 else 4.0
+    n_rows, n_cols, width = panel_grid(len(noises))
     entries, ncol, legend_inches = legend_layout(
         [
             "fixed balance w P + (1 - w) I (95% paired-t interval)",

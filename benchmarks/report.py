@@ -21,7 +21,7 @@ from _cells import read_cell, warn_of_mixed_versions
 from _common import (
     FIGURE_WIDTH,
     ResultsError,
-    panel_columns,
+    panel_grid,
     path_option,
     percent,
     save_figure_atomic,
@@ -641,9 +641,7 @@ def _accuracy_figure(results, suite, records, names=None):
     present = {r["strategy"] for r in records}
     order = [s for s in STRATEGY_ORDER if s in present]
     order += sorted(present - set(order))
-    n_cols = panel_columns(len(cells))
-    n_rows = int(np.ceil(len(cells) / n_cols))
-    width = FIGURE_WIDTH if n_cols > 1 else 4.0
+    n_rows, n_cols, width = panel_grid(len(cells))
     # One legend below the grid, where it hides no curve, in rows that fit.
     # The bands overlap where paired gaps are clear: the title says what they
     # are, short enough for a figure of one panel. Past four lines they merge
