@@ -60,6 +60,7 @@ from ._validation import (
     file_at,
     is_int,
     refuse_foreign_frame,
+    refuse_no_columns,
     refuse_sparse,
     shown_names,
 )
@@ -282,12 +283,14 @@ def _check_X_y(X, y, X_name, y_name):
     """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length.
 
     A DataFrame is kept as it is, so that a pipeline can select its columns
-    by name; its classifier checks the values. So are an array's: texts
+    by name; its classifier checks the values (one with no columns is
+    refused, as an array of 0 features is). So are an array's: texts
     (object) and NaN are left to the classifier as in a DataFrame, and
     numbers keep their dtype (uint8 images stay uint8).
     """
     refuse_sparse(X, X_name, rows=True)
     refuse_foreign_frame(X, X_name)
+    refuse_no_columns(X)
     if not hasattr(X, "columns"):  # a Series is checked (and refused) as 1-D
         X = check_array(
             X,

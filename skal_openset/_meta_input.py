@@ -19,7 +19,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._float_events import flushing_underflow
 from ._typing import RealLike, fit_context
-from ._validation import finite_inputs, refuse_sparse, reject_bool_numbers
+from ._validation import (
+    finite_inputs,
+    refuse_no_columns,
+    refuse_sparse,
+    reject_bool_numbers,
+)
 
 
 class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -121,6 +126,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
             Fitted transformer.
         """
         refuse_sparse(X, "X")
+        refuse_no_columns(X, self)
         with finite_inputs():
             X = validate_data(self, X, dtype=np.float64)
         # A refit with the other scaling must not leave this one's statistics.
@@ -192,6 +198,7 @@ class MetaInputTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         """
         check_is_fitted(self)
         refuse_sparse(X, "X")
+        refuse_no_columns(X, self)
         with finite_inputs():
             X = validate_data(self, X, dtype=np.float64, reset=False)
         # The scaling it was fitted with, as scikit-learn's transformers use

@@ -14,7 +14,12 @@ from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike
-from ._validation import check_one_label_per_row, is_int, refuse_sparse
+from ._validation import (
+    check_one_label_per_row,
+    is_int,
+    refuse_no_columns,
+    refuse_sparse,
+)
 from ._warn import warn
 
 
@@ -454,6 +459,7 @@ def _checked_rows(X):
     by name (the learner checks a DataFrame's rows). NaN (missing values) goes
     on to the learner, which takes it where the classifier does."""
     refuse_sparse(X, "X", rows=True)  # a DataFrame of sparse columns too
+    refuse_no_columns(X)
     if hasattr(X, "iloc"):
         return X
     return check_array(

@@ -229,13 +229,29 @@ def refuse_foreign_frame(X: Any, name: str) -> None:
     )
 
 
+def refuse_no_columns(X: Any, estimator: Any = None) -> None:
+    """Refuse a DataFrame `X` with no columns as scikit-learn's check_array
+    refuses an array of 0 features, naming `estimator` as it does: it failed
+    on such a frame with NumPy's "at least one array or dtype is required",
+    and where a frame is left to its classifier it went on, to an empty
+    split or a fit that names no cause."""
+    if hasattr(X, "columns") and np.ndim(X) == 2 and not X.shape[1]:
+        by = "" if estimator is None else f" by {type(estimator).__name__}"
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
+            f"of 1 is required{by}."
+        )
+
+
 def check_finite_array(X: Any, **kwargs: Any) -> Any:
     """:func:`sklearn.utils.check_array` of a user's input, refusing inf (and
     NaN, unless ``ensure_all_finite`` says otherwise) whatever the global
     ``assume_finite`` (see :func:`finite_inputs`; an inf also failed as an
-    empty argmin). A sparse `X` is refused by :func:`refuse_sparse`."""
+    empty argmin). A sparse `X` is refused by :func:`refuse_sparse`, a
+    DataFrame with no columns by :func:`refuse_no_columns`."""
     name = kwargs.get("input_name", "X")
     refuse_sparse(X, name)
+    refuse_no_columns(X, kwargs.get("estimator"))
     dtypes = getattr(X, "dtypes", None)  # a DataFrame's, one per column
     if dtypes is None or isinstance(dtypes, np.dtype):  # a Series' is one
         dtypes = [getattr(X, "dtype", None)]

@@ -1780,6 +1780,21 @@ def test_a_dataframe_of_sparse_columns_is_refused_with_its_own_remedy(
     assert "toarray" not in message
 
 
+@pytest.mark.parametrize("entry", list(_sparse_entry_points()))
+def test_a_dataframe_with_no_columns_is_refused_as_an_array_of_none_is(entry):
+    # make_open_set_split made a pool of shape (26, 0) of it, and fit failed
+    # with NumPy's "at least one array or dtype is required".
+    pd = pytest.importorskip("pandas")
+    call = _sparse_entry_points()[entry]
+    with pytest.raises(
+        ValueError, match=r"^Found array with 0 feature\(s\)"
+    ) as refused:
+        call(np.empty((40, 0)))
+    with pytest.raises(ValueError) as raised:
+        call(pd.DataFrame(index=range(40)))
+    assert str(raised.value) == str(refused.value)
+
+
 def test_a_dataframe_of_sparse_columns_is_sized_by_its_widest_dtype():
     # float64 beside float32: 8 bytes a value dense, as to_dense makes it.
     pd = pytest.importorskip("pandas")
