@@ -1389,14 +1389,17 @@ def _check_trained_on_positions(estimator, classes):
         if np.all(classes[:-1] < classes[1:])
         else f"[{listed!r}.index(label) for label in y]"
     )
+    # The code to paste lists the classes in full: before fit has set
+    # classes_, no one expression names them (declared, the classifier's own
+    # classes parameter, or those of y).
     raise ValueError(
         f"The classifier ({type(estimator).__name__}) has classes_ "
-        f"{np.asarray(seen).tolist()}, but the learner trains it on the "
-        f"positions 0..{len(listed) - 1} of the labels in its classes {listed}, "
-        "and maps its predictions back from them. A prefitted classifier (e.g. "
-        f"in a FrozenEstimator) must have been fitted on those positions, "
-        f"{codes}, not on the labels; or pass it unfitted for the learner to "
-        "train."
+        f"{shown_names(np.asarray(seen).tolist(), 'classes')}, but the learner "
+        f"trains it on the positions 0..{len(listed) - 1} of the labels in its "
+        f"classes {shown_names(listed, 'classes')}, and maps its predictions "
+        "back from them. A prefitted classifier (e.g. in a FrozenEstimator) "
+        f"must have been fitted on those positions, {codes}, not on the labels; "
+        "or pass it unfitted for the learner to train."
     )
 
 

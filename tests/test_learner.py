@@ -2831,6 +2831,25 @@ def test_many_unsorted_classes_of_a_frozen_classifier_show_the_first_20():
     assert len(message) < 1000
 
 
+def test_a_classifier_fitted_on_many_labels_shows_them_the_first_20():
+    # The refusal listed every class three times: 500 made 9 KB.
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = np.arange(1000.0).reshape(-1, 1), np.arange(1000) % 500 + 1000
+    frozen = FrozenEstimator(DecisionTreeClassifier().fit(X, y))
+    with pytest.raises(ValueError) as error:
+        ActiveLearner(frozen).fit(X, y)
+    message = str(error.value)
+    first = str(list(range(1000, 1020)))[:-1]
+    assert f"has classes_ {first}, ...] (500 classes), but" in message
+    assert f"in its classes {first}, ...] (500 classes), and" in message
+    # The code to paste keeps them all: no expression names them before fit.
+    listed = str(list(range(1000, 1500)))
+    assert message.count(listed) == 1
+    assert f"np.searchsorted({listed}, y)" in message
+
+
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
 def test_other_errors_of_many_classes_show_the_first_and_count_them():
     # The same lists of every class in the errors the first fix left.
