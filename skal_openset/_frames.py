@@ -36,10 +36,11 @@ def column_dtypes(X):
     repeated = [name for name, n in Counter(columns).items() if n > 1]
     if repeated:
         raise ValueError(
-            f"Column names repeat in the DataFrame ({shown_names(repeated)}): the "
-            "classifier gets its rows back as a DataFrame, by column name, "
-            "which cannot tell such columns apart. Give each column a name of "
-            "its own (X.columns = [...]), or keep the first of each name, "
+            "Column names repeat in the DataFrame "
+            f"({shown_names(repeated, 'names')}): the classifier gets its rows "
+            "back as a DataFrame, by column name, which cannot tell such "
+            "columns apart. Give each column a name of its own (X.columns = "
+            "[...]), or keep the first of each name, "
             "X.loc[:, ~X.columns.duplicated()]."
         )
     return X.dtypes
@@ -85,8 +86,8 @@ def check_columns(X, learner, name):
         where = "learner.estimator.feature_names_in_"
     if fitted_names is not None and list(columns) != list(fitted_names):
         raise ValueError(
-            f"{name} has the columns {list(columns)}, but the learner was "
-            f"fitted on {list(fitted_names)}: give the same columns in the "
+            f"{name} has the columns {shown_names(columns)}, but the learner was "
+            f"fitted on {shown_names(fitted_names)}: give the same columns in the "
             f"same order (e.g. {name}[{where}])."
         )
 
@@ -117,13 +118,15 @@ def check_known_categories(X, dtypes, name):
 
     frame = pd.DataFrame(np.asarray(X), columns=dtypes.index)
     for column, unlisted in _unlisted_categories(frame, dtypes).items():
-        dtype = dtypes[column]
+        unlisted_values = frame[column][unlisted].unique().tolist()
+        categories = dtypes[column].categories.tolist()
         raise ValueError(
             f"Column {column!r} of {name} holds "
-            f"{frame[column][unlisted].unique().tolist()}, which its categorical "
-            f"dtype at fit does not list ({dtype.categories.tolist()}): the "
-            "classifier would train on them as missing values. Declare every "
-            "category up front, fitting on "
+            f"{shown_names(unlisted_values, 'values')}, which its categorical "
+            "dtype at fit does not list "
+            f"({shown_names(categories, 'categories')}): the classifier would "
+            "train on them as missing values. Declare every category up front, "
+            "fitting on "
             f"X.astype({{{column!r}: pd.CategoricalDtype(categories=[...])}}) "
             "with all of them; to add them now, fit again on every labelled "
             "row (learner.X_labelled_ as a DataFrame of that dtype, and these)."

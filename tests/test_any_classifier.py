@@ -1466,14 +1466,54 @@ def test_a_dataframe_with_repeated_column_names_is_refused(names, big):
         learner.fit(frame.iloc[:80], y[:80])
 
 
-def test_many_repeated_column_names_are_counted():
-    # The first 5 were named, with no sign of the others.
+def test_errors_of_a_dataframe_show_its_long_lists_the_first_20_and_count():
+    # They listed every repeated name (the first 5, with no sign of others),
+    # every column twice, and every category and unlisted value.
     pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame(np.zeros((20, 60)), columns=[f"c{i % 30}" for i in range(60)])
-    with pytest.raises(
-        ValueError, match=r"\(\['c0', .*, 'c19', \.\.\.\] \(30 columns\)\)"
-    ):
-        ActiveLearner(LogisticRegression()).fit(frame, np.arange(20) % 2)
+    names = [f"col{i}" for i in range(25)]
+    values = np.random.RandomState(0).rand(60, 25)
+    with pytest.raises(ValueError) as repeated:
+        ActiveLearner(LogisticRegression()).fit(
+            pd.DataFrame(np.hstack([values, values]), columns=names * 2),
+            np.arange(60) % 2,
+        )
+    assert re.match(
+        r"Column names repeat in the DataFrame \(\['col0', .*, \.\.\.\] "
+        r"\(25 names\)\): ",
+        str(repeated.value),
+    )
+    frame = pd.DataFrame(values, columns=names)
+    learner = ActiveLearner(LogisticRegression()).fit(frame, np.arange(60) % 2)
+    with pytest.raises(ValueError) as reordered:
+        learner.predict(frame[names[::-1]])
+    assert re.match(
+        r"X has the columns \['col24', .*, \.\.\.\] \(25 columns\), but the "
+        r"learner was fitted on \['col0', .*, \.\.\.\] \(25 columns\): ",
+        str(reordered.value),
+    )
+    categories = pd.CategoricalDtype([f"k{i}" for i in range(25)])
+    coded = pd.DataFrame(
+        {
+            "a": np.arange(60.0),
+            "k": pd.Series(categories.categories[np.arange(60) % 25]).astype(
+                categories
+            ),
+        }
+    )
+    learner = ActiveLearner(
+        HistGradientBoostingClassifier(max_iter=2, random_state=0)
+    ).fit(coded, np.arange(60) % 2)
+    unseen = pd.DataFrame({"a": np.arange(25.0), "k": [f"new{i}" for i in range(25)]})
+    with pytest.raises(ValueError) as unlisted:
+        learner.teach(unseen, np.arange(25) % 2)
+    assert re.match(
+        r"Column 'k' of X holds \['new0', .*, \.\.\.\] \(25 values\), which "
+        r"its categorical dtype at fit does not list \(\['k0', .*, \.\.\.\] "
+        r"\(25 categories\)\)",
+        str(unlisted.value),
+    )
+    for error in (repeated, reordered, unlisted):
+        assert len(str(error.value)) < 800
 
 
 @pytest.mark.parametrize("dtype", [None, "Float64", object])
