@@ -2446,7 +2446,8 @@ def _warn_of_test_only_classes(path, folder_of):
         else ""
     )
     warn(
-        f"{path}: the class folder(s) {test_only} are under test/ only, so no "
+        f"{path}: the class folder(s) {shown_names(test_only, 'folders')} are "
+        "under test/ only, so no "
         f"training image shows their class{hint}. Rename a mistyped folder "
         "to its train/ name; a class meant to be unseen in training needs "
         "no change."
@@ -2565,12 +2566,17 @@ def load_image_folder_zip(
                     f"The class name {name!r} holds invisible characters "
                     f"({name_characters(hidden)}); type class_names without them."
                 )
-        if len(set(class_names)) != len(class_names):
-            raise ValueError(f"class_names has duplicates: {class_names}.")
+        repeated = [name for name, n in Counter(class_names).items() if n > 1]
+        if repeated:
+            raise ValueError(
+                f"class_names has duplicates: {shown_names(repeated, 'names')}; "
+                "list each class once."
+            )
         unknown = sorted(set(folders) - set(class_names))
         if unknown:
             raise ValueError(
-                f"Class folders {unknown} of {path} are not in class_names."
+                f"Class folders {shown_names(unknown, 'folders')} of {path} are "
+                "not in class_names; list every class folder there."
             )
     _warn_of_test_only_classes(path, folder_of)
     label_of = {cls: j for j, cls in enumerate(class_names)}

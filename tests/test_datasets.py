@@ -1886,6 +1886,33 @@ def test_load_image_folder_zip_without_pillow_says_to_install_it(tmp_path, monke
     np.testing.assert_array_equal(cached, X_train)
 
 
+def test_load_image_folder_zip_shows_many_folders_the_first_20(tmp_path):
+    # Its errors and warning listed every folder, and every class name.
+    layout = {("train", f"c{i:02d}"): 1 for i in range(30)}
+    layout.update({("test", f"t{i:02d}"): 1 for i in range(25)})
+    _write_image_zip(tmp_path / "a.zip", layout, size=(2, 2))
+    with pytest.raises(ValueError) as unknown:
+        load_image_folder_zip(tmp_path / "a.zip", class_names=["c00"])
+    assert re.match(
+        r"Class folders \['c01', .*, \.\.\.\] \(54 folders\) of .* are not in "
+        r"class_names; list every class folder there\.$",
+        str(unknown.value),
+    )
+    names = [f"c{i:02d}" for i in range(30)] * 2
+    with pytest.raises(ValueError) as duplicates:
+        load_image_folder_zip(tmp_path / "a.zip", class_names=names)
+    assert re.match(
+        r"class_names has duplicates: \['c00', .*, \.\.\.\] \(30 names\); "
+        r"list each class once\.$",
+        str(duplicates.value),
+    )
+    with pytest.warns(UserWarning) as warned:
+        load_image_folder_zip(tmp_path / "a.zip")
+    (message,) = [str(w.message) for w in warned if "test/ only" in str(w.message)]
+    assert re.search(r"\['t00', .*, \.\.\.\] \(25 folders\) are under", message)
+    assert "t24" not in message
+
+
 def test_load_image_folder_zip_errors(tmp_path):
     _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "b"): 1})
     with pytest.raises(ValueError, match=r"\['b'\] .* not in class_names"):
