@@ -1498,7 +1498,8 @@ def _left_out(path, header, label_column, ignore_columns, as_in_header):
     unknown = sorted(leave_out - set(header))
     if unknown:
         raise ValueError(
-            f"{path} has no columns {unknown} to ignore; header: {shown_names(header)}."
+            f"{path} has no columns {shown_names(unknown)} to ignore; header: "
+            f"{shown_names(header)}."
         )
     if label_column in leave_out:
         raise ValueError(f"The label column {label_column!r} cannot be ignored.")

@@ -697,6 +697,12 @@ def test_load_csv_table_leaves_out_ignored_columns(tmp_path):
         load_csv_table(path, ignore_columns=["ids", "town"])
     with pytest.raises(ValueError, match="label column 'label' cannot be ignored"):
         load_csv_table(path, ignore_columns=["id", "town", "label"])
+    # Every one was listed: 500 names made 5 KB.
+    missing = [f"gone{i:03d}" for i in range(500)]
+    shown = r"\['gone000', .*, \.\.\.\] \(500 columns\) to ignore"
+    with pytest.raises(ValueError, match=shown) as error:
+        load_csv_table(path, ignore_columns=missing)
+    assert "gone499" not in str(error.value)
     match = r"no feature column: besides the label column 'label', its columns \['id'"
     with pytest.raises(ValueError, match=match):
         load_csv_table(path, ignore_columns=["id", "x0", "town"])
