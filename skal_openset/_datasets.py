@@ -61,6 +61,7 @@ from ._validation import (
     is_int,
     refuse_foreign_frame,
     refuse_no_columns,
+    refuse_set,
     refuse_sparse,
     shown_names,
 )
@@ -354,6 +355,7 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
     if in_classes is not None and n_in_classes is not None:
         raise ValueError("Give in_classes or n_in_classes, not both.")
     if in_classes is not None:
+        refuse_set(in_classes, "in_classes")
         in_classes = np.asarray(in_classes)
         if in_classes.ndim != 1:
             raise ValueError("in_classes must be a 1-d sequence of class labels.")
@@ -2552,13 +2554,7 @@ def load_image_folder_zip(
     if class_names is None:
         class_names = folders
     else:
-        if isinstance(class_names, (set, frozenset)):
-            # Its order, the labels', changes from one process to the next
-            # (PYTHONHASHSEED): label 0 named another class each run.
-            raise ValueError(
-                "class_names must be in label order, and a set has none: pass "
-                "a list, e.g. sorted(class_names) for alphabetical labels."
-            )
+        refuse_set(class_names, "class_names")
         class_names = [as_label(name) for name in class_names]
         for name in class_names:
             # one that names a folder is its spelling (an emoji's U+FE0F)

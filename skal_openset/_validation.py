@@ -296,6 +296,18 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
         seen.add(value)
 
 
+def refuse_set(values: Any, name: str) -> None:
+    """Refuse a set as `values`, the parameter `name` whose order gives the
+    labels (label j names its j-th class): a set has no order, and the one
+    Python iterates in changes from one process to the next
+    (PYTHONHASHSEED), so label 0 would name another class each run."""
+    if isinstance(values, (set, frozenset)):
+        raise ValueError(
+            f"{name} must be in label order, and a set has none: pass a list, "
+            f"e.g. sorted({name}) for alphabetical labels."
+        )
+
+
 def missing_mask(X):
     """Where an object array holds NaN, None or pandas.NA (without pandas)."""
     try:  # NaN is the one value unequal to itself

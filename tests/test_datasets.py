@@ -292,6 +292,12 @@ def test_split_closed_set_without_noise():
         (dict(in_classes=[0, 9]), "do not occur in y"),
         (dict(in_classes=[1]), "at least 2 IN classes"),
         (dict(in_classes=[[0, 1]]), "in_classes must be a 1-d sequence"),
+        # It was "must be a 1-d sequence", which named no remedy.
+        (
+            dict(in_classes={0, 1, 2}),
+            r"in_classes must be in label order, and a set has none: pass a "
+            r"list, e\.g\. sorted\(in_classes\)",
+        ),
         (dict(in_classes=[0, 1, 1]), "in_classes lists 1 more than once: list each"),
         (dict(in_classes=[0, 1], n_in_classes=2), "not both"),
         (dict(in_classes=None, n_in_classes=1), "n_in_classes"),
