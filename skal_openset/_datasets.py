@@ -1410,7 +1410,7 @@ def _read_csv_table(path, label_column, ignore_columns):
         for c, key in _ignored_keys(header, leave_out).items()
     }
     widest = max(1, max(map(len, itertools.chain.from_iterable(body))))
-    # The rows as strings, about 60 bytes a value, are no longer needed: freed
+    # The rows as strings, some 70 bytes a value, are no longer needed: freed
     # before the features are parsed, they are not held beside their copies.
     del rows, body
     j = names.index(label_column)

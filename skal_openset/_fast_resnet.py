@@ -6,8 +6,9 @@ epochs of at least 100 steps) costs about 3 minutes per round on an H200.
 are indexed straight from arrays (no per-row collate), augmented with
 batched tensor ops, and on CUDA the data live on the device, the forward pass
 runs under bf16 autocast and the module is channels-last. The schedule is a
-short one-cycle (linear warm-up, then linear decay to zero) sized for 500 to
-5,500 labelled examples.
+short one-cycle (linear warm-up, then linear decay to a last epoch at
+1 / (epochs after warm-up) of the peak, see :func:`one_cycle_factor`) sized
+for 500 to 5,500 labelled examples.
 """
 
 import math

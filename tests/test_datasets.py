@@ -2447,7 +2447,7 @@ def test_a_numpy_test_size_holds_out_what_the_python_one_does(test_size):
 
 
 def test_load_csv_table_holds_the_rows_as_strings_once(tmp_path):
-    # The rows as Python strings (about 60 bytes a value) stayed alive until
+    # The rows as Python strings (some 70 bytes a value) stayed alive until
     # the end, beside the table as a string array made twice (in C, then in
     # Fortran layout) and the features' copy of it: some 170 bytes a value
     # at the peak, 5 GiB for a CSV of a million rows of 30 features. Then,
