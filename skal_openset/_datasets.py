@@ -28,6 +28,7 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -446,12 +447,13 @@ class _TooFewOODError(_SplitError):
 
     Raised apart from bad input, so that a benchmark can skip such a class
     split and still stop at a data error. ``largest`` is the largest noise
-    ratio the rows allow, for callers that name the ratio otherwise.
+    ratio the rows allow, for callers that name the ratio otherwise: a
+    Fraction, as a float may fall just short of the ratio, 29/100 below 0.29.
     """
 
     def __init__(self, noise_ratio, n_in, n_ood, n_available):
         self._numbers = noise_ratio, n_in, n_ood, n_available
-        self.largest = n_available / (n_in + n_available)
+        self.largest = Fraction(n_available, n_in + n_available)
         super().__init__(
             f"noise_ratio={noise_ratio} with {n_in} IN pool examples needs {n_ood} "
             f"OOD examples, but only {n_available} are available: lower "
@@ -460,7 +462,9 @@ class _TooFewOODError(_SplitError):
 
 
 def _floor2(ratio):
-    """`ratio` rounded down to 2 decimals: a ratio that stays within it."""
+    """`ratio`, a Fraction, rounded down to 2 decimals: a ratio that stays
+    within it (0.29 * 100 is 28.999999999999996 in floats, which floored
+    to 0.28 where 0.29 fits)."""
     return math.floor(ratio * 100) / 100
 
 

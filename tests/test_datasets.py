@@ -355,6 +355,17 @@ def test_a_noise_ratio_beyond_the_ood_rows_names_the_largest_that_works():
         make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.58)
 
 
+def test_the_largest_noise_ratio_advised_is_not_floored_below_an_exact_one():
+    # 29 OOD rows beside 71 IN ones allow 0.29 exactly, which floats floored
+    # to 0.28 (0.29 * 100 is 28.999999999999996).
+    X, y = np.arange(100.0)[:, None], np.r_[np.arange(71) % 2, np.full(29, 2)]
+    tests = dict(X_test=np.zeros((4, 1)), y_test=np.arange(4) % 2, random_state=0)
+    with pytest.raises(ValueError, match=r"lower noise_ratio to at most 0\.29\.$"):
+        make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.3, **tests)
+    split = make_open_set_split(X, y, in_classes=[0, 1], noise_ratio=0.29, **tests)
+    assert split.is_ood.sum() == 29
+
+
 @pytest.mark.parametrize(
     "kwargs", [dict(noise_ratio=0.9), dict(initial_size=99)], ids=["noise", "initial"]
 )
