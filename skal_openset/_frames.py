@@ -1,13 +1,17 @@
 """Rows given back as the DataFrame a learner was fitted on, for steps that
 select columns by name."""
 
+import itertools
 from collections import Counter
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from ._validation import _is_missing, shown_names
+from ._validation import N_SHOWN_NAMES, _is_missing, shown_names
+
+# What zip_longest pairs a column with where the other list has ended.
+_MISSING = object()
 
 
 def _pandas_columns(X):
@@ -84,12 +88,17 @@ def check_columns(X, learner, name):
         estimator = getattr(learner, "estimator", None)
         fitted_names = getattr(estimator, "feature_names_in_", None)
         where = "learner.estimator.feature_names_in_"
-    if fitted_names is not None and list(columns) != list(fitted_names):
-        raise ValueError(
-            f"{name} has the columns {shown_names(columns)}, but the learner was "
-            f"fitted on {shown_names(fitted_names)}: give the same columns in the "
-            f"same order (e.g. {name}[{where}])."
-        )
+    if fitted_names is None or list(columns) == list(fitted_names):
+        return
+    pairs = itertools.zip_longest(columns, fitted_names, fillvalue=_MISSING)
+    at = next(j for j, (given, fitted) in enumerate(pairs) if given != fitted)
+    # Beyond the names shown, the lists would look alike.
+    where_first = f" (they first differ at column {at})" if at >= N_SHOWN_NAMES else ""
+    raise ValueError(
+        f"{name} has the columns {shown_names(columns)}, but the learner was "
+        f"fitted on {shown_names(fitted_names)}{where_first}: give the same "
+        f"columns in the same order (e.g. {name}[{where}])."
+    )
 
 
 def frame_input(estimator, dtypes):

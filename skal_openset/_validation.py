@@ -377,8 +377,9 @@ def file_at(path, what, folder_remedy=None):
 # How an error lists a table's names, columns or labels: a header of 300,000
 # columns made a message of megabytes, and a name can run to the csv
 # module's field limit.
+N_SHOWN_NAMES = 20
 _NAMES_REPR = reprlib.Repr()
-_NAMES_REPR.maxlist, _NAMES_REPR.maxstring = 20, 60
+_NAMES_REPR.maxlist, _NAMES_REPR.maxstring = N_SHOWN_NAMES, 60
 
 
 def shown_names(names, what="columns"):

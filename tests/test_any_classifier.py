@@ -1491,6 +1491,10 @@ def test_errors_of_a_dataframe_show_its_long_lists_the_first_20_and_count():
         r"learner was fitted on \['col0', .*, \.\.\.\] \(25 columns\): ",
         str(reordered.value),
     )
+    assert "differ at" not in str(reordered.value)
+    swapped = [*names[:21], names[22], names[21], *names[23:]]
+    with pytest.raises(ValueError, match=r"\(they first differ at column 21\): "):
+        learner.predict(frame[swapped])
     categories = pd.CategoricalDtype([f"k{i}" for i in range(25)])
     coded = pd.DataFrame(
         {
