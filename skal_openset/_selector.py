@@ -388,8 +388,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         epochs, rather than recomputed. The process's peak memory can rise
         well above these, as the C allocator keeps freed temporaries for
         reuse: a fit of 4,000 rows with ``init="rule"``, for which these
-        count 390 MiB, raised it by 994 MiB (median of 3 runs) on Linux
-        (glibc), and by 357 MiB with ``MALLOC_MMAP_THRESHOLD_=131072`` set in
+        count 390 MiB, raised it by 961 MiB (median of 3 runs) on Linux
+        (glibc), and by 358 MiB with ``MALLOC_MMAP_THRESHOLD_=131072`` set in
         the environment, which returns them at once, more slowly
         (``benchmarks/results/memory.md``).
         Fit time grows with ``n**2`` whatever the chunk:
