@@ -1,5 +1,7 @@
 import os
 import signal
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,3 +165,22 @@ def four_tables_data_dir(tiny_data_dir, tmp_path_factory):
 settings.register_profile("ci", max_examples=25, deadline=None)
 settings.register_profile("slow", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def count_reads(monkeypatch):
+    """A function that starts counting the reads of each file through
+    Path.read_text and returns the counts, a Counter by path."""
+
+    def start():
+        reads = Counter()
+        read_text = Path.read_text
+
+        def counted(path, *args, **kwargs):
+            reads[path] += 1
+            return read_text(path, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "read_text", counted)
+        return reads
+
+    return start

@@ -337,18 +337,11 @@ def test_the_check_of_other_data_passes_a_cell_file_gone_since_listed(
     assert _cells.other_data_error([path], lambda cell: None) is None
 
 
-def test_a_rerun_reads_each_finished_cell_once(tmp_path, monkeypatch):
+def test_a_rerun_reads_each_finished_cell_once(tmp_path, count_reads):
     # The finished check read each cell, then the check of its versions again.
     now = {**content(), "versions": versions()}
     paths = {i: write_cell(tmp_path / f"{i}.json", now) for i in range(3)}
-    reads = Counter()
-    read_text = Path.read_text
-
-    def counted(path, *args, **kwargs):
-        reads[path] += 1
-        return read_text(path, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", counted)
+    reads = count_reads()
     cells = [*paths, 3]  # 3: no file
     todo = _cells.cells_to_run(
         cells,

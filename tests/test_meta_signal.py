@@ -3,8 +3,6 @@ group, and the variants it defines."""
 
 import json
 import sys
-from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -936,7 +934,7 @@ def _main(monkeypatch, *argv):
 
 
 def test_a_rerun_reads_a_finished_run_once_and_for_the_summary(
-    tmp_path, tiny_data_dir, monkeypatch
+    tmp_path, tiny_data_dir, monkeypatch, count_reads
 ):
     # The finished check read each run's file, and its worker read it again
     # before the summary read it a third time.
@@ -948,14 +946,7 @@ def test_a_rerun_reads_a_finished_run_once_and_for_the_summary(
     ]
     _main(monkeypatch, *argv)
     path = meta_signal.cell_path(tmp_path, "segment", 0.4, 0, "rule")
-    reads = Counter()
-    read_text = Path.read_text
-
-    def counted(file, *args, **kwargs):
-        reads[file] += 1
-        return read_text(file, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", counted)
+    reads = count_reads()
     monkeypatch.setattr(meta_signal, "_run", None)  # a run that started: a bug
     _main(monkeypatch, *argv)
     assert reads[path] == 2
