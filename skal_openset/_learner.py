@@ -452,7 +452,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # First: a regression target is no set of classes, whatever the
         # checks of classes and OOD look-alikes would take its values for.
         _check_discrete(y[y != self.ood_label])
-        classes = self._resolve_classes(y)
+        classes, classes_code = self._resolve_classes(y)
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
                 f"ood_label={self.ood_label!r} is one of the known classes "
@@ -483,7 +483,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # A retry of a failed fit then trains as a first call would.
         with self._random_states_kept_for(querying=False, training=True):
             embedding = self._fit_embedding(X, dtypes)
-            estimator = self._trained(None, X, y, classes, self.ood_label, dtypes)
+            estimator = self._trained(
+                None, X, y, classes, self.ood_label, dtypes, classes_code
+            )
         _warn_of_rows_labelled_otherwise(X, y, frame=dtypes is not None)
         # Attributes are set only once everything has succeeded; those this
         # fit does not set must not survive from the last one.
@@ -610,7 +612,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             previous = self.estimator_ if self.warm_start else None
             dtypes = getattr(self, "feature_dtypes_", None)
             estimator = self._trained(
-                previous, X_all, y_all, self.classes_, self.ood_label_, dtypes
+                previous,
+                X_all,
+                y_all,
+                self.classes_,
+                self.ood_label_,
+                dtypes,
+                "list(learner.classes_)",
             )
             _warn_of_rows_labelled_otherwise(
                 X, y, self.X_labelled_, self.y_labelled_, frame=dtypes is not None
@@ -997,6 +1005,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
 
     def _resolve_classes(self, y):
+        """The classes of a fit on labels `y`, and code that names them before
+        fit sets ``classes_``: declared, the classifier's, or those of `y`."""
         if self.classes is not None:
             classes = _declared_classes(self.classes)
             _check_one_label_kind(
@@ -1025,7 +1035,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     f"classes={code}, with the classifier fitted on "
                     f"np.searchsorted({code}, y)."
                 )
-            return ordered
+            return ordered, "sorted(learner.classes)"
         in_labels = y[y != self.ood_label]
         _check_one_label_kind(
             in_labels,
@@ -1036,7 +1046,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if estimator_classes is not None:
             estimator_classes = np.asarray(estimator_classes)
             if set(in_labels.tolist()) <= set(estimator_classes.tolist()):
-                return np.sort(estimator_classes, kind="stable")
+                final = "[-1]" if isinstance(self.estimator, Pipeline) else ""
+                code = f"sorted(learner.estimator{final}.classes)"
+                return np.sort(estimator_classes, kind="stable"), code
         # Inferred, every label would be a class: OOD rows mislabelled too,
         # which teach then takes as such (declared classes are the user's).
         check_ood_look_alikes(
@@ -1050,7 +1062,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             _warn_of_one_inferred_class(
                 classes, in_labels.size < y.size, self.ood_label
             )
-        return classes
+        return classes, "sorted(set(y) - {learner.ood_label})"
 
     def _check_known_labels(self, y, classes, ood_label, teaching=False):
         check_booleans_alike(y[y != ood_label], classes)
@@ -1187,7 +1199,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "embedding(estimator, X)."
             ) from exc
 
-    def _trained(self, previous, X, y, classes, ood_label, dtypes=None):
+    def _trained(
+        self,
+        previous,
+        X,
+        y,
+        classes,
+        ood_label,
+        dtypes,
+        classes_code,
+    ):
         """A classifier trained on the IN rows of ``(X, y)`` (those not labelled
         `ood_label`); `self` is untouched.
 
@@ -1195,10 +1216,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         rows back as such a DataFrame (see ``feature_dtypes_``).
         Ctrl-C stops training with ``KeyboardInterrupt``, even in a skorch net,
         which trains inside the caller's ``torch.inference_mode()`` too.
+        `classes_code` is code that names `classes` in the code an error
+        gives to paste.
         """
         with interrupts_escape_training(), grad_enabled():
             estimator = self._train(previous, X, y, classes, ood_label, dtypes)
-        _check_trained_on_positions(estimator, classes)
+        _check_trained_on_positions(estimator, classes, classes_code)
         return estimator
 
     def _train(self, previous, X, y, classes, ood_label, dtypes):
@@ -1369,13 +1392,15 @@ def _is_frozen(estimator):
     return isinstance(split_pipeline(estimator)[1], FrozenEstimator)
 
 
-def _check_trained_on_positions(estimator, classes):
+def _check_trained_on_positions(estimator, classes, classes_code):
     """Refuse a trained classifier whose ``classes_`` are not positions
     ``0..k-1`` of `classes`: one prefitted (e.g. in a FrozenEstimator) on the
     labels themselves, whose predictions would name other classes, or none.
 
     Labels that are positions too (1 and 2 of classes [1, 2, 3]) cannot be
     told from them: the `estimator` parameter's documentation warns of it.
+    `classes_code` is code that evaluates to `classes` as a list, which the
+    code to paste uses where the message shortens them.
     """
     seen = getattr(estimator, "classes_", None)
     if seen is None or np.isin(seen, np.arange(len(classes))).all():
@@ -1384,19 +1409,18 @@ def _check_trained_on_positions(estimator, classes):
         return  # its classes_ echo its `classes`; its outputs are positions
     classes = np.asarray(classes)
     listed = classes.tolist()
+    shown = shown_names(listed, "classes")
+    code = listed if shown == str(listed) else classes_code
     codes = (
-        f"np.searchsorted({listed!r}, y)"
+        f"np.searchsorted({code}, y)"
         if np.all(classes[:-1] < classes[1:])
-        else f"[{listed!r}.index(label) for label in y]"
+        else f"[{code}.index(label) for label in y]"
     )
-    # The code to paste lists the classes in full: before fit has set
-    # classes_, no one expression names them (declared, the classifier's own
-    # classes parameter, or those of y).
     raise ValueError(
         f"The classifier ({type(estimator).__name__}) has classes_ "
         f"{shown_names(np.asarray(seen).tolist(), 'classes')}, but the learner "
         f"trains it on the positions 0..{len(listed) - 1} of the labels in its "
-        f"classes {shown_names(listed, 'classes')}, and maps its predictions "
+        f"classes {shown}, and maps its predictions "
         "back from them. A prefitted classifier (e.g. in a FrozenEstimator) "
         f"must have been fitted on those positions, {codes}, not on the labels; "
         "or pass it unfitted for the learner to train."

@@ -2844,10 +2844,52 @@ def test_a_classifier_fitted_on_many_labels_shows_them_the_first_20():
     first = str(list(range(1000, 1020)))[:-1]
     assert f"has classes_ {first}, ...] (500 classes), but" in message
     assert f"in its classes {first}, ...] (500 classes), and" in message
-    # The code to paste keeps them all: no expression names them before fit.
-    listed = str(list(range(1000, 1500)))
-    assert message.count(listed) == 1
-    assert f"np.searchsorted({listed}, y)" in message
+    # The code to paste names them by the labels of y, which they were
+    # inferred from: it listed all 500.
+    assert "np.searchsorted(sorted(set(y) - {learner.ood_label}), y)" in message
+    assert len(message) < 1000
+
+
+class _ClassesEcho(ClassifierMixin, BaseEstimator):
+    """A classifier, not a skorch net, whose classes_ echo its classes."""
+
+    def __init__(self, classes=None):
+        self.classes = classes
+
+    def fit(self, X, y):
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+@pytest.mark.parametrize("source", ["declared", "inferred", "parameter", "taught"])
+def test_the_code_to_paste_for_a_classifier_fitted_on_labels_names_the_classes(
+    source,
+):
+    # Shortened in the message, 240 classes were listed in full in the code
+    # to paste, which now names them by where they came from.
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = np.arange(960.0).reshape(-1, 1), np.arange(960) % 240 * 10
+    on_labels = FrozenEstimator(DecisionTreeClassifier().fit(X, y))
+    if source == "parameter":
+        learner = ActiveLearner(make_pipeline(_ClassesEcho(np.unique(y).tolist())))
+    elif source == "taught":
+        learner = ActiveLearner(DecisionTreeClassifier()).fit(X, y)
+        learner.set_params(estimator=on_labels)
+    else:
+        learner = ActiveLearner(on_labels)
+        learner.set_params(classes=np.unique(y) if source == "declared" else None)
+    with pytest.raises(ValueError, match="fitted on those positions") as error:
+        learner.teach(X, y) if source == "taught" else learner.fit(X, y)
+    message = str(error.value)
+    assert len(message) < 1000
+    code = re.search(r"np\.searchsorted\((.*), y\)", message).group(1)
+    named = eval(code, {"learner": learner, "y": y})
+    np.testing.assert_array_equal(named, np.unique(y))
 
 
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
