@@ -93,6 +93,7 @@ from ._validation import (
     finite_inputs,
     refuse_sparse,
     shown_names,
+    shown_whole,
 )
 from ._warn import warn, warn_once
 
@@ -1026,7 +1027,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 shown = shown_names(listed, "classes")
                 # Classes the message shortens are named, in the code to
                 # paste, by the parameter that holds them.
-                code = listed if shown == str(listed) else "sorted(learner.classes)"
+                code = listed if shown_whole(listed) else "sorted(learner.classes)"
                 raise ValueError(
                     f"classes={shown_names(classes.tolist(), 'classes')} are not "
                     "sorted, and the classifier comes fitted (FrozenEstimator): "
@@ -1094,11 +1095,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             # by what holds them: the classes by their attribute, new labels
             # by the y taught.
             every_class = classes.tolist() + unknown
-            if shown_names(unknown) != str(unknown):
+            if not shown_whole(unknown):
                 every_class = (
                     f"sorted(set(learner.classes_) | set(y) - {{{ood_label!r}}})"
                 )
-            elif shown_names(classes.tolist()) != str(classes.tolist()):
+            elif not shown_whole(classes.tolist()):
                 every_class = f"list(learner.classes_) + {unknown}"
             # classes is read at fit only: setting it now would change nothing.
             remedy = (
@@ -1410,7 +1411,7 @@ def _check_trained_on_positions(estimator, classes, classes_code):
     classes = np.asarray(classes)
     listed = classes.tolist()
     shown = shown_names(listed, "classes")
-    code = listed if shown == str(listed) else classes_code
+    code = listed if shown_whole(listed) else classes_code
     codes = (
         f"np.searchsorted({code}, y)"
         if np.all(classes[:-1] < classes[1:])

@@ -390,3 +390,10 @@ def shown_names(names, what="columns"):
     if len(names) > _NAMES_REPR.maxlist:
         shown += f" ({len(names)} {what})"
     return shown
+
+
+def shown_whole(names):
+    """Whether :func:`shown_names` shows `names` as their list's repr, none
+    left out or shortened: code to paste may then list them."""
+    names = list(names)
+    return shown_names(names) == repr(names)

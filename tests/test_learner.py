@@ -2799,6 +2799,23 @@ def test_teaching_many_new_labels_names_them_by_y_in_the_code_to_paste():
     assert eval(code, {"learner": learner, "y": new}) == [0, 1, 2, *new.tolist()]
 
 
+@pytest.mark.parametrize("length", [58, 59])
+def test_a_new_label_the_message_shortens_is_named_by_y_in_the_code_to_paste(length):
+    # Listed only where the message shows it whole: a name whose repr runs
+    # over 60 characters is shown cut, and pasted cut it would name no label.
+    X, y = np.arange(60.0).reshape(-1, 1), np.array(["a", "b", "c"] * 20)
+    learner = ActiveLearner(LogisticRegression(), ood_label="-").fit(X, y)
+    new = "n" * length
+    with pytest.raises(ValueError) as error:
+        learner.teach(X[:1], [new])
+    code = re.search(r"set_params\(classes=(.*)\)\.fit\(", str(error.value)).group(1)
+    if length == 58:
+        assert code == str(["a", "b", "c", new])
+    else:
+        assert code == "sorted(set(learner.classes_) | set(y) - {'-'})"
+    assert eval(code, {"learner": learner, "y": [new]}) == ["a", "b", "c", new]
+
+
 def test_score_counts_the_unknown_labels_it_shows():
     # It showed the first 5 of 30 unknown labels with no sign of the others,
     # as if those 5 were the labels of the 30 rows.
