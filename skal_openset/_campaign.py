@@ -31,6 +31,7 @@ from ._datasets import (
     _is_blank_line,
     _read_csv_table,
     load_npz,
+    refuse_encrypted,
 )
 from ._experiment import saved_sklearn_version, versions, warn_of_other_versions
 from ._hashing import Fingerprint
@@ -97,6 +98,13 @@ def load_table(
                     f"labels as {label_column!r} (--label-column names another): "
                     f"save them by name, {_savez_call(label_column)}."
                 )
+            refuse_encrypted(
+                [data.zip.getinfo(_npy_member(data, n)) for n in ("X", label_column)],
+                f"{path} is not a readable .npz file",
+                "unzip it with the password and save the arrays again with "
+                f"{_savez_call(label_column)}; if it was not meant to have one, "
+                "copy it again.",
+            )
             arrays = {}
             for name in ("X", label_column):
                 try:
@@ -260,7 +268,7 @@ def _check_announced_size(data, name):
     its .npy member announces more bytes than the member holds: numpy
     allocates them before reading, and a damaged header can announce more
     than any machine has."""
-    member = name if name in data.zip.namelist() else f"{name}.npy"
+    member = _npy_member(data, name)
     readers = {
         (1, 0): np.lib.format.read_array_header_1_0,
         (2, 0): np.lib.format.read_array_header_2_0,
@@ -286,6 +294,12 @@ def _check_announced_size(data, name):
             f"the header of {member} announces shape {shape} of {dtype}, "
             f"{announced} bytes, but the member holds {size}"
         )
+
+
+def _npy_member(data, name):
+    """The name of the member of the open .npz file `data` that holds the
+    array `name`: ``name.npy``, as np.savez writes it, or `name` itself."""
+    return name if name in data.zip.namelist() else f"{name}.npy"
 
 
 def _unreadable_npz_message(path, label_column, error=None):

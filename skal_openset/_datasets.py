@@ -2092,19 +2092,40 @@ _LEADING_SLASHES = re.compile(r"^(?:\.?/)+")
 
 # What a damaged zip archive (an image zip, a .npz file), its member or an
 # image raises (Pillow: OSError for truncated data, SyntaxError or ValueError
-# for broken headers; zipfile: NotImplementedError or RuntimeError for flag
-# bits a damaged header sets, "encrypted" among them, and OSError for an
-# offset that seeks before the archive's start).
+# for broken headers; zipfile: NotImplementedError for flag bits a damaged
+# header sets, and OSError for an offset that seeks before the archive's
+# start). Not RuntimeError: zipfile raises it for an encrypted member, which
+# refuse_encrypted names before, and it would take in a RecursionError.
 DAMAGED_ZIP = (
     OSError,
     EOFError,
     SyntaxError,
     ValueError,
     NotImplementedError,
-    RuntimeError,
     zlib.error,
     zipfile.BadZipFile,
 )
+# The flag bits of a zip member that zipfile reads only with a password
+# (bit 0) or not at all (bit 6, strong encryption).
+_ENCRYPTED_BITS = 0x1 | 0x40
+
+
+def _encrypted(members):
+    """The names of the zip `members` (ZipInfo) marked as encrypted: those of
+    a password-protected archive, or a damaged header that sets the bit."""
+    return [m.filename for m in members if m.flag_bits & _ENCRYPTED_BITS]
+
+
+def refuse_encrypted(members, where, remedy):
+    """Refuse the zip `members` (ZipInfo) marked as encrypted, naming them
+    after `where` and ending with `remedy`."""
+    locked = _encrypted(members)
+    if locked:
+        raise ValueError(
+            f"{where}: the member(s) {shown_names(locked, 'members')} are "
+            "encrypted (a password-protected zip, or a damaged header marks "
+            f"them so), and are read only with their password; {remedy}"
+        )
 
 
 def _rgb_pixels(image):
@@ -2133,6 +2154,13 @@ def _decode_images(zf, members, path):
     (n, H, W, 3); all must match the first."""
     from PIL import Image
 
+    refuse_encrypted(
+        members,
+        path,
+        "unzip it with the password and zip it anew without one (zip -r "
+        "new.zip train test), or, if it was not meant to have one, copy the "
+        "zip again.",
+    )
     out = None
     for i, member in enumerate(members):
         name = member.filename
@@ -2286,6 +2314,8 @@ def _cached_images(cache_path, fingerprint, names):
         if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file's array
             raise KeyError("it holds one array, not the arrays of a .npz file")
         with loaded as cache:
+            if _encrypted(cache.zip.infolist()):
+                raise KeyError("its members are encrypted, as no cache is")
             members = {s: (cache[f"{s}_names"], cache[f"{s}_images"]) for s in _SPLITS}
             if (
                 "zip_fingerprint" not in cache

@@ -3518,6 +3518,37 @@ def test_an_npz_of_encrypted_members_exits_2_saying_it_is_unreadable(tmp_path, c
     assert re.search(match, err), err
 
 
+def test_an_npz_of_encrypted_members_is_not_said_to_be_damaged(tmp_path):
+    # It was "truncated or damaged", to be copied again: a password-protected
+    # archive is whole, and its arrays must be saved again without one.
+    path = tmp_path / "locked.npz"
+    np.savez(path, X=np.ones((4, 2)), label=np.array(["a", "b", "a", "b"]))
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")  # the central header of X.npy only
+    data[at + 8] |= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError) as error:
+        load_table(path)
+    message = str(error.value)
+    assert "the member(s) ['X.npy'] are encrypted" in message
+    assert "unzip it with the password and save the arrays again" in message
+    assert "truncated" not in message
+
+
+def test_a_recursion_error_reading_an_npz_is_not_called_damage(tmp_path, monkeypatch):
+    # RuntimeError, which zipfile raises for an encrypted member, counted as
+    # damage, and so did its subclass RecursionError: a bug read as a file's.
+    path = tmp_path / "t.npz"
+    np.savez(path, X=np.ones((4, 2)), label=np.array(["a", "b", "a", "b"]))
+
+    def recursing(f):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(np.lib.format, "read_magic", recursing)
+    with pytest.raises(RecursionError):
+        load_table(path)
+
+
 def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys):
     # The csv module's "field larger than field limit" escaped as a traceback.
     rows = [f"{i},{i % 7},{'ab'[i % 2]}" for i in range(15_000)]

@@ -1710,6 +1710,34 @@ def test_a_cached_load_warns_of_the_files_it_leaves_out_too(tmp_path):
             load_image_folder_zip(tmp_path / "f.zip", cache_path=cache)
 
 
+@pytest.mark.parametrize("bit", [0x1, 0x40], ids=["encrypted", "strongly"])
+def test_encrypted_images_are_said_to_be_so_not_damaged(tmp_path, bit):
+    # Called "not a readable image, e.g. truncated", with the advice to
+    # replace it with a whole copy: a password-protected zip is whole.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 1, ("test", "a"): 1})
+    _edit_central_directory(tmp_path / "f.zip", "train/a/000.png", 8, bit)
+    match = (
+        r"f.zip: the member\(s\) \['train/a/000.png'\] are encrypted .* read "
+        r"only with their password; unzip it with the password and zip it anew"
+    )
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(tmp_path / "f.zip")
+
+
+def test_an_encrypted_npz_as_cache_path_is_refused_not_overwritten(tmp_path):
+    # zipfile's RuntimeError ("password required") was read as damage; no
+    # longer counted so, it would escape.
+    _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
+    mine = tmp_path / "features.npz"
+    np.savez(mine, train_names=np.array(["x"]))
+    _edit_central_directory(mine, "train_names.npy", 8, 1)
+    kept = mine.read_bytes()
+    match = "features.npz is not a cache this function wrote .*encrypted"
+    with pytest.raises(ValueError, match=match):
+        load_image_folder_zip(tmp_path / "f.zip", cache_path=mine)
+    assert mine.read_bytes() == kept
+
+
 def test_a_npy_file_as_cache_path_is_refused_not_overwritten(tmp_path):
     # np.load gives a .npy file's array, not an archive: a bare TypeError
     # ("does not support the context manager protocol").
@@ -2286,12 +2314,13 @@ def _edit_central_directory(path, member, offset, value):
     "offset, value, match",
     [
         (6, 84, "f.zip is not a zip file or is truncated or damaged"),  # version 8.4
-        (8, 1, r"member test/a/000.png is not a readable image"),  # "encrypted"
+        (8, 1, r"f.zip: the member\(s\) \['test/a/000.png'\] are encrypted"),
     ],
     ids=["unsupported-version", "encrypted-flag"],
 )
 def test_damaged_zip_headers_name_the_file(tmp_path, offset, value, match):
-    # zipfile raises NotImplementedError or RuntimeError for these.
+    # zipfile raises NotImplementedError for the first and RuntimeError for
+    # the second, whose bit a password sets too.
     _write_image_zip(tmp_path / "f.zip", {("test", "a"): 1, ("train", "a"): 1})
     _edit_central_directory(tmp_path / "f.zip", "test/a/000.png", offset, value)
     with pytest.raises(ValueError, match=match):
