@@ -14,7 +14,7 @@ def test_a_small_text_is_refused_beside_a_larger_one_of_the_same_words(tmp_path)
     ax.set_title("accuracy", fontsize=4)
     fig.suptitle("accuracy", fontsize=12, y=0.999, va="top")
     fig.savefig(tmp_path / "f.png", dpi=90)
-    with pytest.raises(AssertionError, match=r"under 9 px .*'accuracy': 5.0"):
+    with pytest.raises(AssertionError, match=r"under 10 px .*'accuracy': 5.0"):
         check_legible(fig, tmp_path / "f.png")
 
 
@@ -25,3 +25,33 @@ def test_a_figure_saved_cropped_is_measured_at_the_dpi_it_was_saved_at(tmp_path)
     fig.text(0.5, 0.5, "a short note", fontsize=12)
     fig.savefig(tmp_path / "f.png", dpi=100, bbox_inches="tight")
     check_legible(fig, tmp_path / "f.png")
+
+
+@pytest.mark.parametrize("points", [7.5, 8])
+def test_text_under_8_pt_of_a_figure_10_in_wide_is_refused(tmp_path, points):
+    # 9 px was the bound: 7.2 pt passed, while the figures draw 8 pt, which
+    # a PNG saved at 90 dpi (recorded as 89.992) measures 9.999 px.
+    fig = Figure(figsize=(10, 4))
+    fig.text(0.5, 0.5, "a note", fontsize=points)
+    fig.savefig(tmp_path / "f.png", dpi=90)
+    if points == 8:
+        check_legible(fig, tmp_path / "f.png")
+    else:
+        with pytest.raises(AssertionError, match=r"under 10 px .*'a note': 9.4"):
+            check_legible(fig, tmp_path / "f.png")
+
+
+def test_texts_are_placed_as_in_the_png(tmp_path):
+    # Placed at fig.dpi, not at the dpi saved: a text 30 pixels above
+    # another is clear of it at 100 dpi, drawn over it at 300.
+    fig = Figure(figsize=(4, 2), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.annotate("below", (0.5, 0.5), fontsize=12)
+    ax.annotate(
+        "above", (0.5, 0.5), xytext=(0, 30), textcoords="offset pixels", fontsize=12
+    )
+    fig.savefig(tmp_path / "f.png", dpi=300)
+    with pytest.raises(AssertionError, match="texts drawn over each other"):
+        check_legible(fig, tmp_path / "f.png")
+    assert fig.dpi == 100  # as it was
