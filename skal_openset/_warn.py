@@ -66,13 +66,46 @@ def warn_once(
     block (scikit-learn's ``check_array``, ours) resets it. An `owner` of
     None stands for that of the :func:`noted_on` block the call runs in; out
     of any, the warning is given at every call.
+
+    The note is this process's, as Python's registry is: a copy of `owner`
+    keeps it, a pickle (a checkpoint resumed, a worker's copy) does not.
     """
     if owner is None:
         owner = _NOTED_ON.get()
     if owner is None:
         warn(message, category)
-    elif getattr(owner, attribute, None) != key and warn(message, category):
-        setattr(owner, attribute, key)
+        return
+    noted = getattr(owner, attribute, None)
+    # Not a _Noted: None, or a key a checkpoint of an earlier version saved.
+    if (not isinstance(noted, _Noted) or noted.key != key) and warn(message, category):
+        setattr(owner, attribute, _Noted(key))
+
+
+def _not_noted() -> None:
+    """What a pickled :class:`_Noted` loads as: no note."""
+    return None
+
+
+class _Noted:
+    """The `key` a :func:`warn_once` warned of, kept on its owner: shared by
+    its copies (a strategy's, which teach updates), and left out of its
+    pickle, which loads as None, so that a campaign resumed from a checkpoint
+    in a new process is warned again, as scikit-learn's state carries no
+    warnings given."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: object) -> None:
+        self.key = key
+
+    def __copy__(self) -> "_Noted":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "_Noted":
+        return self
+
+    def __reduce__(self) -> tuple:
+        return _not_noted, ()
 
 
 # The owner that warn_once notes a warning on for code that has none of its

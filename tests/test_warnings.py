@@ -2,7 +2,9 @@
 in the package they are raised (query calling the strategy, teach updating it);
 the campaign's is checked in test_experiment.py."""
 
+import copy
 import inspect
+import pickle
 import threading
 import time
 import warnings
@@ -153,6 +155,42 @@ def test_a_wide_embedding_is_warned_of_once_a_campaign_by_eoal(split, monkeypatc
         split, (EOALQuery(random_state=0), None), (EOALQuery(random_state=0), None)
     )
     assert sum("EOALQuery fits a logistic" in m for m in messages) == 2
+
+
+def test_a_campaign_resumed_from_its_checkpoint_is_warned_again(
+    split, monkeypatch, tmp_path
+):
+    # The note that the strategy had warned was saved with the checkpoint: a
+    # campaign resumed in a new process was never told, as Python's
+    # once-a-process registry would tell it.
+    monkeypatch.setattr(_eoal, "_SLOW_FEATURES", 1)
+    checkpoint = tmp_path / "c.joblib"
+    counts = []
+    for n_rounds in (3, 5):  # then resumed from the state after round 3
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("default")
+            run_active_learning(
+                split, LogisticRegression(max_iter=500), EOALQuery(random_state=0),
+                n_rounds=n_rounds, budget=10, checkpoint=checkpoint,
+            )  # fmt: skip
+        counts.append(
+            sum("EOALQuery fits a logistic" in str(w.message) for w in record)
+        )
+    assert counts == [1, 1]
+
+
+def test_a_strategy_saved_with_a_note_by_earlier_versions_loads_and_warns(split):
+    # Earlier versions saved the key warned of itself: such a checkpoint
+    # still loads, and its strategy warns again in this process too.
+    strategy = EOALQuery(random_state=0)
+    strategy._warned_of_wide_embedding = 64  # as they kept it
+    loaded = pickle.loads(pickle.dumps(strategy))
+    assert loaded._warned_of_wide_embedding == 64
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        _warn.warn_once(loaded, "_warned_of_wide_embedding", 64, "wide")
+        _warn.warn_once(copy.deepcopy(loaded), "_warned_of_wide_embedding", 64, "wide")
+    assert [str(w.message) for w in record] == ["wide"]  # the copy keeps the note
 
 
 @pytest.mark.parametrize(
