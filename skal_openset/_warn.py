@@ -81,11 +81,6 @@ def warn_once(
         setattr(owner, attribute, _Noted(key))
 
 
-def _not_noted() -> None:
-    """What a pickled :class:`_Noted` loads as: no note."""
-    return None
-
-
 class _Noted:
     """The `key` a :func:`warn_once` warned of, kept on its owner: shared by
     its copies (a strategy's, which teach updates), and left out of its
@@ -105,7 +100,9 @@ class _Noted:
         return self
 
     def __reduce__(self) -> tuple:
-        return _not_noted, ()
+        # NoneType() is None: a pickle names no skal_openset object, so
+        # earlier versions load a checkpoint of this one too.
+        return type(None), ()
 
 
 # The owner that warn_once notes a warning on for code that has none of its

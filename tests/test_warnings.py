@@ -179,6 +179,16 @@ def test_a_campaign_resumed_from_its_checkpoint_is_warned_again(
     assert counts == [1, 1]
 
 
+def test_a_note_pickles_as_none_naming_no_object_of_the_package():
+    # A checkpoint that named a function of _warn to rebuild its notes could
+    # not be loaded by earlier versions, nor after that function moved.
+    strategy = EOALQuery(random_state=0)
+    _warn.warn_once(strategy, "_warned_of_wide_embedding", 64, "wide")
+    saved = pickle.dumps(strategy._warned_of_wide_embedding)
+    assert b"skal_openset" not in saved
+    assert pickle.loads(saved) is None
+
+
 def test_a_strategy_saved_with_a_note_by_earlier_versions_loads_and_warns(split):
     # Earlier versions saved the key warned of itself: such a checkpoint
     # still loads, and its strategy warns again in this process too.
