@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import bench_memory
+import bench_neighbours
 import bench_scale
 import bench_selector
 import bench_selector_device
@@ -106,6 +107,15 @@ def _fake_bench_memory(monkeypatch):
     return ["--repeats", "1"]
 
 
+def _fake_bench_neighbours(monkeypatch):
+    """Tiny sets, each search in this process; faiss or not, the package's."""
+    monkeypatch.setattr(bench_neighbours, "run_child", bench_neighbours.timed)
+    return ["--pool-rows", "300", "--labelled-rows", "20", "--repeats", "1"] + [
+        "--backends",
+        "current",
+    ]
+
+
 def _fake_bench_training(monkeypatch):
     """One tiny net."""
     monkeypatch.setattr(bench_training, "CASES", (("tiny", 12, 16, 3, 1),))
@@ -136,6 +146,11 @@ SCRIPTS = {
         _fake_bench_training,
         ["training.json", "training.md"],
     ),
+    "bench_neighbours": (
+        bench_neighbours,
+        _fake_bench_neighbours,
+        ["neighbours.json", "neighbours_table.md"],
+    ),
 }
 
 
@@ -164,7 +179,14 @@ def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
 
 
 @pytest.mark.parametrize(
-    "name", ["bench_selector", "bench_scale", "bench_memory", "bench_training"]
+    "name",
+    [
+        "bench_selector",
+        "bench_scale",
+        "bench_memory",
+        "bench_training",
+        "bench_neighbours",
+    ],
 )
 def test_a_failed_write_keeps_the_earlier_json_and_table_together(
     tmp_path, monkeypatch, name
@@ -288,6 +310,16 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             "argument --pool-rows: must be a positive integer",
         ),
         (
+            "bench_neighbours",
+            ["--labelled-rows", "1"],
+            "argument --labelled-rows: must be at least 2 (half IN, half OOD), got 1",
+        ),
+        (
+            "bench_neighbours",
+            ["--searches", "kmeans"],
+            "argument --searches: invalid choice: 'kmeans'",
+        ),
+        (
             "preset_reproduction",
             ["--summary-only"],
             "preset_reproduction.jsonl to summarise; run without --summary-only",
@@ -372,7 +404,7 @@ def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
     argv = [str(four_tables_data_dir) if a == "FOUR" else a for a in argv]
     module, fake, _ = SCRIPTS[name]
     fake(monkeypatch)
-    if module in (bench_scale, bench_memory):  # a run would be a bug
+    if module in (bench_scale, bench_memory, bench_neighbours):  # a run: a bug
         monkeypatch.setattr(module, "run_child", None)
     committed = tmp_path / "committed"
     monkeypatch.setattr(module, "RESULTS", committed)
@@ -1196,3 +1228,36 @@ def test_summary_only_is_checked_on_the_command_line_parsed(monkeypatch, capsys)
     with pytest.raises(SystemExit):
         refuse_with_summary_only(parser, parser.parse_args(argv), "--seeds", argv=argv)
     assert "--seeds would not apply" in capsys.readouterr().err
+
+
+def test_bench_neighbours_asked_for_faiss_without_it_says_what_to_install(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, "faiss", None)  # not importable
+    monkeypatch.setattr(bench_neighbours, "run_child", None)  # a run: a bug
+    with pytest.raises(SystemExit):
+        _main(monkeypatch, bench_neighbours, "--backends", "faiss")
+    assert "faiss-cpu is not installed; pip install faiss-cpu" in (
+        capsys.readouterr().err
+    )
+    # Without --backends it times the package's searches alone.
+    monkeypatch.setattr(bench_neighbours, "run_child", bench_neighbours.timed)
+    argv = ["--pool-rows", "50", "--labelled-rows", "4", "--repeats", "1"]
+    _main(monkeypatch, bench_neighbours, *argv, "--results-dir", str(tmp_path))
+    result = json.loads((tmp_path / "neighbours.json").read_text())
+    assert result["backends"] == ["current"]
+    assert [r["search"] for r in result["results"]] == list(bench_neighbours.SEARCHES)
+
+
+def test_bench_neighbours_faiss_finds_the_package_neighbours(tmp_path, monkeypatch):
+    pytest.importorskip("faiss")
+    monkeypatch.setattr(bench_neighbours, "run_child", bench_neighbours.timed)
+    argv = ["--pool-rows", "500", "--labelled-rows", "40", "--repeats", "2"]
+    _main(monkeypatch, bench_neighbours, *argv, "--results-dir", str(tmp_path))
+    result = json.loads((tmp_path / "neighbours.json").read_text())
+    assert result["backends"] == ["current", "faiss"]
+    for row in result["results"]:
+        # float32 inner products: cosine scores may differ in their last bits
+        assert row["max_score_difference"] < 1e-6, row
+    table = (tmp_path / "neighbours_table.md").read_text()
+    assert "| current / faiss | rows differing |" in table
