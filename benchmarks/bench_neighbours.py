@@ -354,7 +354,7 @@ def _table(result):
         if len(backends) == 2:
             cells += [
                 f"{r['ratio']:.1f}",
-                f"{r['rows_differing']:.2%}",
+                f"{r['rows_differing']:.4%}",
                 f"{r['max_score_difference']:.1e}",
             ]
         lines.append("| " + " | ".join(cells) + " |")
