@@ -81,7 +81,8 @@ def make_embedding(n_rows, n_features, seed):
 
 
 def current_search(search, pool, labelled):
-    """The package's search: ``(scores, neighbours or None)``."""
+    """The package's search: ``(scores, neighbours)``, either None (CORESET
+    finds neighbours, scored by :func:`timed` after the search)."""
     from sklearn.metrics import pairwise_distances_argmin
 
     from skal_openset import cosine_purity, knn_contrast_purity
@@ -91,12 +92,11 @@ def current_search(search, pool, labelled):
         return knn_contrast_purity(pool, labelled[:half], labelled[half:]), None
     if search == "cosine":
         return cosine_purity(pool, labelled), None
-    nearest = pairwise_distances_argmin(pool, labelled)
-    return _sq_distances(pool, labelled[nearest]), nearest
+    return None, pairwise_distances_argmin(pool, labelled)
 
 
 def faiss_search(search, pool, labelled):
-    """The same search by faiss's exact indexes: ``(scores, neighbours)``."""
+    """The same search by faiss's exact indexes, as :func:`current_search`."""
     import faiss
 
     from skal_openset._purity import _unit_rows
@@ -122,7 +122,7 @@ def faiss_search(search, pool, labelled):
         )
         return similarity[:, 0].astype(np.float64), i[:, 0]
     _, i = nearest(faiss.IndexFlatL2(d), labelled, pool)
-    return _sq_distances(pool, labelled[i[:, 0]]), i[:, 0]
+    return None, i[:, 0]
 
 
 def _norms(rows, centres):
@@ -165,13 +165,16 @@ def timed(search, backend, n_pool, n_labelled, n_features, seed, out):
         start = time.perf_counter()
         scores, neighbours = run(search, pool, labelled)
         seconds = time.perf_counter() - start
+    mb = peak_mb() - before
+    if scores is None:  # not the search's memory: CORESET scores in chunks
+        scores = _sq_distances(pool, labelled[neighbours])
     no_neighbours = np.zeros(0, dtype=np.int64)
     np.savez(
         out,
         scores=scores,
         neighbours=no_neighbours if neighbours is None else neighbours,
     )
-    return {"seconds": seconds, "mb": peak_mb() - before}
+    return {"seconds": seconds, "mb": mb}
 
 
 def run_child(search, backend, n_pool, n_labelled, n_features, seed, out):
