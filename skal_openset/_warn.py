@@ -1,6 +1,7 @@
 """Warnings attributed to the caller's code, not to this package."""
 
 import contextlib
+import copy
 import os
 import sys
 import threading
@@ -100,9 +101,10 @@ class _Noted:
         return self
 
     def __reduce__(self) -> tuple:
-        # NoneType() is None: a pickle names no skal_openset object, so
-        # earlier versions load a checkpoint of this one too.
-        return type(None), ()
+        # copy.copy(None) is None: a pickle names no skal_openset object, so
+        # earlier versions load a checkpoint of this one too. Not NoneType():
+        # joblib's hash (and so Memory, and content_hash) cannot pickle it.
+        return copy.copy, (None,)
 
 
 # The owner that warn_once notes a warning on for code that has none of its

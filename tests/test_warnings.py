@@ -10,6 +10,7 @@ import time
 import warnings
 from functools import partial
 
+import joblib
 import numpy as np
 import pytest
 from scipy import sparse
@@ -33,6 +34,7 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
+from skal_openset._hashing import content_hash
 from skal_openset._strategies import _eoal
 from skal_openset._warn import ignored, warn
 
@@ -409,3 +411,13 @@ def test_a_warning_does_not_wait_for_another_threads_ignored_block():
     assert not any(thread.is_alive() for thread in threads)
     assert given == [False]
     assert not record
+
+
+def test_a_strategy_holding_a_note_hashes_by_content():
+    # A note pickled as NoneType(), which joblib's hash (joblib.Memory's
+    # key, content_hash) cannot pickle: hashing a strategy that had warned
+    # raised PicklingError.
+    strategy = EOALQuery(random_state=0)
+    _warn.warn_once(strategy, "_warned_of_wide_embedding", 64, "wide")
+    assert joblib.hash(strategy) == joblib.hash(copy.deepcopy(strategy))
+    assert content_hash(strategy) == content_hash(copy.deepcopy(strategy))
