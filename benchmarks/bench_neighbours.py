@@ -21,8 +21,9 @@ thread (torch, BLAS and faiss's OpenMP), the two backends alternating, so
 that load on a shared machine falls on both alike. ``MiB above inputs`` is the
 process's peak resident memory (``ru_maxrss``) after the search minus before
 it, the inputs already made. Agreement compares each repeat's results of the
-two backends: the share of pool rows whose neighbour differs (for ``cosine``,
-whose score differs) and the largest score difference.
+two backends: the share of pool rows whose neighbour differs (for ``cosine``
+and ``knn_contrast``, whose score differs: the package's purities give no
+neighbours) and the largest score difference.
 
     python benchmarks/bench_neighbours.py [--pool-rows 100000 300000]
         [--labelled-rows 1000 10000] [--features 128] [--repeats 3]
@@ -53,6 +54,7 @@ from _common import (
     write_texts_atomic,
 )
 from skal_openset._argtypes import Repeatable, positive_int
+from skal_openset._strategies._coreset import _sq_distances
 
 RESULTS = Path(__file__).parent / "results"
 SEARCHES = ("knn_contrast", "cosine", "coreset")
@@ -132,12 +134,6 @@ def _norms(rows, centres):
 
     diff = torch.from_numpy(np.subtract(rows, centres, dtype=np.float64))
     return torch.linalg.vector_norm(diff, dim=1).numpy()
-
-
-def _sq_distances(rows, centres):
-    """``||rows_i - centres_i||^2`` in float64, from the differences."""
-    diff = np.subtract(rows, centres, dtype=np.float64)
-    return np.einsum("nd,nd->n", diff, diff)
 
 
 def measure(search, backend, n_pool, n_labelled, n_features, seed, out):
