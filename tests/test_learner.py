@@ -2883,7 +2883,9 @@ class _ClassesEcho(ClassifierMixin, BaseEstimator):
         return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
 
 
-@pytest.mark.parametrize("source", ["declared", "inferred", "parameter", "taught"])
+@pytest.mark.parametrize(
+    "source", ["declared", "inferred", "parameter", "parameter_unpiped", "taught"]
+)
 def test_the_code_to_paste_for_a_classifier_fitted_on_labels_names_the_classes(
     source,
 ):
@@ -2894,8 +2896,10 @@ def test_the_code_to_paste_for_a_classifier_fitted_on_labels_names_the_classes(
 
     X, y = np.arange(960.0).reshape(-1, 1), np.arange(960) % 240 * 10
     on_labels = FrozenEstimator(DecisionTreeClassifier().fit(X, y))
-    if source == "parameter":
-        learner = ActiveLearner(make_pipeline(_ClassesEcho(np.unique(y).tolist())))
+    if source.startswith("parameter"):
+        echo = _ClassesEcho(np.unique(y).tolist())
+        # learner.estimator[-1].classes in a Pipeline, learner.estimator.classes out
+        learner = ActiveLearner(echo if "unpiped" in source else make_pipeline(echo))
     elif source == "taught":
         learner = ActiveLearner(DecisionTreeClassifier()).fit(X, y)
         learner.set_params(estimator=on_labels)
