@@ -181,9 +181,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         pipeline, or a skorch net from ``make_mlp_classifier``); cloned,
         never modified. A prefitted one (in a
         :class:`~sklearn.frozen.FrozenEstimator`, whose fit does nothing)
-        must have been fitted on the positions ``0..k-1`` of the labels in
-        `classes_`, which are sorted (``np.searchsorted(classes_, y)``), not
-        on the labels: one whose ``classes_`` are not such positions is
+        must have been fitted on in-distribution rows alone, on the
+        positions ``0..k-1`` of their labels ``y_in`` in `classes_`, which are
+        sorted (``LabelEncoder().fit(classes_).transform(y_in)``), not on the
+        labels: one whose ``classes_`` are not such positions is
         refused at training, but labels that are positions too cannot be
         told from them (fitted on labels 1 and 2 of classes ``[1, 2, 3]``,
         its 1 would be read as position 1, class 2): its predictions would
@@ -1034,7 +1035,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                     f"the learner keeps classes_ sorted, {shown}, and reads the "
                     "classifier's outputs as their positions. Pass "
                     f"classes={code}, with the classifier fitted on "
-                    f"np.searchsorted({code}, y)."
+                    f"{_positions_code(code, ordered=True)}."
                 )
             return ordered, "sorted(learner.classes)"
         in_labels = y[y != self.ood_label]
@@ -1412,11 +1413,7 @@ def _check_trained_on_positions(estimator, classes, classes_code):
     listed = classes.tolist()
     shown = shown_names(listed, "classes")
     code = listed if shown_whole(listed) else classes_code
-    codes = (
-        f"np.searchsorted({code}, y)"
-        if np.all(classes[:-1] < classes[1:])
-        else f"[{code}.index(label) for label in y]"
-    )
+    codes = _positions_code(code, ordered=np.all(classes[:-1] < classes[1:]))
     raise ValueError(
         f"The classifier ({type(estimator).__name__}) has classes_ "
         f"{shown_names(np.asarray(seen).tolist(), 'classes')}, but the learner "
@@ -1426,6 +1423,22 @@ def _check_trained_on_positions(estimator, classes, classes_code):
         f"must have been fitted on those positions, {codes}, not on the labels; "
         "or pass it unfitted for the learner to train."
     )
+
+
+def _positions_code(code, ordered):
+    """Code to paste that gives a prefitted classifier's labels ``y_in`` as
+    their positions in the classes that `code` names (`ordered`: sorted).
+
+    Labels of no class raise there: ``np.searchsorted(classes, y)`` took an
+    OOD row of a ``y`` that still held them for a class, silently.
+    """
+    # y_in, not y: the code that names the classes may read the learner's
+    # y, whose OOD rows the classifier is not fitted on.
+    if ordered:
+        positions = f"sklearn.preprocessing.LabelEncoder().fit({code}).transform(y_in)"
+    else:
+        positions = f"[{code}.index(label) for label in y_in]"
+    return f"{positions} for the labels y_in of its in-distribution rows"
 
 
 def _check_validation_split(estimator, codes):

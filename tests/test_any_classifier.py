@@ -38,7 +38,12 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    LabelEncoder,
+    OneHotEncoder,
+    StandardScaler,
+)
 from sklearn.svm import SVC, LinearSVC
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
@@ -495,9 +500,13 @@ def test_a_classifier_prefitted_on_the_labels_is_refused_saying_on_what_to_fit_i
     in_rows = np.flatnonzero(y != ood)[:150]
     prefitted = LogisticRegression(max_iter=1000).fit(X[in_rows], y[in_rows])
     learner = ActiveLearner(FrozenEstimator(prefitted), ood_label=ood)
-    with pytest.raises(ValueError, match=r"fitted on those positions, np\.search"):
+    with pytest.raises(
+        ValueError,
+        match=r"fitted on those positions, sklearn\.preprocessing\.LabelEncoder\(\)",
+    ):
         learner.fit(X[:100], y[:100])
-    codes = np.searchsorted(sorted(classes), y[in_rows])  # as the message says
+    # As the message says, with y_in the labels of the IN rows.
+    codes = LabelEncoder().fit(sorted(classes)).transform(y[in_rows])
     on_codes = LogisticRegression(max_iter=1000).fit(X[in_rows], codes)
     learner.set_params(estimator=FrozenEstimator(on_codes)).fit(X[:100], y[:100])
     np.testing.assert_array_equal(learner.predict(X[:50]), prefitted.predict(X[:50]))
@@ -513,12 +522,15 @@ def test_unsorted_classes_with_a_prefitted_classifier_are_refused():
     frozen = FrozenEstimator(LogisticRegression(max_iter=1000).fit(X[in_rows], codes))
     learner = ActiveLearner(frozen, ood_label=ood, classes=given)
     listed = sorted(given.tolist())
-    remedy = f"Pass classes={listed}, with the classifier fitted on np.searchsorted("
+    remedy = (
+        f"Pass classes={listed}, with the classifier fitted on "
+        "sklearn.preprocessing.LabelEncoder()"
+    )
     with pytest.raises(ValueError, match="not sorted, and the classifier comes fitted"):
         learner.fit(X[:100], y[:100])
     with pytest.raises(ValueError, match=re.escape(remedy)):
         learner.fit(X[:100], y[:100])
-    sorted_codes = np.searchsorted(listed, y[in_rows])
+    sorted_codes = LabelEncoder().fit(listed).transform(y[in_rows])
     refitted = LogisticRegression(max_iter=1000).fit(X[in_rows], sorted_codes)
     learner.set_params(estimator=FrozenEstimator(refitted), classes=listed)
     learner.fit(X[:100], y[:100])

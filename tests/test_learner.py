@@ -2846,7 +2846,7 @@ def test_many_unsorted_classes_of_a_frozen_classifier_show_the_first_20():
     # The code to paste names the classes by the parameter that holds them.
     code = "sorted(learner.classes)"
     assert f"Pass classes={code}, with the classifier fitted on " in message
-    assert f"np.searchsorted({code}, y)." in message
+    assert f"LabelEncoder().fit({code}).transform(y_in)" in message
     assert len(message) < 1000
 
 
@@ -2865,7 +2865,8 @@ def test_a_classifier_fitted_on_many_labels_shows_them_the_first_20():
     assert f"in its classes {first}, ...] (500 classes), and" in message
     # The code to paste names them by the labels of y, which they were
     # inferred from: it listed all 500.
-    assert "np.searchsorted(sorted(set(y) - {learner.ood_label}), y)" in message
+    code = "sorted(set(y) - {learner.ood_label})"
+    assert f"LabelEncoder().fit({code}).transform(y_in)" in message
     assert len(message) < 1000
 
 
@@ -2906,13 +2907,22 @@ def test_the_code_to_paste_for_a_classifier_fitted_on_labels_names_the_classes(
     else:
         learner = ActiveLearner(on_labels)
         learner.set_params(classes=np.unique(y) if source == "declared" else None)
+    y[::7] = -1  # OOD rows, which the classifier is not fitted on
     with pytest.raises(ValueError, match="fitted on those positions") as error:
         learner.teach(X, y) if source == "taught" else learner.fit(X, y)
     message = str(error.value)
     assert len(message) < 1000
-    code = re.search(r"np\.searchsorted\((.*), y\)", message).group(1)
-    named = eval(code, {"learner": learner, "y": y})
-    np.testing.assert_array_equal(named, np.unique(y))
+    code = re.search(r"on those positions, (.*\))(?:, not| for the)", message)[1]
+    # As pasted, with y the learner's labels and y_in its IN rows' labels, it
+    # gives their positions in the classes.
+    in_labels = y[y != -1]
+    pasted = {"np": np, "sklearn": sklearn, "learner": learner, "y": y}
+    positions = eval(code, pasted | {"y_in": in_labels})
+    np.testing.assert_array_equal(positions, in_labels // 10)
+    # Pasted with OOD rows left in, it refuses them: np.searchsorted(classes,
+    # y) took each for the class at position 0.
+    with pytest.raises(ValueError, match="previously unseen labels"):
+        eval(code, pasted | {"y_in": y})
 
 
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
