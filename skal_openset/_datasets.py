@@ -281,7 +281,7 @@ def _check_codes(codes, name, allowed):
     )
 
 
-def _check_X_y(X, y, X_name, y_name):
+def _check_X_y(X, y, X_name, y_name) -> tuple[Any, np.ndarray]:
     """Validate features of any shape ``(n, ...)`` and 1-d labels of the same length.
 
     A DataFrame is kept as it is, so that a pipeline can select its columns
@@ -350,7 +350,7 @@ def _warn_of_test_classes(y, y_test, in_classes):
         )
 
 
-def _choose_in_classes(y, in_classes, n_in_classes, rng):
+def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
     """Return the IN classes as values of ``np.unique(y)``, in k-way label order."""
     classes = np.unique(y)
     if in_classes is not None and n_in_classes is not None:
@@ -395,8 +395,9 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng):
             )
         if n_in_classes is None:
             n_in_classes = max(2, round(0.4 * len(classes)))
+        # int(): numbers.Integral declares no comparison for mypy.
         if not isinstance(n_in_classes, Integral) or not (
-            2 <= n_in_classes <= len(classes)
+            2 <= int(n_in_classes) <= len(classes)
         ):
             raise ValueError(
                 f"n_in_classes must be an integer in [2, {len(classes)}], "

@@ -838,11 +838,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             return float(np.mean(correct))
         # Negative weights make no accuracy (and may sum to zero); NaN and
         # inf none either, whatever assume_finite (else a NaN score, silently).
+        # A new name: rebound, the parameter would keep its ArrayLike union
+        # for mypy under numpy 2.5, which np.average refuses.
         with finite_inputs():
-            sample_weight = _check_sample_weight(
+            weights = _check_sample_weight(
                 sample_weight, correct, ensure_non_negative=True
             )
-        return float(np.average(correct, weights=sample_weight))
+        return float(np.average(correct, weights=weights))
 
     # ----------------------------------------------------------- internals
 

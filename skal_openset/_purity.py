@@ -345,7 +345,8 @@ def mahalanobis_purity(
     # eps of the largest value (0 or not, as the class sizes have it); of a
     # float32 embedding, also a few of its own eps (a net's rows of one input
     # differ in their last bits from batch to batch).
-    relative = (counts.max() + 1) * np.finfo(np.float64).eps
+    # np.max, not counts.max(): numpy 2.5's stubs refuse the latter on intp.
+    relative = (np.max(counts) + 1) * np.finfo(np.float64).eps
     if embedding_train.dtype == np.float32:
         relative += _FLOAT32_JITTER_ULPS * np.finfo(np.float32).eps
     rounding = relative * np.ldexp(peak, -exponent)

@@ -178,7 +178,7 @@ def _power_of_two_normalised(values):
         return values * 2.0**-exponent
 
 
-def _group_codes(groups, rows):
+def _group_codes(groups, rows) -> np.ndarray:
     """Integer code of each row's group: equal codes for labels that compare equal.
 
     Labels of any hashable types, mixed too, as ``==`` compares them; the fit
@@ -197,7 +197,7 @@ def _group_codes(groups, rows):
             "df.groupby(columns).ngroup() for columns of a DataFrame df."
         ) from None
     check_consistent_length(rows, groups)
-    codes = {}
+    codes: dict[object, int] = {}
     try:
         encoded = [codes.setdefault(label, len(codes)) for label in groups.tolist()]
     except TypeError as error:

@@ -242,10 +242,11 @@ class SkactivemlQuery(BaseEstimator):
             )
         candidates = given.astype(np.intp)
         # Distinct rows of X: a repeated or wrapped index could be chosen twice.
-        if candidates.min() < 0 or candidates.max() >= len(X):
+        # (np.min, not .min(): numpy 2.5's stubs refuse the method on intp.)
+        if np.min(candidates) < 0 or np.max(candidates) >= len(X):
             raise ValueError(
                 f"candidates must be row indices of X, in 0..{len(X) - 1}; got "
-                f"values from {candidates.min()} to {candidates.max()}."
+                f"values from {np.min(candidates)} to {np.max(candidates)}."
             )
         if len(np.unique(candidates)) < len(candidates):
             raise ValueError("candidates holds an index twice; give each row once.")
