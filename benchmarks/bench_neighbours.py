@@ -11,8 +11,10 @@ or one pick at a time):
   the difference in float64, as the package does.
 - ``cosine``: :func:`cosine_purity`, ``MQNetQuery.paper()``'s purity, against
   the labelled set. faiss: ``IndexFlatIP`` on the unit rows.
-- ``coreset``: CORESET's nearest labelled row of each pool row,
-  ``pairwise_distances_argmin`` on the embedding. faiss: ``IndexFlatL2``.
+- ``coreset``: CORESET's nearest labelled row of each pool row, as
+  ``CoreSetQuery`` takes it: both sets scaled and centred on the pool
+  (:func:`coreset_rows`, which the two backends share), then
+  ``pairwise_distances_argmin``. faiss: ``IndexFlatL2`` on the same rows.
 
 The embedding is synthetic, float32 as a net's: ``--features`` columns, 10
 Gaussian clusters through a ReLU (a penultimate layer's rows are nonnegative).
@@ -54,7 +56,8 @@ from _common import (
     write_texts_atomic,
 )
 from skal_openset._argtypes import Repeatable, positive_int
-from skal_openset._strategies._coreset import _sq_distances
+from skal_openset._strategies._base import power_of_two_scaled
+from skal_openset._strategies._coreset import _centred_on_pool, _sq_distances
 
 RESULTS = Path(__file__).parent / "results"
 SEARCHES = ("knn_contrast", "cosine", "coreset")
@@ -94,7 +97,14 @@ def current_search(search, pool, labelled):
         return knn_contrast_purity(pool, labelled[:half], labelled[half:]), None
     if search == "cosine":
         return cosine_purity(pool, labelled), None
-    return None, pairwise_distances_argmin(pool, labelled)
+    return None, pairwise_distances_argmin(*coreset_rows(pool, labelled))
+
+
+def coreset_rows(pool, labelled):
+    """The pool and labelled rows as ``CoreSetQuery`` searches them: scaled by
+    a power of two, then centred on the pool (copies: timed with the search)."""
+    pool, labelled, _ = power_of_two_scaled(pool, labelled)
+    return _centred_on_pool(pool, labelled)
 
 
 def faiss_search(search, pool, labelled):
@@ -123,7 +133,8 @@ def faiss_search(search, pool, labelled):
             faiss.IndexFlatIP(d), _unit_rows(labelled), _unit_rows(pool)
         )
         return similarity[:, 0].astype(np.float64), i[:, 0]
-    _, i = nearest(faiss.IndexFlatL2(d), labelled, pool)
+    centred, centred_labelled = coreset_rows(pool, labelled)
+    _, i = nearest(faiss.IndexFlatL2(d), centred_labelled, centred)
     return None, i[:, 0]
 
 

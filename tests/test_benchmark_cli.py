@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import pairwise_distances_argmin
 
 import bench_memory
 import bench_neighbours
@@ -1276,22 +1277,48 @@ def test_bench_neighbours_makes_its_inputs_without_a_peak_of_their_own():
     assert peak < 1.2 * X.nbytes
 
 
-def test_bench_neighbours_counts_no_scoring_in_coresets_search(tmp_path, monkeypatch):
-    # The distances to the neighbours found, a float64 copy of the pool that
-    # CORESET takes in chunks, were measured as the search's memory: 445 MiB
-    # above the inputs at 300,000 rows, for a search of little more than none.
+def _coreset_search_mb(out, monkeypatch):
+    """MiB above the inputs of bench_neighbours' CORESET search of 20,000
+    pool rows of 64 features, by tracemalloc, and a pool's MiB."""
     import tracemalloc
 
     tracemalloc.start()
     monkeypatch.setattr(
         bench_neighbours, "peak_mb", lambda: tracemalloc.get_traced_memory()[1] / 2**20
     )
-    out = tmp_path / "coreset.npz"
     try:
         measured = bench_neighbours.timed("coreset", "current", 20_000, 50, 64, 0, out)
     finally:
         tracemalloc.stop()
-    pool_mb = 20_000 * 64 * 4 / 2**20
-    assert measured["mb"] < pool_mb
+    return measured["mb"], 20_000 * 64 * 4 / 2**20
+
+
+def test_bench_neighbours_counts_no_scoring_in_coresets_search(tmp_path, monkeypatch):
+    # The distances to the neighbours found, a float64 copy of the pool that
+    # CORESET takes in chunks, were measured as the search's memory: 445 MiB
+    # above the inputs at 300,000 rows, for a search of little more than none.
+    out = tmp_path / "coreset.npz"
+    mb, pool_mb = _coreset_search_mb(out, monkeypatch)
+    # The search's own: the pool scaled and centred, two float32 copies at
+    # most (counted with the scoring: three and more).
+    assert mb < 2.5 * pool_mb
     with np.load(out) as saved:
         assert saved["scores"].shape == saved["neighbours"].shape == (20_000,)
+
+
+def test_bench_neighbours_searches_coresets_rows_scaled_and_centred(
+    tmp_path, monkeypatch
+):
+    # It searched the rows as given, where CoreSetQuery first scales them and
+    # centres them on the pool: its float32 copy of the pool went uncounted,
+    # and the neighbours compared with faiss's were not CORESET's.
+    out = tmp_path / "coreset.npz"
+    mb, pool_mb = _coreset_search_mb(out, monkeypatch)
+    assert mb > pool_mb
+    # The nearest labelled rows all the same: scaling and centring keep them.
+    pool = bench_neighbours.make_embedding(20_000, 64, 0)
+    labelled = bench_neighbours.make_embedding(50, 64, 10_000)
+    with np.load(out) as saved:
+        np.testing.assert_array_equal(
+            saved["neighbours"], pairwise_distances_argmin(pool, labelled)
+        )

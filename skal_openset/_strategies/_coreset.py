@@ -64,13 +64,7 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
     labelled = model_embedding(learner, X_labelled) if len(X_labelled) else pool[:0]
     # One scale for both: centres far beyond the pool would overflow too.
     pool, labelled, scale = power_of_two_scaled(pool, labelled)
-    # Centred (distances do not change), so that norms lose little to
-    # rounding; on a median, which an outlier cannot drag away as it would
-    # the mean, of at most 2000 rows: any point amid the pool serves.
-    center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
-    centred = (pool - center).astype(pool.dtype, copy=False)
-    # Rows far smaller than the largest: float64, where their products hold.
-    centred, centred_labelled = underflow_guarded(centred, labelled - center)
+    centred, centred_labelled = _centred_on_pool(pool, labelled)
     sq_norms = np.einsum("nd,nd->n", centred, centred, dtype=np.float64)
     if len(labelled):
         # The nearest labelled row comes from norms (one matrix product); its
@@ -102,6 +96,21 @@ def k_center_greedy(learner, X_pool, n_instances, rng):
             # Copies of a centre are also at 0: never pick the same row twice.
             nearest[chosen] = -np.inf
     return np.asarray(indices), np.asarray(scores)
+
+
+def _centred_on_pool(pool, labelled):
+    """`pool` and `labelled` less a point amid the pool, for distances taken
+    from norms: distances do not change, and the norms lose little to rounding.
+
+    The point is the median, which an outlier cannot drag away as it would
+    the mean, of at most 2000 rows. The pool comes back in its dtype (a copy),
+    in float64 where float32 products of its rows would underflow (see
+    :func:`underflow_guarded`).
+    """
+    center = np.median(pool[:: max(1, len(pool) // 1000)], axis=0)
+    centred = (pool - center).astype(pool.dtype, copy=False)
+    # Rows far smaller than the largest: float64, where their products hold.
+    return underflow_guarded(centred, labelled - center)
 
 
 # Squared distances under this share of the two squared norms are taken from
