@@ -13,9 +13,9 @@ from scipy.linalg import cholesky
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 from sklearn.covariance import LedoitWolf, ShrunkCovariance
-from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
+from sklearn.utils._chunking import get_chunk_n_rows
 
 from ._float_events import flushing_underflow
 from ._informativeness import _check_proba
@@ -138,10 +138,12 @@ def _knn_batch_size(n_references, n_features, k, itemsize):
     return max(1, min(_BATCH_SIZE, _BATCH_BYTES // row_bytes))
 
 
-def _unit_rows(X):
-    """Rows of `X` scaled to unit length (all-zero rows stay 0)."""
+def _unit_rows(X, dtype=None):
+    """Rows of `X` scaled to unit length (all-zero rows stay 0), in `dtype`
+    (default: `X`'s), cast once on a scale near 1 (see :func:`_near_one`)."""
+    near_one = _near_one(X).astype(X.dtype if dtype is None else dtype, copy=False)
     with flushing_underflow():  # a row's values far below its norm go to 0
-        return normalize(_near_one(X))
+        return normalize(near_one, copy=False)  # in place: a copy of X
 
 
 def _near_one(X):
@@ -444,12 +446,13 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     -----
     The pool is scored in chunks of rows whose distances to every labelled
     row take at most scikit-learn's ``working_memory`` (1 GiB by default),
-    counted as float64. The temporaries, those distances and a clipped copy,
-    take more: on 200,000 rows against 10,000 labelled rows of 64 features,
-    the peak above the inputs was 1,378 MiB in float32 and 2,466 MiB in float64
-    (``benchmarks/results/memory.md``). For large sets lower it, e.g. ``with
-    sklearn.config_context(working_memory=128):`` (138 MiB there, float32);
-    the last bits of a few scores may then change.
+    counted as float64: the chunks of scikit-learn's
+    ``pairwise_distances_chunked``, whose smallest cosine distance gives the
+    same scores, bit for bit. Only the chunk's cosines are held, in the
+    inputs' float type (so half the budget in float32), not those distances
+    and their clipped copy as well. For large sets lower it, e.g. ``with
+    sklearn.config_context(working_memory=128):``; the last bits of a few
+    scores may then change.
 
     References
     ----------
@@ -464,18 +467,24 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     """
     embedding = _check_embedding(embedding, "embedding")
     embedding_in = _check_reference(embedding_in, "embedding_in", embedding.shape[1], 1)
-    # Chunked by scikit-learn's working_memory (see Notes), not capped here:
+    # scikit-learn's cosine distances, 1 - cos clipped to [0, 2], in its
+    # float type (float32 only if both sets are), with its rows and chunks:
     # a row alone in its chunk is scored by another BLAS routine, so chunks
-    # of another size would change the last bits of scores. On rows near 1,
-    # whose squares cannot overflow as those of 1e200 would.
-    nearest = pairwise_distances_chunked(
-        _near_one(embedding),
-        _near_one(embedding_in),
-        metric="cosine",
-        reduce_func=lambda distances, start: distances.min(axis=1),
+    # of another size would change the last bits of scores. But one largest
+    # cosine a row, not all its distances and their clipped copy: 1 - x and
+    # the clip keep the order of the cosines, so the distance of the largest
+    # is the smallest distance, bit for bit.
+    dtype = np.result_type(embedding, embedding_in)
+    purity = np.empty(embedding.shape[0], dtype=dtype)
+    chunk_rows = get_chunk_n_rows(
+        row_bytes=8 * embedding_in.shape[0], max_n_rows=embedding.shape[0]
     )
     with flushing_underflow():  # scikit-learn's normalising, as in _unit_rows
-        return 1.0 - np.concatenate(list(nearest))
+        unit_in = _unit_rows(embedding_in, dtype)
+        for rows in gen_batches(embedding.shape[0], chunk_rows):
+            # one expression: the chunk's cosines go before the next chunk's
+            purity[rows] = (_unit_rows(embedding[rows], dtype) @ unit_in.T).max(1)
+        return 1.0 - np.clip(1 - purity, 0.0, 2.0)
 
 
 def knn_purity(

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from _memory import traced_peak
 from skal_openset import _datasets
 from skal_openset._argtypes import csv_list
 from skal_openset._datasets import (
@@ -2242,34 +2243,13 @@ def test_a_far_off_value_does_not_hide_the_timestamps_float32_merges(tmp_path):
         load_csv_table(path)
 
 
-def _traced_peak(call):
-    """The peak of the memory that tracemalloc traces during `call()`, above
-    what it traced before, and `call()`'s result."""
-    import tracemalloc
-
-    # Above what is traced already: under python -X tracemalloc (tracing
-    # since the interpreter began, which stop would end) the peak was the
-    # whole session's.
-    tracing = tracemalloc.is_tracing()
-    if not tracing:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        result = call()
-        return tracemalloc.get_traced_memory()[1] - before, result
-    finally:
-        if not tracing:
-            tracemalloc.stop()
-
-
 def test_checking_the_float32_cast_holds_a_chunk_of_columns_at_a_time():
     # The bound and the float32 checks made temporaries of the whole table
     # (its absolute values, the cast's errors, the table sorted and its
     # gaps): some 30 bytes a value above the float64 features, over 7 times
     # the float32 result.
     X = np.random.default_rng(0).normal(size=(100_000, 32))
-    peak, X32 = _traced_peak(
+    peak, X32 = traced_peak(
         lambda: _datasets._float32_features(X, "t.csv", None, ["x"] * 32)
     )
     np.testing.assert_array_equal(X32, X.astype(np.float32))
@@ -2504,7 +2484,7 @@ def test_load_csv_table_holds_the_rows_as_strings_once(tmp_path):
         for row, label in zip(values, rng.integers(0, 8, n_rows))
     ]
     path.write_text("\n".join(lines) + "\n")
-    peak, (X, _) = _traced_peak(lambda: load_csv_table(path))
+    peak, (X, _) = traced_peak(lambda: load_csv_table(path))
     np.testing.assert_array_equal(X, values.round(5).astype(np.float32))
     assert peak / (n_rows * (n_features + 1)) < 25
 
@@ -2522,7 +2502,7 @@ def test_load_csv_table_reads_each_distinct_label_once(tmp_path):
         "a,b,c,d,label\n"
         + "".join(f"{','.join(map(str, row))},{y}\n" for row, y in zip(values, labels))
     )
-    peak, (X, y, classes) = _traced_peak(
+    peak, (X, y, classes) = traced_peak(
         lambda: load_csv_table(path, return_classes=True)
     )
     np.testing.assert_array_equal(X, values.astype(np.float32))
@@ -2667,7 +2647,7 @@ def test_a_csv_table_whose_features_hold_a_wider_character_is_read_in_blocks(
     monkeypatch.setattr(_datasets, "_CHUNK_VALUES", 2**10)  # checks of 1 column
     path = tmp_path / "t.csv"
     expected = _table_of_50_features(path, 1000, odd_row)
-    peak, (X, y) = _traced_peak(lambda: load_csv_table(path))
+    peak, (X, y) = traced_peak(lambda: load_csv_table(path))
     np.testing.assert_array_equal(X, expected)
     np.testing.assert_array_equal(y, np.arange(1000) % 8)
     assert peak / (1000 * 51) < 25
@@ -2745,7 +2725,7 @@ def test_a_csv_table_read_in_blocks_is_cast_to_float32_a_block_at_a_time(
     monkeypatch.setattr(_datasets, "_CHUNK_VALUES", 2**10)
     path = tmp_path / "t.csv"
     expected = _table_of_50_features(path, 4000)
-    peak, (X, _) = _traced_peak(lambda: load_csv_table(path))
+    peak, (X, _) = traced_peak(lambda: load_csv_table(path))
     np.testing.assert_array_equal(X, expected)
     assert X.flags.f_contiguous and not X.flags.c_contiguous
     assert peak / (4000 * 51) < 15.5

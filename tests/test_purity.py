@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist, mahalanobis
 from scipy.special import logsumexp
 from sklearn.covariance import ledoit_wolf
+from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.utils import gen_batches
 
 from _float_events import assert_same_under_raising_errstate
+from _memory import traced_peak
 from skal_openset import _purity
 from skal_openset._purity import (
     TooFewLabelsError,
@@ -452,6 +454,72 @@ def test_cosine_matches_a_loop_and_orders_like_1nn(rng):
     np.testing.assert_allclose(purity, expected, atol=1e-12)
     order = np.argsort(purity[1:])
     np.testing.assert_array_equal(order, np.argsort(knn_purity(X[1:], ref)))
+
+
+def _cosine_purity_by_distances(embedding, embedding_in):
+    """cosine_purity as it was: 1 - the smallest of every cosine distance
+    (scikit-learn's, chunked by its working_memory) of rows near 1."""
+    nearest = pairwise_distances_chunked(
+        _purity._near_one(embedding),
+        _purity._near_one(embedding_in),
+        metric="cosine",
+        reduce_func=lambda distances, start: distances.min(axis=1),
+    )
+    return 1.0 - np.concatenate(list(nearest))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 30),
+    st.integers(1, 12),
+    st.integers(1, 6),
+    st.sampled_from([np.float32, np.float64]),
+    st.sampled_from([np.float32, np.float64]),
+    st.integers(-40, 30),  # float32 values up to 1e34 (the rows up to 1e3)
+    st.booleans(),
+    st.integers(0, 30),
+)
+def test_cosine_is_the_smallest_cosine_distance_bit_for_bit(
+    seed, n, n_in, d, dtype, dtype_in, exponent, fortran, chunk_rows
+):
+    # cosine_purity takes each row's largest cosine, not 1 - the smallest of
+    # its clipped cosine distances: the same scores, bit for bit, and so the
+    # same ties and queries, at every chunk size (1 row: another BLAS
+    # routine), with all-zero rows, repeated and opposite rows, and values far
+    # from 1, in float32, float64 or both.
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+    ref = np.maximum(rng.normal(size=(n_in, d)), 0)  # a ReLU's, and zero rows
+    X[rng.random(n) < 0.2] = 0.0
+    repeats = rng.integers(n_in, size=n)
+    X = np.where(
+        rng.random((n, 1)) < 0.3, rng.choice([-2.0, 1.0, 3.0]) * ref[repeats], X
+    )
+    X, ref = (10.0**exponent * X).astype(dtype), ref.astype(dtype_in)
+    if fortran:
+        X, ref = np.asfortranarray(X), np.asfortranarray(ref)
+    # working_memory for `chunk_rows` rows a chunk (0: scikit-learn's default)
+    working_memory = chunk_rows * 8 * n_in / 2**20 if chunk_rows else None
+    with sklearn.config_context(working_memory=working_memory):
+        expected = _cosine_purity_by_distances(X, ref)
+        purity = cosine_purity(X, ref)
+    np.testing.assert_array_equal(purity, expected, strict=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("chunk_rows", [2000, 500])
+def test_cosine_holds_one_matrix_of_cosines_a_chunk(dtype, chunk_rows):
+    # The chunk's cosine distances and their clipped copy took twice the
+    # matrix of cosines (1 GiB each in float64 at the default working_memory),
+    # and scikit-learn normalised the labelled rows again at every chunk.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 16)).astype(dtype)
+    ref = rng.normal(size=(500, 16)).astype(dtype)
+    with sklearn.config_context(working_memory=chunk_rows * 8 * 500 / 2**20):
+        peak, purity = traced_peak(lambda: cosine_purity(X, ref))
+        np.testing.assert_array_equal(purity, _cosine_purity_by_distances(X, ref))
+    assert peak < 1.3 * chunk_rows * ref.shape[0] * X.itemsize
 
 
 def test_cosine_bad_inputs(rng):
