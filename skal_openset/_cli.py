@@ -74,7 +74,7 @@ from ._experiment import (
 )
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
-from ._signals import sigterm_as_ctrl_c
+from ._signals import PIPE_CLOSED_STATUS, ended_as_by_sigpipe, sigterm_as_ctrl_c
 from ._threads import one_torch_thread
 from ._warn import warn
 
@@ -1358,7 +1358,7 @@ codecs.register_error(_ESCAPED, _escaped)
 
 def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
-    with _unencodable_escaped():
+    with _unencodable_escaped(), ended_as_by_sigpipe():
         _main(argv)
 
 
@@ -1422,6 +1422,31 @@ def _main(argv):
         ) as exc:
             # A problem with the user's data or options: one line, exit status 2.
             parser.error(" ".join(str(exc).split()))
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
+            # A run keeps its checkpoint (an interactive one, its state); the
+            # demo writes its outputs only at the end, all at once.
+            replaced = (
+                [path.name for path in exc.paths if path.name != MARKER_FILE]
+                if isinstance(exc, InterruptedAfterReplacing)
+                else []
+            )
+            if _kept_state(args) is not None:
+                then = "rerun the same command to resume"
+            elif args.command == "run":  # stopped before its first checkpoint
+                then = "no round was saved yet; rerun it to start again"
+            elif replaced:
+                then = "its outputs are complete"
+            else:
+                then = "nothing was written; rerun it to start again"
+            after = f" after writing {', '.join(replaced)}" if replaced else ""
+            if isinstance(exc, BrokenPipeError):  # see ended_as_by_sigpipe
+                stopped = "the command reading its output quit"
+                status = PIPE_CLOSED_STATUS
+            else:
+                # 128 + the signal's number, as a shell reports a process it
+                # stopped.
+                stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+            parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")
         except OSError as exc:
             # The machine's, not the user's input: a full disk (the checkpoint's
             # save), a folder made read-only meanwhile. One line, exit status 1.
@@ -1439,23 +1464,3 @@ def _main(argv):
             # "was.; the rounds" before the advice.
             message = " ".join(str(exc).split()).removesuffix(".")
             parser.exit(1, f"{parser.prog}: error: {message}; {then}.\n")
-        except KeyboardInterrupt as exc:
-            # A run keeps its checkpoint (an interactive one, its state); the
-            # demo writes its outputs only at the end, all at once.
-            replaced = (
-                [path.name for path in exc.paths if path.name != MARKER_FILE]
-                if isinstance(exc, InterruptedAfterReplacing)
-                else []
-            )
-            if _kept_state(args) is not None:
-                then = "rerun the same command to resume"
-            elif args.command == "run":  # stopped before its first checkpoint
-                then = "no round was saved yet; rerun it to start again"
-            elif replaced:
-                then = "its outputs are complete"
-            else:
-                then = "nothing was written; rerun it to start again"
-            after = f" after writing {', '.join(replaced)}" if replaced else ""
-            # 128 + the signal's number, as a shell reports a process it stopped.
-            stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
-            parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")

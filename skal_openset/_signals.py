@@ -1,8 +1,11 @@
-"""Ctrl-C held or handled for a block, and SIGTERM handled as Ctrl-C: for the
-command line, atomic saves and the benchmark scripts."""
+"""Ctrl-C held or handled for a block, SIGTERM handled as Ctrl-C, and a
+command ended as SIGPIPE ends one: for the command line, atomic saves and the
+benchmark scripts."""
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 
 # What a SIGTERM handled as Ctrl-C runs while SIGINT is ignored (a job started
@@ -103,3 +106,41 @@ def sigterm_as_ctrl_c():
         yield received
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+# 128 + SIGPIPE's number, as a shell reports a command that SIGPIPE ended
+# (Windows has no SIGPIPE to name).
+PIPE_CLOSED_STATUS = 141
+
+
+@contextlib.contextmanager
+def ended_as_by_sigpipe():
+    """End the block's command as SIGPIPE ends a Unix one when the command
+    reading its output quits (``| head``, ``| less``): exit status 141, no
+    traceback.
+
+    Python ignores SIGPIPE: a write raises BrokenPipeError, which the block
+    may catch to say what it stopped (and raise again); the output left in a
+    stream's buffer was written as Python exited, which printed "Exception
+    ignored ... BrokenPipeError" and exited 120, after all the work was done.
+    The streams are flushed as the block ends; one whose reader quit is
+    pointed at os.devnull, as Python's documentation advises, which drops
+    what it still holds.
+    """
+    try:
+        try:
+            yield
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None: closed (2>&-)
+                    stream.flush()
+    except BrokenPipeError:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except BrokenPipeError:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+        sys.exit(PIPE_CLOSED_STATUS)

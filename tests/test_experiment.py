@@ -1455,6 +1455,47 @@ def test_a_stop_while_the_command_loads_ends_it_with_one_line(
     assert not output.exists()
 
 
+def _command_into_a_closed_pipe(*argv):
+    """Run ``python -m skal_openset *argv`` with its stdout a pipe whose reader
+    has quit (``| head``), buffered as for a user (no PYTHONUNBUFFERED)."""
+    read, write = os.pipe()
+    os.close(read)
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env.pop("PYTHONUNBUFFERED", None)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "skal_openset", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        os.close(write)
+
+
+def test_a_command_whose_output_reader_quit_stops_with_one_line_and_status_141(
+    tmp_path,
+):
+    # `skal-openset demo | head -1`: "error: [Errno 32] Broken pipe; fix that",
+    # then a traceback and "Exception ignored ... BrokenPipeError", status 120.
+    done = _command_into_a_closed_pipe("demo", "--output", str(tmp_path / "out"))
+    assert done.stderr == (
+        "skal-openset: stopped (the command reading its output quit); nothing "
+        "was written; rerun it to start again.\n"
+    )
+    assert done.returncode == 141  # 128 + SIGPIPE, as a shell reports it
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_left_unread_as_a_command_ends_is_dropped_without_a_traceback():
+    # Written as Python exited: "Exception ignored ... BrokenPipeError" and
+    # status 120, where `| head -1` had read all it wanted.
+    done = _command_into_a_closed_pipe("--version")
+    assert (done.stderr, done.returncode) == ("", 141)
+
+
 def _fake_demo(monkeypatch, output, final_accuracy, figure):
     """Run the demo command on fake records and figure; return its files' bytes."""
     records = _fake_records()
