@@ -773,8 +773,11 @@ def run_own_data(args):
             strategy,
             n_rounds=args.rounds,
             budget=args.budget,
-            # A bar redrawn with \r is one endless line in a log file (nohup, CI).
-            progress=sys.stderr.isatty() if args.progress is None else args.progress,
+            # A bar redrawn with \r is one endless line in a log file (nohup,
+            # CI); a closed stderr (2>&-) is None.
+            progress=bool(sys.stderr and sys.stderr.isatty())
+            if args.progress is None
+            else args.progress,
             checkpoint=output / CHECKPOINT_FILE,
             **costs,
         )

@@ -8,6 +8,7 @@ import math
 import numbers
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -485,6 +486,9 @@ def run_active_learning(
     # a partial too)
     called = called_strategy(query_strategy)
     name = getattr(called, "__name__", type(called).__name__)
+    # tqdm writes its bar to sys.stderr, which is None where it is closed
+    # (2>&-, pythonw): no bar, rather than an AttributeError in the first round.
+    progress = progress and sys.stderr is not None
     # tqdm.auto, a widget in a notebook, only for a bar: in a notebook
     # without ipywidgets its import warns to install them, which a run
     # without a bar, and any user of the plots, need not hear.

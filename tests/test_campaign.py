@@ -2070,6 +2070,17 @@ def test_the_progress_bar_is_drawn_on_a_terminal_or_when_asked(
     assert ("RandomQuery: 100%" in capsys.readouterr().err) == shown
 
 
+@pytest.mark.parametrize("options", [[], ["--progress"]])
+def test_a_run_with_stderr_closed_runs_without_a_bar(tmp_path, monkeypatch, options):
+    # `skal-openset run ... 2>&-` (a daemon, pythonw): sys.stderr is None, and
+    # the run failed on sys.stderr.isatty(), or in tqdm, without a word.
+    monkeypatch.setattr(sys, "stderr", None)
+    _table(tmp_path / "zoo.csv", n=40)
+    run = ["--strategy", "RANDOM", "--classifier", "forest", "--rounds", "2"]
+    _run(tmp_path, tmp_path / "zoo.csv", *run, "--budget", "5", *options)
+    assert (tmp_path / "out" / "records.csv").exists()
+
+
 def test_a_tilde_after_an_equals_sign_is_the_home_folder(tmp_path, capsys, monkeypatch):
     # No shell expands it after "=": --output=~/results made a folder named
     # "~" in the working folder, and the data file ~/... was not found.
