@@ -25,7 +25,11 @@ from threadpoolctl import threadpool_limits
 from skal_openset._argtypes import user_path
 from skal_openset._atomic import atomic_open, atomic_paths
 from skal_openset._models import device_error
-from skal_openset._signals import sigterm_as_ctrl_c
+from skal_openset._signals import (
+    PIPE_CLOSED_STATUS,
+    ended_as_by_sigpipe,
+    sigterm_as_ctrl_c,
+)
 
 
 class ResultsError(ValueError):
@@ -232,16 +236,22 @@ INTERRUPTED = (
 @contextlib.contextmanager
 def stopped_by_signals(kept):
     """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the
-    block ends it with one line saying what is `kept`, not a traceback.
+    block ends it with one line saying what is `kept`, not a traceback; so
+    does the command reading its output quitting (``| head``, ``| less``).
 
     SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
-    exit status is the shell's for either signal, 130 or 143.
+    exit status is the shell's for either signal, 130 or 143, or for SIGPIPE,
+    141 (see :func:`ended_as_by_sigpipe`).
     """
-    with sigterm_as_ctrl_c() as terminated:
+    with ended_as_by_sigpipe(), sigterm_as_ctrl_c() as terminated:
         try:
             yield
-        except KeyboardInterrupt:
-            stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                stopped = "the command reading its output quit"
+                status = PIPE_CLOSED_STATUS
+            else:
+                stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
             print(f"Interrupted ({stopped}): {kept}", file=sys.stderr)
             sys.exit(status)
 

@@ -30,6 +30,7 @@ from _cells import (
     invalid_cell_message,
     read_cell,
 )
+from skal_openset._signals import ended_as_by_sigpipe
 
 COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
@@ -112,4 +113,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with ended_as_by_sigpipe():  # | head: no traceback
+        sys.exit(main())

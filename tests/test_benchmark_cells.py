@@ -1545,6 +1545,48 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
     )
 
 
+def test_compare_cells_into_a_pipe_its_reader_quit_ends_without_a_traceback(
+    tmp_path,
+):
+    # `compare_cells.py ... | head -1`: a traceback and "Exception ignored ...
+    # BrokenPipeError" as Python exited, status 120 (or 1, read as "differs").
+    import compare_cells
+
+    cell = content()
+    for folder in ("a", "b"):
+        write_cell(tmp_path / folder / "cells" / "tabular" / "x.json", cell)
+    read, write = os.pipe()
+    os.close(read)
+    env = dict(os.environ, PYTHONPATH=str(Path(compare_cells.__file__).parents[1]))
+    env.pop("PYTHONUNBUFFERED", None)  # buffered, as for a user
+    try:
+        done = subprocess.run(
+            [sys.executable, compare_cells.__file__, "a", "b", "tabular"],
+            cwd=tmp_path,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        os.close(write)
+    assert (done.stderr, done.returncode) == ("", 141)  # 128 + SIGPIPE
+
+
+def test_a_script_whose_output_reader_quit_stops_with_one_line(capsys):
+    # A benchmark run piped into `| head` or `| tee` that was stopped: the
+    # next progress line raised BrokenPipeError, a traceback.
+    import _common
+
+    with pytest.raises(SystemExit) as exit_, _common.stopped_by_signals("kept."):
+        raise BrokenPipeError
+    assert exit_.value.code == 141
+    assert capsys.readouterr().err == (
+        "Interrupted (the command reading its output quit): kept.\n"
+    )
+
+
 def test_compare_cells_compares_every_round_and_each_query(tmp_path, capsys):
     # Two runs that end at the same accuracy are other runs where an earlier
     # round's accuracy, a query's size or its IN share differ.
