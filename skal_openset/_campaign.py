@@ -807,6 +807,13 @@ def _wait_read(path, seen, ids, allowed, *, final):
     return answers if ripe or data.endswith((b"\n", b"\r")) else None
 
 
+def _said(message):
+    """Print `message` at once: in a log file or a pipe (nohup, ``| tee``),
+    stdout holds its lines until it is flushed, and a run waiting for labels
+    had not said which file to label."""
+    print(message, flush=True)
+
+
 def run_interactive(
     X,
     labels,
@@ -825,7 +832,7 @@ def run_interactive(
     timeout=None,
     options=None,
     extra_columns=None,
-    log=print,
+    log=_said,
 ):
     """Query, wait for a person's labels in a CSV file, teach; round after round.
 

@@ -17,6 +17,7 @@ import zipfile
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 
 import joblib
 import numpy as np
@@ -550,6 +551,29 @@ def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
     code = re.search(r"the learner is (.*)\.$", capsys.readouterr().out, re.M)[1]
     learner = eval(code, {"skal_openset": skal_openset})
     assert set(learner.y_labelled_) <= {"cat", "cow", "unknown"}
+
+
+def test_an_interactive_run_says_which_file_to_label_before_it_waits(
+    tmp_path, monkeypatch
+):
+    # Into a log file or a pipe (nohup, | tee), stdout is block-buffered: the
+    # line naming the query file stayed in its buffer while the run waited.
+    shown = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", shown)
+    written = []
+
+    def waiting(seconds):
+        written.append(shown.buffer.getvalue().decode())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        _campaign, "time", SimpleNamespace(monotonic=time.monotonic, sleep=waiting)
+    )
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    options = ["--interactive", "--rounds", "2", "--budget", "8"]
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", *options, "--strategy", "random")
+    assert "round_2.csv" in written[0] and written[0].endswith("Waiting...\n")
 
 
 def test_an_answer_with_another_label_of_the_table_counts_as_ood(tmp_path, capsys):
