@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from skal_openset._argtypes import user_path
 from skal_openset._atomic import atomic_open, atomic_paths
+from skal_openset._cli import _unencodable_escaped
 from skal_openset._models import device_error
 from skal_openset._signals import (
     PIPE_CLOSED_STATUS,
@@ -234,16 +235,28 @@ INTERRUPTED = (
 
 
 @contextlib.contextmanager
+def script_output():
+    """A script's output written as the package's command writes its own:
+    characters its streams cannot encode (PYTHONIOENCODING=ascii, a C
+    locale) escaped, "r\\xe9sultats", where a printed path raised
+    UnicodeEncodeError once the work was done; and the command reading it
+    quitting (``| head``) ends the script with status 141, no traceback."""
+    with _unencodable_escaped(), ended_as_by_sigpipe():
+        yield
+
+
+@contextlib.contextmanager
 def stopped_by_signals(kept):
     """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the
     block ends it with one line saying what is `kept`, not a traceback; so
-    does the command reading its output quitting (``| head``, ``| less``).
+    does the command reading its output quitting (``| head``, ``| less``),
+    and its output is written as :func:`script_output` writes it.
 
     SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
     exit status is the shell's for either signal, 130 or 143, or for SIGPIPE,
     141 (see :func:`ended_as_by_sigpipe`).
     """
-    with ended_as_by_sigpipe(), sigterm_as_ctrl_c() as terminated:
+    with script_output(), sigterm_as_ctrl_c() as terminated:
         try:
             yield
         except (KeyboardInterrupt, BrokenPipeError) as exc:

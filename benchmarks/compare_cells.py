@@ -12,7 +12,8 @@ query are equal (timings always differ). Prints one line per cell that
 differs (its final accuracy in each folder), then the counts and how much the
 final accuracies of the differing cells moved; exits 1 if a
 cell differs or has no counterpart, 3 if a cell file is damaged (2 is
-a usage error, as for every argparse script).
+a usage error, as for every argparse script; 141 if the command reading
+its output quit first, as ``| head`` does).
 """
 
 import argparse
@@ -30,7 +31,7 @@ from _cells import (
     invalid_cell_message,
     read_cell,
 )
-from skal_openset._signals import ended_as_by_sigpipe
+from _common import script_output
 
 COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
@@ -113,5 +114,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    with ended_as_by_sigpipe():  # | head: no traceback
+    with script_output():
         sys.exit(main())

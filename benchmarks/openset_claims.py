@@ -16,7 +16,7 @@ pool, so recall ranks strategies as the IN share of their queries does.
 import argparse
 from pathlib import Path
 
-from _common import folder_path, percent, write_text_atomic
+from _common import folder_path, percent, script_output, write_text_atomic
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
 from skal_openset._argtypes import Repeatable
@@ -191,4 +191,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with script_output():
+        main()

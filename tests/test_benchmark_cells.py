@@ -1545,33 +1545,53 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
     )
 
 
+def _compare_cells_script(tmp_path, reference, stdout, **env):
+    """Run compare_cells.py on `reference` and a folder of one cell more,
+    both in `tmp_path`, with `stdout` and `env` added to the environment."""
+    import compare_cells
+
+    cell = content()
+    write_cell(tmp_path / reference / "cells" / "tabular" / "x.json", cell)
+    for name in ("x.json", "y.json"):
+        write_cell(tmp_path / "rerun" / "cells" / "tabular" / name, cell)
+    env = dict(
+        os.environ, PYTHONPATH=str(Path(compare_cells.__file__).parents[1]), **env
+    )
+    env.pop("PYTHONUNBUFFERED", None)  # buffered, as for a user
+    return subprocess.run(
+        [sys.executable, compare_cells.__file__, reference, "rerun", "tabular"],
+        cwd=tmp_path,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
 def test_compare_cells_into_a_pipe_its_reader_quit_ends_without_a_traceback(
     tmp_path,
 ):
     # `compare_cells.py ... | head -1`: a traceback and "Exception ignored ...
     # BrokenPipeError" as Python exited, status 120 (or 1, read as "differs").
-    import compare_cells
-
-    cell = content()
-    for folder in ("a", "b"):
-        write_cell(tmp_path / folder / "cells" / "tabular" / "x.json", cell)
     read, write = os.pipe()
     os.close(read)
-    env = dict(os.environ, PYTHONPATH=str(Path(compare_cells.__file__).parents[1]))
-    env.pop("PYTHONUNBUFFERED", None)  # buffered, as for a user
     try:
-        done = subprocess.run(
-            [sys.executable, compare_cells.__file__, "a", "b", "tabular"],
-            cwd=tmp_path,
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        done = _compare_cells_script(tmp_path, "a", write)
     finally:
         os.close(write)
     assert (done.stderr, done.returncode) == ("", 141)  # 128 + SIGPIPE
+
+
+def test_compare_cells_prints_a_path_its_stdout_cannot_encode_escaped(tmp_path):
+    # PYTHONIOENCODING=ascii: a UnicodeEncodeError traceback once the cells
+    # were compared, status 1, read as "differs".
+    done = _compare_cells_script(
+        tmp_path, "r\u00e9f", subprocess.PIPE, PYTHONIOENCODING="ascii"
+    )
+    assert done.stderr == ""
+    assert done.stdout.splitlines()[0] == "y.json: not in r\\xe9f"
+    assert done.returncode == 1  # a cell has no counterpart
 
 
 def test_a_script_whose_output_reader_quit_stops_with_one_line(capsys):
