@@ -421,3 +421,18 @@ def test_a_strategy_holding_a_note_hashes_by_content():
     _warn.warn_once(strategy, "_warned_of_wide_embedding", 64, "wide")
     assert joblib.hash(strategy) == joblib.hash(copy.deepcopy(strategy))
     assert content_hash(strategy) == content_hash(copy.deepcopy(strategy))
+
+
+def test_a_warning_of_no_owner_after_a_noted_on_block_is_given_at_every_call():
+    # A block that left its owner set made every later call that names no
+    # owner (a score function called directly) note its warning on that
+    # strategy: given once, then never again in the process.
+    strategy = EOALQuery(random_state=0)
+    with _warn.noted_on(strategy):
+        pass
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            _warn.warn_once(None, "_warned_of_it", 1, "it is slow")
+    assert [str(w.message) for w in record] == ["it is slow"] * 2
+    assert not hasattr(strategy, "_warned_of_it")
