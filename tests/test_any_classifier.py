@@ -1532,6 +1532,29 @@ def test_errors_of_a_dataframe_show_its_long_lists_the_first_20_and_count():
         assert len(str(error.value)) < 800
 
 
+@pytest.mark.parametrize(
+    "columns, at",
+    [
+        (lambda n: [*n[:20], n[21], n[20], *n[22:]], 20),  # the first not shown
+        (lambda n: n[:24], 24),  # the last column left out
+        (lambda n: [*n, "extra"], 25),  # a column added at the end
+    ],
+    ids=["swapped-at-20", "one-fewer", "one-more"],
+)
+def test_columns_that_differ_past_the_20_shown_are_told_where(columns, at):
+    # From column 20 on the two lists shown look alike: the message says
+    # where they first differ, where one list ends before the other too.
+    pd = pytest.importorskip("pandas")
+    names = [f"col{i}" for i in range(25)]
+    values = np.random.RandomState(0).rand(60, 26)
+    learner = ActiveLearner(LogisticRegression()).fit(
+        pd.DataFrame(values[:, :25], columns=names), np.arange(60) % 2
+    )
+    given = columns(names)
+    with pytest.raises(ValueError, match=rf"\(they first differ at column {at}\): "):
+        learner.predict(pd.DataFrame(values[:, : len(given)], columns=given))
+
+
 @pytest.mark.parametrize("dtype", [None, "Float64", object])
 def test_inf_beside_categories_is_refused(dtype):
     # check_array refuses inf in arrays of numbers, not in the object array of
