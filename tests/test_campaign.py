@@ -3570,6 +3570,37 @@ def test_an_npz_of_encrypted_members_is_not_said_to_be_damaged(tmp_path):
     assert "truncated" not in message
 
 
+def test_an_npz_whose_label_member_alone_is_encrypted_is_refused_as_such(tmp_path):
+    # Both arrays are read: the labels' member is looked at too, not X's alone.
+    path = tmp_path / "locked.npz"
+    np.savez(path, X=np.ones((4, 2)), label=np.array(["a", "b", "a", "b"]))
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 4)  # label.npy's
+    data[at + 8] |= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(
+        ValueError, match=r"the member\(s\) \['label.npy'\] are encrypted"
+    ):
+        load_table(path)
+
+
+def test_an_npz_whose_members_are_named_without_npy_loads(tmp_path):
+    # np.load reads an array from a member named as the array, without
+    # ".npy" (a zip written by other tools): so does load_table.
+    path = tmp_path / "plain.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, array in (
+            ("X", np.ones((4, 2))),
+            ("label", np.array(["a", "b"] * 2)),
+        ):
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            zf.writestr(name, buffer.getvalue())
+    X, y = load_table(path)
+    np.testing.assert_array_equal(X, np.ones((4, 2)))
+    assert y.tolist() == ["a", "b", "a", "b"]
+
+
 def test_a_recursion_error_reading_an_npz_is_not_called_damage(tmp_path, monkeypatch):
     # RuntimeError, which zipfile raises for an encrypted member, counted as
     # damage, and so did its subclass RecursionError: a bug read as a file's.
