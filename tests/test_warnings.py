@@ -436,3 +436,24 @@ def test_a_warning_of_no_owner_after_a_noted_on_block_is_given_at_every_call():
             _warn.warn_once(None, "_warned_of_it", 1, "it is slow")
     assert [str(w.message) for w in record] == ["it is slow"] * 2
     assert not hasattr(strategy, "_warned_of_it")
+
+
+def test_a_wide_covariance_is_warned_of_again_at_another_width(monkeypatch):
+    # Once per strategy and width: an embedding of another width (the
+    # learner fitted again on other features) is news.
+    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 1)
+    rng = np.random.RandomState(0)
+    strategy = MQNetQuery(random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for width in (3, 3, 4):
+            with _warn.noted_on(strategy):
+                _purity.mahalanobis_purity(
+                    rng.rand(5, width), rng.rand(20, width), np.arange(20) % 2
+                )
+        messages = [str(w.message) for w in record]
+    covariance = [m for m in messages if "inverts a covariance" in m]
+    assert [("3 features" in m, "4 features" in m) for m in covariance] == [
+        (True, False),
+        (False, True),
+    ]
