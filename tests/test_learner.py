@@ -2925,6 +2925,20 @@ def test_the_code_to_paste_for_a_classifier_fitted_on_labels_names_the_classes(
         eval(code, pasted | {"y_in": y})
 
 
+def test_the_code_to_paste_for_a_classifier_fitted_on_a_few_labels_lists_them():
+    # Shown whole in the message, the classes are listed in the code too,
+    # which then runs as it is, whatever the user named the learner.
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = np.arange(8.0).reshape(-1, 1), np.array(["cat", "dog"] * 4)
+    frozen = FrozenEstimator(DecisionTreeClassifier().fit(X, y))
+    learner = ActiveLearner(frozen, ood_label="unknown")
+    with pytest.raises(ValueError, match="fitted on those positions") as error:
+        learner.fit(X, y)
+    assert "np.searchsorted(['cat', 'dog'], y)" in str(error.value)
+
+
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
 def test_other_errors_of_many_classes_show_the_first_and_count_them():
     # The same lists of every class in the errors the first fix left.
