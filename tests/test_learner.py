@@ -1913,6 +1913,10 @@ def test_a_setting_changed_since_fit_is_warned_of_once_per_change(split):
     assert warned_in_rounds(1) == []
     learner.set_params(ood_label=99)  # the same change made again
     assert len(warned_in_rounds(2)) == 1
+    learner.set_params(ood_label=-1)  # as at fit again
+    assert warned_in_rounds(1) == []
+    learner.set_params(ood_label=99)  # the very change last warned of: news again
+    assert len(warned_in_rounds(2)) == 1
     learner.set_params(ood_label=-1).fit(learner.X_labelled_, learner.y_labelled_)
     learner.set_params(ood_label=99)  # warned of before, but new since this fit
     assert len(warned_in_rounds(1)) == 1
