@@ -2609,6 +2609,25 @@ def test_a_csv_table_read_in_blocks_reports_what_it_did_read_whole(
         load_csv_table(path)
 
 
+def test_a_note_swallowing_rows_in_a_block_yields_to_an_earlier_check(
+    tmp_path, monkeypatch
+):
+    # A note whose quote takes in rows is refused by the block reader's own
+    # check in its first block; the whole read says first what it checks
+    # first, a byte that is no UTF-8 on the last line (past the first
+    # 8 KiB that the file's reader decodes at once).
+    monkeypatch.setattr(_datasets, "_BLOCK_VALUES", 6)  # 2 rows a block
+    path = tmp_path / "t.csv"
+    path.write_bytes(
+        b'x,label,note\n1,a,"n\n2,b,m\n"\n' + b"2,b,n\n" * 3000 + b"1,\xff,n\n"
+    )
+    with pytest.raises(ValueError, match="is not UTF-8"):
+        load_csv_table(path, ignore_columns=["note"])
+    path.write_bytes(b'x,label,note\n1,a,"n\n2,b,m\n"\n' + b"2,b,n\n" * 10)
+    with pytest.raises(ValueError, match="lines within it read as rows"):
+        load_csv_table(path, ignore_columns=["note"])
+
+
 def test_a_short_row_beside_an_ignored_column_is_said_to_be(tmp_path):
     # Read in blocks, the ignored column's values were looked for in a row
     # too short to hold them: an IndexError, not the ragged lines.
