@@ -2628,6 +2628,15 @@ def test_a_note_swallowing_rows_in_a_block_yields_to_an_earlier_check(
         load_csv_table(path, ignore_columns=["note"])
 
 
+def test_a_header_without_the_label_column_yields_to_an_earlier_check(tmp_path):
+    # Its header is read first, but the whole read checks every byte before
+    # it looks for the label column: the block reader leaves it to it.
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"x,y\n" + b"2,b\n" * 3000 + b"1,\xff\n")
+    with pytest.raises(ValueError, match="is not UTF-8"):
+        load_csv_table(path)
+
+
 def test_a_short_row_beside_an_ignored_column_is_said_to_be(tmp_path):
     # Read in blocks, the ignored column's values were looked for in a row
     # too short to hold them: an IndexError, not the ragged lines.
