@@ -2953,6 +2953,8 @@ def test_a_damaged_state_file_says_where_the_labels_are(tmp_path, capsys):
     assert "start again with another --output" in err
     # As it says (moving the queries folder alone left the damaged state):
     assert "out/state.joblib (if there) moved away" in err
+    # Damaged, not of an earlier commit: no other version would resume it.
+    assert "Resume the campaign with the skal_openset that wrote it" not in err
     (tmp_path / "out" / "queries").rename(tmp_path / "old_queries")
     state_path.rename(tmp_path / "old_state.joblib")
     with pytest.raises(SystemExit):
