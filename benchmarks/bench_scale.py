@@ -41,15 +41,16 @@ STRATEGIES = ("RANDOM", "CONF", "MQ-Net", "BADGE", "CORESET")
 N_MQNET_SAMPLE = 5000  # MQ-Net's first query and update, before the timed one
 
 
-def make_pool(n_rows, seed):
-    """Float32 pool of 10 Gaussian clusters, made in chunks (no float64 spike)."""
+def make_pool(n_rows, seed, n_features=N_FEATURES):
+    """Float32 pool of 10 Gaussian clusters, made in chunks (no float64 spike);
+    labels 0..3 for the IN clusters, -1 for the others."""
     rng = np.random.RandomState(seed)
-    centres = rng.normal(scale=2.0, size=(N_CLUSTERS, N_FEATURES)).astype(np.float32)
+    centres = rng.normal(scale=2.0, size=(N_CLUSTERS, n_features)).astype(np.float32)
     cluster = rng.randint(N_CLUSTERS, size=n_rows)
-    X = np.empty((n_rows, N_FEATURES), dtype=np.float32)
+    X = np.empty((n_rows, n_features), dtype=np.float32)
     for start in range(0, n_rows, 65536):
         part = slice(start, start + 65536)
-        X[part] = rng.standard_normal((len(X[part]), N_FEATURES))
+        X[part] = rng.standard_normal((len(X[part]), n_features))
         X[part] += centres[cluster[part]]
     y = np.where(cluster < N_IN, cluster, -1)
     return X, y
