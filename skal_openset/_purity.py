@@ -48,8 +48,9 @@ _FLOAT32_JITTER_ULPS = 8
 
 # Embedding widths from which mahalanobis_purity warns: it inverts a
 # covariance of as many rows and columns, in time that grows about as their
-# cube (median of 3 on one thread of 2 busy CPU cores, 1,000 labelled and
-# 2,000 pool rows: 1.3 s at 1,000 features, 9.3 s at 2,500, 35 s at 5,000).
+# cube (benchmarks/results/slow_warnings.md, one thread of a shared 2-core
+# machine, 1,000 labelled and 2,000 pool rows: 4.6 CPU s at 2,000 features,
+# 25 at 4,000, 38 at 5,000; wall time there was 2-4x that).
 _SLOW_COVARIANCE_FEATURES = 4000
 
 

@@ -25,7 +25,8 @@ from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 # Embedding widths from which a query warns: its heads and k-means clusters
 # take time that grows faster than the width (median of 3 queries of 1,900
-# rows on 2 busy CPU cores: 4 s at 4,000 features, 35 s at 16,000).
+# rows on 2 busy CPU cores: 4 s at 4,000 features, 35 s at 16,000; but
+# benchmarks/results/slow_warnings.md gives 3 CPU s, 9 wall, at 10,000).
 _SLOW_FEATURES = 10_000
 
 

@@ -15,9 +15,10 @@ from ._base import QueryStrategy
 # Similarities of pool rows to the pool or to a labelled set are computed
 # this many entries at a time.
 _CHUNK_ENTRIES = 2**22
-# A query of a whole pool of this many rows took 20 s on one core in an
-# embedding of 50 features, 113 s in one of 512 (a net's penultimate layer;
-# a loaded 2-core machine): warned of, with the remedy, as nothing shows.
+# A query of a whole pool of this many rows is warned of, with the remedy, as
+# nothing shows: benchmarks/results/slow_warnings.md (one thread, a shared
+# 2-core machine) gives 9 CPU s in 50 features, 79 before any OOD label and
+# 43 in 512 (a net's penultimate layer); wall time there was 2-4x that.
 _SLOW_POOL = 50_000
 
 
