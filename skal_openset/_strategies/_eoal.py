@@ -154,10 +154,11 @@ class EOALQuery(QueryStrategy):
                 "_warned_of_wide_embedding",
                 pool.shape[1],
                 f"EOALQuery fits a logistic regression per class and k-means "
-                f"clusters on the embedding's {pool.shape[1]} features, in tens "
-                "of seconds a query from about 10,000 features. Give it a "
-                "smaller embedding (ActiveLearner(embedding=PCA(100)), or a "
-                "pipeline's reduction step): a fraction of a second.",
+                f"clusters on the embedding's {pool.shape[1]} features, in "
+                "seconds a query from about 10,000 features, more in a wider "
+                "one. Give it a smaller embedding (ActiveLearner(embedding="
+                "PCA(100)), or a pipeline's reduction step): a fraction of a "
+                "second.",
             )
         # StandardScaler's variance of values near 1e300 overflowed (its error
         # blamed X for NaN), and that of values near 1e-180 underflowed (every

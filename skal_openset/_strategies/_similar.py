@@ -143,8 +143,9 @@ class SimilarQuery(QueryStrategy):
                 True,
                 f"SimilarQuery compares every pair of the pool's {size} rows, in "
                 "time that grows as the square of the pool: from about "
-                f"{_SLOW_POOL} rows a query takes tens of seconds, minutes in a "
-                "wide embedding (a net's). Set subsample (e.g. "
+                f"{_SLOW_POOL} rows a query takes tens of seconds, a minute or "
+                "more before any OOD label or in a wide embedding (a net's). "
+                "Set subsample (e.g. "
                 "subsample=10000) to maximise over a random subset of the pool "
                 "each query.",
             )
