@@ -529,9 +529,9 @@ def knn_purity(
     set. The call's peak is above that: the labelled rows' unit copies, in
     the inputs' precision and in float64, last the whole call, and the
     libraries' own buffers come on top. With 10,000 labelled rows of 128
-    float32 features the peak above the inputs was 545 MiB for 30,000 pool
-    rows (two busy CPU cores, one thread) and 573-613 MiB for 100,000 to
-    300,000 (``benchmarks/results/neighbours.md``).
+    float32 features the peak above the inputs was 573-613 MiB for 100,000
+    to 300,000 pool rows (two busy CPU cores, one thread;
+    ``benchmarks/results/neighbours.md``).
 
     References
     ----------
