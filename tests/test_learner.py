@@ -2940,7 +2940,11 @@ def test_the_code_to_paste_for_a_classifier_fitted_on_a_few_labels_lists_them():
     learner = ActiveLearner(frozen, ood_label="unknown")
     with pytest.raises(ValueError, match="fitted on those positions") as error:
         learner.fit(X, y)
-    assert "np.searchsorted(['cat', 'dog'], y)" in str(error.value)
+    code = re.search(r"on those positions, (.*\)) for the", str(error.value))[1]
+    assert "['cat', 'dog']" in code
+    # Pasted where no name "learner" is bound: it runs as it is.
+    positions = eval(code, {"np": np, "sklearn": sklearn, "y_in": y})
+    np.testing.assert_array_equal(positions, [0, 1] * 4)
 
 
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
