@@ -1,8 +1,8 @@
 """Time the calls the package warns are slow, at the sizes its warnings name.
 
-Three warnings say how long a call takes past a size (``grep -rn "tens of
-seconds" skal_openset``); each call is timed at the size from which it warns
-and at half that size:
+Three warnings say how long a call takes past a size (their thresholds:
+``grep -rn "_SLOW_" skal_openset``); each call is timed at the size from
+which it warns and at half that size:
 
 - ``SimilarQuery().query`` (no ``subsample``) of 20 examples from a whole pool
   of 25,000 and 50,000 rows (``_SLOW_POOL``), of 50 features and of 512 (a

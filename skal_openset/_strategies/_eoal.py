@@ -24,9 +24,9 @@ from .._warn import ignored, warn_once
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
 # Embedding widths from which a query warns: its heads and k-means clusters
-# take time that grows faster than the width (median of 3 queries of 1,900
-# rows on 2 busy CPU cores: 4 s at 4,000 features, 35 s at 16,000; but
-# benchmarks/results/slow_warnings.md gives 3 CPU s, 9 wall, at 10,000).
+# take time that grows faster than the width (benchmarks/results/
+# slow_warnings.md, one thread of a shared 2-core machine, 2,000 pool rows:
+# 1.2 CPU s at 5,000 features, 3.1 at 10,000; wall time there was 2-4x that).
 _SLOW_FEATURES = 10_000
 
 

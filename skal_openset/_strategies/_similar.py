@@ -143,11 +143,10 @@ class SimilarQuery(QueryStrategy):
                 True,
                 f"SimilarQuery compares every pair of the pool's {size} rows, in "
                 "time that grows as the square of the pool: from about "
-                f"{_SLOW_POOL} rows a query takes tens of seconds, a minute or "
-                "more before any OOD label or in a wide embedding (a net's). "
-                "Set subsample (e.g. "
-                "subsample=10000) to maximise over a random subset of the pool "
-                "each query.",
+                f"{_SLOW_POOL} rows a query takes ten seconds or more, about a "
+                "minute before any OOD label or in a wide embedding (a net's). "
+                "Set subsample (e.g. subsample=10000) to maximise over a random "
+                "subset of the pool each query.",
             )
         return self._flcmi(learner, X_pool, n_instances, rng)
 
