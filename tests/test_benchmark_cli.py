@@ -605,6 +605,38 @@ def test_the_committed_slow_warnings_time_the_sizes_the_warnings_name():
         assert r["warned"] == [r[size] >= threshold] * r["runs"]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bench_memory_makes_cosines_inputs_without_a_peak_of_their_own(
+    monkeypatch, dtype
+):
+    # The pool was drawn whole in float64, then cast: in float32 a peak of
+    # twice the pool, above cosine_purity's own at working_memory=128 (its
+    # MiB above the inputs came out 0), and one pool more in float64.
+    import tracemalloc
+
+    import skal_openset
+
+    given = []
+
+    def cosine_purity(pool, labelled):
+        given.append((pool, labelled, tracemalloc.get_traced_memory()[1]))
+
+    monkeypatch.setattr(skal_openset, "cosine_purity", cosine_purity)
+    sizes = {"pool_rows": 20_000, "labelled_rows": 500}
+    tracemalloc.start()
+    try:
+        bench_memory.measure("cosine", dtype, 128, sizes, 0)
+    finally:
+        tracemalloc.stop()
+    [(pool, labelled, peak)] = given
+    assert peak < 1.2 * (pool.nbytes + labelled.nbytes)
+    # The same values as drawn whole.
+    rng = np.random.RandomState(0)
+    for rows, n_rows in [(pool, 20_000), (labelled, 500)]:
+        drawn = rng.standard_normal((n_rows, bench_memory.N_FEATURES))
+        np.testing.assert_array_equal(rows, drawn.astype(dtype), strict=True)
+
+
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
     # Each run's child command line, run in this process; the calls record
     # what they are given in place of computing it.
