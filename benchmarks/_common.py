@@ -26,11 +26,7 @@ from skal_openset._argtypes import user_path
 from skal_openset._atomic import atomic_open, atomic_paths
 from skal_openset._cli import _unencodable_escaped
 from skal_openset._models import device_error
-from skal_openset._signals import (
-    PIPE_CLOSED_STATUS,
-    ended_as_by_sigpipe,
-    sigterm_as_ctrl_c,
-)
+from skal_openset._signals import ended_as_by_sigpipe, sigterm_as_ctrl_c, stop_reason
 
 
 class ResultsError(ValueError):
@@ -260,11 +256,10 @@ def stopped_by_signals(kept):
         try:
             yield
         except (KeyboardInterrupt, BrokenPipeError) as exc:
-            if isinstance(exc, BrokenPipeError):
-                stopped = "the command reading its output quit"
-                status = PIPE_CLOSED_STATUS
-            else:
-                stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+            reason = stop_reason(exc, terminated)
+            if reason is None:  # another pipe than the output's: a failure
+                raise
+            stopped, status = reason
             print(f"Interrupted ({stopped}): {kept}", file=sys.stderr)
             sys.exit(status)
 

@@ -74,7 +74,7 @@ from ._experiment import (
 )
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
-from ._signals import PIPE_CLOSED_STATUS, ended_as_by_sigpipe, sigterm_as_ctrl_c
+from ._signals import ended_as_by_sigpipe, sigterm_as_ctrl_c, stop_reason
 from ._threads import one_torch_thread
 from ._warn import warn
 
@@ -1425,7 +1425,11 @@ def _main(argv):
         ) as exc:
             # A problem with the user's data or options: one line, exit status 2.
             parser.error(" ".join(str(exc).split()))
-        except (KeyboardInterrupt, BrokenPipeError) as exc:
+        except (KeyboardInterrupt, OSError) as exc:
+            reason = stop_reason(exc, terminated)
+            if reason is None:  # an OSError other than the output's reader quitting
+                _machine_error(parser, args, exc)
+            stopped, status = reason
             # A run keeps its checkpoint (an interactive one, its state); the
             # demo writes its outputs only at the end, all at once.
             replaced = (
@@ -1442,28 +1446,24 @@ def _main(argv):
             else:
                 then = "nothing was written; rerun it to start again"
             after = f" after writing {', '.join(replaced)}" if replaced else ""
-            if isinstance(exc, BrokenPipeError):  # see ended_as_by_sigpipe
-                stopped = "the command reading its output quit"
-                status = PIPE_CLOSED_STATUS
-            else:
-                # 128 + the signal's number, as a shell reports a process it
-                # stopped.
-                stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
             parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")
-        except OSError as exc:
-            # The machine's, not the user's input: a full disk (the checkpoint's
-            # save), a folder made read-only meanwhile. One line, exit status 1.
-            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a quota's full too
-            remedy = "free some disk space" if full else "fix that"
-            kept = _kept_state(args)
-            if kept is not None:
-                then = (
-                    f"the rounds finished are kept in {kept}: {remedy}, then rerun "
-                    "the same command to resume"
-                )
-            else:
-                then = f"{remedy}, then rerun it"
-            # A message that ends a sentence ("...; it is as it was.") read
-            # "was.; the rounds" before the advice.
-            message = " ".join(str(exc).split()).removesuffix(".")
-            parser.exit(1, f"{parser.prog}: error: {message}; {then}.\n")
+
+
+def _machine_error(parser, args, exc):
+    """Exit with one line for `exc`, an OSError of the machine's, not of the
+    user's input: a full disk (the checkpoint's save), a folder made
+    read-only meanwhile, a worker's pipe broken. Exit status 1."""
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a quota's full too
+    remedy = "free some disk space" if full else "fix that"
+    kept = _kept_state(args)
+    if kept is not None:
+        then = (
+            f"the rounds finished are kept in {kept}: {remedy}, then rerun "
+            "the same command to resume"
+        )
+    else:
+        then = f"{remedy}, then rerun it"
+    # A message that ends a sentence ("...; it is as it was.") read
+    # "was.; the rounds" before the advice.
+    message = " ".join(str(exc).split()).removesuffix(".")
+    parser.exit(1, f"{parser.prog}: error: {message}; {then}.\n")

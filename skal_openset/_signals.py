@@ -4,6 +4,7 @@ benchmark scripts."""
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
@@ -113,6 +114,44 @@ def sigterm_as_ctrl_c():
 PIPE_CLOSED_STATUS = 141
 
 
+def output_reader_quit():
+    """Whether stdout's or stderr's reader has quit (``| head``): the one
+    BrokenPipeError that :func:`ended_as_by_sigpipe` ends a command for.
+
+    Another pipe broken (a worker's, a subprocess's, a socket) is a failure
+    to report, not a reader that had read enough. Where the streams cannot
+    be polled (Windows, a stream without a file descriptor), any
+    BrokenPipeError counts as theirs.
+    """
+    if not hasattr(select, "poll"):
+        return True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # None, closed, StringIO
+            continue
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        # A pipe whose reader quit polls as an error, a socket as hung up.
+        if any(
+            events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)
+        ):
+            return True
+    return False
+
+
+def stop_reason(exc, terminated):
+    """What stopped a command, and its exit status (128 + the signal's
+    number, as a shell reports a process the signal stopped): for Ctrl-C,
+    SIGTERM (`terminated`, see :func:`sigterm_as_ctrl_c`), or the reader of
+    its output quitting; None for any other `exc`."""
+    if isinstance(exc, KeyboardInterrupt):
+        return ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+    if isinstance(exc, BrokenPipeError) and output_reader_quit():
+        return "the command reading its output quit", PIPE_CLOSED_STATUS
+    return None
+
+
 @contextlib.contextmanager
 def ended_as_by_sigpipe():
     """End the block's command as SIGPIPE ends a Unix one when the command
@@ -125,7 +164,7 @@ def ended_as_by_sigpipe():
     ignored ... BrokenPipeError" and exited 120, after all the work was done.
     The streams are flushed as the block ends; one whose reader quit is
     pointed at os.devnull, as Python's documentation advises, which drops
-    what it still holds.
+    what it still holds. A BrokenPipeError of another pipe goes on.
     """
     try:
         try:
@@ -135,6 +174,8 @@ def ended_as_by_sigpipe():
                 if stream is not None:  # None: closed (2>&-)
                     stream.flush()
     except BrokenPipeError:
+        if not output_reader_quit():
+            raise
         for stream in (sys.stdout, sys.stderr):
             try:
                 if stream is not None:

@@ -1594,17 +1594,31 @@ def test_compare_cells_prints_a_path_its_stdout_cannot_encode_escaped(tmp_path):
     assert done.returncode == 1  # a cell has no counterpart
 
 
-def test_a_script_whose_output_reader_quit_stops_with_one_line(capsys):
+def test_a_script_whose_output_reader_quit_stops_with_one_line(capsys, monkeypatch):
     # A benchmark run piped into `| head` or `| tee` that was stopped: the
     # next progress line raised BrokenPipeError, a traceback.
     import _common
 
-    with pytest.raises(SystemExit) as exit_, _common.stopped_by_signals("kept."):
-        raise BrokenPipeError
+    read, write = os.pipe()
+    os.close(read)
+    with open(write, "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        with pytest.raises(SystemExit) as exit_, _common.stopped_by_signals("kept."):
+            print("a progress line", flush=True)
     assert exit_.value.code == 141
     assert capsys.readouterr().err == (
         "Interrupted (the command reading its output quit): kept.\n"
     )
+
+
+def test_a_script_whose_other_pipe_broke_fails_with_its_traceback(capsys):
+    # A worker's or a subprocess's pipe, the output a terminal: "Interrupted
+    # (the command reading its output quit)", status 141, a failure hidden.
+    import _common
+
+    with pytest.raises(BrokenPipeError), _common.stopped_by_signals("kept."):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+    assert capsys.readouterr().err == ""
 
 
 def test_compare_cells_compares_every_round_and_each_query(tmp_path, capsys):

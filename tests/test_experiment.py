@@ -64,6 +64,7 @@ from skal_openset._hashing import (
     _is_timing,
     content_hash,
 )
+from skal_openset._signals import ended_as_by_sigpipe
 
 matplotlib.use("Agg")
 import matplotlib.pyplot  # after the backend is chosen
@@ -1494,6 +1495,26 @@ def test_output_left_unread_as_a_command_ends_is_dropped_without_a_traceback():
     # status 120, where `| head -1` had read all it wanted.
     done = _command_into_a_closed_pipe("--version")
     assert (done.stderr, done.returncode) == ("", 141)
+
+
+def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
+    tmp_path, monkeypatch, capsys
+):
+    # A worker's or a subprocess's pipe broken, the output a terminal: "stopped
+    # (the command reading its output quit)", status 141, a failure hidden as a
+    # reader that had read enough.
+    def broken(*args, **kwargs):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(skal_openset._cli, "run_demo", broken)
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output", str(tmp_path / "out")])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        "skal-openset: error: [Errno 32] Broken pipe; fix that, then rerun it.\n"
+    )
+    with pytest.raises(BrokenPipeError), ended_as_by_sigpipe():
+        broken()
 
 
 def _fake_demo(monkeypatch, output, final_accuracy, figure):
