@@ -36,7 +36,7 @@ from _common import (
     require_data,
     write_texts_atomic,
 )
-from skal_openset._argtypes import positive_int
+from skal_openset._argtypes import positive_int, user_path
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_DATA = Path(__file__).parent.parent.parent / "shared" / "data"
@@ -57,6 +57,8 @@ def measure(zip_path, cache_path):
     from skal_openset import CIFAR10_CLASSES, load_image_folder_zip
 
     torch.set_num_threads(1)
+    # whether the call could read a cache rather than decode: a check of the way
+    from_cache = cache_path is not None and Path(cache_path).exists()
     with threadpool_limits(1):
         load = os.getloadavg()[0]
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -69,6 +71,7 @@ def measure(zip_path, cache_path):
         "cpu_seconds": time.process_time() - cpu_start,
         "load": load,
         "images": len(X_train) + len(X_test),
+        "from_cache": from_cache,
     }
 
 
@@ -81,7 +84,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data-dir",
-        type=Path,
+        type=user_path,
         default=DEFAULT_DATA,
         help=f"the folder holding {ZIP_NAME} (default: ../shared/data next to "
         "the repository)",
@@ -118,6 +121,7 @@ def main():
         row = {
             "way": label,
             "images": runs[way][0]["images"],
+            "from_cache": [r["from_cache"] for r in runs[way]],
             "runs": args.repeats,
             "seconds": statistics.median(seconds),
             "min_seconds": min(seconds),

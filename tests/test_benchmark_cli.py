@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import pairwise_distances_argmin
 
+import bench_image_cache
 import bench_memory
 import bench_neighbours
 import bench_scale
@@ -33,7 +34,9 @@ import openset_claims
 import preset_reproduction as pr
 import report
 from _cells import write_cell
+from skal_openset import CIFAR10_CLASSES
 from test_benchmark_cells import content
+from test_datasets import _write_image_zip
 from test_preset_reproduction import _committed, _rows
 
 BENCHMARKS = Path(cifar.__file__).parent
@@ -108,6 +111,23 @@ def _fake_bench_slow_warnings(monkeypatch):
     return ["--repeats", "1", "--calls", "mahalanobis_purity"]
 
 
+def _fake_bench_image_cache(monkeypatch):
+    """The default zip a file that exists, never read: each load measured at
+    once, in this process, and a cache path given is written."""
+    measured = dict(seconds=1.0, cpu_seconds=1.0, load=1.0, images=1)
+
+    def loaded(zip_path, cache_path):
+        if cache_path:
+            Path(cache_path).touch()
+        return {**measured, "from_cache": False}
+
+    script = Path(bench_image_cache.__file__)
+    monkeypatch.setattr(bench_image_cache, "DEFAULT_DATA", script.parent)
+    monkeypatch.setattr(bench_image_cache, "ZIP_NAME", script.name)
+    monkeypatch.setattr(bench_image_cache, "run_child", loaded)
+    return ["--repeats", "1"]
+
+
 def _fake_bench_memory(monkeypatch):
     """Each call measured at once, in this process."""
     monkeypatch.setattr(
@@ -149,6 +169,11 @@ SCRIPTS = {
         bench_slow_warnings,
         _fake_bench_slow_warnings,
         ["slow_warnings.json", "slow_warnings.md"],
+    ),
+    "bench_image_cache": (
+        bench_image_cache,
+        _fake_bench_image_cache,
+        ["image_cache.json", "image_cache.md"],
     ),
     "bench_memory": (
         bench_memory,
@@ -198,6 +223,7 @@ def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
         "bench_selector",
         "bench_scale",
         "bench_slow_warnings",
+        "bench_image_cache",
         "bench_memory",
         "bench_training",
         "bench_neighbours",
@@ -330,6 +356,16 @@ def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
             "argument --calls: invalid choice: 'similar'",
         ),
         (
+            "bench_image_cache",
+            ["--repeats", "0"],
+            "argument --repeats: must be a positive integer, got 0",
+        ),
+        (
+            "bench_image_cache",
+            ["--data-dir", "/nonexistent"],
+            "is missing; pass --data-dir with its location",
+        ),
+        (
             "bench_memory",
             ["--pool-rows", "0"],
             "argument --pool-rows: must be a positive integer",
@@ -429,7 +465,13 @@ def test_a_bad_argument_is_one_line_of_error_before_anything_runs(
     argv = [str(four_tables_data_dir) if a == "FOUR" else a for a in argv]
     module, fake, _ = SCRIPTS[name]
     fake(monkeypatch)
-    runs = (bench_scale, bench_slow_warnings, bench_memory, bench_neighbours)
+    runs = (
+        bench_scale,
+        bench_slow_warnings,
+        bench_image_cache,
+        bench_memory,
+        bench_neighbours,
+    )
     if module in runs:  # a run: a bug
         monkeypatch.setattr(module, "run_child", None)
     committed = tmp_path / "committed"
@@ -635,6 +677,26 @@ def test_bench_memory_makes_cosines_inputs_without_a_peak_of_their_own(
     for rows, n_rows in [(pool, 20_000), (labelled, 500)]:
         drawn = rng.standard_normal((n_rows, bench_memory.N_FEATURES))
         np.testing.assert_array_equal(rows, drawn.astype(dtype), strict=True)
+
+
+def test_the_image_cache_runs_time_a_decode_a_write_and_a_read_of_the_zip(
+    tmp_path, monkeypatch
+):
+    # The docstring's decoding and cached-load seconds came from no script:
+    # each way runs in its own process on the zip under --data-dir, the
+    # write and read ways with a cache that the read finds written.
+    layout = {(s, c): 2 for s in ("train", "test") for c in CIFAR10_CLASSES[:3]}
+    _write_image_zip(tmp_path / bench_image_cache.ZIP_NAME, layout)
+    argv = ["--data-dir", str(tmp_path), "--repeats", "2"]
+    _main(monkeypatch, bench_image_cache, *argv, "--results-dir", str(tmp_path))
+    rows = json.loads((tmp_path / "image_cache.json").read_text())["results"]
+    assert [(r["way"], r["images"], r["runs"], r["from_cache"]) for r in rows] == [
+        ("decode, no cache_path", 12, 2, [False, False]),
+        ("decode and write the cache", 12, 2, [False, False]),
+        ("read the cache", 12, 2, [True, True]),
+    ]
+    table = (tmp_path / "image_cache.md").read_text()
+    assert "| read the cache | 12 |" in table
 
 
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
