@@ -2421,8 +2421,9 @@ def _zip_images(path, cache_path):
             if cached is not None:
                 return cached
         if cache_path is not None:
-            # Before decoding (12-30 s for CIFAR-10), which a cache that
-            # cannot be written (a read-only folder) threw away.
+            # Before decoding (13 CPU s for CIFAR-10: image_cache.md in
+            # benchmarks/results), which a cache that cannot be written (a
+            # read-only folder) threw away.
             check_writable(cache_path)
         try:
             import PIL  # noqa: F401
@@ -2513,8 +2514,10 @@ def load_image_folder_zip(
     class (a mistyped name?). Other
     entries (e.g. a README), and hidden files and folders (``.DS_Store``,
     ``.ipynb_checkpoints/``), are ignored. Decoding the 60,000 JPEGs of
-    CIFAR-10 takes 12-30 s on one CPU core; ``cache_path`` makes later loads
-    take about a second.
+    CIFAR-10 takes about 13 s of one CPU core's time (12-27 s of wall time
+    on a shared machine); ``cache_path`` makes later loads take about 3 s
+    (3-9 s): ``benchmarks/results/image_cache.md``, which
+    ``benchmarks/bench_image_cache.py`` reruns.
 
     Parameters
     ----------
