@@ -34,6 +34,7 @@ from _common import (
     code_version,
     machine_description,
     require_data,
+    stopped_by_signals,
     write_texts_atomic,
 )
 from skal_openset._argtypes import positive_int, user_path
@@ -175,4 +176,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # SIGTERM too: the temporary caches, 180 MB each for CIFAR-10, were left.
+    with stopped_by_signals("no table written; its temporary caches removed."):
+        main()

@@ -11,6 +11,7 @@ import runpy
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -697,6 +698,28 @@ def test_the_image_cache_runs_time_a_decode_a_write_and_a_read_of_the_zip(
     ]
     table = (tmp_path / "image_cache.md").read_text()
     assert "| read the cache | 12 |" in table
+
+
+def test_an_image_cache_run_stopped_alone_removes_its_temporary_caches(tmp_path):
+    # SIGTERM (kill, SLURM) to the script alone ended it at once: its child
+    # ran on, and the caches it decoded (180 MB each for CIFAR-10) were left
+    # in the temporary folder.
+    layout = {(s, c): 2 for s in ("train", "test") for c in CIFAR10_CLASSES[:3]}
+    _write_image_zip(tmp_path / bench_image_cache.ZIP_NAME, layout)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, bench_image_cache.__file__, "--data-dir"]
+    command += [str(tmp_path), "--results-dir", str(tmp_path / "out")]
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE) as process:
+        while not any(temporary.glob("*/cache-0.npz")):
+            assert process.poll() is None, "it ended before its first cache"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=60)[1].decode()
+    assert process.returncode == 143, stderr
+    assert list(temporary.iterdir()) == []
+    assert not (tmp_path / "out" / "image_cache.md").exists()
 
 
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
