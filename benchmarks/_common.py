@@ -45,6 +45,39 @@ def median_seconds(fn, repeats):
     return statistics.median(times), result
 
 
+def timed_runs_summary(runs):
+    """The median and range of `runs`' wall ``seconds``, their median
+    ``cpu_seconds``, and the lowest and highest ``load`` as they started."""
+    seconds = [r["seconds"] for r in runs]
+    loads = [r["load"] for r in runs]
+    return {
+        "seconds": statistics.median(seconds),
+        "min_seconds": min(seconds),
+        "max_seconds": max(seconds),
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+        "min_load": min(loads),
+        "max_load": max(loads),
+    }
+
+
+def timed_runs_text(row):
+    """A :func:`timed_runs_summary` as a progress line's end."""
+    return (
+        f"{row['seconds']:.1f} s ({row['min_seconds']:.1f}-"
+        f"{row['max_seconds']:.1f}; {row['cpu_seconds']:.1f} s CPU), "
+        f"load {row['min_load']:.1f}-{row['max_load']:.1f}"
+    )
+
+
+def timed_runs_cells(row):
+    """A :func:`timed_runs_summary` as a Markdown table's seconds, range, CPU
+    seconds and load cells."""
+    return (
+        f"{row['seconds']:.1f} | {row['min_seconds']:.1f}-{row['max_seconds']:.1f} "
+        f"| {row['cpu_seconds']:.1f} | {row['min_load']:.1f}-{row['max_load']:.1f}"
+    )
+
+
 def machine_description(threads=None):
     """This machine in words; `threads`: the torch threads to name, when the
     work ran with other than this process's (see :func:`cell_threads`)."""

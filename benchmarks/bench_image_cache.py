@@ -22,7 +22,6 @@ on a shared machine the wall time grows with the load, the CPU time much less.
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +34,9 @@ from _common import (
     machine_description,
     require_data,
     stopped_by_signals,
+    timed_runs_cells,
+    timed_runs_summary,
+    timed_runs_text,
     write_texts_atomic,
 )
 from skal_openset._argtypes import positive_int, user_path
@@ -117,27 +119,15 @@ def main():
             cache.unlink()
     rows = []
     for way, (label, _) in WAYS.items():
-        seconds = [r["seconds"] for r in runs[way]]
-        loads = [r["load"] for r in runs[way]]
         row = {
             "way": label,
             "images": runs[way][0]["images"],
             "from_cache": [r["from_cache"] for r in runs[way]],
             "runs": args.repeats,
-            "seconds": statistics.median(seconds),
-            "min_seconds": min(seconds),
-            "max_seconds": max(seconds),
-            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs[way]),
-            "min_load": min(loads),
-            "max_load": max(loads),
+            **timed_runs_summary(runs[way]),
         }
         rows.append(row)
-        print(
-            f"{label}: {row['seconds']:.1f} s ({row['min_seconds']:.1f}-"
-            f"{row['max_seconds']:.1f}; {row['cpu_seconds']:.1f} s CPU), "
-            f"load {row['min_load']:.1f}-{row['max_load']:.1f}",
-            flush=True,
-        )
+        print(f"{label}: {timed_runs_text(row)}", flush=True)
     result = {
         "machine": machine_description(threads=1),
         "commit": code_version(),
@@ -160,12 +150,7 @@ def main():
         "",
         "| way | images | seconds | range | CPU seconds | load |",
         "| --- | --- | --- | --- | --- | --- |",
-        *(
-            f"| {r['way']} | {r['images']:,} | {r['seconds']:.1f} | "
-            f"{r['min_seconds']:.1f}-{r['max_seconds']:.1f} | "
-            f"{r['cpu_seconds']:.1f} | {r['min_load']:.1f}-{r['max_load']:.1f} |"
-            for r in rows
-        ),
+        *(f"| {r['way']} | {r['images']:,} | {timed_runs_cells(r)} |" for r in rows),
     ]
     write_texts_atomic(
         {

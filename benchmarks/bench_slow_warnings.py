@@ -33,7 +33,6 @@ machine the wall time grows with the load, the CPU time much less.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 import warnings
@@ -47,6 +46,9 @@ from _common import (
     child_output,
     code_version,
     machine_description,
+    timed_runs_cells,
+    timed_runs_summary,
+    timed_runs_text,
     write_texts_atomic,
 )
 from bench_scale import make_pool
@@ -164,8 +166,6 @@ def main():
     rows = []
     for case in (c for c in CASES if c[0] in args.calls):
         runs = [run_child(case, seed) for seed in range(args.repeats)]
-        seconds = [r["seconds"] for r in runs]
-        loads = [r["load"] for r in runs]
         row = {
             "call": case[0],
             "pool_rows": case[1],
@@ -173,19 +173,12 @@ def main():
             "labelled": labelled_text(case),
             "runs": args.repeats,
             "warned": [r["warned"] for r in runs],
-            "seconds": statistics.median(seconds),
-            "min_seconds": min(seconds),
-            "max_seconds": max(seconds),
-            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
-            "min_load": min(loads),
-            "max_load": max(loads),
+            **timed_runs_summary(runs),
         }
         rows.append(row)
         print(
             f"{row['call']} {row['pool_rows']:,} rows x {row['features']:,}, "
-            f"{row['labelled']}: {row['seconds']:.1f} s ({row['min_seconds']:.1f}-"
-            f"{row['max_seconds']:.1f}; {row['cpu_seconds']:.1f} s CPU), "
-            f"load {row['min_load']:.1f}-{row['max_load']:.1f}",
+            f"{row['labelled']}: {timed_runs_text(row)}",
             flush=True,
         )
     result = {
@@ -212,8 +205,7 @@ def main():
             f"| {r['call']} | {r['pool_rows']:,} | {r['features']:,} | "
             f"{r['labelled']} | "
             f"{'yes' if all(r['warned']) else 'no' if not any(r['warned']) else 'SOME'}"
-            f" | {r['seconds']:.1f} | {r['min_seconds']:.1f}-{r['max_seconds']:.1f} "
-            f"| {r['cpu_seconds']:.1f} | {r['min_load']:.1f}-{r['max_load']:.1f} |"
+            f" | {timed_runs_cells(r)} |"
             for r in rows
         ),
     ]
