@@ -12,7 +12,7 @@ import sys
 def main(argv=None):
     """Run the ``skal-openset`` command with `argv` (default: ``sys.argv[1:]``)."""
     # signal and threading only: instant
-    from ._signals import interrupts_held, sigterm_as_ctrl_c
+    from ._signals import interrupts_held, sigterm_as_ctrl_c, stop_reason
 
     with sigterm_as_ctrl_c() as terminated:
         # Held: raised inside their imports, a KeyboardInterrupt can be
@@ -26,8 +26,7 @@ def main(argv=None):
         except KeyboardInterrupt:  # a second Ctrl-C
             interrupted = True
         if interrupted:
-            # 128 + the signal's number, as _cli.main exits on a Ctrl-C.
-            stopped, status = ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+            stopped, status = stop_reason(KeyboardInterrupt(), terminated)
             print(
                 f"skal-openset: stopped ({stopped}) while starting; nothing was "
                 "written.",
