@@ -12,10 +12,10 @@ from numpy.typing import ArrayLike
 from scipy.linalg import cholesky
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
+from sklearn import get_config
 from sklearn.covariance import LedoitWolf, ShrunkCovariance
 from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
-from sklearn.utils._chunking import get_chunk_n_rows
 
 from ._float_events import flushing_underflow
 from ._informativeness import _check_proba
@@ -479,9 +479,11 @@ def cosine_purity(embedding: ArrayLike, embedding_in: ArrayLike) -> np.ndarray:
     # is the smallest distance, bit for bit.
     dtype = np.result_type(embedding, embedding_in)
     purity = np.empty(embedding.shape[0], dtype=dtype)
-    chunk_rows = get_chunk_n_rows(
-        row_bytes=8 * embedding_in.shape[0], max_n_rows=embedding.shape[0]
-    )
+    # Its chunk: the rows whose float64 distances fit in working_memory MiB,
+    # at least one (scikit-learn's count, from its private get_chunk_n_rows).
+    row_bytes = 8 * embedding_in.shape[0]
+    fitting = int(get_config()["working_memory"] * 2**20 // row_bytes)
+    chunk_rows = max(1, min(fitting, embedding.shape[0]))
     with flushing_underflow():  # scikit-learn's normalising, as in _unit_rows
         unit_in = _unit_rows(embedding_in, dtype)
         for rows in gen_batches(embedding.shape[0], chunk_rows):

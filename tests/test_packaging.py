@@ -67,6 +67,62 @@ def test_every_third_party_import_is_a_declared_dependency():
     assert needed - OPTIONAL - _declared() == set()
 
 
+# The private names of other packages that the package, its benchmarks and
+# its examples import: none has a public equivalent in the versions setup.cfg
+# allows (scikit-learn 1.6 to 1.9), so a new one needs a reason here.
+PRIVATE_IMPORTS = {
+    # scikit-learn's parameter constraints, private on purpose (its issue
+    # 28963): the package's errors are scikit-learn's InvalidParameterError.
+    "sklearn.utils._param_validation.HasMethods",
+    "sklearn.utils._param_validation.Interval",
+    "sklearn.utils._param_validation.InvalidParameterError",
+    "sklearn.utils._param_validation.StrOptions",
+    # in scikit-learn's API reference despite the underscore, and kept in
+    # sklearn.utils for other libraries (its __init__ says so)
+    "sklearn.utils._safe_indexing",
+    # what scikit-learn's own fits validate with, published nowhere else
+    "sklearn.base._fit_context",
+    "sklearn.utils.validation._check_sample_weight",
+    "sklearn.utils.validation._num_samples",
+    # the base of every search (grid, random, halving); no public name
+    "sklearn.model_selection._search.BaseSearchCV",
+}
+
+
+def _private_imports(folder):
+    """``module.name`` of each private name of another package imported in
+    `folder`'s Python files: a name, or a module on its path below the
+    package, with a leading underscore. The folder's own modules (a
+    benchmark's helpers) are not another package's."""
+    own = {"skal_openset", *sys.stdlib_module_names}
+    own.update(path.stem for path in (ROOT / folder).glob("*.py"))
+    found = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found.update(
+                name
+                for name in names
+                if name.split(".")[0] not in own
+                and any(part.startswith("_") for part in name.split(".")[1:])
+            )
+    return found
+
+
+def test_private_names_of_other_packages_are_only_those_with_no_public_one():
+    # sklearn.utils._chunking.get_chunk_n_rows gave cosine_purity its chunks,
+    # which sklearn.get_config()'s working_memory gives as well.
+    folders = ("skal_openset", "benchmarks", "examples")
+    imported = set().union(*map(_private_imports, folders))
+    assert imported <= PRIVATE_IMPORTS
+    assert PRIVATE_IMPORTS <= _private_imports("skal_openset")
+
+
 def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
     # The package's names load from __init__.pyi; a wheel without it (setup.cfg
     # shipped py.typed only) installs a package that fails on import.
