@@ -67,9 +67,12 @@ def test_every_third_party_import_is_a_declared_dependency():
     assert needed - OPTIONAL - _declared() == set()
 
 
-# The private names of other packages that the package, its benchmarks and
-# its examples import: none has a public equivalent in the versions setup.cfg
-# allows (scikit-learn 1.6 to 1.9), so a new one needs a reason here.
+# Where the project's Python files are: the package, its benchmarks, examples
+# and tests.
+FOLDERS = ("skal_openset", "benchmarks", "examples", "tests")
+# The private names of other packages that those files import: none has a
+# public equivalent in the versions setup.cfg allows (scikit-learn 1.6 to
+# 1.9), so a new one needs a reason here.
 PRIVATE_IMPORTS = {
     # scikit-learn's parameter constraints, private on purpose (its issue
     # 28963): the package's errors are scikit-learn's InvalidParameterError.
@@ -84,20 +87,22 @@ PRIVATE_IMPORTS = {
     "sklearn.base._fit_context",
     "sklearn.utils.validation._check_sample_weight",
     "sklearn.utils.validation._num_samples",
-    # the base of every search (grid, random, halving); no public name
+    # the base of every search (grid, random, halving), which the package
+    # looks through and a test subclasses; no public name
     "sklearn.model_selection._search.BaseSearchCV",
 }
 
 
-def _private_imports(folder):
+def _private_imports():
     """``module.name`` of each private name of another package imported in
-    `folder`'s Python files: a name, or a module on its path below the
-    package, with a leading underscore. The folder's own modules (a
-    benchmark's helpers) are not another package's."""
+    FOLDERS: a name, or a module on its path below the package, with a
+    leading underscore. The project's own modules (a benchmark's helpers,
+    which tests import too) are not another package's."""
     own = {"skal_openset", *sys.stdlib_module_names}
-    own.update(path.stem for path in (ROOT / folder).glob("*.py"))
+    paths = [path for folder in FOLDERS for path in (ROOT / folder).rglob("*.py")]
+    own.update(path.stem for path in paths)
     found = set()
-    for path in (ROOT / folder).rglob("*.py"):
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -116,11 +121,9 @@ def _private_imports(folder):
 
 def test_private_names_of_other_packages_are_only_those_with_no_public_one():
     # sklearn.utils._chunking.get_chunk_n_rows gave cosine_purity its chunks,
-    # which sklearn.get_config()'s working_memory gives as well.
-    folders = ("skal_openset", "benchmarks", "examples")
-    imported = set().union(*map(_private_imports, folders))
-    assert imported <= PRIVATE_IMPORTS
-    assert PRIVATE_IMPORTS <= _private_imports("skal_openset")
+    # which sklearn.get_config()'s working_memory gives as well; the tests
+    # named the type of available_if's methods by its private module.
+    assert _private_imports() == PRIVATE_IMPORTS
 
 
 def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
