@@ -1789,8 +1789,9 @@ def _copy_to_train_on(estimator):
     """A deep copy of `estimator` that shares a skorch net's recorded epochs.
 
     A net's history gains an entry for each epoch, and training writes only
-    to the entries it adds: copied whole, it made each teach of a long
-    ``warm_start`` campaign slower than the last (0.7 s at 9,000 epochs).
+    to the entries it adds: copied whole, in time that grows with the epochs
+    recorded, it made each teach of a long ``warm_start`` campaign slower
+    than the last.
     The copy's history is a list of its own, so the original's stays as it
     was whatever the training does.
     """
