@@ -1397,8 +1397,9 @@ def _main(argv):
             with folder_lock(args.output, _WRITTEN if ours else ()):
                 if args.command == "demo":
                     # The demo's nets are tiny: torch's intra-op threads cost
-                    # more than they give (3-4x the CPU time with 2 threads on 2
-                    # cores). Scoped: main may be called in a user's process.
+                    # more CPU time than they save, and most where other
+                    # processes keep the cores busy. Scoped: main may be
+                    # called in a user's process.
                     with one_torch_thread():
                         run_demo(
                             args.output,

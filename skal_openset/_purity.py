@@ -533,7 +533,9 @@ def knn_purity(
     libraries' own buffers come on top. With 10,000 labelled rows of 128
     float32 features the peak above the inputs was 573-613 MiB for 100,000
     to 300,000 pool rows (two busy CPU cores, one thread;
-    ``benchmarks/results/neighbours.md``).
+    ``benchmarks/results/neighbours.md``, measured through
+    :func:`knn_contrast_purity`, whose 5,000 IN and 5,000 OOD rows make
+    these batches, as 10,000 IN rows do).
 
     References
     ----------
