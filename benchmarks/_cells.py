@@ -215,8 +215,8 @@ def finished_content(path, cell, layout=TABULAR_CELLS, rounds=None):
 def data_fingerprint(data):
     """What tells data apart (a hex string): a zip's member names, sizes and
     CRCs, a folder's file names and contents, a file's contents (not their
-    times, which a copy changes; hashing CIFAR's ~180 MB of pickles takes well
-    under a second)."""
+    times, which a copy changes; hashing CIFAR's ~180 MB of pickles is one
+    read of them, short next to any run)."""
     data = Path(data)
     if data.is_dir():
         files = sorted(p for p in data.iterdir() if p.is_file())
