@@ -3,8 +3,9 @@
 The CNN factory takes the images as they come, (n, 28, 28) here, flat, with a
 channel axis, channels-last or as uint8 pixels, and converts them to its
 (1, 28, 28) layout. Fashion-MNIST is read from ``../shared/data/fashion-mnist``
-when it is there (a random 3,000 training images keep it under a minute on 2
-CPU cores); else scikit-learn's 8x8 digits, with ``input_shape=(1, 8, 8)``.
+when it is there (a random 3,000 of its 60,000 training images, to keep the
+run short on a CPU); else scikit-learn's 8x8 digits, with
+``input_shape=(1, 8, 8)``.
 
 Run: python examples/images_cnn.py   (SKAL_EXAMPLE_QUICK=1: seconds)
 """
