@@ -27,7 +27,6 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     column_or_1d,
 )
@@ -90,7 +89,7 @@ from ._typing import IntLike, available_if
 from ._validation import (
     check_each_once,
     check_one_label_per_row,
-    finite_inputs,
+    check_sample_weight,
     refuse_sparse,
     shown_names,
     shown_whole,
@@ -793,7 +792,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         ValueError
             If `y` holds `ood_label`, or a label that is not one of
             `classes_`: the classifier never predicts them, so such rows
-            would count as errors; score the IN rows only.
+            would count as errors; score the IN rows only. Also if
+            `sample_weight` is negative, not finite or all zero.
         """
         y = label_array(y)
         # Before the OOD check: with a row too many or too few, the labels
@@ -837,13 +837,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         if sample_weight is None:
             return float(np.mean(correct))
         # Negative weights make no accuracy (and may sum to zero); NaN and
-        # inf none either, whatever assume_finite (else a NaN score, silently).
-        # A new name: rebound, the parameter would keep its ArrayLike union
-        # for mypy under numpy 2.5, which np.average refuses.
-        with finite_inputs():
-            weights = _check_sample_weight(
-                sample_weight, correct, ensure_non_negative=True
-            )
+        # inf none either, whatever assume_finite (else a NaN score, silently);
+        # all zero none at all. A new name: rebound, the parameter would keep
+        # its ArrayLike union for mypy under numpy 2.5, which np.average refuses.
+        weights = check_sample_weight(sample_weight, correct)
         return float(np.average(correct, weights=weights))
 
     # ----------------------------------------------------------- internals

@@ -13,7 +13,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import assert_all_finite, check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     check_consistent_length,
     check_is_fitted,
@@ -32,6 +31,7 @@ from ._typing import IntLike, RandomStateLike, RealLike, fit_context
 from ._validation import (
     _is_missing,
     check_none_missing,
+    check_sample_weight,
     finite_inputs,
     reject_bool_numbers,
 )
@@ -653,9 +653,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                     y_numeric=True,
                     order="C",
                 )
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
+            sample_weight = check_sample_weight(sample_weight, X, np.float64)
             if warm and (
                 self.module_.hidden.out_features != self.hidden_size
                 or self.module_.monotone != self.monotone
@@ -993,9 +991,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         _check_numeric_target(y)
         assert_all_finite(y, input_name="y")
         scores = self.predict(X)
-        sample_weight = _check_sample_weight(
-            sample_weight, scores, dtype=np.float64, ensure_non_negative=True
-        )
+        sample_weight = check_sample_weight(sample_weight, scores, np.float64)
         return pairwise_ranking_accuracy(
             y, scores, sample_weight=sample_weight, groups=groups
         )

@@ -15,6 +15,7 @@ from scipy import sparse
 from sklearn import config_context
 from sklearn.utils import check_array, check_random_state, check_scalar
 from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils.validation import _check_sample_weight
 
 
 def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> None:
@@ -264,6 +265,26 @@ def check_finite_array(X: Any, **kwargs: Any) -> Any:
         )
     with finite_inputs():
         return check_array(X, **kwargs)
+
+
+def check_sample_weight(sample_weight: Any, X: Any, dtype: Any = None) -> np.ndarray:
+    """scikit-learn's check of non-negative `sample_weight` for the rows of
+    `X`, refusing NaN and inf whatever ``assume_finite`` (see
+    :func:`finite_inputs`), and weights that are all zero whatever
+    scikit-learn's version: its 1.9 refuses them, while before it they
+    passed, and a score divided by their sum (a ZeroDivisionError) or was
+    NaN, and a fit left the estimator unfitted with a warning."""
+    with finite_inputs():
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=dtype, ensure_non_negative=True
+        )
+    if not weights.any():
+        # scikit-learn 1.9's words, with the remedy
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: give "
+            "the rows to count a positive weight."
+        )
+    return weights
 
 
 def is_finite(value: Any) -> bool:

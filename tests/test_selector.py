@@ -400,6 +400,21 @@ def test_integer_weights_equal_repeated_rows():
     np.testing.assert_allclose(weighted.predict(Z), repeated.predict(Z), rtol=1e-4)
 
 
+def test_all_zero_sample_weight_is_refused_whatever_scikit_learn():
+    # scikit-learn 1.9's check refuses them; under its 1.6 to 1.8 (which
+    # setup.cfg allows) a fit only warned of no pair to rank and left the
+    # selector unfitted, and a score was NaN.
+    rng = np.random.RandomState(4)
+    Z, y = synthetic_self_validation_set(20, rng)
+    selector = MetaQueryNetSelector(max_epochs=2, random_state=0)
+    with pytest.raises(ValueError, match="at least one non-zero number"):
+        selector.fit(Z, y, sample_weight=np.zeros(20))
+    assert not hasattr(selector, "module_")
+    selector.fit(Z, y)
+    with pytest.raises(ValueError, match="at least one non-zero number"):
+        selector.score(Z, y, sample_weight=np.zeros(20))
+
+
 def test_sample_weight_zero_removes_rows():
     rng = np.random.RandomState(4)
     Z, y = synthetic_self_validation_set(80, rng)
