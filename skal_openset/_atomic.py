@@ -382,7 +382,7 @@ def _replace_all(temps, paths, backups, kept):
 
 
 @contextlib.contextmanager
-def atomic_paths(paths):
+def atomic_paths(paths, removed=()):
     """Yield a temporary path for each of ``paths``; move all onto ``paths`` on success.
 
     For files that belong together (a run's records and its summary): none is
@@ -411,6 +411,10 @@ def atomic_paths(paths):
     paths : list of str or path-like
         The files to write, each once; missing parent folders are created
         (and removed again if the block raises).
+    removed : list of str or path-like, default=()
+        Files of an earlier set that this one has none of (a figure that
+        failed to draw), deleted once ``paths`` are all replaced, in the same
+        step: Ctrl-C waits for it too. Left as they are if ``paths`` are not.
 
     Yields
     ------
@@ -453,6 +457,7 @@ def atomic_paths(paths):
         with interrupts_held() as held:
             _replace_all(temps, paths, backups, kept)
             _remove(backups)
+            _remove(removed)
     except BaseException as exc:
         # Held: a second Ctrl-C here left a temporary file behind for good.
         with interrupts_held() as held_in_cleanup:

@@ -310,11 +310,12 @@ _WRITTEN = [*OUTPUT_FILES, MARKER_FILE, *_RUN_STATES, "queries/round_*.csv"]
 
 
 @contextlib.contextmanager
-def _outputs(output, command, names):
+def _outputs(output, command, names, removed=()):
     """:func:`atomic_paths` of `names` in `output`, with the marker saying
-    that `command` wrote them."""
+    that `command` wrote them, and the files `removed` of `output` deleted."""
     paths = [*(output / name for name in names), output / MARKER_FILE]
-    with atomic_paths(paths) as (*temps, marker):
+    removed = [output / name for name in removed]
+    with atomic_paths(paths, removed) as (*temps, marker):
         marker.write_text(f"{command}\n", encoding="utf-8")
         yield temps
 
@@ -334,7 +335,10 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
     except Exception as exc:  # the whole run's records outweigh its figure
         figure, failure = None, exc
     names = OUTPUT_FILES if figure is not None else _DATA_FILES
-    with _outputs(output, command, names) as (
+    # An earlier run's figure goes as the new files come, whatever stops the
+    # command after (a Ctrl-C during the renames, a print to a closed pipe).
+    stale = [] if figure is not None else [_FIGURE_FILE]
+    with _outputs(output, command, names, stale) as (
         records_csv,
         summary_md,
         summary_json,
@@ -349,7 +353,6 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
             path.write_bytes(figure)
     print(f"\nWrote {output}/{', '.join(names)}")
     if figure is None:
-        (output / _FIGURE_FILE).unlink(missing_ok=True)  # an earlier run's
         warn(
             f"{_FIGURE_FILE} was not written: drawing it failed "
             f"({type(failure).__name__}: {failure}). The records and summary "

@@ -1631,6 +1631,47 @@ def test_a_figure_that_fails_to_draw_costs_only_itself(tmp_path, monkeypatch, ca
     assert ast.literal_eval(quoted) == str(output / "records.csv")
 
 
+@pytest.mark.parametrize("stop", ["closed stdout", "Ctrl-C while replacing"])
+def test_an_earlier_figure_goes_with_its_files_whatever_stops_the_demo(
+    stop, tmp_path, monkeypatch, capsys
+):
+    # It was removed after the "Wrote ..." line: a print to a closed pipe, or
+    # a Ctrl-C during the renames, left the earlier run's figure beside the
+    # new records and summary.
+    output = tmp_path / "out"
+    earlier = _fake_demo(monkeypatch, output, 0.9, b"earlier figure")
+
+    def fails(*args):
+        raise ValueError("a figure that does not draw")
+
+    def closed_at_wrote(text="", **kwargs):
+        if "Wrote" in text:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+        print(text, **kwargs)
+
+    replace = os.replace
+
+    def ctrl_c_midway(src, dst):
+        if Path(dst).name == "summary.md":
+            signal.raise_signal(signal.SIGINT)
+        replace(src, dst)
+
+    if stop == "closed stdout":
+        monkeypatch.setattr(skal_openset._cli, "print", closed_at_wrote, raising=False)
+    else:
+        monkeypatch.setattr(os, "replace", ctrl_c_midway)
+    monkeypatch.setattr(skal_openset._cli, "_learning_curves_png", fails)
+    records = _fake_records()
+    records[-1]["test_accuracy"] = 0.1
+    monkeypatch.setattr(skal_openset._cli, "demo_records", lambda *a, **k: records)
+    with pytest.raises(SystemExit), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        main(["demo", "--output", str(output)])
+    written = {path.name: path.read_bytes() for path in output.iterdir()}
+    assert written.keys() == earlier.keys() - {"learning_curves.png"}
+    assert all(written[name] != earlier[name] for name in written if name[0] != ".")
+
+
 def test_the_demo_writes_over_its_own_outputs_only(tmp_path, monkeypatch, capsys):
     # It replaced whatever its outputs' names held: a user's notes in
     # summary.md, or a run's records whose checkpoint was deleted.

@@ -938,6 +938,31 @@ def test_a_file_given_twice_in_a_set_is_refused(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "link.txt"]
 
 
+def test_a_file_removed_with_a_set_goes_only_if_the_set_is_replaced(
+    tmp_path, monkeypatch
+):
+    # An earlier set's file that the new set has none of (the demo's figure,
+    # when drawing it failed) is part of the replace: removed with it, or
+    # kept with the old files when a rename fails.
+    paths = [tmp_path / "records.csv", tmp_path / "summary.json"]
+    stale = tmp_path / "learning_curves.png"
+    for path in [*paths, stale]:
+        path.write_text("old")
+    _replace_failing(monkeypatch, lambda src, dst: dst.name == "summary.json")
+    with pytest.raises(OSError, match="the old files are all intact"):
+        with atomic_paths(paths, [stale]) as temps:
+            for tmp in temps:
+                tmp.write_text("new")
+    assert [path.read_text() for path in [*paths, stale]] == ["old"] * 3
+    monkeypatch.undo()
+    with atomic_paths(paths, [stale]) as temps:
+        for tmp in temps:
+            tmp.write_text("new")
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        path.name for path in paths
+    )
+
+
 @pytest.mark.parametrize("change", ["truncated", "rewritten"])
 def test_what_is_loaded_is_what_was_checked(tmp_path, monkeypatch, change):
     # The file is read again after its digest is checked: one cut or
