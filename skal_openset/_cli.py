@@ -972,6 +972,17 @@ class _Parser(argparse.ArgumentParser):
         self._typed = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
 
+    def _print_message(self, message, file=None):
+        # argparse passes over an error of writing: --help or --version into
+        # a full disk ended with status 0 having written nothing, or with a
+        # traceback as Python wrote its buffer at exit. Flushed here, the
+        # error is raised, for _main to report. (Its errors go to stderr,
+        # where a failure has nowhere to be reported.)
+        if file is None or file is not sys.stdout:
+            return super()._print_message(message, file)
+        file.write(message)
+        file.flush()
+
     def error(self, message):
         typed = getattr(self, "_typed", [])
         if match := re.fullmatch(r"argument (\S+): expected one argument", message):
@@ -1370,8 +1381,9 @@ def main(argv=None):
 
 def _kept_state(args):
     """The state file a stopped ``run`` resumes from, or None (other commands,
-    or stopped before its first round was saved)."""
-    if args.command != "run":
+    or stopped before its first round was saved, or `args` None: before the
+    command line was parsed)."""
+    if args is None or args.command != "run":
         return None
     states = [args.output / name for name in _RUN_STATES]
     # Not Path.exists, which raises where the error came from a path that
@@ -1381,7 +1393,12 @@ def _kept_state(args):
 
 def _main(argv):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BrokenPipeError:  # the reader of --help quit: ended_as_by_sigpipe's
+        raise
+    except OSError as exc:  # --help or --version not written (a full disk)
+        _machine_error(parser, None, exc)
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
     with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
         try:

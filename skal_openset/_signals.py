@@ -164,15 +164,19 @@ def ended_as_by_sigpipe():
     ignored ... BrokenPipeError" and exited 120, after all the work was done.
     The streams are flushed as the block ends; one whose reader quit is
     pointed at os.devnull, as Python's documentation advises, which drops
-    what it still holds. A BrokenPipeError of another pipe goes on.
+    what it still holds. A BrokenPipeError of another pipe goes on. So does
+    the block's own exception (the exit after the one line that reports a
+    full disk) where a stream refuses its text otherwise (``> /dev/full``):
+    the stream is pointed at os.devnull too, as Python's flush at exit
+    failed on it again, with a traceback and exit status 120.
     """
     try:
         try:
             yield
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                if stream is not None:  # None: closed (2>&-)
-                    stream.flush()
+        except BaseException:
+            _flush_streams(drop_unwritten=True)
+            raise
+        _flush_streams()
     except BrokenPipeError:
         if not output_reader_quit():
             raise
@@ -181,7 +185,30 @@ def ended_as_by_sigpipe():
                 if stream is not None:
                     stream.flush()
             except BrokenPipeError:
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, stream.fileno())
-                os.close(devnull)
+                _drop_held(stream)
         sys.exit(PIPE_CLOSED_STATUS)
+
+
+def _flush_streams(drop_unwritten=False):
+    """Flush stdout and stderr. With `drop_unwritten`, one that fails
+    otherwise than by its reader quitting (a full disk) drops what it holds
+    (:func:`_drop_held`) instead of raising."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # closed (2>&-)
+            continue
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError:
+            if not drop_unwritten:
+                raise
+            _drop_held(stream)
+
+
+def _drop_held(stream):
+    """Point `stream` at os.devnull, which takes what it still holds."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    stream.flush()

@@ -1497,6 +1497,37 @@ def test_output_left_unread_as_a_command_ends_is_dropped_without_a_traceback():
     assert (done.stderr, done.returncode) == ("", 141)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("argv", [["--version"], ["demo", "--help"], ["demo"]])
+def test_output_into_a_full_disk_ends_the_command_with_one_line(
+    tmp_path, argv, unbuffered
+):
+    # --version or --help into a full disk ended with a traceback and status
+    # 120 (buffered), or with status 0 having written nothing (unbuffered:
+    # argparse passes over the error); a demo printed its one line, then the
+    # same traceback, as its flush at exit failed on the line again.
+    if argv == ["demo"]:
+        argv = ["demo", "--output", str(tmp_path / "out")]
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = unbuffered
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "skal_openset", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    assert done.stderr == (
+        "skal-openset: error: [Errno 28] No space left on device; free some "
+        "disk space, then rerun it.\n"
+    )
+    assert done.returncode == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
     tmp_path, monkeypatch, capsys
 ):
