@@ -232,11 +232,14 @@ def _temporary_beside(path):
     os.close(fd)
     try:
         # An existing file keeps its mode (a private 0o600 state file stays
-        # private); a new one gets what open() would give it.
+        # private) and its owners; a new one gets what open() would give it.
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            old = path.stat()
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
+        else:
+            _owners_kept(tmp, old)  # first: chown clears the set-group-ID bit
+            mode = stat.S_IMODE(old.st_mode)
         try:
             os.chmod(tmp, mode)
         except PermissionError as exc:
@@ -249,6 +252,30 @@ def _temporary_beside(path):
         os.unlink(tmp)
         raise
     return Path(tmp)
+
+
+def _owners_kept(tmp, old):
+    """Give the file `tmp` the owner and the group of `old` (a file's
+    os.stat_result), each where this process may, as ``cp -p`` does: root
+    any, another user a group of theirs. A file a user gave their team's
+    group (``chgrp``) came back in the user's own group, which the team may
+    not read. An owner or group not ours to give is left as the system
+    gives it."""
+    if not hasattr(os, "chown"):  # Windows: no owners to keep
+        return
+    new = os.stat(tmp)
+    # Apart: a user may give a group of theirs, but no owner.
+    changes = [(old.st_uid, -1)] if old.st_uid != new.st_uid else []
+    if old.st_gid != new.st_gid:
+        changes.append((-1, old.st_gid))
+    for uid, gid in changes:
+        try:
+            os.chown(tmp, uid, gid)
+        except OSError as exc:
+            # Not ours to give (EPERM), or an id this file system or user
+            # namespace cannot hold (EINVAL): cp -p passes over both.
+            if exc.errno not in (errno.EPERM, errno.EINVAL):
+                raise
 
 
 def _backup_of(path):
@@ -403,8 +430,9 @@ def atomic_paths(paths, removed=()):
     is atomic, and its name ends in ``.tmp``, so give writers that infer a
     format from the suffix the format explicitly. A replaced file keeps its
     permissions (on a file system that refuses chmod, such as FAT, it has
-    those the file system gives); a symbolic link is kept, and the file it
-    names replaced.
+    those the file system gives), and its owner and group where this
+    process may give them (as ``cp -p``: root any, a user a group of
+    theirs); a symbolic link is kept, and the file it names replaced.
 
     Parameters
     ----------

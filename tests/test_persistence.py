@@ -652,6 +652,75 @@ def test_saving_over_a_file_keeps_its_permissions(tmp_path):
     assert load_object(path) == {"round": 2}
 
 
+_AS_ROOT = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root"
+)
+
+
+def _given_another_group(path):
+    """Give the file `path` a group other than its own (as root); return
+    its gid, or skip where the machine has no other group."""
+    import grp
+
+    own = path.stat().st_gid
+    gid = next((g.gr_gid for g in grp.getgrall() if g.gr_gid != own), None)
+    if gid is None:
+        pytest.skip("no other group on this machine")
+    os.chown(path, -1, gid)
+    return gid
+
+
+@_AS_ROOT
+def test_saving_over_a_file_keeps_its_owner_and_group(tmp_path):
+    # The atomic replace gave the new file the user's own group: a file
+    # given the team's group (chgrp), in a folder without set-group-ID, came
+    # back unreadable to the team. The mode is set after: chown clears the
+    # set-group-ID bit.
+    import pwd
+
+    path = save_object({"round": 1}, tmp_path / "state.joblib")
+    gid = _given_another_group(path)
+    own = path.stat().st_uid
+    uid = next((u.pw_uid for u in pwd.getpwall() if u.pw_uid != own), None)
+    if uid is None:
+        pytest.skip("no other user on this machine")
+    os.chown(path, uid, -1)
+    path.chmod(0o2640)
+    save_object({"round": 2}, path)
+    saved = path.stat()
+    assert (saved.st_uid, saved.st_gid) == (uid, gid)
+    assert stat.S_IMODE(saved.st_mode) == 0o2640
+    assert load_object(path) == {"round": 2}
+
+
+@_AS_ROOT
+@pytest.mark.parametrize("refusal", [errno.EPERM, errno.EINVAL, errno.EIO])
+def test_a_group_not_ours_to_give_is_passed_over(tmp_path, monkeypatch, refusal):
+    # A user may give a file no group they are not in (EPERM), nor anyone an
+    # id its file system cannot hold (EINVAL): the file is saved, as cp -p
+    # copies it. Another failure is raised, the file kept.
+    path = save_object("old", tmp_path / "state.joblib")
+    gid = _given_another_group(path)
+    given = []
+
+    def refused(tmp, uid, gid):
+        given.append((uid, gid))
+        raise OSError(refusal, os.strerror(refusal), str(tmp))
+
+    monkeypatch.setattr(_atomic.os, "chown", refused)
+    if refusal == errno.EIO:
+        with pytest.raises(OSError, match="Input/output error"):
+            save_object("new", path)
+        monkeypatch.undo()
+        assert load_object(path) == "old"
+    else:
+        save_object("new", path)
+        monkeypatch.undo()
+        assert load_object(path) == "new"
+    assert given == [(-1, gid)]
+    assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
+
+
 def test_a_file_of_an_earlier_version_without_a_digest_loads(tmp_path):
     path = tmp_path / "old.joblib"
     with path.open("wb") as f:
