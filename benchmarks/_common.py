@@ -26,7 +26,12 @@ from skal_openset._argtypes import user_path
 from skal_openset._atomic import atomic_open, atomic_paths
 from skal_openset._cli import _unencodable_escaped
 from skal_openset._models import device_error
-from skal_openset._signals import ended_as_by_sigpipe, sigterm_as_ctrl_c, stop_reason
+from skal_openset._signals import (
+    ended_as_by_sigpipe,
+    interrupts_held,
+    sigterm_as_ctrl_c,
+    stop_reason,
+)
 
 
 class ResultsError(ValueError):
@@ -406,9 +411,20 @@ def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
 CHILD_GRACE_SECONDS = 10
 
 
+def started_child(command, **kwargs):
+    """``subprocess.Popen(command, **kwargs)``, and whether a Ctrl-C (or a
+    SIGTERM handled as one) came as it started the child, held for
+    :func:`stopped_with_child` to raise: raised in Popen, it left the child
+    running on its own, before anything could stop it."""
+    with interrupts_held() as held:
+        process = subprocess.Popen(command, **kwargs)
+    return process, bool(held)
+
+
 @contextlib.contextmanager
-def stopped_with_child(process):
-    """Stop the child `process` with this script, and wait for it.
+def stopped_with_child(process, interrupted=False):
+    """Stop the child `process` with this script, and wait for it; raise
+    ``KeyboardInterrupt`` at once if `interrupted` (see :func:`started_child`).
 
     A Ctrl-C here (or a SIGTERM handled as one) gives the child time to stop
     by itself, then sends it SIGTERM, which the scripts handle as Ctrl-C (a
@@ -419,6 +435,8 @@ def stopped_with_child(process):
     outlasts the grace after SIGTERM, or a second Ctrl-C, kills it.
     """
     try:
+        if interrupted:
+            raise KeyboardInterrupt
         yield process
     except BaseException as exc:
         try:
@@ -437,7 +455,8 @@ def stopped_with_child(process):
 def run_script(command, **kwargs):
     """``subprocess.run(command, check=True, **kwargs)``, stopped with this
     script (see :func:`stopped_with_child`)."""
-    with subprocess.Popen(command, **kwargs) as process, stopped_with_child(process):
+    process, interrupted = started_child(command, **kwargs)
+    with process, stopped_with_child(process, interrupted):
         process.wait()
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, command)
@@ -449,11 +468,12 @@ def child_lines(command, on_line, **kwargs):
     its output would otherwise hide. Stopped with this script (see
     :func:`stopped_with_child`)."""
     with tempfile.TemporaryFile("w+") as stderr:
-        with subprocess.Popen(
+        process, interrupted = started_child(
             command, stdout=subprocess.PIPE, stderr=stderr, text=True, **kwargs
-        ) as process:
+        )
+        with process:
             try:
-                with stopped_with_child(process):
+                with stopped_with_child(process, interrupted):
                     for line in process.stdout:
                         on_line(line)
             except KeyboardInterrupt:

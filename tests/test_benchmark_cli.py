@@ -851,6 +851,36 @@ def test_a_script_stopped_alone_stops_its_child_and_waits_for_it(
     assert kept.read_text() == "kept"
 
 
+@pytest.mark.parametrize("runner", ["run_script", "child_lines"])
+def test_a_stop_as_the_child_starts_stops_the_child(tmp_path, monkeypatch, runner):
+    # A SIGTERM to the script alone (handled as Ctrl-C) that came while Popen
+    # started the child was raised there, before anything could stop the
+    # child: it ran on, on its own.
+    import _common
+
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 0.5)  # it will not stop
+    started = []
+    popen = subprocess.Popen
+
+    def stopped_as_it_starts(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        signal.raise_signal(signal.SIGINT)
+        return started[-1]
+
+    monkeypatch.setattr(_common.subprocess, "Popen", stopped_as_it_starts)
+    command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            if runner == "run_script":
+                _common.run_script(command)
+            else:
+                _common.child_lines(command, print)
+        assert started[0].poll() is not None
+    finally:
+        started[0].kill()
+        started[0].wait()
+
+
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
     tmp_path, monkeypatch
 ):
