@@ -266,6 +266,9 @@ def read_record(path, keys, what):
 INTERRUPTED = (
     "finished cells and report files are kept whole; rerun to finish the rest."
 )
+# What a stopped timing script (bench_*.py) keeps: it writes its table at
+# the end, and its children remove their temporary files as they stop.
+NO_TABLE = "no table written."
 
 
 @contextlib.contextmanager

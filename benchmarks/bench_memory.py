@@ -38,10 +38,12 @@ import numpy as np
 from sklearn.utils import gen_batches
 
 from _common import (
+    NO_TABLE,
     add_results_dir,
     child_output,
     machine_description,
     peak_mb,
+    stopped_by_signals,
     write_texts_atomic,
 )
 from skal_openset._argtypes import positive_int
@@ -244,4 +246,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # SIGTERM too (kill, SLURM): killed alone, it left its child running.
+    with stopped_by_signals(NO_TABLE):
+        main()

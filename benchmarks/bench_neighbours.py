@@ -53,6 +53,7 @@ from _common import (
     child_output,
     machine_description,
     peak_mb,
+    stopped_by_signals,
     write_texts_atomic,
 )
 from skal_openset._argtypes import Repeatable, positive_int
@@ -372,4 +373,7 @@ def _table(result):
 
 
 if __name__ == "__main__":
-    main()
+    # SIGTERM too (kill, SLURM): killed alone, it left its child running
+    # and its scratch folder of saved scores.
+    with stopped_by_signals("no table written; its temporary files removed."):
+        main()

@@ -42,10 +42,12 @@ from pathlib import Path
 import numpy as np
 
 from _common import (
+    NO_TABLE,
     add_results_dir,
     child_output,
     code_version,
     machine_description,
+    stopped_by_signals,
     timed_runs_cells,
     timed_runs_summary,
     timed_runs_text,
@@ -219,4 +221,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # SIGTERM too (kill, SLURM): killed alone, it left its child running.
+    with stopped_by_signals(NO_TABLE):
+        main()

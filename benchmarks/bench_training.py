@@ -30,9 +30,11 @@ from sklearn.datasets import load_digits
 from skorch.callbacks import PrintLog
 
 from _common import (
+    NO_TABLE,
     add_results_dir,
     cell_threads,
     machine_description,
+    stopped_by_signals,
     write_texts_atomic,
 )
 from skal_openset import make_mlp_classifier
@@ -145,4 +147,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # A closed pipe (| head -1), Ctrl-C or SIGTERM: one line, no traceback.
+    with stopped_by_signals(NO_TABLE):
+        main()

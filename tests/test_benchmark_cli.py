@@ -3,6 +3,7 @@ line of usage error before anything runs."""
 
 import argparse
 import ast
+import contextlib
 import copy
 import importlib
 import json
@@ -720,6 +721,95 @@ def test_an_image_cache_run_stopped_alone_removes_its_temporary_caches(tmp_path)
     assert process.returncode == 143, stderr
     assert list(temporary.iterdir()) == []
     assert not (tmp_path / "out" / "image_cache.md").exists()
+
+
+def _children(pid):
+    """The process ids of the children of process `pid` (Linux)."""
+    with contextlib.suppress(FileNotFoundError):
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return []
+
+
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="lists no process's children (Linux /proc only)",
+)
+@pytest.mark.parametrize(
+    "script, argv, kept",
+    [
+        (
+            bench_scale,
+            ["--rows", "600", "--repeats", "1", "--strategies", "RANDOM"],
+            "no table written.",
+        ),
+        (
+            bench_memory,
+            ["--repeats", "1", "--selector-rows", "50", "--pool-rows", "100"]
+            + ["--labelled-rows", "10", "--csv-rows", "100"],
+            "no table written.",
+        ),
+        (
+            bench_slow_warnings,
+            ["--repeats", "1", "--calls", "EOAL"],
+            "no table written.",
+        ),
+        (
+            bench_neighbours,
+            ["--pool-rows", "100", "--labelled-rows", "10", "--repeats", "1"]
+            + ["--searches", "cosine", "--backends", "current"],
+            "no table written; its temporary files removed.",
+        ),
+    ],
+    ids=["bench_scale", "bench_memory", "bench_slow_warnings", "bench_neighbours"],
+)
+def test_a_timing_script_stopped_alone_stops_its_child(tmp_path, script, argv, kept):
+    # SIGTERM (kill, SLURM) to the script alone ended it at once, its child
+    # left running (bench_neighbours', its scratch folder too); Ctrl-C and
+    # `timeout` signal the whole group.
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, script.__file__, *argv]
+    command += ["--results-dir", str(tmp_path / "out")]
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    children = []
+    try:
+        with subprocess.Popen(command, env=env, stderr=subprocess.PIPE) as process:
+            while not (children := _children(process.pid)):
+                assert process.poll() is None, "it ended before its first child"
+                time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            stderr = process.communicate(timeout=120)[1].decode()
+        assert (stderr, process.returncode) == (
+            f"Interrupted (SIGTERM): {kept}\n",
+            143,
+        )
+        assert not any(Path(f"/proc/{child}").exists() for child in children)
+        # tempfile's names (torch's own cache folder may be there too)
+        assert list(temporary.glob("tmp*")) == []
+    finally:
+        for child in children:  # left running (the old code): its --child
+            with contextlib.suppress(OSError):
+                if b"--child" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    os.kill(int(child), signal.SIGKILL)
+
+
+def test_the_training_script_stopped_ends_with_one_line(tmp_path):
+    # A Ctrl-C or SIGTERM gave a traceback, or none and no word; a closed
+    # pipe (| head -1) a traceback: the script runs no child, but stops as
+    # the others do.
+    command = [sys.executable, bench_training.__file__, "--repeats", "3"]
+    command += ["--results-dir", str(tmp_path / "out")]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        process.stdout.readline()  # its first net timed: it runs in main
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=120)[1]
+    assert (stderr, process.returncode) == (
+        "Interrupted (SIGTERM): no table written.\n",
+        143,
+    )
+    assert not (tmp_path / "out").exists()
 
 
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
