@@ -8,6 +8,7 @@ import os
 import pickle
 import re
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -298,6 +299,12 @@ def _read_header(f, path):
 
 def _class_not_found(path, exc):
     """The ImportError for a file of `path` naming a class not found here."""
+    gone = _class_unpickled(exc)
+    if gone is not None:  # e.g. a private class of scikit-learn's, since removed
+        module, name = gone
+        error = _library_lacks(path, module, f"class {module}.{name}")
+        if error is not None:
+            return error
     # Most likely the environment differs, not the file.
     return ImportError(
         f"{path} holds an object whose class cannot be found here "
@@ -308,12 +315,44 @@ def _class_not_found(path, exc):
     )
 
 
+def _class_unpickled(exc):
+    """The module and name of the class that pickle looked up, and found
+    missing, raising the AttributeError `exc`; None if `exc` is another.
+
+    Read off the frame of the unpickler's ``find_class``, whose arguments
+    they are (joblib unpickles with Python's ``pickle._Unpickler``): the
+    message names the module only by its repr.
+    """
+    if not isinstance(exc, AttributeError):
+        return None
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    found = [f.f_locals for f in frames if f.f_code.co_name == "find_class"]
+    if not found:
+        return None
+    module, name = found[-1].get("module"), found[-1].get("name")
+    owner = sys.modules.get(module) if isinstance(module, str) else None
+    if owner is None or not isinstance(name, str):
+        return None
+    for part in name.split("."):  # a nested class: Outer.Inner
+        owner = getattr(owner, part, None)
+    return None if owner is not None else (module, name)
+
+
 def _module_not_found(path, exc):
     """The ImportError for a file of `path` naming a module not found here,
-    `exc` the ModuleNotFoundError: a module of an installed library that this
-    version of it lacks (``numpy._core``, in files of NumPy 2 loaded with
-    NumPy 1) is no class of the user's to import."""
-    package, _, inner = (exc.name or "").partition(".")
+    `exc` the ModuleNotFoundError."""
+    name = exc.name or ""
+    error = _library_lacks(path, name, f"module {name}")
+    return _class_not_found(path, exc) if error is None else error
+
+
+def _library_lacks(path, module_name, what):
+    """The ImportError for a file of `path` holding `what` (a module or a
+    class) of module `module_name`, which the installed library of that
+    module lacks (``numpy._core``, in files of NumPy 2 loaded with NumPy 1):
+    no class of the user's to import. None where `module_name` is no module
+    of a package's (a script's, or ``__main__``)."""
+    package, _, inner = module_name.partition(".")
     module = sys.modules.get(package)
     # From sys.modules where loaded: find_spec raises ValueError for a module
     # whose __spec__ is None (__main__ under python -c or in a REPL).
@@ -323,11 +362,11 @@ def _module_not_found(path, exc):
         spec = importlib.util.find_spec(package) if inner else None
     # A module of a package (a library's), not of a script's __main__.
     if not inner or spec is None or spec.submodule_search_locations is None:
-        return _class_not_found(path, exc)
+        return None
     version = getattr(module, "__version__", None)
     installed = package if version is None else f"{package} {version}"
     return ImportError(
-        f"{path} holds an object of module {exc.name}, which the installed "
+        f"{path} holds an object of {what}, which the installed "
         f"{installed} lacks: it was most likely saved with another version of "
         f"{package}. Load it where that version is installed, or install it "
         "here."

@@ -851,6 +851,31 @@ def test_a_library_a_file_needs_is_named_with_its_version_imported_or_not(
     assert f"of module {name}, which the installed {installed} lacks" in str(exc.value)
 
 
+@pytest.mark.parametrize("name", ["Gone", "Outer.Gone"])
+def test_a_class_an_installed_library_no_longer_has_names_the_library(
+    tmp_path, monkeypatch, name
+):
+    # A learner saved with scikit-learn 1.6 (a HistGradientBoostingClassifier
+    # on a categorical column) and loaded with 1.9, which dropped the private
+    # class sklearn.compose._column_transformer._RemainderColsList, was said
+    # to need that class imported or defined first, as if it were the user's.
+    module = types.ModuleType("json._kept")  # of an installed package
+    exec("class Outer:\n    class Gone:\n        pass\n", module.__dict__)
+    module.Gone = module.Outer.Gone
+    module.Gone.__module__ = "json._kept"
+    module.Gone.__qualname__ = name
+    monkeypatch.setitem(sys.modules, "json._kept", module)
+    path = save_object(module.Gone(), tmp_path / "thing.joblib")
+    monkeypatch.delattr(module, "Gone")
+    monkeypatch.delattr(module.Outer, "Gone")
+    with pytest.raises(ImportError) as exc:
+        load_object(path)
+    message = str(exc.value)
+    assert f"of class json._kept.{name}, which the installed json " in message
+    assert "saved with another version of json. Load it where" in message
+    assert "define that class" not in message
+
+
 def _fail_as_no_system_call():
     raise OSError("a class's own check, of no file")
 
