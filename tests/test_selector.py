@@ -1228,17 +1228,19 @@ def test_sample_weight_counts_across_mini_batches():
     # Half the rows reverse the order of the other half, with weight 1e-6:
     # the fit must follow the heavy half, as if the light rows were dropped.
     # Batches of two, each normalised to total weight 1, ignored the weights.
+    # 100 rows and 15 epochs (a quarter of the steps of 200 and 30) keep the
+    # margins: 0.954 against 0.958 dropped and 0.663 unweighted.
     rng = np.random.RandomState(0)
-    Z = rng.uniform(0, 2, (200, 2))
-    y = np.r_[Z[:100, 0], 5 - Z[100:, 0]]
-    weights = np.r_[np.ones(100), np.full(100, 1e-6)]
+    Z = rng.uniform(0, 2, (100, 2))
+    y = np.r_[Z[:50, 0], 5 - Z[50:, 0]]
+    weights = np.r_[np.ones(50), np.full(50, 1e-6)]
     selector = MetaQueryNetSelector(
-        batch_size=2, max_epochs=30, lr=0.01, random_state=0
+        batch_size=2, max_epochs=15, lr=0.01, random_state=0
     )
     weighted = clone(selector).fit(Z, y, sample_weight=weights)
     unweighted = clone(selector).fit(Z, y)
-    dropped = clone(selector).fit(Z[:100], y[:100])
-    heavy = Z[:100], y[:100]
+    dropped = clone(selector).fit(Z[:50], y[:50])
+    heavy = Z[:50], y[:50]
     assert weighted.score(*heavy) == pytest.approx(dropped.score(*heavy), abs=0.02)
     assert weighted.score(*heavy) > unweighted.score(*heavy) + 0.2
 
