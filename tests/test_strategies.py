@@ -76,6 +76,17 @@ def ll_learner(split):
     return _fitted_learner(split, learning_loss=True)
 
 
+@pytest.fixture(scope="module")
+def paper_updated(split, unlabelled, pool, ll_learner):
+    """MQNetQuery.paper() after one query of 40 and its update: its selector
+    trains for 100 epochs of 100 steps, seconds that two tests share."""
+    learner = copy.deepcopy(ll_learner)
+    learner.query_strategy_ = strategy = MQNetQuery.paper(random_state=0)
+    indices, _ = strategy(learner, pool, n_instances=40)
+    strategy.update(learner, pool[indices], split.y_pool[unlabelled[indices]])
+    return dict(learner=learner, strategy=strategy)
+
+
 LEARNT = dict(rule_weight=0.0)  # the learnt selector ranks, not the rule P + I
 EXP_Z_LATEST_TOP_K = dict(
     LEARNT, meta_input="exp_zscore", accumulate=False, diversity_pool=None
@@ -1278,19 +1289,29 @@ def test_default_rule_weight_switches_to_the_rule_at_half_labelled_ood(
 
 
 def test_default_selector_starts_from_the_rule_and_the_paper_preset_does_not(
-    split, unlabelled, pool, learner
+    split, unlabelled, pool, learner, paper_updated
 ):
-    y_pool = split.y_pool[unlabelled]
-    for strategy, init in (
-        (MQNetQuery(random_state=0), "rule"),
-        (MQNetQuery.paper(random_state=0), "random"),
-    ):
-        learner = copy.deepcopy(learner)
-        learner.query_strategy_ = strategy
-        indices, _ = strategy(learner, pool, n_instances=40)
-        strategy.update(learner, pool[indices], y_pool[indices])
+    learner = copy.deepcopy(learner)
+    learner.query_strategy_ = default = MQNetQuery(random_state=0)
+    indices, _ = default(learner, pool, n_instances=40)
+    default.update(learner, pool[indices], split.y_pool[unlabelled[indices]])
+    for strategy, init in ((default, "rule"), (paper_updated["strategy"], "random")):
         assert strategy.selector_.get_params()["init"] == init
         assert strategy.selector_.random_state == 0
+
+
+def test_paper_preset_learns_with_the_official_schedule(pool, paper_updated):
+    learner, strategy = paper_updated["learner"], paper_updated["strategy"]
+    assert strategy.selector_.n_iter_ == 100
+    raw = np.column_stack(
+        [
+            purity("cosine", learner, pool),
+            informativeness("learning_loss", learner, pool),
+        ]
+    )
+    np.testing.assert_allclose(
+        strategy.pool_meta_input_, exp_z(raw, raw), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_validation_target_is_the_loss_of_the_choosing_classifier(taught):
@@ -1608,25 +1629,6 @@ def test_paper_informativeness_is_ll_with_a_loss_head_else_conf(
         informativeness(name, learner, pool),
         rtol=1e-5,
         atol=1e-6,
-    )
-
-
-def test_paper_preset_learns_with_the_official_schedule(
-    split, unlabelled, pool, ll_learner
-):
-    learner = copy.deepcopy(ll_learner)
-    learner.query_strategy_ = strategy = MQNetQuery.paper(random_state=0)
-    indices, _ = strategy(learner, pool, n_instances=40)
-    strategy.update(learner, pool[indices], split.y_pool[unlabelled[indices]])
-    assert strategy.selector_.n_iter_ == 100
-    raw = np.column_stack(
-        [
-            purity("cosine", learner, pool),
-            informativeness("learning_loss", learner, pool),
-        ]
-    )
-    np.testing.assert_allclose(
-        strategy.pool_meta_input_, exp_z(raw, raw), rtol=1e-4, atol=1e-6
     )
 
 
