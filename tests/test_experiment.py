@@ -1456,22 +1456,28 @@ def test_a_stop_while_the_command_loads_ends_it_with_one_line(
     assert not output.exists()
 
 
+def _command_into(stdout, *argv, unbuffered=False):
+    """Run ``python -m skal_openset *argv`` with its stdout the file `stdout`,
+    buffered as for a user unless `unbuffered` (PYTHONUNBUFFERED)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = "1" if unbuffered else ""
+    return subprocess.run(
+        [sys.executable, "-m", "skal_openset", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
 def _command_into_a_closed_pipe(*argv):
     """Run ``python -m skal_openset *argv`` with its stdout a pipe whose reader
-    has quit (``| head``), buffered as for a user (no PYTHONUNBUFFERED)."""
+    has quit (``| head``), buffered as for a user."""
     read, write = os.pipe()
     os.close(read)
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    env.pop("PYTHONUNBUFFERED", None)
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "skal_openset", *argv],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        return _command_into(write, *argv)
     finally:
         os.close(write)
 
@@ -1498,7 +1504,7 @@ def test_output_left_unread_as_a_command_ends_is_dropped_without_a_traceback():
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
 @pytest.mark.parametrize("argv", [["--version"], ["demo", "--help"], ["demo"]])
 def test_output_into_a_full_disk_ends_the_command_with_one_line(
     tmp_path, argv, unbuffered
@@ -1509,17 +1515,8 @@ def test_output_into_a_full_disk_ends_the_command_with_one_line(
     # same traceback, as its flush at exit failed on the line again.
     if argv == ["demo"]:
         argv = ["demo", "--output", str(tmp_path / "out")]
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    env["PYTHONUNBUFFERED"] = unbuffered
     with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [sys.executable, "-m", "skal_openset", *argv],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        done = _command_into(full, *argv, unbuffered=unbuffered)
     assert done.stderr == (
         "skal-openset: error: [Errno 28] No space left on device; free some "
         "disk space, then rerun it.\n"
