@@ -238,7 +238,7 @@ def _temporary_beside(path):
         except FileNotFoundError:
             mode = 0o666 & ~_UMASK
         else:
-            _owners_kept(tmp, old)  # first: chown clears the set-group-ID bit
+            _owners_kept(tmp, old)  # first: chown clears set-user/group-ID
             mode = stat.S_IMODE(old.st_mode)
         try:
             os.chmod(tmp, mode)

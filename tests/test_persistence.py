@@ -675,7 +675,8 @@ def test_saving_over_a_file_keeps_its_owner_and_group(tmp_path):
     # The atomic replace gave the new file the user's own group: a file
     # given the team's group (chgrp), in a folder without set-group-ID, came
     # back unreadable to the team. The mode is set after: chown clears the
-    # set-group-ID bit.
+    # set-user-ID and set-group-ID bits, the latter only of a file its group
+    # may execute: with 0o2640 the order would go untested.
     import pwd
 
     path = save_object({"round": 1}, tmp_path / "state.joblib")
@@ -685,11 +686,11 @@ def test_saving_over_a_file_keeps_its_owner_and_group(tmp_path):
     if uid is None:
         pytest.skip("no other user on this machine")
     os.chown(path, uid, -1)
-    path.chmod(0o2640)
+    path.chmod(0o6750)
     save_object({"round": 2}, path)
     saved = path.stat()
     assert (saved.st_uid, saved.st_gid) == (uid, gid)
-    assert stat.S_IMODE(saved.st_mode) == 0o2640
+    assert stat.S_IMODE(saved.st_mode) == 0o6750
     assert load_object(path) == {"round": 2}
 
 
