@@ -254,6 +254,9 @@ def _temporary_beside(path):
     return Path(tmp)
 
 
+_OWNERS_NOT_KEPT = (errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
+
+
 def _owners_kept(tmp, old):
     """Give the file `tmp` the owner and the group of `old` (a file's
     os.stat_result), each where this process may, as ``cp -p`` does: root
@@ -272,9 +275,10 @@ def _owners_kept(tmp, old):
         try:
             os.chown(tmp, uid, gid)
         except OSError as exc:
-            # Not ours to give (EPERM), or an id this file system or user
-            # namespace cannot hold (EINVAL): cp -p passes over both.
-            if exc.errno not in (errno.EPERM, errno.EINVAL):
+            # Not ours to give (EPERM), an id this file system or user
+            # namespace cannot hold (EINVAL), or a file system with no owners
+            # (ENOSYS, EOPNOTSUPP: FUSE): cp -p passes over them all.
+            if exc.errno not in _OWNERS_NOT_KEPT:
                 raise
 
 

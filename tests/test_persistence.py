@@ -695,11 +695,16 @@ def test_saving_over_a_file_keeps_its_owner_and_group(tmp_path):
 
 
 @_AS_ROOT
-@pytest.mark.parametrize("refusal", [errno.EPERM, errno.EINVAL, errno.EIO])
+@pytest.mark.parametrize(
+    "refusal",
+    [errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EIO],
+    ids=errno.errorcode.get,
+)
 def test_a_group_not_ours_to_give_is_passed_over(tmp_path, monkeypatch, refusal):
     # A user may give a file no group they are not in (EPERM), nor anyone an
-    # id its file system cannot hold (EINVAL): the file is saved, as cp -p
-    # copies it. Another failure is raised, the file kept.
+    # id its file system cannot hold (EINVAL), nor a file system without
+    # owners (ENOSYS, EOPNOTSUPP: a FUSE one) any: the file is saved, as
+    # cp -p copies it. Another failure is raised, the file kept.
     path = save_object("old", tmp_path / "state.joblib")
     gid = _given_another_group(path)
     given = []
