@@ -67,8 +67,8 @@ def test_every_third_party_import_is_a_declared_dependency():
     assert needed - OPTIONAL - _declared() == set()
 
 
-# Where the project's Python files are: the package, its benchmarks, examples
-# and tests.
+# Where the project's Python files are, beside those at the root (conftest.py):
+# the package, its benchmarks, examples and tests.
 FOLDERS = ("skal_openset", "benchmarks", "examples", "tests")
 # The private names of other packages that those files import: none has a
 # public equivalent from scikit-learn 1.6 (setup.cfg's floor) to 1.9, so a
@@ -90,16 +90,22 @@ PRIVATE_IMPORTS = {
     # the base of every search (grid, random, halving), which the package
     # looks through and a test subclasses; no public name
     "sklearn.model_selection._search.BaseSearchCV",
+    # the root conftest.py's test of a doctest's item: recent pytest (9.2
+    # here) names it pytest.DoctestItem, setup.cfg's floor (7) does not
+    "_pytest.doctest.DoctestItem",
 }
 
 
 def _private_imports():
     """``module.name`` of each private name of another package imported in
-    FOLDERS: a name, or a module on its path below the package, with a
+    the root's Python files and FOLDERS' (stubs too): a name, or a module on
+    its path (the package itself included, as pytest's _pytest), with a
     leading underscore. The project's own modules (a benchmark's helpers,
     which tests import too) are not another package's."""
     own = {"skal_openset", *sys.stdlib_module_names}
-    paths = [path for folder in FOLDERS for path in (ROOT / folder).rglob("*.py")]
+    paths = [*ROOT.glob("*.py")]
+    for folder in FOLDERS:
+        paths += [*(ROOT / folder).rglob("*.py"), *(ROOT / folder).rglob("*.pyi")]
     own.update(path.stem for path in paths)
     found = set()
     for path in paths:
@@ -114,7 +120,7 @@ def _private_imports():
                 name
                 for name in names
                 if name.split(".")[0] not in own
-                and any(part.startswith("_") for part in name.split(".")[1:])
+                and any(part.startswith("_") for part in name.split("."))
             )
     return found
 
@@ -122,7 +128,8 @@ def _private_imports():
 def test_private_names_of_other_packages_are_only_those_with_no_public_one():
     # sklearn.utils._chunking.get_chunk_n_rows gave cosine_purity its chunks,
     # which sklearn.get_config()'s working_memory gives as well; the tests
-    # named the type of available_if's methods by its private module.
+    # named the type of available_if's methods by its private module. The
+    # root's conftest.py, and a private package (_pytest), went unseen.
     assert _private_imports() == PRIVATE_IMPORTS
 
 
