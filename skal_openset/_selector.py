@@ -619,9 +619,10 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             large for the network, or too large an `lr`, or a `margin`
             beyond float32), if `groups` is not 1-D (e.g. a list of tuples)
             or holds a missing (NaN, None, pandas.NA or NaT) or unhashable
-            label, or if `device` is not a torch device, is the meta device
-            (which computes no values) or an accelerator this machine lacks.
-            The estimator is then left as it was before the call.
+            label, if `sample_weight` is negative, not finite or all zero,
+            or if `device` is not a torch device, is the meta device (which
+            computes no values) or an accelerator this machine lacks. The
+            estimator is then left as it was before the call.
         """
         self._check_param_combinations()
         try:
