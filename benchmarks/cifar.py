@@ -32,8 +32,9 @@ Presets:
   encoder for half an epoch; RANDOM, CONF, BADGE, P*I, MQ-Net (exp-z+latest+top-k),
   MQ-Net, its learnt and no-meta-model columns and the open-set baselines LfOSA,
   EOAL, SIMILAR and CCAL (``--strategies`` runs some columns only). Its
-  last whole run, the 108 cells, took 51 minutes on 2 cores, the four
-  baselines' 36 cells alone 18 (``results/cells/cifar-cpu-slice/_runs.jsonl``).
+  last whole run, the 108 cells, took 51 minutes on 2 cores; an earlier run
+  of the four baselines' 36 cells alone took 18
+  (``results/cells/cifar-cpu-slice/_runs.jsonl``).
 * ``cpu-validation``: the cpu-slice protocol on splits 3 and 4 with trial
   seeds 103 and 104, the learnt (random-start) and no-meta-model MQ-Net
   columns, the selector started from the rule (the defaults since
