@@ -1,5 +1,6 @@
 """Parameter checks shared by the package's estimators and functions."""
 
+import inspect
 import math
 import os
 import reprlib
@@ -267,16 +268,25 @@ def check_finite_array(X: Any, **kwargs: Any) -> Any:
         return check_array(X, **kwargs)
 
 
+# scikit-learn 1.9 refuses all-zero weights itself, without the remedy, unless
+# told not to by a parameter that its earlier versions lack.
+_ALL_ZERO_PASS = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
+
+
 def check_sample_weight(sample_weight: Any, X: Any, dtype: Any = None) -> np.ndarray:
     """scikit-learn's check of non-negative `sample_weight` for the rows of
     `X`, refusing NaN and inf whatever ``assume_finite`` (see
-    :func:`finite_inputs`), and weights that are all zero whatever
-    scikit-learn's version: its 1.9 refuses them, while before it they
-    passed, and a score divided by their sum (a ZeroDivisionError) or was
-    NaN, and a fit left the estimator unfitted with a warning."""
+    :func:`finite_inputs`), and weights that are all zero, in the same words
+    whatever scikit-learn's version: its 1.9 refuses them, while before it
+    they passed, and a score divided by their sum (a ZeroDivisionError) or
+    was NaN, and a fit left the estimator unfitted with a warning."""
     with finite_inputs():
         weights = _check_sample_weight(
-            sample_weight, X, dtype=dtype, ensure_non_negative=True
+            sample_weight, X, dtype=dtype, ensure_non_negative=True, **_ALL_ZERO_PASS
         )
     if not weights.any():
         # scikit-learn 1.9's words, with the remedy
