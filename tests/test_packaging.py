@@ -71,8 +71,8 @@ def test_every_third_party_import_is_a_declared_dependency():
 # the package, its benchmarks, examples and tests.
 FOLDERS = ("skal_openset", "benchmarks", "examples", "tests")
 # The private names of other packages that those files import: none has a
-# public equivalent from scikit-learn 1.6 (setup.cfg's floor) to 1.9, so a
-# new one needs a reason here.
+# public equivalent from setup.cfg's floor up (scikit-learn 1.6 to 1.9 were
+# checked), so a new one needs a reason here.
 PRIVATE_IMPORTS = {
     # scikit-learn's parameter constraints, private on purpose (its issue
     # 28963): the package's errors are scikit-learn's InvalidParameterError.
