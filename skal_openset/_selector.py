@@ -1035,7 +1035,9 @@ def pairwise_ranking_accuracy(
     Returns
     -------
     accuracy : float
-        In [0, 1]; 0.5 is chance. NaN if `y_true` has a single distinct value.
+        In [0, 1]; 0.5 is chance. NaN if no pair counts: `y_true` has a
+        single distinct value, or the weights (all zero, say) or `groups`
+        leave no pair of distinct targets.
 
     Raises
     ------

@@ -584,6 +584,9 @@ def test_pairwise_ranking_accuracy_matches_a_loop():
     assert pairwise_ranking_accuracy(y, y) == 1.0
     assert pairwise_ranking_accuracy(y, -y) == 0.0
     assert np.isnan(pairwise_ranking_accuracy(np.zeros(3), s[:3]))
+    # No pair counts either (as its docstring says), unlike the selector's
+    # score, which refuses all-zero weights (they weigh no row it ranks).
+    assert np.isnan(pairwise_ranking_accuracy(y, s, sample_weight=np.zeros(40)))
 
 
 @pytest.mark.parametrize(
