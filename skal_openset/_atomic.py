@@ -334,6 +334,25 @@ def _remove(files):
                 os.unlink(file)
 
 
+def _earlier_files_removed(files):
+    """Delete those of `files` (an earlier set's, which the new set has none
+    of) that are there; one that cannot be deleted is left with a warning:
+    raised, its error came after the new set was in place, and read as if
+    nothing had been written."""
+    for file in files:
+        try:
+            os.unlink(file)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a folder of that name, an immutable file
+            warn(
+                f"{file} is an earlier write's, and could not be removed "
+                f"({exc.strerror or exc}): the new files are written; delete "
+                "it, or it may be taken for theirs.",
+                UserWarning,
+            )
+
+
 @contextlib.contextmanager
 def _writes_named(paths, temps):
     """Name `paths` in an OSError of writing their temporary files `temps`:
@@ -446,7 +465,8 @@ def atomic_paths(paths, removed=()):
     removed : list of str or path-like, default=()
         Files of an earlier set that this one has none of (a figure that
         failed to draw), deleted once ``paths`` are all replaced, in the same
-        step: Ctrl-C waits for it too. Left as they are if ``paths`` are not.
+        step: Ctrl-C waits for it too. Left as they are if ``paths`` are not;
+        one that cannot be deleted is left with a warning.
 
     Yields
     ------
@@ -489,7 +509,7 @@ def atomic_paths(paths, removed=()):
         with interrupts_held() as held:
             _replace_all(temps, paths, backups, kept)
             _remove(backups)
-            _remove(removed)
+            _earlier_files_removed(removed)
     except BaseException as exc:
         # Held: a second Ctrl-C here left a temporary file behind for good.
         with interrupts_held() as held_in_cleanup:

@@ -1063,6 +1063,21 @@ def test_a_file_removed_with_a_set_goes_only_if_the_set_is_replaced(
     )
 
 
+def test_an_earlier_file_that_cannot_be_removed_is_left_with_a_warning(tmp_path):
+    # A folder of the stale figure's name (or an immutable file) raised
+    # IsADirectoryError after the new set was in place: read as a failed
+    # write, or with a Ctrl-C held as "nothing was written".
+    paths = [tmp_path / "records.csv", tmp_path / "summary.json"]
+    stale = tmp_path / "learning_curves.png"
+    stale.mkdir()
+    with pytest.warns(UserWarning, match="could not be removed .* files are written"):
+        with atomic_paths(paths, [stale]) as temps:
+            for tmp in temps:
+                tmp.write_text("new")
+    assert [path.read_text() for path in paths] == ["new", "new"]
+    assert stale.is_dir()
+
+
 @pytest.mark.parametrize("change", ["truncated", "rewritten"])
 def test_what_is_loaded_is_what_was_checked(tmp_path, monkeypatch, change):
     # The file is read again after its digest is checked: one cut or
