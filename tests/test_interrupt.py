@@ -68,6 +68,9 @@ def finish(process):
     return process.returncode, output
 
 
+SWALLOWED_BY_CPYTHON = "Exception ignored in: <function _get_module_lock"
+
+
 def interrupt(process, when, signum=signal.SIGINT):
     """Wait until ``when()`` is true (or the process ends), then Ctrl-C it (or
     send it `signum`); its exit status and output once it ends."""
@@ -96,6 +99,16 @@ def benchmark(results, data_dir):
             str(data_dir),
         ]
     )
+
+
+def interrupted_benchmark(results, data_dir, after_cells, signum):
+    """Run the quick benchmark; send it `signum` once `after_cells` cells are
+    written (None: a second after it starts, still importing)."""
+    process = benchmark(results, data_dir)
+    if after_cells is None:
+        started = time.monotonic()
+        return interrupt(process, lambda: time.monotonic() > started + 1, signum)
+    return interrupt(process, lambda: len(cells_of(results)) >= after_cells, signum)
 
 
 def cells_of(results):
@@ -131,14 +144,17 @@ def reference_cells(tiny_data_dir, tmp_path_factory):
 def test_sigint_or_sigterm_stops_benchmark_keeping_only_whole_cells(
     after_cells, signum, reference_cells, tiny_data_dir, tmp_path
 ):
-    process = benchmark(tmp_path, tiny_data_dir)
-    if after_cells is None:  # still importing
-        started = time.monotonic()
-        returncode, output = interrupt(process, lambda: time.monotonic() > started + 1)
-    else:
-        returncode, output = interrupt(
-            process, lambda: len(cells_of(tmp_path)) >= after_cells, signum=signum
+    for attempt in ["first", "second"]:
+        results = tmp_path / attempt
+        returncode, output = interrupted_benchmark(
+            results, tiny_data_dir, after_cells, signum
         )
+        # CPython itself drops a KeyboardInterrupt raised in importlib's
+        # module-lock callback, printing it as ignored (seen once in some
+        # six loaded suite runs): the run goes on to its end, a CPython fault
+        # the script does not work around. Interrupt a second run instead.
+        if not (returncode == 0 and SWALLOWED_BY_CPYTHON in output):
+            break
     if signum == signal.SIGTERM:
         assert returncode == 143, output
         assert output.splitlines()[-1] == (
@@ -146,13 +162,13 @@ def test_sigint_or_sigterm_stops_benchmark_keeping_only_whole_cells(
             "rerun to finish the rest."
         )
     assert returncode != 0, output
-    cells = cells_of(tmp_path)
+    cells = cells_of(results)
     assert len(cells) < len(reference_cells)
     for name, path in cells.items():
         # Whole, and the same result as without the interrupt (skorch alone
         # would have saved a half-trained model's accuracy here).
         assert without_timing(read_cell(path)) == without_timing(reference_cells[name])
-    assert not list(tmp_path.rglob("*.tmp"))
+    assert not list(results.rglob("*.tmp"))
 
 
 def check_demo_output(folder):
