@@ -18,20 +18,27 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import torch
-from joblib import effective_n_jobs
-from threadpoolctl import threadpool_limits
-
-from skal_openset._argtypes import user_path
-from skal_openset._atomic import atomic_open, atomic_paths
-from skal_openset._cli import _unencodable_escaped
-from skal_openset._models import device_error
-from skal_openset._signals import (
+from skal_openset._signals import (  # instant: signal and threading only
     ended_as_by_sigpipe,
     interrupts_held,
     sigterm_as_ctrl_c,
     stop_reason,
+    stopped_while_starting,
 )
+
+# Every script imports this module first (ruff's isort section order): a
+# Ctrl-C or SIGTERM while the imports below load (seconds) ends the script
+# with one line, where raised in them it could be swallowed and the script
+# ran on to its end, status 0.
+with stopped_while_starting(Path(sys.argv[0]).name):
+    import torch
+    from joblib import effective_n_jobs
+    from threadpoolctl import threadpool_limits
+
+    from skal_openset._argtypes import user_path
+    from skal_openset._atomic import atomic_open, atomic_paths
+    from skal_openset._cli import _unencodable_escaped
+    from skal_openset._models import device_error
 
 
 class ResultsError(ValueError):

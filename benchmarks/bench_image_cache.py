@@ -39,6 +39,7 @@ from _common import (
     timed_runs_text,
     write_texts_atomic,
 )
+
 from skal_openset._argtypes import positive_int, user_path
 
 RESULTS = Path(__file__).parent / "results"

@@ -34,9 +34,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.utils import gen_batches
-
 from _common import (
     NO_TABLE,
     add_results_dir,
@@ -46,6 +43,10 @@ from _common import (
     stopped_by_signals,
     write_texts_atomic,
 )
+
+import numpy as np
+from sklearn.utils import gen_batches
+
 from skal_openset._argtypes import positive_int
 
 RESULTS = Path(__file__).parent / "results"

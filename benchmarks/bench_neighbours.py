@@ -45,9 +45,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.utils import gen_batches
-
 from _common import (
     add_results_dir,
     child_output,
@@ -56,6 +53,10 @@ from _common import (
     stopped_by_signals,
     write_texts_atomic,
 )
+
+import numpy as np
+from sklearn.utils import gen_batches
+
 from skal_openset._argtypes import Repeatable, positive_int
 from skal_openset._strategies._base import power_of_two_scaled
 from skal_openset._strategies._coreset import _centred_on_pool, _sq_distances

@@ -24,8 +24,6 @@ import time
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from _common import (
     NO_TABLE,
     add_results_dir,
@@ -35,6 +33,9 @@ from _common import (
     stopped_by_signals,
     write_texts_atomic,
 )
+
+import numpy as np
+
 from skal_openset._argtypes import Repeatable, positive_int
 
 RESULTS = Path(__file__).parent / "results"

@@ -37,15 +37,16 @@ import statistics
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from _common import (
     add_results_dir,
     machine_description,
     median_seconds,
     write_texts_atomic,
 )
+
+import numpy as np
+import torch
+
 from skal_openset import (
     MetaQueryNetSelector,
     MonotoneMLP,

@@ -16,10 +16,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-import torch
-from scipy.stats import spearmanr
-
 from _common import (
     file_path,
     machine_description,
@@ -28,6 +24,11 @@ from _common import (
     torch_device,
     write_text_atomic,
 )
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+
 from bench_selector import self_validation_set
 from skal_openset import MetaQueryNetSelector
 from skal_openset._argtypes import Repeatable, positive_int

@@ -39,8 +39,6 @@ import warnings
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from _common import (
     NO_TABLE,
     add_results_dir,
@@ -53,6 +51,9 @@ from _common import (
     timed_runs_text,
     write_texts_atomic,
 )
+
+import numpy as np
+
 from bench_scale import make_pool
 from skal_openset._argtypes import Repeatable, positive_int
 from skal_openset._purity import _SLOW_COVARIANCE_FEATURES

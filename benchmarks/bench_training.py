@@ -24,11 +24,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-from sklearn.datasets import load_digits
-from skorch.callbacks import PrintLog
-
 from _common import (
     NO_TABLE,
     add_results_dir,
@@ -37,6 +32,12 @@ from _common import (
     stopped_by_signals,
     write_texts_atomic,
 )
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from skorch.callbacks import PrintLog
+
 from skal_openset import make_mlp_classifier
 from skal_openset._argtypes import positive_int
 

@@ -70,6 +70,23 @@ import zipfile
 from itertools import product
 from pathlib import Path
 
+from _common import (
+    INTERRUPTED,
+    ResultsError,
+    add_results_dir,
+    cell_failure,
+    cell_threads,
+    code_version,
+    folder_path,
+    joblib_verbosity,
+    machine_description,
+    missing_device_error,
+    require_data,
+    stopped_by_signals,
+    threads_in_cell,
+    torch_device,
+)
+
 import numpy as np
 import torch
 from joblib import Memory, Parallel, delayed, effective_n_jobs
@@ -89,22 +106,6 @@ from _cells import (
     made_from,
     other_data_error,
     write_cell,
-)
-from _common import (
-    INTERRUPTED,
-    ResultsError,
-    add_results_dir,
-    cell_failure,
-    cell_threads,
-    code_version,
-    folder_path,
-    joblib_verbosity,
-    machine_description,
-    missing_device_error,
-    require_data,
-    stopped_by_signals,
-    threads_in_cell,
-    torch_device,
 )
 from openset_benchmark import (
     LOSS_HEAD_STRATEGIES,

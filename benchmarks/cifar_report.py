@@ -5,10 +5,11 @@ Run through ``python benchmarks/cifar.py report``.
 
 import sys
 
+from _common import ResultsError, write_text_atomic
+
 import numpy as np
 
 from _cells import CIFAR_CELLS, read_cell, warn_of_mixed_versions
-from _common import ResultsError, write_text_atomic
 from cifar import PRESETS, measured_defaults
 from openset_benchmark import make_strategy
 from report import (

@@ -21,6 +21,8 @@ import json
 import sys
 from pathlib import Path
 
+from _common import script_output
+
 import numpy as np
 
 from _cells import (
@@ -31,7 +33,6 @@ from _cells import (
     invalid_cell_message,
     read_cell,
 )
-from _common import script_output
 
 COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 

@@ -21,9 +21,10 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
+from _common import open_atomic
+
 import numpy as np
 
-from _common import open_atomic
 from skal_openset import CIFAR10_CLASSES, CIFAR10_SPLITS
 from skal_openset._argtypes import positive_int, user_path
 

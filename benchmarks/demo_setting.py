@@ -24,9 +24,10 @@ import time
 from itertools import product
 from pathlib import Path
 
+from _common import add_results_dir, write_text_atomic
+
 import torch
 
-from _common import add_results_dir, write_text_atomic
 from openset_benchmark import NOISE_RATIOS
 from skal_openset import summarize_final_round
 from skal_openset._argtypes import positive_int, query_rounds

@@ -201,6 +201,7 @@ def main(argv=None):
         torch_device,
         write_text_atomic,
     )
+
     from cifar import (
         PRESETS,
         data_error,

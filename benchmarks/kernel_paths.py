@@ -27,8 +27,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from _common import (
     INTERRUPTED,
     file_path,
@@ -40,6 +38,9 @@ from _common import (
     stopped_by_signals,
     write_text_atomic,
 )
+
+import numpy as np
+
 from compare_cells import matched_cells
 from openset_benchmark import (
     HERE,

@@ -77,22 +77,6 @@ from functools import partial
 from itertools import product
 from pathlib import Path
 
-import numpy as np
-import torch
-from joblib import Parallel, delayed
-from scipy.stats import rankdata, spearmanr
-from sklearn.ensemble import ExtraTreesClassifier
-from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.neighbors import NearestNeighbors
-from sklearn.semi_supervised import LabelSpreading
-from sklearn.utils import check_random_state
-
-from _cells import (
-    RERUN_OPTION,
-    add_rerun_option,
-    cells_to_run,
-    warn_of_mixed_versions,
-)
 from _common import (
     ResultsError,
     add_results_dir,
@@ -111,6 +95,23 @@ from _common import (
     threads_in_cell,
     write_json_atomic,
     write_text_atomic,
+)
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed
+from scipy.stats import rankdata, spearmanr
+from sklearn.ensemble import ExtraTreesClassifier
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.neighbors import NearestNeighbors
+from sklearn.semi_supervised import LabelSpreading
+from sklearn.utils import check_random_state
+
+from _cells import (
+    RERUN_OPTION,
+    add_rerun_option,
+    cells_to_run,
+    warn_of_mixed_versions,
 )
 from openset_benchmark import (
     DATASETS,

@@ -44,6 +44,23 @@ from functools import cache
 from itertools import product
 from pathlib import Path
 
+from _common import (
+    INTERRUPTED,
+    ResultsError,
+    add_results_dir,
+    cell_failure,
+    cell_threads,
+    code_version,
+    joblib_verbosity,
+    machine_description,
+    path_option,
+    percent,
+    refuse_repeats,
+    require_data,
+    stopped_by_signals,
+    threads_in_cell,
+)
+
 import joblib
 import numpy as np
 from joblib import Parallel, delayed, parallel_backend
@@ -63,22 +80,6 @@ from _cells import (
     made_from,
     other_data_error,
     write_cell,
-)
-from _common import (
-    INTERRUPTED,
-    ResultsError,
-    add_results_dir,
-    cell_failure,
-    cell_threads,
-    code_version,
-    joblib_verbosity,
-    machine_description,
-    path_option,
-    percent,
-    refuse_repeats,
-    require_data,
-    stopped_by_signals,
-    threads_in_cell,
 )
 from skal_openset import (
     BadgeQuery,

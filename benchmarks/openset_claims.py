@@ -17,6 +17,7 @@ import argparse
 from pathlib import Path
 
 from _common import folder_path, percent, script_output, write_text_atomic
+
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
 from skal_openset._argtypes import Repeatable

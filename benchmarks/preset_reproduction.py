@@ -478,6 +478,7 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     from _common import add_results_dir, refuse_repeats, refuse_with_summary_only
+
     from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
     from skal_openset._argtypes import (
         Repeatable,

@@ -9,15 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
-
-from _cells import read_cell, warn_of_mixed_versions
 from _common import (
     FIGURE_WIDTH,
     ResultsError,
@@ -27,6 +18,16 @@ from _common import (
     save_figure_atomic,
     write_text_atomic,
 )
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
+
+from _cells import read_cell, warn_of_mixed_versions
 from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
 from openset_benchmark import STRATEGIES as STRATEGY_ORDER
 from skal_openset import plot_learning_curves, summarize_final_round

@@ -39,16 +39,6 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-from joblib import Parallel, delayed
-from scipy.stats import spearmanr
-
-from _cells import (
-    RERUN_OPTION,
-    add_rerun_option,
-    cells_to_run,
-    warn_of_mixed_versions,
-)
 from _common import (
     ResultsError,
     add_results_dir,
@@ -64,6 +54,17 @@ from _common import (
     threads_in_cell,
     write_json_atomic,
     write_text_atomic,
+)
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.stats import spearmanr
+
+from _cells import (
+    RERUN_OPTION,
+    add_rerun_option,
+    cells_to_run,
+    warn_of_mixed_versions,
 )
 from meta_signal import _paired_gaps, cells_dir, read_run
 from openset_benchmark import (

@@ -109,6 +109,34 @@ def sigterm_as_ctrl_c():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+@contextlib.contextmanager
+def stopped_while_starting(program):
+    """Hold a Ctrl-C or SIGTERM during the block, a program's imports of
+    torch, scikit-learn and skorch (seconds), then end `program` with one line
+    and the shell's exit status; a second Ctrl-C ends it at once.
+
+    Raised inside those imports, a KeyboardInterrupt can be swallowed (skorch
+    reads its version under a bare except; CPython drops one raised in
+    importlib's module-lock callback), and the program runs on; or it leaves
+    a module half-loaded, which a later import fails on with an unrelated
+    error (a RecursionError in numpy).
+    """
+    with sigterm_as_ctrl_c() as terminated:
+        try:
+            with interrupts_held(second_raises=True) as held:
+                yield
+            interrupted = bool(held)
+        except KeyboardInterrupt:  # a second Ctrl-C
+            interrupted = True
+        if interrupted:
+            stopped, status = stop_reason(KeyboardInterrupt(), terminated)
+            print(
+                f"{program}: stopped ({stopped}) while starting; nothing was written.",
+                file=sys.stderr,
+            )
+            sys.exit(status)
+
+
 # 128 + SIGPIPE's number, as a shell reports a command that SIGPIPE ended
 # (Windows has no SIGPIPE to name).
 PIPE_CLOSED_STATUS = 141

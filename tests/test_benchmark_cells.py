@@ -15,6 +15,8 @@ from itertools import product
 from pathlib import Path
 from types import SimpleNamespace
 
+from _common import ResultsError, cpu_model
+
 import numpy as np
 import pytest
 import torch
@@ -33,7 +35,6 @@ from _cells import (
     read_cell,
     write_cell,
 )
-from _common import ResultsError, cpu_model
 from skal_openset import (
     MetaQueryNetSelector,
     MQNetQuery,

@@ -1381,30 +1381,37 @@ def test_ctrl_c_stops_the_command_with_one_line_and_status_130(
 
 
 # Ctrl-C (or SIGTERM: timeout, kill) while the command loads torch, as the
-# console script starts it. A dependency's import may swallow the
-# KeyboardInterrupt raised in it (skorch reads its version under a bare except):
-# argv[3] says whether this one does. The file argv[4] says that the import
-# went on after the signals.
+# console script starts it, or while a benchmark script (argv[5], then its
+# path and arguments) does, as python runs it. A dependency's import may
+# swallow the KeyboardInterrupt raised in it (skorch reads its version under a
+# bare except): argv[3] says whether this one does. The file argv[4] says that
+# the import went on after the signals.
 _STOPPED_WHILE_LOADING = """
-import os, signal, sys, time
+import os, runpy, signal, sys, time
+
+signal_name, times, by_import, went_on, program = sys.argv[1:6]
 
 class StoppedInTorch:
     def find_spec(self, name, path=None, target=None):
         if name == "torch":
             sys.meta_path.remove(self)
             try:
-                for _ in range(int(sys.argv[2])):
-                    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+                for _ in range(int(times)):
+                    os.kill(os.getpid(), getattr(signal, signal_name))
                     time.sleep(0.1)
-                open(sys.argv[4], "w").close()
+                open(went_on, "w").close()
             except KeyboardInterrupt:
-                if sys.argv[3] != "swallowed":
+                if by_import != "swallowed":
                     raise
         return None  # torch loads as usual
 
 sys.meta_path.insert(0, StoppedInTorch())
-from skal_openset.__main__ import main
-sys.exit(main(sys.argv[5:]))
+if program == "skal-openset":
+    from skal_openset.__main__ import main
+    sys.exit(main(sys.argv[6:]))
+sys.argv = sys.argv[6:]
+sys.path[0] = os.path.dirname(sys.argv[0])
+runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
@@ -1420,13 +1427,24 @@ sys.exit(main(sys.argv[5:]))
         ("SIGINT", 2, "raised", 130, False),
     ],
 )
+@pytest.mark.parametrize("script", [None, "openset_benchmark.py"])
 def test_a_stop_while_the_command_loads_ends_it_with_one_line(
-    tmp_path, signal_name, times, by_import, status, went_on
+    tmp_path, signal_name, times, by_import, status, went_on, script
 ):
     # The package loaded torch as it was imported, before main could handle
     # the Ctrl-C: a 30-line traceback in the first seconds of every command.
-    # A SIGTERM then ended it without a word.
+    # A SIGTERM then ended it without a word. A benchmark script (each imports
+    # _common first) ran on to its end with status 0 where the Ctrl-C was
+    # swallowed, else gave a traceback.
     output, import_went_on = tmp_path / "out", tmp_path / "went-on"
+    root = Path(skal_openset.__file__).parents[1]
+    if script is None:
+        program, argv = (
+            "skal-openset",
+            ["demo", "--output", str(output), "--trials", "1"],
+        )
+    else:
+        program, argv = script, [str(root / "benchmarks" / script), "--help"]
     done = subprocess.run(
         [
             sys.executable,
@@ -1436,20 +1454,17 @@ def test_a_stop_while_the_command_loads_ends_it_with_one_line(
             str(times),
             by_import,
             str(import_went_on),
-            "demo",
-            "--output",
-            str(output),
-            "--trials",
-            "1",
+            program,
+            *argv,
         ],
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1])),
+        env=dict(os.environ, PYTHONPATH=str(root)),
         timeout=300,
     )
     stopped = "SIGTERM" if signal_name == "SIGTERM" else "Ctrl-C"
     assert done.stderr == (
-        f"skal-openset: stopped ({stopped}) while starting; nothing was written.\n"
+        f"{program}: stopped ({stopped}) while starting; nothing was written.\n"
     )
     assert done.returncode == status
     assert import_went_on.exists() == went_on

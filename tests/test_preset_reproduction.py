@@ -9,10 +9,11 @@ import time
 import warnings
 from pathlib import Path
 
+import _common
+
 import numpy as np
 import pytest
 
-import _common
 import preset_reproduction as pr
 
 OLD = "abc1234"
