@@ -74,7 +74,12 @@ from ._experiment import (
 )
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
-from ._signals import ended_as_by_sigpipe, sigterm_as_ctrl_c, stop_reason
+from ._signals import (
+    ended_as_by_sigpipe,
+    machine_failure,
+    sigterm_as_ctrl_c,
+    stop_reason,
+)
 from ._threads import one_torch_thread
 from ._warn import warn
 
@@ -1375,7 +1380,7 @@ codecs.register_error(_ESCAPED, _escaped)
 
 def main(argv=None):
     """Entry point of the ``skal-openset`` command."""
-    with _unencodable_escaped(), ended_as_by_sigpipe():
+    with _unencodable_escaped(), ended_as_by_sigpipe("skal-openset"):
         _main(argv)
 
 
@@ -1474,17 +1479,14 @@ def _machine_error(parser, args, exc):
     """Exit with one line for `exc`, an OSError of the machine's, not of the
     user's input: a full disk (the checkpoint's save), a folder made
     read-only meanwhile, a worker's pipe broken. Exit status 1."""
-    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a quota's full too
-    remedy = "free some disk space" if full else "fix that"
     kept = _kept_state(args)
-    if kept is not None:
-        then = (
-            f"the rounds finished are kept in {kept}: {remedy}, then rerun "
-            "the same command to resume"
-        )
+    if kept is None:
+        line = machine_failure(parser.prog, exc)
     else:
-        then = f"{remedy}, then rerun it"
-    # A message that ends a sentence ("...; it is as it was.") read
-    # "was.; the rounds" before the advice.
-    message = " ".join(str(exc).split()).removesuffix(".")
-    parser.exit(1, f"{parser.prog}: error: {message}; {then}.\n")
+        line = machine_failure(
+            parser.prog,
+            exc,
+            kept=f"the rounds finished are kept in {kept}: ",
+            rerun="rerun the same command to resume",
+        )
+    parser.exit(1, line + "\n")

@@ -1,8 +1,9 @@
 """Ctrl-C held or handled for a block, SIGTERM handled as Ctrl-C, and a
-command ended as SIGPIPE ends one: for the command line, atomic saves and the
-benchmark scripts."""
+command ended as SIGPIPE ends one, or with one line where its output cannot be
+written: for the command line, atomic saves and the benchmark scripts."""
 
 import contextlib
+import errno
 import os
 import select
 import signal
@@ -181,7 +182,7 @@ def stop_reason(exc, terminated):
 
 
 @contextlib.contextmanager
-def ended_as_by_sigpipe():
+def ended_as_by_sigpipe(program=None):
     """End the block's command as SIGPIPE ends a Unix one when the command
     reading its output quits (``| head``, ``| less``): exit status 141, no
     traceback.
@@ -197,14 +198,26 @@ def ended_as_by_sigpipe():
     full disk) where a stream refuses its text otherwise (``> /dev/full``):
     the stream is pointed at os.devnull too, as Python's flush at exit
     failed on it again, with a traceback and exit status 120.
+
+    Where the block succeeded (or exited with status 0: ``--help``), a
+    stream that refuses its text so ends `program` (default: the script's
+    name, as argparse's) with :func:`machine_failure`'s line and exit status
+    1: it was a traceback, or status 0 with the output lost.
     """
+    program = program or os.path.basename(sys.argv[0])
     try:
         try:
             yield
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                _flush_streams(drop_unwritten=True)
+                raise
+            _flush_streams_or_exit(program)
+            raise
         except BaseException:
             _flush_streams(drop_unwritten=True)
             raise
-        _flush_streams()
+        _flush_streams_or_exit(program)
     except BrokenPipeError:
         if not output_reader_quit():
             raise
@@ -215,6 +228,34 @@ def ended_as_by_sigpipe():
             except BrokenPipeError:
                 _drop_held(stream)
         sys.exit(PIPE_CLOSED_STATUS)
+
+
+def machine_failure(program, exc, kept="", rerun="rerun it"):
+    """The line that ends `program` for `exc`, an OSError of the machine's, not
+    of the user's input (a full disk, a folder made read-only meanwhile): what
+    failed and what to do. `kept`: what is kept, said before the remedy
+    ("the rounds finished are kept in <file>: "); `rerun`: how to go on."""
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)  # a quota's full too
+    remedy = "free some disk space" if full else "fix that"
+    # A message that ends a sentence ("...; it is as it was.") read
+    # "was.; the rounds" before the advice.
+    message = " ".join(str(exc).split()).removesuffix(".")
+    return f"{program}: error: {message}; {kept}{remedy}, then {rerun}."
+
+
+def _flush_streams_or_exit(program):
+    """Flush stdout and stderr as a block that succeeded ends; one that fails
+    otherwise than by its reader quitting (a full disk) ends `program` with
+    :func:`machine_failure`'s line and exit status 1."""
+    try:
+        _flush_streams()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # stderr refuses it too
+            print(machine_failure(program, exc), file=sys.stderr)
+        _flush_streams(drop_unwritten=True)
+        sys.exit(1)
 
 
 def _flush_streams(drop_unwritten=False):

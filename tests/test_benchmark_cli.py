@@ -1273,13 +1273,15 @@ def test_a_report_module_run_alone_names_the_command_that_writes_the_report(
     assert not done.stdout
 
 
-def _script(name, *argv):
+def _script(name, *argv, stdout=subprocess.PIPE, env=None):
     """benchmarks/`name` run as a script, as the README runs it."""
     return subprocess.run(
         [sys.executable, str(BENCHMARKS / name), *map(str, argv)],
         cwd=BENCHMARKS.parent,
-        capture_output=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
@@ -1292,6 +1294,29 @@ def test_compare_cells_run_as_a_script_exits_with_its_verdict(tmp_path):
     done = _script("compare_cells.py", tmp_path / "a", tmp_path / "b", "tabular")
     assert done.returncode == 1
     assert done.stdout.splitlines()[0] == "x.json: final accuracy 50.00 -> 75.00"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "script, argv",
+    [("compare_cells.py", ["a", "a", "tabular"]), ("bench_scale.py", ["--help"])],
+)
+def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
+    tmp_path, script, argv
+):
+    # Its verdict (status 0: the same cells) or its help, buffered as for a
+    # user, was dropped as the script exited, unwritten: status 0, no word.
+    write_cell(tmp_path / "a" / "cells" / "tabular" / "x.json", content())
+    argv = [tmp_path / arg if arg == "a" else arg for arg in argv]
+    with open("/dev/full", "w") as full:
+        done = _script(
+            script, *argv, stdout=full, env=dict(os.environ, PYTHONUNBUFFERED="")
+        )
+    assert done.stderr == (
+        f"{script}: error: [Errno 28] No space left on device; free some disk "
+        "space, then rerun it.\n"
+    )
+    assert done.returncode == 1
 
 
 def test_openset_claims_refuses_a_suite_without_cells_in_one_line(

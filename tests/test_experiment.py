@@ -1540,6 +1540,31 @@ def test_output_into_a_full_disk_ends_the_command_with_one_line(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_as_the_block_ends_is_one_line_and_status_1():
+    # Held in stdout's buffer until the block's end, where its flush failed
+    # (the disk filled as a run went on): a traceback after the work was done.
+    code = "from skal_openset._signals import ended_as_by_sigpipe\n" + (
+        "with ended_as_by_sigpipe('prog'):\n    print('hello')"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = ""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    assert done.stderr == (
+        "prog: error: [Errno 28] No space left on device; free some disk space, "
+        "then rerun it.\n"
+    )
+    assert done.returncode == 1
+
+
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
     tmp_path, monkeypatch, capsys
 ):
