@@ -421,52 +421,56 @@ def add_results_dir(parser, default, what, commands=(), aliases=(), dest=None):
 CHILD_GRACE_SECONDS = 10
 
 
-def started_child(command, **kwargs):
-    """``subprocess.Popen(command, **kwargs)``, and whether a Ctrl-C (or a
-    SIGTERM handled as one) came as it started the child, held for
-    :func:`stopped_with_child` to raise: raised in Popen, it left the child
-    running on its own, before anything could stop it."""
-    with interrupts_held() as held:
-        process = subprocess.Popen(command, **kwargs)
-    return process, bool(held)
-
-
 @contextlib.contextmanager
-def stopped_with_child(process, interrupted=False):
-    """Stop the child `process` with this script, and wait for it; raise
-    ``KeyboardInterrupt`` at once if `interrupted` (see :func:`started_child`).
+def stopped_with_child(command, after_interrupt=None, **kwargs):
+    """``subprocess.Popen(command, **kwargs)`` for the block, stopped with this
+    script and waited for; its pipes are closed as the block ends.
 
     A Ctrl-C here (or a SIGTERM handled as one) gives the child time to stop
     by itself, then sends it SIGTERM, which the scripts handle as Ctrl-C (a
     SIGINT would not reach a child of a background job, which ignores it): a
     child signalled alone was left running on its own, and ``subprocess.run``
     killed it 0.25 s after a Ctrl-C, its temporary files and its results of
-    the moment lost. Another error here sends it SIGTERM at once; a child that
-    outlasts the grace after SIGTERM, or a second Ctrl-C, kills it.
+    the moment lost. ``after_interrupt(process)`` is then called, before the
+    pipes are closed (to read what the child printed before it stopped).
+    Another error here sends it SIGTERM at once; a child that outlasts the
+    grace after SIGTERM, or a second Ctrl-C, kills it.
+
+    A Ctrl-C as the child starts is held until it can be stopped: raised in
+    Popen, after the fork, or just after Popen returned, it left the child
+    running on its own.
     """
-    try:
-        if interrupted:
-            raise KeyboardInterrupt
-        yield process
-    except BaseException as exc:
+    with contextlib.ExitStack() as pipes:  # Popen's own exit closes them
+        process = None
         try:
-            if isinstance(exc, KeyboardInterrupt):
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=CHILD_GRACE_SECONDS)
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=CHILD_GRACE_SECONDS)
-        except (KeyboardInterrupt, subprocess.TimeoutExpired):
-            process.kill()
+            with interrupts_held() as held:
+                process = pipes.enter_context(subprocess.Popen(command, **kwargs))
+            if held:
+                raise KeyboardInterrupt
+            yield process
             process.wait()
-        raise
+        except BaseException as exc:
+            if process is None:  # not started
+                raise
+            try:
+                if isinstance(exc, KeyboardInterrupt):
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=CHILD_GRACE_SECONDS)
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait(timeout=CHILD_GRACE_SECONDS)
+            except (KeyboardInterrupt, subprocess.TimeoutExpired):
+                process.kill()
+                process.wait()
+            if isinstance(exc, KeyboardInterrupt) and after_interrupt is not None:
+                after_interrupt(process)
+            raise
 
 
 def run_script(command, **kwargs):
     """``subprocess.run(command, check=True, **kwargs)``, stopped with this
     script (see :func:`stopped_with_child`)."""
-    process, interrupted = started_child(command, **kwargs)
-    with process, stopped_with_child(process, interrupted):
+    with stopped_with_child(command, **kwargs) as process:
         process.wait()
     if process.returncode:
         raise subprocess.CalledProcessError(process.returncode, command)
@@ -477,21 +481,19 @@ def child_lines(command, on_line, **kwargs):
     prints it; if it fails, exit with the end of its stderr, which capturing
     its output would otherwise hide. Stopped with this script (see
     :func:`stopped_with_child`)."""
+
+    def rest(process):
+        # What it printed before it stopped (runs it finished) counts.
+        for line in process.stdout.read().splitlines(keepends=True):
+            if line.endswith("\n"):
+                on_line(line)
+
     with tempfile.TemporaryFile("w+") as stderr:
-        process, interrupted = started_child(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, **kwargs
-        )
-        with process:
-            try:
-                with stopped_with_child(process, interrupted):
-                    for line in process.stdout:
-                        on_line(line)
-            except KeyboardInterrupt:
-                # What it printed before it stopped (runs it finished) counts.
-                for line in process.stdout.read().splitlines(keepends=True):
-                    if line.endswith("\n"):
-                        on_line(line)
-                raise
+        with stopped_with_child(
+            command, rest, stdout=subprocess.PIPE, stderr=stderr, text=True, **kwargs
+        ) as process:
+            for line in process.stdout:
+                on_line(line)
         if process.returncode:
             stderr.seek(0)
             tail = "\n".join(stderr.read().strip().splitlines()[-10:])

@@ -971,6 +971,41 @@ def test_a_stop_as_the_child_starts_stops_the_child(tmp_path, monkeypatch, runne
         started[0].wait()
 
 
+@pytest.mark.parametrize("runner", ["run_script", "child_lines"])
+def test_a_stop_just_after_the_child_started_stops_the_child(monkeypatch, runner):
+    # A Ctrl-C after the hold around Popen had ended, before the child's stop
+    # was set up (a few bytecodes), left it running on its own.
+    import _common
+
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 0.5)  # it will not stop
+    started = []
+    popen, held = subprocess.Popen, _common.interrupts_held
+
+    def recorded(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    @contextlib.contextmanager
+    def stopped_as_the_hold_ends():
+        with held() as signals:
+            yield signals
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(_common.subprocess, "Popen", recorded)
+    monkeypatch.setattr(_common, "interrupts_held", stopped_as_the_hold_ends)
+    command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            if runner == "run_script":
+                _common.run_script(command)
+            else:
+                _common.child_lines(command, print)
+        assert started[0].poll() is not None
+    finally:
+        started[0].kill()
+        started[0].wait()
+
+
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
     tmp_path, monkeypatch
 ):
@@ -1063,11 +1098,12 @@ def test_a_child_that_outlasts_its_grace_after_sigterm_is_killed(monkeypatch):
         "time.sleep(60)\n"
     )
     command = [sys.executable, "-c", child]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
-        with pytest.raises(ValueError, match="a row that cannot be kept"):
-            with _common.stopped_with_child(process):
-                assert process.stdout.readline() == "started\n"  # SIGTERM ignored
-                raise ValueError("a row that cannot be kept")
+    with pytest.raises(ValueError, match="a row that cannot be kept"):
+        with _common.stopped_with_child(
+            command, stdout=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout.readline() == "started\n"  # SIGTERM ignored
+            raise ValueError("a row that cannot be kept")
     assert process.returncode == -signal.SIGKILL
 
 
