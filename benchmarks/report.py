@@ -19,19 +19,30 @@ from _common import (
     write_text_atomic,
 )
 
-import matplotlib
+from skal_openset._signals import interrupts_deferred
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
+# matplotlib takes most of a second to load, after _common's imports: at the
+# start of the scripts that import this module, or in a run that writes its
+# report, whose own handler then reports the Ctrl-C.
+with interrupts_deferred():
+    import matplotlib
 
-from _cells import read_cell, warn_of_mixed_versions
-from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
-from openset_benchmark import STRATEGIES as STRATEGY_ORDER
-from skal_openset import plot_learning_curves, summarize_final_round
-from skal_openset._plots import legend_layout, line_styles, same_runs, wrap_to_width
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from scipy.optimize import brentq
+    from scipy.stats import multivariate_normal, rankdata, t, ttest_1samp
+
+    from _cells import read_cell, warn_of_mixed_versions
+    from openset_benchmark import ABLATIONS, CLASSIFIER_STRATEGIES, RESULTS
+    from openset_benchmark import STRATEGIES as STRATEGY_ORDER
+    from skal_openset import plot_learning_curves, summarize_final_round
+    from skal_openset._plots import (
+        legend_layout,
+        line_styles,
+        same_runs,
+        wrap_to_width,
+    )
 
 # Cells written before the column was renamed for what it runs (the same
 # MQNetQuery parameters).

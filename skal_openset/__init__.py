@@ -5,7 +5,7 @@ import threading
 
 import lazy_loader
 
-from ._signals import interrupts_held
+from ._signals import interrupts_deferred
 
 # The public names load on first use, from the imports listed in
 # __init__.pyi (which type checkers read): `import skal_openset` is instant,
@@ -21,11 +21,9 @@ def __getattr__(name: str) -> object:
     if name not in __all__:  # e.g. `from . import _models`: then imported
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # A Ctrl-C is held while torch, scikit-learn and skorch load, and raised
-    # once they have: raised inside them, it can be swallowed (skorch reads
-    # its version under a bare except), so the program runs on, or leave a
-    # module half-loaded for a later import to fail on. A second one raises
-    # at once, so that a hung import can still be stopped.
-    with _LOADING, interrupts_held(second_raises=True) as held:
+    # once they have; a second one raises at once, so that a hung import can
+    # still be stopped.
+    with _LOADING, interrupts_deferred():
         try:
             loaded = _load(name)
         except AttributeError as exc:
@@ -33,8 +31,6 @@ def __getattr__(name: str) -> object:
             # report as "cannot import name", its cause lost (skorch under
             # python -OO reads a docstring that is gone).
             raise ImportError(f"importing {__name__}.{name} failed: {exc}") from exc
-    if held:
-        raise KeyboardInterrupt
     return loaded
 
 

@@ -72,6 +72,22 @@ def interrupts_held(second_raises=False):
 
 
 @contextlib.contextmanager
+def interrupts_deferred():
+    """Hold Ctrl-C during the block, imports that take seconds, and raise
+    ``KeyboardInterrupt`` once it ends; a second one raises at once.
+
+    Raised inside those imports, it can be swallowed (skorch reads its
+    version under a bare except; CPython drops one raised in importlib's
+    module-lock callback), so the program runs on, or leave a module
+    half-loaded for a later import to fail on.
+    """
+    with interrupts_held(second_raises=True) as held:
+        yield
+    if held:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
 def sigterm_as_ctrl_c():
     """Handle SIGTERM in the block as SIGINT's handler of the moment would.
 

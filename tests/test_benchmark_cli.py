@@ -1006,6 +1006,38 @@ def test_a_stop_just_after_the_child_started_stops_the_child(monkeypatch, runner
         started[0].wait()
 
 
+def test_a_ctrl_c_while_the_report_loads_matplotlib_is_raised_once_it_has():
+    # Raised inside matplotlib's import, after _common's, a Ctrl-C could be
+    # swallowed (as CPython does in importlib's module-lock callback): the
+    # scripts that import report.py ran on to their end, status 0.
+    code = (
+        "import os, signal, sys, time\n"
+        "class StoppedInMatplotlib:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'matplotlib':\n"
+        "            sys.meta_path.remove(self)\n"
+        "            try:\n"
+        "                os.kill(os.getpid(), signal.SIGINT)\n"
+        "                time.sleep(0.1)\n"
+        "            except KeyboardInterrupt:\n"
+        "                pass  # swallowed\n"
+        "sys.meta_path.insert(0, StoppedInMatplotlib())\n"
+        "try:\n"
+        "    import report\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit('raised once loaded')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=f"{BENCHMARKS}{os.pathsep}{BENCHMARKS.parent}"),
+        timeout=300,
+    )
+    assert (done.returncode, done.stderr) == (1, "raised once loaded\n")
+
+
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
     tmp_path, monkeypatch
 ):
