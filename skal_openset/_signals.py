@@ -79,7 +79,8 @@ def interrupts_deferred():
     Raised inside those imports, it can be swallowed (skorch reads its
     version under a bare except; CPython drops one raised in importlib's
     module-lock callback), so the program runs on, or leave a module
-    half-loaded for a later import to fail on.
+    half-loaded, which a later import fails on with an unrelated error (a
+    RecursionError in numpy).
     """
     with interrupts_held(second_raises=True) as held:
         yield
@@ -129,24 +130,15 @@ def sigterm_as_ctrl_c():
 @contextlib.contextmanager
 def stopped_while_starting(program):
     """Hold a Ctrl-C or SIGTERM during the block, a program's imports of
-    torch, scikit-learn and skorch (seconds), then end `program` with one line
-    and the shell's exit status; a second Ctrl-C ends it at once.
-
-    Raised inside those imports, a KeyboardInterrupt can be swallowed (skorch
-    reads its version under a bare except; CPython drops one raised in
-    importlib's module-lock callback), and the program runs on; or it leaves
-    a module half-loaded, which a later import fails on with an unrelated
-    error (a RecursionError in numpy).
-    """
+    torch, scikit-learn and skorch (see :func:`interrupts_deferred`), then end
+    `program` with one line and the shell's exit status; a second Ctrl-C
+    ends it at once."""
     with sigterm_as_ctrl_c() as terminated:
         try:
-            with interrupts_held(second_raises=True) as held:
+            with interrupts_deferred():
                 yield
-            interrupted = bool(held)
-        except KeyboardInterrupt:  # a second Ctrl-C
-            interrupted = True
-        if interrupted:
-            stopped, status = stop_reason(KeyboardInterrupt(), terminated)
+        except KeyboardInterrupt as exc:
+            stopped, status = stop_reason(exc, terminated)
             print(
                 f"{program}: stopped ({stopped}) while starting; nothing was written.",
                 file=sys.stderr,
