@@ -515,6 +515,12 @@ def child_output(command, **kwargs):
     return "".join(lines)
 
 
+def child_result(command, **kwargs):
+    """The JSON value that the process `command` prints last, on a line of
+    its own (:func:`child_output`): a timing script's child's measurement."""
+    return json.loads(child_output(command, **kwargs).splitlines()[-1])
+
+
 def joblib_verbosity(n_jobs):
     """joblib's progress lines, but none where one job runs (``n_jobs=1``, a
     negative count that leaves one core, the sequential backend): joblib >= 1.5

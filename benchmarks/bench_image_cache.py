@@ -29,7 +29,7 @@ from pathlib import Path
 
 from _common import (
     add_results_dir,
-    child_output,
+    child_result,
     code_version,
     machine_description,
     require_data,
@@ -81,7 +81,7 @@ def measure(zip_path, cache_path):
 
 def run_child(zip_path, cache_path):
     command = [sys.executable, __file__, "--child", str(zip_path), str(cache_path)]
-    return json.loads(child_output(command).splitlines()[-1])
+    return child_result(command)
 
 
 def main():

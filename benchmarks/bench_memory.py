@@ -37,7 +37,7 @@ from pathlib import Path
 from _common import (
     NO_TABLE,
     add_results_dir,
-    child_output,
+    child_result,
     machine_description,
     peak_mb,
     stopped_by_signals,
@@ -145,8 +145,7 @@ def run_child(run, sizes, seed):
     _, computation, dtype, working_memory, environment = run
     command = [sys.executable, __file__, "--child", computation, dtype]
     command += [str(working_memory or 0), json.dumps(sizes), str(seed)]
-    done = child_output(command, env={**os.environ, **environment})
-    return json.loads(done.splitlines()[-1])
+    return child_result(command, env={**os.environ, **environment})
 
 
 def main():

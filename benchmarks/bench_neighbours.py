@@ -47,7 +47,7 @@ from pathlib import Path
 
 from _common import (
     add_results_dir,
-    child_output,
+    child_result,
     machine_description,
     peak_mb,
     stopped_by_signals,
@@ -189,7 +189,7 @@ def timed(search, backend, n_pool, n_labelled, n_features, seed, out):
 def run_child(search, backend, n_pool, n_labelled, n_features, seed, out):
     command = [sys.executable, __file__, "--child", search, backend]
     command += [str(v) for v in (n_pool, n_labelled, n_features, seed, out)]
-    return json.loads(child_output(command).splitlines()[-1])
+    return child_result(command)
 
 
 def agreement(a, b):

@@ -27,7 +27,7 @@ from pathlib import Path
 from _common import (
     NO_TABLE,
     add_results_dir,
-    child_output,
+    child_result,
     machine_description,
     peak_mb,
     stopped_by_signals,
@@ -111,7 +111,7 @@ def measure(name, n_rows, seed, threads):
 def run_child(name, n_rows, seed, threads):
     command = [sys.executable, __file__, "--child", name, str(n_rows), str(seed)]
     command += ["--threads", str(threads)]
-    return json.loads(child_output(command).splitlines()[-1])
+    return child_result(command)
 
 
 def main():

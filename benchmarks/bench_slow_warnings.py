@@ -42,7 +42,7 @@ from pathlib import Path
 from _common import (
     NO_TABLE,
     add_results_dir,
-    child_output,
+    child_result,
     code_version,
     machine_description,
     stopped_by_signals,
@@ -130,7 +130,7 @@ def run_child(case, seed):
     call, n_rows, n_features, ood = case
     command = [sys.executable, __file__, "--child", call, str(n_rows)]
     command += [str(n_features), str(int(ood)), str(seed)]
-    return json.loads(child_output(command).splitlines()[-1])
+    return child_result(command)
 
 
 def labelled_text(case):

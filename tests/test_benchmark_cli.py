@@ -817,6 +817,7 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
     # what they are given in place of computing it.
     import sklearn
 
+    import _common
     import skal_openset
 
     calls, added = [], []
@@ -841,7 +842,7 @@ def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
         spaced = [i for i, row in enumerate(rows) if "\xa0" in row]
         calls.append(("csv", len(rows) - 1, rows[0].count(","), spaced))
 
-    monkeypatch.setattr(bench_memory, "child_output", child_output)
+    monkeypatch.setattr(_common, "child_output", child_output)
     monkeypatch.setattr(skal_openset.MetaQueryNetSelector, "fit", fit)
     monkeypatch.setattr(skal_openset, "cosine_purity", cosine_purity)
     monkeypatch.setattr(skal_openset, "load_csv_table", load_csv_table)
@@ -1153,6 +1154,13 @@ def test_child_output_is_everything_the_child_printed():
 
     command = [sys.executable, "-c", "print('a'); print('{\"b\": 1}')"]
     assert _common.child_output(command) == 'a\n{"b": 1}\n'
+
+
+def test_child_result_is_the_json_the_child_printed_last():
+    import _common
+
+    command = [sys.executable, "-c", "print('a'); print('{\"b\": 1}')"]
+    assert _common.child_result(command) == {"b": 1}
 
 
 def _benchmark_argv(folder, data_dir):
