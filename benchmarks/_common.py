@@ -57,6 +57,21 @@ def median_seconds(fn, repeats):
     return statistics.median(times), result
 
 
+def timed_run(call):
+    """`call()`, timed: its value, and a run of :func:`timed_runs_summary`,
+    the call's wall ``seconds``, its ``cpu_seconds`` (all threads) and the
+    1-minute ``load`` average as it started."""
+    load = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    value = call()
+    seconds = time.perf_counter() - start
+    return value, {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu_start,
+        "load": load,
+    }
+
+
 def timed_runs_summary(runs):
     """The median and range of `runs`' wall ``seconds``, their median
     ``cpu_seconds``, and the lowest and highest ``load`` as they started."""

@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 from _common import (
@@ -34,6 +34,7 @@ from _common import (
     machine_description,
     require_data,
     stopped_by_signals,
+    timed_run,
     timed_runs_cells,
     timed_runs_summary,
     timed_runs_text,
@@ -64,16 +65,13 @@ def measure(zip_path, cache_path):
     # whether the call could read a cache rather than decode: a check of the way
     from_cache = cache_path is not None and Path(cache_path).exists()
     with threadpool_limits(1):
-        load = os.getloadavg()[0]
-        start, cpu_start = time.perf_counter(), time.process_time()
-        X_train, _, X_test, *_ = load_image_folder_zip(
-            zip_path, CIFAR10_CLASSES, cache_path=cache_path
+        (X_train, _, X_test, *_), timing = timed_run(
+            partial(
+                load_image_folder_zip, zip_path, CIFAR10_CLASSES, cache_path=cache_path
+            )
         )
-        seconds = time.perf_counter() - start
     return {
-        "seconds": seconds,
-        "cpu_seconds": time.process_time() - cpu_start,
-        "load": load,
+        **timing,
         "images": len(X_train) + len(X_test),
         "from_cache": from_cache,
     }

@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import sys
-import time
 import warnings
 from functools import partial
 from pathlib import Path
@@ -46,6 +45,7 @@ from _common import (
     code_version,
     machine_description,
     stopped_by_signals,
+    timed_run,
     timed_runs_cells,
     timed_runs_summary,
     timed_runs_text,
@@ -114,14 +114,9 @@ def measure(call, n_rows, n_features, ood, seed):
             learner.fit(X[labelled], y[labelled])
             timed = partial(learner.query, X[pool], n_instances=N_QUERY)
         caught.clear()  # the fit's (a ConvergenceWarning) are not the call's
-        load = os.getloadavg()[0]
-        start, cpu_start = time.perf_counter(), time.process_time()
-        timed()
-        seconds = time.perf_counter() - start
+        _, timing = timed_run(timed)
     return {
-        "seconds": seconds,
-        "cpu_seconds": time.process_time() - cpu_start,
-        "load": load,
+        **timing,
         "warned": any(str(w.message).startswith(WARNINGS[call]) for w in caught),
     }
 

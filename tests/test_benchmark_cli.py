@@ -1156,6 +1156,18 @@ def test_child_output_is_everything_the_child_printed():
     assert _common.child_output(command) == 'a\n{"b": 1}\n'
 
 
+def test_timed_run_gives_the_value_and_a_run_timed_runs_summary_reads():
+    import _common
+
+    value, timing = _common.timed_run(lambda: 3)
+    assert value == 3
+    summary = _common.timed_runs_summary([timing, timing])
+    assert (summary["seconds"], summary["max_load"]) == (
+        timing["seconds"],
+        timing["load"],
+    )
+
+
 def test_child_result_is_the_json_the_child_printed_last():
     import _common
 
