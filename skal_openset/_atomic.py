@@ -220,7 +220,8 @@ def _files_of(path, entries, pattern):
 
 
 def _temporary_beside(path):
-    """An empty temporary file next to ``path``, with the mode ``path`` will have."""
+    """An empty temporary file next to ``path``, with the mode, owner and
+    group ``path`` will have (see :func:`_owners_kept`)."""
     check_file_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -61,12 +61,13 @@ def warn_once(
 ) -> None:
     """:func:`warn`, unless `owner` has warned of `key` already.
 
-    `key` is kept in `owner`'s `attribute` once the warning is given; set it
-    to None to warn again. Python's once-per-line registry does not dedupe a
-    warning given at every round of a campaign: every ``catch_warnings``
-    block (scikit-learn's ``check_array``, ours) resets it. An `owner` of
-    None stands for that of the :func:`noted_on` block the call runs in; out
-    of any, the warning is given at every call.
+    A note of `key` (:class:`_Noted`) is kept in `owner`'s `attribute` once
+    the warning is given; set the attribute to None to warn again. Python's
+    once-per-line registry does not dedupe a warning given at every round of
+    a campaign: every ``catch_warnings`` block (scikit-learn's
+    ``check_array``, ours) resets it. An `owner` of None stands for that of
+    the :func:`noted_on` block the call runs in; out of any, the warning is
+    given at every call.
 
     The note is this process's, as Python's registry is: a copy of `owner`
     keeps it, a pickle (a checkpoint resumed, a worker's copy) does not.
