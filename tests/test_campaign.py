@@ -4233,18 +4233,25 @@ def test_a_taught_row_deleted_is_named_with_its_label(tmp_path, capsys):
     _wait_briefly(tmp_path)
 
 
+def _taught_12_now(tmp_path, monkeypatch, label):
+    """Round 2's file, id 9 taught as "12" and now labelled `label`, the
+    labels taught, and the clock the campaign reads (set its item 0)."""
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    path = queries / "round_2.csv"
+    path.write_text(f"id,label\n9,{label}\n")
+    clock = [0.0]
+    monkeypatch.setattr("skal_openset._campaign.time.monotonic", lambda: clock[0])
+    return path, {2: (np.array([9]), np.array(["12"]))}, clock
+
+
 def test_a_taught_file_is_judged_while_waiting_only_once_it_holds_still(
     tmp_path, monkeypatch
 ):
     # A taught "12" half rewritten reads "1", a valid label: judged at once,
     # the run stopped the person mid-save (which may pause a while).
-    queries = tmp_path / "queries"
-    queries.mkdir()
-    path = queries / "round_2.csv"
-    path.write_text("id,label\n9,1\n")
-    taught = {2: (np.array([9]), np.array(["12"]))}
-    seen, clock = {}, [0.0]
-    monkeypatch.setattr("skal_openset._campaign.time.monotonic", lambda: clock[0])
+    _, taught, clock = _taught_12_now(tmp_path, monkeypatch, "1")
+    seen = {}
     for clock[0] in (0.0, 9.0):
         _campaign._check_taught_labels(taught, tmp_path, {"1", "12"}, seen=seen)
     clock[0] = 10.0
@@ -4258,13 +4265,8 @@ def test_a_taught_file_judged_unchanged_is_read_again_only_once_it_changes(
     # Each poll parsed every taught file again, a share of a core that grew
     # with a long campaign's rounds; one skipped for good once judged would
     # let a later edit of its labels pass.
-    queries = tmp_path / "queries"
-    queries.mkdir()
-    path = queries / "round_2.csv"
-    path.write_text("id,label\n9,12\n")
-    taught = {2: (np.array([9]), np.array(["12"]))}
-    seen, judged, clock = {}, {}, [0.0]
-    monkeypatch.setattr("skal_openset._campaign.time.monotonic", lambda: clock[0])
+    path, taught, clock = _taught_12_now(tmp_path, monkeypatch, "12")
+    seen, judged = {}, {}
     parsed = []
     read_answers = _campaign._read_answers
     monkeypatch.setattr(

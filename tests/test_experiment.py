@@ -804,11 +804,10 @@ def test_each_legend_entry_names_its_own_line_beside_an_unnamed_one():
     matplotlib.pyplot.close(fig)
 
 
-def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
-    # It passed its two Axes, so the legend went inside the accuracy panel
-    # (loc="best"), over the curves and bands.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+@pytest.fixture
+def command_figures(monkeypatch):
+    """The figures that the command's learning curves are drawn on, as
+    they are drawn."""
     from skal_openset import _cli as cli
 
     figures = []
@@ -818,9 +817,19 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
         return figures[-1]
 
     monkeypatch.setattr(cli, "plot_learning_curves", plot)
+    return figures
+
+
+def test_the_command_lines_figure_has_its_legend_below_the_panels(command_figures):
+    # It passed its two Axes, so the legend went inside the accuracy panel
+    # (loc="best"), over the curves and bands.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from skal_openset import _cli as cli
+
     records = _fake_records() + [{**r, "strategy": "B"} for r in _fake_records()]
     assert cli._learning_curves_png(records, "title").startswith(b"\x89PNG")
-    (fig,) = figures
+    (fig,) = command_figures
     assert [panel.get_legend() for panel in fig.axes] == [None, None]
     FigureCanvasAgg(fig).draw()
     box = fig.legends[0].get_window_extent()
@@ -828,23 +837,16 @@ def test_the_command_lines_figure_has_its_legend_below_the_panels(monkeypatch):
     assert all(box.y1 < panel.get_window_extent().y0 for panel in fig.axes)
 
 
-def test_the_command_lines_figure_is_legible_900_px_wide(tmp_path, monkeypatch):
+def test_the_command_lines_figure_is_legible_900_px_wide(tmp_path, command_figures):
     # As the committed figures of the benchmarks: a reader sees it scaled to
     # 900 px wide at most.
     from _figures import check_legible
     from skal_openset import _cli as cli
 
-    figures = []
-
-    def plot(records, ax, **kwargs):
-        figures.append(plot_learning_curves(records, ax=ax, **kwargs))
-        return figures[-1]
-
-    monkeypatch.setattr(cli, "plot_learning_curves", plot)
     strategies = ("RANDOM", "CONF", "CORESET", "BADGE", "P+I", "MQ-Net")
     records = [{**r, "strategy": s} for s in strategies for r in _fake_records()]
     (tmp_path / "f.png").write_bytes(cli._learning_curves_png(records, "title"))
-    check_legible(figures[0], tmp_path / "f.png")
+    check_legible(command_figures[0], tmp_path / "f.png")
 
 
 @pytest.mark.parametrize(
