@@ -274,7 +274,7 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
         for v in values
     }
     if len(kinds) > 1:
-        shown = list(dict.fromkeys(values))[:6]
+        shown = shown_names(dict.fromkeys(values), "labels")
         raise ValueError(
             f"{subject} strings, bytes or numbers ({shown}), which have no common "
             f"order (scikit-learn refuses such targets too): {advice}"

@@ -389,6 +389,15 @@ def test_a_split_of_one_class_names_y():
         make_open_set_split(X, y)
 
 
+def test_labels_of_mixed_kinds_are_counted_where_the_message_lists_some():
+    # It listed the first six labels, with nothing to say that there were more.
+    X, y = np.zeros((40, 2)), np.array(["unknown", *range(39)], dtype=object)
+    with pytest.raises(
+        ValueError, match=r"'unknown', 0, 1, .*, \.\.\.\] \(40 labels\)\)"
+    ):
+        make_open_set_split(X, y, in_classes=[1, 2], random_state=0)
+
+
 def test_split_refuses_labels_of_mixed_kinds():
     # np.unique raised a bare "'<' not supported between 'str' and 'int'".
     X = np.zeros((20, 2))
