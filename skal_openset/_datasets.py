@@ -1595,7 +1595,10 @@ def _float32_features(X, path, spot, names):
             f"{path}, {spot(*first)} is not finite or above "
             f"{_MAX_FEATURE_VALUE:g} in absolute value; fix or drop that row."
         )
-    return _as_float32(X, path, names)
+    X32 = X.astype(np.float32)
+    if not np.can_cast(X.dtype, np.float32):  # else exact: nothing to lose
+        _warn_of_float32_loss(X32, lambda cols: X[:, cols], path, names)
+    return X32
 
 
 def _column_chunks(X):
@@ -1605,14 +1608,6 @@ def _column_chunks(X):
     float32 result."""
     step = max(1, _CHUNK_VALUES // max(1, len(X)))
     return [slice(c, c + step) for c in range(0, X.shape[1], step)]
-
-
-def _as_float32(X, path, names):
-    """:func:`_float32_features` of `X`, its values known to be in bounds."""
-    X32 = X.astype(np.float32)
-    if not np.can_cast(X.dtype, np.float32):  # else exact: nothing to lose
-        _warn_of_float32_loss(X32, lambda cols: X[:, cols], path, names)
-    return X32
 
 
 def _warn_of_float32_loss(X32, columns, path, names):
