@@ -96,6 +96,16 @@ def timed_runs_text(row):
     )
 
 
+def timed_runs_legend():
+    """What the CPU seconds and load of :func:`timed_runs_cells` are, in words
+    for a table's heading."""
+    return (
+        "CPU seconds: their median; load: the 1-minute load average as each run "
+        f"started, lowest and highest ({os.cpu_count()} cores: above that, other "
+        "processes shared them and the wall time grew with it)."
+    )
+
+
 def timed_runs_cells(row):
     """A :func:`timed_runs_summary` as a Markdown table's seconds, range, CPU
     seconds and load cells."""

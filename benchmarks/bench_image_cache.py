@@ -21,7 +21,6 @@ on a shared machine the wall time grows with the load, the CPU time much less.
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from functools import partial
@@ -36,6 +35,7 @@ from _common import (
     stopped_by_signals,
     timed_run,
     timed_runs_cells,
+    timed_runs_legend,
     timed_runs_summary,
     timed_runs_text,
     write_texts_atomic,
@@ -140,12 +140,9 @@ def main():
         f"commit {result['commit']}, on {ZIP_NAME}; machine: {result['machine']}. "
         "Each run a fresh process with one thread (torch, BLAS, OpenMP) timing "
         "one `load_image_folder_zip` call; seconds: the median (and range) of "
-        "the runs' wall time; CPU seconds: their median; load: the 1-minute "
-        "load average as each run started, lowest and highest "
-        f"({os.cpu_count()} cores: above that, other processes shared them and "
-        "the wall time grew with it). The cache is read just after it was "
-        "written (in the operating system's file cache). What each way is: "
-        "the script's docstring.",
+        f"the runs' wall time; {timed_runs_legend()} The cache is read just "
+        "after it was written (in the operating system's file cache). What "
+        "each way is: the script's docstring.",
         "",
         "| way | images | seconds | range | CPU seconds | load |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -32,7 +32,6 @@ machine the wall time grows with the load, the CPU time much less.
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from functools import partial
@@ -47,6 +46,7 @@ from _common import (
     stopped_by_signals,
     timed_run,
     timed_runs_cells,
+    timed_runs_legend,
     timed_runs_summary,
     timed_runs_text,
     write_texts_atomic,
@@ -190,11 +190,8 @@ def main():
         f"`python benchmarks/bench_slow_warnings.py --repeats {args.repeats}` at "
         f"commit {result['commit']}; machine: {result['machine']}. Each run a fresh "
         "process with one thread (torch, BLAS, OpenMP); seconds: the median (and "
-        "range) of the runs' wall time of the one call; CPU seconds: their "
-        "median; load: the 1-minute load average as each run started, lowest "
-        f"and highest ({os.cpu_count()} cores: above that, other processes "
-        "shared them and the wall time grew with it). What each call is: the "
-        "script's docstring.",
+        f"range) of the runs' wall time of the one call; {timed_runs_legend()} "
+        "What each call is: the script's docstring.",
         "",
         "| call | pool rows | features | labelled rows | warns | seconds | range "
         "| CPU seconds | load |",
