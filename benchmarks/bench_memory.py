@@ -38,6 +38,7 @@ from _common import (
     NO_TABLE,
     add_results_dir,
     child_result,
+    gaussian_rows,
     machine_description,
     peak_mb,
     stopped_by_signals,
@@ -45,7 +46,6 @@ from _common import (
 )
 
 import numpy as np
-from sklearn.utils import gen_batches
 
 from skal_openset._argtypes import positive_int
 
@@ -96,17 +96,6 @@ def write_csv(path, n_rows, rng, nbsp=False):
             )
 
 
-def gaussian_rows(rng, n_rows, dtype):
-    """`n_rows` rows of N_FEATURES standard normal values in `dtype`, drawn
-    1,024 rows at a time (the same values as one draw): a float64 draw of
-    the whole pool would set a peak (98 MiB at 200,000 rows) below which
-    the computation's own would not show."""
-    X = np.empty((n_rows, N_FEATURES), dtype=dtype)
-    for block in gen_batches(n_rows, 1024):
-        X[block] = rng.standard_normal((len(X[block]), N_FEATURES))
-    return X
-
-
 def measure(computation, dtype, working_memory, sizes, seed):
     """Seconds and peak memory above the inputs of one call, in this process."""
     import sklearn
@@ -131,8 +120,8 @@ def measure(computation, dtype, working_memory, sizes, seed):
     else:
         from skal_openset import cosine_purity
 
-        pool = gaussian_rows(rng, sizes["pool_rows"], dtype)
-        labelled = gaussian_rows(rng, sizes["labelled_rows"], dtype)
+        pool = gaussian_rows(rng, sizes["pool_rows"], N_FEATURES, dtype)
+        labelled = gaussian_rows(rng, sizes["labelled_rows"], N_FEATURES, dtype)
         call, args = cosine_purity, (pool, labelled)
     before = peak_mb()
     start = time.perf_counter()

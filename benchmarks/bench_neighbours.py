@@ -48,6 +48,7 @@ from pathlib import Path
 from _common import (
     add_results_dir,
     child_result,
+    gaussian_rows,
     machine_description,
     peak_mb,
     stopped_by_signals,
@@ -65,24 +66,20 @@ RESULTS = Path(__file__).parent / "results"
 SEARCHES = ("knn_contrast", "cosine", "coreset")
 BACKENDS = ("current", "faiss")
 N_CLUSTERS = 10
-# Rows drawn at a time: their float64 draws take 8 MiB at 1,024 features.
-_BLOCK_ROWS = 1024
 
 
 def make_embedding(n_rows, n_features, seed):
     """Float32 rows of 10 Gaussian clusters through a ReLU.
 
-    Drawn a block at a time: a float64 copy of the whole would set a peak
-    that hides the searches' own (their ``MiB above inputs`` came out 0).
+    Drawn a block at a time (:func:`gaussian_rows`): a float64 copy of the
+    whole would set a peak that hides the searches' own (their ``MiB above
+    inputs`` came out 0).
     """
     rng = np.random.RandomState(seed)
     centres = rng.normal(scale=2.0, size=(N_CLUSTERS, n_features)).astype(np.float32)
-    X = np.empty((n_rows, n_features), dtype=np.float32)
-    blocks = list(gen_batches(n_rows, _BLOCK_ROWS))
-    for block in blocks:
-        X[block] = rng.standard_normal((len(X[block]), n_features))
+    X = gaussian_rows(rng, n_rows, n_features, np.float32)
     cluster = rng.randint(N_CLUSTERS, size=n_rows)
-    for block in blocks:
+    for block in gen_batches(n_rows, 1024):  # no float32 copy of the whole
         X[block] += centres[cluster[block]]
     return np.maximum(X, 0, out=X)
 
