@@ -2,13 +2,16 @@ import ast
 import csv
 import errno
 import functools
+import io
 import json
 import logging
 import os
 import pickle
 import platform
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -64,7 +67,7 @@ from skal_openset._hashing import (
     _is_timing,
     content_hash,
 )
-from skal_openset._signals import ended_as_by_sigpipe
+from skal_openset._signals import ended_as_by_sigpipe, output_reader_quit
 
 matplotlib.use("Agg")
 import matplotlib.pyplot  # after the backend is chosen
@@ -1585,6 +1588,62 @@ def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
     )
     with pytest.raises(BrokenPipeError), ended_as_by_sigpipe():
         broken()
+
+
+class _OutputTo:
+    """A stream writing to the file descriptor `fd`, for output_reader_quit."""
+
+    def __init__(self, fd):
+        self._fd = fd
+
+    def fileno(self):
+        return self._fd
+
+
+@pytest.mark.skipif(not hasattr(select, "poll"), reason="streams not polled")
+@pytest.mark.parametrize("output", ["pipe", "socket"])
+def test_a_reader_that_quit_is_found_on_stderr_behind_a_stdout_of_no_file(
+    output, monkeypatch
+):
+    # A stdout without a file descriptor (a StringIO, Jupyter's) hides no
+    # stderr behind it; and a socket's reader that quit (an ssh channel, a
+    # socket activation) polls as hung up, not as an error as a pipe's does.
+    if output == "pipe":
+        read, kept = os.pipe()
+        os.close(read)
+        closed = functools.partial(os.close, kept)
+    else:
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        kept, closed = ours.fileno(), ours.close
+    try:
+        monkeypatch.setattr(sys, "stdout", io.StringIO())
+        monkeypatch.setattr(sys, "stderr", _OutputTo(kept))
+        assert output_reader_quit()
+        monkeypatch.setattr(sys, "stderr", io.StringIO())
+        assert not output_reader_quit()
+    finally:
+        closed()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd")
+def test_output_left_unread_with_stderr_closed_ends_the_command_as_sigpipe(
+    monkeypatch,
+):
+    # `skal-openset ... 2>&- | head`: the output its reader left was dropped
+    # for a stream that sys.stderr's None has not, and os.devnull, opened to
+    # drop it, was left open (a file descriptor a call lost, in a user's
+    # process that calls main).
+    opened = len(os.listdir("/proc/self/fd"))
+    read, write = os.pipe()
+    os.close(read)
+    with open(write, "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "stderr", None)
+        with pytest.raises(SystemExit) as exit_, ended_as_by_sigpipe():
+            print("left unread")
+        assert exit_.value.code == 141
+    assert len(os.listdir("/proc/self/fd")) == opened
 
 
 def _fake_demo(monkeypatch, output, final_accuracy, figure):
