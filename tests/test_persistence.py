@@ -727,6 +727,29 @@ def test_a_group_not_ours_to_give_is_passed_over(tmp_path, monkeypatch, refusal)
     assert [p.name for p in tmp_path.iterdir()] == ["state.joblib"]
 
 
+@_AS_ROOT
+def test_a_group_is_kept_where_the_owner_cannot_be_given(tmp_path, monkeypatch):
+    # A user saving over a team file owned by another user (in a folder of
+    # theirs) may give it the team's group, not its owner: asked for both
+    # at once, chown refuses both, and the file came back in the user's
+    # own group.
+    path = save_object("old", tmp_path / "state.joblib")
+    gid = _given_another_group(path)
+    os.chown(path, path.stat().st_uid + 1, -1)
+    chown = os.chown
+
+    def no_owner_given(file, uid, gid):
+        if uid != -1:
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM), str(file))
+        chown(file, uid, gid)
+
+    monkeypatch.setattr(_atomic.os, "chown", no_owner_given)
+    save_object("new", path)
+    monkeypatch.undo()
+    assert (path.stat().st_uid, path.stat().st_gid) == (os.getuid(), gid)
+    assert load_object(path) == "new"
+
+
 def test_a_file_of_an_earlier_version_without_a_digest_loads(tmp_path):
     path = tmp_path / "old.joblib"
     with path.open("wb") as f:
@@ -1076,6 +1099,32 @@ def test_an_earlier_file_that_cannot_be_removed_is_left_with_a_warning(tmp_path)
                 tmp.write_text("new")
     assert [path.read_text() for path in paths] == ["new", "new"]
     assert stale.is_dir()
+
+
+def test_an_earlier_file_already_gone_is_no_failure_to_remove_it(tmp_path):
+    # The demo's first run whose figure failed to draw has no earlier figure
+    # to remove: no warning that one "could not be removed".
+    paths = [tmp_path / "records.csv"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with atomic_paths(paths, [tmp_path / "learning_curves.png"]) as (tmp,):
+            tmp.write_text("new")
+    assert paths[0].read_text() == "new"
+
+
+def test_an_earlier_file_left_is_named_with_why_in_words(tmp_path):
+    # The reason in words, as the package's other messages give it, not the
+    # OSError's "[Errno 21] Is a directory: '...'" naming the path again.
+    stale = tmp_path / "learning_curves.png"
+    stale.mkdir()
+    with pytest.warns(UserWarning) as warned:
+        with atomic_paths([tmp_path / "records.csv"], [stale]) as (tmp,):
+            tmp.write_text("new")
+    assert [str(w.message) for w in warned] == [
+        f"{stale} is an earlier write's, and could not be removed (Is a "
+        "directory): the new files are written; delete it, or it may be taken "
+        "for theirs."
+    ]
 
 
 @pytest.mark.parametrize("change", ["truncated", "rewritten"])
