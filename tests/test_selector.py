@@ -1300,6 +1300,21 @@ def test_extreme_scales_of_weights_and_target_fit_the_same_model(
     np.testing.assert_allclose(rescaled.predict(Z), reference.predict(Z), rtol=1e-5)
 
 
+def test_float32_weights_too_small_for_a_float32_rescaling_fit_the_same_model():
+    # Weights are rescaled by a power of two in float64: kept in float32, the
+    # factor that lifts a peak below 2**-127 (2**128 or more) overflowed to
+    # inf, and so did every pair weight.
+    Z, y = synthetic_self_validation_set(60, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(max_epochs=4, random_state=0)
+    reference = clone(selector).fit(Z, y)
+    weight = np.full(60, np.ldexp(1.0, -130), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rescaled = clone(selector).fit(Z, y, sample_weight=weight)
+    np.testing.assert_array_equal(rescaled.loss_curve_, reference.loss_curve_)
+    np.testing.assert_array_equal(rescaled.predict(Z), reference.predict(Z))
+
+
 @settings(max_examples=30, deadline=None)
 @given(  # as far as the rescaled inputs themselves stay exact (not subnormal)
     weight_exponent=st.integers(-1020, 1020),
