@@ -1516,6 +1516,25 @@ def test_a_command_whose_output_reader_quit_stops_with_one_line_and_status_141(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("argv", [["--version"], ["demo", "--help"]])
+def test_version_or_help_with_stdout_closed_goes_to_stderr(argv):
+    # `skal-openset --version >&-` (a daemon, pythonw): sys.stdout is None,
+    # which argparse writes for on stderr; the package's own writer of
+    # stdout must leave it to argparse, not write on None (a traceback).
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m skal_openset "$@" >&-', sys.executable, *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0
+    assert done.stderr.startswith(
+        "skal-openset 0" if argv == ["--version"] else "usage:"
+    )
+
+
 def test_output_left_unread_as_a_command_ends_is_dropped_without_a_traceback():
     # Written as Python exited: "Exception ignored ... BrokenPipeError" and
     # status 120, where `| head -1` had read all it wanted.
