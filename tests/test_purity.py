@@ -507,6 +507,18 @@ def test_cosine_is_the_smallest_cosine_distance_bit_for_bit(
     np.testing.assert_array_equal(purity, expected, strict=True)
 
 
+def test_cosine_scores_a_row_a_chunk_where_working_memory_holds_none(rng):
+    # A working_memory below one row's distances makes chunks of one row,
+    # as scikit-learn's (which warns that it cannot keep to it), not of none.
+    X, ref = rng.normal(size=(5, 4)), rng.normal(size=(3, 4))
+    with sklearn.config_context(working_memory=1e-9):
+        purity = cosine_purity(X, ref)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn's "Could not adhere"
+            expected = _cosine_purity_by_distances(X, ref)
+    np.testing.assert_array_equal(purity, expected, strict=True)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("chunk_rows", [2000, 500])
 def test_cosine_holds_one_matrix_of_cosines_a_chunk(dtype, chunk_rows):
