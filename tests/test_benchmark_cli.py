@@ -724,10 +724,22 @@ def test_an_image_cache_run_stopped_alone_removes_its_temporary_caches(tmp_path)
 
 
 def _children(pid):
-    """The process ids of the children of process `pid` (Linux)."""
+    """The process ids of the children of process `pid` that run a script's
+    ``--child`` (Linux). Not any child: torch's CUDA builds run ``ldconfig
+    -p`` as torch is imported (cuda-pathfinder), before the script handles
+    SIGTERM, and a SIGTERM sent then ended it at once."""
     with contextlib.suppress(FileNotFoundError):
-        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [child for child in listed if _runs_child(child)]
     return []
+
+
+def _runs_child(pid):
+    """Whether process `pid` runs a benchmark script's ``--child``; False
+    once it has ended."""
+    with contextlib.suppress(OSError):  # ended
+        return b"--child" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return False
 
 
 @pytest.mark.skipif(
@@ -788,8 +800,8 @@ def test_a_timing_script_stopped_alone_stops_its_child(tmp_path, script, argv, k
         assert list(temporary.glob("tmp*")) == []
     finally:
         for child in children:  # left running (the old code): its --child
-            with contextlib.suppress(OSError):
-                if b"--child" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if _runs_child(child):
+                with contextlib.suppress(OSError):
                     os.kill(int(child), signal.SIGKILL)
 
 
