@@ -3018,7 +3018,8 @@ def test_a_query_file_in_another_encoding_is_named_with_the_fix(tmp_path, capsys
     query = tmp_path / "out" / "queries" / "round_2.csv"
     with pytest.raises(SystemExit):
         _wait_briefly(tmp_path)
-    ids = [row["id"] for row in csv.DictReader(query.open())]
+    with query.open(encoding="utf-8", newline="") as f:
+        ids = [row["id"] for row in csv.DictReader(f)]
     answers = "id,label\n" + "".join(f"{i},caf\xe9\n" for i in ids)
     query.write_bytes(answers.encode("cp1252"))  # as Excel on Windows saves it
     with pytest.raises(SystemExit) as exit_:
