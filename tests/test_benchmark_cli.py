@@ -827,9 +827,10 @@ def test_the_training_script_stopped_ends_with_one_line(tmp_path):
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
     # Each run's child command line, run in this process; the calls record
     # what they are given in place of computing it.
+    import _common
+
     import sklearn
 
-    import _common
     import skal_openset
 
     calls, added = [], []
