@@ -20,17 +20,33 @@ from pathlib import Path
 
 from skal_openset._signals import (  # instant: signal and threading only
     ended_as_by_sigpipe,
+    interrupts_deferred,
     interrupts_held,
     sigterm_as_ctrl_c,
     stop_reason,
     stopped_while_starting,
 )
 
-# Every script imports this module first (ruff's isort section order): a
-# Ctrl-C or SIGTERM while the imports below load (seconds) ends the script
-# with one line, where raised in them it could be swallowed and the script
-# ran on to its end, status 0.
-with stopped_while_starting(Path(sys.argv[0]).name):
+
+def _held_while_loading():
+    """How a Ctrl-C is held while the imports below load (seconds).
+
+    Every script imports this module first (ruff's isort section order): as
+    it starts, the script ends with one line, a SIGTERM too, where raised in
+    them it could be swallowed and the script ran on to its end, status 0.
+    Imported by another program (pytest collecting the tests, a joblib worker
+    loading a script's module by name), it is raised once they have loaded,
+    as the package's own loader does: ended there, pytest reported an
+    internal error, and a worker said "nothing was written" beside its
+    script's line of what was kept.
+    """
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main is None or Path(main).resolve().parent != Path(__file__).resolve().parent:
+        return interrupts_deferred()
+    return stopped_while_starting(Path(main).name)
+
+
+with _held_while_loading():
     import numpy as np
     import torch
     from joblib import effective_n_jobs
