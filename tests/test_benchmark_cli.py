@@ -955,40 +955,13 @@ def test_a_script_stopped_alone_stops_its_child_and_waits_for_it(
     assert kept.read_text() == "kept"
 
 
+@pytest.mark.parametrize("moment", ["in_popen", "as_the_hold_ends"])
 @pytest.mark.parametrize("runner", ["run_script", "child_lines"])
-def test_a_stop_as_the_child_starts_stops_the_child(tmp_path, monkeypatch, runner):
+def test_a_stop_as_the_child_starts_stops_the_child(monkeypatch, runner, moment):
     # A SIGTERM to the script alone (handled as Ctrl-C) that came while Popen
     # started the child was raised there, before anything could stop the
-    # child: it ran on, on its own.
-    import _common
-
-    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 0.5)  # it will not stop
-    started = []
-    popen = subprocess.Popen
-
-    def stopped_as_it_starts(*args, **kwargs):
-        started.append(popen(*args, **kwargs))
-        signal.raise_signal(signal.SIGINT)
-        return started[-1]
-
-    monkeypatch.setattr(_common.subprocess, "Popen", stopped_as_it_starts)
-    command = [sys.executable, "-c", "import time; time.sleep(60)"]
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            if runner == "run_script":
-                _common.run_script(command)
-            else:
-                _common.child_lines(command, print)
-        assert started[0].poll() is not None
-    finally:
-        started[0].kill()
-        started[0].wait()
-
-
-@pytest.mark.parametrize("runner", ["run_script", "child_lines"])
-def test_a_stop_just_after_the_child_started_stops_the_child(monkeypatch, runner):
-    # A Ctrl-C after the hold around Popen had ended, before the child's stop
-    # was set up (a few bytecodes), left it running on its own.
+    # child: it ran on, on its own. So did one after the hold around Popen had
+    # ended, before the child's stop was set up (a few bytecodes).
     import _common
 
     monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 0.5)  # it will not stop
@@ -997,13 +970,16 @@ def test_a_stop_just_after_the_child_started_stops_the_child(monkeypatch, runner
 
     def recorded(*args, **kwargs):
         started.append(popen(*args, **kwargs))
+        if moment == "in_popen":
+            signal.raise_signal(signal.SIGINT)
         return started[-1]
 
     @contextlib.contextmanager
     def stopped_as_the_hold_ends():
         with held() as signals:
             yield signals
-        signal.raise_signal(signal.SIGINT)
+        if moment == "as_the_hold_ends":
+            signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(_common.subprocess, "Popen", recorded)
     monkeypatch.setattr(_common, "interrupts_held", stopped_as_the_hold_ends)
