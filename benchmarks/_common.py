@@ -27,26 +27,37 @@ from skal_openset._signals import (  # instant: signal and threading only
     stopped_while_starting,
 )
 
+# Set as a script's run begins (script_output): a Ctrl-C while a module loads
+# after that (the report's, as a run writes it) is the run's to report.
+_run_begun = False
 
-def _held_while_loading():
-    """How a Ctrl-C is held while the imports below load (seconds).
 
-    Every script imports this module first (ruff's isort section order): as
-    it starts, the script ends with one line, a SIGTERM too, where raised in
-    them it could be swallowed and the script ran on to its end, status 0.
-    Imported by another program (pytest collecting the tests, a joblib worker
-    loading a script's module by name), it is raised once they have loaded,
-    as the package's own loader does: ended there, pytest reported an
-    internal error, and a worker said "nothing was written" beside its
-    script's line of what was kept.
+def held_while_loading():
+    """Hold a Ctrl-C while the block loads modules that take seconds (torch,
+    scikit-learn, matplotlib): raised inside them, it could be swallowed, and
+    the script ran on to its end, status 0.
+
+    As a script run as the program starts (each imports this module first:
+    ruff's isort section order), a Ctrl-C or SIGTERM then ends it with one
+    line, status 130 or 143 (:func:`stopped_while_starting`). Once its run
+    has begun (:func:`script_output`), or where another program imports the
+    module (pytest collecting the tests, a joblib worker loading a script's
+    module by name), the Ctrl-C is raised as the block ends, for that run or
+    program to handle (:func:`interrupts_deferred`): ended there, a run said
+    "nothing was written" of the cells it kept, pytest reported an internal
+    error, and a worker said it beside its script's own line.
     """
     main = getattr(sys.modules.get("__main__"), "__file__", None)
-    if main is None or Path(main).resolve().parent != Path(__file__).resolve().parent:
+    if (
+        _run_begun
+        or main is None
+        or Path(main).resolve().parent != Path(__file__).resolve().parent
+    ):
         return interrupts_deferred()
     return stopped_while_starting(Path(main).name)
 
 
-with _held_while_loading():
+with held_while_loading():
     import numpy as np
     import torch
     from joblib import effective_n_jobs
@@ -345,6 +356,8 @@ def script_output():
     locale) escaped, "r\\xe9sultats", where a printed path raised
     UnicodeEncodeError once the work was done; and the command reading it
     quitting (``| head``) ends the script with status 141, no traceback."""
+    global _run_begun
+    _run_begun = True
     with _unencodable_escaped(), ended_as_by_sigpipe():
         yield
 

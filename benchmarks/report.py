@@ -12,6 +12,7 @@ from pathlib import Path
 from _common import (
     FIGURE_WIDTH,
     ResultsError,
+    held_while_loading,
     panel_grid,
     path_option,
     percent,
@@ -19,12 +20,10 @@ from _common import (
     write_text_atomic,
 )
 
-from skal_openset._signals import interrupts_deferred
-
 # matplotlib takes most of a second to load, after _common's imports: at the
 # start of the scripts that import this module, or in a run that writes its
 # report, whose own handler then reports the Ctrl-C.
-with interrupts_deferred():
+with held_while_loading():
     import matplotlib
 
     matplotlib.use("Agg")

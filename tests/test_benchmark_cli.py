@@ -996,31 +996,37 @@ def test_a_stop_as_the_child_starts_stops_the_child(monkeypatch, runner, moment)
         started[0].wait()
 
 
-def _ctrl_c_while_importing(module, loading):
-    """Import `module` in a fresh Python (``python -c``, not a script) that
-    gets a Ctrl-C as it starts to load `loading`, and swallows it if raised
-    there (as CPython does in importlib's module-lock callback): the exit
-    status and stderr, (1, "raised once loaded\\n") where the import raised
-    it once loaded."""
+def _stopped_while_loading(loading, *program, signum="SIGINT"):
+    """Run `program` in a fresh Python, the name of a module to import (as
+    another program imports it) or a benchmark script and its arguments (as
+    python runs it), and send it `signum` as it starts to load `loading`; a
+    Ctrl-C raised there is swallowed, as CPython does in importlib's
+    module-lock callback. Its exit status and stderr, where a
+    KeyboardInterrupt out of it is (1, "raised once loaded\\n")."""
     code = (
-        "import os, signal, sys, time\n"
+        "import importlib, os, runpy, signal, sys, time\n"
+        "signum, loading = getattr(signal, sys.argv[1]), sys.argv[2]\n"
         "class Stopped:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        f"        if name == {loading!r}:\n"
+        "        if name == loading:\n"
         "            sys.meta_path.remove(self)\n"
         "            try:\n"
-        "                os.kill(os.getpid(), signal.SIGINT)\n"
+        "                os.kill(os.getpid(), signum)\n"
         "                time.sleep(0.1)\n"
         "            except KeyboardInterrupt:\n"
         "                pass  # swallowed\n"
         "sys.meta_path.insert(0, Stopped())\n"
+        "sys.argv = sys.argv[3:]\n"
         "try:\n"
-        f"    import {module}\n"
+        "    if sys.argv[0].endswith('.py'):\n"
+        "        runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "    else:\n"
+        "        importlib.import_module(sys.argv[0])\n"
         "except KeyboardInterrupt:\n"
         "    sys.exit('raised once loaded')\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, signum, loading, *map(str, program)],
         cwd=BENCHMARKS,
         capture_output=True,
         text=True,
@@ -1034,7 +1040,7 @@ def test_a_ctrl_c_while_the_report_loads_matplotlib_is_raised_once_it_has():
     # Raised inside matplotlib's import, after _common's, a Ctrl-C could be
     # swallowed (as CPython does in importlib's module-lock callback): the
     # scripts that import report.py ran on to their end, status 0.
-    assert _ctrl_c_while_importing("report", "matplotlib") == (
+    assert _stopped_while_loading("matplotlib", "report") == (
         1,
         "raised once loaded\n",
     )
@@ -1043,9 +1049,30 @@ def test_a_ctrl_c_while_the_report_loads_matplotlib_is_raised_once_it_has():
 def test_a_ctrl_c_as_another_program_imports_common_is_raised_once_loaded():
     # Only a script run as the program ends with "stopped while starting":
     # pytest collecting the tests reported it as an internal error, and a
-    # joblib worker loading a script's module said "nothing was written"
-    # beside the script's own line of what it kept.
-    assert _ctrl_c_while_importing("_common", "torch") == (1, "raised once loaded\n")
+    # joblib worker loading a script's module by name said "nothing was
+    # written" beside the script's own line of what it kept.
+    assert _stopped_while_loading("torch", "_common") == (1, "raised once loaded\n")
+
+
+@pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_stop_as_a_script_loads_the_report_ends_it_with_one_line(signum, status):
+    # The report's plots load after _common's imports, as a script that
+    # imports it starts: a Ctrl-C there gave a traceback, a SIGTERM no word.
+    stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
+    assert _stopped_while_loading(
+        "matplotlib", "kernel_paths.py", "--help", signum=signum
+    ) == (
+        status,
+        f"kernel_paths.py: stopped ({stopped}) while starting; nothing was written.\n",
+    )
+
+
+def test_a_ctrl_c_as_a_run_loads_the_report_is_the_runs_to_report(tmp_path):
+    # Loaded late, once the run has begun, the report's plots are not the
+    # script starting: "nothing was written" would be wrong of a run's cells.
+    assert _stopped_while_loading(
+        "matplotlib", "openset_benchmark.py", "--results-dir", tmp_path, "report"
+    ) == (130, f"Interrupted (Ctrl-C): {bench.INTERRUPTED}\n")
 
 
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
