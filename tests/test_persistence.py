@@ -1117,13 +1117,17 @@ def test_an_earlier_file_left_is_named_with_why_in_words(tmp_path):
     # OSError's "[Errno 21] Is a directory: '...'" naming the path again.
     stale = tmp_path / "learning_curves.png"
     stale.mkdir()
+    # The system's words: "Is a directory" on Linux, "Operation not
+    # permitted" on macOS.
+    with pytest.raises(OSError) as refused:
+        os.unlink(stale)
     with pytest.warns(UserWarning) as warned:
         with atomic_paths([tmp_path / "records.csv"], [stale]) as (tmp,):
             tmp.write_text("new")
     assert [str(w.message) for w in warned] == [
-        f"{stale} is an earlier write's, and could not be removed (Is a "
-        "directory): the new files are written; delete it, or it may be taken "
-        "for theirs."
+        f"{stale} is an earlier write's, and could not be removed "
+        f"({refused.value.strerror}): the new files are written; delete it, or "
+        "it may be taken for theirs."
     ]
 
 
