@@ -1204,6 +1204,15 @@ def test_timed_run_gives_the_value_and_a_run_timed_runs_summary_reads():
     )
 
 
+def test_timed_run_takes_the_wall_and_cpu_seconds_on_their_own_clocks():
+    # A call that sleeps takes wall time but next to no CPU time: one clock
+    # read for the other (both wall, both CPU) would not show otherwise.
+    import _common
+
+    _, timing = _common.timed_run(lambda: time.sleep(0.2))
+    assert timing["seconds"] > 0.15 > timing["cpu_seconds"]
+
+
 def test_child_result_is_the_json_the_child_printed_last():
     import _common
 
