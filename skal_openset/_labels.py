@@ -269,11 +269,7 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
             f"{missing.size} missing in all): {missing_advice}"
         )
     values = labels.ravel().tolist()
-    kinds = {
-        str if isinstance(v, str) else bytes if isinstance(v, bytes) else "number"
-        for v in values
-    }
-    if len(kinds) > 1:
+    if len({value_kind(v) for v in values}) > 1:
         shown = shown_names(dict.fromkeys(values), "labels")
         raise ValueError(
             f"{subject} strings, bytes or numbers ({shown}), which have no common "
