@@ -270,7 +270,13 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
         )
     values = labels.ravel().tolist()
     if len({value_kind(v) for v in values}) > 1:
-        shown = shown_names(dict.fromkeys(values), "labels")
+        distinct = list(dict.fromkeys(values))
+        # The first of each kind leads: in order, 20 labels of one kind
+        # listed first showed no mix.
+        firsts = {}
+        for v in distinct:
+            firsts.setdefault(value_kind(v), v)
+        shown = shown_names(dict.fromkeys([*firsts.values(), *distinct]), "labels")
         raise ValueError(
             f"{subject} strings, bytes or numbers ({shown}), which have no common "
             f"order (scikit-learn refuses such targets too): {advice}"

@@ -398,6 +398,14 @@ def test_labels_of_mixed_kinds_are_counted_where_the_message_lists_some():
         make_open_set_split(X, y, in_classes=[1, 2], random_state=0)
 
 
+def test_labels_of_mixed_kinds_listed_show_each_kind():
+    # Listed in order, the first 20 were all numbers: the one string that
+    # made the mix was left out of the message about it.
+    X, y = np.zeros((31, 2)), np.array([*range(30), "unknown"], dtype=object)
+    with pytest.raises(ValueError, match=r"\(\[0, 'unknown', 1, .*\] \(31 labels\)\)"):
+        make_open_set_split(X, y, in_classes=[1, 2], random_state=0)
+
+
 def test_split_refuses_labels_of_mixed_kinds():
     # np.unique raised a bare "'<' not supported between 'str' and 'int'".
     X = np.zeros((20, 2))
