@@ -1953,11 +1953,12 @@ def _load_cifar_pickles(paths, label_key):
             # a batch saved again from Python 3 has str keys ('data')
             batch = {k.encode(): v for k, v in batch.items()}
         if not (isinstance(batch, dict) and b"data" in batch and label_key in batch):
-            found = (
-                f"keys {', '.join(sorted(map(repr, batch))[:10]) or 'none'}"
-                if isinstance(batch, dict)
-                else f"a {type(batch).__name__}"
-            )
+            if not isinstance(batch, dict):
+                found = f"a {type(batch).__name__}"
+            elif batch:
+                found = f"keys {shown_names(sorted(batch, key=repr), 'keys')}"
+            else:
+                found = "no keys"
             raise ValueError(
                 f"{path} is not a CIFAR batch: expected a dict with b'data' "
                 f"and {label_key!r}, found {found}."

@@ -1451,7 +1451,16 @@ def test_load_cifar_batches_reads_str_keys_and_names_what_it_found(tmp_path):
     X_train, y_train, _, _ = load_cifar_batches(tmp_path)
     assert X_train.shape == (5, 3, 32, 32) and y_train.tolist() == [3] * 5
     _write_pickle(tmp_path / "test_batch", {b"data": [[0] * 3072], "label": [0]})
-    with pytest.raises(ValueError, match=r"test_batch .* keys 'label', b'data'\."):
+    with pytest.raises(ValueError, match=r"test_batch .* keys \['label', b'data'\]\."):
+        load_cifar_batches(tmp_path)
+    # As every list in a message: it showed the first 10, with nothing to
+    # say that there were more.
+    many = {f"key_{i:02}": [0] for i in range(25)}
+    _write_pickle(tmp_path / "test_batch", many)
+    with pytest.raises(ValueError, match=r"'key_19', \.\.\.\] \(25 keys\)\."):
+        load_cifar_batches(tmp_path)
+    _write_pickle(tmp_path / "test_batch", {})
+    with pytest.raises(ValueError, match=r"found no keys\."):
         load_cifar_batches(tmp_path)
     ragged = {b"data": [[0] * 3072, [0] * 3071], b"labels": [0, 1]}
     _write_pickle(tmp_path / "test_batch", ragged)
