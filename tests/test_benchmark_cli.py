@@ -1213,6 +1213,20 @@ def test_timed_run_takes_the_wall_and_cpu_seconds_on_their_own_clocks():
     assert timing["seconds"] > 0.15 > timing["cpu_seconds"]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gaussian_rows_are_the_values_of_one_draw(dtype):
+    # Drawn a block at a time (a lower peak), they are what the memory and
+    # neighbours tables were measured on: one draw's values, and the rng
+    # left where one draw leaves it.
+    import _common
+
+    rng, one = np.random.RandomState(0), np.random.RandomState(0)
+    X = _common.gaussian_rows(rng, 2500, 3, dtype)
+    expected = one.standard_normal((2500, 3)).astype(dtype)
+    np.testing.assert_array_equal(X, expected, strict=True)
+    assert rng.randint(1000) == one.randint(1000)
+
+
 def test_child_result_is_the_json_the_child_printed_last():
     import _common
 
