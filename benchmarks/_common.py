@@ -22,6 +22,7 @@ from skal_openset._signals import (  # instant: signal and threading only
     ended_as_by_sigpipe,
     interrupts_deferred,
     interrupts_held,
+    output_refusal_ends,
     sigterm_as_ctrl_c,
     stop_reason,
     stopped_while_starting,
@@ -355,10 +356,12 @@ def script_output():
     characters its streams cannot encode (PYTHONIOENCODING=ascii, a C
     locale) escaped, "r\\xe9sultats", where a printed path raised
     UnicodeEncodeError once the work was done; and the command reading it
-    quitting (``| head``) ends the script with status 141, no traceback."""
+    quitting (``| head``) ends the script with status 141, no traceback; its
+    stdout refusing text (a full disk) with one line and status 1, when
+    unbuffered too (:func:`output_refusal_ends`)."""
     global _run_begun
     _run_begun = True
-    with _unencodable_escaped(), ended_as_by_sigpipe():
+    with _unencodable_escaped(), ended_as_by_sigpipe(), output_refusal_ends():
         yield
 
 

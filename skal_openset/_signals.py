@@ -260,10 +260,69 @@ def _flush_streams_or_exit(program):
     except BrokenPipeError:
         raise
     except OSError as exc:
-        with contextlib.suppress(OSError):  # stderr refuses it too
-            print(machine_failure(program, exc), file=sys.stderr)
-        _flush_streams(drop_unwritten=True)
-        sys.exit(1)
+        output_refused(program, exc)
+
+
+def output_refused(program, exc):
+    """End `program` for `exc`, an OSError of writing its output other than
+    its reader quitting (a full disk): :func:`machine_failure`'s line and
+    exit status 1. What the streams still hold is dropped: Python's flush at
+    exit would fail on it again, with a traceback and exit status 120."""
+    with contextlib.suppress(OSError):  # stderr refuses it too
+        print(machine_failure(program, exc), file=sys.stderr)
+    _flush_streams(drop_unwritten=True)
+    sys.exit(1)
+
+
+class _RefusalEnding:
+    """stdout as :func:`output_refusal_ends` hands it to its block."""
+
+    def __init__(self, stream, program):
+        self._stream = stream
+        self._program = program
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def write(self, text):
+        return self._ended_if_refused(self._stream.write, text)
+
+    def flush(self):
+        return self._ended_if_refused(self._stream.flush)
+
+    def _ended_if_refused(self, method, *args):
+        try:
+            return method(*args)
+        except BrokenPipeError:  # ended_as_by_sigpipe's
+            raise
+        except OSError as exc:
+            # Put back first: output_refused flushes stdout, which fails again.
+            sys.stdout = self._stream
+            output_refused(self._program, exc)
+
+
+@contextlib.contextmanager
+def output_refusal_ends(program=None):
+    """End the block's `program` (default: the script's name, as argparse's)
+    with :func:`output_refused`'s line and exit status 1 as a write to stdout
+    fails otherwise than by its reader quitting (``> /dev/full``).
+
+    Unbuffered (``PYTHONUNBUFFERED=1``, ``python -u``), or as a buffer
+    filled or was flushed (``print(..., flush=True)``), the write raised
+    OSError amid the work: a traceback, where the same output buffered to
+    the end gave :func:`ended_as_by_sigpipe`'s line. Only stdout's writes
+    are told so: an OSError of the work (a file it saves) keeps its own
+    handling, and stderr's failure has nowhere to be reported.
+    """
+    stream = sys.stdout
+    if stream is None:  # closed (>&-)
+        yield
+        return
+    sys.stdout = _RefusalEnding(stream, program or os.path.basename(sys.argv[0]))
+    try:
+        yield
+    finally:
+        sys.stdout = stream
 
 
 def _flush_streams(drop_unwritten=False):

@@ -1444,21 +1444,24 @@ def test_compare_cells_run_as_a_script_exits_with_its_verdict(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
 @pytest.mark.parametrize(
     "script, argv",
     [("compare_cells.py", ["a", "a", "tabular"]), ("bench_scale.py", ["--help"])],
 )
 def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
-    tmp_path, script, argv
+    tmp_path, script, argv, unbuffered
 ):
     # Its verdict (status 0: the same cells) or its help, buffered as for a
     # user, was dropped as the script exited, unwritten: status 0, no word.
+    # Unbuffered (PYTHONUNBUFFERED, python -u), the verdict's print raised
+    # amid the run, a traceback, and argparse passed over --help's write
+    # error: status 0 again.
     write_cell(tmp_path / "a" / "cells" / "tabular" / "x.json", content())
     argv = [tmp_path / arg if arg == "a" else arg for arg in argv]
+    env = dict(os.environ, PYTHONUNBUFFERED="1" if unbuffered else "")
     with open("/dev/full", "w") as full:
-        done = _script(
-            script, *argv, stdout=full, env=dict(os.environ, PYTHONUNBUFFERED="")
-        )
+        done = _script(script, *argv, stdout=full, env=env)
     assert done.stderr == (
         f"{script}: error: [Errno 28] No space left on device; free some disk "
         "space, then rerun it.\n"

@@ -1589,6 +1589,41 @@ def test_output_refused_as_the_block_ends_is_one_line_and_status_1():
     assert done.returncode == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("refused", ["output", "work"])
+def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
+    tmp_path, refused
+):
+    # A print flushed at once (unbuffered, or flush=True) raised OSError amid
+    # the work: a traceback. An OSError of the work's own is not the output's.
+    code = (
+        "import errno\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog'):\n"
+        "    print('hello', flush=True)\n"
+        "    raise OSError(errno.ENOSPC, 'the work failed')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = ""
+    with open("/dev/full" if refused == "output" else os.devnull, "w") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    if refused == "output":
+        assert done.stderr == (
+            "prog: error: [Errno 28] No space left on device; free some disk "
+            "space, then rerun it.\n"
+        )
+        assert done.returncode == 1
+    else:
+        assert done.stderr.splitlines()[-1] == "OSError: [Errno 28] the work failed"
+
+
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
     tmp_path, monkeypatch, capsys
 ):
