@@ -41,7 +41,7 @@ from _common import (
     write_texts_atomic,
 )
 
-from skal_openset._argtypes import positive_int, user_path
+from skal_openset._argtypes import Parser, positive_int, user_path
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_DATA = Path(__file__).parent.parent.parent / "shared" / "data"
@@ -83,7 +83,7 @@ def run_child(zip_path, cache_path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data-dir",
         type=user_path,

@@ -47,7 +47,7 @@ from _common import (
 
 import numpy as np
 
-from skal_openset._argtypes import positive_int
+from skal_openset._argtypes import Parser, positive_int
 
 RESULTS = Path(__file__).parent / "results"
 N_FEATURES = 64
@@ -138,7 +138,7 @@ def run_child(run, sizes, seed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--repeats",
         type=positive_int,

@@ -58,7 +58,7 @@ from _common import (
 import numpy as np
 from sklearn.utils import gen_batches
 
-from skal_openset._argtypes import Repeatable, positive_int
+from skal_openset._argtypes import Parser, Repeatable, positive_int
 from skal_openset._strategies._base import power_of_two_scaled
 from skal_openset._strategies._coreset import _centred_on_pool, _sq_distances
 
@@ -201,7 +201,7 @@ def agreement(a, b):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--pool-rows",
         type=positive_int,

@@ -36,7 +36,7 @@ from _common import (
 
 import numpy as np
 
-from skal_openset._argtypes import Repeatable, positive_int
+from skal_openset._argtypes import Parser, Repeatable, positive_int
 
 RESULTS = Path(__file__).parent / "results"
 N_FEATURES, N_CLUSTERS, N_IN, N_LABELLED, N_QUERY = 64, 10, 4, 500, 500
@@ -115,7 +115,7 @@ def run_child(name, n_rows, seed, threads):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--rows",
         type=positive_int,

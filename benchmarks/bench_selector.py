@@ -29,7 +29,6 @@ Run: python benchmarks/bench_selector.py [--repeats 5] [--seeds 3]
     [--large-repeats 3] [--results-dir DIR]
 """
 
-import argparse
 import contextlib
 import json
 import math
@@ -53,7 +52,7 @@ from skal_openset import (
     _selector,
     pairwise_ranking_accuracy,
 )
-from skal_openset._argtypes import positive_int
+from skal_openset._argtypes import Parser, positive_int
 from skal_openset._selector import _PairChunks
 from skal_openset._threads import one_torch_thread
 
@@ -133,7 +132,7 @@ def fit_by_threads(Z, y, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--repeats",
         type=positive_int,

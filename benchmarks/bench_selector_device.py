@@ -12,7 +12,6 @@ Run: python benchmarks/bench_selector_device.py [--devices cpu cuda]
     [--repeats 3] [--out FILE.json]
 """
 
-import argparse
 import json
 import time
 
@@ -31,7 +30,7 @@ from scipy.stats import spearmanr
 
 from bench_selector import self_validation_set
 from skal_openset import MetaQueryNetSelector
-from skal_openset._argtypes import Repeatable, positive_int
+from skal_openset._argtypes import Parser, Repeatable, positive_int
 
 
 def timed_fit(Z, y, device):
@@ -43,7 +42,7 @@ def timed_fit(Z, y, device):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--devices",
         type=torch_device,

@@ -55,7 +55,7 @@ from _common import (
 import numpy as np
 
 from bench_scale import make_pool
-from skal_openset._argtypes import Repeatable, positive_int
+from skal_openset._argtypes import Parser, Repeatable, positive_int
 from skal_openset._purity import _SLOW_COVARIANCE_FEATURES
 from skal_openset._strategies._eoal import _SLOW_FEATURES
 from skal_openset._strategies._similar import _SLOW_POOL
@@ -136,7 +136,7 @@ def labelled_text(case):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--repeats",
         type=positive_int,

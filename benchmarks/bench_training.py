@@ -18,7 +18,6 @@ Fashion-MNIST is left out, as convolutions dominate its time.
 Run: python benchmarks/bench_training.py [--repeats 7] [--results-dir DIR]
 """
 
-import argparse
 import json
 import statistics
 import time
@@ -39,7 +38,7 @@ from sklearn.datasets import load_digits
 from skorch.callbacks import PrintLog
 
 from skal_openset import make_mlp_classifier
-from skal_openset._argtypes import positive_int
+from skal_openset._argtypes import Parser, positive_int
 
 RESULTS = Path(__file__).parent / "results"
 # (name, rows, features, classes, epochs): the nets of the demo and the tables.
@@ -108,7 +107,7 @@ def compare(case, rng, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--repeats",
         type=positive_int,

@@ -60,7 +60,6 @@ the AUROC of IN vs OOD of every purity score on 1,000 unlabelled pool images
 is recorded each round (``purity_auroc_<score>``).
 """
 
-import argparse
 import json
 import os
 import sys
@@ -128,7 +127,7 @@ from skal_openset import (
     make_fast_resnet_classifier,
     run_active_learning,
 )
-from skal_openset._argtypes import Repeatable, job_count, user_path
+from skal_openset._argtypes import Parser, Repeatable, job_count, user_path
 from skal_openset._contrastive import encoder_code
 from skal_openset._experiment import versions
 
@@ -612,7 +611,7 @@ def run_preset(
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a preset")
     run.add_argument(

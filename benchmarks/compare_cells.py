@@ -16,7 +16,6 @@ a usage error, as for every argparse script; 141 if the command reading
 its output quit first, as ``| head`` does).
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from _cells import (
     invalid_cell_message,
     read_cell,
 )
+from skal_openset._argtypes import Parser
 
 COMPARED = ("round", "test_accuracy", "query_size", "query_in_share")
 
@@ -94,7 +94,7 @@ def compare(reference, other, suite):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("reference", help="a results folder, e.g. benchmarks/results")
     parser.add_argument("other", help="the results folder of a rerun")
     parser.add_argument("suite", help="the suite, e.g. tabular or fashion")

@@ -16,7 +16,6 @@ of 2026-12-04 (3,333 of each, 36.3 MiB, did not).
     python benchmarks/cut_cifar_zip.py --split 0 --out .lease/cifar10-split0.zip
 """
 
-import argparse
 import zipfile
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
@@ -26,7 +25,7 @@ from _common import open_atomic
 import numpy as np
 
 from skal_openset import CIFAR10_CLASSES, CIFAR10_SPLITS
-from skal_openset._argtypes import positive_int, user_path
+from skal_openset._argtypes import Parser, positive_int, user_path
 
 DEFAULT_DATA = Path(__file__).parent.parent.parent / "shared" / "data"
 
@@ -79,7 +78,7 @@ def cut_zip(data, out, split, ood_per_class, ood_test_per_class, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out", type=user_path, required=True, help="the cut zip, written whole"
     )

@@ -19,7 +19,6 @@ almost only IN (P+I IN share >= 0.95) and the strategies do not saturate
 Run: python benchmarks/demo_setting.py [--seeds 2] [--rounds 6] [--results-dir DIR]
 """
 
-import argparse
 import time
 from itertools import product
 from pathlib import Path
@@ -30,7 +29,7 @@ import torch
 
 from openset_benchmark import NOISE_RATIOS
 from skal_openset import summarize_final_round
-from skal_openset._argtypes import positive_int, query_rounds
+from skal_openset._argtypes import Parser, positive_int, query_rounds
 from skal_openset._cli import demo_records
 
 BUDGETS = (10, 20, 30)
@@ -38,7 +37,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--seeds",
         type=positive_int,

@@ -124,9 +124,9 @@ def main(argv=None):
     # A copy of the tree, not installed there: the package is in its root.
     sys.path[:0] = [str(HERE), str(HERE.parent)]
     # Neither imports torch nor skorch, which may yet be installed below.
-    from skal_openset._argtypes import Repeatable, user_path
+    from skal_openset._argtypes import Parser, Repeatable, user_path
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--out",
         type=user_path,

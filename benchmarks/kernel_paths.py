@@ -20,7 +20,6 @@ A path the CPU lacks runs as the best one it has; the script names it and
 leaves it out.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -51,7 +50,7 @@ from openset_benchmark import (
     require_dataset_folders,
 )
 from report import _confidence_interval, _final_records, load_cells
-from skal_openset._argtypes import Repeatable, job_count, positive_int, ratio
+from skal_openset._argtypes import Parser, Repeatable, job_count, positive_int, ratio
 
 PATHS = ("avx512", "avx2", "default")
 
@@ -172,7 +171,7 @@ def versus_lines(folders, suite, first, second, runs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "suite",
         choices=("tabular", "fashion"),

@@ -65,7 +65,6 @@ names the command that reruns it; delete a run's line there to drop it for good.
 trial run that leaves the committed results alone.
 """
 
-import argparse
 import copy
 import json
 import os
@@ -134,7 +133,7 @@ from skal_openset import (
     pairwise_ranking_accuracy,
     run_active_learning,
 )
-from skal_openset._argtypes import Repeatable, job_count, random_seed, ratio
+from skal_openset._argtypes import Parser, Repeatable, job_count, random_seed, ratio
 from skal_openset._experiment import _rng_state, _set_rng_state, versions
 from skal_openset._model_scores import (
     PURITY_SCORES,
@@ -1881,7 +1880,7 @@ def plot_balance(cells, path, title):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--n-jobs",
         type=job_count,

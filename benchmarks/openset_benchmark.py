@@ -33,7 +33,6 @@ same draw for every strategy and noise ratio of that trial, so comparisons
 within a trial are paired.
 """
 
-import argparse
 import json
 import os
 import shlex
@@ -102,6 +101,7 @@ from skal_openset import (
     run_active_learning,
 )
 from skal_openset._argtypes import (
+    Parser,
     Repeatable,
     job_count,
     positive_int,
@@ -837,7 +837,7 @@ def check_run_args(parser, args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or finish) a suite")
     run.add_argument(

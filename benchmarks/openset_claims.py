@@ -13,14 +13,13 @@ within a trial every strategy buys the same number of labels from the same
 pool, so recall ranks strategies as the IN share of their queries does.
 """
 
-import argparse
 from pathlib import Path
 
 from _common import folder_path, percent, script_output, write_text_atomic
 
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
-from skal_openset._argtypes import Repeatable
+from skal_openset._argtypes import Parser, Repeatable
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -164,7 +163,7 @@ def write_claims(results, suites, noise=None):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--results-dir",
         type=folder_path,

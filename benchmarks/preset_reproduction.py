@@ -476,11 +476,11 @@ def main():
             args.data_dir.resolve(),
         )
         return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     from _common import add_results_dir, refuse_repeats, refuse_with_summary_only
 
     from openset_benchmark import DATASETS, NOISE_RATIOS, require_dataset_folders
     from skal_openset._argtypes import (
+        Parser,
         Repeatable,
         job_count,
         random_seed,
@@ -488,6 +488,7 @@ def main():
         user_path,
     )
 
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--n-jobs",
         type=job_count,

@@ -34,7 +34,6 @@ rerun resumes from them, naming those of other versions, which
 they are when it is written.
 """
 
-import argparse
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -76,7 +75,7 @@ from openset_benchmark import (
     require_dataset_folders,
 )
 from skal_openset import MQNetQuery, RandomQuery, run_active_learning
-from skal_openset._argtypes import Repeatable, job_count, ratio
+from skal_openset._argtypes import Parser, Repeatable, job_count, ratio
 from skal_openset._experiment import versions
 from skal_openset._strategies._meta_query import _purity_auroc
 
@@ -303,7 +302,7 @@ def write_summary(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--n-jobs",
         type=job_count,

@@ -6,10 +6,56 @@ value, before anything runs or is logged.
 
 import argparse
 import csv
+import functools
 import os
+import sys
 from pathlib import Path
 
 from ._labels import as_label
+from ._signals import output_refused
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of the ``skal-openset`` command and of every benchmark
+    script: ``--help`` or ``--version`` that stdout refuses (a full disk)
+    ends the program with one line and exit status 1.
+
+    Parameters
+    ----------
+    program : str, default=None
+        The program that line names; None: `prog`. Its commands' parsers
+        (:meth:`add_subparsers`) name their program's: a full disk is no
+        command's ("skal-openset", not "skal-openset demo").
+    *args, **kwargs
+        Those of ``argparse.ArgumentParser``.
+    """
+
+    def __init__(self, *args, program=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program = program or self.prog
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault(
+            "parser_class", functools.partial(type(self), program=self.program)
+        )
+        return super().add_subparsers(**kwargs)
+
+    def _print_message(self, message, file=None):
+        # argparse passes over an error of writing: --help into a full disk
+        # ended with status 0 having written nothing (unbuffered:
+        # PYTHONUNBUFFERED, python -u), or with a traceback as Python wrote
+        # its buffer at exit. Flushed here, the error is seen. (Its errors go
+        # to stderr, where a failure has nowhere to be reported.) The reader
+        # quitting (| head) is raised for ended_as_by_sigpipe.
+        if file is None or file is not sys.stdout:
+            return super()._print_message(message, file)
+        try:
+            file.write(message)
+            file.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            output_refused(self.program, exc)
 
 
 def _checked(text, convert, accept, requirement):

@@ -44,6 +44,7 @@ from . import (
     summarize_final_round,
 )
 from ._argtypes import (
+    Parser,
     Repeatable,
     csv_list,
     positive_float,
@@ -969,24 +970,13 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(Parser):
     """Bad input: one line on stderr and exit status 2, no usage dump."""
 
     def parse_known_args(self, args=None, namespace=None):
         # Kept for error(): which hint fits depends on what was typed.
         self._typed = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
-
-    def _print_message(self, message, file=None):
-        # argparse passes over an error of writing: --help or --version into
-        # a full disk ended with status 0 having written nothing, or with a
-        # traceback as Python wrote its buffer at exit. Flushed here, the
-        # error is raised, for _main to report. (Its errors go to stderr,
-        # where a failure has nowhere to be reported.)
-        if file is None or file is not sys.stdout:
-            return super()._print_message(message, file)
-        file.write(message)
-        file.flush()
 
     def error(self, message):
         typed = getattr(self, "_typed", [])
@@ -1386,9 +1376,8 @@ def main(argv=None):
 
 def _kept_state(args):
     """The state file a stopped ``run`` resumes from, or None (other commands,
-    or stopped before its first round was saved, or `args` None: before the
-    command line was parsed)."""
-    if args is None or args.command != "run":
+    or stopped before its first round was saved)."""
+    if args.command != "run":
         return None
     states = [args.output / name for name in _RUN_STATES]
     # Not Path.exists, which raises where the error came from a path that
@@ -1398,12 +1387,7 @@ def _kept_state(args):
 
 def _main(argv):
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except BrokenPipeError:  # the reader of --help quit: ended_as_by_sigpipe's
-        raise
-    except OSError as exc:  # --help or --version not written (a full disk)
-        _machine_error(parser, None, exc)
+    args = parser.parse_args(argv)
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
     with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
         try:

@@ -398,7 +398,7 @@ def test_the_finished_cells_of_other_versions_are_named_by_their_first_file(
 def run_args(
     results, data_dir, backend="loky", strategies=None, rerun_other_versions=False
 ):
-    return bench.argparse.Namespace(
+    return argparse.Namespace(
         suite="tabular",
         quick=True,
         trials=1,
