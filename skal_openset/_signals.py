@@ -287,6 +287,9 @@ class _RefusalEnding:
     def write(self, text):
         return self._ended_if_refused(self._stream.write, text)
 
+    def writelines(self, lines):
+        return self._ended_if_refused(self._stream.writelines, lines)
+
     def flush(self):
         return self._ended_if_refused(self._stream.flush)
 

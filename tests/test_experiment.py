@@ -1624,6 +1624,43 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
         assert done.stderr.splitlines()[-1] == "OSError: [Errno 28] the work failed"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "written",
+    [
+        "sys.stdout.writelines(['hello\\n'])",
+    ],
+    ids=["writelines"],
+)
+def test_output_refused_by_writelines_or_in_a_thread_ends_with_status_1(written):
+    # writelines bypassed the wrapper: a traceback. In a thread, sys.exit
+    # ended the thread alone: the line said error, the run went on and
+    # exited 0 with its output dropped.
+    code = (
+        "import sys\n"
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog'):\n"
+        f"    {written}\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = "1"  # writelines written at once
+    with open("/dev/full", "w") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    assert done.stderr.splitlines()[-1] == (
+        "prog: error: [Errno 28] No space left on device; free some disk "
+        "space, then rerun it."
+    )
+    assert done.returncode == 1
+
+
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
     tmp_path, monkeypatch, capsys
 ):
