@@ -299,6 +299,8 @@ class _RefusalEnding:
         except BrokenPipeError:  # ended_as_by_sigpipe's
             raise
         except OSError as exc:
+            if threading.current_thread() is not threading.main_thread():
+                raise  # sys.exit would end the thread alone: the run went on
             # Put back first: output_refused flushes stdout, which fails again.
             sys.stdout = self._stream
             output_refused(self._program, exc)
@@ -315,7 +317,9 @@ def output_refusal_ends(program=None):
     OSError amid the work: a traceback, where the same output buffered to
     the end gave :func:`ended_as_by_sigpipe`'s line. Only stdout's writes
     are told so: an OSError of the work (a file it saves) keeps its own
-    handling, and stderr's failure has nowhere to be reported.
+    handling, and stderr's failure has nowhere to be reported. A write from
+    another thread than the main one raises its OSError, as sys.exit would
+    end that thread alone.
     """
     stream = sys.stdout
     if stream is None:  # closed (>&-)

@@ -1629,8 +1629,10 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
     "written",
     [
         "sys.stdout.writelines(['hello\\n'])",
+        "t = threading.Thread(target=print, args=('hello',), kwargs={'flush': True})\n"
+        "    t.start(); t.join(); print('the rest', flush=True)",
     ],
-    ids=["writelines"],
+    ids=["writelines", "thread"],
 )
 def test_output_refused_by_writelines_or_in_a_thread_ends_with_status_1(written):
     # writelines bypassed the wrapper: a traceback. In a thread, sys.exit
