@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ._labels import as_label
-from ._signals import output_refused
+from ._signals import ended_as_by_sigpipe, output_refused
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,16 +46,18 @@ class Parser(argparse.ArgumentParser):
         # PYTHONUNBUFFERED, python -u), or with a traceback as Python wrote
         # its buffer at exit. Flushed here, the error is seen. (Its errors go
         # to stderr, where a failure has nowhere to be reported.) The reader
-        # quitting (| head) is raised for ended_as_by_sigpipe.
+        # quitting (| head) ends it with status 141 here: five scripts parse
+        # their command line outside script_output, where it was a traceback.
         if file is None or file is not sys.stdout:
             return super()._print_message(message, file)
-        try:
-            file.write(message)
-            file.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            output_refused(self.program, exc)
+        with ended_as_by_sigpipe(self.program):
+            try:
+                file.write(message)
+                file.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                output_refused(self.program, exc)
 
 
 def _checked(text, convert, accept, requirement):

@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import runpy
+import select
 import signal
 import subprocess
 import sys
@@ -1467,6 +1468,21 @@ def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
         "space, then rerun it.\n"
     )
     assert done.returncode == 1
+
+
+@pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
+@pytest.mark.parametrize("script", ["cut_cifar_zip.py", "bench_scale.py"])
+def test_a_scripts_help_to_a_reader_that_quit_ends_it_with_status_141(script):
+    # Parsed outside script_output (cut_cifar_zip), the parser's
+    # BrokenPipeError was a traceback, status 1; inside stopped_by_signals
+    # (bench_scale), "Interrupted ...: no table written." for a --help.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _script(script, "--help", stdout=write)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
 
 
 def test_openset_claims_refuses_a_suite_without_cells_in_one_line(
