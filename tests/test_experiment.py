@@ -1476,19 +1476,24 @@ def test_a_stop_while_the_command_loads_ends_it_with_one_line(
     assert not output.exists()
 
 
-def _command_into(stdout, *argv, unbuffered=False):
-    """Run ``python -m skal_openset *argv`` with its stdout the file `stdout`,
-    buffered as for a user unless `unbuffered` (PYTHONUNBUFFERED)."""
+def _python_into(stdout, *args, unbuffered=False):
+    """Run ``python *args``, the package importable, with its stdout the file
+    `stdout`, buffered as for a user unless `unbuffered` (PYTHONUNBUFFERED)."""
     env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
     env["PYTHONUNBUFFERED"] = "1" if unbuffered else ""
     return subprocess.run(
-        [sys.executable, "-m", "skal_openset", *argv],
+        [sys.executable, *args],
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
         timeout=300,
     )
+
+
+def _command_into(stdout, *argv, unbuffered=False):
+    """Run ``python -m skal_openset *argv`` as :func:`_python_into` does."""
+    return _python_into(stdout, "-m", "skal_openset", *argv, unbuffered=unbuffered)
 
 
 def _command_into_a_closed_pipe(*argv):
@@ -1571,17 +1576,8 @@ def test_output_refused_as_the_block_ends_is_one_line_and_status_1():
     code = "from skal_openset._signals import ended_as_by_sigpipe\n" + (
         "with ended_as_by_sigpipe('prog'):\n    print('hello')"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    env["PYTHONUNBUFFERED"] = ""
     with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        done = _python_into(full, "-c", code)
     assert done.stderr == (
         "prog: error: [Errno 28] No space left on device; free some disk space, "
         "then rerun it.\n"
@@ -1603,17 +1599,8 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
         "    print('hello', flush=True)\n"
         "    raise OSError(errno.ENOSPC, 'the work failed')\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    env["PYTHONUNBUFFERED"] = ""
     with open("/dev/full" if refused == "output" else os.devnull, "w") as stdout:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        done = _python_into(stdout, "-c", code)
     if refused == "output":
         assert done.stderr == (
             "prog: error: [Errno 28] No space left on device; free some disk "
@@ -1645,17 +1632,9 @@ def test_output_refused_by_writelines_or_in_a_thread_ends_with_status_1(written)
         "with output_refusal_ends('prog'):\n"
         f"    {written}\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
-    env["PYTHONUNBUFFERED"] = "1"  # writelines written at once
     with open("/dev/full", "w") as stdout:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        # unbuffered: writelines written at once
+        done = _python_into(stdout, "-c", code, unbuffered=True)
     assert done.stderr.splitlines()[-1] == (
         "prog: error: [Errno 28] No space left on device; free some disk "
         "space, then rerun it."
