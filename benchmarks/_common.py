@@ -117,11 +117,12 @@ def timed_runs_summary(runs):
     }
 
 
-def timed_runs_text(row):
-    """A :func:`timed_runs_summary` as a progress line's end."""
+def timed_runs_text(row, digits=1):
+    """A :func:`timed_runs_summary` as a progress line's end, its seconds to
+    `digits` decimals."""
     return (
-        f"{row['seconds']:.1f} s ({row['min_seconds']:.1f}-"
-        f"{row['max_seconds']:.1f}; {row['cpu_seconds']:.1f} s CPU), "
+        f"{row['seconds']:.{digits}f} s ({row['min_seconds']:.{digits}f}-"
+        f"{row['max_seconds']:.{digits}f}; {row['cpu_seconds']:.{digits}f} s CPU), "
         f"load {row['min_load']:.1f}-{row['max_load']:.1f}"
     )
 
@@ -136,12 +137,13 @@ def timed_runs_legend():
     )
 
 
-def timed_runs_cells(row):
+def timed_runs_cells(row, digits=1):
     """A :func:`timed_runs_summary` as a Markdown table's seconds, range, CPU
-    seconds and load cells."""
+    seconds and load cells, its seconds to `digits` decimals."""
     return (
-        f"{row['seconds']:.1f} | {row['min_seconds']:.1f}-{row['max_seconds']:.1f} "
-        f"| {row['cpu_seconds']:.1f} | {row['min_load']:.1f}-{row['max_load']:.1f}"
+        f"{row['seconds']:.{digits}f} | {row['min_seconds']:.{digits}f}-"
+        f"{row['max_seconds']:.{digits}f} | {row['cpu_seconds']:.{digits}f} "
+        f"| {row['min_load']:.1f}-{row['max_load']:.1f}"
     )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import pairwise_distances_argmin
 
+import bench_cli_start
 import bench_image_cache
 import bench_memory
 import bench_neighbours
@@ -148,6 +149,12 @@ def _fake_bench_neighbours(monkeypatch):
     ]
 
 
+def _fake_bench_cli_start(monkeypatch):
+    """Python's own start alone, once."""
+    monkeypatch.setattr(bench_cli_start, "CASES", bench_cli_start.CASES[:1])
+    return ["--repeats", "1"]
+
+
 def _fake_bench_training(monkeypatch):
     """One tiny net."""
     monkeypatch.setattr(bench_training, "CASES", (("tiny", 12, 16, 3, 1),))
@@ -182,6 +189,11 @@ SCRIPTS = {
         bench_memory,
         _fake_bench_memory,
         ["memory.json", "memory.md"],
+    ),
+    "bench_cli_start": (
+        bench_cli_start,
+        _fake_bench_cli_start,
+        ["cli_start.json", "cli_start.md"],
     ),
     "bench_training": (
         bench_training,
@@ -228,6 +240,7 @@ def test_results_dir_takes_the_outputs_and_the_default_is_the_committed_folder(
         "bench_slow_warnings",
         "bench_image_cache",
         "bench_memory",
+        "bench_cli_start",
         "bench_training",
         "bench_neighbours",
     ],
