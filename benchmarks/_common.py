@@ -67,7 +67,7 @@ with held_while_loading():
 
     from skal_openset._argtypes import user_path
     from skal_openset._atomic import atomic_open, atomic_paths
-    from skal_openset._cli import _unencodable_escaped
+    from skal_openset._cli_start import _unencodable_escaped
     from skal_openset._models import device_error
 
 

@@ -1,6 +1,8 @@
 """Entry point of the ``skal-openset`` command and of ``python -m skal_openset``.
 
-The command itself is :mod:`skal_openset._cli`. Loading it (torch,
+The command line is parsed first, by :mod:`skal_openset._cli_start`, which
+loads nothing heavy: ``--help``, ``--version`` and a usage error answer at
+once. The command itself is :mod:`skal_openset._cli`. Loading it (torch,
 scikit-learn, skorch) takes seconds. A Ctrl-C or SIGTERM in them is held until
 they are loaded, then ends the command with its usual one-line message; a
 second Ctrl-C ends it at once.
@@ -9,12 +11,16 @@ second Ctrl-C ends it at once.
 
 def main(argv=None):
     """Run the ``skal-openset`` command with `argv` (default: ``sys.argv[1:]``)."""
-    # signal and threading only: instant
-    from ._signals import stopped_while_starting
+    # signal, threading and argparse only: instant
+    from ._cli_start import _unencodable_escaped, build_parser
+    from ._signals import ended_as_by_sigpipe, stopped_while_starting
 
-    with stopped_while_starting("skal-openset"):
-        from ._cli import main as run_command
-    run_command(argv)
+    with _unencodable_escaped(), ended_as_by_sigpipe("skal-openset"):
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        with stopped_while_starting(parser.prog):
+            from ._cli import run_command
+        run_command(parser, args)
 
 
 if __name__ == "__main__":

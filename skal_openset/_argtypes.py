@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._labels import as_label
+from ._label_text import as_label
 from ._signals import ended_as_by_sigpipe, output_refused
 
 

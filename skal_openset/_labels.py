@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
+from ._label_text import as_label
 from ._validation import missing_mask, shown_names
 from ._warn import warn
 
@@ -77,13 +78,6 @@ def check_one_ood_label(ood_label):
             f"ood_label must be a single label such as -1 or 'unknown', got "
             f"{ood_label!r}."
         )
-
-
-def as_label(text):
-    """`text` as labels are compared: stripped of surrounding spaces, and in
-    Unicode's composed form (NFC), so that a ``café`` saved by macOS (its
-    ``e`` and accent apart, NFD) is the ``café`` typed elsewhere."""
-    return unicodedata.normalize("NFC", str(text).strip())
 
 
 def check_unicode_forms(labels, classes, message):

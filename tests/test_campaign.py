@@ -42,8 +42,9 @@ from skal_openset import (
     save_object,
 )
 from skal_openset import _cli as cli
+from skal_openset.__main__ import main
 from skal_openset._campaign import check_in_classes, load_table, table_fingerprint
-from skal_openset._cli import main
+from skal_openset._cli_start import build_parser
 from skal_openset._hashing import _ContentHasher, _is_timing
 
 SHARED = __import__("pathlib").Path(__file__).parents[2] / "shared" / "data"
@@ -988,7 +989,7 @@ def test_a_repeated_list_option_adds_up(tmp_path, capsys):
     command = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat"]
     command += ["--in-classes", "cow", "--ignore-columns", "id"]
     command += ["--ignore-columns", "key", "--label-column", "species"]
-    args = cli.build_parser().parse_args(command)
+    args = build_parser().parse_args(command)
     assert (args.in_classes, args.ignore_columns) == (["cat", "cow"], ["id", "key"])
     main(command + ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
          + ["--output", str(tmp_path / "out")])  # fmt: skip
@@ -1189,7 +1190,7 @@ def test_the_many_classes_warning_of_a_forests_worker_threads_shows_once():
 # main as a console script calls it, then a warning of the caller's own.
 _WARNS_AFTER_MAIN = """
 import sys, warnings
-from skal_openset._cli import main
+from skal_openset.__main__ import main
 
 hooks = warnings.formatwarning, warnings.showwarning
 main(sys.argv[1:])
@@ -2122,7 +2123,7 @@ def test_a_tilde_after_an_equals_sign_is_the_home_folder(tmp_path, capsys, monke
     )
     assert (home / "results" / "checkpoint.joblib").exists()
     assert not (tmp_path / "~").exists()
-    demo = cli.build_parser().parse_args(["demo", "--output=~/results"])
+    demo = build_parser().parse_args(["demo", "--output=~/results"])
     assert demo.output == home / "results"
 
 
@@ -2137,7 +2138,7 @@ def test_a_name_beginning_with_a_tilde_that_names_no_user_is_kept(
          "--budget", "5")  # fmt: skip
     assert (tmp_path / "out" / "records.csv").exists()
     output = "--output=~no-such-user-skal/results"
-    demo = cli.build_parser().parse_args(["demo", output])
+    demo = build_parser().parse_args(["demo", output])
     assert demo.output == Path("~no-such-user-skal/results")
 
 
@@ -2243,7 +2244,7 @@ def test_names_on_lines_of_their_own_are_refused_in_one_line(capsys):
     assert err.count("\n") == 1
     assert "got 'cat\\ncow': separate the names with commas, not line breaks" in err
     # Quoted, a line break is part of a name, as in a CSV table.
-    args = cli.build_parser().parse_args(["run", "t.csv", "--in-classes", '"a\nb",c'])
+    args = build_parser().parse_args(["run", "t.csv", "--in-classes", '"a\nb",c'])
     assert args.in_classes == ["a\nb", "c"]
 
 

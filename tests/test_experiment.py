@@ -55,7 +55,8 @@ from skal_openset import (
     summarize_final_round,
     write_records_csv,
 )
-from skal_openset._cli import OUTPUT_FILES, main, summary_table
+from skal_openset.__main__ import main
+from skal_openset._cli import OUTPUT_FILES, summary_table
 from skal_openset._experiment import (
     _FINGERPRINT_PARTS,
     _fingerprint,
@@ -2072,7 +2073,8 @@ def sigterm_as_the_outputs_are_flushed(fd):
     fsync(fd)
 
 os.fsync = sigterm_as_the_outputs_are_flushed
-cli.main(["demo", "--output", sys.argv[1]])
+from skal_openset.__main__ import main
+main(["demo", "--output", sys.argv[1]])
 """
     output = tmp_path / "out"
     done = subprocess.run(
@@ -2112,6 +2114,55 @@ def test_run_help_says_what_an_option_left_out_does_not_none(capsys):
     assert "None" not in help_text
     assert "--ignore-columns IGNORE_COLUMNS comma-separated CSV columns" in help_text
     assert "(default: as many as a round's budget buys)" in help_text
+
+
+# `python -m skal_openset *argv`, then, on stderr's last line, which of the
+# packages that take seconds to load it loaded.
+_LOADED_BY_THE_COMMAND = """
+import runpy, sys
+
+sys.argv[0] = "skal-openset"
+try:
+    runpy.run_module("skal_openset", run_name="__main__", alter_sys=True)
+finally:
+    heavy = {"torch", "sklearn", "skorch", "pandas"} & sys.modules.keys()
+    print("loaded:", *sorted(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv, status",
+    [
+        (["--help"], 0),
+        (["--version"], 0),
+        (["run", "--help"], 0),
+        (["demo", "--bogus"], 2),  # an unknown option
+        (["run", "t.csv", "--in-classes", "a", "--classifier", "tree"], 2),
+        # A missing argument, once argparse has converted --ood-label's default.
+        (["run", "t.csv"], 2),
+    ],
+)
+def test_help_version_and_a_usage_error_answer_without_loading_torch(argv, status):
+    # Each took 3 s or more: the command loaded torch, scikit-learn and
+    # skorch before it parsed its command line.
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED_BY_THE_COMMAND, *argv],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1])),
+        timeout=300,
+    )
+    assert done.returncode == status, done.stderr
+    assert done.stderr.splitlines()[-1] == "loaded:"
+
+
+def test_the_parsers_strategies_are_the_commands_in_its_order():
+    # The parser names them without loading them (_cli_start); --strategy
+    # takes, and the demo runs, the command's classes.
+    from skal_openset import _cli as cli
+    from skal_openset._cli_start import STRATEGY_NAMES
+
+    assert tuple(cli.STRATEGIES) == STRATEGY_NAMES
 
 
 def test_callback_sees_every_round_after_its_teach(split, estimator):
