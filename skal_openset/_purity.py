@@ -369,8 +369,9 @@ def mahalanobis_purity(
             f"mahalanobis_purity inverts a covariance of the embedding's "
             f"{n_features} features, in time that grows as the cube of their "
             f"number and {8 * n_features**2 / 2**30:.1f} GiB several times "
-            "over: tens of seconds a query from about 5,000 features. Give it a "
-            "smaller embedding (ActiveLearner(embedding=PCA(100)), or a "
+            "over: tens of seconds a query from about "
+            f"{_SLOW_COVARIANCE_FEATURES:,} features. Give it a smaller "
+            "embedding (ActiveLearner(embedding=PCA(100)), or a "
             "pipeline's reduction step) or another purity score, such as "
             "'knn_contrast'.",
         )

@@ -438,6 +438,16 @@ def test_a_warning_of_no_owner_after_a_noted_on_block_is_given_at_every_call():
     assert not hasattr(strategy, "_warned_of_it")
 
 
+def test_a_wide_covariance_warning_names_the_width_it_warns_from(monkeypatch):
+    # It said "from about 5,000 features" while warning from 4,000: a reader
+    # warned at 4,000 read that the slow widths were still ahead.
+    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 3)
+    rng = np.random.RandomState(0)
+    with pytest.warns(UserWarning, match="inverts a covariance") as record:
+        _purity.mahalanobis_purity(rng.rand(5, 3), rng.rand(20, 3), np.arange(20) % 2)
+    assert "a query from about 3 features." in str(record[0].message)
+
+
 def test_a_wide_covariance_is_warned_of_again_at_another_width(monkeypatch):
     # Once per strategy and width: an embedding of another width (the
     # learner fitted again on other features) is news.
