@@ -157,8 +157,7 @@ class EOALQuery(QueryStrategy):
                 f"clusters on the embedding's {pool.shape[1]} features, in "
                 "seconds a query from about 10,000 features, more in a wider "
                 "one. Give it a smaller embedding (ActiveLearner(embedding="
-                "PCA(100)), or a pipeline's reduction step): a fraction of a "
-                "second.",
+                "PCA(100)), or a pipeline's reduction step).",
             )
         # StandardScaler's variance of values near 1e300 overflowed (its error
         # blamed X for NaN), and that of values near 1e-180 underflowed (every
