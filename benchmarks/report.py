@@ -20,7 +20,7 @@ from _common import (
     write_text_atomic,
 )
 
-# matplotlib takes most of a second to load, after _common's imports: at the
+# matplotlib is slow to load, after _common's imports: at the
 # start of the scripts that import this module, or in a run that writes its
 # report, whose own handler then reports the Ctrl-C.
 with held_while_loading():
