@@ -184,10 +184,14 @@ def main():
         "commit": code_version(),
         "results": rows,
     }
+    # The command that gives this table: with --calls where it leaves some out.
+    calls = [call for call in WARNINGS if call in args.calls]
+    chosen = f" --calls {' '.join(calls)}" if len(calls) < len(WARNINGS) else ""
     lines = [
         "# The calls the package warns are slow: seconds a call",
         "",
-        f"`python benchmarks/bench_slow_warnings.py --repeats {args.repeats}` at "
+        f"`python benchmarks/bench_slow_warnings.py --repeats {args.repeats}"
+        f"{chosen}` at "
         f"commit {result['commit']}; machine: {result['machine']}. Each run a fresh "
         "process with one thread (torch, BLAS, OpenMP); seconds: the median (and "
         f"range) of the runs' wall time of the one call; {timed_runs_legend()} "

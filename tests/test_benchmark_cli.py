@@ -623,6 +623,25 @@ _WARNED = {
 }
 
 
+def test_slow_warnings_table_gives_the_command_that_made_it(tmp_path, monkeypatch):
+    # A run of some calls read "bench_slow_warnings.py --repeats 1": that
+    # command times every call, not the table's rows.
+    argv = _fake_bench_slow_warnings(monkeypatch)  # --calls mahalanobis_purity
+    _main(monkeypatch, bench_slow_warnings, *argv, "--results-dir", str(tmp_path))
+    _main(
+        monkeypatch,
+        bench_slow_warnings,
+        *argv[:2],
+        "--results-dir",
+        str(tmp_path / "all"),
+    )
+    table = (tmp_path / "slow_warnings.md").read_text()
+    whole = (tmp_path / "all" / "slow_warnings.md").read_text()
+    assert "`python benchmarks/bench_slow_warnings.py --repeats 1 --calls " in table
+    assert "--calls mahalanobis_purity` at commit" in table
+    assert "`python benchmarks/bench_slow_warnings.py --repeats 1` at commit" in whole
+
+
 @pytest.mark.parametrize("call", list(bench_slow_warnings.WARNINGS))
 def test_a_slow_warning_child_says_whether_its_call_warned(monkeypatch, call):
     # The timed call must be the warned case: a warning reworded, so that the
