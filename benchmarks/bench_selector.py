@@ -40,6 +40,7 @@ from _common import (
     add_results_dir,
     machine_description,
     median_seconds,
+    script_output,
     write_texts_atomic,
 )
 
@@ -290,4 +291,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with script_output():
+        main()

@@ -20,6 +20,7 @@ from _common import (
     machine_description,
     median_seconds,
     missing_device_error,
+    script_output,
     torch_device,
     write_text_atomic,
 )
@@ -110,4 +111,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    with script_output():
+        main()

@@ -20,7 +20,7 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
-from _common import open_atomic
+from _common import open_atomic, script_output
 
 import numpy as np
 
@@ -130,4 +130,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    with script_output():
+        main()

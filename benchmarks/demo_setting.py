@@ -23,7 +23,7 @@ import time
 from itertools import product
 from pathlib import Path
 
-from _common import add_results_dir, write_text_atomic
+from _common import add_results_dir, script_output, write_text_atomic
 
 import torch
 
@@ -98,4 +98,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with script_output():
+        main()

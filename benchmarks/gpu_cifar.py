@@ -198,6 +198,7 @@ def main(argv=None):
     from _common import (
         machine_description,
         missing_device_error,
+        script_output,
         torch_device,
         write_text_atomic,
     )
@@ -233,62 +234,67 @@ def main(argv=None):
         or foreign_data_error(results, args.preset, args.data)
     ):
         parser.error(error)
-    config = PRESETS[args.preset]
-    reference = reference_check(
-        args.data, cache_dir, args.device, args.reference_labels, config["net"]
-    )
-    print("reference:", reference, flush=True)
-    run_start = time.perf_counter()
-    paths = []
-    strategies = list(args.strategies or config["strategies"])
-    for first in range(0, len(strategies), args.n_jobs):
-        group = strategies[first : first + args.n_jobs]
-        paths += run_preset(
-            args.preset,
-            data=args.data,
-            results=results,
-            cache_dir=cache_dir,
-            device=args.device,
-            n_jobs=len(group),
-            strategies=group,
+    # Its output as the other scripts' (one line where a full disk refuses it,
+    # status 141 where | head quit), but only from here: _common imports
+    # skorch, which install_missing may just have installed.
+    with script_output():
+        config = PRESETS[args.preset]
+        reference = reference_check(
+            args.data, cache_dir, args.device, args.reference_labels, config["net"]
         )
-        # the run log too: its wall times hold what the cells' own do not
-        run_log = results / "cells" / f"cifar-{args.preset}" / "_runs.jsonl"
-        pack_cells(args.out / "cells.zip", [*paths, run_log], results)
-        seconds = time.perf_counter() - start
-        with (args.out / "progress.txt").open("a") as progress:
-            progress.writelines(f"{s} done after {seconds:.0f} s\n" for s in group)
-    cells = [json.loads(Path(p).read_text()) for p in paths]
-    records = [
-        {"strategy": c["cell"]["strategy"], "trial": c["cell"]["split"], **r}
-        for c in cells
-        for r in c["records"]
-    ]
-    # only the MQ-Net cell records purity AUROCs: blank elsewhere
-    columns = dict.fromkeys(k for r in records for k in r)
-    write_records_csv(
-        [{k: r.get(k, "") for k in columns} for r in records], args.out / "records.csv"
-    )
-    summary = {
-        "machine": machine_description(),
-        "preset": args.preset,
-        "installed_skorch": installed,
-        "reference": reference,
-        "run_seconds": time.perf_counter() - run_start,
-        "total_seconds": time.perf_counter() - start,
-        "cells": [
-            {
-                "strategy": c["cell"]["strategy"],
-                "seconds": c["seconds"],
-                "encoder_seconds": c["encoder_seconds"],
-                "final_accuracy": c["records"][-1]["test_accuracy"],
-            }
+        print("reference:", reference, flush=True)
+        run_start = time.perf_counter()
+        paths = []
+        strategies = list(args.strategies or config["strategies"])
+        for first in range(0, len(strategies), args.n_jobs):
+            group = strategies[first : first + args.n_jobs]
+            paths += run_preset(
+                args.preset,
+                data=args.data,
+                results=results,
+                cache_dir=cache_dir,
+                device=args.device,
+                n_jobs=len(group),
+                strategies=group,
+            )
+            # the run log too: its wall times hold what the cells' own do not
+            run_log = results / "cells" / f"cifar-{args.preset}" / "_runs.jsonl"
+            pack_cells(args.out / "cells.zip", [*paths, run_log], results)
+            seconds = time.perf_counter() - start
+            with (args.out / "progress.txt").open("a") as progress:
+                progress.writelines(f"{s} done after {seconds:.0f} s\n" for s in group)
+        cells = [json.loads(Path(p).read_text()) for p in paths]
+        records = [
+            {"strategy": c["cell"]["strategy"], "trial": c["cell"]["split"], **r}
             for c in cells
-        ],
-        "final": summarize_final_round(records),
-    }
-    write_text_atomic(args.out / "summary.json", json.dumps(summary, indent=1))
-    print(json.dumps(summary, indent=1))
+            for r in c["records"]
+        ]
+        # only the MQ-Net cell records purity AUROCs: blank elsewhere
+        columns = dict.fromkeys(k for r in records for k in r)
+        write_records_csv(
+            [{k: r.get(k, "") for k in columns} for r in records],
+            args.out / "records.csv",
+        )
+        summary = {
+            "machine": machine_description(),
+            "preset": args.preset,
+            "installed_skorch": installed,
+            "reference": reference,
+            "run_seconds": time.perf_counter() - run_start,
+            "total_seconds": time.perf_counter() - start,
+            "cells": [
+                {
+                    "strategy": c["cell"]["strategy"],
+                    "seconds": c["seconds"],
+                    "encoder_seconds": c["encoder_seconds"],
+                    "final_accuracy": c["records"][-1]["test_accuracy"],
+                }
+                for c in cells
+            ],
+            "final": summarize_final_round(records),
+        }
+        write_text_atomic(args.out / "summary.json", json.dumps(summary, indent=1))
+        print(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ class Parser(argparse.ArgumentParser):
         # PYTHONUNBUFFERED, python -u), or with a traceback as Python wrote
         # its buffer at exit. Flushed here, the error is seen. (Its errors go
         # to stderr, where a failure has nowhere to be reported.) The reader
-        # quitting (| head) ends it with status 141 here: five scripts parse
-        # their command line outside script_output, where it was a traceback.
+        # quitting (| head) ends it with status 141 here: gpu_cifar parses its
+        # command line outside script_output, where it was a traceback.
         if file is None or file is not sys.stdout:
             return super()._print_message(message, file)
         with ended_as_by_sigpipe(self.program):

@@ -38,7 +38,7 @@ import openset_claims
 import preset_reproduction as pr
 import report
 from _cells import write_cell
-from skal_openset import CIFAR10_CLASSES
+from skal_openset import CIFAR10_CLASSES, _signals
 from test_benchmark_cells import content
 from test_datasets import _write_image_zip
 from test_preset_reproduction import _committed, _rows
@@ -1476,22 +1476,51 @@ def test_compare_cells_run_as_a_script_exits_with_its_verdict(tmp_path):
     assert done.stdout.splitlines()[0] == "x.json: final accuracy 50.00 -> 75.00"
 
 
+def _tiny_cifar_zip(path):
+    """A CIFAR-10 image-folder zip of one image a class and folder, at `path`."""
+    _write_image_zip(
+        path, {(folder, c): 1 for folder in ("train", "test") for c in CIFAR10_CLASSES}
+    )
+
+
+# Each script's cheapest run that prints: "a" is a folder of one tabular
+# cell, "zip" a CIFAR-10 zip of one image a class and folder.
+_CHEAPEST_PRINTING_RUNS = {
+    "compare_cells.py": ["a", "a", "tabular"],
+    "cut_cifar_zip.py": [
+        *("--data", "zip", "--out", "cut.zip"),
+        *("--ood-per-class", "1", "--ood-test-per-class", "1"),
+    ],
+    "bench_selector_device.py": ["--devices", "cpu", "--rows", "60", "--repeats", "1"],
+}
+
+
+def _cheapest_printing_run(tmp_path, script):
+    """`script`'s arguments of :data:`_CHEAPEST_PRINTING_RUNS`, their files
+    made in `tmp_path`."""
+    write_cell(tmp_path / "a" / "cells" / "tabular" / "x.json", content())
+    _tiny_cifar_zip(tmp_path / "zip")
+    argv = _CHEAPEST_PRINTING_RUNS[script]
+    return [tmp_path / arg if arg in ("a", "zip", "cut.zip") else arg for arg in argv]
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
-@pytest.mark.parametrize(
-    "script, argv",
-    [("compare_cells.py", ["a", "a", "tabular"]), ("bench_scale.py", ["--help"])],
-)
+@pytest.mark.parametrize("script", [*_CHEAPEST_PRINTING_RUNS, "bench_scale.py"])
 def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
-    tmp_path, script, argv, unbuffered
+    tmp_path, script, unbuffered
 ):
     # Its verdict (status 0: the same cells) or its help, buffered as for a
     # user, was dropped as the script exited, unwritten: status 0, no word.
     # Unbuffered (PYTHONUNBUFFERED, python -u), the verdict's print raised
     # amid the run, a traceback, and argparse passed over --help's write
-    # error: status 0 again.
-    write_cell(tmp_path / "a" / "cells" / "tabular" / "x.json", content())
-    argv = [tmp_path / arg if arg == "a" else arg for arg in argv]
+    # error: status 0 again. The scripts run without script_output
+    # (cut_cifar_zip, bench_selector_device) gave Python's "Exception
+    # ignored" lines and status 120, or that traceback.
+    if script == "bench_scale.py":
+        argv = ["--help"]
+    else:
+        argv = _cheapest_printing_run(tmp_path, script)
     env = dict(os.environ, PYTHONUNBUFFERED="1" if unbuffered else "")
     with open("/dev/full", "w") as full:
         done = _script(script, *argv, stdout=full, env=env)
@@ -1503,9 +1532,9 @@ def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
 
 
 @pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
-@pytest.mark.parametrize("script", ["cut_cifar_zip.py", "bench_scale.py"])
+@pytest.mark.parametrize("script", ["gpu_cifar.py", "bench_scale.py"])
 def test_a_scripts_help_to_a_reader_that_quit_ends_it_with_status_141(script):
-    # Parsed outside script_output (cut_cifar_zip), the parser's
+    # Parsed outside script_output (gpu_cifar), the parser's
     # BrokenPipeError was a traceback, status 1; inside stopped_by_signals
     # (bench_scale), "Interrupted ...: no table written." for a --help.
     read, write = os.pipe()
@@ -1515,6 +1544,59 @@ def test_a_scripts_help_to_a_reader_that_quit_ends_it_with_status_141(script):
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+@pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
+@pytest.mark.parametrize("script", list(_CHEAPEST_PRINTING_RUNS))
+def test_a_scripts_run_to_a_reader_that_quit_ends_it_with_status_141(tmp_path, script):
+    # Without script_output (cut_cifar_zip, bench_selector_device), a
+    # BrokenPipeError's traceback, or Python's "Exception ignored" lines.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _script(script, *_cheapest_printing_run(tmp_path, script), stdout=write)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+# A lease whose reference check is done at once: it prints its result.
+_LEASE_REFERENCE_PRINTED = """
+import sys
+import gpu_cifar
+
+gpu_cifar.reference_check = lambda *args: {"accuracy": 1.0}
+gpu_cifar.run_preset = None  # its output is refused before
+sys.argv[0] = "gpu_cifar.py"  # the program the line names, as run as a script
+gpu_cifar.main(sys.argv[1:])
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_lease_whose_output_a_full_disk_refuses_ends_with_one_line(tmp_path):
+    # gpu_cifar parses its command line before script_output can be imported
+    # (skorch may yet be installed), so it enters it in main: without it, a
+    # traceback as the reference check's result was printed.
+    _tiny_cifar_zip(tmp_path / "cifar.zip")
+    argv = ["--out", tmp_path / "out", "--data", tmp_path / "cifar.zip"]
+    argv += ["--preset", "tiny", "--device", "cpu", "--cache-dir", tmp_path / "c"]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(map(str, [BENCHMARKS, BENCHMARKS.parent])),
+    )
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", _LEASE_REFERENCE_PRINTED, *map(str, argv)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    assert done.stderr == (
+        "gpu_cifar.py: error: [Errno 28] No space left on device; free some disk "
+        "space, then rerun it.\n"
+    )
+    assert done.returncode == 1
 
 
 def test_openset_claims_refuses_a_suite_without_cells_in_one_line(
@@ -1703,6 +1785,34 @@ def test_a_script_run_as_a_file_runs_its_command_line(monkeypatch, capsys, scrip
         runpy.run_path(str(path), run_name="__main__")
     assert info.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: {script}.py ")
+
+
+# Scripts that parse their command line before entering script_output, and
+# test it apart: gpu_cifar, as skorch, which _common imports, may yet be
+# installed (test_a_lease_whose_output_a_full_disk_refuses_ends_with_one_line).
+_PARSED_BEFORE_SCRIPT_OUTPUT = {"gpu_cifar"}
+
+
+@pytest.mark.parametrize(
+    "script", sorted(set(SCRIPTS_WITH_OPTIONS) - _PARSED_BEFORE_SCRIPT_OUTPUT)
+)
+def test_every_script_runs_inside_script_output(monkeypatch, script):
+    # Five scripts ran without it: their output into a full disk gave Python's
+    # "Exception ignored" lines (status 120) or a traceback, not one line, and
+    # `| head` a BrokenPipeError's traceback, not status 141.
+    path = BENCHMARKS / f"{script}.py"
+    stdout_as_parsed = []
+
+    def recorded(parser, *args, **kwargs):
+        stdout_as_parsed.append(sys.stdout)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "argv", [str(path)])
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", recorded)
+    with pytest.raises(SystemExit):
+        runpy.run_path(str(path), run_name="__main__")
+    assert [type(s) for s in stdout_as_parsed] == [_signals._RefusalEnding]
 
 
 def _parser_of(monkeypatch, script):
