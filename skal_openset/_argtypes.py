@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ._label_text import as_label
-from ._signals import ended_as_by_sigpipe, output_refused
+from ._signals import _RefusalEnding, ended_as_by_sigpipe
 
 
 class Parser(argparse.ArgumentParser):
@@ -50,14 +50,11 @@ class Parser(argparse.ArgumentParser):
         # command line outside script_output, where it was a traceback.
         if file is None or file is not sys.stdout:
             return super()._print_message(message, file)
+        # Written as output_refusal_ends' block writes: one code for both.
+        stdout = _RefusalEnding(file, self.program)
         with ended_as_by_sigpipe(self.program):
-            try:
-                file.write(message)
-                file.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as exc:
-                output_refused(self.program, exc)
+            stdout.write(message)
+            stdout.flush()
 
 
 def _checked(text, convert, accept, requirement):
