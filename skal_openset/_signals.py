@@ -280,6 +280,8 @@ class _RefusalEnding:
     def __init__(self, stream, program):
         self._stream = stream
         self._program = program
+        # The OSError of a write refused in another thread than the main one.
+        self.refused = None
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
@@ -300,6 +302,7 @@ class _RefusalEnding:
             raise
         except OSError as exc:
             if threading.current_thread() is not threading.main_thread():
+                self.refused = exc
                 raise  # sys.exit would end the thread alone: the run went on
             # Put back first: output_refused flushes stdout, which fails again.
             sys.stdout = self._stream
@@ -319,17 +322,23 @@ def output_refusal_ends(program=None):
     are told so: an OSError of the work (a file it saves) keeps its own
     handling, and stderr's failure has nowhere to be reported. A write from
     another thread than the main one raises its OSError, as sys.exit would
-    end that thread alone.
+    end that thread alone; the program ends with the line at the main
+    thread's next write, or as the block ends.
     """
     stream = sys.stdout
     if stream is None:  # closed (>&-)
         yield
         return
-    sys.stdout = _RefusalEnding(stream, program or os.path.basename(sys.argv[0]))
+    program = program or os.path.basename(sys.argv[0])
+    sys.stdout = refusal_ending = _RefusalEnding(stream, program)
     try:
         yield
     finally:
         sys.stdout = stream
+    # Unbuffered, a write refused in another thread leaves nothing behind for
+    # a later flush to fail on: with no write after it, the program exited 0.
+    if refusal_ending.refused is not None:
+        output_refused(program, refusal_ending.refused)
 
 
 def _flush_streams(drop_unwritten=False):
