@@ -286,6 +286,13 @@ class _RefusalEnding:
     def __getattr__(self, name):
         return getattr(self._stream, name)
 
+    @property  # type: ignore[misc]
+    def __class__(self):
+        # isinstance sees the stream's class: code that writes bytes to
+        # stdout's buffer where it is an io.TextIOWrapper, and to stdout
+        # itself otherwise (Pillow's Image.save), raised TypeError in the block.
+        return type(self._stream)
+
     def write(self, text):
         return self._ended_if_refused(self._stream.write, text)
 

@@ -68,7 +68,11 @@ from skal_openset._hashing import (
     _is_timing,
     content_hash,
 )
-from skal_openset._signals import ended_as_by_sigpipe, output_reader_quit
+from skal_openset._signals import (
+    ended_as_by_sigpipe,
+    output_reader_quit,
+    output_refusal_ends,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot  # after the backend is chosen
@@ -1644,6 +1648,18 @@ def test_output_refused_by_writelines_or_in_a_thread_ends_with_status_1(written)
         "space, then rerun it."
     )
     assert done.returncode == 1
+
+
+def test_the_stdout_output_refusal_ends_hands_on_is_of_its_streams_class(
+    capsysbinary,
+):
+    # Pillow saves an image to sys.stdout through its buffer where it is an
+    # io.TextIOWrapper, else to it: bytes to a text stream, a TypeError.
+    image = pytest.importorskip("PIL.Image")
+    with output_refusal_ends("prog"):
+        assert isinstance(sys.stdout, io.TextIOWrapper)
+        image.new("L", (1, 1)).save(sys.stdout, format="PNG")
+    assert capsysbinary.readouterr().out.startswith(b"\x89PNG")
 
 
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
