@@ -275,11 +275,14 @@ def output_refused(program, exc):
 
 
 class _RefusalEnding:
-    """stdout as :func:`output_refusal_ends` hands it to its block."""
+    """stdout as :func:`output_refusal_ends` hands it to its block, or
+    `stdout`'s buffer."""
 
-    def __init__(self, stream, program):
+    def __init__(self, stream, program, stdout=None):
         self._stream = stream
         self._program = program
+        # The wrapper of stdout itself, where this one is of its buffer.
+        self._stdout = self if stdout is None else stdout
         # The OSError of a write refused in another thread than the main one.
         self.refused = None
 
@@ -292,6 +295,11 @@ class _RefusalEnding:
         # stdout's buffer where it is an io.TextIOWrapper, and to stdout
         # itself otherwise (Pillow's Image.save), raised TypeError in the block.
         return type(self._stream)
+
+    @property
+    def buffer(self):
+        # Its bytes (Pillow's image) refused raised OSError amid the block.
+        return _RefusalEnding(self._stream.buffer, self._program, self._stdout)
 
     def write(self, text):
         return self._ended_if_refused(self._stream.write, text)
@@ -309,10 +317,10 @@ class _RefusalEnding:
             raise
         except OSError as exc:
             if threading.current_thread() is not threading.main_thread():
-                self.refused = exc
+                self._stdout.refused = exc
                 raise  # sys.exit would end the thread alone: the run went on
             # Put back first: output_refused flushes stdout, which fails again.
-            sys.stdout = self._stream
+            sys.stdout = self._stdout._stream
             output_refused(self._program, exc)
 
 
@@ -326,11 +334,11 @@ def output_refusal_ends(program=None):
     filled or was flushed (``print(..., flush=True)``), the write raised
     OSError amid the work: a traceback, where the same output buffered to
     the end gave :func:`ended_as_by_sigpipe`'s line. Only stdout's writes
-    are told so: an OSError of the work (a file it saves) keeps its own
-    handling, and stderr's failure has nowhere to be reported. A write from
-    another thread than the main one raises its OSError, as sys.exit would
-    end that thread alone; the program ends with the line at the main
-    thread's next write, or as the block ends.
+    (its buffer's too) are told so: an OSError of the work (a file it
+    saves) keeps its own handling, and stderr's failure has nowhere to be
+    reported. A write from another thread than the main one raises its
+    OSError, as sys.exit would end that thread alone; the program ends with
+    the line at the main thread's next write, or as the block ends.
     """
     stream = sys.stdout
     if stream is None:  # closed (>&-)

@@ -1621,18 +1621,21 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
     "written",
     [
         "sys.stdout.writelines(['hello\\n'])",
+        "sys.stdout.buffer.write(b'hello\\n')",
         "t = threading.Thread(target=print, args=('hello',), kwargs={'flush': True})\n"
         "    t.start(); t.join(); print('the rest', flush=True)",
         "t = threading.Thread(target=print, args=('hello',), kwargs={'flush': True})\n"
         "    t.start(); t.join()",
     ],
-    ids=["writelines", "thread", "thread alone"],
+    ids=["writelines", "buffer", "thread", "thread alone"],
 )
-def test_output_refused_by_writelines_or_in_a_thread_ends_with_status_1(written):
-    # writelines bypassed the wrapper: a traceback. In a thread, sys.exit
-    # ended the thread alone: the line said error, the run went on and
-    # exited 0 with its output dropped. Raised there, with no write after it
-    # in the main thread: the thread's traceback, then status 0.
+def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
+    written,
+):
+    # writelines and stdout's buffer bypassed the wrapper: a traceback. In a
+    # thread, sys.exit ended the thread alone: the line said error, the run
+    # went on and exited 0 with its output dropped. Raised there, with no
+    # write after it in the main thread: the thread's traceback, then status 0.
     code = (
         "import sys\n"
         "import threading\n"
