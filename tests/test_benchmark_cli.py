@@ -8,6 +8,7 @@ import copy
 import importlib
 import json
 import os
+import re
 import runpy
 import select
 import signal
@@ -284,6 +285,22 @@ def test_the_logged_command_reruns_into_the_same_folders(
         f"tabular --quick --data-dir {tiny_data_dir} --strategies 'RANDOM' "
         "--n-jobs 2"  # the default
     )
+
+
+def test_bench_cli_start_gives_its_seconds_to_hundredths(tmp_path, monkeypatch, capsys):
+    # Python starts in a few hundredths of a second: to tenths, as the other
+    # scripts give theirs, its baseline read 0.0 or 0.1. The load stays tenths.
+    argv = _fake_bench_cli_start(monkeypatch) + ["--results-dir", str(tmp_path)]
+    _main(monkeypatch, bench_cli_start, *argv)
+    progress = capsys.readouterr().out.splitlines()[0]
+    row = (tmp_path / "cli_start.md").read_text().splitlines()[-1]
+    s, load = r"\d+\.\d\d", r"\d+\.\d-\d+\.\d"
+    assert re.fullmatch(
+        rf"python -c pass: {s} s \({s}-{s}; {s} s CPU\), load {load}", progress
+    ), progress
+    assert re.fullmatch(
+        rf"\| `python -c pass` \| {s} \| {s}-{s} \| {s} \| {load} \|", row
+    ), row
 
 
 def test_bench_scale_output_may_name_a_folder(tmp_path, monkeypatch):
