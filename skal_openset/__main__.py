@@ -11,7 +11,7 @@ second Ctrl-C ends it at once.
 
 def main(argv=None):
     """Run the ``skal-openset`` command with `argv` (default: ``sys.argv[1:]``)."""
-    # signal, threading and argparse only: instant
+    # The parser and the streams alone, no torch or scikit-learn: instant
     from ._cli_start import _unencodable_escaped, build_parser
     from ._signals import ended_as_by_sigpipe, stopped_while_starting
 
