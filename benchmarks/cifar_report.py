@@ -23,6 +23,7 @@ from report import (
     _paired_wins_lines,
     _read_run_log,
     _table,
+    _wall_time,
 )
 from skal_openset import CIFAR10_SPLITS, summarize_final_round
 
@@ -130,7 +131,7 @@ def preset_section(results, preset):
     for run in runs:
         lines.append(
             f"Run: `{run['command']}`: {run['ran']} of {run['cells']} cells in "
-            f"{run['wall_seconds'] / 60:.1f} min "
+            f"{_wall_time(run['wall_seconds'])} "
             f"(encoders {run['encoder_wall_seconds']:.0f} s)"
             f" on {run['machine']}, {run['date']}{_at_commit(run)}."
         )

@@ -1013,6 +1013,11 @@ def _read_run_log(log, keys=_RUN_KEYS):
     return runs
 
 
+def _wall_time(seconds):
+    """A run's wall time: in seconds under a minute (2 s read "0.0 min")."""
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
 def _at_commit(run):
     """ ", at commit X" for a run log that names its code; older logs do not."""
     return f", at commit {run['commit']}" if run.get("commit") else ""
@@ -1033,7 +1038,7 @@ def runs_section(results):
             lines.append(
                 f"- `{run['command']}`: ran {run['ran']} of {run['cells']} cells"
                 f"{earlier if run['ran'] < run['cells'] else ''} in "
-                f"{run['wall_seconds'] / 60:.1f} min wall on {run['machine']} "
+                f"{_wall_time(run['wall_seconds'])} wall on {run['machine']} "
                 f"({run['date']}{_at_commit(run)})"
                 + (
                     f"; skipped, the class split cannot be drawn: {skipped}"

@@ -860,6 +860,18 @@ def test_runs_section_lists_the_runs_of_every_reported_suite(tmp_path):
     )
 
 
+def test_runs_section_gives_a_run_under_a_minute_in_seconds(tmp_path):
+    # A cell rerun of 2.2 s read "in 0.0 min wall", as if it took no time.
+    folder = tmp_path / "cells" / "tabular"
+    folder.mkdir(parents=True)
+    run = {"command": "x", "cells": 1, "ran": 1, "machine": "m", "date": "d"}
+    runs = [run | {"wall_seconds": seconds} for seconds in (2.23, 59.9, 90.0)]
+    (folder / "_runs.jsonl").write_text("\n".join(map(json.dumps, runs)) + "\n")
+    lines = [x for x in report.runs_section(tmp_path) if x.startswith("- ")]
+    walls = [x.split(" in ")[1].split(" on ")[0] for x in lines]
+    assert walls == ["2.2 s wall", "59.9 s wall", "1.5 min wall"]
+
+
 def without_timing(content):
     records = [
         {k: v for k, v in r.items() if not k.endswith("seconds")}
