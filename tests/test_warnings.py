@@ -448,6 +448,18 @@ def test_a_wide_covariance_warning_names_the_width_it_warns_from(monkeypatch):
     assert "a query from about 3 features." in str(record[0].message)
 
 
+def test_a_wide_embedding_warning_of_eoal_names_the_width_it_warns_from(monkeypatch):
+    # It wrote "10,000" beside _SLOW_FEATURES: a threshold moved, it would
+    # name the old width, as mahalanobis_purity's named 5,000 while at 4,000.
+    monkeypatch.setattr(_eoal, "_SLOW_FEATURES", 3)
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(30, 3), np.repeat([0, 1, -1], 10)
+    learner = ActiveLearner(LogisticRegression()).fit(X, y)
+    with pytest.warns(UserWarning, match="EOALQuery fits") as record:
+        EOALQuery(random_state=0)(learner, X, n_instances=2)
+    assert "a query from about 3 features," in str(record[0].message)
+
+
 def test_a_wide_covariance_is_warned_of_again_at_another_width(monkeypatch):
     # Once per strategy and width: an embedding of another width (the
     # learner fitted again on other features) is news.

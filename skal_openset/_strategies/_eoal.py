@@ -155,8 +155,8 @@ class EOALQuery(QueryStrategy):
                 pool.shape[1],
                 f"EOALQuery fits a logistic regression per class and k-means "
                 f"clusters on the embedding's {pool.shape[1]} features, in "
-                "seconds a query from about 10,000 features, more in a wider "
-                "one. Give it a smaller embedding (ActiveLearner(embedding="
+                f"seconds a query from about {_SLOW_FEATURES:,} features, more "
+                "in a wider one. Give it a smaller embedding (ActiveLearner(embedding="
                 "PCA(100)), or a pipeline's reduction step).",
             )
         # StandardScaler's variance of values near 1e300 overflowed (its error
