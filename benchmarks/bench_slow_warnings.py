@@ -13,8 +13,8 @@ which it warns and at half that size:
   out of the greedy search, which takes much longer (left out at 512
   features, too slow to run 3 times on a shared machine).
 - ``mahalanobis_purity`` of 2,000 pool rows against 1,000 labelled IN rows of
-  2,000, 4,000 (``_SLOW_COVARIANCE_FEATURES``) and 5,000 features, the width
-  its warning named until it named its threshold.
+  2,000, 4,000 (``_SLOW_COVARIANCE_FEATURES``, from which it warns) and
+  5,000 features.
 - ``EOALQuery().query`` of 20 examples from 2,000 pool rows of 5,000 and
   10,000 features (``_SLOW_FEATURES``), the classifier a
   ``LogisticRegression`` fitted on 200 labelled rows, IN and OOD.
@@ -76,7 +76,7 @@ CASES = (
     *(("SIMILAR", rows, 512, True) for rows in (_SLOW_POOL // 2, _SLOW_POOL)),
     *(
         ("mahalanobis_purity", MAHALANOBIS_POOL, features, False)
-        # 5,000: the width its warning named until it named its threshold
+        # half the width it warns from, that width, and one above it
         for features in (
             _SLOW_COVARIANCE_FEATURES // 2,
             _SLOW_COVARIANCE_FEATURES,
