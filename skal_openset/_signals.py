@@ -338,7 +338,8 @@ def output_refusal_ends(program=None):
     saves) keeps its own handling, and stderr's failure has nowhere to be
     reported. A write from another thread than the main one raises its
     OSError, as sys.exit would end that thread alone; the program ends with
-    the line at the main thread's next write, or as the block ends.
+    the line at the main thread's next write, or as the block ends (when it
+    succeeded or exited with status 0).
     """
     stream = sys.stdout
     if stream is None:  # closed (>&-)
@@ -346,14 +347,20 @@ def output_refusal_ends(program=None):
         return
     program = program or os.path.basename(sys.argv[0])
     sys.stdout = refusal_ending = _RefusalEnding(stream, program)
+    succeeded = False
     try:
         yield
+        succeeded = True
+    except SystemExit as exc:
+        succeeded = exc.code in (None, 0)  # --help, a script's verdict
+        raise
     finally:
         sys.stdout = stream
-    # Unbuffered, a write refused in another thread leaves nothing behind for
-    # a later flush to fail on: with no write after it, the program exited 0.
-    if refusal_ending.refused is not None:
-        output_refused(program, refusal_ending.refused)
+        # Unbuffered, a write refused in another thread leaves nothing behind
+        # for a later flush to fail on: with no write after it, the program
+        # exited 0.
+        if succeeded and refusal_ending.refused is not None:
+            output_refused(program, refusal_ending.refused)
 
 
 def _flush_streams(drop_unwritten=False):

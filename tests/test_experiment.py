@@ -1626,8 +1626,10 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
         "    t.start(); t.join(); print('the rest', flush=True)",
         "t = threading.Thread(target=print, args=('hello',), kwargs={'flush': True})\n"
         "    t.start(); t.join()",
+        "t = threading.Thread(target=print, args=('hello',), kwargs={'flush': True})\n"
+        "    t.start(); t.join(); sys.exit(0)",
     ],
-    ids=["writelines", "buffer", "thread", "thread alone"],
+    ids=["writelines", "buffer", "thread", "thread alone", "thread, then exit 0"],
 )
 def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     written,
@@ -1635,7 +1637,8 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     # writelines and stdout's buffer bypassed the wrapper: a traceback. In a
     # thread, sys.exit ended the thread alone: the line said error, the run
     # went on and exited 0 with its output dropped. Raised there, with no
-    # write after it in the main thread: the thread's traceback, then status 0.
+    # write after it in the main thread: the thread's traceback, then status 0;
+    # so too where the main thread then exited with status 0 (a verdict).
     code = (
         "import sys\n"
         "import threading\n"
