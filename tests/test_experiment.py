@@ -1628,8 +1628,17 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
         "    t.start(); t.join()",
         "t = threading.Thread(target=print, args=('hello',), kwargs={'flush': True})\n"
         "    t.start(); t.join(); sys.exit(0)",
+        "t = threading.Thread(target=sys.stdout.buffer.write, args=(b'hello',))\n"
+        "    t.start(); t.join()",
     ],
-    ids=["writelines", "buffer", "thread", "thread alone", "thread, then exit 0"],
+    ids=[
+        "writelines",
+        "buffer",
+        "thread",
+        "thread alone",
+        "thread, then exit 0",
+        "buffer in a thread",
+    ],
 )
 def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     written,
@@ -1638,7 +1647,9 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     # thread, sys.exit ended the thread alone: the line said error, the run
     # went on and exited 0 with its output dropped. Raised there, with no
     # write after it in the main thread: the thread's traceback, then status 0;
-    # so too where the main thread then exited with status 0 (a verdict).
+    # so too where the main thread then exited with status 0 (a verdict). The
+    # buffer's wrapper records a thread's refusal on stdout's, which the block
+    # reads as it ends.
     code = (
         "import sys\n"
         "import threading\n"
