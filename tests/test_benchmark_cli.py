@@ -1577,6 +1577,30 @@ def test_a_scripts_run_to_a_reader_that_quit_ends_it_with_status_141(tmp_path, s
     assert (done.returncode, done.stderr) == (141, "")
 
 
+@pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
+def test_a_scripts_output_held_to_its_end_for_a_reader_that_quit_is_status_141(
+    tmp_path,
+):
+    # compare_cells' verdict, buffered as for a user, is written as the run
+    # ends, when `| head` has quit: that is the reader quitting, not a
+    # machine's failure to "fix".
+    write_cell(tmp_path / "a" / "cells" / "tabular" / "x.json", content())
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _script(
+            "compare_cells.py",
+            tmp_path / "a",
+            tmp_path / "a",
+            "tabular",
+            stdout=write,
+            env=dict(os.environ, PYTHONUNBUFFERED=""),  # held to the end
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
 # A lease whose reference check is done at once: it prints its result.
 _LEASE_REFERENCE_PRINTED = """
 import sys
@@ -1614,6 +1638,20 @@ def test_a_lease_whose_output_a_full_disk_refuses_ends_with_one_line(tmp_path):
         "space, then rerun it.\n"
     )
     assert done.returncode == 1
+
+
+def test_a_scripts_help_with_stdout_closed_goes_to_stderr():
+    # `script.py --help >&-` (a daemon, a cron job): sys.stdout is None, which
+    # argparse writes for on stderr; script_output's stdout must stay None,
+    # not a stream that writes on None (a traceback).
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" "$1" --help >&-', sys.executable, "compare_cells.py"],
+        cwd=BENCHMARKS,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert done.stderr.startswith("usage: compare_cells.py ")
 
 
 def test_openset_claims_refuses_a_suite_without_cells_in_one_line(

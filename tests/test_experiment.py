@@ -70,6 +70,7 @@ from skal_openset._hashing import (
 )
 from skal_openset._signals import (
     ended_as_by_sigpipe,
+    machine_failure,
     output_reader_quit,
     output_refusal_ends,
 )
@@ -1677,6 +1678,48 @@ def test_the_stdout_output_refusal_ends_hands_on_is_of_its_streams_class(
         assert isinstance(sys.stdout, io.TextIOWrapper)
         image.new("L", (1, 1)).save(sys.stdout, format="PNG")
     assert capsysbinary.readouterr().out.startswith(b"\x89PNG")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_with_stderr_refusing_its_line_too_ends_with_status_1():
+    # Both streams on the full disk (2>&1): the line's own error of writing
+    # went on, and Python's flush at exit failed again on stdout's text,
+    # "Exception ignored" and status 120.
+    code = "from skal_openset._signals import ended_as_by_sigpipe\n" + (
+        "with ended_as_by_sigpipe('prog'):\n    print('hello')"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(skal_openset.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = ""  # held to the block's end
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-c", code], stdout=full, stderr=full, env=env, timeout=300
+        )
+    assert done.returncode == 1
+
+
+def test_machine_failure_is_one_line_of_one_sentence():
+    # A message that spans lines (a path with a newline in atomic_paths'
+    # "Could not replace ...") is the line's: the advice would stand alone on
+    # a line of its own.
+    message = "Could not replace a\nb (Operation not permitted);\nit is as it was."
+    exc = PermissionError(errno.EPERM, message)
+    assert machine_failure("prog", exc) == (
+        "prog: error: [Errno 1] Could not replace a b (Operation not permitted); "
+        "it is as it was; fix that, then rerun it."
+    )
+
+
+def test_output_refusal_ends_hands_the_block_the_stream_it_wraps(monkeypatch):
+    # The stream answers for it: what it holds (a StringIO's value, pytest's
+    # capture), and write's count of characters, as a stream's; and it is
+    # stdout again once the block ends.
+    stdout = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    with output_refusal_ends("prog"):
+        assert sys.stdout.write("abc") == 3
+        print("d")
+        assert sys.stdout.getvalue() == "abcd\n"
+    assert sys.stdout is stdout
 
 
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
