@@ -14,7 +14,9 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -1282,6 +1284,191 @@ def test_child_result_is_the_json_the_child_printed_last():
 
     command = [sys.executable, "-c", "print('a'); print('{\"b\": 1}')"]
     assert _common.child_result(command) == {"b": 1}
+
+
+def test_another_error_hands_on_no_line_after_it(tmp_path):
+    # What the child printed before it stopped is handed on after a Ctrl-C
+    # only: after on_line's own error (a row that cannot be kept), the rows
+    # behind it went on to be handed on.
+    import _common
+
+    # One write, both lines whole as the SIGTERM comes (print writes its end
+    # apart, unbuffered).
+    written = 'sys.stdout.write("a\\nb\\n"); sys.stdout.flush()'
+    child = _CHILD_STOPPED_LATE.replace('print("started", flush=True)', written)
+    lines = []
+
+    def on_line(line):
+        lines.append(line)
+        raise ValueError("a row that cannot be kept")
+
+    command = [sys.executable, "-c", child, str(tmp_path / "kept")]
+    with pytest.raises(ValueError, match="a row that cannot be kept"):
+        _common.child_lines(command, on_line)
+    assert lines == ["a\n"]
+
+
+def test_a_child_that_ends_within_its_grace_after_a_ctrl_c_is_not_stopped(tmp_path):
+    # The grace lets a child stopped by the same Ctrl-C (its process group's)
+    # finish writing what it keeps: a SIGTERM at once cut it short.
+    import _common
+
+    finished = tmp_path / "finished"
+    child = (
+        "import sys, time; from pathlib import Path\n"
+        "print('started', flush=True)\n"
+        "time.sleep(0.5)\n"
+        "Path(sys.argv[1]).touch()\n"
+    )
+    command = [sys.executable, "-c", child, str(finished)]
+    with pytest.raises(KeyboardInterrupt):
+        with _common.stopped_with_child(
+            command, stdout=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout.readline() == "started\n"
+            raise KeyboardInterrupt
+    assert process.returncode == 0
+    assert finished.exists()
+
+
+def test_a_second_ctrl_c_in_the_childs_grace_kills_it(monkeypatch):
+    # The user who presses Ctrl-C again will not wait out the grace: the
+    # child was left running on its own.
+    import _common
+
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 30)
+    child = "import time; print('started', flush=True); time.sleep(60)"
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, stopped)
+    process = None
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with _common.stopped_with_child(
+                [sys.executable, "-c", child], stdout=subprocess.PIPE, text=True
+            ) as process:
+                assert process.stdout.readline() == "started\n"
+                signal.setitimer(signal.ITIMER_REAL, 0.5)  # in the grace
+                raise KeyboardInterrupt
+        assert process.returncode == -signal.SIGKILL
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_ctrl_c_after_the_childs_last_line_still_stops_it(tmp_path, monkeypatch):
+    # A child that closed its output and works on (writes what it keeps) is
+    # waited for: a Ctrl-C then left it running on its own.
+    import _common
+
+    monkeypatch.setattr(_common, "CHILD_GRACE_SECONDS", 1)  # it will not stop alone
+    child = _CHILD_STOPPED_LATE.replace(
+        'print("started", flush=True)',
+        'print("started", flush=True); os.close(1); sys.stdout = None',
+    ).replace("import signal", "import os, signal")
+    kept = tmp_path / "kept"
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    def on_line(line):
+        signal.setitimer(signal.ITIMER_REAL, 0.5)  # once the output has ended
+
+    previous = signal.signal(signal.SIGALRM, stopped)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _common.child_lines([sys.executable, "-c", child, str(kept)], on_line)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert kept.read_text() == "kept"
+
+
+def test_the_childs_pipes_are_closed_as_the_block_ends():
+    # As subprocess.Popen's own block closes them: left open, a script that
+    # runs many children held a file descriptor for each until collected.
+    import _common
+
+    command = [sys.executable, "-c", "print('a')"]
+    with _common.stopped_with_child(command, stdout=subprocess.PIPE) as process:
+        assert process.stdout.read().strip() == b"a"
+    assert process.stdout.closed
+
+
+def test_a_child_that_cannot_start_raises_why(tmp_path):
+    # Popen's own error: no child to stop.
+    import _common
+
+    with pytest.raises(FileNotFoundError):
+        _common.run_script([str(tmp_path / "no-such-program")])
+
+
+def test_timed_run_reads_its_clocks_around_the_call_and_the_load_before_it(
+    monkeypatch,
+):
+    # Each clock read once on either side of the call, and the 1-minute load
+    # as it starts, not the 5-minute one nor the call's own.
+    import _common
+
+    monkeypatch.setattr(_common.time, "perf_counter", iter([10.0, 12.5]).__next__)
+    monkeypatch.setattr(_common.time, "process_time", iter([1.0, 1.75]).__next__)
+    load = [(1.0, 5.0, 15.0)]
+    monkeypatch.setattr(_common.os, "getloadavg", lambda: load[0])
+
+    def call():
+        load[0] = (2.0, 6.0, 16.0)  # the call's own
+        return 3
+
+    value, timing = _common.timed_run(call)
+    assert (value, timing) == (3, {"seconds": 2.5, "cpu_seconds": 0.75, "load": 1.0})
+
+
+def test_timed_run_counts_the_cpu_seconds_of_every_thread():
+    # The calls timed (torch, joblib's threads) work on other threads than
+    # the caller's, which waits: its own CPU seconds would be next to none.
+    import _common
+
+    def busy():
+        start = time.thread_time()
+        while time.thread_time() - start < 0.2:
+            pass
+
+    def call():
+        thread = threading.Thread(target=busy)
+        thread.start()
+        thread.join()
+
+    _, timing = _common.timed_run(call)
+    assert timing["cpu_seconds"] >= 0.2
+
+
+def test_timed_runs_legend_says_what_the_cells_are():
+    # The table's heading: the median CPU seconds (timed_runs_summary's) and
+    # this machine's cores, which a load above tells of sharing.
+    import _common
+
+    legend = _common.timed_runs_legend()
+    assert legend.startswith("CPU seconds: their median; load: the 1-minute")
+    assert f"({os.cpu_count()} cores:" in legend
+
+
+def test_gaussian_rows_draw_a_block_at_a_time():
+    # A float64 draw of all the rows set a peak of memory twice the float32
+    # rows', below which a measured call's would not show.
+    import _common
+
+    tracemalloc.start()
+    try:
+        X = _common.gaussian_rows(np.random.RandomState(0), 20_000, 64, np.float32)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * X.nbytes
 
 
 def _benchmark_argv(folder, data_dir):
