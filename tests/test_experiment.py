@@ -56,6 +56,7 @@ from skal_openset import (
     write_records_csv,
 )
 from skal_openset.__main__ import main
+from skal_openset._argtypes import Parser
 from skal_openset._cli import OUTPUT_FILES, summary_table
 from skal_openset._experiment import (
     _FINGERPRINT_PARTS,
@@ -1720,6 +1721,19 @@ def test_output_refusal_ends_hands_the_block_the_stream_it_wraps(monkeypatch):
         print("d")
         assert sys.stdout.getvalue() == "abcd\n"
     assert sys.stdout is stdout
+
+
+def test_a_usage_error_that_stderr_refuses_is_still_status_2(monkeypatch):
+    # Only stdout's text is flushed and told a machine's failure: a usage
+    # error whose line stderr (a full disk) refuses is still status 2, not 1.
+    class Refusing(io.StringIO):
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sys, "stderr", Refusing())
+    with pytest.raises(SystemExit) as exit_:
+        Parser(prog="prog").parse_args(["--no-such-option"])
+    assert exit_.value.code == 2
 
 
 def test_another_pipe_broken_is_an_error_not_the_output_reader_quitting(
