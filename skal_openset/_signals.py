@@ -289,6 +289,11 @@ class _RefusalEnding:
     def __getattr__(self, name):
         return getattr(self._stream, name)
 
+    def __reduce_ex__(self, protocol):
+        # Copied or pickled as its stream is: copy.copy made a bare instance,
+        # whose __getattr__ looked for _stream in itself (RecursionError).
+        return self._stream.__reduce_ex__(protocol)
+
     @property  # type: ignore[misc]
     def __class__(self):
         # isinstance sees the stream's class: code that writes bytes to

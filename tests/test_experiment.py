@@ -1,4 +1,5 @@
 import ast
+import copy
 import csv
 import errno
 import functools
@@ -1708,6 +1709,17 @@ def test_machine_failure_is_one_line_of_one_sentence():
         "prog: error: [Errno 1] Could not replace a b (Operation not permitted); "
         "it is as it was; fix that, then rerun it."
     )
+
+
+def test_the_stdout_output_refusal_ends_hands_on_copies_as_its_stream(monkeypatch):
+    # copy.copy(sys.stdout) in the block recursed without end (RecursionError),
+    # where a stream copies (a StringIO) or refuses as it pickles (a file).
+    monkeypatch.setattr(sys, "stdout", io.StringIO("abc"))
+    with output_refusal_ends("prog"):
+        copied = copy.copy(sys.stdout)
+        assert pickle.loads(pickle.dumps(sys.stdout)).getvalue() == "abc"
+    assert type(copied) is io.StringIO
+    assert copied.getvalue() == "abc"
 
 
 def test_output_refusal_ends_hands_the_block_the_stream_it_wraps(monkeypatch):
