@@ -25,7 +25,7 @@ from ._datasets import (
     _InitialSizeError,
     make_open_set_split,
 )
-from ._labels import as_label
+from ._label_text import as_label
 from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import is_int
 

@@ -69,7 +69,8 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
-from ._labels import _python, as_label, is_bool, label_kind, value_kind
+from ._label_text import as_label
+from ._labels import _python, is_bool, label_kind, value_kind
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
