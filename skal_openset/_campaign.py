@@ -52,7 +52,7 @@ from ._persistence import (
     load_object,
     save_object,
 )
-from ._validation import file_at, shown_names
+from ._validation import check_each_once, file_at, shown_names
 from ._warn import warn
 
 # The campaign's state, in its output folder.
@@ -371,12 +371,13 @@ def check_in_classes(
             "name another."
         )
     in_classes, ood_label = list(map(as_label, in_classes)), as_label(ood_label)
-    if "" in in_classes or len(set(in_classes)) < len(in_classes):
+    if "" in in_classes:
         raise ValueError(
-            "--in-classes must list distinct, non-empty labels, got "
+            "--in-classes must list non-empty labels, got "
             f"{shown_names(in_classes, 'classes')}: "
-            "name each IN class once, without a doubled or trailing comma."
+            "name each IN class without a doubled or trailing comma."
         )
+    check_each_once(in_classes, "--in-classes", "IN class")
     present = set(labels.tolist())
     for given in (*in_classes, ood_label):
         # copied from a document, it labels no row as typed (one that does is

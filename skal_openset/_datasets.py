@@ -2599,12 +2599,7 @@ def load_image_folder_zip(
                     f"The class name {name!r} holds invisible characters "
                     f"({name_characters(hidden)}); type class_names without them."
                 )
-        repeated = [name for name, n in Counter(class_names).items() if n > 1]
-        if repeated:
-            raise ValueError(
-                f"class_names has duplicates: {shown_names(repeated, 'names')}; "
-                "list each class once."
-            )
+        check_each_once(class_names, "class_names", "class")
         unknown = sorted(set(folders) - set(class_names))
         if unknown:
             raise ValueError(

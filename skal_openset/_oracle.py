@@ -17,7 +17,7 @@ from ._labels import (
 )
 from ._model_scores import check_label_kind, has_nan
 from ._typing import RealLike
-from ._validation import check_scalar_not_bool, is_finite
+from ._validation import check_each_once, check_scalar_not_bool, is_finite
 
 
 def _check_cost(value, name):
@@ -237,12 +237,7 @@ class OpenSetOracle:
                 f"[0, {n_pool})."
             )
         indices = indices.astype(np.intp, copy=False)
-        uniq, counts = np.unique(indices, return_counts=True)
-        if (counts > 1).any():
-            raise ValueError(
-                f"{name} lists index {uniq[counts > 1][0]} more than once; an "
-                "example cannot be bought twice."
-            )
+        check_each_once(indices, name, "index", " (an example cannot be bought twice)")
         bought = self.queried_[indices]
         if bought.any():
             raise ValueError(

@@ -4,6 +4,7 @@ import inspect
 import math
 import os
 import reprlib
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from decimal import Decimal
@@ -316,15 +317,18 @@ def check_one_label_per_row(n_rows: int, y: Any) -> None:
 
 
 def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
-    """Refuse `values` that list one value twice, naming it; `what` is what
-    each value is ("class"), `why` a parenthesis on why it matters."""
-    seen = set()
-    for value in np.asarray(values).tolist():
-        if value in seen:
-            raise ValueError(
-                f"{name} lists {value!r} more than once: list each {what} once{why}."
-            )
-        seen.add(value)
+    """Refuse `values` that list a value more than once, naming each such
+    value (as :func:`shown_names` shows them); `name` is the parameter,
+    `what` what each value is ("class"), `why` a parenthesis on why it
+    matters. Every refusal of a parameter's repeated values words it so."""
+    repeated = [v for v, n in Counter(np.asarray(values).tolist()).items() if n > 1]
+    if repeated:
+        shown = (
+            repr(repeated[0]) if len(repeated) == 1 else shown_names(repeated, "values")
+        )
+        raise ValueError(
+            f"{name} lists {shown} more than once: list each {what} once{why}."
+        )
 
 
 def refuse_set(values: Any, name: str) -> None:

@@ -750,8 +750,16 @@ def test_the_labels_a_query_file_can_take_are_named_the_in_classes_first(
             ["--budget", "5", "--initial-size", "15", "--rounds", "5"],
             "lower --budget to at most 4, or --rounds to at most 4",
         ),
-        (["--in-classes", "cat,cow,"], "--in-classes must list distinct, non-empty"),
-        (["--in-classes", "cat,cat,cow"], "name each IN class once, without a doubled"),
+        (
+            ["--in-classes", "cat,cow,"],
+            "--in-classes must list non-empty labels, got ['cat', 'cow', '']: name "
+            "each IN class without a doubled or trailing comma.",
+        ),
+        # It listed every class, not the one repeated.
+        (
+            ["--in-classes", "cat,cat,cow"],
+            "--in-classes lists 'cat' more than once: list each IN class once.",
+        ),
         # It advised --initial-size, where the mistake was --budget.
         (
             ["--budget", "40"],

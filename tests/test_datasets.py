@@ -300,6 +300,8 @@ def test_split_closed_set_without_noise():
             r"list, e\.g\. sorted\(in_classes\)",
         ),
         (dict(in_classes=[0, 1, 1]), "in_classes lists 1 more than once: list each"),
+        # It named the first repeated value only.
+        (dict(in_classes=[0, 1, 1, 0, 2]), r"in_classes lists \[0, 1\] more than"),
         (dict(in_classes=[0, 1], n_in_classes=2), "not both"),
         (dict(in_classes=None, n_in_classes=1), "n_in_classes"),
         (dict(in_classes=[0, 1, 2, 3], noise_ratio=0.2), "No OOD classes left"),
@@ -1980,8 +1982,8 @@ def test_load_image_folder_zip_shows_many_folders_the_first_20(tmp_path):
     with pytest.raises(ValueError) as duplicates:
         load_image_folder_zip(tmp_path / "a.zip", class_names=names)
     assert re.match(
-        r"class_names has duplicates: \['c00', .*, \.\.\.\] \(30 names\); "
-        r"list each class once\.$",
+        r"class_names lists \['c00', .*, \.\.\.\] \(30 values\) more than "
+        r"once: list each class once\.$",
         str(duplicates.value),
     )
     with pytest.warns(UserWarning) as warned:
@@ -1995,7 +1997,9 @@ def test_load_image_folder_zip_errors(tmp_path):
     _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "b"): 1})
     with pytest.raises(ValueError, match=r"\['b'\] .* not in class_names"):
         load_image_folder_zip(tmp_path / "a.zip", class_names=["a"])
-    with pytest.raises(ValueError, match="duplicates"):
+    with pytest.raises(
+        ValueError, match="^class_names lists 'a' more than once: list each class once"
+    ):
         load_image_folder_zip(tmp_path / "a.zip", class_names=["a", "b", "a"])
     _write_image_zip(tmp_path / "b.zip", {("train", "a"): 1})
     with pytest.raises(ValueError, match="no images under test"):

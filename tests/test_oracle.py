@@ -232,10 +232,16 @@ def test_cannot_buy_twice():
     assert "unlabelled[positions]" in str(err.value)
     with pytest.raises(ValueError, match="already labelled"):
         oracle.fill_budget([0, 2], budget=2)
-    with pytest.raises(ValueError, match="more than once"):
+    # Worded as every refusal of a parameter's repeated values: the
+    # parameter, the values, and what to do.
+    with pytest.raises(
+        ValueError,
+        match=r"^indices lists 0 more than once: list each index once \(an "
+        r"example cannot be bought twice\)\.$",
+    ):
         oracle.label([0, 0])
-    with pytest.raises(ValueError, match="more than once"):
-        oracle.fill_budget([1, 4, 1], budget=2)
+    with pytest.raises(ValueError, match=r"ranked_indices lists \[1, 4\] more"):
+        oracle.fill_budget([1, 4, 1, 4], budget=2)
     assert oracle.spent_ == 2.0  # failed calls charge nothing
     assert oracle.queried_.sum() == 2
 
