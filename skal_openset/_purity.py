@@ -106,14 +106,14 @@ def _kth_neighbor_distances(embedding, references, k):
     distance is that of one of them.
     """
     dtype = np.result_type(embedding, *references)
-    unit = torch.from_numpy(_unit_rows(np.concatenate(references)).astype(dtype))
+    unit = torch.from_numpy(_unit_rows(np.concatenate(references), dtype))
     unit64 = unit.double()
     sq_norms = (unit * unit).sum(dim=1)  # 1, or 0 for an all-zero row
     starts = np.cumsum([0, *(len(reference) for reference in references)])
     distances = np.empty((len(references), embedding.shape[0]))
     batch_size = _knn_batch_size(len(unit), embedding.shape[1], k, unit.element_size())
     for batch in gen_batches(embedding.shape[0], batch_size):
-        rows = torch.from_numpy(_unit_rows(embedding[batch]).astype(dtype))
+        rows = torch.from_numpy(_unit_rows(embedding[batch], dtype))
         # In place: the values of 2 * (rows @ unit.T) - sq_norms, in one array.
         closeness = (rows @ unit.T).mul_(2).sub_(sq_norms)
         rows64 = rows.double()[:, None]
@@ -513,8 +513,9 @@ def knn_purity(
     -------
     purity : ndarray of shape (n_samples,)
         ``-||z - z_(k)||`` for normalised ``z``, in ``[-2, 0]`` up to
-        rounding in the inputs' precision (float32 rows are normalised in
-        single precision).
+        rounding in the inputs' precision (rows are normalised in single
+        precision only if both sets are float32, as in
+        :func:`cosine_purity`).
 
     Raises
     ------
@@ -582,8 +583,9 @@ def knn_contrast_purity(
     -------
     purity : ndarray of shape (n_samples,)
         ``d_k(z, OOD) - d_k(z, IN)``, in ``[-2, 2]`` (``[-2, 0]`` without OOD)
-        up to rounding in the inputs' precision (float32 rows are normalised
-        in single precision).
+        up to rounding in the inputs' precision (rows are normalised in
+        single precision only if every set is float32, as in
+        :func:`cosine_purity`).
 
     Raises
     ------

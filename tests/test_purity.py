@@ -398,6 +398,26 @@ def test_knn_batch_size_keeps_the_benchmarks_batches():
     assert _purity._knn_batch_size(10**9, 128, 1, 8) == 1
 
 
+@pytest.mark.parametrize(
+    "score",
+    [
+        cosine_purity,
+        knn_purity,
+        lambda X, ref: knn_contrast_purity(X, ref[:20], ref[20:].astype(np.float32)),
+    ],
+    ids=["cosine", "knn", "knn_contrast"],
+)
+def test_float32_rows_beside_float64_ones_score_as_their_float64_values(rng, score):
+    # The k-NN scores normalised a float32 set in float32, then cast it to
+    # the other set's float64; cosine_purity casts first. So their last bits
+    # differed from those of the same values given as float64.
+    X = rng.normal(size=(300, 32))
+    ref = rng.normal(size=(60, 32))
+    X32, ref32 = X.astype(np.float32), ref.astype(np.float32)
+    np.testing.assert_array_equal(score(X32, ref), score(X32.astype(np.float64), ref))
+    np.testing.assert_array_equal(score(X, ref32), score(X, ref32.astype(np.float64)))
+
+
 def test_knn_orientation(rng):
     ref = rng.normal(size=(10, 4))
     on_example, far = knn_purity([ref[3], -ref[3]], ref)
