@@ -96,11 +96,19 @@ PRIVATE_IMPORTS = {
 }
 
 
+def _is_private(part):
+    """Whether a part of a dotted name is private: a leading underscore, not
+    a dunder such as ``__version__``."""
+    return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+
+
 def _private_imports():
-    """``module.name`` of each private name of another package imported in
-    the root's Python files and FOLDERS' (stubs too): a name, or a module on
-    its path (the package itself included, as pytest's _pytest), with a
-    leading underscore. The project's own modules (a benchmark's helpers,
+    """``module.name`` of each private name of another package used in the
+    root's Python files and FOLDERS' (stubs too): imported (a name, or a
+    module on its path, the package itself included, as pytest's _pytest),
+    or read from a name an import bound, as an attribute
+    (``sklearn.utils._chunking`` after ``import sklearn``) or by getattr
+    with a literal name. The project's own modules (a benchmark's helpers,
     which tests import too) are not another package's."""
     own = {"skal_openset", *sys.stdlib_module_names}
     paths = [*ROOT.glob("*.py")]
@@ -109,27 +117,57 @@ def _private_imports():
     own.update(path.stem for path in paths)
     found = set()
     for path in paths:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bound = {}  # each name an import binds: what it names, dotted
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
+                for alias in node.names:
+                    found.add(alias.name)
+                    top = alias.name.split(".")[0]
+                    bound[alias.asname or top] = alias.name if alias.asname else top
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [f"{node.module}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            found.update(
-                name
-                for name in names
-                if name.split(".")[0] not in own
-                and any(part.startswith("_") for part in name.split("."))
-            )
-    return found
+                for alias in node.names:
+                    found.add(f"{node.module}.{alias.name}")
+                    bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and _is_private(node.attr):
+                found.add(_dotted(node.value, bound, node.attr))
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr", "setattr")
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+                and _is_private(node.args[1].value)
+            ):
+                found.add(_dotted(node.args[0], bound, node.args[1].value))
+    return {
+        name
+        for name in found - {None}
+        if name.split(".")[0] not in own and any(map(_is_private, name.split(".")))
+    }
+
+
+def _dotted(node, bound, attribute):
+    """``name.attribute`` where `node` is a name an import bound, or an
+    attribute chain on one (dotted as what it names); else None."""
+    chain = [attribute]
+    while isinstance(node, ast.Attribute):
+        chain.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id in bound:
+        return ".".join([bound[node.id], *reversed(chain)])
+    return None
 
 
 def test_private_names_of_other_packages_are_only_those_with_no_public_one():
     # sklearn.utils._chunking.get_chunk_n_rows gave cosine_purity its chunks,
     # which sklearn.get_config()'s working_memory gives as well; the tests
     # named the type of available_if's methods by its private module. The
-    # root's conftest.py, and a private package (_pytest), went unseen.
+    # root's conftest.py, and a private package (_pytest), went unseen, and
+    # so did a private name read as an attribute (sklearn.utils._chunking)
+    # or by getattr, which no import statement names.
     assert _private_imports() == PRIVATE_IMPORTS
 
 
