@@ -323,11 +323,12 @@ def main():
                         ),
                         flush=True,
                     )
-    result = {
-        "machine": machine_description(threads=1),
-        "backends": args.backends,
-        "results": rows,
-    }
+    result = {"machine": machine_description(threads=1), "backends": args.backends}
+    if "faiss" in args.backends:  # its rows are that release's
+        import faiss
+
+        result["faiss"] = faiss.__version__
+    result["results"] = rows
     write_texts_atomic(
         {
             args.results_dir / "neighbours.json": json.dumps(result, indent=2) + "\n",
@@ -345,7 +346,8 @@ def _table(result):
     if len(backends) == 2:
         head += ["current / faiss", "rows differing", "largest score difference"]
     lines = [
-        f"Median of the runs; machine: {result['machine']}.",
+        f"Median of the runs; machine: {result['machine']}"
+        + (f", faiss {result['faiss']}." if "faiss" in result else "."),
         "",
         "| " + " | ".join(head) + " |",
         "|" + " --- |" * len(head),

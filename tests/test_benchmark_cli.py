@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import types
 from pathlib import Path
 
 import numpy as np
@@ -2162,7 +2163,31 @@ def test_bench_neighbours_asked_for_faiss_without_it_says_what_to_install(
     _main(monkeypatch, bench_neighbours, *argv, "--results-dir", str(tmp_path))
     result = json.loads((tmp_path / "neighbours.json").read_text())
     assert result["backends"] == ["current"]
+    assert "faiss" not in result  # no faiss release timed
     assert [r["search"] for r in result["results"]] == list(bench_neighbours.SEARCHES)
+
+
+def test_bench_neighbours_records_the_faiss_release_it_timed(tmp_path, monkeypatch):
+    # Its json and table named torch's version, not faiss's, whose releases
+    # time its rows.
+    faiss = types.ModuleType("faiss")
+    faiss.__version__ = "1.99.0"
+    faiss.__spec__ = importlib.machinery.ModuleSpec("faiss", None)
+    monkeypatch.setitem(sys.modules, "faiss", faiss)
+    monkeypatch.setattr(  # faiss's side done by the package, as faiss is fake
+        bench_neighbours,
+        "run_child",
+        lambda search, backend, *sizes: bench_neighbours.timed(
+            search, "current", *sizes
+        ),
+    )
+    argv = ["--pool-rows", "50", "--labelled-rows", "4", "--repeats", "1"]
+    _main(monkeypatch, bench_neighbours, *argv, "--results-dir", str(tmp_path))
+    result = json.loads((tmp_path / "neighbours.json").read_text())
+    assert result["backends"] == ["current", "faiss"]
+    assert result["faiss"] == "1.99.0"
+    table = (tmp_path / "neighbours_table.md").read_text()
+    assert table.splitlines()[0].endswith(", faiss 1.99.0.")
 
 
 def test_bench_neighbours_faiss_finds_the_package_neighbours(tmp_path, monkeypatch):
