@@ -15,6 +15,7 @@ from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike
 from ._validation import (
+    check_each_once,
     check_one_label_per_row,
     is_int,
     refuse_no_columns,
@@ -248,8 +249,7 @@ class SkactivemlQuery(BaseEstimator):
                 f"candidates must be row indices of X, in 0..{len(X) - 1}; got "
                 f"values from {np.min(candidates)} to {np.max(candidates)}."
             )
-        if len(np.unique(candidates)) < len(candidates):
-            raise ValueError("candidates holds an index twice; give each row once.")
+        check_each_once(candidates, "candidates", "row")
         if not is_int(batch_size, min_val=1):
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
         settings = _settings(clf, self)

@@ -3760,9 +3760,13 @@ def test_scikit_activeml_pool_contract():
     candidates = np.flatnonzero(np.array([v != v for v in y]))[:30]
     chosen = qs.query(X, y, clf, candidates=candidates, batch_size=5)
     assert set(chosen) <= set(candidates)
-    # Candidates that could repeat or wrap a row are refused.
+    # Candidates that could repeat or wrap a row are refused; a repeated one
+    # named (it said "an index twice").
     for bad, message in [
-        (candidates[[0, 0, 1]], "an index twice"),
+        (
+            candidates[[0, 0, 1]],
+            f"^candidates lists {candidates[0]} more than once: list each row once",
+        ),
         (-candidates[:3] - 1, "row indices of X"),
         (np.r_[candidates[:2], len(X)], "row indices of X"),
         (candidates[:3] + 0.5, "integer row indices"),
