@@ -107,9 +107,11 @@ def _private_imports():
     root's Python files and FOLDERS' (stubs too): imported (a name, or a
     module on its path, the package itself included, as pytest's _pytest),
     or read from a name an import bound, as an attribute
-    (``sklearn.utils._chunking`` after ``import sklearn``) or by getattr
-    with a literal name. The project's own modules (a benchmark's helpers,
-    which tests import too) are not another package's."""
+    (``sklearn.utils._chunking`` after ``import sklearn``) or by a literal
+    (``getattr(sklearn.utils, "_chunking")``,
+    ``importlib.import_module("sklearn.utils._chunking")``). The project's
+    own modules (a benchmark's helpers, which tests import too) are not
+    another package's."""
     own = {"skal_openset", *sys.stdlib_module_names}
     paths = [*ROOT.glob("*.py")]
     for folder in FOLDERS:
@@ -131,17 +133,9 @@ def _private_imports():
                     bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and _is_private(node.attr):
-                found.add(_dotted(node.value, bound, node.attr))
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in ("getattr", "hasattr", "setattr")
-                and len(node.args) >= 2
-                and isinstance(node.args[1], ast.Constant)
-                and isinstance(node.args[1].value, str)
-                and _is_private(node.args[1].value)
-            ):
-                found.add(_dotted(node.args[0], bound, node.args[1].value))
+                found.add(_dotted(node, bound))
+            elif isinstance(node, ast.Call):
+                found.add(_named_by_literal(node, bound))
     return {
         name
         for name in found - {None}
@@ -149,10 +143,10 @@ def _private_imports():
     }
 
 
-def _dotted(node, bound, attribute):
-    """``name.attribute`` where `node` is a name an import bound, or an
-    attribute chain on one (dotted as what it names); else None."""
-    chain = [attribute]
+def _dotted(node, bound):
+    """What `node` names, dotted, where it is a name an import bound or an
+    attribute chain on one; else None."""
+    chain = []
     while isinstance(node, ast.Attribute):
         chain.append(node.attr)
         node = node.value
@@ -161,13 +155,37 @@ def _dotted(node, bound, attribute):
     return None
 
 
+def _named_by_literal(call, bound):
+    """The name that `call` reads by a literal string: getattr's (hasattr's,
+    setattr's) of what an import bound, or importlib.import_module's; else
+    None."""
+    literals = [
+        arg.value
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+        else None
+        for arg in call.args
+    ]
+    reads_attribute = isinstance(call.func, ast.Name) and call.func.id in (
+        "getattr",
+        "hasattr",
+        "setattr",
+    )
+    if reads_attribute and len(literals) > 1 and literals[1]:
+        owner = _dotted(call.args[0], bound)
+        return owner and f"{owner}.{literals[1]}"
+    if _dotted(call.func, bound) == "importlib.import_module" and literals:
+        return literals[0]
+    return None
+
+
 def test_private_names_of_other_packages_are_only_those_with_no_public_one():
     # sklearn.utils._chunking.get_chunk_n_rows gave cosine_purity its chunks,
     # which sklearn.get_config()'s working_memory gives as well; the tests
     # named the type of available_if's methods by its private module. The
     # root's conftest.py, and a private package (_pytest), went unseen, and
-    # so did a private name read as an attribute (sklearn.utils._chunking)
-    # or by getattr, which no import statement names.
+    # so did a private name read as an attribute (sklearn.utils._chunking),
+    # by getattr or by importlib.import_module, which no import statement
+    # names.
     assert _private_imports() == PRIVATE_IMPORTS
 
 
