@@ -342,43 +342,53 @@ def read_record(path, keys, what):
     return record
 
 
-# What an interrupted run or report of cells keeps: each file is written
-# whole or not at all, a report's too.
+# What an interrupted run or report of cells keeps, and how to go on (see
+# stopped_by_signals): each file is written whole or not at all, a report's too.
 INTERRUPTED = (
-    "finished cells and report files are kept whole; rerun to finish the rest."
+    "finished cells and report files are kept whole",
+    "rerun to finish the rest",
 )
 # What a stopped timing script (bench_*.py) keeps: it writes its table at
 # the end, and its children remove their temporary files as they stop.
-NO_TABLE = "no table written."
+NO_TABLE = "no table written"
 
 
 @contextlib.contextmanager
-def script_output():
+def script_output(kept="", rerun="rerun it"):
     """A script's output written as the package's command writes its own:
     characters its streams cannot encode (PYTHONIOENCODING=ascii, a C
     locale) escaped, "r\\xe9sultats", where a printed path raised
     UnicodeEncodeError once the work was done; and the command reading it
     quitting (``| head``) ends the script with status 141, no traceback; its
     stdout refusing text (a full disk) with one line and status 1, when
-    unbuffered too (:func:`output_refusal_ends`)."""
+    unbuffered too, which says `kept` and `rerun` (:func:`output_refusal_ends`)."""
     global _run_begun
     _run_begun = True
-    with _unencodable_escaped(), ended_as_by_sigpipe(), output_refusal_ends():
+    with (
+        _unencodable_escaped(),
+        ended_as_by_sigpipe(),
+        output_refusal_ends(kept=kept, rerun=rerun),
+    ):
         yield
 
 
 @contextlib.contextmanager
-def stopped_by_signals(kept):
+def stopped_by_signals(kept, rerun=None):
     """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the
-    block ends it with one line saying what is `kept`, not a traceback; so
-    does the command reading its output quitting (``| head``, ``| less``),
-    and its output is written as :func:`script_output` writes it.
+    block ends it with one line saying what is `kept` and, where given, how
+    to go on, `rerun`, not a traceback; so does the command reading its
+    output quitting (``| head``, ``| less``), and its output is written as
+    :func:`script_output` writes it: a full disk that refuses it says them
+    too, before its remedy.
 
     SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
     exit status is the shell's for either signal, 130 or 143, or for SIGPIPE,
     141 (see :func:`ended_as_by_sigpipe`).
     """
-    with script_output(), sigterm_as_ctrl_c() as terminated:
+    with (
+        script_output(kept=f"{kept}: ", rerun=rerun or "rerun it"),
+        sigterm_as_ctrl_c() as terminated,
+    ):
         try:
             yield
         except (KeyboardInterrupt, BrokenPipeError) as exc:
@@ -386,7 +396,8 @@ def stopped_by_signals(kept):
             if reason is None:  # another pipe than the output's: a failure
                 raise
             stopped, status = reason
-            print(f"Interrupted ({stopped}): {kept}", file=sys.stderr)
+            then = f"; {rerun}" if rerun else ""
+            print(f"Interrupted ({stopped}): {kept}{then}.", file=sys.stderr)
             sys.exit(status)
 
 

@@ -158,5 +158,5 @@ def main():
 
 if __name__ == "__main__":
     # SIGTERM too: the temporary caches, 180 MB each for CIFAR-10, were left.
-    with stopped_by_signals("no table written; its temporary caches removed."):
+    with stopped_by_signals("no table written; its temporary caches removed"):
         main()

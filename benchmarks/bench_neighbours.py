@@ -375,5 +375,5 @@ def _table(result):
 if __name__ == "__main__":
     # SIGTERM too (kill, SLURM): killed alone, it left its child running
     # and its scratch folder of saved scores.
-    with stopped_by_signals("no table written; its temporary files removed."):
+    with stopped_by_signals("no table written; its temporary files removed"):
         main()

@@ -705,5 +705,5 @@ def main():
 
 
 if __name__ == "__main__":
-    with stopped_by_signals(INTERRUPTED):
+    with stopped_by_signals(*INTERRUPTED):
         main()

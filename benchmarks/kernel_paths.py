@@ -324,5 +324,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    with stopped_by_signals(INTERRUPTED):
+    with stopped_by_signals(*INTERRUPTED):
         main()

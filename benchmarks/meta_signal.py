@@ -1995,6 +1995,6 @@ def run_all(args):
 
 if __name__ == "__main__":
     with stopped_by_signals(
-        "finished runs and report files are kept whole; rerun to finish the rest."
+        "finished runs and report files are kept whole", "rerun to finish the rest"
     ):
         main()

@@ -919,5 +919,5 @@ def main():
 
 if __name__ == "__main__":
     # Cells are written whole or not at all, so a rerun finishes the suite.
-    with stopped_by_signals(INTERRUPTED):
+    with stopped_by_signals(*INTERRUPTED):
         main()

@@ -588,6 +588,6 @@ if __name__ == "__main__":
         from _common import stopped_by_signals
 
         with stopped_by_signals(
-            "finished runs and report files are kept whole; rerun to finish the rest."
+            "finished runs and report files are kept whole", "rerun to finish the rest"
         ):
             main()

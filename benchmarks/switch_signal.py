@@ -376,6 +376,6 @@ def main():
 
 if __name__ == "__main__":
     with stopped_by_signals(
-        "finished class splits and report files are kept whole; rerun for the rest."
+        "finished class splits and report files are kept whole", "rerun for the rest"
     ):
         main()

@@ -51,7 +51,12 @@ class Parser(argparse.ArgumentParser):
         if file is None or file is not sys.stdout:
             return super()._print_message(message, file)
         # Written as output_refusal_ends' block writes: one code for both.
-        stdout = _RefusalEnding(file, self.program)
+        # Around the block's own stdout, which says what a script's work keeps
+        # ("no table written"): a --help refused is no work's. A thread's
+        # refusal is still recorded on it, for the block's end.
+        block = file if type(file) is _RefusalEnding else None
+        stream = file if block is None else block._stream
+        stdout = _RefusalEnding(stream, self.program, block)
         with ended_as_by_sigpipe(self.program):
             stdout.write(message)
             stdout.flush()

@@ -263,26 +263,28 @@ def _flush_streams_or_exit(program):
         output_refused(program, exc)
 
 
-def output_refused(program, exc):
+def output_refused(program, exc, kept="", rerun="rerun it"):
     """End `program` for `exc`, an OSError of writing its output other than
-    its reader quitting (a full disk): :func:`machine_failure`'s line and
-    exit status 1. What the streams still hold is dropped: Python's flush at
-    exit would fail on it again, with a traceback and exit status 120."""
+    its reader quitting (a full disk): :func:`machine_failure`'s line, with
+    its `kept` and `rerun`, and exit status 1. What the streams still hold is
+    dropped: Python's flush at exit would fail on it again, with a traceback
+    and exit status 120."""
     with contextlib.suppress(OSError):  # stderr refuses it too
-        print(machine_failure(program, exc), file=sys.stderr)
+        print(machine_failure(program, exc, kept, rerun), file=sys.stderr)
     _flush_streams(drop_unwritten=True)
     sys.exit(1)
 
 
 class _RefusalEnding:
     """stdout as :func:`output_refusal_ends` hands it to its block, or
-    `stdout`'s buffer."""
+    `stdout`'s buffer; `kept` and `rerun`: those of its line."""
 
-    def __init__(self, stream, program, stdout=None):
+    def __init__(self, stream, program, stdout=None, kept="", rerun="rerun it"):
         self._stream = stream
         self._program = program
         # The wrapper of stdout itself, where this one is of its buffer.
         self._stdout = self if stdout is None else stdout
+        self._kept, self._rerun = kept, rerun
         # The OSError of a write refused in another thread than the main one.
         self.refused = None
 
@@ -304,7 +306,9 @@ class _RefusalEnding:
     @property
     def buffer(self):
         # Its bytes (Pillow's image) refused raised OSError amid the block.
-        return _RefusalEnding(self._stream.buffer, self._program, self._stdout)
+        return _RefusalEnding(
+            self._stream.buffer, self._program, self._stdout, self._kept, self._rerun
+        )
 
     def write(self, text):
         return self._ended_if_refused(self._stream.write, text)
@@ -326,14 +330,17 @@ class _RefusalEnding:
                 raise  # sys.exit would end the thread alone: the run went on
             # Put back first: output_refused flushes stdout, which fails again.
             sys.stdout = self._stdout._stream
-            output_refused(self._program, exc)
+            output_refused(self._program, exc, self._kept, self._rerun)
 
 
 @contextlib.contextmanager
-def output_refusal_ends(program=None):
+def output_refusal_ends(program=None, kept="", rerun="rerun it"):
     """End the block's `program` (default: the script's name, as argparse's)
     with :func:`output_refused`'s line and exit status 1 as a write to stdout
-    fails otherwise than by its reader quitting (``> /dev/full``).
+    fails otherwise than by its reader quitting (``> /dev/full``): what the
+    block's work keeps, `kept`, and how to go on, `rerun` (see
+    :func:`machine_failure`). A parser's ``--help`` refused is no work's: its
+    line says neither (:class:`~skal_openset._argtypes.Parser`).
 
     Unbuffered (``PYTHONUNBUFFERED=1``, ``python -u``), or as a buffer
     filled or was flushed (``print(..., flush=True)``), the write raised
@@ -351,7 +358,7 @@ def output_refusal_ends(program=None):
         yield
         return
     program = program or os.path.basename(sys.argv[0])
-    sys.stdout = refusal_ending = _RefusalEnding(stream, program)
+    sys.stdout = refusal_ending = _RefusalEnding(stream, program, None, kept, rerun)
     succeeded = False
     try:
         yield
@@ -363,7 +370,8 @@ def output_refusal_ends(program=None):
         sys.stdout = stream
         # Unbuffered, a write refused in another thread leaves nothing behind
         # for a later flush to fail on: with no write after it, the program
-        # exited 0.
+        # exited 0. The work is done: its `kept` may no longer hold ("no
+        # table written").
         if succeeded and refusal_ending.refused is not None:
             output_refused(program, refusal_ending.refused)
 

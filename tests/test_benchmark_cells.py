@@ -42,6 +42,7 @@ from skal_openset import (
     make_open_set_split,
     run_active_learning,
 )
+from skal_openset._argtypes import Parser
 from skal_openset._experiment import versions
 
 
@@ -1617,11 +1618,52 @@ def test_a_script_whose_output_reader_quit_stops_with_one_line(capsys, monkeypat
     os.close(read)
     with open(write, "w") as stdout:
         monkeypatch.setattr(sys, "stdout", stdout)
-        with pytest.raises(SystemExit) as exit_, _common.stopped_by_signals("kept."):
+        with pytest.raises(SystemExit) as exit_, _common.stopped_by_signals("kept"):
             print("a progress line", flush=True)
     assert exit_.value.code == 141
     assert capsys.readouterr().err == (
         "Interrupted (the command reading its output quit): kept.\n"
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_scripts_output_refused_amid_its_run_says_what_is_kept(capsys, monkeypatch):
+    # A full disk mid-run said "free some disk space, then rerun it", where a
+    # Ctrl-C said that the finished cells are kept and how a rerun goes on.
+    import _common
+
+    monkeypatch.setattr(sys, "argv", ["run.py"])
+    with open("/dev/full", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        with (
+            pytest.raises(SystemExit) as exit_,
+            _common.stopped_by_signals("cells kept", "rerun for the rest"),
+        ):
+            print("a progress line", flush=True)
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        "run.py: error: [Errno 28] No space left on device; cells kept: free some "
+        "disk space, then rerun for the rest.\n"
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_scripts_help_refused_says_nothing_of_what_its_run_keeps(capsys, monkeypatch):
+    # Parsed inside stopped_by_signals, a --help that a full disk refuses is
+    # no run's: "no table written" or "cells kept" would say nothing of it.
+    import _common
+
+    with open("/dev/full", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        with (
+            pytest.raises(SystemExit) as exit_,
+            _common.stopped_by_signals("cells kept", "rerun for the rest"),
+        ):
+            Parser(prog="run.py").parse_args(["--help"])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        "run.py: error: [Errno 28] No space left on device; free some disk space, "
+        "then rerun it.\n"
     )
 
 
@@ -1630,7 +1672,7 @@ def test_a_script_whose_other_pipe_broke_fails_with_its_traceback(capsys):
     # (the command reading its output quit)", status 141, a failure hidden.
     import _common
 
-    with pytest.raises(BrokenPipeError), _common.stopped_by_signals("kept."):
+    with pytest.raises(BrokenPipeError), _common.stopped_by_signals("kept"):
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")
     assert capsys.readouterr().err == ""
 

@@ -1125,7 +1125,11 @@ def test_a_ctrl_c_as_a_run_loads_the_report_is_the_runs_to_report(tmp_path):
     # script starting: "nothing was written" would be wrong of a run's cells.
     assert _stopped_while_loading(
         "matplotlib", "openset_benchmark.py", "--results-dir", tmp_path, "report"
-    ) == (130, f"Interrupted (Ctrl-C): {bench.INTERRUPTED}\n")
+    ) == (
+        130,
+        "Interrupted (Ctrl-C): finished cells and report files are kept whole; "
+        "rerun to finish the rest.\n",
+    )
 
 
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
