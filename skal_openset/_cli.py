@@ -59,7 +59,7 @@ from ._experiment import (
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import (
-    machine_failure,
+    output_refused,
     sigterm_as_ctrl_c,
     stop_reason,
 )
@@ -1154,16 +1154,17 @@ def run_command(parser, args):
 
 def _machine_error(parser, args, exc):
     """Exit with one line for `exc`, an OSError of the machine's, not of the
-    user's input: a full disk (the checkpoint's save), a folder made
-    read-only meanwhile, a worker's pipe broken. Exit status 1."""
+    user's input: a full disk (the checkpoint's save, stdout), a folder made
+    read-only meanwhile, a worker's pipe broken. Exit status 1. What stdout
+    still holds is dropped where it refuses it too: its flush at exit said
+    the full disk a second time."""
     kept = _kept_state(args)
     if kept is None:
-        line = machine_failure(parser.prog, exc)
+        output_refused(parser.prog, exc)
     else:
-        line = machine_failure(
+        output_refused(
             parser.prog,
             exc,
             kept=f"the rounds finished are kept in {kept}: ",
             rerun="rerun the same command to resume",
         )
-    parser.exit(1, line + "\n")

@@ -210,22 +210,24 @@ def ended_as_by_sigpipe(program=None):
     Where the block succeeded (or exited with status 0: ``--help``), a
     stream that refuses its text so ends `program` (default: the script's
     name, as argparse's) with :func:`machine_failure`'s line and exit status
-    1: it was a traceback, or status 0 with the output lost.
+    1: it was a traceback, or status 0 with the output lost. Where it exited
+    with another status (a verdict: compare_cells' "differs"), the line is
+    said and the status kept: the output was lost without a word.
     """
     program = program or os.path.basename(sys.argv[0])
     try:
         try:
             yield
         except SystemExit as exc:
-            if exc.code not in (None, 0):
-                _flush_streams(drop_unwritten=True)
-                raise
-            _flush_streams_or_exit(program)
+            # Another status is kept: a verdict's (compare_cells' "differs").
+            if _output_lost_told(program) and exc.code in (None, 0):
+                sys.exit(1)
             raise
         except BaseException:
             _flush_streams(drop_unwritten=True)
             raise
-        _flush_streams_or_exit(program)
+        if _output_lost_told(program):
+            sys.exit(1)
     except BrokenPipeError:
         if not output_reader_quit():
             raise
@@ -251,28 +253,36 @@ def machine_failure(program, exc, kept="", rerun="rerun it"):
     return f"{program}: error: {message}; {kept}{remedy}, then {rerun}."
 
 
-def _flush_streams_or_exit(program):
-    """Flush stdout and stderr as a block that succeeded ends; one that fails
-    otherwise than by its reader quitting (a full disk) ends `program` with
-    :func:`machine_failure`'s line and exit status 1."""
+def _output_lost_told(program):
+    """Flush stdout and stderr as a block ends; where one fails otherwise
+    than by its reader quitting (a full disk), say so as
+    :func:`output_refused` does and return True."""
     try:
         _flush_streams()
     except BrokenPipeError:
         raise
     except OSError as exc:
-        output_refused(program, exc)
+        _refusal_told(program, exc)
+        return True
+    return False
 
 
 def output_refused(program, exc, kept="", rerun="rerun it"):
     """End `program` for `exc`, an OSError of writing its output other than
-    its reader quitting (a full disk): :func:`machine_failure`'s line, with
-    its `kept` and `rerun`, and exit status 1. What the streams still hold is
-    dropped: Python's flush at exit would fail on it again, with a traceback
+    its reader quitting (a full disk), or another of the machine's:
+    :func:`machine_failure`'s line, with its `kept` and `rerun`, and exit
+    status 1."""
+    _refusal_told(program, exc, kept, rerun)
+    sys.exit(1)
+
+
+def _refusal_told(program, exc, kept="", rerun="rerun it"):
+    """Write :func:`output_refused`'s line, and drop what the streams still
+    hold: Python's flush at exit would fail on it again, with a traceback
     and exit status 120."""
     with contextlib.suppress(OSError):  # stderr refuses it too
         print(machine_failure(program, exc, kept, rerun), file=sys.stderr)
     _flush_streams(drop_unwritten=True)
-    sys.exit(1)
 
 
 class _RefusalEnding:

@@ -1594,6 +1594,22 @@ def test_output_refused_as_the_block_ends_is_one_line_and_status_1():
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_as_the_block_exits_with_another_status_is_said_too():
+    # A verdict printed and exited with (compare_cells' "differs", status 1)
+    # was dropped without a word: its status alone told, as if all was shown.
+    code = "import sys\nfrom skal_openset._signals import ended_as_by_sigpipe\n" + (
+        "with ended_as_by_sigpipe('prog'):\n    print('differs')\n    sys.exit(3)"
+    )
+    with open("/dev/full", "w") as full:
+        done = _python_into(full, "-c", code)
+    assert done.stderr == (
+        "prog: error: [Errno 28] No space left on device; free some disk space, "
+        "then rerun it.\n"
+    )
+    assert done.returncode == 3
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("refused", ["output", "work"])
 def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
     tmp_path, refused
