@@ -877,6 +877,37 @@ def test_the_training_script_stopped_ends_with_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="lists no process's children (Linux /proc only)",
+)
+def test_the_start_timing_script_stopped_alone_ends_with_one_line(tmp_path):
+    # bench_cli_start was in no test of a stop: its children, a fresh Python
+    # each, last a tenth of a second, where the others' run a --child.
+    command = [sys.executable, bench_cli_start.__file__, "--repeats", "50"]
+    command += ["--results-dir", str(tmp_path / "out")]
+    children = []
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        listed = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        while not children:  # one of its timed runs of the package
+            assert process.poll() is None, "it ended before its first timed run"
+            with contextlib.suppress(OSError):  # the child ended meanwhile
+                children = [
+                    child
+                    for child in listed.read_text().split()
+                    if b"skal_openset" in Path(f"/proc/{child}/cmdline").read_bytes()
+                ]
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=120)[1]
+    assert (stderr, process.returncode) == (
+        "Interrupted (SIGTERM): no table written.\n",
+        143,
+    )
+    assert not any(Path(f"/proc/{child}").exists() for child in children)
+    assert not (tmp_path / "out").exists()
+
+
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
     # Each run's child command line, run in this process; the calls record
     # what they are given in place of computing it.
