@@ -323,8 +323,11 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
     matters. Every refusal of a parameter's repeated values words it so."""
     repeated = [v for v, n in Counter(np.asarray(values).tolist()).items() if n > 1]
     if repeated:
+        # One alone is shortened as in a list: a pasted label can be long.
         shown = (
-            repr(repeated[0]) if len(repeated) == 1 else shown_names(repeated, "values")
+            _NAMES_REPR.repr(repeated[0])
+            if len(repeated) == 1
+            else shown_names(repeated, "values")
         )
         raise ValueError(
             f"{name} lists {shown} more than once: list each {what} once{why}."

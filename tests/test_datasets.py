@@ -1986,6 +1986,14 @@ def test_load_image_folder_zip_shows_many_folders_the_first_20(tmp_path):
         r"once: list each class once\.$",
         str(duplicates.value),
     )
+    # One repeated name is shortened as several are (it was shown whole).
+    with pytest.raises(ValueError) as duplicate:
+        load_image_folder_zip(tmp_path / "a.zip", class_names=["c" * 200] * 2)
+    assert re.match(
+        r"class_names lists 'c{27}\.\.\.c{28}' more than once: list each class "
+        r"once\.$",
+        str(duplicate.value),
+    )
     with pytest.warns(UserWarning) as warned:
         load_image_folder_zip(tmp_path / "a.zip")
     (message,) = [str(w.message) for w in warned if "test/ only" in str(w.message)]
