@@ -375,7 +375,8 @@ def check_in_classes(
         raise ValueError(
             "--in-classes must list non-empty labels, got "
             f"{shown_names(in_classes, 'classes')}: "
-            "name each IN class without a doubled or trailing comma."
+            "leave out the empty one, which a leading, doubled or trailing comma "
+            "makes."
         )
     check_each_once(in_classes, "--in-classes", "IN class")
     present = set(labels.tolist())

@@ -752,8 +752,13 @@ def test_the_labels_a_query_file_can_take_are_named_the_in_classes_first(
         ),
         (
             ["--in-classes", "cat,cow,"],
-            "--in-classes must list non-empty labels, got ['cat', 'cow', '']: name "
-            "each IN class without a doubled or trailing comma.",
+            "--in-classes must list non-empty labels, got ['cat', 'cow', '']: leave "
+            "out the empty one, which a leading, doubled or trailing comma makes.",
+        ),
+        # It named a doubled or trailing comma only.
+        (
+            ["--in-classes", ",cat,cow"],
+            "got ['', 'cat', 'cow']: leave out the empty one, which a leading,",
         ),
         # It listed every class, not the one repeated.
         (
