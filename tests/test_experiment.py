@@ -1686,6 +1686,48 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     assert done.returncode == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_in_a_thread_then_sys_exit_with_no_status_ends_with_1():
+    # sys.exit() succeeds as sys.exit(0) does (its code None, as a script's
+    # main ending): taken for a failure, a thread's refused print was let
+    # pass and the program exited 0, its output lost.
+    code = (
+        "import sys\n"
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog'):\n"
+        "    t = threading.Thread(target=print, args=('hello',), "
+        "kwargs={'flush': True})\n"
+        "    t.start(); t.join(); sys.exit()\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code, unbuffered=True)
+    assert done.stderr.splitlines()[-1] == (
+        "prog: error: [Errno 28] No space left on device; free some disk "
+        "space, then rerun it."
+    )
+    assert done.returncode == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_in_a_thread_then_a_failures_exit_keeps_its_status():
+    # The block's own failure says more than the output refused: its status
+    # (3 here, 2 of a usage error) is kept, not turned into 1.
+    code = (
+        "import sys\n"
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog'):\n"
+        "    t = threading.Thread(target=print, args=('hello',), "
+        "kwargs={'flush': True})\n"
+        "    t.start(); t.join(); sys.exit(3)\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code, unbuffered=True)
+    assert "No space left on device; free some" not in done.stderr
+    assert done.returncode == 3
+
+
 def test_the_stdout_output_refusal_ends_hands_on_is_of_its_streams_class(
     capsysbinary,
 ):
