@@ -1728,6 +1728,25 @@ def test_output_refused_in_a_thread_then_a_failures_exit_keeps_its_status():
     assert done.returncode == 3
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_in_a_thread_with_more_held_is_told_in_one_line():
+    # A thread's refused print, then the main thread's held in stdout's
+    # buffer: ending the program as the block ends flushes that too, which
+    # fails again; flushed through the block's stdout, it said the line twice.
+    code = (
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog'):\n"
+        "    t = threading.Thread(target=print, args=('hello',), "
+        "kwargs={'flush': True})\n"
+        "    t.start(); t.join(); print('the rest')\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code)  # buffered: the rest held
+    assert done.stderr.count("prog: error") == 1, done.stderr
+    assert done.returncode == 1
+
+
 def test_the_stdout_output_refusal_ends_hands_on_is_of_its_streams_class(
     capsysbinary,
 ):
