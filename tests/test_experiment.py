@@ -1747,6 +1747,49 @@ def test_output_refused_in_a_thread_with_more_held_is_told_in_one_line():
     assert done.returncode == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_bytes_refused_on_stdouts_buffer_name_the_blocks_program():
+    # The tests named their program 'prog' as the buffer's stdout was
+    # written: any name passed for the one the block was given.
+    code = (
+        "import sys\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('a script'):\n"
+        "    sys.stdout.buffer.write(b'hello')\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code, unbuffered=True)
+    assert done.stderr == (
+        "a script: error: [Errno 28] No space left on device; free some disk "
+        "space, then rerun it.\n"
+    )
+    assert done.returncode == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_write_refused_in_a_thread_raises_its_oserror_there():
+    # As output_refusal_ends says: the thread's own code sees its write fail
+    # (sys.exit would end that thread alone), where passing over the error
+    # let it go on as if its output had been written.
+    code = (
+        "import sys\n"
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "def work():\n"
+        "    try:\n"
+        "        print('hello', flush=True)\n"
+        "    except OSError as exc:\n"
+        "        print(f'the thread saw {exc.errno}', file=sys.stderr)\n"
+        "with output_refusal_ends('prog'):\n"
+        "    t = threading.Thread(target=work)\n"
+        "    t.start(); t.join()\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code, unbuffered=True)
+    assert done.stderr.splitlines()[0] == f"the thread saw {errno.ENOSPC}"
+    assert done.returncode == 1
+
+
 def test_the_stdout_output_refusal_ends_hands_on_is_of_its_streams_class(
     capsysbinary,
 ):
