@@ -1790,6 +1790,23 @@ def test_a_write_refused_in_a_thread_raises_its_oserror_there():
     assert done.returncode == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_in_a_thread_leaves_the_blocks_own_error_told():
+    # The work's own error, after a thread's refused print, is the one told:
+    # the program ended for the output refused, its traceback unseen.
+    code = (
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog'):\n"
+        "    t = threading.Thread(target=print, args=('hello',), "
+        "kwargs={'flush': True})\n"
+        "    t.start(); t.join(); raise ValueError('the work failed')\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code, unbuffered=True)
+    assert done.stderr.splitlines()[-1] == "ValueError: the work failed"
+
+
 def test_the_stdout_output_refusal_ends_hands_on_is_of_its_streams_class(
     capsysbinary,
 ):
