@@ -738,6 +738,26 @@ def test_a_cifar_figure_names_the_defaults_its_mqnet_columns_ran(tmp_path, monke
     assert legends["tiny"] == ["RANDOM", "MQ-Net (no meta-model)", "MQ-Net"]
 
 
+def test_a_cifar_presets_run_under_a_minute_gives_its_wall_time_in_seconds(
+    tmp_path, monkeypatch
+):
+    # As report's runs section does (_wall_time): a run of 2.2 s read "in
+    # 0.0 min", as if it took no time; no test read a preset's run line.
+    import cifar_report
+
+    records = [dict(r, cell="cifar10 40%", split=0) for r in _runs("RANDOM", (0,))]
+    cell = dict(n_pool=9, n_test=5, encoder_seconds=1, encoder_epochs=1, device="cpu")
+    run = dict(command="c", ran=1, cells=1, machine="m", date="d")
+    runs = [run | dict(wall_seconds=s, encoder_wall_seconds=1) for s in (2.23, 90)]
+    monkeypatch.setattr(
+        cifar_report, "load_cifar_cells", lambda *_: (records, [cell], runs)
+    )
+    monkeypatch.setattr(report.plt, "close", lambda figure: None)
+    lines, _ = cifar_report.preset_section(tmp_path, "tiny")
+    walls = [x.split(" in ")[1].split(" (")[0] for x in lines if x.startswith("Run:")]
+    assert walls == ["2.2 s", "1.5 min"]
+
+
 def test_a_noise_ratio_is_labelled_with_its_own_percentage(tmp_path, monkeypatch):
     # int(100 * noise) labelled 0.29 as 28% and merged 0.28 with 0.285.
     records = [
