@@ -11,6 +11,7 @@ import os
 import re
 import runpy
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -304,6 +305,78 @@ def test_bench_cli_start_gives_its_seconds_to_hundredths(tmp_path, monkeypatch, 
     assert re.fullmatch(
         rf"\| `python -c pass` \| {s} \| {s}-{s} \| {s} \| {load} \|", row
     ), row
+
+
+def test_bench_cli_start_runs_its_cases_in_this_python_on_this_checkout(
+    tmp_path, monkeypatch, capfd
+):
+    # Another python, or a skal_openset found elsewhere on the path (an
+    # installed one, a PYTHONPATH of the user's), would be timed in its place;
+    # and a case's output, --help's text, would be mixed into the progress.
+    decoy = tmp_path / "elsewhere" / "skal_openset"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(decoy.parent))
+    monkeypatch.chdir(tmp_path)  # python -c imports from its folder first
+    code = (
+        "import sys\n"
+        "import skal_openset\n"
+        "print('--help text')\n"
+        f"sys.exit(sys.executable != {sys.executable!r} or "
+        f"not skal_openset.__file__.startswith({str(bench_cli_start.ROOT)!r}))"
+    )
+    bench_cli_start.timed_case(["-c", code])
+    assert capfd.readouterr().out == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_bench_cli_start_gives_each_runs_own_cpu_seconds_user_and_system():
+    # The child's CPU time, both user and system: the timing process waits
+    # on it with none of its own, and the children before it are not counted.
+    busy = (
+        "import os, time\n"
+        "zero = os.open('/dev/zero', os.O_RDONLY)\n"
+        "start = time.process_time()\n"
+        "while time.process_time() - start < 0.3:\n"
+        "    os.read(zero, 1 << 20)\n"  # mostly the kernel's time: system
+    )
+    first, second = (bench_cli_start.timed_case(["-c", busy]) for _ in range(2))
+    assert first["cpu_seconds"] > 0.28 and second["cpu_seconds"] > 0.28
+    assert second["cpu_seconds"] < first["cpu_seconds"] + 0.2  # not the sum
+
+
+def test_bench_cli_start_alternates_its_cases_and_says_how_it_ran(
+    tmp_path, monkeypatch, capsys
+):
+    # Each case runs the command it names; the cases alternate within each
+    # of the 7 repeats its docstring and table name, so that a change in the
+    # load falls on all of them; the table, printed too, names its command,
+    # commit and machine.
+    import _common
+
+    assert [shlex.split(case)[1:] for case, _ in bench_cli_start.CASES] == [
+        arguments for _, arguments in bench_cli_start.CASES
+    ]
+    ran = []
+
+    def timed_case(arguments):
+        ran.append(arguments)
+        return {"seconds": 1.0, "cpu_seconds": 0.5, "load": 0.25}
+
+    monkeypatch.setattr(bench_cli_start, "timed_case", timed_case)
+    _main(monkeypatch, bench_cli_start, "--results-dir", str(tmp_path))
+    cases = [arguments for _, arguments in bench_cli_start.CASES]
+    assert ran == cases * 7
+    result = json.loads((tmp_path / "cli_start.json").read_text())
+    assert [row["runs"] for row in result["results"]] == [7] * len(cases)
+    table = (tmp_path / "cli_start.md").read_text()
+    assert capsys.readouterr().out.endswith(table)
+    heading = table.splitlines()[2]
+    assert heading.startswith(
+        "`python benchmarks/bench_cli_start.py --repeats 7` at commit "
+        f"{result['commit']}; machine: {result['machine']}."
+    )
+    assert heading.endswith(_common.timed_runs_legend())
 
 
 def test_bench_scale_output_may_name_a_folder(tmp_path, monkeypatch):
