@@ -460,6 +460,22 @@ def test_a_wide_embedding_warning_of_eoal_names_the_width_it_warns_from(monkeypa
     assert "a query from about 3 features," in str(record[0].message)
 
 
+def test_the_wide_embedding_warnings_write_their_width_in_thousands(monkeypatch):
+    # "about 4,000 features", "10,000": the tests above move the thresholds
+    # below a thousand, where "4000" written without its comma read the same.
+    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 1_000)
+    monkeypatch.setattr(_eoal, "_SLOW_FEATURES", 1_000)
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(30, 1_000), np.repeat([0, 1, -1], 10)
+    with pytest.warns(UserWarning, match="inverts a covariance") as record:
+        _purity.mahalanobis_purity(X[:5], X[10:], np.arange(20) % 2)
+    assert "a query from about 1,000 features." in str(record[0].message)
+    learner = ActiveLearner(LogisticRegression()).fit(X, y)
+    with pytest.warns(UserWarning, match="EOALQuery fits") as record:
+        EOALQuery(random_state=0)(learner, X, n_instances=2)
+    assert "a query from about 1,000 features," in str(record[0].message)
+
+
 def test_a_wide_covariance_is_warned_of_again_at_another_width(monkeypatch):
     # Once per strategy and width: an embedding of another width (the
     # learner fitted again on other features) is news.
