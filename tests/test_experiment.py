@@ -1859,6 +1859,19 @@ def test_the_stdout_output_refusal_ends_hands_on_copies_as_its_stream(monkeypatc
     assert copied.getvalue() == "abc"
 
 
+def test_the_stdout_output_refusal_ends_hands_on_pickles_at_a_protocol_as_its_stream(
+    monkeypatch,
+):
+    # Reduced as the stream is at the protocol asked: a StringIO refuses to
+    # pickle at protocols 0 and 1, which its reduction of another protocol
+    # passed over.
+    monkeypatch.setattr(sys, "stdout", io.StringIO("abc"))
+    with output_refusal_ends("prog"):
+        with pytest.raises(TypeError, match="cannot pickle 'StringIO'"):
+            pickle.dumps(sys.stdout, protocol=0)
+        assert pickle.loads(pickle.dumps(sys.stdout, protocol=2)).getvalue() == "abc"
+
+
 def test_output_refusal_ends_hands_the_block_the_stream_it_wraps(monkeypatch):
     # The stream answers for it: what it holds (a StringIO's value, pytest's
     # capture), and write's count of characters, as a stream's; and it is
