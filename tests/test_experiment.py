@@ -2371,6 +2371,24 @@ def test_run_help_says_what_an_option_left_out_does_not_none(capsys):
     assert "(default: as many as a round's budget buys)" in help_text
 
 
+def test_the_strategy_option_names_what_it_takes_in_its_help_and_error(capsys):
+    # The parser names the strategies without loading them (STRATEGY_NAMES):
+    # --strategy's help and a mistyped name's error list them, in order.
+    names = "MQ-Net, RANDOM, CONF, CORESET, BADGE, P+I"
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"--strategy STRATEGY query strategy: {names} (default: MQ-Net)" in (
+        help_text
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "t.csv", "--strategy", "mq"])
+    assert exit_.value.code == 2
+    assert f"argument --strategy: must be one of {names}, got mq" in (
+        capsys.readouterr().err
+    )
+
+
 # `python -m skal_openset *argv`, then, on stderr's last line, which of the
 # packages that take seconds to load it loaded.
 _LOADED_BY_THE_COMMAND = """
