@@ -1578,27 +1578,16 @@ def test_output_into_a_full_disk_ends_the_command_with_one_line(
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-def test_output_refused_as_the_block_ends_is_one_line_and_status_1():
+@pytest.mark.parametrize(
+    "ending, status", [("pass", 1), ("sys.exit(0)", 1), ("sys.exit(3)", 3)]
+)
+def test_output_refused_as_the_block_ends_is_one_line_its_status_kept(ending, status):
     # Held in stdout's buffer until the block's end, where its flush failed
     # (the disk filled as a run went on): a traceback after the work was done.
-    code = "from skal_openset._signals import ended_as_by_sigpipe\n" + (
-        "with ended_as_by_sigpipe('prog'):\n    print('hello')"
-    )
-    with open("/dev/full", "w") as full:
-        done = _python_into(full, "-c", code)
-    assert done.stderr == (
-        "prog: error: [Errno 28] No space left on device; free some disk space, "
-        "then rerun it.\n"
-    )
-    assert done.returncode == 1
-
-
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-def test_output_refused_as_the_block_exits_with_another_status_is_said_too():
-    # A verdict printed and exited with (compare_cells' "differs", status 1)
-    # was dropped without a word: its status alone told, as if all was shown.
+    # A verdict exited with (compare_cells' "differs", status 1) was dropped
+    # without a word: its status alone told, as if all was shown.
     code = "import sys\nfrom skal_openset._signals import ended_as_by_sigpipe\n" + (
-        "with ended_as_by_sigpipe('prog'):\n    print('differs')\n    sys.exit(3)"
+        f"with ended_as_by_sigpipe('prog'):\n    print('hello')\n    {ending}"
     )
     with open("/dev/full", "w") as full:
         done = _python_into(full, "-c", code)
@@ -1606,7 +1595,7 @@ def test_output_refused_as_the_block_exits_with_another_status_is_said_too():
         "prog: error: [Errno 28] No space left on device; free some disk space, "
         "then rerun it.\n"
     )
-    assert done.returncode == 3
+    assert done.returncode == status
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
