@@ -361,7 +361,8 @@ def script_output(kept="", rerun="rerun it"):
     UnicodeEncodeError once the work was done; and the command reading it
     quitting (``| head``) ends the script with status 141, no traceback; its
     stdout refusing text (a full disk) with one line and status 1, when
-    unbuffered too, which says `kept` and `rerun` (:func:`output_refusal_ends`)."""
+    unbuffered too, which says `kept` and `rerun` where the refusal comes amid
+    the work (:func:`output_refusal_ends`), not as it ends."""
     global _run_begun
     _run_begun = True
     with (

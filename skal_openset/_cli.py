@@ -1156,8 +1156,8 @@ def _machine_error(parser, args, exc):
     """Exit with one line for `exc`, an OSError of the machine's, not of the
     user's input: a full disk (the checkpoint's save, stdout), a folder made
     read-only meanwhile, a worker's pipe broken. Exit status 1. What stdout
-    still holds is dropped where it refuses it too: its flush at exit said
-    the full disk a second time."""
+    still holds is dropped where it refuses it too: its flush as the command
+    ends would say the full disk a second time."""
     kept = _kept_state(args)
     if kept is None:
         output_refused(parser.prog, exc)

@@ -211,16 +211,17 @@ def ended_as_by_sigpipe(program=None):
     stream that refuses its text so ends `program` (default: the script's
     name, as argparse's) with :func:`machine_failure`'s line and exit status
     1: it was a traceback, or status 0 with the output lost. Where it exited
-    with another status (a verdict: compare_cells' "differs"), the line is
-    said and the status kept: the output was lost without a word.
+    with another status (a verdict: compare_cells' "differs"; a usage error;
+    a Ctrl-C's 130), the line is said too, and that status kept.
     """
     program = program or os.path.basename(sys.argv[0])
     try:
         try:
             yield
         except SystemExit as exc:
-            # Another status is kept: a verdict's (compare_cells' "differs").
-            if _output_lost_told(program) and exc.code in (None, 0):
+            # Said for any status; a nonzero one is kept ("differs").
+            lost = _output_lost_told(program)
+            if lost and exc.code in (None, 0):
                 sys.exit(1)
             raise
         except BaseException:
@@ -256,7 +257,8 @@ def machine_failure(program, exc, kept="", rerun="rerun it"):
 def _output_lost_told(program):
     """Flush stdout and stderr as a block ends; where one fails otherwise
     than by its reader quitting (a full disk), say so as
-    :func:`output_refused` does and return True."""
+    :func:`output_refused` does and return True, else False. The reader
+    quitting raises its BrokenPipeError."""
     try:
         _flush_streams()
     except BrokenPipeError:
