@@ -1638,6 +1638,8 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
         "    t.start(); t.join(); sys.exit(0)",
         "t = threading.Thread(target=sys.stdout.buffer.write, args=(b'hello',))\n"
         "    t.start(); t.join()",
+        "t = threading.Thread(target=Parser().parse_args, args=(['--help'],))\n"
+        "    t.start(); t.join()",
     ],
     ids=[
         "writelines",
@@ -1646,6 +1648,7 @@ def test_output_refused_amid_the_block_ends_it_there_the_works_error_goes_on(
         "thread alone",
         "thread, then exit 0",
         "buffer in a thread",
+        "--help in a thread",
     ],
 )
 def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
@@ -1657,10 +1660,11 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     # write after it in the main thread: the thread's traceback, then status 0;
     # so too where the main thread then exited with status 0 (a verdict). The
     # buffer's wrapper records a thread's refusal on stdout's, which the block
-    # reads as it ends.
+    # reads as it ends; so does a parser's, which writes around it.
     code = (
         "import sys\n"
         "import threading\n"
+        "from skal_openset._argtypes import Parser\n"
         "from skal_openset._signals import output_refusal_ends\n"
         "with output_refusal_ends('prog'):\n"
         f"    {written}\n"
