@@ -849,22 +849,22 @@ def test_an_image_cache_run_stopped_alone_removes_its_temporary_caches(tmp_path)
     assert not (tmp_path / "out" / "image_cache.md").exists()
 
 
-def _children(pid):
-    """The process ids of the children of process `pid` that run a script's
-    ``--child`` (Linux). Not any child: torch's CUDA builds run ``ldconfig
-    -p`` as torch is imported (cuda-pathfinder), before the script handles
-    SIGTERM, and a SIGTERM sent then ended it at once."""
+def _children(pid, runs=b"--child"):
+    """The process ids of the children of process `pid` whose command line
+    holds `runs`, a script's ``--child`` (Linux). Not any child: torch's CUDA
+    builds run ``ldconfig -p`` as torch is imported (cuda-pathfinder), before
+    the script handles SIGTERM, and a SIGTERM sent then ended it at once."""
     with contextlib.suppress(FileNotFoundError):
         listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [child for child in listed if _runs_child(child)]
+        return [child for child in listed if _runs_child(child, runs)]
     return []
 
 
-def _runs_child(pid):
-    """Whether process `pid` runs a benchmark script's ``--child``; False
-    once it has ended."""
+def _runs_child(pid, runs=b"--child"):
+    """Whether process `pid`'s command line holds `runs`, a benchmark
+    script's ``--child``; False once it has ended."""
     with contextlib.suppress(OSError):  # ended
-        return b"--child" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return runs in Path(f"/proc/{pid}/cmdline").read_bytes()
     return False
 
 
@@ -897,8 +897,17 @@ def _runs_child(pid):
             + ["--searches", "cosine", "--backends", "current"],
             "no table written; its temporary files removed.",
         ),
+        # Its children, a fresh Python each, run no --child: the package's
+        # --help or --version, a tenth of a second.
+        (bench_cli_start, ["--repeats", "50"], "no table written."),
     ],
-    ids=["bench_scale", "bench_memory", "bench_slow_warnings", "bench_neighbours"],
+    ids=[
+        "bench_scale",
+        "bench_memory",
+        "bench_slow_warnings",
+        "bench_neighbours",
+        "bench_cli_start",
+    ],
 )
 def test_a_timing_script_stopped_alone_stops_its_child(tmp_path, script, argv, kept):
     # SIGTERM (kill, SLURM) to the script alone ended it at once, its child
@@ -909,24 +918,33 @@ def test_a_timing_script_stopped_alone_stops_its_child(tmp_path, script, argv, k
     command = [sys.executable, script.__file__, *argv]
     command += ["--results-dir", str(tmp_path / "out")]
     env = {**os.environ, "TMPDIR": str(temporary)}
+    runs = b"skal_openset" if script is bench_cli_start else b"--child"
     children = []
+    # A file, not a pipe: a child that writes to the script's stderr
+    # (bench_cli_start's) holds a pipe open, and reading it to its end waits
+    # for that child, which has then ended by the time it is looked for.
+    stderr_path = tmp_path / "stderr"
     try:
-        with subprocess.Popen(command, env=env, stderr=subprocess.PIPE) as process:
-            while not (children := _children(process.pid)):
+        with (
+            open(stderr_path, "w") as stderr,
+            subprocess.Popen(command, env=env, stderr=stderr) as process,
+        ):
+            while not (children := _children(process.pid, runs)):
                 assert process.poll() is None, "it ended before its first child"
-                time.sleep(0.05)
+                time.sleep(0.01)
             process.send_signal(signal.SIGTERM)
-            stderr = process.communicate(timeout=120)[1].decode()
-        assert (stderr, process.returncode) == (
+            process.wait(timeout=120)
+        assert not any(Path(f"/proc/{child}").exists() for child in children)
+        assert (stderr_path.read_text(), process.returncode) == (
             f"Interrupted (SIGTERM): {kept}\n",
             143,
         )
-        assert not any(Path(f"/proc/{child}").exists() for child in children)
         # tempfile's names (torch's own cache folder may be there too)
         assert list(temporary.glob("tmp*")) == []
+        assert list((tmp_path / "out").glob("*.md")) == []  # no table
     finally:
         for child in children:  # left running (the old code): its --child
-            if _runs_child(child):
+            if _runs_child(child, runs):
                 with contextlib.suppress(OSError):
                     os.kill(int(child), signal.SIGKILL)
 
@@ -947,37 +965,6 @@ def test_the_training_script_stopped_ends_with_one_line(tmp_path):
         "Interrupted (SIGTERM): no table written.\n",
         143,
     )
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.skipif(
-    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
-    reason="lists no process's children (Linux /proc only)",
-)
-def test_the_start_timing_script_stopped_alone_ends_with_one_line(tmp_path):
-    # bench_cli_start was in no test of a stop: its children, a fresh Python
-    # each, last a tenth of a second, where the others' run a --child.
-    command = [sys.executable, bench_cli_start.__file__, "--repeats", "50"]
-    command += ["--results-dir", str(tmp_path / "out")]
-    children = []
-    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
-        listed = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-        while not children:  # one of its timed runs of the package
-            assert process.poll() is None, "it ended before its first timed run"
-            with contextlib.suppress(OSError):  # the child ended meanwhile
-                children = [
-                    child
-                    for child in listed.read_text().split()
-                    if b"skal_openset" in Path(f"/proc/{child}/cmdline").read_bytes()
-                ]
-            time.sleep(0.01)
-        process.send_signal(signal.SIGTERM)
-        stderr = process.communicate(timeout=120)[1]
-    assert (stderr, process.returncode) == (
-        "Interrupted (SIGTERM): no table written.\n",
-        143,
-    )
-    assert not any(Path(f"/proc/{child}").exists() for child in children)
     assert not (tmp_path / "out").exists()
 
 
