@@ -333,15 +333,18 @@ def test_bench_cli_start_runs_its_cases_in_this_python_on_this_checkout(
 def test_bench_cli_start_gives_each_runs_own_cpu_seconds_user_and_system():
     # The child's CPU time, both user and system: the timing process waits
     # on it with none of its own, and the children before it are not counted.
+    # The child spends at least 0.2 s of each, so either alone falls short.
     busy = (
         "import os, time\n"
         "zero = os.open('/dev/zero', os.O_RDONLY)\n"
-        "start = time.process_time()\n"
-        "while time.process_time() - start < 0.3:\n"
-        "    os.read(zero, 1 << 20)\n"  # mostly the kernel's time: system
+        "deadline = time.monotonic() + 60\n"  # a failure, not a hang
+        "while os.times().user < 0.2 and time.monotonic() < deadline:\n"
+        "    pass\n"
+        "while os.times().system < 0.2 and time.monotonic() < deadline:\n"
+        "    os.read(zero, 1 << 20)\n"  # the kernel's time: system
     )
     first, second = (bench_cli_start.timed_case(["-c", busy]) for _ in range(2))
-    assert first["cpu_seconds"] > 0.28 and second["cpu_seconds"] > 0.28
+    assert first["cpu_seconds"] > 0.38 and second["cpu_seconds"] > 0.38
     assert second["cpu_seconds"] < first["cpu_seconds"] + 0.2  # not the sum
 
 
