@@ -861,29 +861,25 @@ def test_runs_section_lists_the_runs_of_every_reported_suite(tmp_path):
     )
 
 
-def test_runs_section_gives_a_run_under_a_minute_in_seconds(tmp_path):
+def test_runs_section_gives_a_run_in_seconds_under_a_minute_else_minutes(tmp_path):
     # A cell rerun of 2.2 s read "in 0.0 min wall", as if it took no time.
+    # From 60 s on, minutes: 60 and 84 s tell a threshold of 60 s from one
+    # of 90 s, or 60 s itself given in seconds.
     folder = tmp_path / "cells" / "tabular"
     folder.mkdir(parents=True)
     run = {"command": "x", "cells": 1, "ran": 1, "machine": "m", "date": "d"}
-    runs = [run | {"wall_seconds": seconds} for seconds in (2.23, 59.9, 90.0)]
+    seconds = (2.23, 59.9, 60.0, 84.0, 90.0)
+    runs = [run | {"wall_seconds": s} for s in seconds]
     (folder / "_runs.jsonl").write_text("\n".join(map(json.dumps, runs)) + "\n")
     lines = [x for x in report.runs_section(tmp_path) if x.startswith("- ")]
     walls = [x.split(" in ")[1].split(" on ")[0] for x in lines]
-    assert walls == ["2.2 s wall", "59.9 s wall", "1.5 min wall"]
-
-
-def test_runs_section_gives_a_run_of_a_minute_or_more_in_minutes(tmp_path):
-    # A minute and more in minutes: the test above has no run from 60 s to
-    # 90 s, so a threshold of 90 s, or of 60 s counted in seconds, passed it.
-    folder = tmp_path / "cells" / "tabular"
-    folder.mkdir(parents=True)
-    run = {"command": "x", "cells": 1, "ran": 1, "machine": "m", "date": "d"}
-    runs = [run | {"wall_seconds": seconds} for seconds in (60.0, 84.0)]
-    (folder / "_runs.jsonl").write_text("\n".join(map(json.dumps, runs)) + "\n")
-    lines = [x for x in report.runs_section(tmp_path) if x.startswith("- ")]
-    walls = [x.split(" in ")[1].split(" on ")[0] for x in lines]
-    assert walls == ["1.0 min wall", "1.4 min wall"]
+    assert walls == [
+        "2.2 s wall",
+        "59.9 s wall",
+        "1.0 min wall",
+        "1.4 min wall",
+        "1.5 min wall",
+    ]
 
 
 def without_timing(content):
