@@ -440,36 +440,23 @@ def test_a_warning_of_no_owner_after_a_noted_on_block_is_given_at_every_call():
 
 def test_a_wide_covariance_warning_names_the_width_it_warns_from(monkeypatch):
     # It said "from about 5,000 features" while warning from 4,000: a reader
-    # warned at 4,000 read that the slow widths were still ahead.
-    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 3)
+    # warned at 4,000 read that the slow widths were still ahead. Moved to a
+    # thousand, not below, where the width without its comma reads the same.
+    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 1_000)
     rng = np.random.RandomState(0)
+    X_query, X_train = rng.rand(5, 1_000), rng.rand(20, 1_000)
     with pytest.warns(UserWarning, match="inverts a covariance") as record:
-        _purity.mahalanobis_purity(rng.rand(5, 3), rng.rand(20, 3), np.arange(20) % 2)
-    assert "a query from about 3 features." in str(record[0].message)
+        _purity.mahalanobis_purity(X_query, X_train, np.arange(20) % 2)
+    assert "a query from about 1,000 features." in str(record[0].message)
 
 
 def test_a_wide_embedding_warning_of_eoal_names_the_width_it_warns_from(monkeypatch):
     # It wrote "10,000" beside _SLOW_FEATURES: a threshold moved, it would
     # name the old width, as mahalanobis_purity's named 5,000 while at 4,000.
-    monkeypatch.setattr(_eoal, "_SLOW_FEATURES", 3)
-    rng = np.random.RandomState(0)
-    X, y = rng.rand(30, 3), np.repeat([0, 1, -1], 10)
-    learner = ActiveLearner(LogisticRegression()).fit(X, y)
-    with pytest.warns(UserWarning, match="EOALQuery fits") as record:
-        EOALQuery(random_state=0)(learner, X, n_instances=2)
-    assert "a query from about 3 features," in str(record[0].message)
-
-
-def test_the_wide_embedding_warnings_write_their_width_in_thousands(monkeypatch):
-    # "about 4,000 features", "10,000": the tests above move the thresholds
-    # below a thousand, where "4000" written without its comma read the same.
-    monkeypatch.setattr(_purity, "_SLOW_COVARIANCE_FEATURES", 1_000)
+    # Moved to a thousand, to be read with its comma, as the one above.
     monkeypatch.setattr(_eoal, "_SLOW_FEATURES", 1_000)
     rng = np.random.RandomState(0)
     X, y = rng.rand(30, 1_000), np.repeat([0, 1, -1], 10)
-    with pytest.warns(UserWarning, match="inverts a covariance") as record:
-        _purity.mahalanobis_purity(X[:5], X[10:], np.arange(20) % 2)
-    assert "a query from about 1,000 features." in str(record[0].message)
     learner = ActiveLearner(LogisticRegression()).fit(X, y)
     with pytest.warns(UserWarning, match="EOALQuery fits") as record:
         EOALQuery(random_state=0)(learner, X, n_instances=2)
