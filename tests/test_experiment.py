@@ -2328,9 +2328,14 @@ def test_run_help_says_what_an_option_left_out_does_not_none(capsys):
     assert "(default: as many as a round's budget buys)" in help_text
 
 
-def test_the_strategy_option_names_what_it_takes_in_its_help_and_error(capsys):
+def test_the_strategy_option_names_what_it_takes_in_its_help_and_error(
+    capsys, monkeypatch
+):
     # The parser names the strategies without loading them (STRATEGY_NAMES):
     # --strategy's help and a mistyped name's error list them, in order.
+    # argparse wraps the help to the terminal's width, and breaks a line at a
+    # hyphen ("MQ-" then "Net" at 100 columns): wide enough for no wrapping.
+    monkeypatch.setenv("COLUMNS", "1000")
     names = "MQ-Net, RANDOM, CONF, CORESET, BADGE, P+I"
     with pytest.raises(SystemExit):
         main(["run", "--help"])
