@@ -752,7 +752,6 @@ def test_a_cifar_presets_run_under_a_minute_gives_its_wall_time_in_seconds(
     monkeypatch.setattr(
         cifar_report, "load_cifar_cells", lambda *_: (records, [cell], runs)
     )
-    monkeypatch.setattr(report.plt, "close", lambda figure: None)
     lines, _ = cifar_report.preset_section(tmp_path, "tiny")
     walls = [x.split(" in ")[1].split(" (")[0] for x in lines if x.startswith("Run:")]
     assert walls == ["2.2 s", "1.5 min"]
