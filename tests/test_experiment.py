@@ -1685,10 +1685,9 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     assert done.returncode == 1
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-def test_output_refused_in_a_thread_then_a_failures_exit_keeps_its_status():
-    # The block's own failure says more than the output refused: its status
-    # (3 here, 2 of a usage error) is kept, not turned into 1.
+def _after_a_threads_refused_print(then, unbuffered):
+    """Run, into a full disk, a block of ``output_refusal_ends('prog')``
+    whose thread's print is refused, then whose main thread runs `then`."""
     code = (
         "import sys\n"
         "import threading\n"
@@ -1696,10 +1695,17 @@ def test_output_refused_in_a_thread_then_a_failures_exit_keeps_its_status():
         "with output_refusal_ends('prog'):\n"
         "    t = threading.Thread(target=print, args=('hello',), "
         "kwargs={'flush': True})\n"
-        "    t.start(); t.join(); sys.exit(3)\n"
+        f"    t.start(); t.join(); {then}\n"
     )
     with open("/dev/full", "w") as stdout:
-        done = _python_into(stdout, "-c", code, unbuffered=True)
+        return _python_into(stdout, "-c", code, unbuffered=unbuffered)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_in_a_thread_then_a_failures_exit_keeps_its_status():
+    # The block's own failure says more than the output refused: its status
+    # (3 here, 2 of a usage error) is kept, not turned into 1.
+    done = _after_a_threads_refused_print("sys.exit(3)", unbuffered=True)
     assert "No space left on device; free some" not in done.stderr
     assert done.returncode == 3
 
@@ -1709,16 +1715,8 @@ def test_output_refused_in_a_thread_with_more_held_is_told_in_one_line():
     # A thread's refused print, then the main thread's held in stdout's
     # buffer: ending the program as the block ends flushes that too, which
     # fails again; flushed through the block's stdout, it said the line twice.
-    code = (
-        "import threading\n"
-        "from skal_openset._signals import output_refusal_ends\n"
-        "with output_refusal_ends('prog'):\n"
-        "    t = threading.Thread(target=print, args=('hello',), "
-        "kwargs={'flush': True})\n"
-        "    t.start(); t.join(); print('the rest')\n"
-    )
-    with open("/dev/full", "w") as stdout:
-        done = _python_into(stdout, "-c", code)  # buffered: the rest held
+    # buffered: the rest held
+    done = _after_a_threads_refused_print("print('the rest')", unbuffered=False)
     assert done.stderr.count("prog: error") == 1, done.stderr
     assert done.returncode == 1
 
@@ -1751,16 +1749,9 @@ def test_a_write_refused_in_a_thread_raises_its_oserror_there():
 def test_output_refused_in_a_thread_leaves_the_blocks_own_error_told():
     # The work's own error, after a thread's refused print, is the one told:
     # the program ended for the output refused, its traceback unseen.
-    code = (
-        "import threading\n"
-        "from skal_openset._signals import output_refusal_ends\n"
-        "with output_refusal_ends('prog'):\n"
-        "    t = threading.Thread(target=print, args=('hello',), "
-        "kwargs={'flush': True})\n"
-        "    t.start(); t.join(); raise ValueError('the work failed')\n"
+    done = _after_a_threads_refused_print(
+        "raise ValueError('the work failed')", unbuffered=True
     )
-    with open("/dev/full", "w") as stdout:
-        done = _python_into(stdout, "-c", code, unbuffered=True)
     assert done.stderr.splitlines()[-1] == "ValueError: the work failed"
 
 
