@@ -320,8 +320,15 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
     """Refuse `values` that list a value more than once, naming each such
     value (as :func:`shown_names` shows them); `name` is the parameter,
     `what` what each value is ("class"), `why` a parenthesis on why it
-    matters. Every refusal of a parameter's repeated values words it so."""
-    repeated = [v for v, n in Counter(np.asarray(values).tolist()).items() if n > 1]
+    matters. Every refusal of a parameter's repeated values words it so.
+    Values compare as Python compares them (1 equals 1.0), each as given:
+    a fixed-width numpy string would drop a trailing NUL ("a\\x00")."""
+    given = (
+        values.tolist()
+        if isinstance(values, np.ndarray)
+        else [v.item() if isinstance(v, np.generic) else v for v in values]
+    )
+    repeated = [v for v, n in Counter(given).items() if n > 1]
     if repeated:
         # One alone is shortened as in a list: a pasted label can be long.
         shown = (

@@ -2001,6 +2001,20 @@ def test_load_image_folder_zip_shows_many_folders_the_first_20(tmp_path):
     assert "t24" not in message
 
 
+def test_load_image_folder_zip_takes_class_names_that_differ_by_a_trailing_nul(
+    tmp_path,
+):
+    # As numpy strings, which drop trailing NULs, they were refused as 'a'
+    # listed twice; "a\x00" is a name without a folder, which is allowed.
+    _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "a"): 1})
+    *_, y_test, names = load_image_folder_zip(
+        tmp_path / "a.zip", class_names=["a\x00", "a"]
+    )
+    assert names == ["a\x00", "a"] and y_test.tolist() == [1]
+    with pytest.raises(ValueError, match=r"^class_names lists 'a\\x00' more than"):
+        load_image_folder_zip(tmp_path / "a.zip", class_names=["a\x00", "a", "a\x00"])
+
+
 def test_load_image_folder_zip_errors(tmp_path):
     _write_image_zip(tmp_path / "a.zip", {("train", "a"): 1, ("test", "b"): 1})
     with pytest.raises(ValueError, match=r"\['b'\] .* not in class_names"):

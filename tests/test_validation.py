@@ -1,0 +1,42 @@
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skal_openset._validation import check_each_once
+
+
+def _refusal(values):
+    """check_each_once's message on `values`, or None where it takes them."""
+    try:
+        check_each_once(values, "x", "value")
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def test_check_each_once_tells_apart_values_a_numpy_string_would_merge():
+    # numpy's fixed-width strings drop trailing NULs: "a\x00" was read as "a"
+    assert _refusal(["a", "a\x00"]) is None
+    assert _refusal(["a\x00", "b", "a\x00"]) == (
+        r"x lists 'a\x00' more than once: list each value once."
+    )
+
+
+def test_check_each_once_names_a_number_as_given():
+    # 1 equals 1.0 as Python compares them; the first given is named, not the
+    # float numpy would make of the list
+    assert _refusal([1, 2, 1.0]) == "x lists 1 more than once: list each value once."
+    for values in ((np.int64(2), np.int64(2)), pd.Index([2, 2]), np.array([2, 2])):
+        assert _refusal(values) == "x lists 2 more than once: list each value once."
+
+
+@given(st.lists(st.text(alphabet="ab\x00", max_size=3), max_size=8))
+def test_check_each_once_refuses_exactly_the_values_given_twice(values):
+    twice = [v for v in dict.fromkeys(values) if values.count(v) > 1]
+    message = _refusal(values)
+    if not twice:
+        assert message is None
+    else:
+        shown = repr(twice[0]) if len(twice) == 1 else repr(twice)
+        assert message == f"x lists {shown} more than once: list each value once."
