@@ -411,7 +411,7 @@ def check_in_classes(
             "a label is either an IN class or the annotator's mark for OOD rows; "
             "remove it from one of the two."
         )
-    if len(set(in_classes)) < 2:
+    if len(in_classes) < 2:
         raise ValueError(
             f"--in-classes must name at least 2 distinct labels, got {in_classes}: "
             f"pick the IN classes from the file's labels {known}."
