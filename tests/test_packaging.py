@@ -109,7 +109,9 @@ def _private_imports():
     or read from a name an import bound, as an attribute
     (``sklearn.utils._chunking`` after ``import sklearn``) or by a literal
     (``getattr(sklearn.utils, "_chunking")``,
-    ``importlib.import_module("sklearn.utils._chunking")``). The project's
+    ``vars(sklearn.utils)["_chunking"]``,
+    ``importlib.import_module("sklearn.utils._chunking")``,
+    ``__import__("sklearn.utils", fromlist=["_chunking"])``). The project's
     own modules (a benchmark's helpers, which tests import too) are not
     another package's."""
     own = {"skal_openset", *sys.stdlib_module_names}
@@ -134,8 +136,8 @@ def _private_imports():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and _is_private(node.attr):
                 found.add(_dotted(node, bound))
-            elif isinstance(node, ast.Call):
-                found.add(_named_by_literal(node, bound))
+            else:
+                found.update(_named_by_literal(node, bound))
     return {
         name
         for name in found - {None}
@@ -155,27 +157,77 @@ def _dotted(node, bound):
     return None
 
 
-def _named_by_literal(call, bound):
-    """The name that `call` reads by a literal string: getattr's (hasattr's,
-    setattr's) of what an import bound, or importlib.import_module's; else
-    None."""
-    literals = [
-        arg.value
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-        else None
-        for arg in call.args
-    ]
-    reads_attribute = isinstance(call.func, ast.Name) and call.func.id in (
+def _literal(node):
+    """The string `node` writes literally, else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _namespace_of(node, bound):
+    """What `node` is the namespace of, dotted, where it is ``X.__dict__`` or
+    ``vars(X)`` and X a name an import bound (or an attribute chain on one);
+    else None."""
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return _dotted(node.value, bound)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "vars"
+        and len(node.args) == 1
+    ):
+        return _dotted(node.args[0], bound)
+    return None
+
+
+def _named_by_literal(node, bound):
+    """The names that `node` reads by a literal string: getattr's (hasattr's,
+    setattr's) of what an import bound, a key of its namespace (subscripted,
+    by ``.get``, or tested with ``in``), importlib.import_module's, or
+    __import__'s and its fromlist's; else none."""
+    if isinstance(node, ast.Subscript):
+        owner, key = _namespace_of(node.value, bound), _literal(node.slice)
+    elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn):
+        owner, key = _namespace_of(node.comparators[0], bound), _literal(node.left)
+    elif not isinstance(node, ast.Call):
+        return []
+    elif isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        owner = _namespace_of(node.func.value, bound)
+        key = _literal(node.args[0]) if node.args else None
+    elif isinstance(node.func, ast.Name) and node.func.id in (
         "getattr",
         "hasattr",
         "setattr",
+    ):
+        owner = _dotted(node.args[0], bound) if node.args else None
+        key = _literal(node.args[1]) if len(node.args) > 1 else None
+    else:
+        return _imported_by(node, bound)
+    return [f"{owner}.{key}"] if owner and key else []
+
+
+def _imported_by(call, bound):
+    """The modules that `call` imports by a literal name, where it is
+    importlib.import_module or __import__ (and the names of its fromlist,
+    its fourth argument); else none."""
+    name = _literal(call.args[0]) if call.args else None
+    called = _dotted(call.func, bound)
+    if isinstance(call.func, ast.Name) and call.func.id == "__import__":
+        called = "builtins.__import__"
+    if not name or called not in (
+        "importlib.import_module",
+        "importlib.__import__",
+        "builtins.__import__",
+    ):
+        return []
+    fromlist = {k.arg: k.value for k in call.keywords}.get(
+        "fromlist", call.args[3] if len(call.args) > 3 else None
     )
-    if reads_attribute and len(literals) > 1 and literals[1]:
-        owner = _dotted(call.args[0], bound)
-        return owner and f"{owner}.{literals[1]}"
-    if _dotted(call.func, bound) == "importlib.import_module" and literals:
-        return literals[0]
-    return None
+    if called == "importlib.import_module" or not isinstance(
+        fromlist, ast.List | ast.Tuple
+    ):
+        return [name]
+    return [name, *(f"{name}.{key}" for key in map(_literal, fromlist.elts) if key)]
 
 
 def test_private_names_of_other_packages_are_only_those_with_no_public_one():
@@ -187,6 +239,38 @@ def test_private_names_of_other_packages_are_only_those_with_no_public_one():
     # by getattr or by importlib.import_module, which no import statement
     # names.
     assert _private_imports() == PRIVATE_IMPORTS
+
+
+def test_private_names_are_seen_read_from_a_namespace_or_by_dunder_import(
+    tmp_path, monkeypatch
+):
+    # A module's __dict__ or vars() read by a literal, and __import__'s
+    # names, went unseen. Public names, and keys not written literally, are
+    # no private name.
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "planted.py").write_text(
+        "import builtins, importlib, sklearn\n"
+        "import sklearn.utils as su\n"
+        "from sklearn import utils\n"
+        'sklearn.utils.__dict__["_chunking"]\n'
+        'vars(su)["_mask"], vars(sklearn)["__version__"], vars(su)[name]\n'
+        'utils.__dict__.get("_pprint"), "_tags" in vars(sklearn.utils)\n'
+        '__import__("sklearn._loss"), builtins.__import__("sklearn.cluster._k")\n'
+        '__import__("sklearn.utils", fromlist=["_array_api", "validation"])\n'
+        'importlib.__import__("scipy", None, None, ("_lib",))\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert _private_imports() == {
+        "sklearn.utils._chunking",
+        "sklearn.utils._mask",
+        "sklearn.utils._pprint",
+        "sklearn.utils._tags",
+        "sklearn._loss",
+        "sklearn.cluster._k",
+        "sklearn.utils._array_api",
+        "scipy._lib",
+    }
 
 
 def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
