@@ -166,6 +166,7 @@ class OpenSetSplit:
                 object.__setattr__(self, name, np.asarray(getattr(self, name)))
         check_consistent_length(self.X_pool, self.y_pool)
         check_consistent_length(self.X_test, self.y_test)
+        _check_1d_in_classes(self.in_classes)
         k = len(self.in_classes)
         if k < 2:
             raise ValueError(f"An open-set split needs at least 2 IN classes, got {k}.")
@@ -350,6 +351,11 @@ def _warn_of_test_classes(y, y_test, in_classes):
         )
 
 
+def _check_1d_in_classes(in_classes: np.ndarray) -> None:
+    if in_classes.ndim != 1:
+        raise ValueError("in_classes must be a 1-d sequence of class labels.")
+
+
 def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
     """Return the IN classes as values of ``np.unique(y)``, in k-way label order."""
     classes = np.unique(y)
@@ -358,8 +364,7 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
     if in_classes is not None:
         refuse_set(in_classes, "in_classes")
         in_classes = np.asarray(in_classes)
-        if in_classes.ndim != 1:
-            raise ValueError("in_classes must be a 1-d sequence of class labels.")
+        _check_1d_in_classes(in_classes)
         check_booleans_alike(
             in_classes, classes, name="in_classes", classes_name="classes of y"
         )

@@ -545,6 +545,9 @@ def test_open_set_split_takes_lists_as_arrays():
         ),
         (dict(ood_label="unknown"), "ood_label must be an integer .* got 'unknown'"),
         (dict(in_classes=[5]), "needs at least 2 IN classes, got 1"),
+        # TypeErrors: "unhashable type: 'list'", "len() of unsized object"
+        (dict(in_classes=[[5], [7]]), "in_classes must be a 1-d sequence of class"),
+        (dict(in_classes=5), "in_classes must be a 1-d sequence of class"),
         (
             dict(y_pool=np.zeros((4, 1), int)),
             r"y_pool must be 1-d, one label per example, got shape \(4, 1\)",
@@ -564,6 +567,8 @@ def test_open_set_split_takes_lists_as_arrays():
         "duplicate-class",
         "ood-string",
         "one-class",
+        "classes-in-a-row",
+        "one-class-not-in-a-list",
         "column-of-labels",
         "empty-test",
     ],
