@@ -362,15 +362,16 @@ def script_output(kept="", rerun="rerun it"):
     quitting (``| head``) ends the script with status 141, no traceback; its
     stdout refusing text (a full disk) with one line and status 1, when
     unbuffered too, which says `kept` and `rerun` where the refusal comes amid
-    the work (:func:`output_refusal_ends`), not as it ends."""
+    the work (:func:`output_refusal_ends`), not as it ends. Yields the
+    function that changes `kept` (output_refusal_ends' `keep`)."""
     global _run_begun
     _run_begun = True
     with (
         _unencodable_escaped(),
         ended_as_by_sigpipe(),
-        output_refusal_ends(kept=kept, rerun=rerun),
+        output_refusal_ends(kept=kept, rerun=rerun) as keep,
     ):
-        yield
+        yield keep
 
 
 @contextlib.contextmanager
@@ -384,12 +385,20 @@ def stopped_by_signals(kept, rerun=None):
 
     SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
     exit status is the shell's for either signal, 130 or 143, or for SIGPIPE,
-    141 (see :func:`ended_as_by_sigpipe`).
+    141 (see :func:`ended_as_by_sigpipe`). What is kept changes as the work
+    writes its results (:func:`write_tables_then_print`).
     """
     with (
-        script_output(kept=f"{kept}: ", rerun=rerun or "rerun it"),
+        script_output(kept=f"{kept}: ", rerun=rerun or "rerun it") as refusal_keeps,
         sigterm_as_ctrl_c() as terminated,
     ):
+
+        def keep(now):
+            nonlocal kept
+            kept = now
+            refusal_keeps(f"{now}: ")
+
+        _keepers.append(keep)
         try:
             yield
         except (KeyboardInterrupt, BrokenPipeError) as exc:
@@ -400,6 +409,34 @@ def stopped_by_signals(kept, rerun=None):
             then = f"; {rerun}" if rerun else ""
             print(f"Interrupted ({stopped}): {kept}{then}.", file=sys.stderr)
             sys.exit(status)
+        finally:
+            _keepers.pop()
+
+
+# The `keep` of each stopped_by_signals block running, innermost last: the
+# function that changes what its lines say is kept.
+_keepers = []
+
+
+def write_tables_then_print(texts, table):
+    """A timing script's end: write each text of the dict `texts` to its path
+    (:func:`write_texts_atomic`), then print `table`, flushed.
+
+    Once the files are written, a Ctrl-C, SIGTERM or refused output says so,
+    and where, in place of what the script's :func:`stopped_by_signals` keeps
+    ("no table written"); printed before them, the table was lost under
+    ``| head``. Flushed here, a full disk's line says it too: as the script
+    ended, the line said nothing of what is kept.
+    """
+    # Held until the line is changed: stopped after the last file was
+    # written, it said "no table written".
+    with interrupts_held() as held:
+        write_texts_atomic(texts)
+        if _keepers:  # none where main is called alone (the tests)
+            _keepers[-1](f"{' and '.join(map(str, texts))} written")
+    if held:
+        raise KeyboardInterrupt
+    print(table, flush=True)
 
 
 def require_data(parser, path, option, what="data folder"):

@@ -31,7 +31,7 @@ from _common import (
     timed_runs_legend,
     timed_runs_summary,
     timed_runs_text,
-    write_texts_atomic,
+    write_tables_then_print,
 )
 
 from skal_openset._argtypes import Parser, positive_int
@@ -101,13 +101,13 @@ def main():
         *(f"| `{r['case']}` | {timed_runs_cells(r, digits=2)} |" for r in rows),
     ]
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    write_texts_atomic(
+    write_tables_then_print(
         {
             args.results_dir / "cli_start.json": json.dumps(result, indent=2) + "\n",
             args.results_dir / "cli_start.md": "\n".join(lines) + "\n",
-        }
+        },
+        "\n".join(lines),
     )
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from _common import (
     cell_threads,
     machine_description,
     stopped_by_signals,
-    write_texts_atomic,
+    write_tables_then_print,
 )
 
 import numpy as np
@@ -137,13 +137,13 @@ def main():
         for r in rows
     ]
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    write_texts_atomic(
+    write_tables_then_print(
         {
             args.results_dir / "training.json": json.dumps(rows),
             args.results_dir / "training.md": "\n".join(lines) + "\n",
-        }
+        },
+        "\n".join(lines),
     )
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

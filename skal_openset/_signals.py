@@ -364,16 +364,26 @@ def output_refusal_ends(program=None, kept="", rerun="rerun it"):
     OSError, as sys.exit would end that thread alone; the program ends with
     the line at the main thread's next write, or as the block ends (when it
     succeeded or exited with status 0).
+
+    Yields
+    ------
+    keep : callable
+        ``keep(kept)`` makes `kept` what the line says from then on: the
+        block's work done meanwhile (a timing script's table written).
     """
     stream = sys.stdout
     if stream is None:  # closed (>&-)
-        yield
+        yield lambda kept: None
         return
     program = program or os.path.basename(sys.argv[0])
     sys.stdout = refusal_ending = _RefusalEnding(stream, program, None, kept, rerun)
+
+    def keep(kept):
+        refusal_ending._kept = kept
+
     succeeded = False
     try:
-        yield
+        yield keep
         succeeded = True
     except SystemExit as exc:
         succeeded = exc.code in (None, 0)  # --help, a script's verdict

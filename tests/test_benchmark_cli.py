@@ -971,6 +971,106 @@ def test_the_training_script_stopped_ends_with_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+# A timing script run as python runs it (argv[2:]), its work stood in for (a
+# net trained for one epoch, a Python started without running), and argv[1]
+# done as its table's .md file is put in place: stdout made a full disk
+# ("full"), or stdout's pipe filled, as by a reader that stopped reading
+# ("blocked").
+_AS_ITS_TABLE_IS_WRITTEN = """
+import contextlib, os, runpy, sys
+import _common, skal_openset
+
+then = sys.argv[1]
+sys.argv = sys.argv[2:]
+net = skal_openset.make_mlp_classifier
+skal_openset.make_mlp_classifier = lambda *a, **k: net(*a, **{**k, "max_epochs": 1})
+_common.run_script = lambda *args, **kwargs: None
+replace = os.replace
+
+def replaced(src, dst):
+    replace(src, dst)
+    if not str(dst).endswith(".md"):
+        return
+    if then == "full":
+        os.dup2(os.open("/dev/full", os.O_WRONLY), 1)
+        return
+    os.set_blocking(1, False)
+    for size in (4096, 1):  # atomic below 4096 bytes: the pipe's last bytes
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(1, b"x" * size)
+    os.set_blocking(1, True)
+
+os.replace = replaced
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _as_its_table_is_written(tmp_path, then, script, unbuffered=False):
+    """`script` (bench_training or bench_cli_start) run on
+    :data:`_AS_ITS_TABLE_IS_WRITTEN`, writing into `tmp_path`, started."""
+    command = [sys.executable, "-c", _AS_ITS_TABLE_IS_WRITTEN, then]
+    command += [script.__file__, "--repeats", "1", "--results-dir", str(tmp_path)]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(map(str, [BENCHMARKS, BENCHMARKS.parent])),
+        PYTHONUNBUFFERED="1" if unbuffered else "",
+    )
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def _table_files(tmp_path, script):
+    """`script`'s JSON and table files written into `tmp_path`."""
+    name = "training" if script is bench_training else "cli_start"
+    return tmp_path / f"{name}.json", tmp_path / f"{name}.md"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize(
+    "script", [bench_training, bench_cli_start], ids=["training", "cli_start"]
+)
+def test_a_timing_scripts_table_refused_once_written_says_where_it_is(
+    tmp_path, script, unbuffered
+):
+    # The table is printed once its files are written (printed first, it was
+    # lost under | head): refused then, unbuffered, the line said "no table
+    # written", and buffered it said nothing of the files.
+    json, table = _table_files(tmp_path, script)
+    with _as_its_table_is_written(tmp_path, "full", script, unbuffered) as process:
+        stderr = process.communicate(timeout=120)[1]
+    assert (stderr, process.returncode) == (
+        f"{Path(script.__file__).name}: error: [Errno 28] No space left on "
+        f"device; {json} and {table} written: free some disk space, then rerun "
+        "it.\n",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    "script", [bench_training, bench_cli_start], ids=["training", "cli_start"]
+)
+def test_a_timing_script_stopped_once_its_table_is_written_says_where_it_is(
+    tmp_path, script
+):
+    # Stopped as its table was printed (a reader that stopped reading), it
+    # said "no table written"; buffered, SIGTERM ended it as Python flushed
+    # stdout at its end, status -15 and no word.
+    json, table = _table_files(tmp_path, script)
+    with _as_its_table_is_written(tmp_path, "blocked", script) as process:
+        while not table.exists():
+            assert process.poll() is None, "it ended before writing its table"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=120)[1]
+    assert (stderr, process.returncode) == (
+        f"Interrupted (SIGTERM): {json} and {table} written.\n",
+        143,
+    )
+
+
 def test_each_memory_run_measures_the_call_its_label_names(monkeypatch, capsys):
     # Each run's child command line, run in this process; the calls record
     # what they are given in place of computing it.
