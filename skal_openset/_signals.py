@@ -362,8 +362,11 @@ def output_refusal_ends(program=None, kept="", rerun="rerun it"):
     saves) keeps its own handling, and stderr's failure has nowhere to be
     reported. A write from another thread than the main one raises its
     OSError, as sys.exit would end that thread alone; the program ends with
-    the line at the main thread's next write, or as the block ends (when it
-    succeeded or exited with status 0).
+    the line at the main thread's next write, or as the block ends: with
+    status 1 where it succeeded or exited with status 0, with its own where
+    it exited with another (a verdict, a usage error), as
+    :func:`ended_as_by_sigpipe` ends it; one that raised keeps its traceback
+    alone.
 
     Yields
     ------
@@ -381,21 +384,26 @@ def output_refusal_ends(program=None, kept="", rerun="rerun it"):
     def keep(kept):
         refusal_ending._kept = kept
 
-    succeeded = False
+    # True where the block succeeded or exited with status 0 (--help), False
+    # where it exited with another (a verdict, a usage error), None where it
+    # raised: its traceback says more.
+    succeeded = None
     try:
         yield keep
         succeeded = True
     except SystemExit as exc:
-        succeeded = exc.code in (None, 0)  # --help, a script's verdict
+        succeeded = exc.code in (None, 0)
         raise
     finally:
         sys.stdout = stream
         # Unbuffered, a write refused in another thread leaves nothing behind
         # for a later flush to fail on: with no write after it, the program
-        # exited 0. The work is done: its `kept` may no longer hold ("no
-        # table written").
-        if succeeded and refusal_ending.refused is not None:
-            output_refused(program, refusal_ending.refused)
+        # exited 0, or with its status and no word. The work is done: its
+        # `kept` may no longer hold ("no table written").
+        if succeeded is not None and refusal_ending.refused is not None:
+            _refusal_told(program, refusal_ending.refused)
+            if succeeded:
+                sys.exit(1)
 
 
 def _flush_streams(drop_unwritten=False):
