@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skal_openset
+from _hash_seeds import env_with_other_string_hashes
 from skal_openset import (
     CCALQuery,
     ContrastiveEncoder,
@@ -3644,36 +3645,32 @@ def test_an_unclosed_quote_in_a_big_file_exits_2_with_one_line(tmp_path, capsys)
     assert "line 6: a quote opened on line 6 is not closed" in err
 
 
-@pytest.mark.slow  # two fresh interpreters
-def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path):
+@pytest.mark.slow  # a fresh interpreter
+def test_an_mqnet_campaign_resumes_its_open_query_in_a_new_process(tmp_path, capsys):
     # The person answers between two runs of the command; string hashes differ
-    # between the two processes (PYTHONHASHSEED), as between any two.
-    import os
-    import subprocess
-    import sys
-
+    # between the two processes (PYTHONHASHSEED), as between any two. The
+    # first run is this process's, the second a child's.
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
-    command = [
-        sys.executable, "-m", "skal_openset", "run", str(tmp_path / "zoo.csv"),
+    arguments = [
+        "run", str(tmp_path / "zoo.csv"),
         "--in-classes", "cat,cow", "--label-column", "species", "--interactive",
         "--rounds", "2", "--budget", "6", "--classifier", "forest",
         "--poll-seconds", "0.02", "--output", str(tmp_path / "out"),
     ]  # fmt: skip
-
-    def run(seed, timeout):
-        env = dict(os.environ, PYTHONHASHSEED=seed)
-        return subprocess.run(
-            [*command, "--timeout", timeout], env=env, capture_output=True, text=True
-        )
-
-    waiting = run("1", "0.5")
-    assert waiting.returncode == 2 and "round_2.csv" in waiting.stderr
+    with pytest.raises(SystemExit) as waiting:
+        main([*arguments, "--timeout", "0.5"])
+    assert waiting.value.code == 2 and "round_2.csv" in capsys.readouterr().err
     query = tmp_path / "out" / "queries" / "round_2.csv"
     with query.open(newline="") as f:
         ids = [int(row["id"]) for row in csv.DictReader(f)]
     answers = [t if t in ("cat", "cow") else "unknown" for t in truth[ids]]
     query.write_text("id,label\n" + "".join(f"{i},{a}\n" for i, a in zip(ids, answers)))
-    resumed = run("2", "60")
+    resumed = subprocess.run(
+        [sys.executable, "-m", "skal_openset", *arguments, "--timeout", "60"],
+        env=env_with_other_string_hashes(),
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr
     with (tmp_path / "out" / "records.csv").open() as f:
         assert [int(r["n_labelled"]) for r in csv.DictReader(f)] == [20, 26]
