@@ -3398,25 +3398,26 @@ print(json.dumps([{k: v for k, v in r.items() if "seconds" not in k}
 """
 
 
-@pytest.mark.slow  # two fresh interpreters
-def test_run_killed_mid_round_resumes_to_the_same_records(tmp_path, capsys):
-    def run(kill_at):
-        return subprocess.run(
-            [sys.executable, "-c", _KILLED_RUN, str(tmp_path / "run.joblib"), kill_at],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parents[1],
-        )
-
-    killed = run("3")
+@pytest.mark.slow  # a fresh interpreter
+def test_run_killed_mid_round_resumes_to_the_same_records(
+    tmp_path, capsys, monkeypatch
+):
+    path = str(tmp_path / "run.joblib")
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_RUN, path, "3"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+    )
     assert killed.returncode == -signal.SIGKILL
     assert load_object(tmp_path / "run.joblib")["records"][-1]["round"] == 2
-    resumed = run("0")
-    assert resumed.returncode == 0, resumed.stderr
-    # The same run, uninterrupted, in this process.
-    script = _KILLED_RUN.replace("int(sys.argv[2])", "0")
-    exec(script.replace("sys.argv[1]", "None"), {})
-    assert resumed.stdout == capsys.readouterr().out
+    # The resume and the same run uninterrupted, both in this process: another
+    # than the killed one.
+    monkeypatch.setattr(sys, "argv", ["-c", path, "0"])
+    exec(_KILLED_RUN, {})
+    resumed = capsys.readouterr().out
+    exec(_KILLED_RUN.replace("sys.argv[1]", "None"), {})
+    assert resumed == capsys.readouterr().out
 
 
 def test_a_series_of_rows_is_refused_with_the_reshape_advice():
