@@ -1209,7 +1209,9 @@ def cifar_zip(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
+def test_cifar_benchmark_pipeline_on_a_tiny_slice(
+    tmp_path, cifar_zip, monkeypatch, capsys
+):
     data = cifar_zip
     common = ["--results", str(tmp_path / "results")]
     run = [sys.executable, str(ROOT / "benchmarks" / "cifar.py")]
@@ -1236,18 +1238,12 @@ def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
     subprocess.run(run_tiny, check=True, cwd=ROOT, env=env)
     cells = sorted(folder.glob("*.json"))
     assert len(cells) == 3  # RANDOM, MQ-Net and CCAL, split 0 at 40% noise
-    report = subprocess.run(
-        [*run, "report", *common],
-        check=True,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    # The report and the refused run below need no process of their own: the
+    # runs above took the command line.
+    _cifar_main(monkeypatch, "report", *common)
     text = (tmp_path / "results" / "cifar.md").read_text()
     assert "Preset `tiny`" in text and "Purity AUROC" in text and "MQ-Net" in text
     assert (tmp_path / "results" / "cifar-tiny_accuracy.png").exists()
-    assert report.returncode == 0
     # Each cell records its data; a run on another zip was taken on the same
     # cells without a word, and the report mixed them.
     import cifar
@@ -1259,19 +1255,19 @@ def test_cifar_benchmark_pipeline_on_a_tiny_slice(tmp_path, cifar_zip):
     assert all(json.loads(c.read_text())["data"] == made_from for c in cells)
     other = tmp_path / "other.zip"
     _write_cifar_zip(other, n_train=20, n_test=4)
-    refused = subprocess.run(
-        [str(other) if arg == str(data) else arg for arg in run_tiny],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert refused.returncode == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        _cifar_main(
+            monkeypatch,
+            *(str(other) if arg == str(data) else arg for arg in run_tiny[2:]),
+        )
+    assert refused.value.code == 2
+    stderr = capsys.readouterr().err
     assert (
         f"{folder}/preset=tiny_split=0_noise=0.4_strategy=CCAL.json was made "
-        f"from {data.resolve()}" in refused.stderr
+        f"from {data.resolve()}" in stderr
     )
-    assert f"not from {other.resolve()}" in refused.stderr
+    assert f"not from {other.resolve()}" in stderr
     assert sorted(folder.glob("*.json")) == cells
 
 
