@@ -424,12 +424,20 @@ def _pickled_tensors(obj):
 
 
 _RESNET = dict(in_channels=1, input_shape=(1, 8, 8), max_epochs=2, batch_size=8)
+# min_steps_per_epoch=1 for both schedules: theirs step once an epoch, so the
+# default's 100 steps an epoch (~98 repeated batches) would change nothing but
+# the seconds.
 _RESNETS = {
     "resnet18": lambda: make_resnet18_classifier(
         3, min_steps_per_epoch=1, module__width=2, random_state=0, **_RESNET
     ),
     "resnet18_lr_milestones": lambda: make_resnet18_classifier(
-        3, lr_milestones=[1], module__width=2, random_state=0, **_RESNET
+        3,
+        lr_milestones=[1],
+        min_steps_per_epoch=1,
+        module__width=2,
+        random_state=0,
+        **_RESNET,
     ),
     "fast_resnet": lambda: make_fast_resnet_classifier(
         3, width=2, random_state=0, **_RESNET
