@@ -1644,19 +1644,28 @@ def test_a_script_whose_output_reader_quit_stops_with_one_line(capsys, monkeypat
     ],
     ids=["rerun", "no-rerun"],
 )
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda: print("a progress line", flush=True),
+        lambda: (sys.stdout.buffer.write(b"an image"), sys.stdout.buffer.flush()),
+    ],
+    ids=["print", "buffer"],
+)
 def test_a_scripts_output_refused_amid_its_run_says_what_is_kept(
-    capsys, monkeypatch, said, then
+    capsys, monkeypatch, said, then, write
 ):
     # A full disk mid-run said "free some disk space, then rerun it", where a
     # Ctrl-C said that the finished cells are kept and how a rerun goes on. A
     # timing script gives no rerun ("no table written"): the remedy's own.
+    # So too for bytes written to stdout's buffer (Pillow's image).
     import _common
 
     monkeypatch.setattr(sys, "argv", ["run.py"])
     with open("/dev/full", "w") as stdout:
         monkeypatch.setattr(sys, "stdout", stdout)
         with pytest.raises(SystemExit) as exit_, _common.stopped_by_signals(*said):
-            print("a progress line", flush=True)
+            write()
     assert exit_.value.code == 1
     assert capsys.readouterr().err == (
         f"run.py: error: [Errno 28] No space left on device; {said[0]}: free some "

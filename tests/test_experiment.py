@@ -1580,13 +1580,15 @@ def test_output_into_a_full_disk_ends_the_command_with_one_line(
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize(
-    "ending, status", [("pass", 1), ("sys.exit(0)", 1), ("sys.exit(3)", 3)]
+    "ending, status",
+    [("pass", 1), ("sys.exit(0)", 1), ("sys.exit()", 1), ("sys.exit(3)", 3)],
 )
 def test_output_refused_as_the_block_ends_is_one_line_its_status_kept(ending, status):
     # Held in stdout's buffer until the block's end, where its flush failed
     # (the disk filled as a run went on): a traceback after the work was done.
     # A verdict exited with (compare_cells' "differs", status 1) was dropped
     # without a word: its status alone told, as if all was shown.
+    # sys.exit() (a script's main ending so, its code None) is status 0's.
     code = "import sys\nfrom skal_openset._signals import ended_as_by_sigpipe\n" + (
         f"with ended_as_by_sigpipe('prog'):\n    print('hello')\n    {ending}"
     )
@@ -1686,14 +1688,15 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     assert done.returncode == 1
 
 
-def _after_a_threads_refused_print(then, unbuffered):
-    """Run, into a full disk, a block of ``output_refusal_ends('prog')``
-    whose thread's print is refused, then whose main thread runs `then`."""
+def _after_a_threads_refused_print(then, unbuffered, kept="", rerun="rerun it"):
+    """Run, into a full disk, a block of ``output_refusal_ends('prog', kept,
+    rerun)`` whose thread's print is refused, then whose main thread runs
+    `then`."""
     code = (
         "import sys\n"
         "import threading\n"
         "from skal_openset._signals import output_refusal_ends\n"
-        "with output_refusal_ends('prog'):\n"
+        f"with output_refusal_ends('prog', {kept!r}, {rerun!r}):\n"
         "    t = threading.Thread(target=print, args=('hello',), "
         "kwargs={'flush': True})\n"
         f"    t.start(); t.join(); {then}\n"
@@ -1729,6 +1732,20 @@ def test_output_refused_in_a_thread_with_more_held_is_told_in_one_line():
     # buffered: the rest held
     done = _after_a_threads_refused_print("print('the rest')", unbuffered=False)
     assert done.stderr.count("prog: error") == 1, done.stderr
+    assert done.returncode == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_in_a_thread_told_as_the_block_ends_says_nothing_kept():
+    # Told as the block ends, the work is done: what the block's line says its
+    # work keeps amid it ("no table written") and how to go on may not hold.
+    done = _after_a_threads_refused_print(
+        "pass", unbuffered=True, kept="no table written: ", rerun="rerun for the rest"
+    )
+    assert done.stderr.splitlines()[-1] == (
+        "prog: error: [Errno 28] No space left on device; free some disk space, "
+        "then rerun it."
+    )
     assert done.returncode == 1
 
 
