@@ -761,6 +761,11 @@ def test_the_labels_a_query_file_can_take_are_named_the_in_classes_first(
             ["--in-classes", ",cat,cow"],
             "got ['', 'cat', 'cow']: leave out the empty one, which a leading,",
         ),
+        # Two empty labels are no IN class listed twice: the commas are named.
+        (
+            ["--in-classes", "cat,,cow,"],
+            "got ['cat', '', 'cow', '']: leave out the empty one, which a leading,",
+        ),
         # It listed every class, not the one repeated.
         (
             ["--in-classes", "cat,cat,cow"],
