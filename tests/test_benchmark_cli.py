@@ -2244,19 +2244,61 @@ def test_every_script_runs_inside_script_output(monkeypatch, script):
     # Five scripts ran without it: their output into a full disk gave Python's
     # "Exception ignored" lines (status 120) or a traceback, not one line, and
     # `| head` a BrokenPipeError's traceback, not status 141.
-    path = BENCHMARKS / f"{script}.py"
     stdout_as_parsed = []
 
     def recorded(parser, *args, **kwargs):
         stdout_as_parsed.append(sys.stdout)
         raise SystemExit(0)
 
+    with pytest.raises(SystemExit):
+        _run_as_the_program(monkeypatch, script, recorded)
+    assert [type(s) for s in stdout_as_parsed] == [_signals._RefusalEnding]
+
+
+def _run_as_the_program(monkeypatch, script, parse_args):
+    """Run benchmarks/`script`.py as the program, with `parse_args` in place of
+    its parser's (it raises: the script's work is not run)."""
+    path = BENCHMARKS / f"{script}.py"
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(sys, "argv", [str(path)])
-    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", recorded)
-    with pytest.raises(SystemExit):
-        runpy.run_path(str(path), run_name="__main__")
-    assert [type(s) for s in stdout_as_parsed] == [_signals._RefusalEnding]
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_args)
+    runpy.run_path(str(path), run_name="__main__")
+
+
+_CELLS_KEPT = "finished cells and report files are kept whole; rerun to finish the rest"
+_RUNS_KEPT = "finished runs and report files are kept whole; rerun to finish the rest"
+
+
+@pytest.mark.parametrize(
+    "script, kept",
+    [
+        ("cifar", _CELLS_KEPT),
+        ("kernel_paths", _CELLS_KEPT),
+        ("openset_benchmark", _CELLS_KEPT),
+        ("meta_signal", _RUNS_KEPT),
+        ("preset_reproduction", _RUNS_KEPT),
+        (
+            "switch_signal",
+            "finished class splits and report files are kept whole; rerun for the rest",
+        ),
+        ("bench_image_cache", "no table written; its temporary caches removed"),
+        ("bench_neighbours", "no table written; its temporary files removed"),
+        ("bench_scale", "no table written"),
+    ],
+)
+def test_a_ctrl_c_in_a_scripts_run_says_what_it_keeps_and_how_to_go_on(
+    monkeypatch, capsys, script, kept
+):
+    # Each script gives stopped_by_signals what its run keeps and how a rerun
+    # goes on, apart (a full disk's line says its remedy between them); its
+    # Ctrl-C line says both, as before they were split.
+    def interrupted(parser, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exit_:
+        _run_as_the_program(monkeypatch, script, interrupted)
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == f"Interrupted (Ctrl-C): {kept}.\n"
 
 
 def _parser_of(monkeypatch, script):
