@@ -141,8 +141,10 @@ def _knn_batch_size(n_references, n_features, k, itemsize):
 
 def _unit_rows(X, dtype=None):
     """Rows of `X` scaled to unit length (all-zero rows stay 0), in `dtype`
-    (default: `X`'s), cast once on a scale near 1 (see :func:`_near_one`)."""
-    near_one = _near_one(X).astype(X.dtype if dtype is None else dtype, copy=False)
+    (default: `X`'s; a wider type another set needs), cast first: scaled
+    near 1 (:func:`_near_one`) in float32, a row's values far below its peak
+    went to 0 that float64 keeps."""
+    near_one = _near_one(X.astype(X.dtype if dtype is None else dtype, copy=False))
     with flushing_underflow():  # a row's values far below its norm go to 0
         return normalize(near_one, copy=False)  # in place: a copy of X
 

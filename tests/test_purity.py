@@ -418,6 +418,15 @@ def test_float32_rows_beside_float64_ones_score_as_their_float64_values(rng, sco
     np.testing.assert_array_equal(score(X, ref32), score(X, ref32.astype(np.float64)))
 
 
+def test_a_float32_row_of_wide_range_beside_float64_ones_scores_as_its_float64_values():
+    # Scaled near 1 in float32, then cast: 1e-30 beside 1e30 went to 0, where
+    # float64 keeps it (about 1e-60), so the row was not at distance 0 from
+    # its own float64 values.
+    X32 = np.float32([[1e30, 1e-30, 0.5e30], [1, 2, 3]])
+    X64 = X32.astype(np.float64)
+    np.testing.assert_array_equal(knn_purity(X32, X64), knn_purity(X64, X64))
+
+
 def test_knn_orientation(rng):
     ref = rng.normal(size=(10, 4))
     on_example, far = knn_purity([ref[3], -ref[3]], ref)
