@@ -66,7 +66,11 @@ with held_while_loading():
     from threadpoolctl import threadpool_limits
 
     from skal_openset._argtypes import user_path
-    from skal_openset._atomic import atomic_open, atomic_paths
+    from skal_openset._atomic import (
+        InterruptedAfterReplacing,
+        atomic_open,
+        atomic_paths,
+    )
     from skal_openset._cli_start import _unencodable_escaped
     from skal_openset._models import device_error
 
@@ -431,7 +435,12 @@ def write_tables_then_print(texts, table):
     # Held until the line is changed: stopped after the last file was
     # written, it said "no table written".
     with interrupts_held() as held:
-        write_texts_atomic(texts)
+        try:
+            write_texts_atomic(texts)
+        except InterruptedAfterReplacing as interrupt:
+            # SIGINT ignored (sh's cmd &), atomic_paths' own hold, the
+            # innermost, took a SIGTERM as the files were put in place.
+            held.append(interrupt)
         if _keepers:  # none where main is called alone (the tests)
             _keepers[-1](f"{' and '.join(map(str, texts))} written")
     if held:

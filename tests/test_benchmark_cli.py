@@ -974,14 +974,17 @@ def test_the_training_script_stopped_ends_with_one_line(tmp_path):
 # A timing script run as python runs it (argv[2:]), its work stood in for (a
 # net trained for one epoch, a Python started without running), and argv[1]
 # done as its table's .md file is put in place: stdout made a full disk
-# ("full"), or stdout's pipe filled, as by a reader that stopped reading
-# ("blocked").
+# ("full"), stdout's pipe filled, as by a reader that stopped reading
+# ("blocked"), or a SIGTERM sent, SIGINT ignored where "in the background"
+# (as sh starts cmd &).
 _AS_ITS_TABLE_IS_WRITTEN = """
-import contextlib, os, runpy, sys
+import contextlib, os, runpy, signal, sys
 import _common, skal_openset
 
 then = sys.argv[1]
 sys.argv = sys.argv[2:]
+if then.endswith("in the background"):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 net = skal_openset.make_mlp_classifier
 skal_openset.make_mlp_classifier = lambda *a, **k: net(*a, **{**k, "max_epochs": 1})
 _common.run_script = lambda *args, **kwargs: None
@@ -993,6 +996,9 @@ def replaced(src, dst):
         return
     if then == "full":
         os.dup2(os.open("/dev/full", os.O_WRONLY), 1)
+        return
+    if then.startswith("terminated"):
+        os.kill(os.getpid(), signal.SIGTERM)
         return
     os.set_blocking(1, False)
     for size in (4096, 1):  # atomic below 4096 bytes: the pipe's last bytes
@@ -1064,6 +1070,24 @@ def test_a_timing_script_stopped_once_its_table_is_written_says_where_it_is(
             assert process.poll() is None, "it ended before writing its table"
             time.sleep(0.01)
         process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=120)[1]
+    assert (stderr, process.returncode) == (
+        f"Interrupted (SIGTERM): {json} and {table} written.\n",
+        143,
+    )
+
+
+@pytest.mark.parametrize(
+    "then", ["terminated", "terminated in the background"], ids=["fg", "bg"]
+)
+def test_a_timing_script_terminated_as_its_table_is_put_in_place_says_where(
+    tmp_path, then
+):
+    # SIGTERM held there is raised once the line is changed. In the
+    # background, SIGINT ignored, atomic_paths' own hold took it instead and
+    # raised it before: "no table written" beside the files written.
+    json, table = _table_files(tmp_path, bench_cli_start)
+    with _as_its_table_is_written(tmp_path, then, bench_cli_start) as process:
         stderr = process.communicate(timeout=120)[1]
     assert (stderr, process.returncode) == (
         f"Interrupted (SIGTERM): {json} and {table} written.\n",
