@@ -352,8 +352,13 @@ def _warn_of_test_classes(y, y_test, in_classes):
 
 
 def _check_1d_in_classes(in_classes: np.ndarray) -> None:
+    """Refuse `in_classes`, as an array, that are not one label each."""
     if in_classes.ndim != 1:
-        raise ValueError("in_classes must be a 1-d sequence of class labels.")
+        raise ValueError(
+            "in_classes must be a 1-d sequence of class labels, got "
+            f"{reprlib.repr(in_classes.tolist())}: list the IN classes, e.g. "
+            "in_classes=[3, 7]."
+        )
 
 
 def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:

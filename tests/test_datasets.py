@@ -292,7 +292,7 @@ def test_split_closed_set_without_noise():
     [
         (dict(in_classes=[0, 9]), "do not occur in y"),
         (dict(in_classes=[1]), "at least 2 IN classes"),
-        (dict(in_classes=[[0, 1]]), "in_classes must be a 1-d sequence"),
+        (dict(in_classes=[[0, 1]]), r"1-d sequence of class labels, got \[\[0, 1\]\]"),
         # It was "must be a 1-d sequence", which named no remedy.
         (
             dict(in_classes={0, 1, 2}),
@@ -546,8 +546,12 @@ def test_open_set_split_takes_lists_as_arrays():
         (dict(ood_label="unknown"), "ood_label must be an integer .* got 'unknown'"),
         (dict(in_classes=[5]), "needs at least 2 IN classes, got 1"),
         # TypeErrors: "unhashable type: 'list'", "len() of unsized object"
-        (dict(in_classes=[[5], [7]]), "in_classes must be a 1-d sequence of class"),
-        (dict(in_classes=5), "in_classes must be a 1-d sequence of class"),
+        (
+            dict(in_classes=[[5], [7]]),
+            r"in_classes must be a 1-d sequence of class labels, got \[\[5\], "
+            r"\[7\]\]: list the IN classes, e.g. in_classes=\[3, 7\]\.$",
+        ),
+        (dict(in_classes=5), "a 1-d sequence of class labels, got 5: list the"),
         (
             dict(y_pool=np.zeros((4, 1), int)),
             r"y_pool must be 1-d, one label per example, got shape \(4, 1\)",
