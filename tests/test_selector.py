@@ -164,15 +164,20 @@ def test_predict_and_score_warn_of_nothing(four_input_selector):
         four_input_selector.score(Z, Z.sum(axis=1))
 
 
+@pytest.mark.parametrize("weight_raised_by", [0.0, 20.0])
 def test_meta_inputs_near_the_float64_limit_score_finite_and_monotone(
-    four_input_selector,
+    four_input_selector, weight_raised_by
 ):
-    # Every row of -max, 0 and max: a unit summed +inf and -inf (NaN).
+    # Every row of -max, 0 and max: a unit summed +inf and -inf (NaN); also
+    # where effective weights well above 1 scale the inputs up.
+    selector = copy.deepcopy(four_input_selector)
+    with torch.no_grad():
+        selector.module_.hidden.weight.add_(weight_raised_by)
     big = np.finfo(np.float64).max
     Z = np.array(list(itertools.product([-big, 0.0, big], repeat=4)))
-    scores = four_input_selector.predict(Z)
+    scores = selector.predict(Z)
     # One at a time too: the order of a unit's sum differs with the batch.
-    alone = np.concatenate([four_input_selector.predict(row[None]) for row in Z])
+    alone = np.concatenate([selector.predict(row[None]) for row in Z])
     np.testing.assert_allclose(alone, scores)
     assert np.isfinite(scores).all()
     dominates = (Z[:, None, :] >= Z[None, :, :]).all(axis=2)
@@ -489,6 +494,31 @@ def test_integer_targets_train_the_model_of_their_float_values(dtype):
     selector = MetaQueryNetSelector(max_epochs=20, random_state=0)
     selector.fit(Z, y.astype(dtype))
     np.testing.assert_array_equal(selector.predict(Z), reference.predict(Z))
+
+
+@settings(max_examples=25, deadline=None)
+@given(low=st.floats(1e-6, 1e6), ulps=st.integers(1, 4))
+def test_targets_closer_than_float32_still_form_a_pair(low, ulps):
+    # The target's pairs are taken in float64: in float32 two IN losses a few
+    # float64 ulps apart tie, and the fit found no pair to rank.
+    high = low
+    for _ in range(ulps):
+        high = np.nextafter(high, np.inf)
+    Z = np.array([[0.2, 0.3], [0.6, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        selector = MetaQueryNetSelector(max_epochs=1, random_state=0)
+        selector.fit(Z, [low, high])
+    assert selector.n_iter_ == 1
+
+
+def test_units_saturated_for_some_rows_only_do_not_warn():
+    # Inputs up to 30 saturate the units of large weights, not those of small
+    # ones: the rows still score apart, so no unit-wide saturation is named.
+    Z = np.random.RandomState(0).uniform(5.0, 30.0, size=(60, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MetaQueryNetSelector(max_epochs=1, random_state=0).fit(Z, Z.sum(axis=1))
 
 
 def test_saturating_meta_inputs_warn():
@@ -833,6 +863,17 @@ def test_divergence_from_a_huge_lr_names_lr_not_the_inputs(params):
     assert not hasattr(selector, "module_")
 
 
+def test_a_warm_refit_that_diverges_keeps_the_fitted_network():
+    # A warm fit trains a copy: the network it diverged from stays as it was.
+    Z, y = synthetic_self_validation_set(40, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(**FAST).fit(Z, y)
+    before = selector.predict(Z)
+    selector.set_params(warm_start=True, lr=5e37)
+    with pytest.raises(ValueError, match="Training diverged"):
+        selector.fit(Z, y)
+    np.testing.assert_array_equal(selector.predict(Z), before)
+
+
 def test_divergence_from_a_margin_beyond_float32_names_margin():
     Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
     with pytest.raises(ValueError, match="margin=1e[+]39 overflows float32"):
@@ -978,12 +1019,15 @@ def test_rule_init_starts_from_the_order_of_the_sum(seed):
     assert accuracy["random"] < accuracy["rule"] - 0.03
 
 
-def test_rule_init_is_a_fit_to_the_sum_then_a_warm_fit_to_the_target():
-    # The two fits the benchmark's former RuleStartSelector made, in one.
+@pytest.mark.parametrize("groups", [None, np.arange(150) % 3])
+def test_rule_init_is_a_fit_to_the_sum_then_a_warm_fit_to_the_target(groups):
+    # The two fits the benchmark's former RuleStartSelector made, in one;
+    # `groups` restrict the target's pairs, not the rule's.
     Z, y = synthetic_self_validation_set(150, np.random.RandomState(0))
     two_fits = MetaQueryNetSelector(random_state=0).fit(Z, Z.sum(axis=1))
-    two_fits.set_params(warm_start=True).fit(Z, y)
-    rule_start = MetaQueryNetSelector(init="rule", random_state=0).fit(Z, y)
+    two_fits.set_params(warm_start=True).fit(Z, y, groups=groups)
+    rule_start = MetaQueryNetSelector(init="rule", random_state=0)
+    rule_start.fit(Z, y, groups=groups)
     np.testing.assert_array_equal(rule_start.predict(Z), two_fits.predict(Z))
 
 
@@ -1139,6 +1183,17 @@ def _full_pair_loss(selector, Z, y):
     return hinge[sign != 0].mean()
 
 
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_rows_the_network_cannot_tell_apart_keep_the_loss_at_the_margin(batch_size):
+    # Equal meta-inputs score alike, so every pair's hinge is the margin: each
+    # epoch's loss is the mean over pairs, or over the mini-batches' means.
+    Z, y = np.ones((12, 2)), np.arange(12.0)
+    selector = MetaQueryNetSelector(
+        margin=0.75, max_epochs=3, batch_size=batch_size, random_state=0
+    ).fit(Z, y)
+    np.testing.assert_allclose(selector.loss_curve_, [0.75] * 3, rtol=1e-6)
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     y=arrays(
@@ -1204,6 +1259,41 @@ def test_an_epoch_ends_when_pairs_seldom_share_a_batch(monkeypatch):
     # At most 5 passes that step and 5 that do not, per epoch.
     assert selector.n_iter_ == 2
     assert len(passes) <= 2 * (5 + 5)
+
+
+def test_an_epoch_passes_until_its_steps_or_as_many_idle_passes(monkeypatch):
+    # Rows 0 and 1 are the only pair (row 2 and 3 are alone in their groups):
+    # a pass of two batches of two steps once if they share a batch, else
+    # not. An epoch ends at 4 steps or at 4 passes without one, whichever
+    # comes first; passes that step do not count towards the idle ones.
+    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(4, 2))
+    y, groups = np.arange(1.0, 5.0), np.array([0, 0, 1, 2])
+    orders = []
+    randperm = torch.randperm
+
+    def recording_randperm(*args, **kwargs):
+        orders.append(randperm(*args, **kwargs))
+        return orders[-1]
+
+    monkeypatch.setattr(torch, "randperm", recording_randperm)
+    selector = MetaQueryNetSelector(
+        optimizer="sgd",
+        lr=1e-6,
+        batch_size=2,
+        steps_per_epoch=4,
+        max_epochs=6,
+        random_state=0,
+    ).fit(Z, y, groups=groups)
+    epochs, steps, idle = 0, 0, 0
+    for order in orders:
+        position = {int(row): i for i, row in enumerate(order)}
+        if position[0] // 2 == position[1] // 2:
+            steps += 1
+        else:
+            idle += 1
+        if 4 in (steps, idle):
+            epochs, steps, idle = epochs + 1, 0, 0
+    assert (epochs, steps, idle) == (selector.n_iter_, 0, 0) == (6, 0, 0)
 
 
 def test_random_state_seeds_the_order_of_the_mini_batches(monkeypatch):
@@ -1298,6 +1388,23 @@ def test_extreme_scales_of_weights_and_target_fit_the_same_model(
             Z, y * target_scale, sample_weight=np.full(60, weight_scale)
         )
     np.testing.assert_allclose(rescaled.predict(Z), reference.predict(Z), rtol=1e-5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(scale=st.floats(1.1, 1.9))
+def test_any_common_scale_of_the_weights_fits_mini_batch_sgd_the_same(scale):
+    # A scale other than a power of two survives the exact rescaling of the
+    # weights: only the whole set's mean pair weight, which each batch is
+    # normalised by, cancels it, so that plain SGD takes the same steps.
+    Z, y = synthetic_self_validation_set(40, np.random.RandomState(0))
+    weight = np.random.RandomState(1).uniform(0.5, 2.0, 40)
+    selector = MetaQueryNetSelector(
+        max_epochs=4, optimizer="sgd", batch_size=16, random_state=0
+    )
+    reference = clone(selector).fit(Z, y, sample_weight=weight)
+    rescaled = clone(selector).fit(Z, y, sample_weight=weight * scale)
+    np.testing.assert_allclose(rescaled.loss_curve_, reference.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(rescaled.predict(Z), reference.predict(Z), rtol=1e-4)
 
 
 def test_float32_weights_too_small_for_a_float32_rescaling_fit_the_same_model():
