@@ -273,6 +273,18 @@ def test_a_changed_scaling_takes_effect_at_the_next_fit():
     )
 
 
+def test_a_refit_with_exp_zscore_leaves_no_quantiles_behind():
+    # transform takes the quantiles wherever they are: kept from a quantile
+    # fit, they would outlive a refit with exp_zscore.
+    X = np.random.RandomState(0).exponential(size=(50, 2))
+    transformer = MetaInputTransformer(scaling="quantile").fit(X)
+    transformer.set_params(scaling="exp_zscore").fit(X)
+    assert not hasattr(transformer, "quantile_transformer_")
+    np.testing.assert_array_equal(
+        transformer.transform(X), MetaInputTransformer().fit_transform(X)
+    )
+
+
 @pytest.mark.parametrize("scaling", ["exp_zscore", "quantile"])
 def test_pandas_output_is_followed_by_transform_only(scaling):
     # Under transform_output="pandas" its inner QuantileTransformer gave a
