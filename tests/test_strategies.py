@@ -1704,6 +1704,22 @@ def test_validated_update_ranks_by_the_winner(
         np.testing.assert_allclose(scores, strategy.pool_meta_input_[indices].sum(1))
 
 
+def test_a_validation_the_rule_wins_drops_the_earlier_selector(
+    learner, pool, split, unlabelled, monkeypatch
+):
+    outcomes = iter([{"selector": 0.7, "rule": 0.6}, {"selector": 0.7, "rule": 0.8}])
+    monkeypatch.setattr(
+        _meta_query, "_cross_validated_scores", lambda *args: next(outcomes)
+    )
+    strategy = MQNetQuery(
+        "msp", validate_selector=True, diversity_pool=None, random_state=0, **LEARNT
+    )
+    _two_query_sets(strategy, learner, pool, split, unlabelled)
+    assert not hasattr(strategy, "selector_")
+    indices, scores = strategy(learner, pool, n_instances=10)
+    np.testing.assert_allclose(scores, strategy.pool_meta_input_[indices].sum(1))
+
+
 @pytest.mark.parametrize("n_ood", [2, 1])
 @pytest.mark.parametrize("before", ["selector", "rule"])
 def test_update_too_small_to_validate_keeps_the_ranking(
