@@ -1608,6 +1608,7 @@ def test_paper_preset_is_a_plain_configuration():
     assert params["informativeness"] is learning_loss_or_confidence
     assert (params["meta_input"], params["accumulate"]) == ("exp_zscore", False)
     assert params["diversity_pool"] is None and not params["validate_selector"]
+    assert params["rule_weight"] == 0.0  # the selector alone ranks, at any OOD share
     selector = params["selector"].get_params()
     assert (selector["optimizer"], selector["lr"]) == ("sgd", 1e-3)
     assert (selector["batch_size"], selector["max_epochs"]) == (32, 100)
