@@ -3367,7 +3367,7 @@ from skal_openset._experiment import _fingerprint
 X, y = load_digits_dataset()
 split = make_open_set_split(X, y, n_in_classes=4, noise_ratio=0.4, initial_size=20,
                             random_state=0)
-torch.manual_seed(0)
+torch.default_generator.manual_seed(0)  # the CPU's: no CUDA touched
 module = torch.nn.Sequential(torch.nn.Linear(64, 8), torch.nn.ReLU(),
                              torch.nn.Linear(8, 4))
 net = NeuralNetClassifier(module, criterion=torch.nn.CrossEntropyLoss)
@@ -3385,7 +3385,8 @@ def test_a_module_instance_has_the_same_fingerprint_in_every_process(capsys):
         env=env_with_other_string_hashes(),
     )
     assert done.returncode == 0, done.stderr
-    with torch.random.fork_rng():  # the script seeds torch's global generator
+    # devices=[]: the default forks, and so initialises, every CUDA device.
+    with torch.random.fork_rng(devices=[]):  # the script seeds the CPU's
         exec(_FINGERPRINT, {})
     assert done.stdout == capsys.readouterr().out
 
