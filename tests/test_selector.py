@@ -1238,36 +1238,10 @@ def test_steps_per_epoch_counts_only_batches_that_take_a_step():
     assert len(_sgd_step_learning_rates(selector, Z, Z.sum(axis=1))) == 3 * 10
 
 
-def test_an_epoch_ends_when_pairs_seldom_share_a_batch(monkeypatch):
-    # Every row but the first two is alone in its group and no target is 0,
-    # so rows 0 and 1 are the only pair: in batches of two they share one in
-    # 1 pass of 59, and steps_per_epoch=5 would take ~300 passes an epoch.
-    n = 60
-    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(n, 2))
-    y, groups = np.arange(1.0, n + 1), np.r_[0, np.arange(n - 1)]
-    passes = []
-    randperm = torch.randperm
-
-    def counting_randperm(*args, **kwargs):
-        passes.append(1)
-        return randperm(*args, **kwargs)
-
-    monkeypatch.setattr(torch, "randperm", counting_randperm)
-    selector = MetaQueryNetSelector(
-        batch_size=2, steps_per_epoch=5, max_epochs=2, random_state=0
-    ).fit(Z, y, groups=groups)
-    # At most 5 passes that step and 5 that do not, per epoch.
-    assert selector.n_iter_ == 2
-    assert len(passes) <= 2 * (5 + 5)
-
-
-def test_an_epoch_passes_until_its_steps_or_as_many_idle_passes(monkeypatch):
-    # Rows 0 and 1 are the only pair (row 2 and 3 are alone in their groups):
-    # a pass of two batches of two steps once if they share a batch, else
-    # not. An epoch ends at 4 steps or at 4 passes without one, whichever
-    # comes first; passes that step do not count towards the idle ones.
-    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(4, 2))
-    y, groups = np.arange(1.0, 5.0), np.array([0, 0, 1, 2])
+@pytest.fixture
+def batch_orders(monkeypatch):
+    """The row order of each pass over the rows from here on: the draws of
+    torch.randperm, which shuffles them for the mini-batches."""
     orders = []
     randperm = torch.randperm
 
@@ -1276,6 +1250,31 @@ def test_an_epoch_passes_until_its_steps_or_as_many_idle_passes(monkeypatch):
         return orders[-1]
 
     monkeypatch.setattr(torch, "randperm", recording_randperm)
+    return orders
+
+
+def test_an_epoch_ends_when_pairs_seldom_share_a_batch(batch_orders):
+    # Every row but the first two is alone in its group and no target is 0,
+    # so rows 0 and 1 are the only pair: in batches of two they share one in
+    # 1 pass of 59, and steps_per_epoch=5 would take ~300 passes an epoch.
+    n = 60
+    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(n, 2))
+    y, groups = np.arange(1.0, n + 1), np.r_[0, np.arange(n - 1)]
+    selector = MetaQueryNetSelector(
+        batch_size=2, steps_per_epoch=5, max_epochs=2, random_state=0
+    ).fit(Z, y, groups=groups)
+    # At most 5 passes that step and 5 that do not, per epoch.
+    assert selector.n_iter_ == 2
+    assert len(batch_orders) <= 2 * (5 + 5)
+
+
+def test_an_epoch_passes_until_its_steps_or_as_many_idle_passes(batch_orders):
+    # Rows 0 and 1 are the only pair (row 2 and 3 are alone in their groups):
+    # a pass of two batches of two steps once if they share a batch, else
+    # not. An epoch ends at 4 steps or at 4 passes without one, whichever
+    # comes first; passes that step do not count towards the idle ones.
+    Z = np.random.RandomState(0).uniform(0.1, 3.0, size=(4, 2))
+    y, groups = np.arange(1.0, 5.0), np.array([0, 0, 1, 2])
     selector = MetaQueryNetSelector(
         optimizer="sgd",
         lr=1e-6,
@@ -1285,7 +1284,7 @@ def test_an_epoch_passes_until_its_steps_or_as_many_idle_passes(monkeypatch):
         random_state=0,
     ).fit(Z, y, groups=groups)
     epochs, steps, idle = 0, 0, 0
-    for order in orders:
+    for order in batch_orders:
         position = {int(row): i for i, row in enumerate(order)}
         if position[0] // 2 == position[1] // 2:
             steps += 1
@@ -1296,22 +1295,15 @@ def test_an_epoch_passes_until_its_steps_or_as_many_idle_passes(monkeypatch):
     assert (epochs, steps, idle) == (selector.n_iter_, 0, 0) == (6, 0, 0)
 
 
-def test_random_state_seeds_the_order_of_the_mini_batches(monkeypatch):
+def test_random_state_seeds_the_order_of_the_mini_batches(batch_orders):
     # Repeated runs of a seeded benchmark must differ in the batches too, not
     # only in the initial weights; one seed gives one order.
     Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
     orders = []
-    randperm = torch.randperm
-
-    def recording_randperm(*args, **kwargs):
-        order = randperm(*args, **kwargs)
-        orders[-1].append(order.tolist())
-        return order
-
-    monkeypatch.setattr(torch, "randperm", recording_randperm)
     for seed in (0, 0, 1):
-        orders.append([])
+        batch_orders.clear()
         MetaQueryNetSelector(batch_size=4, max_epochs=3, random_state=seed).fit(Z, y)
+        orders.append([order.tolist() for order in batch_orders])
     assert len(orders[0]) == 3
     assert orders[0] == orders[1]
     assert orders[0] != orders[2]
