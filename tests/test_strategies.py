@@ -23,6 +23,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
@@ -30,6 +31,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, normalize
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -1400,6 +1402,21 @@ def test_update_converts_the_scores_its_query_was_scaled_on(
         strategy.set_params(purity=later)
         strategy.update(learner, pool[indices], y_pool[indices])
         np.testing.assert_allclose(strategy.validation_meta_input_, expected)
+
+
+def test_update_fits_a_clone_of_the_selector_and_leaves_the_given_one_unfitted(
+    learner, pool, split, unlabelled
+):
+    # scikit-learn's convention: an estimator given as a parameter is a
+    # template its owner never fits nor changes.
+    template = MetaQueryNetSelector(max_epochs=5, random_state=7)
+    params = template.get_params()
+    strategy = MQNetQuery(selector=template, random_state=0, **LEARNT)
+    _two_query_sets(strategy, learner, pool, split, unlabelled)
+    assert hasattr(strategy, "selector_") and strategy.selector_ is not template
+    with pytest.raises(NotFittedError):
+        check_is_fitted(template)
+    assert template.get_params() == params
 
 
 def test_update_before_any_query_is_an_error(learner, pool):
