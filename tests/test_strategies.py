@@ -1404,6 +1404,24 @@ def test_update_converts_the_scores_its_query_was_scaled_on(
         np.testing.assert_allclose(strategy.validation_meta_input_, expected)
 
 
+def test_update_uses_the_meta_input_of_the_query_that_chose_the_rows(
+    learner, pool, split, unlabelled
+):
+    # Rows of an earlier query are converted on its pool's scale, not on that
+    # of the latest query, whose pool is another.
+    y_pool = split.y_pool[unlabelled]
+    half = len(pool) // 2
+    strategy = MQNetQuery(rule_weight=1, random_state=0)
+    first, _ = strategy(learner, pool[:half], n_instances=10)
+    expected = strategy.meta_input_.transform(
+        strategy._raw_scores(learner, pool[first])
+    )
+    with pytest.warns(UserWarning, match="without an update"):
+        strategy(learner, pool[half:], n_instances=10)
+    strategy.update(learner, pool[first], y_pool[first])
+    np.testing.assert_allclose(strategy.validation_meta_input_, expected)
+
+
 def test_update_fits_a_clone_of_the_selector_and_leaves_the_given_one_unfitted(
     learner, pool, split, unlabelled
 ):
