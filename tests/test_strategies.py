@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp, xlogy
 from scipy.stats import rankdata
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.decomposition import PCA
@@ -1714,6 +1714,33 @@ def test_cross_validation_keeps_the_rule_when_it_ranks_better():
     target = np.where(Z[:, 0] > 0.5, 1.0 + Z[:, 0] - 0.9 * Z[:, 1], 0.0)
     scores = _meta_query._cross_validated_scores(selector, Z, target, None)
     assert scores["selector"] > scores["rule"] + 0.1
+
+
+class _FirstColumnSelector(BaseEstimator):
+    """A fitted selector that ranks by the first meta-input column."""
+
+    def fit(self, Z, target, groups=None):
+        self.module_ = None
+        return self
+
+    def predict(self, Z):
+        return Z[:, 0]
+
+
+def test_cross_validation_stratifies_and_counts_pairs_by_their_target_gap():
+    # Six IN rows (targets 10, 10.1, ..., 10.5) and three OOD ones (0), in
+    # three folds stratified by IN versus OOD: each held-out fold is IN rows
+    # a < b and one OOD row. The rule (the sum) puts IN first but orders a, b
+    # wrongly: the pairs of gaps a and b right, that of gap b - a (0.5 at most)
+    # wrong, it scores (a + b) / 2b > 0.95; the selector (the first column),
+    # the other way round, (b - a) / 2b < 0.05. Counted alike, 2/3 and 1/3.
+    i = np.arange(6)
+    Z = np.r_[np.c_[i, 50 - 2 * i], np.tile([100, -200], (3, 1))].astype(float)
+    target = np.r_[10 + 0.1 * i, np.zeros(3)]
+    scores = _meta_query._cross_validated_scores(
+        _FirstColumnSelector(), Z, target, None
+    )
+    assert scores["rule"] > 0.95 and scores["selector"] < 0.05
 
 
 @pytest.mark.parametrize("winner", ["selector", "rule"])
