@@ -1245,6 +1245,18 @@ def test_rule_alone_fits_no_selector_and_ranks_by_the_rule(split, unlabelled, po
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("weight", [0.25, 0.75])
+def test_blend_weighs_the_rule_by_rule_weight(weight):
+    # A selector that ranks the rows in the opposite order to the rule: the
+    # rule's rank r of n = 10 rows blends to w r + (1 - w) (n + 1 - r).
+    strategy = MQNetQuery()
+    strategy.rule_weight_, strategy.selector_ = weight, _FirstColumnSelector()
+    i = np.random.RandomState(0).permutation(10)
+    Z = np.c_[-i, 3 * i].astype(float)  # rule: 2 i, selector: -i
+    expected = weight * (i + 1) + (1 - weight) * (10 - i)
+    np.testing.assert_allclose(strategy._combine(Z), expected)
+
+
 @settings(max_examples=25, deadline=None)
 @given(weight=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
 def test_blend_of_rule_and_selector_is_monotone(taught, weight, seed):
