@@ -1582,6 +1582,22 @@ def test_mqnet_diverse_batch_looks_further_down_until_it_finds_enough_rows(
     assert np.all(np.diff(batch_scores) <= 0)
 
 
+def test_mqnet_diverse_batch_looks_down_when_the_top_3k_hold_one_row_too_few(
+    taught, pool
+):
+    """The top 30 candidates for a batch of 10 hold 9 distinct rows, the best
+    8 three times each, the ninth six times: k-means cannot find 10 clusters."""
+    learner = taught["learner"]
+    strategy = copy.deepcopy(learner.query_strategy_)
+    top_k = copy.deepcopy(strategy).set_params(diversity_pool=None)
+    best, _ = copy.deepcopy(top_k)(learner, pool, n_instances=9)
+    copies = np.concatenate([pool[np.repeat(best, [2] * 8 + [5])], pool])
+    top, _ = top_k(learner, copies, n_instances=30)
+    assert len(np.unique(copies[top], axis=0)) == 9
+    indices, _ = strategy(learner, copies, n_instances=10)
+    assert len(np.unique(copies[indices], axis=0)) == 10
+
+
 @pytest.mark.parametrize("batch_skyline", [False, True])
 def test_mqnet_diverse_batch_of_enough_distinct_candidates_is_the_top_3k_one(
     taught, pool, batch_skyline
