@@ -1578,6 +1578,14 @@ def test_output_into_a_full_disk_ends_the_command_with_one_line(
     assert not (tmp_path / "out").exists()
 
 
+# The line a program named "prog" ends with when a full disk refuses its
+# output, with nothing said kept and the plain remedy.
+_PROG_DISK_FULL = (
+    "prog: error: [Errno 28] No space left on device; free some disk space, "
+    "then rerun it."
+)
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize(
     "ending, status",
@@ -1594,10 +1602,7 @@ def test_output_refused_as_the_block_ends_is_one_line_its_status_kept(ending, st
     )
     with open("/dev/full", "w") as full:
         done = _python_into(full, "-c", code)
-    assert done.stderr == (
-        "prog: error: [Errno 28] No space left on device; free some disk space, "
-        "then rerun it.\n"
-    )
+    assert done.stderr == _PROG_DISK_FULL + "\n"
     assert done.returncode == status
 
 
@@ -1717,10 +1722,7 @@ def test_output_refused_in_a_thread_then_a_failures_exit_is_said_its_status_kept
     # "Exception ignored" and status 120.
     done = _after_a_threads_refused_print("sys.exit(3)", unbuffered=unbuffered)
     assert done.stderr.count("prog: error") == 1, done.stderr
-    assert done.stderr.splitlines()[-1] == (
-        "prog: error: [Errno 28] No space left on device; free some disk space, "
-        "then rerun it."
-    )
+    assert done.stderr.splitlines()[-1] == _PROG_DISK_FULL
     assert done.returncode == 3
 
 
@@ -1742,10 +1744,7 @@ def test_output_refused_in_a_thread_told_as_the_block_ends_says_nothing_kept():
     done = _after_a_threads_refused_print(
         "pass", unbuffered=True, kept="no table written: ", rerun="rerun for the rest"
     )
-    assert done.stderr.splitlines()[-1] == (
-        "prog: error: [Errno 28] No space left on device; free some disk space, "
-        "then rerun it."
-    )
+    assert done.stderr.splitlines()[-1] == _PROG_DISK_FULL
     assert done.returncode == 1
 
 
