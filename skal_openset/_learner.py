@@ -88,6 +88,7 @@ from ._torch_modes import grad_enabled
 from ._typing import IntLike, available_if
 from ._validation import (
     check_each_once,
+    check_held_apart,
     check_one_label_per_row,
     check_sample_weight,
     refuse_sparse,
@@ -1010,13 +1011,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         fit sets ``classes_``: declared, the classifier's, or those of `y`."""
         if self.classes is not None:
             classes = _declared_classes(self.classes)
+            # As given: numpy's array of them may hold two as one.
+            given = np.asarray(self.classes, dtype=object).ravel()
             _check_one_label_kind(
-                np.asarray(self.classes, dtype=object),
+                given,
                 "classes",
                 "a missing value is no class; list the in-distribution classes "
                 "without it.",
             )
-            check_each_once(classes, "classes", "class")
+            check_each_once(given, "classes", "class")
+            check_held_apart(given, classes, "classes")
             # Sorted, as scikit-learn's classes_: its scorers (roc_auc,
             # log_loss) read predict_proba's columns in the labels' order.
             ordered = np.sort(classes, kind="stable")

@@ -323,11 +323,7 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
     matters. Every refusal of a parameter's repeated values words it so.
     Values compare as Python compares them (1 equals 1.0), each as given:
     a fixed-width numpy string would drop a trailing NUL ("a\\x00")."""
-    given = (
-        values.tolist()
-        if isinstance(values, np.ndarray)
-        else [v.item() if isinstance(v, np.generic) else v for v in values]
-    )
+    given = _as_given(values)
     repeated = [v for v, n in Counter(given).items() if n > 1]
     if repeated:
         # One alone is shortened as in a list: a pasted label can be long.
@@ -339,6 +335,42 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
         raise ValueError(
             f"{name} lists {shown} more than once: list each {what} once{why}."
         )
+
+
+def check_held_apart(values: Any, held: np.ndarray, name: str) -> None:
+    """Refuse `values`, each listed once, of which `held`, the numpy array
+    made of them, holds two or more as one value, naming those as given:
+    numpy's strings drop trailing NULs ("a\\x00" is "a"), and a list that
+    mixes integers and floats becomes floats (2**53 + 1 is 2.0**53)."""
+    as_one: dict[Any, list[Any]] = {}
+    for value, kept in zip(_as_given(values), held.tolist()):
+        as_one.setdefault(kept, []).append(value)
+    merged = [group for group in as_one.values() if len(group) > 1]
+    if not merged:
+        return
+    shown = (
+        " and ".join(map(_NAMES_REPR.repr, merged[0]))
+        if len(merged) == 1
+        else shown_names(merged, "groups")
+    )
+    why, remedy = (
+        ("its strings drop trailing NUL characters", "by more than trailing NULs")
+        if held.dtype.kind in "US"
+        else ("it makes floats of integers among floats", "as floats, or all integers")
+    )
+    raise ValueError(
+        f"{name} lists {shown}, which numpy holds as one value"
+        f"{' each' if len(merged) > 1 else ''} ({why}): give {name} that differ "
+        f"{remedy}."
+    )
+
+
+def _as_given(values: Any) -> list[Any]:
+    """`values` as a list of Python values, as the caller gave them, not as a
+    numpy array of them would read them."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()  # numpy's scalars, but an object array's
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
 def refuse_set(values: Any, name: str) -> None:

@@ -662,6 +662,23 @@ def test_ood_label_among_the_known_classes_is_rejected(initial):
         learner.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "classes, ood_label, named",
+    [
+        (["a", "a\x00", "b"], "?", r"'a' and 'a\\x00', which numpy holds as one"),
+        ([b"b", b"a", b"a\x00"], b"?", r"b'a' and b'a\\x00', which numpy holds"),
+        ([1, 2, 1.0], -1, r"1 more than once: list each class once\.$"),
+    ],
+)
+def test_classes_that_numpy_holds_as_one_are_named_as_given(classes, ood_label, named):
+    # numpy's array of classes drops trailing NULs and makes 1 a float: the
+    # refusal named 'a' listed twice, a value not given, and 1.0.
+    y = np.array(classes[:2] * 2, dtype=object)
+    learner = ActiveLearner(DummyClassifier(), classes=classes, ood_label=ood_label)
+    with pytest.raises(ValueError, match=f"^classes lists {named}"):
+        learner.fit(np.zeros((4, 2)), y)
+
+
 @pytest.mark.parametrize("ood_label", [None, [-1], np.array([-1, -2])])
 def test_ood_label_that_is_no_single_label_is_rejected(log, initial, ood_label):
     with pytest.raises(ValueError, match="ood_label must be a single label"):

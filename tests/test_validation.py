@@ -3,7 +3,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skal_openset._validation import check_each_once
+from skal_openset._validation import check_each_once, check_held_apart
 
 
 def _refusal(values):
@@ -40,3 +40,34 @@ def test_check_each_once_refuses_exactly_the_values_given_twice(values):
     else:
         shown = repr(twice[0]) if len(twice) == 1 else repr(twice)
         assert message == f"x lists {shown} more than once: list each value once."
+
+
+def _held_as_one(values):
+    """check_held_apart's message on `values` and numpy's array of them."""
+    try:
+        check_held_apart(values, np.asarray(values), "x")
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+@given(st.lists(st.text(alphabet="a\x00", max_size=3), unique=True, max_size=6))
+def test_check_held_apart_names_the_values_numpy_holds_as_one(values):
+    groups = {}
+    for value in values:
+        groups.setdefault(value.rstrip("\x00"), []).append(value)
+    merged = [group for group in groups.values() if len(group) > 1]
+    message = _held_as_one(values)
+    if not merged:
+        assert message is None
+    else:
+        shown = " and ".join(map(repr, merged[0])) if len(merged) == 1 else merged
+        assert message.startswith(f"x lists {shown}, which numpy holds as one value")
+
+
+def test_check_held_apart_names_numbers_as_given():
+    assert _held_as_one([2**53 + 1, 2.0**53, 3]) == (
+        "x lists 9007199254740993 and 9007199254740992.0, which numpy holds as "
+        "one value (it makes floats of integers among floats): give x that "
+        "differ as floats, or all integers."
+    )
