@@ -289,14 +289,19 @@ def _refusal_told(program, exc, kept="", rerun="rerun it"):
 
 class _RefusalEnding:
     """stdout as :func:`output_refusal_ends` hands it to its block, or
-    `stdout`'s buffer; `kept` and `rerun`: those of its line."""
+    `stdout`'s buffer; `kept` and `rerun`: those of its line, where
+    `line_of`, the wrapper whose buffer this one is, does not say them."""
 
-    def __init__(self, stream, program, stdout=None, kept="", rerun="rerun it"):
+    def __init__(
+        self, stream, program, stdout=None, kept="", rerun="rerun it", line_of=None
+    ):
         self._stream = stream
         self._program = program
         # The wrapper of stdout itself, where this one is of its buffer.
         self._stdout = self if stdout is None else stdout
         self._kept, self._rerun = kept, rerun
+        # Read as the line is said: a buffer taken before keep() copied `kept`.
+        self._line_of = self if line_of is None else line_of
         # The OSError of a write refused in another thread than the main one.
         self.refused = None
 
@@ -319,7 +324,7 @@ class _RefusalEnding:
     def buffer(self):
         # Its bytes (Pillow's image) refused raised OSError amid the block.
         return _RefusalEnding(
-            self._stream.buffer, self._program, self._stdout, self._kept, self._rerun
+            self._stream.buffer, self._program, self._stdout, line_of=self
         )
 
     def write(self, text):
@@ -342,7 +347,8 @@ class _RefusalEnding:
                 raise  # sys.exit would end the thread alone: the run went on
             # Put back first: output_refused flushes stdout, which fails again.
             sys.stdout = self._stdout._stream
-            output_refused(self._program, exc, self._kept, self._rerun)
+            line = self._line_of
+            output_refused(self._program, exc, line._kept, line._rerun)
 
 
 @contextlib.contextmanager

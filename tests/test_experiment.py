@@ -1693,6 +1693,27 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
     assert done.returncode == 1
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_refused_by_a_buffer_taken_before_keep_says_what_keep_made_kept():
+    # stdout's buffer copied `kept` as it was read: a script's buffer taken at
+    # its top said the block's first `kept` after keep() had changed it.
+    code = (
+        "import sys\n"
+        "from skal_openset._signals import output_refusal_ends\n"
+        "with output_refusal_ends('prog', 'nothing kept: ') as keep:\n"
+        "    out = sys.stdout.buffer\n"
+        "    keep('the table written: ')\n"
+        "    out.write(b'hello')\n"
+    )
+    with open("/dev/full", "w") as stdout:
+        done = _python_into(stdout, "-c", code, unbuffered=True)
+    assert done.stderr == (
+        "prog: error: [Errno 28] No space left on device; the table written: "
+        "free some disk space, then rerun it.\n"
+    )
+    assert done.returncode == 1
+
+
 def _after_a_threads_refused_print(then, unbuffered, kept="", rerun="rerun it"):
     """Run, into a full disk, a block of ``output_refusal_ends('prog', kept,
     rerun)`` whose thread's print is refused, then whose main thread runs
