@@ -372,7 +372,7 @@ def output_refusal_ends(program=None, kept="", rerun="rerun it"):
     status 1 where it succeeded or exited with status 0, with its own where
     it exited with another (a verdict, a usage error), as
     :func:`ended_as_by_sigpipe` ends it; one that raised keeps its traceback
-    alone.
+    alone, what stdout still holds dropped.
 
     Yields
     ------
@@ -406,8 +406,14 @@ def output_refusal_ends(program=None, kept="", rerun="rerun it"):
         # for a later flush to fail on: with no write after it, the program
         # exited 0, or with its status and no word. The work is done: its
         # `kept` may no longer hold ("no table written").
-        if succeeded is not None and refusal_ending.refused is not None:
-            _refusal_told(program, refusal_ending.refused)
+        refused = refusal_ending.refused
+        if refused is not None and succeeded is None:
+            # Its traceback alone, as ended_as_by_sigpipe leaves it: buffered,
+            # the thread's text left in stdout failed Python's flush at exit
+            # again, "Exception ignored" and status 120.
+            _flush_streams(drop_unwritten=True)
+        elif refused is not None:
+            _refusal_told(program, refused)
             if succeeded:
                 sys.exit(1)
 
