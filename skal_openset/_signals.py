@@ -347,6 +347,8 @@ class _RefusalEnding:
                 raise  # sys.exit would end the thread alone: the run went on
             # Put back first: output_refused flushes stdout, which fails again.
             sys.stdout = self._stdout._stream
+            # This line tells a thread's refusal too: the block's end said it again.
+            self._stdout.refused = None
             line = self._line_of
             output_refused(self._program, exc, line._kept, line._rerun)
 

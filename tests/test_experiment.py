@@ -1748,12 +1748,14 @@ def test_output_refused_in_a_thread_then_a_failures_exit_is_said_its_status_kept
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-def test_output_refused_in_a_thread_with_more_held_is_told_in_one_line():
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+def test_output_refused_in_a_thread_with_more_held_is_told_in_one_line(unbuffered):
     # A thread's refused print, then the main thread's held in stdout's
     # buffer: ending the program as the block ends flushes that too, which
     # fails again; flushed through the block's stdout, it said the line twice.
-    # buffered: the rest held
-    done = _after_a_threads_refused_print("print('the rest')", unbuffered=False)
+    # Unbuffered, the main thread's print is refused amid the block, whose
+    # line the block's end said again for the thread's.
+    done = _after_a_threads_refused_print("print('the rest')", unbuffered=unbuffered)
     assert done.stderr.count("prog: error") == 1, done.stderr
     assert done.returncode == 1
 
