@@ -2,6 +2,7 @@
 
 import ast
 import configparser
+import importlib.util
 import os
 import re
 import shutil
@@ -111,9 +112,9 @@ def _private_imports():
     (``getattr(sklearn.utils, "_chunking")``,
     ``vars(sklearn.utils)["_chunking"]``,
     ``importlib.import_module("sklearn.utils._chunking")``,
-    ``__import__("sklearn.utils", fromlist=["_chunking"])``). The project's
-    own modules (a benchmark's helpers, which tests import too) are not
-    another package's."""
+    ``__import__("sklearn.utils", fromlist=["_chunking"])``), a relative name
+    resolved as Python resolves it. The project's own modules (a benchmark's
+    helpers, which tests import too) are not another package's."""
     own = {"skal_openset", *sys.stdlib_module_names}
     paths = [*ROOT.glob("*.py")]
     for folder in FOLDERS:
@@ -122,6 +123,7 @@ def _private_imports():
     found = set()
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        package = _package_of(path)
         bound = {}  # each name an import binds: what it names, dotted
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -137,12 +139,30 @@ def _private_imports():
             if isinstance(node, ast.Attribute) and _is_private(node.attr):
                 found.add(_dotted(node, bound))
             else:
-                found.update(_named_by_literal(node, bound))
+                found.update(_named_by_literal(node, bound, package))
     return {
         name
         for name in found - {None}
         if name.split(".")[0] not in own and any(map(_is_private, name.split(".")))
     }
+
+
+def _package_of(path):
+    """The package that relative imports in the file `path` start from, dotted,
+    or None outside a package (a test, a benchmark script)."""
+    if not (path.parent / "__init__.py").exists():
+        return None
+    return ".".join(path.parent.relative_to(ROOT).parts)
+
+
+def _resolved(name, package):
+    """The module `name` imports from `package` (see importlib.util.resolve_name),
+    or `name` as written where it cannot be resolved (a relative name outside
+    a package, which fails as it runs)."""
+    try:
+        return importlib.util.resolve_name(name, package)
+    except (ImportError, ValueError):
+        return name
 
 
 def _dotted(node, bound):
@@ -180,11 +200,12 @@ def _namespace_of(node, bound):
     return None
 
 
-def _named_by_literal(node, bound):
+def _named_by_literal(node, bound, package):
     """The names that `node` reads by a literal string: getattr's (hasattr's,
     setattr's) of what an import bound, a key of its namespace (subscripted,
     by ``.get``, or tested with ``in``), importlib.import_module's, or
-    __import__'s and its fromlist's; else none."""
+    __import__'s and its fromlist's; else none. `package`: the file's, which
+    a relative __import__ starts from."""
     if isinstance(node, ast.Subscript):
         owner, key = _namespace_of(node.value, bound), _literal(node.slice)
     elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn):
@@ -202,30 +223,37 @@ def _named_by_literal(node, bound):
         owner = _dotted(node.args[0], bound) if node.args else None
         key = _literal(node.args[1]) if len(node.args) > 1 else None
     else:
-        return _imported_by(node, bound)
+        return _imported_by(node, bound, package)
     return [f"{owner}.{key}"] if owner and key else []
 
 
-def _imported_by(call, bound):
+def _imported_by(call, bound, package):
     """The modules that `call` imports by a literal name, where it is
     importlib.import_module or __import__ (and the names of its fromlist,
-    its fourth argument); else none."""
+    its fourth argument); else none. A relative name is resolved: from
+    import_module's literal `package` (or ``__package__``, the file's
+    `package`), and from the file's `package` by __import__'s `level`."""
     name = _literal(call.args[0]) if call.args else None
     called = _dotted(call.func, bound)
+    keywords = {k.arg: k.value for k in call.keywords}
     if isinstance(call.func, ast.Name) and call.func.id == "__import__":
         called = "builtins.__import__"
-    if not name or called not in (
+    if name is None or called not in (
         "importlib.import_module",
         "importlib.__import__",
         "builtins.__import__",
     ):
         return []
-    fromlist = {k.arg: k.value for k in call.keywords}.get(
-        "fromlist", call.args[3] if len(call.args) > 3 else None
-    )
-    if called == "importlib.import_module" or not isinstance(
-        fromlist, ast.List | ast.Tuple
-    ):
+    if called == "importlib.import_module":
+        given = keywords.get("package", call.args[1] if len(call.args) > 1 else None)
+        if isinstance(given, ast.Name) and given.id == "__package__":
+            return [_resolved(name, package)]
+        return [_resolved(name, _literal(given))]
+    level = keywords.get("level", call.args[4] if len(call.args) > 4 else None)
+    if isinstance(level, ast.Constant) and isinstance(level.value, int):
+        name = _resolved("." * level.value + name, package)
+    fromlist = keywords.get("fromlist", call.args[3] if len(call.args) > 3 else None)
+    if not isinstance(fromlist, ast.List | ast.Tuple):
         return [name]
     return [name, *(f"{name}.{key}" for key in map(_literal, fromlist.elts) if key)]
 
@@ -271,6 +299,25 @@ def test_private_names_are_seen_read_from_a_namespace_or_by_dunder_import(
         "sklearn.utils._array_api",
         "scipy._lib",
     }
+
+
+def test_private_names_imported_by_a_relative_name_are_resolved(tmp_path, monkeypatch):
+    # import_module's "._x" from a package was read as "._x", no package's,
+    # and a relative __import__ as absolute: "_x", another package's private
+    # name, where it is the file's own package's (skal_openset._x here).
+    (tmp_path / "skal_openset").mkdir()
+    (tmp_path / "skal_openset" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "skal_openset" / "planted.py").write_text(
+        "import importlib\n"
+        'importlib.import_module("._chunking", package="sklearn.utils")\n'
+        'importlib.import_module(".._loss", "sklearn.utils")\n'
+        'importlib.import_module("._own", __package__)\n'
+        '__import__("_own", globals(), None, ["_too"], 1)\n'
+        '__import__("", globals(), fromlist=["_own"], level=1)\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert _private_imports() == {"sklearn.utils._chunking", "sklearn._loss"}
 
 
 def test_the_wheel_holds_every_file_the_package_reads(tmp_path):
