@@ -8,11 +8,13 @@ uninterrupted run, demo files either absent or whole.
 """
 
 import csv
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,11 +123,26 @@ def without_timing(value):
 
 
 @pytest.fixture(scope="module")
-def reference_cells(tiny_data_dir, tmp_path_factory):
-    results = tmp_path_factory.mktemp("reference")
-    returncode, output = finish(benchmark(results, tiny_data_dir))
+def reference(tiny_data_dir, tmp_path_factory):
+    """The data folder and the cells of an uninterrupted run of the whole quick
+    benchmark, run once for all workers of pytest -n (the folders of a
+    session's workers share a parent): by the first to need it, on its data
+    folder (a cell names the path of its table), while the others wait."""
+    shared = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        shared = shared.parent
+    outcome = shared / "interrupt_reference.json"
+    with (shared / "interrupt_reference.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released as the file closes
+        if not outcome.exists():
+            results = tempfile.mkdtemp(prefix="interrupt_reference", dir=shared)
+            returncode, output = finish(benchmark(results, tiny_data_dir))
+            run = [str(tiny_data_dir), results, returncode, output]
+            outcome.write_text(json.dumps(run))
+        data_dir, results, returncode, output = json.loads(outcome.read_text())
     assert returncode == 0, output
-    return {name: read_cell(path) for name, path in cells_of(results).items()}
+    cells = {name: read_cell(path) for name, path in cells_of(Path(results)).items()}
+    return Path(data_dir), cells
 
 
 @pytest.mark.parametrize(
@@ -139,14 +156,13 @@ def reference_cells(tiny_data_dir, tmp_path_factory):
     ],
 )
 def test_sigint_or_sigterm_stops_benchmark_keeping_only_whole_cells(
-    after_cells, signum, reference_cells, tiny_data_dir, tmp_path
+    after_cells, signum, reference, tmp_path
 ):
     # Still importing, the Ctrl-C is held until torch and scikit-learn are
     # loaded (_common): raised in them, CPython could drop it in importlib's
     # module-lock callback, and the run went on to its end, status 0.
-    returncode, output = interrupted_benchmark(
-        tmp_path, tiny_data_dir, after_cells, signum
-    )
+    data_dir, reference_cells = reference
+    returncode, output = interrupted_benchmark(tmp_path, data_dir, after_cells, signum)
     if signum == signal.SIGTERM:
         assert returncode == 143, output
         assert output.splitlines()[-1] == (
