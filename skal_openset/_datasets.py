@@ -49,6 +49,7 @@ from ._labels import (
     check_one_label_kind,
     invisible_characters,
     label_array,
+    labels_as_given,
     missing_marker_message,
     name_characters,
     without_invisible,
@@ -159,8 +160,9 @@ class OpenSetSplit:
     def __post_init__(self):
         # Lists would pass the label checks below unchecked (list != -1 is
         # one bool) and fail later in indexing: take every field as an array.
-        for name in ("y_pool", "initial_idx", "y_test", "in_classes"):
+        for name in ("y_pool", "initial_idx", "y_test"):
             object.__setattr__(self, name, np.asarray(getattr(self, name)))
+        object.__setattr__(self, "in_classes", labels_as_given(self.in_classes))
         for name in ("X_pool", "X_test"):
             if isinstance(getattr(self, name), (list, tuple)):
                 object.__setattr__(self, name, np.asarray(getattr(self, name)))
@@ -368,7 +370,7 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
         raise ValueError("Give in_classes or n_in_classes, not both.")
     if in_classes is not None:
         refuse_set(in_classes, "in_classes")
-        in_classes = np.asarray(in_classes)
+        in_classes = labels_as_given(in_classes)
         _check_1d_in_classes(in_classes)
         check_booleans_alike(
             in_classes, classes, name="in_classes", classes_name="classes of y"

@@ -57,8 +57,8 @@ def label_array(y, *, warn=False):
             v.item() if isinstance(v, np.ndarray) else v
             for v in column_or_1d(np.asarray(y, dtype=object)).tolist()
         ]
-        if labels.dtype.kind in "US":
-            changed = not all(isinstance(v, (str, bytes)) for v in given)
+        if labels.dtype.kind in "US":  # numpy's strings drop trailing NULs
+            changed = labels.tolist() != given
         elif labels.dtype.kind == "f":  # integers that floats would round
             changed = any(
                 isinstance(v, numbers.Integral) and float(v) != v for v in given
@@ -68,6 +68,18 @@ def label_array(y, *, warn=False):
         if changed:
             return np.array(given, dtype=object)
     return labels
+
+
+def labels_as_given(labels):
+    """`labels`, given as a list or an array, as an array that holds each as
+    given: an object array where numpy's fixed-width strings would change
+    one, for they drop trailing NULs (``"a\\x00"`` would be ``"a"``, another
+    label, and with ``"a"`` beside it, one)."""
+    held = np.asarray(labels)
+    if held.dtype.kind not in "US":
+        return held
+    given = np.asarray(labels, dtype=object)
+    return held if held.tolist() == given.tolist() else given
 
 
 def check_one_ood_label(ood_label):

@@ -4909,3 +4909,12 @@ def test_a_learner_reads_each_integer_pixel_row_whatever_rows_come_with_it():
         learner.predict_proba(np.concatenate([dark, pixels[100:102]]))[:2],
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("y", [["a", "a\x00", "b"], [b"a\x00", b"b"], [b"a", "a"]])
+def test_a_list_of_labels_is_objects_where_numpy_strings_would_change_one(y):
+    # numpy's strings drop trailing NULs (and decode bytes beside strings):
+    # 'a' and 'a\x00' were one class 'a'.
+    labels = label_array(y)
+    assert labels.dtype == object and labels.tolist() == y
+    assert label_array(["a", np.str_("b")]).dtype.kind == "U"

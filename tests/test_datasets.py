@@ -2897,3 +2897,36 @@ def test_in_classes_not_in_y_are_shown_with_the_first_classes_and_counted():
         r"\(its classes are \['c000', .*, 'c019', \.\.\.\] \(500 classes\)\)\.$",
         message,
     )
+
+
+@pytest.mark.parametrize("as_objects", [True, False])
+def test_in_classes_and_labels_numpy_strings_would_merge_are_kept_apart(as_objects):
+    # numpy's strings drop trailing NULs: in_classes=['a\x00', 'b'] became
+    # ['a', 'b'], so the rows of 'a' were IN and those of 'a\x00' OOD, silently.
+    y = ["a", "a\x00", "b", "c"] * 5
+    y = np.array(y, dtype=object) if as_objects else y
+    X = np.arange(len(y)).reshape(-1, 1)
+    split = make_open_set_split(
+        X, y, in_classes=["a\x00", "b"], test_size=0.5, random_state=0
+    )
+    assert split.in_classes.tolist() == ["a\x00", "b"]
+    code = {"a\x00": 0, "b": 1}
+    pool = [code.get(y[i], split.ood_label) for i in split.X_pool[:, 0]]
+    assert split.y_pool.tolist() == pool
+    assert split.y_test.tolist() == [code[y[i]] for i in split.X_test[:, 0]]
+
+
+def test_in_classes_numpy_strings_would_change_are_named_as_given():
+    # y's array holds no 'a\x00': it was found as 'a', the IN class unasked.
+    y = np.array(["a", "b", "c"] * 4)
+    with pytest.raises(ValueError, match=r"^in_classes \['a\\x00'\] do not occur"):
+        make_open_set_split(np.zeros((12, 1)), y, in_classes=["a\x00", "b"])
+
+
+def test_open_set_split_keeps_in_classes_numpy_strings_would_merge():
+    # ['a\x00', 'a'] was held as ['a', 'a'] and refused as 'a' listed twice.
+    split = OpenSetSplit(
+        X_pool=np.zeros((2, 1)), y_pool=[0, 1], initial_idx=[0],
+        X_test=np.zeros((2, 1)), y_test=[0, 1], in_classes=["a\x00", "a"],
+    )  # fmt: skip
+    assert split.in_classes.tolist() == ["a\x00", "a"]
