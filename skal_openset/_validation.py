@@ -339,30 +339,44 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
 
 def check_held_apart(values: Any, held: np.ndarray, name: str) -> None:
     """Refuse `values`, each listed once, of which `held`, the numpy array
-    made of them, holds two or more as one value, naming those as given:
-    numpy's strings drop trailing NULs ("a\\x00" is "a"), and a list that
-    mixes integers and floats becomes floats (2**53 + 1 is 2.0**53)."""
+    made of them, holds two or more as one value, or one as another value,
+    naming those as given: numpy's strings drop trailing NULs ("a\\x00" is
+    "a"), and a list that mixes integers and floats becomes floats (2**53 +
+    1 is 2.0**53)."""
     as_one: dict[Any, list[Any]] = {}
     for value, kept in zip(_as_given(values), held.tolist()):
         as_one.setdefault(kept, []).append(value)
     merged = [group for group in as_one.values() if len(group) > 1]
-    if not merged:
-        return
-    shown = (
-        " and ".join(map(_NAMES_REPR.repr, merged[0]))
-        if len(merged) == 1
-        else shown_names(merged, "groups")
+    strings = held.dtype.kind in "US"
+    why = (
+        "its strings drop trailing NUL characters"
+        if strings
+        else "it makes floats of integers among floats"
     )
-    why, remedy = (
-        ("its strings drop trailing NUL characters", "by more than trailing NULs")
-        if held.dtype.kind in "US"
-        else ("it makes floats of integers among floats", "as floats, or all integers")
-    )
-    raise ValueError(
-        f"{name} lists {shown}, which numpy holds as one value"
-        f"{' each' if len(merged) > 1 else ''} ({why}): give {name} that differ "
-        f"{remedy}."
-    )
+    if merged:
+        shown = (
+            " and ".join(map(_NAMES_REPR.repr, merged[0]))
+            if len(merged) == 1
+            else shown_names(merged, "groups")
+        )
+        remedy = (
+            "by more than trailing NULs" if strings else "as floats, or all integers"
+        )
+        raise ValueError(
+            f"{name} lists {shown}, which numpy holds as one value"
+            f"{' each' if len(merged) > 1 else ''} ({why}): give {name} that "
+            f"differ {remedy}."
+        )
+    # Held as another value, a class would match no label given as it was.
+    changed = [(group[0], kept) for kept, group in as_one.items() if group[0] != kept]
+    if changed:
+        value, kept = changed[0]
+        remedy = "without trailing NULs" if strings else "as floats, or all integers"
+        raise ValueError(
+            f"{name} lists {_NAMES_REPR.repr(value)}, which numpy holds as "
+            f"{_NAMES_REPR.repr(kept)} ({why}): give {name} {remedy}, and the "
+            "labels alike."
+        )
 
 
 def _as_given(values: Any) -> list[Any]:

@@ -679,6 +679,22 @@ def test_classes_that_numpy_holds_as_one_are_named_as_given(classes, ood_label, 
         learner.fit(np.zeros((4, 2)), y)
 
 
+@pytest.mark.parametrize("labels", [["a\x00", "b"], ["a", "b"]])
+def test_a_class_that_numpy_holds_as_another_is_named_as_given(labels):
+    # classes=['a\x00', 'b'] were held as ['a', 'b']: labels 'a\x00' were
+    # refused as "neither known classes ['a', 'b']", classes not given, and
+    # labels 'a' taken for the class 'a\x00', silently.
+    y = np.array(labels * 2, dtype=object)
+    learner = ActiveLearner(DummyClassifier(), classes=["a\x00", "b"], ood_label="?")
+    with pytest.raises(ValueError) as error:
+        learner.fit(np.zeros((4, 2)), y)
+    assert str(error.value) == (
+        "classes lists 'a\\x00', which numpy holds as 'a' (its strings drop "
+        "trailing NUL characters): give classes without trailing NULs, and the "
+        "labels alike."
+    )
+
+
 @pytest.mark.parametrize("ood_label", [None, [-1], np.array([-1, -2])])
 def test_ood_label_that_is_no_single_label_is_rejected(log, initial, ood_label):
     with pytest.raises(ValueError, match="ood_label must be a single label"):
