@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._labels import label_array
+from ._labels import check_one_ood_label, label_array
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
@@ -166,6 +166,7 @@ class SkactivemlQuery(BaseEstimator):
         X = _checked_rows(X)
         y = label_array(y)
         check_one_label_per_row(len(X), y)
+        check_one_ood_label(self.ood_label)
         if not _is_nan(self.missing_label) and not _equals(
             self.missing_label, self.missing_label
         ):

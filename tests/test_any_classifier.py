@@ -4918,3 +4918,23 @@ def test_a_list_of_labels_is_objects_where_numpy_strings_would_change_one(y):
     labels = label_array(y)
     assert labels.dtype == object and labels.tolist() == y
     assert label_array(["a", np.str_("b")]).dtype.kind == "U"
+
+
+@pytest.mark.parametrize("ood_label", ["?\x00", b"?\x00\x00"])
+@pytest.mark.parametrize("where", ["learner", "oracle", "skactiveml"])
+def test_an_ood_label_ending_in_nul_is_refused_as_given(where, ood_label):
+    # numpy drops trailing NULs from a string it compares with an array: the
+    # rows of ood_label counted as IN, those of '?' as OOD, silently.
+    y = np.array([ood_label[:1], ood_label, ood_label[:1] * 2] * 4, dtype=object)
+    X = np.arange(24.0).reshape(12, 2)
+    message = f"^ood_label={re.escape(repr(ood_label))} ends in a NUL character"
+    with pytest.raises(ValueError, match=message):
+        if where == "learner":
+            ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
+        elif where == "oracle":
+            OpenSetOracle(y, ood_label=ood_label)
+        else:
+            labels = np.array([*y[:6], *[None] * 6], dtype=object)
+            SkactivemlQuery(
+                UncertaintyQuery(), ood_label=ood_label, missing_label=None
+            ).query(X, labels, LogisticRegression())
