@@ -70,7 +70,7 @@ from ._informativeness import (
     rows_not_summing_to_1,
 )
 from ._label_text import as_label
-from ._labels import _python, is_bool, label_kind, value_kind
+from ._labels import _python, is_bool, label_kind, labels_as_given, value_kind
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -1143,7 +1143,7 @@ def per_example_loss(learner, X, y):
     largest loss.
     """
     proba = class_probabilities(learner, X)
-    y = np.asarray(y)
+    y = labels_as_given(y)
     known = np.ones(len(y), dtype=bool)
     if getattr(learner, "classes_", None) is None:
         known = np.isin(y, fitted_estimator(learner).classes_)

@@ -4938,3 +4938,14 @@ def test_an_ood_label_ending_in_nul_is_refused_as_given(where, ood_label):
             SkactivemlQuery(
                 UncertaintyQuery(), ood_label=ood_label, missing_label=None
             ).query(X, labels, LogisticRegression())
+
+
+def test_per_example_loss_reads_a_list_of_labels_as_given():
+    # A list's string array dropped trailing NULs: the loss of 'a\x00' rows
+    # was that of the class 'a'.
+    X = np.array([[0.0], [0.1], [1.0], [1.1]])
+    y = np.array(["a", "a", "a\x00", "a\x00"], dtype=object)
+    learner = ActiveLearner(LogisticRegression(C=100.0), ood_label="?").fit(X, y)
+    loss = per_example_loss(learner, X[2:], ["a\x00", "a\x00"])
+    np.testing.assert_allclose(loss, per_example_loss(learner, X[2:], y[2:]))
+    assert (loss < per_example_loss(learner, X[2:], ["a", "a"])).all()
