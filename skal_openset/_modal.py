@@ -20,6 +20,7 @@ from ._labels import (
     check_ood_look_alikes,
     label_array,
     label_kind,
+    labels_as_given,
     value_kind,
 )
 from ._learner import ActiveLearner, _check_discrete
@@ -250,9 +251,10 @@ def _check_class_kind(labels, trained, ood_label):
 def _labels_as_trained(labels, trained):
     """IN labels in the form of ``y_training``, which modAL stacks them onto:
     an object array (from a list that mixed in the OOD label) as the array of
-    its values, and a torch tensor as a tensor of its dtype."""
+    its values (objects where a string array would change one), and a torch
+    tensor as a tensor of its dtype."""
     if labels.dtype == object:
-        labels = np.asarray(labels.tolist())
+        labels = labels_as_given(labels.tolist())
     if isinstance(trained, torch.Tensor):
         return torch.as_tensor(labels, dtype=trained.dtype)
     return labels

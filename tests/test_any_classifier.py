@@ -4949,3 +4949,14 @@ def test_per_example_loss_reads_a_list_of_labels_as_given():
     loss = per_example_loss(learner, X[2:], ["a\x00", "a\x00"])
     np.testing.assert_allclose(loss, per_example_loss(learner, X[2:], y[2:]))
     assert (loss < per_example_loss(learner, X[2:], ["a", "a"])).all()
+
+
+def test_teach_open_set_gives_modal_the_labels_as_given():
+    # The IN labels of a list that mixed in the OOD label became a string
+    # array, which dropped trailing NULs: 'a\x00' was taught as 'a'.
+    X = np.array([[0.0], [1.0], [0.1], [1.1], [5.0]])
+    y = np.array(["a", "a\x00"], dtype=object)
+    learner = ModalLike(LogisticRegression(), UncertaintyQuery(), X[:2], y)
+    teach_open_set(learner, X[2:], ["a", "a\x00", -1])
+    assert learner.y_training.tolist() == ["a", "a\x00", "a", "a\x00"]
+    assert learner.X_ood_.tolist() == [[5.0]]
