@@ -1697,16 +1697,12 @@ def test_output_refused_by_writelines_its_buffer_or_a_thread_ends_with_status_1(
 def test_output_refused_by_a_buffer_taken_before_keep_says_what_keep_made_kept():
     # stdout's buffer copied `kept` as it was read: a script's buffer taken at
     # its top said the block's first `kept` after keep() had changed it.
-    code = (
-        "import sys\n"
-        "from skal_openset._signals import output_refusal_ends\n"
+    done = _refusal_block_into_a_full_disk(
         "with output_refusal_ends('prog', 'nothing kept: ') as keep:\n"
         "    out = sys.stdout.buffer\n"
         "    keep('the table written: ')\n"
         "    out.write(b'hello')\n"
     )
-    with open("/dev/full", "w") as stdout:
-        done = _python_into(stdout, "-c", code, unbuffered=True)
     assert done.stderr == (
         "prog: error: [Errno 28] No space left on device; the table written: "
         "free some disk space, then rerun it.\n"
@@ -1714,21 +1710,29 @@ def test_output_refused_by_a_buffer_taken_before_keep_says_what_keep_made_kept()
     assert done.returncode == 1
 
 
+def _refusal_block_into_a_full_disk(block, unbuffered=True):
+    """Run, with its stdout a full disk, the code `block`, after imports of
+    sys, threading and ``output_refusal_ends``."""
+    code = (
+        "import sys\n"
+        "import threading\n"
+        "from skal_openset._signals import output_refusal_ends\n" + block
+    )
+    with open("/dev/full", "w") as stdout:
+        return _python_into(stdout, "-c", code, unbuffered=unbuffered)
+
+
 def _after_a_threads_refused_print(then, unbuffered, kept="", rerun="rerun it"):
     """Run, into a full disk, a block of ``output_refusal_ends('prog', kept,
     rerun)`` whose thread's print is refused, then whose main thread runs
     `then`."""
-    code = (
-        "import sys\n"
-        "import threading\n"
-        "from skal_openset._signals import output_refusal_ends\n"
+    return _refusal_block_into_a_full_disk(
         f"with output_refusal_ends('prog', {kept!r}, {rerun!r}):\n"
         "    t = threading.Thread(target=print, args=('hello',), "
         "kwargs={'flush': True})\n"
-        f"    t.start(); t.join(); {then}\n"
+        f"    t.start(); t.join(); {then}\n",
+        unbuffered,
     )
-    with open("/dev/full", "w") as stdout:
-        return _python_into(stdout, "-c", code, unbuffered=unbuffered)
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
@@ -1776,10 +1780,7 @@ def test_a_write_refused_in_a_thread_raises_its_oserror_there():
     # As output_refusal_ends says: the thread's own code sees its write fail
     # (sys.exit would end that thread alone), where passing over the error
     # let it go on as if its output had been written.
-    code = (
-        "import sys\n"
-        "import threading\n"
-        "from skal_openset._signals import output_refusal_ends\n"
+    done = _refusal_block_into_a_full_disk(
         "def work():\n"
         "    try:\n"
         "        print('hello', flush=True)\n"
@@ -1789,8 +1790,6 @@ def test_a_write_refused_in_a_thread_raises_its_oserror_there():
         "    t = threading.Thread(target=work)\n"
         "    t.start(); t.join()\n"
     )
-    with open("/dev/full", "w") as stdout:
-        done = _python_into(stdout, "-c", code, unbuffered=True)
     assert done.stderr.splitlines()[0] == f"the thread saw {errno.ENOSPC}"
     assert done.returncode == 1
 
