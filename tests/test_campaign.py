@@ -408,6 +408,38 @@ def test_a_failed_save_is_one_sentence_with_its_advice(tmp_path, capsys, monkeyp
     )
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_campaign_logging_into_a_full_disk_says_so_once_its_state_kept(tmp_path):
+    # Refused after the state's save, the round's "label the rows of ..." line
+    # was still held in stdout's buffer as the command ended: flushed then, it
+    # failed again, and a second line, which no longer said the state was
+    # kept, came last.
+    _table(tmp_path / "zoo.csv", n=40, blank_from=20)
+    run = ["run", str(tmp_path / "zoo.csv"), "--in-classes", "cat,cow"]
+    options = ["--label-column", "species", "--interactive", "--rounds", "2"]
+    options += ["--budget", "5", "--strategy", "random", "--timeout", "0.2"]
+    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[1]))
+    env["PYTHONUNBUFFERED"] = ""  # held, as for a user
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "skal_openset", *run, *options]
+            + ["--output", str(tmp_path / "out")],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    state = tmp_path / "out" / "state.joblib"
+    assert (done.stderr, done.returncode) == (
+        "skal-openset: error: [Errno 28] No space left on device; the rounds "
+        f"finished are kept in {state}: free some disk space, then rerun the "
+        "same command to resume.\n",
+        1,
+    )
+    assert load_object(state)["pending"] is not None  # round 2's query
+
+
 @pytest.mark.parametrize("interactive", [False, True])
 def test_records_are_written_once_into_the_outputs_temporary_file(
     tmp_path, monkeypatch, interactive
