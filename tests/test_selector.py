@@ -558,6 +558,27 @@ def test_meta_inputs_too_small_to_tell_apart_warn():
         MetaQueryNetSelector(random_state=0).fit(Z_tiny, y)
 
 
+@pytest.mark.parametrize(
+    "factor, said",
+    [(1e4, "same score up to rounding: they saturate"), (1e-20, "same score; .*small")],
+    ids=["saturated", "too small"],
+)
+def test_rows_scored_alike_warn_once_they_are_more_than_half(factor, said):
+    # The warnings name most training rows scored alike: half of them is not
+    # most, one row more is. Rows scaled up saturate every unit alike; scaled
+    # down, they vanish beside the biases.
+    Z, y = synthetic_self_validation_set(100, np.random.RandomState(0))
+    Z[:50] *= factor
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MetaQueryNetSelector(random_state=0).fit(Z, y)
+    Z[50] *= factor
+    with pytest.warns(
+        ConvergenceWarning, match=f"gives 51 of its 100 training rows the {said}"
+    ):
+        MetaQueryNetSelector(random_state=0).fit(Z, y)
+
+
 @pytest.mark.parametrize("n", [10, 17, 50, 64, 101, 200])
 def test_saturating_meta_inputs_warn_though_rounding_splits_the_scores(n):
     # Saturated units leave scores that differ by rounding (~1e-14), or a few
