@@ -895,6 +895,20 @@ def test_a_warm_refit_that_diverges_keeps_the_fitted_network():
     np.testing.assert_array_equal(selector.predict(Z), before)
 
 
+@pytest.mark.parametrize(
+    "peak", [_selector.LARGE_META_INPUT, _selector.SMALL_META_INPUT]
+)
+def test_meta_inputs_at_a_bound_of_the_moderate_range_blame_the_steps(peak):
+    # The advice blames the meta-inputs only beyond LARGE_META_INPUT or below
+    # SMALL_META_INPUT: at either bound they are moderate, and lr is named.
+    Z, y = synthetic_self_validation_set(60, np.random.RandomState(0))
+    Z = Z / Z.max() * peak  # its largest value is the bound exactly
+    selector = MetaQueryNetSelector(init="rule", max_epochs=5, random_state=0, lr=1e10)
+    said = rf"moderate \(at most {peak:.3g} in magnitude\), so the steps are too large"
+    with pytest.warns(ConvergenceWarning, match=said):
+        selector.fit(Z, y)
+
+
 def test_divergence_from_a_margin_beyond_float32_names_margin():
     Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
     with pytest.raises(ValueError, match="margin=1e[+]39 overflows float32"):
