@@ -971,6 +971,9 @@ def test_pairwise_ranking_accuracy_rejects_bad_input():
     for score in ([0.1, 0.2], [[0.1, 0.2, 0.3]]):
         with pytest.raises(ValueError, match="must be 1-D arrays of the same len"):
             pairwise_ranking_accuracy([0.0, 1.0, 2.0], score)
+    # of one shape, but 2-D: one row of three was nan, no pair ranked
+    with pytest.raises(ValueError, match="must be 1-D arrays of the same len"):
+        pairwise_ranking_accuracy([[0.0, 1.0, 2.0]], [[0.1, 0.2, 0.3]])
 
 
 def test_pairwise_ranking_accuracy_with_groups_matches_a_loop():
