@@ -1803,6 +1803,9 @@ def _sparse_entry_points():
         ),
         "SkactivemlQuery": skactiveml,
         "MetaInputTransformer": lambda S: skal_openset.MetaInputTransformer().fit(S),
+        "MetaInputTransformer.transform": lambda S: (
+            skal_openset.MetaInputTransformer().fit(X).transform(S)
+        ),
         "knn_purity": lambda S: skal_openset.knn_purity(S, X),
         "msp_purity": lambda S: skal_openset.msp_purity(S),
         "margin_informativeness": lambda S: skal_openset.margin_informativeness(S),
@@ -1835,7 +1838,12 @@ def test_a_sparse_matrix_is_refused_with_its_dense_size_and_the_remedies(entry):
         )
         return
     assert message.index("TruncatedSVD(n_components=100)") < message.index(".toarray()")
-    rows = entry not in {"MetaInputTransformer", "knn_purity", "gradient_embedding"}
+    rows = entry not in {
+        "MetaInputTransformer",
+        "MetaInputTransformer.transform",
+        "knn_purity",
+        "gradient_embedding",
+    }
     assert ("make_column_transformer((TfidfVectorizer(), 0))" in message) == rows
     if entry == "X_training":
         assert message.startswith("X_training is")
