@@ -181,6 +181,15 @@ def test_clip_that_would_overflow_exp_is_rejected():
         MetaInputTransformer(clip=710.0).fit(np.array([[0.0], [1.0]]))
 
 
+def test_clip_takes_700_and_refuses_0():
+    # The ends of its range (0, 700]: exp(700), finite, is the largest a score
+    # can map to; at 0 every score would map to exp(0) = 1.
+    transformer = MetaInputTransformer(clip=700).fit(np.array([[0.0], [1.0]]))
+    assert transformer.transform(np.array([[1e308]]))[0, 0] == np.exp(700)
+    with pytest.raises(ValueError, match=r"'clip' parameter.*range \(0.0, 700.0\]"):
+        MetaInputTransformer(clip=0).fit(np.array([[0.0], [1.0]]))
+
+
 def test_a_boolean_clip_is_refused():
     # bool is a Real: True clipped the standardised scores to [-1, 1].
     with pytest.raises(ValueError, match="'clip' parameter.*not True"):
