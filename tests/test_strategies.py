@@ -2089,12 +2089,12 @@ def test_a_purity_the_same_for_every_pool_row_is_named():
     initial = rng.choice(120, 30, replace=False)
     pool = np.delete(X, initial, axis=0)
 
-    def query(purity):
+    def query(purity, rows=pool):
         learner = ActiveLearner(
             RandomForestClassifier(random_state=0),
             MQNetQuery(purity=purity, random_state=0),
         ).fit(X[initial], y[initial])
-        return learner.query(pool, n_instances=10)
+        return learner.query(rows, n_instances=min(10, len(rows)))
 
     with pytest.warns(UserWarning, match="'knn_contrast' is the same.*mahalanobis"):
         query("knn_contrast")
@@ -2107,6 +2107,7 @@ def test_a_purity_the_same_for_every_pool_row_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         query("mahalanobis")
+        query("knn_contrast", pool[:1])  # one row is alike no other
 
     def flat(learner, X):
         return np.ones(len(X))
