@@ -22,6 +22,7 @@ from skal_openset._signals import (  # instant: signal and threading only
     ended_as_by_sigpipe,
     interrupts_deferred,
     interrupts_held,
+    output_flushed,
     output_refusal_ends,
     sigterm_as_ctrl_c,
     stop_reason,
@@ -390,7 +391,9 @@ def stopped_by_signals(kept, rerun=None):
     SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
     exit status is the shell's for either signal, 130 or 143, or for SIGPIPE,
     141 (see :func:`ended_as_by_sigpipe`). What is kept changes as the work
-    writes its results (:func:`write_tables_then_print`).
+    writes its results (:func:`write_tables_then_print`). The output still
+    held as the block ends is written in it (:func:`output_flushed`): a stop
+    while a reader that stopped reading holds it up is said too.
     """
     with (
         script_output(kept=f"{kept}: ", rerun=rerun or "rerun it") as refusal_keeps,
@@ -405,6 +408,7 @@ def stopped_by_signals(kept, rerun=None):
         _keepers.append(keep)
         try:
             yield
+            output_flushed()
         except (KeyboardInterrupt, BrokenPipeError) as exc:
             reason = stop_reason(exc, terminated)
             if reason is None:  # another pipe than the output's: a failure

@@ -177,13 +177,18 @@ def output_reader_quit():
     return False
 
 
+# 128 + the signal's number, as a shell reports a process the signal stopped.
+_STOPPED_STATUS = {"Ctrl-C": 130, "SIGTERM": 143}
+
+
 def stop_reason(exc, terminated):
     """What stopped a command, and its exit status (128 + the signal's
     number, as a shell reports a process the signal stopped): for Ctrl-C,
     SIGTERM (`terminated`, see :func:`sigterm_as_ctrl_c`), or the reader of
     its output quitting; None for any other `exc`."""
     if isinstance(exc, KeyboardInterrupt):
-        return ("SIGTERM", 143) if terminated else ("Ctrl-C", 130)
+        stopped = "SIGTERM" if terminated else "Ctrl-C"
+        return stopped, _STOPPED_STATUS[stopped]
     if isinstance(exc, BrokenPipeError) and output_reader_quit():
         return "the command reading its output quit", PIPE_CLOSED_STATUS
     return None
@@ -212,13 +217,17 @@ def ended_as_by_sigpipe(program=None):
     name, as argparse's) with :func:`machine_failure`'s line and exit status
     1: it was a traceback, or status 0 with the output lost. Where it exited
     with another status (a verdict: compare_cells' "differs"; a usage error;
-    a Ctrl-C's 130), the line is said too, and that status kept.
+    a Ctrl-C's 130), the line is said too, and that status kept. Where that
+    status is a stop's (130, 143), what stdout cannot take at once is dropped
+    (see :func:`output_flushed`).
     """
     program = program or os.path.basename(sys.argv[0])
     try:
         try:
             yield
         except SystemExit as exc:
+            if exc.code in _STOPPED_STATUS.values():  # a stop's, its line said
+                _held_up_dropped()
             # Said for any status; a nonzero one is kept ("differs").
             lost = _output_lost_told(program)
             if lost and exc.code in (None, 0):
@@ -443,3 +452,46 @@ def _drop_held(stream):
     os.dup2(devnull, stream.fileno())
     os.close(devnull)
     stream.flush()
+
+
+def output_flushed():
+    """Flush stdout and stderr as a block's last output, where its Ctrl-C or
+    SIGTERM is still handled and said: written by :func:`ended_as_by_sigpipe`
+    once the handling was gone, its stop while a reader that stopped reading
+    (a pager left open) held it up gave a traceback, or no word. A refusal (a
+    full disk, the reader quit) is left to that flush, which says it as
+    before: output_refusal_ends' line would say what the work keeps.
+
+    Once the stop's line is said, its exit drops what stdout cannot take at
+    once (:func:`ended_as_by_sigpipe`): written as Python exited, it waited
+    for the reader again, and the stop did not stop.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if type(stream) is _RefusalEnding:
+            stream = stream._stream
+        if stream is not None:  # closed (>&-)
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+
+
+def _held_up_dropped():
+    """Write what stdout holds as far as it takes it at once, and drop the
+    rest (:func:`_drop_held`): a stop's exit does not wait for a reader."""
+    held_up = False
+    try:
+        fd = sys.stdout.fileno()
+        blocking = os.get_blocking(fd)
+        os.set_blocking(fd, False)
+    except (AttributeError, OSError, ValueError):  # None, closed, StringIO
+        return
+    try:
+        sys.stdout.flush()
+    except BlockingIOError:
+        held_up = True
+    except OSError:  # a full disk, the reader quit: said as the block ends
+        pass
+    finally:
+        # Before stdout leaves the pipe: other processes may write to it.
+        os.set_blocking(fd, blocking)
+    if held_up:
+        _drop_held(sys.stdout)

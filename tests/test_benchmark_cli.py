@@ -43,6 +43,7 @@ import openset_claims
 import preset_reproduction as pr
 import report
 from _cells import write_cell
+from _held_up import FILL_STDOUT, stopped_held_up
 from skal_openset import CIFAR10_CLASSES, _signals
 from test_benchmark_cells import content
 from test_datasets import _write_image_zip
@@ -975,10 +976,10 @@ def test_the_training_script_stopped_ends_with_one_line(tmp_path):
 # net trained for one epoch, a Python started without running), and argv[1]
 # done as its table's .md file is put in place: stdout made a full disk
 # ("full"), stdout's pipe filled, as by a reader that stopped reading
-# ("blocked"), or a SIGTERM sent, SIGINT ignored where "in the background"
-# (as sh starts cmd &).
+# ("blocked", FILL_STDOUT's fill_stdout, run before it), or a SIGTERM sent,
+# SIGINT ignored where "in the background" (as sh starts cmd &).
 _AS_ITS_TABLE_IS_WRITTEN = """
-import contextlib, os, runpy, signal, sys
+import os, runpy, signal, sys
 import _common, skal_openset
 
 then = sys.argv[1]
@@ -1000,12 +1001,7 @@ def replaced(src, dst):
     if then.startswith("terminated"):
         os.kill(os.getpid(), signal.SIGTERM)
         return
-    os.set_blocking(1, False)
-    for size in (4096, 1):  # atomic below 4096 bytes: the pipe's last bytes
-        with contextlib.suppress(BlockingIOError):
-            while True:
-                os.write(1, b"x" * size)
-    os.set_blocking(1, True)
+    fill_stdout()
 
 os.replace = replaced
 runpy.run_path(sys.argv[0], run_name="__main__")
@@ -1015,7 +1011,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 def _as_its_table_is_written(tmp_path, then, script, unbuffered=False):
     """`script` (bench_training or bench_cli_start) run on
     :data:`_AS_ITS_TABLE_IS_WRITTEN`, writing into `tmp_path`, started."""
-    command = [sys.executable, "-c", _AS_ITS_TABLE_IS_WRITTEN, then]
+    command = [sys.executable, "-c", FILL_STDOUT + _AS_ITS_TABLE_IS_WRITTEN, then]
     command += [script.__file__, "--repeats", "1", "--results-dir", str(tmp_path)]
     env = dict(
         os.environ,
@@ -1075,6 +1071,37 @@ def test_a_timing_script_stopped_once_its_table_is_written_says_where_it_is(
         f"Interrupted (SIGTERM): {json} and {table} written.\n",
         143,
     )
+
+
+# A script whose last output is still held as its block ends, its reader
+# having stopped reading.
+_LAST_OUTPUT_HELD_UP = """
+import sys
+import _common
+
+fill_stdout()
+with _common.stopped_by_signals("kept", "rerun it"):
+    print("the table")
+    open(sys.argv[1], "w").close()
+"""
+
+
+@pytest.mark.parametrize(
+    "signum, stopped, status",
+    [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)],
+)
+def test_a_stop_as_a_scripts_last_output_is_held_up_ends_it(
+    tmp_path, signum, stopped, status
+):
+    # Written as the block ended, where its stops were no longer handled: a
+    # Ctrl-C gave a traceback, then waited on, a SIGTERM ended it with no
+    # word (-15). Said in the block, the stop's line came, then Python's
+    # flush at exit waited again.
+    path = f"{BENCHMARKS}{os.pathsep}{BENCHMARKS.parent}"
+    env = dict(os.environ, PYTHONPATH=path, PYTHONUNBUFFERED="")
+    assert stopped_held_up(
+        _LAST_OUTPUT_HELD_UP, signum, tmp_path / "flag", env=env
+    ) == (status, f"Interrupted ({stopped}): kept; rerun it.\n")
 
 
 @pytest.mark.parametrize(
