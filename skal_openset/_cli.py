@@ -59,6 +59,7 @@ from ._experiment import (
 from ._oracle import as_decimal, labels_within
 from ._plots import wrap_to_width
 from ._signals import (
+    output_flushed,
     output_refused,
     sigterm_as_ctrl_c,
     stop_reason,
@@ -340,7 +341,11 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
         summary_json.write_text(json.dumps(rows, indent=2) + "\n", **_TEXT)
         for path in curves_png:
             path.write_bytes(figure)
-    print(f"\nWrote {output}/{', '.join(names)}")
+    try:
+        print(f"\nWrote {output}/{', '.join(names)}")
+        output_flushed()  # the command's last output: a stop there is said
+    except KeyboardInterrupt:  # held up by a reader that stopped reading
+        raise InterruptedAfterReplacing([output / name for name in names]) from None
     if figure is None:
         warn(
             f"{_FIGURE_FILE} was not written: drawing it failed "

@@ -37,6 +37,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 import skal_openset
 from _hash_seeds import env_with_other_string_hashes
+from _held_up import stopped_held_up
 from skal_openset import (
     ActiveLearner,
     CCALQuery,
@@ -2335,6 +2336,57 @@ main(["demo", "--output", sys.argv[1]])
         "skal-openset: stopped (SIGTERM); nothing was written; rerun it to start again."
     )
     assert not output.exists()  # made for the run (its lock), left empty
+
+
+# The demo on stand-in records, its stdout's pipe filled, as by a reader that
+# stopped reading, as it says where its outputs are: that line and the
+# table before it, held where buffered, are its last output.
+_DEMO_HELD_UP = """
+import builtins, json, sys
+import skal_openset._cli as cli
+
+records = json.loads(sys.argv[3])
+cli.demo_records = lambda *args, **kwargs: records
+own_print = builtins.print
+
+def print(*args, **kwargs):
+    if args and str(args[0]).startswith("\\nWrote "):
+        fill_stdout()
+        open(sys.argv[1], "w").close()
+    own_print(*args, **kwargs)
+
+builtins.print = print
+from skal_openset.__main__ import main
+main(["demo", "--output", sys.argv[2]])
+"""
+
+
+@pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
+@pytest.mark.parametrize(
+    "signum, stopped, status",
+    [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)],
+)
+def test_a_stop_as_the_demos_last_output_is_held_up_says_its_outputs_are_written(
+    tmp_path, signum, stopped, status, unbuffered
+):
+    # Buffered, it was written once the command's stops were no longer
+    # handled: a Ctrl-C gave a traceback, then waited on, a SIGTERM ended it
+    # with no word (-15). Unbuffered, the line said "nothing was written".
+    env = dict(os.environ, PYTHONUNBUFFERED="1" if unbuffered else "")
+    records = json.dumps(_fake_records())
+    assert stopped_held_up(
+        _DEMO_HELD_UP,
+        signum,
+        tmp_path / "flag",
+        tmp_path / "out",
+        records,
+        cwd=Path(__file__).parents[1],
+        env=env,
+    ) == (
+        status,
+        f"skal-openset: stopped ({stopped}) after writing "
+        f"{', '.join(OUTPUT_FILES)}; its outputs are complete.\n",
+    )
 
 
 def test_version_and_help_with_defaults(capsys):
