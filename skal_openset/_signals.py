@@ -7,6 +7,7 @@ import errno
 import os
 import select
 import signal
+import stat
 import sys
 import threading
 
@@ -218,8 +219,8 @@ def ended_as_by_sigpipe(program=None):
     1: it was a traceback, or status 0 with the output lost. Where it exited
     with another status (a verdict: compare_cells' "differs"; a usage error;
     a Ctrl-C's 130), the line is said too, and that status kept. Where that
-    status is a stop's (130, 143), what stdout cannot take at once is dropped
-    (see :func:`output_flushed`).
+    status is a stop's (130, 143), what stdout's pipe cannot take at once is
+    dropped, on Linux (see :func:`output_flushed`).
     """
     program = program or os.path.basename(sys.argv[0])
     try:
@@ -462,9 +463,9 @@ def output_flushed():
     full disk, the reader quit) is left to that flush, which says it as
     before: output_refusal_ends' line would say what the work keeps.
 
-    Once the stop's line is said, its exit drops what stdout cannot take at
-    once (:func:`ended_as_by_sigpipe`): written as Python exited, it waited
-    for the reader again, and the stop did not stop.
+    Once the stop's line is said, its exit drops what stdout's pipe cannot
+    take at once, on Linux (:func:`ended_as_by_sigpipe`): written as Python
+    exited, it waited for the reader again, and the stop did not stop.
     """
     for stream in (sys.stdout, sys.stderr):
         if type(stream) is _RefusalEnding:
@@ -475,23 +476,39 @@ def output_flushed():
 
 
 def _held_up_dropped():
-    """Write what stdout holds as far as it takes it at once, and drop the
-    rest (:func:`_drop_held`): a stop's exit does not wait for a reader."""
-    held_up = False
+    """Write what stdout holds as far as its pipe takes it at once, and drop
+    the rest (:func:`_drop_held`): a stop's exit does not wait for a reader
+    that stopped reading.
+
+    Written through a file description of the pipe's own, opened
+    non-blocking (Linux's /proc/self/fd): stdout's is shared with the
+    processes writing to the same pipe (a parent shell, the pipeline's other
+    commands), whose writes O_NONBLOCK set on it made fail (EAGAIN), and a
+    signal that ended this one meanwhile left them so. Where stdout is no
+    pipe (a terminal, a file, a socket), or without /proc (macOS), nothing is
+    dropped.
+    """
     try:
         fd = sys.stdout.fileno()
-        blocking = os.get_blocking(fd)
-        os.set_blocking(fd, False)
-    except (AttributeError, OSError, ValueError):  # None, closed, StringIO
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        own = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+    # None, closed, StringIO; no /proc; its reader quit (ENXIO, said as the
+    # block ends)
+    except (AttributeError, OSError, ValueError):
         return
+    stdout_fd = os.dup(fd)
+    held_up = False
     try:
+        os.dup2(own, fd)
         sys.stdout.flush()
     except BlockingIOError:
         held_up = True
-    except OSError:  # a full disk, the reader quit: said as the block ends
+    except OSError:  # the reader quit: said as the block ends
         pass
     finally:
-        # Before stdout leaves the pipe: other processes may write to it.
-        os.set_blocking(fd, blocking)
+        os.dup2(stdout_fd, fd)
+        os.close(stdout_fd)
+        os.close(own)
     if held_up:
         _drop_held(sys.stdout)

@@ -43,7 +43,7 @@ import openset_claims
 import preset_reproduction as pr
 import report
 from _cells import write_cell
-from _held_up import FILL_STDOUT, stopped_held_up
+from _held_up import DROPS_HELD_UP, FILL_STDOUT, stopped_held_up
 from skal_openset import CIFAR10_CLASSES, _signals
 from test_benchmark_cells import content
 from test_datasets import _write_image_zip
@@ -1090,6 +1090,7 @@ with _common.stopped_by_signals("kept", "rerun it"):
 """
 
 
+@DROPS_HELD_UP
 @pytest.mark.parametrize(
     "signum, stopped, status",
     [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)],

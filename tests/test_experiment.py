@@ -1,4 +1,5 @@
 import ast
+import contextlib
 import copy
 import csv
 import errno
@@ -37,7 +38,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 import skal_openset
 from _hash_seeds import env_with_other_string_hashes
-from _held_up import stopped_held_up
+from _held_up import DROPS_HELD_UP, stopped_held_up
 from skal_openset import (
     ActiveLearner,
     CCALQuery,
@@ -73,6 +74,7 @@ from skal_openset._hashing import (
     content_hash,
 )
 from skal_openset._signals import (
+    _held_up_dropped,
     ended_as_by_sigpipe,
     machine_failure,
     output_reader_quit,
@@ -2361,6 +2363,7 @@ main(["demo", "--output", sys.argv[2]])
 """
 
 
+@DROPS_HELD_UP
 @pytest.mark.parametrize("unbuffered", [False, True], ids=["buffered", "unbuffered"])
 @pytest.mark.parametrize(
     "signum, stopped, status",
@@ -2387,6 +2390,42 @@ def test_a_stop_as_the_demos_last_output_is_held_up_says_its_outputs_are_written
         f"skal-openset: stopped ({stopped}) after writing "
         f"{', '.join(OUTPUT_FILES)}; its outputs are complete.\n",
     )
+
+
+@DROPS_HELD_UP
+def test_a_stops_held_up_output_dropped_leaves_the_pipes_other_writers_blocking(
+    monkeypatch,
+):
+    # stdout's file description is shared with the processes writing to the
+    # same pipe (a parent shell, the pipeline's other commands): made
+    # non-blocking as the held output was written, their writes failed
+    # (EAGAIN) meanwhile, and stayed so where a signal ended this one.
+    read_end, write_end = os.pipe()
+    theirs = os.dup(write_end)
+    blocking = []
+
+    class Stdout(io.TextIOWrapper):
+        def flush(self):
+            blocking.append(os.get_blocking(theirs))
+            super().flush()
+
+    try:
+        os.set_blocking(write_end, False)  # its reader stopped reading
+        for size in (4096, 1):  # atomic below 4096 bytes: the pipe's last bytes
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    os.write(write_end, b"x" * size)
+        os.set_blocking(write_end, True)
+        stdout = Stdout(open(write_end, "wb", closefd=False))
+        stdout.write("held up")
+        monkeypatch.setattr(sys, "stdout", stdout)
+        _held_up_dropped()  # no hang: dropped
+        assert blocking and all(blocking)
+        assert os.get_blocking(write_end)
+    finally:
+        monkeypatch.undo()
+        for fd in (read_end, write_end, theirs):
+            os.close(fd)
 
 
 def test_version_and_help_with_defaults(capsys):
