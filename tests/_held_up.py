@@ -31,7 +31,8 @@ DROPS_HELD_UP = pytest.mark.skipif(
     not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd"
 )
 
-# Only a hang reaches it: the program ends at once after the signal.
+# Only a hang reaches it: the program makes its flag, then ends at once after
+# the signal.
 HANG_GUARD_SECONDS = 120
 
 
@@ -52,8 +53,11 @@ def stopped_held_up(program, signum, flag, *args, **kwargs):
     )
     os.close(write_end)
     try:
+        # Bounded too: a program held up before its flag would hang CI.
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
         while not flag.exists():
             assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, f"no {flag} made"
             time.sleep(0.01)
         process.send_signal(signum)
         # Read to its end: stderr is not what holds it up.
