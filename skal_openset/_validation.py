@@ -342,12 +342,16 @@ def check_held_apart(values: Any, held: np.ndarray, name: str) -> None:
     made of them, holds two or more as one value, or one as another value,
     naming those as given: numpy's strings drop trailing NULs ("a\\x00" is
     "a"), and a list that mixes integers and floats becomes floats (2**53 +
-    1 is 2.0**53)."""
+    1 is 2.0**53). Values of another kind than the array's (NaN among
+    strings) are left to the check of the labels' kinds."""
+    if held.dtype.kind not in "USf":  # others keep each value (a date its unit aside)
+        return
+    strings = held.dtype.kind in "US"
     as_one: dict[Any, list[Any]] = {}
     for value, kept in zip(_as_given(values), held.tolist()):
-        as_one.setdefault(kept, []).append(value)
+        if not strings or isinstance(value, type(kept)):
+            as_one.setdefault(kept, []).append(value)
     merged = [group for group in as_one.values() if len(group) > 1]
-    strings = held.dtype.kind in "US"
     why = (
         "its strings drop trailing NUL characters"
         if strings
@@ -368,7 +372,12 @@ def check_held_apart(values: Any, held: np.ndarray, name: str) -> None:
             f"differ {remedy}."
         )
     # Held as another value, a class would match no label given as it was.
-    changed = [(group[0], kept) for kept, group in as_one.items() if group[0] != kept]
+    # NaN, which equals nothing, is held as itself: only integers round.
+    changed = [
+        (group[0], kept)
+        for kept, group in as_one.items()
+        if (strings or isinstance(group[0], Integral)) and group[0] != kept
+    ]
     if changed:
         value, kept = changed[0]
         remedy = "without trailing NULs" if strings else "as floats, or all integers"

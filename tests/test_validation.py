@@ -1,5 +1,8 @@
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,3 +80,20 @@ def test_check_held_apart_names_numbers_as_given():
         "one value (it makes floats of integers among floats): give x that "
         "differ as floats, or all integers."
     )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [float("nan"), 1.0],
+        [float("nan"), "a"],
+        [pd.NA, 1],
+        [Decimal("NaN"), 1],
+        [np.datetime64("2020-01-01"), np.datetime64("2020-01-02", "ns")],
+    ],
+)
+def test_check_held_apart_takes_values_numpy_neither_merges_nor_rounds(values):
+    # NaN equals nothing and pandas.NA has no truth value: they were refused
+    # as held as another value (or raised TypeError), and datetimes of two
+    # units, held as integers, as "floats of integers among floats".
+    assert _held_as_one(values) is None
