@@ -4948,6 +4948,16 @@ def test_an_ood_label_ending_in_nul_is_refused_as_given(where, ood_label):
             ).query(X, labels, LogisticRegression())
 
 
+def test_skactiveml_query_checks_its_ood_label_before_its_missing_label():
+    # Left to the learner it builds, ood_label=None beside missing_label=None
+    # was refused as equal to missing_label, whose remedy is to mark the
+    # unlabelled rows otherwise: None is no OOD label at all.
+    y = np.array(["a", "b"] * 3 + [None] * 6, dtype=object)
+    query = SkactivemlQuery(UncertaintyQuery(), ood_label=None, missing_label=None)
+    with pytest.raises(ValueError, match="^ood_label must be a single label"):
+        query.query(np.arange(24.0).reshape(12, 2), y, LogisticRegression())
+
+
 def test_per_example_loss_reads_a_list_of_labels_as_given():
     # A list's string array dropped trailing NULs: the loss of 'a\x00' rows
     # was that of the class 'a'.
