@@ -74,7 +74,10 @@ def labels_as_given(labels):
     """`labels`, given as a list or an array, as an array that holds each as
     given: an object array where numpy's fixed-width strings would change
     one, for they drop trailing NULs (``"a\\x00"`` would be ``"a"``, another
-    label, and with ``"a"`` beside it, one)."""
+    label, and with ``"a"`` beside it, one) and write a number beside
+    strings as a string (``[1, "a"]`` as ``["1", "a"]``)."""
+    if isinstance(labels, np.ndarray):  # its values are as numpy holds them
+        return labels
     held = np.asarray(labels)
     if held.dtype.kind not in "US":
         return held

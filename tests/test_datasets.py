@@ -2930,3 +2930,11 @@ def test_open_set_split_keeps_in_classes_numpy_strings_would_merge():
         X_test=np.zeros((2, 1)), y_test=[0, 1], in_classes=["a\x00", "a"],
     )  # fmt: skip
     assert split.in_classes.tolist() == ["a\x00", "a"]
+
+
+def test_in_classes_a_number_beside_strings_is_read_as_given():
+    # numpy's array of [1, 'a'] is ['1', 'a']: the class '1' was taken for
+    # the 1 given, where in_classes=[1, 2] were refused as not in y.
+    y = np.array(["1", "a", "b"] * 4)
+    with pytest.raises(ValueError, match=r"^in_classes \[1\] do not occur in y"):
+        make_open_set_split(np.zeros((12, 1)), y, in_classes=[1, "a"])
