@@ -343,7 +343,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         score a few such units below it. ``False`` gives
         the unconstrained MLP of the paper's Table 4 ablation.
     margin : float, default=1.0
-        Margin ``eta`` of the ranking loss.
+        Margin ``eta`` of the ranking loss. The loss, summed in float32, is
+        about the margin while pairs are within it: a margin within its
+        rounding of float32's largest value (3.4e38) overflows it.
     max_epochs : int, default=100
         Number of epochs: full-batch optimisation steps, or passes over the
         rows in mini-batches. Training stops earlier once every pair is
@@ -617,12 +619,12 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             If `y` is not numeric (e.g. class labels or booleans), if
             training diverges (the message names the cause: meta-inputs too
             large for the network, or too large an `lr`, or a `margin`
-            beyond float32), if `groups` is not 1-D (e.g. a list of tuples)
-            or holds a missing (NaN, None, pandas.NA or NaT) or unhashable
-            label, if `sample_weight` is negative, not finite or all zero,
-            or if `device` is not a torch device, is the meta device (which
-            computes no values) or an accelerator this machine lacks. The
-            estimator is then left as it was before the call.
+            that float32 cannot hold), if `groups` is not 1-D (e.g. a list
+            of tuples) or holds a missing (NaN, None, pandas.NA or NaT) or
+            unhashable label, if `sample_weight` is negative, not finite or
+            all zero, or if `device` is not a torch device, is the meta
+            device (which computes no values) or an accelerator this machine
+            lacks. The estimator is then left as it was before the call.
         """
         self._check_param_combinations()
         try:
@@ -769,8 +771,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
 
     def _training_advice(self, X):
         """What to change when training on meta-inputs `X` fails (diverges or
-        saturates): the inputs if they are large, else the step size, or a
-        margin that float32, the precision of training, cannot hold."""
+        saturates): the inputs if they are large, else the step size. (A
+        margin too large for float32 is named where the loss overflows.)"""
         peak = float(abs(X).max())
         if peak > LARGE_META_INPUT:
             return (
@@ -783,11 +785,6 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
                 f"the meta-inputs are at most {peak:.3g} in magnitude, too small "
                 "for the network. Convert raw scores with MetaInputTransformer, "
                 "whose outputs are of order 1."
-            )
-        if self.margin > float(np.finfo(np.float32).max):
-            return (
-                f"margin={self.margin:.3g} overflows float32, in which the "
-                "network trains: lower it (e.g. to the default 1.0)."
             )
         return (
             f"the meta-inputs are moderate (at most {peak:.3g} in magnitude), "
@@ -809,6 +806,27 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             "Training diverged (non-finite loss, weights or step): "
             + self._training_advice(X)
         )
+
+    def _check_margin_fits(self, weight):
+        """Raise if the margin alone overflows the float32 loss of a chunk
+        of pairs weighted by `weight`.
+
+        Where the score differences are below the margin's float32 rounding
+        (as when the margin is near float32's largest value), every hinge is
+        the margin, and the loss is the margin times the weights, summed as
+        the loss is. The weights sum to one only up to rounding (e.g.
+        1 + 4e-8), so a margin within a few units in the last place of
+        float32's largest value overflows however small the steps.
+        """
+        if not torch.isfinite((self.margin * weight).sum()):
+            raise ValueError(
+                "Training diverged (non-finite loss): "
+                f"margin={self.margin:.9g} overflows float32, in which the "
+                "network trains: the ranking loss, about the margin while "
+                "pairs are within it, rounds above float32's largest value "
+                f"({np.finfo(np.float32).max:.9g}). Lower the margin (e.g. to "
+                "the default 1.0)."
+            )
 
     def _train(self, module, X, y, w, groups, pairs, order_seed, label="epoch"):
         """Train `module` in place to rank the rows of `X` in the order of `y`.
@@ -914,7 +932,10 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             diff = scores[chunk_rows, None] - scores[None, :]
             chunk = (torch.relu(self.margin - sign * diff) * weight).sum()
             chunk.backward()
-            loss += chunk.item()
+            value = chunk.item()
+            if not np.isfinite(value):
+                self._check_margin_fits(weight)
+            loss += value
         return loss
 
     def predict(self, X: ArrayLike) -> np.ndarray:

@@ -909,10 +909,40 @@ def test_meta_inputs_at_a_bound_of_the_moderate_range_blame_the_steps(peak):
         selector.fit(Z, y)
 
 
-def test_divergence_from_a_margin_beyond_float32_names_margin():
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+@pytest.mark.parametrize(
+    ("margin", "shown"),
+    [
+        (1e39, "1e[+]39"),
+        (FLOAT32_MAX, "3.40282347e[+]38"),
+        (float(np.nextafter(np.float32(FLOAT32_MAX), 0)), "3.40282326e[+]38"),
+    ],
+)
+@pytest.mark.parametrize("params", [{}, {"init": "rule"}, {"batch_size": 8}])
+def test_divergence_from_a_margin_float32_cannot_hold_names_margin(
+    margin, shown, params
+):
+    # Pairs within the margin each add the margin times their weight, and the
+    # weights sum to one only up to float32 rounding: at float32's largest
+    # value, or a step below it, the loss rounds to inf whatever lr.
     Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
-    with pytest.raises(ValueError, match="margin=1e[+]39 overflows float32"):
-        MetaQueryNetSelector(margin=1e39, max_epochs=5).fit(Z / Z.max(), y)
+    selector = MetaQueryNetSelector(
+        margin=margin, max_epochs=5, random_state=0, **params
+    )
+    with pytest.raises(ValueError, match=f"margin={shown} overflows float32") as caught:
+        selector.fit(Z / Z.max(), y)
+    assert "lower lr" not in str(caught.value)
+    assert not hasattr(selector, "module_")
+
+
+def test_a_margin_a_little_below_float32s_largest_value_fits():
+    # The loss rounds above float32's largest value only for a margin within
+    # its rounding of it: 3.4e38 leaves room, and the fit is no divergence.
+    Z, y = synthetic_self_validation_set(30, np.random.RandomState(0))
+    selector = MetaQueryNetSelector(margin=3.4e38, max_epochs=5, random_state=0)
+    assert np.isfinite(selector.fit(Z / Z.max(), y).loss_curve_).all()
 
 
 def test_an_optimizer_error_other_than_an_overflow_is_raised_as_it_is(monkeypatch):
