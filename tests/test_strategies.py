@@ -1795,6 +1795,36 @@ def test_validated_update_ranks_by_the_winner(
         np.testing.assert_allclose(scores, strategy.pool_meta_input_[indices].sum(1))
 
 
+class _RuleRankingSelector(MetaQueryNetSelector):
+    """A selector that, once fitted, ranks as the rule ``P + I`` does."""
+
+    def predict(self, X):
+        return np.asarray(X).sum(axis=1)
+
+
+def test_a_selector_that_ties_the_rule_on_held_out_pairs_leaves_the_rule(
+    learner, pool, split, unlabelled
+):
+    # P + I is kept unless the selector wins the held-out pairs (the
+    # docstring of validate_selector): ranking as the rule, it ties there.
+    strategy = _two_query_sets(
+        MQNetQuery(
+            "msp",
+            selector=_RuleRankingSelector(max_epochs=5),
+            validate_selector=True,
+            diversity_pool=None,
+            random_state=0,
+            **LEARNT,
+        ),
+        learner,
+        pool,
+        split,
+        unlabelled,
+    )
+    assert strategy.cv_scores_["selector"] == strategy.cv_scores_["rule"]
+    assert not hasattr(strategy, "selector_")
+
+
 def test_a_validation_the_rule_wins_drops_the_earlier_selector(
     learner, pool, split, unlabelled, monkeypatch
 ):
