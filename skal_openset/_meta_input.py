@@ -252,16 +252,16 @@ def _column_peaks(X):
 
 
 def _interpolated(x, quantiles, references):
-    """QuantileTransformer's CDF of values `x` within the fitted `quantiles`
-    (the middle of a run of equal ones), with no slope to overflow."""
-    first = np.searchsorted(quantiles, x, side="left")
-    past = np.searchsorted(quantiles, x, side="right")
-    upper = np.clip(first, 1, len(quantiles) - 1)
+    """QuantileTransformer's CDF of values `x` within the fitted `quantiles`,
+    with no slope to overflow.
+
+    Only values equal to no fitted quantile come here (transform passes the
+    rows whose CDF was not finite, and np.interp gives a value equal to a
+    quantile that quantile's reference exactly), so none lies in a run of
+    equal quantiles.
+    """
+    upper = np.clip(np.searchsorted(quantiles, x), 1, len(quantiles) - 1)
     lower = upper - 1
     with flushing_underflow():
         fraction = (x - quantiles[lower]) / (quantiles[upper] - quantiles[lower])
-    between = references[lower] + fraction * (references[upper] - references[lower])
-    tied = first < past
-    middle = (references[first[tied]] + references[past[tied] - 1]) / 2
-    between[tied] = middle
-    return between
+    return references[lower] + fraction * (references[upper] - references[lower])

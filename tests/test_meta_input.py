@@ -163,6 +163,18 @@ def test_quantile_of_tiny_scores_beside_a_large_one_is_their_cdf():
     np.testing.assert_allclose(Z[:, 0], cdf, rtol=0, atol=1 / 999)
 
 
+def test_tied_tiny_scores_beside_a_large_one_map_to_the_middle_of_their_run():
+    # Between 1e-310 and 2e-310 np.interp's slope overflows (1/6 over 1e-310),
+    # so 1.5e-310 is interpolated again without it; the tied 1e-310 are not:
+    # np.interp gives a value equal to fitted quantiles their reference
+    # exactly, and QuantileTransformer the middle of their run (sorted
+    # positions 2 to 4 of 7: 3/6), which that interpolation does not compute.
+    column = np.r_[1.0, 1e-310, 1e-310, 1e-310, 2e-310, 5e-324, 5e-324]
+    transformer = MetaInputTransformer(scaling="quantile").fit(column[:, None])
+    Z = transformer.transform(np.c_[[1e-310, 1.5e-310, 2e-310]])
+    np.testing.assert_allclose(Z[:, 0], [3 / 6, 4.5 / 6, 5 / 6], rtol=1e-12)
+
+
 def test_a_score_beyond_the_float64_range_in_scale_units_is_clipped_quietly():
     # (X - mean_) / scale_ overflowed to inf, which the clip handles: a
     # RuntimeWarning under the defaults, a FloatingPointError under
