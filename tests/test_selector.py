@@ -917,7 +917,10 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
     [
         (1e39, "1e[+]39"),
         (FLOAT32_MAX, "3.40282347e[+]38"),
-        (float(np.nextafter(np.float32(FLOAT32_MAX), 0)), "3.40282326e[+]38"),
+        (
+            float(np.nextafter(np.float32(FLOAT32_MAX), np.float32(0))),
+            "3.40282326e[+]38",
+        ),
     ],
 )
 @pytest.mark.parametrize("params", [{}, {"init": "rule"}, {"batch_size": 8}])
