@@ -52,11 +52,7 @@ def label_array(y, *, warn=False):
             y = y.to_numpy(dtype=numpy_dtype)
     labels = column_or_1d(y, warn=warn)
     if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
-        # A list of 0-d arrays (np.array('a')) holds their values.
-        given = [
-            v.item() if isinstance(v, np.ndarray) else v
-            for v in column_or_1d(np.asarray(y, dtype=object)).tolist()
-        ]
+        given = given_values(y)
         if labels.dtype.kind in "US":  # numpy's strings drop trailing NULs
             changed = labels.tolist() != given
         elif labels.dtype.kind == "f":  # integers that floats would round
@@ -68,6 +64,17 @@ def label_array(y, *, warn=False):
         if changed:
             return np.array(given, dtype=object)
     return labels
+
+
+def given_values(values):
+    """`values`, a list (or a column) of labels, as a list of each as given,
+    not as a numpy array of them reads it: a 0-d array (``np.array('a')``)
+    as the value it holds, as numpy and scikit-learn's ``LabelEncoder`` read
+    it."""
+    return [
+        v.item() if isinstance(v, np.ndarray) else v
+        for v in column_or_1d(np.asarray(values, dtype=object)).tolist()
+    ]
 
 
 def labels_as_given(labels):

@@ -55,6 +55,7 @@ from ._labels import (
     check_one_ood_label,
     check_ood_look_alikes,
     check_unicode_forms,
+    given_values,
     label_array,
     label_kind,
     value_kind,
@@ -449,12 +450,17 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         dtypes = column_dtypes(X)
         named = has_feature_names(X)
         X, y = self._check_labelled(X, y)
+        # Checked first: the check of the labels' kind compares them with the
+        # classes, which pandas.NA among them failed ("boolean value of NA").
+        declared = None
+        if self.classes is not None:
+            declared = _checked_classes(self.classes, "classes")
         # Rows of declared classes alone hold no OOD row, whatever its kind.
-        check_label_kind(y, self.ood_label, self.classes, declare="classes")
+        check_label_kind(y, self.ood_label, declared, declare="classes")
         # First: a regression target is no set of classes, whatever the
         # checks of classes and OOD look-alikes would take its values for.
         _check_discrete(y[y != self.ood_label])
-        classes, classes_code = self._resolve_classes(y)
+        classes, classes_code = self._resolve_classes(y, declared)
         if self.ood_label in set(classes.tolist()):
             raise ValueError(
                 f"ood_label={self.ood_label!r} is one of the known classes "
@@ -1006,21 +1012,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             f"are, so they would be on another scale. Give {name} as {remedy}."
         )
 
-    def _resolve_classes(self, y):
+    def _resolve_classes(self, y, classes):
         """The classes of a fit on labels `y`, and code that names them before
-        fit sets ``classes_``: declared, the classifier's, or those of `y`."""
-        if self.classes is not None:
-            classes = _declared_classes(self.classes)
-            # As given: numpy's array of them may hold two as one.
-            given = np.asarray(self.classes, dtype=object).ravel()
-            _check_one_label_kind(
-                given,
-                "classes",
-                "a missing value is no class; list the in-distribution classes "
-                "without it.",
-            )
-            check_each_once(given, "classes", "class")
-            check_held_apart(given, classes, "classes")
+        fit sets ``classes_``: `classes` (declared, checked by
+        :func:`_checked_classes`) unless None, else the classifier's, or those
+        of `y`."""
+        if classes is not None:
             # Sorted, as scikit-learn's classes_: its scorers (roc_auc,
             # log_loss) read predict_proba's columns in the labels' order.
             ordered = np.sort(classes, kind="stable")
@@ -1713,11 +1710,15 @@ def _warn_of_one_inferred_class(classes, any_ood, ood_label):
     )
 
 
-def _declared_classes(classes):
-    """`classes`, the parameter, as a 1-d array; a ValueError that says how
-    to give them where they are no list of labels."""
+def _checked_classes(classes, name):
+    """`classes`, a parameter `name` that lists classes (the learner's, or its
+    classifier's), as a 1-d array; a ValueError that says how to give them
+    where they are no list of labels, or where the array would not hold each
+    as given (see :func:`check_held_apart`). A 0-d array is read as the
+    value it holds (``np.array('a')`` as ``'a'``), as numpy reads it."""
     try:
         declared = column_or_1d(np.asarray(classes))
+        given = given_values(classes)
     # A set, a single label, a table, or lists of different lengths: numpy's
     # and column_or_1d's messages name no parameter (the latter says "y").
     except ValueError:
@@ -1725,11 +1726,18 @@ def _declared_classes(classes):
     if declared is None or not declared.size:
         # An empty one would be taken for boolean classes (all of none are).
         raise ValueError(
-            f"classes must list the in-distribution classes, as a list or 1-d "
+            f"{name} must list the in-distribution classes, as a list or 1-d "
             f"array, got {reprlib.repr(classes)}: pass e.g. classes=['cat', "
             "'dog'], or sorted(s) for a set s (classes_ are sorted whatever "
             "the order given)."
         )
+    _check_one_label_kind(
+        np.asarray(given, dtype=object),
+        name,
+        "a missing value is no class; list the in-distribution classes without it.",
+    )
+    check_each_once(given, name, "class")
+    check_held_apart(given, declared, name)
     return declared
 
 

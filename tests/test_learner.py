@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import sklearn
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import randint
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.cluster import KMeans
@@ -747,15 +749,45 @@ def test_missing_labels_are_named_as_missing(log, initial, missing):
         spy_learner(log, ood_label="unknown").fit(X, y)
 
 
-@pytest.mark.parametrize("missing", [None, np.nan])
+@pytest.mark.parametrize("missing", [None, np.nan, "pandas.NA"])
 def test_a_missing_value_in_classes_is_named_as_missing(log, initial, missing):
-    # It was reported as classes of mixed kinds, to be given as one kind.
+    # It was reported as classes of mixed kinds, to be given as one kind;
+    # pandas.NA, with no row labelled ood_label, failed with "boolean value
+    # of NA is ambiguous", which named neither the classes nor the remedy.
+    if missing == "pandas.NA":
+        missing = pytest.importorskip("pandas").NA
     X, y = initial
-    y = np.array(["a", "b", "c", "d", "unknown"], dtype=object)[y + 1]
+    X, y = X[y != -1], np.array(["a", "b", "c", "d"], dtype=object)[y[y != -1]]
     classes = ["a", "b", missing, "c", "d"]
-    match = r"classes has no label at position 2 \((None|nan); 1 missing in all\)"
+    match = r"classes has no label at position 2 \((None|nan|<NA>); 1 missing in all\)"
     with pytest.raises(ValueError, match=match + ": a missing value is no class"):
         spy_learner(log, ood_label="unknown", classes=classes).fit(X, y)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=5, unique=True),
+        # numpy's strings drop trailing NULs, so its 0-d arrays hold none.
+        st.lists(
+            st.text(min_size=1).filter(lambda s: not s.endswith("\x00")),
+            min_size=1,
+            max_size=5,
+            unique=True,
+        ),
+    )
+)
+def test_classes_given_as_0d_arrays_are_read_as_the_values_they_hold(classes):
+    # [np.array('a'), np.array('b')] failed with "unhashable type:
+    # 'numpy.ndarray'"; numpy and scikit-learn's LabelEncoder read each 0-d
+    # array as the value it holds.
+    X = np.arange(len(classes), dtype=float).reshape(-1, 1)
+    y = np.array(classes + [-1], dtype=object)[:-1]
+    as_arrays = ActiveLearner(
+        DummyClassifier(), classes=[np.array(c) for c in classes]
+    ).fit(X, y)
+    as_values = ActiveLearner(DummyClassifier(), classes=classes).fit(X, y)
+    assert as_arrays.classes_.tolist() == as_values.classes_.tolist()
 
 
 @pytest.mark.parametrize(
