@@ -1046,9 +1046,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
         estimator_classes = _final_step_param(self.estimator, "classes")
         if estimator_classes is not None:
-            estimator_classes = np.asarray(estimator_classes)
+            # As the declared classes: numpy's array of them may hold two as one.
+            final = "[-1]" if isinstance(self.estimator, Pipeline) else ""
+            estimator_classes = _checked_classes(
+                estimator_classes, f"estimator{final}.classes"
+            )
             if set(in_labels.tolist()) <= set(estimator_classes.tolist()):
-                final = "[-1]" if isinstance(self.estimator, Pipeline) else ""
                 code = f"sorted(learner.estimator{final}.classes)"
                 return np.sort(estimator_classes, kind="stable"), code
         # Inferred, every label would be a class: OOD rows mislabelled too,

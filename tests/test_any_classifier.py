@@ -337,6 +337,42 @@ def test_a_users_net_on_a_cuda_device_this_machine_lacks_is_refused_up_front(
         ActiveLearner(net, classes=classes).fit(X[:80], y[:80])
 
 
+@pytest.mark.parametrize(
+    "classes, labels, named",
+    [
+        (["a", "a\x00", "b"], ["a", "b"], r"lists 'a' and 'a\\x00', which numpy"),
+        ([1, 2, 1.0], [1, 2], r"lists 1 more than once: list each class once\.$"),
+        (["a", b"b"], ["a", "b"], r"mix strings, bytes or numbers \(\['a', b'b'\]\)"),
+    ],
+    ids=["nul", "int-and-float", "str-and-bytes"],
+)
+def test_a_nets_classes_that_numpy_would_change_are_refused_as_given(
+    classes, labels, named
+):
+    # Read by np.asarray, a skorch net's classes made the learner's classes_
+    # ['a', 'a', 'b'] and [1.0, 1.0, 2.0], a class listed twice, and ['a',
+    # 'b'] of 'a' and b'b': the labels fitted silently, as the learner's own
+    # classes=[...] with the same values was refused.
+    X, y = np.random.RandomState(0).rand(8, 2).astype(np.float32), labels * 4
+    net = NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=2,
+        module__out_features=len(classes),
+        criterion=torch.nn.CrossEntropyLoss,
+        classes=classes,
+        max_epochs=1,
+        train_split=None,
+        verbose=0,
+    )
+    ood_label = "?" if isinstance(y[0], str) else -1
+    with pytest.raises(ValueError, match=f"^estimator.classes {named}"):
+        ActiveLearner(net, ood_label=ood_label).fit(X, y)
+    # In a Pipeline, named by its last step's.
+    piped = make_pipeline(StandardScaler(), net)
+    with pytest.raises(ValueError, match=rf"^estimator\[-1\].classes {named}"):
+        ActiveLearner(piped, ood_label=ood_label).fit(X, y)
+
+
 def _labelled(per_class, n_ood=10):
     """Digits with `per_class` rows of each IN class (3, 5, 7, 9) and OOD rows."""
     X, y, _, classes = user_data("ints")
