@@ -821,7 +821,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"{shown_names(self.classes_.tolist(), 'classes')} are "
                 f"{label_kind(self.classes_)}; no prediction could match."
             )
-        unknown = [v for v in dict.fromkeys(y.tolist()) if v not in self.classes_]
+        # A set, not `in self.classes_`, which compares as numpy does: 'a\x00'
+        # as the class 'a' (its strings drop trailing NULs), 2**53 + 1 as 2.0**53.
+        known = set(self.classes_.tolist())
+        unknown = [v for v in dict.fromkeys(y.tolist()) if v not in known]
         if unknown:
             n_rows = int(np.sum(~np.isin(y, self.classes_)))
             neither = (

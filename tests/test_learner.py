@@ -1576,6 +1576,33 @@ def test_score_refuses_labels_that_are_no_class():
     assert learner.score(X[:4], y[:4]) == 1.0
 
 
+@pytest.mark.parametrize(
+    "labels, wrong, ood_label",
+    [
+        (["a", "b"], "a\x00", "?"),
+        ([b"a", b"b"], b"a\x00", b"?"),
+        ([1.0, 2.0**53], 2**53 + 1, -1),
+    ],
+    ids=["str", "bytes", "int-beyond-float"],
+)
+def test_score_refuses_a_label_that_numpy_would_take_for_a_class(
+    labels, wrong, ood_label
+):
+    # `label in classes_` compared as numpy does: 'a\x00' was the class 'a'
+    # (numpy's strings drop trailing NULs) and 2**53 + 1 the class 2.0**53,
+    # so their rows counted as errors without a word (0.75 here), where teach
+    # refuses such labels as no class.
+    X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    y = np.array(labels * 2)[[0, 2, 1, 3]]
+    learner = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
+    assert learner.score(X, y) == 1.0
+    shown = re.escape(repr([wrong]))
+    with pytest.raises(ValueError, match=f"^y holds labels {shown} in 1 rows that"):
+        learner.score(X, [*y.tolist()[:3], wrong])
+    with pytest.raises(ValueError, match=f"^Labels {shown} are neither known"):
+        learner.teach(X[3:], [wrong])
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
