@@ -94,21 +94,27 @@ def labels_as_given(labels):
 
 def check_one_ood_label(ood_label):
     """Refuse an `ood_label` that is no single label (a list, an array, None):
-    it is compared with each label; and one that ends in a NUL character,
-    which numpy drops from a string it compares with an array's labels
-    (``y == "?\\x00"`` is true where y is ``"?"``, false where it is
-    ``"?\\x00"``)."""
+    it is compared with each label; and one that ends in a NUL character
+    (:func:`check_no_trailing_nul`)."""
     if np.ndim(ood_label) != 0 or ood_label is None:
         raise ValueError(
             f"ood_label must be a single label such as -1 or 'unknown', got "
             f"{ood_label!r}."
         )
-    if isinstance(ood_label, (str, bytes)) and ood_label[-1:] in ("\x00", b"\x00"):
+    check_no_trailing_nul(ood_label, "ood_label", "the OOD labels")
+
+
+def check_no_trailing_nul(marker, name, marked):
+    """Refuse a `marker` label (the parameter `name`, which labels `marked`)
+    that ends in a NUL character, which numpy drops from a string it
+    compares with an array's labels (``y == "?\\x00"`` is true where y is
+    ``"?"``, false where it is ``"?\\x00"``)."""
+    if isinstance(marker, (str, bytes)) and marker[-1:] in ("\x00", b"\x00"):
         raise ValueError(
-            f"ood_label={ood_label!r} ends in a NUL character, which numpy drops "
-            f"where it compares the ood_label with the labels, so it would match "
-            f"{ood_label.rstrip(ood_label[-1:])!r}, not itself: give an "
-            "ood_label without trailing NULs, and the OOD labels alike."
+            f"{name}={marker!r} ends in a NUL character, which numpy drops "
+            f"where it compares the {name} with the labels, so it would match "
+            f"{marker.rstrip(marker[-1:])!r}, not itself: give {name} "
+            f"without trailing NULs, and {marked} alike."
         )
 
 

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._labels import check_one_ood_label, label_array
+from ._labels import check_no_trailing_nul, check_one_ood_label, label_array
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
@@ -167,6 +167,9 @@ class SkactivemlQuery(BaseEstimator):
         y = label_array(y)
         check_one_label_per_row(len(X), y)
         check_one_ood_label(self.ood_label)
+        check_no_trailing_nul(
+            self.missing_label, "missing_label", "the labels of unlabelled rows"
+        )
         if not _is_nan(self.missing_label) and not _equals(
             self.missing_label, self.missing_label
         ):

@@ -4964,6 +4964,27 @@ def test_a_list_of_labels_is_objects_where_numpy_strings_would_change_one(y):
     assert label_array(["a", np.str_("b")]).dtype.kind == "U"
 
 
+@pytest.mark.parametrize("missing_label", ["-\x00", b"-\x00\x00"])
+def test_a_missing_label_ending_in_nul_is_refused_as_given(missing_label):
+    # numpy drops trailing NULs from a string it compares with an array: in a
+    # y of numpy's strings, the rows of the class '-' read as unlabelled, and
+    # the class was lost, silently.
+    labels = ["a", "b", "-", "?"]
+    if isinstance(missing_label, bytes):
+        labels = [label.encode() for label in labels]
+    a, b, dash, ood = labels
+    y = np.array([a, b, dash] * 2 + [missing_label] * 6)
+    assert (y == dash).sum() == 8  # numpy's array holds the marker as '-'
+    X = np.arange(24.0).reshape(12, 2)
+    qs = SkactivemlQuery(UncertaintyQuery(), ood_label=ood, missing_label=missing_label)
+    message = (
+        f"^missing_label={re.escape(repr(missing_label))} ends in a NUL "
+        f"character, .* so it would match {re.escape(repr(dash))}, not itself"
+    )
+    with pytest.raises(ValueError, match=message):
+        qs.query(X, y, LogisticRegression())
+
+
 @pytest.mark.parametrize("ood_label", ["?\x00", b"?\x00\x00"])
 @pytest.mark.parametrize("where", ["learner", "oracle", "skactiveml"])
 def test_an_ood_label_ending_in_nul_is_refused_as_given(where, ood_label):
