@@ -223,11 +223,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     classes : array-like, default=None
         The known (in-distribution) classes, in any order: `classes_` holds
         them sorted, as scikit-learn's classifiers do (its scorers read the
-        columns of `predict_proba` in that order). None takes the
-        estimator's ``classes`` parameter when it has one (skorch nets from
-        this package: ``0..k-1``) and the labels are among them, else the
-        in-distribution labels of the first labelled set (one class inferred
-        so is warned of: declare the others, or teach refuses them). Read at
+        columns of `predict_proba` in that order); a 0-d array among them
+        (``np.array('a')``) is the value it holds. Classes that a numpy array
+        would merge or change (``'a'`` and ``'a\\x00'``, whose NUL it drops)
+        are refused. None takes the estimator's ``classes`` parameter, checked
+        alike, when it has one (skorch nets from this package: ``0..k-1``)
+        and the labels are among them, else the in-distribution labels of
+        the first labelled set (one class inferred so is warned of: declare
+        the others, or teach refuses them). Read at
         `fit` (``classes_``): set later, it takes effect at the next `fit` (a
         query or teach warns of it), which starts the query strategy afresh;
         to add a class, fit again on every labelled row, the new ones
