@@ -216,8 +216,8 @@ def check_ood_look_alikes(labels, ood_label, name, *, advice=""):
 
     A negative number other than `ood_label` is refused: OOD examples are
     commonly marked by one (-1, -2), classes seldom are. A string equal to
-    `ood_label` but for its case, surrounding spaces or Unicode form (as
-    :func:`as_label` compares them) is warned of, as the
+    `ood_label` but for its case, surrounding spaces, trailing NULs or
+    Unicode form (:func:`look_alikes`) is warned of, as the
     CLI warns of labels that differ from an IN class in case only (some data
     sets keep such labels apart). `name` names the labels in the messages,
     and `advice` ends the remedy (another way out, e.g. declaring them
@@ -239,17 +239,30 @@ def check_ood_look_alikes(labels, ood_label, name, *, advice=""):
         )
     if not isinstance(ood_label, str):
         return
-    key = as_label(ood_label).casefold()
-    alike = sorted(
-        v for v in others if isinstance(v, str) and as_label(v).casefold() == key
-    )
+    alike = look_alikes(others, ood_label)
     if alike:
         warn(
             f"{name} holds labels {alike} that differ from ood_label="
-            f"{ood_label!r} only in case, surrounding spaces or Unicode form (an "
-            "accent typed apart), so they count as in-distribution; if they "
-            f"mark OOD examples, label them {ood_label!r}{advice}."
+            f"{ood_label!r} only in case, surrounding spaces, trailing NULs or "
+            "Unicode form (an accent typed apart), so they count as "
+            "in-distribution; if they mark OOD examples, label them "
+            f"{ood_label!r}{advice}."
         )
+
+
+def look_alikes(labels, ood_label):
+    """The strings among `labels` that read as the string `ood_label`, sorted:
+    equal but for case, surrounding spaces, Unicode form (:func:`as_label`)
+    or trailing NULs, which show nowhere and which numpy's strings drop
+    (``np.array(['?\\x00'])`` holds ``'?'``, an OOD label, where a list's
+    ``'?\\x00'`` is a class)."""
+
+    def key(label):
+        return as_label(label.rstrip("\x00")).casefold()
+
+    return sorted(
+        {v for v in labels if isinstance(v, str) and key(v) == key(ood_label)}
+    )
 
 
 def _python(value):

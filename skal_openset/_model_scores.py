@@ -69,8 +69,14 @@ from ._informativeness import (
     margin_informativeness,
     rows_not_summing_to_1,
 )
-from ._label_text import as_label
-from ._labels import _python, is_bool, label_kind, labels_as_given, value_kind
+from ._labels import (
+    _python,
+    is_bool,
+    label_kind,
+    labels_as_given,
+    look_alikes,
+    value_kind,
+)
 from ._models import LearningLossNet
 from ._purity import (
     cosine_purity,
@@ -1015,21 +1021,22 @@ def check_label_kind(y, ood_label, classes=None, declare=None):
     # Named as the user writes it: numpy 2 prints np.str_('unknown').
     ood_label = _python(ood_label)
     if isinstance(ood_label, str):
-        key = as_label(ood_label).casefold()
-        alike = sorted(
-            {
-                v
-                for v in y.tolist()
-                if isinstance(v, str) and as_label(v).casefold() == key
-            }
-        )
+        alike = look_alikes(y.tolist(), ood_label)
+        # No ood_label ends in a NUL (check_one_ood_label): those are cleaned.
+        passable = [v for v in alike if not v.endswith("\x00")]
         if alike:
             raise ValueError(
                 f"ood_label={ood_label!r} labels no example, but {alike} differ "
-                "from it only in spaces, case or Unicode form (an accent typed "
-                "apart), so their examples would be a class: pass "
-                f"ood_label={alike[0]!r}, or clean the labels (e.g. "
-                "df[col].str.strip(), or read the CSV with skipinitialspace=True)."
+                "from it only in spaces, case, trailing NULs or Unicode form (an "
+                "accent typed apart), so their examples would be a class: "
+                + (
+                    f"pass ood_label={passable[0]!r}, or clean the labels (e.g. "
+                    "df[col].str.strip(), or read the CSV with "
+                    "skipinitialspace=True)."
+                    if passable
+                    else "clean the labels, e.g. [label.rstrip('\\x00') for "
+                    "label in y]."
+                )
             )
     if classes is not None:
         # A list: classes not yet checked may be unhashable, which fit refuses.

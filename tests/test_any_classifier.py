@@ -4964,6 +4964,33 @@ def test_a_list_of_labels_is_objects_where_numpy_strings_would_change_one(y):
     assert label_array(["a", np.str_("b")]).dtype.kind == "U"
 
 
+@pytest.mark.parametrize("where", ["learner", "oracle"])
+def test_labels_that_are_the_ood_label_but_for_trailing_nuls_are_named(where):
+    # Given in a list, 'unknown\x00' was a class of its own without a word,
+    # where numpy's array of the same labels holds it as 'unknown', the OOD
+    # label; it shows as the OOD label, as one of another case does.
+    def n_ood(y):
+        if where == "learner":
+            X = np.arange(2.0 * len(y)).reshape(-1, 2)
+            learner = ActiveLearner(LogisticRegression(), ood_label="unknown")
+            return int(np.sum(learner.fit(X, y).y_labelled_ == "unknown"))
+        oracle = OpenSetOracle(y, ood_label="unknown")
+        oracle.label(np.arange(len(y)))
+        return oracle.n_queried_ood_
+
+    y = ["a", "b", "unknown", "unknown\x00"] * 3
+    warned = r"\['unknown\\x00'\] that differ from ood_label='unknown' .* NULs"
+    with pytest.warns(UserWarning, match=warned):
+        assert n_ood(y) == 3
+    without = [label for label in y if label != "unknown"]
+    refused = r"but \['unknown\\x00'\] differ from it only .* trailing NULs"
+    with pytest.raises(ValueError, match=refused) as error:
+        n_ood(without)
+    # The remedy, pasted, makes them OOD labels (no ood_label ends in a NUL).
+    code = re.search(r"clean the labels, e\.g\. (.*)\.$", str(error.value))[1]
+    assert n_ood(eval(code, {"y": without})) == 3
+
+
 @pytest.mark.parametrize("missing_label", ["-\x00", b"-\x00\x00"])
 def test_a_missing_label_ending_in_nul_is_refused_as_given(missing_label):
     # numpy drops trailing NULs from a string it compares with an array: in a
