@@ -46,6 +46,7 @@ from ._labels import (
     MISSING_MARKERS,
     as_label,
     check_booleans_alike,
+    check_none_missing_at,
     check_one_label_kind,
     invisible_characters,
     label_array,
@@ -372,6 +373,12 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
         refuse_set(in_classes, "in_classes")
         in_classes = labels_as_given(in_classes)
         _check_1d_in_classes(in_classes)
+        # Before they are compared with y's classes, which pandas.NA fails.
+        check_none_missing_at(
+            in_classes,
+            "in_classes",
+            "a missing value is no class; list the IN classes without it.",
+        )
         check_booleans_alike(
             in_classes, classes, name="in_classes", classes_name="classes of y"
         )

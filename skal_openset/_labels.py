@@ -306,13 +306,7 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
     """
     if labels.dtype.kind != "O":
         return
-    missing = np.flatnonzero(missing_mask(labels.ravel()))
-    if missing.size:
-        first = int(missing[0])
-        raise ValueError(
-            f"{name} has no label at position {first} ({labels.flat[first]!r}; "
-            f"{missing.size} missing in all): {missing_advice}"
-        )
+    check_none_missing_at(labels, name, missing_advice)
     values = labels.ravel().tolist()
     if len({value_kind(v) for v in values}) > 1:
         distinct = list(dict.fromkeys(values))
@@ -325,6 +319,21 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
         raise ValueError(
             f"{subject} strings, bytes or numbers ({shown}), which have no common "
             f"order (scikit-learn refuses such targets too): {advice}"
+        )
+
+
+def check_none_missing_at(labels, name, advice):
+    """Refuse missing labels (None, NaN or pandas.NA) in the object array
+    `labels`, naming the position of the first: ``"{name} has no label at
+    position i (...): {advice}"``."""
+    if labels.dtype.kind != "O":
+        return
+    missing = np.flatnonzero(missing_mask(labels.ravel()))
+    if missing.size:
+        first = int(missing[0])
+        raise ValueError(
+            f"{name} has no label at position {first} ({labels.flat[first]!r}; "
+            f"{missing.size} missing in all): {advice}"
         )
 
 

@@ -2938,3 +2938,18 @@ def test_in_classes_a_number_beside_strings_is_read_as_given():
     y = np.array(["1", "a", "b"] * 4)
     with pytest.raises(ValueError, match=r"^in_classes \[1\] do not occur in y"):
         make_open_set_split(np.zeros((12, 1)), y, in_classes=[1, "a"])
+
+
+@pytest.mark.parametrize("missing", [None, "pandas.NA"])
+def test_a_missing_value_in_in_classes_is_named_as_missing(missing):
+    # pandas.NA failed the comparison with y's classes, "boolean value of NA
+    # is ambiguous", and None was "not in y", as if a class were misspelt.
+    if missing == "pandas.NA":
+        missing = pytest.importorskip("pandas").NA
+    y = np.array(["a", "b", "c"] * 4)
+    with pytest.raises(ValueError) as error:
+        make_open_set_split(np.zeros((12, 1)), y, in_classes=["a", missing, "b"])
+    assert str(error.value) == (
+        f"in_classes has no label at position 1 ({missing!r}; 1 missing in all): "
+        "a missing value is no class; list the IN classes without it."
+    )
