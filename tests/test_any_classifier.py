@@ -343,8 +343,9 @@ def test_a_users_net_on_a_cuda_device_this_machine_lacks_is_refused_up_front(
         (["a", "a\x00", "b"], ["a", "b"], r"lists 'a' and 'a\\x00', which numpy"),
         ([1, 2, 1.0], [1, 2], r"lists 1 more than once: list each class once\.$"),
         (["a", b"b"], ["a", "b"], r"mix strings, bytes or numbers \(\['a', b'b'\]\)"),
+        ([2**53, 2**53 + 1, 0.5], [2**53, 2**53 + 1], r"lists 9007199254740992 and"),
     ],
-    ids=["nul", "int-and-float", "str-and-bytes"],
+    ids=["nul", "int-and-float", "str-and-bytes", "int-beyond-float"],
 )
 def test_a_nets_classes_that_numpy_would_change_are_refused_as_given(
     classes, labels, named
@@ -352,7 +353,8 @@ def test_a_nets_classes_that_numpy_would_change_are_refused_as_given(
     # Read by np.asarray, a skorch net's classes made the learner's classes_
     # ['a', 'a', 'b'] and [1.0, 1.0, 2.0], a class listed twice, and ['a',
     # 'b'] of 'a' and b'b': the labels fitted silently, as the learner's own
-    # classes=[...] with the same values was refused.
+    # classes=[...] with the same values was refused; 2**53 + 1 became 2.0**53,
+    # which no label matched, and the net was refused as 3-way for 2 classes.
     X, y = np.random.RandomState(0).rand(8, 2).astype(np.float32), labels * 4
     net = NeuralNetClassifier(
         torch.nn.Linear,
