@@ -11,6 +11,10 @@ from ._signals import interrupts_deferred
 # __init__.pyi (which type checkers read): `import skal_openset` is instant,
 # and the command line can handle a Ctrl-C while torch loads.
 _load, _lazy_dir, __all__ = lazy_loader.attach_stub(__name__, __file__)
+# lazy_loader 0.1 lists them in a set's order, which each process's hash seed
+# changes: pytest-xdist's workers, parametrizing tests by __all__, then
+# collected different lists and the run stopped.
+__all__.sort()
 
 # torch's and scikit-learn's first imports are not thread-safe (cpython
 # #91238): threads' first uses of names load them one at a time.
