@@ -35,6 +35,9 @@ def __getattr__(name: str) -> object:
             # report as "cannot import name", its cause lost (skorch under
             # python -OO reads a docstring that is gone).
             raise ImportError(f"importing {__name__}.{name} failed: {exc}") from exc
+        # Kept, before a held Ctrl-C is raised, so that later uses skip this
+        # lock and handler: lazy_loader 0.1 keeps no name of ours.
+        globals()[name] = loaded
     return loaded
 
 

@@ -416,6 +416,16 @@ def test_all_lists_the_names_in_one_order_whatever_the_hash_seed():
     assert first == second
 
 
+def test_a_name_once_loaded_is_the_packages_attribute(monkeypatch):
+    # lazy_loader 0.1 (setup.cfg's floor) kept none: each use of the name
+    # took the loading lock and swapped SIGINT's handler again.
+    import skal_openset
+
+    monkeypatch.delitem(vars(skal_openset), "OpenSetOracle", raising=False)
+    loaded = skal_openset.OpenSetOracle
+    assert vars(skal_openset)["OpenSetOracle"] is loaded
+
+
 def test_an_attribute_error_loading_a_name_is_an_import_error_with_its_cause(
     monkeypatch,
 ):
