@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import rankdata
@@ -230,20 +230,32 @@ def test_quantile_of_a_constant_column_steps_to_one_above_its_value(pool):
     np.testing.assert_array_equal(Z, [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
 
 
+def _scores(bound):
+    """0 and the floats of magnitude 2**-910 to `bound`."""
+    magnitudes = st.floats(2.0**-910, bound)
+    return st.sampled_from([0.0, -0.0]) | magnitudes | magnitudes.map(np.negative)
+
+
 @settings(max_examples=30, deadline=None)
 @given(
+    # Scores 0 or of magnitude 2**-910 and up: multiples of 2**-962, so no
+    # two lie within 1e-290 (gaps below the smallest normal float lose their
+    # precision: scikit-learn's transform then gives NaN), and still normal
+    # floats once divided by the pool's power-of-2 scale (up to 2**19), which
+    # then keeps the CDF exactly. A subnormal loses digits there, which moves
+    # scikit-learn's CDF by its rounding: 0 for a query of 0 in a pool column
+    # (-5e-324, 3e-20, 2), 2.8e-17 from scikit-learn. Subnormal scores have
+    # their own tests above. Filtered from any floats by assume, too few were
+    # kept under hypothesis 6.83.2 (a FailedHealthCheck).
     pool=arrays(
         np.float64,
         st.tuples(st.integers(2, 40), st.integers(1, 3)),
-        elements=st.floats(-1e6, 1e6),
+        elements=_scores(1e6),
         unique=True,
     ),
-    query=arrays(np.float64, (5, 3), elements=st.floats(-2e6, 2e6)),
+    query=arrays(np.float64, (5, 3), elements=_scores(2e6)),
 )
 def test_quantile_of_a_varying_column_is_the_clipped_quantile_transform(pool, query):
-    # Gaps between pool values below the smallest normal float lose their
-    # precision (scikit-learn's transform then gives NaN): not this test's.
-    assume(np.diff(np.sort(pool, axis=0), axis=0).min() > 1e-290)
     query = query[:, : pool.shape[1]]
     expected = QuantileTransformer(n_quantiles=len(pool), subsample=None).fit(pool)
     transformer = MetaInputTransformer(scaling="quantile").fit(pool)
@@ -251,7 +263,6 @@ def test_quantile_of_a_varying_column_is_the_clipped_quantile_transform(pool, qu
         transformer.transform(query),
         np.clip(expected.transform(query), 0.0, 1.0),
         rtol=1e-12,
-        atol=1e-300,  # a subnormal quantile keeps fewer digits
     )
 
 
