@@ -1448,7 +1448,9 @@ def _read_csv_table(path, label_column, ignore_columns):
         name = names[col + (col >= j)]  # the label column counted in
         value = str(table[row, col + (col >= j)])
         blank = not value.strip()
-        if blank and not np.char.strip(features[:, col]).any():
+        # Compared with "": numpy before 2 has no truth value of a string
+        # array's items (.any() raised UFuncTypeError, no line named).
+        if blank and (np.char.strip(features[:, col]) == "").all():
             # dropping each row that misses it would drop them all
             problem = (
                 "is empty (missing), as in every row: a column with no values "
