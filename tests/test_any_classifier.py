@@ -2454,9 +2454,14 @@ def test_predict_proba_passes_rows_that_are_no_distribution_as_scikit_learn():
     learner = ActiveLearner(estimator, UncertaintyQuery(), classes=classes)
     learner.fit(X[:300], y[:300])
     expected = learner.estimator_.predict_proba(X[300:])
-    assert (expected.sum(axis=1) == 0).any()
+    # Before scikit-learn 1.7 (setup.cfg allows 1.6) its rows are 0 / 0: NaN.
+    if Version(sklearn.__version__) >= Version("1.7"):
+        rows, message = expected.sum(axis=1) == 0, "sums to 0: it gives no prob"
+    else:
+        rows, message = np.isnan(expected).all(axis=1), "gives NaN.*Calibrate"
+    assert rows.any()
     np.testing.assert_array_equal(learner.predict_proba(X[300:]), expected)
-    with pytest.raises(ValueError, match=r"sums to 0: it gives no probability dis"):
+    with pytest.raises(ValueError, match=message):
         learner.query(X[300:], n_instances=3)
 
 
