@@ -71,7 +71,8 @@ def _not_bool(name: str, value: bool | np.bool_) -> str:
     )
     # A NumPy bool is no Integral: only a Python one would be taken for a number.
     if not isinstance(value, bool):
-        return f"{kind}, not {value!r}."
+        # Spelled out: numpy before 2 prints np.True_ as a Python True.
+        return f"{kind}, not np.{bool(value)}_."
     return f"{kind}, not {value!r} ({value!r} would silently mean {int(value)})."
 
 
