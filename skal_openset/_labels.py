@@ -270,6 +270,25 @@ def _python(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def labels_not_in(y, labels):
+    """The distinct labels of the array `y` that are none of `labels`, in the
+    order they first occur, and the number of rows that hold them.
+
+    Looked up in a set, as Python compares them, not as numpy does, whose
+    strings drop trailing NULs (``'a\\x00'`` would be ``'a'``) and whose
+    floats round integers (``2**53 + 1`` would be ``2.0**53``). A numpy
+    scalar counts as the Python value it holds: an object array keeps
+    ``np.datetime64('2020-01-01')`` where an array of dates lists
+    ``datetime.date(2020, 1, 1)``, equal to it but hashed apart.
+    """
+    known = {_python(v) for v in labels}
+    unknown = [v for v in dict.fromkeys(y.tolist()) if _python(v) not in known]
+    # Counted alike (not by np.isin, which compares as numpy does); NaN,
+    # never equal to itself, counts in every row.
+    n_rows = sum(_python(v) not in known for v in y.tolist()) if unknown else 0
+    return unknown, n_rows
+
+
 def label_kind(y):
     """``"strings"``, ``"bytes"`` or ``"numbers"``: the kind of the labels `y`.
 

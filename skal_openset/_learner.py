@@ -58,6 +58,7 @@ from ._labels import (
     given_values,
     label_array,
     label_kind,
+    labels_not_in,
     value_kind,
 )
 from ._model_scores import (
@@ -824,12 +825,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"{shown_names(self.classes_.tolist(), 'classes')} are "
                 f"{label_kind(self.classes_)}; no prediction could match."
             )
-        # A set, not `in self.classes_`, which compares as numpy does: 'a\x00'
-        # as the class 'a' (its strings drop trailing NULs), 2**53 + 1 as 2.0**53.
-        known = set(self.classes_.tolist())
-        unknown = [v for v in dict.fromkeys(y.tolist()) if v not in known]
+        unknown, n_rows = labels_not_in(y, self.classes_.tolist())
         if unknown:
-            n_rows = int(np.sum(~np.isin(y, self.classes_)))
             neither = (
                 f"y holds labels {shown_names(unknown, 'labels')} in {n_rows} rows "
                 "that are neither known classes "
@@ -1078,7 +1075,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def _check_known_labels(self, y, classes, ood_label, teaching=False):
         check_booleans_alike(y[y != ood_label], classes)
         allowed = set(classes.tolist()) | {ood_label}
-        unknown = [v for v in dict.fromkeys(y.tolist()) if v not in allowed]
+        unknown = labels_not_in(y, allowed)[0]
         if not unknown:
             return
         neither = (

@@ -1603,6 +1603,21 @@ def test_score_refuses_a_label_that_numpy_would_take_for_a_class(
         learner.teach(X[3:], [wrong])
 
 
+def test_score_takes_dates_held_as_numpy_scalars_or_as_dates():
+    # A column of objects keeps np.datetime64('2020-01-01'), which an array of
+    # dates lists as datetime.date(2020, 1, 1): equal, but hashed apart, so
+    # score's lookup in a set refused the classes' own dates, "in 0 rows".
+    pd = pytest.importorskip("pandas")
+    days = [np.datetime64("2020-01-01"), np.datetime64("2020-01-02")]
+    X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    y = pd.Series([days[0], days[0], days[1], days[1]], dtype=object)
+    ood_label = np.datetime64("1970-01-01")
+    learner = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
+    assert learner.score(X, y) == learner.score(X, y.tolist()) == 1.0
+    with pytest.raises(ValueError, match=r"^y holds labels .* in 2 rows that"):
+        learner.score(X, [*days, *[np.datetime64("2020-01-03")] * 2])
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
