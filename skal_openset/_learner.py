@@ -51,6 +51,7 @@ from ._frames import (
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
+    check_none_missing_at,
     check_one_label_kind,
     check_one_ood_label,
     check_ood_look_alikes,
@@ -458,22 +459,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # classes, which pandas.NA among them failed ("boolean value of NA").
         declared = None
         if self.classes is not None:
-            declared = _checked_classes(self.classes, "classes")
+            declared = _checked_classes(self.classes, "classes", self.ood_label)
+            _refuse_listed_ood_label(declared.tolist(), "classes", self.ood_label)
         # Rows of declared classes alone hold no OOD row, whatever its kind.
         check_label_kind(y, self.ood_label, declared, declare="classes")
         # First: a regression target is no set of classes, whatever the
         # checks of classes and OOD look-alikes would take its values for.
         _check_discrete(y[y != self.ood_label])
         classes, classes_code = self._resolve_classes(y, declared)
-        if self.ood_label in set(classes.tolist()):
-            raise ValueError(
-                f"ood_label={self.ood_label!r} is one of the known classes "
-                f"{shown_names(classes.tolist(), 'classes')}; its examples would "
-                "never be trained on: "
-                f"leave {self.ood_label!r} out of classes, which lists the "
-                "in-distribution classes only, or pass the label your annotator "
-                "gives OOD examples as ood_label."
-            )
         self._check_known_labels(y, classes, self.ood_label)
         if np.all(y == self.ood_label):
             raise ValueError(
@@ -1052,9 +1045,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             # As the declared classes: numpy's array of them may hold two as one.
             final = "[-1]" if isinstance(self.estimator, Pipeline) else ""
             estimator_classes = _checked_classes(
-                estimator_classes, f"estimator{final}.classes"
+                estimator_classes, f"estimator{final}.classes", self.ood_label
             )
             if set(in_labels.tolist()) <= set(estimator_classes.tolist()):
+                # Not before: unless taken, they may list it (a net's 0..k-1
+                # beside labels 1..k, 0 marking OOD examples).
+                _refuse_listed_ood_label(
+                    estimator_classes.tolist(),
+                    f"estimator{final}.classes",
+                    self.ood_label,
+                )
                 code = f"sorted(learner.estimator{final}.classes)"
                 return np.sort(estimator_classes, kind="stable"), code
         # Inferred, every label would be a class: OOD rows mislabelled too,
@@ -1716,12 +1716,13 @@ def _warn_of_one_inferred_class(classes, any_ood, ood_label):
     )
 
 
-def _checked_classes(classes, name):
+def _checked_classes(classes, name, ood_label):
     """`classes`, a parameter `name` that lists classes (the learner's, or its
     classifier's), as a 1-d array; a ValueError that says how to give them
-    where they are no list of labels, or where the array would not hold each
-    as given (see :func:`check_held_apart`). A 0-d array is read as the
-    value it holds (``np.array('a')`` as ``'a'``), as numpy reads it."""
+    where they are no list of labels, where they mix kinds and list
+    `ood_label`, or where the array would not hold each as given (see
+    :func:`check_held_apart`). A 0-d array is read as the value it holds
+    (``np.array('a')`` as ``'a'``), as numpy reads it."""
     try:
         declared = column_or_1d(np.asarray(classes))
         given = given_values(classes)
@@ -1737,14 +1738,31 @@ def _checked_classes(classes, name):
             "'dog'], or sorted(s) for a set s (classes_ are sorted whatever "
             "the order given)."
         )
-    _check_one_label_kind(
-        np.asarray(given, dtype=object),
-        name,
-        "a missing value is no class; list the in-distribution classes without it.",
+    missing_advice = (
+        "a missing value is no class; list the in-distribution classes without it."
     )
+    check_none_missing_at(np.asarray(given, dtype=object), name, missing_advice)
+    # Before their kinds: [0, 1, 'unknown'] mixes them through the OOD label
+    # alone, whose remedy is to leave it out, not to give one kind.
+    if len({value_kind(v) for v in given}) > 1:
+        _refuse_listed_ood_label(given, name, ood_label)
+    _check_one_label_kind(np.asarray(given, dtype=object), name, missing_advice)
     check_each_once(given, name, "class")
     check_held_apart(given, declared, name)
     return declared
+
+
+def _refuse_listed_ood_label(classes, name, ood_label):
+    """Refuse `ood_label` among `classes`, the list that the parameter `name`
+    gives: its examples would never be trained on."""
+    if ood_label in set(classes):
+        raise ValueError(
+            f"ood_label={ood_label!r} is one of the known classes "
+            f"{shown_names(classes, 'classes')}; its examples would never be "
+            f"trained on: leave {ood_label!r} out of {name}, which lists the "
+            "in-distribution classes only, or pass the label your annotator "
+            "gives OOD examples as ood_label."
+        )
 
 
 def _check_one_label_kind(labels, name, missing_advice):

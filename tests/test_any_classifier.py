@@ -375,6 +375,47 @@ def test_a_nets_classes_that_numpy_would_change_are_refused_as_given(
         ActiveLearner(piped, ood_label=ood_label).fit(X, y)
 
 
+@pytest.mark.parametrize("classes", [[0, 1, "unknown"], ["a", "b", "unknown"]])
+def test_the_ood_label_among_a_nets_classes_is_named_as_such(classes):
+    # [0, 1, 'unknown'] was refused as classes that mix kinds, whose remedy
+    # (one kind, e.g. all strings) kept the OOD label a class; the net's
+    # ['a', 'b', 'unknown'] was "one of the known classes", to be left out of
+    # classes, the learner's, which the user had not set.
+    X = np.random.RandomState(0).rand(12, 2).astype(np.float32)
+    net = NeuralNetClassifier(
+        torch.nn.Linear,
+        module__in_features=2,
+        module__out_features=3,
+        criterion=torch.nn.CrossEntropyLoss,
+        classes=classes,
+        max_epochs=1,
+        train_split=None,
+        verbose=0,
+    )
+    shown = re.escape(repr(classes))
+    with pytest.raises(
+        ValueError,
+        match=rf"^ood_label='unknown' is one of the known classes {shown}; .*: "
+        r"leave 'unknown' out of estimator\.classes, which lists",
+    ):
+        ActiveLearner(net, ood_label="unknown").fit(X, classes * 4)
+    # The learner's own classes alike.
+    with pytest.raises(ValueError, match=r": leave 'unknown' out of classes, "):
+        ActiveLearner(LogisticRegression(), ood_label="unknown", classes=classes).fit(
+            X, classes * 4
+        )
+
+
+def test_a_nets_classes_may_list_the_ood_label_where_they_are_not_taken():
+    # make_mlp_classifier's classes 0..k-1 beside labels 1..k, 0 marking OOD
+    # examples: the learner infers its classes, and the net's are no classes.
+    X = np.random.RandomState(0).rand(20, 4).astype(np.float32)
+    y = np.array([1, 2, 3, 4, 0] * 4)
+    net = make_mlp_classifier(4, 4, hidden_sizes=(8,), max_epochs=1)
+    learner = ActiveLearner(net, ood_label=0).fit(X, y)
+    assert learner.classes_.tolist() == [1, 2, 3, 4]
+
+
 def _labelled(per_class, n_ood=10):
     """Digits with `per_class` rows of each IN class (3, 5, 7, 9) and OOD rows."""
     X, y, _, classes = user_data("ints")

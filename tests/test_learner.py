@@ -656,7 +656,8 @@ def test_ood_label_among_the_known_classes_is_rejected(initial):
     learner = ActiveLearner(mlp(max_epochs=1), ood_label=0)  # classes 0..3 from the net
     with pytest.raises(
         ValueError,
-        match="ood_label=0 is one of the known classes.*: leave 0 out of classes",
+        match=r"ood_label=0 is one of the known classes.*: leave 0 out of "
+        r"estimator\.classes,",
     ):
         learner.fit(X[y != -1], y[y != -1])
     learner = ActiveLearner(mlp(max_epochs=1), classes=[0, 1, 1, 2])
