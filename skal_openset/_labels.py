@@ -342,16 +342,17 @@ def check_one_label_kind(labels, subject, advice, *, name, missing_advice):
 
 
 def check_none_missing_at(labels, name, advice):
-    """Refuse missing labels (None, NaN or pandas.NA) in the object array
-    `labels`, naming the position of the first: ``"{name} has no label at
-    position i (...): {advice}"``."""
-    if labels.dtype.kind != "O":
+    """Refuse missing labels (None, NaN or pandas.NA) in the array `labels`,
+    naming the position of the first: ``"{name} has no label at position i
+    (...): {advice}"``; only float and object arrays can hold them."""
+    if labels.dtype.kind not in "fO":
         return
     missing = np.flatnonzero(missing_mask(labels.ravel()))
     if missing.size:
         first = int(missing[0])
+        value = _python(labels.flat[first])  # nan, not np.float64(nan)
         raise ValueError(
-            f"{name} has no label at position {first} ({labels.flat[first]!r}; "
+            f"{name} has no label at position {first} ({value!r}; "
             f"{missing.size} missing in all): {advice}"
         )
 

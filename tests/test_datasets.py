@@ -2940,15 +2940,27 @@ def test_in_classes_a_number_beside_strings_is_read_as_given():
         make_open_set_split(np.zeros((12, 1)), y, in_classes=[1, "a"])
 
 
-@pytest.mark.parametrize("missing", [None, "pandas.NA"])
-def test_a_missing_value_in_in_classes_is_named_as_missing(missing):
+@pytest.mark.parametrize(
+    "classes, missing",
+    [
+        ("abc", None),
+        ("abc", "pandas.NA"),
+        ("abc", np.nan),
+        # Among numbers, a float array holds NaN.
+        ([0, 1, 2], np.nan),
+        ([0.5, 1.5, 2.5], np.nan),
+    ],
+)
+def test_a_missing_value_in_in_classes_is_named_as_missing(classes, missing):
     # pandas.NA failed the comparison with y's classes, "boolean value of NA
-    # is ambiguous", and None was "not in y", as if a class were misspelt.
+    # is ambiguous", and None and NaN were "not in y", as if a class were
+    # misspelt.
     if missing == "pandas.NA":
         missing = pytest.importorskip("pandas").NA
-    y = np.array(["a", "b", "c"] * 4)
+    y = np.array(list(classes) * 4)
+    in_classes = [classes[0], missing, classes[1]]
     with pytest.raises(ValueError) as error:
-        make_open_set_split(np.zeros((12, 1)), y, in_classes=["a", missing, "b"])
+        make_open_set_split(np.zeros((12, 1)), y, in_classes=in_classes)
     assert str(error.value) == (
         f"in_classes has no label at position 1 ({missing!r}; 1 missing in all): "
         "a missing value is no class; list the IN classes without it."
