@@ -226,13 +226,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         The known (in-distribution) classes, in any order: `classes_` holds
         them sorted, as scikit-learn's classifiers do (its scorers read the
         columns of `predict_proba` in that order); a 0-d array among them
-        (``np.array('a')``) is the value it holds. Classes that a numpy array
-        would merge or change (``'a'`` and ``'a\\x00'``, whose NUL it drops)
-        are refused. None takes the estimator's ``classes`` parameter, checked
-        alike, when it has one (skorch nets from this package: ``0..k-1``)
-        and the labels are among them, else the in-distribution labels of
-        the first labelled set (one class inferred so is warned of: declare
-        the others, or teach refuses them). Read at
+        (``np.array('a')``) is the value it holds. Classes that list
+        `ood_label`, or that a numpy array would merge or change (``'a'`` and
+        ``'a\\x00'``, whose NUL it drops), are refused. None takes the
+        estimator's ``classes`` parameter when it has one (skorch nets from
+        this package: ``0..k-1``) and the labels are among them, else the
+        in-distribution labels of the first labelled set (one class inferred
+        so is warned of: declare the others, or teach refuses them); that
+        parameter is checked as `classes` is, whether taken or not, but may
+        list `ood_label` where it is not taken (a net's ``0..k-1`` beside
+        labels ``1..k``, 0 marking OOD examples). Read at
         `fit` (``classes_``): set later, it takes effect at the next `fit` (a
         query or teach warns of it), which starts the query strategy afresh;
         to add a class, fit again on every labelled row, the new ones
