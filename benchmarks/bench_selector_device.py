@@ -105,9 +105,10 @@ def main(argv=None):
         },
     }
     text = json.dumps(result, indent=1)
-    print(text)
+    # Written first: printed first, the file was not written under | head.
     if args.out is not None:
         write_text_atomic(args.out, text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -2020,6 +2020,23 @@ def test_a_scripts_run_to_a_reader_that_quit_ends_it_with_status_141(tmp_path, s
 
 
 @pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
+def test_a_device_comparison_to_a_reader_that_quit_still_writes_its_file(tmp_path):
+    # Its result was printed before its --out file was written: under | head
+    # the print ended the script, status 141, and the file was never written.
+    argv = [*_CHEAPEST_PRINTING_RUNS["bench_selector_device.py"], "--out"]
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _script(
+            "bench_selector_device.py", *argv, tmp_path / "r.json", stdout=write
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+    assert json.loads((tmp_path / "r.json").read_text())["rows"] == 60
+
+
+@pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
 def test_a_scripts_output_held_to_its_end_for_a_reader_that_quit_is_status_141(
     tmp_path,
 ):
