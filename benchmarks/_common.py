@@ -29,8 +29,8 @@ from skal_openset._signals import (  # instant: signal and threading only
     stopped_while_starting,
 )
 
-# Set as a script's run begins (script_output): a Ctrl-C while a module loads
-# after that (the report's, as a run writes it) is the run's to report.
+# Set as a script's run begins (stopped_by_signals): a Ctrl-C while a module
+# loads after that (the report's, as a run writes it) is the run's to report.
 _run_begun = False
 
 
@@ -42,12 +42,13 @@ def held_while_loading():
     As a script run as the program starts (each imports this module first:
     ruff's isort section order), a Ctrl-C or SIGTERM then ends it with one
     line, status 130 or 143 (:func:`stopped_while_starting`). Once its run
-    has begun (:func:`script_output`), or where another program imports the
-    module (pytest collecting the tests, a joblib worker loading a script's
-    module by name), the Ctrl-C is raised as the block ends, for that run or
-    program to handle (:func:`interrupts_deferred`): ended there, a run said
-    "nothing was written" of the cells it kept, pytest reported an internal
-    error, and a worker said it beside its script's own line.
+    has begun (:func:`stopped_by_signals`), or where another program imports
+    the module (pytest collecting the tests, a joblib worker loading a
+    script's module by name), the Ctrl-C is raised as the block ends, for
+    that run or program to handle (:func:`interrupts_deferred`): ended
+    there, a run said "nothing was written" of the cells it kept, pytest
+    reported an internal error, and a worker said it beside its script's own
+    line.
     """
     main = getattr(sys.modules.get("__main__"), "__file__", None)
     if (
@@ -356,37 +357,32 @@ INTERRUPTED = (
 # What a stopped timing script (bench_*.py) keeps: it writes its table at
 # the end, and its children remove their temporary files as they stop.
 NO_TABLE = "no table written"
+# What a stopped script that writes no file (compare_cells.py) keeps, and
+# one that writes its result's file at its end, atomically: stopped, it
+# cannot tell whether the file was put in place a moment before.
+NOTHING_WRITTEN = "nothing written"
+WHOLE_OR_NONE = "its file is written whole or not at all"
 
 
 @contextlib.contextmanager
-def script_output(kept="", rerun="rerun it"):
-    """A script's output written as the package's command writes its own:
-    characters its streams cannot encode (PYTHONIOENCODING=ascii, a C
-    locale) escaped, "r\\xe9sultats", where a printed path raised
-    UnicodeEncodeError once the work was done; and the command reading it
-    quitting (``| head``) ends the script with status 141, no traceback; its
-    stdout refusing text (a full disk) with one line and status 1, when
-    unbuffered too, which says `kept` and `rerun` where the refusal comes amid
-    the work (:func:`output_refusal_ends`), not as it ends. Yields the
-    function that changes `kept` (output_refusal_ends' `keep`)."""
-    global _run_begun
-    _run_begun = True
-    with (
-        _unencodable_escaped(),
-        ended_as_by_sigpipe(),
-        output_refusal_ends(kept=kept, rerun=rerun) as keep,
-    ):
-        yield keep
-
-
-@contextlib.contextmanager
-def stopped_by_signals(kept, rerun=None):
+def stopped_by_signals(kept, rerun=None, output_last=False):
     """A script's run: Ctrl-C or SIGTERM (``timeout``, ``kill``, SLURM) in the
     block ends it with one line saying what is `kept` and, where given, how
     to go on, `rerun`, not a traceback; so does the command reading its
-    output quitting (``| head``, ``| less``), and its output is written as
-    :func:`script_output` writes it: a full disk that refuses it says them
-    too, before its remedy.
+    output quitting (``| head``, ``| less``), with status 141; its stdout
+    refusing text (a full disk) ends it with one line and status 1, when
+    unbuffered too, which says them too, before its remedy, where the
+    refusal comes amid the work (:func:`output_refusal_ends`). Characters
+    its streams cannot encode (PYTHONIOENCODING=ascii, a C locale) are
+    escaped, "r\\xe9sultats", as the package's command escapes them: a
+    printed path raised UnicodeEncodeError once the work was done.
+
+    With `output_last`, the script's output is the last of its work (its
+    verdict, the file it wrote): the reader quitting ends it with status
+    141 alone, as a Unix command, and a refusal says no `kept`, the work
+    being done. Every script runs in one: those that had the output
+    handling alone (compare_cells.py...) ended on a Ctrl-C with a
+    traceback, on a SIGTERM with no word.
 
     SIGTERM runs the same cleanup as Ctrl-C (no temporary file is left); the
     exit status is the shell's for either signal, 130 or 143, or for SIGPIPE,
@@ -395,8 +391,14 @@ def stopped_by_signals(kept, rerun=None):
     held as the block ends is written in it (:func:`output_flushed`): a stop
     while a reader that stopped reading holds it up is said too.
     """
+    global _run_begun
+    _run_begun = True
     with (
-        script_output(kept=f"{kept}: ", rerun=rerun or "rerun it") as refusal_keeps,
+        _unencodable_escaped(),
+        ended_as_by_sigpipe(),
+        output_refusal_ends(
+            kept="" if output_last else f"{kept}: ", rerun=rerun or "rerun it"
+        ) as refusal_keeps,
         sigterm_as_ctrl_c() as terminated,
     ):
 
@@ -411,7 +413,9 @@ def stopped_by_signals(kept, rerun=None):
             output_flushed()
         except (KeyboardInterrupt, BrokenPipeError) as exc:
             reason = stop_reason(exc, terminated)
-            if reason is None:  # another pipe than the output's: a failure
+            # Another pipe than the output's: a failure; the output's, where
+            # it was the last of the work: ended_as_by_sigpipe's to end.
+            if reason is None or (output_last and isinstance(exc, BrokenPipeError)):
                 raise
             stopped, status = reason
             then = f"; {rerun}" if rerun else ""

@@ -37,11 +37,12 @@ from functools import partial
 from pathlib import Path
 
 from _common import (
+    NO_TABLE,
     add_results_dir,
     machine_description,
     median_seconds,
-    script_output,
-    write_texts_atomic,
+    stopped_by_signals,
+    write_tables_then_print,
 )
 
 import numpy as np
@@ -281,15 +282,15 @@ def main():
         "same run, the two alternating).",
     ]
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    write_texts_atomic(
+    write_tables_then_print(
         {
             args.results_dir / "selector.json": json.dumps(result, indent=2) + "\n",
             args.results_dir / "selector.md": "\n".join(lines) + "\n",
-        }
+        },
+        "\n".join(lines),
     )
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
-    with script_output():
+    with stopped_by_signals(NO_TABLE):
         main()

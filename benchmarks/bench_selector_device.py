@@ -16,11 +16,12 @@ import json
 import time
 
 from _common import (
+    WHOLE_OR_NONE,
     file_path,
     machine_description,
     median_seconds,
     missing_device_error,
-    script_output,
+    stopped_by_signals,
     torch_device,
     write_text_atomic,
 )
@@ -112,5 +113,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    with script_output():
+    with stopped_by_signals(WHOLE_OR_NONE, output_last=True):
         main()

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from _common import script_output
+from _common import NOTHING_WRITTEN, stopped_by_signals
 
 import numpy as np
 
@@ -115,5 +115,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    with script_output():
+    with stopped_by_signals(NOTHING_WRITTEN, output_last=True):
         sys.exit(main())

@@ -20,7 +20,7 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
-from _common import open_atomic, script_output
+from _common import WHOLE_OR_NONE, open_atomic, stopped_by_signals
 
 import numpy as np
 
@@ -130,5 +130,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    with script_output():
+    with stopped_by_signals(WHOLE_OR_NONE, output_last=True):
         main()

@@ -23,7 +23,12 @@ import time
 from itertools import product
 from pathlib import Path
 
-from _common import add_results_dir, script_output, write_text_atomic
+from _common import (
+    WHOLE_OR_NONE,
+    add_results_dir,
+    stopped_by_signals,
+    write_text_atomic,
+)
 
 import torch
 
@@ -98,5 +103,5 @@ def main():
 
 
 if __name__ == "__main__":
-    with script_output():
+    with stopped_by_signals(WHOLE_OR_NONE):
         main()

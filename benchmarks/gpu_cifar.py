@@ -196,9 +196,10 @@ def main(argv=None):
     installed = install_missing(args.wheels)
 
     from _common import (
+        INTERRUPTED,
         machine_description,
         missing_device_error,
-        script_output,
+        stopped_by_signals,
         torch_device,
         write_text_atomic,
     )
@@ -234,10 +235,11 @@ def main(argv=None):
         or foreign_data_error(results, args.preset, args.data)
     ):
         parser.error(error)
-    # Its output as the other scripts' (one line where a full disk refuses it,
-    # status 141 where | head quit), but only from here: _common imports
-    # skorch, which install_missing may just have installed.
-    with script_output():
+    # Its output and stops as the other scripts' (one line where a full disk
+    # refuses it or Ctrl-C stops it, status 141 where | head quit), but only
+    # from here: _common imports skorch, which install_missing may just have
+    # installed.
+    with stopped_by_signals(*INTERRUPTED):
         config = PRESETS[args.preset]
         reference = reference_check(
             args.data, cache_dir, args.device, args.reference_labels, config["net"]

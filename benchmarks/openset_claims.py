@@ -15,7 +15,13 @@ pool, so recall ranks strategies as the IN share of their queries does.
 
 from pathlib import Path
 
-from _common import folder_path, percent, script_output, write_text_atomic
+from _common import (
+    WHOLE_OR_NONE,
+    folder_path,
+    percent,
+    stopped_by_signals,
+    write_text_atomic,
+)
 
 from report import CLAIM_SUITES, _tied, load_cells
 from skal_openset import summarize_final_round
@@ -191,5 +197,5 @@ def main():
 
 
 if __name__ == "__main__":
-    with script_output():
+    with stopped_by_signals(WHOLE_OR_NONE, output_last=True):
         main()

@@ -47,7 +47,7 @@ class Parser(argparse.ArgumentParser):
         # its buffer at exit. Flushed here, the error is seen. (Its errors go
         # to stderr, where a failure has nowhere to be reported.) The reader
         # quitting (| head) ends it with status 141 here: gpu_cifar parses its
-        # command line outside script_output, where it was a traceback.
+        # command line outside stopped_by_signals, where it was a traceback.
         if file is None or file is not sys.stdout:
             return super()._print_message(message, file)
         # Written as output_refusal_ends' block writes: one code for both.

@@ -1973,9 +1973,10 @@ def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
     # user, was dropped as the script exited, unwritten: status 0, no word.
     # Unbuffered (PYTHONUNBUFFERED, python -u), the verdict's print raised
     # amid the run, a traceback, and argparse passed over --help's write
-    # error: status 0 again. The scripts run without script_output
+    # error: status 0 again. The scripts run without the output handling
     # (cut_cifar_zip, bench_selector_device) gave Python's "Exception
-    # ignored" lines and status 120, or that traceback.
+    # ignored" lines and status 120, or that traceback. Their output is the
+    # last of their work (output_last): the line says nothing kept.
     if script == "bench_scale.py":
         argv = ["--help"]
     else:
@@ -1993,7 +1994,7 @@ def test_a_scripts_output_into_a_full_disk_ends_it_with_one_line(
 @pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
 @pytest.mark.parametrize("script", ["gpu_cifar.py", "bench_scale.py"])
 def test_a_scripts_help_to_a_reader_that_quit_ends_it_with_status_141(script):
-    # Parsed outside script_output (gpu_cifar), the parser's
+    # Parsed outside the output handling (gpu_cifar), the parser's
     # BrokenPipeError was a traceback, status 1; inside stopped_by_signals
     # (bench_scale), "Interrupted ...: no table written." for a --help.
     read, write = os.pipe()
@@ -2008,8 +2009,9 @@ def test_a_scripts_help_to_a_reader_that_quit_ends_it_with_status_141(script):
 @pytest.mark.skipif(not hasattr(select, "poll"), reason="no poll: any pipe counts")
 @pytest.mark.parametrize("script", list(_CHEAPEST_PRINTING_RUNS))
 def test_a_scripts_run_to_a_reader_that_quit_ends_it_with_status_141(tmp_path, script):
-    # Without script_output (cut_cifar_zip, bench_selector_device), a
+    # Without the output handling (cut_cifar_zip, bench_selector_device), a
     # BrokenPipeError's traceback, or Python's "Exception ignored" lines.
+    # Their output is the last of their work (output_last): no line.
     read, write = os.pipe()
     os.close(read)
     try:
@@ -2074,9 +2076,10 @@ gpu_cifar.main(sys.argv[1:])
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 def test_a_lease_whose_output_a_full_disk_refuses_ends_with_one_line(tmp_path):
-    # gpu_cifar parses its command line before script_output can be imported
-    # (skorch may yet be installed), so it enters it in main: without it, a
-    # traceback as the reference check's result was printed.
+    # gpu_cifar parses its command line before stopped_by_signals can be
+    # imported (skorch may yet be installed), so it enters it in main:
+    # without it, a traceback as the reference check's result was printed.
+    # Refused amid the lease, the line says what it keeps.
     _tiny_cifar_zip(tmp_path / "cifar.zip")
     argv = ["--out", tmp_path / "out", "--data", tmp_path / "cifar.zip"]
     argv += ["--preset", "tiny", "--device", "cpu", "--cache-dir", tmp_path / "c"]
@@ -2093,15 +2096,36 @@ def test_a_lease_whose_output_a_full_disk_refuses_ends_with_one_line(tmp_path):
             env=env,
         )
     assert done.stderr == (
-        "gpu_cifar.py: error: [Errno 28] No space left on device; free some disk "
-        "space, then rerun it.\n"
+        "gpu_cifar.py: error: [Errno 28] No space left on device; finished cells "
+        "and report files are kept whole: free some disk space, then rerun to "
+        "finish the rest.\n"
     )
     assert done.returncode == 1
 
 
+def test_a_ctrl_c_in_a_lease_says_what_it_keeps(tmp_path, monkeypatch, capsys):
+    # gpu_cifar enters stopped_by_signals in main, after its parse: with the
+    # output handling alone, its Ctrl-C gave a traceback, and a SIGTERM
+    # ended it with no word, whatever cells it had finished.
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    _tiny_cifar_zip(tmp_path / "cifar.zip")
+    argv = ["--out", tmp_path / "out", "--data", tmp_path / "cifar.zip"]
+    argv += ["--preset", "tiny", "--device", "cpu", "--cache-dir", tmp_path / "c"]
+    monkeypatch.setattr(gpu_cifar, "reference_check", interrupted)
+    monkeypatch.setattr(sys, "argv", ["gpu_cifar.py"])
+    with pytest.raises(SystemExit) as exit_:
+        gpu_cifar.main(list(map(str, argv)))
+    assert (exit_.value.code, capsys.readouterr().err) == (
+        130,
+        f"Interrupted (Ctrl-C): {_CELLS_KEPT}.\n",
+    )
+
+
 def test_a_scripts_help_with_stdout_closed_goes_to_stderr():
     # `script.py --help >&-` (a daemon, a cron job): sys.stdout is None, which
-    # argparse writes for on stderr; script_output's stdout must stay None,
+    # argparse writes for on stderr; stopped_by_signals' stdout must stay None,
     # not a stream that writes on None (a traceback).
     done = subprocess.run(
         ["sh", "-c", 'exec "$0" "$1" --help >&-', sys.executable, "compare_cells.py"],
@@ -2304,28 +2328,32 @@ def test_a_script_run_as_a_file_runs_its_command_line(monkeypatch, capsys, scrip
     assert capsys.readouterr().out.startswith(f"usage: {script}.py ")
 
 
-# Scripts that parse their command line before entering script_output, and
+# Scripts that parse their command line before entering stopped_by_signals, and
 # test it apart: gpu_cifar, as skorch, which _common imports, may yet be
 # installed (test_a_lease_whose_output_a_full_disk_refuses_ends_with_one_line).
-_PARSED_BEFORE_SCRIPT_OUTPUT = {"gpu_cifar"}
+_PARSED_BEFORE_ITS_RUN = {"gpu_cifar"}
 
 
 @pytest.mark.parametrize(
-    "script", sorted(set(SCRIPTS_WITH_OPTIONS) - _PARSED_BEFORE_SCRIPT_OUTPUT)
+    "script", sorted(set(SCRIPTS_WITH_OPTIONS) - _PARSED_BEFORE_ITS_RUN)
 )
-def test_every_script_runs_inside_script_output(monkeypatch, script):
-    # Five scripts ran without it: their output into a full disk gave Python's
-    # "Exception ignored" lines (status 120) or a traceback, not one line, and
-    # `| head` a BrokenPipeError's traceback, not status 141.
+def test_every_script_runs_inside_stopped_by_signals(monkeypatch, capsys, script):
+    # Five scripts ran without its output handling: their output into a full
+    # disk gave Python's "Exception ignored" lines (status 120) or a
+    # traceback, not one line, and `| head` a BrokenPipeError's traceback,
+    # not status 141. Seven then had that handling alone: a Ctrl-C gave a
+    # traceback, a SIGTERM no word.
     stdout_as_parsed = []
 
     def recorded(parser, *args, **kwargs):
         stdout_as_parsed.append(sys.stdout)
-        raise SystemExit(0)
+        raise KeyboardInterrupt
 
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         _run_as_the_program(monkeypatch, script, recorded)
     assert [type(s) for s in stdout_as_parsed] == [_signals._RefusalEnding]
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err.startswith("Interrupted (Ctrl-C): ")
 
 
 def _run_as_the_program(monkeypatch, script, parse_args):
@@ -2357,6 +2385,17 @@ _RUNS_KEPT = "finished runs and report files are kept whole; rerun to finish the
         ("bench_image_cache", "no table written; its temporary caches removed"),
         ("bench_neighbours", "no table written; its temporary files removed"),
         ("bench_scale", "no table written"),
+        ("bench_selector", "no table written"),
+        ("compare_cells", "nothing written"),
+        *(
+            (script, "its file is written whole or not at all")
+            for script in [
+                "bench_selector_device",
+                "cut_cifar_zip",
+                "demo_setting",
+                "openset_claims",
+            ]
+        ),
     ],
 )
 def test_a_ctrl_c_in_a_scripts_run_says_what_it_keeps_and_how_to_go_on(
@@ -2364,7 +2403,8 @@ def test_a_ctrl_c_in_a_scripts_run_says_what_it_keeps_and_how_to_go_on(
 ):
     # Each script gives stopped_by_signals what its run keeps and how a rerun
     # goes on, apart (a full disk's line says its remedy between them); its
-    # Ctrl-C line says both, as before they were split.
+    # Ctrl-C line says both, as before they were split. The scripts that had
+    # the output handling alone (compare_cells...) gave a traceback.
     def interrupted(parser, *args, **kwargs):
         raise KeyboardInterrupt
 
