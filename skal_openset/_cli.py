@@ -209,7 +209,8 @@ def summary_table(rows):
 
 
 def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
-    """Run the demo, print its table and write its outputs once all is done."""
+    """Run the demo, print its table and write its outputs once all is done;
+    return their paths (see :func:`_write_outputs`)."""
     _check_no_other_run_in(output)
     _check_outputs_free(output, DEMO)
     setting = (
@@ -239,7 +240,7 @@ def run_demo(output, n_trials, n_rounds, budget, noise_ratio, progress=False):
         "",
         _machine_note(time.perf_counter() - start),
     ]
-    _write_outputs(output, DEMO, records, rows, lines, setting)
+    return _write_outputs(output, DEMO, records, rows, lines, setting)
 
 
 def _machine_note(seconds):
@@ -318,7 +319,8 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
     those of an earlier run all together or, if the command is interrupted or
     fails (a full disk), not at all: never a mix of two runs' files. A figure
     that fails to draw costs only itself: the other files are written, an
-    earlier run's figure is removed, and a warning says why.
+    earlier run's figure is removed, and a warning says why. Returns the
+    paths of the files written, for a stop after them to say so.
     """
     try:
         figure = _learning_curves_png(records, title, x)
@@ -341,18 +343,22 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
         summary_json.write_text(json.dumps(rows, indent=2) + "\n", **_TEXT)
         for path in curves_png:
             path.write_bytes(figure)
+    written = [output / name for name in names]
+    # A stop from here on, held up by a reader that stopped reading or not,
+    # comes once the outputs are complete; after the return, the caller says so.
     try:
         print(f"\nWrote {output}/{', '.join(names)}")
         output_flushed()  # the command's last output: a stop there is said
-    except KeyboardInterrupt:  # held up by a reader that stopped reading
-        raise InterruptedAfterReplacing([output / name for name in names]) from None
-    if figure is None:
-        warn(
-            f"{_FIGURE_FILE} was not written: drawing it failed "
-            f"({type(failure).__name__}: {failure}). The records and summary "
-            f"are written: plot them with skal_openset.plot_learning_curves("
-            f"pandas.read_csv({str(output / 'records.csv')!r}), x={x!r})."
-        )
+        if figure is None:
+            warn(
+                f"{_FIGURE_FILE} was not written: drawing it failed "
+                f"({type(failure).__name__}: {failure}). The records and summary "
+                f"are written: plot them with skal_openset.plot_learning_curves("
+                f"pandas.read_csv({str(output / 'records.csv')!r}), x={x!r})."
+            )
+    except KeyboardInterrupt:
+        raise InterruptedAfterReplacing(written) from None
+    return written
 
 
 def _check_no_other_run_in(output, own_state=None):
@@ -1088,6 +1094,9 @@ def run_command(parser, args):
     it loads this module)."""
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
     with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
+        # The demo's outputs, once written: a stop as the command ends after
+        # them (the lock released) said "nothing was written".
+        written = []
         try:
             _check_writable(args.output)
             # Every command: a demo wrote its outputs over a running run's.
@@ -1108,7 +1117,7 @@ def run_command(parser, args):
                     # processes keep the cores busy. Scoped: main may be
                     # called in a user's process.
                     with one_torch_thread():
-                        run_demo(
+                        written = run_demo(
                             args.output,
                             args.trials,
                             args.rounds,
@@ -1140,11 +1149,13 @@ def run_command(parser, args):
             stopped, status = reason
             # A run keeps its checkpoint (an interactive one, its state); the
             # demo writes its outputs only at the end, all at once.
-            replaced = (
-                [path.name for path in exc.paths if path.name != MARKER_FILE]
-                if isinstance(exc, InterruptedAfterReplacing)
-                else []
-            )
+            replaced = [
+                path.name
+                for path in (
+                    exc.paths if isinstance(exc, InterruptedAfterReplacing) else written
+                )
+                if path.name != MARKER_FILE
+            ]
             if _kept_state(args) is not None:
                 then = "rerun the same command to resume"
             elif args.command == "run":  # stopped before its first checkpoint

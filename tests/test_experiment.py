@@ -2047,6 +2047,49 @@ def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
     assert all(written[name] != earlier[name] for name in OUTPUT_FILES)
 
 
+@pytest.mark.parametrize("moment", ["as_the_command_ends", "as_a_warning_is_said"])
+def test_a_stop_once_the_demo_outputs_are_written_says_they_are_complete(
+    moment, tmp_path, monkeypatch, capsys
+):
+    # Stopped once the outputs were replaced, as the command ended (its lock
+    # released), or as it warned that the figure failed, the command said
+    # "nothing was written" of them.
+    cli = skal_openset._cli
+    if moment == "as_the_command_ends":
+        lock = cli.folder_lock
+
+        @contextlib.contextmanager
+        def stopped_as_released(*args):
+            with lock(*args):
+                yield
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(cli, "folder_lock", stopped_as_released)
+        figure, names = b"new figure", OUTPUT_FILES
+    else:
+
+        def stopped(message):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(cli, "warn", stopped)
+        figure, names = None, OUTPUT_FILES[:-1]
+    records = _fake_records()
+    monkeypatch.setattr(cli, "demo_records", lambda *args, **kwargs: records)
+    monkeypatch.setattr(
+        cli, "_learning_curves_png", lambda *args: figure or {}["no figure"]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output", str(tmp_path)])
+    assert (exit_.value.code, capsys.readouterr().err) == (
+        130,
+        f"skal-openset: stopped (Ctrl-C) after writing {', '.join(names)}; its "
+        "outputs are complete.\n",
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [*names, cli.MARKER_FILE]
+    )
+
+
 def test_a_figure_that_fails_to_draw_costs_only_itself(tmp_path, monkeypatch, capsys):
     # The figure was drawn before anything was written: its failure (a "$" in
     # a class name, parsed as math) lost the records and summary of the
