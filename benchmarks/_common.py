@@ -393,36 +393,54 @@ def stopped_by_signals(kept, rerun=None, output_last=False):
     """
     global _run_begun
     _run_begun = True
-    with (
-        _unencodable_escaped(),
-        ended_as_by_sigpipe(),
-        output_refusal_ends(
-            kept="" if output_last else f"{kept}: ", rerun=rerun or "rerun it"
-        ) as refusal_keeps,
-        sigterm_as_ctrl_c() as terminated,
-    ):
 
-        def keep(now):
-            nonlocal kept
-            kept = now
-            refusal_keeps(f"{now}: ")
+    def said(stopped, status):
+        then = f"; {rerun}" if rerun else ""
+        print(f"Interrupted ({stopped}): {kept}{then}.", file=sys.stderr)
+        sys.exit(status)
 
-        _keepers.append(keep)
-        try:
-            yield
-            output_flushed()
-        except (KeyboardInterrupt, BrokenPipeError) as exc:
-            reason = stop_reason(exc, terminated)
-            # Another pipe than the output's: a failure; the output's, where
-            # it was the last of the work: ended_as_by_sigpipe's to end.
-            if reason is None or (output_last and isinstance(exc, BrokenPipeError)):
-                raise
-            stopped, status = reason
-            then = f"; {rerun}" if rerun else ""
-            print(f"Interrupted ({stopped}): {kept}{then}.", file=sys.stderr)
-            sys.exit(status)
-        finally:
-            _keepers.pop()
+    # Held once the work and its output are done, until the handling below
+    # has ended, then said: raised as it ended, it was a traceback after the
+    # output (a second one raises, for an end that hangs).
+    ending, held = contextlib.ExitStack(), []
+    try:
+        with (
+            ending,
+            _unencodable_escaped(),
+            ended_as_by_sigpipe(),
+            output_refusal_ends(
+                kept="" if output_last else f"{kept}: ", rerun=rerun or "rerun it"
+            ) as refusal_keeps,
+            sigterm_as_ctrl_c() as terminated,
+        ):
+
+            def keep(now):
+                nonlocal kept
+                kept = now
+                refusal_keeps(f"{now}: ")
+
+            _keepers.append(keep)
+            try:
+                try:
+                    yield
+                except SystemExit:  # a verdict's status (compare_cells')
+                    output_flushed()
+                    held = ending.enter_context(interrupts_held(True))
+                    raise
+                output_flushed()
+                held = ending.enter_context(interrupts_held(True))
+            except (KeyboardInterrupt, BrokenPipeError) as exc:
+                reason = stop_reason(exc, terminated)
+                # Another pipe than the output's: a failure; the output's,
+                # where it was the last of the work: ended_as_by_sigpipe's.
+                if reason is None or (output_last and isinstance(exc, BrokenPipeError)):
+                    raise
+                said(*reason)
+            finally:
+                _keepers.pop()
+    finally:
+        if held:
+            said(*stop_reason(KeyboardInterrupt(), terminated))
 
 
 # The `keep` of each stopped_by_signals block running, innermost last: the

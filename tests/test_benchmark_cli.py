@@ -1091,22 +1091,56 @@ with _common.stopped_by_signals("kept", "rerun it"):
 
 
 @DROPS_HELD_UP
+@pytest.mark.parametrize("verdict", ["", "    sys.exit(1)\n"], ids=["ends", "exits"])
 @pytest.mark.parametrize(
     "signum, stopped, status",
     [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)],
 )
 def test_a_stop_as_a_scripts_last_output_is_held_up_ends_it(
-    tmp_path, signum, stopped, status
+    tmp_path, signum, stopped, status, verdict
 ):
     # Written as the block ended, where its stops were no longer handled: a
     # Ctrl-C gave a traceback, then waited on, a SIGTERM ended it with no
     # word (-15). Said in the block, the stop's line came, then Python's
-    # flush at exit waited again.
+    # flush at exit waited again. A block that exited with its verdict's
+    # status (compare_cells') still had its output written after.
     path = f"{BENCHMARKS}{os.pathsep}{BENCHMARKS.parent}"
     env = dict(os.environ, PYTHONPATH=path, PYTHONUNBUFFERED="")
     assert stopped_held_up(
-        _LAST_OUTPUT_HELD_UP, signum, tmp_path / "flag", env=env
+        _LAST_OUTPUT_HELD_UP + verdict, signum, tmp_path / "flag", env=env
     ) == (status, f"Interrupted ({stopped}): kept; rerun it.\n")
+
+
+@pytest.mark.parametrize("verdict", [None, 1], ids=["ends", "exits"])
+def test_a_stop_as_a_scripts_handling_ends_after_its_output_is_said(
+    monkeypatch, capsys, verdict
+):
+    # Its output written (compare_cells' verdict exits with its status), a
+    # Ctrl-C as the block's handling of output ended was raised there: a
+    # traceback, status 130 as Python re-raised it, or 0 and no word.
+    import _common
+
+    refusal_ends = _common.output_refusal_ends
+
+    @contextlib.contextmanager
+    def stopped_as_it_ends(*args, **kwargs):
+        try:
+            with refusal_ends(*args, **kwargs) as keep:
+                yield keep
+        finally:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(_common, "output_refusal_ends", stopped_as_it_ends)
+    with pytest.raises(SystemExit) as exit_:
+        with _common.stopped_by_signals("kept", "rerun it"):
+            print("the verdict")
+            if verdict:
+                sys.exit(verdict)
+    assert (exit_.value.code, *capsys.readouterr()) == (
+        130,
+        "the verdict\n",
+        "Interrupted (Ctrl-C): kept; rerun it.\n",
+    )
 
 
 @pytest.mark.parametrize(
