@@ -37,6 +37,7 @@ from ._experiment import saved_sklearn_version, versions, warn_of_other_versions
 from ._hashing import Fingerprint
 from ._labels import (
     as_label,
+    check_each_once,
     invisible_characters,
     missing_marker_message,
     name_characters,
@@ -52,7 +53,7 @@ from ._persistence import (
     load_object,
     save_object,
 )
-from ._validation import check_each_once, file_at, shown_names
+from ._validation import file_at, shown_names
 from ._warn import warn
 
 # The campaign's state, in its output folder.

@@ -46,6 +46,7 @@ from ._labels import (
     MISSING_MARKERS,
     as_label,
     check_booleans_alike,
+    check_each_once,
     check_none_missing_at,
     check_one_label_kind,
     invisible_characters,
@@ -58,7 +59,6 @@ from ._labels import (
 from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import (
     _not_bool,
-    check_each_once,
     check_random_state_not_bool,
     file_at,
     is_int,

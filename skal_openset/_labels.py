@@ -6,12 +6,13 @@ split's, the oracle's and the learners' alike)."""
 import numbers
 import unicodedata
 from collections import Counter
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import column_or_1d
 
 from ._label_text import as_label
-from ._validation import missing_mask, shown_names
+from ._validation import NAMES_REPR, missing_mask, shown_names
 from ._warn import warn
 
 # Labels that spreadsheets, R and pandas write for a missing value (compared
@@ -67,20 +68,44 @@ def label_array(y, *, warn=False):
 
 
 def given_values(values):
-    """`values`, a list (or a column) of labels, as a list of each as given,
-    not as a numpy array of them reads it: a 0-d array (``np.array('a')``)
-    as the value it holds, as numpy and scikit-learn's ``LabelEncoder`` read
-    it."""
+    """`values`, given as a list, a 1-d array, a pandas Series or a column
+    (shape (n, 1)), as the list of the values given, not as a numpy array of
+    them reads them: its fixed-width strings drop trailing NULs (``'a\\x00'``
+    would be ``'a'``), a list that mixes integers and floats becomes floats
+    (``2**53 + 1`` would be ``2.0**53``), and one that mixes numbers and
+    strings becomes strings.
+
+    - A value in a list or an object array is kept as it is: a string with
+      its trailing NULs, an integer beyond 2**53, None, pandas.NA, a date,
+      a numpy scalar (see :func:`python_values`).
+    - A 0-d array is read as the value it holds (``np.array('a')`` as
+      ``'a'``), as numpy and scikit-learn's ``LabelEncoder`` read it.
+    - The values of a numpy array of another dtype, or of a Series, are
+      those its ``tolist`` gives: Python scalars (a string array's have
+      lost their trailing NULs already).
+
+    Raises :func:`column_or_1d`'s ValueError where `values` are neither 1-d
+    nor a column.
+    """
     return [
         v.item() if isinstance(v, np.ndarray) else v
         for v in column_or_1d(np.asarray(values, dtype=object)).tolist()
     ]
 
 
+def python_values(values):
+    """:func:`given_values` with each numpy scalar as the Python value it
+    holds, to compare them as Python does: ``np.datetime64('2020-01-01')``
+    equals ``datetime.date(2020, 1, 1)`` but is hashed apart, and
+    ``np.int64(1)`` is shown as ``1``."""
+    return [_python(v) for v in given_values(values)]
+
+
 def labels_as_given(labels):
     """`labels`, given as a list or an array, as an array that holds each as
-    given: an object array where numpy's fixed-width strings would change
-    one, for they drop trailing NULs (``"a\\x00"`` would be ``"a"``, another
+    given: numpy's array of them, or an object array of their
+    :func:`given_values` where numpy's fixed-width strings would change one,
+    for they drop trailing NULs (``"a\\x00"`` would be ``"a"``, another
     label, and with ``"a"`` beside it, one) and write a number beside
     strings as a string (``[1, "a"]`` as ``["1", "a"]``)."""
     if isinstance(labels, np.ndarray):  # its values are as numpy holds them
@@ -88,7 +113,12 @@ def labels_as_given(labels):
     held = np.asarray(labels)
     if held.dtype.kind not in "US":
         return held
-    given = np.asarray(labels, dtype=object)
+    # Labels that are not 1-d are the caller's to refuse, shown as given.
+    given = (
+        np.array(given_values(labels), dtype=object)
+        if held.ndim == 1
+        else np.asarray(labels, dtype=object)
+    )
     return held if held.tolist() == given.tolist() else given
 
 
@@ -393,3 +423,75 @@ def check_booleans_alike(labels, classes, *, name="labels", classes_name="classe
 def is_bool(value):
     """Whether `value` is a Python or numpy boolean."""
     return isinstance(value, (bool, np.bool_))
+
+
+def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
+    """Refuse `values` that list a value more than once, naming each such
+    value (as :func:`shown_names` shows them); `name` is the parameter,
+    `what` what each value is ("class"), `why` a parenthesis on why it
+    matters. Every refusal of a parameter's repeated values words it so.
+    Values compare as Python compares them (1 equals 1.0), each as given:
+    a fixed-width numpy string would drop a trailing NUL ("a\\x00")."""
+    given = python_values(values)
+    repeated = [v for v, n in Counter(given).items() if n > 1]
+    if repeated:
+        # One alone is shortened as in a list: a pasted label can be long.
+        shown = (
+            NAMES_REPR.repr(repeated[0])
+            if len(repeated) == 1
+            else shown_names(repeated, "values")
+        )
+        raise ValueError(
+            f"{name} lists {shown} more than once: list each {what} once{why}."
+        )
+
+
+def check_held_apart(values: Any, held: np.ndarray, name: str) -> None:
+    """Refuse `values`, each listed once, of which `held`, the numpy array
+    made of them, holds two or more as one value, or one as another value,
+    naming those as given: numpy's strings drop trailing NULs ("a\\x00" is
+    "a"), and a list that mixes integers and floats becomes floats (2**53 +
+    1 is 2.0**53). Values of another kind than the array's (NaN among
+    strings) are left to the check of the labels' kinds."""
+    if held.dtype.kind not in "USf":  # others keep each value (a date its unit aside)
+        return
+    strings = held.dtype.kind in "US"
+    as_one: dict[Any, list[Any]] = {}
+    for value, kept in zip(python_values(values), held.tolist()):
+        if not strings or isinstance(value, type(kept)):
+            as_one.setdefault(kept, []).append(value)
+    merged = [group for group in as_one.values() if len(group) > 1]
+    why = (
+        "its strings drop trailing NUL characters"
+        if strings
+        else "it makes floats of integers among floats"
+    )
+    if merged:
+        shown = (
+            " and ".join(map(NAMES_REPR.repr, merged[0]))
+            if len(merged) == 1
+            else shown_names(merged, "groups")
+        )
+        remedy = (
+            "by more than trailing NULs" if strings else "as floats, or all integers"
+        )
+        raise ValueError(
+            f"{name} lists {shown}, which numpy holds as one value"
+            f"{' each' if len(merged) > 1 else ''} ({why}): give {name} that "
+            f"differ {remedy}."
+        )
+    # Held as another value, a class would match no label given as it was.
+    # NaN, which equals nothing, is held as itself: only integers round.
+    changed = [
+        (group[0], kept)
+        for kept, group in as_one.items()
+        if (strings or isinstance(group[0], numbers.Integral)) and group[0] != kept
+    ]
+    if changed:
+        value, kept = changed[0]
+        remedy = "without trailing NULs" if strings else "as floats, or all integers"
+        raise ValueError(
+            f"{name} lists {NAMES_REPR.repr(value)}, which numpy holds as "
+            f"{NAMES_REPR.repr(kept)} ({why}): give {name} {remedy}, and the "
+            "labels alike."
+        )

@@ -51,6 +51,8 @@ from ._frames import (
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
+    check_each_once,
+    check_held_apart,
     check_none_missing_at,
     check_one_label_kind,
     check_one_ood_label,
@@ -90,8 +92,6 @@ from ._strategies._uncertainty import UncertaintyQuery
 from ._torch_modes import grad_enabled
 from ._typing import IntLike, available_if
 from ._validation import (
-    check_each_once,
-    check_held_apart,
     check_one_label_per_row,
     check_sample_weight,
     refuse_sparse,

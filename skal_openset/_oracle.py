@@ -11,13 +11,14 @@ from numpy.typing import ArrayLike
 from ._atomic import restored_on_error
 from ._labels import (
     _python,
+    check_each_once,
     check_one_ood_label,
     check_ood_look_alikes,
     label_array,
 )
 from ._model_scores import check_label_kind, has_nan
 from ._typing import RealLike
-from ._validation import check_each_once, check_scalar_not_bool, is_finite
+from ._validation import check_scalar_not_bool, is_finite
 
 
 def _check_cost(value, name):

@@ -9,13 +9,17 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_array
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
-from ._labels import check_no_trailing_nul, check_one_ood_label, label_array
+from ._labels import (
+    check_each_once,
+    check_no_trailing_nul,
+    check_one_ood_label,
+    label_array,
+)
 from ._learner import ActiveLearner
 from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike
 from ._validation import (
-    check_each_once,
     check_one_label_per_row,
     is_int,
     refuse_no_columns,

@@ -4,7 +4,6 @@ import inspect
 import math
 import os
 import reprlib
-from collections import Counter
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from decimal import Decimal
@@ -317,86 +316,6 @@ def check_one_label_per_row(n_rows: int, y: Any) -> None:
         )
 
 
-def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
-    """Refuse `values` that list a value more than once, naming each such
-    value (as :func:`shown_names` shows them); `name` is the parameter,
-    `what` what each value is ("class"), `why` a parenthesis on why it
-    matters. Every refusal of a parameter's repeated values words it so.
-    Values compare as Python compares them (1 equals 1.0), each as given:
-    a fixed-width numpy string would drop a trailing NUL ("a\\x00")."""
-    given = _as_given(values)
-    repeated = [v for v, n in Counter(given).items() if n > 1]
-    if repeated:
-        # One alone is shortened as in a list: a pasted label can be long.
-        shown = (
-            _NAMES_REPR.repr(repeated[0])
-            if len(repeated) == 1
-            else shown_names(repeated, "values")
-        )
-        raise ValueError(
-            f"{name} lists {shown} more than once: list each {what} once{why}."
-        )
-
-
-def check_held_apart(values: Any, held: np.ndarray, name: str) -> None:
-    """Refuse `values`, each listed once, of which `held`, the numpy array
-    made of them, holds two or more as one value, or one as another value,
-    naming those as given: numpy's strings drop trailing NULs ("a\\x00" is
-    "a"), and a list that mixes integers and floats becomes floats (2**53 +
-    1 is 2.0**53). Values of another kind than the array's (NaN among
-    strings) are left to the check of the labels' kinds."""
-    if held.dtype.kind not in "USf":  # others keep each value (a date its unit aside)
-        return
-    strings = held.dtype.kind in "US"
-    as_one: dict[Any, list[Any]] = {}
-    for value, kept in zip(_as_given(values), held.tolist()):
-        if not strings or isinstance(value, type(kept)):
-            as_one.setdefault(kept, []).append(value)
-    merged = [group for group in as_one.values() if len(group) > 1]
-    why = (
-        "its strings drop trailing NUL characters"
-        if strings
-        else "it makes floats of integers among floats"
-    )
-    if merged:
-        shown = (
-            " and ".join(map(_NAMES_REPR.repr, merged[0]))
-            if len(merged) == 1
-            else shown_names(merged, "groups")
-        )
-        remedy = (
-            "by more than trailing NULs" if strings else "as floats, or all integers"
-        )
-        raise ValueError(
-            f"{name} lists {shown}, which numpy holds as one value"
-            f"{' each' if len(merged) > 1 else ''} ({why}): give {name} that "
-            f"differ {remedy}."
-        )
-    # Held as another value, a class would match no label given as it was.
-    # NaN, which equals nothing, is held as itself: only integers round.
-    changed = [
-        (group[0], kept)
-        for kept, group in as_one.items()
-        if (strings or isinstance(group[0], Integral)) and group[0] != kept
-    ]
-    if changed:
-        value, kept = changed[0]
-        remedy = "without trailing NULs" if strings else "as floats, or all integers"
-        raise ValueError(
-            f"{name} lists {_NAMES_REPR.repr(value)}, which numpy holds as "
-            f"{_NAMES_REPR.repr(kept)} ({why}): give {name} {remedy}, and the "
-            "labels alike."
-        )
-
-
-def _as_given(values: Any) -> list[Any]:
-    """`values` as a list of Python values, as the caller gave them, not as a
-    numpy array of them would read them."""
-    if isinstance(values, np.ndarray):
-        values = values.tolist()  # numpy's scalars, but an object array's
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
-
-
 def refuse_set(values: Any, name: str) -> None:
     """Refuse a set as `values`, the parameter `name` whose order gives the
     labels (label j names its j-th class): a set has no order, and the one
@@ -479,16 +398,16 @@ def file_at(path, what, folder_remedy=None):
 # columns made a message of megabytes, and a name can run to the csv
 # module's field limit.
 N_SHOWN_NAMES = 20
-_NAMES_REPR = reprlib.Repr()
-_NAMES_REPR.maxlist, _NAMES_REPR.maxstring = N_SHOWN_NAMES, 60
+NAMES_REPR = reprlib.Repr()
+NAMES_REPR.maxlist, NAMES_REPR.maxstring = N_SHOWN_NAMES, 60
 
 
 def shown_names(names, what="columns"):
     """The list of `names` as an error shows it: the first 20, a long name
     shortened, and how many `what` there are where that is more."""
     names = list(names)
-    shown = _NAMES_REPR.repr(names)
-    if len(names) > _NAMES_REPR.maxlist:
+    shown = NAMES_REPR.repr(names)
+    if len(names) > NAMES_REPR.maxlist:
         shown += f" ({len(names)} {what})"
     return shown
 

@@ -2932,6 +2932,17 @@ def test_open_set_split_keeps_in_classes_numpy_strings_would_merge():
     assert split.in_classes.tolist() == ["a\x00", "a"]
 
 
+def test_in_classes_a_0d_array_beside_strings_is_read_as_the_value_it_holds():
+    # The list's object array kept np.array('a') as an array, which the
+    # check of classes listed twice hashed: "unhashable type: 'numpy.ndarray'".
+    y = np.array(["a", "a\x00", "b"] * 4, dtype=object)
+    split = make_open_set_split(
+        np.arange(12).reshape(-1, 1), y, in_classes=[np.array("a"), "a\x00"],
+        test_size=0.5, random_state=0,
+    )  # fmt: skip
+    assert split.in_classes.tolist() == ["a", "a\x00"]
+
+
 def test_in_classes_a_number_beside_strings_is_read_as_given():
     # numpy's array of [1, 'a'] is ['1', 'a']: the class '1' was taken for
     # the 1 given, where in_classes=[1, 2] were refused as not in y.

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skal_openset._validation import check_each_once, check_held_apart
+from skal_openset._labels import check_each_once, check_held_apart
 
 
 def _refusal(values):
@@ -32,6 +32,14 @@ def test_check_each_once_names_a_number_as_given():
     assert _refusal([1, 2, 1.0]) == "x lists 1 more than once: list each value once."
     for values in ((np.int64(2), np.int64(2)), pd.Index([2, 2]), np.array([2, 2])):
         assert _refusal(values) == "x lists 2 more than once: list each value once."
+
+
+def test_check_each_once_reads_a_0d_array_as_the_value_it_holds():
+    # As classes= reads it: a 0-d array in a list (or an object array) was
+    # hashed as an array, a bare "unhashable type: 'numpy.ndarray'".
+    values = np.array([np.array(1), np.array(2), np.array(1)], dtype=object)
+    assert _refusal(values) == "x lists 1 more than once: list each value once."
+    assert _refusal([np.array("a"), "a\x00"]) is None
 
 
 @given(st.lists(st.text(alphabet="ab\x00", max_size=3), max_size=8))
