@@ -799,7 +799,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         ValueError
             If `y` holds `ood_label`, or a label that is not one of
             `classes_`: the classifier never predicts them, so such rows
-            would count as errors; score the IN rows only. Also if
+            would count as errors; score the IN rows only. Also if `y` holds
+            booleans where the classes are numbers, or numbers where they
+            are booleans (True equals 1), as teach refuses them; and if
             `sample_weight` is negative, not finite or all zero.
         """
         y = label_array(y)
@@ -814,6 +816,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 "accuracy is measured on IN rows: pass X[y != ood_label], "
                 "y[y != ood_label]."
             )
+        # True would be scored as class 1, as teach refuses to take it.
+        check_booleans_alike(y, self.classes_)
         y_pred = self.predict(X)
         if len(y) and label_kind(y) != label_kind(self.classes_):
             raise ValueError(

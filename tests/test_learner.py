@@ -1619,6 +1619,30 @@ def test_score_takes_dates_held_as_numpy_scalars_or_as_dates():
         learner.score(X, [*days, *[np.datetime64("2020-01-03")] * 2])
 
 
+@pytest.mark.parametrize(
+    "y, wrong, refused",
+    [
+        ([0, 0, 1, 1], [True, False, 1, 1], "^The labels hold booleans"),
+        ([0, 0, 1, 1], [np.True_, 0, 1, 1], "^The labels hold booleans"),
+        (
+            [True, True, False, False],
+            [1, 1, False, False],
+            r"^The classes are booleans \[False, True\] but the labels hold numbers",
+        ),
+    ],
+    ids=["bool-for-int", "numpy-bool-for-int", "int-for-bool"],
+)
+def test_score_refuses_booleans_for_numbers_as_teach_does(y, wrong, refused):
+    # True equals 1: score took it for class 1 (and 1 for True), where teach
+    # refuses it as no label of numeric classes.
+    X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    learner = ActiveLearner(LogisticRegression()).fit(X, y)
+    assert learner.score(X, y) == 1.0
+    for call in (learner.score, learner.teach):
+        with pytest.raises(ValueError, match=refused):
+            call(X, wrong)
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
