@@ -801,13 +801,17 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             `classes_`: the classifier never predicts them, so such rows
             would count as errors; score the IN rows only. Also if `y` holds
             booleans where the classes are numbers, or numbers where they
-            are booleans (True equals 1), as teach refuses them; and if
-            `sample_weight` is negative, not finite or all zero.
+            are booleans (True equals 1), or a missing label (None, NaN or
+            pandas.NA), as teach refuses them; and if `sample_weight` is
+            negative, not finite or all zero.
         """
         y = label_array(y)
         # Before the OOD check: with a row too many or too few, the labels
         # are misaligned, whatever they hold.
         check_one_label_per_row(_num_samples(X), y)
+        # As teach refuses them: a missing label was named among labels not
+        # known (NaN once per row, None among strings as a number).
+        check_every_row_labelled(y)
         n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(

@@ -2350,7 +2350,8 @@ def test_missing_nullable_integer_labels_stay_nan_as_they_were():
     # Kept exact as objects, missing nullable Int64 labels became pandas.NA,
     # not the NaN column_or_1d made them: score raised "boolean value of NA
     # is ambiguous", and SkactivemlQuery, whose missing_label is NaN, refused
-    # the unlabelled rows it had taken.
+    # the unlabelled rows it had taken. score now refuses the missing label
+    # first, as teach does, where it named the OOD row beside it.
     pd = pytest.importorskip("pandas")
     y = pd.Series([2**53, 2**53 + 1, None], dtype="Int64")
     labels = label_array(y)
@@ -2358,8 +2359,10 @@ def test_missing_nullable_integer_labels_stay_nan_as_they_were():
     X = RandomState(0).rand(40, 3)
     y = pd.Series([1, 2, -1, 1] * 5 + [None] * 20, dtype="Int64")
     learner = ActiveLearner(LogisticRegression(), ood_label=-1).fit(X[:4], y[:4])
-    with pytest.raises(ValueError, match="y holds ood_label=-1 in 1 rows"):
+    with pytest.raises(ValueError, match="^y contains None or NaN; every example"):
         learner.score(X[:4], y[[0, 1, 2, 20]].reset_index(drop=True))
+    with pytest.raises(ValueError, match="y holds ood_label=-1 in 1 rows"):
+        learner.score(X[:4], y[:4])
     query = SkactivemlQuery(MQNetQuery(random_state=0), ood_label=-1, classes=[1, 2])
     chosen = query.query(X, y, LogisticRegression(), batch_size=3)
     assert len(chosen) == 3 and (chosen >= 20).all()

@@ -1643,6 +1643,24 @@ def test_score_refuses_booleans_for_numbers_as_teach_does(y, wrong, refused):
             call(X, wrong)
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), "pandas.NA"])
+@pytest.mark.parametrize("labels", [[0, 1], ["a", "b"]], ids=["numbers", "strings"])
+def test_score_refuses_a_missing_label_as_teach_does(labels, missing):
+    # None among strings was "y holds numbers but the classes are strings",
+    # and among numbers a label "neither known class nor ood_label", as NaN
+    # was, listed once per row: "y holds labels [nan, nan] in 2 rows".
+    if missing == "pandas.NA":
+        missing = pytest.importorskip("pandas").NA
+    X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    y = [labels[0], labels[0], labels[1], labels[1]]
+    ood_label = -1 if labels[0] == 0 else "unknown"
+    learner = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
+    wrong = [missing, missing, *y[2:]]
+    for call in (learner.score, learner.teach):
+        with pytest.raises(ValueError, match=r"^y contains (None or )?NaN.*pass only"):
+            call(X, wrong)
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
