@@ -387,6 +387,24 @@ def check_none_missing_at(labels, name, advice):
         )
 
 
+def check_hashable_labels(labels):
+    """Refuse a label of the array `labels` that is no single value (a set,
+    a dict, a list in a cell): labels are looked up among the classes,
+    where an unhashable one failed with a bare TypeError, or with
+    scikit-learn's "Unknown label type", which names no row."""
+    if labels.dtype.kind != "O":
+        return
+    for row, label in enumerate(labels.tolist()):
+        try:
+            hash(label)
+        except TypeError:
+            raise ValueError(
+                f"y holds {NAMES_REPR.repr(label)} at row {row}, of type "
+                f"{type(label).__name__}, which is no label: give each row one "
+                "label, a class such as 1 or 'cat' (or the OOD label)."
+            ) from None
+
+
 def check_booleans_alike(labels, classes, *, name="labels", classes_name="classes"):
     """Refuse booleans among labels of numeric classes, and numbers among
     labels of boolean ones: True equals 1 and False 0, so either would

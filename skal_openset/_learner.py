@@ -52,6 +52,7 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
     check_each_once,
+    check_hashable_labels,
     check_held_apart,
     check_none_missing_at,
     check_one_label_kind,
@@ -801,17 +802,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             `classes_`: the classifier never predicts them, so such rows
             would count as errors; score the IN rows only. Also if `y` holds
             booleans where the classes are numbers, or numbers where they
-            are booleans (True equals 1), or a missing label (None, NaN or
-            pandas.NA), as teach refuses them; and if `sample_weight` is
-            negative, not finite or all zero.
+            are booleans (True equals 1), a missing label (None, NaN or
+            pandas.NA), or one that is no single value (a set, a dict), as
+            teach refuses them; and if `sample_weight` is negative, not
+            finite or all zero.
         """
         y = label_array(y)
         # Before the OOD check: with a row too many or too few, the labels
         # are misaligned, whatever they hold.
         check_one_label_per_row(_num_samples(X), y)
         # As teach refuses them: a missing label was named among labels not
-        # known (NaN once per row, None among strings as a number).
+        # known (NaN once per row, None among strings as a number), and an
+        # unhashable one failed the look-up with a bare TypeError.
         check_every_row_labelled(y)
+        check_hashable_labels(y)
         n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(
@@ -961,6 +965,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         _check_vectorizer_input(X, self.estimator)
         y = label_array(y, warn=True)
         check_every_row_labelled(y)
+        check_hashable_labels(y)
         check_one_label_per_row(len(X), y)
         return X, y
 
