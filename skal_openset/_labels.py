@@ -57,8 +57,10 @@ def label_array(y, *, warn=False):
         if labels.dtype.kind in "US":  # numpy's strings drop trailing NULs
             changed = labels.tolist() != given
         elif labels.dtype.kind == "f":  # integers that floats would round
+            # As Python ints: np.int64(2**53 + 1) equals the float it rounds to.
             changed = any(
-                isinstance(v, numbers.Integral) and float(v) != v for v in given
+                isinstance(v, numbers.Integral) and float(v) != _python(v)
+                for v in given
             )
         else:  # bools alone would be an array of bools
             changed = any(isinstance(v, (bool, np.bool_)) for v in given)

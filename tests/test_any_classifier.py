@@ -2315,12 +2315,13 @@ def test_negative_integers_beyond_float64_precision_keep_their_values():
     _fit_on_ids(-(2**53) - np.arange(40))
 
 
-@pytest.mark.parametrize("given", ["Int64", "list"])
+@pytest.mark.parametrize("given", ["Int64", "list", "numpy integers"])
 def test_labels_beyond_2_53_stay_two_classes(given):
     # A pandas nullable Int64 column was read as float64 (and a list of big
     # integers beside a float OOD label as floats), so the classes 2**53 and
     # 2**53 + 1 became one: the learner trained on one class, and the oracle
-    # answered 2**53 for a row labelled 2**53 + 1.
+    # answered 2**53 for a row labelled 2**53 + 1. A list of numpy integers
+    # did so still: np.int64(2**53 + 1) equals the float it rounds to.
     pd = pytest.importorskip("pandas")
     X = RandomState(0).rand(60, 3)
     big = [2**53] * 20 + [2**53 + 1] * 20
@@ -2328,6 +2329,8 @@ def test_labels_beyond_2_53_stay_two_classes(given):
     ood_label = -1
     if given == "list":
         y, ood_label = big + [-0.5] * 20, -0.5
+    if given == "numpy integers":
+        y, ood_label = [np.int64(v) for v in big] + [-0.5] * 20, -0.5
     oracle = OpenSetOracle(y, ood_label=ood_label)
     assert oracle.label([0, 25, 45]).tolist() == [2**53, 2**53 + 1, ood_label]
     learner = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
