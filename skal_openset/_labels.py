@@ -51,7 +51,15 @@ def label_array(y, *, warn=False):
             y = y.to_numpy(dtype=object, na_value=np.nan)
         else:
             y = y.to_numpy(dtype=numpy_dtype)
-    labels = column_or_1d(y, warn=warn)
+    try:
+        labels = column_or_1d(y, warn=warn)
+    except ValueError:
+        # A list in a cell: numpy's "setting an array element with a
+        # sequence" names no row.
+        cells = np.array(y, dtype=object) if isinstance(y, list) else None
+        if cells is not None and cells.ndim == 1:
+            check_hashable_labels(cells)
+        raise
     if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
         given = given_values(y)
         if labels.dtype.kind in "US":  # numpy's strings drop trailing NULs

@@ -803,7 +803,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             would count as errors; score the IN rows only. Also if `y` holds
             booleans where the classes are numbers, or numbers where they
             are booleans (True equals 1), a missing label (None, NaN or
-            pandas.NA), or one that is no single value (a set, a dict), as
+            pandas.NA), or one that is no single value (a set, a list), as
             teach refuses them; and if `sample_weight` is negative, not
             finite or all zero.
         """

@@ -1662,18 +1662,20 @@ def test_score_refuses_a_missing_label_as_teach_does(labels, missing):
 
 
 @pytest.mark.parametrize("labels", [[0, 1], ["a", "b"]], ids=["numbers", "strings"])
-@pytest.mark.parametrize("cell", [{0}, {"a": 0}], ids=["set", "dict"])
+@pytest.mark.parametrize("cell", [{0}, {"a": 0}, [0]], ids=["set", "dict", "list"])
 def test_score_and_teach_refuse_an_unhashable_label_naming_its_row(labels, cell):
     # score failed its look-up with a bare "unhashable type: 'set'" among
     # numbers and said "y holds numbers" among strings; teach gave
-    # scikit-learn's "Unknown label type: unknown", which names no row.
+    # scikit-learn's "Unknown label type: unknown", which names no row. A
+    # list in y failed in numpy: "setting an array element with a sequence".
     X = np.array([[0.0], [1.0], [3.0], [4.0]])
     y = [labels[0], labels[0], labels[1], labels[1]]
     ood_label = -1 if labels[0] == 0 else "unknown"
     learner = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit(X, y)
     shown = re.escape(repr(cell))
     refused = rf"^y holds {shown} at row 1, of type {type(cell).__name__}, which is no"
-    for call in (learner.score, learner.teach):
+    fit = ActiveLearner(LogisticRegression(), ood_label=ood_label).fit
+    for call in (learner.score, learner.teach, fit):
         with pytest.raises(ValueError, match=refused):
             call(X, [y[0], cell, *y[2:]])
 
