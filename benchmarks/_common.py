@@ -34,6 +34,38 @@ from skal_openset._signals import (  # instant: signal and threading only
 _run_begun = False
 
 
+def _script_name():
+    """The name of the benchmark script run as the program, or None where
+    another program runs (pytest collecting the tests, a joblib worker
+    loading a script's module by name)."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main is None or Path(main).resolve().parent != Path(__file__).resolve().parent:
+        return None
+    return Path(main).name
+
+
+def _imported_by_main():
+    """Whether the code importing this module is ``__main__``'s, the script's
+    own: preset_reproduction's worker imports it through openset_benchmark,
+    and runs no :func:`stopped_by_signals` that would end a hold."""
+    frame = sys._getframe(1)  # this module's body
+    while (frame := frame.f_back) is not None:
+        if not frame.f_code.co_filename.startswith("<frozen importlib"):
+            return frame.f_globals.get("__name__") == "__main__"
+    return False
+
+
+# A script's start, held from its import of this module to its run
+# (stopped_by_signals): a stop as its own imports loaded (compare_cells'
+# _cells, the package's _experiment) was swallowed there, or a traceback.
+# Ended at once where a stop is held as a block of imports ends
+# (held_while_loading): one line, "stopped while starting".
+_start = contextlib.ExitStack()
+_start_stops = []
+if (_name := _script_name()) is not None and _imported_by_main():
+    _start_stops = _start.enter_context(stopped_while_starting(_name))
+
+
 def held_while_loading():
     """Hold a Ctrl-C while the block loads modules that take seconds (torch,
     scikit-learn, matplotlib): raised inside them, it could be swallowed, and
@@ -41,23 +73,30 @@ def held_while_loading():
 
     As a script run as the program starts (each imports this module first:
     ruff's isort section order), a Ctrl-C or SIGTERM then ends it with one
-    line, status 130 or 143 (:func:`stopped_while_starting`). Once its run
-    has begun (:func:`stopped_by_signals`), or where another program imports
-    the module (pytest collecting the tests, a joblib worker loading a
-    script's module by name), the Ctrl-C is raised as the block ends, for
-    that run or program to handle (:func:`interrupts_deferred`): ended
-    there, a run said "nothing was written" of the cells it kept, pytest
-    reported an internal error, and a worker said it beside its script's own
-    line.
+    line, status 130 or 143 (:func:`stopped_while_starting`); one after the
+    block, as the script's own imports load, is held until its run begins
+    (:func:`stopped_by_signals`), then ends it so. Once its run has begun,
+    or where another program imports the module (pytest collecting the
+    tests, a joblib worker loading a script's module by name), the Ctrl-C is
+    raised as the block ends, for that run or program to handle
+    (:func:`interrupts_deferred`): ended there, a run said "nothing was
+    written" of the cells it kept, pytest reported an internal error, and a
+    worker said it beside its script's own line.
     """
-    main = getattr(sys.modules.get("__main__"), "__file__", None)
-    if (
-        _run_begun
-        or main is None
-        or Path(main).resolve().parent != Path(__file__).resolve().parent
-    ):
+    name = _script_name()
+    if _run_begun or name is None:
         return interrupts_deferred()
-    return stopped_while_starting(Path(main).name)
+    return _stopped_while_loading(name)
+
+
+@contextlib.contextmanager
+def _stopped_while_loading(name):
+    """:func:`stopped_while_starting` for the block, which ends the script's
+    held start (:data:`_start`) too where a stop was held."""
+    with stopped_while_starting(name):
+        yield
+        if _start_stops:
+            _start.close()
 
 
 with held_while_loading():
@@ -392,6 +431,7 @@ def stopped_by_signals(kept, rerun=None, output_last=False):
     while a reader that stopped reading holds it up is said too.
     """
     global _run_begun
+    _start.close()  # said, where a stop was held as the script started
     _run_begun = True
 
     def said(stopped, status):

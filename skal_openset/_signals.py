@@ -75,7 +75,8 @@ def interrupts_held(second_raises=False):
 @contextlib.contextmanager
 def interrupts_deferred():
     """Hold Ctrl-C during the block, imports that take seconds, and raise
-    ``KeyboardInterrupt`` once it ends; a second one raises at once.
+    ``KeyboardInterrupt`` once it ends; a second one raises at once. Yields
+    the list of those held (see :func:`interrupts_held`).
 
     Raised inside those imports, it can be swallowed (skorch reads its
     version under a bare except; CPython drops one raised in importlib's
@@ -84,7 +85,7 @@ def interrupts_deferred():
     RecursionError in numpy).
     """
     with interrupts_held(second_raises=True) as held:
-        yield
+        yield held
     if held:
         raise KeyboardInterrupt
 
@@ -133,11 +134,11 @@ def stopped_while_starting(program):
     """Hold a Ctrl-C or SIGTERM during the block, a program's imports of
     torch, scikit-learn and skorch (see :func:`interrupts_deferred`), then end
     `program` with one line and the shell's exit status; a second Ctrl-C
-    ends it at once."""
+    ends it at once. Yields the list of the stops held."""
     with sigterm_as_ctrl_c() as terminated:
         try:
-            with interrupts_deferred():
-                yield
+            with interrupts_deferred() as held:
+                yield held
         except KeyboardInterrupt as exc:
             stopped, status = stop_reason(exc, terminated)
             print(

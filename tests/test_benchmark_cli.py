@@ -1416,6 +1416,21 @@ def test_a_ctrl_c_as_a_run_loads_the_report_is_the_runs_to_report(tmp_path):
     )
 
 
+@pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_stop_as_a_scripts_own_import_loads_ends_it_with_one_line(signum, status):
+    # Held while _common loaded alone: a Ctrl-C as compare_cells.py's own
+    # `from _cells import ...` loaded the package's _experiment could be
+    # swallowed there (the script ran on, status 0) or give a traceback,
+    # and a SIGTERM ended it with no word.
+    stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
+    assert _stopped_while_loading(
+        "_cells", "compare_cells.py", "--help", signum=signum
+    ) == (
+        status,
+        f"compare_cells.py: stopped ({stopped}) while starting; nothing was written.\n",
+    )
+
+
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
     tmp_path, monkeypatch
 ):
