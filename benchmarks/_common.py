@@ -27,6 +27,7 @@ from skal_openset._signals import (  # instant: signal and threading only
     sigterm_as_ctrl_c,
     stop_reason,
     stopped_while_starting,
+    stops_held_to_the_end,
 )
 
 # Set as a script's run begins (stopped_by_signals): a Ctrl-C while a module
@@ -439,48 +440,41 @@ def stopped_by_signals(kept, rerun=None, output_last=False):
         print(f"Interrupted ({stopped}): {kept}{then}.", file=sys.stderr)
         sys.exit(status)
 
-    # Held once the work and its output are done, until the handling below
-    # has ended, then said: raised as it ended, it was a traceback after the
-    # output (a second one raises, for an end that hangs).
-    ending, held = contextlib.ExitStack(), []
-    try:
-        with (
-            ending,
-            _unencodable_escaped(),
-            ended_as_by_sigpipe(),
-            output_refusal_ends(
-                kept="" if output_last else f"{kept}: ", rerun=rerun or "rerun it"
-            ) as refusal_keeps,
-            sigterm_as_ctrl_c() as terminated,
-        ):
+    with (
+        # A stop once the work and its output are done is said as it ends.
+        stops_held_to_the_end() as hold_to_the_end,
+        _unencodable_escaped(),
+        ended_as_by_sigpipe(),
+        output_refusal_ends(
+            kept="" if output_last else f"{kept}: ", rerun=rerun or "rerun it"
+        ) as refusal_keeps,
+        sigterm_as_ctrl_c() as terminated,
+    ):
 
-            def keep(now):
-                nonlocal kept
-                kept = now
-                refusal_keeps(f"{now}: ")
+        def keep(now):
+            nonlocal kept
+            kept = now
+            refusal_keeps(f"{now}: ")
 
-            _keepers.append(keep)
+        _keepers.append(keep)
+        try:
             try:
-                try:
-                    yield
-                except SystemExit:  # a verdict's status (compare_cells')
-                    output_flushed()
-                    held = ending.enter_context(interrupts_held(True))
-                    raise
+                yield
+            except SystemExit:  # a verdict's status (compare_cells')
                 output_flushed()
-                held = ending.enter_context(interrupts_held(True))
-            except (KeyboardInterrupt, BrokenPipeError) as exc:
-                reason = stop_reason(exc, terminated)
-                # Another pipe than the output's: a failure; the output's,
-                # where it was the last of the work: ended_as_by_sigpipe's.
-                if reason is None or (output_last and isinstance(exc, BrokenPipeError)):
-                    raise
-                said(*reason)
-            finally:
-                _keepers.pop()
-    finally:
-        if held:
-            said(*stop_reason(KeyboardInterrupt(), terminated))
+                hold_to_the_end(terminated, said)
+                raise
+            output_flushed()
+            hold_to_the_end(terminated, said)
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
+            reason = stop_reason(exc, terminated)
+            # Another pipe than the output's: a failure; the output's, where
+            # it was the last of the work: ended_as_by_sigpipe's.
+            if reason is None or (output_last and isinstance(exc, BrokenPipeError)):
+                raise
+            said(*reason)
+        finally:
+            _keepers.pop()
 
 
 # The `keep` of each stopped_by_signals block running, innermost last: the

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import warnings
+from functools import partial
 
 import torch
 from sklearn.ensemble import RandomForestClassifier
@@ -1088,10 +1089,12 @@ def _kept_state(args):
     return next((path for path in states if os.path.exists(path)), None)
 
 
-def run_command(parser, args):
+def run_command(parser, args, hold_to_the_end):
     """Run the command `args`, parsed by `parser` (see
     :func:`skal_openset.__main__.main`, which parses the command line before
-    it loads this module)."""
+    it loads this module); `hold_to_the_end`: main's
+    :func:`~skal_openset._signals.stops_held_to_the_end`, called once the
+    work and its output are done."""
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
     with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
         # The demo's outputs, once written: a stop as the command ends after
@@ -1132,6 +1135,8 @@ def run_command(parser, args):
                         "The number of unique classes is greater than 50%"
                     ):
                         run_own_data(args)
+            output_flushed()  # the last output: a stop there is said
+            hold_to_the_end(terminated, partial(_stopped, parser, args, written))
         except (
             ValueError,
             TypeError,
@@ -1146,26 +1151,28 @@ def run_command(parser, args):
             reason = stop_reason(exc, terminated)
             if reason is None:  # an OSError other than the output's reader quitting
                 _machine_error(parser, args, exc)
-            stopped, status = reason
-            # A run keeps its checkpoint (an interactive one, its state); the
-            # demo writes its outputs only at the end, all at once.
-            replaced = [
-                path.name
-                for path in (
-                    exc.paths if isinstance(exc, InterruptedAfterReplacing) else written
-                )
-                if path.name != MARKER_FILE
-            ]
-            if _kept_state(args) is not None:
-                then = "rerun the same command to resume"
-            elif args.command == "run":  # stopped before its first checkpoint
-                then = "no round was saved yet; rerun it to start again"
-            elif replaced:
-                then = "its outputs are complete"
-            else:
-                then = "nothing was written; rerun it to start again"
-            after = f" after writing {', '.join(replaced)}" if replaced else ""
-            parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")
+            if isinstance(exc, InterruptedAfterReplacing):
+                written = exc.paths
+            _stopped(parser, args, written, *reason)
+
+
+def _stopped(parser, args, replaced, stopped, status):
+    """End the command `args`, stopped by `stopped` (Ctrl-C, SIGTERM, the
+    reader of its output quitting) once it had replaced the files
+    `replaced`, with one line saying what it keeps, and `status`."""
+    # A run keeps its checkpoint (an interactive one, its state); the demo
+    # writes its outputs only at the end, all at once.
+    replaced = [path.name for path in replaced if path.name != MARKER_FILE]
+    if _kept_state(args) is not None:
+        then = "rerun the same command to resume"
+    elif args.command == "run":  # stopped before its first checkpoint
+        then = "no round was saved yet; rerun it to start again"
+    elif replaced:
+        then = "its outputs are complete"
+    else:
+        then = "nothing was written; rerun it to start again"
+    after = f" after writing {', '.join(replaced)}" if replaced else ""
+    parser.exit(status, f"{parser.prog}: stopped ({stopped}){after}; {then}.\n")
 
 
 def _machine_error(parser, args, exc):

@@ -148,6 +148,30 @@ def stopped_while_starting(program):
             sys.exit(status)
 
 
+@contextlib.contextmanager
+def stops_held_to_the_end():
+    """The whole of a command's block, its handling of stops and output
+    included: yields ``hold(terminated, say)``, to call in that handling once
+    the work and its output are done (`terminated`: its
+    :func:`sigterm_as_ctrl_c`'s list). A Ctrl-C, or a SIGTERM handled as one,
+    from then on is held until the block has ended, then
+    ``say(stopped, status)`` says it and exits: raised as the handling's
+    context managers ended, it was a traceback after the output. A second
+    Ctrl-C raises, for an end that hangs."""
+    ending, stop = contextlib.ExitStack(), []
+
+    def hold(terminated, say):
+        stop[:] = [ending.enter_context(interrupts_held(True)), terminated, say]
+
+    try:
+        with ending:
+            yield hold
+    finally:
+        if stop and stop[0]:
+            _, terminated, say = stop
+            say(*stop_reason(KeyboardInterrupt(), terminated))
+
+
 # 128 + SIGPIPE's number, as a shell reports a command that SIGPIPE ended
 # (Windows has no SIGPIPE to name).
 PIPE_CLOSED_STATUS = 141

@@ -43,6 +43,7 @@ import openset_claims
 import preset_reproduction as pr
 import report
 from _cells import write_cell
+from _ctrl_c import escaped_ctrl_c_fails
 from _held_up import DROPS_HELD_UP, FILL_STDOUT, stopped_held_up
 from skal_openset import CIFAR10_CLASSES, _signals
 from test_benchmark_cells import content
@@ -1131,7 +1132,7 @@ def test_a_stop_as_a_scripts_handling_ends_after_its_output_is_said(
             signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(_common, "output_refusal_ends", stopped_as_it_ends)
-    with pytest.raises(SystemExit) as exit_, _escaped_ctrl_c_fails():
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         with _common.stopped_by_signals("kept", "rerun it"):
             print("the verdict")
             if verdict:
@@ -2164,7 +2165,7 @@ def test_a_ctrl_c_in_a_lease_says_what_it_keeps(tmp_path, monkeypatch, capsys):
     argv += ["--preset", "tiny", "--device", "cpu", "--cache-dir", tmp_path / "c"]
     monkeypatch.setattr(gpu_cifar, "reference_check", interrupted)
     monkeypatch.setattr(sys, "argv", ["gpu_cifar.py"])
-    with pytest.raises(SystemExit) as exit_, _escaped_ctrl_c_fails():
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         gpu_cifar.main(list(map(str, argv)))
     assert (exit_.value.code, capsys.readouterr().err) == (
         130,
@@ -2412,19 +2413,8 @@ def _run_as_the_program(monkeypatch, script, parse_args):
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(sys, "argv", [str(path)])
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_args)
-    with _escaped_ctrl_c_fails():
+    with escaped_ctrl_c_fails():
         runpy.run_path(str(path), run_name="__main__")
-
-
-@contextlib.contextmanager
-def _escaped_ctrl_c_fails():
-    """Fail the test where a Ctrl-C it raises escapes the script's handling:
-    pytest takes an escaped KeyboardInterrupt for the user's and ends the
-    whole run, naming no test."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        pytest.fail("the Ctrl-C escaped the script's handling: a traceback")
 
 
 _CELLS_KEPT = "finished cells and report files are kept whole; rerun to finish the rest"

@@ -37,6 +37,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 import skal_openset
+from _ctrl_c import escaped_ctrl_c_fails
 from _hash_seeds import env_with_other_string_hashes
 from _held_up import DROPS_HELD_UP, stopped_held_up
 from skal_openset import (
@@ -2087,6 +2088,43 @@ def test_a_stop_once_the_demo_outputs_are_written_says_they_are_complete(
     )
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         [*names, cli.MARKER_FILE]
+    )
+
+
+@pytest.mark.parametrize(
+    "module, handling",
+    [("_cli", "_warnings_as_lines"), ("_signals", "ended_as_by_sigpipe")],
+    ids=["run_commands", "mains"],
+)
+def test_a_stop_as_the_commands_handling_ends_after_its_work_is_said(
+    module, handling, tmp_path, monkeypatch, capsys
+):
+    # Once run_command's work and output were done, a Ctrl-C as its context
+    # managers, or main's, ended was past its handling: a traceback.
+    owner = getattr(skal_openset, module)
+    ends = getattr(owner, handling)
+
+    @contextlib.contextmanager
+    def stopped_as_it_ends(*args):
+        try:
+            with ends(*args):
+                yield
+        finally:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(owner, handling, stopped_as_it_ends)
+    cli = skal_openset._cli
+    records = _fake_records()
+    monkeypatch.setattr(cli, "demo_records", lambda *args, **kwargs: records)
+    monkeypatch.setattr(cli, "_learning_curves_png", lambda *args: b"figure")
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
+        main(["demo", "--output", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert (exit_.value.code, out.endswith("learning_curves.png\n"), err) == (
+        130,
+        True,
+        f"skal-openset: stopped (Ctrl-C) after writing {', '.join(OUTPUT_FILES)}; "
+        "its outputs are complete.\n",
     )
 
 
