@@ -482,6 +482,14 @@ def stopped_by_signals(kept, rerun=None, output_last=False):
 _keepers = []
 
 
+def now_kept(kept):
+    """Make `kept` what the lines of the running :func:`stopped_by_signals`
+    say is kept, as the work goes on (none where main is called alone: the
+    tests)."""
+    if _keepers:
+        _keepers[-1](kept)
+
+
 def write_tables_then_print(texts, table):
     """A timing script's end: write each text of the dict `texts` to its path
     (:func:`write_texts_atomic`), then print `table`, flushed.
@@ -501,8 +509,7 @@ def write_tables_then_print(texts, table):
             # SIGINT ignored (sh's cmd &), atomic_paths' own hold, the
             # innermost, took a SIGTERM as the files were put in place.
             held.append(interrupt)
-        if _keepers:  # none where main is called alone (the tests)
-            _keepers[-1](f"{' and '.join(map(str, texts))} written")
+        now_kept(f"{' and '.join(map(str, texts))} written")
     if held:
         raise KeyboardInterrupt
     print(table, flush=True)

@@ -24,8 +24,9 @@ from itertools import product
 from pathlib import Path
 
 from _common import (
-    WHOLE_OR_NONE,
+    NOTHING_WRITTEN,
     add_results_dir,
+    now_kept,
     stopped_by_signals,
     write_text_atomic,
 )
@@ -71,7 +72,9 @@ def main():
         "| --- | --- | --- | --- | --- | --- |",
     ]
     candidates = []
-    for noise, budget in product(NOISE_RATIOS, BUDGETS):
+    path = args.results_dir / "demo" / "setting.md"
+    settings = list(product(NOISE_RATIOS, BUDGETS))
+    for done, (noise, budget) in enumerate(settings, 1):
         start = time.perf_counter()
         rows = summarize_final_round(demo_records(seeds, args.rounds, budget, noise))
         by_name = {r["strategy"]: r for r in rows}
@@ -84,6 +87,11 @@ def main():
             + " |"
         )
         print(lines[-1], f"({time.perf_counter() - start:.0f} s)", flush=True)
+        # Its file is written once every setting is done.
+        now_kept(
+            f"{done} of {len(settings)} settings done, their rows printed; "
+            f"{path} not written"
+        )
         if by_name["P+I"]["in_share_mean"] >= 0.95 and max(aucs) - min(aucs) >= 0.1:
             candidates.append((by_name["CONF"]["in_share_mean"], noise, budget))
     criterion = "P+I IN share >= 0.95 and AUC spread >= 0.1"
@@ -97,11 +105,14 @@ def main():
         chosen = f"None chosen: no setting has {criterion}."
     lines += ["", chosen]
     print(lines[-1])
-    folder = args.results_dir / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(folder / "setting.md", "\n".join(lines) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    now_kept(
+        f"every setting done, their rows printed; {path} is written whole or not at all"
+    )
+    write_text_atomic(path, "\n".join(lines) + "\n")
+    now_kept(f"{path} written")
 
 
 if __name__ == "__main__":
-    with stopped_by_signals(WHOLE_OR_NONE):
+    with stopped_by_signals(NOTHING_WRITTEN):
         main()

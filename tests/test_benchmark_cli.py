@@ -395,6 +395,35 @@ def test_bench_scale_output_may_name_a_folder(tmp_path, monkeypatch):
     assert _written(tmp_path) == ["sub/scale.json", "sub/scale.md"]
 
 
+def test_a_ctrl_c_mid_sweep_of_demo_setting_says_how_many_settings_are_done(
+    tmp_path, monkeypatch, capsys
+):
+    # Its line said "its file is written whole or not at all" of a file that
+    # is written once every setting is done, not which, nor what was done.
+    import _common
+
+    _fake_demo_setting(monkeypatch)
+    fake = demo_setting.demo_records
+
+    def stopped_at_the_third(seeds, rounds, budget, noise):
+        if (noise, budget) == (0.1, 30):
+            raise KeyboardInterrupt
+        return fake(seeds, rounds, budget, noise)
+
+    monkeypatch.setattr(demo_setting, "demo_records", stopped_at_the_third)
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
+        with _common.stopped_by_signals("nothing written"):
+            _main(monkeypatch, demo_setting, "--results-dir", str(tmp_path))
+    out, err = capsys.readouterr()
+    assert (exit_.value.code, len(out.splitlines()), err) == (
+        130,
+        2,
+        f"Interrupted (Ctrl-C): 2 of 12 settings done, their rows printed; "
+        f"{tmp_path / 'demo' / 'setting.md'} not written.\n",
+    )
+    assert not (tmp_path / "demo").exists()
+
+
 def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
     tmp_path, monkeypatch
 ):
@@ -2443,10 +2472,10 @@ _RUNS_KEPT = "finished runs and report files are kept whole; rerun to finish the
             for script in [
                 "bench_selector_device",
                 "cut_cifar_zip",
-                "demo_setting",
                 "openset_claims",
             ]
         ),
+        ("demo_setting", "nothing written"),
     ],
 )
 def test_a_ctrl_c_in_a_scripts_run_says_what_it_keeps_and_how_to_go_on(
