@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skal_openset
+from _ctrl_c import escaped_ctrl_c_fails
 from _hash_seeds import env_with_other_string_hashes
 from skal_openset import (
     CCALQuery,
@@ -313,7 +314,7 @@ def test_a_stopped_run_promises_a_resume_only_where_a_round_was_kept(
         return save(state, path)
 
     monkeypatch.setattr(_experiment, "save_object", interrupted)
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10")
     assert exit_.value.code == 130
     err = capsys.readouterr().err.splitlines()[-1]  # after the progress bar's
@@ -338,7 +339,7 @@ def test_a_resume_removes_the_copies_a_first_run_killed_before_its_outputs_left(
 
     monkeypatch.setattr(_experiment, "save_object", killed_at_the_second_save)
     options = ["--rounds", "3", "--budget", "10", "--classifier", "forest"]
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit), escaped_ctrl_c_fails():
         _run(tmp_path, tmp_path / "zoo.csv", *options)
     assert (out / "checkpoint.joblib").exists()
     assert not (out / cli.MARKER_FILE).exists()
@@ -605,7 +606,7 @@ def test_an_interactive_run_says_which_file_to_label_before_it_waits(
     )
     _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "2", "--budget", "8"]
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit), escaped_ctrl_c_fails():
         _run(tmp_path, tmp_path / "zoo.csv", *options, "--strategy", "random")
     assert "round_2.csv" in written[0] and written[0].endswith("Waiting...\n")
 
@@ -4158,7 +4159,7 @@ def test_an_interrupted_query_leaves_no_file_the_state_does_not_know(
         return save(obj, path)
 
     monkeypatch.setattr(_campaign, "save_object", interrupted_second_save)
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         _wait_briefly(tmp_path)
     assert exit_.value.code == 130  # stopped by Ctrl-C
     monkeypatch.setattr(_campaign, "save_object", save)

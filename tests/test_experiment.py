@@ -1392,7 +1392,7 @@ def test_ctrl_c_stops_the_command_with_one_line_and_status_130(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(skal_openset._cli, function, interrupted)
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         main([*argv, "--output", str(tmp_path / "out")])
     assert exit_.value.code == 130
     assert capsys.readouterr().err == f"skal-openset: stopped (Ctrl-C); {then}.\n"
@@ -2036,7 +2036,7 @@ def test_ctrl_c_while_the_demo_outputs_are_replaced_waits_for_all(
         replace(src, dst)
 
     monkeypatch.setattr(os, "replace", ctrl_c_midway)
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         _fake_demo(monkeypatch, output, 0.1, b"new figure")
     assert exit_.value.code == 130
     assert capsys.readouterr().err == (
@@ -2079,7 +2079,7 @@ def test_a_stop_once_the_demo_outputs_are_written_says_they_are_complete(
     monkeypatch.setattr(
         cli, "_learning_curves_png", lambda *args: figure or {}["no figure"]
     )
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         main(["demo", "--output", str(tmp_path)])
     assert (exit_.value.code, capsys.readouterr().err) == (
         130,
@@ -2196,7 +2196,7 @@ def test_an_earlier_figure_goes_with_its_files_whatever_stops_the_demo(
     records = _fake_records()
     records[-1]["test_accuracy"] = 0.1
     monkeypatch.setattr(skal_openset._cli, "demo_records", lambda *a, **k: records)
-    with pytest.raises(SystemExit), warnings.catch_warnings():
+    with pytest.raises(SystemExit), escaped_ctrl_c_fails(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         main(["demo", "--output", str(output)])
     written = {path.name: path.read_bytes() for path in output.iterdir()}

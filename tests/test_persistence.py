@@ -23,6 +23,7 @@ from skorch.callbacks import LRScheduler
 from skorch.exceptions import DeviceWarning
 
 import skal_openset
+from _ctrl_c import escaped_ctrl_c_fails
 from _hash_seeds import env_with_other_string_hashes
 from skal_openset import (
     ActiveLearner,
@@ -1027,7 +1028,12 @@ def test_sigterm_without_a_python_sigint_handler_is_held_through_the_renames(
 
     previous = signal.signal(signal.SIGINT, sigint)
     try:
-        with sigterm_as_ctrl_c(), pytest.raises(InterruptedAfterReplacing):
+        # The guard outside: InterruptedAfterReplacing is a KeyboardInterrupt too.
+        with (
+            sigterm_as_ctrl_c(),
+            escaped_ctrl_c_fails(),
+            pytest.raises(InterruptedAfterReplacing),
+        ):
             monkeypatch.setattr(os, "replace", replace_then_terminate)
             with atomic_paths(paths) as temps:
                 for tmp in temps:
