@@ -1461,6 +1461,31 @@ def test_a_stop_as_a_scripts_own_import_loads_ends_it_with_one_line(signum, stat
     )
 
 
+@pytest.mark.parametrize(
+    "importer, held", [("_common", True), ("openset_benchmark", False)]
+)
+def test_a_scripts_start_is_held_only_where_its_own_code_imports_common(importer, held):
+    # preset_reproduction's worker, run as benchmarks/preset_reproduction.py,
+    # imports _common through openset_benchmark and begins no run that would
+    # end the hold: held there, its Ctrl-C would wait for its end.
+    script = str(BENCHMARKS / "preset_reproduction.py")
+    code = (
+        "import signal, sys\n"
+        f"sys.modules['__main__'].__file__ = {script!r}\n"
+        f"import {importer}\n"
+        "print(signal.getsignal(signal.SIGINT) is not signal.default_int_handler)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=f"{BENCHMARKS}{os.pathsep}{BENCHMARKS.parent}"),
+        timeout=300,
+    )
+    assert (done.stdout, done.returncode) == (f"{held}\n", 0), done.stderr
+
+
 def test_child_lines_hands_on_what_the_child_printed_before_it_stopped(
     tmp_path, monkeypatch
 ):
