@@ -54,6 +54,7 @@ from ._labels import (
     labels_as_given,
     missing_marker_message,
     name_characters,
+    python_values,
     without_invisible,
 )
 from ._typing import IntLike, RandomStateLike, RealLike
@@ -394,7 +395,7 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
                 else ""
             )
             raise ValueError(
-                f"in_classes {shown_names(unknown.tolist(), 'classes')} do not "
+                f"in_classes {shown_names(python_values(unknown), 'classes')} do not "
                 f"occur in y (its classes are "
                 f"{shown_names(classes.tolist(), 'classes')}).{codes}"
             )

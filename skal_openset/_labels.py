@@ -306,7 +306,13 @@ def look_alikes(labels, ood_label):
 
 
 def _python(value):
-    """`value` as a Python scalar where it is a numpy one."""
+    """`value` as a Python scalar where it is a numpy one; a numpy string as
+    the whole string, whose ``item()`` drops trailing NULs
+    (``np.str_('a\\x00')`` would be ``'a'``, which it does not equal)."""
+    if isinstance(value, np.str_):
+        return str.__str__(value)
+    if isinstance(value, np.bytes_):
+        return bytes(value)
     return value.item() if isinstance(value, np.generic) else value
 
 

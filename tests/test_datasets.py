@@ -2943,6 +2943,19 @@ def test_in_classes_a_0d_array_beside_strings_is_read_as_the_value_it_holds():
     assert split.in_classes.tolist() == ["a", "a\x00"]
 
 
+def test_in_classes_numpy_strings_are_named_whole():
+    # np.str_('a\x00') shows as np.str_('a'): the message named a class y
+    # holds as one it lacks; listed beside 'a', it was refused as 'a' twice.
+    X = np.arange(12).reshape(-1, 1)
+    in_classes = [np.str_("a\x00"), "a"]
+    with pytest.raises(ValueError, match=r"^in_classes \['a\\x00'\] do not occur"):
+        make_open_set_split(X, ["a", "b", "c"] * 4, in_classes=in_classes)
+    split = make_open_set_split(
+        X, ["a", "a\x00", "b"] * 4, in_classes=in_classes, random_state=0
+    )
+    assert split.in_classes.tolist() == ["a\x00", "a"]
+
+
 def test_in_classes_a_number_beside_strings_is_read_as_given():
     # numpy's array of [1, 'a'] is ['1', 'a']: the class '1' was taken for
     # the 1 given, where in_classes=[1, 2] were refused as not in y.

@@ -791,6 +791,14 @@ def test_classes_given_as_0d_arrays_are_read_as_the_values_they_hold(classes):
     assert as_arrays.classes_.tolist() == as_values.classes_.tolist()
 
 
+def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
+    # np.str_('a\x00').item() is 'a': beside 'a' the message said "classes
+    # lists 'a' more than once", of two classes that differ.
+    learner = ActiveLearner(DummyClassifier(), classes=[np.str_("a\x00"), "a"])
+    with pytest.raises(ValueError, match=r"^classes lists 'a\\x00' and 'a', which"):
+        learner.fit(np.zeros((2, 1)), ["a", "a"])
+
+
 @pytest.mark.parametrize(
     "classes",
     [{0, 1, 2, 3}, "0123", [[0, 1], [2, 3]], [[0, 1], [2, 3, 4]], []],

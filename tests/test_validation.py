@@ -42,6 +42,17 @@ def test_check_each_once_reads_a_0d_array_as_the_value_it_holds():
     assert _refusal([np.array("a"), "a\x00"]) is None
 
 
+@pytest.mark.parametrize("kind", [np.str_, np.bytes_], ids=["str", "bytes"])
+def test_check_each_once_reads_a_numpy_string_whole(kind):
+    # np.str_('a\x00').item() is 'a': beside 'a', which it does not equal,
+    # both were named as 'a' listed twice.
+    nul, plain = ("a\x00", "a") if kind is np.str_ else (b"a\x00", b"a")
+    assert _refusal([kind(nul), plain]) is None
+    assert _refusal([kind(nul), nul]) == (
+        f"x lists {nul!r} more than once: list each value once."
+    )
+
+
 @given(st.lists(st.text(alphabet="ab\x00", max_size=3), max_size=8))
 def test_check_each_once_refuses_exactly_the_values_given_twice(values):
     twice = [v for v in dict.fromkeys(values) if values.count(v) > 1]
