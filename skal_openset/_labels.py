@@ -35,6 +35,9 @@ def label_array(y, *, warn=False):
     column) as float64, and NumPy a list of
     integers and floats as floats, which round integers beyond 2**53 (two
     classes ``2**53`` and ``2**53 + 1`` would become one).
+
+    An array of one value among objects (a 0-d array) is read as the value
+    it holds, as :func:`given_values` reads it.
     """
     dtype = getattr(y, "dtype", None)
     if dtype is None and getattr(y, "shape", ())[1:] == (1,) and hasattr(y, "dtypes"):
@@ -60,6 +63,11 @@ def label_array(y, *, warn=False):
         if cells is not None and cells.ndim == 1:
             check_hashable_labels(cells)
         raise
+    if labels.dtype.kind == "O" and any(map(_is_one_value, labels.tolist())):
+        # Read as classes= and in_classes read them, and numpy a list of
+        # them: fit and the oracle refused np.array(1) as no label, where
+        # the split kept it, an array, as a class.
+        return np.fromiter(given_values(labels), dtype=object, count=labels.size)
     if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
         given = given_values(y)
         if labels.dtype.kind in "US":  # numpy's strings drop trailing NULs
@@ -88,8 +96,9 @@ def given_values(values):
     - A value in a list or an object array is kept as it is: a string with
       its trailing NULs, an integer beyond 2**53, None, pandas.NA, a date,
       a numpy scalar (see :func:`python_values`).
-    - A 0-d array is read as the value it holds (``np.array('a')`` as
-      ``'a'``), as numpy and scikit-learn's ``LabelEncoder`` read it.
+    - An array of one value (a 0-d array) is read as the value it holds
+      (``np.array('a')`` as ``'a'``), as numpy and scikit-learn's
+      ``LabelEncoder`` read it.
     - The values of a numpy array of another dtype, or of a Series, are
       those its ``tolist`` gives: Python scalars (a string array's have
       lost their trailing NULs already).
@@ -98,9 +107,15 @@ def given_values(values):
     nor a column.
     """
     return [
-        v.item() if isinstance(v, np.ndarray) else v
+        v.item() if _is_one_value(v) else v
         for v in column_or_1d(np.asarray(values, dtype=object)).tolist()
     ]
+
+
+def _is_one_value(value):
+    """Whether `value` is an array of one value (a 0-d array), a label that
+    numpy reads as the value it holds."""
+    return isinstance(value, np.ndarray) and value.size == 1
 
 
 def python_values(values):

@@ -67,6 +67,7 @@ from skal_openset import (
     _learner,
     _model_scores,
     make_mlp_classifier,
+    make_open_set_split,
 )
 from skal_openset._strategies._base import called_strategy, top_scores
 
@@ -789,6 +790,28 @@ def test_classes_given_as_0d_arrays_are_read_as_the_values_they_hold(classes):
     ).fit(X, y)
     as_values = ActiveLearner(DummyClassifier(), classes=classes).fit(X, y)
     assert as_arrays.classes_.tolist() == as_values.classes_.tolist()
+
+
+@pytest.mark.parametrize("values", [[1, 2, 3], ["a", "b", "c"]], ids=["int", "str"])
+@pytest.mark.parametrize("container", ["array", "Series"])
+def test_labels_given_as_0d_arrays_are_read_alike_by_fit_the_oracle_and_split(
+    values, container
+):
+    # Objects holding 0-d arrays: fit refused np.array(1) as no label and the
+    # oracle failed with "unhashable type", where make_open_set_split took it
+    # (in_classes=[np.array(1), ...] too) and kept the arrays as its classes.
+    y = np.empty(12, dtype=object)
+    y[:] = [np.array(v) for v in values] * 4
+    if container == "Series":
+        y = pytest.importorskip("pandas").Series(y, dtype=object)
+    X = np.arange(12, dtype=float).reshape(-1, 1)
+    learner = ActiveLearner(DummyClassifier(), ood_label=values[2]).fit(X, y)
+    assert learner.classes_.tolist() == values[:2]
+    assert OpenSetOracle(y, ood_label=values[2]).y_true.tolist() == values * 4
+    in_classes = [np.array(v) for v in values[:2]]
+    split = make_open_set_split(X, y, in_classes=in_classes, random_state=0)
+    assert [type(c) for c in split.in_classes.tolist()] == [type(values[0])] * 2
+    assert split.in_classes.tolist() == values[:2]
 
 
 def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
