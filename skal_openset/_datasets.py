@@ -49,6 +49,7 @@ from ._labels import (
     check_each_once,
     check_none_missing_at,
     check_one_label_kind,
+    check_single_labels,
     invisible_characters,
     label_array,
     labels_as_given,
@@ -307,6 +308,7 @@ def _check_X_y(X, y, X_name, y_name) -> tuple[Any, np.ndarray]:
             input_name=X_name,
         )
     y = label_array(y)
+    check_single_labels(y)
     check_one_label_kind(
         y,
         f"{y_name} mixes",

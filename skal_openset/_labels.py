@@ -57,11 +57,10 @@ def label_array(y, *, warn=False):
     try:
         labels = column_or_1d(y, warn=warn)
     except ValueError:
-        # A list in a cell: numpy's "setting an array element with a
-        # sequence" names no row.
-        cells = np.array(y, dtype=object) if isinstance(y, list) else None
-        if cells is not None and cells.ndim == 1:
-            check_hashable_labels(cells)
+        # A list or a tuple in a cell: numpy's "setting an array element
+        # with a sequence" names no row, nor does "y should be a 1d array".
+        if isinstance(y, list):
+            check_single_labels(np.fromiter(y, dtype=object, count=len(y)))
         raise
     if labels.dtype.kind == "O" and any(map(_is_one_value, labels.tolist())):
         # Read as classes= and in_classes read them, and numpy a list of
@@ -418,14 +417,24 @@ def check_none_missing_at(labels, name, advice):
         )
 
 
-def check_hashable_labels(labels):
-    """Refuse a label of the array `labels` that is no single value (a set,
-    a dict, a list in a cell): labels are looked up among the classes,
-    where an unhashable one failed with a bare TypeError, or with
-    scikit-learn's "Unknown label type", which names no row."""
+def check_single_labels(labels):
+    """Refuse a label of the array `labels` that is no single value, naming
+    its row: an unhashable one (a set, a dict, a list in a cell), which is
+    looked up among the classes, where it failed with a bare TypeError, or
+    with scikit-learn's "Unknown label type", which names no row; and a
+    tuple, which numpy and scikit-learn read as a row of labels (beside
+    others it failed with numpy's "setting an array element with a
+    sequence")."""
     if labels.dtype.kind != "O":
         return
     for row, label in enumerate(labels.tolist()):
+        if isinstance(label, tuple):
+            raise ValueError(
+                f"y holds {NAMES_REPR.repr(label)} at row {row}, a tuple, which "
+                "numpy and scikit-learn read as several labels, not one: give "
+                "each row one label, e.g. each tuple as a string, [str(label) "
+                "for label in y]."
+            )
         try:
             hash(label)
         except TypeError:

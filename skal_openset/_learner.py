@@ -52,12 +52,12 @@ from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
     check_each_once,
-    check_hashable_labels,
     check_held_apart,
     check_none_missing_at,
     check_one_label_kind,
     check_one_ood_label,
     check_ood_look_alikes,
+    check_single_labels,
     check_unicode_forms,
     given_values,
     label_array,
@@ -803,9 +803,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             would count as errors; score the IN rows only. Also if `y` holds
             booleans where the classes are numbers, or numbers where they
             are booleans (True equals 1), a missing label (None, NaN or
-            pandas.NA), or one that is no single value (a set, a list), as
-            teach refuses them; and if `sample_weight` is negative, not
-            finite or all zero.
+            pandas.NA), or one that is no single value (a set, a list, a
+            tuple), as teach refuses them; and if `sample_weight` is
+            negative, not finite or all zero.
         """
         y = label_array(y)
         # Before the OOD check: with a row too many or too few, the labels
@@ -815,7 +815,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # known (NaN once per row, None among strings as a number), and an
         # unhashable one failed the look-up with a bare TypeError.
         check_every_row_labelled(y)
-        check_hashable_labels(y)
+        check_single_labels(y)
         n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(
@@ -965,7 +965,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         _check_vectorizer_input(X, self.estimator)
         y = label_array(y, warn=True)
         check_every_row_labelled(y)
-        check_hashable_labels(y)
+        check_single_labels(y)
         check_one_label_per_row(len(X), y)
         return X, y
 

@@ -1711,6 +1711,48 @@ def test_score_and_teach_refuse_an_unhashable_label_naming_its_row(labels, cell)
             call(X, [y[0], cell, *y[2:]])
 
 
+def _with_tuples(labels, given_as):
+    """`labels` with a tuple at rows 1 and 3, as a list or an object array."""
+    labels = [labels[0], (1, 2), labels[1], (1, 2)]
+    if given_as == "list":
+        return labels
+    return np.fromiter(labels, dtype=object, count=len(labels))
+
+
+@pytest.mark.parametrize("labels", [[0, 1], ["a", "b"]], ids=["numbers", "strings"])
+@pytest.mark.parametrize("given_as", ["list", "object-array"])
+def test_a_tuple_label_is_refused_naming_its_row_wherever_labels_are_read(
+    labels, given_as
+):
+    # numpy and scikit-learn read a tuple as a row of labels: beside other
+    # labels, fit, teach, the oracle and the split failed with numpy's
+    # "setting an array element with a sequence" (a list) or took it as a
+    # class (an object array; score said "y holds numbers" among strings).
+    X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    ood_label = -1 if labels[0] == 0 else "unknown"
+    learner = ActiveLearner(LogisticRegression(), ood_label=ood_label)
+    learner.fit(X, [labels[0], labels[0], labels[1], labels[1]])
+    y = _with_tuples(labels, given_as)
+    refused = r"^y holds \(1, 2\) at row 1, a tuple, which numpy and scikit-learn"
+    calls = [
+        learner.score,
+        learner.teach,
+        clone(learner).fit,
+        lambda X, y: OpenSetOracle(y, ood_label=ood_label),
+        lambda X, y: make_open_set_split(X, y, in_classes=labels),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=refused):
+            call(X, y)
+
+
+def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
+    # numpy reads it as a table: scikit-learn's "y should be a 1d array, got
+    # an array of shape (2, 2)" named neither the tuples nor what to give.
+    with pytest.raises(ValueError, match=r"^y holds \(1, 2\) at row 0, a tuple"):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((2, 1)), [(1, 2), (3, 4)])
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
