@@ -60,6 +60,7 @@ def label_array(y, *, warn=False):
         # A list or a tuple in a cell: numpy's "setting an array element
         # with a sequence" names no row, nor does "y should be a 1d array".
         if isinstance(y, list):
+            _check_column_rows(y)
             check_single_labels(np.fromiter(y, dtype=object, count=len(y)))
         raise
     if labels.dtype.kind == "O" and any(map(_is_one_value, labels.tolist())):
@@ -82,6 +83,27 @@ def label_array(y, *, warn=False):
         if changed:
             return np.array(given, dtype=object)
     return labels
+
+
+def _check_column_rows(rows):
+    """Refuse the odd row of a list `rows` that mostly holds lists of one
+    label, a column ([[0], [1]], which :func:`column_or_1d` reads as labels),
+    naming it: a row of more labels, or of none, or a label alone. Not the
+    first list, which is no mistake there."""
+    in_one = [
+        (isinstance(row, (list, tuple)) and len(row) == 1)
+        or (isinstance(row, np.ndarray) and row.shape == (1,))
+        for row in rows
+    ]
+    if 2 * sum(in_one) <= len(rows) or all(in_one):
+        return
+    odd, first = in_one.index(False), in_one.index(True)
+    raise ValueError(
+        f"y gives its labels in lists of one, a column ("
+        f"{NAMES_REPR.repr(rows[first])} at row {first}), but row {odd} holds "
+        f"{NAMES_REPR.repr(rows[odd])}: give each row one label, every one in "
+        "a list of one or none."
+    )
 
 
 def given_values(values):

@@ -1753,6 +1753,25 @@ def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
         ActiveLearner(LogisticRegression()).fit(np.zeros((2, 1)), [(1, 2), (3, 4)])
 
 
+@pytest.mark.parametrize(
+    ("y", "odd"),
+    [
+        ([[0], [1], [0, 1], [1]], 2),
+        ([[0], [1], [1], [0, 1]], 3),
+        ([[0], [1], [], [1]], 2),
+        ([[0], [1], 1, [0]], 2),
+        ([(0,), (1,), (0, 1), (1,)], 2),
+    ],
+    ids=["two-labels", "two-labels-last", "none", "a-label-alone", "tuples"],
+)
+def test_a_column_y_names_its_odd_row(y, odd):
+    # Rows in lists of one are a column (scikit-learn's column_or_1d reads
+    # it): the refusal named row 0, whose list is no mistake there.
+    refused = rf"^y gives its labels in lists of one, a column .* but row {odd} "
+    with pytest.raises(ValueError, match=refused):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), y)
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
