@@ -68,21 +68,25 @@ def label_array(y, *, warn=False):
         # them: fit and the oracle refused np.array(1) as no label, where
         # the split kept it, an array, as a class.
         return np.fromiter(given_values(labels), dtype=object, count=labels.size)
-    if labels.dtype.kind in "USiuf" and not hasattr(y, "dtype"):
-        given = given_values(y)
-        if labels.dtype.kind in "US":  # numpy's strings drop trailing NULs
-            changed = labels.tolist() != given
-        elif labels.dtype.kind == "f":  # integers that floats would round
-            # As Python ints: np.int64(2**53 + 1) equals the float it rounds to.
-            changed = any(
-                isinstance(v, numbers.Integral) and float(v) != _python(v)
-                for v in given
-            )
-        else:  # bools alone would be an array of bools
-            changed = any(isinstance(v, (bool, np.bool_)) for v in given)
-        if changed:
-            return np.array(given, dtype=object)
-    return labels
+    return labels if hasattr(y, "dtype") else _as_given(y, labels)
+
+
+def _as_given(values, held):
+    """`held`, numpy's 1-d array of the list `values`, or where it changed a
+    value (see :func:`label_array`), an object array of the values given."""
+    if held.dtype.kind not in "USiuf":
+        return held
+    given = given_values(values)
+    if held.dtype.kind in "US":  # numpy's strings drop trailing NULs
+        changed = held.tolist() != given
+    elif held.dtype.kind == "f":  # integers that floats would round
+        # As Python ints: np.int64(2**53 + 1) equals the float it rounds to.
+        changed = any(
+            isinstance(v, numbers.Integral) and float(v) != _python(v) for v in given
+        )
+    else:  # bools alone would be an array of bools
+        changed = any(isinstance(v, (bool, np.bool_)) for v in given)
+    return np.array(given, dtype=object) if changed else held
 
 
 def _check_column_rows(rows):
@@ -149,23 +153,18 @@ def python_values(values):
 
 def labels_as_given(labels):
     """`labels`, given as a list or an array, as an array that holds each as
-    given: numpy's array of them, or an object array of their
-    :func:`given_values` where numpy's fixed-width strings would change one,
-    for they drop trailing NULs (``"a\\x00"`` would be ``"a"``, another
-    label, and with ``"a"`` beside it, one) and write a number beside
-    strings as a string (``[1, "a"]`` as ``["1", "a"]``)."""
+    given: numpy's array of them, or where that changes one, an object array
+    of their :func:`given_values`, as :func:`label_array` keeps them (numpy's
+    strings drop trailing NULs, its floats round integers beyond 2**53, and
+    a list that mixes numbers with strings or bools makes them strings or
+    numbers: ``[True, 2]`` would be ``[1, 2]``)."""
     if isinstance(labels, np.ndarray):  # its values are as numpy holds them
         return labels
     held = np.asarray(labels)
-    if held.dtype.kind not in "US":
-        return held
+    if held.ndim == 1:
+        return _as_given(labels, held)
     # Labels that are not 1-d are the caller's to refuse, shown as given.
-    given = (
-        np.array(given_values(labels), dtype=object)
-        if held.ndim == 1
-        else np.asarray(labels, dtype=object)
-    )
-    return held if held.tolist() == given.tolist() else given
+    return np.asarray(labels, dtype=object) if held.dtype.kind in "US" else held
 
 
 def check_one_ood_label(ood_label):

@@ -2943,6 +2943,30 @@ def test_in_classes_a_0d_array_beside_strings_is_read_as_the_value_it_holds():
     assert split.in_classes.tolist() == ["a", "a\x00"]
 
 
+def test_in_classes_a_bool_beside_numbers_is_refused_not_read_as_a_number():
+    # numpy's array of [True, 2] is [1, 2]: True was taken for class 1,
+    # silently, where the learner's labels and y's are checked for it.
+    X = np.arange(12).reshape(-1, 1)
+    with pytest.raises(ValueError, match=r"^The in_classes hold booleans \[True\]"):
+        make_open_set_split(X, [1, 2, 3] * 4, in_classes=[True, 2])
+    split = make_open_set_split(X, [True, False] * 6, in_classes=[False, True])
+    assert split.in_classes.tolist() == [False, True]
+
+
+def test_in_classes_integers_beyond_2_53_beside_a_float_stay_exact():
+    # numpy's array of them is floats: 2**53 + 1 became 2.0**53, which y
+    # lacked (or which 2**53 beside it was taken for, listed twice).
+    big = 2**53 + 1
+    X = np.arange(12).reshape(-1, 1)
+    split = make_open_set_split(X, [big, 0.5, 3] * 4, in_classes=[big, 0.5])
+    assert split.in_classes.tolist() == [big, 0.5]
+    split = OpenSetSplit(
+        X_pool=np.zeros((2, 1)), y_pool=[0, 1], initial_idx=[0],
+        X_test=np.zeros((2, 1)), y_test=[0, 1], in_classes=[big - 1, big, 0.5],
+    )  # fmt: skip
+    assert split.in_classes.tolist() == [big - 1, big, 0.5]
+
+
 def test_in_classes_numpy_strings_are_named_whole():
     # np.str_('a\x00') shows as np.str_('a'): the message named a class y
     # holds as one it lacks; listed beside 'a', it was refused as 'a' twice.
