@@ -60,6 +60,7 @@ from ._labels import (
     check_single_labels,
     check_unicode_forms,
     given_values,
+    is_bool,
     label_array,
     label_kind,
     labels_not_in,
@@ -229,9 +230,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         columns of `predict_proba` in that order); a 0-d array among them
         (``np.array('a')``) is the value it holds. Classes that list
         `ood_label`, or that a numpy array would merge or change (``'a'`` and
-        ``'a\\x00'``, whose NUL it drops), are refused. None takes the
-        estimator's ``classes`` parameter when it has one (skorch nets from
-        this package: ``0..k-1``) and the labels are among them, else the
+        ``'a\\x00'``, whose NUL it drops; ``[True, 2]``, True as 1), are
+        refused. None takes the estimator's ``classes`` parameter when it has
+        one (skorch nets from this package: ``0..k-1``) and the labels are
+        among them, else the
         in-distribution labels of the first labelled set (one class inferred
         so is warned of: declare the others, or teach refuses them); that
         parameter is checked as `classes` is, whether taken or not, but may
@@ -1763,6 +1765,14 @@ def _checked_classes(classes, name, ood_label):
     if len({value_kind(v) for v in given}) > 1:
         _refuse_listed_ood_label(given, name, ood_label)
     _check_one_label_kind(np.asarray(given, dtype=object), name, missing_advice)
+    bools = [v for v in given if is_bool(v)]
+    if 0 < len(bools) < len(given):
+        # numpy's array of [True, 2] is [1, 2]: True would be class 1.
+        raise ValueError(
+            f"{name} mix booleans {shown_names(bools, 'classes')} with numbers, "
+            "which numpy reads as numbers, True as 1 and False as 0: give every "
+            "class as a number (1 for True), or every one as a boolean."
+        )
     check_each_once(given, name, "class")
     check_held_apart(given, declared, name)
     return declared

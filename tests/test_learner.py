@@ -814,6 +814,17 @@ def test_labels_given_as_0d_arrays_are_read_alike_by_fit_the_oracle_and_split(
     assert split.in_classes.tolist() == values[:2]
 
 
+def test_classes_that_mix_booleans_with_numbers_are_refused():
+    # numpy's array of [True, 2] is [1, 2]: True was taken for class 1
+    # without a word, as make_open_set_split's in_classes no longer are.
+    X = np.zeros((4, 1))
+    refused = r"^classes mix booleans \[True\] with numbers, which numpy reads"
+    with pytest.raises(ValueError, match=refused):
+        ActiveLearner(DummyClassifier(), classes=[True, 2]).fit(X, [1, 2] * 2)
+    learner = ActiveLearner(DummyClassifier(), classes=[False, True])
+    assert learner.fit(X, [True, False] * 2).classes_.tolist() == [False, True]
+
+
 def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
     # np.str_('a\x00').item() is 'a': beside 'a' the message said "classes
     # lists 'a' more than once", of two classes that differ.
