@@ -307,8 +307,8 @@ def _check_X_y(X, y, X_name, y_name) -> tuple[Any, np.ndarray]:
             ensure_all_finite="allow-nan",
             input_name=X_name,
         )
-    y = label_array(y)
-    check_single_labels(y)
+    y = label_array(y, name=y_name)
+    check_single_labels(y, y_name)
     check_one_label_kind(
         y,
         f"{y_name} mixes",

@@ -20,7 +20,7 @@ from ._warn import warn
 MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
 
-def label_array(y, *, warn=False):
+def label_array(y, *, warn=False, name="y"):
     """`y` as a 1-d array of labels, each of the kind it was given.
 
     NumPy reads a list that mixes numbers and strings as strings (``[2,
@@ -28,7 +28,7 @@ def label_array(y, *, warn=False):
     ``'2'`` and an OOD label -1 the class ``'-1'``, and one that mixes bools
     and numbers as numbers (``[True, False, -1]`` as ``[1, 0, -1]``); such a
     list becomes an object array, as pandas reads it. `warn` is
-    :func:`column_or_1d`'s.
+    :func:`column_or_1d`'s; `name` names `y` where a row of it is refused.
 
     Integers stay exact: :func:`column_or_1d` reads pandas' nullable
     integers (``Int64``) and booleans (a Series, or a DataFrame of one
@@ -60,8 +60,8 @@ def label_array(y, *, warn=False):
         # A list or a tuple in a cell: numpy's "setting an array element
         # with a sequence" names no row, nor does "y should be a 1d array".
         if isinstance(y, list):
-            _check_column_rows(y)
-            check_single_labels(np.fromiter(y, dtype=object, count=len(y)))
+            _check_column_rows(y, name)
+            check_single_labels(np.fromiter(y, dtype=object, count=len(y)), name)
         raise
     if labels.dtype.kind == "O" and any(map(_is_one_value, labels.tolist())):
         # Read as classes= and in_classes read them, and numpy a list of
@@ -89,11 +89,12 @@ def _as_given(values, held):
     return np.array(given, dtype=object) if changed else held
 
 
-def _check_column_rows(rows):
-    """Refuse the odd row of a list `rows` that mostly holds lists of one
-    label, a column ([[0], [1]], which :func:`column_or_1d` reads as labels),
-    naming it: a row of more labels, or of none, or a label alone. Not the
-    first list, which is no mistake there."""
+def _check_column_rows(rows, name):
+    """Refuse the odd row of a list `rows`, the labels `name`, that mostly
+    holds lists of one label, a column ([[0], [1]], which
+    :func:`column_or_1d` reads as labels), naming it: a row of more labels,
+    or of none, or a label alone. Not the first list, which is no mistake
+    there."""
     in_one = [
         (isinstance(row, (list, tuple)) and len(row) == 1)
         or (isinstance(row, np.ndarray) and row.shape == (1,))
@@ -103,7 +104,7 @@ def _check_column_rows(rows):
         return
     odd, first = in_one.index(False), in_one.index(True)
     raise ValueError(
-        f"y gives its labels in lists of one, a column ("
+        f"{name} gives its labels in lists of one, a column ("
         f"{NAMES_REPR.repr(rows[first])} at row {first}), but row {odd} holds "
         f"{NAMES_REPR.repr(rows[odd])}: give each row one label, every one in "
         "a list of one or none."
@@ -438,29 +439,29 @@ def check_none_missing_at(labels, name, advice):
         )
 
 
-def check_single_labels(labels):
-    """Refuse a label of the array `labels` that is no single value, naming
-    its row: an unhashable one (a set, a dict, a list in a cell), which is
-    looked up among the classes, where it failed with a bare TypeError, or
-    with scikit-learn's "Unknown label type", which names no row; and a
-    tuple, which numpy and scikit-learn read as a row of labels (beside
-    others it failed with numpy's "setting an array element with a
-    sequence")."""
+def check_single_labels(labels, name="y"):
+    """Refuse a label of the array `labels` (named `name`) that is no single
+    value, naming its row: an unhashable one (a set, a dict, a list in a
+    cell), which is looked up among the classes, where it failed with a
+    bare TypeError, or with scikit-learn's "Unknown label type", which names
+    no row; and a tuple, which numpy and scikit-learn read as a row of
+    labels (beside others it failed with numpy's "setting an array element
+    with a sequence")."""
     if labels.dtype.kind != "O":
         return
     for row, label in enumerate(labels.tolist()):
         if isinstance(label, tuple):
             raise ValueError(
-                f"y holds {NAMES_REPR.repr(label)} at row {row}, a tuple, which "
-                "numpy and scikit-learn read as several labels, not one: give "
-                "each row one label, e.g. each tuple as a string, [str(label) "
-                "for label in y]."
+                f"{name} holds {NAMES_REPR.repr(label)} at row {row}, a tuple, "
+                "which numpy and scikit-learn read as several labels, not one: "
+                "give each row one label, e.g. each tuple as a string, "
+                f"[str(label) for label in {name}]."
             )
         try:
             hash(label)
         except TypeError:
             raise ValueError(
-                f"y holds {NAMES_REPR.repr(label)} at row {row}, of type "
+                f"{name} holds {NAMES_REPR.repr(label)} at row {row}, of type "
                 f"{type(label).__name__}, which is no label: give each row one "
                 "label, a class such as 1 or 'cat' (or the OOD label)."
             ) from None

@@ -154,8 +154,8 @@ class OpenSetOracle:
         cost_in: RealLike = 1.0,
         cost_ood: RealLike = 1.0,
     ) -> None:
-        y_true = label_array(y_true)
-        check_single_labels(y_true)
+        y_true = label_array(y_true, name="y_true")
+        check_single_labels(y_true, "y_true")
         _check_labels(y_true, ood_label)
         self.y_true = y_true.copy()
         self.ood_label = self._checked_ood_label = ood_label

@@ -3013,3 +3013,12 @@ def test_a_missing_value_in_in_classes_is_named_as_missing(classes, missing):
         f"in_classes has no label at position 1 ({missing!r}; 1 missing in all): "
         "a missing value is no class; list the IN classes without it."
     )
+
+
+def test_a_tuple_in_y_test_is_refused_naming_y_test():
+    # The refusal named y, whose rows are well.
+    X = np.zeros((6, 1))
+    with pytest.raises(ValueError, match=r"^y_test holds \(1, 2\) at row 1, a tuple"):
+        make_open_set_split(
+            X, [1, 2, 3] * 2, X_test=X[:3], y_test=[1, (1, 2), 2], in_classes=[1, 2]
+        )

@@ -492,3 +492,20 @@ def test_the_oracle_takes_number_classes_with_a_string_ood_label():
     assert oracle.label(kept).tolist() == ["unknown", 0]
     with pytest.raises(ValueError, match="None, NaN or inf"):
         OpenSetOracle(np.array(["a", "b", None], dtype=object), ood_label="b")
+
+
+@pytest.mark.parametrize(
+    ("y_true", "refused"),
+    [
+        ([0, (1, 2), 1], r"^y_true holds \(1, 2\) at row 1, a tuple"),
+        ([0, {1}, 1], r"^y_true holds \{1\} at row 1, of type set"),
+        ([[0], [1], [0, 1]], r"^y_true gives its labels in lists of one"),
+    ],
+    ids=["tuple", "set", "column"],
+)
+def test_a_row_that_is_no_label_is_refused_naming_y_true(y_true, refused):
+    # The refusals named y, which the oracle does not take: a tuple or set
+    # in y_true failed with numpy's "setting an array element with a sequence"
+    # or a bare "unhashable type" before they were checked.
+    with pytest.raises(ValueError, match=refused):
+        OpenSetOracle(y_true)
