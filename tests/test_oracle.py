@@ -167,6 +167,15 @@ def test_decimal_costs_add_up_to_decimal_totals():
     assert labels_within(1.2, 0.4) == 3
 
 
+@given(st.integers(0, 400), st.integers(1, 40))
+def test_labels_within_is_the_most_labels_that_fit(eighths, cost_eighths):
+    # Rounded up, a budget 0.1 short of a multiple of the cost was read as
+    # buying one label more than it pays for (campaigns size rounds by it).
+    budget, cost = eighths / 8, cost_eighths / 8  # exact in binary
+    n = labels_within(budget, cost)
+    assert n * cost <= budget < (n + 1) * cost
+
+
 def test_numpy_float_costs_and_budgets_count_as_the_decimals_they_print_as():
     # float() made np.float32(0.1) 0.10000000149011612, so three labels of it
     # did not fit a budget of 0.3, and np.float32(0.7) 0.699999988...
