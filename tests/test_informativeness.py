@@ -169,3 +169,13 @@ def test_gradient_embedding_refuses_values_beyond_float32(value):
     assert np.isfinite(
         gradient_embedding(proba, [[largest, 1.0], [-largest, 2.0]])
     ).all()
+
+
+@pytest.mark.parametrize("score", SCORES)
+def test_a_row_is_refused_once_more_than_a_thousandth_off_1(score):
+    # The bound the docstrings and the message state: float32 softmax
+    # rounding (about 1e-7 a class) passes, logits or scores do not.
+    assert score([[0.5, 0.5009], [0.5, 0.4991]]).shape == (2,)
+    for row in ([0.5, 0.502], [0.5, 0.498]):
+        with pytest.raises(ValueError, match=r"sum to 1 \(within 0.001\)"):
+            score([row])
