@@ -179,3 +179,12 @@ def test_a_row_is_refused_once_more_than_a_thousandth_off_1(score):
     for row in ([0.5, 0.502], [0.5, 0.498]):
         with pytest.raises(ValueError, match=r"sum to 1 \(within 0.001\)"):
             score([row])
+
+
+def test_gradient_embedding_leaves_float32_probabilities_as_they_were():
+    # Its residual p - onehot is worked out in a float32 array: a float32
+    # proba must be copied, not have 1 taken off its largest values.
+    proba = np.array([[0.75, 0.25], [0.125, 0.875]], dtype=np.float32)
+    before = proba.copy()
+    gradient_embedding(proba, [[2.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(proba, before)
