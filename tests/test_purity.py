@@ -660,10 +660,12 @@ def test_purity_auroc_leaves_out_labelled_rows_of_a_dataframe_pool(split, dtype)
 
 
 @pytest.mark.parametrize(
-    "max_samples, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError)]
+    "max_samples, error",
+    [(0, ValueError), (1, ValueError), (-1, ValueError), (2.5, TypeError)],
 )
 def test_purity_auroc_names_a_sample_size_it_cannot_use(split, max_samples, error):
     # 0 recorded NaN every round without a word; -1 and 2.5 failed in numpy.
+    # 1, the documented ">= 2" less one: one row holds no IN and OOD pair.
     from skal_openset import PurityAUROC
 
     with pytest.raises(error, match="max_samples"):
