@@ -809,3 +809,20 @@ def test_mahalanobis_warns_of_a_wide_embedding_before_inverting_it(rng):
         warnings.simplefilter("error")  # a narrow one, as a net's, is quiet
         narrow = embedding_train[:, :50]
         mahalanobis_purity(narrow[:2], narrow, y_train)
+
+
+def test_purity_auroc_samples_the_rows_its_random_state_draws(split):
+    # A rerun with the same seed scores the same rows, so records the same
+    # AUROCs; a RandomState instance draws as its seed does.
+    from skal_openset import PurityAUROC
+
+    def rows(random_state):
+        callback = PurityAUROC(
+            split, {"msp": "msp"}, max_samples=50, random_state=random_state
+        )
+        return callback.rows_
+
+    np.testing.assert_array_equal(rows(0), rows(0))
+    np.testing.assert_array_equal(rows(np.random.RandomState(3)), rows(3))
+    assert not np.array_equal(rows(0), rows(1))
+    assert np.unique(rows(0)).size == 50
