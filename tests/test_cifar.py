@@ -1165,9 +1165,11 @@ def test_purity_auroc_callback(split):
         PurityAUROC(split, {"x": msp_purity})
 
 
-def test_purity_auroc_of_a_sample_left_without_ood_rows_is_nan(split):
-    # Once every OOD row of the sample is labelled, no AUROC can be computed:
-    # NaN is recorded, and no score is asked.
+@pytest.mark.parametrize("all_ood", [True, False])
+def test_purity_auroc_of_a_sample_left_without_ood_or_in_rows_is_nan(split, all_ood):
+    # Once every OOD (or every IN) row of the sample is labelled, no AUROC can
+    # be computed: NaN is recorded, no score is asked, and roc_auc_score is not
+    # left to warn of (or raise at) a sample of one class.
     seen = []
 
     def count_rows(learner, X):
@@ -1175,7 +1177,8 @@ def test_purity_auroc_of_a_sample_left_without_ood_rows_is_nan(split):
         return np.zeros(len(X))
 
     callback = PurityAUROC(split, {"flat": count_rows}, max_samples=len(split.y_pool))
-    labelled = np.union1d(np.flatnonzero(split.is_ood), split.initial_idx)
+    side = split.is_ood if all_ood else ~split.is_ood
+    labelled = np.union1d(np.flatnonzero(side), split.initial_idx)
     learner = ActiveLearner(LogisticRegression(max_iter=300))
     learner.fit(split.X_pool[labelled], split.y_pool[labelled])
     record = {}
