@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist, mahalanobis
 from scipy.special import logsumexp
-from sklearn.covariance import ledoit_wolf
+from sklearn.covariance import empirical_covariance, ledoit_wolf, shrunk_covariance
 from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.utils import gen_batches
 
@@ -181,6 +181,22 @@ def test_mahalanobis_residuals_along_one_vector_still_invertible(X_train, y_trai
     purity = mahalanobis_purity([X_train[0], off_span], X_train, y_train)
     assert np.isfinite(purity).all()
     assert purity[1] < purity[0] - 1e3
+
+
+def test_mahalanobis_shrinks_by_the_least_amount_where_ledoit_wolf_does_not():
+    # Residuals of +-one vector: Ledoit-Wolf's shrinkage is 0, so the score
+    # is that of the covariance shrunk by the least amount, 1e-6, no more.
+    X_train = np.array([[0.0, 0, 0], [1, 0, 0], [0, 5, 0], [1, 5, 0]])
+    y_train = np.array([0, 0, 1, 1])
+    means = [X_train[:2].mean(axis=0), X_train[2:].mean(axis=0)]
+    residuals = X_train - np.repeat(means, 2, axis=0)
+    assert ledoit_wolf(residuals, assume_centered=True)[1] < 1e-6
+    empirical = empirical_covariance(residuals, assume_centered=True)
+    VI = np.linalg.inv(shrunk_covariance(empirical, shrinkage=1e-6))
+    X = np.array([[0.5, 0.0, 0.0], [0.2, 1.0, 0.3], [3.0, 4.0, -1.0]])
+    expected = [-min(mahalanobis(x, mu, VI) ** 2 for mu in means) for x in X]
+    purity = mahalanobis_purity(X, X_train, y_train)
+    np.testing.assert_allclose(purity, expected, rtol=1e-6)
 
 
 def test_mahalanobis_batched_equals_unbatched(rng, monkeypatch):
