@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import pairwise_distances, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer, normalize
 from sklearn.tree import DecisionTreeClassifier
@@ -637,6 +638,13 @@ def kmeans_pp_written_out(G, n_centres, seed):
     return chosen
 
 
+class _LowestDraws(np.random.RandomState):
+    """A RandomState whose uniform draws are all `low`, which it can return."""
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low if size is None else np.full(size, low)
+
+
 class TestBadgeQuery(StrategyTemplate):
     ordered = False
     top_k = False
@@ -710,6 +718,38 @@ class TestBadgeQuery(StrategyTemplate):
         for seed in range(5):
             indices, scores = BadgeQuery(seed)(learner, X, n_instances=6)
             assert_contract(indices, scores, len(X), 6)
+
+    def test_negative_features_near_the_float_limit_draw_as_scaled_down(self):
+        # The embedding is scaled by its largest absolute value: squares of
+        # values near -1e200 overflowed where only the largest value counted.
+        rng = np.random.RandomState(0)
+        X = -np.abs(rng.normal(size=(200, 3)))
+        y = (X[:, 1] > -0.7).astype(int)
+        results = []
+        for factor in (1.0, 1e200):
+            knn = KNeighborsClassifier(7, metric="manhattan")  # takes any scale
+            learner = ActiveLearner(knn).fit(X[:40] * factor, y[:40])
+            results.append(BadgeQuery(0)(learner, X[40:] * factor, n_instances=8))
+        np.testing.assert_array_equal(results[1][0], results[0][0])
+        np.testing.assert_allclose(results[1][1] / 1e200, results[0][1], rtol=1e-12)
+
+    def test_a_draw_of_exactly_0_takes_a_row_of_some_weight(self, learner, pool):
+        # The first rows of the cumulative weights may hold 0 (centres): a
+        # draw of 0 falls past them, never on a centre again.
+        indices, scores = BadgeQuery(_LowestDraws(0))(learner, pool, n_instances=5)
+        assert_contract(indices, scores, len(pool), 5)
+
+    def test_picks_past_the_distinct_rows_are_the_largest_norms_left(
+        self, learner, pool
+    ):
+        # Once every row is a centre's copy, the batch fills up by largest norm.
+        X = np.repeat(pool[:3], 4, axis=0)
+        norms = gradient_norms(learner, X)
+        assert len(np.unique(norms)) == 3
+        for seed in range(3):
+            indices, scores = BadgeQuery(seed)(learner, X, n_instances=6)
+            rest = np.delete(norms, indices[:3])
+            np.testing.assert_allclose(scores[3:], np.sort(rest)[::-1][:3], rtol=1e-4)
 
     def test_zero_gradients_fall_back_to_distinct_top_norms(self, learner, pool):
         dead = zeroed(learner, modules=("stages",))  # zero embedding everywhere
