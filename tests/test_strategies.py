@@ -69,7 +69,7 @@ from skal_openset import (
 )
 from skal_openset._model_scores import SCORE_NEEDS
 from skal_openset._purity import TooFewLabelsError
-from skal_openset._strategies import _badge, _base, _meta_query
+from skal_openset._strategies import _badge, _base, _coreset, _meta_query
 
 # ------------------------------------------------------------------ fixtures
 
@@ -574,6 +574,15 @@ class TestCoreSetQuery(StrategyTemplate):
         expected, distances = textbook_k_center(unit[20:], unit[:20], 10)
         np.testing.assert_array_equal(indices, expected)
         np.testing.assert_allclose(scores / factor, distances, rtol=1e-5)
+
+    def test_rows_taken_a_chunk_at_a_time_keep_their_distances(self, monkeypatch):
+        # Large pools go through the exact distances a chunk of rows at a
+        # time; chunks of 3 rows here, so every boundary is crossed.
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(120, 4))
+        y = (X[:, 1] > 0).astype(int)
+        monkeypatch.setattr(_coreset, "_CHUNK", 3 * X.shape[1])
+        _as_in_the_textbook(X, y, n_labelled=20, rtol=1e-6)
 
     def test_copies_below_a_float32_outlier_stay_at_distance_0(self):
         # One corrupted row (x 1e25) sets the scale: the other rows' float32
