@@ -919,6 +919,15 @@ class TestLearningLossQuery(StrategyTemplate):
         with pytest.raises(ValueError, match="learning_loss=True"):
             LearningLossQuery()(learner, pool, n_instances=1)
 
+    def test_ties_are_broken_at_random(self, ll_learner, pool):
+        flat = zeroed(ll_learner, modules=("loss_head",))  # one loss for every row
+        picks = [
+            LearningLossQuery(random_state=s)(flat, pool, n_instances=5)[0]
+            for s in range(3)
+        ]
+        assert not np.array_equal(picks[0], np.arange(5))
+        assert len({tuple(p) for p in picks}) == 3
+
 
 PI_CASES = [
     ("msp", "least_confidence", "sum"),
