@@ -172,6 +172,17 @@ class TestLfOSAQuery(StrategyTemplate):
         strategy(b, pool, n_instances=5)
         assert strategy.detector_ is not first
 
+    def test_the_seed_trains_the_detector(self, learner, pool):
+        # random_state seeds the detector's training, not only the mixtures.
+        detectors = []
+        for seed in (0, 0, 1):
+            strategy = LfOSAQuery(random_state=seed)
+            strategy(learner, pool, n_instances=5)
+            weight = strategy.detector_.module_.head.weight.detach().numpy()
+            detectors.append(weight.copy())
+        np.testing.assert_array_equal(detectors[0], detectors[1])
+        assert not np.array_equal(detectors[0], detectors[2])
+
     def test_a_detector_diverged_at_its_temperatures_names_them(self, learner, pool):
         # Its NaN logits reached GaussianMixture, which blamed missing values
         # in X and advised imputing them.
