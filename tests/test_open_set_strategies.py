@@ -550,6 +550,16 @@ class TestCCALQuery(StrategyTemplate):
             scores, [expected[c][i] for _, c, i in picks], rtol=1e-6
         )
 
+    def test_ties_are_broken_at_random(self, learner, pool):
+        # One feature row for every example: every score ties, in every class.
+        strategy = CCALQuery(features=lambda X: np.ones((len(X), 3)))
+        picks = [
+            strategy.set_params(random_state=s)(learner, pool, n_instances=8)[0]
+            for s in range(3)
+        ]
+        assert not np.array_equal(np.sort(picks[0]), np.arange(8))
+        assert len({tuple(p) for p in picks}) == 3
+
     def test_similarities_come_a_block_of_pool_rows_at_a_time(
         self, learner, pool, monkeypatch
     ):
