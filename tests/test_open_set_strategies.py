@@ -746,6 +746,16 @@ class TestEOALQuery(StrategyTemplate):
         assert not np.array_equal(np.sort(plain[0]), np.sort(diverse[0]))
 
 
+def test_eoal_seeds_its_diversity_clusters(learner, pool):
+    # Scores are continuous (no ties to break): the seed orders the diverse
+    # batch through its k-means clusters alone.
+    batches = {
+        tuple(EOALQuery(random_state=seed)(learner, pool, n_instances=8)[0])
+        for seed in range(5)
+    }
+    assert len(batches) > 1
+
+
 def test_eoal_without_labelled_ood_scores_by_its_heads_alone():
     # No OOD centre to be near: the open-set entropy is left out.
     X, y = load_digits_dataset()
