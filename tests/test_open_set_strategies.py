@@ -115,6 +115,17 @@ class TestLfOSAQuery(StrategyTemplate):
             rtol=1e-6,
         )
 
+    def test_a_predicted_class_of_two_rows_gets_its_mixture(self, learner, pool):
+        # Fewer than 2 rows score 0 (no mixture); 2 are enough for one.
+        strategy = LfOSAQuery(random_state=0)
+        strategy(learner, pool, n_instances=5)
+        _, predicted = lfosa_posterior(strategy, pool)
+        c = min(strategy.mixtures_)
+        X = np.concatenate([pool[predicted != c], pool[predicted == c][:2]])
+        strategy(learner, X, n_instances=5)  # the same detector, new mixtures
+        assert c in strategy.mixtures_
+        assert strategy.in_probability(learner, X)[-2:].max() > 0
+
     def test_a_net_with_criterion_parameters_gets_a_detector(self, split, pool):
         # The detector kept the learner's criterion__weight, which its
         # temperature criterion does not take (nor would a K-class weight
