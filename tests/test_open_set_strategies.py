@@ -31,7 +31,7 @@ from skal_openset import (
     load_digits_dataset,
     make_mlp_classifier,
 )
-from skal_openset._strategies import _ccal, _similar
+from skal_openset._strategies import _ccal, _eoal, _similar
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
 from test_strategies import Case, StrategyTemplate, empirical_cdf, expected_embedding
@@ -755,6 +755,22 @@ class TestEOALQuery(StrategyTemplate):
         # The best row leads either way; the rest come from other clusters.
         assert diverse[0][0] == plain[0][0]
         assert not np.array_equal(np.sort(plain[0]), np.sort(diverse[0]))
+
+
+@pytest.mark.parametrize("n_instances", [2, 10])
+def test_eoal_diversity_takes_min_of_k_and_the_batch_clusters(
+    learner, pool, monkeypatch, n_instances
+):
+    kmeans, n_clusters = _eoal._kmeans, []
+
+    def recorded(X, n, rng):
+        n_clusters.append(n)
+        return kmeans(X, n, rng)
+
+    monkeypatch.setattr(_eoal, "_kmeans", recorded)
+    EOALQuery(random_state=0)(learner, pool, n_instances=n_instances)
+    # The last k-means is the diversity one (the OOD clusters come first).
+    assert n_clusters[-1] == min(K, n_instances)
 
 
 def test_eoal_seeds_its_diversity_clusters(learner, pool):
