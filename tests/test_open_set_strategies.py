@@ -314,6 +314,18 @@ class TestSimilarQuery(StrategyTemplate):
     def case(self, any_learner):
         return Case(lambda seed: SimilarQuery(random_state=seed), any_learner)
 
+    def test_ties_are_broken_at_random(self, learner, pool):
+        # Copies of one row: every candidate gains as much as every other.
+        X = np.repeat(pool[:1], 12, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the objective may be 0 here
+            picks = [
+                SimilarQuery(random_state=s)(learner, X, n_instances=4)[0]
+                for s in range(3)
+            ]
+        assert not np.array_equal(picks[0], np.arange(4))
+        assert len({tuple(p) for p in picks}) == 3
+
     @pytest.mark.parametrize("eta, nu", [(1.0, 1.0), (0.8, 0.5)])
     def test_greedy_against_brute_force(self, learner, pool, eta, nu):
         X = pool[:14]
