@@ -63,7 +63,8 @@ def _imported_by_main():
 # (held_while_loading): one line, "stopped while starting".
 _start = contextlib.ExitStack()
 _start_stops = []
-if (_name := _script_name()) is not None and _imported_by_main():
+_start_held = (_name := _script_name()) is not None and _imported_by_main()
+if _start_held:
     _start_stops = _start.enter_context(stopped_while_starting(_name))
 
 
@@ -87,17 +88,25 @@ def held_while_loading():
     name = _script_name()
     if _run_begun or name is None:
         return interrupts_deferred()
-    return _stopped_while_loading(name)
+    if _start_held:
+        return _held_start_ended_if_stopped()
+    return stopped_while_starting(name)  # preset_reproduction's worker
 
 
 @contextlib.contextmanager
-def _stopped_while_loading(name):
-    """:func:`stopped_while_starting` for the block, which ends the script's
-    held start (:data:`_start`) too where a stop was held."""
-    with stopped_while_starting(name):
+def _held_start_ended_if_stopped():
+    """End the script's held start (:data:`_start`) as the block ends where
+    it held a stop, or in it where a second one raised there, with the
+    start's line. Not a hold of the block's own: where SIGINT is ignored (a
+    background job), that took the SIGTERM the start's handler received, and
+    said "Ctrl-C", 130."""
+    try:
         yield
-        if _start_stops:
-            _start.close()
+    except KeyboardInterrupt as exc:
+        _start.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    if _start_stops:
+        _start.close()
 
 
 with held_while_loading():

@@ -1363,15 +1363,18 @@ def test_a_stop_as_the_child_starts_stops_the_child(monkeypatch, runner, moment)
         started[0].wait()
 
 
-def _stopped_while_loading(loading, *program, signum="SIGINT"):
+def _stopped_while_loading(loading, *program, signum="SIGINT", background=False):
     """Run `program` in a fresh Python, the name of a module to import (as
     another program imports it) or a benchmark script and its arguments (as
     python runs it), and send it `signum` as it starts to load `loading`; a
     Ctrl-C raised there is swallowed, as CPython does in importlib's
-    module-lock callback. Its exit status and stderr, where a
-    KeyboardInterrupt out of it is (1, "raised once loaded\\n")."""
+    module-lock callback. With `background`, SIGINT is ignored, as sh starts
+    ``cmd &``. Its exit status and stderr, where a KeyboardInterrupt out of
+    it is (1, "raised once loaded\\n")."""
     code = (
         "import importlib, os, runpy, signal, sys, time\n"
+        f"if {background}:\n"
+        "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
         "signum, loading = getattr(signal, sys.argv[1]), sys.argv[2]\n"
         "class Stopped:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
@@ -1431,6 +1434,18 @@ def test_a_stop_as_a_script_loads_the_report_ends_it_with_one_line(signum, statu
     ) == (
         status,
         f"kernel_paths.py: stopped ({stopped}) while starting; nothing was written.\n",
+    )
+
+
+def test_a_sigterm_as_a_background_script_loads_torch_is_said_as_one():
+    # SIGINT ignored (sh's cmd &), the hold of _common's imports, nested in
+    # the script's held start, took the SIGTERM that the start's handler
+    # received, and said "Ctrl-C", 130.
+    assert _stopped_while_loading(
+        "torch", "compare_cells.py", "--help", signum="SIGTERM", background=True
+    ) == (
+        143,
+        "compare_cells.py: stopped (SIGTERM) while starting; nothing was written.\n",
     )
 
 
