@@ -140,8 +140,9 @@ def given_values(values):
 
 def _is_one_value(value):
     """Whether `value` is an array of one value (a 0-d array), a label that
-    numpy reads as the value it holds."""
-    return isinstance(value, np.ndarray) and value.size == 1
+    numpy reads as the value it holds; not one of shape (1,), a row of one
+    label, which numpy refuses beside other labels."""
+    return isinstance(value, np.ndarray) and value.ndim == 0
 
 
 def python_values(values):

@@ -825,6 +825,22 @@ def test_classes_that_mix_booleans_with_numbers_are_refused():
     assert learner.fit(X, [True, False] * 2).classes_.tolist() == [False, True]
 
 
+@pytest.mark.parametrize("container", ["list", "array"])
+def test_a_label_in_an_array_of_shape_1_is_refused_naming_its_row(container):
+    # numpy reads a 0-d array as the value it holds but refuses one of shape
+    # (1,) beside other labels: an object array's was read as its value,
+    # where the same labels in a list were refused.
+    y = [0, 1, np.array([1]), 0]
+    if container == "array":
+        y = np.empty(4, dtype=object)
+        y[:] = [0, 1, np.array([1]), 0]
+    refused = r"^y holds array\(\[1\]\) at row 2, of type ndarray"
+    with pytest.raises(ValueError, match=refused):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), y)
+    with pytest.raises(ValueError, match=refused.replace("y", "y_true", 1)):
+        OpenSetOracle(y, ood_label=-1)
+
+
 def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
     # np.str_('a\x00').item() is 'a': beside 'a' the message said "classes
     # lists 'a' more than once", of two classes that differ.
