@@ -96,7 +96,7 @@ def _check_column_rows(rows, name):
     or of none, or a label alone. Not the first list, which is no mistake
     there."""
     in_one = [
-        (isinstance(row, (list, tuple)) and len(row) == 1)
+        (isinstance(row, (list, tuple)) and len(row) == 1 and _is_single(row[0]))
         or (isinstance(row, np.ndarray) and row.shape == (1,))
         for row in rows
     ]
@@ -109,6 +109,12 @@ def _check_column_rows(rows, name):
         f"{NAMES_REPR.repr(rows[odd])}: give each row one label, every one in "
         "a list of one or none."
     )
+
+
+def _is_single(value):
+    """Whether `value` is one value, not a row of them (a list, a tuple, an
+    array of one or more dimensions)."""
+    return not isinstance(value, (list, tuple)) and np.ndim(value) == 0
 
 
 def given_values(values):

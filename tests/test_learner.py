@@ -1788,8 +1788,16 @@ def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
         ([[0], [1], [], [1]], 2),
         ([[0], [1], 1, [0]], 2),
         ([(0,), (1,), (0, 1), (1,)], 2),
+        ([[0], [1], [[1]], [0]], 2),
     ],
-    ids=["two-labels", "two-labels-last", "none", "a-label-alone", "tuples"],
+    ids=[
+        "two-labels",
+        "two-labels-last",
+        "none",
+        "a-label-alone",
+        "tuples",
+        "a-list-in-one",
+    ],
 )
 def test_a_column_y_names_its_odd_row(y, odd):
     # Rows in lists of one are a column (scikit-learn's column_or_1d reads
