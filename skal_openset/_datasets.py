@@ -46,6 +46,7 @@ from ._labels import (
     MISSING_MARKERS,
     as_label,
     check_booleans_alike,
+    check_booleans_apart,
     check_each_once,
     check_none_missing_at,
     check_one_label_kind,
@@ -382,6 +383,9 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
             "in_classes",
             "a missing value is no class; list the IN classes without it.",
         )
+        # Before their kind is compared with y's: the remedy for [True, 2]
+        # is one kind of class, not labels for a mask.
+        check_booleans_apart(in_classes.tolist(), "in_classes")
         check_booleans_alike(
             in_classes, classes, name="in_classes", classes_name="classes of y"
         )

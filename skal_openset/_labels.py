@@ -511,6 +511,19 @@ def check_booleans_alike(labels, classes, *, name="labels", classes_name="classe
     )
 
 
+def check_booleans_apart(classes, name):
+    """Refuse `classes` (the parameter `name`, a list of classes) that mix
+    booleans with numbers: numpy's array of ``[True, 2]`` is ``[1, 2]``, so
+    True would be taken for class 1 without a word."""
+    bools = [v for v in classes if is_bool(v)]
+    if bools and any(isinstance(v, numbers.Number) and not is_bool(v) for v in classes):
+        raise ValueError(
+            f"{name} mix booleans {shown_names(bools, 'classes')} with numbers, "
+            "which numpy reads as numbers, True as 1 and False as 0: give every "
+            "class as a number (1 for True), or every one as a boolean."
+        )
+
+
 def is_bool(value):
     """Whether `value` is a Python or numpy boolean."""
     return isinstance(value, (bool, np.bool_))

@@ -51,6 +51,7 @@ from ._frames import (
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
     check_booleans_alike,
+    check_booleans_apart,
     check_each_once,
     check_held_apart,
     check_none_missing_at,
@@ -60,7 +61,6 @@ from ._labels import (
     check_single_labels,
     check_unicode_forms,
     given_values,
-    is_bool,
     label_array,
     label_kind,
     labels_not_in,
@@ -1765,14 +1765,7 @@ def _checked_classes(classes, name, ood_label):
     if len({value_kind(v) for v in given}) > 1:
         _refuse_listed_ood_label(given, name, ood_label)
     _check_one_label_kind(np.asarray(given, dtype=object), name, missing_advice)
-    bools = [v for v in given if is_bool(v)]
-    if 0 < len(bools) < len(given):
-        # numpy's array of [True, 2] is [1, 2]: True would be class 1.
-        raise ValueError(
-            f"{name} mix booleans {shown_names(bools, 'classes')} with numbers, "
-            "which numpy reads as numbers, True as 1 and False as 0: give every "
-            "class as a number (1 for True), or every one as a boolean."
-        )
+    check_booleans_apart(given, name)
     check_each_once(given, name, "class")
     check_held_apart(given, declared, name)
     return declared
