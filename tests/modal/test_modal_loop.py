@@ -425,6 +425,24 @@ def test_teach_open_set_refuses_labels_modal_would_train_on_wrongly(labels, mess
     np.testing.assert_array_equal(learner.y_training, before)
 
 
+@pytest.mark.parametrize(
+    "label, refused",
+    [((1, 2), r"\(1, 2\) at row 1, a tuple"), ({1}, r"\{1\} at row 1, of type set")],
+    ids=["tuple", "set"],
+)
+def test_teach_open_set_refuses_a_label_that_is_no_single_value(label, refused):
+    # As our ActiveLearner's teach does, naming the row: the tuple failed
+    # with numpy's "setting an array element with a sequence", the set with
+    # a bare "unhashable type".
+    learner, X, _ = _digits_learner(RandomQuery(random_state=0))
+    before = learner.y_training.copy()
+    labels = np.empty(2, dtype=object)
+    labels[0], labels[1] = 2, label
+    with pytest.raises(ValueError, match=rf"^y holds {refused}"):
+        teach_open_set(learner, X[60:62], labels)
+    np.testing.assert_array_equal(learner.y_training, before)
+
+
 def test_teach_open_set_gives_modal_tensor_labels_where_it_trains_on_them():
     # The labels went as a numpy array, which modAL cannot torch.cat onto a
     # tensor y_training ("<class 'torch.Tensor'> datatype is not supported").
