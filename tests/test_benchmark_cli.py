@@ -1425,15 +1425,22 @@ def test_a_ctrl_c_as_another_program_imports_common_is_raised_once_loaded():
 
 
 @pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
-def test_a_stop_as_a_script_loads_the_report_ends_it_with_one_line(signum, status):
-    # The report's plots load after _common's imports, as a script that
-    # imports it starts: a Ctrl-C there gave a traceback, a SIGTERM no word.
+@pytest.mark.parametrize(
+    "module, script",
+    [("matplotlib", "kernel_paths.py"), ("_cells", "compare_cells.py")],
+)
+def test_a_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
+    module, script, signum, status
+):
+    # After _common's imports, as a script starts: the report's plots (a
+    # Ctrl-C gave a traceback, a SIGTERM no word), and compare_cells.py's own
+    # `from _cells import ...`, which loads the package's _experiment (held
+    # while _common loaded alone, a Ctrl-C could be swallowed there: the
+    # script ran on, status 0).
     stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
-    assert _stopped_while_loading(
-        "matplotlib", "kernel_paths.py", "--help", signum=signum
-    ) == (
+    assert _stopped_while_loading(module, script, "--help", signum=signum) == (
         status,
-        f"kernel_paths.py: stopped ({stopped}) while starting; nothing was written.\n",
+        f"{script}: stopped ({stopped}) while starting; nothing was written.\n",
     )
 
 
@@ -1458,21 +1465,6 @@ def test_a_ctrl_c_as_a_run_loads_the_report_is_the_runs_to_report(tmp_path):
         130,
         "Interrupted (Ctrl-C): finished cells and report files are kept whole; "
         "rerun to finish the rest.\n",
-    )
-
-
-@pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
-def test_a_stop_as_a_scripts_own_import_loads_ends_it_with_one_line(signum, status):
-    # Held while _common loaded alone: a Ctrl-C as compare_cells.py's own
-    # `from _cells import ...` loaded the package's _experiment could be
-    # swallowed there (the script ran on, status 0) or give a traceback,
-    # and a SIGTERM ended it with no word.
-    stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
-    assert _stopped_while_loading(
-        "_cells", "compare_cells.py", "--help", signum=signum
-    ) == (
-        status,
-        f"compare_cells.py: stopped ({stopped}) while starting; nothing was written.\n",
     )
 
 
