@@ -976,6 +976,12 @@ def test_the_goal_check_counts_a_tie_with_the_best_rival_as_no_lag():
         )
 
 
+def test_the_goal_check_counts_a_lag_of_exactly_one_std_as_within():
+    # 6.25 points behind with a std of 6.25 points, both exact in binary.
+    rows = [_goal_row("MQ-Net", 0.75, 0.0625), _goal_row("CONF", 0.8125, 0.01)]
+    assert "| a | -6.25 (within 1 std of CONF) |" in report._goal_lines(rows)
+
+
 def test_the_goal_check_orders_its_noise_ratios_by_value():
     # As text, "40%" came before "5%".
     rows = [
