@@ -982,6 +982,18 @@ def test_the_goal_check_counts_a_lag_of_exactly_one_std_as_within():
     assert "| a | -6.25 (within 1 std of CONF) |" in report._goal_lines(rows)
 
 
+def test_the_goal_check_below_40_percent_compares_with_standard_baselines_only():
+    # P*I (open-set aware) leads at 20%, where the goal is the best standard
+    # baseline's mean: CONF's; at 40% every other strategy counts.
+    rows = [
+        _goal_row(s, mean, 0.01, cell)
+        for cell in ("a 20%", "a 40%")
+        for s, mean in (("MQ-Net", 0.8), ("CONF", 0.78), ("P*I", 0.9))
+    ]
+    lines = report._goal_lines(rows)
+    assert "| a | +2.00 (ahead of CONF) | -10.00 (behind P*I) |" in lines
+
+
 def test_the_goal_check_orders_its_noise_ratios_by_value():
     # As text, "40%" came before "5%".
     rows = [
