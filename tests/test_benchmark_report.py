@@ -45,6 +45,20 @@ def test_paired_wins_count_mqnet_against_each_rival_on_the_same_trial():
     )
 
 
+def test_paired_wins_take_each_rivals_own_accuracy():
+    # Two rivals on the same two trials: MQ-Net +10 points over BADGE, -5 under
+    # P*I on each.
+    records = [
+        _final(strategy, trial, accuracy)
+        for trial in (0, 1)
+        for strategy, accuracy in (("MQ-Net", 0.85), ("BADGE", 0.75), ("P*I", 0.9))
+    ]
+    lines = _paired_wins_lines(records, ("BADGE", "P*I"))
+    assert lines[-2] == (
+        "| 40% | 2/0/0, +10.00 [+10.00, +10.00] | 0/0/2, -5.00 [-5.00, -5.00] |"
+    )
+
+
 def test_paired_wins_pool_the_noise_ratios_in_a_last_row():
     records = [
         dict(_final(strategy, trial, accuracy), noise=noise)
