@@ -234,6 +234,21 @@ def test_summary_area_is_over_the_budget_spent_not_the_labels_bought():
     assert row["auc_mean"] == pytest.approx(19 / 50)
 
 
+def test_summary_takes_the_final_rounds_accuracy_where_an_earlier_one_was_higher():
+    # Accuracy can drop in a round (e.g. OOD labels bought): the table's
+    # "final-round accuracy" is the last round's, not the run's best.
+    template = _fake_records()[1]
+    records = [
+        {**template, "trial": trial, "round": k, "test_accuracy": accuracy}
+        | {"query_size": 10 * (k > 1), "budget_spent": 10 * (k - 1)}
+        for trial, accuracies in enumerate([(0.5, 0.9, 0.6), (0.5, 0.8, 0.7)])
+        for k, accuracy in enumerate(accuracies, start=1)
+    ]
+    (row,) = summarize_final_round(records)
+    assert row["accuracy_mean"] == pytest.approx(0.65)
+    assert row["accuracy_std"] == pytest.approx(0.05)
+
+
 def test_summary_in_share_weighs_each_query_by_the_labels_it_bought():
     # The IN share of all queries: 10 IN labels of the 40 bought, where the
     # rounds' shares averaged alike would say 0.5.
