@@ -721,6 +721,33 @@ def test_the_cifar_starts_section_pools_the_pinned_defaults_with_mqnet(monkeypat
     assert "| all, pooled | 2/0/2, +1.00 [+1.00, +1.00] |" in lines
 
 
+def test_the_cifar_purity_auroc_is_averaged_over_the_splits_that_have_one():
+    # A split's sample left without OOD rows records NaN (PurityAUROC): the
+    # mean is over the others, not NaN, and the best score per round in bold.
+    import cifar_report
+
+    aurocs = {  # (split, round): (encoder, margin)
+        (0, 1): (0.6, 0.5),
+        (1, 1): (0.8, 0.7),
+        (0, 2): (np.nan, 0.5),
+        (1, 2): (0.9, 0.6),
+    }
+    records = [
+        dict(noise=0.4, split=split, round=k)
+        | {"purity_auroc_encoder": encoder, "purity_auroc_margin": margin}
+        for (split, k), (encoder, margin) in aurocs.items()
+    ]
+    records.append(dict(noise=0.4, split=0, round=1))  # a column without AUROCs
+    lines = cifar_report._auroc_lines(records)
+    assert lines[-5:] == [
+        "| round | encoder | margin |",
+        "| --- | --- | --- |",
+        "| 1 | **0.700** | 0.600 |",
+        "| 2 | **0.900** | 0.550 |",
+        "",
+    ]
+
+
 def test_a_cifar_figure_names_the_defaults_its_mqnet_columns_ran(tmp_path, monkeypatch):
     # The GPU lease's MQ-Net columns ran least confidence, "MQ-Net" the learnt
     # selector alone; their legend read as today's defaults.
