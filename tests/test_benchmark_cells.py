@@ -1569,6 +1569,27 @@ def test_compare_cells_names_the_cells_that_differ(tmp_path, capsys):
     )
 
 
+def test_compare_cells_sums_up_changes_of_both_signs(tmp_path, capsys):
+    # Changes of +6, -3 and -1 points: mean +0.67, mean absolute 3.33, where
+    # the mean's absolute value (0.67) or the median (-1) would hide the spread.
+    import compare_cells
+
+    def results(folder, accuracies):
+        for name, accuracy in zip(("x.json", "y.json", "z.json"), accuracies):
+            cell = content()
+            cell["records"][-1]["test_accuracy"] = accuracy
+            write_cell(tmp_path / folder / "cells" / "tabular" / name, cell)
+        return str(tmp_path / folder)
+
+    committed = results("a", (0.5, 0.5, 0.5))
+    rerun = results("b", (0.56, 0.47, 0.49))
+    assert compare_cells.main([committed, rerun, "tabular"]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "final accuracy of the 3 that differ: mean change +0.67, mean absolute "
+        "3.33, from -3.00 to +6.00 points"
+    )
+
+
 def _compare_cells_script(tmp_path, reference, stdout, **env):
     """Run compare_cells.py on `reference` and a folder of one cell more,
     both in `tmp_path`, with `stdout` and `env` added to the environment."""
