@@ -152,6 +152,18 @@ def test_the_summary_gives_each_data_set_and_each_auroc_band():
     )
 
 
+def test_a_data_sets_auroc_column_is_the_median_of_its_splits():
+    # Skewed AUROCs: median 0.6, mean 0.69 (the column's header says median).
+    rows = [
+        _row("letter", seed, auroc, 0.80, 0.80)
+        for seed, auroc in zip((100, 101, 102), (0.5, 0.6, 0.97))
+    ]
+    lines = switch_signal.summary(rows, bands=2)
+    assert _line(lines, "| letter |").startswith(
+        "| letter | 3 | 0.600 [0.500, 0.970] |"
+    )
+
+
 def test_each_noise_ratio_is_summarised_apart():
     rows = [_row("letter", s, 0.6 + s / 10, 0.8, 0.8 - s / 100) for s in range(3)]
     rows += [_row("letter", s, 0.6, 0.8, 0.9, noise=0.4) for s in range(3)]
