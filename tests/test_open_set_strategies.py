@@ -315,14 +315,16 @@ class TestSimilarQuery(StrategyTemplate):
         return Case(lambda seed: SimilarQuery(random_state=seed), any_learner)
 
     def test_ties_are_broken_at_random(self, learner, pool):
-        # Copies of one row: every candidate gains as much as every other.
+        # Copies of one row: every candidate gains as much as every other,
+        # above 0 for the first pick (nu=0: no OOD term to cancel the gain),
+        # 0 once a copy covers the rest.
         X = np.repeat(pool[:1], 12, axis=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the objective may be 0 here
-            picks = [
-                SimilarQuery(random_state=s)(learner, X, n_instances=4)[0]
-                for s in range(3)
-            ]
+        results = [
+            SimilarQuery(nu=0.0, random_state=s)(learner, X, n_instances=4)
+            for s in range(3)
+        ]
+        assert all(gains[0] > 0 for _, gains in results)
+        picks = [indices for indices, _ in results]
         assert not np.array_equal(picks[0], np.arange(4))
         assert len({tuple(p) for p in picks}) == 3
 
@@ -575,7 +577,9 @@ class TestCCALQuery(StrategyTemplate):
 
     def test_ties_are_broken_at_random(self, learner, pool):
         # One feature row for every example: every score ties, in every class.
-        strategy = CCALQuery(features=lambda X: np.ones((len(X), 3)))
+        # Exactly: 0.5 * 0.5 summed 4 times is 1 in any order, where a float
+        # step between two similarities would span the min-max scaled scores.
+        strategy = CCALQuery(features=lambda X: np.ones((len(X), 4)))
         picks = [
             strategy.set_params(random_state=s)(learner, pool, n_instances=8)[0]
             for s in range(3)
