@@ -1165,8 +1165,10 @@ def test_purity_auroc_callback(split):
         PurityAUROC(split, {"x": msp_purity})
 
 
-@pytest.mark.parametrize("all_ood", [True, False])
-def test_purity_auroc_of_a_sample_left_without_ood_or_in_rows_is_nan(split, all_ood):
+@pytest.mark.parametrize("labelled_side", ["ood", "in"])
+def test_purity_auroc_of_a_sample_left_without_ood_or_in_rows_is_nan(
+    split, labelled_side
+):
     # Once every OOD (or every IN) row of the sample is labelled, no AUROC can
     # be computed: NaN is recorded, no score is asked, and roc_auc_score is not
     # left to warn of (or raise at) a sample of one class.
@@ -1177,7 +1179,7 @@ def test_purity_auroc_of_a_sample_left_without_ood_or_in_rows_is_nan(split, all_
         return np.zeros(len(X))
 
     callback = PurityAUROC(split, {"flat": count_rows}, max_samples=len(split.y_pool))
-    side = split.is_ood if all_ood else ~split.is_ood
+    side = split.is_ood if labelled_side == "ood" else ~split.is_ood
     labelled = np.union1d(np.flatnonzero(side), split.initial_idx)
     learner = ActiveLearner(LogisticRegression(max_iter=300))
     learner.fit(split.X_pool[labelled], split.y_pool[labelled])
