@@ -1003,18 +1003,19 @@ def test_the_goal_check_marks_a_rival_over_fewer_trials():
     assert "| a | +10.00 (best) (n=2) |" in report._goal_lines(rows)
 
 
-def test_the_goal_check_counts_a_tie_with_the_best_rival_as_no_lag():
-    # Equal means, and MQ-Net's a float step below the rival's (the same
+@pytest.mark.parametrize(
+    "ours, theirs", [(0.8, 0.8), (0.19999999999999998, 0.20000000000000004)]
+)
+def test_the_goal_check_counts_a_tie_with_the_best_rival_as_no_lag(ours, theirs):
+    # Equal means, and MQ-Net's two float steps below the rival's (the same
     # accuracies summed in another order): best, and ahead, not behind.
-    for ours, theirs in ((0.8, 0.8), (0.19999999999999998, 0.20000000000000004)):
-        rows = [
-            _goal_row(s, mean, 0.0, cell)
-            for cell in ("a 20%", "a 40%")
-            for s, mean in (("MQ-Net", ours), ("CONF", theirs))
-        ]
-        assert "| a | +0.00 (ahead of CONF) | +0.00 (best) |" in report._goal_lines(
-            rows
-        )
+    rows = [
+        _goal_row(s, mean, 0.0, cell)
+        for cell in ("a 20%", "a 40%")
+        for s, mean in (("MQ-Net", ours), ("CONF", theirs))
+    ]
+    lines = report._goal_lines(rows)
+    assert "| a | +0.00 (ahead of CONF) | +0.00 (best) |" in lines
 
 
 def test_the_goal_check_counts_a_lag_of_exactly_one_std_as_within():
