@@ -422,7 +422,6 @@ class StrategyTemplate:
 
 
 class TestRandomQuery(StrategyTemplate):
-    ordered = False
     top_k = False
 
     @pytest.fixture
