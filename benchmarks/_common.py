@@ -96,8 +96,9 @@ def held_while_loading():
 @contextlib.contextmanager
 def _held_start_ended_if_stopped():
     """End the script's held start (:data:`_start`) as the block ends where
-    it held a stop, or in it where a second one raised there, with the
-    start's line. Not a hold of the block's own: where SIGINT is ignored (a
+    it held a stop, or in it where one raised there (SIGINT's own handler,
+    which the start left alone), with the start's line; a second stop ends
+    it at once. Not a hold of the block's own: where SIGINT is ignored (a
     background job), that took the SIGTERM the start's handler received, and
     said "Ctrl-C", 130."""
     try:

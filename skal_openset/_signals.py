@@ -60,12 +60,13 @@ def sigint_handled_by(handler, around_own=None):
 def interrupts_held(second_raises=False):
     """Hold Ctrl-C during the block (see :func:`sigint_handled_by`); yield a
     list that records those received. With `second_raises`, for a block that
-    may take long, a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
+    may take long, a second Ctrl-C raises at once: ``KeyboardInterrupt``
+    where it is True, else the exception that calling it returns."""
     held = []
 
     def hold(signum, frame):
         if held and second_raises:
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt if second_raises is True else second_raises()
         held.append(signum)
 
     with sigint_handled_by(hold):
@@ -73,10 +74,11 @@ def interrupts_held(second_raises=False):
 
 
 @contextlib.contextmanager
-def interrupts_deferred():
+def interrupts_deferred(second_raises=True):
     """Hold Ctrl-C during the block, imports that take seconds, and raise
-    ``KeyboardInterrupt`` once it ends; a second one raises at once. Yields
-    the list of those held (see :func:`interrupts_held`).
+    ``KeyboardInterrupt`` once it ends; a second one raises at once, what
+    `second_raises` makes it raise. Yields the list of those held (see
+    :func:`interrupts_held`).
 
     Raised inside those imports, it can be swallowed (skorch reads its
     version under a bare except; CPython drops one raised in importlib's
@@ -84,7 +86,7 @@ def interrupts_deferred():
     half-loaded, which a later import fails on with an unrelated error (a
     RecursionError in numpy).
     """
-    with interrupts_held(second_raises=True) as held:
+    with interrupts_held(second_raises=second_raises) as held:
         yield held
     if held:
         raise KeyboardInterrupt
@@ -134,18 +136,26 @@ def stopped_while_starting(program):
     """Hold a Ctrl-C or SIGTERM during the block, a program's imports of
     torch, scikit-learn and skorch (see :func:`interrupts_deferred`), then end
     `program` with one line and the shell's exit status; a second Ctrl-C
-    ends it at once. Yields the list of the stops held."""
+    ends it so at once. Yields the list of the stops held."""
     with sigterm_as_ctrl_c() as terminated:
-        try:
-            with interrupts_deferred() as held:
-                yield held
-        except KeyboardInterrupt as exc:
-            stopped, status = stop_reason(exc, terminated)
+
+        def ended():
+            # Said as the second stop comes, not where a KeyboardInterrupt
+            # would be caught: a script's start (benchmarks/_common.py) is
+            # held through its own imports, in no block, and it was a
+            # traceback there.
+            stopped, status = stop_reason(KeyboardInterrupt(), terminated)
             print(
                 f"{program}: stopped ({stopped}) while starting; nothing was written.",
                 file=sys.stderr,
             )
-            sys.exit(status)
+            return SystemExit(status)
+
+        try:
+            with interrupts_deferred(second_raises=ended) as held:
+                yield held
+        except KeyboardInterrupt:
+            raise ended() from None
 
 
 @contextlib.contextmanager

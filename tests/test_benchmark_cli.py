@@ -1363,19 +1363,23 @@ def test_a_stop_as_the_child_starts_stops_the_child(monkeypatch, runner, moment)
         started[0].wait()
 
 
-def _stopped_while_loading(loading, *program, signum="SIGINT", background=False):
+def _stopped_while_loading(
+    loading, *program, signum="SIGINT", background=False, second=None
+):
     """Run `program` in a fresh Python, the name of a module to import (as
     another program imports it) or a benchmark script and its arguments (as
     python runs it), and send it `signum` as it starts to load `loading`; a
     Ctrl-C raised there is swallowed, as CPython does in importlib's
-    module-lock callback. With `background`, SIGINT is ignored, as sh starts
-    ``cmd &``. Its exit status and stderr, where a KeyboardInterrupt out of
-    it is (1, "raised once loaded\\n")."""
+    module-lock callback. With `second`, that signal is sent next, whatever
+    it raises left to go on. With `background`, SIGINT is ignored, as sh
+    starts ``cmd &``. Its exit status and stderr, where a KeyboardInterrupt
+    out of it is (1, "raised once loaded\\n")."""
     code = (
         "import importlib, os, runpy, signal, sys, time\n"
         f"if {background}:\n"
         "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
         "signum, loading = getattr(signal, sys.argv[1]), sys.argv[2]\n"
+        f"second = {second!r} and getattr(signal, {second!r})\n"
         "class Stopped:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name == loading:\n"
@@ -1385,6 +1389,8 @@ def _stopped_while_loading(loading, *program, signum="SIGINT", background=False)
         "                time.sleep(0.1)\n"
         "            except KeyboardInterrupt:\n"
         "                pass  # swallowed\n"
+        "            if second:\n"
+        "                os.kill(os.getpid(), second)\n"
         "sys.meta_path.insert(0, Stopped())\n"
         "sys.argv = sys.argv[3:]\n"
         "try:\n"
@@ -1441,6 +1447,22 @@ def test_a_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
     assert _stopped_while_loading(module, script, "--help", signum=signum) == (
         status,
         f"{script}: stopped ({stopped}) while starting; nothing was written.\n",
+    )
+
+
+@pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_second_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
+    signum, status
+):
+    # compare_cells.py's `from _cells import ...`, in no block: held as the
+    # script starts, the first stop is said once its run begins; a second
+    # one, raised at once as a KeyboardInterrupt, gave a traceback.
+    stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
+    assert _stopped_while_loading(
+        "_cells", "compare_cells.py", "--help", signum=signum, second=signum
+    ) == (
+        status,
+        f"compare_cells.py: stopped ({stopped}) while starting; nothing was written.\n",
     )
 
 
