@@ -525,6 +525,18 @@ def write_tables_then_print(texts, table):
     print(table, flush=True)
 
 
+def report_module_run_alone(command):
+    """End a module of a script's report (report.py) run alone: one line
+    naming `command`, which writes the report, exit status 1. In a run
+    (:func:`stopped_by_signals`): a stop held as it started, after its last
+    block of imports, was dropped, the status 1."""
+    with stopped_by_signals(NOTHING_WRITTEN):
+        sys.exit(
+            f"{os.path.basename(sys.argv[0])} only holds the report's code; run "
+            f"{command}"
+        )
+
+
 def require_data(parser, path, option, what="data folder"):
     """Stop with a usage error naming `path` if the data there are missing."""
     if not Path(path).exists():

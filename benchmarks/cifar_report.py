@@ -3,9 +3,7 @@
 Run through ``python benchmarks/cifar.py report``.
 """
 
-import sys
-
-from _common import ResultsError, write_text_atomic
+from _common import ResultsError, report_module_run_alone, write_text_atomic
 
 import numpy as np
 
@@ -231,7 +229,4 @@ def write_cifar_report(results):
 
 if __name__ == "__main__":
     # A module of cifar.py: run alone it wrote nothing, exit status 0.
-    sys.exit(
-        "cifar_report.py only holds the report's code; run "
-        "python benchmarks/cifar.py report"
-    )
+    report_module_run_alone("python benchmarks/cifar.py report")

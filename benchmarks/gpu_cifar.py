@@ -213,33 +213,40 @@ def main(argv=None):
     )
     from skal_openset import summarize_final_round, write_records_csv
 
-    # Refused now, not after the reference check's minutes of the lease.
-    if args.preset not in PRESETS:
-        parser.error(f"--preset must be one of {sorted(PRESETS)}, got {args.preset!r}")
-    if args.strategies and (error := strategies_error(args.preset, args.strategies)):
-        parser.error(error)
-    if args.reference_labels < 1:
-        parser.error(f"--reference-labels must be >= 1, got {args.reference_labels}")
-    if args.n_jobs < 1:
-        parser.error(f"--n-jobs must be >= 1, got {args.n_jobs}")
-    try:
-        error = missing_device_error("--device", torch_device(args.device))
-    except argparse.ArgumentTypeError as exc:
-        error = str(exc)
-    # decoded images and encoders stay out of --out, which should come back small
-    cache_dir = args.cache_dir
-    results = cache_dir / "results"  # cell names hold "=": zipped into --out
-    if error := (
-        error
-        or data_error(args.data)
-        or foreign_data_error(results, args.preset, args.data)
-    ):
-        parser.error(error)
     # Its output and stops as the other scripts' (one line where a full disk
     # refuses it or Ctrl-C stops it, status 141 where | head quit), but only
     # from here: _common imports skorch, which install_missing may just have
-    # installed.
+    # installed. Its checks in it: a stop held as the script started (its
+    # imports) was dropped at a usage error, status 2.
     with stopped_by_signals(*INTERRUPTED):
+        # Refused now, not after the reference check's minutes of the lease.
+        if args.preset not in PRESETS:
+            parser.error(
+                f"--preset must be one of {sorted(PRESETS)}, got {args.preset!r}"
+            )
+        if args.strategies and (
+            error := strategies_error(args.preset, args.strategies)
+        ):
+            parser.error(error)
+        if args.reference_labels < 1:
+            parser.error(
+                f"--reference-labels must be >= 1, got {args.reference_labels}"
+            )
+        if args.n_jobs < 1:
+            parser.error(f"--n-jobs must be >= 1, got {args.n_jobs}")
+        try:
+            error = missing_device_error("--device", torch_device(args.device))
+        except argparse.ArgumentTypeError as exc:
+            error = str(exc)
+        # decoded images and encoders stay out of --out, which should come back small
+        cache_dir = args.cache_dir
+        results = cache_dir / "results"  # cell names hold "=": zipped into --out
+        if error := (
+            error
+            or data_error(args.data)
+            or foreign_data_error(results, args.preset, args.data)
+        ):
+            parser.error(error)
         config = PRESETS[args.preset]
         reference = reference_check(
             args.data, cache_dir, args.device, args.reference_labels, config["net"]

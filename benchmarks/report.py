@@ -16,6 +16,7 @@ from _common import (
     panel_grid,
     path_option,
     percent,
+    report_module_run_alone,
     save_figure_atomic,
     write_text_atomic,
 )
@@ -1174,7 +1175,4 @@ def write_report(results):
 
 if __name__ == "__main__":
     # A module of openset_benchmark.py: run alone it wrote nothing, exit status 0.
-    sys.exit(
-        "report.py only holds the report's code; run "
-        "python benchmarks/openset_benchmark.py report"
-    )
+    report_module_run_alone("python benchmarks/openset_benchmark.py report")

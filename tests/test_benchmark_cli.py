@@ -1466,6 +1466,67 @@ def test_a_second_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
     )
 
 
+def test_a_stop_held_as_the_lease_starts_is_said_at_a_usage_error(tmp_path):
+    # gpu_cifar.py imports _common in main, after its parse: the stop held
+    # as its own imports loaded was dropped at its checks' usage error, which
+    # ended it, status 2.
+    assert _stopped_while_loading(
+        "_cells", "gpu_cifar.py", "--out", tmp_path / "out", "--preset", "none"
+    ) == (130, "gpu_cifar.py: stopped (Ctrl-C) while starting; nothing was written.\n")
+
+
+# Run the module `sys.argv[1]` as the program, and send it the signal named
+# `sys.argv[2]` as its code reaches its `if __name__ == "__main__":` block.
+_STOPPED_AT_ITS_MAIN_BLOCK = """
+import os, runpy, signal, sys
+script, signum = sys.argv[1], getattr(signal, sys.argv[2])
+with open(script) as lines:
+    main_block = next(
+        number for number, line in enumerate(lines, 1) if line.startswith("if __name")
+    )
+
+def at_main_block(frame, event, arg):
+    if event == "line" and frame.f_lineno == main_block:
+        sys.settrace(None)
+        os.kill(os.getpid(), signum)
+    return at_main_block
+
+def in_the_module(frame, event, arg):
+    if (frame.f_code.co_filename, frame.f_code.co_name) == (script, "<module>"):
+        return at_main_block
+
+sys.settrace(in_the_module)
+sys.argv = [script]
+runpy.run_path(script, run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    "script, signum, stopped, status",
+    [
+        ("report.py", "SIGINT", "Ctrl-C", 130),
+        ("cifar_report.py", "SIGTERM", "SIGTERM", 143),
+    ],
+)
+def test_a_stop_held_as_a_report_module_run_alone_starts_is_said(
+    script, signum, stopped, status
+):
+    # Held as the script started, after its last block of imports, the stop
+    # was dropped as the module said it is none to run, status 1.
+    done = subprocess.run(
+        [sys.executable, "-c", _STOPPED_AT_ITS_MAIN_BLOCK, script, signum],
+        cwd=BENCHMARKS,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=f"{BENCHMARKS}{os.pathsep}{BENCHMARKS.parent}"),
+        timeout=300,
+    )
+    assert (done.returncode, done.stderr) == (
+        status,
+        f"{script}: stopped ({stopped}) while starting; nothing was written.\n",
+    )
+
+
 def test_a_sigterm_as_a_background_script_loads_torch_is_said_as_one():
     # SIGINT ignored (sh's cmd &), the hold of _common's imports, nested in
     # the script's held start, took the SIGTERM that the start's handler
