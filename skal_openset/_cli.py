@@ -601,7 +601,8 @@ def _file_name(path):
 
 
 def run_own_data(args):
-    """``skal-openset run``: simulated from the file's labels, or interactive."""
+    """``skal-openset run``: simulated from the file's labels, or interactive.
+    Returns the paths of the outputs written."""
     other_mode = (
         {
             "--initial-size": args.initial_size,
@@ -698,7 +699,7 @@ def run_own_data(args):
             f"learner is skal_openset.load_object({str(output / 'state.joblib')!r})"
             "['learner']."
         )
-        return
+        return [output / "records.csv"]
     _check_budget(args.budget, args.cost_in, args.cost_ood)
     initial_size, fewest = _simulated_sizes(
         args.budget, args.cost_in, args.cost_ood, args.initial_size
@@ -804,7 +805,7 @@ def run_own_data(args):
         print("\n" + note)
     x = "labels" if every_label_costs_1 else "budget"
     lines = [setting_of(_markdown_text) + ran_out, "", *table, "", note]
-    _write_outputs(output, command, records, rows, lines, title + ran_out, x)
+    return _write_outputs(output, command, records, rows, lines, title + ran_out, x)
 
 
 def _markdown_text(text):
@@ -1097,8 +1098,9 @@ def run_command(parser, args, hold_to_the_end):
     work and its output are done."""
     # A SIGTERM (timeout, kill, SLURM) too cleans up and says how to go on.
     with _warnings_as_lines(parser.prog), sigterm_as_ctrl_c() as terminated:
-        # The demo's outputs, once written: a stop as the command ends after
-        # them (the lock released) said "nothing was written".
+        # The outputs, once written: a stop as the command ends after them
+        # (the lock released) said "nothing was written", or of a finished
+        # run "rerun the same command to resume".
         written = []
         try:
             _check_writable(args.output)
@@ -1134,7 +1136,7 @@ def run_command(parser, args, hold_to_the_end):
                     with _shown_once(
                         "The number of unique classes is greater than 50%"
                     ):
-                        run_own_data(args)
+                        written = run_own_data(args)
             output_flushed()  # the last output: a stop there is said
             hold_to_the_end(terminated, partial(_stopped, parser, args, written))
         except (
@@ -1163,12 +1165,14 @@ def _stopped(parser, args, replaced, stopped, status):
     # A run keeps its checkpoint (an interactive one, its state); the demo
     # writes its outputs only at the end, all at once.
     replaced = [path.name for path in replaced if path.name != MARKER_FILE]
-    if _kept_state(args) is not None:
+    if replaced:  # written at the end: a run's state has nothing left to resume
+        then = "its outputs are complete"
+        if args.command == "run":
+            then = f"the run has finished: {then}"
+    elif _kept_state(args) is not None:
         then = "rerun the same command to resume"
     elif args.command == "run":  # stopped before its first checkpoint
         then = "no round was saved yet; rerun it to start again"
-    elif replaced:
-        then = "its outputs are complete"
     else:
         then = "nothing was written; rerun it to start again"
     after = f" after writing {', '.join(replaced)}" if replaced else ""

@@ -7,6 +7,7 @@ import io
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -322,6 +323,49 @@ def test_a_stopped_run_promises_a_resume_only_where_a_round_was_kept(
     assert (tmp_path / "out" / "checkpoint.joblib").exists() == (stopped_at_save > 1)
 
 
+def _stopped_as_the_command_ends(monkeypatch):
+    """Send a Ctrl-C as run_command's handling ends, its work and output done."""
+    ends = cli._warnings_as_lines
+
+    @contextlib.contextmanager
+    def stopped_as_it_ends(*args):
+        try:
+            with ends(*args):
+                yield
+        finally:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(cli, "_warnings_as_lines", stopped_as_it_ends)
+
+
+@pytest.mark.parametrize("moment", ["as_it_says_what_it_wrote", "as_the_command_ends"])
+def test_a_stop_once_a_run_has_finished_says_so_and_what_it_wrote(
+    moment, tmp_path, monkeypatch, capsys
+):
+    # Its checkpoint kept, a finished run stopped as it said where its outputs
+    # are, or once its work and output were done, said "rerun the same
+    # command to resume", with nothing left to resume.
+    if moment == "as_it_says_what_it_wrote":
+
+        def stopped_at_wrote(*args, **kwargs):
+            if args and str(args[0]).startswith("\nWrote "):
+                raise KeyboardInterrupt
+            print(*args, **kwargs)
+
+        monkeypatch.setattr(cli, "print", stopped_at_wrote, raising=False)
+    else:
+        _stopped_as_the_command_ends(monkeypatch)
+    _table(tmp_path / "zoo.csv")
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10")
+    assert (exit_.value.code, capsys.readouterr().err.splitlines()[-1]) == (
+        130,
+        "skal-openset: stopped (Ctrl-C) after writing records.csv, summary.md, "
+        "summary.json, learning_curves.png; the run has finished: its outputs "
+        "are complete.",
+    )
+
+
 def test_a_resume_removes_the_copies_a_first_run_killed_before_its_outputs_left(
     tmp_path, monkeypatch
 ):
@@ -553,6 +597,29 @@ def _person_answering(folder, truth, answer_ood, **kwargs):
     finally:
         stop.set()
         person.join()
+
+
+def test_a_stop_once_an_interactive_run_has_finished_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    # Its state kept, it said "rerun the same command to resume", with
+    # nothing left to resume.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    options = ["--interactive", "--rounds", "2", "--budget", "8"]
+    options += ["--poll-seconds", "0.02", "--strategy", "random", "--timeout", "60"]
+    _stopped_as_the_command_ends(monkeypatch)
+    queries = tmp_path / "out" / "queries"
+    with (
+        pytest.raises(SystemExit) as exit_,
+        escaped_ctrl_c_fails(),
+        _person_answering(queries, truth, lambda label: "unknown"),
+    ):
+        _run(tmp_path, tmp_path / "zoo.csv", *options)
+    assert (exit_.value.code, capsys.readouterr().err.splitlines()[-1]) == (
+        130,
+        "skal-openset: stopped (Ctrl-C) after writing records.csv; the run has "
+        "finished: its outputs are complete.",
+    )
 
 
 def test_interactive_run_waits_for_labels_and_resumes(tmp_path, capsys):
