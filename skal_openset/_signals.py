@@ -168,18 +168,21 @@ def stops_held_to_the_end():
     ``say(stopped, status)`` says it and exits: raised as the handling's
     context managers ended, it was a traceback after the output. A second
     Ctrl-C raises, for an end that hangs."""
-    ending, stop = contextlib.ExitStack(), []
+    ending = contextlib.ExitStack()
+    # Set by hold: the stops held from then on, its `terminated` and `say`.
+    held, sigterms, end = [], [], None
 
     def hold(terminated, say):
-        stop[:] = [ending.enter_context(interrupts_held(True)), terminated, say]
+        nonlocal held, sigterms, end
+        held = ending.enter_context(interrupts_held(second_raises=True))
+        sigterms, end = terminated, say
 
     try:
         with ending:
             yield hold
     finally:
-        if stop and stop[0]:
-            _, terminated, say = stop
-            say(*stop_reason(KeyboardInterrupt(), terminated))
+        if held:
+            end(*stop_reason(KeyboardInterrupt(), sigterms))
 
 
 # 128 + SIGPIPE's number, as a shell reports a command that SIGPIPE ended
