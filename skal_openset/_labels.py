@@ -93,16 +93,29 @@ def _check_column_rows(rows, name):
     """Refuse the odd row of a list `rows`, the labels `name`, that mostly
     holds lists of one label, a column ([[0], [1]], which
     :func:`column_or_1d` reads as labels), naming it: a row of more labels,
-    or of none, or a label alone. Not the first list, which is no mistake
-    there."""
+    or of none (odd in either reading, so named first), or a label alone.
+    Not the first list, which is no mistake there. Rows half in lists of one
+    and half labels alone ([[0], 1]) are refused as mixing the two, naming a
+    row of each: neither form is the odd one."""
     in_one = [
         (isinstance(row, (list, tuple)) and len(row) == 1 and _is_single(row[0]))
         or (isinstance(row, np.ndarray) and row.shape == (1,))
         for row in rows
     ]
-    if 2 * sum(in_one) <= len(rows) or all(in_one):
+    if 2 * sum(in_one) < len(rows) or all(in_one):
         return
-    odd, first = in_one.index(False), in_one.index(True)
+    first = in_one.index(True)
+    odd = next(
+        (i for i, row in enumerate(rows) if not (in_one[i] or _is_single(row))),
+        in_one.index(False),
+    )
+    if 2 * sum(in_one) == len(rows) and _is_single(rows[odd]):
+        raise ValueError(
+            f"{name} mixes labels in lists of one ({NAMES_REPR.repr(rows[first])} "
+            f"at row {first}) and labels alone ({NAMES_REPR.repr(rows[odd])} at "
+            f"row {odd}), as many of each: give every label alone, or every one "
+            "in a list of one (a column)."
+        )
     raise ValueError(
         f"{name} gives its labels in lists of one, a column ("
         f"{NAMES_REPR.repr(rows[first])} at row {first}), but row {odd} holds "

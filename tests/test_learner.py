@@ -1789,6 +1789,8 @@ def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
         ([[0], [1], 1, [0]], 2),
         ([(0,), (1,), (0, 1), (1,)], 2),
         ([[0], [1], [[1]], [0]], 2),
+        ([[0], 2, [0, 1], [1]], 2),
+        ([[0], [1], 1, [1], [0, 1]], 4),
     ],
     ids=[
         "two-labels",
@@ -1797,14 +1799,40 @@ def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
         "a-label-alone",
         "tuples",
         "a-list-in-one",
+        "half-and-two-labels",
+        "two-labels-after-a-label-alone",
     ],
 )
 def test_a_column_y_names_its_odd_row(y, odd):
     # Rows in lists of one are a column (scikit-learn's column_or_1d reads
     # it): the refusal named row 0, whose list is no mistake there.
+    # A row that is neither one label nor a list of one is named first: it
+    # is odd in either reading.
     refused = rf"^y gives its labels in lists of one, a column .* but row {odd} "
     with pytest.raises(ValueError, match=refused):
-        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), y)
+        ActiveLearner(LogisticRegression()).fit(np.zeros((len(y), 1)), y)
+
+
+@pytest.mark.parametrize(
+    ("y", "in_one", "alone"),
+    [
+        ([[0], 1], r"\[0\] at row 0", "1 at row 1"),
+        ([[0], 1, [1], 0], r"\[0\] at row 0", "1 at row 1"),
+        ([0, 1, (1,), (0,)], r"\(1,\) at row 2", "0 at row 0"),
+    ],
+    ids=["two", "four", "tuples-last"],
+)
+def test_a_y_half_in_lists_of_one_names_a_row_of_each_form(y, in_one, alone):
+    # Neither form is the odd one: the refusal named row 0 as no label
+    # (its list, or its label alone beside lists?), as if the other form
+    # were right.
+    refused = (
+        rf"^y mixes labels in lists of one \({in_one}\) and labels alone "
+        rf"\({alone}\), as many of each: give every label alone, or every one "
+        r"in a list of one"
+    )
+    with pytest.raises(ValueError, match=refused):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((len(y), 1)), y)
 
 
 def test_score_checks_one_label_per_row_before_the_labels():
