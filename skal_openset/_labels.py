@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import column_or_1d
 
 from ._label_text import as_label
@@ -20,15 +21,22 @@ from ._warn import warn
 MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
 
-def label_array(y, *, warn=False, name="y"):
+def label_array(y, *, warn_column=True, name="y"):
     """`y` as a 1-d array of labels, each of the kind it was given.
 
     NumPy reads a list that mixes numbers and strings as strings (``[2,
     'unknown']`` as ``['2', 'unknown']``), so class 2 would become the class
     ``'2'`` and an OOD label -1 the class ``'-1'``, and one that mixes bools
     and numbers as numbers (``[True, False, -1]`` as ``[1, 0, -1]``); such a
-    list becomes an object array, as pandas reads it. `warn` is
-    :func:`column_or_1d`'s; `name` names `y` where a row of it is refused.
+    list becomes an object array, as pandas reads it. `name` names `y`
+    where a row of it is refused.
+
+    A column (shape (n, 1), or a list of lists or tuples of one label) is
+    read as its labels, as :func:`column_or_1d` reads it, with
+    scikit-learn's DataConversionWarning unless `warn_column` is False: its
+    estimators' fit warns so, and so does every reader of labels here (fit,
+    teach, score, the oracle, the split, the modAL and scikit-activeml
+    adapters), so that all read a column alike.
 
     Integers stay exact: :func:`column_or_1d` reads pandas' nullable
     integers (``Int64``) and booleans (a Series, or a DataFrame of one
@@ -55,7 +63,7 @@ def label_array(y, *, warn=False, name="y"):
         else:
             y = y.to_numpy(dtype=numpy_dtype)
     try:
-        labels = column_or_1d(y, warn=warn)
+        labels = column_or_1d(y)
     except ValueError:
         # A list or a tuple in a cell: numpy's "setting an array element
         # with a sequence" names no row, nor does "y should be a 1d array".
@@ -63,12 +71,32 @@ def label_array(y, *, warn=False, name="y"):
             _check_column_rows(y, name)
             check_single_labels(np.fromiter(y, dtype=object, count=len(y)), name)
         raise
+    if warn_column and _is_column(y):
+        # column_or_1d's own warning says y whatever the name, and points
+        # into this package.
+        warn(
+            f"A column-vector {name} was passed when a 1d array was expected "
+            "(shape (n, 1), or lists or tuples of one label), and is read as "
+            f"one label per row: give {name} 1-d, e.g. np.ravel({name}).",
+            DataConversionWarning,
+        )
     if labels.dtype.kind == "O" and any(map(_is_one_value, labels.tolist())):
         # Read as classes= and in_classes read them, and numpy a list of
         # them: fit and the oracle refused np.array(1) as no label, where
         # the split kept it, an array, as a class.
         return np.fromiter(given_values(labels), dtype=object, count=labels.size)
     return labels if hasattr(y, "dtype") else _as_given(y, labels)
+
+
+def _is_column(y):
+    """Whether `y`, which :func:`column_or_1d` reads as labels, is a column:
+    of shape (n, 1), or a list of rows of one label."""
+    if isinstance(y, (list, tuple)):  # not made an array again
+        return len(y) > 0 and np.ndim(y[0]) == 1
+    ndim = getattr(y, "ndim", None)
+    if ndim is None:  # an array-like by its __array__ alone
+        ndim = np.asarray(y).ndim
+    return ndim == 2
 
 
 def _as_given(values, held):

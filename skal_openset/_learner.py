@@ -965,7 +965,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def _check_labelled(self, X, y):
         X = _check_rows_of(X, "X", self.estimator)
         _check_vectorizer_input(X, self.estimator)
-        y = label_array(y, warn=True)
+        y = label_array(y)
         check_every_row_labelled(y)
         check_single_labels(y)
         check_one_label_per_row(len(X), y)

@@ -29,7 +29,7 @@ from sklearn.ensemble import (
     IsolationForest,
     RandomForestClassifier,
 )
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
 from sklearn.naive_bayes import GaussianNB
@@ -1833,6 +1833,67 @@ def test_a_y_half_in_lists_of_one_names_a_row_of_each_form(y, in_one, alone):
     )
     with pytest.raises(ValueError, match=refused):
         ActiveLearner(LogisticRegression()).fit(np.zeros((len(y), 1)), y)
+
+
+def _labels_read_by(entry, y):
+    """What the reader of labels `entry` makes of `y`, labels 1, 2 and 3,
+    one per row of 8 rows."""
+    from skal_openset import SkactivemlQuery
+
+    X = np.arange(16.0).reshape(8, 2)
+    fitted = ActiveLearner(LogisticRegression()).fit(X, [1, 2, 3, 1, 2, 3, 1, 2])
+    if entry == "fit":
+        return ActiveLearner(LogisticRegression()).fit(X, y).classes_
+    if entry == "teach":
+        return fitted.teach(X, y).classes_
+    if entry == "score":
+        return fitted.score(X, y)
+    if entry == "y_true":
+        return OpenSetOracle(y).y_true
+    if entry == "y":
+        return make_open_set_split(X, y, in_classes=[1, 2], random_state=0).y_pool
+    if entry == "y_test":
+        split = make_open_set_split(
+            X,
+            [1, 2, 3, 4] * 2,
+            X_test=X,
+            y_test=y,
+            in_classes=[1, 2, 3],
+            random_state=0,
+        )
+        return split.y_test
+    pool = np.array(y, dtype=float)
+    pool[4:] = np.nan  # scikit-activeml's unlabelled rows
+    strategy = SkactivemlQuery(RandomQuery(random_state=0))
+    return strategy.query(X, pool.tolist(), LogisticRegression(), batch_size=2)
+
+
+@pytest.mark.parametrize(
+    "entry", ["fit", "teach", "score", "y_true", "y", "y_test", "skactiveml"]
+)
+@pytest.mark.parametrize("row", [tuple, list], ids=["tuples", "lists"])
+def test_every_reader_of_labels_reads_a_column_alike_and_warns(entry, row):
+    # As column_or_1d reads it, the warning scikit-learn's fit gives: only
+    # fit and teach gave it, with its words on y, at a line of this package;
+    # score, the oracle, the split and SkactivemlQuery read it silently.
+    if entry == "skactiveml":
+        pytest.importorskip("skactiveml")
+    y = [1, 2, 3, 1, 2, 3, 1, 2]
+    expected = _labels_read_by(entry, y)
+    name = "y" if entry in ("skactiveml", "fit", "teach", "score") else entry
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        np.testing.assert_array_equal(
+            _labels_read_by(entry, [row([label]) for label in y]), expected
+        )
+    column = [w for w in caught if issubclass(w.category, DataConversionWarning)]
+    assert len(column) == 1, [str(w.message) for w in column]
+    assert str(column[0].message).startswith(
+        f"A column-vector {name} was passed when a 1d array was expected "
+        "(shape (n, 1), or lists or tuples of one label), and is read as one "
+        f"label per row: give {name} 1-d, e.g. np.ravel({name})."
+    )
+    assert column[0].filename == __file__  # the caller's line
 
 
 def test_score_checks_one_label_per_row_before_the_labels():

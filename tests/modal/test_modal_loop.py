@@ -5,6 +5,7 @@ separate environment (see .ci/run); elsewhere it is skipped.
 """
 
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import pytest
 modAL_models = pytest.importorskip("modAL.models")
 
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.exceptions import DataConversionWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 import skal_openset  # noqa: E402
@@ -441,6 +443,29 @@ def test_teach_open_set_refuses_a_label_that_is_no_single_value(label, refused):
     with pytest.raises(ValueError, match=rf"^y holds {refused}"):
         teach_open_set(learner, X[60:62], labels)
     np.testing.assert_array_equal(learner.y_training, before)
+
+
+@pytest.mark.parametrize("row", [tuple, list], ids=["tuples", "lists"])
+def test_teach_open_set_reads_a_column_of_labels_and_warns(row):
+    # As ActiveLearner's fit and teach, and scikit-learn's fit, read it: it
+    # was read silently, where they warn.
+    taught, warned = [], []
+    for labels in ([1, -1, 2], [row([label]) for label in (1, -1, 2)]):
+        learner, X, _ = _digits_learner(RandomQuery(random_state=0))
+        n_ood = len(learner.X_ood_)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            teach_open_set(learner, X[60:63], labels)
+        taught.append((learner.y_training.tolist(), len(learner.X_ood_) - n_ood))
+        warned.append(
+            [w for w in caught if issubclass(w.category, DataConversionWarning)]
+        )
+    assert taught[1] == taught[0] and taught[0][1] == 1
+    assert not warned[0]
+    assert [str(w.message)[:49] for w in warned[1]] == [
+        "A column-vector y was passed when a 1d array was "
+    ]
+    assert warned[1][0].filename == __file__
 
 
 def test_teach_open_set_gives_modal_tensor_labels_where_it_trains_on_them():
