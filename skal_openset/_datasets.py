@@ -51,7 +51,9 @@ from ._labels import (
     check_none_missing_at,
     check_one_label_kind,
     check_single_labels,
+    given_values,
     invisible_characters,
+    is_one_label,
     label_array,
     labels_as_given,
     missing_marker_message,
@@ -166,13 +168,12 @@ class OpenSetSplit:
         # one bool) and fail later in indexing: take every field as an array.
         for name in ("y_pool", "initial_idx", "y_test"):
             object.__setattr__(self, name, np.asarray(getattr(self, name)))
-        object.__setattr__(self, "in_classes", labels_as_given(self.in_classes))
+        object.__setattr__(self, "in_classes", _in_classes_array(self.in_classes))
         for name in ("X_pool", "X_test"):
             if isinstance(getattr(self, name), (list, tuple)):
                 object.__setattr__(self, name, np.asarray(getattr(self, name)))
         check_consistent_length(self.X_pool, self.y_pool)
         check_consistent_length(self.X_test, self.y_test)
-        _check_1d_in_classes(self.in_classes)
         k = len(self.in_classes)
         if k < 2:
             raise ValueError(f"An open-set split needs at least 2 IN classes, got {k}.")
@@ -358,14 +359,23 @@ def _warn_of_test_classes(y, y_test, in_classes):
         )
 
 
-def _check_1d_in_classes(in_classes: np.ndarray) -> None:
-    """Refuse `in_classes`, as an array, that are not one label each."""
-    if in_classes.ndim != 1:
+def _in_classes_array(in_classes: Any) -> np.ndarray:
+    """`in_classes` as an array of the labels given (:func:`labels_as_given`),
+    refused where they are not one label each: lists of different lengths
+    failed with numpy's words, which name no parameter, and an object
+    array's arrays or sets in the comparison with y's classes or in the
+    check of repeated classes ("unhashable type")."""
+    try:
+        held = labels_as_given(in_classes)
+    except ValueError:  # lists of different lengths, shown as given
+        held = np.asarray(in_classes, dtype=object)
+    if held.ndim != 1 or not all(map(is_one_label, given_values(held))):
         raise ValueError(
             "in_classes must be a 1-d sequence of class labels, got "
-            f"{reprlib.repr(in_classes.tolist())}: list the IN classes, e.g. "
+            f"{reprlib.repr(held.tolist())}: list the IN classes, e.g. "
             "in_classes=[3, 7]."
         )
+    return held
 
 
 def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
@@ -375,8 +385,7 @@ def _choose_in_classes(y, in_classes, n_in_classes, rng) -> np.ndarray:
         raise ValueError("Give in_classes or n_in_classes, not both.")
     if in_classes is not None:
         refuse_set(in_classes, "in_classes")
-        in_classes = labels_as_given(in_classes)
-        _check_1d_in_classes(in_classes)
+        in_classes = _in_classes_array(in_classes)
         # Before they are compared with y's classes, which pandas.NA fails.
         check_none_missing_at(
             in_classes,

@@ -158,6 +158,19 @@ def _is_single(value):
     return not isinstance(value, (list, tuple)) and np.ndim(value) == 0
 
 
+def is_one_label(value):
+    """Whether `value` can be one label or class: a single value (not a
+    list, a tuple or an array of values) that can be looked up among others
+    (hashed): not a set, a dict, nor an array in an object array's cell."""
+    if not _is_single(value):
+        return False
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def given_values(values):
     """`values`, given as a list, a 1-d array, a pandas Series or a column
     (shape (n, 1)), as the list of the values given, not as a numpy array of
@@ -576,7 +589,8 @@ def check_each_once(values: Any, name: str, what: str, why: str = "") -> None:
     `what` what each value is ("class"), `why` a parenthesis on why it
     matters. Every refusal of a parameter's repeated values words it so.
     Values compare as Python compares them (1 equals 1.0), each as given:
-    a fixed-width numpy string would drop a trailing NUL ("a\\x00")."""
+    a fixed-width numpy string would drop a trailing NUL ("a\\x00"); each
+    must be hashable (:func:`is_one_label`), as the callers check first."""
     given = python_values(values)
     repeated = [v for v, n in Counter(given).items() if n > 1]
     if repeated:

@@ -61,6 +61,7 @@ from ._labels import (
     check_single_labels,
     check_unicode_forms,
     given_values,
+    is_one_label,
     label_array,
     label_kind,
     labels_not_in,
@@ -1748,7 +1749,9 @@ def _checked_classes(classes, name, ood_label):
     # and column_or_1d's messages name no parameter (the latter says "y").
     except ValueError:
         declared = None
-    if declared is None or not declared.size:
+    # An object array's cells may be anything: arrays of different lengths,
+    # or sets, failed the check of repeated classes ("unhashable type").
+    if declared is None or not declared.size or not all(map(is_one_label, given)):
         # An empty one would be taken for boolean classes (all of none are).
         raise ValueError(
             f"{name} must list the in-distribution classes, as a list or 1-d "

@@ -293,6 +293,15 @@ def test_split_closed_set_without_noise():
         (dict(in_classes=[0, 9]), "do not occur in y"),
         (dict(in_classes=[1]), "at least 2 IN classes"),
         (dict(in_classes=[[0, 1]]), r"1-d sequence of class labels, got \[\[0, 1\]\]"),
+        # numpy's "inhomogeneous shape", which named no parameter; an object
+        # array's arrays failed in np.isin ("truth value ... is ambiguous"),
+        # and sets were named as classes not in y.
+        (dict(in_classes=[[0, 1], [2]]), r"1-d sequence of class labels, got \[\[0,"),
+        (
+            dict(in_classes=np.array([np.array([0, 1]), np.array([2])], object)),
+            r"^in_classes must be a 1-d sequence of class labels, got \[array",
+        ),
+        (dict(in_classes=[{0}, {1}]), r"1-d sequence of class labels, got \[\{0\},"),
         # It was "must be a 1-d sequence", which named no remedy.
         (
             dict(in_classes={0, 1, 2}),
@@ -552,6 +561,11 @@ def test_open_set_split_takes_lists_as_arrays():
             r"\[7\]\]: list the IN classes, e.g. in_classes=\[3, 7\]\.$",
         ),
         (dict(in_classes=5), "a 1-d sequence of class labels, got 5: list the"),
+        # "unhashable type: 'numpy.ndarray'", in the check of repeated classes
+        (
+            dict(in_classes=np.array([np.array([5, 7]), np.array([9])], object)),
+            r"^in_classes must be a 1-d sequence of class labels, got \[array",
+        ),
         (
             dict(y_pool=np.zeros((4, 1), int)),
             r"y_pool must be 1-d, one label per example, got shape \(4, 1\)",
@@ -573,6 +587,7 @@ def test_open_set_split_takes_lists_as_arrays():
         "one-class",
         "classes-in-a-row",
         "one-class-not-in-a-list",
+        "arrays-in-cells",
         "column-of-labels",
         "empty-test",
     ],

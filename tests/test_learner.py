@@ -851,12 +851,22 @@ def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
 
 @pytest.mark.parametrize(
     "classes",
-    [{0, 1, 2, 3}, "0123", [[0, 1], [2, 3]], [[0, 1], [2, 3, 4]], []],
-    ids=["set", "string", "2-d", "ragged", "empty"],
+    [
+        {0, 1, 2, 3},
+        "0123",
+        [[0, 1], [2, 3]],
+        [[0, 1], [2, 3, 4]],
+        [],
+        np.array([np.array([0, 1]), np.array([2, 3, 4])], dtype=object),
+        [{0, 1}, {2, 3}],
+    ],
+    ids=["set", "string", "2-d", "ragged", "empty", "arrays-in-cells", "sets"],
 )
 def test_classes_that_are_no_list_of_labels_are_named_so(log, initial, classes):
     # scikit-learn's column_or_1d said "y should be a 1d array" (numpy, for
     # the ragged lists, "inhomogeneous shape"), and [] read as boolean classes.
+    # An object array's arrays, or sets, failed the check of repeated classes
+    # with "unhashable type".
     with pytest.raises(
         ValueError, match=r"^classes must list the in-distribution classes, as a"
     ):
