@@ -50,7 +50,6 @@ from ._labels import (
     check_each_once,
     check_none_missing_at,
     check_one_label_kind,
-    check_single_labels,
     given_values,
     invisible_characters,
     is_one_label,
@@ -310,7 +309,6 @@ def _check_X_y(X, y, X_name, y_name) -> tuple[Any, np.ndarray]:
             input_name=X_name,
         )
     y = label_array(y, name=y_name)
-    check_single_labels(y, y_name)
     check_one_label_kind(
         y,
         f"{y_name} mixes",

@@ -21,7 +21,7 @@ from ._warn import warn
 MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "<na>", "nan", "none", "null", "?"})
 
 
-def label_array(y, *, warn_column=True, name="y"):
+def label_array(y, *, class_labels=True, name="y"):
     """`y` as a 1-d array of labels, each of the kind it was given.
 
     NumPy reads a list that mixes numbers and strings as strings (``[2,
@@ -33,10 +33,10 @@ def label_array(y, *, warn_column=True, name="y"):
 
     A column (shape (n, 1), or a list of lists or tuples of one label) is
     read as its labels, as :func:`column_or_1d` reads it, with
-    scikit-learn's DataConversionWarning unless `warn_column` is False: its
-    estimators' fit warns so, and so does every reader of labels here (fit,
-    teach, score, the oracle, the split, the modAL and scikit-activeml
-    adapters), so that all read a column alike.
+    scikit-learn's DataConversionWarning: its estimators' fit warns so, and
+    so does every reader of labels here (fit, teach, score, the oracle, the
+    split, the modAL and scikit-activeml adapters), so that all read a
+    column alike.
 
     Integers stay exact: :func:`column_or_1d` reads pandas' nullable
     integers (``Int64``) and booleans (a Series, or a DataFrame of one
@@ -45,7 +45,10 @@ def label_array(y, *, warn_column=True, name="y"):
     classes ``2**53`` and ``2**53 + 1`` would become one).
 
     An array of one value among objects (a 0-d array) is read as the value
-    it holds, as :func:`given_values` reads it.
+    it holds, and a label that is no single value refused, naming its row
+    (:func:`single_labels`). With `class_labels` False (a selector's groups,
+    where a tuple is a compound key), `y` is read alike, but neither warned
+    of as a column nor its labels refused.
     """
     dtype = getattr(y, "dtype", None)
     if dtype is None and getattr(y, "shape", ())[1:] == (1,) and hasattr(y, "dtypes"):
@@ -69,9 +72,9 @@ def label_array(y, *, warn_column=True, name="y"):
         # with a sequence" names no row, nor does "y should be a 1d array".
         if isinstance(y, list):
             _check_column_rows(y, name)
-            check_single_labels(np.fromiter(y, dtype=object, count=len(y)), name)
+            single_labels(np.fromiter(y, dtype=object, count=len(y)), name)
         raise
-    if warn_column and _is_column(y):
+    if class_labels and _is_column(y):
         # column_or_1d's own warning says y whatever the name, and points
         # into this package.
         warn(
@@ -80,11 +83,10 @@ def label_array(y, *, warn_column=True, name="y"):
             f"one label per row: give {name} 1-d, e.g. np.ravel({name}).",
             DataConversionWarning,
         )
-    if labels.dtype.kind == "O" and any(map(_is_one_value, labels.tolist())):
-        # Read as classes= and in_classes read them, and numpy a list of
-        # them: fit and the oracle refused np.array(1) as no label, where
-        # the split kept it, an array, as a class.
-        return np.fromiter(given_values(labels), dtype=object, count=labels.size)
+    if labels.dtype.kind == "O":
+        if not class_labels:
+            return np.fromiter(given_values(labels), dtype=object, count=labels.size)
+        return single_labels(labels, name)
     return labels if hasattr(y, "dtype") else _as_given(y, labels)
 
 
@@ -500,16 +502,23 @@ def check_none_missing_at(labels, name, advice):
         )
 
 
-def check_single_labels(labels, name="y"):
-    """Refuse a label of the array `labels` (named `name`) that is no single
-    value, naming its row: an unhashable one (a set, a dict, a list in a
-    cell), which is looked up among the classes, where it failed with a
-    bare TypeError, or with scikit-learn's "Unknown label type", which names
-    no row; and a tuple, which numpy and scikit-learn read as a row of
-    labels (beside others it failed with numpy's "setting an array element
-    with a sequence")."""
-    if labels.dtype.kind != "O":
-        return
+def single_labels(labels, name="y"):
+    """The object array `labels` (named `name`), each array of one value in
+    it (a 0-d array) read as the value it holds, as classes= and in_classes
+    read it (:func:`given_values`), and numpy a list of them: fit and the
+    oracle refused np.array(1) as no label, where the split kept it as a
+    class. A label that is no single value is refused, naming its row: an
+    unhashable one (a set, a dict, a list in a cell), which is looked up
+    among the classes, where it failed with a bare TypeError, or with
+    scikit-learn's "Unknown label type", which names no row; and a tuple,
+    which numpy and scikit-learn read as a row of labels (beside others it
+    failed with numpy's "setting an array element with a sequence").
+
+    One pass over labels of no 0-d array: such an array, unhashable, is
+    found by the check of unhashable labels, and the labels checked again
+    once each is read as its value.
+    """
+    held = False  # a 0-d array among the labels
     for row, label in enumerate(labels.tolist()):
         if isinstance(label, tuple):
             raise ValueError(
@@ -521,11 +530,18 @@ def check_single_labels(labels, name="y"):
         try:
             hash(label)
         except TypeError:
+            if _is_one_value(label):
+                held = True
+                continue
             raise ValueError(
                 f"{name} holds {NAMES_REPR.repr(label)} at row {row}, of type "
                 f"{type(label).__name__}, which is no label: give each row one "
                 "label, a class such as 1 or 'cat' (or the OOD label)."
             ) from None
+    if held:
+        values = given_values(labels)
+        return single_labels(np.fromiter(values, dtype=object, count=len(values)), name)
+    return labels
 
 
 def check_booleans_alike(labels, classes, *, name="labels", classes_name="classes"):

@@ -58,7 +58,6 @@ from ._labels import (
     check_one_label_kind,
     check_one_ood_label,
     check_ood_look_alikes,
-    check_single_labels,
     check_unicode_forms,
     given_values,
     is_one_label,
@@ -814,11 +813,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         # Before the OOD check: with a row too many or too few, the labels
         # are misaligned, whatever they hold.
         check_one_label_per_row(_num_samples(X), y)
-        # As teach refuses them: a missing label was named among labels not
-        # known (NaN once per row, None among strings as a number), and an
-        # unhashable one failed the look-up with a bare TypeError.
+        # As teach refuses it: a missing label was named among labels not
+        # known (NaN once per row, None among strings as a number).
         check_every_row_labelled(y)
-        check_single_labels(y)
         n_ood = int(np.sum(y == self.ood_label_))
         if n_ood:
             raise ValueError(
@@ -968,7 +965,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         _check_vectorizer_input(X, self.estimator)
         y = label_array(y)
         check_every_row_labelled(y)
-        check_single_labels(y)
         check_one_label_per_row(len(X), y)
         return X, y
 

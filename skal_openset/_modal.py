@@ -18,7 +18,6 @@ from ._labels import (
     check_booleans_alike,
     check_one_ood_label,
     check_ood_look_alikes,
-    check_single_labels,
     label_array,
     label_kind,
     labels_as_given,
@@ -165,7 +164,6 @@ def teach_open_set(
     kept = kept_ood_rows(learner, X)
     y = label_array(y)
     check_every_row_labelled(y)
-    check_single_labels(y)
     trained = getattr(learner, "y_training", None)
     check_label_kind(y, ood_label, _in_labels(y, trained) if chosen else None)
     _check_class_kind(y[y != ood_label], trained, ood_label)

@@ -14,7 +14,6 @@ from ._labels import (
     check_each_once,
     check_one_ood_label,
     check_ood_look_alikes,
-    check_single_labels,
     label_array,
 )
 from ._model_scores import check_label_kind, has_nan
@@ -155,7 +154,6 @@ class OpenSetOracle:
         cost_ood: RealLike = 1.0,
     ) -> None:
         y_true = label_array(y_true, name="y_true")
-        check_single_labels(y_true, "y_true")
         _check_labels(y_true, ood_label)
         self.y_true = y_true.copy()
         self.ood_label = self._checked_ood_label = ood_label

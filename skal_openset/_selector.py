@@ -187,7 +187,7 @@ def _group_codes(groups, rows) -> np.ndarray:
     # column_or_1d's message names y; a list of tuples (a compound key) reads
     # as the rows of a 2-D array. label_array: NumPy reads [1, '1'] as two '1's.
     try:
-        groups = label_array(groups, warn_column=False)
+        groups = label_array(groups, class_labels=False)
     except ValueError:
         raise ValueError(
             "groups must be 1-D, one hashable label per row (e.g. the query "
