@@ -302,6 +302,8 @@ def test_split_closed_set_without_noise():
             r"^in_classes must be a 1-d sequence of class labels, got \[array",
         ),
         (dict(in_classes=[{0}, {1}]), r"1-d sequence of class labels, got \[\{0\},"),
+        # Shown as given: numpy's strings drop the NUL of 'a\x00'.
+        (dict(in_classes=[["a\x00", "b"]]), r"labels, got \[\['a\\x00', 'b'\]\]"),
         # It was "must be a 1-d sequence", which named no remedy.
         (
             dict(in_classes={0, 1, 2}),
@@ -2967,6 +2969,8 @@ def test_in_classes_a_bool_beside_numbers_is_refused_not_read_as_a_number():
     refused = r"^in_classes mix booleans \[True\] with numbers, .* every class as"
     with pytest.raises(ValueError, match=refused):
         make_open_set_split(X, [1, 2, 3] * 4, in_classes=[True, 2])
+    with pytest.raises(ValueError, match=refused.replace("True", "np.True_")):
+        make_open_set_split(X, [1, 2, 3] * 4, in_classes=[np.True_, 2])
     split = make_open_set_split(X, [True, False] * 6, in_classes=[False, True])
     assert split.in_classes.tolist() == [False, True]
 

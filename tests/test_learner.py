@@ -814,26 +814,38 @@ def test_labels_given_as_0d_arrays_are_read_alike_by_fit_the_oracle_and_split(
     assert split.in_classes.tolist() == values[:2]
 
 
-def test_classes_that_mix_booleans_with_numbers_are_refused():
+@pytest.mark.parametrize(
+    "classes, shown",
+    [
+        ([True, 2], "True"),
+        ([np.True_, 2], "np.True_"),
+        ([True, 2.5], "True"),
+        ([np.False_, np.float32(2)], "np.False_"),
+    ],
+    ids=["bool-int", "numpy-bool", "bool-float", "numpy-bool-numpy-float"],
+)
+def test_classes_that_mix_booleans_with_numbers_are_refused(classes, shown):
     # numpy's array of [True, 2] is [1, 2]: True was taken for class 1
-    # without a word, as make_open_set_split's in_classes no longer are.
+    # without a word, as make_open_set_split's in_classes no longer are. A
+    # numpy bool is a bool, a float or a numpy number a number.
     X = np.zeros((4, 1))
-    refused = r"^classes mix booleans \[True\] with numbers, which numpy reads"
+    refused = rf"^classes mix booleans \[{shown}\] with numbers, which numpy reads"
     with pytest.raises(ValueError, match=refused):
-        ActiveLearner(DummyClassifier(), classes=[True, 2]).fit(X, [1, 2] * 2)
+        ActiveLearner(DummyClassifier(), classes=classes).fit(X, [1, 2] * 2)
     learner = ActiveLearner(DummyClassifier(), classes=[False, True])
     assert learner.fit(X, [True, False] * 2).classes_.tolist() == [False, True]
 
 
-@pytest.mark.parametrize("container", ["list", "array"])
+@pytest.mark.parametrize("container", ["list", "array", "array-with-0d"])
 def test_a_label_in_an_array_of_shape_1_is_refused_naming_its_row(container):
     # numpy reads a 0-d array as the value it holds but refuses one of shape
     # (1,) beside other labels: an object array's was read as its value,
-    # where the same labels in a list were refused.
+    # where the same labels in a list were refused. Beside a 0-d array, which
+    # is read as its value, it is refused all the same.
     y = [0, 1, np.array([1]), 0]
-    if container == "array":
-        y = np.empty(4, dtype=object)
-        y[:] = [0, 1, np.array([1]), 0]
+    if container != "list":
+        labels, y = y, np.empty(4, dtype=object)
+        y[:] = [np.array(0) if container == "array-with-0d" else 0, *labels[1:]]
     refused = r"^y holds array\(\[1\]\) at row 2, of type ndarray"
     with pytest.raises(ValueError, match=refused):
         ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), y)
@@ -1801,6 +1813,8 @@ def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
         ([[0], [1], [[1]], [0]], 2),
         ([[0], 2, [0, 1], [1]], 2),
         ([[0], [1], 1, [1], [0, 1]], 4),
+        ([[0], [1], np.array([[1]]), [0]], 2),
+        ([[0], [1], [np.array([1])], [0]], 2),
     ],
     ids=[
         "two-labels",
@@ -1811,6 +1825,8 @@ def test_a_list_of_tuples_alone_is_refused_as_tuples_not_as_a_table():
         "a-list-in-one",
         "half-and-two-labels",
         "two-labels-after-a-label-alone",
+        "an-array-of-a-row",
+        "an-array-in-one",
     ],
 )
 def test_a_column_y_names_its_odd_row(y, odd):
@@ -1904,6 +1920,17 @@ def test_every_reader_of_labels_reads_a_column_alike_and_warns(entry, row):
         f"label per row: give {name} 1-d, e.g. np.ravel({name})."
     )
     assert column[0].filename == __file__  # the caller's line
+
+
+def test_a_y_half_in_lists_of_one_is_no_column():
+    # A column is rows mostly in lists of one: with half of them so, neither
+    # the lists nor the labels are the odd rows, and a list is no label.
+    refused = r"^y holds \[0\] at row 0, of type list, which is no label"
+    with pytest.raises(ValueError, match=refused):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), [[0], 1, [1], 0])
+    column = r"^y gives its labels in lists of one, a column .* but row 1 holds 1:"
+    with pytest.raises(ValueError, match=column):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), [[0], 1, [1], [0]])
 
 
 def test_score_checks_one_label_per_row_before_the_labels():

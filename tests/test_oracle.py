@@ -503,6 +503,13 @@ def test_the_oracle_takes_number_classes_with_a_string_ood_label():
         OpenSetOracle(np.array(["a", "b", None], dtype=object), ood_label="b")
 
 
+def test_y_true_numpy_integers_beyond_2_53_beside_a_float_stay_exact():
+    # numpy compares np.int64(2**53 + 1) with the float 2.0**53 it rounds to
+    # as equal: read as floats beside 0.5, the two classes would be one.
+    oracle = OpenSetOracle([np.int64(2**53 + 1), 2.0**53, 0.5], ood_label=0.5)
+    assert oracle.y_true.tolist() == [2**53 + 1, 2**53, 0.5]
+
+
 @pytest.mark.parametrize(
     ("y_true", "refused"),
     [
