@@ -109,13 +109,18 @@ def _as_given(values, held):
     given = given_values(values)
     if held.dtype.kind in "US":  # numpy's strings drop trailing NULs
         changed = held.tolist() != given
-    elif held.dtype.kind == "f":  # integers that floats would round
-        # As Python ints: np.int64(2**53 + 1) equals the float it rounds to.
+    else:  # bools alone would be an array of bools, not of numbers
+        # Nor integers beside floats, which round them beyond 2**53; as
+        # Python ints: np.int64(2**53 + 1) equals the float it rounds to.
         changed = any(
-            isinstance(v, numbers.Integral) and float(v) != _python(v) for v in given
+            is_bool(v)
+            or (
+                held.dtype.kind == "f"
+                and isinstance(v, numbers.Integral)
+                and float(v) != _python(v)
+            )
+            for v in given
         )
-    else:  # bools alone would be an array of bools
-        changed = any(isinstance(v, (bool, np.bool_)) for v in given)
     return np.array(given, dtype=object) if changed else held
 
 

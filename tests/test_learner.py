@@ -853,6 +853,19 @@ def test_a_label_in_an_array_of_shape_1_is_refused_naming_its_row(container):
         OpenSetOracle(y, ood_label=-1)
 
 
+def test_bool_labels_beside_a_float_ood_label_stay_bools():
+    # numpy's array of [True, False, 0.5] is floats: the classes were 0.0 and
+    # 1.0, and the oracle's labels numbers, where bools beside an integer
+    # OOD label stay bools.
+    y = [True, False, 0.5, True, False, 0.5]
+    X = np.arange(6.0).reshape(-1, 1)
+    classes = ActiveLearner(DummyClassifier(), ood_label=0.5).fit(X, y).classes_
+    assert [type(c) for c in classes.tolist()] == [bool, bool]
+    assert [type(v) for v in OpenSetOracle(y, ood_label=0.5).y_true.tolist()] == [
+        type(v) for v in y
+    ]
+
+
 def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
     # np.str_('a\x00').item() is 'a': beside 'a' the message said "classes
     # lists 'a' more than once", of two classes that differ.

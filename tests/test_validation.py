@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skal_openset._labels import check_each_once, check_held_apart
+from skal_openset._labels import check_each_once, check_held_apart, label_array
 
 
 def _refusal(values):
@@ -62,6 +62,29 @@ def test_check_each_once_refuses_exactly_the_values_given_twice(values):
     else:
         shown = repr(twice[0]) if len(twice) == 1 else repr(twice)
         assert message == f"x lists {shown} more than once: list each value once."
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.booleans(),
+            st.integers(-(2**62), 2**62),
+            st.sampled_from([2**53 + 1, np.int64(2**53 + 1), np.True_, np.False_]),
+            st.floats(allow_nan=False),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_label_array_keeps_bools_and_integers_beside_numbers_as_given(values):
+    # numpy's array of [True, False, 0.5] is [1.0, 0.0, 0.5]: bools beside
+    # floats became numbers without a word, as beside integers they no longer
+    # did, and the learner took them for the classes 0.0 and 1.0.
+    labels = label_array(values).tolist()
+    assert [isinstance(v, (bool, np.bool_)) for v in labels] == [
+        isinstance(v, (bool, np.bool_)) for v in values
+    ]
+    assert labels == values
 
 
 def _held_as_one(values):
