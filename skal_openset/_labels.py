@@ -70,8 +70,8 @@ def label_array(y, *, class_labels=True, name="y"):
     except ValueError:
         # A list or a tuple in a cell: numpy's "setting an array element
         # with a sequence" names no row, nor does "y should be a 1d array".
-        if isinstance(y, list):
-            _check_column_rows(y, name)
+        # In a column, each row's list is no mistake: its labels were refused.
+        if isinstance(y, list) and not _check_column_rows(y, name):
             single_labels(np.fromiter(y, dtype=object, count=len(y)), name)
         raise
     if class_labels and _is_column(y):
@@ -131,14 +131,15 @@ def _check_column_rows(rows, name):
     or of none (odd in either reading, so named first), or a label alone.
     Not the first list, which is no mistake there. Rows half in lists of one
     and half labels alone ([[0], 1]) are refused as mixing the two, naming a
-    row of each: neither form is the odd one."""
+    row of each: neither form is the odd one. Returns whether every row is
+    in a list of one, a column."""
     in_one = [
         (isinstance(row, (list, tuple)) and len(row) == 1 and _is_single(row[0]))
         or (isinstance(row, np.ndarray) and row.shape == (1,))
         for row in rows
     ]
     if 2 * sum(in_one) < len(rows) or all(in_one):
-        return
+        return all(in_one)
     first = in_one.index(True)
     odd = next(
         (i for i, row in enumerate(rows) if not (in_one[i] or _is_single(row))),

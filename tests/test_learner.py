@@ -1946,6 +1946,14 @@ def test_a_y_half_in_lists_of_one_is_no_column():
         ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), [[0], 1, [1], [0]])
 
 
+def test_a_column_of_labels_scikit_learn_refuses_is_refused_for_its_labels():
+    # Each row's list was said to be no label ("y holds [1j] at row 0, of
+    # type list"), where a column of labels is taken: its labels are refused,
+    # as they are given alone.
+    with pytest.raises(ValueError, match="^Complex data not supported"):
+        ActiveLearner(LogisticRegression()).fit(np.zeros((2, 1)), [[1j], [2j]])
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
