@@ -1935,17 +1935,6 @@ def test_every_reader_of_labels_reads_a_column_alike_and_warns(entry, row):
     assert column[0].filename == __file__  # the caller's line
 
 
-def test_a_y_half_in_lists_of_one_is_no_column():
-    # A column is rows mostly in lists of one: with half of them so, neither
-    # the lists nor the labels are the odd rows, and a list is no label.
-    refused = r"^y holds \[0\] at row 0, of type list, which is no label"
-    with pytest.raises(ValueError, match=refused):
-        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), [[0], 1, [1], 0])
-    column = r"^y gives its labels in lists of one, a column .* but row 1 holds 1:"
-    with pytest.raises(ValueError, match=column):
-        ActiveLearner(LogisticRegression()).fit(np.zeros((4, 1)), [[0], 1, [1], [0]])
-
-
 def test_a_column_of_labels_scikit_learn_refuses_is_refused_for_its_labels():
     # Each row's list was said to be no label ("y holds [1j] at row 0, of
     # type list"), where a column of labels is taken: its labels are refused,
