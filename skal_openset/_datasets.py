@@ -365,12 +365,15 @@ def _in_classes_array(in_classes: Any) -> np.ndarray:
     check of repeated classes ("unhashable type")."""
     try:
         held = labels_as_given(in_classes)
-    except ValueError:  # lists of different lengths, shown as given
-        held = np.asarray(in_classes, dtype=object)
-    if held.ndim != 1 or not all(map(is_one_label, given_values(held))):
+    except ValueError:  # lists of different lengths, or of arrays
+        held = None
+    if held is None or held.ndim != 1 or not all(map(is_one_label, given_values(held))):
+        # A list as given: numpy reads bytearrays as rows of numbers.
+        listed = isinstance(in_classes, (list, tuple))
+        shown = in_classes if held is None or listed else held.tolist()
         raise ValueError(
             "in_classes must be a 1-d sequence of class labels, got "
-            f"{reprlib.repr(held.tolist())}: list the IN classes, e.g. "
+            f"{reprlib.repr(shown)}: list the IN classes, e.g. "
             "in_classes=[3, 7]."
         )
     return held

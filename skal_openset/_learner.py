@@ -1739,15 +1739,23 @@ def _checked_classes(classes, name, ood_label):
     :func:`check_held_apart`). A 0-d array is read as the value it holds
     (``np.array('a')`` as ``'a'``), as numpy reads it."""
     try:
-        declared = column_or_1d(np.asarray(classes))
+        held = np.asarray(classes)
         given = given_values(classes)
     # A set, a single label, a table, or lists of different lengths: numpy's
     # and column_or_1d's messages name no parameter (the latter says "y").
     except ValueError:
-        declared = None
-    # An object array's cells may be anything: arrays of different lengths,
-    # or sets, failed the check of repeated classes ("unhashable type").
-    if declared is None or not declared.size or not all(map(is_one_label, given)):
+        held = None
+    # Not 1-d as given: a column ([[0], [1]]) or arrays of one label were
+    # read as its labels, and bytearrays (numpy's rows of bytes) as numbers,
+    # where in_classes and scikit-learn's unique_labels refuse them. An
+    # object array's cells may be anything: arrays of different lengths, or
+    # sets, failed the check of repeated classes ("unhashable type").
+    if (
+        held is None
+        or held.ndim != 1
+        or not held.size
+        or not all(map(is_one_label, given))
+    ):
         # An empty one would be taken for boolean classes (all of none are).
         raise ValueError(
             f"{name} must list the in-distribution classes, as a list or 1-d "
@@ -1755,6 +1763,7 @@ def _checked_classes(classes, name, ood_label):
             "'dog'], or sorted(s) for a set s (classes_ are sorted whatever "
             "the order given)."
         )
+    declared = column_or_1d(held)
     missing_advice = (
         "a missing value is no class; list the in-distribution classes without it."
     )

@@ -304,6 +304,16 @@ def test_split_closed_set_without_noise():
         (dict(in_classes=[{0}, {1}]), r"1-d sequence of class labels, got \[\{0\},"),
         # Shown as given: numpy's strings drop the NUL of 'a\x00'.
         (dict(in_classes=[["a\x00", "b"]]), r"labels, got \[\['a\\x00', 'b'\]\]"),
+        # numpy's rows of bytes, shown as [[97], [98]]; and its "could not
+        # broadcast input array", which named no parameter.
+        (
+            dict(in_classes=[bytearray(b"a"), bytearray(b"b")]),
+            r"1-d sequence of class labels, got \[bytearray\(b'a'\),",
+        ),
+        (
+            dict(in_classes=[np.zeros((2, 2)), np.zeros((2, 3))]),
+            r"1-d sequence of class labels, got \[array\(\[\[0\., 0",
+        ),
         # It was "must be a 1-d sequence", which named no remedy.
         (
             dict(in_classes={0, 1, 2}),

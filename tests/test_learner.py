@@ -884,14 +884,30 @@ def test_classes_a_numpy_string_numpy_holds_as_another_is_named_whole():
         [],
         np.array([np.array([0, 1]), np.array([2, 3, 4])], dtype=object),
         [{0, 1}, {2, 3}],
+        [[0], [1], [2], [3]],
+        [np.array([0]), np.array([1]), np.array([2]), np.array([3])],
+        [bytearray(b"a"), bytearray(b"b")],
     ],
-    ids=["set", "string", "2-d", "ragged", "empty", "arrays-in-cells", "sets"],
+    ids=[
+        "set",
+        "string",
+        "2-d",
+        "ragged",
+        "empty",
+        "arrays-in-cells",
+        "sets",
+        "column",
+        "arrays-of-one",
+        "bytearrays",
+    ],
 )
 def test_classes_that_are_no_list_of_labels_are_named_so(log, initial, classes):
     # scikit-learn's column_or_1d said "y should be a 1d array" (numpy, for
     # the ragged lists, "inhomogeneous shape"), and [] read as boolean classes.
     # An object array's arrays, or sets, failed the check of repeated classes
-    # with "unhashable type".
+    # with "unhashable type". A column, or arrays of one label, were read as
+    # classes [0, 1, 2, 3], and bytearrays as numpy's bytes [97, 98], where
+    # in_classes and scikit-learn's unique_labels refuse them.
     with pytest.raises(
         ValueError, match=r"^classes must list the in-distribution classes, as a"
     ):
