@@ -75,6 +75,8 @@ def label_array(y, *, class_labels=True, name="y"):
             single_labels(np.fromiter(y, dtype=object, count=len(y)), name)
         raise
     if class_labels and _is_column(y):
+        if isinstance(y, (list, tuple)):
+            _check_no_bytearray(y, name)
         # column_or_1d's own warning says y whatever the name, and points
         # into this package.
         warn(
@@ -99,6 +101,19 @@ def _is_column(y):
     if ndim is None:  # an array-like by its __array__ alone
         ndim = np.asarray(y).ndim
     return ndim == 2
+
+
+def _check_no_bytearray(rows, name):
+    """Refuse a bytearray among `rows`, the labels `name`: numpy reads one
+    as a row of its bytes, so that bytearrays of one byte each were read as
+    a column of numbers (``bytearray(b'a')`` as 97)."""
+    row = next((i for i, v in enumerate(rows) if isinstance(v, bytearray)), None)
+    if row is not None:
+        raise ValueError(
+            f"{name} holds {NAMES_REPR.repr(rows[row])} at row {row}, a "
+            "bytearray, which numpy reads as a row of numbers, its bytes: give "
+            f"each label as bytes, e.g. [bytes(label) for label in {name}]."
+        )
 
 
 def _as_given(values, held):

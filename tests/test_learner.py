@@ -1959,6 +1959,23 @@ def test_a_column_of_labels_scikit_learn_refuses_is_refused_for_its_labels():
         ActiveLearner(LogisticRegression()).fit(np.zeros((2, 1)), [[1j], [2j]])
 
 
+@pytest.mark.parametrize("entry", ["fit", "teach", "score", "y_true", "y", "y_test"])
+def test_every_reader_of_labels_refuses_bytearrays(entry):
+    # numpy reads a bytearray as a row of its bytes: bytearrays of one byte
+    # were read as a column of numbers, 97 and 98, with the column's warning.
+    y = [bytearray(b"a"), bytearray(b"b")] * 4
+    name = entry if entry in ("y_true", "y_test") else "y"
+    refused = (
+        rf"^{name} holds bytearray\(b'a'\) at row 0, a bytearray, which numpy "
+        rf"reads as a row of numbers, its bytes: give each label as bytes, e.g. "
+        rf"\[bytes\(label\) for label in {name}\]\.$"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataConversionWarning)
+        with pytest.raises(ValueError, match=refused):
+            _labels_read_by(entry, y)
+
+
 def test_score_checks_one_label_per_row_before_the_labels():
     # A label short, y's OOD row was blamed ("y holds ood_label"): the rows
     # and labels are misaligned, whatever the labels hold.
