@@ -345,9 +345,7 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
         for path in curves_png:
             path.write_bytes(figure)
     written = [output / name for name in names]
-    # A stop from here on, held up by a reader that stopped reading or not,
-    # comes once the outputs are complete; after the return, the caller says so.
-    try:
+    with _stops_after_writing(written):
         print(f"\nWrote {output}/{', '.join(names)}")
         output_flushed()  # the command's last output: a stop there is said
         if figure is None:
@@ -357,9 +355,19 @@ def _write_outputs(output, command, records, rows, summary_lines, title, x="labe
                 f"are written: plot them with skal_openset.plot_learning_curves("
                 f"pandas.read_csv({str(output / 'records.csv')!r}), x={x!r})."
             )
+    return written
+
+
+@contextlib.contextmanager
+def _stops_after_writing(written):
+    """A stop in the block, the command's last output once its outputs
+    `written` are complete (held up by a reader that stopped reading or not),
+    is raised as :class:`InterruptedAfterReplacing` of them, for
+    :func:`run_command` to say so."""
+    try:
+        yield
     except KeyboardInterrupt:
         raise InterruptedAfterReplacing(written) from None
-    return written
 
 
 def _check_no_other_run_in(output, own_state=None):
@@ -692,14 +700,17 @@ def run_own_data(args):
         records_text = records_csv_text(records)
         with _outputs(output, command, ["records.csv"]) as (records_csv,):
             records_csv.write_text(records_text, **_TEXT)
-        print(
-            f"\nLabelled {records[-1]['n_labelled']} rows "
-            f"({records[-1]['n_labelled_in']} IN), budget spent "
-            f"{records[-1]['budget_spent']:g}. Wrote {output}/records.csv; the "
-            f"learner is skal_openset.load_object({str(output / 'state.joblib')!r})"
-            "['learner']."
-        )
-        return [output / "records.csv"]
+        written = [output / "records.csv"]
+        # A stop as it said so said "rerun the same command to resume".
+        with _stops_after_writing(written):
+            print(
+                f"\nLabelled {records[-1]['n_labelled']} rows "
+                f"({records[-1]['n_labelled_in']} IN), budget spent "
+                f"{records[-1]['budget_spent']:g}. Wrote {output}/records.csv; the "
+                f"learner is skal_openset.load_object("
+                f"{str(output / 'state.joblib')!r})['learner']."
+            )
+        return written
     _check_budget(args.budget, args.cost_in, args.cost_ood)
     initial_size, fewest = _simulated_sizes(
         args.budget, args.cost_in, args.cost_ood, args.initial_size
@@ -1165,7 +1176,9 @@ def _stopped(parser, args, replaced, stopped, status):
     # A run keeps its checkpoint (an interactive one, its state); the demo
     # writes its outputs only at the end, all at once.
     replaced = [path.name for path in replaced if path.name != MARKER_FILE]
-    if replaced:  # written at the end: a run's state has nothing left to resume
+    # Written at the end: a run's state has nothing left to resume. Not the
+    # state alone, replaced after each round as a stop came: rounds are left.
+    if set(replaced) - set(_RUN_STATES):
         then = "its outputs are complete"
         if args.command == "run":
             then = f"the run has finished: {then}"

@@ -338,6 +338,17 @@ def _stopped_as_the_command_ends(monkeypatch):
     monkeypatch.setattr(cli, "_warnings_as_lines", stopped_as_it_ends)
 
 
+def _stopped_as_it_prints(monkeypatch, start):
+    """Send a Ctrl-C as the command prints a line that begins with `start`."""
+
+    def stopped_at(*args, **kwargs):
+        if args and str(args[0]).startswith(start):
+            raise KeyboardInterrupt
+        print(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "print", stopped_at, raising=False)
+
+
 @pytest.mark.parametrize("moment", ["as_it_says_what_it_wrote", "as_the_command_ends"])
 def test_a_stop_once_a_run_has_finished_says_so_and_what_it_wrote(
     moment, tmp_path, monkeypatch, capsys
@@ -346,13 +357,7 @@ def test_a_stop_once_a_run_has_finished_says_so_and_what_it_wrote(
     # are, or once its work and output were done, said "rerun the same
     # command to resume", with nothing left to resume.
     if moment == "as_it_says_what_it_wrote":
-
-        def stopped_at_wrote(*args, **kwargs):
-            if args and str(args[0]).startswith("\nWrote "):
-                raise KeyboardInterrupt
-            print(*args, **kwargs)
-
-        monkeypatch.setattr(cli, "print", stopped_at_wrote, raising=False)
+        _stopped_as_it_prints(monkeypatch, "\nWrote ")
     else:
         _stopped_as_the_command_ends(monkeypatch)
     _table(tmp_path / "zoo.csv")
@@ -363,6 +368,28 @@ def test_a_stop_once_a_run_has_finished_says_so_and_what_it_wrote(
         "skal-openset: stopped (Ctrl-C) after writing records.csv, summary.md, "
         "summary.json, learning_curves.png; the run has finished: its outputs "
         "are complete.",
+    )
+
+
+def test_a_stop_as_a_runs_checkpoint_is_replaced_still_says_how_to_resume(
+    tmp_path, capsys, monkeypatch
+):
+    # Its first round's checkpoint replaced as a stop came, the rounds left
+    # to run, it said "the run has finished: its outputs are complete".
+    _table(tmp_path / "zoo.csv")
+    save = _experiment.save_object
+
+    def replaced_as_stopped(state, path):
+        save(state, path)
+        raise _atomic.InterruptedAfterReplacing([path])
+
+    monkeypatch.setattr(_experiment, "save_object", replaced_as_stopped)
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10")
+    assert (exit_.value.code, capsys.readouterr().err.splitlines()[-1]) == (
+        130,
+        "skal-openset: stopped (Ctrl-C) after writing checkpoint.joblib; rerun "
+        "the same command to resume.",
     )
 
 
@@ -599,15 +626,19 @@ def _person_answering(folder, truth, answer_ood, **kwargs):
         person.join()
 
 
+@pytest.mark.parametrize("moment", ["as_it_says_what_it_wrote", "as_the_command_ends"])
 def test_a_stop_once_an_interactive_run_has_finished_says_so(
-    tmp_path, monkeypatch, capsys
+    moment, tmp_path, monkeypatch, capsys
 ):
     # Its state kept, it said "rerun the same command to resume", with
     # nothing left to resume.
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "2", "--budget", "8"]
     options += ["--poll-seconds", "0.02", "--strategy", "random", "--timeout", "60"]
-    _stopped_as_the_command_ends(monkeypatch)
+    if moment == "as_it_says_what_it_wrote":
+        _stopped_as_it_prints(monkeypatch, "\nLabelled ")
+    else:
+        _stopped_as_the_command_ends(monkeypatch)
     queries = tmp_path / "out" / "queries"
     with (
         pytest.raises(SystemExit) as exit_,
