@@ -138,17 +138,23 @@ def stopped_while_starting(program):
     `program` with one line and the shell's exit status; a second Ctrl-C
     ends it so at once. Yields the list of the stops held."""
     with sigterm_as_ctrl_c() as terminated:
+        said = False
 
         def ended():
+            nonlocal said
             # Said as the second stop comes, not where a KeyboardInterrupt
             # would be caught: a script's start (benchmarks/_common.py) is
             # held through its own imports, in no block, and it was a
-            # traceback there.
+            # traceback there. Once: its SystemExit swallowed in an import (a
+            # bare except), the line came again as the hold ended.
             stopped, status = stop_reason(KeyboardInterrupt(), terminated)
-            print(
-                f"{program}: stopped ({stopped}) while starting; nothing was written.",
-                file=sys.stderr,
-            )
+            if not said:
+                said = True
+                print(
+                    f"{program}: stopped ({stopped}) while starting; nothing was "
+                    "written.",
+                    file=sys.stderr,
+                )
             return SystemExit(status)
 
         try:

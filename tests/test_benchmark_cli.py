@@ -1364,14 +1364,20 @@ def test_a_stop_as_the_child_starts_stops_the_child(monkeypatch, runner, moment)
 
 
 def _stopped_while_loading(
-    loading, *program, signum="SIGINT", background=False, second=None
+    loading,
+    *program,
+    signum="SIGINT",
+    background=False,
+    second=None,
+    second_swallowed=False,
 ):
     """Run `program` in a fresh Python, the name of a module to import (as
     another program imports it) or a benchmark script and its arguments (as
     python runs it), and send it `signum` as it starts to load `loading`; a
     Ctrl-C raised there is swallowed, as CPython does in importlib's
     module-lock callback. With `second`, that signal is sent next, whatever
-    it raises left to go on. With `background`, SIGINT is ignored, as sh
+    it raises left to go on, or, with `second_swallowed`, swallowed too, as a
+    bare except swallows it. With `background`, SIGINT is ignored, as sh
     starts ``cmd &``. Its exit status and stderr, where a KeyboardInterrupt
     out of it is (1, "raised once loaded\\n")."""
     code = (
@@ -1390,7 +1396,10 @@ def _stopped_while_loading(
         "            except KeyboardInterrupt:\n"
         "                pass  # swallowed\n"
         "            if second:\n"
-        "                os.kill(os.getpid(), second)\n"
+        "                try:\n"
+        "                    os.kill(os.getpid(), second)\n"
+        f"                except {'BaseException' if second_swallowed else '()'}:\n"
+        "                    pass  # a bare except's\n"
         "sys.meta_path.insert(0, Stopped())\n"
         "sys.argv = sys.argv[3:]\n"
         "try:\n"
@@ -1450,16 +1459,23 @@ def test_a_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
     )
 
 
+@pytest.mark.parametrize("swallowed", [False, True])
 @pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_second_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
-    signum, status
+    signum, status, swallowed
 ):
     # compare_cells.py's `from _cells import ...`, in no block: held as the
     # script starts, the first stop is said once its run begins; a second
-    # one, raised at once as a KeyboardInterrupt, gave a traceback.
+    # one, raised at once as a KeyboardInterrupt, gave a traceback. Said as
+    # it came, then swallowed, it was said again as the hold ended.
     stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
     assert _stopped_while_loading(
-        "_cells", "compare_cells.py", "--help", signum=signum, second=signum
+        "_cells",
+        "compare_cells.py",
+        "--help",
+        signum=signum,
+        second=signum,
+        second_swallowed=swallowed,
     ) == (
         status,
         f"compare_cells.py: stopped ({stopped}) while starting; nothing was written.\n",
