@@ -228,5 +228,5 @@ def write_cifar_report(results):
 
 
 if __name__ == "__main__":
-    # A module of cifar.py: run alone it wrote nothing, exit status 0.
+    # A module of cifar.py: run alone it writes nothing, exit status 1.
     report_module_run_alone("python benchmarks/cifar.py report")

@@ -1174,5 +1174,5 @@ def write_report(results):
 
 
 if __name__ == "__main__":
-    # A module of openset_benchmark.py: run alone it wrote nothing, exit status 0.
+    # A module of openset_benchmark.py: run alone it writes nothing, exit status 1.
     report_module_run_alone("python benchmarks/openset_benchmark.py report")
