@@ -547,3 +547,24 @@ def test_a_kept_ood_set_of_another_shape_is_refused_naming_x_ood():
         teach_open_set(learner, X[60:70], y[60:70])
     with pytest.raises(ValueError, match=r"np.empty\(\(0, 64\)\) for none"):
         SimilarQuery(random_state=0)(learner, X[60:200], n_instances=5)
+
+
+class _RecordingFit(LogisticRegression):
+    """Keeps the rows of its last fit."""
+
+    def fit(self, X, y):
+        self.fitted_rows = np.asarray(X).copy()
+        return super().fit(X, y)
+
+
+def test_teach_open_set_passes_modals_keywords_on_to_its_teach():
+    # bootstrap=True reaches modAL's teach: the classifier is fitted on a
+    # resample of X_training (rows repeated), not on X_training itself.
+    learner, X, y = _digits_learner(
+        RandomQuery(random_state=0), _RecordingFit(max_iter=500)
+    )
+    np.random.seed(0)  # noqa: NPY002 (modAL draws from the global state)
+    teach_open_set(learner, X[60:80], y[60:80], bootstrap=True)
+    fitted = learner.estimator.fitted_rows
+    assert fitted.shape == learner.X_training.shape
+    assert len(np.unique(fitted, axis=0)) < len(fitted)
