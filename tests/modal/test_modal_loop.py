@@ -489,6 +489,24 @@ def test_teach_open_set_gives_modal_tensor_labels_where_it_trains_on_them():
     assert len(learner.y_training) == int(is_in.sum() + (y[60:70] != -1).sum())
 
 
+def test_teach_open_set_keeps_the_dtype_of_a_tensor_y_training():
+    # The docstring's "a torch tensor of its dtype": labels taught to an
+    # int32 y_training as numpy's int64 would make torch.cat promote it.
+    torch = pytest.importorskip("torch")
+    X, y = load_digits_dataset()
+    X, y = torch.from_numpy(X.astype(np.float32)), np.where(y < 4, y, -1)
+    is_in = y[:60] != -1
+    learner = modAL_models.ActiveLearner(
+        estimator=make_mlp_classifier(64, 4, max_epochs=2, random_state=0),
+        query_strategy=UncertaintyQuery(random_state=0),
+        X_training=X[:60][is_in],
+        y_training=torch.from_numpy(y[:60][is_in].astype(np.int32)),
+    )
+    teach_open_set(learner, X[60:70], y[60:70])
+    assert learner.y_training.dtype == torch.int32
+    assert len(learner.y_training) == int(is_in.sum() + (y[60:70] != -1).sum())
+
+
 def test_a_strategy_in_a_partial_learns_from_teach_open_set():
     # modAL's docs preset the batch size so; the partial has no update, so
     # MQ-Net's was skipped without a word and it never learnt.
