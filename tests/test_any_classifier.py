@@ -3481,6 +3481,20 @@ def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     assert len(learner.X_ood_) == int(np.sum(labels == -2)) > 0
 
 
+def test_teach_open_set_takes_a_negative_class_modal_has_trained_on():
+    # Only a label modAL has not trained on may be a mistyped OOD label: a
+    # class -3 it was started with is taught as the class it is.
+    X, y, is_in, _, _ = _modal_like_on_in_rows()
+    y = np.where(y == 3, -3, y)
+    first = np.flatnonzero(is_in[:80])
+    learner = ModalLike(LogisticRegression(max_iter=300), RandomQuery(random_state=0),
+                        X[first], y[first])  # fmt: skip
+    rows = np.r_[np.flatnonzero(y[80:] == -3)[:3], np.flatnonzero(y[80:] == -1)[:2]]
+    teach_open_set(learner, X[80:][rows], y[80:][rows])
+    assert learner.taught == [3] and len(learner.X_ood_) == 2
+    assert learner.y_training[-3:].tolist() == [-3, -3, -3]
+
+
 def test_teach_open_set_refuses_reordered_or_renamed_columns_for_modal():
     # They were taken, and the OOD rows kept in X_ood_ with their columns in
     # the order given, not the one the classifier was fitted on.
