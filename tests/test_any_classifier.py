@@ -4331,13 +4331,16 @@ def test_scikit_activeml_adapter_teaches_a_query_in_its_order():
     # It taught the rows in the order of X, so a net trained on them in
     # another order than our ActiveLearner's, and MQ-Net then chose other rows.
     pytest.importorskip("skactiveml")
-    X, y_true, y = _skactiveml_digits()
+    X, _, y = _skactiveml_digits()
     qs = SkactivemlQuery(UncertaintyQuery(random_state=0))
     query = qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
     assert not np.array_equal(query, np.sort(query))  # else the test shows nothing
-    y[query[:4]] = y_true[query[:4]]  # the budget bought a prefix
+    # The budget bought a prefix; answers that differ show a row taught
+    # another row's label.
+    y[query[:4]] = [3, 5, 7, -1]
     qs.query(X, y, LogisticRegression(max_iter=300), batch_size=5)
     np.testing.assert_array_equal(qs.learner_.X_labelled_[40:], X[query[:4]])
+    np.testing.assert_array_equal(qs.learner_.y_labelled_[40:], [3, 5, 7, -1])
 
 
 def test_scikit_activeml_adapter_follows_a_new_clf_and_strategy():
