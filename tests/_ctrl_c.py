@@ -2,6 +2,7 @@
 under test to handle."""
 
 import contextlib
+import signal
 
 import pytest
 
@@ -15,3 +16,19 @@ def escaped_ctrl_c_fails():
         yield
     except KeyboardInterrupt:
         pytest.fail("the Ctrl-C escaped its handling: a traceback")
+
+
+def ctrl_c_as_it_ends(monkeypatch, owner, name):
+    """Make the context manager ``owner.name`` send a Ctrl-C as it ends, for
+    a stop as a command's handling ends, its work and output done."""
+    ends = getattr(owner, name)
+
+    @contextlib.contextmanager
+    def stopped_as_it_ends(*args):
+        try:
+            with ends(*args):
+                yield
+        finally:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(owner, name, stopped_as_it_ends)

@@ -7,7 +7,6 @@ import io
 import os
 import pickle
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skal_openset
-from _ctrl_c import escaped_ctrl_c_fails
+from _ctrl_c import ctrl_c_as_it_ends, escaped_ctrl_c_fails
 from _hash_seeds import env_with_other_string_hashes
 from skal_openset import (
     CCALQuery,
@@ -323,21 +322,6 @@ def test_a_stopped_run_promises_a_resume_only_where_a_round_was_kept(
     assert (tmp_path / "out" / "checkpoint.joblib").exists() == (stopped_at_save > 1)
 
 
-def _stopped_as_the_command_ends(monkeypatch):
-    """Send a Ctrl-C as run_command's handling ends, its work and output done."""
-    ends = cli._warnings_as_lines
-
-    @contextlib.contextmanager
-    def stopped_as_it_ends(*args):
-        try:
-            with ends(*args):
-                yield
-        finally:
-            signal.raise_signal(signal.SIGINT)
-
-    monkeypatch.setattr(cli, "_warnings_as_lines", stopped_as_it_ends)
-
-
 def _stopped_as_it_prints(monkeypatch, start):
     """Send a Ctrl-C as the command prints a line that begins with `start`."""
 
@@ -359,7 +343,7 @@ def test_a_stop_once_a_run_has_finished_says_so_and_what_it_wrote(
     if moment == "as_it_says_what_it_wrote":
         _stopped_as_it_prints(monkeypatch, "\nWrote ")
     else:
-        _stopped_as_the_command_ends(monkeypatch)
+        ctrl_c_as_it_ends(monkeypatch, cli, "_warnings_as_lines")
     _table(tmp_path / "zoo.csv")
     with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
         _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "3", "--budget", "10")
@@ -638,7 +622,7 @@ def test_a_stop_once_an_interactive_run_has_finished_says_so(
     if moment == "as_it_says_what_it_wrote":
         _stopped_as_it_prints(monkeypatch, "\nLabelled ")
     else:
-        _stopped_as_the_command_ends(monkeypatch)
+        ctrl_c_as_it_ends(monkeypatch, cli, "_warnings_as_lines")
     queries = tmp_path / "out" / "queries"
     with (
         pytest.raises(SystemExit) as exit_,

@@ -37,7 +37,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 import skal_openset
-from _ctrl_c import escaped_ctrl_c_fails
+from _ctrl_c import ctrl_c_as_it_ends, escaped_ctrl_c_fails
 from _hash_seeds import env_with_other_string_hashes
 from _held_up import DROPS_HELD_UP, stopped_held_up
 from skal_openset import (
@@ -2116,18 +2116,7 @@ def test_a_stop_as_the_commands_handling_ends_after_its_work_is_said(
 ):
     # Once run_command's work and output were done, a Ctrl-C as its context
     # managers, or main's, ended was past its handling: a traceback.
-    owner = getattr(skal_openset, module)
-    ends = getattr(owner, handling)
-
-    @contextlib.contextmanager
-    def stopped_as_it_ends(*args):
-        try:
-            with ends(*args):
-                yield
-        finally:
-            signal.raise_signal(signal.SIGINT)
-
-    monkeypatch.setattr(owner, handling, stopped_as_it_ends)
+    ctrl_c_as_it_ends(monkeypatch, getattr(skal_openset, module), handling)
     cli = skal_openset._cli
     records = _fake_records()
     monkeypatch.setattr(cli, "demo_records", lambda *args, **kwargs: records)
