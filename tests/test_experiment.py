@@ -80,6 +80,7 @@ from skal_openset._signals import (
     machine_failure,
     output_reader_quit,
     output_refusal_ends,
+    stops_held_to_the_end,
 )
 
 matplotlib.use("Agg")
@@ -2389,6 +2390,27 @@ def test_a_state_without_the_marker_makes_no_users_file_the_runs(
         skal_openset._cli._check_outputs_free(output, command)
     (output / ".skal-openset-outputs").write_text(command + "\n")
     skal_openset._cli._check_outputs_free(output, command)  # its own: replaced
+
+
+@pytest.mark.parametrize(
+    "terminated, said", [([], ("Ctrl-C", 130)), ([signal.SIGTERM], ("SIGTERM", 143))]
+)
+def test_a_stop_held_to_a_commands_end_is_said_then_and_a_second_raises(
+    terminated, said
+):
+    # In-process: the commands' tests send their stop as the handling ends,
+    # which held or not is said alike, and a second stop only shows in an end
+    # that hangs.
+    says = []
+    with stops_held_to_the_end() as hold:
+        hold([], lambda *reason: says.append(reason))
+    assert says == []  # no stop, nothing said
+    with pytest.raises(KeyboardInterrupt), stops_held_to_the_end() as hold:
+        hold(terminated, lambda *reason: says.append(reason))
+        signal.raise_signal(signal.SIGINT)
+        assert says == []  # held to the end
+        signal.raise_signal(signal.SIGINT)  # for an end that hangs
+    assert says == [said]
 
 
 def test_sigterm_while_the_demo_saves_cleans_up_and_exits_143(tmp_path):
