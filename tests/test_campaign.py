@@ -7,6 +7,7 @@ import io
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -610,17 +611,36 @@ def _person_answering(folder, truth, answer_ood, **kwargs):
         person.join()
 
 
-@pytest.mark.parametrize("moment", ["as_it_says_what_it_wrote", "as_the_command_ends"])
+def _stopped_as_its_output_is_flushed(monkeypatch):
+    """Send a Ctrl-C as run_command flushes its last output, which a reader
+    that stopped reading (a pager left open) holds up."""
+    flushed = cli.output_flushed
+
+    def stopped_as_it_is_flushed():
+        signal.raise_signal(signal.SIGINT)
+        flushed()
+
+    monkeypatch.setattr(cli, "output_flushed", stopped_as_it_is_flushed)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["as_it_says_what_it_wrote", "as_its_output_is_flushed", "as_the_command_ends"],
+)
 def test_a_stop_once_an_interactive_run_has_finished_says_so(
     moment, tmp_path, monkeypatch, capsys
 ):
     # Its state kept, it said "rerun the same command to resume", with
-    # nothing left to resume.
+    # nothing left to resume. Its last line is flushed by the command alone,
+    # where its stops are still handled: once they were not, a SIGTERM there
+    # ended it with no word.
     truth = _table(tmp_path / "zoo.csv", blank_from=20)
     options = ["--interactive", "--rounds", "2", "--budget", "8"]
     options += ["--poll-seconds", "0.02", "--strategy", "random", "--timeout", "60"]
     if moment == "as_it_says_what_it_wrote":
         _stopped_as_it_prints(monkeypatch, "\nLabelled ")
+    elif moment == "as_its_output_is_flushed":
+        _stopped_as_its_output_is_flushed(monkeypatch)
     else:
         ctrl_c_as_it_ends(monkeypatch, cli, "_warnings_as_lines")
     queries = tmp_path / "out" / "queries"
