@@ -424,6 +424,23 @@ def test_a_ctrl_c_mid_sweep_of_demo_setting_says_how_many_settings_are_done(
     assert not (tmp_path / "demo").exists()
 
 
+def test_a_ctrl_c_once_demo_setting_has_written_its_file_says_it_is_written(
+    tmp_path, monkeypatch, capsys
+):
+    # Not that it "is written whole or not at all", as it was being written.
+    import _common
+
+    _fake_demo_setting(monkeypatch)
+    with pytest.raises(SystemExit) as exit_, escaped_ctrl_c_fails():
+        with _common.stopped_by_signals("nothing written"):
+            _main(monkeypatch, demo_setting, "--results-dir", str(tmp_path))
+            signal.raise_signal(signal.SIGINT)
+    assert (exit_.value.code, capsys.readouterr().err) == (
+        130,
+        f"Interrupted (Ctrl-C): {tmp_path / 'demo' / 'setting.md'} written.\n",
+    )
+
+
 def test_demo_setting_writes_its_table_where_no_setting_is_chosen(
     tmp_path, monkeypatch
 ):
@@ -1370,6 +1387,7 @@ def _stopped_while_loading(
     background=False,
     second=None,
     second_swallowed=False,
+    told=None,
 ):
     """Run `program` in a fresh Python, the name of a module to import (as
     another program imports it) or a benchmark script and its arguments (as
@@ -1378,8 +1396,10 @@ def _stopped_while_loading(
     module-lock callback. With `second`, that signal is sent next, whatever
     it raises left to go on, or, with `second_swallowed`, swallowed too, as a
     bare except swallows it. With `background`, SIGINT is ignored, as sh
-    starts ``cmd &``. Its exit status and stderr, where a KeyboardInterrupt
-    out of it is (1, "raised once loaded\\n")."""
+    starts ``cmd &``. With `told`, the name of a module, its import
+    starting is said on stderr ("importing <name>"). Its exit status and
+    stderr, where a KeyboardInterrupt out of it is
+    (1, "raised once loaded\\n")."""
     code = (
         "import importlib, os, runpy, signal, sys, time\n"
         f"if {background}:\n"
@@ -1400,6 +1420,11 @@ def _stopped_while_loading(
         "                    os.kill(os.getpid(), second)\n"
         f"                except {'BaseException' if second_swallowed else '()'}:\n"
         "                    pass  # a bare except's\n"
+        "class Told:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {told!r}:\n"
+        "            print('importing', name, file=sys.stderr)\n"
+        "sys.meta_path.insert(0, Told())\n"
         "sys.meta_path.insert(0, Stopped())\n"
         "sys.argv = sys.argv[3:]\n"
         "try:\n"
@@ -1459,6 +1484,18 @@ def test_a_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
     )
 
 
+def test_a_stop_held_as_commons_imports_load_ends_the_script_before_its_own():
+    # Said as _common's block of imports ends, before compare_cells.py's own
+    # `from _cells import ...` loads the package's _experiment, not once its
+    # run begins.
+    assert _stopped_while_loading(
+        "torch", "compare_cells.py", "--help", told="_cells"
+    ) == (
+        130,
+        "compare_cells.py: stopped (Ctrl-C) while starting; nothing was written.\n",
+    )
+
+
 @pytest.mark.parametrize("swallowed", [False, True])
 @pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_second_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
@@ -1469,9 +1506,12 @@ def test_a_second_stop_as_a_scripts_own_imports_load_ends_it_with_one_line(
     # one, raised at once as a KeyboardInterrupt, gave a traceback. Said as
     # it came, then swallowed, it was said again as the hold ended.
     stopped = "SIGTERM" if signum == "SIGTERM" else "Ctrl-C"
+    # By its full path, as `python benchmarks/compare_cells.py` gives it: the
+    # line names the script alone.
+    script = BENCHMARKS / "compare_cells.py"
     assert _stopped_while_loading(
         "_cells",
-        "compare_cells.py",
+        script,
         "--help",
         signum=signum,
         second=signum,
