@@ -57,16 +57,16 @@ def sigint_handled_by(handler, around_own=None):
 
 
 @contextlib.contextmanager
-def interrupts_held(second_raises=False):
+def interrupts_held(second_raises=None):
     """Hold Ctrl-C during the block (see :func:`sigint_handled_by`); yield a
     list that records those received. With `second_raises`, for a block that
-    may take long, a second Ctrl-C raises at once: ``KeyboardInterrupt``
-    where it is True, else the exception that calling it returns."""
+    may take long, a second Ctrl-C raises at once the exception that calling
+    it returns (``KeyboardInterrupt``, the class, makes one)."""
     held = []
 
     def hold(signum, frame):
-        if held and second_raises:
-            raise KeyboardInterrupt if second_raises is True else second_raises()
+        if held and second_raises is not None:
+            raise second_raises()
         held.append(signum)
 
     with sigint_handled_by(hold):
@@ -74,7 +74,7 @@ def interrupts_held(second_raises=False):
 
 
 @contextlib.contextmanager
-def interrupts_deferred(second_raises=True):
+def interrupts_deferred(second_raises=KeyboardInterrupt):
     """Hold Ctrl-C during the block, imports that take seconds, and raise
     ``KeyboardInterrupt`` once it ends; a second one raises at once, what
     `second_raises` makes it raise. Yields the list of those held (see
@@ -180,7 +180,7 @@ def stops_held_to_the_end():
 
     def hold(terminated, say):
         nonlocal held, sigterms, end
-        held = ending.enter_context(interrupts_held(second_raises=True))
+        held = ending.enter_context(interrupts_held(second_raises=KeyboardInterrupt))
         sigterms, end = terminated, say
 
     try:
