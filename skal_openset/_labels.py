@@ -109,11 +109,18 @@ def _check_no_bytearray(rows, name):
     a column of numbers (``bytearray(b'a')`` as 97)."""
     row = next((i for i, v in enumerate(rows) if isinstance(v, bytearray)), None)
     if row is not None:
-        raise ValueError(
-            f"{name} holds {NAMES_REPR.repr(rows[row])} at row {row}, a "
-            "bytearray, which numpy reads as a row of numbers, its bytes: give "
-            f"each label as bytes, e.g. [bytes(label) for label in {name}]."
-        )
+        raise _bytearray_refused(rows[row], row, name)
+
+
+def _bytearray_refused(label, row, name):
+    """The refusal of `label`, a bytearray at `row` of the labels `name`:
+    the remedy is the same whatever its length (one of several bytes is no
+    column, but unhashable, no label)."""
+    return ValueError(
+        f"{name} holds {NAMES_REPR.repr(label)} at row {row}, a bytearray, "
+        "which numpy reads as a row of numbers, its bytes: give each label "
+        f"as bytes, e.g. [bytes(label) for label in {name}]."
+    )
 
 
 def _as_given(values, held):
@@ -554,6 +561,8 @@ def single_labels(labels, name="y"):
             if _is_one_value(label):
                 held = True
                 continue
+            if isinstance(label, bytearray):
+                raise _bytearray_refused(label, row, name) from None
             raise ValueError(
                 f"{name} holds {NAMES_REPR.repr(label)} at row {row}, of type "
                 f"{type(label).__name__}, which is no label: give each row one "

@@ -1962,13 +1962,15 @@ def test_a_column_of_labels_scikit_learn_refuses_is_refused_for_its_labels():
 
 
 @pytest.mark.parametrize("entry", ["fit", "teach", "score", "y_true", "y", "y_test"])
-def test_every_reader_of_labels_refuses_bytearrays(entry):
+@pytest.mark.parametrize("first", [b"a", b"ab"], ids=["one byte", "two bytes"])
+def test_every_reader_of_labels_refuses_bytearrays(entry, first):
     # numpy reads a bytearray as a row of its bytes: bytearrays of one byte
-    # were read as a column of numbers, 97 and 98, with the column's warning.
-    y = [bytearray(b"a"), bytearray(b"b")] * 4
+    # were read as a column of numbers, 97 and 98, with the column's warning;
+    # one of more bytes was "no label", with no remedy.
+    y = [bytearray(first), bytearray(b"b")] * 4
     name = entry if entry in ("y_true", "y_test") else "y"
     refused = (
-        rf"^{name} holds bytearray\(b'a'\) at row 0, a bytearray, which numpy "
+        rf"^{name} holds bytearray\({first!r}\) at row 0, a bytearray, which numpy "
         rf"reads as a row of numbers, its bytes: give each label as bytes, e.g. "
         rf"\[bytes\(label\) for label in {name}\]\.$"
     )
