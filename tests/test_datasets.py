@@ -213,6 +213,9 @@ def test_split_random_in_classes_and_default_share():
     assert len(drawn) > 1
     X3, y3 = _tagged_data(20, 3)
     assert make_open_set_split(X3, y3, noise_ratio=0.1, random_state=0).n_classes == 2
+    # rounded to the nearest: 40% of 7 classes is 2.8
+    X7, y7 = _tagged_data(10, 7)
+    assert make_open_set_split(X7, y7, noise_ratio=0.1, random_state=0).n_classes == 3
 
 
 def test_split_string_labels_keep_given_order():
@@ -236,6 +239,22 @@ def test_split_is_reproducible_and_seed_dependent():
     for field in ("X_pool", "y_pool", "initial_idx", "X_test", "y_test"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     assert not np.array_equal(a.X_pool, c.X_pool)
+
+
+def test_split_draws_the_ood_rows_of_the_pool_at_random():
+    # OOD rows taken in the data's order would be the same ones for every
+    # seed, of the first OOD class alone where y is sorted.
+    X, y = _tagged_data(50, 4)
+    y = np.sort(y)
+    drawn = set()
+    for seed in range(5):
+        split = make_open_set_split(
+            X, y, in_classes=[0, 1], noise_ratio=0.2, random_state=seed
+        )
+        ood = _ids(split.X_pool)[split.is_ood]
+        assert set(y[ood].tolist()) == {2, 3}
+        drawn.add(frozenset(ood.tolist()))
+    assert len(drawn) == 5
 
 
 def test_split_default_initial_size_and_custom_ood_label():
@@ -292,6 +311,8 @@ def test_split_closed_set_without_noise():
     [
         (dict(in_classes=[0, 9]), "do not occur in y"),
         (dict(in_classes=[1]), "at least 2 IN classes"),
+        # said before the pool is drawn, which would refuse the noise ratio
+        (dict(in_classes=[1], noise_ratio=0.9), r"at least 2 IN classes, got \[1\]"),
         (dict(in_classes=[[0, 1]]), r"1-d sequence of class labels, got \[\[0, 1\]\]"),
         # numpy's "inhomogeneous shape", which named no parameter; an object
         # array's arrays failed in np.isin ("truth value ... is ambiguous"),
@@ -525,6 +546,7 @@ def test_open_set_split_checks_direct_construction():
             r"initial_idx lists 1 more than once: .*np.unique\(initial_idx\)",
         ),
         (dict(ood_label=1), "collides"),
+        (dict(ood_label=0), "ood_label=0 collides"),
     ]:
         with pytest.raises(ValueError, match=match):
             OpenSetSplit(**{**good, **change})
