@@ -1321,12 +1321,27 @@ def test_load_idx_errors(tmp_path):
     (tmp_path / "bad").write_bytes(b"\x08\x03\x00\x00" + bytes(20))
     with pytest.raises(ValueError, match="magic number 0x08030000"):
         load_idx(tmp_path / "bad", tmp_path / "lab2")
+    # a valid type code and dimensions behind other first bytes
+    (tmp_path / "bad2").write_bytes(
+        b"\x12\x34\x08\x01" + struct.pack(">I", 3) + bytes(3)
+    )
+    with pytest.raises(ValueError, match="bad2 is not an IDX file: bad magic number"):
+        load_idx(tmp_path / "img", tmp_path / "bad2")
+    # 3 dimensions announced, 1 written
+    (tmp_path / "cut").write_bytes(b"\0\0\x08\x03" + struct.pack(">I", 3))
+    with pytest.raises(ValueError, match="cut: IDX header is truncated"):
+        load_idx(tmp_path / "cut", tmp_path / "lab2")
     raw = gzip.decompress((tmp_path / "img").read_bytes())
     (tmp_path / "short").write_bytes(raw[:-1])
     with pytest.raises(ValueError, match="the file has"):
         load_idx(tmp_path / "short", tmp_path / "lab2")
     with pytest.raises(ValueError, match="unsigned-byte images"):
         load_idx(tmp_path / "lab2", tmp_path / "lab2")
+    # int32 pixels of 0..1000 would be scaled by 255 as bytes are
+    _write_idx(tmp_path / "img32", np.full((3, 2, 2), 1000, np.int32), 0x0C, gz=False)
+    _write_idx(tmp_path / "lab3", np.zeros(3, np.uint8), 0x08, gz=False)
+    with pytest.raises(ValueError, match=r"unsigned-byte images .* got >i4"):
+        load_idx(tmp_path / "img32", tmp_path / "lab3")
     _write_idx(tmp_path / "labf", np.zeros(3, np.float32), 0x0D, gz=False)
     with pytest.raises(ValueError, match="labf must hold a 1-d array of integer"):
         load_idx(tmp_path / "img", tmp_path / "labf")
@@ -1357,6 +1372,7 @@ def test_load_fashion_mnist(tmp_path):
     "t10k_size, t10k_labels, message",
     [
         (28, [200, 11], r"t10k-labels-idx1-ubyte holds the label 200, but Fashion"),
+        (28, [10, 1], r"t10k-labels-idx1-ubyte holds the label 10, but Fashion"),
         (27, [1, 2], r"training images in .* are 28x28 pixels and the test images"),
     ],
 )
