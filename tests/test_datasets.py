@@ -1550,6 +1550,7 @@ def test_load_cifar_batches_reads_str_keys_and_names_what_it_found(tmp_path):
         (np.full((2, 3072), 1000.0), [0, 1], "must hold integer pixel .* got float64"),
         (np.full((2, 3072), 0.5), [0, 1], "must hold integer pixel .* got float64"),
         (np.full((2, 3072), 1000), [0, 1], r"must be 0\.\.255, got 1000\.\.1000"),
+        (np.arange(2 * 3072).reshape(2, 3072) % 257, [0, 1], r"0\.\.255, got 0\.\.256"),
         (np.arange(-1, 6143).reshape(2, 3072), [0, 1], r"got -1\.\.6142"),
         (np.zeros((2, 3072), np.uint8), [0.7, 1.2], "integer labels, got float64"),
         (np.zeros((2, 3072), np.uint8), ["0", "1"], "integer labels, got <U1"),
@@ -1567,6 +1568,7 @@ def test_load_cifar_batches_reads_str_keys_and_names_what_it_found(tmp_path):
         "float-big",
         "float-unit",
         "int-big",
+        "just-past-255",
         "negative",
         "float-labels",
         "str",
@@ -1583,6 +1585,17 @@ def test_load_cifar_rejects_values_that_would_wrap(tmp_path, data, labels, match
         {b"data": np.zeros((1, 3072), np.uint8), b"fine_labels": [0]},
     )
     with pytest.raises(ValueError, match="train: .*" + match):
+        load_cifar_batches(tmp_path)
+
+
+def test_load_cifar10_refuses_labels_past_its_10_classes(tmp_path):
+    # CIFAR-100's fine labels in CIFAR-10's files are no classes of it.
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        _write_pickle(tmp_path / name, {b"data": [[0] * 3072], b"labels": [3]})
+    _write_pickle(tmp_path / "test_batch", {b"data": [[0] * 3072], b"labels": [10]})
+    with pytest.raises(
+        ValueError, match=r"test_batch: b'labels' must be labels 0\.\.9"
+    ):
         load_cifar_batches(tmp_path)
 
 
