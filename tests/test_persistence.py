@@ -115,6 +115,25 @@ def test_a_save_does_not_name_the_live_temporary_file_of_a_name_alike(tmp_path):
     assert live.exists()
 
 
+def test_a_save_does_not_name_the_files_of_a_longer_name_that_starts_with_its_own(
+    tmp_path,
+):
+    # The temporary file and backup of learner.joblib.bak start as those of
+    # learner.joblib do (".learner.joblib."): another process's, writing
+    # learner.joblib.bak now, not left by a write of learner.joblib.
+    path = tmp_path / "learner.joblib"
+    others = [
+        tmp_path / ".learner.joblib.bak.abcd_123.tmp",
+        tmp_path / ".learner.joblib.bak.0123abcd.old",
+    ]
+    for other in others:
+        other.write_text("{")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_object([1], path)
+    assert all(other.exists() for other in others)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
 def test_a_write_names_what_a_killed_write_of_a_long_name_left(tmp_path):
     # Names of 48 characters or more (a benchmark's cells) were never looked
