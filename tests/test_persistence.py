@@ -1682,3 +1682,26 @@ def test_ctrl_c_as_the_file_is_replaced_says_the_save_is_complete(
     assert pickle.loads(pickle.dumps(interrupt.value)).paths == [path]
     monkeypatch.undo()
     assert load_object(path) == "new"
+
+
+def test_ctrl_c_as_a_set_is_replaced_names_every_file_of_it(tmp_path, monkeypatch):
+    # A run's records and summary are replaced as one: the interrupt says
+    # that each of them, not the first alone, holds its new content.
+    replace = os.replace
+
+    def ctrl_c_then_replace(src, dst):
+        signal.raise_signal(signal.SIGINT)
+        replace(src, dst)
+
+    paths = [tmp_path / "records.csv", tmp_path / "summary.json"]
+    monkeypatch.setattr(os, "replace", ctrl_c_then_replace)
+    with pytest.raises(InterruptedAfterReplacing) as interrupt:
+        _write_group(paths)
+    assert interrupt.value.paths == paths
+    assert str(interrupt.value).startswith(
+        f"Ctrl-C came after {paths[0]}, {paths[1]} had been replaced completely"
+    )
+    assert [path.read_text() for path in paths] == [
+        "new records.csv",
+        "new summary.json",
+    ]
