@@ -671,6 +671,18 @@ def test_a_bit_flipped_in_the_header_is_called_damage(tmp_path):
             assert re.search("damaged|truncated|which is not compatible", str(exc))
 
 
+def test_a_cut_file_whose_header_reads_but_is_wrong_is_called_damaged(tmp_path):
+    # A header read whole, of our format but no version, in a file cut short:
+    # damage to the header, not a file cut inside it that holds no object.
+    path = save_object(np.arange(10), tmp_path / "o.joblib")
+    data = path.read_bytes()
+    version = skal_openset.__version__.encode()
+    damaged = data.replace(version, b"x" * len(version), 1)[:-1]
+    path.write_bytes(damaged)
+    with pytest.raises(ValueError, match="o.joblib is damaged: its header"):
+        load_object(path)
+
+
 def test_saving_over_a_file_keeps_its_permissions(tmp_path):
     # The atomic replace gave the new file the umask's mode: a state file
     # the user had made private (it holds their labels) became readable.
