@@ -3233,6 +3233,38 @@ def test_a_failed_query_leaves_the_objects_its_strategy_holds_as_they_were():
     )
 
 
+class _PoolsSeen:
+    """A purity score's object that keeps, in place, the size of each pool
+    it scores (as a cache of an encoder fitted on the pool)."""
+
+    def __init__(self):
+        self.pools = []
+        self.failing = False
+
+    def purity(self, learner, X):
+        self.pools.append(len(X))
+        if self.failing:
+            raise KeyboardInterrupt
+        return learner.predict_proba(X).max(axis=1)
+
+
+def test_a_failed_query_puts_back_what_it_changed_in_place_in_an_object_held():
+    # The held object's attributes were copied shallow: a list (or an
+    # encoder) the failed query changed in place stayed changed.
+    X, y = load_iris(return_X_y=True)
+    y = np.where(y < 2, y, -1)
+    seen = _PoolsSeen()
+    strategy = MQNetQuery(purity=seen.purity, random_state=0)
+    net = make_mlp_classifier(4, 2, hidden_sizes=(8,), max_epochs=2, random_state=0)
+    learner = ActiveLearner(net, strategy).fit(X[::5], y[::5])
+    held = learner.query_strategy_.purity.__self__
+    before = list(held.pools)
+    held.failing = True
+    with pytest.raises(KeyboardInterrupt):
+        learner.query(X[1::2], n_instances=5)
+    assert held.pools == before
+
+
 @pytest.mark.filterwarnings("ignore:lbfgs failed to converge")
 def test_errors_of_many_classes_show_the_first_and_count_them():
     # Each listed every known class: 500 of them made messages of 4-8 KB.
