@@ -414,6 +414,40 @@ def test_knn_batch_size_keeps_the_benchmarks_batches():
     assert _purity._knn_batch_size(10**9, 128, 1, 8) == 1
 
 
+@settings(deadline=None, max_examples=30)
+@given(st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_float32_neighbours_are_at_their_float64_distances(k, seed):
+    # float32 ranks the neighbours; their distances come from the unit rows'
+    # differences in float64, not float32's 1e-7 relative rounding.
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(seed)
+    X, ref = (rng.normal(size=(n, 8)).astype(np.float32) for n in (40, 10))
+    unit_X, unit_ref = (normalize(A).astype(np.float64) for A in (X, ref))
+    expected = np.sort(cdist(unit_X, unit_ref), axis=1)[:, k - 1]
+    np.testing.assert_allclose(knn_purity(X, ref, k=k), -expected, rtol=1e-12)
+
+
+@settings(deadline=None)
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 4096),
+    st.integers(1, 50),
+    st.sampled_from([4, 8]),
+)
+@example(n_references=1, n_features=1000, k=10, itemsize=8)
+def test_knn_batch_size_counts_every_temporary_of_a_row(
+    n_references, n_features, k, itemsize
+):
+    # A row's closeness to each reference, the float64 differences to its k
+    # nearest and two float64 copies of itself: as many rows as fit the
+    # budget (or one), up to _BATCH_SIZE.
+    rows = _purity._knn_batch_size(n_references, n_features, k, itemsize)
+    row_bytes = n_references * itemsize + (k + 2) * n_features * 8
+    assert rows == 1 or rows * row_bytes <= _purity._BATCH_BYTES
+    assert rows == _purity._BATCH_SIZE or (rows + 1) * row_bytes > _purity._BATCH_BYTES
+
+
 @pytest.mark.parametrize(
     "score",
     [
