@@ -73,6 +73,7 @@ from skal_openset import (
     SkactivemlQuery,
     UncertaintyQuery,
     embed,
+    knn_contrast_purity,
     learning_loss_or_confidence,
     load_digits_dataset,
     make_cnn_classifier,
@@ -84,8 +85,10 @@ from skal_openset import (
 )
 from skal_openset._labels import label_array
 from skal_openset._model_scores import (
+    PURITY_SCORES,
     class_logits,
     class_probabilities,
+    compute_score,
     model_embedding,
     per_example_loss,
 )
@@ -3788,6 +3791,33 @@ def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     learner.X_ood_ = X[:200][~is_in]
     with_ood = strategy(learner, X[300:500], n_instances=10)
     assert not np.array_equal(without[1], with_ood[1])
+
+
+def test_knn_contrast_on_a_modal_learner_contrasts_with_every_kept_ood_row():
+    # That the kept rows change the scores is not that each of them counts:
+    # a kept row in the pool is at distance 0 from the OOD set.
+    X, y, _, _ = user_data("ints")
+    is_in = y[:200] != -1
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:200][is_in],
+                        y[:200][is_in])  # fmt: skip
+    learner.X_ood_ = X[:200][~is_in]
+    pool = np.concatenate([X[300:400], learner.X_ood_])  # each its own nearest
+    purity = compute_score("knn_contrast", PURITY_SCORES, "purity", learner, pool)
+    expected = knn_contrast_purity(pool, X[:200][is_in], X[:200][~is_in])
+    np.testing.assert_allclose(purity, expected, rtol=1e-12)
+
+
+def test_kept_ood_rows_of_another_width_name_learner_x_ood():
+    X, y, _, _ = user_data("ints")
+    is_in = y[:200] != -1
+    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:200][is_in],
+                        y[:200][is_in])  # fmt: skip
+    learner.X_ood_ = X[:200][~is_in][:, :10]
+    strategy = PurityInformativenessQuery("knn_contrast", random_state=0)
+    with pytest.raises(
+        ValueError, match=r"learner.X_ood_ is an array of shape \(\d+, 10\)"
+    ):
+        strategy(learner, X[300:400], n_instances=5)
 
 
 @pytest.mark.parametrize(
