@@ -67,7 +67,7 @@ from skal_openset import (
     msp_purity,
     predict_logits,
 )
-from skal_openset._model_scores import SCORE_NEEDS
+from skal_openset._model_scores import PURITY_SCORES, SCORE_NEEDS, resolve_score
 from skal_openset._purity import TooFewLabelsError
 from skal_openset._strategies import _badge, _base, _coreset, _meta_query
 
@@ -1119,6 +1119,23 @@ def test_an_unhashable_callable_score_is_taken(split):
         LogisticRegression(), PurityInformativenessQuery(purity=ColumnPurity())
     ).fit(split.X_pool[idx], split.y_pool[idx])
     assert len(learner.query(split.X_pool[:50], n_instances=5)[0]) == 5
+
+
+def test_a_callable_score_that_compares_as_an_array_is_taken():
+    # Looked up among the array-level functions by identity: == asks the
+    # callable's own __eq__, here one answering with an array, whose truth
+    # is ambiguous.
+    class ArrayEqualPurity:
+        __hash__ = object.__hash__
+
+        def __eq__(self, other):
+            return np.array([True, False])
+
+        def __call__(self, learner, X):
+            return np.asarray(X)[:, 0]
+
+    score = ArrayEqualPurity()
+    assert resolve_score(score, PURITY_SCORES, "purity") is score
 
 
 class TestPurityInformativenessQueryOnNets(TestPurityInformativenessQuery):
