@@ -3784,8 +3784,9 @@ def test_teach_open_set_refuses_labels_of_neither_kind_after_a_default_ood_label
 def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
-    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:200][is_in],
-                        y[:200][is_in])  # fmt: skip
+    learner = ModalLike(
+        LogisticRegression(max_iter=300), None, X[:200][is_in], y[:200][is_in]
+    )
     strategy = PurityInformativenessQuery("knn_contrast", random_state=0)
     without = strategy(learner, X[300:500], n_instances=10)
     learner.X_ood_ = X[:200][~is_in]
@@ -3798,8 +3799,9 @@ def test_knn_contrast_on_a_modal_learner_contrasts_with_every_kept_ood_row():
     # a kept row in the pool is at distance 0 from the OOD set.
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
-    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:200][is_in],
-                        y[:200][is_in])  # fmt: skip
+    learner = ModalLike(
+        LogisticRegression(max_iter=300), None, X[:200][is_in], y[:200][is_in]
+    )
     learner.X_ood_ = X[:200][~is_in]
     pool = np.concatenate([X[300:400], learner.X_ood_])  # each its own nearest
     purity = compute_score("knn_contrast", PURITY_SCORES, "purity", learner, pool)
@@ -3810,8 +3812,9 @@ def test_knn_contrast_on_a_modal_learner_contrasts_with_every_kept_ood_row():
 def test_kept_ood_rows_of_another_width_name_learner_x_ood():
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
-    learner = ModalLike(LogisticRegression(max_iter=300), None, X[:200][is_in],
-                        y[:200][is_in])  # fmt: skip
+    learner = ModalLike(
+        LogisticRegression(max_iter=300), None, X[:200][is_in], y[:200][is_in]
+    )
     learner.X_ood_ = X[:200][~is_in][:, :10]
     strategy = PurityInformativenessQuery("knn_contrast", random_state=0)
     with pytest.raises(
