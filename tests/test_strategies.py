@@ -1121,21 +1121,46 @@ def test_an_unhashable_callable_score_is_taken(split):
     assert len(learner.query(split.X_pool[:50], n_instances=5)[0]) == 5
 
 
+class _ArrayEqualPurity:
+    """A purity score whose own __eq__ answers with an array; its column 0 of
+    the digits is 0 everywhere."""
+
+    __hash__ = object.__hash__
+
+    def __init__(self, column=1):
+        self.column = column
+
+    def __eq__(self, other):
+        return np.array([True, False])
+
+    def __call__(self, learner, X):
+        return np.asarray(X)[:, self.column]
+
+
 def test_a_callable_score_that_compares_as_an_array_is_taken():
     # Looked up among the array-level functions by identity: == asks the
-    # callable's own __eq__, here one answering with an array, whose truth
-    # is ambiguous.
-    class ArrayEqualPurity:
-        __hash__ = object.__hash__
-
-        def __eq__(self, other):
-            return np.array([True, False])
-
-        def __call__(self, learner, X):
-            return np.asarray(X)[:, 0]
-
-    score = ArrayEqualPurity()
+    # callable's own __eq__, whose array has an ambiguous truth.
+    score = _ArrayEqualPurity()
     assert resolve_score(score, PURITY_SCORES, "purity") is score
+
+
+@pytest.mark.parametrize("strategy", [PurityInformativenessQuery, MQNetQuery])
+@pytest.mark.parametrize("column", [1, 0], ids=["varying", "constant"])
+def test_a_purity_that_compares_as_an_array_is_queried_with(split, strategy, column):
+    # The query asked whether purity == "auto", and a constant one's advice
+    # whether it is in ("knn", ...): "The truth value of an array with more
+    # than one element is ambiguous".
+    idx = split.initial_idx
+    purity = _ArrayEqualPurity(column)
+    learner = ActiveLearner(
+        LogisticRegression(), strategy(purity=purity, random_state=0)
+    ).fit(split.X_pool[idx], split.y_pool[idx])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):  # the second asks whether it warned of this score
+            assert len(learner.query(split.X_pool[:50], n_instances=5)[0]) == 5
+    constant = [w for w in caught if "is the same for every pool row" in str(w.message)]
+    assert len(constant) == (column == 0), [str(w.message) for w in caught]
 
 
 class TestPurityInformativenessQueryOnNets(TestPurityInformativenessQuery):
