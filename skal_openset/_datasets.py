@@ -1901,9 +1901,10 @@ def load_idx(
     """
     images, labels = _read_idx(images_path), _read_idx(labels_path)
     if images.ndim != 3 or images.dtype != np.uint8:
+        # dtype.name: str() of IDX's big-endian int32 is NumPy's '>i4'.
         raise ValueError(
             f"{images_path} must hold unsigned-byte images of shape (n, H, W), "
-            f"got {images.dtype} of shape {images.shape}."
+            f"got {images.dtype.name} of shape {images.shape}."
         )
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(f"{labels_path} must hold a 1-d array of integer labels.")
