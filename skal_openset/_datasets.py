@@ -569,8 +569,9 @@ def make_open_set_split(
         Give either this or ``n_in_classes``.
     n_in_classes : int, default=None
         Number of IN classes drawn at random (then sorted). When neither this nor
-        ``in_classes`` is given, 40% of the classes (at least 2) are drawn, which
-        gives the paper's 4 of 10 (CIFAR-10) and 40 of 100 (CIFAR-100).
+        ``in_classes`` is given, ``round(0.4 * n)`` of the ``n`` classes (at
+        least 2) are drawn, which gives the paper's 4 of 10 (CIFAR-10) and 40
+        of 100 (CIFAR-100).
     noise_ratio : float or None, default=None
         Share ``tau`` of OOD examples in the pool, ``0 <= tau < 1``: OOD
         examples beyond that share are left out. None keeps the data as it
@@ -1898,6 +1899,14 @@ def load_idx(
         Pixels scaled to [0, 1].
     y : ndarray of shape (n,), dtype=int64
         Labels.
+
+    Raises
+    ------
+    ValueError
+        If a file is no IDX file (its magic number), its header or data are
+        cut short or longer than announced, the images are not unsigned
+        bytes of shape (n, H, W), the labels not a 1-d array of integers, or
+        the two files hold different numbers of rows.
     """
     images, labels = _read_idx(images_path), _read_idx(labels_path)
     if images.ndim != 3 or images.dtype != np.uint8:
@@ -2083,8 +2092,9 @@ def load_cifar_batches(
     ValueError
         If a file is not a CIFAR batch: not a readable pickle of a dict with
         ``b"data"`` and the labels, pixels that are not integers 0..255 in
-        rows of 3072, labels that are not integers, or not one label per
-        image (the file is named).
+        rows of 3072, labels that are not integers of the data set's classes
+        (0..9, or 0..99 for CIFAR-100), or not one label per image (the file
+        is named).
     """
     directory = _folder_at(directory, "the CIFAR-10 or CIFAR-100 batch files")
     if (directory / "data_batch_1").exists():
