@@ -1591,9 +1591,10 @@ def test_load_cifar_rejects_values_that_would_wrap(tmp_path, data, labels, match
 
 def test_load_cifar10_refuses_labels_past_its_10_classes(tmp_path):
     # CIFAR-100's fine labels in CIFAR-10's files are no classes of it.
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        _write_pickle(tmp_path / name, {b"data": [[0] * 3072], b"labels": [3]})
-    _write_pickle(tmp_path / "test_batch", {b"data": [[0] * 3072], b"labels": [10]})
+    batch = {b"data": [[0] * 3072], b"labels": [3]}
+    for i in range(1, 6):
+        _write_pickle(tmp_path / f"data_batch_{i}", batch)
+    _write_pickle(tmp_path / "test_batch", {**batch, b"labels": [10]})
     with pytest.raises(
         ValueError, match=r"test_batch: b'labels' must be labels 0\.\.9"
     ):
