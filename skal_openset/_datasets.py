@@ -187,7 +187,8 @@ class OpenSetSplit:
             )
         if 0 <= self.ood_label < k:
             raise ValueError(
-                f"ood_label={self.ood_label} collides with the IN labels 0..{k - 1}."
+                f"ood_label={self.ood_label} collides with the IN labels 0..{k - 1}: "
+                "give OOD examples a label outside them (the default is -1)."
             )
         _check_codes(
             self.y_pool, "y_pool", f"0..{k - 1} for IN examples, ood_label for OOD"
