@@ -1064,8 +1064,9 @@ def pairwise_ranking_accuracy(
     ------
     ValueError
         If the inputs differ in length, are not finite, `y_true` is not
-        numeric, or `groups` is not 1-D (e.g. a list of tuples) or holds a
-        missing (NaN, None, pandas.NA or NaT) or unhashable label.
+        numeric, `groups` is not 1-D (e.g. a list of tuples) or holds a
+        missing (NaN, None, pandas.NA or NaT) or unhashable label, or
+        `pair_weight` is not one of its two names.
 
     Examples
     --------
@@ -1093,9 +1094,12 @@ def pairwise_ranking_accuracy(
         )
     if (weight < 0).any():
         raise ValueError("sample_weight must be non-negative: a pair weighs w_a w_j.")
-    if pair_weight not in ("uniform", "target_gap"):
+    # Not pair_weight in (...) alone: an array (sample weights passed here)
+    # compares elementwise, whose truth is ambiguous, or true for one element.
+    if not (isinstance(pair_weight, str) and pair_weight in ("uniform", "target_gap")):
         raise ValueError(
-            f"pair_weight must be 'uniform' or 'target_gap', got {pair_weight!r}."
+            "pair_weight must be 'uniform' or 'target_gap' (the rows' weights "
+            f"go in sample_weight), got {pair_weight!r}."
         )
     if groups is not None:
         groups = _group_codes(groups, y_true)

@@ -1037,6 +1037,23 @@ def test_target_gap_weighting_of_the_metric_matches_a_loop():
         pairwise_ranking_accuracy(y, s, pair_weight="gap")
 
 
+@pytest.mark.parametrize(
+    "pair_weight",
+    [np.ones(3), np.array(["target_gap"])],
+    ids=["row weights", "one-element array"],
+)
+def test_a_pair_weight_that_is_an_array_is_refused(pair_weight):
+    # Compared with the names by `in`, an array answered elementwise: several
+    # elements raised "The truth value of an array ... is ambiguous", one was
+    # taken as its name.
+    refused = (
+        r"^pair_weight must be 'uniform' or 'target_gap' \(the rows' weights go "
+        r"in sample_weight\), got array\("
+    )
+    with pytest.raises(ValueError, match=refused):
+        pairwise_ranking_accuracy([0, 1, 2], [0.1, 0.5, 0.3], pair_weight=pair_weight)
+
+
 def test_target_gap_loss_weights_each_hinge_by_the_gap():
     Z = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]])
     y = np.array([0.0, 0.0, 1.0, 3.0])
