@@ -416,6 +416,9 @@ def test_knn_batch_size_keeps_the_benchmarks_batches():
 
 @settings(deadline=None, max_examples=30)
 @given(st.integers(1, 3), st.integers(0, 2**32 - 1))
+# Near-ties: a row's k-th and its next nearest are 3e-10 and 2e-8 apart.
+@example(k=1, seed=49695)
+@example(k=3, seed=72030)
 def test_float32_neighbours_are_at_their_float64_distances(k, seed):
     # float32 ranks the neighbours; their distances come from the unit rows'
     # differences in float64, not float32's 1e-7 relative rounding.
@@ -424,8 +427,13 @@ def test_float32_neighbours_are_at_their_float64_distances(k, seed):
     rng = np.random.default_rng(seed)
     X, ref = (rng.normal(size=(n, 8)).astype(np.float32) for n in (40, 10))
     unit_X, unit_ref = (normalize(A).astype(np.float64) for A in (X, ref))
-    expected = np.sort(cdist(unit_X, unit_ref), axis=1)[:, k - 1]
-    np.testing.assert_allclose(knn_purity(X, ref, k=k), -expected, rtol=1e-12)
+    distances = cdist(unit_X, unit_ref)
+    found = -knn_purity(X, ref, k=k)
+    # The k-th nearest up to float32's ranking: a reference within its
+    # rounding of the k-th may be taken instead, at its own distance.
+    np.testing.assert_allclose(found, np.sort(distances, axis=1)[:, k - 1], atol=1e-5)
+    closest = np.abs(distances - found[:, None]).argmin(axis=1)
+    np.testing.assert_allclose(found, distances[np.arange(len(X)), closest], rtol=1e-12)
 
 
 @settings(deadline=None)
