@@ -823,8 +823,32 @@ def ood_label_of(learner):
     return getattr(learner, "ood_label", -1)
 
 
+class _NotedByIdentity:
+    """Objects noted, each with a value, held weakly and found by identity.
+
+    Not a ``WeakSet`` or ``WeakKeyDictionary``: they find an object by its
+    own ``__eq__``, which a user's (a classifier, a learner) may answer with
+    an array, whose truth is ambiguous, or with True for another object.
+    """
+
+    def __init__(self) -> None:
+        self._noted: dict[int, tuple[weakref.ref, object]] = {}
+
+    def get(self, obj: object, default: object = None) -> object:
+        """The value noted for `obj`, else `default`."""
+        ref, value = self._noted.get(id(obj), (None, None))
+        return value if ref is not None and ref() is obj else default
+
+    def note(self, obj: object, value: object = True) -> None:
+        """Note `obj` with `value`; a TypeError if it is not weakly
+        referenceable. Its note goes when it does, before its id is reused."""
+        key = id(obj)
+        ref = weakref.ref(obj, lambda _: self._noted.pop(key, None))
+        self._noted[key] = (ref, value)
+
+
 # The fitted classifiers warned of by _warn_of_unseen_preprocessing.
-_WARNED_OF_UNSEEN_PREPROCESSING: weakref.WeakSet[object] = weakref.WeakSet()
+_WARNED_OF_UNSEEN_PREPROCESSING = _NotedByIdentity()
 
 
 # A densified sparse embedding past this many bytes warns: the distances taken
@@ -832,9 +856,7 @@ _WARNED_OF_UNSEEN_PREPROCESSING: weakref.WeakSet[object] = weakref.WeakSet()
 DENSE_EMBEDDING_WARN_BYTES = 2**27
 
 # The embedding each learner was warned of by _densified.
-_WARNED_OF_DENSE_EMBEDDING: weakref.WeakKeyDictionary[object, object] = (
-    weakref.WeakKeyDictionary()
-)
+_WARNED_OF_DENSE_EMBEDDING = _NotedByIdentity()
 
 
 def _densified(values, learner, estimator):
@@ -872,17 +894,14 @@ def _first_dense_warning(learner):
     keep it from warning twice a round.
     """
     learner, embedding = _dense_warning_key(learner)
-    try:
-        warned = learner in _WARNED_OF_DENSE_EMBEDDING
-        return not (warned and _WARNED_OF_DENSE_EMBEDDING[learner] is embedding)
-    except TypeError:  # unhashable (a dataclass): warned every time
-        return True
+    unnoted = object()  # not None: the embedding may be None
+    return _WARNED_OF_DENSE_EMBEDDING.get(learner, unnoted) is not embedding
 
 
 def _record_dense_warning(learner):
     learner, embedding = _dense_warning_key(learner)
-    with suppress(TypeError):  # unhashable, or not weakly referenceable
-        _WARNED_OF_DENSE_EMBEDDING[learner] = embedding
+    with suppress(TypeError):  # not weakly referenceable: warned every time
+        _WARNED_OF_DENSE_EMBEDDING.note(learner, embedding)
 
 
 def _embedding_setting(learner, value="..."):
@@ -919,9 +938,8 @@ def _warn_of_unseen_preprocessing(final, learner):
     wrapped = getattr(final, "get_params", dict)(deep=True).values()
     if not any(isinstance(value, Pipeline) and len(value) > 1 for value in wrapped):
         return
-    with suppress(TypeError):  # not weakly referenceable: warned every time
-        if final in _WARNED_OF_UNSEEN_PREPROCESSING:
-            return
+    if _WARNED_OF_UNSEEN_PREPROCESSING.get(final, False):
+        return
     name = type(final).__name__
     given = warn(
         f"{name} wraps a pipeline whose preprocessing distance-based strategies "
@@ -931,8 +949,8 @@ def _warn_of_unseen_preprocessing(final, learner):
         f"{name}(classifier)))."
     )
     if given:
-        with suppress(TypeError):
-            _WARNED_OF_UNSEEN_PREPROCESSING.add(final)
+        with suppress(TypeError):  # not weakly referenceable: warned every time
+            _WARNED_OF_UNSEEN_PREPROCESSING.note(final)
 
 
 def _embedding_source(learner, estimator):
