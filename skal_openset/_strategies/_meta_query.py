@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import (
 
 from .._atomic import draws_globally, global_random_states_kept, restored_on_error
 from .._frames import check_columns
+from .._hashing import SameObject
 from .._meta_input import MetaInputTransformer
 from .._model_scores import (
     INFORMATIVENESS_SCORES,
@@ -176,7 +177,7 @@ class _MetaInputQuery(QueryStrategy):
             warn_once(  # once per score, not at every round of a campaign
                 self,
                 "_warned_of_constant_purity",
-                purity if named else id(purity),
+                purity if named else SameObject(purity),
                 f"purity {purity!r} is the same for every pool row: this query "
                 f"cannot tell IN from OOD rows. {why}",
             )
