@@ -2417,6 +2417,40 @@ def test_a_query_files_lines_of_spaces_or_tabs_are_blank_lines():
         answers(b"id,label\n1,a\n2\n")
 
 
+def test_a_query_files_rows_are_read_by_their_ids_in_any_order():
+    # A person who sorts the rows (by a column of the table's, say) keeps
+    # each label with its row: labels taken in the file's order swap them.
+    assert _answers(b"id,label\n2,b\n1,a\n") == ["a", "b"]
+
+
+def test_a_query_file_saved_with_a_byte_order_mark_reads():
+    # A spreadsheet's 'CSV UTF-8' starts with one: read as part of the first
+    # column's name, the header was refused as no 'id,label'.
+    assert _answers(b"\xef\xbb\xbfid,label\n1,a\n2,b\n") == ["a", "b"]
+
+
+def test_a_query_files_label_without_an_id_is_refused():
+    # The label may be the person's answer for a row whose id was cleared
+    # or mistyped: not to be dropped without a word.
+    with pytest.raises(ValueError, match="not asked for"):
+        _answers(b"id,label\n1,a\n2,b\n,a\n")
+
+
+def test_a_query_files_id_twice_is_refused_though_one_row_is_blank():
+    # Taking the labelled one of the two would guess which row is meant.
+    for data in (b"id,label\n1,\n1,a\n2,b\n", b"id,label\n1,a\n1,\n2,b\n"):
+        with pytest.raises(ValueError, match="row id 1 is there twice"):
+            _answers(data)
+
+
+def test_a_query_files_label_is_suggested_only_one_apart_by_case():
+    # 'Ca' is no 'cat' or 'cow' cut short: one may be meant, which is not to
+    # be guessed.
+    with pytest.raises(ValueError) as error:
+        _answers(b"id,label\n1,Ca\n2,COW\n", allowed=("cat", "cow", "x"))
+    assert "id 1 'Ca', id 2 'COW' (did you mean 'cow'?); change" in str(error.value)
+
+
 def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
     # A quoted label typed after a space, 1, "a", read as the label '"a"'.
     def answers(data):
