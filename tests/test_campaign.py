@@ -2451,6 +2451,32 @@ def test_a_query_files_label_is_suggested_only_one_apart_by_case():
     assert "id 1 'Ca', id 2 'COW' (did you mean 'cow'?); change" in str(error.value)
 
 
+def test_a_query_file_holds_still_from_its_last_change(tmp_path, monkeypatch):
+    # Timed from when it was first seen, a file caught half saved after a long
+    # wait read as held still as long, and was judged at once.
+    clock = iter([0.0, 100.0, 101.0, 102.0])
+    monkeypatch.setattr(
+        _campaign, "time", SimpleNamespace(monotonic=lambda: next(clock))
+    )
+    path, seen, held = tmp_path / "round_2.csv", {}, []
+    for data in [b"id,label\n"] * 2 + [b"id,label\n1,1"] * 2:
+        path.write_bytes(data)
+        read = _campaign._settled(path, seen)
+        held.append(None if read is None else read[1])
+    assert held == [None, 100.0, None, 1.0]
+
+
+def test_a_query_file_ending_in_a_carriage_return_is_read_at_once(tmp_path):
+    # Its last line has an end, as "\n" is one (an editor saving old Mac line
+    # ends): no label of it can be cut short, so it waits no 10 s.
+    path = tmp_path / "round_2.csv"
+    path.write_bytes(b"id,label\r1,a\r2,b\r")
+    seen = {}
+    read = [_campaign._wait_read(path, seen, [1, 2], {"a", "b"}, final=False)]
+    read.append(_campaign._wait_read(path, seen, [1, 2], {"a", "b"}, final=False))
+    assert read[0] is None and read[1].tolist() == ["a", "b"]
+
+
 def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
     # A quoted label typed after a space, 1, "a", read as the label '"a"'.
     def answers(data):
