@@ -740,10 +740,11 @@ def _first_few(items, n=5):
 
 def _typed(text):
     """`text` (an id typed into a query file) as a message shows it: as it is,
-    or as its repr where a character of it does not print, which a terminal
-    would act on (an id typed as ``\\x1b[31mX`` coloured the rest red)."""
+    or as its repr where it is empty (shown so, it was no id at all) or a
+    character of it does not print, which a terminal would act on (an id
+    typed as ``\\x1b[31mX`` coloured the rest red)."""
     text = str(text)
-    return text if text.isprintable() else repr(text)
+    return text if text.isprintable() and text else repr(text)
 
 
 def _settled(path, seen, *, final=False):

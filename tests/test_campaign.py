@@ -2432,8 +2432,11 @@ def test_a_query_file_saved_with_a_byte_order_mark_reads():
 def test_a_query_files_label_without_an_id_is_refused():
     # The label may be the person's answer for a row whose id was cleared
     # or mistyped: not to be dropped without a word.
-    with pytest.raises(ValueError, match="not asked for"):
+    with pytest.raises(ValueError, match=r"not asked for: ''\); change only"):
         _answers(b"id,label\n1,a\n2,b\n,a\n")
+    # named so, not as nothing ("row id  is there twice")
+    with pytest.raises(ValueError, match="row id '' is there twice"):
+        _answers(b"id,label\n1,a\n2,b\n,a\n,b\n")
 
 
 def test_a_query_files_id_twice_is_refused_though_one_row_is_blank():
