@@ -2480,6 +2480,24 @@ def test_a_query_file_ending_in_a_carriage_return_is_read_at_once(tmp_path):
     assert read[0] is None and read[1].tolist() == ["a", "b"]
 
 
+def test_a_query_file_whose_writing_fails_is_not_left_cut_short(tmp_path, monkeypatch):
+    # A disk filling up half-way would leave a query of fewer ids than the
+    # state asks for, which the person labels.
+    path = tmp_path / "round_2.csv"
+
+    def half_written(f):
+        def writerows(rows):
+            f.write("id,label\n1,\n")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return SimpleNamespace(writerows=writerows)
+
+    monkeypatch.setattr(_campaign.csv, "writer", half_written)
+    with pytest.raises(OSError):
+        _campaign._write_query(path, np.array([1, 2]), {})
+    assert not path.exists()
+
+
 def test_a_query_files_spaces_after_a_comma_are_read_as_the_tables_are():
     # A quoted label typed after a space, 1, "a", read as the label '"a"'.
     def answers(data):
