@@ -4399,6 +4399,36 @@ def test_a_taught_label_changed_while_the_run_waits_is_refused(
     )
 
 
+def test_a_taught_label_changed_as_the_last_round_is_answered_is_refused(
+    tmp_path, capsys, monkeypatch
+):
+    # Changed less than 10 s before the last answers came, it was not judged
+    # while the run waited: the campaign must not end on the old label.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")
+    ids = _answer(tmp_path, truth)
+    _polls(monkeypatch, [])
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3", "--timeout", "3")
+    round_2 = tmp_path / "out" / "queries" / "round_2.csv"
+    rows = round_2.read_text().splitlines()
+    rows[1] = f"{ids[0]},{'cat' if rows[1].split(',')[1] != 'cat' else 'cow'}"
+
+    def change_round_2_and_answer_round_3():
+        round_2.write_text("\n".join(rows) + "\n")
+        _answer(tmp_path, truth, round_=3)
+
+    _polls(monkeypatch, [change_round_2_and_answer_round_3])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        _wait_briefly(tmp_path, "--rounds", "3", "--timeout", "60")
+    assert exit_.value.code == 2
+    assert "round_2.csv was changed after its labels were taught" in (
+        capsys.readouterr().err
+    )
+
+
 def test_a_taught_query_file_is_read_again_only_once_it_changes(tmp_path, monkeypatch):
     # Every poll read every taught file again: waiting in round r took a
     # share of a core that grew with r (78 ms a poll after 300 rounds).
