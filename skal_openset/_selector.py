@@ -33,6 +33,7 @@ from ._validation import (
     check_none_missing,
     check_sample_weight,
     finite_inputs,
+    is_one_of,
     reject_bool_numbers,
 )
 from ._warn import warn
@@ -1094,9 +1095,7 @@ def pairwise_ranking_accuracy(
         )
     if (weight < 0).any():
         raise ValueError("sample_weight must be non-negative: a pair weighs w_a w_j.")
-    # Not pair_weight in (...) alone: an array (sample weights passed here)
-    # compares elementwise, whose truth is ambiguous, or true for one element.
-    if not (isinstance(pair_weight, str) and pair_weight in ("uniform", "target_gap")):
+    if not is_one_of(pair_weight, "uniform", "target_gap"):  # not an array
         raise ValueError(
             "pair_weight must be 'uniform' or 'target_gap' (the rows' weights "
             f"go in sample_weight), got {pair_weight!r}."

@@ -131,6 +131,16 @@ def is_int(value: Any, min_val: float = -math.inf, max_val: float = math.inf) ->
     )
 
 
+def is_one_of(value: Any, *names: str) -> bool:
+    """Whether `value` is one of the string options `names`.
+
+    Not ``value in names`` alone: that asks `value`'s own ``__eq__``, which
+    an array's (or a user's callable's) may answer with an array, whose
+    truth is ambiguous, or with True for a one-element array of a name.
+    """
+    return isinstance(value, str) and value in names
+
+
 def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -> None:
     """Refuse a scipy.sparse `X`, or a DataFrame of sparse columns alone,
     naming `name`, the memory it takes dense and what to do instead:

@@ -52,6 +52,7 @@ from .._rows import legacy_row_keys, row_keys
 from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
+from .._validation import is_one_of
 from .._warn import ignored, noted_on, warn, warn_once
 from ._base import QueryStrategy, extreme_scale_removed, top_scores
 
@@ -106,13 +107,8 @@ class _MetaInputQuery(QueryStrategy):
 
     def _scores(self):
         """The purity and informativeness scores of a query now."""
-        purity = self.purity_ if self._purity_is_auto() else self.purity
+        purity = self.purity_ if is_one_of(self.purity, "auto") else self.purity
         return purity, self.informativeness
-
-    def _purity_is_auto(self):
-        # Not purity == "auto": a callable's own __eq__ may answer with an
-        # array, whose truth is ambiguous.
-        return isinstance(self.purity, str) and self.purity == "auto"
 
     def _raw_scores(self, learner, X, scores=None):
         purity, informativeness = scores or self._scores()
@@ -134,7 +130,7 @@ class _MetaInputQuery(QueryStrategy):
 
     def _meta_scores(self, learner, X_pool):
         """The score of every pool row, from its meta-input."""
-        if self._purity_is_auto():
+        if is_one_of(self.purity, "auto"):
             self.purity_auroc_ = _purity_auroc(learner)
             self.purity_ = (
                 max(self.purity_auroc_, key=self.purity_auroc_.get)
@@ -147,7 +143,7 @@ class _MetaInputQuery(QueryStrategy):
             # The folds can score where the whole set cannot: they are
             # embedded apart, and a net's rows of one input can differ in
             # their last bits there while they repeat exactly here.
-            if not self._purity_is_auto() or self.purity_ == _AUTO_FALLBACK:
+            if not is_one_of(self.purity, "auto") or self.purity_ == _AUTO_FALLBACK:
                 raise
             warn(
                 f"purity='auto' chose {self.purity_!r} by its cross-validated "
@@ -159,16 +155,13 @@ class _MetaInputQuery(QueryStrategy):
         purity = self._scores()[0]
         if len(raw) > 1 and np.ptp(raw[:, 0]) == 0:
             why = "Pass another purity score."
-            # A callable is compared by identity: its own __eq__ may answer
-            # with an array, whose truth is ambiguous.
-            named = purity if isinstance(purity, str) else None
-            if named in ("knn", "knn_contrast", "cosine"):
+            if is_one_of(purity, "knn", "knn_contrast", "cosine"):
                 why = (
                     "The kNN and cosine scores compare L2-normalised rows, all "
                     "alike for rows of one feature: give the classifier more "
                     "features or an embedding, or pass purity='mahalanobis'."
                 )
-            elif named in ("msp", "energy"):
+            elif is_one_of(purity, "msp", "energy"):
                 why = (
                     f"The classifier's outputs give every pool row the same "
                     f"{purity} (e.g. a tree or a 1-NN, whose largest probability "
@@ -177,7 +170,8 @@ class _MetaInputQuery(QueryStrategy):
             warn_once(  # once per score, not at every round of a campaign
                 self,
                 "_warned_of_constant_purity",
-                purity if named else SameObject(purity),
+                # A callable by identity, not by its own __eq__ (is_one_of).
+                purity if isinstance(purity, str) else SameObject(purity),
                 f"purity {purity!r} is the same for every pool row: this query "
                 f"cannot tell IN from OOD rows. {why}",
             )
