@@ -4169,6 +4169,29 @@ def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsy
     assert query.read_text() == answered
 
 
+def test_labels_of_a_next_rounds_file_a_resumed_state_does_not_know_are_kept(
+    tmp_path, capsys
+):
+    # A state that asks nothing yet (put back from before round 3 was asked)
+    # is resumed: its next query must not be written over the labels there.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    state = tmp_path / "out" / "state.joblib"
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _answer(tmp_path, truth)
+    _wait_briefly(tmp_path)  # round 2 taught, the campaign done
+    before_round_3 = state.read_bytes()
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path, "--rounds", "3")
+    _answer(tmp_path, truth, round_=3)
+    query = tmp_path / "out" / "queries" / "round_3.csv"
+    answered = query.read_text()
+    state.write_bytes(before_round_3)
+    message = _refusal(tmp_path, capsys, "--rounds", "3")
+    assert "round_3.csv may hold labels that" in message
+    assert query.read_text() == answered
+
+
 def test_a_refusal_for_labels_the_state_does_not_know_saves_no_state(tmp_path, capsys):
     # The refused run had saved a fresh round-1 state first, which the next
     # run resumed, asking for the same rows; and the advice, to move the
