@@ -2877,6 +2877,26 @@ def test_a_missing_query_file_is_written_again_on_rerun(tmp_path, capsys):
     assert query.read_text() == asked
 
 
+def test_a_query_file_missing_on_rerun_is_written_before_the_first_poll(
+    tmp_path, monkeypatch
+):
+    # Its ids are in the state: waiting a poll to write it again left the
+    # person without a file to label for that long.
+    _table(tmp_path / "zoo.csv", blank_from=20)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    asked = query.read_text()
+    query.unlink()
+    there = []
+    monkeypatch.setattr(
+        "skal_openset._campaign.time.sleep", lambda s: there.append(query.exists())
+    )
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    assert there[0] and query.read_text() == asked
+
+
 def test_an_unfinished_answer_is_named_while_the_run_waits(
     tmp_path, capsys, monkeypatch
 ):
