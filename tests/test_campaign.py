@@ -2897,6 +2897,31 @@ def test_a_query_file_missing_on_rerun_is_written_before_the_first_poll(
     assert there[0] and query.read_text() == asked
 
 
+def test_a_query_file_missing_at_one_poll_only_is_not_written_again(
+    tmp_path, capsys, monkeypatch
+):
+    # An editor may save by deleting the file and writing it anew: missing
+    # at one poll, it is not written again, else the run's blank file races
+    # the editor's write of the labels.
+    truth = _table(tmp_path / "zoo.csv", blank_from=20)
+    query = tmp_path / "out" / "queries" / "round_2.csv"
+    with pytest.raises(SystemExit):
+        _wait_briefly(tmp_path)
+    _answer(tmp_path, truth)
+    answered = query.read_text()
+    steps = iter([query.unlink, lambda: query.write_text(answered)])
+
+    def editor(seconds):
+        if (step := next(steps, None)) is not None:
+            step()
+
+    monkeypatch.setattr("skal_openset._campaign.time.sleep", editor)
+    capsys.readouterr()
+    _wait_briefly(tmp_path, "--timeout", "60")
+    assert "again: it was missing" not in capsys.readouterr().out
+    assert query.read_text() == answered
+
+
 def test_an_unfinished_answer_is_named_while_the_run_waits(
     tmp_path, capsys, monkeypatch
 ):
