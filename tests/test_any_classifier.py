@@ -3793,15 +3793,22 @@ def test_teach_open_set_refuses_labels_of_neither_kind_after_a_default_ood_label
     assert learner.taught == [2, 2]
 
 
-def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
+def _modal_learner_of_in_rows():
+    """A modAL-like learner taught the IN rows among the first 200 (modAL
+    keeps no OOD row); the data, and the OOD rows among those 200."""
     X, y, _, _ = user_data("ints")
     is_in = y[:200] != -1
     learner = ModalLike(
         LogisticRegression(max_iter=300), None, X[:200][is_in], y[:200][is_in]
     )
+    return learner, X, X[:200][~is_in]
+
+
+def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
+    learner, X, ood = _modal_learner_of_in_rows()
     strategy = PurityInformativenessQuery("knn_contrast", random_state=0)
     without = strategy(learner, X[300:500], n_instances=10)
-    learner.X_ood_ = X[:200][~is_in]
+    learner.X_ood_ = ood
     with_ood = strategy(learner, X[300:500], n_instances=10)
     assert not np.array_equal(without[1], with_ood[1])
 
@@ -3809,25 +3816,17 @@ def test_knn_contrast_on_a_modal_learner_reads_the_kept_ood_rows():
 def test_knn_contrast_on_a_modal_learner_contrasts_with_every_kept_ood_row():
     # That the kept rows change the scores is not that each of them counts:
     # a kept row in the pool is at distance 0 from the OOD set.
-    X, y, _, _ = user_data("ints")
-    is_in = y[:200] != -1
-    learner = ModalLike(
-        LogisticRegression(max_iter=300), None, X[:200][is_in], y[:200][is_in]
-    )
-    learner.X_ood_ = X[:200][~is_in]
-    pool = np.concatenate([X[300:400], learner.X_ood_])  # each its own nearest
+    learner, X, ood = _modal_learner_of_in_rows()
+    learner.X_ood_ = ood
+    pool = np.concatenate([X[300:400], ood])  # each its own nearest
     purity = compute_score("knn_contrast", PURITY_SCORES, "purity", learner, pool)
-    expected = knn_contrast_purity(pool, X[:200][is_in], X[:200][~is_in])
+    expected = knn_contrast_purity(pool, learner.X_training, ood)
     np.testing.assert_allclose(purity, expected, rtol=1e-12)
 
 
 def test_kept_ood_rows_of_another_width_name_learner_x_ood():
-    X, y, _, _ = user_data("ints")
-    is_in = y[:200] != -1
-    learner = ModalLike(
-        LogisticRegression(max_iter=300), None, X[:200][is_in], y[:200][is_in]
-    )
-    learner.X_ood_ = X[:200][~is_in][:, :10]
+    learner, X, ood = _modal_learner_of_in_rows()
+    learner.X_ood_ = ood[:, :10]
     strategy = PurityInformativenessQuery("knn_contrast", random_state=0)
     with pytest.raises(
         ValueError, match=r"learner.X_ood_ is an array of shape \(\d+, 10\)"
