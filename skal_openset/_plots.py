@@ -21,6 +21,7 @@ from ._experiment import (
     trial_of,
 )
 from ._typing import Records
+from ._validation import is_one_of
 from ._warn import warn
 
 if TYPE_CHECKING:
@@ -649,7 +650,7 @@ def plot_learning_curves(
     from matplotlib.figure import Figure, SubFigure
     from matplotlib.ticker import MaxNLocator
 
-    if x not in _X_AXES:
+    if not is_one_of(x, *_X_AXES):
         raise ValueError(f"x must be one of {sorted(_X_AXES)}, got {x!r}.")
     if not isinstance(band, (bool, np.bool_)):
         raise TypeError(f"band must be True or False, got {band!r}.")

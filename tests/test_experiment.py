@@ -533,6 +533,13 @@ def test_learning_curves_without_bands_draw_the_means_alone():
         plot_learning_curves(_fake_records(), band="no")
 
 
+@pytest.mark.parametrize("x", ["label", ["rounds"], np.array(["rounds"])])
+def test_an_unknown_x_axis_is_refused_naming_the_axes(x):
+    # A list or an array of a name raised "unhashable type" from the check.
+    with pytest.raises(ValueError, match=r"x must be one of \['budget', 'labels', "):
+        plot_learning_curves(_fake_records(), x=x)
+
+
 def test_learning_curve_bands_stay_within_the_values_a_series_can_take():
     # Mean +- std drew accuracies above 1 and a negative number of OOD
     # labels bought.
