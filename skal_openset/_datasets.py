@@ -1823,6 +1823,9 @@ def _open_quote_message(path, line, last, *, gave_up=False):
     )
 
 
+# What to do with a file cut short or damaged on its way here.
+_WHOLE_COPY = "replace it with a whole copy of the file"
+
 # IDX type codes (third magic byte) -> big-endian numpy dtypes
 _IDX_DTYPES = {
     0x08: ">u1",
@@ -1849,7 +1852,7 @@ def _read_idx(path):
             ndim, offset = magic[3], 4 + 4 * magic[3]
             dims = f.read(4 * ndim)
             if len(dims) < 4 * ndim:
-                raise ValueError(f"{path}: IDX header is truncated.")
+                raise ValueError(f"{path}: IDX header is truncated; {_WHOLE_COPY}.")
             shape = tuple(int(d) for d in np.frombuffer(dims, ">u4"))
             dtype = np.dtype(_IDX_DTYPES[magic[2]])
             expected = offset + math.prod(shape) * dtype.itemsize
@@ -1858,14 +1861,14 @@ def _read_idx(path):
             data = _read_at_most(f, expected - offset + 1)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise ValueError(
-            f"{path} is a truncated or corrupt gzip file ({exc})."
+            f"{path} is a truncated or corrupt gzip file ({exc}); {_WHOLE_COPY}."
         ) from None
     found = offset + len(data)
     if found != expected:
         has = f"{found} bytes" if found < expected else f"more than {expected} bytes"
         raise ValueError(
             f"{path}: IDX header announces shape {shape} ({expected} bytes), "
-            f"but the file has {has}."
+            f"but the file has {has}; {_WHOLE_COPY}."
         )
     return np.frombuffer(data, dtype).reshape(shape)
 
@@ -1996,7 +1999,7 @@ def _load_cifar_pickles(paths, label_key):
             except Exception as exc:  # damaged pickles fail in many ways
                 raise ValueError(
                     f"{path} is not a readable pickle, e.g. truncated "
-                    f"({type(exc).__name__}: {exc})."
+                    f"({type(exc).__name__}: {exc}); {_WHOLE_COPY}."
                 ) from None
         if isinstance(batch, dict) and all(isinstance(k, str) for k in batch):
             # a batch saved again from Python 3 has str keys ('data')
@@ -2413,7 +2416,8 @@ def _zip_images(path, cache_path):
     except DAMAGED_ZIP as exc:
         raise ValueError(
             f"{path} is not a zip file or is truncated or damaged "
-            f"({type(exc).__name__}: {exc})."
+            f"({type(exc).__name__}: {exc}); {_WHOLE_COPY}, or zip its image "
+            "folders again (zip -r)."
         ) from None
     with zf:
         fingerprint = zip_fingerprint(zf)

@@ -36,6 +36,9 @@ from skal_openset._datasets import (
     make_open_set_split,
 )
 
+# The remedy of every message of a file cut short or damaged.
+_WHOLE_COPY = "replace it with a whole copy of the file"
+
 
 # ---------------------------------------------------------------- split helpers
 def _tagged_data(n_per_class, n_classes, row_shape=(2, 3), seed=0):
@@ -1307,7 +1310,8 @@ def test_read_idx_reads_no_more_than_its_header_announces(tmp_path, monkeypatch)
         return f
 
     monkeypatch.setattr(_datasets.gzip, "open", counting_open)
-    match = r"announces shape \(10,\) \(18 bytes\), but the file has more than 18"
+    match = r"announces shape \(10,\) \(18 bytes\), but the file has more than 18 "
+    match += f"bytes; {_WHOLE_COPY}"
     with pytest.raises(ValueError, match=match):
         _datasets._read_idx(path)
     assert sum(read) == 19
@@ -1330,11 +1334,13 @@ def test_load_idx_errors(tmp_path):
         load_idx(tmp_path / "img", tmp_path / "bad2")
     # 3 dimensions announced, 1 written
     (tmp_path / "cut").write_bytes(b"\0\0\x08\x03" + struct.pack(">I", 3))
-    with pytest.raises(ValueError, match="cut: IDX header is truncated"):
+    with pytest.raises(
+        ValueError, match=f"cut: IDX header is truncated; {_WHOLE_COPY}"
+    ):
         load_idx(tmp_path / "cut", tmp_path / "lab2")
     raw = gzip.decompress((tmp_path / "img").read_bytes())
     (tmp_path / "short").write_bytes(raw[:-1])
-    with pytest.raises(ValueError, match="the file has"):
+    with pytest.raises(ValueError, match=f"the file has 27 bytes; {_WHOLE_COPY}"):
         load_idx(tmp_path / "short", tmp_path / "lab2")
     with pytest.raises(ValueError, match="unsigned-byte images"):
         load_idx(tmp_path / "lab2", tmp_path / "lab2")
@@ -2148,16 +2154,16 @@ def _jpeg_bytes(pixels):
 @pytest.mark.parametrize(
     "damage, match",
     [
-        (lambda b: b[: len(b) // 2], "truncated or corrupt gzip"),
-        (lambda b: b[:12] + bytes(len(b) - 12), "truncated or corrupt gzip"),
-        (lambda b: b[:-4] + b"\0\0\0\0", "truncated or corrupt gzip"),  # size field
+        (lambda b: b[: len(b) // 2], "truncated or corrupt gzip file"),
+        (lambda b: b[:12] + bytes(len(b) - 12), "truncated or corrupt gzip file"),
+        (lambda b: b[:-4] + b"\0\0\0\0", "truncated or corrupt gzip file"),  # size
     ],
 )
 def test_load_idx_damaged_gzip_names_file(tmp_path, damage, match):
     _write_idx(tmp_path / "img.gz", np.zeros((30, 8, 8), np.uint8), 0x08, gz=True)
     path = tmp_path / "img.gz"
     path.write_bytes(damage(path.read_bytes()))
-    with pytest.raises(ValueError, match=match) as info:
+    with pytest.raises(ValueError, match=f"{match} .*; {_WHOLE_COPY}") as info:
         load_idx(path, path)
     assert str(path) in str(info.value)
 
@@ -2169,7 +2175,9 @@ def test_load_cifar_truncated_pickle_names_file(tmp_path):
     )
     raw = (tmp_path / "train").read_bytes()
     (tmp_path / "train").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(ValueError, match="train is not a readable pickle"):
+    with pytest.raises(
+        ValueError, match=f"train is not a readable pickle.*; {_WHOLE_COPY}"
+    ):
         load_cifar_batches(tmp_path)
 
 
@@ -2196,7 +2204,8 @@ def test_load_image_folder_zip_truncated_zip_names_file(tmp_path):
     _write_image_zip(tmp_path / "f.zip", {("train", "a"): 2, ("test", "a"): 1})
     raw = (tmp_path / "f.zip").read_bytes()
     (tmp_path / "f.zip").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(ValueError, match="f.zip is not a zip file or is truncated"):
+    match = f"f.zip is not a zip file or is truncated .*; {_WHOLE_COPY}, or zip its "
+    with pytest.raises(ValueError, match=match + r"image folders again \(zip -r\)\."):
         load_image_folder_zip(tmp_path / "f.zip")
 
 
