@@ -1698,7 +1698,8 @@ def test_load_image_folder_zip_takes_class_names_spelt_as_the_folders(tmp_path):
     # named otherwise, it names no folder.
     emoji = "\u2764\ufe0f"
     _write_image_zip(tmp_path / "f.zip", {("train", emoji): 1, ("test", "b"): 1})
-    names = load_image_folder_zip(tmp_path / "f.zip", class_names=["b", emoji])[4]
+    with pytest.warns(UserWarning, match=r"folder\(s\) \['b'\] are under test/ only"):
+        names = load_image_folder_zip(tmp_path / "f.zip", class_names=["b", emoji])[4]
     assert names == ["b", emoji]
     with pytest.raises(ValueError, match=r"U\+FE0F VARIATION SELECTOR-16\); type"):
         load_image_folder_zip(tmp_path / "f.zip", class_names=["b", f"{emoji}x"])
