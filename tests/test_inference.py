@@ -171,11 +171,29 @@ class _OwnEmbed(nn.Module):
         return self.out(self.embed(x))
 
 
-def test_embed_and_logits_of_a_module_with_its_own_embed_method(data):
+class _OwnEmbedBesideAHead(nn.Module):
+    """An embed method of its own, and a layer named head that reads other
+    features than it returns (unit-length ones for distances, raw ones for
+    the logits)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body, self.head = nn.Linear(N_FEATURES, 8), nn.Linear(8, K)
+
+    def embed(self, x):
+        return F.normalize(torch.tanh(self.body(x)), dim=-1)
+
+    def forward(self, x):
+        return self.head(torch.tanh(self.body(x)))
+
+
+@pytest.mark.parametrize("module", [_OwnEmbed, _OwnEmbedBesideAHead])
+def test_embed_and_logits_of_a_module_with_its_own_embed_method(data, module):
     # Only its embed method knows the embedding: logits would take a second
-    # pass, so there are none.
+    # pass, so there are none. Only a BackboneModule's head is known to read
+    # the embedding: the input of another layer named head was taken for it.
     X, _ = data
-    net = TargetNet(_OwnEmbed, classes=np.arange(K)).initialize()
+    net = TargetNet(module, classes=np.arange(K)).initialize()
     emb, logits = embed_and_predict_logits(net, X)
     assert logits is None
     with torch.no_grad():
