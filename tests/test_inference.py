@@ -230,7 +230,11 @@ def test_embed_hook_fallback_names_a_head_forward_never_calls(data, helper):
     # and MQ-Net query (they embed through embed_and_predict_logits).
     X, _ = data
     net = TargetNet(_UnusedAux, classes=np.arange(K)).initialize()
-    with pytest.raises(ValueError, match=r"'aux' .* forward never calls it\. Define"):
+    with pytest.raises(
+        ValueError,
+        match=r"'aux' .* forward never calls it\. Define .*, or give ActiveLearner an "
+        r"embedding \(e\.g\. embedding=PCA",
+    ):
         helper(net, X)
 
 
@@ -246,6 +250,31 @@ class _HeadFirst(nn.Module):
         return self.out(self.body(x))
 
 
+class _PooledTokens(nn.Module):
+    """A head applied to each of 4 tokens, its outputs pooled into the logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(N_FEATURES, 4 * 8)
+        self.head = nn.Linear(8, K)
+
+    def forward(self, x):
+        tokens = torch.relu(self.body(x)).unflatten(-1, (4, 8))
+        return self.head(tokens).mean(-2)
+
+
+class _DictOutput(nn.Module):
+    """Logits in a dict, where the fallback cannot tell them."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(N_FEATURES, 8), nn.ReLU())
+        self.head = nn.Linear(8, K)
+
+    def forward(self, x):
+        return {"logits": self.head(self.body(x))}
+
+
 class _TwoLayerLossBranch(_UnusedAux):
     """A learning-loss module whose loss branch, registered last, has a hidden layer."""
 
@@ -258,22 +287,35 @@ class _TwoLayerLossBranch(_UnusedAux):
         return self.out(h), self.aux(h).squeeze(-1)
 
 
+LOGITS_SHAPE = rf"\(\d+, {K}\)"  # as the message gives it: (n_rows, n_classes)
+
+
 @pytest.mark.parametrize(
-    "make, layer",
+    "make, layer, logits",
     [
-        (lambda: TargetNet(_HeadFirst, classes=np.arange(K)), "body.0"),
-        (lambda: LearningLossNet(_TwoLayerLossBranch, classes=np.arange(K)), "aux.2"),
+        (lambda: TargetNet(_HeadFirst, classes=np.arange(K)), "body.0", LOGITS_SHAPE),
+        (
+            lambda: LearningLossNet(_TwoLayerLossBranch, classes=np.arange(K)),
+            "aux.2",
+            LOGITS_SHAPE,
+        ),
+        (lambda: TargetNet(_PooledTokens, classes=np.arange(K)), "head", LOGITS_SHAPE),
+        (lambda: TargetNet(_DictOutput, classes=np.arange(K)), "head", "None"),
     ],
-    ids=["head-first", "loss-branch"],
+    ids=["head-first", "loss-branch", "pooled-tokens", "dict-output"],
 )
 @pytest.mark.parametrize("helper", [embed, embed_and_predict_logits])
 def test_embed_hook_fallback_refuses_a_layer_that_does_not_output_the_logits(
-    data, make, layer, helper
+    data, make, layer, logits, helper
 ):
-    # The embedding was silently another layer's input: the raw X, or the
-    # loss branch's hidden layer.
+    # The embedding was silently another layer's input: the raw X, the loss
+    # branch's hidden layer, or (where only the classes' dimension was
+    # compared) one row per token; logits in a dict ended in an AttributeError.
     X, _ = data
-    with pytest.raises(ValueError, match=f"'{layer}' .* is not the logits .* Define"):
+    with pytest.raises(
+        ValueError,
+        match=f"'{layer}' .* is not the logits \\(shape {logits}\\)\\. Define",
+    ):
         helper(make().initialize(), X)
 
 
