@@ -319,6 +319,14 @@ def test_embed_hook_fallback_refuses_a_layer_that_does_not_output_the_logits(
         helper(make().initialize(), X)
 
 
+class _LossAfterFeatures(_TwoLayerLossBranch):
+    """Three outputs, the predicted loss after the features."""
+
+    def forward(self, x):
+        logits, loss = super().forward(x)
+        return logits, self.body(x), loss
+
+
 class _Tuple(nn.Module):
     def __init__(self, inner):
         super().__init__()
@@ -605,8 +613,12 @@ def test_errors(data, mlp_net):
             fn(unfitted, X)
     with pytest.raises(NotFittedError):
         per_sample_loss(unfitted, X, y)
-    with pytest.raises(ValueError, match="no loss-prediction head"):
-        predicted_loss(mlp_net, X)
+    # Two rows of logits are no (logits, predicted_loss) pair, nor are three
+    # outputs (where the second would be taken for the loss).
+    three = TargetNet(_LossAfterFeatures, classes=np.arange(K)).initialize()
+    for net, rows in ((mlp_net, X), (mlp_net, X[:2]), (three, X)):
+        with pytest.raises(ValueError, match="no loss-prediction head"):
+            predicted_loss(net, rows)
     with pytest.raises(ValueError, match=r"outside 0\.\.2"):
         per_sample_loss(mlp_net, X, np.where(y == 0, K, y))
     with pytest.raises(ValueError, match=r"outside 0\.\.k-1"):
