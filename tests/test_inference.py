@@ -437,6 +437,37 @@ def test_per_sample_loss_ignores_the_predict_nonlinearity(data, mlp_net):
     )
 
 
+class _OwnCrossEntropy(nn.CrossEntropyLoss):
+    """A user's subclass of CrossEntropyLoss (one that logs its value, say)."""
+
+
+@pytest.mark.parametrize(
+    "learning_loss, criterion",
+    [(False, _OwnCrossEntropy), (True, nn.NLLLoss)],
+    ids=["crossentropy-subclass", "learning-loss-under-nllloss"],
+)
+def test_per_sample_loss_reads_logits_where_the_net_trains_on_them(
+    data, learning_loss, criterion
+):
+    # A subclass of CrossEntropyLoss trains on logits too, and a learning-loss
+    # net whatever its (unused) criterion: neither is read through
+    # predict_proba (here the raw logits) nor as probabilities.
+    X, y = data
+    net = make_mlp_classifier(
+        N_FEATURES,
+        K,
+        learning_loss=learning_loss,
+        criterion=criterion,
+        predict_nonlinearity=None,
+        hidden_sizes=(8,),
+        max_epochs=1,
+        random_state=0,
+    ).fit(X, y)
+    logits = torch.from_numpy(predict_logits(net, X))
+    expected = F.cross_entropy(logits, torch.from_numpy(y), reduction="none")
+    np.testing.assert_allclose(per_sample_loss(net, X, y), expected.numpy(), rtol=1e-6)
+
+
 class _Focal(nn.Module):
     """A criterion on logits that is no CrossEntropyLoss."""
 
