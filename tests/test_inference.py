@@ -425,6 +425,9 @@ def test_per_sample_loss_of_a_net_that_outputs_probabilities(data):
     np.testing.assert_allclose(loss, -np.log(proba + np.finfo(np.float32).eps))
     skorch_loss = net.get_loss(net.forward(X), torch.from_numpy(y))
     assert loss.mean() == pytest.approx(float(skorch_loss), rel=1e-5)
+    # checked against the columns as the logits are, not a bare IndexError
+    with pytest.raises(ValueError, match=r"outside 0\.\.2"):
+        per_sample_loss(net, X, np.where(y == 0, K, y))
 
 
 def test_per_sample_loss_ignores_the_predict_nonlinearity(data, mlp_net):
