@@ -529,6 +529,30 @@ def test_rows_with_a_negative_value_are_no_probabilities():
     np.testing.assert_array_equal(check_own_probabilities(None, proba[:1]), proba[:1])
 
 
+@pytest.mark.parametrize("shape", [(4,), (4, 2, 2)])
+def test_probabilities_are_one_row_per_sample(shape):
+    # Values that sum to 1 along the second axis, or a vector (which had no
+    # second axis to sum), are no rows of class probabilities.
+    from skal_openset._inference import check_own_probabilities
+
+    with pytest.raises(ValueError, match="gives no probabilities"):
+        check_own_probabilities(None, np.full(shape, 0.5))
+
+
+@pytest.mark.parametrize(
+    "proba",
+    [[[0.5, 0.5], [np.nan, 0.0]], [[0.5, 0.5], [np.inf, 0.0]], np.empty((0, 2))],
+    ids=["nan", "inf", "no-rows"],
+)
+def test_probabilities_of_a_diverged_net_or_of_no_rows_are_passed_on(proba):
+    # The caller names a NaN or inf as a diverged net's: refused here, it got
+    # the predict_nonlinearity remedy. No rows have nothing to refuse.
+    from skal_openset._inference import check_own_probabilities
+
+    proba = np.asarray(proba, np.float32)
+    np.testing.assert_array_equal(check_own_probabilities(None, proba), proba)
+
+
 def test_half_precision_probabilities_reach_the_learner(data):
     # class_probabilities checked them after a cast to float64, refusing
     # float16's rounding again.
