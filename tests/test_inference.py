@@ -11,6 +11,7 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from skal_openset._inference import (
+    check_own_probabilities,
     embed,
     embed_and_predict_logits,
     per_sample_loss,
@@ -509,8 +510,6 @@ def test_per_sample_loss_under_another_criterion_reads_predict_proba(data):
 def test_half_precision_probabilities_are_probabilities(n_classes):
     # Their rows, off by the rounding of float16 (4.9e-4 next to 1), were
     # refused.
-    from skal_openset._inference import check_own_probabilities
-
     torch.manual_seed(0)
     proba = torch.softmax(3 * torch.randn(2000, n_classes), -1).half().numpy()
     np.testing.assert_array_equal(check_own_probabilities(None, proba), proba)
@@ -521,8 +520,6 @@ def test_half_precision_probabilities_are_probabilities(n_classes):
 
 def test_rows_with_a_negative_value_are_no_probabilities():
     # [1.5, -0.5] sums to 1, yet is no distribution: a regression head's.
-    from skal_openset._inference import check_own_probabilities
-
     proba = np.array([[0.5, 0.5], [1.5, -0.5]], np.float32)
     with pytest.raises(ValueError, match="gives no probabilities"):
         check_own_probabilities(None, proba)
@@ -533,8 +530,6 @@ def test_rows_with_a_negative_value_are_no_probabilities():
 def test_probabilities_are_one_row_per_sample(shape):
     # Values that sum to 1 along the second axis, or a vector (which had no
     # second axis to sum), are no rows of class probabilities.
-    from skal_openset._inference import check_own_probabilities
-
     with pytest.raises(ValueError, match="gives no probabilities"):
         check_own_probabilities(None, np.full(shape, 0.5))
 
@@ -547,8 +542,6 @@ def test_probabilities_are_one_row_per_sample(shape):
 def test_probabilities_of_a_diverged_net_or_of_no_rows_are_passed_on(proba):
     # The caller names a NaN or inf as a diverged net's: refused here, it got
     # the predict_nonlinearity remedy. No rows have nothing to refuse.
-    from skal_openset._inference import check_own_probabilities
-
     proba = np.asarray(proba, np.float32)
     np.testing.assert_array_equal(check_own_probabilities(None, proba), proba)
 
