@@ -149,10 +149,22 @@ def _embedding(module, x):
 
 def _predicted_loss(module, x):
     out = _call(module, x)
+    must = (
+        "its forward must return (logits, predicted_loss); build the net with "
+        "learning_loss=True."
+    )
     if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError(f"{type(module).__name__} has no loss-prediction head: {must}")
+    # A common forward returns (logits, embedding), which is no loss per row.
+    rows = getattr(out[0], "shape", ())[:1]
+    shape = getattr(out[1], "shape", None)
+    if shape != rows:
+        shown = "no array" if shape is None else f"shape {tuple(shape)}"
         raise ValueError(
-            f"{type(module).__name__} has no loss-prediction head: its forward must "
-            "return (logits, predicted_loss); build the net with learning_loss=True."
+            f"{type(module).__name__} has no loss-prediction head: the second "
+            f"output of its forward has {shown}, not one predicted loss per row "
+            f"{tuple(rows)}; {must} (A head whose loss has a last axis of 1 "
+            "returns it squeezed: loss.squeeze(-1).)"
         )
     return out[1]
 
@@ -373,6 +385,8 @@ def predicted_loss(net: NeuralNet, X: ArrayLike) -> np.ndarray:
     Raises
     ------
     ValueError
-        If the module has no loss-prediction head.
+        If the module has no loss-prediction head: its forward returns no
+        pair, or a pair whose second item is not one value per row (such as
+        the embedding beside the logits).
     """
     return _batched_apply(net, X, _predicted_loss)

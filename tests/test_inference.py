@@ -328,6 +328,19 @@ class _LossAfterFeatures(_TwoLayerLossBranch):
         return logits, self.body(x), loss
 
 
+class _LossOfOtherShape(_TwoLayerLossBranch):
+    """A second output that is no predicted loss per row: the features (a
+    common forward returns them beside the logits), or the loss unsqueezed."""
+
+    def __init__(self, features=True):
+        super().__init__()
+        self.features = features
+
+    def forward(self, x):
+        logits, loss = super().forward(x)
+        return logits, self.body(x) if self.features else loss.unsqueeze(-1)
+
+
 class _Tuple(nn.Module):
     def __init__(self, inner):
         super().__init__()
@@ -670,6 +683,18 @@ def test_errors(data, mlp_net):
     for net, rows in ((mlp_net, X), (mlp_net, X[:2]), (three, X)):
         with pytest.raises(ValueError, match="no loss-prediction head"):
             predicted_loss(net, rows)
+    # A second output of another shape was returned as the loss: the
+    # features of a forward giving (logits, features), of shape (n, 8).
+    for features, shape in ((True, rf"\({len(X)}, 8\)"), (False, rf"\({len(X)}, 1\)")):
+        net = TargetNet(
+            _LossOfOtherShape, module__features=features, classes=np.arange(K)
+        )
+        with pytest.raises(
+            ValueError,
+            match=rf"has shape {shape}, not one predicted loss per row \({len(X)},\); "
+            r"its forward must return \(logits, predicted_loss\)",
+        ):
+            predicted_loss(net.initialize(), X)
     with pytest.raises(ValueError, match=r"outside 0\.\.2"):
         per_sample_loss(mlp_net, X, np.where(y == 0, K, y))
     with pytest.raises(ValueError, match=r"outside 0\.\.k-1"):
