@@ -3539,6 +3539,18 @@ def test_teach_open_set_refuses_an_ood_label_our_learner_does_not_use():
     assert len(learner.y_labelled_) == 82
 
 
+def test_teach_open_set_compares_the_ood_label_our_learner_was_fitted_with():
+    # Set after fit, ood_label is not yet the one teach uses (ood_label_):
+    # one given here equal to it is no agreement, and must be refused.
+    X, y, _, _ = user_data("ints")
+    learner = ActiveLearner(LogisticRegression(max_iter=300)).fit(X[:80], y[:80])
+    learner.set_params(ood_label=-2)
+    labels = np.where(y[80:84] == -1, -2, y[80:84])
+    with pytest.raises(ValueError, match="ood_label=-2 differs from the learner's -1"):
+        teach_open_set(learner, X[80:84], labels, ood_label=-2)
+    assert len(learner.y_labelled_) == 80
+
+
 def test_teach_open_set_refuses_modal_keywords_for_our_learner():
     # They were dropped silently: only_new=True (or a typo) changed nothing.
     X, y, _, _ = user_data("ints")
