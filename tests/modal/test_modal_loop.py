@@ -586,3 +586,12 @@ def test_teach_open_set_passes_modals_keywords_on_to_its_teach():
     fitted = learner.estimator.fitted_rows
     assert fitted.shape == learner.X_training.shape
     assert len(np.unique(fitted, axis=0)) < len(fitted)
+
+
+def test_teach_open_set_passes_only_new_false_on_to_modal():
+    # Only only_new=True is refused: given as False, modAL's default (a loop
+    # that passes its teach keywords through), the rows are taught.
+    learner, X, y = _digits_learner(RandomQuery(random_state=0))
+    n_trained = len(learner.X_training)
+    teach_open_set(learner, X[60:80], y[60:80], only_new=False)
+    assert len(learner.X_training) == n_trained + np.sum(y[60:80] != -1)
