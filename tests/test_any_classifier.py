@@ -3715,6 +3715,19 @@ def test_teach_open_set_refuses_rows_of_another_width_before_storing_any():
     assert not hasattr(net, "X_ood_")
 
 
+def test_teach_open_set_refuses_rows_and_labels_of_other_lengths():
+    # A label short, the rows were taught a row short: the last one went
+    # without a word (a label too many failed with a bare IndexError).
+    learner, X, _ = _modal_learner_of_in_rows()
+    y = user_data("ints")[1]
+    rows = 200 + np.flatnonzero(y[200:] != -1)[:5]
+    with pytest.raises(ValueError, match="X has 5 rows but y has 4 labels: give one"):
+        teach_open_set(learner, X[rows], y[rows][:4])
+    with pytest.raises(ValueError, match="X has 4 rows but y has 5 labels: give one"):
+        teach_open_set(learner, X[rows][:4], y[rows])
+    assert learner.taught == [] and not hasattr(learner, "X_ood_")
+
+
 def test_a_modal_learner_trained_on_ood_rows_is_refused():
     # Its classifier trained on the OOD label as a class, and the strategies
     # and teach_open_set went on with it without a word.
