@@ -3849,6 +3849,19 @@ def test_knn_contrast_on_a_modal_learner_contrasts_with_every_kept_ood_row():
     np.testing.assert_allclose(purity, expected, rtol=1e-12)
 
 
+def test_teach_open_set_appends_the_ood_rows_taught_to_those_kept():
+    # As modAL appends the IN rows to X_training: the rows kept come first,
+    # in their order, then the new ones in the order taught.
+    learner, X, ood = _modal_learner_of_in_rows()
+    learner.X_ood_ = ood
+    y = user_data("ints")[1][200:230]
+    teach_open_set(learner, X[200:230], y)
+    assert 0 < np.sum(y == -1) < 30
+    np.testing.assert_array_equal(
+        learner.X_ood_, np.concatenate([ood, X[200:230][y == -1]])
+    )
+
+
 def test_kept_ood_rows_of_another_width_name_learner_x_ood():
     learner, X, ood = _modal_learner_of_in_rows()
     learner.X_ood_ = ood[:, :10]
