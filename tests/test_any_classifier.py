@@ -3489,7 +3489,9 @@ def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     X, y, is_in, strategy, learner = _modal_like_on_in_rows()
     indices, _ = strategy(learner, X[80:400], n_instances=15)
     rows, labels = X[80:400][indices], np.where(is_in[80:400], y[80:400], -2)[indices]
-    with pytest.raises(ValueError, match=r"negative labels \[-2\].*ood_label=-2"):
+    # The remedy of a class modAL has not trained on: start it with one.
+    remedy = r"ood_label=-2 \(if they are classes, start the learner with a row"
+    with pytest.raises(ValueError, match=r"negative labels \[-2\].*" + remedy):
         teach_open_set(learner, rows, labels)
     assert learner.taught == [] and not hasattr(strategy, "selector_")
     teach_open_set(learner, rows, labels, ood_label=-2)
