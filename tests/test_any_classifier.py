@@ -3496,6 +3496,8 @@ def test_teach_open_set_refuses_a_new_negative_label_for_modal():
     assert learner.taught == [] and not hasattr(strategy, "selector_")
     teach_open_set(learner, rows, labels, ood_label=-2)
     assert len(learner.X_ood_) == int(np.sum(labels == -2)) > 0
+    # The update read it too: the OOD rows' target is no loss (0).
+    assert not strategy.validation_target_[labels == -2].any()
 
 
 def test_teach_open_set_takes_a_negative_class_modal_has_trained_on():
