@@ -3649,6 +3649,35 @@ def test_a_failing_teach_open_set_leaves_the_modal_estimator_as_it_was():
     np.testing.assert_array_equal(learner.estimator.predict_proba(X[300:400]), before)
 
 
+def test_ctrl_c_while_a_modal_learners_skorch_net_trains_stops_teach_open_set():
+    # skorch's fit loop swallows KeyboardInterrupt and returns a half-trained
+    # net: teach_open_set must stop instead, as our ActiveLearner's teach does,
+    # the learner and its net left as they were.
+    import os
+    import signal
+
+    from skorch.callbacks import Callback
+
+    epochs = []
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epochs.append(len(net.history))
+            if len(epochs) == 5:  # the 2nd epoch of the teach
+                os.kill(os.getpid(), signal.SIGINT)
+
+    X, y, _, _ = user_data("ints")
+    first, rows = np.flatnonzero(y[:80] != -1), 80 + np.flatnonzero(y[80:100] != -1)
+    X, y = X.astype(np.float32), np.searchsorted([3, 5, 7, 9], y)
+    net = _users_net(train_split=None, callbacks=[CtrlC()]).set_params(max_epochs=3)
+    learner = ModalLike(net, None, X[first], y[first])
+    with pytest.raises(KeyboardInterrupt):
+        teach_open_set(learner, X[rows], y[rows])
+    assert epochs == [1, 2, 3, 1, 2]
+    assert learner.estimator is net and len(net.history) == 3
+    assert len(learner.X_training) == len(first)
+
+
 def test_teach_open_set_refuses_an_ood_label_of_another_kind():
     X, y, _, _ = user_data("strings")
     learner = ModalLike(LogisticRegression(max_iter=300), None, X[:4],
