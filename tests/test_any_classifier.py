@@ -3463,14 +3463,15 @@ def test_teach_open_set_refuses_an_ood_label_of_several_values(ood_label):
 
 def test_teach_open_set_counts_the_labels_of_another_kind_it_shows():
     # It showed the first 5 labels and classes with no sign of the others.
+    # Each label once: 'c0' given twice is one of the 29.
     X, y, _, strategy, learner = _modal_like_on_in_rows()
-    labels = np.array([-1, *(f"c{i}" for i in range(29))], dtype=object)
+    labels = np.array([-1, "c0", *(f"c{i}" for i in range(29))], dtype=object)
     with pytest.raises(
         ValueError,
         match=r"^Labels \['c0', 'c1', .*, 'c19', \.\.\.\] \(29 labels\) are not "
         r"numbers, as the classes the learner has trained on \(\[3, 5, 7, 9\]\) are",
     ):
-        teach_open_set(learner, X[80:110], labels)
+        teach_open_set(learner, X[80:111], labels)
 
 
 def test_teach_open_set_refuses_only_new_for_modal():
