@@ -3566,6 +3566,17 @@ def test_teach_open_set_refuses_modal_keywords_for_our_learner():
     assert len(learner.y_labelled_) == 80
 
 
+def test_teach_open_set_refuses_a_learner_whose_estimator_is_none():
+    # A learner may hold the attribute with no classifier in it: None is no
+    # classifier to teach, as a committee's missing one is not. It went on
+    # to the strategy's update, which blamed the rows.
+    X, y, _, _, learner = _modal_like_on_in_rows()
+    learner.estimator = None
+    with pytest.raises(TypeError, match="^ModalLike holds no single classifier"):
+        teach_open_set(learner, X[80:90], y[80:90])
+    assert learner.taught == [] and not hasattr(learner, "X_ood_")
+
+
 def test_teach_open_set_takes_missing_values_where_the_classifier_does():
     # They were refused even for an imputing pipeline.
     X, y, _, _ = user_data("ints")
