@@ -3651,11 +3651,17 @@ class HalfTrainingModalLike(ModalLike):
         raise RuntimeError("retraining failed")  # ...and something fails after
 
 
-def test_a_failing_teach_open_set_leaves_the_modal_estimator_as_it_was():
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_failing_teach_open_set_leaves_the_modal_estimator_as_it_was(pipeline):
+    # A pipeline refits its steps in place: only its attributes put back
+    # (the list of steps), the steps stayed trained on the failed teach.
     X, y, _, _ = user_data("ints")
     is_in = y != -1
-    learner = HalfTrainingModalLike(LogisticRegression(max_iter=300), None,
-                                    X[:80][is_in[:80]], y[:80][is_in[:80]])  # fmt: skip
+    classifier = LogisticRegression(max_iter=300)
+    if pipeline:
+        classifier = make_pipeline(StandardScaler(), classifier)
+    learner = HalfTrainingModalLike(classifier, None, X[:80][is_in[:80]],
+                                    y[:80][is_in[:80]])  # fmt: skip
     before = learner.estimator.predict_proba(X[300:400])
     with pytest.raises(RuntimeError, match="retraining failed"):
         teach_open_set(learner, X[80:120][is_in[80:120]], y[80:120][is_in[80:120]])
