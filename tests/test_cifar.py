@@ -1023,6 +1023,15 @@ def test_make_cifar_split_refuses_labels_beyond_the_datasets_classes():
     with pytest.raises(ValueError, match=r"y_test holds the label 99.*'cifar100'"):
         make_cifar_split(X, y % 10, X, y, budget=10)
     make_cifar_split(X, y, X, y, dataset="cifar100", budget=10)  # as it should
+    # The CIFAR-100 hint only for labels that could be fine labels: more than
+    # 10 of them, in 0..99. Negative labels, 100, or ten labels one of them 10
+    # are not; the message names the label and asks for class indices.
+    ten = np.r_[np.arange(9), 10]
+    for labels, outside in [(np.arange(100) - 1, -1), (np.arange(101), 100), (ten, 10)]:
+        images = np.zeros((len(labels), 3, 4, 4), np.float32)
+        match = rf"^y holds the label {outside}, but cifar10 .*0\.\.9; pass each"
+        with pytest.raises(ValueError, match=match):
+            make_cifar_split(images, labels, images, labels, budget=10)
 
 
 def test_make_cifar_split_checks_labels_held_in_an_object_array():
@@ -1061,6 +1070,18 @@ def test_make_cifar_split_tells_labels_from_1_from_cifar100_labels():
     match = r"Pass dataset='cifar10' and subtract 1 \(labels counted from 1\)\.$"
     with pytest.raises(ValueError, match=match):
         make_cifar_split(X, y + 1, X, y + 1, dataset="cifar100", budget=10)
+    # Up to 10 but from 0 is not counted from 1: eleven labels could be
+    # CIFAR-100's, and ten with one skipped are not shifted CIFAR-10 labels.
+    X11, y11 = _cifar_like(5, 11)
+    match = r"^y holds the label 10, but cifar10 has the classes 0\.\.9: CIFAR-100"
+    with pytest.raises(ValueError, match=match):
+        make_cifar_split(X11, y11, X, y, budget=10)
+    skipped = np.where(y == 9, 10, y)
+    with pytest.raises(ValueError, match=r"^y holds 10 distinct.*'cifar10'\.$"):
+        make_cifar_split(X, skipped, X, skipped, dataset="cifar100", budget=10)
+    # float labels are read as the numbers they are
+    with pytest.raises(ValueError, match=r"^y holds 10 distinct labels"):
+        make_cifar_split(X, y.astype(float), X, y, dataset="cifar100", budget=10)
 
 
 def test_make_cifar_split_refuses_class_names_other_than_the_datasets():
@@ -1098,6 +1119,10 @@ def test_make_cifar_split_names_class_indices_for_text_labels():
         make_cifar_split(X, y, X, y.astype(str).astype(object), budget=10)
     with pytest.raises(ValueError, match=r"^y holds text.*cifar100 split.*0\.\.99"):
         make_cifar_split(X, y.astype(str), X, y, dataset="cifar100", budget=10)
+    # bytes are text too, whether a numpy bytes array or in an object array
+    for as_bytes in (y.astype("S"), y.astype("S").astype(object)):
+        with pytest.raises(ValueError, match=r"^y holds text labels \(e.g. b'0'\)"):
+            make_cifar_split(X, as_bytes, X, y, budget=10)
     # Numbers mixed with text: the text is quoted, not a number made text.
     mixed, last = y.astype(object), len(y) - 1
     mixed[last] = str(y[last])
