@@ -996,11 +996,23 @@ def test_cifar100_preset_on_synthetic_pickles(tmp_path):
     assert all(len(set(c)) == 40 and max(c) < 100 for c in CIFAR100_SPLITS)
 
 
+def test_the_cifar_splits_are_the_papers_and_the_documented_seeds():
+    # CIFAR-10: the IN classes of MQ-Net's own code (kaist-dmlab/MQNet,
+    # load_split_data.py), in its order; CIFAR-100: the recipe documented.
+    papers = ((4, 2, 5, 7), (7, 1, 2, 5), (6, 4, 3, 2), (8, 9, 1, 3), (2, 9, 5, 3))
+    assert CIFAR10_SPLITS == papers
+    for seed, in_classes in enumerate(CIFAR100_SPLITS):
+        drawn = np.random.RandomState(seed).choice(100, 40, replace=False)
+        assert in_classes == tuple(sorted(drawn.tolist()))
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"dataset": "cifar1000"}, "dataset must be one of"),
         ({"split": 5}, "split must be an integer in 0..4"),
+        # -1 is the last split to Python's indexing, not one of the paper's
+        ({"split": -1}, r"split must be an integer in 0\.\.4; got -1\."),
         ({"split": 1.0}, "split must be an integer"),
         ({"split": True}, "split must be an integer"),
         ({"budget": True}, r"budget must be an integer.*got True"),
@@ -1142,7 +1154,10 @@ def test_make_cifar_split_refuses_negative_labels():
 
 def test_make_cifar_split_names_budget_when_it_exceeds_the_pool():
     X, y = _cifar_like(5, 10)
-    with pytest.raises(ValueError, match=r"^budget must be .*\[1, 33\].*got 1000"):
+    match = (
+        r"^budget must be .*\[1, 33\].*got 1000\. Lower budget or pass more training"
+    )
+    with pytest.raises(ValueError, match=match):
         make_cifar_split(X, y, X, y, budget=1000)
 
 
