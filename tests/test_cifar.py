@@ -163,6 +163,87 @@ def test_random_resized_crop_flip_draws_crops_of_its_scale_ratio_and_flip():
     assert (_crop_geometry(unflipped, size)[1] > 0).all()
 
 
+_AUGMENTATIONS = [
+    random_crop_flip,
+    random_hflip,
+    random_resized_crop_flip,
+    color_jitter,
+]
+
+
+def _crop_offsets(out, size, padding):
+    """Each output image's (row shift, column shift, mirrored) from
+    random_crop_flip of images numbered 1 + row * size + col, read at two
+    pixels of its middle, which no shift up to `padding` moves off the image."""
+    i = j = size // 2 - 1
+    first, second = out[:, 0, i, j].long() - 1, out[:, 0, i, j + 1].long() - 1
+    mirrored = second < first
+    dy = first // size + padding - i
+    col = first % size + padding
+    dx = torch.where(mirrored, col - (size - 1 - j), col - j)
+    return dy, dx, mirrored
+
+
+@given(st.integers(0, 3), st.integers(0, 2**16))
+def test_random_crop_flip_draws_each_shift_and_flip_per_image(padding, seed):
+    # Every shift in 0..2 * padding, rows and columns drawn apart, and a
+    # mirror for about half the images, each image its own.
+    size = 2 * padding + 2
+    x = torch.arange(1, size * size + 1, dtype=torch.float32).reshape(1, 1, size, size)
+    torch.manual_seed(seed)
+    out = random_crop_flip(x.repeat(400, 1, 1, 1), padding=padding)
+    dy, dx, mirrored = _crop_offsets(out, size, padding)
+    shifts = set(range(2 * padding + 1))
+    assert set(dy.tolist()) == shifts and set(dx.tolist()) == shifts
+    assert padding == 0 or (dy != dx).any()
+    assert 0.3 < mirrored.double().mean() < 0.7
+
+
+@pytest.mark.parametrize("augment", _AUGMENTATIONS)
+@given(st.integers(1, 5), st.integers(0, 2**16))
+def test_augmentations_keep_the_batch_and_repeat_under_a_seed(augment, n, seed):
+    x = torch.rand(n, 3, 6, 6, generator=torch.Generator().manual_seed(seed))
+    before = x.clone()
+    torch.manual_seed(seed)
+    out = augment(x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert torch.equal(x, before)  # not modified
+    torch.manual_seed(seed)
+    assert torch.equal(augment(x), out)
+
+
+@pytest.mark.parametrize("augment", _AUGMENTATIONS)
+def test_augmentations_keep_a_float64_batch_float64(augment):
+    x = torch.rand(4, 3, 6, 6, dtype=torch.float64)
+    assert augment(x).dtype == torch.float64
+
+
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=6))
+def test_rotate90_turned_back_or_four_times_is_the_identity(turns):
+    k = torch.tensor(turns)
+    x = torch.rand(len(turns), 2, 5, 5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(rotate90(rotate90(x, k), (4 - k) % 4), x)
+    quarter = torch.ones_like(k)
+    out = x
+    for _ in range(4):
+        out = rotate90(out, quarter)
+    assert torch.equal(out, x)
+    assert torch.equal(rotate90(x, k)[k == 0], x[k == 0])
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 4), (1, 1, 3, 4, 4)])
+@pytest.mark.parametrize("augment", _AUGMENTATIONS)
+def test_augmentations_refuse_a_batch_that_is_not_4_d(augment, shape):
+    with pytest.raises(ValueError, match=r"4-d tensor of images \(n, C, H, W\)"):
+        augment(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("padding", [-1, 1.5, True])
+def test_random_crop_flip_refuses_a_bad_padding(padding):
+    with pytest.raises(ValueError, match="padding must be a non-negative integer"):
+        random_crop_flip(torch.zeros(1, 3, 4, 4), padding=padding)
+
+
 # ----------------------------------------------------------------- target model
 
 
