@@ -149,6 +149,8 @@ def test_random_resized_crop_flip_draws_crops_of_its_scale_ratio_and_flip():
     flipped = sx < 0
     sx = sx.abs()
     assert (tx.abs() + sx <= 1 + 1e-5).all() and (ty.abs() + sy <= 1 + 1e-5).all()
+    # crops on either side of the centre, across and down
+    assert tx.min() < -0.3 and tx.max() > 0.3 and ty.min() < -0.3 and ty.max() > 0.3
     area = sx * sy  # share of the image
     assert area.min() >= 0.2 - 1e-5 and area.max() <= 1 + 1e-5
     assert area.min() < 0.25 and area.max() > 0.9  # the whole range (0.2, 1)
@@ -161,6 +163,12 @@ def test_random_resized_crop_flip_draws_crops_of_its_scale_ratio_and_flip():
     assert 0.4 < mirrored.double().mean() < 0.6
     unflipped = random_resized_crop_flip(x.repeat(50, 1, 1, 1), flip=False)
     assert (_crop_geometry(unflipped, size)[1] > 0).all()
+    # the ratio is width over height, as torchvision's: (2, 2) crops are wide
+    wide = random_resized_crop_flip(x.repeat(20, 1, 1, 1), (0.25, 0.25), (2.0, 2.0))
+    _, sx, _, sy = _crop_geometry(wide, size)
+    torch.testing.assert_close(
+        sx.abs() / sy, torch.full_like(sy, 2.0), rtol=1e-5, atol=0
+    )
 
 
 _AUGMENTATIONS = [
@@ -242,6 +250,18 @@ def test_augmentations_refuse_a_batch_that_is_not_4_d(augment, shape):
 def test_random_crop_flip_refuses_a_bad_padding(padding):
     with pytest.raises(ValueError, match="padding must be a non-negative integer"):
         random_crop_flip(torch.zeros(1, 3, 4, 4), padding=padding)
+
+
+def test_color_jitter_of_strength_0_keeps_the_colours_or_greys_them_all():
+    x = torch.rand(50, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    torch.testing.assert_close(color_jitter(x, strength=0, grayscale_p=0), x)
+    luminance = 0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]
+    grey = color_jitter(x, strength=0, grayscale_p=1)
+    torch.testing.assert_close(grey, luminance.expand_as(x))
+    # each image drawn apart: about half of a batch greyed
+    greyed = (color_jitter(x.repeat(8, 1, 1, 1), 0, 0.5).std(1) == 0).all((1, 2))
+    assert 0.3 < greyed.double().mean() < 0.7
 
 
 # ----------------------------------------------------------------- target model
