@@ -27,7 +27,7 @@ from ._datasets import (
 )
 from ._label_text import as_label
 from ._typing import IntLike, RandomStateLike, RealLike
-from ._validation import is_int
+from ._validation import is_int, is_one_of
 
 # The splits are those of the authors' code (kaist-dmlab/MQNet,
 # load_split_data.py), in its order; the paper's text lists none.
@@ -117,7 +117,7 @@ def make_cifar_split(
         ``budget`` that is None or larger than the pool, or data that cannot
         fill the split (see :func:`make_open_set_split`).
     """
-    if dataset not in _SPLITS:
+    if not is_one_of(dataset, *_SPLITS):
         raise ValueError(f"dataset must be one of {sorted(_SPLITS)}; got {dataset!r}.")
     splits = _SPLITS[dataset]
     if not is_int(split, min_val=0, max_val=len(splits) - 1):

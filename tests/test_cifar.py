@@ -1122,6 +1122,9 @@ def test_the_cifar_splits_are_the_papers():
     "kwargs, match",
     [
         ({"dataset": "cifar1000"}, "dataset must be one of"),
+        # a list or array of a name raised "unhashable type"
+        ({"dataset": ["cifar10"]}, r"dataset must be one of .*; got \['cifar10'\]"),
+        ({"dataset": np.array(["cifar10"])}, "dataset must be one of .*; got array"),
         ({"split": 5}, "split must be an integer in 0..4"),
         # -1 is the last split to Python's indexing, not one of the paper's
         ({"split": -1}, r"split must be an integer in 0\.\.4; got -1\."),
