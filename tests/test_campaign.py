@@ -3664,6 +3664,23 @@ def test_npz_features_of_text_or_one_dimension_are_named(tmp_path):
     np.savez(tmp_path / "t.npz", X=np.arange(3.0), label=labels)
     with pytest.raises(ValueError, match=r"shape \(3,\).*save X.reshape\(-1, 1\)"):
         load_table(tmp_path / "t.npz")
+    # each row an image, or no rows at all: the remedy fits the shape
+    np.savez(tmp_path / "t.npz", X=np.ones((3, 2, 2)), label=labels)
+    match = r"shape \(3, 2, 2\).*flatten each row, X.reshape\(len\(X\), -1\)"
+    with pytest.raises(ValueError, match=match):
+        load_table(tmp_path / "t.npz")
+    np.savez(tmp_path / "t.npz", X=np.float64(1.5), label=labels)
+    with pytest.raises(ValueError, match=r"shape \(\).*save an array of rows"):
+        load_table(tmp_path / "t.npz")
+    # text saved as bytes is text too; a structured array's records are no
+    # numbers either (numpy raises TypeError, not ValueError, for them)
+    np.savez(tmp_path / "t.npz", X=np.array([[b"x"], [b"y"], [b"z"]]), label=labels)
+    with pytest.raises(ValueError, match=r"X holds text of dtype \|S1 that are not"):
+        load_table(tmp_path / "t.npz")
+    records = np.zeros((3, 1), dtype=[("a", "i4"), ("b", "i4")])
+    np.savez(tmp_path / "t.npz", X=records, label=labels)
+    with pytest.raises(ValueError, match=r"X holds values of dtype \[\('a', '<i4'\)"):
+        load_table(tmp_path / "t.npz")
 
 
 def test_npz_features_without_rows_or_columns_are_named(tmp_path):
