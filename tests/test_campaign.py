@@ -3769,6 +3769,10 @@ def test_npz_complex_features_and_arrays_saved_without_names_are_named(tmp_path)
     match = r"\(it holds \['arr_0', 'arr_1'\]\).*np.savez\(path, X=X, label=labels"
     with pytest.raises(ValueError, match=match):
         load_table(tmp_path / "t.npz")
+    # X without the labels: named, not a KeyError on their member
+    np.savez(tmp_path / "t.npz", X=X, y=labels)
+    with pytest.raises(ValueError, match=r"lacks the arrays \['label'\] \(it holds"):
+        load_table(tmp_path / "t.npz")
 
 
 def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
