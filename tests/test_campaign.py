@@ -3775,6 +3775,16 @@ def test_npz_complex_features_and_arrays_saved_without_names_are_named(tmp_path)
         load_table(tmp_path / "t.npz")
 
 
+def _npz_with_member(npz, name, data):
+    """The bytes of the .npz file `npz` with `data` in place of its member
+    `name`, the other members as they are."""
+    members = io.BytesIO()
+    with zipfile.ZipFile(npz) as ok, zipfile.ZipFile(members, "w") as z:
+        for each in ok.namelist():
+            z.writestr(each, data if each == name else ok.read(each))
+    return members.getvalue()
+
+
 def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
     # Tracebacks (BadZipFile, EOFError), numpy's advice to load the bytes
     # with allow_pickle, or "does not support the context manager protocol".
@@ -3786,7 +3796,8 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
     flipped = bytearray((tmp_path / "c.npz").read_bytes())
     flipped[200] ^= 0xFF  # inside X's data: a bad CRC-32
     np.save(tmp_path / "x.npy", X)
-    announced = r"damaged \(reading it: the header of X.npy"
+    npy = (tmp_path / "x.npy").read_bytes()
+    announced = r"damaged \(reading it: the header of {}.npy"
     huge = {}
     # X's announces 8 PB: numpy tried to allocate them. Version 3.0 (2.0's
     # layout, with a UTF-8 header) went unchecked.
@@ -3798,35 +3809,36 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
             header, {"descr": "<f8", "fortran_order": False, "shape": (10**9, 10**6)}
         )
         header.getbuffer()[6] = version  # the major version
-        members = io.BytesIO()
-        with (
-            zipfile.ZipFile(tmp_path / "ok.npz") as ok,
-            zipfile.ZipFile(members, "w") as z,
-        ):
-            z.writestr("X.npy", header.getvalue() + bytes(8))
-            z.writestr("label.npy", ok.read("label.npy"))
-        huge[f"huge-{version}.0"] = (members.getvalue(), announced)
+        member = header.getvalue() + bytes(8)
+        huge[f"huge-{version}.0"] = (
+            _npz_with_member(tmp_path / "ok.npz", "X.npy", member),
+            announced.format("X"),
+        )
+    # The labels' member, with the same header, is checked as X's is.
+    huge["huge-label"] = (
+        _npz_with_member(tmp_path / "ok.npz", "label.npy", member),
+        announced.format("label"),
+    )
     # X.npy holding other bytes: numpy gave them as they are, and reading
     # X's shape failed ("'bytes' object has no attribute 'ndim'").
     other = {"text": b"1,2\n3,4\n", "version-9": b"\x93NUMPY\x09\x00" + bytes(8)}
     for name, member in other.items():
-        members = io.BytesIO()
-        with (
-            zipfile.ZipFile(tmp_path / "ok.npz") as ok,
-            zipfile.ZipFile(members, "w") as z,
-        ):
-            z.writestr("X.npy", member)
-            z.writestr("label.npy", ok.read("label.npy"))
-        other[name] = members.getvalue()
+        other[name] = _npz_with_member(tmp_path / "ok.npz", "X.npy", member)
     files = {
         **huge,
         "text": (other["text"], r"damaged \(reading it: X.npy holds no .npy array"),
+        # 8 bytes short: the header's bytes count, as X's 1200 do
+        "short": (
+            _npz_with_member(tmp_path / "ok.npz", "X.npy", npy[:-8]),
+            rf"header of X.npy announces shape \(50, 3\) of float64, {len(npy)} "
+            rf"bytes, but the member holds {len(npy) - 8}\)",
+        ),
         "version-9": (other["version-9"], r"damaged \(reading it: .*not \(9, 0\)"),
         "half": (whole[: len(whole) // 2], "begins as a zip archive.*truncated or"),
         "flipped": (bytes(flipped), r"damaged \(reading it: Bad CRC-32"),
         "empty": (b"", r"is empty \(0 bytes\)"),
         "csv": (b"x,label\n1,a\n", "not a .npz file at all.*suffix .csv"),
-        "npy": ((tmp_path / "x.npy").read_bytes(), "is a .npy file, which holds one"),
+        "npy": (npy, "is a .npy file, which holds one"),
     }
     for name, (data, match) in files.items():
         path = tmp_path / f"{name}.npz"
