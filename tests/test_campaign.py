@@ -4679,6 +4679,20 @@ def test_labels_keep_the_string_width_campaigns_were_fingerprinted_with(tmp_path
     assert ignored["note"].tolist() == ["long note", "ok"]
 
 
+def test_npz_labels_keep_their_arrays_width_or_widen_to_their_composed_form(tmp_path):
+    # A .npz's labels were hashed as wide as their array, as a CSV's as its
+    # widest cell: <U21 for the ids.astype(str) load_table advises.
+    labels = np.where([True, False, True], np.array([3, 0, 12]).astype(str), "")
+    np.savez(tmp_path / "t.npz", X=np.ones((3, 2)), label=labels)
+    _, loaded = _campaign.load_table(tmp_path / "t.npz")
+    assert loaded.dtype == np.dtype("<U21") and loaded.tolist() == ["3", "", "12"]
+    # NFC writes DEVANAGARI QA as two characters: an array as wide as the
+    # file's kept the first alone, another class.
+    np.savez(tmp_path / "t.npz", X=np.ones((2, 2)), label=np.array(["\u0958", "b"]))
+    _, loaded = _campaign.load_table(tmp_path / "t.npz")
+    assert loaded.tolist() == ["\u0915\u093c", "b"]
+
+
 def test_a_state_of_the_first_code_matches_with_its_in_classes_in_either_order(
     tmp_path,
 ):
