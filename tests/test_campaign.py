@@ -1521,7 +1521,9 @@ def test_an_interactive_run_may_start_without_some_in_classes(tmp_path, capsys):
     assert "No row is labelled ['cow'] yet" in capsys.readouterr().out
     with pytest.raises(ValueError, match="label no row of the file"):
         check_in_classes(["cat", "cow"], labels, "unknown")
-    with pytest.raises(ValueError, match="label at least one row of an IN class"):
+    # the file's labels to pick from, without the empty one of unlabelled rows
+    match = r"\(its labels: \['cat', 'dog'\]\); .* label at least one row of an IN"
+    with pytest.raises(ValueError, match=match):
         check_in_classes(["cow", "eel"], labels, "unknown", interactive=True)
 
 
