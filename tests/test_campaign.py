@@ -3455,6 +3455,9 @@ def test_a_npz_suffix_in_any_case_is_read_and_a_npy_file_is_named(tmp_path):
         load_table(tmp_path / "x.npy")
     with pytest.raises(ValueError, match=match + r"\*\*\{'my label': labels\}\)"):
         load_table(tmp_path / "x.npy", "my label")
+    # a name that begins with a digit is no keyword either
+    with pytest.raises(ValueError, match=match + r"\*\*\{'2024': labels\}\)"):
+        load_table(tmp_path / "x.npy", "2024")
 
 
 def test_a_missing_value_marker_in_a_npz_is_no_label(tmp_path):
