@@ -4243,6 +4243,9 @@ def test_an_empty_ood_label_is_refused(tmp_path, capsys):
         _run(tmp_path, tmp_path / "zoo.csv", "--interactive", *options)
     assert exit_.value.code == 2
     assert "The OOD label must be a non-empty label" in capsys.readouterr().err
+    # spaces alone, which the labels are compared without, are empty too
+    with pytest.raises(ValueError, match="The OOD label must be a non-empty label"):
+        check_in_classes(["cat", "cow"], np.array(["cat", "cow", ""]), "  ")
 
 
 def test_labels_of_a_query_file_the_state_does_not_know_are_kept(tmp_path, capsys):
