@@ -3657,6 +3657,13 @@ def test_long_integer_codes_are_no_look_alikes():
     assert check_in_classes(codes[:2], labels, "unknown") == codes[:2]
 
 
+def test_labels_that_read_as_no_number_are_no_look_alikes():
+    # NaN equals no number, and a signalling one ("sNaN") raises decimal's
+    # InvalidOperation when compared: neither is taken as a number.
+    labels = np.array(["1", "2", "NaN", "sNaN", "snan"] * 3)
+    assert check_in_classes(["1", "2"], labels, "unknown") == ["1", "2"]
+
+
 def test_npz_features_of_text_or_one_dimension_are_named(tmp_path):
     from skal_openset._campaign import load_table
 
