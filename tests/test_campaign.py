@@ -3511,12 +3511,21 @@ def test_labels_that_look_like_an_in_class_are_refused_or_warned_of():
     for interactive in (False, True):
         with pytest.raises(ValueError, match=match):
             check_in_classes(["1", "2"], labels, "x", interactive=interactive)
+    # those of each IN class apart, by a semicolon
+    match = r"IN class '1'; '02' \(1 row\(s\)\) look like the IN class '2', but"
+    with pytest.raises(ValueError, match=match):
+        check_in_classes(["1", "2"], np.array(["1", "01", "2", "02"]), "x")
     # A case apart may be another class (EMNIST keeps 'a' and 'A'): a warning.
     labels = np.array(["cat", "Cat", "cow", "dog", "CAT "])
     match = r"'Cat' \(1 row\(s\)\), 'CAT' \(1 row\(s\)\) look like the IN class 'cat'"
     with pytest.warns(UserWarning, match=match):
         found = check_in_classes(["cat", "cow"], np.char.strip(labels), "unknown")
     assert found == ["cat", "cow"]
+    # compared case-folded: 'STRASSE' is 'straße' in upper case
+    labels = np.array(["straße", "STRASSE", "weg"])
+    match = r"'STRASSE' \(1 row\(s\)\) look like the IN class 'straße' but for"
+    with pytest.warns(UserWarning, match=match):
+        check_in_classes(["straße", "weg"], labels, "unknown")
     # the OOD label, and labels that are other numbers or words, are no look-alikes
     labels = np.array(["1", "2", "10", "-1", "Unknown"])
     assert check_in_classes(["1", "2"], labels, "Unknown") == ["1", "2"]
