@@ -1065,11 +1065,17 @@ def test_a_test_set_that_cannot_be_held_out_names_what_would_work(tmp_path, caps
             )
 
 
+def _rows_by_id():
+    """A table of 60 rows, cat, cow and dog in turn, whose one feature is
+    the row's id: the features and the labels."""
+    truth = np.array(["cat", "cow", "dog"] * 20)
+    return np.arange(truth.size, dtype=float)[:, None], truth
+
+
 def test_the_order_of_the_in_classes_changes_no_simulated_split():
     # They were coded in the order given, so --in-classes cow,cat drew another
     # test set and trained the net on other outputs than cat,cow.
-    truth = np.array(["cat", "cow", "dog"] * 20)
-    X = np.arange(truth.size, dtype=float)[:, None]  # each row its own id
+    X, truth = _rows_by_id()
     splits = [
         _campaign.simulated_split(
             X, truth, in_classes, initial_size=6, test_size=0.25, random_state=0
@@ -1081,6 +1087,21 @@ def test_the_order_of_the_in_classes_changes_no_simulated_split():
             getattr(splits[0], name), getattr(splits[1], name), err_msg=name
         )
     assert splits[0].in_classes.tolist() == ["cat", "cow"]
+
+
+def test_a_simulated_split_keeps_every_row_once_and_the_pools_ood_share():
+    # The test set is IN rows, the pool every other row, each once; the
+    # initial set draws IN and OOD in the pool's proportions.
+    X, truth = _rows_by_id()
+    split = _campaign.simulated_split(
+        X, truth, ["cat", "cow"], initial_size=10, test_size=0.25, random_state=0
+    )
+    rows = np.concatenate([split.X_pool, split.X_test]).ravel()
+    assert sorted(rows.tolist()) == X.ravel().tolist()
+    assert (split.y_test >= 0).all() and len(split.y_test) == 10
+    is_ood = split.y_pool < 0
+    assert is_ood.mean() == 0.4  # 20 OOD rows of 50
+    assert is_ood[split.initial_idx].sum() == 4  # int(10 * 0.4)
 
 
 def test_a_run_checkpointed_under_the_earlier_rounds_rule_reruns(
