@@ -1984,8 +1984,14 @@ def test_a_run_removes_the_copies_a_killed_run_left_and_no_other_file(
 
     run = ["--rounds", "2", "--classifier", "forest"]
     # Not in a folder without a run's outputs (no marker): a user's, maybe.
+    # Those of the files it writes are named, left for the user to delete.
     leave_files()
-    _run(tmp_path, tmp_path / "zoo.csv", *run)
+    with pytest.warns(UserWarning) as warned:
+        _run(tmp_path, tmp_path / "zoo.csv", *run)
+    messages = [str(w.message) for w in warned]
+    assert len(messages) == 3
+    for name in (left[0], left[2], users[3]):
+        assert sum(f"{out / name}" in m for m in messages) == 1, name
     assert all((out / name).read_text() == "x" for name in left + users)
     (out / ".summary.md.abcdefgh.tmp").mkdir()  # a folder, not a file of ours
     _run(tmp_path, tmp_path / "zoo.csv", *run)
