@@ -678,10 +678,14 @@ def test_errors(data, mlp_net):
     with pytest.raises(NotFittedError):
         per_sample_loss(unfitted, X, y)
     # Two rows of logits are no (logits, predicted_loss) pair, nor are three
-    # outputs (where the second would be taken for the loss).
+    # outputs (where the second would be taken for the loss): refused as no
+    # pair, not for the shape of a second output read as the loss.
     three = TargetNet(_LossAfterFeatures, classes=np.arange(K)).initialize()
     for net, rows in ((mlp_net, X), (mlp_net, X[:2]), (three, X)):
-        with pytest.raises(ValueError, match="no loss-prediction head"):
+        with pytest.raises(
+            ValueError,
+            match=r"no loss-prediction head: its forward must return \(logits, ",
+        ):
             predicted_loss(net, rows)
     # A second output of another shape was returned as the loss: the
     # features of a forward giving (logits, features), of shape (n, 8).
