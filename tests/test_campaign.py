@@ -1065,6 +1065,26 @@ def test_a_test_set_that_cannot_be_held_out_names_what_would_work(tmp_path, caps
             )
 
 
+def test_in_classes_of_one_row_are_named_together():
+    # Two IN classes of one row each: both named, and the message in the plural.
+    truth = np.array(["cat", "cow", *["dog"] * 4, *["eel"] * 3])
+    X = np.zeros((truth.size, 1))
+    with pytest.raises(ValueError) as error:
+        _campaign.simulated_split(
+            X,
+            truth,
+            ["dog", "cow", "cat"],
+            initial_size=1,
+            test_size=0.5,
+            random_state=0,
+        )
+    assert str(error.value) == (
+        "Cannot hold out a test set with every IN class on both sides: IN classes "
+        "'cat' (1 row), 'cow' (1 row) have fewer than the 2 rows that takes, one a "
+        "side; drop them from --in-classes, or label more rows of them."
+    )
+
+
 def _rows_by_id():
     """A table of 60 rows, cat, cow and dog in turn, whose one feature is
     the row's id: the features and the labels."""
