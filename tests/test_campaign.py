@@ -1085,6 +1085,38 @@ def test_in_classes_of_one_row_are_named_together():
     )
 
 
+@pytest.mark.parametrize("counts", [(2, 2), (3, 2, 2), (100, 99), (100, 100)])
+def test_the_test_sizes_advised_are_those_that_hold_out_a_test_set(counts):
+    # Of the test sizes in hundredths, those advised are those that work: up
+    # to 0.98 for 199 IN rows of 2 classes, 0.99 from 200 on.
+    in_classes = [f"c{j}" for j in range(len(counts))]
+    truth = np.repeat([*in_classes, "ood"], [*counts, 5])
+    X = np.zeros((truth.size, 1))
+
+    def split(test_size):
+        return _campaign.simulated_split(
+            X,
+            truth,
+            in_classes,
+            initial_size=1,
+            test_size=test_size,
+            random_state=0,
+        )
+
+    with pytest.raises(ValueError) as error:
+        split(0.999)  # every IN row: no test size holds out that many
+    fit = re.search(r"from ([\d.]+) to ([\d.]+)\.$", str(error.value))
+    lowest, highest = round(float(fit[1]) * 100), round(float(fit[2]) * 100)
+    works = []
+    for t in range(1, 100):
+        try:
+            split(t / 100)
+        except ValueError:
+            continue
+        works.append(t)
+    assert works == list(range(lowest, highest + 1))
+
+
 def _rows_by_id():
     """A table of 60 rows, cat, cow and dog in turn, whose one feature is
     the row's id: the features and the labels."""
