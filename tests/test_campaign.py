@@ -3910,15 +3910,12 @@ def test_a_damaged_or_misnamed_npz_exits_2_saying_what_it_is(tmp_path, capsys):
         )
         header.getbuffer()[6] = version  # the major version
         member = header.getvalue() + bytes(8)
-        huge[f"huge-{version}.0"] = (
-            _npz_with_member(tmp_path / "ok.npz", "X.npy", member),
-            announced.format("X"),
-        )
-    # The labels' member, with the same header, is checked as X's is.
-    huge["huge-label"] = (
-        _npz_with_member(tmp_path / "ok.npz", "label.npy", member),
-        announced.format("label"),
-    )
+        # The labels' member is checked as X's is.
+        for name in ("X", "label"):
+            huge[f"huge-{name}-{version}.0"] = (
+                _npz_with_member(tmp_path / "ok.npz", f"{name}.npy", member),
+                announced.format(name),
+            )
     # X.npy holding other bytes: numpy gave them as they are, and reading
     # X's shape failed ("'bytes' object has no attribute 'ndim'").
     other = {"text": b"1,2\n3,4\n", "version-9": b"\x93NUMPY\x09\x00" + bytes(8)}
