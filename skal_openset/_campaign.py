@@ -118,12 +118,12 @@ def load_table(
                         raise ValueError(
                             _unreadable_npz_message(path, label_column, error)
                         ) from None
+                    as_str = _savez_labels(label_column, "labels.astype(str)")
                     raise ValueError(
                         f"{path}: {name!r} is an object array ({error}); save the "
                         "features as numbers and the labels as strings or numbers, "
-                        "e.g. np.savez(path, X=X.astype(float), "
-                        "label=labels.astype(str)) with '' for a row not labelled "
-                        "yet."
+                        f"e.g. np.savez(path, X=X.astype(float), {as_str}) with '' "
+                        "for a row not labelled yet."
                     ) from error
         X, labels = arrays["X"], arrays[label_column]
         if X.ndim != 2:
@@ -340,12 +340,18 @@ def _npy_message(path, label_column):
 
 def _savez_call(label_column):
     """How a .npz file of features ``X`` and labels ``labels`` is saved."""
-    labels = (
-        f"{label_column}=labels"
-        if label_column.isidentifier()
-        else f"**{{{label_column!r}: labels}}"
-    )
+    labels = _savez_labels(label_column, "labels")
     return f"np.savez(path, X=X, {labels}) with '' or NaN for a row not labelled yet"
+
+
+def _savez_labels(label_column, labels):
+    """The argument of np.savez that saves the expression `labels` under the
+    name `label_column`: by keyword, or unpacked where no keyword can be."""
+    return (
+        f"{label_column}={labels}"
+        if label_column.isidentifier()
+        else f"**{{{label_column!r}: {labels}}}"
+    )
 
 
 def check_in_classes(

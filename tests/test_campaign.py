@@ -3427,6 +3427,13 @@ def test_npz_labels_nan_marks_unlabelled_rows_and_bad_arrays_are_named(tmp_path)
         np.savez(tmp_path / "object.npz", X=X, label=np.array(labels, dtype=object))
         with pytest.raises(ValueError, match=match):
             load_table(tmp_path / "object.npz")
+    # Under another label column, the advice saves the labels under its name.
+    labels = np.array(["a", "", "b", "a"], dtype=object)
+    for column, saved in [("y", "y="), ("my label", r"\*\*\{'my label': ")]:
+        np.savez(tmp_path / "object.npz", X=X, **{column: labels})
+        advice = rf"object array .*np.savez\(path, X=X.astype\(float\), {saved}labels"
+        with pytest.raises(ValueError, match=advice):
+            load_table(tmp_path / "object.npz", column)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
