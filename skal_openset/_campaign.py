@@ -563,6 +563,7 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     except ValueError:
         message = _no_test_set_message(y[rows_in], in_classes, test_size)
         raise ValueError(message) from None
+    _check_both_sides(y, train_in, test, in_classes, test_size)
     pool = rng.permutation(np.concatenate([train_in, np.flatnonzero(y < 0)]))
     is_ood = y[pool] < 0
     # IN and OOD in the pool's proportions, as make_open_set_split draws it.
@@ -570,6 +571,27 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     return OpenSetSplit(
         X[pool], y[pool], initial, X[test], y[test], np.asarray(in_classes)
     )
+
+
+def _check_both_sides(y, train_in, test, in_classes, test_size):
+    """Refuse a stratified split that left an IN class out of one side:
+    train_test_split rounds each class's share, so a class of few rows
+    beside large ones may get none of a small test set (or of a small rest)."""
+    for rows, side, change in (
+        (test, "test set", "larger"),
+        (train_in, "pool", "smaller"),
+    ):
+        out = [c for j, c in enumerate(in_classes) if not (y[rows] == j).any()]
+        if out:
+            one = len(out) == 1
+            them = "it" if one else "them"
+            raise ValueError(
+                f"A test set of {test_size:g} of the {len(train_in) + len(test)} IN "
+                f"rows, drawn class by class, leaves IN class{'es' * (not one)} "
+                f"{', '.join(map(repr, out))} out of the {side}: too few of "
+                f"{them} for that share. Choose a {change} --test-size, or label "
+                f"more rows of {them}."
+            )
 
 
 def _no_test_set_message(y_in, in_classes, test_size):

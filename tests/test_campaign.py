@@ -1117,6 +1117,32 @@ def test_the_test_sizes_advised_are_those_that_hold_out_a_test_set(counts):
     assert works == list(range(lowest, highest + 1))
 
 
+@pytest.mark.parametrize(
+    "test_size, side, change", [(0.02, "test set", "larger"), (0.98, "pool", "smaller")]
+)
+def test_a_split_that_leaves_an_in_class_out_of_a_side_is_refused(
+    test_size, side, change
+):
+    # Stratified, train_test_split rounds each class's share: 2 cows beside
+    # 100 cats got none of a test set of 3 rows (or of a rest of 3), without
+    # a word.
+    truth = np.repeat(["cat", "cow", "ood"], [100, 2, 5])
+    with pytest.raises(ValueError) as error:
+        _campaign.simulated_split(
+            np.zeros((truth.size, 1)),
+            truth,
+            ["cat", "cow"],
+            initial_size=1,
+            test_size=test_size,
+            random_state=0,
+        )
+    assert str(error.value) == (
+        f"A test set of {test_size:g} of the 102 IN rows, drawn class by class, "
+        f"leaves IN class 'cow' out of the {side}: too few of it for that share. "
+        f"Choose a {change} --test-size, or label more rows of it."
+    )
+
+
 def _rows_by_id():
     """A table of 60 rows, cat, cow and dog in turn, whose one feature is
     the row's id: the features and the labels."""
