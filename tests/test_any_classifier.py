@@ -24,6 +24,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import make_column_transformer
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
@@ -3575,6 +3576,19 @@ def test_teach_open_set_refuses_a_learner_whose_estimator_is_none():
     with pytest.raises(TypeError, match="^ModalLike holds no single classifier"):
         teach_open_set(learner, X[80:90], y[80:90])
     assert learner.taught == [] and not hasattr(learner, "X_ood_")
+
+
+def test_teach_open_set_refuses_a_label_that_is_no_class_for_any_classifier():
+    # 1.5 is a regression target: refused with scikit-learn's message before
+    # the classifier sees it, as some would train on it (a DummyClassifier
+    # took it for a class of its own, a plain skorch net failed in torch).
+    X, y, _, _ = user_data("ints")
+    first = np.flatnonzero(y[:80] != -1)
+    learner = ModalLike(DummyClassifier(), None, X[first], y[first])
+    labels = np.array([3, 5, 1.5, 7])
+    with pytest.raises(ValueError, match="^Unknown label type: continuous"):
+        teach_open_set(learner, X[80:84], labels)
+    assert learner.taught == [] and 1.5 not in learner.estimator.classes_
 
 
 def test_teach_open_set_takes_missing_values_where_the_classifier_does():
