@@ -2,9 +2,11 @@
 under test to handle."""
 
 import contextlib
+import os
 import signal
 
 import pytest
+from skorch.callbacks import Callback
 
 
 @contextlib.contextmanager
@@ -32,3 +34,18 @@ def ctrl_c_as_it_ends(monkeypatch, owner, name):
             signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(owner, name, stopped_as_it_ends)
+
+
+def ctrl_c_at_epoch(n, epochs):
+    """A skorch callback sending the process a Ctrl-C as the `n`-th epoch it
+    sees ends (counted over fits), as a user's while a net trains; it appends
+    each epoch's number in its fit to the list `epochs`. A closure, not an
+    attribute: a net cloned with its callbacks still appends to `epochs`."""
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epochs.append(len(net.history))
+            if len(epochs) == n:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    return CtrlC()

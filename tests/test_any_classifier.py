@@ -52,6 +52,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 import skal_openset
+from _ctrl_c import ctrl_c_at_epoch
 from _random_states import (
     assert_global_random_states_are,
     drawing_then_interrupted,
@@ -3686,23 +3687,12 @@ def test_ctrl_c_while_a_modal_learners_skorch_net_trains_stops_teach_open_set():
     # skorch's fit loop swallows KeyboardInterrupt and returns a half-trained
     # net: teach_open_set must stop instead, as our ActiveLearner's teach does,
     # the learner and its net left as they were.
-    import os
-    import signal
-
-    from skorch.callbacks import Callback
-
     epochs = []
-
-    class CtrlC(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            epochs.append(len(net.history))
-            if len(epochs) == 5:  # the 2nd epoch of the teach
-                os.kill(os.getpid(), signal.SIGINT)
-
+    ctrl_c = ctrl_c_at_epoch(5, epochs)  # the 2nd epoch of the teach
     X, y, _, _ = user_data("ints")
     first, rows = np.flatnonzero(y[:80] != -1), 80 + np.flatnonzero(y[80:100] != -1)
     X, y = X.astype(np.float32), np.searchsorted([3, 5, 7, 9], y)
-    net = _users_net(train_split=None, callbacks=[CtrlC()]).set_params(max_epochs=3)
+    net = _users_net(train_split=None, callbacks=[ctrl_c]).set_params(max_epochs=3)
     learner = ModalLike(net, None, X[first], y[first])
     with pytest.raises(KeyboardInterrupt):
         teach_open_set(learner, X[rows], y[rows])

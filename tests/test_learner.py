@@ -46,6 +46,7 @@ from sklearn.utils.estimator_checks import (
     check_n_features_in_after_fitting,
 )
 
+from _ctrl_c import ctrl_c_at_epoch
 from _random_states import (
     assert_global_random_states_are,
     drawing_then_interrupted,
@@ -398,25 +399,17 @@ def test_ctrl_c_while_a_plain_skorch_net_trains_stops_the_teach(
     # skorch's fit loop swallows KeyboardInterrupt and returns a half-trained
     # net; the learner must stop instead, leaving the previous round in place.
     # Under an application's own handler that raised it, teach returned.
-    import os
     import signal
 
-    from skorch.callbacks import Callback
-
     epochs, handled = [], []
-
-    class CtrlC(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            epochs.append(len(net.history))
-            if len(epochs) == 5:  # the 2nd epoch of the teach
-                os.kill(os.getpid(), signal.SIGINT)
 
     def application_handler(signum, frame):
         handled.append(signum)
         raise KeyboardInterrupt
 
     handler = application_handler if own_handler else signal.default_int_handler
-    learner = ActiveLearner(_linear_net(CtrlC(), max_epochs=3)).fit(*initial)
+    ctrl_c = ctrl_c_at_epoch(5, epochs)  # the 2nd epoch of the teach
+    learner = ActiveLearner(_linear_net(ctrl_c, max_epochs=3)).fit(*initial)
     fitted, labelled = learner.estimator_, len(learner.y_labelled_)
     found = signal.signal(signal.SIGINT, handler)
     try:
