@@ -581,7 +581,8 @@ def _check_both_sides(y, train_in, test, in_classes, test_size):
         (test, "test set", "larger"),
         (train_in, "pool", "smaller"),
     ):
-        out = [c for j, c in enumerate(in_classes) if not (y[rows] == j).any()]
+        counts = np.bincount(y[rows], minlength=len(in_classes))
+        out = [c for c, n in zip(in_classes, counts) if n == 0]
         if out:
             one = len(out) == 1
             them = "it" if one else "them"
