@@ -20,6 +20,7 @@ from ._models import (
     BackboneModule,
     LearningLossNet,
     _check_class_labels,
+    check_loss_per_row,
     float_dtypes_explained,
 )
 from ._validation import check_one_label_per_row
@@ -155,17 +156,7 @@ def _predicted_loss(module, x):
     )
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError(f"{type(module).__name__} has no loss-prediction head: {must}")
-    # A common forward returns (logits, embedding), which is no loss per row.
-    rows = getattr(out[0], "shape", ())[:1]
-    shape = getattr(out[1], "shape", None)
-    if shape != rows:
-        shown = "no array" if shape is None else f"shape {tuple(shape)}"
-        raise ValueError(
-            f"{type(module).__name__} has no loss-prediction head: the second "
-            f"output of its forward has {shown}, not one predicted loss per row "
-            f"{tuple(rows)}; {must} (A head whose loss has a last axis of 1 "
-            "returns it squeezed: loss.squeeze(-1).)"
-        )
+    check_loss_per_row(type(module).__name__, out[0], out[1], must)
     return out[1]
 
 

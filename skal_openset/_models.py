@@ -1596,6 +1596,37 @@ def writable(array):
     return np.require(array, requirements="W")
 
 
+def check_loss_per_row(owner, logits, predicted, must):
+    """Refuse a ``(logits, predicted_loss)`` pair whose loss is not one value per row.
+
+    A common forward returns ``(logits, embedding)``, and a loss head may keep
+    a last axis of 1: read as the loss, either ranks or trains on numbers of
+    the wrong shape (or, one per row of half the batch, on the wrong rows).
+    """
+    rows = tuple(getattr(logits, "shape", ()))[:1]
+    if not rows:
+        raise ValueError(
+            f"{owner} has no loss-prediction head: the first output of its "
+            f"forward is {_shape_shown(logits)}, not logits with one row per "
+            f"sample; {must}"
+        )
+    shape = getattr(predicted, "shape", None)
+    if shape != rows:
+        raise ValueError(
+            f"{owner} has no loss-prediction head: the second output of its "
+            f"forward has {_shape_shown(predicted)}, not one predicted loss per "
+            f"row {rows}; {must} (A head whose loss has a last axis of 1 "
+            "returns it squeezed: loss.squeeze(-1).)"
+        )
+
+
+def _shape_shown(value):
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return f"a {type(value).__name__}, no array"
+    return f"shape {tuple(shape)}"
+
+
 def _halves_ranking_loss(predicted, target, margin=1.0):
     """Learning-loss ranking loss, pairing row i of each half with row i of the other.
 
@@ -1751,6 +1782,13 @@ class LearningLossNet(TargetNet):
                 "(logits, predicted_loss), such as LearningLossModule."
             )
         logits, predicted = y_pred
+        check_loss_per_row(
+            type(self.module_).__name__,
+            logits,
+            predicted,
+            "its forward must return (logits, predicted_loss), such as "
+            "LearningLossModule's.",
+        )
         y_true = to_tensor(y_true, device=logits.device)
         ce = F.cross_entropy(logits, y_true, reduction="none")
         ranking = _halves_ranking_loss(predicted, ce.detach())

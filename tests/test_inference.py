@@ -341,6 +341,12 @@ class _LossOfOtherShape(_TwoLayerLossBranch):
         return logits, self.body(x) if self.features else loss.unsqueeze(-1)
 
 
+class _LogitsInADict(_TwoLayerLossBranch):
+    def forward(self, x):
+        logits, loss = super().forward(x)
+        return {"logits": logits}, loss
+
+
 class _Tuple(nn.Module):
     def __init__(self, inner):
         super().__init__()
@@ -699,6 +705,14 @@ def test_errors(data, mlp_net):
             r"its forward must return \(logits, predicted_loss\)",
         ):
             predicted_loss(net.initialize(), X)
+    # Logits in a dict give no rows to count the losses by (said as "per row ()").
+    net = TargetNet(_LogitsInADict, classes=np.arange(K)).initialize()
+    with pytest.raises(
+        ValueError,
+        match=r"the first output of its forward is a dict, no array, not logits "
+        r"with one row per sample; its forward must return \(logits, ",
+    ):
+        predicted_loss(net, X)
     with pytest.raises(ValueError, match=r"outside 0\.\.2"):
         per_sample_loss(mlp_net, X, np.where(y == 0, K, y))
     with pytest.raises(ValueError, match=r"outside 0\.\.k-1"):

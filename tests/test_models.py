@@ -664,6 +664,30 @@ def test_learning_loss_net_loss_is_ce_plus_weighted_ranking():
         net.get_loss(logits, yt)
 
 
+def test_learning_loss_net_refuses_a_predicted_loss_not_one_per_row():
+    # A loss of shape (n, 1) or an embedding (n, 8) reached torch's bare
+    # "All input tensors should have same dimension"; one loss for half the
+    # rows trained silently on the wrong pairs.
+    X, y = blobs(n=16)
+    net = make_mlp_classifier(
+        4, 3, learning_loss=True, hidden_sizes=(8,), max_epochs=1, random_state=0
+    ).fit(X, y)
+    logits, pred = net.forward(X.astype(np.float32))
+    yt = torch.from_numpy(y)
+    for wrong in (pred[:, None], torch.zeros(16, 8), pred[:8]):
+        with pytest.raises(
+            ValueError,
+            match=rf"LearningLossModule has no loss-prediction head: the second "
+            rf"output of its forward has shape {re.escape(str(tuple(wrong.shape)))}, "
+            r"not one predicted loss per row \(16,\); .*loss\.squeeze\(-1\)",
+        ):
+            net.get_loss((logits, wrong), yt)
+    with pytest.raises(
+        ValueError, match=r"first output of its forward is a dict, no array, not logits"
+    ):
+        net.get_loss(({"logits": logits}, pred), yt)
+
+
 def test_learning_loss_net_trains_and_ranks_losses():
     # A 20-epoch toy fit; Spearman was >= 0.86 over 20 seeds (>= 0.49 after 10 epochs,
     # and anywhere in -0.9..0.6 with ll_weight=0), so 0.5 is a safe bar.
