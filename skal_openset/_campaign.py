@@ -6,6 +6,7 @@ unlabelled row. Labels are handled as strings, so ``3`` and ``"cat"`` work
 alike; every label outside the IN classes counts as OOD.
 """
 
+import copy
 import csv
 import decimal
 import hashlib
@@ -556,14 +557,16 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     code = {c: j for j, c in enumerate(in_classes)}
     y = np.array([code.get(label, -1) for label in labels.tolist()])
     rows_in = np.flatnonzero(y >= 0)
+    # The draw as it was, for a refusal to advise the sizes that work.
+    before = copy.deepcopy(rng)
     try:
         train_in, test = train_test_split(
             rows_in, test_size=test_size, stratify=y[rows_in], random_state=rng
         )
     except ValueError:
-        message = _no_test_set_message(y[rows_in], in_classes, test_size)
+        message = _no_test_set_message(y[rows_in], in_classes, test_size, before)
         raise ValueError(message) from None
-    _check_both_sides(y, train_in, test, in_classes, test_size)
+    _check_both_sides(y, rows_in, (train_in, test), in_classes, test_size, before)
     pool = rng.permutation(np.concatenate([train_in, np.flatnonzero(y < 0)]))
     is_ood = y[pool] < 0
     # IN and OOD in the pool's proportions, as make_open_set_split draws it.
@@ -573,31 +576,30 @@ def simulated_split(X, labels, in_classes, *, initial_size, test_size, random_st
     )
 
 
-def _check_both_sides(y, train_in, test, in_classes, test_size):
-    """Refuse a stratified split that left an IN class out of one side:
-    train_test_split rounds each class's share, so a class of few rows
-    beside large ones may get none of a small test set (or of a small rest)."""
-    for rows, side, change in (
-        (test, "test set", "larger"),
-        (train_in, "pool", "smaller"),
-    ):
+def _check_both_sides(y, rows_in, split, in_classes, test_size, rng):
+    """Refuse a stratified `split` (pool, test set) of the IN rows, drawn
+    from `rng`, that left an IN class out of one side: train_test_split
+    rounds each class's share, so a class of few rows beside large ones may
+    get none of a small test set (or of a small rest)."""
+    for rows, side in zip(split[::-1], ("test set", "pool")):
         counts = np.bincount(y[rows], minlength=len(in_classes))
         out = [c for c, n in zip(in_classes, counts) if n == 0]
         if out:
             one = len(out) == 1
             them = "it" if one else "them"
+            fit = _test_sizes_that_fit(y[rows_in], len(in_classes), rng)
             raise ValueError(
-                f"A test set of {test_size:g} of the {len(train_in) + len(test)} IN "
+                f"A test set of {test_size:g} of the {rows_in.size} IN "
                 f"rows, drawn class by class, leaves IN class{'es' * (not one)} "
                 f"{', '.join(map(repr, out))} out of the {side}: too few of "
-                f"{them} for that share. Choose a {change} --test-size, or label "
-                f"more rows of {them}."
+                f"{them} for that share. {_choose(fit)}label more rows of {them}."
             )
 
 
-def _no_test_set_message(y_in, in_classes, test_size):
-    """Why no `test_size` share of the IN rows, coded `y_in`, holds every IN
-    class with the rest holding every one too, and what changes that."""
+def _no_test_set_message(y_in, in_classes, test_size, rng):
+    """Why no `test_size` share of the IN rows, coded `y_in` and drawn from
+    `rng`, holds every IN class with the rest holding every one too, and
+    what changes that."""
     counts = np.bincount(y_in, minlength=len(in_classes))
     few = {c: int(n) for c, n in zip(in_classes, counts) if n < 2}
     if few:  # no --test-size splits a class of one row
@@ -610,15 +612,44 @@ def _no_test_set_message(y_in, in_classes, test_size):
             f"the 2 rows that takes, one a side; drop {them} from --in-classes, "
             f"or label more rows of {them}."
         )
-    # Sized as train_test_split sizes it: ceil(test_size * n) rows, the rest
-    # to train; 0.5 always fits, since every class has 2 rows.
-    n, k = y_in.size, len(in_classes)
-    fit = [t / 100 for t in range(1, 100) if k <= math.ceil(t / 100 * n) <= n - k]
+    k = len(in_classes)
+    fit = _test_sizes_that_fit(y_in, k, rng)
     return (
-        f"Cannot hold out a test set of {test_size:g} of the {n} IN rows with "
-        f"every IN class on both sides, which needs a row of each of the {k} IN "
-        f"classes on each side: choose --test-size from {fit[0]:g} to {fit[-1]:g}."
+        f"Cannot hold out a test set of {test_size:g} of the {y_in.size} IN rows "
+        "with every IN class on both sides, which needs a row of each of the "
+        f"{k} IN classes on each side. {_choose(fit)}label more rows of the "
+        "smallest IN classes."
     )
+
+
+def _test_sizes_that_fit(y_in, k, rng):
+    """The test sizes, in hundredths, whose split of the IN rows coded `y_in`
+    (``0..k-1``), drawn from a copy of `rng` as simulated_split draws it,
+    keeps every IN class on both sides: each class's share is rounded, so
+    they follow from the class counts, not from the totals alone."""
+    rows = np.arange(y_in.size)
+    fit = []
+    for t in range(1, 100):
+        try:
+            sides = train_test_split(
+                rows, test_size=t / 100, stratify=y_in, random_state=copy.deepcopy(rng)
+            )
+        except ValueError:  # fewer test (or train) rows than classes
+            continue
+        if all(np.unique(y_in[side]).size == k for side in sides):
+            fit.append(t)
+    return fit
+
+
+def _choose(fit):
+    """A remedy's start: the longest run of the test sizes `fit` (in
+    hundredths; rounding may leave gaps between them), or that none fits."""
+    if not fit:
+        return "No --test-size from 0.01 to 0.99 keeps every IN class on both sides: "
+    run = max(np.split(fit, np.flatnonzero(np.diff(fit) != 1) + 1), key=len) / 100
+    if run.size == 1:
+        return f"Choose --test-size {run[0]:g}, or "
+    return f"Choose --test-size from {run[0]:g} to {run[-1]:g}, or "
 
 
 def _read_answers(path, data, ids, allowed, taught=None):
