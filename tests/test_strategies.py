@@ -1206,6 +1206,15 @@ class TestMQNetQuery(StrategyTemplate):
             return learnt
         return weight * rankdata(Z.sum(axis=1)) + (1 - weight) * rankdata(learnt)
 
+    def test_reproducible_with_an_int_seed(self, case, pool):
+        # The template queries one strategy twice with no update between.
+        with pytest.warns(
+            UserWarning,
+            match=r"^MQNetQuery was queried again without an update .* Call "
+            r"strategy\.update\(learner, X_query, y_query\)",
+        ):
+            super().test_reproducible_with_an_int_seed(case, pool)
+
 
 class TestLearntMQNetQuery(TestMQNetQuery):
     """Learnt; quantile meta-input, accumulated validation, diverse batch."""
@@ -1640,7 +1649,8 @@ def test_mqnet_diverse_batch_covers_every_distinct_candidate(taught, pool):
     indices, _ = strategy(learner, copies, n_instances=10)
     assert len(np.unique(indices)) == 10
     assert set(indices // 10) == {0, 1, 2}
-    top, _ = strategy.set_params(diversity_pool=None)(learner, copies, n_instances=10)
+    top_k = copy.deepcopy(learner.query_strategy_).set_params(diversity_pool=None)
+    top, _ = top_k(learner, copies, n_instances=10)
     assert len(set(top // 10)) == 1
 
 
