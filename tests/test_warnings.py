@@ -181,11 +181,18 @@ def test_a_campaign_resumed_from_its_checkpoint_is_warned_again(
     assert counts == [1, 1]
 
 
+def _strategy_that_warned():
+    """An EOALQuery holding the note of a wide embedding it warned of."""
+    strategy = EOALQuery(random_state=0)
+    with pytest.warns(UserWarning, match="^wide$"):
+        _warn.warn_once(strategy, "_warned_of_wide_embedding", 64, "wide")
+    return strategy
+
+
 def test_a_note_pickles_as_none_naming_no_object_of_the_package():
     # A checkpoint that named a function of _warn to rebuild its notes could
     # not be loaded by earlier versions, nor after that function moved.
-    strategy = EOALQuery(random_state=0)
-    _warn.warn_once(strategy, "_warned_of_wide_embedding", 64, "wide")
+    strategy = _strategy_that_warned()
     saved = pickle.dumps(strategy._warned_of_wide_embedding)
     assert b"skal_openset" not in saved
     assert pickle.loads(saved) is None
@@ -302,6 +309,7 @@ def test_a_block_still_ignores_its_category_after_an_overlapping_one_ends():
     # The blocks share one filter: taken out as the first of two blocks
     # ended, the other's category was shown for the rest of that block.
     with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")  # shown under pytest -W error too
         with ignored(RuntimeWarning):
             with ignored(UserWarning):
                 pass
@@ -417,8 +425,7 @@ def test_a_strategy_holding_a_note_hashes_by_content():
     # A note pickled as NoneType(), which joblib's hash (joblib.Memory's
     # key, content_hash) cannot pickle: hashing a strategy that had warned
     # raised PicklingError.
-    strategy = EOALQuery(random_state=0)
-    _warn.warn_once(strategy, "_warned_of_wide_embedding", 64, "wide")
+    strategy = _strategy_that_warned()
     assert joblib.hash(strategy) == joblib.hash(copy.deepcopy(strategy))
     assert content_hash(strategy) == content_hash(copy.deepcopy(strategy))
 
