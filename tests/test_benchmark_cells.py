@@ -1448,7 +1448,10 @@ def test_a_cell_whose_pool_ran_out_is_refused_not_written(tmp_path):
     lines += [",".join([*(f"{v:.4f}" for v in row), str(c)]) for row, c in zip(X, y)]
     (tmp_path / "data" / "tabular" / "segment.csv").write_text("\n".join(lines))
     args = run_args(tmp_path / "results", tmp_path / "data", strategies=["RANDOM"])
-    with pytest.raises(RuntimeError, match="pool ran out after round 2 of 3"):
+    with (
+        pytest.raises(RuntimeError, match="pool ran out after round 2 of 3"),
+        pytest.warns(RuntimeWarning, match="ran out after round 2: .* of n_rounds=3"),
+    ):
         bench.run_suite(args)
     assert not list((tmp_path / "results").rglob("*.json"))
 

@@ -969,8 +969,10 @@ def test_results_dir_takes_the_runs_summary_and_figures(
     ]
     assert meta_signal.logged_runs(results) == {("segment", 0.4, 0, "rule")}
     assert "rule" in (results / "meta_signal.md").read_text()
-    # The summary alone, with its figure, from the cells there.
+    # The summary alone, with its figure, from the cells there (of the run's
+    # versions: cells of others are warned of).
     for i, cell in enumerate(_balance_cells(monkeypatch)):
+        cell = {**cell, "versions": versions()}
         (results / "meta_signal" / f"{i}.json").write_text(json.dumps(cell))
     _main(monkeypatch, "--summary-only", "--results-dir", str(results))
     assert (results / "meta_signal_balance.png").stat().st_size > 0
@@ -1087,7 +1089,10 @@ def test_a_run_whose_pool_ran_out_is_refused_not_written(
 ):
     # It was written and averaged as a run of the benchmark's rounds.
     monkeypatch.setitem(meta_signal.DATASETS["segment"], "rounds", 30)
-    with pytest.raises(RuntimeError, match="pool ran out after round .* of 30"):
+    with (
+        pytest.raises(RuntimeError, match="pool ran out after round .* of 30"),
+        pytest.warns(RuntimeWarning, match=r"pool ran out .* of n_rounds=30 rounds"),
+    ):
         meta_signal.run("segment", 0.4, 0, "rule", tiny_data_dir, tmp_path)
     assert not list(tmp_path.rglob("*.json"))
 
