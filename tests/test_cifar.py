@@ -60,6 +60,7 @@ from skal_openset._augment import (
     random_resized_crop_flip,
     rotate90,
 )
+from skal_openset._experiment import versions
 from skal_openset._fast_resnet import one_cycle_factor
 from skal_openset._hashing import content_hash
 
@@ -2039,9 +2040,13 @@ def test_a_cifar_run_refuses_cells_made_from_other_data(tmp_path, monkeypatch):
     old_path.parent.mkdir(parents=True)
     old_path.write_text(json.dumps(cifar_content(old)))
     made_from = {"path": str(data), "fingerprint": cifar.data_fingerprint(data)}
-    write_cell(cifar.cell_path(results, ours), cifar_content(ours, data=made_from))
+    ours_content = cifar_content(ours, data=made_from, versions=versions())
+    write_cell(cifar.cell_path(results, ours), ours_content)
     run = dict(results=results, cache_dir=tmp_path, device="cpu", n_jobs=1)
-    cifar.run_preset("tiny", data=data, strategies=["RANDOM", "MQ-Net"], **run)
+    # The committed cell predates recorded versions too: named, and kept.
+    named = rf"other versions: 1 by an earlier .*, e\.g\. {re.escape(str(old_path))}\. "
+    with pytest.warns(UserWarning, match=named):
+        cifar.run_preset("tiny", data=data, strategies=["RANDOM", "MQ-Net"], **run)
     assert ran == []
     other = {"path": "/elsewhere/cifar.zip", "fingerprint": "f00d"}
     write_cell(cifar.cell_path(results, theirs), cifar_content(theirs, data=other))
