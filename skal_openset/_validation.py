@@ -1,11 +1,11 @@
 """Parameter checks shared by the package's estimators and functions."""
 
+import contextlib
 import inspect
 import math
 import os
 import reprlib
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from numbers import Integral, Real
 from pathlib import Path
@@ -195,13 +195,22 @@ def refuse_sparse(X: Any, name: str, rows: bool = False, scores: bool = False) -
     raise TypeError(f"{refused} {remedies}; only if it is small, {to_dense}.")
 
 
-def finite_inputs() -> AbstractContextManager[None]:
+@contextlib.contextmanager
+def finite_inputs() -> Iterator[None]:
     """A context in which scikit-learn's input checks refuse NaN and inf
     whatever the global ``assume_finite``: under
     ``sklearn.set_config(assume_finite=True)`` they went on, to fail as a
     diverged net (whose error advised a lower learning rate) or to come out
-    as NaN scores, silently."""
-    return config_context(assume_finite=False)
+    as NaN scores, silently.
+
+    Finite values near the float64 limit, of both signs, pass without a
+    float warning: the checks' quick sum of them overflows (which
+    scikit-learn ignores) to inf - inf, which warned "invalid value
+    encountered in reduce" (a FloatingPointError under
+    ``np.seterr(all="raise")``) before the check of each value found them
+    all finite."""
+    with config_context(assume_finite=False), np.errstate(invalid="ignore"):
+        yield
 
 
 def foreign_frame_library(X: Any) -> str | None:

@@ -175,6 +175,9 @@ def test_meta_inputs_near_the_float64_limit_score_finite_and_monotone(
         selector.module_.hidden.weight.add_(weight_raised_by)
     big = np.finfo(np.float64).max
     Z = np.array(list(itertools.product([-big, 0.0, big], repeat=4)))
+    # scikit-learn's check of the inputs summed them to inf - inf: a
+    # FloatingPointError under np.seterr(all="raise"), else a RuntimeWarning.
+    assert_same_under_raising_errstate(lambda: selector.predict(Z))
     scores = selector.predict(Z)
     # One at a time too: the order of a unit's sum differs with the batch.
     alone = np.concatenate([selector.predict(row[None]) for row in Z])
