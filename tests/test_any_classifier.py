@@ -2225,7 +2225,10 @@ def test_missing_values_in_a_column_that_was_integer_name_the_column():
     # pandas' own "cannot convert float NaN to integer" named no remedy.
     pd = pytest.importorskip("pandas")
     X, y, _, _ = user_data("ints")
-    frame = pd.DataFrame(X[:, :8].astype(int), columns=[f"px{i}" for i in range(8)])
+    # Intensities 0 to 16: cast from [0, 1], nearly every row was of zeros,
+    # as rows of other labels were (warned of as one row labelled twice).
+    pixels = np.rint(X[:, 8:16] * 16).astype(int)
+    frame = pd.DataFrame(pixels, columns=[f"px{i}" for i in range(8)])
     estimator = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500))
     learner = ActiveLearner(estimator, UncertaintyQuery()).fit(frame[:80], y[:80])
     pool = frame[80:200].astype(float)
@@ -2314,8 +2317,12 @@ def test_integers_beyond_float64_precision_keep_their_values():
     X["id"] = [0, 2**63 - 1] * 20
     learner.fit(X, np.arange(40) % 2)
     assert learner.X_labelled_[:2, 0].tolist() == [0, 2**63 - 1]
-    # Given as floats, int64's largest is 2**63, which int64 wraps.
-    with pytest.raises(ValueError, match=r"Floats are exact for integers up to"):
+    # Given as floats, int64's largest is 2**63, which int64 wraps; rows
+    # without the columns' names are warned of, as in scikit-learn.
+    with (
+        pytest.raises(ValueError, match=r"Floats are exact for integers up to"),
+        pytest.warns(UserWarning, match="X does not have valid feature names"),
+    ):
         learner.predict(X.to_numpy(dtype=float))
 
 
@@ -2401,7 +2408,10 @@ def test_a_nullable_column_of_one_dataframe_keeps_its_labels_and_warns(dtype):
     assert type(learner.classes_[0]) is type(learner.predict(X)[0])
     assert learner.predict(X).dtype == (bool if dtype == "boolean" else np.int64)
     y.loc[3, "y"] = pd.NA
-    with pytest.raises(ValueError, match=r"pd\.isna\(y\)"):
+    with (
+        pytest.raises(ValueError, match=r"pd\.isna\(y\)"),
+        pytest.warns(DataConversionWarning, match="column-vector y"),
+    ):
         ActiveLearner(LogisticRegression(), ood_label=-1).fit(X, y)
 
 
@@ -3943,7 +3953,8 @@ def test_margin_with_one_known_class_names_the_remedy(strategy):
     X, y, _, _ = user_data("ints")
     one_class = np.flatnonzero(np.isin(y, [3, -1]))[:60]
     learner = ActiveLearner(DecisionTreeClassifier(random_state=0), strategy)
-    learner.fit(X[one_class], y[one_class])
+    with pytest.warns(UserWarning, match=r"Every labelled IN row is 3, the one class"):
+        learner.fit(X[one_class], y[one_class])
     with pytest.raises(ValueError, match=r"learner knows one class; pass classes="):
         learner.query(X[1000:1100], n_instances=3)
 
@@ -4867,7 +4878,7 @@ def test_floats_are_not_taken_for_pixels_of_0_1_masks():
     # uint8 masks hold 0 and 1, which the net scales to 0 and 1/255: float
     # copies (1.0) are on another scale and were predicted without a word.
     X, y, _, classes = user_data("ints")
-    masks = (X > 8).astype(np.uint8)
+    masks = (X > 0.5).astype(np.uint8)
     learner = ActiveLearner(
         image_net(), RandomQuery(), masks[:80], y[:80], classes=classes
     )
@@ -5127,9 +5138,16 @@ def test_labels_minus_one_and_one_say_that_minus_one_is_the_ood_label():
     X = np.random.default_rng(0).normal(size=(40, 4))
     y = np.where(X[:, 0] > 0, 1, -1)
     learner = ActiveLearner(LogisticRegression())
-    with pytest.raises(
-        ValueError, match=r"labelled -1 are OOD \(ood_label=-1\)"
-    ) as info:
+    # The classes inferred, before the classifier refuses one, are warned of
+    # with the same hint.
+    with (
+        pytest.raises(
+            ValueError, match=r"labelled -1 are OOD \(ood_label=-1\)"
+        ) as info,
+        pytest.warns(
+            UserWarning, match=r"row is 1, .* labelled -1 are OOD \(ood_label"
+        ),
+    ):
         learner.fit(X, y)
     assert "pass classes=[...] listing every class" in str(info.value)
     # as it says: -1 is a class
