@@ -5161,7 +5161,7 @@ def test_a_learner_reads_each_integer_pixel_row_whatever_rows_come_with_it():
     # by the largest value of the whole call, so a chunk of the pool read
     # otherwise than the pool; a dark uint8 chunk was refused.
     X, y, _, classes = user_data("ints")
-    pixels = (X * 255 / 16).astype(np.uint8)
+    pixels = np.rint(X * 255).astype(np.uint8)  # the digits come in [0, 1]
     learner = ActiveLearner(
         image_net(), RandomQuery(), pixels[:80] / 255.0, y[:80], classes=classes
     )
