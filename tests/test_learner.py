@@ -81,6 +81,11 @@ class Log(list):
     def __deepcopy__(self, memo):
         return self
 
+    def __reduce__(self):
+        # Pickled (as the learner hashes its strategy's parameters) without
+        # its events: else every event logged "changed" the spy strategy.
+        return Log, ()
+
     def kinds(self):
         return [event[0] for event in self]
 
