@@ -826,7 +826,7 @@ def test_classes_that_mix_booleans_with_numbers_are_refused(classes, shown):
     # numpy's array of [True, 2] is [1, 2]: True was taken for class 1
     # without a word, as make_open_set_split's in_classes no longer are. A
     # numpy bool is a bool, a float or a numpy number a number.
-    X = np.zeros((4, 1))
+    X = np.arange(4.0).reshape(-1, 1)  # distinct rows: none under two labels
     refused = (
         rf"^classes mix booleans \[{re.escape(shown)}\] with numbers, which numpy reads"
     )
