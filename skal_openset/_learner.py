@@ -25,7 +25,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _num_samples,
     column_or_1d,
@@ -1840,9 +1840,20 @@ def _as_text(value):
 def _check_discrete(labels):
     """Refuse numbers that are no classes (a regression target), with
     scikit-learn's classifiers' message; it reads strings, bytes and object
-    arrays otherwise, so only numbers, as an array of numbers, go to it."""
+    arrays otherwise, so only numbers, as an array of numbers, go to it.
+
+    Not check_classification_targets, which also warns where over half the
+    labels are distinct classes, as in a taught batch of many classes: a
+    warning of the labelled set, which a scikit-learn classifier gives itself.
+    """
     if len(labels) and label_kind(labels) == "numbers":
-        check_classification_targets(np.asarray(labels.tolist()))
+        kind = type_of_target(np.asarray(labels.tolist()), input_name="y")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type: {kind}. Maybe you are trying to fit a "
+                "classifier, which expects discrete classes on a regression "
+                "target with continuous values."
+            )
 
 
 def _copy_to_train_on(estimator):

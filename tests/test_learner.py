@@ -1432,6 +1432,19 @@ def test_a_continuous_target_with_negatives_is_refused_as_continuous():
         learner.teach(X[4:100], y[4:])
 
 
+def test_a_taught_batch_of_many_classes_is_not_warned_of_as_a_regression_target():
+    # The check of the labels, scikit-learn's, warned of any batch of over 20
+    # rows of more than half as many classes that y "could represent a
+    # regression problem", though the classifier trains on the labelled set.
+    X = np.random.RandomState(0).rand(60, 3)
+    y = np.arange(60) % 30
+    learner = ActiveLearner(DummyClassifier()).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.teach(X[:21], y[:21])
+    assert len(learner.y_labelled_) == 81
+
+
 @pytest.mark.parametrize(
     "check",
     [
