@@ -497,6 +497,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             estimator = self._trained(
                 None, X, y, classes, self.ood_label, dtypes, classes_code
             )
+        if classes.size == 1 and classes_code == _INFERRED_CLASSES:
+            # Once trained: a classifier that cannot train on one class fails
+            # instead, saying so, and predicts nothing.
+            _warn_of_one_inferred_class(
+                classes, (y == self.ood_label).any(), self.ood_label
+            )
         _warn_of_rows_labelled_otherwise(X, y, frame=dtypes is not None)
         # Attributes are set only once everything has succeeded; those this
         # fit does not set must not survive from the last one.
@@ -1080,12 +1086,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             "y",
             advice=" (if they are classes, pass classes=[...] listing every class)",
         )
-        classes = np.unique(in_labels)
-        if classes.size == 1:
-            _warn_of_one_inferred_class(
-                classes, in_labels.size < y.size, self.ood_label
-            )
-        return classes, "sorted(set(y) - {learner.ood_label})"
+        return np.unique(in_labels), _INFERRED_CLASSES
 
     def _check_known_labels(self, y, classes, ood_label, teaching=False):
         check_booleans_alike(y[y != ood_label], classes)
@@ -1940,6 +1941,9 @@ _SETTINGS_FORMAT = (
 
 # The parameters read at fit only: a later change takes effect at the next fit.
 _SET_AT_FIT = ("query_strategy", "ood_label", "embedding", "classes")
+
+# Code that names the classes a fit infers from its labels y.
+_INFERRED_CLASSES = "sorted(set(y) - {learner.ood_label})"
 
 
 def _settings(learner):
