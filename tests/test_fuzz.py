@@ -410,6 +410,9 @@ def _labelled(seed, text):
 # A forest takes NaN, its distances do not: that message names the pool in
 # words, as it serves scikit-activeml's query (of X) and PurityAUROC too.
 @example("badge", True, False, 0, 1, 4, np.nan, 1)
+# The whole pool asked for, and one row more: where the warning begins.
+@example("random", False, False, 0, 5, 4, None, 5)
+@example("random", False, False, 0, 5, 4, None, 6)
 def test_learner_query(
     strategy, forest, text, seed, n_pool, width, poison, n_instances
 ):
@@ -426,15 +429,28 @@ def test_learner_query(
     if poison is not None and n_pool:
         pool[0, 0] = poison
     before = state_of(learner)
-    result = answer_or_clean_error(
-        lambda: learner.query(pool, n_instances=n_instances),
-        "X",
-        "X_pool",
-        "n_instances",
-        "the pool being queried",
-    )
+    larger = "is larger than the pool"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = answer_or_clean_error(
+            lambda: learner.query(pool, n_instances=n_instances),
+            "X",
+            "X_pool",
+            "n_instances",
+            "the pool being queried",
+        )
+    for w in caught:
+        if larger not in str(w.message):  # not this test's: left to the run
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if result is None:
         return
+    # Warned exactly where it asks for more rows than the pool holds.
+    asked = 1 if n_instances is None else n_instances
+    warned = [str(w.message) for w in caught if larger in str(w.message)]
+    message = (
+        f"n_instances={asked} {larger} ({n_pool} examples); the whole pool is returned."
+    )
+    assert warned == ([message] if asked > n_pool else [])
     indices, X_query = result
     assert len(set(indices.tolist())) == len(indices) <= n_pool
     assert np.all((indices >= 0) & (indices < n_pool))
