@@ -18,6 +18,7 @@ import tempfile
 import traceback
 import warnings
 import zipfile
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -67,6 +68,22 @@ def answer_or_clean_error(fn, *names):
         named = (re.search(rf"(?<!\w){re.escape(n)}(?!\w)", str(exc)) for n in names)
         assert any(named), f"{exc!r} names none of {names}"
         return None
+
+
+@contextmanager
+def warnings_taken(takes):
+    """Record the messages of the block's warnings that `takes` (a predicate
+    on the message) accepts, in the list it yields, filled once the block
+    ends; the others are given on, for the run to show (or raise)."""
+    taken = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield taken
+    for w in caught:
+        if takes(str(w.message)):
+            taken.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def state_of(obj):
@@ -150,7 +167,10 @@ TABLES = st.lists(
 )
 def test_load_csv_table(data):
     path = written(data, "t.csv")
-    result = answer_or_clean_error(lambda: load_csv_table(path), path.name)
+    # A label read as a missing value, or features float32 cannot tell apart,
+    # are warned of, naming the file: an answer all the same.
+    with warnings_taken(lambda message: message.startswith(str(path))):
+        result = answer_or_clean_error(lambda: load_csv_table(path), path.name)
     if result is not None:
         X, y = result
         assert X.dtype == np.float32 and len(X) == len(y)
@@ -221,7 +241,10 @@ def image_zip():
 @given(data=corrupted(image_zip()))
 def test_load_image_folder_zip(data):
     path = written(data, "images.zip")
-    result = answer_or_clean_error(lambda: load_image_folder_zip(path), str(path))
+    # A corrupted name may leave an image out of its class folder, which the
+    # loader warns of, naming the archive, as it does all it leaves out.
+    with warnings_taken(lambda message: message.startswith(str(path))):
+        result = answer_or_clean_error(lambda: load_image_folder_zip(path), str(path))
     if result is not None:
         X_train, y_train, X_test, y_test, names = result
         assert len(X_train) == len(y_train) and np.all((X_train >= 0) & (X_train <= 1))
@@ -437,8 +460,7 @@ def test_learner_query(
         pool[0, 0] = poison
     before = state_of(learner)
     larger = "is larger than the pool"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_taken(lambda message: larger in message) as warned:
         result = answer_or_clean_error(
             lambda: learner.query(pool, n_instances=n_instances),
             "X",
@@ -446,14 +468,10 @@ def test_learner_query(
             "n_instances",
             "the pool being queried",
         )
-    for w in caught:
-        if larger not in str(w.message):  # not this test's: left to the run
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if result is None:
         return
     # Warned exactly where it asks for more rows than the pool holds.
     asked = 1 if n_instances is None else n_instances
-    warned = [str(w.message) for w in caught if larger in str(w.message)]
     message = (
         f"n_instances={asked} {larger} ({n_pool} examples); the whole pool is returned."
     )
