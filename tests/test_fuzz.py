@@ -329,10 +329,6 @@ score_arrays = hnp.arrays(
 )
 
 
-# scikit-learn's check of finite values sums X first, with numpy's overflow
-# warning silenced but not its invalid one: inf beside -inf (or values that
-# overflow to it) warns before X is refused, as it is.
-@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
 @given(
     X_fit=score_arrays,
     X_new=score_arrays,
