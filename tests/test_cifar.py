@@ -798,6 +798,24 @@ def test_contrastive_encoder_refuses_booleans_for_numeric_parameters(param):
         _tiny_encoder(**{param: True}).fit(_images(8))
 
 
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("width", 0),
+        ("max_seconds", 0),
+        ("batch_size", 1),
+        ("lr", 0),
+        ("temperature", 0),
+    ],
+)
+def test_contrastive_encoder_refuses_parameters_at_their_bounds(param, value):
+    # Else width 0 fails in torch, lr 0 trains nothing, temperature 0 divides
+    # by zero, max_seconds 0 still takes a step, and a batch of one image has
+    # no other image to contrast with.
+    with pytest.raises(ValueError, match=f"'{param}' parameter of ContrastiveEncoder"):
+        _tiny_encoder(**{param: value}).fit(_images(8))
+
+
 @pytest.mark.parametrize("channels, fix", [(2, r"X\[:, :1\]"), (4, r"X\[:, :3\]")])
 def test_contrastive_encoder_takes_grey_or_rgb_images_only(channels, fix):
     X = np.random.RandomState(0).rand(8, channels, 8, 8).astype(np.float32)
