@@ -515,6 +515,7 @@ def _tiny_encoder(**kwargs):
 def test_contrastive_encoder_fit_transform():
     X = _images(24)
     enc = _tiny_encoder().fit(X)
+    assert not enc.module_.training  # as documented, before transform sets it
     Z = enc.transform(X)
     assert Z.shape == (24, 8) and Z.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(Z, axis=1), 1, rtol=1e-5)
@@ -827,7 +828,7 @@ def test_contrastive_encoder_tags_say_it_takes_no_tables():
     from sklearn.utils import get_tags
 
     tags = get_tags(_tiny_encoder())
-    assert not tags.input_tags.two_d_array
+    assert not tags.input_tags.two_d_array and tags.input_tags.positive_only
     assert tags.transformer_tags.preserves_dtype == ["float32"]
 
 
