@@ -652,6 +652,13 @@ def test_contrastive_encoder_takes_channels_last_images_as_the_nets_do():
     )
 
 
+@pytest.mark.parametrize("shape", [(4, 3, 3, 3), (4, 1, 3, 3)])
+def test_contrastive_encoder_reads_images_of_1_or_3_channels_channels_first(shape):
+    # Their last axis, 3 pixels wide, would pass for channels-last as well.
+    X = np.random.RandomState(0).rand(*shape).astype(np.float32)
+    np.testing.assert_array_equal(_tiny_encoder()._check_images(X), X)
+
+
 def test_contrastive_encoder_takes_grey_images_without_the_channel_axis():
     # (n, H, W), which the nets and examples/images_cnn.py take, was refused
     # with the advice X.transpose(0, 3, 1, 2), which a 3-D array cannot take.
