@@ -679,6 +679,11 @@ def test_contrastive_encoder_takes_max_epochs_epochs_of_steps_on_a_small_set():
     # 10 or more whole batches: an epoch is that many steps (the CIFAR presets')
     large = _tiny_encoder(max_epochs=1.5, batch_size=4).fit(_images(43))
     assert large.n_steps_ == 15 and len(large.loss_curve_) == 2
+    # 9 whole batches are too few: an epoch is 39 / 4 steps, not 9
+    assert _tiny_encoder(batch_size=4).fit(_images(39)).n_steps_ == 10
+    # round half to even, as the docstring's examples: 2.5 steps take 2, 3.5 take 4
+    assert [_tiny_encoder().fit(_images(n)).n_steps_ for n in (20, 28)] == [2, 4]
+    assert _tiny_encoder(max_epochs=0.01).fit(X).n_steps_ == 1  # at least one
 
 
 @pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
