@@ -900,6 +900,21 @@ def test_a_diverged_encoder_fit_is_refused_and_leaves_the_encoder_as_it_was(
     assert fitted.module_ is module
 
 
+def test_non_finite_weights_after_a_finite_loss_are_a_diverged_fit(monkeypatch):
+    # The last update comes after the last loss: weights it made non-finite
+    # gave NaN features, and a finite first loss puts the blame on lr, not on
+    # the temperature.
+    class InfiniteAdam(torch.optim.Adam):
+        def step(self, closure=None):
+            super().step(closure)
+            with torch.no_grad():
+                self.param_groups[0]["params"][0].fill_(float("inf"))
+
+    monkeypatch.setattr(torch.optim, "Adam", InfiniteAdam)
+    with pytest.raises(ValueError, match=r"at step 1 of 1\): the steps are too large"):
+        _tiny_encoder().fit(_images(8))
+
+
 def test_contrastive_encoder_transform_runs_in_eval_mode():
     X = _images(16)
     enc = _tiny_encoder().fit(X)
