@@ -720,7 +720,9 @@ def test_contrastive_encoder_fits_read_only_images_without_a_warning(tmp_path):
 def test_contrastive_encoder_transform_checks_the_channels_of_fit():
     enc = _tiny_encoder().fit(_images(8))
     assert enc.n_channels_in_ == 3
-    with pytest.raises(ValueError, match="1 channels.*fitted on 3-channel"):
+    with pytest.raises(
+        ValueError, match=r"1 channels.*fitted on 3-channel .* shape \(n, 3, H, H\)\.$"
+    ):
         enc.transform(_images(2)[:, :1])
 
 
@@ -730,7 +732,9 @@ def test_contrastive_encoder_transform_checks_the_image_size_of_fit():
     enc = _tiny_encoder().fit(_images(8))
     assert enc.image_shape_ == (3, 8, 8)
     assert enc.transform(_images(2).transpose(0, 2, 3, 1)).shape == (2, 8)
-    with pytest.raises(ValueError, match=r"16x16-pixel .* fitted on 8x8-pixel"):
+    with pytest.raises(
+        ValueError, match=r"16x16-pixel .* fitted on 8x8-pixel .* \(n, 3, 8, 8\)"
+    ):
         enc.transform(_images(2, size=16))
     # Pickled before the shape was recorded: loads and transforms as then.
     del enc.image_shape_
@@ -784,7 +788,12 @@ def test_contrastive_encoder_names_its_features_for_set_output():
             ValueError,
             "max_epochs",
         ),
-        (np.full((4, 3, 4, 4), 255.0, np.float32), {}, ValueError, r"in \[0, 1\]"),
+        (
+            np.full((4, 3, 4, 4), 255.0, np.float32),
+            {},
+            ValueError,
+            r"in \[0, 1\].*\(e\.g\. X / 255\)\.$",
+        ),
         (np.full((4, 3, 4, 4), -0.5, np.float32), {}, ValueError, r"in \[0, 1\]"),
     ],
 )
@@ -878,8 +887,16 @@ def test_an_interrupted_encoder_fit_leaves_the_encoder_as_it_was(monkeypatch):
 @pytest.mark.parametrize(
     "kwargs, advice",
     [
-        (dict(lr=1e8), r"at step 3 of 6\): the steps are too large: lower lr"),
-        (dict(temperature=1e-40), r"at step 1 of 6\): temperature=1e-40 is too"),
+        (
+            dict(lr=1e8),
+            r"at step 3 of 6\): the steps are too large: lower lr \(now 1e\+08\), "
+            r"e\.g\. to the default 1e-3\.$",
+        ),
+        (
+            dict(temperature=1e-40),
+            r"at step 1 of 6\): temperature=1e-40 is too small: .* raise it "
+            r"\(e\.g\. to the default 0\.5\)\.$",
+        ),
     ],
 )
 def test_a_diverged_encoder_fit_is_refused_and_leaves_the_encoder_as_it_was(
