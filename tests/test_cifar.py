@@ -2174,6 +2174,30 @@ def test_cached_encoders_are_keyed_by_their_code(tmp_path, monkeypatch, request)
     assert fit_purity() != first and len(calls) == 2  # trained afresh
 
 
+def test_the_encoders_code_covers_its_modules_and_torchs_version(monkeypatch, request):
+    # A change to any module a fit runs, or another torch, trains another
+    # encoder, which a cache keyed by the old code would not see.
+    from skal_openset import _contrastive, _models, _torch_modes
+
+    request.addfinalizer(_contrastive.encoder_code.cache_clear)
+    _contrastive.encoder_code.cache_clear()
+    first, source = _contrastive.encoder_code(), _contrastive.inspect.getsource
+    for changed in (_augment, _contrastive, _models, _torch_modes):
+        monkeypatch.setattr(
+            _contrastive.inspect,
+            "getsource",
+            lambda module, changed=changed: (
+                source(module) + ("# fixed" if module is changed else "")
+            ),
+        )
+        _contrastive.encoder_code.cache_clear()
+        assert _contrastive.encoder_code() != first, changed.__name__
+    monkeypatch.setattr(_contrastive.inspect, "getsource", source)
+    monkeypatch.setattr(torch, "__version__", "0.0")
+    _contrastive.encoder_code.cache_clear()
+    assert _contrastive.encoder_code() != first
+
+
 def _counted(method, calls):
     def counted(self, *args, **kwargs):
         calls.append(1)
