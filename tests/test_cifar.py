@@ -1059,6 +1059,21 @@ def test_contrastive_purity_checks_every_pool_cached_or_not():
     assert len(purity.features_) == 20
 
 
+def test_contrastive_purity_transforms_only_images_not_seen_yet(monkeypatch):
+    # Each query's pool is most of the last one's: features are kept by image.
+    X = _images(16)
+    encoder = _tiny_encoder().fit(X)
+    purity = ContrastivePurity(encoder).fit(X[:10])
+    transform, rows = encoder.transform, []
+    monkeypatch.setattr(
+        encoder,
+        "transform",
+        lambda images: rows.append(len(images)) or transform(images),
+    )
+    np.testing.assert_array_equal(purity._features(X[::-1]), transform(X[::-1]))
+    assert rows == [6]
+
+
 def test_contrastive_purity_fit_starts_afresh_on_a_new_pool():
     # A second fit kept the encoder fitted on the first pool, and the
     # features cached of a fitted encoder outlived its refit in place.
