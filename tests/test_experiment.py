@@ -3370,6 +3370,29 @@ def test_a_checkpoint_of_other_versions_resumes_with_a_warning(
         assert len(run(5)) == 5
 
 
+def test_the_source_hash_tells_apart_code_in_subpackages_and_across_files(
+    tmp_path, monkeypatch
+):
+    # The checkpoint's versions hold it for a development install, whose
+    # version stays put: the strategies live in a subpackage, and code moved
+    # from one file to another is other code.
+    package = tmp_path / "skal_openset"
+    (package / "_strategies").mkdir(parents=True)
+    monkeypatch.setattr(_experiment, "__file__", str(package / "_experiment.py"))
+
+    def source_hash(files):
+        for name, text in files.items():
+            (package / name).write_text(text)
+        return _experiment._source_hash.__wrapped__()  # uncached
+
+    files = {"_experiment.py": "", "_learner.py": "x = 1", "_strategies/_mqnet.py": ""}
+    original = source_hash(files)
+    assert source_hash(files) == original
+    assert source_hash(files | {"_strategies/_mqnet.py": "y = 2"}) != original
+    moved = {"_experiment.py": "x = 1", "_learner.py": ""}
+    assert source_hash(files | moved) != original
+
+
 def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     split, estimator, tmp_path
 ):
