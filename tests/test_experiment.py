@@ -3303,6 +3303,23 @@ def test_checkpoint_of_another_experiment_is_refused_naming_what_differs(
         run_active_learning(split, estimator, n_rounds=2, checkpoint=path, **kwargs)
 
 
+def test_a_checkpoint_whose_parts_all_match_but_not_the_whole_names_them_all(
+    split, estimator, tmp_path
+):
+    # No part to name (e.g. the whole hashed by other code): an empty list of
+    # parts left a sentence with nothing before its "differ".
+    path = tmp_path / "run.joblib"
+    kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
+    run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
+    state = load_object(path)
+    state["fingerprint"] = "0" * 32
+    save_object(state, path)
+    with pytest.raises(_OtherExperimentError) as info:
+        run_active_learning(split, estimator, RandomQuery(), **kwargs)
+    assert info.value.differ is None
+    assert "(split, estimator, strategy, budget or costs differ)" in str(info.value)
+
+
 def test_a_checkpoint_hashed_with_the_scikit_learn_version_names_what_differs(
     split, tmp_path
 ):
