@@ -2808,7 +2808,13 @@ def test_exhausted_pool_stops_the_run_with_a_warning(estimator):
         )
     assert len(records) < n_rounds
     assert records[-1]["n_labelled"] == n_pool
-    [warning] = [w for w in warned if "pool ran out" in str(w.message)]
+    # The last query asked for the rest of the pool, not for more (which the
+    # strategy answers with a warning of its own).
+    [warning] = warned
+    assert str(warning.message) == (
+        f"The pool ran out after round {len(records)}: the run stops with "
+        f"{len(records)} of n_rounds={n_rounds} rounds."
+    )
     assert warning.filename == __file__  # the line that started the campaign
 
 
