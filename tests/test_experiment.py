@@ -2942,6 +2942,24 @@ def test_checkpoint_resumes_with_identical_records(split, estimator, tmp_path):
     assert _without_timing(resumed) == _without_timing(full)
 
 
+def test_a_resumed_run_spends_as_the_whole_run_with_ood_labels_dearer(
+    split, estimator, tmp_path
+):
+    # The resume takes the initial set's IN and OOD labels from round 1's
+    # record; at equal costs only their sum shows in budget_spent.
+    kwargs = dict(budget=10, cost_ood=3)
+    full = run_active_learning(
+        split, estimator, RandomQuery(random_state=0), n_rounds=3, **kwargs
+    )
+    path = tmp_path / "run.joblib"
+    for n_rounds in (1, 3):
+        resumed = run_active_learning(
+            split, estimator, RandomQuery(random_state=0), n_rounds=n_rounds,
+            checkpoint=path, **kwargs,
+        )  # fmt: skip
+    assert [r["budget_spent"] for r in resumed] == [r["budget_spent"] for r in full]
+
+
 def _fake_cuda(monkeypatch, n_devices, restored):
     """One CUDA machine's RNG calls, on this CPU-only one."""
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
