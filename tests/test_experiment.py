@@ -3885,7 +3885,12 @@ def test_summary_refuses_what_the_plot_refuses():
         {**r, "test_accuracy": 100 * r["test_accuracy"]} for r in _fake_records()
     ]
     infinite = [{**r, "test_accuracy": np.inf} for r in _fake_records()]
-    for records, message in ((percent, "look like percentages"), (infinite, "to inf")):
+    perfect = [{**r, "test_accuracy": 100} for r in _fake_records()]  # 100%: percent
+    for records, message in (
+        (percent, "look like percentages"),
+        (perfect, "look like percentages"),
+        (infinite, "to inf"),
+    ):
         for summarize_or_plot in (summarize_final_round, plot_learning_curves):
             with pytest.raises(ValueError, match=f"test_accuracy from .*{message}"):
                 summarize_or_plot(records)
