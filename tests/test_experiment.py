@@ -275,6 +275,15 @@ def test_summary_of_runs_that_bought_nothing_has_no_in_share():
     assert row["ood_labels_mean"] == 0 and row["accuracy_mean"] == pytest.approx(0.5)
 
 
+def test_summary_in_share_leaves_out_the_runs_that_bought_nothing():
+    # Trial 0 stopped after its initial fit: its share is undefined, not 0,
+    # and must not make the group's NaN.
+    records = [r for r in _fake_records() if r["trial"] == 1 or r["round"] == 1]
+    with pytest.warns(UserWarning, match="have 1 to 2 rounds"):
+        (row,) = summarize_final_round(records)
+    assert row["in_share_mean"] == pytest.approx(0.6)
+
+
 @pytest.mark.parametrize(
     "key, match",
     [
