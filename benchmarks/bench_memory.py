@@ -26,6 +26,7 @@ repeats, and the median seconds.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -103,6 +104,7 @@ def measure(computation, dtype, working_memory, sizes, seed):
 
     torch.set_num_threads(1)
     rng = np.random.RandomState(seed)
+    folder = contextlib.ExitStack()
     if computation == "selector":
         from bench_selector import self_validation_set
         from skal_openset import MetaQueryNetSelector
@@ -113,8 +115,7 @@ def measure(computation, dtype, working_memory, sizes, seed):
     elif computation.startswith("csv"):
         from skal_openset import load_csv_table
 
-        folder = tempfile.TemporaryDirectory()  # removed as the process ends
-        path = Path(folder.name) / "table.csv"
+        path = Path(folder.enter_context(tempfile.TemporaryDirectory())) / "table.csv"
         write_csv(path, sizes["csv_rows"], rng, nbsp=computation == "csv_nbsp")
         call, args = load_csv_table, (path,)
     else:
@@ -123,11 +124,12 @@ def measure(computation, dtype, working_memory, sizes, seed):
         pool = gaussian_rows(rng, sizes["pool_rows"], N_FEATURES, dtype)
         labelled = gaussian_rows(rng, sizes["labelled_rows"], N_FEATURES, dtype)
         call, args = cosine_purity, (pool, labelled)
-    before = peak_mb()
-    start = time.perf_counter()
-    with sklearn.config_context(working_memory=working_memory or 1024):
-        call(*args)
-    return {"seconds": time.perf_counter() - start, "mb": peak_mb() - before}
+    with folder:  # removed once measured, not left to the process's end
+        before = peak_mb()
+        start = time.perf_counter()
+        with sklearn.config_context(working_memory=working_memory or 1024):
+            call(*args)
+        return {"seconds": time.perf_counter() - start, "mb": peak_mb() - before}
 
 
 def run_child(run, sizes, seed):
