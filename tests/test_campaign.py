@@ -1512,6 +1512,7 @@ def test_commands_run_from_threads_put_back_the_callers_warning_format(
         for n in "ab"
     ]
     with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")  # recorded, whatever -W says
         for thread in threads:
             thread.start()
             time.sleep(0.1)

@@ -379,6 +379,11 @@ def test_embed_hook_fallback_takes_the_input_of_the_head(data, wrap, head_output
     np.testing.assert_allclose(logits, predict_logits(net, X), rtol=1e-6)
 
 
+# torch's dynamo reads .grad of a non-leaf tensor as it traces the criterion:
+# its own warning, which as an error (-W error) breaks the trace.
+@pytest.mark.filterwarnings(
+    "ignore:The .grad attribute of a Tensor that is not a leaf:UserWarning"
+)
 @pytest.mark.parametrize("learning_loss", [False, True])
 def test_helpers_read_a_compiled_net_as_its_module(data, learning_loss):
     # skorch's compile=True wraps the module in torch.compile's wrapper, which
