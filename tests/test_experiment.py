@@ -1379,6 +1379,18 @@ def test_the_summary_table_shows_no_spread_for_one_trial():
     assert line.startswith("| A | 0.800 +- 0.100 | 0.650 |")
 
 
+def test_the_summary_table_puts_the_best_auc_first_and_a_spread_where_any_has_one():
+    # B, one trial of AUC 0.6, beside A, two of 0.65: A first, and the
+    # header names the spread that A's line shows.
+    one = [{**r, "strategy": "B"} for r in _fake_records() if r["trial"] == 0]
+    header, _, first, second = summary_table(
+        summarize_final_round(one + _fake_records())
+    )
+    assert "final accuracy (mean +- std)" in header
+    assert first.startswith("| A | 0.800 +- 0.100 | 0.650 |")
+    assert second.startswith("| B | 0.700 | 0.600 |")
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -2012,6 +2024,13 @@ def _fake_demo(monkeypatch, output, final_accuracy, figure):
     return {path.name: path.read_bytes() for path in output.iterdir()}
 
 
+def test_the_demo_summary_says_its_auc_is_over_the_labels_bought(tmp_path, monkeypatch):
+    # Every demo label costs 1: the budget spent is the labels bought.
+    _fake_demo(monkeypatch, tmp_path, 0.9, b"figure")
+    summary = (tmp_path / "summary.md").read_text()
+    assert "AUC: test accuracy averaged over the labels bought (" in summary
+
+
 @pytest.mark.parametrize(
     "error, status, then",
     [
@@ -2406,6 +2425,41 @@ def test_a_state_without_the_marker_makes_no_users_file_the_runs(
         skal_openset._cli._check_outputs_free(output, command)
     (output / ".skal-openset-outputs").write_text(command + "\n")
     skal_openset._cli._check_outputs_free(output, command)  # its own: replaced
+
+
+def test_a_link_among_the_outputs_to_a_file_is_written_through(tmp_path):
+    # Only a link to no file is refused: one to a file has that file replaced,
+    # as atomic_paths writes a user's link.
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / ".skal-openset-outputs").write_text("skal-openset demo\n")
+    (tmp_path / "elsewhere.csv").write_text("")
+    (output / "records.csv").symlink_to(tmp_path / "elsewhere.csv")
+    skal_openset._cli._check_outputs_free(output, "skal-openset demo")
+
+
+def test_a_marker_naming_no_command_is_taken_for_none(tmp_path):
+    # A marker a command did not write says nothing of who wrote the outputs.
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "summary.md").write_text("my notes\n")
+    (output / ".skal-openset-outputs").write_text("my notes\n")
+    with pytest.raises(
+        ValueError, match="no .skal-openset-outputs there says that skal-openset demo"
+    ):
+        skal_openset._cli._check_outputs_free(output, "skal-openset demo")
+
+
+def test_folders_where_a_run_writes_files_are_named_together(tmp_path):
+    output = tmp_path / "out"
+    (output / "records.csv").mkdir(parents=True)
+    (output / "summary.md").mkdir()
+    with pytest.raises(ValueError) as info:
+        skal_openset._cli._check_outputs_free(output, "skal-openset demo")
+    assert str(info.value) == (
+        f"--output {output} holds records.csv, summary.md as folders, where a run "
+        "writes a file of that name: remove or rename them and run again."
+    )
 
 
 @pytest.mark.parametrize(
