@@ -930,6 +930,17 @@ def test_the_labels_a_query_file_can_take_are_named_the_in_classes_first(
             "whatever the strategy; leave the pool more unlabelled rows: lower "
             "--initial-size or --test-size.\n",
         ),
+        # Twice a round's labels left unlabelled are two rounds' worth.
+        (
+            ["--budget", "5", "--initial-size", "25", "--rounds", "3"],
+            "lower --budget to at most 3, or --rounds to at most 2.\n",
+        ),
+        # A row left to query is no round: it advised --rounds to at most 1.
+        (
+            ["--budget", "5", "--initial-size", "34"],
+            "whatever the strategy; leave the pool more unlabelled rows: lower "
+            "--initial-size or --test-size.\n",
+        ),
         # NumPy's "Seed must be between 0 and 2**32 - 1" once the table was read.
         (["--seed", "-1"], "--seed: must be an integer in [0, 2**32), got -1"),
         # Each used to reach scikit-learn's own error (class codes, no remedy).
@@ -976,6 +987,9 @@ def checks_only(monkeypatch):
         # The last round has no choice.
         (["--budget", "10", "--rounds", "3"], "1"),
         (["--budget", "9", "--rounds", "3", "--cost-ood", "0.3"], "0.3"),
+        # Budgets below the dearer label's cost buy no label a round: the
+        # search starts above them, which end it at 1 for the 1.7 that fits.
+        (["--budget", "1.8", "--rounds", "18", "--cost-in", "0.1"], "0.1"),
         (["--budget", "30", "--initial-size", "10"], "1"),
     ],
 )
@@ -1001,6 +1015,30 @@ def test_a_budget_too_large_for_the_pool_names_the_largest_that_fits(
     # The largest: a budget that buys one label more is refused.
     more = str(float(Fraction(most) + Fraction(cheapest)))
     assert f"lower --budget to at most {most}" in refusal("--budget", more)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "forest"])
+def test_the_seed_of_a_run_seeds_its_classifier(kind):
+    # --seed draws the split and the queries; a classifier seeded otherwise
+    # would give every --seed the same trees or initial weights.
+    estimator = cli._make_estimator(kind, 4, 2, 7)
+    params = estimator.get_params()
+    assert {v for k, v in params.items() if k.endswith("random_state")} == {7}
+
+
+def test_a_round_of_unequal_costs_is_sized_by_the_cheaper_label_and_the_dearer(
+    tmp_path, capsys, checks_only
+):
+    # --budget 9 buys 30 labels at 0.3 (the initial set) and 9 at 1 (the
+    # fewest a round buys).
+    _table(tmp_path / "zoo.csv", n=40)  # 35 rows in the pool
+    with pytest.raises(SystemExit):
+        _run(tmp_path, tmp_path / "zoo.csv", "--budget", "9", "--rounds", "3",
+             "--cost-ood", "0.3")  # fmt: skip
+    assert (
+        "The pool holds 5 unlabelled rows: 2 rounds of at least 9 labels "
+        "(--budget 9)" in capsys.readouterr().err
+    )
 
 
 def test_a_budget_and_rounds_that_fit_no_pool_name_a_budget_that_buys_a_label(
@@ -1218,6 +1256,10 @@ def test_the_setting_of_a_run_counts_its_query_rounds_in_words(tmp_path, capsys)
         _run(tmp_path, tmp_path / "zoo.csv", "--rounds", rounds, "--budget", "10",
              "--classifier", "forest", "--output", str(tmp_path / rounds))  # fmt: skip
         assert said in capsys.readouterr().out  # was "x 1 rounds"
+        # Of the whole pool, the initial set too; and a pool that lasted.
+        summary = (tmp_path / rounds / "summary.md").read_text().splitlines()
+        assert " OOD of 142 pool rows, " in summary[0]
+        assert summary[0].endswith(said.strip())
 
 
 def test_ignored_columns_and_quoted_class_names(tmp_path, capsys):
@@ -1281,13 +1323,14 @@ def test_a_runs_figure_title_counts_a_long_class_list(tmp_path, monkeypatch):
     )
     _letters_table(tmp_path / "letters.csv")
     options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
-    for in_classes, output in [("ABCDEFGHIJ", "many"), ("ABC", "few")]:
+    # Up to 8 are named.
+    for in_classes, output in [("ABCDEFGHIJ", "many"), ("ABCDEFGH", "few")]:
         main(
             ["run", str(tmp_path / "letters.csv"), "--in-classes", ",".join(in_classes)]
             + ["--output", str(tmp_path / output), *options]
         )
     assert titles[0].startswith("letters.csv: 10 IN classes, ")
-    assert titles[1].startswith("letters.csv: IN classes A, B, C, ")
+    assert titles[1].startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, ")
     # The summary names every class.
     summary = (tmp_path / "many" / "summary.md").read_text()
     assert summary.startswith("letters.csv: IN classes A, B, C, D, E, F, G, H, I, J, ")
@@ -1464,6 +1507,26 @@ warnings.warn("the caller's")
 """
 
 
+def test_a_commands_warning_of_several_lines_is_written_on_one():
+    # A figure's failure quotes its exception, as matplotlib's run over lines.
+    with cli._warnings_as_lines("prog"):
+        line = warnings.formatwarning("failed:\n  $x\n  ^", UserWarning, "f.py", 1)
+    assert line == "prog: warning: failed: $x ^\n"
+
+
+def test_an_output_path_without_room_for_the_names_a_run_writes_is_refused(
+    tmp_path, capsys, monkeypatch
+):
+    # 20 characters short of PATH_MAX: the folder fits, a file in it does not.
+    room = 4095 - 20 - len(str(tmp_path)) - 1
+    name = ("a" * 99 + "/") * (room // 100) + "b" * (room % 100)
+    monkeypatch.setattr(cli, "demo_records", lambda *a, **k: pytest.fail("ran"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", "--output", str(tmp_path / name)])
+    assert exit_.value.code == 2
+    assert "is a path of 4075 characters, too long" in capsys.readouterr().err
+
+
 def test_a_warning_of_the_command_is_one_line_and_the_callers_stay_as_they_were(
     tmp_path,
 ):
@@ -1555,7 +1618,9 @@ def test_a_run_with_label_costs_says_its_auc_is_over_the_budget(
     )
     _table(tmp_path / "zoo.csv")
     options = ["--rounds", "2", "--budget", "10", "--classifier", "forest"]
-    for output, costs in [("costs", ["--cost-ood", "2"]), ("ones", [])]:
+    # Equal costs other than 1 too make the budget differ from the labels.
+    equal = ["--cost-in", "2", "--cost-ood", "2"]
+    for output, costs in [("costs", equal), ("ones", [])]:
         output = str(tmp_path / output)
         _run(tmp_path, tmp_path / "zoo.csv", *options, *costs, "--output", output)
     costs, ones = figures
@@ -2823,6 +2888,34 @@ def test_a_demo_budget_beyond_the_pool_advises_fewer_rounds_only_above_2(
     assert ("or --rounds" in str(info.value)) == fewer_rounds
 
 
+def test_a_demo_of_more_rounds_than_the_pool_fits_advises_the_most_rounds_of_1(
+    monkeypatch,
+):
+    # Seed 0 draws a pool of 668 digits: 667 rounds of one label leave the last
+    # a choice of two, and no more rounds fit.
+    monkeypatch.setattr(cli, "STRATEGIES", {})  # the checks alone
+    with pytest.raises(ValueError, match=r"--rounds to at most 667 with --budget 1 \("):
+        cli.demo_records([0], 700, 1, 0.2)
+    assert cli.demo_records([0], 667, 1, 0.2) == []
+    with pytest.raises(ValueError, match="at least twice"):
+        cli.demo_records([0], 668, 1, 0.2)
+    # Where one label a round fits the rounds, the advice is that budget.
+    with pytest.raises(
+        ValueError, match=r"lower --budget to at most 1, or --rounds \("
+    ):
+        cli.demo_records([0], 500, 2, 0.2)
+
+
+def test_a_demo_advice_fits_the_smallest_pool_of_its_seeds(monkeypatch):
+    # Seeds 0 and 2 draw pools of 668 and 678 digits: what fits 678 may not
+    # fit 668.
+    monkeypatch.setattr(cli, "STRATEGIES", {})  # the checks alone
+    with pytest.raises(ValueError, match="The pool holds 668 examples") as info:
+        cli.demo_records([0, 2], 2, 300, 0.2)
+    most = int(re.search(r"at most (\d+)", str(info.value))[1])
+    assert cli.demo_records([0], 2, most, 0.2) == []
+
+
 def test_a_demo_budget_that_buys_the_rest_of_the_pool_is_refused(
     tmp_path, capsys, monkeypatch
 ):
@@ -2862,6 +2955,28 @@ def test_demo_records_without_out_print_nothing_and_are_the_same(monkeypatch, ca
         return [(r["trial"], r["round"], r["test_accuracy"]) for r in records]
 
     assert runs(alone) == runs(printed) and len(alone) == 4
+
+
+def test_each_demo_seed_seeds_its_net_and_strategy(monkeypatch):
+    # A strategy seeded alike in every trial draws alike: the trials' spread
+    # would be the nets' alone.
+    seeded = []
+
+    def strategy(random_state):
+        seeded.append(("strategy", random_state))
+        return RandomQuery(random_state=random_state)
+
+    def net(*args, random_state, **kwargs):
+        seeded.append(("net", random_state))
+        return LogisticRegression(random_state=random_state)  # quicker
+
+    monkeypatch.setattr(cli, "STRATEGIES", {"RANDOM": strategy})
+    monkeypatch.setattr(cli, "make_mlp_classifier", net)
+    out = io.StringIO()
+    cli.demo_records([0, 1], 2, 5, 0.4, out=out)
+    assert seeded == [("net", 0), ("strategy", 0), ("net", 1), ("strategy", 1)]
+    # Of the labels its one query round bought, not of the initial set's too.
+    assert re.search(r"OOD labels bought +[\d.]+ of 5  \(", out.getvalue())
 
 
 def _wait_briefly(tmp_path, *options, data="zoo.csv"):
