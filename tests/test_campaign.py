@@ -2109,6 +2109,22 @@ def test_an_output_lock_leaves_a_users_own_lock_file_alone(tmp_path):
     assert (tmp_path / ".lock").read_text() == "mine\n"
 
 
+def test_a_marker_that_is_a_link_makes_no_folder_a_runs(tmp_path):
+    # The marker, or a state file, as a symbolic link (to a run's elsewhere)
+    # marks no run's outputs here: files named as a killed run's copies stay,
+    # whatever the run then says of the link.
+    _table(tmp_path / "zoo.csv")
+    out, left = tmp_path / "out", ".checkpoint.joblib.m28t1_00.tmp"
+    out.mkdir()
+    (tmp_path / "elsewhere").write_text("")
+    (out / cli.MARKER_FILE).symlink_to(tmp_path / "elsewhere")
+    (out / left).write_text("x")
+    with contextlib.suppress(SystemExit), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # naming the copy is not the point
+        _run(tmp_path, tmp_path / "zoo.csv", "--rounds", "2", "--classifier", "forest")
+    assert (out / left).read_text() == "x"
+
+
 def test_a_run_removes_the_copies_a_killed_run_left_and_no_other_file(
     tmp_path, monkeypatch
 ):
