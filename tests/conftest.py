@@ -159,10 +159,12 @@ def four_tables_data_dir(tiny_data_dir, tmp_path_factory):
     return root
 
 
-# Hypothesis: a small "ci" profile by default (every test run, CI included);
-# HYPOTHESIS_PROFILE=slow fuzzes much longer. Tests that set max_examples
-# themselves keep their own count.
-settings.register_profile("ci", max_examples=25, deadline=None)
+# Hypothesis: a small "ci" profile by default (every test run, CI included),
+# the same examples at every run, so that a run passes or fails as the last
+# did (warnings are errors: a draw may give a warning the test does not
+# expect); HYPOTHESIS_PROFILE=slow fuzzes much longer, with new draws each
+# time. Tests that set max_examples themselves keep their own count.
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile("slow", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -34,7 +34,13 @@ from skal_openset import (
 from skal_openset._strategies import _ccal, _eoal, _similar
 from skal_openset._strategies._lfosa import TemperatureCrossEntropy
 from skal_openset._strategies._similar import lazy_greedy_flcmi
-from test_strategies import Case, StrategyTemplate, empirical_cdf, expected_embedding
+from test_strategies import (
+    CONSTANT_PURITY,
+    Case,
+    StrategyTemplate,
+    empirical_cdf,
+    expected_embedding,
+)
 
 
 def _labelled(learner):
@@ -317,6 +323,7 @@ class TestSimilarQuery(StrategyTemplate):
     # A drawn sub-pool may hold only rows nearer labelled OOD than IN: the
     # batch is then random and warned of (tested below), within the contract.
     @pytest.mark.filterwarnings("ignore:SimilarQuery's objective is 0:UserWarning")
+    @pytest.mark.filterwarnings(CONSTANT_PURITY)
     def test_contract_on_any_sub_pool(self, case, pool):
         super().test_contract_on_any_sub_pool(case, pool)
 
