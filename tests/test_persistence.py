@@ -509,11 +509,17 @@ def test_a_resnet_fitted_on_a_gpu_loads_on_the_cpu_and_trains_on_the_same(
     net.set_params(device="cuda")
     path = save_object(net, tmp_path / "net.joblib")
     net.set_params(device="cpu")
-    # skorch warns as it sets the device and as it maps the weights.
+    # skorch warns as it sets the device; recent ones (not 1.2, the floor)
+    # also as they map the weights.
     with (
         pytest.warns(DeviceWarning, match=r"requested device \(cuda\) is not"),
-        pytest.warns(DeviceWarning, match='no CUDA devices .* on device "cpu"'),
+        warnings.catch_warnings(),
     ):
+        warnings.filterwarnings(
+            "ignore",
+            "Requested to load data to CUDA but no CUDA devices",
+            DeviceWarning,
+        )
         loaded = load_object(path)
     assert str(loaded.device) == "cpu"  # skorch sets torch.device("cpu")
     # Each training call builds its scheduler afresh: saved or not, the same.
