@@ -3390,15 +3390,21 @@ def test_checkpoint_of_another_experiment_is_refused_naming_what_differs(
         run_active_learning(split, estimator, n_rounds=2, checkpoint=path, **kwargs)
 
 
+def _checkpoint_of_round_1(split, estimator, path):
+    """The options of a 2-round run checkpointed at `path`, and its state
+    after round 1, as a run stopped there left it."""
+    kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
+    run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
+    return kwargs, load_object(path)
+
+
 def test_a_checkpoint_whose_parts_all_match_but_not_the_whole_names_them_all(
     split, estimator, tmp_path
 ):
     # No part to name (e.g. the whole hashed by other code): an empty list of
     # parts left a sentence with nothing before its "differ".
     path = tmp_path / "run.joblib"
-    kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
-    run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
-    state = load_object(path)
+    kwargs, state = _checkpoint_of_round_1(split, estimator, path)
     state["fingerprint"] = "0" * 32
     save_object(state, path)
     with pytest.raises(_OtherExperimentError) as info:
@@ -3505,9 +3511,7 @@ def test_a_checkpoint_that_other_versions_count_as_another_names_them(
     # experiment (the estimator differs)", though nothing the user wrote had
     # changed.
     path = tmp_path / "run.joblib"
-    kwargs = dict(n_rounds=2, budget=10, checkpoint=path)
-    run_active_learning(split, estimator, RandomQuery(), **kwargs | dict(n_rounds=1))
-    state = load_object(path)
+    kwargs, state = _checkpoint_of_round_1(split, estimator, path)
     state["versions"]["scikit-learn"] = "0.24.2"
     state["fingerprint"] = "0" * 32  # as scikit-learn 0.24.2 hashed the run
     estimator_part = state["fingerprint_parts"]["the estimator"]
