@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
+from contextvars import ContextVar
 from numbers import Integral, Real
 
 import numpy as np
@@ -136,8 +139,24 @@ class MonotoneMLP(nn.Module):
         return nn.functional.linear(hidden, output_weight).squeeze(-1)
 
 
-class _NoPairToRank(Exception):
+class NoPairToRank(Exception):
     """A target without a pair to rank: `fit` leaves the selector as it was."""
+
+
+# Whether `fit` raises NoPairToRank rather than warn of it: a caller with a
+# remedy of its own (MQNetQuery's update) gives its own warning.
+_RAISE_NO_PAIR: ContextVar[bool] = ContextVar("raise_no_pair", default=False)
+
+
+@contextlib.contextmanager
+def no_pair_raised() -> Iterator[None]:
+    """Have :meth:`MetaQueryNetSelector.fit` raise :class:`NoPairToRank`, in
+    the block, where it would warn that its target has no pair to rank."""
+    token = _RAISE_NO_PAIR.set(True)
+    try:
+        yield
+    finally:
+        _RAISE_NO_PAIR.reset(token)
 
 
 def _check_numeric_target(y, name="y"):
@@ -631,7 +650,9 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         try:
             with one_torch_thread(_few_rows(X)), grad_enabled():
                 self._fit(X, y, sample_weight, groups)
-        except _NoPairToRank:
+        except NoPairToRank:
+            if _RAISE_NO_PAIR.get():
+                raise
             warn(
                 "The target offers no pair to rank among the rows with "
                 "positive weight (fewer than two distinct values, or none "
@@ -686,7 +707,7 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
             gap = self.pair_weight == "target_gap"
             pairs = _PairChunks(y_t, w_t, self.pair_chunk_size, g_t, gap)
             if pairs.total == 0:
-                raise _NoPairToRank
+                raise NoPairToRank
 
             rng = check_random_state(self.random_state)
             seed, order_seed = rng.randint(np.iinfo(np.int32).max, size=2)

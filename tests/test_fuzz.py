@@ -484,7 +484,7 @@ def test_learner_query(
 
 # The taught rows share one label, so MQ-Net's selector has no pair to rank
 # (test_warnings checks that warning): nothing to do with atomicity.
-@pytest.mark.filterwarnings("ignore:The target offers no pair to rank:UserWarning")
+@pytest.mark.filterwarnings("ignore:MQNetQuery cannot fit its selector:UserWarning")
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=st.booleans(),

@@ -1516,6 +1516,37 @@ def test_all_ood_update_keeps_the_previous_selector(
     np.testing.assert_array_equal(after[0], before[0])
 
 
+def _in_rows(split, unlabelled, n):
+    known = unlabelled[split.y_pool[unlabelled] != -1][:n]
+    return split.X_pool[known], split.y_pool[known]
+
+
+@pytest.mark.parametrize(
+    "params, batches, remedy",
+    [
+        (dict(accumulate=False), ["ood"], "Query more rows at a time"),
+        ({}, ["ood"], "It fits at the first update that brings one."),
+        (dict(pairs="within_round"), ["in", "in"], "Set pairs='all' to rank"),
+    ],
+    ids=["latest", "accumulated", "within_round"],
+)
+def test_an_update_without_a_pair_to_rank_names_the_remedy_for_its_settings(
+    learner, pool, split, unlabelled, params, batches, remedy
+):
+    # The selector's own warning ("the target offers no pair") named none: a
+    # learner's user could not tell what to change.
+    strategy = MQNetQuery(random_state=0, **LEARNT, **params)
+    for i, kind in enumerate(batches):
+        strategy(learner, pool, n_instances=len(pool))
+        X, y = (_ood_rows if kind == "ood" else _in_rows)(split, unlabelled, i + 1)
+        with pytest.warns(UserWarning, match="no pair to rank") as record:
+            strategy.update(learner, X[i:], y[i:])  # a row of its own each round
+    [warning] = record
+    assert str(warning.message).startswith("MQNetQuery cannot fit its selector")
+    assert remedy in str(warning.message)
+    assert not hasattr(strategy, "selector_")
+
+
 def test_update_converts_the_scores_its_query_was_scaled_on(
     learner, pool, split, unlabelled
 ):

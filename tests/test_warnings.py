@@ -70,7 +70,7 @@ def _teach_only_ood(split, learner):
     [
         (_query_beyond_the_pool, "larger than the pool"),
         (_query_twice, "queried again without an update"),
-        (_teach_only_ood, "offers no pair to rank"),
+        (_teach_only_ood, "no pair to rank"),
     ],
 )
 def test_a_learner_warning_names_the_line_that_called_the_learner(

@@ -49,7 +49,12 @@ from .._model_scores import (
 from .._models import LearningLossNet
 from .._purity import TooFewLabelsError
 from .._rows import legacy_row_keys, row_keys
-from .._selector import MetaQueryNetSelector, pairwise_ranking_accuracy
+from .._selector import (
+    MetaQueryNetSelector,
+    NoPairToRank,
+    no_pair_raised,
+    pairwise_ranking_accuracy,
+)
 from .._threads import one_blas_thread
 from .._typing import IntLike, RandomStateLike, RealLike
 from .._validation import is_one_of
@@ -473,8 +478,8 @@ class MQNetQuery(_MetaInputQuery):
     An update whose self-validation set (every query set so far with
     ``accumulate=True``, the latest one otherwise) holds no pair with
     different targets (e.g. a query set all OOD, when it is the first or
-    ``accumulate=False``) keeps the previous selector, with the selector's
-    warning.
+    ``accumulate=False``) keeps the previous selector, with a warning that
+    names the remedy for the strategy's settings.
 
     Its state is that of one learner's queries: while the learner that made
     them is in use, another is refused (a ValueError), unless it continues
@@ -994,8 +999,11 @@ class MQNetQuery(_MetaInputQuery):
             if template.get_params(deep=False).get("random_state", 0) is None:
                 template = clone(template).set_params(random_state=self.random_state)
             selector = clone(template)  # a copy of a RandomState, as of any param
-            selector.fit(Z, target, groups=groups)  # warns, stays unfitted if no pair
-            if not hasattr(selector, "module_"):
+            try:
+                with no_pair_raised():
+                    selector.fit(Z, target, groups=groups)
+            except NoPairToRank:
+                warn(self._no_pair_message(target))
                 return self
             if self.validate_selector:
                 cv_scores = _cross_validated_scores(selector, Z, target, groups)
@@ -1013,6 +1021,31 @@ class MQNetQuery(_MetaInputQuery):
                     return self
             self.selector_ = selector
             return self
+
+    def _no_pair_message(self, target):
+        """The warning of an update whose self-validation set has no pair to
+        rank, with the remedy that fits this strategy's settings."""
+        n_in = int(np.count_nonzero(target))
+        if not self.accumulate:
+            rows = f"this update's {len(target)} rows"
+            remedy = (
+                "Query more rows at a time, or set accumulate=True to train on "
+                "every query set so far."
+            )
+        else:
+            rows = f"the {len(target)} rows queried so far"
+            remedy = (
+                "Set pairs='all' to rank in-distribution examples of different "
+                "rounds too."
+                if self.pairs == "within_round" and n_in > 1
+                else "It fits at the first update that brings one."
+            )
+        return (
+            f"MQNetQuery cannot fit its selector: {rows} ({n_in} "
+            "in-distribution) hold no pair to rank (an in-distribution and an "
+            "OOD example, or two in-distribution ones of different losses), so "
+            f"it keeps ranking as before this update. {remedy}"
+        )
 
     def _in_target(self, learner, X_in, y_in):
         """The target of the query's in-distribution rows, each positive (the
