@@ -48,6 +48,7 @@ from ._torch_modes import (
 from ._typing import RandomStateLike, RealLike
 from ._validation import (
     check_finite_array,
+    check_float32_param,
     check_none_missing,
     check_random_state_not_bool,
     check_scalar_not_bool,
@@ -828,6 +829,14 @@ def _as_batch(batch: list[torch.Tensor]) -> list[torch.Tensor]:
 
 _DONE = object()  # the end of an iterator, told apart from any batch
 
+# The optimiser's numbers the factories set: torch takes each as float32.
+_OPTIMIZER_NUMBERS = (
+    "lr",
+    "optimizer__lr",
+    "optimizer__momentum",
+    "optimizer__weight_decay",
+)
+
 # The parameters by which skorch sets the optimiser's learning rate: all
 # groups', or one group's.
 _RATE_PARAM = re.compile(r"(?:optimizer__(?:param_groups__(?P<group>\d+)__)?)?lr")
@@ -1090,6 +1099,7 @@ class TargetNet(NeuralNetClassifier):
     def _validate_params(self) -> None:
         super()._validate_params()
         reject_bool_numbers(self, self._numeric_params)
+        self._check_optimizer_numbers()
         # skorch trains a net of max_epochs=0 or -3 for no epoch, without a word
         _check_positive_int(self.max_epochs, "max_epochs")
         min_steps = getattr(self, "iterator_train__min_steps", 0)
@@ -1122,6 +1132,21 @@ class TargetNet(NeuralNetClassifier):
                 "predict_proba would not be those of classes_: give both the "
                 "same number of classes."
             )
+
+    def _check_optimizer_numbers(self) -> None:
+        # skorch hands them to torch's optimiser, which failed at the first
+        # step it took with them (lr, weight_decay) or the second (momentum).
+        why = "torch's optimiser takes it as a float32 number"
+        adam = isinstance(self.optimizer, type) and issubclass(
+            self.optimizer, (torch.optim.Adam, torch.optim.AdamW)
+        )
+        beta1 = getattr(self, "optimizer__betas", (0.9, 0.999))[0]
+        for name in _OPTIMIZER_NUMBERS:
+            if adam and _RATE_PARAM.fullmatch(name) and 0 <= beta1 < 1:
+                step = f"Adam's first step, lr / (1 - {beta1}), must fit in float32"
+                check_float32_param(self, name, step, divisor=1 - beta1, low="[0")
+            else:
+                check_float32_param(self, name, why, low="[0")
 
     @contextlib.contextmanager
     def _rng_context(self):

@@ -44,6 +44,34 @@ def reject_bool_numbers(estimator: Any, names: Iterable[str] | None = None) -> N
             )
 
 
+# torch computes in float32: it refuses a larger number as an optimiser's
+# step ("value cannot be converted to type float without overflow") and
+# rounds one it divides by to inf, silently.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_param(
+    estimator: Any, name: str, why: str, divisor: float = 1.0, low: str = "(0"
+) -> None:
+    """Refuse a number parameter of `estimator` that float32 cannot hold
+    once divided by `divisor`, naming the usable range (`low` opens it) and
+    `why` torch needs it there; what is no number is left to other checks.
+
+    scikit-learn's ``Interval(Real, 0, None)`` takes any finite value, and
+    torch failed mid-fit without naming the parameter, or went on with inf.
+    """
+    value = getattr(estimator, name, None)
+    if isinstance(value, Real) and float(value) / divisor > FLOAT32_MAX:
+        high = FLOAT32_MAX * divisor
+        # Four digits rounded down: a bound copied from the message passes.
+        unit = 10.0 ** (math.floor(math.log10(high)) - 3)
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {type(estimator).__name__} must be a "
+            f"float in the range {low}, {math.floor(high / unit) * unit:.4g}]: "
+            f"{why}. Got {value!r} instead."
+        )
+
+
 def reject_classes(estimator: Any) -> None:
     """Refuse a class as the value of a parameter of `estimator`.
 

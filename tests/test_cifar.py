@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import InvalidParameterError
 from skorch.dataset import Dataset
 from skorch.exceptions import DeviceWarning
 
@@ -836,6 +837,25 @@ def test_contrastive_encoder_refuses_parameters_at_their_bounds(param, value):
     # no other image to contrast with.
     with pytest.raises(ValueError, match=f"'{param}' parameter of ContrastiveEncoder"):
         _tiny_encoder(**{param: value}).fit(_images(8))
+
+
+@pytest.mark.parametrize(
+    "param, value, high",
+    [("lr", 1e38, r"3\.402e\+37"), ("temperature", 1e39, r"3\.402e\+38")],
+)
+def test_contrastive_encoder_refuses_numbers_float32_cannot_hold(param, value, high):
+    # lr: Adam's first step, lr / 0.1, failed in torch ("value cannot be
+    # converted to type float without overflow"); temperature: float32 made
+    # it inf, every similarity 0, and the contrastive loss was gone silently.
+    got = re.escape(str(value))
+    match = rf"'{param}' parameter of ContrastiveEncoder .* \(0, {high}\]: .* Got {got}"
+    with pytest.raises(InvalidParameterError, match=match):
+        _tiny_encoder(**{param: value}).fit(_images(8))
+
+
+def test_contrastive_encoder_takes_the_largest_lr_and_temperature_float32_holds():
+    largest = float(np.finfo(np.float32).max)
+    _tiny_encoder(lr=largest * (1 - 0.9), temperature=largest)._validate_params()
 
 
 @pytest.mark.parametrize("channels, fix", [(2, r"X\[:, :1\]"), (4, r"X\[:, :3\]")])

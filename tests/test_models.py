@@ -1189,6 +1189,44 @@ def test_booleans_are_refused_for_the_nets_numeric_parameters(param):
 
 
 @pytest.mark.parametrize(
+    "params, param, high",
+    [
+        ({"lr": 1e39}, "lr", r"3\.402e\+38"),  # SGD's step
+        ({"optimizer__momentum": 1e39}, "optimizer__momentum", r"3\.402e\+38"),
+        ({"weight_decay": 1e39}, "optimizer__weight_decay", r"3\.402e\+38"),
+        # Adam's first step is lr / (1 - beta1)
+        ({"optimizer": torch.optim.Adam, "lr": 1e38}, "lr", r"3\.402e\+37"),
+        (
+            {
+                "optimizer": torch.optim.AdamW,
+                "optimizer__betas": (0.5, 0.9),
+                "lr": 2e38,
+            },
+            "lr",
+            r"1\.701e\+38",
+        ),
+    ],
+)
+def test_optimizer_numbers_float32_cannot_hold_are_refused_naming_them(
+    params, param, high
+):
+    # torch failed at the step that took them ("value cannot be converted to
+    # type float without overflow"), naming no parameter.
+    X = np.random.RandomState(0).rand(8, 3, 8, 8).astype(np.float32)
+    net = make_resnet18_classifier(
+        2,
+        width=2,
+        input_shape=(3, 8, 8),
+        max_epochs=1,
+        batch_size=4,
+        min_steps_per_epoch=0,
+        **params,
+    )
+    with pytest.raises(InvalidParameterError, match=rf"'{param}' .* \[0, {high}\]"):
+        net.fit(X, np.arange(8) % 2)
+
+
+@pytest.mark.parametrize(
     "seed", [-1, 2**32, 1.0, np.random.default_rng(0), np.random.SeedSequence(0)]
 )
 def test_a_net_refuses_what_check_random_state_refuses_naming_its_random_state(seed):
