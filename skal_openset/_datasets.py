@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_array, check_consistent_length
+from sklearn.utils.validation import check_consistent_length
 
 from ._atomic import atomic_open, check_writable
 from ._hashing import content_hash
@@ -63,6 +63,7 @@ from ._labels import (
 from ._typing import IntLike, RandomStateLike, RealLike
 from ._validation import (
     _not_bool,
+    check_classifier_rows,
     check_random_state_not_bool,
     file_at,
     is_int,
@@ -302,13 +303,7 @@ def _check_X_y(X, y, X_name, y_name) -> tuple[Any, np.ndarray]:
     refuse_foreign_frame(X, X_name)
     refuse_no_columns(X)
     if not hasattr(X, "columns"):  # a Series is checked (and refused) as 1-D
-        X = check_array(
-            X,
-            allow_nd=True,
-            dtype=None,
-            ensure_all_finite="allow-nan",
-            input_name=X_name,
-        )
+        X = check_classifier_rows(X, X_name)
     y = label_array(y, name=y_name)
     check_one_label_kind(
         y,

@@ -6,7 +6,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_array
 
 from ._hashing import STATEFUL_SETTINGS, UNHASHABLE, SameObject, content_hash
 from ._labels import (
@@ -20,6 +19,7 @@ from ._model_scores import _holds_estimators, has_nan
 from ._strategies._base import QueryStrategy
 from ._typing import IntLike
 from ._validation import (
+    check_classifier_rows,
     check_one_label_per_row,
     is_int,
     refuse_no_columns,
@@ -471,9 +471,7 @@ def _checked_rows(X):
     refuse_no_columns(X)
     if hasattr(X, "iloc"):
         return X
-    return check_array(
-        X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name="X"
-    )
+    return check_classifier_rows(X, "X")
 
 
 def _rows(X, rows):

@@ -241,6 +241,21 @@ def finite_inputs() -> Iterator[None]:
         yield
 
 
+def check_classifier_rows(X: Any, name: str) -> Any:
+    """:func:`sklearn.utils.check_array` of rows left to a user's classifier
+    as they are: of any shape, in their dtype, NaN (missing values) allowed.
+
+    Finite values near the float64 limit, of both signs, pass without the
+    float warning of :func:`finite_inputs`'s checks: the classifier may
+    give it for its own check, but not this package a copy of it, nor a
+    FloatingPointError under ``np.seterr(all="raise")``.
+    """
+    with np.errstate(invalid="ignore"):
+        return check_array(
+            X, allow_nd=True, dtype=None, ensure_all_finite="allow-nan", input_name=name
+        )
+
+
 def foreign_frame_library(X: Any) -> str | None:
     """The library of `X` (``"polars"``, ``"pyarrow"``) if it is a DataFrame
     that is not pandas', else None: it has columns but no ``iloc``."""

@@ -5,7 +5,10 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.dummy import DummyClassifier
 
+from _float_events import assert_same_under_raising_errstate
+from skal_openset import RandomQuery, SkactivemlQuery, make_open_set_split
 from skal_openset._labels import check_each_once, check_held_apart, label_array
 
 
@@ -139,3 +142,29 @@ def test_check_held_apart_takes_values_numpy_neither_merges_nor_rounds(values):
     # as held as another value (or raised TypeError), and datetimes of two
     # units, held as integers, as "floats of integers among floats".
     assert _held_as_one(values) is None
+
+
+def _split_rows(X, y):
+    split = make_open_set_split(
+        X, y, in_classes=[0, 1], X_test=X, y_test=y, random_state=0
+    )
+    return split.X_pool, split.X_test
+
+
+def _queried_rows(X, y):
+    unlabelled = np.where(np.arange(len(y)) % 2, y, np.nan)
+    query = SkactivemlQuery(RandomQuery(random_state=0))
+    return query.query(X, unlabelled, DummyClassifier(), batch_size=2)
+
+
+@pytest.mark.parametrize("rows_of", [_split_rows, _queried_rows])
+def test_rows_near_the_float64_limit_of_both_signs_go_to_the_classifier_quietly(
+    rows_of,
+):
+    # scikit-learn's check of rows left to the classifier (NaN allowed)
+    # summed them to inf - inf: a RuntimeWarning of this package's own, a
+    # FloatingPointError under np.seterr(all="raise"). DummyClassifier checks
+    # no value: any warning would be the package's.
+    big = np.finfo(np.float64).max
+    X = np.c_[np.repeat([big, -big], 6), np.arange(12.0)]
+    assert_same_under_raising_errstate(lambda: rows_of(X, np.arange(12) % 3))
