@@ -650,9 +650,9 @@ def _test_sizes_that_fit(y_in, k, rng):
 
 def _choose(fit):
     """A remedy's start: the longest run of the test sizes `fit` (in
-    hundredths; rounding may leave gaps between them), or that none fits."""
-    if not fit:
-        return "No --test-size from 0.01 to 0.99 keeps every IN class on both sides: "
+    hundredths; rounding may leave gaps between them). Never empty: every IN
+    class has 2 rows or more here (fewer is refused first), and 0.5 leaves
+    each at least one a side."""
     run = max(np.split(fit, np.flatnonzero(np.diff(fit) != 1) + 1), key=len) / 100
     if run.size == 1:
         return f"Choose --test-size {run[0]:g}, or "

@@ -1171,6 +1171,31 @@ def test_the_test_sizes_advised_are_those_that_hold_out_a_test_set(counts):
             split(works[0] / 100 - 0.01)
 
 
+@pytest.mark.parametrize("test_size", [0.25, 0.49, 0.51])
+def test_the_one_test_size_that_holds_out_a_test_set_is_advised_alone(test_size):
+    # 50 IN classes of 2 rows: only 0.5 leaves a row of each on both sides,
+    # a run of one size, advised as one and not "from 0.5 to 0.5".
+    in_classes = [f"c{j:02d}" for j in range(50)]
+    truth = np.repeat([*in_classes, "ood"], [2] * 50 + [5])
+
+    def split(test_size):
+        return _campaign.simulated_split(
+            np.zeros((truth.size, 1)),
+            truth,
+            in_classes,
+            initial_size=1,
+            test_size=test_size,
+            random_state=0,
+        )
+
+    with pytest.raises(ValueError) as error:
+        split(test_size)
+    assert str(error.value).endswith(
+        "Choose --test-size 0.5, or label more rows of the smallest IN classes."
+    )
+    assert set(split(0.5).y_test) == set(range(50))
+
+
 @pytest.mark.parametrize("test_size, side", [(0.02, "test set"), (0.98, "pool")])
 def test_a_split_that_leaves_an_in_class_out_of_a_side_is_refused(test_size, side):
     # Stratified, train_test_split rounds each class's share: 2 cows beside
