@@ -952,6 +952,33 @@ def test_non_finite_weights_after_a_finite_loss_are_a_diverged_fit(monkeypatch):
         _tiny_encoder().fit(_images(8))
 
 
+def test_each_encoder_step_takes_the_gradient_of_its_own_batch_only(monkeypatch):
+    import skal_openset._contrastive as contrastive
+
+    # backward adds to the gradients: without optimizer.zero_grad() each step
+    # took the sum of every earlier one's. With the same views at every step
+    # (the whole batch, in any order) and steps too small to move a float32
+    # weight, every step's gradient is the first's; summed, the second's is
+    # twice it.
+    def same_views(x):
+        return x.repeat(4, 1, 1, 1), torch.arange(4).repeat_interleave(len(x))
+
+    grads = []
+
+    class RecordingAdam(torch.optim.Adam):
+        def step(self, closure=None):
+            grads.append([p.grad.clone() for p in self.param_groups[0]["params"]])
+            return super().step(closure)
+
+    monkeypatch.setattr(contrastive, "_shifted_views", same_views)
+    monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
+    _tiny_encoder(max_epochs=3, lr=1e-30).fit(_images(8))
+    assert len(grads) == 3
+    for step in grads[1:]:
+        for grad, first in zip(step, grads[0], strict=True):
+            torch.testing.assert_close(grad, first, rtol=1e-4, atol=1e-6)
+
+
 def test_contrastive_encoder_transform_runs_in_eval_mode():
     X = _images(16)
     enc = _tiny_encoder().fit(X)
