@@ -224,6 +224,7 @@ def line_styles(groups):
 def _text_width(line, prop, plain=False):
     """The width of one line of text in points, in the font `prop`: as
     matplotlib draws it ("$...$" as math), or `plain` as written."""
+    from matplotlib.path import Path
     from matplotlib.textpath import TextPath
 
     if plain:  # with every "$" escaped, TextPath reads no math
@@ -236,7 +237,13 @@ def _text_width(line, prop, plain=False):
         # Matplotlib (3.11) fails on a text that draws no outline, such as a
         # name of a zero-width space (pasted off a web page): no ink, no width.
         return 0.0
-    return path.get_extents().width
+    # The span of the outline's points, control points included, rather than
+    # Path.get_extents, which solves every curve for its extremes: most of a
+    # legend's layout time. Fonts put a point at each extreme of a glyph, so
+    # the two agree on text; a control point beyond the curve (some math
+    # symbols) only widens it a little.
+    x = path.vertices[path.codes != Path.CLOSEPOLY, 0]
+    return float(x.max() - x.min()) if x.size else 0.0
 
 
 def wrap_to_width(text, width, fontsize="medium"):

@@ -27,6 +27,8 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.compose import make_column_transformer
@@ -455,9 +457,9 @@ def test_records_read_back_with_pandas_summarize_and_plot_as_written(tmp_path):
     records = [{**r, "strategy": "a"} for r in _fake_records()]
     frame = pd.read_csv(write_records_csv(records, tmp_path / "r.csv"))
     assert summarize_final_round(frame) == summarize_final_round(records)
-    for given in (frame, {"a": frame}, {"a": [frame]}):
+    for read in (frame, {"a": frame}, {"a": [frame]}):
         (line,), (expected,) = (
-            plot_learning_curves(r).axes[0].get_lines() for r in (given, records)
+            plot_learning_curves(r).axes[0].get_lines() for r in (read, records)
         )
         np.testing.assert_array_equal(line.get_ydata(), expected.get_ydata())
 
@@ -788,6 +790,34 @@ def test_a_label_that_fits_the_figure_is_not_broken(label, width):
     from skal_openset._plots import legend_layout
 
     assert legend_layout([label], width)[0] == [label]
+
+
+@given(
+    text=st.text(st.characters(codec="latin-1", exclude_categories=["C"]), max_size=30),
+    plain=st.booleans(),
+    size=st.sampled_from(["small", "medium", 13.5]),
+)
+def test_a_text_is_measured_as_wide_as_its_outline(text, plain, size):
+    # Measured from the outline's points, not from its curves solved for
+    # their extremes (most of a legend's layout time): the same on text, a
+    # little wider at most where math draws a control point beyond a curve.
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    from skal_openset._plots import _text_width
+
+    prop = FontProperties(size=size)
+    math = not plain and text.count("$") >= 2
+    drawn = text.replace("$", r"\$") if not math else text
+    try:
+        outline = TextPath((0, 0), drawn, prop=prop).get_extents().width
+    except (ValueError, AttributeError):  # math that does not parse; no ink
+        return
+    width = _text_width(text, prop, plain=not math)
+    if math:
+        assert outline <= width <= 1.05 * outline + 1e-9
+    else:
+        assert width == outline
 
 
 @pytest.mark.parametrize("title", [None, "one line", "two\nlines"])
