@@ -1441,6 +1441,10 @@ def test_classes_other_than_0_to_k_minus_1_are_refused_at_fit():
     net.set_params(classes=["a", "b", "c"])
     with pytest.raises(ValueError, match="LabelEncoder"):
         net.fit(X, y)
+    # every index, out of order: classes_ would misname the columns
+    net.set_params(classes=[2, 0, 1])
+    with pytest.raises(ValueError, match=r"got \[2, 0, 1\]"):
+        net.fit(X, y)
     net.set_params(classes=[0, 1, 2]).fit(X, y)  # a list of 0..k-1 is fine
 
 
@@ -1499,7 +1503,7 @@ def test_cnn_takes_images_of_any_size_as_the_other_factories_do():
     assert net.fit(X, np.arange(8) % 2).predict(X[:, :, :5]).shape == (8,)
 
 
-@pytest.mark.parametrize("min_steps", [-5, 2.5])
+@pytest.mark.parametrize("min_steps", [-5, -1, 2.5])
 def test_a_bad_min_steps_per_epoch_is_refused_at_fit(min_steps):
     # -5 trained as 0, without a word.
     X = np.random.RandomState(0).rand(8, 1, 8, 8).astype(np.float32)
@@ -1665,17 +1669,20 @@ def test_labels_beyond_the_classes_name_the_encoder_and_the_module_width():
 
 
 @pytest.mark.parametrize("n_labels", [3, 5])
-def test_classes_and_module_width_must_agree(n_labels):
+@pytest.mark.parametrize("k, width", [(5, 3), (3, 5)])
+def test_classes_and_module_width_must_agree(k, width, n_labels):
     # With 5 classes and 3 outputs, a fit on 3 labels gave predict_proba 3
-    # columns under a classes_ of 5; one on 5 labels failed in torch.
+    # columns under a classes_ of 5; one on 5 labels failed in torch. With 3
+    # classes and 5 outputs, predict_proba had 5 columns under a classes_ of 3.
     X = np.random.RandomState(0).rand(10, 4).astype(np.float32)
     nets = [
-        make_mlp_classifier(4, 3, hidden_sizes=(8,), classes=np.arange(5)),
-        TargetNet(MLPModule, module__n_features=4, module__n_classes=3),
+        make_mlp_classifier(4, width, hidden_sizes=(8,), classes=np.arange(k)),
+        TargetNet(MLPModule, module__n_features=4, module__n_classes=width),
     ]
-    nets[1].set_params(classes=np.arange(5))
+    nets[1].set_params(classes=np.arange(k))
+    message = f"names {k} classes.*n_classes={width} outputs"
     for net in nets:
-        with pytest.raises(ValueError, match="names 5 classes.*n_classes=3 outputs"):
+        with pytest.raises(ValueError, match=message):
             net.set_params(max_epochs=1).fit(X, np.arange(10) % n_labels)
 
 
