@@ -274,6 +274,20 @@ def test_a_seeded_block_for_a_cuda_device_seeds_it_and_the_cpu_alike(monkeypatch
     assert torch.equal(torch.get_rng_state(), before)
 
 
+def test_a_seeded_net_on_a_cuda_device_seeds_its_generators(monkeypatch):
+    # A seeded CUDA fit must seed CUDA's generators too (its dropout draws
+    # there). Run here on its CPU part, as if this machine had CUDA.
+    from skal_openset import _models
+
+    cuda_seeds = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", cuda_seeds.append)
+    monkeypatch.setattr(_models, "check_device", lambda device: None)
+    net = make_mlp_classifier(4, 3, device="cuda", random_state=7)
+    with net._rng_context():
+        pass
+    assert cuda_seeds == [_models.torch_seed(7, net)]
+
+
 TABLE_OR_IMAGE_NETS = {
     "mlp": lambda: make_mlp_classifier(16, 3, hidden_sizes=(8,), max_epochs=2),
     "learning_loss": lambda: make_mlp_classifier(
