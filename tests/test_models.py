@@ -1855,7 +1855,9 @@ def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
     X = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8)).astype(np.uint8)
     y = np.arange(32) % 2
     net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
-    for dtype in (np.float32, np.int64):
+    net.fit(X, y)  # each fit records its own scale, not the uint8 one of this
+    # uint16 too: only uint8 rows are pixels
+    for dtype in (np.float32, np.int64, np.uint16):
         net.fit(X.astype(dtype), y)
         with pytest.raises(ValueError, match=f"fitted on {dtype.__name__} rows from"):
             net.predict_proba(X)
