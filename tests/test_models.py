@@ -1789,6 +1789,10 @@ def test_the_uint8_rule_holds_for_dataframes_masks_and_sparse_rows():
     net = image_net().fit(masks, y)
     with pytest.raises(ValueError, match=r"largest 1\), which it scales"):
         net.predict_proba(masks.astype(np.float32))
+    # Bool masks are taken as they are: uint8 ones, scaled, are refused.
+    bools = image_net().fit(masks.astype(bool), y)
+    with pytest.raises(ValueError, match="fitted on bool rows from False to True"):
+        bools.predict_proba(masks)
     # Sparse rows are their dense form, on the fit's scale.
     np.testing.assert_array_equal(
         net.predict_proba(sparse.csr_matrix(masks)), net.predict_proba(masks)
@@ -1900,10 +1904,15 @@ def test_a_net_fitted_on_scaled_floats_reads_integer_pixels_as_uint8_ones():
     expected = net.predict_proba(X)
     for pixels in (X.astype(np.int64), X.astype(np.int16).tolist()):
         np.testing.assert_array_equal(net.predict_proba(pixels), expected)
-    # 0/1 integers are on the fit's scale already
+    # 0/1 integers are on the fit's scale already, but uint8 ones are pixels
     masks = X > 127
     np.testing.assert_array_equal(
         net.predict_proba(masks.astype(np.int64)), net.predict_proba(masks / 1.0)
+    )
+    np.testing.assert_allclose(
+        net.predict_proba(masks.astype(np.uint8)),
+        net.predict_proba(masks / 255.0),
+        rtol=1e-5,
     )
     # fitted on integers, which it took as they were, the net keeps them so
     net.fit(X.astype(np.int64), y)
