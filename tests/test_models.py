@@ -1863,7 +1863,8 @@ def test_a_net_fitted_on_unscaled_pixels_refuses_uint8_ones():
     # uint16 too: only uint8 rows are pixels
     for dtype in (np.float32, np.int64, np.uint16):
         net.fit(X.astype(dtype), y)
-        with pytest.raises(ValueError, match=f"fitted on {dtype.__name__} rows from"):
+        message = f"fitted on {dtype.__name__} rows from.*refit the net on uint8 pixels"
+        with pytest.raises(ValueError, match=message):
             net.predict_proba(X)
         net.predict_proba(X.astype(dtype))  # the advice works
     # Fitted on floats in [0, 1], the net reads uint8 pixels on that scale.
@@ -1927,6 +1928,10 @@ def test_a_fit_on_no_image_rows_is_refused_as_any_empty_fit():
     for dtype in (np.uint8, np.float32):
         with pytest.raises(ValueError, match=r"0 sample\(s\) \(shape=\(0, 1, 8, 8\)"):
             net.fit(np.zeros((0, 1, 8, 8), dtype), np.zeros(0, int))
+    # nor from predict's, beside the scale of a fit on uint8 pixels
+    net.fit(np.zeros((4, 1, 8, 8), np.uint8), np.arange(4) % 2)
+    with pytest.raises(ValueError, match=r"0 sample\(s\) \(shape=\(0, 1, 8, 8\)"):
+        net.predict_proba(np.zeros((0, 1, 8, 8), np.float32))
 
 
 def test_image_rows_of_no_real_numbers_are_refused_at_fit():
