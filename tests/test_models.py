@@ -1644,6 +1644,12 @@ def test_a_dataframe_must_come_with_the_columns_of_fit():
     for helper in (predict_logits, embed, type(net).forward):
         with pytest.raises(ValueError, match="same order as they were in fit"):
             helper(net, reordered)
+    # a first partial_fit records them, and a warm_start fit, which trains
+    # the same weights on, checks them
+    assert clone(net).partial_fit(frame, y).feature_names_in_.tolist() == list("abcd")
+    warm = clone(net).set_params(warm_start=True).fit(frame, y)
+    with pytest.raises(ValueError, match="same order as they were in fit"):
+        warm.fit(reordered, y)
     net.fit(
         Dataset(X.astype(np.float32), y), None
     )  # a Dataset leaves no names of the DataFrame fit
