@@ -793,7 +793,7 @@ def test_fit_rejects_non_finite_rows_under_assume_finite(bad, message):
 def test_fit_rejects_length_mismatch_and_casts_dtypes():
     X, y = blobs(n=20)
     net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1)
-    with pytest.raises(ValueError, match="inconsistent"):
+    with pytest.raises(ValueError, match=r"inconsistent numbers.*\[20, 19\]"):
         net.fit(X, y[:-1])
     ds = net.get_dataset(X.astype(np.float64), y.astype(np.int32))
     assert ds.X.dtype == np.float32 and ds.y.dtype == np.int64
@@ -1009,6 +1009,20 @@ def test_inference_on_an_array_takes_large_slices_with_the_same_result():
     np.testing.assert_allclose(
         net.predict_proba(X), rowwise.predict_proba(X), rtol=1e-5, atol=1e-7
     )
+
+
+def test_inference_cuts_rows_larger_than_a_slice_batch_size_at_a_time(monkeypatch):
+    # A row of more than a slice's 4 MB (a large image) gives slices of
+    # batch_size rows, not of none.
+    from skal_openset import _models
+
+    X, y = blobs(n=300)
+    net = make_mlp_classifier(4, 3, hidden_sizes=(8,), max_epochs=1, batch_size=128)
+    expected = net.fit(X, y).predict_proba(X)
+    monkeypatch.setattr(_models, "_INFERENCE_BATCH_BYTES", 8)  # a row holds 16
+    batches = net.get_iterator(net.get_dataset(X), training=False)
+    assert [len(X_batch) for X_batch, _ in batches] == [128, 128, 44]
+    np.testing.assert_array_equal(net.predict_proba(X), expected)
 
 
 def test_validation_on_a_predefined_dataset_takes_its_targets():
