@@ -2068,6 +2068,43 @@ class _CastingModule(nn.Module):
         return self.head(self.frozen(x.half()).float())
 
 
+class _NonCastingModule(_CastingModule):
+    """The same, but for the cast: the frozen layer meets float32 rows."""
+
+    def forward(self, x):
+        return self.head(self.frozen(x).float())
+
+
+class _FailingFloat32Module(_FailingFloat64Module):
+    def __init__(self):
+        super().__init__()
+        self.layer.float()
+
+    def forward(self, x):
+        raise RuntimeError("out of memory")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes: 3.11+")
+@pytest.mark.parametrize(
+    "module, noted",
+    [(_NonCastingModule, "torch.float16"), (_FailingFloat32Module, None)],
+)
+def test_the_dtype_note_counts_frozen_parameters_and_spares_float32_modules(
+    module, noted
+):
+    # A frozen layer's dtype is what the rows meet, as a trained one's is; a
+    # float32 module's error is of no dtype, and a note would mislead.
+    X, y = blobs()
+    net = TargetNet(module, classes=np.arange(3), max_epochs=1, verbose=0)
+    with pytest.raises(RuntimeError) as raised:
+        net.fit(X, y)
+    notes = getattr(raised.value, "__notes__", [])
+    if noted is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and f"parameters are {noted}, but" in notes[0]
+
+
 @pytest.mark.parametrize("module", [_CastingModule, _CastingModule()])
 def test_a_module_of_other_parameter_dtypes_that_casts_its_rows_is_trained(module):
     # It was refused up front as soon as a parameter was not float32.
