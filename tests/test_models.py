@@ -674,8 +674,9 @@ def test_learning_loss_net_loss_is_ce_plus_weighted_ranking():
     expected = ce.mean() + 0.5 * ranking.mean()
     loss = float(net.get_loss((logits, pred), yt))
     assert loss == pytest.approx(float(expected), rel=1e-5)
-    with pytest.raises(TypeError, match="logits, predicted_loss"):
-        net.get_loss(logits, yt)
+    for wrong in (logits, (logits, pred, pred)):  # a third output: an embedding
+        with pytest.raises(TypeError, match="logits, predicted_loss"):
+            net.get_loss(wrong, yt)
 
 
 def test_learning_loss_net_refuses_a_predicted_loss_not_one_per_row():
@@ -696,6 +697,8 @@ def test_learning_loss_net_refuses_a_predicted_loss_not_one_per_row():
             r"not one predicted loss per row \(16,\); .*loss\.squeeze\(-1\)",
         ):
             net.get_loss((logits, wrong), yt)
+    with pytest.raises(ValueError, match="second output of its forward has a list, no"):
+        net.get_loss((logits, pred.tolist()), yt)
     with pytest.raises(
         ValueError, match=r"first output of its forward is a dict, no array, not logits"
     ):
@@ -1121,6 +1124,29 @@ def test_a_detach_share_is_rounded_down_to_whole_epochs():
         random_state=0,
     ).fit(X, y)
     assert rec.flags == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    "share, flags",
+    [(1.0, [False] * 5), (np.float32(0.6), [False] * 3 + [True] * 2)],
+    ids=["1.0", "float32"],
+)
+def test_a_detach_share_of_any_float_type_is_a_share_of_the_epochs(share, flags):
+    # 1.0 is the whole run (never detached), where the integer 1 is epoch 1;
+    # a NumPy float32, no Python float, is a share as much as 0.6 is.
+    X, y = blobs(n=16)
+    rec = _RecordDetach()
+    make_mlp_classifier(
+        4,
+        3,
+        learning_loss=True,
+        hidden_sizes=(8,),
+        max_epochs=5,
+        ll_detach_epoch=share,
+        callbacks=[rec],
+        random_state=0,
+    ).fit(X, y)
+    assert rec.flags == flags
 
 
 @pytest.mark.parametrize("value", [-1, 1.5, "60%", True])
