@@ -1319,6 +1319,9 @@ def test_the_resnet18_milestones_follow_max_epochs_set_after_the_net_was_built()
     given = _tiny_resnet18(max_epochs=4, lr_milestones=[1])[0]
     lrs = given.fit(X, y).history[:, "event_lr"]
     assert lrs == pytest.approx([0.1, 0.01, 0.01, 0.01])
+    # Shares of epochs rounded down, as documented: after epochs 1 and 2 of 3.
+    three = _tiny_resnet18(max_epochs=3)[0].fit(X, y)
+    assert three.history[:, "event_lr"] == pytest.approx([0.1, 0.01, 0.001])
     # A milestone at epoch 0 lowered the rate from the start (0.001 for one epoch).
     one = _tiny_resnet18(max_epochs=1)[0].fit(X, y)
     assert one.history[:, "event_lr"] == pytest.approx([0.1])
@@ -1390,6 +1393,51 @@ def test_a_rebuilt_plateau_schedule_trains_and_each_call_starts_it_afresh():
     assert net.optimizer_.param_groups[0]["lr"] < 0.1  # lowered on a plateau
     net.partial_fit(X, y)
     assert starts.rates == [0.1, 0.1]  # not where the last call left it
+
+
+class _StepLROfAnyKeyword(torch.optim.lr_scheduler.StepLR):
+    def __init__(self, optimizer, **kwargs):
+        super().__init__(optimizer, **kwargs)
+
+
+def test_a_schedule_of_any_keyword_runs_whole_in_each_call():
+    # Its signature does not tell whether it takes last_epoch: given skorch's,
+    # the epochs of the calls before, a second call went on past them.
+    X, y = blobs(n=40)
+    scheduler = RebuiltLRScheduler(policy=_StepLROfAnyKeyword, step_size=1, gamma=0.5)
+    params = dict(max_epochs=3, lr=0.1, random_state=0)
+    net = make_mlp_classifier(4, 3, callbacks=[("step", scheduler)], **params)
+    net.fit(X, y).partial_fit(X, y)
+    assert net.history[:, "event_lr"] == pytest.approx(2 * [0.1, 0.05, 0.025])
+
+
+class _StopAtBatchEnd(Callback):
+    armed = False
+
+    def on_batch_end(self, net, **kwargs):
+        if self.armed:
+            raise RuntimeError("stopped")
+
+
+def test_a_call_stopped_between_batch_steps_leaves_the_next_its_whole_schedule():
+    # Stepped every batch, the schedule left the rate mid-epoch where the
+    # call stopped: unless noted, the next call took it for a rate set since.
+    X, y = blobs(n=40)
+    scheduler = RebuiltLRScheduler(
+        policy=torch.optim.lr_scheduler.StepLR,
+        step_size=1,
+        gamma=0.5,
+        step_every="batch",
+    )
+    starts, stop = _StartRates(), _StopAtBatchEnd()
+    callbacks = [("step", scheduler), ("starts", starts), ("stop", stop)]
+    net = make_mlp_classifier(4, 3, callbacks=callbacks, max_epochs=2, lr=0.1)
+    stop.armed = True
+    with pytest.raises(RuntimeError, match="stopped"):
+        net.partial_fit(X, y)
+    stop.armed = False
+    net.partial_fit(X, y)
+    assert starts.rates == [0.1, 0.1]
 
 
 def test_one_group_s_rate_set_to_the_one_left_is_where_that_group_goes_on():
