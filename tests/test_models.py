@@ -844,9 +844,33 @@ def test_mlp_and_cnn_factories_have_their_documented_defaults(learning_loss):
         assert net.device == "cpu" and net.train_split is None
         np.testing.assert_array_equal(net.classes, np.arange(3))
         assert isinstance(net, LearningLossNet) == learning_loss
-        if learning_loss:
-            assert net.ll_detach_epoch == 0.6
+        if learning_loss:  # the paper's lambda of 1, LearningLossNet's default
+            assert (net.ll_detach_epoch, net.ll_weight) == (0.6, 1.0)
     assert (mlp.module__hidden_sizes, mlp.module__dropout) == ((256, 128), 0.0)
+
+
+def test_the_factories_pass_on_each_setting_they_take():
+    # Each value differs from its default, so a setting dropped on the way
+    # to the net shows.
+    common = dict(max_epochs=7, lr=0.5, batch_size=9, device="cuda:1", random_state=3)
+    mlp = make_mlp_classifier(4, 3, hidden_sizes=(5,), dropout=0.25, **common)
+    cnn = make_cnn_classifier(3, in_channels=2, **common)
+    resnet = make_resnet18_classifier(
+        3,
+        width=8,
+        in_channels=2,
+        momentum=0.5,
+        weight_decay=0.0,
+        min_steps_per_epoch=2,
+        **common,
+    )
+    for net in (mlp, cnn, resnet):
+        assert {key: net.get_params()[key] for key in common} == common
+    assert (mlp.module__hidden_sizes, mlp.module__dropout) == ((5,), 0.25)
+    assert (cnn.module__in_channels, cnn.input_shape) == (2, (2, 28, 28))
+    assert (resnet.module__in_channels, resnet.input_shape) == (2, (2, 32, 32))
+    assert resnet.module__width == 8 and resnet.iterator_train__min_steps == 2
+    assert (resnet.optimizer__momentum, resnet.optimizer__weight_decay) == (0.5, 0.0)
 
 
 def test_lr_schedule_decays_at_milestones():
@@ -1072,11 +1096,14 @@ def test_seeded_fits_in_threads_do_not_share_the_torch_rng():
 
 
 @pytest.mark.parametrize("make", [make_cnn_classifier, make_resnet18_classifier])
-@pytest.mark.parametrize("input_shape", [(8, 8), (64,), (2, 8, 8)])
+@pytest.mark.parametrize(
+    "input_shape", [(8, 8), (64,), (2, 8, 8), (1, 8), (1, 8, 8, 1)]
+)
 def test_an_image_shape_that_does_not_fit_the_channels_is_refused_up_front(
     make, input_shape
 ):
-    with pytest.raises(ValueError, match=r"input_shape must be \(in_channels"):
+    match = r"input_shape must be \(in_channels.* pass input_shape=\(1, h, w\)\.$"
+    with pytest.raises(ValueError, match=match):
         make(10, in_channels=1, input_shape=input_shape)
 
 
@@ -2311,6 +2338,24 @@ def test_callbacks_given_to_a_factory_keep_its_learning_rate_schedule():
         2, in_channels=1, width=4, max_epochs=2, callbacks=[constant], random_state=0
     ).fit(X, y)
     assert own.optimizer_.param_groups[0]["lr"] == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    "given, keeps_schedule",
+    [
+        ((("acc", EpochScoring("accuracy")),), True),  # a tuple adds as a list does
+        ([("lr_scheduler", EpochScoring("accuracy"))], False),  # the same name
+        ([("step", LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=1))], False),
+        ([LRScheduler], False),  # a scheduler class, which skorch builds
+    ],
+    ids=["tuple", "same-name", "named-scheduler", "scheduler-class"],
+)
+def test_callbacks_given_to_a_factory_replace_its_own_by_name_or_by_kind(
+    given, keeps_schedule
+):
+    callbacks = make_resnet18_classifier(2, callbacks=given).callbacks
+    assert callbacks[len(callbacks) - len(given) :] == list(given)
+    assert len(callbacks) == len(given) + keeps_schedule
 
 
 def test_a_component_given_to_a_factory_leaves_out_the_settings_it_does_not_take():
