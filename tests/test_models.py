@@ -781,6 +781,18 @@ def test_fit_validates_inputs(X_bad, y_bad, match):
         net.fit(X, y)
 
 
+def test_boolean_labels_train_as_the_class_indices_0_and_1():
+    # NumPy counts bool as an integer dtype: False and True are classes 0, 1.
+    X, y = blobs(n=20, k=2)
+    nets = [
+        make_mlp_classifier(4, 2, hidden_sizes=(8,), max_epochs=1, random_state=0)
+        for _ in range(2)
+    ]
+    nets[0].fit(X, y == 1)
+    nets[1].fit(X, y)
+    assert states_equal(state(nets[0].module_), state(nets[1].module_))
+
+
 @pytest.mark.parametrize("bad, message", [(np.nan, "NaN"), (np.inf, "infinity")])
 def test_fit_rejects_non_finite_rows_under_assume_finite(bad, message):
     # Under sklearn.set_config(assume_finite=True) a net fitted on them
@@ -1789,6 +1801,21 @@ def test_image_rows_have_no_number_of_features_and_take_every_layout():
     np.testing.assert_array_equal(net.predict_proba(X.reshape(8, 64)), flat)
 
 
+def test_rows_are_read_in_the_layouts_listed_and_no_other():
+    X = np.arange(20, dtype=np.float32).reshape(5, 4, 1)
+    # rows (4, 1) hold the 4 features of a flat net
+    np.testing.assert_array_equal(_to_input_shape(X, (4,)), X.reshape(5, 4))
+    # a 1-D X holds one row per value for a net of one feature
+    np.testing.assert_array_equal(_to_input_shape(X[:, 0, 0], (1,)), X[:, :1, 0])
+    # rows without a channel axis are single-channel images only
+    with pytest.raises(
+        ValueError,
+        match=r"of shape \(8, 8\).*accepted: flat rows of the same size, "
+        r"channels-last rows \(8, 8, 3\)\)",
+    ):
+        _to_input_shape(np.zeros((2, 8, 8), np.float32), (3, 8, 8))
+
+
 def test_labels_beyond_the_classes_name_the_encoder_and_the_module_width():
     # IN classes 3, 5, 7, 9 of digits: the message blamed OOD rows only, and a
     # TargetNet without `classes` failed in torch ("Target 7 is out of bounds").
@@ -1871,8 +1898,8 @@ def test_a_net_fitted_on_uint8_pixels_reads_them_in_any_integer_dtype():
     net = make_cnn_classifier(2, input_shape=(1, 8, 8), max_epochs=1, random_state=0)
     net.fit(X, y)
     expected = net.predict_proba(X)
-    np.testing.assert_array_equal(net.predict_proba(X.astype(np.int64)), expected)
-    np.testing.assert_array_equal(net.predict_proba(X.tolist()), expected)
+    for pixels in (X.astype(np.int64), X.astype(np.uint16), X.tolist()):
+        np.testing.assert_array_equal(net.predict_proba(pixels), expected)
     np.testing.assert_allclose(net.predict_proba(X / 255.0), expected, rtol=1e-5)
     with pytest.raises(ValueError, match="fitted on uint8 pixels.*0-255"):
         net.predict_proba(X.astype(np.float32))
@@ -2035,6 +2062,12 @@ def test_a_net_fitted_on_scaled_floats_reads_integer_pixels_as_uint8_ones():
         net.predict_proba(masks.astype(np.uint8)),
         net.predict_proba(masks / 255.0),
         rtol=1e-5,
+    )
+    # rows with values beyond 0..255, which are no pixels, are taken as they are
+    beyond = X.astype(np.int64)
+    beyond[:, 0, 0, 0] = -1
+    np.testing.assert_array_equal(
+        net.predict_proba(beyond), net.predict_proba(beyond / 1.0)
     )
     # fitted on integers, which it took as they were, the net keeps them so
     net.fit(X.astype(np.int64), y)
