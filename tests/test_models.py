@@ -39,6 +39,7 @@ from skal_openset._models import (
     SmallCNNModule,
     TargetNet,
     _as_batch,
+    _BasicBlock,
     _halves_ranking_loss,
     _to_input_shape,
     make_cnn_classifier,
@@ -116,11 +117,33 @@ def test_resnet18_is_cifar_style():
     assert 11.1e6 < n_params < 11.3e6  # the usual CIFAR ResNet-18 size (~11.17M)
 
 
+def test_a_basic_block_adds_its_shortcut_before_the_last_relu():
+    torch.manual_seed(0)
+    block = _BasicBlock(4, 4, 1).eval()
+    x = torch.randn(2, 4, 5, 5)
+    with torch.no_grad():
+        out = block.bn2(block.conv2(F.relu(block.bn1(block.conv1(x)))))
+        torch.testing.assert_close(block(x), F.relu(out + x))
+
+
 def test_mlp_rejects_bad_arguments():
     with pytest.raises(ValueError, match="hidden_sizes"):
         MLPModule(4, 2, hidden_sizes=())
     with pytest.raises(ValueError, match="n_classes"):
         MLPModule(4, 0)
+    # ours, not torch's Dropout's, which names no parameter of MLPModule
+    with pytest.raises(ValueError, match="dropout == 1.5, must be <= 1"):
+        MLPModule(4, 2, dropout=1.5)
+
+
+def test_mlp_dropout_drops_activations_in_training_only():
+    x = torch.randn(4, 6, generator=torch.Generator().manual_seed(0))
+    nets = []
+    for dropout in (0.0, 0.5):
+        torch.manual_seed(0)
+        nets.append(MLPModule(6, 3, hidden_sizes=(32,), dropout=dropout))
+    assert not torch.equal(nets[0].train()(x), nets[1].train()(x))
+    assert torch.equal(nets[0].eval()(x), nets[1].eval()(x))
 
 
 def test_loss_prediction_refuses_a_backbone_without_feature_maps():
@@ -135,6 +158,7 @@ def test_loss_prediction_pools_and_shapes():
     maps = [torch.randn(4, 3, 6, 6), torch.randn(4, 5)]
     out = head(maps)
     assert out.shape == (4,)
+    assert head([f[:1] for f in maps]).shape == (1,)  # one row: still a vector
     # Independent computation: mean over space, branch, concat, linear.
     hidden = torch.cat(
         [
@@ -160,6 +184,9 @@ def test_learning_loss_module_wraps_backbone():
         LearningLossModule(backbone, n_classes=3)
     with pytest.raises(TypeError, match="lacks"):
         LearningLossModule(nn.Linear(6, 3))
+    del backbone.intermediate_dims  # the loss head's branches need them
+    with pytest.raises(TypeError, match=r"lacks \['intermediate_dims'\]"):
+        LearningLossModule(backbone)
 
 
 @pytest.mark.parametrize("detach", [False, True])
