@@ -1006,6 +1006,15 @@ def test_min_steps_loader_draws_each_epochs_order_from_the_seeded_torch_rng():
         assert order() != first
     assert second != first
 
+    # a generator given draws them in the torch RNG's stead
+    def drawn_by(seed):
+        generator = torch.Generator().manual_seed(seed)
+        loader = min_steps_loader(dataset, 4, True, 5, generator=generator)
+        return torch.cat([b[0] for b in loader]).tolist()
+
+    with seeded_torch(0):
+        assert drawn_by(0) == drawn_by(0) != drawn_by(1)
+
 
 def test_min_steps_loader_trains_on_one_row_as_two_copies():
     # min_steps 0 gave a batch of one row, which batch norm refuses in training.
@@ -1709,6 +1718,21 @@ def test_min_steps_loader_leaves_out_a_lone_last_row_when_shuffling(shuffle, siz
     loader = min_steps_loader(dataset, batch_size=4, shuffle=shuffle)
     assert [len(b[0]) for b in loader] == sizes
     assert [len(b[0]) for b in min_steps_loader(dataset, 4, shuffle, 3)] == [4, 4, 4]
+    kept = min_steps_loader(dataset, 4, shuffle, drop_last=False)  # the caller's
+    assert [len(b[0]) for b in kept] == [4, 4, 1]
+
+
+def test_min_steps_loader_keeps_the_order_of_rows_that_fill_its_steps():
+    # Unshuffled (as for predictions), only a dataset short of min_steps
+    # batches is drawn in random permutations.
+    from skal_openset._models import seeded_torch
+
+    dataset = torch.utils.data.TensorDataset(torch.arange(8))
+    with seeded_torch(0):
+        loader = min_steps_loader(dataset, batch_size=4, shuffle=False, min_steps=2)
+        assert torch.cat([b[0] for b in loader]).tolist() == list(range(8))
+        one_row = torch.utils.data.TensorDataset(torch.arange(1))
+        assert [b[0].tolist() for b in min_steps_loader(one_row, 4, False)] == [[0]]
 
 
 # ------------------------------------------------------------ inputs as users give them
