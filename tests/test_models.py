@@ -433,6 +433,13 @@ def test_fit_seeds_once_for_initialisation_and_training():
     assert states_equal(state(net.module_), state(seeded.module_))
 
 
+def test_torch_seeds_are_drawn_from_the_whole_int32_range():
+    # fewer seeds would give more random_states one and the same torch stream
+    from skal_openset._models import torch_seed
+
+    assert max(torch_seed(seed) for seed in range(20)) > 2**16
+
+
 def test_fit_restarts_from_scratch_partial_fit_continues():
     X, y = blobs()
     net = make_mlp_classifier(4, 3, hidden_sizes=(16,), max_epochs=2, random_state=0)
@@ -537,6 +544,12 @@ def test_a_quiet_net_builds_no_log_table_and_a_verbose_one_prints_it(
     make_mlp_classifier(4, 3, max_epochs=2, verbose=1, random_state=0).fit(X, y)
     printed = capsys.readouterr().out.splitlines()
     assert "train_loss" in printed[0] and len(printed) == 4  # header, rule, 2 epochs
+    # as skorch's: a sink other than print gets every epoch, quiet or not
+    lines = []
+    make_mlp_classifier(
+        4, 3, max_epochs=2, verbose=0, callbacks__print_log__sink=lines.append
+    ).fit(X, y)
+    assert len(lines) == 4 and "train_loss" in lines[0]  # as printed above
 
 
 def _no_table(self, row):
@@ -2525,6 +2538,7 @@ def test_a_device_this_machine_lacks_is_refused_without_offering_devices_it_lack
     # With no CUDA device, the advice ended "or one of the CUDA devices it has".
     from skal_openset import _models
 
+    _models.check_device("cpu:1")  # torch counts 1 CPU, and runs on any index
     monkeypatch.setattr(_models, "_device_count", lambda kind: 0)
     with pytest.raises(ValueError, match=r"lacks \(it has 0\); use 'cpu'\.$"):
         _models.check_device("cuda")

@@ -342,7 +342,8 @@ def test_a_selector_saved_on_a_gpu_loads_and_predicts_on_the_cpu(
         DeviceWarning,
         match="MetaQueryNetSelector was saved or copied with its network on 'cuda:0', "
         "which this machine lacks: it is loaded on the CPU, and "
-        "device='cuda:0' is set to 'cpu'",
+        "device='cuda:0' is set to 'cpu', where .* To run it on 'cuda:0', load "
+        "the file on a machine that has it",
     ):
         loaded = load_object(path)
     assert loaded.device == "cpu"
