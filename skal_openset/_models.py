@@ -1712,6 +1712,13 @@ class LearningLossNet(TargetNet):
 
     def _validate_params(self) -> None:
         super()._validate_params()
+        check_float32_param(
+            self,
+            "ll_weight",
+            "it weighs the float32 ranking loss, and float32 rounds a larger "
+            "one to inf, which makes the loss and then every weight NaN",
+            low="[0",
+        )
         value = self.ll_detach_epoch
         epoch = isinstance(value, numbers.Integral) and value >= 0
         share = isinstance(value, numbers.Real) and 0 <= value <= 1

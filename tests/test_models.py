@@ -1368,6 +1368,25 @@ def test_optimizer_numbers_float32_cannot_hold_are_refused_naming_them(
         net.fit(X, np.arange(8) % 2)
 
 
+def test_a_ranking_weight_float32_cannot_hold_is_refused_naming_it():
+    # float32 made it inf: the first loss was inf, the net's weights NaN, and
+    # the fit ended without a word.
+    X, y = blobs(n=16)
+    net = make_mlp_classifier(
+        4,
+        3,
+        learning_loss=True,
+        hidden_sizes=(8,),
+        max_epochs=1,
+        ll_weight=1e39,
+        random_state=0,
+    )
+    with pytest.raises(
+        InvalidParameterError, match=r"'ll_weight' .* \[0, 3\.402e\+38\]"
+    ):
+        net.fit(X, y)
+
+
 @pytest.mark.parametrize(
     "seed", [-1, 2**32, 1.0, np.random.default_rng(0), np.random.SeedSequence(0)]
 )
