@@ -1137,13 +1137,17 @@ class TargetNet(NeuralNetClassifier):
         # skorch hands them to torch's optimiser, which failed at the first
         # step it took with them (lr, weight_decay) or the second (momentum).
         why = "torch's optimiser takes it as a float32 number"
+        # Adamax divides lr by 1 - beta1 at its first step too.
         adam = isinstance(self.optimizer, type) and issubclass(
-            self.optimizer, (torch.optim.Adam, torch.optim.AdamW)
+            self.optimizer, (torch.optim.Adam, torch.optim.AdamW, torch.optim.Adamax)
         )
         beta1 = getattr(self, "optimizer__betas", (0.9, 0.999))[0]
         for name in _OPTIMIZER_NUMBERS:
             if adam and _RATE_PARAM.fullmatch(name) and 0 <= beta1 < 1:
-                step = f"Adam's first step, lr / (1 - {beta1}), must fit in float32"
+                step = (
+                    f"{self.optimizer.__name__}'s first step, lr / (1 - {beta1}), "
+                    "must fit in float32"
+                )
                 check_float32_param(self, name, step, divisor=1 - beta1, low="[0")
             else:
                 check_float32_param(self, name, why, low="[0")

@@ -1347,6 +1347,7 @@ def test_booleans_are_refused_for_the_nets_numeric_parameters(param):
             "lr",
             r"1\.701e\+38",
         ),
+        ({"optimizer": torch.optim.Adamax, "lr": 1e38}, "lr", r"3\.402e\+37"),
     ],
 )
 def test_optimizer_numbers_float32_cannot_hold_are_refused_naming_them(
