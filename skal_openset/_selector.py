@@ -1033,7 +1033,8 @@ class MetaQueryNetSelector(CPUPickledModuleMixin, RegressorMixin, BaseEstimator)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)  # by the names the caller gave
         _check_numeric_target(y)
-        assert_all_finite(y, input_name="y")
+        with finite_inputs():  # fit's check of y, without its float warning
+            assert_all_finite(y, input_name="y")
         scores = self.predict(X)
         sample_weight = check_sample_weight(sample_weight, scores, np.float64)
         return pairwise_ranking_accuracy(

@@ -1726,6 +1726,18 @@ def test_score_converts_its_inputs_as_fit_does():
     assert selector.score(Z, y, sample_weight=2.0) == expected
 
 
+def test_score_takes_targets_near_the_float64_limit_of_both_signs_quietly(
+    four_input_selector,
+):
+    # scikit-learn's check of score's target (fit's runs in finite_inputs)
+    # summed them to inf - inf: a RuntimeWarning of this package's own, a
+    # FloatingPointError under np.seterr(all="raise").
+    big = np.finfo(np.float64).max
+    Z = np.random.RandomState(0).rand(12, 4)
+    y = np.repeat([big, -big], 6)
+    assert_same_under_raising_errstate(lambda: four_input_selector.score(Z, y))
+
+
 def test_score_weights_each_pair_by_the_product_of_its_sample_weights():
     # A scalar weight cannot tell a weighted score from an unweighted one:
     # rows of weight 0 must drop out, as if left out of the set.
