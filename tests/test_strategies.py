@@ -1527,8 +1527,10 @@ def _in_rows(split, unlabelled, n):
         (dict(accumulate=False), ["ood"], "Query more rows at a time"),
         ({}, ["ood"], "It fits at the first update that brings one."),
         (dict(pairs="within_round"), ["in", "in"], "Set pairs='all' to rank"),
+        # all OOD: a later in-distribution row pairs with them across rounds too
+        (dict(pairs="within_round"), ["ood"], "It fits at the first update"),
     ],
-    ids=["latest", "accumulated", "within_round"],
+    ids=["latest", "accumulated", "within_round", "within_round_all_ood"],
 )
 def test_an_update_without_a_pair_to_rank_names_the_remedy_for_its_settings(
     learner, pool, split, unlabelled, params, batches, remedy
