@@ -5,6 +5,7 @@ computation from the learner's net."""
 import copy
 import dataclasses
 import re
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from skal_openset import (
     RandomQuery,
     UncertaintyQuery,
     _purity,
+    _threads,
     cosine_purity,
     embed,
     energy_purity,
@@ -1974,6 +1976,46 @@ def test_a_selector_that_ties_the_rule_on_held_out_pairs_leaves_the_rule(
     )
     assert strategy.cv_scores_["selector"] == strategy.cv_scores_["rule"]
     assert not hasattr(strategy, "selector_")
+
+
+def test_a_fit_in_another_thread_warns_of_no_pair_while_an_update_validates(
+    learner, pool, split, unlabelled, monkeypatch
+):
+    # The cross-validation ignored UserWarning for its folds without a pair,
+    # and an ignored block's filter is the process's: the warning of a fit
+    # without a pair in another thread, with no remedy of its own, was lost.
+    # conftest's one-thread block, held by this thread, would keep the update waiting
+    monkeypatch.setattr(_threads, "_TORCH_PIN", threading.RLock())
+    fits, validating, done = [], threading.Event(), threading.Event()
+
+    class HeldUpSelector(MetaQueryNetSelector):
+        def fit(self, X, y, sample_weight=None, groups=None):
+            fits.append(len(X))
+            if len(fits) == 2:  # the first fold's, after the update's own
+                validating.set()
+                done.wait(30)
+            return super().fit(X, y, sample_weight, groups)
+
+    strategy = MQNetQuery(
+        "msp",
+        selector=HeldUpSelector(max_epochs=5),
+        validate_selector=True,
+        diversity_pool=None,
+        random_state=0,
+        **LEARNT,
+    )
+    update = threading.Thread(
+        target=_two_query_sets, args=(strategy, learner, pool, split, unlabelled)
+    )
+    with pytest.warns(UserWarning, match="offers no pair to rank"):
+        update.start()
+        try:
+            assert validating.wait(30)
+            MetaQueryNetSelector().fit(np.ones((3, 2)), np.zeros(3))
+        finally:
+            done.set()
+            update.join(30)
+    assert fits[:2] == [12, 8] and hasattr(strategy, "cv_scores_")
 
 
 def test_a_validation_the_rule_wins_drops_the_earlier_selector(

@@ -358,7 +358,7 @@ def test_a_once_only_warning_that_another_threads_block_ignored_comes_later(
     split, monkeypatch, make, message
 ):
     # The ignore filter of one thread's block (MQ-Net's cross-validation
-    # ignores UserWarning) is the process's: it swallowed the warning in
+    # ignored UserWarning) is the process's: it swallowed the warning in
     # another thread, which was recorded as given and never came again.
     monkeypatch.setattr("skal_openset._model_scores.DENSE_EMBEDDING_WARN_BYTES", 1)
     learner = make(split.X_pool[split.initial_idx], split.y_pool[split.initial_idx])

@@ -1236,12 +1236,18 @@ def _cross_validated_scores(selector, Z, target, groups, n_splits=3):
     if n_splits < 2:
         return {name: float("nan") for name in scores}
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=0)
-    with ignored(UserWarning):  # folds without pairs
-        for train, test in folds.split(Z, is_in):
-            fold = clone(selector).fit(
-                Z[train], target[train], groups=_subset(groups, train)
-            )
-            if not hasattr(fold, "module_"):
+    with ignored(UserWarning):  # StratifiedKFold's: fewer IN or OOD rows than folds
+        splits = list(folds.split(Z, is_in))
+    # The folds' fits raise where they have no pair: a UserWarning ignored
+    # while they ran (the filter is the process's) hid other threads' too. A
+    # fold's fit may repeat the selector's own ConvergenceWarning.
+    with ignored(ConvergenceWarning), no_pair_raised():
+        for train, test in splits:
+            try:
+                fold = clone(selector).fit(
+                    Z[train], target[train], groups=_subset(groups, train)
+                )
+            except NoPairToRank:
                 continue
             held_out = dict(groups=_subset(groups, test), pair_weight="target_gap")
             rule = pairwise_ranking_accuracy(
