@@ -1686,7 +1686,7 @@ class LearningLossNet(TargetNet):
     ----------
     module : LearningLossModule class or instance
     ll_weight : float, default=1.0
-        Weight of the ranking loss (lambda in the paper).
+        Weight of the ranking loss (lambda in the paper), 0 or more.
     ll_detach_epoch : int, float or None, default=None
         From epoch ``ll_detach_epoch + 1`` on (epochs count from 1 in each
         ``fit`` or ``partial_fit`` call), the backbone features are detached

@@ -53,15 +53,19 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def check_float32_param(
     estimator: Any, name: str, why: str, divisor: float = 1.0, low: str = "(0"
 ) -> None:
-    """Refuse a number parameter of `estimator` that float32 cannot hold
-    once divided by `divisor`, naming the usable range (`low` opens it) and
-    `why` torch needs it there; what is no number is left to other checks.
+    """Refuse a number parameter of `estimator` outside the range `low`
+    opens ("(0" or "[0") and float32 closes once it is divided by `divisor`,
+    or NaN, naming the usable range and `why` torch needs it there; what is
+    no number is left to other checks.
 
     scikit-learn's ``Interval(Real, 0, None)`` takes any finite value, and
     torch failed mid-fit without naming the parameter, or went on with inf.
     """
     value = getattr(estimator, name, None)
-    if isinstance(value, Real) and float(value) / divisor > FLOAT32_MAX:
+    if not isinstance(value, Real):
+        return
+    scaled = float(value) / divisor
+    if not ((scaled >= 0 if low == "[0" else scaled > 0) and scaled <= FLOAT32_MAX):
         high = FLOAT32_MAX * divisor
         # Four digits rounded down: a bound copied from the message passes.
         unit = 10.0 ** (math.floor(math.log10(high)) - 3)

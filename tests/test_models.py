@@ -1369,9 +1369,11 @@ def test_optimizer_numbers_float32_cannot_hold_are_refused_naming_them(
         net.fit(X, np.arange(8) % 2)
 
 
-def test_a_ranking_weight_float32_cannot_hold_is_refused_naming_it():
-    # float32 made it inf: the first loss was inf, the net's weights NaN, and
-    # the fit ended without a word.
+@pytest.mark.parametrize("ll_weight", [1e39, -0.5, float("nan")])
+def test_a_ranking_weight_out_of_range_is_refused_naming_it(ll_weight):
+    # float32 made 1e39 inf: the first loss was inf, the net's weights NaN,
+    # and the fit ended without a word; so did NaN, and a negative weight
+    # trained the loss-prediction head to rank the losses backwards.
     X, y = blobs(n=16)
     net = make_mlp_classifier(
         4,
@@ -1379,7 +1381,7 @@ def test_a_ranking_weight_float32_cannot_hold_is_refused_naming_it():
         learning_loss=True,
         hidden_sizes=(8,),
         max_epochs=1,
-        ll_weight=1e39,
+        ll_weight=ll_weight,
         random_state=0,
     )
     with pytest.raises(
