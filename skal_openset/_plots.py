@@ -237,13 +237,24 @@ def _text_width(line, prop, plain=False):
         # Matplotlib (3.11) fails on a text that draws no outline, such as a
         # name of a zero-width space (pasted off a web page): no ink, no width.
         return 0.0
-    # The span of the outline's points, control points included, rather than
-    # Path.get_extents, which solves every curve for its extremes: most of a
-    # legend's layout time. Fonts put a point at each extreme of a glyph, so
-    # the two agree on text; a control point beyond the curve (some math
-    # symbols) only widens it a little.
-    x = path.vertices[path.codes != Path.CLOSEPOLY, 0]
-    return float(x.max() - x.min()) if x.size else 0.0
+    # The span of the outline's points rather than Path.get_extents, which
+    # solves every curve for its extremes: most of a legend's layout time.
+    # A curve lies within its points, so the span of the points on the curves
+    # is the width unless a control point lies beyond them (some math glyphs:
+    # up to 13% of their width): only then are the curves solved.
+    codes, x = path.codes, path.vertices[:, 0]
+    drawn = codes != Path.CLOSEPOLY  # its vertex is no point of the outline
+    if not drawn.any():
+        return 0.0
+    # The points on the curves: the last vertex of each CURVE3 pair or CURVE4
+    # triple (counted in runs of the same code), and every other vertex.
+    i = np.arange(len(codes))
+    run = np.maximum.accumulate(np.where(np.r_[True, codes[1:] != codes[:-1]], i, 0))
+    per = np.select([codes == Path.CURVE3, codes == Path.CURVE4], [2, 3], 1)
+    on = x[drawn & ((i - run) % per == per - 1)]
+    if x[drawn].min() < on.min() or x[drawn].max() > on.max():
+        return path.get_extents().width
+    return float(on.max() - on.min())
 
 
 def wrap_to_width(text, width, fontsize="medium"):
