@@ -1123,6 +1123,22 @@ def test_in_classes_of_one_row_are_named_together():
     )
 
 
+def _split_of(in_classes, truth):
+    """A simulated run's split of rows labelled `truth`, at a test size."""
+
+    def split(test_size):
+        return _campaign.simulated_split(
+            np.zeros((truth.size, 1)),
+            truth,
+            in_classes,
+            initial_size=1,
+            test_size=test_size,
+            random_state=0,
+        )
+
+    return split
+
+
 @pytest.mark.parametrize(
     "counts",
     [(2, 2), (3, 2, 2), (100, 99), (100, 100), (100, 2), (50, 3, 3, 3), (50, 2, 7)],
@@ -1135,19 +1151,7 @@ def test_the_test_sizes_advised_are_those_that_hold_out_a_test_set(counts):
     # and 7 rows take 0.17, 0.18, 0.28 to 0.71, 0.8 and 0.81): the longest run
     # is advised.
     in_classes = [f"c{j}" for j in range(len(counts))]
-    truth = np.repeat([*in_classes, "ood"], [*counts, 5])
-    X = np.zeros((truth.size, 1))
-
-    def split(test_size):
-        return _campaign.simulated_split(
-            X,
-            truth,
-            in_classes,
-            initial_size=1,
-            test_size=test_size,
-            random_state=0,
-        )
-
+    split = _split_of(in_classes, np.repeat([*in_classes, "ood"], [*counts, 5]))
     with pytest.raises(ValueError) as error:
         split(0.999)  # every IN row: no test size holds out that many
     fit = re.search(
@@ -1176,18 +1180,7 @@ def test_the_one_test_size_that_holds_out_a_test_set_is_advised_alone(test_size)
     # 50 IN classes of 2 rows: only 0.5 leaves a row of each on both sides,
     # a run of one size, advised as one and not "from 0.5 to 0.5".
     in_classes = [f"c{j:02d}" for j in range(50)]
-    truth = np.repeat([*in_classes, "ood"], [2] * 50 + [5])
-
-    def split(test_size):
-        return _campaign.simulated_split(
-            np.zeros((truth.size, 1)),
-            truth,
-            in_classes,
-            initial_size=1,
-            test_size=test_size,
-            random_state=0,
-        )
-
+    split = _split_of(in_classes, np.repeat([*in_classes, "ood"], [2] * 50 + [5]))
     with pytest.raises(ValueError) as error:
         split(test_size)
     assert str(error.value).endswith(

@@ -1197,29 +1197,20 @@ def test_the_detach_epoch_follows_max_epochs_set_after_the_net_was_built():
     assert rec.flags == [False, False, False, True, True]
 
 
-def test_a_detach_share_is_rounded_down_to_whole_epochs():
+@pytest.mark.parametrize(
+    "max_epochs, share, flags",
+    [
+        (3, 0.6, [False, True, True]),
+        (5, 1.0, [False] * 5),
+        (5, np.float32(0.6), [False] * 3 + [True] * 2),
+    ],
+    ids=["rounded-down", "1.0", "float32"],
+)
+def test_a_detach_share_of_any_float_type_is_a_share_of_the_epochs(
+    max_epochs, share, flags
+):
     # int(0.6 * 3) = 1, as documented: detached from the second of three
     # epochs on (rounded to nearest, 2, it trained one epoch more jointly).
-    X, y = blobs(n=16)
-    rec = _RecordDetach()
-    make_mlp_classifier(
-        4,
-        3,
-        learning_loss=True,
-        hidden_sizes=(8,),
-        max_epochs=3,
-        callbacks=[rec],
-        random_state=0,
-    ).fit(X, y)
-    assert rec.flags == [False, True, True]
-
-
-@pytest.mark.parametrize(
-    "share, flags",
-    [(1.0, [False] * 5), (np.float32(0.6), [False] * 3 + [True] * 2)],
-    ids=["1.0", "float32"],
-)
-def test_a_detach_share_of_any_float_type_is_a_share_of_the_epochs(share, flags):
     # 1.0 is the whole run (never detached), where the integer 1 is epoch 1;
     # a NumPy float32, no Python float, is a share as much as 0.6 is.
     X, y = blobs(n=16)
@@ -1229,7 +1220,7 @@ def test_a_detach_share_of_any_float_type_is_a_share_of_the_epochs(share, flags)
         3,
         learning_loss=True,
         hidden_sizes=(8,),
-        max_epochs=5,
+        max_epochs=max_epochs,
         ll_detach_epoch=share,
         callbacks=[rec],
         random_state=0,
