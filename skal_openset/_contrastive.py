@@ -51,11 +51,15 @@ from ._purity import cosine_purity, knn_contrast_purity
 from ._rows import row_keys
 from ._torch_modes import float32_default, grad_enabled
 from ._typing import IntLike, RandomStateLike, RealLike
-from ._validation import check_finite_array, check_float32_param, reject_bool_numbers
+from ._validation import (
+    ADAM_BETAS,
+    check_adam_rate,
+    check_finite_array,
+    check_float32_param,
+    reject_bool_numbers,
+)
 
 _N_ROTATIONS = 4
-# Adam's defaults, given by name: the check of lr reads the first.
-_ADAM_BETAS = (0.9, 0.999)
 
 
 class _EncoderModule(nn.Module):
@@ -243,14 +247,7 @@ class ContrastiveEncoder(
     def _validate_params(self) -> None:
         super()._validate_params()
         reject_bool_numbers(self)
-        beta1 = _ADAM_BETAS[0]
-        check_float32_param(
-            self,
-            "lr",
-            f"Adam's first step, lr / (1 - {beta1}), must fit in float32, in "
-            "which the encoder trains",
-            divisor=1 - beta1,
-        )
+        check_adam_rate(self, "lr", where=", in which the encoder trains")
         check_float32_param(
             self,
             "temperature",
@@ -380,7 +377,7 @@ class ContrastiveEncoder(
         with float32_default(), torch.device("cpu"):
             module = _EncoderModule(data.shape[1], self.width, self.projection_dim)
         module.to(self.device).train()
-        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, betas=_ADAM_BETAS)
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, betas=ADAM_BETAS)
         loss_curve, epoch_losses, step = [], [], 0
         while step < max_steps:
             rows = torch.randperm(n, device=data.device)[:batch]

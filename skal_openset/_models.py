@@ -47,6 +47,8 @@ from ._torch_modes import (
 )
 from ._typing import RandomStateLike, RealLike
 from ._validation import (
+    ADAM_BETAS,
+    check_adam_rate,
     check_finite_array,
     check_float32_param,
     check_none_missing,
@@ -1141,14 +1143,10 @@ class TargetNet(NeuralNetClassifier):
         adam = isinstance(self.optimizer, type) and issubclass(
             self.optimizer, (torch.optim.Adam, torch.optim.AdamW, torch.optim.Adamax)
         )
-        beta1 = getattr(self, "optimizer__betas", (0.9, 0.999))[0]
+        beta1 = getattr(self, "optimizer__betas", ADAM_BETAS)[0]
         for name in _OPTIMIZER_NUMBERS:
             if adam and _RATE_PARAM.fullmatch(name) and 0 <= beta1 < 1:
-                step = (
-                    f"{self.optimizer.__name__}'s first step, lr / (1 - {beta1}), "
-                    "must fit in float32"
-                )
-                check_float32_param(self, name, step, divisor=1 - beta1, low="[0")
+                check_adam_rate(self, name, self.optimizer.__name__, beta1, low="[0")
             else:
                 check_float32_param(self, name, why, low="[0")
 

@@ -76,6 +76,30 @@ def check_float32_param(
         )
 
 
+# torch's default betas of Adam, AdamW and Adamax.
+ADAM_BETAS = (0.9, 0.999)
+
+
+def check_adam_rate(
+    estimator: Any,
+    name: str,
+    optimizer: str = "Adam",
+    beta1: float = ADAM_BETAS[0],
+    low: str = "(0",
+    where: str = "",
+) -> None:
+    """:func:`check_float32_param` of the learning rate `name` of an
+    optimiser of Adam's family, whose first step is ``lr / (1 - beta1)``;
+    `where` ends the reason given."""
+    check_float32_param(
+        estimator,
+        name,
+        f"{optimizer}'s first step, lr / (1 - {beta1}), must fit in float32{where}",
+        divisor=1 - beta1,
+        low=low,
+    )
+
+
 def reject_classes(estimator: Any) -> None:
     """Refuse a class as the value of a parameter of `estimator`.
 
